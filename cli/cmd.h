@@ -1,0 +1,53 @@
+/*
+ * cmd.h - the command table of the cebgate program.
+ *
+ * Each subcommand lives in cli/cmd-<verb>.c and exports one const struct cg_cmd. main.c parses
+ * the global options, loads the configuration when the command needs it, and calls exec with
+ * the arguments after the verb (argv[0] is the verb). exec returns the process exit code:
+ * 0 ok, 1 error or rejected input, 2 usage or configuration error, 75 temporary failure.
+ */
+#ifndef CG_CMD_H
+#define CG_CMD_H
+
+#include <stdio.h>
+
+#include "core/conf.h"
+
+enum { CG_EXIT_OK = 0, CG_EXIT_ERROR = 1, CG_EXIT_USAGE = 2, CG_EXIT_TEMPFAIL = 75 };
+
+#define CG_CMD_NEEDS_CONF 0x1 /* load the configuration before exec */
+
+struct cg_cli {
+    struct cg_conf *conf;  /* loaded configuration (defaults when no file), or NULL */
+    const char *conf_path; /* from --config or CEBGATE_CONF, or NULL */
+    int verbose;
+    int quiet;
+};
+
+struct cg_cmd {
+    const char *name;
+    const char *args;    /* synopsis after the name, e.g. "[--pending] ORDER-NO" */
+    const char *summary; /* one line */
+    const char *help;    /* option lines for --help, may be NULL */
+    int flags;
+    int (*exec)(struct cg_cli *cli, int argc, char **argv);
+};
+
+/* The table, NULL-terminated. */
+extern const struct cg_cmd *const cg_cmds[];
+
+/* Exact name, or a unique prefix. NULL with *ambiguous set when several match. */
+const struct cg_cmd *cg_cmd_find(const char *name, int *ambiguous);
+void cg_cmd_usage(const struct cg_cmd *cmd, FILE *fp);
+/* Print an error about usage and return CG_EXIT_USAGE. */
+int cg_cmd_usage_error(const struct cg_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print an error from a struct cg_err and return the exit code for its code. */
+int cg_cmd_fail(const struct cg_err *err);
+
+extern const struct cg_cmd cg_cmd_help;
+extern const struct cg_cmd cg_cmd_version;
+extern const struct cg_cmd cg_cmd_init;
+extern const struct cg_cmd cg_cmd_config;
+
+#endif

@@ -1,0 +1,550 @@
+/*
+ * conf.c - INI configuration parsed by libinih and checked against cg_conf_keys[].
+ *
+ * The file is read through ini_parse_stream() with our own line reader, so the handler knows
+ * the line number of every key it sees and can report "file:line: key: reason". Values are
+ * kept as text in a small array (a configuration has tens of keys, so lookups are linear);
+ * modules read what they need once, at start, into their own structures.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "core/buf.h"
+#include "core/conf.h"
+#include "core/fsutil.h"
+
+struct entry {
+    char *section;
+    char *key;
+    char *value;
+    int line;
+};
+
+struct cg_conf {
+    char *file;
+    char *dir;
+    struct entry *v;
+    size_t n;
+    size_t cap;
+    char **sections; /* every [section] header seen, in order */
+    size_t nsections;
+};
+
+struct parse_ctx {
+    struct cg_conf *conf;
+    FILE *fp;
+    int line;
+    struct cg_err *err;
+    int failed;
+    const char *last_section;
+};
+
+/* "seller.acme" -> kind "seller" when the table has keys for "seller". */
+static void section_kind(const char *section, char *kind, size_t size)
+{
+    const char *dot = strchr(section, '.');
+    size_t n = dot != NULL ? (size_t)(dot - section) : strlen(section);
+
+    if (n >= size)
+        n = size - 1;
+    memcpy(kind, section, n);
+    kind[n] = '\0';
+}
+
+static const struct cg_conf_key *find_key(const char *section, const char *key)
+{
+    char kind[64];
+    const struct cg_conf_key *k;
+
+    section_kind(section, kind, sizeof(kind));
+    for (k = cg_conf_keys; k->key != NULL; k++) {
+        if (strcmp(k->section, kind) == 0 && strcmp(k->key, key) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+static bool kind_known(const char *section)
+{
+    char kind[64];
+    const struct cg_conf_key *k;
+
+    section_kind(section, kind, sizeof(kind));
+    for (k = cg_conf_keys; k->key != NULL; k++) {
+        if (strcmp(k->section, kind) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = {"1", "yes", "true", "on"};
+    static const char *const no[] = {"0", "no", "false", "off"};
+    size_t i;
+
+    for (i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return CG_OK;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return CG_OK;
+        }
+    }
+    return CG_EINVAL;
+}
+
+/* Check value against the key's type; fills why on failure. */
+static int check_value(const struct cg_conf_key *k, const char *value, char *why, size_t size)
+{
+    bool b;
+    long v;
+    long lo = LONG_MIN;
+    long hi = LONG_MAX;
+
+    switch (k->type) {
+    case CG_CONF_INT:
+        if (k->choices != NULL)
+            sscanf(k->choices, "%ld..%ld", &lo, &hi);
+        if (cg_parse_long(value, lo, hi, &v) != CG_OK) {
+            if (k->choices != NULL)
+                snprintf(why, size, "'%s' is not a whole number from %ld to %ld", value, lo, hi);
+            else
+                snprintf(why, size, "'%s' is not a whole number", value);
+            return CG_EINVAL;
+        }
+        return CG_OK;
+    case CG_CONF_BOOL:
+        if (parse_bool(value, &b) != CG_OK) {
+            snprintf(why, size, "'%s' is not yes or no (yes/no, true/false, on/off, 1/0)", value);
+            return CG_EINVAL;
+        }
+        return CG_OK;
+    case CG_CONF_ENUM: {
+        const char *c = k->choices;
+        size_t n = strlen(value);
+        while (c != NULL && *c != '\0') {
+            const char *bar = strchr(c, '|');
+            size_t len = bar != NULL ? (size_t)(bar - c) : strlen(c);
+            if (len == n && strncmp(c, value, n) == 0)
+                return CG_OK;
+            c = bar != NULL ? bar + 1 : NULL;
+        }
+        snprintf(why, size, "'%s' is not one of %s", value, k->choices);
+        return CG_EINVAL;
+    }
+    default:
+        return CG_OK;
+    }
+}
+
+static struct entry *find_entry(const struct cg_conf *conf, const char *section, const char *key)
+{
+    size_t i;
+
+    for (i = conf->n; i > 0; i--) {
+        struct entry *e = &conf->v[i - 1];
+        if (strcmp(e->section, section) == 0 && strcmp(e->key, key) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static int put(struct cg_conf *conf, const char *section, const char *key, const char *value,
+               int line)
+{
+    struct entry *e = find_entry(conf, section, key);
+    char *nv;
+
+    if (e != NULL) {
+        nv = cg_strdup(value);
+        if (nv == NULL)
+            return CG_ENOMEM;
+        free(e->value);
+        e->value = nv;
+        e->line = line;
+        return CG_OK;
+    }
+    if (conf->n == conf->cap) {
+        size_t cap = conf->cap != 0 ? conf->cap * 2 : 32;
+        struct entry *p = realloc(conf->v, cap * sizeof(*p));
+        if (p == NULL)
+            return CG_ENOMEM;
+        conf->v = p;
+        conf->cap = cap;
+    }
+    e = &conf->v[conf->n];
+    e->section = cg_strdup(section);
+    e->key = cg_strdup(key);
+    e->value = cg_strdup(value);
+    e->line = line;
+    if (e->section == NULL || e->key == NULL || e->value == NULL) {
+        free(e->section);
+        free(e->key);
+        free(e->value);
+        return CG_ENOMEM;
+    }
+    conf->n++;
+    return CG_OK;
+}
+
+static int note_section(struct cg_conf *conf, const char *section)
+{
+    char **p;
+    size_t i;
+
+    for (i = 0; i < conf->nsections; i++) {
+        if (strcmp(conf->sections[i], section) == 0)
+            return CG_OK;
+    }
+    p = realloc(conf->sections, (conf->nsections + 1) * sizeof(*p));
+    if (p == NULL)
+        return CG_ENOMEM;
+    conf->sections = p;
+    conf->sections[conf->nsections] = cg_strdup(section);
+    if (conf->sections[conf->nsections] == NULL)
+        return CG_ENOMEM;
+    conf->nsections++;
+    return CG_OK;
+}
+
+static char *reader(char *str, int num, void *stream)
+{
+    struct parse_ctx *ctx = stream;
+    char *r = fgets(str, num, ctx->fp);
+
+    if (r != NULL)
+        ctx->line++;
+    return r;
+}
+
+static int fail_line(struct parse_ctx *ctx, const char *key, const char *why)
+{
+    if (ctx->failed)
+        return 0;
+    CG_ERR_SET(ctx->err, CG_ECONFIG, "%s:%d: %s: %s", ctx->conf->file, ctx->line, key, why);
+    ctx->failed = 1;
+    return 0;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_ctx *ctx = user;
+    const struct cg_conf_key *k;
+    char why[512];
+
+    if (name == NULL) {
+        /* A section header alone (inih calls with name NULL when INI_CALL_HANDLER_ON_NEW_SECTION). */
+        return 1;
+    }
+    if (section[0] == '\0')
+        return fail_line(ctx, name, "key outside any [section]");
+    if (!kind_known(section)) {
+        snprintf(why, sizeof(why), "unknown section [%s]", section);
+        return fail_line(ctx, name, why);
+    }
+    if (note_section(ctx->conf, section) != CG_OK)
+        return fail_line(ctx, name, "out of memory");
+    k = find_key(section, name);
+    if (k == NULL) {
+        snprintf(why, sizeof(why), "unknown key in [%s]", section);
+        return fail_line(ctx, name, why);
+    }
+    if (check_value(k, value, why, sizeof(why)) != CG_OK)
+        return fail_line(ctx, name, why);
+    if (put(ctx->conf, section, name, value, ctx->line) != CG_OK)
+        return fail_line(ctx, name, "out of memory");
+    return 1;
+}
+
+static struct cg_conf *conf_alloc(void)
+{
+    return calloc(1, sizeof(struct cg_conf));
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *d;
+
+    if (slash == NULL)
+        return cg_strdup(".");
+    if (slash == path)
+        return cg_strdup("/");
+    d = malloc((size_t)(slash - path) + 1);
+    if (d == NULL)
+        return NULL;
+    memcpy(d, path, (size_t)(slash - path));
+    d[slash - path] = '\0';
+    return d;
+}
+
+int cg_conf_load(const char *path, struct cg_conf **out, struct cg_err *err)
+{
+    struct parse_ctx ctx;
+    struct cg_conf *conf;
+    int r;
+
+    conf = conf_alloc();
+    if (conf == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    conf->file = cg_strdup(path);
+    conf->dir = dir_of(path);
+    if (conf->file == NULL || conf->dir == NULL) {
+        cg_conf_free(conf);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.conf = conf;
+    ctx.err = err;
+    ctx.fp = fopen(path, "r");
+    if (ctx.fp == NULL) {
+        r = CG_ERR_SET(err, CG_ECONFIG, "%s: cannot open configuration: %s", path,
+                       strerror(errno));
+        cg_conf_free(conf);
+        return r;
+    }
+    r = ini_parse_stream(reader, &ctx, handler, &ctx);
+    fclose(ctx.fp);
+    if (r != 0 || ctx.failed) {
+        if (!ctx.failed)
+            CG_ERR_SET(err, CG_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)",
+                       path, r > 0 ? r : ctx.line);
+        cg_conf_free(conf);
+        return CG_ECONFIG;
+    }
+    *out = conf;
+    return CG_OK;
+}
+
+int cg_conf_new_defaults(const char *dir, struct cg_conf **out, struct cg_err *err)
+{
+    struct cg_conf *conf = conf_alloc();
+
+    if (conf == NULL || (conf->dir = cg_strdup(dir != NULL ? dir : ".")) == NULL) {
+        cg_conf_free(conf);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    *out = conf;
+    return CG_OK;
+}
+
+void cg_conf_free(struct cg_conf *conf)
+{
+    size_t i;
+
+    if (conf == NULL)
+        return;
+    for (i = 0; i < conf->n; i++) {
+        free(conf->v[i].section);
+        free(conf->v[i].key);
+        free(conf->v[i].value);
+    }
+    for (i = 0; i < conf->nsections; i++)
+        free(conf->sections[i]);
+    free(conf->sections);
+    free(conf->v);
+    free(conf->file);
+    free(conf->dir);
+    free(conf);
+}
+
+const char *cg_conf_file(const struct cg_conf *conf)
+{
+    return conf->file;
+}
+
+const char *cg_conf_dir(const struct cg_conf *conf)
+{
+    return conf->dir;
+}
+
+const char *cg_conf_get(const struct cg_conf *conf, const char *section, const char *key)
+{
+    const struct cg_conf_key *k;
+    struct entry *e;
+    char kind[64];
+
+    e = find_entry(conf, section, key);
+    if (e != NULL)
+        return e->value;
+    section_kind(section, kind, sizeof(kind));
+    if (strcmp(kind, section) != 0) {
+        e = find_entry(conf, kind, key);
+        if (e != NULL)
+            return e->value;
+    }
+    k = find_key(section, key);
+    return k != NULL ? k->def : NULL;
+}
+
+long cg_conf_get_int(const struct cg_conf *conf, const char *section, const char *key)
+{
+    const char *v = cg_conf_get(conf, section, key);
+    long n = 0;
+
+    if (v != NULL)
+        cg_parse_long(v, LONG_MIN, LONG_MAX, &n);
+    return n;
+}
+
+bool cg_conf_get_bool(const struct cg_conf *conf, const char *section, const char *key)
+{
+    const char *v = cg_conf_get(conf, section, key);
+    bool b = false;
+
+    if (v != NULL)
+        parse_bool(v, &b);
+    return b;
+}
+
+char *cg_conf_get_path(const struct cg_conf *conf, const char *section, const char *key)
+{
+    const char *v = cg_conf_get(conf, section, key);
+
+    if (v == NULL || *v == '\0')
+        return NULL;
+    if (v[0] == '/' || strcmp(conf->dir, ".") == 0)
+        return cg_strdup(v);
+    return cg_fs_join(conf->dir, v);
+}
+
+char *cg_conf_data_dir(const struct cg_conf *conf)
+{
+    const char *env = getenv("CEBGATE_DATADIR");
+    char *p = cg_conf_get_path(conf, "general", "data_dir");
+
+    if (p != NULL)
+        return p;
+    if (env != NULL && *env != '\0')
+        return cg_strdup(env);
+    return cg_strdup(CG_PKGDATADIR);
+}
+
+char *cg_conf_workdir(const struct cg_conf *conf)
+{
+    char *p = cg_conf_get_path(conf, "general", "workdir");
+
+    return p != NULL ? p : cg_strdup(conf->dir);
+}
+
+int cg_conf_set(struct cg_conf *conf, const char *section, const char *key, const char *value,
+                struct cg_err *err)
+{
+    const struct cg_conf_key *k = find_key(section, key);
+    char why[512];
+
+    if (!kind_known(section))
+        return CG_ERR_SET(err, CG_ECONFIG, "%s: unknown section [%s]", key, section);
+    if (k == NULL)
+        return CG_ERR_SET(err, CG_ECONFIG, "%s: unknown key in [%s]", key, section);
+    if (check_value(k, value, why, sizeof(why)) != CG_OK)
+        return CG_ERR_SET(err, CG_ECONFIG, "%s.%s: %s", section, key, why);
+    if (note_section(conf, section) != CG_OK || put(conf, section, key, value, 0) != CG_OK)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    return CG_OK;
+}
+
+int cg_conf_each_named(const struct cg_conf *conf, const char *kind,
+                       int (*fn)(const char *name, void *ctx), void *ctx)
+{
+    size_t klen = strlen(kind);
+    size_t i;
+    int rc;
+
+    for (i = 0; i < conf->nsections; i++) {
+        const char *s = conf->sections[i];
+        if (strncmp(s, kind, klen) == 0 && s[klen] == '.' && s[klen + 1] != '\0') {
+            rc = fn(s + klen + 1, ctx);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+bool cg_conf_has_section(const struct cg_conf *conf, const char *section)
+{
+    size_t i;
+
+    for (i = 0; i < conf->nsections; i++) {
+        if (strcmp(conf->sections[i], section) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void dump_section(const struct cg_conf *conf, const char *section, const char *kind,
+                         FILE *fp)
+{
+    const struct cg_conf_key *k;
+
+    fprintf(fp, "[%s]\n", section);
+    for (k = cg_conf_keys; k->key != NULL; k++) {
+        const char *v;
+        if (strcmp(k->section, kind) != 0)
+            continue;
+        v = cg_conf_get(conf, section, k->key);
+        if (v == NULL)
+            fprintf(fp, "# %s =\n", k->key);
+        else if (k->type == CG_CONF_SECRET && *v != '\0')
+            fprintf(fp, "%s = ********\n", k->key);
+        else
+            fprintf(fp, "%s = %s\n", k->key, v);
+    }
+    fputc('\n', fp);
+}
+
+void cg_conf_dump(const struct cg_conf *conf, FILE *fp)
+{
+    const struct cg_conf_key *k;
+    const char *last = "";
+    size_t i;
+
+    fprintf(fp, "# effective configuration%s%s\n", conf->file != NULL ? " of " : " (defaults)",
+            conf->file != NULL ? conf->file : "");
+    for (k = cg_conf_keys; k->key != NULL; k++) {
+        if (strcmp(k->section, last) == 0)
+            continue;
+        last = k->section;
+        dump_section(conf, k->section, k->section, fp);
+        for (i = 0; i < conf->nsections; i++) {
+            char kind[64];
+            section_kind(conf->sections[i], kind, sizeof(kind));
+            if (strcmp(kind, k->section) == 0 && strcmp(conf->sections[i], kind) != 0)
+                dump_section(conf, conf->sections[i], kind, fp);
+        }
+    }
+}
+
+void cg_conf_write_template(FILE *fp)
+{
+    const struct cg_conf_key *k;
+    const char *last = "";
+
+    fputs("# cebgate configuration. Every key is shown at its default, commented out.\n"
+          "# Relative paths are relative to the directory of this file.\n"
+          "# A seller served by a broker gets its own [seller.NAME] section; keys left out\n"
+          "# there are taken from [seller].\n",
+          fp);
+    for (k = cg_conf_keys; k->key != NULL; k++) {
+        if (strcmp(k->section, last) != 0) {
+            fprintf(fp, "\n[%s]\n", k->section);
+            last = k->section;
+        }
+        fprintf(fp, "# %s\n", k->help);
+        if (k->type == CG_CONF_ENUM)
+            fprintf(fp, "#   one of: %s\n", k->choices);
+        fprintf(fp, "#%s = %s\n", k->key, k->def != NULL ? k->def : "");
+    }
+}

@@ -1,0 +1,48 @@
+#!/bin/sh
+# cli-basics.sh - help, version, init, config, unknown commands, bad configuration lines.
+. "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
+
+expect_rc 0 "help lists commands" "$CEBGATE" help
+check "help names init" grep -q '^  init ' "$T/out"
+expect_rc 0 "help init" "$CEBGATE" help init
+check "help init shows usage" grep -q 'usage: cebgate .*init DIR' "$T/out"
+expect_rc 0 "init --help" "$CEBGATE" init --help
+expect_rc 0 "version" "$CEBGATE" version
+check "version names the libraries" grep -q 'libxml2 .*xmlsec .*OpenSSL .*libcurl .*SQLite' "$T/out"
+expect_rc 2 "unknown command" "$CEBGATE" frobnicate
+check "unknown command says so" grep -q "unknown command 'frobnicate'" "$T/err"
+expect_rc 0 "unique prefix runs the command" "$CEBGATE" vers
+expect_rc 2 "init without DIR is a usage error" "$CEBGATE" init
+
+expect_rc 0 "init creates a working directory" "$CEBGATE" init "$T/w"
+for d in incoming active done failed outbox inbox archive; do
+    check "init made $d/" test -d "$T/w/$d"
+done
+check "init wrote cebgate.conf" test -f "$T/w/cebgate.conf"
+check "init made the database" test -f "$T/w/cebgate.db"
+check "database is at a schema version" \
+    sh -c "[ \"\$(sqlite3 '$T/w/cebgate.db' 'PRAGMA user_version')\" -ge 1 ]"
+echo "# kept" >>"$T/w/cebgate.conf"
+expect_rc 0 "init again is harmless" "$CEBGATE" init "$T/w"
+check "init keeps an existing configuration" grep -q '^# kept' "$T/w/cebgate.conf"
+
+expect_rc 0 "config with the new file" "$CEBGATE" --config "$T/w/cebgate.conf" config
+check "config prints sections" grep -q '^\[declare\]' "$T/out"
+check "config prints defaults" grep -q '^schema_version = 202205' "$T/out"
+
+printf '[declare]\nremote_token = s3cret-value\n[transport]\nparallel = 3\n' >"$T/good.conf"
+expect_rc 0 "config shows set values" "$CEBGATE" -c "$T/good.conf" config
+check "set value shown" grep -q '^parallel = 3' "$T/out"
+check "secret masked" grep -q '^remote_token = \*\*\*\*\*\*\*\*' "$T/out"
+check "secret never printed" sh -c "! grep -q s3cret '$T/out'"
+
+printf '[transport]\n\nparallel = lots\n' >"$T/bad.conf"
+expect_rc 2 "bad value is a configuration error" "$CEBGATE" -c "$T/bad.conf" config
+check "bad value reports file:line: key: reason" \
+    grep -qF "$T/bad.conf:3: parallel: 'lots' is not a whole number from 1 to 64" "$T/err"
+printf '[general]\nlogg_level = info\n' >"$T/bad2.conf"
+expect_rc 2 "unknown key is a configuration error" "$CEBGATE" -c "$T/bad2.conf" config
+check "unknown key reported with line" grep -qF "$T/bad2.conf:2: logg_level: unknown key" "$T/err"
+expect_rc 2 "CEBGATE_CONF is used" env CEBGATE_CONF="$T/bad2.conf" "$CEBGATE" config
+
+finish

@@ -1,0 +1,227 @@
+/*
+ * test-conf.c - the INI configuration: defaults, seller fall-back, unknown keys and sections,
+ * bad values with file:line, secrets masked, template round trip.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/conf.h"
+#include "core/err.h"
+
+static char dir[64];
+static char path[128];
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof(dir), "/tmp/cg-test-conf.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/cebgate.conf", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}
+
+static void write_conf(const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static int load(const char *text, struct cg_conf **conf, struct cg_err *err)
+{
+    write_conf(text);
+    return cg_conf_load(path, conf, err);
+}
+
+static void test_defaults(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+
+    assert_int_equal(cg_conf_new_defaults(NULL, &conf, &err), CG_OK);
+    assert_string_equal(cg_conf_get(conf, "declare", "schema_version"), "202205");
+    assert_int_equal(cg_conf_get_int(conf, "transport", "parallel"), 4);
+    assert_false(cg_conf_get_bool(conf, "transport", "dxp_wrap"));
+    assert_null(cg_conf_get(conf, "seller", "ebc_code"));
+    assert_null(cg_conf_get(conf, "nosuch", "key"));
+    cg_conf_free(conf);
+}
+
+static void test_values_and_seller_fallback(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+    char *p;
+
+    assert_int_equal(load("; comment\n"
+                          "[seller]\n"
+                          "ebc_code = 3301964J31\n"
+                          "currency = EUR\n"
+                          "catalog = catalog.csv\n"
+                          "[seller.acme]\n"
+                          "currency = GBP\n"
+                          "[transport]\n"
+                          "parallel = 8\n"
+                          "dxp_wrap = yes\n",
+                          &conf, &err),
+                     CG_OK);
+    assert_string_equal(cg_conf_get(conf, "seller.acme", "currency"), "GBP");
+    assert_string_equal(cg_conf_get(conf, "seller.acme", "ebc_code"), "3301964J31");
+    assert_string_equal(cg_conf_get(conf, "seller.other", "currency"), "EUR");
+    assert_string_equal(cg_conf_get(conf, "seller.acme", "trade_mode"), "9610");
+    assert_int_equal(cg_conf_get_int(conf, "transport", "parallel"), 8);
+    assert_true(cg_conf_get_bool(conf, "transport", "dxp_wrap"));
+    assert_true(cg_conf_has_section(conf, "seller.acme"));
+    p = cg_conf_get_path(conf, "seller.acme", "catalog");
+    assert_non_null(p);
+    assert_non_null(strstr(p, dir));
+    assert_non_null(strstr(p, "/catalog.csv"));
+    free(p);
+    cg_conf_free(conf);
+}
+
+static void test_unknown_key(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+    char want[256];
+
+    assert_int_equal(load("[general]\nlog_level = info\n\n[transport]\nparalel = 3\n", &conf,
+                          &err),
+                     CG_ECONFIG);
+    assert_null(conf);
+    snprintf(want, sizeof(want), "%s:5: paralel: unknown key in [transport]", path);
+    assert_string_equal(err.msg, want);
+}
+
+static void test_unknown_section(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+
+    assert_int_equal(load("[sellr]\nebc_code = x\n", &conf, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, ":2: ebc_code: unknown section [sellr]"));
+}
+
+static void test_bad_values(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+
+    assert_int_equal(load("[transport]\nparallel = many\n", &conf, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, ":2: parallel: 'many' is not a whole number from 1 to 64"));
+    assert_int_equal(load("[transport]\nparallel = 65\n", &conf, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "parallel: '65'"));
+    assert_int_equal(load("[declare]\nschema_version = 2020\n", &conf, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, ":2: schema_version: '2020' is not one of 202205|2018"));
+    assert_int_equal(load("[transport]\ndxp_wrap = maybe\n", &conf, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "dxp_wrap: 'maybe' is not yes or no"));
+    assert_int_equal(load("[transport]\nthis line has no equals sign\n", &conf, &err),
+                     CG_ECONFIG);
+    assert_non_null(strstr(err.msg, ":2: syntax error"));
+    assert_int_equal(load("log_level = info\n", &conf, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, ":1: log_level: key outside any [section]"));
+    assert_null(conf);
+}
+
+static void test_set_checked(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+
+    assert_int_equal(cg_conf_new_defaults(NULL, &conf, &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, "transport", "parallel", "2", &err), CG_OK);
+    assert_int_equal(cg_conf_get_int(conf, "transport", "parallel"), 2);
+    assert_int_equal(cg_conf_set(conf, "transport", "parallel", "0", &err), CG_ECONFIG);
+    assert_int_equal(cg_conf_set(conf, "transport", "nope", "0", &err), CG_ECONFIG);
+    cg_conf_free(conf);
+}
+
+static void test_dump_masks_secrets(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem;
+    const struct cg_conf_key *k;
+    const char *secret_key = NULL;
+    const char *secret_sec = NULL;
+    char line[256];
+
+    for (k = cg_conf_keys; k->key != NULL; k++) {
+        if (k->type == CG_CONF_SECRET) {
+            secret_key = k->key;
+            secret_sec = k->section;
+            break;
+        }
+    }
+    assert_non_null(secret_key);
+    assert_int_equal(cg_conf_new_defaults(NULL, &conf, &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, secret_sec, secret_key, "hunter2", &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, "seller", "ebc_code", "3301964J31", &err), CG_OK);
+    mem = open_memstream(&text, &len);
+    cg_conf_dump(conf, mem);
+    fclose(mem);
+    assert_non_null(strstr(text, "ebc_code = 3301964J31"));
+    assert_null(strstr(text, "hunter2"));
+    snprintf(line, sizeof(line), "%s = ********", secret_key);
+    assert_non_null(strstr(text, line));
+    free(text);
+    cg_conf_free(conf);
+}
+
+static void test_template_loads(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+    FILE *fp = fopen(path, "w");
+    char cmd[512];
+
+    /* The template cebgate init writes must load, and uncommenting every key must too. */
+    assert_non_null(fp);
+    cg_conf_write_template(fp);
+    fclose(fp);
+    assert_int_equal(cg_conf_load(path, &conf, &err), CG_OK);
+    cg_conf_free(conf);
+    snprintf(cmd, sizeof(cmd),
+             "sed -i -e 's/^#\\([a-z_0-9]* = ..*\\)$/\\1/' -e '/^#[a-z_0-9]* = $/d' '%s'",
+             path);
+    assert_int_equal(system(cmd), 0);
+    conf = NULL;
+    assert_int_equal(cg_conf_load(path, &conf, &err), CG_OK);
+    assert_string_equal(cg_conf_get(conf, "declare", "schema_version"), "202205");
+    cg_conf_free(conf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test_setup_teardown(test_values_and_seller_fallback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
+        cmocka_unit_test(test_set_checked),
+        cmocka_unit_test(test_dump_masks_secrets),
+        cmocka_unit_test_setup_teardown(test_template_loads, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+}
