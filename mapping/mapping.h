@@ -1,0 +1,164 @@
+/*
+ * mapping.h - merchant order files, catalogue, shipments and code tables into one order model.
+ *
+ * The order model (struct cg_order) is a plain data record: every CEB field declare/ needs is
+ * here already normalized (customs codes, not ISO letters; decs, not text), so declare/ never
+ * looks at the input files. Strings are owned by the record and freed by cg_order_free().
+ * Amounts, quantities and weights are decs (core/money.h: int64, 5 fraction digits).
+ *
+ * Reading is streamed: cg_reader_next() returns one order at a time and never holds the file.
+ * A rejected order yields CG_EREJECT with "file:line: order <no>: field <name>: reason" in the
+ * struct cg_err and the reader goes on with the next order.
+ */
+#ifndef CG_MAPPING_H
+#define CG_MAPPING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/conf.h"
+#include "core/err.h"
+
+/* ------------------------------------------------------------------ seller profile */
+
+/* What the configuration says about one seller ([seller] or [seller.NAME]). All owned. */
+struct cg_seller {
+    char *name;            /* "" for the default [seller] */
+    char *ebp_code, *ebp_name;
+    char *ebc_code, *ebc_name;
+    char *agent_code, *agent_name;
+    char *owner_code, *owner_name;
+    char *customs_code;    /* 4 digits */
+    char *port_code;       /* 4 digits */
+    char *traf_mode;       /* 1 char */
+    char *wrap_type;       /* 1 char */
+    char *trade_mode;      /* 9610 9710 9810 1210 */
+    char *statistics_flag; /* A or B */
+    char *currency;        /* default ISO letters */
+    char *profile;         /* own | jsonl | shopify | amazon | path of a profile file */
+    char *catalog;         /* path or NULL */
+    char *shipments;       /* path or NULL */
+    char *key_file, *cert_file, *key_pass_file, *key_pass_env, *key_name; /* signing, may be NULL */
+};
+
+/* Load [seller.NAME] (NAME NULL or "" for [seller]) with fall-back to [seller]. */
+int cg_seller_load(const struct cg_conf *conf, const char *name, struct cg_seller **out,
+                   struct cg_err *err);
+void cg_seller_free(struct cg_seller *s);
+
+/* ------------------------------------------------------------------ order model */
+
+struct cg_order_line {
+    int gnum;              /* 1-based, contiguous */
+    char *sku;             /* itemNo (seller's SKU) */
+    char *item_name;       /* itemName as sold */
+    char *item_describe;   /* optional, NULL */
+    char *bar_code;        /* barCode; "无" when the catalogue has none */
+    char unit[4];          /* customs unit code of the sold unit, e.g. "011" */
+    int64_t qty;           /* dec */
+    int64_t price;         /* dec, unit price */
+    int64_t total;         /* dec, qty x price (checked or computed) */
+    /* From the catalogue. */
+    char gcode[11];        /* 10-digit HS code */
+    char *gname;           /* declared Chinese name */
+    char *gmodel;          /* brand / spec / model */
+    char unit1[4];         /* first legal unit code */
+    char unit2[4];         /* second legal unit code, "" when none */
+    int64_t qty1;          /* dec, quantity in unit1 */
+    int64_t qty2;          /* dec, quantity in unit2 (0 when none) */
+    char origin[4];        /* origin country customs code, "" when unknown */
+    int64_t net_weight;    /* dec kg for the whole line */
+    int64_t gross_weight;  /* dec kg for the whole line */
+};
+
+/* Shipment data; an order without it is valid and waits (has_shipment false). */
+struct cg_shipment {
+    char *logistics_code;  /* carrier customs code */
+    char *logistics_name;
+    char *logistics_no;    /* tracking number, <= 32 */
+    int64_t gross_weight;  /* dec kg */
+    int64_t net_weight;    /* dec kg (sum of lines when not given) */
+    long pack_no;          /* packages */
+    int64_t freight;       /* dec, in the order currency */
+    int64_t insured_fee;   /* dec */
+};
+
+/* Payment receipt data for CEB403 (optional). */
+struct cg_payment {
+    char *pay_code;        /* payment company code, may be NULL */
+    char *pay_name;        /* payment company name */
+    char *pay_no;          /* payment transaction number, may be NULL */
+    int64_t charge;        /* dec */
+    char accounting_date[15]; /* YYYYMMDDhhmmss */
+};
+
+struct cg_order {
+    char *seller;          /* seller profile name, "" for the default */
+    char *order_no;        /* orderNo, <= 60 */
+    char *source;          /* input file name (for messages) */
+    long line;             /* first line of the order in the file */
+    char currency[4];      /* customs numeric currency code, e.g. "502" */
+    char currency_iso[4];  /* ISO letters, e.g. "USD" */
+    char country[4];       /* destination country, customs code, e.g. "502" */
+    char country_iso[3];   /* ISO alpha-2 */
+    char *pod;             /* destination port code, NULL when unknown */
+    int64_t goods_value;   /* dec, sum of line totals */
+    int64_t freight;       /* dec */
+    int64_t insured_fee;   /* dec */
+    char *note;            /* may be NULL */
+    bool has_shipment;
+    struct cg_shipment ship;
+    bool has_payment;
+    struct cg_payment pay;
+    size_t nlines;
+    struct cg_order_line *lines;
+    char hash[65];         /* SHA-256 of the normalized content: same content, same hash */
+};
+
+void cg_order_free(struct cg_order *o);
+/* The order as one line of JSON (no newline); caller frees. NULL on allocation failure. */
+char *cg_order_to_json(const struct cg_order *o);
+
+/* ------------------------------------------------------------------ code tables */
+
+struct cg_codes;
+
+/* Load the CSV code tables from data_dir once. */
+int cg_codes_load(const char *data_dir, struct cg_codes **out, struct cg_err *err);
+void cg_codes_free(struct cg_codes *c);
+/* ISO letters -> customs code (borrowed), NULL when unknown. */
+const char *cg_codes_currency(const struct cg_codes *c, const char *iso);
+const char *cg_codes_country(const struct cg_codes *c, const char *iso2);
+/* True when a customs code is in the table ("currency", "country", "unit", "transport",
+ * "package"). */
+bool cg_codes_known(const struct cg_codes *c, const char *table, const char *code);
+
+/* ------------------------------------------------------------------ reading orders */
+
+/* Everything loaded once per seller: code tables, catalogue, shipments, profile. */
+struct cg_map_ctx;
+
+int cg_map_ctx_new(const struct cg_conf *conf, const struct cg_seller *seller,
+                   const struct cg_codes *codes, struct cg_map_ctx **out, struct cg_err *err);
+void cg_map_ctx_free(struct cg_map_ctx *m);
+
+struct cg_reader;
+
+/*
+ * Open an order file. fd is read from its current position and closed by cg_reader_close();
+ * name is only used in messages. Use cg_reader_open_path() for a path.
+ */
+int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_reader **out,
+                      struct cg_err *err);
+int cg_reader_open_path(struct cg_map_ctx *m, const char *path, struct cg_reader **out,
+                        struct cg_err *err);
+/*
+ * Next order: CG_OK with *out (caller frees), CG_ENOTFOUND at the end, CG_EREJECT for one
+ * rejected order (err says file:line: order <no>: field <name>: reason; call again for the
+ * next), any other code for a failure of the whole file (bad encoding, I/O).
+ */
+int cg_reader_next(struct cg_reader *r, struct cg_order **out, struct cg_err *err);
+void cg_reader_close(struct cg_reader *r);
+
+#endif
