@@ -41,10 +41,129 @@ int cg_xml_serialize(xmlDocPtr doc, char **out, size_t *len, struct cg_err *err)
 
 /* ------------------------------------------------------------------ messages and schemas */
 
+enum cg_app_type { CG_APP_ADD = 1, CG_APP_MODIFY = 2, CG_APP_DELETE = 3 };
+
+/* BaseTransfer block of every request message. */
+struct cg_base_transfer {
+    const char *cop_code;
+    const char *cop_name;
+    const char *dxp_id;
+    const char *note; /* may be NULL */
+};
+
+/* One entity of a message built from an order (CEB303, 403, 505, 603). */
+struct cg_doc_ref {
+    const struct cg_order *order;
+    const char *guid;    /* entity head guid, 36 characters */
+    int app_type;        /* enum cg_app_type */
+    const char *cop_no;  /* CEB603: the enterprise's own inventory number */
+    const char *pre_no;  /* modify/delete only: learned from receipts, else NULL */
+    const char *invt_no; /* modify/delete only (CEB603), else NULL */
+};
+
+/*
+ * Build a CEB303, 403, 505 or 603 message with n entities (1..100) from orders. msg_guid is
+ * the root guid; version is the schema edition ("202205" or "2018") whose element set is used.
+ * The document is not validated or signed here. *out is the caller's.
+ */
+int cg_build_order_doc(int msg_type, const char *msg_guid, const struct cg_doc_ref *refs,
+                       size_t n, const struct cg_seller *seller,
+                       const struct cg_base_transfer *bt, const char *version, xmlDocPtr *out,
+                       struct cg_err *err);
+
+/* A new upper-case UUID (36 characters + NUL), as CEB guids are written. */
+void cg_guid_new(char out[37]);
+/* Message type number from the root element ("CEB603Message" -> 603); 0 when not CEB. */
+int cg_msg_type_of(xmlDocPtr doc);
+
+/* A compiled schema (CEB export XSD of one edition); compile once, validate many. */
+struct cg_schema;
+
+int cg_schema_load(const char *data_dir, const char *version, struct cg_schema **out,
+                   struct cg_err *err);
+void cg_schema_free(struct cg_schema *s);
+/*
+ * Validate doc. CG_ESCHEMA with "line N: element <name>: reason" for the first problem (the
+ * caller adds which order it came from).
+ */
+int cg_schema_validate(struct cg_schema *s, xmlDocPtr doc, struct cg_err *err);
+
 /* ------------------------------------------------------------------ signing and verifying */
+
+/* How to sign. Strings are borrowed for the duration of cg_signer_new(). */
+struct cg_signer_opts {
+    const char *kind;      /* "local" (key in a file) or "remote" (signing service) */
+    const char *alg;       /* "rsa-sha1" or "rsa-sha256" */
+    const char *key_file;  /* local: PEM or PKCS#12 private key */
+    const char *cert_file; /* local: PEM certificate (not needed with PKCS#12) */
+    const char *pass_file; /* file holding the passphrase, or NULL */
+    const char *pass_env;  /* environment variable holding the passphrase, or NULL */
+    const char *key_name;  /* certificate number for ds:KeyName */
+    const char *remote_url;   /* remote: signing service URL */
+    const char *remote_ca;    /* remote: CA file for https */
+    const char *remote_token; /* remote: bearer token, may be NULL */
+};
+
+/* A signer holds its key, loaded once. */
+struct cg_signer;
+
+int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct cg_err *err);
+void cg_signer_free(struct cg_signer *s);
+/*
+ * Add an enveloped ds:Signature as the last child of the root (inclusive C14N 1.0,
+ * Reference URI="", KeyInfo = KeyName then X509Data/X509Certificate).
+ */
+int cg_signer_sign(struct cg_signer *s, xmlDocPtr doc, struct cg_err *err);
+
+/* Trusted signer certificates. */
+struct cg_trust;
+
+int cg_trust_new(struct cg_trust **out, struct cg_err *err);
+int cg_trust_add_file(struct cg_trust *t, const char *pem_path, struct cg_err *err);
+void cg_trust_free(struct cg_trust *t);
+/*
+ * Verify the one enveloped signature of doc. With t NULL only the signature against the
+ * certificate in KeyInfo is checked; with t the certificate must also be trusted. CG_ESIG with
+ * the exact reason (digest mismatch, wrong key, untrusted certificate, signature does not cover
+ * the root, more than one Signature, no Signature).
+ */
+int cg_verify(xmlDocPtr doc, const struct cg_trust *t, struct cg_err *err);
 
 /* ------------------------------------------------------------------ receipts */
 
+/* One receipt entity; strings owned by the event array, NULL when absent. */
+struct cg_receipt_event {
+    int msg_type;        /* 304, 404, 506, 508, 510, 604, 606, 608, 702, 214, 216, 792, 900 */
+    char *msg_guid;      /* root guid of the receipt message */
+    char *guid;          /* guid of the document the receipt answers */
+    char *order_no;
+    char *logistics_no;
+    char *cop_no;
+    char *pre_no;
+    char *invt_no;
+    char *sum_no;
+    char *entry_id;
+    char *ebc_code;
+    char *agent_code;
+    char *bill_no;
+    char *return_status; /* as written: "2", "120", "-301010" */
+    long status;         /* the same as a number */
+    char *return_time;   /* yyyyMMddHHmmssfff */
+    char *return_info;
+};
+
+/* Parse any export receipt (both editions), CEB792 and CEB900 into events (one per entity). */
+int cg_receipt_parse(xmlDocPtr doc, struct cg_receipt_event **events, size_t *n,
+                     struct cg_err *err);
+void cg_receipt_events_free(struct cg_receipt_event *ev, size_t n);
+
 /* ------------------------------------------------------------------ DXP envelope */
+
+/* Wrap a signed CEB message into dxp:DxpMsg (Data = base64 of xml). *out: caller frees. */
+int cg_dxp_wrap(const char *xml, size_t len, const char *msg_type, const char *sender,
+                const char *receiver, const char *cop_msg_id, char **out, size_t *outlen,
+                struct cg_err *err);
+/* The CEB message inside a DxpMsg; CG_ENOTFOUND when env is not a DxpMsg. */
+int cg_dxp_unwrap(xmlDocPtr env, char **xml, size_t *len, struct cg_err *err);
 
 #endif
