@@ -1,0 +1,173 @@
+/*
+ * cmd-port.c - `cebgate port`: run the receiving side in the foreground, or report on its
+ * database (--stats, --documents).
+ *
+ * The server prints "listening on URL" once it is bound (with port = 0 the kernel's choice),
+ * optionally writes the port number and the process id into files for scripts, and stops
+ * cleanly on SIGTERM or SIGINT (the current request finishes, the database is closed, the pid
+ * file removed). Exit codes: 0 clean stop, 1 runtime error, 2 configuration or usage error.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "core/fsutil.h"
+#include "port/port.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+/* Write text into path atomically (temporary file in the same folder, then rename). */
+static int write_small(const char *path, const char *text, struct cg_err *err)
+{
+    char *d = cg_strdup(path);
+    char *b = cg_strdup(path);
+    int rc;
+
+    if (d == NULL || b == NULL) {
+        free(d);
+        free(b);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    rc = cg_fs_write_atomic(dirname(d), basename(b), text, strlen(text), err);
+    free(d);
+    free(b);
+    return rc;
+}
+
+static int show_stats(const char *db)
+{
+    struct cg_port_stats st;
+    struct cg_err err;
+    size_t i;
+
+    cg_err_clear(&err);
+    if (cg_port_stats_read(db, &st, &err) != CG_OK)
+        return cg_cmd_fail(&err);
+    printf("database          %s\n"
+           "received          %ld\n"
+           "accepted          %ld\n"
+           "accepted again    %ld\n"
+           "rejected          %ld\n",
+           db, st.received, st.accepted, st.accepted_again, st.rejected);
+    for (i = 0; i < st.ncodes; i++)
+        printf("  code %s        %ld\n", st.by_code[i].code, st.by_code[i].n);
+    printf("documents         %ld\n"
+           "documents final   %ld\n"
+           "receipts          %ld\n"
+           "receipts pending  %ld\n",
+           st.documents, st.documents_final, st.receipts, st.receipts_pending);
+    return CG_EXIT_OK;
+}
+
+static int exec_port(struct cg_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"stats", no_argument, NULL, 's'},
+        {"documents", no_argument, NULL, 'd'},
+        {"port-file", required_argument, NULL, 'P'},
+        {"pid-file", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
+    };
+    struct cg_port *port = NULL;
+    struct cg_err err;
+    struct sigaction sa;
+    const char *port_file = NULL;
+    const char *pid_file = NULL;
+    char *db = NULL;
+    char num[32];
+    int stats = 0;
+    int documents = 0;
+    int status = CG_EXIT_ERROR;
+    int c;
+
+    cg_err_clear(&err);
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': stats = 1; break;
+        case 'd': documents = 1; break;
+        case 'P': port_file = optarg; break;
+        case 'p': pid_file = optarg; break;
+        default: return cg_cmd_usage_error(&cg_cmd_port, "unknown option");
+        }
+    }
+    if (optind != argc)
+        return cg_cmd_usage_error(&cg_cmd_port, "no arguments expected");
+    if (stats || documents) {
+        db = cg_conf_get_path(cli->conf, "port", "database");
+        if (db == NULL)
+            return cg_cmd_usage_error(&cg_cmd_port, "[port] database is not set");
+        if (stats)
+            status = show_stats(db);
+        else if (cg_port_dump_documents(db, stdout, &err) != CG_OK)
+            status = cg_cmd_fail(&err);
+        else
+            status = CG_EXIT_OK;
+        free(db);
+        return status;
+    }
+    if (cg_port_new(cli->conf, &port, &err) != CG_OK || cg_port_listen(port, &err) != CG_OK) {
+        status = cg_cmd_fail(&err);
+        goto done;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    snprintf(num, sizeof(num), "%u\n", cg_port_bound_port(port));
+    if (port_file != NULL && write_small(port_file, num, &err) != CG_OK) {
+        status = cg_cmd_fail(&err);
+        goto done;
+    }
+    snprintf(num, sizeof(num), "%ld\n", (long)getpid());
+    if (pid_file != NULL && write_small(pid_file, num, &err) != CG_OK) {
+        status = cg_cmd_fail(&err);
+        goto done;
+    }
+    if (!cli->quiet)
+        printf("cebgate port: listening on %s://%s:%u/ (POST /messages, GET /receipts)\n",
+               cg_port_tls(port) ? "https" : "http", cg_conf_get(cli->conf, "port", "listen"),
+               cg_port_bound_port(port));
+    fflush(stdout);
+    if (cg_port_run(port, &stop_flag, &err) != CG_OK) {
+        status = cg_cmd_fail(&err);
+        goto done;
+    }
+    if (!cli->quiet)
+        printf("cebgate port: stopped\n");
+    status = CG_EXIT_OK;
+done:
+    if (pid_file != NULL && port != NULL)
+        unlink(pid_file);
+    cg_port_free(port);
+    return status;
+}
+
+const struct cg_cmd cg_cmd_port = {
+    "port",
+    "[--stats | --documents] [--port-file FILE] [--pid-file FILE]",
+    "run the receiving side (electronic port): verify, validate, answer with receipts",
+    "  --stats           print the counts kept in the port database and exit\n"
+    "  --documents       print every accepted document (type, guid, key, preNo, invtNo,\n"
+    "                    status, final) tab-separated and exit\n"
+    "  --port-file FILE  write the bound TCP port into FILE (useful with port = 0)\n"
+    "  --pid-file FILE   write the process id into FILE; removed on a clean stop\n"
+    "Configured by [port] (see cebgate config); SIGTERM or SIGINT stop it.\n",
+    CG_CMD_NEEDS_CONF,
+    exec_port,
+};

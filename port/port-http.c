@@ -1,0 +1,449 @@
+/*
+ * port-http.c - the HTTP/1.1 server of `cebgate port` on libmicrohttpd (TLS through GnuTLS),
+ * driven from the caller's thread through MHD's epoll descriptor.
+ *
+ * Endpoints (docs/port.md): POST /messages (a CEB message or dxp:DxpMsg; JSON answer),
+ * GET /receipts?since=ID&limit=N (JSON page of receipts), GET /metrics (Prometheus text),
+ * GET /health. Bodies are collected into a buffer with the max_body ceiling; a larger
+ * Content-Length is answered 413 before the body is read. With tls_client_ca every request
+ * must present a client certificate that the CA verifies (else 403, code 1999). The test-only
+ * fault injection (503 answers, dropped connections, receipts twice) is decided here per POST.
+ * Library errors go to the logger; nothing here exits.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/log.h"
+#include "port/port-int.h"
+
+#define RECEIPTS_DEFAULT 100
+#define RECEIPTS_MAX 1000
+
+struct req {
+    struct cg_buf body;
+    bool too_big;
+    bool post;
+    bool drop;        /* fault: close without an answer */
+    bool drop_stored; /* ... after storing (the answer is lost, not the message) */
+};
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[1024];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    cg_debug("port: libmicrohttpd: %s", line);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct req *r = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (r == NULL)
+        return;
+    cg_buf_free(&r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+                             char *body, const char *retry_after)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    if (body == NULL)
+        return MHD_NO;
+    resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (retry_after != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
+    ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* A JSON answer in the message-result format, for answers given before the checks. */
+static enum MHD_Result reply_code(struct MHD_Connection *conn, unsigned status, const char *code,
+                                  const char *text, const char *retry_after)
+{
+    struct cg_port_result res;
+    struct cg_err err;
+    char *body = NULL;
+
+    memset(&res, 0, sizeof(res));
+    res.http_status = (int)status;
+    cg_strlcpy(res.code, code, sizeof(res.code));
+    cg_strlcpy(res.text, text, sizeof(res.text));
+    if (cg_port_result_json(&res, &body, &err) != CG_OK)
+        return MHD_NO;
+    return reply(conn, status, "application/json", body, retry_after);
+}
+
+static void remote_of(struct MHD_Connection *conn, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char host[NI_MAXHOST];
+
+    cg_strlcpy(out, "-", size);
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    if (getnameinfo(ci->client_addr,
+                    ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                           : sizeof(struct sockaddr_in),
+                    host, sizeof(host), NULL, 0, NI_NUMERICHOST) == 0)
+        cg_strlcpy(out, host, size);
+}
+
+/* Mutual TLS: a client certificate verified by tls_client_ca. */
+static bool client_cert_ok(struct MHD_Connection *conn, char *why, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    gnutls_session_t s;
+    unsigned int status = 0;
+    int r;
+
+    if (ci == NULL || ci->tls_session == NULL) {
+        snprintf(why, size, "no TLS session");
+        return false;
+    }
+    s = (gnutls_session_t)ci->tls_session;
+    if (gnutls_certificate_get_peers(s, NULL) == NULL) {
+        snprintf(why, size, "a client certificate is required");
+        return false;
+    }
+    r = gnutls_certificate_verify_peers2(s, &status);
+    if (r < 0) {
+        snprintf(why, size, "client certificate: %s", gnutls_strerror(r));
+        return false;
+    }
+    if (status != 0) {
+        gnutls_datum_t out = {NULL, 0};
+
+        if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) ==
+            0) {
+            snprintf(why, size, "client certificate: %s", (const char *)out.data);
+            gnutls_free(out.data);
+        } else {
+            snprintf(why, size, "client certificate is not trusted");
+        }
+        return false;
+    }
+    return true;
+}
+
+static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *conn)
+{
+    struct cg_port_stats st;
+    struct cg_err err;
+    struct cg_buf b;
+    size_t i;
+
+    cg_err_clear(&err);
+    if (cg_port_stats(p, &st, &err) != CG_OK)
+        return reply_code(conn, 500, "3001", err.msg, NULL);
+    cg_buf_init(&b, 1024 * 1024);
+    cg_buf_addf(&b,
+                "# HELP cebgate_port_messages_received_total Messages that reached the checks.\n"
+                "# TYPE cebgate_port_messages_received_total counter\n"
+                "cebgate_port_messages_received_total %ld\n"
+                "# HELP cebgate_port_messages_accepted_total Messages accepted (first time).\n"
+                "# TYPE cebgate_port_messages_accepted_total counter\n"
+                "cebgate_port_messages_accepted_total %ld\n"
+                "# HELP cebgate_port_messages_accepted_again_total Retries of accepted "
+                "messages, answered as accepted.\n"
+                "# TYPE cebgate_port_messages_accepted_again_total counter\n"
+                "cebgate_port_messages_accepted_again_total %ld\n"
+                "# HELP cebgate_port_messages_rejected_total Messages refused, by code.\n"
+                "# TYPE cebgate_port_messages_rejected_total counter\n",
+                st.received, st.accepted, st.accepted_again);
+    for (i = 0; i < st.ncodes; i++)
+        cg_buf_addf(&b, "cebgate_port_messages_rejected_total{code=\"%s\"} %ld\n",
+                    st.by_code[i].code, st.by_code[i].n);
+    cg_buf_addf(&b,
+                "# HELP cebgate_port_documents_total Documents accepted.\n"
+                "# TYPE cebgate_port_documents_total counter\n"
+                "cebgate_port_documents_total %ld\n"
+                "# HELP cebgate_port_documents_final Documents whose scenario has finished.\n"
+                "# TYPE cebgate_port_documents_final gauge\n"
+                "cebgate_port_documents_final %ld\n"
+                "# HELP cebgate_port_receipts_published_total Receipts published.\n"
+                "# TYPE cebgate_port_receipts_published_total counter\n"
+                "cebgate_port_receipts_published_total %ld\n"
+                "# HELP cebgate_port_receipts_pending Receipts planned, not yet published.\n"
+                "# TYPE cebgate_port_receipts_pending gauge\n"
+                "cebgate_port_receipts_pending %ld\n"
+                "# HELP cebgate_port_faults_injected_total Test-only injected faults since start.\n"
+                "# TYPE cebgate_port_faults_injected_total counter\n"
+                "cebgate_port_faults_injected_total{kind=\"503\"} %ld\n"
+                "cebgate_port_faults_injected_total{kind=\"drop\"} %ld\n",
+                st.documents, st.documents_final, st.receipts, st.receipts_pending,
+                p->faults_503, p->faults_drop);
+    return reply(conn, 200, "text/plain; version=0.0.4", cg_buf_take(&b), NULL);
+}
+
+static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *conn)
+{
+    const char *since_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
+    const char *limit_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+    struct cg_err err;
+    char *body = NULL;
+    long since = 0;
+    long limit = RECEIPTS_DEFAULT;
+
+    cg_err_clear(&err);
+    if (since_s != NULL && *since_s != '\0' &&
+        cg_parse_long(since_s, 0, LONG_MAX, &since) != CG_OK)
+        return reply_code(conn, 400, "0001", "since must be a whole number >= 0 (a receipt id)",
+                          NULL);
+    if (limit_s != NULL && *limit_s != '\0' &&
+        cg_parse_long(limit_s, 1, RECEIPTS_MAX, &limit) != CG_OK)
+        return reply_code(conn, 400, "0001", "limit must be a whole number from 1 to 1000",
+                          NULL);
+    if (cg_port_receipts_json(p, since, (int)limit, &body, &err) != CG_OK)
+        return reply_code(conn, 500, "3001", err.msg, NULL);
+    return reply(conn, 200, "application/json", body, NULL);
+}
+
+static enum MHD_Result serve_post(struct cg_port *p, struct MHD_Connection *conn, struct req *r)
+{
+    struct cg_port_result *res = NULL;
+    struct cg_err err;
+    char remote[NI_MAXHOST];
+    char *body = NULL;
+    char text[128];
+    enum MHD_Result ret;
+
+    if (r->too_big) {
+        snprintf(text, sizeof(text), "message is larger than the limit of %zu bytes",
+                 p->max_body);
+        return reply_code(conn, 413, "0999", text, NULL);
+    }
+    if (r->drop && !r->drop_stored) {
+        p->faults_drop++;
+        return MHD_NO;
+    }
+    res = malloc(sizeof(*res));
+    if (res == NULL)
+        return MHD_NO;
+    remote_of(conn, remote, sizeof(remote));
+    cg_port_submit(p, r->body.data != NULL ? r->body.data : "", r->body.len, remote, res);
+    if (r->drop) {
+        p->faults_drop++;
+        free(res);
+        return MHD_NO;
+    }
+    cg_err_clear(&err);
+    if (cg_port_result_json(res, &body, &err) != CG_OK) {
+        free(res);
+        return MHD_NO;
+    }
+    ret = reply(conn, (unsigned)res->http_status, "application/json", body,
+                res->http_status == 500 ? "1" : NULL);
+    free(res);
+    return ret;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls)
+{
+    struct cg_port *p = cls;
+    struct req *r = *con_cls;
+    const char *cl;
+    char why[256];
+    long n;
+
+    (void)version;
+    if (r == NULL) {
+        r = calloc(1, sizeof(*r));
+        if (r == NULL)
+            return MHD_NO;
+        cg_buf_init(&r->body, p->max_body);
+        *con_cls = r;
+        if (p->tls_client_ca_pem != NULL && !client_cert_ok(conn, why, sizeof(why)))
+            return reply_code(conn, 403, "1999", why, NULL);
+        r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0 && strcmp(url, "/messages") == 0;
+        if (!r->post)
+            return MHD_YES;
+        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl != NULL && (cg_parse_long(cl, 0, LONG_MAX, &n) != CG_OK ||
+                           (unsigned long)n > (unsigned long)p->max_body)) {
+            snprintf(why, sizeof(why), "message of %s bytes is larger than the limit of %zu bytes",
+                     cl, p->max_body);
+            return reply_code(conn, 413, "0999", why, NULL);
+        }
+        if (p->fault_503 > 0 && cg_port_roll(p) < p->fault_503) {
+            p->faults_503++;
+            return reply_code(conn, 503, "3999",
+                              "temporarily unavailable (injected test fault); send again", "1");
+        }
+        if (p->fault_drop > 0 && cg_port_roll(p) < p->fault_drop) {
+            r->drop = true;
+            r->drop_stored = cg_port_roll(p) < 50;
+        }
+        return MHD_YES;
+    }
+    if (r->post) {
+        if (*upload_data_size > 0) {
+            if (!r->too_big && cg_buf_add(&r->body, upload_data, *upload_data_size) != CG_OK) {
+                r->too_big = true;
+                cg_buf_free(&r->body);
+            }
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return serve_post(p, conn, r);
+    }
+    if (strcmp(url, "/messages") == 0)
+        return reply_code(conn, 405, "0001", "POST a message to /messages", NULL);
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return reply_code(conn, 405, "0001", "method not allowed", NULL);
+    if (strcmp(url, "/receipts") == 0)
+        return serve_receipts(p, conn);
+    if (strcmp(url, "/metrics") == 0)
+        return serve_metrics(p, conn);
+    if (strcmp(url, "/health") == 0)
+        return reply(conn, 200, "application/json", cg_strdup("{\"status\":\"ok\"}"), NULL);
+    return reply_code(conn, 404, "0001", "no such endpoint (POST /messages, GET /receipts, "
+                      "GET /metrics, GET /health)", NULL);
+}
+
+/* ------------------------------------------------------------------ start and run */
+
+static int parse_listen(struct cg_port *p, struct sockaddr_storage *ss, bool *loopback,
+                        struct cg_err *err)
+{
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    const char *a = strcmp(p->listen, "localhost") == 0 ? "127.0.0.1" : p->listen;
+
+    memset(ss, 0, sizeof(*ss));
+    if (inet_pton(AF_INET, a, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)p->port);
+        *loopback = (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+        return CG_OK;
+    }
+    if (inet_pton(AF_INET6, a, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)p->port);
+        *loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
+        return CG_OK;
+    }
+    return CG_ERR_SET(err, CG_ECONFIG, "[port] listen: '%s' is not an IPv4 or IPv6 address",
+                      p->listen);
+}
+
+int cg_port_listen(struct cg_port *p, struct cg_err *err)
+{
+    struct sockaddr_storage ss;
+    struct MHD_OptionItem opts[16];
+    const union MHD_DaemonInfo *info;
+    unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    bool loopback = false;
+    size_t n = 0;
+    int rc;
+
+    rc = parse_listen(p, &ss, &loopback, err);
+    if (rc != CG_OK)
+        return rc;
+    if (p->tls_cert_pem == NULL && !loopback && !p->insecure_http)
+        return CG_ERR_SET(err, CG_ECONFIG,
+                          "[port] listen %s is not loopback: set tls_cert and tls_key (or "
+                          "insecure_http = yes for a closed test network)",
+                          p->listen);
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (p->tls_cert_pem != NULL)
+        flags |= MHD_USE_TLS;
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                        (intptr_t)p->max_connections, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)p->timeout_s,
+                                        NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, p};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, p};
+    if (p->tls_cert_pem != NULL) {
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, p->tls_cert_pem};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, p->tls_key_pem};
+    }
+    if (p->tls_client_ca_pem != NULL)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, p->tls_client_ca_pem};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    p->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, p, MHD_OPTION_ARRAY, opts,
+                              MHD_OPTION_END);
+    if (p->mhd == NULL)
+        return CG_ERR_SET(err, CG_EIO,
+                          "cannot listen on %s port %ld (in use, no permission, or a bad TLS "
+                          "certificate/key; -vv shows libmicrohttpd's reason)",
+                          p->listen, p->port);
+    info = MHD_get_daemon_info(p->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    p->bound_port = info != NULL ? info->port : (unsigned)p->port;
+    return CG_OK;
+}
+
+int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *err)
+{
+    const union MHD_DaemonInfo *info;
+    MHD_UNSIGNED_LONG_LONG to = 0;
+    struct pollfd pfd;
+    struct cg_err e;
+    int64_t wait;
+    int64_t due;
+    int64_t now;
+    size_t n;
+
+    info = MHD_get_daemon_info(p->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    if (info == NULL)
+        return CG_ERR_SET(err, CG_EIO, "libmicrohttpd has no epoll descriptor");
+    pfd.fd = info->epoll_fd;
+    pfd.events = POLLIN;
+    while (!*stop) {
+        wait = 250;
+        if (MHD_get_timeout(p->mhd, &to) == MHD_YES && (int64_t)to < wait)
+            wait = (int64_t)to;
+        due = cg_port_next_due(p);
+        now = cg_port_now_ms();
+        if (due >= 0 && due - now < wait)
+            wait = due > now ? due - now : 0;
+        if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR)
+            return CG_ERR_SET(err, CG_EIO, "poll: %s", strerror(errno));
+        if (*stop)
+            break;
+        MHD_run(p->mhd);
+        cg_err_clear(&e);
+        if (cg_port_release_due(p, cg_port_now_ms(), &n, &e) != CG_OK)
+            cg_error("port: publishing receipts: %s", e.msg);
+    }
+    return CG_OK;
+}

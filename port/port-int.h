@@ -1,0 +1,222 @@
+/*
+ * port-int.h - internals of the port module, shared by the port/ sources and its unit tests only.
+ *
+ * A document (one entity of a CEB message: an Order, an Inventory, ...) is handled as a jansson
+ * object: every leaf child of its head (or of the flat entity) by local name, plus "items", an
+ * array with one object per list line. The numbers the port assigns (preNo, invtNo, sumNo) are
+ * added to the same object, so building a receipt is copying named fields.
+ */
+#ifndef CG_PORT_INT_H
+#define CG_PORT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libxml/tree.h>
+
+#include "core/buf.h"
+#include "core/db.h"
+#include "declare/declare.h"
+#include "port/port.h"
+
+/* libxml2 takes const xmlChar *; BAD_CAST would drop the const of our strings. */
+#define CGX(s) ((const xmlChar *)(s))
+
+/* ------------------------------------------------------------------ message kinds */
+
+/* A request message the port takes and the receipt it answers with. */
+struct cg_port_kind {
+    int req_type;         /* 303 */
+    const char *entity;   /* "Order" */
+    const char *head;     /* "OrderHead"; NULL when the entity is flat */
+    const char *list;     /* "OrderList"; NULL when there is none */
+    int ret_type;         /* 304 */
+    const char *ret_elem; /* "OrderReturn" */
+    const char *key[3];   /* fields of the business key, NULL-terminated */
+    /* Receipt fields before returnStatus, space-separated; '?' marks an optional one. */
+    const char *ret_fields;
+};
+
+/* The kind for a request message type; NULL when the port does not take it. */
+const struct cg_port_kind *cg_port_kind_find(int req_type);
+
+/*
+ * The entities of doc (a CEB message of kind k) as a new JSON array of document objects.
+ * CG_EPARSE when an entity has no head or no guid.
+ */
+int cg_port_entities(xmlDocPtr doc, const struct cg_port_kind *k, json_t **out,
+                     struct cg_err *err);
+/* Text of a string member, "" when absent or not a string. Borrowed. */
+const char *cg_port_field(const json_t *ent, const char *name);
+/* "303|ebpCode-value|orderNo-value" into buf. */
+void cg_port_business_key(const struct cg_port_kind *k, const json_t *ent, char *buf,
+                          size_t size);
+
+/* ------------------------------------------------------------------ code tables */
+
+enum cg_port_table { CG_PORT_CURRENCY = 0, CG_PORT_COUNTRY = 1, CG_PORT_UNIT = 2 };
+#define CG_PORT_NTABLES 3
+
+struct cg_port_codes;
+
+/* Empty tables (every code unknown once a table is loaded or a code is added). */
+int cg_port_codes_new(struct cg_port_codes **out, struct cg_err *err);
+void cg_port_codes_free(struct cg_port_codes *c);
+/*
+ * Load dir/currency.csv, dir/country.csv, dir/unit.csv (CSV with a header line, the code in
+ * the first column). A missing file leaves that table unchecked; *loaded counts the tables read.
+ */
+int cg_port_codes_load_dir(struct cg_port_codes *c, const char *dir, int *loaded,
+                           struct cg_err *err);
+int cg_port_codes_load_file(struct cg_port_codes *c, enum cg_port_table t, const char *path,
+                            struct cg_err *err);
+int cg_port_codes_add(struct cg_port_codes *c, enum cg_port_table t, const char *code);
+/* True when code is in table t, or when table t was never filled (not checked). */
+bool cg_port_codes_known(const struct cg_port_codes *c, enum cg_port_table t, const char *code);
+
+/* ------------------------------------------------------------------ business rules */
+
+/*
+ * Rules that need no database: totals (goodsValue against the sum of totalPrice, totalPrice
+ * against qty x price, within tolerance, a dec) and code tables. CG_EREJECT with code set to
+ * "4003" (totals) or "4004" (unknown code) and err naming the document, field and values.
+ */
+int cg_port_check_document(const struct cg_port_kind *k, const json_t *ent,
+                           const struct cg_port_codes *codes, int64_t tolerance, char code[5],
+                           struct cg_err *err);
+
+/* ------------------------------------------------------------------ scenario */
+
+struct cg_port_rule {
+    char *field;  /* local name of a head or list field */
+    char *value;  /* value, or prefix when prefix is true */
+    bool prefix;  /* written as VALUE* */
+    char *reason; /* returnInfo of the rejection */
+};
+
+struct cg_port_scenario {
+    int64_t accept_ms;  /* acceptance -> 120 (or the rule's rejection) */
+    int64_t release_ms; /* acceptance -> 800 for inventories, CEB792 for summaries */
+    int64_t close_ms;   /* acceptance -> 899 for inventories */
+    int reject_status;  /* status a rule match ends with (100) */
+    struct cg_port_rule *rules;
+    size_t nrules;
+};
+
+/* Parse "FIELD=VALUE[*]:reason|..." into sc->rules (replacing them). */
+int cg_port_scenario_rules(struct cg_port_scenario *sc, const char *text, struct cg_err *err);
+void cg_port_scenario_clear(struct cg_port_scenario *sc);
+
+/* One planned receipt of a document. */
+struct cg_port_step {
+    int64_t after_ms; /* after acceptance */
+    int receipt_type; /* 304 ... 702, or 792 */
+    int status;       /* returnStatus; for 792 the decState is written instead */
+    char info[512];   /* returnInfo */
+};
+#define CG_PORT_MAX_STEPS 5
+
+/* The receipts a newly accepted document gets, in order; returns how many. */
+size_t cg_port_scenario_plan(const struct cg_port_scenario *sc, const struct cg_port_kind *k,
+                             const json_t *ent, struct cg_port_step steps[CG_PORT_MAX_STEPS]);
+/* The first rule matching ent (head field or any list line), or NULL. */
+const struct cg_port_rule *cg_port_scenario_match(const struct cg_port_scenario *sc,
+                                                  const json_t *ent);
+
+/* ------------------------------------------------------------------ numbers and times */
+
+/* preNo: 'B' + yyyyMMdd + 9-digit serial (18 characters). CG_ERANGE for a bad serial/day. */
+int cg_port_pre_no(const char *day8, long serial, char out[19]);
+/* invtNo: 4-digit customs + 4-digit year + 'E' + 9-digit serial (18 characters). */
+int cg_port_invt_no(const char *customs4, const char *year4, long serial, char out[19]);
+/* sumNo and declSeqNo: letter + yyyyMMdd + 9-digit serial (18 characters). */
+int cg_port_seq_no(char letter, const char *day8, long serial, char out[19]);
+/* Unix milliseconds as China time (UTC+8): yyyyMMddHHmmssfff, and yyyyMMdd. */
+void cg_port_time17(int64_t ms, char out[18]);
+void cg_port_day8(int64_t ms, char out[9]);
+int64_t cg_port_now_ms(void);
+
+/* ------------------------------------------------------------------ receipts */
+
+/*
+ * Build the receipt of kind k for document ent: root CEB<ret_type>Message with msg_guid, one
+ * <ret_elem> with k->ret_fields taken from ent, then returnStatus, returnTime, returnInfo.
+ */
+int cg_port_receipt_build(const struct cg_port_kind *k, const char *msg_guid, const json_t *ent,
+                          const char *status, const char *info, const char *time17,
+                          xmlDocPtr *out, struct cg_err *err);
+/*
+ * CEB792 for a summary ent (with sumNo, declSeqNo): one SummaryResult listing every line of the
+ * inventories (JSON array of inventory documents). version "2018" writes gnum only.
+ */
+int cg_port_receipt_build_792(const char *msg_guid, const json_t *ent, const json_t *inventories,
+                              const char *dec_state, const char *time17, const char *version,
+                              xmlDocPtr *out, struct cg_err *err);
+/* CEB900 format-check receipt for a refused message (ori may be NULL). */
+int cg_port_receipt_build_900(const char *msg_guid, const char *status, const char *info,
+                              const char *time17, const char *ori_cop_msg_id,
+                              const char *ori_type, const char *ori, size_t orilen,
+                              xmlDocPtr *out, struct cg_err *err);
+
+/*
+ * Store a built receipt (twice with fault_receipts_twice) and write its file(s) into
+ * receipts_dir. Runs inside the caller's transaction; document_id 0 for none (CEB900).
+ */
+int cg_port_publish(struct cg_port *p, long document_id, int type, const char *msg_guid,
+                    const char *doc_guid, const char *status, xmlDocPtr rdoc, struct cg_err *err);
+
+/* Earliest due time (Unix ms) of a planned receipt, or -1 when none is planned. */
+int64_t cg_port_next_due(struct cg_port *p);
+
+/* ------------------------------------------------------------------ database */
+
+extern const struct cg_db_schema cg_port_db_schema;
+
+/* Next value of counter name for key (a day or a year); starts at 1. Inside a transaction. */
+int cg_port_db_next(struct cg_db *db, const char *name, const char *key, long *out,
+                    struct cg_err *err);
+
+/* ------------------------------------------------------------------ the port */
+
+struct MHD_Daemon;
+
+struct cg_port {
+    /* configuration */
+    char *listen;
+    long port;
+    char *tls_cert_pem;
+    char *tls_key_pem;
+    char *tls_client_ca_pem;
+    bool insecure_http;
+    char *db_path;
+    size_t max_body;
+    long max_connections;
+    long timeout_s;
+    char *version; /* schema edition */
+    bool require_signature;
+    int64_t tolerance;
+    char *receipts_dir;
+    bool format_receipts;
+    char *customs_code;
+    int fault_503;
+    int fault_drop;
+    bool fault_twice;
+    /* state */
+    struct cg_db *db;
+    struct cg_schema *schema;
+    struct cg_trust *trust;
+    int ntrusted;
+    struct cg_port_codes *codes;
+    struct cg_port_scenario scenario;
+    struct MHD_Daemon *mhd;
+    unsigned bound_port;
+    uint64_t rng;
+    long faults_503;
+    long faults_drop;
+};
+
+/* Uniform 0..99 from the port's generator (fault injection). */
+int cg_port_roll(struct cg_port *p);
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * port.c - building a struct cg_port from the [port] configuration, and freeing it.
+ *
+ * Loads everything the checks need before anything listens: the TLS certificate and key (kept
+ * in memory for libmicrohttpd, never logged), the client CA for mutual TLS, the trusted signer
+ * certificates, the compiled schema, the code tables, the scenario rules; opens the database.
+ * Any failure is a configuration error naming the key and the file.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <microhttpd.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/money.h"
+#include "port/port-int.h"
+
+#define PEM_MAX (1024u * 1024u)
+
+static int read_pem(const struct cg_conf *conf, const char *key, char **out, struct cg_err *err)
+{
+    struct cg_buf b;
+    char *path = cg_conf_get_path(conf, "port", key);
+    int rc;
+
+    *out = NULL;
+    if (path == NULL)
+        return CG_OK;
+    cg_buf_init(&b, PEM_MAX);
+    rc = cg_fs_read(path, PEM_MAX, &b, err);
+    if (rc != CG_OK)
+        cg_err_prefix(err, "[port] %s", key);
+    else
+        *out = cg_buf_take(&b);
+    cg_buf_free(&b);
+    free(path);
+    if (rc == CG_OK && *out == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    return rc;
+}
+
+/* [port] trust: PEM files separated by commas, relative to the configuration's folder. */
+static int load_trust(struct cg_port *p, const struct cg_conf *conf, struct cg_err *err)
+{
+    const char *list = cg_conf_get(conf, "port", "trust");
+    const char *s = list;
+    char name[4096];
+    char *path = NULL;
+    size_t len;
+    int rc = CG_OK;
+
+    rc = cg_trust_new(&p->trust, err);
+    if (rc != CG_OK)
+        return rc;
+    while (s != NULL && *s != '\0') {
+        while (*s == ' ' || *s == ',')
+            s++;
+        len = strcspn(s, ",");
+        while (len > 0 && s[len - 1] == ' ')
+            len--;
+        if (len == 0)
+            break;
+        if (len >= sizeof(name))
+            return CG_ERR_SET(err, CG_ECONFIG, "[port] trust: a path is too long");
+        memcpy(name, s, len);
+        name[len] = '\0';
+        s += len;
+        free(path);
+        path = name[0] == '/' ? cg_strdup(name) : cg_fs_join(cg_conf_dir(conf), name);
+        if (path == NULL)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        rc = cg_trust_add_file(p->trust, path, err);
+        if (rc != CG_OK) {
+            cg_err_prefix(err, "[port] trust");
+            break;
+        }
+        p->ntrusted++;
+    }
+    free(path);
+    return rc;
+}
+
+int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err *err)
+{
+    struct cg_port *p = calloc(1, sizeof(*p));
+    char *data_dir = NULL;
+    char *codes_dir = NULL;
+    const char *s;
+    int loaded = 0;
+    int rc;
+
+    if (p == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    p->listen = cg_strdup(cg_conf_get(conf, "port", "listen"));
+    p->port = cg_conf_get_int(conf, "port", "port");
+    p->insecure_http = cg_conf_get_bool(conf, "port", "insecure_http");
+    p->db_path = cg_conf_get_path(conf, "port", "database");
+    p->max_body = (size_t)cg_conf_get_int(conf, "port", "max_body");
+    p->max_connections = cg_conf_get_int(conf, "port", "max_connections");
+    p->timeout_s = cg_conf_get_int(conf, "port", "timeout");
+    p->version = cg_strdup(cg_conf_get(conf, "port", "schema_version"));
+    p->require_signature = cg_conf_get_bool(conf, "port", "require_signature");
+    p->receipts_dir = cg_conf_get_path(conf, "port", "receipts_dir");
+    p->format_receipts = cg_conf_get_bool(conf, "port", "format_receipts");
+    p->customs_code = cg_strdup(cg_conf_get(conf, "port", "customs_code"));
+    p->fault_503 = (int)cg_conf_get_int(conf, "port", "fault_503_percent");
+    p->fault_drop = (int)cg_conf_get_int(conf, "port", "fault_drop_percent");
+    p->fault_twice = cg_conf_get_bool(conf, "port", "fault_receipts_twice");
+    p->scenario.accept_ms = cg_conf_get_int(conf, "port", "accept_ms");
+    p->scenario.release_ms = cg_conf_get_int(conf, "port", "release_ms");
+    p->scenario.close_ms = cg_conf_get_int(conf, "port", "close_ms");
+    p->scenario.reject_status = (int)cg_conf_get_int(conf, "port", "reject_status");
+    if (p->listen == NULL || p->db_path == NULL || p->version == NULL ||
+        p->customs_code == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (cg_dec_parse(cg_conf_get(conf, "port", "tolerance"), &p->tolerance) != CG_OK ||
+        p->tolerance < 0) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tolerance: '%s' is not a decimal >= 0",
+                        cg_conf_get(conf, "port", "tolerance"));
+        goto fail;
+    }
+    if (p->scenario.release_ms < p->scenario.accept_ms ||
+        p->scenario.close_ms < p->scenario.release_ms) {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[port] the scenario needs accept_ms <= release_ms <= close_ms");
+        goto fail;
+    }
+    s = cg_conf_get(conf, "port", "reject_rules");
+    if (s != NULL && (rc = cg_port_scenario_rules(&p->scenario, s, err)) != CG_OK)
+        goto fail;
+    if ((rc = read_pem(conf, "tls_cert", &p->tls_cert_pem, err)) != CG_OK ||
+        (rc = read_pem(conf, "tls_key", &p->tls_key_pem, err)) != CG_OK ||
+        (rc = read_pem(conf, "tls_client_ca", &p->tls_client_ca_pem, err)) != CG_OK)
+        goto fail;
+    if ((p->tls_cert_pem == NULL) != (p->tls_key_pem == NULL)) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tls_cert and tls_key go together");
+        goto fail;
+    }
+    if (p->tls_client_ca_pem != NULL && p->tls_cert_pem == NULL) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tls_client_ca needs tls_cert and tls_key");
+        goto fail;
+    }
+    rc = load_trust(p, conf, err);
+    if (rc != CG_OK)
+        goto fail;
+    if (p->ntrusted == 0 && p->require_signature) {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[port] trust names no signer certificate, so no signed message could "
+                        "be accepted (or set require_signature = no)");
+        goto fail;
+    }
+    data_dir = cg_conf_data_dir(conf);
+    if (data_dir == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    rc = cg_schema_load(data_dir, p->version, &p->schema, err);
+    if (rc != CG_OK)
+        goto fail;
+    codes_dir = cg_conf_get_path(conf, "port", "codes_dir");
+    rc = cg_port_codes_new(&p->codes, err);
+    if (rc == CG_OK)
+        rc = cg_port_codes_load_dir(p->codes, codes_dir != NULL ? codes_dir : data_dir, &loaded,
+                                    err);
+    if (rc != CG_OK)
+        goto fail;
+    if (loaded < CG_PORT_NTABLES)
+        cg_warn("port: %d of %d code tables (currency.csv, country.csv, unit.csv) found in %s; "
+                "codes of a missing table are not checked",
+                loaded, CG_PORT_NTABLES, codes_dir != NULL ? codes_dir : data_dir);
+    if (p->receipts_dir != NULL && (rc = cg_fs_mkdir_p(p->receipts_dir, 0750, err)) != CG_OK)
+        goto fail;
+    rc = cg_db_open(p->db_path, &cg_port_db_schema, &p->db, err);
+    if (rc != CG_OK)
+        goto fail;
+    if (getrandom(&p->rng, sizeof(p->rng), 0) != (ssize_t)sizeof(p->rng) || p->rng == 0)
+        p->rng = (uint64_t)cg_port_now_ms() | 1;
+    free(data_dir);
+    free(codes_dir);
+    *out = p;
+    return CG_OK;
+fail:
+    free(data_dir);
+    free(codes_dir);
+    cg_port_free(p);
+    return rc;
+}
+
+void cg_port_free(struct cg_port *p)
+{
+    if (p == NULL)
+        return;
+    if (p->mhd != NULL)
+        MHD_stop_daemon(p->mhd);
+    cg_db_close(p->db);
+    cg_schema_free(p->schema);
+    cg_trust_free(p->trust);
+    cg_port_codes_free(p->codes);
+    cg_port_scenario_clear(&p->scenario);
+    free(p->listen);
+    free(p->tls_cert_pem);
+    if (p->tls_key_pem != NULL) {
+        explicit_bzero(p->tls_key_pem, strlen(p->tls_key_pem));
+        free(p->tls_key_pem);
+    }
+    free(p->tls_client_ca_pem);
+    free(p->db_path);
+    free(p->version);
+    free(p->receipts_dir);
+    free(p->customs_code);
+    free(p);
+}
+
+int cg_port_roll(struct cg_port *p)
+{
+    /* xorshift64*: enough for spreading injected faults, not for anything secret. */
+    p->rng ^= p->rng >> 12;
+    p->rng ^= p->rng << 25;
+    p->rng ^= p->rng >> 27;
+    return (int)((p->rng * UINT64_C(2685821657736338717)) >> 33) % 100;
+}
+
+unsigned cg_port_bound_port(const struct cg_port *p)
+{
+    return p->bound_port;
+}
+
+bool cg_port_tls(const struct cg_port *p)
+{
+    return p->tls_cert_pem != NULL;
+}
