@@ -71,9 +71,8 @@ const char *cg_lib_versions(void)
 {
     static char text[512];
 
-    snprintf(text, sizeof(text),
-             "libxml2 %s, xmlsec %s, %s, libcurl %s, SQLite %s", xmlParserVersion,
-             XMLSEC_VERSION, OpenSSL_version(OPENSSL_VERSION), curl_version_info(CURLVERSION_NOW)->version,
-             sqlite3_libversion());
+    snprintf(text, sizeof(text), "libxml2 %s, xmlsec %s, %s, libcurl %s, SQLite %s",
+             xmlParserVersion, XMLSEC_VERSION, OpenSSL_version(OPENSSL_VERSION),
+             curl_version_info(CURLVERSION_NOW)->version, sqlite3_libversion());
     return text;
 }
