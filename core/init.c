@@ -27,8 +27,16 @@ static int xmlsec_up;
 static int crypto_app_up;
 static int crypto_up;
 
+/* SQLite's own log (corruption notices, recoveries, misuse) goes into ours at debug level. */
+static void sqlite_log(void *ctx, int code, const char *msg)
+{
+    cg_debug("sqlite: (%d) %s", code, msg);
+}
+
 int cg_lib_init(struct cg_err *err)
 {
+    /* Must come before SQLite is used for anything. */
+    sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return CG_ERR_SET(err, CG_ERR, "curl_global_init failed");
     curl_up = 1;
