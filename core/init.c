@@ -19,6 +19,7 @@
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/version.h>
 
+#include "core/buf.h"
 #include "core/init.h"
 #include "core/log.h"
 
@@ -78,7 +79,14 @@ void cg_lib_cleanup(void)
 const char *cg_lib_versions(void)
 {
     static char text[512];
+    char xmlver[32];
+    long v = 0;
 
+    /* xmlParserVersion is "20914" for 2.9.14. */
+    if (cg_parse_long(xmlParserVersion, 0, 999999, &v) == CG_OK)
+        snprintf(xmlver, sizeof(xmlver), "%ld.%ld.%ld", v / 10000, v / 100 % 100, v % 100);
+    else
+        cg_strlcpy(xmlver, xmlParserVersion, sizeof(xmlver));
     snprintf(text, sizeof(text), "libxml2 %s, xmlsec %s, %s, libcurl %s, SQLite %s",
              xmlParserVersion, XMLSEC_VERSION, OpenSSL_version(OPENSSL_VERSION),
              curl_version_info(CURLVERSION_NOW)->version, sqlite3_libversion());
