@@ -88,7 +88,7 @@ const char *cg_lib_versions(void)
     else
         cg_strlcpy(xmlver, xmlParserVersion, sizeof(xmlver));
     snprintf(text, sizeof(text), "libxml2 %s, xmlsec %s, %s, libcurl %s, SQLite %s",
-             xmlParserVersion, XMLSEC_VERSION, OpenSSL_version(OPENSSL_VERSION),
+             xmlver, XMLSEC_VERSION, OpenSSL_version(OPENSSL_VERSION),
              curl_version_info(CURLVERSION_NOW)->version, sqlite3_libversion());
     return text;
 }
