@@ -2,6 +2,9 @@
  * port-codes.c - the customs code tables the port checks documents against (currency, country,
  * unit), read from CSV files with libcsv.
  *
+ * A table file has comment lines starting with '#', a header line, then one code per line in
+ * the column named "code" (the first column when no header cell is named so); the shipped
+ * data/currency.csv, country.csv and unit.csv have that shape.
  * Each table is a sorted array of code strings owned by struct cg_port_codes. A table that was
  * never filled is "not checked": every code passes, so a port without tables still runs (it
  * says so in its start-up log). A malformed file fails the load with file and line.
@@ -113,18 +116,24 @@ bool cg_port_codes_known(const struct cg_port_codes *c, enum cg_port_table t, co
 struct load_ctx {
     struct cg_port_codes *c;
     enum cg_port_table t;
-    long row;   /* 0 = header */
-    int field;  /* index in the current row */
+    long row;    /* 0 = header */
+    int field;   /* index in the current row */
+    int column;  /* index of the "code" column (the first when the header has none) */
     int rc;
-    char bad[CODE_MAX + 8];
 };
 
 static void on_field(void *s, size_t len, void *data)
 {
     struct load_ctx *l = data;
     char code[CODE_MAX + 1];
+    int f = l->field++;
 
-    if (l->field++ != 0 || l->row == 0 || l->rc != CG_OK)
+    if (l->row == 0) {
+        if (len == 4 && memcmp(s, "code", 4) == 0)
+            l->column = f;
+        return;
+    }
+    if (f != l->column || l->rc != CG_OK)
         return;
     if (len == 0 || len > CODE_MAX) {
         l->rc = CG_EPARSE;
@@ -144,6 +153,32 @@ static void on_row(int c, void *data)
     l->field = 0;
 }
 
+/* Drop lines starting with '#' (the tables carry their sources in such a preamble). */
+static void strip_comments(struct cg_buf *b)
+{
+    size_t in = 0;
+    size_t out = 0;
+    size_t end;
+    bool comment;
+
+    while (in < b->len) {
+        end = in;
+        while (end < b->len && b->data[end] != '\n')
+            end++;
+        if (end < b->len)
+            end++;
+        comment = b->data[in] == '#';
+        if (!comment) {
+            memmove(b->data + out, b->data + in, end - in);
+            out += end - in;
+        }
+        in = end;
+    }
+    b->len = out;
+    if (b->data != NULL)
+        b->data[out] = '\0';
+}
+
 int cg_port_codes_load_file(struct cg_port_codes *c, enum cg_port_table t, const char *path,
                             struct cg_err *err)
 {
@@ -159,6 +194,7 @@ int cg_port_codes_load_file(struct cg_port_codes *c, enum cg_port_table t, const
     rc = cg_fs_read(path, CODES_FILE_MAX, &b, err);
     if (rc != CG_OK)
         goto done;
+    strip_comments(&b);
     if (csv_init(&p, CSV_APPEND_NULL) != 0) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
@@ -171,10 +207,13 @@ int cg_port_codes_load_file(struct cg_port_codes *c, enum cg_port_table t, const
         goto done;
     }
     csv_free(&p);
+    if (l.rc == CG_OK && l.row < 2)
+        l.rc = CG_EPARSE;
     if (l.rc != CG_OK) {
         rc = CG_ERR_SET(err, l.rc == CG_ENOMEM ? CG_ENOMEM : CG_EPARSE,
-                        "%s:%ld: the code in the first column is empty or longer than %d", path,
-                        l.row + 1, CODE_MAX);
+                        "%s: data row %ld: the code is missing, empty or longer than %d "
+                        "characters (a header line, then one code per line)",
+                        path, l.row, CODE_MAX);
         goto done;
     }
     c->t[t].filled = true;
