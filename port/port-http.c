@@ -246,6 +246,8 @@ static enum MHD_Result serve_post(struct cg_port *p, struct MHD_Connection *conn
     if (r->too_big) {
         snprintf(text, sizeof(text), "message is larger than the limit of %zu bytes",
                  p->max_body);
+        remote_of(conn, remote, sizeof(remote));
+        cg_port_record_refusal(p, "0999", text, p->max_body + 1, remote);
         return reply_code(conn, 413, "0999", text, NULL);
     }
     if (r->drop && !r->drop_stored) {
@@ -281,7 +283,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     struct req *r = *con_cls;
     const char *cl;
     char why[256];
-    long n;
+    char remote[NI_MAXHOST];
+    long n = 0;
 
     (void)version;
     if (r == NULL) {
@@ -300,6 +303,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
                            (unsigned long)n > (unsigned long)p->max_body)) {
             snprintf(why, sizeof(why), "message of %s bytes is larger than the limit of %zu bytes",
                      cl, p->max_body);
+            remote_of(conn, remote, sizeof(remote));
+            cg_port_record_refusal(p, "0999", why, (size_t)n, remote);
             return reply_code(conn, 413, "0999", why, NULL);
         }
         if (p->fault_503 > 0 && cg_port_roll(p) < p->fault_503) {

@@ -166,6 +166,10 @@ int cg_port_receipt_build_900(const char *msg_guid, const char *status, const ch
 int cg_port_publish(struct cg_port *p, long document_id, int type, const char *msg_guid,
                     const char *doc_guid, const char *status, xmlDocPtr rdoc, struct cg_err *err);
 
+/* Record a refusal decided before the checks (413 on Content-Length) in submissions. */
+void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
+                            const char *remote);
+
 /* Earliest due time (Unix ms) of a planned receipt, or -1 when none is planned. */
 int64_t cg_port_next_due(struct cg_port *p);
 

@@ -725,6 +725,23 @@ static int check_documents(struct check *c)
     return CG_OK;
 }
 
+void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
+                            const char *remote)
+{
+    struct cg_port_result res;
+    struct check c;
+
+    memset(&res, 0, sizeof(res));
+    memset(&c, 0, sizeof(c));
+    c.p = p;
+    c.len = len;
+    c.remote = remote;
+    c.res = &res;
+    c.now = cg_port_now_ms();
+    answer(&res, code, "%s", text);
+    record_reject(&c);
+}
+
 int cg_port_submit(struct cg_port *p, const char *body, size_t len, const char *remote,
                    struct cg_port_result *res)
 {
