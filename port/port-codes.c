@@ -33,8 +33,7 @@ struct cg_port_codes {
     struct table t[CG_PORT_NTABLES];
 };
 
-static const char *const table_files[CG_PORT_NTABLES] = {"currency.csv", "country.csv",
-                                                         "unit.csv"};
+static const char *const table_files[CG_PORT_NTABLES] = {"currency.csv", "country.csv", "unit.csv"};
 
 int cg_port_codes_new(struct cg_port_codes **out, struct cg_err *err)
 {
@@ -116,9 +115,9 @@ bool cg_port_codes_known(const struct cg_port_codes *c, enum cg_port_table t, co
 struct load_ctx {
     struct cg_port_codes *c;
     enum cg_port_table t;
-    long row;    /* 0 = header */
-    int field;   /* index in the current row */
-    int column;  /* index of the "code" column (the first when the header has none) */
+    long row;   /* 0 = header */
+    int field;  /* index in the current row */
+    int column; /* index of the "code" column (the first when the header has none) */
     int rc;
 };
 
@@ -201,8 +200,7 @@ int cg_port_codes_load_file(struct cg_port_codes *c, enum cg_port_table t, const
     }
     if (csv_parse(&p, b.data != NULL ? b.data : "", b.len, on_field, on_row, &l) != b.len ||
         csv_fini(&p, on_field, on_row, &l) != 0) {
-        rc = CG_ERR_SET(err, CG_EPARSE, "%s:%ld: %s", path, l.row + 1,
-                        csv_strerror(csv_error(&p)));
+        rc = CG_ERR_SET(err, CG_EPARSE, "%s:%ld: %s", path, l.row + 1, csv_strerror(csv_error(&p)));
         csv_free(&p);
         goto done;
     }

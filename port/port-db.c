@@ -129,11 +129,9 @@ static int stats_from(struct cg_db *db, struct cg_port_stats *st, struct cg_err 
 
     memset(st, 0, sizeof(*st));
     if ((rc = count(db, "SELECT count(*) FROM submissions", &st->received, err)) != CG_OK ||
-        (rc = count(db,
-                    "SELECT count(*) FROM submissions WHERE code = '0000' AND duplicate = 0",
+        (rc = count(db, "SELECT count(*) FROM submissions WHERE code = '0000' AND duplicate = 0",
                     &st->accepted, err)) != CG_OK ||
-        (rc = count(db,
-                    "SELECT count(*) FROM submissions WHERE code = '0000' AND duplicate = 1",
+        (rc = count(db, "SELECT count(*) FROM submissions WHERE code = '0000' AND duplicate = 1",
                     &st->accepted_again, err)) != CG_OK ||
         (rc = count(db, "SELECT count(*) FROM submissions WHERE code <> '0000'", &st->rejected,
                     err)) != CG_OK ||

@@ -15,25 +15,78 @@
 #include "port/port-int.h"
 
 static const struct cg_port_kind kinds[] = {
-    {303, "Order", "OrderHead", "OrderList", 304, "OrderReturn", {"ebpCode", "orderNo", NULL},
+    {303,
+     "Order",
+     "OrderHead",
+     "OrderList",
+     304,
+     "OrderReturn",
+     {"ebpCode", "orderNo", NULL},
      "guid ebpCode ebcCode orderNo"},
-    {403, "Receipts", NULL, NULL, 404, "ReceiptsReturn", {"ebcCode", "orderNo", NULL},
+    {403,
+     "Receipts",
+     NULL,
+     NULL,
+     404,
+     "ReceiptsReturn",
+     {"ebcCode", "orderNo", NULL},
      "guid ebcCode orderNo ?payNo"},
-    {505, "Logistics", NULL, NULL, 506, "LogisticsReturn", {"logisticsCode", "logisticsNo", NULL},
+    {505,
+     "Logistics",
+     NULL,
+     NULL,
+     506,
+     "LogisticsReturn",
+     {"logisticsCode", "logisticsNo", NULL},
      "guid logisticsCode logisticsNo"},
-    {507, "Arrival", "ArrivalHead", "ArrivalList", 508, "ArrivalReturn",
-     {"operatorCode", "copNo", NULL}, "guid operatorCode logisticsCode preNo copNo billNo msgSeqNo"},
-    {509, "Departure", "DepartureHead", "DepartureList", 510, "DepartureReturn",
-     {"logisticsCode", "copNo", NULL}, "guid logisticsCode copNo preNo msgSeqNo"},
-    {603, "Inventory", "InventoryHead", "InventoryList", 604, "InventoryReturn",
+    {507,
+     "Arrival",
+     "ArrivalHead",
+     "ArrivalList",
+     508,
+     "ArrivalReturn",
+     {"operatorCode", "copNo", NULL},
+     "guid operatorCode logisticsCode preNo copNo billNo msgSeqNo"},
+    {509,
+     "Departure",
+     "DepartureHead",
+     "DepartureList",
+     510,
+     "DepartureReturn",
+     {"logisticsCode", "copNo", NULL},
+     "guid logisticsCode copNo preNo msgSeqNo"},
+    {603,
+     "Inventory",
+     "InventoryHead",
+     "InventoryList",
+     604,
+     "InventoryReturn",
      {"agentCode", "copNo", NULL},
      "guid agentCode copNo preNo invtNo ebcCode ebpCode orderNo statisticsFlag"},
-    {605, "InvtCancel", NULL, NULL, 606, "InvtCancelReturn", {"agentCode", "copNo", NULL},
+    {605,
+     "InvtCancel",
+     NULL,
+     NULL,
+     606,
+     "InvtCancelReturn",
+     {"agentCode", "copNo", NULL},
      "guid agentCode copNo preNo invtNo"},
-    {607, "WayBill", "WayBillHead", "WayBillList", 608, "WayBillReturn",
-     {"agentCode", "copNo", NULL}, "guid agentCode logisticsCode copNo preNo billNo msgSeqNo"},
-    {701, "SummaryApply", "SummaryApplyHead", "SummaryApplyList", 702, "SummaryReturn",
-     {"agentCode", "copNo", NULL}, "guid agentCode ebcCode copNo preNo ?sumNo msgSeqNo"},
+    {607,
+     "WayBill",
+     "WayBillHead",
+     "WayBillList",
+     608,
+     "WayBillReturn",
+     {"agentCode", "copNo", NULL},
+     "guid agentCode logisticsCode copNo preNo billNo msgSeqNo"},
+    {701,
+     "SummaryApply",
+     "SummaryApplyHead",
+     "SummaryApplyList",
+     702,
+     "SummaryReturn",
+     {"agentCode", "copNo", NULL},
+     "guid agentCode ebcCode copNo preNo ?sumNo msgSeqNo"},
 };
 
 const struct cg_port_kind *cg_port_kind_find(int req_type)
@@ -88,8 +141,7 @@ static int leaves_to_json(xmlNodePtr parent, json_t *obj)
     return rc;
 }
 
-int cg_port_entities(xmlDocPtr doc, const struct cg_port_kind *k, json_t **out,
-                     struct cg_err *err)
+int cg_port_entities(xmlDocPtr doc, const struct cg_port_kind *k, json_t **out, struct cg_err *err)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     xmlNodePtr e;
@@ -169,8 +221,7 @@ const char *cg_port_field(const json_t *ent, const char *name)
     return s != NULL ? s : "";
 }
 
-void cg_port_business_key(const struct cg_port_kind *k, const json_t *ent, char *buf,
-                          size_t size)
+void cg_port_business_key(const struct cg_port_kind *k, const json_t *ent, char *buf, size_t size)
 {
     size_t used;
     int i;
@@ -214,7 +265,8 @@ static int check_totals(const json_t *ent, int64_t tolerance, struct cg_err *err
     bool have_sum = true;
     size_t i;
 
-    json_array_foreach (items, i, it) {
+    json_array_foreach(items, i, it)
+    {
         if (dec_field(it, "totalPrice", &total) != CG_OK) {
             have_sum = false;
             continue;
@@ -224,8 +276,8 @@ static int check_totals(const json_t *ent, int64_t tolerance, struct cg_err *err
         if (dec_field(it, "qty", &qty) != CG_OK || dec_field(it, "price", &price) != CG_OK)
             continue;
         if (cg_dec_mul(qty, price, &want) != CG_OK)
-            return CG_ERR_SET(err, CG_EREJECT, "document %s line %s: qty x price overflows",
-                              guid, cg_port_field(it, "gnum"));
+            return CG_ERR_SET(err, CG_EREJECT, "document %s line %s: qty x price overflows", guid,
+                              cg_port_field(it, "gnum"));
         if (dec_abs(want - total) > tolerance) {
             cg_dec_format(want, 2, a, sizeof(a));
             return CG_ERR_SET(err, CG_EREJECT,
@@ -252,9 +304,12 @@ static const struct {
     enum cg_port_table table;
     const char *what;
 } code_fields[] = {
-    {"currency", CG_PORT_CURRENCY, "currency"}, {"fCurrency", CG_PORT_CURRENCY, "currency"},
-    {"iCurrency", CG_PORT_CURRENCY, "currency"}, {"country", CG_PORT_COUNTRY, "country"},
-    {"unit", CG_PORT_UNIT, "unit"},             {"unit1", CG_PORT_UNIT, "unit"},
+    {"currency", CG_PORT_CURRENCY, "currency"},
+    {"fCurrency", CG_PORT_CURRENCY, "currency"},
+    {"iCurrency", CG_PORT_CURRENCY, "currency"},
+    {"country", CG_PORT_COUNTRY, "country"},
+    {"unit", CG_PORT_UNIT, "unit"},
+    {"unit1", CG_PORT_UNIT, "unit"},
     {"unit2", CG_PORT_UNIT, "unit"},
 };
 
@@ -269,8 +324,9 @@ static int check_codes_in(const json_t *obj, const char *guid, const char *line,
         if (*v == '\0' || cg_port_codes_known(codes, code_fields[i].table, v))
             continue;
         if (line != NULL)
-            return CG_ERR_SET(err, CG_EREJECT, "document %s line %s: %s '%s' is not a known %s code",
-                              guid, line, code_fields[i].field, v, code_fields[i].what);
+            return CG_ERR_SET(err, CG_EREJECT,
+                              "document %s line %s: %s '%s' is not a known %s code", guid, line,
+                              code_fields[i].field, v, code_fields[i].what);
         return CG_ERR_SET(err, CG_EREJECT, "document %s: %s '%s' is not a known %s code", guid,
                           code_fields[i].field, v, code_fields[i].what);
     }
@@ -295,7 +351,8 @@ int cg_port_check_document(const struct cg_port_kind *k, const json_t *ent,
     if (codes == NULL)
         return CG_OK;
     rc = check_codes_in(ent, guid, NULL, codes, err);
-    json_array_foreach (json_object_get(ent, "items"), i, it) {
+    json_array_foreach(json_object_get(ent, "items"), i, it)
+    {
         if (rc != CG_OK)
             break;
         rc = check_codes_in(it, guid, cg_port_field(it, "gnum"), codes, err);

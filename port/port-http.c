@@ -149,8 +149,7 @@ static bool client_cert_ok(struct MHD_Connection *conn, char *why, size_t size)
     if (status != 0) {
         gnutls_datum_t out = {NULL, 0};
 
-        if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) ==
-            0) {
+        if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
             snprintf(why, size, "client certificate: %s", (const char *)out.data);
             gnutls_free(out.data);
         } else {
@@ -206,8 +205,8 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
                 "# TYPE cebgate_port_faults_injected_total counter\n"
                 "cebgate_port_faults_injected_total{kind=\"503\"} %ld\n"
                 "cebgate_port_faults_injected_total{kind=\"drop\"} %ld\n",
-                st.documents, st.documents_final, st.receipts, st.receipts_pending,
-                p->faults_503, p->faults_drop);
+                st.documents, st.documents_final, st.receipts, st.receipts_pending, p->faults_503,
+                p->faults_drop);
     return reply(conn, 200, "text/plain; version=0.0.4", cg_buf_take(&b), NULL);
 }
 
@@ -221,14 +220,12 @@ static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *
     long limit = RECEIPTS_DEFAULT;
 
     cg_err_clear(&err);
-    if (since_s != NULL && *since_s != '\0' &&
-        cg_parse_long(since_s, 0, LONG_MAX, &since) != CG_OK)
+    if (since_s != NULL && *since_s != '\0' && cg_parse_long(since_s, 0, LONG_MAX, &since) != CG_OK)
         return reply_code(conn, 400, "0001", "since must be a whole number >= 0 (a receipt id)",
                           NULL);
     if (limit_s != NULL && *limit_s != '\0' &&
         cg_parse_long(limit_s, 1, RECEIPTS_MAX, &limit) != CG_OK)
-        return reply_code(conn, 400, "0001", "limit must be a whole number from 1 to 1000",
-                          NULL);
+        return reply_code(conn, 400, "0001", "limit must be a whole number from 1 to 1000", NULL);
     if (cg_port_receipts_json(p, since, (int)limit, &body, &err) != CG_OK)
         return reply_code(conn, 500, "3001", err.msg, NULL);
     return reply(conn, 200, "application/json", body, NULL);
@@ -244,8 +241,7 @@ static enum MHD_Result serve_post(struct cg_port *p, struct MHD_Connection *conn
     enum MHD_Result ret;
 
     if (r->too_big) {
-        snprintf(text, sizeof(text), "message is larger than the limit of %zu bytes",
-                 p->max_body);
+        snprintf(text, sizeof(text), "message is larger than the limit of %zu bytes", p->max_body);
         remote_of(conn, remote, sizeof(remote));
         cg_port_record_refusal(p, "0999", text, p->max_body + 1, remote);
         return reply_code(conn, 413, "0999", text, NULL);
@@ -339,8 +335,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return serve_metrics(p, conn);
     if (strcmp(url, "/health") == 0)
         return reply(conn, 200, "application/json", cg_strdup("{\"status\":\"ok\"}"), NULL);
-    return reply_code(conn, 404, "0001", "no such endpoint (POST /messages, GET /receipts, "
-                      "GET /metrics, GET /health)", NULL);
+    return reply_code(conn, 404, "0001",
+                      "no such endpoint (POST /messages, GET /receipts, "
+                      "GET /metrics, GET /health)",
+                      NULL);
 }
 
 /* ------------------------------------------------------------------ start and run */
@@ -392,10 +390,10 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
     if (p->tls_cert_pem != NULL)
         flags |= MHD_USE_TLS;
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
-                                        (intptr_t)p->max_connections, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)p->timeout_s,
-                                        NULL};
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)p->max_connections, NULL};
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)p->timeout_s, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, p};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, p};
     if (p->tls_cert_pem != NULL) {
@@ -405,8 +403,8 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
     if (p->tls_client_ca_pem != NULL)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, p->tls_client_ca_pem};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    p->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handler, p, MHD_OPTION_ARRAY, opts,
-                              MHD_OPTION_END);
+    p->mhd =
+        MHD_start_daemon(flags, 0, NULL, NULL, handler, p, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (p->mhd == NULL)
         return CG_ERR_SET(err, CG_EIO,
                           "cannot listen on %s port %ld (in use, no permission, or a bad TLS "

@@ -45,13 +45,11 @@ const struct cg_port_kind *cg_port_kind_find(int req_type);
  * The entities of doc (a CEB message of kind k) as a new JSON array of document objects.
  * CG_EPARSE when an entity has no head or no guid.
  */
-int cg_port_entities(xmlDocPtr doc, const struct cg_port_kind *k, json_t **out,
-                     struct cg_err *err);
+int cg_port_entities(xmlDocPtr doc, const struct cg_port_kind *k, json_t **out, struct cg_err *err);
 /* Text of a string member, "" when absent or not a string. Borrowed. */
 const char *cg_port_field(const json_t *ent, const char *name);
 /* "303|ebpCode-value|orderNo-value" into buf. */
-void cg_port_business_key(const struct cg_port_kind *k, const json_t *ent, char *buf,
-                          size_t size);
+void cg_port_business_key(const struct cg_port_kind *k, const json_t *ent, char *buf, size_t size);
 
 /* ------------------------------------------------------------------ code tables */
 
@@ -144,8 +142,8 @@ int64_t cg_port_now_ms(void);
  * <ret_elem> with k->ret_fields taken from ent, then returnStatus, returnTime, returnInfo.
  */
 int cg_port_receipt_build(const struct cg_port_kind *k, const char *msg_guid, const json_t *ent,
-                          const char *status, const char *info, const char *time17,
-                          xmlDocPtr *out, struct cg_err *err);
+                          const char *status, const char *info, const char *time17, xmlDocPtr *out,
+                          struct cg_err *err);
 /*
  * CEB792 for a summary ent (with sumNo, declSeqNo): one SummaryResult listing every line of the
  * inventories (JSON array of inventory documents). version "2018" writes gnum only.
@@ -155,9 +153,8 @@ int cg_port_receipt_build_792(const char *msg_guid, const json_t *ent, const jso
                               xmlDocPtr *out, struct cg_err *err);
 /* CEB900 format-check receipt for a refused message (ori may be NULL). */
 int cg_port_receipt_build_900(const char *msg_guid, const char *status, const char *info,
-                              const char *time17, const char *ori_cop_msg_id,
-                              const char *ori_type, const char *ori, size_t orilen,
-                              xmlDocPtr *out, struct cg_err *err);
+                              const char *time17, const char *ori_cop_msg_id, const char *ori_type,
+                              const char *ori, size_t orilen, xmlDocPtr *out, struct cg_err *err);
 
 /*
  * Store a built receipt (twice with fault_receipts_twice) and write its file(s) into

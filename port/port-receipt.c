@@ -38,13 +38,12 @@ static int new_root(const char *name, const char *guid, xmlDocPtr *doc, xmlNodeP
 
 static int add(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *value)
 {
-    return xmlNewTextChild(parent, ns, CGX(name), CGX(value)) != NULL ? CG_OK
-                                                                              : CG_ENOMEM;
+    return xmlNewTextChild(parent, ns, CGX(name), CGX(value)) != NULL ? CG_OK : CG_ENOMEM;
 }
 
 int cg_port_receipt_build(const struct cg_port_kind *k, const char *msg_guid, const json_t *ent,
-                          const char *status, const char *info, const char *time17,
-                          xmlDocPtr *out, struct cg_err *err)
+                          const char *status, const char *info, const char *time17, xmlDocPtr *out,
+                          struct cg_err *err)
 {
     xmlDocPtr doc = NULL;
     xmlNodePtr root = NULL;
@@ -109,9 +108,8 @@ int cg_port_receipt_build_792(const char *msg_guid, const json_t *ent, const jso
                               const char *dec_state, const char *time17, const char *version,
                               xmlDocPtr *out, struct cg_err *err)
 {
-    static const char *const head_from_ent[] = {"agentCode",     "agentName",    "ebcCode",
-                                                "ebcName",       "declAgentCode", "declAgentName",
-                                                NULL};
+    static const char *const head_from_ent[] = {
+        "agentCode", "agentName", "ebcCode", "ebcName", "declAgentCode", "declAgentName", NULL};
     xmlDocPtr doc = NULL;
     xmlNodePtr root = NULL;
     xmlNodePtr res;
@@ -130,7 +128,8 @@ int cg_port_receipt_build_792(const char *msg_guid, const json_t *ent, const jso
     size_t j;
     int rc;
 
-    json_array_foreach (inventories, i, inv) {
+    json_array_foreach(inventories, i, inv)
+    {
         add_dec(&gross, inv, "grossWeight");
         add_dec(&net, inv, "netWeight");
     }
@@ -161,35 +160,33 @@ int cg_port_receipt_build_792(const char *msg_guid, const json_t *ent, const jso
         (rc = add(head, ns, "msgCount", "1")) != CG_OK ||
         (rc = add(head, ns, "msgSeqNo", "1")) != CG_OK)
         goto done;
-    json_array_foreach (inventories, i, inv) {
-        json_array_foreach (json_object_get(inv, "items"), j, it) {
-            line = xmlNewChild(res, ns, CGX("SummaryResultList"), NULL);
-            if (line == NULL) {
-                rc = CG_ENOMEM;
-                goto done;
-            }
-            snprintf(seq, sizeof(seq), "%ld", ++gseq);
-            if ((rc = add(line, ns, "invtNo", cg_port_field(inv, "invtNo"))) != CG_OK ||
-                (rc = add(line, ns, "logisticsNo", cg_port_field(inv, "logisticsNo"))) != CG_OK ||
-                (!v2018 && (rc = add(line, ns, "gseqno", seq)) != CG_OK) ||
-                (rc = add(line, ns, "gnum", cg_port_field(it, "gnum"))) != CG_OK ||
-                (rc = add(line, ns, "gcode", cg_port_field(it, "gcode"))) != CG_OK)
-                goto done;
-        }
+    json_array_foreach(inventories, i,
+                       inv){json_array_foreach(json_object_get(inv, "items"), j, it){
+        line = xmlNewChild(res, ns, CGX("SummaryResultList"), NULL);
+    if (line == NULL) {
+        rc = CG_ENOMEM;
+        goto done;
     }
-    *out = doc;
-    doc = NULL;
-done:
-    xmlFreeDoc(doc);
-    if (rc != CG_OK)
-        return CG_ERR_SET(err, rc, "building CEB792 receipt: out of memory");
-    return CG_OK;
+    snprintf(seq, sizeof(seq), "%ld", ++gseq);
+    if ((rc = add(line, ns, "invtNo", cg_port_field(inv, "invtNo"))) != CG_OK ||
+        (rc = add(line, ns, "logisticsNo", cg_port_field(inv, "logisticsNo"))) != CG_OK ||
+        (!v2018 && (rc = add(line, ns, "gseqno", seq)) != CG_OK) ||
+        (rc = add(line, ns, "gnum", cg_port_field(it, "gnum"))) != CG_OK ||
+        (rc = add(line, ns, "gcode", cg_port_field(it, "gcode"))) != CG_OK)
+        goto done;
+}
+}
+*out = doc;
+doc = NULL;
+done : xmlFreeDoc(doc);
+if (rc != CG_OK)
+    return CG_ERR_SET(err, rc, "building CEB792 receipt: out of memory");
+return CG_OK;
 }
 
 int cg_port_receipt_build_900(const char *msg_guid, const char *status, const char *info,
-                              const char *time17, const char *ori_cop_msg_id,
-                              const char *ori_type, const char *ori, size_t orilen,
-                              xmlDocPtr *out, struct cg_err *err)
+                              const char *time17, const char *ori_cop_msg_id, const char *ori_type,
+                              const char *ori, size_t orilen, xmlDocPtr *out, struct cg_err *err)
 {
     xmlDocPtr doc = NULL;
     xmlNodePtr root = NULL;
@@ -211,8 +208,7 @@ int cg_port_receipt_build_900(const char *msg_guid, const char *status, const ch
         (rc = add(ret, ns, "returnStatus", status)) != CG_OK ||
         (rc = add(ret, ns, "returnInfo", info)) != CG_OK ||
         (rc = add(ret, ns, "returnTime", time17)) != CG_OK ||
-        (rc = add(ret, ns, "oriCopMsgId", ori_cop_msg_id != NULL ? ori_cop_msg_id : "")) !=
-            CG_OK ||
+        (rc = add(ret, ns, "oriCopMsgId", ori_cop_msg_id != NULL ? ori_cop_msg_id : "")) != CG_OK ||
         (rc = add(ret, ns, "oriMessageType", ori_type != NULL ? ori_type : "Unknown")) != CG_OK)
         goto done;
     body = xmlNewChild(ret, ns, CGX("oriBizMessage"), NULL);

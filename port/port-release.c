@@ -63,7 +63,8 @@ static int summary_inventories(struct cg_db *db, const json_t *ent, json_t **out
         json_decref(arr);
         return cg_db_fail(db, r, "summary", err);
     }
-    json_array_foreach (json_object_get(ent, "items"), i, it) {
+    json_array_foreach(json_object_get(ent, "items"), i, it)
+    {
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, cg_port_field(it, "invtNo"), -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) != SQLITE_ROW)
@@ -91,8 +92,8 @@ static int publish_one(struct cg_port *p, const struct due *d, int64_t now, stru
     int r;
 
     if (k == NULL)
-        return CG_ERR_SET(err, CG_EINVAL, "document %lld has unknown type %d",
-                          (long long)d->doc_id, d->req_type);
+        return CG_ERR_SET(err, CG_EINVAL, "document %lld has unknown type %d", (long long)d->doc_id,
+                          d->req_type);
     ent = json_loads(d->doc, 0, NULL);
     if (ent == NULL)
         return CG_ERR_SET(err, CG_EPARSE, "document %lld: stored JSON is damaged",
@@ -109,8 +110,8 @@ static int publish_one(struct cg_port *p, const struct due *d, int64_t now, stru
         rc = cg_port_receipt_build(k, guid, ent, status, d->info, t17, &rdoc, err);
     }
     if (rc == CG_OK)
-        rc = cg_port_publish(p, (long)d->doc_id, d->receipt_type, guid,
-                             cg_port_field(ent, "guid"), status, rdoc, err);
+        rc = cg_port_publish(p, (long)d->doc_id, d->receipt_type, guid, cg_port_field(ent, "guid"),
+                             status, rdoc, err);
     if (rc != CG_OK)
         goto done;
     r = sqlite3_prepare_v2(cg_db_handle(p->db),
@@ -257,10 +258,9 @@ int cg_port_result_json(const struct cg_port_result *res, char **out, struct cg_
     json_t *d;
     char type[16];
     size_t i;
-    const char *result = strcmp(res->code, "0000") == 0   ? "accepted"
-                         : res->http_status == 503 ||
-                                   res->http_status == 500 ? "retry"
-                                                           : "rejected";
+    const char *result = strcmp(res->code, "0000") == 0                       ? "accepted"
+                         : res->http_status == 503 || res->http_status == 500 ? "retry"
+                                                                              : "rejected";
 
     for (i = 0; docs != NULL && i < res->ndocs; i++) {
         d = json_pack("{s:s, s:s}", "guid", res->docs[i].guid, "preNo", res->docs[i].pre_no);
@@ -274,12 +274,11 @@ int cg_port_result_json(const struct cg_port_result *res, char **out, struct cg_
     if (docs == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     snprintf(type, sizeof(type), "CEB%dMessage", res->msg_type);
-    return dump(json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:o}", "result", result, "code",
-                          res->code, "text", res->text, "guid",
-                          res->guid[0] != '\0' ? res->guid : NULL, "messageType",
-                          res->msg_type != 0 ? type : NULL, "duplicate",
-                          res->duplicate, "documents", docs),
-                out, err);
+    return dump(
+        json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:o}", "result", result, "code", res->code,
+                  "text", res->text, "guid", res->guid[0] != '\0' ? res->guid : NULL, "messageType",
+                  res->msg_type != 0 ? type : NULL, "duplicate", res->duplicate, "documents", docs),
+        out, err);
 }
 
 static char *base64(const unsigned char *p, int len)
@@ -323,8 +322,8 @@ int cg_port_receipts_json(struct cg_port *p, int64_t since, int limit, char **ou
         snprintf(type, sizeof(type), "CEB%dMessage", sqlite3_column_int(st, 1));
         b64 = base64(sqlite3_column_blob(st, 5), sqlite3_column_bytes(st, 5));
         item = b64 != NULL ? json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)next,
-                                       "type", type, "guid", sqlite3_column_text(st, 2),
-                                       "docGuid", sqlite3_column_text(st, 3), "status",
+                                       "type", type, "guid", sqlite3_column_text(st, 2), "docGuid",
+                                       sqlite3_column_text(st, 3), "status",
                                        sqlite3_column_text(st, 4), "xml", b64)
                            : NULL;
         free(b64);

@@ -69,11 +69,10 @@ int cg_port_scenario_rules(struct cg_port_scenario *sc, const char *text, struct
         no++;
         eq = memchr(p, '=', len);
         colon = eq != NULL ? memchr(eq, ':', len - (size_t)(eq - p)) : NULL;
-        if (eq == NULL || colon == NULL || eq == p || colon == eq + 1 ||
-            colon + 1 == p + len) {
+        if (eq == NULL || colon == NULL || eq == p || colon == eq + 1 || colon + 1 == p + len) {
             rc = CG_ERR_SET(err, CG_ECONFIG,
-                            "reject_rules: rule %d '%.*s' is not FIELD=VALUE:reason", no,
-                            (int)len, p);
+                            "reject_rules: rule %d '%.*s' is not FIELD=VALUE:reason", no, (int)len,
+                            p);
             goto done;
         }
         r = realloc(rules, (n + 1) * sizeof(*rules));
@@ -132,9 +131,8 @@ const struct cg_port_rule *cg_port_scenario_match(const struct cg_port_scenario 
     for (i = 0; i < sc->nrules; i++) {
         if (rule_hits(&sc->rules[i], ent))
             return &sc->rules[i];
-        json_array_foreach (json_object_get(ent, "items"), j, it)
-            if (rule_hits(&sc->rules[i], it))
-                return &sc->rules[i];
+        json_array_foreach(json_object_get(ent, "items"), j,
+                           it) if (rule_hits(&sc->rules[i], it)) return &sc->rules[i];
     }
     return NULL;
 }
@@ -227,8 +225,8 @@ void cg_port_time17(int64_t ms, char out[18])
     struct tm tm;
 
     china_tm(ms, &tm);
-    snprintf(out, 18, "%04d%02d%02d%02d%02d%02d%03d", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    snprintf(out, 18, "%04d%02d%02d%02d%02d%02d%03d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
 void cg_port_day8(int64_t ms, char out[9])

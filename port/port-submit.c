@@ -28,10 +28,10 @@ struct check {
     size_t len;
     const char *remote;
     struct cg_port_result *res;
-    xmlDocPtr env;     /* DxpMsg, when wrapped */
-    xmlDocPtr doc;     /* the CEB message */
-    char *inner;       /* unwrapped CEB bytes */
-    const char *xml;   /* the CEB bytes (body or inner) */
+    xmlDocPtr env;   /* DxpMsg, when wrapped */
+    xmlDocPtr doc;   /* the CEB message */
+    char *inner;     /* unwrapped CEB bytes */
+    const char *xml; /* the CEB bytes (body or inner) */
     size_t xml_len;
     char cop_msg_id[256];
     char sha[65];
@@ -206,8 +206,8 @@ static int record_reject_tx(struct cg_db *db, void *vctx, struct cg_err *err)
 
         snprintf(type, sizeof(type), "CEB%dMessage", c->res->msg_type);
         r = cg_port_receipt_build_900(guid, status, c->res->text, t17, c->cop_msg_id,
-                                      c->res->msg_type != 0 ? type : "Unknown", c->xml,
-                                      c->xml_len, &rdoc, err);
+                                      c->res->msg_type != 0 ? type : "Unknown", c->xml, c->xml_len,
+                                      &rdoc, err);
     }
     if (r == CG_OK)
         r = cg_port_publish(c->p, 0, 900, guid, c->res->guid, status, rdoc, err);
@@ -282,8 +282,10 @@ static int check_signature(struct check *c)
         return answer(c->res, "1001", "message %s is not signed (no ds:Signature)", c->res->guid);
     }
     if (count > 1)
-        return answer(c->res, "1001", "message %s carries %d ds:Signature elements; exactly one "
-                      "enveloped signature is accepted", c->res->guid, count);
+        return answer(c->res, "1001",
+                      "message %s carries %d ds:Signature elements; exactly one "
+                      "enveloped signature is accepted",
+                      c->res->guid, count);
     if (sig->parent != root)
         return answer(c->res, "1001",
                       "message %s: ds:Signature is not a child of the root element, so it does "
@@ -313,8 +315,8 @@ static int check_signature(struct check *c)
     if (cg_verify(c->doc, NULL, &e2) == CG_OK)
         return answer(c->res, "1001", "message %s: signature certificate is not trusted: %s",
                       c->res->guid, e1.msg);
-    return answer(c->res, "1004", "message %s: signature does not match the data: %s",
-                  c->res->guid, e2.msg[0] != '\0' ? e2.msg : e1.msg);
+    return answer(c->res, "1004", "message %s: signature does not match the data: %s", c->res->guid,
+                  e2.msg[0] != '\0' ? e2.msg : e1.msg);
 }
 
 static void text_of(xmlNodePtr parent, const char *ns, const char *name, char *out, size_t size)
@@ -454,8 +456,10 @@ static int check_seen(struct check *c, bool *seen)
         goto dbfail;
     sqlite3_finalize(st);
     c->res->duplicate = true;
-    answer(c->res, "0000", "message %s was accepted before; this copy is the same and is not "
-           "stored again", c->res->guid);
+    answer(c->res, "0000",
+           "message %s was accepted before; this copy is the same and is not "
+           "stored again",
+           c->res->guid);
     if (record(c, true, &err) != CG_OK)
         cg_error("port: recording a repeated message: %s", err.msg);
     return CG_OK;
@@ -468,8 +472,8 @@ dbfail:
 
 /* ------------------------------------------------------------------ storing */
 
-static int exists(struct cg_db *db, const char *sql, const char *a, const char *b,
-                  char *found, size_t size, struct cg_err *err)
+static int exists(struct cg_db *db, const char *sql, const char *a, const char *b, char *found,
+                  size_t size, struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
     const unsigned char *s;
@@ -601,12 +605,14 @@ static int store_tx(struct cg_db *db, void *vctx, struct cg_err *err)
         goto done;
     }
     mid = sqlite3_last_insert_rowid(h);
-    json_array_foreach (c->ents, i, ent) {
+    json_array_foreach(c->ents, i, ent)
+    {
         const char *guid = cg_port_field(ent, "guid");
         const char *app = cg_port_field(ent, "appType");
 
-        rc = exists(db, "SELECT m.guid FROM documents d JOIN messages m ON m.id = d.message_id "
-                        "WHERE d.guid = ?1",
+        rc = exists(db,
+                    "SELECT m.guid FROM documents d JOIN messages m ON m.id = d.message_id "
+                    "WHERE d.guid = ?1",
                     guid, NULL, found, sizeof(found), err);
         if (rc == CG_EEXIST) {
             rc = answer(c->res, "4001", "document guid %s was already used in message %s", guid,
@@ -617,8 +623,8 @@ static int store_tx(struct cg_db *db, void *vctx, struct cg_err *err)
             goto done;
         cg_port_business_key(c->kind, ent, bkey, sizeof(bkey));
         if (strcmp(app, "1") == 0) {
-            rc = exists(db, "SELECT guid FROM documents WHERE bkey = ?1 AND app_type = '1'",
-                        bkey, NULL, found, sizeof(found), err);
+            rc = exists(db, "SELECT guid FROM documents WHERE bkey = ?1 AND app_type = '1'", bkey,
+                        NULL, found, sizeof(found), err);
             if (rc == CG_EEXIST) {
                 rc = answer(c->res, "4002",
                             "document %s adds CEB%d %s=%s %s=%s, which document %s already "
@@ -688,8 +694,8 @@ static int store_tx(struct cg_db *db, void *vctx, struct cg_err *err)
                        sizeof(c->res->docs[k].invt_no));
         }
     }
-    answer(c->res, "0000", "accepted: message %s with %zu document%s", c->res->guid,
-           c->res->ndocs, c->res->ndocs == 1 ? "" : "s");
+    answer(c->res, "0000", "accepted: message %s with %zu document%s", c->res->guid, c->res->ndocs,
+           c->res->ndocs == 1 ? "" : "s");
     rc = record(c, false, err);
 done:
     free(doc_json);
@@ -711,15 +717,15 @@ static int check_documents(struct check *c)
     cg_err_clear(&err);
     if (cg_port_entities(c->doc, c->kind, &c->ents, &err) != CG_OK)
         return answer(c->res, "0002", "message %s: %s", c->res->guid, err.msg);
-    json_array_foreach (c->ents, i, ent) {
+    json_array_foreach(c->ents, i, ent)
+    {
         for (j = 0; j < i; j++) {
             other = json_array_get(c->ents, j);
             if (strcmp(cg_port_field(ent, "guid"), cg_port_field(other, "guid")) == 0)
                 return answer(c->res, "4001", "message %s: document guid %s appears twice",
                               c->res->guid, cg_port_field(ent, "guid"));
         }
-        if (cg_port_check_document(c->kind, ent, c->p->codes, c->p->tolerance, code, &err) !=
-            CG_OK)
+        if (cg_port_check_document(c->kind, ent, c->p->codes, c->p->tolerance, code, &err) != CG_OK)
             return answer(c->res, code, "message %s: %s", c->res->guid, err.msg);
     }
     return CG_OK;
@@ -763,8 +769,8 @@ int cg_port_submit(struct cg_port *p, const char *body, size_t len, const char *
     c.xml_len = len;
     c.now = cg_port_now_ms();
     if (len > p->max_body) {
-        rc = answer(res, "0999", "message of %zu bytes is larger than the limit of %zu bytes",
-                    len, p->max_body);
+        rc = answer(res, "0999", "message of %zu bytes is larger than the limit of %zu bytes", len,
+                    p->max_body);
         record_reject(&c);
         goto done;
     }
@@ -785,8 +791,7 @@ int cg_port_submit(struct cg_port *p, const char *body, size_t len, const char *
     if (rc == CG_OK) {
         rc = cg_db_tx(p->db, store_tx, &c, &err);
         if (rc != CG_OK && rc != CG_EREJECT)
-            rc = answer(res, "3001", "system error, nothing was stored; send again: %s",
-                        err.msg);
+            rc = answer(res, "3001", "system error, nothing was stored; send again: %s", err.msg);
     }
     if (rc != CG_OK && strcmp(res->code, "3001") != 0)
         record_reject(&c);

@@ -114,8 +114,7 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     p->scenario.release_ms = cg_conf_get_int(conf, "port", "release_ms");
     p->scenario.close_ms = cg_conf_get_int(conf, "port", "close_ms");
     p->scenario.reject_status = (int)cg_conf_get_int(conf, "port", "reject_status");
-    if (p->listen == NULL || p->db_path == NULL || p->version == NULL ||
-        p->customs_code == NULL) {
+    if (p->listen == NULL || p->db_path == NULL || p->version == NULL || p->customs_code == NULL) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto fail;
     }

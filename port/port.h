@@ -30,13 +30,13 @@ struct cg_port;
 
 /* The transport-level answer to one POSTed message. */
 struct cg_port_result {
-    int http_status;            /* 200 accepted, 409, 413, 422, 500, 503 */
-    char code[5];               /* "0000" accepted, else the DXP-style code ("0002", "1001") */
-    char text[CG_ERR_MSG_MAX];  /* reason a person can act on */
-    char guid[64];              /* root guid of the CEB message, "" when unknown */
-    int msg_type;               /* 303, 603, ...; 0 when unknown */
-    bool duplicate;             /* the same message was accepted before (a retry) */
-    size_t ndocs;               /* accepted documents (entities) */
+    int http_status;           /* 200 accepted, 409, 413, 422, 500, 503 */
+    char code[5];              /* "0000" accepted, else the DXP-style code ("0002", "1001") */
+    char text[CG_ERR_MSG_MAX]; /* reason a person can act on */
+    char guid[64];             /* root guid of the CEB message, "" when unknown */
+    int msg_type;              /* 303, 603, ...; 0 when unknown */
+    bool duplicate;            /* the same message was accepted before (a retry) */
+    size_t ndocs;              /* accepted documents (entities) */
     struct {
         char guid[40];
         char pre_no[20];
@@ -46,19 +46,19 @@ struct cg_port_result {
 
 /* Counts kept in the port database (cebgate port --stats, GET /metrics). */
 struct cg_port_stats {
-    long received;          /* messages that reached the checks */
-    long accepted;          /* first acceptances (retries not counted) */
-    long accepted_again;    /* idempotent retries answered as accepted */
+    long received;       /* messages that reached the checks */
+    long accepted;       /* first acceptances (retries not counted) */
+    long accepted_again; /* idempotent retries answered as accepted */
     long rejected;
     struct {
         char code[5];
         long n;
-    } by_code[32];          /* rejections per code */
+    } by_code[32]; /* rejections per code */
     size_t ncodes;
-    long documents;         /* accepted documents */
-    long documents_final;   /* documents whose scenario has finished */
-    long receipts;          /* receipts published */
-    long receipts_pending;  /* scheduled receipts not yet published */
+    long documents;        /* accepted documents */
+    long documents_final;  /* documents whose scenario has finished */
+    long receipts;         /* receipts published */
+    long receipts_pending; /* scheduled receipts not yet published */
 };
 
 /*

@@ -160,8 +160,9 @@ static void test_scenario_rules(void **state)
     size_t n;
 
     (void)state;
-    assert_int_equal(cg_port_scenario_rules(&sc, "gcode=0902*:tea needs a licence | orderNo="
-                                                 "X-1:order refused",
+    assert_int_equal(cg_port_scenario_rules(&sc,
+                                            "gcode=0902*:tea needs a licence | orderNo="
+                                            "X-1:order refused",
                                             &err),
                      CG_OK);
     assert_int_equal(sc.nrules, 2);
@@ -749,9 +750,9 @@ static void test_submit_rejections(void **state)
         size_t k;
         int n900 = 0;
 
-        json_array_foreach (json_object_get(page, "receipts"), k, r)
-            if (strcmp(json_string_value(json_object_get(r, "type")), "CEB900Message") == 0)
-                n900++;
+        json_array_foreach(json_object_get(page, "receipts"), k,
+                           r) if (strcmp(json_string_value(json_object_get(r, "type")),
+                                         "CEB900Message") == 0) n900++;
         assert_int_equal(n900, 5);
     }
     json_decref(page);
