@@ -55,21 +55,28 @@ start() {
     rm -f port.db port.db-wal port.db-shm port.num
     "$CEBGATE" -q -c port.conf port --port-file port.num >/dev/null 2>port.err &
     PID=$!
-    while [ ! -s port.num ]; do sleep 0.05; done
+    while [ ! -s port.num ]; do
+        kill -0 "$PID" 2>/dev/null || { cat port.err >&2; PID=""; exit 1; }
+        sleep 0.05
+    done
     URL="https://127.0.0.1:$(cat port.num)"
 }
 stop() { kill "$PID"; wait "$PID" || true; PID=""; }
 now() { date +%s.%N; }
 
 # curl config: one POST per message, or N GETs of /health
+# (options after "next" are per transfer, so each block names the CA; no "next" after the last)
 mkcfg() {
     : >post.cfg
     : >get.cfg
+    sep=""
     for f in msgs/*.xml; do
-        printf 'url = "%s/messages"\ndata-binary = "@%s"\nheader = "Content-Type: application/xml"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nnext\n' \
-            "$URL" "$f" >>post.cfg
-        printf 'url = "%s/health"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nnext\n' \
-            "$URL" >>get.cfg
+        printf '%surl = "%s/messages"\ncacert = "server.pem"\ndata-binary = "@%s"\nheader = "Content-Type: application/xml"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+            "$sep" "$URL" "$f" >>post.cfg
+        printf '%surl = "%s/health"\ncacert = "server.pem"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+            "$sep" "$URL" >>get.cfg
+        sep="next
+"
     done
 }
 
@@ -80,9 +87,9 @@ while [ $r -le "$RUNS" ]; do
     start
     mkcfg
     t0=$(now)
-    curl -sS --cacert server.pem --parallel --parallel-max $PAR -K post.cfg >codes.txt
+    curl -sS --parallel --parallel-max $PAR -K post.cfg >codes.txt
     t1=$(now)
-    curl -sS --cacert server.pem --parallel --parallel-max $PAR -K get.cfg >/dev/null
+    curl -sS --parallel --parallel-max $PAR -K get.cfg >/dev/null
     t2=$(now)
     stop
     ok=$(grep -c '^200$' codes.txt || true)
