@@ -33,7 +33,7 @@ mkdir msgs
 i=1
 while [ $i -le "$N" ]; do
     n=$(printf '%06d' $i)
-    sed -e "s/-000000000001\"/-000000$n\"/" -e "s/-0000000000A1</-000000B$n</" \
+    sed -e "s/-000000000001\"/-000000$n\"/" -e "s/-0000000000A1</-00000B$n</" \
         -e "s/PORT-ORDER-0001/BENCH-ORDER-$n/" "$top/tests/data/port/CEB303Message.xml" >m.xml
     "$CEBGATE" -c sign.conf sign -o "msgs/$n.xml" m.xml
     i=$((i + 1))
@@ -71,7 +71,7 @@ mkcfg() {
     : >get.cfg
     sep=""
     for f in msgs/*.xml; do
-        printf '%surl = "%s/messages"\ncacert = "server.pem"\ndata-binary = "@%s"\nheader = "Content-Type: application/xml"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+        printf '%surl = "%s/messages"\ncacert = "server.pem"\ndata-binary = "@%s"\nheader = "Content-Type: application/xml"\noutput = "last-answer.json"\nwrite-out = "%%{http_code}\\n"\n' \
             "$sep" "$URL" "$f" >>post.cfg
         printf '%surl = "%s/health"\ncacert = "server.pem"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
             "$sep" "$URL" >>get.cfg
@@ -87,15 +87,17 @@ while [ $r -le "$RUNS" ]; do
     start
     mkcfg
     t0=$(now)
-    curl -sS --parallel --parallel-max $PAR -K post.cfg >codes.txt
+    curl -sS --no-progress-meter --parallel --parallel-max $PAR -K post.cfg >codes.txt
     t1=$(now)
-    curl -sS --parallel --parallel-max $PAR -K get.cfg >/dev/null
+    curl -sS --no-progress-meter --parallel --parallel-max $PAR -K get.cfg >/dev/null
     t2=$(now)
     stop
     ok=$(grep -c '^200$' codes.txt || true)
     acc=$("$CEBGATE" -c port.conf port --stats | awk '/^accepted  /{print $2}')
     [ "$ok" -eq "$N" ] && [ "$acc" -eq "$N" ] || {
-        echo "run $r: only $ok answers 200 and $acc accepted of $N" >&2
+        echo "run $r: only $ok answers 200 and $acc accepted of $N; answers:" >&2
+        sort codes.txt | uniq -c >&2
+        cat last-answer.json >&2
         exit 1
     }
     rp=$(echo "$N $t0 $t1" | awk '{printf "%.1f", $1 / ($3 - $2)}')
