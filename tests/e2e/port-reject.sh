@@ -68,6 +68,11 @@ sed 's|^<ceb:CEB303Message|<!DOCTYPE ceb:CEB303Message [<!ENTITY xxe SYSTEM "fil
 check "DTD message has a DOCTYPE" grep -q DOCTYPE dtd.xml
 # larger than max_body (20000 bytes)
 { cat good.xml; i=0; while [ $i -lt 400 ]; do echo "<!-- padding padding padding padding padding -->"; i=$((i + 1)); done; } >big.xml
+# a new message in the DXP envelope
+newguid "$D/CEB303Message.xml" 6 | sed 's/PORT-ORDER-0001/PORT-ORDER-0006/' >m6.xml
+sign m6.xml m6s.xml
+printf '<?xml version="1.0" encoding="UTF-8"?>\n<dxp:DxpMsg xmlns:dxp="http://www.chinaport.gov.cn/dxp" ver="1.0"><dxp:TransInfo><dxp:CopMsgId>COP-MSG-6</dxp:CopMsgId><dxp:SenderId>DXPENT0000000001</dxp:SenderId><dxp:ReceiverIds><dxp:ReceiverId>DXPEDCCEB0000003</dxp:ReceiverId></dxp:ReceiverIds><dxp:CreatTime>2026-03-01T10:15:00</dxp:CreatTime><dxp:MsgType>CEB303Message</dxp:MsgType></dxp:TransInfo><dxp:Data>%s</dxp:Data></dxp:DxpMsg>\n' \
+    "$(base64 -w0 m6s.xml)" >dxp.xml
 # a different message reusing the guid of good.xml
 sed 's/PORT-ORDER-0001/PORT-ORDER-0009/' "$D/CEB303Message.xml" >m9.xml && sign m9.xml reuse.xml
 
@@ -122,6 +127,7 @@ expect() {
 expect good.xml 200 0000 '"result":"accepted"' "signed order accepted"
 check "answer names the document and its preNo" grep -q '"preNo":"B[0-9]\{17\}"' resp
 expect good.xml 200 0000 '"duplicate":true' "the same message again is accepted again (retry)"
+expect dxp.xml 200 0000 'A1B2C3D4-0303-4000-8000-000000000006' "signed order in dxp:DxpMsg accepted"
 expect inv.xml 200 0000 '"invtNo":"5141[0-9]\{4\}E[0-9]\{9\}"' "signed inventory accepted with invtNo"
 expect tampered.xml 422 1004 'does not match' "bad signature (content changed after signing)"
 expect untrusted.xml 422 1001 'not trusted' "signature by an untrusted certificate"
@@ -159,8 +165,8 @@ S=$(curl -sS --cacert server.pem -o /dev/null -w '%{http_code}' "$URL/receipts?s
 check "bad cursor is a 400" test "$S" = 400
 
 curl -sS --cacert server.pem -o metrics.txt "$URL/metrics"
-check "metrics: received" grep -q '^cebgate_port_messages_received_total 10$' metrics.txt
-check "metrics: accepted" grep -q '^cebgate_port_messages_accepted_total 2$' metrics.txt
+check "metrics: received" grep -q '^cebgate_port_messages_received_total 11$' metrics.txt
+check "metrics: accepted" grep -q '^cebgate_port_messages_accepted_total 3$' metrics.txt
 check "metrics: rejected by code" grep -q '^cebgate_port_messages_rejected_total{code="1001"} 2$' metrics.txt
 check "metrics: pending receipts" grep -q '^cebgate_port_receipts_pending 0$' metrics.txt
 check "plain HTTP is not served on the TLS port" sh -c \
@@ -173,7 +179,7 @@ PORT_PID=""
 check "SIGTERM stops the port cleanly (exit 0)" test "$rc" -eq 0
 check "pid file removed" test ! -e port.pid
 expect_rc 0 "port --stats" "$CEBGATE" -c port.conf port --stats
-check "stats: accepted 2, accepted again 1" sh -c "grep -q '^accepted  *2$' '$T/out' && grep -q '^accepted again  *1$' '$T/out'"
+check "stats: accepted 3, accepted again 1" sh -c "grep -q '^accepted  *3$' '$T/out' && grep -q '^accepted again  *1$' '$T/out'"
 check "stats: rejected by code" grep -q 'code 0999  *1$' "$T/out"
 expect_rc 0 "port --documents" "$CEBGATE" -c port.conf port --documents
 check "documents: inventory closed" grep -q "^CEB603	A1B2C3D4-0603-4000-8000-0000000000A1	603|4403960ABC|COP-PORT-0001	B[0-9]*	5141[0-9]*E[0-9]*	899	1$" "$T/out"
@@ -193,6 +199,30 @@ S=$(curl -sS --cacert server.pem --cert client.pem --key client.key -H 'Content-
     --data-binary @good.xml -o resp -w '%{http_code}' "$URL/messages")
 check "mutual TLS: the client certificate is accepted" test "$S" = 200
 stop_port
+
+# ---------------------------------------------------------------- fault injection (test only)
+sed -e 's/^database = port.db/database = f503.db/' port.conf >f503.conf
+echo "fault_503_percent = 100" >>f503.conf
+start_port f503.conf
+URL="https://127.0.0.1:$P"
+S=$(curl -sS --cacert server.pem --data-binary @good.xml -D hdr -o resp -w '%{http_code}' "$URL/messages")
+check "fault 503: answered 503" test "$S" = 503
+check "fault 503: with Retry-After" grep -qi '^retry-after: 1' hdr
+check "fault 503: result retry" grep -q '"result":"retry"' resp
+stop_port
+sed -e 's/^database = port.db/database = fdrop.db/' port.conf >fdrop.conf
+echo "fault_drop_percent = 100" >>fdrop.conf
+start_port fdrop.conf
+URL="https://127.0.0.1:$P"
+drops=0
+for i in 1 2 3 4 5 6; do
+    curl -sS --cacert server.pem --data-binary @good.xml -o /dev/null "$URL/messages" 2>/dev/null
+    [ $? -eq 52 ] && drops=$((drops + 1))
+done
+check "fault drop: every connection closed without an answer" test "$drops" -eq 6
+stop_port
+"$CEBGATE" -c fdrop.conf port --documents >fdrop.txt
+check "fault drop: the message is stored at most once" sh -c "[ \$(wc -l <fdrop.txt) -le 1 ]"
 
 # a bad configuration is a configuration error, not a crash
 printf '[port]\nport = 0\ntrust = signer.pem\ntls_cert = server.pem\ndatabase = x.db\n' >bad.conf

@@ -811,6 +811,69 @@ static void test_submit_rule_rejects(void **state)
     free(xml);
 }
 
+/* A database failure answers 3001 (HTTP 500, retry) and stores nothing; the retry succeeds. */
+static void test_submit_db_failure(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_port_stats st;
+    struct cg_err err;
+    char *json = NULL;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+
+    start(f);
+    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = ON", &err), CG_OK);
+    assert_int_not_equal(cg_port_submit(f->port, xml, len, NULL, &res), CG_OK);
+    assert_string_equal(res.code, "3001");
+    assert_int_equal(res.http_status, 500);
+    assert_non_null(strstr(res.text, "nothing was stored"));
+    assert_int_equal(cg_port_result_json(&res, &json, &err), CG_OK);
+    assert_non_null(strstr(json, "\"result\":\"retry\""));
+    free(json);
+    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = OFF", &err), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, xml, len, NULL, &res), CG_OK);
+    assert_false(res.duplicate);
+    assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
+    assert_int_equal(st.accepted, 1);
+    assert_int_equal(st.documents, 1);
+    free(xml);
+}
+
+/* A receipt file that cannot be written keeps the receipt planned; it is published later. */
+static void test_release_retried(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_port_stats st;
+    struct cg_err err;
+    char *dir = cg_fs_join(f->dir, "receipts");
+    size_t len;
+    size_t n = 0;
+    char *xml = slurp("CEB303Message.xml", &len);
+    FILE *fp;
+
+    start(f);
+    assert_int_equal(rmdir(dir), 0);
+    fp = fopen(dir, "w"); /* a file where the folder should be: every write fails */
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(cg_port_submit(f->port, xml, len, NULL, &res), CG_OK);
+    assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
+    assert_int_equal(st.receipts, 0);
+    assert_int_equal(st.receipts_pending, 2);
+    assert_int_not_equal(cg_port_release_due(f->port, cg_port_now_ms(), &n, &err), CG_OK);
+    assert_int_equal(unlink(dir), 0);
+    assert_int_equal(cg_fs_mkdir_p(dir, 0750, &err), CG_OK);
+    assert_int_equal(cg_port_release_due(f->port, cg_port_now_ms(), &n, &err), CG_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
+    assert_int_equal(st.receipts, 2);
+    assert_int_equal(st.receipts_pending, 0);
+    free(dir);
+    free(xml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -826,6 +889,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_submit_rejections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_receipts_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_rule_rejects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_db_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_retried, setup, teardown),
     };
     struct cg_err err;
     int rc;
