@@ -163,6 +163,9 @@ int cg_port_receipt_build_900(const char *msg_guid, const char *status, const ch
 int cg_port_publish(struct cg_port *p, long document_id, int type, const char *msg_guid,
                     const char *doc_guid, const char *status, xmlDocPtr rdoc, struct cg_err *err);
 
+/* Publish what is due at now_ms inside the caller's transaction (at most one batch). */
+int cg_port_release_in_tx(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err);
+
 /* Record a refusal decided before the checks (413 on Content-Length) in submissions. */
 void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
                             const char *remote);

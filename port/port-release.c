@@ -209,6 +209,19 @@ done:
     return ret;
 }
 
+int cg_port_release_in_tx(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err)
+{
+    struct release_ctx rc;
+    int ret;
+
+    rc.p = p;
+    rc.now = now_ms;
+    rc.n = 0;
+    ret = release_tx(p->db, &rc, err);
+    *n = rc.n;
+    return ret;
+}
+
 int cg_port_release_due(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err)
 {
     struct release_ctx rc;

@@ -697,6 +697,23 @@ static int store_tx(struct cg_db *db, void *vctx, struct cg_err *err)
     answer(c->res, "0000", "accepted: message %s with %zu document%s", c->res->guid, c->res->ndocs,
            c->res->ndocs == 1 ? "" : "s");
     rc = record(c, false, err);
+    /* The receipts due at once (status 2, and all of them with zero delays) go out in the
+     * same transaction: one commit per accepted message. Under a savepoint, so a receipt that
+     * cannot be published (receipts_dir failing) stays planned for the next tick instead of
+     * refusing the message. */
+    if (rc == CG_OK)
+        rc = cg_db_exec(db, "SAVEPOINT publish", err);
+    if (rc == CG_OK) {
+        struct cg_err perr;
+
+        cg_err_clear(&perr);
+        if (cg_port_release_in_tx(c->p, c->now, &nsteps, &perr) != CG_OK) {
+            cg_error("port: publishing receipts (tried again later): %s", perr.msg);
+            rc = cg_db_exec(db, "ROLLBACK TO publish", err);
+        }
+        if (rc == CG_OK)
+            rc = cg_db_exec(db, "RELEASE publish", err);
+    }
 done:
     free(doc_json);
     sqlite3_finalize(msg);
@@ -753,7 +770,6 @@ int cg_port_submit(struct cg_port *p, const char *body, size_t len, const char *
 {
     struct check c;
     struct cg_err err;
-    size_t n = 0;
     bool seen = false;
     int rc;
 
@@ -798,8 +814,6 @@ int cg_port_submit(struct cg_port *p, const char *body, size_t len, const char *
     if (rc == CG_OK) {
         cg_info("port: accepted %s CEB%d (%zu documents) from %s", res->guid, res->msg_type,
                 res->ndocs, remote != NULL ? remote : "-");
-        if (cg_port_release_due(p, c.now, &n, &err) != CG_OK)
-            cg_error("port: publishing receipts: %s", err.msg);
     } else {
         cg_info("port: refused %s from %s: %s %s", res->guid[0] ? res->guid : "a message",
                 remote != NULL ? remote : "-", res->code, res->text);
