@@ -156,6 +156,8 @@ struct cg_reader {
     bool ob_active;
     char *key; /* order number of the order being built */
     long orders, rejected;
+    int held_rc; /* a failure of the file, returned after the order before it */
+    struct cg_err held_err;
 };
 
 int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_reader **out,
@@ -348,12 +350,26 @@ static int csv_next(struct cg_reader *r, struct cg_order **out, struct cg_err *e
         if (rc != CG_OK)
             return rc;
     }
+    if (r->held_rc != CG_OK) {
+        if (err != NULL)
+            *err = r->held_err;
+        return r->held_rc;
+    }
     for (;;) {
         rc = cg_csv_next(&r->csv, &row, err);
         if (rc == CG_ENOTFOUND)
             return r->ob_active ? finish(r, out, err) : CG_ENOTFOUND;
-        if (rc != CG_OK)
-            return rc;
+        if (rc != CG_OK) {
+            /* The order read before the bad record is complete: hand it out first. */
+            if (!r->ob_active)
+                return rc;
+            r->held_rc = rc;
+            if (err != NULL)
+                r->held_err = *err;
+            else
+                cg_err_clear(&r->held_err);
+            return finish(r, out, err);
+        }
         if (!row_vals(r, row, &v))
             continue;
         if (r->ob_active && strcmp(v.v[F_ORDER_NO], r->key) == 0) {

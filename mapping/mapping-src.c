@@ -405,7 +405,10 @@ int cg_csv_next(struct cg_csv *c, struct cg_row **row, struct cg_err *err)
             long start = c->cur.line;
 
             c->done = true;
-            if (csv_fini(&c->p, on_field, on_record, c) != 0)
+            /* libcsv reports an open quote at the end only in strict mode, which would also
+             * refuse stray quotes in unquoted fields; look at its state instead (pstate 2 is
+             * "field begun" in libcsv 3). */
+            if ((c->p.quoted && c->p.pstate == 2) || csv_fini(&c->p, on_field, on_record, c) != 0)
                 return CG_ERR_SET(err, CG_EPARSE,
                                   "%s:%ld: a quoted field is never closed (missing '\"')",
                                   c->src.name, start);
