@@ -150,8 +150,9 @@ void cg_map_ctx_free(struct cg_map_ctx *m);
 struct cg_reader;
 
 /*
- * Open an order file. fd is read from its current position and closed by cg_reader_close();
- * name is only used in messages. Use cg_reader_open_path() for a path.
+ * Open an order file. fd is read from its current position and closed by cg_reader_close()
+ * (or here, when opening fails); name is only used in messages. Use cg_reader_open_path() for
+ * a path. The layout (own CSV, JSON lines, a shop export) comes from the context's profile.
  */
 int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_reader **out,
                       struct cg_err *err);
