@@ -1240,6 +1240,23 @@ static void test_receipt_fields(void **state)
     cg_receipt_events_free(ev, n);
     xmlFreeDoc(d);
     cg_receipt_events_free(NULL, 0);
+
+    /* CEB792 in the 202205 shape (list items numbered by gseqno), schema-valid. */
+    d = load_doc("declare/receipts/CEB792Message-202205.xml");
+    if (cg_schema_validate(s2205, d, &err) != CG_OK)
+        fail_msg("CEB792 202205: %s", err.msg);
+    assert_int_equal(cg_receipt_parse(d, &ev, &n, &err), CG_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(ev[1].msg_type, 792);
+    assert_string_equal(ev[1].guid, "6A3C2B1D-0E4F-4A5B-9C8D-7E6F5A4B3C2D");
+    assert_string_equal(ev[1].sum_no, "S29912024000000002");
+    assert_string_equal(ev[1].entry_id, "299120241000000002");
+    assert_string_equal(ev[1].return_status, "1");
+    assert_int_equal(ev[1].status, 1);
+    assert_string_equal(ev[1].return_time, "20240302090000000");
+    assert_null(ev[1].invt_no); /* the list is not an event */
+    cg_receipt_events_free(ev, n);
+    xmlFreeDoc(d);
 }
 
 static int parse_str(const char *xml, struct cg_receipt_event **ev, size_t *n, struct cg_err *err)
