@@ -223,7 +223,11 @@ void cg_guid_new(char out[37]);
 /* Message type number from the root element ("CEB603Message" -> 603); 0 when not CEB. */
 int cg_msg_type_of(xmlDocPtr doc);
 
-/* A compiled schema (CEB export XSD of one edition); compile once, validate many. */
+/*
+ * A compiled schema (CEB export XSD of one edition); compile once, validate many. Compiling
+ * swaps libxml2's process-wide entity loader for a local-files-only one for its duration: load
+ * schemas at start-up, before other threads parse XML.
+ */
 struct cg_schema;
 
 int cg_schema_load(const char *data_dir, const char *version, struct cg_schema **out,
