@@ -452,8 +452,7 @@ int cg_build_order_doc(int msg_type, const char *msg_guid, const struct cg_doc_r
                        const char *version, xmlDocPtr *out, struct cg_err *err)
 {
     static const char *const entity[] = {
-        [0] = "Order", [1] = "Receipts", [2] = "Logistics", [3] = "Inventory"
-    };
+        [0] = "Order", [1] = "Receipts", [2] = "Logistics", [3] = "Inventory"};
     struct bld b;
     xmlNodePtr root;
     size_t i;

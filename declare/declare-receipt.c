@@ -31,11 +31,11 @@ struct rtype {
 };
 
 static const struct rtype rtypes[] = {
-    { 304, "OrderReturn" },      { 404, "ReceiptsReturn" },         { 506, "LogisticsReturn" },
-    { 508, "ArrivalReturn" },    { 510, "DepartureReturn" },        { 604, "InventoryReturn" },
-    { 606, "InvtCancelReturn" }, { 608, "WayBillReturn" },          { 702, "SummaryReturn" },
-    { 214, "RefundReturn" },     { 216, "InvtRefundDetailReturn" }, { 792, "SummaryResult" },
-    { 900, "MessageReturn" },
+    {304, "OrderReturn"},      {404, "ReceiptsReturn"},         {506, "LogisticsReturn"},
+    {508, "ArrivalReturn"},    {510, "DepartureReturn"},        {604, "InventoryReturn"},
+    {606, "InvtCancelReturn"}, {608, "WayBillReturn"},          {702, "SummaryReturn"},
+    {214, "RefundReturn"},     {216, "InvtRefundDetailReturn"}, {792, "SummaryResult"},
+    {900, "MessageReturn"},
 };
 
 static bool in_ceb(xmlNodePtr n)
@@ -61,8 +61,11 @@ static bool text_of(xmlNodePtr n, char **out)
     while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
         e--;
     len = (size_t)(e - s);
-    if (len > FIELD_MAX)
+    if (len > FIELD_MAX) {
         len = FIELD_MAX;
+        while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+            len--; /* cut before a whole UTF-8 character */
+    }
     if (len > 0) {
         *out = malloc(len + 1);
         if (*out == NULL) {
@@ -116,23 +119,23 @@ static char **slot(struct cg_receipt_event *e, int type, const char *name)
         const char *name;
         size_t off;
     } map[] = {
-        { "guid", offsetof(struct cg_receipt_event, guid) },
-        { "orderNo", offsetof(struct cg_receipt_event, order_no) },
-        { "logisticsNo", offsetof(struct cg_receipt_event, logistics_no) },
-        { "copNo", offsetof(struct cg_receipt_event, cop_no) },
-        { "coElNo", offsetof(struct cg_receipt_event, cop_no) },
-        { "preNo", offsetof(struct cg_receipt_event, pre_no) },
-        { "invtNo", offsetof(struct cg_receipt_event, invt_no) },
-        { "sumNo", offsetof(struct cg_receipt_event, sum_no) },
-        { "entryId", offsetof(struct cg_receipt_event, entry_id) },
-        { "ebcCode", offsetof(struct cg_receipt_event, ebc_code) },
-        { "agentCode", offsetof(struct cg_receipt_event, agent_code) },
-        { "billNo", offsetof(struct cg_receipt_event, bill_no) },
-        { "returnStatus", offsetof(struct cg_receipt_event, return_status) },
-        { "returnTime", offsetof(struct cg_receipt_event, return_time) },
-        { "returnInfo", offsetof(struct cg_receipt_event, return_info) },
-        { "oriCopMsgId", offsetof(struct cg_receipt_event, ori_cop_msg_id) },
-        { "oriMessageType", offsetof(struct cg_receipt_event, ori_msg_type) },
+        {"guid", offsetof(struct cg_receipt_event, guid)},
+        {"orderNo", offsetof(struct cg_receipt_event, order_no)},
+        {"logisticsNo", offsetof(struct cg_receipt_event, logistics_no)},
+        {"copNo", offsetof(struct cg_receipt_event, cop_no)},
+        {"coElNo", offsetof(struct cg_receipt_event, cop_no)},
+        {"preNo", offsetof(struct cg_receipt_event, pre_no)},
+        {"invtNo", offsetof(struct cg_receipt_event, invt_no)},
+        {"sumNo", offsetof(struct cg_receipt_event, sum_no)},
+        {"entryId", offsetof(struct cg_receipt_event, entry_id)},
+        {"ebcCode", offsetof(struct cg_receipt_event, ebc_code)},
+        {"agentCode", offsetof(struct cg_receipt_event, agent_code)},
+        {"billNo", offsetof(struct cg_receipt_event, bill_no)},
+        {"returnStatus", offsetof(struct cg_receipt_event, return_status)},
+        {"returnTime", offsetof(struct cg_receipt_event, return_time)},
+        {"returnInfo", offsetof(struct cg_receipt_event, return_info)},
+        {"oriCopMsgId", offsetof(struct cg_receipt_event, ori_cop_msg_id)},
+        {"oriMessageType", offsetof(struct cg_receipt_event, ori_msg_type)},
     };
     size_t i;
 

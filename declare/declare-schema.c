@@ -311,8 +311,6 @@ int cg_msg_validate_refs(struct cg_schema *s, xmlDocPtr doc, const struct cg_doc
     if (ent != NULL && strcmp((const char *)ent->name, "BaseTransfer") != 0 && idx < n &&
         refs != NULL && refs[idx].order != NULL && refs[idx].order->order_no != NULL)
         snprintf(who, sizeof(who), "order %s", refs[idx].order->order_no);
-    else if (ent == NULL || strcmp((const char *)ent->name, "BaseTransfer") != 0)
-        return cg_msg_validate(s, doc, err);
     return report(&fe, who[0] != '\0' ? who : NULL, err);
 }
 
@@ -320,10 +318,10 @@ int cg_msg_validate(struct cg_schema *s, xmlDocPtr doc, struct cg_err *err)
 {
     static const struct {
         const char *elem, *label;
-    } keys[] = { { "orderNo", "order" },
-                 { "copNo", "copNo" },
-                 { "coElNo", "coElNo" },
-                 { "logisticsNo", "logisticsNo" } };
+    } keys[] = {{"orderNo", "order"},
+                {"copNo", "copNo"},
+                {"coElNo", "coElNo"},
+                {"logisticsNo", "logisticsNo"}};
     struct first_err fe;
     xmlNodePtr ent;
     char who[200] = "";

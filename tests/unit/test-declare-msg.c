@@ -433,11 +433,10 @@ static void test_schema_no_network(void **state)
     rmdir(dir);
 }
 
-static const char *const req2018[] = {
-    "303", "403", "505", "507", "509", "603", "605", "607", "701"
-};
-static const char *const rec2018[] = { "304", "404", "506", "508", "510",
-                                       "604", "606", "608", "702", "792" };
+static const char *const req2018[] = {"303", "403", "505", "507", "509",
+                                      "603", "605", "607", "701"};
+static const char *const rec2018[] = {"304", "404", "506", "508", "510",
+                                      "604", "606", "608", "702", "792"};
 
 static void test_samples_2018_validate(void **state)
 {
@@ -465,7 +464,7 @@ static void test_samples_2018_validate(void **state)
 
 static void test_samples_202205(void **state)
 {
-    static const char *const dup[] = { "303", "403", "505", "507", "509", "603", "605", "607" };
+    static const char *const dup[] = {"303", "403", "505", "507", "509", "603", "605", "607"};
     char rel[128];
     struct cg_err err;
     xmlDocPtr d;
@@ -530,12 +529,12 @@ static void test_schema_threads(void **state)
 static xmlDocPtr build1(int type, struct fixture *f, int app_type, const char *pre_no,
                         const char *invt_no, const char *version, int want, struct cg_err *err)
 {
-    struct cg_doc_ref r = { .order = &f->o,
-                            .guid = G1,
-                            .app_type = app_type,
-                            .cop_no = "C2991202403010001",
-                            .pre_no = pre_no,
-                            .invt_no = invt_no };
+    struct cg_doc_ref r = {.order = &f->o,
+                           .guid = G1,
+                           .app_type = app_type,
+                           .cop_no = "C2991202403010001",
+                           .pre_no = pre_no,
+                           .invt_no = invt_no};
     xmlDocPtr doc = NULL;
     int rc = cg_build_order_doc(type, MG, &r, 1, &seller, &bt, version, &doc, err);
 
@@ -679,7 +678,7 @@ static void test_ceb505(void **state)
     f.lines[1].gname = f.lines[0].gname;
     {
         struct fixture g = f; /* three copies of 80 characters: 244 in all */
-        struct cg_order_line ls[3] = { f.lines[0], f.lines[1], f.lines[0] };
+        struct cg_order_line ls[3] = {f.lines[0], f.lines[1], f.lines[0]};
         ls[2].gnum = 3;
         g.o.lines = ls;
         g.o.nlines = 3;
@@ -703,7 +702,7 @@ static void test_ceb505(void **state)
     f.o.ship.logistics_no = put(&f, "YT12345678901234567890123456789012345");
     doc = build1(505, &f, CG_APP_ADD, NULL, NULL, "202205", CG_OK, &err);
     {
-        struct cg_doc_ref r = { .order = &f.o, .guid = G1, .app_type = CG_APP_ADD };
+        struct cg_doc_ref r = {.order = &f.o, .guid = G1, .app_type = CG_APP_ADD};
         assert_int_equal(cg_msg_validate_refs(s2205, doc, &r, 1, &err), CG_ESCHEMA);
         assert_contains(err.msg, "order SO-2024-0003: element logisticsNo: [facet 'maxLength']");
     }
@@ -859,8 +858,8 @@ static void test_order_batch(void **state)
 static void test_ceb607(void **state)
 {
     struct cg_waybill_item items[] = {
-        { .logistics_no = "YT1234567890123", .invt_no = "29912024E000000001" },
-        { .logistics_no = "YT1234567890124", .total_package_no = "PK-2" },
+        {.logistics_no = "YT1234567890123", .invt_no = "29912024E000000001"},
+        {.logistics_no = "YT1234567890124", .total_package_no = "PK-2"},
     };
     struct cg_waybill w = {
         .guid = G1,
@@ -914,8 +913,8 @@ static void test_ceb607(void **state)
 
 static void test_ceb509(void **state)
 {
-    struct cg_departure_item items[] = { { .logistics_no = "YT1234567890123" },
-                                         { .logistics_no = "YT1234567890124", .note = "2 of 2" } };
+    struct cg_departure_item items[] = {{.logistics_no = "YT1234567890123"},
+                                        {.logistics_no = "YT1234567890124", .note = "2 of 2"}};
     struct cg_departure d = {
         .guid = G1,
         .app_type = CG_APP_MODIFY,
@@ -967,7 +966,7 @@ static void test_ceb509(void **state)
 
 static void test_ceb701(void **state)
 {
-    const char *invts[] = { "29912024E000000001", "29912024E000000002" };
+    const char *invts[] = {"29912024E000000001", "29912024E000000002"};
     struct cg_summary s = {
         .guid = G1,
         .app_type = CG_APP_ADD,
@@ -1062,11 +1061,11 @@ static void test_ceb605(void **state)
 static void test_ceb213(void **state)
 {
     struct fixture f;
-    struct cg_refund_item it = { .gcode = "6109100021",
-                                 .gname = "棉制针织T恤衫",
-                                 .gmodel = "无品牌|M码",
-                                 .unit = "011",
-                                 .unit1 = "011" };
+    struct cg_refund_item it = {.gcode = "6109100021",
+                                .gname = "棉制针织T恤衫",
+                                .gmodel = "无品牌|M码",
+                                .unit = "011",
+                                .unit1 = "011"};
     struct cg_invt_refund r = {
         .guid = G1,
         .app_type = CG_APP_ADD,
@@ -1152,30 +1151,30 @@ static const char *field(const struct cg_receipt_event *e, const char *name)
 static void test_receipts_samples(void **state)
 {
     static const struct want w[] = {
-        { "2018/CEB304Message.xml", 304, 10, "311af125-6fed-4603-8c5d-49b1fa4b4b9b", "order_no",
-          "order2018050711340001", "2", "20180507153001001" },
-        { "2018/CEB404Message.xml", 404, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "order_no",
-          "order2018050711340001", "2", "20180507153001001" },
-        { "2018/CEB506Message.xml", 506, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "logistics_no",
-          "L2018050700001", "2", "20180507153001001" },
-        { "2018/CEB508Message.xml", 508, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "bill_no",
-          "B00024204001", "2", "20180507153001001" },
-        { "2018/CEB510Message.xml", 510, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "pre_no",
-          "P20180507000000001", "2", "20180507153001001" },
-        { "2018/CEB604Message.xml", 604, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "invt_no",
-          "Invt20180507000001", "2", "20180507153001001" },
-        { "2018/CEB606Message.xml", 606, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "cop_no",
-          "Cop20180507001", "2", "20180507153001001" },
-        { "2018/CEB608Message.xml", 608, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "bill_no",
-          "B20180508001", "2", "20180507153001001" },
-        { "2018/CEB702Message.xml", 702, 10, "123ent97-2b80-4568-aecf-cb6c90530012", "sum_no",
-          "S20180507000000001", "2", "20180508101112012" },
-        { "2018/CEB792Message.xml", 792, 10, "123ent97-2b80-4568-aecf-cb6c90530012", "sum_no",
-          "S20180507000000001", "A", "20180508101112012" },
-        { "202205/CEB214Message.xml", 214, 10, "40b39874-45bd-47ea-ae8e-a67425305a47", "cop_no",
-          "Cop20220407001", "2", "20200102102522001" },
-        { "202205/CEB216Message.xml", 216, 10, "cc087c38-6f19-4b9f-a6c2-5a82a0df5b20",
-          "logistics_no", "L2018050700003", "2", "20200401110209412" },
+        {"2018/CEB304Message.xml", 304, 10, "311af125-6fed-4603-8c5d-49b1fa4b4b9b", "order_no",
+         "order2018050711340001", "2", "20180507153001001"},
+        {"2018/CEB404Message.xml", 404, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "order_no",
+         "order2018050711340001", "2", "20180507153001001"},
+        {"2018/CEB506Message.xml", 506, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "logistics_no",
+         "L2018050700001", "2", "20180507153001001"},
+        {"2018/CEB508Message.xml", 508, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "bill_no",
+         "B00024204001", "2", "20180507153001001"},
+        {"2018/CEB510Message.xml", 510, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "pre_no",
+         "P20180507000000001", "2", "20180507153001001"},
+        {"2018/CEB604Message.xml", 604, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "invt_no",
+         "Invt20180507000001", "2", "20180507153001001"},
+        {"2018/CEB606Message.xml", 606, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "cop_no",
+         "Cop20180507001", "2", "20180507153001001"},
+        {"2018/CEB608Message.xml", 608, 10, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", "bill_no",
+         "B20180508001", "2", "20180507153001001"},
+        {"2018/CEB702Message.xml", 702, 10, "123ent97-2b80-4568-aecf-cb6c90530012", "sum_no",
+         "S20180507000000001", "2", "20180508101112012"},
+        {"2018/CEB792Message.xml", 792, 10, "123ent97-2b80-4568-aecf-cb6c90530012", "sum_no",
+         "S20180507000000001", "A", "20180508101112012"},
+        {"202205/CEB214Message.xml", 214, 10, "40b39874-45bd-47ea-ae8e-a67425305a47", "cop_no",
+         "Cop20220407001", "2", "20200102102522001"},
+        {"202205/CEB216Message.xml", 216, 10, "cc087c38-6f19-4b9f-a6c2-5a82a0df5b20",
+         "logistics_no", "L2018050700003", "2", "20200401110209412"},
     };
     char rel[128];
     size_t i;
@@ -1368,8 +1367,18 @@ static void test_xml_hostile(void **state)
     }
     {
         xmlDocPtr d = NULL;
+        struct cg_buf deep;
         assert_int_equal(cg_xml_parse("<r>&amp;</r>", 12, NULL, &d, &err), CG_OK);
         xmlFreeDoc(d);
+        d = NULL;
+        /* 20000 nested elements: refused by the parser's depth limit, not a stack overflow. */
+        cg_buf_init(&deep, 1u << 20);
+        for (i = 0; i < 20000; i++)
+            assert_int_equal(cg_buf_adds(&deep, "<a>"), CG_OK);
+        assert_int_equal(cg_xml_parse(deep.data, deep.len, "deep.xml", &d, &err), CG_EPARSE);
+        assert_null(d);
+        assert_contains(err.msg, "deep.xml");
+        cg_buf_free(&deep);
     }
 }
 
