@@ -14,6 +14,8 @@ const struct cg_cmd *const cg_cmds[] = {
     &cg_cmd_config,
     &cg_cmd_help,
     &cg_cmd_init,
+    &cg_cmd_sign,
+    &cg_cmd_verify,
     &cg_cmd_version,
     NULL,
 };
