@@ -269,6 +269,7 @@ int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct
 {
     struct cg_signer *s = NULL;
     const char *kind = o->kind != NULL ? o->kind : "local";
+    const char *key_name = o->key_name;
     int rc = CG_OK;
 
     s = calloc(1, sizeof(*s));
@@ -279,17 +280,21 @@ int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct
         rc = CG_ERR_SET(err, CG_ECONFIG, "sign_alg %s: use rsa-sha1 or rsa-sha256", o->alg);
         goto done;
     }
-    if (o->key_name != NULL && (o->key_name[0] == '\0' || strlen(o->key_name) > 100)) {
+    /* remote: an empty key_name means "the certificate number the service sends" */
+    if (kind != NULL && strcmp(kind, "remote") == 0 && o->key_name != NULL &&
+        o->key_name[0] == '\0')
+        key_name = NULL;
+    if (key_name != NULL && (key_name[0] == '\0' || strlen(key_name) > 100)) {
         rc = CG_ERR_SET(err, CG_ECONFIG, "key_name must be 1 to 100 characters");
         goto done;
     }
-    if (o->key_name != NULL && (s->key_name = strdup(o->key_name)) == NULL) {
+    if (key_name != NULL && (s->key_name = strdup(key_name)) == NULL) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
     if (strcmp(kind, "local") == 0) {
         s->kind = SIGNER_LOCAL;
-        if (o->key_name == NULL) {
+        if (key_name == NULL) {
             rc = CG_ERR_SET(err, CG_ECONFIG,
                             "key_name (the certificate number for "
                             "ds:KeyName) is not set");
