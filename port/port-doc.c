@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/money.h"
+#include "mapping/mapping.h"
 #include "port/port-int.h"
 
 static const struct cg_port_kind kinds[] = {
@@ -314,27 +315,27 @@ static const struct {
 };
 
 static int check_codes_in(const json_t *obj, const char *guid, const char *line,
-                          const struct cg_port_codes *codes, struct cg_err *err)
+                          const struct cg_codes *codes, struct cg_err *err)
 {
     const char *v;
     size_t i;
 
     for (i = 0; i < sizeof(code_fields) / sizeof(code_fields[0]); i++) {
         v = cg_port_field(obj, code_fields[i].field);
-        if (*v == '\0' || cg_port_codes_known(codes, code_fields[i].table, v))
+        if (*v == '\0' || cg_codes_known(codes, code_fields[i].table, v))
             continue;
         if (line != NULL)
             return CG_ERR_SET(err, CG_EREJECT,
                               "document %s line %s: %s '%s' is not a known %s code", guid, line,
-                              code_fields[i].field, v, code_fields[i].what);
+                              code_fields[i].field, v, code_fields[i].table);
         return CG_ERR_SET(err, CG_EREJECT, "document %s: %s '%s' is not a known %s code", guid,
-                          code_fields[i].field, v, code_fields[i].what);
+                          code_fields[i].field, v, code_fields[i].table);
     }
     return CG_OK;
 }
 
 int cg_port_check_document(const struct cg_port_kind *k, const json_t *ent,
-                           const struct cg_port_codes *codes, int64_t tolerance, char code[5],
+                           const struct cg_codes *codes, int64_t tolerance, char code[5],
                            struct cg_err *err)
 {
     const json_t *it;

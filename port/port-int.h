@@ -51,37 +51,16 @@ const char *cg_port_field(const json_t *ent, const char *name);
 /* "303|ebpCode-value|orderNo-value" into buf. */
 void cg_port_business_key(const struct cg_port_kind *k, const json_t *ent, char *buf, size_t size);
 
-/* ------------------------------------------------------------------ code tables */
-
-enum cg_port_table { CG_PORT_CURRENCY = 0, CG_PORT_COUNTRY = 1, CG_PORT_UNIT = 2 };
-#define CG_PORT_NTABLES 3
-
-struct cg_port_codes;
-
-/* Empty tables (every code unknown once a table is loaded or a code is added). */
-int cg_port_codes_new(struct cg_port_codes **out, struct cg_err *err);
-void cg_port_codes_free(struct cg_port_codes *c);
-/*
- * Load dir/currency.csv, dir/country.csv, dir/unit.csv (CSV with a header line, the code in
- * the first column). A missing file leaves that table unchecked; *loaded counts the tables read.
- */
-int cg_port_codes_load_dir(struct cg_port_codes *c, const char *dir, int *loaded,
-                           struct cg_err *err);
-int cg_port_codes_load_file(struct cg_port_codes *c, enum cg_port_table t, const char *path,
-                            struct cg_err *err);
-int cg_port_codes_add(struct cg_port_codes *c, enum cg_port_table t, const char *code);
-/* True when code is in table t, or when table t was never filled (not checked). */
-bool cg_port_codes_known(const struct cg_port_codes *c, enum cg_port_table t, const char *code);
-
 /* ------------------------------------------------------------------ business rules */
 
 /*
  * Rules that need no database: totals (goodsValue against the sum of totalPrice, totalPrice
- * against qty x price, within tolerance, a dec) and code tables. CG_EREJECT with code set to
+ * against qty x price, within tolerance, a dec) and the customs code tables of mapping/
+ * (currency, country, unit; codes NULL skips them). CG_EREJECT with code set to
  * "4003" (totals) or "4004" (unknown code) and err naming the document, field and values.
  */
 int cg_port_check_document(const struct cg_port_kind *k, const json_t *ent,
-                           const struct cg_port_codes *codes, int64_t tolerance, char code[5],
+                           const struct cg_codes *codes, int64_t tolerance, char code[5],
                            struct cg_err *err);
 
 /* ------------------------------------------------------------------ scenario */
@@ -211,7 +190,7 @@ struct cg_port {
     struct cg_schema *schema;
     struct cg_trust *trust;
     int ntrusted;
-    struct cg_port_codes *codes;
+    struct cg_codes *codes;
     struct cg_port_scenario scenario;
     struct MHD_Daemon *mhd;
     unsigned bound_port;

@@ -3,7 +3,8 @@
  *
  * Loads everything the checks need before anything listens: the TLS certificate and key (kept
  * in memory for libmicrohttpd, never logged), the client CA for mutual TLS, the trusted signer
- * certificates, the compiled schema, the code tables, the scenario rules; opens the database.
+ * certificates, the compiled schema, the customs code tables (mapping's cg_codes), the scenario
+ * rules; opens the database.
  * Any failure is a configuration error naming the key and the file.
  */
 #include "config.h"
@@ -17,6 +18,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "mapping/mapping.h"
 #include "port/port-int.h"
 
 #define PEM_MAX (1024u * 1024u)
@@ -90,7 +92,6 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     char *data_dir = NULL;
     char *codes_dir = NULL;
     const char *s;
-    int loaded = 0;
     int rc;
 
     if (p == NULL)
@@ -163,16 +164,11 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     if (rc != CG_OK)
         goto fail;
     codes_dir = cg_conf_get_path(conf, "port", "codes_dir");
-    rc = cg_port_codes_new(&p->codes, err);
-    if (rc == CG_OK)
-        rc = cg_port_codes_load_dir(p->codes, codes_dir != NULL ? codes_dir : data_dir, &loaded,
-                                    err);
-    if (rc != CG_OK)
+    rc = cg_codes_load(codes_dir != NULL ? codes_dir : data_dir, &p->codes, err);
+    if (rc != CG_OK) {
+        cg_err_prefix(err, "[port] code tables");
         goto fail;
-    if (loaded < CG_PORT_NTABLES)
-        cg_warn("port: %d of %d code tables (currency.csv, country.csv, unit.csv) found in %s; "
-                "codes of a missing table are not checked",
-                loaded, CG_PORT_NTABLES, codes_dir != NULL ? codes_dir : data_dir);
+    }
     if (p->receipts_dir != NULL && (rc = cg_fs_mkdir_p(p->receipts_dir, 0750, err)) != CG_OK)
         goto fail;
     rc = cg_db_open(p->db_path, &cg_port_db_schema, &p->db, err);
@@ -200,7 +196,7 @@ void cg_port_free(struct cg_port *p)
     cg_db_close(p->db);
     cg_schema_free(p->schema);
     cg_trust_free(p->trust);
-    cg_port_codes_free(p->codes);
+    cg_codes_free(p->codes);
     cg_port_scenario_clear(&p->scenario);
     free(p->listen);
     free(p->tls_cert_pem);

@@ -85,7 +85,6 @@ tls_cert = server.pem
 tls_key = server.key
 trust = signer.pem
 database = port.db
-codes_dir = $D/codes
 max_body = 20000
 accept_ms = 0
 release_ms = 0

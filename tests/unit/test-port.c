@@ -1,7 +1,7 @@
 /*
  * test-port.c - the receiving side without sockets: number formats, the scenario engine,
  * receipts (each one validated against the official export XSD, CEB900 against the import
- * XSD), code tables, the business rules, and cg_port_submit() end to end on a real database:
+ * XSD), the business rules (totals, the shipped customs code tables), and cg_port_submit() end to end on a real database:
  * acceptance, idempotent retry, guid reuse, duplicate business key, schema and format errors,
  * size limit, receipts published on schedule (twice with the fault switch), receipts folder.
  * Signature checks need signed messages and run in tests/e2e/port-reject.sh.
@@ -25,6 +25,7 @@
 #include "core/fsutil.h"
 #include "core/init.h"
 #include "declare/declare.h"
+#include "mapping/mapping.h"
 #include "port/port-int.h"
 
 static const char *datadir(void)
@@ -388,57 +389,19 @@ static void test_receipt_792_and_900(void **state)
 
 /* ------------------------------------------------------------------ rules and codes */
 
-static void test_codes(void **state)
-{
-    struct cg_port_codes *c = NULL;
-    struct cg_err err;
-    char *dir = testdata("codes");
-    char tmpl[] = "/tmp/cg-test-codes.XXXXXX";
-    char *path;
-    int loaded = 0;
-
-    (void)state;
-    assert_int_equal(cg_port_codes_new(&c, &err), CG_OK);
-    assert_true(cg_port_codes_known(c, CG_PORT_UNIT, "zzz")); /* empty table: not checked */
-    assert_int_equal(cg_port_codes_load_dir(c, dir, &loaded, &err), CG_OK);
-    assert_int_equal(loaded, 3);
-    assert_true(cg_port_codes_known(c, CG_PORT_CURRENCY, "502"));
-    assert_true(cg_port_codes_known(c, CG_PORT_CURRENCY, "142"));
-    assert_false(cg_port_codes_known(c, CG_PORT_CURRENCY, "USD"));
-    assert_false(cg_port_codes_known(c, CG_PORT_CURRENCY, "999"));
-    assert_true(cg_port_codes_known(c, CG_PORT_COUNTRY, "502"));
-    assert_true(cg_port_codes_known(c, CG_PORT_UNIT, "011"));
-    assert_false(cg_port_codes_known(c, CG_PORT_UNIT, "11"));
-    cg_port_codes_free(c);
-    free(dir);
-    /* A file with a header only is refused with its name. */
-    assert_non_null(mkdtemp(tmpl));
-    path = cg_fs_join(tmpl, "unit.csv");
-    assert_int_equal(cg_fs_write_atomic(tmpl, "unit.csv", "code,name\n", 10, &err), CG_OK);
-    assert_int_equal(cg_port_codes_new(&c, &err), CG_OK);
-    assert_int_equal(cg_port_codes_load_file(c, CG_PORT_UNIT, path, &err), CG_EPARSE);
-    assert_non_null(strstr(err.msg, "unit.csv"));
-    cg_port_codes_free(c);
-    unlink(path);
-    rmdir(tmpl);
-    free(path);
-}
-
 static void test_rules(void **state)
 {
-    struct cg_port_codes *c = NULL;
+    struct cg_codes *c = NULL;
     struct cg_err err;
     const struct cg_port_kind *k;
     json_t *ents = entities_of("CEB303Message.xml", &k);
     json_t *ent = json_array_get(ents, 0);
     json_t *line = json_array_get(json_object_get(ent, "items"), 1);
-    char *dir = testdata("codes");
     char code[5] = "";
-    int loaded;
 
     (void)state;
-    assert_int_equal(cg_port_codes_new(&c, &err), CG_OK);
-    assert_int_equal(cg_port_codes_load_dir(c, dir, &loaded, &err), CG_OK);
+    /* The shipped customs tables (mapping's loader). */
+    assert_int_equal(cg_codes_load(datadir(), &c, &err), CG_OK);
     /* The test order is consistent: 2 x 19.95 + 20.00 = 59.90. */
     assert_int_equal(cg_port_check_document(k, ent, c, 1000, code, &err), CG_OK);
     assert_string_equal(cg_port_field(ent, "orderNo"), "PORT-ORDER-0001");
@@ -471,8 +434,7 @@ static void test_rules(void **state)
     assert_non_null(strstr(err.msg, "line 2: unit '999'"));
     /* Without tables codes are not checked. */
     assert_int_equal(cg_port_check_document(k, ent, NULL, 1000, code, &err), CG_OK);
-    cg_port_codes_free(c);
-    free(dir);
+    cg_codes_free(c);
     json_decref(ents);
 }
 
@@ -488,19 +450,16 @@ static int setup(void **state)
 {
     struct fix *f = calloc(1, sizeof(*f));
     struct cg_err err;
-    char *codes = testdata("codes");
 
     snprintf(f->dir, sizeof(f->dir), "/tmp/cg-test-port.XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     assert_int_equal(cg_conf_new_defaults(f->dir, &f->conf, &err), CG_OK);
     assert_int_equal(cg_conf_set(f->conf, "port", "require_signature", "no", &err), CG_OK);
-    assert_int_equal(cg_conf_set(f->conf, "port", "codes_dir", codes, &err), CG_OK);
     assert_int_equal(cg_conf_set(f->conf, "port", "accept_ms", "0", &err), CG_OK);
     assert_int_equal(cg_conf_set(f->conf, "port", "release_ms", "60000", &err), CG_OK);
     assert_int_equal(cg_conf_set(f->conf, "port", "close_ms", "120000", &err), CG_OK);
     assert_int_equal(cg_conf_set(f->conf, "port", "receipts_dir", "receipts", &err), CG_OK);
     assert_int_equal(cg_conf_set(f->conf, "port", "max_body", "8192", &err), CG_OK);
-    free(codes);
     *state = f;
     return 0;
 }
@@ -883,7 +842,6 @@ int main(void)
         cmocka_unit_test(test_receipts_validate),
         cmocka_unit_test(test_receipts_parse_back),
         cmocka_unit_test(test_receipt_792_and_900),
-        cmocka_unit_test(test_codes),
         cmocka_unit_test(test_rules),
         cmocka_unit_test_setup_teardown(test_submit_accept_and_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_rejections, setup, teardown),
