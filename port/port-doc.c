@@ -300,18 +300,14 @@ static int check_totals(const json_t *ent, int64_t tolerance, struct cg_err *err
 
 /* ------------------------------------------------------------------ codes */
 
+/* Fields checked against one of mapping's customs code tables (cg_codes_known). */
 static const struct {
     const char *field;
-    enum cg_port_table table;
-    const char *what;
+    const char *table;
 } code_fields[] = {
-    {"currency", CG_PORT_CURRENCY, "currency"},
-    {"fCurrency", CG_PORT_CURRENCY, "currency"},
-    {"iCurrency", CG_PORT_CURRENCY, "currency"},
-    {"country", CG_PORT_COUNTRY, "country"},
-    {"unit", CG_PORT_UNIT, "unit"},
-    {"unit1", CG_PORT_UNIT, "unit"},
-    {"unit2", CG_PORT_UNIT, "unit"},
+    {"currency", "currency"}, {"fCurrency", "currency"}, {"iCurrency", "currency"},
+    {"country", "country"},   {"unit", "unit"},          {"unit1", "unit"},
+    {"unit2", "unit"},
 };
 
 static int check_codes_in(const json_t *obj, const char *guid, const char *line,

@@ -1,10 +1,10 @@
 /*
  * test-port.c - the receiving side without sockets: number formats, the scenario engine,
  * receipts (each one validated against the official export XSD, CEB900 against the import
- * XSD), the business rules (totals, the shipped customs code tables), and cg_port_submit() end to end on a real database:
- * acceptance, idempotent retry, guid reuse, duplicate business key, schema and format errors,
- * size limit, receipts published on schedule (twice with the fault switch), receipts folder.
- * Signature checks need signed messages and run in tests/e2e/port-reject.sh.
+ * XSD), the business rules (totals, the shipped customs code tables), and cg_port_submit() end to
+ * end on a real database: acceptance, idempotent retry, guid reuse, duplicate business key, schema
+ * and format errors, size limit, receipts published on schedule (twice with the fault switch),
+ * receipts folder. Signature checks need signed messages and run in tests/e2e/port-reject.sh.
  */
 #include "config.h"
 
