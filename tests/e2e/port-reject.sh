@@ -92,7 +92,14 @@ close_ms = 0
 receipts_dir = receipts
 EOF
 PORT_PID=""
-stop_port() { [ -n "$PORT_PID" ] && kill "$PORT_PID" 2>/dev/null; wait "$PORT_PID" 2>/dev/null; PORT_PID=""; }
+stop_port() {
+    [ -n "$PORT_PID" ] || return 0
+    kill "$PORT_PID" 2>/dev/null
+    wait "$PORT_PID"
+    src=$?
+    PORT_PID=""
+    [ "$src" -eq 0 ] || { fail "port exited $src when stopped"; sed 's/^/  port: /' port.err | tail -20; }
+}
 cleanup_hooks="stop_port"
 start_port() { # conf
     rm -f port.num
