@@ -325,6 +325,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         }
         return serve_post(p, conn, r);
     }
+    if (*upload_data_size > 0) { /* a body nobody asked for is read and dropped */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     if (strcmp(url, "/messages") == 0)
         return reply_code(conn, 405, "0001", "POST a message to /messages", NULL);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
@@ -444,8 +448,11 @@ int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *e
         if (*stop)
             break;
         MHD_run(p->mhd);
+        now = cg_port_now_ms();
+        if (due < 0 || due > now)
+            continue;
         cg_err_clear(&e);
-        if (cg_port_release_due(p, cg_port_now_ms(), &n, &e) != CG_OK)
+        if (cg_port_release_due(p, now, &n, &e) != CG_OK)
             cg_error("port: publishing receipts: %s", e.msg);
     }
     return CG_OK;
