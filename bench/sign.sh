@@ -19,13 +19,12 @@ PIN=""
 command -v taskset >/dev/null 2>&1 && PIN="taskset -c $CPU"
 "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout "$W/key.pem" -out "$W/cert.pem" -days 2 \
     -subj '/CN=bench signer' >/dev/null 2>&1
-SAMPLE="$SRC/tests/data/sign/CEB603Message.xml"
-XSD="$SRC/tests/data/sign/xsd-2018/ceb-export.xsd"
-"$BUILD/bench/sign" --template "$SAMPLE" "$W/tmpl.xml"
+DATA="$SRC/data"
+"$BUILD/bench/sign" --template "$DATA" "$W/tmpl.xml"
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for r in 1 2 3; do
-    $PIN "$BUILD/bench/sign" "$W/key.pem" "$W/cert.pem" "$SAMPLE" "$XSD" "$SECS" >"$W/c.$r"
+    $PIN "$BUILD/bench/sign" "$W/key.pem" "$W/cert.pem" "$DATA" "$SECS" >"$W/c.$r"
     $PIN "$OPENSSL" speed -seconds "$SECS" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print $6 }' \
         >"$W/o.$r"
     t0=$(date +%s.%N)
