@@ -16,6 +16,7 @@ const struct cg_cmd *const cg_cmds[] = {
     &cg_cmd_config,
     &cg_cmd_help,
     &cg_cmd_init,
+    &cg_cmd_map,
     &cg_cmd_sign,
     &cg_cmd_verify,
     &cg_cmd_version,
