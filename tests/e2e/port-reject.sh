@@ -230,6 +230,21 @@ stop_port
 "$CEBGATE" -c fdrop.conf port --documents >fdrop.txt
 check "fault drop: the message is stored at most once" sh -c "[ \$(wc -l <fdrop.txt) -le 1 ]"
 
+# ---------------------------------------------------------------- plain HTTP, loopback only
+printf '[port]\nlisten = 127.0.0.1\nport = 0\ntrust = signer.pem\ndatabase = plain.db\n' >plain.conf
+start_port plain.conf
+check "plain HTTP on loopback says so" grep -q "listening on http://127.0.0.1:$P/" port.out
+S=$(curl -sS -o resp -w '%{http_code}' "http://127.0.0.1:$P/health")
+check "plain HTTP on loopback serves" test "$S" = 200
+S=$(curl -sS -o resp -w '%{http_code}' -X PUT "http://127.0.0.1:$P/messages")
+check "wrong method is a 405" test "$S" = 405
+S=$(curl -sS -o resp -w '%{http_code}' "http://127.0.0.1:$P/nothing")
+check "unknown path is a 404" test "$S" = 404
+stop_port
+printf '[port]\nlisten = 0.0.0.0\nport = 0\ntrust = signer.pem\ndatabase = open.db\n' >open.conf
+expect_rc 2 "plain HTTP on a public address is refused" "$CEBGATE" -c open.conf port
+check "says to set TLS" grep -q 'is not loopback: set tls_cert and tls_key' "$T/err"
+
 # a bad configuration is a configuration error, not a crash
 printf '[port]\nport = 0\ntrust = signer.pem\ntls_cert = server.pem\ndatabase = x.db\n' >bad.conf
 expect_rc 2 "tls_cert without tls_key is refused" "$CEBGATE" -c bad.conf port

@@ -560,6 +560,23 @@ static void test_submit_accept_and_retry(void **state)
     assert_int_equal(json_array_size(json_object_get(page, "receipts")), 0);
     assert_int_equal(json_integer_value(json_object_get(page, "next")), 4);
     json_decref(page);
+    /* Pages: limit 3 of 4 says more; the next page starts after the cursor. */
+    assert_int_equal(cg_port_receipts_json(f->port, 0, 3, &json, &err), CG_OK);
+    page = json_loads(json, 0, NULL);
+    free(json);
+    json = NULL;
+    assert_int_equal(json_array_size(json_object_get(page, "receipts")), 3);
+    assert_true(json_is_true(json_object_get(page, "more")));
+    assert_int_equal(json_integer_value(json_object_get(page, "next")), 3);
+    json_decref(page);
+    assert_int_equal(cg_port_receipts_json(f->port, 3, 3, &json, &err), CG_OK);
+    page = json_loads(json, 0, NULL);
+    free(json);
+    json = NULL;
+    assert_int_equal(json_array_size(json_object_get(page, "receipts")), 1);
+    assert_false(json_is_true(json_object_get(page, "more")));
+    assert_int_equal(json_integer_value(json_object_get(page, "next")), 4);
+    json_decref(page);
 
     /* Every receipt is also in the folder. */
     path = cg_fs_join(f->dir, "receipts");
