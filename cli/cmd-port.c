@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,10 +140,14 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
         status = cg_cmd_fail(&err);
         goto done;
     }
-    if (!cli->quiet)
-        printf("cebgate port: listening on %s://%s:%u/ (POST /messages, GET /receipts)\n",
-               cg_port_tls(port) ? "https" : "http", cg_conf_get(cli->conf, "port", "listen"),
+    if (!cli->quiet) {
+        const char *host = cg_conf_get(cli->conf, "port", "listen");
+        bool v6 = strchr(host, ':') != NULL;
+
+        printf("cebgate port: listening on %s://%s%s%s:%u/ (POST /messages, GET /receipts)\n",
+               cg_port_tls(port) ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
                cg_port_bound_port(port));
+    }
     fflush(stdout);
     if (cg_port_run(port, &stop_flag, &err) != CG_OK) {
         status = cg_cmd_fail(&err);
