@@ -14,7 +14,10 @@ const struct cg_cmd *const cg_cmds[] = {
     &cg_cmd_config,
     &cg_cmd_help,
     &cg_cmd_init,
+    &cg_cmd_run,
+    &cg_cmd_status,
     &cg_cmd_version,
+    &cg_cmd_watch,
     NULL,
 };
 
