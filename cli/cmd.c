@@ -11,14 +11,8 @@
 #include "core/err.h"
 
 const struct cg_cmd *const cg_cmds[] = {
-    &cg_cmd_config,
-    &cg_cmd_help,
-    &cg_cmd_init,
-    &cg_cmd_run,
-    &cg_cmd_status,
-    &cg_cmd_version,
-    &cg_cmd_watch,
-    NULL,
+    &cg_cmd_config, &cg_cmd_help,    &cg_cmd_init,  &cg_cmd_run,
+    &cg_cmd_status, &cg_cmd_version, &cg_cmd_watch, NULL,
 };
 
 const struct cg_cmd *cg_cmd_find(const char *name, int *ambiguous)
