@@ -514,9 +514,8 @@ static int flush(struct batch *b, struct cg_err *err)
         } else {
             b->c_mod++;
         }
-        for (k = bo->job0; k < bo->job0 + bo->njobs; k++)
-            if (b->jobs[k].rc == CG_OK)
-                sp->st.msgs_signed++;
+        if (bo->kind != 3)
+            sp->st.msgs_signed += (long)bo->njobs;
     }
     /* The messages must be on disk before the rows that point at them are committed. */
     if (b->njobs > 0 && !sp->opts.sync_per_file && syncfs(sp->dfd[D_TMP]) != 0) {

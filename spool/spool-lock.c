@@ -100,7 +100,9 @@ void cg_spool_lock_release(struct cg_spool_lock *l)
 {
     if (l == NULL)
         return;
-    /* The PID stays in the file; the free flock is what marks the lock as not held. */
+    /* Empty the file while still holding it: a PID left behind means a process died. */
+    if (ftruncate(l->fd, 0) != 0)
+        (void)0; /* the free flock alone already marks the lock as not held */
     close(l->fd);
     free(l);
 }
