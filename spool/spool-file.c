@@ -812,7 +812,7 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
     char sha[65];
     char dup[512];
     char display[2 * CG_FS_NAME_MAX + 8];
-    char reason[2048];
+    char reason[8192];
     sqlite3_int64 id = 0;
     bool resumed = false;
     int64_t size = 0, t0 = spool_now_ms();
@@ -954,9 +954,21 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
             goto failed;
         }
         if (nok == 0) {
-            snprintf(reason, sizeof(reason),
-                     "%s: all %ld orders rejected (cebgate status %s lists why)", display, nrej,
-                     name);
+            size_t l;
+            int k = 0;
+            snprintf(reason, sizeof(reason), "%s: all %ld orders rejected:", display, nrej);
+            if (sqlite3_prepare_v2(cg_db_handle(sp->db),
+                                   "SELECT reason FROM rejections WHERE input_file = ? "
+                                   "ORDER BY line LIMIT 20",
+                                   -1, &st, NULL) == SQLITE_OK) {
+                sqlite3_bind_int64(st, 1, id);
+                while (sqlite3_step(st) == SQLITE_ROW && k++ < 20) {
+                    l = strlen(reason);
+                    snprintf(reason + l, sizeof(reason) - l, "\n  %s",
+                             (const char *)sqlite3_column_text(st, 0));
+                }
+            }
+            sqlite3_finalize(st);
             goto failed;
         }
         cg_reader_close(rd);
