@@ -868,8 +868,19 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         snprintf(reason, sizeof(reason), "%s: %s", display, sel->problem);
         goto failed;
     }
-    if (resumed)
-        cg_info("%s: resuming (already declared orders stay unchanged)", display);
+    if (resumed) {
+        /* The file is read again from the start: count it again from zero. */
+        sqlite3_stmt *st = NULL;
+        cg_info("%s: resuming (already declared orders count as unchanged)", display);
+        if (sqlite3_prepare_v2(cg_db_handle(sp->db),
+                               "UPDATE input_files SET orders_new = 0, orders_modified = 0, "
+                               "orders_unchanged = 0, orders_rejected = 0 WHERE id = ?",
+                               -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_step(st);
+        }
+        sqlite3_finalize(st);
+    }
     b.fd = fd;
     b.base = sp->st.bytes_done;
     rc = cg_reader_open_fd(sel->map, fd, display, &rd, &e);
