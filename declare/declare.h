@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <libxml/tree.h>
 
@@ -59,6 +61,7 @@ struct cg_doc_ref {
     const char *cop_no;  /* CEB603: the enterprise's own inventory number */
     const char *pre_no;  /* modify/delete only: learned from receipts, else NULL */
     const char *invt_no; /* modify/delete only (CEB603), else NULL */
+    const char *app_status; /* "1" store only, "2" declare; NULL means "2" */
 };
 
 /*
@@ -71,12 +74,160 @@ int cg_build_order_doc(int msg_type, const char *msg_guid, const struct cg_doc_r
                        const struct cg_base_transfer *bt, const char *version, xmlDocPtr *out,
                        struct cg_err *err);
 
+/* Most entities one message may carry (the schemas' maxOccurs). */
+#define CG_MSG_MAX_ENTITIES 100
+
+/*
+ * Messages not built from one order. Strings are borrowed; NULL or "" means absent (a required
+ * one is then a build error naming the element). Codes not given here come from the seller
+ * profile (customsCode, agentCode/Name, ebcCode/Name, trafMode, portCode, tradeMode). Times are
+ * UTC time_t and written in China time (UTC+8); 0 means absent.
+ */
+
+/* CEB607 master/sub waybill list: one WayBill entity (head + 1.. lists). */
+struct cg_waybill_item {
+    const char *logistics_no;     /* required */
+    const char *invt_no;          /* optional: the inventory of this parcel */
+    const char *total_package_no; /* optional */
+    const char *note;
+};
+struct cg_waybill {
+    const char *guid; /* 36 characters */
+    int app_type;
+    const char *app_status; /* NULL: "2" */
+    const char *cop_no;     /* required */
+    const char *pre_no;     /* modify/delete only */
+    const char *loct_no;
+    const char *traf_mode; /* NULL: seller's */
+    const char *traf_name, *voyage_no, *bill_no; /* required */
+    const char *domestic_traf_no;
+    int64_t gross_weight; /* dec kg */
+    const char *logistics_code, *logistics_name; /* required */
+    long msg_count, msg_seq_no; /* 0: 1 */
+    const char *note;
+    const struct cg_waybill_item *items;
+    size_t nitems; /* >= 1 (2018: <= 100) */
+};
+
+/* CEB509 departure: one Departure entity. */
+struct cg_departure_item {
+    const char *logistics_no; /* required */
+    const char *total_package_no;
+    const char *note;
+};
+struct cg_departure {
+    const char *guid;
+    int app_type;
+    const char *app_status;
+    const char *cop_no;
+    const char *pre_no;
+    const char *logistics_code, *logistics_name;
+    const char *traf_mode; /* NULL: seller's */
+    const char *traf_name, *voyage_no, *bill_no; /* optional */
+    time_t leave_time;                           /* required */
+    long msg_count, msg_seq_no;
+    const char *note;
+    const struct cg_departure_item *items;
+    size_t nitems;
+};
+
+/* CEB701 summary application: one SummaryApply entity. */
+struct cg_summary {
+    const char *guid;
+    int app_type;
+    const char *app_status;
+    const char *cop_no;
+    const char *pre_no, *sum_no;     /* modify/delete only */
+    const char *decl_agent_code;     /* NULL: the seller's agent */
+    const char *decl_agent_name;
+    time_t start_time, end_time;     /* both or neither */
+    const char *loct_no;
+    const char *summary_flag;        /* "1" consignor, "2" consignor + producer; NULL: "1" */
+    const char *item_name_flag;      /* one character; NULL: "1" (group by item name) */
+    long msg_count, msg_seq_no;
+    const char *note;
+    const char *const *invt_nos;     /* inventory numbers; may be empty with a time range */
+    size_t ninvt;
+};
+
+/* CEB605 inventory cancellation: one InvtCancel entity. */
+struct cg_invt_cancel {
+    const char *guid;
+    int app_type;
+    const char *app_status;
+    const char *cop_no;  /* the CEB603 copNo */
+    const char *pre_no;  /* from the CEB604 receipt, optional */
+    const char *invt_no; /* required */
+    const char *reason;  /* required */
+    const char *note;
+};
+
+/* CEB213 export return request (202205 only): one InvtRefund entity. */
+struct cg_refund_item {
+    int gnum;
+    const char *gcode, *gname, *gmodel;
+    const char *unit, *unit1, *unit2;
+    int64_t qty, qty1, qty2; /* decs; qty2 only with unit2 */
+    const char *note;
+};
+struct cg_invt_refund {
+    const char *guid;
+    int app_type;
+    const char *app_status;
+    const struct cg_order *order; /* orderless fields below win; lines used when nitems == 0 */
+    const char *co_el_no;         /* the enterprise's own return number, required */
+    const char *pre_no;
+    const char *invt_no;          /* the exported inventory, required */
+    const char *logistics_no, *logistics_code, *logistics_name; /* NULL: the order's shipment */
+    const char *loct_no;
+    const char *bill_no, *traf_name, *voyage_no; /* required */
+    const char *traf_mode;  /* NULL: seller's */
+    const char *port_code;  /* NULL: seller's */
+    const char *country;    /* NULL: the order's destination */
+    const char *reason;     /* required */
+    const char *note;
+    const struct cg_refund_item *items;
+    size_t nitems;
+};
+
+/*
+ * Build CEB607, 509, 701, 605 or 213 messages with n (1..100) entities. Same conventions as
+ * cg_build_order_doc(); errors name the entity ("copNo <x>: element <name>: reason").
+ * cg_build_refund_doc() is CG_EUNSUPPORTED for version "2018" (no CEB213 there).
+ */
+int cg_build_waybill_doc(const char *msg_guid, const struct cg_waybill *w, size_t n,
+                         const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                         const char *version, xmlDocPtr *out, struct cg_err *err);
+int cg_build_departure_doc(const char *msg_guid, const struct cg_departure *d, size_t n,
+                           const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                           const char *version, xmlDocPtr *out, struct cg_err *err);
+int cg_build_summary_doc(const char *msg_guid, const struct cg_summary *s, size_t n,
+                         const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                         const char *version, xmlDocPtr *out, struct cg_err *err);
+int cg_build_cancel_doc(const char *msg_guid, const struct cg_invt_cancel *c, size_t n,
+                        const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                        const char *version, xmlDocPtr *out, struct cg_err *err);
+int cg_build_refund_doc(const char *msg_guid, const struct cg_invt_refund *r, size_t n,
+                        const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                        const char *version, xmlDocPtr *out, struct cg_err *err);
+
+/* Customs time of t in China time (UTC+8): "YYYYMMDDhhmmss" (15 bytes with NUL). */
+void cg_ceb_time(time_t t, char out[15]);
+/* "YYYYMMDD" in China time. */
+void cg_ceb_date(time_t t, char out[9]);
+/* Schema edition name accepted by the builders and cg_schema_load: "202205" or "2018". */
+bool cg_schema_version_ok(const char *version);
+
 /* A new upper-case UUID (36 characters + NUL), as CEB guids are written. */
 void cg_guid_new(char out[37]);
 /* Message type number from the root element ("CEB603Message" -> 603); 0 when not CEB. */
 int cg_msg_type_of(xmlDocPtr doc);
 
-/* A compiled schema (CEB export XSD of one edition); compile once, validate many. */
+/*
+ * A compiled schema (CEB export XSD of one edition); compile once, validate many. Compiling
+ * swaps libxml2's process-wide entity loader for a local-files-only one for its duration: load
+ * schemas at start-up, before other threads parse XML.
+ */
 struct cg_schema;
 
 int cg_schema_load(const char *data_dir, const char *version, struct cg_schema **out,
@@ -87,6 +238,26 @@ void cg_schema_free(struct cg_schema *s);
  * caller adds which order it came from).
  */
 int cg_schema_validate(struct cg_schema *s, xmlDocPtr doc, struct cg_err *err);
+/*
+ * Another schema of the same edition: kind "export" (what cg_schema_load loads), "import"
+ * (import messages and CEB900) or "dxp" (the dxp:DxpMsg envelope).
+ */
+int cg_schema_load_kind(const char *data_dir, const char *version, const char *kind,
+                        struct cg_schema **out, struct cg_err *err);
+/*
+ * cg_schema_validate() for a message cebgate built: the message also names the entity the
+ * first problem is in, by its orderNo, else copNo / coElNo, else logisticsNo:
+ * "order <no>: element <name>: reason" (with "line N: " when the document was parsed).
+ * A struct cg_schema may be used from several threads; validations then run side by side.
+ */
+int cg_msg_validate(struct cg_schema *s, xmlDocPtr doc, struct cg_err *err);
+/*
+ * cg_msg_validate() for a message built by cg_build_order_doc() from refs (the same n refs in
+ * the same order): the failing entity is named by its order, "order <no>: element <name>:
+ * reason", also for CEB505 whose entities carry no orderNo.
+ */
+int cg_msg_validate_refs(struct cg_schema *s, xmlDocPtr doc, const struct cg_doc_ref *refs,
+                         size_t n, struct cg_err *err);
 
 /* ------------------------------------------------------------------ signing and verifying */
 
@@ -150,6 +321,9 @@ struct cg_receipt_event {
     long status;         /* the same as a number */
     char *return_time;   /* yyyyMMddHHmmssfff */
     char *return_info;
+    /* CEB900 only: the DXP CopMsgId and message type of the rejected message. */
+    char *ori_cop_msg_id;
+    char *ori_msg_type;
 };
 
 /* Parse any export receipt (both editions), CEB792 and CEB900 into events (one per entity). */
