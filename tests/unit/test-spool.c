@@ -283,8 +283,15 @@ static void test_recovery(void **state)
     assert_int_equal(cg_spool_run(sp, &err), CG_OK);
     assert_int_equal(one(db, "SELECT count(*) FROM messages WHERE state = 'queued'"), 0);
     assert_true(there(dir, "archive", "CEB303Message_G1.xml"));
-    /* The receipt log refuses changes. */
+    /* The receipt log takes rows but refuses changes. */
+    assert_int_equal(cg_db_exec(db,
+                                "INSERT INTO receipts(received_at, file_name, msg_type, guid, "
+                                "status, outcome) VALUES ('now', 'r.xml', 304, 'G1', '2', "
+                                "'applied')",
+                                &err),
+                     CG_OK);
     assert_int_not_equal(cg_db_exec(db, "DELETE FROM receipts", &err), CG_OK);
+    assert_int_not_equal(cg_db_exec(db, "UPDATE receipts SET status = '800'", &err), CG_OK);
     cg_spool_close(sp);
     cg_transport_free(t);
     cg_conf_free(conf);
