@@ -72,9 +72,9 @@ void cg_run_event(void *ctx, int ev, const struct cg_spool_stats *st, const char
         for (i = 0; i < 20; i++)
             bar[i] = i < pct / 5 ? '#' : '.';
         bar[20] = '\0';
-        fprintf(stderr, "\r[%s] %3d%%  files %ld/%ld  orders %ld  %ld msg/s  ETA %s   ", bar,
-                pct, st->files_taken, st->files_seen > st->files_taken ? st->files_seen
-                                                                        : st->files_taken,
+        fprintf(stderr, "\r[%s] %3d%%  files %ld/%ld  orders %ld  %ld msg/s  ETA %s   ", bar, pct,
+                st->files_taken,
+                st->files_seen > st->files_taken ? st->files_seen : st->files_taken,
                 st->orders_read, rate, eta);
         fflush(stderr);
         v->bar_shown = 1;
@@ -101,19 +101,18 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
         v->bar_shown = 0;
     }
     fmt_dur(st->elapsed_ms, dur, sizeof(dur));
-    fprintf(fp, "summary: %ld files taken (%ld done, %ld failed, %ld duplicate)\n",
-            st->files_taken, st->files_done, st->files_failed, st->files_duplicate);
-    fprintf(fp,
-            "  orders: %ld accepted (%ld new, %ld modified), %ld unchanged, %ld rejected\n",
+    fprintf(fp, "summary: %ld files taken (%ld done, %ld failed, %ld duplicate)\n", st->files_taken,
+            st->files_done, st->files_failed, st->files_duplicate);
+    fprintf(fp, "  orders: %ld accepted (%ld new, %ld modified), %ld unchanged, %ld rejected\n",
             st->orders_new + st->orders_modified, st->orders_new, st->orders_modified,
             st->orders_unchanged, st->orders_rejected);
     for (i = 0; i < st->nreasons; i++)
         fprintf(fp, "    %6ld x %s\n", st->reasons[i].count, st->reasons[i].text);
     if (st->reasons_other > 0)
-        fprintf(fp, "    %6ld x other reasons (cebgate status --rejected)\n",
-                st->reasons_other);
-    fprintf(fp, "  messages: %ld signed, %ld queued, %ld sent, %ld waiting to be sent, "
-                "%ld refused\n",
+        fprintf(fp, "    %6ld x other reasons (cebgate status --rejected)\n", st->reasons_other);
+    fprintf(fp,
+            "  messages: %ld signed, %ld queued, %ld sent, %ld waiting to be sent, "
+            "%ld refused\n",
             st->msgs_signed, st->msgs_queued, st->msgs_sent, st->msgs_retry, st->msgs_refused);
     fprintf(fp,
             "  receipts: %ld files, %ld applied, %ld duplicate, %ld late, %ld unknown guid, "
@@ -135,9 +134,8 @@ int cg_run_exit(int rc, const struct cg_err *err, const struct cg_spool_stats *s
         fprintf(stderr, "cebgate: %s\n", err->msg[0] ? err->msg : cg_strerror(rc));
         return CG_EXIT_TEMPFAIL;
     }
-    if (st != NULL &&
-        (st->files_failed > 0 || st->orders_rejected > 0 || st->receipt_files_failed > 0 ||
-         st->msgs_refused > 0))
+    if (st != NULL && (st->files_failed > 0 || st->orders_rejected > 0 ||
+                       st->receipt_files_failed > 0 || st->msgs_refused > 0))
         return CG_EXIT_ERROR;
     return CG_EXIT_OK;
 }

@@ -43,7 +43,9 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
     dbname = cg_conf_get(cli->conf, "general", "database");
     if (dbname == NULL)
         dbname = "cebgate.db";
-    path = workdir == NULL ? NULL : dbname[0] == '/' ? cg_strdup(dbname) : cg_fs_join(workdir, dbname);
+    path = workdir == NULL    ? NULL
+           : dbname[0] == '/' ? cg_strdup(dbname)
+                              : cg_fs_join(workdir, dbname);
     if (path == NULL) {
         fprintf(stderr, "cebgate: out of memory\n");
         status = CG_EXIT_ERROR;

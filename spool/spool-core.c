@@ -114,8 +114,8 @@ int spool_subdir(struct cg_spool *sp, int which, const char *sub, struct cg_err 
     if (!cg_fs_name_ok(sub))
         return CG_ERR_SET(err, CG_EINVAL, "unsafe folder name '%s'", sub);
     if (mkdirat(sp->dfd[which], sub, 0750) != 0 && errno != EEXIST)
-        return CG_ERR_SET(err, CG_EIO, "%s/%s: cannot create: %s", cg_spool_dir_names[which],
-                          sub, strerror(errno));
+        return CG_ERR_SET(err, CG_EIO, "%s/%s: cannot create: %s", cg_spool_dir_names[which], sub,
+                          strerror(errno));
     fd = openat(sp->dfd[which], sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return CG_ERR_SET(err, CG_EIO, "%s/%s: cannot open: %s", cg_spool_dir_names[which], sub,
@@ -219,8 +219,8 @@ struct spool_seller *spool_seller_get(struct cg_spool *sp, const char *name)
     if (name[0] != '\0' && !cg_conf_has_section(conf, section)) {
         char msg[CG_FS_NAME_MAX + 128];
         snprintf(msg, sizeof(msg),
-                 "folder incoming/%s/ names no seller: the configuration has no [seller.%s]",
-                 name, name);
+                 "folder incoming/%s/ names no seller: the configuration has no [seller.%s]", name,
+                 name);
         s->problem = cg_strdup(msg);
         return s;
     }
@@ -295,8 +295,7 @@ int cg_spool_open(const struct cg_conf *conf, const struct cg_spool_opts *opts,
     if (rc != CG_OK)
         goto fail;
     if (stale != 0)
-        cg_warn("%s: took over the lock left by process %ld, which is gone", sp->workdir,
-                stale);
+        cg_warn("%s: took over the lock left by process %ld, which is gone", sp->workdir, stale);
     for (i = 0; i < D_N; i++) {
         char *p = cg_fs_join(sp->workdir, cg_spool_dir_names[i]);
         if (p == NULL) {

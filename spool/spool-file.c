@@ -45,9 +45,9 @@ struct border {
     struct cg_order *o;
     sqlite3_int64 order_id; /* 0: new */
     bool known;
-    int kind;            /* 0 unchanged, 1 new, 2 modified, 3 rejected */
-    char *reject;        /* owned */
-    size_t job0, njobs;  /* its jobs in the batch */
+    int kind;           /* 0 unchanged, 1 new, 2 modified, 3 rejected */
+    char *reject;       /* owned */
+    size_t job0, njobs; /* its jobs in the batch */
     char hash303[65];
 };
 
@@ -64,11 +64,11 @@ struct batch {
         char *order_no;
         long line;
         char *reason;
-    } *rej;
+    } * rej;
     size_t nrej;
     long c_new, c_mod, c_unch, c_rej;
-    int fd;          /* the reader's descriptor, for the progress in bytes */
-    int64_t base;    /* bytes_done before this file */
+    int fd;       /* the reader's descriptor, for the progress in bytes */
+    int64_t base; /* bytes_done before this file */
 };
 
 static int dbfail(struct cg_spool *sp, int r, const char *what, struct cg_err *err)
@@ -136,8 +136,8 @@ static void cop_no_of(const struct cg_order *o, char out[32])
     snprintf(out, 32, "C%.20s", h);
 }
 
-static int load_docs(struct cg_spool *sp, sqlite3_int64 order_id, struct doc_row *rows,
-                     int *n, struct cg_err *err)
+static int load_docs(struct cg_spool *sp, sqlite3_int64 order_id, struct doc_row *rows, int *n,
+                     struct cg_err *err)
 {
     static const char sql[] = "SELECT id, msg_type, version, state, content_hash, pre_no, "
                               "invt_no FROM documents WHERE order_id = ?";
@@ -309,18 +309,19 @@ static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
         r = sqlite3_prepare_v2(
             h,
             "INSERT INTO documents(order_id, msg_type, business_key, version, guid, app_type, "
-            "content_hash, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', " NOW_SQL
+            "content_hash, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+            "'queued', " NOW_SQL
             ") ON CONFLICT(order_id, msg_type) DO UPDATE SET business_key = ?3, version = ?4, "
             "guid = ?5, app_type = ?6, content_hash = ?7, state = 'queued', status = NULL, "
             "status_info = NULL, updated_at = " NOW_SQL " RETURNING id",
             -1, &up_doc, NULL);
     if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "INSERT INTO messages(document_id, version, guid, msg_type, "
-                               "app_type, file_name, sha256, size, input_file, staged, state, "
-                               "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'queued', " NOW_SQL
-                               ")",
-                               -1, &ins_msg, NULL);
+        r = sqlite3_prepare_v2(
+            h,
+            "INSERT INTO messages(document_id, version, guid, msg_type, "
+            "app_type, file_name, sha256, size, input_file, staged, state, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'queued', " NOW_SQL ")",
+            -1, &ins_msg, NULL);
     if (r == SQLITE_OK)
         r = sqlite3_prepare_v2(h,
                                "INSERT OR IGNORE INTO rejections(input_file, seller, order_no, "
@@ -440,8 +441,7 @@ static int publish(struct batch *b, struct cg_err *err)
         if (j->rc != CG_OK || j->name[0] == '\0')
             continue;
         if (renameat(sp->dfd[D_TMP], j->name, sp->dfd[D_OUTBOX], j->name) != 0) {
-            rc = CG_ERR_SET(err, CG_EIO, "moving tmp/%s to outbox/: %s", j->name,
-                            strerror(errno));
+            rc = CG_ERR_SET(err, CG_EIO, "moving tmp/%s to outbox/: %s", j->name, strerror(errno));
             goto done;
         }
         guids[n] = j->guid;
@@ -496,8 +496,8 @@ static int flush(struct batch *b, struct cg_err *err)
             if (b->jobs[k].rc != CG_OK) {
                 char msg[2048];
                 snprintf(msg, sizeof(msg), "%s:%ld: order %s: %s",
-                         bo->o->source != NULL ? bo->o->source : "?", bo->o->line,
-                         bo->o->order_no, b->jobs[k].error);
+                         bo->o->source != NULL ? bo->o->source : "?", bo->o->line, bo->o->order_no,
+                         b->jobs[k].error);
                 bo->reject = cg_strdup(msg);
                 bo->kind = 3;
             }
@@ -609,8 +609,7 @@ static int add_reader_reject(struct batch *b, const char *msg)
 
 static int file_row(struct cg_spool *sp, const char *seller, const char *name,
                     const char *active_name, const struct stat *stt, const char *sha,
-                    sqlite3_int64 *id, bool *resumed, char *dup, size_t dupsz,
-                    struct cg_err *err)
+                    sqlite3_int64 *id, bool *resumed, char *dup, size_t dupsz, struct cg_err *err)
 {
     sqlite3 *h = cg_db_handle(sp->db);
     sqlite3_stmt *st = NULL;
@@ -656,8 +655,8 @@ static int file_row(struct cg_spool *sp, const char *seller, const char *name,
     r = sqlite3_prepare_v2(h,
                            "INSERT INTO input_files(seller, name, active_name, size, sha256, "
                            "inode, outcome, reason, taken_at, finished_at) VALUES (?, ?, ?, ?, "
-                           "?, ?, ?, ?, " NOW_SQL ", CASE WHEN ?7 = 'active' THEN NULL ELSE " NOW_SQL
-                           " END)",
+                           "?, ?, ?, ?, " NOW_SQL
+                           ", CASE WHEN ?7 = 'active' THEN NULL ELSE " NOW_SQL " END)",
                            -1, &st, NULL);
     if (r != SQLITE_OK)
         return dbfail(sp, r, "input_files", err);
@@ -736,8 +735,7 @@ static int file_row_failed(struct cg_spool *sp, const char *seller, const char *
  * declared twice either way).
  */
 int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                   sqlite3_int64 id, const char *outcome, const char *reason,
-                   struct cg_err *err)
+                   sqlite3_int64 id, const char *outcome, const char *reason, struct cg_err *err)
 {
     bool failed = strcmp(outcome, "failed") == 0;
     char used[CG_FS_NAME_MAX + 16];
@@ -802,8 +800,8 @@ done:
     return rc;
 }
 
-int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
-                       const char *name, struct cg_err *err)
+int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
+                       struct cg_err *err)
 {
     struct batch b;
     struct stat stt;
@@ -934,8 +932,7 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         goto done;
     sp->st.bytes_done = b.base + size;
     if (sp->opts.stop != NULL && *sp->opts.stop && reason[0] == '\0') {
-        spool_event(sp, CG_SPOOL_EV_FILE, "stopped %s: the rest is taken on the next run",
-                    display);
+        spool_event(sp, CG_SPOOL_EV_FILE, "stopped %s: the rest is taken on the next run", display);
         goto done;
     }
     {
@@ -985,8 +982,8 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         cg_reader_close(rd);
         rd = NULL;
         rc = spool_file_out(sp, sel, subfd, name, id, "done", NULL, err);
-        spool_event(sp, CG_SPOOL_EV_FILE, "done %s: %ld orders taken, %ld rejected, %.1fs",
-                    display, nok, nrej, (double)(spool_now_ms() - t0) / 1000.0);
+        spool_event(sp, CG_SPOOL_EV_FILE, "done %s: %ld orders taken, %ld rejected, %.1fs", display,
+                    nok, nrej, (double)(spool_now_ms() - t0) / 1000.0);
         goto done;
     }
 failed:

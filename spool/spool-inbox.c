@@ -207,8 +207,8 @@ static bool sha_known(struct cg_spool *sp, const char *sha)
     sqlite3_stmt *st = NULL;
     bool known = false;
 
-    if (sqlite3_prepare_v2(cg_db_handle(sp->db), "SELECT 1 FROM receipt_files WHERE sha256 = ?",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(cg_db_handle(sp->db), "SELECT 1 FROM receipt_files WHERE sha256 = ?", -1,
+                           &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
         known = sqlite3_step(st) == SQLITE_ROW;
     }
@@ -298,8 +298,8 @@ static int one_file(struct cg_spool *sp, const char *name, struct cg_err *err)
     sp->st.receipts_late += c.late;
     sp->st.receipts_unknown += c.unknown;
     spool_event(sp, CG_SPOOL_EV_RECEIPTS,
-                "receipts %s: %zu entries, %ld applied, %ld duplicate, %ld late, %ld unknown",
-                name, c.n, c.applied, c.dup, c.late, c.unknown);
+                "receipts %s: %zu entries, %ld applied, %ld duplicate, %ld late, %ld unknown", name,
+                c.n, c.applied, c.dup, c.late, c.unknown);
 archive:
     sp->st.receipt_files++;
     rc = spool_move_unique(sp->dfd[D_INBOX], name, sp->dfd[D_ARCHIVE], used, sizeof(used), err);

@@ -17,17 +17,7 @@
 #include "mapping/mapping.h"
 #include "spool/spool.h"
 
-enum {
-    D_INCOMING = 0,
-    D_ACTIVE,
-    D_DONE,
-    D_FAILED,
-    D_OUTBOX,
-    D_INBOX,
-    D_ARCHIVE,
-    D_TMP,
-    D_N
-};
+enum { D_INCOMING = 0, D_ACTIVE, D_DONE, D_FAILED, D_OUTBOX, D_INBOX, D_ARCHIVE, D_TMP, D_N };
 extern const char *const cg_spool_dir_names[D_N];
 
 /* One seller as the spool uses it: profile, mapping context, signing options. */
@@ -45,8 +35,8 @@ struct spool_seller {
 struct spool_job {
     const struct cg_order *order;
     const struct spool_seller *sel;
-    int msg_type;     /* 303, 505, 603 */
-    int app_type;     /* 1 add, 2 modify */
+    int msg_type; /* 303, 505, 603 */
+    int app_type; /* 1 add, 2 modify */
     int version;
     char guid[37];
     char cop_no[32];
@@ -114,8 +104,8 @@ int spool_move_unique(int fromfd, const char *name, int tofd, char *out, size_t 
                       struct cg_err *err);
 
 /* Process one file in active/<sub>/name for seller sel. */
-int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
-                       const char *name, struct cg_err *err);
+int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
+                       struct cg_err *err);
 /* Take every complete file from incoming/ into active/ and process active/. */
 int spool_intake(struct cg_spool *sp, struct cg_err *err);
 /* Apply every receipt file in inbox/. */
@@ -128,8 +118,7 @@ int spool_mark_sent(struct cg_spool *sp, const char *const *guids, const int *re
                     const char *const *details, size_t n, struct cg_err *err);
 /* Move a finished input file out of active/ and record the outcome. */
 int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                   sqlite3_int64 id, const char *outcome, const char *reason,
-                   struct cg_err *err);
+                   sqlite3_int64 id, const char *outcome, const char *reason, struct cg_err *err);
 /* Submit n committed message files (guid, outbox name) and record the answers. */
 int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n,
                        struct cg_err *err);

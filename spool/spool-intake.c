@@ -131,8 +131,7 @@ static void fail_entry(struct cg_spool *sp, int fromfd, const char *sub, const s
         cg_strlcpy(target, e->name, sizeof(target));
         cg_strlcpy(shown, e->name, sizeof(shown));
     }
-    snprintf(reason, sizeof(reason), "incoming/%s%s'%s': %s", sub, sub[0] ? "/" : "", shown,
-             why);
+    snprintf(reason, sizeof(reason), "incoming/%s%s'%s': %s", sub, sub[0] ? "/" : "", shown, why);
     cg_warn("%s", reason);
     tofd = spool_subdir(sp, D_FAILED, sub, &err);
     if (tofd < 0) {
@@ -232,8 +231,7 @@ static int take_dir(struct cg_spool *sp, int infd, const char *sub, struct cg_er
             char why[512];
             if (k > 0)
                 target[k] = '\0';
-            snprintf(why, sizeof(why), "symbolic link to '%s': links are never followed",
-                     target);
+            snprintf(why, sizeof(why), "symbolic link to '%s': links are never followed", target);
             fail_entry(sp, infd, sub, e, why);
             continue;
         }

@@ -63,12 +63,10 @@ int cg_spool_lock_take(const char *dir, struct cg_spool_lock **out, long *stale_
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK)
-            rc = CG_ERR_SET(err, CG_EBUSY,
-                            "%s is in use by cebgate process %ld (%s/cebgate.lock)", dir,
-                            read_pid(fd), dir);
+            rc = CG_ERR_SET(err, CG_EBUSY, "%s is in use by cebgate process %ld (%s/cebgate.lock)",
+                            dir, read_pid(fd), dir);
         else
-            rc = CG_ERR_SET(err, CG_EIO, "%s/cebgate.lock: cannot lock: %s", dir,
-                            strerror(errno));
+            rc = CG_ERR_SET(err, CG_EIO, "%s/cebgate.lock: cannot lock: %s", dir, strerror(errno));
         goto done;
     }
     old = read_pid(fd);

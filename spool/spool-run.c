@@ -124,8 +124,7 @@ static void watch_sellers(struct cg_spool *sp, struct watch *w)
         p = cg_fs_join(in, de->d_name);
         /* IN_DONT_FOLLOW: a symbolic link posing as a seller folder is not watched. */
         if (p != NULL)
-            inotify_add_watch(w->fd, p,
-                              IN_CLOSE_WRITE | IN_MOVED_TO | IN_DONT_FOLLOW | IN_ONLYDIR);
+            inotify_add_watch(w->fd, p, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DONT_FOLLOW | IN_ONLYDIR);
         free(p);
     }
     closedir(d);
@@ -149,10 +148,10 @@ int cg_spool_watch(struct cg_spool *sp, int retry_secs, struct cg_err *err)
                               : -1;
     free(p);
     p = cg_fs_join(sp->workdir, "inbox");
-    w.inbox_wd = p != NULL ? inotify_add_watch(w.fd, p,
-                                               IN_CLOSE_WRITE | IN_MOVED_TO | IN_DONT_FOLLOW |
-                                                   IN_ONLYDIR)
-                           : -1;
+    w.inbox_wd =
+        p != NULL
+            ? inotify_add_watch(w.fd, p, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DONT_FOLLOW | IN_ONLYDIR)
+            : -1;
     free(p);
     if (w.incoming_wd < 0 || w.inbox_wd < 0) {
         rc = CG_ERR_SET(err, CG_EIO, "inotify_add_watch: %s", strerror(errno));

@@ -15,9 +15,9 @@
 #include "spool/spool.h"
 
 static const char *const state_names[CG_DOC_NSTATES] = {
-    "none",     "prepared",    "validated",  "signed",   "queued",   "sent",
-    "stored",   "declaring",   "to-customs", "accepted", "review",   "concluded",
-    "inspection", "detained",  "returned",   "released", "closed",   "rejected",
+    "none",       "prepared",  "validated",  "signed",   "queued", "sent",
+    "stored",     "declaring", "to-customs", "accepted", "review", "concluded",
+    "inspection", "detained",  "returned",   "released", "closed", "rejected",
 };
 
 const char *cg_doc_state_name(int state)

@@ -60,9 +60,9 @@ static int order_report(struct cg_db *db, const char *no, FILE *fp, struct cg_er
         sqlite3_reset(d);
         sqlite3_bind_int64(d, 1, sqlite3_column_int64(o, 0));
         while (sqlite3_step(d) == SQLITE_ROW) {
-            fprintf(fp, "  CEB%d %s  version %d  %s%s%s%s\n", sqlite3_column_int(d, 1),
-                    col(d, 2), sqlite3_column_int(d, 3), col(d, 5),
-                    col(d, 6)[0] ? " (" : "", col(d, 6), col(d, 6)[0] ? ")" : "");
+            fprintf(fp, "  CEB%d %s  version %d  %s%s%s%s\n", sqlite3_column_int(d, 1), col(d, 2),
+                    sqlite3_column_int(d, 3), col(d, 5), col(d, 6)[0] ? " (" : "", col(d, 6),
+                    col(d, 6)[0] ? ")" : "");
             if (col(d, 7)[0])
                 fprintf(fp, "    info: %s\n", col(d, 7));
             if (col(d, 8)[0] || col(d, 9)[0])
@@ -71,9 +71,8 @@ static int order_report(struct cg_db *db, const char *no, FILE *fp, struct cg_er
             sqlite3_bind_int64(m, 1, sqlite3_column_int64(d, 0));
             while (sqlite3_step(m) == SQLITE_ROW) {
                 fprintf(fp, "    %s  v%d %s  guid %s  %s  file %s\n", col(m, 6),
-                        sqlite3_column_int(m, 1),
-                        sqlite3_column_int(m, 2) == 2 ? "modify" : "add", col(m, 3), col(m, 5),
-                        col(m, 4));
+                        sqlite3_column_int(m, 1), sqlite3_column_int(m, 2) == 2 ? "modify" : "add",
+                        col(m, 3), col(m, 5), col(m, 4));
                 if (col(m, 7)[0])
                     fprintf(fp, "    %s  v%d sent\n", col(m, 7), sqlite3_column_int(m, 1));
                 sqlite3_reset(r);
@@ -122,8 +121,9 @@ static int file_report(struct cg_db *db, const char *name, FILE *fp, struct cg_e
               "active_name = ? ORDER BY id",
               &f, err);
     if (rc == CG_OK)
-        rc = prep(db, "SELECT line, order_no, reason FROM rejections WHERE input_file = ? "
-                      "ORDER BY line",
+        rc = prep(db,
+                  "SELECT line, order_no, reason FROM rejections WHERE input_file = ? "
+                  "ORDER BY line",
                   &j, err);
     if (rc == CG_OK)
         rc = prep(db, "SELECT count(*), sum(state = 'queued') FROM messages WHERE input_file = ?",
@@ -134,10 +134,9 @@ static int file_report(struct cg_db *db, const char *name, FILE *fp, struct cg_e
     sqlite3_bind_text(f, 2, name, -1, SQLITE_STATIC);
     while (sqlite3_step(f) == SQLITE_ROW) {
         found++;
-        fprintf(fp, "file %s%s%s  %s  taken %s  finished %s\n", col(f, 1),
-                col(f, 1)[0] ? "/" : "", col(f, 2), col(f, 6), col(f, 8), col(f, 9));
-        fprintf(fp, "  %lld bytes  sha256 %s\n", (long long)sqlite3_column_int64(f, 4),
-                col(f, 5));
+        fprintf(fp, "file %s%s%s  %s  taken %s  finished %s\n", col(f, 1), col(f, 1)[0] ? "/" : "",
+                col(f, 2), col(f, 6), col(f, 8), col(f, 9));
+        fprintf(fp, "  %lld bytes  sha256 %s\n", (long long)sqlite3_column_int64(f, 4), col(f, 5));
         fprintf(fp, "  orders: %d new, %d modified, %d unchanged, %d rejected\n",
                 sqlite3_column_int(f, 10), sqlite3_column_int(f, 11), sqlite3_column_int(f, 12),
                 sqlite3_column_int(f, 13));
@@ -193,15 +192,15 @@ static int list_report(struct cg_db *db, int kind, FILE *fp, struct cg_err *err)
                     col(st, 0)[0] ? "/" : "", col(st, 1), sqlite3_column_int(st, 2),
                     sqlite3_column_int(st, 3), col(st, 4), col(st, 6));
         else if (kind == CG_STATUS_REJECTED && sqlite3_column_int(st, 2) == 0)
-            fprintf(fp, "%s  order %s%s%s  %s\n", col(st, 5), col(st, 0),
-                    col(st, 0)[0] ? "/" : "", col(st, 1), col(st, 6));
+            fprintf(fp, "%s  order %s%s%s  %s\n", col(st, 5), col(st, 0), col(st, 0)[0] ? "/" : "",
+                    col(st, 1), col(st, 6));
         else if (kind == CG_STATUS_REJECTED)
             fprintf(fp, "%s  %s%s%s  CEB%d v%d  rejected: %s\n", col(st, 5), col(st, 0),
                     col(st, 0)[0] ? "/" : "", col(st, 1), sqlite3_column_int(st, 2),
                     sqlite3_column_int(st, 3), col(st, 6));
         else
-            fprintf(fp, "%s  CEB%d receipt status %s for unknown guid %s (order %s)\n",
-                    col(st, 5), sqlite3_column_int(st, 2), col(st, 4), col(st, 6), col(st, 1));
+            fprintf(fp, "%s  CEB%d receipt status %s for unknown guid %s (order %s)\n", col(st, 5),
+                    sqlite3_column_int(st, 2), col(st, 4), col(st, 6), col(st, 1));
     }
     sqlite3_finalize(st);
     fprintf(fp, "%ld %s\n", n,

@@ -48,8 +48,7 @@ static const struct cg_transport_ops dir_ops = {
     "dir", true, dir_submit, dir_fetch, dir_free,
 };
 
-int cg_transport_dir_new(const struct cg_conf *conf, struct cg_transport **out,
-                         struct cg_err *err)
+int cg_transport_dir_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err)
 {
     struct cg_transport *t = calloc(1, sizeof(*t));
 
@@ -87,8 +86,8 @@ void cg_transport_free(struct cg_transport *t)
 static int archive_sent(struct cg_spool *sp, const char *name, struct cg_err *err)
 {
     if (sp->t->ops->keeps_outbox) {
-        if (linkat(sp->dfd[D_OUTBOX], name, sp->dfd[D_ARCHIVE], name, 0) != 0 &&
-            errno != EEXIST && errno != ENOENT)
+        if (linkat(sp->dfd[D_OUTBOX], name, sp->dfd[D_ARCHIVE], name, 0) != 0 && errno != EEXIST &&
+            errno != ENOENT)
             return CG_ERR_SET(err, CG_EIO, "archive/%s: %s", name, strerror(errno));
         return CG_OK;
     }
@@ -257,8 +256,8 @@ int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n
     }
     rc = archive_batch(sp, names, results, n, err);
     if (rc == CG_OK)
-        rc = spool_mark_sent(sp, (const char *const *)guids, results,
-                             (const char *const *)details, n, err);
+        rc = spool_mark_sent(sp, (const char *const *)guids, results, (const char *const *)details,
+                             n, err);
 done:
     for (i = 0; details != NULL && i < n; i++)
         free(details[i]);

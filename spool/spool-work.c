@@ -120,8 +120,7 @@ static int write_tmp(struct cg_spool *sp, const char *name, const char *data, si
     size_t off = 0;
     int rc = CG_OK;
 
-    fd = openat(sp->dfd[D_TMP], name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                0644);
+    fd = openat(sp->dfd[D_TMP], name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return CG_ERR_SET(err, CG_EIO, "tmp/%s: cannot create: %s", name, strerror(errno));
     while (off < len) {
@@ -216,7 +215,7 @@ static void do_job(struct worker *w, struct spool_job *j)
     cg_sha256_hex(xml, len, j->sha256);
     j->size = len;
     goto done;
-fail: {
+fail : {
     char head[128];
     snprintf(head, sizeof(head), "CEB%03d %s", j->msg_type, what);
     j->error = errdup(&e, head);

@@ -67,8 +67,7 @@ struct cg_transport {
 };
 
 /* The directory transport. *out is the caller's (cg_transport_free). */
-int cg_transport_dir_new(const struct cg_conf *conf, struct cg_transport **out,
-                         struct cg_err *err);
+int cg_transport_dir_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err);
 /* The transport [transport] mode names. CG_EUNSUPPORTED when this build lacks it. */
 int cg_transport_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err);
 void cg_transport_free(struct cg_transport *t);
@@ -110,9 +109,9 @@ int cg_doc_state_parse(const char *name);
 int cg_doc_state_of_receipt(int receipt_type, long status);
 
 enum cg_step {
-    CG_STEP_MOVE = 0,  /* apply: the document moves forward */
-    CG_STEP_SAME = 1,  /* duplicate: already in that state */
-    CG_STEP_LATE = 2,  /* late: the document is already further (or finally rejected) */
+    CG_STEP_MOVE = 0, /* apply: the document moves forward */
+    CG_STEP_SAME = 1, /* duplicate: already in that state */
+    CG_STEP_LATE = 2, /* late: the document is already further (or finally rejected) */
 };
 /* Whether a document in state cur takes state next. */
 int cg_doc_state_step(int cur, int next);
@@ -146,15 +145,15 @@ struct cg_spool;
 /* Counters of one run (or of one watch pass), for the summary and the progress bar. */
 #define CG_SPOOL_REASONS 16
 struct cg_spool_stats {
-    long files_seen;      /* files found in incoming/ at the start */
-    long files_taken;     /* files moved to active/ and processed */
+    long files_seen;  /* files found in incoming/ at the start */
+    long files_taken; /* files moved to active/ and processed */
     long files_done, files_failed, files_duplicate;
-    long orders_read;     /* orders read from files (accepted + rejected + unchanged) */
+    long orders_read; /* orders read from files (accepted + rejected + unchanged) */
     long orders_new, orders_modified, orders_unchanged, orders_rejected;
     long msgs_signed, msgs_queued, msgs_sent, msgs_retry, msgs_refused;
     long receipts_applied, receipts_duplicate, receipts_late, receipts_unknown;
     long receipt_files, receipt_files_failed;
-    long recovered;       /* messages finished or rebuilt by recovery at start */
+    long recovered;                  /* messages finished or rebuilt by recovery at start */
     int64_t bytes_total, bytes_done; /* input bytes, for the ETA */
     int64_t started_ms, elapsed_ms;
     /* Order rejections grouped by reason (the text after "order <no>: "). */
@@ -173,13 +172,13 @@ enum cg_spool_event {
 };
 
 struct cg_spool_opts {
-    int workers;            /* build+sign threads; 0: one per CPU */
-    int batch;              /* orders per unit of work; 0: 500 */
+    int workers; /* build+sign threads; 0: one per CPU */
+    int batch;   /* orders per unit of work; 0: 500 */
     /* Called on the spool's thread; st is borrowed for the call. May be NULL. */
     void (*event)(void *ctx, int ev, const struct cg_spool_stats *st, const char *text);
     void *ctx;
     volatile sig_atomic_t *stop; /* set (e.g. by SIGTERM): finish the current unit and return */
-    bool sync_per_file;     /* fsync each message file instead of one syncfs per batch */
+    bool sync_per_file;          /* fsync each message file instead of one syncfs per batch */
 };
 
 /*

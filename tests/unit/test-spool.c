@@ -96,7 +96,7 @@ static void test_names(void **state)
 {
     (void)state;
     assert_null(cg_spool_name_problem("orders.csv"));
-    assert_null(cg_spool_name_problem("a..b.csv"));     /* dots inside a name are fine */
+    assert_null(cg_spool_name_problem("a..b.csv")); /* dots inside a name are fine */
     assert_null(cg_spool_name_problem("2026-11-01.csv"));
     assert_non_null(cg_spool_name_problem(".."));
     assert_non_null(cg_spool_name_problem("."));
