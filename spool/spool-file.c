@@ -67,6 +67,7 @@ struct batch {
     } * rej;
     size_t nrej;
     long c_new, c_mod, c_unch, c_rej;
+    bool flying;  /* its jobs are with the workers */
     int fd;       /* the reader's descriptor, for the progress in bytes */
     int64_t base; /* bytes_done before this file */
 };
@@ -99,8 +100,16 @@ static void batch_clear(struct batch *b)
     b->c_new = b->c_mod = b->c_unch = b->c_rej = 0;
 }
 
+static void job_files_remove(struct batch *b, size_t from, size_t to);
+
 static void batch_free(struct batch *b)
 {
+    if (b->flying) {
+        /* Stopped by an error: collect the workers' files, which were never committed. */
+        spool_pool_wait(b->sp->pool);
+        b->flying = false;
+        job_files_remove(b, 0, b->njobs);
+    }
     batch_clear(b);
     free(b->orders);
     free(b->jobs);
@@ -473,23 +482,43 @@ static void job_files_remove(struct batch *b, size_t from, size_t to)
     }
 }
 
-static int flush(struct batch *b, struct cg_err *err)
+/* Hand the batch's jobs to the workers without waiting. */
+static int start(struct batch *b, struct cg_err *err)
+{
+    struct cg_spool *sp = b->sp;
+    int rc;
+
+    if (b->njobs == 0)
+        return CG_OK;
+    if (sp->pool == NULL) {
+        rc = spool_pool_new(sp, sp->opts.workers, &sp->pool, err);
+        if (rc != CG_OK)
+            return rc;
+    }
+    spool_pool_start(sp->pool, b->jobs, b->njobs);
+    b->flying = true;
+    return CG_OK;
+}
+
+static void land(struct batch *b)
+{
+    if (b->flying) {
+        spool_pool_wait(b->sp->pool);
+        b->flying = false;
+    }
+}
+
+/* The batch's jobs are done: reject the orders whose messages failed, commit, publish. */
+static int finish(struct batch *b, struct cg_err *err)
 {
     struct cg_spool *sp = b->sp;
     struct commit_ctx c;
     size_t i, k;
     int rc;
 
+    land(b);
     if (b->n == 0 && b->nrej == 0)
         return CG_OK;
-    if (b->njobs > 0) {
-        if (sp->pool == NULL) {
-            rc = spool_pool_new(sp, sp->opts.workers, &sp->pool, err);
-            if (rc != CG_OK)
-                return rc;
-        }
-        spool_pool_run(sp->pool, b->jobs, b->njobs);
-    }
     for (i = 0; i < b->n; i++) {
         struct border *bo = &b->orders[i];
         for (k = bo->job0; bo->kind != 3 && k < bo->job0 + bo->njobs; k++) {
@@ -543,32 +572,76 @@ static int flush(struct batch *b, struct cg_err *err)
     return rc;
 }
 
-static int batch_add(struct batch *b, struct cg_order *o, struct cg_err *err)
-{
-    struct border *bo;
-    size_t i;
-    int rc;
+/*
+ * Two batches: while the workers sign one, the spool thread commits and publishes the one
+ * before it and reads orders into the next. Commits stay in file order.
+ */
+struct pipe {
+    struct batch b[2];
+    struct batch *fill; /* being filled with orders */
+    struct batch *fly;  /* signed or being signed, not yet committed; NULL when none */
+};
 
-    /* The same order twice in one batch: the second must see the first's rows. */
-    for (i = 0; i < b->n; i++) {
-        if (strcmp(b->orders[i].o->order_no, o->order_no) == 0) {
-            rc = flush(b, err);
-            if (rc != CG_OK) {
-                cg_order_free(o);
-                return rc;
-            }
-            break;
-        }
+/* Commit everything: the batch in flight, then the one being filled. */
+static int drain(struct pipe *p, struct cg_err *err)
+{
+    int rc = CG_OK;
+
+    if (p->fly != NULL) {
+        land(p->fly);
+        rc = start(p->fill, err);
+        if (rc == CG_OK)
+            rc = finish(p->fly, err);
+        p->fly = NULL;
+    } else {
+        rc = start(p->fill, err);
     }
+    if (rc == CG_OK)
+        rc = finish(p->fill, err);
+    land(p->fill);
+    return rc;
+}
+
+static bool has_order(const struct batch *b, const char *no)
+{
+    size_t i;
+
+    for (i = 0; b != NULL && i < b->n; i++) {
+        if (strcmp(b->orders[i].o->order_no, no) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int batch_add(struct pipe *p, struct cg_order *o, struct cg_err *err)
+{
+    struct batch *b;
+    struct border *bo;
+    int rc = CG_OK;
+
+    /* The same order again before the first is committed: it must see the first's rows. */
+    if (has_order(p->fill, o->order_no) || has_order(p->fly, o->order_no))
+        rc = drain(p, err);
+    if (rc != CG_OK) {
+        cg_order_free(o);
+        return rc;
+    }
+    b = p->fill;
     bo = &b->orders[b->n++];
     memset(bo, 0, sizeof(*bo));
     bo->o = o;
     rc = plan_order(b, bo, err);
-    if (rc != CG_OK)
+    if (rc != CG_OK || b->n < b->cap)
         return rc;
-    if (b->n >= b->cap)
-        return flush(b, err);
-    return CG_OK;
+    /* Full: the workers take this one while the previous one is committed. */
+    if (p->fly != NULL)
+        land(p->fly);
+    rc = start(b, err);
+    if (rc == CG_OK && p->fly != NULL)
+        rc = finish(p->fly, err);
+    p->fill = p->fly != NULL ? p->fly : (b == &p->b[0] ? &p->b[1] : &p->b[0]);
+    p->fly = b;
+    return rc;
 }
 
 static int add_reader_reject(struct batch *b, const char *msg)
@@ -803,7 +876,7 @@ done:
 int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
                        struct cg_err *err)
 {
-    struct batch b;
+    struct pipe pp;
     struct stat stt;
     struct cg_reader *rd = NULL;
     struct cg_err e;
@@ -820,8 +893,9 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
     int rc = CG_OK;
     int rrc;
 
-    memset(&b, 0, sizeof(b));
-    b.fd = -1;
+    memset(&pp, 0, sizeof(pp));
+    pp.b[0].fd = pp.b[1].fd = -1;
+    pp.fill = &pp.b[0];
     cg_err_clear(&e);
     if (sel == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
@@ -879,8 +953,13 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         }
         sqlite3_finalize(st);
     }
-    b.fd = fd;
-    b.base = sp->st.bytes_done;
+    {
+        int k;
+        for (k = 0; k < 2; k++) {
+            pp.b[k].fd = fd;
+            pp.b[k].base = sp->st.bytes_done;
+        }
+    }
     rc = cg_reader_open_fd(sel->map, fd, display, &rd, &e);
     fd = -1; /* the reader owns it now, also on failure */
     if (rc != CG_OK) {
@@ -888,15 +967,21 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         snprintf(reason, sizeof(reason), "%s", e.msg[0] ? e.msg : cg_strerror(e.code));
         goto failed;
     }
-    b.sp = sp;
-    b.sel = sel;
-    b.file_id = id;
-    b.cap = (size_t)sp->opts.batch;
-    b.orders = calloc(b.cap, sizeof(*b.orders));
-    b.jobs = calloc(b.cap * 3, sizeof(*b.jobs));
-    if (b.orders == NULL || b.jobs == NULL) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-        goto done;
+    {
+        int k;
+        for (k = 0; k < 2; k++) {
+            struct batch *b = &pp.b[k];
+            b->sp = sp;
+            b->sel = sel;
+            b->file_id = id;
+            b->cap = (size_t)sp->opts.batch;
+            b->orders = calloc(b->cap, sizeof(*b->orders));
+            b->jobs = calloc(b->cap * 3, sizeof(*b->jobs));
+            if (b->orders == NULL || b->jobs == NULL) {
+                rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+                goto done;
+            }
+        }
     }
     for (;;) {
         struct cg_order *o = NULL;
@@ -911,7 +996,7 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
             sp->st.orders_read++;
             cg_warn("%s", e.msg);
             spool_reason_add(&sp->st, e.msg);
-            if (add_reader_reject(&b, e.msg) != CG_OK) {
+            if (add_reader_reject(pp.fill, e.msg) != CG_OK) {
                 rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
                 goto done;
             }
@@ -923,14 +1008,14 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         }
         nread++;
         sp->st.orders_read++;
-        rc = batch_add(&b, o, err);
+        rc = batch_add(&pp, o, err);
         if (rc != CG_OK)
             goto done;
     }
-    rc = flush(&b, err);
+    rc = drain(&pp, err);
     if (rc != CG_OK)
         goto done;
-    sp->st.bytes_done = b.base + size;
+    sp->st.bytes_done = pp.b[0].base + size;
     if (sp->opts.stop != NULL && *sp->opts.stop && reason[0] == '\0') {
         spool_event(sp, CG_SPOOL_EV_FILE, "stopped %s: the rest is taken on the next run", display);
         goto done;
@@ -1002,7 +1087,8 @@ done:
     if (fd >= 0)
         close(fd);
     cg_reader_close(rd);
-    batch_free(&b);
+    batch_free(&pp.b[0]);
+    batch_free(&pp.b[1]);
     spool_progress(sp, true);
     return rc;
 }

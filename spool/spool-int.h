@@ -55,6 +55,9 @@ struct spool_pool;
 int spool_pool_new(struct cg_spool *sp, int n, struct spool_pool **out, struct cg_err *err);
 /* Run jobs[0..n) on the workers and wait for all of them. */
 void spool_pool_run(struct spool_pool *p, struct spool_job *jobs, size_t n);
+/* The same in two steps: hand jobs over (one set at a time), later wait until all are done. */
+void spool_pool_start(struct spool_pool *p, struct spool_job *jobs, size_t n);
+void spool_pool_wait(struct spool_pool *p);
 void spool_pool_free(struct spool_pool *p);
 
 struct cg_spool {

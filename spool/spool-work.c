@@ -6,7 +6,8 @@
  * Each worker compiles the schema once and loads each seller's signer once, on first use, and
  * keeps them for the life of the pool: libxml2 and xmlsec objects are never shared between
  * threads, only the read-only order records and seller profiles are. The spool thread hands a
- * whole batch over and waits for it (spool_pool_run); a job that fails gets rc and an error
+ * whole batch over (spool_pool_start) and collects it later (spool_pool_wait), so it can commit
+ * the previous batch meanwhile; a job that fails gets rc and an error
  * text and leaves no file behind. Files are written with O_EXCL|O_NOFOLLOW under names made of
  * the message type and a fresh guid; whether each is fsync'ed here or the batch is flushed at
  * once is the spool's choice (opts.sync_per_file).
@@ -290,22 +291,35 @@ int spool_pool_new(struct cg_spool *sp, int n, struct spool_pool **out, struct c
     return CG_OK;
 }
 
-void spool_pool_run(struct spool_pool *p, struct spool_job *jobs, size_t n)
+void spool_pool_start(struct spool_pool *p, struct spool_job *jobs, size_t n)
 {
-    if (n == 0)
-        return;
     pthread_mutex_lock(&p->mu);
     p->jobs = jobs;
     p->njobs = n;
     p->next = 0;
     p->finished = 0;
     pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void spool_pool_wait(struct spool_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
     while (p->finished < p->njobs)
         pthread_cond_wait(&p->done, &p->mu);
     p->jobs = NULL;
     p->njobs = 0;
     p->next = 0;
+    p->finished = 0;
     pthread_mutex_unlock(&p->mu);
+}
+
+void spool_pool_run(struct spool_pool *p, struct spool_job *jobs, size_t n)
+{
+    if (n == 0)
+        return;
+    spool_pool_start(p, jobs, n);
+    spool_pool_wait(p);
 }
 
 void spool_pool_free(struct spool_pool *p)

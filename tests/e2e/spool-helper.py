@@ -115,6 +115,19 @@ def write_receipts(outbox, inbox, statuses):
             ET.SubElement(e, "{%s}returnTime" % NS).text = "20260101120000%03d" % k
             ET.SubElement(e, "{%s}returnInfo" % NS).text = "status %s [%s]" % (st, guid)
         out = os.path.join(inbox, "CEB%dMessage_%s.xml" % (rtype, guid))
+        if os.environ.get("CG_DXP_WRAP"):
+            body = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+            ET.register_namespace("dxp", DXP)
+            env = ET.Element("{%s}DxpMsg" % DXP, {"ver": "1.0"})
+            ti = ET.SubElement(env, "{%s}TransInfo" % DXP)
+            ET.SubElement(ti, "{%s}CopMsgId" % DXP).text = guid
+            ET.SubElement(ti, "{%s}SenderId" % DXP).text = "DXPEDCCEB0000003"
+            ids = ET.SubElement(ti, "{%s}ReceiverIds" % DXP)
+            ET.SubElement(ids, "{%s}ReceiverId" % DXP).text = "DXPENT0000000001"
+            ET.SubElement(ti, "{%s}CreatTime" % DXP).text = "2026-01-01T12:00:00"
+            ET.SubElement(ti, "{%s}MsgType" % DXP).text = "CEB%dMessage" % rtype
+            ET.SubElement(env, "{%s}Data" % DXP).text = base64.b64encode(body).decode()
+            root = env
         ET.ElementTree(root).write(out + ".part", encoding="UTF-8", xml_declaration=True)
         os.rename(out + ".part", out)
         n += 1

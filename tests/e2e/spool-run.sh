@@ -99,6 +99,21 @@ expect_rc 0 "history keeps both versions" cg status SO-0000301
 check "v1 in the history" grep -q "v1 add  guid $g" "$T/out"
 check "v2 in the history" grep -q "v2 modify  guid $g2" "$T/out"
 
+# The DXP envelope: messages wrapped for the exchange client, wrapped receipts unwrapped.
+mkdir -p "$W/incoming/jl"
+printf '[transport]\ndxp_wrap = yes\nsender_id = DXPENT0000000001\n' >>"$W/cebgate.conf"
+$HELPER orders jsonl "$W/incoming/jl/dxp.jsonl" 1 400
+expect_rc 0 "run with dxp_wrap" cg run
+g=$(sql "SELECT d.guid FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SO-0000400' AND d.msg_type = 603")
+check "the message is a DxpMsg" grep -q '<dxp:DxpMsg' "$W/outbox/CEB603Message_$g.xml"
+check "with the sender and MsgType" \
+    sh -c "grep -q '<dxp:SenderId>DXPENT0000000001<' '$W/outbox/CEB603Message_$g.xml' && grep -q '<dxp:MsgType>CEB603Message<' '$W/outbox/CEB603Message_$g.xml'"
+mkdir "$T/ob3" && cp "$W/outbox/CEB603Message_$g.xml" "$T/ob3/"
+CG_DXP_WRAP=1 $HELPER receipts "$T/ob3" "$W/inbox" 2 800 >/dev/null
+check "the receipt is wrapped" grep -q 'DxpMsg' "$W/inbox/CEB604Message_$g.xml"
+expect_rc 0 "wrapped receipts are applied" cg run
+check "the inventory is released" [ "$(sql "SELECT state FROM documents WHERE guid = '$g'")" = released ]
+
 # A second process is refused while the first holds the lock.
 "$CEBGATE" -c "$W/cebgate.conf" watch --no-progress >"$T/watch.out" 2>&1 &
 wp=$!
