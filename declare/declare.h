@@ -275,21 +275,59 @@ struct cg_signer_opts {
     const char *remote_token; /* remote: bearer token, may be NULL */
 };
 
-/* A signer holds its key, loaded once. */
+/*
+ * A signer holds its key, loaded once (local), or one HTTP connection to the signing service
+ * (remote, connection kept alive between messages).
+ *
+ * Threads: a cg_signer is NOT safe to use from two threads at once. Give each worker thread its
+ * own signer (cg_signer_new or cg_signer_new_conf once per thread, at start-up; each loads its
+ * own copy of the key, a few milliseconds) and keep using it for every message that thread
+ * signs. Different signers may be used concurrently. cg_lib_init() must have run first.
+ *
+ * Cost per message (local): one RSA private-key operation plus C14N and one digest of the
+ * document; no file access, no key parsing, no subprocess.
+ */
 struct cg_signer;
 
+/*
+ * Load the key (local) or set up the service connection (remote). The passphrase comes from
+ * o->pass_file or o->pass_env (never from the configuration itself) and is wiped after use.
+ * Errors: CG_ECONFIG (missing or contradictory settings, passphrase variable unset),
+ * CG_ECRYPTO (unreadable key, wrong passphrase, certificate not matching the key, OpenSSL
+ * refusing the algorithm - e.g. SHA-1 signatures disabled by the system crypto policy),
+ * CG_EUNSUPPORTED (non-RSA key). *out is written only on success.
+ */
 int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct cg_err *err);
+/*
+ * The signer a configuration names: [declare] signer, sign_alg, remote_*; the key from
+ * [seller.NAME] key_file (with that section's cert_file, key_pass_file, key_pass_env and
+ * key_name, key_name falling back to [declare]) when seller is not NULL and that section (or
+ * [seller]) sets key_file, else from [declare] key_file and friends.
+ */
+struct cg_conf;
+int cg_signer_new_conf(const struct cg_conf *conf, const char *seller, struct cg_signer **out,
+                       struct cg_err *err);
 void cg_signer_free(struct cg_signer *s);
 /*
  * Add an enveloped ds:Signature as the last child of the root (inclusive C14N 1.0,
- * Reference URI="", KeyInfo = KeyName then X509Data/X509Certificate).
+ * Reference URI="", KeyInfo = KeyName then X509Data/X509Certificate). A document that already
+ * carries a ds:Signature is refused (CG_EEXIST); the document is unchanged on any error.
+ * Remote: CG_ERETRY when the service is unreachable or answers 5xx/429 (try again later),
+ * CG_ECRYPTO when it refuses the request or returns a signature that does not verify.
  */
 int cg_signer_sign(struct cg_signer *s, xmlDocPtr doc, struct cg_err *err);
+/* Remove every ds:Signature element of doc (to re-sign a document); returns how many. */
+int cg_sig_strip(xmlDocPtr doc);
 
-/* Trusted signer certificates. */
+/*
+ * Trusted signer certificates. A signing certificate is trusted when it is one of the added
+ * certificates or chains up to one of them (an E-Port CA certificate, say), and is within its
+ * validity period. Read-only after loading: one cg_trust may be shared by threads.
+ */
 struct cg_trust;
 
 int cg_trust_new(struct cg_trust **out, struct cg_err *err);
+/* Add every certificate of a PEM file (at least one); CG_ECRYPTO when none can be read. */
 int cg_trust_add_file(struct cg_trust *t, const char *pem_path, struct cg_err *err);
 void cg_trust_free(struct cg_trust *t);
 /*
@@ -299,6 +337,18 @@ void cg_trust_free(struct cg_trust *t);
  * the root, more than one Signature, no Signature).
  */
 int cg_verify(xmlDocPtr doc, const struct cg_trust *t, struct cg_err *err);
+
+/* What a successful verification found (for operators' reports). */
+struct cg_sig_info {
+    char alg[16];       /* "rsa-sha1" or "rsa-sha256" */
+    char key_name[128]; /* ds:KeyName, "" when absent */
+    char subject[512];  /* certificate subject, one line (RFC 2253) */
+    char serial[128];   /* certificate serial number, hex */
+    char not_after[32]; /* certificate end of validity, as OpenSSL prints it */
+};
+/* cg_verify that also fills *info (may be NULL) on success. */
+int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *info,
+                   struct cg_err *err);
 
 /* ------------------------------------------------------------------ receipts */
 
