@@ -114,6 +114,13 @@ check "the receipt is wrapped" grep -q 'DxpMsg' "$W/inbox/CEB604Message_$g.xml"
 expect_rc 0 "wrapped receipts are applied" cg run
 check "the inventory is released" [ "$(sql "SELECT state FROM documents WHERE guid = '$g'")" = released ]
 
+# archive/ keeps [spool] archive_days (90 by default).
+old=$(ls "$W"/archive/CEB304Message_* | head -1)
+touch -d '100 days ago' "$old"
+expect_rc 0 "a run prunes the archive" cg run
+check "a file older than archive_days is removed" test ! -e "$old"
+check "newer ones are kept" [ "$(count "$W/archive" 'CEB303Message_*')" -ge 15 ]
+
 # A second process is refused while the first holds the lock.
 "$CEBGATE" -c "$W/cebgate.conf" watch --no-progress >"$T/watch.out" 2>&1 &
 wp=$!
