@@ -694,8 +694,9 @@ static int file_row(struct cg_spool *sp, const char *seller, const char *name,
     dup[0] = '\0';
     /* The same file (same inode) resumed after a crash or a stop. */
     r = sqlite3_prepare_v2(h,
-                           "SELECT id FROM input_files WHERE seller = ? AND active_name = ? AND "
-                           "sha256 = ? AND inode = ? AND outcome = 'active'",
+                           "SELECT id, outcome FROM input_files WHERE seller = ? AND "
+                           "active_name = ? AND sha256 = ? AND inode = ? AND outcome IN "
+                           "('active', 'done', 'failed') ORDER BY id DESC LIMIT 1",
                            -1, &st, NULL);
     if (r != SQLITE_OK)
         return dbfail(sp, r, "input_files", err);
@@ -706,6 +707,9 @@ static int file_row(struct cg_spool *sp, const char *seller, const char *name,
     if (sqlite3_step(st) == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
         *resumed = true;
+        /* Finished, but a crash came before the move: the move is all that is left. */
+        if (strcmp((const char *)sqlite3_column_text(st, 1), "active") != 0)
+            snprintf(dup, dupsz, "%s", (const char *)sqlite3_column_text(st, 1));
     }
     sqlite3_finalize(st);
     st = NULL;
@@ -803,9 +807,8 @@ static int file_row_failed(struct cg_spool *sp, const char *seller, const char *
 
 /*
  * Move active/<sub>/name to done/<sub>/ or failed/<sub>/ (with the reason next to it). The
- * database row is updated first: a crash in between leaves the file in active/ with a row that
- * no longer says "active", and it is then taken as a new drop of known content (nothing is
- * declared twice either way).
+ * database row is updated first: a crash in between leaves the file in active/ with a finished
+ * row of the same name, content and inode, and the next run only moves it.
  */
 int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
                    sqlite3_int64 id, const char *outcome, const char *reason, struct cg_err *err)
@@ -928,6 +931,23 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
     rc = file_row(sp, sel->name, name, name, &stt, sha, &id, &resumed, dup, sizeof(dup), err);
     if (rc != CG_OK)
         goto done;
+    if (resumed && dup[0] != '\0') {
+        /* Same file (same inode) already recorded as finished: only the move was missing. */
+        char outcome[16];
+        int tofd;
+        close(fd);
+        fd = -1;
+        cg_strlcpy(outcome, dup, sizeof(outcome));
+        tofd = spool_subdir(sp, strcmp(outcome, "failed") == 0 ? D_FAILED : D_DONE, sel->name, err);
+        if (tofd < 0) {
+            rc = tofd;
+            goto done;
+        }
+        rc = spool_move_unique(subfd, name, tofd, NULL, 0, err);
+        close(tofd);
+        cg_info("%s: was %s before a restart; moved out of active/", display, outcome);
+        goto done;
+    }
     if (dup[0] != '\0') {
         close(fd);
         fd = -1;
