@@ -7,12 +7,17 @@
  * the last child of the root, KeyInfo = KeyName then X509Data/X509Certificate; rsa-sha1 (the
  * algorithm the spec names) or rsa-sha256.
  *
- * local: the key is loaded once (declare-sign-key.c) into an xmlsec key; each message gets a
- * template appended to its root and xmlsec fills DigestValue and SignatureValue in process.
- * remote: this file computes the digest and the inclusive-C14N form of SignedInfo in its final
- * position (so every namespace in scope from the root is in the signed bytes), the service
- * (declare-remote.c) signs those bytes, and the answer is checked against the returned
- * certificate before it goes into the document.
+ * local: the key is loaded once (declare-sign-key.c) and an OpenSSL signing context for it is
+ * set up once per signer. Per message the document digest is the inclusive C14N 1.0 form of the
+ * document taken before the Signature element is appended - exactly what the enveloped-signature
+ * transform leaves of the signed document, without building xmlsec's node sets (whose
+ * membership test is linear per node) - then the xmlsec template is appended and filled:
+ * DigestValue, the C14N form of SignedInfo in its final place, one RSA operation with the
+ * reused context. The result is byte for byte what xmlSecDSigCtxSign writes into the same
+ * template; that engine stays available (cg_signer_opts.xmlsec_engine) as the reference the
+ * tests compare the direct path against.
+ * remote: the same digest and SignedInfo form; the service (declare-remote.c) signs those bytes,
+ * and the answer is checked against the returned certificate before it goes into the document.
  *
  * KeyInfo is written by this file in both cases, after the signature value: it lies outside
  * SignedInfo and inside the enveloped Signature, so it is covered by nothing.
@@ -28,6 +33,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <xmlsec/base64.h>
 #include <xmlsec/crypto.h>
@@ -48,23 +54,30 @@
 #define CERT_B64_COLUMNS 76
 /* SignedInfo is a few hundred bytes; this bounds what is sent to a remote signer. */
 #define SIGNED_INFO_MAX (64u * 1024u)
+/* Largest signature value of a local key (RSA-8192). */
+#define CG_SIG_MAX 1024u
 
 enum signer_kind { SIGNER_LOCAL, SIGNER_REMOTE };
 
 struct cg_signer {
     enum signer_kind kind;
     const struct cg_sig_alg *alg;
-    char *key_name;    /* NULL: remote only, taken from the service's answer */
-    xmlSecKeyPtr key;  /* local */
-    xmlChar *cert_b64; /* local: the signing certificate, base64 DER */
+    char *key_name;     /* NULL: remote only, taken from the service's answer */
+    xmlSecKeyPtr key;   /* local with xmlsec_engine */
+    EVP_PKEY_CTX *pctx; /* local: RSA PKCS#1 v1.5 signing with alg's digest, set up once */
+    size_t sig_max;     /* local: signature size of the key */
+    xmlChar *cert_b64;  /* local: the signing certificate, base64 DER */
+    EVP_MD *md;         /* alg's digest, fetched once */
+    EVP_MD_CTX *mctx;   /* reused for every digest */
+    struct cg_buf si;   /* reused for the canonical SignedInfo */
     struct cg_remote *remote;
 };
 
 static const struct cg_sig_alg algs[] = {
-    { "rsa-sha1", "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
-      "http://www.w3.org/2000/09/xmldsig#sha1", EVP_sha1 },
-    { "rsa-sha256", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-      "http://www.w3.org/2001/04/xmlenc#sha256", EVP_sha256 },
+    {"rsa-sha1", "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+     "http://www.w3.org/2000/09/xmldsig#sha1", EVP_sha1},
+    {"rsa-sha256", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+     "http://www.w3.org/2001/04/xmlenc#sha256", EVP_sha256},
 };
 
 const struct cg_sig_alg *cg_sig_alg_by_name(const char *name)
@@ -210,6 +223,29 @@ int cg_sig_strip(xmlDocPtr doc)
 
 /* ------------------------------------------------------------------ signer set-up */
 
+/* The signing context of the direct path: PKCS#1 v1.5 over a digest computed by the caller. */
+static int new_pkey_ctx(struct cg_signer *s, EVP_PKEY *pkey, struct cg_err *err)
+{
+    char ssl[256];
+    int size = EVP_PKEY_get_size(pkey);
+
+    if (size <= 0 || (size_t)size > CG_SIG_MAX)
+        return CG_ERR_SET(err, CG_EUNSUPPORTED, "RSA keys up to %u bits are supported",
+                          CG_SIG_MAX * 8u);
+    s->sig_max = (size_t)size;
+    s->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    if (s->pctx == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (EVP_PKEY_sign_init(s->pctx) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(s->pctx, RSA_PKCS1_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(s->pctx, s->md) != 1) {
+        cg_ssl_error(ssl, sizeof(ssl));
+        return CG_ERR_SET(err, CG_ECRYPTO, "OpenSSL refuses %s signatures with this key (%s)",
+                          s->alg->name, ssl);
+    }
+    return CG_OK;
+}
+
 static int new_local(struct cg_signer *s, const struct cg_signer_opts *o, struct cg_err *err)
 {
     char pass[1024];
@@ -240,8 +276,16 @@ static int new_local(struct cg_signer *s, const struct cg_signer_opts *o, struct
         goto done;
     }
     s->cert_b64 = xmlSecBase64Encode(der, (xmlSecSize)der_len, CERT_B64_COLUMNS);
+    if (s->cert_b64 == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (!o->xmlsec_engine) {
+        rc = new_pkey_ctx(s, pkey, err);
+        goto done;
+    }
     s->key = xmlSecKeyCreate();
-    if (s->cert_b64 == NULL || s->key == NULL) {
+    if (s->key == NULL) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
@@ -292,6 +336,13 @@ int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
+    cg_buf_init(&s->si, SIGNED_INFO_MAX);
+    s->md = EVP_MD_fetch(NULL, EVP_MD_get0_name(s->alg->md()), NULL);
+    s->mctx = EVP_MD_CTX_new();
+    if (s->md == NULL || s->mctx == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "cannot set up the %s digest", s->alg->name);
+        goto done;
+    }
     if (strcmp(kind, "local") == 0) {
         s->kind = SIGNER_LOCAL;
         if (key_name == NULL) {
@@ -322,6 +373,10 @@ void cg_signer_free(struct cg_signer *s)
         return;
     if (s->key != NULL)
         xmlSecKeyDestroy(s->key);
+    EVP_PKEY_CTX_free(s->pctx);
+    EVP_MD_CTX_free(s->mctx);
+    EVP_MD_free(s->md);
+    cg_buf_free(&s->si);
     xmlFree(s->cert_b64);
     cg_remote_free(s->remote);
     free(s->key_name);
@@ -420,7 +475,8 @@ static int add_keyinfo(xmlNodePtr sig, const char *key_name, const xmlChar *cert
     return CG_OK;
 }
 
-static int sign_local(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr sig, struct cg_err *err)
+/* The reference engine: xmlsec computes the digest and the signature into the template. */
+static int sign_xmlsec(struct cg_signer *s, xmlNodePtr sig, struct cg_err *err)
 {
     xmlSecDSigCtx ctx;
     char ssl[256];
@@ -442,22 +498,6 @@ static int sign_local(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr sig, struct
     return add_keyinfo(sig, s->key_name, s->cert_b64) == CG_OK
                ? CG_OK
                : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-}
-
-/* C14N visibility: everything except the Signature subtree (the enveloped transform). */
-static int visible_outside(void *user, xmlNodePtr node, xmlNodePtr parent)
-{
-    xmlNodePtr sig = user;
-    xmlNodePtr p = node;
-
-    if (node == NULL)
-        return 1;
-    if (node->type == XML_NAMESPACE_DECL || node->type == XML_ATTRIBUTE_NODE)
-        p = parent;
-    for (; p != NULL; p = p->parent)
-        if (p == sig)
-            return 0;
-    return 1;
 }
 
 /* C14N visibility: SignedInfo and what is inside it (with namespaces inherited from above). */
@@ -486,37 +526,69 @@ static int buf_write(void *ctx, const char *buf, int len)
     return cg_buf_add(ctx, buf, (size_t)len) == CG_OK ? len : -1;
 }
 
-/* Digest of the document without the Signature subtree and without comments. */
-static int doc_digest(xmlDocPtr doc, xmlNodePtr sig, const EVP_MD *md, unsigned char *out,
-                      unsigned int *out_len)
+/*
+ * Digest of what Reference URI="" with the enveloped-signature transform covers: the whole
+ * document without comments, in inclusive C14N 1.0, minus the Signature element. Called before
+ * the Signature is appended, so that is simply the document; no node set is needed.
+ */
+static int doc_digest(struct cg_signer *s, xmlDocPtr doc, unsigned char *out, unsigned int *out_len)
 {
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
     xmlOutputBufferPtr ob = NULL;
-    int ok = 0;
+    int ok;
 
-    if (mctx == NULL || EVP_DigestInit_ex(mctx, md, NULL) != 1)
-        goto done;
-    ob = xmlOutputBufferCreateIO(digest_write, NULL, mctx, NULL);
+    if (EVP_DigestInit_ex2(s->mctx, s->md, NULL) != 1)
+        return CG_ECRYPTO;
+    ob = xmlOutputBufferCreateIO(digest_write, NULL, s->mctx, NULL);
     if (ob == NULL)
-        goto done;
-    ok = xmlC14NExecute(doc, visible_outside, sig, XML_C14N_1_0, NULL, 0, ob) >= 0;
+        return CG_ENOMEM;
+    ok = xmlC14NExecute(doc, NULL, NULL, XML_C14N_1_0, NULL, 0, ob) >= 0;
     ok = xmlOutputBufferClose(ob) >= 0 && ok;
-    ok = ok && EVP_DigestFinal_ex(mctx, out, out_len) == 1;
-done:
-    EVP_MD_CTX_free(mctx);
+    ok = ok && EVP_DigestFinal_ex(s->mctx, out, out_len) == 1;
     return ok ? CG_OK : CG_ECRYPTO;
 }
 
-static int c14n_subtree(xmlDocPtr doc, xmlNodePtr node, struct cg_buf *b)
+/*
+ * Inclusive C14N 1.0 of SignedInfo where it stands (last child of root, inside Signature), so
+ * that every namespace and xml: attribute in scope from the ancestors is in the signed bytes.
+ * libxml2 walks the whole document for a subset even when the visibility callback says no, so
+ * the root's other children are hidden from it for the duration: the walk then passes only the
+ * document, the root and the Signature subtree. The tree is restored before returning; the
+ * document belongs to the signing thread meanwhile, as it does for the whole of signing.
+ */
+static int c14n_signed_info(xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig, xmlNodePtr si,
+                            struct cg_buf *b)
 {
-    xmlOutputBufferPtr ob = xmlOutputBufferCreateIO(buf_write, NULL, b, NULL);
+    xmlNodePtr first = root->children, before = sig->prev;
+    xmlOutputBufferPtr ob;
     int ok;
 
+    if (sig->parent != root || sig->next != NULL || si == NULL)
+        return CG_EINVAL;
+    cg_buf_reset(b);
+    ob = xmlOutputBufferCreateIO(buf_write, NULL, b, NULL);
     if (ob == NULL)
         return CG_ENOMEM;
-    ok = xmlC14NExecute(doc, visible_inside, node, XML_C14N_1_0, NULL, 0, ob) >= 0;
+    root->children = sig;
+    sig->prev = NULL;
+    ok = xmlC14NExecute(doc, visible_inside, si, XML_C14N_1_0, NULL, 0, ob) >= 0;
+    sig->prev = before;
+    root->children = first;
     ok = xmlOutputBufferClose(ob) >= 0 && ok;
     return ok ? CG_OK : CG_ECRYPTO;
+}
+
+/* Base64 as xmlsec writes DigestValue and SignatureValue: 64 columns, no surrounding breaks. */
+static int set_b64(xmlNodePtr node, const unsigned char *data, size_t len)
+{
+    xmlChar *b64 = xmlSecBase64Encode(data, (xmlSecSize)len, 64);
+
+    if (b64 == NULL || node == NULL) {
+        xmlFree(b64);
+        return CG_ENOMEM;
+    }
+    xmlNodeSetContent(node, b64);
+    xmlFree(b64);
+    return CG_OK;
 }
 
 static xmlNodePtr ds_child(xmlNodePtr n, const char *local)
@@ -558,12 +630,36 @@ static int check_remote_sig(const struct cg_sig_alg *alg, const unsigned char *d
     return rc;
 }
 
-static int sign_remote(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr ref,
+/* Local: SignedInfo's C14N form, hashed and signed with the context set up once. */
+static int sign_direct(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig,
                        struct cg_err *err)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned char md[EVP_MAX_MD_SIZE], sv[CG_SIG_MAX];
     unsigned int md_len = 0;
-    struct cg_buf si;
+    size_t sv_len = s->sig_max;
+    char ssl[256];
+    int rc;
+
+    rc = c14n_signed_info(doc, root, sig, ds_child(sig, "SignedInfo"), &s->si);
+    if (rc != CG_OK)
+        return CG_ERR_SET(err, rc, "cannot canonicalize SignedInfo");
+    if (EVP_DigestInit_ex2(s->mctx, s->md, NULL) != 1 ||
+        EVP_DigestUpdate(s->mctx, s->si.data, s->si.len) != 1 ||
+        EVP_DigestFinal_ex(s->mctx, md, &md_len) != 1 ||
+        EVP_PKEY_sign(s->pctx, sv, &sv_len, md, md_len) != 1) {
+        cg_ssl_error(ssl, sizeof(ssl));
+        return CG_ERR_SET(err, CG_ECRYPTO, "OpenSSL could not make the %s signature (%s)",
+                          s->alg->name, ssl);
+    }
+    if (set_b64(ds_child(sig, "SignatureValue"), sv, sv_len) != CG_OK ||
+        add_keyinfo(sig, s->key_name, s->cert_b64) != CG_OK)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    return CG_OK;
+}
+
+static int sign_remote(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig,
+                       struct cg_err *err)
+{
     unsigned char *sv = NULL, *der = NULL;
     size_t sv_len = 0, der_len = 0;
     char *kn = NULL;
@@ -573,27 +669,13 @@ static int sign_remote(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr sig, xmlNo
     const char *key_name;
     int rc;
 
-    cg_buf_init(&si, SIGNED_INFO_MAX);
-    rc = doc_digest(doc, sig, s->alg->md(), md, &md_len);
-    if (rc != CG_OK) {
-        rc = CG_ERR_SET(err, rc, "cannot canonicalize and digest the document");
-        goto done;
-    }
-    b64 = xmlSecBase64Encode(md, md_len, 0);
-    if (b64 == NULL) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-        goto done;
-    }
-    xmlNodeSetContent(ds_child(ref, "DigestValue"), b64);
-    xmlFree(b64);
-    b64 = NULL;
-    rc = c14n_subtree(doc, ds_child(sig, "SignedInfo"), &si);
+    rc = c14n_signed_info(doc, root, sig, ds_child(sig, "SignedInfo"), &s->si);
     if (rc != CG_OK) {
         rc = CG_ERR_SET(err, rc, "cannot canonicalize SignedInfo");
         goto done;
     }
-    rc = cg_remote_sign(s->remote, s->alg, s->key_name, (const unsigned char *)si.data, si.len, &sv,
-                        &sv_len, &der, &der_len, &kn, err);
+    rc = cg_remote_sign(s->remote, s->alg, s->key_name, (const unsigned char *)s->si.data,
+                        s->si.len, &sv, &sv_len, &der, &der_len, &kn, err);
     if (rc != CG_OK)
         goto done;
     p = der;
@@ -605,7 +687,8 @@ static int sign_remote(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr sig, xmlNo
                         "X.509 certificate");
         goto done;
     }
-    rc = check_remote_sig(s->alg, (const unsigned char *)si.data, si.len, sv, sv_len, cert, err);
+    rc = check_remote_sig(s->alg, (const unsigned char *)s->si.data, s->si.len, sv, sv_len, cert,
+                          err);
     if (rc != CG_OK)
         goto done;
     key_name = s->key_name != NULL ? s->key_name : kn;
@@ -633,7 +716,6 @@ done:
     free(sv);
     free(der);
     free(kn);
-    cg_buf_free(&si);
     return rc;
 }
 
@@ -641,19 +723,31 @@ int cg_signer_sign(struct cg_signer *s, xmlDocPtr doc, struct cg_err *err)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     xmlNodePtr sig = NULL, ref = NULL;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    int direct = s->kind == SIGNER_REMOTE || s->key == NULL;
     int rc;
 
     if (root == NULL)
         return CG_ERR_SET(err, CG_EINVAL, "cannot sign a document without a root element");
     if (cg_is_ds(root, "Signature") || count_sigs(root, 0) > 0)
         return CG_ERR_SET(err, CG_EEXIST, "the document already carries a ds:Signature");
+    if (direct) {
+        rc = doc_digest(s, doc, md, &md_len);
+        if (rc != CG_OK)
+            return CG_ERR_SET(err, rc, "cannot canonicalize and digest the document");
+    }
     sig = add_template(doc, root, s->alg, &ref);
     if (sig == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "cannot build the signature template");
-    if (s->kind == SIGNER_LOCAL)
-        rc = sign_local(s, doc, sig, err);
+    if (!direct)
+        rc = sign_xmlsec(s, sig, err);
+    else if (set_b64(ds_child(ref, "DigestValue"), md, md_len) != CG_OK)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    else if (s->kind == SIGNER_LOCAL)
+        rc = sign_direct(s, doc, root, sig, err);
     else
-        rc = sign_remote(s, doc, sig, ref, err);
+        rc = sign_remote(s, doc, root, sig, err);
     if (rc != CG_OK) {
         xmlUnlinkNode(sig);
         xmlFreeNode(sig);

@@ -273,6 +273,12 @@ struct cg_signer_opts {
     const char *remote_url;   /* remote: signing service URL */
     const char *remote_ca;    /* remote: CA file for https */
     const char *remote_token; /* remote: bearer token, may be NULL */
+    /*
+     * local: sign through xmlsec's generic XML-DSig engine (xmlSecDSigCtxSign) instead of
+     * cebgate's direct enveloped-signature path. Both produce the same bytes; the direct path
+     * is the default and several times cheaper apart from the RSA operation. false by default.
+     */
+    bool xmlsec_engine;
 };
 
 /*
@@ -284,8 +290,9 @@ struct cg_signer_opts {
  * own copy of the key, a few milliseconds) and keep using it for every message that thread
  * signs. Different signers may be used concurrently. cg_lib_init() must have run first.
  *
- * Cost per message (local): one RSA private-key operation plus C14N and one digest of the
- * document; no file access, no key parsing, no subprocess.
+ * Cost per message (local): one RSA private-key operation (with an OpenSSL context set up once
+ * per signer) plus one inclusive C14N pass and digest of the document and of SignedInfo; no
+ * file access, no key parsing, no subprocess.
  */
 struct cg_signer;
 

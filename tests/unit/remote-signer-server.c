@@ -29,13 +29,13 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "key", required_argument, NULL, 'k' },
-        { "cert", required_argument, NULL, 'c' },
-        { "port-file", required_argument, NULL, 'p' },
-        { "key-name", required_argument, NULL, 'n' },
-        { "tls-cert", required_argument, NULL, 'T' },
-        { "tls-key", required_argument, NULL, 'K' },
-        { NULL, 0, NULL, 0 },
+        {"key", required_argument, NULL, 'k'},
+        {"cert", required_argument, NULL, 'c'},
+        {"port-file", required_argument, NULL, 'p'},
+        {"key-name", required_argument, NULL, 'n'},
+        {"tls-cert", required_argument, NULL, 'T'},
+        {"tls-key", required_argument, NULL, 'K'},
+        {NULL, 0, NULL, 0},
     };
     struct rs_opts o;
     struct rs_server *s;
@@ -47,6 +47,7 @@ int main(int argc, char **argv)
     int c;
 
     memset(&o, 0, sizeof(o));
+    o.log_errors = 1;
     while ((c = getopt_long(argc, argv, "k:c:p:n:T:K:", opts, NULL)) != -1) {
         switch (c) {
         case 'k': o.key_file = optarg; break;

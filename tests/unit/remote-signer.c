@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,16 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's messages: on stderr for the standalone server, dropped in the unit tests,
+ * which provoke refused handshakes on purpose and assert the client's side of them. */
+static void on_mhd_log(void *ctx, const char *fmt, va_list ap)
+{
+    const struct rs_server *s = ctx;
+
+    if (s->o.log_errors)
+        vfprintf(stderr, fmt, ap);
+}
+
 struct rs_server *rs_start(const struct rs_opts *o, unsigned *port)
 {
     struct rs_server *s = calloc(1, sizeof(*s));
@@ -214,11 +225,12 @@ struct rs_server *rs_start(const struct rs_opts *o, unsigned *port)
             goto fail;
         s->d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, s,
                                 MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-                                MHD_OPTION_HTTPS_MEM_KEY, s->tls_key, MHD_OPTION_HTTPS_MEM_CERT,
-                                s->tls_cert, MHD_OPTION_END);
+                                MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_HTTPS_MEM_KEY,
+                                s->tls_key, MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert, MHD_OPTION_END);
     } else {
         s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_END);
+                                MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_EXTERNAL_LOGGER,
+                                on_mhd_log, s, MHD_OPTION_END);
     }
     if (s->d == NULL)
         goto fail;

@@ -15,6 +15,7 @@ struct rs_opts {
     const char *tls_key;
     int fail_status; /* answer every request with this HTTP status when not 0 */
     int corrupt;     /* flip a bit of every signature value */
+    int log_errors;  /* print libmicrohttpd's messages (refused TLS handshakes...) on stderr */
 };
 
 struct rs_server;

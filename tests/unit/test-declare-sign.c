@@ -319,6 +319,77 @@ static void test_one_signer_many_docs(void **state)
     cg_signer_free(s);
 }
 
+/* doc signed by a new signer for o; the serialized result (caller frees with xmlFree). */
+static xmlChar *sign_dump(const struct cg_signer_opts *o, xmlDocPtr doc, int *len)
+{
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+    xmlChar *out = NULL;
+
+    cg_err_clear(&err);
+    if (cg_signer_new(o, &s, &err) != CG_OK)
+        fail_msg("cg_signer_new: %s", err.msg);
+    if (cg_signer_sign(s, doc, &err) != CG_OK)
+        fail_msg("cg_signer_sign: %s", err.msg);
+    cg_signer_free(s);
+    assert_verifies(doc);
+    xmlDocDumpMemory(doc, &out, len);
+    assert_non_null(out);
+    return out;
+}
+
+/*
+ * The direct signing path writes exactly what xmlsec's XML-DSig engine writes into the same
+ * template (RSA PKCS#1 v1.5 is deterministic): the sample as is, and a document with what
+ * C14N treats specially - comments inside and outside the root (not covered by URI=""), a
+ * processing instruction, a default and an unused namespace and xml:lang on the root (in scope
+ * for SignedInfo), CDATA and characters to escape - with both algorithms and a PKCS#12 key.
+ */
+static void test_direct_matches_xmlsec(void **state)
+{
+    static const char odd[] =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- before -->\n<?cg one?>\n"
+        "<ceb:CEB603Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\" xmlns=\"urn:d\" "
+        "xmlns:z=\"urn:unused\" xml:lang=\"zh\" guid=\"x\" version=\"1.0\">\r\n"
+        "  <ceb:Inventory b=\"2\" a=\"&lt;1&gt;\"><!-- inside --><note>a &amp; b\t\u6e2f"
+        "<![CDATA[<c>]]></note><e/></ceb:Inventory>\n</ceb:CEB603Message>\n<!-- after -->\n";
+    struct cg_signer_opts o = pem_opts();
+    struct cg_err err;
+    xmlDocPtr a, b;
+    xmlChar *da, *db;
+    int la, lb, i;
+
+    for (i = 0; i < 6; i++) {
+        o = pem_opts();
+        if (i % 2 == 1)
+            o.alg = "rsa-sha256";
+        if (i >= 4) {
+            o.key_file = path("bundle.p12");
+            o.cert_file = NULL;
+            o.pass_file = path("pass.txt");
+        }
+        if (i < 2 || i >= 4) {
+            a = load_sample();
+            b = load_sample();
+        } else {
+            assert_int_equal(cg_xml_parse(odd, sizeof(odd) - 1, "odd.xml", &a, &err), CG_OK);
+            assert_int_equal(cg_xml_parse(odd, sizeof(odd) - 1, "odd.xml", &b, &err), CG_OK);
+        }
+        o.xmlsec_engine = false;
+        da = sign_dump(&o, a, &la);
+        o.xmlsec_engine = true;
+        db = sign_dump(&o, b, &lb);
+        assert_int_equal(la, lb);
+        assert_memory_equal(da, db, (size_t)la);
+        if (i == 2 || i == 3) /* the comments stay in the document, outside the digest */
+            assert_non_null(strstr((const char *)da, "<!-- inside -->"));
+        xmlFree(da);
+        xmlFree(db);
+        xmlFreeDoc(a);
+        xmlFreeDoc(b);
+    }
+}
+
 static void test_pkcs12_pass_file(void **state)
 {
     struct cg_signer_opts o = pem_opts();
@@ -706,7 +777,7 @@ static void test_remote_http(void **state)
     struct cg_sig_info info;
     struct cg_err err;
     xmlDocPtr doc;
-    const char *algs[] = { "rsa-sha1", "rsa-sha256" };
+    const char *algs[] = {"rsa-sha1", "rsa-sha256"};
     size_t i;
 
     start_remote(&rc, &ro, 0);
@@ -819,6 +890,7 @@ int main(void)
         cmocka_unit_test(test_pem_sha1_shape),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_one_signer_many_docs),
+        cmocka_unit_test(test_direct_matches_xmlsec),
         cmocka_unit_test(test_pkcs12_pass_file),
         cmocka_unit_test(test_encrypted_pem_pass_env),
         cmocka_unit_test(test_wrong_passphrase),
