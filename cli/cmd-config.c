@@ -16,6 +16,6 @@ static int exec_config(struct cg_cli *cli, int argc, char **argv)
 }
 
 const struct cg_cmd cg_cmd_config = {
-    "config", "", "print the effective configuration (secrets masked)", NULL, CG_CMD_NEEDS_CONF,
-    exec_config,
+    "config",          "",          "print the effective configuration (secrets masked)", NULL,
+    CG_CMD_NEEDS_CONF, exec_config,
 };

@@ -80,6 +80,6 @@ done:
 }
 
 const struct cg_cmd cg_cmd_init = {
-    "init", "DIR", "create a working directory: configuration, spool folders, database", NULL, 0,
-    exec_init,
+    "init", "DIR", "create a working directory: configuration, spool folders, database",
+    NULL,   0,     exec_init,
 };

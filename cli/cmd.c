@@ -11,11 +11,7 @@
 #include "core/err.h"
 
 const struct cg_cmd *const cg_cmds[] = {
-    &cg_cmd_config,
-    &cg_cmd_help,
-    &cg_cmd_init,
-    &cg_cmd_version,
-    NULL,
+    &cg_cmd_config, &cg_cmd_help, &cg_cmd_init, &cg_cmd_version, NULL,
 };
 
 const struct cg_cmd *cg_cmd_find(const char *name, int *ambiguous)

@@ -57,12 +57,9 @@ int main(int argc, char **argv)
 {
     static char version_verb[] = "version";
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'}, {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
     struct cg_cli cli;
     struct cg_err err;
@@ -83,7 +80,10 @@ int main(int argc, char **argv)
         case 'v': cli.verbose++; break;
         case 'q': cli.quiet = 1; break;
         case 'h': usage(stdout); return CG_EXIT_OK;
-        case 'V': argv[optind - 1] = version_verb; optind--; goto dispatch;
+        case 'V':
+            argv[optind - 1] = version_verb;
+            optind--;
+            goto dispatch;
         default: usage(stderr); return CG_EXIT_USAGE;
         }
     }

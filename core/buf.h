@@ -25,7 +25,8 @@ int cg_buf_add(struct cg_buf *b, const void *p, size_t n);
 int cg_buf_adds(struct cg_buf *b, const char *s);
 int cg_buf_addc(struct cg_buf *b, char c);
 int cg_buf_addf(struct cg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int cg_buf_vaddf(struct cg_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int cg_buf_vaddf(struct cg_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Borrowed pointer to the contents ("" when empty). */
 const char *cg_buf_str(const struct cg_buf *b);
 /* Hand the contents to the caller (free() it) and reset the buffer; "" copy when empty. */

@@ -143,8 +143,7 @@ static int check_value(const struct cg_conf_key *k, const char *value, char *why
         snprintf(why, size, "'%s' is not one of %s", value, k->choices);
         return CG_EINVAL;
     }
-    default:
-        return CG_OK;
+    default: return CG_OK;
     }
 }
 
@@ -244,7 +243,8 @@ static int handler(void *user, const char *section, const char *name, const char
     char why[512];
 
     if (name == NULL) {
-        /* A section header alone (inih calls with name NULL when INI_CALL_HANDLER_ON_NEW_SECTION). */
+        /* A section header alone (inih calls with name NULL when INI_CALL_HANDLER_ON_NEW_SECTION).
+         */
         return 1;
     }
     if (section[0] == '\0')
@@ -309,8 +309,7 @@ int cg_conf_load(const char *path, struct cg_conf **out, struct cg_err *err)
     ctx.err = err;
     ctx.fp = fopen(path, "r");
     if (ctx.fp == NULL) {
-        r = CG_ERR_SET(err, CG_ECONFIG, "%s: cannot open configuration: %s", path,
-                       strerror(errno));
+        r = CG_ERR_SET(err, CG_ECONFIG, "%s: cannot open configuration: %s", path, strerror(errno));
         cg_conf_free(conf);
         return r;
     }

@@ -26,7 +26,8 @@ enum cg_conf_type {
 };
 
 struct cg_conf_key {
-    const char *section; /* "general", "seller", "transport", ...; "seller" also covers seller.NAME */
+    const char
+        *section; /* "general", "seller", "transport", ...; "seller" also covers seller.NAME */
     const char *key;
     enum cg_conf_type type;
     const char *def;     /* default as text, NULL when unset */

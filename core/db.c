@@ -22,12 +22,11 @@ struct cg_db {
 
 int cg_db_fail(struct cg_db *db, int sqlite_rc, const char *what, struct cg_err *err)
 {
-    int code = (sqlite_rc & 0xff) == SQLITE_BUSY || (sqlite_rc & 0xff) == SQLITE_LOCKED
-                   ? CG_EBUSY
-                   : CG_EDB;
-    return CG_ERR_SET(err, code, "%s: %s: %s", db != NULL && db->path != NULL ? db->path : "db",
-                      what, db != NULL && db->h != NULL ? sqlite3_errmsg(db->h)
-                                                        : sqlite3_errstr(sqlite_rc));
+    int code = (sqlite_rc & 0xff) == SQLITE_BUSY || (sqlite_rc & 0xff) == SQLITE_LOCKED ? CG_EBUSY
+                                                                                        : CG_EDB;
+    return CG_ERR_SET(
+        err, code, "%s: %s: %s", db != NULL && db->path != NULL ? db->path : "db", what,
+        db != NULL && db->h != NULL ? sqlite3_errmsg(db->h) : sqlite3_errstr(sqlite_rc));
 }
 
 int cg_db_exec(struct cg_db *db, const char *sql, struct cg_err *err)
@@ -92,8 +91,7 @@ static int migrate(struct cg_db *db, void *vctx, struct cg_err *err)
         rc = cg_db_exec(db, pragma, err);
         if (rc != CG_OK)
             return rc;
-        cg_info("%s database %s migrated from version %d to %d", s->name, db->path, ver,
-                s->nsteps);
+        cg_info("%s database %s migrated from version %d to %d", s->name, db->path, ver, s->nsteps);
     }
     return CG_OK;
 }
@@ -126,8 +124,7 @@ int cg_db_open(const char *path, const struct cg_db_schema *schema, struct cg_db
     /* Check the version before changing anything, so a newer database is left untouched. */
     rc = cg_db_user_version(db, &ver);
     if (rc != CG_OK) {
-        rc = cg_db_fail(db, SQLITE_ERROR, "reading user_version (is it a SQLite database?)",
-                        err);
+        rc = cg_db_fail(db, SQLITE_ERROR, "reading user_version (is it a SQLite database?)", err);
         goto fail;
     }
     if (ver > schema->nsteps) {

@@ -16,9 +16,9 @@
 struct cg_db;
 
 struct cg_db_schema {
-    const char *name;          /* for messages, e.g. "cebgate" or "port" */
-    const char *const *steps;  /* steps[i]: SQL from version i to i + 1 */
-    int nsteps;                /* newest version */
+    const char *name;         /* for messages, e.g. "cebgate" or "port" */
+    const char *const *steps; /* steps[i]: SQL from version i to i + 1 */
+    int nsteps;               /* newest version */
 };
 
 /* The schema of the main cebgate database (core/db-schema.c). */

@@ -12,32 +12,32 @@
 
 enum cg_rc {
     CG_OK = 0,
-    CG_ERR = -1,         /* unspecified hard error */
-    CG_ENOMEM = -2,      /* out of memory, or a bounded buffer hit its ceiling */
-    CG_EINVAL = -3,      /* bad argument or bad input value */
-    CG_ERANGE = -4,      /* number out of range, overflow, too long */
-    CG_EIO = -5,         /* file system or stream I/O failed */
-    CG_ENOTFOUND = -6,   /* soft: the thing asked for is not there */
-    CG_EEXIST = -7,      /* the thing to create is already there */
-    CG_ERETRY = -8,      /* temporary failure: try the same again later */
-    CG_EREJECT = -9,     /* permanent rejection of this input; others may go on */
-    CG_EPARSE = -10,     /* malformed input (CSV, JSON, XML, INI) */
-    CG_ESCHEMA = -11,    /* XML fails the schema */
-    CG_ESIG = -12,       /* signature missing, invalid or untrusted */
-    CG_EVERSION = -13,   /* data from a newer version than this program */
-    CG_EBUSY = -14,      /* resource held by somebody else (lock, SQLITE_BUSY) */
-    CG_EDB = -15,        /* database error */
-    CG_ECONFIG = -16,    /* configuration error */
+    CG_ERR = -1,           /* unspecified hard error */
+    CG_ENOMEM = -2,        /* out of memory, or a bounded buffer hit its ceiling */
+    CG_EINVAL = -3,        /* bad argument or bad input value */
+    CG_ERANGE = -4,        /* number out of range, overflow, too long */
+    CG_EIO = -5,           /* file system or stream I/O failed */
+    CG_ENOTFOUND = -6,     /* soft: the thing asked for is not there */
+    CG_EEXIST = -7,        /* the thing to create is already there */
+    CG_ERETRY = -8,        /* temporary failure: try the same again later */
+    CG_EREJECT = -9,       /* permanent rejection of this input; others may go on */
+    CG_EPARSE = -10,       /* malformed input (CSV, JSON, XML, INI) */
+    CG_ESCHEMA = -11,      /* XML fails the schema */
+    CG_ESIG = -12,         /* signature missing, invalid or untrusted */
+    CG_EVERSION = -13,     /* data from a newer version than this program */
+    CG_EBUSY = -14,        /* resource held by somebody else (lock, SQLITE_BUSY) */
+    CG_EDB = -15,          /* database error */
+    CG_ECONFIG = -16,      /* configuration error */
     CG_EUNSUPPORTED = -17, /* valid request this build or setup cannot do */
-    CG_ECRYPTO = -18,    /* key, certificate or crypto library failure */
-    CG_ENET = -19,       /* network failure (may be retried, see CG_ERETRY) */
+    CG_ECRYPTO = -18,      /* key, certificate or crypto library failure */
+    CG_ENET = -19,         /* network failure (may be retried, see CG_ERETRY) */
 };
 
 #define CG_ERR_MSG_MAX 1024
 
 struct cg_err {
-    int code;               /* enum cg_rc */
-    const char *func;       /* function that set it (static string) */
+    int code;         /* enum cg_rc */
+    const char *func; /* function that set it (static string) */
     char msg[CG_ERR_MSG_MAX];
 };
 

@@ -214,13 +214,12 @@ int cg_fs_mkdir_p(const char *path, mode_t mode, struct cg_err *err)
 
     if (p == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    for (s = p + 1; ; s++) {
+    for (s = p + 1;; s++) {
         if (*s == '/' || *s == '\0') {
             char c = *s;
             *s = '\0';
             if (mkdir(p, mode) != 0 && errno != EEXIST) {
-                rc = CG_ERR_SET(err, CG_EIO, "%s: cannot create directory: %s", p,
-                                strerror(errno));
+                rc = CG_ERR_SET(err, CG_EIO, "%s: cannot create directory: %s", p, strerror(errno));
                 break;
             }
             *s = c;

@@ -19,6 +19,7 @@
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/version.h>
 
+#include "core/buf.h"
 #include "core/init.h"
 #include "core/log.h"
 
@@ -27,8 +28,16 @@ static int xmlsec_up;
 static int crypto_app_up;
 static int crypto_up;
 
+/* SQLite's own log (corruption notices, recoveries, misuse) goes into ours at debug level. */
+static void sqlite_log(void *ctx, int code, const char *msg)
+{
+    cg_debug("sqlite: (%d) %s", code, msg);
+}
+
 int cg_lib_init(struct cg_err *err)
 {
+    /* Must come before SQLite is used for anything. */
+    sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return CG_ERR_SET(err, CG_ERR, "curl_global_init failed");
     curl_up = 1;
@@ -70,10 +79,16 @@ void cg_lib_cleanup(void)
 const char *cg_lib_versions(void)
 {
     static char text[512];
+    char xmlver[32];
+    long v = 0;
 
-    snprintf(text, sizeof(text),
-             "libxml2 %s, xmlsec %s, %s, libcurl %s, SQLite %s", xmlParserVersion,
-             XMLSEC_VERSION, OpenSSL_version(OPENSSL_VERSION), curl_version_info(CURLVERSION_NOW)->version,
-             sqlite3_libversion());
+    /* xmlParserVersion is "20914" for 2.9.14. */
+    if (cg_parse_long(xmlParserVersion, 0, 999999, &v) == CG_OK)
+        snprintf(xmlver, sizeof(xmlver), "%ld.%ld.%ld", v / 10000, v / 100 % 100, v % 100);
+    else
+        cg_strlcpy(xmlver, xmlParserVersion, sizeof(xmlver));
+    snprintf(text, sizeof(text), "libxml2 %s, xmlsec %s, %s, libcurl %s, SQLite %s",
+             xmlver, XMLSEC_VERSION, OpenSSL_version(OPENSSL_VERSION),
+             curl_version_info(CURLVERSION_NOW)->version, sqlite3_libversion());
     return text;
 }

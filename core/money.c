@@ -76,8 +76,8 @@ int cg_dec_parse_round(const char *s, int64_t *out)
 
 int cg_dec_format(int64_t v, int min_frac, char *buf, size_t size)
 {
-    unsigned long long mag = v < 0 ? (unsigned long long)0 - (unsigned long long)v
-                                   : (unsigned long long)v;
+    unsigned long long mag =
+        v < 0 ? (unsigned long long)0 - (unsigned long long)v : (unsigned long long)v;
     unsigned long long ip = mag / CG_DEC_ONE;
     unsigned long long fp = mag % CG_DEC_ONE;
     char frac[CG_DEC_FRAC + 1];

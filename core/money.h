@@ -49,8 +49,8 @@ int cg_dec_round(int64_t v, int digits, int64_t *out);
 int cg_dec_scale(int64_t v);
 
 struct cg_money {
-    int64_t minor;  /* amount in minor units of cur */
-    char cur[4];    /* ISO 4217 letters, NUL-terminated */
+    int64_t minor; /* amount in minor units of cur */
+    char cur[4];   /* ISO 4217 letters, NUL-terminated */
 };
 
 /* ISO 4217 minor-unit exponent (JPY 0, USD 2, KWD 3); unknown letters are CG_ENOTFOUND. */

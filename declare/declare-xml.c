@@ -21,8 +21,7 @@
 #include "core/fsutil.h"
 #include "declare/declare.h"
 
-int cg_xml_parse(const char *buf, size_t len, const char *name, xmlDocPtr *out,
-                 struct cg_err *err)
+int cg_xml_parse(const char *buf, size_t len, const char *name, xmlDocPtr *out, struct cg_err *err)
 {
     const int opts = XML_PARSE_NONET; /* and none of NOENT, DTDLOAD, DTDATTR, XINCLUDE */
     xmlParserCtxtPtr ctx = NULL;
@@ -33,8 +32,8 @@ int cg_xml_parse(const char *buf, size_t len, const char *name, xmlDocPtr *out,
     if (name == NULL)
         name = "(xml)";
     if (len > CG_XML_MAX)
-        return CG_ERR_SET(err, CG_ERANGE, "%s: %zu bytes is over the XML limit of %u", name,
-                          len, CG_XML_MAX);
+        return CG_ERR_SET(err, CG_ERANGE, "%s: %zu bytes is over the XML limit of %u", name, len,
+                          CG_XML_MAX);
     if (len > (size_t)INT32_MAX)
         return CG_ERR_SET(err, CG_ERANGE, "%s: too large", name);
     ctx = xmlNewParserCtxt();

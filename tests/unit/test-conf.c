@@ -103,8 +103,7 @@ static void test_unknown_key(void **state)
     struct cg_err err;
     char want[256];
 
-    assert_int_equal(load("[general]\nlog_level = info\n\n[transport]\nparalel = 3\n", &conf,
-                          &err),
+    assert_int_equal(load("[general]\nlog_level = info\n\n[transport]\nparalel = 3\n", &conf, &err),
                      CG_ECONFIG);
     assert_null(conf);
     snprintf(want, sizeof(want), "%s:5: paralel: unknown key in [transport]", path);
@@ -133,8 +132,7 @@ static void test_bad_values(void **state)
     assert_non_null(strstr(err.msg, ":2: schema_version: '2020' is not one of 202205|2018"));
     assert_int_equal(load("[transport]\ndxp_wrap = maybe\n", &conf, &err), CG_ECONFIG);
     assert_non_null(strstr(err.msg, "dxp_wrap: 'maybe' is not yes or no"));
-    assert_int_equal(load("[transport]\nthis line has no equals sign\n", &conf, &err),
-                     CG_ECONFIG);
+    assert_int_equal(load("[transport]\nthis line has no equals sign\n", &conf, &err), CG_ECONFIG);
     assert_non_null(strstr(err.msg, ":2: syntax error"));
     assert_int_equal(load("log_level = info\n", &conf, &err), CG_ECONFIG);
     assert_non_null(strstr(err.msg, ":1: log_level: key outside any [section]"));
@@ -202,8 +200,7 @@ static void test_template_loads(void **state)
     assert_int_equal(cg_conf_load(path, &conf, &err), CG_OK);
     cg_conf_free(conf);
     snprintf(cmd, sizeof(cmd),
-             "sed -i -e 's/^#\\([a-z_0-9]* = ..*\\)$/\\1/' -e '/^#[a-z_0-9]* = $/d' '%s'",
-             path);
+             "sed -i -e 's/^#\\([a-z_0-9]* = ..*\\)$/\\1/' -e '/^#[a-z_0-9]* = $/d' '%s'", path);
     assert_int_equal(system(cmd), 0);
     conf = NULL;
     assert_int_equal(cg_conf_load(path, &conf, &err), CG_OK);

@@ -57,8 +57,8 @@ static int count_tables(struct cg_db *db)
     sqlite3_stmt *st;
     int n = -1;
     assert_int_equal(sqlite3_prepare_v2(cg_db_handle(db),
-                                        "SELECT count(*) FROM sqlite_master WHERE type='table'",
-                                        -1, &st, NULL),
+                                        "SELECT count(*) FROM sqlite_master WHERE type='table'", -1,
+                                        &st, NULL),
                      SQLITE_OK);
     if (sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int(st, 0);
@@ -149,9 +149,9 @@ static void test_tx_rollback(void **state)
     assert_int_equal(cg_db_open(f->path, &schema2, &db, &err), CG_OK);
     assert_int_equal(cg_db_tx(db, insert_then_fail, NULL, &err), CG_EREJECT);
     assert_int_equal(cg_db_tx(db, insert_ok, NULL, &err), CG_OK);
-    assert_int_equal(sqlite3_prepare_v2(cg_db_handle(db), "SELECT group_concat(v) FROM a", -1,
-                                        &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(cg_db_handle(db), "SELECT group_concat(v) FROM a", -1, &st, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);

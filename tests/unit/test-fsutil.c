@@ -32,11 +32,11 @@ ssize_t __wrap_write(int fd, const void *buf, size_t n);
 int __wrap_fsync(int fd);
 int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
 
-static int fail_write_errno;   /* non-zero: the next write fails with it */
-static int short_writes;       /* write at most 3 bytes per call */
+static int fail_write_errno; /* non-zero: the next write fails with it */
+static int short_writes;     /* write at most 3 bytes per call */
 static int fail_fsync_errno;
-static int renames_seen;       /* renameat calls since reset */
-static int content_at_rename;  /* size of the temp file when rename was called */
+static int renames_seen;      /* renameat calls since reset */
+static int content_at_rename; /* size of the temp file when rename was called */
 
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
