@@ -67,6 +67,7 @@ struct cg_http_answer {
     int rc;           /* CG_HTTP_V_ENDPOINT: CG_ECRYPTO, CG_ECONFIG or CG_ENOMEM */
     long status;      /* HTTP status, 0 when none */
     long retry_after; /* seconds from Retry-After, 0 when none */
+    bool duplicate;   /* acknowledged as a re-send of a message the port already had */
     char code[32];
     char text[CG_HTTP_TEXT_MAX + 1];
 };

@@ -25,7 +25,7 @@
 
 static void sleep_ms(int64_t ms)
 {
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
     while (nanosleep(&ts, &ts) != 0)
         ;
@@ -76,6 +76,21 @@ static bool json_text(json_t *v, char *out, size_t size)
     return false;
 }
 
+/* The receipt message in base64: "xml" (cebgate port), or "xml_base64". */
+static json_t *receipt_b64(json_t *r)
+{
+    json_t *v = json_object_get(r, "xml");
+
+    return v != NULL ? v : json_object_get(r, "xml_base64");
+}
+
+static const char *field(json_t *r, const char *name)
+{
+    const char *v = json_string_value(json_object_get(r, name));
+
+    return v != NULL ? v : "";
+}
+
 /* Check the whole page before handing any receipt over. */
 static int check_page(json_t *root, char *next, size_t nsize, struct cg_err *err)
 {
@@ -96,8 +111,9 @@ static int check_page(json_t *root, char *next, size_t nsize, struct cg_err *err
 
         if (!json_is_object(r) || !json_text(json_object_get(r, "id"), id, sizeof(id)))
             return CG_ERR_SET(err, CG_EPARSE, "receipts page: receipt %zu: no \"id\"", i + 1);
-        if (!json_is_string(json_object_get(r, "xml_base64")))
-            return CG_ERR_SET(err, CG_EPARSE, "receipts page: receipt %s: no \"xml_base64\"", id);
+        if (!json_is_string(receipt_b64(r)))
+            return CG_ERR_SET(err, CG_EPARSE,
+                              "receipts page: receipt %s: no \"xml\" (base64) field", id);
         if (type != NULL && !json_is_string(type))
             return CG_ERR_SET(err, CG_EPARSE, "receipts page: receipt %s: \"type\" not text", id);
     }
@@ -159,7 +175,7 @@ static int fetch(struct cg_http *h, const char *url, struct cg_buf *body, struct
 }
 
 int cg_http_receipts_page(struct cg_http *h, const char *since, cg_http_receipt_fn fn, void *ctx,
-                          char **next, size_t *count, struct cg_err *err)
+                          char **next, size_t *count, bool *more, struct cg_err *err)
 {
     struct cg_buf url, body;
     char cursor[128];
@@ -206,7 +222,7 @@ int cg_http_receipts_page(struct cg_http *h, const char *since, cg_http_receipt_
     json_array_foreach(list, i, r)
     {
         struct cg_http_receipt rec;
-        json_t *b64 = json_object_get(r, "xml_base64");
+        json_t *b64 = receipt_b64(r);
         char id[128];
         char *xml = NULL;
         size_t len = 0;
@@ -219,9 +235,10 @@ int cg_http_receipts_page(struct cg_http *h, const char *since, cg_http_receipt_
             goto done;
         }
         rec.id = id;
-        rec.type = json_is_string(json_object_get(r, "type"))
-                       ? json_string_value(json_object_get(r, "type"))
-                       : "";
+        rec.type = field(r, "type");
+        rec.guid = field(r, "guid");
+        rec.doc_guid = field(r, "docGuid");
+        rec.status = field(r, "status");
         rec.xml = xml;
         rec.len = len;
         rc = fn(&rec, ctx);
@@ -236,6 +253,11 @@ int cg_http_receipts_page(struct cg_http *h, const char *since, cg_http_receipt_
         goto done;
     }
     *count = n;
+    if (more != NULL) {
+        json_t *m = json_object_get(root, "more");
+
+        *more = json_is_boolean(m) ? json_is_true(m) : n > 0;
+    }
     rc = CG_OK;
 done:
     json_decref(root);
@@ -259,16 +281,17 @@ int cg_http_receipts_poll(struct cg_http *h, const char *since, cg_http_receipt_
     for (;;) {
         char *next = NULL;
         size_t n = 0;
+        bool more = false;
 
-        if ((rc = cg_http_receipts_page(h, cur, fn, ctx, &next, &n, err)) != CG_OK)
+        if ((rc = cg_http_receipts_page(h, cur, fn, ctx, &next, &n, &more, err)) != CG_OK)
             goto done;
         sum += n;
         if (strcmp(next, cur) != 0 && cursor_fn != NULL && (rc = cursor_fn(next, ctx)) != CG_OK) {
             free(next);
             goto done;
         }
-        /* An empty page, or a cursor that did not move, means nothing more for now. */
-        if (n == 0 || strcmp(next, cur) == 0) {
+        /* Nothing more waiting, or a cursor that did not move: done for now. */
+        if (!more || n == 0 || strcmp(next, cur) == 0) {
             free(next);
             break;
         }

@@ -395,6 +395,31 @@ static void rejection(struct cg_http_answer *a, json_t *root, const struct cg_bu
         snprintf(a->text, sizeof(a->text), "HTTP %ld without a body", a->status);
 }
 
+/* "HTTP 503: 3999 text" from the port's JSON, else "HTTP 503: body". */
+static void describe(struct cg_http_answer *a, json_t *root, const struct cg_buf *body)
+{
+    const char *code = root ? json_string_value(json_object_get(root, "code")) : NULL;
+    const char *text = root ? json_string_value(json_object_get(root, "text")) : NULL;
+    size_t n;
+
+    snprintf(a->text, sizeof(a->text), "HTTP %ld", a->status);
+    if (code != NULL) {
+        n = strlen(a->text);
+        snprintf(a->text + n, sizeof(a->text) - n, " (code %s)", code);
+        cg_strlcpy(a->code, code, sizeof(a->code));
+    }
+    n = strlen(a->text);
+    if (text != NULL) {
+        snprintf(a->text + n, sizeof(a->text) - n, ": ");
+        n = strlen(a->text);
+        copy_text(a->text + n, sizeof(a->text) - n, text, strlen(text));
+    } else if (body->len > 0) {
+        snprintf(a->text + n, sizeof(a->text) - n, ": ");
+        n = strlen(a->text);
+        copy_text(a->text + n, sizeof(a->text) - n, body->data, body->len);
+    }
+}
+
 /* curl errors no retry can fix: TLS trust and set-up, bad URL, unsupported protocol. */
 static bool curl_error_final(CURLcode cc)
 {
@@ -446,44 +471,28 @@ void cg_http_classify(CURL *e, CURLcode cc, const char *errbuf, const struct cg_
         a->retry_after = ra > 86400 * 7 ? 86400 * 7 : (long)ra;
     parse_port_json(body, &result, &root);
 
-    if (st >= 200 && st < 300) {
-        if (result != NULL && strcmp(result, "rejected") == 0) {
-            rejection(a, root, body);
-        } else {
-            a->verdict = CG_HTTP_V_ACK;
-            if (result != NULL && strcmp(result, "accepted") != 0)
-                cg_warn("port answered HTTP %ld with result \"%s\"; taken as acknowledged", st,
-                        result);
-        }
-    } else if (st == 408 || st == 429 || st >= 500) {
+    if (st >= 200 && st < 300 && (result == NULL || strcmp(result, "accepted") == 0)) {
+        a->verdict = CG_HTTP_V_ACK;
+        a->duplicate = root != NULL && json_is_true(json_object_get(root, "duplicate"));
+    } else if (st >= 200 && st < 300 && strcmp(result, "rejected") == 0) {
+        /* A synchronous rejection in a 2xx answer. */
+        rejection(a, root, body);
+    } else if (st == 408 || st == 429 || st >= 500 ||
+               (result != NULL && strcmp(result, "retry") == 0)) {
+        /* Temporary: the port (or a proxy) asks to send again. */
         a->verdict = CG_HTTP_V_RETRY;
-        snprintf(a->text, sizeof(a->text), "HTTP %ld", st);
-        if (body->len > 0) {
-            size_t n = strlen(a->text);
-
-            snprintf(a->text + n, sizeof(a->text) - n, ": ");
-            n = strlen(a->text);
-            copy_text(a->text + n, sizeof(a->text) - n, body->data, body->len);
-        }
-    } else if (st >= 400 && st < 500 &&
-               (result != NULL || (st != 401 && st != 403 && st != 404 && st != 405 && st != 407 &&
-                                   st != 421 && st != 426))) {
-        /* An answer about this message: the port's rejection, or a 4xx that is not about
-         * the endpoint. Final. */
+        describe(a, root, body);
+    } else if (st >= 400 && st < 500 && st != 401 && st != 403 && st != 404 && st != 405 &&
+               st != 407 && st != 421 && st != 426) {
+        /* An answer about this message (the port uses 409, 413 and 422): final. */
         rejection(a, root, body);
     } else {
-        /* 3xx, 1xx, or 401/403/404/405/407/421/426 without the port's JSON: the URL, the
-         * credentials or a proxy is wrong, not the message. */
+        /* 1xx, 2xx with an unknown result, 3xx, or 401/403/404/405/407/421/426: the URL, the
+         * client certificate, the credentials or a proxy is wrong, not the message. No retry
+         * helps, and no message may be marked rejected for it. */
         a->verdict = CG_HTTP_V_ENDPOINT;
         a->rc = CG_ECONFIG;
-        snprintf(a->text, sizeof(a->text), "the endpoint answered HTTP %ld", st);
-        if (body->len > 0) {
-            size_t n = strlen(a->text);
-
-            snprintf(a->text + n, sizeof(a->text) - n, ": ");
-            n = strlen(a->text);
-            copy_text(a->text + n, sizeof(a->text) - n, body->data, body->len);
-        }
+        describe(a, root, body);
     }
     json_decref(root);
 }
@@ -572,7 +581,7 @@ struct send_ctx {
 };
 
 static int report(struct send_ctx *s, size_t idx, enum cg_http_result r, const char *code,
-                  const char *text)
+                  const char *text, const struct cg_http_answer *a, const char *answer)
 {
     struct cg_http_outcome o;
     const struct job *j = &s->jobs[idx];
@@ -584,6 +593,8 @@ static int report(struct send_ctx *s, size_t idx, enum cg_http_result r, const c
     o.text = text ? text : "";
     o.attempts = j->attempts;
     o.retry_after_s = r == CG_HTTP_RETRY_LATER ? j->retry_after : 0;
+    o.duplicate = a != NULL && a->duplicate;
+    o.answer = answer != NULL ? answer : "";
     if (r == CG_HTTP_REJECTED)
         cg_info("message %s rejected by the port: %s %s", s->msgs[idx].guid, o.code, o.text);
     else if (r == CG_HTTP_RETRY_LATER)
@@ -655,6 +666,7 @@ static int finish(struct send_ctx *s, struct cg_http_slot *sl, CURLcode cc, stru
     long conns = 0;
     int64_t now, delay;
     int retry = j->attempts; /* number of the retry that would come next */
+    const char *ans = cg_buf_str(&sl->body);
 
     curl_multi_remove_handle(s->multi, sl->easy);
     sl->busy = false;
@@ -665,17 +677,17 @@ static int finish(struct send_ctx *s, struct cg_http_slot *sl, CURLcode cc, stru
     j->retry_after = a.retry_after;
 
     switch (a.verdict) {
-    case CG_HTTP_V_ACK: return report(s, idx, CG_HTTP_ACKED, NULL, NULL);
-    case CG_HTTP_V_REJECT: return report(s, idx, CG_HTTP_REJECTED, a.code, a.text);
+    case CG_HTTP_V_ACK: return report(s, idx, CG_HTTP_ACKED, NULL, NULL, &a, ans);
+    case CG_HTTP_V_REJECT: return report(s, idx, CG_HTTP_REJECTED, a.code, a.text, &a, ans);
     case CG_HTTP_V_ENDPOINT:
         give_up(s, a.rc, a.text);
         CG_ERR_SET(err, a.rc, "%s: %s", s->h->url, a.text);
-        return report(s, idx, CG_HTTP_RETRY_LATER, NULL, a.text);
+        return report(s, idx, CG_HTTP_RETRY_LATER, NULL, a.text, &a, ans);
     case CG_HTTP_V_RETRY: break;
     }
     cg_debug("message %s attempt %d: %s", s->msgs[idx].guid, j->attempts, a.text);
     if (s->gave_up)
-        return report(s, idx, CG_HTTP_RETRY_LATER, NULL, a.text);
+        return report(s, idx, CG_HTTP_RETRY_LATER, NULL, a.text, &a, ans);
     now = cg_http_now_ms();
     if (retry > s->h->max_retries) {
         char why[CG_HTTP_TEXT_MAX + 64];
@@ -683,7 +695,7 @@ static int finish(struct send_ctx *s, struct cg_http_slot *sl, CURLcode cc, stru
         snprintf(why, sizeof(why), "%d attempts failed, last: %s", j->attempts, a.text);
         give_up(s, CG_ERETRY, why);
         CG_ERR_SET(err, CG_ERETRY, "%s: %s", s->h->url, why);
-        return report(s, idx, CG_HTTP_RETRY_LATER, NULL, why);
+        return report(s, idx, CG_HTTP_RETRY_LATER, NULL, why, &a, ans);
     }
     delay = cg_http_backoff_ms(s->h, retry, a.retry_after);
     if (now + delay > j->first_ms + s->h->retry_deadline_ms) {
@@ -693,7 +705,7 @@ static int finish(struct send_ctx *s, struct cg_http_slot *sl, CURLcode cc, stru
                  j->attempts, j->attempts == 1 ? "" : "s", a.text);
         give_up(s, CG_ERETRY, why);
         CG_ERR_SET(err, CG_ERETRY, "%s: %s", s->h->url, why);
-        return report(s, idx, CG_HTTP_RETRY_LATER, NULL, why);
+        return report(s, idx, CG_HTTP_RETRY_LATER, NULL, why, &a, ans);
     }
     j->due_ms = now + delay;
     s->h->stats.retries++;
@@ -740,11 +752,13 @@ int cg_http_send(struct cg_http *h, const struct cg_http_msg *msgs, size_t n, cg
         while (s.gave_up && s.wait.n > 0) {
             size_t idx = heap_pop(&s.wait, s.jobs);
 
-            if ((rc = report(&s, idx, CG_HTTP_RETRY_LATER, NULL, s.gave_up_why)) != CG_OK)
+            if ((rc = report(&s, idx, CG_HTTP_RETRY_LATER, NULL, s.gave_up_why, NULL, NULL)) !=
+                CG_OK)
                 goto done;
         }
         while (s.gave_up && next_new < n) {
-            if ((rc = report(&s, next_new++, CG_HTTP_RETRY_LATER, NULL, s.gave_up_why)) != CG_OK)
+            if ((rc = report(&s, next_new++, CG_HTTP_RETRY_LATER, NULL, s.gave_up_why, NULL,
+                             NULL)) != CG_OK)
                 goto done;
         }
         /* Fill free slots: due retries first, then new messages. */

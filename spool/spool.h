@@ -101,6 +101,8 @@ struct cg_http_outcome {
     const char *text;   /* REJECTED: the port's text or the response body; RETRY_LATER: why */
     int attempts;       /* requests made for it in this call */
     long retry_after_s; /* RETRY_LATER: the port's last Retry-After in seconds, else 0 */
+    bool duplicate;     /* ACKED: the port had accepted this guid before (a re-send) */
+    const char *answer; /* the port's last answer body as received (at most 64 KiB), or "" */
 };
 
 /*
@@ -127,11 +129,15 @@ struct cg_http_stats {
 };
 void cg_http_get_stats(const struct cg_http *h, struct cg_http_stats *out);
 
-/* One receipt from the port; bytes borrowed for the duration of the callback. */
+/* One receipt from the port; strings borrowed for the duration of the callback, "" when the
+ * port did not send the field. */
 struct cg_http_receipt {
-    const char *id;   /* the port's receipt id, as text; apply each id once */
-    const char *type; /* root element name, e.g. "CEB604Message"; may be "" */
-    const char *xml;  /* the receipt message (decoded), NUL-terminated */
+    const char *id;       /* the port's receipt id, as text; apply each id once */
+    const char *type;     /* root element name, e.g. "CEB604Message" */
+    const char *guid;     /* the receipt message's guid */
+    const char *doc_guid; /* guid of the document it answers */
+    const char *status;   /* returnStatus, e.g. "120" */
+    const char *xml;      /* the receipt message (decoded from base64), NUL-terminated */
     size_t len;
 };
 typedef int (*cg_http_receipt_fn)(const struct cg_http_receipt *r, void *ctx);
@@ -139,18 +145,20 @@ typedef int (*cg_http_receipt_fn)(const struct cg_http_receipt *r, void *ctx);
 /*
  * Fetch one page: GET receipts_url?since=<since> (since NULL or "": "0"). fn is called for each
  * receipt in order; then *next (caller frees) holds the cursor to store and pass next time and
- * *count the number of receipts on the page (0: nothing new). The same backoff rules as
+ * *count the number of receipts on the page (0: nothing new); *more (may be NULL) is true when
+ * the port said more receipts are waiting (or, without that field, when the page was not
+ * empty). The same backoff rules as
  * sending apply; CG_ERETRY when the port stayed unavailable, CG_EREJECT for a 4xx, CG_EPARSE
  * for an answer that is not the receipts format, or fn's non-zero return (then *next is not
  * written: the page must be fetched again and the ids already applied skipped).
  */
 int cg_http_receipts_page(struct cg_http *h, const char *since, cg_http_receipt_fn fn, void *ctx,
-                          char **next, size_t *count, struct cg_err *err);
+                          char **next, size_t *count, bool *more, struct cg_err *err);
 
 /*
- * Fetch pages from since until one is empty, calling fn per receipt and cursor_fn with the new
- * cursor after each page's receipts (the caller stores it in the same transaction as the
- * page's receipt ids). *total: receipts handed over. Errors as cg_http_receipts_page().
+ * Fetch pages from since until the port has no more, calling fn per receipt and cursor_fn with the
+ * new cursor after each page's receipts (the caller stores it in the same transaction as the page's
+ * receipt ids). *total: receipts handed over. Errors as cg_http_receipts_page().
  */
 int cg_http_receipts_poll(struct cg_http *h, const char *since, cg_http_receipt_fn fn,
                           int (*cursor_fn)(const char *next, void *ctx), void *ctx, size_t *total,

@@ -56,6 +56,7 @@ enum fail { F_503, F_429, F_CLOSE, F_SLOW };
 struct key_state {
     char key[64];
     int attempts;
+    bool accepted;       /* answered 200 accepted once: later answers say duplicate */
     int64_t earliest_ms; /* Retry-After: no retry before this (wall clock) */
 };
 
@@ -74,6 +75,7 @@ struct srv {
     bool require_client_cert;
     int receipts_total, page_size, receipts_fail_times;
     bool receipts_garbage;
+    bool receipts_plain_format; /* "xml_base64" and no "more" (the format first agreed on) */
     /* what it saw */
     int requests, connections, inflight, max_inflight, accepted, early, receipt_gets;
     char content_type[128];
@@ -97,7 +99,7 @@ static int64_t wall_ms(void)
 
 static void msleep(int ms)
 {
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
     nanosleep(&ts, NULL);
 }
@@ -160,11 +162,20 @@ static enum MHD_Result receipts_page(struct srv *s, struct MHD_Connection *c)
         EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)xml, (int)strlen(xml));
         json_object_set_new(r, "id", json_integer(id));
         json_object_set_new(r, "type", json_string("CEB604Message"));
-        json_object_set_new(r, "xml_base64", json_string(b64));
+        if (s->receipts_plain_format) {
+            json_object_set_new(r, "xml_base64", json_string(b64));
+        } else {
+            json_object_set_new(r, "guid", json_string("RECEIPT-GUID"));
+            json_object_set_new(r, "docGuid", json_string("DOC-GUID"));
+            json_object_set_new(r, "status", json_string("120"));
+            json_object_set_new(r, "xml", json_string(b64));
+        }
         json_array_append_new(list, r);
     }
     json_object_set_new(root, "next", json_integer(to > from ? to : from));
     json_object_set_new(root, "receipts", list);
+    if (!s->receipts_plain_format)
+        json_object_set_new(root, "more", json_boolean(to < s->receipts_total));
     text = json_dumps(root, JSON_COMPACT);
     ret = answer(c, 200, "application/json", text, NULL);
     free(text);
@@ -190,7 +201,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     struct srv *s = cls;
     struct req *r = *con_cls;
     struct key_state *ks;
-    char ra[64], ok[256];
+    char ra[64];
+    json_t *reply;
+    char *text;
+    enum MHD_Result ret;
     const char *ra_hdr = NULL, *ct;
     int attempt;
 
@@ -219,7 +233,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (s->delay_ms > 0)
         msleep(s->delay_ms);
     if (s->require_client_cert && !client_cert_ok(c))
-        return answer(c, 403, "text/plain", "client certificate required", NULL);
+        return answer(c, 403, "application/json",
+                      "{\"result\":\"rejected\",\"code\":\"1999\","
+                      "\"text\":\"a client certificate is required\"}",
+                      NULL);
     if (strcmp(method, "GET") == 0 && strcmp(url, "/receipts") == 0)
         return receipts_page(s, c);
     if (strcmp(method, "POST") != 0)
@@ -259,18 +276,21 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         if (attempt > s->fail_times)
             break;
         switch (s->fail) {
-        case F_503: return answer(c, 503, "text/plain", "overloaded", ra_hdr);
+        case F_503:
+            return answer(c, 503, "application/json",
+                          "{\"result\":\"retry\",\"code\":\"3999\",\"text\":\"overloaded\"}",
+                          ra_hdr);
         case F_429: return answer(c, 429, "text/plain", "slow down", ra_hdr);
         case F_CLOSE: return MHD_NO;
         case F_SLOW: msleep(s->slow_ms); break;
         }
         break;
     case M_REJECT_JSON:
-        return answer(c, 400, "application/json",
+        return answer(c, 422, "application/json",
                       "{\"result\":\"rejected\",\"code\":\"0002\","
                       "\"text\":\"schema: line 3: element orderNo: missing\"}",
                       NULL);
-    case M_REJECT_TEXT: return answer(c, 422, "text/plain", "bad request body\n", NULL);
+    case M_REJECT_TEXT: return answer(c, 400, "text/plain", "bad request body\n", NULL);
     case M_SYNC_REJECT:
         return answer(c, 200, "application/json",
                       "{\"result\":\"rejected\",\"code\":\"1001\",\"text\":\"bad signature\"}",
@@ -281,9 +301,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     pthread_mutex_lock(&s->mu);
     s->accepted++;
+    reply = json_pack("{s:s, s:s, s:s, s:b}", "result", "accepted", "code", "0000", "guid", r->body,
+                      "duplicate", ks->accepted);
+    ks->accepted = true;
     pthread_mutex_unlock(&s->mu);
-    snprintf(ok, sizeof(ok), "{\"result\":\"accepted\",\"guid\":\"%.64s\"}", r->body);
-    return answer(c, 200, "application/json", ok, NULL);
+    text = json_dumps(reply, JSON_COMPACT);
+    json_decref(reply);
+    ret = answer(c, 200, "application/json", text, NULL);
+    free(text);
+    return ret;
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -338,9 +364,9 @@ static void srv_start(struct srv *s, const char *cert, bool trust_ca)
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    opt[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &sa };
-    opt[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, s };
-    opt[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, s };
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &sa};
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, s};
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, s};
     if (cert != NULL) {
         char name[64];
 
@@ -349,14 +375,14 @@ static void srv_start(struct srv *s, const char *cert, bool trust_ca)
         key = slurp(name);
         snprintf(name, sizeof(name), "%s.pem", cert);
         crt = slurp(name);
-        opt[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, key };
-        opt[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, crt };
+        opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, key};
+        opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, crt};
         if (trust_ca) {
             ca = slurp("ca.pem");
-            opt[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, ca };
+            opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, ca};
         }
     }
-    opt[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     s->d =
         MHD_start_daemon(flags, 0, NULL, NULL, handler, s, MHD_OPTION_ARRAY, opt, MHD_OPTION_END);
     assert_non_null(s->d);
@@ -391,6 +417,8 @@ struct results {
         char text[512];
         int attempts;
         long retry_after;
+        bool duplicate;
+        char answer[256];
     } r[NMAX];
     int stop_after; /* return an error from the callback after this many outcomes (0: never) */
 };
@@ -409,6 +437,8 @@ static int on_outcome(const struct cg_http_msg *m, const struct cg_http_outcome 
     snprintf(res->r[i].text, sizeof(res->r[i].text), "%s", o->text);
     res->r[i].attempts = o->attempts;
     res->r[i].retry_after = o->retry_after_s;
+    res->r[i].duplicate = o->duplicate;
+    snprintf(res->r[i].answer, sizeof(res->r[i].answer), "%s", o->answer);
     res->n++;
     if (res->stop_after > 0 && res->n >= res->stop_after)
         return CG_EIO;
@@ -477,7 +507,7 @@ static int count_result(const struct results *res, int n, enum cg_http_result r)
 
 static void test_parallel_keepalive(void **state)
 {
-    struct srv s = { .mode = M_OK, .delay_ms = 100 };
+    struct srv s = {.mode = M_OK, .delay_ms = 100};
     struct cg_http_opts o;
     struct cg_http_stats st;
     struct cg_http *h = NULL;
@@ -494,6 +524,8 @@ static void test_parallel_keepalive(void **state)
     assert_int_equal(count_result(&res, 12, CG_HTTP_ACKED), 12);
     assert_int_equal(res.r[0].status, 200);
     assert_int_equal(res.r[0].attempts, 1);
+    assert_false(res.r[0].duplicate);
+    assert_non_null(strstr(res.r[0].answer, "\"result\":\"accepted\""));
     assert_int_equal(s.accepted, 12);
     assert_string_equal(s.content_type, "application/xml");
     /* Transfers overlapped, never more than parallel at once. */
@@ -521,7 +553,7 @@ static void test_parallel_keepalive(void **state)
 
 static void test_parallel_one(void **state)
 {
-    struct srv s = { .mode = M_OK, .delay_ms = 30 };
+    struct srv s = {.mode = M_OK, .delay_ms = 30};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -539,7 +571,7 @@ static void test_parallel_one(void **state)
 
 static void test_retry_503_then_ok(void **state)
 {
-    struct srv s = { .mode = M_FAIL, .fail = F_503, .fail_times = 2 };
+    struct srv s = {.mode = M_FAIL, .fail = F_503, .fail_times = 2};
     struct cg_http_opts o;
     struct cg_http_stats st;
     struct cg_http *h = NULL;
@@ -565,9 +597,31 @@ static void test_retry_503_then_ok(void **state)
     srv_stop(&s);
 }
 
+static void test_resend_same_guid(void **state)
+{
+    struct srv s = {.mode = M_OK};
+    struct cg_http_opts o;
+    struct results res;
+    struct cg_err err;
+
+    srv_start(&s, NULL, false);
+    o = opts_for(&s, false);
+    make_msgs(3, "resend");
+    assert_int_equal(send_all(&o, 3, &res, &err), CG_OK);
+    assert_int_equal(count_result(&res, 3, CG_HTTP_ACKED), 3);
+    assert_false(res.r[1].duplicate);
+    /* After a crash the unacknowledged are sent again with the same guid: the port answers
+     * accepted, duplicate, and the sender counts that as acknowledged. */
+    assert_int_equal(send_all(&o, 3, &res, &err), CG_OK);
+    assert_int_equal(count_result(&res, 3, CG_HTTP_ACKED), 3);
+    assert_true(res.r[1].duplicate);
+    assert_int_equal(s.keys[1].attempts, 2);
+    srv_stop(&s);
+}
+
 static void test_retry_after_seconds(void **state)
 {
-    struct srv s = { .mode = M_FAIL, .fail = F_503, .fail_times = 1, .retry_after = 1 };
+    struct srv s = {.mode = M_FAIL, .fail = F_503, .fail_times = 1, .retry_after = 1};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -587,8 +641,7 @@ static void test_retry_after_seconds(void **state)
 static void test_retry_after_date_429(void **state)
 {
     struct srv s = {
-        .mode = M_FAIL, .fail = F_429, .fail_times = 1, .retry_after = 2, .retry_after_date = true
-    };
+        .mode = M_FAIL, .fail = F_429, .fail_times = 1, .retry_after = 2, .retry_after_date = true};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -606,7 +659,7 @@ static void test_retry_after_date_429(void **state)
 
 static void test_retry_after_past_deadline(void **state)
 {
-    struct srv s = { .mode = M_FAIL, .fail = F_503, .fail_times = 1, .retry_after = 3600 };
+    struct srv s = {.mode = M_FAIL, .fail = F_503, .fail_times = 1, .retry_after = 3600};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -619,6 +672,8 @@ static void test_retry_after_past_deadline(void **state)
     assert_int_equal(send_all(&o, 1, &res, &err), CG_ERETRY);
     assert_int_equal(res.r[0].result, CG_HTTP_RETRY_LATER);
     assert_int_equal(res.r[0].retry_after, 3600);
+    assert_non_null(strstr(res.r[0].text, "overloaded"));
+    assert_non_null(strstr(res.r[0].text, "3999"));
     assert_int_equal(res.r[0].status, 503);
     assert_int_equal(s.requests, 1);
     srv_stop(&s);
@@ -626,7 +681,7 @@ static void test_retry_after_past_deadline(void **state)
 
 static void test_closed_connection(void **state)
 {
-    struct srv s = { .mode = M_FAIL, .fail = F_CLOSE, .fail_times = 2 };
+    struct srv s = {.mode = M_FAIL, .fail = F_CLOSE, .fail_times = 2};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -645,7 +700,7 @@ static void test_closed_connection(void **state)
 
 static void test_timeout(void **state)
 {
-    struct srv s = { .mode = M_FAIL, .fail = F_SLOW, .fail_times = 1, .slow_ms = 1500 };
+    struct srv s = {.mode = M_FAIL, .fail = F_SLOW, .fail_times = 1, .slow_ms = 1500};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -658,12 +713,15 @@ static void test_timeout(void **state)
     assert_int_equal(res.r[0].result, CG_HTTP_ACKED);
     assert_int_equal(res.r[0].attempts, 2);
     assert_int_equal(s.keys[0].attempts, 2);
+    /* The port may have taken the first copy after the sender gave up on it; the re-send
+     * carries the same guid so the port can tell. */
+    assert_string_equal(s.keys[0].key, bodies[0]);
     srv_stop(&s);
 }
 
 static void test_reject_json(void **state)
 {
-    struct srv s = { .mode = M_REJECT_JSON };
+    struct srv s = {.mode = M_REJECT_JSON};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -674,7 +732,7 @@ static void test_reject_json(void **state)
     assert_int_equal(send_all(&o, 2, &res, &err), CG_OK);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(res.r[i].result, CG_HTTP_REJECTED);
-        assert_int_equal(res.r[i].status, 400);
+        assert_int_equal(res.r[i].status, 422);
         assert_string_equal(res.r[i].code, "0002");
         assert_string_equal(res.r[i].text, "schema: line 3: element orderNo: missing");
         assert_int_equal(res.r[i].attempts, 1);
@@ -685,7 +743,7 @@ static void test_reject_json(void **state)
 
 static void test_reject_text(void **state)
 {
-    struct srv s = { .mode = M_REJECT_TEXT };
+    struct srv s = {.mode = M_REJECT_TEXT};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -695,7 +753,7 @@ static void test_reject_text(void **state)
     make_msgs(1, "rejt");
     assert_int_equal(send_all(&o, 1, &res, &err), CG_OK);
     assert_int_equal(res.r[0].result, CG_HTTP_REJECTED);
-    assert_string_equal(res.r[0].code, "422");
+    assert_string_equal(res.r[0].code, "400");
     assert_string_equal(res.r[0].text, "bad request body");
     assert_int_equal(s.requests, 1);
     srv_stop(&s);
@@ -703,7 +761,7 @@ static void test_reject_text(void **state)
 
 static void test_sync_reject(void **state)
 {
-    struct srv s = { .mode = M_SYNC_REJECT };
+    struct srv s = {.mode = M_SYNC_REJECT};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -721,7 +779,7 @@ static void test_sync_reject(void **state)
 
 static void test_deadline(void **state)
 {
-    struct srv s = { .mode = M_ALWAYS_503 };
+    struct srv s = {.mode = M_ALWAYS_503};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -745,7 +803,7 @@ static void test_deadline(void **state)
 
 static void test_max_retries_gives_up_batch(void **state)
 {
-    struct srv s = { .mode = M_ALWAYS_503, .delay_ms = 40 };
+    struct srv s = {.mode = M_ALWAYS_503, .delay_ms = 40};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -772,7 +830,7 @@ static void test_max_retries_gives_up_batch(void **state)
 
 static void test_endpoint_404(void **state)
 {
-    struct srv s = { .mode = M_404 };
+    struct srv s = {.mode = M_404};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -793,7 +851,7 @@ static void test_endpoint_404(void **state)
 
 static void test_connection_refused(void **state)
 {
-    struct srv s = { .mode = M_OK };
+    struct srv s = {.mode = M_OK};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -812,7 +870,7 @@ static void test_connection_refused(void **state)
 
 static void test_callback_stops(void **state)
 {
-    struct srv s = { .mode = M_OK };
+    struct srv s = {.mode = M_OK};
     struct cg_http_opts o;
     struct results res;
     struct cg_http *h = NULL;
@@ -843,6 +901,7 @@ struct rctx {
     char cursors[16][16];
     int ncursors;
     int fail_at;
+    bool plain;
 };
 
 static int on_receipt(const struct cg_http_receipt *r, void *ctx)
@@ -858,6 +917,13 @@ static int on_receipt(const struct cg_http_receipt *r, void *ctx)
     assert_string_equal(r->xml, want);
     assert_int_equal(r->len, strlen(want));
     assert_string_equal(r->type, "CEB604Message");
+    if (rc->plain) {
+        assert_string_equal(r->doc_guid, "");
+    } else {
+        assert_string_equal(r->guid, "RECEIPT-GUID");
+        assert_string_equal(r->doc_guid, "DOC-GUID");
+        assert_string_equal(r->status, "120");
+    }
     rc->n++;
     return CG_OK;
 }
@@ -873,7 +939,7 @@ static int on_cursor(const char *next, void *ctx)
 
 static void test_receipts_poll(void **state)
 {
-    struct srv s = { .receipts_total = 5, .page_size = 2, .receipts_fail_times = 1 };
+    struct srv s = {.receipts_total = 5, .page_size = 2, .receipts_fail_times = 1};
     struct cg_http_opts o;
     struct cg_http *h = NULL;
     struct rctx rc;
@@ -881,6 +947,7 @@ static void test_receipts_poll(void **state)
     size_t total = 0;
     char *next = NULL;
     size_t count = 99;
+    bool more = true;
 
     srv_start(&s, NULL, false);
     o = opts_for(&s, false);
@@ -901,20 +968,36 @@ static void test_receipts_poll(void **state)
     assert_string_equal(rc.cursors[0], "2");
     assert_string_equal(rc.cursors[1], "4");
     assert_string_equal(rc.cursors[2], "5");
-    /* The first GET got 503 and was retried; then 3 pages and an empty one. */
-    assert_int_equal(s.receipt_gets, 5);
+    /* The first GET got 503 and was retried; then 3 pages, the last saying "more": false. */
+    assert_int_equal(s.receipt_gets, 4);
 
     /* From the stored cursor: nothing new. */
-    assert_int_equal(cg_http_receipts_page(h, "5", on_receipt, &rc, &next, &count, &err), CG_OK);
+    assert_int_equal(cg_http_receipts_page(h, "5", on_receipt, &rc, &next, &count, &more, &err),
+                     CG_OK);
     assert_int_equal(count, 0);
+    assert_false(more);
     assert_string_equal(next, "5");
     free(next);
     next = NULL;
 
+    /* The format without "more" and with "xml_base64": paged until an empty page. */
+    s.receipts_plain_format = true;
+    s.receipt_gets = 0;
+    s.receipts_fail_times = 0;
+    memset(&rc, 0, sizeof(rc));
+    rc.plain = true;
+    assert_int_equal(cg_http_receipts_poll(h, "1", on_receipt, on_cursor, &rc, &total, &err),
+                     CG_OK);
+    assert_int_equal(total, 4);
+    assert_string_equal(rc.ids[0], "2");
+    assert_int_equal(s.receipt_gets, 3);
+    s.receipts_plain_format = false;
+
     /* The caller fails on the second receipt of a page: no cursor is handed out. */
     memset(&rc, 0, sizeof(rc));
     rc.fail_at = 2;
-    assert_int_equal(cg_http_receipts_page(h, "0", on_receipt, &rc, &next, &count, &err), CG_EDB);
+    assert_int_equal(cg_http_receipts_page(h, "0", on_receipt, &rc, &next, &count, NULL, &err),
+                     CG_EDB);
     assert_null(next);
     assert_int_equal(rc.n, 1);
     /* Sending needs a url. */
@@ -925,7 +1008,7 @@ static void test_receipts_poll(void **state)
 
 static void test_receipts_bad_page(void **state)
 {
-    struct srv s = { .receipts_garbage = true };
+    struct srv s = {.receipts_garbage = true};
     struct cg_http_opts o;
     struct cg_http *h = NULL;
     struct rctx rc;
@@ -937,7 +1020,7 @@ static void test_receipts_bad_page(void **state)
     o = opts_for(&s, false);
     assert_int_equal(cg_http_new(&o, &h, &err), CG_OK);
     memset(&rc, 0, sizeof(rc));
-    assert_int_equal(cg_http_receipts_page(h, "0", on_receipt, &rc, &next, &count, &err),
+    assert_int_equal(cg_http_receipts_page(h, "0", on_receipt, &rc, &next, &count, NULL, &err),
                      CG_EPARSE);
     assert_non_null(strstr(err.msg, "next"));
     assert_null(next);
@@ -981,7 +1064,7 @@ static int tls_teardown(void **state)
 
 static void test_tls_untrusted_port(void **state)
 {
-    struct srv s = { .mode = M_OK };
+    struct srv s = {.mode = M_OK};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -999,7 +1082,7 @@ static void test_tls_untrusted_port(void **state)
 
 static void test_tls_wrong_host_name(void **state)
 {
-    struct srv s = { .mode = M_OK };
+    struct srv s = {.mode = M_OK};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -1017,8 +1100,7 @@ static void test_tls_wrong_host_name(void **state)
 static void test_tls_mutual(void **state)
 {
     struct srv s = {
-        .mode = M_OK, .require_client_cert = true, .receipts_total = 1, .page_size = 10
-    };
+        .mode = M_OK, .require_client_cert = true, .receipts_total = 1, .page_size = 10};
     struct cg_http_opts o;
     struct cg_http *h = NULL;
     struct results res;
@@ -1071,7 +1153,7 @@ static void test_tls_mutual(void **state)
 
 static void test_tls_mutual_without_client_cert(void **state)
 {
-    struct srv s = { .mode = M_OK, .require_client_cert = true };
+    struct srv s = {.mode = M_OK, .require_client_cert = true};
     struct cg_http_opts o;
     struct results res;
     struct cg_err err;
@@ -1083,6 +1165,9 @@ static void test_tls_mutual_without_client_cert(void **state)
     assert_int_equal(send_all(&o, 2, &res, &err), CG_ECONFIG);
     assert_int_equal(count_result(&res, 2, CG_HTTP_RETRY_LATER), 2);
     assert_int_equal(res.r[0].status, 403);
+    /* The port's JSON says "rejected", but a 403 is about the connection, not the message. */
+    assert_non_null(strstr(res.r[0].text, "a client certificate is required"));
+    assert_non_null(strstr(res.r[0].text, "1999"));
     assert_int_equal(s.accepted, 0);
     srv_stop(&s);
 }
@@ -1162,6 +1247,7 @@ int main(void)
         cmocka_unit_test(test_parallel_keepalive),
         cmocka_unit_test(test_parallel_one),
         cmocka_unit_test(test_retry_503_then_ok),
+        cmocka_unit_test(test_resend_same_guid),
         cmocka_unit_test(test_retry_after_seconds),
         cmocka_unit_test(test_retry_after_date_429),
         cmocka_unit_test(test_retry_after_past_deadline),
