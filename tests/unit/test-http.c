@@ -141,7 +141,7 @@ static enum MHD_Result receipts_page(struct srv *s, struct MHD_Connection *c)
 {
     const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
     long from = since ? strtol(since, NULL, 10) : 0, to;
-    json_t *root = json_object(), *list = json_array();
+    json_t *root, *list;
     char *text;
     enum MHD_Result ret;
     bool fail;
@@ -153,6 +153,8 @@ static enum MHD_Result receipts_page(struct srv *s, struct MHD_Connection *c)
         return answer(c, 503, "text/plain", "busy", NULL);
     if (s->receipts_garbage)
         return answer(c, 200, "application/json", "{\"receipts\": \"nope\"}", NULL);
+    root = json_object();
+    list = json_array();
     to = from + s->page_size < s->receipts_total ? from + s->page_size : s->receipts_total;
     for (long id = from + 1; id <= to; id++) {
         char xml[128], b64[256];
