@@ -580,6 +580,11 @@ struct send_ctx {
     char gave_up_why[CG_HTTP_TEXT_MAX + 1];
 };
 
+static const char *guid_of(const struct cg_http_msg *m)
+{
+    return m->guid != NULL ? m->guid : "(no guid)";
+}
+
 static int report(struct send_ctx *s, size_t idx, enum cg_http_result r, const char *code,
                   const char *text, const struct cg_http_answer *a, const char *answer)
 {
@@ -596,9 +601,10 @@ static int report(struct send_ctx *s, size_t idx, enum cg_http_result r, const c
     o.duplicate = a != NULL && a->duplicate;
     o.answer = answer != NULL ? answer : "";
     if (r == CG_HTTP_REJECTED)
-        cg_info("message %s rejected by the port: %s %s", s->msgs[idx].guid, o.code, o.text);
+        cg_info("message %s rejected by the port: %s %s", guid_of(&s->msgs[idx]), o.code, o.text);
     else if (r == CG_HTTP_RETRY_LATER)
-        cg_info("message %s not acknowledged, to be sent again: %s", s->msgs[idx].guid, o.text);
+        cg_info("message %s not acknowledged, to be sent again: %s", guid_of(&s->msgs[idx]),
+                o.text);
     return s->fn(&s->msgs[idx], &o, s->ctx);
 }
 
@@ -608,7 +614,7 @@ static void give_up(struct send_ctx *s, int rc, const char *why)
         return;
     s->gave_up = true;
     s->gave_up_rc = rc;
-    snprintf(s->gave_up_why, sizeof(s->gave_up_why), "not tried: %s", why);
+    snprintf(s->gave_up_why, sizeof(s->gave_up_why), "port unavailable for this run: %s", why);
     cg_warn("HTTP transport gives up on %s for now: %s", s->h->url, why);
 }
 
@@ -653,7 +659,7 @@ static int start(struct send_ctx *s, struct cg_http_slot *sl, size_t idx, struct
         j->first_ms = cg_http_now_ms();
     j->attempts++;
     s->h->stats.requests++;
-    cg_debug("POST %s: message %s, attempt %d", s->h->url, m->guid ? m->guid : "?", j->attempts);
+    cg_debug("POST %s: message %s, attempt %d", s->h->url, guid_of(m), j->attempts);
     return rc;
 }
 
@@ -685,7 +691,7 @@ static int finish(struct send_ctx *s, struct cg_http_slot *sl, CURLcode cc, stru
         return report(s, idx, CG_HTTP_RETRY_LATER, NULL, a.text, &a, ans);
     case CG_HTTP_V_RETRY: break;
     }
-    cg_debug("message %s attempt %d: %s", s->msgs[idx].guid, j->attempts, a.text);
+    cg_debug("message %s attempt %d: %s", guid_of(&s->msgs[idx]), j->attempts, a.text);
     if (s->gave_up)
         return report(s, idx, CG_HTTP_RETRY_LATER, NULL, a.text, &a, ans);
     now = cg_http_now_ms();
