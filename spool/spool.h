@@ -163,6 +163,27 @@ int cg_http_receipts_page(struct cg_http *h, const char *since, cg_http_receipt_
 int cg_http_receipts_poll(struct cg_http *h, const char *since, cg_http_receipt_fn fn,
                           int (*cursor_fn)(const char *next, void *ctx), void *ctx, size_t *total,
                           struct cg_err *err);
+/*
+ * The transport on the spool's folders. Send the message files dirfd/names[0..n) (regular
+ * files, no symlinks, names checked) as one parallel batch; guids[i] (or NULL: the name) is
+ * used in logs. results[i]: CG_OK acknowledged, CG_EREJECT refused for good, CG_ERETRY not
+ * acknowledged, CG_ENOTFOUND / CG_EIO the file could not be read (not sent); details[i]
+ * (caller frees, NULL for CG_OK) says why ("code: text" for a rejection). Returns as
+ * cg_http_send().
+ */
+int cg_http_send_files(struct cg_http *h, int dirfd, const char *const *names,
+                       const char *const *guids, size_t n, int *results, char **details,
+                       struct cg_err *err);
+
+/*
+ * Poll receipts from the cursor stored in state_fd/cursor_name (none: from the start) and write
+ * each receipt as a complete file inbox_fd/"http-receipt-<id>.xml" (the same id always gives
+ * the same name; an id that cannot be a file name fails the page). After a page's files are
+ * flushed, the new cursor is written atomically. *count: receipt files written. Errors as
+ * cg_http_receipts_page().
+ */
+int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const char *cursor_name,
+                         size_t *count, struct cg_err *err);
 /* ------------------------------------------------------------------ end HTTP transport */
 
 #endif

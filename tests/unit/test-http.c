@@ -12,6 +12,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1031,6 +1034,157 @@ static void test_receipts_bad_page(void **state)
     srv_stop(&s);
 }
 
+/* ------------------------------------------------------------------ tests: spool folders */
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static void test_send_files(void **state)
+{
+    struct srv s = {.mode = M_OK};
+    struct cg_http_opts o;
+    struct cg_http *h = NULL;
+    struct cg_err err;
+    char dir[64], link[256];
+    const char *names[4] = {"a.xml", "b.xml", "missing.xml", "link.xml"};
+    const char *guids[4] = {"GUID-A", NULL, "GUID-M", "GUID-L"};
+    int results[4];
+    char *details[4];
+    int fd;
+
+    snprintf(dir, sizeof(dir), "%s/outbox", certdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    write_file(dir, "a.xml", "<m guid=\"A\"/>");
+    write_file(dir, "b.xml", "<m guid=\"B\"/>");
+    snprintf(link, sizeof(link), "%s/link.xml", dir);
+    assert_int_equal(symlink("a.xml", link), 0);
+    fd = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+
+    srv_start(&s, NULL, false);
+    o = opts_for(&s, false);
+    assert_int_equal(cg_http_new(&o, &h, &err), CG_OK);
+    assert_int_equal(cg_http_send_files(h, fd, names, guids, 4, results, details, &err), CG_OK);
+    assert_int_equal(results[0], CG_OK);
+    assert_int_equal(results[1], CG_OK);
+    assert_int_equal(results[2], CG_ENOTFOUND);
+    assert_int_equal(results[3], CG_EIO); /* a symlink is not followed */
+    assert_null(details[0]);
+    assert_non_null(strstr(details[3], "symbolic link"));
+    assert_int_equal(s.accepted, 2);
+    assert_int_equal(s.nkeys, 2);
+    assert_true(strcmp(s.keys[0].key, "<m guid=\"A\"/>") == 0 ||
+                strcmp(s.keys[1].key, "<m guid=\"A\"/>") == 0);
+    for (int i = 0; i < 4; i++)
+        free(details[i]);
+
+    s.mode = M_REJECT_JSON;
+    assert_int_equal(cg_http_send_files(h, fd, names, guids, 2, results, details, &err), CG_OK);
+    assert_int_equal(results[0], CG_EREJECT);
+    assert_string_equal(details[0], "0002: schema: line 3: element orderNo: missing");
+    for (int i = 0; i < 2; i++)
+        free(details[i]);
+
+    s.mode = M_ALWAYS_503;
+    assert_int_equal(cg_http_send_files(h, fd, names, guids, 1, results, details, &err), CG_ERETRY);
+    assert_int_equal(results[0], CG_ERETRY);
+    assert_non_null(strstr(details[0], "down for maintenance"));
+    free(details[0]);
+
+    cg_http_free(h);
+    srv_stop(&s);
+    close(fd);
+    unlink(link);
+}
+
+static int count_files(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL)
+        n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+static void test_fetch_to_dir(void **state)
+{
+    struct srv s = {.receipts_total = 5, .page_size = 2};
+    struct cg_http_opts o;
+    struct cg_http *h = NULL;
+    struct cg_err err;
+    struct cg_buf b;
+    char inbox[64], statedir[64], path[256];
+    int in_fd, st_fd;
+    size_t count = 0;
+
+    snprintf(inbox, sizeof(inbox), "%s/inbox", certdir);
+    snprintf(statedir, sizeof(statedir), "%s/state", certdir);
+    assert_int_equal(mkdir(inbox, 0700), 0);
+    assert_int_equal(mkdir(statedir, 0700), 0);
+    in_fd = open(inbox, O_RDONLY | O_DIRECTORY);
+    st_fd = open(statedir, O_RDONLY | O_DIRECTORY);
+    assert_true(in_fd >= 0 && st_fd >= 0);
+
+    srv_start(&s, NULL, false);
+    o = opts_for(&s, false);
+    assert_int_equal(cg_http_new(&o, &h, &err), CG_OK);
+    assert_int_equal(cg_http_fetch_to_dir(h, in_fd, st_fd, "receipts.cursor", &count, &err), CG_OK);
+    assert_int_equal(count, 5);
+    assert_int_equal(count_files(inbox, "http-receipt-"), 5);
+    cg_buf_init(&b, 4096);
+    snprintf(path, sizeof(path), "%s/http-receipt-3.xml", inbox);
+    assert_int_equal(cg_fs_read(path, 4096, &b, &err), CG_OK);
+    assert_string_equal(cg_buf_str(&b), "<CEB604Message receipt=\"3\"/>");
+    cg_buf_reset(&b);
+    snprintf(path, sizeof(path), "%s/receipts.cursor", statedir);
+    assert_int_equal(cg_fs_read(path, 4096, &b, &err), CG_OK);
+    assert_string_equal(cg_buf_str(&b), "5");
+
+    /* From the stored cursor: one GET, nothing new. */
+    s.receipt_gets = 0;
+    assert_int_equal(cg_http_fetch_to_dir(h, in_fd, st_fd, "receipts.cursor", &count, &err), CG_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(s.receipt_gets, 1);
+
+    /* Two more arrive: only they are written, the cursor moves on. */
+    s.receipts_total = 7;
+    assert_int_equal(cg_http_fetch_to_dir(h, in_fd, st_fd, "receipts.cursor", &count, &err), CG_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(count_files(inbox, "http-receipt-"), 7);
+    cg_buf_reset(&b);
+    assert_int_equal(cg_fs_read(path, 4096, &b, &err), CG_OK);
+    assert_string_equal(cg_buf_str(&b), "7");
+
+    /* The port unavailable: CG_ERETRY, the cursor stays. */
+    s.receipts_fail_times = 1000;
+    s.receipt_gets = 0;
+    assert_int_equal(cg_http_fetch_to_dir(h, in_fd, st_fd, "receipts.cursor", &count, &err),
+                     CG_ERETRY);
+    assert_int_equal(s.receipt_gets, (int)o.max_retries + 1);
+    cg_buf_reset(&b);
+    assert_int_equal(cg_fs_read(path, 4096, &b, &err), CG_OK);
+    assert_string_equal(cg_buf_str(&b), "7");
+
+    cg_buf_free(&b);
+    cg_http_free(h);
+    srv_stop(&s);
+    close(in_fd);
+    close(st_fd);
+}
+
 /* ------------------------------------------------------------------ tests: TLS */
 
 static char ca_path[128], client_pem[128], client_key[128], client_enc[128], pass_path[128];
@@ -1265,6 +1419,8 @@ int main(void)
         cmocka_unit_test(test_callback_stops),
         cmocka_unit_test(test_receipts_poll),
         cmocka_unit_test(test_receipts_bad_page),
+        cmocka_unit_test(test_send_files),
+        cmocka_unit_test(test_fetch_to_dir),
         cmocka_unit_test(test_tls_untrusted_port),
         cmocka_unit_test(test_tls_wrong_host_name),
         cmocka_unit_test(test_tls_mutual),
