@@ -10,9 +10,19 @@
 #include "cli/cmd.h"
 #include "core/err.h"
 
+/* One entry per line, alphabetical. */
+/* clang-format off */
 const struct cg_cmd *const cg_cmds[] = {
-    &cg_cmd_config, &cg_cmd_help, &cg_cmd_init, &cg_cmd_version, NULL,
+    &cg_cmd_config,
+    &cg_cmd_help,
+    &cg_cmd_init,
+    &cg_cmd_map,
+    &cg_cmd_sign,
+    &cg_cmd_verify,
+    &cg_cmd_version,
+    NULL,
 };
+/* clang-format on */
 
 const struct cg_cmd *cg_cmd_find(const char *name, int *ambiguous)
 {

@@ -49,5 +49,8 @@ extern const struct cg_cmd cg_cmd_help;
 extern const struct cg_cmd cg_cmd_version;
 extern const struct cg_cmd cg_cmd_init;
 extern const struct cg_cmd cg_cmd_config;
+extern const struct cg_cmd cg_cmd_map;
+extern const struct cg_cmd cg_cmd_sign;
+extern const struct cg_cmd cg_cmd_verify;
 
 #endif

@@ -47,6 +47,8 @@ const struct cg_conf_key cg_conf_keys[] = {
      "default currency (ISO 4217 letters) when an order file has none"},
     {"seller", "profile", CG_CONF_STR, "own", NULL,
      "order file layout: own, jsonl, shopify, amazon, or a profile file path"},
+    {"seller", "country", CG_CONF_STR, NULL, NULL,
+     "destination country (ISO 3166 alpha-2) when an order file has none"},
     {"seller", "catalog", CG_CONF_PATH, NULL, NULL, "product catalogue CSV (SKU to HS code)"},
     {"seller", "shipments", CG_CONF_PATH, NULL, NULL, "shipments CSV joined by order number"},
     {"seller", "key_file", CG_CONF_PATH, NULL, NULL,
@@ -125,6 +127,8 @@ const struct cg_conf_key cg_conf_keys[] = {
      "order file encoding; auto takes UTF-8 when valid, else GB18030"},
     {"mapping", "tolerance", CG_CONF_STR, "0.01", NULL,
      "largest accepted difference between a given and a computed total"},
+    {"mapping", "max_record", CG_CONF_INT, "1048576", "1024..67108864",
+     "longest accepted line or CSV record of an order file, bytes"},
 
     /* [port] */
     {"port", "listen", CG_CONF_STR, "127.0.0.1", NULL, "address cebgate port listens on"},

@@ -46,7 +46,6 @@ int cg_lib_init(struct cg_err *err)
     xmlSubstituteEntitiesDefault(0);
     xmlLoadExtDtdDefaultValue = 0;
     xmlPedanticParserDefault(0);
-    cg_log_route_libraries();
     if (xmlSecInit() < 0)
         return CG_ERR_SET(err, CG_ECRYPTO, "xmlsec initialisation failed");
     xmlsec_up = 1;
@@ -58,6 +57,8 @@ int cg_lib_init(struct cg_err *err)
     if (xmlSecCryptoInit() < 0)
         return CG_ERR_SET(err, CG_ECRYPTO, "xmlsec OpenSSL backend initialisation failed");
     crypto_up = 1;
+    /* After xmlSecInit, which installs its own default error callback. */
+    cg_log_route_libraries();
     return CG_OK;
 }
 

@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <libxml/tree.h>
 
@@ -59,6 +61,7 @@ struct cg_doc_ref {
     const char *cop_no;  /* CEB603: the enterprise's own inventory number */
     const char *pre_no;  /* modify/delete only: learned from receipts, else NULL */
     const char *invt_no; /* modify/delete only (CEB603), else NULL */
+    const char *app_status; /* "1" store only, "2" declare; NULL means "2" */
 };
 
 /*
@@ -71,12 +74,160 @@ int cg_build_order_doc(int msg_type, const char *msg_guid, const struct cg_doc_r
                        const struct cg_base_transfer *bt, const char *version, xmlDocPtr *out,
                        struct cg_err *err);
 
+/* Most entities one message may carry (the schemas' maxOccurs). */
+#define CG_MSG_MAX_ENTITIES 100
+
+/*
+ * Messages not built from one order. Strings are borrowed; NULL or "" means absent (a required
+ * one is then a build error naming the element). Codes not given here come from the seller
+ * profile (customsCode, agentCode/Name, ebcCode/Name, trafMode, portCode, tradeMode). Times are
+ * UTC time_t and written in China time (UTC+8); 0 means absent.
+ */
+
+/* CEB607 master/sub waybill list: one WayBill entity (head + 1.. lists). */
+struct cg_waybill_item {
+    const char *logistics_no;     /* required */
+    const char *invt_no;          /* optional: the inventory of this parcel */
+    const char *total_package_no; /* optional */
+    const char *note;
+};
+struct cg_waybill {
+    const char *guid; /* 36 characters */
+    int app_type;
+    const char *app_status; /* NULL: "2" */
+    const char *cop_no;     /* required */
+    const char *pre_no;     /* modify/delete only */
+    const char *loct_no;
+    const char *traf_mode; /* NULL: seller's */
+    const char *traf_name, *voyage_no, *bill_no; /* required */
+    const char *domestic_traf_no;
+    int64_t gross_weight; /* dec kg */
+    const char *logistics_code, *logistics_name; /* required */
+    long msg_count, msg_seq_no; /* 0: 1 */
+    const char *note;
+    const struct cg_waybill_item *items;
+    size_t nitems; /* >= 1 (2018: <= 100) */
+};
+
+/* CEB509 departure: one Departure entity. */
+struct cg_departure_item {
+    const char *logistics_no; /* required */
+    const char *total_package_no;
+    const char *note;
+};
+struct cg_departure {
+    const char *guid;
+    int app_type;
+    const char *app_status;
+    const char *cop_no;
+    const char *pre_no;
+    const char *logistics_code, *logistics_name;
+    const char *traf_mode; /* NULL: seller's */
+    const char *traf_name, *voyage_no, *bill_no; /* optional */
+    time_t leave_time;                           /* required */
+    long msg_count, msg_seq_no;
+    const char *note;
+    const struct cg_departure_item *items;
+    size_t nitems;
+};
+
+/* CEB701 summary application: one SummaryApply entity. */
+struct cg_summary {
+    const char *guid;
+    int app_type;
+    const char *app_status;
+    const char *cop_no;
+    const char *pre_no, *sum_no;     /* modify/delete only */
+    const char *decl_agent_code;     /* NULL: the seller's agent */
+    const char *decl_agent_name;
+    time_t start_time, end_time;     /* both or neither */
+    const char *loct_no;
+    const char *summary_flag;        /* "1" consignor, "2" consignor + producer; NULL: "1" */
+    const char *item_name_flag;      /* one character; NULL: "1" (group by item name) */
+    long msg_count, msg_seq_no;
+    const char *note;
+    const char *const *invt_nos;     /* inventory numbers; may be empty with a time range */
+    size_t ninvt;
+};
+
+/* CEB605 inventory cancellation: one InvtCancel entity. */
+struct cg_invt_cancel {
+    const char *guid;
+    int app_type;
+    const char *app_status;
+    const char *cop_no;  /* the CEB603 copNo */
+    const char *pre_no;  /* from the CEB604 receipt, optional */
+    const char *invt_no; /* required */
+    const char *reason;  /* required */
+    const char *note;
+};
+
+/* CEB213 export return request (202205 only): one InvtRefund entity. */
+struct cg_refund_item {
+    int gnum;
+    const char *gcode, *gname, *gmodel;
+    const char *unit, *unit1, *unit2;
+    int64_t qty, qty1, qty2; /* decs; qty2 only with unit2 */
+    const char *note;
+};
+struct cg_invt_refund {
+    const char *guid;
+    int app_type;
+    const char *app_status;
+    const struct cg_order *order; /* orderless fields below win; lines used when nitems == 0 */
+    const char *co_el_no;         /* the enterprise's own return number, required */
+    const char *pre_no;
+    const char *invt_no;          /* the exported inventory, required */
+    const char *logistics_no, *logistics_code, *logistics_name; /* NULL: the order's shipment */
+    const char *loct_no;
+    const char *bill_no, *traf_name, *voyage_no; /* required */
+    const char *traf_mode;  /* NULL: seller's */
+    const char *port_code;  /* NULL: seller's */
+    const char *country;    /* NULL: the order's destination */
+    const char *reason;     /* required */
+    const char *note;
+    const struct cg_refund_item *items;
+    size_t nitems;
+};
+
+/*
+ * Build CEB607, 509, 701, 605 or 213 messages with n (1..100) entities. Same conventions as
+ * cg_build_order_doc(); errors name the entity ("copNo <x>: element <name>: reason").
+ * cg_build_refund_doc() is CG_EUNSUPPORTED for version "2018" (no CEB213 there).
+ */
+int cg_build_waybill_doc(const char *msg_guid, const struct cg_waybill *w, size_t n,
+                         const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                         const char *version, xmlDocPtr *out, struct cg_err *err);
+int cg_build_departure_doc(const char *msg_guid, const struct cg_departure *d, size_t n,
+                           const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                           const char *version, xmlDocPtr *out, struct cg_err *err);
+int cg_build_summary_doc(const char *msg_guid, const struct cg_summary *s, size_t n,
+                         const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                         const char *version, xmlDocPtr *out, struct cg_err *err);
+int cg_build_cancel_doc(const char *msg_guid, const struct cg_invt_cancel *c, size_t n,
+                        const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                        const char *version, xmlDocPtr *out, struct cg_err *err);
+int cg_build_refund_doc(const char *msg_guid, const struct cg_invt_refund *r, size_t n,
+                        const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                        const char *version, xmlDocPtr *out, struct cg_err *err);
+
+/* Customs time of t in China time (UTC+8): "YYYYMMDDhhmmss" (15 bytes with NUL). */
+void cg_ceb_time(time_t t, char out[15]);
+/* "YYYYMMDD" in China time. */
+void cg_ceb_date(time_t t, char out[9]);
+/* Schema edition name accepted by the builders and cg_schema_load: "202205" or "2018". */
+bool cg_schema_version_ok(const char *version);
+
 /* A new upper-case UUID (36 characters + NUL), as CEB guids are written. */
 void cg_guid_new(char out[37]);
 /* Message type number from the root element ("CEB603Message" -> 603); 0 when not CEB. */
 int cg_msg_type_of(xmlDocPtr doc);
 
-/* A compiled schema (CEB export XSD of one edition); compile once, validate many. */
+/*
+ * A compiled schema (CEB export XSD of one edition); compile once, validate many. Compiling
+ * swaps libxml2's process-wide entity loader for a local-files-only one for its duration: load
+ * schemas at start-up, before other threads parse XML.
+ */
 struct cg_schema;
 
 int cg_schema_load(const char *data_dir, const char *version, struct cg_schema **out,
@@ -87,6 +238,26 @@ void cg_schema_free(struct cg_schema *s);
  * caller adds which order it came from).
  */
 int cg_schema_validate(struct cg_schema *s, xmlDocPtr doc, struct cg_err *err);
+/*
+ * Another schema of the same edition: kind "export" (what cg_schema_load loads), "import"
+ * (import messages and CEB900) or "dxp" (the dxp:DxpMsg envelope).
+ */
+int cg_schema_load_kind(const char *data_dir, const char *version, const char *kind,
+                        struct cg_schema **out, struct cg_err *err);
+/*
+ * cg_schema_validate() for a message cebgate built: the message also names the entity the
+ * first problem is in, by its orderNo, else copNo / coElNo, else logisticsNo:
+ * "order <no>: element <name>: reason" (with "line N: " when the document was parsed).
+ * A struct cg_schema may be used from several threads; validations then run side by side.
+ */
+int cg_msg_validate(struct cg_schema *s, xmlDocPtr doc, struct cg_err *err);
+/*
+ * cg_msg_validate() for a message built by cg_build_order_doc() from refs (the same n refs in
+ * the same order): the failing entity is named by its order, "order <no>: element <name>:
+ * reason", also for CEB505 whose entities carry no orderNo.
+ */
+int cg_msg_validate_refs(struct cg_schema *s, xmlDocPtr doc, const struct cg_doc_ref *refs,
+                         size_t n, struct cg_err *err);
 
 /* ------------------------------------------------------------------ signing and verifying */
 
@@ -104,21 +275,59 @@ struct cg_signer_opts {
     const char *remote_token; /* remote: bearer token, may be NULL */
 };
 
-/* A signer holds its key, loaded once. */
+/*
+ * A signer holds its key, loaded once (local), or one HTTP connection to the signing service
+ * (remote, connection kept alive between messages).
+ *
+ * Threads: a cg_signer is NOT safe to use from two threads at once. Give each worker thread its
+ * own signer (cg_signer_new or cg_signer_new_conf once per thread, at start-up; each loads its
+ * own copy of the key, a few milliseconds) and keep using it for every message that thread
+ * signs. Different signers may be used concurrently. cg_lib_init() must have run first.
+ *
+ * Cost per message (local): one RSA private-key operation plus C14N and one digest of the
+ * document; no file access, no key parsing, no subprocess.
+ */
 struct cg_signer;
 
+/*
+ * Load the key (local) or set up the service connection (remote). The passphrase comes from
+ * o->pass_file or o->pass_env (never from the configuration itself) and is wiped after use.
+ * Errors: CG_ECONFIG (missing or contradictory settings, passphrase variable unset),
+ * CG_ECRYPTO (unreadable key, wrong passphrase, certificate not matching the key, OpenSSL
+ * refusing the algorithm - e.g. SHA-1 signatures disabled by the system crypto policy),
+ * CG_EUNSUPPORTED (non-RSA key). *out is written only on success.
+ */
 int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct cg_err *err);
+/*
+ * The signer a configuration names: [declare] signer, sign_alg, remote_*; the key from
+ * [seller.NAME] key_file (with that section's cert_file, key_pass_file, key_pass_env and
+ * key_name, key_name falling back to [declare]) when seller is not NULL and that section (or
+ * [seller]) sets key_file, else from [declare] key_file and friends.
+ */
+struct cg_conf;
+int cg_signer_new_conf(const struct cg_conf *conf, const char *seller, struct cg_signer **out,
+                       struct cg_err *err);
 void cg_signer_free(struct cg_signer *s);
 /*
  * Add an enveloped ds:Signature as the last child of the root (inclusive C14N 1.0,
- * Reference URI="", KeyInfo = KeyName then X509Data/X509Certificate).
+ * Reference URI="", KeyInfo = KeyName then X509Data/X509Certificate). A document that already
+ * carries a ds:Signature is refused (CG_EEXIST); the document is unchanged on any error.
+ * Remote: CG_ERETRY when the service is unreachable or answers 5xx/429 (try again later),
+ * CG_ECRYPTO when it refuses the request or returns a signature that does not verify.
  */
 int cg_signer_sign(struct cg_signer *s, xmlDocPtr doc, struct cg_err *err);
+/* Remove every ds:Signature element of doc (to re-sign a document); returns how many. */
+int cg_sig_strip(xmlDocPtr doc);
 
-/* Trusted signer certificates. */
+/*
+ * Trusted signer certificates. A signing certificate is trusted when it is one of the added
+ * certificates or chains up to one of them (an E-Port CA certificate, say), and is within its
+ * validity period. Read-only after loading: one cg_trust may be shared by threads.
+ */
 struct cg_trust;
 
 int cg_trust_new(struct cg_trust **out, struct cg_err *err);
+/* Add every certificate of a PEM file (at least one); CG_ECRYPTO when none can be read. */
 int cg_trust_add_file(struct cg_trust *t, const char *pem_path, struct cg_err *err);
 void cg_trust_free(struct cg_trust *t);
 /*
@@ -128,6 +337,18 @@ void cg_trust_free(struct cg_trust *t);
  * the root, more than one Signature, no Signature).
  */
 int cg_verify(xmlDocPtr doc, const struct cg_trust *t, struct cg_err *err);
+
+/* What a successful verification found (for operators' reports). */
+struct cg_sig_info {
+    char alg[16];       /* "rsa-sha1" or "rsa-sha256" */
+    char key_name[128]; /* ds:KeyName, "" when absent */
+    char subject[512];  /* certificate subject, one line (RFC 2253) */
+    char serial[128];   /* certificate serial number, hex */
+    char not_after[32]; /* certificate end of validity, as OpenSSL prints it */
+};
+/* cg_verify that also fills *info (may be NULL) on success. */
+int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *info,
+                   struct cg_err *err);
 
 /* ------------------------------------------------------------------ receipts */
 
@@ -150,6 +371,9 @@ struct cg_receipt_event {
     long status;         /* the same as a number */
     char *return_time;   /* yyyyMMddHHmmssfff */
     char *return_info;
+    /* CEB900 only: the DXP CopMsgId and message type of the rejected message. */
+    char *ori_cop_msg_id;
+    char *ori_msg_type;
 };
 
 /* Parse any export receipt (both editions), CEB792 and CEB900 into events (one per entity). */

@@ -40,6 +40,7 @@ struct cg_seller {
     char *catalog;         /* path or NULL */
     char *shipments;       /* path or NULL */
     char *key_file, *cert_file, *key_pass_file, *key_pass_env, *key_name; /* signing, may be NULL */
+    char *country;         /* default destination, ISO alpha-2, "" when unset */
 };
 
 /* Load [seller.NAME] (NAME NULL or "" for [seller]) with fall-back to [seller]. */
@@ -133,6 +134,9 @@ const char *cg_codes_country(const struct cg_codes *c, const char *iso2);
 /* True when a customs code is in the table ("currency", "country", "unit", "transport",
  * "package"). */
 bool cg_codes_known(const struct cg_codes *c, const char *table, const char *code);
+/* Customs code -> ISO letters (borrowed), NULL when the code has none. */
+const char *cg_codes_currency_iso(const struct cg_codes *c, const char *code);
+const char *cg_codes_country_iso(const struct cg_codes *c, const char *code);
 
 /* ------------------------------------------------------------------ reading orders */
 
@@ -146,8 +150,9 @@ void cg_map_ctx_free(struct cg_map_ctx *m);
 struct cg_reader;
 
 /*
- * Open an order file. fd is read from its current position and closed by cg_reader_close();
- * name is only used in messages. Use cg_reader_open_path() for a path.
+ * Open an order file. fd is read from its current position and closed by cg_reader_close()
+ * (or here, when opening fails); name is only used in messages. Use cg_reader_open_path() for
+ * a path. The layout (own CSV, JSON lines, a shop export) comes from the context's profile.
  */
 int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_reader **out,
                       struct cg_err *err);
@@ -160,5 +165,10 @@ int cg_reader_open_path(struct cg_map_ctx *m, const char *path, struct cg_reader
  */
 int cg_reader_next(struct cg_reader *r, struct cg_order **out, struct cg_err *err);
 void cg_reader_close(struct cg_reader *r);
+/* Orders returned and rejected so far by this reader. */
+void cg_reader_counts(const struct cg_reader *r, long *orders, long *rejected);
+
+/* The canonical text the order hash is taken of (caller frees; NULL on allocation failure). */
+char *cg_order_canonical(const struct cg_order *o);
 
 #endif

@@ -1,0 +1,346 @@
+/*
+ * declare-schema.c - compiling the official XSDs once and validating documents against them.
+ *
+ * cg_schema_load() compiles <data_dir>/xsd/<version>/ceb-export.xsd (and, through its relative
+ * import, xmldsig-core-schema.xsd from the same folder). While the schema compiles, libxml2's
+ * external entity loader is replaced by one that opens local files only, so a schema can never
+ * make cebgate fetch anything from the network. The compiled schema is immutable and shared;
+ * each validation needs a validation context, of which the struct keeps one for reuse (taken
+ * with a trylock, so a second thread validating at the same moment gets a fresh one).
+ * Validation reports the first problem as "line N: element <name>: reason" with namespace
+ * URIs dropped from libxml2's wording. Nothing is printed.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlIO.h>
+#include <libxml/xmlschemas.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "declare/declare.h"
+
+struct cg_schema {
+    xmlSchemaPtr schema;
+    pthread_mutex_t lock;
+    xmlSchemaValidCtxtPtr vctxt; /* reused under lock */
+    char *path;
+};
+
+/* First problem seen during one compile or validation. */
+struct first_err {
+    bool set;
+    int line;
+    char elem[128];
+    char reason[512];
+    xmlNodePtr node;
+};
+
+/* Copy libxml2's message without "{namespace-uri}" parts, the "Element 'x': " lead and the
+ * trailing newline. */
+static void clean_reason(const char *msg, char *out, size_t size)
+{
+    size_t o = 0;
+    const char *p = msg;
+
+    if (strncmp(p, "Element '", 9) == 0) {
+        const char *q = strstr(p, "': ");
+        if (q != NULL)
+            p = q + 3;
+    }
+    for (; *p != '\0' && o + 1 < size; p++) {
+        if (*p == '{') {
+            const char *q = strchr(p, '}');
+            if (q != NULL) {
+                p = q;
+                continue;
+            }
+        }
+        out[o++] = *p;
+    }
+    while (o > 0 && (out[o - 1] == '\n' || out[o - 1] == '\r' || out[o - 1] == ' '))
+        o--;
+    out[o] = '\0';
+}
+
+static void on_error(void *ctx, xmlErrorPtr e)
+{
+    struct first_err *fe = ctx;
+    xmlNodePtr node;
+
+    if (fe->set || e == NULL || e->level < XML_ERR_ERROR)
+        return;
+    fe->set = true;
+    node = e->node;
+    fe->node = node;
+    fe->line = e->line;
+    if (node != NULL && node->type == XML_ELEMENT_NODE) {
+        cg_strlcpy(fe->elem, (const char *)node->name, sizeof(fe->elem));
+        if (fe->line <= 0)
+            fe->line = (int)xmlGetLineNo(node);
+    } else if (e->str1 != NULL) {
+        cg_strlcpy(fe->elem, e->str1, sizeof(fe->elem));
+    }
+    clean_reason(e->message != NULL ? e->message : "invalid", fe->reason, sizeof(fe->reason));
+}
+
+/* Schema compile: only local files, never the network. */
+static xmlExternalEntityLoader prev_loader;
+
+static xmlParserInputPtr local_only_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+    if (url != NULL && strstr(url, "://") != NULL && strncmp(url, "file://", 7) != 0)
+        return NULL; /* the schema parser then reports the import it could not load */
+    return xmlNoNetExternalEntityLoader(url, id, ctxt);
+}
+
+static int compile(const char *path, struct cg_schema **out, struct cg_err *err)
+{
+    xmlSchemaParserCtxtPtr pctxt = NULL;
+    struct cg_schema *s = NULL;
+    struct first_err fe;
+    int rc = CG_OK;
+
+    memset(&fe, 0, sizeof(fe));
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        free(s);
+        return CG_ERR_SET(err, CG_ERR, "cannot create a mutex");
+    }
+    s->path = cg_strdup(path);
+    if (s->path == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    pctxt = xmlSchemaNewParserCtxt(path);
+    if (pctxt == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    xmlSchemaSetParserStructuredErrors(pctxt, on_error, &fe);
+    prev_loader = xmlGetExternalEntityLoader();
+    xmlSetExternalEntityLoader(local_only_loader);
+    s->schema = xmlSchemaParse(pctxt);
+    xmlSetExternalEntityLoader(prev_loader);
+    if (s->schema == NULL) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "%s: cannot compile the schema: %s", path,
+                        fe.set ? fe.reason : "unreadable or not a schema");
+        goto done;
+    }
+    s->vctxt = xmlSchemaNewValidCtxt(s->schema);
+    if (s->vctxt == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    *out = s;
+    s = NULL;
+done:
+    xmlSchemaFreeParserCtxt(pctxt);
+    cg_schema_free(s);
+    return rc;
+}
+
+int cg_schema_load_kind(const char *data_dir, const char *version, const char *kind,
+                        struct cg_schema **out, struct cg_err *err)
+{
+    const char *file;
+    struct cg_buf p;
+    int rc;
+
+    if (data_dir == NULL || data_dir[0] == '\0')
+        return CG_ERR_SET(err, CG_EINVAL, "no data directory for the schemas");
+    if (version == NULL)
+        version = "202205";
+    if (!cg_schema_version_ok(version))
+        return CG_ERR_SET(err, CG_EINVAL, "schema version '%s': must be 202205 or 2018", version);
+    if (kind == NULL || strcmp(kind, "export") == 0)
+        file = "ceb-export.xsd";
+    else if (strcmp(kind, "import") == 0)
+        file = "ceb-import.xsd";
+    else if (strcmp(kind, "dxp") == 0)
+        file = "dxp-terminal.xsd";
+    else
+        return CG_ERR_SET(err, CG_EINVAL, "schema kind '%s': must be export, import or dxp", kind);
+    cg_buf_init(&p, 4096);
+    rc = cg_buf_addf(&p, "%s/xsd/%s/%s", data_dir, version, file);
+    if (rc != CG_OK) {
+        cg_buf_free(&p);
+        return CG_ERR_SET(err, CG_ERANGE, "data directory path too long");
+    }
+    rc = compile(cg_buf_str(&p), out, err);
+    cg_buf_free(&p);
+    return rc;
+}
+
+int cg_schema_load(const char *data_dir, const char *version, struct cg_schema **out,
+                   struct cg_err *err)
+{
+    return cg_schema_load_kind(data_dir, version, "export", out, err);
+}
+
+void cg_schema_free(struct cg_schema *s)
+{
+    if (s == NULL)
+        return;
+    xmlSchemaFreeValidCtxt(s->vctxt);
+    xmlSchemaFree(s->schema);
+    pthread_mutex_destroy(&s->lock);
+    free(s->path);
+    free(s);
+}
+
+/* Validate; on failure fe says what and where. */
+static int run(struct cg_schema *s, xmlDocPtr doc, struct first_err *fe, struct cg_err *err)
+{
+    xmlSchemaValidCtxtPtr v;
+    bool locked;
+    int r;
+
+    memset(fe, 0, sizeof(*fe));
+    if (s == NULL || doc == NULL || xmlDocGetRootElement(doc) == NULL)
+        return CG_ERR_SET(err, CG_EINVAL, "no schema or no document to validate");
+    locked = pthread_mutex_trylock(&s->lock) == 0;
+    v = locked ? s->vctxt : xmlSchemaNewValidCtxt(s->schema);
+    if (v == NULL) {
+        if (locked)
+            pthread_mutex_unlock(&s->lock);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    xmlSchemaSetValidStructuredErrors(v, on_error, fe);
+    r = xmlSchemaValidateDoc(v, doc);
+    xmlSchemaSetValidStructuredErrors(v, NULL, NULL);
+    if (locked)
+        pthread_mutex_unlock(&s->lock);
+    else
+        xmlSchemaFreeValidCtxt(v);
+    if (r == 0)
+        return CG_OK;
+    if (!fe->set) {
+        fe->set = true;
+        cg_strlcpy(fe->reason, r < 0 ? "internal validation error" : "invalid", sizeof(fe->reason));
+    }
+    return CG_ESCHEMA;
+}
+
+static int report(const struct first_err *fe, const char *who, struct cg_err *err)
+{
+    char line[32] = "";
+
+    if (fe->line > 0)
+        snprintf(line, sizeof(line), "line %d: ", fe->line);
+    if (fe->elem[0] != '\0')
+        return CG_ERR_SET(err, CG_ESCHEMA, "%s%s%selement %s: %s", who != NULL ? who : "",
+                          who != NULL ? ": " : "", line, fe->elem, fe->reason);
+    return CG_ERR_SET(err, CG_ESCHEMA, "%s%s%s%s", who != NULL ? who : "", who != NULL ? ": " : "",
+                      line, fe->reason);
+}
+
+int cg_schema_validate(struct cg_schema *s, xmlDocPtr doc, struct cg_err *err)
+{
+    struct first_err fe;
+    int rc = run(s, doc, &fe, err);
+
+    if (rc != CG_ESCHEMA)
+        return rc;
+    return report(&fe, NULL, err);
+}
+
+static bool is_elem(xmlNodePtr n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+/* First descendant element called name, depth first. */
+static xmlNodePtr find_desc(xmlNodePtr n, const char *name, int depth)
+{
+    xmlNodePtr c, r;
+
+    if (depth > 3)
+        return NULL;
+    for (c = n->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (is_elem(c, name))
+            return c;
+        r = find_desc(c, name, depth + 1);
+        if (r != NULL)
+            return r;
+    }
+    return NULL;
+}
+
+/* The child of the root that holds the failing node (NULL when none); *index is its 0-based
+ * position among the root's element children of the same name. */
+static xmlNodePtr entity_of(xmlDocPtr doc, const struct first_err *fe, size_t *index)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc), ent, c;
+
+    *index = 0;
+    if (fe->node == NULL || fe->node->doc != doc)
+        return NULL;
+    for (ent = fe->node; ent != NULL && ent->parent != root; ent = ent->parent)
+        if (ent->type == XML_DOCUMENT_NODE)
+            return NULL;
+    if (ent == NULL || ent->type != XML_ELEMENT_NODE)
+        return NULL;
+    for (c = root->children; c != NULL && c != ent; c = c->next)
+        if (is_elem(c, (const char *)ent->name))
+            (*index)++;
+    return ent;
+}
+
+int cg_msg_validate_refs(struct cg_schema *s, xmlDocPtr doc, const struct cg_doc_ref *refs,
+                         size_t n, struct cg_err *err)
+{
+    struct first_err fe;
+    xmlNodePtr ent;
+    char who[200] = "";
+    size_t idx;
+    int rc = run(s, doc, &fe, err);
+
+    if (rc != CG_ESCHEMA)
+        return rc;
+    ent = entity_of(doc, &fe, &idx);
+    if (ent != NULL && strcmp((const char *)ent->name, "BaseTransfer") != 0 && idx < n &&
+        refs != NULL && refs[idx].order != NULL && refs[idx].order->order_no != NULL)
+        snprintf(who, sizeof(who), "order %s", refs[idx].order->order_no);
+    return report(&fe, who[0] != '\0' ? who : NULL, err);
+}
+
+int cg_msg_validate(struct cg_schema *s, xmlDocPtr doc, struct cg_err *err)
+{
+    static const struct {
+        const char *elem, *label;
+    } keys[] = {{"orderNo", "order"},
+                {"copNo", "copNo"},
+                {"coElNo", "coElNo"},
+                {"logisticsNo", "logisticsNo"}};
+    struct first_err fe;
+    xmlNodePtr ent;
+    char who[200] = "";
+    size_t i, idx;
+    int rc = run(s, doc, &fe, err);
+
+    if (rc != CG_ESCHEMA)
+        return rc;
+    ent = entity_of(doc, &fe, &idx);
+    if (ent != NULL && strcmp((const char *)ent->name, "BaseTransfer") != 0) {
+        for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && who[0] == '\0'; i++) {
+            xmlNodePtr k = find_desc(ent, keys[i].elem, 0);
+            xmlChar *v = k != NULL ? xmlNodeGetContent(k) : NULL;
+            if (v != NULL && v[0] != '\0')
+                snprintf(who, sizeof(who), "%s %s", keys[i].label, (const char *)v);
+            xmlFree(v);
+        }
+        if (who[0] == '\0')
+            snprintf(who, sizeof(who), "%s", (const char *)ent->name);
+    }
+    return report(&fe, who[0] != '\0' ? who : NULL, err);
+}

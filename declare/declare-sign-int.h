@@ -1,0 +1,78 @@
+/*
+ * declare-sign-int.h - what the signing, remote-signer and verifying files of declare/ share.
+ * Only declare/declare-sign*.c, declare/declare-remote.c and declare/declare-verify.c include it.
+ */
+#ifndef CG_DECLARE_SIGN_INT_H
+#define CG_DECLARE_SIGN_INT_H
+
+#include <stddef.h>
+
+#include <libxml/tree.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "core/buf.h"
+#include "declare/declare.h"
+
+/* A C string as a const libxml2 string (BAD_CAST would drop const). */
+#define CG_XC(s) ((const xmlChar *)(s))
+
+#define CG_URI_C14N "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+#define CG_URI_ENVELOPED "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+
+/* One signature algorithm as XML-DSig and OpenSSL name it. */
+struct cg_sig_alg {
+    const char *name;       /* "rsa-sha1" */
+    const char *sig_uri;    /* SignatureMethod Algorithm */
+    const char *digest_uri; /* DigestMethod Algorithm */
+    const EVP_MD *(*md)(void);
+};
+
+/* By name ("rsa-sha1", "rsa-sha256"), or by SignatureMethod / DigestMethod URI; NULL if none. */
+const struct cg_sig_alg *cg_sig_alg_by_name(const char *name);
+const struct cg_sig_alg *cg_sig_alg_by_uri(const char *sig_uri);
+const EVP_MD *cg_sig_digest_by_uri(const char *digest_uri);
+
+/* The most recent OpenSSL error as text ("" when none); empties OpenSSL's error queue. */
+void cg_ssl_error(char *out, size_t size);
+
+/*
+ * Try one signature with pkey and alg's digest so that an OpenSSL that refuses it (SHA-1
+ * disabled by the crypto policy or security level) is reported at start-up, with the cure.
+ */
+int cg_sig_probe(EVP_PKEY *pkey, const struct cg_sig_alg *alg, struct cg_err *err);
+/* The same for verifying (used to explain a failed verification). */
+int cg_sig_probe_verify(EVP_PKEY *pub, const struct cg_sig_alg *alg, struct cg_err *err);
+
+/* True for an element named local in the XML-DSig namespace. */
+int cg_is_ds(const xmlNode *n, const char *local);
+
+/*
+ * Read the passphrase named by o (pass_file or pass_env) into pass (NUL-terminated);
+ * *have = 0 when neither is set. CG_ECONFIG when both are set, the variable is unset or the
+ * file cannot be read. The text never appears in an error message.
+ */
+int cg_sign_read_pass(const struct cg_signer_opts *o, char *pass, size_t size, int *have,
+                      struct cg_err *err);
+/*
+ * Load a PEM or PKCS#12 private key and its certificate (from cert_file, the PEM key file or
+ * the PKCS#12 bundle). *pkey and *cert are the caller's, written only on success.
+ */
+int cg_sign_load_key(const char *key_file, const char *cert_file, const char *pass, EVP_PKEY **pkey,
+                     X509 **cert, struct cg_err *err);
+
+/* Remote signing service client (declare-remote.c). */
+struct cg_remote;
+
+int cg_remote_new(const struct cg_signer_opts *o, struct cg_remote **out, struct cg_err *err);
+void cg_remote_free(struct cg_remote *r);
+/*
+ * Ask the service to sign data (the canonical SignedInfo) with alg. On success *sig (raw
+ * signature value), *cert (DER) and *key_name (NULL when the service sent none) are the
+ * caller's (free()).
+ */
+int cg_remote_sign(struct cg_remote *r, const struct cg_sig_alg *alg, const char *key_name,
+                   const unsigned char *data, size_t len, unsigned char **sig, size_t *sig_len,
+                   unsigned char **cert, size_t *cert_len, char **key_name_out, struct cg_err *err);
+
+#endif

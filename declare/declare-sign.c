@@ -1,0 +1,662 @@
+/*
+ * declare-sign.c - enveloped XML-DSig signatures on CEB messages: the signer and its two
+ * backends.
+ *
+ * The signature is what the CEB specification (§6) and the official samples show: inclusive
+ * C14N 1.0, one Reference URI="" with only the enveloped-signature transform, ds:Signature as
+ * the last child of the root, KeyInfo = KeyName then X509Data/X509Certificate; rsa-sha1 (the
+ * algorithm the spec names) or rsa-sha256.
+ *
+ * local: the key is loaded once (declare-sign-key.c) into an xmlsec key; each message gets a
+ * template appended to its root and xmlsec fills DigestValue and SignatureValue in process.
+ * remote: this file computes the digest and the inclusive-C14N form of SignedInfo in its final
+ * position (so every namespace in scope from the root is in the signed bytes), the service
+ * (declare-remote.c) signs those bytes, and the answer is checked against the returned
+ * certificate before it goes into the document.
+ *
+ * KeyInfo is written by this file in both cases, after the signature value: it lies outside
+ * SignedInfo and inside the enveloped Signature, so it is covered by nothing.
+ * On any error the Signature element is removed again and the document is as it was.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/c14n.h>
+#include <libxml/xmlIO.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <xmlsec/base64.h>
+#include <xmlsec/crypto.h>
+#include <xmlsec/keys.h>
+#include <xmlsec/openssl/evp.h>
+#include <xmlsec/templates.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlsec.h>
+#include <xmlsec/xmltree.h>
+
+#include "core/buf.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "declare/declare-sign-int.h"
+#include "declare/declare.h"
+
+/* Base64 line length of X509Certificate, as in the official samples. */
+#define CERT_B64_COLUMNS 76
+/* SignedInfo is a few hundred bytes; this bounds what is sent to a remote signer. */
+#define SIGNED_INFO_MAX (64u * 1024u)
+
+enum signer_kind { SIGNER_LOCAL, SIGNER_REMOTE };
+
+struct cg_signer {
+    enum signer_kind kind;
+    const struct cg_sig_alg *alg;
+    char *key_name;    /* NULL: remote only, taken from the service's answer */
+    xmlSecKeyPtr key;  /* local */
+    xmlChar *cert_b64; /* local: the signing certificate, base64 DER */
+    struct cg_remote *remote;
+};
+
+static const struct cg_sig_alg algs[] = {
+    { "rsa-sha1", "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+      "http://www.w3.org/2000/09/xmldsig#sha1", EVP_sha1 },
+    { "rsa-sha256", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+      "http://www.w3.org/2001/04/xmlenc#sha256", EVP_sha256 },
+};
+
+const struct cg_sig_alg *cg_sig_alg_by_name(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name != NULL && i < sizeof(algs) / sizeof(algs[0]); i++)
+        if (strcmp(algs[i].name, name) == 0)
+            return &algs[i];
+    return NULL;
+}
+
+const struct cg_sig_alg *cg_sig_alg_by_uri(const char *sig_uri)
+{
+    size_t i;
+
+    for (i = 0; sig_uri != NULL && i < sizeof(algs) / sizeof(algs[0]); i++)
+        if (strcmp(algs[i].sig_uri, sig_uri) == 0)
+            return &algs[i];
+    return NULL;
+}
+
+const EVP_MD *cg_sig_digest_by_uri(const char *digest_uri)
+{
+    size_t i;
+
+    for (i = 0; digest_uri != NULL && i < sizeof(algs) / sizeof(algs[0]); i++)
+        if (strcmp(algs[i].digest_uri, digest_uri) == 0)
+            return algs[i].md();
+    return NULL;
+}
+
+void cg_ssl_error(char *out, size_t size)
+{
+    unsigned long e = ERR_peek_last_error();
+
+    out[0] = '\0';
+    if (e != 0)
+        ERR_error_string_n(e, out, size);
+    else
+        cg_strlcpy(out, "no detail from OpenSSL", size);
+    ERR_clear_error();
+}
+
+static const char sha1_cure[] =
+    "the OpenSSL configuration or system crypto policy forbids SHA-1 signatures. The CEB "
+    "specification names rsa-sha1; either allow SHA-1 signatures for cebgate (on RHEL-like "
+    "systems: update-crypto-policies --set DEFAULT:SHA1, or rh-allow-sha1-signatures = yes in "
+    "an OPENSSL_CONF file), or set [declare] sign_alg = rsa-sha256 if the receiver accepts it";
+
+int cg_sig_probe(EVP_PKEY *pkey, const struct cg_sig_alg *alg, struct cg_err *err)
+{
+    static const unsigned char probe[] = "cebgate signature probe";
+    unsigned char sig[1024];
+    size_t sig_len = sizeof(sig);
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    char ssl[256];
+    int rc = CG_OK;
+
+    if (mctx == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (EVP_DigestSignInit(mctx, NULL, alg->md(), NULL, pkey) != 1 ||
+        EVP_DigestSign(mctx, sig, &sig_len, probe, sizeof(probe) - 1) != 1) {
+        cg_ssl_error(ssl, sizeof(ssl));
+        if (alg->md() == EVP_sha1())
+            rc = CG_ERR_SET(err, CG_ECRYPTO,
+                            "OpenSSL refuses to make an RSA-SHA1 signature "
+                            "(%s): %s",
+                            ssl, sha1_cure);
+        else
+            rc = CG_ERR_SET(err, CG_ECRYPTO,
+                            "OpenSSL refuses to make an %s signature with "
+                            "this key (%s)",
+                            alg->name, ssl);
+    }
+    EVP_MD_CTX_free(mctx);
+    return rc;
+}
+
+int cg_sig_probe_verify(EVP_PKEY *pub, const struct cg_sig_alg *alg, struct cg_err *err)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    char ssl[256];
+    int rc = CG_OK;
+
+    if (mctx == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (EVP_DigestVerifyInit(mctx, NULL, alg->md(), NULL, pub) != 1) {
+        cg_ssl_error(ssl, sizeof(ssl));
+        if (alg->md() == EVP_sha1())
+            rc = CG_ERR_SET(err, CG_ECRYPTO,
+                            "OpenSSL refuses to check an RSA-SHA1 signature "
+                            "(%s): %s",
+                            ssl, sha1_cure);
+        else
+            rc = CG_ERR_SET(err, CG_ECRYPTO, "OpenSSL refuses to check an %s signature (%s)",
+                            alg->name, ssl);
+    }
+    EVP_MD_CTX_free(mctx);
+    return rc;
+}
+
+int cg_is_ds(const xmlNode *n, const char *local)
+{
+    return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+           xmlStrEqual(n->ns->href, CG_XC(CG_NS_DS)) && xmlStrEqual(n->name, CG_XC(local));
+}
+
+static int count_sigs(xmlNodePtr n, int remove)
+{
+    xmlNodePtr c, next;
+    int count = 0;
+
+    for (c = n->children; c != NULL; c = next) {
+        next = c->next;
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (cg_is_ds(c, "Signature")) {
+            count++;
+            if (remove) {
+                xmlUnlinkNode(c);
+                xmlFreeNode(c);
+            }
+            continue;
+        }
+        count += count_sigs(c, remove);
+    }
+    return count;
+}
+
+int cg_sig_strip(xmlDocPtr doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    int n;
+
+    if (root == NULL)
+        return 0;
+    if (cg_is_ds(root, "Signature"))
+        return 0; /* a detached Signature document is not ours to empty */
+    n = count_sigs(root, 1);
+    return n;
+}
+
+/* ------------------------------------------------------------------ signer set-up */
+
+static int new_local(struct cg_signer *s, const struct cg_signer_opts *o, struct cg_err *err)
+{
+    char pass[1024];
+    int have = 0;
+    EVP_PKEY *pkey = NULL;
+    X509 *cert = NULL;
+    unsigned char *der = NULL;
+    int der_len;
+    xmlSecKeyDataPtr data = NULL;
+    int rc;
+
+    rc = cg_sign_read_pass(o, pass, sizeof(pass), &have, err);
+    if (rc != CG_OK)
+        goto done;
+    rc = cg_sign_load_key(o->key_file, o->cert_file, have ? pass : NULL, &pkey, &cert, err);
+    OPENSSL_cleanse(pass, sizeof(pass));
+    if (rc != CG_OK)
+        goto done;
+    rc = cg_sig_probe(pkey, s->alg, err);
+    if (rc != CG_OK)
+        goto done;
+    if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0)
+        cg_warn("signing certificate for %s has expired: receivers will reject the signatures",
+                o->key_file);
+    der_len = i2d_X509(cert, &der);
+    if (der_len <= 0) {
+        rc = CG_ERR_SET(err, CG_ECRYPTO, "cannot encode the signing certificate");
+        goto done;
+    }
+    s->cert_b64 = xmlSecBase64Encode(der, (xmlSecSize)der_len, CERT_B64_COLUMNS);
+    s->key = xmlSecKeyCreate();
+    if (s->cert_b64 == NULL || s->key == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    data = xmlSecOpenSSLEvpKeyAdopt(pkey);
+    if (data == NULL) {
+        rc = CG_ERR_SET(err, CG_ECRYPTO, "xmlsec cannot take the key from %s", o->key_file);
+        goto done;
+    }
+    pkey = NULL; /* owned by data now */
+    if (xmlSecKeySetValue(s->key, data) < 0) {
+        rc = CG_ERR_SET(err, CG_ECRYPTO, "xmlsec cannot take the key from %s", o->key_file);
+        goto done;
+    }
+    data = NULL;
+done:
+    if (data != NULL)
+        xmlSecKeyDataDestroy(data);
+    OPENSSL_free(der);
+    EVP_PKEY_free(pkey);
+    X509_free(cert);
+    return rc;
+}
+
+int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct cg_err *err)
+{
+    struct cg_signer *s = NULL;
+    const char *kind = o->kind != NULL ? o->kind : "local";
+    const char *key_name = o->key_name;
+    int rc = CG_OK;
+
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    s->alg = cg_sig_alg_by_name(o->alg != NULL ? o->alg : "rsa-sha1");
+    if (s->alg == NULL) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "sign_alg %s: use rsa-sha1 or rsa-sha256", o->alg);
+        goto done;
+    }
+    /* remote: an empty key_name means "the certificate number the service sends" */
+    if (kind != NULL && strcmp(kind, "remote") == 0 && o->key_name != NULL &&
+        o->key_name[0] == '\0')
+        key_name = NULL;
+    if (key_name != NULL && (key_name[0] == '\0' || strlen(key_name) > 100)) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "key_name must be 1 to 100 characters");
+        goto done;
+    }
+    if (key_name != NULL && (s->key_name = strdup(key_name)) == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (strcmp(kind, "local") == 0) {
+        s->kind = SIGNER_LOCAL;
+        if (key_name == NULL) {
+            rc = CG_ERR_SET(err, CG_ECONFIG,
+                            "key_name (the certificate number for "
+                            "ds:KeyName) is not set");
+            goto done;
+        }
+        rc = new_local(s, o, err);
+    } else if (strcmp(kind, "remote") == 0) {
+        s->kind = SIGNER_REMOTE;
+        rc = cg_remote_new(o, &s->remote, err);
+    } else {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "signer %s: use local or remote", kind);
+    }
+done:
+    if (rc != CG_OK) {
+        cg_signer_free(s);
+        return rc;
+    }
+    *out = s;
+    return CG_OK;
+}
+
+void cg_signer_free(struct cg_signer *s)
+{
+    if (s == NULL)
+        return;
+    if (s->key != NULL)
+        xmlSecKeyDestroy(s->key);
+    xmlFree(s->cert_b64);
+    cg_remote_free(s->remote);
+    free(s->key_name);
+    free(s);
+}
+
+int cg_signer_new_conf(const struct cg_conf *conf, const char *seller, struct cg_signer **out,
+                       struct cg_err *err)
+{
+    struct cg_signer_opts o;
+    char sec[160];
+    const char *ks = "declare"; /* section the key settings come from */
+    char *key_file = NULL, *cert_file = NULL, *pass_file = NULL, *remote_ca = NULL;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    if (seller != NULL) {
+        if (strlen(seller) + sizeof("seller.") > sizeof(sec))
+            return CG_ERR_SET(err, CG_EINVAL, "seller name %s is too long", seller);
+        snprintf(sec, sizeof(sec), "seller.%s", seller);
+        if (cg_conf_get(conf, sec, "key_file") != NULL)
+            ks = sec;
+    }
+    o.kind = cg_conf_get(conf, "declare", "signer");
+    o.alg = cg_conf_get(conf, "declare", "sign_alg");
+    key_file = cg_conf_get_path(conf, ks, "key_file");
+    cert_file = cg_conf_get_path(conf, ks, "cert_file");
+    pass_file = cg_conf_get_path(conf, ks, "key_pass_file");
+    remote_ca = cg_conf_get_path(conf, "declare", "remote_ca");
+    o.key_file = key_file;
+    o.cert_file = cert_file;
+    o.pass_file = pass_file;
+    o.pass_env = cg_conf_get(conf, ks, "key_pass_env");
+    o.key_name = cg_conf_get(conf, ks, "key_name");
+    if (o.key_name == NULL)
+        o.key_name = cg_conf_get(conf, "declare", "key_name");
+    o.remote_url = cg_conf_get(conf, "declare", "remote_url");
+    o.remote_ca = remote_ca;
+    o.remote_token = cg_conf_get(conf, "declare", "remote_token");
+    rc = cg_signer_new(&o, out, err);
+    if (rc != CG_OK && err != NULL && ks != NULL)
+        cg_err_prefix(err, "[%s] signing key", ks);
+    free(key_file);
+    free(cert_file);
+    free(pass_file);
+    free(remote_ca);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ signing */
+
+/* The template: Signature/SignedInfo/Reference URI="" with the enveloped transform. */
+static xmlNodePtr add_template(xmlDocPtr doc, xmlNodePtr root, const struct cg_sig_alg *alg,
+                               xmlNodePtr *ref_out)
+{
+    xmlSecTransformId sig_id =
+        alg->md() == EVP_sha1() ? xmlSecTransformRsaSha1Id : xmlSecTransformRsaSha256Id;
+    xmlSecTransformId dig_id =
+        alg->md() == EVP_sha1() ? xmlSecTransformSha1Id : xmlSecTransformSha256Id;
+    xmlNodePtr sig, ref;
+
+    sig =
+        xmlSecTmplSignatureCreateNsPref(doc, xmlSecTransformInclC14NId, sig_id, NULL, CG_XC("ds"));
+    if (sig == NULL)
+        return NULL;
+    if (xmlAddChild(root, sig) == NULL) {
+        xmlFreeNode(sig);
+        return NULL;
+    }
+    ref = xmlSecTmplSignatureAddReference(sig, dig_id, NULL, CG_XC(""), NULL);
+    if (ref == NULL || xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == NULL) {
+        xmlUnlinkNode(sig);
+        xmlFreeNode(sig);
+        return NULL;
+    }
+    if (ref_out != NULL)
+        *ref_out = ref;
+    return sig;
+}
+
+static int add_keyinfo(xmlNodePtr sig, const char *key_name, const xmlChar *cert_b64)
+{
+    xmlNodePtr ki, kn, xd, xc;
+
+    ki = xmlSecTmplSignatureEnsureKeyInfo(sig, NULL);
+    if (ki == NULL)
+        return CG_ENOMEM;
+    kn = xmlSecTmplKeyInfoAddKeyName(ki, CG_XC(key_name));
+    xd = xmlSecTmplKeyInfoAddX509Data(ki);
+    xc = xd != NULL ? xmlSecTmplX509DataAddCertificate(xd) : NULL;
+    if (kn == NULL || xc == NULL)
+        return CG_ENOMEM;
+    xmlNodeAddContent(xc, CG_XC("\n"));
+    xmlNodeAddContent(xc, cert_b64);
+    xmlNodeAddContent(xc, CG_XC("\n"));
+    return CG_OK;
+}
+
+static int sign_local(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr sig, struct cg_err *err)
+{
+    xmlSecDSigCtx ctx;
+    char ssl[256];
+    int ret;
+    xmlSecDSigStatus status;
+
+    if (xmlSecDSigCtxInitialize(&ctx, NULL) < 0)
+        return CG_ERR_SET(err, CG_ENOMEM, "xmlsec signature context: out of memory");
+    /* The key is borrowed for this one signature; the context must not destroy it. */
+    ctx.signKey = s->key;
+    ret = xmlSecDSigCtxSign(&ctx, sig);
+    status = ctx.status;
+    ctx.signKey = NULL;
+    xmlSecDSigCtxFinalize(&ctx);
+    if (ret < 0 || status != xmlSecDSigStatusSucceeded) {
+        cg_ssl_error(ssl, sizeof(ssl));
+        return CG_ERR_SET(err, CG_ECRYPTO, "xmlsec could not sign the document (%s)", ssl);
+    }
+    return add_keyinfo(sig, s->key_name, s->cert_b64) == CG_OK
+               ? CG_OK
+               : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+}
+
+/* C14N visibility: everything except the Signature subtree (the enveloped transform). */
+static int visible_outside(void *user, xmlNodePtr node, xmlNodePtr parent)
+{
+    xmlNodePtr sig = user;
+    xmlNodePtr p = node;
+
+    if (node == NULL)
+        return 1;
+    if (node->type == XML_NAMESPACE_DECL || node->type == XML_ATTRIBUTE_NODE)
+        p = parent;
+    for (; p != NULL; p = p->parent)
+        if (p == sig)
+            return 0;
+    return 1;
+}
+
+/* C14N visibility: SignedInfo and what is inside it (with namespaces inherited from above). */
+static int visible_inside(void *user, xmlNodePtr node, xmlNodePtr parent)
+{
+    xmlNodePtr si = user;
+    xmlNodePtr p = node;
+
+    if (node == NULL)
+        return 0;
+    if (node->type == XML_NAMESPACE_DECL || node->type == XML_ATTRIBUTE_NODE)
+        p = parent;
+    for (; p != NULL; p = p->parent)
+        if (p == si)
+            return 1;
+    return 0;
+}
+
+static int digest_write(void *ctx, const char *buf, int len)
+{
+    return EVP_DigestUpdate(ctx, buf, (size_t)len) == 1 ? len : -1;
+}
+
+static int buf_write(void *ctx, const char *buf, int len)
+{
+    return cg_buf_add(ctx, buf, (size_t)len) == CG_OK ? len : -1;
+}
+
+/* Digest of the document without the Signature subtree and without comments. */
+static int doc_digest(xmlDocPtr doc, xmlNodePtr sig, const EVP_MD *md, unsigned char *out,
+                      unsigned int *out_len)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    xmlOutputBufferPtr ob = NULL;
+    int ok = 0;
+
+    if (mctx == NULL || EVP_DigestInit_ex(mctx, md, NULL) != 1)
+        goto done;
+    ob = xmlOutputBufferCreateIO(digest_write, NULL, mctx, NULL);
+    if (ob == NULL)
+        goto done;
+    ok = xmlC14NExecute(doc, visible_outside, sig, XML_C14N_1_0, NULL, 0, ob) >= 0;
+    ok = xmlOutputBufferClose(ob) >= 0 && ok;
+    ok = ok && EVP_DigestFinal_ex(mctx, out, out_len) == 1;
+done:
+    EVP_MD_CTX_free(mctx);
+    return ok ? CG_OK : CG_ECRYPTO;
+}
+
+static int c14n_subtree(xmlDocPtr doc, xmlNodePtr node, struct cg_buf *b)
+{
+    xmlOutputBufferPtr ob = xmlOutputBufferCreateIO(buf_write, NULL, b, NULL);
+    int ok;
+
+    if (ob == NULL)
+        return CG_ENOMEM;
+    ok = xmlC14NExecute(doc, visible_inside, node, XML_C14N_1_0, NULL, 0, ob) >= 0;
+    ok = xmlOutputBufferClose(ob) >= 0 && ok;
+    return ok ? CG_OK : CG_ECRYPTO;
+}
+
+static xmlNodePtr ds_child(xmlNodePtr n, const char *local)
+{
+    xmlNodePtr c;
+
+    for (c = n != NULL ? n->children : NULL; c != NULL; c = c->next)
+        if (cg_is_ds(c, local))
+            return c;
+    return NULL;
+}
+
+static int check_remote_sig(const struct cg_sig_alg *alg, const unsigned char *data, size_t len,
+                            const unsigned char *sig, size_t sig_len, X509 *cert,
+                            struct cg_err *err)
+{
+    EVP_PKEY *pub = X509_get0_pubkey(cert);
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    char ssl[256];
+    int rc = CG_OK;
+
+    if (mctx == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
+        rc = CG_ERR_SET(err, CG_ECRYPTO,
+                        "remote signer returned a certificate without an RSA "
+                        "public key");
+    } else if (EVP_DigestVerifyInit(mctx, NULL, alg->md(), NULL, pub) != 1) {
+        EVP_MD_CTX_free(mctx);
+        return cg_sig_probe_verify(pub, alg, err);
+    } else if (EVP_DigestVerify(mctx, sig, sig_len, data, len) != 1) {
+        cg_ssl_error(ssl, sizeof(ssl));
+        rc = CG_ERR_SET(err, CG_ECRYPTO,
+                        "remote signer returned a signature value that does "
+                        "not verify with the certificate it returned (%s)",
+                        ssl);
+    }
+    EVP_MD_CTX_free(mctx);
+    return rc;
+}
+
+static int sign_remote(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr ref,
+                       struct cg_err *err)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    struct cg_buf si;
+    unsigned char *sv = NULL, *der = NULL;
+    size_t sv_len = 0, der_len = 0;
+    char *kn = NULL;
+    xmlChar *b64 = NULL;
+    X509 *cert = NULL;
+    const unsigned char *p;
+    const char *key_name;
+    int rc;
+
+    cg_buf_init(&si, SIGNED_INFO_MAX);
+    rc = doc_digest(doc, sig, s->alg->md(), md, &md_len);
+    if (rc != CG_OK) {
+        rc = CG_ERR_SET(err, rc, "cannot canonicalize and digest the document");
+        goto done;
+    }
+    b64 = xmlSecBase64Encode(md, md_len, 0);
+    if (b64 == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    xmlNodeSetContent(ds_child(ref, "DigestValue"), b64);
+    xmlFree(b64);
+    b64 = NULL;
+    rc = c14n_subtree(doc, ds_child(sig, "SignedInfo"), &si);
+    if (rc != CG_OK) {
+        rc = CG_ERR_SET(err, rc, "cannot canonicalize SignedInfo");
+        goto done;
+    }
+    rc = cg_remote_sign(s->remote, s->alg, s->key_name, (const unsigned char *)si.data, si.len, &sv,
+                        &sv_len, &der, &der_len, &kn, err);
+    if (rc != CG_OK)
+        goto done;
+    p = der;
+    cert = d2i_X509(NULL, &p, (long)der_len);
+    if (cert == NULL || p != der + der_len) {
+        ERR_clear_error();
+        rc = CG_ERR_SET(err, CG_ECRYPTO,
+                        "remote signer returned something that is not an "
+                        "X.509 certificate");
+        goto done;
+    }
+    rc = check_remote_sig(s->alg, (const unsigned char *)si.data, si.len, sv, sv_len, cert, err);
+    if (rc != CG_OK)
+        goto done;
+    key_name = s->key_name != NULL ? s->key_name : kn;
+    if (key_name == NULL || key_name[0] == '\0') {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "no key_name configured and the remote signer sent "
+                        "none: ds:KeyName needs the certificate number");
+        goto done;
+    }
+    b64 = xmlSecBase64Encode(sv, (xmlSecSize)sv_len, 64);
+    if (b64 == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    xmlNodeSetContent(ds_child(sig, "SignatureValue"), CG_XC("\n"));
+    xmlNodeAddContent(ds_child(sig, "SignatureValue"), b64);
+    xmlNodeAddContent(ds_child(sig, "SignatureValue"), CG_XC("\n"));
+    xmlFree(b64);
+    b64 = xmlSecBase64Encode(der, (xmlSecSize)der_len, CERT_B64_COLUMNS);
+    if (b64 == NULL || add_keyinfo(sig, key_name, b64) != CG_OK)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+done:
+    xmlFree(b64);
+    X509_free(cert);
+    free(sv);
+    free(der);
+    free(kn);
+    cg_buf_free(&si);
+    return rc;
+}
+
+int cg_signer_sign(struct cg_signer *s, xmlDocPtr doc, struct cg_err *err)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr sig = NULL, ref = NULL;
+    int rc;
+
+    if (root == NULL)
+        return CG_ERR_SET(err, CG_EINVAL, "cannot sign a document without a root element");
+    if (cg_is_ds(root, "Signature") || count_sigs(root, 0) > 0)
+        return CG_ERR_SET(err, CG_EEXIST, "the document already carries a ds:Signature");
+    sig = add_template(doc, root, s->alg, &ref);
+    if (sig == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "cannot build the signature template");
+    if (s->kind == SIGNER_LOCAL)
+        rc = sign_local(s, doc, sig, err);
+    else
+        rc = sign_remote(s, doc, sig, ref, err);
+    if (rc != CG_OK) {
+        xmlUnlinkNode(sig);
+        xmlFreeNode(sig);
+    }
+    return rc;
+}

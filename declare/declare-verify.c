@@ -1,0 +1,546 @@
+/*
+ * declare-verify.c - trusted certificates and verification of the enveloped signature of a
+ * CEB message, saying exactly what is wrong.
+ *
+ * The shape is checked first, strictly, because XML-DSig by itself allows far more than CEB
+ * does and the surplus is what signature-wrapping attacks use: exactly one ds:Signature in
+ * the document, it is the last element child of the root, SignedInfo holds inclusive C14N
+ * 1.0, rsa-sha1 or rsa-sha256 and exactly one Reference with URI="" and the enveloped-signature
+ * transform alone, no ds:Object, KeyInfo with exactly one X509Certificate. Then xmlsec checks
+ * the digest and the signature value with the public key of that certificate (KeyInfo is not
+ * otherwise processed: no key lookup, no retrieval), restricted to those algorithms and to the
+ * empty URI. Last, with a cg_trust, the certificate must chain to a trusted one.
+ * Every failure is CG_ESIG (CG_ECRYPTO when OpenSSL refuses an algorithm) with the reason.
+ * Owner: the signing part of declare/.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <xmlsec/base64.h>
+#include <xmlsec/crypto.h>
+#include <xmlsec/keys.h>
+#include <xmlsec/openssl/evp.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlsec.h>
+
+#include "core/buf.h"
+#include "declare/declare-sign-int.h"
+#include "declare/declare.h"
+
+struct cg_trust {
+    X509_STORE *store;
+    int count;
+};
+
+int cg_trust_new(struct cg_trust **out, struct cg_err *err)
+{
+    struct cg_trust *t = calloc(1, sizeof(*t));
+
+    if (t == NULL || (t->store = X509_STORE_new()) == NULL) {
+        free(t);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    *out = t;
+    return CG_OK;
+}
+
+void cg_trust_free(struct cg_trust *t)
+{
+    if (t == NULL)
+        return;
+    X509_STORE_free(t->store);
+    free(t);
+}
+
+int cg_trust_add_file(struct cg_trust *t, const char *pem_path, struct cg_err *err)
+{
+    BIO *bio = BIO_new_file(pem_path, "r");
+    X509 *x;
+    char ssl[256];
+    int n = 0;
+    int rc = CG_OK;
+
+    if (bio == NULL) {
+        cg_ssl_error(ssl, sizeof(ssl));
+        return CG_ERR_SET(err, CG_ECRYPTO, "trusted certificate file %s: cannot open (%s)",
+                          pem_path, ssl);
+    }
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if (X509_STORE_add_cert(t->store, x) != 1) {
+            /* the same certificate twice is harmless */
+            if (ERR_GET_REASON(ERR_peek_last_error()) != X509_R_CERT_ALREADY_IN_HASH_TABLE) {
+                X509_free(x);
+                cg_ssl_error(ssl, sizeof(ssl));
+                rc = CG_ERR_SET(err, CG_ECRYPTO, "trusted certificate file %s: %s", pem_path, ssl);
+                break;
+            }
+        }
+        X509_free(x);
+        n++;
+    }
+    ERR_clear_error(); /* the end of the file ends the loop with an error */
+    BIO_free(bio);
+    if (rc == CG_OK && n == 0)
+        rc = CG_ERR_SET(err, CG_ECRYPTO, "trusted certificate file %s: no PEM certificate in it",
+                        pem_path);
+    if (rc == CG_OK)
+        t->count += n;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ shape */
+
+static void find_sigs(xmlNodePtr n, xmlNodePtr *first, xmlNodePtr *second, int *count)
+{
+    xmlNodePtr c;
+
+    for (c = n->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (cg_is_ds(c, "Signature")) {
+            if (*count == 0)
+                *first = c;
+            else if (*count == 1)
+                *second = c;
+            (*count)++;
+        }
+        find_sigs(c, first, second, count);
+    }
+}
+
+static xmlNodePtr next_elem(xmlNodePtr n)
+{
+    for (; n != NULL; n = n->next)
+        if (n->type == XML_ELEMENT_NODE)
+            return n;
+    return NULL;
+}
+
+static int lineno(xmlNodePtr n)
+{
+    return n != NULL ? (int)xmlGetLineNo(n) : 0;
+}
+
+static int has_elem_child(xmlNodePtr n)
+{
+    return next_elem(n->children) != NULL;
+}
+
+static const char *name_of(xmlNodePtr n)
+{
+    return n != NULL && n->name != NULL ? (const char *)n->name : "(none)";
+}
+
+/* An Algorithm attribute as a borrowed-for-the-call string (freed by the caller). */
+static xmlChar *alg_attr(xmlNodePtr n)
+{
+    return xmlGetNoNsProp(n, CG_XC("Algorithm"));
+}
+
+#define NOT_ROOT "signature does not cover the root element: "
+
+static int check_reference(xmlNodePtr ref, const EVP_MD **md, struct cg_err *err)
+{
+    xmlChar *uri = NULL, *a = NULL;
+    xmlNodePtr c, tr;
+    int rc = CG_OK;
+
+    if (!xmlHasNsProp(ref, CG_XC("URI"), NULL)) {
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        NOT_ROOT "ds:Reference has no URI attribute (CEB needs "
+                                 "URI=\"\")");
+        goto done;
+    }
+    uri = xmlGetNoNsProp(ref, CG_XC("URI"));
+    if (uri == NULL || uri[0] != '\0') {
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        NOT_ROOT "ds:Reference URI=\"%s\" (CEB needs URI=\"\", "
+                                 "the whole document)",
+                        uri != NULL ? (const char *)uri : "");
+        goto done;
+    }
+    c = next_elem(ref->children);
+    if (!cg_is_ds(c, "Transforms")) {
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        NOT_ROOT "ds:Reference has no ds:Transforms (the "
+                                 "enveloped-signature transform is required)");
+        goto done;
+    }
+    tr = next_elem(c->children);
+    if (!cg_is_ds(tr, "Transform") || next_elem(tr->next) != NULL) {
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        NOT_ROOT "ds:Transforms must hold exactly one "
+                                 "ds:Transform (enveloped-signature)");
+        goto done;
+    }
+    a = alg_attr(tr);
+    if (a == NULL || !xmlStrEqual(a, CG_XC(CG_URI_ENVELOPED)) || has_elem_child(tr)) {
+        rc = CG_ERR_SET(err, CG_ESIG, NOT_ROOT "transform %s is not allowed (only %s)",
+                        a != NULL ? (const char *)a : "(no Algorithm)", CG_URI_ENVELOPED);
+        goto done;
+    }
+    xmlFree(a);
+    a = NULL;
+    c = next_elem(c->next);
+    if (!cg_is_ds(c, "DigestMethod")) {
+        rc = CG_ERR_SET(err, CG_ESIG, "ds:Reference has no ds:DigestMethod");
+        goto done;
+    }
+    a = alg_attr(c);
+    *md = cg_sig_digest_by_uri((const char *)a);
+    if (*md == NULL) {
+        rc = CG_ERR_SET(err, CG_ESIG, "digest method %s is not accepted (sha1 or sha256)",
+                        a != NULL ? (const char *)a : "(no Algorithm)");
+        goto done;
+    }
+    c = next_elem(c->next);
+    if (!cg_is_ds(c, "DigestValue") || next_elem(c->next) != NULL) {
+        rc = CG_ERR_SET(err, CG_ESIG, "ds:Reference must end with one ds:DigestValue");
+        goto done;
+    }
+done:
+    xmlFree(uri);
+    xmlFree(a);
+    return rc;
+}
+
+static int check_signed_info(xmlNodePtr si, const struct cg_sig_alg **alg, struct cg_err *err)
+{
+    xmlNodePtr c;
+    xmlChar *a = NULL;
+    const EVP_MD *md = NULL;
+    int rc = CG_OK;
+
+    c = next_elem(si->children);
+    if (!cg_is_ds(c, "CanonicalizationMethod")) {
+        rc = CG_ERR_SET(err, CG_ESIG, "ds:SignedInfo has no ds:CanonicalizationMethod");
+        goto done;
+    }
+    a = alg_attr(c);
+    if (a == NULL || !xmlStrEqual(a, CG_XC(CG_URI_C14N)) || has_elem_child(c)) {
+        rc = CG_ERR_SET(err, CG_ESIG, "canonicalization %s is not accepted (CEB fixes %s)",
+                        a != NULL ? (const char *)a : "(no Algorithm)", CG_URI_C14N);
+        goto done;
+    }
+    xmlFree(a);
+    a = NULL;
+    c = next_elem(c->next);
+    if (!cg_is_ds(c, "SignatureMethod")) {
+        rc = CG_ERR_SET(err, CG_ESIG, "ds:SignedInfo has no ds:SignatureMethod");
+        goto done;
+    }
+    a = alg_attr(c);
+    *alg = cg_sig_alg_by_uri((const char *)a);
+    if (*alg == NULL || has_elem_child(c)) {
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        "signature method %s is not accepted (rsa-sha1 or "
+                        "rsa-sha256)",
+                        a != NULL ? (const char *)a : "(no Algorithm)");
+        goto done;
+    }
+    c = next_elem(c->next);
+    if (!cg_is_ds(c, "Reference")) {
+        rc = CG_ERR_SET(err, CG_ESIG, NOT_ROOT "ds:SignedInfo has no ds:Reference");
+        goto done;
+    }
+    if (next_elem(c->next) != NULL) {
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        NOT_ROOT "ds:SignedInfo has more than one ds:Reference "
+                                 "or another element after it (%s, line %d)",
+                        name_of(next_elem(c->next)), lineno(next_elem(c->next)));
+        goto done;
+    }
+    rc = check_reference(c, &md, err);
+done:
+    xmlFree(a);
+    return rc;
+}
+
+static int read_cert(xmlNodePtr ki, X509 **out, xmlChar **key_name, struct cg_err *err)
+{
+    xmlNodePtr c, d, found = NULL;
+    int n = 0;
+    xmlChar *text = NULL;
+    xmlSecSize len = 0;
+    const unsigned char *p;
+    X509 *x;
+
+    for (c = next_elem(ki->children); c != NULL; c = next_elem(c->next)) {
+        if (cg_is_ds(c, "KeyName") && *key_name == NULL)
+            *key_name = xmlNodeGetContent(c);
+        if (!cg_is_ds(c, "X509Data"))
+            continue;
+        for (d = next_elem(c->children); d != NULL; d = next_elem(d->next)) {
+            if (cg_is_ds(d, "X509Certificate")) {
+                found = d;
+                n++;
+            }
+        }
+    }
+    if (n != 1)
+        return CG_ERR_SET(err, CG_ESIG,
+                          "ds:KeyInfo must carry exactly one "
+                          "ds:X509Data/ds:X509Certificate (found %d)",
+                          n);
+    text = xmlNodeGetContent(found);
+    if (text == NULL || xmlSecBase64DecodeInPlace(text, &len) < 0 || len == 0) {
+        xmlFree(text);
+        return CG_ERR_SET(err, CG_ESIG, "ds:X509Certificate is not base64");
+    }
+    p = text;
+    x = d2i_X509(NULL, &p, (long)len);
+    if (x == NULL || p != text + len) {
+        X509_free(x);
+        xmlFree(text);
+        ERR_clear_error();
+        return CG_ERR_SET(err, CG_ESIG, "ds:X509Certificate does not hold an X.509 certificate");
+    }
+    xmlFree(text);
+    *out = x;
+    return CG_OK;
+}
+
+static void subject_of(X509 *x, char *out, size_t size)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *p = NULL;
+    long n;
+
+    out[0] = '\0';
+    if (b == NULL)
+        return;
+    X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    n = BIO_get_mem_data(b, &p);
+    if (n > 0 && (size_t)n < size) {
+        memcpy(out, p, (size_t)n);
+        out[n] = '\0';
+    }
+    BIO_free(b);
+}
+
+static void fill_info(struct cg_sig_info *info, const struct cg_sig_alg *alg,
+                      const xmlChar *key_name, X509 *x)
+{
+    BIO *b;
+    BIGNUM *bn;
+    char *hex, *p = NULL;
+    long n;
+
+    memset(info, 0, sizeof(*info));
+    cg_strlcpy(info->alg, alg->name, sizeof(info->alg));
+    if (key_name != NULL)
+        cg_strlcpy(info->key_name, (const char *)key_name, sizeof(info->key_name));
+    subject_of(x, info->subject, sizeof(info->subject));
+    bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+    if (hex != NULL)
+        cg_strlcpy(info->serial, hex, sizeof(info->serial));
+    OPENSSL_free(hex);
+    BN_free(bn);
+    b = BIO_new(BIO_s_mem());
+    if (b != NULL && ASN1_TIME_print(b, X509_get0_notAfter(x)) == 1) {
+        n = BIO_get_mem_data(b, &p);
+        if (n > 0 && (size_t)n < sizeof(info->not_after)) {
+            memcpy(info->not_after, p, (size_t)n);
+            info->not_after[n] = '\0';
+        }
+    }
+    BIO_free(b);
+}
+
+/* ------------------------------------------------------------------ cryptography */
+
+static int xmlsec_verify(xmlNodePtr sig, X509 *cert, const struct cg_sig_alg *alg,
+                         struct cg_err *err)
+{
+    xmlSecDSigCtx ctx;
+    xmlSecKeyPtr key = NULL;
+    xmlSecKeyDataPtr data = NULL;
+    xmlSecDSigReferenceCtxPtr r;
+    EVP_PKEY *pub = X509_get_pubkey(cert);
+    char ssl[256], subj[256];
+    int ctx_up = 0;
+    xmlSecSize i, n;
+    int rc = CG_OK;
+
+    subject_of(cert, subj, sizeof(subj));
+    if (pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
+        rc = CG_ERR_SET(err, CG_ESIG, "certificate in ds:KeyInfo (%s) has no RSA public key", subj);
+        goto done;
+    }
+    rc = cg_sig_probe_verify(pub, alg, err);
+    if (rc != CG_OK)
+        goto done;
+    key = xmlSecKeyCreate();
+    data = xmlSecOpenSSLEvpKeyAdopt(pub);
+    if (data != NULL)
+        pub = NULL; /* owned by data */
+    if (key == NULL || data == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (xmlSecKeySetValue(key, data) < 0) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    data = NULL;
+    if (xmlSecDSigCtxInitialize(&ctx, NULL) < 0) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "xmlsec signature context: out of memory");
+        goto done;
+    }
+    ctx_up = 1;
+    ctx.signKey = key; /* the context owns it from here */
+    key = NULL;
+    ctx.enabledReferenceUris = xmlSecTransformUriTypeEmpty;
+    if (xmlSecDSigCtxEnableSignatureTransform(&ctx, xmlSecTransformInclC14NId) < 0 ||
+        xmlSecDSigCtxEnableSignatureTransform(&ctx, xmlSecTransformRsaSha1Id) < 0 ||
+        xmlSecDSigCtxEnableSignatureTransform(&ctx, xmlSecTransformRsaSha256Id) < 0 ||
+        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformEnvelopedId) < 0 ||
+        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformInclC14NId) < 0 ||
+        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformSha1Id) < 0 ||
+        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformSha256Id) < 0) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "xmlsec signature context: out of memory");
+        goto done;
+    }
+    if (xmlSecDSigCtxVerify(&ctx, sig) < 0) {
+        cg_ssl_error(ssl, sizeof(ssl));
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        "signature cannot be processed (malformed DigestValue or "
+                        "SignatureValue?): %s",
+                        ssl);
+        goto done;
+    }
+    if (ctx.status == xmlSecDSigStatusSucceeded)
+        goto done;
+    n = xmlSecPtrListGetSize(&ctx.signedInfoReferences);
+    for (i = 0; i < n; i++) {
+        r = (xmlSecDSigReferenceCtxPtr)xmlSecPtrListGetItem(&ctx.signedInfoReferences, i);
+        if (r != NULL && r->status != xmlSecDSigStatusSucceeded) {
+            rc = CG_ERR_SET(err, CG_ESIG,
+                            "digest mismatch: the document was changed after it "
+                            "was signed (ds:DigestValue does not match its content)");
+            goto done;
+        }
+    }
+    rc = CG_ERR_SET(err, CG_ESIG,
+                    "wrong key: ds:SignatureValue does not verify with the "
+                    "public key of the certificate in ds:KeyInfo (%s); the signature or "
+                    "SignedInfo was altered, or another key signed it",
+                    subj);
+done:
+    ERR_clear_error();
+    if (ctx_up)
+        xmlSecDSigCtxFinalize(&ctx);
+    if (data != NULL)
+        xmlSecKeyDataDestroy(data);
+    if (key != NULL)
+        xmlSecKeyDestroy(key);
+    EVP_PKEY_free(pub);
+    return rc;
+}
+
+static int check_trust(const struct cg_trust *t, X509 *cert, struct cg_err *err)
+{
+    X509_STORE_CTX *sc = X509_STORE_CTX_new();
+    char subj[256];
+    int rc = CG_OK;
+
+    if (sc == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    subject_of(cert, subj, sizeof(subj));
+    if (t->count == 0) {
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        "untrusted certificate: %s (no trusted certificates "
+                        "loaded)",
+                        subj);
+    } else if (X509_STORE_CTX_init(sc, t->store, cert, NULL) != 1) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    } else {
+        /* A trusted certificate may be the signer itself (pinned) or a CA above it. */
+        X509_STORE_CTX_set_flags(sc, X509_V_FLAG_PARTIAL_CHAIN);
+        if (X509_verify_cert(sc) != 1)
+            rc = CG_ERR_SET(err, CG_ESIG, "untrusted certificate: %s: %s", subj,
+                            X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc)));
+    }
+    ERR_clear_error();
+    X509_STORE_CTX_free(sc);
+    return rc;
+}
+
+int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *info,
+                   struct cg_err *err)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr sig = NULL, second = NULL, c, last;
+    const struct cg_sig_alg *alg = NULL;
+    xmlChar *key_name = NULL;
+    X509 *cert = NULL;
+    int count = 0;
+    int rc = CG_OK;
+
+    if (root == NULL)
+        return CG_ERR_SET(err, CG_ESIG, "no signature: the document is empty");
+    if (cg_is_ds(root, "Signature"))
+        return CG_ERR_SET(err, CG_ESIG, NOT_ROOT "the root element is itself a ds:Signature");
+    find_sigs(root, &sig, &second, &count);
+    if (count == 0)
+        return CG_ERR_SET(err, CG_ESIG, "no signature: the document has no ds:Signature");
+    if (count > 1)
+        return CG_ERR_SET(err, CG_ESIG,
+                          "more than one ds:Signature (%d; a second one at line "
+                          "%d): a CEB message carries exactly one",
+                          count, lineno(second));
+    if (sig->parent != root)
+        return CG_ERR_SET(err, CG_ESIG,
+                          NOT_ROOT "ds:Signature (line %d) is inside <%s>, not a "
+                                   "child of the root <%s>",
+                          lineno(sig), name_of(sig->parent), name_of(root));
+    for (last = NULL, c = next_elem(root->children); c != NULL; c = next_elem(c->next))
+        last = c;
+    if (last != sig)
+        return CG_ERR_SET(err, CG_ESIG,
+                          NOT_ROOT "ds:Signature (line %d) is not the last child "
+                                   "of the root: <%s> (line %d) follows it",
+                          lineno(sig), name_of(last), lineno(last));
+    c = next_elem(sig->children);
+    if (!cg_is_ds(c, "SignedInfo"))
+        return CG_ERR_SET(err, CG_ESIG, "ds:Signature does not start with ds:SignedInfo");
+    rc = check_signed_info(c, &alg, err);
+    if (rc != CG_OK)
+        return rc;
+    c = next_elem(c->next);
+    if (!cg_is_ds(c, "SignatureValue"))
+        return CG_ERR_SET(err, CG_ESIG, "ds:SignedInfo is not followed by ds:SignatureValue");
+    c = next_elem(c->next);
+    if (!cg_is_ds(c, "KeyInfo"))
+        return CG_ERR_SET(err, CG_ESIG, "ds:KeyInfo with the signing certificate is missing");
+    if (next_elem(c->next) != NULL)
+        return CG_ERR_SET(err, CG_ESIG,
+                          NOT_ROOT "unexpected <%s> after ds:KeyInfo (no "
+                                   "ds:Object or other content is allowed)",
+                          name_of(next_elem(c->next)));
+    rc = read_cert(c, &cert, &key_name, err);
+    if (rc != CG_OK)
+        goto done;
+    rc = xmlsec_verify(sig, cert, alg, err);
+    if (rc == CG_OK && t != NULL)
+        rc = check_trust(t, cert, err);
+    if (rc == CG_OK && info != NULL)
+        fill_info(info, alg, key_name, cert);
+done:
+    xmlFree(key_name);
+    X509_free(cert);
+    return rc;
+}
+
+int cg_verify(xmlDocPtr doc, const struct cg_trust *t, struct cg_err *err)
+{
+    return cg_verify_info(doc, t, NULL, err);
+}

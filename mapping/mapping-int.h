@@ -1,0 +1,296 @@
+/*
+ * mapping-int.h - what the files of mapping/ share and nobody else includes.
+ *
+ * The pieces: a small string hash map (code tables, catalogue, shipments), text checks
+ * (UTF-8, characters XML can carry, lengths in characters), a decoding line source over a file
+ * descriptor (BOM, UTF-8 or GB18030 through iconv) with a libcsv row reader on top, the
+ * mapping profile, and the order builder every input format feeds.
+ */
+#ifndef CG_MAPPING_INT_H
+#define CG_MAPPING_INT_H
+
+#include <iconv.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <csv.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "mapping/mapping.h"
+
+/* ------------------------------------------------------------------ hash map */
+
+/* String keys (copied) to borrowed or owned values; open addressing, grows by doubling. */
+struct cg_map {
+    char **keys;
+    void **vals;
+    size_t n;
+    size_t cap;
+};
+
+void cg_map_init(struct cg_map *m);
+/* Free keys; values with free_val when not NULL. */
+void cg_map_clear(struct cg_map *m, void (*free_val)(void *));
+/* Insert or replace; CG_EEXIST (nothing changed) when the key is there and replace is false. */
+int cg_map_put(struct cg_map *m, const char *key, void *val, bool replace);
+void *cg_map_get(const struct cg_map *m, const char *key);
+
+/* ------------------------------------------------------------------ text checks */
+
+/* Number of characters in valid UTF-8 s. */
+size_t cg_utf8_len(const char *s);
+/*
+ * NULL when s is valid UTF-8 made only of characters XML 1.0 can carry; otherwise a static
+ * description of the first bad character ("control character U+0001", "invalid UTF-8 ...").
+ * The description is written into why (size bytes).
+ */
+bool cg_text_ok(const char *s, char *why, size_t size);
+/* Trim ASCII blanks at both ends in place; returns s. */
+char *cg_trim(char *s);
+/* True when s is n ASCII digits exactly. */
+bool cg_is_digits(const char *s, size_t n);
+/*
+ * Date and time into a customs timestamp YYYYMMDDhhmmss in China time (UTC+8): accepts
+ * "YYYYMMDDhhmmss" (taken as China time), "YYYY-MM-DD hh:mm:ss" optionally followed by
+ * " +hhmm"/"-hhmm", and ISO 8601 "YYYY-MM-DDThh:mm:ss" with "Z" or "+hh:mm"; a date
+ * without an offset is China time. CG_EINVAL when it is none of these.
+ */
+int cg_time_to_customs(const char *s, char out[15]);
+
+/* ------------------------------------------------------------------ decoding line source */
+
+enum cg_enc { CG_ENC_AUTO, CG_ENC_UTF8, CG_ENC_GB18030 };
+
+int cg_enc_parse(const char *s, enum cg_enc *out);
+
+/*
+ * Reads a file descriptor in fixed chunks, drops a UTF-8 BOM, converts GB18030 to UTF-8 (in
+ * auto mode: UTF-8 while the bytes are valid UTF-8, decided at the first non-ASCII byte),
+ * and hands out one physical line at a time. Memory is the chunk plus the longest line,
+ * which is bounded by max_line. Bytes GB18030 cannot decode are passed on as 0xFF so the
+ * field check rejects the order that holds them instead of losing them.
+ */
+struct cg_src {
+    int fd;
+    char *name;
+    enum cg_enc enc;
+    bool decided;
+    bool bom_checked;
+    bool eof;
+    iconv_t cd;
+    char *raw; /* raw bytes not yet converted */
+    size_t raw_len;
+    char *dec;      /* decoded UTF-8 */
+    size_t dec_off; /* start of unread data */
+    size_t dec_len;
+    size_t dec_cap;
+    size_t max_line;
+    long line; /* number of the last line handed out */
+};
+
+int cg_src_open(struct cg_src *s, int fd, const char *name, enum cg_enc enc, size_t max_line,
+                struct cg_err *err);
+void cg_src_close(struct cg_src *s);
+/* Next line including its '\n' (not NUL-terminated): CG_OK, CG_ENOTFOUND at the end. */
+int cg_src_line(struct cg_src *s, const char **p, size_t *len, struct cg_err *err);
+
+/* One CSV record: fields are NUL-terminated strings inside data. */
+struct cg_row {
+    char *data;
+    size_t len, cap;
+    size_t *off;
+    size_t nfields, capfields;
+    long line; /* first physical line */
+};
+
+struct cg_csv {
+    struct cg_src src;
+    struct csv_parser p;
+    bool comments;     /* skip lines starting with '#' between records */
+    bool no_quote;     /* quoting off (tab-separated reports) */
+    struct cg_row cur; /* record being parsed */
+    bool in_record;
+    size_t rec_bytes;
+    struct cg_row *ready; /* complete records not yet handed out */
+    size_t nready, capready, next_ready;
+    bool done;
+    int perr; /* field or record too long */
+};
+
+/* delim: ',' or '\t'; quote: '"' or 0 for none. */
+int cg_csv_open(struct cg_csv *c, int fd, const char *name, enum cg_enc enc, char delim, char quote,
+                bool comments, size_t max_line, struct cg_err *err);
+/* Next record (borrowed until the next call): CG_OK, CG_ENOTFOUND at the end, else error. */
+int cg_csv_next(struct cg_csv *c, struct cg_row **row, struct cg_err *err);
+void cg_csv_close(struct cg_csv *c);
+static inline const char *cg_row_field(const struct cg_row *r, size_t i)
+{
+    return i < r->nfields ? r->data + r->off[i] : "";
+}
+
+/* Open path read-only without following a final symlink. */
+int cg_open_read(const char *path, int *fd, struct cg_err *err);
+
+/* ------------------------------------------------------------------ code tables */
+
+struct cg_codes {
+    struct cg_map currency;     /* ISO letters -> customs code */
+    struct cg_map country;      /* ISO alpha-2 -> customs code */
+    struct cg_map known[5];     /* customs code sets: currency country unit transport package */
+    struct cg_map currency_iso; /* customs code -> ISO letters */
+    struct cg_map country_iso;  /* customs code -> ISO alpha-2 */
+};
+
+/* ------------------------------------------------------------------ fields */
+
+/* Every value an input row can carry, by its cebgate name (own CSV header, JSON keys). */
+enum cg_fld {
+    F_ORDER_NO,
+    F_CURRENCY,
+    F_COUNTRY,
+    F_FREIGHT,
+    F_INSURED_FEE,
+    F_GOODS_VALUE,
+    F_NOTE,
+    F_POD,
+    F_LOGISTICS_CODE,
+    F_LOGISTICS_NAME,
+    F_LOGISTICS_NO,
+    F_GROSS_WEIGHT,
+    F_NET_WEIGHT,
+    F_PACK_NO,
+    F_PAY_CODE,
+    F_PAY_NAME,
+    F_PAY_NO,
+    F_PAY_CHARGE,
+    F_PAY_TIME,
+    F_FIRST_LINE_FIELD,
+    F_SKU = F_FIRST_LINE_FIELD,
+    F_ITEM_NAME,
+    F_ITEM_DESCRIBE,
+    F_BAR_CODE,
+    F_UNIT,
+    F_QTY,
+    F_PRICE,
+    F_TOTAL,
+    F_COUNT
+};
+
+extern const char *const cg_fld_names[F_COUNT];
+int cg_fld_find(const char *name);
+
+/* ------------------------------------------------------------------ profile */
+
+struct cg_profile {
+    char *name;
+    bool jsonl;
+    char delim;
+    char quote; /* 0: none */
+    bool enc_set;
+    enum cg_enc enc;
+    bool freight_sum;      /* freight column summed over an order's rows */
+    bool strict_columns;   /* unknown header columns are an error */
+    char *strip_prefix;    /* removed from order numbers, e.g. "#" */
+    char *column[F_COUNT]; /* header name feeding each field, NULL when none */
+    char *fixed[F_COUNT];  /* fixed value, NULL when none */
+};
+
+int cg_profile_load(const char *path, struct cg_profile **out, struct cg_err *err);
+/* Built-in name (own, jsonl, shopify, amazon) from data_dir/profiles/, else a path. */
+int cg_profile_find(const char *data_dir, const char *name, struct cg_profile **out,
+                    struct cg_err *err);
+void cg_profile_free(struct cg_profile *p);
+/* Built-in own layout: every field under its own name, nothing fixed. */
+int cg_profile_own(struct cg_profile **out, struct cg_err *err);
+
+/* ------------------------------------------------------------------ catalogue, shipments */
+
+struct cg_product {
+    char *sku;
+    char gcode[11];
+    char *gname;
+    char *gmodel;
+    char *bar_code;
+    char unit[4]; /* sold unit, "" when the order gives it */
+    char unit1[4];
+    int64_t per1; /* dec, unit1 per sold unit */
+    char unit2[4];
+    int64_t per2;
+    int64_t net; /* dec kg per sold unit, -1 unknown */
+    int64_t gross;
+    char origin[4];
+    char *bad; /* why this catalogue row cannot be used, NULL when fine */
+};
+
+struct cg_ship_rec {
+    long line;
+    long dup_line;    /* a second row for the same order, 0 when none */
+    char *v[F_COUNT]; /* only shipment fields set */
+};
+
+int cg_catalog_load(const char *path, const struct cg_codes *codes, struct cg_map *out,
+                    struct cg_err *err);
+void cg_product_free(void *p);
+int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err);
+void cg_ship_rec_free(void *p);
+
+/* ------------------------------------------------------------------ the context */
+
+struct cg_map_ctx {
+    const struct cg_seller *seller;
+    const struct cg_codes *codes;
+    struct cg_profile *profile;
+    enum cg_enc enc;
+    int64_t tolerance;
+    size_t max_line;
+    char *default_country; /* ISO alpha-2 or NULL */
+    struct cg_map catalog;
+    bool have_catalog;
+    char *catalog_path;
+    struct cg_map shipments;
+    char *shipments_path;
+};
+
+/* ------------------------------------------------------------------ order builder */
+
+/* The values of one input row (or JSON line item), each with the name it came under. */
+struct cg_vals {
+    const char *v[F_COUNT];
+    const char *name[F_COUNT];
+    long line;
+};
+
+struct cg_ob {
+    struct cg_map_ctx *m;
+    const char *source;
+    struct cg_order *o;
+    bool failed;
+    char msg[CG_ERR_MSG_MAX]; /* "field <name>: reason" */
+    const char *fail_file;    /* file the bad value is in (source, or the shipments file) */
+    long fail_line;
+    /* order-level values seen first, to catch rows that disagree */
+    char *first[F_FIRST_LINE_FIELD];
+    const char *first_name[F_FIRST_LINE_FIELD];
+    long first_line[F_FIRST_LINE_FIELD];
+    int64_t freight_sum;
+    bool freight_seen;
+    size_t cap;
+};
+
+/* Start an order from its first row; the builder owns a new struct cg_order. */
+void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, const char *source, const char *order_no,
+                 long line);
+/* Add one row: order-level values (checked against the first row) and one order line. */
+void cg_ob_row(struct cg_ob *b, const struct cg_vals *v, bool has_line);
+/* Finish: CG_OK with *out, CG_EREJECT with err filled; the builder is empty afterwards. */
+int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err);
+void cg_ob_discard(struct cg_ob *b);
+/* Record the first error of the order: "field <name>: reason". */
+void cg_ob_fail(struct cg_ob *b, long line, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Decimal as JSON text: amounts keep 2 fraction digits, quantities and weights none. */
+void cg_dec_text(int64_t v, bool amount, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,875 @@
+/*
+ * mapping-order.c - builds one normalized struct cg_order from the rows of one order, checks
+ * every value against the CEB 202205 limits, and writes the order as JSON.
+ *
+ * Every input format (own CSV, profiles over shop exports, JSON lines) hands rows to the same
+ * builder: cg_ob_begin(), cg_ob_row() per row, cg_ob_finish(). The first problem of an order
+ * is kept as "field <name>: reason" with the file and line it is on; later rows of that order
+ * are still consumed (so the next order starts in the right place) but not checked. Money and
+ * quantities are decs (core/money.h): line total = qty x price rounded half-up to 5 fraction
+ * digits, or the given total when it is within [mapping] tolerance of that; goodsValue is the
+ * exact sum of the line totals. The order hash is SHA-256 over a canonical JSON of the
+ * normalized content without file name and line, so the same order gives the same hash in any
+ * file. The builder owns the order until finish hands it out.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/fsutil.h"
+#include "core/money.h"
+#include "mapping/mapping-int.h"
+
+#define MAX_LINES 100 /* CEB303 OrderList and CEB603 InventoryList: 1 to 100 per entity */
+
+void cg_dec_text(int64_t v, bool amount, char *buf, size_t size)
+{
+    if (cg_dec_format(v, amount ? 2 : 0, buf, size) != CG_OK)
+        cg_strlcpy(buf, "0", size);
+}
+
+static void line_free(struct cg_order_line *l)
+{
+    free(l->sku);
+    free(l->item_name);
+    free(l->item_describe);
+    free(l->bar_code);
+    free(l->gname);
+    free(l->gmodel);
+}
+
+void cg_order_free(struct cg_order *o)
+{
+    size_t i;
+
+    if (o == NULL)
+        return;
+    for (i = 0; i < o->nlines; i++)
+        line_free(&o->lines[i]);
+    free(o->lines);
+    free(o->seller);
+    free(o->order_no);
+    free(o->source);
+    free(o->pod);
+    free(o->note);
+    free(o->ship.logistics_code);
+    free(o->ship.logistics_name);
+    free(o->ship.logistics_no);
+    free(o->pay.pay_code);
+    free(o->pay.pay_name);
+    free(o->pay.pay_no);
+    free(o);
+}
+
+void cg_ob_fail(struct cg_ob *b, long line, const char *field, const char *fmt, ...)
+{
+    char why[CG_ERR_MSG_MAX - 128];
+    va_list ap;
+
+    if (b->failed)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    snprintf(b->msg, sizeof(b->msg), "field %s: %s", field, why);
+    b->failed = true;
+    b->fail_line = line;
+    if (b->fail_file == NULL)
+        b->fail_file = b->source;
+}
+
+/* Checks text for XML and length in characters; returns false after recording a failure. */
+static bool text_check(struct cg_ob *b, long line, const char *field, const char *v, size_t min,
+                       size_t max, const char *meaning)
+{
+    char why[256];
+    size_t n;
+
+    if (!cg_text_ok(v, why, sizeof(why))) {
+        cg_ob_fail(b, line, field, "%s", why);
+        return false;
+    }
+    n = cg_utf8_len(v);
+    if (n < min) {
+        cg_ob_fail(b, line, field, "missing: %s is required", meaning);
+        return false;
+    }
+    if (n > max) {
+        cg_ob_fail(b, line, field, "'%.40s%s' is %zu characters; %s allows at most %zu", v,
+                   n > 40 ? "..." : "", n, meaning, max);
+        return false;
+    }
+    return true;
+}
+
+static bool dec_check(struct cg_ob *b, long line, const char *field, const char *v, bool positive,
+                      const char *meaning, int64_t *out)
+{
+    int rc = cg_dec_parse(v, out);
+
+    if (rc == CG_ERANGE) {
+        cg_ob_fail(b, line, field,
+                   "'%s' is out of range or has more than 5 fraction digits (%s is a decimal of "
+                   "up to 5 fraction digits)",
+                   v, meaning);
+        return false;
+    }
+    if (rc != CG_OK || *out < 0 || (positive && *out == 0)) {
+        cg_ob_fail(b, line, field, "'%s' is not a %s decimal: %s", v,
+                   positive ? "positive" : "non-negative", meaning);
+        return false;
+    }
+    return true;
+}
+
+static char *xstrdup(struct cg_ob *b, const char *s)
+{
+    char *d = strdup(s != NULL ? s : "");
+
+    if (d == NULL)
+        cg_ob_fail(b, 0, "-", "out of memory");
+    return d;
+}
+
+void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, const char *source, const char *order_no,
+                 long line)
+{
+    memset(b, 0, sizeof(*b));
+    b->m = m;
+    b->source = source;
+    b->o = calloc(1, sizeof(*b->o));
+    if (b->o == NULL) {
+        cg_ob_fail(b, line, "-", "out of memory");
+        return;
+    }
+    b->o->line = line;
+    b->o->order_no = xstrdup(b, order_no);
+    b->o->source = xstrdup(b, source);
+    b->o->seller = xstrdup(b, m->seller != NULL ? m->seller->name : "");
+}
+
+void cg_ob_discard(struct cg_ob *b)
+{
+    int i;
+
+    cg_order_free(b->o);
+    for (i = 0; i < F_FIRST_LINE_FIELD; i++)
+        free(b->first[i]);
+    memset(b, 0, sizeof(*b));
+}
+
+static const char *nz(const char *s)
+{
+    return s != NULL && *s != '\0' ? s : NULL;
+}
+
+static void add_line(struct cg_ob *b, const struct cg_vals *v)
+{
+    struct cg_map_ctx *m = b->m;
+    struct cg_order *o = b->o;
+    struct cg_order_line *l;
+    const struct cg_product *p;
+    const char *sku = nz(v->v[F_SKU]);
+    const char *nm_sku = v->name[F_SKU] != NULL ? v->name[F_SKU] : "sku";
+    const char *unit;
+    int64_t qty = 0, price = 0, total = 0, computed = 0;
+    long line = v->line;
+    int f;
+
+#define NAME(fld) (v->name[fld] != NULL ? v->name[fld] : cg_fld_names[fld])
+    for (f = F_FIRST_LINE_FIELD; f < F_COUNT; f++) {
+        char why[256];
+
+        if (v->v[f] != NULL && !cg_text_ok(v->v[f], why, sizeof(why))) {
+            cg_ob_fail(b, line, NAME(f), "%s", why);
+            return;
+        }
+    }
+    if (o->nlines == MAX_LINES) {
+        cg_ob_fail(b, line, nm_sku,
+                   "an order has at most %d lines (OrderList of CEB303 and InventoryList of "
+                   "CEB603 hold 1 to %d); split the order",
+                   MAX_LINES, MAX_LINES);
+        return;
+    }
+    if (sku == NULL) {
+        cg_ob_fail(b, line, nm_sku, "missing: the seller's SKU (itemNo) is required");
+        return;
+    }
+    if (!text_check(b, line, nm_sku, sku, 1, 20,
+                    "the item number (itemNo of the export inventory CEB603)"))
+        return;
+    p = cg_map_get(&m->catalog, sku);
+    if (p == NULL) {
+        cg_ob_fail(b, line, nm_sku,
+                   "'%s' is not in the product catalogue (%s): add it with its HS code, "
+                   "declared name and legal unit; the order is held until then",
+                   sku, m->catalog_path != NULL ? m->catalog_path : "none configured");
+        return;
+    }
+    if (p->bad != NULL) {
+        cg_ob_fail(b, line, nm_sku, "'%s' has an unusable catalogue entry: %s", sku, p->bad);
+        return;
+    }
+    if (nz(v->v[F_ITEM_NAME]) != NULL &&
+        !text_check(b, line, NAME(F_ITEM_NAME), v->v[F_ITEM_NAME], 1, 250,
+                    "the item name as sold (itemName, CEB303)"))
+        return;
+    if (nz(v->v[F_ITEM_DESCRIBE]) != NULL &&
+        !text_check(b, line, NAME(F_ITEM_DESCRIBE), v->v[F_ITEM_DESCRIBE], 0, 1000,
+                    "the item description (itemDescribe, CEB303)"))
+        return;
+    if (nz(v->v[F_BAR_CODE]) != NULL && !text_check(b, line, NAME(F_BAR_CODE), v->v[F_BAR_CODE], 0,
+                                                    50, "the bar code (barCode, CEB303/CEB603)"))
+        return;
+    unit = nz(v->v[F_UNIT]) != NULL ? v->v[F_UNIT] : nz(p->unit);
+    if (unit == NULL) {
+        cg_ob_fail(b, line, NAME(F_UNIT),
+                   "missing: the sold unit (unit, CEB303/CEB603) is in neither the row nor the "
+                   "catalogue entry of '%s'",
+                   sku);
+        return;
+    }
+    if (strlen(unit) != 3 || !cg_codes_known(m->codes, "unit", unit)) {
+        cg_ob_fail(b, line, NAME(F_UNIT),
+                   "'%s' is not in the customs unit table (unit.csv); the sold unit is a "
+                   "3-digit code such as 011 (件) or 035 (千克)",
+                   unit);
+        return;
+    }
+    if (nz(v->v[F_QTY]) == NULL) {
+        cg_ob_fail(b, line, NAME(F_QTY), "missing: the quantity (qty, CEB303/CEB603) is required");
+        return;
+    }
+    if (!dec_check(b, line, NAME(F_QTY), v->v[F_QTY], true, "the quantity sold (qty, N19,5)", &qty))
+        return;
+    if (nz(v->v[F_PRICE]) != NULL) {
+        if (!dec_check(b, line, NAME(F_PRICE), v->v[F_PRICE], false,
+                       "the unit price (price, N19,5)", &price))
+            return;
+        if (cg_dec_mul(qty, price, &computed) != CG_OK) {
+            cg_ob_fail(b, line, NAME(F_PRICE), "qty x price is too large for a CEB amount");
+            return;
+        }
+        total = computed;
+        if (nz(v->v[F_TOTAL]) != NULL) {
+            int64_t given = 0, diff = 0;
+            char g[CG_DEC_STRMAX], c[CG_DEC_STRMAX], t[CG_DEC_STRMAX];
+
+            if (!dec_check(b, line, NAME(F_TOTAL), v->v[F_TOTAL], false,
+                           "the line total (totalPrice, N19,5)", &given))
+                return;
+            if (cg_dec_sub(given, computed, &diff) != CG_OK || diff > m->tolerance ||
+                diff < -m->tolerance) {
+                cg_dec_text(given, true, g, sizeof(g));
+                cg_dec_text(computed, true, c, sizeof(c));
+                cg_dec_text(m->tolerance, true, t, sizeof(t));
+                cg_ob_fail(b, line, NAME(F_TOTAL),
+                           "given total %s differs from qty x price = %s by more than the "
+                           "tolerance %s ([mapping] tolerance); customs checks totalPrice = qty "
+                           "x price",
+                           g, c, t);
+                return;
+            }
+            total = given;
+        }
+    } else if (nz(v->v[F_TOTAL]) != NULL) {
+        if (!dec_check(b, line, NAME(F_TOTAL), v->v[F_TOTAL], false,
+                       "the line total (totalPrice, N19,5)", &total))
+            return;
+        if (cg_dec_div(total, qty, &price) != CG_OK) {
+            cg_ob_fail(b, line, NAME(F_TOTAL), "total / qty is out of range");
+            return;
+        }
+    } else {
+        cg_ob_fail(b, line, NAME(F_PRICE),
+                   "missing: neither the unit price nor the line total is given");
+        return;
+    }
+    if (cg_dec_add(o->goods_value, total, &o->goods_value) != CG_OK) {
+        cg_ob_fail(b, line, NAME(F_TOTAL), "the order total (goodsValue) is out of range");
+        return;
+    }
+    if (o->nlines == b->cap) {
+        size_t nc = b->cap == 0 ? 4 : b->cap * 2;
+        struct cg_order_line *nl = realloc(o->lines, nc * sizeof(*nl));
+
+        if (nl == NULL) {
+            cg_ob_fail(b, line, "-", "out of memory");
+            return;
+        }
+        o->lines = nl;
+        b->cap = nc;
+    }
+    l = &o->lines[o->nlines];
+    memset(l, 0, sizeof(*l));
+    o->nlines++;
+    l->gnum = (int)o->nlines;
+    l->sku = xstrdup(b, sku);
+    l->item_name = xstrdup(b, nz(v->v[F_ITEM_NAME]) != NULL ? v->v[F_ITEM_NAME] : p->gname);
+    l->item_describe = nz(v->v[F_ITEM_DESCRIBE]) != NULL ? xstrdup(b, v->v[F_ITEM_DESCRIBE]) : NULL;
+    l->bar_code = xstrdup(b, nz(v->v[F_BAR_CODE]) != NULL ? v->v[F_BAR_CODE] : p->bar_code);
+    cg_strlcpy(l->unit, unit, sizeof(l->unit));
+    l->qty = qty;
+    l->price = price;
+    l->total = total;
+    memcpy(l->gcode, p->gcode, sizeof(l->gcode));
+    l->gname = xstrdup(b, p->gname);
+    l->gmodel = xstrdup(b, p->gmodel);
+    memcpy(l->unit1, p->unit1, sizeof(l->unit1));
+    memcpy(l->unit2, p->unit2, sizeof(l->unit2));
+    memcpy(l->origin, p->origin, sizeof(l->origin));
+    /* Legal quantities: qty in the sold unit times the catalogue's conversion. */
+    if (p->per1 >= 0) {
+        if (cg_dec_mul(qty, p->per1, &l->qty1) != CG_OK || l->qty1 == 0) {
+            cg_ob_fail(b, line, NAME(F_QTY),
+                       "qty %s in legal unit %s (qty1) rounds to 0 or is out of range", v->v[F_QTY],
+                       p->unit1);
+            return;
+        }
+    } else if (strcmp(unit, p->unit1) == 0) {
+        l->qty1 = qty;
+    } else {
+        cg_ob_fail(b, line, NAME(F_UNIT),
+                   "sold in unit %s but the legal unit (unit1) of '%s' is %s and the catalogue "
+                   "gives no unit1_per_unit to convert",
+                   unit, sku, p->unit1);
+        return;
+    }
+    if (*p->unit2 != '\0' && (cg_dec_mul(qty, p->per2, &l->qty2) != CG_OK || l->qty2 == 0)) {
+        cg_ob_fail(b, line, NAME(F_QTY), "qty in the second legal unit (qty2) rounds to 0");
+        return;
+    }
+    if (p->net >= 0 && cg_dec_mul(qty, p->net, &l->net_weight) != CG_OK) {
+        cg_ob_fail(b, line, NAME(F_QTY), "net weight out of range");
+        return;
+    }
+    if (p->gross >= 0 && cg_dec_mul(qty, p->gross, &l->gross_weight) != CG_OK) {
+        cg_ob_fail(b, line, NAME(F_QTY), "gross weight out of range");
+        return;
+    }
+#undef NAME
+}
+
+void cg_ob_row(struct cg_ob *b, const struct cg_vals *v, bool has_line)
+{
+    int f;
+
+    if (b->failed)
+        return;
+    for (f = 0; f < F_FIRST_LINE_FIELD; f++) {
+        const char *x = v->v[f];
+        const char *name = v->name[f] != NULL ? v->name[f] : cg_fld_names[f];
+
+        if (f == F_ORDER_NO || x == NULL || *x == '\0')
+            continue;
+        if (f == F_FREIGHT && b->m->profile->freight_sum) {
+            int64_t d = 0;
+            char why[256];
+
+            if (!cg_text_ok(x, why, sizeof(why))) {
+                cg_ob_fail(b, v->line, name, "%s", why);
+                return;
+            }
+            if (!dec_check(b, v->line, name, x, false, "the freight (freight, N19,5)", &d))
+                return;
+            if (cg_dec_add(b->freight_sum, d, &b->freight_sum) != CG_OK) {
+                cg_ob_fail(b, v->line, name, "freight out of range");
+                return;
+            }
+            b->freight_seen = true;
+            continue;
+        }
+        if (b->first[f] == NULL) {
+            b->first[f] = strdup(x);
+            if (b->first[f] == NULL) {
+                cg_ob_fail(b, v->line, name, "out of memory");
+                return;
+            }
+            b->first_name[f] = name;
+            b->first_line[f] = v->line;
+        } else if (strcmp(b->first[f], x) != 0) {
+            cg_ob_fail(b, v->line, name,
+                       "'%s' differs from '%s' on line %ld of the same order; an order has one "
+                       "value",
+                       x, b->first[f], b->first_line[f]);
+            return;
+        }
+    }
+    if (has_line)
+        add_line(b, v);
+}
+
+/* The order-level value of f: from the rows, else fixed by the profile; with its name/line. */
+static const char *oval(struct cg_ob *b, int f, const char **name, long *line)
+{
+    const struct cg_profile *p = b->m->profile;
+
+    *name = b->first_name[f] != NULL ? b->first_name[f] : cg_fld_names[f];
+    *line = b->first[f] != NULL ? b->first_line[f] : b->o->line;
+    if (b->first[f] != NULL)
+        return b->first[f];
+    return nz(p->fixed[f]);
+}
+
+static void finish_money(struct cg_ob *b, int f, const struct cg_ship_rec *sr, int64_t *out)
+{
+    const char *name;
+    long line;
+    const char *v = oval(b, f, &name, &line);
+
+    *out = 0;
+    if (f == F_FREIGHT && b->freight_seen) {
+        *out = b->freight_sum;
+        return;
+    }
+    if (v == NULL && sr != NULL && nz(sr->v[f]) != NULL) {
+        v = sr->v[f];
+        name = cg_fld_names[f];
+        line = sr->line;
+        b->fail_file = b->m->shipments_path;
+    }
+    if (v != NULL)
+        dec_check(b, line, name, v, false,
+                  f == F_FREIGHT ? "the freight (freight, N19,5)"
+                                 : "the insurance fee (insuredFee, N19,5)",
+                  out);
+    if (!b->failed)
+        b->fail_file = NULL;
+}
+
+static void finish_codes(struct cg_ob *b)
+{
+    struct cg_map_ctx *m = b->m;
+    struct cg_order *o = b->o;
+    const char *name;
+    long line;
+    const char *cur = oval(b, F_CURRENCY, &name, &line);
+    const char *ctry;
+    const char *code;
+
+    if (cur == NULL)
+        cur = nz(m->seller != NULL ? m->seller->currency : NULL);
+    if (cur == NULL) {
+        cg_ob_fail(b, o->line, name, "missing: no currency in the order and no [seller] currency");
+        return;
+    }
+    code = cg_codes_currency(m->codes, cur);
+    if (code == NULL && cg_codes_known(m->codes, "currency", cur))
+        code = cur;
+    if (code == NULL) {
+        cg_ob_fail(b, line, name,
+                   "'%s' is not in the customs currency table (currency.csv); CEB messages "
+                   "take the customs code (USD is 502)",
+                   cur);
+        return;
+    }
+    cg_strlcpy(o->currency, code, sizeof(o->currency));
+    cg_strlcpy(o->currency_iso,
+               cg_codes_currency_iso(m->codes, code) != NULL ? cg_codes_currency_iso(m->codes, code)
+                                                             : "",
+               sizeof(o->currency_iso));
+
+    ctry = oval(b, F_COUNTRY, &name, &line);
+    if (ctry == NULL)
+        ctry = m->default_country;
+    if (ctry == NULL) {
+        cg_ob_fail(b, o->line, name,
+                   "missing: the destination country (country of CEB603) is in neither the "
+                   "order nor [seller] country");
+        return;
+    }
+    code = cg_codes_country(m->codes, ctry);
+    if (code == NULL && strlen(ctry) == 3 && cg_codes_known(m->codes, "country", ctry))
+        code = ctry;
+    if (code == NULL) {
+        cg_ob_fail(b, line, name,
+                   "'%s' is not in the customs country table (country.csv); give the ISO "
+                   "3166 alpha-2 code of the destination (US, DE, ...)",
+                   ctry);
+        return;
+    }
+    cg_strlcpy(o->country, code, sizeof(o->country));
+    cg_strlcpy(o->country_iso,
+               cg_codes_country_iso(m->codes, code) != NULL ? cg_codes_country_iso(m->codes, code)
+                                                            : "",
+               sizeof(o->country_iso));
+}
+
+static void finish_text(struct cg_ob *b, int f, size_t min, size_t max, const char *meaning,
+                        char **dst)
+{
+    const char *name;
+    long line;
+    const char *v = oval(b, f, &name, &line);
+
+    if (v == NULL || b->failed)
+        return;
+    if (text_check(b, line, name, v, min, max, meaning))
+        *dst = xstrdup(b, v);
+}
+
+static void finish_shipment(struct cg_ob *b)
+{
+    struct cg_map_ctx *m = b->m;
+    struct cg_order *o = b->o;
+    const struct cg_ship_rec *sr = NULL;
+    const char *v[F_FIRST_LINE_FIELD] = { NULL };
+    const char *name[F_FIRST_LINE_FIELD] = { NULL };
+    long line[F_FIRST_LINE_FIELD] = { 0 };
+    static const int sf[] = { F_LOGISTICS_CODE, F_LOGISTICS_NAME, F_LOGISTICS_NO,
+                              F_GROSS_WEIGHT,   F_NET_WEIGHT,     F_PACK_NO };
+    int64_t sum_net = 0, sum_gross = 0;
+    size_t i;
+    long pack = 1;
+
+    for (i = 0; i < sizeof(sf) / sizeof(sf[0]); i++)
+        v[sf[i]] = oval(b, sf[i], &name[sf[i]], &line[sf[i]]);
+    if (v[F_LOGISTICS_NO] == NULL) {
+        sr = cg_map_get(&m->shipments, o->order_no);
+        if (sr == NULL)
+            return; /* no shipment yet: valid, it waits */
+        b->fail_file = m->shipments_path;
+        if (sr->dup_line != 0) {
+            cg_ob_fail(b, sr->dup_line, "order_no",
+                       "the order has shipment rows on lines %ld and %ld; which parcel is it?",
+                       sr->line, sr->dup_line);
+            return;
+        }
+        for (i = 0; i < sizeof(sf) / sizeof(sf[0]); i++) {
+            if (v[sf[i]] == NULL || !(sf[i] == F_LOGISTICS_CODE || sf[i] == F_LOGISTICS_NAME)) {
+                v[sf[i]] = nz(sr->v[sf[i]]);
+                name[sf[i]] = cg_fld_names[sf[i]];
+                line[sf[i]] = sr->line;
+            }
+        }
+    }
+    if (!text_check(b, line[F_LOGISTICS_NO], name[F_LOGISTICS_NO], v[F_LOGISTICS_NO], 1, 32,
+                    "the waybill number (logisticsNo, CEB505/CEB603)"))
+        return;
+    if (!text_check(b, line[F_LOGISTICS_CODE], name[F_LOGISTICS_CODE],
+                    v[F_LOGISTICS_CODE] != NULL ? v[F_LOGISTICS_CODE] : "", 1, 18,
+                    "the logistics enterprise customs code (logisticsCode, CEB505/CEB603)"))
+        return;
+    if (!text_check(b, line[F_LOGISTICS_NAME], name[F_LOGISTICS_NAME],
+                    v[F_LOGISTICS_NAME] != NULL ? v[F_LOGISTICS_NAME] : "", 1, 100,
+                    "the logistics enterprise name (logisticsName, CEB505/CEB603)"))
+        return;
+    for (i = 0; i < o->nlines; i++) {
+        if (cg_dec_add(sum_net, o->lines[i].net_weight, &sum_net) != CG_OK ||
+            cg_dec_add(sum_gross, o->lines[i].gross_weight, &sum_gross) != CG_OK) {
+            cg_ob_fail(b, o->line, "gross_weight", "weights out of range");
+            return;
+        }
+    }
+    if (v[F_GROSS_WEIGHT] != NULL) {
+        if (!dec_check(b, line[F_GROSS_WEIGHT], name[F_GROSS_WEIGHT], v[F_GROSS_WEIGHT], true,
+                       "the gross weight in kg (grossWeight, CEB505/CEB603)",
+                       &o->ship.gross_weight))
+            return;
+    } else if (sum_gross > 0) {
+        o->ship.gross_weight = sum_gross;
+    } else {
+        cg_ob_fail(b, line[F_LOGISTICS_NO], "gross_weight",
+                   "missing: the parcel's gross weight in kg (grossWeight, CEB505) is neither "
+                   "given nor in the catalogue");
+        return;
+    }
+    if (v[F_NET_WEIGHT] != NULL) {
+        if (!dec_check(b, line[F_NET_WEIGHT], name[F_NET_WEIGHT], v[F_NET_WEIGHT], true,
+                       "the net weight in kg (netWeight, CEB603)", &o->ship.net_weight))
+            return;
+    } else {
+        o->ship.net_weight = sum_net;
+    }
+    if (o->ship.net_weight > o->ship.gross_weight) {
+        char n[CG_DEC_STRMAX], g[CG_DEC_STRMAX];
+
+        cg_dec_text(o->ship.net_weight, false, n, sizeof(n));
+        cg_dec_text(o->ship.gross_weight, false, g, sizeof(g));
+        cg_ob_fail(b, line[F_GROSS_WEIGHT] != 0 ? line[F_GROSS_WEIGHT] : line[F_LOGISTICS_NO],
+                   name[F_GROSS_WEIGHT] != NULL ? name[F_GROSS_WEIGHT] : "gross_weight",
+                   "net weight %s kg is more than the gross weight %s kg", n, g);
+        return;
+    }
+    if (v[F_PACK_NO] != NULL && cg_parse_long(v[F_PACK_NO], 1, 999999999, &pack) != CG_OK) {
+        cg_ob_fail(b, line[F_PACK_NO], name[F_PACK_NO],
+                   "'%s' is not a whole number from 1 to 999999999 (packNo, CEB505/CEB603)",
+                   v[F_PACK_NO]);
+        return;
+    }
+    o->ship.pack_no = pack;
+    o->ship.logistics_no = xstrdup(b, v[F_LOGISTICS_NO]);
+    o->ship.logistics_code = xstrdup(b, v[F_LOGISTICS_CODE]);
+    o->ship.logistics_name = xstrdup(b, v[F_LOGISTICS_NAME]);
+    o->has_shipment = true;
+    b->fail_file = NULL;
+    /* Freight and insurance from the shipments file when the order file has none. */
+    if (sr != NULL) {
+        const char *nm;
+        long ln;
+
+        if (!b->freight_seen && oval(b, F_FREIGHT, &nm, &ln) == NULL)
+            finish_money(b, F_FREIGHT, sr, &o->freight);
+        if (oval(b, F_INSURED_FEE, &nm, &ln) == NULL)
+            finish_money(b, F_INSURED_FEE, sr, &o->insured_fee);
+    }
+    o->ship.freight = o->freight;
+    o->ship.insured_fee = o->insured_fee;
+}
+
+static void finish_payment(struct cg_ob *b)
+{
+    struct cg_order *o = b->o;
+    const char *name, *tname;
+    long line, tline;
+    const char *pname = oval(b, F_PAY_NAME, &name, &line);
+    const char *pno = oval(b, F_PAY_NO, &name, &line);
+    const char *ptime;
+    const char *charge;
+    char t[15];
+
+    ptime = oval(b, F_PAY_TIME, &tname, &tline);
+    /* No arrival time: not paid yet, so no receipt of payment (CEB403) for now. */
+    if (ptime == NULL)
+        return;
+    if (pname == NULL && pno == NULL) {
+        cg_ob_fail(b, tline, tname, "a payment time without the payment company (payName, CEB403)");
+        return;
+    }
+    finish_text(b, F_PAY_NAME, 1, 100, "the payment company name (payName, CEB403)",
+                &o->pay.pay_name);
+    finish_text(b, F_PAY_CODE, 0, 18, "the payment company code (payCode, CEB403)",
+                &o->pay.pay_code);
+    finish_text(b, F_PAY_NO, 0, 60, "the payment transaction number (payNo, CEB403)",
+                &o->pay.pay_no);
+    if (b->failed)
+        return;
+    if (o->pay.pay_name == NULL) {
+        oval(b, F_PAY_NAME, &name, &line);
+        cg_ob_fail(b, o->line, name, "missing: the payment company name (payName, CEB403)");
+        return;
+    }
+    if (cg_time_to_customs(ptime, t) != CG_OK) {
+        cg_ob_fail(b, tline, tname,
+                   "'%s' is not a date and time (YYYYMMDDhhmmss, YYYY-MM-DD hh:mm:ss [+hhmm] "
+                   "or ISO 8601) for accountingDate",
+                   ptime);
+        return;
+    }
+    memcpy(o->pay.accounting_date, t, sizeof(t));
+    charge = oval(b, F_PAY_CHARGE, &name, &line);
+    if (charge != NULL) {
+        if (!dec_check(b, line, name, charge, false, "the amount received (charge, CEB403)",
+                       &o->pay.charge))
+            return;
+    } else if (cg_dec_add(o->goods_value, o->freight, &o->pay.charge) != CG_OK ||
+               cg_dec_add(o->pay.charge, o->insured_fee, &o->pay.charge) != CG_OK) {
+        cg_ob_fail(b, o->line, name, "charge out of range");
+        return;
+    }
+    o->has_payment = true;
+}
+
+int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
+{
+    struct cg_map_ctx *m = b->m;
+    struct cg_order *o = b->o;
+    const char *name;
+    long line;
+    const char *gv;
+    char *canon;
+
+    if (!b->failed && o->nlines == 0)
+        cg_ob_fail(b, o->line, "sku", "the order has no lines (no row with a SKU)");
+    if (!b->failed)
+        text_check(b, o->line,
+                   b->m->profile->column[F_ORDER_NO] != NULL ? b->m->profile->column[F_ORDER_NO]
+                                                             : "order_no",
+                   o->order_no, 1, 60, "the order number (orderNo, CEB303/CEB603)");
+    if (!b->failed)
+        finish_codes(b);
+    if (!b->failed)
+        finish_money(b, F_FREIGHT, NULL, &o->freight);
+    if (!b->failed)
+        finish_money(b, F_INSURED_FEE, NULL, &o->insured_fee);
+    if (!b->failed && (gv = oval(b, F_GOODS_VALUE, &name, &line)) != NULL) {
+        int64_t given = 0, diff = 0;
+
+        if (dec_check(b, line, name, gv, false, "the order value (goodsValue, N19,5)", &given) &&
+            (cg_dec_sub(given, o->goods_value, &diff) != CG_OK || diff > m->tolerance ||
+             diff < -m->tolerance)) {
+            char g[CG_DEC_STRMAX], s[CG_DEC_STRMAX], t[CG_DEC_STRMAX];
+
+            cg_dec_text(given, true, g, sizeof(g));
+            cg_dec_text(o->goods_value, true, s, sizeof(s));
+            cg_dec_text(m->tolerance, true, t, sizeof(t));
+            cg_ob_fail(b, line, name,
+                       "given order value %s but the lines sum to %s (more than the tolerance "
+                       "%s apart); goodsValue must be the sum of the line totals",
+                       g, s, t);
+        }
+    }
+    if (!b->failed)
+        finish_text(b, F_NOTE, 0, 1000, "the note (note, CEB303)", &o->note);
+    if (!b->failed)
+        finish_text(b, F_POD, 3, 4, "the destination port code (POD, CEB603)", &o->pod);
+    if (!b->failed)
+        finish_shipment(b);
+    if (!b->failed)
+        finish_payment(b);
+    if (!b->failed) {
+        canon = cg_order_canonical(o);
+        if (canon == NULL) {
+            cg_ob_fail(b, o->line, "-", "out of memory");
+        } else {
+            cg_sha256_hex(canon, strlen(canon), o->hash);
+            free(canon);
+        }
+    }
+    if (b->failed) {
+        CG_ERR_SET(err, CG_EREJECT, "%s:%ld: order %s: %s",
+                   b->fail_file != NULL ? b->fail_file : b->source, b->fail_line,
+                   o != NULL && o->order_no != NULL && *o->order_no != '\0' ? o->order_no : "?",
+                   b->msg);
+        cg_ob_discard(b);
+        return CG_EREJECT;
+    }
+    b->o = NULL;
+    cg_ob_discard(b);
+    *out = o;
+    return CG_OK;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static int jset_str(json_t *obj, const char *k, const char *v)
+{
+    return json_object_set_new(obj, k, v != NULL ? json_string(v) : json_null());
+}
+
+static int jset_dec(json_t *obj, const char *k, int64_t v, bool amount)
+{
+    char buf[CG_DEC_STRMAX];
+
+    cg_dec_text(v, amount, buf, sizeof(buf));
+    return json_object_set_new(obj, k, json_string(buf));
+}
+
+static json_t *order_json(const struct cg_order *o, bool canonical)
+{
+    json_t *j = json_object();
+    json_t *lines = json_array();
+    size_t i;
+
+    if (j == NULL || lines == NULL) {
+        json_decref(j);
+        json_decref(lines);
+        return NULL;
+    }
+    jset_str(j, "order_no", o->order_no);
+    jset_str(j, "seller", o->seller);
+    if (!canonical) {
+        jset_str(j, "source", o->source);
+        json_object_set_new(j, "line", json_integer(o->line));
+    }
+    jset_str(j, "currency", o->currency);
+    jset_str(j, "currency_iso", o->currency_iso);
+    jset_str(j, "country", o->country);
+    jset_str(j, "country_iso", o->country_iso);
+    jset_str(j, "pod", o->pod);
+    jset_dec(j, "goods_value", o->goods_value, true);
+    jset_dec(j, "freight", o->freight, true);
+    jset_dec(j, "insured_fee", o->insured_fee, true);
+    jset_str(j, "note", o->note);
+    for (i = 0; i < o->nlines; i++) {
+        const struct cg_order_line *l = &o->lines[i];
+        json_t *x = json_object();
+
+        if (x == NULL)
+            break;
+        json_object_set_new(x, "gnum", json_integer(l->gnum));
+        jset_str(x, "sku", l->sku);
+        jset_str(x, "item_name", l->item_name);
+        jset_str(x, "item_describe", l->item_describe);
+        jset_str(x, "bar_code", l->bar_code);
+        jset_str(x, "unit", l->unit);
+        jset_dec(x, "qty", l->qty, false);
+        jset_dec(x, "price", l->price, true);
+        jset_dec(x, "total", l->total, true);
+        jset_str(x, "gcode", l->gcode);
+        jset_str(x, "gname", l->gname);
+        jset_str(x, "gmodel", l->gmodel);
+        jset_str(x, "unit1", l->unit1);
+        jset_dec(x, "qty1", l->qty1, false);
+        jset_str(x, "unit2", *l->unit2 != '\0' ? l->unit2 : NULL);
+        if (*l->unit2 != '\0')
+            jset_dec(x, "qty2", l->qty2, false);
+        else
+            json_object_set_new(x, "qty2", json_null());
+        jset_str(x, "origin", *l->origin != '\0' ? l->origin : NULL);
+        jset_dec(x, "net_weight", l->net_weight, false);
+        jset_dec(x, "gross_weight", l->gross_weight, false);
+        json_array_append_new(lines, x);
+    }
+    json_object_set_new(j, "lines", lines);
+    json_object_set_new(j, "has_shipment", json_boolean(o->has_shipment));
+    if (o->has_shipment) {
+        json_t *s = json_object();
+
+        jset_str(s, "logistics_code", o->ship.logistics_code);
+        jset_str(s, "logistics_name", o->ship.logistics_name);
+        jset_str(s, "logistics_no", o->ship.logistics_no);
+        jset_dec(s, "gross_weight", o->ship.gross_weight, false);
+        jset_dec(s, "net_weight", o->ship.net_weight, false);
+        json_object_set_new(s, "pack_no", json_integer(o->ship.pack_no));
+        json_object_set_new(j, "shipment", s);
+    } else {
+        json_object_set_new(j, "shipment", json_null());
+    }
+    json_object_set_new(j, "has_payment", json_boolean(o->has_payment));
+    if (o->has_payment) {
+        json_t *p = json_object();
+
+        jset_str(p, "pay_code", o->pay.pay_code);
+        jset_str(p, "pay_name", o->pay.pay_name);
+        jset_str(p, "pay_no", o->pay.pay_no);
+        jset_dec(p, "charge", o->pay.charge, true);
+        jset_str(p, "accounting_date", o->pay.accounting_date);
+        json_object_set_new(j, "payment", p);
+    } else {
+        json_object_set_new(j, "payment", json_null());
+    }
+    if (!canonical)
+        jset_str(j, "hash", o->hash);
+    return j;
+}
+
+char *cg_order_canonical(const struct cg_order *o)
+{
+    json_t *j = order_json(o, true);
+    char *s;
+
+    if (j == NULL)
+        return NULL;
+    s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    json_decref(j);
+    return s;
+}
+
+char *cg_order_to_json(const struct cg_order *o)
+{
+    json_t *j = order_json(o, false);
+    char *s;
+
+    if (j == NULL)
+        return NULL;
+    s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    return s;
+}

@@ -1,0 +1,595 @@
+/*
+ * mapping-reader.c - the mapping context (profile, catalogue, shipments, limits) and the
+ * streamed order readers for CSV (own layout and shop exports) and JSON lines.
+ *
+ * A reader holds one CSV record or one JSON line and the order being built, never the file:
+ * rows of one order are adjacent (as shops export them) and an order is handed out when the
+ * next one starts. A rejected order gives CG_EREJECT with "file:line: order <no>: field
+ * <name>: reason" and the reader goes on; a failure of the whole file (I/O, a header that
+ * lacks a needed column, an unclosed quote) is any other code. The context owns what it loads;
+ * the reader owns its descriptor and closes it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/money.h"
+#include "mapping/mapping-int.h"
+
+/* ------------------------------------------------------------------ context */
+
+void cg_map_ctx_free(struct cg_map_ctx *m)
+{
+    if (m == NULL)
+        return;
+    cg_profile_free(m->profile);
+    cg_map_clear(&m->catalog, cg_product_free);
+    cg_map_clear(&m->shipments, cg_ship_rec_free);
+    free(m->catalog_path);
+    free(m->shipments_path);
+    free(m->default_country);
+    free(m);
+}
+
+int cg_map_ctx_new(const struct cg_conf *conf, const struct cg_seller *seller,
+                   const struct cg_codes *codes, struct cg_map_ctx **out, struct cg_err *err)
+{
+    struct cg_map_ctx *m = calloc(1, sizeof(*m));
+    char *data_dir = NULL;
+    const char *v;
+    int rc = CG_OK;
+
+    if (m == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    m->seller = seller;
+    m->codes = codes;
+    cg_map_init(&m->catalog);
+    cg_map_init(&m->shipments);
+    data_dir = cg_conf_data_dir(conf);
+    if (data_dir == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = cg_profile_find(data_dir, seller->profile, &m->profile, err);
+    if (rc != CG_OK)
+        goto done;
+    v = cg_conf_get(conf, "mapping", "encoding");
+    if (cg_enc_parse(v, &m->enc) != CG_OK) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[mapping] encoding: '%s' is not auto, utf-8 or gb18030",
+                        v);
+        goto done;
+    }
+    if (m->profile->enc_set)
+        m->enc = m->profile->enc;
+    v = cg_conf_get(conf, "mapping", "tolerance");
+    if (v == NULL || cg_dec_parse(v, &m->tolerance) != CG_OK || m->tolerance < 0) {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[mapping] tolerance: '%s' is not a non-negative decimal (5 fraction "
+                        "digits at most)",
+                        v != NULL ? v : "");
+        goto done;
+    }
+    m->max_line = (size_t)cg_conf_get_int(conf, "mapping", "max_record");
+    if (m->max_line < 1024)
+        m->max_line = 1024;
+    if (seller->currency != NULL && *seller->currency != '\0' &&
+        cg_codes_currency(codes, seller->currency) == NULL) {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[seller] currency: '%s' is not in the customs currency table",
+                        seller->currency);
+        goto done;
+    }
+    if (seller->country != NULL && *seller->country != '\0') {
+        if (cg_codes_country(codes, seller->country) == NULL) {
+            rc = CG_ERR_SET(err, CG_ECONFIG,
+                            "[seller] country: '%s' is not in the customs country table",
+                            seller->country);
+            goto done;
+        }
+        m->default_country = strdup(seller->country);
+    }
+    if (seller->traf_mode != NULL && *seller->traf_mode != '\0' &&
+        !cg_codes_known(codes, "transport", seller->traf_mode)) {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[seller] traf_mode: '%s' is not in the customs transport mode table",
+                        seller->traf_mode);
+        goto done;
+    }
+    if (seller->wrap_type != NULL && *seller->wrap_type != '\0' &&
+        !cg_codes_known(codes, "package", seller->wrap_type)) {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[seller] wrap_type: '%s' is not in the customs package kind table",
+                        seller->wrap_type);
+        goto done;
+    }
+    if (seller->catalog == NULL || *seller->catalog == '\0') {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "no product catalogue: set [seller] catalog (or --catalog); every order "
+                        "line needs its HS code from it");
+        goto done;
+    }
+    m->catalog_path = strdup(seller->catalog);
+    if (m->catalog_path == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = cg_catalog_load(m->catalog_path, codes, &m->catalog, err);
+    if (rc != CG_OK)
+        goto done;
+    m->have_catalog = true;
+    if (seller->shipments != NULL && *seller->shipments != '\0') {
+        m->shipments_path = strdup(seller->shipments);
+        if (m->shipments_path == NULL) {
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            goto done;
+        }
+        rc = cg_shipments_load(m->shipments_path, &m->shipments, err);
+        if (rc != CG_OK)
+            goto done;
+    }
+done:
+    free(data_dir);
+    if (rc != CG_OK) {
+        cg_map_ctx_free(m);
+        return rc;
+    }
+    *out = m;
+    return CG_OK;
+}
+
+/* ------------------------------------------------------------------ reader */
+
+struct cg_reader {
+    struct cg_map_ctx *m;
+    char *name;
+    bool jsonl;
+    struct cg_csv csv;
+    struct cg_src src;
+    bool header_done;
+    int col[F_COUNT];
+    struct cg_ob ob;
+    bool ob_active;
+    char *key; /* order number of the order being built */
+    long orders, rejected;
+    int held_rc; /* a failure of the file, returned after the order before it */
+    struct cg_err held_err;
+};
+
+int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_reader **out,
+                      struct cg_err *err)
+{
+    struct cg_reader *r = calloc(1, sizeof(*r));
+    int rc;
+
+    if (r == NULL || (r->name = strdup(name)) == NULL) {
+        free(r);
+        close(fd);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    r->m = m;
+    r->jsonl = m->profile->jsonl;
+    if (r->jsonl)
+        rc = cg_src_open(&r->src, fd, name, m->enc, m->max_line, err);
+    else
+        rc = cg_csv_open(&r->csv, fd, name, m->enc, m->profile->delim, m->profile->quote, false,
+                         m->max_line, err);
+    if (rc != CG_OK) {
+        close(fd);
+        free(r->name);
+        free(r);
+        return rc;
+    }
+    *out = r;
+    return CG_OK;
+}
+
+int cg_reader_open_path(struct cg_map_ctx *m, const char *path, struct cg_reader **out,
+                        struct cg_err *err)
+{
+    int fd = -1;
+    int rc = cg_open_read(path, &fd, err);
+
+    if (rc != CG_OK)
+        return rc;
+    return cg_reader_open_fd(m, fd, path, out, err);
+}
+
+void cg_reader_close(struct cg_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->ob_active)
+        cg_ob_discard(&r->ob);
+    if (r->jsonl)
+        cg_src_close(&r->src);
+    else
+        cg_csv_close(&r->csv);
+    free(r->key);
+    free(r->name);
+    free(r);
+}
+
+void cg_reader_counts(const struct cg_reader *r, long *orders, long *rejected)
+{
+    if (orders != NULL)
+        *orders = r->orders;
+    if (rejected != NULL)
+        *rejected = r->rejected;
+}
+
+static const char *strip(const struct cg_profile *p, const char *no)
+{
+    size_t n;
+
+    if (p->strip_prefix == NULL || no == NULL)
+        return no;
+    n = strlen(p->strip_prefix);
+    return strncmp(no, p->strip_prefix, n) == 0 ? no + n : no;
+}
+
+/* ------------------------------------------------------------------ CSV */
+
+static int read_header(struct cg_reader *r, struct cg_err *err)
+{
+    const struct cg_profile *p = r->m->profile;
+    struct cg_row *row;
+    size_t i;
+    int f;
+    int rc = cg_csv_next(&r->csv, &row, err);
+
+    if (rc == CG_ENOTFOUND)
+        return CG_ERR_SET(err, CG_EPARSE, "%s: empty file: a header row is required", r->name);
+    if (rc != CG_OK)
+        return rc;
+    for (i = 0; i < row->nfields; i++)
+        cg_trim(row->data + row->off[i]);
+    for (f = 0; f < F_COUNT; f++) {
+        r->col[f] = -1;
+        if (p->column[f] == NULL)
+            continue;
+        for (i = 0; i < row->nfields; i++) {
+            if (strcmp(cg_row_field(row, i), p->column[f]) == 0) {
+                r->col[f] = (int)i;
+                break;
+            }
+        }
+    }
+    if (p->strict_columns) {
+        for (i = 0; i < row->nfields; i++) {
+            const char *h = cg_row_field(row, i);
+
+            if (*h != '\0' && cg_fld_find(h) < 0)
+                return CG_ERR_SET(err, CG_EPARSE,
+                                  "%s:%ld: header: unknown column '%s' (the columns are listed "
+                                  "in docs/order-format.md)",
+                                  r->name, row->line, h);
+        }
+    }
+    {
+        static const int need[] = { F_ORDER_NO, F_SKU, F_QTY };
+
+        for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+            f = need[i];
+            if (r->col[f] < 0 && p->fixed[f] == NULL)
+                return CG_ERR_SET(err, CG_EPARSE, "%s:%ld: header: no column '%s' (needed for %s)",
+                                  r->name, row->line,
+                                  p->column[f] != NULL ? p->column[f] : cg_fld_names[f],
+                                  cg_fld_names[f]);
+        }
+        if (r->col[F_PRICE] < 0 && r->col[F_TOTAL] < 0)
+            return CG_ERR_SET(err, CG_EPARSE, "%s:%ld: header: no column '%s' or '%s' (the price)",
+                              r->name, row->line,
+                              p->column[F_PRICE] != NULL ? p->column[F_PRICE] : "price",
+                              p->column[F_TOTAL] != NULL ? p->column[F_TOTAL] : "total");
+    }
+    r->header_done = true;
+    return CG_OK;
+}
+
+/* Fill v from a row; false when every field of the row is empty (a blank spreadsheet row). */
+static bool row_vals(struct cg_reader *r, struct cg_row *row, struct cg_vals *v)
+{
+    const struct cg_profile *p = r->m->profile;
+    bool any = false;
+    size_t i;
+    int f;
+
+    for (i = 0; i < row->nfields; i++) {
+        cg_trim(row->data + row->off[i]);
+        if (row->data[row->off[i]] != '\0')
+            any = true;
+    }
+    memset(v, 0, sizeof(*v));
+    v->line = row->line;
+    for (f = 0; f < F_COUNT; f++) {
+        const char *x = r->col[f] >= 0 ? cg_row_field(row, (size_t)r->col[f]) : "";
+
+        v->name[f] = p->column[f] != NULL ? p->column[f] : cg_fld_names[f];
+        if (*x == '\0' && p->fixed[f] != NULL) {
+            x = p->fixed[f];
+            v->name[f] = cg_fld_names[f];
+        }
+        v->v[f] = x;
+    }
+    v->v[F_ORDER_NO] = strip(p, v->v[F_ORDER_NO]);
+    return any;
+}
+
+static int begin(struct cg_reader *r, const struct cg_vals *v)
+{
+    free(r->key);
+    r->key = strdup(v->v[F_ORDER_NO]);
+    cg_ob_begin(&r->ob, r->m, r->name, v->v[F_ORDER_NO], v->line);
+    r->ob_active = true;
+    if (r->key == NULL)
+        cg_ob_fail(&r->ob, v->line, "order_no", "out of memory");
+    return CG_OK;
+}
+
+static int finish(struct cg_reader *r, struct cg_order **out, struct cg_err *err)
+{
+    int rc = cg_ob_finish(&r->ob, out, err);
+
+    r->ob_active = false;
+    return rc;
+}
+
+static int csv_next(struct cg_reader *r, struct cg_order **out, struct cg_err *err)
+{
+    struct cg_row *row;
+    struct cg_vals v;
+    int rc;
+
+    if (!r->header_done) {
+        rc = read_header(r, err);
+        if (rc != CG_OK)
+            return rc;
+    }
+    if (r->held_rc != CG_OK) {
+        if (err != NULL)
+            *err = r->held_err;
+        return r->held_rc;
+    }
+    for (;;) {
+        rc = cg_csv_next(&r->csv, &row, err);
+        if (rc == CG_ENOTFOUND)
+            return r->ob_active ? finish(r, out, err) : CG_ENOTFOUND;
+        if (rc != CG_OK) {
+            /* The order read before the bad record is complete: hand it out first. */
+            if (!r->ob_active)
+                return rc;
+            r->held_rc = rc;
+            if (err != NULL)
+                r->held_err = *err;
+            else
+                cg_err_clear(&r->held_err);
+            return finish(r, out, err);
+        }
+        if (!row_vals(r, row, &v))
+            continue;
+        if (r->ob_active && strcmp(v.v[F_ORDER_NO], r->key) == 0) {
+            cg_ob_row(&r->ob, &v, true);
+            continue;
+        }
+        if (r->ob_active) {
+            struct cg_err e2;
+
+            rc = finish(r, out, &e2);
+            begin(r, &v);
+            cg_ob_row(&r->ob, &v, true);
+            if (err != NULL)
+                *err = e2;
+            return rc;
+        }
+        begin(r, &v);
+        cg_ob_row(&r->ob, &v, true);
+    }
+}
+
+/* ------------------------------------------------------------------ JSON lines */
+
+struct jvals {
+    struct cg_vals v;
+    char num[F_COUNT][32];
+    char name[F_COUNT][64];
+};
+
+/* Text of one JSON value into j for field f; false (with the order failed) when unusable. */
+static bool jval(struct cg_ob *b, struct jvals *j, int f, const char *name, json_t *x, long line)
+{
+    snprintf(j->name[f], sizeof(j->name[f]), "%s", name);
+    j->v.name[f] = j->name[f];
+    if (json_is_null(x))
+        return true;
+    if (json_is_string(x)) {
+        j->v.v[f] = json_string_value(x);
+        return true;
+    }
+    if (json_is_integer(x)) {
+        snprintf(j->num[f], sizeof(j->num[f]), "%" JSON_INTEGER_FORMAT, json_integer_value(x));
+        j->v.v[f] = j->num[f];
+        return true;
+    }
+    if (json_is_real(x)) {
+        cg_ob_fail(b, line, j->name[f],
+                   "a JSON number with a fraction is binary floating point and not exact: "
+                   "write decimals as strings (\"12.50\")");
+        return false;
+    }
+    cg_ob_fail(b, line, j->name[f], "expected a string or a whole number");
+    return false;
+}
+
+static int json_order(struct cg_reader *r, json_t *root, long line, struct cg_order **out,
+                      struct cg_err *err)
+{
+    struct cg_ob *b = &r->ob;
+    struct jvals *oj = calloc(1, sizeof(*oj));
+    struct jvals *lj = calloc(1, sizeof(*lj));
+    const char *key;
+    json_t *val;
+    json_t *lines = NULL;
+    json_t *no = json_object_get(root, "order_no");
+    size_t i;
+    int rc;
+
+    cg_ob_begin(b, r->m, r->name,
+                strip(r->m->profile, json_is_string(no) ? json_string_value(no) : ""), line);
+    r->ob_active = true;
+    if (oj == NULL || lj == NULL) {
+        cg_ob_fail(b, line, "-", "out of memory");
+        goto finish;
+    }
+    if (json_is_integer(no) || json_is_real(no))
+        cg_ob_fail(b, line, "order_no", "write the order number as a string");
+    oj->v.line = lj->v.line = line;
+    json_object_foreach(root, key, val)
+    {
+        int f;
+
+        if (b->failed)
+            break;
+        if (strcmp(key, "order_no") == 0)
+            continue;
+        if (strcmp(key, "lines") == 0) {
+            lines = val;
+            continue;
+        }
+        if (strcmp(key, "shipment") == 0 || strcmp(key, "payment") == 0) {
+            const char *k2;
+            json_t *v2;
+            bool pay = key[0] == 'p';
+
+            if (json_is_null(val))
+                continue;
+            if (!json_is_object(val)) {
+                cg_ob_fail(b, line, key, "expected an object");
+                break;
+            }
+            json_object_foreach(val, k2, v2)
+            {
+                char nm[64];
+
+                snprintf(nm, sizeof(nm), "%s.%s", key, k2);
+                if (pay && strcmp(k2, "charge") == 0)
+                    f = F_PAY_CHARGE;
+                else if (pay && (strcmp(k2, "time") == 0 || strcmp(k2, "accounting_date") == 0))
+                    f = F_PAY_TIME;
+                else
+                    f = cg_fld_find(k2);
+                if (f < 0 || f >= F_FIRST_LINE_FIELD || f == F_ORDER_NO ||
+                    (pay != (f >= F_PAY_CODE && f <= F_PAY_TIME))) {
+                    cg_ob_fail(b, line, nm, "unknown key (see docs/order-format.md)");
+                    break;
+                }
+                if (!jval(b, oj, f, nm, v2, line))
+                    break;
+            }
+            continue;
+        }
+        f = cg_fld_find(key);
+        if (f < 0 || f >= F_FIRST_LINE_FIELD) {
+            cg_ob_fail(b, line, key, "unknown key (see docs/order-format.md)");
+            break;
+        }
+        jval(b, oj, f, key, val, line);
+    }
+    if (b->failed)
+        goto finish;
+    for (i = 0; i < F_COUNT; i++) {
+        if (oj->v.v[i] == NULL && r->m->profile->fixed[i] != NULL)
+            oj->v.v[i] = r->m->profile->fixed[i];
+    }
+    if (lines != NULL && !json_is_array(lines)) {
+        cg_ob_fail(b, line, "lines", "expected an array of order lines");
+        goto finish;
+    }
+    cg_ob_row(b, &oj->v, false);
+    for (i = 0; lines != NULL && i < json_array_size(lines) && !b->failed; i++) {
+        json_t *item = json_array_get(lines, i);
+        int f;
+
+        memset(lj, 0, sizeof(*lj));
+        lj->v.line = line;
+        if (!json_is_object(item)) {
+            cg_ob_fail(b, line, "lines", "item %zu is not an object", i + 1);
+            break;
+        }
+        json_object_foreach(item, key, val)
+        {
+            char nm[64];
+
+            snprintf(nm, sizeof(nm), "lines[%zu].%s", i + 1, key);
+            f = cg_fld_find(key);
+            if (f < F_FIRST_LINE_FIELD) {
+                cg_ob_fail(b, line, nm, "unknown key in an order line (see docs/order-format.md)");
+                break;
+            }
+            if (!jval(b, lj, f, nm, val, line))
+                break;
+        }
+        for (f = F_FIRST_LINE_FIELD; f < F_COUNT; f++) {
+            if (lj->v.v[f] == NULL && r->m->profile->fixed[f] != NULL)
+                lj->v.v[f] = r->m->profile->fixed[f];
+        }
+        cg_ob_row(b, &lj->v, true);
+    }
+finish:
+    rc = finish(r, out, err);
+    free(oj);
+    free(lj);
+    return rc;
+}
+
+static bool blank(const char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+            return false;
+    }
+    return true;
+}
+
+static int jsonl_next(struct cg_reader *r, struct cg_order **out, struct cg_err *err)
+{
+    const char *p = NULL;
+    size_t n = 0;
+    json_t *root;
+    json_error_t jerr;
+    int rc;
+
+    do {
+        rc = cg_src_line(&r->src, &p, &n, err);
+        if (rc != CG_OK)
+            return rc;
+    } while (blank(p, n));
+    root = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL || !json_is_object(root)) {
+        json_decref(root);
+        return CG_ERR_SET(err, CG_EREJECT, "%s:%ld: order ?: field json: %s", r->name, r->src.line,
+                          root == NULL ? jerr.text
+                                       : "the line is not a JSON object (one order "
+                                         "per line)");
+    }
+    rc = json_order(r, root, r->src.line, out, err);
+    json_decref(root);
+    return rc;
+}
+
+int cg_reader_next(struct cg_reader *r, struct cg_order **out, struct cg_err *err)
+{
+    int rc = r->jsonl ? jsonl_next(r, out, err) : csv_next(r, out, err);
+
+    if (rc == CG_OK)
+        r->orders++;
+    else if (rc == CG_EREJECT)
+        r->rejected++;
+    return rc;
+}

@@ -1,0 +1,442 @@
+/*
+ * mapping-src.c - streamed reading of order files: decoding and CSV records.
+ *
+ * cg_src reads a descriptor in 64 KiB chunks, drops a UTF-8 byte order mark, converts GB18030
+ * (which includes GBK) to UTF-8 with iconv, and hands out physical lines. Memory stays at one
+ * chunk plus the longest line, capped by max_line, whatever the file size. In auto mode the
+ * encoding is decided at the first non-ASCII byte: UTF-8 when the bytes from there to the end
+ * of the chunk are valid UTF-8, else GB18030 (ASCII is the same in both).
+ *
+ * cg_csv feeds those lines to libcsv one at a time, so every record knows the line it starts
+ * on, and a record longer than max_line (an unclosed quote swallowing the file) stops with a
+ * parse error instead of eating memory. Errors name the file and line; the caller owns the
+ * descriptor until open succeeds, then close() is ours.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mapping/mapping-int.h"
+
+#define CHUNK 65536
+
+int cg_enc_parse(const char *s, enum cg_enc *out)
+{
+    if (s == NULL || strcmp(s, "auto") == 0)
+        *out = CG_ENC_AUTO;
+    else if (strcasecmp(s, "utf-8") == 0 || strcasecmp(s, "utf8") == 0)
+        *out = CG_ENC_UTF8;
+    else if (strcasecmp(s, "gb18030") == 0 || strcasecmp(s, "gbk") == 0 ||
+             strcasecmp(s, "gb2312") == 0)
+        *out = CG_ENC_GB18030;
+    else
+        return CG_EINVAL;
+    return CG_OK;
+}
+
+int cg_src_open(struct cg_src *s, int fd, const char *name, enum cg_enc enc, size_t max_line,
+                struct cg_err *err)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd = fd;
+    s->cd = (iconv_t)-1;
+    s->enc = enc;
+    s->decided = enc != CG_ENC_AUTO;
+    s->max_line = max_line;
+    s->name = strdup(name);
+    s->raw = malloc(CHUNK + 8);
+    if (s->name == NULL || s->raw == NULL) {
+        free(s->name);
+        free(s->raw);
+        s->name = s->raw = NULL;
+        return CG_ERR_SET(err, CG_ENOMEM, "%s: out of memory", name);
+    }
+    if (enc == CG_ENC_GB18030) {
+        s->cd = iconv_open("UTF-8", "GB18030");
+        if (s->cd == (iconv_t)-1) {
+            free(s->name);
+            free(s->raw);
+            s->name = s->raw = NULL;
+            return CG_ERR_SET(err, CG_EUNSUPPORTED, "%s: iconv has no GB18030: %s", name,
+                              strerror(errno));
+        }
+    }
+    return CG_OK;
+}
+
+void cg_src_close(struct cg_src *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    if (s->cd != (iconv_t)-1)
+        iconv_close(s->cd);
+    s->cd = (iconv_t)-1;
+    free(s->name);
+    free(s->raw);
+    free(s->dec);
+    s->name = s->raw = s->dec = NULL;
+}
+
+/* Valid UTF-8 from p for n bytes; a sequence cut by the end counts as valid unless at_eof. */
+static bool utf8_valid(const unsigned char *p, size_t n, bool at_eof)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t len, k;
+
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        if (p[i] >= 0xC2 && p[i] <= 0xDF)
+            len = 2;
+        else if (p[i] >= 0xE0 && p[i] <= 0xEF)
+            len = 3;
+        else if (p[i] >= 0xF0 && p[i] <= 0xF4)
+            len = 4;
+        else
+            return false;
+        for (k = 1; k < len; k++) {
+            if (i + k >= n)
+                return !at_eof;
+            if ((p[i + k] & 0xC0) != 0x80)
+                return false;
+        }
+        i += len;
+    }
+    return true;
+}
+
+static int dec_reserve(struct cg_src *s, size_t extra, struct cg_err *err)
+{
+    size_t need;
+    char *n;
+
+    if (s->dec_off > 0) {
+        memmove(s->dec, s->dec + s->dec_off, s->dec_len - s->dec_off);
+        s->dec_len -= s->dec_off;
+        s->dec_off = 0;
+    }
+    need = s->dec_len + extra + 1;
+    if (need <= s->dec_cap)
+        return CG_OK;
+    n = realloc(s->dec, need);
+    if (n == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "%s: out of memory", s->name);
+    s->dec = n;
+    s->dec_cap = need;
+    return CG_OK;
+}
+
+/* Convert what is in raw into dec. */
+static int decode(struct cg_src *s, struct cg_err *err)
+{
+    size_t start = 0;
+    int rc;
+
+    if (!s->bom_checked && (s->raw_len >= 3 || s->eof)) {
+        s->bom_checked = true;
+        if (s->raw_len >= 3 && memcmp(s->raw, "\xEF\xBB\xBF", 3) == 0) {
+            start = 3;
+            if (!s->decided) {
+                s->enc = CG_ENC_UTF8;
+                s->decided = true;
+            }
+        }
+    }
+    if (!s->bom_checked)
+        return CG_OK; /* fewer than 3 bytes so far: wait for more */
+    if (!s->decided) {
+        size_t i;
+
+        for (i = start; i < s->raw_len && (unsigned char)s->raw[i] < 0x80; i++)
+            ;
+        if (i < s->raw_len) {
+            s->decided = true;
+            s->enc = utf8_valid((unsigned char *)s->raw + i, s->raw_len - i, s->eof)
+                         ? CG_ENC_UTF8
+                         : CG_ENC_GB18030;
+            if (s->enc == CG_ENC_GB18030) {
+                s->cd = iconv_open("UTF-8", "GB18030");
+                if (s->cd == (iconv_t)-1)
+                    return CG_ERR_SET(err, CG_EUNSUPPORTED, "%s: iconv has no GB18030: %s", s->name,
+                                      strerror(errno));
+            }
+        }
+    }
+    rc = dec_reserve(s, (s->raw_len - start) * 2 + 16, err);
+    if (rc != CG_OK)
+        return rc;
+    if (s->enc != CG_ENC_GB18030) {
+        memcpy(s->dec + s->dec_len, s->raw + start, s->raw_len - start);
+        s->dec_len += s->raw_len - start;
+        s->raw_len = 0;
+        return CG_OK;
+    }
+    {
+        char *in = s->raw + start;
+        size_t inleft = s->raw_len - start;
+        char *out = s->dec + s->dec_len;
+        size_t outleft = s->dec_cap - s->dec_len - 1;
+
+        while (inleft > 0) {
+            if (iconv(s->cd, &in, &inleft, &out, &outleft) != (size_t)-1)
+                break;
+            if (errno == EINVAL && !s->eof)
+                break; /* a character cut by the chunk end: keep it for the next read */
+            if (errno == EILSEQ || errno == EINVAL) {
+                /* Not GB18030: pass on a byte that is never valid UTF-8. */
+                *out++ = (char)0xFF;
+                outleft--;
+                in++;
+                inleft--;
+                continue;
+            }
+            return CG_ERR_SET(err, CG_ENOMEM, "%s: conversion buffer too small", s->name);
+        }
+        s->dec_len = (size_t)(out - s->dec);
+        memmove(s->raw, in, inleft);
+        s->raw_len = inleft;
+    }
+    return CG_OK;
+}
+
+static int fill(struct cg_src *s, struct cg_err *err)
+{
+    ssize_t n;
+
+    do {
+        n = read(s->fd, s->raw + s->raw_len, CHUNK - s->raw_len);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return CG_ERR_SET(err, CG_EIO, "%s: read: %s", s->name, strerror(errno));
+    if (n == 0)
+        s->eof = true;
+    s->raw_len += (size_t)n;
+    return decode(s, err);
+}
+
+int cg_src_line(struct cg_src *s, const char **p, size_t *len, struct cg_err *err)
+{
+    size_t scanned = 0;
+
+    for (;;) {
+        char *start = s->dec + s->dec_off;
+        size_t avail = s->dec_len - s->dec_off;
+        char *nl = avail > scanned ? memchr(start + scanned, '\n', avail - scanned) : NULL;
+        int rc;
+
+        if (nl != NULL) {
+            *p = start;
+            *len = (size_t)(nl - start) + 1;
+            s->dec_off += *len;
+            s->line++;
+            return CG_OK;
+        }
+        scanned = avail;
+        if (avail > s->max_line)
+            return CG_ERR_SET(err, CG_EPARSE, "%s:%ld: line longer than %zu bytes", s->name,
+                              s->line + 1, s->max_line);
+        if (s->eof && s->raw_len == 0) {
+            if (avail == 0)
+                return CG_ENOTFOUND;
+            *p = start;
+            *len = avail;
+            s->dec_off += avail;
+            s->line++;
+            return CG_OK;
+        }
+        rc = fill(s, err);
+        if (rc != CG_OK)
+            return rc;
+    }
+}
+
+/* ------------------------------------------------------------------ CSV */
+
+static int row_add(struct cg_row *r, const void *p, size_t n)
+{
+    if (r->nfields == r->capfields) {
+        size_t nc = r->capfields == 0 ? 32 : r->capfields * 2;
+        size_t *o = realloc(r->off, nc * sizeof(*o));
+
+        if (o == NULL)
+            return CG_ENOMEM;
+        r->off = o;
+        r->capfields = nc;
+    }
+    if (r->len + n + 1 > r->cap) {
+        size_t nc = r->cap == 0 ? 1024 : r->cap;
+        char *d;
+
+        while (nc < r->len + n + 1)
+            nc *= 2;
+        d = realloc(r->data, nc);
+        if (d == NULL)
+            return CG_ENOMEM;
+        r->data = d;
+        r->cap = nc;
+    }
+    r->off[r->nfields++] = r->len;
+    if (n > 0)
+        memcpy(r->data + r->len, p, n);
+    r->len += n;
+    r->data[r->len++] = '\0';
+    return CG_OK;
+}
+
+static void row_free(struct cg_row *r)
+{
+    free(r->data);
+    free(r->off);
+    memset(r, 0, sizeof(*r));
+}
+
+static void on_field(void *s, size_t n, void *data)
+{
+    struct cg_csv *c = data;
+
+    if (row_add(&c->cur, s, n) != CG_OK)
+        c->perr = CG_ENOMEM;
+}
+
+static void on_record(int ch, void *data)
+{
+    struct cg_csv *c = data;
+    struct cg_row tmp;
+
+    (void)ch;
+    if (c->nready == c->capready) {
+        size_t nc = c->capready == 0 ? 4 : c->capready * 2;
+        struct cg_row *r = realloc(c->ready, nc * sizeof(*r));
+
+        if (r == NULL) {
+            c->perr = CG_ENOMEM;
+            return;
+        }
+        memset(r + c->capready, 0, (nc - c->capready) * sizeof(*r));
+        c->ready = r;
+        c->capready = nc;
+    }
+    tmp = c->ready[c->nready];
+    c->ready[c->nready++] = c->cur;
+    c->cur = tmp;
+    c->cur.len = 0;
+    c->cur.nfields = 0;
+    c->in_record = false;
+    c->rec_bytes = 0;
+}
+
+static int no_space(unsigned char ch)
+{
+    (void)ch;
+    return 0;
+}
+
+static int is_term(unsigned char ch)
+{
+    return ch == CSV_CR || ch == CSV_LF;
+}
+
+int cg_csv_open(struct cg_csv *c, int fd, const char *name, enum cg_enc enc, char delim, char quote,
+                bool comments, size_t max_line, struct cg_err *err)
+{
+    int rc;
+
+    memset(c, 0, sizeof(*c));
+    rc = cg_src_open(&c->src, fd, name, enc, max_line, err);
+    if (rc != CG_OK)
+        return rc;
+    if (csv_init(&c->p, CSV_STRICT_FINI) != 0) {
+        cg_src_close(&c->src);
+        return CG_ERR_SET(err, CG_ENOMEM, "%s: out of memory", name);
+    }
+    csv_set_delim(&c->p, (unsigned char)delim);
+    /* No quoting: 0xC0 never occurs in valid UTF-8 (a line holding it is refused below). */
+    c->no_quote = quote == 0;
+    csv_set_quote(&c->p, quote != 0 ? (unsigned char)quote : (unsigned char)0xC0);
+    csv_set_space_func(&c->p, no_space);
+    csv_set_term_func(&c->p, is_term);
+    c->comments = comments;
+    return CG_OK;
+}
+
+void cg_csv_close(struct cg_csv *c)
+{
+    size_t i;
+
+    csv_free(&c->p);
+    cg_src_close(&c->src);
+    row_free(&c->cur);
+    for (i = 0; i < c->capready; i++)
+        row_free(&c->ready[i]);
+    free(c->ready);
+    c->ready = NULL;
+}
+
+static bool blank_line(const char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] != '\r' && p[i] != '\n')
+            return false;
+    }
+    return true;
+}
+
+int cg_csv_next(struct cg_csv *c, struct cg_row **row, struct cg_err *err)
+{
+    while (c->next_ready >= c->nready) {
+        const char *p = NULL;
+        size_t n = 0;
+        int rc;
+
+        c->nready = c->next_ready = 0;
+        if (c->done)
+            return CG_ENOTFOUND;
+        rc = cg_src_line(&c->src, &p, &n, err);
+        if (rc == CG_ENOTFOUND) {
+            long start = c->cur.line;
+
+            c->done = true;
+            /* libcsv reports an open quote at the end only in strict mode, which would also
+             * refuse stray quotes in unquoted fields; look at its state instead (pstate 2 is
+             * "field begun" in libcsv 3). */
+            if ((c->p.quoted && c->p.pstate == 2) || csv_fini(&c->p, on_field, on_record, c) != 0)
+                return CG_ERR_SET(err, CG_EPARSE,
+                                  "%s:%ld: a quoted field is never closed (missing '\"')",
+                                  c->src.name, start);
+            continue;
+        }
+        if (rc != CG_OK)
+            return rc;
+        if (!c->in_record) {
+            if (blank_line(p, n) || (c->comments && p[0] == '#'))
+                continue;
+            c->in_record = true;
+            c->cur.line = c->src.line;
+        }
+        if (c->no_quote && memchr(p, 0xC0, n) != NULL)
+            return CG_ERR_SET(err, CG_EPARSE, "%s:%ld: byte 0xC0 is not valid UTF-8 text",
+                              c->src.name, c->src.line);
+        c->rec_bytes += n;
+        if (c->rec_bytes > c->src.max_line)
+            return CG_ERR_SET(err, CG_EPARSE,
+                              "%s:%ld: record longer than %zu bytes (a quoted field that is "
+                              "never closed?)",
+                              c->src.name, c->cur.line, c->src.max_line);
+        if (csv_parse(&c->p, p, n, on_field, on_record, c) != n)
+            return CG_ERR_SET(err, CG_EPARSE, "%s:%ld: %s", c->src.name, c->src.line,
+                              csv_strerror(csv_error(&c->p)));
+        if (c->perr != CG_OK)
+            return CG_ERR_SET(err, c->perr, "%s:%ld: out of memory", c->src.name, c->src.line);
+    }
+    *row = &c->ready[c->next_ready++];
+    return CG_OK;
+}

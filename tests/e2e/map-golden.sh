@@ -1,0 +1,62 @@
+#!/bin/sh
+# map-golden.sh - `cebgate map` on sample Shopify, Amazon, own-CSV (UTF-8 and GBK) and JSON-lines
+# files: stdout must equal the expected JSON lines byte for byte, stderr must hold exactly the
+# expected rejections (file:line: order <no>: field <name>: reason), exit 1 when any order is
+# rejected. Each case is tests/data/mapping/<case>/ with the input, expected.jsonl and
+# expected.err; the catalogue and shipments beside them are shared.
+. "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
+
+D="$CG_TESTDATA/mapping"
+cat >"$T/cebgate.conf" <<CONF
+[seller]
+ebc_code = 3301964J31
+ebc_name = Acme Trading Co.
+catalog = $D/catalog.csv
+shipments = $D/shipments.csv
+CONF
+
+# case profile input expected-exit
+golden() {
+    c=$1 p=$2 f=$3 want=$4
+    # Run from the data folder so file names in the output are relative and stable.
+    (cd "$D" && "$CEBGATE" -c "$T/cebgate.conf" map --profile "$p" "$c/$f") \
+        >"$T/$c.out" 2>"$T/$c.err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok "$c: exit $got"; else fail "$c: exit $got, expected $want"; fi
+    if cmp -s "$T/$c.out" "$D/$c/expected.jsonl"; then ok "$c: JSON equals expected.jsonl"; else
+        fail "$c: JSON differs from expected.jsonl"; diff "$D/$c/expected.jsonl" "$T/$c.out" | head -20; fi
+    grep -v '^cebgate map: ' "$T/$c.err" | sed "s|$D/||g" >"$T/$c.errs"
+    if cmp -s "$T/$c.errs" "$D/$c/expected.err"; then ok "$c: rejections equal expected.err"; else
+        fail "$c: rejections differ"; diff "$D/$c/expected.err" "$T/$c.errs" | head -20; fi
+}
+
+golden own own orders.csv 0
+golden own-gbk own orders.csv 0
+golden jsonl jsonl orders.jsonl 1
+golden shopify shopify orders_export.csv 1
+golden amazon amazon all-orders.txt 1
+
+# The same order has the same hash wherever it comes from: Shopify #1001 mapped again from a
+# copy with its rows moved down keeps its hash; a changed price changes it.
+h1=$(sed -n 1p "$D/shopify/expected.jsonl" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')
+{ head -1 "$D/shopify/orders_export.csv"; sed -n '5,$p' "$D/shopify/orders_export.csv";
+  sed -n '2,4p' "$D/shopify/orders_export.csv"; } >"$T/moved.csv"
+"$CEBGATE" -c "$T/cebgate.conf" map --profile shopify "$T/moved.csv" >"$T/moved.out" 2>/dev/null
+check "same order elsewhere in a file keeps its hash" grep -q "\"order_no\":\"1001\".*\"hash\":\"$h1\"" "$T/moved.out"
+sed 's/,9\.99,/,9.98,/' "$T/moved.csv" >"$T/changed.csv"
+"$CEBGATE" -c "$T/cebgate.conf" map --profile shopify "$T/changed.csv" >"$T/changed.out" 2>/dev/null
+check "changed content changes the hash" sh -c "! grep -q '$h1' '$T/changed.out'"
+
+expect_rc 0 "--table prints a table" sh -c "cd '$D' && '$CEBGATE' -c '$T/cebgate.conf' map --table own/orders.csv"
+check "table has a header and both orders" sh -c "grep -q '^ORDER ' '$T/out' && grep -q '^A-1 ' '$T/out' && grep -q '^A-2 ' '$T/out'"
+expect_rc 2 "no FILE is a usage error" "$CEBGATE" -c "$T/cebgate.conf" map
+expect_rc 1 "a missing file is an error" "$CEBGATE" -c "$T/cebgate.conf" map "$T/nonexistent.csv"
+check "the missing file is named" grep -q "nonexistent.csv" "$T/err"
+printf '[seller]\nprofile = own\n' >"$T/nocat.conf"
+expect_rc 2 "no catalogue is a configuration error" "$CEBGATE" -c "$T/nocat.conf" map "$D/own/orders.csv"
+check "says which setting is missing" grep -q "set \[seller\] catalog" "$T/err"
+expect_rc 0 "--catalog and --shipments override the configuration" \
+    "$CEBGATE" -c "$T/nocat.conf" map --catalog "$D/catalog.csv" --shipments "$D/shipments.csv" "$D/own/orders.csv"
+expect_rc 2 "unknown profile" "$CEBGATE" -c "$T/cebgate.conf" map --profile nosuch "$D/own/orders.csv"
+
+finish

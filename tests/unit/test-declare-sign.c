@@ -1,0 +1,849 @@
+/*
+ * test-declare-sign.c - signing and verifying CEB messages: local keys (PEM, encrypted PEM,
+ * PKCS#12; passphrase from a file and from the environment; wrong passphrase), rsa-sha1 and
+ * rsa-sha256, every verification failure reason, OpenSSL refusing SHA-1, and the remote
+ * backend against the test signing service over real loopback HTTP and HTTPS.
+ *
+ * Keys and certificates are made at start-up with the openssl command ($OPENSSL) in a
+ * temporary directory: a CA, a signer issued by it, an unrelated self-signed signer, and a
+ * TLS server certificate for 127.0.0.1. The document is the official 2018 CEB603 sample.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libxml/tree.h>
+#include <openssl/evp.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/init.h"
+#include "declare/declare.h"
+#include "tests/unit/remote-signer.h"
+
+#define PASS "correct horse 7"
+#define DS "http://www.w3.org/2000/09/xmldsig#"
+
+static char dir[256];
+static char sample[1024];
+
+/* ------------------------------------------------------------------ OpenSSL refusing SHA-1 */
+
+/* With refuse_sha1 set, EVP_DigestSignInit behaves as under a policy that forbids SHA-1
+ * signatures (as RHEL 9's DEFAULT policy does). Only cebgate's own calls are wrapped. */
+static int refuse_sha1;
+int __real_EVP_DigestSignInit(EVP_MD_CTX *ctx, EVP_PKEY_CTX **pctx, const EVP_MD *type, ENGINE *e,
+                              EVP_PKEY *pkey);
+int __wrap_EVP_DigestSignInit(EVP_MD_CTX *ctx, EVP_PKEY_CTX **pctx, const EVP_MD *type, ENGINE *e,
+                              EVP_PKEY *pkey);
+int __wrap_EVP_DigestSignInit(EVP_MD_CTX *ctx, EVP_PKEY_CTX **pctx, const EVP_MD *type, ENGINE *e,
+                              EVP_PKEY *pkey)
+{
+    if (refuse_sha1 && type != NULL && EVP_MD_get_type(type) == EVP_MD_get_type(EVP_sha1()))
+        return 0;
+    return __real_EVP_DigestSignInit(ctx, pctx, type, e, pkey);
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static char *path(const char *name)
+{
+    static char p[8][512];
+    static int i;
+
+    i = (i + 1) % 8;
+    snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+    return p[i];
+}
+
+static int sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+static void write_text(const char *p, const char *text)
+{
+    FILE *fp = fopen(p, "w");
+
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static int make_keys(void **state)
+{
+    const char *o = getenv("OPENSSL");
+    const char *td = getenv("CG_TESTDATA");
+    char d[] = "/tmp/cg-sign.XXXXXX";
+    const char *q = ">/dev/null 2>&1";
+
+    if (o == NULL || o[0] == '\0')
+        o = "openssl";
+    if (mkdtemp(d) == NULL)
+        return -1;
+    snprintf(dir, sizeof(dir), "%s", d);
+    snprintf(sample, sizeof(sample), "%s/sign/CEB603Message.xml", td != NULL ? td : "tests/data");
+    write_text(path("pass.txt"), PASS "\n");
+    write_text(path("san.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    if (sh("cd %s && %s req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3 "
+           "-subj '/CN=cebgate test CA' %s",
+           dir, o, q) != 0 ||
+        sh("cd %s && %s req -newkey rsa:2048 -nodes -keyout key.pem -out req.csr "
+           "-subj '/CN=cebgate test signer/O=Test Export Co' %s",
+           dir, o, q) != 0 ||
+        sh("cd %s && %s x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+           "-out cert.pem -days 2 %s",
+           dir, o, q) != 0 ||
+        sh("cd %s && %s pkey -in key.pem -aes256 -passout file:pass.txt -out enc.pem %s", dir, o,
+           q) != 0 ||
+        sh("cd %s && %s pkcs12 -export -inkey key.pem -in cert.pem -passout file:pass.txt "
+           "-out bundle.p12 %s",
+           dir, o, q) != 0 ||
+        sh("cd %s && %s req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem "
+           "-days 2 -subj '/CN=somebody else' %s",
+           dir, o, q) != 0 ||
+        sh("cd %s && %s req -newkey rsa:2048 -nodes -keyout tls.key -out tls.csr "
+           "-subj '/CN=127.0.0.1' %s && %s x509 -req -in tls.csr -CA ca.pem -CAkey ca.key "
+           "-CAcreateserial -extfile san.cnf -out tls.pem -days 2 %s",
+           dir, o, q, o, q) != 0)
+        return -1;
+    return cg_lib_init(NULL) == CG_OK ? 0 : -1;
+}
+
+static int remove_keys(void **state)
+{
+    cg_lib_cleanup();
+    sh("rm -rf '%s'", dir);
+    return 0;
+}
+
+/* The sample with its placeholder signature removed. */
+static xmlDocPtr load_sample(void)
+{
+    xmlDocPtr doc = NULL;
+    struct cg_err err;
+
+    assert_int_equal(cg_xml_parse_file(sample, &doc, &err), CG_OK);
+    assert_int_equal(cg_sig_strip(doc), 1);
+    return doc;
+}
+
+static struct cg_signer_opts pem_opts(void)
+{
+    struct cg_signer_opts o;
+
+    memset(&o, 0, sizeof(o));
+    o.kind = "local";
+    o.alg = "rsa-sha1";
+    o.key_file = path("key.pem");
+    o.cert_file = path("cert.pem");
+    o.key_name = "0001";
+    return o;
+}
+
+static xmlDocPtr signed_with(const struct cg_signer_opts *o)
+{
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+    xmlDocPtr doc = load_sample();
+
+    cg_err_clear(&err);
+    if (cg_signer_new(o, &s, &err) != CG_OK)
+        fail_msg("cg_signer_new: %s", err.msg);
+    if (cg_signer_sign(s, doc, &err) != CG_OK)
+        fail_msg("cg_signer_sign: %s", err.msg);
+    cg_signer_free(s);
+    return doc;
+}
+
+static struct cg_trust *trust_of(const char *file)
+{
+    struct cg_trust *t = NULL;
+    struct cg_err err;
+
+    assert_int_equal(cg_trust_new(&t, &err), CG_OK);
+    assert_int_equal(cg_trust_add_file(t, path(file), &err), CG_OK);
+    return t;
+}
+
+static void assert_verifies(xmlDocPtr doc)
+{
+    struct cg_trust *t = trust_of("ca.pem");
+    struct cg_err err;
+
+    cg_err_clear(&err);
+    if (cg_verify(doc, t, &err) != CG_OK)
+        fail_msg("cg_verify: %s", err.msg);
+    cg_trust_free(t);
+}
+
+/* Verify (trusting the CA) and expect failure with needle in the message. */
+static void assert_rejected(xmlDocPtr doc, const char *needle)
+{
+    struct cg_trust *t = trust_of("ca.pem");
+    struct cg_err err;
+
+    cg_err_clear(&err);
+    assert_int_equal(cg_verify(doc, t, &err), CG_ESIG);
+    if (strstr(err.msg, needle) == NULL)
+        fail_msg("expected \"%s\" in \"%s\"", needle, err.msg);
+    cg_trust_free(t);
+}
+
+static xmlNodePtr elem(xmlNodePtr n)
+{
+    while (n != NULL && n->type != XML_ELEMENT_NODE)
+        n = n->next;
+    return n;
+}
+
+static xmlNodePtr last_elem(xmlNodePtr parent)
+{
+    xmlNodePtr c, last = NULL;
+
+    for (c = elem(parent->children); c != NULL; c = elem(c->next))
+        last = c;
+    return last;
+}
+
+/* First descendant element named local (any namespace). */
+static xmlNodePtr find(xmlNodePtr n, const char *local)
+{
+    xmlNodePtr c, r;
+
+    for (c = n->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (strcmp((const char *)c->name, local) == 0)
+            return c;
+        if ((r = find(c, local)) != NULL)
+            return r;
+    }
+    return NULL;
+}
+
+static char *attr(xmlNodePtr n, const char *name)
+{
+    static char v[256];
+    xmlChar *x = xmlGetProp(n, (const xmlChar *)name);
+
+    snprintf(v, sizeof(v), "%s", x != NULL ? (const char *)x : "(none)");
+    xmlFree(x);
+    return v;
+}
+
+/* ------------------------------------------------------------------ local signing */
+
+static void test_pem_sha1_shape(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr sig = last_elem(root), n;
+    xmlChar *kn;
+    struct cg_sig_info info;
+    struct cg_err err;
+
+    assert_string_equal((const char *)sig->name, "Signature");
+    assert_string_equal((const char *)sig->ns->href, DS);
+    assert_string_equal((const char *)sig->ns->prefix, "ds");
+    n = find(sig, "CanonicalizationMethod");
+    assert_string_equal(attr(n, "Algorithm"), "http://www.w3.org/TR/2001/REC-xml-c14n-20010315");
+    assert_string_equal(attr(find(sig, "SignatureMethod"), "Algorithm"), DS "rsa-sha1");
+    assert_string_equal(attr(find(sig, "DigestMethod"), "Algorithm"), DS "sha1");
+    assert_string_equal(attr(find(sig, "Reference"), "URI"), "");
+    assert_string_equal(attr(find(sig, "Transform"), "Algorithm"), DS "enveloped-signature");
+    /* KeyInfo: KeyName first, then X509Data/X509Certificate */
+    n = elem(find(sig, "KeyInfo")->children);
+    assert_string_equal((const char *)n->name, "KeyName");
+    kn = xmlNodeGetContent(n);
+    assert_string_equal((const char *)kn, "0001");
+    xmlFree(kn);
+    n = elem(n->next);
+    assert_string_equal((const char *)n->name, "X509Data");
+    assert_string_equal((const char *)elem(n->children)->name, "X509Certificate");
+    assert_verifies(doc);
+    assert_int_equal(cg_verify_info(doc, NULL, &info, &err), CG_OK);
+    assert_string_equal(info.alg, "rsa-sha1");
+    assert_string_equal(info.key_name, "0001");
+    assert_non_null(strstr(info.subject, "cebgate test signer"));
+    xmlFreeDoc(doc);
+}
+
+static void test_sha256(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc;
+
+    o.alg = "rsa-sha256";
+    doc = signed_with(&o);
+    assert_string_equal(attr(find(xmlDocGetRootElement(doc), "SignatureMethod"), "Algorithm"),
+                        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256");
+    assert_string_equal(attr(find(xmlDocGetRootElement(doc), "DigestMethod"), "Algorithm"),
+                        "http://www.w3.org/2001/04/xmlenc#sha256");
+    assert_verifies(doc);
+    xmlFreeDoc(doc);
+}
+
+static void test_one_signer_many_docs(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+    xmlDocPtr doc;
+    int i;
+
+    assert_int_equal(cg_signer_new(&o, &s, &err), CG_OK);
+    for (i = 0; i < 5; i++) {
+        doc = load_sample();
+        assert_int_equal(cg_signer_sign(s, doc, &err), CG_OK);
+        assert_verifies(doc);
+        xmlFreeDoc(doc);
+    }
+    cg_signer_free(s);
+}
+
+static void test_pkcs12_pass_file(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc;
+
+    o.key_file = path("bundle.p12");
+    o.cert_file = NULL;
+    o.pass_file = path("pass.txt");
+    doc = signed_with(&o);
+    assert_verifies(doc);
+    xmlFreeDoc(doc);
+}
+
+static void test_encrypted_pem_pass_env(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc;
+
+    setenv("CG_TEST_KEY_PASS", PASS, 1);
+    o.key_file = path("enc.pem");
+    o.pass_env = "CG_TEST_KEY_PASS";
+    doc = signed_with(&o);
+    assert_verifies(doc);
+    xmlFreeDoc(doc);
+    unsetenv("CG_TEST_KEY_PASS");
+}
+
+static void expect_new_fails(const struct cg_signer_opts *o, int code, const char *needle)
+{
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+
+    cg_err_clear(&err);
+    assert_int_equal(cg_signer_new(o, &s, &err), code);
+    assert_null(s);
+    if (strstr(err.msg, needle) == NULL)
+        fail_msg("expected \"%s\" in \"%s\"", needle, err.msg);
+    /* the passphrase never shows up in a message */
+    assert_null(strstr(err.msg, "horse"));
+    assert_null(strstr(err.msg, "wrong-pass"));
+}
+
+static void test_wrong_passphrase(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+
+    write_text(path("bad-pass.txt"), "wrong-pass\n");
+    o.key_file = path("enc.pem");
+    o.pass_file = path("bad-pass.txt");
+    expect_new_fails(&o, CG_ECRYPTO, "wrong passphrase");
+    o.key_file = path("bundle.p12");
+    o.cert_file = NULL;
+    expect_new_fails(&o, CG_ECRYPTO, "wrong passphrase");
+    setenv("CG_TEST_KEY_PASS", "wrong-pass", 1);
+    o.pass_file = NULL;
+    o.pass_env = "CG_TEST_KEY_PASS";
+    expect_new_fails(&o, CG_ECRYPTO, "wrong passphrase");
+    unsetenv("CG_TEST_KEY_PASS");
+}
+
+static void test_passphrase_setup_errors(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+
+    o.key_file = path("enc.pem");
+    expect_new_fails(&o, CG_ECRYPTO, "no passphrase is configured");
+    o.key_file = path("bundle.p12");
+    o.cert_file = NULL;
+    expect_new_fails(&o, CG_ECRYPTO, "no passphrase is configured");
+    unsetenv("CG_TEST_UNSET_PASS");
+    o.pass_env = "CG_TEST_UNSET_PASS";
+    expect_new_fails(&o, CG_ECONFIG, "CG_TEST_UNSET_PASS");
+    o.pass_file = path("pass.txt");
+    expect_new_fails(&o, CG_ECONFIG, "not both");
+    o.pass_env = NULL;
+    o.pass_file = path("no-such-pass.txt");
+    expect_new_fails(&o, CG_ECONFIG, "no-such-pass.txt");
+}
+
+static void test_key_errors(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+
+    o.cert_file = path("other.pem");
+    expect_new_fails(&o, CG_ECRYPTO, "does not belong");
+    o = pem_opts();
+    o.cert_file = NULL;
+    expect_new_fails(&o, CG_ECONFIG, "cert_file");
+    o = pem_opts();
+    o.key_file = path("pass.txt");
+    expect_new_fails(&o, CG_ECRYPTO, "neither a PEM private key nor a PKCS#12");
+    o = pem_opts();
+    o.key_file = path("missing.pem");
+    expect_new_fails(&o, CG_ECRYPTO, "missing.pem");
+    o = pem_opts();
+    o.alg = "rsa-md5";
+    expect_new_fails(&o, CG_ECONFIG, "rsa-md5");
+    o = pem_opts();
+    o.kind = "hsm";
+    expect_new_fails(&o, CG_ECONFIG, "local or remote");
+}
+
+static void test_sha1_refused(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+
+    refuse_sha1 = 1;
+    expect_new_fails(&o, CG_ECRYPTO, "forbids SHA-1");
+    expect_new_fails(&o, CG_ECRYPTO, "rsa-sha256");
+    /* rsa-sha256 still works under such a policy */
+    o.alg = "rsa-sha256";
+    assert_int_equal(cg_signer_new(&o, &s, &err), CG_OK);
+    cg_signer_free(s);
+    refuse_sha1 = 0;
+}
+
+static void test_already_signed(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr sig = last_elem(xmlDocGetRootElement(doc));
+
+    assert_int_equal(cg_signer_new(&o, &s, &err), CG_OK);
+    assert_int_equal(cg_signer_sign(s, doc, &err), CG_EEXIST);
+    assert_ptr_equal(last_elem(xmlDocGetRootElement(doc)), sig);
+    assert_verifies(doc);
+    cg_signer_free(s);
+    xmlFreeDoc(doc);
+}
+
+/* ------------------------------------------------------------------ verify failures */
+
+static void test_verify_digest_mismatch(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr qty = find(xmlDocGetRootElement(doc), "qty");
+
+    xmlNodeSetContent(qty, (const xmlChar *)"101");
+    assert_rejected(doc, "digest mismatch");
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_wrong_key(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr cert = find(xmlDocGetRootElement(doc), "X509Certificate");
+    struct cg_buf b;
+    struct cg_err err;
+    const char *p, *e;
+
+    /* Put somebody else's certificate into KeyInfo. */
+    cg_buf_init(&b, 65536);
+    assert_int_equal(cg_fs_read(path("other.pem"), 65536, &b, &err), CG_OK);
+    p = strchr(cg_buf_str(&b), '\n') + 1;
+    e = strstr(p, "-----END");
+    xmlNodeSetContent(cert, NULL);
+    xmlNodeAddContentLen(cert, (const xmlChar *)p, (int)(e - p));
+    cg_buf_free(&b);
+    assert_rejected(doc, "wrong key");
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_signature_value_changed(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr sv = find(xmlDocGetRootElement(doc), "SignatureValue");
+    xmlChar *v = xmlNodeGetContent(sv);
+    size_t i = 10;
+
+    v[i] = v[i] == 'A' ? 'B' : 'A';
+    xmlNodeSetContent(sv, v);
+    xmlFree(v);
+    assert_rejected(doc, "wrong key");
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_untrusted(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    struct cg_trust *t = trust_of("other.pem");
+    struct cg_err err;
+
+    assert_int_equal(cg_verify(doc, t, &err), CG_ESIG);
+    assert_non_null(strstr(err.msg, "untrusted certificate"));
+    /* without trust the signature itself is fine; pinning the signer's own cert works too */
+    assert_int_equal(cg_verify(doc, NULL, &err), CG_OK);
+    cg_trust_free(t);
+    t = trust_of("cert.pem");
+    assert_int_equal(cg_verify(doc, t, &err), CG_OK);
+    cg_trust_free(t);
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_moved_into_body(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr sig = last_elem(root);
+
+    xmlUnlinkNode(sig);
+    xmlAddChild(elem(root->children), sig);
+    assert_rejected(doc, "not a child of the root");
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_not_last(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr first = elem(root->children);
+
+    /* Wrapping attack shape: signed content kept, a new element after the signature. */
+    xmlAddChild(root, xmlCopyNode(first, 1));
+    assert_rejected(doc, "not the last child");
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_second_signature(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr sig = last_elem(root);
+
+    xmlAddChild(elem(root->children), xmlCopyNode(sig, 1));
+    assert_rejected(doc, "more than one ds:Signature");
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_reference_uri(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr ref = find(xmlDocGetRootElement(doc), "Reference");
+
+    xmlSetProp(ref, (const xmlChar *)"URI", (const xmlChar *)"#inv1");
+    assert_rejected(doc, "signature does not cover the root element");
+    xmlUnsetProp(ref, (const xmlChar *)"URI");
+    assert_rejected(doc, "no URI attribute");
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_extra_transform(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr tr = find(xmlDocGetRootElement(doc), "Transform");
+    xmlNodePtr x;
+
+    x = xmlCopyNode(tr, 1);
+    xmlSetProp(x, (const xmlChar *)"Algorithm",
+               (const xmlChar *)"http://www.w3.org/TR/1999/REC-xpath-19991116");
+    xmlAddNextSibling(tr, x);
+    assert_rejected(doc, "exactly one ds:Transform");
+    xmlUnlinkNode(x);
+    xmlFreeNode(x);
+    xmlSetProp(tr, (const xmlChar *)"Algorithm",
+               (const xmlChar *)"http://www.w3.org/2001/10/xml-exc-c14n#");
+    assert_rejected(doc, "is not allowed");
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_second_reference(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr ref = find(xmlDocGetRootElement(doc), "Reference");
+
+    xmlAddNextSibling(ref, xmlCopyNode(ref, 1));
+    assert_rejected(doc, "more than one ds:Reference");
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_object(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+    xmlNodePtr sig = last_elem(xmlDocGetRootElement(doc));
+
+    xmlNewChild(sig, sig->ns, (const xmlChar *)"Object", (const xmlChar *)"x");
+    assert_rejected(doc, "unexpected <Object>");
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_no_signature(void **state)
+{
+    xmlDocPtr doc = load_sample();
+
+    assert_rejected(doc, "no signature");
+    xmlFreeDoc(doc);
+}
+
+static void test_verify_official_placeholder(void **state)
+{
+    xmlDocPtr doc = NULL;
+    struct cg_err err;
+
+    /* The official sample's signature is a placeholder: it must not verify. */
+    assert_int_equal(cg_xml_parse_file(sample, &doc, &err), CG_OK);
+    assert_int_equal(cg_verify(doc, NULL, &err), CG_ESIG);
+    xmlFreeDoc(doc);
+}
+
+static void test_trust_file_errors(void **state)
+{
+    struct cg_trust *t = NULL;
+    struct cg_err err;
+
+    assert_int_equal(cg_trust_new(&t, &err), CG_OK);
+    assert_int_equal(cg_trust_add_file(t, path("pass.txt"), &err), CG_ECRYPTO);
+    assert_non_null(strstr(err.msg, "no PEM certificate"));
+    assert_int_equal(cg_trust_add_file(t, path("nope.pem"), &err), CG_ECRYPTO);
+    cg_trust_free(t);
+    cg_trust_free(NULL);
+    cg_signer_free(NULL);
+}
+
+/* ------------------------------------------------------------------ remote backend */
+
+struct remote_case {
+    struct rs_server *srv;
+    unsigned port;
+    char url[128];
+};
+
+static void start_remote(struct remote_case *rc, const struct rs_opts *ro, int tls)
+{
+    rc->srv = rs_start(ro, &rc->port);
+    assert_non_null(rc->srv);
+    snprintf(rc->url, sizeof(rc->url), "%s://127.0.0.1:%u/sign", tls ? "https" : "http", rc->port);
+}
+
+static struct rs_opts rs_defaults(void)
+{
+    struct rs_opts ro;
+
+    memset(&ro, 0, sizeof(ro));
+    ro.key_file = path("key.pem");
+    ro.cert_file = path("cert.pem");
+    ro.key_name = "01691fe9";
+    ro.token = "t0ken";
+    return ro;
+}
+
+static struct cg_signer_opts remote_opts(const char *url)
+{
+    struct cg_signer_opts o;
+
+    memset(&o, 0, sizeof(o));
+    o.kind = "remote";
+    o.alg = "rsa-sha1";
+    o.remote_url = url;
+    o.remote_token = "t0ken";
+    return o;
+}
+
+static int remote_sign(const struct cg_signer_opts *o, xmlDocPtr doc, struct cg_err *err)
+{
+    struct cg_signer *s = NULL;
+    int rc;
+
+    cg_err_clear(err);
+    rc = cg_signer_new(o, &s, err);
+    if (rc == CG_OK)
+        rc = cg_signer_sign(s, doc, err);
+    cg_signer_free(s);
+    return rc;
+}
+
+static void test_remote_http(void **state)
+{
+    struct rs_opts ro = rs_defaults();
+    struct remote_case rc;
+    struct cg_signer_opts o;
+    struct cg_sig_info info;
+    struct cg_err err;
+    xmlDocPtr doc;
+    const char *algs[] = { "rsa-sha1", "rsa-sha256" };
+    size_t i;
+
+    start_remote(&rc, &ro, 0);
+    o = remote_opts(rc.url);
+    for (i = 0; i < 2; i++) {
+        o.alg = algs[i];
+        doc = load_sample();
+        if (remote_sign(&o, doc, &err) != CG_OK)
+            fail_msg("remote sign: %s", err.msg);
+        assert_verifies(doc);
+        assert_int_equal(cg_verify_info(doc, NULL, &info, &err), CG_OK);
+        assert_string_equal(info.alg, algs[i]);
+        assert_string_equal(info.key_name, "01691fe9"); /* from the service: none configured */
+        xmlFreeDoc(doc);
+    }
+    /* A configured key_name wins over the service's. */
+    o.key_name = "0001";
+    doc = load_sample();
+    assert_int_equal(remote_sign(&o, doc, &err), CG_OK);
+    assert_int_equal(cg_verify_info(doc, NULL, &info, &err), CG_OK);
+    assert_string_equal(info.key_name, "0001");
+    xmlFreeDoc(doc);
+    assert_int_equal(rs_requests(rc.srv), 3);
+    rs_stop(rc.srv);
+}
+
+static void test_remote_https(void **state)
+{
+    struct rs_opts ro = rs_defaults();
+    struct remote_case rc;
+    struct cg_signer_opts o;
+    struct cg_err err;
+    xmlDocPtr doc;
+
+    ro.tls_cert = path("tls.pem");
+    ro.tls_key = path("tls.key");
+    start_remote(&rc, &ro, 1);
+    o = remote_opts(rc.url);
+    o.remote_ca = path("ca.pem");
+    doc = load_sample();
+    if (remote_sign(&o, doc, &err) != CG_OK)
+        fail_msg("remote sign over https: %s", err.msg);
+    assert_verifies(doc);
+    xmlFreeDoc(doc);
+    /* Verification is always on: an unknown CA is refused, nothing is signed. */
+    o.remote_ca = path("other.pem");
+    doc = load_sample();
+    assert_int_equal(remote_sign(&o, doc, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "TLS verification failed"));
+    assert_null(last_elem(xmlDocGetRootElement(doc)) == NULL
+                    ? NULL
+                    : find(xmlDocGetRootElement(doc), "SignedInfo"));
+    xmlFreeDoc(doc);
+    assert_int_equal(rs_requests(rc.srv), 1);
+    rs_stop(rc.srv);
+}
+
+static void test_remote_failures(void **state)
+{
+    struct rs_opts ro = rs_defaults();
+    struct remote_case rc;
+    struct cg_signer_opts o;
+    struct cg_err err;
+    xmlDocPtr doc = load_sample();
+    char closed[128];
+
+    /* wrong token: refused (401), not retried */
+    start_remote(&rc, &ro, 0);
+    o = remote_opts(rc.url);
+    o.remote_token = "wrong";
+    assert_int_equal(remote_sign(&o, doc, &err), CG_ECRYPTO);
+    assert_non_null(strstr(err.msg, "HTTP 401"));
+    assert_null(strstr(err.msg, "wrong"));
+    assert_null(find(xmlDocGetRootElement(doc), "SignedInfo"));
+    rs_stop(rc.srv);
+
+    /* service trouble: try again later */
+    ro.fail_status = 503;
+    start_remote(&rc, &ro, 0);
+    o = remote_opts(rc.url);
+    assert_int_equal(remote_sign(&o, doc, &err), CG_ERETRY);
+    assert_non_null(strstr(err.msg, "HTTP 503"));
+    snprintf(closed, sizeof(closed), "%s", rc.url);
+    rs_stop(rc.srv);
+
+    /* nobody listening any more: try again later */
+    o = remote_opts(closed);
+    assert_int_equal(remote_sign(&o, doc, &err), CG_ERETRY);
+
+    /* a signature that does not verify never reaches the document */
+    ro.fail_status = 0;
+    ro.corrupt = 1;
+    start_remote(&rc, &ro, 0);
+    o = remote_opts(rc.url);
+    assert_int_equal(remote_sign(&o, doc, &err), CG_ECRYPTO);
+    assert_non_null(strstr(err.msg, "does not verify"));
+    assert_null(find(xmlDocGetRootElement(doc), "SignedInfo"));
+    rs_stop(rc.srv);
+
+    o = remote_opts("ftp://127.0.0.1/x");
+    assert_int_equal(remote_sign(&o, doc, &err), CG_ECONFIG);
+    o = remote_opts(NULL);
+    assert_int_equal(remote_sign(&o, doc, &err), CG_ECONFIG);
+    xmlFreeDoc(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pem_sha1_shape),
+        cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_one_signer_many_docs),
+        cmocka_unit_test(test_pkcs12_pass_file),
+        cmocka_unit_test(test_encrypted_pem_pass_env),
+        cmocka_unit_test(test_wrong_passphrase),
+        cmocka_unit_test(test_passphrase_setup_errors),
+        cmocka_unit_test(test_key_errors),
+        cmocka_unit_test(test_sha1_refused),
+        cmocka_unit_test(test_already_signed),
+        cmocka_unit_test(test_verify_digest_mismatch),
+        cmocka_unit_test(test_verify_wrong_key),
+        cmocka_unit_test(test_verify_signature_value_changed),
+        cmocka_unit_test(test_verify_untrusted),
+        cmocka_unit_test(test_verify_moved_into_body),
+        cmocka_unit_test(test_verify_not_last),
+        cmocka_unit_test(test_verify_second_signature),
+        cmocka_unit_test(test_verify_reference_uri),
+        cmocka_unit_test(test_verify_extra_transform),
+        cmocka_unit_test(test_verify_second_reference),
+        cmocka_unit_test(test_verify_object),
+        cmocka_unit_test(test_verify_no_signature),
+        cmocka_unit_test(test_verify_official_placeholder),
+        cmocka_unit_test(test_trust_file_errors),
+        cmocka_unit_test(test_remote_http),
+        cmocka_unit_test(test_remote_https),
+        cmocka_unit_test(test_remote_failures),
+    };
+
+    return cmocka_run_group_tests(tests, make_keys, remove_keys);
+}

@@ -1,0 +1,814 @@
+/*
+ * test-mapping.c - mapping/: code tables, CSV edge cases (quoted newlines, BOM, GBK, empty
+ * trailing fields, CRLF), grouping of multi-row orders, legal-unit conversion, every
+ * validation rule with its "file:line: order <no>: field <name>: reason" message, JSON lines,
+ * shipments, the order hash, timestamps, seller and profile loading.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/conf.h"
+#include "core/err.h"
+#include "core/money.h"
+#include "mapping/mapping-int.h"
+#include "mapping/mapping.h"
+
+static char dir[64];
+static char catalog[128];
+static char shipments[128];
+static char input[128];
+static struct cg_conf *conf;
+static struct cg_codes *codes;
+static struct cg_seller *seller;
+
+#define MAXO 200
+struct res {
+    struct cg_order *o[MAXO];
+    int n;
+    char err[MAXO][CG_ERR_MSG_MAX];
+    int nerr;
+    int rc; /* last non-reject code: CG_ENOTFOUND when the file was read to the end */
+};
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    fclose(fp);
+}
+
+static const char catalog_csv[] =
+    "sku,gcode,gname,gmodel,bar_code,unit,unit1,unit1_per_unit,unit2,unit2_per_unit,net_weight,"
+    "gross_weight,origin\n"
+    "TS-001,6109100021,棉制针织T恤衫,\"Acme牌,纯棉\",6901234567892,011,011,,035,0.2,0.2,0.25,CN\n"
+    "MUG-1,6912000010,陶瓷马克杯,Acme牌 350ml,,011,035,0.25,,,0.25,0.3,CN\n"
+    "TEA-1,0902109000,绿茶,Acme牌 100g/盒,,140,035,0.1,,,0.1,0.15,CN\n"
+    "KG-1,0801320000,腰果,散装,,,035,,,,,,\n"
+    "BADG,12345,坏编码,x,,011,011,,,,,,\n";
+
+static int setup(void **state)
+{
+    struct cg_err err;
+    const char *data = getenv("CEBGATE_DATADIR");
+    static const char ship_csv[] = "order_no,logistics_code,logistics_name,logistics_no,"
+                                   "gross_weight,pack_no\n"
+                                   "S-1,3120980105,顺丰速运,SF100,1.5,2\n"
+                                   "S-2,3120980105,顺丰速运,SF200,,\n"
+                                   "S-3,3120980105,顺丰速运,SF300,1,1\n"
+                                   "S-3,3120980105,顺丰速运,SF301,1,1\n";
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/cg-test-map.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(catalog, sizeof(catalog), "%s/catalog.csv", dir);
+    snprintf(shipments, sizeof(shipments), "%s/shipments.csv", dir);
+    snprintf(input, sizeof(input), "%s/in.csv", dir);
+    write_file(catalog, catalog_csv, strlen(catalog_csv));
+    write_file(shipments, ship_csv, strlen(ship_csv));
+    assert_int_equal(cg_conf_new_defaults(dir, &conf, &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, "seller", "shipments", shipments, &err), CG_OK);
+    assert_int_equal(cg_codes_load(data != NULL ? data : "data", &codes, &err), CG_OK);
+    assert_int_equal(cg_seller_load(conf, NULL, &seller, &err), CG_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+
+    (void)state;
+    cg_seller_free(seller);
+    cg_codes_free(codes);
+    cg_conf_free(conf);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    return 0;
+}
+
+static void res_free(struct res *r)
+{
+    int i;
+
+    for (i = 0; i < r->n; i++)
+        cg_order_free(r->o[i]);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Map data (written to in.csv) with a profile; collect orders and rejections. */
+static void run(const char *profile, const void *data, size_t len, struct res *r)
+{
+    struct cg_map_ctx *m = NULL;
+    struct cg_reader *rd = NULL;
+    struct cg_err err;
+    char *old = seller->profile;
+
+    memset(r, 0, sizeof(*r));
+    write_file(input, data, len);
+    seller->profile = (char *)(uintptr_t)profile;
+    assert_int_equal(cg_map_ctx_new(conf, seller, codes, &m, &err), CG_OK);
+    seller->profile = old;
+    assert_int_equal(cg_reader_open_path(m, input, &rd, &err), CG_OK);
+    for (;;) {
+        struct cg_order *o = NULL;
+        int rc = cg_reader_next(rd, &o, &err);
+
+        if (rc == CG_OK) {
+            assert_true(r->n < MAXO);
+            r->o[r->n++] = o;
+        } else if (rc == CG_EREJECT) {
+            assert_true(r->nerr < MAXO);
+            cg_strlcpy(r->err[r->nerr++], err.msg, CG_ERR_MSG_MAX);
+        } else {
+            r->rc = rc;
+            if (rc != CG_ENOTFOUND)
+                cg_strlcpy(r->err[r->nerr++], err.msg, CG_ERR_MSG_MAX);
+            break;
+        }
+    }
+    cg_reader_close(rd);
+    cg_map_ctx_free(m);
+}
+
+static void runs(const char *profile, const char *text, struct res *r)
+{
+    run(profile, text, strlen(text), r);
+}
+
+#define HDR "order_no,currency,country,sku,item_name,qty,price,total\n"
+
+/* Exactly one rejection, starting with "in.csv:LINE: order NO: field FIELD: " and
+ * containing what. */
+static void expect_reject(const char *text, long line, const char *no, const char *field,
+                          const char *what)
+{
+    struct res r;
+    char want[256];
+
+    runs("own", text, &r);
+    snprintf(want, sizeof(want), "%s:%ld: order %s: field %s: ", input, line, no, field);
+    if (r.nerr != 1 || strncmp(r.err[0], want, strlen(want)) != 0 || strstr(r.err[0], what) == NULL)
+        fail_msg("want one error '%s...%s', got %d: '%s'", want, what, r.nerr,
+                 r.nerr > 0 ? r.err[0] : "");
+    assert_int_equal(r.rc, CG_ENOTFOUND);
+    res_free(&r);
+}
+
+/* ------------------------------------------------------------------ code tables */
+
+static void test_codes(void **state)
+{
+    (void)state;
+    assert_string_equal(cg_codes_currency(codes, "USD"), "502");
+    assert_string_equal(cg_codes_currency(codes, "cny"), "142");
+    assert_string_equal(cg_codes_currency(codes, "EUR"), "300");
+    assert_string_equal(cg_codes_currency(codes, "GBP"), "303");
+    assert_string_equal(cg_codes_currency(codes, "JPY"), "116");
+    assert_string_equal(cg_codes_currency(codes, "HKD"), "110");
+    assert_null(cg_codes_currency(codes, "XXX"));
+    assert_null(cg_codes_currency(codes, "US"));
+    assert_string_equal(cg_codes_country(codes, "US"), "502");
+    assert_string_equal(cg_codes_country(codes, "cn"), "142");
+    assert_string_equal(cg_codes_country(codes, "DE"), "304");
+    assert_string_equal(cg_codes_country(codes, "VN"), "141");
+    assert_string_equal(cg_codes_country(codes, "RO"), "328");
+    assert_null(cg_codes_country(codes, "ZZ"));
+    assert_string_equal(cg_codes_country_iso(codes, "303"), "GB");
+    assert_string_equal(cg_codes_currency_iso(codes, "502"), "USD");
+    assert_true(cg_codes_known(codes, "unit", "011"));
+    assert_true(cg_codes_known(codes, "unit", "035"));
+    assert_false(cg_codes_known(codes, "unit", "024"));
+    assert_true(cg_codes_known(codes, "transport", "5"));
+    assert_false(cg_codes_known(codes, "transport", "Q"));
+    assert_true(cg_codes_known(codes, "package", "2"));
+    assert_false(cg_codes_known(codes, "package", "8"));
+    assert_true(cg_codes_known(codes, "country", "701"));
+    assert_false(cg_codes_known(codes, "nosuch", "1"));
+}
+
+static void test_codes_missing_dir(void **state)
+{
+    struct cg_codes *c = NULL;
+    struct cg_err err;
+
+    (void)state;
+    assert_int_equal(cg_codes_load("/nonexistent-cg", &c, &err), CG_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "currency.csv"));
+    assert_null(c);
+}
+
+/* ------------------------------------------------------------------ CSV edge cases */
+
+static void test_csv_edge_cases(void **state)
+{
+    /* BOM, CRLF, quoted comma, doubled quotes, quoted CRLF inside a field, empty trailing
+     * fields, a blank spreadsheet row of commas. */
+    static const char text[] = "\xEF\xBB\xBF"
+                               "order_no,currency,country,sku,item_name,qty,price,total,note\r\n"
+                               "A-1,USD,US,TS-001,\"Shirt, \"\"blue\"\"\",2,9.99,,\r\n"
+                               "A-1,USD,US,MUG-1,\"two\r\nlines\",1,5,5.00,\r\n"
+                               ",,,,,,,,\r\n"
+                               "A-2,USD,US,TS-001,x,1,1,,\r\n";
+    struct res r;
+
+    (void)state;
+    runs("own", text, &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.o[0]->order_no, "A-1");
+    assert_int_equal(r.o[0]->line, 2);
+    assert_int_equal(r.o[0]->nlines, 2);
+    assert_string_equal(r.o[0]->lines[0].item_name, "Shirt, \"blue\"");
+    assert_string_equal(r.o[0]->lines[1].item_name, "two\r\nlines");
+    assert_null(r.o[0]->note);
+    assert_int_equal(r.o[0]->goods_value, 2498000);
+    assert_string_equal(r.o[1]->order_no, "A-2");
+    assert_int_equal(r.o[1]->line, 6); /* the quoted newline counts as a line */
+    res_free(&r);
+}
+
+static void test_gbk(void **state)
+{
+    /* item_name 汉字 and 绿茶 in GBK, as Excel saves on a Chinese Windows machine. */
+    static const char text[] = HDR "G-1,CNY,HK,TEA-1,\xBA\xBA\xD7\xD6\xC2\xCC\xB2\xE8,2,30,\n";
+    struct res r;
+
+    (void)state;
+    runs("own", text, &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.o[0]->lines[0].item_name, "汉字绿茶");
+    assert_string_equal(r.o[0]->lines[0].gname, "绿茶");
+    assert_string_equal(r.o[0]->currency, "142");
+    assert_string_equal(r.o[0]->country, "110");
+    res_free(&r);
+}
+
+static void test_utf8_not_mistaken_for_gbk(void **state)
+{
+    static const char text[] = HDR "U-1,USD,US,TS-001,汉字 T恤,1,9.99,\n";
+    struct res r;
+
+    (void)state;
+    runs("own", text, &r);
+    assert_int_equal(r.nerr, 0);
+    assert_string_equal(r.o[0]->lines[0].item_name, "汉字 T恤");
+    res_free(&r);
+}
+
+static void test_encoding_errors(void **state)
+{
+    (void)state;
+    /* A UTF-8 file (decided at its first non-ASCII byte) with a stray byte later. */
+    expect_reject(HDR "E-1,USD,US,TS-001,汉字,1,1,\nE-2,USD,US,TS-001,bad\xFF,1,1,\n", 3, "E-2",
+                  "item_name", "byte 0xFF");
+    /* A control character XML cannot carry. */
+    expect_reject(HDR "E-3,USD,US,TS-001,bell\x07,1,1,\n", 2, "E-3", "item_name",
+                  "control character U+0007");
+}
+
+static void test_unclosed_quote(void **state)
+{
+    struct res r;
+
+    (void)state;
+    runs("own", HDR "Q-1,USD,US,TS-001,ok,1,1,\nQ-2,USD,US,TS-001,\"never closed,1,1,\n", &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.rc, CG_EPARSE);
+    assert_non_null(strstr(r.err[0], ":3: a quoted field is never closed"));
+    res_free(&r);
+}
+
+static void test_header_errors(void **state)
+{
+    struct res r;
+
+    (void)state;
+    runs("own", "order_no,currency,country,sku,qty,price,colour\nX,USD,US,TS-001,1,1,red\n", &r);
+    assert_int_equal(r.rc, CG_EPARSE);
+    assert_non_null(strstr(r.err[0], ":1: header: unknown column 'colour'"));
+    res_free(&r);
+    runs("own", "order_no,sku,price\nX,TS-001,1\n", &r);
+    assert_int_equal(r.rc, CG_EPARSE);
+    assert_non_null(strstr(r.err[0], "no column 'qty'"));
+    res_free(&r);
+    runs("own", "", &r);
+    assert_int_equal(r.rc, CG_EPARSE);
+    res_free(&r);
+}
+
+/* ------------------------------------------------------------------ grouping, units */
+
+static void test_grouping(void **state)
+{
+    static const char text[] = HDR "O-1,USD,US,TS-001,a,1,1,\n"
+                                   "O-1,,,MUG-1,b,1,2,\n"
+                                   "O-2,EUR,DE,TS-001,c,1,3,\n"
+                                   "O-3,USD,US,TS-001,d,1,4,\n"
+                                   "O-3,USD,US,MUG-1,e,2,5,\n"
+                                   "O-3,USD,US,TEA-1,f,3,6,\n";
+    struct res r;
+
+    (void)state;
+    runs("own", text, &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.o[0]->nlines, 2);
+    assert_int_equal(r.o[1]->nlines, 1);
+    assert_int_equal(r.o[2]->nlines, 3);
+    assert_int_equal(r.o[2]->line, 5);
+    assert_int_equal(r.o[2]->lines[2].gnum, 3);
+    assert_int_equal(r.o[0]->goods_value, 3 * CG_DEC_ONE);
+    assert_int_equal(r.o[2]->goods_value, (4 + 10 + 18) * CG_DEC_ONE);
+    assert_string_equal(r.o[1]->currency, "300");
+    res_free(&r);
+}
+
+static void test_disagreeing_rows(void **state)
+{
+    (void)state;
+    expect_reject(HDR "D-1,USD,US,TS-001,a,1,1,\nD-1,EUR,US,MUG-1,b,1,1,\n", 3, "D-1", "currency",
+                  "'EUR' differs from 'USD' on line 2");
+}
+
+static void test_unit_conversion(void **state)
+{
+    static const char text[] = HDR "C-1,USD,US,MUG-1,mug,3,7.5,\n"
+                                   "C-1,USD,US,TS-001,shirt,2,9.99,\n"
+                                   "C-1,USD,US,TEA-1,tea,4,3,\n";
+    struct res r;
+    const struct cg_order_line *l;
+
+    (void)state;
+    runs("own", text, &r);
+    assert_int_equal(r.nerr, 0);
+    l = &r.o[0]->lines[0]; /* sold in 件 (011), legal unit 千克 (035), 0.25 kg each */
+    assert_string_equal(l->unit, "011");
+    assert_string_equal(l->unit1, "035");
+    assert_int_equal(l->qty1, 75000); /* 0.75 */
+    assert_int_equal(l->net_weight, 75000);
+    assert_int_equal(l->gross_weight, 90000);
+    assert_string_equal(l->origin, "142");
+    assert_string_equal(l->bar_code, "无");
+    l = &r.o[0]->lines[1]; /* legal unit is the sold unit; second legal unit 0.2 kg each */
+    assert_int_equal(l->qty1, 2 * CG_DEC_ONE);
+    assert_string_equal(l->unit2, "035");
+    assert_int_equal(l->qty2, 40000);
+    l = &r.o[0]->lines[2]; /* sold in 盒 (140) */
+    assert_string_equal(l->unit, "140");
+    assert_int_equal(l->qty1, 40000);
+    res_free(&r);
+    /* Sold in a unit the catalogue cannot convert to the legal unit. */
+    expect_reject("order_no,currency,country,sku,unit,qty,price\nC-2,USD,US,KG-1,011,1,1\n", 2,
+                  "C-2", "unit", "gives no unit1_per_unit");
+    /* A sold unit that is no customs unit. */
+    expect_reject("order_no,currency,country,sku,unit,qty,price\nC-3,USD,US,TS-001,999,1,1\n", 2,
+                  "C-3", "unit", "'999' is not in the customs unit table");
+}
+
+/* ------------------------------------------------------------------ validation rules */
+
+static void test_lengths(void **state)
+{
+    char text[4096];
+    char longs[1200];
+
+    (void)state;
+    memset(longs, 'N', 61);
+    longs[61] = '\0';
+    snprintf(text, sizeof(text), HDR "%s,USD,US,TS-001,a,1,1,\n", longs);
+    expect_reject(text, 2, longs, "order_no", "is 61 characters; the order number (orderNo");
+    memset(longs, 'x', 251);
+    longs[251] = '\0';
+    snprintf(text, sizeof(text), HDR "L-2,USD,US,TS-001,%s,1,1,\n", longs);
+    expect_reject(text, 2, "L-2", "item_name", "is 251 characters; the item name as sold");
+    snprintf(text, sizeof(text), HDR "L-3,USD,US,SKU-LONGER-THAN-TWENTY,a,1,1,\n");
+    expect_reject(text, 2, "L-3", "sku", "at most 20");
+    memset(longs, 'n', 1001);
+    longs[1001] = '\0';
+    snprintf(text, sizeof(text),
+             "order_no,currency,country,sku,qty,price,note\nL-4,USD,US,TS-001,1,1,%s\n", longs);
+    expect_reject(text, 2, "L-4", "note", "1001 characters; the note (note, CEB303)");
+    expect_reject("order_no,currency,country,sku,qty,price,logistics_code,logistics_name,"
+                  "logistics_no\nL-5,USD,US,TS-001,1,1,C1,Carrier,SF123456789012345678901234567890"
+                  "123\n",
+                  2, "L-5", "logistics_no", "the waybill number (logisticsNo, CEB505/CEB603)");
+    /* 汉字 count as one character each: 250 of them fit. */
+    {
+        struct res r;
+        size_t i;
+        char *p = longs;
+
+        for (i = 0; i < 250; i++) {
+            memcpy(p, "汉", 3);
+            p += 3;
+        }
+        *p = '\0';
+        {
+            char *t = malloc(strlen(longs) + 200);
+
+            assert_non_null(t);
+            snprintf(t, strlen(longs) + 200, HDR "L-6,USD,US,TS-001,%s,1,1,\n", longs);
+            runs("own", t, &r);
+            free(t);
+        }
+        assert_int_equal(r.nerr, 0);
+        assert_int_equal(r.n, 1);
+        res_free(&r);
+    }
+}
+
+static void test_numbers(void **state)
+{
+    (void)state;
+    expect_reject(HDR "N-1,USD,US,TS-001,a,0,1,\n", 2, "N-1", "qty", "not a positive decimal");
+    expect_reject(HDR "N-2,USD,US,TS-001,a,1,1.234567,\n", 2, "N-2", "price",
+                  "more than 5 fraction digits");
+    expect_reject(HDR "N-3,USD,US,TS-001,a,two,1,\n", 2, "N-3", "qty", "'two'");
+    expect_reject(HDR "N-4,USD,US,TS-001,a,1,-1,\n", 2, "N-4", "price", "non-negative");
+    expect_reject(HDR "N-5,USD,US,TS-001,a,1,,\n", 2, "N-5", "price",
+                  "missing: neither the unit price nor the line total");
+}
+
+static void test_total_tolerance(void **state)
+{
+    struct res r;
+
+    (void)state;
+    /* 3 x 3.333 = 9.999; 10.00 is within the default tolerance 0.01 and is kept. */
+    runs("own", HDR "T-1,USD,US,TS-001,a,3,3.333,10.00\n", &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.o[0]->lines[0].total, 10 * CG_DEC_ONE);
+    assert_int_equal(r.o[0]->goods_value, 10 * CG_DEC_ONE);
+    res_free(&r);
+    expect_reject(HDR "T-2,USD,US,TS-001,a,3,3.333,10.02\n", 2, "T-2", "total",
+                  "given total 10.02 differs from qty x price = 9.999 by more than the tolerance "
+                  "0.01");
+    /* Computed with half-up rounding to 5 digits: 3 x 0.333335 is refused (6 digits) but
+     * 7 x 1.00001 = 7.00007 exactly. */
+    runs("own", HDR "T-3,USD,US,TS-001,a,7,1.00001,\n", &r);
+    assert_int_equal(r.o[0]->lines[0].total, 700007);
+    res_free(&r);
+    /* Only a total: the unit price is derived, rounded half-up (Amazon item-price). */
+    runs("own", "order_no,currency,country,sku,qty,total\nT-4,USD,US,TS-001,3,29.99\n", &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.o[0]->lines[0].price, 999667);
+    assert_int_equal(r.o[0]->lines[0].total, 2999000);
+    res_free(&r);
+}
+
+static void test_goods_value(void **state)
+{
+    struct res r;
+
+    (void)state;
+    runs("own",
+         "order_no,currency,country,sku,qty,price,goods_value\nV-1,USD,US,TS-001,1,1.5,3.50\n"
+         "V-1,USD,US,MUG-1,1,2,3.50\n",
+         &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.o[0]->goods_value, 350000);
+    res_free(&r);
+    expect_reject("order_no,currency,country,sku,qty,price,goods_value\n"
+                  "V-2,USD,US,TS-001,1,1.5,4.00\n",
+                  2, "V-2", "goods_value", "given order value 4.00 but the lines sum to 1.50");
+}
+
+static void test_codes_in_orders(void **state)
+{
+    (void)state;
+    expect_reject(HDR "K-1,KRW,US,TS-001,a,1,1,\n", 2, "K-1", "currency",
+                  "'KRW' is not in the customs currency table");
+    expect_reject(HDR "K-2,USD,ZZ,TS-001,a,1,1,\n", 2, "K-2", "country",
+                  "'ZZ' is not in the customs country table");
+    expect_reject("order_no,currency,sku,qty,price\nK-3,USD,TS-001,1,1\n", 2, "K-3", "country",
+                  "missing: the destination country");
+}
+
+static void test_catalogue_rules(void **state)
+{
+    (void)state;
+    expect_reject(HDR "P-1,USD,US,NOPE,a,1,1,\n", 2, "P-1", "sku",
+                  "'NOPE' is not in the product catalogue");
+    expect_reject(HDR "P-2,USD,US,BADG,a,1,1,\n", 2, "P-2", "sku",
+                  "field gcode: '12345' is not a 10-digit HS code");
+    expect_reject(HDR "P-3,USD,US,,a,1,1,\n", 2, "P-3", "sku", "missing");
+}
+
+static void test_too_many_lines(void **state)
+{
+    struct cg_buf b;
+    int i;
+
+    (void)state;
+    cg_buf_init(&b, 1 << 20);
+    cg_buf_adds(&b, HDR);
+    for (i = 0; i < 101; i++)
+        cg_buf_adds(&b, "M-1,USD,US,TS-001,a,1,1,\n");
+    cg_buf_adds(&b, "M-2,USD,US,TS-001,a,1,1,\n");
+    {
+        struct res r;
+
+        runs("own", cg_buf_str(&b), &r);
+        assert_int_equal(r.nerr, 1);
+        assert_non_null(strstr(r.err[0], ":102: order M-1: field sku: an order has at most 100"));
+        assert_int_equal(r.n, 1);
+        assert_string_equal(r.o[0]->order_no, "M-2"); /* the batch goes on */
+        res_free(&r);
+    }
+    cg_buf_free(&b);
+}
+
+/* ------------------------------------------------------------------ shipments, payment */
+
+static void test_shipments(void **state)
+{
+    struct res r;
+
+    (void)state;
+    runs("own", HDR "S-1,USD,US,TS-001,a,2,1,\nS-9,USD,US,TS-001,a,1,1,\n", &r);
+    assert_int_equal(r.nerr, 0);
+    assert_true(r.o[0]->has_shipment);
+    assert_string_equal(r.o[0]->ship.logistics_no, "SF100");
+    assert_int_equal(r.o[0]->ship.gross_weight, 150000);
+    assert_int_equal(r.o[0]->ship.net_weight, 40000); /* 2 x 0.2 from the catalogue */
+    assert_int_equal(r.o[0]->ship.pack_no, 2);
+    assert_false(r.o[1]->has_shipment); /* valid: it waits for shipment data */
+    res_free(&r);
+    /* No gross weight given: the catalogue's gross weights are summed. */
+    runs("own", HDR "S-2,USD,US,MUG-1,a,2,1,\n", &r);
+    assert_int_equal(r.o[0]->ship.gross_weight, 60000);
+    res_free(&r);
+    /* Two shipment rows for one order: the error names the shipments file and line. */
+    {
+        char want[200];
+
+        runs("own", HDR "S-3,USD,US,TS-001,a,1,1,\n", &r);
+        assert_int_equal(r.nerr, 1);
+        snprintf(want, sizeof(want), "%s:5: order S-3: field order_no: ", shipments);
+        assert_memory_equal(r.err[0], want, strlen(want));
+        res_free(&r);
+    }
+    /* Shipment columns in the order file itself. */
+    runs("own",
+         "order_no,currency,country,sku,qty,price,logistics_code,logistics_name,logistics_no,"
+         "gross_weight,net_weight\nS-4,USD,US,TS-001,1,1,3120980105,SF,SF400,0.3,0.5\n",
+         &r);
+    assert_int_equal(r.nerr, 1);
+    assert_non_null(strstr(r.err[0], "net weight 0.5 kg is more than the gross weight 0.3"));
+    res_free(&r);
+}
+
+static void test_payment(void **state)
+{
+    struct res r;
+
+    (void)state;
+    runs("own",
+         "order_no,currency,country,sku,qty,price,freight,pay_name,pay_no,pay_time\n"
+         "Y-1,USD,US,TS-001,1,10,2,PayPal,P1,2026-09-03 10:15:00 -0400\n"
+         "Y-2,USD,US,TS-001,1,10,2,PayPal,P2,\n",
+         &r);
+    assert_int_equal(r.nerr, 0);
+    assert_true(r.o[0]->has_payment);
+    assert_string_equal(r.o[0]->pay.accounting_date, "20260903221500");
+    assert_int_equal(r.o[0]->pay.charge, 12 * CG_DEC_ONE);
+    assert_false(r.o[1]->has_payment); /* not paid yet */
+    res_free(&r);
+    expect_reject("order_no,currency,country,sku,qty,price,pay_name,pay_time\n"
+                  "Y-3,USD,US,TS-001,1,10,PayPal,yesterday\n",
+                  2, "Y-3", "pay_time", "'yesterday' is not a date and time");
+}
+
+static void test_time(void **state)
+{
+    char t[15];
+
+    (void)state;
+    assert_int_equal(cg_time_to_customs("20260102030405", t), CG_OK);
+    assert_string_equal(t, "20260102030405");
+    assert_int_equal(cg_time_to_customs("2026-01-02 03:04:05", t), CG_OK);
+    assert_string_equal(t, "20260102030405");
+    assert_int_equal(cg_time_to_customs("2025-12-31T20:00:00Z", t), CG_OK);
+    assert_string_equal(t, "20260101040000");
+    assert_int_equal(cg_time_to_customs("2024-02-29T23:30:00-05:00", t), CG_OK);
+    assert_string_equal(t, "20240301123000");
+    assert_int_equal(cg_time_to_customs("2026-09-01T08:12:45.123+00:00", t), CG_OK);
+    assert_string_equal(t, "20260901161245");
+    assert_int_equal(cg_time_to_customs("2023-02-29 00:00:00", t), CG_EINVAL);
+    assert_int_equal(cg_time_to_customs("2026-13-01 00:00:00", t), CG_EINVAL);
+    assert_int_equal(cg_time_to_customs("soon", t), CG_EINVAL);
+}
+
+/* ------------------------------------------------------------------ JSON lines, hash */
+
+static void test_jsonl(void **state)
+{
+    static const char text[] =
+        "{\"order_no\":\"J-1\",\"currency\":\"USD\",\"country\":\"US\",\"freight\":\"5\","
+        "\"lines\":[{\"sku\":\"TS-001\",\"qty\":2,\"price\":\"9.99\"},"
+        "{\"sku\":\"MUG-1\",\"qty\":\"1\",\"total\":\"7.5\"}],"
+        "\"shipment\":{\"logistics_code\":\"C\",\"logistics_name\":\"N\",\"logistics_no\":\"W1\","
+        "\"gross_weight\":\"1\"}}\n"
+        "\n"
+        "{\"order_no\":\"J-2\",\"currency\":\"USD\",\"country\":\"US\","
+        "\"lines\":[{\"sku\":\"TS-001\",\"qty\":1,\"price\":9.99}]}\n"
+        "{\"order_no\":\"J-3\",\"lines\":[],\"currency\":\"USD\",\"country\":\"US\"}\n"
+        "[1,2]\n"
+        "{\"order_no\":\"J-5\",\"currency\":\"USD\",\"country\":\"US\",\"lines\":[{\"sku\":"
+        "\"TS-001\",\"qty\":1,\"price\":\"1\",\"colour\":\"red\"}]}\n";
+    struct res r;
+
+    (void)state;
+    runs("jsonl", text, &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.o[0]->nlines, 2);
+    assert_int_equal(r.o[0]->goods_value, 2748000);
+    assert_int_equal(r.o[0]->freight, 5 * CG_DEC_ONE);
+    assert_true(r.o[0]->has_shipment);
+    assert_int_equal(r.nerr, 4);
+    assert_non_null(strstr(r.err[0], ":3: order J-2: field lines[1].price: a JSON number"));
+    assert_non_null(strstr(r.err[1], ":4: order J-3: field sku: the order has no lines"));
+    assert_non_null(strstr(r.err[2], ":5: order ?: field json: the line is not a JSON object"));
+    assert_non_null(strstr(r.err[3], ":6: order J-5: field lines[1].colour: unknown key"));
+    res_free(&r);
+}
+
+static void test_hash(void **state)
+{
+    struct res a, b, c;
+    char *ja, *jb;
+
+    (void)state;
+    runs("own", HDR "H-0,USD,US,TS-001,x,1,1,\nH-1,USD,US,TS-001,a,2,9.99,\n", &a);
+    /* Same order elsewhere in another layout: same normalized content, same hash. */
+    runs("jsonl",
+         "{\"order_no\":\"H-1\",\"country\":\"us\",\"currency\":\"USD\",\"lines\":[{\"sku\":"
+         "\"TS-001\",\"item_name\":\"a\",\"qty\":\"2.000\",\"price\":\"9.990\"}]}\n",
+         &b);
+    runs("own", HDR "H-1,USD,US,TS-001,a,2,9.98,\n", &c);
+    assert_int_equal(a.n, 2);
+    assert_int_equal(b.n, 1);
+    assert_string_equal(a.o[1]->hash, b.o[0]->hash);
+    assert_string_not_equal(a.o[1]->hash, c.o[0]->hash);
+    assert_int_equal(strlen(a.o[1]->hash), 64);
+    ja = cg_order_to_json(a.o[1]);
+    jb = cg_order_to_json(b.o[0]);
+    assert_non_null(strstr(ja, "\"hash\":\""));
+    assert_string_not_equal(ja, jb); /* source and line differ, the hash does not */
+    free(ja);
+    free(jb);
+    res_free(&a);
+    res_free(&b);
+    res_free(&c);
+}
+
+/* ------------------------------------------------------------------ seller, profiles */
+
+static void test_seller(void **state)
+{
+    struct cg_conf *c = NULL;
+    struct cg_seller *s = NULL;
+    struct cg_err err;
+
+    (void)state;
+    assert_int_equal(cg_conf_new_defaults(dir, &c, &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_OK);
+    assert_string_equal(s->trade_mode, "9610");
+    assert_string_equal(s->currency, "USD");
+    assert_string_equal(s->ebc_code, "");
+    assert_null(s->catalog);
+    cg_seller_free(s);
+    s = NULL;
+    assert_int_equal(cg_seller_load(c, "acme", &s, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "[seller.acme]"));
+    assert_int_equal(cg_conf_set(c, "seller", "customs_code", "15A", &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "customs_code: '15A' must be 4 digits"));
+    cg_seller_free(NULL);
+    cg_conf_free(c);
+}
+
+static void test_ctx_errors(void **state)
+{
+    struct cg_conf *c = NULL;
+    struct cg_seller *s = NULL;
+    struct cg_map_ctx *m = NULL;
+    struct cg_err err;
+
+    (void)state;
+    assert_int_equal(cg_conf_new_defaults(dir, &c, &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_OK);
+    assert_int_equal(cg_map_ctx_new(c, s, codes, &m, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "no product catalogue"));
+    cg_seller_free(s);
+    assert_int_equal(cg_conf_set(c, "seller", "catalog", catalog, &err), CG_OK);
+    assert_int_equal(cg_conf_set(c, "seller", "currency", "XYZ", &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_OK);
+    assert_int_equal(cg_map_ctx_new(c, s, codes, &m, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "'XYZ' is not in the customs currency table"));
+    cg_seller_free(s);
+    cg_conf_free(c);
+    cg_map_ctx_free(NULL);
+}
+
+static void test_profile_errors(void **state)
+{
+    struct cg_profile *p = NULL;
+    struct cg_err err;
+    char path[128];
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/bad.ini", dir);
+    {
+        static const char t[] = "[profile]\nformat = csv\n\n[columns]\norder_no = Name\n"
+                                "sku_typo = SKU\n";
+
+        write_file(path, t, strlen(t));
+    }
+    assert_int_equal(cg_profile_load(path, &p, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "bad.ini:6: sku_typo: not a cebgate field"));
+    write_file(path, "[profile]\nformat = xml\n", strlen("[profile]\nformat = xml\n"));
+    assert_int_equal(cg_profile_load(path, &p, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "bad.ini:2: format"));
+    assert_int_equal(cg_profile_find("data", ".hidden", &p, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "not a profile name"));
+}
+
+static void test_tsv_profile(void **state)
+{
+    /* Amazon-like: tab-separated, unquoted quotes in text, item-price is the line total,
+     * shipping-price per row summed into freight. */
+    char path[128];
+    struct res r;
+    static const char ini[] = "[profile]\nformat = tsv\nfreight = sum\n[columns]\n"
+                              "order_no = amazon-order-id\ncurrency = currency\n"
+                              "country = ship-country\nfreight = shipping-price\nsku = sku\n"
+                              "item_name = product-name\nqty = quantity\ntotal = item-price\n";
+    static const char text[] =
+        "amazon-order-id\tsku\tproduct-name\tquantity\tcurrency\titem-price\tshipping-price\t"
+        "ship-country\r\n"
+        "111-1\tTS-001\t12\" \"ruler\"\t3\tGBP\t29.99\t3.00\tGB\r\n"
+        "111-1\tMUG-1\tmug\t1\tGBP\t8.50\t1.50\tGB\r\n";
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/tsv.ini", dir);
+    write_file(path, ini, strlen(ini));
+    run(path, text, strlen(text), &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.o[0]->lines[0].item_name, "12\" \"ruler\"");
+    assert_int_equal(r.o[0]->lines[0].price, 999667);
+    assert_int_equal(r.o[0]->freight, 450000);
+    assert_int_equal(r.o[0]->goods_value, 3849000);
+    assert_string_equal(r.o[0]->currency, "303");
+    res_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_codes),
+        cmocka_unit_test(test_codes_missing_dir),
+        cmocka_unit_test(test_csv_edge_cases),
+        cmocka_unit_test(test_gbk),
+        cmocka_unit_test(test_utf8_not_mistaken_for_gbk),
+        cmocka_unit_test(test_encoding_errors),
+        cmocka_unit_test(test_unclosed_quote),
+        cmocka_unit_test(test_header_errors),
+        cmocka_unit_test(test_grouping),
+        cmocka_unit_test(test_disagreeing_rows),
+        cmocka_unit_test(test_unit_conversion),
+        cmocka_unit_test(test_lengths),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_total_tolerance),
+        cmocka_unit_test(test_goods_value),
+        cmocka_unit_test(test_codes_in_orders),
+        cmocka_unit_test(test_catalogue_rules),
+        cmocka_unit_test(test_too_many_lines),
+        cmocka_unit_test(test_shipments),
+        cmocka_unit_test(test_payment),
+        cmocka_unit_test(test_time),
+        cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_seller),
+        cmocka_unit_test(test_ctx_errors),
+        cmocka_unit_test(test_profile_errors),
+        cmocka_unit_test(test_tsv_profile),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
