@@ -1185,6 +1185,89 @@ static void test_fetch_to_dir(void **state)
     close(st_fd);
 }
 
+static void test_transport_ops(void **state)
+{
+    struct srv s = {.mode = M_OK, .receipts_total = 3, .page_size = 10};
+    struct cg_http_opts o;
+    struct cg_conf *conf = NULL;
+    struct cg_transport *t = NULL;
+    struct cg_err err;
+    char work[64], outbox[96], inbox[96], path[160], text[512];
+    const char *names[3] = {"m1.xml", "m2.xml", "m3.xml"};
+    int results[3];
+    char *details[3];
+    int out_fd, in_fd;
+    size_t count = 0;
+    FILE *fp;
+
+    snprintf(work, sizeof(work), "%s/work", certdir);
+    snprintf(outbox, sizeof(outbox), "%s/outbox", work);
+    snprintf(inbox, sizeof(inbox), "%s/inbox", work);
+    assert_int_equal(mkdir(work, 0700), 0);
+    assert_int_equal(mkdir(outbox, 0700), 0);
+    assert_int_equal(mkdir(inbox, 0700), 0);
+    for (int i = 0; i < 3; i++) {
+        char body[64];
+
+        snprintf(body, sizeof(body), "<m guid=\"T%d\"/>", i);
+        write_file(outbox, names[i], body);
+    }
+    out_fd = open(outbox, O_RDONLY | O_DIRECTORY);
+    in_fd = open(inbox, O_RDONLY | O_DIRECTORY);
+    assert_true(out_fd >= 0 && in_fd >= 0);
+
+    srv_start(&s, NULL, false);
+    o = opts_for(&s, false);
+    snprintf(path, sizeof(path), "%s/cebgate.conf", work);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    snprintf(text, sizeof(text),
+             "[general]\nworkdir = .\n[transport]\nmode = http\nurl = %s\nreceipts_url = %s\n"
+             "retry_base_ms = 20\nmax_retries = 2\n",
+             o.url, o.receipts_url);
+    fputs(text, fp);
+    fclose(fp);
+    assert_int_equal(cg_conf_load(path, &conf, &err), CG_OK);
+    assert_int_equal(cg_transport_http_new(conf, &t, &err), CG_OK);
+    assert_string_equal(t->ops->name, "http");
+    assert_false(t->ops->keeps_outbox);
+
+    /* submit: acknowledged, then refused for good with the port's words. */
+    assert_int_equal(t->ops->submit(t->impl, out_fd, "m1.xml", &err), CG_OK);
+    assert_int_equal(s.accepted, 1);
+    s.mode = M_REJECT_JSON;
+    assert_int_equal(t->ops->submit(t->impl, out_fd, "m2.xml", &err), CG_EREJECT);
+    assert_non_null(strstr(err.msg, "0002"));
+    assert_non_null(strstr(err.msg, "orderNo"));
+    s.mode = M_ALWAYS_503;
+    assert_int_equal(t->ops->submit(t->impl, out_fd, "m2.xml", &err), CG_ERETRY);
+    assert_int_equal(t->ops->submit(t->impl, out_fd, "gone.xml", &err), CG_ENOTFOUND);
+
+    /* A batch at once. */
+    s.mode = M_OK;
+    assert_int_equal(cg_transport_http_submit_many(t, out_fd, names, 3, results, details, &err),
+                     CG_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(results[i], CG_OK);
+        free(details[i]);
+    }
+
+    /* fetch: receipts into inbox/, the cursor in the working directory. */
+    assert_int_equal(t->ops->fetch(t->impl, in_fd, &count, &err), CG_OK);
+    assert_int_equal(count, 3);
+    assert_int_equal(count_files(inbox, "http-receipt-"), 3);
+    assert_int_equal(count_files(work, "http-receipts.cursor"), 1);
+    assert_int_equal(t->ops->fetch(t->impl, in_fd, &count, &err), CG_OK);
+    assert_int_equal(count, 0);
+
+    t->ops->free(t->impl);
+    free(t);
+    cg_conf_free(conf);
+    srv_stop(&s);
+    close(out_fd);
+    close(in_fd);
+}
+
 /* ------------------------------------------------------------------ tests: TLS */
 
 static char ca_path[128], client_pem[128], client_key[128], client_enc[128], pass_path[128];
@@ -1421,6 +1504,7 @@ int main(void)
         cmocka_unit_test(test_receipts_bad_page),
         cmocka_unit_test(test_send_files),
         cmocka_unit_test(test_fetch_to_dir),
+        cmocka_unit_test(test_transport_ops),
         cmocka_unit_test(test_tls_untrusted_port),
         cmocka_unit_test(test_tls_wrong_host_name),
         cmocka_unit_test(test_tls_mutual),
