@@ -138,7 +138,11 @@ static int write_receipt(const struct cg_http_receipt *r, void *vctx)
 
     if (!id_ok(r->id))
         return CG_ERR_SET(c->err, CG_EPARSE, "receipt id \"%.80s\" cannot name a file", r->id);
-    snprintf(name, sizeof(name), "http-receipt-%s.xml", r->id);
+    /* Numeric ids are zero-padded so that name order is arrival order. */
+    if (strspn(r->id, "0123456789") == strlen(r->id) && strlen(r->id) < 12)
+        snprintf(name, sizeof(name), "http-receipt-%012lld.xml", strtoll(r->id, NULL, 10));
+    else
+        snprintf(name, sizeof(name), "http-receipt-%s.xml", r->id);
     if ((rc = cg_fs_write_atomic_at(c->inbox_fd, name, r->xml, r->len, c->err)) != CG_OK)
         return rc;
     c->written++;

@@ -386,8 +386,9 @@ int cg_http_send_files(struct cg_http *h, int dirfd, const char *const *names,
 
 /*
  * Poll receipts from the cursor stored in state_fd/cursor_name (none: from the start) and write
- * each receipt as a complete file inbox_fd/"http-receipt-<id>.xml" (the same id always gives
- * the same name; an id that cannot be a file name fails the page). After a page's files are
+ * each receipt as a complete file inbox_fd/"http-receipt-<id>.xml" (a numeric id zero-padded
+ * to 12 digits, so name order is arrival order; the same id always gives the same name; an id
+ * that cannot be a file name fails the page). After a page's files are
  * flushed, the new cursor is written atomically. *count: receipt files written. Errors as
  * cg_http_receipts_page().
  */

@@ -1145,7 +1145,7 @@ static void test_fetch_to_dir(void **state)
     assert_int_equal(count, 5);
     assert_int_equal(count_files(inbox, "http-receipt-"), 5);
     cg_buf_init(&b, 4096);
-    snprintf(path, sizeof(path), "%s/http-receipt-3.xml", inbox);
+    snprintf(path, sizeof(path), "%s/http-receipt-000000000003.xml", inbox);
     assert_int_equal(cg_fs_read(path, 4096, &b, &err), CG_OK);
     assert_string_equal(cg_buf_str(&b), "<CEB604Message receipt=\"3\"/>");
     cg_buf_reset(&b);
