@@ -322,6 +322,7 @@ int cg_http_easy_setup(struct cg_http *h, CURL *e, char *errbuf, struct cg_err *
     SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(e, CURLOPT_SSL_VERIFYPEER, 1L);
     SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    SETOPT(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     if (h->ca_file != NULL)
         SETOPT(e, CURLOPT_CAINFO, h->ca_file);
     if (h->client_cert != NULL) {
