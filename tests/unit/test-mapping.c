@@ -178,6 +178,12 @@ static void test_codes(void **state)
     assert_string_equal(cg_codes_currency(codes, "GBP"), "303");
     assert_string_equal(cg_codes_currency(codes, "JPY"), "116");
     assert_string_equal(cg_codes_currency(codes, "HKD"), "110");
+    assert_string_equal(cg_codes_currency(codes, "KRW"), "133");
+    assert_string_equal(cg_codes_currency(codes, "RUB"), "344");
+    assert_string_equal(cg_codes_currency(codes, "IDR"), "112");
+    assert_string_equal(cg_codes_currency_iso(codes, "133"), "KRW");
+    assert_null(cg_codes_currency(codes, "BRL"));
+    assert_null(cg_codes_currency(codes, "DEM"));
     assert_null(cg_codes_currency(codes, "XXX"));
     assert_null(cg_codes_currency(codes, "US"));
     assert_string_equal(cg_codes_country(codes, "US"), "502");
@@ -186,6 +192,8 @@ static void test_codes(void **state)
     assert_string_equal(cg_codes_country(codes, "VN"), "141");
     assert_string_equal(cg_codes_country(codes, "RO"), "328");
     assert_null(cg_codes_country(codes, "ZZ"));
+    assert_null(cg_codes_country(codes, "GU"));
+    assert_string_equal(cg_codes_country(codes, "KR"), "133");
     assert_string_equal(cg_codes_country_iso(codes, "303"), "GB");
     assert_string_equal(cg_codes_currency_iso(codes, "502"), "USD");
     assert_true(cg_codes_known(codes, "unit", "011"));
@@ -490,8 +498,8 @@ static void test_goods_value(void **state)
 static void test_codes_in_orders(void **state)
 {
     (void)state;
-    expect_reject(HDR "K-1,KRW,US,TS-001,a,1,1,\n", 2, "K-1", "currency",
-                  "'KRW' is not in the customs currency table");
+    expect_reject(HDR "K-1,BRL,US,TS-001,a,1,1,\n", 2, "K-1", "currency",
+                  "'BRL' is not in the customs currency table");
     expect_reject(HDR "K-2,USD,ZZ,TS-001,a,1,1,\n", 2, "K-2", "country",
                   "'ZZ' is not in the customs country table");
     expect_reject("order_no,currency,sku,qty,price\nK-3,USD,TS-001,1,1\n", 2, "K-3", "country",
