@@ -18,9 +18,12 @@ const struct cg_cmd *const cg_cmds[] = {
     &cg_cmd_init,
     &cg_cmd_map,
     &cg_cmd_port,
+    &cg_cmd_run,
     &cg_cmd_sign,
+    &cg_cmd_status,
     &cg_cmd_verify,
     &cg_cmd_version,
+    &cg_cmd_watch,
     NULL,
 };
 /* clang-format on */

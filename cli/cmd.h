@@ -11,7 +11,10 @@
 
 #include <stdio.h>
 
+#include <signal.h>
+
 #include "core/conf.h"
+#include "core/err.h"
 
 enum { CG_EXIT_OK = 0, CG_EXIT_ERROR = 1, CG_EXIT_USAGE = 2, CG_EXIT_TEMPFAIL = 75 };
 
@@ -53,5 +56,24 @@ extern const struct cg_cmd cg_cmd_port;
 extern const struct cg_cmd cg_cmd_map;
 extern const struct cg_cmd cg_cmd_sign;
 extern const struct cg_cmd cg_cmd_verify;
+extern const struct cg_cmd cg_cmd_run;
+extern const struct cg_cmd cg_cmd_status;
+extern const struct cg_cmd cg_cmd_watch;
+
+/* Operator view shared by run and watch (cli/cmd-run.c). */
+struct cg_spool_opts;
+struct cg_spool_stats;
+struct cg_run_view {
+    int tty;       /* progress bar on stderr */
+    int bar_shown; /* the bar is on screen and must be cleared before a line */
+};
+/* Parse run/watch options into o and v; returns an exit code, or -1 to go on. */
+int cg_run_parse(const struct cg_cmd *cmd, int argc, char **argv, struct cg_spool_opts *o,
+                 struct cg_run_view *v);
+void cg_run_event(void *ctx, int ev, const struct cg_spool_stats *st, const char *text);
+void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE *fp);
+int cg_run_exit(int rc, const struct cg_err *err, const struct cg_spool_stats *st);
+/* SIGTERM and SIGINT set *flag (the stop flag of struct cg_spool_opts). */
+void cg_run_signals(volatile sig_atomic_t **flag);
 
 #endif

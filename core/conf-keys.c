@@ -107,6 +107,14 @@ const struct cg_conf_key cg_conf_keys[] = {
      "retries of a temporary failure before giving up for this run"},
     {"transport", "retry_deadline", CG_CONF_INT, "600", "1..86400",
      "seconds after which a run stops retrying and exits 75"},
+    {"transport", "client_key_pass_file", CG_CONF_PATH, NULL, NULL,
+     "file holding the client key passphrase (never put the passphrase itself here)"},
+    {"transport", "client_key_pass_env", CG_CONF_STR, NULL, NULL,
+     "environment variable holding the client key passphrase"},
+    {"transport", "retry_base_ms", CG_CONF_INT, "500", "10..600000",
+     "first retry delay in milliseconds; doubles on each retry, with jitter"},
+    {"transport", "retry_max_delay", CG_CONF_INT, "60", "1..3600",
+     "longest delay between two retries, seconds (Retry-After may ask for more)"},
 
     /* [spool] */
     {"spool", "archive_days", CG_CONF_INT, "90", "0..36500",

@@ -1,0 +1,224 @@
+/*
+ * cmd-run.c - `cebgate run`: process everything in the working directory once and exit; also
+ * the operator view shared with `cebgate watch` (progress bar, per-file lines, summary).
+ *
+ * Exit 0 when nothing failed, 1 when some input was rejected (a file in failed/, a rejected
+ * order, an unreadable receipt), 75 when the run could not finish (the port unreachable, the
+ * working directory in use, a disk or database error) and should be retried, 2 on usage or
+ * configuration errors. SIGTERM and SIGINT finish the current unit of work and exit 0.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "spool/spool.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+void cg_run_signals(volatile sig_atomic_t **flag)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    *flag = &stop_flag;
+}
+
+static void fmt_dur(int64_t ms, char *out, size_t size)
+{
+    long s = (long)(ms / 1000);
+
+    if (s >= 3600)
+        snprintf(out, size, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+    else
+        snprintf(out, size, "%ld:%02ld", s / 60, s % 60);
+}
+
+void cg_run_event(void *ctx, int ev, const struct cg_spool_stats *st, const char *text)
+{
+    struct cg_run_view *v = ctx;
+
+    if (ev == CG_SPOOL_EV_PROGRESS) {
+        char eta[32] = "-";
+        long secs10 = (long)(st->elapsed_ms / 100);
+        long rate = secs10 > 0 ? st->msgs_signed * 10 / secs10 : 0;
+        int pct = st->bytes_total > 0 ? (int)(st->bytes_done * 100 / st->bytes_total) : 0;
+        char bar[21];
+        int i;
+        if (!v->tty)
+            return;
+        if (pct > 100)
+            pct = 100;
+        if (st->bytes_done > 0 && st->bytes_total > st->bytes_done)
+            fmt_dur(st->elapsed_ms * (st->bytes_total - st->bytes_done) / st->bytes_done, eta,
+                    sizeof(eta));
+        for (i = 0; i < 20; i++)
+            bar[i] = i < pct / 5 ? '#' : '.';
+        bar[20] = '\0';
+        fprintf(stderr, "\r[%s] %3d%%  files %ld/%ld  orders %ld  %ld msg/s  ETA %s   ", bar, pct,
+                st->files_taken,
+                st->files_seen > st->files_taken ? st->files_seen : st->files_taken,
+                st->orders_read, rate, eta);
+        fflush(stderr);
+        v->bar_shown = 1;
+        return;
+    }
+    if (v->tty) {
+        if (v->bar_shown)
+            fputs("\r\033[K", stderr);
+        fprintf(stderr, "%s\n", text);
+        v->bar_shown = 0;
+    } else {
+        printf("%s\n", text);
+        fflush(stdout);
+    }
+}
+
+void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE *fp)
+{
+    char dur[32];
+    int i;
+
+    if (v->tty && v->bar_shown) {
+        fputs("\r\033[K", stderr);
+        v->bar_shown = 0;
+    }
+    fmt_dur(st->elapsed_ms, dur, sizeof(dur));
+    fprintf(fp, "summary: %ld files taken (%ld done, %ld failed, %ld duplicate)\n", st->files_taken,
+            st->files_done, st->files_failed, st->files_duplicate);
+    fprintf(fp, "  orders: %ld accepted (%ld new, %ld modified), %ld unchanged, %ld rejected\n",
+            st->orders_new + st->orders_modified, st->orders_new, st->orders_modified,
+            st->orders_unchanged, st->orders_rejected);
+    for (i = 0; i < st->nreasons; i++)
+        fprintf(fp, "    %6ld x %s\n", st->reasons[i].count, st->reasons[i].text);
+    if (st->reasons_other > 0)
+        fprintf(fp, "    %6ld x other reasons (cebgate status --rejected)\n", st->reasons_other);
+    fprintf(fp,
+            "  messages: %ld signed, %ld queued, %ld sent, %ld waiting to be sent, "
+            "%ld refused\n",
+            st->msgs_signed, st->msgs_queued, st->msgs_sent, st->msgs_retry, st->msgs_refused);
+    fprintf(fp,
+            "  receipts: %ld files, %ld applied, %ld duplicate, %ld late, %ld unknown guid, "
+            "%ld unreadable files\n",
+            st->receipt_files, st->receipts_applied, st->receipts_duplicate, st->receipts_late,
+            st->receipts_unknown, st->receipt_files_failed);
+    if (st->recovered > 0)
+        fprintf(fp, "  recovered after a crash: %ld messages\n", st->recovered);
+    fprintf(fp, "  duration: %s (%lld ms)\n", dur, (long long)st->elapsed_ms);
+}
+
+int cg_run_exit(int rc, const struct cg_err *err, const struct cg_spool_stats *st)
+{
+    if (rc == CG_ECONFIG) {
+        fprintf(stderr, "cebgate: %s\n", err->msg);
+        return CG_EXIT_USAGE;
+    }
+    if (rc != CG_OK) {
+        fprintf(stderr, "cebgate: %s\n", err->msg[0] ? err->msg : cg_strerror(rc));
+        return CG_EXIT_TEMPFAIL;
+    }
+    if (st != NULL && (st->files_failed > 0 || st->orders_rejected > 0 ||
+                       st->receipt_files_failed > 0 || st->msgs_refused > 0))
+        return CG_EXIT_ERROR;
+    return CG_EXIT_OK;
+}
+
+int cg_run_parse(const struct cg_cmd *cmd, int argc, char **argv, struct cg_spool_opts *o,
+                 struct cg_run_view *v)
+{
+    static const struct option opts[] = {
+        {"workers", required_argument, NULL, 'w'},
+        {"batch", required_argument, NULL, 'b'},
+        {"no-progress", no_argument, NULL, 'P'},
+        {"fsync-each", no_argument, NULL, 'F'},
+        {NULL, 0, NULL, 0},
+    };
+    long n;
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    memset(v, 0, sizeof(*v));
+    v->tty = isatty(STDERR_FILENO);
+    while ((c = getopt_long(argc, argv, "+w:b:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'w':
+            if (cg_parse_long(optarg, 1, 64, &n) != CG_OK)
+                return cg_cmd_usage_error(cmd, "--workers: '%s' is not 1..64", optarg);
+            o->workers = (int)n;
+            break;
+        case 'b':
+            if (cg_parse_long(optarg, 1, 100000, &n) != CG_OK)
+                return cg_cmd_usage_error(cmd, "--batch: '%s' is not 1..100000", optarg);
+            o->batch = (int)n;
+            break;
+        case 'P': v->tty = 0; break;
+        case 'F': o->sync_per_file = true; break;
+        default: return cg_cmd_usage_error(cmd, "unknown option");
+        }
+    }
+    o->event = cg_run_event;
+    o->ctx = v;
+    return -1;
+}
+
+static int exec_run(struct cg_cli *cli, int argc, char **argv)
+{
+    struct cg_spool_opts o;
+    struct cg_run_view v;
+    struct cg_transport *t = NULL;
+    struct cg_spool *sp = NULL;
+    struct cg_err err;
+    int status;
+    int rc;
+
+    cg_err_clear(&err);
+    status = cg_run_parse(&cg_cmd_run, argc, argv, &o, &v);
+    if (status >= 0)
+        return status;
+    if (optind != argc)
+        return cg_cmd_usage_error(&cg_cmd_run, "no arguments expected");
+    cg_run_signals(&o.stop);
+    rc = cg_transport_new(cli->conf, &t, &err);
+    if (rc == CG_OK)
+        rc = cg_spool_open(cli->conf, &o, t, &sp, &err);
+    if (rc == CG_OK)
+        rc = cg_spool_run(sp, &err);
+    if (sp != NULL && !cli->quiet)
+        cg_run_summary(&v, cg_spool_stats(sp), stdout);
+    status = cg_run_exit(rc, &err, sp != NULL ? cg_spool_stats(sp) : NULL);
+    if (stop_flag && rc == CG_OK)
+        status = CG_EXIT_OK;
+    cg_spool_close(sp);
+    cg_transport_free(t);
+    return status;
+}
+
+const struct cg_cmd cg_cmd_run = {
+    "run",
+    "[--workers N] [--batch N] [--no-progress]",
+    "process every file in incoming/ and every receipt in inbox/, then exit",
+    "  --workers N     threads that build, validate and sign (default: one per CPU)\n"
+    "  --batch N       orders per unit of work (default 500)\n"
+    "  --no-progress   no progress bar even on a terminal\n"
+    "  --fsync-each    flush each message file by itself instead of once per batch\n"
+    "exit: 0 ok, 1 some input rejected, 75 could not finish (run again later)\n",
+    CG_CMD_NEEDS_CONF,
+    exec_run,
+};

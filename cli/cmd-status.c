@@ -1,0 +1,93 @@
+/*
+ * cmd-status.c - `cebgate status ORDER-NO | FILE | --pending | --rejected | --unknown`.
+ *
+ * The timeline of an order (each document, each version sent, each receipt, with times), the
+ * history of an input file, or the lists of pending documents, rejections and receipts for
+ * unknown guids. Reads the database only; works while run or watch is busy. An argument that
+ * names a known input file is taken as a file, else as an order number. Exit 1 when unknown.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "core/db.h"
+#include "core/fsutil.h"
+#include "spool/spool.h"
+
+static int exec_status(struct cg_cli *cli, int argc, char **argv)
+{
+    struct cg_db *db = NULL;
+    struct cg_err err;
+    char *workdir = NULL;
+    char *path = NULL;
+    const char *dbname;
+    int kind = 0;
+    int rc;
+    int status = CG_EXIT_OK;
+
+    cg_err_clear(&err);
+    if (argc != 2)
+        return cg_cmd_usage_error(&cg_cmd_status, "one ORDER-NO, FILE or list option expected");
+    if (strcmp(argv[1], "--pending") == 0)
+        kind = CG_STATUS_PENDING;
+    else if (strcmp(argv[1], "--rejected") == 0)
+        kind = CG_STATUS_REJECTED;
+    else if (strcmp(argv[1], "--unknown") == 0)
+        kind = CG_STATUS_UNKNOWN;
+    else if (argv[1][0] == '-' && argv[1][1] == '-')
+        return cg_cmd_usage_error(&cg_cmd_status, "unknown option %s", argv[1]);
+    workdir = cg_conf_workdir(cli->conf);
+    dbname = cg_conf_get(cli->conf, "general", "database");
+    if (dbname == NULL)
+        dbname = "cebgate.db";
+    path = workdir == NULL    ? NULL
+           : dbname[0] == '/' ? cg_strdup(dbname)
+                              : cg_fs_join(workdir, dbname);
+    if (path == NULL) {
+        fprintf(stderr, "cebgate: out of memory\n");
+        status = CG_EXIT_ERROR;
+        goto done;
+    }
+    rc = cg_db_open(path, &cg_db_schema_main, &db, &err);
+    if (rc != CG_OK) {
+        status = cg_cmd_fail(&err);
+        goto done;
+    }
+    if (kind == 0) {
+        /* A file name first (names of input files are distinctive), then an order number. */
+        rc = cg_spool_status(db, CG_STATUS_FILE, argv[1], stdout, &err);
+        if (rc == CG_ENOTFOUND) {
+            cg_err_clear(&err);
+            rc = cg_spool_status(db, CG_STATUS_ORDER, argv[1], stdout, &err);
+        }
+        if (rc == CG_ENOTFOUND)
+            snprintf(err.msg, sizeof(err.msg), "%s: no such order or input file", argv[1]);
+    } else {
+        rc = cg_spool_status(db, kind, NULL, stdout, &err);
+    }
+    if (rc != CG_OK) {
+        fprintf(stderr, "cebgate: %s\n", err.msg[0] ? err.msg : cg_strerror(rc));
+        status = CG_EXIT_ERROR;
+    }
+done:
+    cg_db_close(db);
+    free(path);
+    free(workdir);
+    return status;
+}
+
+const struct cg_cmd cg_cmd_status = {
+    "status",
+    "ORDER-NO | FILE | --pending | --rejected | --unknown",
+    "the timeline of an order or input file, or the pending and rejected lists",
+    "  ORDER-NO    each document of the order, each version sent, each receipt, with times\n"
+    "  FILE        what became of an input file (as dropped)\n"
+    "  --pending   documents still waiting for a final receipt\n"
+    "  --rejected  rejected orders and documents with the reasons\n"
+    "  --unknown   receipts for guids cebgate never sent\n",
+    CG_CMD_NEEDS_CONF,
+    exec_status,
+};

@@ -1,0 +1,428 @@
+/*
+ * spool-core.c - open and close a working directory: folders, lock, database, code tables,
+ * sellers, the worker pool; shared helpers for moves, .reason files and progress events.
+ *
+ * The spool owns everything it opens and frees it in cg_spool_close(); the configuration and
+ * the transport are borrowed. Opening fails with CG_EBUSY when another process holds the
+ * lock, with the folder or database error otherwise; nothing is printed here (warnings go to
+ * the logger).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "spool/spool-int.h"
+
+const char *const cg_spool_dir_names[D_N] = {
+    "incoming", "active", "done", "failed", "outbox", "inbox", "archive", "tmp",
+};
+
+int64_t spool_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void spool_progress(struct cg_spool *sp, bool force)
+{
+    int64_t now = spool_now_ms();
+
+    sp->st.elapsed_ms = now - sp->st.started_ms;
+    if (sp->opts.event == NULL)
+        return;
+    if (!force && now - sp->last_event_ms < 200)
+        return;
+    sp->last_event_ms = now;
+    sp->opts.event(sp->opts.ctx, CG_SPOOL_EV_PROGRESS, &sp->st, NULL);
+}
+
+void spool_event(struct cg_spool *sp, int ev, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+
+    sp->st.elapsed_ms = spool_now_ms() - sp->st.started_ms;
+    if (sp->opts.event == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    sp->opts.event(sp->opts.ctx, ev, &sp->st, text);
+}
+
+void spool_reason_add(struct cg_spool_stats *st, const char *msg)
+{
+    const char *p = strstr(msg, "order ");
+    const char *q;
+    char key[160];
+    int i;
+
+    /* "file:line: order NO: field F: reason" is grouped under "field F: reason". */
+    if (p != NULL && (q = strstr(p, ": ")) != NULL)
+        p = q + 2;
+    else
+        p = msg;
+    cg_strlcpy(key, p, sizeof(key));
+    for (i = 0; i < st->nreasons; i++) {
+        if (strcmp(st->reasons[i].text, key) == 0) {
+            st->reasons[i].count++;
+            return;
+        }
+    }
+    if (st->nreasons < CG_SPOOL_REASONS) {
+        cg_strlcpy(st->reasons[st->nreasons].text, key, sizeof(st->reasons[0].text));
+        st->reasons[st->nreasons].count = 1;
+        st->nreasons++;
+        return;
+    }
+    st->reasons_other++;
+}
+
+int spool_sql_exec(struct cg_db *db, const char *sql, struct cg_err *err)
+{
+    return cg_db_exec(db, sql, err);
+}
+
+void spool_msg_type_name(int msg_type, char *out, size_t size)
+{
+    snprintf(out, size, "CEB%03dMessage", msg_type);
+}
+
+int spool_subdir(struct cg_spool *sp, int which, const char *sub, struct cg_err *err)
+{
+    int fd;
+
+    if (sub == NULL || sub[0] == '\0') {
+        fd = fcntl(sp->dfd[which], F_DUPFD_CLOEXEC, 0);
+        if (fd < 0)
+            return CG_ERR_SET(err, CG_EIO, "dup: %s", strerror(errno));
+        return fd;
+    }
+    if (!cg_fs_name_ok(sub))
+        return CG_ERR_SET(err, CG_EINVAL, "unsafe folder name '%s'", sub);
+    if (mkdirat(sp->dfd[which], sub, 0750) != 0 && errno != EEXIST)
+        return CG_ERR_SET(err, CG_EIO, "%s/%s: cannot create: %s", cg_spool_dir_names[which], sub,
+                          strerror(errno));
+    fd = openat(sp->dfd[which], sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return CG_ERR_SET(err, CG_EIO, "%s/%s: cannot open: %s", cg_spool_dir_names[which], sub,
+                          strerror(errno));
+    return fd;
+}
+
+int spool_move_unique(int fromfd, const char *name, int tofd, char *out, size_t outsz,
+                      struct cg_err *err)
+{
+    char cand[CG_FS_NAME_MAX + 16];
+    int rc;
+    int i;
+
+    for (i = 0; i < 10000; i++) {
+        if (i == 0)
+            cg_strlcpy(cand, name, sizeof(cand));
+        else
+            snprintf(cand, sizeof(cand), "%s.%d", name, i);
+        rc = cg_fs_move_at(fromfd, name, tofd, cand, err);
+        if (rc != CG_EEXIST) {
+            if (rc == CG_OK && out != NULL)
+                cg_strlcpy(out, cand, outsz);
+            return rc;
+        }
+    }
+    return CG_ERR_SET(err, CG_EEXIST, "%s: no free name in the target folder", name);
+}
+
+int spool_write_reason(struct cg_spool *sp, int subfd, const char *name, const char *reason,
+                       struct cg_err *err)
+{
+    char rname[CG_FS_NAME_MAX + 16];
+    struct cg_buf b;
+    int rc;
+
+    (void)sp;
+    snprintf(rname, sizeof(rname), "%s.reason", name);
+    cg_buf_init(&b, 1u << 20);
+    rc = cg_buf_addf(&b, "%s\n", reason);
+    if (rc == CG_OK)
+        rc = cg_fs_write_atomic_at(subfd, rname, b.data, b.len, err);
+    else
+        rc = CG_ERR_SET(err, rc, "reason text too long");
+    cg_buf_free(&b);
+    return rc;
+}
+
+static char *conf_path_or(const struct cg_conf *conf, const char *sec, const char *key,
+                          const char *val)
+{
+    if (val != NULL)
+        return cg_strdup(val);
+    return cg_conf_get_path(conf, sec, key);
+}
+
+static void seller_free(struct spool_seller *s)
+{
+    if (s == NULL)
+        return;
+    cg_map_ctx_free(s->map);
+    cg_seller_free(s->seller);
+    free(s->name);
+    free(s->problem);
+    free(s->key_file);
+    free(s->cert_file);
+    free(s->pass_file);
+    free(s->pass_env);
+    free(s->key_name);
+    free(s);
+}
+
+struct spool_seller *spool_seller_get(struct cg_spool *sp, const char *name)
+{
+    struct spool_seller *s = NULL;
+    struct spool_seller **grown;
+    struct cg_err e;
+    char section[CG_FS_NAME_MAX + 16];
+    const struct cg_conf *conf = sp->conf;
+    size_t i;
+
+    if (name == NULL)
+        name = "";
+    for (i = 0; i < sp->nsellers; i++) {
+        if (strcmp(sp->sellers[i]->name, name) == 0)
+            return sp->sellers[i];
+    }
+    grown = realloc(sp->sellers, (sp->nsellers + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return NULL;
+    sp->sellers = grown;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL || (s->name = cg_strdup(name)) == NULL) {
+        seller_free(s);
+        return NULL;
+    }
+    s->index = (int)sp->nsellers;
+    sp->sellers[sp->nsellers++] = s;
+    cg_err_clear(&e);
+    snprintf(section, sizeof(section), "seller.%s", name);
+    if (name[0] != '\0' && !cg_conf_has_section(conf, section)) {
+        char msg[CG_FS_NAME_MAX + 128];
+        snprintf(msg, sizeof(msg),
+                 "folder incoming/%s/ names no seller: the configuration has no [seller.%s]", name,
+                 name);
+        s->problem = cg_strdup(msg);
+        return s;
+    }
+    if (cg_seller_load(conf, name, &s->seller, &e) != CG_OK ||
+        cg_map_ctx_new(conf, s->seller, sp->codes, &s->map, &e) != CG_OK) {
+        s->problem = cg_strdup(e.msg[0] != '\0' ? e.msg : cg_strerror(e.code));
+        return s;
+    }
+    /* The seller's own key, else the [declare] one. */
+    s->key_file = conf_path_or(conf, "declare", "key_file", s->seller->key_file);
+    if (s->seller->key_file != NULL) {
+        s->cert_file = cg_strdup(s->seller->cert_file);
+        s->pass_file = cg_strdup(s->seller->key_pass_file);
+        s->pass_env = cg_strdup(s->seller->key_pass_env);
+        s->key_name = cg_strdup(s->seller->key_name);
+    } else {
+        s->cert_file = cg_conf_get_path(conf, "declare", "cert_file");
+        s->pass_file = cg_conf_get_path(conf, "declare", "key_pass_file");
+        s->pass_env = cg_strdup(cg_conf_get(conf, "declare", "key_pass_env"));
+    }
+    if (s->key_name == NULL)
+        s->key_name = cg_strdup(cg_conf_get(conf, "declare", "key_name"));
+    return s;
+}
+
+static void close_dirs(struct cg_spool *sp)
+{
+    int i;
+
+    for (i = 0; i < D_N; i++) {
+        if (sp->dfd[i] >= 0)
+            close(sp->dfd[i]);
+        sp->dfd[i] = -1;
+    }
+}
+
+int cg_spool_open(const struct cg_conf *conf, const struct cg_spool_opts *opts,
+                  struct cg_transport *t, struct cg_spool **out, struct cg_err *err)
+{
+    struct cg_spool *sp = NULL;
+    const char *dbname;
+    char *dbpath = NULL;
+    long stale = 0;
+    int rc;
+    int i;
+
+    sp = calloc(1, sizeof(*sp));
+    if (sp == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    for (i = 0; i < D_N; i++)
+        sp->dfd[i] = -1;
+    sp->conf = conf;
+    if (opts != NULL)
+        sp->opts = *opts;
+    if (sp->opts.batch <= 0)
+        sp->opts.batch = 500;
+    if (sp->opts.workers <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        sp->opts.workers = n > 0 ? (int)(n > 16 ? 16 : n) : 1;
+    }
+    sp->t = t;
+    sp->st.started_ms = spool_now_ms();
+    sp->workdir = cg_conf_workdir(conf);
+    if (sp->workdir == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    rc = cg_fs_mkdir_p(sp->workdir, 0755, err);
+    if (rc != CG_OK)
+        goto fail;
+    rc = cg_spool_lock_take(sp->workdir, &sp->lock, &stale, err);
+    if (rc != CG_OK)
+        goto fail;
+    if (stale != 0)
+        cg_warn("%s: took over the lock left by process %ld, which is gone", sp->workdir, stale);
+    for (i = 0; i < D_N; i++) {
+        char *p = cg_fs_join(sp->workdir, cg_spool_dir_names[i]);
+        if (p == NULL) {
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            goto fail;
+        }
+        rc = cg_fs_mkdir_p(p, 0750, err);
+        if (rc == CG_OK) {
+            sp->dfd[i] = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sp->dfd[i] < 0)
+                rc = CG_ERR_SET(err, CG_EIO, "%s: cannot open: %s", p, strerror(errno));
+        }
+        free(p);
+        if (rc != CG_OK)
+            goto fail;
+    }
+    dbname = cg_conf_get(conf, "general", "database");
+    if (dbname == NULL)
+        dbname = "cebgate.db";
+    dbpath = dbname[0] == '/' ? cg_strdup(dbname) : cg_fs_join(sp->workdir, dbname);
+    if (dbpath == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    rc = cg_db_open(dbpath, &cg_db_schema_main, &sp->db, err);
+    if (rc != CG_OK)
+        goto fail;
+    sp->data_dir = cg_conf_data_dir(conf);
+    rc = cg_codes_load(sp->data_dir, &sp->codes, err);
+    if (rc != CG_OK)
+        goto fail;
+    cg_strlcpy(sp->schema_version, cg_conf_get(conf, "declare", "schema_version"),
+               sizeof(sp->schema_version));
+    sp->bt.cop_code = cg_conf_get(conf, "declare", "cop_code");
+    sp->bt.cop_name = cg_conf_get(conf, "declare", "cop_name");
+    sp->bt.dxp_id = cg_conf_get(conf, "declare", "dxp_id");
+    sp->dxp_wrap = cg_conf_get_bool(conf, "transport", "dxp_wrap");
+    sp->dxp_sender = cg_conf_get(conf, "transport", "sender_id");
+    if (sp->dxp_sender == NULL)
+        sp->dxp_sender = sp->bt.dxp_id;
+    sp->dxp_receiver = cg_conf_get(conf, "transport", "receiver_id");
+    if (sp->dxp_wrap && (sp->dxp_sender == NULL || sp->dxp_receiver == NULL)) {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[transport] dxp_wrap needs sender_id (or [declare] dxp_id) and "
+                        "receiver_id");
+        goto fail;
+    }
+    rc = spool_recover(sp, err);
+    if (rc != CG_OK)
+        goto fail;
+    free(dbpath);
+    *out = sp;
+    return CG_OK;
+fail:
+    free(dbpath);
+    cg_spool_close(sp);
+    return rc;
+}
+
+void cg_spool_close(struct cg_spool *sp)
+{
+    size_t i;
+
+    if (sp == NULL)
+        return;
+    spool_pool_free(sp->pool);
+    for (i = 0; i < sp->nsellers; i++)
+        seller_free(sp->sellers[i]);
+    free(sp->sellers);
+    cg_codes_free(sp->codes);
+    cg_db_close(sp->db);
+    close_dirs(sp);
+    cg_spool_lock_release(sp->lock);
+    free(sp->data_dir);
+    free(sp->workdir);
+    free(sp);
+}
+
+const struct cg_spool_stats *cg_spool_stats(const struct cg_spool *sp)
+{
+    return &sp->st;
+}
+
+void cg_spool_stats_reset(struct cg_spool *sp)
+{
+    memset(&sp->st, 0, sizeof(sp->st));
+    sp->st.started_ms = spool_now_ms();
+}
+
+struct cg_db *cg_spool_db(struct cg_spool *sp)
+{
+    return sp->db;
+}
+
+static int64_t file_age_days(const struct stat *st)
+{
+    time_t now = time(NULL);
+
+    return (int64_t)(now - st->st_mtime) / 86400;
+}
+
+void spool_prune_archive(struct cg_spool *sp)
+{
+    long days = cg_conf_get_int(sp->conf, "spool", "archive_days");
+    int fd;
+    DIR *d;
+    struct dirent *de;
+    struct stat st;
+
+    if (days <= 0)
+        return;
+    fd = fcntl(sp->dfd[D_ARCHIVE], F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (fstatat(sp->dfd[D_ARCHIVE], de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        if (file_age_days(&st) >= days && unlinkat(sp->dfd[D_ARCHIVE], de->d_name, 0) == 0)
+            cg_debug("archive/%s: older than %ld days, removed", de->d_name, days);
+    }
+    closedir(d);
+}

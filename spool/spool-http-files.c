@@ -1,0 +1,212 @@
+/*
+ * spool-http-files.c - the HTTP transport on the spool's folders: send message files from
+ * outbox/ in parallel, and write polled receipts into inbox/ as complete files with the cursor
+ * kept beside them.
+ *
+ * Names are checked with cg_fs_name_ok() and opened relative to the caller's directory
+ * descriptors without following symlinks. A file that cannot be read gets its own error and
+ * the rest go on. Receipts are written (atomically) before the cursor that skips them is
+ * stored, so a crash in between fetches the page again and rewrites the same files under the
+ * same names; the spool applies a receipt file once (by SHA-256) and each receipt once.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "spool/spool-http-int.h"
+#include "spool/spool.h"
+
+/* Largest message file sent (the declare module's largest XML document). */
+#define FILE_MAX (64u * 1024u * 1024u)
+
+struct files_ctx {
+    int *results;
+    char **details;
+};
+
+static int on_file_outcome(const struct cg_http_msg *m, const struct cg_http_outcome *o, void *vctx)
+{
+    struct files_ctx *c = vctx;
+    size_t i = (size_t)(uintptr_t)m->user;
+    struct cg_buf b;
+
+    switch (o->result) {
+    case CG_HTTP_ACKED: c->results[i] = CG_OK; return CG_OK;
+    case CG_HTTP_REJECTED: c->results[i] = CG_EREJECT; break;
+    case CG_HTTP_RETRY_LATER: c->results[i] = CG_ERETRY; break;
+    }
+    cg_buf_init(&b, CG_HTTP_TEXT_MAX + 64);
+    if (o->result == CG_HTTP_REJECTED)
+        cg_buf_addf(&b, "%s: %s", o->code, o->text);
+    else
+        cg_buf_adds(&b, o->text);
+    free(c->details[i]);
+    c->details[i] = cg_buf_take(&b);
+    return c->details[i] != NULL ? CG_OK : CG_ENOMEM;
+}
+
+int cg_http_send_files(struct cg_http *h, int dirfd, const char *const *names,
+                       const char *const *guids, size_t n, int *results, char **details,
+                       struct cg_err *err)
+{
+    struct cg_http_msg *msgs = NULL;
+    struct cg_buf *bufs = NULL;
+    size_t k = 0;
+    struct files_ctx c = {results, details};
+    int rc = CG_OK;
+
+    for (size_t i = 0; i < n; i++) {
+        results[i] = CG_ERETRY;
+        details[i] = NULL;
+    }
+    if (n == 0)
+        return CG_OK;
+    msgs = calloc(n, sizeof(*msgs));
+    bufs = calloc(n, sizeof(*bufs));
+    if (msgs == NULL || bufs == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct cg_err e;
+
+        cg_err_clear(&e);
+        cg_buf_init(&bufs[i], FILE_MAX);
+        if (!cg_fs_name_ok(names[i]))
+            CG_ERR_SET(&e, CG_EINVAL, "not a safe file name");
+        else
+            cg_fs_read_at(dirfd, names[i], FILE_MAX, &bufs[i], &e);
+        if (e.code != CG_OK) {
+            /* Only the port rejects; a file we cannot read is our problem. */
+            results[i] = e.code == CG_ENOTFOUND ? CG_ENOTFOUND : CG_EIO;
+            details[i] = cg_strdup(e.msg);
+            cg_warn("%s: not sent: %s", names[i], e.msg);
+            continue;
+        }
+        msgs[k].guid = guids != NULL && guids[i] != NULL ? guids[i] : names[i];
+        msgs[k].body = cg_buf_str(&bufs[i]);
+        msgs[k].len = bufs[i].len;
+        msgs[k].user = (void *)(uintptr_t)i;
+        k++;
+    }
+    rc = cg_http_send(h, msgs, k, on_file_outcome, &c, err);
+done:
+    for (size_t i = 0; bufs != NULL && i < n; i++)
+        cg_buf_free(&bufs[i]);
+    free(bufs);
+    free(msgs);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ receipts into a folder */
+
+struct fetch_ctx {
+    int inbox_fd;
+    size_t written;
+    struct cg_err *err;
+};
+
+/* Receipt ids come from the network: only letters, digits, '-' and '_' go into a file name. */
+static bool id_ok(const char *id)
+{
+    size_t n = strlen(id);
+
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = id[i];
+
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              ch == '-' || ch == '_'))
+            return false;
+    }
+    return true;
+}
+
+static int write_receipt(const struct cg_http_receipt *r, void *vctx)
+{
+    struct fetch_ctx *c = vctx;
+    char name[96];
+    int rc;
+
+    if (!id_ok(r->id))
+        return CG_ERR_SET(c->err, CG_EPARSE, "receipt id \"%.80s\" cannot name a file", r->id);
+    /* Numeric ids are zero-padded so that name order is arrival order. */
+    if (strspn(r->id, "0123456789") == strlen(r->id) && strlen(r->id) < 12)
+        snprintf(name, sizeof(name), "http-receipt-%012lld.xml", strtoll(r->id, NULL, 10));
+    else
+        snprintf(name, sizeof(name), "http-receipt-%s.xml", r->id);
+    if ((rc = cg_fs_write_atomic_at(c->inbox_fd, name, r->xml, r->len, c->err)) != CG_OK)
+        return rc;
+    c->written++;
+    return CG_OK;
+}
+
+int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const char *cursor_name,
+                         size_t *count, struct cg_err *err)
+{
+    struct fetch_ctx c = {inbox_fd, 0, err};
+    struct cg_buf cur;
+    char *since = NULL;
+    int rc;
+
+    *count = 0;
+    cg_buf_init(&cur, 256);
+    if (!cg_fs_name_ok(cursor_name)) {
+        rc = CG_ERR_SET(err, CG_EINVAL, "cursor file name \"%s\" is not safe", cursor_name);
+        goto done;
+    }
+    rc = cg_fs_read_at(state_fd, cursor_name, 200, &cur, err);
+    if (rc == CG_ENOTFOUND) {
+        /* First poll: from the start. */
+        cg_buf_reset(&cur);
+        cg_err_clear(err);
+        rc = CG_OK;
+    }
+    if (rc != CG_OK)
+        goto done;
+    since = cg_strdup(cg_buf_str(&cur));
+    if (since == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    since[strcspn(since, "\r\n")] = '\0';
+
+    for (;;) {
+        char *next = NULL;
+        size_t n = 0;
+        bool more = false;
+
+        rc = cg_http_receipts_page(h, since, write_receipt, &c, &next, &n, &more, err);
+        if (rc != CG_OK)
+            goto done;
+        if (strcmp(next, since) != 0) {
+            /* The page's files are durable before the cursor moves past them. */
+            rc = cg_fs_fsync_dir_at(inbox_fd, err);
+            if (rc == CG_OK)
+                rc = cg_fs_write_atomic_at(state_fd, cursor_name, next, strlen(next), err);
+            if (rc != CG_OK) {
+                free(next);
+                goto done;
+            }
+        }
+        if (!more || n == 0 || strcmp(next, since) == 0) {
+            free(next);
+            break;
+        }
+        free(since);
+        since = next;
+    }
+done:
+    *count = c.written;
+    free(since);
+    cg_buf_free(&cur);
+    return rc;
+}

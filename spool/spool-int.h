@@ -1,0 +1,141 @@
+/*
+ * spool-int.h - private to spool/: the spool object, the worker pool and the helpers the
+ * spool-*.c files share.
+ */
+#ifndef CG_SPOOL_INT_H
+#define CG_SPOOL_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/conf.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "declare/declare.h"
+#include "mapping/mapping.h"
+#include "spool/spool.h"
+
+enum { D_INCOMING = 0, D_ACTIVE, D_DONE, D_FAILED, D_OUTBOX, D_INBOX, D_ARCHIVE, D_TMP, D_N };
+extern const char *const cg_spool_dir_names[D_N];
+
+/* One seller as the spool uses it: profile, mapping context, signing options. */
+struct spool_seller {
+    char *name; /* "" for files directly in incoming/ */
+    struct cg_seller *seller;
+    struct cg_map_ctx *map;
+    char *problem; /* set when the seller cannot be used (files go to failed/) */
+    int index;
+    /* Signing: the seller's own key, else [declare]. */
+    char *key_file, *cert_file, *pass_file, *pass_env, *key_name;
+};
+
+/* One message to build: filled by the spool thread, completed by a worker. */
+struct spool_job {
+    const struct cg_order *order;
+    const struct spool_seller *sel;
+    int msg_type; /* 303, 505, 603 */
+    int app_type; /* 1 add, 2 modify */
+    int version;
+    char guid[37];
+    char cop_no[32];
+    char *pre_no, *invt_no; /* owned, may be NULL */
+    /* Results. */
+    int rc;
+    char name[96]; /* file name in tmp/ then outbox/ */
+    char sha256[65];
+    size_t size;
+    char *error; /* owned, set when rc != CG_OK */
+};
+
+struct spool_pool;
+
+/* Start n workers; each loads the schema and, per seller, the signer once. */
+int spool_pool_new(struct cg_spool *sp, int n, struct spool_pool **out, struct cg_err *err);
+/* Run jobs[0..n) on the workers and wait for all of them. */
+void spool_pool_run(struct spool_pool *p, struct spool_job *jobs, size_t n);
+/* The same in two steps: hand jobs over (one set at a time), later wait until all are done. */
+void spool_pool_start(struct spool_pool *p, struct spool_job *jobs, size_t n);
+void spool_pool_wait(struct spool_pool *p);
+void spool_pool_free(struct spool_pool *p);
+
+struct cg_spool {
+    const struct cg_conf *conf;
+    struct cg_spool_opts opts;
+    struct cg_transport *t; /* borrowed */
+    struct cg_spool_lock *lock;
+    struct cg_db *db;
+    char *workdir;
+    char *data_dir;
+    int dfd[D_N];
+    struct cg_codes *codes;
+    struct spool_seller **sellers;
+    size_t nsellers;
+    struct spool_pool *pool;
+    char schema_version[8];
+    struct cg_base_transfer bt;
+    bool dxp_wrap;
+    const char *dxp_sender, *dxp_receiver;
+    bool transport_down; /* a submit said retry: stop submitting in this pass */
+    struct cg_spool_stats st;
+    int64_t last_event_ms;
+};
+
+/* Milliseconds of a monotonic clock. */
+int64_t spool_now_ms(void);
+/* Report progress (rate limited) or an event. */
+void spool_progress(struct cg_spool *sp, bool force);
+void spool_event(struct cg_spool *sp, int ev, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Count an order rejection under its reason. */
+void spool_reason_add(struct cg_spool_stats *st, const char *msg);
+
+/* Seller by folder name (NULL or "" for the default); created on first use. */
+struct spool_seller *spool_seller_get(struct cg_spool *sp, const char *name);
+
+/* Write failed/<sub>/NAME.reason (sub "" for the top). */
+int spool_write_reason(struct cg_spool *sp, int subfd, const char *name, const char *reason,
+                       struct cg_err *err);
+/* Open (creating) the folder <sub> under dfd[which]; sub "" returns a dup of it. */
+int spool_subdir(struct cg_spool *sp, int which, const char *sub, struct cg_err *err);
+/*
+ * Move fromfd/name to tofd keeping the name when free, else NAME.1, NAME.2, ...; the name
+ * used is written to out (size outsz).
+ */
+int spool_move_unique(int fromfd, const char *name, int tofd, char *out, size_t outsz,
+                      struct cg_err *err);
+
+/* Process one file in active/<sub>/name for seller sel. */
+int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
+                       struct cg_err *err);
+/* Take every complete file from incoming/ into active/ and process active/. */
+int spool_intake(struct cg_spool *sp, struct cg_err *err);
+/* Apply every receipt file in inbox/. */
+int spool_inbox(struct cg_spool *sp, struct cg_err *err);
+/*
+ * Record the transport's answer for n messages (by guid): CG_OK sent, CG_ERETRY still queued,
+ * CG_EREJECT refused (details[i] says why); also clears their staged flag. One transaction.
+ */
+int spool_mark_sent(struct cg_spool *sp, const char *const *guids, const int *results,
+                    const char *const *details, size_t n, struct cg_err *err);
+/* Move a finished input file out of active/ and record the outcome. */
+int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
+                   sqlite3_int64 id, const char *outcome, const char *reason, struct cg_err *err);
+/* Submit n committed message files (guid, outbox name) and record the answers. */
+int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n,
+                       struct cg_err *err);
+/* Hand queued messages to the transport. */
+int spool_submit_queued(struct cg_spool *sp, struct cg_err *err);
+/* Finish what a crash left in tmp/ and the database. */
+int spool_recover(struct cg_spool *sp, struct cg_err *err);
+/* Remove archive/ files older than [spool] archive_days. */
+void spool_prune_archive(struct cg_spool *sp);
+
+/* SQL helpers: prepare-bind-step in one call; SQLite text goes into err. */
+int spool_sql_exec(struct cg_db *db, const char *sql, struct cg_err *err);
+
+/* Message type word used in file names and the DXP envelope ("CEB303Message"). */
+void spool_msg_type_name(int msg_type, char *out, size_t size);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * spool-run.c - one pass over the working directory (cebgate run) and the watching loop
+ * (cebgate watch, inotify).
+ *
+ * A pass: fetch receipts from the transport, apply inbox/, submit what earlier runs left
+ * queued, take and process incoming/, fetch and apply receipts again, prune archive/. A stop
+ * request (SIGTERM) is honoured between units of work. The watcher reacts to complete files
+ * only (IN_CLOSE_WRITE, IN_MOVED_TO) in incoming/, its seller folders (watched as they
+ * appear) and inbox/, and runs a pass at least every retry_secs for the transport.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "spool/spool-int.h"
+
+static bool stopped(struct cg_spool *sp)
+{
+    return sp->opts.stop != NULL && *sp->opts.stop;
+}
+
+static int fetch(struct cg_spool *sp, struct cg_err *err)
+{
+    size_t n = 0;
+    struct cg_err e;
+    int rc;
+
+    if (sp->t == NULL || sp->t->ops->fetch == NULL || sp->transport_down)
+        return CG_OK;
+    cg_err_clear(&e);
+    rc = sp->t->ops->fetch(sp->t->impl, sp->dfd[D_INBOX], &n, &e);
+    if (rc == CG_OK)
+        return CG_OK;
+    if (rc == CG_ERETRY || rc == CG_ENET) {
+        cg_warn("transport %s: fetching receipts: %s", sp->t->ops->name, e.msg);
+        sp->transport_down = true;
+        return CG_OK;
+    }
+    if (err != NULL)
+        *err = e;
+    return rc;
+}
+
+static long count_queued(struct cg_spool *sp)
+{
+    sqlite3_stmt *st = NULL;
+    long n = 0;
+
+    if (sqlite3_prepare_v2(cg_db_handle(sp->db),
+                           "SELECT count(*) FROM messages WHERE state = 'queued'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
+{
+    int rc;
+
+    sp->transport_down = false;
+    rc = fetch(sp, err);
+    if (rc == CG_OK && !stopped(sp))
+        rc = spool_inbox(sp, err);
+    if (rc == CG_OK && !stopped(sp))
+        rc = spool_submit_queued(sp, err);
+    if (rc == CG_OK && !stopped(sp))
+        rc = spool_intake(sp, err);
+    if (rc == CG_OK && !stopped(sp))
+        rc = fetch(sp, err);
+    if (rc == CG_OK && !stopped(sp))
+        rc = spool_inbox(sp, err);
+    if (rc == CG_OK && !stopped(sp))
+        spool_prune_archive(sp);
+    spool_progress(sp, true);
+    if (rc != CG_OK)
+        return rc;
+    if (stopped(sp))
+        return CG_OK;
+    if (sp->transport_down && count_queued(sp) > 0)
+        return CG_ERR_SET(err, CG_ERETRY,
+                          "%ld messages could not be handed to the port; run again later",
+                          count_queued(sp));
+    return CG_OK;
+}
+
+struct watch {
+    int fd;
+    int incoming_wd, inbox_wd;
+};
+
+static void watch_sellers(struct cg_spool *sp, struct watch *w)
+{
+    char *in = cg_fs_join(sp->workdir, "incoming");
+    int fd;
+    DIR *d;
+    struct dirent *de;
+
+    if (in == NULL)
+        return;
+    fd = openat(sp->dfd[D_INCOMING], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        free(in);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        char *p;
+        if (de->d_type != DT_DIR || cg_spool_name_problem(de->d_name) != NULL ||
+            de->d_name[0] == '.')
+            continue;
+        p = cg_fs_join(in, de->d_name);
+        /* IN_DONT_FOLLOW: a symbolic link posing as a seller folder is not watched. */
+        if (p != NULL)
+            inotify_add_watch(w->fd, p, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DONT_FOLLOW | IN_ONLYDIR);
+        free(p);
+    }
+    closedir(d);
+    free(in);
+}
+
+int cg_spool_watch(struct cg_spool *sp, int retry_secs, struct cg_err *err)
+{
+    struct watch w;
+    char *p = NULL;
+    int64_t next_pass;
+    int rc = CG_OK;
+
+    w.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (w.fd < 0)
+        return CG_ERR_SET(err, CG_EIO, "inotify: %s", strerror(errno));
+    p = cg_fs_join(sp->workdir, "incoming");
+    w.incoming_wd = p != NULL ? inotify_add_watch(w.fd, p,
+                                                  IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
+                                                      IN_DONT_FOLLOW | IN_ONLYDIR)
+                              : -1;
+    free(p);
+    p = cg_fs_join(sp->workdir, "inbox");
+    w.inbox_wd =
+        p != NULL
+            ? inotify_add_watch(w.fd, p, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DONT_FOLLOW | IN_ONLYDIR)
+            : -1;
+    free(p);
+    if (w.incoming_wd < 0 || w.inbox_wd < 0) {
+        rc = CG_ERR_SET(err, CG_EIO, "inotify_add_watch: %s", strerror(errno));
+        goto done;
+    }
+    watch_sellers(sp, &w);
+    if (retry_secs <= 0)
+        retry_secs = 60;
+    next_pass = 0; /* a pass at once */
+    while (!stopped(sp)) {
+        struct pollfd pfd;
+        bool changed = false;
+        int64_t now = spool_now_ms();
+        int timeout;
+        if (now >= next_pass) {
+            struct cg_err e;
+            cg_err_clear(&e);
+            rc = cg_spool_run(sp, &e);
+            if (rc == CG_ERETRY) {
+                cg_warn("%s", e.msg);
+                rc = CG_OK;
+            } else if (rc != CG_OK) {
+                if (err != NULL)
+                    *err = e;
+                goto done;
+            }
+            next_pass = spool_now_ms() + (int64_t)retry_secs * 1000;
+            continue;
+        }
+        /* Short waits so a stop request is seen within a second even without EINTR. */
+        timeout = (int)(next_pass - now < 1000 ? next_pass - now : 1000);
+        pfd.fd = w.fd;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, timeout) <= 0)
+            continue;
+        for (;;) {
+            char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+            ssize_t r = read(w.fd, buf, sizeof(buf));
+            char *q;
+            if (r <= 0)
+                break;
+            for (q = buf; q < buf + r;) {
+                const struct inotify_event *ev = (const struct inotify_event *)(void *)q;
+                /* A created file is not complete yet; a created folder is a new seller. */
+                if (ev->len > 0 && !cg_spool_name_ignored(ev->name) &&
+                    (!(ev->mask & IN_CREATE) || (ev->mask & IN_ISDIR))) {
+                    changed = true;
+                    if (ev->wd == w.incoming_wd && (ev->mask & IN_ISDIR))
+                        watch_sellers(sp, &w);
+                }
+                if (ev->mask & IN_Q_OVERFLOW)
+                    changed = true;
+                q += sizeof(struct inotify_event) + ev->len;
+            }
+        }
+        if (changed)
+            next_pass = 0;
+    }
+done:
+    close(w.fd);
+    return rc;
+}

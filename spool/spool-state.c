@@ -1,0 +1,127 @@
+/*
+ * spool-state.c - the document state machine: receipt codes to states, forward-only steps,
+ * and the rules for spool entry names.
+ *
+ * Pure functions without I/O. Receipt codes follow the CEB receipt table (returnStatus):
+ * 1 stored, 2 declaring, 3 sent to customs, 120 accepted, 300 review, 399 concluded,
+ * 500 inspection, 501-599 detained, 700 returned, 800 released, 899 closed; 100, 4, every
+ * negative code and any CEB900 reject. A code outside the table carries no state.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "core/fsutil.h"
+#include "spool/spool.h"
+
+static const char *const state_names[CG_DOC_NSTATES] = {
+    "none",       "prepared",  "validated",  "signed",   "queued", "sent",
+    "stored",     "declaring", "to-customs", "accepted", "review", "concluded",
+    "inspection", "detained",  "returned",   "released", "closed", "rejected",
+};
+
+const char *cg_doc_state_name(int state)
+{
+    if (state < 0 || state >= CG_DOC_NSTATES)
+        return "?";
+    return state_names[state];
+}
+
+int cg_doc_state_parse(const char *name)
+{
+    int i;
+
+    if (name == NULL)
+        return CG_DOC_NONE;
+    for (i = 1; i < CG_DOC_NSTATES; i++) {
+        if (strcmp(state_names[i], name) == 0)
+            return i;
+    }
+    return CG_DOC_NONE;
+}
+
+int cg_doc_state_of_receipt(int receipt_type, long status)
+{
+    if (receipt_type == 900)
+        return CG_DOC_REJECTED;
+    if (status < 0)
+        return CG_DOC_REJECTED;
+    switch (status) {
+    case 1: return CG_DOC_STORED;
+    case 2: return CG_DOC_DECLARING;
+    case 3: return CG_DOC_TO_CUSTOMS;
+    case 4: return CG_DOC_REJECTED;
+    case 100: return CG_DOC_REJECTED;
+    case 120: return CG_DOC_ACCEPTED;
+    case 300: return CG_DOC_REVIEW;
+    case 399: return CG_DOC_CONCLUDED;
+    case 500: return CG_DOC_INSPECTION;
+    case 700: return CG_DOC_RETURNED;
+    case 800: return CG_DOC_RELEASED;
+    case 899: return CG_DOC_CLOSED;
+    default: break;
+    }
+    if (status > 500 && status <= 599)
+        return CG_DOC_DETAINED;
+    return CG_DOC_NONE;
+}
+
+bool cg_doc_state_final(int state)
+{
+    return state == CG_DOC_RELEASED || state == CG_DOC_RETURNED || state == CG_DOC_CLOSED ||
+           state == CG_DOC_REJECTED;
+}
+
+int cg_doc_state_step(int cur, int next)
+{
+    if (next <= CG_DOC_NONE || next >= CG_DOC_NSTATES)
+        return CG_STEP_LATE;
+    if (cur == next)
+        return CG_STEP_SAME;
+    /* A rejection is final for the version; nothing after it moves it again. */
+    if (cur == CG_DOC_REJECTED)
+        return CG_STEP_LATE;
+    /* A rejection ends any version customs has not finished with. */
+    if (next == CG_DOC_REJECTED)
+        return cur < CG_DOC_RETURNED ? CG_STEP_MOVE : CG_STEP_LATE;
+    return next > cur ? CG_STEP_MOVE : CG_STEP_LATE;
+}
+
+bool cg_spool_name_ignored(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0)
+        return true;
+    /* "..x" is not a hidden temporary file but a path-like name: it is refused, not ignored. */
+    if (name[0] == '.' && !(name[1] == '.' && name[2] != '\0'))
+        return true;
+    return n >= 5 && strcmp(name + n - 5, ".part") == 0;
+}
+
+const char *cg_spool_name_problem(const char *name)
+{
+    const char *p;
+
+    if (name == NULL || name[0] == '\0')
+        return "empty name";
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return "name is a directory reference";
+    if (strlen(name) > CG_FS_NAME_MAX)
+        return "name longer than 200 bytes";
+    for (p = name; *p != '\0'; p++) {
+        if (p[0] == '.' && p[1] == '.' &&
+            (p == name || p[-1] == '/' || p[-1] == '\\' || p[2] == '/' || p[2] == '\\' ||
+             p[2] == '\0'))
+            return "name contains a path part '..'";
+    }
+    for (p = name; *p != '\0'; p++) {
+        if (*p == '/' || *p == '\\')
+            return "name contains a path separator";
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return "name contains a control character";
+    }
+    if (!cg_fs_name_ok(name))
+        return "name is not a plain file name";
+    return NULL;
+}

@@ -1,0 +1,308 @@
+/*
+ * spool-transport.c - the transport interface: the directory transport, the choice by
+ * [transport] mode, and recording what the transport answered.
+ *
+ * The directory transport acknowledges every submit at once (a complete file in outbox/ is
+ * the hand-over to the port's exchange client) and fetches nothing (the client writes receipts
+ * into inbox/). After an acknowledgement the spool keeps an audit copy in archive/: a hard link
+ * when the outbox file stays for the client, the file itself otherwise. The archive copy is
+ * made before the database says "sent", so the row never claims more than the disk holds.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "spool/spool-int.h"
+
+#define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+static int dir_submit(void *impl, int outbox_fd, const char *name, struct cg_err *err)
+{
+    (void)impl;
+    if (faccessat(outbox_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+        return CG_ERR_SET(err, CG_ERETRY, "outbox/%s: %s", name, strerror(errno));
+    return CG_OK;
+}
+
+static int dir_fetch(void *impl, int inbox_fd, size_t *count, struct cg_err *err)
+{
+    (void)impl;
+    (void)inbox_fd;
+    (void)err;
+    *count = 0;
+    return CG_OK;
+}
+
+static void dir_free(void *impl)
+{
+    (void)impl;
+}
+
+static const struct cg_transport_ops dir_ops = {
+    "dir", true, dir_submit, dir_fetch, dir_free,
+};
+
+int cg_transport_dir_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err)
+{
+    struct cg_transport *t = calloc(1, sizeof(*t));
+
+    (void)conf;
+    if (t == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    t->ops = &dir_ops;
+    *out = t;
+    return CG_OK;
+}
+
+int cg_transport_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err)
+{
+    const char *mode = cg_conf_get(conf, "transport", "mode");
+
+    if (mode == NULL || strcmp(mode, "dir") == 0)
+        return cg_transport_dir_new(conf, out, err);
+#ifdef CG_HAVE_TRANSPORT_HTTP
+    if (strcmp(mode, "http") == 0)
+        return cg_transport_http_new(conf, out, err);
+#endif
+    return CG_ERR_SET(err, CG_EUNSUPPORTED, "[transport] mode = %s is not in this build", mode);
+}
+
+void cg_transport_free(struct cg_transport *t)
+{
+    if (t == NULL)
+        return;
+    if (t->ops != NULL && t->ops->free != NULL)
+        t->ops->free(t->impl);
+    free(t);
+}
+
+/* Audit copy in archive/ after an acknowledgement. */
+static int archive_sent(struct cg_spool *sp, const char *name, struct cg_err *err)
+{
+    if (sp->t->ops->keeps_outbox) {
+        if (linkat(sp->dfd[D_OUTBOX], name, sp->dfd[D_ARCHIVE], name, 0) != 0 && errno != EEXIST &&
+            errno != ENOENT)
+            return CG_ERR_SET(err, CG_EIO, "archive/%s: %s", name, strerror(errno));
+        return CG_OK;
+    }
+    if (renameat(sp->dfd[D_OUTBOX], name, sp->dfd[D_ARCHIVE], name) != 0 && errno != ENOENT)
+        return CG_ERR_SET(err, CG_EIO, "archive/%s: %s", name, strerror(errno));
+    return CG_OK;
+}
+
+struct mark_ctx {
+    struct cg_spool *sp;
+    const char *const *guids;
+    const int *results;
+    const char *const *details;
+    size_t n;
+};
+
+static int mark_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+{
+    struct mark_ctx *c = vctx;
+    sqlite3 *h = cg_db_handle(db);
+    sqlite3_stmt *m = NULL, *d = NULL;
+    size_t i;
+    int r;
+    int rc = CG_OK;
+
+    r = sqlite3_prepare_v2(h,
+                           "UPDATE messages SET staged = 0, "
+                           "state = CASE WHEN ?2 = 1 AND state = 'queued' THEN 'sent' "
+                           "WHEN ?2 = 3 THEN 'rejected' ELSE state END, "
+                           "sent_at = CASE WHEN ?2 = 1 THEN coalesce(sent_at, " NOW_SQL
+                           ") ELSE sent_at END, "
+                           "status = CASE WHEN ?2 = 3 THEN ?3 ELSE status END WHERE guid = ?1",
+                           -1, &m, NULL);
+    if (r == SQLITE_OK)
+        r = sqlite3_prepare_v2(h,
+                               "UPDATE documents SET state = CASE WHEN ?2 = 1 THEN 'sent' "
+                               "ELSE 'rejected' END, status_info = CASE WHEN ?2 = 3 THEN ?3 "
+                               "ELSE status_info END, updated_at = " NOW_SQL
+                               " WHERE guid = ?1 AND state = 'queued' AND ?2 IN (1, 3)",
+                               -1, &d, NULL);
+    if (r != SQLITE_OK) {
+        rc = cg_db_fail(db, r, "prepare", err);
+        goto done;
+    }
+    for (i = 0; i < c->n; i++) {
+        int code = c->results[i] == CG_OK ? 1 : c->results[i] == CG_EREJECT ? 3 : 2;
+        sqlite3_stmt *s[2] = {m, d};
+        int k;
+        for (k = 0; k < 2; k++) {
+            sqlite3_reset(s[k]);
+            sqlite3_bind_text(s[k], 1, c->guids[i], -1, SQLITE_STATIC);
+            sqlite3_bind_int(s[k], 2, code);
+            if (c->details != NULL && c->details[i] != NULL)
+                sqlite3_bind_text(s[k], 3, c->details[i], -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(s[k], 3);
+            r = sqlite3_step(s[k]);
+            if (r != SQLITE_DONE) {
+                rc = cg_db_fail(db, r, "recording a transport answer", err);
+                goto done;
+            }
+        }
+    }
+done:
+    sqlite3_finalize(m);
+    sqlite3_finalize(d);
+    return rc;
+}
+
+/* The message file names of the guids with the given results need archiving first. */
+int spool_mark_sent(struct cg_spool *sp, const char *const *guids, const int *results,
+                    const char *const *details, size_t n, struct cg_err *err)
+{
+    struct mark_ctx c;
+    size_t i;
+    long sent = 0, retry = 0, refused = 0;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        if (results[i] == CG_OK)
+            sent++;
+        else if (results[i] == CG_EREJECT)
+            refused++;
+        else
+            retry++;
+    }
+    c.sp = sp;
+    c.guids = guids;
+    c.results = results;
+    c.details = details;
+    c.n = n;
+    rc = cg_db_tx(sp->db, mark_tx, &c, err);
+    if (rc != CG_OK)
+        return rc;
+    sp->st.msgs_sent += sent;
+    sp->st.msgs_retry += retry;
+    sp->st.msgs_refused += refused;
+    return CG_OK;
+}
+
+/* Archive copies for the acknowledged ones, then one directory flush. */
+static int archive_batch(struct cg_spool *sp, char **names, const int *results, size_t n,
+                         struct cg_err *err)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        if (results[i] != CG_OK)
+            continue;
+        rc = archive_sent(sp, names[i], err);
+        if (rc != CG_OK)
+            return rc;
+    }
+    rc = cg_fs_fsync_dir_at(sp->dfd[D_ARCHIVE], err);
+    if (rc == CG_OK && !sp->t->ops->keeps_outbox)
+        rc = cg_fs_fsync_dir_at(sp->dfd[D_OUTBOX], err);
+    return rc;
+}
+
+int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n,
+                       struct cg_err *err)
+{
+    int *results = NULL;
+    char **details = NULL;
+    size_t i;
+    int rc = CG_OK;
+
+    if (n == 0)
+        return CG_OK;
+    results = calloc(n, sizeof(*results));
+    details = calloc(n, sizeof(*details));
+    if (results == NULL || details == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        struct cg_err e;
+        cg_err_clear(&e);
+        if (sp->transport_down) {
+            results[i] = CG_ERETRY;
+            continue;
+        }
+        if (faccessat(sp->dfd[D_OUTBOX], names[i], F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
+            faccessat(sp->dfd[D_ARCHIVE], names[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+            /* Handed over and archived before a crash: it went out. */
+            results[i] = CG_OK;
+            continue;
+        }
+        if (sp->t->ops->keeps_outbox &&
+            faccessat(sp->dfd[D_OUTBOX], names[i], F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+            /* The exchange client took it already. */
+            results[i] = CG_OK;
+            continue;
+        }
+        results[i] = sp->t->ops->submit(sp->t->impl, sp->dfd[D_OUTBOX], names[i], &e);
+        if (results[i] == CG_EREJECT) {
+            details[i] = cg_strdup(e.msg);
+            cg_warn("%s: refused by the transport: %s", names[i], e.msg);
+        } else if (results[i] != CG_OK) {
+            results[i] = CG_ERETRY;
+            sp->transport_down = true;
+            cg_warn("%s: transport %s: %s; kept queued for the next run", names[i],
+                    sp->t->ops->name, e.msg[0] ? e.msg : cg_strerror(e.code));
+        }
+    }
+    rc = archive_batch(sp, names, results, n, err);
+    if (rc == CG_OK)
+        rc = spool_mark_sent(sp, (const char *const *)guids, results, (const char *const *)details,
+                             n, err);
+done:
+    for (i = 0; details != NULL && i < n; i++)
+        free(details[i]);
+    free(details);
+    free(results);
+    return rc;
+}
+
+int spool_submit_queued(struct cg_spool *sp, struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    char *guids[256], *names[256];
+    size_t n = 0, i;
+    sqlite3_int64 after = 0;
+    int r;
+    int rc = CG_OK;
+
+    for (;;) {
+        if (sp->transport_down || (sp->opts.stop != NULL && *sp->opts.stop))
+            break;
+        r = sqlite3_prepare_v2(cg_db_handle(sp->db),
+                               "SELECT id, guid, file_name FROM messages WHERE state = 'queued' "
+                               "AND id > ? ORDER BY id LIMIT 256",
+                               -1, &st, NULL);
+        if (r != SQLITE_OK)
+            return cg_db_fail(sp->db, r, "messages", err);
+        sqlite3_bind_int64(st, 1, after);
+        n = 0;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW && n < 256) {
+            after = sqlite3_column_int64(st, 0);
+            guids[n] = cg_strdup((const char *)sqlite3_column_text(st, 1));
+            names[n] = cg_strdup((const char *)sqlite3_column_text(st, 2));
+            n++;
+        }
+        sqlite3_finalize(st);
+        if (n == 0)
+            break;
+        rc = spool_submit_names(sp, guids, names, n, err);
+        for (i = 0; i < n; i++) {
+            free(guids[i]);
+            free(names[i]);
+        }
+        if (rc != CG_OK)
+            return rc;
+        spool_progress(sp, false);
+    }
+    return rc;
+}

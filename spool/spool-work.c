@@ -1,0 +1,354 @@
+/*
+ * spool-work.c - worker threads that turn one (order, document) job into a signed message
+ * file in tmp/: build, validate against the compiled schema, sign, serialize, optionally wrap
+ * in the DXP envelope, write.
+ *
+ * Each worker compiles the schema once and loads each seller's signer once, on first use, and
+ * keeps them for the life of the pool: libxml2 and xmlsec objects are never shared between
+ * threads, only the read-only order records and seller profiles are. The spool thread hands a
+ * whole batch over (spool_pool_start) and collects it later (spool_pool_wait), so it can commit
+ * the previous batch meanwhile; a job that fails gets rc and an error
+ * text and leaves no file behind. Files are written with O_EXCL|O_NOFOLLOW under names made of
+ * the message type and a fresh guid; whether each is fsync'ed here or the batch is flushed at
+ * once is the spool's choice (opts.sync_per_file).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/tree.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "spool/spool-int.h"
+
+struct worker {
+    struct spool_pool *pool;
+    pthread_t tid;
+    bool started;
+    struct cg_schema *schema;
+    char *schema_error;
+    struct cg_signer **signers; /* by seller index */
+    char **signer_errors;
+    size_t nsigners;
+};
+
+struct spool_pool {
+    struct cg_spool *sp;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    struct spool_job *jobs;
+    size_t njobs, next, finished;
+    bool quit;
+    int n;
+    struct worker *w;
+};
+
+static char *errdup(const struct cg_err *e, const char *what)
+{
+    struct cg_buf b;
+
+    cg_buf_init(&b, 4096);
+    cg_buf_addf(&b, "%s%s%s", what, what[0] != '\0' ? ": " : "",
+                e->msg[0] != '\0' ? e->msg : cg_strerror(e->code));
+    return cg_buf_take(&b);
+}
+
+static struct cg_signer *worker_signer(struct worker *w, const struct spool_seller *sel,
+                                       const char **why)
+{
+    struct cg_spool *sp = w->pool->sp;
+    struct cg_signer_opts o;
+    struct cg_err e;
+    size_t i = (size_t)sel->index;
+
+    if (i >= w->nsigners) {
+        struct cg_signer **ns = realloc(w->signers, (i + 1) * sizeof(*ns));
+        char **ne;
+        if (ns == NULL)
+            return NULL;
+        w->signers = ns;
+        ne = realloc(w->signer_errors, (i + 1) * sizeof(*ne));
+        if (ne == NULL)
+            return NULL;
+        w->signer_errors = ne;
+        while (w->nsigners <= i) {
+            w->signers[w->nsigners] = NULL;
+            w->signer_errors[w->nsigners] = NULL;
+            w->nsigners++;
+        }
+    }
+    if (w->signers[i] != NULL)
+        return w->signers[i];
+    if (w->signer_errors[i] != NULL) {
+        *why = w->signer_errors[i];
+        return NULL;
+    }
+    memset(&o, 0, sizeof(o));
+    o.kind = cg_conf_get(sp->conf, "declare", "signer");
+    o.alg = cg_conf_get(sp->conf, "declare", "sign_alg");
+    o.key_file = sel->key_file;
+    o.cert_file = sel->cert_file;
+    o.pass_file = sel->pass_file;
+    o.pass_env = sel->pass_env;
+    o.key_name = sel->key_name;
+    o.remote_url = cg_conf_get(sp->conf, "declare", "remote_url");
+    o.remote_token = cg_conf_get(sp->conf, "declare", "remote_token");
+    cg_err_clear(&e);
+    {
+        char *ca = cg_conf_get_path(sp->conf, "declare", "remote_ca");
+        o.remote_ca = ca;
+        if (cg_signer_new(&o, &w->signers[i], &e) != CG_OK) {
+            w->signers[i] = NULL;
+            w->signer_errors[i] = errdup(&e, "signing key");
+        }
+        free(ca);
+    }
+    if (w->signers[i] == NULL)
+        *why = w->signer_errors[i] != NULL ? w->signer_errors[i] : "signing key: out of memory";
+    return w->signers[i];
+}
+
+static int write_tmp(struct cg_spool *sp, const char *name, const char *data, size_t len,
+                     struct cg_err *err)
+{
+    int fd;
+    size_t off = 0;
+    int rc = CG_OK;
+
+    fd = openat(sp->dfd[D_TMP], name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return CG_ERR_SET(err, CG_EIO, "tmp/%s: cannot create: %s", name, strerror(errno));
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = CG_ERR_SET(err, CG_EIO, "tmp/%s: write failed: %s", name,
+                            w < 0 ? strerror(errno) : "no progress");
+            goto done;
+        }
+        off += (size_t)w;
+    }
+    if (sp->opts.sync_per_file && fsync(fd) != 0)
+        rc = CG_ERR_SET(err, CG_EIO, "tmp/%s: fsync failed: %s", name, strerror(errno));
+done:
+    if (close(fd) != 0 && rc == CG_OK)
+        rc = CG_ERR_SET(err, CG_EIO, "tmp/%s: close failed: %s", name, strerror(errno));
+    if (rc != CG_OK)
+        unlinkat(sp->dfd[D_TMP], name, 0);
+    return rc;
+}
+
+static void do_job(struct worker *w, struct spool_job *j)
+{
+    struct cg_spool *sp = w->pool->sp;
+    struct cg_doc_ref ref;
+    struct cg_signer *signer;
+    struct cg_err e;
+    xmlDocPtr doc = NULL;
+    char *xml = NULL;
+    char *wrapped = NULL;
+    size_t len = 0, wlen = 0;
+    char tname[32];
+    const char *why = NULL;
+    const char *what = "";
+    int rc;
+
+    cg_err_clear(&e);
+    spool_msg_type_name(j->msg_type, tname, sizeof(tname));
+    if (w->schema == NULL) {
+        rc = CG_ESCHEMA;
+        j->error = cg_strdup(w->schema_error != NULL ? w->schema_error : "schema not loaded");
+        goto done;
+    }
+    memset(&ref, 0, sizeof(ref));
+    ref.order = j->order;
+    ref.guid = j->guid;
+    ref.app_type = j->app_type;
+    ref.cop_no = j->cop_no;
+    ref.pre_no = j->pre_no;
+    ref.invt_no = j->invt_no;
+    what = "building";
+    rc = cg_build_order_doc(j->msg_type, j->guid, &ref, 1, j->sel->seller, &sp->bt,
+                            sp->schema_version, &doc, &e);
+    if (rc != CG_OK)
+        goto fail;
+    what = "schema";
+    rc = cg_schema_validate(w->schema, doc, &e);
+    if (rc != CG_OK)
+        goto fail;
+    signer = worker_signer(w, j->sel, &why);
+    if (signer == NULL) {
+        rc = CG_ECRYPTO;
+        j->error = cg_strdup(why != NULL ? why : "signing key: out of memory");
+        goto done;
+    }
+    what = "signing";
+    rc = cg_signer_sign(signer, doc, &e);
+    if (rc != CG_OK)
+        goto fail;
+    what = "serializing";
+    rc = cg_xml_serialize(doc, &xml, &len, &e);
+    if (rc != CG_OK)
+        goto fail;
+    if (sp->dxp_wrap) {
+        what = "DXP envelope";
+        rc = cg_dxp_wrap(xml, len, tname, sp->dxp_sender, sp->dxp_receiver, j->guid, &wrapped,
+                         &wlen, &e);
+        if (rc != CG_OK)
+            goto fail;
+        free(xml);
+        xml = wrapped;
+        len = wlen;
+        wrapped = NULL;
+    }
+    snprintf(j->name, sizeof(j->name), "%s_%s.xml", tname, j->guid);
+    what = "writing";
+    rc = write_tmp(sp, j->name, xml, len, &e);
+    if (rc != CG_OK)
+        goto fail;
+    cg_sha256_hex(xml, len, j->sha256);
+    j->size = len;
+    goto done;
+fail : {
+    char head[128];
+    snprintf(head, sizeof(head), "CEB%03d %s", j->msg_type, what);
+    j->error = errdup(&e, head);
+}
+done:
+    j->rc = rc;
+    if (rc != CG_OK && j->error == NULL)
+        j->error = cg_strdup(cg_strerror(rc));
+    free(wrapped);
+    free(xml);
+    if (doc != NULL)
+        xmlFreeDoc(doc);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct spool_pool *p = w->pool;
+    struct cg_err e;
+
+    cg_err_clear(&e);
+    if (cg_schema_load(p->sp->data_dir, p->sp->schema_version, &w->schema, &e) != CG_OK) {
+        w->schema = NULL;
+        w->schema_error = errdup(&e, "schema");
+    }
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->quit && p->next >= p->njobs)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->quit)
+            break;
+        {
+            struct spool_job *j = &p->jobs[p->next++];
+            pthread_mutex_unlock(&p->mu);
+            do_job(w, j);
+            pthread_mutex_lock(&p->mu);
+            if (++p->finished == p->njobs)
+                pthread_cond_signal(&p->done);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+int spool_pool_new(struct cg_spool *sp, int n, struct spool_pool **out, struct cg_err *err)
+{
+    struct spool_pool *p;
+    int i;
+
+    p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    p->sp = sp;
+    p->n = n;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->w = calloc((size_t)n, sizeof(*p->w));
+    if (p->w == NULL) {
+        spool_pool_free(p);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        p->w[i].pool = p;
+        if (pthread_create(&p->w[i].tid, NULL, worker_main, &p->w[i]) != 0) {
+            spool_pool_free(p);
+            return CG_ERR_SET(err, CG_ERR, "cannot start worker thread: %s", strerror(errno));
+        }
+        p->w[i].started = true;
+    }
+    *out = p;
+    return CG_OK;
+}
+
+void spool_pool_start(struct spool_pool *p, struct spool_job *jobs, size_t n)
+{
+    pthread_mutex_lock(&p->mu);
+    p->jobs = jobs;
+    p->njobs = n;
+    p->next = 0;
+    p->finished = 0;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void spool_pool_wait(struct spool_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->finished < p->njobs)
+        pthread_cond_wait(&p->done, &p->mu);
+    p->jobs = NULL;
+    p->njobs = 0;
+    p->next = 0;
+    p->finished = 0;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void spool_pool_run(struct spool_pool *p, struct spool_job *jobs, size_t n)
+{
+    if (n == 0)
+        return;
+    spool_pool_start(p, jobs, n);
+    spool_pool_wait(p);
+}
+
+void spool_pool_free(struct spool_pool *p)
+{
+    int i;
+    size_t k;
+
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = true;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (i = 0; p->w != NULL && i < p->n; i++) {
+        struct worker *w = &p->w[i];
+        if (w->started)
+            pthread_join(w->tid, NULL);
+        for (k = 0; k < w->nsigners; k++) {
+            cg_signer_free(w->signers[k]);
+            free(w->signer_errors[k]);
+        }
+        free(w->signers);
+        free(w->signer_errors);
+        cg_schema_free(w->schema);
+        free(w->schema_error);
+    }
+    free(p->w);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}

@@ -1,0 +1,415 @@
+/*
+ * spool.h - the crash-safe spool: dropped order files in, signed declarations out, receipts
+ * followed through the declaration lifecycle in SQLite.
+ *
+ * Working directory (docs/spool.md has the whole story):
+ *   incoming/          files dropped by sellers; incoming/<seller>/ selects [seller.<seller>]
+ *   active/            files being processed (same <seller>/ layout)
+ *   done/ failed/      finished input, kept as is; failed/NAME.reason says why
+ *   outbox/ inbox/     signed messages for the port, receipts from the port
+ *   archive/           what was sent and received, kept [spool] archive_days
+ *   tmp/               messages being written (not yet committed); cleaned on start
+ *   cebgate.lock       one process per working directory (holds the PID)
+ *
+ * Unit of work: a batch of orders from one file. Its messages are built, validated, signed and
+ * written to tmp/ by worker threads, flushed to disk, then recorded in ONE SQLite transaction,
+ * then renamed into outbox/. A message file is in outbox/ only once its row is committed, and a
+ * committed row whose file is still in tmp/ is finished on the next start (cg_spool_open).
+ * So a crash at any instant leaves every order either not started or declared exactly once.
+ *
+ * Transport interface. A transport hands the files in outbox/ to the port and brings receipts
+ * into inbox/. It is a table of functions (struct cg_transport_ops) and a pointer to its own
+ * state; cg_spool_run() calls:
+ *   submit(impl, outbox_fd, name, err)  once per queued message file outbox/<name>:
+ *       CG_OK      the port acknowledged it (document state becomes "sent");
+ *       CG_ERETRY  temporary failure: the message stays queued, the run ends with exit 75;
+ *       CG_EREJECT the port refused it for good (err says why): document state "rejected".
+ *   fetch(impl, inbox_fd, &count, err)  before and after submitting: store every new receipt
+ *       as a complete file in inbox/ (cg_fs_write_atomic_at) and count them; CG_ERETRY when
+ *       the port could not be reached.
+ *   free(impl)
+ * keeps_outbox says whether the outbox file itself is the hand-over (directory transport: an
+ * exchange client collects it; the spool links a copy into archive/), or a staging copy the
+ * spool moves to archive/ after the acknowledgement (HTTP transport).
+ * The directory transport (cg_transport_dir_new) is the default: submit acknowledges at once,
+ * since a complete file in outbox/ is what the exchange client takes; fetch has nothing to do,
+ * since the client drops receipts into inbox/ itself.
+ * The HTTP transport lives in spool/spool-http*.c; its block below declares
+ * cg_transport_http_new() and defines CG_HAVE_TRANSPORT_HTTP, which switches on
+ * `[transport] mode = http` in cg_transport_new().
+ */
+#ifndef CG_SPOOL_H
+#define CG_SPOOL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/conf.h"
+#include "core/db.h"
+#include "core/err.h"
+
+/* ------------------------------------------------------------------ transport */
+
+struct cg_transport_ops {
+    const char *name;  /* "dir", "http" */
+    bool keeps_outbox; /* true: the outbox file is the hand-over itself */
+    int (*submit)(void *impl, int outbox_fd, const char *name, struct cg_err *err);
+    int (*fetch)(void *impl, int inbox_fd, size_t *count, struct cg_err *err);
+    void (*free)(void *impl);
+};
+
+struct cg_transport {
+    const struct cg_transport_ops *ops;
+    void *impl;
+};
+
+/* The directory transport. *out is the caller's (cg_transport_free). */
+int cg_transport_dir_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err);
+/* The transport [transport] mode names. CG_EUNSUPPORTED when this build lacks it. */
+int cg_transport_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err);
+void cg_transport_free(struct cg_transport *t);
+
+/* ------------------------------------------------------------------ document states */
+
+/*
+ * States of one CEB document (the current version). The order of the enum is the order of
+ * progress: a receipt moves a document only forward (cg_doc_state_step). REJECTED is final
+ * for a version; a corrected version starts again at PREPARED.
+ */
+enum cg_doc_state {
+    CG_DOC_NONE = 0, /* no state (a receipt code that carries none) */
+    CG_DOC_PREPARED,
+    CG_DOC_VALIDATED,
+    CG_DOC_SIGNED,
+    CG_DOC_QUEUED,     /* the message file is in outbox/ and recorded */
+    CG_DOC_SENT,       /* the transport acknowledged it */
+    CG_DOC_STORED,     /* 1: stored at the electronic port */
+    CG_DOC_DECLARING,  /* 2: being declared */
+    CG_DOC_TO_CUSTOMS, /* 3: sent to customs */
+    CG_DOC_ACCEPTED,   /* 120: accepted into the customs system */
+    CG_DOC_REVIEW,     /* 300: manual review */
+    CG_DOC_CONCLUDED,  /* 399: examination concluded */
+    CG_DOC_INSPECTION, /* 500: physical inspection */
+    CG_DOC_DETAINED,   /* 501-599: detained */
+    CG_DOC_RETURNED,   /* 700: returned */
+    CG_DOC_RELEASED,   /* 800: released */
+    CG_DOC_CLOSED,     /* 899: closed */
+    CG_DOC_REJECTED,   /* 100, 4, negative codes, CEB900, or refused by the transport */
+    CG_DOC_NSTATES
+};
+
+/* Stable lower-case name ("queued", "released"); "?" for an unknown value. */
+const char *cg_doc_state_name(int state);
+/* The state a name stands for; CG_DOC_NONE when unknown. */
+int cg_doc_state_parse(const char *name);
+/* The state a receipt (its message type and returnStatus) reports; CG_DOC_NONE if none. */
+int cg_doc_state_of_receipt(int receipt_type, long status);
+
+enum cg_step {
+    CG_STEP_MOVE = 0, /* apply: the document moves forward */
+    CG_STEP_SAME = 1, /* duplicate: already in that state */
+    CG_STEP_LATE = 2, /* late: the document is already further (or finally rejected) */
+};
+/* Whether a document in state cur takes state next. */
+int cg_doc_state_step(int cur, int next);
+/* True for states after which nothing more is expected (released, closed, returned, rejected). */
+bool cg_doc_state_final(int state);
+
+/* ------------------------------------------------------------------ names and lock */
+
+/*
+ * Why a spool directory entry cannot be taken as an input file name, or NULL when it can.
+ * Besides cg_fs_name_ok() this refuses names that look like path parts ("..", "..\x").
+ */
+const char *cg_spool_name_problem(const char *name);
+/* True for entries the spool leaves alone: "*.part" (still being written) and hidden names. */
+bool cg_spool_name_ignored(const char *name);
+
+struct cg_spool_lock;
+
+/*
+ * Take dir/cebgate.lock: an flock'ed file holding our PID. Held by a live process: CG_EBUSY
+ * naming its PID. A lock file left by a dead process is taken over (*stale_pid set, else 0).
+ */
+int cg_spool_lock_take(const char *dir, struct cg_spool_lock **out, long *stale_pid,
+                       struct cg_err *err);
+void cg_spool_lock_release(struct cg_spool_lock *l);
+
+/* ------------------------------------------------------------------ the spool */
+
+struct cg_spool;
+
+/* Counters of one run (or of one watch pass), for the summary and the progress bar. */
+#define CG_SPOOL_REASONS 16
+struct cg_spool_stats {
+    long files_seen;  /* files found in incoming/ at the start */
+    long files_taken; /* files moved to active/ and processed */
+    long files_done, files_failed, files_duplicate;
+    long orders_read; /* orders read from files (accepted + rejected + unchanged) */
+    long orders_new, orders_modified, orders_unchanged, orders_rejected;
+    long msgs_signed, msgs_queued, msgs_sent, msgs_retry, msgs_refused;
+    long receipts_applied, receipts_duplicate, receipts_late, receipts_unknown;
+    long receipt_files, receipt_files_failed;
+    long recovered;                  /* messages finished or rebuilt by recovery at start */
+    int64_t bytes_total, bytes_done; /* input bytes, for the ETA */
+    int64_t started_ms, elapsed_ms;
+    /* Order rejections grouped by reason (the text after "order <no>: "). */
+    int nreasons;
+    struct {
+        char text[160];
+        long count;
+    } reasons[CG_SPOOL_REASONS];
+    long reasons_other;
+};
+
+enum cg_spool_event {
+    CG_SPOOL_EV_PROGRESS = 1, /* counters changed (called at most a few times a second) */
+    CG_SPOOL_EV_FILE,         /* a file finished; text is a one-line report */
+    CG_SPOOL_EV_RECEIPTS,     /* an inbox file was applied; text is a one-line report */
+};
+
+struct cg_spool_opts {
+    int workers; /* build+sign threads; 0: one per CPU */
+    int batch;   /* orders per unit of work; 0: 500 */
+    /* Called on the spool's thread; st is borrowed for the call. May be NULL. */
+    void (*event)(void *ctx, int ev, const struct cg_spool_stats *st, const char *text);
+    void *ctx;
+    volatile sig_atomic_t *stop; /* set (e.g. by SIGTERM): finish the current unit and return */
+    bool sync_per_file;          /* fsync each message file instead of one syncfs per batch */
+};
+
+/*
+ * Open the working directory of conf: create missing folders, take the lock, open and migrate
+ * the database, load the code tables, and recover what a crash left (tmp/ files, committed
+ * messages not yet in outbox/). *out is the caller's.
+ */
+int cg_spool_open(const struct cg_conf *conf, const struct cg_spool_opts *opts,
+                  struct cg_transport *t, struct cg_spool **out, struct cg_err *err);
+void cg_spool_close(struct cg_spool *sp);
+/* Counters since open (reset with cg_spool_stats_reset). Borrowed. */
+const struct cg_spool_stats *cg_spool_stats(const struct cg_spool *sp);
+void cg_spool_stats_reset(struct cg_spool *sp);
+/* The database (for status queries). Borrowed. */
+struct cg_db *cg_spool_db(struct cg_spool *sp);
+
+/*
+ * One pass: fetch receipts, apply inbox/, take and process every complete file in incoming/,
+ * submit queued messages, apply inbox/ again, prune archive/. CG_OK when everything was
+ * processed (some input may still have been rejected: see the stats), CG_ERETRY when messages
+ * remain queued or the transport failed, another code when the pass had to stop.
+ */
+int cg_spool_run(struct cg_spool *sp, struct cg_err *err);
+/*
+ * Keep running: a pass at start, then one whenever inotify reports a complete file in
+ * incoming/ (or a seller folder) or inbox/, and every retry_secs for the transport. Returns
+ * CG_OK when *opts->stop is set, after the current unit of work.
+ */
+int cg_spool_watch(struct cg_spool *sp, int retry_secs, struct cg_err *err);
+
+/* ------------------------------------------------------------------ status */
+
+enum cg_spool_status_kind {
+    CG_STATUS_ORDER = 1, /* arg: order number (all sellers) */
+    CG_STATUS_FILE,      /* arg: input file name (as dropped) */
+    CG_STATUS_PENDING,   /* documents waiting for a final receipt, queued messages */
+    CG_STATUS_REJECTED,  /* rejected orders and documents */
+    CG_STATUS_UNKNOWN,   /* receipts for guids cebgate never sent */
+};
+/*
+ * Write a report to fp from the database (no lock needed). CG_ENOTFOUND when the order or
+ * file is unknown.
+ */
+int cg_spool_status(struct cg_db *db, int kind, const char *arg, FILE *fp, struct cg_err *err);
+
+/* ------------------------------------------------------------------ HTTP transport */
+/*
+ * The sender side of the HTTP(S) transport (spool/spool-http*.c, docs/http-transport.md).
+ *
+ * cg_http_send() POSTs a batch of messages (the caller's bytes: a signed CEB message, bare or
+ * DXP-wrapped) to [transport] url, up to `parallel` at a time over reused keep-alive
+ * connections, and reports one outcome per message through a callback as soon as it is final
+ * for this call:
+ *   CG_HTTP_ACKED       the port acknowledged the message: only now may it be marked sent;
+ *   CG_HTTP_REJECTED    final rejection (a 4xx, or a 2xx whose body says "rejected"): code and
+ *                       text come from the port's answer (or the HTTP status and body);
+ *   CG_HTTP_RETRY_LATER not acknowledged: the port was unreachable, timed out, answered 429 or
+ *                       5xx until max_retries or retry_deadline ran out, or the transport gave
+ *                       up on the batch. Send it again later with the same guid.
+ * A message that never got an outcome (the process died) is unacknowledged: re-send it with
+ * the same guid; the port deduplicates by guid.
+ *
+ * Timeouts, connection errors, 408, 429 and 5xx are retried with exponential backoff and
+ * jitter (retry_base_ms doubling up to retry_max_delay), never earlier than a Retry-After
+ * (seconds or an HTTP date) allows. A message's retries stop after max_retries or when
+ * retry_deadline seconds have passed since its first attempt; from then on the transport
+ * treats the port as unavailable and returns the rest of the batch as CG_HTTP_RETRY_LATER
+ * without trying it (the run ends with exit code 75 and is repeated later).
+ *
+ * TLS peer and host verification are always on; ca_file adds the CA that verifies the port.
+ * A client certificate and key enable mutual TLS; the key's passphrase is read from a file or
+ * an environment variable only, and never logged.
+ *
+ * A struct cg_http is used by one thread at a time.
+ */
+struct cg_http;
+
+/* Settings; strings are borrowed for the duration of cg_http_new(). */
+struct cg_http_opts {
+    const char *url;           /* POST target; NULL when only receipts are polled */
+    const char *receipts_url;  /* GET target of cg_http_receipts_*(); NULL: not used */
+    const char *ca_file;       /* PEM CA bundle; NULL: the system's store */
+    const char *client_cert;   /* PEM client certificate for mutual TLS, or NULL */
+    const char *client_key;    /* PEM client key, or NULL (then client_cert holds the key) */
+    const char *key_pass_file; /* file whose first line is the client key passphrase */
+    const char *key_pass_env;  /* environment variable holding the passphrase */
+    long parallel;             /* transfers in flight, 1..64 (0: 4) */
+    long connect_timeout_ms;   /* 0: 10000 */
+    long timeout_ms;           /* whole transfer; 0: 60000 */
+    long max_retries;          /* retries after the first attempt; -1: 8 */
+    long retry_deadline_ms;    /* per message, from its first attempt; 0: 600000 */
+    long retry_base_ms;        /* first backoff delay; 0: 500 */
+    long retry_max_delay_ms;   /* ceiling of one backoff delay; 0: 60000 */
+};
+
+/* Settings from [transport] of conf. Path strings point into *paths (free with
+ * cg_http_opts_paths_free() after cg_http_new()). */
+struct cg_http_opts_paths {
+    char *ca_file, *client_cert, *client_key, *key_pass_file;
+};
+int cg_http_opts_from_conf(const struct cg_conf *conf, struct cg_http_opts *o,
+                           struct cg_http_opts_paths *paths, struct cg_err *err);
+void cg_http_opts_paths_free(struct cg_http_opts_paths *paths);
+
+/* Check the options, read the key passphrase, set up the curl multi handle. *out: caller's. */
+int cg_http_new(const struct cg_http_opts *o, struct cg_http **out, struct cg_err *err);
+void cg_http_free(struct cg_http *h);
+
+enum cg_http_result {
+    CG_HTTP_ACKED = 1,
+    CG_HTTP_REJECTED = 2,
+    CG_HTTP_RETRY_LATER = 3,
+};
+
+/* One message to send; the bytes are borrowed until cg_http_send() returns. */
+struct cg_http_msg {
+    const char *guid; /* the message's guid (for logs and to check the port's answer) */
+    const void *body;
+    size_t len;
+    const char *content_type; /* NULL: "application/xml" */
+    void *user;               /* the caller's, handed back in the outcome */
+};
+
+/* What became of one message. Strings are borrowed for the duration of the callback. */
+struct cg_http_outcome {
+    enum cg_http_result result;
+    long http_status;   /* last HTTP status; 0 when no answer came */
+    const char *code;   /* REJECTED: the port's code ("0002", ...) or the HTTP status; else "" */
+    const char *text;   /* REJECTED: the port's text or the response body; RETRY_LATER: why */
+    int attempts;       /* requests made for it in this call */
+    long retry_after_s; /* RETRY_LATER: the port's last Retry-After in seconds, else 0 */
+    bool duplicate;     /* ACKED: the port had accepted this guid before (a re-send) */
+    const char *answer; /* the port's last answer body as received (at most 64 KiB), or "" */
+};
+
+/*
+ * Called once per message, in completion order. A non-zero return stops the batch: messages
+ * not yet final get no outcome, and cg_http_send() returns that value.
+ */
+typedef int (*cg_http_outcome_fn)(const struct cg_http_msg *m, const struct cg_http_outcome *o,
+                                  void *ctx);
+
+/*
+ * Send n messages. Returns CG_OK when every message got an outcome (whatever it was), the
+ * callback's non-zero value, or a hard error (CG_ENOMEM, CG_ECONFIG: no url) before or while
+ * sending; the messages reported before a hard error keep their outcome.
+ */
+int cg_http_send(struct cg_http *h, const struct cg_http_msg *msgs, size_t n, cg_http_outcome_fn fn,
+                 void *ctx, struct cg_err *err);
+
+/* Counters since cg_http_new(): requests made, connections opened (keep-alive reuse shows as
+ * connections < requests), and retries scheduled. */
+struct cg_http_stats {
+    long requests;
+    long connections;
+    long retries;
+};
+void cg_http_get_stats(const struct cg_http *h, struct cg_http_stats *out);
+
+/* One receipt from the port; strings borrowed for the duration of the callback, "" when the
+ * port did not send the field. */
+struct cg_http_receipt {
+    const char *id;       /* the port's receipt id, as text; apply each id once */
+    const char *type;     /* root element name, e.g. "CEB604Message" */
+    const char *guid;     /* the receipt message's guid */
+    const char *doc_guid; /* guid of the document it answers */
+    const char *status;   /* returnStatus, e.g. "120" */
+    const char *xml;      /* the receipt message (decoded from base64), NUL-terminated */
+    size_t len;
+};
+typedef int (*cg_http_receipt_fn)(const struct cg_http_receipt *r, void *ctx);
+
+/*
+ * Fetch one page: GET receipts_url?since=<since> (since NULL or "": "0"). fn is called for each
+ * receipt in order; then *next (caller frees) holds the cursor to store and pass next time and
+ * *count the number of receipts on the page (0: nothing new); *more (may be NULL) is true when
+ * the port said more receipts are waiting (or, without that field, when the page was not
+ * empty). The same backoff rules as
+ * sending apply; CG_ERETRY when the port stayed unavailable, CG_EREJECT for a 4xx, CG_EPARSE
+ * for an answer that is not the receipts format, or fn's non-zero return (then *next is not
+ * written: the page must be fetched again and the ids already applied skipped).
+ */
+int cg_http_receipts_page(struct cg_http *h, const char *since, cg_http_receipt_fn fn, void *ctx,
+                          char **next, size_t *count, bool *more, struct cg_err *err);
+
+/*
+ * Fetch pages from since until the port has no more, calling fn per receipt and cursor_fn with the
+ * new cursor after each page's receipts (the caller stores it in the same transaction as the page's
+ * receipt ids). *total: receipts handed over. Errors as cg_http_receipts_page().
+ */
+int cg_http_receipts_poll(struct cg_http *h, const char *since, cg_http_receipt_fn fn,
+                          int (*cursor_fn)(const char *next, void *ctx), void *ctx, size_t *total,
+                          struct cg_err *err);
+/*
+ * The transport on the spool's folders. Send the message files dirfd/names[0..n) (regular
+ * files, no symlinks, names checked) as one parallel batch; guids[i] (or NULL: the name) is
+ * used in logs. results[i]: CG_OK acknowledged, CG_EREJECT refused for good, CG_ERETRY not
+ * acknowledged, CG_ENOTFOUND / CG_EIO the file could not be read (not sent); details[i]
+ * (caller frees, NULL for CG_OK) says why ("code: text" for a rejection). Returns as
+ * cg_http_send().
+ */
+int cg_http_send_files(struct cg_http *h, int dirfd, const char *const *names,
+                       const char *const *guids, size_t n, int *results, char **details,
+                       struct cg_err *err);
+
+/*
+ * Poll receipts from the cursor stored in state_fd/cursor_name (none: from the start) and write
+ * each receipt as a complete file inbox_fd/"http-receipt-<id>.xml" (a numeric id zero-padded
+ * to 12 digits, so name order is arrival order; the same id always gives the same name; an id
+ * that cannot be a file name fails the page). After a page's files are
+ * flushed, the new cursor is written atomically. *count: receipt files written. Errors as
+ * cg_http_receipts_page().
+ */
+int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const char *cursor_name,
+                         size_t *count, struct cg_err *err);
+/*
+ * The HTTP transport behind the spool's transport interface ([transport] mode = http):
+ * submit POSTs the outbox file, fetch polls receipts_url into inbox/ (cursor in the working
+ * directory, file "http-receipts.cursor"). keeps_outbox is false. *out is the caller's
+ * (cg_transport_free).
+ */
+#define CG_HAVE_TRANSPORT_HTTP 1
+int cg_transport_http_new(const struct cg_conf *conf, struct cg_transport **out,
+                          struct cg_err *err);
+/*
+ * Submit n outbox files in one parallel batch, for a spool that hands over several at once:
+ * results[i] as submit() would return it (CG_OK, CG_EREJECT, CG_ERETRY, ...), details[i] the
+ * reason (caller frees; NULL for CG_OK). t must come from cg_transport_http_new().
+ */
+int cg_transport_http_submit_many(struct cg_transport *t, int outbox_fd, const char *const *names,
+                                  size_t n, int *results, char **details, struct cg_err *err);
+/* ------------------------------------------------------------------ end HTTP transport */
+
+#endif

@@ -1,0 +1,333 @@
+/*
+ * test-spool.c - unit tests of the spool: the document state machine (receipt codes, no
+ * backwards moves, duplicates, final rejections), spool entry names, the working-directory lock
+ * (busy, stale lock taken over) and crash recovery (tmp/ files finished or removed, a lost
+ * message file sends its order back to be declared again).
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/conf.h"
+#include "core/db.h"
+#include "core/fsutil.h"
+#include "spool/spool.h"
+
+static void test_receipt_codes(void **state)
+{
+    (void)state;
+    assert_int_equal(cg_doc_state_of_receipt(304, 1), CG_DOC_STORED);
+    assert_int_equal(cg_doc_state_of_receipt(304, 2), CG_DOC_DECLARING);
+    assert_int_equal(cg_doc_state_of_receipt(304, 3), CG_DOC_TO_CUSTOMS);
+    assert_int_equal(cg_doc_state_of_receipt(604, 120), CG_DOC_ACCEPTED);
+    assert_int_equal(cg_doc_state_of_receipt(604, 300), CG_DOC_REVIEW);
+    assert_int_equal(cg_doc_state_of_receipt(604, 399), CG_DOC_CONCLUDED);
+    assert_int_equal(cg_doc_state_of_receipt(604, 500), CG_DOC_INSPECTION);
+    assert_int_equal(cg_doc_state_of_receipt(604, 501), CG_DOC_DETAINED);
+    assert_int_equal(cg_doc_state_of_receipt(604, 599), CG_DOC_DETAINED);
+    assert_int_equal(cg_doc_state_of_receipt(604, 700), CG_DOC_RETURNED);
+    assert_int_equal(cg_doc_state_of_receipt(604, 800), CG_DOC_RELEASED);
+    assert_int_equal(cg_doc_state_of_receipt(604, 899), CG_DOC_CLOSED);
+    /* Rejections: 100, 4, negative codes, any CEB900. */
+    assert_int_equal(cg_doc_state_of_receipt(604, 100), CG_DOC_REJECTED);
+    assert_int_equal(cg_doc_state_of_receipt(304, 4), CG_DOC_REJECTED);
+    assert_int_equal(cg_doc_state_of_receipt(304, -301010), CG_DOC_REJECTED);
+    assert_int_equal(cg_doc_state_of_receipt(900, 0), CG_DOC_REJECTED);
+    /* A code outside the table carries no state. */
+    assert_int_equal(cg_doc_state_of_receipt(604, 42), CG_DOC_NONE);
+    assert_int_equal(cg_doc_state_of_receipt(604, 600), CG_DOC_NONE);
+}
+
+static void test_state_names(void **state)
+{
+    int i;
+
+    (void)state;
+    for (i = 1; i < CG_DOC_NSTATES; i++)
+        assert_int_equal(cg_doc_state_parse(cg_doc_state_name(i)), i);
+    assert_string_equal(cg_doc_state_name(CG_DOC_RELEASED), "released");
+    assert_string_equal(cg_doc_state_name(99), "?");
+    assert_int_equal(cg_doc_state_parse("bogus"), CG_DOC_NONE);
+    assert_int_equal(cg_doc_state_parse(NULL), CG_DOC_NONE);
+}
+
+static void test_forward_only(void **state)
+{
+    (void)state;
+    /* The real flow moves forward step by step. */
+    assert_int_equal(cg_doc_state_step(CG_DOC_QUEUED, CG_DOC_SENT), CG_STEP_MOVE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_SENT, CG_DOC_DECLARING), CG_STEP_MOVE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_DECLARING, CG_DOC_ACCEPTED), CG_STEP_MOVE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_ACCEPTED, CG_DOC_RELEASED), CG_STEP_MOVE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_RELEASED, CG_DOC_CLOSED), CG_STEP_MOVE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_DETAINED, CG_DOC_RELEASED), CG_STEP_MOVE);
+    /* A late receipt never moves a document back. */
+    assert_int_equal(cg_doc_state_step(CG_DOC_RELEASED, CG_DOC_DECLARING), CG_STEP_LATE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_ACCEPTED, CG_DOC_STORED), CG_STEP_LATE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_CLOSED, CG_DOC_RELEASED), CG_STEP_LATE);
+    /* The same state again is a duplicate. */
+    assert_int_equal(cg_doc_state_step(CG_DOC_DECLARING, CG_DOC_DECLARING), CG_STEP_SAME);
+    assert_int_equal(cg_doc_state_step(CG_DOC_REJECTED, CG_DOC_REJECTED), CG_STEP_SAME);
+    /* Rejection ends an unfinished version and is final for it. */
+    assert_int_equal(cg_doc_state_step(CG_DOC_DECLARING, CG_DOC_REJECTED), CG_STEP_MOVE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_INSPECTION, CG_DOC_REJECTED), CG_STEP_MOVE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_REJECTED, CG_DOC_DECLARING), CG_STEP_LATE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_REJECTED, CG_DOC_RELEASED), CG_STEP_LATE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_RELEASED, CG_DOC_REJECTED), CG_STEP_LATE);
+    /* No state is no move. */
+    assert_int_equal(cg_doc_state_step(CG_DOC_SENT, CG_DOC_NONE), CG_STEP_LATE);
+    assert_true(cg_doc_state_final(CG_DOC_RELEASED));
+    assert_true(cg_doc_state_final(CG_DOC_REJECTED));
+    assert_false(cg_doc_state_final(CG_DOC_DECLARING));
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_null(cg_spool_name_problem("orders.csv"));
+    assert_null(cg_spool_name_problem("a..b.csv")); /* dots inside a name are fine */
+    assert_null(cg_spool_name_problem("2026-11-01.csv"));
+    assert_non_null(cg_spool_name_problem(".."));
+    assert_non_null(cg_spool_name_problem("."));
+    assert_non_null(cg_spool_name_problem("..\\..\\etc\\passwd"));
+    assert_non_null(cg_spool_name_problem("x\\..\\y"));
+    assert_non_null(cg_spool_name_problem("..evil"));
+    assert_non_null(cg_spool_name_problem("a/b"));
+    assert_non_null(cg_spool_name_problem("tab\there"));
+    assert_non_null(cg_spool_name_problem(""));
+    assert_true(cg_spool_name_ignored("orders.csv.part"));
+    assert_true(cg_spool_name_ignored(".hidden"));
+    assert_true(cg_spool_name_ignored(".orders.csv.tmp.123"));
+    assert_false(cg_spool_name_ignored("orders.csv"));
+    assert_false(cg_spool_name_ignored("..evil")); /* refused, not silently left */
+    assert_false(cg_spool_name_ignored("part"));
+}
+
+static char *mkdtemp_dir(void)
+{
+    char tmpl[] = "/tmp/cg-test-spool.XXXXXX";
+    char *d = mkdtemp(tmpl);
+
+    assert_non_null(d);
+    return cg_strdup(d);
+}
+
+static void rm_rf(const char *dir)
+{
+    char cmd[512];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_lock(void **state)
+{
+    struct cg_spool_lock *a = NULL, *b = NULL;
+    struct cg_err err;
+    char *dir = mkdtemp_dir();
+    char *path = cg_fs_join(dir, "cebgate.lock");
+    char text[32];
+    long stale = -1;
+    pid_t child;
+    int st;
+
+    (void)state;
+    assert_int_equal(cg_spool_lock_take(dir, &a, &stale, &err), CG_OK);
+    assert_int_equal(stale, 0);
+    /* A second holder is refused, naming the PID. */
+    assert_int_equal(cg_spool_lock_take(dir, &b, &stale, &err), CG_EBUSY);
+    snprintf(text, sizeof(text), "process %ld", (long)getpid());
+    assert_non_null(strstr(err.msg, text));
+    cg_spool_lock_release(a);
+    /* A clean release leaves no PID: no stale warning next time. */
+    assert_int_equal(cg_spool_lock_take(dir, &a, &stale, &err), CG_OK);
+    assert_int_equal(stale, 0);
+    cg_spool_lock_release(a);
+    /* A lock file left by a process that died is taken over and its PID reported. */
+    child = fork();
+    if (child == 0) {
+        struct cg_spool_lock *c = NULL;
+        _exit(cg_spool_lock_take(dir, &c, NULL, NULL) == CG_OK ? 0 : 1); /* dies holding it */
+    }
+    assert_true(waitpid(child, &st, 0) == child);
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(cg_spool_lock_take(dir, &a, &stale, &err), CG_OK);
+    assert_int_equal(stale, (long)child);
+    cg_spool_lock_release(a);
+    free(path);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* ------------------------------------------------------------------ recovery */
+
+static struct cg_conf *conf_for(const char *dir)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+
+    assert_int_equal(cg_conf_new_defaults(dir, &conf, &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, "general", "workdir", dir, &err), CG_OK);
+    return conf;
+}
+
+static void put(const char *dir, const char *sub, const char *name)
+{
+    char *d = cg_fs_join(dir, sub);
+    struct cg_err err;
+
+    assert_int_equal(cg_fs_write_atomic(d, name, "<x/>", 4, &err), CG_OK);
+    free(d);
+}
+
+static bool there(const char *dir, const char *sub, const char *name)
+{
+    char *d = cg_fs_join(dir, sub);
+    char *p = cg_fs_join(d, name);
+    bool ok = access(p, F_OK) == 0;
+
+    free(d);
+    free(p);
+    return ok;
+}
+
+static long one(struct cg_db *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long v = -1;
+
+    assert_int_equal(sqlite3_prepare_v2(cg_db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void test_recovery(void **state)
+{
+    char *dir = mkdtemp_dir();
+    struct cg_conf *conf = conf_for(dir);
+    struct cg_transport *t = NULL;
+    struct cg_spool *sp = NULL;
+    struct cg_err err;
+    struct cg_db *db;
+
+    (void)state;
+    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
+    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
+    db = cg_spool_db(sp);
+    /*
+     * As a crash leaves it: order 1's CEB303 committed (staged) with its file still in tmp/;
+     * order 2's CEB303 committed with its file already in outbox/; order 3's CEB303 v2
+     * committed but its file lost (v1 was sent); order 4's only document lost; an orphan in
+     * tmp/ from an uncommitted batch.
+     */
+    assert_int_equal(
+        cg_db_exec(db,
+                   "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
+                   "(1, '', 'O1', 'h1', 'now', 'now'), (2, '', 'O2', 'h2', 'now', 'now'),"
+                   "(3, '', 'O3', 'h3', 'now', 'now'), (4, '', 'O4', 'h4', 'now', 'now');"
+                   "INSERT INTO documents(id, order_id, msg_type, business_key, version, guid, "
+                   "app_type, content_hash, state, updated_at) VALUES "
+                   "(1, 1, 303, 'O1', 1, 'G1', 1, 'c1', 'queued', 'now'),"
+                   "(2, 2, 303, 'O2', 1, 'G2', 1, 'c2', 'queued', 'now'),"
+                   "(3, 3, 303, 'O3', 2, 'G3B', 2, 'c3b', 'queued', 'now'),"
+                   "(4, 4, 303, 'O4', 1, 'G4', 1, 'c4', 'queued', 'now');"
+                   "INSERT INTO messages(document_id, version, guid, msg_type, app_type, "
+                   "file_name, sha256, size, staged, state, created_at) VALUES "
+                   "(1, 1, 'G1', 303, 1, 'CEB303Message_G1.xml', 's', 4, 1, 'queued', 'now'),"
+                   "(2, 1, 'G2', 303, 1, 'CEB303Message_G2.xml', 's', 4, 1, 'queued', 'now'),"
+                   "(3, 1, 'G3A', 303, 1, 'CEB303Message_G3A.xml', 's', 4, 0, 'sent', 'now'),"
+                   "(3, 2, 'G3B', 303, 2, 'CEB303Message_G3B.xml', 's', 4, 1, 'queued', 'now'),"
+                   "(4, 1, 'G4', 303, 1, 'CEB303Message_G4.xml', 's', 4, 1, 'queued', 'now');",
+                   &err),
+        CG_OK);
+    put(dir, "tmp", "CEB303Message_G1.xml");
+    put(dir, "outbox", "CEB303Message_G2.xml");
+    put(dir, "outbox", "CEB303Message_G3A.xml");
+    put(dir, "tmp", "CEB303Message_ORPHAN.xml");
+    cg_spool_close(sp);
+    sp = NULL;
+
+    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
+    db = cg_spool_db(sp);
+    assert_int_equal(cg_spool_stats(sp)->recovered, 3);
+    /* Committed file in tmp/: finished into outbox/. */
+    assert_true(there(dir, "outbox", "CEB303Message_G1.xml"));
+    assert_false(there(dir, "tmp", "CEB303Message_G1.xml"));
+    /* Orphan of an uncommitted batch: removed, never published. */
+    assert_false(there(dir, "tmp", "CEB303Message_ORPHAN.xml"));
+    assert_false(there(dir, "outbox", "CEB303Message_ORPHAN.xml"));
+    assert_int_equal(one(db, "SELECT count(*) FROM messages WHERE staged = 1"), 0);
+    /* Lost v2 of order 3: back to v1, order to be declared again. */
+    assert_int_equal(one(db, "SELECT count(*) FROM messages WHERE guid = 'G3B'"), 0);
+    assert_int_equal(one(db, "SELECT version FROM documents WHERE id = 3"), 1);
+    assert_int_equal(one(db, "SELECT hash = '' FROM orders WHERE id = 3"), 1);
+    /* Lost only document of order 4: gone, order to be declared again. */
+    assert_int_equal(one(db, "SELECT count(*) FROM documents WHERE id = 4"), 0);
+    assert_int_equal(one(db, "SELECT hash = '' FROM orders WHERE id = 4"), 1);
+    /* Untouched: order 2. */
+    assert_int_equal(one(db, "SELECT hash FROM orders WHERE id = 2 AND hash = 'h2'") != -1, 1);
+    /* A run hands the queued messages over: the directory transport acknowledges them. */
+    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_int_equal(one(db, "SELECT count(*) FROM messages WHERE state = 'queued'"), 0);
+    assert_true(there(dir, "archive", "CEB303Message_G1.xml"));
+    /* The receipt log takes rows but refuses changes. */
+    assert_int_equal(cg_db_exec(db,
+                                "INSERT INTO receipts(received_at, file_name, msg_type, guid, "
+                                "status, outcome) VALUES ('now', 'r.xml', 304, 'G1', '2', "
+                                "'applied')",
+                                &err),
+                     CG_OK);
+    assert_int_not_equal(cg_db_exec(db, "DELETE FROM receipts", &err), CG_OK);
+    assert_int_not_equal(cg_db_exec(db, "UPDATE receipts SET status = '800'", &err), CG_OK);
+    cg_spool_close(sp);
+    cg_transport_free(t);
+    cg_conf_free(conf);
+    rm_rf(dir);
+    free(dir);
+}
+
+static void test_busy_spool(void **state)
+{
+    char *dir = mkdtemp_dir();
+    struct cg_conf *conf = conf_for(dir);
+    struct cg_transport *t = NULL;
+    struct cg_spool *a = NULL, *b = NULL;
+    struct cg_err err;
+
+    (void)state;
+    assert_int_equal(cg_transport_new(conf, &t, &err), CG_OK);
+    assert_string_equal(t->ops->name, "dir");
+    assert_int_equal(cg_spool_open(conf, NULL, t, &a, &err), CG_OK);
+    assert_int_equal(cg_spool_open(conf, NULL, t, &b, &err), CG_EBUSY);
+    assert_null(b);
+    cg_spool_close(a);
+    cg_transport_free(t);
+    cg_conf_free(conf);
+    rm_rf(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_receipt_codes), cmocka_unit_test(test_state_names),
+        cmocka_unit_test(test_forward_only),  cmocka_unit_test(test_names),
+        cmocka_unit_test(test_lock),          cmocka_unit_test(test_recovery),
+        cmocka_unit_test(test_busy_spool),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
