@@ -31,6 +31,7 @@ stop_port() {
     port_pid=""
     return "$port_rc"
 }
+# shellcheck disable=SC2317 # run from the EXIT trap
 cleanup() {
     stop_port
     if [ -n "${CEBGATE_DEMO_KEEP:-}" ]; then
@@ -129,7 +130,7 @@ for d in "$here"/orders/*/; do
         [ -f "$f" ] || continue
         n=$(basename "$f")
         # a file is copied under a .part name and renamed: cebgate only sees complete files
-        cp "$f" "$b/incoming/$s/$n.part" && mv "$b/incoming/$s/$n.part" "$b/incoming/$s/$n" ||
+        { cp "$f" "$b/incoming/$s/$n.part" && mv "$b/incoming/$s/$n.part" "$b/incoming/$s/$n"; } ||
             die "cannot drop $s/$n"
         printf '%-8s %s\n' "$s" "$n"
     done
@@ -178,7 +179,11 @@ while :; do
     n=$(sed -n 's/^  receipts: [0-9]* files, \([0-9]*\) applied.*/\1/p' "$w/run.out")
     applied=$((applied + ${n:-0}))
     [ "$pp" -ne 0 ] || still_waiting || break
-    [ $tries -lt 60 ] || { sed 's/^/  /' "$w/waiting.out" >&2; die "receipts still missing after 30 s"; }
+    [ $tries -lt 60 ] || {
+        [ "$pp" -eq 0 ] || echo "  the port still has $pp receipts to publish" >&2
+        [ ! -s "$w/waiting.out" ] || sed 's/^/  waiting: /' "$w/waiting.out" >&2
+        die "receipts still missing after 30 s"
+    }
 done
 echo "$applied more receipts applied in $tries runs; the port has no receipt left to publish"
 

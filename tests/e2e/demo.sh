@@ -69,7 +69,8 @@ check "the working directory is removed" test -n "$dir" -a ! -e "$dir"
 check "the port process is gone" sh -c "[ -n '$pid' ] && ! kill -0 '$pid' 2>/dev/null"
 
 # The machinery failing: exit 1, a clear message, nothing left behind.
-before=$(ls "$T" | grep -c '^cebgate-demo\.')
+demo_dirs() { find "$T" -maxdepth 1 -name 'cebgate-demo.*' | wc -l; }
+before=$(demo_dirs)
 expect_rc 1 "openssl failing ends the demo with exit 1" env OPENSSL=false sh "$DEMO"
 check "and says why" grep -q 'demo: FAILED: openssl could not make the certificates' "$T/err"
 cat >"$T/noport" <<EOF
@@ -82,5 +83,5 @@ chmod +x "$T/noport"
 expect_rc 1 "a port that does not start ends the demo with exit 1" env CEBGATE="$T/noport" sh "$DEMO"
 check "and says why, with the port's own words" \
     sh -c "grep -q 'demo: FAILED: cebgate port did not start' '$T/err' && grep -q 'cannot bind' '$T/err'"
-check "failed demos leave no directory behind" test "$(ls "$T" | grep -c '^cebgate-demo\.')" -eq "$before"
+check "failed demos leave no directory behind" test "$(demo_dirs)" -eq "$before"
 finish
