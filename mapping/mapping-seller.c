@@ -91,6 +91,13 @@ static const struct {
     { "key_pass_file", OFF(key_pass_file) },
 };
 
+static bool ends_with_ini(const char *v)
+{
+    size_t n = strlen(v);
+
+    return n > 4 && strcmp(v + n - 4, ".ini") == 0;
+}
+
 int cg_seller_load(const struct cg_conf *conf, const char *name, struct cg_seller **out,
                    struct cg_err *err)
 {
@@ -151,6 +158,14 @@ int cg_seller_load(const struct cg_conf *conf, const char *name, struct cg_selle
         char **dst = (char **)((char *)s + paths[i].off);
 
         *dst = cg_conf_get_path(conf, section, paths[i].key);
+    }
+    /* A profile given as a file (not a built-in name) is relative to the configuration. */
+    if (s->profile != NULL && (strchr(s->profile, '/') != NULL || ends_with_ini(s->profile))) {
+        char *p = cg_conf_get_path(conf, section, "profile");
+        if (p == NULL)
+            goto nomem;
+        free(s->profile);
+        s->profile = p;
     }
     goto done;
 nomem:

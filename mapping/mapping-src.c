@@ -169,7 +169,7 @@ static int decode(struct cg_src *s, struct cg_err *err)
             }
         }
     }
-    rc = dec_reserve(s, (s->raw_len - start) * 2 + 16, err);
+    rc = dec_reserve(s, (s->raw_len - start) * 3 + 16, err);
     if (rc != CG_OK)
         return rc;
     if (s->enc != CG_ENC_GB18030) {
@@ -190,9 +190,18 @@ static int decode(struct cg_src *s, struct cg_err *err)
             if (errno == EINVAL && !s->eof)
                 break; /* a character cut by the chunk end: keep it for the next read */
             if (errno == EILSEQ || errno == EINVAL) {
-                /* Not GB18030: pass on a byte that is never valid UTF-8. */
-                *out++ = (char)0xFF;
-                outleft--;
+                /*
+                 * Not GB18030: pass the byte on escaped as the lone surrogate U+DC00 + byte
+                 * (never valid UTF-8), so the order that holds it is refused and the message
+                 * can still name the byte the file really has.
+                 */
+                if (outleft < 3)
+                    return CG_ERR_SET(err, CG_ENOMEM, "%s: conversion buffer too small",
+                                      s->name);
+                *out++ = (char)0xED;
+                *out++ = (char)(0xB0 | (((unsigned char)*in >> 6) & 0x03));
+                *out++ = (char)(0x80 | ((unsigned char)*in & 0x3F));
+                outleft -= 3;
                 in++;
                 inleft--;
                 continue;

@@ -177,10 +177,14 @@ bool cg_text_ok(const char *s, char *why, size_t size)
         size_t n = utf8_dec(p, &cp);
 
         if (n == 0) {
+            unsigned int byte = *p;
+            /* A byte the GB18030 decoder could not convert arrives escaped as U+DC80..U+DCFF. */
+            if (p[0] == 0xED && (p[1] & 0xFC) == 0xB0 && (p[2] & 0xC0) == 0x80)
+                byte = ((p[1] & 0x03u) << 6) | (p[2] & 0x3Fu);
             snprintf(why, size,
                      "byte 0x%02X at position %zu is not valid text in the file's encoding "
                      "(UTF-8 or GB18030)",
-                     *p, pos + 1);
+                     byte, pos + 1);
             return false;
         }
         if ((cp < 0x20 && cp != 0x09 && cp != 0x0A && cp != 0x0D) || cp == 0xFFFE || cp == 0xFFFF) {

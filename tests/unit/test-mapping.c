@@ -283,6 +283,10 @@ static void test_encoding_errors(void **state)
     /* A UTF-8 file (decided at its first non-ASCII byte) with a stray byte later. */
     expect_reject(HDR "E-1,USD,US,TS-001,汉字,1,1,\nE-2,USD,US,TS-001,bad\xFF,1,1,\n", 3, "E-2",
                   "item_name", "byte 0xFF");
+    /* A GBK file (汉字 decides the encoding) with a byte GB18030 cannot start: the message
+     * names the byte the file really has. */
+    expect_reject(HDR "G-1,USD,US,TS-001,\xBA\xBA\xD7\xD6,1,1,\nG-2,USD,US,TS-001,bad\x80 x,1,1,\n",
+                  3, "G-2", "item_name", "byte 0x80 at position 4");
     /* A control character XML cannot carry. */
     expect_reject(HDR "E-3,USD,US,TS-001,bell\x07,1,1,\n", 2, "E-3", "item_name",
                   "control character U+0007");
@@ -706,6 +710,18 @@ static void test_seller(void **state)
     assert_int_equal(cg_conf_set(c, "seller", "customs_code", "15A", &err), CG_OK);
     assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_ECONFIG);
     assert_non_null(strstr(err.msg, "customs_code: '15A' must be 4 digits"));
+    /* A profile file is found relative to the configuration, a built-in name is kept. */
+    assert_int_equal(cg_conf_set(c, "seller", "customs_code", "1501", &err), CG_OK);
+    assert_int_equal(cg_conf_set(c, "seller", "profile", "profiles/shop.ini", &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_OK);
+    assert_non_null(strstr(s->profile, "/profiles/shop.ini"));
+    assert_ptr_equal(strstr(s->profile, dir), s->profile);
+    cg_seller_free(s);
+    s = NULL;
+    assert_int_equal(cg_conf_set(c, "seller", "profile", "amazon", &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_OK);
+    assert_string_equal(s->profile, "amazon");
+    cg_seller_free(s);
     cg_seller_free(NULL);
     cg_conf_free(c);
 }
