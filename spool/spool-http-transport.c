@@ -77,7 +77,7 @@ static void http_free(void *impl)
 }
 
 static const struct cg_transport_ops http_ops = {
-    "http", false, http_submit, http_fetch, http_free,
+    "http", false, http_submit, http_submit_many, http_fetch, http_free,
 };
 
 int cg_transport_http_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err)
