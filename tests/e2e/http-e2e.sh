@@ -42,7 +42,7 @@ check "a rejection carries the port's reason" test "$(sql "SELECT count(*) FROM 
 check "receipt log: no late, duplicate or unknown entries" \
     test "$(sql "SELECT count(*) FROM receipts WHERE outcome <> 'applied'")" = 0
 published=$("$CEBGATE" -c "$T/port.conf" port --stats 2>/dev/null |
-    awk '$1 == "receipts" { print $2 }')
+    awk '$1 == "receipts" && NF == 2 { print $2 }')
 check "every receipt the port published was applied once ($published)" \
     test "$(sql "SELECT count(*) FROM receipts")" = "${published:-x}"
 check "no receipt applied twice for a message" test "$(sql "SELECT count(*) FROM

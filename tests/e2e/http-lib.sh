@@ -47,8 +47,9 @@ release_ms = ${RELEASE_MS:-0}
 close_ms = ${CLOSE_MS:-0}
 reject_rules = logisticsNo=SF000000000001*:carrier not admitted | orderNo=SO-0000777:order refused | gcode=4911910000:printed matter needs a licence
 EOF
+    f=$1
     shift 2
-    for l in "$@"; do printf '%s\n' "$l" >>"$1"; done
+    for l in "$@"; do printf '%s\n' "$l" >>"$f"; done
 }
 PORT_PID=""
 P=""
