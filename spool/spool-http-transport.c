@@ -1,7 +1,8 @@
 /*
  * spool-http-transport.c - the HTTP transport behind the spool's transport interface
- * (struct cg_transport_ops): submit POSTs one outbox file and says whether the port
- * acknowledged it, fetch polls the receipts endpoint into inbox/.
+ * (struct cg_transport_ops): submit_many POSTs a batch of outbox files in parallel and says
+ * per file whether the port acknowledged or refused it (submit: one file), fetch polls the
+ * receipts endpoint into inbox/.
  *
  * Owns the struct cg_http and a descriptor of the working directory, where the receipts
  * cursor is kept. Never acknowledges what the port did not acknowledge: every answer other

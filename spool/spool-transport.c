@@ -291,8 +291,8 @@ int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n
     }
     if (m > 0) {
         if (sp->t->ops->submit_many != NULL)
-            trc = sp->t->ops->submit_many(sp->t->impl, sp->dfd[D_OUTBOX], sub_names, m,
-                                          sub_results, sub_details, &te);
+            trc = sp->t->ops->submit_many(sp->t->impl, sp->dfd[D_OUTBOX], sub_names, m, sub_results,
+                                          sub_details, &te);
         else
             trc = submit_each(sp, sub_names, m, sub_results, sub_details, &te);
     }
@@ -333,8 +333,8 @@ int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n
             char msg[sizeof(te.msg)];
 
             cg_strlcpy(msg, te.msg[0] ? te.msg : cg_strerror(trc), sizeof(msg));
-            CG_ERR_SET(err, trc, "transport %s: %s (%s); the messages stay queued", sp->t->ops->name,
-                       msg,
+            CG_ERR_SET(err, trc, "transport %s: %s (%s); the messages stay queued",
+                       sp->t->ops->name, msg,
                        trc == CG_ECRYPTO ? "TLS: check [transport] ca_file, client_cert and "
                                            "client_key"
                                          : "check [transport] url and the client certificate");

@@ -410,7 +410,8 @@ int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const ch
                          size_t *count, struct cg_err *err);
 /*
  * The HTTP transport behind the spool's transport interface ([transport] mode = http):
- * submit POSTs the outbox file, fetch polls receipts_url into inbox/ (cursor in the working
+ * submit_many POSTs a batch of outbox files in parallel (submit one), fetch polls receipts_url
+ * into inbox/ (cursor in the working
  * directory, file "http-receipts.cursor"). keeps_outbox is false. *out is the caller's
  * (cg_transport_free).
  */
