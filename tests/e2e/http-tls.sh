@@ -5,6 +5,7 @@
 # port: the queued messages go out with the same guids and bytes, and receipts that become due
 # after the run ended are picked up by `cebgate watch` from the stored cursor. Last, mutual TLS:
 # without a client certificate the run fails with a clear message (exit 2), with one it works.
+# And a port that refuses the messages themselves: each is rejected with the port's reason.
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 waiting() { sql "SELECT count(*) FROM documents WHERE state NOT IN ('accepted','closed','rejected')"; }
 states() { sql "SELECT group_concat(state || '=' || n, ' ') FROM
@@ -85,5 +86,24 @@ run_until_done 20
 check "with the client certificate everything is sent and answered ($(states))" \
     test "$(waiting)|$(sql "SELECT count(*) FROM messages WHERE sent_at IS NULL")" = "0|0"
 check "runs exited 0" sh -c "! grep -qv '^0$' '$T/runs'"
+stop_port
+
+# ---------------------------------------------------------------- refused by the port
+# A port that does not trust the sender's signing certificate refuses every message (1001):
+# each is recorded as rejected with the port's code and text, and the run exits 1.
+port_conf "$T/port.conf" "$T/distrust.db"
+sed -i "s|^trust = .*|trust = $K/rogue.pem|" "$T/port.conf"
+start_port "$T/port.conf"
+W=$T/w3
+mkdir -p "$W"
+cp "$CG_TESTDATA/mapping/catalog.csv" "$W/catalog.csv"
+sender_conf
+orders orders3.csv 2 || fail "make orders"
+expect_rc 1 "messages the port refuses: exit 1" cg run --no-progress
+check "6 refused" grep -q "0 sent, 0 waiting to be sent, 6 refused" "$T/out"
+check "each document rejected with the port's code and reason" test "$(sql "SELECT count(*)
+    FROM documents WHERE state = 'rejected' AND status_info LIKE '1001: %'")" = 6
+check "and its message too" \
+    test "$(sql "SELECT count(*) FROM messages WHERE state = 'rejected'")" = 6
 stop_port
 finish
