@@ -3,9 +3,11 @@
  * the operator view shared with `cebgate watch` (progress bar, per-file lines, summary).
  *
  * Exit 0 when nothing failed, 1 when some input was rejected (a file in failed/, a rejected
- * order, an unreadable receipt), 75 when the run could not finish (the port unreachable, the
- * working directory in use, a disk or database error) and should be retried, 2 on usage or
- * configuration errors. SIGTERM and SIGINT finish the current unit of work and exit 0.
+ * order, an unreadable receipt, a message refused by the port, or the port's TLS certificate not
+ * trusted / the client key unusable), 75 when the run could not finish (the port unreachable,
+ * the working directory in use, a disk or database error) and should be retried, 2 on usage or
+ * configuration errors (also a transport endpoint that refuses as misconfigured: a wrong URL,
+ * a missing client certificate). SIGTERM and SIGINT finish the current unit of work and exit 0.
  */
 #include "config.h"
 
@@ -130,6 +132,12 @@ int cg_run_exit(int rc, const struct cg_err *err, const struct cg_spool_stats *s
         fprintf(stderr, "cebgate: %s\n", err->msg);
         return CG_EXIT_USAGE;
     }
+    if (rc == CG_ECRYPTO) {
+        /* An untrusted port certificate or an unusable client key: running again will not
+         * help until someone looks. */
+        fprintf(stderr, "cebgate: %s\n", err->msg[0] ? err->msg : cg_strerror(rc));
+        return CG_EXIT_ERROR;
+    }
     if (rc != CG_OK) {
         fprintf(stderr, "cebgate: %s\n", err->msg[0] ? err->msg : cg_strerror(rc));
         return CG_EXIT_TEMPFAIL;
@@ -218,7 +226,8 @@ const struct cg_cmd cg_cmd_run = {
     "  --batch N       orders per unit of work (default 500)\n"
     "  --no-progress   no progress bar even on a terminal\n"
     "  --fsync-each    flush each message file by itself instead of once per batch\n"
-    "exit: 0 ok, 1 some input rejected, 75 could not finish (run again later)\n",
+    "exit: 0 ok, 1 some input rejected or the port's certificate not trusted, 2 usage or\n"
+    "      configuration error (also a wrong transport URL), 75 could not finish (run again)\n",
     CG_CMD_NEEDS_CONF,
     exec_run,
 };

@@ -1,7 +1,8 @@
 /*
  * spool-http-transport.c - the HTTP transport behind the spool's transport interface
- * (struct cg_transport_ops): submit POSTs one outbox file and says whether the port
- * acknowledged it, fetch polls the receipts endpoint into inbox/.
+ * (struct cg_transport_ops): submit_many POSTs a batch of outbox files in parallel and says
+ * per file whether the port acknowledged or refused it (submit: one file), fetch polls the
+ * receipts endpoint into inbox/.
  *
  * Owns the struct cg_http and a descriptor of the working directory, where the receipts
  * cursor is kept. Never acknowledges what the port did not acknowledge: every answer other
@@ -77,7 +78,7 @@ static void http_free(void *impl)
 }
 
 static const struct cg_transport_ops http_ops = {
-    "http", false, http_submit, http_fetch, http_free,
+    "http", false, http_submit, http_submit_many, http_fetch, http_free,
 };
 
 int cg_transport_http_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err)

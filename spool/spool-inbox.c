@@ -7,7 +7,8 @@
  * with that guid: kept and reported) or no-state (a code that carries no state). The log rows
  * and the file's SHA-256 are committed in one transaction before the file moves to archive/;
  * a file whose SHA-256 is already recorded is only moved, so a crash in between applies
- * nothing twice. A file that cannot be parsed goes to failed/ with a .reason.
+ * nothing twice. A file that cannot be parsed goes to failed/ with a .reason. Files are applied
+ * in name order (arrival order for the HTTP transport's zero-padded receipt ids).
  */
 #include "config.h"
 
@@ -316,6 +317,11 @@ done:
     return rc;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int spool_inbox(struct cg_spool *sp, struct cg_err *err)
 {
     char **names = NULL;
@@ -346,6 +352,10 @@ int spool_inbox(struct cg_spool *sp, struct cg_err *err)
             n++;
     }
     closedir(d);
+    /* Name order: the HTTP transport names receipts by zero-padded id, so this is the order
+     * the port published them in, and a later status is not taken for a late one. */
+    if (n > 1)
+        qsort(names, n, sizeof(*names), name_cmp);
     for (i = 0; i < n; i++) {
         if (rc == CG_OK && !(sp->opts.stop != NULL && *sp->opts.stop))
             rc = one_file(sp, names[i], err);

@@ -45,9 +45,9 @@ static int fetch(struct cg_spool *sp, struct cg_err *err)
         sp->transport_down = true;
         return CG_OK;
     }
-    if (err != NULL)
-        *err = e;
-    return rc;
+    /* The port's certificate, the URL or the client certificate: the operator must act. */
+    return CG_ERR_SET(err, rc, "transport %s: fetching receipts: %s", sp->t->ops->name,
+                      e.msg[0] ? e.msg : cg_strerror(rc));
 }
 
 static long count_queued(struct cg_spool *sp)

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "core/fsutil.h"
@@ -45,7 +46,7 @@ static void dir_free(void *impl)
 }
 
 static const struct cg_transport_ops dir_ops = {
-    "dir", true, dir_submit, dir_fetch, dir_free,
+    "dir", true, dir_submit, NULL, dir_fetch, dir_free,
 };
 
 int cg_transport_dir_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err)
@@ -208,29 +209,70 @@ static int archive_batch(struct cg_spool *sp, char **names, const int *results, 
     return rc;
 }
 
+/* Hand files over one by one, for a transport without submit_many. */
+static int submit_each(struct cg_spool *sp, const char *const *names, size_t n, int *results,
+                       char **details, struct cg_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        struct cg_err e;
+        int r;
+
+        cg_err_clear(&e);
+        r = sp->t->ops->submit(sp->t->impl, sp->dfd[D_OUTBOX], names[i], &e);
+        results[i] = r;
+        if (r == CG_OK)
+            continue;
+        details[i] = cg_strdup(e.msg[0] ? e.msg : cg_strerror(r));
+        if (r == CG_EREJECT || r == CG_ENOTFOUND)
+            continue;
+        /* The transport cannot go on: the rest is not tried in this pass. */
+        for (i++; i < n; i++)
+            results[i] = CG_ERETRY;
+        if (err != NULL)
+            *err = e;
+        return r;
+    }
+    return CG_OK;
+}
+
+/* Whether a transport's return value means "no retry can help" (the run fails). */
+static bool transport_fatal(int rc)
+{
+    return rc != CG_OK && rc != CG_ERETRY && rc != CG_ENET;
+}
+
 int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n,
                        struct cg_err *err)
 {
-    int *results = NULL;
-    char **details = NULL;
-    size_t i;
+    int *results = NULL, *sub_results = NULL;
+    char **details = NULL, **sub_details = NULL;
+    const char **sub_names = NULL;
+    size_t *sub_index = NULL;
+    size_t i, m = 0;
+    struct cg_err te;
+    int trc = CG_OK;
     int rc = CG_OK;
 
     if (n == 0)
         return CG_OK;
+    cg_err_clear(&te);
     results = calloc(n, sizeof(*results));
     details = calloc(n, sizeof(*details));
-    if (results == NULL || details == NULL) {
+    sub_results = calloc(n, sizeof(*sub_results));
+    sub_details = calloc(n, sizeof(*sub_details));
+    sub_names = calloc(n, sizeof(*sub_names));
+    sub_index = calloc(n, sizeof(*sub_index));
+    if (results == NULL || details == NULL || sub_results == NULL || sub_details == NULL ||
+        sub_names == NULL || sub_index == NULL) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
     for (i = 0; i < n; i++) {
-        struct cg_err e;
-        cg_err_clear(&e);
-        if (sp->transport_down) {
-            results[i] = CG_ERETRY;
+        results[i] = CG_ERETRY;
+        if (sp->transport_down)
             continue;
-        }
         if (faccessat(sp->dfd[D_OUTBOX], names[i], F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
             faccessat(sp->dfd[D_ARCHIVE], names[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
             /* Handed over and archived before a crash: it went out. */
@@ -243,26 +285,72 @@ int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n
             results[i] = CG_OK;
             continue;
         }
-        results[i] = sp->t->ops->submit(sp->t->impl, sp->dfd[D_OUTBOX], names[i], &e);
-        if (results[i] == CG_EREJECT) {
-            details[i] = cg_strdup(e.msg);
-            cg_warn("%s: refused by the transport: %s", names[i], e.msg);
-        } else if (results[i] != CG_OK) {
-            results[i] = CG_ERETRY;
-            sp->transport_down = true;
-            cg_warn("%s: transport %s: %s; kept queued for the next run", names[i],
-                    sp->t->ops->name, e.msg[0] ? e.msg : cg_strerror(e.code));
+        sub_names[m] = names[i];
+        sub_index[m] = i;
+        m++;
+    }
+    if (m > 0) {
+        if (sp->t->ops->submit_many != NULL)
+            trc = sp->t->ops->submit_many(sp->t->impl, sp->dfd[D_OUTBOX], sub_names, m, sub_results,
+                                          sub_details, &te);
+        else
+            trc = submit_each(sp, sub_names, m, sub_results, sub_details, &te);
+    }
+    for (i = 0; i < m; i++) {
+        size_t k = sub_index[i];
+
+        details[k] = sub_details[i];
+        sub_details[i] = NULL;
+        if (sub_results[i] == CG_OK) {
+            results[k] = CG_OK;
+        } else if (sub_results[i] == CG_EREJECT) {
+            results[k] = CG_EREJECT;
+            cg_warn("%s: refused by the port: %s", names[k],
+                    details[k] != NULL ? details[k] : "(no reason given)");
+        } else {
+            /* Not acknowledged: stays queued; the same file goes out again later. */
+            results[k] = CG_ERETRY;
+            if (trc == CG_OK)
+                cg_warn("%s: not handed over (%s); kept queued", names[k],
+                        details[k] != NULL ? details[k] : cg_strerror(sub_results[i]));
         }
+    }
+    if (trc != CG_OK) {
+        sp->transport_down = true;
+        if (!transport_fatal(trc))
+            cg_warn("transport %s: %s; unacknowledged messages are kept queued for the next "
+                    "run",
+                    sp->t->ops->name, te.msg[0] ? te.msg : cg_strerror(trc));
     }
     rc = archive_batch(sp, names, results, n, err);
     if (rc == CG_OK)
         rc = spool_mark_sent(sp, (const char *const *)guids, results, (const char *const *)details,
                              n, err);
+    if (rc == CG_OK && transport_fatal(trc)) {
+        /* Configuration or security: the operator must act; nothing was marked rejected. */
+        rc = trc;
+        if (err != NULL) {
+            char msg[sizeof(te.msg)];
+
+            cg_strlcpy(msg, te.msg[0] ? te.msg : cg_strerror(trc), sizeof(msg));
+            CG_ERR_SET(err, trc, "transport %s: %s (%s); the messages stay queued",
+                       sp->t->ops->name, msg,
+                       trc == CG_ECRYPTO ? "TLS: check [transport] ca_file, client_cert and "
+                                           "client_key"
+                                         : "check [transport] url and the client certificate");
+        }
+    }
 done:
     for (i = 0; details != NULL && i < n; i++)
         free(details[i]);
+    for (i = 0; sub_details != NULL && i < n; i++)
+        free(sub_details[i]);
     free(details);
     free(results);
+    free(sub_results);
+    free(sub_details);
+    free(sub_names);
+    free(sub_index);
     return rc;
 }
 

@@ -20,10 +20,21 @@
  * Transport interface. A transport hands the files in outbox/ to the port and brings receipts
  * into inbox/. It is a table of functions (struct cg_transport_ops) and a pointer to its own
  * state; cg_spool_run() calls:
- *   submit(impl, outbox_fd, name, err)  once per queued message file outbox/<name>:
+ *   submit_many(impl, outbox_fd, names, n, results, details, err)  with the queued message
+ *       files outbox/<names[0..n)> of a unit of work (or of the queue left by earlier runs), all
+ *       at once so a transport can send them in parallel. results[i] per message:
  *       CG_OK      the port acknowledged it (document state becomes "sent");
- *       CG_ERETRY  temporary failure: the message stays queued, the run ends with exit 75;
- *       CG_EREJECT the port refused it for good (err says why): document state "rejected".
+ *       CG_EREJECT the port refused it for good: document state "rejected", details[i]
+ *                  (caller frees) says why, "code: text" as the port put it;
+ *       anything else: not acknowledged; the message stays queued and the same file (same
+ *                  guid, same bytes) is handed over again later; details[i] may say why.
+ *       The return value says whether the transport can go on: CG_OK; CG_ERETRY the port is
+ *       unavailable for now (timeouts, unreachable, 5xx until the retries ran out: the run
+ *       ends with exit 75); CG_ECRYPTO or CG_ECONFIG no retry can help (the port's certificate
+ *       is not trusted, a wrong URL, a refused or missing client certificate): the run stops
+ *       and fails, and no message is marked rejected for it. err says why.
+ *   submit(impl, outbox_fd, name, err)  the same for one file (CG_OK, CG_EREJECT with err
+ *       saying why, CG_ERETRY, CG_ECRYPTO, CG_ECONFIG); used when submit_many is NULL.
  *   fetch(impl, inbox_fd, &count, err)  before and after submitting: store every new receipt
  *       as a complete file in inbox/ (cg_fs_write_atomic_at) and count them; CG_ERETRY when
  *       the port could not be reached.
@@ -57,6 +68,9 @@ struct cg_transport_ops {
     const char *name;  /* "dir", "http" */
     bool keeps_outbox; /* true: the outbox file is the hand-over itself */
     int (*submit)(void *impl, int outbox_fd, const char *name, struct cg_err *err);
+    /* May be NULL: then submit is called once per file. */
+    int (*submit_many)(void *impl, int outbox_fd, const char *const *names, size_t n,
+                       int *results, char **details, struct cg_err *err);
     int (*fetch)(void *impl, int inbox_fd, size_t *count, struct cg_err *err);
     void (*free)(void *impl);
 };
@@ -396,7 +410,8 @@ int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const ch
                          size_t *count, struct cg_err *err);
 /*
  * The HTTP transport behind the spool's transport interface ([transport] mode = http):
- * submit POSTs the outbox file, fetch polls receipts_url into inbox/ (cursor in the working
+ * submit_many POSTs a batch of outbox files in parallel (submit one), fetch polls receipts_url
+ * into inbox/ (cursor in the working
  * directory, file "http-receipts.cursor"). keeps_outbox is false. *out is the caller's
  * (cg_transport_free).
  */

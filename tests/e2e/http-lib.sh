@@ -1,0 +1,186 @@
+# http-lib.sh - set-up shared by the http-*.sh tests: `cebgate run` with [transport] mode = http
+# against a real `cebgate port` over TLS on 127.0.0.1. Certificates are made here with openssl:
+# a test CA, the port's server certificate (127.0.0.1 and localhost), a signing certificate the
+# port trusts (issued by the CA), a client certificate for mutual TLS, and a self-signed "rogue"
+# server certificate nobody trusts. Orders are made with spool-helper.py; a few get another
+# item (HS code 4911910000) so the port's reject rules hit chosen documents.
+. "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
+OPENSSL=${OPENSSL:-openssl}
+HELPER="python3 $CG_SRCDIR/tests/e2e/spool-helper.py"
+W=$T/w
+K=$T/keys
+mkdir -p "$W" "$K"
+q() { "$@" >/dev/null 2>&1; }
+(
+    cd "$K" || exit 1
+    q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+        -subj '/CN=http test CA' || exit 1
+    issue() { # name CN [extension line]
+        q "$OPENSSL" req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$2" ||
+            return 1
+        if [ -n "${3:-}" ]; then printf '%s\n' "$3" >"$1.ext"; else : >"$1.ext"; fi
+        q "$OPENSSL" x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -out "$1.pem" -days 2 -extfile "$1.ext"
+    }
+    issue server "cebgate test port" "subjectAltName=IP:127.0.0.1,DNS:localhost" &&
+        issue signer "test signer" && issue client "test sender" || exit 1
+    q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 2 \
+        -subj '/CN=rogue port' -addext "subjectAltName=IP:127.0.0.1"
+) || fail "make test certificates"
+
+# ---------------------------------------------------------------- the port
+# port_conf FILE DB [extra lines]: a port on 127.0.0.1, port 0, TLS, trusting the test CA's
+# signers. Scenario: 2, 120 at once; for inventories 800 and 899 after release_ms/close_ms.
+# Rules: carrier numbers SF000000000001x (orders 10-19), order SO-0000777 and HS code
+# 4911910000 (orders 500-504) end in 100.
+port_conf() {
+    cat >"$1" <<EOF
+[port]
+listen = 127.0.0.1
+port = 0
+tls_cert = $K/server.pem
+tls_key = $K/server.key
+trust = $K/ca.pem
+database = $2
+accept_ms = 0
+release_ms = ${RELEASE_MS:-0}
+close_ms = ${CLOSE_MS:-0}
+reject_rules = logisticsNo=SF000000000001*:carrier not admitted | orderNo=SO-0000777:order refused | gcode=4911910000:printed matter needs a licence
+EOF
+    f=$1
+    shift 2
+    for l in "$@"; do printf '%s\n' "$l" >>"$f"; done
+}
+PORT_PID=""
+P=""
+stop_port() {
+    [ -n "$PORT_PID" ] || return 0
+    kill -TERM "$PORT_PID" 2>/dev/null
+    wait "$PORT_PID"
+    src=$?
+    PORT_PID=""
+    [ "$src" -eq 0 ] || { fail "port exited $src when stopped"; tail -20 "$T/port.err"; }
+}
+cleanup_hooks="stop_port"
+start_port() { # conf
+    rm -f "$T/port.num"
+    "$CEBGATE" -c "$1" port --port-file "$T/port.num" >"$T/port.out" 2>"$T/port.err" &
+    PORT_PID=$!
+    i=0
+    while [ ! -s "$T/port.num" ] && [ $i -lt 100 ] && kill -0 "$PORT_PID" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    P=$(cat "$T/port.num" 2>/dev/null)
+    [ -n "$P" ] || { fail "port did not start"; tail -20 "$T/port.err"; }
+}
+
+# ---------------------------------------------------------------- the sender
+cp "$CG_TESTDATA/mapping/catalog.csv" "$W/catalog.csv"
+# sender_conf [extra [transport] lines]: one seller, HTTP transport to the port on $P.
+sender_conf() {
+    cat >"$W/cebgate.conf" <<EOF
+[general]
+workdir = .
+[seller]
+ebp_code = 3301960000
+ebp_name = Test Platform
+ebc_code = 3301960001
+ebc_name = Acme Export
+agent_code = 3301980002
+agent_name = Broker Co
+owner_code = 3301960001
+owner_name = Acme Export
+customs_code = 2244
+port_code = 2244
+catalog = catalog.csv
+profile = own
+[declare]
+cop_code = 3301960001
+cop_name = Acme Export
+dxp_id = DXPENT0000000001
+key_file = $K/signer.key
+cert_file = $K/signer.pem
+sign_alg = rsa-sha256
+[transport]
+mode = http
+url = https://127.0.0.1:$P/messages
+receipts_url = https://127.0.0.1:$P/receipts
+ca_file = $K/ca.pem
+parallel = 4
+connect_timeout = 5
+timeout = 20
+retry_base_ms = 100
+retry_max_delay = 2
+EOF
+    for l in "$@"; do printf '%s\n' "$l" >>"$W/cebgate.conf"; done
+}
+cg() { "$CEBGATE" -c "$W/cebgate.conf" "$@"; }
+sql() { sqlite3 "$W/cebgate.db" "$@"; }
+
+# orders FILE COUNT: COUNT orders (3 items each, with shipment data) dropped into incoming/;
+# orders 500-504 carry FERN-1 (HS code 4911910000) instead of TOTE-1.
+orders() {
+    $HELPER orders own "$T/$1" "$2" || return 1
+    awk -F, 'BEGIN { OFS = "," }
+        $1 >= "SO-0000500" && $1 <= "SO-0000504" && $6 == "TOTE-1" { $6 = "FERN-1" } { print }' \
+        "$T/$1" >"$T/$1.x" && mkdir -p "$W/incoming" && mv "$T/$1.x" "$W/incoming/$1"
+}
+
+# The final state each document must reach under the port's rules (SQL over orders/documents).
+EXPECTED_SQL="CASE
+  WHEN d.msg_type = 303 THEN CASE WHEN o.order_no = 'SO-0000777' THEN 'rejected' ELSE 'accepted' END
+  WHEN d.msg_type = 505 THEN CASE WHEN o.order_no BETWEEN 'SO-0000010' AND 'SO-0000019'
+                                  THEN 'rejected' ELSE 'accepted' END
+  ELSE CASE WHEN o.order_no BETWEEN 'SO-0000010' AND 'SO-0000019' OR o.order_no = 'SO-0000777'
+              OR o.order_no BETWEEN 'SO-0000500' AND 'SO-0000504' THEN 'rejected' ELSE 'closed' END
+  END"
+
+# run_until_done MAX: `cebgate run` until no document waits for a receipt (at most MAX runs).
+# Exit codes go to $T/runs (one per run); 0 and 75 go on, anything else stops.
+RUNS=0
+run_until_done() {
+    : >"$T/runs"
+    RUNS=0
+    while [ "$RUNS" -lt "$1" ]; do
+        cg run --no-progress >>"$T/run.out" 2>>"$T/run.err"
+        rc=$?
+        RUNS=$((RUNS + 1))
+        echo "$rc" >>"$T/runs"
+        case $rc in 0 | 75) ;; *) return 1 ;; esac
+        waiting=$(sql "SELECT count(*) FROM documents
+                       WHERE state NOT IN ('accepted', 'closed', 'rejected')")
+        [ "$waiting" = 0 ] && return 0
+        sleep 0.3
+    done
+    return 1
+}
+
+# compare_sides PORTDB: every sender document is at the port once with the same type and final
+# status, and the port has nothing the sender did not send; every document reached the state
+# the scenario gives it.
+compare_sides() {
+    "$CEBGATE" -c "$T/port.conf" port --documents >"$T/port-docs.tsv" 2>"$T/err" ||
+        { fail "port --documents"; return; }
+    sql ".mode tabs" "CREATE TEMP TABLE p(type, guid, bkey, pre_no, invt_no, status, final);" \
+        ".import $T/port-docs.tsv p" \
+        "SELECT 'sender', count(*) FROM documents;
+         SELECT 'port', count(*) FROM p;
+         SELECT 'port-distinct', count(DISTINCT guid) FROM p;
+         SELECT 'missing-at-port', count(*) FROM documents d
+           WHERE NOT EXISTS (SELECT 1 FROM p WHERE p.guid = d.guid);
+         SELECT 'unknown-to-sender', count(*) FROM p
+           WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.guid = p.guid);
+         SELECT 'type-differs', count(*) FROM documents d JOIN p ON p.guid = d.guid
+           WHERE p.type <> 'CEB' || d.msg_type;
+         SELECT 'status-differs', count(*) FROM documents d JOIN p ON p.guid = d.guid
+           WHERE p.status <> d.status OR p.final <> '1';
+         SELECT 'invtno-differs', count(*) FROM documents d JOIN p ON p.guid = d.guid
+           WHERE d.msg_type = 603 AND d.state = 'closed' AND coalesce(d.invt_no, '') <> p.invt_no;
+         SELECT 'unexpected-state', count(*) FROM documents d JOIN orders o ON o.id = d.order_id
+           WHERE d.state <> ($EXPECTED_SQL);
+         SELECT 'rejected', count(*) FROM documents WHERE state = 'rejected';" \
+        >"$T/cmp" 2>"$T/cmp.err" || { fail "compare: $(cat "$T/cmp.err")"; return; }
+}
+# cmp_val KEY: a figure compare_sides found
+cmp_val() { awk -F'\t' -v k="$1" '$1 == k { print $2 }' "$T/cmp"; }
