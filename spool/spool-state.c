@@ -66,10 +66,13 @@ int cg_doc_state_of_receipt(int receipt_type, long status)
     return CG_DOC_NONE;
 }
 
-bool cg_doc_state_final(int state)
+bool cg_doc_state_final(int msg_type, int state)
 {
-    return state == CG_DOC_RELEASED || state == CG_DOC_RETURNED || state == CG_DOC_CLOSED ||
-           state == CG_DOC_REJECTED;
+    if (state == CG_DOC_RELEASED || state == CG_DOC_RETURNED || state == CG_DOC_CLOSED ||
+        state == CG_DOC_REJECTED)
+        return true;
+    /* Only the inventory goes on to release; 120 or 399 end an order or a waybill. */
+    return msg_type != 603 && (state == CG_DOC_ACCEPTED || state == CG_DOC_CONCLUDED);
 }
 
 int cg_doc_state_step(int cur, int next)

@@ -170,8 +170,9 @@ static int list_report(struct cg_db *db, int kind, FILE *fp, struct cg_err *err)
 
     if (kind == CG_STATUS_PENDING)
         sql = "SELECT o.seller, o.order_no, d.msg_type, d.version, d.state, d.updated_at, "
-              "d.guid FROM documents d JOIN orders o ON o.id = d.order_id WHERE d.state NOT IN "
-              "('released', 'closed', 'returned', 'rejected') ORDER BY d.updated_at, d.id";
+              "d.guid FROM documents d JOIN orders o ON o.id = d.order_id WHERE NOT (d.state IN "
+              "('released', 'closed', 'returned', 'rejected') OR (d.msg_type <> 603 AND "
+              "d.state IN ('accepted', 'concluded'))) ORDER BY d.updated_at, d.id";
     else if (kind == CG_STATUS_REJECTED)
         sql = "SELECT o.seller, o.order_no, d.msg_type, d.version, 'rejected', d.updated_at, "
               "coalesce(d.status, '') || ' ' || coalesce(d.status_info, '') FROM documents d "

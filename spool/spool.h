@@ -129,8 +129,13 @@ enum cg_step {
 };
 /* Whether a document in state cur takes state next. */
 int cg_doc_state_step(int cur, int next);
-/* True for states after which nothing more is expected (released, closed, returned, rejected). */
-bool cg_doc_state_final(int state);
+/*
+ * True for states after which nothing more is expected for a document of msg_type (303, 403,
+ * 505, 603, ...): rejected, released, returned or closed for any; for documents other than the
+ * export inventory (CEB603) also accepted (120) and concluded (399), the last receipts customs
+ * sends for an order, a payment receipt or a waybill.
+ */
+bool cg_doc_state_final(int msg_type, int state);
 
 /* ------------------------------------------------------------------ names and lock */
 

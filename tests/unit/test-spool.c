@@ -87,9 +87,14 @@ static void test_forward_only(void **state)
     assert_int_equal(cg_doc_state_step(CG_DOC_RELEASED, CG_DOC_REJECTED), CG_STEP_LATE);
     /* No state is no move. */
     assert_int_equal(cg_doc_state_step(CG_DOC_SENT, CG_DOC_NONE), CG_STEP_LATE);
-    assert_true(cg_doc_state_final(CG_DOC_RELEASED));
-    assert_true(cg_doc_state_final(CG_DOC_REJECTED));
-    assert_false(cg_doc_state_final(CG_DOC_DECLARING));
+    assert_true(cg_doc_state_final(603, CG_DOC_RELEASED));
+    assert_true(cg_doc_state_final(603, CG_DOC_REJECTED));
+    assert_false(cg_doc_state_final(603, CG_DOC_DECLARING));
+    /* 120 ends an order or a waybill, but an inventory waits for release. */
+    assert_true(cg_doc_state_final(303, CG_DOC_ACCEPTED));
+    assert_true(cg_doc_state_final(505, CG_DOC_CONCLUDED));
+    assert_false(cg_doc_state_final(603, CG_DOC_ACCEPTED));
+    assert_false(cg_doc_state_final(303, CG_DOC_REVIEW));
 }
 
 static void test_names(void **state)
