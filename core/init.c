@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <libxml/parser.h>
+#include <libxml/xmlschemastypes.h>
 #include <libxml/xmlversion.h>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
@@ -46,6 +47,9 @@ int cg_lib_init(struct cg_err *err)
     xmlSubstituteEntitiesDefault(0);
     xmlLoadExtDtdDefaultValue = 0;
     xmlPedanticParserDefault(0);
+    /* libxml2 builds its schema type tables lazily and without a lock: do it once, here,
+     * before any thread compiles a schema. */
+    xmlSchemaInitTypes();
     if (xmlSecInit() < 0)
         return CG_ERR_SET(err, CG_ECRYPTO, "xmlsec initialisation failed");
     xmlsec_up = 1;

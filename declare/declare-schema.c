@@ -89,8 +89,13 @@ static void on_error(void *ctx, xmlErrorPtr e)
     clean_reason(e->message != NULL ? e->message : "invalid", fe->reason, sizeof(fe->reason));
 }
 
-/* Schema compile: only local files, never the network. */
+/*
+ * Schema compile: only local files, never the network. The entity loader is process-wide and
+ * libxml2's schema parser is not safe to run in two threads at once (concurrent compiles were
+ * seen to leave parser state behind), so compiles are serialized; validation is not.
+ */
 static xmlExternalEntityLoader prev_loader;
+static pthread_mutex_t compile_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static xmlParserInputPtr local_only_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
 {
@@ -125,10 +130,12 @@ static int compile(const char *path, struct cg_schema **out, struct cg_err *err)
         goto done;
     }
     xmlSchemaSetParserStructuredErrors(pctxt, on_error, &fe);
+    pthread_mutex_lock(&compile_lock);
     prev_loader = xmlGetExternalEntityLoader();
     xmlSetExternalEntityLoader(local_only_loader);
     s->schema = xmlSchemaParse(pctxt);
     xmlSetExternalEntityLoader(prev_loader);
+    pthread_mutex_unlock(&compile_lock);
     if (s->schema == NULL) {
         rc = CG_ERR_SET(err, CG_ECONFIG, "%s: cannot compile the schema: %s", path,
                         fe.set ? fe.reason : "unreadable or not a schema");
