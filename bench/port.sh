@@ -1,9 +1,10 @@
 #!/bin/sh
 # port.sh - messages per second `cebgate port` accepts (TLS, signature verification, schema
 # validation, business rules, SQLite store, status-2 receipt) with the sender on the same
-# machine: curl with 4 parallel transfers over reused TLS connections.
+# machine: curl with BENCH_PAR (default 4) parallel transfers over reused TLS connections.
 #
-#   sh bench/port.sh [BUILD_DIR]       (default ./build; BENCH_N messages, BENCH_RUNS runs)
+#   sh bench/port.sh [BUILD_DIR]       (default ./build; BENCH_N messages, BENCH_RUNS runs,
+#                                       BENCH_PAR transfers at a time)
 #
 # Reference measured in the same run: GET /health with the same client and parallelism, i.e.
 # what the HTTP/TLS transport and the client manage without any message work. The ratio says
@@ -14,7 +15,7 @@ build=$(cd "${1:-$top/build}" && pwd)
 CEBGATE=$build/cebgate
 N=${BENCH_N:-1000}
 RUNS=${BENCH_RUNS:-3}
-PAR=4
+PAR=${BENCH_PAR:-4}
 export CEBGATE_DATADIR="$top/data"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cg-bench-port.XXXXXX")
 PID=""

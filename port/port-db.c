@@ -8,6 +8,8 @@
  * ids that only grow: the GET /receipts cursor), submissions (every checked POST and its
  * answer code) and counters (serials of preNo/invtNo/sumNo). SQLite errors come back as
  * CG_EDB/CG_EBUSY with sqlite3_errmsg text.
+ * The writer connection's statements are prepared once and kept (cg_port_sql); the views run
+ * on the separate read connection, so they see committed data only.
  */
 #include "config.h"
 
@@ -81,29 +83,94 @@ static const char *const steps[] = {
 const struct cg_db_schema cg_port_db_schema = {"port", steps,
                                                (int)(sizeof(steps) / sizeof(steps[0]))};
 
-int cg_port_db_next(struct cg_db *db, const char *name, const char *key, long *out,
-                    struct cg_err *err)
+static const char *const sql_text[CG_SQL_COUNT] = {
+    [CG_SQL_SEEN] = "SELECT id, sha256 FROM messages WHERE guid = ?1",
+    [CG_SQL_SEEN_DOCS] = "SELECT guid, pre_no, invt_no FROM documents WHERE message_id = ?1 "
+                         "ORDER BY id",
+    [CG_SQL_DOC_GUID] = "SELECT m.guid FROM documents d JOIN messages m ON m.id = d.message_id "
+                        "WHERE d.guid = ?1",
+    [CG_SQL_BKEY] = "SELECT guid FROM documents WHERE bkey = ?1 AND app_type = '1'",
+    [CG_SQL_INS_MESSAGE] = "INSERT INTO messages(guid, msg_type, sha256, received_at, remote, xml) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [CG_SQL_INS_DOCUMENT] = "INSERT INTO documents(message_id, guid, msg_type, app_type, bkey, "
+                            "pre_no, invt_no, sum_no, doc, accepted_ms) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [CG_SQL_INS_SCHEDULE] = "INSERT INTO schedule(document_id, due_ms, receipt_type, status, "
+                            "info, last) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [CG_SQL_INS_SUBMISSION] = "INSERT INTO submissions(received_at, guid, msg_type, size, sha256, "
+                              "code, duplicate, text, remote) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [CG_SQL_INS_RECEIPT] = "INSERT INTO receipts(document_id, msg_type, msg_guid, doc_guid, "
+                           "status, created_at, xml) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [CG_SQL_COUNTER] = "INSERT INTO counters(name, key, value) VALUES (?1, ?2, 1) "
+                       "ON CONFLICT(name, key) DO UPDATE SET value = value + 1 "
+                       "RETURNING value",
+    [CG_SQL_DUE] = "SELECT s.id, s.document_id, s.receipt_type, s.status, s.last, s.info, "
+                   "d.msg_type, d.doc FROM schedule s JOIN documents d ON d.id = "
+                   "s.document_id WHERE s.due_ms <= ?1 ORDER BY s.due_ms, s.id LIMIT ?2",
+    [CG_SQL_SET_STATUS] = "UPDATE documents SET status = ?3, final = ?2 WHERE id = ?1",
+    [CG_SQL_SET_FINAL] = "UPDATE documents SET final = ?2 WHERE id = ?1",
+    [CG_SQL_DEL_SCHEDULE] = "DELETE FROM schedule WHERE id = ?1",
+    [CG_SQL_INVENTORY] = "SELECT doc FROM documents WHERE msg_type = 603 AND invt_no = ?1 "
+                         "ORDER BY id DESC LIMIT 1",
+    [CG_SQL_NEXT_DUE] = "SELECT min(due_ms) FROM schedule",
+};
+
+int cg_port_sql(struct cg_port *p, enum cg_port_sql id, sqlite3_stmt **out, struct cg_err *err)
 {
-    sqlite3 *h = cg_db_handle(db);
-    sqlite3_stmt *st = NULL;
-    int rc = CG_OK;
     int r;
 
-    r = sqlite3_prepare_v2(h,
-                           "INSERT INTO counters(name, key, value) VALUES (?1, ?2, 1) "
-                           "ON CONFLICT(name, key) DO UPDATE SET value = value + 1 "
-                           "RETURNING value",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return cg_db_fail(db, r, "counter", err);
+    if (p->stmts[id] == NULL) {
+        r = sqlite3_prepare_v3(cg_db_handle(p->db), sql_text[id], -1, SQLITE_PREPARE_PERSISTENT,
+                               &p->stmts[id], NULL);
+        if (r != SQLITE_OK) {
+            p->stmts[id] = NULL;
+            return cg_db_fail(p->db, r, "preparing a statement", err);
+        }
+    } else {
+        sqlite3_reset(p->stmts[id]);
+        sqlite3_clear_bindings(p->stmts[id]);
+    }
+    *out = p->stmts[id];
+    return CG_OK;
+}
+
+void cg_port_sql_reset_all(struct cg_port *p)
+{
+    size_t i;
+
+    for (i = 0; i < CG_SQL_COUNT; i++)
+        if (p->stmts[i] != NULL)
+            sqlite3_reset(p->stmts[i]);
+}
+
+void cg_port_sql_free(struct cg_port *p)
+{
+    size_t i;
+
+    for (i = 0; i < CG_SQL_COUNT; i++) {
+        sqlite3_finalize(p->stmts[i]);
+        p->stmts[i] = NULL;
+    }
+}
+
+int cg_port_db_next(struct cg_port *p, const char *name, const char *key, long *out,
+                    struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    int r;
+
+    rc = cg_port_sql(p, CG_SQL_COUNTER, &st, err);
+    if (rc != CG_OK)
+        return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     r = sqlite3_step(st);
     if (r == SQLITE_ROW)
         *out = (long)sqlite3_column_int64(st, 0);
     else
-        rc = cg_db_fail(db, r, "counter", err);
-    sqlite3_finalize(st);
+        rc = cg_db_fail(p->db, r, "counter", err);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -160,7 +227,12 @@ static int stats_from(struct cg_db *db, struct cg_port_stats *st, struct cg_err 
 
 int cg_port_stats(struct cg_port *p, struct cg_port_stats *st, struct cg_err *err)
 {
-    return stats_from(p->db, st, err);
+    int rc;
+
+    pthread_mutex_lock(&p->rlock);
+    rc = stats_from(p->rdb, st, err);
+    pthread_mutex_unlock(&p->rlock);
+    return rc;
 }
 
 int cg_port_stats_read(const char *db_path, struct cg_port_stats *st, struct cg_err *err)

@@ -1,6 +1,11 @@
 /*
  * port-http.c - the HTTP/1.1 server of `cebgate port` on libmicrohttpd (TLS through GnuTLS),
- * driven from the caller's thread through MHD's epoll descriptor.
+ * with a pool of threads.
+ *
+ * libmicrohttpd runs its own threads (a pool of [port] threads, epoll each): a POST's checks
+ * run in the thread that received it, then the connection is suspended while the writer thread
+ * stores the message together with the others of its group, and resumed to answer once that
+ * commit is done (port-writer.c). The caller's thread only waits for the stop signal.
  *
  * Endpoints (docs/port.md): POST /messages (a CEB message or dxp:DxpMsg; JSON answer),
  * GET /receipts?since=ID&limit=N (JSON page of receipts), GET /metrics (Prometheus text),
@@ -33,6 +38,7 @@
 
 struct req {
     struct cg_buf body;
+    struct cg_port_job *job; /* the message, once checked */
     bool too_big;
     bool post;
     bool drop;        /* fault: close without an answer */
@@ -63,6 +69,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (r == NULL)
         return;
+    cg_port_job_free(r->job);
     cg_buf_free(&r->body);
     free(r);
     *con_cls = NULL;
@@ -165,8 +172,14 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
     struct cg_port_stats st;
     struct cg_err err;
     struct cg_buf b;
+    long faults_503;
+    long faults_drop;
     size_t i;
 
+    pthread_mutex_lock(&p->flock);
+    faults_503 = p->faults_503;
+    faults_drop = p->faults_drop;
+    pthread_mutex_unlock(&p->flock);
     cg_err_clear(&err);
     if (cg_port_stats(p, &st, &err) != CG_OK)
         return reply_code(conn, 500, "3001", err.msg, NULL);
@@ -205,8 +218,8 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
                 "# TYPE cebgate_port_faults_injected_total counter\n"
                 "cebgate_port_faults_injected_total{kind=\"503\"} %ld\n"
                 "cebgate_port_faults_injected_total{kind=\"drop\"} %ld\n",
-                st.documents, st.documents_final, st.receipts, st.receipts_pending, p->faults_503,
-                p->faults_drop);
+                st.documents, st.documents_final, st.receipts, st.receipts_pending, faults_503,
+                faults_drop);
     return reply(conn, 200, "text/plain; version=0.0.4", cg_buf_take(&b), NULL);
 }
 
@@ -231,14 +244,18 @@ static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *
     return reply(conn, 200, "application/json", body, NULL);
 }
 
-static enum MHD_Result serve_post(struct cg_port *p, struct MHD_Connection *conn, struct req *r)
+static void count_fault(struct cg_port *p, long *counter)
 {
-    struct cg_port_result *res = NULL;
-    struct cg_err err;
+    pthread_mutex_lock(&p->flock);
+    (*counter)++;
+    pthread_mutex_unlock(&p->flock);
+}
+
+/* First call for a complete POST: check, then hand the message to the writer. */
+static enum MHD_Result start_post(struct cg_port *p, struct MHD_Connection *conn, struct req *r)
+{
     char remote[NI_MAXHOST];
-    char *body = NULL;
     char text[128];
-    enum MHD_Result ret;
 
     if (r->too_big) {
         snprintf(text, sizeof(text), "message is larger than the limit of %zu bytes", p->max_body);
@@ -247,29 +264,44 @@ static enum MHD_Result serve_post(struct cg_port *p, struct MHD_Connection *conn
         return reply_code(conn, 413, "0999", text, NULL);
     }
     if (r->drop && !r->drop_stored) {
-        p->faults_drop++;
+        count_fault(p, &p->faults_drop);
         return MHD_NO;
     }
-    res = malloc(sizeof(*res));
-    if (res == NULL)
-        return MHD_NO;
     remote_of(conn, remote, sizeof(remote));
-    cg_port_submit(p, r->body.data != NULL ? r->body.data : "", r->body.len, remote, res);
+    cg_port_writer_busy(p, 1);
+    if (cg_port_job_check(p, r->body.data != NULL ? r->body.data : "", r->body.len, remote,
+                          &r->job) != CG_OK) {
+        cg_port_writer_busy(p, -1);
+        return reply_code(conn, 500, "3001", "system error, nothing was stored; send again", "1");
+    }
+    /* Suspended before it is queued, so the writer never resumes a running connection. */
+    MHD_suspend_connection(conn);
+    if (!cg_port_writer_queue(p, r->job, conn, true)) {
+        cg_port_jobs_store(p, &r->job, 1);
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
+}
+
+/* Called again after the writer resumed the connection: the job has its answer. */
+static enum MHD_Result finish_post(struct cg_port *p, struct MHD_Connection *conn, struct req *r)
+{
+    const struct cg_port_result *res = &r->job->res;
+    struct cg_err err;
+    char *body = NULL;
+
     if (r->drop) {
-        p->faults_drop++;
-        free(res);
+        count_fault(p, &p->faults_drop);
         return MHD_NO;
     }
     cg_err_clear(&err);
-    if (cg_port_result_json(res, &body, &err) != CG_OK) {
-        free(res);
+    if (cg_port_result_json(res, &body, &err) != CG_OK)
         return MHD_NO;
-    }
-    ret = reply(conn, (unsigned)res->http_status, "application/json", body,
-                res->http_status == 500 ? "1" : NULL);
-    free(res);
-    return ret;
+    return reply(conn, (unsigned)res->http_status, "application/json", body,
+                 res->http_status == 500 ? "1" : NULL);
 }
+
+static __thread bool routed;
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
                                const char *method, const char *version, const char *upload_data,
@@ -283,6 +315,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     long n = 0;
 
     (void)version;
+    if (!routed) { /* libxml2 keeps its error handler per thread */
+        cg_log_route_libraries();
+        routed = true;
+    }
     if (r == NULL) {
         r = calloc(1, sizeof(*r));
         if (r == NULL)
@@ -304,7 +340,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             return reply_code(conn, 413, "0999", why, NULL);
         }
         if (p->fault_503 > 0 && cg_port_roll(p) < p->fault_503) {
-            p->faults_503++;
+            count_fault(p, &p->faults_503);
             return reply_code(conn, 503, "3999",
                               "temporarily unavailable (injected test fault); send again", "1");
         }
@@ -323,7 +359,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             *upload_data_size = 0;
             return MHD_YES;
         }
-        return serve_post(p, conn, r);
+        return r->job == NULL ? start_post(p, conn, r) : finish_post(p, conn, r);
     }
     if (*upload_data_size > 0) { /* a body nobody asked for is read and dropped */
         *upload_data_size = 0;
@@ -376,7 +412,8 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
     struct sockaddr_storage ss;
     struct MHD_OptionItem opts[16];
     const union MHD_DaemonInfo *info;
-    unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned int flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     bool loopback = false;
     size_t n = 0;
     int rc;
@@ -400,6 +437,9 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)p->timeout_s, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, p};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, p};
+    if (p->threads > 1)
+        opts[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)p->threads, NULL};
     if (p->tls_cert_pem != NULL) {
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, p->tls_cert_pem};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, p->tls_key_pem};
@@ -407,13 +447,18 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
     if (p->tls_client_ca_pem != NULL)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, p->tls_client_ca_pem};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    rc = cg_port_writer_start(p, err);
+    if (rc != CG_OK)
+        return rc;
     p->mhd =
         MHD_start_daemon(flags, 0, NULL, NULL, handler, p, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-    if (p->mhd == NULL)
+    if (p->mhd == NULL) {
+        cg_port_writer_stop(p);
         return CG_ERR_SET(err, CG_EIO,
                           "cannot listen on %s port %ld (in use, no permission, or a bad TLS "
                           "certificate/key; -vv shows libmicrohttpd's reason)",
                           p->listen, p->port);
+    }
     info = MHD_get_daemon_info(p->mhd, MHD_DAEMON_INFO_BIND_PORT);
     p->bound_port = info != NULL ? info->port : (unsigned)p->port;
     return CG_OK;
@@ -421,39 +466,15 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
 
 int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *err)
 {
-    const union MHD_DaemonInfo *info;
-    MHD_UNSIGNED_LONG_LONG to = 0;
-    struct pollfd pfd;
-    struct cg_err e;
-    int64_t wait;
-    int64_t due;
-    int64_t now;
-    size_t n;
-
-    info = MHD_get_daemon_info(p->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-    if (info == NULL)
-        return CG_ERR_SET(err, CG_EIO, "libmicrohttpd has no epoll descriptor");
-    pfd.fd = info->epoll_fd;
-    pfd.events = POLLIN;
-    while (!*stop) {
-        wait = 250;
-        if (MHD_get_timeout(p->mhd, &to) == MHD_YES && (int64_t)to < wait)
-            wait = (int64_t)to;
-        due = cg_port_next_due(p);
-        now = cg_port_now_ms();
-        if (due >= 0 && due - now < wait)
-            wait = due > now ? due - now : 0;
-        if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR)
+    if (p->mhd == NULL)
+        return CG_ERR_SET(err, CG_EINVAL, "the port is not listening");
+    while (!*stop)
+        if (poll(NULL, 0, 100) < 0 && errno != EINTR)
             return CG_ERR_SET(err, CG_EIO, "poll: %s", strerror(errno));
-        if (*stop)
-            break;
-        MHD_run(p->mhd);
-        now = cg_port_now_ms();
-        if (due < 0 || due > now)
-            continue;
-        cg_err_clear(&e);
-        if (cg_port_release_due(p, now, &n, &e) != CG_OK)
-            cg_error("port: publishing receipts: %s", e.msg);
-    }
+    /* The writer finishes the queued messages (resuming their connections) first; what comes
+     * in after that is stored by the thread that checked it. Then the server stops. */
+    cg_port_writer_stop(p);
+    MHD_stop_daemon(p->mhd);
+    p->mhd = NULL;
     return CG_OK;
 }

@@ -9,6 +9,7 @@
 #ifndef CG_PORT_INT_H
 #define CG_PORT_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -156,9 +157,104 @@ int64_t cg_port_next_due(struct cg_port *p);
 
 extern const struct cg_db_schema cg_port_db_schema;
 
+/*
+ * Statements of the writer connection (p->db), prepared once (on first use) and reset for
+ * every use. Only the thread that holds p->wlock (the writer, or a caller in direct mode)
+ * uses them.
+ */
+enum cg_port_sql {
+    CG_SQL_SEEN,      /* messages by guid */
+    CG_SQL_SEEN_DOCS, /* documents of a message */
+    CG_SQL_DOC_GUID,  /* document guid used before */
+    CG_SQL_BKEY,      /* business key added before */
+    CG_SQL_INS_MESSAGE,
+    CG_SQL_INS_DOCUMENT,
+    CG_SQL_INS_SCHEDULE,
+    CG_SQL_INS_SUBMISSION,
+    CG_SQL_INS_RECEIPT,
+    CG_SQL_COUNTER,
+    CG_SQL_DUE,        /* planned receipts due */
+    CG_SQL_SET_STATUS, /* document status and final */
+    CG_SQL_SET_FINAL,  /* document final only (CEB792) */
+    CG_SQL_DEL_SCHEDULE,
+    CG_SQL_INVENTORY, /* an inventory by invtNo (CEB792) */
+    CG_SQL_NEXT_DUE,
+    CG_SQL_COUNT
+};
+
+/* The cached statement id, reset and with its bindings cleared. */
+int cg_port_sql(struct cg_port *p, enum cg_port_sql id, sqlite3_stmt **out, struct cg_err *err);
+/* Reset every cached statement (no statement keeps a read snapshot open between batches). */
+void cg_port_sql_reset_all(struct cg_port *p);
+/* Finalize them (before the connection is closed). */
+void cg_port_sql_free(struct cg_port *p);
+
 /* Next value of counter name for key (a day or a year); starts at 1. Inside a transaction. */
-int cg_port_db_next(struct cg_db *db, const char *name, const char *key, long *out,
+int cg_port_db_next(struct cg_port *p, const char *name, const char *key, long *out,
                     struct cg_err *err);
+
+/* ------------------------------------------------------------------ submissions and the writer */
+
+/*
+ * One POSTed message on its way through the port. cg_port_job_check() runs the checks that need
+ * no database (parse, signature, schema, document rules) in the calling thread, so several
+ * messages are checked side by side; everything that reads or writes the database (guid seen
+ * before, duplicate document guid and business key, storing, recording a refusal) then runs
+ * in the writer, which stores the jobs that arrive together in one transaction.
+ */
+struct cg_port_job {
+    struct cg_port *p;
+    const char *body; /* borrowed until the job is done */
+    size_t len;
+    char remote[64];
+    struct cg_port_result res;
+    xmlDocPtr env;   /* DxpMsg, when wrapped */
+    xmlDocPtr doc;   /* the CEB message */
+    char *inner;     /* unwrapped CEB bytes */
+    const char *xml; /* the CEB bytes (body or inner) */
+    size_t xml_len;
+    char cop_msg_id[256];
+    char sha[65];
+    const struct cg_port_kind *kind;
+    json_t *ents;
+    int64_t now;
+    bool parsed; /* guid known: the seen-before check applies */
+    bool store;  /* passed every check: store it (unless seen before) */
+    /* the answer decided by the checks, restored when a group is run again job by job */
+    char v_code[5];
+    int v_status;
+    char v_text[CG_ERR_MSG_MAX];
+    /* writer queue */
+    struct cg_port_job *next;
+    void *conn; /* the suspended MHD connection to resume when done; NULL: a waiting caller */
+    bool done;
+};
+
+/*
+ * Run the checks that need no database; *out (caller frees with cg_port_job_free) is always
+ * written unless memory runs out. body must stay valid until the job is done.
+ */
+int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const char *remote,
+                      struct cg_port_job **out);
+/* A refusal decided before the checks (413 on Content-Length), recorded by the writer. */
+int cg_port_job_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
+                        const char *remote, struct cg_port_job **out);
+void cg_port_job_free(struct cg_port_job *j);
+/* The database part of n jobs, in one transaction when it can (holds p->wlock). */
+void cg_port_jobs_store(struct cg_port *p, struct cg_port_job **jobs, size_t n);
+
+/* Start and stop the writer thread; without it jobs are stored in the caller's thread. */
+int cg_port_writer_start(struct cg_port *p, struct cg_err *err);
+void cg_port_writer_stop(struct cg_port *p);
+/*
+ * Hand a checked job to the writer. With conn (a suspended MHD connection) returns at once
+ * (true) and the writer resumes conn when the job is done; without conn waits for it. Returns
+ * false when there is no writer thread: the caller stores the job itself. counted: the job's
+ * checks were announced with cg_port_writer_busy(p, 1); they have ended now.
+ */
+bool cg_port_writer_queue(struct cg_port *p, struct cg_port_job *j, void *conn, bool counted);
+/* A message is being checked (+1) or its checks ended (-1): the writer waits for it. */
+void cg_port_writer_busy(struct cg_port *p, int delta);
 
 /* ------------------------------------------------------------------ the port */
 
@@ -197,6 +293,29 @@ struct cg_port {
     uint64_t rng;
     long faults_503;
     long faults_drop;
+    /* threads */
+    long threads;          /* libmicrohttpd worker threads that run the checks */
+    long commit_max;       /* most messages stored in one transaction */
+    long commit_wait_ms;   /* how long the writer waits for messages still being checked */
+    pthread_mutex_t flock; /* rng, fault counters */
+    struct cg_db *rdb;     /* read connection: GET /receipts, /metrics, stats */
+    pthread_mutex_t rlock; /* ... one user at a time */
+    pthread_mutex_t wlock; /* the writer connection db and its statements */
+    sqlite3_stmt *stmts[CG_SQL_COUNT];
+    pthread_mutex_t qlock; /* the queue below */
+    pthread_cond_t qcond;  /* the writer waits for work */
+    pthread_cond_t dcond;  /* callers wait for their job */
+    struct cg_port_job *qhead;
+    struct cg_port_job *qtail;
+    size_t qlen;
+    long checking; /* messages being checked now */
+    bool writer_running;
+    bool writer_stop;
+    pthread_t writer;
+    bool writer_joinable;
+    struct cg_port_job **wjobs; /* the writer's group */
+    void **wconns;
+    bool locks_up;
 };
 
 /* Uniform 0..99 from the port's generator (fault injection). */

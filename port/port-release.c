@@ -5,7 +5,9 @@
  * Publishing runs in one transaction per batch: build the receipt, store it (its id is the next
  * cursor value, so ids grow in publishing order), write its file, update the document's status,
  * delete the schedule row. A failure rolls the batch back and it is tried again on the next
- * tick, so a receipt is published once or not at all.
+ * tick, so a receipt is published once or not at all. Runs on the writer connection (under
+ * p->wlock); GET /receipts reads the separate read connection, so it never sees a receipt of a
+ * transaction that is not committed yet.
  */
 #include "config.h"
 
@@ -43,7 +45,7 @@ static void dues_free(struct due *d, size_t n)
 }
 
 /* The inventories a summary lists (by invtNo), as a JSON array of their documents. */
-static int summary_inventories(struct cg_db *db, const json_t *ent, json_t **out,
+static int summary_inventories(struct cg_port *p, const json_t *ent, json_t **out,
                                struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -55,13 +57,10 @@ static int summary_inventories(struct cg_db *db, const json_t *ent, json_t **out
 
     if (arr == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    r = sqlite3_prepare_v2(cg_db_handle(db),
-                           "SELECT doc FROM documents WHERE msg_type = 603 AND invt_no = ?1 "
-                           "ORDER BY id DESC LIMIT 1",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK) {
+    r = cg_port_sql(p, CG_SQL_INVENTORY, &st, err);
+    if (r != CG_OK) {
         json_decref(arr);
-        return cg_db_fail(db, r, "summary", err);
+        return r;
     }
     json_array_foreach(json_object_get(ent, "items"), i, it)
     {
@@ -73,7 +72,7 @@ static int summary_inventories(struct cg_db *db, const json_t *ent, json_t **out
         if (inv != NULL)
             json_array_append_new(arr, inv);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     *out = arr;
     return CG_OK;
 }
@@ -101,7 +100,7 @@ static int publish_one(struct cg_port *p, const struct due *d, int64_t now, stru
     cg_guid_new(guid);
     cg_port_time17(now, t17);
     if (d->receipt_type == 792) {
-        rc = summary_inventories(p->db, ent, &invs, err);
+        rc = summary_inventories(p, ent, &invs, err);
         if (rc == CG_OK)
             rc = cg_port_receipt_build_792(guid, ent, invs, "A", t17, p->version, &rdoc, err);
         cg_strlcpy(status, "A", sizeof(status));
@@ -114,31 +113,26 @@ static int publish_one(struct cg_port *p, const struct due *d, int64_t now, stru
                              status, rdoc, err);
     if (rc != CG_OK)
         goto done;
-    r = sqlite3_prepare_v2(cg_db_handle(p->db),
-                           d->receipt_type == 792
-                               ? "UPDATE documents SET final = ?2 WHERE id = ?1"
-                               : "UPDATE documents SET status = ?3, final = ?2 WHERE id = ?1",
-                           -1, &st, NULL);
-    if (r == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, d->doc_id);
-        sqlite3_bind_int(st, 2, d->last);
-        if (d->receipt_type != 792)
-            sqlite3_bind_int(st, 3, d->status);
+    rc = cg_port_sql(p, d->receipt_type == 792 ? CG_SQL_SET_FINAL : CG_SQL_SET_STATUS, &st, err);
+    if (rc != CG_OK)
+        goto done;
+    sqlite3_bind_int64(st, 1, d->doc_id);
+    sqlite3_bind_int(st, 2, d->last);
+    if (d->receipt_type != 792)
+        sqlite3_bind_int(st, 3, d->status);
+    r = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (r == SQLITE_DONE) {
+        rc = cg_port_sql(p, CG_SQL_DEL_SCHEDULE, &st, err);
+        if (rc != CG_OK)
+            goto done;
+        sqlite3_bind_int64(st, 1, d->sched_id);
         r = sqlite3_step(st);
-        sqlite3_finalize(st);
-        st = NULL;
-        if (r == SQLITE_DONE)
-            r = sqlite3_prepare_v2(cg_db_handle(p->db), "DELETE FROM schedule WHERE id = ?1", -1,
-                                   &st, NULL);
-        if (r == SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, d->sched_id);
-            r = sqlite3_step(st);
-        }
+        sqlite3_reset(st);
     }
     if (r != SQLITE_DONE)
         rc = cg_db_fail(p->db, r, "publishing a receipt", err);
 done:
-    sqlite3_finalize(st);
     xmlFreeDoc(rdoc);
     json_decref(ent);
     json_decref(invs);
@@ -162,13 +156,9 @@ static int release_tx(struct cg_db *db, void *vctx, struct cg_err *err)
     int ret = CG_OK;
     int r;
 
-    r = sqlite3_prepare_v2(cg_db_handle(db),
-                           "SELECT s.id, s.document_id, s.receipt_type, s.status, s.last, s.info, "
-                           "d.msg_type, d.doc FROM schedule s JOIN documents d ON d.id = "
-                           "s.document_id WHERE s.due_ms <= ?1 ORDER BY s.due_ms, s.id LIMIT ?2",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return cg_db_fail(db, r, "due receipts", err);
+    ret = cg_port_sql(rc->p, CG_SQL_DUE, &st, err);
+    if (ret != CG_OK)
+        return ret;
     sqlite3_bind_int64(st, 1, rc->now);
     sqlite3_bind_int(st, 2, RELEASE_BATCH);
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -197,14 +187,15 @@ static int release_tx(struct cg_db *db, void *vctx, struct cg_err *err)
         ret = cg_db_fail(db, r, "due receipts", err);
         goto done;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     st = NULL;
     for (i = 0; i < n && ret == CG_OK; i++)
         ret = publish_one(rc->p, &d[i], rc->now, err);
     if (ret == CG_OK)
         rc->n = n;
 done:
-    sqlite3_finalize(st);
+    if (st != NULL)
+        sqlite3_reset(st);
     dues_free(d, n);
     return ret;
 }
@@ -228,6 +219,7 @@ int cg_port_release_due(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_
     int ret;
 
     *n = 0;
+    pthread_mutex_lock(&p->wlock);
     do {
         rc.p = p;
         rc.now = now_ms;
@@ -235,6 +227,8 @@ int cg_port_release_due(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_
         ret = cg_db_tx(p->db, release_tx, &rc, err);
         *n += rc.n;
     } while (ret == CG_OK && rc.n == RELEASE_BATCH);
+    cg_port_sql_reset_all(p);
+    pthread_mutex_unlock(&p->wlock);
     return ret;
 }
 
@@ -242,13 +236,14 @@ int cg_port_release_due(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_
 int64_t cg_port_next_due(struct cg_port *p)
 {
     sqlite3_stmt *st = NULL;
+    struct cg_err err;
     int64_t due = -1;
 
-    if (sqlite3_prepare_v2(cg_db_handle(p->db), "SELECT min(due_ms) FROM schedule", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+    if (cg_port_sql(p, CG_SQL_NEXT_DUE, &st, &err) == CG_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_type(st, 0) != SQLITE_NULL)
         due = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (st != NULL)
+        sqlite3_reset(st);
     return due;
 }
 
@@ -318,13 +313,16 @@ int cg_port_receipts_json(struct cg_port *p, int64_t since, int limit, char **ou
 
     if (list == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    r = sqlite3_prepare_v2(cg_db_handle(p->db),
+    pthread_mutex_lock(&p->rlock);
+    r = sqlite3_prepare_v2(cg_db_handle(p->rdb),
                            "SELECT id, msg_type, msg_guid, doc_guid, status, xml FROM receipts "
                            "WHERE id > ?1 ORDER BY id LIMIT ?2",
                            -1, &st, NULL);
     if (r != SQLITE_OK) {
+        rc = cg_db_fail(p->rdb, r, "receipts", err);
+        pthread_mutex_unlock(&p->rlock);
         json_decref(list);
-        return cg_db_fail(p->db, r, "receipts", err);
+        return rc;
     }
     sqlite3_bind_int64(st, 1, since);
     sqlite3_bind_int(st, 2, limit + 1);
@@ -346,8 +344,9 @@ int cg_port_receipts_json(struct cg_port *p, int64_t since, int limit, char **ou
         }
     }
     if (rc == CG_OK && r != SQLITE_ROW && r != SQLITE_DONE)
-        rc = cg_db_fail(p->db, r, "receipts", err);
+        rc = cg_db_fail(p->rdb, r, "receipts", err);
     sqlite3_finalize(st);
+    pthread_mutex_unlock(&p->rlock);
     if (rc != CG_OK) {
         json_decref(list);
         return rc;

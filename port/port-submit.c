@@ -10,6 +10,16 @@
  * their scenario and the first receipts. A database failure answers 3001 (HTTP 500) and
  * stores nothing, so the sender's retry is safe. Every checked message leaves a submissions
  * row with its answer.
+ *
+ * The checks that need no database run in the thread that received the message
+ * (cg_port_job_check); the seen-before check and everything after the business rules run in
+ * the writer (cg_port_jobs_store), which takes the jobs that arrived together into one
+ * transaction, one savepoint per stored message, and commits once: the answers go out after
+ * that commit, so "accepted" still means stored durably. The seen-before check runs in the
+ * writer because only there is it exact for messages arriving at the same moment; its answer
+ * takes the place of whatever the later checks found, so the answers are those of the
+ * documented order of checks. When the group cannot commit, it is rolled back and every job
+ * runs again in a transaction of its own.
  */
 #include "config.h"
 
@@ -21,24 +31,6 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "port/port-int.h"
-
-struct check {
-    struct cg_port *p;
-    const char *body;
-    size_t len;
-    const char *remote;
-    struct cg_port_result *res;
-    xmlDocPtr env;   /* DxpMsg, when wrapped */
-    xmlDocPtr doc;   /* the CEB message */
-    char *inner;     /* unwrapped CEB bytes */
-    const char *xml; /* the CEB bytes (body or inner) */
-    size_t xml_len;
-    char cop_msg_id[256];
-    char sha[65];
-    const struct cg_port_kind *kind;
-    json_t *ents;
-    int64_t now;
-};
 
 static void iso_now(char out[32])
 {
@@ -107,14 +99,9 @@ int cg_port_publish(struct cg_port *p, long document_id, int type, const char *m
     if (rc != CG_OK)
         return rc;
     iso_now(when);
-    r = sqlite3_prepare_v2(h,
-                           "INSERT INTO receipts(document_id, msg_type, msg_guid, doc_guid, "
-                           "status, created_at, xml) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK) {
-        rc = cg_db_fail(p->db, r, "receipt", err);
+    rc = cg_port_sql(p, CG_SQL_INS_RECEIPT, &st, err);
+    if (rc != CG_OK)
         goto done;
-    }
     for (i = 0; i < copies; i++) {
         sqlite3_reset(st);
         if (document_id > 0)
@@ -138,95 +125,70 @@ int cg_port_publish(struct cg_port *p, long document_id, int type, const char *m
             goto done;
     }
 done:
-    sqlite3_finalize(st);
+    if (st != NULL)
+        sqlite3_reset(st);
     free(xml);
     return rc;
 }
 
 /* ------------------------------------------------------------------ recording */
 
-static int record(struct check *c, bool duplicate, struct cg_err *err)
+static int record(struct cg_port_job *c, bool duplicate, struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
     char when[32];
     int r;
 
     iso_now(when);
-    r = sqlite3_prepare_v2(cg_db_handle(c->p->db),
-                           "INSERT INTO submissions(received_at, guid, msg_type, size, sha256, "
-                           "code, duplicate, text, remote) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return cg_db_fail(c->p->db, r, "submission", err);
+    r = cg_port_sql(c->p, CG_SQL_INS_SUBMISSION, &st, err);
+    if (r != CG_OK)
+        return r;
     sqlite3_bind_text(st, 1, when, -1, SQLITE_STATIC);
-    if (c->res->guid[0] != '\0')
-        sqlite3_bind_text(st, 2, c->res->guid, -1, SQLITE_STATIC);
-    if (c->res->msg_type != 0)
-        sqlite3_bind_int(st, 3, c->res->msg_type);
+    if (c->res.guid[0] != '\0')
+        sqlite3_bind_text(st, 2, c->res.guid, -1, SQLITE_STATIC);
+    if (c->res.msg_type != 0)
+        sqlite3_bind_int(st, 3, c->res.msg_type);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)c->len);
     if (c->sha[0] != '\0')
         sqlite3_bind_text(st, 5, c->sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, c->res->code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, c->res.code, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 7, duplicate ? 1 : 0);
-    sqlite3_bind_text(st, 8, c->res->text, -1, SQLITE_STATIC);
-    if (c->remote != NULL)
+    sqlite3_bind_text(st, 8, c->res.text, -1, SQLITE_STATIC);
+    if (c->remote[0] != '\0')
         sqlite3_bind_text(st, 9, c->remote, -1, SQLITE_STATIC);
     r = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return r == SQLITE_DONE ? CG_OK : cg_db_fail(c->p->db, r, "submission", err);
 }
 
-struct reject_ctx {
-    struct check *c;
-    bool ceb900;
-};
-
-static int record_reject_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+/* Record a refusal (and its CEB900 for format errors) inside the writer's transaction. */
+static int record_reject_in_tx(struct cg_port_job *c, struct cg_err *err)
 {
-    struct reject_ctx *rc = vctx;
-    struct check *c = rc->c;
     xmlDocPtr rdoc = NULL;
     char guid[40];
     char status[8];
     char t17[18];
+    char type[16];
     int r;
 
-    (void)db;
     r = record(c, false, err);
-    if (r != CG_OK || !rc->ceb900)
+    if (r != CG_OK || !c->p->format_receipts ||
+        (strcmp(c->res.code, "0001") != 0 && strcmp(c->res.code, "0002") != 0))
         return r;
-    if (strlen(c->res->guid) == 36)
-        cg_strlcpy(guid, c->res->guid, sizeof(guid));
+    if (strlen(c->res.guid) == 36)
+        cg_strlcpy(guid, c->res.guid, sizeof(guid));
     else
         cg_guid_new(guid);
-    snprintf(status, sizeof(status), "-%s", c->res->code);
+    snprintf(status, sizeof(status), "-%s", c->res.code);
     cg_port_time17(c->now, t17);
-    {
-        char type[16];
-
-        snprintf(type, sizeof(type), "CEB%dMessage", c->res->msg_type);
-        r = cg_port_receipt_build_900(guid, status, c->res->text, t17, c->cop_msg_id,
-                                      c->res->msg_type != 0 ? type : "Unknown", c->xml, c->xml_len,
-                                      &rdoc, err);
-    }
+    snprintf(type, sizeof(type), "CEB%dMessage", c->res.msg_type);
+    r = cg_port_receipt_build_900(guid, status, c->res.text, t17, c->cop_msg_id,
+                                  c->res.msg_type != 0 ? type : "Unknown", c->xml, c->xml_len,
+                                  &rdoc, err);
     if (r == CG_OK)
-        r = cg_port_publish(c->p, 0, 900, guid, c->res->guid, status, rdoc, err);
+        r = cg_port_publish(c->p, 0, 900, guid, c->res.guid, status, rdoc, err);
     xmlFreeDoc(rdoc);
     return r;
-}
-
-/* Record a refusal (and its CEB900 for format errors); a failure here is only logged. */
-static void record_reject(struct check *c)
-{
-    struct reject_ctx rc;
-    struct cg_err err;
-
-    cg_err_clear(&err);
-    rc.c = c;
-    rc.ceb900 = c->p->format_receipts &&
-                (strcmp(c->res->code, "0001") == 0 || strcmp(c->res->code, "0002") == 0);
-    if (cg_db_tx(c->p->db, record_reject_tx, &rc, &err) != CG_OK)
-        cg_error("port: recording a refused message: %s", err.msg);
 }
 
 /* ------------------------------------------------------------------ checks */
@@ -263,7 +225,7 @@ static xmlNodePtr ds_child(xmlNodePtr parent, const char *name, int *n)
     return found;
 }
 
-static int check_signature(struct check *c)
+static int check_signature(struct cg_port_job *c)
 {
     xmlNodePtr root = xmlDocGetRootElement(c->doc);
     xmlNodePtr sig = NULL;
@@ -279,30 +241,30 @@ static int check_signature(struct check *c)
     if (count == 0) {
         if (!c->p->require_signature)
             return CG_OK;
-        return answer(c->res, "1001", "message %s is not signed (no ds:Signature)", c->res->guid);
+        return answer(&c->res, "1001", "message %s is not signed (no ds:Signature)", c->res.guid);
     }
     if (count > 1)
-        return answer(c->res, "1001",
+        return answer(&c->res, "1001",
                       "message %s carries %d ds:Signature elements; exactly one "
                       "enveloped signature is accepted",
-                      c->res->guid, count);
+                      c->res.guid, count);
     if (sig->parent != root)
-        return answer(c->res, "1001",
+        return answer(&c->res, "1001",
                       "message %s: ds:Signature is not a child of the root element, so it does "
                       "not sign the whole message (signature wrapping)",
-                      c->res->guid);
+                      c->res.guid);
     si = ds_child(sig, "SignedInfo", &n);
     ref = ds_child(si, "Reference", &n);
     if (ref == NULL || n != 1)
-        return answer(c->res, "1001",
+        return answer(&c->res, "1001",
                       "message %s: the signature must have exactly one ds:Reference (it has %d)",
-                      c->res->guid, n);
+                      c->res.guid, n);
     uri = xmlGetProp(ref, CGX("URI"));
     if (uri == NULL || uri[0] != '\0') {
-        answer(c->res, "1001",
+        answer(&c->res, "1001",
                "message %s: the signature does not cover the whole root: Reference URI is %s%s%s "
                "where only URI=\"\" is accepted (signature wrapping)",
-               c->res->guid, uri != NULL ? "'" : "", uri != NULL ? (const char *)uri : "missing",
+               c->res.guid, uri != NULL ? "'" : "", uri != NULL ? (const char *)uri : "missing",
                uri != NULL ? "'" : "");
         xmlFree(uri);
         return CG_EREJECT;
@@ -313,9 +275,9 @@ static int check_signature(struct check *c)
         return CG_OK;
     cg_err_clear(&e2);
     if (cg_verify(c->doc, NULL, &e2) == CG_OK)
-        return answer(c->res, "1001", "message %s: signature certificate is not trusted: %s",
-                      c->res->guid, e1.msg);
-    return answer(c->res, "1004", "message %s: signature does not match the data: %s", c->res->guid,
+        return answer(&c->res, "1001", "message %s: signature certificate is not trusted: %s",
+                      c->res.guid, e1.msg);
+    return answer(&c->res, "1004", "message %s: signature does not match the data: %s", c->res.guid,
                   e2.msg[0] != '\0' ? e2.msg : e1.msg);
 }
 
@@ -347,7 +309,7 @@ static xmlNodePtr child_el(xmlNodePtr parent, const char *ns, const char *name)
 }
 
 /* Parse, unwrap and identify; fills c->doc, c->kind, res->guid/msg_type. */
-static int parse_message(struct check *c)
+static int parse_message(struct cg_port_job *c)
 {
     struct cg_err err;
     xmlNodePtr root;
@@ -356,10 +318,10 @@ static int parse_message(struct check *c)
 
     cg_err_clear(&err);
     if (c->len == 0)
-        return answer(c->res, "0001", "empty body: POST the CEB message (or a dxp:DxpMsg)");
+        return answer(&c->res, "0001", "empty body: POST the CEB message (or a dxp:DxpMsg)");
     rc = cg_xml_parse(c->body, c->len, "message", &c->env, &err);
     if (rc != CG_OK)
-        return answer(c->res, "0001", "%s", err.msg);
+        return answer(&c->res, "0001", "%s", err.msg);
     root = xmlDocGetRootElement(c->env);
     if (root->ns != NULL && xmlStrEqual(root->ns->href, CGX(CG_NS_DXP)) &&
         xmlStrEqual(root->name, CGX("DxpMsg"))) {
@@ -367,54 +329,55 @@ static int parse_message(struct check *c)
                 sizeof(c->cop_msg_id));
         rc = cg_dxp_unwrap(c->env, &c->inner, &c->xml_len, &err);
         if (rc != CG_OK)
-            return answer(c->res, "0001", "dxp:DxpMsg: %s", err.msg);
+            return answer(&c->res, "0001", "dxp:DxpMsg: %s", err.msg);
         c->xml = c->inner;
         rc = cg_xml_parse(c->inner, c->xml_len, "DxpMsg Data", &c->doc, &err);
         if (rc != CG_OK)
-            return answer(c->res, "0001", "%s", err.msg);
+            return answer(&c->res, "0001", "%s", err.msg);
     } else {
         c->doc = c->env;
         c->env = NULL;
     }
     root = xmlDocGetRootElement(c->doc);
-    c->res->msg_type = cg_msg_type_of(c->doc);
+    c->res.msg_type = cg_msg_type_of(c->doc);
     guid = xmlGetProp(root, CGX("guid"));
     if (guid != NULL)
-        cg_strlcpy(c->res->guid, (const char *)guid, sizeof(c->res->guid));
+        cg_strlcpy(c->res.guid, (const char *)guid, sizeof(c->res.guid));
     xmlFree(guid);
-    if (c->res->msg_type == 0)
-        return answer(c->res, "0001",
+    if (c->res.msg_type == 0)
+        return answer(&c->res, "0001",
                       "root element %s is not a CEB message (namespace " CG_NS_CEB ")",
                       (const char *)root->name);
-    c->kind = cg_port_kind_find(c->res->msg_type);
+    c->kind = cg_port_kind_find(c->res.msg_type);
     if (c->kind == NULL)
-        return answer(c->res, "4005", "CEB%dMessage is not a message this port takes",
-                      c->res->msg_type);
-    if (c->res->guid[0] == '\0')
-        return answer(c->res, "0002", "CEB%dMessage has no guid attribute", c->res->msg_type);
+        return answer(&c->res, "4005", "CEB%dMessage is not a message this port takes",
+                      c->res.msg_type);
+    if (c->res.guid[0] == '\0')
+        return answer(&c->res, "0002", "CEB%dMessage has no guid attribute", c->res.msg_type);
     return CG_OK;
 }
 
-/* The guid was seen before: same bytes answer accepted again, other bytes are refused. */
-static int check_seen(struct check *c, bool *seen)
+/*
+ * The guid was seen before: same bytes answer accepted again, other bytes are refused. Inside
+ * the writer's transaction; a database failure returns its code with err filled.
+ */
+static int check_seen(struct cg_port_job *c, bool *seen, struct cg_err *err)
 {
-    sqlite3 *h = cg_db_handle(c->p->db);
     sqlite3_stmt *st = NULL;
     const unsigned char *sha;
     sqlite3_int64 mid = 0;
-    struct cg_err err;
-    int rc = CG_OK;
+    bool same;
+    int rc;
     int r;
 
     *seen = false;
-    cg_err_clear(&err);
-    r = sqlite3_prepare_v2(h, "SELECT id, sha256 FROM messages WHERE guid = ?1", -1, &st, NULL);
-    if (r != SQLITE_OK)
-        goto dbfail;
-    sqlite3_bind_text(st, 1, c->res->guid, -1, SQLITE_STATIC);
+    rc = cg_port_sql(c->p, CG_SQL_SEEN, &st, err);
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, c->res.guid, -1, SQLITE_STATIC);
     r = sqlite3_step(st);
     if (r == SQLITE_DONE) {
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         return CG_OK;
     }
     if (r != SQLITE_ROW)
@@ -422,78 +385,73 @@ static int check_seen(struct check *c, bool *seen)
     *seen = true;
     mid = sqlite3_column_int64(st, 0);
     sha = sqlite3_column_text(st, 1);
-    if (sha == NULL || strcmp((const char *)sha, c->sha) != 0) {
-        sqlite3_finalize(st);
-        return answer(c->res, "4001",
-                      "guid %s was already used by another message with different content; "
-                      "a new message needs a new guid",
-                      c->res->guid);
+    same = sha != NULL && strcmp((const char *)sha, c->sha) == 0;
+    sqlite3_reset(st);
+    if (!same) {
+        answer(&c->res, "4001",
+               "guid %s was already used by another message with different content; "
+               "a new message needs a new guid",
+               c->res.guid);
+        return record_reject_in_tx(c, err);
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    r = sqlite3_prepare_v2(h,
-                           "SELECT guid, pre_no, invt_no FROM documents WHERE message_id = ?1 "
-                           "ORDER BY id",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        goto dbfail;
+    rc = cg_port_sql(c->p, CG_SQL_SEEN_DOCS, &st, err);
+    if (rc != CG_OK)
+        return rc;
     sqlite3_bind_int64(st, 1, mid);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW && c->res->ndocs < CG_PORT_MAX_DOCS) {
+    c->res.ndocs = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW && c->res.ndocs < CG_PORT_MAX_DOCS) {
         const unsigned char *s;
-        size_t i = c->res->ndocs++;
+        size_t i = c->res.ndocs++;
 
         s = sqlite3_column_text(st, 0);
-        cg_strlcpy(c->res->docs[i].guid, s != NULL ? (const char *)s : "",
-                   sizeof(c->res->docs[i].guid));
+        cg_strlcpy(c->res.docs[i].guid, s != NULL ? (const char *)s : "",
+                   sizeof(c->res.docs[i].guid));
         s = sqlite3_column_text(st, 1);
-        cg_strlcpy(c->res->docs[i].pre_no, s != NULL ? (const char *)s : "",
-                   sizeof(c->res->docs[i].pre_no));
+        cg_strlcpy(c->res.docs[i].pre_no, s != NULL ? (const char *)s : "",
+                   sizeof(c->res.docs[i].pre_no));
         s = sqlite3_column_text(st, 2);
-        cg_strlcpy(c->res->docs[i].invt_no, s != NULL ? (const char *)s : "",
-                   sizeof(c->res->docs[i].invt_no));
+        cg_strlcpy(c->res.docs[i].invt_no, s != NULL ? (const char *)s : "",
+                   sizeof(c->res.docs[i].invt_no));
     }
     if (r != SQLITE_DONE && r != SQLITE_ROW)
         goto dbfail;
-    sqlite3_finalize(st);
-    c->res->duplicate = true;
-    answer(c->res, "0000",
+    sqlite3_reset(st);
+    c->res.duplicate = true;
+    answer(&c->res, "0000",
            "message %s was accepted before; this copy is the same and is not "
            "stored again",
-           c->res->guid);
-    if (record(c, true, &err) != CG_OK)
-        cg_error("port: recording a repeated message: %s", err.msg);
-    return CG_OK;
+           c->res.guid);
+    return record(c, true, err);
 dbfail:
-    cg_db_fail(c->p->db, r, "looking up the guid", &err);
-    sqlite3_finalize(st);
-    rc = answer(c->res, "3001", "system error: %s", err.msg);
+    rc = cg_db_fail(c->p->db, r, "looking up the guid", err);
+    sqlite3_reset(st);
     return rc;
 }
 
 /* ------------------------------------------------------------------ storing */
 
-static int exists(struct cg_db *db, const char *sql, const char *a, const char *b, char *found,
-                  size_t size, struct cg_err *err)
+static int exists(struct cg_port *p, enum cg_port_sql id, const char *a, char *found, size_t size,
+                  struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
     const unsigned char *s;
+    int rc;
     int r;
 
-    r = sqlite3_prepare_v2(cg_db_handle(db), sql, -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return cg_db_fail(db, r, "lookup", err);
+    rc = cg_port_sql(p, id, &st, err);
+    if (rc != CG_OK)
+        return rc;
     sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    if (b != NULL)
-        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
     r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
         s = sqlite3_column_text(st, 0);
         cg_strlcpy(found, s != NULL ? (const char *)s : "", size);
+        rc = CG_EEXIST;
+    } else if (r != SQLITE_DONE) {
+        rc = cg_db_fail(p->db, r, "lookup", err);
     }
-    sqlite3_finalize(st);
-    if (r == SQLITE_ROW)
-        return CG_EEXIST;
-    return r == SQLITE_DONE ? CG_OK : cg_db_fail(db, r, "lookup", err);
+    sqlite3_reset(st);
+    return rc;
 }
 
 static int set_str(json_t *ent, const char *name, const char *value)
@@ -502,7 +460,7 @@ static int set_str(json_t *ent, const char *name, const char *value)
 }
 
 /* Assign preNo (all), invtNo (inventories), sumNo and declSeqNo (summaries). */
-static int assign_numbers(struct check *c, json_t *ent, struct cg_err *err)
+static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err)
 {
     char day[9];
     char key[16];
@@ -513,7 +471,7 @@ static int assign_numbers(struct check *c, json_t *ent, struct cg_err *err)
 
     cg_port_day8(c->now, day);
     if (*cg_port_field(ent, "preNo") == '\0') {
-        if ((rc = cg_port_db_next(c->p->db, "preNo", day, &serial, err)) != CG_OK)
+        if ((rc = cg_port_db_next(c->p, "preNo", day, &serial, err)) != CG_OK)
             return rc;
         if (cg_port_pre_no(day, serial, no) != CG_OK)
             return CG_ERR_SET(err, CG_ERANGE, "preNo serials of %s are used up", day);
@@ -528,7 +486,7 @@ static int assign_numbers(struct check *c, json_t *ent, struct cg_err *err)
             customs = c->p->customs_code;
         snprintf(year, sizeof(year), "%.4s", day);
         snprintf(key, sizeof(key), "%.4s%s", customs, year);
-        if ((rc = cg_port_db_next(c->p->db, "invtNo", key, &serial, err)) != CG_OK)
+        if ((rc = cg_port_db_next(c->p, "invtNo", key, &serial, err)) != CG_OK)
             return rc;
         if (cg_port_invt_no(customs, year, serial, no) != CG_OK)
             return CG_ERR_SET(err, CG_ERANGE,
@@ -539,7 +497,7 @@ static int assign_numbers(struct check *c, json_t *ent, struct cg_err *err)
             return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
     if (c->kind->req_type == 701) {
-        if ((rc = cg_port_db_next(c->p->db, "sumNo", day, &serial, err)) != CG_OK)
+        if ((rc = cg_port_db_next(c->p, "sumNo", day, &serial, err)) != CG_OK)
             return rc;
         cg_port_seq_no('S', day, serial, no);
         if (*cg_port_field(ent, "sumNo") == '\0' && set_str(ent, "sumNo", no) != CG_OK)
@@ -551,9 +509,10 @@ static int assign_numbers(struct check *c, json_t *ent, struct cg_err *err)
     return CG_OK;
 }
 
-static int store_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+/* Store an accepted message inside the writer's transaction; CG_EREJECT for 4001/4002. */
+static int store(struct cg_port_job *c, struct cg_err *err)
 {
-    struct check *c = vctx;
+    struct cg_db *db = c->p->db;
     sqlite3 *h = cg_db_handle(db);
     sqlite3_stmt *msg = NULL;
     sqlite3_stmt *doc = NULL;
@@ -573,30 +532,13 @@ static int store_tx(struct cg_db *db, void *vctx, struct cg_err *err)
     int r;
 
     iso_now(when);
-    r = sqlite3_prepare_v2(h,
-                           "INSERT INTO messages(guid, msg_type, sha256, received_at, remote, xml) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                           -1, &msg, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "INSERT INTO documents(message_id, guid, msg_type, app_type, bkey, "
-                               "pre_no, invt_no, sum_no, doc, accepted_ms) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                               -1, &doc, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "INSERT INTO schedule(document_id, due_ms, receipt_type, status, "
-                               "info, last) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                               -1, &sched, NULL);
-    if (r != SQLITE_OK) {
-        rc = cg_db_fail(db, r, "storing", err);
+    if ((rc = cg_port_sql(c->p, CG_SQL_INS_MESSAGE, &msg, err)) != CG_OK)
         goto done;
-    }
-    sqlite3_bind_text(msg, 1, c->res->guid, -1, SQLITE_STATIC);
-    sqlite3_bind_int(msg, 2, c->res->msg_type);
+    sqlite3_bind_text(msg, 1, c->res.guid, -1, SQLITE_STATIC);
+    sqlite3_bind_int(msg, 2, c->res.msg_type);
     sqlite3_bind_text(msg, 3, c->sha, -1, SQLITE_STATIC);
     sqlite3_bind_text(msg, 4, when, -1, SQLITE_STATIC);
-    if (c->remote != NULL)
+    if (c->remote[0] != '\0')
         sqlite3_bind_text(msg, 5, c->remote, -1, SQLITE_STATIC);
     sqlite3_bind_blob(msg, 6, c->xml, (int)c->xml_len, SQLITE_STATIC);
     r = sqlite3_step(msg);
@@ -605,17 +547,16 @@ static int store_tx(struct cg_db *db, void *vctx, struct cg_err *err)
         goto done;
     }
     mid = sqlite3_last_insert_rowid(h);
+    sqlite3_reset(msg);
+    msg = NULL;
     json_array_foreach(c->ents, i, ent)
     {
         const char *guid = cg_port_field(ent, "guid");
         const char *app = cg_port_field(ent, "appType");
 
-        rc = exists(db,
-                    "SELECT m.guid FROM documents d JOIN messages m ON m.id = d.message_id "
-                    "WHERE d.guid = ?1",
-                    guid, NULL, found, sizeof(found), err);
+        rc = exists(c->p, CG_SQL_DOC_GUID, guid, found, sizeof(found), err);
         if (rc == CG_EEXIST) {
-            rc = answer(c->res, "4001", "document guid %s was already used in message %s", guid,
+            rc = answer(&c->res, "4001", "document guid %s was already used in message %s", guid,
                         found);
             goto done;
         }
@@ -623,10 +564,9 @@ static int store_tx(struct cg_db *db, void *vctx, struct cg_err *err)
             goto done;
         cg_port_business_key(c->kind, ent, bkey, sizeof(bkey));
         if (strcmp(app, "1") == 0) {
-            rc = exists(db, "SELECT guid FROM documents WHERE bkey = ?1 AND app_type = '1'", bkey,
-                        NULL, found, sizeof(found), err);
+            rc = exists(c->p, CG_SQL_BKEY, bkey, found, sizeof(found), err);
             if (rc == CG_EEXIST) {
-                rc = answer(c->res, "4002",
+                rc = answer(&c->res, "4002",
                             "document %s adds CEB%d %s=%s %s=%s, which document %s already "
                             "added (a change needs appType 2)",
                             guid, c->kind->req_type, c->kind->key[0],
@@ -646,7 +586,8 @@ static int store_tx(struct cg_db *db, void *vctx, struct cg_err *err)
             rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
             goto done;
         }
-        sqlite3_reset(doc);
+        if ((rc = cg_port_sql(c->p, CG_SQL_INS_DOCUMENT, &doc, err)) != CG_OK)
+            goto done;
         sqlite3_bind_int64(doc, 1, mid);
         sqlite3_bind_text(doc, 2, guid, -1, SQLITE_STATIC);
         sqlite3_bind_int(doc, 3, c->kind->req_type);
@@ -669,9 +610,12 @@ static int store_tx(struct cg_db *db, void *vctx, struct cg_err *err)
             goto done;
         }
         did = sqlite3_last_insert_rowid(h);
+        sqlite3_reset(doc);
+        doc = NULL;
         nsteps = cg_port_scenario_plan(&c->p->scenario, c->kind, ent, steps);
         for (j = 0; j < nsteps; j++) {
-            sqlite3_reset(sched);
+            if ((rc = cg_port_sql(c->p, CG_SQL_INS_SCHEDULE, &sched, err)) != CG_OK)
+                goto done;
             sqlite3_bind_int64(sched, 1, did);
             sqlite3_bind_int64(sched, 2, c->now + steps[j].after_ms);
             sqlite3_bind_int(sched, 3, steps[j].receipt_type);
@@ -679,50 +623,35 @@ static int store_tx(struct cg_db *db, void *vctx, struct cg_err *err)
             sqlite3_bind_text(sched, 5, steps[j].info, -1, SQLITE_STATIC);
             sqlite3_bind_int(sched, 6, j + 1 == nsteps ? 1 : 0);
             r = sqlite3_step(sched);
+            sqlite3_reset(sched);
             if (r != SQLITE_DONE) {
                 rc = cg_db_fail(db, r, "planning receipts", err);
                 goto done;
             }
         }
-        if (c->res->ndocs < CG_PORT_MAX_DOCS) {
-            size_t k = c->res->ndocs++;
+        if (c->res.ndocs < CG_PORT_MAX_DOCS) {
+            size_t k = c->res.ndocs++;
 
-            cg_strlcpy(c->res->docs[k].guid, guid, sizeof(c->res->docs[k].guid));
-            cg_strlcpy(c->res->docs[k].pre_no, cg_port_field(ent, "preNo"),
-                       sizeof(c->res->docs[k].pre_no));
-            cg_strlcpy(c->res->docs[k].invt_no, cg_port_field(ent, "invtNo"),
-                       sizeof(c->res->docs[k].invt_no));
+            cg_strlcpy(c->res.docs[k].guid, guid, sizeof(c->res.docs[k].guid));
+            cg_strlcpy(c->res.docs[k].pre_no, cg_port_field(ent, "preNo"),
+                       sizeof(c->res.docs[k].pre_no));
+            cg_strlcpy(c->res.docs[k].invt_no, cg_port_field(ent, "invtNo"),
+                       sizeof(c->res.docs[k].invt_no));
         }
     }
-    answer(c->res, "0000", "accepted: message %s with %zu document%s", c->res->guid, c->res->ndocs,
-           c->res->ndocs == 1 ? "" : "s");
+    answer(&c->res, "0000", "accepted: message %s with %zu document%s", c->res.guid, c->res.ndocs,
+           c->res.ndocs == 1 ? "" : "s");
     rc = record(c, false, err);
-    /* The receipts due at once (status 2, and all of them with zero delays) go out in the
-     * same transaction: one commit per accepted message. Under a savepoint, so a receipt that
-     * cannot be published (receipts_dir failing) stays planned for the next tick instead of
-     * refusing the message. */
-    if (rc == CG_OK)
-        rc = cg_db_exec(db, "SAVEPOINT publish", err);
-    if (rc == CG_OK) {
-        struct cg_err perr;
-
-        cg_err_clear(&perr);
-        if (cg_port_release_in_tx(c->p, c->now, &nsteps, &perr) != CG_OK) {
-            cg_error("port: publishing receipts (tried again later): %s", perr.msg);
-            rc = cg_db_exec(db, "ROLLBACK TO publish", err);
-        }
-        if (rc == CG_OK)
-            rc = cg_db_exec(db, "RELEASE publish", err);
-    }
 done:
     free(doc_json);
-    sqlite3_finalize(msg);
-    sqlite3_finalize(doc);
-    sqlite3_finalize(sched);
+    if (msg != NULL)
+        sqlite3_reset(msg);
+    if (doc != NULL)
+        sqlite3_reset(doc);
     return rc;
 }
 
-static int check_documents(struct check *c)
+static int check_documents(struct cg_port_job *c)
 {
     struct cg_err err;
     const json_t *ent;
@@ -733,99 +662,279 @@ static int check_documents(struct check *c)
 
     cg_err_clear(&err);
     if (cg_port_entities(c->doc, c->kind, &c->ents, &err) != CG_OK)
-        return answer(c->res, "0002", "message %s: %s", c->res->guid, err.msg);
+        return answer(&c->res, "0002", "message %s: %s", c->res.guid, err.msg);
     json_array_foreach(c->ents, i, ent)
     {
         for (j = 0; j < i; j++) {
             other = json_array_get(c->ents, j);
             if (strcmp(cg_port_field(ent, "guid"), cg_port_field(other, "guid")) == 0)
-                return answer(c->res, "4001", "message %s: document guid %s appears twice",
-                              c->res->guid, cg_port_field(ent, "guid"));
+                return answer(&c->res, "4001", "message %s: document guid %s appears twice",
+                              c->res.guid, cg_port_field(ent, "guid"));
         }
         if (cg_port_check_document(c->kind, ent, c->p->codes, c->p->tolerance, code, &err) != CG_OK)
-            return answer(c->res, code, "message %s: %s", c->res->guid, err.msg);
+            return answer(&c->res, code, "message %s: %s", c->res.guid, err.msg);
     }
     return CG_OK;
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+static struct cg_port_job *job_new(struct cg_port *p, const char *body, size_t len,
+                                   const char *remote)
+{
+    struct cg_port_job *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    c->p = p;
+    c->body = body;
+    c->len = len;
+    if (remote != NULL)
+        cg_strlcpy(c->remote, remote, sizeof(c->remote));
+    c->xml = body;
+    c->xml_len = len;
+    c->now = cg_port_now_ms();
+    return c;
+}
+
+/* Keep the answer the checks gave, to start again from it (see reset()). */
+static void keep_verdict(struct cg_port_job *c)
+{
+    cg_strlcpy(c->v_code, c->res.code, sizeof(c->v_code));
+    cg_strlcpy(c->v_text, c->res.text, sizeof(c->v_text));
+    c->v_status = c->res.http_status;
+}
+
+int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const char *remote,
+                      struct cg_port_job **out)
+{
+    struct cg_port_job *c = job_new(p, body, len, remote);
+    struct cg_err err;
+    int rc;
+
+    if (c == NULL)
+        return CG_ENOMEM;
+    cg_err_clear(&err);
+    if (len > p->max_body) {
+        rc = answer(&c->res, "0999", "message of %zu bytes is larger than the limit of %zu bytes",
+                    len, p->max_body);
+        goto done;
+    }
+    rc = parse_message(c);
+    if (rc != CG_OK)
+        goto done;
+    cg_sha256_hex(c->xml, c->xml_len, c->sha);
+    c->parsed = true;
+    rc = check_signature(c);
+    if (rc == CG_OK && cg_schema_validate(p->schema, c->doc, &err) != CG_OK)
+        rc = answer(&c->res, "0002", "message %s fails the %s schema: %s", c->res.guid, p->version,
+                    err.msg);
+    if (rc == CG_OK)
+        rc = check_documents(c);
+    c->store = rc == CG_OK;
+done:
+    keep_verdict(c);
+    *out = c;
+    return CG_OK;
+}
+
+int cg_port_job_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
+                        const char *remote, struct cg_port_job **out)
+{
+    struct cg_port_job *c = job_new(p, NULL, len, remote);
+
+    if (c == NULL)
+        return CG_ENOMEM;
+    answer(&c->res, code, "%s", text);
+    keep_verdict(c);
+    *out = c;
+    return CG_OK;
+}
+
+void cg_port_job_free(struct cg_port_job *c)
+{
+    if (c == NULL)
+        return;
+    json_decref(c->ents);
+    xmlFreeDoc(c->doc);
+    xmlFreeDoc(c->env);
+    free(c->inner);
+    free(c);
+}
+
+/* Back to the state the checks left (numbers assigned by a rolled-back store are dropped). */
+static void reset(struct cg_port_job *c)
+{
+    struct cg_err err;
+
+    cg_strlcpy(c->res.code, c->v_code, sizeof(c->res.code));
+    cg_strlcpy(c->res.text, c->v_text, sizeof(c->res.text));
+    c->res.http_status = c->v_status;
+    c->res.duplicate = false;
+    c->res.ndocs = 0;
+    if (c->store) {
+        json_decref(c->ents);
+        c->ents = NULL;
+        cg_err_clear(&err);
+        if (cg_port_entities(c->doc, c->kind, &c->ents, &err) != CG_OK)
+            c->store = false; /* cannot happen: it worked the first time */
+    }
+}
+
+/*
+ * The database part of one job inside the writer's transaction. Returns CG_OK when the job
+ * has its answer (recorded), else a database failure (err filled) and the transaction may be
+ * gone: the caller rolls back.
+ */
+static int job_in_tx(struct cg_port_job *c, struct cg_err *err)
+{
+    bool seen = false;
+    int rc;
+
+    if (c->parsed) {
+        rc = check_seen(c, &seen, err);
+        if (rc != CG_OK || seen)
+            return rc;
+    }
+    if (!c->store)
+        return record_reject_in_tx(c, err);
+    rc = cg_db_exec(c->p->db, "SAVEPOINT job", err);
+    if (rc != CG_OK)
+        return rc;
+    rc = store(c, err);
+    if (rc == CG_EREJECT) {
+        /* 4001/4002 found while storing: undo what was stored, keep the refusal */
+        c->res.ndocs = 0;
+        rc = cg_db_exec(c->p->db, "ROLLBACK TO job", err);
+        if (rc == CG_OK)
+            rc = cg_db_exec(c->p->db, "RELEASE job", err);
+        if (rc == CG_OK)
+            rc = record_reject_in_tx(c, err);
+        return rc;
+    }
+    if (rc == CG_OK)
+        rc = cg_db_exec(c->p->db, "RELEASE job", err);
+    return rc;
+}
+
+/* One transaction for jobs[0..n); CG_OK when committed, else rolled back. */
+static int group(struct cg_port *p, struct cg_port_job **jobs, size_t n, struct cg_err *err)
+{
+    struct cg_err perr;
+    size_t npub;
+    size_t i;
+    int rc;
+
+    rc = cg_db_exec(p->db, "BEGIN IMMEDIATE", err);
+    if (rc != CG_OK)
+        return rc;
+    for (i = 0; i < n && rc == CG_OK; i++)
+        rc = job_in_tx(jobs[i], err);
+    /* The receipts due at once (status 2, and all of them with zero delays) go out in the
+     * same transaction: one commit for the group. Under a savepoint, so a receipt that cannot
+     * be published (receipts_dir failing) stays planned for the next tick instead of refusing
+     * the messages. */
+    if (rc == CG_OK)
+        rc = cg_db_exec(p->db, "SAVEPOINT publish", err);
+    if (rc == CG_OK) {
+        cg_err_clear(&perr);
+        if (cg_port_release_in_tx(p, cg_port_now_ms(), &npub, &perr) != CG_OK) {
+            cg_error("port: publishing receipts (tried again later): %s", perr.msg);
+            rc = cg_db_exec(p->db, "ROLLBACK TO publish", err);
+        }
+        if (rc == CG_OK)
+            rc = cg_db_exec(p->db, "RELEASE publish", err);
+    }
+    if (rc == CG_OK)
+        rc = cg_db_exec(p->db, "COMMIT", err);
+    if (rc != CG_OK && !sqlite3_get_autocommit(cg_db_handle(p->db))) {
+        struct cg_err rerr;
+
+        cg_err_clear(&rerr);
+        if (cg_db_exec(p->db, "ROLLBACK", &rerr) != CG_OK)
+            cg_error("port: rollback: %s", rerr.msg);
+    }
+    cg_port_sql_reset_all(p);
+    return rc;
+}
+
+static void log_job(const struct cg_port_job *c)
+{
+    const struct cg_port_result *res = &c->res;
+    const char *remote = c->remote[0] != '\0' ? c->remote : "-";
+
+    if (strcmp(res->code, "0000") == 0 && res->duplicate)
+        return;
+    if (strcmp(res->code, "0000") == 0)
+        cg_info("port: accepted %s CEB%d (%zu documents) from %s", res->guid, res->msg_type,
+                res->ndocs, remote);
+    else
+        cg_info("port: refused %s from %s: %s %s", res->guid[0] ? res->guid : "a message", remote,
+                res->code, res->text);
+}
+
+void cg_port_jobs_store(struct cg_port *p, struct cg_port_job **jobs, size_t n)
+{
+    struct cg_err err;
+    size_t i;
+
+    pthread_mutex_lock(&p->wlock);
+    cg_err_clear(&err);
+    if (n > 1 && group(p, jobs, n, &err) == CG_OK)
+        goto done;
+    if (n > 1) {
+        cg_warn("port: storing %zu messages together failed (%s); storing them one by one", n,
+                err.msg);
+        for (i = 0; i < n; i++)
+            reset(jobs[i]);
+    }
+    for (i = 0; i < n; i++) {
+        cg_err_clear(&err);
+        if (group(p, &jobs[i], 1, &err) == CG_OK)
+            continue;
+        reset(jobs[i]);
+        if (jobs[i]->store)
+            answer(&jobs[i]->res, "3001", "system error, nothing was stored; send again: %s",
+                   err.msg);
+        else
+            cg_error("port: recording a refused message: %s", err.msg);
+    }
+done:
+    pthread_mutex_unlock(&p->wlock);
+    for (i = 0; i < n; i++)
+        log_job(jobs[i]);
 }
 
 void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
                             const char *remote)
 {
-    struct cg_port_result res;
-    struct check c;
+    struct cg_port_job *c = NULL;
 
-    memset(&res, 0, sizeof(res));
-    memset(&c, 0, sizeof(c));
-    c.p = p;
-    c.len = len;
-    c.remote = remote;
-    c.res = &res;
-    c.now = cg_port_now_ms();
-    answer(&res, code, "%s", text);
-    record_reject(&c);
+    if (cg_port_job_refusal(p, code, text, len, remote, &c) != CG_OK)
+        return;
+    if (!cg_port_writer_queue(p, c, NULL, false))
+        cg_port_jobs_store(p, &c, 1);
+    cg_port_job_free(c);
 }
 
 int cg_port_submit(struct cg_port *p, const char *body, size_t len, const char *remote,
                    struct cg_port_result *res)
 {
-    struct check c;
-    struct cg_err err;
-    bool seen = false;
+    struct cg_port_job *c = NULL;
     int rc;
 
     memset(res, 0, sizeof(*res));
-    memset(&c, 0, sizeof(c));
-    cg_err_clear(&err);
-    c.p = p;
-    c.body = body;
-    c.len = len;
-    c.remote = remote;
-    c.res = res;
-    c.xml = body;
-    c.xml_len = len;
-    c.now = cg_port_now_ms();
-    if (len > p->max_body) {
-        rc = answer(res, "0999", "message of %zu bytes is larger than the limit of %zu bytes", len,
-                    p->max_body);
-        record_reject(&c);
-        goto done;
+    cg_port_writer_busy(p, 1);
+    rc = cg_port_job_check(p, body, len, remote, &c);
+    if (rc != CG_OK) {
+        cg_port_writer_busy(p, -1);
+        return answer(res, "3001", "system error, nothing was stored; send again: out of memory");
     }
-    rc = parse_message(&c);
-    if (rc == CG_OK) {
-        cg_sha256_hex(c.xml, c.xml_len, c.sha);
-        rc = check_seen(&c, &seen);
-        if (rc != CG_OK || seen)
-            goto done_seen;
-    }
-    if (rc == CG_OK)
-        rc = check_signature(&c);
-    if (rc == CG_OK && cg_schema_validate(p->schema, c.doc, &err) != CG_OK)
-        rc = answer(res, "0002", "message %s fails the %s schema: %s", res->guid, p->version,
-                    err.msg);
-    if (rc == CG_OK)
-        rc = check_documents(&c);
-    if (rc == CG_OK) {
-        rc = cg_db_tx(p->db, store_tx, &c, &err);
-        if (rc != CG_OK && rc != CG_EREJECT)
-            rc = answer(res, "3001", "system error, nothing was stored; send again: %s", err.msg);
-    }
-    if (rc != CG_OK && strcmp(res->code, "3001") != 0)
-        record_reject(&c);
-    if (rc == CG_OK) {
-        cg_info("port: accepted %s CEB%d (%zu documents) from %s", res->guid, res->msg_type,
-                res->ndocs, remote != NULL ? remote : "-");
-    } else {
-        cg_info("port: refused %s from %s: %s %s", res->guid[0] ? res->guid : "a message",
-                remote != NULL ? remote : "-", res->code, res->text);
-    }
-    goto done;
-done_seen:
-    if (rc != CG_OK && strcmp(res->code, "3001") != 0)
-        record_reject(&c);
-done:
-    json_decref(c.ents);
-    xmlFreeDoc(c.doc);
-    xmlFreeDoc(c.env);
-    free(c.inner);
-    return rc;
+    if (!cg_port_writer_queue(p, c, NULL, true))
+        cg_port_jobs_store(p, &c, 1);
+    memcpy(res, &c->res, sizeof(*res));
+    cg_port_job_free(c);
+    if (strcmp(res->code, "0000") == 0)
+        return CG_OK;
+    return res->code[0] == '3' ? CG_EDB : CG_EREJECT;
 }

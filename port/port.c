@@ -4,7 +4,7 @@
  * Loads everything the checks need before anything listens: the TLS certificate and key (kept
  * in memory for libmicrohttpd, never logged), the client CA for mutual TLS, the trusted signer
  * certificates, the compiled schema, the customs code tables (mapping's cg_codes), the scenario
- * rules; opens the database.
+ * rules; opens the database (a writer connection and a read connection).
  * Any failure is a configuration error naming the key and the file.
  */
 #include "config.h"
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -96,6 +97,13 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
 
     if (p == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (pthread_mutex_init(&p->flock, NULL) != 0 || pthread_mutex_init(&p->rlock, NULL) != 0 ||
+        pthread_mutex_init(&p->wlock, NULL) != 0 || pthread_mutex_init(&p->qlock, NULL) != 0 ||
+        pthread_cond_init(&p->qcond, NULL) != 0 || pthread_cond_init(&p->dcond, NULL) != 0) {
+        free(p);
+        return CG_ERR_SET(err, CG_ENOMEM, "cannot set up locks");
+    }
+    p->locks_up = true;
     p->listen = cg_strdup(cg_conf_get(conf, "port", "listen"));
     p->port = cg_conf_get_int(conf, "port", "port");
     p->insecure_http = cg_conf_get_bool(conf, "port", "insecure_http");
@@ -115,6 +123,14 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     p->scenario.release_ms = cg_conf_get_int(conf, "port", "release_ms");
     p->scenario.close_ms = cg_conf_get_int(conf, "port", "close_ms");
     p->scenario.reject_status = (int)cg_conf_get_int(conf, "port", "reject_status");
+    p->threads = cg_conf_get_int(conf, "port", "threads");
+    if (p->threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+        p->threads = n > 0 ? (n < 64 ? n : 64) : 2;
+    }
+    p->commit_max = cg_conf_get_int(conf, "port", "commit_max");
+    p->commit_wait_ms = cg_conf_get_int(conf, "port", "commit_wait_ms");
     if (p->listen == NULL || p->db_path == NULL || p->version == NULL || p->customs_code == NULL) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto fail;
@@ -172,6 +188,8 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     if (p->receipts_dir != NULL && (rc = cg_fs_mkdir_p(p->receipts_dir, 0750, err)) != CG_OK)
         goto fail;
     rc = cg_db_open(p->db_path, &cg_port_db_schema, &p->db, err);
+    if (rc == CG_OK)
+        rc = cg_db_open(p->db_path, &cg_port_db_schema, &p->rdb, err);
     if (rc != CG_OK)
         goto fail;
     if (getrandom(&p->rng, sizeof(p->rng), 0) != (ssize_t)sizeof(p->rng) || p->rng == 0)
@@ -191,9 +209,14 @@ void cg_port_free(struct cg_port *p)
 {
     if (p == NULL)
         return;
+    cg_port_writer_stop(p);
     if (p->mhd != NULL)
         MHD_stop_daemon(p->mhd);
+    cg_port_sql_free(p);
     cg_db_close(p->db);
+    cg_db_close(p->rdb);
+    free(p->wjobs);
+    free(p->wconns);
     cg_schema_free(p->schema);
     cg_trust_free(p->trust);
     cg_codes_free(p->codes);
@@ -209,16 +232,29 @@ void cg_port_free(struct cg_port *p)
     free(p->version);
     free(p->receipts_dir);
     free(p->customs_code);
+    if (p->locks_up) {
+        pthread_mutex_destroy(&p->flock);
+        pthread_mutex_destroy(&p->rlock);
+        pthread_mutex_destroy(&p->wlock);
+        pthread_mutex_destroy(&p->qlock);
+        pthread_cond_destroy(&p->qcond);
+        pthread_cond_destroy(&p->dcond);
+    }
     free(p);
 }
 
 int cg_port_roll(struct cg_port *p)
 {
+    int r;
+
     /* xorshift64*: enough for spreading injected faults, not for anything secret. */
+    pthread_mutex_lock(&p->flock);
     p->rng ^= p->rng >> 12;
     p->rng ^= p->rng << 25;
     p->rng ^= p->rng >> 27;
-    return (int)((p->rng * UINT64_C(2685821657736338717)) >> 33) % 100;
+    r = (int)((p->rng * UINT64_C(2685821657736338717)) >> 33) % 100;
+    pthread_mutex_unlock(&p->flock);
+    return r;
 }
 
 unsigned cg_port_bound_port(const struct cg_port *p)

@@ -8,8 +8,11 @@
  * receipts (CEB304 ... CEB702, CEB792) following a configurable scenario; receipts are served
  * by GET /receipts and optionally written into a folder. The HTTP API is in docs/port.md.
  *
- * Everything runs in the caller's thread: cg_port_run() polls the server and releases the
- * receipts that are due. Library code never prints; errors come back in struct cg_err.
+ * Threads: libmicrohttpd's pool ([port] threads) receives and checks messages side by side;
+ * one writer thread stores them, those that arrive together in one transaction, and publishes
+ * the receipts that fall due; cg_port_run() only waits for the stop signal. Without
+ * cg_port_listen() (tests) cg_port_submit() and cg_port_release_due() do their database work
+ * in the caller's thread. Library code never prints; errors come back in struct cg_err.
  */
 #ifndef CG_PORT_H
 #define CG_PORT_H
@@ -76,13 +79,14 @@ unsigned cg_port_bound_port(const struct cg_port *p);
 bool cg_port_tls(const struct cg_port *p);
 
 /*
- * Serve until *stop becomes non-zero (set it from a signal handler): poll the server, release
- * due receipts. Returns CG_OK after a clean stop.
+ * Serve until *stop becomes non-zero (set it from a signal handler), then finish the messages
+ * being stored and stop the server. Returns CG_OK after a clean stop.
  */
 int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *err);
 
 /*
- * Check and store one message as if it had been POSTed (the HTTP handler calls this). res is
+ * Check and store one message as if it had been POSTed (waits for the writer thread when the
+ * server runs; its own commit otherwise). May be called from several threads. res is
  * always filled; the return value is CG_OK for accepted (also accepted again), CG_EREJECT for
  * a refusal, CG_EDB or another code for a system failure (res says 3001).
  */

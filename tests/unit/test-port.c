@@ -816,6 +816,120 @@ static void test_submit_db_failure(void **state)
     free(xml);
 }
 
+/* A copy of xml with root guid, document guid and orderNo made unique by n. */
+static char *variant(const char *xml, int n)
+{
+    char a[64];
+    char *s1;
+    char *s2;
+    char *s3;
+
+    snprintf(a, sizeof(a), "-0000000%05d\"", n);
+    s1 = replace(xml, "-000000000001\"", a);
+    snprintf(a, sizeof(a), "-000000B%05d<", n);
+    s2 = replace(s1, "-0000000000A1<", a);
+    snprintf(a, sizeof(a), "PORT-ORDER-%05d", n);
+    s3 = replace(s2, "PORT-ORDER-0001", a);
+    free(s1);
+    free(s2);
+    return s3;
+}
+
+/*
+ * Group commit: jobs stored together in one transaction each get the answer they would get
+ * one after another (a retry inside the group is a duplicate, an add of the same business key
+ * is 4002 and stores nothing of its own, a refusal is recorded), and a group that cannot be
+ * stored is run again job by job: each answers 3001, and after the fault the same messages are
+ * accepted with fresh numbers.
+ */
+static void test_group_commit(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_job *jobs[5] = {NULL};
+    struct cg_port_stats st;
+    struct cg_err err;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *a = variant(xml, 1);
+    char *b = variant(xml, 2);
+    char *c = variant(xml, 3);
+    char *d = variant(xml, 4);
+    char *e = variant(xml, 5);
+    char *same_key;
+    char *bad_schema;
+    size_t i;
+
+    start(f);
+    /* b with c's orderNo: an add of a business key c adds in the same group */
+    same_key = replace(b, "PORT-ORDER-00002", "PORT-ORDER-00003");
+    bad_schema = replace(d, "<ceb:orderNo>PORT-ORDER-00004</ceb:orderNo>",
+                         "<ceb:orderNumber>PORT-ORDER-00004</ceb:orderNumber>");
+    assert_int_equal(cg_port_job_check(f->port, a, strlen(a), "a", &jobs[0]), CG_OK);
+    assert_int_equal(cg_port_job_check(f->port, a, strlen(a), "a", &jobs[1]), CG_OK);
+    assert_int_equal(cg_port_job_check(f->port, c, strlen(c), "c", &jobs[2]), CG_OK);
+    assert_int_equal(cg_port_job_check(f->port, same_key, strlen(same_key), "b", &jobs[3]), CG_OK);
+    assert_int_equal(cg_port_job_check(f->port, bad_schema, strlen(bad_schema), "d", &jobs[4]),
+                     CG_OK);
+    assert_string_equal(jobs[4]->res.code, "0002");
+    cg_port_jobs_store(f->port, jobs, 5);
+    assert_string_equal(jobs[0]->res.code, "0000");
+    assert_false(jobs[0]->res.duplicate);
+    assert_int_equal(jobs[0]->res.ndocs, 1);
+    assert_string_equal(jobs[1]->res.code, "0000");
+    assert_true(jobs[1]->res.duplicate);
+    assert_string_equal(jobs[1]->res.docs[0].pre_no, jobs[0]->res.docs[0].pre_no);
+    assert_string_equal(jobs[2]->res.code, "0000");
+    assert_string_not_equal(jobs[2]->res.docs[0].pre_no, jobs[0]->res.docs[0].pre_no);
+    assert_string_equal(jobs[3]->res.code, "4002");
+    assert_int_equal(jobs[3]->res.http_status, 409);
+    assert_int_equal(jobs[3]->res.ndocs, 0);
+    assert_string_equal(jobs[4]->res.code, "0002");
+    assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
+    assert_int_equal(st.received, 5);
+    assert_int_equal(st.accepted, 2);
+    assert_int_equal(st.accepted_again, 1);
+    assert_int_equal(st.rejected, 2);
+    assert_int_equal(st.documents, 2);
+    /* status 2 of both documents, the CEB900 of the schema failure, published with them */
+    assert_true(st.receipts >= 3);
+    for (i = 0; i < 5; i++)
+        cg_port_job_free(jobs[i]);
+
+    /* The group fails (read-only database): every job is tried alone and answers 3001. */
+    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = ON", &err), CG_OK);
+    assert_int_equal(cg_port_job_check(f->port, e, strlen(e), "e", &jobs[0]), CG_OK);
+    assert_int_equal(cg_port_job_check(f->port, b, strlen(b), "b", &jobs[1]), CG_OK);
+    cg_port_jobs_store(f->port, jobs, 2);
+    for (i = 0; i < 2; i++) {
+        assert_string_equal(jobs[i]->res.code, "3001");
+        assert_int_equal(jobs[i]->res.http_status, 500);
+        assert_int_equal(jobs[i]->res.ndocs, 0);
+        assert_non_null(strstr(jobs[i]->res.text, "nothing was stored"));
+    }
+    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = OFF", &err), CG_OK);
+    /* The same jobs again (as the senders' retries would be): accepted, new numbers. */
+    cg_port_jobs_store(f->port, jobs, 2);
+    for (i = 0; i < 2; i++) {
+        assert_string_equal(jobs[i]->res.code, "0000");
+        assert_false(jobs[i]->res.duplicate);
+        assert_int_equal(jobs[i]->res.ndocs, 1);
+    }
+    assert_string_not_equal(jobs[0]->res.docs[0].pre_no, jobs[1]->res.docs[0].pre_no);
+    assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
+    assert_int_equal(st.accepted, 4);
+    assert_int_equal(st.documents, 4);
+    for (i = 0; i < 2; i++)
+        cg_port_job_free(jobs[i]);
+    free(same_key);
+    free(bad_schema);
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+    free(e);
+    free(xml);
+}
+
 /* A receipt file that cannot be written keeps the receipt planned; it is published later. */
 static void test_release_retried(void **state)
 {
@@ -866,6 +980,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_submit_rule_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_db_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
     };
     struct cg_err err;
     int rc;
