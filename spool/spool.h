@@ -39,6 +39,9 @@
  *       as a complete file in inbox/ (cg_fs_write_atomic_at) and count them; CG_ERETRY when
  *       the port could not be reached.
  *   free(impl)
+ *   set_stop(impl, stop)  (may be NULL) cg_spool_open hands over opts->stop: once it is set, a
+ *       transport that waits for the port returns soon, everything not acknowledged as not
+ *       acknowledged, and CG_ERETRY; the run then ends as stopped (cg_spool_run: CG_OK).
  * keeps_outbox says whether the outbox file itself is the hand-over (directory transport: an
  * exchange client collects it; the spool links a copy into archive/), or a staging copy the
  * spool moves to archive/ after the acknowledgement (HTTP transport).
