@@ -282,6 +282,8 @@ int cg_spool_open(const struct cg_conf *conf, const struct cg_spool_opts *opts,
         sp->opts.workers = n > 0 ? (int)(n > 16 ? 16 : n) : 1;
     }
     sp->t = t;
+    /* A transport that waits for the port sees a stop request too (cut short, kept queued). */
+    cg_transport_set_stop(t, sp->opts.stop);
     sp->st.started_ms = spool_now_ms();
     sp->workdir = cg_conf_workdir(conf);
     if (sp->workdir == NULL) {

@@ -6,6 +6,7 @@
 #ifndef CG_SPOOL_HTTP_INT_H
 #define CG_SPOOL_HTTP_INT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -45,6 +46,7 @@ struct cg_http {
     long retry_base_ms;
     long retry_max_delay_ms;
     uint64_t rng;
+    volatile sig_atomic_t *stop; /* the caller's stop flag, or NULL */
     struct cg_http_stats stats;
     CURLM *multi;               /* its connection cache keeps connections alive between calls */
     struct cg_http_slot *slots; /* parallel of them */
@@ -74,6 +76,23 @@ struct cg_http_answer {
 
 /* Monotonic clock in milliseconds. */
 int64_t cg_http_now_ms(void);
+
+/* Longest wait between two looks at the stop flag. */
+#define CG_HTTP_STOP_SLICE_MS 200
+
+/* Whether the caller asked to stop (the flag is set). */
+bool cg_http_stopped(const struct cg_http *h);
+
+/*
+ * Run one transfer on the easy handle e through the transport's multi handle (its connection
+ * cache), looking at the stop flag every CG_HTTP_STOP_SLICE_MS. *cc: curl's result. CG_OK when
+ * the transfer ended (well or not: see *cc), CG_ERETRY when it was abandoned for a stop
+ * request, CG_ERR when the multi interface failed.
+ */
+int cg_http_perform(struct cg_http *h, CURL *e, CURLcode *cc);
+
+/* Sleep ms milliseconds in slices, returning early (false) when the stop flag is set. */
+bool cg_http_sleep(const struct cg_http *h, int64_t ms);
 
 /* Options shared by every easy handle: TLS (verification always on), client certificate,
  * timeouts, error buffer, no redirects, http/https only. errbuf: CURL_ERROR_SIZE bytes. */

@@ -4,14 +4,14 @@
  *
  * The caller owns the cursor and the set of receipt ids already applied; this file only
  * fetches and decodes pages, with the same retry and backoff rules as sending. A page that is
- * not the receipts format fails the whole page (CG_EPARSE) so nothing is applied half-way.
+ * not the receipts format fails the whole page (CG_EPARSE) so nothing is applied half-way; a
+ * stop request (cg_http_set_stop) abandons the page being fetched (CG_ERETRY), so neither.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -22,14 +22,6 @@
 #include "core/log.h"
 #include "spool/spool-http-int.h"
 #include "spool/spool.h"
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
 
 /* Decode base64 (whitespace allowed) into a new NUL-terminated buffer. */
 static int b64_decode(const char *in, size_t inlen, char **out, size_t *outlen)
@@ -143,10 +135,16 @@ static int fetch(struct cg_http *h, const char *url, struct cg_buf *body, struct
 
         cg_buf_reset(body);
         h->receipts_errbuf[0] = '\0';
+        if (cg_http_stopped(h))
+            return CG_ERR_SET(err, CG_ERETRY, "%s: stopped on request", url);
         attempts++;
         h->stats.requests++;
         cg_debug("GET %s, attempt %d", url, attempts);
-        cc = curl_easy_perform(e);
+        switch (cg_http_perform(h, e, &cc)) {
+        case CG_OK: break;
+        case CG_ERETRY: return CG_ERR_SET(err, CG_ERETRY, "%s: stopped on request", url);
+        default: return CG_ERR_SET(err, CG_ERR, "%s: the curl multi interface failed", url);
+        }
         if (curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK)
             h->stats.connections += conns;
         cg_http_classify(e, cc, h->receipts_errbuf, body, &a);
@@ -170,7 +168,8 @@ static int fetch(struct cg_http *h, const char *url, struct cg_buf *body, struct
                               attempts, attempts == 1 ? "" : "s", a.text);
         cg_debug("GET %s: %s; next attempt in %lld ms", url, a.text, (long long)delay);
         h->stats.retries++;
-        sleep_ms(delay);
+        if (!cg_http_sleep(h, delay))
+            return CG_ERR_SET(err, CG_ERETRY, "%s: stopped on request", url);
     }
 }
 

@@ -5,8 +5,10 @@
  * receipts endpoint into inbox/.
  *
  * Owns the struct cg_http and a descriptor of the working directory, where the receipts
- * cursor is kept. Never acknowledges what the port did not acknowledge: every answer other
- * than an acknowledgement or a final rejection is a temporary failure for the spool.
+ * cursor is kept. The spool's stop flag reaches the struct cg_http through set_stop, so a
+ * stop request cuts retries short; what was not acknowledged stays queued. Never acknowledges what
+ * the port did not acknowledge: every answer other than an acknowledgement or a final rejection is
+ * a temporary failure for the spool.
  */
 #include "config.h"
 
@@ -77,8 +79,15 @@ static void http_free(void *impl)
     free(t);
 }
 
+static void http_set_stop(void *impl, volatile sig_atomic_t *stop)
+{
+    struct http_transport *t = impl;
+
+    cg_http_set_stop(t->h, stop);
+}
+
 static const struct cg_transport_ops http_ops = {
-    "http", false, http_submit, http_submit_many, http_fetch, http_free,
+    "http", false, http_submit, http_submit_many, http_fetch, http_free, http_set_stop,
 };
 
 int cg_transport_http_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err)

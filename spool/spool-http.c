@@ -3,9 +3,11 @@
  * interface, N at a time over keep-alive connections, with retries, backoff and Retry-After.
  *
  * Owns the curl easy handles (one per parallel slot) and the per-call job table; the message
- * bytes are the caller's. Fails soft per message (an outcome REJECTED or RETRY_LATER) and
- * hard only for memory, bad options, or a transport that cannot work at all (untrusted port
- * certificate, wrong endpoint), which still reports every message as RETRY_LATER.
+ * bytes are the caller's; the stop flag is the caller's and only read. Fails soft per message
+ * (an outcome REJECTED or RETRY_LATER) and hard only for memory, bad options, or a transport
+ * that cannot work at all (untrusted port certificate, wrong endpoint), which still reports
+ * every message as RETRY_LATER. A stop request ends a batch within CG_HTTP_STOP_SLICE_MS:
+ * answers already in are recorded, the rest is RETRY_LATER.
  */
 #include "config.h"
 
@@ -35,6 +37,72 @@ int64_t cg_http_now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool cg_http_stopped(const struct cg_http *h)
+{
+    return h->stop != NULL && *h->stop != 0;
+}
+
+void cg_http_set_stop(struct cg_http *h, volatile sig_atomic_t *stop)
+{
+    if (h != NULL)
+        h->stop = stop;
+}
+
+bool cg_http_sleep(const struct cg_http *h, int64_t ms)
+{
+    int64_t end = cg_http_now_ms() + ms;
+
+    for (;;) {
+        int64_t left = end - cg_http_now_ms();
+        struct timespec ts;
+
+        if (cg_http_stopped(h))
+            return false;
+        if (left <= 0)
+            return true;
+        if (left > CG_HTTP_STOP_SLICE_MS)
+            left = CG_HTTP_STOP_SLICE_MS;
+        ts.tv_sec = (time_t)(left / 1000);
+        ts.tv_nsec = (long)(left % 1000) * 1000000L;
+        nanosleep(&ts, NULL); /* a signal ends it early: the flag is looked at again */
+    }
+}
+
+int cg_http_perform(struct cg_http *h, CURL *e, CURLcode *cc)
+{
+    int rc = CG_ERR;
+
+    *cc = CURLE_OK;
+    if (curl_multi_add_handle(h->multi, e) != CURLM_OK)
+        return CG_ERR;
+    for (;;) {
+        int running = 0, left = 0;
+        bool ended = false;
+        CURLMsg *cm;
+
+        if (curl_multi_perform(h->multi, &running) != CURLM_OK)
+            break;
+        while ((cm = curl_multi_info_read(h->multi, &left)) != NULL) {
+            if (cm->msg == CURLMSG_DONE && cm->easy_handle == e) {
+                *cc = cm->data.result;
+                ended = true;
+            }
+        }
+        if (ended) {
+            rc = CG_OK;
+            break;
+        }
+        if (cg_http_stopped(h)) {
+            rc = CG_ERETRY;
+            break;
+        }
+        if (curl_multi_poll(h->multi, NULL, 0, CG_HTTP_STOP_SLICE_MS, NULL) != CURLM_OK)
+            break;
+    }
+    curl_multi_remove_handle(h->multi, e);
+    return rc;
 }
 
 static uint64_t rng_next(struct cg_http *h)
@@ -225,6 +293,7 @@ int cg_http_new(const struct cg_http_opts *o, struct cg_http **out, struct cg_er
     h->retry_deadline_ms = o->retry_deadline_ms > 0 ? o->retry_deadline_ms : 600000;
     h->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 500;
     h->retry_max_delay_ms = o->retry_max_delay_ms > 0 ? o->retry_max_delay_ms : 60000;
+    h->stop = o->stop;
     h->multi = curl_multi_init();
     h->slots = calloc((size_t)h->parallel, sizeof(*h->slots));
     h->headers_xml = curl_slist_append(NULL, "Expect:");
@@ -577,6 +646,7 @@ struct send_ctx {
     cg_http_outcome_fn fn;
     void *ctx;
     bool gave_up;   /* no more attempts in this call */
+    bool stopped;   /* the caller asked to stop: nothing more is waited for */
     int gave_up_rc; /* CG_ERETRY, CG_ECRYPTO, CG_ECONFIG */
     char gave_up_why[CG_HTTP_TEXT_MAX + 1];
 };
@@ -721,6 +791,71 @@ static int finish(struct send_ctx *s, struct cg_http_slot *sl, CURLcode cc, stru
     return CG_OK;
 }
 
+/* Read what curl has: transfers that ended are decided (finish). */
+static int collect(struct send_ctx *s, size_t nslots, size_t *active, struct cg_err *soft,
+                   struct cg_err *err)
+{
+    int running = 0, left, rc;
+    CURLMsg *cm;
+
+    if (curl_multi_perform(s->multi, &running) != CURLM_OK)
+        return CG_ERR_SET(err, CG_ERR, "curl_multi_perform failed");
+    while ((cm = curl_multi_info_read(s->multi, &left)) != NULL) {
+        struct cg_http_slot *sl = NULL;
+
+        if (cm->msg != CURLMSG_DONE)
+            continue;
+        for (size_t i = 0; i < nslots; i++)
+            if (s->slots[i].busy && s->slots[i].easy == cm->easy_handle)
+                sl = &s->slots[i];
+        if (sl == NULL)
+            continue;
+        (*active)--;
+        rc = finish(s, sl, cm->data.result, soft);
+        if (rc != CG_OK) {
+            if (rc == CG_ENOMEM)
+                CG_ERR_SET(err, rc, "out of memory");
+            return rc;
+        }
+    }
+    return CG_OK;
+}
+
+/*
+ * A stop request: no more attempts. Transfers still in flight are abandoned and reported as not
+ * acknowledged; what waits for a retry and what was never tried is reported at the top of the
+ * send loop, like after giving up.
+ */
+static int stop_now(struct send_ctx *s, size_t nslots, size_t *active, struct cg_err *soft)
+{
+    static const char why[] = "stopped on request before the port acknowledged it";
+    int rc;
+
+    s->stopped = true;
+    if (!s->gave_up) {
+        s->gave_up = true;
+        s->gave_up_rc = CG_ERETRY;
+        cg_strlcpy(s->gave_up_why, why, sizeof(s->gave_up_why));
+        CG_ERR_SET(soft, CG_ERETRY,
+                   "%s: stopped on request; messages not acknowledged stay queued for the next run",
+                   s->h->url);
+    }
+    cg_info("HTTP transport: stop requested, %zu transfer%s abandoned", *active,
+            *active == 1 ? "" : "s");
+    for (size_t i = 0; i < nslots; i++) {
+        struct cg_http_slot *sl = &s->slots[i];
+
+        if (!sl->busy)
+            continue;
+        curl_multi_remove_handle(s->multi, sl->easy);
+        sl->busy = false;
+        (*active)--;
+        if ((rc = report(s, sl->job, CG_HTTP_RETRY_LATER, NULL, why, NULL, NULL)) != CG_OK)
+            return rc;
+    }
+    return CG_OK;
+}
+
 int cg_http_send(struct cg_http *h, const struct cg_http_msg *msgs, size_t n, cg_http_outcome_fn fn,
                  void *ctx, struct cg_err *err)
 {
@@ -750,11 +885,15 @@ int cg_http_send(struct cg_http *h, const struct cg_http_msg *msgs, size_t n, cg
 
     for (;;) {
         int64_t now = cg_http_now_ms();
-        int running = 0;
         long wait_ms;
-        CURLMsg *cm;
-        int left;
 
+        /* Stop requested: the answers already in are recorded, the rest is abandoned. */
+        if (!s.stopped && cg_http_stopped(h)) {
+            if (active > 0 && (rc = collect(&s, nslots, &active, &soft, err)) != CG_OK)
+                goto done;
+            if ((rc = stop_now(&s, nslots, &active, &soft)) != CG_OK)
+                goto done;
+        }
         /* Once given up, what waits for a retry and what was never tried is reported. */
         while (s.gave_up && s.wait.n > 0) {
             size_t idx = heap_pop(&s.wait, s.jobs);
@@ -787,28 +926,8 @@ int cg_http_send(struct cg_http *h, const struct cg_http_msg *msgs, size_t n, cg
         if (active == 0 && s.wait.n == 0 && (next_new >= n || s.gave_up))
             break;
 
-        if (curl_multi_perform(s.multi, &running) != CURLM_OK) {
-            rc = CG_ERR_SET(err, CG_ERR, "curl_multi_perform failed");
+        if ((rc = collect(&s, nslots, &active, &soft, err)) != CG_OK)
             goto done;
-        }
-        while ((cm = curl_multi_info_read(s.multi, &left)) != NULL) {
-            struct cg_http_slot *sl = NULL;
-
-            if (cm->msg != CURLMSG_DONE)
-                continue;
-            for (size_t i = 0; i < nslots; i++)
-                if (s.slots[i].busy && s.slots[i].easy == cm->easy_handle)
-                    sl = &s.slots[i];
-            if (sl == NULL)
-                continue;
-            active--;
-            rc = finish(&s, sl, cm->data.result, &soft);
-            if (rc != CG_OK) {
-                if (rc == CG_ENOMEM)
-                    CG_ERR_SET(err, rc, "out of memory");
-                goto done;
-            }
-        }
 
         /* Sleep until curl has something, or the first waiting retry is due. */
         now = cg_http_now_ms();
@@ -825,6 +944,9 @@ int cg_http_send(struct cg_http *h, const struct cg_http_msg *msgs, size_t n, cg
                     wait_ms = d < 0 ? 0 : (long)d;
             }
         }
+        /* With a stop flag, look at it at least every slice, also during a long Retry-After. */
+        if (h->stop != NULL && wait_ms > CG_HTTP_STOP_SLICE_MS)
+            wait_ms = CG_HTTP_STOP_SLICE_MS;
         if (wait_ms > 0 && curl_multi_poll(s.multi, NULL, 0, (int)wait_ms, NULL) != CURLM_OK) {
             rc = CG_ERR_SET(err, CG_ERR, "curl_multi_poll failed");
             goto done;

@@ -46,7 +46,7 @@ static void dir_free(void *impl)
 }
 
 static const struct cg_transport_ops dir_ops = {
-    "dir", true, dir_submit, NULL, dir_fetch, dir_free,
+    "dir", true, dir_submit, NULL, dir_fetch, dir_free, NULL,
 };
 
 int cg_transport_dir_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err)
@@ -72,6 +72,12 @@ int cg_transport_new(const struct cg_conf *conf, struct cg_transport **out, stru
         return cg_transport_http_new(conf, out, err);
 #endif
     return CG_ERR_SET(err, CG_EUNSUPPORTED, "[transport] mode = %s is not in this build", mode);
+}
+
+void cg_transport_set_stop(struct cg_transport *t, volatile sig_atomic_t *stop)
+{
+    if (t != NULL && t->ops != NULL && t->ops->set_stop != NULL)
+        t->ops->set_stop(t->impl, stop);
 }
 
 void cg_transport_free(struct cg_transport *t)

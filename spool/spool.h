@@ -39,6 +39,9 @@
  *       as a complete file in inbox/ (cg_fs_write_atomic_at) and count them; CG_ERETRY when
  *       the port could not be reached.
  *   free(impl)
+ *   set_stop(impl, stop)  (may be NULL) cg_spool_open hands over opts->stop: once it is set, a
+ *       transport that waits for the port returns soon, everything not acknowledged as not
+ *       acknowledged, and CG_ERETRY; the run then ends as stopped (cg_spool_run: CG_OK).
  * keeps_outbox says whether the outbox file itself is the hand-over (directory transport: an
  * exchange client collects it; the spool links a copy into archive/), or a staging copy the
  * spool moves to archive/ after the acknowledgement (HTTP transport).
@@ -69,10 +72,14 @@ struct cg_transport_ops {
     bool keeps_outbox; /* true: the outbox file is the hand-over itself */
     int (*submit)(void *impl, int outbox_fd, const char *name, struct cg_err *err);
     /* May be NULL: then submit is called once per file. */
-    int (*submit_many)(void *impl, int outbox_fd, const char *const *names, size_t n,
-                       int *results, char **details, struct cg_err *err);
+    int (*submit_many)(void *impl, int outbox_fd, const char *const *names, size_t n, int *results,
+                       char **details, struct cg_err *err);
     int (*fetch)(void *impl, int inbox_fd, size_t *count, struct cg_err *err);
     void (*free)(void *impl);
+    /* May be NULL: a transport that never waits. Otherwise it keeps the flag and, once it is
+     * set, ends a submit_many, submit or fetch within a fraction of a second (see
+     * cg_transport_set_stop). */
+    void (*set_stop)(void *impl, volatile sig_atomic_t *stop);
 };
 
 struct cg_transport {
@@ -85,6 +92,14 @@ int cg_transport_dir_new(const struct cg_conf *conf, struct cg_transport **out, 
 /* The transport [transport] mode names. CG_EUNSUPPORTED when this build lacks it. */
 int cg_transport_new(const struct cg_conf *conf, struct cg_transport **out, struct cg_err *err);
 void cg_transport_free(struct cg_transport *t);
+/*
+ * Give the transport the stop flag (cg_spool_open does it with opts->stop; NULL: none). While
+ * the flag is set, a transport that waits (HTTP: backoff, Retry-After, a slow port) stops
+ * waiting: what the port acknowledged already is reported as acknowledged, everything else
+ * as not acknowledged (kept queued, sent again by the next run), and the call returns
+ * CG_ERETRY. The flag is read, never written; it must outlive the transport's use.
+ */
+void cg_transport_set_stop(struct cg_transport *t, volatile sig_atomic_t *stop);
 
 /* ------------------------------------------------------------------ document states */
 
@@ -291,6 +306,9 @@ struct cg_http_opts {
     long retry_deadline_ms;    /* per message, from its first attempt; 0: 600000 */
     long retry_base_ms;        /* first backoff delay; 0: 500 */
     long retry_max_delay_ms;   /* ceiling of one backoff delay; 0: 60000 */
+    /* Stop flag (e.g. set by SIGTERM), read at least every 200 ms while sending or polling
+     * receipts; NULL: none. See cg_http_set_stop(). */
+    volatile sig_atomic_t *stop;
 };
 
 /* Settings from [transport] of conf. Path strings point into *paths (free with
@@ -305,6 +323,15 @@ void cg_http_opts_paths_free(struct cg_http_opts_paths *paths);
 /* Check the options, read the key passphrase, set up the curl multi handle. *out: caller's. */
 int cg_http_new(const struct cg_http_opts *o, struct cg_http **out, struct cg_err *err);
 void cg_http_free(struct cg_http *h);
+/*
+ * Replace the stop flag (NULL: none). Once *stop is set, cg_http_send() starts no transfer,
+ * reports the transfers already answered as usual, abandons those still in flight and
+ * reports them, the messages waiting for a retry and those never tried as
+ * CG_HTTP_RETRY_LATER ("stopped"), and returns CG_ERETRY; receipts polling stops before
+ * handing over a page it has not fully received and returns CG_ERETRY. Waits (backoff,
+ * Retry-After, a slow answer) are cut within about 200 ms of the flag being set.
+ */
+void cg_http_set_stop(struct cg_http *h, volatile sig_atomic_t *stop);
 
 enum cg_http_result {
     CG_HTTP_ACKED = 1,
@@ -341,9 +368,11 @@ typedef int (*cg_http_outcome_fn)(const struct cg_http_msg *m, const struct cg_h
                                   void *ctx);
 
 /*
- * Send n messages. Returns CG_OK when every message got an outcome (whatever it was), the
- * callback's non-zero value, or a hard error (CG_ENOMEM, CG_ECONFIG: no url) before or while
- * sending; the messages reported before a hard error keep their outcome.
+ * Send n messages. Returns CG_OK when every message got an outcome (whatever it was); CG_ERETRY
+ * when the transport gave up on an unavailable port or was stopped (cg_http_set_stop), and
+ * CG_ECRYPTO or CG_ECONFIG when no retry can help, in these cases too after every message got
+ * its outcome; the callback's non-zero value; or a hard error (CG_ENOMEM, CG_ECONFIG: no url)
+ * before or while sending; the messages reported before a hard error keep their outcome.
  */
 int cg_http_send(struct cg_http *h, const struct cg_http_msg *msgs, size_t n, cg_http_outcome_fn fn,
                  void *ctx, struct cg_err *err);

@@ -75,6 +75,7 @@ struct srv {
     bool retry_after_date; /* send it as an HTTP date */
     int delay_ms;          /* before every answer */
     int slow_ms;           /* F_SLOW: the failing attempts take this long */
+    const char *slow_if;   /* M_OK: a body containing this text is answered after slow_ms */
     bool require_client_cert;
     int receipts_total, page_size, receipts_fail_times;
     bool receipts_garbage;
@@ -302,7 +303,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                       NULL);
     case M_ALWAYS_503: return answer(c, 503, "text/plain", "down for maintenance", NULL);
     case M_404: return answer(c, 404, "text/html", "<h1>Not Found</h1>", NULL);
-    case M_OK: break;
+    case M_OK:
+        if (s->slow_if != NULL && strstr(r->body, s->slow_if) != NULL)
+            msleep(s->slow_ms);
+        break;
     }
     pthread_mutex_lock(&s->mu);
     s->accepted++;
@@ -1034,6 +1038,207 @@ static void test_receipts_bad_page(void **state)
     srv_stop(&s);
 }
 
+/* ------------------------------------------------------------------ tests: stop requests */
+
+/* Raises a stop flag from another thread, as a signal handler would, once the server has seen
+ * `requests` POSTs (or `gets` receipts GETs, or `accepted` acknowledgements) and then
+ * after_ms: so the flag always comes while the transport waits, however slow the machine. */
+struct stopper {
+    struct srv *s;
+    volatile sig_atomic_t *flag;
+    int requests, gets, accepted, after_ms;
+    pthread_t thread;
+};
+
+static void *stopper_main(void *arg)
+{
+    struct stopper *st = arg;
+
+    for (;;) {
+        bool ready;
+
+        pthread_mutex_lock(&st->s->mu);
+        ready = st->s->requests >= st->requests && st->s->receipt_gets >= st->gets &&
+                st->s->accepted >= st->accepted;
+        pthread_mutex_unlock(&st->s->mu);
+        if (ready)
+            break;
+        msleep(10);
+    }
+    msleep(st->after_ms);
+    *st->flag = 1;
+    return NULL;
+}
+
+static void stopper_start(struct stopper *st)
+{
+    assert_int_equal(pthread_create(&st->thread, NULL, stopper_main, st), 0);
+}
+
+static void stopper_join(struct stopper *st)
+{
+    assert_int_equal(pthread_join(st->thread, NULL), 0);
+}
+
+/* A port answering 503 with Retry-After: 30 forever; stopped while the batch waits. */
+static void test_stop_during_retry_after(void **state)
+{
+    struct srv s = {.mode = M_FAIL, .fail = F_503, .fail_times = 1000000, .retry_after = 30};
+    volatile sig_atomic_t stop = 0;
+    struct stopper st = {.flag = &stop, .requests = 6, .after_ms = 300};
+    struct cg_http_opts o;
+    struct cg_http *h = NULL;
+    struct results res;
+    struct cg_err err;
+    int rc;
+
+    srv_start(&s, NULL, false);
+    st.s = &s;
+    o = opts_for(&s, false);
+    o.max_retries = 3;
+    o.retry_deadline_ms = 600000;
+    o.stop = &stop;
+    make_msgs(6, "halt");
+    assert_int_equal(cg_http_new(&o, &h, &err), CG_OK);
+    memset(&res, 0, sizeof(res));
+    stopper_start(&st);
+    rc = cg_http_send(h, msgs, 6, on_outcome, &res, &err);
+    stopper_join(&st);
+    assert_int_equal(rc, CG_ERETRY);
+    assert_non_null(strstr(err.msg, "stopped on request"));
+    /* Every message not acknowledged, each tried once: no retry before Retry-After allowed
+     * it, and the call did not wait for it either (it would have retried after 30 s). */
+    assert_int_equal(count_result(&res, 6, CG_HTTP_RETRY_LATER), 6);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(res.r[i].attempts, 1);
+        assert_int_equal(res.r[i].status, 503);
+        assert_int_equal(res.r[i].retry_after, 30);
+        assert_non_null(strstr(res.r[i].text, "stopped"));
+    }
+    assert_int_equal(s.requests, 6);
+    assert_int_equal(s.early, 0);
+
+    /* The next run: the port is well again, the same messages go out and are acknowledged. */
+    stop = 0;
+    pthread_mutex_lock(&s.mu);
+    s.mode = M_OK;
+    for (int i = 0; i < s.nkeys; i++)
+        s.keys[i].earliest_ms = 0;
+    pthread_mutex_unlock(&s.mu);
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(cg_http_send(h, msgs, 6, on_outcome, &res, &err), CG_OK);
+    assert_int_equal(count_result(&res, 6, CG_HTTP_ACKED), 6);
+    assert_int_equal(s.nkeys, 6); /* the same bodies: nothing new at the port */
+    assert_int_equal(s.accepted, 6);
+    cg_http_free(h);
+    srv_stop(&s);
+}
+
+/* Stopped while one answer is slow: the answers in are recorded, the slow one abandoned. */
+static void test_stop_abandons_transfer_in_flight(void **state)
+{
+    struct srv s = {.mode = M_OK, .slow_if = "-01\"", .slow_ms = 2000};
+    volatile sig_atomic_t stop = 0;
+    struct stopper st = {.flag = &stop, .requests = 4, .accepted = 3, .after_ms = 300};
+    struct cg_http_opts o;
+    struct cg_http *h = NULL;
+    struct results res;
+    struct cg_err err;
+    int rc;
+
+    srv_start(&s, NULL, false);
+    st.s = &s;
+    o = opts_for(&s, false);
+    make_msgs(4, "slow");
+    assert_int_equal(cg_http_new(&o, &h, &err), CG_OK);
+    cg_http_set_stop(h, &stop);
+    memset(&res, 0, sizeof(res));
+    stopper_start(&st);
+    rc = cg_http_send(h, msgs, 4, on_outcome, &res, &err);
+    stopper_join(&st);
+    assert_int_equal(rc, CG_ERETRY);
+    assert_int_equal(count_result(&res, 4, CG_HTTP_ACKED), 3);
+    assert_int_equal(res.r[1].result, CG_HTTP_RETRY_LATER);
+    assert_int_equal(res.r[1].attempts, 1);
+    assert_int_equal(res.r[1].status, 0); /* no answer came */
+    assert_non_null(strstr(res.r[1].text, "stopped"));
+    cg_http_free(h);
+    srv_stop(&s); /* waits for the slow answer, which nobody reads */
+}
+
+/* A flag already set: nothing is sent or fetched. */
+static void test_stop_before_start(void **state)
+{
+    struct srv s = {.mode = M_OK, .receipts_total = 3, .page_size = 10};
+    volatile sig_atomic_t stop = 1;
+    struct cg_http_opts o;
+    struct cg_http *h = NULL;
+    struct results res;
+    struct rctx rc;
+    struct cg_err err;
+    size_t total = 9;
+
+    srv_start(&s, NULL, false);
+    o = opts_for(&s, false);
+    o.stop = &stop;
+    make_msgs(5, "early");
+    assert_int_equal(cg_http_new(&o, &h, &err), CG_OK);
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(cg_http_send(h, msgs, 5, on_outcome, &res, &err), CG_ERETRY);
+    assert_int_equal(count_result(&res, 5, CG_HTTP_RETRY_LATER), 5);
+    assert_int_equal(res.r[4].attempts, 0);
+    memset(&rc, 0, sizeof(rc));
+    assert_int_equal(cg_http_receipts_poll(h, NULL, on_receipt, on_cursor, &rc, &total, &err),
+                     CG_ERETRY);
+    assert_int_equal(total, 0);
+    assert_int_equal(rc.ncursors, 0);
+    assert_int_equal(s.requests, 0);
+    /* Without the flag the same handle works. */
+    cg_http_set_stop(h, NULL);
+    assert_int_equal(cg_http_receipts_poll(h, NULL, on_receipt, on_cursor, &rc, &total, &err),
+                     CG_OK);
+    assert_int_equal(total, 3);
+    cg_http_free(h);
+    srv_stop(&s);
+}
+
+/* Receipts endpoint down (503) with a long backoff: the poll stops, nothing is handed over. */
+static void test_stop_receipts_backoff(void **state)
+{
+    struct srv s = {.receipts_total = 3, .page_size = 10, .receipts_fail_times = 1000000};
+    volatile sig_atomic_t stop = 0;
+    struct stopper st = {.flag = &stop, .gets = 1, .after_ms = 300};
+    struct cg_http_opts o;
+    struct cg_http *h = NULL;
+    struct rctx rc;
+    struct cg_err err;
+    size_t total = 9;
+    int r;
+
+    srv_start(&s, NULL, false);
+    st.s = &s;
+    o = opts_for(&s, false);
+    o.url = NULL;
+    o.max_retries = 2;
+    o.retry_base_ms = 20000; /* the first retry would come 10..20 s later */
+    o.retry_max_delay_ms = 60000;
+    o.retry_deadline_ms = 600000;
+    o.stop = &stop;
+    assert_int_equal(cg_http_new(&o, &h, &err), CG_OK);
+    memset(&rc, 0, sizeof(rc));
+    stopper_start(&st);
+    r = cg_http_receipts_poll(h, NULL, on_receipt, on_cursor, &rc, &total, &err);
+    stopper_join(&st);
+    assert_int_equal(r, CG_ERETRY);
+    assert_non_null(strstr(err.msg, "stopped on request"));
+    assert_int_equal(s.receipt_gets, 1);
+    assert_int_equal(rc.n, 0);
+    assert_int_equal(rc.ncursors, 0);
+    assert_int_equal(total, 0);
+    cg_http_free(h);
+    srv_stop(&s);
+}
+
 /* ------------------------------------------------------------------ tests: spool folders */
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -1500,6 +1705,10 @@ int main(void)
         cmocka_unit_test(test_endpoint_404),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_callback_stops),
+        cmocka_unit_test(test_stop_during_retry_after),
+        cmocka_unit_test(test_stop_abandons_transfer_in_flight),
+        cmocka_unit_test(test_stop_before_start),
+        cmocka_unit_test(test_stop_receipts_backoff),
         cmocka_unit_test(test_receipts_poll),
         cmocka_unit_test(test_receipts_bad_page),
         cmocka_unit_test(test_send_files),

@@ -1,0 +1,89 @@
+#!/bin/sh
+# http-stop.sh - SIGTERM while the HTTP transport waits for a port that answers 503 to every
+# message ([port] fault_503_percent = 100, Retry-After: 1), with retries set to go on for an
+# hour or more: `cebgate run` and then `cebgate watch` exit 0 within a few seconds of the signal,
+# nothing is marked sent or rejected (every message stays queued, a file dropped meanwhile
+# waits in incoming/), and a following run against the healthy port sends the same messages
+# (same guids, same bytes) and the new file's, each document once.
+. "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
+states() { sql "SELECT group_concat(state || '=' || n, ' ') FROM
+    (SELECT state, count(*) AS n FROM messages GROUP BY state ORDER BY state)"; }
+faults() {
+    curl -sS --cacert "$K/ca.pem" "https://127.0.0.1:$P/metrics" 2>/dev/null |
+        awk '/faults_injected_total\{kind="503"\}/ { print $2 }'
+}
+# alive PID: the process runs (a child that ended but was not waited for is a zombie: "Z").
+alive() {
+    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+# stop_when_busy PID N: once the port has answered 503 N times (the sender is in its backoff),
+# and one second later, SIGTERM; then wait at most 10 s. STOP_RC: the exit code, or "hung"
+# (then it is killed); STOP_WAITED: tenths of a second from the signal to the exit.
+stop_when_busy() {
+    i=0
+    while [ "$(faults)" -lt "$2" ] 2>/dev/null && [ $i -lt 300 ] && alive "$1"; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    sleep 1
+    kill -TERM "$1"
+    STOP_WAITED=0
+    while alive "$1" && [ "$STOP_WAITED" -lt 100 ]; do
+        sleep 0.1
+        STOP_WAITED=$((STOP_WAITED + 1))
+    done
+    if alive "$1"; then
+        kill -KILL "$1"
+        wait "$1"
+        STOP_RC=hung
+    else
+        wait "$1"
+        STOP_RC=$?
+    fi
+}
+
+# ---------------------------------------------------------------- a port that answers 503
+port_conf "$T/port.conf" "$T/port.db" "fault_503_percent = 100"
+start_port "$T/port.conf"
+sender_conf "max_retries = 100" "retry_max_delay = 60" "retry_deadline = 3600"
+orders orders.csv 5 || fail "make orders"
+"$CEBGATE" -c "$W/cebgate.conf" run --no-progress >"$T/run.out" 2>"$T/run.err" &
+stop_when_busy $! 15
+check "run stopped by SIGTERM exits 0 within 10 s (exit $STOP_RC, $STOP_WAITED/10 s)" \
+    test "$STOP_RC" = 0
+[ "$STOP_RC" = 0 ] || tail -5 "$T/run.err"
+check "the port answered 503 before the signal ($(faults))" test "$(faults)" -ge 15
+check "it says the messages were kept for the next run" grep -q "stopped on request" "$T/run.err"
+check "nothing marked sent or rejected: 15 queued ($(states))" test "$(states)" = "queued=15"
+check "the input file was taken once" test "$(sql "SELECT count(*) FROM input_files")" = 1
+
+# ---------------------------------------------------------------- the same for watch
+$HELPER orders own "$T/orders2.csv" 2 100 && mv "$T/orders2.csv" "$W/incoming/" ||
+    fail "make orders 100-101"
+"$CEBGATE" -c "$W/cebgate.conf" watch --retry 60 --no-progress >"$T/watch.out" 2>"$T/watch.err" &
+# Its first pass hands the queued messages over before it takes new files: stopped there.
+stop_when_busy $! $(($(faults) + 15))
+check "watch stopped by SIGTERM exits 0 within 10 s (exit $STOP_RC, $STOP_WAITED/10 s)" \
+    test "$STOP_RC" = 0
+[ "$STOP_RC" = 0 ] || tail -5 "$T/watch.err"
+check "still nothing marked: 15 queued ($(states))" test "$(states)" = "queued=15"
+check "the new file is left for the next run" test -f "$W/incoming/orders2.csv"
+sql "SELECT guid || ' ' || sha256 FROM messages ORDER BY guid" >"$T/before"
+stop_port
+
+# ---------------------------------------------------------------- the port is well again
+port_conf "$T/port.conf" "$T/port.db"
+start_port "$T/port.conf"
+sender_conf
+expect_rc 0 "the next run against the healthy port" cg run --no-progress
+check "all 21 sent, none queued ($(states))" test "$(sql "SELECT count(*) FROM messages
+    WHERE sent_at IS NOT NULL")|$(sql "SELECT count(*) FROM messages WHERE state = 'queued'")" = "21|0"
+sql "SELECT guid || ' ' || sha256 FROM messages ORDER BY guid" >"$T/after"
+check "the 15 stopped ones went out with the same guids and bytes" \
+    test "$(grep -cxFf "$T/before" "$T/after")" = 15
+"$CEBGATE" -c "$T/port.conf" port --documents >"$T/port-docs.tsv" 2>/dev/null
+check "the port has each document once (21)" \
+    test "$(cut -f2 "$T/port-docs.tsv" | sort -u | wc -l)" = 21
+stop_port
+finish
