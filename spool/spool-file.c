@@ -595,7 +595,13 @@ static int finish(struct batch *b, struct cg_err *err)
         if (bo->kind != 3)
             sp->st.msgs_signed += (long)bo->njobs;
     }
-    /* The messages must be on disk before the rows that point at them are committed. */
+    /*
+     * The messages must be on disk before the rows that point at them are committed. One
+     * syncfs() for the whole batch gives the same order as an fsync per file (every file's data,
+     * inode and tmp/ entry durable before the commit; the commit durable before the renames into
+     * outbox/, which are flushed with one fsync per folder) at the cost of one device flush
+     * instead of one per message (docs/spool.md, "Crash safety").
+     */
     if (b->njobs > 0 && !sp->opts.sync_per_file && syncfs(sp->dfd[D_TMP]) != 0) {
         job_files_remove(b, 0, b->njobs);
         return CG_ERR_SET(err, CG_EIO, "syncfs: %s", strerror(errno));
