@@ -133,7 +133,8 @@ static int mark_tx(struct cg_db *db, void *vctx, struct cg_err *err)
                                "UPDATE documents SET state = CASE WHEN ?2 = 1 THEN 'sent' "
                                "ELSE 'rejected' END, status_info = CASE WHEN ?2 = 3 THEN ?3 "
                                "ELSE status_info END, updated_at = " NOW_SQL
-                               " WHERE guid = ?1 AND state = 'queued' AND ?2 IN (1, 3)",
+                               " WHERE id = (SELECT document_id FROM messages WHERE guid = ?1) "
+                               "AND guid = ?1 AND state = 'queued' AND ?2 IN (1, 3)",
                                -1, &d, NULL);
     if (r != SQLITE_OK) {
         rc = cg_db_fail(db, r, "prepare", err);
