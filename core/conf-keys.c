@@ -83,8 +83,6 @@ const struct cg_conf_key cg_conf_keys[] = {
     {"declare", "remote_token", CG_CONF_SECRET, NULL, NULL,
      "bearer token sent to the remote signer (masked by cebgate config)"},
     {"declare", "remote_ca", CG_CONF_PATH, NULL, NULL, "CA file to verify the remote signer"},
-    {"declare", "max_entities", CG_CONF_INT, "1", "1..100",
-     "entities (orders, waybills, inventories) per message"},
 
     /* [transport] */
     {"transport", "mode", CG_CONF_ENUM, "dir", "dir|http",
