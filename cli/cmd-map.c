@@ -43,9 +43,9 @@ static int replace(char **dst, const char *v)
 static int exec_map(struct cg_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "seller", required_argument, NULL, 's' },  { "profile", required_argument, NULL, 'p' },
-        { "catalog", required_argument, NULL, 'C' }, { "shipments", required_argument, NULL, 'S' },
-        { "table", no_argument, NULL, 't' },         { NULL, 0, NULL, 0 },
+        {"seller", required_argument, NULL, 's'},  {"profile", required_argument, NULL, 'p'},
+        {"catalog", required_argument, NULL, 'C'}, {"shipments", required_argument, NULL, 'S'},
+        {"table", no_argument, NULL, 't'},         {NULL, 0, NULL, 0},
     };
     const char *seller_name = NULL, *profile = NULL, *catalog = NULL, *shipments = NULL;
     struct cg_seller *seller = NULL;

@@ -40,10 +40,10 @@ static int write_out(const char *out, const char *xml, size_t len, struct cg_err
 static int exec_sign(struct cg_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "output", required_argument, NULL, 'o' },
-        { "seller", required_argument, NULL, 's' },
-        { "replace", no_argument, NULL, 'r' },
-        { NULL, 0, NULL, 0 },
+        {"output", required_argument, NULL, 'o'},
+        {"seller", required_argument, NULL, 's'},
+        {"replace", no_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
     };
     struct cg_err err;
     struct cg_signer *signer = NULL;

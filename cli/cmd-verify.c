@@ -19,8 +19,8 @@
 static int exec_verify(struct cg_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "trust", required_argument, NULL, 't' },
-        { NULL, 0, NULL, 0 },
+        {"trust", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
     };
     struct cg_err err;
     struct cg_trust *trust = NULL;

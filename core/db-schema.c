@@ -18,12 +18,12 @@ static const char *const main_steps[] = {
     /* 2: the declaration lifecycle (spool/, docs/spool.md). Times are UTC ISO-8601. */
     "CREATE TABLE input_files ("
     "  id INTEGER PRIMARY KEY,"
-    "  seller TEXT NOT NULL,"                /* '' for files directly in incoming/ */
-    "  name TEXT NOT NULL,"                  /* as dropped */
-    "  active_name TEXT NOT NULL,"           /* name in active/, done/ or failed/ */
+    "  seller TEXT NOT NULL,"      /* '' for files directly in incoming/ */
+    "  name TEXT NOT NULL,"        /* as dropped */
+    "  active_name TEXT NOT NULL," /* name in active/, done/ or failed/ */
     "  size INTEGER NOT NULL,"
     "  sha256 TEXT NOT NULL,"
-    "  inode INTEGER NOT NULL DEFAULT 0,"     /* tells a resumed file from a second copy */
+    "  inode INTEGER NOT NULL DEFAULT 0," /* tells a resumed file from a second copy */
     "  outcome TEXT NOT NULL DEFAULT 'active'"
     "    CHECK (outcome IN ('active', 'done', 'failed', 'duplicate')),"
     "  reason TEXT,"
@@ -40,7 +40,7 @@ static const char *const main_steps[] = {
     "  id INTEGER PRIMARY KEY,"
     "  seller TEXT NOT NULL,"
     "  order_no TEXT NOT NULL,"
-    "  hash TEXT NOT NULL,"                  /* struct cg_order hash of the declared content */
+    "  hash TEXT NOT NULL," /* struct cg_order hash of the declared content */
     "  first_file INTEGER REFERENCES input_files(id),"
     "  last_file INTEGER REFERENCES input_files(id),"
     "  line INTEGER,"
@@ -52,14 +52,14 @@ static const char *const main_steps[] = {
     "CREATE TABLE documents ("
     "  id INTEGER PRIMARY KEY,"
     "  order_id INTEGER NOT NULL REFERENCES orders(id),"
-    "  msg_type INTEGER NOT NULL,"           /* 303, 505, 603 */
-    "  business_key TEXT NOT NULL,"          /* orderNo, logisticsNo, copNo */
-    "  version INTEGER NOT NULL,"            /* current version, 1.. */
-    "  guid TEXT NOT NULL,"                  /* guid of the current version */
+    "  msg_type INTEGER NOT NULL,"  /* 303, 505, 603 */
+    "  business_key TEXT NOT NULL," /* orderNo, logisticsNo, copNo */
+    "  version INTEGER NOT NULL,"   /* current version, 1.. */
+    "  guid TEXT NOT NULL,"         /* guid of the current version */
     "  app_type INTEGER NOT NULL,"
     "  content_hash TEXT NOT NULL,"
     "  state TEXT NOT NULL,"
-    "  status TEXT,"                         /* last returnStatus applied */
+    "  status TEXT," /* last returnStatus applied */
     "  status_info TEXT,"
     "  pre_no TEXT,"
     "  invt_no TEXT,"
@@ -78,7 +78,7 @@ static const char *const main_steps[] = {
     "  sha256 TEXT NOT NULL,"
     "  size INTEGER NOT NULL,"
     "  input_file INTEGER REFERENCES input_files(id),"
-    "  staged INTEGER NOT NULL DEFAULT 1,"   /* 1: committed, file may still be in tmp/ */
+    "  staged INTEGER NOT NULL DEFAULT 1," /* 1: committed, file may still be in tmp/ */
     "  state TEXT NOT NULL,"
     "  status TEXT,"
     "  created_at TEXT NOT NULL,"

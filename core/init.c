@@ -92,8 +92,8 @@ const char *cg_lib_versions(void)
         snprintf(xmlver, sizeof(xmlver), "%ld.%ld.%ld", v / 10000, v / 100 % 100, v % 100);
     else
         cg_strlcpy(xmlver, xmlParserVersion, sizeof(xmlver));
-    snprintf(text, sizeof(text), "libxml2 %s, xmlsec %s, %s, libcurl %s, SQLite %s",
-             xmlver, XMLSEC_VERSION, OpenSSL_version(OPENSSL_VERSION),
+    snprintf(text, sizeof(text), "libxml2 %s, xmlsec %s, %s, libcurl %s, SQLite %s", xmlver,
+             XMLSEC_VERSION, OpenSSL_version(OPENSSL_VERSION),
              curl_version_info(CURLVERSION_NOW)->version, sqlite3_libversion());
     return text;
 }

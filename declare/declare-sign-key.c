@@ -149,7 +149,7 @@ static X509 *read_cert_any(const struct cg_buf *b)
 static int load_pem(const char *path, const struct cg_buf *b, const char *pass, EVP_PKEY **pkey,
                     X509 **cert, struct cg_err *err)
 {
-    struct pem_pass pp = { pass, 0 };
+    struct pem_pass pp = {pass, 0};
     char ssl[256];
     BIO *bio = NULL;
     int rc = CG_OK;

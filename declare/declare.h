@@ -34,8 +34,7 @@
  * document carrying a DOCTYPE at all is refused (CG_EPARSE), so neither external entities nor
  * entity expansion bombs get anywhere. name is used in messages. *out is the caller's.
  */
-int cg_xml_parse(const char *buf, size_t len, const char *name, xmlDocPtr *out,
-                 struct cg_err *err);
+int cg_xml_parse(const char *buf, size_t len, const char *name, xmlDocPtr *out, struct cg_err *err);
 /* The same for a file (read with cg_fs_read, at most CG_XML_MAX bytes). */
 int cg_xml_parse_file(const char *path, xmlDocPtr *out, struct cg_err *err);
 /* Serialize as UTF-8 with an XML declaration; *out (caller frees with free()). */
@@ -56,11 +55,11 @@ struct cg_base_transfer {
 /* One entity of a message built from an order (CEB303, 403, 505, 603). */
 struct cg_doc_ref {
     const struct cg_order *order;
-    const char *guid;    /* entity head guid, 36 characters */
-    int app_type;        /* enum cg_app_type */
-    const char *cop_no;  /* CEB603: the enterprise's own inventory number */
-    const char *pre_no;  /* modify/delete only: learned from receipts, else NULL */
-    const char *invt_no; /* modify/delete only (CEB603), else NULL */
+    const char *guid;       /* entity head guid, 36 characters */
+    int app_type;           /* enum cg_app_type */
+    const char *cop_no;     /* CEB603: the enterprise's own inventory number */
+    const char *pre_no;     /* modify/delete only: learned from receipts, else NULL */
+    const char *invt_no;    /* modify/delete only (CEB603), else NULL */
     const char *app_status; /* "1" store only, "2" declare; NULL means "2" */
 };
 
@@ -69,10 +68,9 @@ struct cg_doc_ref {
  * the root guid; version is the schema edition ("202205" or "2018") whose element set is used.
  * The document is not validated or signed here. *out is the caller's.
  */
-int cg_build_order_doc(int msg_type, const char *msg_guid, const struct cg_doc_ref *refs,
-                       size_t n, const struct cg_seller *seller,
-                       const struct cg_base_transfer *bt, const char *version, xmlDocPtr *out,
-                       struct cg_err *err);
+int cg_build_order_doc(int msg_type, const char *msg_guid, const struct cg_doc_ref *refs, size_t n,
+                       const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                       const char *version, xmlDocPtr *out, struct cg_err *err);
 
 /* Most entities one message may carry (the schemas' maxOccurs). */
 #define CG_MSG_MAX_ENTITIES 100
@@ -98,12 +96,12 @@ struct cg_waybill {
     const char *cop_no;     /* required */
     const char *pre_no;     /* modify/delete only */
     const char *loct_no;
-    const char *traf_mode; /* NULL: seller's */
+    const char *traf_mode;                       /* NULL: seller's */
     const char *traf_name, *voyage_no, *bill_no; /* required */
     const char *domestic_traf_no;
-    int64_t gross_weight; /* dec kg */
+    int64_t gross_weight;                        /* dec kg */
     const char *logistics_code, *logistics_name; /* required */
-    long msg_count, msg_seq_no; /* 0: 1 */
+    long msg_count, msg_seq_no;                  /* 0: 1 */
     const char *note;
     const struct cg_waybill_item *items;
     size_t nitems; /* >= 1 (2018: <= 100) */
@@ -122,7 +120,7 @@ struct cg_departure {
     const char *cop_no;
     const char *pre_no;
     const char *logistics_code, *logistics_name;
-    const char *traf_mode; /* NULL: seller's */
+    const char *traf_mode;                       /* NULL: seller's */
     const char *traf_name, *voyage_no, *bill_no; /* optional */
     time_t leave_time;                           /* required */
     long msg_count, msg_seq_no;
@@ -137,16 +135,16 @@ struct cg_summary {
     int app_type;
     const char *app_status;
     const char *cop_no;
-    const char *pre_no, *sum_no;     /* modify/delete only */
-    const char *decl_agent_code;     /* NULL: the seller's agent */
+    const char *pre_no, *sum_no; /* modify/delete only */
+    const char *decl_agent_code; /* NULL: the seller's agent */
     const char *decl_agent_name;
-    time_t start_time, end_time;     /* both or neither */
+    time_t start_time, end_time; /* both or neither */
     const char *loct_no;
-    const char *summary_flag;        /* "1" consignor, "2" consignor + producer; NULL: "1" */
-    const char *item_name_flag;      /* one character; NULL: "1" (group by item name) */
+    const char *summary_flag;   /* "1" consignor, "2" consignor + producer; NULL: "1" */
+    const char *item_name_flag; /* one character; NULL: "1" (group by item name) */
     long msg_count, msg_seq_no;
     const char *note;
-    const char *const *invt_nos;     /* inventory numbers; may be empty with a time range */
+    const char *const *invt_nos; /* inventory numbers; may be empty with a time range */
     size_t ninvt;
 };
 
@@ -177,14 +175,14 @@ struct cg_invt_refund {
     const struct cg_order *order; /* orderless fields below win; lines used when nitems == 0 */
     const char *co_el_no;         /* the enterprise's own return number, required */
     const char *pre_no;
-    const char *invt_no;          /* the exported inventory, required */
+    const char *invt_no; /* the exported inventory, required */
     const char *logistics_no, *logistics_code, *logistics_name; /* NULL: the order's shipment */
     const char *loct_no;
     const char *bill_no, *traf_name, *voyage_no; /* required */
-    const char *traf_mode;  /* NULL: seller's */
-    const char *port_code;  /* NULL: seller's */
-    const char *country;    /* NULL: the order's destination */
-    const char *reason;     /* required */
+    const char *traf_mode;                       /* NULL: seller's */
+    const char *port_code;                       /* NULL: seller's */
+    const char *country;                         /* NULL: the order's destination */
+    const char *reason;                          /* required */
     const char *note;
     const struct cg_refund_item *items;
     size_t nitems;
@@ -263,13 +261,13 @@ int cg_msg_validate_refs(struct cg_schema *s, xmlDocPtr doc, const struct cg_doc
 
 /* How to sign. Strings are borrowed for the duration of cg_signer_new(). */
 struct cg_signer_opts {
-    const char *kind;      /* "local" (key in a file) or "remote" (signing service) */
-    const char *alg;       /* "rsa-sha1" or "rsa-sha256" */
-    const char *key_file;  /* local: PEM or PKCS#12 private key */
-    const char *cert_file; /* local: PEM certificate (not needed with PKCS#12) */
-    const char *pass_file; /* file holding the passphrase, or NULL */
-    const char *pass_env;  /* environment variable holding the passphrase, or NULL */
-    const char *key_name;  /* certificate number for ds:KeyName */
+    const char *kind;         /* "local" (key in a file) or "remote" (signing service) */
+    const char *alg;          /* "rsa-sha1" or "rsa-sha256" */
+    const char *key_file;     /* local: PEM or PKCS#12 private key */
+    const char *cert_file;    /* local: PEM certificate (not needed with PKCS#12) */
+    const char *pass_file;    /* file holding the passphrase, or NULL */
+    const char *pass_env;     /* environment variable holding the passphrase, or NULL */
+    const char *key_name;     /* certificate number for ds:KeyName */
     const char *remote_url;   /* remote: signing service URL */
     const char *remote_ca;    /* remote: CA file for https */
     const char *remote_token; /* remote: bearer token, may be NULL */
@@ -361,9 +359,9 @@ int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *
 
 /* One receipt entity; strings owned by the event array, NULL when absent. */
 struct cg_receipt_event {
-    int msg_type;        /* 304, 404, 506, 508, 510, 604, 606, 608, 702, 214, 216, 792, 900 */
-    char *msg_guid;      /* root guid of the receipt message */
-    char *guid;          /* guid of the document the receipt answers */
+    int msg_type;   /* 304, 404, 506, 508, 510, 604, 606, 608, 702, 214, 216, 792, 900 */
+    char *msg_guid; /* root guid of the receipt message */
+    char *guid;     /* guid of the document the receipt answers */
     char *order_no;
     char *logistics_no;
     char *cop_no;

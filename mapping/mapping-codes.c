@@ -17,8 +17,8 @@
 
 enum { T_CURRENCY, T_COUNTRY, T_UNIT, T_TRANSPORT, T_PACKAGE, T_COUNT };
 
-static const char *const table_names[T_COUNT] = { "currency", "country", "unit", "transport",
-                                                  "package" };
+static const char *const table_names[T_COUNT] = {"currency", "country", "unit", "transport",
+                                                 "package"};
 
 static int col_index(const struct cg_row *hdr, const char *name)
 {

@@ -519,11 +519,11 @@ static void finish_shipment(struct cg_ob *b)
     struct cg_map_ctx *m = b->m;
     struct cg_order *o = b->o;
     const struct cg_ship_rec *sr = NULL;
-    const char *v[F_FIRST_LINE_FIELD] = { NULL };
-    const char *name[F_FIRST_LINE_FIELD] = { NULL };
-    long line[F_FIRST_LINE_FIELD] = { 0 };
-    static const int sf[] = { F_LOGISTICS_CODE, F_LOGISTICS_NAME, F_LOGISTICS_NO,
-                              F_GROSS_WEIGHT,   F_NET_WEIGHT,     F_PACK_NO };
+    const char *v[F_FIRST_LINE_FIELD] = {NULL};
+    const char *name[F_FIRST_LINE_FIELD] = {NULL};
+    long line[F_FIRST_LINE_FIELD] = {0};
+    static const int sf[] = {F_LOGISTICS_CODE, F_LOGISTICS_NAME, F_LOGISTICS_NO,
+                             F_GROSS_WEIGHT,   F_NET_WEIGHT,     F_PACK_NO};
     int64_t sum_net = 0, sum_gross = 0;
     size_t i;
     long pack = 1;

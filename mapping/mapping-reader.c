@@ -271,7 +271,7 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
         }
     }
     {
-        static const int need[] = { F_ORDER_NO, F_SKU, F_QTY };
+        static const int need[] = {F_ORDER_NO, F_SKU, F_QTY};
 
         for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
             f = need[i];

@@ -59,36 +59,36 @@ struct rule {
 #define OFF(f) offsetof(struct cg_seller, f)
 
 static const struct rule rules[] = {
-    { "ebp_code", OFF(ebp_code), 18, 0, "the e-commerce platform code (ebpCode)" },
-    { "ebp_name", OFF(ebp_name), 100, 0, "the e-commerce platform name (ebpName)" },
-    { "ebc_code", OFF(ebc_code), 18, 0, "the e-commerce enterprise code (ebcCode)" },
-    { "ebc_name", OFF(ebc_name), 100, 0, "the e-commerce enterprise name (ebcName)" },
-    { "agent_code", OFF(agent_code), 18, 0, "the declaring agent code (agentCode)" },
-    { "agent_name", OFF(agent_name), 100, 0, "the declaring agent name (agentName)" },
-    { "owner_code", OFF(owner_code), 18, 0, "the producer or seller code (ownerCode)" },
-    { "owner_name", OFF(owner_name), 100, 0, "the producer or seller name (ownerName)" },
-    { "customs_code", OFF(customs_code), 4, 4, "the declaring customs office (customsCode)" },
-    { "port_code", OFF(port_code), 4, 4, "the exit port (portCode)" },
-    { "traf_mode", OFF(traf_mode), 1, 0, "the transport mode (trafMode)" },
-    { "wrap_type", OFF(wrap_type), 1, 0, "the package kind (wrapType)" },
-    { "trade_mode", OFF(trade_mode), 4, 4, "the trade mode (tradeMode)" },
-    { "statistics_flag", OFF(statistics_flag), 1, 0, "the statistics flag (statisticsFlag)" },
-    { "currency", OFF(currency), 3, 0, "the default currency (ISO 4217 letters)" },
-    { "country", OFF(country), 2, 0, "the default destination (ISO 3166 alpha-2)" },
-    { "profile", OFF(profile), 0, 0, "the order file layout" },
-    { "key_pass_env", OFF(key_pass_env), 0, 0, "the passphrase variable" },
-    { "key_name", OFF(key_name), 0, 0, "the certificate number (ds:KeyName)" },
+    {"ebp_code", OFF(ebp_code), 18, 0, "the e-commerce platform code (ebpCode)"},
+    {"ebp_name", OFF(ebp_name), 100, 0, "the e-commerce platform name (ebpName)"},
+    {"ebc_code", OFF(ebc_code), 18, 0, "the e-commerce enterprise code (ebcCode)"},
+    {"ebc_name", OFF(ebc_name), 100, 0, "the e-commerce enterprise name (ebcName)"},
+    {"agent_code", OFF(agent_code), 18, 0, "the declaring agent code (agentCode)"},
+    {"agent_name", OFF(agent_name), 100, 0, "the declaring agent name (agentName)"},
+    {"owner_code", OFF(owner_code), 18, 0, "the producer or seller code (ownerCode)"},
+    {"owner_name", OFF(owner_name), 100, 0, "the producer or seller name (ownerName)"},
+    {"customs_code", OFF(customs_code), 4, 4, "the declaring customs office (customsCode)"},
+    {"port_code", OFF(port_code), 4, 4, "the exit port (portCode)"},
+    {"traf_mode", OFF(traf_mode), 1, 0, "the transport mode (trafMode)"},
+    {"wrap_type", OFF(wrap_type), 1, 0, "the package kind (wrapType)"},
+    {"trade_mode", OFF(trade_mode), 4, 4, "the trade mode (tradeMode)"},
+    {"statistics_flag", OFF(statistics_flag), 1, 0, "the statistics flag (statisticsFlag)"},
+    {"currency", OFF(currency), 3, 0, "the default currency (ISO 4217 letters)"},
+    {"country", OFF(country), 2, 0, "the default destination (ISO 3166 alpha-2)"},
+    {"profile", OFF(profile), 0, 0, "the order file layout"},
+    {"key_pass_env", OFF(key_pass_env), 0, 0, "the passphrase variable"},
+    {"key_name", OFF(key_name), 0, 0, "the certificate number (ds:KeyName)"},
 };
 
 static const struct {
     const char *key;
     size_t off;
 } paths[] = {
-    { "catalog", OFF(catalog) },
-    { "shipments", OFF(shipments) },
-    { "key_file", OFF(key_file) },
-    { "cert_file", OFF(cert_file) },
-    { "key_pass_file", OFF(key_pass_file) },
+    {"catalog", OFF(catalog)},
+    {"shipments", OFF(shipments)},
+    {"key_file", OFF(key_file)},
+    {"cert_file", OFF(cert_file)},
+    {"key_pass_file", OFF(key_pass_file)},
 };
 
 static bool ends_with_ini(const char *v)

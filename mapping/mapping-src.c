@@ -196,8 +196,7 @@ static int decode(struct cg_src *s, struct cg_err *err)
                  * can still name the byte the file really has.
                  */
                 if (outleft < 3)
-                    return CG_ERR_SET(err, CG_ENOMEM, "%s: conversion buffer too small",
-                                      s->name);
+                    return CG_ERR_SET(err, CG_ENOMEM, "%s: conversion buffer too small", s->name);
                 *out++ = (char)0xED;
                 *out++ = (char)(0xB0 | (((unsigned char)*in >> 6) & 0x03));
                 *out++ = (char)(0x80 | ((unsigned char)*in & 0x3F));

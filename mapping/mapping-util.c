@@ -272,7 +272,7 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d)
 
 static bool date_ok(int y, int mo, int d, int h, int mi, int se)
 {
-    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
     if (y < 1900 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
         return false;

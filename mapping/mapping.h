@@ -24,7 +24,7 @@
 
 /* What the configuration says about one seller ([seller] or [seller.NAME]). All owned. */
 struct cg_seller {
-    char *name;            /* "" for the default [seller] */
+    char *name; /* "" for the default [seller] */
     char *ebp_code, *ebp_name;
     char *ebc_code, *ebc_name;
     char *agent_code, *agent_name;
@@ -40,7 +40,7 @@ struct cg_seller {
     char *catalog;         /* path or NULL */
     char *shipments;       /* path or NULL */
     char *key_file, *cert_file, *key_pass_file, *key_pass_env, *key_name; /* signing, may be NULL */
-    char *country;         /* default destination, ISO alpha-2, "" when unset */
+    char *country; /* default destination, ISO alpha-2, "" when unset */
 };
 
 /* Load [seller.NAME] (NAME NULL or "" for [seller]) with fall-back to [seller]. */
@@ -51,70 +51,70 @@ void cg_seller_free(struct cg_seller *s);
 /* ------------------------------------------------------------------ order model */
 
 struct cg_order_line {
-    int gnum;              /* 1-based, contiguous */
-    char *sku;             /* itemNo (seller's SKU) */
-    char *item_name;       /* itemName as sold */
-    char *item_describe;   /* optional, NULL */
-    char *bar_code;        /* barCode; "无" when the catalogue has none */
-    char unit[4];          /* customs unit code of the sold unit, e.g. "011" */
-    int64_t qty;           /* dec */
-    int64_t price;         /* dec, unit price */
-    int64_t total;         /* dec, qty x price (checked or computed) */
+    int gnum;            /* 1-based, contiguous */
+    char *sku;           /* itemNo (seller's SKU) */
+    char *item_name;     /* itemName as sold */
+    char *item_describe; /* optional, NULL */
+    char *bar_code;      /* barCode; "无" when the catalogue has none */
+    char unit[4];        /* customs unit code of the sold unit, e.g. "011" */
+    int64_t qty;         /* dec */
+    int64_t price;       /* dec, unit price */
+    int64_t total;       /* dec, qty x price (checked or computed) */
     /* From the catalogue. */
-    char gcode[11];        /* 10-digit HS code */
-    char *gname;           /* declared Chinese name */
-    char *gmodel;          /* brand / spec / model */
-    char unit1[4];         /* first legal unit code */
-    char unit2[4];         /* second legal unit code, "" when none */
-    int64_t qty1;          /* dec, quantity in unit1 */
-    int64_t qty2;          /* dec, quantity in unit2 (0 when none) */
-    char origin[4];        /* origin country customs code, "" when unknown */
-    int64_t net_weight;    /* dec kg for the whole line */
-    int64_t gross_weight;  /* dec kg for the whole line */
+    char gcode[11];       /* 10-digit HS code */
+    char *gname;          /* declared Chinese name */
+    char *gmodel;         /* brand / spec / model */
+    char unit1[4];        /* first legal unit code */
+    char unit2[4];        /* second legal unit code, "" when none */
+    int64_t qty1;         /* dec, quantity in unit1 */
+    int64_t qty2;         /* dec, quantity in unit2 (0 when none) */
+    char origin[4];       /* origin country customs code, "" when unknown */
+    int64_t net_weight;   /* dec kg for the whole line */
+    int64_t gross_weight; /* dec kg for the whole line */
 };
 
 /* Shipment data; an order without it is valid and waits (has_shipment false). */
 struct cg_shipment {
-    char *logistics_code;  /* carrier customs code */
+    char *logistics_code; /* carrier customs code */
     char *logistics_name;
-    char *logistics_no;    /* tracking number, <= 32 */
-    int64_t gross_weight;  /* dec kg */
-    int64_t net_weight;    /* dec kg (sum of lines when not given) */
-    long pack_no;          /* packages */
-    int64_t freight;       /* dec, in the order currency */
-    int64_t insured_fee;   /* dec */
+    char *logistics_no;   /* tracking number, <= 32 */
+    int64_t gross_weight; /* dec kg */
+    int64_t net_weight;   /* dec kg (sum of lines when not given) */
+    long pack_no;         /* packages */
+    int64_t freight;      /* dec, in the order currency */
+    int64_t insured_fee;  /* dec */
 };
 
 /* Payment receipt data for CEB403 (optional). */
 struct cg_payment {
-    char *pay_code;        /* payment company code, may be NULL */
-    char *pay_name;        /* payment company name */
-    char *pay_no;          /* payment transaction number, may be NULL */
-    int64_t charge;        /* dec */
+    char *pay_code;           /* payment company code, may be NULL */
+    char *pay_name;           /* payment company name */
+    char *pay_no;             /* payment transaction number, may be NULL */
+    int64_t charge;           /* dec */
     char accounting_date[15]; /* YYYYMMDDhhmmss */
 };
 
 struct cg_order {
-    char *seller;          /* seller profile name, "" for the default */
-    char *order_no;        /* orderNo, <= 60 */
-    char *source;          /* input file name (for messages) */
-    long line;             /* first line of the order in the file */
-    char currency[4];      /* customs numeric currency code, e.g. "502" */
-    char currency_iso[4];  /* ISO letters, e.g. "USD" */
-    char country[4];       /* destination country, customs code, e.g. "502" */
-    char country_iso[3];   /* ISO alpha-2 */
-    char *pod;             /* destination port code, NULL when unknown */
-    int64_t goods_value;   /* dec, sum of line totals */
-    int64_t freight;       /* dec */
-    int64_t insured_fee;   /* dec */
-    char *note;            /* may be NULL */
+    char *seller;         /* seller profile name, "" for the default */
+    char *order_no;       /* orderNo, <= 60 */
+    char *source;         /* input file name (for messages) */
+    long line;            /* first line of the order in the file */
+    char currency[4];     /* customs numeric currency code, e.g. "502" */
+    char currency_iso[4]; /* ISO letters, e.g. "USD" */
+    char country[4];      /* destination country, customs code, e.g. "502" */
+    char country_iso[3];  /* ISO alpha-2 */
+    char *pod;            /* destination port code, NULL when unknown */
+    int64_t goods_value;  /* dec, sum of line totals */
+    int64_t freight;      /* dec */
+    int64_t insured_fee;  /* dec */
+    char *note;           /* may be NULL */
     bool has_shipment;
     struct cg_shipment ship;
     bool has_payment;
     struct cg_payment pay;
     size_t nlines;
     struct cg_order_line *lines;
-    char hash[65];         /* SHA-256 of the normalized content: same content, same hash */
+    char hash[65]; /* SHA-256 of the normalized content: same content, same hash */
 };
 
 void cg_order_free(struct cg_order *o);
