@@ -63,6 +63,34 @@ void spool_event(struct cg_spool *sp, int ev, const char *fmt, ...)
     sp->opts.event(sp->opts.ctx, ev, &sp->st, text);
 }
 
+/*
+ * Copy src into dst (size bytes); when it does not fit, cut at a word (or at least a UTF-8
+ * character) boundary and end with "...", so a summary line never shows half a word or half
+ * of a Chinese character.
+ */
+static void cut_text(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    size_t keep;
+    size_t sp;
+
+    if (n < size) {
+        memcpy(dst, src, n + 1);
+        return;
+    }
+    keep = size - 4;
+    while (keep > 0 && ((unsigned char)src[keep] & 0xC0) == 0x80)
+        keep--;
+    for (sp = keep; sp > 0 && keep - sp < 40; sp--) {
+        if (src[sp] == ' ') {
+            keep = sp;
+            break;
+        }
+    }
+    memcpy(dst, src, keep);
+    memcpy(dst + keep, "...", 4);
+}
+
 void spool_reason_add(struct cg_spool_stats *st, const char *msg)
 {
     const char *p = strstr(msg, "order ");
@@ -75,7 +103,7 @@ void spool_reason_add(struct cg_spool_stats *st, const char *msg)
         p = q + 2;
     else
         p = msg;
-    cg_strlcpy(key, p, sizeof(key));
+    cut_text(key, sizeof(key), p);
     for (i = 0; i < st->nreasons; i++) {
         if (strcmp(st->reasons[i].text, key) == 0) {
             st->reasons[i].count++;

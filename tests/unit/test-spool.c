@@ -23,6 +23,7 @@
 #include "core/db.h"
 #include "core/fsutil.h"
 #include "spool/spool.h"
+#include "spool/spool-int.h"
 
 static void test_receipt_codes(void **state)
 {
@@ -325,13 +326,45 @@ static void test_busy_spool(void **state)
     free(dir);
 }
 
+/* Rejections are grouped by "field F: reason"; a long reason is cut at a word, never inside
+ * a UTF-8 character. */
+static void test_reason_grouping(void **state)
+{
+    struct cg_spool_stats st;
+    char longmsg[600];
+    size_t n;
+    const char *t;
+
+    (void)state;
+    memset(&st, 0, sizeof(st));
+    spool_reason_add(&st, "a.csv:2: order A-1: field sku: 'X' is not in the catalogue");
+    spool_reason_add(&st, "b.csv:9: order B-7: field sku: 'X' is not in the catalogue");
+    assert_int_equal(st.nreasons, 1);
+    assert_int_equal(st.reasons[0].count, 2);
+    assert_string_equal(st.reasons[0].text, "field sku: 'X' is not in the catalogue");
+    snprintf(
+        longmsg, sizeof(longmsg), "a.csv:3: order A-2: field gname: %s",
+        "申报品名 declared name words that go on and on and on and on and on and on and on "
+        "申报品名申报品名申报品名申报品名申报品名申报品名申报品名申报品名申报品名申报品名申报品名");
+    spool_reason_add(&st, longmsg);
+    assert_int_equal(st.nreasons, 2);
+    t = st.reasons[1].text;
+    n = strlen(t);
+    assert_true(n < sizeof(st.reasons[1].text));
+    assert_string_equal(t + n - 3, "...");
+    /* The byte before "..." ends a character: no UTF-8 continuation byte is left dangling. */
+    assert_true(((unsigned char)t[n - 4] & 0xC0) != 0xC0);
+    assert_true(((unsigned char)t[n - 4] & 0x80) == 0 || ((unsigned char)t[n - 4] & 0xC0) == 0x80);
+    assert_ptr_equal(strstr(t, "field gname: "), t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_receipt_codes), cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_forward_only),  cmocka_unit_test(test_names),
         cmocka_unit_test(test_lock),          cmocka_unit_test(test_recovery),
-        cmocka_unit_test(test_busy_spool),
+        cmocka_unit_test(test_busy_spool),    cmocka_unit_test(test_reason_grouping),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
