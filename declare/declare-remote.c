@@ -7,6 +7,8 @@
  * is kept alive between messages. TLS peer and host verification are always on (remote_ca adds
  * a CA file); only http and https URLs are accepted, redirects are not followed, and the
  * answer is bounded in size. The bearer token is sent in a header and never logged.
+ * cg_remote_clone gives another thread its own handle with the same settings (the headers,
+ * token included, are copied; each copy is wiped when freed).
  * Failures: CG_ERETRY for what may pass later (connection, timeout, 5xx, 429), CG_ECRYPTO for
  * a refusal (other 4xx) or a malformed answer. Owner: the signing part of declare/.
  */
@@ -33,6 +35,7 @@ struct cg_remote {
     CURL *curl;
     struct curl_slist *headers;
     char *url;
+    char *ca; /* remote_ca, or NULL */
     char errbuf[CURL_ERROR_SIZE];
     struct cg_buf answer;
 };
@@ -44,6 +47,31 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
     if (cg_buf_add(b, p, size * n) != CG_OK)
         return 0; /* aborts the transfer: answer too large */
     return size * n;
+}
+
+/* The curl handle of r, from r's settings (url, ca, headers). */
+static int setup_curl(struct cg_remote *r, struct cg_err *err)
+{
+    cg_buf_init(&r->answer, ANSWER_MAX);
+    r->curl = curl_easy_init();
+    if (r->curl == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    curl_easy_setopt(r->curl, CURLOPT_URL, r->url);
+    curl_easy_setopt(r->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(r->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (r->ca != NULL)
+        curl_easy_setopt(r->curl, CURLOPT_CAINFO, r->ca);
+    curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
+    curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT, REMOTE_CONNECT_TIMEOUT);
+    curl_easy_setopt(r->curl, CURLOPT_TIMEOUT, REMOTE_TIMEOUT);
+    curl_easy_setopt(r->curl, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, &r->answer);
+    curl_easy_setopt(r->curl, CURLOPT_USERAGENT, "cebgate/" PACKAGE_VERSION);
+    return CG_OK;
 }
 
 int cg_remote_new(const struct cg_signer_opts *o, struct cg_remote **out, struct cg_err *err)
@@ -64,10 +92,8 @@ int cg_remote_new(const struct cg_signer_opts *o, struct cg_remote **out, struct
     r = calloc(1, sizeof(*r));
     if (r == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    cg_buf_init(&r->answer, ANSWER_MAX);
     r->url = strdup(o->remote_url);
-    r->curl = curl_easy_init();
-    if (r->url == NULL || r->curl == NULL) {
+    if (r->url == NULL || (o->remote_ca != NULL && (r->ca = strdup(o->remote_ca)) == NULL)) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
@@ -89,21 +115,7 @@ int cg_remote_new(const struct cg_signer_opts *o, struct cg_remote **out, struct
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
-    curl_easy_setopt(r->curl, CURLOPT_URL, r->url);
-    curl_easy_setopt(r->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(r->curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (o->remote_ca != NULL)
-        curl_easy_setopt(r->curl, CURLOPT_CAINFO, o->remote_ca);
-    curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
-    curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT, REMOTE_CONNECT_TIMEOUT);
-    curl_easy_setopt(r->curl, CURLOPT_TIMEOUT, REMOTE_TIMEOUT);
-    curl_easy_setopt(r->curl, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, &r->answer);
-    curl_easy_setopt(r->curl, CURLOPT_USERAGENT, "cebgate/" PACKAGE_VERSION);
+    rc = setup_curl(r, err);
 done:
     if (auth.data != NULL)
         OPENSSL_cleanse(auth.data, auth.len);
@@ -113,6 +125,39 @@ done:
         return rc;
     }
     *out = r;
+    return CG_OK;
+}
+
+int cg_remote_clone(const struct cg_remote *r, struct cg_remote **out, struct cg_err *err)
+{
+    struct cg_remote *c = NULL;
+    const struct curl_slist *h;
+    struct curl_slist *nh;
+    int rc = CG_OK;
+
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    c->url = strdup(r->url);
+    if (c->url == NULL || (r->ca != NULL && (c->ca = strdup(r->ca)) == NULL)) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (h = r->headers; h != NULL; h = h->next) {
+        nh = curl_slist_append(c->headers, h->data);
+        if (nh == NULL) {
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            goto done;
+        }
+        c->headers = nh;
+    }
+    rc = setup_curl(c, err);
+done:
+    if (rc != CG_OK) {
+        cg_remote_free(c);
+        return rc;
+    }
+    *out = c;
     return CG_OK;
 }
 
@@ -129,6 +174,7 @@ void cg_remote_free(struct cg_remote *r)
     curl_slist_free_all(r->headers);
     cg_buf_free(&r->answer);
     free(r->url);
+    free(r->ca);
     free(r);
 }
 

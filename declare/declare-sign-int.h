@@ -65,6 +65,11 @@ int cg_sign_load_key(const char *key_file, const char *cert_file, const char *pa
 struct cg_remote;
 
 int cg_remote_new(const struct cg_signer_opts *o, struct cg_remote **out, struct cg_err *err);
+/*
+ * A new client with r's settings (URL, CA file, headers with the token) and its own curl
+ * handle and connection, for another thread; r is only read. *out written only on success.
+ */
+int cg_remote_clone(const struct cg_remote *r, struct cg_remote **out, struct cg_err *err);
 void cg_remote_free(struct cg_remote *r);
 /*
  * Ask the service to sign data (the canonical SignedInfo) with alg. On success *sig (raw

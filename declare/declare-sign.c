@@ -8,16 +8,19 @@
  * algorithm the spec names) or rsa-sha256.
  *
  * local: the key is loaded once (declare-sign-key.c) and an OpenSSL signing context for it is
- * set up once per signer. Per message the document digest is the inclusive C14N 1.0 form of the
- * document taken before the Signature element is appended - exactly what the enveloped-signature
- * transform leaves of the signed document, without building xmlsec's node sets (whose
- * membership test is linear per node) - then the xmlsec template is appended and filled:
- * DigestValue, the C14N form of SignedInfo in its final place, one RSA operation with the
- * reused context. The result is byte for byte what xmlSecDSigCtxSign writes into the same
- * template; that engine stays available (cg_signer_opts.xmlsec_engine) as the reference the
- * tests compare the direct path against.
- * remote: the same digest and SignedInfo form; the service (declare-remote.c) signs those bytes,
- * and the answer is checked against the returned certificate before it goes into the document.
+ * set up once per signer. cg_signer_clone gives another thread a signer that shares the loaded
+ * EVP_PKEY (a reference, OpenSSL counts them atomically and allows concurrent use of one key
+ * through separate contexts) and has its own contexts and buffers; nothing of a signer is
+ * written while signing except those per-signer contexts and buffers. Per message the document
+ * digest is the inclusive C14N 1.0 form of the document taken before the Signature element is
+ * appended - exactly what the enveloped-signature transform leaves of the signed document, without
+ * building xmlsec's node sets (whose membership test is linear per node) - then the xmlsec template
+ * is appended and filled: DigestValue, the C14N form of SignedInfo in its final place, one RSA
+ * operation with the reused context. The result is byte for byte what xmlSecDSigCtxSign writes into
+ * the same template; that engine stays available (cg_signer_opts.xmlsec_engine) as the reference
+ * the tests compare the direct path against. remote: the same digest and SignedInfo form; the
+ * service (declare-remote.c) signs those bytes, and the answer is checked against the returned
+ * certificate before it goes into the document.
  *
  * KeyInfo is written by this file in both cases, after the signature value: it lies outside
  * SignedInfo and inside the enveloped Signature, so it is covered by nothing.
@@ -63,7 +66,8 @@ struct cg_signer {
     enum signer_kind kind;
     const struct cg_sig_alg *alg;
     char *key_name;     /* NULL: remote only, taken from the service's answer */
-    xmlSecKeyPtr key;   /* local with xmlsec_engine */
+    EVP_PKEY *pkey;     /* local: one reference to the key, which clones share */
+    xmlSecKeyPtr key;   /* local with xmlsec_engine (holds its own reference to pkey) */
     EVP_PKEY_CTX *pctx; /* local: RSA PKCS#1 v1.5 signing with alg's digest, set up once */
     size_t sig_max;     /* local: signature size of the key */
     xmlChar *cert_b64;  /* local: the signing certificate, base64 DER */
@@ -246,6 +250,43 @@ static int new_pkey_ctx(struct cg_signer *s, EVP_PKEY *pkey, struct cg_err *err)
     return CG_OK;
 }
 
+/*
+ * The per-signer state of a local signer around s->pkey: the direct path's signing context, or
+ * with xmlsec_engine an xmlsec key holding its own reference to s->pkey. src names the key in
+ * errors.
+ */
+static int local_state(struct cg_signer *s, bool xmlsec_engine, const char *src, struct cg_err *err)
+{
+    xmlSecKeyDataPtr data = NULL;
+    EVP_PKEY *ref = NULL;
+    int rc = CG_OK;
+
+    if (!xmlsec_engine)
+        return new_pkey_ctx(s, s->pkey, err);
+    s->key = xmlSecKeyCreate();
+    if (s->key == NULL || EVP_PKEY_up_ref(s->pkey) != 1) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    ref = s->pkey;
+    data = xmlSecOpenSSLEvpKeyAdopt(ref);
+    if (data == NULL) {
+        rc = CG_ERR_SET(err, CG_ECRYPTO, "xmlsec cannot take the key from %s", src);
+        goto done;
+    }
+    ref = NULL; /* owned by data now */
+    if (xmlSecKeySetValue(s->key, data) < 0) {
+        rc = CG_ERR_SET(err, CG_ECRYPTO, "xmlsec cannot take the key from %s", src);
+        goto done;
+    }
+    data = NULL;
+done:
+    if (data != NULL)
+        xmlSecKeyDataDestroy(data);
+    EVP_PKEY_free(ref);
+    return rc;
+}
+
 static int new_local(struct cg_signer *s, const struct cg_signer_opts *o, struct cg_err *err)
 {
     char pass[1024];
@@ -254,7 +295,6 @@ static int new_local(struct cg_signer *s, const struct cg_signer_opts *o, struct
     X509 *cert = NULL;
     unsigned char *der = NULL;
     int der_len;
-    xmlSecKeyDataPtr data = NULL;
     int rc;
 
     rc = cg_sign_read_pass(o, pass, sizeof(pass), &have, err);
@@ -280,33 +320,27 @@ static int new_local(struct cg_signer *s, const struct cg_signer_opts *o, struct
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
-    if (!o->xmlsec_engine) {
-        rc = new_pkey_ctx(s, pkey, err);
-        goto done;
-    }
-    s->key = xmlSecKeyCreate();
-    if (s->key == NULL) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-        goto done;
-    }
-    data = xmlSecOpenSSLEvpKeyAdopt(pkey);
-    if (data == NULL) {
-        rc = CG_ERR_SET(err, CG_ECRYPTO, "xmlsec cannot take the key from %s", o->key_file);
-        goto done;
-    }
-    pkey = NULL; /* owned by data now */
-    if (xmlSecKeySetValue(s->key, data) < 0) {
-        rc = CG_ERR_SET(err, CG_ECRYPTO, "xmlsec cannot take the key from %s", o->key_file);
-        goto done;
-    }
-    data = NULL;
+    s->pkey = pkey;
+    pkey = NULL;
+    rc = local_state(s, o->xmlsec_engine, o->key_file, err);
+    if (rc == CG_OK)
+        cg_debug("signing key %s loaded (%s, key_name %s)", o->key_file, s->alg->name, s->key_name);
 done:
-    if (data != NULL)
-        xmlSecKeyDataDestroy(data);
     OPENSSL_free(der);
     EVP_PKEY_free(pkey);
     X509_free(cert);
     return rc;
+}
+
+/* What each signer has for itself: the digest, its context and the SignedInfo buffer. */
+static int thread_state(struct cg_signer *s, struct cg_err *err)
+{
+    cg_buf_init(&s->si, SIGNED_INFO_MAX);
+    s->md = EVP_MD_fetch(NULL, EVP_MD_get0_name(s->alg->md()), NULL);
+    s->mctx = EVP_MD_CTX_new();
+    if (s->md == NULL || s->mctx == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "cannot set up the %s digest", s->alg->name);
+    return CG_OK;
 }
 
 int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct cg_err *err)
@@ -336,13 +370,9 @@ int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
-    cg_buf_init(&s->si, SIGNED_INFO_MAX);
-    s->md = EVP_MD_fetch(NULL, EVP_MD_get0_name(s->alg->md()), NULL);
-    s->mctx = EVP_MD_CTX_new();
-    if (s->md == NULL || s->mctx == NULL) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "cannot set up the %s digest", s->alg->name);
+    rc = thread_state(s, err);
+    if (rc != CG_OK)
         goto done;
-    }
     if (strcmp(kind, "local") == 0) {
         s->kind = SIGNER_LOCAL;
         if (key_name == NULL) {
@@ -355,6 +385,8 @@ int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct
     } else if (strcmp(kind, "remote") == 0) {
         s->kind = SIGNER_REMOTE;
         rc = cg_remote_new(o, &s->remote, err);
+        if (rc == CG_OK)
+            cg_debug("remote signer %s set up (%s)", o->remote_url, s->alg->name);
     } else {
         rc = CG_ERR_SET(err, CG_ECONFIG, "signer %s: use local or remote", kind);
     }
@@ -367,6 +399,43 @@ done:
     return CG_OK;
 }
 
+int cg_signer_clone(const struct cg_signer *s, struct cg_signer **out, struct cg_err *err)
+{
+    struct cg_signer *c = NULL;
+    int rc = CG_OK;
+
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    c->kind = s->kind;
+    c->alg = s->alg;
+    if (s->key_name != NULL && (c->key_name = strdup(s->key_name)) == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = thread_state(c, err);
+    if (rc != CG_OK)
+        goto done;
+    if (s->kind == SIGNER_REMOTE) {
+        rc = cg_remote_clone(s->remote, &c->remote, err);
+        goto done;
+    }
+    c->cert_b64 = xmlStrdup(s->cert_b64);
+    if (c->cert_b64 == NULL || EVP_PKEY_up_ref(s->pkey) != 1) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    c->pkey = s->pkey;
+    rc = local_state(c, s->key != NULL, "the signer it was cloned from", err);
+done:
+    if (rc != CG_OK) {
+        cg_signer_free(c);
+        return rc;
+    }
+    *out = c;
+    return CG_OK;
+}
+
 void cg_signer_free(struct cg_signer *s)
 {
     if (s == NULL)
@@ -374,6 +443,7 @@ void cg_signer_free(struct cg_signer *s)
     if (s->key != NULL)
         xmlSecKeyDestroy(s->key);
     EVP_PKEY_CTX_free(s->pctx);
+    EVP_PKEY_free(s->pkey);
     EVP_MD_CTX_free(s->mctx);
     EVP_MD_free(s->md);
     cg_buf_free(&s->si);

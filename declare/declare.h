@@ -283,10 +283,11 @@ struct cg_signer_opts {
  * A signer holds its key, loaded once (local), or one HTTP connection to the signing service
  * (remote, connection kept alive between messages).
  *
- * Threads: a cg_signer is NOT safe to use from two threads at once. Give each worker thread its
- * own signer (cg_signer_new or cg_signer_new_conf once per thread, at start-up; each loads its
- * own copy of the key, a few milliseconds) and keep using it for every message that thread
- * signs. Different signers may be used concurrently. cg_lib_init() must have run first.
+ * Threads: a cg_signer is NOT safe to use from two threads at once. Load the key once per
+ * process with cg_signer_new or cg_signer_new_conf and give every other thread that signs its
+ * own cg_signer_clone of it, made once per thread at start-up; each thread keeps using its
+ * signer for every message it signs. The original and its clones may sign concurrently.
+ * cg_lib_init() must have run first.
  *
  * Cost per message (local): one RSA private-key operation (with an OpenSSL context set up once
  * per signer) plus one inclusive C14N pass and digest of the document and of SignedInfo; no
@@ -312,6 +313,21 @@ int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct
 struct cg_conf;
 int cg_signer_new_conf(const struct cg_conf *conf, const char *seller, struct cg_signer **out,
                        struct cg_err *err);
+/*
+ * A signer for another thread from one already made, without reading any file or passphrase:
+ * it signs exactly as s does (same algorithm, key, certificate and key_name).
+ * Shared with s: local - the private key (one more reference to the same OpenSSL EVP_PKEY,
+ * read-only from then on). Copied: the algorithm, key_name, the certificate (base64 DER as it
+ * goes into ds:X509Certificate); remote - the URL, CA file and request headers (bearer token
+ * included; the copy is wiped when freed). Fresh, the clone's own: the digest and signing
+ * contexts, the SignedInfo buffer, for xmlsec_engine an xmlsec key around the shared EVP_PKEY,
+ * for remote its own curl handle and connection.
+ * s is only read: cloning may run while another thread signs with s. The clone may then be
+ * used in another thread at the same time as s and as other clones, and s and its clones may
+ * be freed in any order: freeing one never affects the others. Errors: CG_ENOMEM, CG_ECRYPTO
+ * (OpenSSL or xmlsec refusing a new context for the key). *out is written only on success.
+ */
+int cg_signer_clone(const struct cg_signer *s, struct cg_signer **out, struct cg_err *err);
 void cg_signer_free(struct cg_signer *s);
 /*
  * Add an enveloped ds:Signature as the last child of the root (inclusive C14N 1.0,

@@ -51,7 +51,10 @@ struct spool_job {
 
 struct spool_pool;
 
-/* Start n workers; each loads the schema and, per seller, the signer once. */
+/*
+ * Start n workers; each loads the schema once. Each signing key is loaded once for the pool
+ * (on first use) and every worker signs with its own clone of it.
+ */
 int spool_pool_new(struct cg_spool *sp, int n, struct spool_pool **out, struct cg_err *err);
 /* Run jobs[0..n) on the workers and wait for all of them. */
 void spool_pool_run(struct spool_pool *p, struct spool_job *jobs, size_t n);

@@ -3,9 +3,14 @@
  * file in tmp/: build, validate against the compiled schema, sign, serialize, optionally wrap
  * in the DXP envelope, write.
  *
- * Each worker compiles the schema once and loads each seller's signer once, on first use, and
- * keeps them for the life of the pool: libxml2 and xmlsec objects are never shared between
- * threads, only the read-only order records and seller profiles are. The spool thread hands a
+ * Each worker compiles the schema once and keeps it for the life of the pool. Signing keys are
+ * loaded once per pool, that is once per process: the first worker that needs a seller's key
+ * loads it under the pool's key lock (one signer per distinct set of key settings, so sellers
+ * signing with the [declare] key share it) and every worker signs with its own clone of it
+ * (cg_signer_clone: the key is shared, contexts and buffers are the worker's). A key that
+ * cannot be loaded is tried once; every job needing it fails with the same text. Apart from
+ * the shared keys, libxml2 and xmlsec objects are never shared between threads, only the
+ * read-only order records and seller profiles are. The spool thread hands a
  * whole batch over (spool_pool_start) and collects it later (spool_pool_wait), so it can commit
  * the previous batch meanwhile; a job that fails gets rc and an error
  * text and leaves no file behind. Files are written with O_EXCL|O_NOFOLLOW under names made of
@@ -38,8 +43,18 @@ struct worker {
     size_t nsigners;
 };
 
+/* One signer loaded for the process, for the key settings of sel (and of sellers like it). */
+struct pool_key {
+    const struct spool_seller *sel; /* borrowed: sellers outlive the pool */
+    struct cg_signer *signer;       /* NULL when loading failed */
+    char *error;                    /* why, when signer is NULL */
+};
+
 struct spool_pool {
     struct cg_spool *sp;
+    pthread_mutex_t key_mu; /* guards keys and nkeys; held while a key is loaded */
+    struct pool_key *keys;
+    size_t nkeys;
     pthread_mutex_t mu;
     pthread_cond_t work, done;
     struct spool_job *jobs;
@@ -59,11 +74,70 @@ static char *errdup(const struct cg_err *e, const char *what)
     return cg_buf_take(&b);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+    return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* True when a and b sign with the same settings (the rest comes from [declare] for both). */
+static bool same_key(const struct spool_seller *a, const struct spool_seller *b)
+{
+    return same_str(a->key_file, b->key_file) && same_str(a->cert_file, b->cert_file) &&
+           same_str(a->pass_file, b->pass_file) && same_str(a->pass_env, b->pass_env) &&
+           same_str(a->key_name, b->key_name);
+}
+
+/*
+ * The process's signer for sel's key settings, loaded (passphrase read, key parsed) the first
+ * time any worker asks. Called with p->key_mu held. NULL only when out of memory.
+ */
+static struct pool_key *pool_key_get(struct spool_pool *p, const struct spool_seller *sel)
+{
+    struct cg_spool *sp = p->sp;
+    struct cg_signer_opts o;
+    struct pool_key *grown, *k;
+    struct cg_err e;
+    char *ca = NULL;
+    size_t i;
+
+    for (i = 0; i < p->nkeys; i++) {
+        if (same_key(p->keys[i].sel, sel))
+            return &p->keys[i];
+    }
+    grown = realloc(p->keys, (p->nkeys + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return NULL;
+    p->keys = grown;
+    k = &p->keys[p->nkeys];
+    memset(k, 0, sizeof(*k));
+    k->sel = sel;
+    memset(&o, 0, sizeof(o));
+    o.kind = cg_conf_get(sp->conf, "declare", "signer");
+    o.alg = cg_conf_get(sp->conf, "declare", "sign_alg");
+    o.key_file = sel->key_file;
+    o.cert_file = sel->cert_file;
+    o.pass_file = sel->pass_file;
+    o.pass_env = sel->pass_env;
+    o.key_name = sel->key_name;
+    o.remote_url = cg_conf_get(sp->conf, "declare", "remote_url");
+    o.remote_token = cg_conf_get(sp->conf, "declare", "remote_token");
+    ca = cg_conf_get_path(sp->conf, "declare", "remote_ca");
+    o.remote_ca = ca;
+    cg_err_clear(&e);
+    if (cg_signer_new(&o, &k->signer, &e) != CG_OK) {
+        k->signer = NULL;
+        k->error = errdup(&e, "signing key");
+    }
+    free(ca);
+    p->nkeys++;
+    return k;
+}
+
 static struct cg_signer *worker_signer(struct worker *w, const struct spool_seller *sel,
                                        const char **why)
 {
-    struct cg_spool *sp = w->pool->sp;
-    struct cg_signer_opts o;
+    struct spool_pool *p = w->pool;
+    struct pool_key *k;
     struct cg_err e;
     size_t i = (size_t)sel->index;
 
@@ -89,26 +163,16 @@ static struct cg_signer *worker_signer(struct worker *w, const struct spool_sell
         *why = w->signer_errors[i];
         return NULL;
     }
-    memset(&o, 0, sizeof(o));
-    o.kind = cg_conf_get(sp->conf, "declare", "signer");
-    o.alg = cg_conf_get(sp->conf, "declare", "sign_alg");
-    o.key_file = sel->key_file;
-    o.cert_file = sel->cert_file;
-    o.pass_file = sel->pass_file;
-    o.pass_env = sel->pass_env;
-    o.key_name = sel->key_name;
-    o.remote_url = cg_conf_get(sp->conf, "declare", "remote_url");
-    o.remote_token = cg_conf_get(sp->conf, "declare", "remote_token");
     cg_err_clear(&e);
-    {
-        char *ca = cg_conf_get_path(sp->conf, "declare", "remote_ca");
-        o.remote_ca = ca;
-        if (cg_signer_new(&o, &w->signers[i], &e) != CG_OK) {
-            w->signers[i] = NULL;
-            w->signer_errors[i] = errdup(&e, "signing key");
-        }
-        free(ca);
+    pthread_mutex_lock(&p->key_mu);
+    k = pool_key_get(p, sel);
+    if (k != NULL && k->signer == NULL) {
+        w->signer_errors[i] = cg_strdup(k->error != NULL ? k->error : "signing key: out of memory");
+    } else if (k != NULL && cg_signer_clone(k->signer, &w->signers[i], &e) != CG_OK) {
+        w->signers[i] = NULL;
+        w->signer_errors[i] = errdup(&e, "signing key");
     }
+    pthread_mutex_unlock(&p->key_mu);
     if (w->signers[i] == NULL)
         *why = w->signer_errors[i] != NULL ? w->signer_errors[i] : "signing key: out of memory";
     return w->signers[i];
@@ -271,6 +335,7 @@ int spool_pool_new(struct cg_spool *sp, int n, struct spool_pool **out, struct c
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     p->sp = sp;
     p->n = n;
+    pthread_mutex_init(&p->key_mu, NULL);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -347,6 +412,12 @@ void spool_pool_free(struct spool_pool *p)
         free(w->schema_error);
     }
     free(p->w);
+    for (k = 0; k < p->nkeys; k++) {
+        cg_signer_free(p->keys[k].signer);
+        free(p->keys[k].error);
+    }
+    free(p->keys);
+    pthread_mutex_destroy(&p->key_mu);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->mu);

@@ -2,7 +2,9 @@
  * test-declare-sign.c - signing and verifying CEB messages: local keys (PEM, encrypted PEM,
  * PKCS#12; passphrase from a file and from the environment; wrong passphrase), rsa-sha1 and
  * rsa-sha256, every verification failure reason, OpenSSL refusing SHA-1, and the remote
- * backend against the test signing service over real loopback HTTP and HTTPS.
+ * backend against the test signing service over real loopback HTTP and HTTPS; signers cloned
+ * for other threads (key read once, original freed first, original and clone signing at the
+ * same time from two threads).
  *
  * Keys and certificates are made at start-up with the openssl command ($OPENSSL) in a
  * temporary directory: a CA, a signer issued by it, an unrelated self-signed signer, and a
@@ -11,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -884,6 +887,212 @@ static void test_remote_failures(void **state)
     xmlFreeDoc(doc);
 }
 
+/* ------------------------------------------------------------------ clones for other threads */
+
+/* Copy file name to copy in the test directory (so the copy can be taken away). */
+static void copy_file(const char *name, const char *copy)
+{
+    assert_int_equal(sh("cp '%s' '%s'", path(name), path(copy)), 0);
+}
+
+/* Sign n fresh samples with s and check each verifies with the CA and names key_name. */
+static void assert_signs(struct cg_signer *s, int n, const char *key_name)
+{
+    struct cg_sig_info info;
+    struct cg_err err;
+    xmlDocPtr doc;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        doc = load_sample();
+        cg_err_clear(&err);
+        if (cg_signer_sign(s, doc, &err) != CG_OK)
+            fail_msg("cg_signer_sign: %s", err.msg);
+        assert_verifies(doc);
+        assert_int_equal(cg_verify_info(doc, NULL, &info, &err), CG_OK);
+        assert_string_equal(info.key_name, key_name);
+        assert_non_null(strstr(info.subject, "cebgate test signer"));
+        xmlFreeDoc(doc);
+    }
+}
+
+/*
+ * A clone signs documents that verify, for PEM, encrypted PEM (passphrase from the
+ * environment), PKCS#12 (passphrase file) and both signing paths; it reads no file and no
+ * passphrase (key, certificate and passphrase are gone when it is made) and outlives the
+ * original, which is freed before the clone is used (ASan reports any use after free).
+ */
+static void test_clone_local(void **state)
+{
+    struct cg_signer *s = NULL, *c = NULL, *c2 = NULL;
+    struct cg_signer_opts o;
+    struct cg_err err;
+    int i;
+
+    for (i = 0; i < 6; i++) {
+        o = pem_opts();
+        o.xmlsec_engine = i >= 3;
+        if (i % 3 == 0) {
+            copy_file("key.pem", "gone.key");
+            copy_file("cert.pem", "gone.pem");
+            o.key_file = path("gone.key");
+            o.cert_file = path("gone.pem");
+        } else if (i % 3 == 1) {
+            copy_file("enc.pem", "gone.key");
+            copy_file("cert.pem", "gone.pem");
+            setenv("CG_TEST_CLONE_PASS", PASS, 1);
+            o.key_file = path("gone.key");
+            o.cert_file = path("gone.pem");
+            o.pass_env = "CG_TEST_CLONE_PASS";
+            o.alg = "rsa-sha256";
+        } else {
+            copy_file("bundle.p12", "gone.key");
+            copy_file("pass.txt", "gone.pass");
+            o.key_file = path("gone.key");
+            o.cert_file = NULL;
+            o.pass_file = path("gone.pass");
+        }
+        cg_err_clear(&err);
+        if (cg_signer_new(&o, &s, &err) != CG_OK)
+            fail_msg("cg_signer_new (case %d): %s", i, err.msg);
+        assert_int_equal(
+            sh("rm -f '%s' '%s' '%s'", path("gone.key"), path("gone.pem"), path("gone.pass")), 0);
+        unsetenv("CG_TEST_CLONE_PASS");
+        /* Nothing left to load from: a new signer fails, a clone does not. */
+        expect_new_fails(&o, i % 3 == 0 ? CG_ECRYPTO : CG_ECONFIG, i % 3 == 1 ? "not set" : "gone");
+        if (cg_signer_clone(s, &c, &err) != CG_OK)
+            fail_msg("cg_signer_clone (case %d): %s", i, err.msg);
+        assert_non_null(c);
+        assert_ptr_not_equal(c, s);
+        /* A clone of a clone, made while the original still signs. */
+        assert_signs(s, 1, "0001");
+        assert_int_equal(cg_signer_clone(c, &c2, &err), CG_OK);
+        cg_signer_free(s);
+        s = NULL;
+        assert_signs(c, 3, "0001");
+        cg_signer_free(c);
+        c = NULL;
+        assert_signs(c2, 1, "0001");
+        cg_signer_free(c2);
+        c2 = NULL;
+    }
+}
+
+/* Two threads sign their own documents at the same time, with the original and a clone. */
+struct signing_thread {
+    struct cg_signer *s;
+    xmlDocPtr docs[24];
+    int n;
+    int rc;
+    char msg[sizeof(((struct cg_err *)0)->msg)];
+};
+
+static void *sign_docs(void *arg)
+{
+    struct signing_thread *t = arg;
+    struct cg_err err;
+    int i;
+
+    t->rc = CG_OK;
+    for (i = 0; i < t->n && t->rc == CG_OK; i++) {
+        cg_err_clear(&err);
+        t->rc = cg_signer_sign(t->s, t->docs[i], &err);
+        if (t->rc != CG_OK)
+            snprintf(t->msg, sizeof(t->msg), "document %d: %s", i, err.msg);
+    }
+    return NULL;
+}
+
+static void sign_in_two_threads(const struct cg_signer_opts *o, int n)
+{
+    struct signing_thread t[2];
+    pthread_t tid[2];
+    struct cg_signer *s = NULL, *c = NULL;
+    struct cg_err err;
+    int i, k;
+
+    cg_err_clear(&err);
+    if (cg_signer_new(o, &s, &err) != CG_OK)
+        fail_msg("cg_signer_new: %s", err.msg);
+    assert_int_equal(cg_signer_clone(s, &c, &err), CG_OK);
+    memset(t, 0, sizeof(t));
+    for (k = 0; k < 2; k++) {
+        t[k].s = k == 0 ? s : c;
+        t[k].n = n;
+        for (i = 0; i < n; i++)
+            t[k].docs[i] = load_sample();
+    }
+    for (k = 0; k < 2; k++)
+        assert_int_equal(pthread_create(&tid[k], NULL, sign_docs, &t[k]), 0);
+    for (k = 0; k < 2; k++)
+        assert_int_equal(pthread_join(tid[k], NULL), 0);
+    for (k = 0; k < 2; k++) {
+        if (t[k].rc != CG_OK)
+            fail_msg("thread %d: %s", k, t[k].msg);
+        for (i = 0; i < n; i++) {
+            assert_verifies(t[k].docs[i]);
+            xmlFreeDoc(t[k].docs[i]);
+        }
+    }
+    cg_signer_free(c);
+    cg_signer_free(s);
+}
+
+static void test_clone_threads(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+
+    sign_in_two_threads(&o, 24);
+    o.key_file = path("bundle.p12");
+    o.cert_file = NULL;
+    o.pass_file = path("pass.txt");
+    o.alg = "rsa-sha256";
+    sign_in_two_threads(&o, 24);
+}
+
+/*
+ * Remote: the clone has the original's settings (URL, token, CA) and its own connection; it
+ * signs after the original is freed, and the two sign from two threads at once.
+ */
+static void test_clone_remote(void **state)
+{
+    struct rs_opts ro = rs_defaults();
+    struct remote_case rc;
+    struct cg_signer_opts o;
+    struct cg_signer *s = NULL, *c = NULL;
+    struct cg_err err;
+    char *url, *token;
+
+    ro.tls_cert = path("tls.pem");
+    ro.tls_key = path("tls.key");
+    start_remote(&rc, &ro, 1);
+    /* Settings in buffers that are wiped after cg_signer_new: the clone must not borrow them. */
+    url = strdup(rc.url);
+    token = strdup("t0ken");
+    assert_non_null(url);
+    assert_non_null(token);
+    o = remote_opts(url);
+    o.remote_token = token;
+    o.remote_ca = path("ca.pem");
+    cg_err_clear(&err);
+    if (cg_signer_new(&o, &s, &err) != CG_OK)
+        fail_msg("cg_signer_new: %s", err.msg);
+    memset(url, 'x', strlen(url));
+    memset(token, 'x', strlen(token));
+    free(url);
+    free(token);
+    assert_int_equal(cg_signer_clone(s, &c, &err), CG_OK);
+    cg_signer_free(s);
+    assert_signs(c, 2, "01691fe9"); /* the token and the CA went along: 401 or TLS errors else */
+    cg_signer_free(c);
+    assert_int_equal(rs_requests(rc.srv), 2);
+    o = remote_opts(rc.url);
+    o.remote_ca = path("ca.pem");
+    sign_in_two_threads(&o, 8);
+    assert_int_equal(rs_requests(rc.srv), 2 + 16);
+    rs_stop(rc.srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -915,6 +1124,9 @@ int main(void)
         cmocka_unit_test(test_remote_http),
         cmocka_unit_test(test_remote_https),
         cmocka_unit_test(test_remote_failures),
+        cmocka_unit_test(test_clone_local),
+        cmocka_unit_test(test_clone_threads),
+        cmocka_unit_test(test_clone_remote),
     };
 
     return cmocka_run_group_tests(tests, make_keys, remove_keys);
