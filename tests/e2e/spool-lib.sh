@@ -24,16 +24,7 @@ cat >"$W/cebgate.conf" <<EOC
 [general]
 workdir = .
 [seller]
-ebp_code = 3301960000
-ebp_name = Test Platform
-ebc_code = 3301960001
-ebc_name = Acme Export
-agent_code = 3301980002
-agent_name = Broker Co
-owner_code = 3301960001
-owner_name = Acme Export
-customs_code = 2244
-port_code = 2244
+$(cat "$CG_TESTDATA/e2e/seller-codes.ini")
 catalog = catalog.csv
 [seller.acme]
 profile = own
