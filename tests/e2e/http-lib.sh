@@ -2,8 +2,11 @@
 # against a real `cebgate port` over TLS on 127.0.0.1. Certificates are made here with openssl:
 # a test CA, the port's server certificate (127.0.0.1 and localhost), a signing certificate the
 # port trusts (issued by the CA), a client certificate for mutual TLS, and a self-signed "rogue"
-# server certificate nobody trusts. Orders are made with spool-helper.py; a few get another
-# item (HS code 4911910000) so the port's reject rules hit chosen documents.
+# server certificate nobody trusts; an SM2 CA and an SM2 signing certificate it issued (SM2
+# with SM3), trusted by the port too. CG_SIGNER=sm2 makes the sender sign with the SM2 key
+# (sign_alg unset: sm2-sm3 follows the key); by default it signs with the RSA one (rsa-sha256).
+# Orders are made with spool-helper.py; a few get another item (HS code 4911910000) so the
+# port's reject rules hit chosen documents.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 OPENSSL=${OPENSSL:-openssl}
 HELPER="python3 $CG_SRCDIR/tests/e2e/spool-helper.py"
@@ -26,7 +29,24 @@ q() { "$@" >/dev/null 2>&1; }
         issue signer "test signer" && issue client "test sender" || exit 1
     q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 2 \
         -subj '/CN=rogue port' -addext "subjectAltName=IP:127.0.0.1"
+    id=distid:1234567812345678
+    q "$OPENSSL" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:SM2 -out sm2ca.key &&
+        q "$OPENSSL" req -x509 -new -key sm2ca.key -sm3 -sigopt "$id" -days 2 \
+            -subj '/CN=http test SM2 CA' -out sm2ca.pem &&
+        q "$OPENSSL" genpkey -algorithm SM2 -out sm2signer.key &&
+        q "$OPENSSL" req -new -key sm2signer.key -sm3 -sigopt "$id" -subj '/CN=test SM2 signer' \
+            -out sm2signer.csr &&
+        q "$OPENSSL" x509 -req -in sm2signer.csr -vfyopt "$id" -CA sm2ca.pem -CAkey sm2ca.key \
+            -CAcreateserial -sm3 -sigopt "$id" -days 2 -out sm2signer.pem
 ) || fail "make test certificates"
+if [ "${CG_SIGNER:-rsa}" = sm2 ]; then
+    SIGNER_LINES="key_file = $K/sm2signer.key
+cert_file = $K/sm2signer.pem"
+else
+    SIGNER_LINES="key_file = $K/signer.key
+cert_file = $K/signer.pem
+sign_alg = rsa-sha256"
+fi
 
 # ---------------------------------------------------------------- the port
 # port_conf FILE DB [extra lines]: a port on 127.0.0.1, port 0, TLS, trusting the test CA's
@@ -40,7 +60,7 @@ listen = 127.0.0.1
 port = 0
 tls_cert = $K/server.pem
 tls_key = $K/server.key
-trust = $K/ca.pem
+trust = $K/ca.pem, $K/sm2ca.pem
 database = $2
 accept_ms = 0
 release_ms = ${RELEASE_MS:-0}
@@ -90,9 +110,7 @@ profile = own
 cop_code = 3301960001
 cop_name = Acme Export
 dxp_id = DXPENT0000000001
-key_file = $K/signer.key
-cert_file = $K/signer.pem
-sign_alg = rsa-sha256
+$SIGNER_LINES
 [transport]
 mode = http
 url = https://127.0.0.1:$P/messages
