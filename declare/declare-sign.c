@@ -76,7 +76,8 @@ struct cg_signer {
     xmlSecKeyPtr key;   /* local with xmlsec_engine (holds its own reference to pkey) */
     EVP_PKEY_CTX *pctx; /* local: RSA PKCS#1 v1.5 signing with alg's digest, set up once;
                            SM2: the key with its distinguishing identifier, inside sctx */
-    EVP_MD_CTX *sctx;   /* local SM2: EVP_DigestSign context around pctx */
+    EVP_MD_CTX *sctx;   /* local SM2: DigestSign context around pctx, Z already hashed */
+    EVP_MD_CTX *wctx;   /* local SM2: a copy of sctx per message */
     char *sm2_id;       /* SM2 distinguishing identifier */
     size_t sig_max;     /* local: signature size of the key */
     xmlChar *cert_b64;  /* local: the signing certificate, base64 DER */
@@ -375,6 +376,12 @@ static int new_pkey_ctx(struct cg_signer *s, EVP_PKEY *pkey, struct cg_err *err)
     if (s->alg->sm2) {
         s->sig_max = CG_SM2_RS_LEN;
         rc = sm2_ctx(&s->sctx, &s->pctx, pkey, s->sm2_id);
+        if (rc == CG_OK && (s->wctx = EVP_MD_CTX_new()) == NULL)
+            rc = CG_ENOMEM;
+        /* an empty update makes OpenSSL hash Z = SM3(ENTL, ID, curve, public key) now */
+        if (rc == CG_OK && (EVP_DigestSignInit(s->sctx, NULL, s->md, NULL, pkey) != 1 ||
+                            EVP_DigestSignUpdate(s->sctx, "", 0) != 1))
+            rc = CG_ECRYPTO;
         if (rc != CG_OK) {
             cg_ssl_error(ssl, sizeof(ssl));
             return CG_ERR_SET(err, rc, "OpenSSL refuses SM2 signatures with this key (%s)", ssl);
@@ -638,6 +645,7 @@ void cg_signer_free(struct cg_signer *s)
         return;
     if (s->key != NULL)
         xmlSecKeyDestroy(s->key);
+    EVP_MD_CTX_free(s->wctx);
     EVP_MD_CTX_free(s->sctx); /* before pctx, which it uses */
     EVP_PKEY_CTX_free(s->pctx);
     EVP_PKEY_free(s->pkey);
@@ -964,17 +972,18 @@ static int check_remote_sig(const struct cg_signer *s, const unsigned char *data
 
 /*
  * SM2 over the canonical SignedInfo in s->si: SM3 of Z and the bytes, then the signature; the
- * DER value OpenSSL returns becomes the raw r||s that goes into SignatureValue. The context is
- * set up once per signer, with the identifier; only the operation is started again here.
+ * DER value OpenSSL returns becomes the raw r||s that goes into SignatureValue. The context was
+ * set up once per signer, with the identifier and Z hashed; each message continues a copy of
+ * it (the same state EVP_DigestSignInit and the first update would reach, without the set-up).
  */
 static int sm2_sign(struct cg_signer *s, unsigned char *rs, size_t *rs_len)
 {
     unsigned char der[128];
     size_t der_len = sizeof(der);
 
-    if (EVP_DigestSignInit(s->sctx, NULL, s->md, NULL, s->pkey) != 1 ||
-        EVP_DigestSign(s->sctx, der, &der_len, (const unsigned char *)s->si.data, s->si.len) != 1 ||
-        der_to_rs(der, der_len, rs) != CG_OK)
+    if (EVP_MD_CTX_copy_ex(s->wctx, s->sctx) != 1 ||
+        EVP_DigestSignUpdate(s->wctx, s->si.data, s->si.len) != 1 ||
+        EVP_DigestSignFinal(s->wctx, der, &der_len) != 1 || der_to_rs(der, der_len, rs) != CG_OK)
         return CG_ECRYPTO;
     *rs_len = CG_SM2_RS_LEN;
     return CG_OK;
