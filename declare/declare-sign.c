@@ -19,12 +19,13 @@
  * appended - exactly what the enveloped-signature transform leaves of the signed document, without
  * building xmlsec's node sets (whose membership test is linear per node) - then the xmlsec template
  * is appended and filled: DigestValue, the C14N form of SignedInfo in its final place, one RSA
- * operation with the reused context (SM2: one EVP_DigestSign, SM3 with Z, through a context set
- * up once). The RSA result is byte for byte what xmlSecDSigCtxSign writes into the same template
- * (xmlsec has no SM2 transforms); that engine stays available (cg_signer_opts.xmlsec_engine) as the
- * reference the tests compare the direct path against. remote: the same digest and SignedInfo form;
- * the service (declare-remote.c) signs those bytes, and the answer is checked against the returned
- * certificate before it goes into the document.
+ * operation with the reused context (SM2: a copy of a DigestSign context set up once, Z already
+ * hashed, continued with SignedInfo and finished). The RSA result is byte for byte what
+ * xmlSecDSigCtxSign writes into the same template (xmlsec has no SM2 transforms); that engine stays
+ * available (cg_signer_opts.xmlsec_engine) as the reference the tests compare the direct path
+ * against. remote: the same digest and SignedInfo form; the service (declare-remote.c) signs those
+ * bytes, and the answer is checked against the returned certificate before it goes into the
+ * document.
  *
  * KeyInfo is written by this file in both cases, after the signature value: it lies outside
  * SignedInfo and inside the enveloped Signature, so it is covered by nothing.
@@ -156,7 +157,8 @@ static const char sha1_cure[] =
     "the OpenSSL configuration or system crypto policy forbids SHA-1 signatures. The CEB "
     "specification names rsa-sha1; either allow SHA-1 signatures for cebgate (on RHEL-like "
     "systems: update-crypto-policies --set DEFAULT:SHA1, or rh-allow-sha1-signatures = yes in "
-    "an OPENSSL_CONF file), or set [declare] sign_alg = rsa-sha256 if the receiver accepts it";
+    "an OPENSSL_CONF file), sign with an SM2 key (sm2-sm3, the algorithm the specification "
+    "prefers), or set [declare] sign_alg = rsa-sha256 if the receiver accepts it";
 
 int cg_sig_probe(EVP_PKEY *pkey, const struct cg_sig_alg *alg, struct cg_err *err)
 {

@@ -295,9 +295,10 @@ struct cg_signer_opts {
  * signer for every message it signs. The original and its clones may sign concurrently.
  * cg_lib_init() must have run first.
  *
- * Cost per message (local): one RSA private-key operation (with an OpenSSL context set up once
- * per signer) plus one inclusive C14N pass and digest of the document and of SignedInfo; no
- * file access, no key parsing, no subprocess.
+ * Cost per message (local): one RSA or SM2 private-key operation (with an OpenSSL context set
+ * up once per signer; SM2 continues a copy of a context that already holds Z) plus one
+ * inclusive C14N pass and digest of the document and of SignedInfo; no file access, no key
+ * parsing, no subprocess.
  */
 struct cg_signer;
 
