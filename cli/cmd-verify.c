@@ -6,8 +6,8 @@
  * "FILE: FAILED: reason" (digest mismatch, wrong key, untrusted certificate, signature not
  * covering the root, several signatures, no signature, not XML). Without --trust only the
  * signature itself is checked against the certificate it carries. sm2-sm3 signatures are
- * checked with the distinguishing identifier --sm2-id (default 1234567812345678). Exit 0 when every file
- * verifies, 1 when one does not, 2 on usage errors or unreadable trust files.
+ * checked with the distinguishing identifier --sm2-id (default 1234567812345678). Exit 0 when every
+ * file verifies, 1 when one does not, 2 on usage errors or unreadable trust files.
  */
 #include "config.h"
 
