@@ -12,6 +12,7 @@
 # a changed body byte, SignedInfo byte and SignatureValue byte, a DER-encoded SignatureValue,
 # a signer from the untrusted CA, an SM2 key with sign_alg = rsa-sha1. Accepted: a message
 # signed here with openssl in the older smart-card form (w3.org sm2-sm3 URI, SHA-1 digest).
+# `cebgate port`, trusting the SM2 CA, accepts and refuses the same messages over HTTPS.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 OPENSSL=${OPENSSL:-openssl}
 XSD=$CG_SRCDIR/data/xsd/202205/ceb-export.xsd
@@ -155,6 +156,48 @@ check "reported as sm2-sm3" grep -q 'OK: sm2-sm3 signature' "$T/out"
 sed 's/<ceb:orderNo>/<ceb:orderNo>X/' old.xml >old-body.xml
 expect_rc 1 "older form with a changed body byte is refused" "$CEBGATE" verify --trust ca.pem old-body.xml
 check "reason: digest mismatch (SHA-1)" grep -q 'FAILED: digest mismatch' "$T/out"
+
+# the port: trusts the SM2 CA, accepts the signatures of the SM2-signed inventory and of the
+# older form, refuses the
+# changed copies (1004, signature does not match) and the untrusted CA's signer (1001)
+"$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.pem -days 2 \
+    -subj '/CN=sm2 test port' -addext subjectAltName=IP:127.0.0.1 2>/dev/null || fail "make TLS cert"
+printf '[port]\nlisten = 127.0.0.1\nport = 0\ntls_cert = tls.pem\ntls_key = tls.key\ntrust = ca.pem\ndatabase = port.db\n' \
+    >port.conf
+PORT_PID=""
+stop_port() { [ -z "$PORT_PID" ] || { kill "$PORT_PID" 2>/dev/null; wait "$PORT_PID"; PORT_PID=""; }; }
+cleanup_hooks="stop_port"
+"$CEBGATE" -c port.conf port --port-file port.num >port.out 2>port.err &
+PORT_PID=$!
+i=0
+while [ ! -s port.num ] && [ $i -lt 100 ] && kill -0 "$PORT_PID" 2>/dev/null; do
+    sleep 0.1
+    i=$((i + 1))
+done
+P=$(cat port.num 2>/dev/null)
+check "port started" test -n "$P"
+# at_port FILE HTTP CODE WORDS DESCRIPTION
+at_port() {
+    s=$(curl -sS --cacert tls.pem -H 'Content-Type: application/xml' --data-binary "@$1" \
+        -o resp -w '%{http_code}' "https://127.0.0.1:$P/messages" 2>curl.err)
+    if [ "$s" = "$2" ] && grep -q "\"code\":\"$3\"" resp && grep -q -- "$4" resp; then
+        ok "$5 (HTTP $s, code $3)"
+    else
+        fail "$5: HTTP $s, expected $2 code $3 with '$4'"; sed 's/^/  body: /' resp; cat curl.err
+    fi
+}
+# The official samples' own figures break the port's business rules (code 4003), which are
+# checked after the signature (1001/1004) and the schema (0002): reaching them means accepted.
+at_port "$S" 422 4003 'totalPrice 200 is not qty 100' \
+    "port accepts the SM2 signature of the CEB603 (and then refuses the sample's totals)"
+at_port old.xml 422 4003 'goodsValue 12345678912345.12345' \
+    "port accepts the older smart-card form (and then refuses the sample's goodsValue)"
+at_port body.xml 422 1004 'digest mismatch' "port refuses a changed body byte"
+at_port si.xml 422 1004 'wrong key' "port refuses a changed SignedInfo byte"
+at_port sv.xml 422 1004 'wrong key' "port refuses a changed SignatureValue byte"
+at_port der.xml 422 1004 'DER-encoded SM2 signature' "port refuses a DER-encoded SignatureValue"
+at_port rogue.xml 422 1001 'not trusted' "port refuses a signer from an untrusted SM2 CA"
+stop_port
 
 # the official 202205 samples: sm2-sm3 URIs over a copied RSA-1024 placeholder signature
 expect_rc 1 "official 202205 CEB213 sample does not verify" "$CEBGATE" verify "$SAMPLES/CEB213Message.xml"
