@@ -13,6 +13,8 @@
 # a signer from the untrusted CA, an SM2 key with sign_alg = rsa-sha1. Accepted: a message
 # signed here with openssl in the older smart-card form (w3.org sm2-sm3 URI, SHA-1 digest).
 # `cebgate port`, trusting the SM2 CA, accepts and refuses the same messages over HTTPS.
+# Also the CEB303, CEB505 and CEB603 that `cebgate run` builds and signs with the SM2 key get
+# the schema and openssl checks.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 OPENSSL=${OPENSSL:-openssl}
 XSD=$CG_SRCDIR/data/xsd/202205/ceb-export.xsd
@@ -156,6 +158,29 @@ check "reported as sm2-sm3" grep -q 'OK: sm2-sm3 signature' "$T/out"
 sed 's/<ceb:orderNo>/<ceb:orderNo>X/' old.xml >old-body.xml
 expect_rc 1 "older form with a changed body byte is refused" "$CEBGATE" verify --trust ca.pem old-body.xml
 check "reason: digest mismatch (SHA-1)" grep -q 'FAILED: digest mismatch' "$T/out"
+
+# messages the builders make: `cebgate run` (folder transport) with the SM2 key, 3 orders with
+# shipment data -> CEB303, CEB505, CEB603 each in outbox/, every one checked the same way
+mkdir -p spool/incoming
+cp "$CG_TESTDATA/mapping/catalog.csv" spool/catalog.csv
+{
+    printf '[general]\nworkdir = .\n[seller]\n'
+    cat "$CG_TESTDATA/e2e/seller-codes.ini"
+    printf 'catalog = catalog.csv\nprofile = own\n[declare]\ncop_code = 3301960001\n'
+    printf 'cop_name = Acme Export\ndxp_id = DXPENT0000000001\nkey_file = %s\ncert_file = %s\n' \
+        "$T/signer.key" "$T/signer.pem"
+} >spool/cebgate.conf
+$PY "$CG_SRCDIR/tests/e2e/spool-helper.py" orders own spool/incoming/orders.csv 3 ||
+    fail "make orders"
+expect_rc 0 "cebgate run signs the built messages with the SM2 key" \
+    "$CEBGATE" -c spool/cebgate.conf run --no-progress
+check "9 messages in outbox/" test "$(find spool/outbox -name 'CEB*.xml' | wc -l)" -eq 9
+for t in 303 505 603; do
+    for f in spool/outbox/CEB${t}Message_*.xml; do
+        expect_rc 0 "built CEB$t passes the 202205 schema" xmllint --noout --nonet --schema "$XSD" "$f"
+        check "built CEB$t: openssl verifies it, DigestValue is the SM3 of the document" indep "$f"
+    done
+done
 
 # the port: trusts the SM2 CA, accepts the signatures of the SM2-signed inventory and of the
 # older form, refuses the
