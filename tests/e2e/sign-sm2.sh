@@ -14,7 +14,8 @@
 # signed here with openssl in the older smart-card form (w3.org sm2-sm3 URI, SHA-1 digest).
 # `cebgate port`, trusting the SM2 CA, accepts and refuses the same messages over HTTPS.
 # Also the CEB303, CEB505 and CEB603 that `cebgate run` builds and signs with the SM2 key get
-# the schema and openssl checks.
+# the schema and openssl checks; another sm2_id; an RSA key signs rsa-sha1 unless rsa-sha256 is
+# asked for (with a warning); the `cebgate init` template says which algorithm when.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 OPENSSL=${OPENSSL:-openssl}
 XSD=$CG_SRCDIR/data/xsd/202205/ceb-export.xsd
@@ -148,6 +149,25 @@ check "reason: wrong key, naming the identifier" grep -q "FAILED: wrong key.*ide
 expect_rc 0 "cebgate verify --sm2-id accepts it" "$CEBGATE" verify --trust ca.pem \
     --sm2-id ALICE123@YAHOO.COM id.xml
 expect_rc 2 "--sm2-id without --trust is a usage error" "$CEBGATE" verify --sm2-id x id.xml
+
+# RSA: rsa-sha1 when sign_alg is unset; rsa-sha256 only when asked for, with a warning
+q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.pem -days 2 \
+    -subj '/CN=e2e RSA signer' || fail "make the RSA key"
+printf '[declare]\nkey_file = rsa.key\ncert_file = rsa.pem\nkey_name = 0001\n' >rsa1.conf
+printf 'sign_alg = rsa-sha256\n' | cat rsa1.conf - >rsa256.conf
+expect_rc 0 "an RSA key with sign_alg unset signs" "$CEBGATE" -c rsa1.conf sign -o rsa1.xml \
+    in/CEB303Message.xml
+check "with rsa-sha1, the specification's RSA algorithm" \
+    grep -q 'Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"' rsa1.xml
+check "and no warning" test ! -s "$T/err"
+expect_rc 0 "sign_alg = rsa-sha256 signs" "$CEBGATE" -c rsa256.conf sign -o rsa256.xml \
+    in/CEB303Message.xml
+check "with a warning that the specification does not name it" \
+    grep -q 'rsa-sha256 is not in the CEB specification' "$T/err"
+# the template `cebgate init` writes says which algorithm to use when
+expect_rc 0 "cebgate init" "$CEBGATE" init initdir
+check "the template explains sign_alg: SM2 key sm2-sm3, RSA key rsa-sha1, rsa-sha256 on request" \
+    sh -c "tr -d '#\n' <initdir/cebgate.conf | tr -s ' ' | grep -q 'unset, it follows the key: SM2 key sm2-sm3 .* RSA key rsa-sha1 .* rsa-sha256 is not in the specification'"
 
 # the older smart-card form, signed here with openssl, verifies
 $TOOL oldform in/CEB303Message.xml old.xml signer.key signer.pem || fail "make the older form"
