@@ -57,6 +57,7 @@ void cg_err_prefix(struct cg_err *err, const char *fmt, ...)
     char head[CG_ERR_MSG_MAX];
     char old[CG_ERR_MSG_MAX];
     va_list ap;
+    int n;
 
     if (err == NULL)
         return;
@@ -64,7 +65,9 @@ void cg_err_prefix(struct cg_err *err, const char *fmt, ...)
     vsnprintf(head, sizeof(head), fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof(old));
-    snprintf(err->msg, sizeof(err->msg), "%s: %s", head, old);
+    n = snprintf(err->msg, sizeof(err->msg), "%s: %s", head, old);
+    if (n < 0 || (size_t)n >= sizeof(err->msg)) /* cut: the end says so */
+        memcpy(err->msg + sizeof(err->msg) - 4, "...", 4);
 }
 
 void cg_err_clear(struct cg_err *err)

@@ -53,7 +53,8 @@ int cg_err_setf(struct cg_err *err, int code, const char *func, const char *fmt,
     __attribute__((format(printf, 4, 5)));
 #define CG_ERR_SET(err, code, ...) cg_err_setf((err), (code), __func__, __VA_ARGS__)
 
-/* Put "prefix: " in front of an existing message (for adding file:line context). */
+/* Put "prefix: " in front of an existing message (for adding file:line context). A result
+ * longer than the message buffer is cut and ends in "...". */
 void cg_err_prefix(struct cg_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reset to CG_OK with an empty message. */

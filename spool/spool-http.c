@@ -681,11 +681,16 @@ static int report(struct send_ctx *s, size_t idx, enum cg_http_result r, const c
 
 static void give_up(struct send_ctx *s, int rc, const char *why)
 {
+    int n;
+
     if (s->gave_up)
         return;
     s->gave_up = true;
     s->gave_up_rc = rc;
-    snprintf(s->gave_up_why, sizeof(s->gave_up_why), "port unavailable for this run: %s", why);
+    /* The reason becomes an outcome's text: a longer one is cut to that size, marked "...". */
+    n = snprintf(s->gave_up_why, sizeof(s->gave_up_why), "port unavailable for this run: %s", why);
+    if (n < 0 || (size_t)n >= sizeof(s->gave_up_why))
+        memcpy(s->gave_up_why + sizeof(s->gave_up_why) - 4, "...", 4);
     cg_warn("HTTP transport gives up on %s for now: %s", s->h->url, why);
 }
 
