@@ -105,6 +105,11 @@ static void test_numbers(void **state)
     assert_string_equal(d, "20260302");
     cg_port_day8(INT64_C(1772323200000), d); /* 2026-03-01 00:00 UTC = 08:00 China */
     assert_string_equal(d, "20260301");
+    /* 253402300800 s is 10000-01-01 00:00 UTC: a five-digit year does not fit. */
+    cg_port_time17(INT64_C(253402300800000), t);
+    assert_string_equal(t, "");
+    cg_port_day8(INT64_C(253402300800000), d);
+    assert_string_equal(d, "");
 }
 
 /* ------------------------------------------------------------------ scenario */
