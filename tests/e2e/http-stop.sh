@@ -17,19 +17,20 @@ alive() {
     st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
     [ -n "$st" ] && [ "$st" != Z ]
 }
+# retries_logged LOG: answers the sender logged it will send again (0 before LOG exists)
 # stop_when_busy PID LOG N: once the sender (run with -vv) has logged N answers it will send
 # again (it has taken the port's 503s and put them in its backoff), SIGTERM; then wait at most
 # 10 s.
 # STOP_SEEN: such answers logged at the signal; STOP_RC: the exit code, or "hung" (then it is
 # killed); STOP_WAITED: tenths of a second from the signal to the exit.
+retries_logged() { cat "$1" 2>/dev/null | grep -c 'debug: message .* attempt [0-9]*: '; }
 stop_when_busy() {
     i=0
-    while [ "$(grep -c 'debug: message .* attempt [0-9]*: ' "$2")" -lt "$3" ] &&
-        [ $i -lt 300 ] && alive "$1"; do
+    while [ "$(retries_logged "$2")" -lt "$3" ] && [ $i -lt 300 ] && alive "$1"; do
         sleep 0.1
         i=$((i + 1))
     done
-    STOP_SEEN=$(grep -c 'debug: message .* attempt [0-9]*: ' "$2")
+    STOP_SEEN=$(retries_logged "$2")
     kill -TERM "$1"
     STOP_WAITED=0
     while alive "$1" && [ "$STOP_WAITED" -lt 100 ]; do
