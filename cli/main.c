@@ -19,6 +19,7 @@
 #include "core/err.h"
 #include "core/init.h"
 #include "core/log.h"
+#include "store/store.h"
 
 static void usage(FILE *fp)
 {
@@ -110,6 +111,7 @@ dispatch:
             return CG_EXIT_OK;
         }
     }
+    cg_store_lib_init();
     if (cg_lib_init(&err) != CG_OK) {
         status = cg_cmd_fail(&err);
         goto done;

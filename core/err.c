@@ -84,6 +84,7 @@ int cg_rc_exit_code(int rc)
     case CG_EINVAL: return 2;
     case CG_ERETRY:
     case CG_EBUSY:
+    case CG_EDB:
     case CG_ENET: return 75;
     default: return 1;
     }

@@ -31,10 +31,8 @@
 #include "core/log.h"
 #include "spool/spool-int.h"
 
-#define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-
 struct doc_row {
-    sqlite3_int64 id;
+    int64_t id;
     int msg_type;
     int version;
     int state;
@@ -44,7 +42,7 @@ struct doc_row {
 
 struct border {
     struct cg_order *o;
-    sqlite3_int64 order_id; /* 0: new */
+    int64_t order_id; /* 0: new */
     bool known;
     int kind;           /* 0 unchanged, 1 new, 2 modified, 3 rejected */
     char *reject;       /* owned */
@@ -52,20 +50,10 @@ struct border {
     char hash303[65];
 };
 
-/*
- * Statements the planner runs for every order, prepared once per file and reset after each use
- * (a statement left stepping would hold a read snapshot open across the batch commits).
- */
-struct plan_sql {
-    sqlite3_stmt *order; /* id and hash of (seller, order_no) */
-    sqlite3_stmt *docs;  /* the order's documents */
-};
-
 struct batch {
     struct cg_spool *sp;
-    struct plan_sql *q;
     struct spool_seller *sel;
-    sqlite3_int64 file_id;
+    int64_t file_id;
     struct border *orders;
     size_t n, cap;
     struct spool_job *jobs;
@@ -82,11 +70,6 @@ struct batch {
     int fd;       /* the reader's descriptor, for the progress in bytes */
     int64_t base; /* bytes_done before this file */
 };
-
-static int dbfail(struct cg_spool *sp, int r, const char *what, struct cg_err *err)
-{
-    return cg_db_fail(sp->db, r, what, err);
-}
 
 static void batch_clear(struct batch *b)
 {
@@ -159,52 +142,39 @@ static void cop_no_of(const struct cg_order *o, char out[32])
     snprintf(out, 32, "C%.20s", h);
 }
 
-static int plan_sql_prepare(struct cg_spool *sp, struct plan_sql *q, struct cg_err *err)
-{
-    sqlite3 *h = cg_db_handle(sp->db);
-    int r;
+struct docs_ctx {
+    struct doc_row *rows;
+    int n, max;
+};
 
-    r = sqlite3_prepare_v3(h, "SELECT id, hash FROM orders WHERE seller = ? AND order_no = ?", -1,
-                           SQLITE_PREPARE_PERSISTENT, &q->order, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v3(h,
-                               "SELECT id, msg_type, version, state, content_hash, pre_no, "
-                               "invt_no FROM documents WHERE order_id = ?",
-                               -1, SQLITE_PREPARE_PERSISTENT, &q->docs, NULL);
-    return r == SQLITE_OK ? CG_OK : dbfail(sp, r, "prepare", err);
+static int doc_row_add(const struct cg_store_doc *d, void *vctx)
+{
+    struct docs_ctx *c = vctx;
+    struct doc_row *r;
+
+    if (c->n >= c->max)
+        return CG_OK;
+    r = &c->rows[c->n++];
+    memset(r, 0, sizeof(*r));
+    r->id = d->id;
+    r->msg_type = d->msg_type;
+    r->version = d->version;
+    r->state = cg_doc_state_parse(d->state);
+    cg_strlcpy(r->hash, d->content_hash, sizeof(r->hash));
+    r->pre_no = cg_strdup(d->pre_no);
+    r->invt_no = cg_strdup(d->invt_no);
+    return CG_OK;
 }
 
-static void plan_sql_free(struct plan_sql *q)
-{
-    sqlite3_finalize(q->order);
-    sqlite3_finalize(q->docs);
-    q->order = q->docs = NULL;
-}
-
-static int load_docs(struct batch *b, sqlite3_int64 order_id, struct doc_row *rows, int *n,
+static int load_docs(struct batch *b, int64_t order_id, struct doc_row *rows, int *n,
                      struct cg_err *err)
 {
-    sqlite3_stmt *st = b->q->docs;
-    int r;
+    struct docs_ctx c = {rows, 0, 3};
+    int rc;
 
-    *n = 0;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, order_id);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW && *n < 3) {
-        struct doc_row *d = &rows[(*n)++];
-        memset(d, 0, sizeof(*d));
-        d->id = sqlite3_column_int64(st, 0);
-        d->msg_type = sqlite3_column_int(st, 1);
-        d->version = sqlite3_column_int(st, 2);
-        d->state = cg_doc_state_parse((const char *)sqlite3_column_text(st, 3));
-        cg_strlcpy(d->hash, (const char *)sqlite3_column_text(st, 4), sizeof(d->hash));
-        d->pre_no = cg_strdup((const char *)sqlite3_column_text(st, 5));
-        d->invt_no = cg_strdup((const char *)sqlite3_column_text(st, 6));
-    }
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE && r != SQLITE_ROW)
-        return dbfail(b->sp, r, "documents", err);
-    return CG_OK;
+    rc = cg_store_order_docs(b->sp->store, order_id, doc_row_add, &c, err);
+    *n = c.n;
+    return rc;
 }
 
 static struct spool_job *new_job(struct batch *b)
@@ -223,31 +193,24 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
     struct cg_spool *sp = b->sp;
     struct cg_order *o = bo->o;
     struct doc_row rows[3];
+    char hash[65];
     int nrows = 0;
-    sqlite3_stmt *st = b->q->order;
     int types[3];
     int ntypes = 0;
-    int r, i, k;
-    int rc = CG_OK;
+    int i, k;
+    int rc;
 
-    sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, b->sel->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, o->order_no, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
+    rc = cg_store_order_find(sp->store, b->sel->name, o->order_no, &bo->order_id, hash, err);
+    if (rc == CG_OK) {
         bo->known = true;
-        bo->order_id = sqlite3_column_int64(st, 0);
-        if (strcmp((const char *)sqlite3_column_text(st, 1), o->hash) == 0) {
-            sqlite3_reset(st);
+        if (strcmp(hash, o->hash) == 0) {
             bo->kind = 0;
             return CG_OK;
         }
-    } else if (r != SQLITE_DONE) {
-        rc = dbfail(sp, r, "orders", err);
-        sqlite3_reset(st);
+    } else if (rc != CG_ENOTFOUND) {
         return rc;
     }
-    sqlite3_reset(st);
+    rc = CG_OK;
     if (bo->known) {
         rc = load_docs(b, bo->order_id, rows, &nrows, err);
         if (rc != CG_OK)
@@ -311,19 +274,6 @@ done:
     return rc;
 }
 
-/* UTC now as the database stores times: 2026-11-29T00:59:31.123Z. */
-static void utc_now(char *out, size_t size)
-{
-    struct timespec ts;
-    struct tm tm;
-    char sec[24];
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, size, "%s.%03dZ", sec, (int)(ts.tv_nsec / 1000000));
-}
-
 static const char *business_key(const struct spool_job *j)
 {
     if (j->msg_type == 505 && j->order->has_shipment && j->order->ship.logistics_no != NULL)
@@ -337,145 +287,40 @@ struct commit_ctx {
     struct batch *b;
 };
 
-static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
+/* The batch as one unit of work: orders, documents, messages, rejections, the file's counts. */
+static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
 {
     struct commit_ctx *c = vctx;
     struct batch *b = c->b;
-    struct cg_spool *sp = b->sp;
-    sqlite3 *h = cg_db_handle(db);
-    sqlite3_stmt *up_order = NULL, *up_doc = NULL, *ins_msg = NULL, *ins_rej = NULL;
-    sqlite3_stmt *up_file = NULL;
-    char now[32];
-    int rc = CG_OK;
-    int r;
     size_t i, k;
+    int rc = CG_OK;
 
-    /* One time for the whole batch: it is one unit of work. */
-    utc_now(now, sizeof(now));
-
-    r = sqlite3_prepare_v2(h,
-                           "INSERT INTO orders(seller, order_no, hash, first_file, last_file, "
-                           "line, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, "
-                           "?6) ON CONFLICT(seller, order_no) DO UPDATE SET "
-                           "hash = ?3, last_file = ?4, line = ?5, updated_at = ?6 RETURNING id",
-                           -1, &up_order, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(
-            h,
-            "INSERT INTO documents(order_id, msg_type, business_key, version, guid, app_type, "
-            "content_hash, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-            "'queued', ?8) ON CONFLICT(order_id, msg_type) DO UPDATE SET business_key = ?3, "
-            "version = ?4, guid = ?5, app_type = ?6, content_hash = ?7, state = 'queued', "
-            "status = NULL, status_info = NULL, updated_at = ?8 RETURNING id",
-            -1, &up_doc, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(
-            h,
-            "INSERT INTO messages(document_id, version, guid, msg_type, "
-            "app_type, file_name, sha256, size, input_file, staged, state, "
-            "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 'queued', ?10)",
-            -1, &ins_msg, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "INSERT OR IGNORE INTO rejections(input_file, seller, order_no, "
-                               "line, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                               -1, &ins_rej, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "UPDATE input_files SET orders_new = orders_new + ?2, "
-                               "orders_modified = orders_modified + ?3, orders_unchanged = "
-                               "orders_unchanged + ?4, orders_rejected = orders_rejected + ?5 "
-                               "WHERE id = ?1",
-                               -1, &up_file, NULL);
-    if (r != SQLITE_OK) {
-        rc = dbfail(sp, r, "prepare", err);
-        goto done;
-    }
-    for (i = 0; i < b->n; i++) {
+    for (i = 0; i < b->n && rc == CG_OK; i++) {
         struct border *bo = &b->orders[i];
-        sqlite3_int64 oid;
+        int64_t oid = 0;
         if (bo->kind == 3) {
-            sqlite3_reset(ins_rej);
-            sqlite3_bind_int64(ins_rej, 1, b->file_id);
-            sqlite3_bind_text(ins_rej, 6, now, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins_rej, 2, b->sel->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins_rej, 3, bo->o->order_no, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ins_rej, 4, bo->o->line);
-            sqlite3_bind_text(ins_rej, 5, bo->reject, -1, SQLITE_STATIC);
-            if ((r = sqlite3_step(ins_rej)) != SQLITE_DONE)
-                goto sqlfail;
+            rc = cg_store_rejection_add(st, b->file_id, b->sel->name, bo->o->order_no, bo->o->line,
+                                        bo->reject, err);
             continue;
         }
-        sqlite3_reset(up_order);
-        sqlite3_bind_text(up_order, 1, b->sel->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(up_order, 2, bo->o->order_no, -1, SQLITE_STATIC);
-        sqlite3_bind_text(up_order, 3, bo->o->hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(up_order, 4, b->file_id);
-        sqlite3_bind_int64(up_order, 5, bo->o->line);
-        sqlite3_bind_text(up_order, 6, now, -1, SQLITE_STATIC);
-        if ((r = sqlite3_step(up_order)) != SQLITE_ROW)
-            goto sqlfail;
-        oid = sqlite3_column_int64(up_order, 0);
-        sqlite3_reset(up_order);
-        for (k = bo->job0; k < bo->job0 + bo->njobs; k++) {
+        rc = cg_store_order_put(st, b->sel->name, bo->o->order_no, bo->o->hash, b->file_id,
+                                bo->o->line, &oid, err);
+        for (k = bo->job0; rc == CG_OK && k < bo->job0 + bo->njobs; k++) {
             struct spool_job *j = &b->jobs[k];
-            sqlite3_int64 did;
-            sqlite3_reset(up_doc);
-            sqlite3_bind_int64(up_doc, 1, oid);
-            sqlite3_bind_int(up_doc, 2, j->msg_type);
-            sqlite3_bind_text(up_doc, 3, business_key(j), -1, SQLITE_STATIC);
-            sqlite3_bind_int(up_doc, 4, j->version);
-            sqlite3_bind_text(up_doc, 5, j->guid, -1, SQLITE_STATIC);
-            sqlite3_bind_int(up_doc, 6, j->app_type);
-            sqlite3_bind_text(up_doc, 8, now, -1, SQLITE_STATIC);
-            sqlite3_bind_text(up_doc, 7, j->msg_type == 303 ? bo->hash303 : bo->o->hash, -1,
-                              SQLITE_STATIC);
-            if ((r = sqlite3_step(up_doc)) != SQLITE_ROW)
-                goto sqlfail;
-            did = sqlite3_column_int64(up_doc, 0);
-            sqlite3_reset(up_doc);
-            sqlite3_reset(ins_msg);
-            sqlite3_bind_int64(ins_msg, 1, did);
-            sqlite3_bind_int(ins_msg, 2, j->version);
-            sqlite3_bind_text(ins_msg, 3, j->guid, -1, SQLITE_STATIC);
-            sqlite3_bind_int(ins_msg, 4, j->msg_type);
-            sqlite3_bind_int(ins_msg, 5, j->app_type);
-            sqlite3_bind_text(ins_msg, 6, j->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins_msg, 7, j->sha256, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ins_msg, 8, (sqlite3_int64)j->size);
-            sqlite3_bind_int64(ins_msg, 9, b->file_id);
-            sqlite3_bind_text(ins_msg, 10, now, -1, SQLITE_STATIC);
-            if ((r = sqlite3_step(ins_msg)) != SQLITE_DONE)
-                goto sqlfail;
+            int64_t did = 0;
+            rc = cg_store_doc_put(st, oid, j->msg_type, business_key(j), j->version, j->guid,
+                                  j->app_type, j->msg_type == 303 ? bo->hash303 : bo->o->hash, &did,
+                                  err);
+            if (rc == CG_OK)
+                rc = cg_store_msg_add(st, did, j->version, j->guid, j->msg_type, j->app_type,
+                                      j->name, j->sha256, (int64_t)j->size, b->file_id, err);
         }
     }
-    for (i = 0; i < b->nrej; i++) {
-        sqlite3_reset(ins_rej);
-        sqlite3_bind_int64(ins_rej, 1, b->file_id);
-        sqlite3_bind_text(ins_rej, 6, now, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins_rej, 2, b->sel->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins_rej, 3, b->rej[i].order_no, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins_rej, 4, b->rej[i].line);
-        sqlite3_bind_text(ins_rej, 5, b->rej[i].reason, -1, SQLITE_STATIC);
-        if ((r = sqlite3_step(ins_rej)) != SQLITE_DONE)
-            goto sqlfail;
-    }
-    sqlite3_bind_int64(up_file, 1, b->file_id);
-    sqlite3_bind_int64(up_file, 2, b->c_new);
-    sqlite3_bind_int64(up_file, 3, b->c_mod);
-    sqlite3_bind_int64(up_file, 4, b->c_unch);
-    sqlite3_bind_int64(up_file, 5, b->c_rej);
-    if ((r = sqlite3_step(up_file)) != SQLITE_DONE)
-        goto sqlfail;
-    goto done;
-sqlfail:
-    rc = dbfail(sp, r, "recording the batch", err);
-done:
-    sqlite3_finalize(up_order);
-    sqlite3_finalize(up_doc);
-    sqlite3_finalize(ins_msg);
-    sqlite3_finalize(ins_rej);
-    sqlite3_finalize(up_file);
+    for (i = 0; i < b->nrej && rc == CG_OK; i++)
+        rc = cg_store_rejection_add(st, b->file_id, b->sel->name, b->rej[i].order_no,
+                                    b->rej[i].line, b->rej[i].reason, err);
+    if (rc == CG_OK)
+        rc = cg_store_file_count(st, b->file_id, b->c_new, b->c_mod, b->c_unch, b->c_rej, err);
     return rc;
 }
 
@@ -607,7 +452,7 @@ static int finish(struct batch *b, struct cg_err *err)
         return CG_ERR_SET(err, CG_EIO, "syncfs: %s", strerror(errno));
     }
     c.b = b;
-    rc = cg_db_tx(sp->db, commit_batch, &c, err);
+    rc = cg_store_tx(sp->store, commit_batch, &c, err);
     if (rc != CG_OK) {
         job_files_remove(b, 0, b->njobs);
         return rc;
@@ -635,7 +480,6 @@ struct pipe {
     struct batch b[2];
     struct batch *fill; /* being filled with orders */
     struct batch *fly;  /* signed or being signed, not yet committed; NULL when none */
-    struct plan_sql q;  /* shared by both batches */
 };
 
 /* Commit everything: the batch in flight, then the one being filled. */
@@ -736,129 +580,41 @@ static int add_reader_reject(struct batch *b, const char *msg)
 
 /* ------------------------------------------------------------------ the file */
 
+/*
+ * Find or make the file's row: *resumed when the same file (same inode) was taken before; dup
+ * is set to its outcome when it had finished, or to "same content as ..." for a new copy of a
+ * file already done (recorded as a duplicate).
+ */
 static int file_row(struct cg_spool *sp, const char *seller, const char *name,
-                    const char *active_name, const struct stat *stt, const char *sha,
-                    sqlite3_int64 *id, bool *resumed, char *dup, size_t dupsz, struct cg_err *err)
+                    const char *active_name, const struct stat *stt, const char *sha, int64_t *id,
+                    bool *resumed, char *dup, size_t dupsz, struct cg_err *err)
 {
-    sqlite3 *h = cg_db_handle(sp->db);
-    sqlite3_stmt *st = NULL;
-    int r;
-    int rc = CG_OK;
+    char outcome[16];
+    int rc;
 
     *id = 0;
     *resumed = false;
     dup[0] = '\0';
     /* The same file (same inode) resumed after a crash or a stop. */
-    r = sqlite3_prepare_v2(h,
-                           "SELECT id, outcome FROM input_files WHERE seller = ? AND "
-                           "active_name = ? AND sha256 = ? AND inode = ? AND outcome IN "
-                           "('active', 'done', 'failed') ORDER BY id DESC LIMIT 1",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return dbfail(sp, r, "input_files", err);
-    sqlite3_bind_text(st, 1, seller, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, active_name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, sha, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)stt->st_ino);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
+    rc = cg_store_file_resumable(sp->store, seller, active_name, sha, (int64_t)stt->st_ino, id,
+                                 outcome, sizeof(outcome), err);
+    if (rc == CG_OK) {
         *resumed = true;
         /* Finished, but a crash came before the move: the move is all that is left. */
-        if (strcmp((const char *)sqlite3_column_text(st, 1), "active") != 0)
-            snprintf(dup, dupsz, "%s", (const char *)sqlite3_column_text(st, 1));
+        if (strcmp(outcome, "active") != 0)
+            snprintf(dup, dupsz, "%s", outcome);
+        return CG_OK;
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (*id != 0)
-        return CG_OK;
-    r = sqlite3_prepare_v2(h,
-                           "SELECT name, taken_at FROM input_files WHERE seller = ? AND "
-                           "sha256 = ? AND outcome = 'done' ORDER BY id LIMIT 1",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return dbfail(sp, r, "input_files", err);
-    sqlite3_bind_text(st, 1, seller, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(dup, dupsz, "same content as %s taken at %s",
-                 (const char *)sqlite3_column_text(st, 0),
-                 (const char *)sqlite3_column_text(st, 1));
-    sqlite3_finalize(st);
-    st = NULL;
-    r = sqlite3_prepare_v2(h,
-                           "INSERT INTO input_files(seller, name, active_name, size, sha256, "
-                           "inode, outcome, reason, taken_at, finished_at) VALUES (?, ?, ?, ?, "
-                           "?, ?, ?, ?, " NOW_SQL
-                           ", CASE WHEN ?7 = 'active' THEN NULL ELSE " NOW_SQL " END)",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return dbfail(sp, r, "input_files", err);
-    sqlite3_bind_text(st, 1, seller, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, active_name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)stt->st_size);
-    sqlite3_bind_text(st, 5, sha, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)stt->st_ino);
-    sqlite3_bind_text(st, 7, dup[0] != '\0' ? "duplicate" : "active", -1, SQLITE_STATIC);
-    if (dup[0] != '\0')
-        sqlite3_bind_text(st, 8, dup, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 8);
-    r = sqlite3_step(st);
-    if (r != SQLITE_DONE)
-        rc = dbfail(sp, r, "input_files", err);
-    else
-        *id = sqlite3_last_insert_rowid(h);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int file_finish(struct cg_spool *sp, sqlite3_int64 id, const char *outcome,
-                       const char *reason, struct cg_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int r;
-
-    if (id == 0)
-        return CG_OK;
-    r = sqlite3_prepare_v2(cg_db_handle(sp->db),
-                           "UPDATE input_files SET outcome = ?, reason = ?, finished_at = " NOW_SQL
-                           " WHERE id = ?",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return dbfail(sp, r, "input_files", err);
-    sqlite3_bind_text(st, 1, outcome, -1, SQLITE_STATIC);
-    if (reason != NULL)
-        sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 2);
-    sqlite3_bind_int64(st, 3, id);
-    r = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return r == SQLITE_DONE ? CG_OK : dbfail(sp, r, "input_files", err);
-}
-
-/* A file refused before it was read still gets a row, for cebgate status FILE. */
-static int file_row_failed(struct cg_spool *sp, const char *seller, const char *name,
-                           const char *reason, struct cg_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int r;
-
-    r = sqlite3_prepare_v2(cg_db_handle(sp->db),
-                           "INSERT INTO input_files(seller, name, active_name, size, sha256, "
-                           "outcome, reason, taken_at, finished_at) VALUES (?, ?, ?, 0, '', "
-                           "'failed', ?, " NOW_SQL ", " NOW_SQL ")",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return dbfail(sp, r, "input_files", err);
-    sqlite3_bind_text(st, 1, seller, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return r == SQLITE_DONE ? CG_OK : dbfail(sp, r, "input_files", err);
+    if (rc != CG_ENOTFOUND)
+        return rc;
+    rc = cg_store_file_same_content(sp->store, seller, sha, dup, dupsz, err);
+    if (rc != CG_OK && rc != CG_ENOTFOUND)
+        return rc;
+    if (rc == CG_ENOTFOUND)
+        dup[0] = '\0';
+    return cg_store_file_add(sp->store, seller, name, active_name, (int64_t)stt->st_size, sha,
+                             (int64_t)stt->st_ino, dup[0] != '\0' ? "duplicate" : "active",
+                             dup[0] != '\0' ? dup : NULL, id, err);
 }
 
 /*
@@ -867,17 +623,19 @@ static int file_row_failed(struct cg_spool *sp, const char *seller, const char *
  * row of the same name, content and inode, and the next run only moves it.
  */
 int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                   sqlite3_int64 id, const char *outcome, const char *reason, struct cg_err *err)
+                   int64_t id, const char *outcome, const char *reason, struct cg_err *err)
 {
     bool failed = strcmp(outcome, "failed") == 0;
     char used[CG_FS_NAME_MAX + 16];
     int tofd;
     int rc;
 
+    /* A file refused before it was read still gets a row, for cebgate status FILE. */
     if (id == 0)
-        rc = file_row_failed(sp, sel != NULL ? sel->name : "", name, reason, err);
+        rc = cg_store_file_add(sp->store, sel != NULL ? sel->name : "", name, name, 0, "", 0,
+                               "failed", reason, NULL, err);
     else
-        rc = file_finish(sp, id, outcome, reason, err);
+        rc = cg_store_file_finish(sp->store, id, outcome, reason, err);
     if (rc != CG_OK)
         return rc;
     tofd = spool_subdir(sp, failed ? D_FAILED : D_DONE, sel != NULL ? sel->name : "", err);
@@ -894,6 +652,18 @@ int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, con
     else
         sp->st.files_done++;
     return rc;
+}
+
+/* Add one rejection reason to the file's reason (8192 bytes). */
+static int reason_append(long line, const char *order_no, const char *text, void *vctx)
+{
+    char *reason = vctx;
+    size_t l = strlen(reason);
+
+    (void)line;
+    (void)order_no;
+    snprintf(reason + l, 8192 - l, "\n  %s", text);
+    return CG_OK;
 }
 
 static int sha_fd(int fd, char out[65], int64_t *size, struct cg_err *err)
@@ -943,7 +713,7 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
     char dup[512];
     char display[2 * CG_FS_NAME_MAX + 8];
     char reason[8192];
-    sqlite3_int64 id = 0;
+    int64_t id = 0;
     bool resumed = false;
     int64_t size = 0, t0 = spool_now_ms();
     long max = cg_conf_get_int(sp->conf, "spool", "max_file_size");
@@ -1018,16 +788,10 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
     }
     if (resumed) {
         /* The file is read again from the start: count it again from zero. */
-        sqlite3_stmt *st = NULL;
         cg_info("%s: resuming (already declared orders count as unchanged)", display);
-        if (sqlite3_prepare_v2(cg_db_handle(sp->db),
-                               "UPDATE input_files SET orders_new = 0, orders_modified = 0, "
-                               "orders_unchanged = 0, orders_rejected = 0 WHERE id = ?",
-                               -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_step(st);
-        }
-        sqlite3_finalize(st);
+        rc = cg_store_file_reset_counts(sp->store, id, err);
+        if (rc != CG_OK)
+            goto done;
     }
     {
         int k;
@@ -1048,7 +812,6 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         for (k = 0; k < 2; k++) {
             struct batch *b = &pp.b[k];
             b->sp = sp;
-            b->q = &pp.q;
             b->sel = sel;
             b->file_id = id;
             b->cap = (size_t)sp->opts.batch;
@@ -1060,9 +823,6 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
             }
         }
     }
-    rc = plan_sql_prepare(sp, &pp.q, err);
-    if (rc != CG_OK)
-        goto done;
     for (;;) {
         struct cg_order *o = NULL;
         if (sp->opts.stop != NULL && *sp->opts.stop)
@@ -1102,18 +862,10 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
     }
     {
         long nrej = 0, nok = 0;
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(cg_db_handle(sp->db),
-                               "SELECT orders_new + orders_modified + orders_unchanged, "
-                               "orders_rejected FROM input_files WHERE id = ?",
-                               -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, id);
-            if (sqlite3_step(st) == SQLITE_ROW) {
-                nok = sqlite3_column_int(st, 0);
-                nrej = sqlite3_column_int(st, 1);
-            }
-        }
-        sqlite3_finalize(st);
+        /* A failed count is an error of this run, never "no orders in the file". */
+        rc = cg_store_file_counts(sp->store, id, &nok, &nrej, err);
+        if (rc != CG_OK)
+            goto done;
         if (reason[0] != '\0') {
             if (nok > 0) {
                 size_t l = strlen(reason);
@@ -1127,21 +879,10 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
             goto failed;
         }
         if (nok == 0) {
-            size_t l;
-            int k = 0;
             snprintf(reason, sizeof(reason), "%s: all %ld orders rejected:", display, nrej);
-            if (sqlite3_prepare_v2(cg_db_handle(sp->db),
-                                   "SELECT reason FROM rejections WHERE input_file = ? "
-                                   "ORDER BY line LIMIT 20",
-                                   -1, &st, NULL) == SQLITE_OK) {
-                sqlite3_bind_int64(st, 1, id);
-                while (sqlite3_step(st) == SQLITE_ROW && k++ < 20) {
-                    l = strlen(reason);
-                    snprintf(reason + l, sizeof(reason) - l, "\n  %s",
-                             (const char *)sqlite3_column_text(st, 0));
-                }
-            }
-            sqlite3_finalize(st);
+            rc = cg_store_file_rejections(sp->store, id, 20, reason_append, reason, err);
+            if (rc != CG_OK)
+                goto done;
             goto failed;
         }
         cg_reader_close(rd);
@@ -1169,7 +910,6 @@ done:
     cg_reader_close(rd);
     batch_free(&pp.b[0]);
     batch_free(&pp.b[1]);
-    plan_sql_free(&pp.q);
     spool_progress(sp, true);
     return rc;
 }

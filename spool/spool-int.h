@@ -11,11 +11,11 @@
 
 #include "core/buf.h"
 #include "core/conf.h"
-#include "core/db.h"
 #include "core/err.h"
 #include "declare/declare.h"
 #include "mapping/mapping.h"
 #include "spool/spool.h"
+#include "store/store.h"
 
 enum { D_INCOMING = 0, D_ACTIVE, D_DONE, D_FAILED, D_OUTBOX, D_INBOX, D_ARCHIVE, D_TMP, D_N };
 extern const char *const cg_spool_dir_names[D_N];
@@ -68,7 +68,7 @@ struct cg_spool {
     struct cg_spool_opts opts;
     struct cg_transport *t; /* borrowed */
     struct cg_spool_lock *lock;
-    struct cg_db *db;
+    struct cg_store *store;
     char *workdir;
     char *data_dir;
     int dfd[D_N];
@@ -124,7 +124,7 @@ int spool_mark_sent(struct cg_spool *sp, const char *const *guids, const int *re
                     const char *const *details, size_t n, struct cg_err *err);
 /* Move a finished input file out of active/ and record the outcome. */
 int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                   sqlite3_int64 id, const char *outcome, const char *reason, struct cg_err *err);
+                   int64_t id, const char *outcome, const char *reason, struct cg_err *err);
 /* Submit n committed message files (guid, outbox name) and record the answers. */
 int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n,
                        struct cg_err *err);
@@ -134,9 +134,6 @@ int spool_submit_queued(struct cg_spool *sp, struct cg_err *err);
 int spool_recover(struct cg_spool *sp, struct cg_err *err);
 /* Remove archive/ files older than [spool] archive_days. */
 void spool_prune_archive(struct cg_spool *sp);
-
-/* SQL helpers: prepare-bind-step in one call; SQLite text goes into err. */
-int spool_sql_exec(struct cg_db *db, const char *sql, struct cg_err *err);
 
 /* Message type word used in file names and the DXP envelope ("CEB303Message"). */
 void spool_msg_type_name(int msg_type, char *out, size_t size);

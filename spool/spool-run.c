@@ -50,20 +50,6 @@ static int fetch(struct cg_spool *sp, struct cg_err *err)
                       e.msg[0] ? e.msg : cg_strerror(rc));
 }
 
-static long count_queued(struct cg_spool *sp)
-{
-    sqlite3_stmt *st = NULL;
-    long n = 0;
-
-    if (sqlite3_prepare_v2(cg_db_handle(sp->db),
-                           "SELECT count(*) FROM messages WHERE state = 'queued'", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
 {
     int rc;
@@ -87,10 +73,15 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
         return rc;
     if (stopped(sp))
         return CG_OK;
-    if (sp->transport_down && count_queued(sp) > 0)
-        return CG_ERR_SET(err, CG_ERETRY,
-                          "%ld messages could not be handed to the port; run again later",
-                          count_queued(sp));
+    if (sp->transport_down) {
+        long n = 0;
+        rc = cg_store_msgs_queued_count(sp->store, &n, err);
+        if (rc != CG_OK)
+            return rc;
+        if (n > 0)
+            return CG_ERR_SET(err, CG_ERETRY,
+                              "%ld messages could not be handed to the port; run again later", n);
+    }
     return CG_OK;
 }
 

@@ -62,7 +62,7 @@
 #include <stdio.h>
 
 #include "core/conf.h"
-#include "core/db.h"
+#include "store/store.h"
 #include "core/err.h"
 
 /* ------------------------------------------------------------------ transport */
@@ -226,8 +226,8 @@ void cg_spool_close(struct cg_spool *sp);
 /* Counters since open (reset with cg_spool_stats_reset). Borrowed. */
 const struct cg_spool_stats *cg_spool_stats(const struct cg_spool *sp);
 void cg_spool_stats_reset(struct cg_spool *sp);
-/* The database (for status queries). Borrowed. */
-struct cg_db *cg_spool_db(struct cg_spool *sp);
+/* The store (for status queries). Borrowed. */
+struct cg_store *cg_spool_store(struct cg_spool *sp);
 
 /*
  * One pass: fetch receipts, apply inbox/, take and process every complete file in incoming/,
@@ -256,7 +256,7 @@ enum cg_spool_status_kind {
  * Write a report to fp from the database (no lock needed). CG_ENOTFOUND when the order or
  * file is unknown.
  */
-int cg_spool_status(struct cg_db *db, int kind, const char *arg, FILE *fp, struct cg_err *err);
+int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, struct cg_err *err);
 
 /* ------------------------------------------------------------------ HTTP transport */
 /*
