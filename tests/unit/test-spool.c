@@ -176,6 +176,25 @@ static void test_lock(void **state)
     free(dir);
 }
 
+/* ------------------------------------------------------------------ injected database faults */
+
+/* sqlite3_step is wrapped: statements whose SQL contains fail_sql fail with SQLITE_IOERR. */
+static const char *fail_sql;
+static long injected;
+int __real_sqlite3_step(sqlite3_stmt *st);
+int __wrap_sqlite3_step(sqlite3_stmt *st);
+
+int __wrap_sqlite3_step(sqlite3_stmt *st)
+{
+    const char *sql = sqlite3_sql(st);
+
+    if (fail_sql != NULL && sql != NULL && strstr(sql, fail_sql) != NULL) {
+        injected++;
+        return SQLITE_IOERR_READ;
+    }
+    return __real_sqlite3_step(st);
+}
+
 /* ------------------------------------------------------------------ recovery */
 
 static struct cg_conf *conf_for(const char *dir)
@@ -339,6 +358,94 @@ static void test_busy_spool(void **state)
     free(dir);
 }
 
+static long count_in(const char *dir, const char *sub)
+{
+    char *d = cg_fs_join(dir, sub);
+    char cmd[512];
+    FILE *p;
+    long n = -1;
+
+    snprintf(cmd, sizeof(cmd), "find '%s' -type f ! -name '*.reason' 2>/dev/null | wc -l", d);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_int_equal(fscanf(p, "%ld", &n), 1);
+    pclose(p);
+    free(d);
+    return n;
+}
+
+/*
+ * A database read the spool decides on fails: the pass stops with CG_EDB (exit 75) and the
+ * input stays where the next run takes it, never moved to failed/ as if the read had said
+ * "nothing there". Without the fault the same input goes its normal way.
+ */
+static void test_db_fault_keeps_input(void **state)
+{
+    static const char *const codes[][2] = {
+        {"ebp_code", "3301960000"},   {"ebp_name", "P"},
+        {"ebc_code", "3301960001"},   {"ebc_name", "E"},
+        {"agent_code", "3301980002"}, {"agent_name", "B"},
+        {"owner_code", "3301960001"}, {"owner_name", "E"},
+        {"customs_code", "2244"},     {"port_code", "2244"},
+    };
+    /* Every order rejected by the reader (an unknown currency): the file's counts decide. */
+    static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
+                                 "A-1,XXX,US,TS-001,Item,1,2.50\n";
+    char *dir = mkdtemp_dir();
+    struct cg_conf *conf = conf_for(dir);
+    struct cg_transport *t = NULL;
+    struct cg_spool *sp = NULL;
+    struct cg_err err;
+    char *in = cg_fs_join(dir, "incoming");
+    char *inbox = cg_fs_join(dir, "inbox");
+    char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
+    size_t i;
+
+    (void)state;
+    assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
+    for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        assert_int_equal(cg_conf_set(conf, "seller", codes[i][0], codes[i][1], &err), CG_OK);
+    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
+    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
+
+    /* The count of the file's orders fails after its batch was committed. */
+    assert_int_equal(cg_fs_write_atomic(in, "orders.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    fail_sql = "orders_rejected FROM input_files";
+    injected = 0;
+    cg_err_clear(&err);
+    assert_int_equal(cg_spool_run(sp, &err), CG_EDB);
+    fail_sql = NULL;
+    assert_int_equal(injected, 1);
+    assert_int_equal(count_in(dir, "failed"), 0);
+    assert_int_equal(count_in(dir, "active") + count_in(dir, "incoming"), 1);
+    /* The next run, the fault gone, decides on the real counts: all orders rejected. */
+    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_true(there(dir, "failed", "orders.csv"));
+
+    /* "Was this receipt file applied already?" fails: the file stays in inbox/. */
+    assert_int_equal(cg_fs_write_atomic(inbox, "r1.xml", "<x/>", 4, &err), CG_OK);
+    fail_sql = "FROM receipt_files";
+    injected = 0;
+    assert_int_equal(cg_spool_run(sp, &err), CG_EDB);
+    fail_sql = NULL;
+    assert_int_equal(injected, 1);
+    assert_true(there(dir, "inbox", "r1.xml"));
+    assert_int_equal(count_in(dir, "failed/inbox"), 0);
+    /* Without the fault it is read, found not to be a receipt, and set aside. */
+    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_false(there(dir, "inbox", "r1.xml"));
+    assert_int_equal(count_in(dir, "failed/inbox"), 1);
+
+    cg_spool_close(sp);
+    cg_transport_free(t);
+    cg_conf_free(conf);
+    free(in);
+    free(inbox);
+    free(catalog);
+    rm_rf(dir);
+    free(dir);
+}
+
 /* Rejections are grouped by "field F: reason"; a long reason is cut at a word, never inside
  * a UTF-8 character. */
 static void test_reason_grouping(void **state)
@@ -374,10 +481,15 @@ static void test_reason_grouping(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_receipt_codes), cmocka_unit_test(test_state_names),
-        cmocka_unit_test(test_forward_only),  cmocka_unit_test(test_names),
-        cmocka_unit_test(test_lock),          cmocka_unit_test(test_recovery),
-        cmocka_unit_test(test_busy_spool),    cmocka_unit_test(test_reason_grouping),
+        cmocka_unit_test(test_receipt_codes),
+        cmocka_unit_test(test_state_names),
+        cmocka_unit_test(test_forward_only),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_lock),
+        cmocka_unit_test(test_recovery),
+        cmocka_unit_test(test_busy_spool),
+        cmocka_unit_test(test_reason_grouping),
+        cmocka_unit_test(test_db_fault_keeps_input),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
