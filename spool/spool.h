@@ -461,4 +461,7 @@ int cg_transport_http_submit_many(struct cg_transport *t, int outbox_fd, const c
                                   size_t n, int *results, char **details, struct cg_err *err);
 /* ------------------------------------------------------------------ end HTTP transport */
 
+/* The [transport] and [spool] configuration keys (spool-keys.c), for cg_conf_register(). */
+extern const struct cg_conf_key cg_spool_conf_keys[];
+
 #endif

@@ -24,6 +24,8 @@
 #include "core/fsutil.h"
 #include "spool/spool.h"
 #include "spool/spool-int.h"
+#include "mapping/mapping.h"
+#include "declare/declare.h"
 
 static void test_receipt_codes(void **state)
 {
@@ -492,5 +494,9 @@ int main(void)
         cmocka_unit_test(test_db_fault_keeps_input),
     };
 
+    /* The keys of the modules under test, as cebgate registers them at start-up. */
+    assert_int_equal(cg_conf_register(cg_mapping_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_declare_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_spool_conf_keys), CG_OK);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
