@@ -3,8 +3,8 @@
  * what to declare, have the workers write signed messages to tmp/, commit the batch, publish
  * the files in outbox/, hand them to the transport; finally move the file to done/ or failed/.
  *
- * Decisions per order (key: seller and order number) and per document (CEB303 always; CEB505
- * and CEB603 once shipment data is present):
+ * Decisions per order (key: seller and order number) and per document (the kinds in
+ * spool-plan.c: CEB303 always; CEB505 and CEB603 once shipment data is present):
  *   no document yet                      -> version 1, appType 1 (add)
  *   same content hash                    -> nothing
  *   changed, state up to review/rejected -> next version, appType 2 (modify), same business key
@@ -40,14 +40,17 @@ struct doc_row {
     char *pre_no, *invt_no;
 };
 
+/* What became of an order in this file. */
+enum order_outcome { ORDER_UNCHANGED = 0, ORDER_NEW, ORDER_MODIFIED, ORDER_REJECTED };
+
 struct border {
     struct cg_order *o;
     int64_t order_id; /* 0: new */
     bool known;
-    int kind;           /* 0 unchanged, 1 new, 2 modified, 3 rejected */
-    char *reject;       /* owned */
-    size_t job0, njobs; /* its jobs in the batch */
-    char hash303[65];
+    enum order_outcome kind;
+    char *reject;        /* owned */
+    size_t job0, njobs;  /* its jobs in the batch */
+    char hash_order[65]; /* content hash of the order without shipment data */
 };
 
 struct batch {
@@ -110,38 +113,6 @@ static void batch_free(struct batch *b)
     free(b->rej);
 }
 
-/*
- * Hash of the order's canonical content without shipment data: what CEB303 carries. The source
- * file, line and full hash stay out, so shipment data arriving later leaves CEB303 unchanged.
- */
-static void hash_303(struct cg_order *o, char out[65])
-{
-    bool had = o->has_shipment;
-    char *json;
-
-    o->has_shipment = false;
-    json = cg_order_canonical(o);
-    o->has_shipment = had;
-    if (json == NULL) {
-        cg_strlcpy(out, o->hash, 65);
-        return;
-    }
-    cg_sha256_hex(json, strlen(json), out);
-    free(json);
-}
-
-static void cop_no_of(const struct cg_order *o, char out[32])
-{
-    struct cg_buf b;
-    char h[65];
-
-    cg_buf_init(&b, 4096);
-    cg_buf_addf(&b, "%s\x1f%s", o->seller != NULL ? o->seller : "", o->order_no);
-    cg_sha256_hex(cg_buf_str(&b), b.len, h);
-    cg_buf_free(&b);
-    snprintf(out, 32, "C%.20s", h);
-}
-
 struct docs_ctx {
     struct doc_row *rows;
     int n, max;
@@ -169,7 +140,7 @@ static int doc_row_add(const struct cg_store_doc *d, void *vctx)
 static int load_docs(struct batch *b, int64_t order_id, struct doc_row *rows, int *n,
                      struct cg_err *err)
 {
-    struct docs_ctx c = {rows, 0, 3};
+    struct docs_ctx c = {rows, 0, SPOOL_KINDS_MAX};
     int rc;
 
     rc = cg_store_order_docs(b->sp->store, order_id, doc_row_add, &c, err);
@@ -179,32 +150,81 @@ static int load_docs(struct batch *b, int64_t order_id, struct doc_row *rows, in
 
 static struct spool_job *new_job(struct batch *b)
 {
-    if (b->njobs == b->cap * 3) {
-        /* jobs has room for 3 per order slot; cap grows with the orders array. */
+    if (b->njobs == b->cap * SPOOL_KINDS_MAX) {
+        /* jobs has room for every kind per order slot. */
         return NULL;
     }
     memset(&b->jobs[b->njobs], 0, sizeof(b->jobs[0]));
     return &b->jobs[b->njobs++];
 }
 
-/* Decide what an order needs; add its jobs. */
+/* The document of a message type among the order's rows, or NULL. */
+static struct doc_row *row_of(struct doc_row *rows, int n, int msg_type)
+{
+    int k;
+
+    for (k = 0; k < n; k++) {
+        if (rows[k].msg_type == msg_type)
+            return &rows[k];
+    }
+    return NULL;
+}
+
+/* Reject an order whose document customs has concluded: a change needs a cancellation. */
+static void reject_concluded(struct batch *b, struct border *bo, int msg_type, int state)
+{
+    const struct cg_order *o = bo->o;
+    char msg[512];
+
+    snprintf(msg, sizeof(msg),
+             "%s:%ld: order %s: CEB%03d: changed after customs reached state '%s'; "
+             "a change now needs a cancellation, not a modify",
+             o->source != NULL ? o->source : "?", o->line, o->order_no, msg_type,
+             cg_doc_state_name(state));
+    bo->reject = cg_strdup(msg);
+    bo->kind = ORDER_REJECTED;
+    b->njobs = bo->job0;
+}
+
+/* Add the job that declares a new version of one document (cur: its current row or NULL). */
+static int add_job(struct batch *b, struct border *bo, int msg_type, const struct doc_row *cur,
+                   struct cg_err *err)
+{
+    struct spool_job *j = new_job(b);
+
+    if (j == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "too many jobs in a batch");
+    j->order = bo->o;
+    j->sel = b->sel;
+    j->msg_type = msg_type;
+    j->version = cur != NULL ? cur->version + 1 : 1;
+    j->app_type = cur != NULL ? CG_APP_MODIFY : CG_APP_ADD;
+    cg_guid_new(j->guid);
+    spool_cop_no(bo->o, j->cop_no);
+    if (cur != NULL) {
+        j->pre_no = cg_strdup(cur->pre_no);
+        j->invt_no = cg_strdup(cur->invt_no);
+    }
+    return CG_OK;
+}
+
+/* Decide what an order needs, kind by kind (spool_doc_kinds); add its jobs. */
 static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
 {
     struct cg_spool *sp = b->sp;
     struct cg_order *o = bo->o;
-    struct doc_row rows[3];
+    struct doc_row rows[SPOOL_KINDS_MAX];
     char hash[65];
     int nrows = 0;
-    int types[3];
-    int ntypes = 0;
-    int i, k;
+    size_t i;
+    int k;
     int rc;
 
     rc = cg_store_order_find(sp->store, b->sel->name, o->order_no, &bo->order_id, hash, err);
     if (rc == CG_OK) {
         bo->known = true;
         if (strcmp(hash, o->hash) == 0) {
-            bo->kind = 0;
+            bo->kind = ORDER_UNCHANGED;
             return CG_OK;
         }
     } else if (rc != CG_ENOTFOUND) {
@@ -216,54 +236,27 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
         if (rc != CG_OK)
             goto done;
     }
-    hash_303(o, bo->hash303);
-    types[ntypes++] = 303;
-    if (o->has_shipment) {
-        types[ntypes++] = 505;
-        types[ntypes++] = 603;
-    }
+    spool_hash_order_only(o, bo->hash_order);
     bo->job0 = b->njobs;
-    bo->kind = bo->known ? 0 : 1;
-    for (i = 0; i < ntypes; i++) {
-        const char *h = types[i] == 303 ? bo->hash303 : o->hash;
-        struct doc_row *cur = NULL;
-        struct spool_job *j;
-        for (k = 0; k < nrows; k++) {
-            if (rows[k].msg_type == types[i])
-                cur = &rows[k];
-        }
+    bo->kind = bo->known ? ORDER_UNCHANGED : ORDER_NEW;
+    for (i = 0; i < spool_ndoc_kinds; i++) {
+        const struct spool_doc_kind *dk = &spool_doc_kinds[i];
+        const char *h = dk->order_only ? bo->hash_order : o->hash;
+        struct doc_row *cur;
+        if (!dk->needed(o))
+            continue;
+        cur = row_of(rows, nrows, dk->msg_type);
         if (cur != NULL && strcmp(cur->hash, h) == 0)
             continue;
         if (cur != NULL && cur->state > CG_DOC_REVIEW && cur->state != CG_DOC_REJECTED) {
-            char msg[512];
-            snprintf(msg, sizeof(msg),
-                     "%s:%ld: order %s: CEB%03d: changed after customs reached state '%s'; "
-                     "a change now needs a cancellation, not a modify",
-                     o->source != NULL ? o->source : "?", o->line, o->order_no, types[i],
-                     cg_doc_state_name(cur->state));
-            bo->reject = cg_strdup(msg);
-            bo->kind = 3;
-            b->njobs = bo->job0;
+            reject_concluded(b, bo, dk->msg_type, cur->state);
             goto done;
         }
-        j = new_job(b);
-        if (j == NULL) {
-            rc = CG_ERR_SET(err, CG_ENOMEM, "too many jobs in a batch");
+        rc = add_job(b, bo, dk->msg_type, cur, err);
+        if (rc != CG_OK)
             goto done;
-        }
-        j->order = o;
-        j->sel = b->sel;
-        j->msg_type = types[i];
-        j->version = cur != NULL ? cur->version + 1 : 1;
-        j->app_type = cur != NULL ? CG_APP_MODIFY : CG_APP_ADD;
-        cg_guid_new(j->guid);
-        cop_no_of(o, j->cop_no);
-        if (cur != NULL) {
-            j->pre_no = cg_strdup(cur->pre_no);
-            j->invt_no = cg_strdup(cur->invt_no);
-        }
         if (bo->known)
-            bo->kind = 2;
+            bo->kind = ORDER_MODIFIED;
     }
     bo->njobs = b->njobs - bo->job0;
 done:
@@ -276,11 +269,9 @@ done:
 
 static const char *business_key(const struct spool_job *j)
 {
-    if (j->msg_type == 505 && j->order->has_shipment && j->order->ship.logistics_no != NULL)
-        return j->order->ship.logistics_no;
-    if (j->msg_type == 603)
-        return j->cop_no;
-    return j->order->order_no;
+    const struct spool_doc_kind *dk = spool_doc_kind_of(j->msg_type);
+
+    return dk != NULL ? dk->business_key(j) : j->order->order_no;
 }
 
 struct commit_ctx {
@@ -298,7 +289,7 @@ static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
     for (i = 0; i < b->n && rc == CG_OK; i++) {
         struct border *bo = &b->orders[i];
         int64_t oid = 0;
-        if (bo->kind == 3) {
+        if (bo->kind == ORDER_REJECTED) {
             rc = cg_store_rejection_add(st, b->file_id, b->sel->name, bo->o->order_no, bo->o->line,
                                         bo->reject, err);
             continue;
@@ -308,9 +299,10 @@ static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
         for (k = bo->job0; rc == CG_OK && k < bo->job0 + bo->njobs; k++) {
             struct spool_job *j = &b->jobs[k];
             int64_t did = 0;
-            rc = cg_store_doc_put(st, oid, j->msg_type, business_key(j), j->version, j->guid,
-                                  j->app_type, j->msg_type == 303 ? bo->hash303 : bo->o->hash, &did,
-                                  err);
+            rc = cg_store_doc_put(
+                st, oid, j->msg_type, business_key(j), j->version, j->guid, j->app_type,
+                spool_doc_kind_of(j->msg_type)->order_only ? bo->hash_order : bo->o->hash, &did,
+                err);
             if (rc == CG_OK)
                 rc = cg_store_msg_add(st, did, j->version, j->guid, j->msg_type, j->app_type,
                                       j->name, j->sha256, (int64_t)j->size, b->file_id, err);
@@ -415,29 +407,29 @@ static int finish(struct batch *b, struct cg_err *err)
         return CG_OK;
     for (i = 0; i < b->n; i++) {
         struct border *bo = &b->orders[i];
-        for (k = bo->job0; bo->kind != 3 && k < bo->job0 + bo->njobs; k++) {
+        for (k = bo->job0; bo->kind != ORDER_REJECTED && k < bo->job0 + bo->njobs; k++) {
             if (b->jobs[k].rc != CG_OK) {
                 char msg[2048];
                 snprintf(msg, sizeof(msg), "%s:%ld: order %s: %s",
                          bo->o->source != NULL ? bo->o->source : "?", bo->o->line, bo->o->order_no,
                          b->jobs[k].error);
                 bo->reject = cg_strdup(msg);
-                bo->kind = 3;
+                bo->kind = ORDER_REJECTED;
             }
         }
-        if (bo->kind == 3) {
+        if (bo->kind == ORDER_REJECTED) {
             job_files_remove(b, bo->job0, bo->job0 + bo->njobs);
             cg_warn("%s", bo->reject != NULL ? bo->reject : "order rejected");
             spool_reason_add(&sp->st, bo->reject != NULL ? bo->reject : "rejected");
             b->c_rej++;
-        } else if (bo->kind == 0) {
+        } else if (bo->kind == ORDER_UNCHANGED) {
             b->c_unch++;
-        } else if (bo->kind == 1) {
+        } else if (bo->kind == ORDER_NEW) {
             b->c_new++;
         } else {
             b->c_mod++;
         }
-        if (bo->kind != 3)
+        if (bo->kind != ORDER_REJECTED)
             sp->st.msgs_signed += (long)bo->njobs;
     }
     /*
@@ -702,212 +694,262 @@ done:
     return rc;
 }
 
-int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                       struct cg_err *err)
-{
-    struct pipe pp;
-    struct stat stt;
-    struct cg_reader *rd = NULL;
-    struct cg_err e;
-    char sha[65];
-    char dup[512];
+/* One input file on its way through spool_process_file. */
+struct infile {
+    struct cg_spool *sp;
+    struct spool_seller *sel;
+    int subfd;
+    const char *name;
     char display[2 * CG_FS_NAME_MAX + 8];
-    char reason[8192];
-    int64_t id = 0;
-    bool resumed = false;
-    int64_t size = 0, t0 = spool_now_ms();
-    long max = cg_conf_get_int(sp->conf, "spool", "max_file_size");
-    long nread = 0;
-    int fd = -1;
-    int rc = CG_OK;
+    char reason[8192]; /* set when the file is refused for its own content */
+    char sha[65];
+    char dup[512]; /* outcome of a finished earlier take, or "same content as ..." */
+    struct stat stt;
+    int64_t size, t0, id;
+    bool resumed;
+    int fd;
+    struct cg_reader *rd;
+};
+
+/* Open the file and take its size and SHA-256; a file refused for what it is gets a reason. */
+static void infile_open(struct infile *f)
+{
+    long max = cg_conf_get_int(f->sp->conf, "spool", "max_file_size");
+    struct cg_err e;
+
+    cg_err_clear(&e);
+    f->fd = openat(f->subfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (f->fd < 0)
+        snprintf(f->reason, sizeof(f->reason), "%s: %s", f->display,
+                 errno == ELOOP ? "is a symbolic link (never followed)" : strerror(errno));
+    else if (fstat(f->fd, &f->stt) != 0 || !S_ISREG(f->stt.st_mode))
+        snprintf(f->reason, sizeof(f->reason), "%s: not a regular file", f->display);
+    else if (f->stt.st_size == 0)
+        snprintf(f->reason, sizeof(f->reason), "%s: empty file (0 bytes)", f->display);
+    else if (max > 0 && f->stt.st_size > max)
+        snprintf(f->reason, sizeof(f->reason), "%s: %lld bytes is over [spool] max_file_size %ld",
+                 f->display, (long long)f->stt.st_size, max);
+    else if (sha_fd(f->fd, f->sha, &f->size, &e) != CG_OK)
+        snprintf(f->reason, sizeof(f->reason), "%s: %s", f->display, e.msg);
+}
+
+/* The same file finished before a restart: only the move out of active/ was missing. */
+static int infile_move_finished(struct infile *f, struct cg_err *err)
+{
+    char outcome[16];
+    int tofd;
+    int rc;
+
+    cg_strlcpy(outcome, f->dup, sizeof(outcome));
+    tofd =
+        spool_subdir(f->sp, strcmp(outcome, "failed") == 0 ? D_FAILED : D_DONE, f->sel->name, err);
+    if (tofd < 0)
+        return tofd;
+    rc = spool_move_unique(f->subfd, f->name, tofd, NULL, 0, err);
+    close(tofd);
+    cg_info("%s: was %s before a restart; moved out of active/", f->display, outcome);
+    return rc;
+}
+
+/* Two batches of orders, each with room for a full batch and its jobs. */
+static int pipe_init(struct pipe *pp, struct infile *f, struct cg_err *err)
+{
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        struct batch *b = &pp->b[k];
+        b->fd = f->fd;
+        b->base = f->sp->st.bytes_done;
+        b->sp = f->sp;
+        b->sel = f->sel;
+        b->file_id = f->id;
+        b->cap = (size_t)f->sp->opts.batch;
+        b->orders = calloc(b->cap, sizeof(*b->orders));
+        b->jobs = calloc(b->cap * SPOOL_KINDS_MAX, sizeof(*b->jobs));
+        if (b->orders == NULL || b->jobs == NULL)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    return CG_OK;
+}
+
+/*
+ * Read every order and declare them batch by batch. A rejected order is recorded and the rest
+ * goes on; a file that cannot be read on gets a reason (what was committed before stays).
+ */
+static int infile_read(struct infile *f, struct pipe *pp, struct cg_err *err)
+{
+    struct cg_spool *sp = f->sp;
+    struct cg_err e;
+    int rc;
     int rrc;
 
-    memset(&pp, 0, sizeof(pp));
-    pp.b[0].fd = pp.b[1].fd = -1;
-    pp.fill = &pp.b[0];
     cg_err_clear(&e);
-    if (sel == NULL)
-        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    reason[0] = '\0';
-    snprintf(display, sizeof(display), "%s%s%s", sel->name, sel->name[0] ? "/" : "", name);
-    sp->st.files_taken++;
-    fd = openat(subfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(reason, sizeof(reason), "%s: %s", display,
-                 errno == ELOOP ? "is a symbolic link (never followed)" : strerror(errno));
-        goto failed;
-    }
-    if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
-        snprintf(reason, sizeof(reason), "%s: not a regular file", display);
-        goto failed;
-    }
-    if (stt.st_size == 0) {
-        snprintf(reason, sizeof(reason), "%s: empty file (0 bytes)", display);
-        goto failed;
-    }
-    if (max > 0 && stt.st_size > max) {
-        snprintf(reason, sizeof(reason), "%s: %lld bytes is over [spool] max_file_size %ld",
-                 display, (long long)stt.st_size, max);
-        goto failed;
-    }
-    if (sha_fd(fd, sha, &size, &e) != CG_OK) {
-        snprintf(reason, sizeof(reason), "%s: %s", display, e.msg);
-        goto failed;
-    }
-    rc = file_row(sp, sel->name, name, name, &stt, sha, &id, &resumed, dup, sizeof(dup), err);
+    rc = pipe_init(pp, f, err);
     if (rc != CG_OK)
-        goto done;
-    if (resumed && dup[0] != '\0') {
-        /* Same file (same inode) already recorded as finished: only the move was missing. */
-        char outcome[16];
-        int tofd;
-        close(fd);
-        fd = -1;
-        cg_strlcpy(outcome, dup, sizeof(outcome));
-        tofd = spool_subdir(sp, strcmp(outcome, "failed") == 0 ? D_FAILED : D_DONE, sel->name, err);
-        if (tofd < 0) {
-            rc = tofd;
-            goto done;
-        }
-        rc = spool_move_unique(subfd, name, tofd, NULL, 0, err);
-        close(tofd);
-        cg_info("%s: was %s before a restart; moved out of active/", display, outcome);
-        goto done;
-    }
-    if (dup[0] != '\0') {
-        close(fd);
-        fd = -1;
-        sp->st.bytes_done += size;
-        rc = spool_file_out(sp, sel, subfd, name, id, "duplicate", dup, err);
-        spool_event(sp, CG_SPOOL_EV_FILE, "duplicate %s: %s; nothing declared", display, dup);
-        goto done;
-    }
-    if (sel->problem != NULL) {
-        snprintf(reason, sizeof(reason), "%s: %s", display, sel->problem);
-        goto failed;
-    }
-    if (resumed) {
-        /* The file is read again from the start: count it again from zero. */
-        cg_info("%s: resuming (already declared orders count as unchanged)", display);
-        rc = cg_store_file_reset_counts(sp->store, id, err);
-        if (rc != CG_OK)
-            goto done;
-    }
-    {
-        int k;
-        for (k = 0; k < 2; k++) {
-            pp.b[k].fd = fd;
-            pp.b[k].base = sp->st.bytes_done;
-        }
-    }
-    rc = cg_reader_open_fd(sel->map, fd, display, &rd, &e);
-    fd = -1; /* the reader owns it now, also on failure */
+        return rc;
+    rc = cg_reader_open_fd(f->sel->map, f->fd, f->display, &f->rd, &e);
+    f->fd = -1; /* the reader owns it now, also on failure */
     if (rc != CG_OK) {
-        rc = CG_OK;
-        snprintf(reason, sizeof(reason), "%s", e.msg[0] ? e.msg : cg_strerror(e.code));
-        goto failed;
-    }
-    {
-        int k;
-        for (k = 0; k < 2; k++) {
-            struct batch *b = &pp.b[k];
-            b->sp = sp;
-            b->sel = sel;
-            b->file_id = id;
-            b->cap = (size_t)sp->opts.batch;
-            b->orders = calloc(b->cap, sizeof(*b->orders));
-            b->jobs = calloc(b->cap * 3, sizeof(*b->jobs));
-            if (b->orders == NULL || b->jobs == NULL) {
-                rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-                goto done;
-            }
-        }
+        snprintf(f->reason, sizeof(f->reason), "%s", e.msg[0] ? e.msg : cg_strerror(e.code));
+        return CG_OK;
     }
     for (;;) {
         struct cg_order *o = NULL;
         if (sp->opts.stop != NULL && *sp->opts.stop)
             break;
         cg_err_clear(&e);
-        rrc = cg_reader_next(rd, &o, &e);
+        rrc = cg_reader_next(f->rd, &o, &e);
         if (rrc == CG_ENOTFOUND)
             break;
-        if (rrc == CG_EREJECT) {
-            nread++;
-            sp->st.orders_read++;
-            cg_warn("%s", e.msg);
-            spool_reason_add(&sp->st, e.msg);
-            if (add_reader_reject(pp.fill, e.msg) != CG_OK) {
-                rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-                goto done;
-            }
-            continue;
-        }
-        if (rrc != CG_OK) {
-            snprintf(reason, sizeof(reason), "%s", e.msg[0] ? e.msg : cg_strerror(rrc));
+        if (rrc != CG_OK && rrc != CG_EREJECT) {
+            snprintf(f->reason, sizeof(f->reason), "%s", e.msg[0] ? e.msg : cg_strerror(rrc));
             break;
         }
-        nread++;
         sp->st.orders_read++;
-        rc = batch_add(&pp, o, err);
+        if (rrc == CG_EREJECT) {
+            cg_warn("%s", e.msg);
+            spool_reason_add(&sp->st, e.msg);
+            if (add_reader_reject(pp->fill, e.msg) != CG_OK)
+                return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            continue;
+        }
+        rc = batch_add(pp, o, err);
         if (rc != CG_OK)
-            goto done;
+            return rc;
     }
-    rc = drain(&pp, err);
+    rc = drain(pp, err);
+    if (rc == CG_OK)
+        sp->st.bytes_done = pp->b[0].base + f->size;
+    return rc;
+}
+
+/*
+ * Everything read and committed: the file is done when some order was taken, else failed with
+ * the reason. The counts come from the database; a failed read of them is an error of this
+ * run, never "no orders in the file".
+ */
+static int infile_conclude(struct infile *f, struct cg_err *err)
+{
+    long nrej = 0, nok = 0;
+    size_t l;
+    int rc;
+
+    rc = cg_store_file_counts(f->sp->store, f->id, &nok, &nrej, err);
     if (rc != CG_OK)
-        goto done;
-    sp->st.bytes_done = pp.b[0].base + size;
-    if (sp->opts.stop != NULL && *sp->opts.stop && reason[0] == '\0') {
-        spool_event(sp, CG_SPOOL_EV_FILE, "stopped %s: the rest is taken on the next run", display);
-        goto done;
+        return rc;
+    if (f->reason[0] != '\0') {
+        l = strlen(f->reason);
+        if (nok > 0)
+            snprintf(f->reason + l, sizeof(f->reason) - l,
+                     " (the %ld orders before this point were taken)", nok);
+        return CG_OK;
     }
-    {
-        long nrej = 0, nok = 0;
-        /* A failed count is an error of this run, never "no orders in the file". */
-        rc = cg_store_file_counts(sp->store, id, &nok, &nrej, err);
+    if (nok == 0 && nrej == 0) {
+        snprintf(f->reason, sizeof(f->reason), "%s: no orders in the file", f->display);
+        return CG_OK;
+    }
+    if (nok == 0) {
+        snprintf(f->reason, sizeof(f->reason), "%s: all %ld orders rejected:", f->display, nrej);
+        return cg_store_file_rejections(f->sp->store, f->id, 20, reason_append, f->reason, err);
+    }
+    cg_reader_close(f->rd);
+    f->rd = NULL;
+    rc = spool_file_out(f->sp, f->sel, f->subfd, f->name, f->id, "done", NULL, err);
+    spool_event(f->sp, CG_SPOOL_EV_FILE, "done %s: %ld orders taken, %ld rejected, %.1fs",
+                f->display, nok, nrej, (double)(spool_now_ms() - f->t0) / 1000.0);
+    return rc;
+}
+
+/* Move a file refused for its own content to failed/ with its reason. */
+static int infile_fail(struct infile *f, struct cg_err *err)
+{
+    int rc;
+
+    if (f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
+    }
+    cg_reader_close(f->rd);
+    f->rd = NULL;
+    cg_warn("%s", f->reason);
+    rc = spool_file_out(f->sp, f->sel, f->subfd, f->name, f->id, "failed", f->reason, err);
+    spool_event(f->sp, CG_SPOOL_EV_FILE, "failed %s", f->reason);
+    return rc;
+}
+
+/* Take, read and declare one file, then move it to done/ or failed/ (or leave it, stopped). */
+static int infile_process(struct infile *f, struct pipe *pp, struct cg_err *err)
+{
+    struct cg_spool *sp = f->sp;
+    int rc;
+
+    infile_open(f);
+    if (f->reason[0] != '\0')
+        return infile_fail(f, err);
+    rc = file_row(sp, f->sel->name, f->name, f->name, &f->stt, f->sha, &f->id, &f->resumed, f->dup,
+                  sizeof(f->dup), err);
+    if (rc != CG_OK)
+        return rc;
+    if (f->dup[0] != '\0') {
+        close(f->fd);
+        f->fd = -1;
+        if (f->resumed)
+            return infile_move_finished(f, err);
+        sp->st.bytes_done += f->size;
+        rc = spool_file_out(sp, f->sel, f->subfd, f->name, f->id, "duplicate", f->dup, err);
+        spool_event(sp, CG_SPOOL_EV_FILE, "duplicate %s: %s; nothing declared", f->display, f->dup);
+        return rc;
+    }
+    if (f->sel->problem != NULL) {
+        snprintf(f->reason, sizeof(f->reason), "%s: %s", f->display, f->sel->problem);
+        return infile_fail(f, err);
+    }
+    if (f->resumed) {
+        /* The file is read again from the start: count it again from zero. */
+        cg_info("%s: resuming (already declared orders count as unchanged)", f->display);
+        rc = cg_store_file_reset_counts(sp->store, f->id, err);
         if (rc != CG_OK)
-            goto done;
-        if (reason[0] != '\0') {
-            if (nok > 0) {
-                size_t l = strlen(reason);
-                snprintf(reason + l, sizeof(reason) - l,
-                         " (the %ld orders before this point were taken)", nok);
-            }
-            goto failed;
-        }
-        if (nok == 0 && nrej == 0) {
-            snprintf(reason, sizeof(reason), "%s: no orders in the file", display);
-            goto failed;
-        }
-        if (nok == 0) {
-            snprintf(reason, sizeof(reason), "%s: all %ld orders rejected:", display, nrej);
-            rc = cg_store_file_rejections(sp->store, id, 20, reason_append, reason, err);
-            if (rc != CG_OK)
-                goto done;
-            goto failed;
-        }
-        cg_reader_close(rd);
-        rd = NULL;
-        rc = spool_file_out(sp, sel, subfd, name, id, "done", NULL, err);
-        spool_event(sp, CG_SPOOL_EV_FILE, "done %s: %ld orders taken, %ld rejected, %.1fs", display,
-                    nok, nrej, (double)(spool_now_ms() - t0) / 1000.0);
-        goto done;
+            return rc;
     }
-failed:
-    if (fd >= 0) {
-        close(fd);
-        fd = -1;
+    rc = infile_read(f, pp, err);
+    if (rc != CG_OK)
+        return rc;
+    if (sp->opts.stop != NULL && *sp->opts.stop && f->reason[0] == '\0') {
+        spool_event(sp, CG_SPOOL_EV_FILE, "stopped %s: the rest is taken on the next run",
+                    f->display);
+        return CG_OK;
     }
-    cg_reader_close(rd);
-    rd = NULL;
-    if (rc == CG_OK) {
-        cg_warn("%s", reason);
-        rc = spool_file_out(sp, sel, subfd, name, id, "failed", reason, err);
-        spool_event(sp, CG_SPOOL_EV_FILE, "failed %s", reason);
-    }
-done:
-    if (fd >= 0)
-        close(fd);
-    cg_reader_close(rd);
+    rc = infile_conclude(f, err);
+    if (rc == CG_OK && f->reason[0] != '\0')
+        rc = infile_fail(f, err);
+    return rc;
+}
+
+int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
+                       struct cg_err *err)
+{
+    struct infile f;
+    struct pipe pp;
+    int rc;
+
+    if (sel == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    memset(&f, 0, sizeof(f));
+    memset(&pp, 0, sizeof(pp));
+    pp.b[0].fd = pp.b[1].fd = -1;
+    pp.fill = &pp.b[0];
+    f.sp = sp;
+    f.sel = sel;
+    f.subfd = subfd;
+    f.name = name;
+    f.fd = -1;
+    f.t0 = spool_now_ms();
+    snprintf(f.display, sizeof(f.display), "%s%s%s", sel->name, sel->name[0] ? "/" : "", name);
+    sp->st.files_taken++;
+    rc = infile_process(&f, &pp, err);
+    if (f.fd >= 0)
+        close(f.fd);
+    cg_reader_close(f.rd);
     batch_free(&pp.b[0]);
     batch_free(&pp.b[1]);
     spool_progress(sp, true);

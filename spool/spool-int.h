@@ -35,7 +35,7 @@ struct spool_seller {
 struct spool_job {
     const struct cg_order *order;
     const struct spool_seller *sel;
-    int msg_type; /* 303, 505, 603 */
+    int msg_type; /* enum cg_msg_kind */
     int app_type; /* 1 add, 2 modify */
     int version;
     char guid[37];
@@ -48,6 +48,27 @@ struct spool_job {
     size_t size;
     char *error; /* owned, set when rc != CG_OK */
 };
+
+/* A kind of document planned per order (spool-plan.c): one entry per message type. */
+struct spool_doc_kind {
+    int msg_type;                                           /* enum cg_msg_kind */
+    bool (*needed)(const struct cg_order *o);               /* the order needs it now */
+    bool order_only;                                        /* content: order, no shipment */
+    const char *(*business_key)(const struct spool_job *j); /* borrowed from the job */
+};
+/* Most kinds an order can have: the planner keeps this many documents per order. */
+#define SPOOL_KINDS_MAX 8
+extern const struct spool_doc_kind spool_doc_kinds[];
+extern const size_t spool_ndoc_kinds;
+/* The kind of a message type; NULL when the spool does not declare it. */
+const struct spool_doc_kind *spool_doc_kind_of(int msg_type);
+/*
+ * Hash of the order's canonical content without shipment data (what an order_only kind
+ * carries). The source file, line and full hash stay out.
+ */
+void spool_hash_order_only(struct cg_order *o, char out[65]);
+/* The enterprise's own inventory number of an order (CEB603 copNo): "C" + 20 hex digits. */
+void spool_cop_no(const struct cg_order *o, char out[32]);
 
 struct spool_pool;
 
