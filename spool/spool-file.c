@@ -405,6 +405,21 @@ static int finish(struct batch *b, struct cg_err *err)
     land(b);
     if (b->n == 0 && b->nrej == 0)
         return CG_OK;
+    /*
+     * A message that failed for a temporary reason (a full disk, the remote signer unreachable)
+     * says nothing about its order: the whole batch is dropped uncommitted and the file stays
+     * in active/, so the next run declares these orders once.
+     */
+    for (k = 0; k < b->njobs; k++) {
+        if (b->jobs[k].rc != CG_OK && cg_rc_temporary(b->jobs[k].rc)) {
+            rc = CG_ERR_SET(err, b->jobs[k].rc, "%s: %s (nothing of this batch was recorded)",
+                            b->jobs[k].order->order_no,
+                            b->jobs[k].error != NULL ? b->jobs[k].error : "temporary failure");
+            job_files_remove(b, 0, b->njobs);
+            batch_clear(b);
+            return rc;
+        }
+    }
     for (i = 0; i < b->n; i++) {
         struct border *bo = &b->orders[i];
         for (k = bo->job0; bo->kind != ORDER_REJECTED && k < bo->job0 + bo->njobs; k++) {
@@ -711,14 +726,19 @@ struct infile {
     struct cg_reader *rd;
 };
 
-/* Open the file and take its size and SHA-256; a file refused for what it is gets a reason. */
-static void infile_open(struct infile *f)
+/*
+ * Open the file and take its size and SHA-256. A file refused for what it is gets a reason;
+ * running out of descriptors or memory, or a read error, is temporary (the file stays).
+ */
+static int infile_open(struct infile *f, struct cg_err *err)
 {
     long max = cg_conf_get_int(f->sp->conf, "spool", "max_file_size");
     struct cg_err e;
 
     cg_err_clear(&e);
     f->fd = openat(f->subfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (f->fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == EIO))
+        return CG_ERR_SET(err, CG_EIO, "%s: cannot open: %s", f->display, strerror(errno));
     if (f->fd < 0)
         snprintf(f->reason, sizeof(f->reason), "%s: %s", f->display,
                  errno == ELOOP ? "is a symbolic link (never followed)" : strerror(errno));
@@ -730,7 +750,8 @@ static void infile_open(struct infile *f)
         snprintf(f->reason, sizeof(f->reason), "%s: %lld bytes is over [spool] max_file_size %ld",
                  f->display, (long long)f->stt.st_size, max);
     else if (sha_fd(f->fd, f->sha, &f->size, &e) != CG_OK)
-        snprintf(f->reason, sizeof(f->reason), "%s: %s", f->display, e.msg);
+        return CG_ERR_SET(err, e.code, "%s: %s", f->display, e.msg);
+    return CG_OK;
 }
 
 /* The same file finished before a restart: only the move out of active/ was missing. */
@@ -789,6 +810,8 @@ static int infile_read(struct infile *f, struct pipe *pp, struct cg_err *err)
         return rc;
     rc = cg_reader_open_fd(f->sel->map, f->fd, f->display, &f->rd, &e);
     f->fd = -1; /* the reader owns it now, also on failure */
+    if (rc != CG_OK && cg_rc_temporary(rc))
+        return CG_ERR_SET(err, rc, "%s", e.msg[0] ? e.msg : cg_strerror(rc));
     if (rc != CG_OK) {
         snprintf(f->reason, sizeof(f->reason), "%s", e.msg[0] ? e.msg : cg_strerror(e.code));
         return CG_OK;
@@ -801,6 +824,12 @@ static int infile_read(struct infile *f, struct pipe *pp, struct cg_err *err)
         rrc = cg_reader_next(f->rd, &o, &e);
         if (rrc == CG_ENOTFOUND)
             break;
+        if (cg_rc_temporary(rrc)) {
+            /* A read error, not the file's content: what was committed stays, the rest waits. */
+            rc = drain(pp, err);
+            return rc != CG_OK ? rc
+                               : CG_ERR_SET(err, rrc, "%s", e.msg[0] ? e.msg : cg_strerror(rrc));
+        }
         if (rrc != CG_OK && rrc != CG_EREJECT) {
             snprintf(f->reason, sizeof(f->reason), "%s", e.msg[0] ? e.msg : cg_strerror(rrc));
             break;
@@ -883,7 +912,9 @@ static int infile_process(struct infile *f, struct pipe *pp, struct cg_err *err)
     struct cg_spool *sp = f->sp;
     int rc;
 
-    infile_open(f);
+    rc = infile_open(f, err);
+    if (rc != CG_OK)
+        return rc;
     if (f->reason[0] != '\0')
         return infile_fail(f, err);
     rc = file_row(sp, f->sel->name, f->name, f->name, &f->stt, f->sha, &f->id, &f->resumed, f->dup,

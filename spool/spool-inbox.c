@@ -165,6 +165,11 @@ static int one_file(struct cg_spool *sp, const char *name, struct cg_err *err)
     r = cg_fs_read_at(sp->dfd[D_INBOX], name, CG_XML_MAX, &b, &e);
     if (r == CG_ENOTFOUND)
         goto done;
+    if (cg_rc_temporary(r)) {
+        /* A read error is not the receipt's fault: it stays in inbox/ for the next run. */
+        rc = CG_ERR_SET(err, r, "inbox/%s: %s", name, e.msg);
+        goto done;
+    }
     if (r != CG_OK) {
         inbox_fail(sp, name, e.msg);
         goto done;

@@ -519,6 +519,26 @@ static void test_read_faults(void **state)
     assert_int_equal(cg_rc_exit_code(CG_EBUSY), 75);
 }
 
+/* The one classification: what is temporary keeps the input, the rest may reject it. */
+static void test_classification(void **state)
+{
+    static const int temporary[] = {CG_EIO, CG_ENOMEM, CG_ERETRY, CG_EBUSY, CG_EDB, CG_ENET};
+    static const int input[] = {CG_EREJECT, CG_EPARSE,  CG_ESCHEMA, CG_ERANGE,  CG_ESIG,
+                                CG_EINVAL,  CG_ECONFIG, CG_ECRYPTO, CG_EVERSION};
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(temporary) / sizeof(temporary[0]); i++) {
+        assert_true(cg_rc_temporary(temporary[i]));
+        assert_int_equal(cg_rc_exit_code(temporary[i]), 75);
+    }
+    for (i = 0; i < sizeof(input) / sizeof(input[0]); i++) {
+        assert_false(cg_rc_temporary(input[i]));
+        assert_int_not_equal(cg_rc_exit_code(input[i]), 75);
+    }
+    assert_false(cg_rc_temporary(CG_OK));
+}
+
 /* ------------------------------------------------------------------ failing commits */
 
 static int add_order(struct cg_store *st, void *ctx, struct cg_err *err)
@@ -595,6 +615,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_ioerr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_fault_rolls_back, setup, teardown),
+        cmocka_unit_test(test_classification),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
