@@ -89,7 +89,10 @@ static int apply_one(struct cg_store *st, struct apply_ctx *c, struct cg_receipt
         } else {
             c->late++;
         }
-        if (e->pre_no != NULL || e->invt_no != NULL) {
+        /* Numbers come only from a receipt for the current version that is not late: a late
+         * or an old version's receipt changes nothing (the next modify carries them). */
+        if ((e->pre_no != NULL || e->invt_no != NULL) && t.msg_version == t.doc_version &&
+            step != CG_STEP_LATE) {
             rc = cg_store_doc_set_numbers(st, t.doc_id, e->pre_no, e->invt_no, err);
             if (rc != CG_OK)
                 return rc;
