@@ -48,9 +48,8 @@ struct border {
     int64_t order_id; /* 0: new */
     bool known;
     enum order_outcome kind;
-    char *reject;        /* owned */
-    size_t job0, njobs;  /* its jobs in the batch */
-    char hash_order[65]; /* content hash of the order without shipment data */
+    char *reject;       /* owned */
+    size_t job0, njobs; /* its jobs in the batch */
 };
 
 struct batch {
@@ -187,8 +186,8 @@ static void reject_concluded(struct batch *b, struct border *bo, int msg_type, i
 }
 
 /* Add the job that declares a new version of one document (cur: its current row or NULL). */
-static int add_job(struct batch *b, struct border *bo, int msg_type, const struct doc_row *cur,
-                   struct cg_err *err)
+static int add_job(struct batch *b, struct border *bo, int msg_type, const char *hash,
+                   const struct doc_row *cur, struct cg_err *err)
 {
     struct spool_job *j = new_job(b);
 
@@ -197,6 +196,7 @@ static int add_job(struct batch *b, struct border *bo, int msg_type, const struc
     j->order = bo->o;
     j->sel = b->sel;
     j->msg_type = msg_type;
+    cg_strlcpy(j->content_hash, hash, sizeof(j->content_hash));
     j->version = cur != NULL ? cur->version + 1 : 1;
     j->app_type = cur != NULL ? CG_APP_MODIFY : CG_APP_ADD;
     cg_guid_new(j->guid);
@@ -236,15 +236,15 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
         if (rc != CG_OK)
             goto done;
     }
-    spool_hash_order_only(o, bo->hash_order);
     bo->job0 = b->njobs;
     bo->kind = bo->known ? ORDER_UNCHANGED : ORDER_NEW;
     for (i = 0; i < spool_ndoc_kinds; i++) {
         const struct spool_doc_kind *dk = &spool_doc_kinds[i];
-        const char *h = dk->order_only ? bo->hash_order : o->hash;
+        char h[65];
         struct doc_row *cur;
         if (!dk->needed(o))
             continue;
+        dk->content_hash(o, h);
         cur = row_of(rows, nrows, dk->msg_type);
         if (cur != NULL && strcmp(cur->hash, h) == 0)
             continue;
@@ -252,7 +252,7 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
             reject_concluded(b, bo, dk->msg_type, cur->state);
             goto done;
         }
-        rc = add_job(b, bo, dk->msg_type, cur, err);
+        rc = add_job(b, bo, dk->msg_type, h, cur, err);
         if (rc != CG_OK)
             goto done;
         if (bo->known)
@@ -299,10 +299,8 @@ static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
         for (k = bo->job0; rc == CG_OK && k < bo->job0 + bo->njobs; k++) {
             struct spool_job *j = &b->jobs[k];
             int64_t did = 0;
-            rc = cg_store_doc_put(
-                st, oid, j->msg_type, business_key(j), j->version, j->guid, j->app_type,
-                spool_doc_kind_of(j->msg_type)->order_only ? bo->hash_order : bo->o->hash, &did,
-                err);
+            rc = cg_store_doc_put(st, oid, j->msg_type, business_key(j), j->version, j->guid,
+                                  j->app_type, j->content_hash, &did, err);
             if (rc == CG_OK)
                 rc = cg_store_msg_add(st, did, j->version, j->guid, j->msg_type, j->app_type,
                                       j->name, j->sha256, (int64_t)j->size, b->file_id, err);

@@ -40,6 +40,7 @@ struct spool_job {
     int version;
     char guid[37];
     char cop_no[32];
+    char content_hash[65];  /* of what this document carries (its kind's content_hash) */
     char *pre_no, *invt_no; /* owned, may be NULL */
     /* Results. */
     int rc;
@@ -53,7 +54,7 @@ struct spool_job {
 struct spool_doc_kind {
     int msg_type;                                           /* enum cg_msg_kind */
     bool (*needed)(const struct cg_order *o);               /* the order needs it now */
-    bool order_only;                                        /* content: order, no shipment */
+    void (*content_hash)(struct cg_order *o, char out[65]); /* of what the message carries */
     const char *(*business_key)(const struct spool_job *j); /* borrowed from the job */
 };
 /* Most kinds an order can have: the planner keeps this many documents per order. */
@@ -62,11 +63,6 @@ extern const struct spool_doc_kind spool_doc_kinds[];
 extern const size_t spool_ndoc_kinds;
 /* The kind of a message type; NULL when the spool does not declare it. */
 const struct spool_doc_kind *spool_doc_kind_of(int msg_type);
-/*
- * Hash of the order's canonical content without shipment data (what an order_only kind
- * carries). The source file, line and full hash stay out.
- */
-void spool_hash_order_only(struct cg_order *o, char out[65]);
 /* The enterprise's own inventory number of an order (CEB603 copNo): "C" + 20 hex digits. */
 void spool_cop_no(const struct cg_order *o, char out[32]);
 

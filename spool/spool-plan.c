@@ -45,14 +45,51 @@ static const char *key_cop_no(const struct spool_job *j)
     return j->cop_no;
 }
 
+static void hash_order_only(struct cg_order *o, char out[65]);
+
 /*
- * In declaration order: all of an order's documents go out in one unit of work. CEB303
- * carries the order without shipment data, so shipment data arriving later leaves it unchanged.
+ * CEB505: what the waybill carries (declare-build.c, logistics()): the shipment, the currency,
+ * the note and the names of the lines (goodsInfo). A changed price leaves it unchanged.
+ */
+static void hash_waybill(struct cg_order *o, char out[65])
+{
+    struct cg_buf b;
+    size_t i;
+
+    cg_buf_init(&b, 1024 * 1024);
+    cg_buf_addf(&b, "505\x1f%s\x1f%s\x1f%s\x1f%lld\x1f%lld\x1f%lld\x1f%ld\x1f%s\x1f%s",
+                o->ship.logistics_code != NULL ? o->ship.logistics_code : "",
+                o->ship.logistics_name != NULL ? o->ship.logistics_name : "",
+                o->ship.logistics_no != NULL ? o->ship.logistics_no : "",
+                (long long)o->ship.freight, (long long)o->ship.insured_fee,
+                (long long)o->ship.gross_weight, o->ship.pack_no, o->currency,
+                o->note != NULL ? o->note : "");
+    for (i = 0; i < o->nlines; i++)
+        cg_buf_addf(&b, "\x1e%s\x1f%s", o->lines[i].gname != NULL ? o->lines[i].gname : "",
+                    o->lines[i].item_name != NULL ? o->lines[i].item_name : "");
+    if (b.data == NULL) {
+        /* Out of memory: the full hash declares more than needed, never less. */
+        cg_strlcpy(out, o->hash, 65);
+        return;
+    }
+    cg_sha256_hex(cg_buf_str(&b), b.len, out);
+    cg_buf_free(&b);
+}
+
+/* CEB603: everything of the order (the inventory carries lines, prices and shipment). */
+static void hash_full(struct cg_order *o, char out[65])
+{
+    cg_strlcpy(out, o->hash, 65);
+}
+
+/*
+ * In declaration order: all of an order's documents go out in one unit of work. A document is
+ * declared again only when what it carries changed (its content_hash).
  */
 const struct spool_doc_kind spool_doc_kinds[] = {
-    {CG_MSG_ORDER, always, true, key_order_no},
-    {CG_MSG_WAYBILL, with_shipment, false, key_logistics_no},
-    {CG_MSG_INVENTORY, with_shipment, false, key_cop_no},
+    {CG_MSG_ORDER, always, hash_order_only, key_order_no},
+    {CG_MSG_WAYBILL, with_shipment, hash_waybill, key_logistics_no},
+    {CG_MSG_INVENTORY, with_shipment, hash_full, key_cop_no},
 };
 const size_t spool_ndoc_kinds = sizeof(spool_doc_kinds) / sizeof(spool_doc_kinds[0]);
 
@@ -67,7 +104,11 @@ const struct spool_doc_kind *spool_doc_kind_of(int msg_type)
     return NULL;
 }
 
-void spool_hash_order_only(struct cg_order *o, char out[65])
+/*
+ * CEB303: the order's canonical content without shipment data. The source file, line and full
+ * hash stay out, so shipment data arriving later leaves it unchanged.
+ */
+static void hash_order_only(struct cg_order *o, char out[65])
 {
     bool had = o->has_shipment;
     char *json;
