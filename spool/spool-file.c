@@ -963,6 +963,10 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
 
     if (sel == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    /* Each file is a unit of work: only while this process still holds the working directory. */
+    rc = cg_spool_lock_check(sp->lock, err);
+    if (rc != CG_OK)
+        return rc;
     memset(&f, 0, sizeof(f));
     memset(&pp, 0, sizeof(pp));
     pp.b[0].fd = pp.b[1].fd = -1;

@@ -55,6 +55,9 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
     int rc;
 
     sp->transport_down = false;
+    rc = cg_spool_lock_check(sp->lock, err);
+    if (rc != CG_OK)
+        return rc;
     rc = fetch(sp, err);
     if (rc == CG_OK && !stopped(sp))
         rc = spool_inbox(sp, err);
@@ -157,6 +160,10 @@ int cg_spool_watch(struct cg_spool *sp, int retry_secs, struct cg_err *err)
         bool changed = false;
         int64_t now = spool_now_ms();
         int timeout;
+        /* Every second: a lock file removed under us means another process may start here. */
+        rc = cg_spool_lock_check(sp->lock, err);
+        if (rc != CG_OK)
+            goto done;
         if (now >= next_pass) {
             struct cg_err e;
             cg_err_clear(&e);

@@ -121,6 +121,11 @@ struct cg_spool_lock;
 int cg_spool_lock_take(const char *dir, struct cg_spool_lock **out, long *stale_pid,
                        struct cg_err *err);
 void cg_spool_lock_release(struct cg_spool_lock *l);
+/*
+ * CG_OK while DIR/cebgate.lock is still the file this lock holds; CG_EBUSY when it was removed
+ * or replaced (another process may have taken a new lock): the holder must stop.
+ */
+int cg_spool_lock_check(const struct cg_spool_lock *l, struct cg_err *err);
 
 /* ------------------------------------------------------------------ the spool */
 

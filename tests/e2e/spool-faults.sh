@@ -53,6 +53,25 @@ check "the file is done" test -f "$W/done/jl/remote.jsonl"
 stop_signer
 cleanup_hooks=""
 
+# ---------------------------------------------------------------- the lock file removed
+# watch holds the working directory; deleting its lock file would let a second process in,
+# so the holder notices within a second and stops (exit 75).
+"$CEBGATE" -c "$W/cebgate.conf" watch --no-progress >"$T/watch.out" 2>"$T/watch.err" &
+wp=$!
+i=0
+while ! grep -q "^$wp\$" "$W/cebgate.lock" 2>/dev/null && [ $i -lt 100 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+check "watch holds the lock" grep -q "^$wp\$" "$W/cebgate.lock"
+rm -f "$W/cebgate.lock"
+i=0
+while kill -0 $wp 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "watch stopped by itself" sh -c "! kill -0 $wp 2>/dev/null"
+kill $wp 2>/dev/null
+wait $wp
+check "watch exits 75" [ $? -eq 75 ]
+check "it says why" grep -q 'cebgate.lock was removed or replaced' "$T/watch.err"
+
 # ---------------------------------------------------------------- a full disk
 # The working directory (database and spool) on a small tmpfs that fills while messages are
 # written. Mounting needs privileges; without them this part is skipped and says so.

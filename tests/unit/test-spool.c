@@ -173,6 +173,17 @@ static void test_lock(void **state)
     assert_int_equal(cg_spool_lock_take(dir, &a, &stale, &err), CG_OK);
     assert_int_equal(stale, (long)child);
     cg_spool_lock_release(a);
+    /* The lock file removed, or replaced by another process's, under the holder: it notices. */
+    assert_int_equal(cg_spool_lock_take(dir, &a, &stale, &err), CG_OK);
+    assert_int_equal(cg_spool_lock_check(a, &err), CG_OK);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(cg_spool_lock_check(a, &err), CG_EBUSY);
+    assert_non_null(strstr(err.msg, "removed or replaced"));
+    assert_int_equal(cg_spool_lock_take(dir, &b, &stale, &err), CG_OK);
+    assert_int_equal(cg_spool_lock_check(a, &err), CG_EBUSY);
+    assert_int_equal(cg_spool_lock_check(b, &err), CG_OK);
+    cg_spool_lock_release(b);
+    cg_spool_lock_release(a);
     free(path);
     rm_rf(dir);
     free(dir);
