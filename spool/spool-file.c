@@ -851,6 +851,31 @@ static int infile_read(struct infile *f, struct pipe *pp, struct cg_err *err)
 }
 
 /*
+ * The file in active/ is not the one whose size and SHA-256 were taken at intake (written in
+ * place instead of as NAME.part and renamed, and still growing): its row is closed as failed
+ * with the reason, the file stays in active/ and is taken again, as a new file, by the next run
+ * (orders declared so far count as unchanged there). CG_ERETRY: run again.
+ */
+static int infile_changed(struct infile *f, struct cg_err *err)
+{
+    struct stat now;
+    char why[1024];
+    int rc;
+
+    if (fstatat(f->subfd, f->name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == f->stt.st_ino &&
+        now.st_size == f->stt.st_size && now.st_mtim.tv_sec == f->stt.st_mtim.tv_sec &&
+        now.st_mtim.tv_nsec == f->stt.st_mtim.tv_nsec)
+        return CG_OK;
+    snprintf(why, sizeof(why),
+             "%s: changed while it was read (%lld bytes when taken, %lld now): it is read again "
+             "on the next run; write files as NAME.part and rename them when complete",
+             f->display, (long long)f->stt.st_size, (long long)now.st_size);
+    cg_warn("%s", why);
+    rc = cg_store_file_finish(f->sp->store, f->id, "failed", why, err);
+    return rc != CG_OK ? rc : CG_ERR_SET(err, CG_ERETRY, "%s", why);
+}
+
+/*
  * Everything read and committed: the file is done when some order was taken, else failed with
  * the reason. The counts come from the database; a failed read of them is an error of this
  * run, never "no orders in the file".
@@ -862,6 +887,8 @@ static int infile_conclude(struct infile *f, struct cg_err *err)
     int rc;
 
     rc = cg_store_file_counts(f->sp->store, f->id, &nok, &nrej, err);
+    if (rc == CG_OK)
+        rc = infile_changed(f, err);
     if (rc != CG_OK)
         return rc;
     if (f->reason[0] != '\0') {

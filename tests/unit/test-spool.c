@@ -197,10 +197,18 @@ static long injected;
 int __real_sqlite3_step(sqlite3_stmt *st);
 int __wrap_sqlite3_step(sqlite3_stmt *st);
 
+/* Run hook once, just before the first statement whose SQL contains hook_sql. */
+static const char *hook_sql;
+static void (*hook)(void);
+
 int __wrap_sqlite3_step(sqlite3_stmt *st)
 {
     const char *sql = sqlite3_sql(st);
 
+    if (hook_sql != NULL && sql != NULL && strstr(sql, hook_sql) != NULL) {
+        hook_sql = NULL;
+        hook();
+    }
     if (fail_sql != NULL && sql != NULL && strstr(sql, fail_sql) != NULL) {
         injected++;
         return SQLITE_IOERR_READ;
@@ -392,7 +400,7 @@ static long count_in(const char *dir, const char *sub)
  * input stays where the next run takes it, never moved to failed/ as if the read had said
  * "nothing there". Without the fault the same input goes its normal way.
  */
-static void test_db_fault_keeps_input(void **state)
+static void set_seller_codes(struct cg_conf *conf)
 {
     static const char *const codes[][2] = {
         {"ebp_code", "3301960000"},   {"ebp_name", "P"},
@@ -401,6 +409,15 @@ static void test_db_fault_keeps_input(void **state)
         {"owner_code", "3301960001"}, {"owner_name", "E"},
         {"customs_code", "2244"},     {"port_code", "2244"},
     };
+    struct cg_err err;
+    size_t i;
+
+    for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        assert_int_equal(cg_conf_set(conf, "seller", codes[i][0], codes[i][1], &err), CG_OK);
+}
+
+static void test_db_fault_keeps_input(void **state)
+{
     /* Every order rejected by the reader (an unknown currency): the file's counts decide. */
     static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
                                  "A-1,XXX,US,TS-001,Item,1,2.50\n";
@@ -412,12 +429,10 @@ static void test_db_fault_keeps_input(void **state)
     char *in = cg_fs_join(dir, "incoming");
     char *inbox = cg_fs_join(dir, "inbox");
     char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
-    size_t i;
 
     (void)state;
     assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
-    for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-        assert_int_equal(cg_conf_set(conf, "seller", codes[i][0], codes[i][1], &err), CG_OK);
+    set_seller_codes(conf);
     assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
     assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
 
@@ -454,6 +469,66 @@ static void test_db_fault_keeps_input(void **state)
     cg_conf_free(conf);
     free(in);
     free(inbox);
+    free(catalog);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* The file in active/ grows after it was read, as a file written in place would. */
+static const char *growing;
+static void grow(void)
+{
+    FILE *fp = fopen(growing, "a");
+
+    assert_non_null(fp);
+    fputs("A-2,XXX,US,TS-001,Item,1,2.50\n", fp);
+    fclose(fp);
+}
+
+static void test_file_changed_while_read(void **state)
+{
+    static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
+                                 "A-1,XXX,US,TS-001,Item,1,2.50\n";
+    char *dir = mkdtemp_dir();
+    struct cg_conf *conf = conf_for(dir);
+    struct cg_transport *t = NULL;
+    struct cg_spool *sp = NULL;
+    struct cg_err err;
+    char *in = cg_fs_join(dir, "incoming");
+    char *active = cg_fs_join(dir, "active/orders.csv");
+    char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
+    sqlite3 *db;
+
+    (void)state;
+    assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
+    set_seller_codes(conf);
+    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
+    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
+    assert_int_equal(cg_fs_write_atomic(in, "orders.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    growing = active;
+    hook = grow;
+    hook_sql = "orders_rejected FROM input_files";
+    cg_err_clear(&err);
+    /* Not done, not failed: run again. */
+    assert_int_equal(cg_spool_run(sp, &err), CG_ERETRY);
+    assert_non_null(strstr(err.msg, "changed while it was read"));
+    assert_true(there(dir, "active", "orders.csv"));
+    assert_int_equal(count_in(dir, "failed") + count_in(dir, "done"), 0);
+    db = db_of(dir);
+    assert_int_equal(one(db, "SELECT count(*) FROM input_files WHERE outcome = 'failed' AND "
+                             "reason LIKE '%changed while it was read%'"),
+                     1);
+    /* The next run takes the whole file as it is now: both orders. */
+    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_true(there(dir, "failed", "orders.csv"));
+    assert_int_equal(one(db, "SELECT orders_rejected FROM input_files ORDER BY id DESC LIMIT 1"),
+                     2);
+    sqlite3_close(db);
+    cg_spool_close(sp);
+    cg_transport_free(t);
+    cg_conf_free(conf);
+    free(in);
+    free(active);
     free(catalog);
     rm_rf(dir);
     free(dir);
@@ -503,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_busy_spool),
         cmocka_unit_test(test_reason_grouping),
         cmocka_unit_test(test_db_fault_keeps_input),
+        cmocka_unit_test(test_file_changed_while_read),
     };
 
     /* The keys of the modules under test, as cebgate registers them at start-up. */
