@@ -1,8 +1,9 @@
 #!/bin/sh
 # spool-faults.sh - temporary failures never reject an order. A remote signer that cannot be
-# reached and a disk that fills up while messages are written each end the run with exit 75,
-# reject nothing and keep the input; once the cause is gone the next run declares every order
-# exactly once (one message per document, every message in outbox/ recorded once).
+# reached, a rename into outbox/ that fails and a disk that fills up while messages are written
+# each end the run with exit 75, reject nothing and keep the input; once the cause is gone the
+# next run declares every order exactly once (one message per document, every message in
+# outbox/ recorded once). A watch whose lock file is removed stops by itself.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 SERVER="$CG_BUILDDIR/tests/unit/remote-signer-server"
 
@@ -52,6 +53,31 @@ once "signer back" 20
 check "the file is done" test -f "$W/done/jl/remote.jsonl"
 stop_signer
 cleanup_hooks=""
+
+# ---------------------------------------------------------------- a failed rename into outbox/
+# outbox/ made read-only (a bind mount over itself): the batch is committed, its messages stay
+# in tmp/, the run exits 75; the next run finishes them into outbox/ and sends each once.
+cp "$T/local.conf" "$W/cebgate.conf"
+$HELPER orders jsonl "$W/incoming/jl/ro.jsonl" 5 501
+if mount --bind "$W/outbox" "$W/outbox" 2>/dev/null &&
+    mount -o remount,bind,ro "$W/outbox" 2>/dev/null; then
+    unbind() { umount "$W/outbox" 2>/dev/null; }
+    cleanup_hooks="unbind"
+    expect_rc 75 "outbox/ refuses the rename: exit 75" cg run --no-progress
+    check "the reason names outbox/" grep -q 'to outbox/' "$T/err"
+    check "outbox refused: nothing rejected" [ "$(sql 'SELECT count(*) FROM rejections')" -eq 0 ]
+    check "the messages wait in tmp/" [ "$(find "$W/tmp" -name '*.xml' | wc -l)" -ge 1 ]
+    umount "$W/outbox"
+    cleanup_hooks=""
+    expect_rc 0 "outbox writable again: the rerun finishes them" cg run --no-progress
+    check "recovered after the failed rename" grep -q 'recovered after a crash' "$T/out"
+    once "after the failed rename" 25
+    check "tmp/ is empty" [ "$(find "$W/tmp" -type f | wc -l)" -eq 0 ]
+else
+    umount "$W/outbox" 2>/dev/null
+    echo "SKIP - failed rename: cannot bind-mount outbox/ read-only here (needs root)"
+    expect_rc 0 "the orders without the fault" cg run --no-progress
+fi
 
 # ---------------------------------------------------------------- the lock file removed
 # watch holds the working directory; deleting its lock file would let a second process in,
