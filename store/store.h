@@ -31,7 +31,8 @@
  * header (libpq, one connection per struct cg_store, cg_store_tx as BEGIN ... COMMIT with
  * SERIALIZABLE or row locks, upserts as INSERT ... ON CONFLICT, the migrations as the same
  * numbered steps in that dialect); callers would not change. SQLite-only forms (RETURNING,
- * strftime, ?N parameters, BEGIN IMMEDIATE, WAL) stay inside store-sqlite code.
+ * ON CONFLICT, ?N parameters, BEGIN IMMEDIATE, WAL, user_version) stay inside store-sql.c,
+ * store-db.c and the schema steps.
  *
  * Claiming work. Today a process claims an input file by renaming it into active/ under the
  * spool lock file (one process per working directory). With a shared networked database
