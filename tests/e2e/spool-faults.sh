@@ -3,7 +3,8 @@
 # reached, a rename into outbox/ that fails and a disk that fills up while messages are written
 # each end the run with exit 75, reject nothing and keep the input; once the cause is gone the
 # next run declares every order exactly once (one message per document, every message in
-# outbox/ recorded once). A watch whose lock file is removed stops by itself.
+# outbox/ recorded once). A database held by another process is the same. A watch whose lock
+# file is removed stops by itself.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 SERVER="$CG_BUILDDIR/tests/unit/remote-signer-server"
 
@@ -78,6 +79,29 @@ else
     echo "SKIP - failed rename: cannot bind-mount outbox/ read-only here (needs root)"
     expect_rc 0 "the orders without the fault" cg run --no-progress
 fi
+
+# ---------------------------------------------------------------- the database held elsewhere
+# Another process holds the database's write lock past the busy timeout (5 s): the run exits
+# 75 with the input kept; once the lock is released the rerun declares the orders once.
+$HELPER orders jsonl "$W/incoming/jl/busy.jsonl" 3 601
+python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(60)
+' "$W/cebgate.db" "$T/held" &
+hp=$!
+i=0
+while [ ! -e "$T/held" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "another process holds the database" test -e "$T/held"
+expect_rc 75 "database busy: run exits 75" cg run --no-progress
+check "the reason is the lock" grep -q 'database is locked' "$T/err"
+nothing_lost "database busy"
+kill $hp
+wait $hp 2>/dev/null
+expect_rc 0 "database free: the rerun declares the orders" cg run --no-progress
+once "database free" 28
 
 # ---------------------------------------------------------------- the lock file removed
 # watch holds the working directory; deleting its lock file would let a second process in,
