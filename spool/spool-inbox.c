@@ -240,6 +240,73 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+struct unsent {
+    int64_t *ids;
+    size_t n, cap;
+    struct cg_spool *sp;
+    struct cg_err *err;
+};
+
+static int unsent_one(const struct cg_store_msg *m, void *vctx)
+{
+    struct unsent *u = vctx;
+    int rc;
+
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 64;
+        int64_t *g = realloc(u->ids, cap * sizeof(*g));
+        if (g == NULL)
+            return CG_ERR_SET(u->err, CG_ENOMEM, "out of memory");
+        u->ids = g;
+        u->cap = cap;
+    }
+    /* The file is archived first, as for an acknowledged message; a name is never trusted. */
+    if (cg_fs_name_ok(m->file_name)) {
+        rc = spool_archive_sent(u->sp, m->file_name, u->err);
+        if (rc != CG_OK)
+            return rc;
+    }
+    u->ids[u->n++] = m->id;
+    return CG_OK;
+}
+
+static int delivered_tx(struct cg_store *st, void *vctx, struct cg_err *err)
+{
+    struct unsent *u = vctx;
+    size_t i;
+    int rc = CG_OK;
+
+    for (i = 0; i < u->n && rc == CG_OK; i++)
+        rc = cg_store_msg_delivered(st, u->ids[i], err);
+    return rc;
+}
+
+/*
+ * A message the port answered with a receipt went out, even when the run that handed it over
+ * stopped before recording the acknowledgement: archive it and record it as sent.
+ */
+int spool_settle_received(struct cg_spool *sp, struct cg_err *err)
+{
+    struct unsent u;
+    int rc;
+
+    memset(&u, 0, sizeof(u));
+    u.sp = sp;
+    u.err = err;
+    rc = cg_store_msgs_received_unsent(sp->store, unsent_one, &u, err);
+    if (rc == CG_OK && u.n > 0) {
+        rc = cg_fs_fsync_dir_at(sp->dfd[D_ARCHIVE], err);
+        if (rc == CG_OK)
+            rc = cg_fs_fsync_dir_at(sp->dfd[D_OUTBOX], err);
+        if (rc == CG_OK)
+            rc = cg_store_tx(sp->store, delivered_tx, &u, err);
+        if (rc == CG_OK)
+            cg_info("%zu messages answered by receipts are recorded as sent and archived", u.n);
+    }
+    free(u.ids);
+    return rc;
+}
+
 int spool_inbox(struct cg_spool *sp, struct cg_err *err)
 {
     char **names = NULL;
@@ -280,5 +347,7 @@ int spool_inbox(struct cg_spool *sp, struct cg_err *err)
         free(names[i]);
     }
     free(names);
+    if (rc == CG_OK)
+        rc = spool_settle_received(sp, err);
     return rc;
 }

@@ -142,6 +142,10 @@ int spool_mark_sent(struct cg_spool *sp, const char *const *guids, const int *re
 /* Move a finished input file out of active/ and record the outcome. */
 int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
                    int64_t id, const char *outcome, const char *reason, struct cg_err *err);
+/* Move (or, when the transport keeps outbox/, link) a handed-over message into archive/. */
+int spool_archive_sent(struct cg_spool *sp, const char *name, struct cg_err *err);
+/* Archive and record as sent the messages a receipt proves the port has. */
+int spool_settle_received(struct cg_spool *sp, struct cg_err *err);
 /* Submit n committed message files (guid, outbox name) and record the answers. */
 int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n,
                        struct cg_err *err);

@@ -88,7 +88,7 @@ void cg_transport_free(struct cg_transport *t)
 }
 
 /* Audit copy in archive/ after an acknowledgement. */
-static int archive_sent(struct cg_spool *sp, const char *name, struct cg_err *err)
+int spool_archive_sent(struct cg_spool *sp, const char *name, struct cg_err *err)
 {
     if (sp->t->ops->keeps_outbox) {
         if (linkat(sp->dfd[D_OUTBOX], name, sp->dfd[D_ARCHIVE], name, 0) != 0 && errno != EEXIST &&
@@ -166,7 +166,7 @@ static int archive_batch(struct cg_spool *sp, char **names, const int *results, 
     for (i = 0; i < n; i++) {
         if (results[i] != CG_OK)
             continue;
-        rc = archive_sent(sp, names[i], err);
+        rc = spool_archive_sent(sp, names[i], err);
         if (rc != CG_OK)
             return rc;
     }

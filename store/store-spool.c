@@ -544,6 +544,41 @@ int cg_store_msg_answer(struct cg_store *st, const char *guid, int answer, const
     return rc;
 }
 
+int cg_store_msgs_received_unsent(struct cg_store *st,
+                                  int (*fn)(const struct cg_store_msg *m, void *ctx), void *ctx,
+                                  struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_stmt(st, S_MSGS_RECEIVED_UNSENT, &s, err);
+    int r;
+
+    if (rc != CG_OK)
+        return rc;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        struct cg_store_msg m;
+        memset(&m, 0, sizeof(m));
+        m.id = sqlite3_column_int64(s, 0);
+        m.guid = text_or_empty(s, 1);
+        m.file_name = text_or_empty(s, 2);
+        rc = fn(&m, ctx);
+        if (rc != CG_OK)
+            break;
+    }
+    return loop_end(st, s, S_MSGS_RECEIVED_UNSENT, r, rc, err);
+}
+
+int cg_store_msg_delivered(struct cg_store *st, int64_t msg_id, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_stmt(st, S_MSG_DELIVERED, &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, msg_id);
+    sqlite3_bind_text(s, 2, store_now(st), -1, SQLITE_TRANSIENT);
+    return store_run(st, s, S_MSG_DELIVERED, err);
+}
+
 /* ------------------------------------------------------------------ receipts */
 
 int cg_store_receipt_target(struct cg_store *st, const char *guid, struct cg_store_target *t,

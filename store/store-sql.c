@@ -74,6 +74,11 @@ const char *const store_sql[S_N] = {
                      "WHEN ?2 = 3 THEN 'rejected' ELSE state END, "
                      "sent_at = CASE WHEN ?2 = 1 THEN coalesce(sent_at, ?4) ELSE sent_at END, "
                      "status = CASE WHEN ?2 = 3 THEN ?3 ELSE status END WHERE guid = ?1",
+    [S_MSGS_RECEIVED_UNSENT] = "SELECT id, guid, file_name FROM messages m WHERE sent_at IS NULL "
+                               "AND EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id) "
+                               "ORDER BY id",
+    [S_MSG_DELIVERED] = "UPDATE messages SET sent_at = ?2, staged = 0 WHERE id = ?1 AND "
+                        "sent_at IS NULL",
     [S_DOC_ANSWER] = "UPDATE documents SET state = CASE WHEN ?2 = 1 THEN 'sent' "
                      "ELSE 'rejected' END, status_info = CASE WHEN ?2 = 3 THEN ?3 "
                      "ELSE status_info END, updated_at = ?4 "

@@ -204,6 +204,17 @@ enum cg_store_answer { CG_STORE_SENT = 1, CG_STORE_RETRY = 2, CG_STORE_REFUSED =
 int cg_store_msg_answer(struct cg_store *st, const char *guid, int answer, const char *detail,
                         struct cg_err *err);
 
+/*
+ * Messages the port has answered with a receipt but that were never marked sent (a run
+ * stopped between the transport's acknowledgement and its record): the receipt proves the
+ * hand-over.
+ */
+int cg_store_msgs_received_unsent(struct cg_store *st,
+                                  int (*fn)(const struct cg_store_msg *m, void *ctx), void *ctx,
+                                  struct cg_err *err);
+/* Record such a message as handed over now. */
+int cg_store_msg_delivered(struct cg_store *st, int64_t msg_id, struct cg_err *err);
+
 /* ------------------------------------------------------------------ receipts */
 
 struct cg_store_target {

@@ -1,7 +1,9 @@
 #!/bin/sh
 # spool-receipts.sh - numbers from receipts: the preNo/invtNo of a released inventory come from
 # its receipt; a late receipt carrying other numbers changes neither the state nor the numbers
-# (the next modify would carry them to customs).
+# (the next modify would carry them to customs). A message whose hand-over was never recorded
+# (a run stopped between the acknowledgement and its record) is recorded as sent and archived
+# once a receipt for it arrives.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 
 mkdir -p "$W/incoming/jl" "$T/ob" "$T/late"
@@ -30,4 +32,19 @@ check "preNo unchanged" [ "$(sql "SELECT pre_no FROM documents WHERE guid = '$g'
 check "invtNo unchanged" [ "$(sql "SELECT invt_no FROM documents WHERE guid = '$g'")" = "$invt" ]
 check "the late receipt is in the log" \
     [ "$(sql "SELECT count(*) FROM receipts WHERE guid = '$g' AND outcome = 'late'")" -eq 1 ]
+
+# The order's CEB303 as a stopped run leaves it: still queued, no sent_at, no archive copy.
+g3=$(sql "SELECT guid FROM documents WHERE msg_type = 303")
+sql "UPDATE messages SET state = 'queued', sent_at = NULL WHERE guid = '$g3';
+     UPDATE documents SET state = 'queued' WHERE guid = '$g3'"
+rm -f "$W/archive/CEB303Message_$g3.xml"
+mkdir "$T/ob3"
+cp "$W/outbox/CEB303Message_$g3.xml" "$T/ob3/"
+$HELPER receipts "$T/ob3" "$W/inbox" 2 >/dev/null
+expect_rc 0 "the port's receipt for it arrives" cg run --no-progress
+check "the receipt moved it" \
+    [ "$(sql "SELECT state FROM messages WHERE guid = '$g3'")" = declaring ]
+check "recorded as sent" [ -n "$(sql "SELECT sent_at FROM messages WHERE guid = '$g3'")" ]
+check "archived" test -f "$W/archive/CEB303Message_$g3.xml"
+check "no message left unsent" [ "$(sql "SELECT count(*) FROM messages WHERE sent_at IS NULL")" -eq 0 ]
 finish

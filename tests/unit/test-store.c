@@ -421,6 +421,11 @@ static int read_queued(struct cg_store *st, struct cg_err *err)
     return cg_store_msgs_queued(st, &after, 10, any_msg, NULL, err);
 }
 
+static int read_received_unsent(struct cg_store *st, struct cg_err *err)
+{
+    return cg_store_msgs_received_unsent(st, any_msg, NULL, err);
+}
+
 static int read_queued_count(struct cg_store *st, struct cg_err *err)
 {
     long n;
@@ -464,6 +469,7 @@ static const struct {
     {"staged messages (recovery)", "WHERE staged = 1", read_staged, CG_OK},
     {"queued messages", "AND id >", read_queued, CG_OK},
     {"count of queued messages", "count(*) FROM messages WHERE state", read_queued_count, CG_OK},
+    {"answered but not recorded sent", "sent_at IS NULL AND EXISTS", read_received_unsent, CG_OK},
     {"status of an order", "LEFT JOIN input_files", read_status_order, CG_OK},
     {"status of a file", "OR active_name", read_status_file, CG_OK},
     {"rejections of a file", "FROM rejections WHERE input_file", read_file_rejections, CG_OK},
