@@ -79,15 +79,24 @@ void cg_err_clear(struct cg_err *err)
     err->msg[0] = '\0';
 }
 
-int cg_rc_exit_code(int rc)
+bool cg_rc_temporary(int rc)
 {
     switch (rc) {
-    case CG_OK: return 0;
-    case CG_ECONFIG:
-    case CG_EINVAL: return 2;
+    case CG_EIO:
+    case CG_ENOMEM:
     case CG_ERETRY:
     case CG_EBUSY:
-    case CG_ENET: return 75;
-    default: return 1;
+    case CG_EDB:
+    case CG_ENET: return true;
+    default: return false;
     }
+}
+
+int cg_rc_exit_code(int rc)
+{
+    if (rc == CG_OK)
+        return 0;
+    if (rc == CG_ECONFIG || rc == CG_EINVAL)
+        return 2;
+    return cg_rc_temporary(rc) ? 75 : 1;
 }

@@ -17,7 +17,7 @@
 #include <libxml/tree.h>
 
 #include "core/buf.h"
-#include "core/db.h"
+#include "store/store-db.h"
 #include "declare/declare.h"
 #include "port/port.h"
 

@@ -41,6 +41,8 @@
 #include "core/fsutil.h"
 #include "core/init.h"
 #include "spool/spool.h"
+#include "mapping/mapping.h"
+#include "declare/declare.h"
 
 /* ------------------------------------------------------------------ the test server */
 
@@ -1729,6 +1731,10 @@ int main(void)
         fprintf(stderr, "cg_lib_init: %s\n", err.msg);
         return 1;
     }
+    /* The keys of the modules under test, as cebgate registers them at start-up. */
+    assert_int_equal(cg_conf_register(cg_mapping_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_declare_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_spool_conf_keys), CG_OK);
     rc = cmocka_run_group_tests(tests, tls_setup, tls_teardown);
     cg_lib_cleanup();
     return rc;

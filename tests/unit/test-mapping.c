@@ -836,5 +836,7 @@ int main(void)
         cmocka_unit_test(test_tsv_profile),
     };
 
+    /* The keys of the modules under test, as cebgate registers them at start-up. */
+    assert_int_equal(cg_conf_register(cg_mapping_conf_keys), CG_OK);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -27,6 +27,7 @@
 #include "declare/declare.h"
 #include "mapping/mapping.h"
 #include "port/port-int.h"
+#include "port/port.h"
 
 static const char *datadir(void)
 {
@@ -994,6 +995,10 @@ int main(void)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
+    /* The keys of the modules under test, as cebgate registers them at start-up. */
+    assert_int_equal(cg_conf_register(cg_mapping_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_declare_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_port_conf_keys), CG_OK);
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     cg_lib_cleanup();
     return rc;
