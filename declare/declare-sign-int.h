@@ -52,6 +52,18 @@ const EVP_MD *cg_sig_digest_by_uri(const char *digest_uri);
 int cg_c14n_signed_info(xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig, xmlNodePtr si,
                         struct cg_buf *b);
 
+/* Receives canonical bytes; 0 to go on, anything else stops the writer (CG_EIO). */
+typedef int (*cg_c14n_sink)(void *ctx, const void *data, size_t len);
+
+/*
+ * Inclusive C14N 1.0 without comments, the bytes xmlC14NExecute gives, written to sink
+ * (declare-c14n.c): of the whole document when top is the document node, of the subtree top
+ * with the namespace declarations it inherits when top is an element. CG_EUNSUPPORTED when the
+ * tree has something this writer leaves to xmlC14NExecute (part of the output may have gone
+ * to sink already: the caller starts again with libxml2); CG_EIO when sink failed.
+ */
+int cg_c14n_fast(const xmlNode *top, cg_c14n_sink sink, void *ctx);
+
 /*
  * Digest with md of the inclusive C14N 1.0 form of doc (no comments) without the subtree
  * exclude (NULL: the whole document): DigestValue of Reference URI="" with the

@@ -18,7 +18,9 @@
  * digest is the inclusive C14N 1.0 form of the document taken before the Signature element is
  * appended - exactly what the enveloped-signature transform leaves of the signed document, without
  * building xmlsec's node sets (whose membership test is linear per node) - then the xmlsec template
- * is appended and filled: DigestValue, the C14N form of SignedInfo in its final place, one RSA
+ * is appended and filled: DigestValue, the C14N form of SignedInfo in its final place (both
+ * written by declare-c14n.c straight into the digest and a reused buffer; by xmlC14NExecute for
+ * a tree that file leaves to libxml2; verification uses only libxml2's), one RSA
  * operation with the reused context (SM2: a copy of a DigestSign context set up once, Z already
  * hashed, continued with SignedInfo and finished). The RSA result is byte for byte what
  * xmlSecDSigCtxSign writes into the same template (xmlsec has no SM2 transforms); that engine stays
@@ -812,6 +814,16 @@ static int digest_write(void *ctx, const char *buf, int len)
     return EVP_DigestUpdate(ctx, buf, (size_t)len) == 1 ? len : -1;
 }
 
+static int digest_sink(void *ctx, const void *data, size_t len)
+{
+    return EVP_DigestUpdate(ctx, data, len) == 1 ? 0 : -1;
+}
+
+static int buf_sink(void *ctx, const void *data, size_t len)
+{
+    return cg_buf_add(ctx, data, len) == CG_OK ? 0 : -1;
+}
+
 static int buf_write(void *ctx, const char *buf, int len)
 {
     return cg_buf_add(ctx, buf, (size_t)len) == CG_OK ? len : -1;
@@ -850,14 +862,21 @@ int cg_c14n_digest(xmlDocPtr doc, xmlNodePtr exclude, const EVP_MD *md, unsigned
 /*
  * Digest of what Reference URI="" with the enveloped-signature transform covers: the whole
  * document without comments, in inclusive C14N 1.0, minus the Signature element. Called before
- * the Signature is appended, so that is simply the document; no node set is needed.
+ * the Signature is appended, so that is simply the document; no node set is needed. The bytes
+ * stream into the digest from declare-c14n.c, or from xmlC14NExecute for a tree that writer
+ * leaves to libxml2.
  */
 static int doc_digest(struct cg_signer *s, xmlDocPtr doc, unsigned char *out, unsigned int *out_len)
 {
     xmlOutputBufferPtr ob = NULL;
-    int ok;
+    int ok, rc;
 
     if (EVP_DigestInit_ex2(s->mctx, s->md, NULL) != 1)
+        return CG_ECRYPTO;
+    rc = cg_c14n_fast((xmlNodePtr)doc, digest_sink, s->mctx);
+    if (rc == CG_OK)
+        return EVP_DigestFinal_ex(s->mctx, out, out_len) == 1 ? CG_OK : CG_ECRYPTO;
+    if (rc != CG_EUNSUPPORTED || EVP_DigestInit_ex2(s->mctx, s->md, NULL) != 1)
         return CG_ECRYPTO;
     ob = xmlOutputBufferCreateIO(digest_write, NULL, s->mctx, NULL);
     if (ob == NULL)
@@ -899,6 +918,25 @@ int cg_c14n_signed_info(xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig, xmlNodeP
     root->last = last;
     ok = xmlOutputBufferClose(ob) >= 0 && ok;
     return ok ? CG_OK : CG_ECRYPTO;
+}
+
+/*
+ * What signing puts in s->si: the canonical SignedInfo, from declare-c14n.c, or from
+ * cg_c14n_signed_info (xmlC14NExecute) for a tree that writer leaves to libxml2. Verification
+ * uses only the latter.
+ */
+static int signed_info(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig)
+{
+    xmlNodePtr si = ds_child(sig, "SignedInfo");
+    int rc;
+
+    if (sig->parent != root || si == NULL)
+        return CG_EINVAL;
+    cg_buf_reset(&s->si);
+    rc = cg_c14n_fast(si, buf_sink, &s->si);
+    if (rc == CG_EUNSUPPORTED)
+        rc = cg_c14n_signed_info(doc, root, sig, si, &s->si);
+    return rc == CG_EIO ? CG_ENOMEM : rc;
 }
 
 /* Base64 as xmlsec writes DigestValue and SignatureValue: 64 columns, no surrounding breaks. */
@@ -1001,7 +1039,7 @@ static int sign_direct(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr root, xmlN
     char ssl[256];
     int rc;
 
-    rc = cg_c14n_signed_info(doc, root, sig, ds_child(sig, "SignedInfo"), &s->si);
+    rc = signed_info(s, doc, root, sig);
     if (rc != CG_OK)
         return CG_ERR_SET(err, rc, "cannot canonicalize SignedInfo");
     if (s->alg->sm2)
@@ -1034,7 +1072,7 @@ static int sign_remote(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr root, xmlN
     const char *key_name;
     int rc;
 
-    rc = cg_c14n_signed_info(doc, root, sig, ds_child(sig, "SignedInfo"), &s->si);
+    rc = signed_info(s, doc, root, sig);
     if (rc != CG_OK) {
         rc = CG_ERR_SET(err, rc, "cannot canonicalize SignedInfo");
         goto done;

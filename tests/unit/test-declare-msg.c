@@ -5,7 +5,8 @@
  * rejected, every receipt parsed into the expected events); XXE and billion-laughs refused;
  * the DXP envelope validated against dxp-terminal.xsd; no network use while compiling schemas.
  * Every built message is also signed with an SM2 key (sm2-sm3, made with the openssl command at
- * start-up), validated again with its ds:Signature and verified, then unsigned for the checks.
+ * start-up), validated again with its ds:Signature and verified, then unsigned for the checks;
+ * its canonical form and that of its SignedInfo, as signing writes them, equal libxml2's.
  */
 #include "config.h"
 
@@ -37,7 +38,9 @@
 #include "core/init.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "declare/declare-sign-int.h"
 #include "declare/declare.h"
+#include "tests/unit/c14n-check.h"
 
 static struct cg_schema *s2205, *s2018, *sdxp;
 static const char *datadir, *testdata;
@@ -246,6 +249,7 @@ static void valid_both(xmlDocPtr doc, bool in2018)
 {
     struct cg_err err;
     xmlDocPtr back;
+    xmlNodePtr si;
 
     if (cg_msg_validate(s2205, doc, &err) != CG_OK)
         fail_msg("202205: %s", err.msg);
@@ -255,8 +259,16 @@ static void valid_both(xmlDocPtr doc, bool in2018)
     if (cg_schema_validate(s2205, back, &err) != CG_OK)
         fail_msg("202205 after a round trip: %s", err.msg);
     xmlFreeDoc(back);
+    /* what signing canonicalizes is written directly, as libxml2 writes it */
+    assert_int_equal(c14n_check_doc(doc), CG_OK);
     if (cg_signer_sign(sm2, doc, &err) != CG_OK)
         fail_msg("signing with SM2: %s", err.msg);
+    si = xmlDocGetRootElement(doc)->last;
+    assert_true(cg_is_ds(si, "Signature"));
+    for (si = si->children; si != NULL && !cg_is_ds(si, "SignedInfo"); si = si->next)
+        ;
+    assert_non_null(si);
+    assert_int_equal(c14n_check_subtree(si), CG_OK);
     if (cg_msg_validate(s2205, doc, &err) != CG_OK)
         fail_msg("202205, signed sm2-sm3: %s", err.msg);
     if (cg_verify(doc, NULL, &err) != CG_OK)

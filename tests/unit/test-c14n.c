@@ -1,0 +1,336 @@
+/*
+ * test-c14n.c - the canonical form declare-c14n.c writes is libxml2's byte for byte: every
+ * official sample (2018 and 202205, requests and receipts, each with its placeholder
+ * ds:Signature) as a whole document and with every element as the apex of a subtree (which
+ * includes each ds:SignedInfo), and documents made for the namespace situations C14N treats
+ * specially. What the writer leaves to libxml2 (comments, processing instructions, CDATA,
+ * inherited xml: attributes, relative namespace URIs, deep nesting) is refused with
+ * CG_EUNSUPPORTED, never written differently; a failing sink stops it with CG_EIO.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libxml/tree.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/init.h"
+#include "declare/declare-sign-int.h"
+#include "declare/declare.h"
+#include "tests/unit/c14n-check.h"
+
+static const char *testdata(void)
+{
+    const char *td = getenv("CG_TESTDATA");
+
+    return td != NULL ? td : "tests/data";
+}
+
+static xmlDocPtr parse(const char *xml)
+{
+    xmlDocPtr doc = NULL;
+    struct cg_err err;
+
+    if (cg_xml_parse(xml, strlen(xml), "test.xml", &doc, &err) != CG_OK)
+        fail_msg("%s", err.msg);
+    return doc;
+}
+
+static int has_xml_attr(const xmlNode *e)
+{
+    const xmlAttr *a;
+
+    for (a = e->properties; a != NULL; a = a->next)
+        if (a->ns != NULL && xmlStrEqual(a->ns->href, XML_XML_NAMESPACE))
+            return 1;
+    return 0;
+}
+
+/* Whether a comment, processing instruction or CDATA section lies in the tree of n. */
+static int has_other(xmlNodePtr n)
+{
+    xmlNodePtr c;
+
+    if (n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE || n->type == XML_CDATA_SECTION_NODE)
+        return 1;
+    for (c = n->children; c != NULL; c = c->next)
+        if (has_other(c))
+            return 1;
+    return 0;
+}
+
+/*
+ * Every element below e as the apex of a subtree: written as libxml2 writes it, or refused
+ * exactly when an ancestor carries an xml: attribute (inherited by C14N 1.0) or strict is 0.
+ * Returns how many subtrees were written.
+ */
+static int subtrees(xmlNodePtr e, int inherited_xml, int strict)
+{
+    xmlNodePtr c;
+    int rc, n = 0;
+
+    for (; e != NULL; e = e->next) {
+        if (e->type != XML_ELEMENT_NODE)
+            continue;
+        rc = c14n_check_subtree(e);
+        if (strict && !inherited_xml)
+            assert_int_equal(rc, CG_OK);
+        else if (inherited_xml)
+            assert_int_equal(rc, CG_EUNSUPPORTED);
+        n += rc == CG_OK;
+        c = e->children;
+        n += subtrees(c, inherited_xml || has_xml_attr(e), strict);
+    }
+    return n;
+}
+
+/* A document the writer handles: the whole of it and every subtree as libxml2 writes them. */
+static void same_as_libxml2(const char *xml)
+{
+    xmlDocPtr doc = parse(xml);
+
+    assert_int_equal(c14n_check_doc(doc), CG_OK);
+    assert_true(subtrees(xmlDocGetRootElement(doc), 0, 1) > 0);
+    xmlFreeDoc(doc);
+}
+
+static void test_samples(void **state)
+{
+    static const char *const dirs[] = {"2018", "202205"};
+    char path[1024];
+    struct dirent *de;
+    struct cg_err err;
+    xmlDocPtr doc;
+    DIR *d;
+    size_t i;
+    int files = 0, sis = 0;
+    xmlNodePtr si;
+
+    (void)state;
+    for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        snprintf(path, sizeof(path), "%s/declare/samples/%s", testdata(), dirs[i]);
+        d = opendir(path);
+        assert_non_null(d);
+        while ((de = readdir(d)) != NULL) {
+            if (strstr(de->d_name, ".xml") == NULL)
+                continue;
+            snprintf(path, sizeof(path), "%s/declare/samples/%s/%s", testdata(), dirs[i],
+                     de->d_name);
+            if (cg_xml_parse_file(path, &doc, &err) != CG_OK)
+                fail_msg("%s", err.msg);
+            /* the two receipt samples with comments go to libxml2, the rest is written */
+            if (c14n_check_doc(doc) != (has_other((xmlNodePtr)doc) ? CG_EUNSUPPORTED : CG_OK))
+                fail_msg("%s: written or refused wrongly", path);
+            subtrees(xmlDocGetRootElement(doc), 0, !has_other((xmlNodePtr)doc));
+            /* the placeholder signature's SignedInfo, where signing canonicalizes it */
+            for (si = xmlDocGetRootElement(doc)->last; si != NULL && !cg_is_ds(si, "Signature");
+                 si = si->prev)
+                ;
+            if (si != NULL && (si = si->children) != NULL) {
+                while (si != NULL && !cg_is_ds(si, "SignedInfo"))
+                    si = si->next;
+                assert_non_null(si);
+                assert_int_equal(c14n_check_subtree(si), CG_OK);
+                sis++;
+            }
+            xmlFreeDoc(doc);
+            files++;
+        }
+        closedir(d);
+    }
+    assert_true(files >= 30);
+    assert_true(sis >= 10);
+}
+
+/* Default namespace, prefixes declared low, the same declaration repeated, one changed. */
+static void test_namespaces(void **state)
+{
+    (void)state;
+    same_as_libxml2(
+        "<r xmlns=\"http://a.example/d\" xmlns:z=\"urn:unused\"><a><b xmlns:p=\"urn:p\">"
+        "<p:c p:x=\"1\"/><c xmlns:p=\"urn:p\"><p:d/></c>"
+        "<e xmlns:p=\"urn:other\"><p:f/></e></b></a></r>");
+    /* the default namespace undeclared, declared again, and the same again (not rendered) */
+    same_as_libxml2("<r xmlns=\"urn:d\"><a xmlns=\"\"><b xmlns=\"urn:d\"><c xmlns=\"urn:d\"/>"
+                    "</b><d xmlns=\"\"/></a></r>");
+    /* no namespace at all; xmlns="" where nothing is undeclared (not rendered) */
+    same_as_libxml2("<r><a xmlns=\"\"><b>t</b></a></r>");
+    /* prefixes out of order, a prefixed root, declarations sorted by prefix */
+    same_as_libxml2("<ceb:R xmlns:zz=\"urn:z\" xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\" "
+                    "xmlns=\"urn:d\" xmlns:aa=\"urn:a\" xmlns:ds=\"http://www.w3.org/2000/09/"
+                    "xmldsig#\"><ceb:x/><ds:Signature><ds:SignedInfo><ds:Reference URI=\"\"/>"
+                    "</ds:SignedInfo></ds:Signature></ceb:R>");
+    /* a declaration on the apex's parent only, and one the apex repeats */
+    same_as_libxml2("<r><s xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" xmlns=\"urn:d\">"
+                    "<ds:SignedInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:a/>"
+                    "</ds:SignedInfo></s></r>");
+}
+
+/* Attribute order (no namespace first, then by namespace URI, not prefix) and escapes. */
+static void test_attributes_and_text(void **state)
+{
+    (void)state;
+    same_as_libxml2("<r xmlns:b=\"urn:a\" xmlns:a=\"urn:b\" z=\"1\" a:y=\"2\" b:y=\"3\" b:x=\"4\" "
+                    "a=\"5\" m=\"\"><e/></r>");
+    same_as_libxml2("<r a=\"&lt;&amp;&gt;&quot;'&#9;&#10;&#13; x\" b='\"'>"
+                    "a &amp; b &lt; c &gt; d \"'&#13;&#9;\n\xe6\xb8\xaf\xf0\x9f\x98\x80"
+                    "<e a=\"\xe4\xb8\xad\"> </e><e></e>tail</r>");
+    /* a long text goes through more than one buffer of the writer */
+    {
+        struct cg_buf b;
+        xmlDocPtr doc;
+        size_t i;
+
+        cg_buf_init(&b, 1u << 20);
+        assert_int_equal(cg_buf_adds(&b, "<r a=\"1\">"), CG_OK);
+        for (i = 0; i < 3000; i++)
+            assert_int_equal(cg_buf_adds(&b, "x&amp;y&lt;z&gt;\xe6\xb8\xaf "), CG_OK);
+        assert_int_equal(cg_buf_adds(&b, "</r>"), CG_OK);
+        doc = parse(cg_buf_str(&b));
+        assert_int_equal(c14n_check_doc(doc), CG_OK);
+        xmlFreeDoc(doc);
+        cg_buf_free(&b);
+    }
+}
+
+/* xml: attributes are ordinary attributes of their element; a subtree below would inherit them. */
+static void test_xml_attributes(void **state)
+{
+    xmlDocPtr doc = parse("<r xml:lang=\"zh\" xmlns=\"urn:d\"><a xml:space=\"preserve\" b=\"1\">"
+                          "<c/></a></r>");
+
+    (void)state;
+    assert_int_equal(c14n_check_doc(doc), CG_OK);
+    /* r itself is written; everything below it is left to libxml2 */
+    assert_int_equal(subtrees(xmlDocGetRootElement(doc), 0, 1), 1);
+    xmlFreeDoc(doc);
+}
+
+static int count_sink(void *ctx, const void *data, size_t len)
+{
+    (void)data;
+    *(size_t *)ctx += len;
+    return 0;
+}
+
+static int failing_sink(void *ctx, const void *data, size_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    return -1;
+}
+
+/* c14n_check_doc() of levels elements each opened with open ("<e ...>"), one in another. */
+static int nested(const char *open, int levels)
+{
+    struct cg_buf b;
+    xmlDocPtr doc;
+    int i, rc;
+
+    cg_buf_init(&b, 1u << 20);
+    for (i = 0; i < levels; i++)
+        assert_int_equal(cg_buf_adds(&b, open), CG_OK);
+    for (i = 0; i < levels; i++)
+        assert_int_equal(cg_buf_adds(&b, "</e>"), CG_OK);
+    doc = parse(cg_buf_str(&b));
+    rc = c14n_check_doc(doc);
+    xmlFreeDoc(doc);
+    cg_buf_free(&b);
+    return rc;
+}
+
+/* Refused (left to libxml2), never written differently. */
+static void test_left_to_libxml2(void **state)
+{
+    static const char *const docs[] = {
+        "<r><!-- c --><a/></r>",
+        "<r><?pi x?><a/></r>",
+        "<r><a><![CDATA[<x>]]></a></r>",
+        "<!-- before --><r><a/></r>",
+        "<r/><!-- after -->",
+        "<?pi x?><r/>",
+        "<r xmlns=\"relative/ns\"><a/></r>",
+        "<r xmlns:p=\"p\"><a/></r>",
+        "<r xmlns=\"urn:a&amp;b\"><a/></r>",
+    };
+    struct cg_buf deep;
+    xmlDocPtr doc;
+    size_t i, n;
+
+    (void)state;
+    for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        doc = parse(docs[i]);
+        n = 0;
+        if (cg_c14n_fast((xmlNodePtr)doc, count_sink, &n) != CG_EUNSUPPORTED)
+            fail_msg("not refused: %s", docs[i]);
+        xmlFreeDoc(doc);
+    }
+    /* deeper than the writer goes: refused; 60 levels: written as libxml2 writes them */
+    assert_int_equal(nested("<e>", 100), CG_EUNSUPPORTED);
+    assert_int_equal(nested("<e a=\"1\">", 60), CG_OK);
+    cg_buf_init(&deep, 1u << 20);
+    /* more attributes than the writer sorts: refused */
+    assert_int_equal(cg_buf_adds(&deep, "<r"), CG_OK);
+    for (i = 0; i < 40; i++)
+        assert_int_equal(cg_buf_addf(&deep, " a%zu=\"%zu\"", 40 - i, i), CG_OK);
+    assert_int_equal(cg_buf_adds(&deep, "/>"), CG_OK);
+    doc = parse(cg_buf_str(&deep));
+    assert_int_equal(c14n_check_doc(doc), CG_EUNSUPPORTED);
+    xmlFreeDoc(doc);
+    cg_buf_free(&deep);
+    /* not a document or element */
+    doc = parse("<r>t</r>");
+    n = 0;
+    assert_int_equal(cg_c14n_fast(xmlDocGetRootElement(doc)->children, count_sink, &n), CG_EINVAL);
+    assert_int_equal(cg_c14n_fast(NULL, count_sink, &n), CG_EINVAL);
+    xmlFreeDoc(doc);
+}
+
+static void test_sink_failure(void **state)
+{
+    xmlDocPtr doc = parse("<r xmlns=\"urn:d\"><a b=\"c\">text</a></r>");
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(cg_c14n_fast((xmlNodePtr)doc, failing_sink, NULL), CG_EIO);
+    assert_int_equal(cg_c14n_fast((xmlNodePtr)doc, count_sink, &n), CG_OK);
+    assert_int_equal(n, strlen("<r xmlns=\"urn:d\"><a b=\"c\">text</a></r>"));
+    xmlFreeDoc(doc);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return cg_lib_init(NULL) == CG_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cg_lib_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_namespaces),
+        cmocka_unit_test(test_attributes_and_text),
+        cmocka_unit_test(test_xml_attributes),
+        cmocka_unit_test(test_left_to_libxml2),
+        cmocka_unit_test(test_sink_failure),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
