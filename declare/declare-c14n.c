@@ -51,7 +51,7 @@ static void flush(struct c14n *c)
     c->len = 0;
 }
 
-static void put(struct c14n *c, const void *p, size_t n)
+static inline void put(struct c14n *c, const void *p, size_t n)
 {
     if (n > sizeof(c->buf) - c->len) {
         flush(c);
@@ -65,35 +65,37 @@ static void put(struct c14n *c, const void *p, size_t n)
     c->len += n;
 }
 
-static void put_s(struct c14n *c, const xmlChar *s)
+static inline void put_s(struct c14n *c, const xmlChar *s)
 {
     put(c, s, strlen((const char *)s));
 }
 
-/* Escapes of C14N 1.0 (libxml2's xmlC11NNormalizeText / xmlC11NNormalizeAttr). */
+/*
+ * The escapes of C14N 1.0 (libxml2's xmlC11NNormalizeText and xmlC11NNormalizeAttr), indexed by
+ * byte: column 0 in text, column 1 in attribute values; NULL: the byte stands for itself. NUL
+ * ends the string and is marked so that the scan stops at it.
+ */
+static const char *const esc[256][2] = {
+    [0] = {"", ""},           ['\t'] = {NULL, "&#x9;"},
+    ['\n'] = {NULL, "&#xA;"}, ['\r'] = {"&#xD;", "&#xD;"},
+    ['"'] = {NULL, "&quot;"}, ['&'] = {"&amp;", "&amp;"},
+    ['<'] = {"&lt;", "&lt;"}, ['>'] = {"&gt;", NULL},
+};
+
 static void put_escaped(struct c14n *c, const xmlChar *s, int attr)
 {
     const xmlChar *run = s;
     const char *rep;
 
-    for (; *s != '\0'; s++) {
-        switch (*s) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = attr ? NULL : "&gt;"; break;
-        case '"': rep = attr ? "&quot;" : NULL; break;
-        case '\t': rep = attr ? "&#x9;" : NULL; break;
-        case '\n': rep = attr ? "&#xA;" : NULL; break;
-        case '\r': rep = "&#xD;"; break;
-        default: rep = NULL; break;
-        }
-        if (rep == NULL)
-            continue;
+    for (;;) {
+        while ((rep = esc[*s][attr]) == NULL)
+            s++;
         put(c, run, (size_t)(s - run));
-        put(c, rep, strlen(rep));
-        run = s + 1;
+        if (*s == '\0')
+            return;
+        put_s(c, CG_XC(rep));
+        run = ++s;
     }
-    put(c, run, (size_t)(s - run));
 }
 
 /* prefix:name, or name when the namespace has no prefix (libxml2 tests the prefix's length). */
@@ -153,6 +155,20 @@ static const xmlNs *lookup(const struct c14n *c, const xmlChar *prefix, size_t n
     return NULL;
 }
 
+/* Whether ns is the innermost declaration of its prefix in scope. */
+static int in_scope(const struct c14n *c, const xmlNs *ns)
+{
+    size_t n = c->nns;
+
+    while (n-- > 0) {
+        if (c->ns[n] == ns)
+            return 1;
+        if (str_cmp(c->ns[n]->prefix, ns->prefix) == 0)
+            return 0;
+    }
+    return 0;
+}
+
 /* Pushes e's declarations and checks e's own namespace is the declaration in scope. */
 static int enter(struct c14n *c, const xmlNode *e)
 {
@@ -166,7 +182,7 @@ static int enter(struct c14n *c, const xmlNode *e)
                 return CG_EUNSUPPORTED;
         c->ns[c->nns++] = ns;
     }
-    if (e->ns != NULL && lookup(c, e->ns->prefix, c->nns) != e->ns)
+    if (e->ns != NULL && !in_scope(c, e->ns))
         return CG_EUNSUPPORTED;
     return CG_OK;
 }
