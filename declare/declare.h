@@ -366,6 +366,7 @@ struct cg_sig_info {
     char subject[512];  /* certificate subject, one line (RFC 2253) */
     char serial[128];   /* certificate serial number, hex */
     char not_after[32]; /* certificate end of validity, as OpenSSL prints it */
+    char sha256[65];    /* SHA-256 of the certificate (DER), hex: who signed */
 };
 /* cg_verify that also fills *info (may be NULL) on success. */
 int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *info,
