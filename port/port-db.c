@@ -6,10 +6,11 @@
  * documents (one per entity, with the assigned numbers and the latest published status),
  * schedule (receipts planned by the scenario, not yet published), receipts (published, with
  * ids that only grow: the GET /receipts cursor), submissions (every checked POST and its
- * answer code) and counters (serials of preNo/invtNo/sumNo). SQLite errors come back as
- * CG_EDB/CG_EBUSY with sqlite3_errmsg text.
- * The writer connection's statements are prepared once and kept (cg_port_sql); the views run
- * on the separate read connection, so they see committed data only.
+ * answer code) and counters (serials of preNo/invtNo/sumNo). messages, documents, receipts and
+ * submissions name the sender ([sender.NAME]) they belong to: receipts are served per sender.
+ * SQLite errors come back as CG_EDB/CG_EBUSY with sqlite3_errmsg text. The writer connection's
+ * statements are prepared once and kept (cg_port_sql); the views run on the separate read
+ * connection, so they see committed data only.
  */
 #include "config.h"
 
@@ -78,29 +79,38 @@ static const char *const steps[] = {
     " key TEXT NOT NULL,"
     " value INTEGER NOT NULL,"
     " PRIMARY KEY (name, key));",
+    /* 2: who sent what. The sender is the [sender.NAME] the message was attributed to; rows
+     * from before have none and are shown to nobody. */
+    "ALTER TABLE messages ADD COLUMN sender TEXT;"
+    "ALTER TABLE documents ADD COLUMN sender TEXT;"
+    "ALTER TABLE receipts ADD COLUMN sender TEXT;"
+    "ALTER TABLE submissions ADD COLUMN sender TEXT;"
+    "CREATE INDEX receipts_sender ON receipts(sender, id);",
 };
 
 const struct cg_db_schema cg_port_db_schema = {"port", steps,
                                                (int)(sizeof(steps) / sizeof(steps[0]))};
 
 static const char *const sql_text[CG_SQL_COUNT] = {
-    [CG_SQL_SEEN] = "SELECT id, sha256 FROM messages WHERE guid = ?1",
+    [CG_SQL_SEEN] = "SELECT id, sha256, sender FROM messages WHERE guid = ?1",
     [CG_SQL_SEEN_DOCS] = "SELECT guid, pre_no, invt_no FROM documents WHERE message_id = ?1 "
                          "ORDER BY id",
     [CG_SQL_DOC_GUID] = "SELECT m.guid FROM documents d JOIN messages m ON m.id = d.message_id "
                         "WHERE d.guid = ?1",
-    [CG_SQL_BKEY] = "SELECT guid FROM documents WHERE bkey = ?1 AND app_type = '1'",
-    [CG_SQL_INS_MESSAGE] = "INSERT INTO messages(guid, msg_type, sha256, received_at, remote, xml) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [CG_SQL_BKEY] = "SELECT guid, sender FROM documents WHERE bkey = ?1 AND app_type = '1'",
+    [CG_SQL_INS_MESSAGE] = "INSERT INTO messages(guid, msg_type, sha256, received_at, remote, xml, "
+                           "sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [CG_SQL_INS_DOCUMENT] = "INSERT INTO documents(message_id, guid, msg_type, app_type, bkey, "
-                            "pre_no, invt_no, sum_no, doc, accepted_ms) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                            "pre_no, invt_no, sum_no, doc, accepted_ms, sender) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [CG_SQL_INS_SCHEDULE] = "INSERT INTO schedule(document_id, due_ms, receipt_type, status, "
                             "info, last) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [CG_SQL_INS_SUBMISSION] = "INSERT INTO submissions(received_at, guid, msg_type, size, sha256, "
-                              "code, duplicate, text, remote) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                              "code, duplicate, text, remote, sender) "
+                              "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [CG_SQL_INS_RECEIPT] = "INSERT INTO receipts(document_id, msg_type, msg_guid, doc_guid, "
-                           "status, created_at, xml) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           "status, created_at, xml, sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                           "coalesce(?8, (SELECT sender FROM documents WHERE id = ?1)))",
     [CG_SQL_COUNTER] = "INSERT INTO counters(name, key, value) VALUES (?1, ?2, 1) "
                        "ON CONFLICT(name, key) DO UPDATE SET value = value + 1 "
                        "RETURNING value",
@@ -111,6 +121,7 @@ static const char *const sql_text[CG_SQL_COUNT] = {
     [CG_SQL_SET_FINAL] = "UPDATE documents SET final = ?2 WHERE id = ?1",
     [CG_SQL_DEL_SCHEDULE] = "DELETE FROM schedule WHERE id = ?1",
     [CG_SQL_INVENTORY] = "SELECT doc FROM documents WHERE msg_type = 603 AND invt_no = ?1 "
+                         "AND sender IS (SELECT sender FROM documents WHERE id = ?2) "
                          "ORDER BY id DESC LIMIT 1",
     [CG_SQL_NEXT_DUE] = "SELECT min(due_ms) FROM schedule",
 };

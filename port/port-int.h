@@ -66,6 +66,8 @@ int cg_port_check_document(const struct cg_port_kind *k, const json_t *ent,
 
 /* ------------------------------------------------------------------ scenario */
 
+struct cg_port_sender;
+
 struct cg_port_rule {
     char *field;  /* local name of a head or list field */
     char *value;  /* value, or prefix when prefix is true */
@@ -140,15 +142,16 @@ int cg_port_receipt_build_900(const char *msg_guid, const char *status, const ch
  * Store a built receipt (twice with fault_receipts_twice) and write its file(s) into
  * receipts_dir. Runs inside the caller's transaction; document_id 0 for none (CEB900).
  */
-int cg_port_publish(struct cg_port *p, long document_id, int type, const char *msg_guid,
-                    const char *doc_guid, const char *status, xmlDocPtr rdoc, struct cg_err *err);
+int cg_port_publish(struct cg_port *p, long document_id, const char *sender, int type,
+                    const char *msg_guid, const char *doc_guid, const char *status, xmlDocPtr rdoc,
+                    struct cg_err *err);
 
 /* Publish what is due at now_ms inside the caller's transaction (at most one batch). */
 int cg_port_release_in_tx(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err);
 
 /* Record a refusal decided before the checks (413 on Content-Length) in submissions. */
 void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
-                            const char *remote);
+                            const char *remote, const struct cg_port_sender *sender);
 
 /* Earliest due time (Unix ms) of a planned receipt, or -1 when none is planned. */
 int64_t cg_port_next_due(struct cg_port *p);
@@ -193,6 +196,40 @@ void cg_port_sql_free(struct cg_port *p);
 int cg_port_db_next(struct cg_port *p, const char *name, const char *key, long *out,
                     struct cg_err *err);
 
+/* ------------------------------------------------------------------ senders */
+
+/* One [sender.NAME] of the port's configuration (port-sender.c). */
+struct cg_port_sender {
+    char *name;
+    unsigned char token_sha[32]; /* SHA-256 of the token */
+    bool has_token;
+    char client_fp[65];   /* SHA-256 of the TLS client certificate (DER, hex); "" for none */
+    char (*sign_fps)[65]; /* SHA-256 of each signing certificate */
+    size_t nsign;
+    char **codes; /* enterprise codes the sender declares for */
+    size_t ncodes;
+};
+
+/* Read every [sender.NAME] into p->senders. */
+int cg_port_senders_load(struct cg_port *p, const struct cg_conf *conf, struct cg_err *err);
+void cg_port_senders_free(struct cg_port *p);
+/* The sender with this token / client certificate fingerprint / signing certificate; NULL. */
+const struct cg_port_sender *cg_port_sender_by_token(const struct cg_port *p, const char *tok,
+                                                     size_t len);
+const struct cg_port_sender *cg_port_sender_by_client(const struct cg_port *p, const char *fp);
+const struct cg_port_sender *cg_port_sender_by_signer(const struct cg_port *p, const char *fp);
+bool cg_port_sender_has_code(const struct cg_port_sender *s, const char *code);
+/* SHA-256 (hex) of a DER certificate. */
+int cg_port_der_fingerprint(const unsigned char *der, size_t len, char out[65]);
+
+/*
+ * Cheap bounds on a POSTed body before libxml2 sees it (attributes per element, elements,
+ * depth, text length): libxml2's duplicate-attribute check is quadratic. CG_EREJECT with why
+ * filled when a bound is passed.
+ */
+int cg_port_xml_bounds(const struct cg_port *p, const char *body, size_t len, char *why,
+                       size_t size);
+
 /* ------------------------------------------------------------------ submissions and the writer */
 
 /*
@@ -207,6 +244,8 @@ struct cg_port_job {
     const char *body; /* borrowed until the job is done */
     size_t len;
     char remote[64];
+    const struct cg_port_sender *sender; /* who sent it (transport identity); NULL: unknown */
+    const struct cg_port_sender *owner;  /* whose it is, once signature and codes are checked */
     struct cg_port_result res;
     xmlDocPtr env;   /* DxpMsg, when wrapped */
     xmlDocPtr doc;   /* the CEB message */
@@ -235,10 +274,11 @@ struct cg_port_job {
  * written unless memory runs out. body must stay valid until the job is done.
  */
 int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const char *remote,
-                      struct cg_port_job **out);
+                      const struct cg_port_sender *sender, struct cg_port_job **out);
 /* A refusal decided before the checks (413 on Content-Length), recorded by the writer. */
 int cg_port_job_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
-                        const char *remote, struct cg_port_job **out);
+                        const char *remote, const struct cg_port_sender *sender,
+                        struct cg_port_job **out);
 void cg_port_job_free(struct cg_port_job *j);
 /* The database part of n jobs, in one transaction when it can (holds p->wlock). */
 void cg_port_jobs_store(struct cg_port *p, struct cg_port_job **jobs, size_t n);
@@ -278,6 +318,18 @@ struct cg_port {
     char *receipts_dir;
     bool format_receipts;
     char *customs_code;
+    long max_per_client;
+    long read_deadline_s;
+    long max_attributes;
+    long max_elements;
+    long max_depth;
+    long max_text;
+    long cpu_budget_ms;
+    size_t receipts_page_bytes;
+    char *metrics;      /* senders, open, off */
+    char server_fp[65]; /* the TLS server certificate, refused as a signer */
+    struct cg_port_sender *senders;
+    size_t nsenders;
     int fault_503;
     int fault_drop;
     bool fault_twice;
@@ -313,6 +365,8 @@ struct cg_port {
     bool writer_stop;
     pthread_t writer;
     bool writer_joinable;
+    pthread_mutex_t dlock; /* the read deadlines of the connections (port-http.c) */
+    void *watches;
     struct cg_port_job **wjobs; /* the writer's group */
     void **wconns;
     bool locks_up;

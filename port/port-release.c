@@ -45,8 +45,8 @@ static void dues_free(struct due *d, size_t n)
 }
 
 /* The inventories a summary lists (by invtNo), as a JSON array of their documents. */
-static int summary_inventories(struct cg_port *p, const json_t *ent, json_t **out,
-                               struct cg_err *err)
+static int summary_inventories(struct cg_port *p, sqlite3_int64 doc_id, const json_t *ent,
+                               json_t **out, struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
     json_t *arr = json_array();
@@ -66,6 +66,7 @@ static int summary_inventories(struct cg_port *p, const json_t *ent, json_t **ou
     {
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, cg_port_field(it, "invtNo"), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, doc_id);
         if (sqlite3_step(st) != SQLITE_ROW)
             continue;
         inv = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
@@ -100,7 +101,7 @@ static int publish_one(struct cg_port *p, const struct due *d, int64_t now, stru
     cg_guid_new(guid);
     cg_port_time17(now, t17);
     if (d->receipt_type == 792) {
-        rc = summary_inventories(p, ent, &invs, err);
+        rc = summary_inventories(p, d->doc_id, ent, &invs, err);
         if (rc == CG_OK)
             rc = cg_port_receipt_build_792(guid, ent, invs, "A", t17, p->version, &rdoc, err);
         cg_strlcpy(status, "A", sizeof(status));
@@ -109,8 +110,8 @@ static int publish_one(struct cg_port *p, const struct due *d, int64_t now, stru
         rc = cg_port_receipt_build(k, guid, ent, status, d->info, t17, &rdoc, err);
     }
     if (rc == CG_OK)
-        rc = cg_port_publish(p, (long)d->doc_id, d->receipt_type, guid, cg_port_field(ent, "guid"),
-                             status, rdoc, err);
+        rc = cg_port_publish(p, (long)d->doc_id, NULL, d->receipt_type, guid,
+                             cg_port_field(ent, "guid"), status, rdoc, err);
     if (rc != CG_OK)
         goto done;
     rc = cg_port_sql(p, d->receipt_type == 792 ? CG_SQL_SET_FINAL : CG_SQL_SET_STATUS, &st, err);
@@ -298,9 +299,11 @@ static char *base64(const unsigned char *p, int len)
     return out;
 }
 
-int cg_port_receipts_json(struct cg_port *p, int64_t since, int limit, char **out,
-                          struct cg_err *err)
+int cg_port_receipts_json(struct cg_port *p, const char *sender, int64_t since, int limit,
+                          char **out, struct cg_err *err)
 {
+    size_t bytes = 0;
+    bool full = false;
     sqlite3_stmt *st = NULL;
     json_t *list = json_array();
     json_t *item;
@@ -316,7 +319,7 @@ int cg_port_receipts_json(struct cg_port *p, int64_t since, int limit, char **ou
     pthread_mutex_lock(&p->rlock);
     r = sqlite3_prepare_v2(cg_db_handle(p->rdb),
                            "SELECT id, msg_type, msg_guid, doc_guid, status, xml FROM receipts "
-                           "WHERE id > ?1 ORDER BY id LIMIT ?2",
+                           "WHERE sender = ?3 AND id > ?1 ORDER BY id LIMIT ?2",
                            -1, &st, NULL);
     if (r != SQLITE_OK) {
         rc = cg_db_fail(p->rdb, r, "receipts", err);
@@ -326,9 +329,17 @@ int cg_port_receipts_json(struct cg_port *p, int64_t since, int limit, char **ou
     }
     sqlite3_bind_int64(st, 1, since);
     sqlite3_bind_int(st, 2, limit + 1);
+    if (sender != NULL)
+        sqlite3_bind_text(st, 3, sender, -1, SQLITE_STATIC);
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (++rows > limit)
+        /* base64 is 4/3 of the bytes; a page is cut before the byte ceiling, never empty */
+        size_t add = (size_t)sqlite3_column_bytes(st, 5) / 3 * 4 + 256;
+
+        if (++rows > limit || (rows > 1 && bytes + add > p->receipts_page_bytes)) {
+            full = true;
             break;
+        }
+        bytes += add;
         next = sqlite3_column_int64(st, 0);
         snprintf(type, sizeof(type), "CEB%dMessage", sqlite3_column_int(st, 1));
         b64 = base64(sqlite3_column_blob(st, 5), sqlite3_column_bytes(st, 5));
@@ -351,7 +362,7 @@ int cg_port_receipts_json(struct cg_port *p, int64_t since, int limit, char **ou
         json_decref(list);
         return rc;
     }
-    return dump(json_pack("{s:o, s:I, s:b}", "receipts", list, "next", (json_int_t)next, "more",
-                          rows > limit),
-                out, err);
+    return dump(
+        json_pack("{s:o, s:I, s:b}", "receipts", list, "next", (json_int_t)next, "more", full), out,
+        err);
 }

@@ -1,15 +1,20 @@
 /*
  * port-submit.c - checking and storing one POSTed message, and the transport-level answer.
  *
- * Order of checks (the first failure answers): empty body (0001), safe parse (0001: not
- * well-formed, DOCTYPE/entities), DxpMsg unwrap (0001), CEB root and kind (0001/4005), same
- * guid seen before (same bytes: accepted again; other bytes: 4001), signature (1001 missing,
- * several, not covering the root or untrusted certificate; 1004 does not match the data),
- * schema (0002), document rules (4001 duplicate guid, 4002 duplicate business key of an add,
- * 4003 totals, 4004 unknown code), then one transaction stores the message, its documents,
+ * Order of checks (the first failure answers): empty body (0001), shape bounds on the bytes
+ * (0999), safe parse (0001: not well-formed, DOCTYPE/entities), DxpMsg unwrap (0001), CEB root,
+ * kind and guid (0001/4005), same guid seen before (same bytes from the same sender: accepted
+ * again; else 4001), signature (1001 missing, several, not covering the root, untrusted or not
+ * allowed to sign, not the sending sender's; 1004 does not match the data), schema (0002),
+ * document rules (4001 duplicate guid, 4003 totals, 4004 unknown code, 4006 an enterprise code
+ * that is not the sender's), CPU budget (0998, between the steps), then in the writer 4001/4002
+ * duplicates and 4006 for a change of another sender's document; one transaction stores the
+ * message, its documents,
  * their scenario and the first receipts. A database failure answers 3001 (HTTP 500) and
  * stores nothing, so the sender's retry is safe. Every checked message leaves a submissions
- * row with its answer.
+ * row with its answer, and the sender it came from. Answer texts are cleaned of control
+ * characters and bytes that are not UTF-8 before they are logged, answered or put in a CEB900,
+ * which never carries the refused body.
  *
  * The checks that need no database run in the thread that received the message
  * (cg_port_job_check); the seen-before check and everything after the business rules run in
@@ -41,6 +46,36 @@ static void iso_now(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/*
+ * The answer's text is shown to the sender, logged and put into CEB900 receipts: control
+ * characters become spaces and bytes that are not UTF-8 become '?', so no text taken from a
+ * message can break a log line or a receipt.
+ */
+static void clean_text(char *s)
+{
+    size_t i = 0;
+    int n;
+
+    while (s[i] != '\0') {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (ch < 0x20 || ch == 0x7f) {
+            s[i++] = ' ';
+            continue;
+        }
+        if (ch < 0x80) {
+            i++;
+            continue;
+        }
+        n = 4;
+        if (xmlGetUTF8Char((const unsigned char *)s + i, &n) < 0x20 || n <= 0) {
+            s[i++] = '?';
+            continue;
+        }
+        i += (size_t)n;
+    }
+}
+
 /* Fill the answer; returns CG_EREJECT (or CG_EDB for 3001). */
 static int answer(struct cg_port_result *res, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -52,8 +87,11 @@ static int answer(struct cg_port_result *res, const char *code, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(res->text, sizeof(res->text), fmt, ap);
     va_end(ap);
+    clean_text(res->text);
     if (strcmp(code, "0000") == 0)
         res->http_status = 200;
+    else if (strcmp(code, "4006") == 0)
+        res->http_status = 403;
     else if (strcmp(code, "0999") == 0)
         res->http_status = 413;
     else if (strcmp(code, "4001") == 0 || strcmp(code, "4002") == 0)
@@ -82,8 +120,9 @@ static int write_receipt_file(struct cg_port *p, long id, int type, const char *
     return cg_fs_write_atomic(p->receipts_dir, name, xml, len, err);
 }
 
-int cg_port_publish(struct cg_port *p, long document_id, int type, const char *msg_guid,
-                    const char *doc_guid, const char *status, xmlDocPtr rdoc, struct cg_err *err)
+int cg_port_publish(struct cg_port *p, long document_id, const char *sender, int type,
+                    const char *msg_guid, const char *doc_guid, const char *status, xmlDocPtr rdoc,
+                    struct cg_err *err)
 {
     sqlite3 *h = cg_db_handle(p->db);
     sqlite3_stmt *st = NULL;
@@ -114,6 +153,8 @@ int cg_port_publish(struct cg_port *p, long document_id, int type, const char *m
         sqlite3_bind_text(st, 5, status, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 6, when, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 7, xml, (int)len, SQLITE_STATIC);
+        if (sender != NULL)
+            sqlite3_bind_text(st, 8, sender, -1, SQLITE_STATIC);
         r = sqlite3_step(st);
         if (r != SQLITE_DONE) {
             rc = cg_db_fail(p->db, r, "receipt", err);
@@ -132,6 +173,14 @@ done:
 }
 
 /* ------------------------------------------------------------------ recording */
+
+/* Whose the job is: the authenticated sender, else the one its signature was attributed to. */
+static const char *sender_name(const struct cg_port_job *c)
+{
+    if (c->sender != NULL)
+        return c->sender->name;
+    return c->owner != NULL ? c->owner->name : NULL;
+}
 
 static int record(struct cg_port_job *c, bool duplicate, struct cg_err *err)
 {
@@ -156,6 +205,8 @@ static int record(struct cg_port_job *c, bool duplicate, struct cg_err *err)
     sqlite3_bind_text(st, 8, c->res.text, -1, SQLITE_STATIC);
     if (c->remote[0] != '\0')
         sqlite3_bind_text(st, 9, c->remote, -1, SQLITE_STATIC);
+    if (sender_name(c) != NULL)
+        sqlite3_bind_text(st, 10, sender_name(c), -1, SQLITE_STATIC);
     r = sqlite3_step(st);
     sqlite3_reset(st);
     return r == SQLITE_DONE ? CG_OK : cg_db_fail(c->p->db, r, "submission", err);
@@ -169,24 +220,44 @@ static int record_reject_in_tx(struct cg_port_job *c, struct cg_err *err)
     char status[8];
     char t17[18];
     char type[16];
+    char info[256];
+    size_t lead;
+    size_t n;
     int r;
 
     r = record(c, false, err);
-    if (r != CG_OK || !c->p->format_receipts ||
+    /* A CEB900 goes only to the sender that sent the message; with nobody to give it to, the
+     * refusal stays in the transport answer and in submissions. */
+    if (r != CG_OK || !c->p->format_receipts || sender_name(c) == NULL ||
         (strcmp(c->res.code, "0001") != 0 && strcmp(c->res.code, "0002") != 0))
         return r;
-    if (strlen(c->res.guid) == 36)
+    /* The message's guid only when the message was verified and attributed to this sender:
+     * a guid taken from anything else could name somebody else's message. */
+    if (c->owner != NULL && strlen(c->res.guid) == 36)
         cg_strlcpy(guid, c->res.guid, sizeof(guid));
     else
         cg_guid_new(guid);
     snprintf(status, sizeof(status), "-%s", c->res.code);
     cg_port_time17(c->now, t17);
     snprintf(type, sizeof(type), "CEB%dMessage", c->res.msg_type);
-    r = cg_port_receipt_build_900(guid, status, c->res.text, t17, c->cop_msg_id,
-                                  c->res.msg_type != 0 ? type : "Unknown", c->xml, c->xml_len,
-                                  &rdoc, err);
+    /* A bounded description (the cleaned answer text, cut on a character), never the body. */
+    cg_strlcpy(info, c->res.text, sizeof(info));
+    n = strlen(info);
+    for (lead = n; lead > 0 && ((unsigned char)info[lead - 1] & 0xc0) == 0x80; lead--)
+        ;
+    if (lead > 0 && ((unsigned char)info[lead - 1] & 0x80) != 0) {
+        unsigned char b0 = (unsigned char)info[lead - 1];
+        size_t want = b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : 2;
+
+        if (n - (lead - 1) < want)
+            info[lead - 1] = '\0'; /* a character cut by the bound is dropped whole */
+    }
+    r = cg_port_receipt_build_900(guid, status, info, t17, c->owner != NULL ? c->cop_msg_id : "",
+                                  c->res.msg_type != 0 && c->owner != NULL ? type : "Unknown", NULL,
+                                  0, &rdoc, err);
     if (r == CG_OK)
-        r = cg_port_publish(c->p, 0, 900, guid, c->res.guid, status, rdoc, err);
+        r = cg_port_publish(c->p, 0, sender_name(c), 900, guid,
+                            c->owner != NULL ? c->res.guid : guid, status, rdoc, err);
     xmlFreeDoc(rdoc);
     return r;
 }
@@ -225,6 +296,38 @@ static xmlNodePtr ds_child(xmlNodePtr parent, const char *name, int *n)
     return found;
 }
 
+/*
+ * Whose message it is: the sender whose sign_cert made the signature. A signature by the
+ * port's own TLS certificate, by a certificate no sender registered, or by another sender's
+ * certificate than the one that sent it (transport identity) is refused with 1001. With no
+ * [sender.NAME] at all (in-process use without a network) nobody is attributed.
+ */
+static int attribute(struct cg_port_job *c, const struct cg_sig_info *info)
+{
+    const struct cg_port_sender *owner;
+
+    if (c->p->server_fp[0] != '\0' && strcmp(info->sha256, c->p->server_fp) == 0)
+        return answer(&c->res, "1001",
+                      "message %s is signed with the port's own TLS certificate, which never "
+                      "signs messages",
+                      c->res.guid);
+    if (c->p->nsenders == 0)
+        return CG_OK;
+    owner = cg_port_sender_by_signer(c->p, info->sha256);
+    if (owner == NULL)
+        return answer(&c->res, "1001",
+                      "message %s: the signing certificate (%s, SHA-256 %.16s...) is not "
+                      "registered to any sender (sign_cert)",
+                      c->res.guid, info->subject, info->sha256);
+    if (c->sender != NULL && owner != c->sender)
+        return answer(&c->res, "1001",
+                      "message %s is signed with a certificate of sender %s but was sent by "
+                      "sender %s",
+                      c->res.guid, owner->name, c->sender->name);
+    c->owner = owner;
+    return CG_OK;
+}
+
 static int check_signature(struct cg_port_job *c)
 {
     xmlNodePtr root = xmlDocGetRootElement(c->doc);
@@ -232,6 +335,7 @@ static int check_signature(struct cg_port_job *c)
     xmlNodePtr si;
     xmlNodePtr ref;
     xmlChar *uri = NULL;
+    struct cg_sig_info info;
     struct cg_err e1;
     struct cg_err e2;
     int count = 0;
@@ -239,8 +343,10 @@ static int check_signature(struct cg_port_job *c)
 
     find_signatures(root, &count, &sig);
     if (count == 0) {
-        if (!c->p->require_signature)
+        if (!c->p->require_signature) {
+            c->owner = c->sender; /* unsigned (test set-ups): the transport identity decides */
             return CG_OK;
+        }
         return answer(&c->res, "1001", "message %s is not signed (no ds:Signature)", c->res.guid);
     }
     if (count > 1)
@@ -271,12 +377,17 @@ static int check_signature(struct cg_port_job *c)
     }
     xmlFree(uri);
     cg_err_clear(&e1);
-    if (cg_verify(c->doc, c->p->trust, &e1) == CG_OK)
-        return CG_OK;
+    if (cg_verify_info(c->doc, c->p->trust, &info, &e1) == CG_OK)
+        return attribute(c, &info);
     cg_err_clear(&e2);
     if (cg_verify(c->doc, NULL, &e2) == CG_OK)
         return answer(&c->res, "1001", "message %s: signature certificate is not trusted: %s",
                       c->res.guid, e1.msg);
+    /* Only a mismatch of digest or signature value is 1004; a signature of the wrong shape, a
+     * certificate that may not sign or cannot be read is 1001. */
+    if (strncmp(e2.msg, "digest mismatch", 15) != 0 && strncmp(e2.msg, "wrong key", 9) != 0 &&
+        strncmp(e2.msg, "signature cannot be processed", 29) != 0)
+        return answer(&c->res, "1001", "message %s: %s", c->res.guid, e2.msg);
     return answer(&c->res, "1004", "message %s: signature does not match the data: %s", c->res.guid,
                   e2.msg[0] != '\0' ? e2.msg : e1.msg);
 }
@@ -308,17 +419,28 @@ static xmlNodePtr child_el(xmlNodePtr parent, const char *ns, const char *name)
     return NULL;
 }
 
+/* A guid as the messages carry it: a UUID, or at least nothing but letters, digits and '-'. */
+static bool guid_ok(const char *g)
+{
+    size_t n = strspn(g, "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ-");
+
+    return n > 0 && n <= 40 && g[n] == '\0';
+}
+
 /* Parse, unwrap and identify; fills c->doc, c->kind, res->guid/msg_type. */
 static int parse_message(struct cg_port_job *c)
 {
     struct cg_err err;
     xmlNodePtr root;
     xmlChar *guid;
+    char why[160];
     int rc;
 
     cg_err_clear(&err);
     if (c->len == 0)
         return answer(&c->res, "0001", "empty body: POST the CEB message (or a dxp:DxpMsg)");
+    if (cg_port_xml_bounds(c->p, c->body, c->len, why, sizeof(why)) != CG_OK)
+        return answer(&c->res, "0999", "message refused before parsing: it has %s", why);
     rc = cg_xml_parse(c->body, c->len, "message", &c->env, &err);
     if (rc != CG_OK)
         return answer(&c->res, "0001", "%s", err.msg);
@@ -331,6 +453,8 @@ static int parse_message(struct cg_port_job *c)
         if (rc != CG_OK)
             return answer(&c->res, "0001", "dxp:DxpMsg: %s", err.msg);
         c->xml = c->inner;
+        if (cg_port_xml_bounds(c->p, c->inner, c->xml_len, why, sizeof(why)) != CG_OK)
+            return answer(&c->res, "0999", "dxp:Data refused before parsing: it has %s", why);
         rc = cg_xml_parse(c->inner, c->xml_len, "DxpMsg Data", &c->doc, &err);
         if (rc != CG_OK)
             return answer(&c->res, "0001", "%s", err.msg);
@@ -341,6 +465,11 @@ static int parse_message(struct cg_port_job *c)
     root = xmlDocGetRootElement(c->doc);
     c->res.msg_type = cg_msg_type_of(c->doc);
     guid = xmlGetProp(root, CGX("guid"));
+    if (guid != NULL && !guid_ok((const char *)guid)) {
+        xmlFree(guid);
+        return answer(&c->res, "0001",
+                      "the root guid is not 1 to 40 letters, digits and '-' (a UUID)");
+    }
     if (guid != NULL)
         cg_strlcpy(c->res.guid, (const char *)guid, sizeof(c->res.guid));
     xmlFree(guid);
@@ -365,6 +494,7 @@ static int check_seen(struct cg_port_job *c, bool *seen, struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
     const unsigned char *sha;
+    const unsigned char *by;
     sqlite3_int64 mid = 0;
     bool same;
     int rc;
@@ -385,7 +515,11 @@ static int check_seen(struct cg_port_job *c, bool *seen, struct cg_err *err)
     *seen = true;
     mid = sqlite3_column_int64(st, 0);
     sha = sqlite3_column_text(st, 1);
-    same = sha != NULL && strcmp((const char *)sha, c->sha) == 0;
+    by = sqlite3_column_text(st, 2);
+    /* the same bytes from another sender are not its retry: it learns nothing of them */
+    same = sha != NULL && strcmp((const char *)sha, c->sha) == 0 &&
+           strcmp(by != NULL ? (const char *)by : "",
+                  sender_name(c) != NULL ? sender_name(c) : "") == 0;
     sqlite3_reset(st);
     if (!same) {
         answer(&c->res, "4001",
@@ -430,8 +564,12 @@ dbfail:
 
 /* ------------------------------------------------------------------ storing */
 
+/*
+ * Statement id with ?1 = a: CG_EEXIST with the first column in found (and the second in by,
+ * unless NULL), CG_OK when there is no row, a database error otherwise.
+ */
 static int exists(struct cg_port *p, enum cg_port_sql id, const char *a, char *found, size_t size,
-                  struct cg_err *err)
+                  char *by, size_t bysize, struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
     const unsigned char *s;
@@ -446,6 +584,10 @@ static int exists(struct cg_port *p, enum cg_port_sql id, const char *a, char *f
     if (r == SQLITE_ROW) {
         s = sqlite3_column_text(st, 0);
         cg_strlcpy(found, s != NULL ? (const char *)s : "", size);
+        if (by != NULL) {
+            s = sqlite3_column_text(st, 1);
+            cg_strlcpy(by, s != NULL ? (const char *)s : "", bysize);
+        }
         rc = CG_EEXIST;
     } else if (r != SQLITE_DONE) {
         rc = cg_db_fail(p->db, r, "lookup", err);
@@ -523,6 +665,7 @@ static int store(struct cg_port_job *c, struct cg_err *err)
     json_t *ent;
     char bkey[512];
     char found[64];
+    char added_by[128];
     char when[32];
     char *doc_json = NULL;
     size_t nsteps;
@@ -541,6 +684,8 @@ static int store(struct cg_port_job *c, struct cg_err *err)
     if (c->remote[0] != '\0')
         sqlite3_bind_text(msg, 5, c->remote, -1, SQLITE_STATIC);
     sqlite3_bind_blob(msg, 6, c->xml, (int)c->xml_len, SQLITE_STATIC);
+    if (sender_name(c) != NULL)
+        sqlite3_bind_text(msg, 7, sender_name(c), -1, SQLITE_STATIC);
     r = sqlite3_step(msg);
     if (r != SQLITE_DONE) {
         rc = cg_db_fail(db, r, "storing the message", err);
@@ -554,7 +699,7 @@ static int store(struct cg_port_job *c, struct cg_err *err)
         const char *guid = cg_port_field(ent, "guid");
         const char *app = cg_port_field(ent, "appType");
 
-        rc = exists(c->p, CG_SQL_DOC_GUID, guid, found, sizeof(found), err);
+        rc = exists(c->p, CG_SQL_DOC_GUID, guid, found, sizeof(found), NULL, 0, err);
         if (rc == CG_EEXIST) {
             rc = answer(&c->res, "4001", "document guid %s was already used in message %s", guid,
                         found);
@@ -563,8 +708,26 @@ static int store(struct cg_port_job *c, struct cg_err *err)
         if (rc != CG_OK)
             goto done;
         cg_port_business_key(c->kind, ent, bkey, sizeof(bkey));
+        if (strcmp(app, "1") != 0) {
+            /* a modify or delete comes from the sender that added the document */
+            rc = exists(c->p, CG_SQL_BKEY, bkey, found, sizeof(found), added_by, sizeof(added_by),
+                        err);
+            if (rc == CG_EEXIST &&
+                strcmp(added_by, sender_name(c) != NULL ? sender_name(c) : "") != 0) {
+                rc = answer(&c->res, "4006",
+                            "document %s changes CEB%d %s=%s %s=%s, which another sender added "
+                            "(document %s)",
+                            guid, c->kind->req_type, c->kind->key[0],
+                            cg_port_field(ent, c->kind->key[0]), c->kind->key[1],
+                            cg_port_field(ent, c->kind->key[1]), found);
+                goto done;
+            }
+            if (rc != CG_OK && rc != CG_EEXIST)
+                goto done;
+            rc = CG_OK;
+        }
         if (strcmp(app, "1") == 0) {
-            rc = exists(c->p, CG_SQL_BKEY, bkey, found, sizeof(found), err);
+            rc = exists(c->p, CG_SQL_BKEY, bkey, found, sizeof(found), NULL, 0, err);
             if (rc == CG_EEXIST) {
                 rc = answer(&c->res, "4002",
                             "document %s adds CEB%d %s=%s %s=%s, which document %s already "
@@ -604,6 +767,8 @@ static int store(struct cg_port_job *c, struct cg_err *err)
             sqlite3_bind_null(doc, 8);
         sqlite3_bind_text(doc, 9, doc_json, -1, SQLITE_STATIC);
         sqlite3_bind_int64(doc, 10, c->now);
+        if (sender_name(c) != NULL)
+            sqlite3_bind_text(doc, 11, sender_name(c), -1, SQLITE_STATIC);
         r = sqlite3_step(doc);
         if (r != SQLITE_DONE) {
             rc = cg_db_fail(db, r, "storing a document", err);
@@ -673,6 +838,13 @@ static int check_documents(struct cg_port_job *c)
         }
         if (cg_port_check_document(c->kind, ent, c->p->codes, c->p->tolerance, code, &err) != CG_OK)
             return answer(&c->res, code, "message %s: %s", c->res.guid, err.msg);
+        if (c->owner != NULL &&
+            !cg_port_sender_has_code(c->owner, cg_port_field(ent, c->kind->key[0])))
+            return answer(&c->res, "4006",
+                          "message %s: document %s declares for %s %s, which is not an "
+                          "enterprise code of sender %s",
+                          c->res.guid, cg_port_field(ent, "guid"), c->kind->key[0],
+                          cg_port_field(ent, c->kind->key[0]), c->owner->name);
     }
     return CG_OK;
 }
@@ -680,13 +852,14 @@ static int check_documents(struct cg_port_job *c)
 /* ------------------------------------------------------------------ jobs */
 
 static struct cg_port_job *job_new(struct cg_port *p, const char *body, size_t len,
-                                   const char *remote)
+                                   const char *remote, const struct cg_port_sender *sender)
 {
     struct cg_port_job *c = calloc(1, sizeof(*c));
 
     if (c == NULL)
         return NULL;
     c->p = p;
+    c->sender = sender;
     c->body = body;
     c->len = len;
     if (remote != NULL)
@@ -695,6 +868,29 @@ static struct cg_port_job *job_new(struct cg_port *p, const char *body, size_t l
     c->xml_len = len;
     c->now = cg_port_now_ms();
     return c;
+}
+
+/* CPU time of the calling thread, milliseconds. */
+static int64_t cpu_ms(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Between two checks: refuse a message whose checks used more CPU than cpu_budget_ms. */
+static int over_budget(struct cg_port_job *c, int64_t t0)
+{
+    int64_t used = cpu_ms() - t0;
+
+    if (used <= c->p->cpu_budget_ms)
+        return CG_OK;
+    return answer(&c->res, "0998",
+                  "message %s: its checks used %lld ms of CPU, more than the limit of %ld ms "
+                  "(cpu_budget_ms); simplify the message",
+                  c->res.guid, (long long)used, c->p->cpu_budget_ms);
 }
 
 /* Keep the answer the checks gave, to start again from it (see reset()). */
@@ -706,10 +902,11 @@ static void keep_verdict(struct cg_port_job *c)
 }
 
 int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const char *remote,
-                      struct cg_port_job **out)
+                      const struct cg_port_sender *sender, struct cg_port_job **out)
 {
-    struct cg_port_job *c = job_new(p, body, len, remote);
+    struct cg_port_job *c = job_new(p, body, len, remote, sender);
     struct cg_err err;
+    int64_t t0;
     int rc;
 
     if (c == NULL)
@@ -720,15 +917,24 @@ int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const cha
                     len, p->max_body);
         goto done;
     }
+    t0 = cpu_ms();
     rc = parse_message(c);
+    if (over_budget(c, t0) != CG_OK) {
+        rc = CG_EREJECT; /* the budget's answer replaces the parser's */
+        goto done;
+    }
     if (rc != CG_OK)
         goto done;
     cg_sha256_hex(c->xml, c->xml_len, c->sha);
     c->parsed = true;
     rc = check_signature(c);
+    if (rc == CG_OK)
+        rc = over_budget(c, t0);
     if (rc == CG_OK && cg_schema_validate(p->schema, c->doc, &err) != CG_OK)
         rc = answer(&c->res, "0002", "message %s fails the %s schema: %s", c->res.guid, p->version,
                     err.msg);
+    if (rc == CG_OK)
+        rc = over_budget(c, t0);
     if (rc == CG_OK)
         rc = check_documents(c);
     c->store = rc == CG_OK;
@@ -739,9 +945,10 @@ done:
 }
 
 int cg_port_job_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
-                        const char *remote, struct cg_port_job **out)
+                        const char *remote, const struct cg_port_sender *sender,
+                        struct cg_port_job **out)
 {
-    struct cg_port_job *c = job_new(p, NULL, len, remote);
+    struct cg_port_job *c = job_new(p, NULL, len, remote, sender);
 
     if (c == NULL)
         return CG_ENOMEM;
@@ -906,26 +1113,33 @@ done:
 }
 
 void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
-                            const char *remote)
+                            const char *remote, const struct cg_port_sender *sender)
 {
     struct cg_port_job *c = NULL;
 
-    if (cg_port_job_refusal(p, code, text, len, remote, &c) != CG_OK)
+    if (cg_port_job_refusal(p, code, text, len, remote, sender, &c) != CG_OK)
         return;
     if (!cg_port_writer_queue(p, c, NULL, false))
         cg_port_jobs_store(p, &c, 1);
     cg_port_job_free(c);
 }
 
-int cg_port_submit(struct cg_port *p, const char *body, size_t len, const char *remote,
-                   struct cg_port_result *res)
+int cg_port_submit(struct cg_port *p, const char *sender, const char *body, size_t len,
+                   const char *remote, struct cg_port_result *res)
 {
+    const struct cg_port_sender *s = NULL;
     struct cg_port_job *c = NULL;
+    size_t i;
     int rc;
 
     memset(res, 0, sizeof(*res));
+    for (i = 0; sender != NULL && i < p->nsenders; i++)
+        if (strcmp(p->senders[i].name, sender) == 0)
+            s = &p->senders[i];
+    if (sender != NULL && s == NULL)
+        return answer(res, "1999", "no sender %s is configured", sender);
     cg_port_writer_busy(p, 1);
-    rc = cg_port_job_check(p, body, len, remote, &c);
+    rc = cg_port_job_check(p, body, len, remote, s, &c);
     if (rc != CG_OK) {
         cg_port_writer_busy(p, -1);
         return answer(res, "3001", "system error, nothing was stored; send again: out of memory");

@@ -38,6 +38,7 @@ struct cg_http {
     char *client_cert;
     char *client_key;
     char *key_pass; /* secret: wiped on free, never logged */
+    char *token;    /* secret: the sender's token, sent as Authorization: Bearer */
     long parallel;
     long connect_timeout_ms;
     long timeout_ms;

@@ -148,8 +148,7 @@ static int read_pass_file(const char *path, char **out, struct cg_err *err)
     int rc = CG_OK;
 
     if (fp == NULL)
-        return CG_ERR_SET(err, CG_ECONFIG, "%s: cannot read the client key passphrase: %s", path,
-                          strerror(errno));
+        return CG_ERR_SET(err, CG_ECONFIG, "%s: cannot read the secret: %s", path, strerror(errno));
     if (fgets(line, sizeof(line), fp) == NULL)
         line[0] = '\0';
     fclose(fp);
@@ -207,6 +206,8 @@ int cg_http_opts_from_conf(const struct cg_conf *conf, struct cg_http_opts *o,
     paths->client_cert = cg_conf_get_path(conf, "transport", "client_cert");
     paths->client_key = cg_conf_get_path(conf, "transport", "client_key");
     paths->key_pass_file = cg_conf_get_path(conf, "transport", "client_key_pass_file");
+    paths->token_file = cg_conf_get_path(conf, "transport", "token_file");
+    o->token_file = paths->token_file;
     o->url = cg_conf_get(conf, "transport", "url");
     o->receipts_url = cg_conf_get(conf, "transport", "receipts_url");
     o->ca_file = paths->ca_file;
@@ -232,6 +233,7 @@ void cg_http_opts_paths_free(struct cg_http_opts_paths *paths)
     free(paths->client_cert);
     free(paths->client_key);
     free(paths->key_pass_file);
+    free(paths->token_file);
     memset(paths, 0, sizeof(*paths));
 }
 
@@ -286,6 +288,8 @@ int cg_http_new(const struct cg_http_opts *o, struct cg_http **out, struct cg_er
         if ((rc = dup_opt(v, &h->key_pass, err)) != CG_OK)
             goto done;
     }
+    if (o->token_file != NULL && (rc = read_pass_file(o->token_file, &h->token, err)) != CG_OK)
+        goto done;
     h->parallel = o->parallel > 0 ? o->parallel : 4;
     h->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
     h->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
@@ -353,6 +357,10 @@ void cg_http_free(struct cg_http *h)
     if (h->multi != NULL)
         curl_multi_cleanup(h->multi);
     curl_slist_free_all(h->headers_xml);
+    if (h->token != NULL) {
+        OPENSSL_cleanse(h->token, strlen(h->token));
+        free(h->token);
+    }
     if (h->key_pass != NULL) {
         OPENSSL_cleanse(h->key_pass, strlen(h->key_pass));
         free(h->key_pass);
@@ -403,6 +411,10 @@ int cg_http_easy_setup(struct cg_http *h, CURL *e, char *errbuf, struct cg_err *
         }
         /* Always a passphrase (maybe empty), so an encrypted key fails instead of prompting. */
         SETOPT(e, CURLOPT_KEYPASSWD, h->key_pass != NULL ? h->key_pass : "");
+    }
+    if (h->token != NULL) {
+        SETOPT(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        SETOPT(e, CURLOPT_XOAUTH2_BEARER, h->token);
     }
     SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
     SETOPT(e, CURLOPT_TIMEOUT_MS, h->timeout_ms);

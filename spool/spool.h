@@ -299,6 +299,7 @@ struct cg_http_opts {
     const char *client_key;    /* PEM client key, or NULL (then client_cert holds the key) */
     const char *key_pass_file; /* file whose first line is the client key passphrase */
     const char *key_pass_env;  /* environment variable holding the passphrase */
+    const char *token_file;    /* file whose first line is the sender's token (Bearer) */
     long parallel;             /* transfers in flight, 1..64 (0: 4) */
     long connect_timeout_ms;   /* 0: 10000 */
     long timeout_ms;           /* whole transfer; 0: 60000 */
@@ -314,7 +315,7 @@ struct cg_http_opts {
 /* Settings from [transport] of conf. Path strings point into *paths (free with
  * cg_http_opts_paths_free() after cg_http_new()). */
 struct cg_http_opts_paths {
-    char *ca_file, *client_cert, *client_key, *key_pass_file;
+    char *ca_file, *client_cert, *client_key, *key_pass_file, *token_file;
 };
 int cg_http_opts_from_conf(const struct cg_conf *conf, struct cg_http_opts *o,
                            struct cg_http_opts_paths *paths, struct cg_err *err);

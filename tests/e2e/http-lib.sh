@@ -22,6 +22,9 @@ q() { "$@" >/dev/null 2>&1; }
         q "$OPENSSL" x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
             -out "$1.pem" -days 2 -extfile "$1.ext"
     }
+    "$OPENSSL" rand -hex 24 >test.token || exit 1
+    # for curl: the token as a header file (-H @file), never on a command line
+    printf 'Authorization: Bearer %s\n' "$(cat test.token)" >auth.hdr
     issue server "cebgate test port" "subjectAltName=IP:127.0.0.1,DNS:localhost" &&
         issue signer "test signer" && issue client "test sender" || exit 1
     q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 2 \
@@ -29,8 +32,9 @@ q() { "$@" >/dev/null 2>&1; }
 ) || fail "make test certificates"
 
 # ---------------------------------------------------------------- the port
-# port_conf FILE DB [extra lines]: a port on 127.0.0.1, port 0, TLS, trusting the test CA's
-# signers. Scenario: 2, 120 at once; for inventories 800 and 899 after release_ms/close_ms.
+# port_conf FILE DB [extra [port] lines]: a port on 127.0.0.1, port 0, TLS, trusting the test
+# CA's signers; one sender, "test", known by its token or (with tls_client_ca) its client
+# certificate, signing with signer.pem for the test seller's codes and the carrier's. Scenario: 2, 120 at once; for inventories 800 and 899 after release_ms/close_ms.
 # Rules: carrier numbers SF000000000001x (orders 10-19), order SO-0000777 and HS code
 # 4911910000 (orders 500-504) end in 100.
 port_conf() {
@@ -50,6 +54,13 @@ EOF
     f=$1
     shift 2
     for l in "$@"; do printf '%s\n' "$l" >>"$f"; done
+    cat >>"$f" <<EOF
+[sender.test]
+token_file = $K/test.token
+client_cert = $K/client.pem
+sign_cert = $K/signer.pem
+codes = 3301960000, 3301960001, 3301980002, 3120980105
+EOF
 }
 PORT_PID=""
 P=""
@@ -98,6 +109,7 @@ mode = http
 url = https://127.0.0.1:$P/messages
 receipts_url = https://127.0.0.1:$P/receipts
 ca_file = $K/ca.pem
+token_file = $K/test.token
 parallel = 4
 connect_timeout = 5
 timeout = 20
