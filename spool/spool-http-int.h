@@ -53,6 +53,7 @@ struct cg_http {
     struct cg_http_slot *slots; /* parallel of them */
     struct curl_slist *headers_xml;
     CURL *receipts_easy; /* kept for keep-alive between pages */
+    long receipts_limit; /* > 0: ask for at most this many receipts per page */
     char receipts_errbuf[CURL_ERROR_SIZE];
 };
 

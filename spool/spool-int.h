@@ -81,6 +81,7 @@ struct cg_spool {
     bool dxp_wrap;
     const char *dxp_sender, *dxp_receiver;
     bool transport_down; /* a submit said retry: stop submitting in this pass */
+    bool receipts_down;  /* receipts could not be fetched in this pass (sending goes on) */
     struct cg_spool_stats st;
     int64_t last_event_ms;
 };

@@ -439,8 +439,13 @@ int cg_http_send_files(struct cg_http *h, int dirfd, const char *const *names,
  * to 12 digits, so name order is arrival order; the same id always gives the same name; an id
  * that cannot be a file name fails the page). After a page's files are
  * flushed, the new cursor is written atomically. *count: receipt files written. Errors as
- * cg_http_receipts_page().
+ * cg_http_receipts_page(), except a page that cannot be read (not the receipts format, too
+ * large): it is asked for again one receipt at a time, and when that fails too the failure is
+ * logged, counted in state_fd/"<cursor_name>.bad" and CG_OK returned, so receipts never stop
+ * the sending side; after CG_HTTP_BAD_PAGE_TRIES runs failing at the same numeric cursor the
+ * cursor moves one id past it (the receipt there is reported as skipped).
  */
+#define CG_HTTP_BAD_PAGE_TRIES 3
 int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const char *cursor_name,
                          size_t *count, struct cg_err *err);
 /*
