@@ -2,7 +2,7 @@
  * port-http.c - the HTTP/1.1 server of `cebgate port` on libmicrohttpd (TLS through GnuTLS),
  * with a pool of threads.
  *
- * libmicrohttpd runs its own threads (a pool of [port] threads, epoll each): a POST's checks
+ * libmicrohttpd runs its own threads (a pool of [port] threads, poll(2) each): a POST's checks
  * run in the thread that received it, then the connection is suspended while the writer thread
  * stores the message together with the others of its group, and resumed to answer once that
  * commit is done (port-writer.c). The caller's thread only waits for the stop signal.
@@ -596,8 +596,10 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
     struct sockaddr_storage ss;
     struct MHD_OptionItem opts[24];
     const union MHD_DaemonInfo *info;
+    /* poll(2), not epoll: in epoll mode libmicrohttpd 0.9.75 spins on a connection that sent
+     * part of a TLS handshake record, so a few clients trickling bytes took the CPU. */
     unsigned int flags =
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+        MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     bool loopback = false;
     size_t n = 0;
     int rc;
