@@ -17,9 +17,9 @@
 #include <libxml/tree.h>
 
 #include "core/buf.h"
-#include "core/db.h"
 #include "declare/declare.h"
 #include "port/port.h"
+#include "store/store-port.h"
 
 /* libxml2 takes const xmlChar *; BAD_CAST would drop the const of our strings. */
 #define CGX(s) ((const xmlChar *)(s))
@@ -155,46 +155,6 @@ void cg_port_record_refusal(struct cg_port *p, const char *code, const char *tex
 
 /* Earliest due time (Unix ms) of a planned receipt, or -1 when none is planned. */
 int64_t cg_port_next_due(struct cg_port *p);
-
-/* ------------------------------------------------------------------ database */
-
-extern const struct cg_db_schema cg_port_db_schema;
-
-/*
- * Statements of the writer connection (p->db), prepared once (on first use) and reset for
- * every use. Only the thread that holds p->wlock (the writer, or a caller in direct mode)
- * uses them.
- */
-enum cg_port_sql {
-    CG_SQL_SEEN,      /* messages by guid */
-    CG_SQL_SEEN_DOCS, /* documents of a message */
-    CG_SQL_DOC_GUID,  /* document guid used before */
-    CG_SQL_BKEY,      /* business key added before */
-    CG_SQL_INS_MESSAGE,
-    CG_SQL_INS_DOCUMENT,
-    CG_SQL_INS_SCHEDULE,
-    CG_SQL_INS_SUBMISSION,
-    CG_SQL_INS_RECEIPT,
-    CG_SQL_COUNTER,
-    CG_SQL_DUE,        /* planned receipts due */
-    CG_SQL_SET_STATUS, /* document status and final */
-    CG_SQL_SET_FINAL,  /* document final only (CEB792) */
-    CG_SQL_DEL_SCHEDULE,
-    CG_SQL_INVENTORY, /* an inventory by invtNo (CEB792) */
-    CG_SQL_NEXT_DUE,
-    CG_SQL_COUNT
-};
-
-/* The cached statement id, reset and with its bindings cleared. */
-int cg_port_sql(struct cg_port *p, enum cg_port_sql id, sqlite3_stmt **out, struct cg_err *err);
-/* Reset every cached statement (no statement keeps a read snapshot open between batches). */
-void cg_port_sql_reset_all(struct cg_port *p);
-/* Finalize them (before the connection is closed). */
-void cg_port_sql_free(struct cg_port *p);
-
-/* Next value of counter name for key (a day or a year); starts at 1. Inside a transaction. */
-int cg_port_db_next(struct cg_port *p, const char *name, const char *key, long *out,
-                    struct cg_err *err);
 
 /* ------------------------------------------------------------------ senders */
 
@@ -334,7 +294,7 @@ struct cg_port {
     int fault_drop;
     bool fault_twice;
     /* state */
-    struct cg_db *db;
+    struct cg_store_port *db; /* the writer's connection */
     struct cg_schema *schema;
     struct cg_trust *trust;
     int ntrusted;
@@ -346,17 +306,16 @@ struct cg_port {
     long faults_503;
     long faults_drop;
     /* threads */
-    long threads;          /* libmicrohttpd worker threads that run the checks */
-    long commit_max;       /* most messages stored in one transaction */
-    long commit_wait_ms;   /* how long the writer waits for messages still being checked */
-    pthread_mutex_t flock; /* rng, fault counters */
-    struct cg_db *rdb;     /* read connection: GET /receipts, /metrics, stats */
-    pthread_mutex_t rlock; /* ... one user at a time */
-    pthread_mutex_t wlock; /* the writer connection db and its statements */
-    sqlite3_stmt *stmts[CG_SQL_COUNT];
-    pthread_mutex_t qlock; /* the queue below */
-    pthread_cond_t qcond;  /* the writer waits for work */
-    pthread_cond_t dcond;  /* callers wait for their job */
+    long threads;              /* libmicrohttpd worker threads that run the checks */
+    long commit_max;           /* most messages stored in one transaction */
+    long commit_wait_ms;       /* how long the writer waits for messages still being checked */
+    pthread_mutex_t flock;     /* rng, fault counters */
+    struct cg_store_port *rdb; /* read connection: GET /receipts, /metrics, stats */
+    pthread_mutex_t rlock;     /* ... one user at a time */
+    pthread_mutex_t wlock;     /* the writer connection db */
+    pthread_mutex_t qlock;     /* the queue below */
+    pthread_cond_t qcond;      /* the writer waits for work */
+    pthread_cond_t dcond;      /* callers wait for their job */
     struct cg_port_job *qhead;
     struct cg_port_job *qtail;
     size_t qlen;

@@ -124,50 +124,24 @@ int cg_port_publish(struct cg_port *p, long document_id, const char *sender, int
                     const char *msg_guid, const char *doc_guid, const char *status, xmlDocPtr rdoc,
                     struct cg_err *err)
 {
-    sqlite3 *h = cg_db_handle(p->db);
-    sqlite3_stmt *st = NULL;
     char *xml = NULL;
     size_t len = 0;
     char when[32];
     int copies = p->fault_twice ? 2 : 1;
+    int64_t id = 0;
     int rc;
-    int r;
     int i;
 
     rc = cg_xml_serialize(rdoc, &xml, &len, err);
     if (rc != CG_OK)
         return rc;
     iso_now(when);
-    rc = cg_port_sql(p, CG_SQL_INS_RECEIPT, &st, err);
-    if (rc != CG_OK)
-        goto done;
-    for (i = 0; i < copies; i++) {
-        sqlite3_reset(st);
-        if (document_id > 0)
-            sqlite3_bind_int64(st, 1, document_id);
-        else
-            sqlite3_bind_null(st, 1);
-        sqlite3_bind_int(st, 2, type);
-        sqlite3_bind_text(st, 3, msg_guid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, doc_guid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, status, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, when, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 7, xml, (int)len, SQLITE_STATIC);
-        if (sender != NULL)
-            sqlite3_bind_text(st, 8, sender, -1, SQLITE_STATIC);
-        r = sqlite3_step(st);
-        if (r != SQLITE_DONE) {
-            rc = cg_db_fail(p->db, r, "receipt", err);
-            goto done;
-        }
-        rc = write_receipt_file(p, (long)sqlite3_last_insert_rowid(h), type, msg_guid, xml, len,
-                                err);
-        if (rc != CG_OK)
-            goto done;
+    for (i = 0; i < copies && rc == CG_OK; i++) {
+        rc = cg_store_port_receipt_add(p->db, document_id, sender, type, msg_guid, doc_guid, status,
+                                       when, xml, len, &id, err);
+        if (rc == CG_OK)
+            rc = write_receipt_file(p, (long)id, type, msg_guid, xml, len, err);
     }
-done:
-    if (st != NULL)
-        sqlite3_reset(st);
     free(xml);
     return rc;
 }
@@ -184,32 +158,22 @@ static const char *sender_name(const struct cg_port_job *c)
 
 static int record(struct cg_port_job *c, bool duplicate, struct cg_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    struct cg_store_port_submission m;
     char when[32];
-    int r;
 
     iso_now(when);
-    r = cg_port_sql(c->p, CG_SQL_INS_SUBMISSION, &st, err);
-    if (r != CG_OK)
-        return r;
-    sqlite3_bind_text(st, 1, when, -1, SQLITE_STATIC);
-    if (c->res.guid[0] != '\0')
-        sqlite3_bind_text(st, 2, c->res.guid, -1, SQLITE_STATIC);
-    if (c->res.msg_type != 0)
-        sqlite3_bind_int(st, 3, c->res.msg_type);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->len);
-    if (c->sha[0] != '\0')
-        sqlite3_bind_text(st, 5, c->sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, c->res.code, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, duplicate ? 1 : 0);
-    sqlite3_bind_text(st, 8, c->res.text, -1, SQLITE_STATIC);
-    if (c->remote[0] != '\0')
-        sqlite3_bind_text(st, 9, c->remote, -1, SQLITE_STATIC);
-    if (sender_name(c) != NULL)
-        sqlite3_bind_text(st, 10, sender_name(c), -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    sqlite3_reset(st);
-    return r == SQLITE_DONE ? CG_OK : cg_db_fail(c->p->db, r, "submission", err);
+    memset(&m, 0, sizeof(m));
+    m.received_at = when;
+    m.guid = c->res.guid;
+    m.msg_type = c->res.msg_type;
+    m.size = (int64_t)c->len;
+    m.sha256 = c->sha;
+    m.code = c->res.code;
+    m.duplicate = duplicate;
+    m.text = c->res.text;
+    m.remote = c->remote;
+    m.sender = sender_name(c);
+    return cg_store_port_submission_add(c->p->db, &m, err);
 }
 
 /* Record a refusal (and its CEB900 for format errors) inside the writer's transaction. */
@@ -490,37 +454,38 @@ static int parse_message(struct cg_port_job *c)
  * The guid was seen before: same bytes answer accepted again, other bytes are refused. Inside
  * the writer's transaction; a database failure returns its code with err filled.
  */
+static int add_seen_doc(const char *guid, const char *pre_no, const char *invt_no, void *ctx)
+{
+    struct cg_port_result *res = ctx;
+    size_t i;
+
+    if (res->ndocs >= CG_PORT_MAX_DOCS)
+        return CG_OK;
+    i = res->ndocs++;
+    cg_strlcpy(res->docs[i].guid, guid, sizeof(res->docs[i].guid));
+    cg_strlcpy(res->docs[i].pre_no, pre_no, sizeof(res->docs[i].pre_no));
+    cg_strlcpy(res->docs[i].invt_no, invt_no, sizeof(res->docs[i].invt_no));
+    return CG_OK;
+}
+
 static int check_seen(struct cg_port_job *c, bool *seen, struct cg_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    const unsigned char *sha;
-    const unsigned char *by;
-    sqlite3_int64 mid = 0;
+    char sha[65];
+    char by[128];
+    int64_t mid = 0;
     bool same;
     int rc;
-    int r;
 
     *seen = false;
-    rc = cg_port_sql(c->p, CG_SQL_SEEN, &st, err);
+    rc = cg_store_port_message_find(c->p->db, c->res.guid, &mid, sha, by, sizeof(by), err);
+    if (rc == CG_ENOTFOUND)
+        return CG_OK;
     if (rc != CG_OK)
         return rc;
-    sqlite3_bind_text(st, 1, c->res.guid, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    if (r == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return CG_OK;
-    }
-    if (r != SQLITE_ROW)
-        goto dbfail;
     *seen = true;
-    mid = sqlite3_column_int64(st, 0);
-    sha = sqlite3_column_text(st, 1);
-    by = sqlite3_column_text(st, 2);
     /* the same bytes from another sender are not its retry: it learns nothing of them */
-    same = sha != NULL && strcmp((const char *)sha, c->sha) == 0 &&
-           strcmp(by != NULL ? (const char *)by : "",
-                  sender_name(c) != NULL ? sender_name(c) : "") == 0;
-    sqlite3_reset(st);
+    same =
+        strcmp(sha, c->sha) == 0 && strcmp(by, sender_name(c) != NULL ? sender_name(c) : "") == 0;
     if (!same) {
         answer(&c->res, "4001",
                "guid %s was already used by another message with different content; "
@@ -528,73 +493,19 @@ static int check_seen(struct cg_port_job *c, bool *seen, struct cg_err *err)
                c->res.guid);
         return record_reject_in_tx(c, err);
     }
-    rc = cg_port_sql(c->p, CG_SQL_SEEN_DOCS, &st, err);
+    c->res.ndocs = 0;
+    rc = cg_store_port_message_docs(c->p->db, mid, add_seen_doc, &c->res, err);
     if (rc != CG_OK)
         return rc;
-    sqlite3_bind_int64(st, 1, mid);
-    c->res.ndocs = 0;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW && c->res.ndocs < CG_PORT_MAX_DOCS) {
-        const unsigned char *s;
-        size_t i = c->res.ndocs++;
-
-        s = sqlite3_column_text(st, 0);
-        cg_strlcpy(c->res.docs[i].guid, s != NULL ? (const char *)s : "",
-                   sizeof(c->res.docs[i].guid));
-        s = sqlite3_column_text(st, 1);
-        cg_strlcpy(c->res.docs[i].pre_no, s != NULL ? (const char *)s : "",
-                   sizeof(c->res.docs[i].pre_no));
-        s = sqlite3_column_text(st, 2);
-        cg_strlcpy(c->res.docs[i].invt_no, s != NULL ? (const char *)s : "",
-                   sizeof(c->res.docs[i].invt_no));
-    }
-    if (r != SQLITE_DONE && r != SQLITE_ROW)
-        goto dbfail;
-    sqlite3_reset(st);
     c->res.duplicate = true;
     answer(&c->res, "0000",
            "message %s was accepted before; this copy is the same and is not "
            "stored again",
            c->res.guid);
     return record(c, true, err);
-dbfail:
-    rc = cg_db_fail(c->p->db, r, "looking up the guid", err);
-    sqlite3_reset(st);
-    return rc;
 }
 
 /* ------------------------------------------------------------------ storing */
-
-/*
- * Statement id with ?1 = a: CG_EEXIST with the first column in found (and the second in by,
- * unless NULL), CG_OK when there is no row, a database error otherwise.
- */
-static int exists(struct cg_port *p, enum cg_port_sql id, const char *a, char *found, size_t size,
-                  char *by, size_t bysize, struct cg_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    const unsigned char *s;
-    int rc;
-    int r;
-
-    rc = cg_port_sql(p, id, &st, err);
-    if (rc != CG_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        s = sqlite3_column_text(st, 0);
-        cg_strlcpy(found, s != NULL ? (const char *)s : "", size);
-        if (by != NULL) {
-            s = sqlite3_column_text(st, 1);
-            cg_strlcpy(by, s != NULL ? (const char *)s : "", bysize);
-        }
-        rc = CG_EEXIST;
-    } else if (r != SQLITE_DONE) {
-        rc = cg_db_fail(p->db, r, "lookup", err);
-    }
-    sqlite3_reset(st);
-    return rc;
-}
 
 static int set_str(json_t *ent, const char *name, const char *value)
 {
@@ -613,7 +524,7 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
 
     cg_port_day8(c->now, day);
     if (*cg_port_field(ent, "preNo") == '\0') {
-        if ((rc = cg_port_db_next(c->p, "preNo", day, &serial, err)) != CG_OK)
+        if ((rc = cg_store_port_counter_next(c->p->db, "preNo", day, &serial, err)) != CG_OK)
             return rc;
         if (cg_port_pre_no(day, serial, no) != CG_OK)
             return CG_ERR_SET(err, CG_ERANGE, "preNo serials of %s are used up", day);
@@ -628,7 +539,7 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
             customs = c->p->customs_code;
         snprintf(year, sizeof(year), "%.4s", day);
         snprintf(key, sizeof(key), "%.4s%s", customs, year);
-        if ((rc = cg_port_db_next(c->p, "invtNo", key, &serial, err)) != CG_OK)
+        if ((rc = cg_store_port_counter_next(c->p->db, "invtNo", key, &serial, err)) != CG_OK)
             return rc;
         if (cg_port_invt_no(customs, year, serial, no) != CG_OK)
             return CG_ERR_SET(err, CG_ERANGE,
@@ -639,7 +550,7 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
             return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
     if (c->kind->req_type == 701) {
-        if ((rc = cg_port_db_next(c->p, "sumNo", day, &serial, err)) != CG_OK)
+        if ((rc = cg_store_port_counter_next(c->p->db, "sumNo", day, &serial, err)) != CG_OK)
             return rc;
         cg_port_seq_no('S', day, serial, no);
         if (*cg_port_field(ent, "sumNo") == '\0' && set_str(ent, "sumNo", no) != CG_OK)
@@ -651,17 +562,15 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
     return CG_OK;
 }
 
-/* Store an accepted message inside the writer's transaction; CG_EREJECT for 4001/4002. */
+/* Store an accepted message inside the writer's transaction; CG_EREJECT for 4001/4002/4006. */
 static int store(struct cg_port_job *c, struct cg_err *err)
 {
-    struct cg_db *db = c->p->db;
-    sqlite3 *h = cg_db_handle(db);
-    sqlite3_stmt *msg = NULL;
-    sqlite3_stmt *doc = NULL;
-    sqlite3_stmt *sched = NULL;
+    struct cg_store_port *db = c->p->db;
+    struct cg_store_port_message m;
+    struct cg_store_port_document d;
     struct cg_port_step steps[CG_PORT_MAX_STEPS];
-    sqlite3_int64 mid;
-    sqlite3_int64 did;
+    int64_t mid;
+    int64_t did;
     json_t *ent;
     char bkey[512];
     char found[64];
@@ -672,73 +581,56 @@ static int store(struct cg_port_job *c, struct cg_err *err)
     size_t i;
     size_t j;
     int rc = CG_OK;
-    int r;
 
     iso_now(when);
-    if ((rc = cg_port_sql(c->p, CG_SQL_INS_MESSAGE, &msg, err)) != CG_OK)
+    memset(&m, 0, sizeof(m));
+    m.guid = c->res.guid;
+    m.msg_type = c->res.msg_type;
+    m.sha256 = c->sha;
+    m.received_at = when;
+    m.remote = c->remote[0] != '\0' ? c->remote : NULL;
+    m.sender = sender_name(c);
+    m.xml = c->xml;
+    m.xml_len = c->xml_len;
+    if ((rc = cg_store_port_message_add(db, &m, &mid, err)) != CG_OK)
         goto done;
-    sqlite3_bind_text(msg, 1, c->res.guid, -1, SQLITE_STATIC);
-    sqlite3_bind_int(msg, 2, c->res.msg_type);
-    sqlite3_bind_text(msg, 3, c->sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(msg, 4, when, -1, SQLITE_STATIC);
-    if (c->remote[0] != '\0')
-        sqlite3_bind_text(msg, 5, c->remote, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(msg, 6, c->xml, (int)c->xml_len, SQLITE_STATIC);
-    if (sender_name(c) != NULL)
-        sqlite3_bind_text(msg, 7, sender_name(c), -1, SQLITE_STATIC);
-    r = sqlite3_step(msg);
-    if (r != SQLITE_DONE) {
-        rc = cg_db_fail(db, r, "storing the message", err);
-        goto done;
-    }
-    mid = sqlite3_last_insert_rowid(h);
-    sqlite3_reset(msg);
-    msg = NULL;
     json_array_foreach(c->ents, i, ent)
     {
         const char *guid = cg_port_field(ent, "guid");
         const char *app = cg_port_field(ent, "appType");
 
-        rc = exists(c->p, CG_SQL_DOC_GUID, guid, found, sizeof(found), NULL, 0, err);
-        if (rc == CG_EEXIST) {
+        rc = cg_store_port_doc_guid_used(db, guid, found, sizeof(found), err);
+        if (rc == CG_OK) {
             rc = answer(&c->res, "4001", "document guid %s was already used in message %s", guid,
                         found);
             goto done;
         }
-        if (rc != CG_OK)
+        if (rc != CG_ENOTFOUND)
             goto done;
         cg_port_business_key(c->kind, ent, bkey, sizeof(bkey));
-        if (strcmp(app, "1") != 0) {
+        rc = cg_store_port_bkey_added(db, bkey, found, sizeof(found), added_by, sizeof(added_by),
+                                      err);
+        if (rc != CG_OK && rc != CG_ENOTFOUND)
+            goto done;
+        if (rc == CG_OK && strcmp(app, "1") != 0 &&
+            strcmp(added_by, sender_name(c) != NULL ? sender_name(c) : "") != 0) {
             /* a modify or delete comes from the sender that added the document */
-            rc = exists(c->p, CG_SQL_BKEY, bkey, found, sizeof(found), added_by, sizeof(added_by),
-                        err);
-            if (rc == CG_EEXIST &&
-                strcmp(added_by, sender_name(c) != NULL ? sender_name(c) : "") != 0) {
-                rc = answer(&c->res, "4006",
-                            "document %s changes CEB%d %s=%s %s=%s, which another sender added "
-                            "(document %s)",
-                            guid, c->kind->req_type, c->kind->key[0],
-                            cg_port_field(ent, c->kind->key[0]), c->kind->key[1],
-                            cg_port_field(ent, c->kind->key[1]), found);
-                goto done;
-            }
-            if (rc != CG_OK && rc != CG_EEXIST)
-                goto done;
-            rc = CG_OK;
+            rc = answer(&c->res, "4006",
+                        "document %s changes CEB%d %s=%s %s=%s, which another sender added "
+                        "(document %s)",
+                        guid, c->kind->req_type, c->kind->key[0],
+                        cg_port_field(ent, c->kind->key[0]), c->kind->key[1],
+                        cg_port_field(ent, c->kind->key[1]), found);
+            goto done;
         }
-        if (strcmp(app, "1") == 0) {
-            rc = exists(c->p, CG_SQL_BKEY, bkey, found, sizeof(found), NULL, 0, err);
-            if (rc == CG_EEXIST) {
-                rc = answer(&c->res, "4002",
-                            "document %s adds CEB%d %s=%s %s=%s, which document %s already "
-                            "added (a change needs appType 2)",
-                            guid, c->kind->req_type, c->kind->key[0],
-                            cg_port_field(ent, c->kind->key[0]), c->kind->key[1],
-                            cg_port_field(ent, c->kind->key[1]), found);
-                goto done;
-            }
-            if (rc != CG_OK)
-                goto done;
+        if (rc == CG_OK && strcmp(app, "1") == 0) {
+            rc = answer(&c->res, "4002",
+                        "document %s adds CEB%d %s=%s %s=%s, which document %s already "
+                        "added (a change needs appType 2)",
+                        guid, c->kind->req_type, c->kind->key[0],
+                        cg_port_field(ent, c->kind->key[0]), c->kind->key[1],
+                        cg_port_field(ent, c->kind->key[1]), found);
+            goto done;
         }
         rc = assign_numbers(c, ent, err);
         if (rc != CG_OK)
@@ -749,50 +641,27 @@ static int store(struct cg_port_job *c, struct cg_err *err)
             rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
             goto done;
         }
-        if ((rc = cg_port_sql(c->p, CG_SQL_INS_DOCUMENT, &doc, err)) != CG_OK)
+        memset(&d, 0, sizeof(d));
+        d.message_id = mid;
+        d.guid = guid;
+        d.msg_type = c->kind->req_type;
+        d.app_type = app;
+        d.bkey = bkey;
+        d.pre_no = cg_port_field(ent, "preNo");
+        d.invt_no = cg_port_field(ent, "invtNo");
+        d.sum_no = cg_port_field(ent, "sumNo");
+        d.doc_json = doc_json;
+        d.accepted_ms = c->now;
+        d.sender = sender_name(c);
+        if ((rc = cg_store_port_document_add(db, &d, &did, err)) != CG_OK)
             goto done;
-        sqlite3_bind_int64(doc, 1, mid);
-        sqlite3_bind_text(doc, 2, guid, -1, SQLITE_STATIC);
-        sqlite3_bind_int(doc, 3, c->kind->req_type);
-        sqlite3_bind_text(doc, 4, app, -1, SQLITE_STATIC);
-        sqlite3_bind_text(doc, 5, bkey, -1, SQLITE_STATIC);
-        sqlite3_bind_text(doc, 6, cg_port_field(ent, "preNo"), -1, SQLITE_STATIC);
-        if (*cg_port_field(ent, "invtNo") != '\0')
-            sqlite3_bind_text(doc, 7, cg_port_field(ent, "invtNo"), -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(doc, 7);
-        if (*cg_port_field(ent, "sumNo") != '\0')
-            sqlite3_bind_text(doc, 8, cg_port_field(ent, "sumNo"), -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(doc, 8);
-        sqlite3_bind_text(doc, 9, doc_json, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(doc, 10, c->now);
-        if (sender_name(c) != NULL)
-            sqlite3_bind_text(doc, 11, sender_name(c), -1, SQLITE_STATIC);
-        r = sqlite3_step(doc);
-        if (r != SQLITE_DONE) {
-            rc = cg_db_fail(db, r, "storing a document", err);
-            goto done;
-        }
-        did = sqlite3_last_insert_rowid(h);
-        sqlite3_reset(doc);
-        doc = NULL;
         nsteps = cg_port_scenario_plan(&c->p->scenario, c->kind, ent, steps);
         for (j = 0; j < nsteps; j++) {
-            if ((rc = cg_port_sql(c->p, CG_SQL_INS_SCHEDULE, &sched, err)) != CG_OK)
+            rc = cg_store_port_schedule_add(db, did, c->now + steps[j].after_ms,
+                                            steps[j].receipt_type, steps[j].status, steps[j].info,
+                                            j + 1 == nsteps, err);
+            if (rc != CG_OK)
                 goto done;
-            sqlite3_bind_int64(sched, 1, did);
-            sqlite3_bind_int64(sched, 2, c->now + steps[j].after_ms);
-            sqlite3_bind_int(sched, 3, steps[j].receipt_type);
-            sqlite3_bind_int(sched, 4, steps[j].status);
-            sqlite3_bind_text(sched, 5, steps[j].info, -1, SQLITE_STATIC);
-            sqlite3_bind_int(sched, 6, j + 1 == nsteps ? 1 : 0);
-            r = sqlite3_step(sched);
-            sqlite3_reset(sched);
-            if (r != SQLITE_DONE) {
-                rc = cg_db_fail(db, r, "planning receipts", err);
-                goto done;
-            }
         }
         if (c->res.ndocs < CG_PORT_MAX_DOCS) {
             size_t k = c->res.ndocs++;
@@ -809,10 +678,6 @@ static int store(struct cg_port_job *c, struct cg_err *err)
     rc = record(c, false, err);
 done:
     free(doc_json);
-    if (msg != NULL)
-        sqlite3_reset(msg);
-    if (doc != NULL)
-        sqlite3_reset(doc);
     return rc;
 }
 
@@ -1005,22 +870,22 @@ static int job_in_tx(struct cg_port_job *c, struct cg_err *err)
     }
     if (!c->store)
         return record_reject_in_tx(c, err);
-    rc = cg_db_exec(c->p->db, "SAVEPOINT job", err);
+    rc = cg_store_port_savepoint(c->p->db, "job", err);
     if (rc != CG_OK)
         return rc;
     rc = store(c, err);
     if (rc == CG_EREJECT) {
         /* 4001/4002 found while storing: undo what was stored, keep the refusal */
         c->res.ndocs = 0;
-        rc = cg_db_exec(c->p->db, "ROLLBACK TO job", err);
+        rc = cg_store_port_rollback_to(c->p->db, "job", err);
         if (rc == CG_OK)
-            rc = cg_db_exec(c->p->db, "RELEASE job", err);
+            rc = cg_store_port_release(c->p->db, "job", err);
         if (rc == CG_OK)
             rc = record_reject_in_tx(c, err);
         return rc;
     }
     if (rc == CG_OK)
-        rc = cg_db_exec(c->p->db, "RELEASE job", err);
+        rc = cg_store_port_release(c->p->db, "job", err);
     return rc;
 }
 
@@ -1032,7 +897,7 @@ static int group(struct cg_port *p, struct cg_port_job **jobs, size_t n, struct 
     size_t i;
     int rc;
 
-    rc = cg_db_exec(p->db, "BEGIN IMMEDIATE", err);
+    rc = cg_store_port_begin(p->db, err);
     if (rc != CG_OK)
         return rc;
     for (i = 0; i < n && rc == CG_OK; i++)
@@ -1042,26 +907,26 @@ static int group(struct cg_port *p, struct cg_port_job **jobs, size_t n, struct 
      * be published (receipts_dir failing) stays planned for the next tick instead of refusing
      * the messages. */
     if (rc == CG_OK)
-        rc = cg_db_exec(p->db, "SAVEPOINT publish", err);
+        rc = cg_store_port_savepoint(p->db, "publish", err);
     if (rc == CG_OK) {
         cg_err_clear(&perr);
         if (cg_port_release_in_tx(p, cg_port_now_ms(), &npub, &perr) != CG_OK) {
             cg_error("port: publishing receipts (tried again later): %s", perr.msg);
-            rc = cg_db_exec(p->db, "ROLLBACK TO publish", err);
+            rc = cg_store_port_rollback_to(p->db, "publish", err);
         }
         if (rc == CG_OK)
-            rc = cg_db_exec(p->db, "RELEASE publish", err);
+            rc = cg_store_port_release(p->db, "publish", err);
     }
     if (rc == CG_OK)
-        rc = cg_db_exec(p->db, "COMMIT", err);
-    if (rc != CG_OK && !sqlite3_get_autocommit(cg_db_handle(p->db))) {
+        rc = cg_store_port_commit(p->db, err);
+    if (rc != CG_OK) {
         struct cg_err rerr;
 
         cg_err_clear(&rerr);
-        if (cg_db_exec(p->db, "ROLLBACK", &rerr) != CG_OK)
+        if (cg_store_port_abort(p->db, &rerr) != CG_OK)
             cg_error("port: rollback: %s", rerr.msg);
     }
-    cg_port_sql_reset_all(p);
+    cg_store_port_reset(p->db);
     return rc;
 }
 

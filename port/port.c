@@ -4,8 +4,9 @@
  * Loads everything the checks need before anything listens: the TLS certificate and key (kept
  * in memory for libmicrohttpd, never logged), the client CA for mutual TLS, the trusted signer
  * certificates, the compiled schema, the customs code tables (mapping's cg_codes), the scenario
- * rules, the senders ([sender.NAME], port-sender.c); opens the database (a writer connection
- * and a read connection).
+ * rules, the senders ([sender.NAME], port-sender.c); opens the database (store/store-port.h:
+ * a writer connection and a read connection). Also the read-only views (statistics, the
+ * document dump) that `cebgate port --stats`, --documents and GET /metrics use.
  * Any failure is a configuration error naming the key and the file.
  */
 #include "config.h"
@@ -227,9 +228,9 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     }
     if (p->receipts_dir != NULL && (rc = cg_fs_mkdir_p(p->receipts_dir, 0750, err)) != CG_OK)
         goto fail;
-    rc = cg_db_open(p->db_path, &cg_port_db_schema, &p->db, err);
+    rc = cg_store_port_open(p->db_path, &p->db, err);
     if (rc == CG_OK)
-        rc = cg_db_open(p->db_path, &cg_port_db_schema, &p->rdb, err);
+        rc = cg_store_port_open(p->db_path, &p->rdb, err);
     if (rc != CG_OK)
         goto fail;
     if (getrandom(&p->rng, sizeof(p->rng), 0) != (ssize_t)sizeof(p->rng) || p->rng == 0)
@@ -252,9 +253,8 @@ void cg_port_free(struct cg_port *p)
     cg_port_writer_stop(p);
     if (p->mhd != NULL)
         MHD_stop_daemon(p->mhd);
-    cg_port_sql_free(p);
-    cg_db_close(p->db);
-    cg_db_close(p->rdb);
+    cg_store_port_close(p->db);
+    cg_store_port_close(p->rdb);
     free(p->wjobs);
     free(p->wconns);
     cg_schema_free(p->schema);
@@ -308,4 +308,66 @@ unsigned cg_port_bound_port(const struct cg_port *p)
 bool cg_port_tls(const struct cg_port *p)
 {
     return p->tls_cert_pem != NULL;
+}
+
+/* ------------------------------------------------------------------ views of the database */
+
+static void copy_stats(const struct cg_store_port_stats *from, struct cg_port_stats *to)
+{
+    size_t i;
+
+    memset(to, 0, sizeof(*to));
+    to->received = from->received;
+    to->accepted = from->accepted;
+    to->accepted_again = from->accepted_again;
+    to->rejected = from->rejected;
+    for (i = 0; i < from->ncodes && i < sizeof(to->by_code) / sizeof(to->by_code[0]); i++) {
+        cg_strlcpy(to->by_code[i].code, from->by_code[i].code, sizeof(to->by_code[i].code));
+        to->by_code[i].n = from->by_code[i].n;
+    }
+    to->ncodes = i;
+    to->documents = from->documents;
+    to->documents_final = from->documents_final;
+    to->receipts = from->receipts;
+    to->receipts_pending = from->receipts_pending;
+}
+
+int cg_port_stats(struct cg_port *p, struct cg_port_stats *st, struct cg_err *err)
+{
+    struct cg_store_port_stats s;
+    int rc;
+
+    pthread_mutex_lock(&p->rlock);
+    rc = cg_store_port_stats(p->rdb, &s, err);
+    pthread_mutex_unlock(&p->rlock);
+    if (rc == CG_OK)
+        copy_stats(&s, st);
+    return rc;
+}
+
+int cg_port_stats_read(const char *db_path, struct cg_port_stats *st, struct cg_err *err)
+{
+    struct cg_store_port *db = NULL;
+    struct cg_store_port_stats s;
+    int rc;
+
+    rc = cg_store_port_open(db_path, &db, err);
+    if (rc == CG_OK)
+        rc = cg_store_port_stats(db, &s, err);
+    if (rc == CG_OK)
+        copy_stats(&s, st);
+    cg_store_port_close(db);
+    return rc;
+}
+
+int cg_port_dump_documents(const char *db_path, FILE *fp, struct cg_err *err)
+{
+    struct cg_store_port *db = NULL;
+    int rc;
+
+    rc = cg_store_port_open(db_path, &db, err);
+    if (rc == CG_OK)
+        rc = cg_store_port_dump_documents(db, fp, err);
+    cg_store_port_close(db);
+    return rc;
 }

@@ -812,7 +812,7 @@ static void test_submit_db_failure(void **state)
     char *xml = slurp("CEB303Message.xml", &len);
 
     start(f);
-    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = ON", &err), CG_OK);
+    assert_int_equal(cg_store_port_read_only(f->port->db, true, &err), CG_OK);
     assert_int_not_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
     assert_string_equal(res.code, "3001");
     assert_int_equal(res.http_status, 500);
@@ -820,7 +820,7 @@ static void test_submit_db_failure(void **state)
     assert_int_equal(cg_port_result_json(&res, &json, &err), CG_OK);
     assert_non_null(strstr(json, "\"result\":\"retry\""));
     free(json);
-    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = OFF", &err), CG_OK);
+    assert_int_equal(cg_store_port_read_only(f->port->db, false, &err), CG_OK);
     assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
     assert_false(res.duplicate);
     assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
@@ -915,7 +915,7 @@ static void test_group_commit(void **state)
         cg_port_job_free(jobs[i]);
 
     /* The group fails (read-only database): every job is tried alone and answers 3001. */
-    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = ON", &err), CG_OK);
+    assert_int_equal(cg_store_port_read_only(f->port->db, true, &err), CG_OK);
     assert_int_equal(cg_port_job_check(f->port, e, strlen(e), "e", &f->port->senders[0], &jobs[0]),
                      CG_OK);
     assert_int_equal(cg_port_job_check(f->port, b, strlen(b), "b", &f->port->senders[0], &jobs[1]),
@@ -927,7 +927,7 @@ static void test_group_commit(void **state)
         assert_int_equal(jobs[i]->res.ndocs, 0);
         assert_non_null(strstr(jobs[i]->res.text, "nothing was stored"));
     }
-    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = OFF", &err), CG_OK);
+    assert_int_equal(cg_store_port_read_only(f->port->db, false, &err), CG_OK);
     /* The same jobs again (as the senders' retries would be): accepted, new numbers. */
     cg_port_jobs_store(f->port, jobs, 2);
     for (i = 0; i < 2; i++) {
