@@ -25,6 +25,10 @@ mk_self clientca "test client CA"
     -subj "/CN=test sender" 2>/dev/null
 "$OPENSSL" x509 -req -in client.csr -CA clientca.pem -CAkey clientca.key -CAcreateserial \
     -out client.pem -days 2 2>/dev/null
+"$OPENSSL" req -newkey rsa:2048 -nodes -keyout client2.key -out client2.csr \
+    -subj "/CN=a sender nobody registered" 2>/dev/null
+"$OPENSSL" x509 -req -in client2.csr -CA clientca.pem -CAkey clientca.key -CAcreateserial \
+    -out client2.pem -days 2 2>/dev/null
 mk_self rogue "not the client CA"
 check "certificates made" test -s server.pem -a -s signer.pem -a -s client.pem
 # the sender's token, in a file; curl reads the header from a file (-H @file), so the token is
@@ -216,6 +220,11 @@ check "mutual TLS: a certificate from another CA is refused" sh -c "[ '$S' = 403
 S=$(curl -sS --cacert server.pem --cert client.pem --key client.key -H 'Content-Type: application/xml' \
     --data-binary @good.xml -o resp -w '%{http_code}' "$URL/messages")
 check "mutual TLS: the client certificate is accepted" test "$S" = 200
+S=$(curl -sS --cacert server.pem --cert client2.pem --key client2.key -o resp -w '%{http_code}' \
+    "$URL/receipts" 2>/dev/null)
+check "mutual TLS: a certificate the CA issued to no registered sender is refused ($S)" \
+    test "$S" = 403
+check "... saying it is no sender's client_cert" grep -q 'not the client_cert of any sender' resp
 stop_port
 
 # ---------------------------------------------------------------- fault injection (test only)
