@@ -2,7 +2,8 @@
 # http-receipts.sh - receipts and sending are independent: with a receipts URL that cannot be
 # read, `cebgate run` still takes the new files and hands every message to the port over HTTPS,
 # reports the receipts failure and exits 75 (run again); once receipts can be read again the
-# next run applies them.
+# next run applies them. A receipt file with 300 entries for unknown guids names ten of them in
+# the log and counts the rest in one line.
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 port_conf "$T/port.conf" "$T/port.db"
 start_port "$T/port.conf"
@@ -23,5 +24,27 @@ sed -i "s|^receipts_url = .*|receipts_url = https://127.0.0.1:$P/receipts|" "$W/
 expect_rc 0 "with the receipts URL right again, the next run exits 0" cg run --no-progress
 check "and applied the receipts" test "$(sql "SELECT count(*) FROM documents
     WHERE state IN ('accepted', 'closed')")" = 15
+
+# A receipt file with 300 entries for guids cebgate never sent: ten are named, then one line
+# says how many more (it wrote one warning per entry before).
+python3 - "$W/inbox/unknown-304.xml" <<'EOF'
+import sys
+rows = "".join(
+    "<ceb:OrderReturn><ceb:guid>F0000000-0000-4000-8000-%012d</ceb:guid>"
+    "<ceb:ebpCode>3301960000</ceb:ebpCode><ceb:ebcCode>3301960001</ceb:ebcCode>"
+    "<ceb:orderNo>NOBODY-%d</ceb:orderNo><ceb:returnStatus>120</ceb:returnStatus>"
+    "<ceb:returnTime>20260301101500000</ceb:returnTime><ceb:returnInfo>ok</ceb:returnInfo>"
+    "</ceb:OrderReturn>" % (i, i) for i in range(300))
+open(sys.argv[1], "w").write(
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ceb:CEB304Message '
+    'xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="F0000000-0000-4000-8000-FFFFFFFFFFFF" '
+    'version="1.0">' + rows + "</ceb:CEB304Message>\n")
+EOF
+cg run --no-progress >"$T/out" 2>"$T/err"
+check "300 receipts for unknown guids: ten lines name them ($(grep -c 'unknown guid F0' "$T/err"))" \
+    test "$(grep -c 'unknown guid F0' "$T/err")" = 10
+check "... and one line counts the other 290" grep -q '290 more receipts for unknown guids' "$T/err"
+check "all 300 are kept in the log" test "$(sql "SELECT count(*) FROM receipts
+    WHERE outcome = 'unknown'")" = 300
 stop_port
 finish
