@@ -154,15 +154,21 @@ int spool_subdir(struct cg_spool *sp, int which, const char *sub, struct cg_err 
 int spool_move_unique(int fromfd, const char *name, int tofd, char *out, size_t outsz,
                       struct cg_err *err)
 {
+    return spool_move_unique_as(fromfd, name, tofd, name, out, outsz, err);
+}
+
+int spool_move_unique_as(int fromfd, const char *name, int tofd, const char *base, char *out,
+                         size_t outsz, struct cg_err *err)
+{
     char cand[CG_FS_NAME_MAX + 16];
     int rc;
     int i;
 
     for (i = 0; i < 10000; i++) {
         if (i == 0)
-            cg_strlcpy(cand, name, sizeof(cand));
+            cg_strlcpy(cand, base, sizeof(cand));
         else
-            snprintf(cand, sizeof(cand), "%s.%d", name, i);
+            snprintf(cand, sizeof(cand), "%s.%d", base, i);
         rc = cg_fs_move_at(fromfd, name, tofd, cand, err);
         if (rc != CG_EEXIST) {
             if (rc == CG_OK && out != NULL)

@@ -225,18 +225,34 @@ static void inbox_fail(struct cg_spool *sp, const char *name, const char *why)
 {
     struct cg_err e;
     char used[CG_FS_NAME_MAX + 16];
+    char shown[CG_FS_NAME_MAX + 1];
+    char base[48];
+    char sha[65];
     char reason[2048];
+    size_t i;
     int tofd;
 
     cg_err_clear(&e);
-    snprintf(reason, sizeof(reason), "inbox/%s: %s", name, why);
+    /* A name the spool refuses (a newline, a control character) is shown with '?' for them and
+     * moved under a safe name of its own, so that its .reason can be written beside it. */
+    cg_strlcpy(shown, name, sizeof(shown));
+    for (i = 0; shown[i] != '\0'; i++)
+        if ((unsigned char)shown[i] < 0x20 || shown[i] == 0x7f)
+            shown[i] = '?';
+    snprintf(reason, sizeof(reason), "inbox/%s: %s", shown, why);
     cg_warn("%s", reason);
     sp->st.receipt_files_failed++;
     tofd = spool_subdir(sp, D_FAILED, "inbox", &e);
     if (tofd < 0)
         return;
-    if (spool_move_unique(sp->dfd[D_INBOX], name, tofd, used, sizeof(used), &e) == CG_OK)
+    cg_sha256_hex(name, strlen(name), sha);
+    snprintf(base, sizeof(base), "bad-name-%.16s", sha);
+    if (spool_move_unique_as(sp->dfd[D_INBOX], name, tofd,
+                             cg_spool_name_problem(name) != NULL ? base : name, used, sizeof(used),
+                             &e) == CG_OK)
         spool_write_reason(sp, tofd, used, reason, &e);
+    else
+        cg_warn("inbox/%s: cannot move it to failed/inbox: %s", shown, e.msg);
     close(tofd);
 }
 

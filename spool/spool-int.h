@@ -109,6 +109,9 @@ int spool_subdir(struct cg_spool *sp, int which, const char *sub, struct cg_err 
  */
 int spool_move_unique(int fromfd, const char *name, int tofd, char *out, size_t outsz,
                       struct cg_err *err);
+/* The same, moved under base (base, base.1, ...) instead of its own name. */
+int spool_move_unique_as(int fromfd, const char *name, int tofd, const char *base, char *out,
+                         size_t outsz, struct cg_err *err);
 
 /* Process one file in active/<sub>/name for seller sel. */
 int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,

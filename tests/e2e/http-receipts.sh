@@ -3,7 +3,8 @@
 # read, `cebgate run` still takes the new files and hands every message to the port over HTTPS,
 # reports the receipts failure and exits 75 (run again); once receipts can be read again the
 # next run applies them. A receipt file with 300 entries for unknown guids names ten of them in
-# the log and counts the rest in one line.
+# the log and counts the rest in one line. An inbox file whose name holds a newline goes to
+# failed/inbox/ under a safe name with its .reason.
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 port_conf "$T/port.conf" "$T/port.db"
 start_port "$T/port.conf"
@@ -46,5 +47,16 @@ check "300 receipts for unknown guids: ten lines name them ($(grep -c 'unknown g
 check "... and one line counts the other 290" grep -q '290 more receipts for unknown guids' "$T/err"
 check "all 300 are kept in the log" test "$(sql "SELECT count(*) FROM receipts
     WHERE outcome = 'unknown'")" = 300
+
+# An inbox file whose name holds a newline goes to failed/inbox/ under a safe name, with its
+# .reason, and the log shows the name with '?' for the newline.
+printf '<x/>' >"$W/inbox/two
+lines.xml"
+cg run --no-progress >"$T/out" 2>"$T/err"
+check "the file with a newline in its name left inbox/" sh -c "! ls '$W/inbox' | grep -q '^two'"
+check "it is in failed/inbox/ with a .reason" sh -c "ls '$W/failed/inbox/' | grep -q '^bad-name-[0-9a-f]*\.reason$'"
+check "the reason names the file with '?' for the newline" sh -c \
+    "cat '$W'/failed/inbox/bad-name-*.reason | grep -q 'inbox/two?lines.xml'"
+check "no log line starts with the rest of the name" sh -c "! grep -q '^lines.xml' '$T/err'"
 stop_port
 finish
