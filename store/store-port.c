@@ -21,7 +21,7 @@
 #include <sqlite3.h>
 
 #include "core/buf.h"
-#include "core/db.h"
+#include "store/store-db.h"
 #include "store/store-port.h"
 
 enum q {
