@@ -566,6 +566,26 @@ void cg_conf_dump(const struct cg_conf *conf, FILE *fp)
     }
 }
 
+/* A help text as comment lines of at most 90 columns, broken between words. */
+static void write_comment(FILE *fp, const char *text)
+{
+    const char *p = text;
+    size_t col = 0, n;
+
+    while (*p != '\0') {
+        n = strcspn(p, " ");
+        if (col > 0 && col + 1 + n > 90) {
+            fputc('\n', fp);
+            col = 0;
+        }
+        col += (size_t)fprintf(fp, "%s%.*s", col == 0 ? "# " : " ", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', fp);
+}
+
 void cg_conf_write_template(FILE *fp)
 {
     const struct cg_conf_key *k;
@@ -582,7 +602,7 @@ void cg_conf_write_template(FILE *fp)
             fprintf(fp, "\n[%s]\n", k->section);
             last = k->section;
         }
-        fprintf(fp, "# %s\n", k->help);
+        write_comment(fp, k->help);
         if (k->type == CG_CONF_ENUM)
             fprintf(fp, "#   one of: %s\n", k->choices);
         fprintf(fp, "#%s = %s\n", k->key, k->def != NULL ? k->def : "");

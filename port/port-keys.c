@@ -33,6 +33,8 @@ const struct cg_conf_key cg_port_conf_keys[] = {
      "CEB schema edition messages are validated against"},
     {"port", "trust", CG_CONF_STR, NULL, NULL,
      "trusted signer certificates: PEM files separated by commas (relative to the config)"},
+    {"port", "sm2_id", CG_CONF_STR, "1234567812345678", NULL,
+     "SM2 distinguishing identifier sm2-sm3 message signatures are checked with"},
     {"port", "require_signature", CG_CONF_BOOL, "yes", NULL,
      "refuse unsigned messages with code 1001"},
     {"port", "codes_dir", CG_CONF_PATH, NULL, NULL,

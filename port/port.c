@@ -62,6 +62,8 @@ static int load_trust(struct cg_port *p, const struct cg_conf *conf, struct cg_e
     int rc = CG_OK;
 
     rc = cg_trust_new(&p->trust, err);
+    if (rc == CG_OK && cg_conf_get(conf, "port", "sm2_id") != NULL)
+        rc = cg_trust_set_sm2_id(p->trust, cg_conf_get(conf, "port", "sm2_id"), err);
     if (rc != CG_OK)
         return rc;
     while (s != NULL && *s != '\0') {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # demo.sh - runs examples/demo.sh (what `./quickstart demo` shows) and checks what it says:
-# the port started with TLS, the example orders went through `cebgate run` over HTTPS, the
+# the port started with TLS, the example orders went through `cebgate run` over HTTPS (signed
+# sm2-sm3 with the demo's SM2 key, as `cebgate verify` of a sent message shows), the
 # expected orders were accepted and rejected with their reasons, the customs rule refused the
 # perfume inventory, receipts came back until no inventory was waiting, and the port and the
 # temporary directory are gone afterwards. Then two failures of the machinery (openssl
@@ -57,6 +58,8 @@ check "port: 24 received and accepted" \
     sh -c "grep -Eq '^received +24$' '$T/stats' && grep -Eq '^accepted +24$' '$T/stats'"
 check "port: every document finished its scenario" grep -Eq '^documents final +24$' "$T/stats"
 check "port: no receipt pending" grep -Eq '^receipts pending +0$' "$T/stats"
+check "a sent inventory carries an sm2-sm3 signature by the demo key" \
+    has '^  archive/CEB603Message_[^:]*: OK: sm2-sm3 signature by .*CN=demo signing key 0001'
 check "the demo says it finished" has '^== Demo finished$'
 check "nothing on stderr" test ! -s "$T/demo.err"
 
