@@ -256,10 +256,13 @@ int cg_catalog_load(const char *path, const struct cg_codes *codes, struct cg_ma
         return rc;
     header_cols(row, cat_cols, C_COUNT, col);
     if (col[C_SKU] < 0 || col[C_GCODE] < 0 || col[C_GNAME] < 0 || col[C_UNIT1] < 0) {
+        /* The row belongs to the reader: take its line number before closing. */
+        long line = row->line;
+
         cg_csv_close(&csv);
         return CG_ERR_SET(err, CG_EPARSE,
                           "%s:%ld: header needs at least sku, gcode, gname and unit1 columns", path,
-                          row->line);
+                          line);
     }
     while ((rc = cg_csv_next(&csv, &row, err)) == CG_OK) {
         struct cg_product *p = product_from_row(row, col, codes, path);
@@ -311,10 +314,13 @@ int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err)
         names[i + 1] = cg_fld_names[ship_fields[i]];
     header_cols(row, names, (int)NSHIP + 1, col);
     if (col[0] < 0 || col[3] < 0) {
+        /* The row belongs to the reader: take its line number before closing. */
+        long line = row->line;
+
         cg_csv_close(&csv);
         return CG_ERR_SET(err, CG_EPARSE,
                           "%s:%ld: header needs at least order_no and logistics_no columns", path,
-                          row->line);
+                          line);
     }
     while ((rc = cg_csv_next(&csv, &row, err)) == CG_OK) {
         struct cg_ship_rec *s;

@@ -234,7 +234,8 @@ int cg_src_line(struct cg_src *s, const char **p, size_t *len, struct cg_err *er
     size_t scanned = 0;
 
     for (;;) {
-        char *start = s->dec + s->dec_off;
+        /* dec is NULL until the first chunk is decoded (NULL + 0 is undefined). */
+        char *start = s->dec != NULL ? s->dec + s->dec_off : NULL;
         size_t avail = s->dec_len - s->dec_off;
         char *nl = avail > scanned ? memchr(start + scanned, '\n', avail - scanned) : NULL;
         int rc;
