@@ -249,6 +249,7 @@ int cg_catalog_load(const char *path, const struct cg_codes *codes, struct cg_ma
     struct cg_csv csv;
     struct cg_row *row;
     int col[C_COUNT];
+    char why[256];
     int rc;
 
     rc = open_csv(path, &csv, &row, err);
@@ -270,6 +271,12 @@ int cg_catalog_load(const char *path, const struct cg_codes *codes, struct cg_ma
 
         if (p == NULL) {
             rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            break;
+        }
+        /* A key no order can match is refused here, where its file and line are known. */
+        if (!cg_text_ok(p->sku, why, sizeof(why))) {
+            rc = CG_ERR_SET(err, CG_EPARSE, "%s:%ld: field sku: %s", path, row->line, why);
+            cg_product_free(p);
             break;
         }
         old = cg_map_get(out, p->sku);
@@ -303,6 +310,7 @@ int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err)
     struct cg_row *row;
     const char *names[NSHIP + 1];
     int col[NSHIP + 1];
+    char why[256];
     size_t i;
     int rc;
 
@@ -331,6 +339,10 @@ int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err)
         cg_trim(key);
         if (*key == '\0')
             continue;
+        if (!cg_text_ok(key, why, sizeof(why))) {
+            rc = CG_ERR_SET(err, CG_EPARSE, "%s:%ld: field order_no: %s", path, row->line, why);
+            break;
+        }
         old = cg_map_get(out, key);
         if (old != NULL) {
             old->dup_line = row->line;
