@@ -4,7 +4,9 @@
  * A receipt file may be a bare CEB receipt or one wrapped in dxp:DxpMsg. Every receipt entity
  * is appended to the receipts log with what it did: applied (the document moved forward),
  * duplicate (same state again), late (the document is already further), unknown (no message
- * with that guid: kept and reported) or no-state (a code that carries no state). The log rows
+ * with that guid: kept and reported), mismatch (the guid names a message the receipt does not
+ * answer: another type, another business key, a malformed preNo/invtNo; kept and reported,
+ * never applied) or no-state (a code that carries no state). The log rows
  * and the file's SHA-256 are committed in one transaction before the file moves to archive/;
  * a file whose SHA-256 is already recorded is only moved, so a crash in between applies
  * nothing twice. A file that cannot be parsed goes to failed/ with a .reason. Files are applied
@@ -23,6 +25,7 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "spool/spool-int.h"
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -33,7 +36,7 @@ struct apply_ctx {
     const char *sha;
     struct cg_receipt_event *ev;
     size_t n;
-    long applied, dup, late, unknown;
+    long applied, dup, late, unknown, mismatch;
 };
 
 static const char *outcome_of(int step)
@@ -52,9 +55,10 @@ static int apply_tx(struct cg_db *db, void *vctx, struct cg_err *err)
     int rc = CG_OK;
 
     r = sqlite3_prepare_v2(h,
-                           "SELECT m.id, m.state, m.version, d.id, d.version, d.state "
+                           "SELECT m.id, m.state, m.version, d.id, d.version, d.state, "
+                           "m.msg_type, d.business_key, o.order_no, d.pre_no, d.invt_no "
                            "FROM messages m JOIN documents d ON d.id = m.document_id "
-                           "WHERE m.guid = ?",
+                           "JOIN orders o ON o.id = d.order_id WHERE m.guid = ?",
                            -1, &find, NULL);
     if (r == SQLITE_OK)
         r = sqlite3_prepare_v2(h,
@@ -94,6 +98,9 @@ static int apply_tx(struct cg_db *db, void *vctx, struct cg_err *err)
         int mstate = CG_DOC_NONE, dstate = CG_DOC_NONE, mver = 0, dver = 0;
         int next = cg_doc_state_of_receipt(e->msg_type, e->status);
         const char *outcome;
+        bool matches = true;
+        char why[512];
+
         sqlite3_reset(find);
         sqlite3_bind_text(find, 1, e->guid != NULL ? e->guid : "", -1, SQLITE_STATIC);
         r = sqlite3_step(find);
@@ -104,18 +111,39 @@ static int apply_tx(struct cg_db *db, void *vctx, struct cg_err *err)
             did = sqlite3_column_int64(find, 3);
             dver = sqlite3_column_int(find, 4);
             dstate = cg_doc_state_parse((const char *)sqlite3_column_text(find, 5));
+            {
+                struct cg_receipt_target t = {sqlite3_column_int(find, 6),
+                                              (const char *)sqlite3_column_text(find, 7),
+                                              (const char *)sqlite3_column_text(find, 8),
+                                              (const char *)sqlite3_column_text(find, 9),
+                                              (const char *)sqlite3_column_text(find, 10)};
+
+                matches = cg_receipt_matches(e, &t, why, sizeof(why));
+            }
         } else if (r != SQLITE_DONE) {
             goto sqlfail;
         }
         sqlite3_reset(find);
-        if (mid == 0) {
-            outcome = "unknown";
-            c->unknown++;
-            cg_warn("inbox/%s: CEB%03d receipt for unknown guid %s (order %s, status %s): "
-                    "kept in the log",
-                    c->name, e->msg_type, e->guid != NULL ? e->guid : "(none)",
-                    e->order_no != NULL ? e->order_no : "-",
-                    e->return_status != NULL ? e->return_status : "-");
+        if (mid == 0 || !matches) {
+            char g[160], o[160], st[64];
+
+            /* Received text is shown escaped: it must not forge or hide log lines. */
+            cg_text_show(e->guid != NULL ? e->guid : "(none)", g, sizeof(g));
+            cg_text_show(e->order_no != NULL ? e->order_no : "-", o, sizeof(o));
+            cg_text_show(e->return_status != NULL ? e->return_status : "-", st, sizeof(st));
+            if (mid == 0) {
+                outcome = "unknown";
+                c->unknown++;
+                cg_warn("inbox/%s: CEB%03d receipt for unknown guid %s (order %s, status %s): "
+                        "kept in the log",
+                        c->name, e->msg_type, g, o, st);
+            } else {
+                outcome = "mismatch";
+                c->mismatch++;
+                cg_warn("inbox/%s: CEB%03d receipt for guid %s (order %s, status %s) not "
+                        "applied: %s; kept in the log",
+                        c->name, e->msg_type, g, o, st, why);
+            }
         } else if (next == CG_DOC_NONE) {
             outcome = "no-state";
         } else {
@@ -176,7 +204,7 @@ static int apply_tx(struct cg_db *db, void *vctx, struct cg_err *err)
         sqlite3_bind_text(ins, 6, e->return_status, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 7, e->return_time, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 8, e->return_info, -1, SQLITE_STATIC);
-        if (mid != 0)
+        if (mid != 0 && matches)
             sqlite3_bind_int64(ins, 9, mid);
         else
             sqlite3_bind_null(ins, 9);
@@ -298,9 +326,11 @@ static int one_file(struct cg_spool *sp, const char *name, struct cg_err *err)
     sp->st.receipts_duplicate += c.dup;
     sp->st.receipts_late += c.late;
     sp->st.receipts_unknown += c.unknown;
+    sp->st.receipts_mismatch += c.mismatch;
     spool_event(sp, CG_SPOOL_EV_RECEIPTS,
-                "receipts %s: %zu entries, %ld applied, %ld duplicate, %ld late, %ld unknown", name,
-                c.n, c.applied, c.dup, c.late, c.unknown);
+                "receipts %s: %zu entries, %ld applied, %ld duplicate, %ld late, %ld unknown, %ld "
+                "mismatched",
+                name, c.n, c.applied, c.dup, c.late, c.unknown, c.mismatch);
 archive:
     sp->st.receipt_files++;
     rc = spool_move_unique(sp->dfd[D_INBOX], name, sp->dfd[D_ARCHIVE], used, sizeof(used), err);

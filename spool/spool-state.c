@@ -5,13 +5,17 @@
  * Pure functions without I/O. Receipt codes follow the CEB receipt table (returnStatus):
  * 1 stored, 2 declaring, 3 sent to customs, 120 accepted, 300 review, 399 concluded,
  * 500 inspection, 501-599 detained, 700 returned, 800 released, 899 closed; 100, 4, every
- * negative code and any CEB900 reject. A code outside the table carries no state.
+ * negative code and any CEB900 reject. A code outside the table carries no state. A receipt
+ * is applied only to the message it answers (cg_receipt_matches).
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "core/text.h"
+#include "declare/declare.h"
 #include "spool/spool.h"
 
 static const char *const state_names[CG_DOC_NSTATES] = {
@@ -127,4 +131,75 @@ const char *cg_spool_name_problem(const char *name)
     if (!cg_fs_name_ok(name))
         return "name is not a plain file name";
     return NULL;
+}
+
+/* Letters and digits only, 1..max of them. */
+static bool number_ok(const char *s, size_t max)
+{
+    size_t n = 0;
+
+    for (; s[n] != '\0'; n++) {
+        char c = s[n];
+
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+            return false;
+    }
+    return n >= 1 && n <= max;
+}
+
+static bool same_key(const char *label, const char *got, const char *want, char *why, size_t size)
+{
+    char g[128], w[128];
+
+    if (got != NULL && want != NULL && strcmp(got, want) == 0)
+        return true;
+    if (got == NULL)
+        snprintf(why, size, "the receipt carries no %s (the document's is %s)", label,
+                 cg_text_show(want, w, sizeof(w)));
+    else
+        snprintf(why, size, "the receipt's %s %s is not the document's %s", label,
+                 cg_text_show(got, g, sizeof(g)), cg_text_show(want, w, sizeof(w)));
+    return false;
+}
+
+bool cg_receipt_matches(const struct cg_receipt_event *e, const struct cg_receipt_target *t,
+                        char *why, size_t size)
+{
+    int m = t->msg_type;
+    char shown[128];
+
+    if (e->msg_type == 900)
+        return true;
+    if (e->msg_type != m + 1 && !(m == 701 && e->msg_type == 792)) {
+        snprintf(why, size, "a CEB%03d receipt does not answer a CEB%03d message", e->msg_type, m);
+        return false;
+    }
+    if (m == 303 || m == 403) {
+        if (!same_key("orderNo", e->order_no, t->business_key, why, size))
+            return false;
+    } else if (m == 505) {
+        if (!same_key("logisticsNo", e->logistics_no, t->business_key, why, size))
+            return false;
+    } else if (!same_key("copNo", e->cop_no, t->business_key, why, size)) {
+        return false;
+    }
+    if (e->order_no != NULL && !same_key("orderNo", e->order_no, t->order_no, why, size))
+        return false;
+    if (e->pre_no != NULL && !number_ok(e->pre_no, 18)) {
+        snprintf(why, size, "preNo %s is not 1 to 18 letters and digits",
+                 cg_text_show(e->pre_no, shown, sizeof(shown)));
+        return false;
+    }
+    if (e->invt_no != NULL && !number_ok(e->invt_no, 20)) {
+        snprintf(why, size, "invtNo %s is not 1 to 20 letters and digits",
+                 cg_text_show(e->invt_no, shown, sizeof(shown)));
+        return false;
+    }
+    if (e->pre_no != NULL && t->pre_no != NULL &&
+        !same_key("preNo", e->pre_no, t->pre_no, why, size))
+        return false;
+    if (e->invt_no != NULL && t->invt_no != NULL &&
+        !same_key("invtNo", e->invt_no, t->invt_no, why, size))
+        return false;
+    return true;
 }

@@ -9,12 +9,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "spool/spool-int.h"
 
+/*
+ * A column as text, escaped (core/text.h): receipts bring text from outside (returnInfo,
+ * numbers, guids) that must not move the cursor or forge lines. Each call takes the next of 16
+ * slots, enough for every value of one printed line.
+ */
 static const char *col(sqlite3_stmt *st, int i)
 {
+    static char slot[16][4096];
+    static unsigned next;
     const char *s = (const char *)sqlite3_column_text(st, i);
-    return s != NULL ? s : "";
+
+    return cg_text_show(s != NULL ? s : "", slot[next++ % 16], sizeof(slot[0]));
 }
 
 static int prep(struct cg_db *db, const char *sql, sqlite3_stmt **st, struct cg_err *err)
@@ -181,8 +190,8 @@ static int list_report(struct cg_db *db, int kind, FILE *fp, struct cg_err *err)
               "FROM rejections r ORDER BY 6";
     else
         sql = "SELECT '', coalesce(order_no, ''), msg_type, 0, coalesce(status, ''), "
-              "received_at, coalesce(guid, '') || ' in ' || file_name FROM receipts "
-              "WHERE outcome = 'unknown' ORDER BY id";
+              "received_at, coalesce(guid, '') || ' in ' || file_name, outcome FROM receipts "
+              "WHERE outcome IN ('unknown', 'mismatch') ORDER BY id";
     rc = prep(db, sql, &st, err);
     if (rc != CG_OK)
         return rc;
@@ -200,14 +209,16 @@ static int list_report(struct cg_db *db, int kind, FILE *fp, struct cg_err *err)
                     col(st, 0)[0] ? "/" : "", col(st, 1), sqlite3_column_int(st, 2),
                     sqlite3_column_int(st, 3), col(st, 6));
         else
-            fprintf(fp, "%s  CEB%d receipt status %s for unknown guid %s (order %s)\n", col(st, 5),
-                    sqlite3_column_int(st, 2), col(st, 4), col(st, 6), col(st, 1));
+            fprintf(fp, "%s  CEB%d receipt status %s for %s guid %s (order %s)\n", col(st, 5),
+                    sqlite3_column_int(st, 2), col(st, 4),
+                    strcmp(col(st, 7), "mismatch") == 0 ? "mismatched" : "unknown", col(st, 6),
+                    col(st, 1));
     }
     sqlite3_finalize(st);
     fprintf(fp, "%ld %s\n", n,
             kind == CG_STATUS_PENDING    ? "documents pending"
             : kind == CG_STATUS_REJECTED ? "rejections"
-                                         : "receipts for unknown guids");
+                                         : "receipts for unknown guids or mismatched");
     return CG_OK;
 }
 
