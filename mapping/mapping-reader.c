@@ -263,12 +263,13 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
     if (p->strict_columns) {
         for (i = 0; i < row->nfields; i++) {
             const char *h = cg_row_field(row, i);
+            char shown[256];
 
             if (*h != '\0' && cg_fld_find(h) < 0)
                 return CG_ERR_SET(err, CG_EPARSE,
                                   "%s:%ld: header: unknown column '%s' (the columns are listed "
                                   "in docs/order-format.md)",
-                                  r->name, row->line, h);
+                                  r->name, row->line, cg_text_show(h, shown, sizeof(shown)));
         }
     }
     {
