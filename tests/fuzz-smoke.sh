@@ -37,8 +37,9 @@ else
         exit 1
     }
 fi
-sh "$CG_SRCDIR/tests/fuzz/seeds.sh" "$CG_SRCDIR" "$T/seeds"
 export CEBGATE_DATADIR="$CG_SRCDIR/data"
+sh "$CG_SRCDIR/tests/fuzz/seeds.sh" "$CG_SRCDIR" "$T/seeds"
+[ -f "$T/seeds/verify-trust.pem" ] && export CG_FUZZ_TRUST="$T/seeds/verify-trust.pem"
 ASAN_OPTIONS=detect_leaks=1
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS UBSAN_OPTIONS

@@ -6,7 +6,8 @@
 # BUILDDIR is a tree configured with --enable-fuzzing where `make fuzz` has run. For each
 # target (all by default) the corpus OUTDIR/corpus/TARGET is seeded (tests/fuzz/seeds.sh), the
 # target runs niced for SECONDS with ASan, UBSan and leak detection, its log is kept in
-# OUTDIR/TARGET.log and crashes in OUTDIR/artifacts/. OUTDIR/summary.txt gets one line per
+# OUTDIR/TARGET.log and crashes in OUTDIR/artifacts/. With $CEBGATE naming a built cebgate,
+# validly signed seeds are made and fuzz-verify also verifies against their certificate. OUTDIR/summary.txt gets one line per
 # target: exit status, executions per second, cov, ft, corpus size. Exit 1 when any run failed.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,8 +21,9 @@ shipments profile receipt conf verify port}
 par=${FUZZ_PAR:-2}
 mkdir -p "$out/artifacts"
 out=$(cd "$out" && pwd)
-sh "$here/seeds.sh" "$src" "$out/seeds"
 export CEBGATE_DATADIR="$src/data"
+sh "$here/seeds.sh" "$src" "$out/seeds"
+[ -f "$out/seeds/verify-trust.pem" ] && export CG_FUZZ_TRUST="$out/seeds/verify-trust.pem"
 export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 : >"$out/summary.txt"

@@ -5,7 +5,8 @@
 #
 # Makes OUTDIR/<target>/ for each target of tests/fuzz/ (see README.md there). Receipts are
 # also seeded wrapped in a DXP envelope (base64 Data) so both shapes are covered. The hostile
-# inputs of tests/data/bad/ are added to the target that reads their kind.
+# inputs of tests/data/bad/ are added to the target that reads their kind. With $CEBGATE set,
+# validly signed messages are added and OUTDIR/verify-trust.pem is their certificate.
 set -eu
 src=$1
 out=$2
@@ -16,6 +17,7 @@ seed() { # target file...
     shift
     mkdir -p "$out/$t"
     for f in "$@"; do
+        case $f in *.expect) continue ;; esac
         [ -f "$f" ] && cp "$f" "$out/$t/$(echo "$f" | sed "s|^$src/||; s|/|_|g")"
     done
     return 0
@@ -37,6 +39,25 @@ seed receipt "$td"/declare/receipts/*.xml "$td"/declare/samples/*/CEB[0-9][0-9][
     "$td"/bad/receipts/*
 seed verify "$td"/sign/*.xml "$td"/bad/signed/*
 seed port "$td"/port/*.xml "$td"/sign/*.xml "$td"/declare/samples/2018/CEB[0-9][0-9][13579]Message.xml
+# Messages with a valid signature for fuzz-verify and fuzz-port, when $CEBGATE names a built
+# cebgate: a throw-away self-signed key from openssl signs two samples (rsa-sha1, rsa-sha256).
+if [ -n "${CEBGATE:-}" ] && [ -x "$CEBGATE" ] && command -v openssl >/dev/null 2>&1; then
+    k=$(mktemp -d "${TMPDIR:-/tmp}/cg-seed-key.XXXXXX")
+    if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$k/key.pem" -out "$k/cert.pem" \
+        -days 2 -subj '/CN=fuzz seed signer' >/dev/null 2>&1; then
+        for alg in rsa-sha1 rsa-sha256; do
+            printf '[declare]\nsign_alg = %s\nkey_file = %s\ncert_file = %s\nkey_name = 0001\n' \
+                "$alg" "$k/key.pem" "$k/cert.pem" >"$k/c.conf"
+            for m in CEB303Message CEB603Message; do
+                "$CEBGATE" -c "$k/c.conf" sign --replace -o "$out/verify/signed-$alg-$m.xml" \
+                    "$td/sign/$m.xml" >/dev/null 2>&1 &&
+                    cp "$out/verify/signed-$alg-$m.xml" "$out/port/"
+            done
+        done
+        cp "$k/cert.pem" "$out/verify-trust.pem"
+    fi
+    rm -rf "$k"
+fi
 # Receipts inside a DXP envelope, as the sender gets them.
 for f in "$out"/receipt/*.xml; do
     case $f in *-dxp.xml) continue ;; esac
