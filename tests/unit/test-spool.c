@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -62,10 +63,10 @@ static void test_receipt_matches(void **state)
     (void)state;
     memset(&e, 0, sizeof(e));
     e.msg_type = 604;
-    e.cop_no = (char *)"C-1";
-    e.order_no = (char *)"SO-1";
-    e.pre_no = (char *)"B20260101000000001";
-    e.invt_no = (char *)"33012026I000000001";
+    e.cop_no = (char *)(uintptr_t) "C-1";
+    e.order_no = (char *)(uintptr_t) "SO-1";
+    e.pre_no = (char *)(uintptr_t) "B20260101000000001";
+    e.invt_no = (char *)(uintptr_t) "33012026I000000001";
     assert_true(cg_receipt_matches(&e, &inv, why, sizeof(why)));
     e.msg_type = 304;
     assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
@@ -74,29 +75,29 @@ static void test_receipt_matches(void **state)
     e.msg_type = 900;
     assert_true(cg_receipt_matches(&e, &inv, why, sizeof(why)));
     e.msg_type = 604;
-    e.cop_no = (char *)"C-2";
+    e.cop_no = (char *)(uintptr_t) "C-2";
     assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
     assert_string_equal(why, "the receipt's copNo C-2 is not the document's C-1");
     e.cop_no = NULL;
     assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
     assert_string_equal(why, "the receipt carries no copNo (the document's is C-1)");
-    e.cop_no = (char *)"C-1";
-    e.order_no = (char *)"SO-2";
+    e.cop_no = (char *)(uintptr_t) "C-1";
+    e.order_no = (char *)(uintptr_t) "SO-2";
     assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
     assert_string_equal(why, "the receipt's orderNo SO-2 is not the document's SO-1");
-    e.order_no = (char *)"SO-1";
-    e.pre_no = (char *)"B2026010100000000123"; /* 20 characters */
+    e.order_no = (char *)(uintptr_t) "SO-1";
+    e.pre_no = (char *)(uintptr_t) "B2026010100000000123"; /* 20 characters */
     assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
     assert_string_equal(why, "preNo B2026010100000000123 is not 1 to 18 letters and digits");
-    e.pre_no = (char *)"B20260101000000002";
+    e.pre_no = (char *)(uintptr_t) "B20260101000000002";
     assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
     assert_string_equal(why, "the receipt's preNo B20260101000000002 is not the document's "
                              "B20260101000000001");
-    e.pre_no = (char *)"B20260101000000001";
-    e.invt_no = (char *)"3301\n2026";
+    e.pre_no = (char *)(uintptr_t) "B20260101000000001";
+    e.invt_no = (char *)(uintptr_t) "3301\n2026";
     assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
     assert_string_equal(why, "invtNo 3301\\x0A2026 is not 1 to 20 letters and digits");
-    e.invt_no = (char *)"330120260000000000001"; /* 21 characters */
+    e.invt_no = (char *)(uintptr_t) "330120260000000000001"; /* 21 characters */
     assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
 }
 
