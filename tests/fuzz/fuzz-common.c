@@ -18,7 +18,10 @@
 
 #include "core/init.h"
 #include "core/log.h"
+#include "declare/declare.h"
 #include "mapping/mapping.h"
+#include "port/port.h"
+#include "spool/spool.h"
 #include "tests/fuzz/fuzz-common.h"
 
 static char scratch[256];
@@ -50,6 +53,12 @@ void cg_fuzz_init(void)
     if (mkdtemp(scratch) == NULL)
         abort();
     atexit(cleanup);
+    /* The configuration keys of every module, as cebgate registers them at start-up. */
+    if (cg_conf_register(cg_mapping_conf_keys) != CG_OK ||
+        cg_conf_register(cg_declare_conf_keys) != CG_OK ||
+        cg_conf_register(cg_spool_conf_keys) != CG_OK ||
+        cg_conf_register(cg_port_conf_keys) != CG_OK)
+        abort();
     if (cg_lib_init(&err) != CG_OK) {
         fprintf(stderr, "cg_lib_init: %s\n", err.msg);
         abort();
