@@ -118,9 +118,9 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
             st->msgs_signed, st->msgs_queued, st->msgs_sent, st->msgs_retry, st->msgs_refused);
     fprintf(fp,
             "  receipts: %ld files, %ld applied, %ld duplicate, %ld late, %ld unknown guid, "
-            "%ld unreadable files\n",
+            "%ld mismatched, %ld unreadable files\n",
             st->receipt_files, st->receipts_applied, st->receipts_duplicate, st->receipts_late,
-            st->receipts_unknown, st->receipt_files_failed);
+            st->receipts_unknown, st->receipts_mismatch, st->receipt_files_failed);
     if (st->recovered > 0)
         fprintf(fp, "  recovered after a crash: %ld messages\n", st->recovered);
     fprintf(fp, "  duration: %s (%lld ms)\n", dur, (long long)st->elapsed_ms);

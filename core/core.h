@@ -12,5 +12,6 @@
 #include "core/init.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "core/text.h"
 
 #endif

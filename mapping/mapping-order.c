@@ -23,6 +23,7 @@
 
 #include "core/fsutil.h"
 #include "core/money.h"
+#include "core/text.h"
 #include "mapping/mapping-int.h"
 
 #define MAX_LINES 100 /* CEB303 OrderList and CEB603 InventoryList: 1 to 100 per entity */
@@ -733,9 +734,14 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
         }
     }
     if (b->failed) {
+        char shown[256];
+
+        /* The order number may be the very field that failed: show it escaped. */
         CG_ERR_SET(err, CG_EREJECT, "%s:%ld: order %s: %s",
                    b->fail_file != NULL ? b->fail_file : b->source, b->fail_line,
-                   o != NULL && o->order_no != NULL && *o->order_no != '\0' ? o->order_no : "?",
+                   o != NULL && o->order_no != NULL && *o->order_no != '\0'
+                       ? cg_text_show(o->order_no, shown, sizeof(shown))
+                       : "?",
                    b->msg);
         cg_ob_discard(b);
         return CG_EREJECT;

@@ -235,10 +235,15 @@ struct lreader {
 static char *read_line(char *str, int num, void *stream)
 {
     struct lreader *r = stream;
-    char *s = fgets(str, num, r->fp);
+    char why[160];
+    char *s = cg_ini_line(str, num, r->fp, why, sizeof(why));
 
-    if (s != NULL)
+    if (s != NULL || why[0] != '\0')
         r->line++;
+    if (why[0] != '\0' && !r->c->failed) {
+        CG_ERR_SET(r->c->err, CG_ECONFIG, "%s:%d: %s", r->c->path, r->line, why);
+        r->c->failed = 1;
+    }
     return s;
 }
 

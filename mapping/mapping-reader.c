@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "core/money.h"
+#include "core/text.h"
 #include "mapping/mapping-int.h"
 
 /* ------------------------------------------------------------------ context */
@@ -262,12 +263,13 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
     if (p->strict_columns) {
         for (i = 0; i < row->nfields; i++) {
             const char *h = cg_row_field(row, i);
+            char shown[256];
 
             if (*h != '\0' && cg_fld_find(h) < 0)
                 return CG_ERR_SET(err, CG_EPARSE,
                                   "%s:%ld: header: unknown column '%s' (the columns are listed "
                                   "in docs/order-format.md)",
-                                  r->name, row->line, h);
+                                  r->name, row->line, cg_text_show(h, shown, sizeof(shown)));
         }
     }
     {
@@ -572,9 +574,12 @@ static int jsonl_next(struct cg_reader *r, struct cg_order **out, struct cg_err 
     } while (blank(p, n));
     root = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL || !json_is_object(root)) {
+        char shown[JSON_ERROR_TEXT_LENGTH * 4];
+
+        /* jansson quotes the text near the error, which may hold control characters. */
         json_decref(root);
         return CG_ERR_SET(err, CG_EREJECT, "%s:%ld: order ?: field json: %s", r->name, r->src.line,
-                          root == NULL ? jerr.text
+                          root == NULL ? cg_text_show(jerr.text, shown, sizeof(shown))
                                        : "the line is not a JSON object (one order "
                                          "per line)");
     }

@@ -29,6 +29,7 @@
 #include "core/conf.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "spool/spool-http-int.h"
 #include "spool/spool.h"
 
@@ -417,19 +418,25 @@ int cg_http_easy_setup(struct cg_http *h, CURL *e, char *errbuf, struct cg_err *
     return CG_OK;
 }
 
-/* Copy printable text (newlines become spaces), at most max bytes. */
+/*
+ * Copy printable text (newlines become spaces, other control bytes '?'), at most size - 1
+ * bytes; DEL, C1 controls, bidi overrides and bytes that are not UTF-8 are then escaped
+ * (core/text.h), so the port's words cannot forge or reorder a log line.
+ */
 static void copy_text(char *dst, size_t size, const char *src, size_t len)
 {
+    char raw[CG_HTTP_TEXT_MAX + 1];
     size_t j = 0;
 
-    for (size_t i = 0; i < len && j + 1 < size; i++) {
+    for (size_t i = 0; i < len && j + 1 < size && j + 1 < sizeof(raw); i++) {
         unsigned char c = (unsigned char)src[i];
 
-        dst[j++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '?' : (char)c);
+        raw[j++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '?' : (char)c);
     }
-    dst[j] = '\0';
-    while (j > 0 && dst[j - 1] == ' ')
-        dst[--j] = '\0';
+    raw[j] = '\0';
+    while (j > 0 && raw[j - 1] == ' ')
+        raw[--j] = '\0';
+    cg_text_show(raw, dst, size);
 }
 
 /* The port's JSON answer: result, code, text (see docs/http-transport.md). */
@@ -455,7 +462,7 @@ static void rejection(struct cg_http_answer *a, json_t *root, const struct cg_bu
 
     a->verdict = CG_HTTP_V_REJECT;
     if (json_is_string(code))
-        cg_strlcpy(a->code, json_string_value(code), sizeof(a->code));
+        cg_text_show(json_string_value(code), a->code, sizeof(a->code));
     else if (json_is_integer(code))
         snprintf(a->code, sizeof(a->code), "%" JSON_INTEGER_FORMAT, json_integer_value(code));
     else
@@ -478,8 +485,8 @@ static void describe(struct cg_http_answer *a, json_t *root, const struct cg_buf
     snprintf(a->text, sizeof(a->text), "HTTP %ld", a->status);
     if (code != NULL) {
         n = strlen(a->text);
-        snprintf(a->text + n, sizeof(a->text) - n, " (code %s)", code);
-        cg_strlcpy(a->code, code, sizeof(a->code));
+        cg_text_show(code, a->code, sizeof(a->code));
+        snprintf(a->text + n, sizeof(a->text) - n, " (code %s)", a->code);
     }
     n = strlen(a->text);
     if (text != NULL) {

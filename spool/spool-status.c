@@ -10,11 +10,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "spool/spool-int.h"
 
+/*
+ * A value as text, escaped (core/text.h): receipts bring text from outside (returnInfo,
+ * numbers, guids) that must not move the cursor or forge lines. Each call takes the next of 16
+ * slots, enough for every value of one printed line.
+ */
 static const char *or_empty(const char *s)
 {
-    return s != NULL ? s : "";
+    static char slot[16][4096];
+    static unsigned next;
+
+    return cg_text_show(s != NULL ? s : "", slot[next++ % 16], sizeof(slot[0]));
 }
 
 struct report {
@@ -53,10 +62,10 @@ static int doc_lines(const struct cg_store_doc *d, void *vctx)
     struct report *c = vctx;
     const char *status = or_empty(d->status);
 
-    fprintf(c->fp, "  CEB%d %s  version %d  %s%s%s%s\n", d->msg_type, d->business_key, d->version,
-            d->state, status[0] ? " (" : "", status, status[0] ? ")" : "");
+    fprintf(c->fp, "  CEB%d %s  version %d  %s%s%s%s\n", d->msg_type, or_empty(d->business_key),
+            d->version, d->state, status[0] ? " (" : "", status, status[0] ? ")" : "");
     if (d->status_info != NULL && d->status_info[0])
-        fprintf(c->fp, "    info: %s\n", d->status_info);
+        fprintf(c->fp, "    info: %s\n", or_empty(d->status_info));
     if ((d->pre_no != NULL && d->pre_no[0]) || (d->invt_no != NULL && d->invt_no[0]))
         fprintf(c->fp, "    preNo %s  invtNo %s\n", or_empty(d->pre_no), or_empty(d->invt_no));
     return cg_store_doc_msgs(c->st, d->id, msg_lines, c, c->err);
@@ -177,10 +186,11 @@ static int list_line(const struct cg_store_item *it, void *vctx)
                 it->detail);
     else if (c->kind == CG_STATUS_REJECTED)
         fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  rejected: %s\n", it->at, it->seller, slash,
-                it->order_no, it->msg_type, it->version, it->detail);
+                it->order_no, it->msg_type, it->version, or_empty(it->detail));
     else
-        fprintf(c->fp, "%s  CEB%d receipt status %s for unknown guid %s (order %s)\n", it->at,
-                it->msg_type, it->state, it->detail, it->order_no);
+        fprintf(c->fp, "%s  CEB%d receipt status %s for %s guid %s (order %s)\n", it->at,
+                it->msg_type, or_empty(it->state), it->version == 1 ? "mismatched" : "unknown",
+                or_empty(it->detail), or_empty(it->order_no));
     return CG_OK;
 }
 
@@ -199,7 +209,7 @@ static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *e
     fprintf(fp, "%ld %s\n", c.n,
             kind == CG_STATUS_PENDING    ? "documents pending"
             : kind == CG_STATUS_REJECTED ? "rejections"
-                                         : "receipts for unknown guids");
+                                         : "receipts for unknown guids or mismatched");
     return CG_OK;
 }
 

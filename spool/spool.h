@@ -102,6 +102,26 @@ void cg_transport_free(struct cg_transport *t);
  */
 void cg_transport_set_stop(struct cg_transport *t, volatile sig_atomic_t *stop);
 
+/* ------------------------------------------------------------------ receipts */
+
+/* What the spool knows about the message a receipt's guid names (borrowed strings). */
+struct cg_receipt_target {
+    int msg_type;             /* 303, 505, 603, ... */
+    const char *business_key; /* orderNo (303, 403), logisticsNo (505), copNo (the others) */
+    const char *order_no;     /* the order's number */
+};
+/*
+ * Whether a receipt entity belongs to the message its guid names. The receipt type must answer
+ * the message type (CEB304 for CEB303, CEB506 for CEB505, CEB604 for CEB603, ...; CEB702 or
+ * CEB792 for CEB701; a CEB900 for any), it must carry the document's business key (orderNo,
+ * logisticsNo or copNo as above), an orderNo it carries must be the order's, and a preNo
+ * (at most 18) or invtNo (at most 20 letters and digits) must be well formed. Returns true when
+ * it matches; else false with the reason in why.
+ */
+struct cg_receipt_event;
+bool cg_receipt_matches(const struct cg_receipt_event *e, const struct cg_receipt_target *t,
+                        char *why, size_t size);
+
 /* ------------------------------------------------------------------ names and lock */
 
 /*
@@ -141,6 +161,7 @@ struct cg_spool_stats {
     long orders_new, orders_modified, orders_unchanged, orders_rejected;
     long msgs_signed, msgs_queued, msgs_sent, msgs_retry, msgs_refused;
     long receipts_applied, receipts_duplicate, receipts_late, receipts_unknown;
+    long receipts_mismatch; /* type or business keys differ from the guid's message */
     long receipt_files, receipt_files_failed;
     long recovered;                  /* messages finished or rebuilt by recovery at start */
     int64_t bytes_total, bytes_done; /* input bytes, for the ETA */

@@ -125,6 +125,33 @@ static const char *const main_steps[] = {
     "  at TEXT NOT NULL,"
     "  UNIQUE (input_file, line, order_no)"
     ");",
+    /* 3: a receipt whose type or business keys differ from the message its guid names is kept
+     * as 'mismatch' and never applied. SQLite cannot change a CHECK: the log is copied. */
+    "CREATE TABLE receipts_v3 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  received_at TEXT NOT NULL,"
+    "  file_name TEXT NOT NULL,"
+    "  msg_type INTEGER NOT NULL,"
+    "  receipt_guid TEXT,"
+    "  guid TEXT,"
+    "  order_no TEXT,"
+    "  status TEXT,"
+    "  return_time TEXT,"
+    "  return_info TEXT,"
+    "  message_id INTEGER REFERENCES messages(id),"
+    "  outcome TEXT NOT NULL"
+    "    CHECK (outcome IN ('applied', 'duplicate', 'late', 'unknown', 'no-state', 'mismatch'))"
+    ");"
+    "INSERT INTO receipts_v3 SELECT id, received_at, file_name, msg_type, receipt_guid, guid, "
+    "  order_no, status, return_time, return_info, message_id, outcome FROM receipts;"
+    "DROP TABLE receipts;"
+    "ALTER TABLE receipts_v3 RENAME TO receipts;"
+    "CREATE INDEX receipts_guid ON receipts(guid);"
+    "CREATE INDEX receipts_message ON receipts(message_id);"
+    "CREATE TRIGGER receipts_append_only_u BEFORE UPDATE ON receipts"
+    "  BEGIN SELECT RAISE(ABORT, 'receipts are an append-only log'); END;"
+    "CREATE TRIGGER receipts_append_only_d BEFORE DELETE ON receipts"
+    "  BEGIN SELECT RAISE(ABORT, 'receipts are an append-only log'); END;",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

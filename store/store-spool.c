@@ -600,6 +600,11 @@ int cg_store_receipt_target(struct cg_store *st, const char *guid, struct cg_sto
     t->doc_id = sqlite3_column_int64(s, 3);
     t->doc_version = sqlite3_column_int(s, 4);
     cg_strlcpy(t->doc_state, text_or_empty(s, 5), sizeof(t->doc_state));
+    t->msg_type = sqlite3_column_int(s, 6);
+    cg_strlcpy(t->business_key, text_or_empty(s, 7), sizeof(t->business_key));
+    cg_strlcpy(t->order_no, text_or_empty(s, 8), sizeof(t->order_no));
+    cg_strlcpy(t->pre_no, text_or_empty(s, 9), sizeof(t->pre_no));
+    cg_strlcpy(t->invt_no, text_or_empty(s, 10), sizeof(t->invt_no));
     sqlite3_reset(s);
     return CG_OK;
 }

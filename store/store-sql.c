@@ -84,11 +84,12 @@ const char *const store_sql[S_N] = {
                      "ELSE status_info END, updated_at = ?4 "
                      "WHERE id = (SELECT document_id FROM messages WHERE guid = ?1) "
                      "AND guid = ?1 AND state = 'queued' AND ?2 IN (1, 3)",
-    [S_RECEIPT_TARGET] = "SELECT m.id, m.state, m.version, d.id, d.version, d.state "
+    [S_RECEIPT_TARGET] = "SELECT m.id, m.state, m.version, d.id, d.version, d.state, "
+                         "m.msg_type, d.business_key, o.order_no, d.pre_no, d.invt_no "
                          "FROM messages m JOIN documents d ON d.id = m.document_id "
-                         "WHERE m.guid = ?1",
+                         "JOIN orders o ON o.id = d.order_id WHERE m.guid = ?1",
     [S_RECEIPT_SEEN] = "SELECT 1 FROM receipts WHERE message_id = ?1 AND status IS ?2 AND "
-                       "return_time IS ?3 AND outcome <> 'unknown' LIMIT 1",
+                       "return_time IS ?3 AND outcome NOT IN ('unknown', 'mismatch') LIMIT 1",
     [S_MSG_STATE] = "UPDATE messages SET state = ?2, status = ?3 WHERE id = ?1",
     [S_DOC_STATE] = "UPDATE documents SET state = ?2, status = ?3, status_info = ?4, "
                     "updated_at = ?5 WHERE id = ?1",
@@ -120,7 +121,8 @@ const char *const store_sql[S_N] = {
                         "coalesce(d.status_info, '') FROM documents d JOIN orders o ON "
                         "o.id = d.order_id WHERE d.state = 'rejected' UNION ALL SELECT r.seller, "
                         "r.order_no, 0, 0, 'order', r.at, r.reason FROM rejections r ORDER BY 6",
-    [S_LIST_UNKNOWN] = "SELECT '', coalesce(order_no, ''), msg_type, 0, coalesce(status, ''), "
-                       "received_at, coalesce(guid, '') || ' in ' || file_name FROM receipts "
-                       "WHERE outcome = 'unknown' ORDER BY id",
+    [S_LIST_UNKNOWN] = "SELECT '', coalesce(order_no, ''), msg_type, outcome = 'mismatch', "
+                       "coalesce(status, ''), received_at, coalesce(guid, '') || ' in ' || "
+                       "file_name FROM receipts WHERE outcome IN ('unknown', 'mismatch') "
+                       "ORDER BY id",
 };

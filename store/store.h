@@ -221,6 +221,10 @@ struct cg_store_target {
     int64_t msg_id, doc_id;
     int msg_version, doc_version;
     char msg_state[24], doc_state[24];
+    int msg_type;                 /* 303, 505, 603, ... */
+    char business_key[128];       /* the document's orderNo, logisticsNo or copNo */
+    char order_no[128];           /* the order's number */
+    char pre_no[32], invt_no[32]; /* "" until a receipt gave them */
 };
 /* The message a receipt's guid names and its document. CG_ENOTFOUND: no such guid. */
 int cg_store_receipt_target(struct cg_store *st, const char *guid, struct cg_store_target *t,
@@ -242,7 +246,7 @@ struct cg_store_receipt {
     int msg_type;
     const char *receipt_guid, *guid, *order_no, *status, *return_time, *return_info;
     int64_t msg_id;          /* 0: unknown guid */
-    const char *outcome;     /* applied, duplicate, late, unknown, no-state */
+    const char *outcome;     /* applied, duplicate, late, unknown, mismatch, no-state */
     const char *received_at; /* filled on reads */
 };
 /* Append a receipt to the log (the log is never updated or deleted). */
@@ -285,7 +289,7 @@ enum cg_store_list_kind {
 struct cg_store_item {
     const char *seller, *order_no;
     int msg_type; /* 0: a rejected order (no document) */
-    int version;
+    int version;  /* CG_STORE_LIST_UNKNOWN: 1 for a receipt kept as 'mismatch', 0 'unknown' */
     const char *state, *at, *detail;
 };
 int cg_store_list(struct cg_store *st, int kind,

@@ -774,6 +774,49 @@ static void test_profile_errors(void **state)
     assert_non_null(strstr(err.msg, "not a profile name"));
 }
 
+/* A NUL byte must not cut a field short: "NUL\0" "2" would otherwise become order "NUL" and merge
+ * with the next order of that number. Both encodings go through the same field check. */
+static void test_nul_bytes(void **state)
+{
+    static const char utf8[] = HDR "NUL\0"
+                                   "2,USD,US,TS-001,T-shirt,1,9.99,\n"
+                                   "NUL,USD,US,TS-001,T-shirt,1,9.99,\n"
+                                   "N-3,USD,US,TS-001,T\0shirt,1,9.99,\n";
+    /* The same in GB18030: 棉 is 0xC3 0xDE; the NUL follows it. */
+    static const char gb[] = HDR "G-1,USD,US,TS-001,\xC3\xDE\0X,1,9.99,\n";
+    char want[256];
+    struct res r;
+
+    (void)state;
+    run("own", utf8, sizeof(utf8) - 1, &r);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.o[0]->order_no, "NUL");
+    assert_int_equal(r.o[0]->line, 3);
+    assert_int_equal((int)r.o[0]->nlines, 1);
+    assert_int_equal(r.nerr, 2);
+    snprintf(want, sizeof(want),
+             "%s:2: order NUL\\x002: field order_no: control character U+0000 at position 4 "
+             "cannot be carried in a customs XML message",
+             input);
+    assert_string_equal(r.err[0], want);
+    snprintf(want, sizeof(want),
+             "%s:4: order N-3: field item_name: control character U+0000 at position 2 cannot "
+             "be carried in a customs XML message",
+             input);
+    assert_string_equal(r.err[1], want);
+    res_free(&r);
+
+    run("own", gb, sizeof(gb) - 1, &r);
+    assert_int_equal(r.n, 0);
+    assert_int_equal(r.nerr, 1);
+    snprintf(want, sizeof(want),
+             "%s:2: order G-1: field item_name: control character U+0000 at position 2 cannot "
+             "be carried in a customs XML message",
+             input);
+    assert_string_equal(r.err[0], want);
+    res_free(&r);
+}
+
 static void test_tsv_profile(void **state)
 {
     /* Amazon-like: tab-separated, unquoted quotes in text, item-price is the line total,
@@ -834,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_ctx_errors),
         cmocka_unit_test(test_profile_errors),
         cmocka_unit_test(test_tsv_profile),
+        cmocka_unit_test(test_nul_bytes),
     };
 
     /* The keys of the modules under test, as cebgate registers them at start-up. */
