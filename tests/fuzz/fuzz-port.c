@@ -1,8 +1,9 @@
 /*
  * fuzz-port.c - libFuzzer target: the port's request handling without the network. The input
  * is the body of a POST from the one configured sender; cg_port_submit() checks and stores it
- * in a real database (in the scratch directory) and the answer is rendered as the JSON the HTTP API sends. Receipts that
- * fall due are published and the receipts page is built, as GET /receipts would.
+ * in a real database (in the scratch directory) and the answer is rendered as the JSON the HTTP
+ * API sends. Receipts that fall due are published and the receipts page is built, as
+ * GET /receipts would.
  */
 #include "config.h"
 
