@@ -41,6 +41,10 @@ struct cg_seller {
     char *shipments;       /* path or NULL */
     char *key_file, *cert_file, *key_pass_file, *key_pass_env, *key_name; /* signing, may be NULL */
     char *country; /* default destination, ISO alpha-2, "" when unset */
+    char *pod;     /* default destination port (POD), "" when unset */
+    /* Destination port by destination country: "US=LAX, DE=HAM" as configured, "" when unset;
+     * checked by cg_seller_load. */
+    char *pod_by_country;
 };
 
 /* Load [seller.NAME] (NAME NULL or "" for [seller]) with fall-back to [seller]. */
@@ -94,7 +98,24 @@ struct cg_payment {
     char accounting_date[15]; /* YYYYMMDDhhmmss */
 };
 
+/*
+ * Whether an order is to be declared, from the status columns of its layout (the profile's
+ * [status] rules, docs/order-format.md). Only a LIVE order carries its content; the others
+ * carry seller, order_no, source, line, status and status_reason only.
+ */
+enum cg_order_status {
+    CG_ORDER_LIVE = 0,  /* declare it */
+    CG_ORDER_WAIT,      /* not yet (unpaid, pending): declared when a later file shows it live */
+    CG_ORDER_SKIP,      /* never (fully refunded before shipping, every item cancelled) */
+    CG_ORDER_CANCELLED, /* cancelled by the shop */
+};
+
+/* "live", "waiting", "skipped", "cancelled". */
+const char *cg_order_status_name(int status);
+
 struct cg_order {
+    enum cg_order_status status;
+    char *status_reason;  /* what said so: "Financial Status 'pending'"; NULL when live */
     char *seller;         /* seller profile name, "" for the default */
     char *order_no;       /* orderNo, <= 60 */
     char *source;         /* input file name (for messages) */
