@@ -124,6 +124,19 @@ static const char *const main_steps[] = {
     "  at TEXT NOT NULL,"
     "  UNIQUE (input_file, line, order_no)"
     ");",
+    /* 3: orders the shop cancelled (or that became skipped: fully refunded, every item
+     * cancelled) after their documents were sent; each needs a cancellation (CEB605).
+     * done_at is set once the cancellation is declared. */
+    "CREATE TABLE cancel_needed ("
+    "  id INTEGER PRIMARY KEY,"
+    "  order_id INTEGER NOT NULL UNIQUE REFERENCES orders(id),"
+    "  input_file INTEGER REFERENCES input_files(id)," /* the file that showed it */
+    "  line INTEGER,"
+    "  status TEXT NOT NULL CHECK (status IN ('cancelled', 'skipped')),"
+    "  reason TEXT NOT NULL,"
+    "  noted_at TEXT NOT NULL,"
+    "  done_at TEXT"
+    ");",
 };
 
 const struct cg_db_schema cg_db_schema_main = {

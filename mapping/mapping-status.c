@@ -207,7 +207,12 @@ bool cg_ob_status(struct cg_ob *b, const char *column, const char *value, long l
         if (strcmp(r->value, "*") == 0 || strcasecmp(r->value, value) == 0) {
             if (!b->st_seen[r->outcome]) {
                 b->st_seen[r->outcome] = true;
-                snprintf(b->st_why[r->outcome], sizeof(b->st_why[0]), "%s '%s'", column, value);
+                /* A column whose only rule is "*" (a date such as Cancelled at) is named with
+                 * "set": its values differ from order to order and say nothing more. */
+                if (c->n == 1 && strcmp(r->value, "*") == 0)
+                    snprintf(b->st_why[r->outcome], sizeof(b->st_why[0]), "%s set", column);
+                else
+                    snprintf(b->st_why[r->outcome], sizeof(b->st_why[0]), "%s '%s'", column, value);
             }
             return r->outcome == CG_ST_DROP;
         }

@@ -9,6 +9,10 @@
  *   same content hash                    -> nothing
  *   changed, state up to review/rejected -> next version, appType 2 (modify), same business key
  *   changed after customs concluded it   -> the order is rejected (a cancellation is needed)
+ * An order that is not live (docs/order-format.md, "Order status") is not declared: it is
+ * counted as waiting, skipped or cancelled; when a cancelled or skipped order has documents
+ * that went out (not rejected), it is recorded in cancel_needed for the cancellation step and
+ * reported once.
  * A batch is one transaction; an order whose message fails to build, validate or sign is
  * rejected as a whole (none of its documents recorded) with the reason, the rest go on.
  * The file is moved only after its last batch committed; a crash leaves it in active/ and the
@@ -46,8 +50,8 @@ struct border {
     struct cg_order *o;
     sqlite3_int64 order_id; /* 0: new */
     bool known;
-    int kind;           /* 0 unchanged, 1 new, 2 modified, 3 rejected */
-    char *reject;       /* owned */
+    int kind;     /* 0 unchanged, 1 new, 2 modified, 3 rejected, 4 needs a cancellation, 5 held */
+    char *reject; /* owned */
     size_t job0, njobs; /* its jobs in the batch */
     char hash303[65];
 };
@@ -217,6 +221,44 @@ static struct spool_job *new_job(struct batch *b)
     return &b->jobs[b->njobs++];
 }
 
+/*
+ * An order not declared because of its status: held (kind 5), or, when it is cancelled or
+ * skipped and some of its documents went out and were not rejected, in need of a
+ * cancellation (kind 4).
+ */
+static int plan_held(struct batch *b, struct border *bo, struct cg_err *err)
+{
+    struct doc_row rows[3];
+    sqlite3_stmt *st = b->q->order;
+    int nrows = 0, k, r;
+    int rc = CG_OK;
+
+    bo->kind = 5;
+    bo->job0 = b->njobs;
+    if (bo->o->status == CG_ORDER_WAIT)
+        return CG_OK;
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, b->sel->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, bo->o->order_no, -1, SQLITE_STATIC);
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        bo->order_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return dbfail(b->sp, r, "orders", err);
+    if (bo->order_id == 0)
+        return CG_OK;
+    bo->known = true;
+    rc = load_docs(b, bo->order_id, rows, &nrows, err);
+    for (k = 0; k < nrows; k++) {
+        if (rows[k].state != CG_DOC_REJECTED)
+            bo->kind = 4;
+        free(rows[k].pre_no);
+        free(rows[k].invt_no);
+    }
+    return rc;
+}
+
 /* Decide what an order needs; add its jobs. */
 static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
 {
@@ -230,6 +272,8 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
     int r, i, k;
     int rc = CG_OK;
 
+    if (o->status != CG_ORDER_LIVE)
+        return plan_held(b, bo, err);
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, b->sel->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, o->order_no, -1, SQLITE_STATIC);
@@ -344,7 +388,7 @@ static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
     struct cg_spool *sp = b->sp;
     sqlite3 *h = cg_db_handle(db);
     sqlite3_stmt *up_order = NULL, *up_doc = NULL, *ins_msg = NULL, *ins_rej = NULL;
-    sqlite3_stmt *up_file = NULL;
+    sqlite3_stmt *up_file = NULL, *ins_cancel = NULL;
     char now[32];
     int rc = CG_OK;
     int r;
@@ -382,6 +426,12 @@ static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
                                -1, &ins_rej, NULL);
     if (r == SQLITE_OK)
         r = sqlite3_prepare_v2(h,
+                               "INSERT INTO cancel_needed(order_id, input_file, line, status, "
+                               "reason, noted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                               "ON CONFLICT(order_id) DO NOTHING",
+                               -1, &ins_cancel, NULL);
+    if (r == SQLITE_OK)
+        r = sqlite3_prepare_v2(h,
                                "UPDATE input_files SET orders_new = orders_new + ?2, "
                                "orders_modified = orders_modified + ?3, orders_unchanged = "
                                "orders_unchanged + ?4, orders_rejected = orders_rejected + ?5 "
@@ -406,6 +456,22 @@ static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
                 goto sqlfail;
             continue;
         }
+        if (bo->kind == 4) {
+            sqlite3_reset(ins_cancel);
+            sqlite3_bind_int64(ins_cancel, 1, bo->order_id);
+            sqlite3_bind_int64(ins_cancel, 2, b->file_id);
+            sqlite3_bind_int64(ins_cancel, 3, bo->o->line);
+            sqlite3_bind_text(ins_cancel, 4,
+                              bo->o->status == CG_ORDER_CANCELLED ? "cancelled" : "skipped", -1,
+                              SQLITE_STATIC);
+            sqlite3_bind_text(ins_cancel, 5, bo->o->status_reason, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins_cancel, 6, now, -1, SQLITE_STATIC);
+            if ((r = sqlite3_step(ins_cancel)) != SQLITE_DONE)
+                goto sqlfail;
+            continue;
+        }
+        if (bo->kind == 5)
+            continue;
         sqlite3_reset(up_order);
         sqlite3_bind_text(up_order, 1, b->sel->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(up_order, 2, bo->o->order_no, -1, SQLITE_STATIC);
@@ -475,6 +541,7 @@ done:
     sqlite3_finalize(up_doc);
     sqlite3_finalize(ins_msg);
     sqlite3_finalize(ins_rej);
+    sqlite3_finalize(ins_cancel);
     sqlite3_finalize(up_file);
     return rc;
 }
@@ -557,6 +624,28 @@ static void land(struct batch *b)
     }
 }
 
+/* A job's error into out, without the order number the rejection line names already. */
+static void job_error(const struct spool_job *j, char *out, size_t size)
+{
+    static const char *const steps[] = {"building: ", "schema: "};
+    const char *e = j->error != NULL ? j->error : "failed";
+    size_t i;
+
+    /* "CEB603 building: order 1001: element POD: ..." */
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        const char *p = strstr(e, steps[i]);
+
+        if (p != NULL && p - e <= 8) {
+            const char *rest = p + strlen(steps[i]);
+
+            snprintf(out, size, "%.*s%s", (int)(rest - e), e,
+                     cg_msg_without_order(rest, j->order->order_no));
+            return;
+        }
+    }
+    snprintf(out, size, "%s", e);
+}
+
 /* The batch's jobs are done: reject the orders whose messages failed, commit, publish. */
 static int finish(struct batch *b, struct cg_err *err)
 {
@@ -573,18 +662,31 @@ static int finish(struct batch *b, struct cg_err *err)
         for (k = bo->job0; bo->kind != 3 && k < bo->job0 + bo->njobs; k++) {
             if (b->jobs[k].rc != CG_OK) {
                 char msg[2048];
+                char why[1536];
+                job_error(&b->jobs[k], why, sizeof(why));
                 snprintf(msg, sizeof(msg), "%s:%ld: order %s: %s",
                          bo->o->source != NULL ? bo->o->source : "?", bo->o->line, bo->o->order_no,
-                         b->jobs[k].error);
+                         why);
                 bo->reject = cg_strdup(msg);
                 bo->kind = 3;
             }
         }
         if (bo->kind == 3) {
             job_files_remove(b, bo->job0, bo->job0 + bo->njobs);
-            cg_warn("%s", bo->reject != NULL ? bo->reject : "order rejected");
+            spool_event(sp, CG_SPOOL_EV_ORDER, "%s",
+                        bo->reject != NULL ? bo->reject : "order rejected");
             spool_reason_add(&sp->st, bo->reject != NULL ? bo->reject : "rejected");
             b->c_rej++;
+        } else if (bo->kind >= 4) {
+            spool_held_add(&sp->st, bo->o);
+            if (bo->kind == 4) {
+                sp->st.orders_cancel_needed++;
+                spool_event(sp, CG_SPOOL_EV_ORDER,
+                            "%s:%ld: order %s: %s (%s) after its documents were sent: it needs "
+                            "a cancellation (cebgate status --cancel)",
+                            bo->o->source, bo->o->line, bo->o->order_no,
+                            cg_order_status_name(bo->o->status), bo->o->status_reason);
+            }
         } else if (bo->kind == 0) {
             b->c_unch++;
         } else if (bo->kind == 1) {
@@ -592,7 +694,7 @@ static int finish(struct batch *b, struct cg_err *err)
         } else {
             b->c_mod++;
         }
-        if (bo->kind != 3)
+        if (bo->kind < 3)
             sp->st.msgs_signed += (long)bo->njobs;
     }
     /*
@@ -737,7 +839,7 @@ static int add_reader_reject(struct batch *b, const char *msg)
 /* ------------------------------------------------------------------ the file */
 
 static int file_row(struct cg_spool *sp, const char *seller, const char *name,
-                    const char *active_name, const struct stat *stt, const char *sha,
+                    const char *active_name, const struct stat *stt, const char *sha, bool fresh,
                     sqlite3_int64 *id, bool *resumed, char *dup, size_t dupsz, struct cg_err *err)
 {
     sqlite3 *h = cg_db_handle(sp->db);
@@ -748,7 +850,13 @@ static int file_row(struct cg_spool *sp, const char *seller, const char *name,
     *id = 0;
     *resumed = false;
     dup[0] = '\0';
-    /* The same file (same inode) resumed after a crash or a stop. */
+    /*
+     * The same file (same inode) resumed after a crash or a stop. Only a file found in active/
+     * can be that: one just taken from incoming/ is new input even when it is the same file
+     * moved back from failed/ or done/ (an operator retrying it).
+     */
+    if (fresh)
+        goto not_resumed;
     r = sqlite3_prepare_v2(h,
                            "SELECT id, outcome FROM input_files WHERE seller = ? AND "
                            "active_name = ? AND sha256 = ? AND inode = ? AND outcome IN "
@@ -771,9 +879,13 @@ static int file_row(struct cg_spool *sp, const char *seller, const char *name,
     st = NULL;
     if (*id != 0)
         return CG_OK;
+not_resumed:
+    /* A copy of a file done without rejections: nothing to do. One whose orders were partly
+     * rejected is read again (declared orders are unchanged, the others get another chance). */
     r = sqlite3_prepare_v2(h,
                            "SELECT name, taken_at FROM input_files WHERE seller = ? AND "
-                           "sha256 = ? AND outcome = 'done' ORDER BY id LIMIT 1",
+                           "sha256 = ? AND outcome = 'done' AND orders_rejected = 0 "
+                           "ORDER BY id LIMIT 1",
                            -1, &st, NULL);
     if (r != SQLITE_OK)
         return dbfail(sp, r, "input_files", err);
@@ -933,7 +1045,7 @@ done:
 }
 
 int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                       struct cg_err *err)
+                       bool fresh, struct cg_err *err)
 {
     struct pipe pp;
     struct stat stt;
@@ -948,6 +1060,9 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
     int64_t size = 0, t0 = spool_now_ms();
     long max = cg_conf_get_int(sp->conf, "spool", "max_file_size");
     long nread = 0;
+    long held0 = sp->st.orders_waiting + sp->st.orders_skipped + sp->st.orders_cancelled;
+    long w0 = sp->st.orders_waiting, s0 = sp->st.orders_skipped, c0 = sp->st.orders_cancelled;
+    long held;
     int fd = -1;
     int rc = CG_OK;
     int rrc;
@@ -984,7 +1099,8 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         snprintf(reason, sizeof(reason), "%s: %s", display, e.msg);
         goto failed;
     }
-    rc = file_row(sp, sel->name, name, name, &stt, sha, &id, &resumed, dup, sizeof(dup), err);
+    rc =
+        file_row(sp, sel->name, name, name, &stt, sha, fresh, &id, &resumed, dup, sizeof(dup), err);
     if (rc != CG_OK)
         goto done;
     if (resumed && dup[0] != '\0') {
@@ -1001,7 +1117,12 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         }
         rc = spool_move_unique(subfd, name, tofd, NULL, 0, err);
         close(tofd);
-        cg_info("%s: was %s before a restart; moved out of active/", display, outcome);
+        if (strcmp(outcome, "failed") == 0)
+            sp->st.files_failed++;
+        else
+            sp->st.files_done++;
+        spool_event(sp, CG_SPOOL_EV_FILE, "%s %s: finished before a restart; moved out of active/",
+                    outcome, display);
         goto done;
     }
     if (dup[0] != '\0') {
@@ -1074,7 +1195,7 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         if (rrc == CG_EREJECT) {
             nread++;
             sp->st.orders_read++;
-            cg_warn("%s", e.msg);
+            spool_event(sp, CG_SPOOL_EV_ORDER, "%s", e.msg);
             spool_reason_add(&sp->st, e.msg);
             if (add_reader_reject(pp.fill, e.msg) != CG_OK) {
                 rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
@@ -1122,14 +1243,15 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
             }
             goto failed;
         }
-        if (nok == 0 && nrej == 0) {
+        held = sp->st.orders_waiting + sp->st.orders_skipped + sp->st.orders_cancelled - held0;
+        if (nok == 0 && nrej == 0 && held == 0) {
             snprintf(reason, sizeof(reason), "%s: no orders in the file", display);
             goto failed;
         }
-        if (nok == 0) {
+        if (nok == 0 && held == 0) {
             size_t l;
             int k = 0;
-            snprintf(reason, sizeof(reason), "%s: all %ld orders rejected:", display, nrej);
+            snprintf(reason, sizeof(reason), "%s: all %ld orders rejected", display, nrej);
             if (sqlite3_prepare_v2(cg_db_handle(sp->db),
                                    "SELECT reason FROM rejections WHERE input_file = ? "
                                    "ORDER BY line LIMIT 20",
@@ -1147,8 +1269,16 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         cg_reader_close(rd);
         rd = NULL;
         rc = spool_file_out(sp, sel, subfd, name, id, "done", NULL, err);
-        spool_event(sp, CG_SPOOL_EV_FILE, "done %s: %ld orders taken, %ld rejected, %.1fs", display,
-                    nok, nrej, (double)(spool_now_ms() - t0) / 1000.0);
+        {
+            char extra[160] = "";
+            long nw = sp->st.orders_waiting - w0, ns = sp->st.orders_skipped - s0;
+            long nc = sp->st.orders_cancelled - c0;
+            if (held > 0)
+                snprintf(extra, sizeof(extra), ", %ld waiting, %ld skipped, %ld cancelled", nw, ns,
+                         nc);
+            spool_event(sp, CG_SPOOL_EV_FILE, "done %s: %ld orders taken, %ld rejected%s, %.1fs",
+                        display, nok, nrej, extra, (double)(spool_now_ms() - t0) / 1000.0);
+        }
         goto done;
     }
 failed:
@@ -1159,9 +1289,10 @@ failed:
     cg_reader_close(rd);
     rd = NULL;
     if (rc == CG_OK) {
-        cg_warn("%s", reason);
         rc = spool_file_out(sp, sel, subfd, name, id, "failed", reason, err);
-        spool_event(sp, CG_SPOOL_EV_FILE, "failed %s", reason);
+        /* The orders' reasons were printed one by one already: only the first line here. */
+        spool_event(sp, CG_SPOOL_EV_FILE, "failed %.*s%s", (int)strcspn(reason, "\n"), reason,
+                    strchr(reason, '\n') != NULL ? " (each listed above)" : "");
     }
 done:
     if (fd >= 0)

@@ -25,7 +25,7 @@ static int prep(struct cg_db *db, const char *sql, sqlite3_stmt **st, struct cg_
 
 static int order_report(struct cg_db *db, const char *no, FILE *fp, struct cg_err *err)
 {
-    sqlite3_stmt *o = NULL, *d = NULL, *m = NULL, *r = NULL;
+    sqlite3_stmt *o = NULL, *d = NULL, *m = NULL, *r = NULL, *c = NULL;
     int found = 0;
     int rc;
 
@@ -44,6 +44,12 @@ static int order_report(struct cg_db *db, const char *no, FILE *fp, struct cg_er
                   "SELECT id, version, app_type, guid, file_name, state, created_at, "
                   "coalesce(sent_at, '') FROM messages WHERE document_id = ? ORDER BY version",
                   &m, err);
+    if (rc == CG_OK)
+        rc = prep(db,
+                  "SELECT c.status, c.reason, c.noted_at, coalesce(f.name, ''), c.line, "
+                  "coalesce(c.done_at, '') FROM cancel_needed c LEFT JOIN input_files f ON "
+                  "f.id = c.input_file WHERE c.order_id = ?",
+                  &c, err);
     if (rc == CG_OK)
         rc = prep(db,
                   "SELECT received_at, msg_type, coalesce(status, ''), coalesce(return_time, ''), "
@@ -83,6 +89,12 @@ static int order_report(struct cg_db *db, const char *no, FILE *fp, struct cg_er
                             col(r, 4), col(r, 3), col(r, 5)[0] ? " " : "", col(r, 5));
             }
         }
+        sqlite3_reset(c);
+        sqlite3_bind_int64(c, 1, sqlite3_column_int64(o, 0));
+        if (sqlite3_step(c) == SQLITE_ROW)
+            fprintf(fp, "  %s  %s (%s) in %s:%d after its documents were sent: %s\n", col(c, 2),
+                    col(c, 0), col(c, 1), col(c, 3), sqlite3_column_int(c, 4),
+                    col(c, 5)[0] ? "cancellation declared" : "NEEDS A CANCELLATION");
     }
     if (found == 0) {
         sqlite3_stmt *j = NULL;
@@ -105,20 +117,24 @@ done:
     sqlite3_finalize(d);
     sqlite3_finalize(m);
     sqlite3_finalize(r);
+    sqlite3_finalize(c);
     return rc;
 }
 
-static int file_report(struct cg_db *db, const char *name, FILE *fp, struct cg_err *err)
+/* A file by its name as dropped, or SELLER/NAME as cebgate run prints it. */
+static int file_report(struct cg_db *db, const char *arg, FILE *fp, struct cg_err *err)
 {
     sqlite3_stmt *f = NULL, *j = NULL, *m = NULL;
+    const char *slash = strchr(arg, '/');
+    const char *name = slash != NULL ? slash + 1 : arg;
     int found = 0;
     int rc;
 
     rc = prep(db,
               "SELECT id, seller, name, active_name, size, sha256, outcome, coalesce(reason,''), "
               "taken_at, coalesce(finished_at, ''), orders_new, orders_modified, "
-              "orders_unchanged, orders_rejected FROM input_files WHERE name = ? OR "
-              "active_name = ? ORDER BY id",
+              "orders_unchanged, orders_rejected FROM input_files WHERE (name = ?1 OR "
+              "active_name = ?1) AND (?2 IS NULL OR seller = ?2) ORDER BY id",
               &f, err);
     if (rc == CG_OK)
         rc = prep(db,
@@ -131,7 +147,8 @@ static int file_report(struct cg_db *db, const char *name, FILE *fp, struct cg_e
     if (rc != CG_OK)
         goto done;
     sqlite3_bind_text(f, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(f, 2, name, -1, SQLITE_STATIC);
+    if (slash != NULL)
+        sqlite3_bind_text(f, 2, arg, (int)(slash - arg), SQLITE_STATIC);
     while (sqlite3_step(f) == SQLITE_ROW) {
         found++;
         fprintf(fp, "file %s%s%s  %s  taken %s  finished %s\n", col(f, 1), col(f, 1)[0] ? "/" : "",
@@ -153,7 +170,7 @@ static int file_report(struct cg_db *db, const char *name, FILE *fp, struct cg_e
             fprintf(fp, "  rejected: %s\n", col(j, 2));
     }
     if (found == 0)
-        rc = CG_ERR_SET(err, CG_ENOTFOUND, "file %s: not known", name);
+        rc = CG_ERR_SET(err, CG_ENOTFOUND, "file %s: not known", arg);
 done:
     sqlite3_finalize(f);
     sqlite3_finalize(j);
@@ -173,6 +190,10 @@ static int list_report(struct cg_db *db, int kind, FILE *fp, struct cg_err *err)
               "d.guid FROM documents d JOIN orders o ON o.id = d.order_id WHERE NOT (d.state IN "
               "('released', 'closed', 'returned', 'rejected') OR (d.msg_type <> 603 AND "
               "d.state IN ('accepted', 'concluded'))) ORDER BY d.updated_at, d.id";
+    else if (kind == CG_STATUS_CANCEL)
+        sql = "SELECT o.seller, o.order_no, c.status, c.reason, c.noted_at, coalesce(f.name, ''), "
+              "c.line FROM cancel_needed c JOIN orders o ON o.id = c.order_id LEFT JOIN "
+              "input_files f ON f.id = c.input_file WHERE c.done_at IS NULL ORDER BY c.id";
     else if (kind == CG_STATUS_REJECTED)
         sql = "SELECT o.seller, o.order_no, d.msg_type, d.version, 'rejected', d.updated_at, "
               "coalesce(d.status, '') || ' ' || coalesce(d.status_info, '') FROM documents d "
@@ -188,7 +209,11 @@ static int list_report(struct cg_db *db, int kind, FILE *fp, struct cg_err *err)
         return rc;
     while (sqlite3_step(st) == SQLITE_ROW) {
         n++;
-        if (kind == CG_STATUS_PENDING)
+        if (kind == CG_STATUS_CANCEL)
+            fprintf(fp, "%s  %s%s%s  %s (%s) in %s:%d after its documents were sent\n", col(st, 4),
+                    col(st, 0), col(st, 0)[0] ? "/" : "", col(st, 1), col(st, 2), col(st, 3),
+                    col(st, 5), sqlite3_column_int(st, 6));
+        else if (kind == CG_STATUS_PENDING)
             fprintf(fp, "%s  %s%s%s  CEB%d v%d  %s  guid %s\n", col(st, 5), col(st, 0),
                     col(st, 0)[0] ? "/" : "", col(st, 1), sqlite3_column_int(st, 2),
                     sqlite3_column_int(st, 3), col(st, 4), col(st, 6));
@@ -207,7 +232,18 @@ static int list_report(struct cg_db *db, int kind, FILE *fp, struct cg_err *err)
     fprintf(fp, "%ld %s\n", n,
             kind == CG_STATUS_PENDING    ? "documents pending"
             : kind == CG_STATUS_REJECTED ? "rejections"
+            : kind == CG_STATUS_CANCEL   ? "orders need a cancellation (CEB605)"
                                          : "receipts for unknown guids");
+    if (kind == CG_STATUS_PENDING) {
+        /* Orders cancelled after they were declared are pending work too. */
+        st = NULL;
+        if (prep(db, "SELECT count(*) FROM cancel_needed WHERE done_at IS NULL", &st, err) ==
+                CG_OK &&
+            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0)
+            fprintf(fp, "%d orders need a cancellation (cebgate status --cancel)\n",
+                    sqlite3_column_int(st, 0));
+        sqlite3_finalize(st);
+    }
     return CG_OK;
 }
 
@@ -218,7 +254,8 @@ int cg_spool_status(struct cg_db *db, int kind, const char *arg, FILE *fp, struc
     case CG_STATUS_FILE: return file_report(db, arg, fp, err);
     case CG_STATUS_PENDING:
     case CG_STATUS_REJECTED:
-    case CG_STATUS_UNKNOWN: return list_report(db, kind, fp, err);
+    case CG_STATUS_UNKNOWN:
+    case CG_STATUS_CANCEL: return list_report(db, kind, fp, err);
     default: return CG_ERR_SET(err, CG_EINVAL, "unknown status kind %d", kind);
     }
 }

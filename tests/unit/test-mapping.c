@@ -215,6 +215,9 @@ static void test_codes_missing_dir(void **state)
     (void)state;
     assert_int_equal(cg_codes_load("/nonexistent-cg", &c, &err), CG_ENOTFOUND);
     assert_non_null(strstr(err.msg, "currency.csv"));
+    /* The error says how to name the right data directory. */
+    assert_non_null(strstr(err.msg, "[general] data_dir"));
+    assert_non_null(strstr(err.msg, "CEBGATE_DATADIR"));
     assert_null(c);
 }
 
