@@ -9,9 +9,48 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "declare/declare.h"
+
+/* Elements whose value comes from the configuration, and where it is set. */
+static const struct {
+    const char *elem;
+    const char *where;
+} hints[] = {
+    {"copCode", "[declare] cop_code"},
+    {"copName", "[declare] cop_name"},
+    {"dxpId", "[declare] dxp_id"},
+    {"ebpCode", "[seller] ebp_code (无 for a foreign platform such as Amazon or Shopify)"},
+    {"ebpName", "[seller] ebp_name"},
+    {"ebcCode", "[seller] ebc_code"},
+    {"ebcName", "[seller] ebc_name"},
+    {"agentCode", "[seller] agent_code"},
+    {"agentName", "[seller] agent_name"},
+    {"ownerCode", "[seller] owner_code"},
+    {"ownerName", "[seller] owner_name"},
+    {"customsCode", "[seller] customs_code"},
+    {"portCode", "[seller] port_code"},
+    {"POD", "[seller] pod or pod_by_country, or a pod column (docs/order-format.md)"},
+};
+
+const char *cg_msg_config_hint(const char *msg)
+{
+    static const char missing[] = ": required value is missing";
+    const char *p = strstr(msg, "element ");
+    size_t i, n;
+
+    if (p == NULL)
+        return NULL;
+    p += 8;
+    for (i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+        n = strlen(hints[i].elem);
+        if (strncmp(p, hints[i].elem, n) == 0 && strcmp(p + n, missing) == 0)
+            return hints[i].where;
+    }
+    return NULL;
+}
 
 const char *cg_msg_without_order(const char *msg, const char *order_no)
 {
@@ -51,10 +90,14 @@ int cg_order_check(struct cg_schema *s, const struct cg_order *o, const struct c
             what = "schema";
             rc = cg_schema_validate(s, doc, &e);
         }
-        if (rc != CG_OK)
-            CG_ERR_SET(err, rc, "CEB%03d %s: %s", with_ship[i], what,
+        if (rc != CG_OK) {
+            const char *hint = cg_msg_config_hint(e.msg);
+
+            CG_ERR_SET(err, rc, "CEB%03d %s: %s%s%s", with_ship[i], what,
                        e.msg[0] != '\0' ? cg_msg_without_order(e.msg, o->order_no)
-                                        : cg_strerror(rc));
+                                        : cg_strerror(rc),
+                       hint != NULL ? ": set " : "", hint != NULL ? hint : "");
+        }
         if (doc != NULL)
             xmlFreeDoc(doc);
     }

@@ -638,8 +638,11 @@ static void job_error(const struct spool_job *j, char *out, size_t size)
         if (p != NULL && p - e <= 8) {
             const char *rest = p + strlen(steps[i]);
 
-            snprintf(out, size, "%.*s%s", (int)(rest - e), e,
-                     cg_msg_without_order(rest, j->order->order_no));
+            const char *hint = cg_msg_config_hint(rest);
+
+            snprintf(out, size, "%.*s%s%s%s", (int)(rest - e), e,
+                     cg_msg_without_order(rest, j->order->order_no), hint != NULL ? ": set " : "",
+                     hint != NULL ? hint : "");
             return;
         }
     }

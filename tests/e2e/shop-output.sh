@@ -22,7 +22,7 @@ mkdir -p "$W/incoming/own"
 } >"$W/incoming/own/bulk.csv"
 (cd "$W" && "$CEBGATE" -c cebgate.conf run --no-progress >"$T/out" 2>&1)
 check "exit 1: orders were rejected" [ $? -eq 1 ]
-POD="CEB603 building: element POD: required value is missing"
+POD="CEB603 building: element POD: required value is missing: set [seller] pod or pod_by_country, or a pod column (docs/order-format.md)"
 i=1
 once=0
 while [ $i -le 70 ]; do
