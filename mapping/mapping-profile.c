@@ -184,7 +184,7 @@ static int take_base(struct pctx *c, int line, const char *value)
     /* Keep our name; take everything else from the base. */
     tmp = *b;
     tmp.name = c->p->name;
-    b->name = NULL;
+    free(b->name);
     free(b);
     *c->p = tmp;
     c->touched = true;
