@@ -7,8 +7,10 @@
  * Amounts, quantities and weights are decs (core/money.h: int64, 5 fraction digits).
  *
  * Reading is streamed: cg_reader_next() returns one order at a time and never holds the file.
- * A rejected order yields CG_EREJECT with "file:line: order <no>: field <name>: reason" in the
- * struct cg_err and the reader goes on with the next order.
+ * Orders the layout's status columns mark as waiting, skipped or cancelled are returned too,
+ * with their status and its reason only. A rejected order yields CG_EREJECT with
+ * "file:line: order <no>: field <name>: reason" in the struct cg_err and the reader goes on
+ * with the next order.
  */
 #ifndef CG_MAPPING_H
 #define CG_MAPPING_H
@@ -180,9 +182,11 @@ int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_
 int cg_reader_open_path(struct cg_map_ctx *m, const char *path, struct cg_reader **out,
                         struct cg_err *err);
 /*
- * Next order: CG_OK with *out (caller frees), CG_ENOTFOUND at the end, CG_EREJECT for one
- * rejected order (err says file:line: order <no>: field <name>: reason; call again for the
- * next), any other code for a failure of the whole file (bad encoding, I/O).
+ * Next order: CG_OK with *out (caller frees; an order that is not live by its status comes
+ * without content and is not checked: see (*out)->status), CG_ENOTFOUND at the end,
+ * CG_EREJECT for one rejected order (err says file:line: order <no>: field <name>: reason;
+ * call again for the next), any other code for a failure of the whole file (bad encoding,
+ * I/O).
  */
 int cg_reader_next(struct cg_reader *r, struct cg_order **out, struct cg_err *err);
 void cg_reader_close(struct cg_reader *r);

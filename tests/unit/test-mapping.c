@@ -870,6 +870,34 @@ static void test_status_base_pod(void **state)
     res_free(&r);
     assert_string_equal(cg_order_status_name(CG_ORDER_SKIP), "skipped");
 
+    /* The built-in own and jsonl layouts take an optional status. */
+    {
+        static const char own[] = "order_no,currency,country,sku,qty,price,status\n"
+                                  "S-1,USD,US,TS-001,1,5,cancelled\n"
+                                  "S-2,USD,US,TS-001,1,5,\n"
+                                  "S-3,USD,US,TS-001,1,5,pending\n";
+        static const char jl[] =
+            "{\"order_no\":\"J-1\",\"status\":\"skip\",\"lines\":[{\"sku\":\"NOPE\"}]}\n"
+            "{\"order_no\":\"J-2\",\"currency\":\"USD\",\"country\":\"US\",\"status\":"
+            "\"live\",\"lines\":[{\"sku\":\"TS-001\",\"qty\":1,\"price\":\"5\"}]}\n";
+
+        run("own", own, strlen(own), &r);
+        assert_int_equal(r.nerr, 0);
+        assert_int_equal(r.n, 3);
+        assert_int_equal(r.o[0]->status, CG_ORDER_CANCELLED);
+        assert_string_equal(r.o[0]->status_reason, "status 'cancelled'");
+        assert_int_equal(r.o[1]->status, CG_ORDER_LIVE);
+        assert_int_equal(r.o[2]->status, CG_ORDER_WAIT);
+        res_free(&r);
+        run("jsonl", jl, strlen(jl), &r);
+        assert_int_equal(r.nerr, 0);
+        assert_int_equal(r.n, 2);
+        assert_int_equal(r.o[0]->status, CG_ORDER_SKIP);
+        assert_int_equal(r.o[1]->status, CG_ORDER_LIVE);
+        assert_int_equal(r.o[1]->nlines, 1);
+        res_free(&r);
+    }
+
     /* base must come first; an unknown outcome names the rule. */
     write_file(path, "[columns]\nsku = x\n[profile]\nbase = own\n",
                strlen("[columns]\nsku = x\n[profile]\nbase = own\n"));
