@@ -126,7 +126,8 @@ static const char *const main_steps[] = {
     ");",
     /* 3: orders the shop cancelled (or that became skipped: fully refunded, every item
      * cancelled) after their documents were sent; each needs a cancellation (CEB605).
-     * done_at is set once the cancellation is declared. */
+     * done_at is set once the cancellation is declared. Input files count their orders not
+     * declared because of their status. */
     "CREATE TABLE cancel_needed ("
     "  id INTEGER PRIMARY KEY,"
     "  order_id INTEGER NOT NULL UNIQUE REFERENCES orders(id),"
@@ -136,7 +137,11 @@ static const char *const main_steps[] = {
     "  reason TEXT NOT NULL,"
     "  noted_at TEXT NOT NULL,"
     "  done_at TEXT"
-    ");",
+    ");"
+    /* orders of the file not declared because of their status */
+    "ALTER TABLE input_files ADD COLUMN orders_waiting INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE input_files ADD COLUMN orders_skipped INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE input_files ADD COLUMN orders_cancelled INTEGER NOT NULL DEFAULT 0;",
 };
 
 const struct cg_db_schema cg_db_schema_main = {

@@ -82,9 +82,10 @@ struct batch {
     } * rej;
     size_t nrej;
     long c_new, c_mod, c_unch, c_rej;
-    bool flying;  /* its jobs are with the workers */
-    int fd;       /* the reader's descriptor, for the progress in bytes */
-    int64_t base; /* bytes_done before this file */
+    long c_held[CG_ORDER_CANCELLED + 1]; /* by status: waiting, skipped, cancelled */
+    bool flying;                         /* its jobs are with the workers */
+    int fd;                              /* the reader's descriptor, for the progress in bytes */
+    int64_t base;                        /* bytes_done before this file */
 };
 
 static int dbfail(struct cg_spool *sp, int r, const char *what, struct cg_err *err)
@@ -113,6 +114,7 @@ static void batch_clear(struct batch *b)
     b->njobs = 0;
     b->nrej = 0;
     b->c_new = b->c_mod = b->c_unch = b->c_rej = 0;
+    memset(b->c_held, 0, sizeof(b->c_held));
 }
 
 static void job_files_remove(struct batch *b, size_t from, size_t to);
@@ -434,7 +436,9 @@ static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
         r = sqlite3_prepare_v2(h,
                                "UPDATE input_files SET orders_new = orders_new + ?2, "
                                "orders_modified = orders_modified + ?3, orders_unchanged = "
-                               "orders_unchanged + ?4, orders_rejected = orders_rejected + ?5 "
+                               "orders_unchanged + ?4, orders_rejected = orders_rejected + ?5, "
+                               "orders_waiting = orders_waiting + ?6, orders_skipped = "
+                               "orders_skipped + ?7, orders_cancelled = orders_cancelled + ?8 "
                                "WHERE id = ?1",
                                -1, &up_file, NULL);
     if (r != SQLITE_OK) {
@@ -531,6 +535,9 @@ static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
     sqlite3_bind_int64(up_file, 3, b->c_mod);
     sqlite3_bind_int64(up_file, 4, b->c_unch);
     sqlite3_bind_int64(up_file, 5, b->c_rej);
+    sqlite3_bind_int64(up_file, 6, b->c_held[CG_ORDER_WAIT]);
+    sqlite3_bind_int64(up_file, 7, b->c_held[CG_ORDER_SKIP]);
+    sqlite3_bind_int64(up_file, 8, b->c_held[CG_ORDER_CANCELLED]);
     if ((r = sqlite3_step(up_file)) != SQLITE_DONE)
         goto sqlfail;
     goto done;
@@ -682,6 +689,7 @@ static int finish(struct batch *b, struct cg_err *err)
             b->c_rej++;
         } else if (bo->kind >= 4) {
             spool_held_add(&sp->st, bo->o);
+            b->c_held[bo->o->status]++;
             if (bo->kind == 4) {
                 sp->st.orders_cancel_needed++;
                 spool_event(sp, CG_SPOOL_EV_ORDER,
@@ -1146,7 +1154,8 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
         cg_info("%s: resuming (already declared orders count as unchanged)", display);
         if (sqlite3_prepare_v2(cg_db_handle(sp->db),
                                "UPDATE input_files SET orders_new = 0, orders_modified = 0, "
-                               "orders_unchanged = 0, orders_rejected = 0 WHERE id = ?",
+                               "orders_unchanged = 0, orders_rejected = 0, orders_waiting = 0, "
+                               "orders_skipped = 0, orders_cancelled = 0 WHERE id = ?",
                                -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_int64(st, 1, id);
             sqlite3_step(st);

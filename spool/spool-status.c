@@ -133,7 +133,8 @@ static int file_report(struct cg_db *db, const char *arg, FILE *fp, struct cg_er
     rc = prep(db,
               "SELECT id, seller, name, active_name, size, sha256, outcome, coalesce(reason,''), "
               "taken_at, coalesce(finished_at, ''), orders_new, orders_modified, "
-              "orders_unchanged, orders_rejected FROM input_files WHERE (name = ?1 OR "
+              "orders_unchanged, orders_rejected, orders_waiting, orders_skipped, "
+              "orders_cancelled FROM input_files WHERE (name = ?1 OR "
               "active_name = ?1) AND (?2 IS NULL OR seller = ?2) ORDER BY id",
               &f, err);
     if (rc == CG_OK)
@@ -154,9 +155,12 @@ static int file_report(struct cg_db *db, const char *arg, FILE *fp, struct cg_er
         fprintf(fp, "file %s%s%s  %s  taken %s  finished %s\n", col(f, 1), col(f, 1)[0] ? "/" : "",
                 col(f, 2), col(f, 6), col(f, 8), col(f, 9));
         fprintf(fp, "  %lld bytes  sha256 %s\n", (long long)sqlite3_column_int64(f, 4), col(f, 5));
-        fprintf(fp, "  orders: %d new, %d modified, %d unchanged, %d rejected\n",
+        fprintf(fp,
+                "  orders: %d new, %d modified, %d unchanged, %d rejected, %d waiting, %d "
+                "skipped, %d cancelled\n",
                 sqlite3_column_int(f, 10), sqlite3_column_int(f, 11), sqlite3_column_int(f, 12),
-                sqlite3_column_int(f, 13));
+                sqlite3_column_int(f, 13), sqlite3_column_int(f, 14), sqlite3_column_int(f, 15),
+                sqlite3_column_int(f, 16));
         sqlite3_reset(m);
         sqlite3_bind_int64(m, 1, sqlite3_column_int64(f, 0));
         if (sqlite3_step(m) == SQLITE_ROW)

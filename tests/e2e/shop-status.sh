@@ -80,5 +80,6 @@ check "status --pending mentions it" grep -Fxq "1 orders need a cancellation (ce
 # A file named the way run prints it.
 (cd "$W" && expect_rc 0 "status SELLER/FILE" "$CEBGATE" -c cebgate.conf status sh/orders_export_2026-10-02.csv)
 check "status SELLER/FILE shows the file" grep -q "^file sh/orders_export_2026-10-02.csv  done" "$T/out"
+check "with the orders not declared" grep -Fxq "  orders: 3 new, 0 modified, 0 unchanged, 0 rejected, 2 waiting, 1 skipped, 1 cancelled" "$T/out"
 (cd "$W" && expect_rc 1 "status OTHER-SELLER/FILE is unknown" "$CEBGATE" -c cebgate.conf status az/orders_export_2026-10-02.csv)
 finish
