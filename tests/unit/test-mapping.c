@@ -816,6 +816,8 @@ static void test_status_base_pod(void **state)
     struct cg_err err;
     struct cg_seller *bad = NULL;
     char *old_pod = seller->pod, *old_table = seller->pod_by_country;
+    static char pod[] = "LGG";
+    static char pod_table[] = "US=LAX, DE=HAM";
     static const char ini[] = "[profile]\nbase = own\n[columns]\ncurrency =\n[status]\n"
                               "state = ok=live, later=wait, gone=cancelled, back=skip,\n"
                               "    out=drop, sent=shipped\n";
@@ -835,8 +837,8 @@ static void test_status_base_pod(void **state)
     (void)state;
     snprintf(path, sizeof(path), "%s/state.ini", dir);
     write_file(path, ini, strlen(ini));
-    seller->pod = (char *)"LGG";
-    seller->pod_by_country = (char *)"US=LAX, DE=HAM";
+    seller->pod = pod;
+    seller->pod_by_country = pod_table;
     run(path, text, strlen(text), &r);
     seller->pod = old_pod;
     seller->pod_by_country = old_table;
