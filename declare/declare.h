@@ -257,6 +257,22 @@ int cg_msg_validate(struct cg_schema *s, xmlDocPtr doc, struct cg_err *err);
  */
 int cg_msg_validate_refs(struct cg_schema *s, xmlDocPtr doc, const struct cg_doc_ref *refs,
                          size_t n, struct cg_err *err);
+/*
+ * The dry run of one live order: build each message `cebgate run` declares for it (CEB303;
+ * CEB505 and CEB603 when it has its shipment) as a first version and validate it against s,
+ * without signing. CG_OK, or the first failure with err "CEB603 schema: <reason>" (building
+ * or schema), the words the spool rejects the order with.
+ */
+int cg_order_check(struct cg_schema *s, const struct cg_order *o, const struct cg_seller *seller,
+                   const struct cg_base_transfer *bt, const char *version, struct cg_err *err);
+/*
+ * Where the value is configured when msg is a builder's "element X: required value is missing"
+ * for an element that comes from the configuration ("[declare] cop_code"); NULL otherwise.
+ */
+const char *cg_msg_config_hint(const char *msg);
+/* msg without a leading "order <order_no>: " (how builders name the entity), for a report that
+ * names the order already. Points into msg. */
+const char *cg_msg_without_order(const char *msg, const char *order_no);
 
 /* ------------------------------------------------------------------ signing and verifying */
 

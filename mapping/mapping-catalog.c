@@ -301,7 +301,7 @@ int cg_catalog_load(const char *path, const struct cg_codes *codes, struct cg_ma
 
 static const int ship_fields[] = {F_LOGISTICS_CODE, F_LOGISTICS_NAME, F_LOGISTICS_NO,
                                   F_GROSS_WEIGHT,   F_NET_WEIGHT,     F_PACK_NO,
-                                  F_FREIGHT,        F_INSURED_FEE};
+                                  F_FREIGHT,        F_INSURED_FEE,    F_POD};
 #define NSHIP (sizeof(ship_fields) / sizeof(ship_fields[0]))
 
 int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err)

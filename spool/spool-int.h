@@ -109,8 +109,10 @@ int64_t spool_now_ms(void);
 void spool_progress(struct cg_spool *sp, bool force);
 void spool_event(struct cg_spool *sp, int ev, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Count an order rejection under its reason. */
+/* Count an order rejection under its kind. */
 void spool_reason_add(struct cg_spool_stats *st, const char *msg);
+/* Count an order that is not declared because of its status, under its status and reason. */
+void spool_held_add(struct cg_spool_stats *st, const struct cg_order *o);
 
 /* Seller by folder name (NULL or "" for the default); created on first use. */
 struct spool_seller *spool_seller_get(struct cg_spool *sp, const char *name);
@@ -130,9 +132,10 @@ int spool_move_unique(int fromfd, const char *name, int tofd, char *out, size_t 
 int spool_move_unique_as(int fromfd, const char *name, int tofd, const char *base, char *out,
                          size_t outsz, struct cg_err *err);
 
-/* Process one file in active/<sub>/name for seller sel. */
+/* Process one file in active/<sub>/name for seller sel; fresh: just taken from incoming/ (not
+ * found in active/ by a resume). */
 int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                       struct cg_err *err);
+                       bool fresh, struct cg_err *err);
 /* Take every complete file from incoming/ into active/ and process active/. */
 int spool_intake(struct cg_spool *sp, struct cg_err *err);
 /* Apply every receipt file in inbox/. */

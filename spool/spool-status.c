@@ -71,14 +71,28 @@ static int doc_lines(const struct cg_store_doc *d, void *vctx)
     return cg_store_doc_msgs(c->st, d->id, msg_lines, c, c->err);
 }
 
+static int cancel_line(const struct cg_store_cancel *k, void *vctx)
+{
+    struct report *c = vctx;
+
+    fprintf(c->fp, "  %s  %s (%s) in %s:%ld after its documents were sent: %s\n", k->noted_at,
+            k->status, k->reason, k->file_name, k->line,
+            k->done_at != NULL && k->done_at[0] ? "cancellation declared" : "NEEDS A CANCELLATION");
+    return CG_OK;
+}
+
 static int order_lines(const struct cg_store_order *o, void *vctx)
 {
     struct report *c = vctx;
+    int rc;
 
     c->found++;
     fprintf(c->fp, "order %s  seller %s  first seen %s  last changed %s  from %s\n", o->order_no,
             o->seller[0] ? o->seller : "(default)", o->created_at, o->updated_at, o->last_file);
-    return cg_store_order_docs(c->st, o->id, doc_lines, c, c->err);
+    rc = cg_store_order_docs(c->st, o->id, doc_lines, c, c->err);
+    if (rc == CG_OK)
+        rc = cg_store_order_cancel(c->st, o->id, cancel_line, c, c->err);
+    return rc == CG_ENOTFOUND ? CG_OK : rc;
 }
 
 struct rej_ctx {
@@ -142,8 +156,11 @@ static int file_lines(const struct cg_store_file *f, void *vctx)
     fprintf(c->fp, "file %s%s%s  %s  taken %s  finished %s\n", f->seller, f->seller[0] ? "/" : "",
             f->name, f->outcome, f->taken_at, or_empty(f->finished_at));
     fprintf(c->fp, "  %lld bytes  sha256 %s\n", (long long)f->size, f->sha256);
-    fprintf(c->fp, "  orders: %ld new, %ld modified, %ld unchanged, %ld rejected\n", f->orders_new,
-            f->orders_modified, f->orders_unchanged, f->orders_rejected);
+    fprintf(c->fp,
+            "  orders: %ld new, %ld modified, %ld unchanged, %ld rejected, %ld waiting, %ld "
+            "skipped, %ld cancelled\n",
+            f->orders_new, f->orders_modified, f->orders_unchanged, f->orders_rejected,
+            f->orders_waiting, f->orders_skipped, f->orders_cancelled);
     rc = cg_store_file_messages(c->st, f->id, &total, &queued, c->err);
     if (rc != CG_OK)
         return rc;
@@ -153,16 +170,24 @@ static int file_lines(const struct cg_store_file *f, void *vctx)
     return cg_store_file_rejections(c->st, f->id, -1, file_rejection_line, c->fp, c->err);
 }
 
-static int file_report(struct cg_store *st, const char *name, FILE *fp, struct cg_err *err)
+/* A file by its name as dropped, or SELLER/NAME as cebgate run prints it. */
+static int file_report(struct cg_store *st, const char *arg, FILE *fp, struct cg_err *err)
 {
     struct file_report_ctx c = {st, fp, 0, err};
+    const char *slash = strchr(arg, '/');
+    char seller[256];
     int rc;
 
-    rc = cg_store_files_named(st, name, file_lines, &c, err);
+    if (slash != NULL && (size_t)(slash - arg) >= sizeof(seller))
+        return CG_ERR_SET(err, CG_ENOTFOUND, "file %s: not known", arg);
+    if (slash != NULL)
+        snprintf(seller, sizeof(seller), "%.*s", (int)(slash - arg), arg);
+    rc = cg_store_files_named(st, slash != NULL ? seller : NULL, slash != NULL ? slash + 1 : arg,
+                              file_lines, &c, err);
     if (rc != CG_OK)
         return rc;
     if (c.found == 0)
-        return CG_ERR_SET(err, CG_ENOTFOUND, "file %s: not known", name);
+        return CG_ERR_SET(err, CG_ENOTFOUND, "file %s: not known", arg);
     return CG_OK;
 }
 
@@ -194,9 +219,33 @@ static int list_line(const struct cg_store_item *it, void *vctx)
     return CG_OK;
 }
 
+static int cancel_list_line(const struct cg_store_cancel *k, void *vctx)
+{
+    struct list_ctx *c = vctx;
+
+    c->n++;
+    fprintf(c->fp, "%s  %s%s%s  %s (%s) in %s:%ld after its documents were sent\n", k->noted_at,
+            k->seller, k->seller[0] ? "/" : "", k->order_no, k->status, k->reason, k->file_name,
+            k->line);
+    return CG_OK;
+}
+
+static int cancel_report(struct cg_store *st, FILE *fp, struct cg_err *err)
+{
+    struct list_ctx c = {fp, CG_STATUS_CANCEL, 0};
+    int rc;
+
+    rc = cg_store_cancels_open(st, cancel_list_line, &c, err);
+    if (rc != CG_OK)
+        return rc;
+    fprintf(fp, "%ld orders need a cancellation (CEB605)\n", c.n);
+    return CG_OK;
+}
+
 static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *err)
 {
     struct list_ctx c = {fp, kind, 0};
+    long ncancel = 0;
     int rc;
 
     rc = cg_store_list(st,
@@ -210,7 +259,13 @@ static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *e
             kind == CG_STATUS_PENDING    ? "documents pending"
             : kind == CG_STATUS_REJECTED ? "rejections"
                                          : "receipts for unknown guids or mismatched");
-    return CG_OK;
+    if (kind != CG_STATUS_PENDING)
+        return CG_OK;
+    /* Orders cancelled after they were declared are pending work too. */
+    rc = cg_store_cancels_open_count(st, &ncancel, err);
+    if (rc == CG_OK && ncancel > 0)
+        fprintf(fp, "%ld orders need a cancellation (cebgate status --cancel)\n", ncancel);
+    return rc;
 }
 
 int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, struct cg_err *err)
@@ -221,6 +276,7 @@ int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, st
     case CG_STATUS_PENDING:
     case CG_STATUS_REJECTED:
     case CG_STATUS_UNKNOWN: return list_report(st, kind, fp, err);
+    case CG_STATUS_CANCEL: return cancel_report(st, fp, err);
     default: return CG_ERR_SET(err, CG_EINVAL, "unknown status kind %d", kind);
     }
 }

@@ -153,6 +153,11 @@ struct cg_spool;
 
 /* Counters of one run (or of one watch pass), for the summary and the progress bar. */
 #define CG_SPOOL_REASONS 16
+/* One group of like reasons and how many there were. */
+struct cg_spool_group {
+    char text[160];
+    long count;
+};
 struct cg_spool_stats {
     long files_seen;  /* files found in incoming/ at the start */
     long files_taken; /* files moved to active/ and processed */
@@ -166,19 +171,29 @@ struct cg_spool_stats {
     long recovered;                  /* messages finished or rebuilt by recovery at start */
     int64_t bytes_total, bytes_done; /* input bytes, for the ETA */
     int64_t started_ms, elapsed_ms;
-    /* Order rejections grouped by reason (the text after "order <no>: "). */
+    /*
+     * Order rejections grouped by their kind: the reason after "order <no>: " with quoted
+     * values and numbers left out ("field sku: '…' is not in the product catalogue ...").
+     */
     int nreasons;
-    struct {
-        char text[160];
-        long count;
-    } reasons[CG_SPOOL_REASONS];
+    struct cg_spool_group reasons[CG_SPOOL_REASONS];
     long reasons_other;
+    /* Orders not declared because of their status (docs/order-format.md, "Order status"). */
+    long orders_waiting, orders_skipped, orders_cancelled;
+    /* Orders cancelled or skipped after their documents were sent: a cancellation is needed
+     * (recorded in the database; cebgate status --cancel). Also counted above. */
+    long orders_cancel_needed;
+    /* The same grouped by status and reason ("waiting: Financial Status 'pending'"). */
+    int nheld;
+    struct cg_spool_group held[CG_SPOOL_REASONS];
+    long held_other;
 };
 
 enum cg_spool_event {
     CG_SPOOL_EV_PROGRESS = 1, /* counters changed (called at most a few times a second) */
     CG_SPOOL_EV_FILE,         /* a file finished; text is a one-line report */
     CG_SPOOL_EV_RECEIPTS,     /* an inbox file was applied; text is a one-line report */
+    CG_SPOOL_EV_ORDER,        /* one order rejected or needing a cancellation; one line */
 };
 
 struct cg_spool_opts {
@@ -227,6 +242,7 @@ enum cg_spool_status_kind {
     CG_STATUS_PENDING,   /* documents waiting for a final receipt, queued messages */
     CG_STATUS_REJECTED,  /* rejected orders and documents */
     CG_STATUS_UNKNOWN,   /* receipts for guids cebgate never sent */
+    CG_STATUS_CANCEL,    /* orders cancelled after their documents were sent */
 };
 /*
  * Write a report to fp from the database (no lock needed). CG_ENOTFOUND when the order or

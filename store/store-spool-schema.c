@@ -152,6 +152,24 @@ static const char *const main_steps[] = {
     "  BEGIN SELECT RAISE(ABORT, 'receipts are an append-only log'); END;"
     "CREATE TRIGGER receipts_append_only_d BEFORE DELETE ON receipts"
     "  BEGIN SELECT RAISE(ABORT, 'receipts are an append-only log'); END;",
+    /* 4: orders the shop cancelled (or that became skipped: fully refunded, every item
+     * cancelled) after their documents were sent; each needs a cancellation (CEB605).
+     * done_at is set once the cancellation is declared. Input files count their orders not
+     * declared because of their status. */
+    "CREATE TABLE cancel_needed ("
+    "  id INTEGER PRIMARY KEY,"
+    "  order_id INTEGER NOT NULL UNIQUE REFERENCES orders(id),"
+    "  input_file INTEGER REFERENCES input_files(id)," /* the file that showed it */
+    "  line INTEGER,"
+    "  status TEXT NOT NULL CHECK (status IN ('cancelled', 'skipped')),"
+    "  reason TEXT NOT NULL,"
+    "  noted_at TEXT NOT NULL,"
+    "  done_at TEXT"
+    ");"
+    /* orders of the file not declared because of their status */
+    "ALTER TABLE input_files ADD COLUMN orders_waiting INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE input_files ADD COLUMN orders_skipped INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE input_files ADD COLUMN orders_cancelled INTEGER NOT NULL DEFAULT 0;",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

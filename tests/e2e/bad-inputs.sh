@@ -6,12 +6,18 @@
 
 B="$CG_TESTDATA/bad"
 O="$CG_TESTDATA/mapping/own/orders.csv"
+# map builds and validates each order's messages as run would: the seller's codes and the
+# declaring enterprise are set, so only the hostile input can fail
 cat >"$T/map.conf" <<CONF
 [seller]
-ebc_code = 3301964J31
-ebc_name = Acme Trading Co.
+$(cat "$CG_TESTDATA/e2e/seller-codes.ini")
 catalog = $CG_TESTDATA/mapping/catalog.csv
 shipments = $CG_TESTDATA/mapping/shipments.csv
+pod = LAX
+[declare]
+cop_code = 3301960001
+cop_name = Acme Export
+dxp_id = DXPENT0000000001
 CONF
 
 # compare CASE GOT-FILE WANT-FILE

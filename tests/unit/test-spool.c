@@ -616,11 +616,19 @@ static void test_reason_grouping(void **state)
 
     (void)state;
     memset(&st, 0, sizeof(st));
+    /* Grouped by kind: the quoted value and numbers standing alone are left out; numbers
+     * inside a word (CEB603) stay. */
     spool_reason_add(&st, "a.csv:2: order A-1: field sku: 'X' is not in the catalogue");
-    spool_reason_add(&st, "b.csv:9: order B-7: field sku: 'X' is not in the catalogue");
+    spool_reason_add(&st, "b.csv:9: order B-7: field sku: 'Y-2' is not in the catalogue");
     assert_int_equal(st.nreasons, 1);
     assert_int_equal(st.reasons[0].count, 2);
-    assert_string_equal(st.reasons[0].text, "field sku: 'X' is not in the catalogue");
+    assert_string_equal(st.reasons[0].text, "field sku: '\xe2\x80\xa6' is not in the catalogue");
+    spool_reason_add(&st, "a.csv:4: order A-3: CEB603 building: element POD: required");
+    spool_reason_add(&st, "a.csv:5: order A-4: field total: given total 9.50 differs from 9");
+    assert_int_equal(st.nreasons, 3);
+    assert_string_equal(st.reasons[1].text, "CEB603 building: element POD: required");
+    assert_string_equal(st.reasons[2].text, "field total: given total N differs from N");
+    st.nreasons = 1;
     snprintf(
         longmsg, sizeof(longmsg), "a.csv:3: order A-2: field gname: %s",
         "申报品名 declared name words that go on and on and on and on and on and on and on "
