@@ -50,6 +50,9 @@ int cg_port_entities(xmlDocPtr doc, const struct cg_port_kind *k, json_t **out, 
 /* Text of a string member, "" when absent or not a string. Borrowed. */
 const char *cg_port_field(const json_t *ent, const char *name);
 /* "303|ebpCode-value|orderNo-value" into buf. */
+/* The field holding the enterprise code a document is declared for (the sender must have it):
+ * key[0], but ebcCode for an order on a foreign platform (ebpCode 无). */
+const char *cg_port_owner_field(const struct cg_port_kind *k, const json_t *ent);
 void cg_port_business_key(const struct cg_port_kind *k, const json_t *ent, char *buf, size_t size);
 
 /* ------------------------------------------------------------------ business rules */

@@ -684,6 +684,7 @@ done:
 static int check_documents(struct cg_port_job *c)
 {
     struct cg_err err;
+    const char *owner;
     const json_t *ent;
     const json_t *other;
     char code[5];
@@ -703,13 +704,13 @@ static int check_documents(struct cg_port_job *c)
         }
         if (cg_port_check_document(c->kind, ent, c->p->codes, c->p->tolerance, code, &err) != CG_OK)
             return answer(&c->res, code, "message %s: %s", c->res.guid, err.msg);
-        if (c->owner != NULL &&
-            !cg_port_sender_has_code(c->owner, cg_port_field(ent, c->kind->key[0])))
+        owner = cg_port_owner_field(c->kind, ent);
+        if (c->owner != NULL && !cg_port_sender_has_code(c->owner, cg_port_field(ent, owner)))
             return answer(&c->res, "4006",
                           "message %s: document %s declares for %s %s, which is not an "
                           "enterprise code of sender %s",
-                          c->res.guid, cg_port_field(ent, "guid"), c->kind->key[0],
-                          cg_port_field(ent, c->kind->key[0]), c->owner->name);
+                          c->res.guid, cg_port_field(ent, "guid"), owner, cg_port_field(ent, owner),
+                          c->owner->name);
     }
     return CG_OK;
 }
