@@ -193,6 +193,8 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     struct cg_transport *t = NULL;
     struct cg_spool *sp = NULL;
     struct cg_err err;
+    int stmt_rejected = 0;
+    int settle_rc = CG_OK;
     int status;
     int rc;
 
@@ -206,11 +208,22 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     rc = cg_transport_new(cli->conf, &t, &err);
     if (rc == CG_OK)
         rc = cg_spool_open(cli->conf, &o, t, &sp, &err);
+    /* Statements first, so the spool never takes one for an order file. */
+    if (rc == CG_OK && (rc = cg_cli_settle_run(cli, 0, &stmt_rejected, &err)) != CG_OK)
+        settle_rc = rc;
     if (rc == CG_OK)
         rc = cg_spool_run(sp, &err);
+    /* Orders released by this run's receipts can be matched; then the deadlines. */
+    if (rc == CG_OK && (rc = cg_cli_settle_run(cli, 1, &stmt_rejected, &err)) != CG_OK)
+        settle_rc = rc;
     if (sp != NULL && !cli->quiet)
         cg_run_summary(&v, cg_spool_stats(sp), stdout);
-    status = cg_run_exit(rc, &err, sp != NULL ? cg_spool_stats(sp) : NULL);
+    if (settle_rc != CG_OK)
+        status = cg_cli_settle_exit(settle_rc, &err);
+    else
+        status = cg_run_exit(rc, &err, sp != NULL ? cg_spool_stats(sp) : NULL);
+    if (status == CG_EXIT_OK && stmt_rejected)
+        status = CG_EXIT_ERROR;
     if (stop_flag && rc == CG_OK)
         status = CG_EXIT_OK;
     cg_spool_close(sp);

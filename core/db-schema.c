@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "core/db.h"
+#include "store/store-settle.h"
 
 static const char *const main_steps[] = {
     /* 1: bookkeeping about the database itself. */
@@ -124,6 +125,8 @@ static const char *const main_steps[] = {
     "  at TEXT NOT NULL,"
     "  UNIQUE (input_file, line, order_no)"
     ");",
+    /* 3: foreign-exchange collection and settlement (store/store-settle-schema.c). */
+    cg_store_settle_step_1,
 };
 
 const struct cg_db_schema cg_db_schema_main = {

@@ -29,7 +29,9 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/money.h"
 #include "spool/spool-int.h"
+#include "store/store-settle.h"
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
@@ -333,6 +335,24 @@ static const char *business_key(const struct spool_job *j)
     return j->order->order_no;
 }
 
+/*
+ * What the buyer pays (goods, freight, insurance), recorded with the order for the
+ * foreign-exchange collection (settle/). A currency outside ISO 4217 gets no amount there;
+ * the declaration goes on regardless.
+ */
+static int declared_amount(struct cg_db *db, sqlite3_int64 oid, const struct cg_order *o,
+                           struct cg_err *err)
+{
+    int64_t total;
+    struct cg_money m;
+
+    if (cg_dec_add(o->goods_value, o->freight, &total) != CG_OK ||
+        cg_dec_add(total, o->insured_fee, &total) != CG_OK ||
+        cg_money_from_dec(total, o->currency_iso, &m) != CG_OK)
+        return CG_OK;
+    return cg_store_fx_declared_put(db, oid, o->currency_iso, m.minor, err);
+}
+
 struct commit_ctx {
     struct batch *b;
 };
@@ -417,6 +437,8 @@ static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
             goto sqlfail;
         oid = sqlite3_column_int64(up_order, 0);
         sqlite3_reset(up_order);
+        if ((rc = declared_amount(db, oid, bo->o, err)) != CG_OK)
+            goto done;
         for (k = bo->job0; k < bo->job0 + bo->njobs; k++) {
             struct spool_job *j = &b->jobs[k];
             sqlite3_int64 did;
