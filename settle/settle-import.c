@@ -620,11 +620,14 @@ int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, 
     p.problem = problem;
     p.pctx = pctx;
     p.name = name;
+    /* Without a readable payout profile the other kinds are still read. */
     rc = load_profile(s, err);
-    if (rc != CG_OK)
-        return rc;
     p.kind = cg_settle_sniff(s, data, len);
     res->kind = p.kind;
+    if (p.kind == CG_STMT_NONE && rc != CG_OK)
+        goto done;
+    cg_err_clear(err);
+    rc = CG_OK;
     if (p.kind == CG_STMT_NONE) {
         rc = CG_ERR_SET(err, CG_EREJECT,
                         "%s: not a statement: neither camt.053/054 XML, the collections CSV nor a "

@@ -5,9 +5,10 @@
                                     per stdin line "REF;CRDT|DBIT;CCY;AMOUNT;BOOKED;VALUE;
                                     END-TO-END;REMITTANCE;DEBTOR" (NS: another namespace; a
                                     camt.054 namespace writes a notification)
-  bulk CAMT PAYOUT N FIRST          a camt.053 with N entries (USD, EUR, GBP; credits paying
-                                    orders FIRST.., unknown payers, refunds) and a payout
-                                    report for orders 1..FIRST-1
+  bulk CAMT PAYOUT N FIRST          a camt.053 with N entries (USD, EUR, GBP; half of them
+                                    credits of 34.00 paying orders FIRST.. one each, unknown
+                                    payers, chargebacks) and a payout report for orders
+                                    1..FIRST-1 (34.00 gross, 1.02 fee, 10 orders a payout)
   sums CAMT PAYOUT                  per currency and month: received gross, fees, refunds,
                                     and per currency the net held, computed from the files
                                     with ElementTree and csv (not by cebgate)
@@ -71,17 +72,18 @@ def camt053(path, account, stmt_id, entries, ns=NS053):
 def bulk(camt_path, payout_path, n, first):
     rnd = random.Random(20251231)
     entries = []
+    o = first
     for k in range(n):
         ref = "BK25%08d" % (k + 1)
         day = "2025-%02d-%02d" % (7 + k % 5, 1 + k % 28)
         kind = k % 10
-        if kind < 5:  # an order paid in full by wire
-            o = first + k % 50
+        if kind < 5:  # an order paid in full by wire, one entry per order
             entries.append((ref, "CRDT", "USD", "34.00", day, day, order_no(o),
                             "PAYMENT ORDER " + order_no(o), "BUYER %d LLC" % o))
-        elif kind < 8:  # money from payers cebgate cannot match
+            o += 1
+        elif kind < 8:  # money from payers cebgate cannot match (never an order's amount)
             ccy = ["EUR", "GBP", "USD"][k % 3]
-            amt = "%d.%02d" % (rnd.randint(10, 9000), rnd.randint(0, 99))
+            amt = "%d.%02d" % (rnd.randint(100, 9000), rnd.randint(0, 99))
             entries.append((ref, "CRDT", ccy, amt, day, day, "", "INV %d" % k, "Unknown %d" % k))
         else:  # refunds and fees paid out
             amt = "%d.%02d" % (rnd.randint(1, 30), rnd.randint(0, 99))
