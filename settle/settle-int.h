@@ -70,10 +70,11 @@ int fx_view_load(struct cg_settle *s, long long order_id, const char *as_of, str
                  struct cg_err *err);
 /* Resolve "NO" or "SELLER/NO". */
 int fx_order_resolve(struct cg_settle *s, const char *spec, long long *id, struct cg_err *err);
-/* An event for order (state before in *before, recomputed after the change). */
+/* An event for order (state before in before, recomputed after the change). */
 int fx_event(struct cg_settle *s, long long order_id, long long receipt_id, int before,
              const char *as_of, const char *cause_kind, const char *cause_ref, const char *detail,
              struct cg_err *err);
+/* The order's collected amount changed in this transaction (for the collected hook). */
 void fx_touch(struct cg_settle *s, long long order_id);
 /* Run fn in a transaction and call the collected hook for touched orders after commit. */
 int fx_tx(struct cg_settle *s, int (*fn)(struct cg_db *, void *, struct cg_err *), void *ctx,

@@ -152,6 +152,8 @@ static int allocate(struct cg_settle *s, struct rcpt *x, struct fx_view *v, cons
     rc = cg_store_fx_alloc_add(s->db, &a, NULL, err);
     if (rc != CG_OK)
         return rc;
+    if (a.has_order_amount)
+        fx_touch(s, v->id);
     if (strcmp(kind, "FEE_NETTED") == 0)
         x->fee_left -= amount;
     else
@@ -590,9 +592,11 @@ static int unmatch_tx(struct cg_db *db, void *vctx, struct cg_err *err)
     if (rc == CG_OK && n == 0)
         rc = CG_ERR_SET(err, CG_ENOTFOUND, "receipt %lld is not allocated to %s", x.id, c->order);
     snprintf(cause, sizeof(cause), "operator%s%s", c->note ? ": " : "", c->note ? c->note : "");
-    if (rc == CG_OK)
+    if (rc == CG_OK) {
+        fx_touch(s, oid);
         rc = fx_event(s, oid, x.id, v.state, NULL, "OPERATOR", cause,
                       "allocations of the receipt removed", err);
+    }
     free(x.reference);
     return rc;
 }

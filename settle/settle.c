@@ -380,7 +380,6 @@ int fx_event(struct cg_settle *s, long long order_id, long long receipt_id, int 
     e.cause_ref = cause_ref;
     e.detail = detail;
     e.occurred_on = as_of != NULL ? as_of : s->today;
-    fx_touch(s, order_id);
     return cg_store_fx_event_add(s->db, &e, err);
 }
 
