@@ -193,8 +193,7 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     struct cg_transport *t = NULL;
     struct cg_spool *sp = NULL;
     struct cg_err err;
-    int stmt_rejected = 0;
-    int settle_rc = CG_OK;
+    struct cg_cli_settle_ctx sctx = {NULL, 0};
     int status;
     int rc;
 
@@ -206,23 +205,21 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
         return cg_cmd_usage_error(&cg_cmd_run, "no arguments expected");
     cg_run_signals(&o.stop);
     rc = cg_transport_new(cli->conf, &t, &err);
+    /* Statements in incoming/ are taken first, so the spool never reads one as orders. */
+    sctx.cli = cli;
+    o.intake = cg_cli_settle_intake;
+    o.intake_ctx = &sctx;
     if (rc == CG_OK)
         rc = cg_spool_open(cli->conf, &o, t, &sp, &err);
-    /* Statements first, so the spool never takes one for an order file. */
-    if (rc == CG_OK && (rc = cg_cli_settle_run(cli, 0, &stmt_rejected, &err)) != CG_OK)
-        settle_rc = rc;
     if (rc == CG_OK)
         rc = cg_spool_run(sp, &err);
     /* Orders released by this run's receipts can be matched; then the deadlines. */
-    if (rc == CG_OK && (rc = cg_cli_settle_run(cli, 1, &stmt_rejected, &err)) != CG_OK)
-        settle_rc = rc;
+    if (rc == CG_OK)
+        rc = cg_cli_settle_run(cli, 1, &sctx.rejected, &err);
     if (sp != NULL && !cli->quiet)
         cg_run_summary(&v, cg_spool_stats(sp), stdout);
-    if (settle_rc != CG_OK)
-        status = cg_cli_settle_exit(settle_rc, &err);
-    else
-        status = cg_run_exit(rc, &err, sp != NULL ? cg_spool_stats(sp) : NULL);
-    if (status == CG_EXIT_OK && stmt_rejected)
+    status = cg_run_exit(rc, &err, sp != NULL ? cg_spool_stats(sp) : NULL);
+    if (status == CG_EXIT_OK && sctx.rejected)
         status = CG_EXIT_ERROR;
     if (stop_flag && rc == CG_OK)
         status = CG_EXIT_OK;

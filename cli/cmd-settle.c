@@ -339,3 +339,10 @@ done:
     cg_db_close(db);
     return rc;
 }
+
+int cg_cli_settle_intake(void *ctx, struct cg_err *err)
+{
+    struct cg_cli_settle_ctx *c = ctx;
+
+    return cg_cli_settle_run(c->cli, 0, &c->rejected, err);
+}

@@ -4,7 +4,8 @@
 # truncated XML, an amount with 3 decimals in a 2-decimal currency, an unknown currency,
 # duplicate entry references, a DOCTYPE with an entity, bad rows of the collections CSV and of a
 # payout report; through `settle import` and through `cebgate run` (failed/ with NAME.reason).
-# A locked database is a temporary failure: exit 75, the file stays in incoming/.
+# A locked database is a temporary failure: exit 75, the file stays in incoming/. `cebgate
+# watch` imports a statement dropped while it runs.
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 ACCT=CN1200000000000000000009
 receipts() { sql "SELECT count(*) FROM fx_receipt"; }
@@ -130,4 +131,19 @@ wait $locker
 expect_rc 0 "run once the database is free" cg run
 check "then imported" [ "$(receipts)" -eq 4 ]
 check "and moved to done/" test -f "$W/done/acme/later.xml"
+
+# cebgate watch imports a statement dropped while it runs (it is not read as orders).
+"$CEBGATE" -c "$W/cebgate.conf" watch >"$T/watch.out" 2>"$T/watch.err" &
+wp=$!
+within() { n=$1; shift; k=0; while [ $k -lt "$n" ]; do if eval "$@"; then return 0; fi; sleep 0.1; k=$((k + 1)); done; return 1; }
+$SHELPER camt053 "$T/w.xml" $ACCT S-WATCH <<'EOT'
+W-1;CRDT;USD;3.00;2025-07-06;2025-07-06;;INV W;PAYER W
+EOT
+mv "$T/w.xml" "$W/incoming/acme/w.xml"
+check "watch imports a dropped statement" within 100 "test -f '$W/done/acme/w.xml'"
+kill -TERM $wp
+wait $wp
+check "watch exits 0 on SIGTERM" [ $? -eq 0 ]
+check "its receipt recorded" [ "$(receipts)" -eq 5 ]
+check "not taken as an order file" [ "$(sql 'SELECT count(*) FROM input_files')" -eq 0 ]
 finish
