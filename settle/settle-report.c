@@ -299,7 +299,8 @@ static int report_reconcile(struct rep_ctx *c)
         rc = cg_store_fx_receipts_each(c->s->db, 0, rec_receipt, c, c->err);
     if (rc != CG_OK)
         return rc;
-    qsort(c->sums.c, c->sums.n, sizeof(c->sums.c[0]), cmp_sum);
+    if (c->sums.n > 1)
+        qsort(c->sums.c, c->sums.n, sizeof(c->sums.c[0]), cmp_sum);
     for (i = 0; i < c->sums.n; i++) {
         struct cur_sum *cs = &c->sums.c[i];
         const char *cur = cs->currency;
@@ -400,7 +401,8 @@ int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct 
     switch (report) {
     case CG_FXR_AGING:
         rc = cg_store_fx_orders_each(s->db, row_aging, &c, err);
-        qsort(c.sums.c, c.sums.n, sizeof(c.sums.c[0]), cmp_sum);
+        if (c.sums.n > 1)
+            qsort(c.sums.c, c.sums.n, sizeof(c.sums.c[0]), cmp_sum);
         for (i = 0; rc == CG_OK && i < c.sums.n; i++) {
             struct cur_sum *cs = &c.sums.c[i];
             char v[6][40], n[24];
