@@ -153,6 +153,15 @@ check "a timer fires once" grep -q '^tick: 0 past the tax collection deadline, 0
 expect_rc 0 "T4 report filed late" cg settle filed E4 --note "filed in the digital SAFE system"
 cg report fx credit --as-of 2025-05-02 --format csv >"$T/credit.csv"
 check "credit report shows it filed" [ "$(csv_cell "$T/credit.csv" b2b/E4 status)" = "filed" ]
+expect_rc 1 "deemed collection needs evidence" cg settle deem E4
+check "refusal says so" grep -q 'a note with the evidence is required' "$T/err"
+expect_rc 0 "deemed collected with evidence" \
+    cg settle deem E4 --note "export credit insurance payout, claim 2025-118" --as-of 2025-05-20
+expect_rc 0 "explain E4" cg settle explain E4
+check "E4 DEEMED_COLLECTED, nothing open" \
+    sh -c "grep -q '^order b2b/E4  DEEMED_COLLECTED$' '$T/out' && grep -q '^open USD 0.00 ' '$T/out'"
+check "the evidence is in the event" \
+    grep -q '2025-05-20 OVERDUE -> DEEMED_COLLECTED  OPERATOR operator: export credit insurance payout, claim 2025-118' "$T/out"
 
 # ---- one payout for three orders, with fees
 {
