@@ -68,7 +68,7 @@ int cg_cli_settle_exit(int rc, const struct cg_err *err)
 
 /* Options every verb may take; the rest are positional. */
 struct opts {
-    const char *seller, *note, *as_of, *rate, *date, *ref, *source;
+    const char *seller, *note, *as_of, *rate, *date, *ref, *source, *file;
     char *pos[8];
     int npos;
 };
@@ -94,6 +94,8 @@ static int parse(int argc, char **argv, struct opts *o)
             slot = &o->ref;
         else if (strcmp(argv[i], "--source") == 0)
             slot = &o->source;
+        else if (strcmp(argv[i], "--file") == 0)
+            slot = &o->file;
         else if (argv[i][0] == '-' && argv[i][1] == '-')
             return cg_cmd_usage_error(&cg_cmd_settle, "unknown option %s", argv[i]);
         if (slot != NULL) {
@@ -238,6 +240,17 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
         if (rc == CG_OK)
             fputs(text, stdout);
         free(text);
+    } else if (strcmp(verb, "convert") == 0 && o.file != NULL) {
+        struct cg_buf b;
+        long added = 0, known = 0;
+        cg_buf_init(&b, STMT_MAX);
+        rc = cg_fs_read(o.file, STMT_MAX, &b, &err);
+        if (rc == CG_OK)
+            rc = cg_settle_convert_file(s, o.file, b.data != NULL ? b.data : "", b.len,
+                                        show_problem, NULL, &added, &known, &err);
+        cg_buf_free(&b);
+        if (rc == CG_OK)
+            printf("%s: %ld settlements recorded, %ld recorded before\n", o.file, added, known);
     } else if (strcmp(verb, "convert") == 0) {
         int64_t cny = 0;
         if (o.npos != 2 || o.rate == NULL)
@@ -282,6 +295,7 @@ const struct cg_cmd cg_cmd_settle = {
     "  mark ORDER fx-diff|freight|returned AMOUNT --note TEXT\n"
     "  filed ORDER --note TEXT          the deferred-receipt report was filed\n"
     "  convert CURRENCY AMOUNT --rate RATE [--date DAY] [--ref REF]   settle FX into CNY\n"
+    "  convert --file FILE              the conversions of a bank's settlement file\n"
     "  tick [--as-of DAY]               apply the deadlines\n"
     "ORDER is an order number, or SELLER/NUMBER; RECEIPT the number `report fx unmatched`\n"
     "shows. --as-of DAY records operator actions on that day instead of today.\n",

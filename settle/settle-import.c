@@ -671,3 +671,112 @@ done:
     fx_parsed_free(&p);
     return rc;
 }
+
+/* ------------------------------------------------------------------ settlement files */
+
+struct conv_ctx {
+    struct cg_settle *s;
+    struct fx_parsed *p;
+    struct csv_rows *r;
+    int c[6];
+    long added, known;
+};
+
+static int conv_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+{
+    struct conv_ctx *c = vctx;
+    size_t i;
+    int rc = CG_OK;
+
+    (void)db;
+    c->added = c->known = 0;
+    for (i = 1; rc == CG_OK && i < c->r->n; i++) {
+        char **row = c->r->rows[i];
+        char day[CG_DAY_LEN];
+        int64_t cny;
+        if (csv_day(cell(row, c->c[1]), day) != CG_OK)
+            return CG_ERR_SET(err, CG_EINVAL, "checked day");
+        rc = fx_convert_in_tx(c->s, cell(row, c->c[2]), cell(row, c->c[3]), cell(row, c->c[4]), day,
+                              cell(row, c->c[0]), cell(row, c->c[5]), &cny, err);
+        if (rc == CG_EEXIST) {
+            cg_err_clear(err);
+            c->known++;
+            rc = CG_OK;
+        } else if (rc == CG_OK) {
+            c->added++;
+        } else if (rc == CG_EREJECT) {
+            cg_err_prefix(err, "%s:%zu: settlement %s", c->p->name, i + 1, cell(row, c->c[0]));
+        }
+    }
+    return rc;
+}
+
+int cg_settle_convert_file(struct cg_settle *s, const char *name, const char *data, size_t len,
+                           cg_settle_problem_fn problem, void *pctx, long *added, long *known,
+                           struct cg_err *err)
+{
+    static const char *const cols[] = {"reference", "date", "currency", "amount", "rate", "cny"};
+    struct fx_parsed p;
+    struct csv_rows rows;
+    struct conv_ctx c;
+    size_t i, j;
+    int header_ok;
+    int k;
+    int rc;
+
+    memset(&p, 0, sizeof(p));
+    memset(&c, 0, sizeof(c));
+    p.problem = problem;
+    p.pctx = pctx;
+    p.name = name;
+    rc = rows_read(data, len, &rows, err);
+    if (rc != CG_OK) {
+        rows_free(&rows);
+        return rc == CG_EPARSE ? CG_ERR_SET(err, CG_EREJECT, "%s: %s", name, err->msg) : rc;
+    }
+    for (k = 0; k < 6; k++) {
+        c.c[k] = rows.n > 0 ? col_index(rows.rows[0], cols[k]) : -1;
+        if (c.c[k] < 0 && k < 5)
+            fx_problem(&p, 1, NULL, cols[k], "column missing from the header");
+    }
+    header_ok = p.problems == 0;
+    for (i = 1; header_ok && i < rows.n; i++) {
+        char **row = rows.rows[i];
+        const char *ref = cell(row, c.c[0]), *cur = cell(row, c.c[2]);
+        char day[CG_DAY_LEN];
+        int64_t v;
+        struct cg_err e;
+        long line = (long)i + 1;
+        if (ref == NULL)
+            fx_problem(&p, line, NULL, "reference", "missing");
+        for (j = 1; ref != NULL && j < i; j++) {
+            const char *other = cell(rows.rows[j], c.c[0]);
+            if (other != NULL && strcmp(other, ref) == 0)
+                fx_problem(&p, line, ref, "reference", "appears again (line %zu)", j + 1);
+        }
+        if (csv_day(cell(row, c.c[1]), day) != CG_OK)
+            fx_problem(&p, line, ref, "date", "not YYYY-MM-DD");
+        if (!known_currency(&p, line, ref, cur))
+            continue;
+        if (strcmp(cur, "CNY") == 0)
+            fx_problem(&p, line, ref, "currency", "CNY is what is settled into");
+        csv_amount(&p, line, ref, "amount", cell(row, c.c[3]), cur, 0, &v);
+        if (cell(row, c.c[4]) == NULL || fx_rate_parse(cell(row, c.c[4]), &v, &e) != CG_OK)
+            fx_problem(&p, line, ref, "rate", "not a positive rate with at most 5 decimals");
+        if (cell(row, c.c[5]) != NULL)
+            csv_amount(&p, line, ref, "cny", cell(row, c.c[5]), "CNY", 0, &v);
+    }
+    if (p.problems > 0) {
+        rc = CG_ERR_SET(err, CG_EREJECT, "%s: %ld bad row%s; nothing recorded", name, p.problems,
+                        p.problems == 1 ? "" : "s");
+    } else {
+        c.s = s;
+        c.p = &p;
+        c.r = &rows;
+        rc = fx_tx(s, conv_tx, &c, err);
+        *added = c.added;
+        *known = c.known;
+    }
+    rows_free(&rows);
+    return rc;
+}

@@ -82,6 +82,10 @@ int fx_tx(struct cg_settle *s, int (*fn)(struct cg_db *, void *, struct cg_err *
 
 /* settle-match.c */
 int fx_auto_match_in_tx(struct cg_settle *s, long *made, struct cg_err *err);
+/* A conversion inside the caller's transaction; bank_cny (text) is taken as the bank gives it. */
+int fx_convert_in_tx(struct cg_settle *s, const char *cur, const char *amount, const char *rate,
+                     const char *day, const char *reference, const char *bank_cny, int64_t *cny,
+                     struct cg_err *err);
 
 /* settle-camt.c: entries parsed from a statement before anything is written */
 struct fx_line {

@@ -803,38 +803,56 @@ static int take_holding(void *ctx, const struct cg_fx_holding *h)
     return 0;
 }
 
-static int convert_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+int fx_convert_in_tx(struct cg_settle *s, const char *cur, const char *amount, const char *rate,
+                     const char *day, const char *reference, const char *bank_cny, int64_t *cny,
+                     struct cg_err *err)
 {
-    struct op_ctx *c = vctx;
     struct cg_fx_holding h;
-    int64_t amt = 0, rate = 0, held;
+    int64_t amt = 0, r = 0, held;
     char a[40], b[40];
     int rc;
 
     memset(&h, 0, sizeof(h));
-    rc = fx_amount_parse(c->amount, c->currency, &amt, err);
+    if (reference != NULL) {
+        rc = cg_store_fx_settlement_known(s->db, reference, err);
+        if (rc == CG_OK)
+            return CG_ERR_SET(err, CG_EEXIST, "settlement %s is already recorded", reference);
+        if (rc != CG_ENOTFOUND)
+            return rc;
+    }
+    rc = fx_amount_parse(amount, cur, &amt, err);
     if (rc == CG_OK)
-        rc = fx_rate_parse(c->rate, &rate, err);
+        rc = fx_rate_parse(rate, &r, err);
     if (rc == CG_OK && amt <= 0)
         rc = CG_ERR_SET(err, CG_EREJECT, "the amount must be positive");
     if (rc == CG_OK)
-        rc = cg_store_fx_holdings_each(db, c->currency, take_holding, &h, err);
+        rc = cg_store_fx_holdings_each(s->db, cur, take_holding, &h, err);
     if (rc != CG_OK)
         return rc;
     held = h.received - h.paid_out - h.settled;
     if (amt > held) {
-        fx_amount_format(amt, c->currency, a, sizeof(a));
-        fx_amount_format(held, c->currency, b, sizeof(b));
-        return CG_ERR_SET(err, CG_EREJECT, "settling %s %s needs more than the %s %s held",
-                          c->currency, a, c->currency, b);
+        fx_amount_format(amt, cur, a, sizeof(a));
+        fx_amount_format(held, cur, b, sizeof(b));
+        return CG_ERR_SET(err, CG_EREJECT, "settling %s %s needs more than the %s %s held", cur, a,
+                          cur, b);
     }
-    if (to_cny(amt, c->currency, rate, &c->out) != CG_OK)
-        return CG_ERR_SET(err, CG_EREJECT, "conversion out of range");
-    rc = cg_store_fx_settlement_add(db, c->currency, amt, c->out, c->rate, c->day, c->reference,
-                                    err);
-    if (rc == CG_EEXIST)
-        rc = CG_ERR_SET(err, CG_EEXIST, "settlement %s is already recorded", c->reference);
-    return rc;
+    /* The bank's own CNY amount when the settlement file gives it, never recomputed. */
+    if (bank_cny != NULL)
+        rc = fx_amount_parse(bank_cny, "CNY", cny, err);
+    else if (to_cny(amt, cur, r, cny) != CG_OK)
+        rc = CG_ERR_SET(err, CG_EREJECT, "conversion out of range");
+    if (rc != CG_OK)
+        return rc;
+    return cg_store_fx_settlement_add(s->db, cur, amt, *cny, rate, day, reference, err);
+}
+
+static int convert_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+{
+    struct op_ctx *c = vctx;
+
+    (void)db;
+    return fx_convert_in_tx(c->s, c->currency, c->amount, c->rate, c->day, c->reference, NULL,
+                            &c->out, err);
 }
 
 int cg_settle_convert(struct cg_settle *s, const char *currency, const char *amount,

@@ -154,6 +154,15 @@ int cg_settle_convert(struct cg_settle *s, const char *currency, const char *amo
                       const char *rate, const char *day, const char *reference, int64_t *cny,
                       struct cg_err *err);
 
+/*
+ * Record the conversions of a bank's settlement file (docs/collections-format.md): all or
+ * nothing, each bad row reported through problem; a reference already recorded is skipped
+ * (*known). CG_EREJECT when a row is bad or more than the holding.
+ */
+int cg_settle_convert_file(struct cg_settle *s, const char *name, const char *data, size_t len,
+                           cg_settle_problem_fn problem, void *pctx, long *added, long *known,
+                           struct cg_err *err);
+
 struct cg_settle_tick {
     long overdue;     /* orders that passed the tax collection deadline */
     long credit_due;  /* deferred-receipt reports newly required */

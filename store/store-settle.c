@@ -765,6 +765,23 @@ done:
     return rc;
 }
 
+int cg_store_fx_settlement_known(struct cg_db *db, const char *reference, struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(db, "SELECT 1 FROM fx_settlement WHERE reference = ?1", &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, reference);
+    r = sqlite3_step(st);
+    rc = r == SQLITE_ROW    ? CG_OK
+         : r == SQLITE_DONE ? CG_ENOTFOUND
+                            : cg_db_fail(db, r, "find settlement", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int cg_store_fx_settlement_add(struct cg_db *db, const char *currency, int64_t amount, int64_t cny,
                                const char *rate, const char *on, const char *reference,
                                struct cg_err *err)

@@ -193,6 +193,8 @@ typedef int (*cg_fx_holding_fn)(void *ctx, const struct cg_fx_holding *h);
 /* Per currency (currency NULL: every currency, alphabetical). */
 int cg_store_fx_holdings_each(struct cg_db *db, const char *currency, cg_fx_holding_fn fn,
                               void *ctx, struct cg_err *err);
+/* CG_OK when a settlement with this reference is recorded, else CG_ENOTFOUND. */
+int cg_store_fx_settlement_known(struct cg_db *db, const char *reference, struct cg_err *err);
 /* CG_EEXIST when reference (if not NULL) is already recorded. */
 int cg_store_fx_settlement_add(struct cg_db *db, const char *currency, int64_t amount, int64_t cny,
                                const char *rate, const char *on, const char *reference,

@@ -187,6 +187,26 @@ check "P2 COLLECTED again" sh -c "'$CEBGATE' -c '$W/cebgate.conf' settle explain
 expect_rc 1 "an allocation beyond the receipt is refused" cg settle match "$RP" P1 0.01
 check "nothing left on the receipt" grep -q 'has USD 0.00 left' "$T/err"
 
+# ---- a bank's settlement file: the bank's CNY amount kept, the rate's where it gives none
+printf 'reference,date,currency,amount,rate,cny\nFX-0001,2025-09-05 10:12:00,USD,5000.00,7.1012,35506.00\nFX-0002,2025-09-05,EUR,4600.00,7.8000,\n' >"$T/fx.csv"
+expect_rc 0 "settlement file recorded" cg settle convert --file "$T/fx.csv"
+check "two settlements" grep -q '2 settlements recorded, 0 recorded before' "$T/out"
+cg report fx settlement --format csv >"$T/sett.csv"
+check "USD settled 5102.00 for CNY 36235.30, average 7.1022" \
+    [ "$(csv_cell "$T/sett.csv" USD settled) $(csv_cell "$T/sett.csv" USD cny) $(csv_cell "$T/sett.csv" USD average_rate)" = "5102.00 36235.30 7.1022" ]
+check "EUR 4600.00 for CNY 35880.00 at 7.8000" \
+    [ "$(csv_cell "$T/sett.csv" EUR settled) $(csv_cell "$T/sett.csv" EUR cny) $(csv_cell "$T/sett.csv" EUR average_rate)" = "4600.00 35880.00 7.8000" ]
+expect_rc 0 "the same file again" cg settle convert --file "$T/fx.csv"
+check "nothing recorded twice" grep -q '0 settlements recorded, 2 recorded before' "$T/out"
+printf 'reference,date,currency,amount,rate\nFX-0003,2025-09-06,USD,1.00,7.1\nFX-0004,2025-09-06,USD,999999.00,7.1\n' >"$T/fx-big.csv"
+expect_rc 1 "a file settling more than is held" cg settle convert --file "$T/fx-big.csv"
+check "the line is named" grep -q "fx-big.csv:3: settlement FX-0004: settling USD 999999.00 needs more than the USD" "$T/err"
+check "and nothing of it recorded" [ "$(sql 'SELECT count(*) FROM fx_settlement')" -eq 3 ]
+printf 'reference,date,currency,amount,rate\nFX-0005,2025-09-06,USD,1.005,7.1\nFX-0005,09/06/2025,XYZ,1.00,7.1234567\n' >"$T/fx-bad.csv"
+expect_rc 1 "a settlement file with bad rows" cg settle convert --file "$T/fx-bad.csv"
+check "3 decimals reported" grep -q "fx-bad.csv:2: entry FX-0005: field amount: '1.005' has more than 2 decimals for USD" "$T/err"
+check "duplicate reference reported" grep -q "fx-bad.csv:3: entry FX-0005: field reference: appears again (line 2)" "$T/err"
+
 # ---- statements dropped into incoming/ are recognised by content and imported by run
 echo "N-1;CRDT;USD;77.00;2025-08-01;2025-08-01;;UNKNOWN REMITTER;SOMEONE" |
     $SHELPER camt053 "$T/n.xml" $ACCT NTF-1 urn:iso:std:iso:20022:tech:xsd:camt.054.001.02
