@@ -336,12 +336,11 @@ static const char *business_key(const struct spool_job *j)
 }
 
 /*
- * What the buyer pays (goods, freight, insurance), recorded with the order for the
+ * What the buyer pays (goods, freight, insurance), kept with the order for the
  * foreign-exchange collection (settle/). A currency outside ISO 4217 gets no amount there;
- * the declaration goes on regardless.
+ * the declaration goes on regardless. Returns 1 when d was filled.
  */
-static int declared_amount(struct cg_db *db, sqlite3_int64 oid, const struct cg_order *o,
-                           struct cg_err *err)
+static int declared_amount(sqlite3_int64 oid, const struct cg_order *o, struct cg_fx_declared *d)
 {
     int64_t total;
     struct cg_money m;
@@ -349,8 +348,11 @@ static int declared_amount(struct cg_db *db, sqlite3_int64 oid, const struct cg_
     if (cg_dec_add(o->goods_value, o->freight, &total) != CG_OK ||
         cg_dec_add(total, o->insured_fee, &total) != CG_OK ||
         cg_money_from_dec(total, o->currency_iso, &m) != CG_OK)
-        return CG_OK;
-    return cg_store_fx_declared_put(db, oid, o->currency_iso, m.minor, err);
+        return 0;
+    d->order_id = oid;
+    d->currency = o->currency_iso;
+    d->amount = m.minor;
+    return 1;
 }
 
 struct commit_ctx {
@@ -365,6 +367,8 @@ static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
     sqlite3 *h = cg_db_handle(db);
     sqlite3_stmt *up_order = NULL, *up_doc = NULL, *ins_msg = NULL, *ins_rej = NULL;
     sqlite3_stmt *up_file = NULL;
+    struct cg_fx_declared *decl = calloc(b->n ? b->n : 1, sizeof(*decl));
+    size_t ndecl = 0;
     char now[32];
     int rc = CG_OK;
     int r;
@@ -437,8 +441,8 @@ static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
             goto sqlfail;
         oid = sqlite3_column_int64(up_order, 0);
         sqlite3_reset(up_order);
-        if ((rc = declared_amount(db, oid, bo->o, err)) != CG_OK)
-            goto done;
+        if (decl != NULL)
+            ndecl += (size_t)declared_amount(oid, bo->o, &decl[ndecl]);
         for (k = bo->job0; k < bo->job0 + bo->njobs; k++) {
             struct spool_job *j = &b->jobs[k];
             sqlite3_int64 did;
@@ -489,10 +493,15 @@ static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
     sqlite3_bind_int64(up_file, 5, b->c_rej);
     if ((r = sqlite3_step(up_file)) != SQLITE_DONE)
         goto sqlfail;
+    if (decl == NULL)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    else
+        rc = cg_store_fx_declared_put(db, decl, ndecl, err);
     goto done;
 sqlfail:
     rc = dbfail(sp, r, "recording the batch", err);
 done:
+    free(decl);
     sqlite3_finalize(up_order);
     sqlite3_finalize(up_doc);
     sqlite3_finalize(ins_msg);

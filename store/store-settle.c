@@ -62,22 +62,27 @@ static int run(struct cg_db *db, sqlite3_stmt *st, const char *what, struct cg_e
 
 /* ------------------------------------------------------------------ declared orders */
 
-int cg_store_fx_declared_put(struct cg_db *db, long long order_id, const char *currency,
-                             int64_t amount, struct cg_err *err)
+int cg_store_fx_declared_put(struct cg_db *db, const struct cg_fx_declared *d, size_t n,
+                             struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prep(db,
-                  "INSERT INTO fx_declared(order_id, currency, amount, updated_at) VALUES "
-                  "(?1, ?2, ?3, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET currency = ?2, "
-                  "amount = ?3, updated_at = " NOW_SQL,
-                  &st, err);
+    size_t i;
+    int rc;
 
-    if (rc != CG_OK)
-        return rc;
-    sqlite3_bind_int64(st, 1, order_id);
-    bind_text(st, 2, currency);
-    sqlite3_bind_int64(st, 3, amount);
-    rc = run(db, st, "record declared amount", err);
+    if (n == 0)
+        return CG_OK;
+    rc = prep(db,
+              "INSERT INTO fx_declared(order_id, currency, amount, updated_at) VALUES "
+              "(?1, ?2, ?3, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET currency = ?2, "
+              "amount = ?3, updated_at = " NOW_SQL,
+              &st, err);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, d[i].order_id);
+        bind_text(st, 2, d[i].currency);
+        sqlite3_bind_int64(st, 3, d[i].amount);
+        rc = run(db, st, "record declared amount", err);
+    }
     sqlite3_finalize(st);
     return rc;
 }

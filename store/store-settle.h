@@ -13,6 +13,7 @@
 #ifndef CG_STORE_SETTLE_H
 #define CG_STORE_SETTLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -35,9 +36,14 @@ struct cg_fx_order {
     char export_on[11]; /* YYYY-MM-DD customs released the inventory, "" when not yet */
 };
 
-/* Record the declared amount of an order (called by the spool in its commit). */
-int cg_store_fx_declared_put(struct cg_db *db, long long order_id, const char *currency,
-                             int64_t amount, struct cg_err *err);
+struct cg_fx_declared {
+    long long order_id;
+    const char *currency; /* ISO letters */
+    int64_t amount;       /* minor units */
+};
+/* Record the declared amounts of n orders, one statement for all (the spool's commit). */
+int cg_store_fx_declared_put(struct cg_db *db, const struct cg_fx_declared *d, size_t n,
+                             struct cg_err *err);
 /*
  * The order with this number (seller NULL: any seller). CG_ENOTFOUND when there is none or it
  * has no declared amount; CG_EEXIST when several sellers have it and seller is NULL.
