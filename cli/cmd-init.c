@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
-#include "core/db.h"
 #include "core/fsutil.h"
+#include "store/store.h"
 
 static const char *const spool_dirs[] = {
     "incoming", "active", "done", "failed", "outbox", "inbox", "archive", NULL,
@@ -24,7 +24,7 @@ static const char *const spool_dirs[] = {
 static int exec_init(struct cg_cli *cli, int argc, char **argv)
 {
     struct cg_err err;
-    struct cg_db *db = NULL;
+    struct cg_store *db = NULL;
     char *path = NULL;
     char *text = NULL;
     size_t len = 0;
@@ -62,7 +62,7 @@ static int exec_init(struct cg_cli *cli, int argc, char **argv)
     }
     free(path);
     path = cg_fs_join(argv[1], "cebgate.db");
-    if (path == NULL || cg_db_open(path, &cg_db_schema_main, &db, &err) != CG_OK)
+    if (path == NULL || cg_store_open(path, &db, &err) != CG_OK)
         goto fail;
     printf("database %s ready\nspool folders ready in %s\n", path, argv[1]);
     status = CG_EXIT_OK;
@@ -73,7 +73,7 @@ fail:
     else
         fprintf(stderr, "cebgate: init %s: %s\n", argv[1], strerror(errno));
 done:
-    cg_db_close(db);
+    cg_store_close(db);
     free(text);
     free(path);
     return status;

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "core/db.h"
 #include "settle/settle.h"
+#include "store/store.h"
 
 enum { FMT_TABLE, FMT_CSV, FMT_JSON };
 
@@ -88,7 +88,7 @@ done:
 
 static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, int fmt)
 {
-    struct cg_db *db = NULL;
+    struct cg_store *db = NULL;
     struct cg_settle *s = NULL;
     struct cg_table *t = NULL;
     struct cg_err err;
@@ -114,7 +114,7 @@ static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, i
     }
     cg_table_free(t);
     cg_settle_free(s);
-    cg_db_close(db);
+    cg_store_close(db);
     return cg_cli_settle_exit(rc, &err);
 }
 

@@ -13,13 +13,13 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "core/db.h"
 #include "core/fsutil.h"
 #include "settle/settle.h"
+#include "store/store.h"
 
 #define STMT_MAX (256u * 1024u * 1024u)
 
-int cg_cli_settle_open(struct cg_cli *cli, struct cg_db **db, struct cg_settle **s,
+int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settle **s,
                        struct cg_err *err)
 {
     char *workdir = cg_conf_workdir(cli->conf);
@@ -36,11 +36,11 @@ int cg_cli_settle_open(struct cg_cli *cli, struct cg_db **db, struct cg_settle *
         free(workdir);
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
-    rc = cg_db_open(path, &cg_db_schema_main, db, err);
+    rc = cg_store_open(path, db, err);
     if (rc == CG_OK) {
         rc = cg_settle_new(cli->conf, *db, s, err);
         if (rc != CG_OK) {
-            cg_db_close(*db);
+            cg_store_close(*db);
             *db = NULL;
         }
     }
@@ -54,16 +54,8 @@ int cg_cli_settle_exit(int rc, const struct cg_err *err)
     if (rc == CG_OK)
         return CG_EXIT_OK;
     fprintf(stderr, "cebgate: %s\n", err->msg[0] ? err->msg : cg_strerror(rc));
-    switch (rc) {
-    case CG_EDB:
-    case CG_EBUSY:
-    case CG_EIO:
-    case CG_ENOMEM:
-    case CG_ERETRY: return CG_EXIT_TEMPFAIL;
-    case CG_ECONFIG:
-    case CG_EINVAL: return CG_EXIT_USAGE;
-    default: return CG_EXIT_ERROR;
-    }
+    /* Temporary failures (cg_rc_temporary) exit 75, usage and configuration 2, the rest 1. */
+    return cg_rc_exit_code(rc);
 }
 
 /* Options every verb may take; the rest are positional. */
@@ -168,7 +160,7 @@ static long long receipt_no(const char *s)
 
 static int exec_settle(struct cg_cli *cli, int argc, char **argv)
 {
-    struct cg_db *db = NULL;
+    struct cg_store *db = NULL;
     struct cg_settle *s = NULL;
     struct cg_err err;
     struct opts o;
@@ -274,7 +266,7 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
     }
 done:
     cg_settle_free(s);
-    cg_db_close(db);
+    cg_store_close(db);
     if (rc == CG_EINVAL && strncmp(err.msg, "settle", 6) == 0)
         return cg_cmd_usage_error(&cg_cmd_settle, "%s", err.msg);
     return cg_cli_settle_exit(rc, &err);
@@ -325,7 +317,7 @@ static void intake_line(void *ctx, int what, const char *text, const struct cg_s
 
 int cg_cli_settle_run(struct cg_cli *cli, int phase, int *rejected, struct cg_err *err)
 {
-    struct cg_db *db = NULL;
+    struct cg_store *db = NULL;
     struct cg_settle *s = NULL;
     char *workdir = NULL;
     int rc = cg_cli_settle_open(cli, &db, &s, err);
@@ -350,7 +342,7 @@ int cg_cli_settle_run(struct cg_cli *cli, int phase, int *rejected, struct cg_er
 done:
     free(workdir);
     cg_settle_free(s);
-    cg_db_close(db);
+    cg_store_close(db);
     return rc;
 }
 

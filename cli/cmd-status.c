@@ -13,13 +13,13 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "core/db.h"
 #include "core/fsutil.h"
 #include "spool/spool.h"
+#include "store/store.h"
 
 static int exec_status(struct cg_cli *cli, int argc, char **argv)
 {
-    struct cg_db *db = NULL;
+    struct cg_store *db = NULL;
     struct cg_err err;
     char *workdir = NULL;
     char *path = NULL;
@@ -51,7 +51,7 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
         status = CG_EXIT_ERROR;
         goto done;
     }
-    rc = cg_db_open(path, &cg_db_schema_main, &db, &err);
+    rc = cg_store_open(path, &db, &err);
     if (rc != CG_OK) {
         status = cg_cmd_fail(&err);
         goto done;
@@ -70,10 +70,11 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
     }
     if (rc != CG_OK) {
         fprintf(stderr, "cebgate: %s\n", err.msg[0] ? err.msg : cg_strerror(rc));
-        status = CG_EXIT_ERROR;
+        /* Not known is an answer; a database that cannot be read is worth another try. */
+        status = rc == CG_ENOTFOUND ? CG_EXIT_ERROR : cg_rc_exit_code(rc);
     }
 done:
-    cg_db_close(db);
+    cg_store_close(db);
     free(path);
     free(workdir);
     return status;

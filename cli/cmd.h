@@ -63,9 +63,9 @@ extern const struct cg_cmd cg_cmd_settle;
 extern const struct cg_cmd cg_cmd_report;
 
 /* settle/ for the commands (cli/cmd-settle.c): open the database and a settle context. */
-struct cg_db;
+struct cg_store;
 struct cg_settle;
-int cg_cli_settle_open(struct cg_cli *cli, struct cg_db **db, struct cg_settle **s,
+int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settle **s,
                        struct cg_err *err);
 /* Print err and map rc to an exit code (database and I/O failures are 75). */
 int cg_cli_settle_exit(int rc, const struct cg_err *err);

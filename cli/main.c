@@ -19,6 +19,12 @@
 #include "core/err.h"
 #include "core/init.h"
 #include "core/log.h"
+#include "declare/declare.h"
+#include "mapping/mapping.h"
+#include "port/port.h"
+#include "settle/settle.h"
+#include "spool/spool.h"
+#include "store/store.h"
 
 static void usage(FILE *fp)
 {
@@ -31,6 +37,28 @@ static void usage(FILE *fp)
     for (i = 0; cg_cmds[i] != NULL; i++)
         fprintf(fp, "  %-10s %s\n", cg_cmds[i]->name, cg_cmds[i]->summary);
     fputs("\n'cebgate help COMMAND' or 'cebgate COMMAND --help' tells more.\n", fp);
+}
+
+/*
+ * Every module's configuration keys, in the order `cebgate config` and the template show them
+ * ([general] is core's and always first).
+ */
+static int register_keys(struct cg_err *err)
+{
+    const struct cg_conf_key *const tables[] = {
+        cg_mapping_conf_keys, /* [seller], [mapping] */
+        cg_declare_conf_keys, /* [declare] */
+        cg_spool_conf_keys,   /* [transport], [spool] */
+        cg_port_conf_keys,    /* [port] */
+        cg_settle_conf_keys,  /* [settle] */
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        if (cg_conf_register(tables[i]) != CG_OK)
+            return CG_ERR_SET(err, CG_ENOMEM, "too many configuration key tables");
+    }
+    return CG_OK;
 }
 
 static int load_conf(struct cg_cli *cli, struct cg_err *err)
@@ -110,7 +138,8 @@ dispatch:
             return CG_EXIT_OK;
         }
     }
-    if (cg_lib_init(&err) != CG_OK) {
+    cg_store_lib_init();
+    if (register_keys(&err) != CG_OK || cg_lib_init(&err) != CG_OK) {
         status = cg_cmd_fail(&err);
         goto done;
     }

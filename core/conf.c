@@ -1,5 +1,5 @@
 /*
- * conf.c - INI configuration parsed by libinih and checked against cg_conf_keys[].
+ * conf.c - INI configuration parsed by libinih and checked against the registered key tables.
  *
  * The file is read through ini_parse_stream() with our own line reader, so the handler knows
  * the line number of every key it sees and can report "file:line: key: reason". Values are
@@ -59,13 +59,51 @@ static void section_kind(const char *section, char *kind, size_t size)
     kind[n] = '\0';
 }
 
+/*
+ * The key tables: [general] (read by this file) first, then each module's in the order it
+ * registered. Registration happens at start-up, before any configuration is loaded and before
+ * threads start; the tables are the modules' static data.
+ */
+#define MAX_TABLES 16
+static const struct cg_conf_key *tables[MAX_TABLES] = {cg_conf_general_keys};
+static int ntables = 1;
+
+int cg_conf_register(const struct cg_conf_key *keys)
+{
+    int i;
+
+    for (i = 0; i < ntables; i++) {
+        if (tables[i] == keys)
+            return CG_OK;
+    }
+    if (ntables == MAX_TABLES)
+        return CG_ENOMEM;
+    tables[ntables++] = keys;
+    return CG_OK;
+}
+
+const struct cg_conf_key *cg_conf_key_at(size_t n)
+{
+    const struct cg_conf_key *k;
+    int i;
+
+    for (i = 0; i < ntables; i++) {
+        for (k = tables[i]; k->key != NULL; k++) {
+            if (n-- == 0)
+                return k;
+        }
+    }
+    return NULL;
+}
+
 static const struct cg_conf_key *find_key(const char *section, const char *key)
 {
     char kind[64];
     const struct cg_conf_key *k;
+    size_t i;
 
     section_kind(section, kind, sizeof(kind));
-    for (k = cg_conf_keys; k->key != NULL; k++) {
+    for (i = 0; (k = cg_conf_key_at(i)) != NULL; i++) {
         if (strcmp(k->section, kind) == 0 && strcmp(k->key, key) == 0)
             return k;
     }
@@ -76,9 +114,10 @@ static bool kind_known(const char *section)
 {
     char kind[64];
     const struct cg_conf_key *k;
+    size_t i;
 
     section_kind(section, kind, sizeof(kind));
-    for (k = cg_conf_keys; k->key != NULL; k++) {
+    for (i = 0; (k = cg_conf_key_at(i)) != NULL; i++) {
         if (strcmp(k->section, kind) == 0)
             return true;
     }
@@ -487,9 +526,10 @@ static void dump_section(const struct cg_conf *conf, const char *section, const 
                          FILE *fp)
 {
     const struct cg_conf_key *k;
+    size_t n;
 
     fprintf(fp, "[%s]\n", section);
-    for (k = cg_conf_keys; k->key != NULL; k++) {
+    for (n = 0; (k = cg_conf_key_at(n)) != NULL; n++) {
         const char *v;
         if (strcmp(k->section, kind) != 0)
             continue;
@@ -508,11 +548,11 @@ void cg_conf_dump(const struct cg_conf *conf, FILE *fp)
 {
     const struct cg_conf_key *k;
     const char *last = "";
-    size_t i;
+    size_t i, n;
 
     fprintf(fp, "# effective configuration%s%s\n", conf->file != NULL ? " of " : " (defaults)",
             conf->file != NULL ? conf->file : "");
-    for (k = cg_conf_keys; k->key != NULL; k++) {
+    for (n = 0; (k = cg_conf_key_at(n)) != NULL; n++) {
         if (strcmp(k->section, last) == 0)
             continue;
         last = k->section;
@@ -530,13 +570,14 @@ void cg_conf_write_template(FILE *fp)
 {
     const struct cg_conf_key *k;
     const char *last = "";
+    size_t n;
 
     fputs("# cebgate configuration. Every key is shown at its default, commented out.\n"
           "# Relative paths are relative to the directory of this file.\n"
           "# A seller served by a broker gets its own [seller.NAME] section; keys left out\n"
           "# there are taken from [seller].\n",
           fp);
-    for (k = cg_conf_keys; k->key != NULL; k++) {
+    for (n = 0; (k = cg_conf_key_at(n)) != NULL; n++) {
         if (strcmp(k->section, last) != 0) {
             fprintf(fp, "\n[%s]\n", k->section);
             last = k->section;

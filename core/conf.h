@@ -1,8 +1,11 @@
 /*
  * conf.h - the INI configuration with a table of known keys.
  *
- * The file is parsed with libinih. Every section and key must be in the table in
- * core/conf-keys.c, which gives each key a type, a default and a one-line help; an unknown
+ * The file is parsed with libinih. Every section and key must be in a registered key table,
+ * which gives each key a type, a default and a one-line help. Each module owns its table
+ * (mapping/mapping-keys.c, declare/declare-keys.c, spool/spool-keys.c, port/port-keys.c) and
+ * the program registers them with cg_conf_register() at start-up; core/ itself knows only
+ * [general] (core/conf-keys.c), which it reads for the working and data directories. An unknown
  * key or a bad value fails the load with "file:line: key: reason" (CG_ECONFIG). Sections
  * named "seller.NAME" (and other per-name kinds in the table) may repeat with different names;
  * a key left out of [seller.NAME] falls back to [seller], then to the default.
@@ -35,8 +38,16 @@ struct cg_conf_key {
     const char *help;
 };
 
-/* The table (NULL-key terminated). */
-extern const struct cg_conf_key cg_conf_keys[];
+/* The [general] keys, always known. */
+extern const struct cg_conf_key cg_conf_general_keys[];
+/*
+ * Add a module's table (NULL-key terminated, static) to the known keys; registering the same
+ * table again does nothing. Call at start-up, before loading a configuration and before any
+ * thread starts. CG_ENOMEM when too many tables are registered.
+ */
+int cg_conf_register(const struct cg_conf_key *keys);
+/* The n-th known key in registration order, NULL past the last. */
+const struct cg_conf_key *cg_conf_key_at(size_t n);
 
 struct cg_conf;
 

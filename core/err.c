@@ -57,6 +57,7 @@ void cg_err_prefix(struct cg_err *err, const char *fmt, ...)
     char head[CG_ERR_MSG_MAX];
     char old[CG_ERR_MSG_MAX];
     va_list ap;
+    int n;
 
     if (err == NULL)
         return;
@@ -64,7 +65,9 @@ void cg_err_prefix(struct cg_err *err, const char *fmt, ...)
     vsnprintf(head, sizeof(head), fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof(old));
-    snprintf(err->msg, sizeof(err->msg), "%s: %s", head, old);
+    n = snprintf(err->msg, sizeof(err->msg), "%s: %s", head, old);
+    if (n < 0 || (size_t)n >= sizeof(err->msg)) /* cut: the end says so */
+        memcpy(err->msg + sizeof(err->msg) - 4, "...", 4);
 }
 
 void cg_err_clear(struct cg_err *err)
@@ -76,15 +79,24 @@ void cg_err_clear(struct cg_err *err)
     err->msg[0] = '\0';
 }
 
-int cg_rc_exit_code(int rc)
+bool cg_rc_temporary(int rc)
 {
     switch (rc) {
-    case CG_OK: return 0;
-    case CG_ECONFIG:
-    case CG_EINVAL: return 2;
+    case CG_EIO:
+    case CG_ENOMEM:
     case CG_ERETRY:
     case CG_EBUSY:
-    case CG_ENET: return 75;
-    default: return 1;
+    case CG_EDB:
+    case CG_ENET: return true;
+    default: return false;
     }
+}
+
+int cg_rc_exit_code(int rc)
+{
+    if (rc == CG_OK)
+        return 0;
+    if (rc == CG_ECONFIG || rc == CG_EINVAL)
+        return 2;
+    return cg_rc_temporary(rc) ? 75 : 1;
 }

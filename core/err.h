@@ -8,6 +8,7 @@
 #ifndef CG_ERR_H
 #define CG_ERR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum cg_rc {
@@ -53,11 +54,22 @@ int cg_err_setf(struct cg_err *err, int code, const char *func, const char *fmt,
     __attribute__((format(printf, 4, 5)));
 #define CG_ERR_SET(err, code, ...) cg_err_setf((err), (code), __func__, __VA_ARGS__)
 
-/* Put "prefix: " in front of an existing message (for adding file:line context). */
+/* Put "prefix: " in front of an existing message (for adding file:line context). A result
+ * longer than the message buffer is cut and ends in "...". */
 void cg_err_prefix(struct cg_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Reset to CG_OK with an empty message. */
 void cg_err_clear(struct cg_err *err);
+
+/*
+ * The one classification of failures. Temporary: I/O (a full disk included), out of memory or
+ * another resource, the database, the network, a busy resource, a peer that asked to retry (an
+ * unreachable remote signer or port). A unit of work that meets one is rolled back, its input
+ * is kept where the next run takes it again, and the run exits 75. Every other code is about
+ * the input itself (a field, the catalogue, the schema, a signature) or the configuration: only
+ * those may reject an order or a file.
+ */
+bool cg_rc_temporary(int rc);
 
 /* Map an enum cg_rc to a process exit code: 0 ok, 1 error, 2 usage/config, 75 temporary. */
 int cg_rc_exit_code(int rc);

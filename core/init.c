@@ -15,7 +15,6 @@
 #include <libxml/xmlversion.h>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
-#include <sqlite3.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/version.h>
@@ -29,16 +28,8 @@ static int xmlsec_up;
 static int crypto_app_up;
 static int crypto_up;
 
-/* SQLite's own log (corruption notices, recoveries, misuse) goes into ours at debug level. */
-static void sqlite_log(void *ctx, int code, const char *msg)
-{
-    cg_debug("sqlite: (%d) %s", code, msg);
-}
-
 int cg_lib_init(struct cg_err *err)
 {
-    /* Must come before SQLite is used for anything. */
-    sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return CG_ERR_SET(err, CG_ERR, "curl_global_init failed");
     curl_up = 1;
@@ -92,8 +83,7 @@ const char *cg_lib_versions(void)
         snprintf(xmlver, sizeof(xmlver), "%ld.%ld.%ld", v / 10000, v / 100 % 100, v % 100);
     else
         cg_strlcpy(xmlver, xmlParserVersion, sizeof(xmlver));
-    snprintf(text, sizeof(text), "libxml2 %s, xmlsec %s, %s, libcurl %s, SQLite %s", xmlver,
-             XMLSEC_VERSION, OpenSSL_version(OPENSSL_VERSION),
-             curl_version_info(CURLVERSION_NOW)->version, sqlite3_libversion());
+    snprintf(text, sizeof(text), "libxml2 %s, xmlsec %s, %s, libcurl %s", xmlver, XMLSEC_VERSION,
+             OpenSSL_version(OPENSSL_VERSION), curl_version_info(CURLVERSION_NOW)->version);
     return text;
 }

@@ -4,9 +4,10 @@
  * One POST per signature: JSON {"version":1,"algorithm":..,"signature_method":..,"key_name":..,
  * "data": base64 of the canonical SignedInfo}; the answer carries "signature_value" and
  * "certificate" (base64 DER). The curl handle lives as long as the signer, so the connection
- * is kept alive between messages. TLS peer and host verification are always on (remote_ca adds
- * a CA file); only http and https URLs are accepted, redirects are not followed, and the
- * answer is bounded in size. The bearer token is sent in a header and never logged.
+ * is kept alive between messages. The connection follows the one client policy of
+ * core/http-client.h (TLS 1.2 or newer, peer and host verification always on, remote_ca adds a
+ * CA file, only http and https, no redirects, every option checked); the answer is bounded in
+ * size. The bearer token is sent in a header and never logged.
  * cg_remote_clone gives another thread its own handle with the same settings (the headers,
  * token included, are copied; each copy is wiped when freed).
  * Failures: CG_ERETRY for what may pass later (connection, timeout, 5xx, 429), CG_ECRYPTO for
@@ -23,13 +24,14 @@
 #include <xmlsec/base64.h>
 
 #include "core/buf.h"
+#include "core/http-client.h"
 #include "core/log.h"
 #include "declare/declare-sign-int.h"
 
 /* An answer carries a signature and a certificate: a few KiB. */
 #define ANSWER_MAX (256u * 1024u)
-#define REMOTE_CONNECT_TIMEOUT 10L
-#define REMOTE_TIMEOUT 30L
+#define REMOTE_CONNECT_TIMEOUT_MS 10000L
+#define REMOTE_TIMEOUT_MS 30000L
 
 struct cg_remote {
     CURL *curl;
@@ -49,28 +51,30 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
-/* The curl handle of r, from r's settings (url, ca, headers). */
+/* The curl handle of r, from r's settings (url, ca, headers), under the one client policy. */
 static int setup_curl(struct cg_remote *r, struct cg_err *err)
 {
+    struct cg_http_client_opts o;
+    int rc;
+
     cg_buf_init(&r->answer, ANSWER_MAX);
     r->curl = curl_easy_init();
     if (r->curl == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    curl_easy_setopt(r->curl, CURLOPT_URL, r->url);
-    curl_easy_setopt(r->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(r->curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (r->ca != NULL)
-        curl_easy_setopt(r->curl, CURLOPT_CAINFO, r->ca);
-    curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
-    curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT, REMOTE_CONNECT_TIMEOUT);
-    curl_easy_setopt(r->curl, CURLOPT_TIMEOUT, REMOTE_TIMEOUT);
-    curl_easy_setopt(r->curl, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, &r->answer);
-    curl_easy_setopt(r->curl, CURLOPT_USERAGENT, "cebgate/" PACKAGE_VERSION);
+    memset(&o, 0, sizeof(o));
+    o.ca_file = r->ca;
+    o.connect_timeout_ms = REMOTE_CONNECT_TIMEOUT_MS;
+    o.timeout_ms = REMOTE_TIMEOUT_MS;
+    rc = cg_http_client_setup(r->curl, &o, r->errbuf, err);
+    if (rc != CG_OK)
+        return rc;
+    if (curl_easy_setopt(r->curl, CURLOPT_URL, r->url) != CURLE_OK ||
+        curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK ||
+        curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+        curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, &r->answer) != CURLE_OK)
+        return CG_ERR_SET(err, CG_EUNSUPPORTED,
+                          "remote signer %s: libcurl refused the URL, headers or callbacks",
+                          r->url);
     return CG_OK;
 }
 
@@ -231,8 +235,13 @@ int cg_remote_sign(struct cg_remote *r, const struct cg_sig_alg *alg, const char
     }
     cg_buf_reset(&r->answer);
     r->errbuf[0] = '\0';
-    curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    if (curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+        curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body)) !=
+            CURLE_OK) {
+        rc = CG_ERR_SET(err, CG_EUNSUPPORTED, "remote signer %s: libcurl refused the request body",
+                        r->url);
+        goto done;
+    }
     cc = curl_easy_perform(r->curl);
     if (cc != CURLE_OK) {
         if (cc == CURLE_WRITE_ERROR)

@@ -16,6 +16,7 @@
 
 #include <libxml/tree.h>
 
+#include "core/conf.h"
 #include "core/err.h"
 #include "mapping/mapping.h"
 
@@ -410,5 +411,8 @@ int cg_dxp_wrap(const char *xml, size_t len, const char *msg_type, const char *s
                 struct cg_err *err);
 /* The CEB message inside a DxpMsg; CG_ENOTFOUND when env is not a DxpMsg. */
 int cg_dxp_unwrap(xmlDocPtr env, char **xml, size_t *len, struct cg_err *err);
+
+/* The [declare] configuration keys (declare-keys.c), for cg_conf_register(). */
+extern const struct cg_conf_key cg_declare_conf_keys[];
 
 #endif

@@ -2,21 +2,18 @@
  * mapping-int.h - what the files of mapping/ share and nobody else includes.
  *
  * The pieces: a small string hash map (code tables, catalogue, shipments), text checks
- * (UTF-8, characters XML can carry, lengths in characters), a decoding line source over a file
- * descriptor (BOM, UTF-8 or GB18030 through iconv) with a libcsv row reader on top, the
- * mapping profile, and the order builder every input format feeds.
+ * (UTF-8, characters XML can carry, lengths in characters), the mapping profile, and the order
+ * builder every input format feeds. Files are read with core/csvread.h.
  */
 #ifndef CG_MAPPING_INT_H
 #define CG_MAPPING_INT_H
 
-#include <iconv.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include <csv.h>
-
 #include "core/buf.h"
+#include "core/csvread.h"
 #include "core/err.h"
 #include "mapping/mapping.h"
 
@@ -58,77 +55,6 @@ bool cg_is_digits(const char *s, size_t n);
  * without an offset is China time. CG_EINVAL when it is none of these.
  */
 int cg_time_to_customs(const char *s, char out[15]);
-
-/* ------------------------------------------------------------------ decoding line source */
-
-enum cg_enc { CG_ENC_AUTO, CG_ENC_UTF8, CG_ENC_GB18030 };
-
-int cg_enc_parse(const char *s, enum cg_enc *out);
-
-/*
- * Reads a file descriptor in fixed chunks, drops a UTF-8 BOM, converts GB18030 to UTF-8 (in
- * auto mode: UTF-8 while the bytes are valid UTF-8, decided at the first non-ASCII byte),
- * and hands out one physical line at a time. Memory is the chunk plus the longest line,
- * which is bounded by max_line. Bytes GB18030 cannot decode are passed on as 0xFF so the
- * field check rejects the order that holds them instead of losing them.
- */
-struct cg_src {
-    int fd;
-    char *name;
-    enum cg_enc enc;
-    bool decided;
-    bool bom_checked;
-    bool eof;
-    iconv_t cd;
-    char *raw; /* raw bytes not yet converted */
-    size_t raw_len;
-    char *dec;      /* decoded UTF-8 */
-    size_t dec_off; /* start of unread data */
-    size_t dec_len;
-    size_t dec_cap;
-    size_t max_line;
-    long line; /* number of the last line handed out */
-};
-
-int cg_src_open(struct cg_src *s, int fd, const char *name, enum cg_enc enc, size_t max_line,
-                struct cg_err *err);
-void cg_src_close(struct cg_src *s);
-/* Next line including its '\n' (not NUL-terminated): CG_OK, CG_ENOTFOUND at the end. */
-int cg_src_line(struct cg_src *s, const char **p, size_t *len, struct cg_err *err);
-
-/* One CSV record: fields are NUL-terminated strings inside data. */
-struct cg_row {
-    char *data;
-    size_t len, cap;
-    size_t *off;
-    size_t nfields, capfields;
-    long line; /* first physical line */
-};
-
-struct cg_csv {
-    struct cg_src src;
-    struct csv_parser p;
-    bool comments;     /* skip lines starting with '#' between records */
-    bool no_quote;     /* quoting off (tab-separated reports) */
-    struct cg_row cur; /* record being parsed */
-    bool in_record;
-    size_t rec_bytes;
-    struct cg_row *ready; /* complete records not yet handed out */
-    size_t nready, capready, next_ready;
-    bool done;
-    int perr; /* field or record too long */
-};
-
-/* delim: ',' or '\t'; quote: '"' or 0 for none. */
-int cg_csv_open(struct cg_csv *c, int fd, const char *name, enum cg_enc enc, char delim, char quote,
-                bool comments, size_t max_line, struct cg_err *err);
-/* Next record (borrowed until the next call): CG_OK, CG_ENOTFOUND at the end, else error. */
-int cg_csv_next(struct cg_csv *c, struct cg_row **row, struct cg_err *err);
-void cg_csv_close(struct cg_csv *c);
-static inline const char *cg_row_field(const struct cg_row *r, size_t i)
-{
-    return i < r->nfields ? r->data + r->off[i] : "";
-}
 
 /* Open path read-only without following a final symlink. */
 int cg_open_read(const char *path, int *fd, struct cg_err *err);

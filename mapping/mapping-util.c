@@ -287,6 +287,7 @@ int cg_time_to_customs(const char *s, char out[15])
     int sign = 0; /* 0: no offset, China time */
     const char *r;
     int64_t t;
+    int n;
 
     if (cg_is_digits(s, 14)) {
         if (num(s, 4, &y) || num(s + 4, 2, &mo) || num(s + 6, 2, &d) || num(s + 8, 2, &h) ||
@@ -321,8 +322,8 @@ int cg_time_to_customs(const char *s, char out[15])
         return CG_EINVAL;
     }
     if (sign == 0) {
-        snprintf(out, 15, "%04d%02d%02d%02d%02d%02d", y, mo, d, h, mi, se);
-        return CG_OK;
+        n = snprintf(out, 15, "%04d%02d%02d%02d%02d%02d", y, mo, d, h, mi, se);
+        return n == 14 ? CG_OK : CG_EINVAL;
     }
     /* To UTC, then to China time (UTC+8, no daylight saving). */
     t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
@@ -333,10 +334,11 @@ int cg_time_to_customs(const char *s, char out[15])
         int64_t rem = t - days * 86400;
 
         civil_from_days(days, &y, &mo, &d);
-        snprintf(out, 15, "%04d%02d%02d%02d%02d%02d", y, mo, d, (int)(rem / 3600),
-                 (int)(rem / 60 % 60), (int)(rem % 60));
+        /* A shift past 9999-12-31 leaves no four-digit year: not a customs time. */
+        n = snprintf(out, 15, "%04d%02d%02d%02d%02d%02d", y, mo, d, (int)(rem / 3600),
+                     (int)(rem / 60 % 60), (int)(rem % 60));
     }
-    return CG_OK;
+    return n == 14 ? CG_OK : CG_EINVAL;
 }
 
 /* ------------------------------------------------------------------ files */

@@ -171,4 +171,7 @@ void cg_reader_counts(const struct cg_reader *r, long *orders, long *rejected);
 /* The canonical text the order hash is taken of (caller frees; NULL on allocation failure). */
 char *cg_order_canonical(const struct cg_order *o);
 
+/* The [seller] and [mapping] configuration keys (mapping-keys.c), for cg_conf_register(). */
+extern const struct cg_conf_key cg_mapping_conf_keys[];
+
 #endif

@@ -17,7 +17,7 @@
 #include <libxml/tree.h>
 
 #include "core/buf.h"
-#include "core/db.h"
+#include "store/store-db.h"
 #include "declare/declare.h"
 #include "port/port.h"
 
@@ -110,7 +110,8 @@ int cg_port_pre_no(const char *day8, long serial, char out[19]);
 int cg_port_invt_no(const char *customs4, const char *year4, long serial, char out[19]);
 /* sumNo and declSeqNo: letter + yyyyMMdd + 9-digit serial (18 characters). */
 int cg_port_seq_no(char letter, const char *day8, long serial, char out[19]);
-/* Unix milliseconds as China time (UTC+8): yyyyMMddHHmmssfff, and yyyyMMdd. */
+/* Unix milliseconds as China time (UTC+8): yyyyMMddHHmmssfff, and yyyyMMdd. A time after the
+ * year 9999 does not fit these widths: out is then the empty string. */
 void cg_port_time17(int64_t ms, char out[18]);
 void cg_port_day8(int64_t ms, char out[9]);
 int64_t cg_port_now_ms(void);

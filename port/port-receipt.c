@@ -119,7 +119,7 @@ int cg_port_receipt_build_792(const char *msg_guid, const json_t *ent, const jso
     const json_t *inv;
     const json_t *it;
     char num[CG_DEC_STRMAX];
-    char seq[16];
+    char seq[24]; /* an int64_t in decimal: at most 20 characters */
     int64_t gross = 0;
     int64_t net = 0;
     long gseq = 0;

@@ -223,18 +223,24 @@ static void china_tm(int64_t ms, struct tm *tm)
 void cg_port_time17(int64_t ms, char out[18])
 {
     struct tm tm;
+    int n;
 
     china_tm(ms, &tm);
-    snprintf(out, 18, "%04d%02d%02d%02d%02d%02d%03d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    n = snprintf(out, 18, "%04d%02d%02d%02d%02d%02d%03d", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    if (n != 17)
+        out[0] = '\0';
 }
 
 void cg_port_day8(int64_t ms, char out[9])
 {
     struct tm tm;
+    int n;
 
     china_tm(ms, &tm);
-    snprintf(out, 9, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    n = snprintf(out, 9, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (n != 8)
+        out[0] = '\0';
 }
 
 int64_t cg_port_now_ms(void)

@@ -117,4 +117,7 @@ int cg_port_stats(struct cg_port *p, struct cg_port_stats *st, struct cg_err *er
  */
 int cg_port_dump_documents(const char *db_path, FILE *fp, struct cg_err *err);
 
+/* The [port] configuration keys (port-keys.c), for cg_conf_register(). */
+extern const struct cg_conf_key cg_port_conf_keys[];
+
 #endif

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/db.h"
 #include "core/fsutil.h"
 #include "core/money.h"
 #include "settle/settle-int.h"
+#include "store/store.h"
 
 #define CSV_MAX_FIELD (64u * 1024u)
 
@@ -538,7 +538,7 @@ struct record_ctx {
     struct cg_settle_import *res;
 };
 
-static int record(struct cg_db *db, void *vctx, struct cg_err *err)
+static int record(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct record_ctx *c = vctx;
     struct fx_parsed *p = c->p;
@@ -682,7 +682,7 @@ struct conv_ctx {
     long added, known;
 };
 
-static int conv_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+static int conv_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct conv_ctx *c = vctx;
     size_t i;

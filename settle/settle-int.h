@@ -27,7 +27,7 @@ enum {
 
 struct cg_settle {
     const struct cg_conf *conf; /* borrowed */
-    struct cg_db *db;           /* borrowed */
+    struct cg_store *db;        /* borrowed */
     char today[CG_DAY_LEN];     /* "as of" day of operator actions and derived states */
     char *po_col[FX_PO_NCOLS];  /* payout profile: header of each column, NULL when absent */
     int po_loaded;
@@ -77,7 +77,7 @@ int fx_event(struct cg_settle *s, long long order_id, long long receipt_id, int 
 /* The order's collected amount changed in this transaction (for the collected hook). */
 void fx_touch(struct cg_settle *s, long long order_id);
 /* Run fn in a transaction and call the collected hook for touched orders after commit. */
-int fx_tx(struct cg_settle *s, int (*fn)(struct cg_db *, void *, struct cg_err *), void *ctx,
+int fx_tx(struct cg_settle *s, int (*fn)(struct cg_store *, void *, struct cg_err *), void *ctx,
           struct cg_err *err);
 
 /* settle-match.c */

@@ -466,7 +466,7 @@ struct auto_ctx {
     long made;
 };
 
-static int auto_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+static int auto_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct auto_ctx *c = vctx;
 
@@ -511,7 +511,7 @@ static int load_receipt(struct cg_settle *s, long long id, struct rcpt *x, struc
     return rc;
 }
 
-static int match_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+static int match_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct op_ctx *c = vctx;
     struct cg_settle *s = c->s;
@@ -571,7 +571,7 @@ int cg_settle_match(struct cg_settle *s, long long receipt, const char *order, c
     return fx_tx(s, match_tx, &c, err);
 }
 
-static int unmatch_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+static int unmatch_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct op_ctx *c = vctx;
     struct cg_settle *s = c->s;
@@ -640,7 +640,7 @@ static int take_pending(void *ctx, const struct cg_fx_alloc *a)
     return 0;
 }
 
-static int confirm_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+static int confirm_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct op_ctx *c = vctx;
     struct cg_settle *s = c->s;
@@ -657,7 +657,7 @@ static int confirm_tx(struct cg_db *db, void *vctx, struct cg_err *err)
         rc = cg_store_fx_allocs_each(db, 0, x.id, take_pending, &list, err);
     for (p = list; rc == CG_OK && p != NULL; p = p->next) {
         struct fx_view v;
-        char rr[32], ro[32], sr[64], so[64], detail[256], a1[40], a2[40];
+        char rr[32], ro[32], sr[64], so[64], detail[384], a1[40], a2[40];
         int64_t rate_r, rate_o, amount_order = 0, cny = 0;
         if (only != 0 && p->order_id != only)
             continue;
@@ -707,7 +707,7 @@ int cg_settle_confirm(struct cg_settle *s, long long receipt, const char *order,
     return fx_tx(s, confirm_tx, &c, err);
 }
 
-static int rate_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+static int rate_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct op_ctx *c = vctx;
 
@@ -743,7 +743,7 @@ int cg_settle_rate_set(struct cg_settle *s, const char *currency, const char *da
 static const char *const mark_kind[] = {"DEEMED",  "UNCOLLECTIBLE", "FX_DIFF",
                                         "FREIGHT", "RETURNED",      "TRADE_CREDIT_FILED"};
 
-static int mark_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+static int mark_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct op_ctx *c = vctx;
     struct cg_settle *s = c->s;
@@ -846,7 +846,7 @@ int fx_convert_in_tx(struct cg_settle *s, const char *cur, const char *amount, c
     return cg_store_fx_settlement_add(s->db, cur, amt, *cny, rate, day, reference, err);
 }
 
-static int convert_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+static int convert_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct op_ctx *c = vctx;
 
@@ -964,7 +964,7 @@ static int tick_one(struct tick_ctx *c, long long id, struct cg_err *err)
     return rc;
 }
 
-static int tick_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+static int tick_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct tick_ctx *c = vctx;
     size_t i;

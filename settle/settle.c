@@ -14,9 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/db.h"
 #include "core/money.h"
 #include "settle/settle-int.h"
+#include "store/store.h"
 
 static const char *const state_names[CG_FX_NSTATES] = {
     "NOT_EXPORTED",   "AWAITING",         "PARTIAL",       "COLLECTED",
@@ -172,7 +172,7 @@ long fx_conf_int(const struct cg_settle *s, const char *seller, const char *key)
     return v != NULL ? strtol(v, NULL, 10) : 0;
 }
 
-int cg_settle_new(const struct cg_conf *conf, struct cg_db *db, struct cg_settle **out,
+int cg_settle_new(const struct cg_conf *conf, struct cg_store *db, struct cg_settle **out,
                   struct cg_err *err)
 {
     struct cg_settle *s = calloc(1, sizeof(*s));
@@ -383,14 +383,14 @@ int fx_event(struct cg_settle *s, long long order_id, long long receipt_id, int 
     return cg_store_fx_event_add(s->db, &e, err);
 }
 
-int fx_tx(struct cg_settle *s, int (*fn)(struct cg_db *, void *, struct cg_err *), void *ctx,
+int fx_tx(struct cg_settle *s, int (*fn)(struct cg_store *, void *, struct cg_err *), void *ctx,
           struct cg_err *err)
 {
     size_t i;
     int rc;
 
     s->ntouched = 0;
-    rc = cg_db_tx(s->db, fn, ctx, err);
+    rc = cg_store_tx(s->db, fn, ctx, err);
     if (rc == CG_OK && s->on_collected != NULL) {
         for (i = 0; i < s->ntouched; i++) {
             struct fx_view v;

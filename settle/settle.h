@@ -22,7 +22,7 @@
 #include "core/conf.h"
 #include "core/err.h"
 
-struct cg_db;
+struct cg_store;
 struct cg_settle;
 
 /* Collection states, derived (docs/settlement.md has the rules). */
@@ -43,7 +43,7 @@ const char *cg_fx_state_name(int state);
  * A context over an open database (borrowed) with the [settle] configuration read once.
  * *out is the caller's (cg_settle_free) and written only on success.
  */
-int cg_settle_new(const struct cg_conf *conf, struct cg_db *db, struct cg_settle **out,
+int cg_settle_new(const struct cg_conf *conf, struct cg_store *db, struct cg_settle **out,
                   struct cg_err *err);
 void cg_settle_free(struct cg_settle *s);
 /* The day operator actions are recorded on and states derived for (default: today, UTC). */
@@ -193,5 +193,8 @@ void cg_table_free(struct cg_table *t);
 int cg_fx_report_parse(const char *name);
 int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct cg_table **out,
                      struct cg_err *err);
+
+/* The [settle] configuration keys (settle-keys.c), for cg_conf_register(). */
+extern const struct cg_conf_key cg_settle_conf_keys[];
 
 #endif

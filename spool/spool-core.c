@@ -119,11 +119,6 @@ void spool_reason_add(struct cg_spool_stats *st, const char *msg)
     st->reasons_other++;
 }
 
-int spool_sql_exec(struct cg_db *db, const char *sql, struct cg_err *err)
-{
-    return cg_db_exec(db, sql, err);
-}
-
 void spool_msg_type_name(int msg_type, char *out, size_t size)
 {
     snprintf(out, size, "CEB%03dMessage", msg_type);
@@ -350,7 +345,7 @@ int cg_spool_open(const struct cg_conf *conf, const struct cg_spool_opts *opts,
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto fail;
     }
-    rc = cg_db_open(dbpath, &cg_db_schema_main, &sp->db, err);
+    rc = cg_store_open(dbpath, &sp->store, err);
     if (rc != CG_OK)
         goto fail;
     sp->data_dir = cg_conf_data_dir(conf);
@@ -396,7 +391,7 @@ void cg_spool_close(struct cg_spool *sp)
         seller_free(sp->sellers[i]);
     free(sp->sellers);
     cg_codes_free(sp->codes);
-    cg_db_close(sp->db);
+    cg_store_close(sp->store);
     close_dirs(sp);
     cg_spool_lock_release(sp->lock);
     free(sp->data_dir);
@@ -415,9 +410,9 @@ void cg_spool_stats_reset(struct cg_spool *sp)
     sp->st.started_ms = spool_now_ms();
 }
 
-struct cg_db *cg_spool_db(struct cg_spool *sp)
+struct cg_store *cg_spool_store(struct cg_spool *sp)
 {
-    return sp->db;
+    return sp->store;
 }
 
 static int64_t file_age_days(const struct stat *st)

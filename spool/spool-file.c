@@ -3,8 +3,8 @@
  * what to declare, have the workers write signed messages to tmp/, commit the batch, publish
  * the files in outbox/, hand them to the transport; finally move the file to done/ or failed/.
  *
- * Decisions per order (key: seller and order number) and per document (CEB303 always; CEB505
- * and CEB603 once shipment data is present):
+ * Decisions per order (key: seller and order number) and per document (the kinds in
+ * spool-plan.c: CEB303 always; CEB505 and CEB603 once shipment data is present):
  *   no document yet                      -> version 1, appType 1 (add)
  *   same content hash                    -> nothing
  *   changed, state up to review/rejected -> next version, appType 2 (modify), same business key
@@ -33,10 +33,8 @@
 #include "spool/spool-int.h"
 #include "store/store-settle.h"
 
-#define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-
 struct doc_row {
-    sqlite3_int64 id;
+    int64_t id;
     int msg_type;
     int version;
     int state;
@@ -44,30 +42,22 @@ struct doc_row {
     char *pre_no, *invt_no;
 };
 
+/* What became of an order in this file. */
+enum order_outcome { ORDER_UNCHANGED = 0, ORDER_NEW, ORDER_MODIFIED, ORDER_REJECTED };
+
 struct border {
     struct cg_order *o;
-    sqlite3_int64 order_id; /* 0: new */
+    int64_t order_id; /* 0: new */
     bool known;
-    int kind;           /* 0 unchanged, 1 new, 2 modified, 3 rejected */
+    enum order_outcome kind;
     char *reject;       /* owned */
     size_t job0, njobs; /* its jobs in the batch */
-    char hash303[65];
-};
-
-/*
- * Statements the planner runs for every order, prepared once per file and reset after each use
- * (a statement left stepping would hold a read snapshot open across the batch commits).
- */
-struct plan_sql {
-    sqlite3_stmt *order; /* id and hash of (seller, order_no) */
-    sqlite3_stmt *docs;  /* the order's documents */
 };
 
 struct batch {
     struct cg_spool *sp;
-    struct plan_sql *q;
     struct spool_seller *sel;
-    sqlite3_int64 file_id;
+    int64_t file_id;
     struct border *orders;
     size_t n, cap;
     struct spool_job *jobs;
@@ -84,11 +74,6 @@ struct batch {
     int fd;       /* the reader's descriptor, for the progress in bytes */
     int64_t base; /* bytes_done before this file */
 };
-
-static int dbfail(struct cg_spool *sp, int r, const char *what, struct cg_err *err)
-{
-    return cg_db_fail(sp->db, r, what, err);
-}
 
 static void batch_clear(struct batch *b)
 {
@@ -129,180 +114,151 @@ static void batch_free(struct batch *b)
     free(b->rej);
 }
 
-/*
- * Hash of the order's canonical content without shipment data: what CEB303 carries. The source
- * file, line and full hash stay out, so shipment data arriving later leaves CEB303 unchanged.
- */
-static void hash_303(struct cg_order *o, char out[65])
-{
-    bool had = o->has_shipment;
-    char *json;
+struct docs_ctx {
+    struct doc_row *rows;
+    int n, max;
+};
 
-    o->has_shipment = false;
-    json = cg_order_canonical(o);
-    o->has_shipment = had;
-    if (json == NULL) {
-        cg_strlcpy(out, o->hash, 65);
-        return;
-    }
-    cg_sha256_hex(json, strlen(json), out);
-    free(json);
+static int doc_row_add(const struct cg_store_doc *d, void *vctx)
+{
+    struct docs_ctx *c = vctx;
+    struct doc_row *r;
+
+    if (c->n >= c->max)
+        return CG_OK;
+    r = &c->rows[c->n++];
+    memset(r, 0, sizeof(*r));
+    r->id = d->id;
+    r->msg_type = d->msg_type;
+    r->version = d->version;
+    r->state = cg_doc_state_parse(d->state);
+    cg_strlcpy(r->hash, d->content_hash, sizeof(r->hash));
+    r->pre_no = cg_strdup(d->pre_no);
+    r->invt_no = cg_strdup(d->invt_no);
+    return CG_OK;
 }
 
-static void cop_no_of(const struct cg_order *o, char out[32])
-{
-    struct cg_buf b;
-    char h[65];
-
-    cg_buf_init(&b, 4096);
-    cg_buf_addf(&b, "%s\x1f%s", o->seller != NULL ? o->seller : "", o->order_no);
-    cg_sha256_hex(cg_buf_str(&b), b.len, h);
-    cg_buf_free(&b);
-    snprintf(out, 32, "C%.20s", h);
-}
-
-static int plan_sql_prepare(struct cg_spool *sp, struct plan_sql *q, struct cg_err *err)
-{
-    sqlite3 *h = cg_db_handle(sp->db);
-    int r;
-
-    r = sqlite3_prepare_v3(h, "SELECT id, hash FROM orders WHERE seller = ? AND order_no = ?", -1,
-                           SQLITE_PREPARE_PERSISTENT, &q->order, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v3(h,
-                               "SELECT id, msg_type, version, state, content_hash, pre_no, "
-                               "invt_no FROM documents WHERE order_id = ?",
-                               -1, SQLITE_PREPARE_PERSISTENT, &q->docs, NULL);
-    return r == SQLITE_OK ? CG_OK : dbfail(sp, r, "prepare", err);
-}
-
-static void plan_sql_free(struct plan_sql *q)
-{
-    sqlite3_finalize(q->order);
-    sqlite3_finalize(q->docs);
-    q->order = q->docs = NULL;
-}
-
-static int load_docs(struct batch *b, sqlite3_int64 order_id, struct doc_row *rows, int *n,
+static int load_docs(struct batch *b, int64_t order_id, struct doc_row *rows, int *n,
                      struct cg_err *err)
 {
-    sqlite3_stmt *st = b->q->docs;
-    int r;
+    struct docs_ctx c = {rows, 0, SPOOL_KINDS_MAX};
+    int rc;
 
-    *n = 0;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, order_id);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW && *n < 3) {
-        struct doc_row *d = &rows[(*n)++];
-        memset(d, 0, sizeof(*d));
-        d->id = sqlite3_column_int64(st, 0);
-        d->msg_type = sqlite3_column_int(st, 1);
-        d->version = sqlite3_column_int(st, 2);
-        d->state = cg_doc_state_parse((const char *)sqlite3_column_text(st, 3));
-        cg_strlcpy(d->hash, (const char *)sqlite3_column_text(st, 4), sizeof(d->hash));
-        d->pre_no = cg_strdup((const char *)sqlite3_column_text(st, 5));
-        d->invt_no = cg_strdup((const char *)sqlite3_column_text(st, 6));
-    }
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE && r != SQLITE_ROW)
-        return dbfail(b->sp, r, "documents", err);
-    return CG_OK;
+    rc = cg_store_order_docs(b->sp->store, order_id, doc_row_add, &c, err);
+    *n = c.n;
+    return rc;
 }
 
 static struct spool_job *new_job(struct batch *b)
 {
-    if (b->njobs == b->cap * 3) {
-        /* jobs has room for 3 per order slot; cap grows with the orders array. */
+    if (b->njobs == b->cap * SPOOL_KINDS_MAX) {
+        /* jobs has room for every kind per order slot. */
         return NULL;
     }
     memset(&b->jobs[b->njobs], 0, sizeof(b->jobs[0]));
     return &b->jobs[b->njobs++];
 }
 
-/* Decide what an order needs; add its jobs. */
+/* The document of a message type among the order's rows, or NULL. */
+static struct doc_row *row_of(struct doc_row *rows, int n, int msg_type)
+{
+    int k;
+
+    for (k = 0; k < n; k++) {
+        if (rows[k].msg_type == msg_type)
+            return &rows[k];
+    }
+    return NULL;
+}
+
+/* Reject an order whose document customs has concluded: a change needs a cancellation. */
+static void reject_concluded(struct batch *b, struct border *bo, int msg_type, int state)
+{
+    const struct cg_order *o = bo->o;
+    char msg[512];
+
+    snprintf(msg, sizeof(msg),
+             "%s:%ld: order %s: CEB%03d: changed after customs reached state '%s'; "
+             "a change now needs a cancellation, not a modify",
+             o->source != NULL ? o->source : "?", o->line, o->order_no, msg_type,
+             cg_doc_state_name(state));
+    bo->reject = cg_strdup(msg);
+    bo->kind = ORDER_REJECTED;
+    b->njobs = bo->job0;
+}
+
+/* Add the job that declares a new version of one document (cur: its current row or NULL). */
+static int add_job(struct batch *b, struct border *bo, int msg_type, const char *hash,
+                   const struct doc_row *cur, struct cg_err *err)
+{
+    struct spool_job *j = new_job(b);
+
+    if (j == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "too many jobs in a batch");
+    j->order = bo->o;
+    j->sel = b->sel;
+    j->msg_type = msg_type;
+    cg_strlcpy(j->content_hash, hash, sizeof(j->content_hash));
+    j->version = cur != NULL ? cur->version + 1 : 1;
+    j->app_type = cur != NULL ? CG_APP_MODIFY : CG_APP_ADD;
+    cg_guid_new(j->guid);
+    spool_cop_no(bo->o, j->cop_no);
+    if (cur != NULL) {
+        j->pre_no = cg_strdup(cur->pre_no);
+        j->invt_no = cg_strdup(cur->invt_no);
+    }
+    return CG_OK;
+}
+
+/* Decide what an order needs, kind by kind (spool_doc_kinds); add its jobs. */
 static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
 {
     struct cg_spool *sp = b->sp;
     struct cg_order *o = bo->o;
-    struct doc_row rows[3];
+    struct doc_row rows[SPOOL_KINDS_MAX];
+    char hash[65];
     int nrows = 0;
-    sqlite3_stmt *st = b->q->order;
-    int types[3];
-    int ntypes = 0;
-    int r, i, k;
-    int rc = CG_OK;
+    size_t i;
+    int k;
+    int rc;
 
-    sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, b->sel->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, o->order_no, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
+    rc = cg_store_order_find(sp->store, b->sel->name, o->order_no, &bo->order_id, hash, err);
+    if (rc == CG_OK) {
         bo->known = true;
-        bo->order_id = sqlite3_column_int64(st, 0);
-        if (strcmp((const char *)sqlite3_column_text(st, 1), o->hash) == 0) {
-            sqlite3_reset(st);
-            bo->kind = 0;
+        if (strcmp(hash, o->hash) == 0) {
+            bo->kind = ORDER_UNCHANGED;
             return CG_OK;
         }
-    } else if (r != SQLITE_DONE) {
-        rc = dbfail(sp, r, "orders", err);
-        sqlite3_reset(st);
+    } else if (rc != CG_ENOTFOUND) {
         return rc;
     }
-    sqlite3_reset(st);
+    rc = CG_OK;
     if (bo->known) {
         rc = load_docs(b, bo->order_id, rows, &nrows, err);
         if (rc != CG_OK)
             goto done;
     }
-    hash_303(o, bo->hash303);
-    types[ntypes++] = 303;
-    if (o->has_shipment) {
-        types[ntypes++] = 505;
-        types[ntypes++] = 603;
-    }
     bo->job0 = b->njobs;
-    bo->kind = bo->known ? 0 : 1;
-    for (i = 0; i < ntypes; i++) {
-        const char *h = types[i] == 303 ? bo->hash303 : o->hash;
-        struct doc_row *cur = NULL;
-        struct spool_job *j;
-        for (k = 0; k < nrows; k++) {
-            if (rows[k].msg_type == types[i])
-                cur = &rows[k];
-        }
+    bo->kind = bo->known ? ORDER_UNCHANGED : ORDER_NEW;
+    for (i = 0; i < spool_ndoc_kinds; i++) {
+        const struct spool_doc_kind *dk = &spool_doc_kinds[i];
+        char h[65];
+        struct doc_row *cur;
+        if (!dk->needed(o))
+            continue;
+        dk->content_hash(o, h);
+        cur = row_of(rows, nrows, dk->msg_type);
         if (cur != NULL && strcmp(cur->hash, h) == 0)
             continue;
         if (cur != NULL && cur->state > CG_DOC_REVIEW && cur->state != CG_DOC_REJECTED) {
-            char msg[512];
-            snprintf(msg, sizeof(msg),
-                     "%s:%ld: order %s: CEB%03d: changed after customs reached state '%s'; "
-                     "a change now needs a cancellation, not a modify",
-                     o->source != NULL ? o->source : "?", o->line, o->order_no, types[i],
-                     cg_doc_state_name(cur->state));
-            bo->reject = cg_strdup(msg);
-            bo->kind = 3;
-            b->njobs = bo->job0;
+            reject_concluded(b, bo, dk->msg_type, cur->state);
             goto done;
         }
-        j = new_job(b);
-        if (j == NULL) {
-            rc = CG_ERR_SET(err, CG_ENOMEM, "too many jobs in a batch");
+        rc = add_job(b, bo, dk->msg_type, h, cur, err);
+        if (rc != CG_OK)
             goto done;
-        }
-        j->order = o;
-        j->sel = b->sel;
-        j->msg_type = types[i];
-        j->version = cur != NULL ? cur->version + 1 : 1;
-        j->app_type = cur != NULL ? CG_APP_MODIFY : CG_APP_ADD;
-        cg_guid_new(j->guid);
-        cop_no_of(o, j->cop_no);
-        if (cur != NULL) {
-            j->pre_no = cg_strdup(cur->pre_no);
-            j->invt_no = cg_strdup(cur->invt_no);
-        }
         if (bo->known)
-            bo->kind = 2;
+            bo->kind = ORDER_MODIFIED;
     }
     bo->njobs = b->njobs - bo->job0;
 done:
@@ -313,26 +269,11 @@ done:
     return rc;
 }
 
-/* UTC now as the database stores times: 2026-11-29T00:59:31.123Z. */
-static void utc_now(char *out, size_t size)
-{
-    struct timespec ts;
-    struct tm tm;
-    char sec[24];
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, size, "%s.%03dZ", sec, (int)(ts.tv_nsec / 1000000));
-}
-
 static const char *business_key(const struct spool_job *j)
 {
-    if (j->msg_type == 505 && j->order->has_shipment && j->order->ship.logistics_no != NULL)
-        return j->order->ship.logistics_no;
-    if (j->msg_type == 603)
-        return j->cop_no;
-    return j->order->order_no;
+    const struct spool_doc_kind *dk = spool_doc_kind_of(j->msg_type);
+
+    return dk != NULL ? dk->business_key(j) : j->order->order_no;
 }
 
 /*
@@ -340,7 +281,7 @@ static const char *business_key(const struct spool_job *j)
  * foreign-exchange collection (settle/). A currency outside ISO 4217 gets no amount there;
  * the declaration goes on regardless. Returns 1 when d was filled.
  */
-static int declared_amount(sqlite3_int64 oid, const struct cg_order *o, struct cg_fx_declared *d)
+static int declared_amount(int64_t oid, const struct cg_order *o, struct cg_fx_declared *d)
 {
     int64_t total;
     struct cg_money m;
@@ -359,154 +300,51 @@ struct commit_ctx {
     struct batch *b;
 };
 
-static int commit_batch(struct cg_db *db, void *vctx, struct cg_err *err)
+/*
+ * The batch as one unit of work: orders, documents, messages, rejections, the file's counts,
+ * and the declared amounts of its orders (one statement for the whole batch).
+ */
+static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
 {
     struct commit_ctx *c = vctx;
     struct batch *b = c->b;
-    struct cg_spool *sp = b->sp;
-    sqlite3 *h = cg_db_handle(db);
-    sqlite3_stmt *up_order = NULL, *up_doc = NULL, *ins_msg = NULL, *ins_rej = NULL;
-    sqlite3_stmt *up_file = NULL;
     struct cg_fx_declared *decl = calloc(b->n ? b->n : 1, sizeof(*decl));
     size_t ndecl = 0;
-    char now[32];
-    int rc = CG_OK;
-    int r;
     size_t i, k;
+    int rc = CG_OK;
 
-    /* One time for the whole batch: it is one unit of work. */
-    utc_now(now, sizeof(now));
-
-    r = sqlite3_prepare_v2(h,
-                           "INSERT INTO orders(seller, order_no, hash, first_file, last_file, "
-                           "line, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, "
-                           "?6) ON CONFLICT(seller, order_no) DO UPDATE SET "
-                           "hash = ?3, last_file = ?4, line = ?5, updated_at = ?6 RETURNING id",
-                           -1, &up_order, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(
-            h,
-            "INSERT INTO documents(order_id, msg_type, business_key, version, guid, app_type, "
-            "content_hash, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-            "'queued', ?8) ON CONFLICT(order_id, msg_type) DO UPDATE SET business_key = ?3, "
-            "version = ?4, guid = ?5, app_type = ?6, content_hash = ?7, state = 'queued', "
-            "status = NULL, status_info = NULL, updated_at = ?8 RETURNING id",
-            -1, &up_doc, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(
-            h,
-            "INSERT INTO messages(document_id, version, guid, msg_type, "
-            "app_type, file_name, sha256, size, input_file, staged, state, "
-            "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 'queued', ?10)",
-            -1, &ins_msg, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "INSERT OR IGNORE INTO rejections(input_file, seller, order_no, "
-                               "line, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                               -1, &ins_rej, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "UPDATE input_files SET orders_new = orders_new + ?2, "
-                               "orders_modified = orders_modified + ?3, orders_unchanged = "
-                               "orders_unchanged + ?4, orders_rejected = orders_rejected + ?5 "
-                               "WHERE id = ?1",
-                               -1, &up_file, NULL);
-    if (r != SQLITE_OK) {
-        rc = dbfail(sp, r, "prepare", err);
-        goto done;
-    }
-    for (i = 0; i < b->n; i++) {
+    if (decl == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    for (i = 0; i < b->n && rc == CG_OK; i++) {
         struct border *bo = &b->orders[i];
-        sqlite3_int64 oid;
-        if (bo->kind == 3) {
-            sqlite3_reset(ins_rej);
-            sqlite3_bind_int64(ins_rej, 1, b->file_id);
-            sqlite3_bind_text(ins_rej, 6, now, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins_rej, 2, b->sel->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins_rej, 3, bo->o->order_no, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ins_rej, 4, bo->o->line);
-            sqlite3_bind_text(ins_rej, 5, bo->reject, -1, SQLITE_STATIC);
-            if ((r = sqlite3_step(ins_rej)) != SQLITE_DONE)
-                goto sqlfail;
+        int64_t oid = 0;
+        if (bo->kind == ORDER_REJECTED) {
+            rc = cg_store_rejection_add(st, b->file_id, b->sel->name, bo->o->order_no, bo->o->line,
+                                        bo->reject, err);
             continue;
         }
-        sqlite3_reset(up_order);
-        sqlite3_bind_text(up_order, 1, b->sel->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(up_order, 2, bo->o->order_no, -1, SQLITE_STATIC);
-        sqlite3_bind_text(up_order, 3, bo->o->hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(up_order, 4, b->file_id);
-        sqlite3_bind_int64(up_order, 5, bo->o->line);
-        sqlite3_bind_text(up_order, 6, now, -1, SQLITE_STATIC);
-        if ((r = sqlite3_step(up_order)) != SQLITE_ROW)
-            goto sqlfail;
-        oid = sqlite3_column_int64(up_order, 0);
-        sqlite3_reset(up_order);
-        if (decl != NULL)
+        rc = cg_store_order_put(st, b->sel->name, bo->o->order_no, bo->o->hash, b->file_id,
+                                bo->o->line, &oid, err);
+        if (rc == CG_OK)
             ndecl += (size_t)declared_amount(oid, bo->o, &decl[ndecl]);
-        for (k = bo->job0; k < bo->job0 + bo->njobs; k++) {
+        for (k = bo->job0; rc == CG_OK && k < bo->job0 + bo->njobs; k++) {
             struct spool_job *j = &b->jobs[k];
-            sqlite3_int64 did;
-            sqlite3_reset(up_doc);
-            sqlite3_bind_int64(up_doc, 1, oid);
-            sqlite3_bind_int(up_doc, 2, j->msg_type);
-            sqlite3_bind_text(up_doc, 3, business_key(j), -1, SQLITE_STATIC);
-            sqlite3_bind_int(up_doc, 4, j->version);
-            sqlite3_bind_text(up_doc, 5, j->guid, -1, SQLITE_STATIC);
-            sqlite3_bind_int(up_doc, 6, j->app_type);
-            sqlite3_bind_text(up_doc, 8, now, -1, SQLITE_STATIC);
-            sqlite3_bind_text(up_doc, 7, j->msg_type == 303 ? bo->hash303 : bo->o->hash, -1,
-                              SQLITE_STATIC);
-            if ((r = sqlite3_step(up_doc)) != SQLITE_ROW)
-                goto sqlfail;
-            did = sqlite3_column_int64(up_doc, 0);
-            sqlite3_reset(up_doc);
-            sqlite3_reset(ins_msg);
-            sqlite3_bind_int64(ins_msg, 1, did);
-            sqlite3_bind_int(ins_msg, 2, j->version);
-            sqlite3_bind_text(ins_msg, 3, j->guid, -1, SQLITE_STATIC);
-            sqlite3_bind_int(ins_msg, 4, j->msg_type);
-            sqlite3_bind_int(ins_msg, 5, j->app_type);
-            sqlite3_bind_text(ins_msg, 6, j->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins_msg, 7, j->sha256, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ins_msg, 8, (sqlite3_int64)j->size);
-            sqlite3_bind_int64(ins_msg, 9, b->file_id);
-            sqlite3_bind_text(ins_msg, 10, now, -1, SQLITE_STATIC);
-            if ((r = sqlite3_step(ins_msg)) != SQLITE_DONE)
-                goto sqlfail;
+            int64_t did = 0;
+            rc = cg_store_doc_put(st, oid, j->msg_type, business_key(j), j->version, j->guid,
+                                  j->app_type, j->content_hash, &did, err);
+            if (rc == CG_OK)
+                rc = cg_store_msg_add(st, did, j->version, j->guid, j->msg_type, j->app_type,
+                                      j->name, j->sha256, (int64_t)j->size, b->file_id, err);
         }
     }
-    for (i = 0; i < b->nrej; i++) {
-        sqlite3_reset(ins_rej);
-        sqlite3_bind_int64(ins_rej, 1, b->file_id);
-        sqlite3_bind_text(ins_rej, 6, now, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins_rej, 2, b->sel->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins_rej, 3, b->rej[i].order_no, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins_rej, 4, b->rej[i].line);
-        sqlite3_bind_text(ins_rej, 5, b->rej[i].reason, -1, SQLITE_STATIC);
-        if ((r = sqlite3_step(ins_rej)) != SQLITE_DONE)
-            goto sqlfail;
-    }
-    sqlite3_bind_int64(up_file, 1, b->file_id);
-    sqlite3_bind_int64(up_file, 2, b->c_new);
-    sqlite3_bind_int64(up_file, 3, b->c_mod);
-    sqlite3_bind_int64(up_file, 4, b->c_unch);
-    sqlite3_bind_int64(up_file, 5, b->c_rej);
-    if ((r = sqlite3_step(up_file)) != SQLITE_DONE)
-        goto sqlfail;
-    if (decl == NULL)
-        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    else
-        rc = cg_store_fx_declared_put(db, decl, ndecl, err);
-    goto done;
-sqlfail:
-    rc = dbfail(sp, r, "recording the batch", err);
-done:
+    for (i = 0; i < b->nrej && rc == CG_OK; i++)
+        rc = cg_store_rejection_add(st, b->file_id, b->sel->name, b->rej[i].order_no,
+                                    b->rej[i].line, b->rej[i].reason, err);
+    if (rc == CG_OK)
+        rc = cg_store_file_count(st, b->file_id, b->c_new, b->c_mod, b->c_unch, b->c_rej, err);
+    if (rc == CG_OK)
+        rc = cg_store_fx_declared_put(st, decl, ndecl, err);
     free(decl);
-    sqlite3_finalize(up_order);
-    sqlite3_finalize(up_doc);
-    sqlite3_finalize(ins_msg);
-    sqlite3_finalize(ins_rej);
-    sqlite3_finalize(up_file);
     return rc;
 }
 
@@ -599,31 +437,46 @@ static int finish(struct batch *b, struct cg_err *err)
     land(b);
     if (b->n == 0 && b->nrej == 0)
         return CG_OK;
+    /*
+     * A message that failed for a temporary reason (a full disk, the remote signer unreachable)
+     * says nothing about its order: the whole batch is dropped uncommitted and the file stays
+     * in active/, so the next run declares these orders once.
+     */
+    for (k = 0; k < b->njobs; k++) {
+        if (b->jobs[k].rc != CG_OK && cg_rc_temporary(b->jobs[k].rc)) {
+            rc = CG_ERR_SET(err, b->jobs[k].rc, "%s: %s (nothing of this batch was recorded)",
+                            b->jobs[k].order->order_no,
+                            b->jobs[k].error != NULL ? b->jobs[k].error : "temporary failure");
+            job_files_remove(b, 0, b->njobs);
+            batch_clear(b);
+            return rc;
+        }
+    }
     for (i = 0; i < b->n; i++) {
         struct border *bo = &b->orders[i];
-        for (k = bo->job0; bo->kind != 3 && k < bo->job0 + bo->njobs; k++) {
+        for (k = bo->job0; bo->kind != ORDER_REJECTED && k < bo->job0 + bo->njobs; k++) {
             if (b->jobs[k].rc != CG_OK) {
                 char msg[2048];
                 snprintf(msg, sizeof(msg), "%s:%ld: order %s: %s",
                          bo->o->source != NULL ? bo->o->source : "?", bo->o->line, bo->o->order_no,
                          b->jobs[k].error);
                 bo->reject = cg_strdup(msg);
-                bo->kind = 3;
+                bo->kind = ORDER_REJECTED;
             }
         }
-        if (bo->kind == 3) {
+        if (bo->kind == ORDER_REJECTED) {
             job_files_remove(b, bo->job0, bo->job0 + bo->njobs);
             cg_warn("%s", bo->reject != NULL ? bo->reject : "order rejected");
             spool_reason_add(&sp->st, bo->reject != NULL ? bo->reject : "rejected");
             b->c_rej++;
-        } else if (bo->kind == 0) {
+        } else if (bo->kind == ORDER_UNCHANGED) {
             b->c_unch++;
-        } else if (bo->kind == 1) {
+        } else if (bo->kind == ORDER_NEW) {
             b->c_new++;
         } else {
             b->c_mod++;
         }
-        if (bo->kind != 3)
+        if (bo->kind != ORDER_REJECTED)
             sp->st.msgs_signed += (long)bo->njobs;
     }
     /*
@@ -638,7 +491,7 @@ static int finish(struct batch *b, struct cg_err *err)
         return CG_ERR_SET(err, CG_EIO, "syncfs: %s", strerror(errno));
     }
     c.b = b;
-    rc = cg_db_tx(sp->db, commit_batch, &c, err);
+    rc = cg_store_tx(sp->store, commit_batch, &c, err);
     if (rc != CG_OK) {
         job_files_remove(b, 0, b->njobs);
         return rc;
@@ -666,7 +519,6 @@ struct pipe {
     struct batch b[2];
     struct batch *fill; /* being filled with orders */
     struct batch *fly;  /* signed or being signed, not yet committed; NULL when none */
-    struct plan_sql q;  /* shared by both batches */
 };
 
 /* Commit everything: the batch in flight, then the one being filled. */
@@ -767,129 +619,41 @@ static int add_reader_reject(struct batch *b, const char *msg)
 
 /* ------------------------------------------------------------------ the file */
 
+/*
+ * Find or make the file's row: *resumed when the same file (same inode) was taken before; dup
+ * is set to its outcome when it had finished, or to "same content as ..." for a new copy of a
+ * file already done (recorded as a duplicate).
+ */
 static int file_row(struct cg_spool *sp, const char *seller, const char *name,
-                    const char *active_name, const struct stat *stt, const char *sha,
-                    sqlite3_int64 *id, bool *resumed, char *dup, size_t dupsz, struct cg_err *err)
+                    const char *active_name, const struct stat *stt, const char *sha, int64_t *id,
+                    bool *resumed, char *dup, size_t dupsz, struct cg_err *err)
 {
-    sqlite3 *h = cg_db_handle(sp->db);
-    sqlite3_stmt *st = NULL;
-    int r;
-    int rc = CG_OK;
+    char outcome[16];
+    int rc;
 
     *id = 0;
     *resumed = false;
     dup[0] = '\0';
     /* The same file (same inode) resumed after a crash or a stop. */
-    r = sqlite3_prepare_v2(h,
-                           "SELECT id, outcome FROM input_files WHERE seller = ? AND "
-                           "active_name = ? AND sha256 = ? AND inode = ? AND outcome IN "
-                           "('active', 'done', 'failed') ORDER BY id DESC LIMIT 1",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return dbfail(sp, r, "input_files", err);
-    sqlite3_bind_text(st, 1, seller, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, active_name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, sha, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)stt->st_ino);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
+    rc = cg_store_file_resumable(sp->store, seller, active_name, sha, (int64_t)stt->st_ino, id,
+                                 outcome, sizeof(outcome), err);
+    if (rc == CG_OK) {
         *resumed = true;
         /* Finished, but a crash came before the move: the move is all that is left. */
-        if (strcmp((const char *)sqlite3_column_text(st, 1), "active") != 0)
-            snprintf(dup, dupsz, "%s", (const char *)sqlite3_column_text(st, 1));
+        if (strcmp(outcome, "active") != 0)
+            snprintf(dup, dupsz, "%s", outcome);
+        return CG_OK;
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (*id != 0)
-        return CG_OK;
-    r = sqlite3_prepare_v2(h,
-                           "SELECT name, taken_at FROM input_files WHERE seller = ? AND "
-                           "sha256 = ? AND outcome = 'done' ORDER BY id LIMIT 1",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return dbfail(sp, r, "input_files", err);
-    sqlite3_bind_text(st, 1, seller, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(dup, dupsz, "same content as %s taken at %s",
-                 (const char *)sqlite3_column_text(st, 0),
-                 (const char *)sqlite3_column_text(st, 1));
-    sqlite3_finalize(st);
-    st = NULL;
-    r = sqlite3_prepare_v2(h,
-                           "INSERT INTO input_files(seller, name, active_name, size, sha256, "
-                           "inode, outcome, reason, taken_at, finished_at) VALUES (?, ?, ?, ?, "
-                           "?, ?, ?, ?, " NOW_SQL
-                           ", CASE WHEN ?7 = 'active' THEN NULL ELSE " NOW_SQL " END)",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return dbfail(sp, r, "input_files", err);
-    sqlite3_bind_text(st, 1, seller, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, active_name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)stt->st_size);
-    sqlite3_bind_text(st, 5, sha, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)stt->st_ino);
-    sqlite3_bind_text(st, 7, dup[0] != '\0' ? "duplicate" : "active", -1, SQLITE_STATIC);
-    if (dup[0] != '\0')
-        sqlite3_bind_text(st, 8, dup, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 8);
-    r = sqlite3_step(st);
-    if (r != SQLITE_DONE)
-        rc = dbfail(sp, r, "input_files", err);
-    else
-        *id = sqlite3_last_insert_rowid(h);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int file_finish(struct cg_spool *sp, sqlite3_int64 id, const char *outcome,
-                       const char *reason, struct cg_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int r;
-
-    if (id == 0)
-        return CG_OK;
-    r = sqlite3_prepare_v2(cg_db_handle(sp->db),
-                           "UPDATE input_files SET outcome = ?, reason = ?, finished_at = " NOW_SQL
-                           " WHERE id = ?",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return dbfail(sp, r, "input_files", err);
-    sqlite3_bind_text(st, 1, outcome, -1, SQLITE_STATIC);
-    if (reason != NULL)
-        sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 2);
-    sqlite3_bind_int64(st, 3, id);
-    r = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return r == SQLITE_DONE ? CG_OK : dbfail(sp, r, "input_files", err);
-}
-
-/* A file refused before it was read still gets a row, for cebgate status FILE. */
-static int file_row_failed(struct cg_spool *sp, const char *seller, const char *name,
-                           const char *reason, struct cg_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int r;
-
-    r = sqlite3_prepare_v2(cg_db_handle(sp->db),
-                           "INSERT INTO input_files(seller, name, active_name, size, sha256, "
-                           "outcome, reason, taken_at, finished_at) VALUES (?, ?, ?, 0, '', "
-                           "'failed', ?, " NOW_SQL ", " NOW_SQL ")",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return dbfail(sp, r, "input_files", err);
-    sqlite3_bind_text(st, 1, seller, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return r == SQLITE_DONE ? CG_OK : dbfail(sp, r, "input_files", err);
+    if (rc != CG_ENOTFOUND)
+        return rc;
+    rc = cg_store_file_same_content(sp->store, seller, sha, dup, dupsz, err);
+    if (rc != CG_OK && rc != CG_ENOTFOUND)
+        return rc;
+    if (rc == CG_ENOTFOUND)
+        dup[0] = '\0';
+    return cg_store_file_add(sp->store, seller, name, active_name, (int64_t)stt->st_size, sha,
+                             (int64_t)stt->st_ino, dup[0] != '\0' ? "duplicate" : "active",
+                             dup[0] != '\0' ? dup : NULL, id, err);
 }
 
 /*
@@ -898,17 +662,19 @@ static int file_row_failed(struct cg_spool *sp, const char *seller, const char *
  * row of the same name, content and inode, and the next run only moves it.
  */
 int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                   sqlite3_int64 id, const char *outcome, const char *reason, struct cg_err *err)
+                   int64_t id, const char *outcome, const char *reason, struct cg_err *err)
 {
     bool failed = strcmp(outcome, "failed") == 0;
     char used[CG_FS_NAME_MAX + 16];
     int tofd;
     int rc;
 
+    /* A file refused before it was read still gets a row, for cebgate status FILE. */
     if (id == 0)
-        rc = file_row_failed(sp, sel != NULL ? sel->name : "", name, reason, err);
+        rc = cg_store_file_add(sp->store, sel != NULL ? sel->name : "", name, name, 0, "", 0,
+                               "failed", reason, NULL, err);
     else
-        rc = file_finish(sp, id, outcome, reason, err);
+        rc = cg_store_file_finish(sp->store, id, outcome, reason, err);
     if (rc != CG_OK)
         return rc;
     tofd = spool_subdir(sp, failed ? D_FAILED : D_DONE, sel != NULL ? sel->name : "", err);
@@ -925,6 +691,18 @@ int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, con
     else
         sp->st.files_done++;
     return rc;
+}
+
+/* Add one rejection reason to the file's reason (8192 bytes). */
+static int reason_append(long line, const char *order_no, const char *text, void *vctx)
+{
+    char *reason = vctx;
+    size_t l = strlen(reason);
+
+    (void)line;
+    (void)order_no;
+    snprintf(reason + l, 8192 - l, "\n  %s", text);
+    return CG_OK;
 }
 
 static int sha_fd(int fd, char out[65], int64_t *size, struct cg_err *err)
@@ -963,244 +741,311 @@ done:
     return rc;
 }
 
-int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                       struct cg_err *err)
-{
-    struct pipe pp;
-    struct stat stt;
-    struct cg_reader *rd = NULL;
-    struct cg_err e;
-    char sha[65];
-    char dup[512];
+/* One input file on its way through spool_process_file. */
+struct infile {
+    struct cg_spool *sp;
+    struct spool_seller *sel;
+    int subfd;
+    const char *name;
     char display[2 * CG_FS_NAME_MAX + 8];
-    char reason[8192];
-    sqlite3_int64 id = 0;
-    bool resumed = false;
-    int64_t size = 0, t0 = spool_now_ms();
-    long max = cg_conf_get_int(sp->conf, "spool", "max_file_size");
-    long nread = 0;
-    int fd = -1;
-    int rc = CG_OK;
+    char reason[8192]; /* set when the file is refused for its own content */
+    char sha[65];
+    char dup[512]; /* outcome of a finished earlier take, or "same content as ..." */
+    struct stat stt;
+    int64_t size, t0, id;
+    bool resumed;
+    int fd;
+    struct cg_reader *rd;
+};
+
+/*
+ * Open the file and take its size and SHA-256. A file refused for what it is gets a reason;
+ * running out of descriptors or memory, or a read error, is temporary (the file stays).
+ */
+static int infile_open(struct infile *f, struct cg_err *err)
+{
+    long max = cg_conf_get_int(f->sp->conf, "spool", "max_file_size");
+    struct cg_err e;
+
+    cg_err_clear(&e);
+    f->fd = openat(f->subfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (f->fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == EIO))
+        return CG_ERR_SET(err, CG_EIO, "%s: cannot open: %s", f->display, strerror(errno));
+    if (f->fd < 0)
+        snprintf(f->reason, sizeof(f->reason), "%s: %s", f->display,
+                 errno == ELOOP ? "is a symbolic link (never followed)" : strerror(errno));
+    else if (fstat(f->fd, &f->stt) != 0 || !S_ISREG(f->stt.st_mode))
+        snprintf(f->reason, sizeof(f->reason), "%s: not a regular file", f->display);
+    else if (f->stt.st_size == 0)
+        snprintf(f->reason, sizeof(f->reason), "%s: empty file (0 bytes)", f->display);
+    else if (max > 0 && f->stt.st_size > max)
+        snprintf(f->reason, sizeof(f->reason), "%s: %lld bytes is over [spool] max_file_size %ld",
+                 f->display, (long long)f->stt.st_size, max);
+    else if (sha_fd(f->fd, f->sha, &f->size, &e) != CG_OK)
+        return CG_ERR_SET(err, e.code, "%s: %s", f->display, e.msg);
+    return CG_OK;
+}
+
+/* The same file finished before a restart: only the move out of active/ was missing. */
+static int infile_move_finished(struct infile *f, struct cg_err *err)
+{
+    char outcome[16];
+    int tofd;
+    int rc;
+
+    cg_strlcpy(outcome, f->dup, sizeof(outcome));
+    tofd =
+        spool_subdir(f->sp, strcmp(outcome, "failed") == 0 ? D_FAILED : D_DONE, f->sel->name, err);
+    if (tofd < 0)
+        return tofd;
+    rc = spool_move_unique(f->subfd, f->name, tofd, NULL, 0, err);
+    close(tofd);
+    cg_info("%s: was %s before a restart; moved out of active/", f->display, outcome);
+    return rc;
+}
+
+/* Two batches of orders, each with room for a full batch and its jobs. */
+static int pipe_init(struct pipe *pp, struct infile *f, struct cg_err *err)
+{
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        struct batch *b = &pp->b[k];
+        b->fd = f->fd;
+        b->base = f->sp->st.bytes_done;
+        b->sp = f->sp;
+        b->sel = f->sel;
+        b->file_id = f->id;
+        b->cap = (size_t)f->sp->opts.batch;
+        b->orders = calloc(b->cap, sizeof(*b->orders));
+        b->jobs = calloc(b->cap * SPOOL_KINDS_MAX, sizeof(*b->jobs));
+        if (b->orders == NULL || b->jobs == NULL)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    return CG_OK;
+}
+
+/*
+ * Read every order and declare them batch by batch. A rejected order is recorded and the rest
+ * goes on; a file that cannot be read on gets a reason (what was committed before stays).
+ */
+static int infile_read(struct infile *f, struct pipe *pp, struct cg_err *err)
+{
+    struct cg_spool *sp = f->sp;
+    struct cg_err e;
+    int rc;
     int rrc;
 
-    memset(&pp, 0, sizeof(pp));
-    pp.b[0].fd = pp.b[1].fd = -1;
-    pp.fill = &pp.b[0];
     cg_err_clear(&e);
-    if (sel == NULL)
-        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    reason[0] = '\0';
-    snprintf(display, sizeof(display), "%s%s%s", sel->name, sel->name[0] ? "/" : "", name);
-    sp->st.files_taken++;
-    fd = openat(subfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(reason, sizeof(reason), "%s: %s", display,
-                 errno == ELOOP ? "is a symbolic link (never followed)" : strerror(errno));
-        goto failed;
-    }
-    if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
-        snprintf(reason, sizeof(reason), "%s: not a regular file", display);
-        goto failed;
-    }
-    if (stt.st_size == 0) {
-        snprintf(reason, sizeof(reason), "%s: empty file (0 bytes)", display);
-        goto failed;
-    }
-    if (max > 0 && stt.st_size > max) {
-        snprintf(reason, sizeof(reason), "%s: %lld bytes is over [spool] max_file_size %ld",
-                 display, (long long)stt.st_size, max);
-        goto failed;
-    }
-    if (sha_fd(fd, sha, &size, &e) != CG_OK) {
-        snprintf(reason, sizeof(reason), "%s: %s", display, e.msg);
-        goto failed;
-    }
-    rc = file_row(sp, sel->name, name, name, &stt, sha, &id, &resumed, dup, sizeof(dup), err);
+    rc = pipe_init(pp, f, err);
     if (rc != CG_OK)
-        goto done;
-    if (resumed && dup[0] != '\0') {
-        /* Same file (same inode) already recorded as finished: only the move was missing. */
-        char outcome[16];
-        int tofd;
-        close(fd);
-        fd = -1;
-        cg_strlcpy(outcome, dup, sizeof(outcome));
-        tofd = spool_subdir(sp, strcmp(outcome, "failed") == 0 ? D_FAILED : D_DONE, sel->name, err);
-        if (tofd < 0) {
-            rc = tofd;
-            goto done;
-        }
-        rc = spool_move_unique(subfd, name, tofd, NULL, 0, err);
-        close(tofd);
-        cg_info("%s: was %s before a restart; moved out of active/", display, outcome);
-        goto done;
-    }
-    if (dup[0] != '\0') {
-        close(fd);
-        fd = -1;
-        sp->st.bytes_done += size;
-        rc = spool_file_out(sp, sel, subfd, name, id, "duplicate", dup, err);
-        spool_event(sp, CG_SPOOL_EV_FILE, "duplicate %s: %s; nothing declared", display, dup);
-        goto done;
-    }
-    if (sel->problem != NULL) {
-        snprintf(reason, sizeof(reason), "%s: %s", display, sel->problem);
-        goto failed;
-    }
-    if (resumed) {
-        /* The file is read again from the start: count it again from zero. */
-        sqlite3_stmt *st = NULL;
-        cg_info("%s: resuming (already declared orders count as unchanged)", display);
-        if (sqlite3_prepare_v2(cg_db_handle(sp->db),
-                               "UPDATE input_files SET orders_new = 0, orders_modified = 0, "
-                               "orders_unchanged = 0, orders_rejected = 0 WHERE id = ?",
-                               -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_step(st);
-        }
-        sqlite3_finalize(st);
-    }
-    {
-        int k;
-        for (k = 0; k < 2; k++) {
-            pp.b[k].fd = fd;
-            pp.b[k].base = sp->st.bytes_done;
-        }
-    }
-    rc = cg_reader_open_fd(sel->map, fd, display, &rd, &e);
-    fd = -1; /* the reader owns it now, also on failure */
+        return rc;
+    rc = cg_reader_open_fd(f->sel->map, f->fd, f->display, &f->rd, &e);
+    f->fd = -1; /* the reader owns it now, also on failure */
+    if (rc != CG_OK && cg_rc_temporary(rc))
+        return CG_ERR_SET(err, rc, "%s", e.msg[0] ? e.msg : cg_strerror(rc));
     if (rc != CG_OK) {
-        rc = CG_OK;
-        snprintf(reason, sizeof(reason), "%s", e.msg[0] ? e.msg : cg_strerror(e.code));
-        goto failed;
+        snprintf(f->reason, sizeof(f->reason), "%s", e.msg[0] ? e.msg : cg_strerror(e.code));
+        return CG_OK;
     }
-    {
-        int k;
-        for (k = 0; k < 2; k++) {
-            struct batch *b = &pp.b[k];
-            b->sp = sp;
-            b->q = &pp.q;
-            b->sel = sel;
-            b->file_id = id;
-            b->cap = (size_t)sp->opts.batch;
-            b->orders = calloc(b->cap, sizeof(*b->orders));
-            b->jobs = calloc(b->cap * 3, sizeof(*b->jobs));
-            if (b->orders == NULL || b->jobs == NULL) {
-                rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-                goto done;
-            }
-        }
-    }
-    rc = plan_sql_prepare(sp, &pp.q, err);
-    if (rc != CG_OK)
-        goto done;
     for (;;) {
         struct cg_order *o = NULL;
         if (sp->opts.stop != NULL && *sp->opts.stop)
             break;
         cg_err_clear(&e);
-        rrc = cg_reader_next(rd, &o, &e);
+        rrc = cg_reader_next(f->rd, &o, &e);
         if (rrc == CG_ENOTFOUND)
             break;
-        if (rrc == CG_EREJECT) {
-            nread++;
-            sp->st.orders_read++;
-            cg_warn("%s", e.msg);
-            spool_reason_add(&sp->st, e.msg);
-            if (add_reader_reject(pp.fill, e.msg) != CG_OK) {
-                rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-                goto done;
-            }
-            continue;
+        if (cg_rc_temporary(rrc)) {
+            /* A read error, not the file's content: what was committed stays, the rest waits. */
+            rc = drain(pp, err);
+            return rc != CG_OK ? rc
+                               : CG_ERR_SET(err, rrc, "%s", e.msg[0] ? e.msg : cg_strerror(rrc));
         }
-        if (rrc != CG_OK) {
-            snprintf(reason, sizeof(reason), "%s", e.msg[0] ? e.msg : cg_strerror(rrc));
+        if (rrc != CG_OK && rrc != CG_EREJECT) {
+            snprintf(f->reason, sizeof(f->reason), "%s", e.msg[0] ? e.msg : cg_strerror(rrc));
             break;
         }
-        nread++;
         sp->st.orders_read++;
-        rc = batch_add(&pp, o, err);
+        if (rrc == CG_EREJECT) {
+            cg_warn("%s", e.msg);
+            spool_reason_add(&sp->st, e.msg);
+            if (add_reader_reject(pp->fill, e.msg) != CG_OK)
+                return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            continue;
+        }
+        rc = batch_add(pp, o, err);
         if (rc != CG_OK)
-            goto done;
+            return rc;
     }
-    rc = drain(&pp, err);
+    rc = drain(pp, err);
+    if (rc == CG_OK)
+        sp->st.bytes_done = pp->b[0].base + f->size;
+    return rc;
+}
+
+/*
+ * The file in active/ is not the one whose size and SHA-256 were taken at intake (written in
+ * place instead of as NAME.part and renamed, and still growing): its row is closed as failed
+ * with the reason, the file stays in active/ and is taken again, as a new file, by the next run
+ * (orders declared so far count as unchanged there). CG_ERETRY: run again.
+ */
+static int infile_changed(struct infile *f, struct cg_err *err)
+{
+    struct stat now;
+    char why[1024];
+    int rc;
+
+    if (fstatat(f->subfd, f->name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == f->stt.st_ino &&
+        now.st_size == f->stt.st_size && now.st_mtim.tv_sec == f->stt.st_mtim.tv_sec &&
+        now.st_mtim.tv_nsec == f->stt.st_mtim.tv_nsec)
+        return CG_OK;
+    snprintf(why, sizeof(why),
+             "%s: changed while it was read (%lld bytes when taken, %lld now): it is read again "
+             "on the next run; write files as NAME.part and rename them when complete",
+             f->display, (long long)f->stt.st_size, (long long)now.st_size);
+    cg_warn("%s", why);
+    rc = cg_store_file_finish(f->sp->store, f->id, "failed", why, err);
+    return rc != CG_OK ? rc : CG_ERR_SET(err, CG_ERETRY, "%s", why);
+}
+
+/*
+ * Everything read and committed: the file is done when some order was taken, else failed with
+ * the reason. The counts come from the database; a failed read of them is an error of this
+ * run, never "no orders in the file".
+ */
+static int infile_conclude(struct infile *f, struct cg_err *err)
+{
+    long nrej = 0, nok = 0;
+    size_t l;
+    int rc;
+
+    rc = cg_store_file_counts(f->sp->store, f->id, &nok, &nrej, err);
+    if (rc == CG_OK)
+        rc = infile_changed(f, err);
     if (rc != CG_OK)
-        goto done;
-    sp->st.bytes_done = pp.b[0].base + size;
-    if (sp->opts.stop != NULL && *sp->opts.stop && reason[0] == '\0') {
-        spool_event(sp, CG_SPOOL_EV_FILE, "stopped %s: the rest is taken on the next run", display);
-        goto done;
+        return rc;
+    if (f->reason[0] != '\0') {
+        l = strlen(f->reason);
+        if (nok > 0)
+            snprintf(f->reason + l, sizeof(f->reason) - l,
+                     " (the %ld orders before this point were taken)", nok);
+        return CG_OK;
     }
-    {
-        long nrej = 0, nok = 0;
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(cg_db_handle(sp->db),
-                               "SELECT orders_new + orders_modified + orders_unchanged, "
-                               "orders_rejected FROM input_files WHERE id = ?",
-                               -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, id);
-            if (sqlite3_step(st) == SQLITE_ROW) {
-                nok = sqlite3_column_int(st, 0);
-                nrej = sqlite3_column_int(st, 1);
-            }
-        }
-        sqlite3_finalize(st);
-        if (reason[0] != '\0') {
-            if (nok > 0) {
-                size_t l = strlen(reason);
-                snprintf(reason + l, sizeof(reason) - l,
-                         " (the %ld orders before this point were taken)", nok);
-            }
-            goto failed;
-        }
-        if (nok == 0 && nrej == 0) {
-            snprintf(reason, sizeof(reason), "%s: no orders in the file", display);
-            goto failed;
-        }
-        if (nok == 0) {
-            size_t l;
-            int k = 0;
-            snprintf(reason, sizeof(reason), "%s: all %ld orders rejected:", display, nrej);
-            if (sqlite3_prepare_v2(cg_db_handle(sp->db),
-                                   "SELECT reason FROM rejections WHERE input_file = ? "
-                                   "ORDER BY line LIMIT 20",
-                                   -1, &st, NULL) == SQLITE_OK) {
-                sqlite3_bind_int64(st, 1, id);
-                while (sqlite3_step(st) == SQLITE_ROW && k++ < 20) {
-                    l = strlen(reason);
-                    snprintf(reason + l, sizeof(reason) - l, "\n  %s",
-                             (const char *)sqlite3_column_text(st, 0));
-                }
-            }
-            sqlite3_finalize(st);
-            goto failed;
-        }
-        cg_reader_close(rd);
-        rd = NULL;
-        rc = spool_file_out(sp, sel, subfd, name, id, "done", NULL, err);
-        spool_event(sp, CG_SPOOL_EV_FILE, "done %s: %ld orders taken, %ld rejected, %.1fs", display,
-                    nok, nrej, (double)(spool_now_ms() - t0) / 1000.0);
-        goto done;
+    if (nok == 0 && nrej == 0) {
+        snprintf(f->reason, sizeof(f->reason), "%s: no orders in the file", f->display);
+        return CG_OK;
     }
-failed:
-    if (fd >= 0) {
-        close(fd);
-        fd = -1;
+    if (nok == 0) {
+        snprintf(f->reason, sizeof(f->reason), "%s: all %ld orders rejected:", f->display, nrej);
+        return cg_store_file_rejections(f->sp->store, f->id, 20, reason_append, f->reason, err);
     }
-    cg_reader_close(rd);
-    rd = NULL;
-    if (rc == CG_OK) {
-        cg_warn("%s", reason);
-        rc = spool_file_out(sp, sel, subfd, name, id, "failed", reason, err);
-        spool_event(sp, CG_SPOOL_EV_FILE, "failed %s", reason);
+    cg_reader_close(f->rd);
+    f->rd = NULL;
+    rc = spool_file_out(f->sp, f->sel, f->subfd, f->name, f->id, "done", NULL, err);
+    spool_event(f->sp, CG_SPOOL_EV_FILE, "done %s: %ld orders taken, %ld rejected, %.1fs",
+                f->display, nok, nrej, (double)(spool_now_ms() - f->t0) / 1000.0);
+    return rc;
+}
+
+/* Move a file refused for its own content to failed/ with its reason. */
+static int infile_fail(struct infile *f, struct cg_err *err)
+{
+    int rc;
+
+    if (f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
     }
-done:
-    if (fd >= 0)
-        close(fd);
-    cg_reader_close(rd);
+    cg_reader_close(f->rd);
+    f->rd = NULL;
+    cg_warn("%s", f->reason);
+    rc = spool_file_out(f->sp, f->sel, f->subfd, f->name, f->id, "failed", f->reason, err);
+    spool_event(f->sp, CG_SPOOL_EV_FILE, "failed %s", f->reason);
+    return rc;
+}
+
+/* Take, read and declare one file, then move it to done/ or failed/ (or leave it, stopped). */
+static int infile_process(struct infile *f, struct pipe *pp, struct cg_err *err)
+{
+    struct cg_spool *sp = f->sp;
+    int rc;
+
+    rc = infile_open(f, err);
+    if (rc != CG_OK)
+        return rc;
+    if (f->reason[0] != '\0')
+        return infile_fail(f, err);
+    rc = file_row(sp, f->sel->name, f->name, f->name, &f->stt, f->sha, &f->id, &f->resumed, f->dup,
+                  sizeof(f->dup), err);
+    if (rc != CG_OK)
+        return rc;
+    if (f->dup[0] != '\0') {
+        close(f->fd);
+        f->fd = -1;
+        if (f->resumed)
+            return infile_move_finished(f, err);
+        sp->st.bytes_done += f->size;
+        rc = spool_file_out(sp, f->sel, f->subfd, f->name, f->id, "duplicate", f->dup, err);
+        spool_event(sp, CG_SPOOL_EV_FILE, "duplicate %s: %s; nothing declared", f->display, f->dup);
+        return rc;
+    }
+    if (f->sel->problem != NULL) {
+        snprintf(f->reason, sizeof(f->reason), "%s: %s", f->display, f->sel->problem);
+        return infile_fail(f, err);
+    }
+    if (f->resumed) {
+        /* The file is read again from the start: count it again from zero. */
+        cg_info("%s: resuming (already declared orders count as unchanged)", f->display);
+        rc = cg_store_file_reset_counts(sp->store, f->id, err);
+        if (rc != CG_OK)
+            return rc;
+    }
+    rc = infile_read(f, pp, err);
+    if (rc != CG_OK)
+        return rc;
+    if (sp->opts.stop != NULL && *sp->opts.stop && f->reason[0] == '\0') {
+        spool_event(sp, CG_SPOOL_EV_FILE, "stopped %s: the rest is taken on the next run",
+                    f->display);
+        return CG_OK;
+    }
+    rc = infile_conclude(f, err);
+    if (rc == CG_OK && f->reason[0] != '\0')
+        rc = infile_fail(f, err);
+    return rc;
+}
+
+int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
+                       struct cg_err *err)
+{
+    struct infile f;
+    struct pipe pp;
+    int rc;
+
+    if (sel == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    /* Each file is a unit of work: only while this process still holds the working directory. */
+    rc = cg_spool_lock_check(sp->lock, err);
+    if (rc != CG_OK)
+        return rc;
+    memset(&f, 0, sizeof(f));
+    memset(&pp, 0, sizeof(pp));
+    pp.b[0].fd = pp.b[1].fd = -1;
+    pp.fill = &pp.b[0];
+    f.sp = sp;
+    f.sel = sel;
+    f.subfd = subfd;
+    f.name = name;
+    f.fd = -1;
+    f.t0 = spool_now_ms();
+    snprintf(f.display, sizeof(f.display), "%s%s%s", sel->name, sel->name[0] ? "/" : "", name);
+    sp->st.files_taken++;
+    rc = infile_process(&f, &pp, err);
+    if (f.fd >= 0)
+        close(f.fd);
+    cg_reader_close(f.rd);
     batch_free(&pp.b[0]);
     batch_free(&pp.b[1]);
-    plan_sql_free(&pp.q);
     spool_progress(sp, true);
     return rc;
 }

@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "core/http-client.h"
 #include "core/buf.h"
 #include "core/conf.h"
 #include "core/err.h"
@@ -370,47 +371,32 @@ void cg_http_get_stats(const struct cg_http *h, struct cg_http_stats *out)
     *out = h->stats;
 }
 
+/* Set an option; the first one libcurl refuses is named in bad. */
 #define SETOPT(e, opt, val)                                                                        \
     do {                                                                                           \
         if (curl_easy_setopt((e), (opt), (val)) != CURLE_OK)                                       \
             bad = #opt;                                                                            \
     } while (0)
 
+/* The one client policy (core/http-client.h), then what the transport adds. */
 int cg_http_easy_setup(struct cg_http *h, CURL *e, char *errbuf, struct cg_err *err)
 {
-    const char *bad = NULL;
+    struct cg_http_client_opts o;
+    int rc;
 
-    errbuf[0] = '\0';
-    SETOPT(e, CURLOPT_ERRORBUFFER, errbuf);
-    SETOPT(e, CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    SETOPT(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
-    SETOPT(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    SETOPT(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    if (h->ca_file != NULL)
-        SETOPT(e, CURLOPT_CAINFO, h->ca_file);
-    if (h->client_cert != NULL) {
-        SETOPT(e, CURLOPT_SSLCERT, h->client_cert);
-        SETOPT(e, CURLOPT_SSLCERTTYPE, "PEM");
-        if (h->client_key != NULL) {
-            SETOPT(e, CURLOPT_SSLKEY, h->client_key);
-            SETOPT(e, CURLOPT_SSLKEYTYPE, "PEM");
-        }
-        /* Always a passphrase (maybe empty), so an encrypted key fails instead of prompting. */
-        SETOPT(e, CURLOPT_KEYPASSWD, h->key_pass != NULL ? h->key_pass : "");
-    }
-    SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
-    SETOPT(e, CURLOPT_TIMEOUT_MS, h->timeout_ms);
-    SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    SETOPT(e, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
-    SETOPT(e, CURLOPT_WRITEFUNCTION, cg_http_write_cb);
-    if (bad != NULL)
-        return CG_ERR_SET(err, CG_EUNSUPPORTED, "libcurl refused option %s", bad);
+    o.ca_file = h->ca_file;
+    o.client_cert = h->client_cert;
+    o.client_key = h->client_key;
+    o.key_pass = h->key_pass;
+    o.connect_timeout_ms = h->connect_timeout_ms;
+    o.timeout_ms = h->timeout_ms;
+    rc = cg_http_client_setup(e, &o, errbuf, err);
+    if (rc != CG_OK)
+        return rc;
+    if (curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK)
+        return CG_ERR_SET(err, CG_EUNSUPPORTED, "libcurl refused option CURLOPT_TCP_KEEPALIVE");
+    if (curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, cg_http_write_cb) != CURLE_OK)
+        return CG_ERR_SET(err, CG_EUNSUPPORTED, "libcurl refused option CURLOPT_WRITEFUNCTION");
     return CG_OK;
 }
 
@@ -681,11 +667,16 @@ static int report(struct send_ctx *s, size_t idx, enum cg_http_result r, const c
 
 static void give_up(struct send_ctx *s, int rc, const char *why)
 {
+    int n;
+
     if (s->gave_up)
         return;
     s->gave_up = true;
     s->gave_up_rc = rc;
-    snprintf(s->gave_up_why, sizeof(s->gave_up_why), "port unavailable for this run: %s", why);
+    /* The reason becomes an outcome's text: a longer one is cut to that size, marked "...". */
+    n = snprintf(s->gave_up_why, sizeof(s->gave_up_why), "port unavailable for this run: %s", why);
+    if (n < 0 || (size_t)n >= sizeof(s->gave_up_why))
+        memcpy(s->gave_up_why + sizeof(s->gave_up_why) - 4, "...", 4);
     cg_warn("HTTP transport gives up on %s for now: %s", s->h->url, why);
 }
 

@@ -25,8 +25,6 @@
 #include "core/log.h"
 #include "spool/spool-int.h"
 
-#define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-
 struct apply_ctx {
     struct cg_spool *sp;
     const char *name;
@@ -41,180 +39,90 @@ static const char *outcome_of(int step)
     return step == CG_STEP_MOVE ? "applied" : step == CG_STEP_SAME ? "duplicate" : "late";
 }
 
-static int apply_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+/* Apply one receipt entity: decide what it does, move the message and document, log it. */
+static int apply_one(struct cg_store *st, struct apply_ctx *c, struct cg_receipt_event *e,
+                     struct cg_err *err)
 {
-    struct apply_ctx *c = vctx;
-    sqlite3 *h = cg_db_handle(db);
-    sqlite3_stmt *find = NULL, *ins = NULL, *upm = NULL, *upd = NULL, *keys = NULL;
-    sqlite3_stmt *rf = NULL, *seen = NULL;
-    size_t i;
-    int r;
-    int rc = CG_OK;
+    struct cg_store_target t;
+    struct cg_store_receipt log;
+    int next = cg_doc_state_of_receipt(e->msg_type, e->status);
+    const char *outcome;
+    bool seen = false;
+    int rc;
 
-    r = sqlite3_prepare_v2(h,
-                           "SELECT m.id, m.state, m.version, d.id, d.version, d.state "
-                           "FROM messages m JOIN documents d ON d.id = m.document_id "
-                           "WHERE m.guid = ?",
-                           -1, &find, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "INSERT INTO receipts(received_at, file_name, msg_type, "
-                               "receipt_guid, guid, order_no, status, return_time, return_info, "
-                               "message_id, outcome) VALUES (" NOW_SQL
-                               ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               -1, &ins, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h, "UPDATE messages SET state = ?, status = ? WHERE id = ?", -1,
-                               &upm, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "UPDATE documents SET state = ?, status = ?, status_info = ?, "
-                               "updated_at = " NOW_SQL " WHERE id = ?",
-                               -1, &upd, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "UPDATE documents SET pre_no = coalesce(?, pre_no), invt_no = "
-                               "coalesce(?, invt_no) WHERE id = ?",
-                               -1, &keys, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "INSERT INTO receipt_files(sha256, name, events, received_at) "
-                               "VALUES (?, ?, ?, " NOW_SQL ")",
-                               -1, &rf, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "SELECT 1 FROM receipts WHERE message_id = ? AND status IS ? AND "
-                               "return_time IS ? AND outcome <> 'unknown' LIMIT 1",
-                               -1, &seen, NULL);
-    if (r != SQLITE_OK)
-        goto sqlfail;
-    for (i = 0; i < c->n; i++) {
-        struct cg_receipt_event *e = &c->ev[i];
-        sqlite3_int64 mid = 0, did = 0;
-        int mstate = CG_DOC_NONE, dstate = CG_DOC_NONE, mver = 0, dver = 0;
-        int next = cg_doc_state_of_receipt(e->msg_type, e->status);
-        const char *outcome;
-        sqlite3_reset(find);
-        sqlite3_bind_text(find, 1, e->guid != NULL ? e->guid : "", -1, SQLITE_STATIC);
-        r = sqlite3_step(find);
-        if (r == SQLITE_ROW) {
-            mid = sqlite3_column_int64(find, 0);
-            mstate = cg_doc_state_parse((const char *)sqlite3_column_text(find, 1));
-            mver = sqlite3_column_int(find, 2);
-            did = sqlite3_column_int64(find, 3);
-            dver = sqlite3_column_int(find, 4);
-            dstate = cg_doc_state_parse((const char *)sqlite3_column_text(find, 5));
-        } else if (r != SQLITE_DONE) {
-            goto sqlfail;
-        }
-        sqlite3_reset(find);
-        if (mid == 0) {
-            outcome = "unknown";
-            c->unknown++;
-            cg_warn("inbox/%s: CEB%03d receipt for unknown guid %s (order %s, status %s): "
-                    "kept in the log",
-                    c->name, e->msg_type, e->guid != NULL ? e->guid : "(none)",
-                    e->order_no != NULL ? e->order_no : "-",
-                    e->return_status != NULL ? e->return_status : "-");
-        } else if (next == CG_DOC_NONE) {
-            outcome = "no-state";
+    memset(&t, 0, sizeof(t));
+    rc = cg_store_receipt_target(st, e->guid, &t, err);
+    if (rc != CG_OK && rc != CG_ENOTFOUND)
+        return rc;
+    if (rc == CG_ENOTFOUND) {
+        outcome = "unknown";
+        c->unknown++;
+        cg_warn("inbox/%s: CEB%03d receipt for unknown guid %s (order %s, status %s): "
+                "kept in the log",
+                c->name, e->msg_type, e->guid != NULL ? e->guid : "(none)",
+                e->order_no != NULL ? e->order_no : "-",
+                e->return_status != NULL ? e->return_status : "-");
+    } else if (next == CG_DOC_NONE) {
+        outcome = "no-state";
+    } else {
+        int step = cg_doc_state_step(cg_doc_state_parse(t.msg_state), next);
+        /* The same receipt again is a duplicate even when it would not move anything. */
+        rc = cg_store_receipt_seen(st, t.msg_id, e->return_status, e->return_time, &seen, err);
+        if (rc != CG_OK)
+            return rc;
+        if (seen)
+            step = CG_STEP_SAME;
+        outcome = outcome_of(step);
+        if (step == CG_STEP_MOVE) {
+            c->applied++;
+            rc = cg_store_msg_set_state(st, t.msg_id, cg_doc_state_name(next), e->return_status,
+                                        err);
+            /* Only the current version decides the document's state. */
+            if (rc == CG_OK && t.msg_version == t.doc_version &&
+                cg_doc_state_step(cg_doc_state_parse(t.doc_state), next) == CG_STEP_MOVE)
+                rc = cg_store_doc_set_state(st, t.doc_id, cg_doc_state_name(next), e->return_status,
+                                            e->return_info, err);
+            if (rc != CG_OK)
+                return rc;
+        } else if (step == CG_STEP_SAME) {
+            c->dup++;
         } else {
-            int step = cg_doc_state_step(mstate, next);
-            /* The same receipt again is a duplicate even when it would not move anything. */
-            sqlite3_reset(seen);
-            sqlite3_bind_int64(seen, 1, mid);
-            if (e->return_status != NULL)
-                sqlite3_bind_text(seen, 2, e->return_status, -1, SQLITE_STATIC);
-            else
-                sqlite3_bind_null(seen, 2);
-            if (e->return_time != NULL)
-                sqlite3_bind_text(seen, 3, e->return_time, -1, SQLITE_STATIC);
-            else
-                sqlite3_bind_null(seen, 3);
-            if (sqlite3_step(seen) == SQLITE_ROW)
-                step = CG_STEP_SAME;
-            sqlite3_reset(seen);
-            outcome = outcome_of(step);
-            if (step == CG_STEP_MOVE) {
-                c->applied++;
-                sqlite3_reset(upm);
-                sqlite3_bind_text(upm, 1, cg_doc_state_name(next), -1, SQLITE_STATIC);
-                sqlite3_bind_text(upm, 2, e->return_status, -1, SQLITE_STATIC);
-                sqlite3_bind_int64(upm, 3, mid);
-                if ((r = sqlite3_step(upm)) != SQLITE_DONE)
-                    goto sqlfail;
-                /* Only the current version decides the document's state. */
-                if (mver == dver && cg_doc_state_step(dstate, next) == CG_STEP_MOVE) {
-                    sqlite3_reset(upd);
-                    sqlite3_bind_text(upd, 1, cg_doc_state_name(next), -1, SQLITE_STATIC);
-                    sqlite3_bind_text(upd, 2, e->return_status, -1, SQLITE_STATIC);
-                    sqlite3_bind_text(upd, 3, e->return_info, -1, SQLITE_STATIC);
-                    sqlite3_bind_int64(upd, 4, did);
-                    if ((r = sqlite3_step(upd)) != SQLITE_DONE)
-                        goto sqlfail;
-                }
-            } else if (step == CG_STEP_SAME) {
-                c->dup++;
-            } else {
-                c->late++;
-            }
-            if (e->pre_no != NULL || e->invt_no != NULL) {
-                sqlite3_reset(keys);
-                sqlite3_bind_text(keys, 1, e->pre_no, -1, SQLITE_STATIC);
-                sqlite3_bind_text(keys, 2, e->invt_no, -1, SQLITE_STATIC);
-                sqlite3_bind_int64(keys, 3, did);
-                if ((r = sqlite3_step(keys)) != SQLITE_DONE)
-                    goto sqlfail;
-            }
+            c->late++;
         }
-        sqlite3_reset(ins);
-        sqlite3_bind_text(ins, 1, c->name, -1, SQLITE_STATIC);
-        sqlite3_bind_int(ins, 2, e->msg_type);
-        sqlite3_bind_text(ins, 3, e->msg_guid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, e->guid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 5, e->order_no, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 6, e->return_status, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 7, e->return_time, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 8, e->return_info, -1, SQLITE_STATIC);
-        if (mid != 0)
-            sqlite3_bind_int64(ins, 9, mid);
-        else
-            sqlite3_bind_null(ins, 9);
-        sqlite3_bind_text(ins, 10, outcome, -1, SQLITE_STATIC);
-        if ((r = sqlite3_step(ins)) != SQLITE_DONE)
-            goto sqlfail;
+        /* Numbers come only from a receipt for the current version that is not late: a late
+         * or an old version's receipt changes nothing (the next modify carries them). */
+        if ((e->pre_no != NULL || e->invt_no != NULL) && t.msg_version == t.doc_version &&
+            step != CG_STEP_LATE) {
+            rc = cg_store_doc_set_numbers(st, t.doc_id, e->pre_no, e->invt_no, err);
+            if (rc != CG_OK)
+                return rc;
+        }
     }
-    sqlite3_bind_text(rf, 1, c->sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(rf, 2, c->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(rf, 3, (sqlite3_int64)c->n);
-    if ((r = sqlite3_step(rf)) != SQLITE_DONE)
-        goto sqlfail;
-    goto done;
-sqlfail:
-    rc = cg_db_fail(db, r, "applying receipts", err);
-done:
-    sqlite3_finalize(find);
-    sqlite3_finalize(ins);
-    sqlite3_finalize(upm);
-    sqlite3_finalize(upd);
-    sqlite3_finalize(keys);
-    sqlite3_finalize(rf);
-    sqlite3_finalize(seen);
-    return rc;
+    memset(&log, 0, sizeof(log));
+    log.file_name = c->name;
+    log.msg_type = e->msg_type;
+    log.receipt_guid = e->msg_guid;
+    log.guid = e->guid;
+    log.order_no = e->order_no;
+    log.status = e->return_status;
+    log.return_time = e->return_time;
+    log.return_info = e->return_info;
+    log.msg_id = t.msg_id;
+    log.outcome = outcome;
+    return cg_store_receipt_log(st, &log, err);
 }
 
-static bool sha_known(struct cg_spool *sp, const char *sha)
+static int apply_tx(struct cg_store *st, void *vctx, struct cg_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    bool known = false;
+    struct apply_ctx *c = vctx;
+    size_t i;
+    int rc = CG_OK;
 
-    if (sqlite3_prepare_v2(cg_db_handle(sp->db), "SELECT 1 FROM receipt_files WHERE sha256 = ?", -1,
-                           &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
-        known = sqlite3_step(st) == SQLITE_ROW;
-    }
-    sqlite3_finalize(st);
-    return known;
+    for (i = 0; i < c->n && rc == CG_OK; i++)
+        rc = apply_one(st, c, &c->ev[i], err);
+    if (rc == CG_OK)
+        rc = cg_store_receipt_file_add(st, c->sha, c->name, (long)c->n, err);
+    return rc;
 }
 
 static void inbox_fail(struct cg_spool *sp, const char *name, const char *why)
@@ -246,6 +154,7 @@ static int one_file(struct cg_spool *sp, const char *name, struct cg_err *err)
     size_t xlen = 0;
     char sha[65];
     char used[CG_FS_NAME_MAX + 16];
+    bool known = false;
     int rc = CG_OK;
     int r;
 
@@ -259,12 +168,21 @@ static int one_file(struct cg_spool *sp, const char *name, struct cg_err *err)
     r = cg_fs_read_at(sp->dfd[D_INBOX], name, CG_XML_MAX, &b, &e);
     if (r == CG_ENOTFOUND)
         goto done;
+    if (cg_rc_temporary(r)) {
+        /* A read error is not the receipt's fault: it stays in inbox/ for the next run. */
+        rc = CG_ERR_SET(err, r, "inbox/%s: %s", name, e.msg);
+        goto done;
+    }
     if (r != CG_OK) {
         inbox_fail(sp, name, e.msg);
         goto done;
     }
     cg_sha256_hex(b.data != NULL ? b.data : "", b.len, sha);
-    if (sha_known(sp, sha)) {
+    /* A failed look-up stops the pass: read as "not seen" it would apply the file twice. */
+    rc = cg_store_receipt_file_known(sp->store, sha, &known, err);
+    if (rc != CG_OK)
+        goto done;
+    if (known) {
         cg_info("inbox/%s: already applied; archived again", name);
         goto archive;
     }
@@ -291,7 +209,7 @@ static int one_file(struct cg_spool *sp, const char *name, struct cg_err *err)
     c.sp = sp;
     c.name = name;
     c.sha = sha;
-    rc = cg_db_tx(sp->db, apply_tx, &c, err);
+    rc = cg_store_tx(sp->store, apply_tx, &c, err);
     if (rc != CG_OK)
         goto done;
     sp->st.receipts_applied += c.applied;
@@ -320,6 +238,73 @@ done:
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct unsent {
+    int64_t *ids;
+    size_t n, cap;
+    struct cg_spool *sp;
+    struct cg_err *err;
+};
+
+static int unsent_one(const struct cg_store_msg *m, void *vctx)
+{
+    struct unsent *u = vctx;
+    int rc;
+
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 64;
+        int64_t *g = realloc(u->ids, cap * sizeof(*g));
+        if (g == NULL)
+            return CG_ERR_SET(u->err, CG_ENOMEM, "out of memory");
+        u->ids = g;
+        u->cap = cap;
+    }
+    /* The file is archived first, as for an acknowledged message; a name is never trusted. */
+    if (cg_fs_name_ok(m->file_name)) {
+        rc = spool_archive_sent(u->sp, m->file_name, u->err);
+        if (rc != CG_OK)
+            return rc;
+    }
+    u->ids[u->n++] = m->id;
+    return CG_OK;
+}
+
+static int delivered_tx(struct cg_store *st, void *vctx, struct cg_err *err)
+{
+    struct unsent *u = vctx;
+    size_t i;
+    int rc = CG_OK;
+
+    for (i = 0; i < u->n && rc == CG_OK; i++)
+        rc = cg_store_msg_delivered(st, u->ids[i], err);
+    return rc;
+}
+
+/*
+ * A message the port answered with a receipt went out, even when the run that handed it over
+ * stopped before recording the acknowledgement: archive it and record it as sent.
+ */
+int spool_settle_received(struct cg_spool *sp, struct cg_err *err)
+{
+    struct unsent u;
+    int rc;
+
+    memset(&u, 0, sizeof(u));
+    u.sp = sp;
+    u.err = err;
+    rc = cg_store_msgs_received_unsent(sp->store, unsent_one, &u, err);
+    if (rc == CG_OK && u.n > 0) {
+        rc = cg_fs_fsync_dir_at(sp->dfd[D_ARCHIVE], err);
+        if (rc == CG_OK)
+            rc = cg_fs_fsync_dir_at(sp->dfd[D_OUTBOX], err);
+        if (rc == CG_OK)
+            rc = cg_store_tx(sp->store, delivered_tx, &u, err);
+        if (rc == CG_OK)
+            cg_info("%zu messages answered by receipts are recorded as sent and archived", u.n);
+    }
+    free(u.ids);
+    return rc;
 }
 
 int spool_inbox(struct cg_spool *sp, struct cg_err *err)
@@ -362,5 +347,7 @@ int spool_inbox(struct cg_spool *sp, struct cg_err *err)
         free(names[i]);
     }
     free(names);
+    if (rc == CG_OK)
+        rc = spool_settle_received(sp, err);
     return rc;
 }

@@ -11,11 +11,11 @@
 
 #include "core/buf.h"
 #include "core/conf.h"
-#include "core/db.h"
 #include "core/err.h"
 #include "declare/declare.h"
 #include "mapping/mapping.h"
 #include "spool/spool.h"
+#include "store/store.h"
 
 enum { D_INCOMING = 0, D_ACTIVE, D_DONE, D_FAILED, D_OUTBOX, D_INBOX, D_ARCHIVE, D_TMP, D_N };
 extern const char *const cg_spool_dir_names[D_N];
@@ -35,11 +35,12 @@ struct spool_seller {
 struct spool_job {
     const struct cg_order *order;
     const struct spool_seller *sel;
-    int msg_type; /* 303, 505, 603 */
+    int msg_type; /* enum cg_msg_kind */
     int app_type; /* 1 add, 2 modify */
     int version;
     char guid[37];
     char cop_no[32];
+    char content_hash[65];  /* of what this document carries (its kind's content_hash) */
     char *pre_no, *invt_no; /* owned, may be NULL */
     /* Results. */
     int rc;
@@ -48,6 +49,22 @@ struct spool_job {
     size_t size;
     char *error; /* owned, set when rc != CG_OK */
 };
+
+/* A kind of document planned per order (spool-plan.c): one entry per message type. */
+struct spool_doc_kind {
+    int msg_type;                                           /* enum cg_msg_kind */
+    bool (*needed)(const struct cg_order *o);               /* the order needs it now */
+    void (*content_hash)(struct cg_order *o, char out[65]); /* of what the message carries */
+    const char *(*business_key)(const struct spool_job *j); /* borrowed from the job */
+};
+/* Most kinds an order can have: the planner keeps this many documents per order. */
+#define SPOOL_KINDS_MAX 8
+extern const struct spool_doc_kind spool_doc_kinds[];
+extern const size_t spool_ndoc_kinds;
+/* The kind of a message type; NULL when the spool does not declare it. */
+const struct spool_doc_kind *spool_doc_kind_of(int msg_type);
+/* The enterprise's own inventory number of an order (CEB603 copNo): "C" + 20 hex digits. */
+void spool_cop_no(const struct cg_order *o, char out[32]);
 
 struct spool_pool;
 
@@ -68,7 +85,7 @@ struct cg_spool {
     struct cg_spool_opts opts;
     struct cg_transport *t; /* borrowed */
     struct cg_spool_lock *lock;
-    struct cg_db *db;
+    struct cg_store *store;
     char *workdir;
     char *data_dir;
     int dfd[D_N];
@@ -124,7 +141,11 @@ int spool_mark_sent(struct cg_spool *sp, const char *const *guids, const int *re
                     const char *const *details, size_t n, struct cg_err *err);
 /* Move a finished input file out of active/ and record the outcome. */
 int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                   sqlite3_int64 id, const char *outcome, const char *reason, struct cg_err *err);
+                   int64_t id, const char *outcome, const char *reason, struct cg_err *err);
+/* Move (or, when the transport keeps outbox/, link) a handed-over message into archive/. */
+int spool_archive_sent(struct cg_spool *sp, const char *name, struct cg_err *err);
+/* Archive and record as sent the messages a receipt proves the port has. */
+int spool_settle_received(struct cg_spool *sp, struct cg_err *err);
 /* Submit n committed message files (guid, outbox name) and record the answers. */
 int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n,
                        struct cg_err *err);
@@ -134,9 +155,6 @@ int spool_submit_queued(struct cg_spool *sp, struct cg_err *err);
 int spool_recover(struct cg_spool *sp, struct cg_err *err);
 /* Remove archive/ files older than [spool] archive_days. */
 void spool_prune_archive(struct cg_spool *sp);
-
-/* SQL helpers: prepare-bind-step in one call; SQLite text goes into err. */
-int spool_sql_exec(struct cg_db *db, const char *sql, struct cg_err *err);
 
 /* Message type word used in file names and the DXP envelope ("CEB303Message"). */
 void spool_msg_type_name(int msg_type, char *out, size_t size);

@@ -148,23 +148,9 @@ static void fail_entry(struct cg_spool *sp, int fromfd, const char *sub, const s
         sp->st.files_taken++;
         sp->st.files_failed++;
         spool_event(sp, CG_SPOOL_EV_FILE, "failed %s", reason);
-        {
-            sqlite3_stmt *st = NULL;
-            if (sqlite3_prepare_v2(cg_db_handle(sp->db),
-                                   "INSERT INTO input_files(seller, name, active_name, size, "
-                                   "sha256, outcome, reason, taken_at, finished_at) VALUES "
-                                   "(?, ?, ?, 0, '', 'failed', ?, "
-                                   "strftime('%Y-%m-%dT%H:%M:%fZ','now'), "
-                                   "strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
-                                   -1, &st, NULL) == SQLITE_OK) {
-                sqlite3_bind_text(st, 1, sub, -1, SQLITE_STATIC);
-                sqlite3_bind_text(st, 2, shown, -1, SQLITE_STATIC);
-                sqlite3_bind_text(st, 3, target, -1, SQLITE_STATIC);
-                sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-                sqlite3_step(st);
-            }
-            sqlite3_finalize(st);
-        }
+        if (cg_store_file_add(sp->store, sub, shown, target, 0, "", 0, "failed", reason, NULL,
+                              &err) != CG_OK)
+            cg_error("%s", err.msg);
     } else {
         cg_error("%s", err.msg);
     }

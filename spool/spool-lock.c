@@ -4,7 +4,9 @@
  * The lock is DIR/cebgate.lock, held with flock() for the life of the process and holding the
  * owner's PID as text. The kernel drops an flock when its process dies, so a lock file whose
  * flock can be taken is stale whatever PID it names: it is taken over and the old PID reported
- * for a warning. A lock held by a live process is CG_EBUSY naming that PID.
+ * for a warning. A lock held by a live process is CG_EBUSY naming that PID. Deleting the lock
+ * file under a running process would let a second one in: the holder checks before every unit
+ * of work that the file it holds is still the one in the directory (cg_spool_lock_check).
  */
 #include "config.h"
 
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -21,6 +24,8 @@
 
 struct cg_spool_lock {
     int fd;
+    int dfd;   /* the working directory, to look the lock file up again */
+    char *dir; /* for messages */
 };
 
 static long read_pid(int fd)
@@ -83,8 +88,16 @@ int cg_spool_lock_take(const char *dir, struct cg_spool_lock **out, long *stale_
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
+    l->dir = cg_strdup(dir);
+    if (l->dir == NULL) {
+        free(l);
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
     l->fd = fd;
+    l->dfd = dfd;
     fd = -1;
+    dfd = -1;
     *out = l;
 done:
     if (fd >= 0)
@@ -102,5 +115,22 @@ void cg_spool_lock_release(struct cg_spool_lock *l)
     if (ftruncate(l->fd, 0) != 0)
         (void)0; /* the free flock alone already marks the lock as not held */
     close(l->fd);
+    close(l->dfd);
+    free(l->dir);
     free(l);
+}
+
+int cg_spool_lock_check(const struct cg_spool_lock *l, struct cg_err *err)
+{
+    struct stat held, now;
+
+    if (fstat(l->fd, &held) != 0)
+        return CG_ERR_SET(err, CG_EIO, "%s/cebgate.lock: %s", l->dir, strerror(errno));
+    if (fstatat(l->dfd, "cebgate.lock", &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+        now.st_dev != held.st_dev || now.st_ino != held.st_ino)
+        return CG_ERR_SET(err, CG_EBUSY,
+                          "%s/cebgate.lock was removed or replaced while this process held it: "
+                          "stopping, since another cebgate process may now work here",
+                          l->dir);
+    return CG_OK;
 }

@@ -27,7 +27,7 @@
 #include "spool/spool-int.h"
 
 struct staged {
-    sqlite3_int64 id, doc;
+    int64_t id, doc;
     int version;
     char *name;
     int action; /* 0 clear, 1 lost */
@@ -38,40 +38,47 @@ struct rec_ctx {
     size_t n;
 };
 
-static int rec_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+static int rec_tx(struct cg_store *st, void *vctx, struct cg_err *err)
 {
     struct rec_ctx *c = vctx;
-    sqlite3 *h = cg_db_handle(db);
     size_t i;
-    int r = SQLITE_OK;
-    char sql[1024];
+    int rc = CG_OK;
 
-    for (i = 0; i < c->n; i++) {
+    for (i = 0; i < c->n && rc == CG_OK; i++) {
         struct staged *s = &c->v[i];
-        if (s->action == 0) {
-            snprintf(sql, sizeof(sql), "UPDATE messages SET staged = 0 WHERE id = %lld",
-                     (long long)s->id);
-            r = sqlite3_exec(h, sql, NULL, NULL, NULL);
-        } else {
+        if (s->action == 0)
+            rc = cg_store_msg_unstage(st, s->id, err);
+        else
             /* Back to the previous version of the document, or no document at all. */
-            snprintf(sql, sizeof(sql),
-                     "DELETE FROM messages WHERE id = %lld;"
-                     "UPDATE orders SET hash = '' WHERE id = (SELECT order_id FROM documents "
-                     "WHERE id = %lld);"
-                     "UPDATE documents SET (version, guid, app_type, state, content_hash) = "
-                     "(SELECT m.version, m.guid, m.app_type, m.state, '' FROM messages m "
-                     "WHERE m.document_id = %lld ORDER BY m.version DESC LIMIT 1) "
-                     "WHERE id = %lld AND version = %d AND EXISTS (SELECT 1 FROM messages "
-                     "WHERE document_id = %lld);"
-                     "DELETE FROM documents WHERE id = %lld AND NOT EXISTS (SELECT 1 FROM "
-                     "messages WHERE document_id = %lld);",
-                     (long long)s->id, (long long)s->doc, (long long)s->doc, (long long)s->doc,
-                     s->version, (long long)s->doc, (long long)s->doc, (long long)s->doc);
-            r = sqlite3_exec(h, sql, NULL, NULL, NULL);
-        }
-        if (r != SQLITE_OK)
-            return cg_db_fail(db, r, "recovery", err);
+            rc = cg_store_msg_forget(st, s->id, s->doc, s->version, err);
     }
+    return rc;
+}
+
+struct staged_list {
+    struct rec_ctx *c;
+    size_t cap;
+};
+
+static int staged_add(const struct cg_store_msg *m, void *vctx)
+{
+    struct staged_list *l = vctx;
+    struct rec_ctx *c = l->c;
+
+    if (c->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        struct staged *g = realloc(c->v, cap * sizeof(*g));
+        if (g == NULL)
+            return CG_ENOMEM;
+        c->v = g;
+        l->cap = cap;
+    }
+    memset(&c->v[c->n], 0, sizeof(c->v[0]));
+    c->v[c->n].id = m->id;
+    c->v[c->n].doc = m->doc_id;
+    c->v[c->n].version = m->version;
+    c->v[c->n].name = cg_strdup(m->file_name);
+    c->n++;
     return CG_OK;
 }
 
@@ -110,38 +117,19 @@ static void clean_tmp(struct cg_spool *sp)
 int spool_recover(struct cg_spool *sp, struct cg_err *err)
 {
     struct rec_ctx c;
-    sqlite3_stmt *st = NULL;
-    size_t cap = 0, i;
+    struct staged_list l;
+    size_t i;
     long moved = 0, lost = 0;
-    int r;
     int rc = CG_OK;
 
     memset(&c, 0, sizeof(c));
-    r = sqlite3_prepare_v2(cg_db_handle(sp->db),
-                           "SELECT id, document_id, version, file_name FROM messages "
-                           "WHERE staged = 1",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK)
-        return cg_db_fail(sp->db, r, "recovery", err);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (c.n == cap) {
-            struct staged *g = realloc(c.v, (cap ? cap * 2 : 256) * sizeof(*g));
-            if (g == NULL) {
-                rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-                goto done;
-            }
-            c.v = g;
-            cap = cap ? cap * 2 : 256;
-        }
-        memset(&c.v[c.n], 0, sizeof(c.v[0]));
-        c.v[c.n].id = sqlite3_column_int64(st, 0);
-        c.v[c.n].doc = sqlite3_column_int64(st, 1);
-        c.v[c.n].version = sqlite3_column_int(st, 2);
-        c.v[c.n].name = cg_strdup((const char *)sqlite3_column_text(st, 3));
-        c.n++;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
+    l.c = &c;
+    l.cap = 0;
+    rc = cg_store_msgs_staged(sp->store, staged_add, &l, err);
+    if (rc == CG_ENOMEM)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (rc != CG_OK)
+        goto done;
     for (i = 0; i < c.n; i++) {
         struct staged *s = &c.v[i];
         if (s->name == NULL || !cg_fs_name_ok(s->name)) {
@@ -168,7 +156,7 @@ int spool_recover(struct cg_spool *sp, struct cg_err *err)
         rc = cg_fs_fsync_dir_at(sp->dfd[D_OUTBOX], err);
         if (rc != CG_OK)
             goto done;
-        rc = cg_db_tx(sp->db, rec_tx, &c, err);
+        rc = cg_store_tx(sp->store, rec_tx, &c, err);
         if (rc != CG_OK)
             goto done;
     }
@@ -177,7 +165,6 @@ int spool_recover(struct cg_spool *sp, struct cg_err *err)
     if (moved + lost > 0)
         cg_info("recovery: %ld message files finished, %ld to be declared again", moved, lost);
 done:
-    sqlite3_finalize(st);
     for (i = 0; i < c.n; i++)
         free(c.v[i].name);
     free(c.v);

@@ -50,25 +50,14 @@ static int fetch(struct cg_spool *sp, struct cg_err *err)
                       e.msg[0] ? e.msg : cg_strerror(rc));
 }
 
-static long count_queued(struct cg_spool *sp)
-{
-    sqlite3_stmt *st = NULL;
-    long n = 0;
-
-    if (sqlite3_prepare_v2(cg_db_handle(sp->db),
-                           "SELECT count(*) FROM messages WHERE state = 'queued'", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
 {
     int rc;
 
     sp->transport_down = false;
+    rc = cg_spool_lock_check(sp->lock, err);
+    if (rc != CG_OK)
+        return rc;
     rc = fetch(sp, err);
     if (rc == CG_OK && !stopped(sp))
         rc = spool_inbox(sp, err);
@@ -87,10 +76,15 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
         return rc;
     if (stopped(sp))
         return CG_OK;
-    if (sp->transport_down && count_queued(sp) > 0)
-        return CG_ERR_SET(err, CG_ERETRY,
-                          "%ld messages could not be handed to the port; run again later",
-                          count_queued(sp));
+    if (sp->transport_down) {
+        long n = 0;
+        rc = cg_store_msgs_queued_count(sp->store, &n, err);
+        if (rc != CG_OK)
+            return rc;
+        if (n > 0)
+            return CG_ERR_SET(err, CG_ERETRY,
+                              "%ld messages could not be handed to the port; run again later", n);
+    }
     return CG_OK;
 }
 
@@ -166,6 +160,10 @@ int cg_spool_watch(struct cg_spool *sp, int retry_secs, struct cg_err *err)
         bool changed = false;
         int64_t now = spool_now_ms();
         int timeout;
+        /* Every second: a lock file removed under us means another process may start here. */
+        rc = cg_spool_lock_check(sp->lock, err);
+        if (rc != CG_OK)
+            goto done;
         if (now >= next_pass) {
             struct cg_err e;
             cg_err_clear(&e);

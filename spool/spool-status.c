@@ -1,8 +1,9 @@
 /*
  * spool-status.c - reports from the lifecycle database for `cebgate status`.
  *
- * Read-only queries; the report is written to the caller's stream (like cg_conf_dump). An
- * order or file that is not in the database is CG_ENOTFOUND with a message saying so.
+ * Read-only walks through the store; the report is written to the caller's stream (like
+ * cg_conf_dump). An order or file that is not in the database is CG_ENOTFOUND with a message
+ * saying so; a failed read is CG_EDB/CG_EBUSY, never "not known".
  */
 #include "config.h"
 
@@ -11,214 +12,205 @@
 
 #include "spool/spool-int.h"
 
-static const char *col(sqlite3_stmt *st, int i)
+static const char *or_empty(const char *s)
 {
-    const char *s = (const char *)sqlite3_column_text(st, i);
     return s != NULL ? s : "";
 }
 
-static int prep(struct cg_db *db, const char *sql, sqlite3_stmt **st, struct cg_err *err)
+struct report {
+    struct cg_store *st;
+    FILE *fp;
+    long found;
+    int version; /* of the message whose receipts are printed */
+    struct cg_err *err;
+};
+
+static int receipt_line(const struct cg_store_receipt *r, void *vctx)
 {
-    int r = sqlite3_prepare_v2(cg_db_handle(db), sql, -1, st, NULL);
-    return r == SQLITE_OK ? CG_OK : cg_db_fail(db, r, "status", err);
+    struct report *c = vctx;
+    const char *info = or_empty(r->return_info);
+
+    fprintf(c->fp, "    %s  v%d receipt CEB%d status %s (%s) %s%s%s\n", r->received_at, c->version,
+            r->msg_type, or_empty(r->status), r->outcome, or_empty(r->return_time),
+            info[0] ? " " : "", info);
+    return CG_OK;
 }
 
-static int order_report(struct cg_db *db, const char *no, FILE *fp, struct cg_err *err)
+static int msg_lines(const struct cg_store_msg *m, void *vctx)
 {
-    sqlite3_stmt *o = NULL, *d = NULL, *m = NULL, *r = NULL;
-    int found = 0;
-    int rc;
+    struct report *c = vctx;
 
-    rc = prep(db,
-              "SELECT o.id, o.seller, o.order_no, o.created_at, o.updated_at, f.name "
-              "FROM orders o LEFT JOIN input_files f ON f.id = o.last_file WHERE o.order_no = ?",
-              &o, err);
-    if (rc == CG_OK)
-        rc = prep(db,
-                  "SELECT id, msg_type, business_key, version, guid, state, "
-                  "coalesce(status, ''), coalesce(status_info, ''), coalesce(pre_no, ''), "
-                  "coalesce(invt_no, '') FROM documents WHERE order_id = ? ORDER BY msg_type",
-                  &d, err);
-    if (rc == CG_OK)
-        rc = prep(db,
-                  "SELECT id, version, app_type, guid, file_name, state, created_at, "
-                  "coalesce(sent_at, '') FROM messages WHERE document_id = ? ORDER BY version",
-                  &m, err);
-    if (rc == CG_OK)
-        rc = prep(db,
-                  "SELECT received_at, msg_type, coalesce(status, ''), coalesce(return_time, ''), "
-                  "outcome, coalesce(return_info, '') FROM receipts WHERE message_id = ? "
-                  "ORDER BY id",
-                  &r, err);
-    if (rc != CG_OK)
-        goto done;
-    sqlite3_bind_text(o, 1, no, -1, SQLITE_STATIC);
-    while (sqlite3_step(o) == SQLITE_ROW) {
-        found++;
-        fprintf(fp, "order %s  seller %s  first seen %s  last changed %s  from %s\n", col(o, 2),
-                col(o, 1)[0] ? col(o, 1) : "(default)", col(o, 3), col(o, 4), col(o, 5));
-        sqlite3_reset(d);
-        sqlite3_bind_int64(d, 1, sqlite3_column_int64(o, 0));
-        while (sqlite3_step(d) == SQLITE_ROW) {
-            fprintf(fp, "  CEB%d %s  version %d  %s%s%s%s\n", sqlite3_column_int(d, 1), col(d, 2),
-                    sqlite3_column_int(d, 3), col(d, 5), col(d, 6)[0] ? " (" : "", col(d, 6),
-                    col(d, 6)[0] ? ")" : "");
-            if (col(d, 7)[0])
-                fprintf(fp, "    info: %s\n", col(d, 7));
-            if (col(d, 8)[0] || col(d, 9)[0])
-                fprintf(fp, "    preNo %s  invtNo %s\n", col(d, 8), col(d, 9));
-            sqlite3_reset(m);
-            sqlite3_bind_int64(m, 1, sqlite3_column_int64(d, 0));
-            while (sqlite3_step(m) == SQLITE_ROW) {
-                fprintf(fp, "    %s  v%d %s  guid %s  %s  file %s\n", col(m, 6),
-                        sqlite3_column_int(m, 1), sqlite3_column_int(m, 2) == 2 ? "modify" : "add",
-                        col(m, 3), col(m, 5), col(m, 4));
-                if (col(m, 7)[0])
-                    fprintf(fp, "    %s  v%d sent\n", col(m, 7), sqlite3_column_int(m, 1));
-                sqlite3_reset(r);
-                sqlite3_bind_int64(r, 1, sqlite3_column_int64(m, 0));
-                while (sqlite3_step(r) == SQLITE_ROW)
-                    fprintf(fp, "    %s  v%d receipt CEB%d status %s (%s) %s%s%s\n", col(r, 0),
-                            sqlite3_column_int(m, 1), sqlite3_column_int(r, 1), col(r, 2),
-                            col(r, 4), col(r, 3), col(r, 5)[0] ? " " : "", col(r, 5));
-            }
-        }
-    }
-    if (found == 0) {
-        sqlite3_stmt *j = NULL;
-        if (prep(db,
-                 "SELECT at, coalesce(reason, '') FROM rejections WHERE order_no = ? "
-                 "ORDER BY id",
-                 &j, err) == CG_OK) {
-            sqlite3_bind_text(j, 1, no, -1, SQLITE_STATIC);
-            while (sqlite3_step(j) == SQLITE_ROW) {
-                found++;
-                fprintf(fp, "order %s rejected %s: %s\n", no, col(j, 0), col(j, 1));
-            }
-        }
-        sqlite3_finalize(j);
-    }
-    if (found == 0)
-        rc = CG_ERR_SET(err, CG_ENOTFOUND, "order %s: not known", no);
-done:
-    sqlite3_finalize(o);
-    sqlite3_finalize(d);
-    sqlite3_finalize(m);
-    sqlite3_finalize(r);
-    return rc;
+    fprintf(c->fp, "    %s  v%d %s  guid %s  %s  file %s\n", m->created_at, m->version,
+            m->app_type == 2 ? "modify" : "add", m->guid, m->state, m->file_name);
+    if (m->sent_at != NULL && m->sent_at[0])
+        fprintf(c->fp, "    %s  v%d sent\n", m->sent_at, m->version);
+    c->version = m->version;
+    return cg_store_msg_receipts(c->st, m->id, receipt_line, c, c->err);
 }
 
-static int file_report(struct cg_db *db, const char *name, FILE *fp, struct cg_err *err)
+static int doc_lines(const struct cg_store_doc *d, void *vctx)
 {
-    sqlite3_stmt *f = NULL, *j = NULL, *m = NULL;
-    int found = 0;
-    int rc;
+    struct report *c = vctx;
+    const char *status = or_empty(d->status);
 
-    rc = prep(db,
-              "SELECT id, seller, name, active_name, size, sha256, outcome, coalesce(reason,''), "
-              "taken_at, coalesce(finished_at, ''), orders_new, orders_modified, "
-              "orders_unchanged, orders_rejected FROM input_files WHERE name = ? OR "
-              "active_name = ? ORDER BY id",
-              &f, err);
-    if (rc == CG_OK)
-        rc = prep(db,
-                  "SELECT line, order_no, reason FROM rejections WHERE input_file = ? "
-                  "ORDER BY line",
-                  &j, err);
-    if (rc == CG_OK)
-        rc = prep(db, "SELECT count(*), sum(state = 'queued') FROM messages WHERE input_file = ?",
-                  &m, err);
-    if (rc != CG_OK)
-        goto done;
-    sqlite3_bind_text(f, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(f, 2, name, -1, SQLITE_STATIC);
-    while (sqlite3_step(f) == SQLITE_ROW) {
-        found++;
-        fprintf(fp, "file %s%s%s  %s  taken %s  finished %s\n", col(f, 1), col(f, 1)[0] ? "/" : "",
-                col(f, 2), col(f, 6), col(f, 8), col(f, 9));
-        fprintf(fp, "  %lld bytes  sha256 %s\n", (long long)sqlite3_column_int64(f, 4), col(f, 5));
-        fprintf(fp, "  orders: %d new, %d modified, %d unchanged, %d rejected\n",
-                sqlite3_column_int(f, 10), sqlite3_column_int(f, 11), sqlite3_column_int(f, 12),
-                sqlite3_column_int(f, 13));
-        sqlite3_reset(m);
-        sqlite3_bind_int64(m, 1, sqlite3_column_int64(f, 0));
-        if (sqlite3_step(m) == SQLITE_ROW)
-            fprintf(fp, "  messages: %d (%d still queued)\n", sqlite3_column_int(m, 0),
-                    sqlite3_column_int(m, 1));
-        if (col(f, 7)[0])
-            fprintf(fp, "  reason: %s\n", col(f, 7));
-        sqlite3_reset(j);
-        sqlite3_bind_int64(j, 1, sqlite3_column_int64(f, 0));
-        while (sqlite3_step(j) == SQLITE_ROW)
-            fprintf(fp, "  rejected: %s\n", col(j, 2));
-    }
-    if (found == 0)
-        rc = CG_ERR_SET(err, CG_ENOTFOUND, "file %s: not known", name);
-done:
-    sqlite3_finalize(f);
-    sqlite3_finalize(j);
-    sqlite3_finalize(m);
-    return rc;
+    fprintf(c->fp, "  CEB%d %s  version %d  %s%s%s%s\n", d->msg_type, d->business_key, d->version,
+            d->state, status[0] ? " (" : "", status, status[0] ? ")" : "");
+    if (d->status_info != NULL && d->status_info[0])
+        fprintf(c->fp, "    info: %s\n", d->status_info);
+    if ((d->pre_no != NULL && d->pre_no[0]) || (d->invt_no != NULL && d->invt_no[0]))
+        fprintf(c->fp, "    preNo %s  invtNo %s\n", or_empty(d->pre_no), or_empty(d->invt_no));
+    return cg_store_doc_msgs(c->st, d->id, msg_lines, c, c->err);
 }
 
-static int list_report(struct cg_db *db, int kind, FILE *fp, struct cg_err *err)
+static int order_lines(const struct cg_store_order *o, void *vctx)
 {
-    sqlite3_stmt *st = NULL;
-    const char *sql;
-    long n = 0;
+    struct report *c = vctx;
+
+    c->found++;
+    fprintf(c->fp, "order %s  seller %s  first seen %s  last changed %s  from %s\n", o->order_no,
+            o->seller[0] ? o->seller : "(default)", o->created_at, o->updated_at, o->last_file);
+    return cg_store_order_docs(c->st, o->id, doc_lines, c, c->err);
+}
+
+struct rej_ctx {
+    FILE *fp;
+    const char *no;
+    long found;
+};
+
+static int rejection_line(const char *at, const char *reason, void *vctx)
+{
+    struct rej_ctx *c = vctx;
+
+    c->found++;
+    fprintf(c->fp, "order %s rejected %s: %s\n", c->no, at, reason);
+    return CG_OK;
+}
+
+static int order_report(struct cg_store *st, const char *no, FILE *fp, struct cg_err *err)
+{
+    struct report c = {st, fp, 0, 0, err};
+    struct rej_ctx j = {fp, no, 0};
     int rc;
 
-    if (kind == CG_STATUS_PENDING)
-        sql = "SELECT o.seller, o.order_no, d.msg_type, d.version, d.state, d.updated_at, "
-              "d.guid FROM documents d JOIN orders o ON o.id = d.order_id WHERE NOT (d.state IN "
-              "('released', 'closed', 'returned', 'rejected') OR (d.msg_type <> 603 AND "
-              "d.state IN ('accepted', 'concluded'))) ORDER BY d.updated_at, d.id";
-    else if (kind == CG_STATUS_REJECTED)
-        sql = "SELECT o.seller, o.order_no, d.msg_type, d.version, 'rejected', d.updated_at, "
-              "coalesce(d.status, '') || ' ' || coalesce(d.status_info, '') FROM documents d "
-              "JOIN orders o ON o.id = d.order_id WHERE d.state = 'rejected' "
-              "UNION ALL SELECT r.seller, r.order_no, 0, 0, 'order', r.at, r.reason "
-              "FROM rejections r ORDER BY 6";
-    else
-        sql = "SELECT '', coalesce(order_no, ''), msg_type, 0, coalesce(status, ''), "
-              "received_at, coalesce(guid, '') || ' in ' || file_name FROM receipts "
-              "WHERE outcome = 'unknown' ORDER BY id";
-    rc = prep(db, sql, &st, err);
+    rc = cg_store_orders_named(st, no, order_lines, &c, err);
     if (rc != CG_OK)
         return rc;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        n++;
-        if (kind == CG_STATUS_PENDING)
-            fprintf(fp, "%s  %s%s%s  CEB%d v%d  %s  guid %s\n", col(st, 5), col(st, 0),
-                    col(st, 0)[0] ? "/" : "", col(st, 1), sqlite3_column_int(st, 2),
-                    sqlite3_column_int(st, 3), col(st, 4), col(st, 6));
-        else if (kind == CG_STATUS_REJECTED && sqlite3_column_int(st, 2) == 0)
-            fprintf(fp, "%s  order %s%s%s  %s\n", col(st, 5), col(st, 0), col(st, 0)[0] ? "/" : "",
-                    col(st, 1), col(st, 6));
-        else if (kind == CG_STATUS_REJECTED)
-            fprintf(fp, "%s  %s%s%s  CEB%d v%d  rejected: %s\n", col(st, 5), col(st, 0),
-                    col(st, 0)[0] ? "/" : "", col(st, 1), sqlite3_column_int(st, 2),
-                    sqlite3_column_int(st, 3), col(st, 6));
-        else
-            fprintf(fp, "%s  CEB%d receipt status %s for unknown guid %s (order %s)\n", col(st, 5),
-                    sqlite3_column_int(st, 2), col(st, 4), col(st, 6), col(st, 1));
+    if (c.found == 0) {
+        rc = cg_store_order_rejections(st, no, rejection_line, &j, err);
+        if (rc != CG_OK)
+            return rc;
     }
-    sqlite3_finalize(st);
-    fprintf(fp, "%ld %s\n", n,
+    if (c.found + j.found == 0)
+        return CG_ERR_SET(err, CG_ENOTFOUND, "order %s: not known", no);
+    return CG_OK;
+}
+
+struct file_report_ctx {
+    struct cg_store *st;
+    FILE *fp;
+    long found;
+    struct cg_err *err;
+};
+
+static int file_rejection_line(long line, const char *order_no, const char *reason, void *vctx)
+{
+    FILE *fp = vctx;
+
+    (void)line;
+    (void)order_no;
+    fprintf(fp, "  rejected: %s\n", reason);
+    return CG_OK;
+}
+
+static int file_lines(const struct cg_store_file *f, void *vctx)
+{
+    struct file_report_ctx *c = vctx;
+    long total = 0, queued = 0;
+    int rc;
+
+    c->found++;
+    fprintf(c->fp, "file %s%s%s  %s  taken %s  finished %s\n", f->seller, f->seller[0] ? "/" : "",
+            f->name, f->outcome, f->taken_at, or_empty(f->finished_at));
+    fprintf(c->fp, "  %lld bytes  sha256 %s\n", (long long)f->size, f->sha256);
+    fprintf(c->fp, "  orders: %ld new, %ld modified, %ld unchanged, %ld rejected\n", f->orders_new,
+            f->orders_modified, f->orders_unchanged, f->orders_rejected);
+    rc = cg_store_file_messages(c->st, f->id, &total, &queued, c->err);
+    if (rc != CG_OK)
+        return rc;
+    fprintf(c->fp, "  messages: %ld (%ld still queued)\n", total, queued);
+    if (f->reason != NULL && f->reason[0])
+        fprintf(c->fp, "  reason: %s\n", f->reason);
+    return cg_store_file_rejections(c->st, f->id, -1, file_rejection_line, c->fp, c->err);
+}
+
+static int file_report(struct cg_store *st, const char *name, FILE *fp, struct cg_err *err)
+{
+    struct file_report_ctx c = {st, fp, 0, err};
+    int rc;
+
+    rc = cg_store_files_named(st, name, file_lines, &c, err);
+    if (rc != CG_OK)
+        return rc;
+    if (c.found == 0)
+        return CG_ERR_SET(err, CG_ENOTFOUND, "file %s: not known", name);
+    return CG_OK;
+}
+
+struct list_ctx {
+    FILE *fp;
+    int kind;
+    long n;
+};
+
+static int list_line(const struct cg_store_item *it, void *vctx)
+{
+    struct list_ctx *c = vctx;
+    const char *slash = it->seller[0] ? "/" : "";
+
+    c->n++;
+    if (c->kind == CG_STATUS_PENDING)
+        fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  %s  guid %s\n", it->at, it->seller, slash,
+                it->order_no, it->msg_type, it->version, it->state, it->detail);
+    else if (c->kind == CG_STATUS_REJECTED && it->msg_type == 0)
+        fprintf(c->fp, "%s  order %s%s%s  %s\n", it->at, it->seller, slash, it->order_no,
+                it->detail);
+    else if (c->kind == CG_STATUS_REJECTED)
+        fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  rejected: %s\n", it->at, it->seller, slash,
+                it->order_no, it->msg_type, it->version, it->detail);
+    else
+        fprintf(c->fp, "%s  CEB%d receipt status %s for unknown guid %s (order %s)\n", it->at,
+                it->msg_type, it->state, it->detail, it->order_no);
+    return CG_OK;
+}
+
+static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *err)
+{
+    struct list_ctx c = {fp, kind, 0};
+    int rc;
+
+    rc = cg_store_list(st,
+                       kind == CG_STATUS_PENDING    ? CG_STORE_LIST_PENDING
+                       : kind == CG_STATUS_REJECTED ? CG_STORE_LIST_REJECTED
+                                                    : CG_STORE_LIST_UNKNOWN,
+                       list_line, &c, err);
+    if (rc != CG_OK)
+        return rc;
+    fprintf(fp, "%ld %s\n", c.n,
             kind == CG_STATUS_PENDING    ? "documents pending"
             : kind == CG_STATUS_REJECTED ? "rejections"
                                          : "receipts for unknown guids");
     return CG_OK;
 }
 
-int cg_spool_status(struct cg_db *db, int kind, const char *arg, FILE *fp, struct cg_err *err)
+int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, struct cg_err *err)
 {
     switch (kind) {
-    case CG_STATUS_ORDER: return order_report(db, arg, fp, err);
-    case CG_STATUS_FILE: return file_report(db, arg, fp, err);
+    case CG_STATUS_ORDER: return order_report(st, arg, fp, err);
+    case CG_STATUS_FILE: return file_report(st, arg, fp, err);
     case CG_STATUS_PENDING:
     case CG_STATUS_REJECTED:
-    case CG_STATUS_UNKNOWN: return list_report(db, kind, fp, err);
+    case CG_STATUS_UNKNOWN: return list_report(st, kind, fp, err);
     default: return CG_ERR_SET(err, CG_EINVAL, "unknown status kind %d", kind);
     }
 }

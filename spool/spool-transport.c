@@ -21,8 +21,6 @@
 #include "core/log.h"
 #include "spool/spool-int.h"
 
-#define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-
 static int dir_submit(void *impl, int outbox_fd, const char *name, struct cg_err *err)
 {
     (void)impl;
@@ -90,7 +88,7 @@ void cg_transport_free(struct cg_transport *t)
 }
 
 /* Audit copy in archive/ after an acknowledgement. */
-static int archive_sent(struct cg_spool *sp, const char *name, struct cg_err *err)
+int spool_archive_sent(struct cg_spool *sp, const char *name, struct cg_err *err)
 {
     if (sp->t->ops->keeps_outbox) {
         if (linkat(sp->dfd[D_OUTBOX], name, sp->dfd[D_ARCHIVE], name, 0) != 0 && errno != EEXIST &&
@@ -111,57 +109,19 @@ struct mark_ctx {
     size_t n;
 };
 
-static int mark_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+static int mark_tx(struct cg_store *st, void *vctx, struct cg_err *err)
 {
     struct mark_ctx *c = vctx;
-    sqlite3 *h = cg_db_handle(db);
-    sqlite3_stmt *m = NULL, *d = NULL;
     size_t i;
-    int r;
     int rc = CG_OK;
 
-    r = sqlite3_prepare_v2(h,
-                           "UPDATE messages SET staged = 0, "
-                           "state = CASE WHEN ?2 = 1 AND state = 'queued' THEN 'sent' "
-                           "WHEN ?2 = 3 THEN 'rejected' ELSE state END, "
-                           "sent_at = CASE WHEN ?2 = 1 THEN coalesce(sent_at, " NOW_SQL
-                           ") ELSE sent_at END, "
-                           "status = CASE WHEN ?2 = 3 THEN ?3 ELSE status END WHERE guid = ?1",
-                           -1, &m, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_prepare_v2(h,
-                               "UPDATE documents SET state = CASE WHEN ?2 = 1 THEN 'sent' "
-                               "ELSE 'rejected' END, status_info = CASE WHEN ?2 = 3 THEN ?3 "
-                               "ELSE status_info END, updated_at = " NOW_SQL
-                               " WHERE id = (SELECT document_id FROM messages WHERE guid = ?1) "
-                               "AND guid = ?1 AND state = 'queued' AND ?2 IN (1, 3)",
-                               -1, &d, NULL);
-    if (r != SQLITE_OK) {
-        rc = cg_db_fail(db, r, "prepare", err);
-        goto done;
+    for (i = 0; i < c->n && rc == CG_OK; i++) {
+        int answer = c->results[i] == CG_OK        ? CG_STORE_SENT
+                     : c->results[i] == CG_EREJECT ? CG_STORE_REFUSED
+                                                   : CG_STORE_RETRY;
+        rc = cg_store_msg_answer(st, c->guids[i], answer, c->details != NULL ? c->details[i] : NULL,
+                                 err);
     }
-    for (i = 0; i < c->n; i++) {
-        int code = c->results[i] == CG_OK ? 1 : c->results[i] == CG_EREJECT ? 3 : 2;
-        sqlite3_stmt *s[2] = {m, d};
-        int k;
-        for (k = 0; k < 2; k++) {
-            sqlite3_reset(s[k]);
-            sqlite3_bind_text(s[k], 1, c->guids[i], -1, SQLITE_STATIC);
-            sqlite3_bind_int(s[k], 2, code);
-            if (c->details != NULL && c->details[i] != NULL)
-                sqlite3_bind_text(s[k], 3, c->details[i], -1, SQLITE_STATIC);
-            else
-                sqlite3_bind_null(s[k], 3);
-            r = sqlite3_step(s[k]);
-            if (r != SQLITE_DONE) {
-                rc = cg_db_fail(db, r, "recording a transport answer", err);
-                goto done;
-            }
-        }
-    }
-done:
-    sqlite3_finalize(m);
-    sqlite3_finalize(d);
     return rc;
 }
 
@@ -187,7 +147,7 @@ int spool_mark_sent(struct cg_spool *sp, const char *const *guids, const int *re
     c.results = results;
     c.details = details;
     c.n = n;
-    rc = cg_db_tx(sp->db, mark_tx, &c, err);
+    rc = cg_store_tx(sp->store, mark_tx, &c, err);
     if (rc != CG_OK)
         return rc;
     sp->st.msgs_sent += sent;
@@ -206,7 +166,7 @@ static int archive_batch(struct cg_spool *sp, char **names, const int *results, 
     for (i = 0; i < n; i++) {
         if (results[i] != CG_OK)
             continue;
-        rc = archive_sent(sp, names[i], err);
+        rc = spool_archive_sent(sp, names[i], err);
         if (rc != CG_OK)
             return rc;
     }
@@ -361,41 +321,47 @@ done:
     return rc;
 }
 
+struct queued {
+    char *guids[256], *names[256];
+    size_t n;
+};
+
+static int queued_add(const struct cg_store_msg *m, void *vctx)
+{
+    struct queued *q = vctx;
+
+    q->guids[q->n] = cg_strdup(m->guid);
+    q->names[q->n] = cg_strdup(m->file_name);
+    if (q->guids[q->n] == NULL || q->names[q->n] == NULL) {
+        free(q->guids[q->n]);
+        free(q->names[q->n]);
+        return CG_ENOMEM;
+    }
+    q->n++;
+    return CG_OK;
+}
+
 int spool_submit_queued(struct cg_spool *sp, struct cg_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    char *guids[256], *names[256];
-    size_t n = 0, i;
-    sqlite3_int64 after = 0;
-    int r;
+    struct queued q;
+    int64_t after = 0;
+    size_t i;
     int rc = CG_OK;
 
     for (;;) {
         if (sp->transport_down || (sp->opts.stop != NULL && *sp->opts.stop))
             break;
-        r = sqlite3_prepare_v2(cg_db_handle(sp->db),
-                               "SELECT id, guid, file_name FROM messages WHERE state = 'queued' "
-                               "AND id > ? ORDER BY id LIMIT 256",
-                               -1, &st, NULL);
-        if (r != SQLITE_OK)
-            return cg_db_fail(sp->db, r, "messages", err);
-        sqlite3_bind_int64(st, 1, after);
-        n = 0;
-        while ((r = sqlite3_step(st)) == SQLITE_ROW && n < 256) {
-            after = sqlite3_column_int64(st, 0);
-            guids[n] = cg_strdup((const char *)sqlite3_column_text(st, 1));
-            names[n] = cg_strdup((const char *)sqlite3_column_text(st, 2));
-            n++;
+        q.n = 0;
+        rc = cg_store_msgs_queued(sp->store, &after, 256, queued_add, &q, err);
+        if (rc == CG_OK && q.n > 0)
+            rc = spool_submit_names(sp, q.guids, q.names, q.n, err);
+        else if (rc == CG_ENOMEM)
+            CG_ERR_SET(err, rc, "out of memory");
+        for (i = 0; i < q.n; i++) {
+            free(q.guids[i]);
+            free(q.names[i]);
         }
-        sqlite3_finalize(st);
-        if (n == 0)
-            break;
-        rc = spool_submit_names(sp, guids, names, n, err);
-        for (i = 0; i < n; i++) {
-            free(guids[i]);
-            free(names[i]);
-        }
-        if (rc != CG_OK)
+        if (rc != CG_OK || q.n == 0)
             return rc;
         spool_progress(sp, false);
     }

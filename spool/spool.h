@@ -62,8 +62,9 @@
 #include <stdio.h>
 
 #include "core/conf.h"
-#include "core/db.h"
+#include "store/store.h"
 #include "core/err.h"
+#include "lifecycle/lifecycle.h"
 
 /* ------------------------------------------------------------------ transport */
 
@@ -101,57 +102,6 @@ void cg_transport_free(struct cg_transport *t);
  */
 void cg_transport_set_stop(struct cg_transport *t, volatile sig_atomic_t *stop);
 
-/* ------------------------------------------------------------------ document states */
-
-/*
- * States of one CEB document (the current version). The order of the enum is the order of
- * progress: a receipt moves a document only forward (cg_doc_state_step). REJECTED is final
- * for a version; a corrected version starts again at PREPARED.
- */
-enum cg_doc_state {
-    CG_DOC_NONE = 0, /* no state (a receipt code that carries none) */
-    CG_DOC_PREPARED,
-    CG_DOC_VALIDATED,
-    CG_DOC_SIGNED,
-    CG_DOC_QUEUED,     /* the message file is in outbox/ and recorded */
-    CG_DOC_SENT,       /* the transport acknowledged it */
-    CG_DOC_STORED,     /* 1: stored at the electronic port */
-    CG_DOC_DECLARING,  /* 2: being declared */
-    CG_DOC_TO_CUSTOMS, /* 3: sent to customs */
-    CG_DOC_ACCEPTED,   /* 120: accepted into the customs system */
-    CG_DOC_REVIEW,     /* 300: manual review */
-    CG_DOC_CONCLUDED,  /* 399: examination concluded */
-    CG_DOC_INSPECTION, /* 500: physical inspection */
-    CG_DOC_DETAINED,   /* 501-599: detained */
-    CG_DOC_RETURNED,   /* 700: returned */
-    CG_DOC_RELEASED,   /* 800: released */
-    CG_DOC_CLOSED,     /* 899: closed */
-    CG_DOC_REJECTED,   /* 100, 4, negative codes, CEB900, or refused by the transport */
-    CG_DOC_NSTATES
-};
-
-/* Stable lower-case name ("queued", "released"); "?" for an unknown value. */
-const char *cg_doc_state_name(int state);
-/* The state a name stands for; CG_DOC_NONE when unknown. */
-int cg_doc_state_parse(const char *name);
-/* The state a receipt (its message type and returnStatus) reports; CG_DOC_NONE if none. */
-int cg_doc_state_of_receipt(int receipt_type, long status);
-
-enum cg_step {
-    CG_STEP_MOVE = 0, /* apply: the document moves forward */
-    CG_STEP_SAME = 1, /* duplicate: already in that state */
-    CG_STEP_LATE = 2, /* late: the document is already further (or finally rejected) */
-};
-/* Whether a document in state cur takes state next. */
-int cg_doc_state_step(int cur, int next);
-/*
- * True for states after which nothing more is expected for a document of msg_type (303, 403,
- * 505, 603, ...): rejected, released, returned or closed for any; for documents other than the
- * export inventory (CEB603) also accepted (120) and concluded (399), the last receipts customs
- * sends for an order, a payment receipt or a waybill.
- */
-bool cg_doc_state_final(int msg_type, int state);
-
 /* ------------------------------------------------------------------ names and lock */
 
 /*
@@ -171,6 +121,11 @@ struct cg_spool_lock;
 int cg_spool_lock_take(const char *dir, struct cg_spool_lock **out, long *stale_pid,
                        struct cg_err *err);
 void cg_spool_lock_release(struct cg_spool_lock *l);
+/*
+ * CG_OK while DIR/cebgate.lock is still the file this lock holds; CG_EBUSY when it was removed
+ * or replaced (another process may have taken a new lock): the holder must stop.
+ */
+int cg_spool_lock_check(const struct cg_spool_lock *l, struct cg_err *err);
 
 /* ------------------------------------------------------------------ the spool */
 
@@ -233,8 +188,8 @@ void cg_spool_close(struct cg_spool *sp);
 /* Counters since open (reset with cg_spool_stats_reset). Borrowed. */
 const struct cg_spool_stats *cg_spool_stats(const struct cg_spool *sp);
 void cg_spool_stats_reset(struct cg_spool *sp);
-/* The database (for status queries). Borrowed. */
-struct cg_db *cg_spool_db(struct cg_spool *sp);
+/* The store (for status queries). Borrowed. */
+struct cg_store *cg_spool_store(struct cg_spool *sp);
 
 /*
  * One pass: fetch receipts, apply inbox/, take and process every complete file in incoming/,
@@ -263,7 +218,7 @@ enum cg_spool_status_kind {
  * Write a report to fp from the database (no lock needed). CG_ENOTFOUND when the order or
  * file is unknown.
  */
-int cg_spool_status(struct cg_db *db, int kind, const char *arg, FILE *fp, struct cg_err *err);
+int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, struct cg_err *err);
 
 /* ------------------------------------------------------------------ HTTP transport */
 /*
@@ -467,5 +422,8 @@ int cg_transport_http_new(const struct cg_conf *conf, struct cg_transport **out,
 int cg_transport_http_submit_many(struct cg_transport *t, int outbox_fd, const char *const *names,
                                   size_t n, int *results, char **details, struct cg_err *err);
 /* ------------------------------------------------------------------ end HTTP transport */
+
+/* The [transport] and [spool] configuration keys (spool-keys.c), for cg_conf_register(). */
+extern const struct cg_conf_key cg_spool_conf_keys[];
 
 #endif

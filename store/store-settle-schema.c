@@ -1,17 +1,20 @@
 /*
- * store-settle-schema.c - the migration steps of the fx_* tables (settle/, store-settle.c).
+ * store-settle-schema.c - the schema of settle/ ("settle"): the migration steps of the fx_*
+ * tables that store-settle.c reads and writes, registered in store-modules.c after the spool's
+ * (fx_declared refers to the spool's orders).
  *
- * Data only, with no dependency, so the main schema can list the steps while the migration
- * runner still lives in core/. Steps are only ever appended. Amounts are int64 minor units of
+ * Data only. The module's version is its row in the store's bookkeeping table, not the
+ * database's own version number. Steps are only ever appended. Amounts are int64 minor units of
  * the currency beside them, rates decimal text, days YYYY-MM-DD, times UTC ISO-8601. The
  * triggers keep the two money invariants in the database itself: a receipt is never
  * allocated beyond what it holds, and no currency is settled beyond what is held.
  */
 #include "config.h"
 
-#include "store/store-settle.h"
+#include "store/store-int.h"
 
-const char cg_store_settle_step_1[] =
+/* 1: the fx_* tables, their indexes and the triggers that keep the money invariants. */
+static const char settle_step_1[] =
     /* Declared amount of each order, written with the order by the spool. */
     "CREATE TABLE fx_declared ("
     "  order_id INTEGER PRIMARY KEY REFERENCES orders(id),"
@@ -148,5 +151,12 @@ const char cg_store_settle_step_1[] =
     "CREATE TRIGGER fx_event_append_only_d BEFORE DELETE ON fx_event"
     "  BEGIN SELECT RAISE(ABORT, 'events are an append-only log'); END;";
 
-const char *const cg_store_settle_steps[] = {cg_store_settle_step_1};
-const int cg_store_settle_nsteps = 1;
+static const char *const settle_steps[] = {
+    settle_step_1,
+};
+
+const struct cg_store_schema cg_store_schema_settle = {
+    "settle",
+    settle_steps,
+    (int)(sizeof(settle_steps) / sizeof(settle_steps[0])),
+};

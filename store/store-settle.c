@@ -3,28 +3,32 @@
  * the declaration tables.
  *
  * Each function prepares its statement, runs it and finalizes it; the caller owns the
- * transaction (cg_db_tx). Strings handed to callbacks point into SQLite's row and are valid
+ * transaction (cg_store_tx). Strings handed to callbacks point into SQLite's row and are valid
  * during the call only. Failures: CG_ENOTFOUND for a missing row, CG_EEXIST for a duplicate,
  * CG_EREJECT when a trigger refuses an allocation or settlement that breaks a money
  * invariant, CG_EDB / CG_EBUSY (with err) for the database itself.
  */
 #include "config.h"
 
-#include <sqlite3.h>
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/db.h"
+#include "store/store-int.h"
 #include "store/store-settle.h"
 
-#define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+/* Rows carry the time the store gives them (store_now), bound to this parameter. */
+#define NOW_SQL ":now"
 
-static int prep(struct cg_db *db, const char *sql, sqlite3_stmt **st, struct cg_err *err)
+static int prep(struct cg_store *store, const char *sql, sqlite3_stmt **st, struct cg_err *err)
 {
-    int r = sqlite3_prepare_v2(cg_db_handle(db), sql, -1, st, NULL);
+    int r = sqlite3_prepare_v2(cg_db_handle(store->db), sql, -1, st, NULL);
+    int now;
 
     if (r != SQLITE_OK)
-        return cg_db_fail(db, r, "prepare", err);
+        return cg_db_fail(store->db, r, "prepare", err);
+    now = sqlite3_bind_parameter_index(*st, NOW_SQL);
+    if (now > 0)
+        sqlite3_bind_text(*st, now, store_now(store), -1, SQLITE_TRANSIENT);
     return CG_OK;
 }
 
@@ -62,16 +66,17 @@ static int run(struct cg_db *db, sqlite3_stmt *st, const char *what, struct cg_e
 
 /* ------------------------------------------------------------------ declared orders */
 
-int cg_store_fx_declared_put(struct cg_db *db, const struct cg_fx_declared *d, size_t n,
+int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared *d, size_t n,
                              struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     size_t i;
     int rc;
 
     if (n == 0)
         return CG_OK;
-    rc = prep(db,
+    rc = prep(store,
               "INSERT INTO fx_declared(order_id, currency, amount, updated_at) VALUES "
               "(?1, ?2, ?3, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET currency = ?2, "
               "amount = ?3, updated_at = " NOW_SQL,
@@ -121,13 +126,14 @@ static int each_order(struct cg_db *db, sqlite3_stmt *st, cg_fx_order_fn fn, voi
     return CG_OK;
 }
 
-int cg_store_fx_order_find(struct cg_db *db, const char *seller, const char *order_no,
+int cg_store_fx_order_find(struct cg_store *store, const char *seller, const char *order_no,
                            cg_fx_order_fn fn, void *ctx, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
     int rc =
-        prep(db, ORDER_SQL "WHERE o.order_no = ?1 AND (?2 IS NULL OR o.seller = ?2)", &st, err);
+        prep(store, ORDER_SQL "WHERE o.order_no = ?1 AND (?2 IS NULL OR o.seller = ?2)", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -147,12 +153,13 @@ int cg_store_fx_order_find(struct cg_db *db, const char *seller, const char *ord
     return rc;
 }
 
-int cg_store_fx_order_get(struct cg_db *db, long long id, cg_fx_order_fn fn, void *ctx,
+int cg_store_fx_order_get(struct cg_store *store, long long id, cg_fx_order_fn fn, void *ctx,
                           struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = prep(db, ORDER_SQL "WHERE o.id = ?1", &st, err);
+    int rc = prep(store, ORDER_SQL "WHERE o.id = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -164,11 +171,13 @@ int cg_store_fx_order_get(struct cg_db *db, long long id, cg_fx_order_fn fn, voi
     return rc;
 }
 
-int cg_store_fx_orders_each(struct cg_db *db, cg_fx_order_fn fn, void *ctx, struct cg_err *err)
+int cg_store_fx_orders_each(struct cg_store *store, cg_fx_order_fn fn, void *ctx,
+                            struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = prep(db, ORDER_SQL "ORDER BY o.id", &st, err);
+    int rc = prep(store, ORDER_SQL "ORDER BY o.id", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -177,12 +186,13 @@ int cg_store_fx_orders_each(struct cg_db *db, cg_fx_order_fn fn, void *ctx, stru
     return rc;
 }
 
-int cg_store_fx_order_sums(struct cg_db *db, long long order_id, struct cg_fx_sums *out,
+int cg_store_fx_order_sums(struct cg_store *store, long long order_id, struct cg_fx_sums *out,
                            struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(db,
+    int rc = prep(store,
                   "SELECT coalesce(sum(CASE WHEN kind = 'PRINCIPAL' THEN amount_order END), 0), "
                   "coalesce(sum(CASE WHEN kind = 'FEE_NETTED' THEN amount_order END), 0), "
                   "coalesce(sum(CASE WHEN kind = 'REFUND_OUT' THEN amount_order END), 0), "
@@ -224,12 +234,13 @@ int cg_store_fx_order_sums(struct cg_db *db, long long order_id, struct cg_fx_su
 
 /* ------------------------------------------------------------------ statements, receipts */
 
-int cg_store_fx_statement_find(struct cg_db *db, const char *sha256, long long *id,
+int cg_store_fx_statement_find(struct cg_store *store, const char *sha256, long long *id,
                                struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(db, "SELECT id FROM fx_statement WHERE sha256 = ?1", &st, err);
+    int rc = prep(store, "SELECT id FROM fx_statement WHERE sha256 = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -245,12 +256,13 @@ int cg_store_fx_statement_find(struct cg_db *db, const char *sha256, long long *
     return rc;
 }
 
-int cg_store_fx_statement_add(struct cg_db *db, const char *seller, const char *kind,
+int cg_store_fx_statement_add(struct cg_store *store, const char *seller, const char *kind,
                               const char *name, const char *sha256, const char *stmt_id,
                               long entries, long long *id, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db,
+    int rc = prep(store,
                   "INSERT INTO fx_statement(seller, kind, name, sha256, stmt_id, entries, "
                   "imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ")",
                   &st, err);
@@ -270,12 +282,13 @@ int cg_store_fx_statement_add(struct cg_db *db, const char *seller, const char *
     return rc;
 }
 
-int cg_store_fx_receipt_add(struct cg_db *db, const struct cg_fx_receipt *r, long long *id,
+int cg_store_fx_receipt_add(struct cg_store *store, const struct cg_fx_receipt *r, long long *id,
                             struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int rc = prep(
-        db,
+        store,
         "INSERT INTO fx_receipt(statement_id, seller, entry_key, line, direction, "
         "currency, gross, fee, net, booked_on, value_on, reference, remitter, "
         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, " NOW_SQL ")",
@@ -303,11 +316,12 @@ int cg_store_fx_receipt_add(struct cg_db *db, const struct cg_fx_receipt *r, lon
     return rc;
 }
 
-int cg_store_fx_receipt_known(struct cg_db *db, const char *entry_key, struct cg_err *err)
+int cg_store_fx_receipt_known(struct cg_store *store, const char *entry_key, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(db, "SELECT 1 FROM fx_receipt WHERE entry_key = ?1", &st, err);
+    int rc = prep(store, "SELECT 1 FROM fx_receipt WHERE entry_key = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -364,12 +378,13 @@ static int each_receipt(struct cg_db *db, sqlite3_stmt *st, cg_fx_receipt_fn fn,
     return CG_OK;
 }
 
-int cg_store_fx_receipt_get(struct cg_db *db, long long id, cg_fx_receipt_fn fn, void *ctx,
+int cg_store_fx_receipt_get(struct cg_store *store, long long id, cg_fx_receipt_fn fn, void *ctx,
                             struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = prep(db, RECEIPT_SQL "WHERE r.id = ?1 GROUP BY r.id", &st, err);
+    int rc = prep(store, RECEIPT_SQL "WHERE r.id = ?1 GROUP BY r.id", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -381,12 +396,13 @@ int cg_store_fx_receipt_get(struct cg_db *db, long long id, cg_fx_receipt_fn fn,
     return rc;
 }
 
-int cg_store_fx_receipts_each(struct cg_db *db, int open_only, cg_fx_receipt_fn fn, void *ctx,
+int cg_store_fx_receipts_each(struct cg_store *store, int open_only, cg_fx_receipt_fn fn, void *ctx,
                               struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = prep(db,
+    int rc = prep(store,
                   open_only ? RECEIPT_SQL "GROUP BY r.id HAVING r.net > "
                                           "coalesce(sum(CASE WHEN a.kind <> 'FEE_NETTED' THEN "
                                           "a.amount_rcpt END), 0) ORDER BY r.id"
@@ -400,10 +416,11 @@ int cg_store_fx_receipts_each(struct cg_db *db, int open_only, cg_fx_receipt_fn 
     return rc;
 }
 
-int cg_store_fx_line_add(struct cg_db *db, const struct cg_fx_line *l, struct cg_err *err)
+int cg_store_fx_line_add(struct cg_store *store, const struct cg_fx_line *l, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db,
+    int rc = prep(store,
                   "INSERT INTO fx_receipt_line(receipt_id, line_no, order_ref, pay_ref, gross, "
                   "fee, net) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                   &st, err);
@@ -422,12 +439,13 @@ int cg_store_fx_line_add(struct cg_db *db, const struct cg_fx_line *l, struct cg
     return rc;
 }
 
-int cg_store_fx_lines_each(struct cg_db *db, long long receipt_id, cg_fx_line_fn fn, void *ctx,
-                           struct cg_err *err)
+int cg_store_fx_lines_each(struct cg_store *store, long long receipt_id, cg_fx_line_fn fn,
+                           void *ctx, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(db,
+    int rc = prep(store,
                   "SELECT receipt_id, line_no, order_ref, pay_ref, gross, fee, net FROM "
                   "fx_receipt_line WHERE receipt_id = ?1 ORDER BY line_no",
                   &st, err);
@@ -456,11 +474,12 @@ done:
 
 /* ------------------------------------------------------------------ allocations */
 
-int cg_store_fx_alloc_add(struct cg_db *db, const struct cg_fx_alloc *a, long long *id,
+int cg_store_fx_alloc_add(struct cg_store *store, const struct cg_fx_alloc *a, long long *id,
                           struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db,
+    int rc = prep(store,
                   "INSERT INTO fx_allocation(receipt_id, order_id, kind, amount_rcpt, "
                   "amount_order, cny, rate_rcpt, rate_order, rate_source, rate_date, cross_ccy, "
                   "cause, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
@@ -491,11 +510,12 @@ int cg_store_fx_alloc_add(struct cg_db *db, const struct cg_fx_alloc *a, long lo
     return rc;
 }
 
-int cg_store_fx_alloc_remove(struct cg_db *db, long long receipt_id, long long order_id, long *n,
-                             struct cg_err *err)
+int cg_store_fx_alloc_remove(struct cg_store *store, long long receipt_id, long long order_id,
+                             long *n, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db,
+    int rc = prep(store,
                   "UPDATE fx_allocation SET removed_at = " NOW_SQL " WHERE receipt_id = ?1 AND "
                   "order_id = ?2 AND removed_at IS NULL",
                   &st, err);
@@ -511,12 +531,13 @@ int cg_store_fx_alloc_remove(struct cg_db *db, long long receipt_id, long long o
     return rc;
 }
 
-int cg_store_fx_alloc_confirm(struct cg_db *db, long long id, int64_t amount_order, int64_t cny,
-                              const char *rate_rcpt, const char *rate_order, const char *source,
-                              const char *rate_date, struct cg_err *err)
+int cg_store_fx_alloc_confirm(struct cg_store *store, long long id, int64_t amount_order,
+                              int64_t cny, const char *rate_rcpt, const char *rate_order,
+                              const char *source, const char *rate_date, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db,
+    int rc = prep(store,
                   "UPDATE fx_allocation SET amount_order = ?2, cny = ?3, rate_rcpt = ?4, "
                   "rate_order = ?5, rate_source = ?6, rate_date = ?7 WHERE id = ?1 AND "
                   "amount_order IS NULL AND removed_at IS NULL",
@@ -538,12 +559,13 @@ int cg_store_fx_alloc_confirm(struct cg_db *db, long long id, int64_t amount_ord
     return rc;
 }
 
-int cg_store_fx_allocs_each(struct cg_db *db, long long order_id, long long receipt_id,
+int cg_store_fx_allocs_each(struct cg_store *store, long long order_id, long long receipt_id,
                             cg_fx_alloc_fn fn, void *ctx, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(db,
+    int rc = prep(store,
                   "SELECT a.id, a.receipt_id, a.order_id, a.kind, a.amount_rcpt, "
                   "a.amount_order IS NOT NULL, coalesce(a.amount_order, 0), a.cny, a.rate_rcpt, "
                   "a.rate_order, a.rate_source, a.rate_date, a.cross_ccy, a.cause, o.order_no, "
@@ -587,11 +609,12 @@ done:
 
 /* ------------------------------------------------------------------ operator records */
 
-int cg_store_fx_adjust_add(struct cg_db *db, long long order_id, const char *kind, int64_t amount,
-                           const char *note, struct cg_err *err)
+int cg_store_fx_adjust_add(struct cg_store *store, long long order_id, const char *kind,
+                           int64_t amount, const char *note, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db,
+    int rc = prep(store,
                   "INSERT INTO fx_adjust(order_id, kind, amount, note, created_at) VALUES "
                   "(?1, ?2, ?3, ?4, " NOW_SQL ")",
                   &st, err);
@@ -607,10 +630,11 @@ int cg_store_fx_adjust_add(struct cg_db *db, long long order_id, const char *kin
     return rc;
 }
 
-int cg_store_fx_event_add(struct cg_db *db, const struct cg_fx_event *e, struct cg_err *err)
+int cg_store_fx_event_add(struct cg_store *store, const struct cg_fx_event *e, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db,
+    int rc = prep(store,
                   "INSERT INTO fx_event(order_id, receipt_id, from_state, to_state, cause_kind, "
                   "cause_ref, detail, occurred_on, recorded_at) VALUES (nullif(?1, 0), "
                   "nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, " NOW_SQL ")",
@@ -631,12 +655,13 @@ int cg_store_fx_event_add(struct cg_db *db, const struct cg_fx_event *e, struct 
     return rc;
 }
 
-int cg_store_fx_events_each(struct cg_db *db, long long order_id, cg_fx_event_fn fn, void *ctx,
-                            struct cg_err *err)
+int cg_store_fx_events_each(struct cg_store *store, long long order_id, cg_fx_event_fn fn,
+                            void *ctx, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(db,
+    int rc = prep(store,
                   "SELECT coalesce(order_id, 0), coalesce(receipt_id, 0), from_state, to_state, "
                   "cause_kind, cause_ref, detail, occurred_on, recorded_at FROM fx_event WHERE "
                   "order_id = ?1 ORDER BY occurred_on, id",
@@ -665,12 +690,13 @@ done:
     return rc;
 }
 
-int cg_store_fx_timer_fire(struct cg_db *db, long long order_id, const char *kind, const char *on,
-                           struct cg_err *err)
+int cg_store_fx_timer_fire(struct cg_store *store, long long order_id, const char *kind,
+                           const char *on, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int rc =
-        prep(db, "INSERT OR IGNORE INTO fx_timer(order_id, kind, fired_on) VALUES (?1, ?2, ?3)",
+        prep(store, "INSERT OR IGNORE INTO fx_timer(order_id, kind, fired_on) VALUES (?1, ?2, ?3)",
              &st, err);
 
     if (rc != CG_OK)
@@ -687,11 +713,12 @@ int cg_store_fx_timer_fire(struct cg_db *db, long long order_id, const char *kin
 
 /* ------------------------------------------------------------------ rates, settlements */
 
-int cg_store_fx_rate_put(struct cg_db *db, const char *currency, const char *on, const char *rate,
-                         const char *source, struct cg_err *err)
+int cg_store_fx_rate_put(struct cg_store *store, const char *currency, const char *on,
+                         const char *rate, const char *source, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db,
+    int rc = prep(store,
                   "INSERT INTO fx_rate(currency, on_date, rate, source) VALUES (?1, ?2, ?3, ?4) "
                   "ON CONFLICT(currency, on_date) DO UPDATE SET rate = ?3, source = ?4",
                   &st, err);
@@ -707,13 +734,14 @@ int cg_store_fx_rate_put(struct cg_db *db, const char *currency, const char *on,
     return rc;
 }
 
-int cg_store_fx_rate_get(struct cg_db *db, const char *currency, const char *on, char *rate,
+int cg_store_fx_rate_get(struct cg_store *store, const char *currency, const char *on, char *rate,
                          char *source, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc =
-        prep(db, "SELECT rate, source FROM fx_rate WHERE currency = ?1 AND on_date = ?2", &st, err);
+    int rc = prep(store, "SELECT rate, source FROM fx_rate WHERE currency = ?1 AND on_date = ?2",
+                  &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -732,13 +760,14 @@ int cg_store_fx_rate_get(struct cg_db *db, const char *currency, const char *on,
     return rc;
 }
 
-int cg_store_fx_holdings_each(struct cg_db *db, const char *currency, cg_fx_holding_fn fn,
+int cg_store_fx_holdings_each(struct cg_store *store, const char *currency, cg_fx_holding_fn fn,
                               void *ctx, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
     int rc = prep(
-        db,
+        store,
         "WITH c(currency) AS (SELECT currency FROM fx_receipt UNION SELECT currency FROM "
         "fx_settlement) SELECT c.currency, (SELECT coalesce(sum(net), 0) FROM fx_receipt WHERE "
         "currency = c.currency AND direction = 'in'), (SELECT coalesce(sum(net), 0) FROM "
@@ -770,11 +799,12 @@ done:
     return rc;
 }
 
-int cg_store_fx_settlement_known(struct cg_db *db, const char *reference, struct cg_err *err)
+int cg_store_fx_settlement_known(struct cg_store *store, const char *reference, struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(db, "SELECT 1 FROM fx_settlement WHERE reference = ?1", &st, err);
+    int rc = prep(store, "SELECT 1 FROM fx_settlement WHERE reference = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -787,12 +817,13 @@ int cg_store_fx_settlement_known(struct cg_db *db, const char *reference, struct
     return rc;
 }
 
-int cg_store_fx_settlement_add(struct cg_db *db, const char *currency, int64_t amount, int64_t cny,
-                               const char *rate, const char *on, const char *reference,
+int cg_store_fx_settlement_add(struct cg_store *store, const char *currency, int64_t amount,
+                               int64_t cny, const char *rate, const char *on, const char *reference,
                                struct cg_err *err)
 {
+    struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db,
+    int rc = prep(store,
                   "INSERT INTO fx_settlement(currency, amount, cny, rate, settled_on, reference, "
                   "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ")",
                   &st, err);

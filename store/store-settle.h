@@ -17,13 +17,9 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "store/store.h"
 
-struct cg_db;
-
-/* Migration steps of the fx_* tables, appended to the main schema in order. */
-extern const char cg_store_settle_step_1[];
-extern const char *const cg_store_settle_steps[];
-extern const int cg_store_settle_nsteps;
+struct cg_store;
 
 /* ------------------------------------------------------------------ declared orders */
 
@@ -42,19 +38,19 @@ struct cg_fx_declared {
     int64_t amount;       /* minor units */
 };
 /* Record the declared amounts of n orders, one statement for all (the spool's commit). */
-int cg_store_fx_declared_put(struct cg_db *db, const struct cg_fx_declared *d, size_t n,
+int cg_store_fx_declared_put(struct cg_store *st, const struct cg_fx_declared *d, size_t n,
                              struct cg_err *err);
 /*
  * The order with this number (seller NULL: any seller). CG_ENOTFOUND when there is none or it
  * has no declared amount; CG_EEXIST when several sellers have it and seller is NULL.
  */
 typedef int (*cg_fx_order_fn)(void *ctx, const struct cg_fx_order *o);
-int cg_store_fx_order_find(struct cg_db *db, const char *seller, const char *order_no,
+int cg_store_fx_order_find(struct cg_store *st, const char *seller, const char *order_no,
                            cg_fx_order_fn fn, void *ctx, struct cg_err *err);
-int cg_store_fx_order_get(struct cg_db *db, long long id, cg_fx_order_fn fn, void *ctx,
+int cg_store_fx_order_get(struct cg_store *st, long long id, cg_fx_order_fn fn, void *ctx,
                           struct cg_err *err);
 /* Every order with a declared amount, by id. A non-zero fn result stops and is returned. */
-int cg_store_fx_orders_each(struct cg_db *db, cg_fx_order_fn fn, void *ctx, struct cg_err *err);
+int cg_store_fx_orders_each(struct cg_store *st, cg_fx_order_fn fn, void *ctx, struct cg_err *err);
 
 /* What the fx_* tables say about one order, in the order's currency unless said otherwise. */
 struct cg_fx_sums {
@@ -69,14 +65,14 @@ struct cg_fx_sums {
     int uncollectible; /* cannot be collected, with evidence */
     int credit_filed;  /* deferred-receipt report filed */
 };
-int cg_store_fx_order_sums(struct cg_db *db, long long order_id, struct cg_fx_sums *out,
+int cg_store_fx_order_sums(struct cg_store *st, long long order_id, struct cg_fx_sums *out,
                            struct cg_err *err);
 
 /* ------------------------------------------------------------------ statements, receipts */
 
-int cg_store_fx_statement_find(struct cg_db *db, const char *sha256, long long *id,
+int cg_store_fx_statement_find(struct cg_store *st, const char *sha256, long long *id,
                                struct cg_err *err);
-int cg_store_fx_statement_add(struct cg_db *db, const char *seller, const char *kind,
+int cg_store_fx_statement_add(struct cg_store *st, const char *seller, const char *kind,
                               const char *name, const char *sha256, const char *stmt_id,
                               long entries, long long *id, struct cg_err *err);
 
@@ -96,14 +92,14 @@ struct cg_fx_receipt {
     int64_t used_principal, used_fees, used_refunds;
 };
 /* CG_EEXIST when entry_key is already known. */
-int cg_store_fx_receipt_add(struct cg_db *db, const struct cg_fx_receipt *r, long long *id,
+int cg_store_fx_receipt_add(struct cg_store *st, const struct cg_fx_receipt *r, long long *id,
                             struct cg_err *err);
-int cg_store_fx_receipt_known(struct cg_db *db, const char *entry_key, struct cg_err *err);
+int cg_store_fx_receipt_known(struct cg_store *st, const char *entry_key, struct cg_err *err);
 typedef int (*cg_fx_receipt_fn)(void *ctx, const struct cg_fx_receipt *r);
-int cg_store_fx_receipt_get(struct cg_db *db, long long id, cg_fx_receipt_fn fn, void *ctx,
+int cg_store_fx_receipt_get(struct cg_store *st, long long id, cg_fx_receipt_fn fn, void *ctx,
                             struct cg_err *err);
 /* Every receipt by id (open_only: those with money not yet allocated). */
-int cg_store_fx_receipts_each(struct cg_db *db, int open_only, cg_fx_receipt_fn fn, void *ctx,
+int cg_store_fx_receipts_each(struct cg_store *st, int open_only, cg_fx_receipt_fn fn, void *ctx,
                               struct cg_err *err);
 
 /* One order's part of a payout (several per receipt). */
@@ -114,9 +110,9 @@ struct cg_fx_line {
     const char *pay_ref;
     int64_t gross, fee, net;
 };
-int cg_store_fx_line_add(struct cg_db *db, const struct cg_fx_line *l, struct cg_err *err);
+int cg_store_fx_line_add(struct cg_store *st, const struct cg_fx_line *l, struct cg_err *err);
 typedef int (*cg_fx_line_fn)(void *ctx, const struct cg_fx_line *l);
-int cg_store_fx_lines_each(struct cg_db *db, long long receipt_id, cg_fx_line_fn fn, void *ctx,
+int cg_store_fx_lines_each(struct cg_store *st, long long receipt_id, cg_fx_line_fn fn, void *ctx,
                            struct cg_err *err);
 
 /* ------------------------------------------------------------------ allocations */
@@ -141,25 +137,25 @@ struct cg_fx_alloc {
  * Insert an allocation. The database refuses (CG_EREJECT) one that would take more of the
  * receipt than it has: principal over its net, fees over its fee, refunds over an outgoing net.
  */
-int cg_store_fx_alloc_add(struct cg_db *db, const struct cg_fx_alloc *a, long long *id,
+int cg_store_fx_alloc_add(struct cg_store *st, const struct cg_fx_alloc *a, long long *id,
                           struct cg_err *err);
 /* Mark every live allocation of receipt to order removed; *n how many. */
-int cg_store_fx_alloc_remove(struct cg_db *db, long long receipt_id, long long order_id, long *n,
+int cg_store_fx_alloc_remove(struct cg_store *st, long long receipt_id, long long order_id, long *n,
                              struct cg_err *err);
 /* Give a waiting cross-currency allocation its rates and converted amounts. */
-int cg_store_fx_alloc_confirm(struct cg_db *db, long long id, int64_t amount_order, int64_t cny,
+int cg_store_fx_alloc_confirm(struct cg_store *st, long long id, int64_t amount_order, int64_t cny,
                               const char *rate_rcpt, const char *rate_order, const char *source,
                               const char *rate_date, struct cg_err *err);
 /* Live allocations of an order (order_id > 0) or of a receipt (receipt_id > 0). */
 typedef int (*cg_fx_alloc_fn)(void *ctx, const struct cg_fx_alloc *a);
-int cg_store_fx_allocs_each(struct cg_db *db, long long order_id, long long receipt_id,
+int cg_store_fx_allocs_each(struct cg_store *st, long long order_id, long long receipt_id,
                             cg_fx_alloc_fn fn, void *ctx, struct cg_err *err);
 
 /* ------------------------------------------------------------------ operator records */
 
 /* kind: RETURNED, FX_DIFF, FREIGHT, DEEMED, UNCOLLECTIBLE, TRADE_CREDIT_FILED. */
-int cg_store_fx_adjust_add(struct cg_db *db, long long order_id, const char *kind, int64_t amount,
-                           const char *note, struct cg_err *err);
+int cg_store_fx_adjust_add(struct cg_store *st, long long order_id, const char *kind,
+                           int64_t amount, const char *note, struct cg_err *err);
 
 struct cg_fx_event {
     long long order_id;   /* 0: none */
@@ -170,21 +166,21 @@ struct cg_fx_event {
     const char *detail;
     const char *occurred_on; /* YYYY-MM-DD */
 };
-int cg_store_fx_event_add(struct cg_db *db, const struct cg_fx_event *e, struct cg_err *err);
+int cg_store_fx_event_add(struct cg_store *st, const struct cg_fx_event *e, struct cg_err *err);
 typedef int (*cg_fx_event_fn)(void *ctx, const struct cg_fx_event *e, const char *recorded_at);
-int cg_store_fx_events_each(struct cg_db *db, long long order_id, cg_fx_event_fn fn, void *ctx,
+int cg_store_fx_events_each(struct cg_store *st, long long order_id, cg_fx_event_fn fn, void *ctx,
                             struct cg_err *err);
 
 /* A timer fires once per order and kind: CG_EEXIST when it already has. */
-int cg_store_fx_timer_fire(struct cg_db *db, long long order_id, const char *kind, const char *on,
-                           struct cg_err *err);
+int cg_store_fx_timer_fire(struct cg_store *st, long long order_id, const char *kind,
+                           const char *on, struct cg_err *err);
 
 /* ------------------------------------------------------------------ rates, settlements */
 
-int cg_store_fx_rate_put(struct cg_db *db, const char *currency, const char *on, const char *rate,
-                         const char *source, struct cg_err *err);
+int cg_store_fx_rate_put(struct cg_store *st, const char *currency, const char *on,
+                         const char *rate, const char *source, struct cg_err *err);
 /* rate and source have room for 32 and 64 bytes. */
-int cg_store_fx_rate_get(struct cg_db *db, const char *currency, const char *on, char *rate,
+int cg_store_fx_rate_get(struct cg_store *st, const char *currency, const char *on, char *rate,
                          char *source, struct cg_err *err);
 
 struct cg_fx_holding {
@@ -197,13 +193,13 @@ struct cg_fx_holding {
 };
 typedef int (*cg_fx_holding_fn)(void *ctx, const struct cg_fx_holding *h);
 /* Per currency (currency NULL: every currency, alphabetical). */
-int cg_store_fx_holdings_each(struct cg_db *db, const char *currency, cg_fx_holding_fn fn,
+int cg_store_fx_holdings_each(struct cg_store *st, const char *currency, cg_fx_holding_fn fn,
                               void *ctx, struct cg_err *err);
 /* CG_OK when a settlement with this reference is recorded, else CG_ENOTFOUND. */
-int cg_store_fx_settlement_known(struct cg_db *db, const char *reference, struct cg_err *err);
+int cg_store_fx_settlement_known(struct cg_store *st, const char *reference, struct cg_err *err);
 /* CG_EEXIST when reference (if not NULL) is already recorded. */
-int cg_store_fx_settlement_add(struct cg_db *db, const char *currency, int64_t amount, int64_t cny,
-                               const char *rate, const char *on, const char *reference,
+int cg_store_fx_settlement_add(struct cg_store *st, const char *currency, int64_t amount,
+                               int64_t cny, const char *rate, const char *on, const char *reference,
                                struct cg_err *err);
 
 #endif

@@ -38,12 +38,27 @@ check "the archive holds each sent message once, with the bytes recorded" sh -c 
 published=$("$CEBGATE" -c "$T/port.conf" port --stats 2>/dev/null |
     awk '$1 == "receipts" && NF == 2 { print $2 }')
 again=$("$CEBGATE" -c "$T/port.conf" port --stats 2>/dev/null | awk '/^accepted again/ { print $3 }')
-check "lost answers were re-sent with the same bytes and answered as duplicates ($again)" \
-    test "${again:-0}" -gt 0
+check "lost answers were re-sent and answered as duplicates ($again)" test "${again:-0}" -gt 0
+# Per message, from both databases: every duplicate answer was for the bytes the port stored
+# first, and the port stored the bytes the sender recorded.
+psql() { sqlite3 "$W/cebgate.db" "ATTACH '$T/port.db' AS port;" "$@"; }
+check "each re-sent message had the same bytes as the one stored" test "$(psql "SELECT count(*),
+    sum(s.sha256 = m.sha256) FROM port.submissions s JOIN port.messages m ON m.guid = s.guid
+    WHERE s.duplicate = 1")" = "$again|$again"
+check "each message stored at the port with the sender's bytes" test "$(psql "SELECT count(*),
+    sum(p.sha256 = m.sha256) FROM messages m JOIN port.messages p ON p.guid = m.guid")" = "900|900"
 check "the port published every receipt twice ($published)" test $((${published:-1} % 2)) = 0
 check "each receipt applied once: the log holds half of them, each receipt guid once" \
     test "$(sql "SELECT count(*), count(DISTINCT receipt_guid) FROM receipts")" = \
     "$((${published:-0} / 2))|$((${published:-0} / 2))"
+check "per receipt: published twice by the port, applied once, to its document, same status" \
+    test "$(psql "SELECT count(*) FROM (SELECT msg_guid, doc_guid, status, count(*) FROM
+        port.receipts GROUP BY 1, 2, 3)")|$(psql "SELECT count(*) FROM
+        (SELECT msg_guid, doc_guid, status, count(*) / 2 FROM port.receipts GROUP BY 1, 2, 3
+         INTERSECT SELECT r.receipt_guid, r.guid, r.status, count(*) FROM receipts r
+         WHERE r.outcome = 'applied' GROUP BY 1, 2, 3)")|$(psql "SELECT count(*) FROM
+        (SELECT msg_guid FROM port.receipts GROUP BY 1 HAVING count(*) <> 2)")" = \
+    "$((${published:-0} / 2))|$((${published:-0} / 2))|0"
 check "receipt log: no late or unknown entries" \
     test "$(sql "SELECT count(*) FROM receipts WHERE outcome IN ('late', 'unknown')")" = 0
 check "no receipt applied twice for a message" test "$(sql "SELECT count(*) FROM

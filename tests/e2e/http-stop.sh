@@ -17,16 +17,20 @@ alive() {
     st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
     [ -n "$st" ] && [ "$st" != Z ]
 }
-# stop_when_busy PID N: once the port has answered 503 N times (the sender is in its backoff),
-# and one second later, SIGTERM; then wait at most 10 s. STOP_RC: the exit code, or "hung"
-# (then it is killed); STOP_WAITED: tenths of a second from the signal to the exit.
+# retries_logged LOG: answers the sender logged it will send again (0 before LOG exists)
+# stop_when_busy PID LOG N: once the sender (run with -vv) has logged N answers it will send
+# again (it has taken the port's 503s and put them in its backoff), SIGTERM; then wait at most
+# 10 s.
+# STOP_SEEN: such answers logged at the signal; STOP_RC: the exit code, or "hung" (then it is
+# killed); STOP_WAITED: tenths of a second from the signal to the exit.
+retries_logged() { cat "$1" 2>/dev/null | grep -c 'debug: message .* attempt [0-9]*: '; }
 stop_when_busy() {
     i=0
-    while [ "$(faults)" -lt "$2" ] 2>/dev/null && [ $i -lt 300 ] && alive "$1"; do
+    while [ "$(retries_logged "$2")" -lt "$3" ] && [ $i -lt 300 ] && alive "$1"; do
         sleep 0.1
         i=$((i + 1))
     done
-    sleep 1
+    STOP_SEEN=$(retries_logged "$2")
     kill -TERM "$1"
     STOP_WAITED=0
     while alive "$1" && [ "$STOP_WAITED" -lt 100 ]; do
@@ -48,11 +52,13 @@ port_conf "$T/port.conf" "$T/port.db" "fault_503_percent = 100"
 start_port "$T/port.conf"
 sender_conf "max_retries = 100" "retry_max_delay = 60" "retry_deadline = 3600"
 orders orders.csv 5 || fail "make orders"
-"$CEBGATE" -c "$W/cebgate.conf" run --no-progress >"$T/run.out" 2>"$T/run.err" &
-stop_when_busy $! 15
+"$CEBGATE" -vv -c "$W/cebgate.conf" run --no-progress >"$T/run.out" 2>"$T/run.err" &
+stop_when_busy $! "$T/run.err" 15
 check "run stopped by SIGTERM exits 0 within 10 s (exit $STOP_RC, $STOP_WAITED/10 s)" \
     test "$STOP_RC" = 0
 [ "$STOP_RC" = 0 ] || tail -5 "$T/run.err"
+check "the sender had taken 15 answers to retry before the signal ($STOP_SEEN)" \
+    test "$STOP_SEEN" -ge 15
 check "the port answered 503 before the signal ($(faults))" test "$(faults)" -ge 15
 check "it says the messages were kept for the next run" grep -q "stopped on request" "$T/run.err"
 check "nothing marked sent or rejected: 15 queued ($(states))" test "$(states)" = "queued=15"
@@ -61,12 +67,14 @@ check "the input file was taken once" test "$(sql "SELECT count(*) FROM input_fi
 # ---------------------------------------------------------------- the same for watch
 $HELPER orders own "$T/orders2.csv" 2 100 && mv "$T/orders2.csv" "$W/incoming/" ||
     fail "make orders 100-101"
-"$CEBGATE" -c "$W/cebgate.conf" watch --retry 60 --no-progress >"$T/watch.out" 2>"$T/watch.err" &
+"$CEBGATE" -vv -c "$W/cebgate.conf" watch --retry 60 --no-progress >"$T/watch.out" \
+    2>"$T/watch.err" &
 # Its first pass hands the queued messages over before it takes new files: stopped there.
-stop_when_busy $! $(($(faults) + 15))
+stop_when_busy $! "$T/watch.err" 15
 check "watch stopped by SIGTERM exits 0 within 10 s (exit $STOP_RC, $STOP_WAITED/10 s)" \
     test "$STOP_RC" = 0
 [ "$STOP_RC" = 0 ] || tail -5 "$T/watch.err"
+check "watch had taken 15 answers to retry before the signal ($STOP_SEEN)" test "$STOP_SEEN" -ge 15
 check "still nothing marked: 15 queued ($(states))" test "$(states)" = "queued=15"
 check "the new file is left for the next run" test -f "$W/incoming/orders2.csv"
 sql "SELECT guid || ' ' || sha256 FROM messages ORDER BY guid" >"$T/before"

@@ -39,8 +39,11 @@ RELEASE_MS=0 CLOSE_MS=2500 port_conf "$T/port.conf" "$T/port.db"
 start_port "$T/port.conf"
 sender_conf
 sed -i -e '/^receipts_url/d' -e 's|/messages$|/nothing|' "$W/cebgate.conf"
-expect_rc 2 "a wrong URL (404) is a configuration error (2)" cg run --no-progress
-check "it says so" grep -q "404\|not found\|url" "$T/err"
+# The port answers a POST to a path it does not serve with 405 (404 would be as right): either
+# is about the URL, not the message.
+expect_rc 2 "a wrong URL is a configuration error (2)" cg run --no-progress
+check "it names the URL, the port's answer and the setting to check" grep -q \
+    "https://127.0.0.1:$P/nothing: HTTP 40[45] (code [0-9]*): .* (check \[transport\] url" "$T/err"
 check "nothing marked rejected for it" test "$(states)" = "queued=15"
 
 # ---------------------------------------------------------------- the right port

@@ -3,14 +3,40 @@
 set -u
 : "${CEBGATE:?run through make check}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/cg-e2e.XXXXXX")
-cleanup_hooks=""
-cleanup() {
-    for h in $cleanup_hooks; do "$h" || true; done
-    rm -rf "$T"
+# In a sanitizer build every process the test starts writes its reports (AddressSanitizer,
+# LeakSanitizer, UndefinedBehaviorSanitizer) to $T/san/report.PID instead of a stderr the test
+# may discard; any such file fails the test (san_check, run by finish and again on exit).
+# The folder is writable by all: spool-bad.sh runs cebgate as another user.
+mkdir -p "$T/san" && chmod 1777 "$T/san"
+SAN_LOG=$T/san/report
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$SAN_LOG"
+UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$SAN_LOG"
+LSAN_OPTIONS="suppressions=${CG_SRCDIR:-.}/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+LSAN_OPTIONS="$LSAN_OPTIONS:log_path=$SAN_LOG"
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+# san_check: 0 when no process wrote a sanitizer report; else print them (into the test's log)
+san_check() {
+    set -- "$T"/san/report.*
+    [ -e "$1" ] || return 0
+    for r in "$@"; do
+        echo "FAIL - sanitizer report $(basename "$r"):"
+        sed 's/^/  /' "$r"
+        rm -f "$r"
+    done
+    return 1
 }
-trap cleanup EXIT
+cleanup() {
+    cleanup_rc=$?
+    fails_before=$fails
+    for h in $cleanup_hooks; do "$h" || true; done
+    [ "$fails" -eq "$fails_before" ] || cleanup_rc=1
+    san_check || cleanup_rc=1
+    rm -rf "$T"
+    exit "$cleanup_rc"
+}
 fails=0
 passes=0
+trap cleanup EXIT
 ok() { passes=$((passes + 1)); echo "ok - $*"; }
 fail() { fails=$((fails + 1)); echo "FAIL - $*"; }
 # check DESCRIPTION COMMAND...: passes when the command exits 0
@@ -23,6 +49,7 @@ expect_rc() {
         fail "$d: exit $got, expected $want"; sed 's/^/  stderr: /' "$T/err" | head -20; fi
 }
 finish() {
+    san_check || fail "no sanitizer report from the processes the test started"
     echo "$passes passed, $fails failed"
     [ "$fails" -eq 0 ]
 }

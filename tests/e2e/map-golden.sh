@@ -41,11 +41,24 @@ golden amazon amazon all-orders.txt 1
 h1=$(sed -n 1p "$D/shopify/expected.jsonl" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')
 { head -1 "$D/shopify/orders_export.csv"; sed -n '5,$p' "$D/shopify/orders_export.csv";
   sed -n '2,4p' "$D/shopify/orders_export.csv"; } >"$T/moved.csv"
-"$CEBGATE" -c "$T/cebgate.conf" map --profile shopify "$T/moved.csv" >"$T/moved.out" 2>/dev/null
+# Both copies still hold order 1003 in BRL: exit 1, and the one rejection of the golden case,
+# now on line 3 (the header, then original line 5, then 6) of the copy.
+# moved NAME: map $T/NAME.csv, exit code in the check, stdout in $T/NAME.out, rejections compared
+moved() {
+    (cd "$T" && "$CEBGATE" -c "$T/cebgate.conf" map --profile shopify "$1.csv") \
+        >"$T/$1.out" 2>"$T/$1.err"
+    mrc=$?
+    check "$1 copy: exit 1 for its rejected order (exit $mrc)" test "$mrc" -eq 1
+    sed "s|^shopify/orders_export.csv:6:|$1.csv:3:|" "$D/shopify/expected.err" >"$T/$1.want"
+    grep -v '^cebgate map: ' "$T/$1.err" >"$T/$1.errs"
+    check "$1 copy: the same rejection, on its line" cmp -s "$T/$1.want" "$T/$1.errs"
+}
+moved moved
 check "same order elsewhere in a file keeps its hash" grep -q "\"order_no\":\"1001\".*\"hash\":\"$h1\"" "$T/moved.out"
 sed 's/,9\.99,/,9.98,/' "$T/moved.csv" >"$T/changed.csv"
-"$CEBGATE" -c "$T/cebgate.conf" map --profile shopify "$T/changed.csv" >"$T/changed.out" 2>/dev/null
-check "changed content changes the hash" sh -c "! grep -q '$h1' '$T/changed.out'"
+moved changed
+h2=$(grep '"order_no":"1001"' "$T/changed.out" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')
+check "changed content changes the hash ($h1 -> $h2)" test -n "$h2" -a -n "$h1" -a "$h2" != "$h1"
 
 expect_rc 0 "--table prints a table" sh -c "cd '$D' && '$CEBGATE' -c '$T/cebgate.conf' map --table own/orders.csv"
 check "table has a header and both orders" sh -c "grep -q '^ORDER ' '$T/out' && grep -q '^A-1 ' '$T/out' && grep -q '^A-2 ' '$T/out'"

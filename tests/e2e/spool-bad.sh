@@ -53,7 +53,9 @@ check "0-order file in failed/" grep -q 'no orders in the file' "$F/header-only.
 check "unknown seller folder: file in failed/" \
     grep -q 'no \[seller.nobody-knows\]' "$W/failed/nobody-knows/o.csv.reason"
 check "incoming/ is empty" [ "$(find "$W/incoming" -type f | wc -l)" -eq 0 ]
-check "summary counts the failed files" grep -q 'failed' "$T/out"
+# 10 taken: the good file and the 9 bad ones above (the symlinked folder counts as one).
+check "summary counts the failed files" \
+    grep -qx 'summary: 10 files taken (1 done, 9 failed, 0 duplicate)' "$T/out"
 expect_rc 0 "status of a failed file" "$CEBGATE" -c "$W/cebgate.conf" status empty.csv
 check "status says why" grep -q 'reason: .*empty file' "$T/out"
 finish

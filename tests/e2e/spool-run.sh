@@ -62,7 +62,14 @@ check "late receipt counted" grep -q '1 late, 1 unknown guid' "$T/out"
 check "still nothing pending" sh -c "cg() { \"$CEBGATE\" -c '$W/cebgate.conf' \"\$@\"; }; cg status --pending | grep -q '^0 documents'"
 expect_rc 0 "status --unknown" cg status --unknown
 check "unknown guid listed" grep -q 'unknown guid 00000000-0000-' "$T/out"
-check "receipt log is append-only" sh -c "! sqlite3 '$W/cebgate.db' 'DELETE FROM receipts' 2>/dev/null"
+sql "SELECT * FROM receipts ORDER BY rowid" >"$T/receipts.before"
+sql "DELETE FROM receipts" 2>"$T/sql.err"
+check "receipt log is append-only: DELETE refused" grep -q 'receipts are an append-only log' "$T/sql.err"
+sql "UPDATE receipts SET outcome = 'applied'" 2>"$T/sql.err"
+check "receipt log is append-only: UPDATE refused" grep -q 'receipts are an append-only log' "$T/sql.err"
+sql "SELECT * FROM receipts ORDER BY rowid" >"$T/receipts.after"
+check "receipt log is append-only: all $(wc -l <"$T/receipts.before") rows unchanged" \
+    sh -c "[ -s '$T/receipts.before' ] && cmp -s '$T/receipts.before' '$T/receipts.after'"
 
 # Rerun: nothing new. The same file again: nothing declared, and said so.
 expect_rc 0 "rerun" cg run
@@ -124,7 +131,13 @@ check "newer ones are kept" [ "$(count "$W/archive" 'CEB303Message_*')" -ge 15 ]
 # A second process is refused while the first holds the lock.
 "$CEBGATE" -c "$W/cebgate.conf" watch --no-progress >"$T/watch.out" 2>&1 &
 wp=$!
-sleep 1
+# It holds the lock once its PID is in cebgate.lock (written after flock is taken).
+i=0
+while [ "$(cat "$W/cebgate.lock" 2>/dev/null)" != "$wp" ] && [ $i -lt 100 ] && kill -0 $wp; do
+    sleep 0.1
+    i=$((i + 1))
+done
+check "watch took the lock" test "$(cat "$W/cebgate.lock" 2>/dev/null)" = "$wp"
 expect_rc 75 "a second process is refused" cg run
 check "refusal names the PID" grep -q "in use by cebgate process $wp" "$T/err"
 kill -TERM $wp

@@ -27,8 +27,10 @@ mkdir "$W/incoming/jl"
 $HELPER orders jsonl "$T/j.jsonl" 1 300
 mv "$T/j.jsonl" "$W/incoming/jl/j.jsonl"
 check "a new seller folder is watched too" within 30 "test -f '$W/done/jl/j.jsonl'"
-$HELPER orders own "$W/incoming/acme/big.csv" 300 1000
-sleep 0.3
+$HELPER orders own "$T/big.csv" 300 1000
+mv "$T/big.csv" "$W/incoming/acme/big.csv"
+# SIGTERM once watch has taken the big file (it left incoming/), while it works on it.
+check "the big file is taken" within 50 "! test -f '$W/incoming/acme/big.csv'"
 kill -TERM $wp
 wait $wp
 rc=$?

@@ -17,6 +17,10 @@
 
 #include "core/conf.h"
 #include "core/err.h"
+#include "mapping/mapping.h"
+#include "declare/declare.h"
+#include "spool/spool.h"
+#include "port/port.h"
 
 static char dir[64];
 static char path[128];
@@ -160,11 +164,12 @@ static void test_dump_masks_secrets(void **state)
     size_t len = 0;
     FILE *mem;
     const struct cg_conf_key *k;
+    size_t i;
     const char *secret_key = NULL;
     const char *secret_sec = NULL;
     char line[256];
 
-    for (k = cg_conf_keys; k->key != NULL; k++) {
+    for (i = 0; (k = cg_conf_key_at(i)) != NULL; i++) {
         if (k->type == CG_CONF_SECRET) {
             secret_key = k->key;
             secret_sec = k->section;
@@ -208,6 +213,39 @@ static void test_template_loads(void **state)
     cg_conf_free(conf);
 }
 
+/* A module that is not built into core/ adds its section by registering its own table. */
+static const struct cg_conf_key ledger_keys[] = {
+    {"ledger", "rounding", CG_CONF_ENUM, "half-up", "half-up|half-even", "rounding of shares"},
+    {NULL, NULL, CG_CONF_STR, NULL, NULL, NULL},
+};
+
+static void test_module_registers_keys(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem;
+
+    (void)state;
+    assert_int_equal(cg_conf_new_defaults(NULL, &conf, &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, "ledger", "rounding", "half-even", &err), CG_ECONFIG);
+    assert_int_equal(cg_conf_register(ledger_keys), CG_OK);
+    assert_int_equal(cg_conf_register(ledger_keys), CG_OK); /* twice is once */
+    assert_int_equal(cg_conf_set(conf, "ledger", "rounding", "half-even", &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, "ledger", "rounding", "up", &err), CG_ECONFIG);
+    assert_string_equal(cg_conf_get(conf, "ledger", "rounding"), "half-even");
+    mem = open_memstream(&text, &len);
+    cg_conf_write_template(mem);
+    fclose(mem);
+    assert_non_null(strstr(text, "\n[ledger]\n"));
+    /* After the modules registered before it. */
+    assert_non_null(strstr(text, "[port]"));
+    assert_true(strstr(text, "[port]") < strstr(text, "[ledger]"));
+    free(text);
+    cg_conf_free(conf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +257,12 @@ int main(void)
         cmocka_unit_test(test_set_checked),
         cmocka_unit_test(test_dump_masks_secrets),
         cmocka_unit_test_setup_teardown(test_template_loads, setup, teardown),
+        cmocka_unit_test(test_module_registers_keys),
     };
+    /* The keys of the modules under test, as cebgate registers them at start-up. */
+    assert_int_equal(cg_conf_register(cg_mapping_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_declare_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_spool_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_port_conf_keys), CG_OK);
     return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
 }

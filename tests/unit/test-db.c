@@ -1,6 +1,6 @@
 /*
- * test-db.c - the SQLite store: migrate from empty, re-open, refuse a newer database,
- * transactions roll back on failure, SQLITE_BUSY is reported as CG_EBUSY.
+ * test-db.c - the SQLite connection under the store: migrate from empty, re-open, refuse a newer
+ * database, transactions roll back on failure, SQLITE_BUSY is reported as CG_EBUSY.
  */
 #include "config.h"
 
@@ -15,7 +15,8 @@
 
 #include <cmocka.h>
 
-#include "core/db.h"
+#include "store/store-db.h"
+#include "store/store-int.h"
 #include "core/err.h"
 #include "core/fsutil.h"
 
@@ -199,9 +200,12 @@ static void test_main_schema(void **state)
     struct cg_err err;
     int ver = 0;
 
-    assert_int_equal(cg_db_open(f->path, &cg_db_schema_main, &db, &err), CG_OK);
+    const struct cg_db_schema spool = {cg_store_schema_spool.name, cg_store_schema_spool.steps,
+                                       cg_store_schema_spool.nsteps};
+
+    assert_int_equal(cg_db_open(f->path, &spool, &db, &err), CG_OK);
     assert_int_equal(cg_db_user_version(db, &ver), CG_OK);
-    assert_int_equal(ver, cg_db_schema_main.nsteps);
+    assert_int_equal(ver, spool.nsteps);
     assert_int_equal(cg_db_exec(db, "PRAGMA integrity_check", &err), CG_OK);
     cg_db_close(db);
 }

@@ -984,7 +984,7 @@ struct signing_thread {
     xmlDocPtr docs[24];
     int n;
     int rc;
-    char msg[sizeof(((struct cg_err *)0)->msg)];
+    char msg[sizeof(((struct cg_err *)0)->msg) + 32]; /* "document N: " and the error */
 };
 
 static void *sign_docs(void *arg)

@@ -35,6 +35,7 @@ int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char 
 static int fail_write_errno; /* non-zero: the next write fails with it */
 static int short_writes;     /* write at most 3 bytes per call */
 static int fail_fsync_errno;
+static int fail_rename_errno; /* non-zero: renameat fails with it */
 static int renames_seen;      /* renameat calls since reset */
 static int content_at_rename; /* size of the temp file when rename was called */
 
@@ -65,6 +66,10 @@ int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char 
     renames_seen++;
     if (fstatat(olddirfd, oldpath, &st, 0) == 0)
         content_at_rename = (int)st.st_size;
+    if (fail_rename_errno != 0) {
+        errno = fail_rename_errno;
+        return -1;
+    }
     return __real_renameat(olddirfd, oldpath, newdirfd, newpath);
 }
 
@@ -76,6 +81,7 @@ static int setup(void **state)
     assert_non_null(mkdtemp(dir));
     fail_write_errno = 0;
     fail_fsync_errno = 0;
+    fail_rename_errno = 0;
     short_writes = 0;
     renames_seen = 0;
     content_at_rename = -1;
@@ -88,6 +94,7 @@ static int teardown(void **state)
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     fail_write_errno = 0;
     fail_fsync_errno = 0;
+    fail_rename_errno = 0;
     assert_int_equal(system(cmd), 0);
     return 0;
 }
@@ -163,6 +170,25 @@ static void test_fsync_failure_keeps_old(void **state)
     assert_string_equal(got, "old");
     free(got);
     assert_int_equal(count_entries(), 1); /* no temporary file left behind */
+}
+
+static void test_rename_failure_keeps_old(void **state)
+{
+    struct cg_err err;
+    char *got;
+
+    assert_int_equal(cg_fs_write_atomic(dir, "out.xml", "old", 3, &err), CG_OK);
+    renames_seen = 0;
+    fail_rename_errno = ENOSPC;
+    assert_int_equal(cg_fs_write_atomic(dir, "out.xml", "new content", 11, &err), CG_EIO);
+    assert_string_equal(err.msg, "out.xml: rename failed: No space left on device");
+    fail_rename_errno = 0;
+    assert_int_equal(renames_seen, 1);
+    assert_int_equal(content_at_rename, 11); /* it was the complete new file that stayed put */
+    got = read_all("out.xml");
+    assert_string_equal(got, "old");
+    free(got);
+    assert_int_equal(count_entries(), 1); /* the temporary file is removed */
 }
 
 static void test_names(void **state)
@@ -256,6 +282,25 @@ static void test_buf_ceiling(void **state)
     cg_buf_free(&b);
 }
 
+static void test_err_prefix_cut(void **state)
+{
+    struct cg_err err;
+    char big[CG_ERR_MSG_MAX];
+    size_t n = sizeof(err.msg);
+
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    CG_ERR_SET(&err, CG_EIO, "%s", "disk full");
+    cg_err_prefix(&err, "%s:%d", "orders.csv", 7);
+    assert_string_equal(err.msg, "orders.csv:7: disk full");
+    CG_ERR_SET(&err, CG_EIO, "%s", big);
+    cg_err_prefix(&err, "%s", "orders.csv");
+    /* Cut to the buffer: the prefix, then as much as fits, ending in "...". */
+    assert_int_equal(strlen(err.msg), n - 1);
+    assert_memory_equal(err.msg, "orders.csv: xxx", 15);
+    assert_string_equal(err.msg + n - 4, "...");
+}
+
 static void test_sha256(void **state)
 {
     char hex[65];
@@ -270,11 +315,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_complete_before_rename, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_failure_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fsync_failure_keeps_old, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rename_failure_keeps_old, setup, teardown),
         cmocka_unit_test(test_names),
         cmocka_unit_test_setup_teardown(test_unsafe_name_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_no_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_refuses_symlink_and_big, setup, teardown),
         cmocka_unit_test(test_buf_ceiling),
+        cmocka_unit_test(test_err_prefix_cut),
         cmocka_unit_test(test_sha256),
     };
     return cmocka_run_group_tests_name("fsutil", tests, NULL, NULL);

@@ -41,6 +41,8 @@
 #include "core/fsutil.h"
 #include "core/init.h"
 #include "spool/spool.h"
+#include "mapping/mapping.h"
+#include "declare/declare.h"
 
 /* ------------------------------------------------------------------ the test server */
 
@@ -194,9 +196,10 @@ static struct key_state *key_of(struct srv *s, const char *body)
     for (int i = 0; i < s->nkeys; i++)
         if (strcmp(s->keys[i].key, body) == 0)
             return &s->keys[i];
-    if (s->nkeys == (int)(sizeof(s->keys) / sizeof(s->keys[0])))
+    if (s->nkeys == (int)(sizeof(s->keys) / sizeof(s->keys[0])) ||
+        snprintf(s->keys[s->nkeys].key, sizeof(s->keys[0].key), "%s", body) >=
+            (int)sizeof(s->keys[0].key))
         return NULL;
-    snprintf(s->keys[s->nkeys].key, sizeof(s->keys[0].key), "%s", body);
     return &s->keys[s->nkeys++];
 }
 
@@ -1266,7 +1269,7 @@ static void test_send_files(void **state)
     char *details[4];
     int fd;
 
-    snprintf(dir, sizeof(dir), "%s/outbox", certdir);
+    assert_true(snprintf(dir, sizeof(dir), "%s/outbox", certdir) < (int)sizeof(dir));
     assert_int_equal(mkdir(dir, 0700), 0);
     write_file(dir, "a.xml", "<m guid=\"A\"/>");
     write_file(dir, "b.xml", "<m guid=\"B\"/>");
@@ -1335,8 +1338,8 @@ static void test_fetch_to_dir(void **state)
     int in_fd, st_fd;
     size_t count = 0;
 
-    snprintf(inbox, sizeof(inbox), "%s/inbox", certdir);
-    snprintf(statedir, sizeof(statedir), "%s/state", certdir);
+    assert_true(snprintf(inbox, sizeof(inbox), "%s/inbox", certdir) < (int)sizeof(inbox));
+    assert_true(snprintf(statedir, sizeof(statedir), "%s/state", certdir) < (int)sizeof(statedir));
     assert_int_equal(mkdir(inbox, 0700), 0);
     assert_int_equal(mkdir(statedir, 0700), 0);
     in_fd = open(inbox, O_RDONLY | O_DIRECTORY);
@@ -1405,7 +1408,7 @@ static void test_transport_ops(void **state)
     size_t count = 0;
     FILE *fp;
 
-    snprintf(work, sizeof(work), "%s/work", certdir);
+    assert_true(snprintf(work, sizeof(work), "%s/work", certdir) < (int)sizeof(work));
     snprintf(outbox, sizeof(outbox), "%s/outbox", work);
     snprintf(inbox, sizeof(inbox), "%s/inbox", work);
     assert_int_equal(mkdir(work, 0700), 0);
@@ -1728,6 +1731,10 @@ int main(void)
         fprintf(stderr, "cg_lib_init: %s\n", err.msg);
         return 1;
     }
+    /* The keys of the modules under test, as cebgate registers them at start-up. */
+    assert_int_equal(cg_conf_register(cg_mapping_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_declare_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_spool_conf_keys), CG_OK);
     rc = cmocka_run_group_tests(tests, tls_setup, tls_teardown);
     cg_lib_cleanup();
     return rc;

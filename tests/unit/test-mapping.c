@@ -623,6 +623,8 @@ static void test_time(void **state)
     assert_int_equal(cg_time_to_customs("2023-02-29 00:00:00", t), CG_EINVAL);
     assert_int_equal(cg_time_to_customs("2026-13-01 00:00:00", t), CG_EINVAL);
     assert_int_equal(cg_time_to_customs("soon", t), CG_EINVAL);
+    /* 9999-12-31 20:00 UTC is 10000-01-01 04:00 in China: no four-digit year. */
+    assert_int_equal(cg_time_to_customs("9999-12-31T20:00:00Z", t), CG_EINVAL);
 }
 
 /* ------------------------------------------------------------------ JSON lines, hash */
@@ -834,5 +836,7 @@ int main(void)
         cmocka_unit_test(test_tsv_profile),
     };
 
+    /* The keys of the modules under test, as cebgate registers them at start-up. */
+    assert_int_equal(cg_conf_register(cg_mapping_conf_keys), CG_OK);
     return cmocka_run_group_tests(tests, setup, teardown);
 }

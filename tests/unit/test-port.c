@@ -27,6 +27,7 @@
 #include "declare/declare.h"
 #include "mapping/mapping.h"
 #include "port/port-int.h"
+#include "port/port.h"
 
 static const char *datadir(void)
 {
@@ -105,6 +106,11 @@ static void test_numbers(void **state)
     assert_string_equal(d, "20260302");
     cg_port_day8(INT64_C(1772323200000), d); /* 2026-03-01 00:00 UTC = 08:00 China */
     assert_string_equal(d, "20260301");
+    /* 253402300800 s is 10000-01-01 00:00 UTC: a five-digit year does not fit. */
+    cg_port_time17(INT64_C(253402300800000), t);
+    assert_string_equal(t, "");
+    cg_port_day8(INT64_C(253402300800000), d);
+    assert_string_equal(d, "");
 }
 
 /* ------------------------------------------------------------------ scenario */
@@ -989,6 +995,10 @@ int main(void)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
+    /* The keys of the modules under test, as cebgate registers them at start-up. */
+    assert_int_equal(cg_conf_register(cg_mapping_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_declare_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_port_conf_keys), CG_OK);
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     cg_lib_cleanup();
     return rc;

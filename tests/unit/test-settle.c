@@ -24,33 +24,34 @@
 
 #include "core/buf.h"
 #include "core/conf.h"
-#include "core/db.h"
 #include "core/fsutil.h"
 #include "settle/settle.h"
+/* The test sets up rows and checks the triggers with its own SQL on the store's connection. */
+#include "store/store-int.h"
 #include "store/store-settle.h"
 
 #define NORDERS 8
 
 struct fix {
     char dir[64];
-    struct cg_db *db;
+    struct cg_store *db;
     struct cg_conf *conf;
     struct cg_settle *s;
 };
 
-static void exec(struct cg_db *db, const char *sql)
+static void exec(struct cg_store *db, const char *sql)
 {
     char *msg = NULL;
-    int r = sqlite3_exec(cg_db_handle(db), sql, NULL, NULL, &msg);
+    int r = sqlite3_exec(cg_db_handle(db->db), sql, NULL, NULL, &msg);
     if (r != SQLITE_OK)
         fail_msg("%s: %s", sql, msg ? msg : "?");
 }
 
-static long long scalar(struct cg_db *db, const char *sql)
+static long long scalar(struct cg_store *db, const char *sql)
 {
     sqlite3_stmt *st = NULL;
     long long v;
-    assert_int_equal(sqlite3_prepare_v2(cg_db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(cg_db_handle(db->db), sql, -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -58,7 +59,8 @@ static long long scalar(struct cg_db *db, const char *sql)
 }
 
 /* An order declared in cur for amount (minor units), released on day (YYYYMMDD). */
-static void add_order(struct cg_db *db, int i, const char *cur, long long amount, const char *day)
+static void add_order(struct cg_store *db, int i, const char *cur, long long amount,
+                      const char *day)
 {
     char sql[2048];
     snprintf(sql, sizeof(sql),
@@ -89,8 +91,9 @@ static int setup(void **state)
     snprintf(f->dir, sizeof(f->dir), "/tmp/cg-test-settle.XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     path = cg_fs_join(f->dir, "t.db");
-    assert_int_equal(cg_db_open(path, &cg_db_schema_main, &f->db, &err), CG_OK);
+    assert_int_equal(cg_store_open(path, &f->db, &err), CG_OK);
     free(path);
+    assert_int_equal(cg_conf_register(cg_settle_conf_keys), CG_OK);
     assert_int_equal(cg_conf_new_defaults(f->dir, &f->conf, &err), CG_OK);
     assert_int_equal(cg_settle_new(f->conf, f->db, &f->s, &err), CG_OK);
     assert_int_equal(cg_settle_set_today(f->s, "2025-12-31", &err), CG_OK);
@@ -105,7 +108,7 @@ static int teardown(void **state)
 
     cg_settle_free(f->s);
     cg_conf_free(f->conf);
-    cg_db_close(f->db);
+    cg_store_close(f->db);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
     assert_int_equal(system(cmd), 0);
     free(f);
@@ -229,7 +232,7 @@ static void test_database_refuses_over_allocation(void **state)
     assert_int_equal(cg_store_fx_alloc_add(f->db, &a, NULL, &err), CG_EREJECT);
     exec(f->db, "INSERT INTO fx_settlement(currency, amount, cny, rate, settled_on, created_at) "
                 "VALUES ('USD', 9800, 1, '1', '2025-03-10', 'x')");
-    assert_int_not_equal(sqlite3_exec(cg_db_handle(f->db),
+    assert_int_not_equal(sqlite3_exec(cg_db_handle(f->db->db),
                                       "INSERT INTO fx_settlement(currency, amount, cny, rate, "
                                       "settled_on, created_at) VALUES ('USD', 1, 1, '1', "
                                       "'2025-03-10', 'x')",
@@ -237,7 +240,7 @@ static void test_database_refuses_over_allocation(void **state)
                          SQLITE_OK);
     /* receipts and events cannot be changed afterwards */
     assert_int_not_equal(
-        sqlite3_exec(cg_db_handle(f->db), "UPDATE fx_receipt SET net = 1", NULL, NULL, NULL),
+        sqlite3_exec(cg_db_handle(f->db->db), "UPDATE fx_receipt SET net = 1", NULL, NULL, NULL),
         SQLITE_OK);
 }
 
@@ -256,7 +259,7 @@ static unsigned long rnd(unsigned long n)
 static const char *const curs[] = {"USD", "EUR", "GBP"};
 
 /* The state docs/settlement.md defines, from the raw rows (tolerance 1.00, no deadline). */
-static const char *expected_state(struct cg_db *db, int id)
+static const char *expected_state(struct cg_store *db, int id)
 {
     char sql[1024];
     long long declared, principal, fees, refunds, returned, explained, deemed, unc, tol = 100;

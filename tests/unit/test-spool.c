@@ -18,12 +18,14 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "core/conf.h"
-#include "core/db.h"
 #include "core/fsutil.h"
 #include "spool/spool.h"
 #include "spool/spool-int.h"
+#include "mapping/mapping.h"
+#include "declare/declare.h"
 
 static void test_receipt_codes(void **state)
 {
@@ -171,9 +173,47 @@ static void test_lock(void **state)
     assert_int_equal(cg_spool_lock_take(dir, &a, &stale, &err), CG_OK);
     assert_int_equal(stale, (long)child);
     cg_spool_lock_release(a);
+    /* The lock file removed, or replaced by another process's, under the holder: it notices. */
+    assert_int_equal(cg_spool_lock_take(dir, &a, &stale, &err), CG_OK);
+    assert_int_equal(cg_spool_lock_check(a, &err), CG_OK);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(cg_spool_lock_check(a, &err), CG_EBUSY);
+    assert_non_null(strstr(err.msg, "removed or replaced"));
+    assert_int_equal(cg_spool_lock_take(dir, &b, &stale, &err), CG_OK);
+    assert_int_equal(cg_spool_lock_check(a, &err), CG_EBUSY);
+    assert_int_equal(cg_spool_lock_check(b, &err), CG_OK);
+    cg_spool_lock_release(b);
+    cg_spool_lock_release(a);
     free(path);
     rm_rf(dir);
     free(dir);
+}
+
+/* ------------------------------------------------------------------ injected database faults */
+
+/* sqlite3_step is wrapped: statements whose SQL contains fail_sql fail with SQLITE_IOERR. */
+static const char *fail_sql;
+static long injected;
+int __real_sqlite3_step(sqlite3_stmt *st);
+int __wrap_sqlite3_step(sqlite3_stmt *st);
+
+/* Run hook once, just before the first statement whose SQL contains hook_sql. */
+static const char *hook_sql;
+static void (*hook)(void);
+
+int __wrap_sqlite3_step(sqlite3_stmt *st)
+{
+    const char *sql = sqlite3_sql(st);
+
+    if (hook_sql != NULL && sql != NULL && strstr(sql, hook_sql) != NULL) {
+        hook_sql = NULL;
+        hook();
+    }
+    if (fail_sql != NULL && sql != NULL && strstr(sql, fail_sql) != NULL) {
+        injected++;
+        return SQLITE_IOERR_READ;
+    }
+    return __real_sqlite3_step(st);
 }
 
 /* ------------------------------------------------------------------ recovery */
@@ -208,12 +248,29 @@ static bool there(const char *dir, const char *sub, const char *name)
     return ok;
 }
 
-static long one(struct cg_db *db, const char *sql)
+/* The test looks at the database through its own connection, not through the store. */
+static sqlite3 *db_of(const char *dir)
+{
+    char *path = cg_fs_join(dir, "cebgate.db");
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    free(path);
+    return db;
+}
+
+static int db_exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? CG_OK : CG_EDB;
+}
+
+static long one(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st = NULL;
     long v = -1;
 
-    assert_int_equal(sqlite3_prepare_v2(cg_db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     if (sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -227,12 +284,12 @@ static void test_recovery(void **state)
     struct cg_transport *t = NULL;
     struct cg_spool *sp = NULL;
     struct cg_err err;
-    struct cg_db *db;
+    sqlite3 *db;
 
     (void)state;
     assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
     assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
-    db = cg_spool_db(sp);
+    db = db_of(dir);
     /*
      * As a crash leaves it: order 1's CEB303 committed (staged) with its file still in tmp/;
      * order 2's CEB303 committed with its file already in outbox/; order 3's CEB303 v2
@@ -240,24 +297,22 @@ static void test_recovery(void **state)
      * tmp/ from an uncommitted batch.
      */
     assert_int_equal(
-        cg_db_exec(db,
-                   "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
-                   "(1, '', 'O1', 'h1', 'now', 'now'), (2, '', 'O2', 'h2', 'now', 'now'),"
-                   "(3, '', 'O3', 'h3', 'now', 'now'), (4, '', 'O4', 'h4', 'now', 'now');"
-                   "INSERT INTO documents(id, order_id, msg_type, business_key, version, guid, "
-                   "app_type, content_hash, state, updated_at) VALUES "
-                   "(1, 1, 303, 'O1', 1, 'G1', 1, 'c1', 'queued', 'now'),"
-                   "(2, 2, 303, 'O2', 1, 'G2', 1, 'c2', 'queued', 'now'),"
-                   "(3, 3, 303, 'O3', 2, 'G3B', 2, 'c3b', 'queued', 'now'),"
-                   "(4, 4, 303, 'O4', 1, 'G4', 1, 'c4', 'queued', 'now');"
-                   "INSERT INTO messages(document_id, version, guid, msg_type, app_type, "
-                   "file_name, sha256, size, staged, state, created_at) VALUES "
-                   "(1, 1, 'G1', 303, 1, 'CEB303Message_G1.xml', 's', 4, 1, 'queued', 'now'),"
-                   "(2, 1, 'G2', 303, 1, 'CEB303Message_G2.xml', 's', 4, 1, 'queued', 'now'),"
-                   "(3, 1, 'G3A', 303, 1, 'CEB303Message_G3A.xml', 's', 4, 0, 'sent', 'now'),"
-                   "(3, 2, 'G3B', 303, 2, 'CEB303Message_G3B.xml', 's', 4, 1, 'queued', 'now'),"
-                   "(4, 1, 'G4', 303, 1, 'CEB303Message_G4.xml', 's', 4, 1, 'queued', 'now');",
-                   &err),
+        db_exec(db, "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
+                    "(1, '', 'O1', 'h1', 'now', 'now'), (2, '', 'O2', 'h2', 'now', 'now'),"
+                    "(3, '', 'O3', 'h3', 'now', 'now'), (4, '', 'O4', 'h4', 'now', 'now');"
+                    "INSERT INTO documents(id, order_id, msg_type, business_key, version, guid, "
+                    "app_type, content_hash, state, updated_at) VALUES "
+                    "(1, 1, 303, 'O1', 1, 'G1', 1, 'c1', 'queued', 'now'),"
+                    "(2, 2, 303, 'O2', 1, 'G2', 1, 'c2', 'queued', 'now'),"
+                    "(3, 3, 303, 'O3', 2, 'G3B', 2, 'c3b', 'queued', 'now'),"
+                    "(4, 4, 303, 'O4', 1, 'G4', 1, 'c4', 'queued', 'now');"
+                    "INSERT INTO messages(document_id, version, guid, msg_type, app_type, "
+                    "file_name, sha256, size, staged, state, created_at) VALUES "
+                    "(1, 1, 'G1', 303, 1, 'CEB303Message_G1.xml', 's', 4, 1, 'queued', 'now'),"
+                    "(2, 1, 'G2', 303, 1, 'CEB303Message_G2.xml', 's', 4, 1, 'queued', 'now'),"
+                    "(3, 1, 'G3A', 303, 1, 'CEB303Message_G3A.xml', 's', 4, 0, 'sent', 'now'),"
+                    "(3, 2, 'G3B', 303, 2, 'CEB303Message_G3B.xml', 's', 4, 1, 'queued', 'now'),"
+                    "(4, 1, 'G4', 303, 1, 'CEB303Message_G4.xml', 's', 4, 1, 'queued', 'now');"),
         CG_OK);
     put(dir, "tmp", "CEB303Message_G1.xml");
     put(dir, "outbox", "CEB303Message_G2.xml");
@@ -267,7 +322,6 @@ static void test_recovery(void **state)
     sp = NULL;
 
     assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
-    db = cg_spool_db(sp);
     assert_int_equal(cg_spool_stats(sp)->recovered, 3);
     /* Committed file in tmp/: finished into outbox/. */
     assert_true(there(dir, "outbox", "CEB303Message_G1.xml"));
@@ -290,14 +344,13 @@ static void test_recovery(void **state)
     assert_int_equal(one(db, "SELECT count(*) FROM messages WHERE state = 'queued'"), 0);
     assert_true(there(dir, "archive", "CEB303Message_G1.xml"));
     /* The receipt log takes rows but refuses changes. */
-    assert_int_equal(cg_db_exec(db,
-                                "INSERT INTO receipts(received_at, file_name, msg_type, guid, "
-                                "status, outcome) VALUES ('now', 'r.xml', 304, 'G1', '2', "
-                                "'applied')",
-                                &err),
+    assert_int_equal(db_exec(db, "INSERT INTO receipts(received_at, file_name, msg_type, guid, "
+                                 "status, outcome) VALUES ('now', 'r.xml', 304, 'G1', '2', "
+                                 "'applied')"),
                      CG_OK);
-    assert_int_not_equal(cg_db_exec(db, "DELETE FROM receipts", &err), CG_OK);
-    assert_int_not_equal(cg_db_exec(db, "UPDATE receipts SET status = '800'", &err), CG_OK);
+    assert_int_not_equal(db_exec(db, "DELETE FROM receipts"), CG_OK);
+    assert_int_not_equal(db_exec(db, "UPDATE receipts SET status = '800'"), CG_OK);
+    sqlite3_close(db);
     cg_spool_close(sp);
     cg_transport_free(t);
     cg_conf_free(conf);
@@ -322,6 +375,161 @@ static void test_busy_spool(void **state)
     cg_spool_close(a);
     cg_transport_free(t);
     cg_conf_free(conf);
+    rm_rf(dir);
+    free(dir);
+}
+
+static long count_in(const char *dir, const char *sub)
+{
+    char *d = cg_fs_join(dir, sub);
+    char cmd[512];
+    FILE *p;
+    long n = -1;
+
+    snprintf(cmd, sizeof(cmd), "find '%s' -type f ! -name '*.reason' 2>/dev/null | wc -l", d);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_int_equal(fscanf(p, "%ld", &n), 1);
+    pclose(p);
+    free(d);
+    return n;
+}
+
+/*
+ * A database read the spool decides on fails: the pass stops with CG_EDB (exit 75) and the
+ * input stays where the next run takes it, never moved to failed/ as if the read had said
+ * "nothing there". Without the fault the same input goes its normal way.
+ */
+static void set_seller_codes(struct cg_conf *conf)
+{
+    static const char *const codes[][2] = {
+        {"ebp_code", "3301960000"},   {"ebp_name", "P"},
+        {"ebc_code", "3301960001"},   {"ebc_name", "E"},
+        {"agent_code", "3301980002"}, {"agent_name", "B"},
+        {"owner_code", "3301960001"}, {"owner_name", "E"},
+        {"customs_code", "2244"},     {"port_code", "2244"},
+    };
+    struct cg_err err;
+    size_t i;
+
+    for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        assert_int_equal(cg_conf_set(conf, "seller", codes[i][0], codes[i][1], &err), CG_OK);
+}
+
+static void test_db_fault_keeps_input(void **state)
+{
+    /* Every order rejected by the reader (an unknown currency): the file's counts decide. */
+    static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
+                                 "A-1,XXX,US,TS-001,Item,1,2.50\n";
+    char *dir = mkdtemp_dir();
+    struct cg_conf *conf = conf_for(dir);
+    struct cg_transport *t = NULL;
+    struct cg_spool *sp = NULL;
+    struct cg_err err;
+    char *in = cg_fs_join(dir, "incoming");
+    char *inbox = cg_fs_join(dir, "inbox");
+    char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
+
+    (void)state;
+    assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
+    set_seller_codes(conf);
+    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
+    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
+
+    /* The count of the file's orders fails after its batch was committed. */
+    assert_int_equal(cg_fs_write_atomic(in, "orders.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    fail_sql = "orders_rejected FROM input_files";
+    injected = 0;
+    cg_err_clear(&err);
+    assert_int_equal(cg_spool_run(sp, &err), CG_EDB);
+    fail_sql = NULL;
+    assert_int_equal(injected, 1);
+    assert_int_equal(count_in(dir, "failed"), 0);
+    assert_int_equal(count_in(dir, "active") + count_in(dir, "incoming"), 1);
+    /* The next run, the fault gone, decides on the real counts: all orders rejected. */
+    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_true(there(dir, "failed", "orders.csv"));
+
+    /* "Was this receipt file applied already?" fails: the file stays in inbox/. */
+    assert_int_equal(cg_fs_write_atomic(inbox, "r1.xml", "<x/>", 4, &err), CG_OK);
+    fail_sql = "FROM receipt_files";
+    injected = 0;
+    assert_int_equal(cg_spool_run(sp, &err), CG_EDB);
+    fail_sql = NULL;
+    assert_int_equal(injected, 1);
+    assert_true(there(dir, "inbox", "r1.xml"));
+    assert_int_equal(count_in(dir, "failed/inbox"), 0);
+    /* Without the fault it is read, found not to be a receipt, and set aside. */
+    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_false(there(dir, "inbox", "r1.xml"));
+    assert_int_equal(count_in(dir, "failed/inbox"), 1);
+
+    cg_spool_close(sp);
+    cg_transport_free(t);
+    cg_conf_free(conf);
+    free(in);
+    free(inbox);
+    free(catalog);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* The file in active/ grows after it was read, as a file written in place would. */
+static const char *growing;
+static void grow(void)
+{
+    FILE *fp = fopen(growing, "a");
+
+    assert_non_null(fp);
+    fputs("A-2,XXX,US,TS-001,Item,1,2.50\n", fp);
+    fclose(fp);
+}
+
+static void test_file_changed_while_read(void **state)
+{
+    static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
+                                 "A-1,XXX,US,TS-001,Item,1,2.50\n";
+    char *dir = mkdtemp_dir();
+    struct cg_conf *conf = conf_for(dir);
+    struct cg_transport *t = NULL;
+    struct cg_spool *sp = NULL;
+    struct cg_err err;
+    char *in = cg_fs_join(dir, "incoming");
+    char *active = cg_fs_join(dir, "active/orders.csv");
+    char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
+    sqlite3 *db;
+
+    (void)state;
+    assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
+    set_seller_codes(conf);
+    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
+    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
+    assert_int_equal(cg_fs_write_atomic(in, "orders.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    growing = active;
+    hook = grow;
+    hook_sql = "orders_rejected FROM input_files";
+    cg_err_clear(&err);
+    /* Not done, not failed: run again. */
+    assert_int_equal(cg_spool_run(sp, &err), CG_ERETRY);
+    assert_non_null(strstr(err.msg, "changed while it was read"));
+    assert_true(there(dir, "active", "orders.csv"));
+    assert_int_equal(count_in(dir, "failed") + count_in(dir, "done"), 0);
+    db = db_of(dir);
+    assert_int_equal(one(db, "SELECT count(*) FROM input_files WHERE outcome = 'failed' AND "
+                             "reason LIKE '%changed while it was read%'"),
+                     1);
+    /* The next run takes the whole file as it is now: both orders. */
+    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_true(there(dir, "failed", "orders.csv"));
+    assert_int_equal(one(db, "SELECT orders_rejected FROM input_files ORDER BY id DESC LIMIT 1"),
+                     2);
+    sqlite3_close(db);
+    cg_spool_close(sp);
+    cg_transport_free(t);
+    cg_conf_free(conf);
+    free(in);
+    free(active);
+    free(catalog);
     rm_rf(dir);
     free(dir);
 }
@@ -361,11 +569,21 @@ static void test_reason_grouping(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_receipt_codes), cmocka_unit_test(test_state_names),
-        cmocka_unit_test(test_forward_only),  cmocka_unit_test(test_names),
-        cmocka_unit_test(test_lock),          cmocka_unit_test(test_recovery),
-        cmocka_unit_test(test_busy_spool),    cmocka_unit_test(test_reason_grouping),
+        cmocka_unit_test(test_receipt_codes),
+        cmocka_unit_test(test_state_names),
+        cmocka_unit_test(test_forward_only),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_lock),
+        cmocka_unit_test(test_recovery),
+        cmocka_unit_test(test_busy_spool),
+        cmocka_unit_test(test_reason_grouping),
+        cmocka_unit_test(test_db_fault_keeps_input),
+        cmocka_unit_test(test_file_changed_while_read),
     };
 
+    /* The keys of the modules under test, as cebgate registers them at start-up. */
+    assert_int_equal(cg_conf_register(cg_mapping_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_declare_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_spool_conf_keys), CG_OK);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

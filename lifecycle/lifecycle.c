@@ -1,6 +1,6 @@
 /*
- * spool-state.c - the document state machine: receipt codes to states, forward-only steps,
- * and the rules for spool entry names.
+ * lifecycle.c - the document state machine: receipt codes to states, forward-only steps,
+ * final states per document type.
  *
  * Pure functions without I/O. Receipt codes follow the CEB receipt table (returnStatus):
  * 1 stored, 2 declaring, 3 sent to customs, 120 accepted, 300 review, 399 concluded,
@@ -11,8 +11,7 @@
 
 #include <string.h>
 
-#include "core/fsutil.h"
-#include "spool/spool.h"
+#include "lifecycle/lifecycle.h"
 
 static const char *const state_names[CG_DOC_NSTATES] = {
     "none",       "prepared",  "validated",  "signed",   "queued", "sent",
@@ -72,7 +71,7 @@ bool cg_doc_state_final(int msg_type, int state)
         state == CG_DOC_REJECTED)
         return true;
     /* Only the inventory goes on to release; 120 or 399 end an order or a waybill. */
-    return msg_type != 603 && (state == CG_DOC_ACCEPTED || state == CG_DOC_CONCLUDED);
+    return msg_type != CG_MSG_INVENTORY && (state == CG_DOC_ACCEPTED || state == CG_DOC_CONCLUDED);
 }
 
 int cg_doc_state_step(int cur, int next)
@@ -88,43 +87,4 @@ int cg_doc_state_step(int cur, int next)
     if (next == CG_DOC_REJECTED)
         return cur < CG_DOC_RETURNED ? CG_STEP_MOVE : CG_STEP_LATE;
     return next > cur ? CG_STEP_MOVE : CG_STEP_LATE;
-}
-
-bool cg_spool_name_ignored(const char *name)
-{
-    size_t n = strlen(name);
-
-    if (n == 0)
-        return true;
-    /* "..x" is not a hidden temporary file but a path-like name: it is refused, not ignored. */
-    if (name[0] == '.' && !(name[1] == '.' && name[2] != '\0'))
-        return true;
-    return n >= 5 && strcmp(name + n - 5, ".part") == 0;
-}
-
-const char *cg_spool_name_problem(const char *name)
-{
-    const char *p;
-
-    if (name == NULL || name[0] == '\0')
-        return "empty name";
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return "name is a directory reference";
-    if (strlen(name) > CG_FS_NAME_MAX)
-        return "name longer than 200 bytes";
-    for (p = name; *p != '\0'; p++) {
-        if (p[0] == '.' && p[1] == '.' &&
-            (p == name || p[-1] == '/' || p[-1] == '\\' || p[2] == '/' || p[2] == '\\' ||
-             p[2] == '\0'))
-            return "name contains a path part '..'";
-    }
-    for (p = name; *p != '\0'; p++) {
-        if (*p == '/' || *p == '\\')
-            return "name contains a path separator";
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return "name contains a control character";
-    }
-    if (!cg_fs_name_ok(name))
-        return "name is not a plain file name";
-    return NULL;
 }

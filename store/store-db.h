@@ -1,13 +1,14 @@
 /*
- * db.h - SQLite store: open with migrations, run units of work in transactions.
+ * store-db.h - the SQLite connection under the store: open with migrations, run units of work
+ * in transactions. Private to store/ (and to port/, whose statements have their own table).
  *
  * A database is opened in WAL mode with foreign keys on and a busy timeout, then brought to
  * the newest schema version of the struct cg_db_schema it was opened with: step i of the
  * schema takes PRAGMA user_version from i to i+1, all steps in one transaction. A database
  * whose user_version is above what this program knows is refused with CG_EVERSION.
  */
-#ifndef CG_DB_H
-#define CG_DB_H
+#ifndef CG_STORE_DB_H
+#define CG_STORE_DB_H
 
 #include <sqlite3.h>
 
@@ -21,16 +22,21 @@ struct cg_db_schema {
     int nsteps;               /* newest version */
 };
 
-/* The schema of the main cebgate database (core/db-schema.c). */
-extern const struct cg_db_schema cg_db_schema_main;
-
 /* Open (creating if needed) and migrate. *out is written only on success. */
 int cg_db_open(const char *path, const struct cg_db_schema *schema, struct cg_db **out,
                struct cg_err *err);
+/*
+ * The same with n schemas: schemas[0]'s version is PRAGMA user_version, the others' are rows
+ * of the table store_modules (created when there are any). All steps run in one transaction.
+ */
+int cg_db_open_all(const char *path, const struct cg_db_schema *const *schemas, int n,
+                   struct cg_db **out, struct cg_err *err);
 void cg_db_close(struct cg_db *db);
 /* Borrowed handle for prepared statements. */
 sqlite3 *cg_db_handle(struct cg_db *db);
 int cg_db_user_version(struct cg_db *db, int *out);
+/* Version of a module kept in store_modules; 0 when it has no row or there is no table. */
+int cg_db_module_version(struct cg_db *db, const char *module, int *out, struct cg_err *err);
 /* Run sql (no results); maps SQLITE_BUSY to CG_EBUSY. */
 int cg_db_exec(struct cg_db *db, const char *sql, struct cg_err *err);
 /* Set the busy timeout in milliseconds (default 5000). */

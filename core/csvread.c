@@ -1,5 +1,5 @@
 /*
- * mapping-src.c - streamed reading of order files: decoding and CSV records.
+ * csvread.c - streamed reading of text files: decoding and CSV records (core/csvread.h).
  *
  * cg_src reads a descriptor in 64 KiB chunks, drops a UTF-8 byte order mark, converts GB18030
  * (which includes GBK) to UTF-8 with iconv, and hands out physical lines. Memory stays at one
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mapping/mapping-int.h"
+#include "core/csvread.h"
 
 #define CHUNK 65536
 

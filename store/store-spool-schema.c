@@ -1,13 +1,13 @@
 /*
- * db-schema.c - numbered migrations of the main cebgate database.
+ * store-spool-schema.c - numbered migrations of the spool's tables, the main cebgate database
+ * (its version is the database's user_version, as in every release before the store layer).
  *
  * Step i takes PRAGMA user_version from i to i + 1. Steps are only ever appended: a released
  * step is never edited, so every database reaches the same shape whatever version it started at.
  */
 #include "config.h"
 
-#include "core/db.h"
-#include "store/store-settle.h"
+#include "store/store-int.h"
 
 static const char *const main_steps[] = {
     /* 1: bookkeeping about the database itself. */
@@ -125,11 +125,9 @@ static const char *const main_steps[] = {
     "  at TEXT NOT NULL,"
     "  UNIQUE (input_file, line, order_no)"
     ");",
-    /* 3: foreign-exchange collection and settlement (store/store-settle-schema.c). */
-    cg_store_settle_step_1,
 };
 
-const struct cg_db_schema cg_db_schema_main = {
+const struct cg_store_schema cg_store_schema_spool = {
     "cebgate",
     main_steps,
     (int)(sizeof(main_steps) / sizeof(main_steps[0])),

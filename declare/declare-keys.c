@@ -1,0 +1,37 @@
+/*
+ * declare-keys.c - the configuration keys of building and signing messages.
+ *
+ * Registered with cg_conf_register() before a configuration is loaded; the order of
+ * registration is the order of `cebgate config` and of the template `cebgate init` writes.
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "declare/declare.h"
+
+const struct cg_conf_key cg_declare_conf_keys[] = {
+    /* [declare] */
+    {"declare", "schema_version", CG_CONF_ENUM, "202205", "202205|2018",
+     "CEB schema edition the port runs"},
+    {"declare", "cop_code", CG_CONF_STR, NULL, NULL,
+     "BaseTransfer copCode: code of the enterprise that transmits"},
+    {"declare", "cop_name", CG_CONF_STR, NULL, NULL, "BaseTransfer copName"},
+    {"declare", "dxp_id", CG_CONF_STR, NULL, NULL, "BaseTransfer dxpId: the DXP user id"},
+    {"declare", "signer", CG_CONF_ENUM, "local", "local|remote",
+     "local key, or a remote signing service"},
+    {"declare", "sign_alg", CG_CONF_ENUM, "rsa-sha1", "rsa-sha1|rsa-sha256",
+     "signature algorithm (the CEB spec names rsa-sha1 for RSA keys)"},
+    {"declare", "key_file", CG_CONF_PATH, NULL, NULL, "default signing key (PEM or PKCS#12)"},
+    {"declare", "cert_file", CG_CONF_PATH, NULL, NULL, "certificate that goes with key_file"},
+    {"declare", "key_pass_file", CG_CONF_PATH, NULL, NULL, "file holding the key passphrase"},
+    {"declare", "key_pass_env", CG_CONF_STR, NULL, NULL,
+     "environment variable holding the key passphrase"},
+    {"declare", "key_name", CG_CONF_STR, "0001", NULL,
+     "certificate number written into ds:KeyName"},
+    {"declare", "remote_url", CG_CONF_STR, NULL, NULL, "remote signer URL (signer = remote)"},
+    {"declare", "remote_token", CG_CONF_SECRET, NULL, NULL,
+     "bearer token sent to the remote signer (masked by cebgate config)"},
+    {"declare", "remote_ca", CG_CONF_PATH, NULL, NULL, "CA file to verify the remote signer"},
+    {NULL, NULL, CG_CONF_STR, NULL, NULL, NULL},
+};

@@ -1,0 +1,72 @@
+/*
+ * port-keys.c - the configuration keys of the receiving side (`cebgate port`), its test-only fault
+ * keys included.
+ *
+ * Registered with cg_conf_register() before a configuration is loaded; the order of
+ * registration is the order of `cebgate config` and of the template `cebgate init` writes.
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "port/port.h"
+
+const struct cg_conf_key cg_port_conf_keys[] = {
+    /* [port] */
+    {"port", "listen", CG_CONF_STR, "127.0.0.1", NULL,
+     "address cebgate port listens on (IPv4 or IPv6 literal)"},
+    {"port", "port", CG_CONF_INT, "8443", "0..65535",
+     "TCP port; 0 picks a free one (printed, and written to --port-file)"},
+    {"port", "tls_cert", CG_CONF_PATH, NULL, NULL,
+     "server certificate chain (PEM); without it the port speaks plain HTTP on loopback only"},
+    {"port", "tls_key", CG_CONF_PATH, NULL, NULL, "server private key (PEM, unencrypted)"},
+    {"port", "tls_client_ca", CG_CONF_PATH, NULL, NULL,
+     "CA certificates (PEM); when set every request needs a client certificate they verify"},
+    {"port", "insecure_http", CG_CONF_BOOL, "no", NULL,
+     "allow plain HTTP on an address other than loopback (never on the internet)"},
+    {"port", "database", CG_CONF_PATH, "port.db", NULL, "the port's own SQLite database"},
+    {"port", "max_body", CG_CONF_INT, "4194304", "1024..1073741824",
+     "largest message accepted, bytes (larger: HTTP 413, code 0999)"},
+    {"port", "max_connections", CG_CONF_INT, "256", "1..65536", "simultaneous connections"},
+    {"port", "timeout", CG_CONF_INT, "30", "1..3600", "seconds an idle or slow connection is kept"},
+    {"port", "schema_version", CG_CONF_ENUM, "202205", "202205|2018",
+     "CEB schema edition messages are validated against"},
+    {"port", "trust", CG_CONF_STR, NULL, NULL,
+     "trusted signer certificates: PEM files separated by commas (relative to the config)"},
+    {"port", "require_signature", CG_CONF_BOOL, "yes", NULL,
+     "refuse unsigned messages with code 1001"},
+    {"port", "codes_dir", CG_CONF_PATH, NULL, NULL,
+     "folder with the customs code tables (currency.csv, country.csv, unit.csv, ...; "
+     "default: the data directory)"},
+    {"port", "tolerance", CG_CONF_STR, "0.01", NULL,
+     "largest accepted difference between a total and the sum of its lines"},
+    {"port", "receipts_dir", CG_CONF_PATH, NULL, NULL,
+     "also write every receipt into this folder (for the directory transport)"},
+    {"port", "format_receipts", CG_CONF_BOOL, "yes", NULL,
+     "publish a CEB900 receipt for messages refused with 0001 or 0002"},
+    {"port", "accept_ms", CG_CONF_INT, "1000", "0..86400000",
+     "scenario: milliseconds after acceptance until status 120 (or the rule's rejection)"},
+    {"port", "release_ms", CG_CONF_INT, "2000", "0..86400000",
+     "scenario: milliseconds after acceptance until 800 released (inventories) or CEB792"},
+    {"port", "close_ms", CG_CONF_INT, "3000", "0..86400000",
+     "scenario: milliseconds after acceptance until 899 closed (inventories)"},
+    {"port", "reject_rules", CG_CONF_STR, NULL, NULL,
+     "scenario: FIELD=VALUE[*]:reason rules separated by '|'; a match gets status 100"},
+    {"port", "reject_status", CG_CONF_INT, "100", "-999999999..999999999",
+     "scenario: status a rule match ends with"},
+    {"port", "customs_code", CG_CONF_STR, "0000", NULL,
+     "customs office code used in invtNo when a document has none"},
+    {"port", "threads", CG_CONF_INT, "0", "0..64",
+     "threads that receive and check messages (0: one per CPU core)"},
+    {"port", "commit_max", CG_CONF_INT, "128", "1..1024",
+     "most messages stored together in one transaction"},
+    {"port", "commit_wait_ms", CG_CONF_INT, "2", "0..100",
+     "how long the writer waits for messages still being checked before it commits"},
+    {"port", "fault_503_percent", CG_CONF_INT, "0", "0..100",
+     "TEST ONLY: answer this share of POSTs with 503 and Retry-After"},
+    {"port", "fault_drop_percent", CG_CONF_INT, "0", "0..100",
+     "TEST ONLY: close this share of POST connections without an answer"},
+    {"port", "fault_receipts_twice", CG_CONF_BOOL, "no", NULL,
+     "TEST ONLY: publish every receipt twice"},
+    {NULL, NULL, CG_CONF_STR, NULL, NULL, NULL},
+};

@@ -1,0 +1,92 @@
+/*
+ * store-int.h - private to store/: the store object and its statement table.
+ *
+ * Every statement the store runs is one entry of enum store_stmt with its SQL in store-sql.c;
+ * it is prepared on first use, kept for the life of the connection, and reset after each use
+ * (a statement left stepping would hold a read snapshot open across units of work).
+ */
+#ifndef CG_STORE_INT_H
+#define CG_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "store/store-db.h"
+#include "store/store.h"
+
+enum store_stmt {
+    S_FILE_RESUMABLE,
+    S_FILE_SAME_CONTENT,
+    S_FILE_ADD,
+    S_FILE_FINISH,
+    S_FILE_COUNT,
+    S_FILE_RESET,
+    S_FILE_COUNTS,
+    S_FILES_NAMED,
+    S_FILE_MESSAGES,
+    S_ORDER_FIND,
+    S_ORDER_DOCS,
+    S_ORDER_PUT,
+    S_DOC_PUT,
+    S_MSG_ADD,
+    S_REJ_ADD,
+    S_FILE_REJECTIONS,
+    S_MSGS_STAGED,
+    S_MSG_UNSTAGE,
+    S_MSG_DELETE,
+    S_ORDER_HASH_CLEAR,
+    S_DOC_BACK,
+    S_DOC_DROP,
+    S_MSGS_QUEUED,
+    S_MSGS_QUEUED_COUNT,
+    S_MSG_ANSWER,
+    S_MSGS_RECEIVED_UNSENT,
+    S_MSG_DELIVERED,
+    S_DOC_ANSWER,
+    S_RECEIPT_TARGET,
+    S_RECEIPT_SEEN,
+    S_MSG_STATE,
+    S_DOC_STATE,
+    S_DOC_NUMBERS,
+    S_RECEIPT_LOG,
+    S_MSG_RECEIPTS,
+    S_RFILE_ADD,
+    S_RFILE_KNOWN,
+    S_ORDERS_NAMED,
+    S_DOC_MSGS,
+    S_ORDER_REJECTIONS,
+    S_LIST_PENDING,
+    S_LIST_REJECTED,
+    S_LIST_UNKNOWN,
+    S_N
+};
+
+/* The spool's tables, the main cebgate database (store-spool-schema.c). */
+extern const struct cg_store_schema cg_store_schema_spool;
+/* The fx_* tables of settle/ (store-settle-schema.c). */
+extern const struct cg_store_schema cg_store_schema_settle;
+
+/* SQL of each statement (store-sql.c). */
+extern const char *const store_sql[S_N];
+
+struct cg_store {
+    struct cg_db *db;
+    const char *main_name; /* the schema whose version is the database's own */
+    sqlite3_stmt *st[S_N];
+    char now[32]; /* the unit of work's time; "" outside one */
+};
+
+/* The statement into *out, reset and with its bindings cleared, ready to bind. */
+int store_stmt(struct cg_store *st, enum store_stmt id, sqlite3_stmt **out, struct cg_err *err);
+/* Fill err from a failed call on statement id: CG_EBUSY or CG_EDB. Resets the statement. */
+int store_fail(struct cg_store *st, enum store_stmt id, int sqlite_rc, struct cg_err *err);
+/* Step a statement that returns no rows; resets it. */
+int store_run(struct cg_store *st, sqlite3_stmt *s, enum store_stmt id, struct cg_err *err);
+/* The time rows written now carry: the unit of work's, else the clock's. Borrowed. */
+const char *store_now(struct cg_store *st);
+/* Text column or NULL. */
+const char *store_col(sqlite3_stmt *s, int i);
+/* Bind text or NULL. */
+void store_bind_text(sqlite3_stmt *s, int i, const char *v);
+
+#endif

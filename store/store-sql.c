@@ -1,0 +1,126 @@
+/*
+ * store-sql.c - the store's statement table: the SQL of every enum store_stmt, in SQLite's
+ * dialect. Times are bound by the caller (store_now), never computed in SQL, so the statements
+ * carry no SQLite date functions. Owns nothing; a statement that fails to prepare is a CG_EDB
+ * at its first use.
+ */
+#include "config.h"
+
+#include "store/store-int.h"
+
+const char *const store_sql[S_N] = {
+    [S_FILE_RESUMABLE] = "SELECT id, outcome FROM input_files WHERE seller = ?1 AND "
+                         "active_name = ?2 AND sha256 = ?3 AND inode = ?4 AND outcome IN "
+                         "('active', 'done', 'failed') ORDER BY id DESC LIMIT 1",
+    [S_FILE_SAME_CONTENT] = "SELECT name, taken_at FROM input_files WHERE seller = ?1 AND "
+                            "sha256 = ?2 AND outcome = 'done' ORDER BY id LIMIT 1",
+    [S_FILE_ADD] = "INSERT INTO input_files(seller, name, active_name, size, sha256, inode, "
+                   "outcome, reason, taken_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                   "?8, ?9, CASE WHEN ?7 = 'active' THEN NULL ELSE ?9 END)",
+    [S_FILE_FINISH] = "UPDATE input_files SET outcome = ?2, reason = ?3, finished_at = ?4 "
+                      "WHERE id = ?1",
+    [S_FILE_COUNT] = "UPDATE input_files SET orders_new = orders_new + ?2, orders_modified = "
+                     "orders_modified + ?3, orders_unchanged = orders_unchanged + ?4, "
+                     "orders_rejected = orders_rejected + ?5 WHERE id = ?1",
+    [S_FILE_RESET] = "UPDATE input_files SET orders_new = 0, orders_modified = 0, "
+                     "orders_unchanged = 0, orders_rejected = 0 WHERE id = ?1",
+    [S_FILE_COUNTS] = "SELECT orders_new + orders_modified + orders_unchanged, orders_rejected "
+                      "FROM input_files WHERE id = ?1",
+    [S_FILES_NAMED] = "SELECT id, seller, name, active_name, size, sha256, outcome, reason, "
+                      "taken_at, finished_at, orders_new, orders_modified, orders_unchanged, "
+                      "orders_rejected FROM input_files WHERE name = ?1 OR active_name = ?1 "
+                      "ORDER BY id",
+    [S_FILE_MESSAGES] = "SELECT count(*), coalesce(sum(state = 'queued'), 0) FROM messages "
+                        "WHERE input_file = ?1",
+    [S_ORDER_FIND] = "SELECT id, hash FROM orders WHERE seller = ?1 AND order_no = ?2",
+    [S_ORDER_DOCS] = "SELECT id, order_id, msg_type, business_key, version, guid, app_type, "
+                     "content_hash, state, status, status_info, pre_no, invt_no, updated_at "
+                     "FROM documents WHERE order_id = ?1 ORDER BY msg_type",
+    [S_ORDER_PUT] = "INSERT INTO orders(seller, order_no, hash, first_file, last_file, line, "
+                    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?6) "
+                    "ON CONFLICT(seller, order_no) DO UPDATE SET hash = ?3, last_file = ?4, "
+                    "line = ?5, updated_at = ?6 RETURNING id",
+    [S_DOC_PUT] = "INSERT INTO documents(order_id, msg_type, business_key, version, guid, "
+                  "app_type, content_hash, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                  "?7, 'queued', ?8) ON CONFLICT(order_id, msg_type) DO UPDATE SET "
+                  "business_key = ?3, version = ?4, guid = ?5, app_type = ?6, content_hash = ?7, "
+                  "state = 'queued', status = NULL, status_info = NULL, updated_at = ?8 "
+                  "RETURNING id",
+    [S_MSG_ADD] = "INSERT INTO messages(document_id, version, guid, msg_type, app_type, "
+                  "file_name, sha256, size, input_file, staged, state, created_at) VALUES "
+                  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 'queued', ?10)",
+    [S_REJ_ADD] = "INSERT OR IGNORE INTO rejections(input_file, seller, order_no, line, reason, "
+                  "at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_FILE_REJECTIONS] = "SELECT line, order_no, reason FROM rejections WHERE input_file = ?1 "
+                          "ORDER BY line LIMIT ?2",
+    [S_MSGS_STAGED] = "SELECT id, document_id, version, file_name FROM messages "
+                      "WHERE staged = 1 ORDER BY id",
+    [S_MSG_UNSTAGE] = "UPDATE messages SET staged = 0 WHERE id = ?1",
+    [S_MSG_DELETE] = "DELETE FROM messages WHERE id = ?1",
+    [S_ORDER_HASH_CLEAR] = "UPDATE orders SET hash = '' WHERE id = (SELECT order_id FROM "
+                           "documents WHERE id = ?1)",
+    [S_DOC_BACK] = "UPDATE documents SET (version, guid, app_type, state, content_hash) = "
+                   "(SELECT m.version, m.guid, m.app_type, m.state, '' FROM messages m "
+                   "WHERE m.document_id = ?1 ORDER BY m.version DESC LIMIT 1) "
+                   "WHERE id = ?1 AND version = ?2 AND EXISTS (SELECT 1 FROM messages "
+                   "WHERE document_id = ?1)",
+    [S_DOC_DROP] = "DELETE FROM documents WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM messages "
+                   "WHERE document_id = ?1)",
+    [S_MSGS_QUEUED] = "SELECT id, guid, file_name FROM messages WHERE state = 'queued' "
+                      "AND id > ?1 ORDER BY id LIMIT ?2",
+    [S_MSGS_QUEUED_COUNT] = "SELECT count(*) FROM messages WHERE state = 'queued'",
+    [S_MSG_ANSWER] = "UPDATE messages SET staged = 0, "
+                     "state = CASE WHEN ?2 = 1 AND state = 'queued' THEN 'sent' "
+                     "WHEN ?2 = 3 THEN 'rejected' ELSE state END, "
+                     "sent_at = CASE WHEN ?2 = 1 THEN coalesce(sent_at, ?4) ELSE sent_at END, "
+                     "status = CASE WHEN ?2 = 3 THEN ?3 ELSE status END WHERE guid = ?1",
+    [S_MSGS_RECEIVED_UNSENT] = "SELECT id, guid, file_name FROM messages m WHERE sent_at IS NULL "
+                               "AND EXISTS (SELECT 1 FROM receipts r WHERE r.message_id = m.id) "
+                               "ORDER BY id",
+    [S_MSG_DELIVERED] = "UPDATE messages SET sent_at = ?2, staged = 0 WHERE id = ?1 AND "
+                        "sent_at IS NULL",
+    [S_DOC_ANSWER] = "UPDATE documents SET state = CASE WHEN ?2 = 1 THEN 'sent' "
+                     "ELSE 'rejected' END, status_info = CASE WHEN ?2 = 3 THEN ?3 "
+                     "ELSE status_info END, updated_at = ?4 "
+                     "WHERE id = (SELECT document_id FROM messages WHERE guid = ?1) "
+                     "AND guid = ?1 AND state = 'queued' AND ?2 IN (1, 3)",
+    [S_RECEIPT_TARGET] = "SELECT m.id, m.state, m.version, d.id, d.version, d.state "
+                         "FROM messages m JOIN documents d ON d.id = m.document_id "
+                         "WHERE m.guid = ?1",
+    [S_RECEIPT_SEEN] = "SELECT 1 FROM receipts WHERE message_id = ?1 AND status IS ?2 AND "
+                       "return_time IS ?3 AND outcome <> 'unknown' LIMIT 1",
+    [S_MSG_STATE] = "UPDATE messages SET state = ?2, status = ?3 WHERE id = ?1",
+    [S_DOC_STATE] = "UPDATE documents SET state = ?2, status = ?3, status_info = ?4, "
+                    "updated_at = ?5 WHERE id = ?1",
+    [S_DOC_NUMBERS] = "UPDATE documents SET pre_no = coalesce(?2, pre_no), invt_no = "
+                      "coalesce(?3, invt_no) WHERE id = ?1",
+    [S_RECEIPT_LOG] = "INSERT INTO receipts(received_at, file_name, msg_type, receipt_guid, "
+                      "guid, order_no, status, return_time, return_info, message_id, outcome) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [S_MSG_RECEIPTS] = "SELECT received_at, msg_type, status, return_time, outcome, "
+                       "return_info, file_name, receipt_guid, guid, order_no FROM receipts "
+                       "WHERE message_id = ?1 ORDER BY id",
+    [S_RFILE_ADD] = "INSERT INTO receipt_files(sha256, name, events, received_at) "
+                    "VALUES (?1, ?2, ?3, ?4)",
+    [S_RFILE_KNOWN] = "SELECT 1 FROM receipt_files WHERE sha256 = ?1",
+    [S_ORDERS_NAMED] = "SELECT o.id, o.seller, o.order_no, o.created_at, o.updated_at, f.name "
+                       "FROM orders o LEFT JOIN input_files f ON f.id = o.last_file "
+                       "WHERE o.order_no = ?1 ORDER BY o.id",
+    [S_DOC_MSGS] = "SELECT id, document_id, version, msg_type, app_type, guid, file_name, "
+                   "state, status, created_at, sent_at FROM messages WHERE document_id = ?1 "
+                   "ORDER BY version",
+    [S_ORDER_REJECTIONS] = "SELECT at, reason FROM rejections WHERE order_no = ?1 ORDER BY id",
+    [S_LIST_PENDING] = "SELECT o.seller, o.order_no, d.msg_type, d.version, d.state, "
+                       "d.updated_at, d.guid FROM documents d JOIN orders o ON o.id = d.order_id "
+                       "WHERE NOT (d.state IN ('released', 'closed', 'returned', 'rejected') OR "
+                       "(d.msg_type <> 603 AND d.state IN ('accepted', 'concluded'))) "
+                       "ORDER BY d.updated_at, d.id",
+    [S_LIST_REJECTED] = "SELECT o.seller, o.order_no, d.msg_type, d.version, 'rejected', "
+                        "d.updated_at, coalesce(d.status, '') || ' ' || "
+                        "coalesce(d.status_info, '') FROM documents d JOIN orders o ON "
+                        "o.id = d.order_id WHERE d.state = 'rejected' UNION ALL SELECT r.seller, "
+                        "r.order_no, 0, 0, 'order', r.at, r.reason FROM rejections r ORDER BY 6",
+    [S_LIST_UNKNOWN] = "SELECT '', coalesce(order_no, ''), msg_type, 0, coalesce(status, ''), "
+                       "received_at, coalesce(guid, '') || ' in ' || file_name FROM receipts "
+                       "WHERE outcome = 'unknown' ORDER BY id",
+};

@@ -1,0 +1,39 @@
+#!/bin/sh
+# spool-changes.sh - an order changed in a later file is declared again only in the documents
+# whose content changed: a new price changes the order (CEB303) and the inventory (CEB603),
+# not the waybill (CEB505); a new tracking number changes the waybill and the inventory, not
+# the order.
+. "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
+
+versions() {
+    sql "SELECT d.msg_type || ':' || d.version FROM documents d JOIN orders o ON o.id = d.order_id
+         WHERE o.order_no = 'SO-0000001' ORDER BY d.msg_type" | tr '\n' ' '
+}
+mkdir -p "$W/incoming/acme"
+$HELPER orders own "$T/orders.csv" 1 1
+cp "$T/orders.csv" "$W/incoming/acme/a.csv"
+expect_rc 0 "the order is declared" cg run --no-progress
+check "version 1 of each" [ "$(versions)" = "303:1 505:1 603:1 " ]
+# The port takes the inventory in and assigns its preNo (a modify of it must carry it).
+mkdir "$T/ob"
+cp "$W"/outbox/CEB603Message_*.xml "$T/ob/"
+$HELPER receipts "$T/ob" "$W/inbox" 2 >/dev/null
+expect_rc 0 "the inventory's receipt" cg run --no-progress
+check "its preNo is known" [ -n "$(sql "SELECT pre_no FROM documents WHERE msg_type = 603")" ]
+
+# The first line's price 3.50 becomes 3.75.
+sed 's/,1,3\.50,/,1,3.75,/' "$T/orders.csv" >"$W/incoming/acme/b.csv"
+check "the price changed in the new file" grep -q ',1,3.75,' "$W/incoming/acme/b.csv"
+expect_rc 0 "a new price" cg run --no-progress
+check "counted as modified" grep -q '0 new, 1 modified' "$T/out"
+check "order and inventory again, the waybill not" [ "$(versions)" = "303:2 505:1 603:2 " ]
+check "two messages signed" grep -q 'messages: 2 signed' "$T/out"
+
+# A new tracking number.
+sed 's/,1,3\.50,/,1,3.75,/; s/SF0000000000001/SF0000000000009/' "$T/orders.csv" \
+    >"$W/incoming/acme/c.csv"
+expect_rc 0 "a new tracking number" cg run --no-progress
+check "waybill and inventory again, the order not" [ "$(versions)" = "303:2 505:2 603:3 " ]
+check "the waybill's business key is the new number" \
+    [ "$(sql "SELECT business_key FROM documents WHERE msg_type = 505")" = SF0000000000009 ]
+finish

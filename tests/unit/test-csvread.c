@@ -1,0 +1,122 @@
+/*
+ * test-csvread.c - the CSV/encoding reader of core/: UTF-8 with a byte order mark, GB18030
+ * decoded to UTF-8 (expected text written here as UTF-8 literals, bytes from the GB18030 code
+ * table), the line a quoted multi-line record starts on, comments and blank lines, and a
+ * record that never ends stopped at max_line.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/csvread.h"
+
+/* A descriptor reading bytes (a pipe holds them: they are small). */
+static int fd_of(const char *bytes, size_t n)
+{
+    int p[2];
+
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(write(p[1], bytes, n), (ssize_t)n);
+    close(p[1]);
+    return p[0];
+}
+
+static void test_utf8_bom_multiline(void **state)
+{
+    static const char text[] = "\xEF\xBB\xBF"
+                               "no,name\n"
+                               "\n"
+                               "# a comment\n"
+                               "1,\"two\nlines\"\n"
+                               "2,\xE6\xA3\x89\n";
+    struct cg_csv c;
+    struct cg_row *row = NULL;
+    struct cg_err err;
+
+    (void)state;
+    assert_int_equal(cg_csv_open(&c, fd_of(text, sizeof(text) - 1), "t.csv", CG_ENC_AUTO, ',', '"',
+                                 true, 1024, &err),
+                     CG_OK);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+    assert_string_equal(cg_row_field(row, 0), "no");
+    assert_int_equal(row->line, 1);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+    assert_string_equal(cg_row_field(row, 1), "two\nlines");
+    assert_int_equal(row->line, 4);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+    assert_string_equal(cg_row_field(row, 1), "棉");
+    assert_string_equal(cg_row_field(row, 7), "");
+    assert_int_equal(row->line, 6);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_ENOTFOUND);
+    cg_csv_close(&c);
+}
+
+static void test_gb18030(void **state)
+{
+    /* 棉制 in GB18030 (GBK): C3DE D6C6. */
+    static const char text[] = "sku,name\nTS-1,\xC3\xDE\xD6\xC6\n";
+    struct cg_csv c;
+    struct cg_row *row = NULL;
+    struct cg_err err;
+
+    (void)state;
+    assert_int_equal(cg_csv_open(&c, fd_of(text, sizeof(text) - 1), "g.csv", CG_ENC_AUTO, ',', '"',
+                                 false, 1024, &err),
+                     CG_OK);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+    assert_string_equal(cg_row_field(row, 1), "棉制");
+    cg_csv_close(&c);
+}
+
+static void test_unclosed_quote_bounded(void **state)
+{
+    char text[4096];
+    struct cg_csv c;
+    struct cg_row *row = NULL;
+    struct cg_err err;
+    size_t n;
+
+    (void)state;
+    n = (size_t)snprintf(text, sizeof(text), "a,b\n1,\"never closed\n");
+    while (n + 12 < sizeof(text))
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "more text\n");
+    assert_int_equal(
+        cg_csv_open(&c, fd_of(text, n), "u.csv", CG_ENC_UTF8, ',', '"', false, 256, &err), CG_OK);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_EPARSE);
+    assert_non_null(strstr(err.msg, "u.csv:2: record longer than 256 bytes"));
+    cg_csv_close(&c);
+}
+
+static void test_enc_names(void **state)
+{
+    enum cg_enc e = CG_ENC_AUTO;
+
+    (void)state;
+    assert_int_equal(cg_enc_parse("gb18030", &e), CG_OK);
+    assert_int_equal(e, CG_ENC_GB18030);
+    assert_int_equal(cg_enc_parse("utf-8", &e), CG_OK);
+    assert_int_equal(e, CG_ENC_UTF8);
+    assert_int_equal(cg_enc_parse("latin1", &e), CG_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8_bom_multiline),
+        cmocka_unit_test(test_gb18030),
+        cmocka_unit_test(test_unclosed_quote_bounded),
+        cmocka_unit_test(test_enc_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,738 @@
+/*
+ * test-store.c - the store layer: a database written by the previous release opens, migrates
+ * and reads back through the store; a module adds its own migration steps; every read the
+ * spool decides on reports an injected database failure as CG_EDB/CG_EBUSY, never as "not
+ * found"; a commit that fails (SQLITE_BUSY, SQLITE_IOERR) rolls the unit of work back.
+ *
+ * sqlite3_step, sqlite3_prepare_v3 and sqlite3_exec are wrapped (-Wl,--wrap): a failure is
+ * injected into the statements whose SQL contains fail_sql, or into COMMIT.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "store/store-int.h"
+#include "store/store-settle.h"
+#include "store/store.h"
+
+/* ------------------------------------------------------------------ fault injection */
+
+static const char *fail_sql; /* inject into statements whose SQL contains this */
+static int fail_rc;          /* the SQLite code to return */
+static bool fail_prepare;    /* at prepare instead of step */
+static int fail_commit_rc;   /* SQLite code for COMMIT; 0: none */
+static long injected;        /* how many failures were injected */
+
+int __real_sqlite3_step(sqlite3_stmt *st);
+int __real_sqlite3_prepare_v3(sqlite3 *db, const char *sql, int n, unsigned int flags,
+                              sqlite3_stmt **out, const char **tail);
+int __real_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
+                        void *ctx, char **errmsg);
+int __wrap_sqlite3_step(sqlite3_stmt *st);
+int __wrap_sqlite3_prepare_v3(sqlite3 *db, const char *sql, int n, unsigned int flags,
+                              sqlite3_stmt **out, const char **tail);
+int __wrap_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
+                        void *ctx, char **errmsg);
+
+int __wrap_sqlite3_step(sqlite3_stmt *st)
+{
+    const char *sql = sqlite3_sql(st);
+
+    if (!fail_prepare && fail_sql != NULL && sql != NULL && strstr(sql, fail_sql) != NULL) {
+        injected++;
+        return fail_rc;
+    }
+    return __real_sqlite3_step(st);
+}
+
+int __wrap_sqlite3_prepare_v3(sqlite3 *db, const char *sql, int n, unsigned int flags,
+                              sqlite3_stmt **out, const char **tail)
+{
+    if (fail_prepare && fail_sql != NULL && strstr(sql, fail_sql) != NULL) {
+        injected++;
+        *out = NULL;
+        return fail_rc;
+    }
+    return __real_sqlite3_prepare_v3(db, sql, n, flags, out, tail);
+}
+
+int __wrap_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
+                        void *ctx, char **errmsg)
+{
+    if (fail_commit_rc != 0 && strcmp(sql, "COMMIT") == 0) {
+        injected++;
+        return fail_commit_rc;
+    }
+    return __real_sqlite3_exec(db, sql, cb, ctx, errmsg);
+}
+
+static void inject(const char *sql, int rc, bool at_prepare)
+{
+    fail_sql = sql;
+    fail_rc = rc;
+    fail_prepare = at_prepare;
+    injected = 0;
+}
+
+static void no_faults(void)
+{
+    fail_sql = NULL;
+    fail_rc = 0;
+    fail_prepare = false;
+    fail_commit_rc = 0;
+}
+
+/* ------------------------------------------------------------------ fixture */
+
+struct fix {
+    char dir[64];
+    char *path;
+    struct cg_store *st;
+};
+
+/* A copy of the database the previous release wrote, opened through the store. */
+static int setup(void **state)
+{
+    struct fix *f = calloc(1, sizeof(*f));
+    const char *data = getenv("CG_TESTDATA");
+    struct cg_err err;
+    char cmd[1024];
+
+    no_faults();
+    assert_non_null(f);
+    assert_non_null(data);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/cg-test-store.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->path = cg_fs_join(f->dir, "cebgate.db");
+    snprintf(cmd, sizeof(cmd), "cp '%s/store/previous-release.db' '%s'", data, f->path);
+    assert_int_equal(system(cmd), 0);
+    cg_err_clear(&err);
+    assert_int_equal(cg_store_open(f->path, &f->st, &err), CG_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fix *f = *state;
+    char cmd[128];
+
+    no_faults();
+    cg_store_close(f->st);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f->path);
+    free(f);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ reading the old database */
+
+struct seen {
+    int n;
+    int64_t id;
+    char states[8][24];
+    int types[8];
+    char pre_no[8][32];
+};
+
+static int order_seen(const struct cg_store_order *o, void *vctx)
+{
+    struct seen *s = vctx;
+
+    s->n++;
+    s->id = o->id;
+    return CG_OK;
+}
+
+static int doc_seen(const struct cg_store_doc *d, void *vctx)
+{
+    struct seen *s = vctx;
+
+    if (s->n < 8) {
+        s->types[s->n] = d->msg_type;
+        snprintf(s->states[s->n], sizeof(s->states[0]), "%s", d->state);
+        snprintf(s->pre_no[s->n], sizeof(s->pre_no[0]), "%s", d->pre_no ? d->pre_no : "");
+    }
+    s->n++;
+    return CG_OK;
+}
+
+static int file_seen(const struct cg_store_file *file, void *vctx)
+{
+    struct cg_store_file *out = vctx;
+
+    out->id = file->id;
+    out->orders_new = file->orders_new;
+    out->orders_rejected = file->orders_rejected;
+    return CG_OK;
+}
+
+static int count_item(const struct cg_store_item *it, void *vctx)
+{
+    (void)it;
+    (*(int *)vctx)++;
+    return CG_OK;
+}
+
+static void docs_of(struct cg_store *st, const char *no, struct seen *docs)
+{
+    struct seen o;
+    struct cg_err err;
+
+    memset(&o, 0, sizeof(o));
+    memset(docs, 0, sizeof(*docs));
+    assert_int_equal(cg_store_orders_named(st, no, order_seen, &o, &err), CG_OK);
+    assert_int_equal(o.n, 1);
+    assert_int_equal(cg_store_order_docs(st, o.id, doc_seen, docs, &err), CG_OK);
+}
+
+/* The facts tests/data/store/README.md gives for the batch that made the file. */
+static void test_previous_release(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store_file file;
+    struct cg_err err;
+    struct seen d;
+    char hash[65];
+    int64_t id = 0;
+    long taken = -1, rej = -1;
+    int ver = -1, n = 0;
+
+    assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
+    assert_int_equal(ver, 2);
+    /* Released order: CEB303, 505, 603 released, the inventory carries a preNo. */
+    docs_of(f->st, "SO-0000001", &d);
+    assert_int_equal(d.n, 3);
+    assert_int_equal(d.types[0], 303);
+    assert_int_equal(d.types[1], 505);
+    assert_int_equal(d.types[2], 603);
+    assert_string_equal(d.states[0], "released");
+    assert_string_equal(d.states[1], "released");
+    assert_string_equal(d.states[2], "released");
+    assert_true(d.pre_no[2][0] == 'P');
+    /* Rejected CEB303, the other two sent. */
+    docs_of(f->st, "SO-0000002", &d);
+    assert_int_equal(d.n, 3);
+    assert_string_equal(d.states[0], "rejected");
+    assert_string_equal(d.states[1], "sent");
+    assert_string_equal(d.states[2], "sent");
+    /* Orders by seller: jl's order is not acme's. */
+    assert_int_equal(cg_store_order_find(f->st, "jl", "SO-0000201", &id, hash, &err), CG_OK);
+    assert_int_equal(strlen(hash), 64);
+    assert_int_equal(cg_store_order_find(f->st, "acme", "SO-0000201", &id, hash, &err),
+                     CG_ENOTFOUND);
+    /* The first file: 3 orders taken, none rejected. */
+    memset(&file, 0, sizeof(file));
+    assert_int_equal(cg_store_files_named(f->st, "orders.csv", file_seen, &file, &err), CG_OK);
+    assert_int_equal(file.orders_new, 3);
+    assert_int_equal(cg_store_file_counts(f->st, file.id, &taken, &rej, &err), CG_OK);
+    assert_int_equal(taken, 3);
+    assert_int_equal(rej, 0);
+    /* Pending: SO-0000002's 505 and 603, SO-0000003's three, SO-0000202's three. */
+    assert_int_equal(cg_store_list(f->st, CG_STORE_LIST_PENDING, count_item, &n, &err), CG_OK);
+    assert_int_equal(n, 8);
+    n = 0;
+    assert_int_equal(cg_store_list(f->st, CG_STORE_LIST_REJECTED, count_item, &n, &err), CG_OK);
+    assert_int_equal(n, 1);
+}
+
+static int table_count(const char *path, const char *name)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int n;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                                        "AND name = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* The old database keeps its format when only the spool's schema is open: no table added. */
+static void test_format_kept(void **state)
+{
+    struct fix *f = *state;
+    const struct cg_store_schema *list[1] = {&cg_store_schema_spool};
+    const char *data = getenv("CG_TESTDATA");
+    struct cg_store *st = NULL;
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, "spool-only.db");
+    char cmd[1024];
+    int ver = -1;
+
+    assert_non_null(path);
+    snprintf(cmd, sizeof(cmd), "cp '%s/store/previous-release.db' '%s'", data, path);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(cg_store_open_with(path, list, 1, &st, &err), CG_OK);
+    assert_int_equal(cg_store_module_version(st, "cebgate", &ver, &err), CG_OK);
+    assert_int_equal(ver, 2);
+    cg_store_close(st);
+    assert_int_equal(table_count(path, "store_modules"), 0);
+    assert_int_equal(table_count(path, "fx_declared"), 0);
+    free(path);
+}
+
+struct fx_seen {
+    int n;
+    char currency[4];
+    int64_t declared;
+};
+
+static int fx_order_seen(void *vctx, const struct cg_fx_order *o)
+{
+    struct fx_seen *s = vctx;
+
+    s->n++;
+    snprintf(s->currency, sizeof(s->currency), "%s", o->currency);
+    s->declared = o->declared;
+    return CG_OK;
+}
+
+static int declare_one(struct cg_store *st, void *vctx, struct cg_err *err)
+{
+    const struct cg_fx_declared *d = vctx;
+
+    return cg_store_fx_declared_put(st, d, 1, err);
+}
+
+/*
+ * The registered modules on the previous release's database: settle/'s tables are added as
+ * its own module (version 1) and the spool's version stays 2; the new tables take the old
+ * orders' declared amounts.
+ */
+static void test_settle_added(void **state)
+{
+    struct fix *f = *state;
+    struct cg_fx_declared d;
+    struct fx_seen seen;
+    struct cg_err err;
+    char hash[65];
+    int64_t id = 0;
+    int ver = -1;
+
+    assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
+    assert_int_equal(ver, 2);
+    assert_int_equal(cg_store_module_version(f->st, "settle", &ver, &err), CG_OK);
+    assert_int_equal(ver, cg_store_schema_settle.nsteps);
+    assert_int_equal(table_count(f->path, "fx_declared"), 1);
+    assert_int_equal(table_count(f->path, "fx_allocation"), 1);
+    /* An old order has no declared amount yet: not found, not an error. */
+    memset(&seen, 0, sizeof(seen));
+    cg_err_clear(&err);
+    assert_int_equal(cg_store_fx_order_find(f->st, NULL, "SO-0000001", fx_order_seen, &seen, &err),
+                     CG_ENOTFOUND);
+    assert_int_equal(err.code, CG_OK);
+    assert_int_equal(cg_store_order_find(f->st, "acme", "SO-0000001", &id, hash, &err), CG_OK);
+    d.order_id = id;
+    d.currency = "USD";
+    d.amount = 12345;
+    assert_int_equal(cg_store_tx(f->st, declare_one, &d, &err), CG_OK);
+    assert_int_equal(
+        cg_store_fx_order_find(f->st, "acme", "SO-0000001", fx_order_seen, &seen, &err), CG_OK);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.currency, "USD");
+    assert_int_equal(seen.declared, 12345);
+}
+
+/* A new database gets every registered module's tables. */
+static void test_fresh_database(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store *st = NULL;
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, "fresh.db");
+    int ver = -1;
+
+    assert_non_null(path);
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    assert_int_equal(cg_store_module_version(st, "cebgate", &ver, &err), CG_OK);
+    assert_int_equal(ver, cg_store_schema_spool.nsteps);
+    assert_int_equal(cg_store_module_version(st, "settle", &ver, &err), CG_OK);
+    assert_int_equal(ver, cg_store_schema_settle.nsteps);
+    cg_store_close(st);
+    assert_int_equal(table_count(path, "fx_declared"), 1);
+    assert_int_equal(table_count(path, "fx_statement"), 1);
+    free(path);
+}
+
+/* ------------------------------------------------------------------ a module's own steps */
+
+static const char *const ledger_steps[] = {
+    "CREATE TABLE ledger (id INTEGER PRIMARY KEY, fen INTEGER NOT NULL);",
+    "ALTER TABLE ledger ADD COLUMN currency TEXT NOT NULL DEFAULT 'CNY';",
+};
+
+static void test_module_steps(void **state)
+{
+    struct fix *f = *state;
+    const struct cg_store_schema ledger1 = {"ledger", ledger_steps, 1};
+    const struct cg_store_schema ledger2 = {"ledger", ledger_steps, 2};
+    const struct cg_store_schema *list[2] = {&cg_store_schema_spool, &ledger1};
+    struct cg_store *st = NULL;
+    struct cg_err err;
+    int ver = -1;
+
+    cg_store_close(f->st);
+    f->st = NULL;
+    /* The module's first step, added to a database that had only the spool's tables. */
+    assert_int_equal(cg_store_open_with(f->path, list, 2, &st, &err), CG_OK);
+    assert_int_equal(cg_store_module_version(st, "ledger", &ver, &err), CG_OK);
+    assert_int_equal(ver, 1);
+    cg_store_close(st);
+    st = NULL;
+    /* The module grown to two steps: only the second runs. */
+    list[1] = &ledger2;
+    assert_int_equal(cg_store_open_with(f->path, list, 2, &st, &err), CG_OK);
+    assert_int_equal(cg_store_module_version(st, "ledger", &ver, &err), CG_OK);
+    assert_int_equal(ver, 2);
+    cg_store_close(st);
+    st = NULL;
+    /* A program that knows only step 1 of the module refuses the newer database. */
+    list[1] = &ledger1;
+    cg_err_clear(&err);
+    assert_int_equal(cg_store_open_with(f->path, list, 2, &st, &err), CG_EVERSION);
+    assert_non_null(strstr(err.msg, "ledger"));
+    assert_null(st);
+    /* The spool's version is unchanged and the registered list still opens the database. */
+    assert_int_equal(cg_store_open(f->path, &f->st, &err), CG_OK);
+    assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
+    assert_int_equal(ver, 2);
+    assert_int_equal(cg_store_module_version(f->st, "ledger", &ver, &err), CG_OK);
+    assert_int_equal(ver, 2);
+}
+
+/* ------------------------------------------------------------------ injected failures */
+
+static int any_doc(const struct cg_store_doc *d, void *ctx)
+{
+    (void)d;
+    (void)ctx;
+    return CG_OK;
+}
+
+static int any_msg(const struct cg_store_msg *m, void *ctx)
+{
+    (void)m;
+    (void)ctx;
+    return CG_OK;
+}
+
+static int any_order(const struct cg_store_order *o, void *ctx)
+{
+    (void)o;
+    (void)ctx;
+    return CG_OK;
+}
+
+static int any_file(const struct cg_store_file *file, void *ctx)
+{
+    (void)file;
+    (void)ctx;
+    return CG_OK;
+}
+
+static int any_rejection(long line, const char *order_no, const char *reason, void *ctx)
+{
+    (void)line;
+    (void)order_no;
+    (void)reason;
+    (void)ctx;
+    return CG_OK;
+}
+
+static int any_item(const struct cg_store_item *it, void *ctx)
+{
+    (void)it;
+    (void)ctx;
+    return CG_OK;
+}
+
+/* Each decision read, with the SQL fragment that identifies its statement. */
+static int read_file_counts(struct cg_store *st, struct cg_err *err)
+{
+    long a, b;
+    return cg_store_file_counts(st, 1, &a, &b, err);
+}
+
+static int read_receipt_seen(struct cg_store *st, struct cg_err *err)
+{
+    bool seen;
+    return cg_store_receipt_seen(st, 1, "800", "20261130000000", &seen, err);
+}
+
+static int read_receipt_file(struct cg_store *st, struct cg_err *err)
+{
+    bool known;
+    return cg_store_receipt_file_known(st, "0000", &known, err);
+}
+
+static int read_receipt_target(struct cg_store *st, struct cg_err *err)
+{
+    struct cg_store_target t;
+    return cg_store_receipt_target(st, "no-such-guid", &t, err);
+}
+
+static int read_order(struct cg_store *st, struct cg_err *err)
+{
+    int64_t id;
+    char hash[65];
+    return cg_store_order_find(st, "acme", "SO-0000001", &id, hash, err);
+}
+
+static int read_docs(struct cg_store *st, struct cg_err *err)
+{
+    return cg_store_order_docs(st, 1, any_doc, NULL, err);
+}
+
+static int read_resumable(struct cg_store *st, struct cg_err *err)
+{
+    int64_t id;
+    char out[16];
+    return cg_store_file_resumable(st, "acme", "orders.csv", "00", 1, &id, out, sizeof(out), err);
+}
+
+static int read_same_content(struct cg_store *st, struct cg_err *err)
+{
+    char out[128];
+    return cg_store_file_same_content(st, "acme", "00", out, sizeof(out), err);
+}
+
+static int read_staged(struct cg_store *st, struct cg_err *err)
+{
+    return cg_store_msgs_staged(st, any_msg, NULL, err);
+}
+
+static int read_queued(struct cg_store *st, struct cg_err *err)
+{
+    int64_t after = 0;
+    return cg_store_msgs_queued(st, &after, 10, any_msg, NULL, err);
+}
+
+static int read_received_unsent(struct cg_store *st, struct cg_err *err)
+{
+    return cg_store_msgs_received_unsent(st, any_msg, NULL, err);
+}
+
+static int read_queued_count(struct cg_store *st, struct cg_err *err)
+{
+    long n;
+    return cg_store_msgs_queued_count(st, &n, err);
+}
+
+static int read_status_order(struct cg_store *st, struct cg_err *err)
+{
+    return cg_store_orders_named(st, "SO-0000001", any_order, NULL, err);
+}
+
+static int read_status_file(struct cg_store *st, struct cg_err *err)
+{
+    return cg_store_files_named(st, "orders.csv", any_file, NULL, err);
+}
+
+static int read_file_rejections(struct cg_store *st, struct cg_err *err)
+{
+    return cg_store_file_rejections(st, 1, 20, any_rejection, NULL, err);
+}
+
+static int read_pending(struct cg_store *st, struct cg_err *err)
+{
+    return cg_store_list(st, CG_STORE_LIST_PENDING, any_item, NULL, err);
+}
+
+static const struct {
+    const char *what;
+    const char *sql; /* fragment of its statement */
+    int (*read)(struct cg_store *st, struct cg_err *err);
+    int plain; /* its result without a fault: CG_OK or CG_ENOTFOUND */
+} reads[] = {
+    {"count of a file's orders", "orders_rejected FROM input_files", read_file_counts, CG_OK},
+    {"receipt already seen", "FROM receipts WHERE message_id", read_receipt_seen, CG_OK},
+    {"receipt file already applied", "FROM receipt_files", read_receipt_file, CG_OK},
+    {"message of a receipt", "FROM messages m JOIN documents", read_receipt_target, CG_ENOTFOUND},
+    {"order look-up", "FROM orders WHERE seller", read_order, CG_OK},
+    {"documents of an order", "FROM documents WHERE order_id", read_docs, CG_OK},
+    {"file being resumed", "AND inode", read_resumable, CG_ENOTFOUND},
+    {"file with the same content", "outcome = 'done'", read_same_content, CG_ENOTFOUND},
+    {"staged messages (recovery)", "WHERE staged = 1", read_staged, CG_OK},
+    {"queued messages", "AND id >", read_queued, CG_OK},
+    {"count of queued messages", "count(*) FROM messages WHERE state", read_queued_count, CG_OK},
+    {"answered but not recorded sent", "sent_at IS NULL AND EXISTS", read_received_unsent, CG_OK},
+    {"status of an order", "LEFT JOIN input_files", read_status_order, CG_OK},
+    {"status of a file", "OR active_name", read_status_file, CG_OK},
+    {"rejections of a file", "FROM rejections WHERE input_file", read_file_rejections, CG_OK},
+    {"pending list", "'returned', 'rejected'", read_pending, CG_OK},
+};
+
+static void test_read_faults(void **state)
+{
+    struct fix *f = *state;
+    struct cg_err err;
+    size_t i;
+
+    for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+        int rc;
+        /* Without a fault: the plain answer, found or not. */
+        no_faults();
+        cg_err_clear(&err);
+        rc = reads[i].read(f->st, &err);
+        if (rc != reads[i].plain)
+            fail_msg("%s: %d without a fault, expected %d", reads[i].what, rc, reads[i].plain);
+        /* An I/O error in the middle of the read. */
+        inject(reads[i].sql, SQLITE_IOERR_READ, false);
+        cg_err_clear(&err);
+        rc = reads[i].read(f->st, &err);
+        if (injected == 0)
+            fail_msg("%s: fault not reached (SQL fragment '%s')", reads[i].what, reads[i].sql);
+        if (rc != CG_EDB)
+            fail_msg("%s: SQLITE_IOERR gave %d (%s), expected CG_EDB", reads[i].what, rc,
+                     cg_strerror(rc));
+        assert_true(err.code == CG_EDB && err.msg[0] != '\0');
+        /* Another process holding the database past the timeout. */
+        inject(reads[i].sql, SQLITE_BUSY, false);
+        rc = reads[i].read(f->st, &err);
+        if (rc != CG_EBUSY)
+            fail_msg("%s: SQLITE_BUSY gave %d, expected CG_EBUSY", reads[i].what, rc);
+        /* The statement failing to prepare (a damaged schema, out of memory). */
+        no_faults();
+        cg_store_close(f->st);
+        f->st = NULL;
+        assert_int_equal(cg_store_open(f->path, &f->st, &err), CG_OK);
+        inject(reads[i].sql, SQLITE_CORRUPT, true);
+        rc = reads[i].read(f->st, &err);
+        if (rc != CG_EDB)
+            fail_msg("%s: failed prepare gave %d, expected CG_EDB", reads[i].what, rc);
+        /* The same read works again once the fault is gone. */
+        no_faults();
+        rc = reads[i].read(f->st, &err);
+        if (rc != reads[i].plain)
+            fail_msg("%s: %d after the fault, expected %d", reads[i].what, rc, reads[i].plain);
+    }
+    /* At the command line a database error is a temporary failure. */
+    assert_int_equal(cg_rc_exit_code(CG_EDB), 75);
+    assert_int_equal(cg_rc_exit_code(CG_EBUSY), 75);
+}
+
+/* The one classification: what is temporary keeps the input, the rest may reject it. */
+static void test_classification(void **state)
+{
+    static const int temporary[] = {CG_EIO, CG_ENOMEM, CG_ERETRY, CG_EBUSY, CG_EDB, CG_ENET};
+    static const int input[] = {CG_EREJECT, CG_EPARSE,  CG_ESCHEMA, CG_ERANGE,  CG_ESIG,
+                                CG_EINVAL,  CG_ECONFIG, CG_ECRYPTO, CG_EVERSION};
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(temporary) / sizeof(temporary[0]); i++) {
+        assert_true(cg_rc_temporary(temporary[i]));
+        assert_int_equal(cg_rc_exit_code(temporary[i]), 75);
+    }
+    for (i = 0; i < sizeof(input) / sizeof(input[0]); i++) {
+        assert_false(cg_rc_temporary(input[i]));
+        assert_int_not_equal(cg_rc_exit_code(input[i]), 75);
+    }
+    assert_false(cg_rc_temporary(CG_OK));
+}
+
+/* ------------------------------------------------------------------ failing commits */
+
+static int add_order(struct cg_store *st, void *ctx, struct cg_err *err)
+{
+    int64_t id = 0;
+    return cg_store_order_put(st, "acme", (const char *)ctx, "h", 1, 1, &id, err);
+}
+
+static void commit_fails(struct fix *f, int sqlite_rc, int want)
+{
+    char no[] = "SO-NEW";
+    struct cg_err err;
+    int64_t id;
+    char hash[65];
+
+    cg_err_clear(&err);
+    fail_commit_rc = sqlite_rc;
+    injected = 0;
+    assert_int_equal(cg_store_tx(f->st, add_order, no, &err), want);
+    assert_int_equal(injected, 1);
+    assert_true(err.msg[0] != '\0');
+    fail_commit_rc = 0;
+    /* Rolled back: the order is not there, and the next unit of work goes through. */
+    assert_int_equal(cg_store_order_find(f->st, "acme", "SO-NEW", &id, hash, &err), CG_ENOTFOUND);
+    assert_int_equal(cg_store_tx(f->st, add_order, no, &err), CG_OK);
+    assert_int_equal(cg_store_order_find(f->st, "acme", "SO-NEW", &id, hash, &err), CG_OK);
+    assert_string_equal(hash, "h");
+}
+
+static void test_commit_busy(void **state)
+{
+    commit_fails(*state, SQLITE_BUSY, CG_EBUSY);
+}
+
+static void test_commit_ioerr(void **state)
+{
+    commit_fails(*state, SQLITE_IOERR_FSYNC, CG_EDB);
+}
+
+/* A write failing inside the unit of work rolls back what it wrote before. */
+static int two_orders(struct cg_store *st, void *ctx, struct cg_err *err)
+{
+    int64_t id = 0;
+    int rc;
+
+    (void)ctx;
+    rc = cg_store_order_put(st, "acme", "SO-A", "h", 1, 1, &id, err);
+    if (rc == CG_OK)
+        rc = cg_store_doc_put(st, id, 303, "SO-A", 1, "G-A", 1, "c", &id, err);
+    return rc;
+}
+
+static void test_write_fault_rolls_back(void **state)
+{
+    struct fix *f = *state;
+    struct cg_err err;
+    int64_t id;
+    char hash[65];
+
+    inject("INSERT INTO documents", SQLITE_FULL, false);
+    assert_int_equal(cg_store_tx(f->st, two_orders, NULL, &err), CG_EDB);
+    assert_int_equal(injected, 1);
+    no_faults();
+    assert_int_equal(cg_store_order_find(f->st, "acme", "SO-A", &id, hash, &err), CG_ENOTFOUND);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_previous_release, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settle_added, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_module_steps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_faults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_ioerr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_fault_rolls_back, setup, teardown),
+        cmocka_unit_test(test_classification),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
