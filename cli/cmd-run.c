@@ -217,6 +217,7 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     struct cg_transport *t = NULL;
     struct cg_spool *sp = NULL;
     struct cg_err err;
+    struct cg_cli_settle_ctx sctx = {NULL, 0};
     int status;
     int rc;
 
@@ -229,13 +230,22 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     cg_run_signals(&o.stop);
     cg_log_set_before(cg_run_clear_bar, &v);
     rc = cg_transport_new(cli->conf, &t, &err);
+    /* Statements in incoming/ are taken first, so the spool never reads one as orders. */
+    sctx.cli = cli;
+    o.intake = cg_cli_settle_intake;
+    o.intake_ctx = &sctx;
     if (rc == CG_OK)
         rc = cg_spool_open(cli->conf, &o, t, &sp, &err);
     if (rc == CG_OK)
         rc = cg_spool_run(sp, &err);
+    /* Orders released by this run's receipts can be matched; then the deadlines. */
+    if (rc == CG_OK)
+        rc = cg_cli_settle_run(cli, 1, &sctx.rejected, &err);
     if (sp != NULL && !cli->quiet)
         cg_run_summary(&v, cg_spool_stats(sp), stdout);
     status = cg_run_exit(rc, &err, sp != NULL ? cg_spool_stats(sp) : NULL);
+    if (status == CG_EXIT_OK && sctx.rejected)
+        status = CG_EXIT_ERROR;
     if (stop_flag && rc == CG_OK)
         status = CG_EXIT_OK;
     cg_spool_close(sp);

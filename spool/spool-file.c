@@ -32,7 +32,9 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/money.h"
 #include "spool/spool-int.h"
+#include "store/store-settle.h"
 
 struct doc_row {
     int64_t id;
@@ -322,21 +324,46 @@ static const char *business_key(const struct spool_job *j)
     return dk != NULL ? dk->business_key(j) : j->order->order_no;
 }
 
+/*
+ * What the buyer pays (goods, freight, insurance), kept with the order for the
+ * foreign-exchange collection (settle/). A currency outside ISO 4217 gets no amount there;
+ * the declaration goes on regardless. Returns 1 when d was filled.
+ */
+static int declared_amount(int64_t oid, const struct cg_order *o, struct cg_fx_declared *d)
+{
+    int64_t total;
+    struct cg_money m;
+
+    if (cg_dec_add(o->goods_value, o->freight, &total) != CG_OK ||
+        cg_dec_add(total, o->insured_fee, &total) != CG_OK ||
+        cg_money_from_dec(total, o->currency_iso, &m) != CG_OK)
+        return 0;
+    d->order_id = oid;
+    d->currency = o->currency_iso;
+    d->amount = m.minor;
+    return 1;
+}
+
 struct commit_ctx {
     struct batch *b;
 };
 
 /*
  * The batch as one unit of work: orders, documents, messages, rejections, orders that need a
- * cancellation, the file's counts.
+ * cancellation, the file's counts, and the declared amounts of its orders (one statement for
+ * the whole batch).
  */
 static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
 {
     struct commit_ctx *c = vctx;
     struct batch *b = c->b;
+    struct cg_fx_declared *decl = calloc(b->n ? b->n : 1, sizeof(*decl));
+    size_t ndecl = 0;
     size_t i, k;
     int rc = CG_OK;
 
+    if (decl == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     for (i = 0; i < b->n && rc == CG_OK; i++) {
         struct border *bo = &b->orders[i];
         int64_t oid = 0;
@@ -355,6 +382,8 @@ static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
             continue;
         rc = cg_store_order_put(st, b->sel->name, bo->o->order_no, bo->o->hash, b->file_id,
                                 bo->o->line, &oid, err);
+        if (rc == CG_OK)
+            ndecl += (size_t)declared_amount(oid, bo->o, &decl[ndecl]);
         for (k = bo->job0; rc == CG_OK && k < bo->job0 + bo->njobs; k++) {
             struct spool_job *j = &b->jobs[k];
             int64_t did = 0;
@@ -374,6 +403,9 @@ static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
                         b->c_held[CG_ORDER_CANCELLED] != 0))
         rc = cg_store_file_count_held(st, b->file_id, b->c_held[CG_ORDER_WAIT],
                                       b->c_held[CG_ORDER_SKIP], b->c_held[CG_ORDER_CANCELLED], err);
+    if (rc == CG_OK)
+        rc = cg_store_fx_declared_put(st, decl, ndecl, err);
+    free(decl);
     return rc;
 }
 

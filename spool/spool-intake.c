@@ -297,5 +297,7 @@ int spool_intake(struct cg_spool *sp, struct cg_err *err)
     rc = resume_active(sp, sp->dfd[D_ACTIVE], "", err);
     if (rc != CG_OK || stopped(sp))
         return rc;
+    if (sp->opts.intake != NULL && (rc = sp->opts.intake(sp->opts.intake_ctx, err)) != CG_OK)
+        return rc;
     return take_dir(sp, sp->dfd[D_INCOMING], "", err);
 }

@@ -204,6 +204,13 @@ struct cg_spool_opts {
     void *ctx;
     volatile sig_atomic_t *stop; /* set (e.g. by SIGTERM): finish the current unit and return */
     bool sync_per_file;          /* fsync each message file instead of one syncfs per batch */
+    /*
+     * Called at the start of each intake pass, before incoming/ is read, so that another
+     * module takes the files that are its own (collection statements). A non-zero result ends
+     * the pass with that code. May be NULL.
+     */
+    int (*intake)(void *ctx, struct cg_err *err);
+    void *intake_ctx;
 };
 
 /*

@@ -69,6 +69,8 @@ enum store_stmt {
 
 /* The spool's tables, the main cebgate database (store-spool-schema.c). */
 extern const struct cg_store_schema cg_store_schema_spool;
+/* The fx_* tables of settle/ (store-settle-schema.c). */
+extern const struct cg_store_schema cg_store_schema_settle;
 
 /* SQL of each statement (store-sql.c). */
 extern const char *const store_sql[S_N];

@@ -7,7 +7,9 @@
   shipments FILE COUNT [FIRST]       shipments.csv rows for shopify orders FIRST..
   receipts OUTBOX INBOX STATUS...    one receipt file per message in OUTBOX (bare or DXP
                                      wrapped), in the official receipt format (CEB304, 506, 604),
-                                     one entity per status given, written to INBOX atomically
+                                     one entity per status given, written to INBOX atomically;
+                                     returnTime on the day $CG_RETURN_DAY (YYYYMMDD, default
+                                     20260101)
   check-outbox OUTBOX DB             every recorded message is in OUTBOX once, no guid twice,
                                      every order has its three documents declared once
 """
@@ -115,7 +117,8 @@ def write_receipts(outbox, inbox, statuses):
                 ET.SubElement(e, "{%s}logisticsCode" % NS).text = "3120980105"
                 ET.SubElement(e, "{%s}logisticsNo" % NS).text = lno
             ET.SubElement(e, "{%s}returnStatus" % NS).text = st
-            ET.SubElement(e, "{%s}returnTime" % NS).text = "20260101120000%03d" % k
+            ET.SubElement(e, "{%s}returnTime" % NS).text = "%s120000%03d" % (
+                os.environ.get("CG_RETURN_DAY", "20260101"), k)
             ET.SubElement(e, "{%s}returnInfo" % NS).text = "status %s [%s]" % (st, guid)
         out = os.path.join(inbox, "CEB%dMessage_%s.xml" % (rtype, guid))
         if os.environ.get("CG_DXP_WRAP"):

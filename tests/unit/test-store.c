@@ -26,6 +26,7 @@
 #include "core/err.h"
 #include "core/fsutil.h"
 #include "store/store-int.h"
+#include "store/store-settle.h"
 #include "store/store.h"
 
 /* ------------------------------------------------------------------ fault injection */
@@ -257,23 +258,131 @@ static void test_previous_release(void **state)
     assert_int_equal(n, 1);
 }
 
-/* The old database keeps its format: no table added when only the spool's schema is open. */
+static int table_count(const char *path, const char *name)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int n;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                                        "AND name = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* The old database keeps its format when only the spool's schema is open: no table added. */
 static void test_format_kept(void **state)
 {
     struct fix *f = *state;
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
+    const struct cg_store_schema *list[1] = {&cg_store_schema_spool};
+    const char *data = getenv("CG_TESTDATA");
+    struct cg_store *st = NULL;
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, "spool-only.db");
+    char cmd[1024];
+    int ver = -1;
 
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                                        "AND name = 'store_modules'",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    assert_non_null(path);
+    snprintf(cmd, sizeof(cmd), "cp '%s/store/previous-release.db' '%s'", data, path);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(cg_store_open_with(path, list, 1, &st, &err), CG_OK);
+    assert_int_equal(cg_store_module_version(st, "cebgate", &ver, &err), CG_OK);
+    assert_int_equal(ver, cg_store_schema_spool.nsteps);
+    cg_store_close(st);
+    assert_int_equal(table_count(path, "store_modules"), 0);
+    assert_int_equal(table_count(path, "fx_declared"), 0);
+    free(path);
+}
+
+struct fx_seen {
+    int n;
+    char currency[4];
+    int64_t declared;
+};
+
+static int fx_order_seen(void *vctx, const struct cg_fx_order *o)
+{
+    struct fx_seen *s = vctx;
+
+    s->n++;
+    snprintf(s->currency, sizeof(s->currency), "%s", o->currency);
+    s->declared = o->declared;
+    return CG_OK;
+}
+
+static int declare_one(struct cg_store *st, void *vctx, struct cg_err *err)
+{
+    const struct cg_fx_declared *d = vctx;
+
+    return cg_store_fx_declared_put(st, d, 1, err);
+}
+
+/*
+ * The registered modules on the previous release's database: settle/'s tables are added as
+ * its own module and the spool's version is its own current one; the new tables take the old
+ * orders' declared amounts.
+ */
+static void test_settle_added(void **state)
+{
+    struct fix *f = *state;
+    struct cg_fx_declared d;
+    struct fx_seen seen;
+    struct cg_err err;
+    char hash[65];
+    int64_t id = 0;
+    int ver = -1;
+
+    assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
+    assert_int_equal(ver, cg_store_schema_spool.nsteps);
+    assert_int_equal(cg_store_module_version(f->st, "settle", &ver, &err), CG_OK);
+    assert_int_equal(ver, cg_store_schema_settle.nsteps);
+    assert_int_equal(table_count(f->path, "fx_declared"), 1);
+    assert_int_equal(table_count(f->path, "fx_allocation"), 1);
+    /* An old order has no declared amount yet: not found, not an error. */
+    memset(&seen, 0, sizeof(seen));
+    cg_err_clear(&err);
+    assert_int_equal(cg_store_fx_order_find(f->st, NULL, "SO-0000001", fx_order_seen, &seen, &err),
+                     CG_ENOTFOUND);
+    assert_int_equal(err.code, CG_OK);
+    assert_int_equal(cg_store_order_find(f->st, "acme", "SO-0000001", &id, hash, &err), CG_OK);
+    d.order_id = id;
+    d.currency = "USD";
+    d.amount = 12345;
+    assert_int_equal(cg_store_tx(f->st, declare_one, &d, &err), CG_OK);
+    assert_int_equal(
+        cg_store_fx_order_find(f->st, "acme", "SO-0000001", fx_order_seen, &seen, &err), CG_OK);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.currency, "USD");
+    assert_int_equal(seen.declared, 12345);
+}
+
+/* A new database gets every registered module's tables. */
+static void test_fresh_database(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store *st = NULL;
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, "fresh.db");
+    int ver = -1;
+
+    assert_non_null(path);
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    assert_int_equal(cg_store_module_version(st, "cebgate", &ver, &err), CG_OK);
+    assert_int_equal(ver, cg_store_schema_spool.nsteps);
+    assert_int_equal(cg_store_module_version(st, "settle", &ver, &err), CG_OK);
+    assert_int_equal(ver, cg_store_schema_settle.nsteps);
+    cg_store_close(st);
+    assert_int_equal(table_count(path, "fx_declared"), 1);
+    assert_int_equal(table_count(path, "fx_statement"), 1);
+    free(path);
 }
 
 /* ------------------------------------------------------------------ held and cancelled orders */
@@ -790,6 +899,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cancel_needed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_content_and_seller, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settle_added, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_busy, setup, teardown),
