@@ -6,9 +6,10 @@
 
 #include "core/buf.h"
 #include "core/conf.h"
-#include "core/db.h"
+#include "core/csvread.h"
 #include "core/err.h"
 #include "core/fsutil.h"
+#include "core/http-client.h"
 #include "core/init.h"
 #include "core/log.h"
 #include "core/money.h"
