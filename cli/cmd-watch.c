@@ -13,6 +13,7 @@
 
 #include "cli/cmd.h"
 #include "core/buf.h"
+#include "core/log.h"
 #include "spool/spool.h"
 
 static int exec_watch(struct cg_cli *cli, int argc, char **argv)
@@ -22,6 +23,7 @@ static int exec_watch(struct cg_cli *cli, int argc, char **argv)
     struct cg_transport *t = NULL;
     struct cg_spool *sp = NULL;
     struct cg_err err;
+    struct cg_cli_settle_ctx sctx = {NULL, 0};
     long retry = 60;
     int status;
     int rc;
@@ -46,6 +48,11 @@ static int exec_watch(struct cg_cli *cli, int argc, char **argv)
         return cg_cmd_usage_error(&cg_cmd_watch, "no arguments expected");
     v.tty = 0; /* a daemon logs lines, it draws no bar */
     cg_run_signals(&o.stop);
+    cg_log_set_before(cg_run_clear_bar, &v);
+    /* Collection statements dropped while watching are imported, not read as orders. */
+    sctx.cli = cli;
+    o.intake = cg_cli_settle_intake;
+    o.intake_ctx = &sctx;
     rc = cg_transport_new(cli->conf, &t, &err);
     if (rc == CG_OK)
         rc = cg_spool_open(cli->conf, &o, t, &sp, &err);
@@ -57,6 +64,7 @@ static int exec_watch(struct cg_cli *cli, int argc, char **argv)
     status = rc == CG_OK ? CG_EXIT_OK : cg_run_exit(rc, &err, NULL);
     cg_spool_close(sp);
     cg_transport_free(t);
+    cg_log_set_before(NULL, NULL);
     return status;
 }
 

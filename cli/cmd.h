@@ -59,6 +59,24 @@ extern const struct cg_cmd cg_cmd_verify;
 extern const struct cg_cmd cg_cmd_run;
 extern const struct cg_cmd cg_cmd_status;
 extern const struct cg_cmd cg_cmd_watch;
+extern const struct cg_cmd cg_cmd_settle;
+extern const struct cg_cmd cg_cmd_report;
+
+/* settle/ for the commands (cli/cmd-settle.c): open the database and a settle context. */
+struct cg_store;
+struct cg_settle;
+int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settle **s,
+                       struct cg_err *err);
+/* Print err and map rc to an exit code (database and I/O failures are 75). */
+int cg_cli_settle_exit(int rc, const struct cg_err *err);
+/* cebgate run: phase 0 imports statements from incoming/, 1 matches and applies deadlines. */
+int cg_cli_settle_run(struct cg_cli *cli, int phase, int *rejected, struct cg_err *err);
+/* The spool's intake hook (run, watch): phase 0 with ctx a struct cg_cli_settle_ctx. */
+struct cg_cli_settle_ctx {
+    struct cg_cli *cli;
+    int rejected; /* a statement was refused */
+};
+int cg_cli_settle_intake(void *ctx, struct cg_err *err);
 
 /* Operator view shared by run and watch (cli/cmd-run.c). */
 struct cg_spool_opts;
@@ -71,6 +89,8 @@ struct cg_run_view {
 int cg_run_parse(const struct cg_cmd *cmd, int argc, char **argv, struct cg_spool_opts *o,
                  struct cg_run_view *v);
 void cg_run_event(void *ctx, int ev, const struct cg_spool_stats *st, const char *text);
+/* Take the progress bar of view ctx off the terminal line (before a log message). */
+void cg_run_clear_bar(void *ctx);
 void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE *fp);
 int cg_run_exit(int rc, const struct cg_err *err, const struct cg_spool_stats *st);
 /* SIGTERM and SIGINT set *flag (the stop flag of struct cg_spool_opts). */

@@ -22,6 +22,7 @@
 #include "declare/declare.h"
 #include "mapping/mapping.h"
 #include "port/port.h"
+#include "settle/settle.h"
 #include "spool/spool.h"
 #include "store/store.h"
 
@@ -45,10 +46,11 @@ static void usage(FILE *fp)
 static int register_keys(struct cg_err *err)
 {
     const struct cg_conf_key *const tables[] = {
-        cg_mapping_conf_keys,
-        cg_declare_conf_keys,
-        cg_spool_conf_keys,
-        cg_port_conf_keys,
+        cg_mapping_conf_keys, /* [seller], [mapping] */
+        cg_declare_conf_keys, /* [declare] */
+        cg_spool_conf_keys,   /* [transport], [spool] */
+        cg_port_conf_keys,    /* [port] */
+        cg_settle_conf_keys,  /* [settle] */
     };
     size_t i;
 

@@ -256,13 +256,48 @@ static int note_section(struct cg_conf *conf, const char *section)
     return CG_OK;
 }
 
+char *cg_ini_line(char *str, int num, FILE *fp, char *why, size_t size)
+{
+    int i = 0, c = EOF;
+
+    why[0] = '\0';
+    while (i < num - 1 && (c = getc(fp)) != EOF) {
+        if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7F) {
+            char key[64];
+            size_t k = 0;
+
+            /* Name the key (the text before '=') when the line has one so far. */
+            while (k < (size_t)i && k < sizeof(key) - 1 && str[k] != '=' && str[k] != ':')
+                k++;
+            memcpy(key, str, k);
+            key[k] = '\0';
+            while (k > 0 && (key[k - 1] == ' ' || key[k - 1] == '\t'))
+                key[--k] = '\0';
+            snprintf(why, size, "%s: control character U+%04X at position %d",
+                     k > 0 && k < (size_t)i ? key : "line", (unsigned)c, i + 1);
+            str[0] = '\0';
+            return NULL;
+        }
+        str[i++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    str[i] = '\0';
+    return i > 0 ? str : NULL;
+}
+
 static char *reader(char *str, int num, void *stream)
 {
     struct parse_ctx *ctx = stream;
-    char *r = fgets(str, num, ctx->fp);
+    char why[160];
+    char *r = cg_ini_line(str, num, ctx->fp, why, sizeof(why));
 
-    if (r != NULL)
+    if (r != NULL || why[0] != '\0')
         ctx->line++;
+    if (why[0] != '\0' && !ctx->failed) {
+        CG_ERR_SET(ctx->err, CG_ECONFIG, "%s:%d: %s", ctx->conf->file, ctx->line, why);
+        ctx->failed = 1;
+    }
     return r;
 }
 

@@ -129,4 +129,14 @@ int cg_remote_sign(struct cg_remote *r, const struct cg_sig_alg *alg, const char
                    size_t *sig_len, unsigned char **cert, size_t *cert_len, char **key_name_out,
                    struct cg_err *err);
 
+/*
+ * Whether cert may sign CEB messages, for signing and verifying alike: RSA of at least
+ * CG_SIGN_MIN_RSA_BITS, EC/SM2 of at least CG_SIGN_MIN_EC_BITS; keyUsage, when present, with
+ * digitalSignature or nonRepudiation; not a CA (basicConstraints CA:TRUE or keyUsage
+ * keyCertSign); extendedKeyUsage, when present, not for TLS only. CG_ESIG naming the reason.
+ */
+#define CG_SIGN_MIN_RSA_BITS 2048
+#define CG_SIGN_MIN_EC_BITS 256
+int cg_sign_cert_check(X509 *cert, struct cg_err *err);
+
 #endif

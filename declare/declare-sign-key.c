@@ -305,6 +305,11 @@ int cg_sign_load_key(const char *key_file, const char *cert_file, const char *pa
                         key_file);
         goto done;
     }
+    rc = cg_sign_cert_check(x, err);
+    if (rc != CG_OK) {
+        cg_err_prefix(err, "key file %s", key_file);
+        goto done;
+    }
     *pkey = k;
     *cert = x;
     k = NULL;

@@ -37,6 +37,7 @@
 #include <xmlsec/xmlsec.h>
 
 #include "core/buf.h"
+#include "core/fsutil.h"
 #include "declare/declare-sign-int.h"
 #include "declare/declare.h"
 
@@ -398,6 +399,11 @@ static void fill_info(struct cg_sig_info *info, const struct cg_sig_alg *alg,
         }
     }
     BIO_free(b);
+    p = NULL;
+    n = i2d_X509(x, (unsigned char **)&p);
+    if (n > 0)
+        cg_sha256_hex(p, (size_t)n, info->sha256);
+    OPENSSL_free(p);
 }
 
 /* ------------------------------------------------------------------ cryptography */
@@ -660,9 +666,10 @@ int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *
     rc = read_cert(c, &cert, &key_name, err);
     if (rc != CG_OK)
         goto done;
-    if (alg->sm2)
+    rc = cg_sign_cert_check(cert, err);
+    if (rc == CG_OK && alg->sm2)
         rc = sm2_verify(doc, sig, si, cert, md, t != NULL ? t->sm2_id : CG_SM2_DEFAULT_ID, err);
-    else
+    else if (rc == CG_OK)
         rc = xmlsec_verify(sig, cert, alg, err);
     if (rc == CG_OK && t != NULL)
         rc = check_trust(t, cert, err);

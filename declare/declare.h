@@ -257,6 +257,22 @@ int cg_msg_validate(struct cg_schema *s, xmlDocPtr doc, struct cg_err *err);
  */
 int cg_msg_validate_refs(struct cg_schema *s, xmlDocPtr doc, const struct cg_doc_ref *refs,
                          size_t n, struct cg_err *err);
+/*
+ * The dry run of one live order: build each message `cebgate run` declares for it (CEB303;
+ * CEB505 and CEB603 when it has its shipment) as a first version and validate it against s,
+ * without signing. CG_OK, or the first failure with err "CEB603 schema: <reason>" (building
+ * or schema), the words the spool rejects the order with.
+ */
+int cg_order_check(struct cg_schema *s, const struct cg_order *o, const struct cg_seller *seller,
+                   const struct cg_base_transfer *bt, const char *version, struct cg_err *err);
+/*
+ * Where the value is configured when msg is a builder's "element X: required value is missing"
+ * for an element that comes from the configuration ("[declare] cop_code"); NULL otherwise.
+ */
+const char *cg_msg_config_hint(const char *msg);
+/* msg without a leading "order <order_no>: " (how builders name the entity), for a report that
+ * names the order already. Points into msg. */
+const char *cg_msg_without_order(const char *msg, const char *order_no);
 
 /* ------------------------------------------------------------------ signing and verifying */
 
@@ -378,6 +394,7 @@ struct cg_sig_info {
     char subject[512];  /* certificate subject, one line (RFC 2253) */
     char serial[128];   /* certificate serial number, hex */
     char not_after[32]; /* certificate end of validity, as OpenSSL prints it */
+    char sha256[65];    /* SHA-256 of the certificate (DER), hex: who signed */
 };
 /* cg_verify that also fills *info (may be NULL) on success. */
 int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *info,

@@ -84,6 +84,7 @@ mkdir -p "$w/ca" "$w/port/keys" "$w/broker/keys" || die "cannot create $w"
     quiet "$OPENSSL" x509 -req -in port.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
         -out port.pem -days 2 -extfile port.ext
     "$OPENSSL" rand -hex 24 >signer.pass
+    "$OPENSSL" rand -hex 24 >broker.token
     # an SM2 key, as the E-Port CA issues them: cebgate signs sm2-sm3 with it (SM2 signatures
     # carry the GM/T 0009 distinguishing identifier, also in the certificate request)
     quiet "$OPENSSL" genpkey -algorithm SM2 -aes-256-cbc -pass file:signer.pass -out signer.key
@@ -92,13 +93,14 @@ mkdir -p "$w/ca" "$w/port/keys" "$w/broker/keys" || die "cannot create $w"
         -subj "/O=Westlake Customs Brokerage/CN=demo signing key 0001"
     quiet "$OPENSSL" x509 -req -in signer.csr -vfyopt distid:1234567812345678 -CA ca.pem \
         -CAkey ca.key -CAcreateserial -out signer.pem -days 2 -extfile signer.ext
-    cp port.pem port.key ca.pem "$w/port/keys/"
-    cp signer.key signer.pass signer.pem ca.pem "$w/broker/keys/"
+    cp port.pem port.key ca.pem signer.pem broker.token "$w/port/keys/"
+    cp signer.key signer.pass signer.pem ca.pem broker.token "$w/broker/keys/"
 ) || { sed 's/^/  /' "$w/openssl.log" >&2; die "openssl could not make the certificates"; }
 echo "demo CA                  ca/ca.pem"
 echo "port TLS certificate     port/keys/port.pem (for 127.0.0.1, issued by the demo CA)"
 echo "signing key              broker/keys/signer.key (SM2, encrypted; passphrase in signer.pass)"
 echo "signing certificate      broker/keys/signer.pem (issued by the demo CA, trusted by the port)"
+echo "broker's token           broker/keys/broker.token (the port knows it as [sender.broker])"
 
 # ---------------------------------------------------------------- the port
 heading "2. The port (cebgate port, HTTPS on loopback)"

@@ -20,8 +20,10 @@ enum store_stmt {
     S_FILE_ADD,
     S_FILE_FINISH,
     S_FILE_COUNT,
+    S_FILE_COUNT_HELD,
     S_FILE_RESET,
     S_FILE_COUNTS,
+    S_FILE_HELD,
     S_FILES_NAMED,
     S_FILE_MESSAGES,
     S_ORDER_FIND,
@@ -31,6 +33,10 @@ enum store_stmt {
     S_MSG_ADD,
     S_REJ_ADD,
     S_FILE_REJECTIONS,
+    S_CANCEL_ADD,
+    S_ORDER_CANCEL,
+    S_CANCELS_OPEN,
+    S_CANCELS_OPEN_COUNT,
     S_MSGS_STAGED,
     S_MSG_UNSTAGE,
     S_MSG_DELETE,
@@ -63,6 +69,8 @@ enum store_stmt {
 
 /* The spool's tables, the main cebgate database (store-spool-schema.c). */
 extern const struct cg_store_schema cg_store_schema_spool;
+/* The fx_* tables of settle/ (store-settle-schema.c). */
+extern const struct cg_store_schema cg_store_schema_settle;
 
 /* SQL of each statement (store-sql.c). */
 extern const char *const store_sql[S_N];

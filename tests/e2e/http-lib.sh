@@ -25,6 +25,9 @@ q() { "$@" >/dev/null 2>&1; }
         q "$OPENSSL" x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
             -out "$1.pem" -days 2 -extfile "$1.ext"
     }
+    "$OPENSSL" rand -hex 24 >test.token || exit 1
+    # for curl: the token as a header file (-H @file), never on a command line
+    printf 'Authorization: Bearer %s\n' "$(cat test.token)" >auth.hdr
     issue server "cebgate test port" "subjectAltName=IP:127.0.0.1,DNS:localhost" &&
         issue signer "test signer" && issue client "test sender" || exit 1
     q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 2 \
@@ -37,7 +40,8 @@ q() { "$@" >/dev/null 2>&1; }
         q "$OPENSSL" req -new -key sm2signer.key -sm3 -sigopt "$id" -subj '/CN=test SM2 signer' \
             -out sm2signer.csr &&
         q "$OPENSSL" x509 -req -in sm2signer.csr -vfyopt "$id" -CA sm2ca.pem -CAkey sm2ca.key \
-            -CAcreateserial -sm3 -sigopt "$id" -days 2 -out sm2signer.pem
+            -CAcreateserial -sm3 -sigopt "$id" -days 2 -out sm2signer.pem &&
+        cat signer.pem sm2signer.pem >signers.pem
 ) || fail "make test certificates"
 if [ "${CG_SIGNER:-rsa}" = sm2 ]; then
     SIGNER_LINES="key_file = $K/sm2signer.key
@@ -49,8 +53,9 @@ sign_alg = rsa-sha256"
 fi
 
 # ---------------------------------------------------------------- the port
-# port_conf FILE DB [extra lines]: a port on 127.0.0.1, port 0, TLS, trusting the test CA's
-# signers. Scenario: 2, 120 at once; for inventories 800 and 899 after release_ms/close_ms.
+# port_conf FILE DB [extra [port] lines]: a port on 127.0.0.1, port 0, TLS, trusting the test
+# CA's signers; one sender, "test", known by its token or (with tls_client_ca) its client
+# certificate, signing with signer.pem or sm2signer.pem for the test seller's codes and the carrier's. Scenario: 2, 120 at once; for inventories 800 and 899 after release_ms/close_ms.
 # Rules: carrier numbers SF000000000001x (orders 10-19), order SO-0000777 and HS code
 # 4911910000 (orders 500-504) end in 100.
 port_conf() {
@@ -70,6 +75,13 @@ EOF
     f=$1
     shift 2
     for l in "$@"; do printf '%s\n' "$l" >>"$f"; done
+    cat >>"$f" <<EOF
+[sender.test]
+token_file = $K/test.token
+client_cert = $K/client.pem
+sign_cert = $K/signers.pem
+codes = 3301960000, 3301960001, 3301980002, 3120980105
+EOF
 }
 PORT_PID=""
 P=""
@@ -116,6 +128,7 @@ mode = http
 url = https://127.0.0.1:$P/messages
 receipts_url = https://127.0.0.1:$P/receipts
 ca_file = $K/ca.pem
+token_file = $K/test.token
 parallel = 4
 connect_timeout = 5
 timeout = 20

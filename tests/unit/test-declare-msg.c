@@ -276,7 +276,8 @@ static void valid_both(xmlDocPtr doc, bool in2018)
     assert_int_equal(cg_sig_strip(doc), 1);
 }
 
-/* An SM2 key and a self-signed SM2 certificate in keydir, and a signer for them. */
+/* An SM2 key and a self-signed SM2 certificate in keydir (v3_req: not a CA, which may not
+ * sign messages), and a signer for them. */
 static int sm2_signer(void)
 {
     const char *o = getenv("OPENSSL");
@@ -292,7 +293,8 @@ static int sm2_signer(void)
     snprintf(cert, sizeof(cert), "%s/sm2.pem", keydir);
     snprintf(cmd, sizeof(cmd),
              "%s genpkey -algorithm SM2 -out %s >/dev/null 2>&1 && %s req -new -x509 -key %s "
-             "-sm3 -sigopt distid:1234567812345678 -days 2 -subj '/CN=msg test SM2' -out %s "
+             "-sm3 -sigopt distid:1234567812345678 -days 2 -subj '/CN=msg test SM2' "
+             "-extensions v3_req -out %s "
              ">/dev/null 2>&1",
              o, key, o, key, cert);
     if (system(cmd) != 0)

@@ -93,6 +93,19 @@ static void write_text(const char *p, const char *text)
     fclose(fp);
 }
 
+/* NAME.key and NAME.pem issued by the test CA with a key of kind ("rsa:1024") and extensions. */
+static int bad_signer(const char *o, const char *name, const char *kind, const char *ext)
+{
+    char file[64];
+
+    snprintf(file, sizeof(file), "%s.ext", name);
+    write_text(path(file), ext);
+    return sh("cd %s && %s req -newkey %s -nodes -keyout %s.key -out %s.csr -subj '/CN=%s' "
+              ">/dev/null 2>&1 && %s x509 -req -in %s.csr -CA ca.pem -CAkey ca.key "
+              "-CAcreateserial -extfile %s.ext -out %s.pem -days 2 >/dev/null 2>&1",
+              dir, o, kind, name, name, name, o, name, name, name);
+}
+
 static int make_keys(void **state)
 {
     const char *o = getenv("OPENSSL");
@@ -129,6 +142,11 @@ static int make_keys(void **state)
            "-subj '/CN=127.0.0.1' %s && %s x509 -req -in tls.csr -CA ca.pem -CAkey ca.key "
            "-CAcreateserial -extfile san.cnf -out tls.pem -days 2 %s",
            dir, o, q, o, q) != 0 ||
+        bad_signer(o, "weak", "rsa:1024", "basicConstraints=CA:FALSE") != 0 ||
+        bad_signer(o, "encrypt-only", "rsa:2048", "keyUsage=keyEncipherment") != 0 ||
+        bad_signer(o, "srv", "rsa:2048", "extendedKeyUsage=serverAuth") != 0 ||
+        bad_signer(o, "good", "rsa:2048",
+                   "keyUsage=digitalSignature,nonRepudiation\nbasicConstraints=CA:FALSE") != 0 ||
         sh("cd %s && %s genpkey -algorithm EC -pkeyopt ec_paramgen_curve:SM2 -out sm2ca.key %s "
            "&& %s req -x509 -new -key sm2ca.key -sm3 -sigopt distid:1234567812345678 -days 3 "
            "-subj '/CN=cebgate SM2 CA' -out sm2ca.pem %s",
@@ -509,6 +527,37 @@ static void test_key_errors(void **state)
     expect_new_fails(&o, CG_ECONFIG, "local or remote");
 }
 
+/*
+ * Keys that must never sign: a 1024-bit RSA key, the CA's own key, an encryption-only
+ * certificate, a TLS server certificate. A certificate meant for signatures is taken.
+ */
+static void test_signer_key_rules(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+
+    (void)state;
+    o.key_file = path("weak.key");
+    o.cert_file = path("weak.pem");
+    expect_new_fails(&o, CG_ESIG, "RSA key of 1024 bits is too weak (at least 2048)");
+    o.key_file = path("ca.key");
+    o.cert_file = path("ca.pem");
+    expect_new_fails(&o, CG_ESIG, "is a CA certificate");
+    o.key_file = path("encrypt-only.key");
+    o.cert_file = path("encrypt-only.pem");
+    expect_new_fails(&o, CG_ESIG, "neither digitalSignature nor nonRepudiation");
+    o.key_file = path("srv.key");
+    o.cert_file = path("srv.pem");
+    expect_new_fails(&o, CG_ESIG, "is a TLS certificate");
+    o.key_file = path("good.key");
+    o.cert_file = path("good.pem");
+    cg_err_clear(&err);
+    if (cg_signer_new(&o, &s, &err) != CG_OK)
+        fail_msg("cg_signer_new: %s", err.msg);
+    cg_signer_free(s);
+}
+
 static void test_sha1_refused(void **state)
 {
     struct cg_signer_opts o = pem_opts();
@@ -563,9 +612,9 @@ static void test_verify_wrong_key(void **state)
     struct cg_err err;
     const char *p, *e;
 
-    /* Put somebody else's certificate into KeyInfo. */
+    /* Put somebody else's certificate (one that may sign) into KeyInfo. */
     cg_buf_init(&b, 65536);
-    assert_int_equal(cg_fs_read(path("other.pem"), 65536, &b, &err), CG_OK);
+    assert_int_equal(cg_fs_read(path("good.pem"), 65536, &b, &err), CG_OK);
     p = strchr(cg_buf_str(&b), '\n') + 1;
     e = strstr(p, "-----END");
     xmlNodeSetContent(cert, NULL);
@@ -1262,6 +1311,7 @@ int main(void)
         cmocka_unit_test(test_wrong_passphrase),
         cmocka_unit_test(test_passphrase_setup_errors),
         cmocka_unit_test(test_key_errors),
+        cmocka_unit_test(test_signer_key_rules),
         cmocka_unit_test(test_sha1_refused),
         cmocka_unit_test(test_already_signed),
         cmocka_unit_test(test_verify_digest_mismatch),

@@ -1,0 +1,354 @@
+/*
+ * cmd-settle.c - `cebgate settle VERB ...`: import statements, match receipts to orders, record
+ * rates, evidence and settlements, apply the deadlines, explain an order.
+ *
+ * Each verb is one transaction in settle/. Exit 0 ok, 1 input refused (a bad statement entry, an
+ * allocation beyond a receipt, a settlement beyond the holding, an unknown order or receipt),
+ * 2 usage, 75 temporary failure (database, disk: nothing was written, run it again).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "core/fsutil.h"
+#include "settle/settle.h"
+#include "store/store.h"
+
+#define STMT_MAX (256u * 1024u * 1024u)
+
+int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settle **s,
+                       struct cg_err *err)
+{
+    char *workdir = cg_conf_workdir(cli->conf);
+    const char *dbname = cg_conf_get(cli->conf, "general", "database");
+    char *path = NULL;
+    int rc;
+
+    if (dbname == NULL)
+        dbname = "cebgate.db";
+    path = workdir == NULL    ? NULL
+           : dbname[0] == '/' ? cg_strdup(dbname)
+                              : cg_fs_join(workdir, dbname);
+    if (path == NULL) {
+        free(workdir);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    rc = cg_store_open(path, db, err);
+    if (rc == CG_OK) {
+        rc = cg_settle_new(cli->conf, *db, s, err);
+        if (rc != CG_OK) {
+            cg_store_close(*db);
+            *db = NULL;
+        }
+    }
+    free(path);
+    free(workdir);
+    return rc;
+}
+
+int cg_cli_settle_exit(int rc, const struct cg_err *err)
+{
+    if (rc == CG_OK)
+        return CG_EXIT_OK;
+    fprintf(stderr, "cebgate: %s\n", err->msg[0] ? err->msg : cg_strerror(rc));
+    /* Temporary failures (cg_rc_temporary) exit 75, usage and configuration 2, the rest 1. */
+    return cg_rc_exit_code(rc);
+}
+
+/* Options every verb may take; the rest are positional. */
+struct opts {
+    const char *seller, *note, *as_of, *rate, *date, *ref, *source, *file;
+    char *pos[8];
+    int npos;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+    int i;
+
+    memset(o, 0, sizeof(*o));
+    for (i = 2; i < argc; i++) {
+        const char **slot = NULL;
+        if (strcmp(argv[i], "--seller") == 0)
+            slot = &o->seller;
+        else if (strcmp(argv[i], "--note") == 0)
+            slot = &o->note;
+        else if (strcmp(argv[i], "--as-of") == 0)
+            slot = &o->as_of;
+        else if (strcmp(argv[i], "--rate") == 0)
+            slot = &o->rate;
+        else if (strcmp(argv[i], "--date") == 0)
+            slot = &o->date;
+        else if (strcmp(argv[i], "--ref") == 0)
+            slot = &o->ref;
+        else if (strcmp(argv[i], "--source") == 0)
+            slot = &o->source;
+        else if (strcmp(argv[i], "--file") == 0)
+            slot = &o->file;
+        else if (argv[i][0] == '-' && argv[i][1] == '-')
+            return cg_cmd_usage_error(&cg_cmd_settle, "unknown option %s", argv[i]);
+        if (slot != NULL) {
+            if (i + 1 >= argc)
+                return cg_cmd_usage_error(&cg_cmd_settle, "%s needs a value", argv[i]);
+            *slot = argv[++i];
+        } else if (o->npos < 8) {
+            o->pos[o->npos++] = argv[i];
+        } else {
+            return cg_cmd_usage_error(&cg_cmd_settle, "too many arguments");
+        }
+    }
+    return -1;
+}
+
+static void show_problem(void *ctx, const char *text)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", text);
+}
+
+static const char *const kind_names[] = {"-", "collections CSV", "camt.053", "camt.054",
+                                         "payout report"};
+
+static int do_import(struct cg_settle *s, struct opts *o, struct cg_err *err)
+{
+    int i;
+    int rc = CG_OK, worst = CG_OK;
+
+    if (o->npos < 1)
+        return CG_ERR_SET(err, CG_EINVAL, "settle import: FILE expected");
+    for (i = 0; i < o->npos; i++) {
+        struct cg_buf b;
+        struct cg_settle_import res;
+        cg_buf_init(&b, STMT_MAX);
+        rc = cg_fs_read(o->pos[i], STMT_MAX, &b, err);
+        if (rc == CG_OK)
+            rc = cg_settle_import(s, o->seller != NULL ? o->seller : "", o->pos[i],
+                                  b.data != NULL ? b.data : "", b.len, show_problem, NULL, &res,
+                                  err);
+        cg_buf_free(&b);
+        if (rc == CG_OK && res.duplicate)
+            printf("%s: imported before, nothing to do\n", o->pos[i]);
+        else if (rc == CG_OK)
+            printf("%s: %s, %ld entries: %ld receipts recorded, %ld known from another file, "
+                   "%ld allocations made\n",
+                   o->pos[i], kind_names[res.kind], res.entries, res.added, res.known,
+                   res.allocations);
+        if (rc == CG_EREJECT) {
+            fprintf(stderr, "cebgate: %s\n", err->msg);
+            cg_err_clear(err);
+            worst = CG_EREJECT;
+            continue;
+        }
+        if (rc != CG_OK)
+            return rc;
+    }
+    if (worst != CG_OK)
+        return CG_ERR_SET(err, worst, "some statements were refused");
+    return CG_OK;
+}
+
+static long long receipt_no(const char *s)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+
+    return end != NULL && *end == '\0' && v > 0 ? v : 0;
+}
+
+static int exec_settle(struct cg_cli *cli, int argc, char **argv)
+{
+    struct cg_store *db = NULL;
+    struct cg_settle *s = NULL;
+    struct cg_err err;
+    struct opts o;
+    const char *verb;
+    int rc;
+
+    cg_err_clear(&err);
+    if (argc < 2)
+        return cg_cmd_usage_error(&cg_cmd_settle, "a verb is expected");
+    verb = argv[1];
+    if ((rc = parse(argc, argv, &o)) >= 0)
+        return rc;
+    rc = cg_cli_settle_open(cli, &db, &s, &err);
+    if (rc == CG_OK && o.as_of != NULL)
+        rc = cg_settle_set_today(s, o.as_of, &err);
+    if (rc != CG_OK)
+        goto done;
+    if (strcmp(verb, "import") == 0) {
+        rc = do_import(s, &o, &err);
+    } else if (strcmp(verb, "match") == 0 || strcmp(verb, "unmatch") == 0 ||
+               strcmp(verb, "confirm") == 0) {
+        long long r = o.npos >= 1 ? receipt_no(o.pos[0]) : 0;
+        if (r == 0 || (verb[0] != 'c' && o.npos < 2) || o.npos > 3) {
+            rc = CG_ERR_SET(&err, CG_EINVAL, "settle %s RECEIPT %s expected", verb,
+                            verb[0] == 'c' ? "[ORDER]" : "ORDER");
+        } else if (verb[0] == 'm') {
+            rc = cg_settle_match(s, r, o.pos[1], o.npos > 2 ? o.pos[2] : NULL, o.note, &err);
+        } else if (verb[0] == 'u') {
+            rc = cg_settle_unmatch(s, r, o.pos[1], o.note, &err);
+        } else {
+            rc = cg_settle_confirm(s, r, o.npos > 1 ? o.pos[1] : NULL, &err);
+        }
+        if (rc == CG_OK)
+            printf("receipt %lld: %s done\n", r, verb);
+    } else if (strcmp(verb, "rate") == 0) {
+        if (o.npos != 3)
+            rc = CG_ERR_SET(&err, CG_EINVAL, "settle rate CURRENCY DAY RATE expected");
+        else
+            rc = cg_settle_rate_set(s, o.pos[0], o.pos[1], o.pos[2], o.source, &err);
+    } else if (strcmp(verb, "deem") == 0 || strcmp(verb, "uncollectible") == 0 ||
+               strcmp(verb, "filed") == 0) {
+        int mark = verb[0] == 'd'   ? CG_MARK_DEEMED
+                   : verb[0] == 'u' ? CG_MARK_UNCOLLECTIBLE
+                                    : CG_MARK_CREDIT_FILED;
+        if (o.npos != 1)
+            rc = CG_ERR_SET(&err, CG_EINVAL, "settle %s ORDER --note EVIDENCE expected", verb);
+        else
+            rc = cg_settle_mark(s, o.pos[0], mark, NULL, o.note, &err);
+    } else if (strcmp(verb, "mark") == 0) {
+        int mark = -1;
+        if (o.npos == 3 && strcmp(o.pos[1], "fx-diff") == 0)
+            mark = CG_MARK_FX_DIFF;
+        else if (o.npos == 3 && strcmp(o.pos[1], "freight") == 0)
+            mark = CG_MARK_FREIGHT;
+        else if (o.npos == 3 && strcmp(o.pos[1], "returned") == 0)
+            mark = CG_MARK_RETURNED;
+        if (mark < 0)
+            rc = CG_ERR_SET(
+                &err, CG_EINVAL,
+                "settle mark ORDER fx-diff|freight|returned AMOUNT --note TEXT expected");
+        else
+            rc = cg_settle_mark(s, o.pos[0], mark, o.pos[2], o.note, &err);
+    } else if (strcmp(verb, "explain") == 0) {
+        char *text = NULL;
+        if (o.npos != 1)
+            rc = CG_ERR_SET(&err, CG_EINVAL, "settle explain ORDER expected");
+        else
+            rc = cg_settle_explain(s, o.pos[0], NULL, &text, &err);
+        if (rc == CG_OK)
+            fputs(text, stdout);
+        free(text);
+    } else if (strcmp(verb, "convert") == 0 && o.file != NULL) {
+        struct cg_buf b;
+        long added = 0, known = 0;
+        cg_buf_init(&b, STMT_MAX);
+        rc = cg_fs_read(o.file, STMT_MAX, &b, &err);
+        if (rc == CG_OK)
+            rc = cg_settle_convert_file(s, o.file, b.data != NULL ? b.data : "", b.len,
+                                        show_problem, NULL, &added, &known, &err);
+        cg_buf_free(&b);
+        if (rc == CG_OK)
+            printf("%s: %ld settlements recorded, %ld recorded before\n", o.file, added, known);
+    } else if (strcmp(verb, "convert") == 0) {
+        int64_t cny = 0;
+        if (o.npos != 2 || o.rate == NULL)
+            rc = CG_ERR_SET(&err, CG_EINVAL,
+                            "settle convert CURRENCY AMOUNT --rate RATE [--date DAY] [--ref REF] "
+                            "expected");
+        else
+            rc = cg_settle_convert(s, o.pos[0], o.pos[1], o.rate, o.date, o.ref, &cny, &err);
+        if (rc == CG_OK)
+            printf("settled %s %s at %s: CNY %lld.%02lld\n", o.pos[0], o.pos[1], o.rate,
+                   (long long)(cny / 100), (long long)(cny % 100));
+    } else if (strcmp(verb, "tick") == 0) {
+        struct cg_settle_tick t;
+        rc = cg_settle_tick(s, o.as_of, &t, &err);
+        if (rc == CG_OK)
+            printf("tick: %ld past the tax collection deadline, %ld deferred-receipt reports due, "
+                   "%ld not filed in time, %ld past the overdue threshold\n",
+                   t.overdue, t.credit_due, t.credit_late, t.late);
+    } else {
+        rc = CG_ERR_SET(&err, CG_EINVAL, "unknown verb '%s'", verb);
+    }
+done:
+    cg_settle_free(s);
+    cg_store_close(db);
+    if (rc == CG_EINVAL && strncmp(err.msg, "settle", 6) == 0)
+        return cg_cmd_usage_error(&cg_cmd_settle, "%s", err.msg);
+    return cg_cli_settle_exit(rc, &err);
+}
+
+const struct cg_cmd cg_cmd_settle = {
+    "settle",
+    "VERB [ARGS] [--as-of DAY]",
+    "foreign-exchange collection: statements, matching, evidence, settlement, deadlines",
+    "  import FILE... [--seller NAME]   camt.053/054, collections CSV or payout report\n"
+    "  match RECEIPT ORDER [AMOUNT] [--note TEXT]   allocate a receipt (or part) to an order\n"
+    "  unmatch RECEIPT ORDER [--note TEXT]          take an allocation back\n"
+    "  rate CURRENCY DAY RATE [--source TEXT]       CNY per unit on a day (bank's rate)\n"
+    "  confirm RECEIPT [ORDER]          convert a receipt in another currency with stored rates\n"
+    "  explain ORDER                    state, amounts, allocations and events of an order\n"
+    "  deem ORDER --note EVIDENCE       deemed collected\n"
+    "  uncollectible ORDER --note EVIDENCE\n"
+    "  mark ORDER fx-diff|freight|returned AMOUNT --note TEXT\n"
+    "  filed ORDER --note TEXT          the deferred-receipt report was filed\n"
+    "  convert CURRENCY AMOUNT --rate RATE [--date DAY] [--ref REF]   settle FX into CNY\n"
+    "  convert --file FILE              the conversions of a bank's settlement file\n"
+    "  tick [--as-of DAY]               apply the deadlines\n"
+    "ORDER is an order number, or SELLER/NUMBER; RECEIPT the number `report fx unmatched`\n"
+    "shows. --as-of DAY records operator actions on that day instead of today.\n",
+    CG_CMD_NEEDS_CONF,
+    exec_settle,
+};
+
+/* ------------------------------------------------------------------ cebgate run */
+
+static void intake_line(void *ctx, int what, const char *text, const struct cg_settle_import *res)
+{
+    int *rejected = ctx;
+
+    switch (what) {
+    case CG_INTAKE_DONE:
+        printf("done statement %s: %s, %ld entries, %ld receipts recorded, %ld allocations\n", text,
+               kind_names[res->kind], res->entries, res->added, res->allocations);
+        break;
+    case CG_INTAKE_DUPLICATE: printf("duplicate statement %s: imported before\n", text); break;
+    case CG_INTAKE_FAILED:
+        printf("failed statement: %s\n", text);
+        *rejected = 1;
+        break;
+    default: fprintf(stderr, "%s\n", text); break;
+    }
+}
+
+int cg_cli_settle_run(struct cg_cli *cli, int phase, int *rejected, struct cg_err *err)
+{
+    struct cg_store *db = NULL;
+    struct cg_settle *s = NULL;
+    char *workdir = NULL;
+    int rc = cg_cli_settle_open(cli, &db, &s, err);
+
+    if (rc != CG_OK)
+        goto done;
+    if (phase == 0) {
+        workdir = cg_conf_workdir(cli->conf);
+        rc = workdir != NULL ? cg_settle_intake(s, workdir, intake_line, rejected, err)
+                             : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    } else if (cg_conf_get_bool(cli->conf, "settle", "run_tick")) {
+        struct cg_settle_tick t;
+        long made = 0;
+        rc = cg_settle_auto_match(s, &made, err);
+        if (rc == CG_OK)
+            rc = cg_settle_tick(s, NULL, &t, err);
+        if (rc == CG_OK && !cli->quiet && (made || t.overdue || t.credit_due || t.credit_late))
+            printf("settle: %ld allocations, %ld past the tax collection deadline, %ld "
+                   "deferred-receipt reports due, %ld not filed in time\n",
+                   made, t.overdue, t.credit_due, t.credit_late);
+    }
+done:
+    free(workdir);
+    cg_settle_free(s);
+    cg_store_close(db);
+    return rc;
+}
+
+int cg_cli_settle_intake(void *ctx, struct cg_err *err)
+{
+    struct cg_cli_settle_ctx *c = ctx;
+
+    return cg_cli_settle_run(c->cli, 0, &c->rejected, err);
+}

@@ -1,0 +1,422 @@
+/*
+ * settle-camt.c - ISO 20022 camt.053 (statement) and camt.054 (notification) to entries.
+ *
+ * The document is parsed with cg_xml_parse (declare/): no network, no DTD, no entity
+ * substitution, a DOCTYPE refused. Only booked entries (Sts BOOK) are taken. Each Ntry becomes
+ * one entry: Amt with its Ccy (the currency's decimals checked), CRDT in / DBIT out, BookgDt
+ * and ValDt, the bank's reference (AcctSvcrRef, else NtryRef) as the entry's identity, the
+ * end-to-end ids and unstructured remittance text as references for matching, charges as the
+ * fee. A batch-booked Ntry with several TxDtls keeps each transaction as a line. Every bad
+ * entry is reported through the problem callback with its line; the caller imports nothing
+ * when there is one. Parsed strings belong to the struct fx_parsed.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+
+#include "declare/declare.h"
+#include "settle/settle-int.h"
+
+#define CAMT_NS "urn:iso:std:iso:20022:tech:xsd:camt."
+
+void fx_parsed_free(struct fx_parsed *p)
+{
+    size_t i, k;
+
+    for (i = 0; i < p->n; i++) {
+        struct fx_entry *e = &p->e[i];
+        for (k = 0; k < e->nlines; k++) {
+            free(e->lines[k].order_ref);
+            free(e->lines[k].pay_ref);
+        }
+        free(e->lines);
+        free(e->key);
+        free(e->reference);
+        free(e->remitter);
+    }
+    free(p->e);
+    free(p->stmt_id);
+    free(p->account);
+    p->e = NULL;
+    p->n = p->cap = 0;
+}
+
+struct fx_entry *fx_parsed_add(struct fx_parsed *p)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        struct fx_entry *e = realloc(p->e, cap * sizeof(*e));
+        if (e == NULL)
+            return NULL;
+        p->e = e;
+        p->cap = cap;
+    }
+    memset(&p->e[p->n], 0, sizeof(p->e[0]));
+    return &p->e[p->n++];
+}
+
+void fx_problem(struct fx_parsed *p, long line, const char *ref, const char *field, const char *fmt,
+                ...)
+{
+    char reason[512];
+    char text[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    snprintf(text, sizeof(text), "%s:%ld: entry %s: %s%s%s", p->name, line,
+             ref != NULL && ref[0] ? ref : "-", field != NULL ? "field " : "",
+             field != NULL ? field : "", field != NULL ? ": " : "");
+    cg_strlcpy(text + strlen(text), reason, sizeof(text) - strlen(text));
+    p->problems++;
+    if (p->problem != NULL)
+        p->problem(p->pctx, text);
+}
+
+/* First child element with this local name (any namespace: camt versions differ only there). */
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+    xmlNodePtr c;
+
+    if (n == NULL)
+        return NULL;
+    for (c = n->children; c != NULL; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static xmlNodePtr path(xmlNodePtr n, const char *p1, const char *p2, const char *p3)
+{
+    n = child(n, p1);
+    if (p2 != NULL)
+        n = child(n, p2);
+    if (p3 != NULL)
+        n = child(n, p3);
+    return n;
+}
+
+/* Trimmed text content (caller frees); NULL when the node is missing or empty. */
+static char *text(xmlNodePtr n)
+{
+    xmlChar *t;
+    char *s;
+    size_t a, b;
+
+    if (n == NULL)
+        return NULL;
+    t = xmlNodeGetContent(n);
+    if (t == NULL)
+        return NULL;
+    a = 0;
+    b = strlen((const char *)t);
+    while (a < b && strchr(" \t\r\n", t[a]) != NULL)
+        a++;
+    while (b > a && strchr(" \t\r\n", t[b - 1]) != NULL)
+        b--;
+    s = b > a ? strndup((const char *)t + a, b - a) : NULL;
+    xmlFree(t);
+    return s;
+}
+
+/* A date element: <Dt>YYYY-MM-DD</Dt> or <DtTm>YYYY-MM-DDThh:mm:ss</DtTm>. */
+static int day_of(xmlNodePtr n, char out[CG_DAY_LEN])
+{
+    char *t = text(child(n, "Dt"));
+    long d;
+    int rc;
+
+    if (t == NULL)
+        t = text(child(n, "DtTm"));
+    if (t == NULL || strlen(t) < 10) {
+        free(t);
+        return CG_EINVAL;
+    }
+    t[10] = '\0';
+    rc = fx_day_parse(t, &d);
+    if (rc == CG_OK)
+        cg_strlcpy(out, t, CG_DAY_LEN);
+    free(t);
+    return rc;
+}
+
+/* Amount of an <Amt Ccy="..."> element in minor units; reports the problem and fails. */
+static int amount_of(struct fx_parsed *p, xmlNodePtr amt, const char *ref, const char *field,
+                     char cur[4], int64_t *minor)
+{
+    xmlChar *ccy;
+    char *t;
+    struct cg_err e;
+    long line = amt != NULL ? xmlGetLineNo(amt) : 0;
+    int rc;
+
+    if (amt == NULL) {
+        fx_problem(p, line, ref, field, "missing");
+        return CG_EREJECT;
+    }
+    ccy = xmlGetProp(amt, (const xmlChar *)"Ccy");
+    t = text(amt);
+    if (ccy == NULL || strlen((const char *)ccy) != 3) {
+        fx_problem(p, line, ref, field, "no Ccy attribute with ISO 4217 letters");
+        rc = CG_EREJECT;
+    } else if (t == NULL) {
+        fx_problem(p, line, ref, field, "empty amount");
+        rc = CG_EREJECT;
+    } else if ((rc = fx_amount_parse(t, (const char *)ccy, minor, &e)) != CG_OK) {
+        fx_problem(p, line, ref, field, "%s", e.msg);
+    } else if (*minor <= 0) {
+        fx_problem(p, line, ref, field, "amount %s is not positive", t);
+        rc = CG_EREJECT;
+    } else if (cur[0] != '\0' && strcmp(cur, (const char *)ccy) != 0) {
+        fx_problem(p, line, ref, field, "currency %s differs from the entry's %s",
+                   (const char *)ccy, cur);
+        rc = CG_EREJECT;
+    } else {
+        cg_strlcpy(cur, (const char *)ccy, 4);
+    }
+    xmlFree(ccy);
+    free(t);
+    return rc;
+}
+
+static int add_ref(struct cg_buf *b, const char *s)
+{
+    if (s == NULL || strcmp(s, "NOTPROVIDED") == 0)
+        return CG_OK;
+    if (b->len > 0 && cg_buf_addc(b, ' ') != CG_OK)
+        return CG_ENOMEM;
+    return cg_buf_adds(b, s);
+}
+
+/* Debtor name in camt.053.001.02 (RltdPties/Dbtr/Nm) and later (RltdPties/Dbtr/Pty/Nm). */
+static char *debtor(xmlNodePtr tx)
+{
+    xmlNodePtr d = path(tx, "RltdPties", "Dbtr", NULL);
+    char *n = text(child(d, "Nm"));
+
+    return n != NULL ? n : text(path(d, "Pty", "Nm", NULL));
+}
+
+static int ustrd(xmlNodePtr tx, struct cg_buf *b)
+{
+    xmlNodePtr r = child(tx, "RmtInf");
+    xmlNodePtr c;
+    int rc = CG_OK;
+
+    for (c = r != NULL ? r->children : NULL; c != NULL && rc == CG_OK; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "Ustrd") == 0) {
+            char *t = text(c);
+            rc = add_ref(b, t);
+            free(t);
+        }
+    }
+    return rc;
+}
+
+static int entry(struct fx_parsed *p, xmlNodePtr n)
+{
+    struct fx_entry *e;
+    char *ref = text(child(n, "AcctSvcrRef"));
+    char *sts = text(child(n, "Sts"));
+    char *ind = text(child(n, "CdtDbtInd"));
+    char *tmp;
+    xmlNodePtr dt, tx;
+    struct cg_buf refs;
+    size_t ntx = 0;
+    long line = xmlGetLineNo(n);
+    int bad = 0;
+    int rc = CG_OK;
+    size_t i;
+
+    cg_buf_init(&refs, 1u << 16);
+    if (ref == NULL)
+        ref = text(child(n, "NtryRef"));
+    if (ref == NULL) {
+        tx = path(n, "NtryDtls", "TxDtls", NULL);
+        ref = text(path(tx, "Refs", "AcctSvcrRef", NULL));
+    }
+    /* camt.053.001.02 writes <Sts>BOOK</Sts>, later versions <Sts><Cd>BOOK</Cd></Sts>. */
+    if (sts != NULL && strcmp(sts, "BOOK") != 0)
+        goto done; /* pending or information only: not money on the account yet */
+    if (ref == NULL) {
+        fx_problem(p, line, NULL, "AcctSvcrRef", "the entry has no bank reference");
+        goto done;
+    }
+    for (i = 0; i < p->n; i++) {
+        if (strcmp(p->e[i].key, ref) == 0) {
+            fx_problem(p, line, ref, "AcctSvcrRef",
+                       "the same entry reference appears again (line %ld)", p->e[i].line);
+            goto done;
+        }
+    }
+    e = fx_parsed_add(p);
+    if (e == NULL) {
+        rc = CG_ENOMEM;
+        goto done;
+    }
+    e->line = line;
+    e->key = ref;
+    ref = NULL;
+    if (ind == NULL || (strcmp(ind, "CRDT") != 0 && strcmp(ind, "DBIT") != 0)) {
+        fx_problem(p, line, e->key, "CdtDbtInd", "'%s' is neither CRDT nor DBIT", ind ? ind : "");
+        bad = 1;
+    }
+    e->out = ind != NULL && strcmp(ind, "DBIT") == 0;
+    if (amount_of(p, child(n, "Amt"), e->key, "Amt", e->currency, &e->net) != CG_OK)
+        bad = 1;
+    dt = child(n, "BookgDt");
+    if (day_of(dt, e->booked_on) != CG_OK) {
+        fx_problem(p, dt != NULL ? xmlGetLineNo(dt) : line, e->key, "BookgDt",
+                   "missing or not a date");
+        bad = 1;
+    }
+    dt = child(n, "ValDt");
+    if (dt == NULL)
+        cg_strlcpy(e->value_on, e->booked_on, sizeof(e->value_on));
+    else if (day_of(dt, e->value_on) != CG_OK) {
+        fx_problem(p, xmlGetLineNo(dt), e->key, "ValDt", "not a date");
+        bad = 1;
+    }
+    dt = path(n, "Chrgs", "TtlChrgsAndTaxAmt", NULL);
+    if (dt == NULL)
+        dt = path(n, "Chrgs", "Rcrd", "Amt");
+    if (dt != NULL && !bad && amount_of(p, dt, e->key, "Chrgs", e->currency, &e->fee) != CG_OK)
+        bad = 1;
+    e->gross = e->net + e->fee;
+    /* Transactions: references for matching, and lines when several carry amounts. */
+    for (tx = path(n, "NtryDtls", NULL, NULL); tx != NULL; tx = NULL) {
+        xmlNodePtr c;
+        for (c = tx->children; c != NULL; c = c->next) {
+            if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "TxDtls") == 0)
+                ntx++;
+        }
+        if (ntx > 1) {
+            e->lines = calloc(ntx, sizeof(*e->lines));
+            if (e->lines == NULL) {
+                rc = CG_ENOMEM;
+                goto done;
+            }
+        }
+        for (c = tx->children; c != NULL; c = c->next) {
+            xmlNodePtr amt;
+            struct cg_buf u;
+            if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "TxDtls") != 0)
+                continue;
+            tmp = text(path(c, "Refs", "EndToEndId", NULL));
+            add_ref(&refs, tmp);
+            cg_buf_init(&u, 1u << 16);
+            ustrd(c, &u);
+            add_ref(&refs, u.data);
+            if (e->remitter == NULL)
+                e->remitter = debtor(c);
+            if (e->lines != NULL) {
+                struct fx_line *l = &e->lines[e->nlines];
+                amt = path(c, "AmtDtls", "TxAmt", "Amt");
+                if (amt == NULL)
+                    amt = child(c, "Amt");
+                l->order_ref = tmp != NULL && strcmp(tmp, "NOTPROVIDED") != 0 ? tmp : NULL;
+                if (l->order_ref != NULL)
+                    tmp = NULL;
+                l->pay_ref = cg_buf_take(&u);
+                if (!bad && amount_of(p, amt, e->key, "TxDtls/Amt", e->currency, &l->net) != CG_OK)
+                    bad = 1;
+                l->gross = l->net;
+                e->nlines++;
+            }
+            free(tmp);
+            cg_buf_free(&u);
+        }
+    }
+    if (e->lines != NULL && !bad) {
+        int64_t sum = 0;
+        for (i = 0; i < e->nlines; i++)
+            sum += e->lines[i].net;
+        if (sum != e->net) {
+            char a[40], b[40];
+            fx_amount_format(sum, e->currency, a, sizeof(a));
+            fx_amount_format(e->net, e->currency, b, sizeof(b));
+            fx_problem(p, line, e->key, "TxDtls", "transactions add up to %s, the entry is %s", a,
+                       b);
+        }
+    }
+    if (refs.len > 0)
+        e->reference = cg_buf_take(&refs);
+    else
+        e->reference = text(child(n, "AddtlNtryInf"));
+done:
+    cg_buf_free(&refs);
+    free(ref);
+    free(sts);
+    free(ind);
+    return rc;
+}
+
+int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_err *err)
+{
+    xmlDocPtr doc = NULL;
+    xmlNodePtr root, body, st, n;
+    const char *ns;
+    struct cg_err e;
+    int rc;
+
+    cg_err_clear(&e);
+    rc = cg_xml_parse(data, len, p->name, &doc, &e);
+    if (rc == CG_ENOMEM)
+        return CG_ERR_SET(err, rc, "%s", e.msg);
+    if (rc != CG_OK) {
+        p->problems++;
+        if (p->problem != NULL)
+            p->problem(p->pctx, e.msg);
+        return CG_OK;
+    }
+    root = xmlDocGetRootElement(doc);
+    ns = root->ns != NULL ? (const char *)root->ns->href : "";
+    if (strcmp((const char *)root->name, "Document") != 0 ||
+        strncmp(ns, CAMT_NS, strlen(CAMT_NS)) != 0 ||
+        (strncmp(ns + strlen(CAMT_NS), "053.", 4) != 0 &&
+         strncmp(ns + strlen(CAMT_NS), "054.", 4) != 0)) {
+        char msg[600];
+        snprintf(msg, sizeof(msg),
+                 "%s:%ld: root %s in namespace '%s' is not an ISO 20022 camt.053 or camt.054 "
+                 "Document",
+                 p->name, (long)xmlGetLineNo(root), (const char *)root->name, ns);
+        p->problems++;
+        if (p->problem != NULL)
+            p->problem(p->pctx, msg);
+        goto done;
+    }
+    p->kind = strncmp(ns + strlen(CAMT_NS), "053.", 4) == 0 ? CG_STMT_CAMT053 : CG_STMT_CAMT054;
+    body = child(root, p->kind == CG_STMT_CAMT053 ? "BkToCstmrStmt" : "BkToCstmrDbtCdtNtfctn");
+    if (body == NULL) {
+        fx_problem(p, xmlGetLineNo(root), NULL, NULL, "no %s element",
+                   p->kind == CG_STMT_CAMT053 ? "BkToCstmrStmt" : "BkToCstmrDbtCdtNtfctn");
+        goto done;
+    }
+    for (st = body->children; st != NULL && rc == CG_OK; st = st->next) {
+        if (st->type != XML_ELEMENT_NODE ||
+            strcmp((const char *)st->name, p->kind == CG_STMT_CAMT053 ? "Stmt" : "Ntfctn") != 0)
+            continue;
+        if (p->stmt_id == NULL)
+            p->stmt_id = text(child(st, "Id"));
+        if (p->account == NULL) {
+            p->account = text(path(st, "Acct", "Id", "IBAN"));
+            if (p->account == NULL)
+                p->account = text(path(st, "Acct", "Id", "Othr"));
+        }
+        for (n = st->children; n != NULL && rc == CG_OK; n = n->next) {
+            if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "Ntry") == 0)
+                rc = entry(p, n);
+        }
+    }
+    if (rc == CG_ENOMEM)
+        CG_ERR_SET(err, rc, "out of memory");
+done:
+    xmlFreeDoc(doc);
+    return rc;
+}

@@ -1,0 +1,782 @@
+/*
+ * settle-import.c - statements to receipts: recognising a file, the CSV layouts, and the one
+ * transaction that records a statement.
+ *
+ * Three layouts besides camt (settle-camt.c): cebgate's collections CSV (one receipt a row,
+ * docs/collections-format.md) and a payment institution's payout report read through a payout
+ * profile (an INI file naming the report's columns; rows with the same payout id are one
+ * receipt, each row one order's gross, fee and net). CSV is read with libcsv. A statement is
+ * recorded all or nothing: any bad entry is reported and nothing is written; a file seen
+ * before (same SHA-256) changes nothing; an entry already recorded from another file (the
+ * same bank reference in a camt.054 and the day's camt.053) is skipped. Database failures roll
+ * the whole statement back and come back as CG_EDB / CG_EBUSY.
+ */
+#include "config.h"
+
+#include <csv.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fsutil.h"
+#include "core/money.h"
+#include "settle/settle-int.h"
+#include "store/store.h"
+
+#define CSV_MAX_FIELD (64u * 1024u)
+
+/* ------------------------------------------------------------------ payout profile */
+
+static const char *const po_keys[FX_PO_NCOLS] = {
+    "payout_id", "date", "currency", "order_no", "pay_no", "gross", "fee", "net",
+};
+
+static int po_handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct cg_settle *s = user;
+    int i;
+
+    if (strcmp(section, "payout") != 0)
+        return 1;
+    for (i = 0; i < FX_PO_NCOLS; i++) {
+        if (strcmp(name, po_keys[i]) == 0) {
+            free(s->po_col[i]);
+            s->po_col[i] = cg_strdup(value);
+            return s->po_col[i] != NULL;
+        }
+    }
+    return strcmp(name, "description") == 0; /* any other key is a mistake in the profile */
+}
+
+static int load_profile(struct cg_settle *s, struct cg_err *err)
+{
+    const char *name = fx_conf(s, NULL, "payout_profile");
+    char *dir = NULL, *path = NULL, *file = NULL;
+    int line;
+    int rc = CG_OK;
+
+    if (s->po_loaded)
+        return CG_OK;
+    if (name == NULL || name[0] == '\0')
+        return CG_OK;
+    if (strchr(name, '/') != NULL) {
+        path = cg_strdup(name);
+    } else {
+        size_t n = strlen(name) + 5;
+        dir = cg_conf_data_dir(s->conf);
+        file = malloc(n);
+        if (file != NULL)
+            snprintf(file, n, "%s.ini", name);
+        char *pd = dir != NULL ? cg_fs_join(dir, "profiles") : NULL;
+        path = pd != NULL && file != NULL ? cg_fs_join(pd, file) : NULL;
+        free(pd);
+    }
+    if (path == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    line = ini_parse(path, po_handler, s);
+    if (line != 0) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[settle] payout_profile: %s:%d: %s", path,
+                        line > 0 ? line : 0, line > 0 ? "unknown key" : "cannot read");
+        goto done;
+    }
+    if (s->po_col[FX_PO_ID] == NULL || s->po_col[FX_PO_DATE] == NULL ||
+        s->po_col[FX_PO_CURRENCY] == NULL || s->po_col[FX_PO_ORDER] == NULL ||
+        s->po_col[FX_PO_GROSS] == NULL) {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "%s: a payout profile names at least payout_id, date, currency, "
+                        "order_no and gross",
+                        path);
+        goto done;
+    }
+    s->po_loaded = 1;
+done:
+    free(dir);
+    free(file);
+    free(path);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ CSV rows */
+
+struct csv_rows {
+    char ***rows; /* each a NULL-terminated array of fields */
+    size_t n, cap;
+    char **cur;
+    size_t ncur, capcur;
+    int nomem;
+};
+
+static void on_field(void *p, size_t n, void *data)
+{
+    struct csv_rows *r = data;
+    char *f;
+
+    if (r->nomem)
+        return;
+    if (r->ncur + 2 > r->capcur) {
+        size_t cap = r->capcur ? r->capcur * 2 : 16;
+        char **c = realloc(r->cur, cap * sizeof(*c));
+        if (c == NULL) {
+            r->nomem = 1;
+            return;
+        }
+        r->cur = c;
+        r->capcur = cap;
+    }
+    f = strndup(p != NULL ? p : "", n);
+    if (f == NULL) {
+        r->nomem = 1;
+        return;
+    }
+    r->cur[r->ncur++] = f;
+    r->cur[r->ncur] = NULL;
+}
+
+static void on_record(int ch, void *data)
+{
+    struct csv_rows *r = data;
+
+    (void)ch;
+    if (r->nomem || r->cur == NULL)
+        return;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        char ***rows = realloc(r->rows, cap * sizeof(*rows));
+        if (rows == NULL) {
+            r->nomem = 1;
+            return;
+        }
+        r->rows = rows;
+        r->cap = cap;
+    }
+    r->rows[r->n++] = r->cur;
+    r->cur = NULL;
+    r->ncur = r->capcur = 0;
+}
+
+static void rows_free(struct csv_rows *r)
+{
+    size_t i, k;
+
+    for (i = 0; i < r->n; i++) {
+        for (k = 0; r->rows[i][k] != NULL; k++)
+            free(r->rows[i][k]);
+        free(r->rows[i]);
+    }
+    if (r->cur != NULL) {
+        for (k = 0; k < r->ncur; k++)
+            free(r->cur[k]);
+        free(r->cur);
+    }
+    free(r->rows);
+}
+
+static int rows_read(const char *data, size_t len, struct csv_rows *r, struct cg_err *err)
+{
+    struct csv_parser p;
+    int rc = CG_OK;
+
+    memset(r, 0, sizeof(*r));
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
+    if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    csv_set_blk_size(&p, 4096);
+    if (csv_parse(&p, data, len, on_field, on_record, r) != len ||
+        csv_fini(&p, on_field, on_record, r) != 0)
+        rc = CG_ERR_SET(err, CG_EPARSE, "CSV: %s", csv_strerror(csv_error(&p)));
+    if (r->nomem)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    csv_free(&p);
+    return rc;
+}
+
+static int col_index(char **header, const char *name)
+{
+    int i;
+
+    if (name == NULL)
+        return -1;
+    for (i = 0; header[i] != NULL; i++) {
+        if (strcmp(header[i], name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static const char *cell(char **row, int i)
+{
+    int k;
+
+    if (i < 0)
+        return NULL;
+    for (k = 0; k < i; k++) {
+        if (row[k] == NULL)
+            return NULL;
+    }
+    return row[i] != NULL && row[i][0] != '\0' ? row[i] : NULL;
+}
+
+/* "2025-03-20", "2025-03-20 08:15:00" or "2025-03-20T08:15:00Z": the day. */
+static int csv_day(const char *s, char out[CG_DAY_LEN])
+{
+    char d[CG_DAY_LEN];
+    long x;
+
+    if (s == NULL || strlen(s) < 10 || (s[10] != '\0' && s[10] != ' ' && s[10] != 'T'))
+        return CG_EINVAL;
+    memcpy(d, s, 10);
+    d[10] = '\0';
+    if (fx_day_parse(d, &x) != CG_OK)
+        return CG_EINVAL;
+    cg_strlcpy(out, d, CG_DAY_LEN);
+    return CG_OK;
+}
+
+/* An amount cell; a fee may be written negative ("-9.00"), as payout reports do. */
+static int csv_amount(struct fx_parsed *p, long line, const char *ref, const char *field,
+                      const char *v, const char *cur, int allow_neg, int64_t *out)
+{
+    struct cg_err e;
+
+    if (v == NULL) {
+        fx_problem(p, line, ref, field, "missing");
+        return CG_EREJECT;
+    }
+    if (allow_neg && v[0] == '-')
+        v++;
+    if (fx_amount_parse(v, cur, out, &e) != CG_OK) {
+        fx_problem(p, line, ref, field, "%s", e.msg);
+        return CG_EREJECT;
+    }
+    if (*out < 0) {
+        fx_problem(p, line, ref, field, "negative amount %s", v);
+        return CG_EREJECT;
+    }
+    return CG_OK;
+}
+
+static int known_currency(struct fx_parsed *p, long line, const char *ref, const char *cur)
+{
+    int exp;
+
+    if (cur == NULL || cg_money_exponent(cur, &exp) != CG_OK) {
+        fx_problem(p, line, ref, "currency", "unknown currency '%s'", cur ? cur : "");
+        return 0;
+    }
+    return 1;
+}
+
+/* Append a reference for matching, space-separated. */
+static void add_token(struct cg_buf *b, const char *s)
+{
+    if (s == NULL)
+        return;
+    if (b->len > 0)
+        cg_buf_addc(b, ' ');
+    cg_buf_adds(b, s);
+}
+
+static struct fx_entry *find_entry(struct fx_parsed *p, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < p->n; i++) {
+        if (strcmp(p->e[i].key, key) == 0)
+            return &p->e[i];
+    }
+    return NULL;
+}
+
+static int own_csv(struct fx_parsed *p, struct csv_rows *r)
+{
+    char **h = r->rows[0];
+    int c_id = col_index(h, "receipt_id"), c_date = col_index(h, "date");
+    int c_val = col_index(h, "value_date"), c_cur = col_index(h, "currency");
+    int c_amt = col_index(h, "amount"), c_fee = col_index(h, "fee");
+    int c_ord = col_index(h, "order_no"), c_pay = col_index(h, "pay_no");
+    int c_ref = col_index(h, "reference"), c_rem = col_index(h, "remitter");
+    int c_dir = col_index(h, "direction");
+    size_t i;
+    int k;
+    static const char *const known[] = {"receipt_id", "date",     "value_date", "currency",
+                                        "amount",     "fee",      "order_no",   "pay_no",
+                                        "reference",  "remitter", "direction",  NULL};
+
+    for (k = 0; h[k] != NULL; k++) {
+        int j, ok = 0;
+        for (j = 0; known[j] != NULL; j++)
+            ok |= strcmp(h[k], known[j]) == 0;
+        if (!ok)
+            fx_problem(p, 1, NULL, h[k], "not a column of the collections CSV");
+    }
+    if (c_id < 0 || c_date < 0 || c_cur < 0 || c_amt < 0) {
+        fx_problem(p, 1, NULL, NULL, "the header needs receipt_id, date, currency and amount");
+        return CG_OK;
+    }
+    for (i = 1; i < r->n; i++) {
+        char **row = r->rows[i];
+        long line = (long)i + 1;
+        const char *id = cell(row, c_id), *cur = cell(row, c_cur), *dir = cell(row, c_dir);
+        struct fx_entry *e, *dup;
+        struct cg_buf refs;
+        if (id == NULL) {
+            fx_problem(p, line, NULL, "receipt_id", "missing");
+            continue;
+        }
+        if ((dup = find_entry(p, id)) != NULL) {
+            fx_problem(p, line, id, "receipt_id", "the same receipt id appears again (line %ld)",
+                       dup->line);
+            continue;
+        }
+        if ((e = fx_parsed_add(p)) == NULL || (e->key = cg_strdup(id)) == NULL)
+            return CG_ENOMEM;
+        e->line = line;
+        if (!known_currency(p, line, id, cur))
+            continue;
+        cg_strlcpy(e->currency, cur, sizeof(e->currency));
+        if (csv_day(cell(row, c_date), e->booked_on) != CG_OK)
+            fx_problem(p, line, id, "date", "'%s' is not YYYY-MM-DD",
+                       cell(row, c_date) ? cell(row, c_date) : "");
+        if (cell(row, c_val) == NULL)
+            cg_strlcpy(e->value_on, e->booked_on, sizeof(e->value_on));
+        else if (csv_day(cell(row, c_val), e->value_on) != CG_OK)
+            fx_problem(p, line, id, "value_date", "'%s' is not YYYY-MM-DD", cell(row, c_val));
+        if (csv_amount(p, line, id, "amount", cell(row, c_amt), cur, 0, &e->gross) != CG_OK)
+            continue;
+        if (cell(row, c_fee) != NULL &&
+            csv_amount(p, line, id, "fee", cell(row, c_fee), cur, 1, &e->fee) != CG_OK)
+            continue;
+        if (e->gross == 0 || e->fee > e->gross) {
+            fx_problem(p, line, id, "amount", "must be positive and at least the fee");
+            continue;
+        }
+        e->net = e->gross - e->fee;
+        if (dir != NULL && strcmp(dir, "in") != 0 && strcmp(dir, "out") != 0)
+            fx_problem(p, line, id, "direction", "'%s' is neither in nor out", dir);
+        e->out = dir != NULL && strcmp(dir, "out") == 0;
+        cg_buf_init(&refs, CSV_MAX_FIELD * 4);
+        add_token(&refs, cell(row, c_ord));
+        add_token(&refs, cell(row, c_pay));
+        add_token(&refs, cell(row, c_ref));
+        e->reference = cg_buf_take(&refs);
+        cg_buf_free(&refs);
+        if (cell(row, c_rem) != NULL && (e->remitter = cg_strdup(cell(row, c_rem))) == NULL)
+            return CG_ENOMEM;
+    }
+    return CG_OK;
+}
+
+static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows *r)
+{
+    char **h = r->rows[0];
+    int c[FX_PO_NCOLS];
+    size_t i;
+    int k;
+
+    for (k = 0; k < FX_PO_NCOLS; k++) {
+        c[k] = col_index(h, s->po_col[k]);
+        if (s->po_col[k] != NULL && c[k] < 0 && k != FX_PO_PAYNO)
+            fx_problem(p, 1, NULL, s->po_col[k], "column missing from the header");
+    }
+    if (p->problems > 0)
+        return CG_OK;
+    for (i = 1; i < r->n; i++) {
+        char **row = r->rows[i];
+        long line = (long)i + 1;
+        const char *id = cell(row, c[FX_PO_ID]), *cur = cell(row, c[FX_PO_CURRENCY]);
+        const char *ord = cell(row, c[FX_PO_ORDER]);
+        char day[CG_DAY_LEN];
+        int64_t gross = 0, fee = 0, net = 0;
+        struct fx_entry *e;
+        struct fx_line *l;
+        size_t j;
+        if (id == NULL) {
+            fx_problem(p, line, NULL, s->po_col[FX_PO_ID], "missing");
+            continue;
+        }
+        if (!known_currency(p, line, id, cur))
+            continue;
+        if (ord == NULL) {
+            fx_problem(p, line, id, s->po_col[FX_PO_ORDER], "missing");
+            continue;
+        }
+        if (csv_day(cell(row, c[FX_PO_DATE]), day) != CG_OK) {
+            fx_problem(p, line, id, s->po_col[FX_PO_DATE], "'%s' is not YYYY-MM-DD",
+                       cell(row, c[FX_PO_DATE]) ? cell(row, c[FX_PO_DATE]) : "");
+            continue;
+        }
+        if (csv_amount(p, line, id, s->po_col[FX_PO_GROSS], cell(row, c[FX_PO_GROSS]), cur, 0,
+                       &gross) != CG_OK)
+            continue;
+        if (c[FX_PO_FEE] >= 0 && cell(row, c[FX_PO_FEE]) != NULL &&
+            csv_amount(p, line, id, s->po_col[FX_PO_FEE], cell(row, c[FX_PO_FEE]), cur, 1, &fee) !=
+                CG_OK)
+            continue;
+        net = gross - fee;
+        if (c[FX_PO_NET] >= 0) {
+            int64_t given = 0;
+            if (csv_amount(p, line, id, s->po_col[FX_PO_NET], cell(row, c[FX_PO_NET]), cur, 0,
+                           &given) != CG_OK)
+                continue;
+            if (given != net) {
+                fx_problem(p, line, id, s->po_col[FX_PO_NET], "%s is not gross %s minus fee %s",
+                           cell(row, c[FX_PO_NET]), cell(row, c[FX_PO_GROSS]),
+                           cell(row, c[FX_PO_FEE]) ? cell(row, c[FX_PO_FEE]) : "0");
+                continue;
+            }
+        }
+        if (net < 0) {
+            fx_problem(p, line, id, s->po_col[FX_PO_FEE], "fee larger than gross");
+            continue;
+        }
+        e = find_entry(p, id);
+        if (e == NULL) {
+            if ((e = fx_parsed_add(p)) == NULL || (e->key = cg_strdup(id)) == NULL)
+                return CG_ENOMEM;
+            e->line = line;
+            cg_strlcpy(e->currency, cur, sizeof(e->currency));
+            cg_strlcpy(e->booked_on, day, sizeof(e->booked_on));
+            cg_strlcpy(e->value_on, day, sizeof(e->value_on));
+        } else if (strcmp(e->currency, cur) != 0 || strcmp(e->booked_on, day) != 0) {
+            fx_problem(p, line, id, s->po_col[FX_PO_CURRENCY],
+                       "payout %s has another currency or date on line %ld", id, e->line);
+            continue;
+        }
+        for (j = 0; j < e->nlines; j++) {
+            if (strcmp(e->lines[j].order_ref, ord) == 0) {
+                fx_problem(p, line, id, s->po_col[FX_PO_ORDER],
+                           "order %s appears twice in payout %s", ord, id);
+                break;
+            }
+        }
+        if (j < e->nlines)
+            continue;
+        l = realloc(e->lines, (e->nlines + 1) * sizeof(*l));
+        if (l == NULL)
+            return CG_ENOMEM;
+        e->lines = l;
+        l = &e->lines[e->nlines++];
+        memset(l, 0, sizeof(*l));
+        l->order_ref = cg_strdup(ord);
+        l->pay_ref = cell(row, c[FX_PO_PAYNO]) ? cg_strdup(cell(row, c[FX_PO_PAYNO])) : NULL;
+        l->gross = gross;
+        l->fee = fee;
+        l->net = net;
+        e->gross += gross;
+        e->fee += fee;
+        e->net += net;
+    }
+    return CG_OK;
+}
+
+/* ------------------------------------------------------------------ recognising a file */
+
+static int header_has(const char *data, size_t len, const char *name)
+{
+    const char *nl = memchr(data, '\n', len);
+    size_t n = nl != NULL ? (size_t)(nl - data) : len;
+    size_t k = strlen(name);
+    size_t i;
+
+    if (name == NULL || k == 0)
+        return 0;
+    for (i = 0; i + k <= n; i++) {
+        if (memcmp(data + i, name, k) == 0 && (i == 0 || strchr(",\"\xBF", data[i - 1])) &&
+            (i + k == n || strchr(",\"\r", data[i + k])))
+            return 1;
+    }
+    return 0;
+}
+
+int cg_settle_sniff(const struct cg_settle *s, const char *data, size_t len)
+{
+    size_t i = 0;
+    size_t look = len < 4096 ? len : 4096;
+
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    while (i < look && strchr(" \t\r\n", data[i]) != NULL && data[i] != '\0')
+        i++;
+    if (i < look && data[i] == '<') {
+        /* Any ISO 20022 document is taken as a statement, so a wrong message type is reported. */
+        if (memmem(data, look, "urn:iso:std:iso:20022:tech:xsd:", 31) == NULL)
+            return CG_STMT_NONE;
+        return memmem(data, look, "xsd:camt.054", 12) != NULL ? CG_STMT_CAMT054 : CG_STMT_CAMT053;
+    }
+    if (header_has(data + i, look - i, "receipt_id") && header_has(data + i, look - i, "amount"))
+        return CG_STMT_CSV;
+    if (s != NULL && s->po_col[FX_PO_ID] != NULL &&
+        header_has(data + i, look - i, s->po_col[FX_PO_ID]) &&
+        header_has(data + i, look - i, s->po_col[FX_PO_GROSS]))
+        return CG_STMT_PAYOUT;
+    return CG_STMT_NONE;
+}
+
+/* ------------------------------------------------------------------ recording */
+
+static const char *kind_name(int kind)
+{
+    switch (kind) {
+    case CG_STMT_CSV: return "csv";
+    case CG_STMT_CAMT053: return "camt.053";
+    case CG_STMT_CAMT054: return "camt.054";
+    case CG_STMT_PAYOUT: return "payout";
+    default: return "?";
+    }
+}
+
+struct record_ctx {
+    struct cg_settle *s;
+    struct fx_parsed *p;
+    const char *seller;
+    const char *sha;
+    struct cg_settle_import *res;
+};
+
+static int record(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct record_ctx *c = vctx;
+    struct fx_parsed *p = c->p;
+    long long sid = 0, rid = 0;
+    char key[512];
+    size_t i, k;
+    int rc;
+
+    c->res->added = c->res->known = c->res->allocations = 0;
+    rc = cg_store_fx_statement_find(db, c->sha, &sid, err);
+    if (rc == CG_OK) {
+        c->res->duplicate = 1;
+        return CG_OK;
+    }
+    if (rc != CG_ENOTFOUND)
+        return rc;
+    rc = cg_store_fx_statement_add(db, c->seller, kind_name(p->kind), p->name, c->sha, p->stmt_id,
+                                   (long)p->n, &sid, err);
+    for (i = 0; rc == CG_OK && i < p->n; i++) {
+        struct fx_entry *e = &p->e[i];
+        struct cg_fx_receipt r;
+        /* camt.053 and camt.054 of one account share the bank's references. */
+        snprintf(key, sizeof(key), "%s:%s:%s:%s",
+                 p->kind == CG_STMT_CAMT053 || p->kind == CG_STMT_CAMT054 ? "camt"
+                                                                          : kind_name(p->kind),
+                 c->seller, p->account != NULL ? p->account : "", e->key);
+        memset(&r, 0, sizeof(r));
+        r.statement_id = sid;
+        r.seller = c->seller;
+        r.entry_key = key;
+        r.line = e->line;
+        r.out = e->out;
+        cg_strlcpy(r.currency, e->currency, sizeof(r.currency));
+        r.gross = e->gross;
+        r.fee = e->fee;
+        r.net = e->net;
+        cg_strlcpy(r.booked_on, e->booked_on, sizeof(r.booked_on));
+        cg_strlcpy(r.value_on, e->value_on, sizeof(r.value_on));
+        r.reference = e->reference;
+        r.remitter = e->remitter;
+        rc = cg_store_fx_receipt_add(db, &r, &rid, err);
+        if (rc == CG_EEXIST) {
+            cg_err_clear(err);
+            c->res->known++;
+            rc = CG_OK;
+            continue;
+        }
+        c->res->added++;
+        for (k = 0; rc == CG_OK && k < e->nlines; k++) {
+            struct cg_fx_line l;
+            l.receipt_id = rid;
+            l.line_no = (long)k + 1;
+            l.order_ref = e->lines[k].order_ref;
+            l.pay_ref = e->lines[k].pay_ref;
+            l.gross = e->lines[k].gross;
+            l.fee = e->lines[k].fee;
+            l.net = e->lines[k].net;
+            rc = cg_store_fx_line_add(db, &l, err);
+        }
+    }
+    if (rc == CG_OK)
+        rc = fx_auto_match_in_tx(c->s, &c->res->allocations, err);
+    return rc;
+}
+
+int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, const char *data,
+                     size_t len, cg_settle_problem_fn problem, void *pctx,
+                     struct cg_settle_import *res, struct cg_err *err)
+{
+    struct fx_parsed p;
+    struct csv_rows rows;
+    struct record_ctx c;
+    char sha[65];
+    int rc;
+
+    memset(&p, 0, sizeof(p));
+    memset(&rows, 0, sizeof(rows));
+    memset(res, 0, sizeof(*res));
+    p.problem = problem;
+    p.pctx = pctx;
+    p.name = name;
+    /* Without a readable payout profile the other kinds are still read. */
+    rc = load_profile(s, err);
+    p.kind = cg_settle_sniff(s, data, len);
+    res->kind = p.kind;
+    if (p.kind == CG_STMT_NONE && rc != CG_OK)
+        goto done;
+    cg_err_clear(err);
+    rc = CG_OK;
+    if (p.kind == CG_STMT_NONE) {
+        rc = CG_ERR_SET(err, CG_EREJECT,
+                        "%s: not a statement: neither camt.053/054 XML, the collections CSV nor a "
+                        "payout report of the payout profile",
+                        name);
+        goto done;
+    }
+    if (p.kind == CG_STMT_CAMT053 || p.kind == CG_STMT_CAMT054) {
+        rc = fx_parse_camt(&p, data, len, err);
+    } else {
+        rc = rows_read(data, len, &rows, err);
+        if (rc == CG_EPARSE) {
+            fx_problem(&p, (long)rows.n + 1, NULL, NULL, "%s", err->msg);
+            cg_err_clear(err);
+            rc = CG_OK;
+        } else if (rc == CG_OK && rows.n > 0) {
+            rc = p.kind == CG_STMT_CSV ? own_csv(&p, &rows) : payout_csv(s, &p, &rows);
+            if (rc == CG_ENOMEM)
+                CG_ERR_SET(err, rc, "out of memory");
+        }
+    }
+    res->kind = p.kind;
+    res->entries = (long)p.n;
+    res->problems = p.problems;
+    if (rc != CG_OK)
+        goto done;
+    if (p.problems > 0) {
+        rc = CG_ERR_SET(err, CG_EREJECT, "%s: %ld bad entr%s; nothing imported", name, p.problems,
+                        p.problems == 1 ? "y" : "ies");
+        goto done;
+    }
+    cg_sha256_hex(data, len, sha);
+    c.s = s;
+    c.p = &p;
+    c.seller = seller != NULL ? seller : "";
+    c.sha = sha;
+    c.res = res;
+    rc = fx_tx(s, record, &c, err);
+done:
+    rows_free(&rows);
+    fx_parsed_free(&p);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ settlement files */
+
+struct conv_ctx {
+    struct cg_settle *s;
+    struct fx_parsed *p;
+    struct csv_rows *r;
+    int c[6];
+    long added, known;
+};
+
+static int conv_tx(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct conv_ctx *c = vctx;
+    size_t i;
+    int rc = CG_OK;
+
+    (void)db;
+    c->added = c->known = 0;
+    for (i = 1; rc == CG_OK && i < c->r->n; i++) {
+        char **row = c->r->rows[i];
+        char day[CG_DAY_LEN];
+        int64_t cny;
+        if (csv_day(cell(row, c->c[1]), day) != CG_OK)
+            return CG_ERR_SET(err, CG_EINVAL, "checked day");
+        rc = fx_convert_in_tx(c->s, cell(row, c->c[2]), cell(row, c->c[3]), cell(row, c->c[4]), day,
+                              cell(row, c->c[0]), cell(row, c->c[5]), &cny, err);
+        if (rc == CG_EEXIST) {
+            cg_err_clear(err);
+            c->known++;
+            rc = CG_OK;
+        } else if (rc == CG_OK) {
+            c->added++;
+        } else if (rc == CG_EREJECT) {
+            cg_err_prefix(err, "%s:%zu: settlement %s", c->p->name, i + 1, cell(row, c->c[0]));
+        }
+    }
+    return rc;
+}
+
+int cg_settle_convert_file(struct cg_settle *s, const char *name, const char *data, size_t len,
+                           cg_settle_problem_fn problem, void *pctx, long *added, long *known,
+                           struct cg_err *err)
+{
+    static const char *const cols[] = {"reference", "date", "currency", "amount", "rate", "cny"};
+    struct fx_parsed p;
+    struct csv_rows rows;
+    struct conv_ctx c;
+    size_t i, j;
+    int header_ok;
+    int k;
+    int rc;
+
+    memset(&p, 0, sizeof(p));
+    memset(&c, 0, sizeof(c));
+    p.problem = problem;
+    p.pctx = pctx;
+    p.name = name;
+    rc = rows_read(data, len, &rows, err);
+    if (rc != CG_OK) {
+        rows_free(&rows);
+        return rc == CG_EPARSE ? CG_ERR_SET(err, CG_EREJECT, "%s: %s", name, err->msg) : rc;
+    }
+    for (k = 0; k < 6; k++) {
+        c.c[k] = rows.n > 0 ? col_index(rows.rows[0], cols[k]) : -1;
+        if (c.c[k] < 0 && k < 5)
+            fx_problem(&p, 1, NULL, cols[k], "column missing from the header");
+    }
+    header_ok = p.problems == 0;
+    for (i = 1; header_ok && i < rows.n; i++) {
+        char **row = rows.rows[i];
+        const char *ref = cell(row, c.c[0]), *cur = cell(row, c.c[2]);
+        char day[CG_DAY_LEN];
+        int64_t v;
+        struct cg_err e;
+        long line = (long)i + 1;
+        if (ref == NULL)
+            fx_problem(&p, line, NULL, "reference", "missing");
+        for (j = 1; ref != NULL && j < i; j++) {
+            const char *other = cell(rows.rows[j], c.c[0]);
+            if (other != NULL && strcmp(other, ref) == 0)
+                fx_problem(&p, line, ref, "reference", "appears again (line %zu)", j + 1);
+        }
+        if (csv_day(cell(row, c.c[1]), day) != CG_OK)
+            fx_problem(&p, line, ref, "date", "not YYYY-MM-DD");
+        if (!known_currency(&p, line, ref, cur))
+            continue;
+        if (strcmp(cur, "CNY") == 0)
+            fx_problem(&p, line, ref, "currency", "CNY is what is settled into");
+        csv_amount(&p, line, ref, "amount", cell(row, c.c[3]), cur, 0, &v);
+        if (cell(row, c.c[4]) == NULL || fx_rate_parse(cell(row, c.c[4]), &v, &e) != CG_OK)
+            fx_problem(&p, line, ref, "rate", "not a positive rate with at most 5 decimals");
+        if (cell(row, c.c[5]) != NULL)
+            csv_amount(&p, line, ref, "cny", cell(row, c.c[5]), "CNY", 0, &v);
+    }
+    if (p.problems > 0) {
+        rc = CG_ERR_SET(err, CG_EREJECT, "%s: %ld bad row%s; nothing recorded", name, p.problems,
+                        p.problems == 1 ? "" : "s");
+    } else {
+        c.s = s;
+        c.p = &p;
+        c.r = &rows;
+        rc = fx_tx(s, conv_tx, &c, err);
+        *added = c.added;
+        *known = c.known;
+    }
+    rows_free(&rows);
+    return rc;
+}

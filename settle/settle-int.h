@@ -1,0 +1,125 @@
+/*
+ * settle-int.h - what the files of settle/ share; nothing outside settle/ includes it.
+ */
+#ifndef CG_SETTLE_INT_H
+#define CG_SETTLE_INT_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "settle/settle.h"
+#include "store/store-settle.h"
+
+#define CG_DAY_LEN 11 /* "YYYY-MM-DD" and NUL */
+
+/* Columns of a payout report, named by the payout profile ([payout] keys in that order). */
+enum {
+    FX_PO_ID,
+    FX_PO_DATE,
+    FX_PO_CURRENCY,
+    FX_PO_ORDER,
+    FX_PO_PAYNO,
+    FX_PO_GROSS,
+    FX_PO_FEE,
+    FX_PO_NET,
+    FX_PO_NCOLS
+};
+
+struct cg_settle {
+    const struct cg_conf *conf; /* borrowed */
+    struct cg_store *db;        /* borrowed */
+    char today[CG_DAY_LEN];     /* "as of" day of operator actions and derived states */
+    char *po_col[FX_PO_NCOLS];  /* payout profile: header of each column, NULL when absent */
+    int po_loaded;
+    cg_settle_collected_fn on_collected;
+    void *on_collected_ctx;
+    long long *touched; /* orders whose collected amount changed in the current transaction */
+    size_t ntouched, cap_touched;
+};
+
+/* One order with everything its state is derived from. */
+struct fx_view {
+    long long id;
+    char seller[64];
+    char order_no[64];
+    char currency[4];
+    int64_t declared;
+    char export_on[CG_DAY_LEN];
+    struct cg_fx_sums sums;
+    int64_t expected;          /* declared - returned */
+    int64_t collected;         /* principal + fees - refunds */
+    int64_t open;              /* expected - collected + explained, never below 0 */
+    char deadline[CG_DAY_LEN]; /* tax collection deadline, "" before export */
+    int state;
+};
+
+/* settle.c */
+int fx_day_parse(const char *s, long *days); /* days since 1970-01-01; CG_EINVAL if malformed */
+void fx_day_format(long days, char out[CG_DAY_LEN]);
+void fx_day_today(char out[CG_DAY_LEN]);
+int fx_rate_parse(const char *s, int64_t *rate, struct cg_err *err); /* dec, > 0 */
+/* round_half_up(a * b / c), c > 0; CG_ERANGE on overflow. */
+int fx_muldiv(int64_t a, int64_t b, int64_t c, int64_t *out);
+int fx_pow10(int n, int64_t *out);
+int fx_amount_parse(const char *s, const char *cur, int64_t *minor, struct cg_err *err);
+void fx_amount_format(int64_t minor, const char *cur, char *buf, size_t size);
+const char *fx_conf(const struct cg_settle *s, const char *seller, const char *key);
+long fx_conf_int(const struct cg_settle *s, const char *seller, const char *key);
+/* Fill v for order id as of day. */
+int fx_view_load(struct cg_settle *s, long long order_id, const char *as_of, struct fx_view *v,
+                 struct cg_err *err);
+/* Resolve "NO" or "SELLER/NO". */
+int fx_order_resolve(struct cg_settle *s, const char *spec, long long *id, struct cg_err *err);
+/* An event for order (state before in before, recomputed after the change). */
+int fx_event(struct cg_settle *s, long long order_id, long long receipt_id, int before,
+             const char *as_of, const char *cause_kind, const char *cause_ref, const char *detail,
+             struct cg_err *err);
+/* The order's collected amount changed in this transaction (for the collected hook). */
+void fx_touch(struct cg_settle *s, long long order_id);
+/* Run fn in a transaction and call the collected hook for touched orders after commit. */
+int fx_tx(struct cg_settle *s, int (*fn)(struct cg_store *, void *, struct cg_err *), void *ctx,
+          struct cg_err *err);
+
+/* settle-match.c */
+int fx_auto_match_in_tx(struct cg_settle *s, long *made, struct cg_err *err);
+/* A conversion inside the caller's transaction; bank_cny (text) is taken as the bank gives it. */
+int fx_convert_in_tx(struct cg_settle *s, const char *cur, const char *amount, const char *rate,
+                     const char *day, const char *reference, const char *bank_cny, int64_t *cny,
+                     struct cg_err *err);
+
+/* settle-camt.c: entries parsed from a statement before anything is written */
+struct fx_line {
+    char *order_ref;
+    char *pay_ref;
+    int64_t gross, fee, net;
+};
+struct fx_entry {
+    long line;
+    char *key; /* entry reference within the file */
+    int out;
+    char currency[4];
+    int64_t gross, fee, net;
+    char booked_on[CG_DAY_LEN], value_on[CG_DAY_LEN];
+    char *reference;
+    char *remitter;
+    size_t nlines;
+    struct fx_line *lines;
+};
+struct fx_parsed {
+    int kind;
+    char *stmt_id;
+    char *account;
+    size_t n, cap;
+    struct fx_entry *e;
+    long problems;
+    cg_settle_problem_fn problem;
+    void *pctx;
+    const char *name;
+};
+void fx_parsed_free(struct fx_parsed *p);
+struct fx_entry *fx_parsed_add(struct fx_parsed *p);
+void fx_problem(struct fx_parsed *p, long line, const char *ref, const char *field, const char *fmt,
+                ...) __attribute__((format(printf, 5, 6)));
+int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_err *err);
+
+#endif

@@ -1,0 +1,222 @@
+/*
+ * settle-intake.c - statements dropped into incoming/ (or incoming/<seller>/), recognised by
+ * their content and imported before the spool looks at the folder for order files.
+ *
+ * A file is a statement when cg_settle_sniff says so (an ISO 20022 namespace, the collections
+ * CSV header, the payout profile's header); anything else is left where it is for the spool.
+ * Names are never trusted as paths: each folder is opened with O_NOFOLLOW and entries are used
+ * relative to it; hidden, "*.part" and unsafe names and folders not named by a [seller.NAME]
+ * section are left to the spool, which refuses them. The import commits in one transaction
+ * before the file is moved to done/<seller>/; after a crash in between, the next run finds the
+ * same SHA-256 recorded and only moves the file, so a statement is imported once. A refused
+ * statement goes to failed/<seller>/ with NAME.reason. A temporary failure (disk, database)
+ * leaves the file in incoming/ and is returned.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fsutil.h"
+#include "settle/settle-int.h"
+
+#define STMT_MAX (256u * 1024u * 1024u)
+
+struct intake {
+    struct cg_settle *s;
+    const char *workdir;
+    cg_settle_intake_fn fn;
+    void *ctx;
+    struct cg_buf problems;
+    struct cg_err *err;
+};
+
+static void collect(void *ctx, const char *text)
+{
+    struct intake *in = ctx;
+
+    cg_buf_addf(&in->problems, "%s\n", text);
+    if (in->fn != NULL)
+        in->fn(in->ctx, CG_INTAKE_PROBLEM, text, NULL);
+}
+
+static int open_dir(const char *workdir, const char *top, const char *seller, int create, int *fd,
+                    struct cg_err *err)
+{
+    char *base = cg_fs_join(workdir, top);
+    char *path = base != NULL && seller[0] ? cg_fs_join(base, seller) : NULL;
+    const char *p = seller[0] ? path : base;
+    int rc = CG_OK;
+
+    if (p == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (create && (rc = cg_fs_mkdir_p(p, 0750, err)) != CG_OK)
+        goto done;
+    *fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (*fd < 0)
+        rc = errno == ENOENT ? CG_ENOTFOUND : CG_ERR_SET(err, CG_EIO, "%s: %s", p, strerror(errno));
+done:
+    free(base);
+    free(path);
+    return rc;
+}
+
+/* Move name from fd into top/<seller>/, under name or name.N when taken. */
+static int put_away(struct intake *in, int fd, const char *seller, const char *top,
+                    const char *name, const char *reason, struct cg_err *err)
+{
+    char target[CG_FS_NAME_MAX + 16];
+    int to = -1;
+    int i;
+    int rc = open_dir(in->workdir, top, seller, 1, &to, err);
+
+    if (rc != CG_OK)
+        return rc;
+    for (i = 0; i < 1000; i++) {
+        if (i == 0)
+            cg_strlcpy(target, name, sizeof(target));
+        else
+            snprintf(target, sizeof(target), "%s.%d", name, i);
+        rc = cg_fs_move_at(fd, name, to, target, err);
+        if (rc != CG_EEXIST)
+            break;
+        cg_err_clear(err);
+    }
+    if (rc == CG_OK && reason != NULL) {
+        char rname[CG_FS_NAME_MAX + 32];
+        snprintf(rname, sizeof(rname), "%s.reason", target);
+        rc = cg_fs_write_atomic_at(to, rname, reason, strlen(reason), err);
+    }
+    close(to);
+    return rc;
+}
+
+static int one_file(struct intake *in, int fd, const char *seller, const char *name,
+                    struct cg_err *err)
+{
+    struct cg_buf b;
+    struct cg_settle_import res;
+    char shown[2 * CG_FS_NAME_MAX];
+    int rc;
+
+    snprintf(shown, sizeof(shown), "%s%s%s", seller, seller[0] ? "/" : "", name);
+    cg_buf_init(&b, STMT_MAX);
+    rc = cg_fs_read_at(fd, name, STMT_MAX, &b, err);
+    if (rc != CG_OK) {
+        cg_err_clear(err);
+        rc = CG_OK; /* unreadable: the spool refuses it with its reason */
+        goto done;
+    }
+    if (b.len == 0 || cg_settle_sniff(in->s, b.data, b.len) == CG_STMT_NONE)
+        goto done;
+    cg_buf_reset(&in->problems);
+    rc = cg_settle_import(in->s, seller, shown, b.data, b.len, collect, in, &res, err);
+    if (rc == CG_OK) {
+        rc = put_away(in, fd, seller, "done", name, NULL, err);
+        if (rc == CG_OK && in->fn != NULL)
+            in->fn(in->ctx, res.duplicate ? CG_INTAKE_DUPLICATE : CG_INTAKE_DONE, shown, &res);
+    } else if (rc == CG_EREJECT) {
+        cg_buf_addf(&in->problems, "%s\n", err->msg);
+        if (in->fn != NULL)
+            in->fn(in->ctx, CG_INTAKE_FAILED, err->msg, &res);
+        cg_err_clear(err);
+        rc = put_away(in, fd, seller, "failed", name, cg_buf_str(&in->problems), err);
+    }
+done:
+    cg_buf_free(&b);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Regular files of one folder, in name order, that are safe, complete and not hidden. */
+static int folder(struct intake *in, const char *seller, struct cg_err *err)
+{
+    int fd = -1, dfd;
+    DIR *d = NULL;
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0, i;
+    int rc = open_dir(in->workdir, "incoming", seller, 0, &fd, err);
+
+    if (rc == CG_ENOTFOUND)
+        return CG_OK;
+    if (rc != CG_OK)
+        return rc;
+    dfd = dup(fd);
+    d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (d == NULL) {
+        if (dfd >= 0)
+            close(dfd);
+        rc = CG_ERR_SET(err, CG_EIO, "incoming/%s: %s", seller, strerror(errno));
+        goto done;
+    }
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        size_t len = strlen(de->d_name);
+        char **p;
+        if (!cg_fs_name_ok(de->d_name) || (len > 5 && strcmp(de->d_name + len - 5, ".part") == 0))
+            continue;
+        if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        p = realloc(names, (n + 1) * sizeof(*p));
+        if (p == NULL || (p[n] = cg_strdup(de->d_name)) == NULL) {
+            names = p != NULL ? p : names;
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            goto done;
+        }
+        names = p;
+        n++;
+    }
+    if (n > 1)
+        qsort(names, n, sizeof(*names), cmp_str);
+    for (i = 0; rc == CG_OK && i < n; i++)
+        rc = one_file(in, fd, seller, names[i], err);
+done:
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (d != NULL)
+        closedir(d);
+    close(fd);
+    return rc;
+}
+
+static int seller_folder(const char *name, void *ctx)
+{
+    struct intake *in = ctx;
+
+    if (!cg_fs_name_ok(name))
+        return CG_OK;
+    return folder(in, name, in->err);
+}
+
+int cg_settle_intake(struct cg_settle *s, const char *workdir, cg_settle_intake_fn fn, void *ctx,
+                     struct cg_err *err)
+{
+    struct intake in;
+    int rc;
+
+    memset(&in, 0, sizeof(in));
+    in.s = s;
+    in.workdir = workdir;
+    in.fn = fn;
+    in.ctx = ctx;
+    in.err = err;
+    cg_buf_init(&in.problems, 1u << 20);
+    rc = folder(&in, "", err);
+    if (rc == CG_OK)
+        rc = cg_conf_each_named(s->conf, "seller", seller_folder, &in);
+    cg_buf_free(&in.problems);
+    return rc;
+}

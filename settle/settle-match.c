@@ -1,0 +1,999 @@
+/*
+ * settle-match.c - allocations of receipts to orders (automatic and by the operator), rates,
+ * operator records, the settlement ledger and the deadline timers.
+ *
+ * Every public function here is one transaction (fx_tx): the allocation rows, operator
+ * records and the fx_event rows describing the state change commit together or not at all.
+ * The money invariants are checked here with a clear message and again by triggers in the
+ * database (store-settle-schema.c), so a bug cannot over-allocate a receipt or settle more
+ * than is held. Cross-currency allocations are never converted by automatic matching: they
+ * wait, flagged, until the operator confirms them with stored rates of the receipt's value day.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/money.h"
+#include "settle/settle-int.h"
+
+/* ------------------------------------------------------------------ conversion */
+
+/* CNY (fen) for amount minor units of cur at rate (dec, CNY per unit). */
+static int to_cny(int64_t amount, const char *cur, int64_t rate, int64_t *fen)
+{
+    int exp;
+    int64_t div;
+
+    if (cg_money_exponent(cur, &exp) != CG_OK || fx_pow10(5 + exp - 2, &div) != CG_OK)
+        return CG_EINVAL;
+    return fx_muldiv(amount, rate, div, fen);
+}
+
+/* amount of rcur at rate_r to ocur at rate_o (both CNY per unit), rounded half-up. */
+static int cross_convert(int64_t amount, const char *rcur, int64_t rate_r, const char *ocur,
+                         int64_t rate_o, int64_t *out)
+{
+    int er, eo;
+    int64_t up = 1, down = 1, a, d;
+
+    if (cg_money_exponent(rcur, &er) != CG_OK || cg_money_exponent(ocur, &eo) != CG_OK)
+        return CG_EINVAL;
+    if (eo > er && fx_pow10(eo - er, &up) != CG_OK)
+        return CG_ERANGE;
+    if (er > eo && fx_pow10(er - eo, &down) != CG_OK)
+        return CG_ERANGE;
+    if (fx_muldiv(amount, up, 1, &a) != CG_OK || fx_muldiv(rate_o, down, 1, &d) != CG_OK)
+        return CG_ERANGE;
+    return fx_muldiv(a, rate_r, d, out);
+}
+
+static int rate_of(struct cg_settle *s, const char *cur, const char *day, char *text, char *source,
+                   int64_t *rate, struct cg_err *err)
+{
+    int rc;
+
+    if (strcmp(cur, "CNY") == 0) {
+        cg_strlcpy(text, "1", 32);
+        cg_strlcpy(source, "CNY", 64);
+        *rate = CG_DEC_ONE;
+        return CG_OK;
+    }
+    rc = cg_store_fx_rate_get(s->db, cur, day, text, source, err);
+    if (rc == CG_ENOTFOUND)
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "no %s rate for %s: record it with `cebgate settle rate %s %s RATE`", cur,
+                          day, cur, day);
+    if (rc == CG_OK)
+        rc = fx_rate_parse(text, rate, err);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ allocating */
+
+struct rcpt {
+    long long id;
+    char seller[64];
+    int out;
+    char currency[4];
+    int64_t net, fee, left, fee_left;
+    char value_on[CG_DAY_LEN];
+    char *reference;
+    long line;
+    long long statement_id;
+};
+
+static int take_receipt(void *ctx, const struct cg_fx_receipt *r)
+{
+    struct rcpt *x = ctx;
+
+    x->id = r->id;
+    cg_strlcpy(x->seller, r->seller, sizeof(x->seller));
+    x->out = r->out;
+    cg_strlcpy(x->currency, r->currency, sizeof(x->currency));
+    x->net = r->net;
+    x->fee = r->fee;
+    x->left = r->net - r->used_principal - r->used_refunds;
+    x->fee_left = r->fee - r->used_fees;
+    cg_strlcpy(x->value_on, r->value_on, sizeof(x->value_on));
+    x->reference = cg_strdup(r->reference);
+    x->line = r->line;
+    x->statement_id = r->statement_id;
+    return x->reference == NULL ? CG_ENOMEM : 0;
+}
+
+/*
+ * Allocate amount (receipt currency) of receipt x to order v with kind. convert: use the
+ * stored rates for a receipt in another currency (operator); else it waits for review.
+ */
+static int allocate(struct cg_settle *s, struct rcpt *x, struct fx_view *v, const char *kind,
+                    int64_t amount, int convert, const char *cause_kind, const char *cause,
+                    struct cg_err *err)
+{
+    struct cg_fx_alloc a;
+    char rr[32], ro[32], src_r[64], src_o[64], detail[200], amt[40];
+    int64_t rate_r = 0, rate_o = 0;
+    int before = v->state;
+    int rc;
+
+    if (amount <= 0)
+        return CG_OK;
+    memset(&a, 0, sizeof(a));
+    a.receipt_id = x->id;
+    a.order_id = v->id;
+    a.kind = kind;
+    a.amount_rcpt = amount;
+    a.cause = cause;
+    if (strcmp(x->currency, v->currency) == 0) {
+        a.has_order_amount = 1;
+        a.amount_order = amount;
+    } else {
+        a.cross = 1;
+        if (convert) {
+            rc = rate_of(s, x->currency, x->value_on, rr, src_r, &rate_r, err);
+            if (rc == CG_OK)
+                rc = rate_of(s, v->currency, x->value_on, ro, src_o, &rate_o, err);
+            if (rc == CG_OK)
+                rc = cross_convert(amount, x->currency, rate_r, v->currency, rate_o,
+                                   &a.amount_order);
+            if (rc == CG_OK)
+                rc = to_cny(amount, x->currency, rate_r, &a.cny);
+            if (rc != CG_OK)
+                return rc == CG_EINVAL || rc == CG_ERANGE
+                           ? CG_ERR_SET(err, CG_EREJECT, "conversion out of range")
+                           : rc;
+            a.has_order_amount = 1;
+            a.rate_rcpt = rr;
+            a.rate_order = ro;
+            a.rate_source = src_r;
+            a.rate_date = x->value_on;
+        }
+    }
+    rc = cg_store_fx_alloc_add(s->db, &a, NULL, err);
+    if (rc != CG_OK)
+        return rc;
+    if (a.has_order_amount)
+        fx_touch(s, v->id);
+    if (strcmp(kind, "FEE_NETTED") == 0)
+        x->fee_left -= amount;
+    else
+        x->left -= amount;
+    fx_amount_format(amount, x->currency, amt, sizeof(amt));
+    snprintf(detail, sizeof(detail), "%s %s %s from receipt %lld%s", kind, x->currency, amt, x->id,
+             a.cross && !a.has_order_amount ? " (CROSS_CCY, waits for review)" : "");
+    rc = fx_event(s, v->id, x->id, before, strcmp(cause_kind, "BANKFILE") == 0 ? x->value_on : NULL,
+                  cause_kind, cause, detail, err);
+    if (rc == CG_OK)
+        rc = fx_view_load(s, v->id, x->value_on, v, err);
+    return rc;
+}
+
+/* Money the receipt still has goes to v: principal (or refund) and the fee netted. */
+static int allocate_rest(struct cg_settle *s, struct rcpt *x, struct fx_view *v, int64_t amount,
+                         int64_t fee, int convert, const char *cause_kind, const char *cause,
+                         struct cg_err *err)
+{
+    int rc = allocate(s, x, v, x->out ? "REFUND_OUT" : "PRINCIPAL", amount, convert, cause_kind,
+                      cause, err);
+
+    /* A platform fee is netted only against the order's own currency. */
+    if (rc == CG_OK && !x->out && strcmp(x->currency, v->currency) == 0)
+        rc = allocate(s, x, v, "FEE_NETTED", fee, convert, cause_kind, cause, err);
+    return rc;
+}
+
+static int take_view(void *ctx, const struct cg_fx_order *o)
+{
+    *(long long *)ctx = o->id;
+    return 0;
+}
+
+/* The order a reference token names (in the receipt's seller when it has one). */
+static int find_ref(struct cg_settle *s, const struct rcpt *x, const char *tok, long long *id,
+                    struct cg_err *err)
+{
+    int rc;
+
+    if (tok[0] == '#')
+        tok++;
+    if (tok[0] == '\0')
+        return CG_ENOTFOUND;
+    rc = cg_store_fx_order_find(s->db, x->seller[0] ? x->seller : NULL, tok, take_view, id, err);
+    if (rc == CG_EEXIST) { /* several sellers: a reference alone cannot tell */
+        cg_err_clear(err);
+        return CG_ENOTFOUND;
+    }
+    return rc;
+}
+
+/* Orders named in text, in order of appearance, without repeats (at most max). */
+static int refs_in(struct cg_settle *s, const struct rcpt *x, const char *text, long long *ids,
+                   int max, int *n, struct cg_err *err)
+{
+    char *copy = cg_strdup(text != NULL ? text : "");
+    char *save = NULL, *tok;
+    int rc = CG_OK;
+
+    *n = 0;
+    if (copy == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    for (tok = strtok_r(copy, " \t\r\n,;:", &save); tok != NULL && *n < max;
+         tok = strtok_r(NULL, " \t\r\n,;:", &save)) {
+        long long id = 0;
+        int k, dup = 0;
+        rc = find_ref(s, x, tok, &id, err);
+        if (rc == CG_ENOTFOUND) {
+            rc = CG_OK;
+            continue;
+        }
+        if (rc != CG_OK)
+            break;
+        for (k = 0; k < *n; k++)
+            dup |= ids[k] == id;
+        if (!dup)
+            ids[(*n)++] = id;
+    }
+    free(copy);
+    return rc;
+}
+
+struct line_list {
+    struct cg_fx_line *l;
+    char **str; /* copies the lines point into: 2 per line */
+    size_t n;
+};
+
+static int take_line(void *ctx, const struct cg_fx_line *l)
+{
+    struct line_list *ll = ctx;
+    struct cg_fx_line *p = realloc(ll->l, (ll->n + 1) * sizeof(*p));
+    char **q;
+
+    if (p == NULL)
+        return CG_ENOMEM;
+    ll->l = p;
+    q = realloc(ll->str, (ll->n + 1) * 2 * sizeof(*q));
+    if (q == NULL)
+        return CG_ENOMEM;
+    ll->str = q;
+    q[2 * ll->n] = cg_strdup(l->order_ref);
+    q[2 * ll->n + 1] = cg_strdup(l->pay_ref);
+    p[ll->n] = *l;
+    p[ll->n].order_ref = q[2 * ll->n];
+    p[ll->n].pay_ref = q[2 * ll->n + 1];
+    ll->n++;
+    return 0;
+}
+
+struct id_list {
+    long long *id;
+    size_t n;
+};
+
+static int id_push(struct id_list *l, long long id)
+{
+    long long *p = realloc(l->id, (l->n + 1) * sizeof(*p));
+
+    if (p == NULL)
+        return CG_ENOMEM;
+    l->id = p;
+    p[l->n++] = id;
+    return 0;
+}
+
+static int take_alloc_order(void *ctx, const struct cg_fx_alloc *a)
+{
+    return id_push(ctx, a->order_id);
+}
+
+static int take_receipt_id(void *ctx, const struct cg_fx_receipt *r)
+{
+    return id_push(ctx, r->id);
+}
+
+static int has_id(const struct id_list *l, long long id)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        if (l->id[i] == id)
+            return 1;
+    }
+    return 0;
+}
+
+/* A payout (or batch-booked entry): each line to the order it names. */
+static int match_lines(struct cg_settle *s, struct rcpt *x, struct line_list *ll, long *made,
+                       struct cg_err *err)
+{
+    struct id_list done = {NULL, 0};
+    char cause[96];
+    size_t i;
+    int rc = cg_store_fx_allocs_each(s->db, 0, x->id, take_alloc_order, &done, err);
+
+    for (i = 0; rc == CG_OK && i < ll->n; i++) {
+        const struct cg_fx_line *l = &ll->l[i];
+        long long ids[1];
+        int n = 0;
+        struct fx_view v;
+        rc = refs_in(s, x, l->order_ref, ids, 1, &n, err);
+        if (rc == CG_OK && n == 0)
+            rc = refs_in(s, x, l->pay_ref, ids, 1, &n, err);
+        if (rc != CG_OK || n == 0 || has_id(&done, ids[0]))
+            continue;
+        rc = fx_view_load(s, ids[0], x->value_on, &v, err);
+        if (rc != CG_OK)
+            break;
+        snprintf(cause, sizeof(cause), "auto:reference line %ld", l->line_no);
+        if (l->net > x->left || l->fee > x->fee_left)
+            continue;
+        rc = allocate_rest(s, x, &v, l->net, l->fee, 0, "BANKFILE", cause, err);
+        if (rc == CG_OK)
+            (*made)++;
+    }
+    free(done.id);
+    return rc;
+}
+
+struct cand_ctx {
+    struct cg_settle *s;
+    const struct rcpt *x;
+    long window;
+    long long found;
+    int count;
+    int rc;
+    struct cg_err *err;
+};
+
+static int candidate(void *vctx, const struct cg_fx_order *o)
+{
+    struct cand_ctx *c = vctx;
+    long ex, val;
+    struct fx_view v;
+
+    if (strcmp(o->currency, c->x->currency) != 0 || o->export_on[0] == '\0')
+        return 0;
+    if (c->x->seller[0] && strcmp(o->seller, c->x->seller) != 0)
+        return 0;
+    if (fx_day_parse(o->export_on, &ex) != CG_OK || fx_day_parse(c->x->value_on, &val) != CG_OK)
+        return 0;
+    if (val < ex || val - ex > c->window)
+        return 0;
+    if (o->declared != c->x->left + c->x->fee_left && o->declared != c->x->left)
+        return 0;
+    /* Only an order nothing was received for yet. */
+    c->rc = fx_view_load(c->s, o->id, c->x->value_on, &v, c->err);
+    if (c->rc != CG_OK)
+        return c->rc;
+    if (v.state != CG_FX_AWAITING && v.state != CG_FX_OVERDUE)
+        return 0;
+    if (v.open != c->x->left + c->x->fee_left && v.open != c->x->left)
+        return 0;
+    c->found = o->id;
+    c->count++;
+    return 0;
+}
+
+static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_err *err)
+{
+    struct line_list ll = {NULL, NULL, 0};
+    long long ids[16];
+    int n = 0, i;
+    int rc;
+
+    rc = cg_store_fx_lines_each(s->db, x->id, take_line, &ll, err);
+    if (rc == CG_OK && ll.n > 0) {
+        rc = match_lines(s, x, &ll, made, err);
+        goto done;
+    }
+    if (rc != CG_OK)
+        goto done;
+    /* 1: the order numbers in its references, each paid up to what it still expects. */
+    rc = refs_in(s, x, x->reference, ids, 16, &n, err);
+    for (i = 0; rc == CG_OK && i < n && x->left > 0; i++) {
+        struct fx_view v;
+        int64_t amt = x->left, fee = x->fee_left;
+        rc = fx_view_load(s, ids[i], x->value_on, &v, err);
+        if (rc != CG_OK)
+            break;
+        if (i < n - 1 && !x->out && strcmp(v.currency, x->currency) == 0) {
+            /* Several orders named: each takes what it still expects, the last the rest. */
+            if (v.open <= 0)
+                continue;
+            fee = fee < v.open ? fee : v.open;
+            amt = v.open - fee < amt ? v.open - fee : amt;
+        }
+        rc = allocate_rest(s, x, &v, amt, fee, 0, "BANKFILE", "auto:reference", err);
+        if (rc == CG_OK)
+            (*made)++;
+    }
+    if (rc != CG_OK || n > 0 || x->out)
+        goto done;
+    /* 2: one released order of that amount and currency, paid within the window. */
+    {
+        struct cand_ctx c;
+        memset(&c, 0, sizeof(c));
+        c.s = s;
+        c.x = x;
+        c.window = fx_conf_int(s, x->seller, "match_window_days");
+        c.err = err;
+        rc = cg_store_fx_orders_each(s->db, candidate, &c, err);
+        if (rc == CG_OK && c.count == 1) {
+            struct fx_view v;
+            rc = fx_view_load(s, c.found, x->value_on, &v, err);
+            if (rc == CG_OK)
+                rc = allocate_rest(s, x, &v, x->left, x->fee_left, 0, "BANKFILE",
+                                   "auto:amount and date", err);
+            if (rc == CG_OK)
+                (*made)++;
+        }
+    }
+done:
+    while (ll.n > 0) {
+        ll.n--;
+        free(ll.str[2 * ll.n]);
+        free(ll.str[2 * ll.n + 1]);
+    }
+    free(ll.str);
+    free(ll.l);
+    return rc;
+}
+
+int fx_auto_match_in_tx(struct cg_settle *s, long *made, struct cg_err *err)
+{
+    struct id_list open = {NULL, 0};
+    size_t i;
+    int rc;
+
+    *made = 0;
+    rc = cg_store_fx_receipts_each(s->db, 1, take_receipt_id, &open, err);
+    for (i = 0; rc == CG_OK && i < open.n; i++) {
+        struct rcpt x;
+        memset(&x, 0, sizeof(x));
+        rc = cg_store_fx_receipt_get(s->db, open.id[i], take_receipt, &x, err);
+        if (rc == CG_OK && x.left > 0)
+            rc = match_one(s, &x, made, err);
+        free(x.reference);
+    }
+    free(open.id);
+    if (rc == CG_ENOMEM)
+        CG_ERR_SET(err, rc, "out of memory");
+    return rc;
+}
+
+struct auto_ctx {
+    struct cg_settle *s;
+    long made;
+};
+
+static int auto_tx(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct auto_ctx *c = vctx;
+
+    (void)db;
+    return fx_auto_match_in_tx(c->s, &c->made, err);
+}
+
+int cg_settle_auto_match(struct cg_settle *s, long *made, struct cg_err *err)
+{
+    struct auto_ctx c = {s, 0};
+    int rc = fx_tx(s, auto_tx, &c, err);
+
+    if (rc == CG_OK && made != NULL)
+        *made = c.made;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ operator: match */
+
+struct op_ctx {
+    struct cg_settle *s;
+    long long receipt;
+    const char *order;
+    const char *amount;
+    const char *note;
+    const char *currency;
+    const char *day;
+    const char *rate;
+    const char *reference;
+    int mark;
+    int64_t out;
+};
+
+static int load_receipt(struct cg_settle *s, long long id, struct rcpt *x, struct cg_err *err)
+{
+    int rc;
+
+    memset(x, 0, sizeof(*x));
+    rc = cg_store_fx_receipt_get(s->db, id, take_receipt, x, err);
+    if (rc == CG_ENOTFOUND)
+        CG_ERR_SET(err, rc, "receipt %lld: no such receipt", id);
+    return rc;
+}
+
+static int match_tx(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct op_ctx *c = vctx;
+    struct cg_settle *s = c->s;
+    struct rcpt x;
+    struct fx_view v;
+    long long oid = 0;
+    int64_t amt = 0;
+    char cause[300];
+    int rc;
+
+    (void)db;
+    rc = load_receipt(s, c->receipt, &x, err);
+    if (rc == CG_OK)
+        rc = fx_order_resolve(s, c->order, &oid, err);
+    if (rc == CG_OK)
+        rc = fx_view_load(s, oid, NULL, &v, err);
+    if (rc != CG_OK)
+        goto done;
+    snprintf(cause, sizeof(cause), "operator%s%s", c->note ? ": " : "", c->note ? c->note : "");
+    if (c->amount != NULL) {
+        rc = fx_amount_parse(c->amount, x.currency, &amt, err);
+        if (rc != CG_OK)
+            goto done;
+        if (amt <= 0 || amt > x.left) {
+            char left[40];
+            fx_amount_format(x.left, x.currency, left, sizeof(left));
+            rc = CG_ERR_SET(err, CG_EREJECT,
+                            "receipt %lld has %s %s left; %s %s cannot be allocated", x.id,
+                            x.currency, left, x.currency, c->amount);
+            goto done;
+        }
+        rc =
+            allocate(s, &x, &v, x.out ? "REFUND_OUT" : "PRINCIPAL", amt, 1, "OPERATOR", cause, err);
+    } else {
+        if (x.left <= 0 && x.fee_left <= 0) {
+            rc = CG_ERR_SET(err, CG_EREJECT, "receipt %lld is fully allocated", x.id);
+            goto done;
+        }
+        rc = allocate_rest(s, &x, &v, x.left, x.fee_left, 1, "OPERATOR", cause, err);
+    }
+done:
+    free(x.reference);
+    return rc;
+}
+
+int cg_settle_match(struct cg_settle *s, long long receipt, const char *order, const char *amount,
+                    const char *note, struct cg_err *err)
+{
+    struct op_ctx c;
+
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    c.receipt = receipt;
+    c.order = order;
+    c.amount = amount;
+    c.note = note;
+    return fx_tx(s, match_tx, &c, err);
+}
+
+static int unmatch_tx(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct op_ctx *c = vctx;
+    struct cg_settle *s = c->s;
+    struct rcpt x;
+    struct fx_view v;
+    long long oid = 0;
+    long n = 0;
+    char cause[300];
+    int rc;
+
+    rc = load_receipt(s, c->receipt, &x, err);
+    if (rc == CG_OK)
+        rc = fx_order_resolve(s, c->order, &oid, err);
+    if (rc == CG_OK)
+        rc = fx_view_load(s, oid, NULL, &v, err);
+    if (rc == CG_OK)
+        rc = cg_store_fx_alloc_remove(db, x.id, oid, &n, err);
+    if (rc == CG_OK && n == 0)
+        rc = CG_ERR_SET(err, CG_ENOTFOUND, "receipt %lld is not allocated to %s", x.id, c->order);
+    snprintf(cause, sizeof(cause), "operator%s%s", c->note ? ": " : "", c->note ? c->note : "");
+    if (rc == CG_OK) {
+        fx_touch(s, oid);
+        rc = fx_event(s, oid, x.id, v.state, NULL, "OPERATOR", cause,
+                      "allocations of the receipt removed", err);
+    }
+    free(x.reference);
+    return rc;
+}
+
+int cg_settle_unmatch(struct cg_settle *s, long long receipt, const char *order, const char *note,
+                      struct cg_err *err)
+{
+    struct op_ctx c;
+
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    c.receipt = receipt;
+    c.order = order;
+    c.note = note;
+    return fx_tx(s, unmatch_tx, &c, err);
+}
+
+/* ------------------------------------------------------------------ operator: confirm */
+
+struct pend {
+    long long id, order_id;
+    int64_t amount;
+    struct pend *next;
+};
+
+static int take_pending(void *ctx, const struct cg_fx_alloc *a)
+{
+    struct pend **head = ctx;
+    struct pend *p;
+
+    if (a->has_order_amount)
+        return 0;
+    p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return CG_ENOMEM;
+    p->id = a->id;
+    p->order_id = a->order_id;
+    p->amount = a->amount_rcpt;
+    p->next = *head;
+    *head = p;
+    return 0;
+}
+
+static int confirm_tx(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct op_ctx *c = vctx;
+    struct cg_settle *s = c->s;
+    struct rcpt x;
+    struct pend *list = NULL, *p;
+    long long only = 0;
+    long n = 0;
+    int rc;
+
+    rc = load_receipt(s, c->receipt, &x, err);
+    if (rc == CG_OK && c->order != NULL)
+        rc = fx_order_resolve(s, c->order, &only, err);
+    if (rc == CG_OK)
+        rc = cg_store_fx_allocs_each(db, 0, x.id, take_pending, &list, err);
+    for (p = list; rc == CG_OK && p != NULL; p = p->next) {
+        struct fx_view v;
+        char rr[32], ro[32], sr[64], so[64], detail[384], a1[40], a2[40];
+        int64_t rate_r, rate_o, amount_order = 0, cny = 0;
+        if (only != 0 && p->order_id != only)
+            continue;
+        rc = fx_view_load(s, p->order_id, NULL, &v, err);
+        if (rc == CG_OK)
+            rc = rate_of(s, x.currency, x.value_on, rr, sr, &rate_r, err);
+        if (rc == CG_OK)
+            rc = rate_of(s, v.currency, x.value_on, ro, so, &rate_o, err);
+        if (rc == CG_OK && (cross_convert(p->amount, x.currency, rate_r, v.currency, rate_o,
+                                          &amount_order) != CG_OK ||
+                            to_cny(p->amount, x.currency, rate_r, &cny) != CG_OK))
+            rc = CG_ERR_SET(err, CG_EREJECT, "conversion out of range");
+        if (rc == CG_OK)
+            rc = cg_store_fx_alloc_confirm(db, p->id, amount_order, cny, rr, ro, sr, x.value_on,
+                                           err);
+        if (rc != CG_OK)
+            break;
+        fx_amount_format(p->amount, x.currency, a1, sizeof(a1));
+        fx_amount_format(amount_order, v.currency, a2, sizeof(a2));
+        snprintf(detail, sizeof(detail),
+                 "CROSS_CCY confirmed: %s %s = %s %s at %s %s/CNY and %s %s/CNY (%s, %s)",
+                 x.currency, a1, v.currency, a2, rr, x.currency, ro, v.currency, sr, x.value_on);
+        rc = fx_event(s, p->order_id, x.id, v.state, NULL, "OPERATOR", "operator: confirm", detail,
+                      err);
+        n++;
+    }
+    if (rc == CG_OK && n == 0)
+        rc =
+            CG_ERR_SET(err, CG_ENOTFOUND, "receipt %lld has no allocation waiting for rates", x.id);
+    while (list != NULL) {
+        p = list->next;
+        free(list);
+        list = p;
+    }
+    free(x.reference);
+    return rc;
+}
+
+int cg_settle_confirm(struct cg_settle *s, long long receipt, const char *order, struct cg_err *err)
+{
+    struct op_ctx c;
+
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    c.receipt = receipt;
+    c.order = order;
+    return fx_tx(s, confirm_tx, &c, err);
+}
+
+static int rate_tx(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct op_ctx *c = vctx;
+
+    return cg_store_fx_rate_put(db, c->currency, c->day, c->rate,
+                                c->note != NULL ? c->note : "operator", err);
+}
+
+int cg_settle_rate_set(struct cg_settle *s, const char *currency, const char *day, const char *rate,
+                       const char *source, struct cg_err *err)
+{
+    struct op_ctx c;
+    int64_t r;
+    long d;
+    int exp;
+
+    if (cg_money_exponent(currency, &exp) != CG_OK)
+        return CG_ERR_SET(err, CG_EREJECT, "unknown currency '%s'", currency);
+    if (fx_day_parse(day, &d) != CG_OK)
+        return CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", day);
+    if (fx_rate_parse(rate, &r, err) != CG_OK)
+        return CG_EREJECT;
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    c.currency = currency;
+    c.day = day;
+    c.rate = rate;
+    c.note = source;
+    return fx_tx(s, rate_tx, &c, err);
+}
+
+/* ------------------------------------------------------------------ operator: marks */
+
+static const char *const mark_kind[] = {"DEEMED",  "UNCOLLECTIBLE", "FX_DIFF",
+                                        "FREIGHT", "RETURNED",      "TRADE_CREDIT_FILED"};
+
+static int mark_tx(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct op_ctx *c = vctx;
+    struct cg_settle *s = c->s;
+    struct fx_view v;
+    long long oid = 0;
+    int64_t amt = 0;
+    char cause[300];
+    int rc = fx_order_resolve(s, c->order, &oid, err);
+
+    if (rc == CG_OK)
+        rc = fx_view_load(s, oid, NULL, &v, err);
+    if (rc != CG_OK)
+        return rc;
+    if (c->mark == CG_MARK_FX_DIFF || c->mark == CG_MARK_FREIGHT || c->mark == CG_MARK_RETURNED) {
+        if (c->amount == NULL)
+            return CG_ERR_SET(err, CG_EREJECT, "%s needs an amount in %s", mark_kind[c->mark],
+                              v.currency);
+        rc = fx_amount_parse(c->amount, v.currency, &amt, err);
+        if (rc != CG_OK)
+            return rc;
+        if (amt <= 0)
+            return CG_ERR_SET(err, CG_EREJECT, "the amount must be positive");
+        if (c->mark == CG_MARK_RETURNED && amt > v.expected)
+            return CG_ERR_SET(err, CG_EREJECT, "returned value is more than the %s expected",
+                              v.currency);
+    }
+    snprintf(cause, sizeof(cause), "operator: %s", c->note);
+    rc = cg_store_fx_adjust_add(db, oid, mark_kind[c->mark], amt, c->note, err);
+    if (rc == CG_OK)
+        rc = fx_event(s, oid, 0, v.state, NULL, "OPERATOR", cause, mark_kind[c->mark], err);
+    return rc;
+}
+
+int cg_settle_mark(struct cg_settle *s, const char *order, int mark, const char *amount,
+                   const char *note, struct cg_err *err)
+{
+    struct op_ctx c;
+
+    if (mark < CG_MARK_DEEMED || mark > CG_MARK_CREDIT_FILED)
+        return CG_ERR_SET(err, CG_EINVAL, "unknown mark");
+    if (note == NULL || note[0] == '\0')
+        return CG_ERR_SET(err, CG_EREJECT, "a note with the evidence is required");
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    c.order = order;
+    c.mark = mark;
+    c.amount = amount;
+    c.note = note;
+    return fx_tx(s, mark_tx, &c, err);
+}
+
+/* ------------------------------------------------------------------ settlement */
+
+static int take_holding(void *ctx, const struct cg_fx_holding *h)
+{
+    *(struct cg_fx_holding *)ctx = *h;
+    return 0;
+}
+
+int fx_convert_in_tx(struct cg_settle *s, const char *cur, const char *amount, const char *rate,
+                     const char *day, const char *reference, const char *bank_cny, int64_t *cny,
+                     struct cg_err *err)
+{
+    struct cg_fx_holding h;
+    int64_t amt = 0, r = 0, held;
+    char a[40], b[40];
+    int rc;
+
+    memset(&h, 0, sizeof(h));
+    if (reference != NULL) {
+        rc = cg_store_fx_settlement_known(s->db, reference, err);
+        if (rc == CG_OK)
+            return CG_ERR_SET(err, CG_EEXIST, "settlement %s is already recorded", reference);
+        if (rc != CG_ENOTFOUND)
+            return rc;
+    }
+    rc = fx_amount_parse(amount, cur, &amt, err);
+    if (rc == CG_OK)
+        rc = fx_rate_parse(rate, &r, err);
+    if (rc == CG_OK && amt <= 0)
+        rc = CG_ERR_SET(err, CG_EREJECT, "the amount must be positive");
+    if (rc == CG_OK)
+        rc = cg_store_fx_holdings_each(s->db, cur, take_holding, &h, err);
+    if (rc != CG_OK)
+        return rc;
+    held = h.received - h.paid_out - h.settled;
+    if (amt > held) {
+        fx_amount_format(amt, cur, a, sizeof(a));
+        fx_amount_format(held, cur, b, sizeof(b));
+        return CG_ERR_SET(err, CG_EREJECT, "settling %s %s needs more than the %s %s held", cur, a,
+                          cur, b);
+    }
+    /* The bank's own CNY amount when the settlement file gives it, never recomputed. */
+    if (bank_cny != NULL)
+        rc = fx_amount_parse(bank_cny, "CNY", cny, err);
+    else if (to_cny(amt, cur, r, cny) != CG_OK)
+        rc = CG_ERR_SET(err, CG_EREJECT, "conversion out of range");
+    if (rc != CG_OK)
+        return rc;
+    return cg_store_fx_settlement_add(s->db, cur, amt, *cny, rate, day, reference, err);
+}
+
+static int convert_tx(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct op_ctx *c = vctx;
+
+    (void)db;
+    return fx_convert_in_tx(c->s, c->currency, c->amount, c->rate, c->day, c->reference, NULL,
+                            &c->out, err);
+}
+
+int cg_settle_convert(struct cg_settle *s, const char *currency, const char *amount,
+                      const char *rate, const char *day, const char *reference, int64_t *cny,
+                      struct cg_err *err)
+{
+    struct op_ctx c;
+    long d;
+    int rc;
+
+    if (day == NULL)
+        day = s->today;
+    if (fx_day_parse(day, &d) != CG_OK)
+        return CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", day);
+    if (strcmp(currency, "CNY") == 0)
+        return CG_ERR_SET(err, CG_EREJECT, "CNY is what foreign currency is settled into");
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    c.currency = currency;
+    c.amount = amount;
+    c.rate = rate;
+    c.day = day;
+    c.reference = reference;
+    rc = fx_tx(s, convert_tx, &c, err);
+    if (rc == CG_OK && cny != NULL)
+        *cny = c.out;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ timers */
+
+struct tick_ctx {
+    struct cg_settle *s;
+    const char *as_of;
+    struct cg_settle_tick *res;
+    struct id_list orders;
+};
+
+static int take_order_id(void *ctx, const struct cg_fx_order *o)
+{
+    return o->export_on[0] == '\0' ? 0 : id_push(ctx, o->id);
+}
+
+/* Fire timer kind once (on the tick's day); an event with its cause. */
+static int fire(struct cg_settle *s, const struct fx_view *v, const char *kind, const char *on,
+                int before, const char *detail, long *count, struct cg_err *err)
+{
+    int rc = cg_store_fx_timer_fire(s->db, v->id, kind, on, err);
+
+    if (rc == CG_EEXIST) {
+        cg_err_clear(err);
+        return CG_OK;
+    }
+    if (rc == CG_OK)
+        rc = fx_event(s, v->id, 0, before, on, "TIMER", kind, detail, err);
+    if (rc == CG_OK)
+        (*count)++;
+    return rc;
+}
+
+static int tick_one(struct tick_ctx *c, long long id, struct cg_err *err)
+{
+    struct cg_settle *s = c->s;
+    struct fx_view v, before;
+    long ex = 0, now = 0, dl = 0;
+    long terms, credit_days, report_days, overdue_days;
+    char due[CG_DAY_LEN], detail[160];
+    int rc = fx_view_load(s, id, c->as_of, &v, err);
+
+    if (rc != CG_OK)
+        return rc;
+    if (fx_day_parse(v.export_on, &ex) != CG_OK || fx_day_parse(c->as_of, &now) != CG_OK)
+        return CG_OK;
+    terms = fx_conf_int(s, v.seller, "terms_days");
+    credit_days = fx_conf_int(s, v.seller, "credit_days");
+    report_days = fx_conf_int(s, v.seller, "credit_report_days");
+    overdue_days = fx_conf_int(s, v.seller, "overdue_days");
+    /* Deferred receipt: expected more than credit_days after export, report due in 30 days. */
+    if (terms > credit_days && v.sums.credit_filed == 0 && v.state != CG_FX_COLLECTED &&
+        v.state != CG_FX_DEEMED) {
+        fx_day_format(ex + report_days, due);
+        snprintf(detail, sizeof(detail),
+                 "payment expected %ld days after export: deferred-receipt report due %s", terms,
+                 due);
+        rc = fire(s, &v, "credit-report-due", c->as_of, v.state, detail, &c->res->credit_due, err);
+        if (rc == CG_OK && now > ex + report_days) {
+            snprintf(detail, sizeof(detail), "deferred-receipt report due %s not filed", due);
+            rc = fire(s, &v, "credit-report-late", c->as_of, v.state, detail, &c->res->credit_late,
+                      err);
+        }
+        if (rc != CG_OK)
+            return rc;
+    }
+    /* The tax collection deadline. */
+    if (v.state == CG_FX_OVERDUE && fx_day_parse(v.deadline, &dl) == CG_OK) {
+        rc = fx_view_load(s, id, v.deadline, &before, err);
+        snprintf(detail, sizeof(detail), "tax collection deadline %s passed", v.deadline);
+        if (rc == CG_OK)
+            rc = fire(s, &v, "tax-deadline", c->as_of, before.state, detail, &c->res->overdue, err);
+        if (rc != CG_OK)
+            return rc;
+    }
+    /* The internal overdue threshold. */
+    if ((v.state == CG_FX_AWAITING || v.state == CG_FX_PARTIAL || v.state == CG_FX_OVERDUE) &&
+        now - ex > overdue_days) {
+        snprintf(detail, sizeof(detail), "not collected %ld days after export", overdue_days);
+        rc = fire(s, &v, "internal-overdue", c->as_of, v.state, detail, &c->res->late, err);
+    }
+    return rc;
+}
+
+static int tick_tx(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct tick_ctx *c = vctx;
+    size_t i;
+    int rc = cg_store_fx_orders_each(db, take_order_id, &c->orders, err);
+
+    for (i = 0; rc == CG_OK && i < c->orders.n; i++)
+        rc = tick_one(c, c->orders.id[i], err);
+    if (rc == CG_ENOMEM)
+        CG_ERR_SET(err, rc, "out of memory");
+    return rc;
+}
+
+int cg_settle_tick(struct cg_settle *s, const char *as_of, struct cg_settle_tick *res,
+                   struct cg_err *err)
+{
+    struct tick_ctx c;
+    long d;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    if (as_of == NULL)
+        as_of = s->today;
+    if (fx_day_parse(as_of, &d) != CG_OK)
+        return CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", as_of);
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    c.as_of = as_of;
+    c.res = res;
+    rc = fx_tx(s, tick_tx, &c, err);
+    free(c.orders.id);
+    return rc;
+}

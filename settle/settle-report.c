@@ -1,0 +1,434 @@
+/*
+ * settle-report.c - the FX reports as tables of text cells (rendered by cli/cmd-report.c).
+ *
+ * Every figure is computed from the stored receipts, allocations and settlements at the time
+ * of the call, with the derived collection state as of the given day; nothing is cached. Amounts
+ * are formatted with the currency's own decimals; amounts in different currencies are never
+ * added together. The table and its cells belong to the caller (cg_table_free).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/money.h"
+#include "settle/settle-int.h"
+
+struct tb {
+    struct cg_table *t;
+    size_t cap;
+    int nomem;
+};
+
+static int tb_new(struct tb *b, const char *cols)
+{
+    char *copy = cg_strdup(cols);
+    char *save = NULL, *tok;
+
+    memset(b, 0, sizeof(*b));
+    b->t = calloc(1, sizeof(*b->t));
+    if (b->t == NULL || copy == NULL) {
+        free(copy);
+        free(b->t);
+        return CG_ENOMEM;
+    }
+    for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        char **c = realloc(b->t->cols, (b->t->ncols + 1) * sizeof(*c));
+        if (c == NULL || (c[b->t->ncols] = cg_strdup(tok)) == NULL) {
+            if (c != NULL)
+                b->t->cols = c;
+            b->nomem = 1;
+            break;
+        }
+        b->t->cols = c;
+        b->t->ncols++;
+    }
+    free(copy);
+    return b->nomem ? CG_ENOMEM : CG_OK;
+}
+
+/* Add a row of t->ncols cells given as strings. */
+static void tb_row(struct tb *b, ...)
+{
+    va_list ap;
+    size_t i;
+
+    if (b->nomem)
+        return;
+    if ((b->t->nrows + 1) * b->t->ncols > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : b->t->ncols * 16;
+        char **c = realloc(b->t->cells, cap * sizeof(*c));
+        if (c == NULL) {
+            b->nomem = 1;
+            return;
+        }
+        b->t->cells = c;
+        b->cap = cap;
+    }
+    va_start(ap, b);
+    for (i = 0; i < b->t->ncols; i++) {
+        const char *s = va_arg(ap, const char *);
+        char *d = cg_strdup(s != NULL ? s : "");
+        if (d == NULL)
+            b->nomem = 1;
+        b->t->cells[b->t->nrows * b->t->ncols + i] = d != NULL ? d : cg_strdup("");
+    }
+    va_end(ap);
+    b->t->nrows++;
+}
+
+static const char *amt(char *buf, int64_t minor, const char *cur)
+{
+    fx_amount_format(minor, cur, buf, 40);
+    return buf;
+}
+
+static const char *num(char *buf, long long n)
+{
+    snprintf(buf, 24, "%lld", n);
+    return buf;
+}
+
+/* ------------------------------------------------------------------ per-currency sums */
+
+enum { NB = 5 };
+static const char *const bucket_names = "currency,0-30,31-60,61-90,91-180,>180,total,orders";
+
+struct cur_sum {
+    char currency[4];
+    char month[8];
+    int64_t v[10];
+    long n[3];
+};
+
+struct sums {
+    struct cur_sum *c;
+    size_t n;
+};
+
+static struct cur_sum *sum_of(struct sums *s, const char *cur, const char *month)
+{
+    size_t i;
+    struct cur_sum *p;
+
+    for (i = 0; i < s->n; i++) {
+        if (strcmp(s->c[i].currency, cur) == 0 && strcmp(s->c[i].month, month) == 0)
+            return &s->c[i];
+    }
+    p = realloc(s->c, (s->n + 1) * sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    s->c = p;
+    p = &s->c[s->n++];
+    memset(p, 0, sizeof(*p));
+    cg_strlcpy(p->currency, cur, sizeof(p->currency));
+    cg_strlcpy(p->month, month, sizeof(p->month));
+    return p;
+}
+
+static int cmp_sum(const void *a, const void *b)
+{
+    const struct cur_sum *x = a, *y = b;
+    int c = strcmp(x->currency, y->currency);
+
+    return c != 0 ? c : strcmp(x->month, y->month);
+}
+
+struct rep_ctx {
+    struct cg_settle *s;
+    const char *as_of;
+    long today;
+    struct tb *b;
+    struct sums sums;
+    struct cg_err *err;
+    int rc;
+};
+
+/* ------------------------------------------------------------------ orders, aging, credit */
+
+static int each_view(void *vctx, const struct cg_fx_order *o, struct fx_view *v)
+{
+    struct rep_ctx *c = vctx;
+
+    c->rc = fx_view_load(c->s, o->id, c->as_of, v, c->err);
+    return c->rc;
+}
+
+static int row_order(void *vctx, const struct cg_fx_order *o)
+{
+    struct rep_ctx *c = vctx;
+    struct fx_view v;
+    char a[40], b[40], d[40], e[40], name[140];
+
+    if (each_view(c, o, &v) != CG_OK)
+        return c->rc;
+    snprintf(name, sizeof(name), "%s%s%s", v.seller, v.seller[0] ? "/" : "", v.order_no);
+    tb_row(c->b, name, v.currency, amt(a, v.declared, v.currency), v.export_on,
+           cg_fx_state_name(v.state), amt(b, v.expected, v.currency),
+           amt(d, v.collected, v.currency), amt(e, v.open, v.currency), v.deadline,
+           v.sums.pending_cross > 0 ? "CROSS_CCY review" : (v.sums.cross > 0 ? "CROSS_CCY" : ""));
+    return 0;
+}
+
+static int row_aging(void *vctx, const struct cg_fx_order *o)
+{
+    struct rep_ctx *c = vctx;
+    struct fx_view v;
+    struct cur_sum *cs;
+    long ex, age;
+    int k;
+
+    if (each_view(c, o, &v) != CG_OK)
+        return c->rc;
+    if (v.state != CG_FX_AWAITING && v.state != CG_FX_PARTIAL && v.state != CG_FX_OVERDUE)
+        return 0;
+    if (v.open <= 0 || fx_day_parse(v.export_on, &ex) != CG_OK || ex > c->today)
+        return 0;
+    age = c->today - ex;
+    k = age <= 30 ? 0 : age <= 60 ? 1 : age <= 90 ? 2 : age <= 180 ? 3 : 4;
+    cs = sum_of(&c->sums, v.currency, "");
+    if (cs == NULL)
+        return CG_ENOMEM;
+    cs->v[k] += v.open;
+    cs->v[NB] += v.open;
+    cs->n[0]++;
+    return 0;
+}
+
+static int row_credit(void *vctx, const struct cg_fx_order *o)
+{
+    struct rep_ctx *c = vctx;
+    struct fx_view v;
+    long ex, terms;
+    char due[CG_DAY_LEN], a[40], t[24], name[140];
+    const char *st;
+
+    if (each_view(c, o, &v) != CG_OK)
+        return c->rc;
+    terms = fx_conf_int(c->s, v.seller, "terms_days");
+    if (terms <= fx_conf_int(c->s, v.seller, "credit_days") ||
+        fx_day_parse(v.export_on, &ex) != CG_OK)
+        return 0;
+    fx_day_format(ex + fx_conf_int(c->s, v.seller, "credit_report_days"), due);
+    if (v.sums.credit_filed > 0)
+        st = "filed";
+    else if (v.state == CG_FX_COLLECTED || v.state == CG_FX_DEEMED)
+        st = "not needed (collected)";
+    else if (c->today > ex + fx_conf_int(c->s, v.seller, "credit_report_days"))
+        st = "OVERDUE";
+    else
+        st = "due";
+    snprintf(name, sizeof(name), "%s%s%s", v.seller, v.seller[0] ? "/" : "", v.order_no);
+    tb_row(c->b, name, v.export_on, num(t, terms), due, st, v.currency, amt(a, v.open, v.currency));
+    return 0;
+}
+
+/* ------------------------------------------------------------------ reconciliation */
+
+static int rec_order(void *vctx, const struct cg_fx_order *o)
+{
+    struct rep_ctx *c = vctx;
+    struct fx_view v;
+    struct cur_sum *cs;
+    char month[8];
+
+    if (each_view(c, o, &v) != CG_OK)
+        return c->rc;
+    if (v.export_on[0] == '\0')
+        return 0;
+    snprintf(month, sizeof(month), "%.7s", v.export_on);
+    cs = sum_of(&c->sums, v.currency, month);
+    if (cs == NULL)
+        return CG_ENOMEM;
+    cs->v[0] += v.declared - v.sums.returned;
+    if (v.state == CG_FX_OVER_COLLECTED)
+        cs->n[0]++;
+    if (v.sums.cross > 0)
+        cs->n[1]++;
+    return 0;
+}
+
+static int rec_receipt(void *vctx, const struct cg_fx_receipt *r)
+{
+    struct rep_ctx *c = vctx;
+    struct cur_sum *cs;
+    char month[8];
+
+    snprintf(month, sizeof(month), "%.7s", r->value_on);
+    cs = sum_of(&c->sums, r->currency, month);
+    if (cs == NULL)
+        return CG_ENOMEM;
+    if (r->out) {
+        cs->v[3] += r->net;
+    } else {
+        cs->v[1] += r->gross;
+        cs->v[2] += r->fee;
+    }
+    return 0;
+}
+
+static int rec_cross(void *vctx, const struct cg_fx_alloc *a)
+{
+    struct rep_ctx *c = vctx;
+    struct fx_view v;
+    char x[40], y[40], note[160];
+
+    if (!a->cross)
+        return 0;
+    c->rc = fx_view_load(c->s, a->order_id, c->as_of, &v, c->err);
+    if (c->rc != CG_OK)
+        return c->rc;
+    if (a->has_order_amount)
+        snprintf(note, sizeof(note), "cross-currency: %s %s of receipt %lld counted as %s %s",
+                 a->currency, amt(x, a->amount_rcpt, a->currency), a->receipt_id, v.currency,
+                 amt(y, a->amount_order, v.currency));
+    else
+        snprintf(note, sizeof(note), "cross-currency: %s %s of receipt %lld waits for review",
+                 a->currency, amt(x, a->amount_rcpt, a->currency), a->receipt_id);
+    tb_row(c->b, v.currency, "", "", "", "", "", "", "", "", "", note);
+    return 0;
+}
+
+static int report_reconcile(struct rep_ctx *c)
+{
+    size_t i;
+    int rc = cg_store_fx_orders_each(c->s->db, rec_order, c, c->err);
+
+    if (rc == CG_OK)
+        rc = cg_store_fx_receipts_each(c->s->db, 0, rec_receipt, c, c->err);
+    if (rc != CG_OK)
+        return rc;
+    if (c->sums.n > 1)
+        qsort(c->sums.c, c->sums.n, sizeof(c->sums.c[0]), cmp_sum);
+    for (i = 0; i < c->sums.n; i++) {
+        struct cur_sum *cs = &c->sums.c[i];
+        const char *cur = cs->currency;
+        char a[40], b[40], d[40], e[40], f[40], g[40], n1[24], n2[24];
+        int64_t net = cs->v[1] - cs->v[2] - cs->v[3];
+        /* received gross less refunds against what was declared: fees are netted, not owed */
+        int64_t diff = cs->v[1] - cs->v[3] - cs->v[0];
+        tb_row(c->b, cur, cs->month, amt(a, cs->v[0], cur), amt(b, cs->v[1], cur),
+               amt(d, cs->v[2], cur), amt(e, cs->v[3], cur), amt(f, net, cur), amt(g, diff, cur),
+               num(n1, cs->n[0]), num(n2, cs->n[1]), "");
+    }
+    return cg_store_fx_allocs_each(c->s->db, 0, 0, rec_cross, c, c->err);
+}
+
+/* ------------------------------------------------------------------ receipts, settlement */
+
+static int row_unmatched(void *vctx, const struct cg_fx_receipt *r)
+{
+    struct rep_ctx *c = vctx;
+    char id[24], a[40], b[40], d[40], e[40];
+    int64_t left = r->net - r->used_principal - r->used_refunds;
+
+    tb_row(c->b, num(id, r->id), r->seller, r->value_on, r->out ? "out" : "in", r->currency,
+           amt(a, r->gross, r->currency), amt(b, r->fee, r->currency), amt(d, r->net, r->currency),
+           amt(e, left, r->currency), r->reference, r->remitter);
+    return 0;
+}
+
+static int row_holding(void *vctx, const struct cg_fx_holding *h)
+{
+    struct rep_ctx *c = vctx;
+    char a[40], b[40], d[40], e[40], f[40], g[40], n[24];
+    int exp = 2;
+    int64_t div, avg = 0;
+
+    if (strcmp(h->currency, "CNY") == 0)
+        return 0;
+    g[0] = '\0';
+    /* average bank rate: CNY per unit = fen * 10^exp * 10^4 / (minor * 100), 4 decimals */
+    if (h->settled > 0 && cg_money_exponent(h->currency, &exp) == CG_OK &&
+        fx_pow10(exp + 2, &div) == CG_OK && fx_muldiv(h->cny, div, h->settled, &avg) == CG_OK)
+        snprintf(g, sizeof(g), "%lld.%04lld", (long long)(avg / 10000), (long long)(avg % 10000));
+    tb_row(c->b, h->currency, amt(a, h->received, h->currency), amt(b, h->paid_out, h->currency),
+           amt(d, h->settled, h->currency),
+           amt(e, h->received - h->paid_out - h->settled, h->currency), amt(f, h->cny, "CNY"), g,
+           num(n, h->settlements));
+    return 0;
+}
+
+/* ------------------------------------------------------------------ entry */
+
+int cg_fx_report_parse(const char *name)
+{
+    static const char *const names[] = {"aging",  "reconcile",  "unmatched",
+                                        "credit", "settlement", "orders"};
+    int i;
+
+    for (i = 0; i < 6; i++) {
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct cg_table **out,
+                     struct cg_err *err)
+{
+    struct tb b;
+    struct rep_ctx c;
+    size_t i;
+    int rc;
+    static const char *const cols[] = {
+        NULL,
+        "currency,month,declared,received,fees,refunds,net,difference,over_collected,cross_ccy,"
+        "note",
+        "receipt,seller,value_date,direction,currency,gross,fee,net,unallocated,reference,"
+        "remitter",
+        "order,released,terms_days,report_due,status,currency,open",
+        "currency,received,paid_out,settled,held,cny,average_rate,settlements",
+        "order,currency,declared,released,state,expected,collected,open,tax_deadline,flags",
+    };
+
+    if (as_of == NULL)
+        as_of = s->today;
+    memset(&c, 0, sizeof(c));
+    if (fx_day_parse(as_of, &c.today) != CG_OK)
+        return CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", as_of);
+    if (report < 0 || report > CG_FXR_ORDERS)
+        return CG_ERR_SET(err, CG_EINVAL, "unknown report");
+    if (tb_new(&b, report == CG_FXR_AGING ? bucket_names : cols[report]) != CG_OK) {
+        cg_table_free(b.t);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    c.s = s;
+    c.as_of = as_of;
+    c.b = &b;
+    c.err = err;
+    switch (report) {
+    case CG_FXR_AGING:
+        rc = cg_store_fx_orders_each(s->db, row_aging, &c, err);
+        if (c.sums.n > 1)
+            qsort(c.sums.c, c.sums.n, sizeof(c.sums.c[0]), cmp_sum);
+        for (i = 0; rc == CG_OK && i < c.sums.n; i++) {
+            struct cur_sum *cs = &c.sums.c[i];
+            char v[6][40], n[24];
+            int k;
+            for (k = 0; k <= NB; k++)
+                amt(v[k], cs->v[k], cs->currency);
+            tb_row(&b, cs->currency, v[0], v[1], v[2], v[3], v[4], v[5], num(n, cs->n[0]));
+        }
+        break;
+    case CG_FXR_RECONCILE: rc = report_reconcile(&c); break;
+    case CG_FXR_UNMATCHED: rc = cg_store_fx_receipts_each(s->db, 1, row_unmatched, &c, err); break;
+    case CG_FXR_CREDIT: rc = cg_store_fx_orders_each(s->db, row_credit, &c, err); break;
+    case CG_FXR_SETTLEMENT:
+        rc = cg_store_fx_holdings_each(s->db, NULL, row_holding, &c, err);
+        break;
+    default: rc = cg_store_fx_orders_each(s->db, row_order, &c, err); break;
+    }
+    free(c.sums.c);
+    if (rc == CG_OK && b.nomem)
+        rc = CG_ENOMEM;
+    if (rc == CG_ENOMEM)
+        CG_ERR_SET(err, rc, "out of memory");
+    if (rc != CG_OK) {
+        cg_table_free(b.t);
+        return rc;
+    }
+    *out = b.t;
+    return CG_OK;
+}

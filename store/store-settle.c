@@ -1,0 +1,842 @@
+/*
+ * store-settle.c - every SQL statement of settle/: fx_* tables, and read-only queries over
+ * the declaration tables.
+ *
+ * Each function prepares its statement, runs it and finalizes it; the caller owns the
+ * transaction (cg_store_tx). Strings handed to callbacks point into SQLite's row and are valid
+ * during the call only. Failures: CG_ENOTFOUND for a missing row, CG_EEXIST for a duplicate,
+ * CG_EREJECT when a trigger refuses an allocation or settlement that breaks a money
+ * invariant, CG_EDB / CG_EBUSY (with err) for the database itself.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "core/buf.h"
+#include "store/store-int.h"
+#include "store/store-settle.h"
+
+/* Rows carry the time the store gives them (store_now), bound to this parameter. */
+#define NOW_SQL ":now"
+
+static int prep(struct cg_store *store, const char *sql, sqlite3_stmt **st, struct cg_err *err)
+{
+    int r = sqlite3_prepare_v2(cg_db_handle(store->db), sql, -1, st, NULL);
+    int now;
+
+    if (r != SQLITE_OK)
+        return cg_db_fail(store->db, r, "prepare", err);
+    now = sqlite3_bind_parameter_index(*st, NOW_SQL);
+    if (now > 0)
+        sqlite3_bind_text(*st, now, store_now(store), -1, SQLITE_TRANSIENT);
+    return CG_OK;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s != NULL)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *p = sqlite3_column_text(st, i);
+
+    return p != NULL ? (const char *)p : "";
+}
+
+/* Step a statement that returns no row; constraint failures from our triggers are rejects. */
+static int run(struct cg_db *db, sqlite3_stmt *st, const char *what, struct cg_err *err)
+{
+    int r = sqlite3_step(st);
+
+    if (r == SQLITE_DONE)
+        return CG_OK;
+    if ((r & 0xff) == SQLITE_CONSTRAINT) {
+        const char *m = sqlite3_errmsg(cg_db_handle(db));
+        if (strstr(m, "exceeds") != NULL)
+            return CG_ERR_SET(err, CG_EREJECT, "%s", m);
+        if (strstr(m, "UNIQUE") != NULL)
+            return CG_ERR_SET(err, CG_EEXIST, "%s: already recorded", what);
+    }
+    return cg_db_fail(db, r, what, err);
+}
+
+/* ------------------------------------------------------------------ declared orders */
+
+int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared *d, size_t n,
+                             struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    size_t i;
+    int rc;
+
+    if (n == 0)
+        return CG_OK;
+    rc = prep(store,
+              "INSERT INTO fx_declared(order_id, currency, amount, updated_at) VALUES "
+              "(?1, ?2, ?3, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET currency = ?2, "
+              "amount = ?3, updated_at = " NOW_SQL,
+              &st, err);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, d[i].order_id);
+        bind_text(st, 2, d[i].currency);
+        sqlite3_bind_int64(st, 3, d[i].amount);
+        rc = run(db, st, "record declared amount", err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The release day: the first 800 or 899 on the order's inventory (CEB603), China date. */
+#define ORDER_SQL                                                                                  \
+    "SELECT o.id, o.seller, o.order_no, d.currency, d.amount, coalesce((SELECT min(CASE WHEN "     \
+    "length(r.return_time) >= 8 THEN substr(r.return_time, 1, 4) || '-' || "                       \
+    "substr(r.return_time, 5, 2) || '-' || substr(r.return_time, 7, 2) ELSE "                      \
+    "substr(r.received_at, 1, 10) END) FROM receipts r JOIN messages m ON m.id = r.message_id "    \
+    "JOIN documents dc ON dc.id = m.document_id WHERE dc.order_id = o.id AND dc.msg_type = 603 "   \
+    "AND r.status IN ('800', '899')), '') FROM orders o JOIN fx_declared d ON d.order_id = o.id "
+
+static int each_order(struct cg_db *db, sqlite3_stmt *st, cg_fx_order_fn fn, void *ctx, long *n,
+                      struct cg_err *err)
+{
+    int r;
+    int rc = CG_OK;
+
+    *n = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cg_fx_order o;
+        memset(&o, 0, sizeof(o));
+        o.id = sqlite3_column_int64(st, 0);
+        o.seller = col_text(st, 1);
+        o.order_no = col_text(st, 2);
+        cg_strlcpy(o.currency, col_text(st, 3), sizeof(o.currency));
+        o.declared = sqlite3_column_int64(st, 4);
+        cg_strlcpy(o.export_on, col_text(st, 5), sizeof(o.export_on));
+        (*n)++;
+        if (fn != NULL && (rc = fn(ctx, &o)) != 0)
+            return rc;
+    }
+    if (r != SQLITE_DONE)
+        return cg_db_fail(db, r, "read orders", err);
+    return CG_OK;
+}
+
+int cg_store_fx_order_find(struct cg_store *store, const char *seller, const char *order_no,
+                           cg_fx_order_fn fn, void *ctx, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    long n = 0;
+    int rc =
+        prep(store, ORDER_SQL "WHERE o.order_no = ?1 AND (?2 IS NULL OR o.seller = ?2)", &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, order_no);
+    bind_text(st, 2, seller);
+    rc = each_order(db, st, NULL, NULL, &n, err);
+    if (rc == CG_OK && n == 0)
+        rc = CG_ENOTFOUND;
+    else if (rc == CG_OK && n > 1)
+        rc = CG_ERR_SET(err, CG_EEXIST, "order %s: several sellers have it; say SELLER/%s",
+                        order_no, order_no);
+    if (rc == CG_OK) {
+        sqlite3_reset(st);
+        rc = each_order(db, st, fn, ctx, &n, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_order_get(struct cg_store *store, long long id, cg_fx_order_fn fn, void *ctx,
+                          struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    long n = 0;
+    int rc = prep(store, ORDER_SQL "WHERE o.id = ?1", &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    rc = each_order(db, st, fn, ctx, &n, err);
+    if (rc == CG_OK && n == 0)
+        rc = CG_ENOTFOUND;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_orders_each(struct cg_store *store, cg_fx_order_fn fn, void *ctx,
+                            struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    long n = 0;
+    int rc = prep(store, ORDER_SQL "ORDER BY o.id", &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    rc = each_order(db, st, fn, ctx, &n, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_order_sums(struct cg_store *store, long long order_id, struct cg_fx_sums *out,
+                           struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(store,
+                  "SELECT coalesce(sum(CASE WHEN kind = 'PRINCIPAL' THEN amount_order END), 0), "
+                  "coalesce(sum(CASE WHEN kind = 'FEE_NETTED' THEN amount_order END), 0), "
+                  "coalesce(sum(CASE WHEN kind = 'REFUND_OUT' THEN amount_order END), 0), "
+                  "coalesce(sum(amount_order IS NULL), 0), coalesce(sum(cross_ccy), 0), "
+                  "(SELECT coalesce(sum(CASE WHEN kind = 'RETURNED' THEN amount END), 0) "
+                  "  FROM fx_adjust WHERE order_id = ?1), "
+                  "(SELECT coalesce(sum(CASE WHEN kind IN ('FX_DIFF', 'FREIGHT') THEN amount END),"
+                  "  0) FROM fx_adjust WHERE order_id = ?1), "
+                  "(SELECT count(*) FROM fx_adjust WHERE order_id = ?1 AND kind = 'DEEMED'), "
+                  "(SELECT count(*) FROM fx_adjust WHERE order_id = ?1 AND kind = "
+                  "  'UNCOLLECTIBLE'), "
+                  "(SELECT count(*) FROM fx_adjust WHERE order_id = ?1 AND kind = "
+                  "  'TRADE_CREDIT_FILED') "
+                  "FROM fx_allocation WHERE order_id = ?1 AND removed_at IS NULL",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, order_id);
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        memset(out, 0, sizeof(*out));
+        out->principal = sqlite3_column_int64(st, 0);
+        out->fees = sqlite3_column_int64(st, 1);
+        out->refunds = sqlite3_column_int64(st, 2);
+        out->pending_cross = sqlite3_column_int(st, 3);
+        out->cross = sqlite3_column_int(st, 4);
+        out->returned = sqlite3_column_int64(st, 5);
+        out->explained = sqlite3_column_int64(st, 6);
+        out->deemed = sqlite3_column_int(st, 7);
+        out->uncollectible = sqlite3_column_int(st, 8);
+        out->credit_filed = sqlite3_column_int(st, 9);
+    } else {
+        rc = cg_db_fail(db, r, "sum allocations", err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ statements, receipts */
+
+int cg_store_fx_statement_find(struct cg_store *store, const char *sha256, long long *id,
+                               struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(store, "SELECT id FROM fx_statement WHERE sha256 = ?1", &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, sha256);
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    else if (r == SQLITE_DONE)
+        rc = CG_ENOTFOUND;
+    else
+        rc = cg_db_fail(db, r, "find statement", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_statement_add(struct cg_store *store, const char *seller, const char *kind,
+                              const char *name, const char *sha256, const char *stmt_id,
+                              long entries, long long *id, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(store,
+                  "INSERT INTO fx_statement(seller, kind, name, sha256, stmt_id, entries, "
+                  "imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ")",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, seller);
+    bind_text(st, 2, kind);
+    bind_text(st, 3, name);
+    bind_text(st, 4, sha256);
+    bind_text(st, 5, stmt_id);
+    sqlite3_bind_int64(st, 6, entries);
+    rc = run(db, st, "record statement", err);
+    if (rc == CG_OK)
+        *id = sqlite3_last_insert_rowid(cg_db_handle(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_receipt_add(struct cg_store *store, const struct cg_fx_receipt *r, long long *id,
+                            struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(
+        store,
+        "INSERT INTO fx_receipt(statement_id, seller, entry_key, line, direction, "
+        "currency, gross, fee, net, booked_on, value_on, reference, remitter, "
+        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, " NOW_SQL ")",
+        &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, r->statement_id);
+    bind_text(st, 2, r->seller);
+    bind_text(st, 3, r->entry_key);
+    sqlite3_bind_int64(st, 4, r->line);
+    bind_text(st, 5, r->out ? "out" : "in");
+    bind_text(st, 6, r->currency);
+    sqlite3_bind_int64(st, 7, r->gross);
+    sqlite3_bind_int64(st, 8, r->fee);
+    sqlite3_bind_int64(st, 9, r->net);
+    bind_text(st, 10, r->booked_on);
+    bind_text(st, 11, r->value_on);
+    bind_text(st, 12, r->reference);
+    bind_text(st, 13, r->remitter);
+    rc = run(db, st, "record receipt", err);
+    if (rc == CG_OK)
+        *id = sqlite3_last_insert_rowid(cg_db_handle(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_receipt_known(struct cg_store *store, const char *entry_key, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(store, "SELECT 1 FROM fx_receipt WHERE entry_key = ?1", &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, entry_key);
+    r = sqlite3_step(st);
+    rc = r == SQLITE_ROW    ? CG_OK
+         : r == SQLITE_DONE ? CG_ENOTFOUND
+                            : cg_db_fail(db, r, "find receipt", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+#define RECEIPT_SQL                                                                                \
+    "SELECT r.id, r.statement_id, r.seller, r.entry_key, r.line, r.direction = 'out', "            \
+    "r.currency, r.gross, r.fee, r.net, r.booked_on, r.value_on, r.reference, r.remitter, "        \
+    "coalesce(sum(CASE WHEN a.kind = 'PRINCIPAL' THEN a.amount_rcpt END), 0), "                    \
+    "coalesce(sum(CASE WHEN a.kind = 'FEE_NETTED' THEN a.amount_rcpt END), 0), "                   \
+    "coalesce(sum(CASE WHEN a.kind = 'REFUND_OUT' THEN a.amount_rcpt END), 0) FROM fx_receipt r "  \
+    "LEFT JOIN fx_allocation a ON a.receipt_id = r.id AND a.removed_at IS NULL "
+
+static int each_receipt(struct cg_db *db, sqlite3_stmt *st, cg_fx_receipt_fn fn, void *ctx, long *n,
+                        struct cg_err *err)
+{
+    int r;
+    int rc;
+
+    *n = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cg_fx_receipt x;
+        memset(&x, 0, sizeof(x));
+        x.id = sqlite3_column_int64(st, 0);
+        x.statement_id = sqlite3_column_int64(st, 1);
+        x.seller = col_text(st, 2);
+        x.entry_key = col_text(st, 3);
+        x.line = (long)sqlite3_column_int64(st, 4);
+        x.out = sqlite3_column_int(st, 5);
+        cg_strlcpy(x.currency, col_text(st, 6), sizeof(x.currency));
+        x.gross = sqlite3_column_int64(st, 7);
+        x.fee = sqlite3_column_int64(st, 8);
+        x.net = sqlite3_column_int64(st, 9);
+        cg_strlcpy(x.booked_on, col_text(st, 10), sizeof(x.booked_on));
+        cg_strlcpy(x.value_on, col_text(st, 11), sizeof(x.value_on));
+        x.reference = col_text(st, 12);
+        x.remitter = col_text(st, 13);
+        x.used_principal = sqlite3_column_int64(st, 14);
+        x.used_fees = sqlite3_column_int64(st, 15);
+        x.used_refunds = sqlite3_column_int64(st, 16);
+        (*n)++;
+        if ((rc = fn(ctx, &x)) != 0)
+            return rc;
+    }
+    if (r != SQLITE_DONE)
+        return cg_db_fail(db, r, "read receipts", err);
+    return CG_OK;
+}
+
+int cg_store_fx_receipt_get(struct cg_store *store, long long id, cg_fx_receipt_fn fn, void *ctx,
+                            struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    long n = 0;
+    int rc = prep(store, RECEIPT_SQL "WHERE r.id = ?1 GROUP BY r.id", &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    rc = each_receipt(db, st, fn, ctx, &n, err);
+    if (rc == CG_OK && n == 0)
+        rc = CG_ENOTFOUND;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_receipts_each(struct cg_store *store, int open_only, cg_fx_receipt_fn fn, void *ctx,
+                              struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    long n = 0;
+    int rc = prep(store,
+                  open_only ? RECEIPT_SQL "GROUP BY r.id HAVING r.net > "
+                                          "coalesce(sum(CASE WHEN a.kind <> 'FEE_NETTED' THEN "
+                                          "a.amount_rcpt END), 0) ORDER BY r.id"
+                            : RECEIPT_SQL "GROUP BY r.id ORDER BY r.id",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    rc = each_receipt(db, st, fn, ctx, &n, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_line_add(struct cg_store *store, const struct cg_fx_line *l, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(store,
+                  "INSERT INTO fx_receipt_line(receipt_id, line_no, order_ref, pay_ref, gross, "
+                  "fee, net) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, l->receipt_id);
+    sqlite3_bind_int64(st, 2, l->line_no);
+    bind_text(st, 3, l->order_ref);
+    bind_text(st, 4, l->pay_ref);
+    sqlite3_bind_int64(st, 5, l->gross);
+    sqlite3_bind_int64(st, 6, l->fee);
+    sqlite3_bind_int64(st, 7, l->net);
+    rc = run(db, st, "record receipt line", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_lines_each(struct cg_store *store, long long receipt_id, cg_fx_line_fn fn,
+                           void *ctx, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(store,
+                  "SELECT receipt_id, line_no, order_ref, pay_ref, gross, fee, net FROM "
+                  "fx_receipt_line WHERE receipt_id = ?1 ORDER BY line_no",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, receipt_id);
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cg_fx_line l;
+        l.receipt_id = sqlite3_column_int64(st, 0);
+        l.line_no = (long)sqlite3_column_int64(st, 1);
+        l.order_ref = col_text(st, 2);
+        l.pay_ref = col_text(st, 3);
+        l.gross = sqlite3_column_int64(st, 4);
+        l.fee = sqlite3_column_int64(st, 5);
+        l.net = sqlite3_column_int64(st, 6);
+        if ((rc = fn(ctx, &l)) != 0)
+            goto done;
+    }
+    if (r != SQLITE_DONE)
+        rc = cg_db_fail(db, r, "read receipt lines", err);
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ allocations */
+
+int cg_store_fx_alloc_add(struct cg_store *store, const struct cg_fx_alloc *a, long long *id,
+                          struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(store,
+                  "INSERT INTO fx_allocation(receipt_id, order_id, kind, amount_rcpt, "
+                  "amount_order, cny, rate_rcpt, rate_order, rate_source, rate_date, cross_ccy, "
+                  "cause, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                  "?12, " NOW_SQL ")",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, a->receipt_id);
+    sqlite3_bind_int64(st, 2, a->order_id);
+    bind_text(st, 3, a->kind);
+    sqlite3_bind_int64(st, 4, a->amount_rcpt);
+    if (a->has_order_amount)
+        sqlite3_bind_int64(st, 5, a->amount_order);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_int64(st, 6, a->cny);
+    bind_text(st, 7, a->rate_rcpt);
+    bind_text(st, 8, a->rate_order);
+    bind_text(st, 9, a->rate_source);
+    bind_text(st, 10, a->rate_date);
+    sqlite3_bind_int(st, 11, a->cross);
+    bind_text(st, 12, a->cause);
+    rc = run(db, st, "record allocation", err);
+    if (rc == CG_OK && id != NULL)
+        *id = sqlite3_last_insert_rowid(cg_db_handle(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_alloc_remove(struct cg_store *store, long long receipt_id, long long order_id,
+                             long *n, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(store,
+                  "UPDATE fx_allocation SET removed_at = " NOW_SQL " WHERE receipt_id = ?1 AND "
+                  "order_id = ?2 AND removed_at IS NULL",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, receipt_id);
+    sqlite3_bind_int64(st, 2, order_id);
+    rc = run(db, st, "remove allocation", err);
+    if (rc == CG_OK)
+        *n = sqlite3_changes(cg_db_handle(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_alloc_confirm(struct cg_store *store, long long id, int64_t amount_order,
+                              int64_t cny, const char *rate_rcpt, const char *rate_order,
+                              const char *source, const char *rate_date, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(store,
+                  "UPDATE fx_allocation SET amount_order = ?2, cny = ?3, rate_rcpt = ?4, "
+                  "rate_order = ?5, rate_source = ?6, rate_date = ?7 WHERE id = ?1 AND "
+                  "amount_order IS NULL AND removed_at IS NULL",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, amount_order);
+    sqlite3_bind_int64(st, 3, cny);
+    bind_text(st, 4, rate_rcpt);
+    bind_text(st, 5, rate_order);
+    bind_text(st, 6, source);
+    bind_text(st, 7, rate_date);
+    rc = run(db, st, "confirm allocation", err);
+    if (rc == CG_OK && sqlite3_changes(cg_db_handle(db)) == 0)
+        rc = CG_ENOTFOUND;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_allocs_each(struct cg_store *store, long long order_id, long long receipt_id,
+                            cg_fx_alloc_fn fn, void *ctx, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(store,
+                  "SELECT a.id, a.receipt_id, a.order_id, a.kind, a.amount_rcpt, "
+                  "a.amount_order IS NOT NULL, coalesce(a.amount_order, 0), a.cny, a.rate_rcpt, "
+                  "a.rate_order, a.rate_source, a.rate_date, a.cross_ccy, a.cause, o.order_no, "
+                  "r.currency FROM fx_allocation a JOIN orders o ON o.id = a.order_id JOIN "
+                  "fx_receipt r ON r.id = a.receipt_id WHERE a.removed_at IS NULL AND (?1 = 0 OR "
+                  "a.order_id = ?1) AND (?2 = 0 OR a.receipt_id = ?2) ORDER BY a.id",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, order_id);
+    sqlite3_bind_int64(st, 2, receipt_id);
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cg_fx_alloc a;
+        memset(&a, 0, sizeof(a));
+        a.id = sqlite3_column_int64(st, 0);
+        a.receipt_id = sqlite3_column_int64(st, 1);
+        a.order_id = sqlite3_column_int64(st, 2);
+        a.kind = col_text(st, 3);
+        a.amount_rcpt = sqlite3_column_int64(st, 4);
+        a.has_order_amount = sqlite3_column_int(st, 5);
+        a.amount_order = sqlite3_column_int64(st, 6);
+        a.cny = sqlite3_column_int64(st, 7);
+        a.rate_rcpt = (const char *)sqlite3_column_text(st, 8);
+        a.rate_order = (const char *)sqlite3_column_text(st, 9);
+        a.rate_source = (const char *)sqlite3_column_text(st, 10);
+        a.rate_date = (const char *)sqlite3_column_text(st, 11);
+        a.cross = sqlite3_column_int(st, 12);
+        a.cause = col_text(st, 13);
+        a.order_no = col_text(st, 14);
+        a.currency = col_text(st, 15);
+        if ((rc = fn(ctx, &a)) != 0)
+            goto done;
+    }
+    if (r != SQLITE_DONE)
+        rc = cg_db_fail(db, r, "read allocations", err);
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ operator records */
+
+int cg_store_fx_adjust_add(struct cg_store *store, long long order_id, const char *kind,
+                           int64_t amount, const char *note, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(store,
+                  "INSERT INTO fx_adjust(order_id, kind, amount, note, created_at) VALUES "
+                  "(?1, ?2, ?3, ?4, " NOW_SQL ")",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, order_id);
+    bind_text(st, 2, kind);
+    sqlite3_bind_int64(st, 3, amount);
+    bind_text(st, 4, note);
+    rc = run(db, st, "record adjustment", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_event_add(struct cg_store *store, const struct cg_fx_event *e, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(store,
+                  "INSERT INTO fx_event(order_id, receipt_id, from_state, to_state, cause_kind, "
+                  "cause_ref, detail, occurred_on, recorded_at) VALUES (nullif(?1, 0), "
+                  "nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, " NOW_SQL ")",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, e->order_id);
+    sqlite3_bind_int64(st, 2, e->receipt_id);
+    bind_text(st, 3, e->from_state);
+    bind_text(st, 4, e->to_state);
+    bind_text(st, 5, e->cause_kind);
+    bind_text(st, 6, e->cause_ref);
+    bind_text(st, 7, e->detail);
+    bind_text(st, 8, e->occurred_on);
+    rc = run(db, st, "record event", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_events_each(struct cg_store *store, long long order_id, cg_fx_event_fn fn,
+                            void *ctx, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(store,
+                  "SELECT coalesce(order_id, 0), coalesce(receipt_id, 0), from_state, to_state, "
+                  "cause_kind, cause_ref, detail, occurred_on, recorded_at FROM fx_event WHERE "
+                  "order_id = ?1 ORDER BY occurred_on, id",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, order_id);
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cg_fx_event e;
+        e.order_id = sqlite3_column_int64(st, 0);
+        e.receipt_id = sqlite3_column_int64(st, 1);
+        e.from_state = col_text(st, 2);
+        e.to_state = col_text(st, 3);
+        e.cause_kind = col_text(st, 4);
+        e.cause_ref = col_text(st, 5);
+        e.detail = col_text(st, 6);
+        e.occurred_on = col_text(st, 7);
+        if ((rc = fn(ctx, &e, col_text(st, 8))) != 0)
+            goto done;
+    }
+    if (r != SQLITE_DONE)
+        rc = cg_db_fail(db, r, "read events", err);
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_timer_fire(struct cg_store *store, long long order_id, const char *kind,
+                           const char *on, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc =
+        prep(store, "INSERT OR IGNORE INTO fx_timer(order_id, kind, fired_on) VALUES (?1, ?2, ?3)",
+             &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, order_id);
+    bind_text(st, 2, kind);
+    bind_text(st, 3, on);
+    rc = run(db, st, "record timer", err);
+    if (rc == CG_OK && sqlite3_changes(cg_db_handle(db)) == 0)
+        rc = CG_EEXIST;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ rates, settlements */
+
+int cg_store_fx_rate_put(struct cg_store *store, const char *currency, const char *on,
+                         const char *rate, const char *source, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(store,
+                  "INSERT INTO fx_rate(currency, on_date, rate, source) VALUES (?1, ?2, ?3, ?4) "
+                  "ON CONFLICT(currency, on_date) DO UPDATE SET rate = ?3, source = ?4",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, currency);
+    bind_text(st, 2, on);
+    bind_text(st, 3, rate);
+    bind_text(st, 4, source);
+    rc = run(db, st, "record rate", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_rate_get(struct cg_store *store, const char *currency, const char *on, char *rate,
+                         char *source, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(store, "SELECT rate, source FROM fx_rate WHERE currency = ?1 AND on_date = ?2",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, currency);
+    bind_text(st, 2, on);
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        cg_strlcpy(rate, col_text(st, 0), 32);
+        cg_strlcpy(source, col_text(st, 1), 64);
+    } else if (r == SQLITE_DONE) {
+        rc = CG_ENOTFOUND;
+    } else {
+        rc = cg_db_fail(db, r, "read rate", err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_holdings_each(struct cg_store *store, const char *currency, cg_fx_holding_fn fn,
+                              void *ctx, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(
+        store,
+        "WITH c(currency) AS (SELECT currency FROM fx_receipt UNION SELECT currency FROM "
+        "fx_settlement) SELECT c.currency, (SELECT coalesce(sum(net), 0) FROM fx_receipt WHERE "
+        "currency = c.currency AND direction = 'in'), (SELECT coalesce(sum(net), 0) FROM "
+        "fx_receipt WHERE currency = c.currency AND direction = 'out'), (SELECT "
+        "coalesce(sum(amount), 0) FROM fx_settlement WHERE currency = c.currency), (SELECT "
+        "coalesce(sum(cny), 0) FROM fx_settlement WHERE currency = c.currency), (SELECT count(*) "
+        "FROM fx_settlement WHERE currency = c.currency) FROM c WHERE ?1 IS NULL OR c.currency = "
+        "?1 ORDER BY c.currency",
+        &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, currency);
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cg_fx_holding h;
+        cg_strlcpy(h.currency, col_text(st, 0), sizeof(h.currency));
+        h.received = sqlite3_column_int64(st, 1);
+        h.paid_out = sqlite3_column_int64(st, 2);
+        h.settled = sqlite3_column_int64(st, 3);
+        h.cny = sqlite3_column_int64(st, 4);
+        h.settlements = (long)sqlite3_column_int64(st, 5);
+        if ((rc = fn(ctx, &h)) != 0)
+            goto done;
+    }
+    if (r != SQLITE_DONE)
+        rc = cg_db_fail(db, r, "read holdings", err);
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_settlement_known(struct cg_store *store, const char *reference, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(store, "SELECT 1 FROM fx_settlement WHERE reference = ?1", &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, reference);
+    r = sqlite3_step(st);
+    rc = r == SQLITE_ROW    ? CG_OK
+         : r == SQLITE_DONE ? CG_ENOTFOUND
+                            : cg_db_fail(db, r, "find settlement", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_settlement_add(struct cg_store *store, const char *currency, int64_t amount,
+                               int64_t cny, const char *rate, const char *on, const char *reference,
+                               struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(store,
+                  "INSERT INTO fx_settlement(currency, amount, cny, rate, settled_on, reference, "
+                  "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ")",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, currency);
+    sqlite3_bind_int64(st, 2, amount);
+    sqlite3_bind_int64(st, 3, cny);
+    bind_text(st, 4, rate);
+    bind_text(st, 5, on);
+    bind_text(st, 6, reference);
+    rc = run(db, st, "record settlement", err);
+    sqlite3_finalize(st);
+    return rc;
+}

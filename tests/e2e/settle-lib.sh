@@ -1,0 +1,57 @@
+# settle-lib.sh - set-up shared by the settle-*.sh tests: a test CA and signing key made with
+# openssl, a working directory $W with sellers acme (cebgate CSV) and b2b (payment terms of 120
+# days), and helpers to declare orders through `cebgate run` and have the inventories released
+# on a given day by receipts in the official format.
+. "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
+OPENSSL=${OPENSSL:-openssl}
+HELPER="python3 $CG_SRCDIR/tests/e2e/spool-helper.py"
+SHELPER="python3 $CG_SRCDIR/tests/e2e/settle-helper.py"
+W=$T/w
+mkdir -p "$W/incoming/acme" "$W/incoming/b2b" "$T/keys"
+(
+    cd "$T/keys" || exit 1
+    "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout signer.key -out signer.pem -days 2 \
+        -subj '/CN=settle test signer' -extensions v3_req >/dev/null 2>&1
+) || fail "make test key"
+cp "$CG_TESTDATA/mapping/catalog.csv" "$W/catalog.csv"
+cat >"$W/cebgate.conf" <<EOC
+[general]
+workdir = .
+[seller]
+$(cat "$CG_TESTDATA/e2e/seller-codes.ini")
+catalog = catalog.csv
+profile = own
+[seller.acme]
+profile = own
+[seller.b2b]
+profile = own
+[settle]
+tolerance = 1.00
+[settle.b2b]
+terms_days = 120
+[declare]
+cop_code = 3301960001
+cop_name = Acme Export
+dxp_id = DXPENT0000000001
+key_file = $T/keys/signer.key
+cert_file = $T/keys/signer.pem
+EOC
+cg() { "$CEBGATE" -c "$W/cebgate.conf" "$@"; }
+sql() { sqlite3 "$W/cebgate.db" "$@"; }
+# release DAY ORDER-NO...: receipts 120 and 800 dated DAY for those orders' inventories
+release() {
+    day=$1; shift
+    rm -rf "$T/rel" && mkdir "$T/rel"
+    for o in "$@"; do
+        grep -l "<ceb:orderNo>$o</ceb:orderNo>" "$W"/outbox/CEB603Message_*.xml |
+            xargs -I{} cp {} "$T/rel/"
+    done
+    CG_RETURN_DAY=$(echo "$day" | tr -d -) $HELPER receipts "$T/rel" "$W/inbox" 120 800 >/dev/null
+}
+# csv_cell FILE ROW-MATCH COLUMN: the cell of the first CSV row whose first column is ROW-MATCH
+csv_cell() {
+    python3 -c 'import csv,sys
+for r in csv.DictReader(open(sys.argv[1])):
+    if list(r.values())[0] == sys.argv[2]:
+        print(r[sys.argv[3]]); break' "$@"
+}

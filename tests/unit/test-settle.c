@@ -1,0 +1,502 @@
+/*
+ * test-settle.c - settle/: the rounding rules of conversions, the database's own refusal of an
+ * over-allocation, and random sequences of imports (payments and refunds), matches, unmatches,
+ * rates, confirmations and settlements checked after every step against the invariants: no
+ * receipt allocated beyond its amount, no currency settled beyond what is held, and each
+ * order's state equal to what its allocations imply (the rule of docs/settlement.md computed
+ * here from the raw rows, not by settle/).
+ *
+ * Orders are fixture rows written straight into the declaration tables (an order, its CEB603
+ * document and message, and a release receipt 800), as the spool would have left them.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/conf.h"
+#include "core/fsutil.h"
+#include "settle/settle.h"
+/* The test sets up rows and checks the triggers with its own SQL on the store's connection. */
+#include "store/store-int.h"
+#include "store/store-settle.h"
+
+#define NORDERS 8
+
+struct fix {
+    char dir[64];
+    struct cg_store *db;
+    struct cg_conf *conf;
+    struct cg_settle *s;
+};
+
+static void exec(struct cg_store *db, const char *sql)
+{
+    char *msg = NULL;
+    int r = sqlite3_exec(cg_db_handle(db->db), sql, NULL, NULL, &msg);
+    if (r != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+static long long scalar(struct cg_store *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v;
+    assert_int_equal(sqlite3_prepare_v2(cg_db_handle(db->db), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* An order declared in cur for amount (minor units), released on day (YYYYMMDD). */
+static void add_order(struct cg_store *db, int i, const char *cur, long long amount,
+                      const char *day)
+{
+    char sql[2048];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
+             "(%d, '', 'T%d', 'h', 'x', 'x');"
+             "INSERT INTO fx_declared(order_id, currency, amount, updated_at) VALUES "
+             "(%d, '%s', %lld, 'x');"
+             "INSERT INTO documents(id, order_id, msg_type, business_key, version, guid, "
+             "app_type, content_hash, state, updated_at) VALUES (%d, %d, 603, 'C%d', 1, 'G%d', "
+             "1, 'h', 'released', 'x');"
+             "INSERT INTO messages(id, document_id, version, guid, msg_type, app_type, "
+             "file_name, sha256, size, state, created_at) VALUES (%d, %d, 1, 'G%d', 603, 1, "
+             "'f%d', 's', 1, 'released', 'x');"
+             "INSERT INTO receipts(received_at, file_name, msg_type, guid, status, return_time, "
+             "message_id, outcome) VALUES ('x', 'r', 604, 'G%d', '800', '%s120000000', %d, "
+             "'applied');",
+             i, i, i, cur, amount, i, i, i, i, i, i, i, i, i, day, i);
+    exec(db, sql);
+}
+
+static int setup(void **state)
+{
+    struct fix *f = calloc(1, sizeof(*f));
+    struct cg_err err;
+    char *path;
+
+    assert_non_null(f);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/cg-test-settle.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    path = cg_fs_join(f->dir, "t.db");
+    assert_int_equal(cg_store_open(path, &f->db, &err), CG_OK);
+    free(path);
+    assert_int_equal(cg_conf_register(cg_settle_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_new_defaults(f->dir, &f->conf, &err), CG_OK);
+    assert_int_equal(cg_settle_new(f->conf, f->db, &f->s, &err), CG_OK);
+    assert_int_equal(cg_settle_set_today(f->s, "2025-12-31", &err), CG_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fix *f = *state;
+    char cmd[128];
+
+    cg_settle_free(f->s);
+    cg_conf_free(f->conf);
+    cg_store_close(f->db);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static int import(struct fix *f, const char *name, const char *csv)
+{
+    struct cg_settle_import res;
+    struct cg_err err;
+
+    cg_err_clear(&err);
+    return cg_settle_import(f->s, "", name, csv, strlen(csv), NULL, NULL, &res, &err);
+}
+
+static long long convert(struct fix *f, const char *cur, const char *amount, const char *rate)
+{
+    struct cg_err err;
+    int64_t cny = -1;
+    int rc = cg_settle_convert(f->s, cur, amount, rate, "2025-03-10", NULL, &cny, &err);
+    return rc == CG_OK ? (long long)cny : rc;
+}
+
+/* ------------------------------------------------------------------ rounding */
+
+static void test_conversion_rounding(void **state)
+{
+    struct fix *f = *state;
+
+    assert_int_equal(import(f, "hold.csv",
+                            "receipt_id,date,currency,amount\n"
+                            "H1,2025-03-01,USD,1000.00\n"
+                            "H2,2025-03-01,JPY,1000\n"
+                            "H3,2025-03-01,KWD,10.000\n"),
+                     CG_OK);
+    /* T1 of the worked scenarios: 102.00 x 7.1500 = 729.30 exactly */
+    assert_int_equal(convert(f, "USD", "102.00", "7.1500"), 72930);
+    /* 0.01 x 0.5 = 0.005 CNY: half away from zero gives 0.01 */
+    assert_int_equal(convert(f, "USD", "0.01", "0.5"), 1);
+    /* 0.01 x 0.49999 = 0.0049999: 0.00 */
+    assert_int_equal(convert(f, "USD", "0.01", "0.49999"), 0);
+    /* a currency without decimals: JPY 1 x 0.04925 = 0.04925 CNY -> 0.05 */
+    assert_int_equal(convert(f, "JPY", "1", "0.04925"), 5);
+    /* three decimals: KWD 1.234 x 23.45678 = 28.94566652 -> 28.95 */
+    assert_int_equal(convert(f, "KWD", "1.234", "23.45678"), 2895);
+    /* more than 5 rate decimals is refused, not rounded */
+    assert_int_equal(convert(f, "USD", "1.00", "7.123456"), CG_EREJECT);
+    /* more decimals than the currency has */
+    assert_int_equal(convert(f, "JPY", "1.5", "0.05"), CG_EREJECT);
+    /* beyond the holding: 1000.00 - 102.00 - 0.01 - 0.01 = 897.98 held */
+    assert_int_equal(convert(f, "USD", "897.99", "7"), CG_EREJECT);
+    assert_int_equal(convert(f, "USD", "897.98", "7"), 628586);
+    assert_int_equal(convert(f, "USD", "0.01", "7"), CG_EREJECT);
+}
+
+static void test_cross_currency_rounding(void **state)
+{
+    struct fix *f = *state;
+    struct cg_err err;
+    long long r;
+
+    add_order(f->db, 1, "USD", 500000, "20250602");
+    add_order(f->db, 2, "USD", 100, "20250602");
+    assert_int_equal(import(f, "x.csv",
+                            "receipt_id,date,currency,amount,order_no\n"
+                            "X1,2025-06-20,EUR,4600.00,T1\n"
+                            "X2,2025-06-20,GBP,0.03,T2\n"),
+                     CG_OK);
+    assert_int_equal(cg_settle_rate_set(f->s, "EUR", "2025-06-20", "7.8000", "bank", &err), CG_OK);
+    assert_int_equal(cg_settle_rate_set(f->s, "USD", "2025-06-20", "7.1000", "bank", &err), CG_OK);
+    assert_int_equal(cg_settle_rate_set(f->s, "GBP", "2025-06-20", "1", "bank", &err), CG_OK);
+    r = scalar(f->db, "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:X1'");
+    assert_int_equal(cg_settle_confirm(f->s, r, NULL, &err), CG_OK);
+    /* 4600.00 x 7.8 / 7.1 = 5053.5211...: USD 5053.52, CNY 35880.00 */
+    assert_int_equal(scalar(f->db, "SELECT amount_order FROM fx_allocation WHERE receipt_id = "
+                                   "(SELECT id FROM fx_receipt WHERE entry_key LIKE '%:X1')"),
+                     505352);
+    assert_int_equal(scalar(f->db, "SELECT cny FROM fx_allocation WHERE receipt_id = "
+                                   "(SELECT id FROM fx_receipt WHERE entry_key LIKE '%:X1')"),
+                     3588000);
+    /* GBP 0.03 at 1 CNY, USD at 2 CNY: 0.015 -> 0.02 (half away from zero, once) */
+    assert_int_equal(cg_settle_rate_set(f->s, "USD", "2025-06-20", "2", "bank", &err), CG_OK);
+    r = scalar(f->db, "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:X2'");
+    assert_int_equal(cg_settle_confirm(f->s, r, "T2", &err), CG_OK);
+    assert_int_equal(scalar(f->db, "SELECT amount_order FROM fx_allocation WHERE receipt_id = "
+                                   "(SELECT id FROM fx_receipt WHERE entry_key LIKE '%:X2')"),
+                     2);
+    /* confirming again: nothing waits */
+    assert_int_equal(cg_settle_confirm(f->s, r, NULL, &err), CG_ENOTFOUND);
+}
+
+/* The trigger refuses what settle/ would never write: the database keeps the invariant. */
+static void test_database_refuses_over_allocation(void **state)
+{
+    struct fix *f = *state;
+    struct cg_fx_alloc a;
+    struct cg_err err;
+    long long id;
+
+    add_order(f->db, 1, "USD", 20000, "20250301");
+    assert_int_equal(
+        import(f, "r.csv", "receipt_id,date,currency,amount,fee\nR1,2025-03-10,USD,100.00,2.00\n"),
+        CG_OK);
+    id = scalar(f->db, "SELECT id FROM fx_receipt");
+    memset(&a, 0, sizeof(a));
+    a.receipt_id = id;
+    a.order_id = 1;
+    a.kind = "PRINCIPAL";
+    a.amount_rcpt = 9801; /* net is 98.00 */
+    a.has_order_amount = 1;
+    a.amount_order = 9801;
+    a.cause = "test";
+    assert_int_equal(cg_store_fx_alloc_add(f->db, &a, NULL, &err), CG_EREJECT);
+    a.amount_rcpt = a.amount_order = 9800;
+    assert_int_equal(cg_store_fx_alloc_add(f->db, &a, NULL, &err), CG_OK);
+    a.kind = "FEE_NETTED";
+    a.amount_rcpt = a.amount_order = 201;
+    assert_int_equal(cg_store_fx_alloc_add(f->db, &a, NULL, &err), CG_EREJECT);
+    a.kind = "REFUND_OUT"; /* an incoming receipt cannot pay a refund */
+    a.amount_rcpt = a.amount_order = 1;
+    assert_int_equal(cg_store_fx_alloc_add(f->db, &a, NULL, &err), CG_EREJECT);
+    exec(f->db, "INSERT INTO fx_settlement(currency, amount, cny, rate, settled_on, created_at) "
+                "VALUES ('USD', 9800, 1, '1', '2025-03-10', 'x')");
+    assert_int_not_equal(sqlite3_exec(cg_db_handle(f->db->db),
+                                      "INSERT INTO fx_settlement(currency, amount, cny, rate, "
+                                      "settled_on, created_at) VALUES ('USD', 1, 1, '1', "
+                                      "'2025-03-10', 'x')",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    /* receipts and events cannot be changed afterwards */
+    assert_int_not_equal(
+        sqlite3_exec(cg_db_handle(f->db->db), "UPDATE fx_receipt SET net = 1", NULL, NULL, NULL),
+        SQLITE_OK);
+}
+
+/* ------------------------------------------------------------------ random sequences */
+
+static unsigned long rnd_state;
+/* What the sequences did, so a run that exercises nothing fails. */
+static long seen_refused, seen_ok, seen_cross, seen_partial, seen_over, seen_collected;
+
+static unsigned long rnd(unsigned long n)
+{
+    rnd_state = rnd_state * 6364136223846793005UL + 1442695040888963407UL;
+    return (unsigned long)(rnd_state >> 33) % n;
+}
+
+static const char *const curs[] = {"USD", "EUR", "GBP"};
+
+/* The state docs/settlement.md defines, from the raw rows (tolerance 1.00, no deadline). */
+static const char *expected_state(struct cg_store *db, int id)
+{
+    char sql[1024];
+    long long declared, principal, fees, refunds, returned, explained, deemed, unc, tol = 100;
+    long long got, expected;
+
+#define Q(...) (snprintf(sql, sizeof(sql), __VA_ARGS__), scalar(db, sql))
+    declared = Q("SELECT amount FROM fx_declared WHERE order_id = %d", id);
+    principal = Q("SELECT coalesce(sum(amount_order), 0) FROM fx_allocation WHERE order_id = %d "
+                  "AND removed_at IS NULL AND kind = 'PRINCIPAL'",
+                  id);
+    fees = Q("SELECT coalesce(sum(amount_order), 0) FROM fx_allocation WHERE order_id = %d AND "
+             "removed_at IS NULL AND kind = 'FEE_NETTED'",
+             id);
+    refunds = Q("SELECT coalesce(sum(amount_order), 0) FROM fx_allocation WHERE order_id = %d "
+                "AND removed_at IS NULL AND kind = 'REFUND_OUT'",
+                id);
+    returned = Q("SELECT coalesce(sum(amount), 0) FROM fx_adjust WHERE order_id = %d AND kind = "
+                 "'RETURNED'",
+                 id);
+    explained = Q("SELECT coalesce(sum(amount), 0) FROM fx_adjust WHERE order_id = %d AND kind "
+                  "IN ('FX_DIFF', 'FREIGHT')",
+                  id);
+    deemed = Q("SELECT count(*) FROM fx_adjust WHERE order_id = %d AND kind = 'DEEMED'", id);
+    unc = Q("SELECT count(*) FROM fx_adjust WHERE order_id = %d AND kind = 'UNCOLLECTIBLE'", id);
+#undef Q
+    expected = declared - returned;
+    got = principal + fees - refunds - explained;
+    if (unc > 0)
+        return "UNCOLLECTIBLE";
+    if (deemed > 0)
+        return "DEEMED_COLLECTED";
+    if (got > expected + tol)
+        return "OVER_COLLECTED";
+    if (got >= expected - tol)
+        return "COLLECTED";
+    return got <= 0 ? "AWAITING" : "PARTIAL";
+}
+
+static void check_invariants(struct fix *f, int step)
+{
+    struct cg_table *t = NULL;
+    struct cg_err err;
+    size_t r;
+
+    /* no receipt allocated beyond its amount */
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_receipt r WHERE r.net < (SELECT "
+                                   "coalesce(sum(amount_rcpt), 0) FROM fx_allocation WHERE "
+                                   "receipt_id = r.id AND removed_at IS NULL AND kind <> "
+                                   "'FEE_NETTED') OR r.fee < (SELECT coalesce(sum(amount_rcpt), "
+                                   "0) FROM fx_allocation WHERE receipt_id = r.id AND removed_at "
+                                   "IS NULL AND kind = 'FEE_NETTED')"),
+                     0);
+    /* refunds only from money paid out, principal and fees only from money received */
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_allocation a JOIN fx_receipt r ON "
+                                   "r.id = a.receipt_id WHERE (a.kind = 'REFUND_OUT') <> "
+                                   "(r.direction = 'out')"),
+                     0);
+    /* each order's state is what its allocations imply */
+    assert_int_equal(cg_settle_report(f->s, CG_FXR_ORDERS, "2025-12-31", &t, &err), CG_OK);
+    assert_int_equal(t->nrows, NORDERS);
+    for (r = 0; r < t->nrows; r++) {
+        int id = (int)strtol(t->cells[r * t->ncols] + 1, NULL, 10);
+        const char *want = expected_state(f->db, id);
+        seen_partial += strcmp(want, "PARTIAL") == 0;
+        seen_over += strcmp(want, "OVER_COLLECTED") == 0;
+        seen_collected += strcmp(want, "COLLECTED") == 0;
+        if (strcmp(t->cells[r * t->ncols + 4], want) != 0)
+            fail_msg("step %d: order T%d is %s, its allocations say %s", step, id,
+                     t->cells[r * t->ncols + 4], want);
+    }
+    cg_table_free(t);
+}
+
+static long long held(struct fix *f, const char *cur)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT (SELECT coalesce(sum(CASE direction WHEN 'in' THEN net ELSE -net END), 0) "
+             "FROM fx_receipt WHERE currency = '%s') - (SELECT coalesce(sum(amount), 0) FROM "
+             "fx_settlement WHERE currency = '%s')",
+             cur, cur);
+    return scalar(f->db, sql);
+}
+
+static void money_text(long long minor, char *buf, size_t size)
+{
+    snprintf(buf, size, "%lld.%02lld", minor / 100, minor % 100);
+}
+
+static void one_run(struct fix *f, unsigned long seed)
+{
+    struct cg_err err;
+    int next_receipt = 1;
+    int step;
+    int i;
+
+    rnd_state = seed;
+    for (i = 1; i <= NORDERS; i++)
+        add_order(f->db, i, curs[i % 2], 1000 + (long long)rnd(50000), "20250301");
+    for (step = 0; step < 60; step++) {
+        unsigned long op = rnd(10);
+        char amt[32], fee[32], csv[1024], name[32];
+        int rc;
+        cg_err_clear(&err);
+        if (op < 4) {
+            /* a statement of 1-3 rows: payments of an order (or of nobody), fees, refunds */
+            int rows = 1 + (int)rnd(3), k;
+            size_t len;
+            len = (size_t)snprintf(csv, sizeof(csv),
+                                   "receipt_id,date,currency,amount,fee,order_no,direction\n");
+            for (k = 0; k < rows; k++) {
+                long long a = 100 + (long long)rnd(40000);
+                int o = (int)rnd(NORDERS + 2); /* NORDERS+1..: nobody */
+                int out = rnd(7) == 0;
+                const char *cur = curs[rnd(3)];
+                if (o >= 1 && o <= NORDERS && !out && rnd(3) == 0) {
+                    /* exactly what the order still expects, in its currency */
+                    char sql[512];
+                    snprintf(sql, sizeof(sql),
+                             "SELECT amount - (SELECT coalesce(sum(CASE kind WHEN 'REFUND_OUT' "
+                             "THEN -amount_order ELSE amount_order END), 0) FROM fx_allocation "
+                             "WHERE order_id = %d AND removed_at IS NULL) FROM fx_declared "
+                             "WHERE order_id = %d",
+                             o, o);
+                    if (scalar(f->db, sql) > 0) {
+                        a = scalar(f->db, sql);
+                        cur = curs[o % 2];
+                    }
+                }
+                money_text(a, amt, sizeof(amt));
+                money_text(out ? 0 : (long long)rnd((unsigned long)a / 10 + 1), fee, sizeof(fee));
+                len += (size_t)snprintf(csv + len, sizeof(csv) - len,
+                                        "P%d,2025-03-%02d,%s,%s,%s,T%d,%s\n", next_receipt++,
+                                        2 + (int)rnd(27), cur, amt, fee, o, out ? "out" : "in");
+            }
+            snprintf(name, sizeof(name), "s%d.csv", step);
+            assert_int_equal(import(f, name, csv), CG_OK);
+        } else if (op < 6 && next_receipt > 1) {
+            /* the operator allocates (part of) a receipt; beyond what is left is refused */
+            long long r =
+                1 + (long long)rnd((unsigned long)scalar(f->db, "SELECT count(*) FROM fx_receipt"));
+            char order[16], sql[256];
+            long long left;
+            snprintf(order, sizeof(order), "T%d", 1 + (int)rnd(NORDERS));
+            snprintf(sql, sizeof(sql),
+                     "SELECT net - (SELECT coalesce(sum(amount_rcpt), 0) FROM fx_allocation "
+                     "WHERE receipt_id = %lld AND removed_at IS NULL AND kind <> 'FEE_NETTED') "
+                     "FROM fx_receipt WHERE id = %lld",
+                     r, r);
+            left = scalar(f->db, sql);
+            if (rnd(2) == 0) {
+                long long a = 1 + (long long)rnd(20000);
+                money_text(a, amt, sizeof(amt));
+                rc = cg_settle_match(f->s, r, order, amt, "test", &err);
+                if (a > left)
+                    assert_int_equal(rc, CG_EREJECT);
+            } else {
+                rc = cg_settle_match(f->s, r, order, NULL, "test", &err);
+            }
+            assert_true(rc == CG_OK || rc == CG_EREJECT);
+            if (rc == CG_OK)
+                seen_ok++;
+            else
+                seen_refused++;
+        } else if (op < 8 && next_receipt > 1) {
+            /* take an allocation back */
+            long long r =
+                1 + (long long)rnd((unsigned long)scalar(f->db, "SELECT count(*) FROM fx_receipt"));
+            char order[16];
+            snprintf(order, sizeof(order), "T%d", 1 + (int)rnd(NORDERS));
+            rc = cg_settle_unmatch(f->s, r, order, "test", &err);
+            assert_true(rc == CG_OK || rc == CG_ENOTFOUND);
+        } else if (op < 9) {
+            /* the bank's rates on a waiting receipt's value day, then the confirmation */
+            long long r = scalar(f->db, "SELECT coalesce(min(receipt_id), 0) FROM fx_allocation "
+                                        "WHERE amount_order IS NULL AND removed_at IS NULL");
+            int k;
+            if (r > 0) {
+                char sql[128], day[16];
+                long long d;
+                snprintf(sql, sizeof(sql),
+                         "SELECT CAST(substr(value_on, 9, 2) AS INTEGER) FROM fx_receipt WHERE "
+                         "id = %lld",
+                         r);
+                d = scalar(f->db, sql);
+                snprintf(day, sizeof(day), "2025-03-%02lld", d);
+                for (k = 0; k < 3; k++) {
+                    char rate[16];
+                    snprintf(rate, sizeof(rate), "%d.%04d", 1 + (int)rnd(9), (int)rnd(10000));
+                    assert_int_equal(cg_settle_rate_set(f->s, curs[k], day, rate, "test", &err),
+                                     CG_OK);
+                }
+                rc = cg_settle_confirm(f->s, r, NULL, &err);
+                assert_int_equal(rc, CG_OK);
+                seen_cross++;
+            }
+        } else {
+            /* a settlement: refused exactly when it is more than is held */
+            const char *cur = curs[rnd(3)];
+            long long h = held(f, cur), a = 1 + (long long)rnd(30000);
+            money_text(a, amt, sizeof(amt));
+            rc = cg_settle_convert(f->s, cur, amt, "7.1", "2025-03-20", NULL, NULL, &err);
+            assert_int_equal(rc, a > h ? CG_EREJECT : CG_OK);
+            if (rc == CG_OK)
+                seen_ok++;
+            else
+                seen_refused++;
+        }
+        check_invariants(f, step);
+    }
+}
+
+/* Each seed on a fresh database: 12 sequences of 60 steps. */
+static void test_random_sequences(void **state)
+{
+    unsigned long seed;
+
+    (void)state;
+    for (seed = 1; seed <= 12; seed++) {
+        void *st = NULL;
+        setup(&st);
+        one_run(st, seed);
+        teardown(&st);
+    }
+    fprintf(stderr, "ok %ld refused %ld cross %ld partial %ld over %ld collected %ld\n", seen_ok,
+            seen_refused, seen_cross, seen_partial, seen_over, seen_collected);
+    assert_true(seen_ok > 20 && seen_refused > 20 && seen_cross > 5);
+    assert_true(seen_partial > 50 && seen_over > 50 && seen_collected > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_conversion_rounding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cross_currency_rounding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_database_refuses_over_allocation, setup, teardown),
+        cmocka_unit_test(test_random_sequences),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
