@@ -1,6 +1,6 @@
 /*
  * c14n-check.h - test helper: the canonical bytes of declare-c14n.c compared with libxml2's
- * xmlC14NDocDumpMemory for the same document or subtree (cmocka assertions).
+ * xmlC14NDocDumpMemory for the same document or subtree (unit tests and a fuzz target).
  */
 #ifndef CG_TEST_C14N_CHECK_H
 #define CG_TEST_C14N_CHECK_H
@@ -8,8 +8,9 @@
 #include <libxml/tree.h>
 
 /*
- * cg_c14n_fast() of the whole document; when it returns CG_OK its bytes must equal libxml2's
- * inclusive C14N 1.0 without comments (else the test fails). Returns what cg_c14n_fast did.
+ * cg_c14n_fast() of the whole document: its return code when it wrote nothing or bytes equal
+ * to libxml2's inclusive C14N 1.0 without comments; CG_ERR, with both forms on stderr, when
+ * they differ or libxml2 cannot canonicalize what cg_c14n_fast wrote.
  */
 int c14n_check_doc(xmlDocPtr doc);
 
