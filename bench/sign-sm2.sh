@@ -21,7 +21,8 @@ PIN=""
 command -v taskset >/dev/null 2>&1 && PIN="taskset -c $CPU"
 "$OPENSSL" genpkey -algorithm SM2 -out "$W/key.pem" 2>/dev/null
 "$OPENSSL" req -new -x509 -key "$W/key.pem" -sm3 -sigopt distid:1234567812345678 -days 2 \
-    -subj '/CN=bench SM2 signer' -out "$W/cert.pem" 2>/dev/null
+    -subj '/CN=bench SM2 signer' -addext basicConstraints=critical,CA:FALSE -out "$W/cert.pem" \
+    2>/dev/null
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 load() { cut -d' ' -f1 /proc/loadavg; }
