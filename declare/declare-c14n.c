@@ -108,6 +108,43 @@ static void put_qname(struct c14n *c, const xmlNs *ns, const xmlChar *name)
     put_s(c, name);
 }
 
+/*
+ * A start tag's "<qname" (end 0) or an end tag's "</qname>" (end 1), copied in one piece when
+ * it fits the buffer: an element costs two copies instead of one per part.
+ */
+static void put_tag(struct c14n *c, const xmlNode *e, int end)
+{
+    const xmlChar *prefix = e->ns != NULL ? e->ns->prefix : NULL;
+    size_t plen = prefix != NULL ? strlen((const char *)prefix) : 0;
+    size_t nlen = strlen((const char *)e->name);
+    size_t n = (size_t)(end ? 3 : 1) + plen + (plen > 0) + nlen;
+    char *p;
+
+    if (n > sizeof(c->buf) - c->len)
+        flush(c);
+    if (n > sizeof(c->buf)) {
+        put(c, "</", end ? 2 : 1);
+        put_qname(c, e->ns, e->name);
+        if (end)
+            put(c, ">", 1);
+        return;
+    }
+    p = c->buf + c->len;
+    *p++ = '<';
+    if (end)
+        *p++ = '/';
+    if (plen > 0) {
+        memcpy(p, prefix, plen);
+        p += plen;
+        *p++ = ':';
+    }
+    memcpy(p, e->name, nlen);
+    p += nlen;
+    if (end)
+        *p++ = '>';
+    c->len = (size_t)(p - c->buf);
+}
+
 /* xmlStrcmp: NULL before everything, then bytes as unsigned char (as strcmp compares). */
 static int str_cmp(const xmlChar *a, const xmlChar *b)
 {
@@ -280,8 +317,7 @@ static int element(struct c14n *c, const xmlNode *e, int apex, unsigned depth)
         insert_attr(attrs, na++, a);
     }
     nn = ns_axis(c, e, mark, apex, nsv);
-    put(c, "<", 1);
-    put_qname(c, e->ns, e->name);
+    put_tag(c, e, 0);
     for (i = 0; i < nn; i++) {
         if (nsv[i]->prefix != NULL) {
             put(c, " xmlns:", 7);
@@ -313,9 +349,7 @@ static int element(struct c14n *c, const xmlNode *e, int apex, unsigned depth)
     }
     if (rc != CG_OK)
         return rc;
-    put(c, "</", 2);
-    put_qname(c, e->ns, e->name);
-    put(c, ">", 1);
+    put_tag(c, e, 1);
     c->nns = mark;
     return c->rc;
 }

@@ -199,6 +199,19 @@ static void test_attributes_and_text(void **state)
         doc = parse(cg_buf_str(&b));
         assert_int_equal(c14n_check_doc(doc), CG_OK);
         xmlFreeDoc(doc);
+        /* and a prefixed name longer than that buffer, in a start and an end tag */
+        cg_buf_reset(&b);
+        assert_int_equal(cg_buf_adds(&b, "<p:r xmlns:p=\"urn:p\"><p:"), CG_OK);
+        for (i = 0; i < 5000; i++)
+            assert_int_equal(cg_buf_addc(&b, 'n'), CG_OK);
+        assert_int_equal(cg_buf_adds(&b, " a=\"1\">t</p:"), CG_OK);
+        for (i = 0; i < 5000; i++)
+            assert_int_equal(cg_buf_addc(&b, 'n'), CG_OK);
+        assert_int_equal(cg_buf_adds(&b, "></p:r>"), CG_OK);
+        doc = parse(cg_buf_str(&b));
+        assert_int_equal(c14n_check_doc(doc), CG_OK);
+        assert_int_equal(subtrees(xmlDocGetRootElement(doc), 0, 1), 2);
+        xmlFreeDoc(doc);
         cg_buf_free(&b);
     }
 }
