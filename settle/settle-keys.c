@@ -33,5 +33,7 @@ const struct cg_conf_key cg_settle_conf_keys[] = {
      "cebgate run matches receipts to newly released orders and applies the deadlines"},
     {"settle", "payout_profile", CG_CONF_STR, "payout", NULL,
      "payout report columns: a profile name in data/profiles or an INI file path"},
+    {"settle", "customs_rates", CG_CONF_PATH, NULL, NULL,
+     "customs monthly rates (CSV: month,currency,rate) for the CNY values and FX gain or loss"},
     {NULL, NULL, CG_CONF_STR, NULL, NULL, NULL},
 };

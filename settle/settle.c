@@ -114,6 +114,17 @@ int fx_muldiv(int64_t a, int64_t b, int64_t c, int64_t *out)
     return CG_OK;
 }
 
+int fx_to_cny(int64_t amount, const char *cur, int64_t rate, int64_t *fen)
+{
+    int exp;
+    int64_t div;
+
+    /* minor units * rate (5 decimals) / 10^(5 + exp - 2) = fen, rounded once */
+    if (cg_money_exponent(cur, &exp) != CG_OK || fx_pow10(5 + exp - 2, &div) != CG_OK)
+        return CG_EINVAL;
+    return fx_muldiv(amount, rate, div, fen);
+}
+
 int fx_rate_parse(const char *s, int64_t *rate, struct cg_err *err)
 {
     int rc = cg_dec_parse(s, rate);
