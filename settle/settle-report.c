@@ -135,6 +135,13 @@ static int cmp_sum(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->month, y->month);
 }
 
+/* By currency, then month. */
+static void sort_sums(struct sums *s)
+{
+    if (s->n > 1)
+        qsort(s->c, s->n, sizeof(s->c[0]), cmp_sum);
+}
+
 struct rep_ctx {
     struct cg_settle *s;
     struct fx_customs customs;
@@ -247,8 +254,7 @@ static int report_gains(struct rep_ctx *c)
 
     if (rc != CG_OK)
         return rc;
-    if (c->sums.n > 1)
-        qsort(c->sums.c, c->sums.n, sizeof(c->sums.c[0]), cmp_sum);
+    sort_sums(&c->sums);
     for (i = 0; i < c->sums.n; i++) {
         struct cur_sum *cs = &c->sums.c[i];
         const char *cur = cs->currency;
@@ -394,8 +400,7 @@ static int report_reconcile(struct rep_ctx *c)
         rc = cg_store_fx_receipts_each(c->s->db, 0, rec_receipt, c, c->err);
     if (rc != CG_OK)
         return rc;
-    if (c->sums.n > 1)
-        qsort(c->sums.c, c->sums.n, sizeof(c->sums.c[0]), cmp_sum);
+    sort_sums(&c->sums);
     for (i = 0; i < c->sums.n; i++) {
         struct cur_sum *cs = &c->sums.c[i];
         const char *cur = cs->currency;
@@ -504,8 +509,7 @@ int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct 
     switch (report) {
     case CG_FXR_AGING:
         rc = cg_store_fx_orders_each(s->db, row_aging, &c, err);
-        if (c.sums.n > 1)
-            qsort(c.sums.c, c.sums.n, sizeof(c.sums.c[0]), cmp_sum);
+        sort_sums(&c.sums);
         for (i = 0; rc == CG_OK && i < c.sums.n; i++) {
             struct cur_sum *cs = &c.sums.c[i];
             char v[6][40], n[24];
