@@ -14,7 +14,8 @@
 const struct cg_conf_key cg_settle_conf_keys[] = {
     /* [settle] and [settle.SELLER] */
     {"settle", "tolerance", CG_CONF_STR, "1.00", NULL,
-     "difference between expected and collected still counted as collected (order currency)"},
+     "difference between expected and collected still counted as collected: AMOUNT (order "
+     "currency), CUR=AMOUNT for one currency, P% of expected; the larger applies"},
     {"settle", "match_window_days", CG_CONF_INT, "120", "0..3650",
      "a receipt matched by amount alone must arrive within this many days after release"},
     {"settle", "terms_days", CG_CONF_INT, "30", "0..3650",

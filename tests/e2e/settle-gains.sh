@@ -6,7 +6,7 @@
 # over a payment number. Then `report fx orders`, `gains` and `reconcile` with a customs monthly
 # rate table and the bank's rates, against figures computed here with Python's Decimal
 # (half-up to the fen, once per conversion), and a bad rate table refused with file, line and
-# field.
+# field. Last, the tolerance written as an amount, an amount per currency and a percentage.
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no\ncustoms_rates = customs-rates.csv/' \
     "$W/cebgate.conf"
@@ -190,4 +190,21 @@ sed -i '/^customs_rates = /d' "$W/cebgate.conf"
 cg report fx gains --format csv >"$T/gains.csv"
 check "without a table: customs columns empty, bank CNY still there" \
     [ "$(csv_cell "$T/gains.csv" 2025-03 customs_rate)|$(csv_cell "$T/gains.csv" 2025-03 declared_cny)|$(csv_cell "$T/gains.csv" 2025-03 collected_cny_bank)|$(csv_cell "$T/gains.csv" 2025-03 fx_gain_loss)" = "||1224.00|" ]
+
+# ---- the tolerance: an amount, an amount per currency, a percentage of what is expected
+printf 'receipt_id,date,currency,amount,order_no\nR-G3,2025-03-25,USD,45.50,G3\n' >"$T/g3.csv"
+expect_rc 0 "USD 45.50 for G3 (expects 50.00)" cg settle import "$T/g3.csv"
+tol() { sed -i "s/^tolerance = .*/tolerance = $1/" "$W/cebgate.conf"; }
+check "tolerance 1.00: 45.50 of 50.00 is PARTIAL" [ "$(state G3)" = "PARTIAL" ]
+tol "1.00 10%"
+check "1.00 or 10% (5.00), the larger: COLLECTED" [ "$(state G3)" = "COLLECTED" ]
+tol "1.00 USD=0.10 5%"
+check "USD=0.10 in place of 1.00, or 5% (2.50): PARTIAL" [ "$(state G3)" = "PARTIAL" ]
+tol "1.00 USD=4.50"
+check "USD=4.50: COLLECTED" [ "$(state G3)" = "COLLECTED" ]
+tol "4.50 EUR=0.10"
+check "another currency's amount does not apply: 4.50, COLLECTED" [ "$(state G3)" = "COLLECTED" ]
+tol "1.00 XYZ=1"
+expect_rc 2 "an unknown currency in the tolerance is a configuration error" cg settle explain G3
+check "the key is named" grep -q "\\[settle\\] tolerance: '1.00 XYZ=1'" "$T/err"
 finish
