@@ -387,8 +387,20 @@ static int rec_cross(void *vctx, const struct cg_fx_alloc *a)
     else
         snprintf(note, sizeof(note), "cross-currency: %s %s of receipt %lld waits for review",
                  a->currency, amt(x, a->amount_rcpt, a->currency), a->receipt_id);
-    tb_row(c->b, v.currency, "", "", "", "", "", "", "", "", "", "", note);
+    tb_row(c->b, v.currency, "", "", "", "", "", "", "", "", "", "", "", note);
     return 0;
+}
+
+/* got / declared in percent, 2 decimals, half away from zero; empty when nothing declared. */
+static const char *ratio(char *buf, int64_t got, int64_t declared)
+{
+    int64_t bp = 0;
+
+    buf[0] = '\0';
+    if (declared > 0 && fx_muldiv(got, 10000, declared, &bp) == CG_OK)
+        snprintf(buf, 32, "%s%lld.%02lld", bp < 0 ? "-" : "", (long long)(llabs(bp) / 100),
+                 (long long)(llabs(bp) % 100));
+    return buf;
 }
 
 static int report_reconcile(struct rep_ctx *c)
@@ -404,13 +416,14 @@ static int report_reconcile(struct rep_ctx *c)
     for (i = 0; i < c->sums.n; i++) {
         struct cur_sum *cs = &c->sums.c[i];
         const char *cur = cs->currency;
-        char a[40], b[40], d[40], e[40], f[40], g[40], h[40], n1[24], n2[24];
+        char a[40], b[40], d[40], e[40], f[40], g[40], h[40], r[32], n1[24], n2[24];
         int64_t net = cs->v[1] - cs->v[2] - cs->v[3];
         /* received gross less refunds against what was declared: fees are netted, not owed */
         int64_t diff = cs->v[1] - cs->v[3] - cs->v[0];
         tb_row(c->b, cur, cs->month, amt(a, cs->v[0], cur), cny_if(h, cs->n[2], cs->v[4]),
                amt(b, cs->v[1], cur), amt(d, cs->v[2], cur), amt(e, cs->v[3], cur),
-               amt(f, net, cur), amt(g, diff, cur), num(n1, cs->n[0]), num(n2, cs->n[1]), "");
+               amt(f, net, cur), amt(g, diff, cur), ratio(r, cs->v[1] - cs->v[3], cs->v[0]),
+               num(n1, cs->n[0]), num(n2, cs->n[1]), "");
     }
     return cg_store_fx_allocs_each(c->s->db, 0, 0, rec_cross, c, c->err);
 }
@@ -474,7 +487,7 @@ int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct 
     int rc;
     static const char *const cols[] = {
         NULL,
-        "currency,month,declared,declared_cny,received,fees,refunds,net,difference,"
+        "currency,month,declared,declared_cny,received,fees,refunds,net,difference,ratio,"
         "over_collected,cross_ccy,note",
         "receipt,seller,value_date,direction,currency,gross,fee,net,unallocated,reference,"
         "remitter",

@@ -163,6 +163,11 @@ check "reconcile: declared CNY per month, each order rounded to the fen" \
     python3 -c 'import csv,sys
 r={(x["currency"],x["month"]):x["declared_cny"] for x in csv.DictReader(open(sys.argv[1])) if x["month"]}
 sys.exit(0 if r[("USD","2025-03")]=="1567.15" and r[("USD","2025-04")]=="1250.44" else 1)' "$T/rec.csv"
+# received in 2025-03: 120.00 + 50.00 of 220.00 declared = 77.2727...%; 2025-04: 50.00 + 80.00
+# + 45.50 of 175.50 = 100%
+check "reconcile: received less refunds over declared, in percent" \
+    [ "$(csv_cell "$T/rec.csv" USD ratio) $(python3 -c 'import csv,sys
+print(" ".join(x["ratio"] for x in csv.DictReader(open(sys.argv[1])) if x["month"]=="2025-04"))' "$T/rec.csv")" = "77.27 100.00" ]
 expect_rc 0 "bank rate of 2025-04-15" cg settle rate USD 2025-04-15 7.00005 --source "bank buying rate"
 cg report fx orders --format csv >"$T/orders.csv"
 cg report fx gains --format json >"$T/gains.json"
