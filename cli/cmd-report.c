@@ -99,7 +99,7 @@ static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, i
     if (report < 0)
         return cg_cmd_usage_error(&cg_cmd_report,
                                   "fx: '%s' is not aging, reconcile, unmatched, credit, "
-                                  "settlement or orders",
+                                  "settlement, orders or gains",
                                   kind);
     rc = cg_cli_settle_open(cli, &db, &s, &err);
     if (rc == CG_OK)
@@ -175,7 +175,8 @@ const struct cg_cmd cg_cmd_report = {
     "  fx unmatched   receipts with money not allocated to an order\n"
     "  fx credit      orders needing a deferred-receipt report, with the due day\n"
     "  fx settlement  held, settled, CNY obtained and average bank rate per currency\n"
-    "  fx orders      every declared order with its collection state\n",
+    "  fx orders      every declared order with its collection state and CNY values\n"
+    "  fx gains       CNY at the customs rate vs at the bank rates per month and currency\n",
     CG_CMD_NEEDS_CONF,
     exec_report,
 };

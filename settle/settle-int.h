@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/money.h"
 #include "settle/settle.h"
 #include "store/store-settle.h"
 
@@ -61,6 +62,8 @@ int fx_rate_parse(const char *s, int64_t *rate, struct cg_err *err); /* dec, > 0
 /* round_half_up(a * b / c), c > 0; CG_ERANGE on overflow. */
 int fx_muldiv(int64_t a, int64_t b, int64_t c, int64_t *out);
 int fx_pow10(int n, int64_t *out);
+/* CNY (fen) for amount minor units of cur at rate (dec, CNY per unit), half away from zero. */
+int fx_to_cny(int64_t amount, const char *cur, int64_t rate, int64_t *fen);
 int fx_amount_parse(const char *s, const char *cur, int64_t *minor, struct cg_err *err);
 void fx_amount_format(int64_t minor, const char *cur, char *buf, size_t size);
 const char *fx_conf(const struct cg_settle *s, const char *seller, const char *key);
@@ -121,5 +124,36 @@ struct fx_entry *fx_parsed_add(struct fx_parsed *p);
 void fx_problem(struct fx_parsed *p, long line, const char *ref, const char *field, const char *fmt,
                 ...) __attribute__((format(printf, 5, 6)));
 int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_err *err);
+
+/* settle-customs.c: the customs monthly rates and the FX gain or loss of an order */
+struct fx_customs_rate {
+    char month[8]; /* YYYY-MM */
+    char currency[4];
+    int64_t rate; /* dec: CNY for one unit */
+    char text[CG_DEC_STRMAX];
+};
+struct fx_customs {
+    struct fx_customs_rate *r;
+    size_t n;
+};
+/* Read [settle] customs_rates (nothing when unset); CG_ECONFIG names file, line and field. */
+int fx_customs_load(const struct cg_settle *s, struct fx_customs *t, struct cg_err *err);
+void fx_customs_free(struct fx_customs *t);
+/* The rate of month (YYYY-MM) and currency, NULL when the table has none. */
+const struct fx_customs_rate *fx_customs_find(const struct fx_customs *t, const char *month,
+                                              const char *cur);
+
+struct fx_gain {
+    const struct fx_customs_rate *rate; /* of the release month; NULL: none known */
+    int64_t declared_cny;               /* declared x customs rate */
+    int64_t collected_cny;              /* collected x customs rate */
+    int priced;                         /* every allocation has a bank rate */
+    int64_t bank_cny;                   /* the allocations at the bank rates */
+    int64_t gain;                       /* bank_cny - collected_cny */
+    char missing[48];                   /* "USD 2025-03-20": the first bank rate missing */
+};
+/* The customs (released orders only) and bank CNY values of order v. */
+int fx_gain_of(struct cg_settle *s, const struct fx_customs *t, const struct fx_view *v,
+               struct fx_gain *g, struct cg_err *err);
 
 #endif

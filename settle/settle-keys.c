@@ -14,7 +14,8 @@
 const struct cg_conf_key cg_settle_conf_keys[] = {
     /* [settle] and [settle.SELLER] */
     {"settle", "tolerance", CG_CONF_STR, "1.00", NULL,
-     "difference between expected and collected still counted as collected (order currency)"},
+     "difference between expected and collected still counted as collected: AMOUNT (order "
+     "currency), CUR=AMOUNT for one currency, P% of expected; the larger applies"},
     {"settle", "match_window_days", CG_CONF_INT, "120", "0..3650",
      "a receipt matched by amount alone must arrive within this many days after release"},
     {"settle", "terms_days", CG_CONF_INT, "30", "0..3650",
@@ -33,5 +34,7 @@ const struct cg_conf_key cg_settle_conf_keys[] = {
      "cebgate run matches receipts to newly released orders and applies the deadlines"},
     {"settle", "payout_profile", CG_CONF_STR, "payout", NULL,
      "payout report columns: a profile name in data/profiles or an INI file path"},
+    {"settle", "customs_rates", CG_CONF_PATH, NULL, NULL,
+     "customs monthly rates (CSV: month,currency,rate) for the CNY values and FX gain or loss"},
     {NULL, NULL, CG_CONF_STR, NULL, NULL, NULL},
 };

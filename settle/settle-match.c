@@ -19,17 +19,6 @@
 
 /* ------------------------------------------------------------------ conversion */
 
-/* CNY (fen) for amount minor units of cur at rate (dec, CNY per unit). */
-static int to_cny(int64_t amount, const char *cur, int64_t rate, int64_t *fen)
-{
-    int exp;
-    int64_t div;
-
-    if (cg_money_exponent(cur, &exp) != CG_OK || fx_pow10(5 + exp - 2, &div) != CG_OK)
-        return CG_EINVAL;
-    return fx_muldiv(amount, rate, div, fen);
-}
-
 /* amount of rcur at rate_r to ocur at rate_o (both CNY per unit), rounded half-up. */
 static int cross_convert(int64_t amount, const char *rcur, int64_t rate_r, const char *ocur,
                          int64_t rate_o, int64_t *out)
@@ -137,7 +126,7 @@ static int allocate(struct cg_settle *s, struct rcpt *x, struct fx_view *v, cons
                 rc = cross_convert(amount, x->currency, rate_r, v->currency, rate_o,
                                    &a.amount_order);
             if (rc == CG_OK)
-                rc = to_cny(amount, x->currency, rate_r, &a.cny);
+                rc = fx_to_cny(amount, x->currency, rate_r, &a.cny);
             if (rc != CG_OK)
                 return rc == CG_EINVAL || rc == CG_ERANGE
                            ? CG_ERR_SET(err, CG_EREJECT, "conversion out of range")
@@ -206,9 +195,55 @@ static int find_ref(struct cg_settle *s, const struct rcpt *x, const char *tok, 
     return rc;
 }
 
-/* Orders named in text, in order of appearance, without repeats (at most max). */
-static int refs_in(struct cg_settle *s, const struct rcpt *x, const char *text, long long *ids,
-                   int max, int *n, struct cg_err *err)
+struct pay_hits {
+    long long id[16];
+    int n;
+    char seller[64]; /* seller of the first order found */
+    int sellers;     /* more than one seller has the payment number */
+};
+
+static int take_pay(void *ctx, const struct cg_fx_order *o)
+{
+    struct pay_hits *h = ctx;
+
+    if (h->n == 0)
+        cg_strlcpy(h->seller, o->seller, sizeof(h->seller));
+    else if (strcmp(h->seller, o->seller) != 0)
+        h->sellers = 1;
+    if (h->n < (int)(sizeof(h->id) / sizeof(h->id[0])))
+        h->id[h->n++] = o->id;
+    return 0;
+}
+
+/*
+ * The orders whose payment number (payNo of the order file) is tok, in the receipt's seller
+ * when it has one; a payment number several sellers use names none. One payment may pay
+ * several orders of a seller.
+ */
+static int find_pay(struct cg_settle *s, const struct rcpt *x, const char *tok, struct pay_hits *h,
+                    struct cg_err *err)
+{
+    int rc;
+
+    memset(h, 0, sizeof(*h));
+    if (tok[0] == '#')
+        tok++;
+    if (tok[0] == '\0')
+        return CG_ENOTFOUND;
+    rc = cg_store_fx_order_find_pay(s->db, x->seller[0] ? x->seller : NULL, tok, take_pay, h, err);
+    if (rc == CG_OK && h->sellers)
+        return CG_ENOTFOUND;
+    return rc;
+}
+
+enum { BY_ORDER_NO, BY_PAY_NO };
+
+/*
+ * Orders named in text, in order of appearance, without repeats (at most max): by order number
+ * (BY_ORDER_NO) or by the orders' payment numbers (BY_PAY_NO).
+ */
+static int refs_in(struct cg_settle *s, const struct rcpt *x, const char *text, int by,
+                   long long *ids, int max, int *n, struct cg_err *err)
 {
     char *copy = cg_strdup(text != NULL ? text : "");
     char *save = NULL, *tok;
@@ -219,19 +254,28 @@ static int refs_in(struct cg_settle *s, const struct rcpt *x, const char *text, 
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     for (tok = strtok_r(copy, " \t\r\n,;:", &save); tok != NULL && *n < max;
          tok = strtok_r(NULL, " \t\r\n,;:", &save)) {
-        long long id = 0;
-        int k, dup = 0;
-        rc = find_ref(s, x, tok, &id, err);
+        struct pay_hits h;
+        int j, k;
+        if (by == BY_PAY_NO) {
+            rc = find_pay(s, x, tok, &h, err);
+        } else {
+            memset(&h, 0, sizeof(h));
+            rc = find_ref(s, x, tok, &h.id[0], err);
+            h.n = 1;
+        }
         if (rc == CG_ENOTFOUND) {
             rc = CG_OK;
             continue;
         }
         if (rc != CG_OK)
             break;
-        for (k = 0; k < *n; k++)
-            dup |= ids[k] == id;
-        if (!dup)
-            ids[(*n)++] = id;
+        for (j = 0; j < h.n && *n < max; j++) {
+            int dup = 0;
+            for (k = 0; k < *n; k++)
+                dup |= ids[k] == h.id[j];
+            if (!dup)
+                ids[(*n)++] = h.id[j];
+        }
     }
     free(copy);
     return rc;
@@ -316,15 +360,27 @@ static int match_lines(struct cg_settle *s, struct rcpt *x, struct line_list *ll
         long long ids[1];
         int n = 0;
         struct fx_view v;
-        rc = refs_in(s, x, l->order_ref, ids, 1, &n, err);
+        const char *rule = "reference";
+        rc = refs_in(s, x, l->order_ref, BY_ORDER_NO, ids, 1, &n, err);
         if (rc == CG_OK && n == 0)
-            rc = refs_in(s, x, l->pay_ref, ids, 1, &n, err);
+            rc = refs_in(s, x, l->pay_ref, BY_ORDER_NO, ids, 1, &n, err);
+        if (rc == CG_OK && n == 0) {
+            /* The payment number of one order only: a line pays one order. */
+            long long two[2];
+            rule = "payment number";
+            rc = refs_in(s, x, l->pay_ref, BY_PAY_NO, two, 2, &n, err);
+            if (rc == CG_OK && n == 0)
+                rc = refs_in(s, x, l->order_ref, BY_PAY_NO, two, 2, &n, err);
+            if (n != 1)
+                n = 0;
+            ids[0] = two[0];
+        }
         if (rc != CG_OK || n == 0 || has_id(&done, ids[0]))
             continue;
         rc = fx_view_load(s, ids[0], x->value_on, &v, err);
         if (rc != CG_OK)
             break;
-        snprintf(cause, sizeof(cause), "auto:reference line %ld", l->line_no);
+        snprintf(cause, sizeof(cause), "auto:%s line %ld", rule, l->line_no);
         if (l->net > x->left || l->fee > x->fee_left)
             continue;
         rc = allocate_rest(s, x, &v, l->net, l->fee, 0, "BANKFILE", cause, err);
@@ -378,6 +434,7 @@ static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_
 {
     struct line_list ll = {NULL, NULL, 0};
     long long ids[16];
+    const char *rule = "auto:reference";
     int n = 0, i;
     int rc;
 
@@ -388,8 +445,15 @@ static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_
     }
     if (rc != CG_OK)
         goto done;
-    /* 1: the order numbers in its references, each paid up to what it still expects. */
-    rc = refs_in(s, x, x->reference, ids, 16, &n, err);
+    /*
+     * 1: the order numbers in its references, else the orders whose payment numbers are there,
+     * each paid up to what it still expects.
+     */
+    rc = refs_in(s, x, x->reference, BY_ORDER_NO, ids, 16, &n, err);
+    if (rc == CG_OK && n == 0) {
+        rule = "auto:payment number";
+        rc = refs_in(s, x, x->reference, BY_PAY_NO, ids, 16, &n, err);
+    }
     for (i = 0; rc == CG_OK && i < n && x->left > 0; i++) {
         struct fx_view v;
         int64_t amt = x->left, fee = x->fee_left;
@@ -403,7 +467,7 @@ static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_
             fee = fee < v.open ? fee : v.open;
             amt = v.open - fee < amt ? v.open - fee : amt;
         }
-        rc = allocate_rest(s, x, &v, amt, fee, 0, "BANKFILE", "auto:reference", err);
+        rc = allocate_rest(s, x, &v, amt, fee, 0, "BANKFILE", rule, err);
         if (rc == CG_OK)
             (*made)++;
     }
@@ -668,7 +732,7 @@ static int confirm_tx(struct cg_store *db, void *vctx, struct cg_err *err)
             rc = rate_of(s, v.currency, x.value_on, ro, so, &rate_o, err);
         if (rc == CG_OK && (cross_convert(p->amount, x.currency, rate_r, v.currency, rate_o,
                                           &amount_order) != CG_OK ||
-                            to_cny(p->amount, x.currency, rate_r, &cny) != CG_OK))
+                            fx_to_cny(p->amount, x.currency, rate_r, &cny) != CG_OK))
             rc = CG_ERR_SET(err, CG_EREJECT, "conversion out of range");
         if (rc == CG_OK)
             rc = cg_store_fx_alloc_confirm(db, p->id, amount_order, cny, rr, ro, sr, x.value_on,
@@ -839,7 +903,7 @@ int fx_convert_in_tx(struct cg_settle *s, const char *cur, const char *amount, c
     /* The bank's own CNY amount when the settlement file gives it, never recomputed. */
     if (bank_cny != NULL)
         rc = fx_amount_parse(bank_cny, "CNY", cny, err);
-    else if (to_cny(amt, cur, r, cny) != CG_OK)
+    else if (fx_to_cny(amt, cur, r, cny) != CG_OK)
         rc = CG_ERR_SET(err, CG_EREJECT, "conversion out of range");
     if (rc != CG_OK)
         return rc;

@@ -135,8 +135,16 @@ static int cmp_sum(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->month, y->month);
 }
 
+/* By currency, then month. */
+static void sort_sums(struct sums *s)
+{
+    if (s->n > 1)
+        qsort(s->c, s->n, sizeof(s->c[0]), cmp_sum);
+}
+
 struct rep_ctx {
     struct cg_settle *s;
+    struct fx_customs customs;
     const char *as_of;
     long today;
     struct tb *b;
@@ -155,20 +163,109 @@ static int each_view(void *vctx, const struct cg_fx_order *o, struct fx_view *v)
     return c->rc;
 }
 
+/*
+ * The view of order o and the sums of its release month and currency; *cs is NULL for an order
+ * not released yet.
+ */
+static int release_sum(struct rep_ctx *c, const struct cg_fx_order *o, struct fx_view *v,
+                       struct cur_sum **cs)
+{
+    char month[8];
+
+    *cs = NULL;
+    if (each_view(c, o, v) != CG_OK)
+        return c->rc;
+    if (v->export_on[0] == '\0')
+        return CG_OK;
+    snprintf(month, sizeof(month), "%.7s", v->export_on);
+    *cs = sum_of(&c->sums, v->currency, month);
+    return *cs == NULL ? CG_ENOMEM : CG_OK;
+}
+
+/* CNY columns: empty when what they need is not known. */
+static const char *cny_if(char *buf, int known, int64_t fen)
+{
+    buf[0] = '\0';
+    return known ? amt(buf, fen, "CNY") : buf;
+}
+
 static int row_order(void *vctx, const struct cg_fx_order *o)
 {
     struct rep_ctx *c = vctx;
     struct fx_view v;
-    char a[40], b[40], d[40], e[40], name[140];
+    struct fx_gain g;
+    char a[40], b[40], d[40], e[40], f[40], h[40], k[40], m[40], name[140], flags[96];
 
     if (each_view(c, o, &v) != CG_OK)
         return c->rc;
+    c->rc = fx_gain_of(c->s, &c->customs, &v, &g, c->err);
+    if (c->rc != CG_OK)
+        return c->rc;
     snprintf(name, sizeof(name), "%s%s%s", v.seller, v.seller[0] ? "/" : "", v.order_no);
+    snprintf(flags, sizeof(flags), "%s%s%s%s",
+             v.sums.pending_cross > 0 ? "CROSS_CCY review" : (v.sums.cross > 0 ? "CROSS_CCY" : ""),
+             v.sums.cross > 0 && !g.priced ? "; " : "", g.priced ? "" : "no bank rate ",
+             g.priced ? "" : g.missing);
     tb_row(c->b, name, v.currency, amt(a, v.declared, v.currency), v.export_on,
            cg_fx_state_name(v.state), amt(b, v.expected, v.currency),
-           amt(d, v.collected, v.currency), amt(e, v.open, v.currency), v.deadline,
-           v.sums.pending_cross > 0 ? "CROSS_CCY review" : (v.sums.cross > 0 ? "CROSS_CCY" : ""));
+           amt(d, v.collected, v.currency), amt(e, v.open, v.currency), v.deadline, flags,
+           g.rate != NULL ? g.rate->text : "", cny_if(f, g.rate != NULL, g.declared_cny),
+           cny_if(h, g.rate != NULL, g.collected_cny), cny_if(k, g.priced, g.bank_cny),
+           cny_if(m, g.priced && g.rate != NULL, g.gain));
     return 0;
+}
+
+/*
+ * Gains per release month and currency: v[0] declared, v[1] declared CNY, v[2] collected,
+ * v[3] collected CNY at the customs rate, v[4] at the bank rates, v[5] gain, of the orders
+ * whose allocations all have bank rates (v[2..5]); n[0] orders, n[1] the others.
+ */
+static int row_gain(void *vctx, const struct cg_fx_order *o)
+{
+    struct rep_ctx *c = vctx;
+    struct fx_view v;
+    struct fx_gain g;
+    struct cur_sum *cs;
+    int rc = release_sum(c, o, &v, &cs);
+
+    if (rc != CG_OK || cs == NULL)
+        return rc;
+    c->rc = fx_gain_of(c->s, &c->customs, &v, &g, c->err);
+    if (c->rc != CG_OK)
+        return c->rc;
+    cs->n[0]++;
+    cs->v[0] += v.declared;
+    cs->v[1] += g.declared_cny;
+    if (!g.priced) {
+        cs->n[1]++;
+        return 0;
+    }
+    cs->v[2] += v.collected;
+    cs->v[3] += g.collected_cny;
+    cs->v[4] += g.bank_cny;
+    cs->v[5] += g.gain;
+    return 0;
+}
+
+static int report_gains(struct rep_ctx *c)
+{
+    size_t i;
+    int rc = cg_store_fx_orders_each(c->s->db, row_gain, c, c->err);
+
+    if (rc != CG_OK)
+        return rc;
+    sort_sums(&c->sums);
+    for (i = 0; i < c->sums.n; i++) {
+        struct cur_sum *cs = &c->sums.c[i];
+        const char *cur = cs->currency;
+        const struct fx_customs_rate *r = fx_customs_find(&c->customs, cs->month, cur);
+        char a[40], b[40], d[40], e[40], f[40], g[40], n1[24], n2[24];
+        tb_row(c->b, cs->month, cur, num(n1, cs->n[0]), amt(a, cs->v[0], cur),
+               r != NULL ? r->text : "", cny_if(b, r != NULL, cs->v[1]), amt(d, cs->v[2], cur),
+               cny_if(e, r != NULL, cs->v[3]), amt(f, cs->v[4], "CNY"),
+               cny_if(g, r != NULL, cs->v[5]), num(n2, cs->n[1]));
+    }
+    return CG_OK;
 }
 
 static int row_aging(void *vctx, const struct cg_fx_order *o)
@@ -226,22 +323,26 @@ static int row_credit(void *vctx, const struct cg_fx_order *o)
 
 /* ------------------------------------------------------------------ reconciliation */
 
+/* v[4]: declared less returned at the customs rate of the month (none known: n[2] = 0). */
 static int rec_order(void *vctx, const struct cg_fx_order *o)
 {
     struct rep_ctx *c = vctx;
     struct fx_view v;
     struct cur_sum *cs;
-    char month[8];
+    const struct fx_customs_rate *r;
+    int64_t fen = 0;
+    int rc = release_sum(c, o, &v, &cs);
 
-    if (each_view(c, o, &v) != CG_OK)
-        return c->rc;
-    if (v.export_on[0] == '\0')
-        return 0;
-    snprintf(month, sizeof(month), "%.7s", v.export_on);
-    cs = sum_of(&c->sums, v.currency, month);
-    if (cs == NULL)
-        return CG_ENOMEM;
+    if (rc != CG_OK || cs == NULL)
+        return rc;
     cs->v[0] += v.declared - v.sums.returned;
+    r = fx_customs_find(&c->customs, cs->month, v.currency);
+    if (r != NULL) {
+        if (fx_to_cny(v.declared - v.sums.returned, v.currency, r->rate, &fen) != CG_OK)
+            return CG_ERR_SET(c->err, CG_EREJECT, "order %s: amount out of range", v.order_no);
+        cs->v[4] += fen;
+        cs->n[2] = 1;
+    }
     if (v.state == CG_FX_OVER_COLLECTED)
         cs->n[0]++;
     if (v.sums.cross > 0)
@@ -286,8 +387,20 @@ static int rec_cross(void *vctx, const struct cg_fx_alloc *a)
     else
         snprintf(note, sizeof(note), "cross-currency: %s %s of receipt %lld waits for review",
                  a->currency, amt(x, a->amount_rcpt, a->currency), a->receipt_id);
-    tb_row(c->b, v.currency, "", "", "", "", "", "", "", "", "", note);
+    tb_row(c->b, v.currency, "", "", "", "", "", "", "", "", "", "", "", note);
     return 0;
+}
+
+/* got / declared in percent, 2 decimals, half away from zero; empty when nothing declared. */
+static const char *ratio(char *buf, int64_t got, int64_t declared)
+{
+    int64_t bp = 0;
+
+    buf[0] = '\0';
+    if (declared > 0 && fx_muldiv(got, 10000, declared, &bp) == CG_OK)
+        snprintf(buf, 32, "%s%lld.%02lld", bp < 0 ? "-" : "", (long long)(llabs(bp) / 100),
+                 (long long)(llabs(bp) % 100));
+    return buf;
 }
 
 static int report_reconcile(struct rep_ctx *c)
@@ -299,17 +412,17 @@ static int report_reconcile(struct rep_ctx *c)
         rc = cg_store_fx_receipts_each(c->s->db, 0, rec_receipt, c, c->err);
     if (rc != CG_OK)
         return rc;
-    if (c->sums.n > 1)
-        qsort(c->sums.c, c->sums.n, sizeof(c->sums.c[0]), cmp_sum);
+    sort_sums(&c->sums);
     for (i = 0; i < c->sums.n; i++) {
         struct cur_sum *cs = &c->sums.c[i];
         const char *cur = cs->currency;
-        char a[40], b[40], d[40], e[40], f[40], g[40], n1[24], n2[24];
+        char a[40], b[40], d[40], e[40], f[40], g[40], h[40], r[32], n1[24], n2[24];
         int64_t net = cs->v[1] - cs->v[2] - cs->v[3];
         /* received gross less refunds against what was declared: fees are netted, not owed */
         int64_t diff = cs->v[1] - cs->v[3] - cs->v[0];
-        tb_row(c->b, cur, cs->month, amt(a, cs->v[0], cur), amt(b, cs->v[1], cur),
-               amt(d, cs->v[2], cur), amt(e, cs->v[3], cur), amt(f, net, cur), amt(g, diff, cur),
+        tb_row(c->b, cur, cs->month, amt(a, cs->v[0], cur), cny_if(h, cs->n[2], cs->v[4]),
+               amt(b, cs->v[1], cur), amt(d, cs->v[2], cur), amt(e, cs->v[3], cur),
+               amt(f, net, cur), amt(g, diff, cur), ratio(r, cs->v[1] - cs->v[3], cs->v[0]),
                num(n1, cs->n[0]), num(n2, cs->n[1]), "");
     }
     return cg_store_fx_allocs_each(c->s->db, 0, 0, rec_cross, c, c->err);
@@ -354,11 +467,11 @@ static int row_holding(void *vctx, const struct cg_fx_holding *h)
 
 int cg_fx_report_parse(const char *name)
 {
-    static const char *const names[] = {"aging",  "reconcile",  "unmatched",
-                                        "credit", "settlement", "orders"};
+    static const char *const names[] = {"aging",      "reconcile", "unmatched", "credit",
+                                        "settlement", "orders",    "gains"};
     int i;
 
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < 7; i++) {
         if (strcmp(name, names[i]) == 0)
             return i;
     }
@@ -374,13 +487,16 @@ int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct 
     int rc;
     static const char *const cols[] = {
         NULL,
-        "currency,month,declared,received,fees,refunds,net,difference,over_collected,cross_ccy,"
-        "note",
+        "currency,month,declared,declared_cny,received,fees,refunds,net,difference,ratio,"
+        "over_collected,cross_ccy,note",
         "receipt,seller,value_date,direction,currency,gross,fee,net,unallocated,reference,"
         "remitter",
         "order,released,terms_days,report_due,status,currency,open",
         "currency,received,paid_out,settled,held,cny,average_rate,settlements",
-        "order,currency,declared,released,state,expected,collected,open,tax_deadline,flags",
+        "order,currency,declared,released,state,expected,collected,open,tax_deadline,flags,"
+        "customs_rate,declared_cny,collected_cny_customs,collected_cny_bank,fx_gain_loss",
+        "month,currency,orders,declared,customs_rate,declared_cny,collected,"
+        "collected_cny_customs,collected_cny_bank,fx_gain_loss,unpriced",
     };
 
     if (as_of == NULL)
@@ -388,11 +504,16 @@ int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct 
     memset(&c, 0, sizeof(c));
     if (fx_day_parse(as_of, &c.today) != CG_OK)
         return CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", as_of);
-    if (report < 0 || report > CG_FXR_ORDERS)
+    if (report < 0 || report > CG_FXR_GAINS)
         return CG_ERR_SET(err, CG_EINVAL, "unknown report");
     if (tb_new(&b, report == CG_FXR_AGING ? bucket_names : cols[report]) != CG_OK) {
         cg_table_free(b.t);
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    if ((report == CG_FXR_ORDERS || report == CG_FXR_GAINS || report == CG_FXR_RECONCILE) &&
+        (rc = fx_customs_load(s, &c.customs, err)) != CG_OK) {
+        cg_table_free(b.t);
+        return rc;
     }
     c.s = s;
     c.as_of = as_of;
@@ -401,8 +522,7 @@ int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct 
     switch (report) {
     case CG_FXR_AGING:
         rc = cg_store_fx_orders_each(s->db, row_aging, &c, err);
-        if (c.sums.n > 1)
-            qsort(c.sums.c, c.sums.n, sizeof(c.sums.c[0]), cmp_sum);
+        sort_sums(&c.sums);
         for (i = 0; rc == CG_OK && i < c.sums.n; i++) {
             struct cur_sum *cs = &c.sums.c[i];
             char v[6][40], n[24];
@@ -418,9 +538,11 @@ int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct 
     case CG_FXR_SETTLEMENT:
         rc = cg_store_fx_holdings_each(s->db, NULL, row_holding, &c, err);
         break;
+    case CG_FXR_GAINS: rc = report_gains(&c); break;
     default: rc = cg_store_fx_orders_each(s->db, row_order, &c, err); break;
     }
     free(c.sums.c);
+    fx_customs_free(&c.customs);
     if (rc == CG_OK && b.nomem)
         rc = CG_ENOMEM;
     if (rc == CG_ENOMEM)

@@ -114,6 +114,17 @@ int fx_muldiv(int64_t a, int64_t b, int64_t c, int64_t *out)
     return CG_OK;
 }
 
+int fx_to_cny(int64_t amount, const char *cur, int64_t rate, int64_t *fen)
+{
+    int exp;
+    int64_t div;
+
+    /* minor units * rate (5 decimals) / 10^(5 + exp - 2) = fen, rounded once */
+    if (cg_money_exponent(cur, &exp) != CG_OK || fx_pow10(5 + exp - 2, &div) != CG_OK)
+        return CG_EINVAL;
+    return fx_muldiv(amount, rate, div, fen);
+}
+
 int fx_rate_parse(const char *s, int64_t *rate, struct cg_err *err)
 {
     int rc = cg_dec_parse(s, rate);
@@ -172,6 +183,9 @@ long fx_conf_int(const struct cg_settle *s, const char *seller, const char *key)
     return v != NULL ? strtol(v, NULL, 10) : 0;
 }
 
+static int tolerance_of(const char *text, const char *cur, int64_t expected, int64_t *out);
+static int check_tolerance(const char *name, void *ctx);
+
 int cg_settle_new(const struct cg_conf *conf, struct cg_store *db, struct cg_settle **out,
                   struct cg_err *err)
 {
@@ -188,9 +202,12 @@ int cg_settle_new(const struct cg_conf *conf, struct cg_store *db, struct cg_set
     s->db = db;
     fx_day_today(s->today);
     tol = fx_conf(s, NULL, "tolerance");
-    if (tol == NULL || cg_dec_parse(tol, &t) != CG_OK || t < 0) {
+    if (tol == NULL || tolerance_of(tol, "USD", 0, &t) != CG_OK ||
+        cg_conf_each_named(conf, "settle", check_tolerance, s) != 0) {
         free(s);
-        return CG_ERR_SET(err, CG_ECONFIG, "[settle] tolerance: '%s' is not an amount",
+        return CG_ERR_SET(err, CG_ECONFIG,
+                          "[settle] tolerance: '%s' (or a seller's) is not AMOUNT, CUR=AMOUNT or "
+                          "P%% words",
                           tol != NULL ? tol : "");
     }
     dl = fx_conf(s, NULL, "tax_deadline");
@@ -259,17 +276,65 @@ static void tax_deadline(const struct cg_settle *s, const struct fx_view *v, cha
     snprintf(out, CG_DAY_LEN, "%04ld-%.5s", strtol(v->export_on, NULL, 10) + years, md);
 }
 
+/*
+ * The tolerance of an order of currency cur expecting expected (minor units) from the
+ * [settle] tolerance text: words "AMOUNT" (any currency), "CUR=AMOUNT" (that currency, in
+ * place of AMOUNT) and "P%" (of what is expected, rounded half-up to the currency's minor
+ * unit); the larger of the amount and the percentage. CG_EINVAL when a word is malformed.
+ */
+static int tolerance_of(const char *text, const char *cur, int64_t expected, int64_t *out)
+{
+    char copy[256], *save = NULL, *w;
+    int64_t amount = 0, own = -1, pct = 0, dec;
+    struct cg_money m;
+
+    if (cg_strlcpy(copy, text, sizeof(copy)) >= sizeof(copy))
+        return CG_EINVAL;
+    for (w = strtok_r(copy, " ,", &save); w != NULL; w = strtok_r(NULL, " ,", &save)) {
+        size_t n = strlen(w);
+        char *eq = strchr(w, '=');
+        if (n > 1 && w[n - 1] == '%') {
+            w[n - 1] = '\0';
+            if (cg_dec_parse(w, &dec) != CG_OK || dec < 0 || dec > 100 * CG_DEC_ONE ||
+                fx_muldiv(expected, dec, 100 * CG_DEC_ONE, &pct) != CG_OK)
+                return CG_EINVAL;
+        } else if (eq != NULL) {
+            *eq = '\0';
+            if (strlen(w) != 3 || cg_money_parse(eq + 1, w, &m) != CG_OK || m.minor < 0)
+                return CG_EINVAL;
+            if (strcmp(w, cur) == 0)
+                own = m.minor;
+        } else {
+            if (cg_dec_parse(w, &dec) != CG_OK || dec < 0 ||
+                cg_money_from_dec(dec, cur, &m) != CG_OK)
+                return CG_EINVAL;
+            amount = m.minor;
+        }
+    }
+    if (own >= 0)
+        amount = own;
+    *out = amount > pct ? amount : pct;
+    return CG_OK;
+}
+
 static int64_t tolerance(const struct cg_settle *s, const struct fx_view *v)
 {
     const char *t = fx_conf(s, v->seller, "tolerance");
-    int64_t dec = 0;
-    struct cg_money m;
+    int64_t tol = 0;
 
-    if (t == NULL || cg_dec_parse(t, &dec) != CG_OK)
+    if (t == NULL || tolerance_of(t, v->currency, v->declared - v->sums.returned, &tol) != CG_OK)
         return 0;
-    if (cg_money_from_dec(dec, v->currency, &m) != CG_OK)
-        return 0;
-    return m.minor;
+    return tol;
+}
+
+/* Each [settle.NAME] tolerance is checked when the context is made. */
+static int check_tolerance(const char *name, void *ctx)
+{
+    const struct cg_settle *s = ctx;
+    const char *t = fx_conf(s, name, "tolerance");
+    int64_t tol;
+
+    return t == NULL || tolerance_of(t, "USD", 0, &tol) != CG_OK ? -1 : 0;
 }
 
 static void derive(const struct cg_settle *s, struct fx_view *v, const char *as_of)

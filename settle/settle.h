@@ -182,6 +182,7 @@ enum cg_fx_report {
     CG_FXR_CREDIT,     /* orders needing a deferred-receipt report */
     CG_FXR_SETTLEMENT, /* holdings and conversions per currency */
     CG_FXR_ORDERS,     /* every declared order with its state */
+    CG_FXR_GAINS,      /* CNY at the customs rate vs at the bank rates, per month and currency */
 };
 /* A report: ncols column names, then nrows rows of ncols cells (text, owned). */
 struct cg_table {

@@ -341,6 +341,7 @@ static int declared_amount(int64_t oid, const struct cg_order *o, struct cg_fx_d
     d->order_id = oid;
     d->currency = o->currency_iso;
     d->amount = m.minor;
+    d->pay_no = o->pay.pay_no;
     return 1;
 }
 

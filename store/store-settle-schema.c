@@ -151,8 +151,17 @@ static const char settle_step_1[] =
     "CREATE TRIGGER fx_event_append_only_d BEFORE DELETE ON fx_event"
     "  BEGIN SELECT RAISE(ABORT, 'events are an append-only log'); END;";
 
+/*
+ * 2: the payment number (payNo) of the order file beside the declared amount, so that a
+ * statement naming the payment instead of the order is matched.
+ */
+static const char settle_step_2[] =
+    "ALTER TABLE fx_declared ADD COLUMN pay_no TEXT;"
+    "CREATE INDEX fx_declared_pay_no ON fx_declared(pay_no) WHERE pay_no IS NOT NULL;";
+
 static const char *const settle_steps[] = {
     settle_step_1,
+    settle_step_2,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

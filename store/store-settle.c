@@ -77,15 +77,19 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
     if (n == 0)
         return CG_OK;
     rc = prep(store,
-              "INSERT INTO fx_declared(order_id, currency, amount, updated_at) VALUES "
-              "(?1, ?2, ?3, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET currency = ?2, "
-              "amount = ?3, updated_at = " NOW_SQL,
+              "INSERT INTO fx_declared(order_id, currency, amount, pay_no, updated_at) VALUES "
+              "(?1, ?2, ?3, ?4, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET currency = ?2, "
+              "amount = ?3, pay_no = ?4, updated_at = " NOW_SQL,
               &st, err);
     for (i = 0; rc == CG_OK && i < n; i++) {
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, d[i].order_id);
         bind_text(st, 2, d[i].currency);
         sqlite3_bind_int64(st, 3, d[i].amount);
+        if (d[i].pay_no != NULL && d[i].pay_no[0] != '\0')
+            bind_text(st, 4, d[i].pay_no);
+        else
+            sqlite3_bind_null(st, 4);
         rc = run(db, st, "record declared amount", err);
     }
     sqlite3_finalize(st);
@@ -149,6 +153,27 @@ int cg_store_fx_order_find(struct cg_store *store, const char *seller, const cha
         sqlite3_reset(st);
         rc = each_order(db, st, fn, ctx, &n, err);
     }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_order_find_pay(struct cg_store *store, const char *seller, const char *pay_no,
+                               cg_fx_order_fn fn, void *ctx, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    long n = 0;
+    int rc =
+        prep(store, ORDER_SQL "WHERE d.pay_no = ?1 AND (?2 IS NULL OR o.seller = ?2) ORDER BY o.id",
+             &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, pay_no);
+    bind_text(st, 2, seller);
+    rc = each_order(db, st, fn, ctx, &n, err);
+    if (rc == CG_OK && n == 0)
+        rc = CG_ENOTFOUND;
     sqlite3_finalize(st);
     return rc;
 }

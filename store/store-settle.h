@@ -36,6 +36,7 @@ struct cg_fx_declared {
     long long order_id;
     const char *currency; /* ISO letters */
     int64_t amount;       /* minor units */
+    const char *pay_no;   /* the order file's payment number (payNo), NULL when none */
 };
 /* Record the declared amounts of n orders, one statement for all (the spool's commit). */
 int cg_store_fx_declared_put(struct cg_store *st, const struct cg_fx_declared *d, size_t n,
@@ -47,6 +48,12 @@ int cg_store_fx_declared_put(struct cg_store *st, const struct cg_fx_declared *d
 typedef int (*cg_fx_order_fn)(void *ctx, const struct cg_fx_order *o);
 int cg_store_fx_order_find(struct cg_store *st, const char *seller, const char *order_no,
                            cg_fx_order_fn fn, void *ctx, struct cg_err *err);
+/*
+ * The orders whose payment number (payNo of the order file) is pay_no, by id (seller NULL: any
+ * seller). CG_ENOTFOUND when there is none. A non-zero fn result stops and is returned.
+ */
+int cg_store_fx_order_find_pay(struct cg_store *st, const char *seller, const char *pay_no,
+                               cg_fx_order_fn fn, void *ctx, struct cg_err *err);
 int cg_store_fx_order_get(struct cg_store *st, long long id, cg_fx_order_fn fn, void *ctx,
                           struct cg_err *err);
 /* Every order with a declared amount, by id. A non-zero fn result stops and is returned. */
