@@ -68,6 +68,8 @@ extern const struct cg_store_schema cg_store_schema_settle;
 
 /* The customs_* tables: declarations from CEB792, return receipts (store-customs.c). */
 extern const struct cg_store_schema cg_store_schema_customs;
+/* The rf_* tables of refund/ (store-refund-schema.c). */
+extern const struct cg_store_schema cg_store_schema_refund;
 
 /* SQL of each statement (store-sql.c). */
 extern const char *const store_sql[S_N];
