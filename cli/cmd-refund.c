@@ -16,6 +16,7 @@
 #include "cli/cmd.h"
 #include "core/fsutil.h"
 #include "refund/refund.h"
+#include "settle/settle.h"
 #include "store/store.h"
 
 int cg_cli_refund_open(struct cg_cli *cli, struct cg_store **db, struct cg_refund **r,
@@ -177,6 +178,15 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
         rc = do_import(r, CG_RF_INVOICES, &o, &err);
     } else if (strcmp(verb, "results") == 0) {
         rc = do_import(r, CG_RF_RESULTS, &o, &err);
+    } else if (strcmp(verb, "sync") == 0) {
+        struct cg_settle *s = NULL;
+        long n = 0;
+        rc = cg_settle_new(cli->conf, db, &s, &err);
+        if (rc == CG_OK)
+            rc = cg_refund_sync_collection(r, s, &n, &err);
+        cg_settle_free(s);
+        if (rc == CG_OK)
+            printf("%ld units collected according to settle\n", n);
     } else if (strcmp(verb, "match") == 0) {
         long made = 0;
         rc = cg_refund_match(r, &made, &err);
@@ -273,6 +283,7 @@ const struct cg_cmd cg_cmd_refund = {
     "  rates FILE...         refund-rate table by HS code and validity dates\n"
     "  invoices FILE...      purchase invoices, then matching\n"
     "  results FILE...       the tax office's outcomes per unit\n"
+    "  sync                  take the collection state of the units' orders from settle\n"
     "  match                 match invoice lines to units waiting for documents\n"
     "  allocate UNIT CODE/NUMBER/LINE [QTY] [--note TEXT]\n"
     "  cleared ENTRY DAY     the declaration was cleared (结关) on DAY\n"

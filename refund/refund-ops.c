@@ -15,6 +15,7 @@
 
 #include "core/buf.h"
 #include "refund/refund-int.h"
+#include "settle/settle.h"
 #include "store/store.h"
 
 struct op {
@@ -152,6 +153,90 @@ int cg_refund_collected(struct cg_refund *r, const char *unit, const char *note,
     if (need_note(note, "collected", err) != CG_OK)
         return CG_EINVAL;
     return unit_op(r, collected_tx, unit, NULL, NULL, note, NULL, err);
+}
+
+struct sync {
+    struct cg_refund *r;
+    const struct cg_table *t;
+    size_t order_col, state_col;
+    long n;
+};
+
+/* The settle/ state of order_no ("NO" or "SELLER/NO" in the table), or NULL. */
+static const char *fx_state_of(const struct sync *y, const char *order_no)
+{
+    size_t i, len = strlen(order_no);
+
+    for (i = 0; i < y->t->nrows; i++) {
+        const char *name = y->t->cells[i * y->t->ncols + y->order_col];
+        size_t nl = strlen(name);
+        if (strcmp(name, order_no) == 0 ||
+            (nl > len && name[nl - len - 1] == '/' && strcmp(name + nl - len, order_no) == 0))
+            return y->t->cells[i * y->t->ncols + y->state_col];
+    }
+    return NULL;
+}
+
+static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct sync *y = ctx;
+    long long *ids = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    (void)db;
+    rc = rf_unit_ids(y->r, 0, NULL, &ids, &n, err);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        struct unit x;
+        const char *state;
+        char detail[128];
+        rc = rf_unit_load_id(y->r, ids[i], &x, err);
+        if (rc != CG_OK || x.u.fx_ok || x.order_no[0] == '\0')
+            continue;
+        state = fx_state_of(y, x.order_no);
+        if (state == NULL ||
+            (strcmp(state, "COLLECTED") != 0 && strcmp(state, "DEEMED_COLLECTED") != 0))
+            continue;
+        x.u.fx_ok = 1;
+        snprintf(detail, sizeof(detail), "order %s is %s", x.order_no, state);
+        rc = rf_note(y->r, &x, "IMPORT", "settle", detail, err);
+        if (rc == CG_OK)
+            rc = rf_evaluate(y->r, &x, "IMPORT", "settle", err);
+        y->n++;
+    }
+    free(ids);
+    return rc;
+}
+
+int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n, struct cg_err *err)
+{
+    struct cg_table *t = NULL;
+    struct sync y;
+    size_t c;
+    int rc;
+
+    memset(&y, 0, sizeof(y));
+    *n = 0;
+    rc = cg_settle_report(s, CG_FXR_ORDERS, r->today, &t, err);
+    if (rc != CG_OK)
+        return rc;
+    y.r = r;
+    y.t = t;
+    y.order_col = y.state_col = t->ncols;
+    for (c = 0; c < t->ncols; c++) {
+        if (strcmp(t->cols[c], "order") == 0)
+            y.order_col = c;
+        else if (strcmp(t->cols[c], "state") == 0)
+            y.state_col = c;
+    }
+    if (y.order_col == t->ncols || y.state_col == t->ncols)
+        rc = CG_ERR_SET(err, CG_EUNSUPPORTED, "settle's order report has no order or state");
+    else
+        rc = cg_store_tx(r->db, sync_tx, &y, err);
+    cg_table_free(t);
+    if (rc == CG_OK)
+        *n = y.n;
+    return rc;
 }
 
 /* ------------------------------------------------------------------ invoices */

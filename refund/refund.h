@@ -107,6 +107,14 @@ int cg_refund_cleared(struct cg_refund *r, const char *entry_id, const char *day
 /* The proceeds of a unit are collected (or deemed collected), with evidence. */
 int cg_refund_collected(struct cg_refund *r, const char *unit, const char *note,
                         struct cg_err *err);
+/*
+ * Take the collection state of each unit's order from settle/ (s, over the same database):
+ * units whose order is COLLECTED or DEEMED_COLLECTED there get their proceeds recorded, with
+ * an event; *n counts them. Units without an order number are left to `refund collected`.
+ */
+struct cg_settle;
+int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
+                              struct cg_err *err);
 /* Late filing after the soft deadline, with evidence: LAPSED_SOFT -> READY or WAIT_DOCS. */
 int cg_refund_late(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err);
 /* Operator fix of a mismatch or rejection: back to WAIT_DOCS. */

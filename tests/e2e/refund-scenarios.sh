@@ -5,7 +5,8 @@
 # 16,336.28 output VAT at risk, a late filing with evidence, and a second unit lapsing for good
 # after 36 months; T3 a summary result (CEB792, fed through the spool's receipt path) linking
 # the inventories of a resubmitted declaration to its declaration number, whose units wait for
-# clearance. Also: rate changes on the export date, an invoice line split across two units,
+# clearance. The proceeds of T2 come from settle/ (a camt.053 for the order the spool declared).
+# Also: rate changes on the export date, an invoice line split across two units,
 # double use refused, mismatch reasons, and refused files with file, line, field and reason.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
@@ -33,7 +34,21 @@ expect_rc 0 "T2 invoice imported and matched" cg refund invoices "$T/t2-invoices
 check "T2 invoice matched, waiting for the proceeds only" \
     [ "$(unit $E1 state) $(unit $E1 invoice) $(unit $E1 refund) $(unit $E1 missing)" = "WAIT_DOCS 65000.00 5850.00 collection" ]
 expect_rc 2 "collected needs evidence" cg refund collected $E1
-expect_rc 0 "T2 proceeds collected" cg refund collected $E1 --note "USD 10,000.00 collected" --as-of 2025-06-01
+# the order behind E1 is declared and released by the spool, then collected in settle/
+{
+    echo "order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight"
+    echo "E2,USD,US,USNY,0.00,MUG-1,Mug,1000,10.00,3120980105,SF Express,SF0000000000002,400"
+} >"$W/incoming/acme/orders.csv"
+expect_rc 0 "order E2 declared" cg run
+release 2025-05-10 E2
+expect_rc 0 "order E2 released" cg run
+expect_rc 0 "nothing collected yet" cg refund sync --as-of 2025-05-27
+check "so the unit still waits" [ "$(unit $E1 state) $(grep -c . "$T/out")" = "WAIT_DOCS 1" ]
+echo "E2-IN-1;CRDT;USD;10000.00;2025-05-28;2025-05-28;E2;E2 GOODS;GLOBAL BUYER INC" |
+    $SHELPER camt053 "$T/e2-in.xml" CN1200000000000000000001 STMT-2025-05-28
+expect_rc 0 "USD 10,000.00 received" cg settle import "$T/e2-in.xml" --seller acme
+expect_rc 0 "T2 collection taken from settle" cg refund sync --as-of 2025-06-01
+check "one unit collected" grep -q "^1 units collected according to settle" "$T/out"
 check "T2 unit ready" [ "$(unit $E1 state)" = READY ]
 expect_rc 0 "T2 batch for period 202506" cg refund prepare --period 202506 --as-of 2025-06-05
 EXP=$(sed -n 2p "$T/out")
