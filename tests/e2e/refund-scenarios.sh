@@ -84,6 +84,11 @@ E3=310120240000000003/1
 expect_rc 0 "T4 declaration items imported" cg refund entries "$T/t4-entries.csv" --as-of 2024-11-25
 check "T4 deadlines: soft 2025-04-30, hard 2027-11-20" \
     [ "$(sqlite3 "$W/cebgate.db" "SELECT soft_deadline || ' ' || hard_deadline FROM rf_unit WHERE entry_id = '310120240000000002'")" = "2025-04-30 2027-11-20" ]
+cg report refund calendar --as-of 2025-04-01 --format csv >"$T/cal.csv"
+check "T4 calendar on 2025-04-01: E2 due 2025-04-30 with 13000.00 at risk" \
+    [ "$(csv_cell "$T/cal.csv" 2025-04-30 unit) $(csv_cell "$T/cal.csv" 2025-04-30 refund_at_risk) $(csv_cell "$T/cal.csv" 2025-04-30 missing)" = "$E2 13000.00 invoice" ]
+check "nothing due within 60 days of 2025-01-01" \
+    [ "$(cg report refund calendar --as-of 2025-01-01 --format csv | wc -l)" = 1 ]
 expect_rc 0 "nothing lapses on 2025-04-30" cg refund tick --as-of 2025-04-30
 check "still waiting for the invoice on 2025-04-30" [ "$(unit $E2 state)" = WAIT_DOCS ]
 expect_rc 0 "T4 tick on 2025-05-01" cg refund tick --as-of 2025-05-01
@@ -200,4 +205,28 @@ check "the file is kept as it was" [ "$(wc -l <"$T/bad-invoices.csv")" = 4 ]
 expect_rc 0 "cebgate run imports an invoice file from incoming/" cg run
 check "moved to done/ and matched to both T3 units" \
     [ -f "$W/done/t3-invoices.csv" ] && [ "$(unit 224420250000000031/1 invoice) $(unit 224420250000000031/2 invoice)" = "400.00 200.00" ]
+cp "$T/bad-invoices.csv" "$W/incoming/bad-invoices.csv"
+expect_rc 1 "cebgate run refuses a bad invoice file from incoming/" cg run
+check "it is in failed/ with every bad row in its reason" \
+    [ "$(grep -c '^bad-invoices.csv:[234]: field' "$W/failed/bad-invoices.csv.reason")" = 3 ]
+
+# ---- a database held by another process: temporary failure, nothing written, file kept
+{
+    echo "$INVOICES_H"
+    echo "6100250101,00000001,1,2025-01-05,91610000MA5DDDDD4B,Cup,,pcs,10,100.00,13,13.00,"
+} >"$T/later.csv"
+python3 - "$W/cebgate.db" "$CEBGATE" "$W/cebgate.conf" "$T/later.csv" >"$T/busy.out" 2>&1 <<'EOP'
+import sqlite3, subprocess, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+p = subprocess.run([sys.argv[2], "-c", sys.argv[3], "refund", "invoices", sys.argv[4]],
+                   capture_output=True, text=True)
+db.execute("ROLLBACK")
+print(p.returncode)
+print(p.stderr)
+EOP
+check "exit 75 while the database is locked" [ "$(head -1 "$T/busy.out")" = 75 ]
+check "nothing of it recorded, the file kept" \
+    [ "$(sqlite3 "$W/cebgate.db" "SELECT count(*) FROM rf_invline WHERE code = '6100250101'")" = 0 ] && [ -f "$T/later.csv" ]
+expect_rc 0 "the same command later succeeds" cg refund invoices "$T/later.csv"
 finish
