@@ -16,7 +16,11 @@ RUNS=${RUNS:-3}
 W=$(mktemp -d "${TMPDIR:-/tmp}/cg-bench-map.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export CEBGATE_DATADIR="$SRC/data"
-printf '[seller]\ncatalog = %s/tests/data/mapping/catalog.csv\n' "$SRC" >"$W/cebgate.conf"
+# Complete seller codes: map builds and validates each order's messages, as run does.
+{ printf '[seller]\ncatalog = %s/tests/data/mapping/catalog.csv\n' "$SRC"
+  cat "$SRC/tests/data/e2e/seller-codes.ini"
+  printf '[declare]\ncop_code = 3301960001\ncop_name = Acme Export\ndxp_id = DXPENT0000000001\n'
+} >"$W/cebgate.conf"
 
 # N order lines, orders of 1 to 3 lines, all valid.
 gen() {

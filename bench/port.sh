@@ -25,7 +25,9 @@ cd "$W"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout server.key -out server.pem -days 2 \
     -subj "/CN=bench port" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -keyout signer.key -out signer.pem -days 2 \
-    -subj "/CN=bench signer" 2>/dev/null
+    -subj "/CN=bench signer" -addext basicConstraints=critical,CA:FALSE 2>/dev/null
+openssl rand -hex 24 >bench.token
+printf 'Authorization: Bearer %s\n' "$(cat bench.token)" >auth.hdr
 printf '[declare]\nkey_file = %s/signer.key\ncert_file = %s/signer.pem\nsign_alg = rsa-sha256\n' \
     "$W" "$W" >sign.conf
 
@@ -50,6 +52,10 @@ database = port.db
 accept_ms = 3600000
 release_ms = 3600000
 close_ms = 3600000
+[sender.bench]
+token_file = bench.token
+sign_cert = signer.pem
+codes = 3301964J31
 EOF
 
 start() {
@@ -72,7 +78,7 @@ mkcfg() {
     : >get.cfg
     sep=""
     for f in msgs/*.xml; do
-        printf '%surl = "%s/messages"\ncacert = "server.pem"\ndata-binary = "@%s"\nheader = "Content-Type: application/xml"\noutput = "last-answer.json"\nwrite-out = "%%{http_code}\\n"\n' \
+        printf '%surl = "%s/messages"\ncacert = "server.pem"\ndata-binary = "@%s"\nheader = "Content-Type: application/xml"\nheader = "@auth.hdr"\noutput = "last-answer.json"\nwrite-out = "%%{http_code}\\n"\n' \
             "$sep" "$URL" "$f" >>post.cfg
         printf '%surl = "%s/health"\ncacert = "server.pem"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
             "$sep" "$URL" >>get.cfg

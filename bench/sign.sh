@@ -26,7 +26,7 @@ trap 'rm -rf "$W"' EXIT
 PIN=""
 command -v taskset >/dev/null 2>&1 && PIN="taskset -c $CPU"
 "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout "$W/key.pem" -out "$W/cert.pem" -days 2 \
-    -subj '/CN=bench signer' >/dev/null 2>&1
+    -subj '/CN=bench signer' -addext basicConstraints=critical,CA:FALSE >/dev/null 2>&1
 DATA="$SRC/data"
 "$BUILD/bench/sign" --template "$DATA" "$W/tmpl.xml"
 

@@ -25,7 +25,7 @@ trap 'rm -rf "$B"' EXIT
 mkdir -p "$B"
 cd "$B"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
-    -subj '/CN=bench' >/dev/null 2>&1
+    -subj '/CN=bench' -addext basicConstraints=critical,CA:FALSE >/dev/null 2>&1
 cp "$SRC/tests/data/mapping/catalog.csv" .
 cat >cebgate.conf <<EOC
 [general]

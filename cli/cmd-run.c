@@ -53,6 +53,17 @@ static void fmt_dur(int64_t ms, char *out, size_t size)
         snprintf(out, size, "%ld:%02ld", s / 60, s % 60);
 }
 
+/* Before a log message: take the progress bar off its line so the message stands alone. */
+void cg_run_clear_bar(void *ctx)
+{
+    struct cg_run_view *v = ctx;
+
+    if (v->tty && v->bar_shown) {
+        fputs("\r\033[K", stderr);
+        v->bar_shown = 0;
+    }
+}
+
 void cg_run_event(void *ctx, int ev, const struct cg_spool_stats *st, const char *text)
 {
     struct cg_run_view *v = ctx;
@@ -105,22 +116,35 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
     fmt_dur(st->elapsed_ms, dur, sizeof(dur));
     fprintf(fp, "summary: %ld files taken (%ld done, %ld failed, %ld duplicate)\n", st->files_taken,
             st->files_done, st->files_failed, st->files_duplicate);
-    fprintf(fp, "  orders: %ld accepted (%ld new, %ld modified), %ld unchanged, %ld rejected\n",
+    fprintf(fp,
+            "  orders: %ld accepted (%ld new, %ld modified), %ld unchanged, %ld rejected, %ld "
+            "waiting, %ld skipped, %ld cancelled\n",
             st->orders_new + st->orders_modified, st->orders_new, st->orders_modified,
-            st->orders_unchanged, st->orders_rejected);
+            st->orders_unchanged, st->orders_rejected, st->orders_waiting, st->orders_skipped,
+            st->orders_cancelled);
     for (i = 0; i < st->nreasons; i++)
-        fprintf(fp, "    %6ld x %s\n", st->reasons[i].count, st->reasons[i].text);
+        fprintf(fp, "    %6ld x rejected: %s\n", st->reasons[i].count, st->reasons[i].text);
     if (st->reasons_other > 0)
-        fprintf(fp, "    %6ld x other reasons (cebgate status --rejected)\n", st->reasons_other);
+        fprintf(fp, "    %6ld x rejected for other kinds of reason (cebgate status --rejected)\n",
+                st->reasons_other);
+    for (i = 0; i < st->nheld; i++)
+        fprintf(fp, "    %6ld x %s\n", st->held[i].count, st->held[i].text);
+    if (st->held_other > 0)
+        fprintf(fp, "    %6ld x not declared for other reasons of their status\n", st->held_other);
+    if (st->orders_cancel_needed > 0)
+        fprintf(fp,
+                "  needing a cancellation: %ld orders cancelled or skipped after their "
+                "documents were sent (cebgate status --cancel)\n",
+                st->orders_cancel_needed);
     fprintf(fp,
             "  messages: %ld signed, %ld queued, %ld sent, %ld waiting to be sent, "
             "%ld refused\n",
             st->msgs_signed, st->msgs_queued, st->msgs_sent, st->msgs_retry, st->msgs_refused);
     fprintf(fp,
             "  receipts: %ld files, %ld applied, %ld duplicate, %ld late, %ld unknown guid, "
-            "%ld unreadable files\n",
+            "%ld mismatched, %ld unreadable files\n",
             st->receipt_files, st->receipts_applied, st->receipts_duplicate, st->receipts_late,
-            st->receipts_unknown, st->receipt_files_failed);
+            st->receipts_unknown, st->receipts_mismatch, st->receipt_files_failed);
     if (st->recovered > 0)
         fprintf(fp, "  recovered after a crash: %ld messages\n", st->recovered);
     fprintf(fp, "  duration: %s (%lld ms)\n", dur, (long long)st->elapsed_ms);
@@ -204,6 +228,7 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     if (optind != argc)
         return cg_cmd_usage_error(&cg_cmd_run, "no arguments expected");
     cg_run_signals(&o.stop);
+    cg_log_set_before(cg_run_clear_bar, &v);
     rc = cg_transport_new(cli->conf, &t, &err);
     /* Statements in incoming/ are taken first, so the spool never reads one as orders. */
     sctx.cli = cli;
@@ -225,6 +250,7 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
         status = CG_EXIT_OK;
     cg_spool_close(sp);
     cg_transport_free(t);
+    cg_log_set_before(NULL, NULL);
     return status;
 }
 

@@ -1,12 +1,13 @@
 /*
- * cmd-verify.c - `cebgate verify [--trust CERT]... FILE...`: check the enveloped signature of
- * XML messages and say exactly what is wrong with each.
+ * cmd-verify.c - `cebgate verify [--trust CERT]... [--sm2-id ID] FILE...`: check the enveloped
+ * signature of XML messages and say exactly what is wrong with each.
  *
  * Each file gets one line on standard output: "FILE: OK ..." with the signer, or
  * "FILE: FAILED: reason" (digest mismatch, wrong key, untrusted certificate, signature not
  * covering the root, several signatures, no signature, not XML). Without --trust only the
- * signature itself is checked against the certificate it carries. Exit 0 when every file
- * verifies, 1 when one does not, 2 on usage errors or unreadable trust files.
+ * signature itself is checked against the certificate it carries. sm2-sm3 signatures are
+ * checked with the distinguishing identifier --sm2-id (default 1234567812345678). Exit 0 when every
+ * file verifies, 1 when one does not, 2 on usage errors or unreadable trust files.
  */
 #include "config.h"
 
@@ -20,18 +21,21 @@ static int exec_verify(struct cg_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"trust", required_argument, NULL, 't'},
+        {"sm2-id", required_argument, NULL, 'i'},
         {NULL, 0, NULL, 0},
     };
     struct cg_err err;
     struct cg_trust *trust = NULL;
     struct cg_sig_info info;
     xmlDocPtr doc = NULL;
+    const char *sm2_id = NULL;
     int status = CG_EXIT_OK;
     int c, i;
 
     cg_err_clear(&err);
-    while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:i:", opts, NULL)) != -1) {
         switch (c) {
+        case 'i': sm2_id = optarg; break;
         case 't':
             if ((trust == NULL && cg_trust_new(&trust, &err) != CG_OK) ||
                 cg_trust_add_file(trust, optarg, &err) != CG_OK) {
@@ -45,6 +49,15 @@ static int exec_verify(struct cg_cli *cli, int argc, char **argv)
     }
     if (optind >= argc) {
         status = cg_cmd_usage_error(&cg_cmd_verify, "FILE expected");
+        goto done;
+    }
+    if (sm2_id != NULL && trust == NULL) {
+        status = cg_cmd_usage_error(&cg_cmd_verify, "--sm2-id goes with --trust");
+        goto done;
+    }
+    if (sm2_id != NULL && cg_trust_set_sm2_id(trust, sm2_id, &err) != CG_OK) {
+        cg_cmd_fail(&err);
+        status = CG_EXIT_USAGE;
         goto done;
     }
     for (i = optind; i < argc; i++) {
@@ -72,10 +85,12 @@ done:
 
 const struct cg_cmd cg_cmd_verify = {
     "verify",
-    "[--trust CERT]... FILE...",
+    "[--trust CERT]... [--sm2-id ID] FILE...",
     "check the XML-DSig signature of messages and say exactly what fails",
     "  -t, --trust CERT   PEM file of trusted signer or CA certificates (repeatable); the\n"
-    "                     signing certificate must be one of them or issued under one\n",
+    "                     signing certificate must be one of them or issued under one\n"
+    "  -i, --sm2-id ID    SM2 distinguishing identifier of sm2-sm3 signatures (with --trust;\n"
+    "                     default 1234567812345678)\n",
     0,
     exec_verify,
 };

@@ -13,6 +13,7 @@
 
 #include "cli/cmd.h"
 #include "core/buf.h"
+#include "core/log.h"
 #include "spool/spool.h"
 
 static int exec_watch(struct cg_cli *cli, int argc, char **argv)
@@ -47,6 +48,7 @@ static int exec_watch(struct cg_cli *cli, int argc, char **argv)
         return cg_cmd_usage_error(&cg_cmd_watch, "no arguments expected");
     v.tty = 0; /* a daemon logs lines, it draws no bar */
     cg_run_signals(&o.stop);
+    cg_log_set_before(cg_run_clear_bar, &v);
     /* Collection statements dropped while watching are imported, not read as orders. */
     sctx.cli = cli;
     o.intake = cg_cli_settle_intake;
@@ -62,6 +64,7 @@ static int exec_watch(struct cg_cli *cli, int argc, char **argv)
     status = rc == CG_OK ? CG_EXIT_OK : cg_run_exit(rc, &err, NULL);
     cg_spool_close(sp);
     cg_transport_free(t);
+    cg_log_set_before(NULL, NULL);
     return status;
 }
 

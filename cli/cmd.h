@@ -100,6 +100,8 @@ struct cg_run_view {
 int cg_run_parse(const struct cg_cmd *cmd, int argc, char **argv, struct cg_spool_opts *o,
                  struct cg_run_view *v);
 void cg_run_event(void *ctx, int ev, const struct cg_spool_stats *st, const char *text);
+/* Take the progress bar of view ctx off the terminal line (before a log message). */
+void cg_run_clear_bar(void *ctx);
 void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE *fp);
 int cg_run_exit(int rc, const struct cg_err *err, const struct cg_spool_stats *st);
 /* SIGTERM and SIGINT set *flag (the stop flag of struct cg_spool_opts). */

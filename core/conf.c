@@ -256,13 +256,48 @@ static int note_section(struct cg_conf *conf, const char *section)
     return CG_OK;
 }
 
+char *cg_ini_line(char *str, int num, FILE *fp, char *why, size_t size)
+{
+    int i = 0, c = EOF;
+
+    why[0] = '\0';
+    while (i < num - 1 && (c = getc(fp)) != EOF) {
+        if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7F) {
+            char key[64];
+            size_t k = 0;
+
+            /* Name the key (the text before '=') when the line has one so far. */
+            while (k < (size_t)i && k < sizeof(key) - 1 && str[k] != '=' && str[k] != ':')
+                k++;
+            memcpy(key, str, k);
+            key[k] = '\0';
+            while (k > 0 && (key[k - 1] == ' ' || key[k - 1] == '\t'))
+                key[--k] = '\0';
+            snprintf(why, size, "%s: control character U+%04X at position %d",
+                     k > 0 && k < (size_t)i ? key : "line", (unsigned)c, i + 1);
+            str[0] = '\0';
+            return NULL;
+        }
+        str[i++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    str[i] = '\0';
+    return i > 0 ? str : NULL;
+}
+
 static char *reader(char *str, int num, void *stream)
 {
     struct parse_ctx *ctx = stream;
-    char *r = fgets(str, num, ctx->fp);
+    char why[160];
+    char *r = cg_ini_line(str, num, ctx->fp, why, sizeof(why));
 
-    if (r != NULL)
+    if (r != NULL || why[0] != '\0')
         ctx->line++;
+    if (why[0] != '\0' && !ctx->failed) {
+        CG_ERR_SET(ctx->err, CG_ECONFIG, "%s:%d: %s", ctx->conf->file, ctx->line, why);
+        ctx->failed = 1;
+    }
     return r;
 }
 
@@ -566,6 +601,26 @@ void cg_conf_dump(const struct cg_conf *conf, FILE *fp)
     }
 }
 
+/* A help text as comment lines of at most 90 columns, broken between words. */
+static void write_comment(FILE *fp, const char *text)
+{
+    const char *p = text;
+    size_t col = 0, n;
+
+    while (*p != '\0') {
+        n = strcspn(p, " ");
+        if (col > 0 && col + 1 + n > 90) {
+            fputc('\n', fp);
+            col = 0;
+        }
+        col += (size_t)fprintf(fp, "%s%.*s", col == 0 ? "# " : " ", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', fp);
+}
+
 void cg_conf_write_template(FILE *fp)
 {
     const struct cg_conf_key *k;
@@ -582,7 +637,7 @@ void cg_conf_write_template(FILE *fp)
             fprintf(fp, "\n[%s]\n", k->section);
             last = k->section;
         }
-        fprintf(fp, "# %s\n", k->help);
+        write_comment(fp, k->help);
         if (k->type == CG_CONF_ENUM)
             fprintf(fp, "#   one of: %s\n", k->choices);
         fprintf(fp, "#%s = %s\n", k->key, k->def != NULL ? k->def : "");

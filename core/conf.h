@@ -71,6 +71,14 @@ bool cg_conf_get_bool(const struct cg_conf *conf, const char *section, const cha
 /* Path resolved against cg_conf_dir(); caller frees; NULL when unset. */
 char *cg_conf_get_path(const struct cg_conf *conf, const char *section, const char *key);
 
+/*
+ * fgets() for inih stream readers that refuses control characters: a NUL byte would silently
+ * cut the line short. Returns str, or NULL at the end of the file and when the line holds a
+ * byte below 0x20 other than tab, CR and LF (or 0x7F); why is then "KEY: control character
+ * U+00XX at position N" (KEY is "line" before an '='), else "".
+ */
+char *cg_ini_line(char *str, int num, FILE *fp, char *why, size_t size);
+
 /* Set a value (e.g. from a command-line option), checked like a file line. */
 int cg_conf_set(struct cg_conf *conf, const char *section, const char *key, const char *value,
                 struct cg_err *err);

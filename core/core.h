@@ -6,11 +6,13 @@
 
 #include "core/buf.h"
 #include "core/conf.h"
-#include "core/db.h"
+#include "core/csvread.h"
 #include "core/err.h"
 #include "core/fsutil.h"
+#include "core/http-client.h"
 #include "core/init.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "core/text.h"
 
 #endif

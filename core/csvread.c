@@ -234,7 +234,8 @@ int cg_src_line(struct cg_src *s, const char **p, size_t *len, struct cg_err *er
     size_t scanned = 0;
 
     for (;;) {
-        char *start = s->dec + s->dec_off;
+        /* dec is NULL until the first chunk is decoded (NULL + 0 is undefined). */
+        char *start = s->dec != NULL ? s->dec + s->dec_off : NULL;
         size_t avail = s->dec_len - s->dec_off;
         char *nl = avail > scanned ? memchr(start + scanned, '\n', avail - scanned) : NULL;
         int rc;
@@ -267,8 +268,21 @@ int cg_src_line(struct cg_src *s, const char **p, size_t *len, struct cg_err *er
 
 /* ------------------------------------------------------------------ CSV */
 
+/*
+ * A NUL byte inside a field would cut the C string short (two order numbers could become one),
+ * so it is stored escaped as the lone surrogate U+DC00, the escape the GB18030 decoder uses for
+ * bytes it cannot convert; cg_text_ok() then refuses the field as a control character.
+ */
+static const char nul_esc[3] = {'\xED', '\xB0', '\x80'};
+
 static int row_add(struct cg_row *r, const void *p, size_t n)
 {
+    const char *in = p;
+    size_t nuls = 0, i, need;
+
+    for (i = 0; i < n; i++)
+        nuls += in[i] == '\0';
+    need = n + 2 * nuls;
     if (r->nfields == r->capfields) {
         size_t nc = r->capfields == 0 ? 32 : r->capfields * 2;
         size_t *o = realloc(r->off, nc * sizeof(*o));
@@ -278,11 +292,11 @@ static int row_add(struct cg_row *r, const void *p, size_t n)
         r->off = o;
         r->capfields = nc;
     }
-    if (r->len + n + 1 > r->cap) {
+    if (r->len + need + 1 > r->cap) {
         size_t nc = r->cap == 0 ? 1024 : r->cap;
         char *d;
 
-        while (nc < r->len + n + 1)
+        while (nc < r->len + need + 1)
             nc *= 2;
         d = realloc(r->data, nc);
         if (d == NULL)
@@ -291,9 +305,19 @@ static int row_add(struct cg_row *r, const void *p, size_t n)
         r->cap = nc;
     }
     r->off[r->nfields++] = r->len;
-    if (n > 0)
+    if (nuls == 0 && n > 0) {
         memcpy(r->data + r->len, p, n);
-    r->len += n;
+        r->len += n;
+    } else {
+        for (i = 0; i < n; i++) {
+            if (in[i] == '\0') {
+                memcpy(r->data + r->len, nul_esc, sizeof(nul_esc));
+                r->len += sizeof(nul_esc);
+            } else {
+                r->data[r->len++] = in[i];
+            }
+        }
+    }
     r->data[r->len++] = '\0';
     return CG_OK;
 }

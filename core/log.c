@@ -72,6 +72,15 @@ void cg_log_set_stream(FILE *fp)
     log_fp = fp;
 }
 
+static void (*before_fn)(void *ctx);
+static void *before_ctx;
+
+void cg_log_set_before(void (*fn)(void *ctx), void *ctx)
+{
+    before_fn = fn;
+    before_ctx = ctx;
+}
+
 static void vlog(enum cg_log_level level, const char *fmt, va_list ap)
 {
     FILE *fp = log_fp != NULL ? log_fp : stderr;
@@ -80,6 +89,8 @@ static void vlog(enum cg_log_level level, const char *fmt, va_list ap)
     if (level > cur_level)
         return;
     vsnprintf(line, sizeof(line), fmt, ap);
+    if (before_fn != NULL)
+        before_fn(before_ctx);
     fprintf(fp, "cebgate: %s: %s\n", level_names[level], line);
 }
 

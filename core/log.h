@@ -20,6 +20,11 @@ int cg_log_parse_level(const char *s, enum cg_log_level *out);
 void cg_log_from_env(void);
 /* Send output to fp (borrowed; default stderr). */
 void cg_log_set_stream(FILE *fp);
+/*
+ * Call fn(ctx) before each message is written (NULL: nothing), e.g. to clear a progress bar on
+ * the terminal so a message never lands inside its line.
+ */
+void cg_log_set_before(void (*fn)(void *ctx), void *ctx);
 
 void cg_log(enum cg_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define cg_error(...) cg_log(CG_LOG_ERROR, __VA_ARGS__)

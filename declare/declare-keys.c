@@ -20,9 +20,14 @@ const struct cg_conf_key cg_declare_conf_keys[] = {
     {"declare", "dxp_id", CG_CONF_STR, NULL, NULL, "BaseTransfer dxpId: the DXP user id"},
     {"declare", "signer", CG_CONF_ENUM, "local", "local|remote",
      "local key, or a remote signing service"},
-    {"declare", "sign_alg", CG_CONF_ENUM, "rsa-sha1", "rsa-sha1|rsa-sha256",
-     "signature algorithm (the CEB spec names rsa-sha1 for RSA keys)"},
-    {"declare", "key_file", CG_CONF_PATH, NULL, NULL, "default signing key (PEM or PKCS#12)"},
+    {"declare", "sign_alg", CG_CONF_ENUM, NULL, "sm2-sm3|rsa-sha1|rsa-sha256",
+     "signature algorithm; unset, it follows the key: SM2 key sm2-sm3 (the CEB specification's "
+     "preferred algorithm, E-Port SM2 certificates), RSA key rsa-sha1 (the specification's other "
+     "one); rsa-sha256 is not in the specification, only if the receiver asks for it"},
+    {"declare", "sm2_id", CG_CONF_STR, "1234567812345678", NULL,
+     "SM2 distinguishing identifier hashed into the signature (GM/T 0009 default)"},
+    {"declare", "key_file", CG_CONF_PATH, NULL, NULL,
+     "default signing key: RSA or SM2, PEM or PKCS#12"},
     {"declare", "cert_file", CG_CONF_PATH, NULL, NULL, "certificate that goes with key_file"},
     {"declare", "key_pass_file", CG_CONF_PATH, NULL, NULL, "file holding the key passphrase"},
     {"declare", "key_pass_env", CG_CONF_STR, NULL, NULL,

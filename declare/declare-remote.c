@@ -2,12 +2,13 @@
  * declare-remote.c - client of a remote signing service (docs/remote-signer.md).
  *
  * One POST per signature: JSON {"version":1,"algorithm":..,"signature_method":..,"key_name":..,
- * "data": base64 of the canonical SignedInfo}; the answer carries "signature_value" and
- * "certificate" (base64 DER). The curl handle lives as long as the signer, so the connection
- * is kept alive between messages. The connection follows the one client policy of
- * core/http-client.h (TLS 1.2 or newer, peer and host verification always on, remote_ca adds a
- * CA file, only http and https, no redirects, every option checked); the answer is bounded in
- * size. The bearer token is sent in a header and never logged.
+ * "sm2_id" (sm2-sm3 only), "data": base64 of the canonical SignedInfo}; the answer carries
+ * "signature_value" (RSA: the PKCS#1 value; SM2: the raw 64-byte r||s) and "certificate"
+ * (base64 DER). The curl handle lives as long as the signer, so the connection is kept alive
+ * between messages. The connection follows the one client policy of core/http-client.h
+ * (TLS 1.2 or newer, peer and host verification always on, remote_ca adds a CA file, only http
+ * and https, no redirects, every option checked); the answer is bounded in size. The bearer
+ * token is sent in a header and never logged.
  * cg_remote_clone gives another thread its own handle with the same settings (the headers,
  * token included, are copied; each copy is wiped when freed).
  * Failures: CG_ERETRY for what may pass later (connection, timeout, 5xx, 429), CG_ECRYPTO for
@@ -207,8 +208,9 @@ static int b64_member(json_t *obj, const char *name, unsigned char **out, size_t
 }
 
 int cg_remote_sign(struct cg_remote *r, const struct cg_sig_alg *alg, const char *key_name,
-                   const unsigned char *data, size_t len, unsigned char **sig, size_t *sig_len,
-                   unsigned char **cert, size_t *cert_len, char **key_name_out, struct cg_err *err)
+                   const char *sm2_id, const unsigned char *data, size_t len, unsigned char **sig,
+                   size_t *sig_len, unsigned char **cert, size_t *cert_len, char **key_name_out,
+                   struct cg_err *err)
 {
     json_t *req = NULL, *ans = NULL;
     json_error_t jerr;
@@ -228,6 +230,7 @@ int cg_remote_sign(struct cg_remote *r, const struct cg_sig_alg *alg, const char
         json_object_set_new(req, "algorithm", json_string(alg->name)) != 0 ||
         json_object_set_new(req, "signature_method", json_string(alg->sig_uri)) != 0 ||
         (key_name != NULL && json_object_set_new(req, "key_name", json_string(key_name)) != 0) ||
+        (alg->sm2 && json_object_set_new(req, "sm2_id", json_string(sm2_id)) != 0) ||
         json_object_set_new(req, "data", json_string((const char *)b64)) != 0 ||
         (body = json_dumps(req, JSON_COMPACT)) == NULL) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");

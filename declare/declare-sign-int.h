@@ -20,18 +20,54 @@
 #define CG_URI_C14N "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 #define CG_URI_ENVELOPED "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 
+/* The SM2 distinguishing identifier of GM/T 0009, hashed into Z when none is configured. */
+#define CG_SM2_DEFAULT_ID "1234567812345678"
+/* An SM2 signature value in a CEB message: r and s, 32 bytes each, big-endian (not DER). */
+#define CG_SM2_RS_LEN 64u
+
 /* One signature algorithm as XML-DSig and OpenSSL name it. */
 struct cg_sig_alg {
-    const char *name;       /* "rsa-sha1" */
-    const char *sig_uri;    /* SignatureMethod Algorithm */
-    const char *digest_uri; /* DigestMethod Algorithm */
-    const EVP_MD *(*md)(void);
+    const char *name;          /* "rsa-sha1" */
+    const char *sig_uri;       /* SignatureMethod Algorithm */
+    const char *digest_uri;    /* DigestMethod Algorithm written when signing */
+    const EVP_MD *(*md)(void); /* hash of the signature (and of DigestValue when signing) */
+    int sm2;                   /* SM2 key, raw r||s SignatureValue; otherwise RSA PKCS#1 v1.5 */
 };
 
-/* By name ("rsa-sha1", "rsa-sha256"), or by SignatureMethod / DigestMethod URI; NULL if none. */
+/*
+ * By name ("rsa-sha1", "rsa-sha256", "sm2-sm3"), or by SignatureMethod URI (the older
+ * http://www.w3.org/2000/09/xmldsig#sm2-sm3 too); the digest of a DigestMethod URI (sha1,
+ * sha256, the 202205 sm3). NULL if none.
+ */
 const struct cg_sig_alg *cg_sig_alg_by_name(const char *name);
 const struct cg_sig_alg *cg_sig_alg_by_uri(const char *sig_uri);
 const EVP_MD *cg_sig_digest_by_uri(const char *digest_uri);
+
+/*
+ * Inclusive C14N 1.0 of SignedInfo si where it stands, inside sig, a child of root: every
+ * namespace declaration in scope from the ancestors is in the bytes (what is signed). The
+ * root's other children are hidden from libxml2's walk for the duration and put back before
+ * returning; the caller owns doc meanwhile. b is emptied first.
+ */
+int cg_c14n_signed_info(xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig, xmlNodePtr si,
+                        struct cg_buf *b);
+
+/*
+ * Digest with md of the inclusive C14N 1.0 form of doc (no comments) without the subtree
+ * exclude (NULL: the whole document): DigestValue of Reference URI="" with the
+ * enveloped-signature transform when exclude is the Signature. CG_ENOMEM or CG_ECRYPTO.
+ */
+int cg_c14n_digest(xmlDocPtr doc, xmlNodePtr exclude, const EVP_MD *md, unsigned char *out,
+                   unsigned int *out_len);
+
+/*
+ * Check an SM2 signature over data (SM3 with the distinguishing identifier id in Z) given as
+ * the raw r||s of a CEB SignatureValue. CG_ESIG when rs is not 64 bytes (a DER-encoded value
+ * is named as such) or does not verify; what names the signer in the message ("the
+ * certificate in ds:KeyInfo (CN=..)").
+ */
+int cg_sm2_verify(EVP_PKEY *pub, const char *id, const unsigned char *data, size_t len,
+                  const unsigned char *rs, size_t rs_len, const char *what, struct cg_err *err);
 
 /* The most recent OpenSSL error as text ("" when none); empties OpenSSL's error queue. */
 void cg_ssl_error(char *out, size_t size);
@@ -72,12 +108,23 @@ int cg_remote_new(const struct cg_signer_opts *o, struct cg_remote **out, struct
 int cg_remote_clone(const struct cg_remote *r, struct cg_remote **out, struct cg_err *err);
 void cg_remote_free(struct cg_remote *r);
 /*
- * Ask the service to sign data (the canonical SignedInfo) with alg. On success *sig (raw
- * signature value), *cert (DER) and *key_name (NULL when the service sent none) are the
- * caller's (free()).
+ * Ask the service to sign data (the canonical SignedInfo) with alg (sm2-sm3: with the
+ * distinguishing identifier sm2_id). On success *sig (raw signature value; r||s for SM2), *cert
+ * (DER) and *key_name (NULL when the service sent none) are the caller's (free()).
  */
 int cg_remote_sign(struct cg_remote *r, const struct cg_sig_alg *alg, const char *key_name,
-                   const unsigned char *data, size_t len, unsigned char **sig, size_t *sig_len,
-                   unsigned char **cert, size_t *cert_len, char **key_name_out, struct cg_err *err);
+                   const char *sm2_id, const unsigned char *data, size_t len, unsigned char **sig,
+                   size_t *sig_len, unsigned char **cert, size_t *cert_len, char **key_name_out,
+                   struct cg_err *err);
+
+/*
+ * Whether cert may sign CEB messages, for signing and verifying alike: RSA of at least
+ * CG_SIGN_MIN_RSA_BITS, EC/SM2 of at least CG_SIGN_MIN_EC_BITS; keyUsage, when present, with
+ * digitalSignature or nonRepudiation; not a CA (basicConstraints CA:TRUE or keyUsage
+ * keyCertSign); extendedKeyUsage, when present, not for TLS only. CG_ESIG naming the reason.
+ */
+#define CG_SIGN_MIN_RSA_BITS 2048
+#define CG_SIGN_MIN_EC_BITS 256
+int cg_sign_cert_check(X509 *cert, struct cg_err *err);
 
 #endif

@@ -1,11 +1,11 @@
 /*
  * declare-sign-key.c - loading the signing key and its certificate, and the passphrase.
  *
- * The key is a PEM private key (encrypted or not) with its certificate in cert_file or in the
- * same PEM file, or a PKCS#12 bundle holding both. The passphrase comes from a file (first
- * line) or an environment variable, never from the configuration text or the command line; it
- * is wiped from memory after use and never written into an error message. Failures say which
- * file and what is wrong with it: unreadable, not a key, needs a passphrase, wrong
+ * The key is an RSA or SM2 private key: PEM (encrypted or not) with its certificate in
+ * cert_file or in the same PEM file, or a PKCS#12 bundle holding both. The passphrase comes from a
+ * file (first line) or an environment variable, never from the configuration text or the command
+ * line; it is wiped from memory after use and never written into an error message. Failures say
+ * which file and what is wrong with it: unreadable, not a key, needs a passphrase, wrong
  * passphrase, certificate not matching the key. Owner: the signing part of declare/.
  */
 #include "config.h"
@@ -291,10 +291,11 @@ int cg_sign_load_key(const char *key_file, const char *cert_file, const char *pa
                         key_file);
         goto done;
     }
-    if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) {
-        rc =
-            CG_ERR_SET(err, CG_EUNSUPPORTED,
-                       "key file %s: only RSA keys are supported (rsa-sha1, rsa-sha256)", key_file);
+    if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA && !EVP_PKEY_is_a(k, "SM2")) {
+        rc = CG_ERR_SET(err, CG_EUNSUPPORTED,
+                        "key file %s: only RSA keys (rsa-sha1) and SM2 keys (sm2-sm3) are "
+                        "supported; an EC key must be on the SM2 curve",
+                        key_file);
         goto done;
     }
     if (X509_check_private_key(x, k) != 1) {
@@ -302,6 +303,11 @@ int cg_sign_load_key(const char *key_file, const char *cert_file, const char *pa
         rc = CG_ERR_SET(err, CG_ECRYPTO, "the certificate%s%s does not belong to key file %s",
                         cert_file != NULL ? " in " : "", cert_file != NULL ? cert_file : "",
                         key_file);
+        goto done;
+    }
+    rc = cg_sign_cert_check(x, err);
+    if (rc != CG_OK) {
+        cg_err_prefix(err, "key file %s", key_file);
         goto done;
     }
     *pkey = k;

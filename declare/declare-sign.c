@@ -4,8 +4,11 @@
  *
  * The signature is what the CEB specification (§6) and the official samples show: inclusive
  * C14N 1.0, one Reference URI="" with only the enveloped-signature transform, ds:Signature as
- * the last child of the root, KeyInfo = KeyName then X509Data/X509Certificate; rsa-sha1 (the
- * algorithm the spec names) or rsa-sha256.
+ * the last child of the root, KeyInfo = KeyName then X509Data/X509Certificate. Algorithms: the
+ * two the 202205 specification names (§6.2.1.2), sm2-sm3 (SM2 key, SM3 DigestValue, the
+ * chinaport 2022/04 URIs, SignatureValue the raw 64-byte r||s, distinguishing identifier in Z
+ * from sm2_id) and rsa-sha1 (RSA key), and rsa-sha256 when asked for by name. Without a
+ * sign_alg the algorithm follows the key.
  *
  * local: the key is loaded once (declare-sign-key.c) and an OpenSSL signing context for it is
  * set up once per signer. cg_signer_clone gives another thread a signer that shares the loaded
@@ -16,11 +19,13 @@
  * appended - exactly what the enveloped-signature transform leaves of the signed document, without
  * building xmlsec's node sets (whose membership test is linear per node) - then the xmlsec template
  * is appended and filled: DigestValue, the C14N form of SignedInfo in its final place, one RSA
- * operation with the reused context. The result is byte for byte what xmlSecDSigCtxSign writes into
- * the same template; that engine stays available (cg_signer_opts.xmlsec_engine) as the reference
- * the tests compare the direct path against. remote: the same digest and SignedInfo form; the
- * service (declare-remote.c) signs those bytes, and the answer is checked against the returned
- * certificate before it goes into the document.
+ * operation with the reused context (SM2: a copy of a DigestSign context set up once, Z already
+ * hashed, continued with SignedInfo and finished). The RSA result is byte for byte what
+ * xmlSecDSigCtxSign writes into the same template (xmlsec has no SM2 transforms); that engine stays
+ * available (cg_signer_opts.xmlsec_engine) as the reference the tests compare the direct path
+ * against. remote: the same digest and SignedInfo form; the service (declare-remote.c) signs those
+ * bytes, and the answer is checked against the returned certificate before it goes into the
+ * document.
  *
  * KeyInfo is written by this file in both cases, after the signature value: it lies outside
  * SignedInfo and inside the enveloped Signature, so it is covered by nothing.
@@ -33,7 +38,9 @@
 
 #include <libxml/c14n.h>
 #include <libxml/xmlIO.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -68,7 +75,11 @@ struct cg_signer {
     char *key_name;     /* NULL: remote only, taken from the service's answer */
     EVP_PKEY *pkey;     /* local: one reference to the key, which clones share */
     xmlSecKeyPtr key;   /* local with xmlsec_engine (holds its own reference to pkey) */
-    EVP_PKEY_CTX *pctx; /* local: RSA PKCS#1 v1.5 signing with alg's digest, set up once */
+    EVP_PKEY_CTX *pctx; /* local: RSA PKCS#1 v1.5 signing with alg's digest, set up once;
+                           SM2: the key with its distinguishing identifier, inside sctx */
+    EVP_MD_CTX *sctx;   /* local SM2: DigestSign context around pctx, Z already hashed */
+    EVP_MD_CTX *wctx;   /* local SM2: a copy of sctx per message */
+    char *sm2_id;       /* SM2 distinguishing identifier */
     size_t sig_max;     /* local: signature size of the key */
     xmlChar *cert_b64;  /* local: the signing certificate, base64 DER */
     EVP_MD *md;         /* alg's digest, fetched once */
@@ -77,11 +88,27 @@ struct cg_signer {
     struct cg_remote *remote;
 };
 
+#define URI_SHA1 "http://www.w3.org/2000/09/xmldsig#sha1"
+
+/* By name the first entry wins; the last one is only read (verification). */
 static const struct cg_sig_alg algs[] = {
-    {"rsa-sha1", "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
-     "http://www.w3.org/2000/09/xmldsig#sha1", EVP_sha1},
+    {"sm2-sm3", "http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3",
+     "http://www.chinaport.gov.cn/2022/04/xmldsig#sm3", EVP_sm3, 1},
+    {"rsa-sha1", "http://www.w3.org/2000/09/xmldsig#rsa-sha1", URI_SHA1, EVP_sha1, 0},
     {"rsa-sha256", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-     "http://www.w3.org/2001/04/xmlenc#sha256", EVP_sha256},
+     "http://www.w3.org/2001/04/xmlenc#sha256", EVP_sha256, 0},
+    /* what older E-Port smart-card clients write: SM2 with SM3, DigestMethod SHA-1 */
+    {"sm2-sm3", "http://www.w3.org/2000/09/xmldsig#sm2-sm3", URI_SHA1, EVP_sm3, 1},
+};
+
+/* DigestMethod URIs accepted when verifying. */
+static const struct {
+    const char *uri;
+    const EVP_MD *(*md)(void);
+} digests[] = {
+    {"http://www.chinaport.gov.cn/2022/04/xmldsig#sm3", EVP_sm3},
+    {URI_SHA1, EVP_sha1},
+    {"http://www.w3.org/2001/04/xmlenc#sha256", EVP_sha256},
 };
 
 const struct cg_sig_alg *cg_sig_alg_by_name(const char *name)
@@ -108,9 +135,9 @@ const EVP_MD *cg_sig_digest_by_uri(const char *digest_uri)
 {
     size_t i;
 
-    for (i = 0; digest_uri != NULL && i < sizeof(algs) / sizeof(algs[0]); i++)
-        if (strcmp(algs[i].digest_uri, digest_uri) == 0)
-            return algs[i].md();
+    for (i = 0; digest_uri != NULL && i < sizeof(digests) / sizeof(digests[0]); i++)
+        if (strcmp(digests[i].uri, digest_uri) == 0)
+            return digests[i].md();
     return NULL;
 }
 
@@ -130,7 +157,8 @@ static const char sha1_cure[] =
     "the OpenSSL configuration or system crypto policy forbids SHA-1 signatures. The CEB "
     "specification names rsa-sha1; either allow SHA-1 signatures for cebgate (on RHEL-like "
     "systems: update-crypto-policies --set DEFAULT:SHA1, or rh-allow-sha1-signatures = yes in "
-    "an OPENSSL_CONF file), or set [declare] sign_alg = rsa-sha256 if the receiver accepts it";
+    "an OPENSSL_CONF file), sign with an SM2 key (sm2-sm3, the algorithm the specification "
+    "prefers), or set [declare] sign_alg = rsa-sha256 if the receiver accepts it";
 
 int cg_sig_probe(EVP_PKEY *pkey, const struct cg_sig_alg *alg, struct cg_err *err)
 {
@@ -184,6 +212,112 @@ int cg_sig_probe_verify(EVP_PKEY *pub, const struct cg_sig_alg *alg, struct cg_e
     return rc;
 }
 
+/* An SM2 DigestSign/DigestVerify context for pkey with the distinguishing identifier id. */
+static int sm2_ctx(EVP_MD_CTX **mctx, EVP_PKEY_CTX **pctx, EVP_PKEY *pkey, const char *id)
+{
+    *mctx = EVP_MD_CTX_new();
+    *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    if (*mctx == NULL || *pctx == NULL)
+        return CG_ENOMEM;
+    if (EVP_PKEY_CTX_set1_id(*pctx, id, strlen(id)) != 1)
+        return CG_ECRYPTO;
+    EVP_MD_CTX_set_pkey_ctx(*mctx, *pctx); /* pctx stays the caller's */
+    return CG_OK;
+}
+
+/* r||s (64 bytes) to the DER ECDSA-Sig-Value OpenSSL takes; *der is the caller's. */
+static int rs_to_der(const unsigned char *rs, unsigned char **der, int *der_len)
+{
+    ECDSA_SIG *es = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(rs, CG_SM2_RS_LEN / 2, NULL);
+    BIGNUM *sv = BN_bin2bn(rs + CG_SM2_RS_LEN / 2, CG_SM2_RS_LEN / 2, NULL);
+    int rc = CG_ENOMEM;
+
+    if (es != NULL && r != NULL && sv != NULL && ECDSA_SIG_set0(es, r, sv) == 1) {
+        r = sv = NULL;
+        *der = NULL;
+        *der_len = i2d_ECDSA_SIG(es, der);
+        if (*der_len > 0)
+            rc = CG_OK;
+    }
+    BN_free(r);
+    BN_free(sv);
+    ECDSA_SIG_free(es);
+    return rc;
+}
+
+/* The DER signature OpenSSL makes to r||s, each left-padded to 32 bytes. */
+static int der_to_rs(const unsigned char *der, size_t der_len, unsigned char *rs)
+{
+    const unsigned char *p = der;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+    const BIGNUM *r = NULL, *sv = NULL;
+    int rc = CG_ECRYPTO;
+
+    if (es != NULL) {
+        ECDSA_SIG_get0(es, &r, &sv);
+        if (BN_bn2binpad(r, rs, CG_SM2_RS_LEN / 2) == CG_SM2_RS_LEN / 2 &&
+            BN_bn2binpad(sv, rs + CG_SM2_RS_LEN / 2, CG_SM2_RS_LEN / 2) == CG_SM2_RS_LEN / 2)
+            rc = CG_OK;
+    }
+    ECDSA_SIG_free(es);
+    return rc;
+}
+
+int cg_sm2_verify(EVP_PKEY *pub, const char *id, const unsigned char *data, size_t len,
+                  const unsigned char *rs, size_t rs_len, const char *what, struct cg_err *err)
+{
+    EVP_MD_CTX *mctx = NULL;
+    EVP_PKEY_CTX *pctx = NULL;
+    ECDSA_SIG *es = NULL;
+    const unsigned char *p = rs;
+    unsigned char *der = NULL;
+    int der_len = 0;
+    char ssl[256];
+    int rc;
+
+    if (rs_len != CG_SM2_RS_LEN) {
+        es = d2i_ECDSA_SIG(NULL, &p, (long)rs_len);
+        if (es != NULL && p == rs + rs_len)
+            rc = CG_ERR_SET(err, CG_ESIG,
+                            "SignatureValue is a DER-encoded SM2 signature (%zu bytes, an ASN.1 "
+                            "SEQUENCE of r and s); CEB carries the raw 64-byte r||s",
+                            rs_len);
+        else
+            rc = CG_ERR_SET(err, CG_ESIG,
+                            "SignatureValue is %zu bytes; an SM2 signature in CEB is the raw "
+                            "64-byte r||s",
+                            rs_len);
+        goto done;
+    }
+    rc = rs_to_der(rs, &der, &der_len);
+    if (rc == CG_OK)
+        rc = sm2_ctx(&mctx, &pctx, pub, id);
+    if (rc != CG_OK) {
+        cg_ssl_error(ssl, sizeof(ssl));
+        rc = CG_ERR_SET(err, rc, "cannot set up SM2 verification (%s)", ssl);
+        goto done;
+    }
+    if (EVP_DigestVerifyInit(mctx, NULL, EVP_sm3(), NULL, pub) != 1) {
+        cg_ssl_error(ssl, sizeof(ssl));
+        rc = CG_ERR_SET(err, CG_ECRYPTO, "OpenSSL refuses to check an SM2 signature (%s)", ssl);
+        goto done;
+    }
+    if (EVP_DigestVerify(mctx, der, (size_t)der_len, data, len) != 1)
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        "wrong key: ds:SignatureValue does not verify with the SM2 public key of "
+                        "%s (distinguishing identifier %s); the signature or SignedInfo was "
+                        "altered, or another key signed it",
+                        what, id);
+done:
+    ERR_clear_error();
+    ECDSA_SIG_free(es);
+    OPENSSL_free(der);
+    EVP_MD_CTX_free(mctx);
+    EVP_PKEY_CTX_free(pctx);
+    return rc;
+}
+
 int cg_is_ds(const xmlNode *n, const char *local)
 {
     return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
@@ -227,12 +361,35 @@ int cg_sig_strip(xmlDocPtr doc)
 
 /* ------------------------------------------------------------------ signer set-up */
 
-/* The signing context of the direct path: PKCS#1 v1.5 over a digest computed by the caller. */
+static int thread_state(struct cg_signer *s, struct cg_err *err);
+
+/*
+ * The signing context of the direct path: RSA PKCS#1 v1.5 over a digest computed by the
+ * caller; SM2 a DigestSign context holding the distinguishing identifier (SM2 hashes Z, which
+ * depends on the identifier and the public key, ahead of the message).
+ */
+
 static int new_pkey_ctx(struct cg_signer *s, EVP_PKEY *pkey, struct cg_err *err)
 {
     char ssl[256];
     int size = EVP_PKEY_get_size(pkey);
+    int rc;
 
+    if (s->alg->sm2) {
+        s->sig_max = CG_SM2_RS_LEN;
+        rc = sm2_ctx(&s->sctx, &s->pctx, pkey, s->sm2_id);
+        if (rc == CG_OK && (s->wctx = EVP_MD_CTX_new()) == NULL)
+            rc = CG_ENOMEM;
+        /* an empty update makes OpenSSL hash Z = SM3(ENTL, ID, curve, public key) now */
+        if (rc == CG_OK && (EVP_DigestSignInit(s->sctx, NULL, s->md, NULL, pkey) != 1 ||
+                            EVP_DigestSignUpdate(s->sctx, "", 0) != 1))
+            rc = CG_ECRYPTO;
+        if (rc != CG_OK) {
+            cg_ssl_error(ssl, sizeof(ssl));
+            return CG_ERR_SET(err, rc, "OpenSSL refuses SM2 signatures with this key (%s)", ssl);
+        }
+        return CG_OK;
+    }
     if (size <= 0 || (size_t)size > CG_SIG_MAX)
         return CG_ERR_SET(err, CG_EUNSUPPORTED, "RSA keys up to %u bits are supported",
                           CG_SIG_MAX * 8u);
@@ -263,6 +420,9 @@ static int local_state(struct cg_signer *s, bool xmlsec_engine, const char *src,
 
     if (!xmlsec_engine)
         return new_pkey_ctx(s, s->pkey, err);
+    if (s->alg->sm2)
+        return CG_ERR_SET(err, CG_EUNSUPPORTED,
+                          "xmlsec has no SM2 transform: sm2-sm3 signs with cebgate's own path");
     s->key = xmlSecKeyCreate();
     if (s->key == NULL || EVP_PKEY_up_ref(s->pkey) != 1) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
@@ -287,6 +447,29 @@ done:
     return rc;
 }
 
+/*
+ * The algorithm of a local signer: sign_alg when set (it must fit the key), else the one the
+ * specification names for the key: sm2-sm3 for SM2, rsa-sha1 for RSA.
+ */
+static int key_alg(struct cg_signer *s, EVP_PKEY *pkey, const char *key_file, struct cg_err *err)
+{
+    int sm2 = EVP_PKEY_is_a(pkey, "SM2");
+
+    if (s->alg == NULL)
+        s->alg = cg_sig_alg_by_name(sm2 ? "sm2-sm3" : "rsa-sha1");
+    else if (s->alg->sm2 && !sm2)
+        return CG_ERR_SET(err, CG_EUNSUPPORTED,
+                          "sign_alg = sm2-sm3 needs an SM2 key; key file %s holds an RSA key "
+                          "(use rsa-sha1, or leave sign_alg unset)",
+                          key_file);
+    else if (!s->alg->sm2 && sm2)
+        return CG_ERR_SET(err, CG_EUNSUPPORTED,
+                          "sign_alg = %s needs an RSA key; key file %s holds an SM2 key (use "
+                          "sm2-sm3, or leave sign_alg unset)",
+                          s->alg->name, key_file);
+    return CG_OK;
+}
+
 static int new_local(struct cg_signer *s, const struct cg_signer_opts *o, struct cg_err *err)
 {
     char pass[1024];
@@ -302,6 +485,11 @@ static int new_local(struct cg_signer *s, const struct cg_signer_opts *o, struct
         goto done;
     rc = cg_sign_load_key(o->key_file, o->cert_file, have ? pass : NULL, &pkey, &cert, err);
     OPENSSL_cleanse(pass, sizeof(pass));
+    if (rc != CG_OK)
+        goto done;
+    rc = key_alg(s, pkey, o->key_file, err);
+    if (rc == CG_OK)
+        rc = thread_state(s, err);
     if (rc != CG_OK)
         goto done;
     rc = cg_sig_probe(pkey, s->alg, err);
@@ -353,9 +541,24 @@ int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    s->alg = cg_sig_alg_by_name(o->alg != NULL ? o->alg : "rsa-sha1");
-    if (s->alg == NULL) {
-        rc = CG_ERR_SET(err, CG_ECONFIG, "sign_alg %s: use rsa-sha1 or rsa-sha256", o->alg);
+    if (o->alg != NULL && o->alg[0] != '\0') {
+        s->alg = cg_sig_alg_by_name(o->alg);
+        if (s->alg == NULL) {
+            rc = CG_ERR_SET(err, CG_ECONFIG, "sign_alg %s: use sm2-sm3, rsa-sha1 or rsa-sha256",
+                            o->alg);
+            goto done;
+        }
+        if (strcmp(s->alg->name, "rsa-sha256") == 0)
+            cg_warn("sign_alg = rsa-sha256 is not in the CEB specification (it names sm2-sm3 and "
+                    "rsa-sha1): a port may refuse these signatures");
+    }
+    s->sm2_id = strdup(o->sm2_id != NULL && o->sm2_id[0] != '\0' ? o->sm2_id : CG_SM2_DEFAULT_ID);
+    if (s->sm2_id == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (strlen(s->sm2_id) > 1023) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "sm2_id is longer than 1023 bytes");
         goto done;
     }
     /* remote: an empty key_name means "the certificate number the service sends" */
@@ -370,9 +573,6 @@ int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
-    rc = thread_state(s, err);
-    if (rc != CG_OK)
-        goto done;
     if (strcmp(kind, "local") == 0) {
         s->kind = SIGNER_LOCAL;
         if (key_name == NULL) {
@@ -384,7 +584,11 @@ int cg_signer_new(const struct cg_signer_opts *o, struct cg_signer **out, struct
         rc = new_local(s, o, err);
     } else if (strcmp(kind, "remote") == 0) {
         s->kind = SIGNER_REMOTE;
-        rc = cg_remote_new(o, &s->remote, err);
+        if (s->alg == NULL) /* the key is not seen: what the specification names for RSA */
+            s->alg = cg_sig_alg_by_name("rsa-sha1");
+        rc = thread_state(s, err);
+        if (rc == CG_OK)
+            rc = cg_remote_new(o, &s->remote, err);
         if (rc == CG_OK)
             cg_debug("remote signer %s set up (%s)", o->remote_url, s->alg->name);
     } else {
@@ -409,7 +613,8 @@ int cg_signer_clone(const struct cg_signer *s, struct cg_signer **out, struct cg
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     c->kind = s->kind;
     c->alg = s->alg;
-    if (s->key_name != NULL && (c->key_name = strdup(s->key_name)) == NULL) {
+    if ((c->sm2_id = strdup(s->sm2_id)) == NULL ||
+        (s->key_name != NULL && (c->key_name = strdup(s->key_name)) == NULL)) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
@@ -442,6 +647,8 @@ void cg_signer_free(struct cg_signer *s)
         return;
     if (s->key != NULL)
         xmlSecKeyDestroy(s->key);
+    EVP_MD_CTX_free(s->wctx);
+    EVP_MD_CTX_free(s->sctx); /* before pctx, which it uses */
     EVP_PKEY_CTX_free(s->pctx);
     EVP_PKEY_free(s->pkey);
     EVP_MD_CTX_free(s->mctx);
@@ -450,6 +657,7 @@ void cg_signer_free(struct cg_signer *s)
     xmlFree(s->cert_b64);
     cg_remote_free(s->remote);
     free(s->key_name);
+    free(s->sm2_id);
     free(s);
 }
 
@@ -472,6 +680,7 @@ int cg_signer_new_conf(const struct cg_conf *conf, const char *seller, struct cg
     }
     o.kind = cg_conf_get(conf, "declare", "signer");
     o.alg = cg_conf_get(conf, "declare", "sign_alg");
+    o.sm2_id = cg_conf_get(conf, "declare", "sm2_id");
     key_file = cg_conf_get_path(conf, ks, "key_file");
     cert_file = cg_conf_get_path(conf, ks, "cert_file");
     pass_file = cg_conf_get_path(conf, ks, "key_pass_file");
@@ -498,7 +707,12 @@ int cg_signer_new_conf(const struct cg_conf *conf, const char *seller, struct cg
 
 /* ------------------------------------------------------------------ signing */
 
-/* The template: Signature/SignedInfo/Reference URI="" with the enveloped transform. */
+static xmlNodePtr ds_child(xmlNodePtr n, const char *local);
+
+/*
+ * The template: Signature/SignedInfo/Reference URI="" with the enveloped transform. xmlsec
+ * knows no SM2 transform, so for sm2-sm3 the RSA template gets the algorithm URIs of alg.
+ */
 static xmlNodePtr add_template(xmlDocPtr doc, xmlNodePtr root, const struct cg_sig_alg *alg,
                                xmlNodePtr *ref_out)
 {
@@ -517,7 +731,11 @@ static xmlNodePtr add_template(xmlDocPtr doc, xmlNodePtr root, const struct cg_s
         return NULL;
     }
     ref = xmlSecTmplSignatureAddReference(sig, dig_id, NULL, CG_XC(""), NULL);
-    if (ref == NULL || xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == NULL) {
+    if (ref == NULL || xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == NULL ||
+        (alg->sm2 && (xmlSetProp(ds_child(ds_child(sig, "SignedInfo"), "SignatureMethod"),
+                                 CG_XC("Algorithm"), CG_XC(alg->sig_uri)) == NULL ||
+                      xmlSetProp(ds_child(ref, "DigestMethod"), CG_XC("Algorithm"),
+                                 CG_XC(alg->digest_uri)) == NULL))) {
         xmlUnlinkNode(sig);
         xmlFreeNode(sig);
         return NULL;
@@ -570,20 +788,23 @@ static int sign_xmlsec(struct cg_signer *s, xmlNodePtr sig, struct cg_err *err)
                : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
 }
 
-/* C14N visibility: SignedInfo and what is inside it (with namespaces inherited from above). */
-static int visible_inside(void *user, xmlNodePtr node, xmlNodePtr parent)
+/* True when node (for a namespace or attribute: its element) lies inside the subtree top. */
+static int within(xmlNodePtr node, xmlNodePtr parent, xmlNodePtr top)
 {
-    xmlNodePtr si = user;
     xmlNodePtr p = node;
 
-    if (node == NULL)
-        return 0;
     if (node->type == XML_NAMESPACE_DECL || node->type == XML_ATTRIBUTE_NODE)
         p = parent;
     for (; p != NULL; p = p->parent)
-        if (p == si)
+        if (p == top)
             return 1;
     return 0;
+}
+
+/* C14N visibility: SignedInfo and what is inside it (with namespaces inherited from above). */
+static int visible_inside(void *user, xmlNodePtr node, xmlNodePtr parent)
+{
+    return node != NULL && within(node, parent, user);
 }
 
 static int digest_write(void *ctx, const char *buf, int len)
@@ -594,6 +815,36 @@ static int digest_write(void *ctx, const char *buf, int len)
 static int buf_write(void *ctx, const char *buf, int len)
 {
     return cg_buf_add(ctx, buf, (size_t)len) == CG_OK ? len : -1;
+}
+
+/* C14N visibility: everything but the subtree user (what the enveloped transform leaves). */
+static int visible_outside(void *user, xmlNodePtr node, xmlNodePtr parent)
+{
+    return node != NULL && !within(node, parent, user);
+}
+
+int cg_c14n_digest(xmlDocPtr doc, xmlNodePtr exclude, const EVP_MD *md, unsigned char *out,
+                   unsigned int *out_len)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    xmlOutputBufferPtr ob = NULL;
+    int ok;
+
+    if (mctx == NULL)
+        return CG_ENOMEM;
+    ok = EVP_DigestInit_ex2(mctx, md, NULL) == 1;
+    if (ok)
+        ob = xmlOutputBufferCreateIO(digest_write, NULL, mctx, NULL);
+    if (ob == NULL) {
+        EVP_MD_CTX_free(mctx);
+        return ok ? CG_ENOMEM : CG_ECRYPTO;
+    }
+    ok = xmlC14NExecute(doc, exclude != NULL ? visible_outside : NULL, exclude, XML_C14N_1_0, NULL,
+                        0, ob) >= 0;
+    ok = xmlOutputBufferClose(ob) >= 0 && ok;
+    ok = ok && EVP_DigestFinal_ex(mctx, out, out_len) == 1;
+    EVP_MD_CTX_free(mctx);
+    return ok ? CG_OK : CG_ECRYPTO;
 }
 
 /*
@@ -618,31 +869,34 @@ static int doc_digest(struct cg_signer *s, xmlDocPtr doc, unsigned char *out, un
 }
 
 /*
- * Inclusive C14N 1.0 of SignedInfo where it stands (last child of root, inside Signature), so
+ * Inclusive C14N 1.0 of SignedInfo where it stands (inside Signature, a child of root), so
  * that every namespace and xml: attribute in scope from the ancestors is in the signed bytes.
  * libxml2 walks the whole document for a subset even when the visibility callback says no, so
- * the root's other children are hidden from it for the duration: the walk then passes only the
- * document, the root and the Signature subtree. The tree is restored before returning; the
- * document belongs to the signing thread meanwhile, as it does for the whole of signing.
+ * the root's other children (before and after the Signature) are hidden from it for the
+ * duration: the walk then passes only the document, the root and the Signature subtree. The
+ * tree is restored before returning; the document belongs to the calling thread meanwhile, as
+ * it does for the whole of signing or verifying.
  */
-static int c14n_signed_info(xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig, xmlNodePtr si,
-                            struct cg_buf *b)
+int cg_c14n_signed_info(xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig, xmlNodePtr si,
+                        struct cg_buf *b)
 {
-    xmlNodePtr first = root->children, before = sig->prev;
+    xmlNodePtr first = root->children, last = root->last, before = sig->prev, after = sig->next;
     xmlOutputBufferPtr ob;
     int ok;
 
-    if (sig->parent != root || sig->next != NULL || si == NULL)
+    if (sig->parent != root || si == NULL || si->parent != sig)
         return CG_EINVAL;
     cg_buf_reset(b);
     ob = xmlOutputBufferCreateIO(buf_write, NULL, b, NULL);
     if (ob == NULL)
         return CG_ENOMEM;
-    root->children = sig;
-    sig->prev = NULL;
+    root->children = root->last = sig;
+    sig->prev = sig->next = NULL;
     ok = xmlC14NExecute(doc, visible_inside, si, XML_C14N_1_0, NULL, 0, ob) >= 0;
     sig->prev = before;
+    sig->next = after;
     root->children = first;
+    root->last = last;
     ok = xmlOutputBufferClose(ob) >= 0 && ok;
     return ok ? CG_OK : CG_ECRYPTO;
 }
@@ -671,21 +925,39 @@ static xmlNodePtr ds_child(xmlNodePtr n, const char *local)
     return NULL;
 }
 
-static int check_remote_sig(const struct cg_sig_alg *alg, const unsigned char *data, size_t len,
+static int check_remote_sig(const struct cg_signer *s, const unsigned char *data, size_t len,
                             const unsigned char *sig, size_t sig_len, X509 *cert,
                             struct cg_err *err)
 {
+    const struct cg_sig_alg *alg = s->alg;
     EVP_PKEY *pub = X509_get0_pubkey(cert);
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    EVP_MD_CTX *mctx = NULL;
     char ssl[256];
     int rc = CG_OK;
 
+    if (alg->sm2) {
+        if (pub == NULL || !EVP_PKEY_is_a(pub, "SM2"))
+            return CG_ERR_SET(err, CG_ECRYPTO,
+                              "remote signer returned a certificate without an SM2 public key "
+                              "for sign_alg = sm2-sm3");
+        rc =
+            cg_sm2_verify(pub, s->sm2_id, data, len, sig, sig_len, "the returned certificate", err);
+        if (rc != CG_OK && err != NULL) {
+            err->code = CG_ECRYPTO;
+            cg_err_prefix(err, "remote signer answer");
+        }
+        return rc != CG_OK ? CG_ECRYPTO : CG_OK;
+    }
+    mctx = EVP_MD_CTX_new();
     if (mctx == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     if (pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
         rc = CG_ERR_SET(err, CG_ECRYPTO,
                         "remote signer returned a certificate without an RSA "
-                        "public key");
+                        "public key%s",
+                        pub != NULL && EVP_PKEY_is_a(pub, "SM2")
+                            ? " (it is an SM2 certificate: set sign_alg = sm2-sm3)"
+                            : "");
     } else if (EVP_DigestVerifyInit(mctx, NULL, alg->md(), NULL, pub) != 1) {
         EVP_MD_CTX_free(mctx);
         return cg_sig_probe_verify(pub, alg, err);
@@ -700,6 +972,25 @@ static int check_remote_sig(const struct cg_sig_alg *alg, const unsigned char *d
     return rc;
 }
 
+/*
+ * SM2 over the canonical SignedInfo in s->si: SM3 of Z and the bytes, then the signature; the
+ * DER value OpenSSL returns becomes the raw r||s that goes into SignatureValue. The context was
+ * set up once per signer, with the identifier and Z hashed; each message continues a copy of
+ * it (the same state EVP_DigestSignInit and the first update would reach, without the set-up).
+ */
+static int sm2_sign(struct cg_signer *s, unsigned char *rs, size_t *rs_len)
+{
+    unsigned char der[128];
+    size_t der_len = sizeof(der);
+
+    if (EVP_MD_CTX_copy_ex(s->wctx, s->sctx) != 1 ||
+        EVP_DigestSignUpdate(s->wctx, s->si.data, s->si.len) != 1 ||
+        EVP_DigestSignFinal(s->wctx, der, &der_len) != 1 || der_to_rs(der, der_len, rs) != CG_OK)
+        return CG_ECRYPTO;
+    *rs_len = CG_SM2_RS_LEN;
+    return CG_OK;
+}
+
 /* Local: SignedInfo's C14N form, hashed and signed with the context set up once. */
 static int sign_direct(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig,
                        struct cg_err *err)
@@ -710,13 +1001,17 @@ static int sign_direct(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr root, xmlN
     char ssl[256];
     int rc;
 
-    rc = c14n_signed_info(doc, root, sig, ds_child(sig, "SignedInfo"), &s->si);
+    rc = cg_c14n_signed_info(doc, root, sig, ds_child(sig, "SignedInfo"), &s->si);
     if (rc != CG_OK)
         return CG_ERR_SET(err, rc, "cannot canonicalize SignedInfo");
-    if (EVP_DigestInit_ex2(s->mctx, s->md, NULL) != 1 ||
-        EVP_DigestUpdate(s->mctx, s->si.data, s->si.len) != 1 ||
-        EVP_DigestFinal_ex(s->mctx, md, &md_len) != 1 ||
-        EVP_PKEY_sign(s->pctx, sv, &sv_len, md, md_len) != 1) {
+    if (s->alg->sm2)
+        rc = sm2_sign(s, sv, &sv_len);
+    else if (EVP_DigestInit_ex2(s->mctx, s->md, NULL) != 1 ||
+             EVP_DigestUpdate(s->mctx, s->si.data, s->si.len) != 1 ||
+             EVP_DigestFinal_ex(s->mctx, md, &md_len) != 1 ||
+             EVP_PKEY_sign(s->pctx, sv, &sv_len, md, md_len) != 1)
+        rc = CG_ECRYPTO;
+    if (rc != CG_OK) {
         cg_ssl_error(ssl, sizeof(ssl));
         return CG_ERR_SET(err, CG_ECRYPTO, "OpenSSL could not make the %s signature (%s)",
                           s->alg->name, ssl);
@@ -739,13 +1034,14 @@ static int sign_remote(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr root, xmlN
     const char *key_name;
     int rc;
 
-    rc = c14n_signed_info(doc, root, sig, ds_child(sig, "SignedInfo"), &s->si);
+    rc = cg_c14n_signed_info(doc, root, sig, ds_child(sig, "SignedInfo"), &s->si);
     if (rc != CG_OK) {
         rc = CG_ERR_SET(err, rc, "cannot canonicalize SignedInfo");
         goto done;
     }
-    rc = cg_remote_sign(s->remote, s->alg, s->key_name, (const unsigned char *)s->si.data,
-                        s->si.len, &sv, &sv_len, &der, &der_len, &kn, err);
+    rc =
+        cg_remote_sign(s->remote, s->alg, s->key_name, s->sm2_id, (const unsigned char *)s->si.data,
+                       s->si.len, &sv, &sv_len, &der, &der_len, &kn, err);
     if (rc != CG_OK)
         goto done;
     p = der;
@@ -757,8 +1053,7 @@ static int sign_remote(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr root, xmlN
                         "X.509 certificate");
         goto done;
     }
-    rc = check_remote_sig(s->alg, (const unsigned char *)s->si.data, s->si.len, sv, sv_len, cert,
-                          err);
+    rc = check_remote_sig(s, (const unsigned char *)s->si.data, s->si.len, sv, sv_len, cert, err);
     if (rc != CG_OK)
         goto done;
     key_name = s->key_name != NULL ? s->key_name : kn;

@@ -5,11 +5,16 @@
  * The shape is checked first, strictly, because XML-DSig by itself allows far more than CEB
  * does and the surplus is what signature-wrapping attacks use: exactly one ds:Signature in
  * the document, it is the last element child of the root, SignedInfo holds inclusive C14N
- * 1.0, rsa-sha1 or rsa-sha256 and exactly one Reference with URI="" and the enveloped-signature
- * transform alone, no ds:Object, KeyInfo with exactly one X509Certificate. Then xmlsec checks
- * the digest and the signature value with the public key of that certificate (KeyInfo is not
- * otherwise processed: no key lookup, no retrieval), restricted to those algorithms and to the
- * empty URI. Last, with a cg_trust, the certificate must chain to a trusted one.
+ * 1.0, sm2-sm3, rsa-sha1 or rsa-sha256 and exactly one Reference with URI="" and the
+ * enveloped-signature transform alone, no ds:Object, KeyInfo with exactly one X509Certificate.
+ * Then the digest and the signature value are checked with the public key of that certificate
+ * (KeyInfo is not otherwise processed: no key lookup, no retrieval): RSA by xmlsec, restricted
+ * to those algorithms and to the empty URI; SM2, which xmlsec does not know, here: DigestValue
+ * (SM3 for the 202205 form, SHA-1 for the older smart-card form with the w3.org sm2-sm3 URI)
+ * over the inclusive C14N of the document without the Signature element, then the raw 64-byte
+ * r||s SignatureValue over the inclusive C14N of SignedInfo in place, SM3 with the SM2
+ * distinguishing identifier of the cg_trust (default 1234567812345678) in Z. Last, with a
+ * cg_trust, the certificate must chain to a trusted one (SM2 chains as well as RSA).
  * Every failure is CG_ESIG (CG_ECRYPTO when OpenSSL refuses an algorithm) with the reason.
  * Owner: the signing part of declare/.
  */
@@ -20,6 +25,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -31,12 +37,14 @@
 #include <xmlsec/xmlsec.h>
 
 #include "core/buf.h"
+#include "core/fsutil.h"
 #include "declare/declare-sign-int.h"
 #include "declare/declare.h"
 
 struct cg_trust {
     X509_STORE *store;
     int count;
+    char sm2_id[1024]; /* SM2 distinguishing identifier */
 };
 
 int cg_trust_new(struct cg_trust **out, struct cg_err *err)
@@ -47,7 +55,16 @@ int cg_trust_new(struct cg_trust **out, struct cg_err *err)
         free(t);
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
+    cg_strlcpy(t->sm2_id, CG_SM2_DEFAULT_ID, sizeof(t->sm2_id));
     *out = t;
+    return CG_OK;
+}
+
+int cg_trust_set_sm2_id(struct cg_trust *t, const char *id, struct cg_err *err)
+{
+    if (id == NULL || id[0] == '\0' || strlen(id) >= sizeof(t->sm2_id))
+        return CG_ERR_SET(err, CG_ECONFIG, "sm2_id must be 1 to %zu bytes", sizeof(t->sm2_id) - 1);
+    cg_strlcpy(t->sm2_id, id, sizeof(t->sm2_id));
     return CG_OK;
 }
 
@@ -57,6 +74,27 @@ void cg_trust_free(struct cg_trust *t)
         return;
     X509_STORE_free(t->store);
     free(t);
+}
+
+/*
+ * OpenSSL checks an SM2-with-SM3 certificate signature only with the distinguishing identifier
+ * set on the certificate; certificate authorities sign with the GM/T 0009 default. Other
+ * certificates are left alone (an identifier would make OpenSSL refuse an RSA check).
+ */
+static int sm2_cert_id(X509 *x)
+{
+    ASN1_OCTET_STRING *id;
+
+    if (X509_get_signature_nid(x) != NID_SM2_with_SM3)
+        return CG_OK;
+    id = ASN1_OCTET_STRING_new();
+    if (id == NULL || ASN1_OCTET_STRING_set(id, (const unsigned char *)CG_SM2_DEFAULT_ID,
+                                            (int)strlen(CG_SM2_DEFAULT_ID)) != 1) {
+        ASN1_OCTET_STRING_free(id);
+        return CG_ENOMEM;
+    }
+    X509_set0_distinguishing_id(x, id);
+    return CG_OK;
 }
 
 int cg_trust_add_file(struct cg_trust *t, const char *pem_path, struct cg_err *err)
@@ -73,6 +111,11 @@ int cg_trust_add_file(struct cg_trust *t, const char *pem_path, struct cg_err *e
                           pem_path, ssl);
     }
     while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if (sm2_cert_id(x) != CG_OK) {
+            X509_free(x);
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            break;
+        }
         if (X509_STORE_add_cert(t->store, x) != 1) {
             /* the same certificate twice is harmless */
             if (ERR_GET_REASON(ERR_peek_last_error()) != X509_R_CERT_ALREADY_IN_HASH_TABLE) {
@@ -196,7 +239,7 @@ static int check_reference(xmlNodePtr ref, const EVP_MD **md, struct cg_err *err
     a = alg_attr(c);
     *md = cg_sig_digest_by_uri((const char *)a);
     if (*md == NULL) {
-        rc = CG_ERR_SET(err, CG_ESIG, "digest method %s is not accepted (sha1 or sha256)",
+        rc = CG_ERR_SET(err, CG_ESIG, "digest method %s is not accepted (sm3, sha1 or sha256)",
                         a != NULL ? (const char *)a : "(no Algorithm)");
         goto done;
     }
@@ -211,11 +254,11 @@ done:
     return rc;
 }
 
-static int check_signed_info(xmlNodePtr si, const struct cg_sig_alg **alg, struct cg_err *err)
+static int check_signed_info(xmlNodePtr si, const struct cg_sig_alg **alg, const EVP_MD **md,
+                             struct cg_err *err)
 {
     xmlNodePtr c;
     xmlChar *a = NULL;
-    const EVP_MD *md = NULL;
     int rc = CG_OK;
 
     c = next_elem(si->children);
@@ -240,7 +283,7 @@ static int check_signed_info(xmlNodePtr si, const struct cg_sig_alg **alg, struc
     *alg = cg_sig_alg_by_uri((const char *)a);
     if (*alg == NULL || has_elem_child(c)) {
         rc = CG_ERR_SET(err, CG_ESIG,
-                        "signature method %s is not accepted (rsa-sha1 or "
+                        "signature method %s is not accepted (sm2-sm3, rsa-sha1 or "
                         "rsa-sha256)",
                         a != NULL ? (const char *)a : "(no Algorithm)");
         goto done;
@@ -257,7 +300,10 @@ static int check_signed_info(xmlNodePtr si, const struct cg_sig_alg **alg, struc
                         name_of(next_elem(c->next)), lineno(next_elem(c->next)));
         goto done;
     }
-    rc = check_reference(c, &md, err);
+    rc = check_reference(c, md, err);
+    if (rc == CG_OK && !(*alg)->sm2 && *md != EVP_sha1() && *md != EVP_sha256())
+        rc = CG_ERR_SET(err, CG_ESIG, "digest method %s does not go with %s (sha1 or sha256)",
+                        EVP_MD_get0_name(*md), (*alg)->name);
 done:
     xmlFree(a);
     return rc;
@@ -353,6 +399,11 @@ static void fill_info(struct cg_sig_info *info, const struct cg_sig_alg *alg,
         }
     }
     BIO_free(b);
+    p = NULL;
+    n = i2d_X509(x, (unsigned char **)&p);
+    if (n > 0)
+        cg_sha256_hex(p, (size_t)n, info->sha256);
+    OPENSSL_free(p);
 }
 
 /* ------------------------------------------------------------------ cryptography */
@@ -446,6 +497,90 @@ done:
     return rc;
 }
 
+/* The text of a base64 element (line breaks allowed), decoded; *out is the caller's (xmlFree). */
+static int b64_content(xmlNodePtr n, xmlChar **out, size_t *len)
+{
+    xmlChar *text = n != NULL ? xmlNodeGetContent(n) : NULL;
+    xmlSecSize sz = 0;
+
+    if (text == NULL || xmlSecBase64DecodeInPlace(text, &sz) < 0) {
+        xmlFree(text);
+        return CG_EINVAL;
+    }
+    *out = text;
+    *len = sz;
+    return CG_OK;
+}
+
+static xmlNodePtr ds_child(xmlNodePtr n, const char *local)
+{
+    xmlNodePtr c;
+
+    for (c = next_elem(n->children); c != NULL; c = next_elem(c->next))
+        if (cg_is_ds(c, local))
+            return c;
+    return NULL;
+}
+
+/*
+ * SM2 (sm2-sm3): DigestValue with md over the document without sig, then the r||s
+ * SignatureValue over SignedInfo si in place. The shape was checked before.
+ */
+static int sm2_verify(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr si, X509 *cert, const EVP_MD *md,
+                      const char *id, struct cg_err *err)
+{
+    EVP_PKEY *pub = X509_get0_pubkey(cert);
+    unsigned char dv[EVP_MAX_MD_SIZE];
+    unsigned int dv_len = 0;
+    xmlChar *want = NULL, *sv = NULL;
+    size_t want_len = 0, sv_len = 0;
+    struct cg_buf b;
+    char subj[256], what[300];
+    int rc;
+
+    cg_buf_init(&b, 64u * 1024u);
+    subject_of(cert, subj, sizeof(subj));
+    if (pub == NULL || !EVP_PKEY_is_a(pub, "SM2")) {
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        "certificate in ds:KeyInfo (%s) has no SM2 public key, but the signature "
+                        "method is sm2-sm3",
+                        subj);
+        goto done;
+    }
+    if (b64_content(ds_child(ds_child(si, "Reference"), "DigestValue"), &want, &want_len) !=
+        CG_OK) {
+        rc = CG_ERR_SET(err, CG_ESIG, "ds:DigestValue is not base64");
+        goto done;
+    }
+    rc = cg_c14n_digest(doc, sig, md, dv, &dv_len);
+    if (rc != CG_OK) {
+        rc = CG_ERR_SET(err, rc, "cannot canonicalize and digest the document");
+        goto done;
+    }
+    if (want_len != dv_len || memcmp(want, dv, dv_len) != 0) {
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        "digest mismatch: the document was changed after it "
+                        "was signed (ds:DigestValue does not match its content)");
+        goto done;
+    }
+    if (b64_content(ds_child(sig, "SignatureValue"), &sv, &sv_len) != CG_OK) {
+        rc = CG_ERR_SET(err, CG_ESIG, "ds:SignatureValue is not base64");
+        goto done;
+    }
+    rc = cg_c14n_signed_info(doc, xmlDocGetRootElement(doc), sig, si, &b);
+    if (rc != CG_OK) {
+        rc = CG_ERR_SET(err, rc, "cannot canonicalize SignedInfo");
+        goto done;
+    }
+    snprintf(what, sizeof(what), "the certificate in ds:KeyInfo (%s)", subj);
+    rc = cg_sm2_verify(pub, id, (const unsigned char *)b.data, b.len, sv, sv_len, what, err);
+done:
+    xmlFree(want);
+    xmlFree(sv);
+    cg_buf_free(&b);
+    return rc;
+}
+
 static int check_trust(const struct cg_trust *t, X509 *cert, struct cg_err *err)
 {
     X509_STORE_CTX *sc = X509_STORE_CTX_new();
@@ -460,7 +595,7 @@ static int check_trust(const struct cg_trust *t, X509 *cert, struct cg_err *err)
                         "untrusted certificate: %s (no trusted certificates "
                         "loaded)",
                         subj);
-    } else if (X509_STORE_CTX_init(sc, t->store, cert, NULL) != 1) {
+    } else if (sm2_cert_id(cert) != CG_OK || X509_STORE_CTX_init(sc, t->store, cert, NULL) != 1) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     } else {
         /* A trusted certificate may be the signer itself (pinned) or a CA above it. */
@@ -478,8 +613,9 @@ int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *
                    struct cg_err *err)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    xmlNodePtr sig = NULL, second = NULL, c, last;
+    xmlNodePtr sig = NULL, second = NULL, si, c, last;
     const struct cg_sig_alg *alg = NULL;
+    const EVP_MD *md = NULL;
     xmlChar *key_name = NULL;
     X509 *cert = NULL;
     int count = 0;
@@ -512,7 +648,8 @@ int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *
     c = next_elem(sig->children);
     if (!cg_is_ds(c, "SignedInfo"))
         return CG_ERR_SET(err, CG_ESIG, "ds:Signature does not start with ds:SignedInfo");
-    rc = check_signed_info(c, &alg, err);
+    si = c;
+    rc = check_signed_info(si, &alg, &md, err);
     if (rc != CG_OK)
         return rc;
     c = next_elem(c->next);
@@ -529,7 +666,11 @@ int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *
     rc = read_cert(c, &cert, &key_name, err);
     if (rc != CG_OK)
         goto done;
-    rc = xmlsec_verify(sig, cert, alg, err);
+    rc = cg_sign_cert_check(cert, err);
+    if (rc == CG_OK && alg->sm2)
+        rc = sm2_verify(doc, sig, si, cert, md, t != NULL ? t->sm2_id : CG_SM2_DEFAULT_ID, err);
+    else if (rc == CG_OK)
+        rc = xmlsec_verify(sig, cert, alg, err);
     if (rc == CG_OK && t != NULL)
         rc = check_trust(t, cert, err);
     if (rc == CG_OK && info != NULL)

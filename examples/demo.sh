@@ -84,19 +84,23 @@ mkdir -p "$w/ca" "$w/port/keys" "$w/broker/keys" || die "cannot create $w"
     quiet "$OPENSSL" x509 -req -in port.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
         -out port.pem -days 2 -extfile port.ext
     "$OPENSSL" rand -hex 24 >signer.pass
-    quiet "$OPENSSL" genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -aes-256-cbc \
-        -pass file:signer.pass -out signer.key
-    quiet "$OPENSSL" req -new -key signer.key -passin file:signer.pass -out signer.csr \
+    "$OPENSSL" rand -hex 24 >broker.token
+    # an SM2 key, as the E-Port CA issues them: cebgate signs sm2-sm3 with it (SM2 signatures
+    # carry the GM/T 0009 distinguishing identifier, also in the certificate request)
+    quiet "$OPENSSL" genpkey -algorithm SM2 -aes-256-cbc -pass file:signer.pass -out signer.key
+    quiet "$OPENSSL" req -new -key signer.key -passin file:signer.pass -sm3 \
+        -sigopt distid:1234567812345678 -out signer.csr \
         -subj "/O=Westlake Customs Brokerage/CN=demo signing key 0001"
-    quiet "$OPENSSL" x509 -req -in signer.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-        -out signer.pem -days 2 -extfile signer.ext
-    cp port.pem port.key ca.pem "$w/port/keys/"
-    cp signer.key signer.pass signer.pem ca.pem "$w/broker/keys/"
+    quiet "$OPENSSL" x509 -req -in signer.csr -vfyopt distid:1234567812345678 -CA ca.pem \
+        -CAkey ca.key -CAcreateserial -out signer.pem -days 2 -extfile signer.ext
+    cp port.pem port.key ca.pem signer.pem broker.token "$w/port/keys/"
+    cp signer.key signer.pass signer.pem ca.pem broker.token "$w/broker/keys/"
 ) || { sed 's/^/  /' "$w/openssl.log" >&2; die "openssl could not make the certificates"; }
 echo "demo CA                  ca/ca.pem"
 echo "port TLS certificate     port/keys/port.pem (for 127.0.0.1, issued by the demo CA)"
-echo "signing key              broker/keys/signer.key (encrypted; passphrase in signer.pass)"
+echo "signing key              broker/keys/signer.key (SM2, encrypted; passphrase in signer.pass)"
 echo "signing certificate      broker/keys/signer.pem (issued by the demo CA, trusted by the port)"
+echo "broker's token           broker/keys/broker.token (the port knows it as [sender.broker])"
 
 # ---------------------------------------------------------------- the port
 heading "2. The port (cebgate port, HTTPS on loopback)"
@@ -153,6 +157,13 @@ run_once
 # one line per input file and the summary; the per-receipt-file lines are left out
 grep -v '^receipts [^:]*: [0-9]* entries' "$w/run.out"
 [ $run_rc -eq 75 ] && echo "(exit 75: not everything reached the port; the next run sends the rest)"
+# one of the messages sent, checked as the port checks it: the SM2 key signed it sm2-sm3
+sent=$(find "$w/broker/archive" -name 'CEB603Message_*.xml' | sort | head -n 1)
+if [ -n "$sent" ]; then
+    echo "signature of one sent inventory (cebgate verify --trust keys/ca.pem):"
+    "$CEBGATE" verify --trust "$w/broker/keys/ca.pem" "$sent" | sed "s|^$w/broker/||; s/^/  /" ||
+        die "cebgate verify refused a message the demo sent"
+fi
 
 # Orders and waybills are answered up to 120 (accepted) and stop there; inventories go on to
 # 800 (released) and 899 (closed), or to 100 (refused). The demo runs cebgate again every half

@@ -249,6 +249,7 @@ int cg_catalog_load(const char *path, const struct cg_codes *codes, struct cg_ma
     struct cg_csv csv;
     struct cg_row *row;
     int col[C_COUNT];
+    char why[256];
     int rc;
 
     rc = open_csv(path, &csv, &row, err);
@@ -256,10 +257,13 @@ int cg_catalog_load(const char *path, const struct cg_codes *codes, struct cg_ma
         return rc;
     header_cols(row, cat_cols, C_COUNT, col);
     if (col[C_SKU] < 0 || col[C_GCODE] < 0 || col[C_GNAME] < 0 || col[C_UNIT1] < 0) {
+        /* The row belongs to the reader: take its line number before closing. */
+        long line = row->line;
+
         cg_csv_close(&csv);
         return CG_ERR_SET(err, CG_EPARSE,
                           "%s:%ld: header needs at least sku, gcode, gname and unit1 columns", path,
-                          row->line);
+                          line);
     }
     while ((rc = cg_csv_next(&csv, &row, err)) == CG_OK) {
         struct cg_product *p = product_from_row(row, col, codes, path);
@@ -267,6 +271,12 @@ int cg_catalog_load(const char *path, const struct cg_codes *codes, struct cg_ma
 
         if (p == NULL) {
             rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            break;
+        }
+        /* A key no order can match is refused here, where its file and line are known. */
+        if (!cg_text_ok(p->sku, why, sizeof(why))) {
+            rc = CG_ERR_SET(err, CG_EPARSE, "%s:%ld: field sku: %s", path, row->line, why);
+            cg_product_free(p);
             break;
         }
         old = cg_map_get(out, p->sku);
@@ -291,7 +301,7 @@ int cg_catalog_load(const char *path, const struct cg_codes *codes, struct cg_ma
 
 static const int ship_fields[] = {F_LOGISTICS_CODE, F_LOGISTICS_NAME, F_LOGISTICS_NO,
                                   F_GROSS_WEIGHT,   F_NET_WEIGHT,     F_PACK_NO,
-                                  F_FREIGHT,        F_INSURED_FEE};
+                                  F_FREIGHT,        F_INSURED_FEE,    F_POD};
 #define NSHIP (sizeof(ship_fields) / sizeof(ship_fields[0]))
 
 int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err)
@@ -300,6 +310,7 @@ int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err)
     struct cg_row *row;
     const char *names[NSHIP + 1];
     int col[NSHIP + 1];
+    char why[256];
     size_t i;
     int rc;
 
@@ -311,10 +322,13 @@ int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err)
         names[i + 1] = cg_fld_names[ship_fields[i]];
     header_cols(row, names, (int)NSHIP + 1, col);
     if (col[0] < 0 || col[3] < 0) {
+        /* The row belongs to the reader: take its line number before closing. */
+        long line = row->line;
+
         cg_csv_close(&csv);
         return CG_ERR_SET(err, CG_EPARSE,
                           "%s:%ld: header needs at least order_no and logistics_no columns", path,
-                          row->line);
+                          line);
     }
     while ((rc = cg_csv_next(&csv, &row, err)) == CG_OK) {
         struct cg_ship_rec *s;
@@ -325,6 +339,10 @@ int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err)
         cg_trim(key);
         if (*key == '\0')
             continue;
+        if (!cg_text_ok(key, why, sizeof(why))) {
+            rc = CG_ERR_SET(err, CG_EPARSE, "%s:%ld: field order_no: %s", path, row->line, why);
+            break;
+        }
         old = cg_map_get(out, key);
         if (old != NULL) {
             old->dup_line = row->line;

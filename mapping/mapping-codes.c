@@ -137,6 +137,16 @@ int cg_codes_load(const char *data_dir, struct cg_codes **out, struct cg_err *er
         if (rc != CG_OK)
             break;
     }
+    if (rc == CG_ENOTFOUND) {
+        /* Usually the data directory itself is wrong: say how to name the right one. */
+        char msg[CG_ERR_MSG_MAX];
+
+        cg_strlcpy(msg, err != NULL ? err->msg : "", sizeof(msg));
+        CG_ERR_SET(err, CG_ENOTFOUND,
+                   "%s (data directory %s: set [general] data_dir or the environment variable "
+                   "CEBGATE_DATADIR to the folder holding the code tables and xsd/)",
+                   msg, data_dir);
+    }
     if (rc != CG_OK) {
         cg_codes_free(c);
         return rc;

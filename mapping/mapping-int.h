@@ -107,6 +107,50 @@ enum cg_fld {
 extern const char *const cg_fld_names[F_COUNT];
 int cg_fld_find(const char *name);
 
+/* ------------------------------------------------------------------ order status */
+
+/* What one value of a status column says (docs/order-format.md, "Order status"). */
+enum cg_st {
+    CG_ST_LIVE = 0,
+    CG_ST_WAIT,
+    CG_ST_SKIP,
+    CG_ST_CANCELLED,
+    CG_ST_SHIPPED, /* the goods left: declare it even if refunded or unpaid */
+    CG_ST_DROP,    /* this row's item is not declared; the order goes on with the others */
+    CG_ST_N
+};
+
+struct cg_status_rule {
+    char *value; /* matched without regard to case; "*" is any non-empty value */
+    int outcome; /* enum cg_st */
+};
+
+/* The rules of one status column, in the order written; the first match wins. */
+struct cg_status_col {
+    char *column;
+    struct cg_status_rule *rules;
+    size_t n;
+};
+
+struct cg_profile;
+/*
+ * Set the rules of a status column from "value=outcome, value=outcome, ..." (outcomes live,
+ * wait, skip, cancelled, shipped, drop), replacing what the column had (append: adding to it,
+ * for a continuation line); an empty text removes the column. false with why filled when the
+ * text is not that.
+ */
+bool cg_status_set(struct cg_profile *p, const char *column, const char *rules, bool append,
+                   char *why, size_t whysz);
+void cg_status_free(struct cg_profile *p);
+/* The status column named column, or NULL. */
+const struct cg_status_col *cg_status_find(const struct cg_profile *p, const char *column);
+/*
+ * True when "US=LAX, DE=HAM" is a valid destination port table (ISO alpha-2 = 3-4 characters);
+ * else why says what is wrong. cg_pod_lookup() copies the port of iso2 into out (size bytes).
+ */
+bool cg_pod_table_ok(const char *table, char *why, size_t whysz);
+bool cg_pod_lookup(const char *table, const char *iso2, char *out, size_t size);
+
 /* ------------------------------------------------------------------ profile */
 
 struct cg_profile {
@@ -116,11 +160,13 @@ struct cg_profile {
     char quote; /* 0: none */
     bool enc_set;
     enum cg_enc enc;
-    bool freight_sum;      /* freight column summed over an order's rows */
-    bool strict_columns;   /* unknown header columns are an error */
-    char *strip_prefix;    /* removed from order numbers, e.g. "#" */
-    char *column[F_COUNT]; /* header name feeding each field, NULL when none */
-    char *fixed[F_COUNT];  /* fixed value, NULL when none */
+    bool freight_sum;             /* freight column summed over an order's rows */
+    bool strict_columns;          /* unknown header columns are an error */
+    char *strip_prefix;           /* removed from order numbers, e.g. "#" */
+    char *column[F_COUNT];        /* header name feeding each field, NULL when none */
+    char *fixed[F_COUNT];         /* fixed value, NULL when none */
+    struct cg_status_col *status; /* status columns ([status]) */
+    size_t nstatus;
 };
 
 int cg_profile_load(const char *path, struct cg_profile **out, struct cg_err *err);
@@ -203,6 +249,9 @@ struct cg_ob {
     int64_t freight_sum;
     bool freight_seen;
     size_t cap;
+    /* What the status columns said, and the first "column 'value'" for each outcome. */
+    bool st_seen[CG_ST_N];
+    char st_why[CG_ST_N][160];
 };
 
 /* Start an order from its first row; the builder owns a new struct cg_order. */
@@ -210,6 +259,16 @@ void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, const char *source, cons
                  long line);
 /* Add one row: order-level values (checked against the first row) and one order line. */
 void cg_ob_row(struct cg_ob *b, const struct cg_vals *v, bool has_line);
+/*
+ * One status value of the order's row (column as the file names it): false, or true when the
+ * row's item is dropped. A value no rule matches rejects the order.
+ */
+bool cg_ob_status(struct cg_ob *b, const char *column, const char *value, long line);
+/*
+ * The order's status from what cg_ob_status() saw; not CG_ORDER_LIVE: reason (size bytes)
+ * says why. Called by cg_ob_finish(), which then hands out the order without content.
+ */
+int cg_ob_status_of(const struct cg_ob *b, char *reason, size_t size);
 /* Finish: CG_OK with *out, CG_EREJECT with err filled; the builder is empty afterwards. */
 int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err);
 void cg_ob_discard(struct cg_ob *b);

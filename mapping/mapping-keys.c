@@ -13,8 +13,10 @@
 const struct cg_conf_key cg_mapping_conf_keys[] = {
     /* [seller] and [seller.NAME] */
     {"seller", "ebp_code", CG_CONF_STR, NULL, NULL,
-     "e-commerce platform customs code or USCC (ebpCode, up to 18)"},
-    {"seller", "ebp_name", CG_CONF_STR, NULL, NULL, "e-commerce platform name (ebpName)"},
+     "e-commerce platform the orders were sold on: its customs code or USCC (ebpCode, up to "
+     "18); for a foreign platform without one (Amazon, Shopify, eBay) write 无"},
+    {"seller", "ebp_name", CG_CONF_STR, NULL, NULL,
+     "e-commerce platform name (ebpName), e.g. Amazon for a foreign platform"},
     {"seller", "ebc_code", CG_CONF_STR, NULL, NULL,
      "e-commerce enterprise customs code (ebcCode, the consignor)"},
     {"seller", "ebc_name", CG_CONF_STR, NULL, NULL, "e-commerce enterprise name (ebcName)"},
@@ -37,6 +39,11 @@ const struct cg_conf_key cg_mapping_conf_keys[] = {
      "order file layout: own, jsonl, shopify, amazon, or a profile file path"},
     {"seller", "country", CG_CONF_STR, NULL, NULL,
      "destination country (ISO 3166 alpha-2) when an order file has none"},
+    {"seller", "pod", CG_CONF_STR, NULL, NULL,
+     "destination port (CEB603 POD, 3-4 characters) when neither the order nor the shipments "
+     "file nor pod_by_country gives one"},
+    {"seller", "pod_by_country", CG_CONF_STR, NULL, NULL,
+     "destination port by destination country, e.g. US=LAX, DE=HAM (ISO alpha-2 = POD)"},
     {"seller", "catalog", CG_CONF_PATH, NULL, NULL, "product catalogue CSV (SKU to HS code)"},
     {"seller", "shipments", CG_CONF_PATH, NULL, NULL, "shipments CSV joined by order number"},
     {"seller", "key_file", CG_CONF_PATH, NULL, NULL,

@@ -23,6 +23,7 @@
 
 #include "core/fsutil.h"
 #include "core/money.h"
+#include "core/text.h"
 #include "mapping/mapping-int.h"
 
 #define MAX_LINES 100 /* CEB303 OrderList and CEB603 InventoryList: 1 to 100 per entity */
@@ -52,6 +53,7 @@ void cg_order_free(struct cg_order *o)
     for (i = 0; i < o->nlines; i++)
         line_free(&o->lines[i]);
     free(o->lines);
+    free(o->status_reason);
     free(o->seller);
     free(o->order_no);
     free(o->source);
@@ -676,6 +678,60 @@ static void finish_payment(struct cg_ob *b)
     o->has_payment = true;
 }
 
+/*
+ * An order without its own destination port takes it from the shipments file, else from the
+ * seller's pod_by_country for its destination, else from the seller's pod.
+ */
+static void finish_pod(struct cg_ob *b)
+{
+    struct cg_map_ctx *m = b->m;
+    struct cg_order *o = b->o;
+    const struct cg_ship_rec *sr = cg_map_get(&m->shipments, o->order_no);
+    char port[8];
+
+    if (sr != NULL && nz(sr->v[F_POD]) != NULL) {
+        b->fail_file = m->shipments_path;
+        if (text_check(b, sr->line, "pod", sr->v[F_POD], 3, 4,
+                       "the destination port code (POD, CEB603)")) {
+            o->pod = xstrdup(b, sr->v[F_POD]);
+            b->fail_file = NULL;
+        }
+        return;
+    }
+    if (m->seller == NULL)
+        return;
+    if (cg_pod_lookup(m->seller->pod_by_country, o->country_iso, port, sizeof(port)))
+        o->pod = xstrdup(b, port);
+    else if (nz(m->seller->pod) != NULL)
+        o->pod = xstrdup(b, m->seller->pod);
+}
+
+/* An order that is not declared: only who and where, its status and why. */
+static int finish_held(struct cg_ob *b, int status, const char *reason, struct cg_order **out,
+                       struct cg_err *err)
+{
+    struct cg_order *o = calloc(1, sizeof(*o));
+
+    if (o == NULL || b->o == NULL) {
+        free(o);
+        cg_ob_discard(b);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    o->status = status;
+    o->line = b->o->line;
+    o->status_reason = strdup(reason);
+    o->seller = b->o->seller != NULL ? strdup(b->o->seller) : NULL;
+    o->order_no = b->o->order_no != NULL ? strdup(b->o->order_no) : NULL;
+    o->source = b->o->source != NULL ? strdup(b->o->source) : NULL;
+    cg_ob_discard(b);
+    if (o->status_reason == NULL || o->seller == NULL || o->order_no == NULL || o->source == NULL) {
+        cg_order_free(o);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    *out = o;
+    return CG_OK;
+}
+
 int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
 {
     struct cg_map_ctx *m = b->m;
@@ -684,7 +740,12 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
     long line;
     const char *gv;
     char *canon;
+    char why[256];
+    int status = cg_ob_status_of(b, why, sizeof(why));
 
+    /* An order that is not declared is not checked either: its data may be incomplete. */
+    if (status != CG_ORDER_LIVE)
+        return finish_held(b, status, why, out, err);
     if (!b->failed && o->nlines == 0)
         cg_ob_fail(b, o->line, "sku", "the order has no lines (no row with a SKU)");
     if (!b->failed)
@@ -719,6 +780,8 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
         finish_text(b, F_NOTE, 0, 1000, "the note (note, CEB303)", &o->note);
     if (!b->failed)
         finish_text(b, F_POD, 3, 4, "the destination port code (POD, CEB603)", &o->pod);
+    if (!b->failed && o->pod == NULL)
+        finish_pod(b);
     if (!b->failed)
         finish_shipment(b);
     if (!b->failed)
@@ -733,9 +796,14 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
         }
     }
     if (b->failed) {
+        char shown[256];
+
+        /* The order number may be the very field that failed: show it escaped. */
         CG_ERR_SET(err, CG_EREJECT, "%s:%ld: order %s: %s",
                    b->fail_file != NULL ? b->fail_file : b->source, b->fail_line,
-                   o != NULL && o->order_no != NULL && *o->order_no != '\0' ? o->order_no : "?",
+                   o != NULL && o->order_no != NULL && *o->order_no != '\0'
+                       ? cg_text_show(o->order_no, shown, sizeof(shown))
+                       : "?",
                    b->msg);
         cg_ob_discard(b);
         return CG_EREJECT;

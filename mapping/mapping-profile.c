@@ -3,9 +3,12 @@
  *
  * A profile is a small INI file (parsed with libinih): [profile] says the format (csv, tsv,
  * jsonl), delimiter, quoting, encoding and whether freight is per order or per row; [columns] maps
- * cebgate fields to header names; [fixed] gives fixed values. Built-in profiles live in
- * data/profiles/NAME.ini. An unknown key or a bad value fails the load with "file:line: key:
- * reason" (CG_ECONFIG). The struct cg_profile belongs to the caller (cg_profile_free()).
+ * cebgate fields to header names; [fixed] gives fixed values; [status] maps the values of status
+ * columns to live / wait / skip / cancelled (mapping-status.c). `base = NAME` (the first key)
+ * starts from another profile, built-in or a file, and the rest of the file changes it; an
+ * empty value removes what the base set. Built-in profiles live in data/profiles/NAME.ini. An
+ * unknown key or a bad value fails the load with "file:line: key: reason" (CG_ECONFIG). The
+ * struct cg_profile belongs to the caller (cg_profile_free()).
  */
 #include "config.h"
 
@@ -71,6 +74,7 @@ void cg_profile_free(struct cg_profile *p)
         free(p->column[i]);
         free(p->fixed[i]);
     }
+    cg_status_free(p);
     free(p->name);
     free(p->strip_prefix);
     free(p);
@@ -115,6 +119,10 @@ int cg_profile_own(struct cg_profile **out, struct cg_err *err)
 struct pctx {
     struct cg_profile *p;
     const char *path;
+    const char *data_dir;
+    int depth;
+    bool touched;          /* a key other than base was read */
+    char last_status[128]; /* the [status] key read last: a continuation line adds to it */
     struct cg_err *err;
     int failed;
 };
@@ -140,6 +148,49 @@ static bool yesno(const char *v, bool *out)
     return true;
 }
 
+static int load(const char *path, const char *data_dir, int depth, struct cg_profile **out,
+                struct cg_err *err);
+static int find(const char *data_dir, const char *name, const char *rel_dir, int depth,
+                struct cg_profile **out, struct cg_err *err);
+
+/* `base = NAME`: replace the (still empty) profile by a copy of the base. */
+static int take_base(struct pctx *c, int line, const char *value)
+{
+    struct cg_profile *b = NULL;
+    struct cg_profile tmp;
+    struct cg_err e;
+    char *dir = NULL;
+    const char *slash = strrchr(c->path, '/');
+    int rc;
+
+    if (c->touched)
+        return bad(c, line, "base", "must be the first key of the profile", NULL);
+    if (c->depth >= 4)
+        return bad(c, line, "base", "profiles based on each other more than 4 deep", value);
+    if (slash != NULL) {
+        dir = strndup(c->path, (size_t)(slash - c->path));
+        if (dir == NULL)
+            return bad(c, line, "base", "out of memory", NULL);
+    }
+    cg_err_clear(&e);
+    rc = find(c->data_dir, value, dir, c->depth + 1, &b, &e);
+    free(dir);
+    if (rc != CG_OK) {
+        if (!c->failed)
+            CG_ERR_SET(c->err, CG_ECONFIG, "%s:%d: base: %s", c->path, line, e.msg);
+        c->failed = 1;
+        return 0;
+    }
+    /* Keep our name; take everything else from the base. */
+    tmp = *b;
+    tmp.name = c->p->name;
+    free(b->name);
+    free(b);
+    *c->p = tmp;
+    c->touched = true;
+    return 1;
+}
+
 static int on_key(void *user, const char *section, const char *key, const char *value, int line)
 {
     struct pctx *c = user;
@@ -147,6 +198,19 @@ static int on_key(void *user, const char *section, const char *key, const char *
 
     if (c->failed)
         return 0;
+    if (strcmp(section, "profile") == 0 && strcmp(key, "base") == 0)
+        return take_base(c, line, value);
+    c->touched = true;
+    if (strcmp(section, "status") == 0) {
+        char why[256];
+
+        bool append = strcmp(c->last_status, key) == 0;
+
+        if (!cg_status_set(p, key, value, append, why, sizeof(why)))
+            return bad(c, line, key, why, NULL);
+        cg_strlcpy(c->last_status, key, sizeof(c->last_status));
+        return 1;
+    }
     if (strcmp(section, "profile") == 0) {
         if (strcmp(key, "description") == 0)
             return 1;
@@ -219,6 +283,9 @@ static int on_key(void *user, const char *section, const char *key, const char *
             return bad(c, line, key, "not a cebgate field (see docs/order-format.md)", NULL);
         slot = strcmp(section, "columns") == 0 ? &p->column[f] : &p->fixed[f];
         free(*slot);
+        *slot = NULL;
+        if (*value == '\0')
+            return 1; /* removes what a base profile set */
         *slot = strdup(value);
         return *slot != NULL ? 1 : bad(c, line, key, "out of memory", NULL);
     }
@@ -235,10 +302,15 @@ struct lreader {
 static char *read_line(char *str, int num, void *stream)
 {
     struct lreader *r = stream;
-    char *s = fgets(str, num, r->fp);
+    char why[160];
+    char *s = cg_ini_line(str, num, r->fp, why, sizeof(why));
 
-    if (s != NULL)
+    if (s != NULL || why[0] != '\0')
         r->line++;
+    if (why[0] != '\0' && !r->c->failed) {
+        CG_ERR_SET(r->c->err, CG_ECONFIG, "%s:%d: %s", r->c->path, r->line, why);
+        r->c->failed = 1;
+    }
     return s;
 }
 
@@ -250,6 +322,12 @@ static int handler_lines(void *user, const char *section, const char *name, cons
 }
 
 int cg_profile_load(const char *path, struct cg_profile **out, struct cg_err *err)
+{
+    return load(path, NULL, 0, out, err);
+}
+
+static int load(const char *path, const char *data_dir, int depth, struct cg_profile **out,
+                struct cg_err *err)
 {
     const char *base = strrchr(path, '/');
     char name[128];
@@ -273,6 +351,8 @@ int cg_profile_load(const char *path, struct cg_profile **out, struct cg_err *er
     memset(&c, 0, sizeof(c));
     c.p = p;
     c.path = path;
+    c.data_dir = data_dir;
+    c.depth = depth;
     c.err = err;
     r.fp = fp;
     r.line = 0;
@@ -298,6 +378,13 @@ int cg_profile_load(const char *path, struct cg_profile **out, struct cg_err *er
 int cg_profile_find(const char *data_dir, const char *name, struct cg_profile **out,
                     struct cg_err *err)
 {
+    return find(data_dir, name, NULL, 0, out, err);
+}
+
+/* A built-in name from data_dir/profiles/, else a path (relative to rel_dir when given). */
+static int find(const char *data_dir, const char *name, const char *rel_dir, int depth,
+                struct cg_profile **out, struct cg_err *err)
+{
     char file[160];
     char *dir = NULL;
     char *path = NULL;
@@ -305,8 +392,19 @@ int cg_profile_find(const char *data_dir, const char *name, struct cg_profile **
 
     if (name == NULL || *name == '\0')
         name = "own";
-    if (strchr(name, '/') != NULL || strstr(name, ".ini") != NULL)
-        return cg_profile_load(name, out, err);
+    if (strchr(name, '/') != NULL || strstr(name, ".ini") != NULL) {
+        if (name[0] == '/' || rel_dir == NULL)
+            return load(name, data_dir, depth, out, err);
+        path = cg_fs_join(rel_dir, name);
+        if (path == NULL)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        rc = load(path, data_dir, depth, out, err);
+        free(path);
+        return rc;
+    }
+    if (data_dir == NULL)
+        return CG_ERR_SET(err, CG_ECONFIG, "profile '%s': no data directory for built-in profiles",
+                          name);
     if (!cg_fs_name_ok(name) || strlen(name) > 100)
         return CG_ERR_SET(err, CG_ECONFIG, "profile '%s': not a profile name", name);
     snprintf(file, sizeof(file), "%s.ini", name);
@@ -316,7 +414,7 @@ int cg_profile_find(const char *data_dir, const char *name, struct cg_profile **
         free(dir);
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
-    rc = cg_profile_load(path, out, err);
+    rc = load(path, data_dir, depth, out, err);
     free(dir);
     free(path);
     return rc;

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "core/money.h"
+#include "core/text.h"
 #include "mapping/mapping-int.h"
 
 /* ------------------------------------------------------------------ context */
@@ -152,6 +153,7 @@ struct cg_reader {
     struct cg_src src;
     bool header_done;
     int col[F_COUNT];
+    int *scol; /* header index of each status column of the profile, -1 when absent */
     struct cg_ob ob;
     bool ob_active;
     char *key; /* order number of the order being built */
@@ -210,6 +212,7 @@ void cg_reader_close(struct cg_reader *r)
     else
         cg_csv_close(&r->csv);
     free(r->key);
+    free(r->scol);
     free(r->name);
     free(r);
 }
@@ -259,15 +262,32 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
             }
         }
     }
+    if (p->nstatus > 0) {
+        size_t k;
+
+        r->scol = malloc(p->nstatus * sizeof(*r->scol));
+        if (r->scol == NULL)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        for (k = 0; k < p->nstatus; k++) {
+            r->scol[k] = -1;
+            for (i = 0; i < row->nfields; i++) {
+                if (strcmp(cg_row_field(row, i), p->status[k].column) == 0) {
+                    r->scol[k] = (int)i;
+                    break;
+                }
+            }
+        }
+    }
     if (p->strict_columns) {
         for (i = 0; i < row->nfields; i++) {
             const char *h = cg_row_field(row, i);
+            char shown[256];
 
-            if (*h != '\0' && cg_fld_find(h) < 0)
+            if (*h != '\0' && cg_fld_find(h) < 0 && cg_status_find(p, h) == NULL)
                 return CG_ERR_SET(err, CG_EPARSE,
                                   "%s:%ld: header: unknown column '%s' (the columns are listed "
                                   "in docs/order-format.md)",
-                                  r->name, row->line, h);
+                                  r->name, row->line, cg_text_show(h, shown, sizeof(shown)));
         }
     }
     {
@@ -331,6 +351,21 @@ static int begin(struct cg_reader *r, const struct cg_vals *v)
     return CG_OK;
 }
 
+/* One CSV row into the order being built: its status values, then its values and item. */
+static void add_row(struct cg_reader *r, const struct cg_row *row, const struct cg_vals *v)
+{
+    const struct cg_profile *p = r->m->profile;
+    bool drop = false;
+    size_t k;
+
+    for (k = 0; k < p->nstatus; k++) {
+        if (r->scol[k] >= 0 && cg_ob_status(&r->ob, p->status[k].column,
+                                            cg_row_field(row, (size_t)r->scol[k]), v->line))
+            drop = true;
+    }
+    cg_ob_row(&r->ob, v, !drop);
+}
+
 static int finish(struct cg_reader *r, struct cg_order **out, struct cg_err *err)
 {
     int rc = cg_ob_finish(&r->ob, out, err);
@@ -373,7 +408,7 @@ static int csv_next(struct cg_reader *r, struct cg_order **out, struct cg_err *e
         if (!row_vals(r, row, &v))
             continue;
         if (r->ob_active && strcmp(v.v[F_ORDER_NO], r->key) == 0) {
-            cg_ob_row(&r->ob, &v, true);
+            add_row(r, row, &v);
             continue;
         }
         if (r->ob_active) {
@@ -381,13 +416,13 @@ static int csv_next(struct cg_reader *r, struct cg_order **out, struct cg_err *e
 
             rc = finish(r, out, &e2);
             begin(r, &v);
-            cg_ob_row(&r->ob, &v, true);
+            add_row(r, row, &v);
             if (err != NULL)
                 *err = e2;
             return rc;
         }
         begin(r, &v);
-        cg_ob_row(&r->ob, &v, true);
+        add_row(r, row, &v);
     }
 }
 
@@ -448,6 +483,16 @@ static int json_order(struct cg_reader *r, json_t *root, long line, struct cg_or
     if (json_is_integer(no) || json_is_real(no))
         cg_ob_fail(b, line, "order_no", "write the order number as a string");
     oj->v.line = lj->v.line = line;
+    /* Status first: an order that is not declared is not checked. */
+    for (i = 0; i < r->m->profile->nstatus; i++) {
+        const char *col = r->m->profile->status[i].column;
+
+        val = json_object_get(root, col);
+        if (json_is_string(val))
+            cg_ob_status(b, col, json_string_value(val), line);
+        else if (val != NULL && !json_is_null(val))
+            cg_ob_fail(b, line, col, "expected a string");
+    }
     json_object_foreach(root, key, val)
     {
         int f;
@@ -460,6 +505,8 @@ static int json_order(struct cg_reader *r, json_t *root, long line, struct cg_or
             lines = val;
             continue;
         }
+        if (cg_status_find(r->m->profile, key) != NULL)
+            continue; /* read above */
         if (strcmp(key, "shipment") == 0 || strcmp(key, "payment") == 0) {
             const char *k2;
             json_t *v2;
@@ -572,9 +619,12 @@ static int jsonl_next(struct cg_reader *r, struct cg_order **out, struct cg_err 
     } while (blank(p, n));
     root = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL || !json_is_object(root)) {
+        char shown[JSON_ERROR_TEXT_LENGTH * 4];
+
+        /* jansson quotes the text near the error, which may hold control characters. */
         json_decref(root);
         return CG_ERR_SET(err, CG_EREJECT, "%s:%ld: order ?: field json: %s", r->name, r->src.line,
-                          root == NULL ? jerr.text
+                          root == NULL ? cg_text_show(jerr.text, shown, sizeof(shown))
                                        : "the line is not a JSON object (one order "
                                          "per line)");
     }

@@ -45,6 +45,8 @@ void cg_seller_free(struct cg_seller *s)
     free(s->key_pass_env);
     free(s->key_name);
     free(s->country);
+    free(s->pod);
+    free(s->pod_by_country);
     free(s);
 }
 
@@ -75,6 +77,8 @@ static const struct rule rules[] = {
     {"statistics_flag", OFF(statistics_flag), 1, 0, "the statistics flag (statisticsFlag)"},
     {"currency", OFF(currency), 3, 0, "the default currency (ISO 4217 letters)"},
     {"country", OFF(country), 2, 0, "the default destination (ISO 3166 alpha-2)"},
+    {"pod", OFF(pod), 4, 0, "the default destination port (POD, 3-4 characters)"},
+    {"pod_by_country", OFF(pod_by_country), 0, 0, "the destination port by country"},
     {"profile", OFF(profile), 0, 0, "the order file layout"},
     {"key_pass_env", OFF(key_pass_env), 0, 0, "the passphrase variable"},
     {"key_name", OFF(key_name), 0, 0, "the certificate number (ds:KeyName)"},
@@ -153,6 +157,21 @@ int cg_seller_load(const struct cg_conf *conf, const char *name, struct cg_selle
         rc = CG_ERR_SET(err, CG_ECONFIG, "[%s] currency: '%s' is not ISO 4217 letters", section,
                         s->currency);
         goto done;
+    }
+    if (*s->pod != '\0' && cg_utf8_len(s->pod) < 3) {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[%s] pod: '%s' is too short: the destination port (POD) is 3-4 "
+                        "characters",
+                        section, s->pod);
+        goto done;
+    }
+    if (*s->pod_by_country != '\0') {
+        char why[256];
+
+        if (!cg_pod_table_ok(s->pod_by_country, why, sizeof(why))) {
+            rc = CG_ERR_SET(err, CG_ECONFIG, "[%s] pod_by_country: %s", section, why);
+            goto done;
+        }
     }
     for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         char **dst = (char **)((char *)s + paths[i].off);

@@ -181,6 +181,14 @@ bool cg_text_ok(const char *s, char *why, size_t size)
             /* A byte the GB18030 decoder could not convert arrives escaped as U+DC80..U+DCFF. */
             if (p[0] == 0xED && (p[1] & 0xFC) == 0xB0 && (p[2] & 0xC0) == 0x80)
                 byte = ((p[1] & 0x03u) << 6) | (p[2] & 0x3Fu);
+            /* A NUL byte of the file arrives escaped the same way (see row_add()). */
+            if (byte < 0x20) {
+                snprintf(why, size,
+                         "control character U+%04X at position %zu cannot be carried in a "
+                         "customs XML message",
+                         byte, pos + 1);
+                return false;
+            }
             snprintf(why, size,
                      "byte 0x%02X at position %zu is not valid text in the file's encoding "
                      "(UTF-8 or GB18030)",

@@ -7,8 +7,10 @@
  * Amounts, quantities and weights are decs (core/money.h: int64, 5 fraction digits).
  *
  * Reading is streamed: cg_reader_next() returns one order at a time and never holds the file.
- * A rejected order yields CG_EREJECT with "file:line: order <no>: field <name>: reason" in the
- * struct cg_err and the reader goes on with the next order.
+ * Orders the layout's status columns mark as waiting, skipped or cancelled are returned too,
+ * with their status and its reason only. A rejected order yields CG_EREJECT with
+ * "file:line: order <no>: field <name>: reason" in the struct cg_err and the reader goes on
+ * with the next order.
  */
 #ifndef CG_MAPPING_H
 #define CG_MAPPING_H
@@ -41,6 +43,10 @@ struct cg_seller {
     char *shipments;       /* path or NULL */
     char *key_file, *cert_file, *key_pass_file, *key_pass_env, *key_name; /* signing, may be NULL */
     char *country; /* default destination, ISO alpha-2, "" when unset */
+    char *pod;     /* default destination port (POD), "" when unset */
+    /* Destination port by destination country: "US=LAX, DE=HAM" as configured, "" when unset;
+     * checked by cg_seller_load. */
+    char *pod_by_country;
 };
 
 /* Load [seller.NAME] (NAME NULL or "" for [seller]) with fall-back to [seller]. */
@@ -94,7 +100,24 @@ struct cg_payment {
     char accounting_date[15]; /* YYYYMMDDhhmmss */
 };
 
+/*
+ * Whether an order is to be declared, from the status columns of its layout (the profile's
+ * [status] rules, docs/order-format.md). Only a LIVE order carries its content; the others
+ * carry seller, order_no, source, line, status and status_reason only.
+ */
+enum cg_order_status {
+    CG_ORDER_LIVE = 0,  /* declare it */
+    CG_ORDER_WAIT,      /* not yet (unpaid, pending): declared when a later file shows it live */
+    CG_ORDER_SKIP,      /* never (fully refunded before shipping, every item cancelled) */
+    CG_ORDER_CANCELLED, /* cancelled by the shop */
+};
+
+/* "live", "waiting", "skipped", "cancelled". */
+const char *cg_order_status_name(int status);
+
 struct cg_order {
+    enum cg_order_status status;
+    char *status_reason;  /* what said so: "Financial Status 'pending'"; NULL when live */
     char *seller;         /* seller profile name, "" for the default */
     char *order_no;       /* orderNo, <= 60 */
     char *source;         /* input file name (for messages) */
@@ -159,9 +182,11 @@ int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_
 int cg_reader_open_path(struct cg_map_ctx *m, const char *path, struct cg_reader **out,
                         struct cg_err *err);
 /*
- * Next order: CG_OK with *out (caller frees), CG_ENOTFOUND at the end, CG_EREJECT for one
- * rejected order (err says file:line: order <no>: field <name>: reason; call again for the
- * next), any other code for a failure of the whole file (bad encoding, I/O).
+ * Next order: CG_OK with *out (caller frees; an order that is not live by its status comes
+ * without content and is not checked: see (*out)->status), CG_ENOTFOUND at the end,
+ * CG_EREJECT for one rejected order (err says file:line: order <no>: field <name>: reason;
+ * call again for the next), any other code for a failure of the whole file (bad encoding,
+ * I/O).
  */
 int cg_reader_next(struct cg_reader *r, struct cg_order **out, struct cg_err *err);
 void cg_reader_close(struct cg_reader *r);

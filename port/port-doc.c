@@ -222,8 +222,20 @@ const char *cg_port_field(const json_t *ent, const char *name)
     return s != NULL ? s : "";
 }
 
+/* What a foreign platform without a customs code writes as its ebpCode (CEB-NOTES §2.1). */
+#define NO_PLATFORM_CODE "\xe6\x97\xa0" /* 无 */
+
+const char *cg_port_owner_field(const struct cg_port_kind *k, const json_t *ent)
+{
+    /* An order on a foreign platform (ebpCode 无) belongs to its e-commerce enterprise. */
+    if (k->req_type == 303 && strcmp(cg_port_field(ent, "ebpCode"), NO_PLATFORM_CODE) == 0)
+        return "ebcCode";
+    return k->key[0];
+}
+
 void cg_port_business_key(const struct cg_port_kind *k, const json_t *ent, char *buf, size_t size)
 {
+    const char *owner = cg_port_owner_field(k, ent);
     size_t used;
     int i;
 
@@ -231,6 +243,12 @@ void cg_port_business_key(const struct cg_port_kind *k, const json_t *ent, char 
     for (i = 0; k->key[i] != NULL; i++) {
         used = strlen(buf);
         snprintf(buf + used, size - used, "|%s", cg_port_field(ent, k->key[i]));
+    }
+    /* Sellers on the same foreign platform share ebpCode 无: their orders are told apart (and
+     * kept from squatting each other's order numbers) by the enterprise that owns them. */
+    if (strcmp(owner, k->key[0]) != 0) {
+        used = strlen(buf);
+        snprintf(buf + used, size - used, "|%s", cg_port_field(ent, owner));
     }
 }
 

@@ -2,7 +2,7 @@
  * port-http.c - the HTTP/1.1 server of `cebgate port` on libmicrohttpd (TLS through GnuTLS),
  * with a pool of threads.
  *
- * libmicrohttpd runs its own threads (a pool of [port] threads, epoll each): a POST's checks
+ * libmicrohttpd runs its own threads (a pool of [port] threads, poll(2) each): a POST's checks
  * run in the thread that received it, then the connection is suspended while the writer thread
  * stores the message together with the others of its group, and resumed to answer once that
  * commit is done (port-writer.c). The caller's thread only waits for the stop signal.
@@ -10,8 +10,11 @@
  * Endpoints (docs/port.md): POST /messages (a CEB message or dxp:DxpMsg; JSON answer),
  * GET /receipts?since=ID&limit=N (JSON page of receipts), GET /metrics (Prometheus text),
  * GET /health. Bodies are collected into a buffer with the max_body ceiling; a larger
- * Content-Length is answered 413 before the body is read. With tls_client_ca every request
- * must present a client certificate that the CA verifies (else 403, code 1999). The test-only
+ * Content-Length is answered 413 before the body is read. Every request but /health comes from
+ * a configured sender: its verified client certificate with tls_client_ca, else its token
+ * (Authorization: Bearer); nobody known is 401/403 with code 1999. A connection has
+ * read_deadline seconds for handshake, headers and body (cut by cg_port_run's sweep), at most
+ * max_per_client connections come from one address, and TLS is 1.2+ with ECDHE. The test-only
  * fault injection (503 answers, dropped connections, receipts twice) is decided here per POST.
  * Library errors go to the logger; nothing here exits.
  */
@@ -28,15 +31,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "core/log.h"
 #include "port/port-int.h"
 
+#define TLS_PRIORITIES                                                                             \
+    "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-CIPHER-ALL:"   \
+    "+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305"
 #define RECEIPTS_DEFAULT 100
+
+static char tls_priorities[] = TLS_PRIORITIES;
 #define RECEIPTS_MAX 1000
 
 struct req {
+    const struct cg_port_sender *sender; /* who is asking; NULL for /health */
     struct cg_buf body;
     struct cg_port_job *job; /* the message, once checked */
     bool too_big;
@@ -59,14 +69,106 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     cg_debug("port: libmicrohttpd: %s", line);
 }
 
+/* ------------------------------------------------------------------ read deadlines */
+
+/*
+ * libmicrohttpd's timeout counts idleness, which a client that trickles one byte at a time
+ * never reaches. Every connection gets a deadline of read_deadline seconds for the TLS
+ * handshake, headers and body of a request; cg_port_run() shuts down the socket of a
+ * connection past it (libmicrohttpd then closes it as the client's EOF). The deadline is off
+ * while the port works on a request and starts again for the next request on the connection.
+ */
+struct watch {
+    struct watch *prev;
+    struct watch *next;
+    struct cg_port *p;
+    int fd;
+    int64_t deadline_ms; /* 0: none */
+};
+
+static void notify_conn(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+    struct cg_port *p = cls;
+    struct watch *w = *socket_context;
+    const union MHD_ConnectionInfo *ci;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        w = calloc(1, sizeof(*w));
+        if (w == NULL || ci == NULL) {
+            free(w);
+            return;
+        }
+        w->p = p;
+        w->fd = ci->connect_fd;
+        w->deadline_ms = cg_port_now_ms() + p->read_deadline_s * 1000;
+        pthread_mutex_lock(&p->dlock);
+        w->next = p->watches;
+        if (w->next != NULL)
+            w->next->prev = w;
+        p->watches = w;
+        pthread_mutex_unlock(&p->dlock);
+        *socket_context = w;
+        return;
+    }
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&p->dlock);
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        p->watches = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+    pthread_mutex_unlock(&p->dlock);
+    free(w);
+    *socket_context = NULL;
+}
+
+/* Deadline of conn's current request: after_ms from now, 0 for none. */
+static void watch_set(struct MHD_Connection *conn, int64_t after_ms)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct watch *w = ci != NULL ? ci->socket_context : NULL;
+
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->p->dlock);
+    w->deadline_ms = after_ms > 0 ? cg_port_now_ms() + after_ms : 0;
+    pthread_mutex_unlock(&w->p->dlock);
+}
+
+/* Cut the connections past their deadline. */
+static void watch_sweep(struct cg_port *p)
+{
+    int64_t now = cg_port_now_ms();
+    struct watch *w;
+    long n = 0;
+
+    pthread_mutex_lock(&p->dlock);
+    for (w = p->watches; w != NULL; w = w->next)
+        if (w->deadline_ms > 0 && now > w->deadline_ms) {
+            shutdown(w->fd, SHUT_RDWR);
+            w->deadline_ms = 0;
+            n++;
+        }
+    pthread_mutex_unlock(&p->dlock);
+    if (n > 0)
+        cg_info("port: closed %ld connection%s that did not send a request within %ld s "
+                "(read_deadline)",
+                n, n == 1 ? "" : "s", p->read_deadline_s);
+}
+
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
+    struct cg_port *p = cls;
     struct req *r = *con_cls;
 
-    (void)cls;
-    (void)conn;
     (void)toe;
+    watch_set(conn, p->read_deadline_s * 1000); /* the next request on this connection */
     if (r == NULL)
         return;
     cg_port_job_free(r->job);
@@ -167,6 +269,61 @@ static bool client_cert_ok(struct MHD_Connection *conn, char *why, size_t size)
     return true;
 }
 
+/* SHA-256 of the client's certificate as it came in the handshake; false when there is none. */
+static bool client_fingerprint(struct MHD_Connection *conn, char out[65])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    const gnutls_datum_t *certs;
+    unsigned int n = 0;
+
+    if (ci == NULL || ci->tls_session == NULL)
+        return false;
+    certs = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n);
+    if (certs == NULL || n == 0)
+        return false;
+    cg_port_der_fingerprint(certs[0].data, certs[0].size, out);
+    return true;
+}
+
+/*
+ * Who is asking: with tls_client_ca, the [sender.NAME] whose client_cert the verified client
+ * certificate is; else the one whose token came as Authorization: Bearer. NULL with *status
+ * (401/403) and why when nobody.
+ */
+static const struct cg_port_sender *identify(struct cg_port *p, struct MHD_Connection *conn,
+                                             unsigned *status, char *why, size_t size)
+{
+    const struct cg_port_sender *s;
+    const char *auth;
+    char fp[65];
+
+    if (p->tls_client_ca_pem != NULL) {
+        *status = 403;
+        if (!client_cert_ok(conn, why, size) || !client_fingerprint(conn, fp))
+            return NULL;
+        s = cg_port_sender_by_client(p, fp);
+        if (s == NULL)
+            snprintf(why, size,
+                     "the client certificate (SHA-256 %.16s...) is not the "
+                     "client_cert of any sender",
+                     fp);
+        return s;
+    }
+    *status = 401;
+    auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
+        snprintf(why, size,
+                 "who is sending? send the sender's token as "
+                 "'Authorization: Bearer TOKEN' (or use mutual TLS)");
+        return NULL;
+    }
+    s = cg_port_sender_by_token(p, auth + 7, strlen(auth + 7));
+    if (s == NULL)
+        snprintf(why, size, "the token is not that of any sender");
+    return s;
+}
+
 static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *conn)
 {
     struct cg_port_stats st;
@@ -223,7 +380,8 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
     return reply(conn, 200, "text/plain; version=0.0.4", cg_buf_take(&b), NULL);
 }
 
-static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *conn)
+static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *conn,
+                                      const struct req *r)
 {
     const char *since_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
     const char *limit_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
@@ -239,7 +397,7 @@ static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *
     if (limit_s != NULL && *limit_s != '\0' &&
         cg_parse_long(limit_s, 1, RECEIPTS_MAX, &limit) != CG_OK)
         return reply_code(conn, 400, "0001", "limit must be a whole number from 1 to 1000", NULL);
-    if (cg_port_receipts_json(p, since, (int)limit, &body, &err) != CG_OK)
+    if (cg_port_receipts_json(p, r->sender->name, since, (int)limit, &body, &err) != CG_OK)
         return reply_code(conn, 500, "3001", err.msg, NULL);
     return reply(conn, 200, "application/json", body, NULL);
 }
@@ -260,7 +418,7 @@ static enum MHD_Result start_post(struct cg_port *p, struct MHD_Connection *conn
     if (r->too_big) {
         snprintf(text, sizeof(text), "message is larger than the limit of %zu bytes", p->max_body);
         remote_of(conn, remote, sizeof(remote));
-        cg_port_record_refusal(p, "0999", text, p->max_body + 1, remote);
+        cg_port_record_refusal(p, "0999", text, p->max_body + 1, remote, r->sender);
         return reply_code(conn, 413, "0999", text, NULL);
     }
     if (r->drop && !r->drop_stored) {
@@ -269,8 +427,9 @@ static enum MHD_Result start_post(struct cg_port *p, struct MHD_Connection *conn
     }
     remote_of(conn, remote, sizeof(remote));
     cg_port_writer_busy(p, 1);
+    watch_set(conn, 0); /* the whole request is in: the deadline no longer applies */
     if (cg_port_job_check(p, r->body.data != NULL ? r->body.data : "", r->body.len, remote,
-                          &r->job) != CG_OK) {
+                          r->sender, &r->job) != CG_OK) {
         cg_port_writer_busy(p, -1);
         return reply_code(conn, 500, "3001", "system error, nothing was stored; send again", "1");
     }
@@ -301,6 +460,16 @@ static enum MHD_Result finish_post(struct cg_port *p, struct MHD_Connection *con
                  res->http_status == 500 ? "1" : NULL);
 }
 
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        (*(int *)cls)++;
+    return MHD_YES;
+}
+
 static __thread bool routed;
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -312,6 +481,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     const char *cl;
     char why[256];
     char remote[NI_MAXHOST];
+    unsigned status = 401;
+    bool open_url;
+    int ncl = 0;
     long n = 0;
 
     (void)version;
@@ -325,18 +497,27 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             return MHD_NO;
         cg_buf_init(&r->body, p->max_body);
         *con_cls = r;
-        if (p->tls_client_ca_pem != NULL && !client_cert_ok(conn, why, sizeof(why)))
-            return reply_code(conn, 403, "1999", why, NULL);
+        open_url = strcmp(url, "/health") == 0 ||
+                   (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "open") == 0);
+        if (!open_url) {
+            r->sender = identify(p, conn, &status, why, sizeof(why));
+            if (r->sender == NULL) {
+                watch_set(conn, 0);
+                return reply_code(conn, status, "1999", why, NULL);
+            }
+        }
         r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0 && strcmp(url, "/messages") == 0;
         if (!r->post)
             return MHD_YES;
+        if (MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length, &ncl) >= 0 && ncl > 1)
+            return reply_code(conn, 400, "0001", "more than one Content-Length header", NULL);
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL && (cg_parse_long(cl, 0, LONG_MAX, &n) != CG_OK ||
                            (unsigned long)n > (unsigned long)p->max_body)) {
             snprintf(why, sizeof(why), "message of %s bytes is larger than the limit of %zu bytes",
                      cl, p->max_body);
             remote_of(conn, remote, sizeof(remote));
-            cg_port_record_refusal(p, "0999", why, (size_t)n, remote);
+            cg_port_record_refusal(p, "0999", why, (size_t)n, remote, r->sender);
             return reply_code(conn, 413, "0999", why, NULL);
         }
         if (p->fault_503 > 0 && cg_port_roll(p) < p->fault_503) {
@@ -370,9 +551,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return reply_code(conn, 405, "0001", "method not allowed", NULL);
     if (strcmp(url, "/receipts") == 0)
-        return serve_receipts(p, conn);
-    if (strcmp(url, "/metrics") == 0)
+        return serve_receipts(p, conn, r);
+    if (strcmp(url, "/metrics") == 0) {
+        if (strcmp(p->metrics, "off") == 0)
+            return reply_code(conn, 404, "0001", "metrics are off ([port] metrics)", NULL);
         return serve_metrics(p, conn);
+    }
     if (strcmp(url, "/health") == 0)
         return reply(conn, 200, "application/json", cg_strdup("{\"status\":\"ok\"}"), NULL);
     return reply_code(conn, 404, "0001",
@@ -410,10 +594,12 @@ static int parse_listen(struct cg_port *p, struct sockaddr_storage *ss, bool *lo
 int cg_port_listen(struct cg_port *p, struct cg_err *err)
 {
     struct sockaddr_storage ss;
-    struct MHD_OptionItem opts[16];
+    struct MHD_OptionItem opts[24];
     const union MHD_DaemonInfo *info;
+    /* poll(2), not epoll: in epoll mode libmicrohttpd 0.9.75 spins on a connection that sent
+     * part of a TLS handshake record, so a few clients trickling bytes took the CPU. */
     unsigned int flags =
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+        MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     bool loopback = false;
     size_t n = 0;
     int rc;
@@ -426,6 +612,10 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
                           "[port] listen %s is not loopback: set tls_cert and tls_key (or "
                           "insecure_http = yes for a closed test network)",
                           p->listen);
+    if (p->nsenders == 0)
+        return CG_ERR_SET(err, CG_ECONFIG,
+                          "no [sender.NAME] in the configuration: nobody could send messages or "
+                          "read receipts (docs/port.md, Security)");
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (p->tls_cert_pem != NULL)
@@ -436,6 +626,9 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
     opts[n++] =
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)p->timeout_s, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, p};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, p};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                        (intptr_t)p->max_per_client, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, p};
     if (p->threads > 1)
         opts[n++] =
@@ -443,6 +636,8 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
     if (p->tls_cert_pem != NULL) {
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, p->tls_cert_pem};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, p->tls_key_pem};
+        /* TLS 1.2 with forward-secret (ECDHE) AEAD suites, or TLS 1.3 */
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, tls_priorities};
     }
     if (p->tls_client_ca_pem != NULL)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, p->tls_client_ca_pem};
@@ -468,9 +663,11 @@ int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *e
 {
     if (p->mhd == NULL)
         return CG_ERR_SET(err, CG_EINVAL, "the port is not listening");
-    while (!*stop)
+    while (!*stop) {
         if (poll(NULL, 0, 100) < 0 && errno != EINTR)
             return CG_ERR_SET(err, CG_EIO, "poll: %s", strerror(errno));
+        watch_sweep(p);
+    }
     /* The writer finishes the queued messages (resuming their connections) first; what comes
      * in after that is stored by the thread that checked it. Then the server stops. */
     cg_port_writer_stop(p);

@@ -17,9 +17,9 @@
 #include <libxml/tree.h>
 
 #include "core/buf.h"
-#include "store/store-db.h"
 #include "declare/declare.h"
 #include "port/port.h"
+#include "store/store-port.h"
 
 /* libxml2 takes const xmlChar *; BAD_CAST would drop the const of our strings. */
 #define CGX(s) ((const xmlChar *)(s))
@@ -50,6 +50,9 @@ int cg_port_entities(xmlDocPtr doc, const struct cg_port_kind *k, json_t **out, 
 /* Text of a string member, "" when absent or not a string. Borrowed. */
 const char *cg_port_field(const json_t *ent, const char *name);
 /* "303|ebpCode-value|orderNo-value" into buf. */
+/* The field holding the enterprise code a document is declared for (the sender must have it):
+ * key[0], but ebcCode for an order on a foreign platform (ebpCode 无). */
+const char *cg_port_owner_field(const struct cg_port_kind *k, const json_t *ent);
 void cg_port_business_key(const struct cg_port_kind *k, const json_t *ent, char *buf, size_t size);
 
 /* ------------------------------------------------------------------ business rules */
@@ -65,6 +68,8 @@ int cg_port_check_document(const struct cg_port_kind *k, const json_t *ent,
                            struct cg_err *err);
 
 /* ------------------------------------------------------------------ scenario */
+
+struct cg_port_sender;
 
 struct cg_port_rule {
     char *field;  /* local name of a head or list field */
@@ -141,58 +146,53 @@ int cg_port_receipt_build_900(const char *msg_guid, const char *status, const ch
  * Store a built receipt (twice with fault_receipts_twice) and write its file(s) into
  * receipts_dir. Runs inside the caller's transaction; document_id 0 for none (CEB900).
  */
-int cg_port_publish(struct cg_port *p, long document_id, int type, const char *msg_guid,
-                    const char *doc_guid, const char *status, xmlDocPtr rdoc, struct cg_err *err);
+int cg_port_publish(struct cg_port *p, long document_id, const char *sender, int type,
+                    const char *msg_guid, const char *doc_guid, const char *status, xmlDocPtr rdoc,
+                    struct cg_err *err);
 
 /* Publish what is due at now_ms inside the caller's transaction (at most one batch). */
 int cg_port_release_in_tx(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err);
 
 /* Record a refusal decided before the checks (413 on Content-Length) in submissions. */
 void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
-                            const char *remote);
+                            const char *remote, const struct cg_port_sender *sender);
 
 /* Earliest due time (Unix ms) of a planned receipt, or -1 when none is planned. */
 int64_t cg_port_next_due(struct cg_port *p);
 
-/* ------------------------------------------------------------------ database */
+/* ------------------------------------------------------------------ senders */
 
-extern const struct cg_db_schema cg_port_db_schema;
-
-/*
- * Statements of the writer connection (p->db), prepared once (on first use) and reset for
- * every use. Only the thread that holds p->wlock (the writer, or a caller in direct mode)
- * uses them.
- */
-enum cg_port_sql {
-    CG_SQL_SEEN,      /* messages by guid */
-    CG_SQL_SEEN_DOCS, /* documents of a message */
-    CG_SQL_DOC_GUID,  /* document guid used before */
-    CG_SQL_BKEY,      /* business key added before */
-    CG_SQL_INS_MESSAGE,
-    CG_SQL_INS_DOCUMENT,
-    CG_SQL_INS_SCHEDULE,
-    CG_SQL_INS_SUBMISSION,
-    CG_SQL_INS_RECEIPT,
-    CG_SQL_COUNTER,
-    CG_SQL_DUE,        /* planned receipts due */
-    CG_SQL_SET_STATUS, /* document status and final */
-    CG_SQL_SET_FINAL,  /* document final only (CEB792) */
-    CG_SQL_DEL_SCHEDULE,
-    CG_SQL_INVENTORY, /* an inventory by invtNo (CEB792) */
-    CG_SQL_NEXT_DUE,
-    CG_SQL_COUNT
+/* One [sender.NAME] of the port's configuration (port-sender.c). */
+struct cg_port_sender {
+    char *name;
+    unsigned char token_sha[32]; /* SHA-256 of the token */
+    bool has_token;
+    char client_fp[65];   /* SHA-256 of the TLS client certificate (DER, hex); "" for none */
+    char (*sign_fps)[65]; /* SHA-256 of each signing certificate */
+    size_t nsign;
+    char **codes; /* enterprise codes the sender declares for */
+    size_t ncodes;
 };
 
-/* The cached statement id, reset and with its bindings cleared. */
-int cg_port_sql(struct cg_port *p, enum cg_port_sql id, sqlite3_stmt **out, struct cg_err *err);
-/* Reset every cached statement (no statement keeps a read snapshot open between batches). */
-void cg_port_sql_reset_all(struct cg_port *p);
-/* Finalize them (before the connection is closed). */
-void cg_port_sql_free(struct cg_port *p);
+/* Read every [sender.NAME] into p->senders. */
+int cg_port_senders_load(struct cg_port *p, const struct cg_conf *conf, struct cg_err *err);
+void cg_port_senders_free(struct cg_port *p);
+/* The sender with this token / client certificate fingerprint / signing certificate; NULL. */
+const struct cg_port_sender *cg_port_sender_by_token(const struct cg_port *p, const char *tok,
+                                                     size_t len);
+const struct cg_port_sender *cg_port_sender_by_client(const struct cg_port *p, const char *fp);
+const struct cg_port_sender *cg_port_sender_by_signer(const struct cg_port *p, const char *fp);
+bool cg_port_sender_has_code(const struct cg_port_sender *s, const char *code);
+/* SHA-256 (hex) of a DER certificate. */
+int cg_port_der_fingerprint(const unsigned char *der, size_t len, char out[65]);
 
-/* Next value of counter name for key (a day or a year); starts at 1. Inside a transaction. */
-int cg_port_db_next(struct cg_port *p, const char *name, const char *key, long *out,
-                    struct cg_err *err);
+/*
+ * Cheap bounds on a POSTed body before libxml2 sees it (attributes per element, elements,
+ * depth, text length): libxml2's duplicate-attribute check is quadratic. CG_EREJECT with why
+ * filled when a bound is passed.
+ */
+int cg_port_xml_bounds(const struct cg_port *p, const char *body, size_t len, char *why,
+                       size_t size);
 
 /* ------------------------------------------------------------------ submissions and the writer */
 
@@ -208,6 +208,8 @@ struct cg_port_job {
     const char *body; /* borrowed until the job is done */
     size_t len;
     char remote[64];
+    const struct cg_port_sender *sender; /* who sent it (transport identity); NULL: unknown */
+    const struct cg_port_sender *owner;  /* whose it is, once signature and codes are checked */
     struct cg_port_result res;
     xmlDocPtr env;   /* DxpMsg, when wrapped */
     xmlDocPtr doc;   /* the CEB message */
@@ -236,10 +238,11 @@ struct cg_port_job {
  * written unless memory runs out. body must stay valid until the job is done.
  */
 int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const char *remote,
-                      struct cg_port_job **out);
+                      const struct cg_port_sender *sender, struct cg_port_job **out);
 /* A refusal decided before the checks (413 on Content-Length), recorded by the writer. */
 int cg_port_job_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
-                        const char *remote, struct cg_port_job **out);
+                        const char *remote, const struct cg_port_sender *sender,
+                        struct cg_port_job **out);
 void cg_port_job_free(struct cg_port_job *j);
 /* The database part of n jobs, in one transaction when it can (holds p->wlock). */
 void cg_port_jobs_store(struct cg_port *p, struct cg_port_job **jobs, size_t n);
@@ -279,11 +282,23 @@ struct cg_port {
     char *receipts_dir;
     bool format_receipts;
     char *customs_code;
+    long max_per_client;
+    long read_deadline_s;
+    long max_attributes;
+    long max_elements;
+    long max_depth;
+    long max_text;
+    long cpu_budget_ms;
+    size_t receipts_page_bytes;
+    char *metrics;      /* senders, open, off */
+    char server_fp[65]; /* the TLS server certificate, refused as a signer */
+    struct cg_port_sender *senders;
+    size_t nsenders;
     int fault_503;
     int fault_drop;
     bool fault_twice;
     /* state */
-    struct cg_db *db;
+    struct cg_store_port *db; /* the writer's connection */
     struct cg_schema *schema;
     struct cg_trust *trust;
     int ntrusted;
@@ -295,17 +310,16 @@ struct cg_port {
     long faults_503;
     long faults_drop;
     /* threads */
-    long threads;          /* libmicrohttpd worker threads that run the checks */
-    long commit_max;       /* most messages stored in one transaction */
-    long commit_wait_ms;   /* how long the writer waits for messages still being checked */
-    pthread_mutex_t flock; /* rng, fault counters */
-    struct cg_db *rdb;     /* read connection: GET /receipts, /metrics, stats */
-    pthread_mutex_t rlock; /* ... one user at a time */
-    pthread_mutex_t wlock; /* the writer connection db and its statements */
-    sqlite3_stmt *stmts[CG_SQL_COUNT];
-    pthread_mutex_t qlock; /* the queue below */
-    pthread_cond_t qcond;  /* the writer waits for work */
-    pthread_cond_t dcond;  /* callers wait for their job */
+    long threads;              /* libmicrohttpd worker threads that run the checks */
+    long commit_max;           /* most messages stored in one transaction */
+    long commit_wait_ms;       /* how long the writer waits for messages still being checked */
+    pthread_mutex_t flock;     /* rng, fault counters */
+    struct cg_store_port *rdb; /* read connection: GET /receipts, /metrics, stats */
+    pthread_mutex_t rlock;     /* ... one user at a time */
+    pthread_mutex_t wlock;     /* the writer connection db */
+    pthread_mutex_t qlock;     /* the queue below */
+    pthread_cond_t qcond;      /* the writer waits for work */
+    pthread_cond_t dcond;      /* callers wait for their job */
     struct cg_port_job *qhead;
     struct cg_port_job *qtail;
     size_t qlen;
@@ -314,6 +328,8 @@ struct cg_port {
     bool writer_stop;
     pthread_t writer;
     bool writer_joinable;
+    pthread_mutex_t dlock; /* the read deadlines of the connections (port-http.c) */
+    void *watches;
     struct cg_port_job **wjobs; /* the writer's group */
     void **wconns;
     bool locks_up;

@@ -1,6 +1,6 @@
 /*
  * port-keys.c - the configuration keys of the receiving side (`cebgate port`), its test-only fault
- * keys included.
+ * keys and the [sender.NAME] sections (the parties allowed to send to it) included.
  *
  * Registered with cg_conf_register() before a configuration is loaded; the order of
  * registration is the order of `cebgate config` and of the template `cebgate init` writes.
@@ -33,6 +33,8 @@ const struct cg_conf_key cg_port_conf_keys[] = {
      "CEB schema edition messages are validated against"},
     {"port", "trust", CG_CONF_STR, NULL, NULL,
      "trusted signer certificates: PEM files separated by commas (relative to the config)"},
+    {"port", "sm2_id", CG_CONF_STR, "1234567812345678", NULL,
+     "SM2 distinguishing identifier sm2-sm3 message signatures are checked with"},
     {"port", "require_signature", CG_CONF_BOOL, "yes", NULL,
      "refuse unsigned messages with code 1001"},
     {"port", "codes_dir", CG_CONF_PATH, NULL, NULL,
@@ -62,11 +64,39 @@ const struct cg_conf_key cg_port_conf_keys[] = {
      "most messages stored together in one transaction"},
     {"port", "commit_wait_ms", CG_CONF_INT, "2", "0..100",
      "how long the writer waits for messages still being checked before it commits"},
+    {"port", "max_per_client", CG_CONF_INT, "32", "1..65536",
+     "simultaneous connections from one client address"},
+    {"port", "read_deadline", CG_CONF_INT, "30", "1..3600",
+     "seconds a client has to send one request's headers and body, however slowly it trickles"},
+    {"port", "max_attributes", CG_CONF_INT, "64", "1..100000",
+     "most attributes on one element of a POSTed message"},
+    {"port", "max_elements", CG_CONF_INT, "200000", "16..10000000",
+     "most elements in one POSTed message"},
+    {"port", "max_depth", CG_CONF_INT, "48", "4..256", "deepest element nesting in a message"},
+    {"port", "max_text", CG_CONF_INT, "1048576", "1024..1073741824",
+     "longest text or attribute value in a message, bytes"},
+    {"port", "cpu_budget_ms", CG_CONF_INT, "3000", "10..600000",
+     "CPU time the checks of one message may use before it is refused (0998)"},
+    {"port", "receipts_page_bytes", CG_CONF_INT, "4194304", "65536..268435456",
+     "largest GET /receipts answer, bytes (a page always carries at least one receipt)"},
+    {"port", "metrics", CG_CONF_ENUM, "senders", "senders|open|off",
+     "who may GET /metrics: authenticated senders, anybody, or nobody"},
     {"port", "fault_503_percent", CG_CONF_INT, "0", "0..100",
      "TEST ONLY: answer this share of POSTs with 503 and Retry-After"},
     {"port", "fault_drop_percent", CG_CONF_INT, "0", "0..100",
      "TEST ONLY: close this share of POST connections without an answer"},
     {"port", "fault_receipts_twice", CG_CONF_BOOL, "no", NULL,
      "TEST ONLY: publish every receipt twice"},
+
+    /* [sender.NAME]: one party allowed to send to the port; after the [port] keys so that
+     * `cebgate config` shows [port] once */
+    {"sender", "token_file", CG_CONF_PATH, NULL, NULL,
+     "file holding the sender's token (sent as Authorization: Bearer); never the token itself"},
+    {"sender", "client_cert", CG_CONF_PATH, NULL, NULL,
+     "the sender's TLS client certificate (PEM), for mutual TLS"},
+    {"sender", "sign_cert", CG_CONF_PATH, NULL, NULL,
+     "PEM file with the certificate(s) the sender signs messages with"},
+    {"sender", "codes", CG_CONF_STR, NULL, NULL,
+     "enterprise codes the sender may declare for (comma-separated)"},
     {NULL, NULL, CG_CONF_STR, NULL, NULL, NULL},
 };

@@ -23,8 +23,8 @@
 #define RELEASE_BATCH 500
 
 struct due {
-    sqlite3_int64 sched_id;
-    sqlite3_int64 doc_id;
+    int64_t sched_id;
+    int64_t doc_id;
     int receipt_type;
     int status;
     int last;
@@ -45,34 +45,33 @@ static void dues_free(struct due *d, size_t n)
 }
 
 /* The inventories a summary lists (by invtNo), as a JSON array of their documents. */
-static int summary_inventories(struct cg_port *p, const json_t *ent, json_t **out,
+static int summary_inventories(struct cg_port *p, int64_t doc_id, const json_t *ent, json_t **out,
                                struct cg_err *err)
 {
-    sqlite3_stmt *st = NULL;
     json_t *arr = json_array();
     json_t *inv;
     const json_t *it;
+    char *doc = NULL;
     size_t i;
     int r;
 
     if (arr == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    r = cg_port_sql(p, CG_SQL_INVENTORY, &st, err);
-    if (r != CG_OK) {
-        json_decref(arr);
-        return r;
-    }
     json_array_foreach(json_object_get(ent, "items"), i, it)
     {
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, cg_port_field(it, "invtNo"), -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) != SQLITE_ROW)
+        r = cg_store_port_inventory(p->db, cg_port_field(it, "invtNo"), doc_id, &doc, err);
+        if (r == CG_ENOTFOUND)
             continue;
-        inv = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+        if (r != CG_OK) {
+            json_decref(arr);
+            return r;
+        }
+        inv = json_loads(doc, 0, NULL);
+        free(doc);
+        doc = NULL;
         if (inv != NULL)
             json_array_append_new(arr, inv);
     }
-    sqlite3_reset(st);
     *out = arr;
     return CG_OK;
 }
@@ -80,7 +79,6 @@ static int summary_inventories(struct cg_port *p, const json_t *ent, json_t **ou
 static int publish_one(struct cg_port *p, const struct due *d, int64_t now, struct cg_err *err)
 {
     const struct cg_port_kind *k = cg_port_kind_find(d->req_type);
-    sqlite3_stmt *st = NULL;
     xmlDocPtr rdoc = NULL;
     json_t *ent = NULL;
     json_t *invs = NULL;
@@ -88,7 +86,6 @@ static int publish_one(struct cg_port *p, const struct due *d, int64_t now, stru
     char t17[18];
     char status[16];
     int rc;
-    int r;
 
     if (k == NULL)
         return CG_ERR_SET(err, CG_EINVAL, "document %lld has unknown type %d", (long long)d->doc_id,
@@ -100,7 +97,7 @@ static int publish_one(struct cg_port *p, const struct due *d, int64_t now, stru
     cg_guid_new(guid);
     cg_port_time17(now, t17);
     if (d->receipt_type == 792) {
-        rc = summary_inventories(p, ent, &invs, err);
+        rc = summary_inventories(p, d->doc_id, ent, &invs, err);
         if (rc == CG_OK)
             rc = cg_port_receipt_build_792(guid, ent, invs, "A", t17, p->version, &rdoc, err);
         cg_strlcpy(status, "A", sizeof(status));
@@ -109,29 +106,12 @@ static int publish_one(struct cg_port *p, const struct due *d, int64_t now, stru
         rc = cg_port_receipt_build(k, guid, ent, status, d->info, t17, &rdoc, err);
     }
     if (rc == CG_OK)
-        rc = cg_port_publish(p, (long)d->doc_id, d->receipt_type, guid, cg_port_field(ent, "guid"),
-                             status, rdoc, err);
+        rc = cg_port_publish(p, (long)d->doc_id, NULL, d->receipt_type, guid,
+                             cg_port_field(ent, "guid"), status, rdoc, err);
     if (rc != CG_OK)
         goto done;
-    rc = cg_port_sql(p, d->receipt_type == 792 ? CG_SQL_SET_FINAL : CG_SQL_SET_STATUS, &st, err);
-    if (rc != CG_OK)
-        goto done;
-    sqlite3_bind_int64(st, 1, d->doc_id);
-    sqlite3_bind_int(st, 2, d->last);
-    if (d->receipt_type != 792)
-        sqlite3_bind_int(st, 3, d->status);
-    r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (r == SQLITE_DONE) {
-        rc = cg_port_sql(p, CG_SQL_DEL_SCHEDULE, &st, err);
-        if (rc != CG_OK)
-            goto done;
-        sqlite3_bind_int64(st, 1, d->sched_id);
-        r = sqlite3_step(st);
-        sqlite3_reset(st);
-    }
-    if (r != SQLITE_DONE)
-        rc = cg_db_fail(p->db, r, "publishing a receipt", err);
+    rc = cg_store_port_schedule_done(p->db, d->sched_id, d->doc_id,
+                                     d->receipt_type == 792 ? -1 : d->status, d->last != 0, err);
 done:
     xmlFreeDoc(rdoc);
     json_decref(ent);
@@ -145,58 +125,48 @@ struct release_ctx {
     size_t n;
 };
 
-static int release_tx(struct cg_db *db, void *vctx, struct cg_err *err)
+/* One due row, copied (the row's strings are the store's only during the call). */
+struct due_list {
+    struct due *d;
+    size_t n;
+};
+
+static int take_due(const struct cg_store_port_due *row, void *vctx)
+{
+    struct due_list *l = vctx;
+    struct due *grown = realloc(l->d, (l->n + 1) * sizeof(*l->d));
+
+    if (grown == NULL)
+        return CG_ENOMEM;
+    l->d = grown;
+    memset(&l->d[l->n], 0, sizeof(l->d[l->n]));
+    l->d[l->n].sched_id = row->sched_id;
+    l->d[l->n].doc_id = row->doc_id;
+    l->d[l->n].receipt_type = row->receipt_type;
+    l->d[l->n].status = row->status;
+    l->d[l->n].last = row->last ? 1 : 0;
+    l->d[l->n].req_type = row->req_type;
+    l->d[l->n].info = cg_strdup(row->info);
+    l->d[l->n].doc = cg_strdup(row->doc_json);
+    l->n++;
+    return l->d[l->n - 1].info == NULL || l->d[l->n - 1].doc == NULL ? CG_ENOMEM : CG_OK;
+}
+
+static int release_tx(struct cg_store_port *db, void *vctx, struct cg_err *err)
 {
     struct release_ctx *rc = vctx;
-    sqlite3_stmt *st = NULL;
-    struct due *d = NULL;
-    struct due *grown;
-    size_t n = 0;
+    struct due_list l = {NULL, 0};
     size_t i;
-    int ret = CG_OK;
-    int r;
+    int ret;
 
-    ret = cg_port_sql(rc->p, CG_SQL_DUE, &st, err);
-    if (ret != CG_OK)
-        return ret;
-    sqlite3_bind_int64(st, 1, rc->now);
-    sqlite3_bind_int(st, 2, RELEASE_BATCH);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        grown = realloc(d, (n + 1) * sizeof(*d));
-        if (grown == NULL) {
-            ret = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-            goto done;
-        }
-        d = grown;
-        memset(&d[n], 0, sizeof(d[n]));
-        d[n].sched_id = sqlite3_column_int64(st, 0);
-        d[n].doc_id = sqlite3_column_int64(st, 1);
-        d[n].receipt_type = sqlite3_column_int(st, 2);
-        d[n].status = sqlite3_column_int(st, 3);
-        d[n].last = sqlite3_column_int(st, 4);
-        d[n].info = cg_strdup((const char *)sqlite3_column_text(st, 5));
-        d[n].req_type = sqlite3_column_int(st, 6);
-        d[n].doc = cg_strdup((const char *)sqlite3_column_text(st, 7));
-        n++;
-        if (d[n - 1].info == NULL || d[n - 1].doc == NULL) {
-            ret = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-    if (r != SQLITE_DONE) {
-        ret = cg_db_fail(db, r, "due receipts", err);
-        goto done;
-    }
-    sqlite3_reset(st);
-    st = NULL;
-    for (i = 0; i < n && ret == CG_OK; i++)
-        ret = publish_one(rc->p, &d[i], rc->now, err);
+    ret = cg_store_port_due(db, rc->now, RELEASE_BATCH, take_due, &l, err);
+    if (ret == CG_ENOMEM)
+        ret = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    for (i = 0; i < l.n && ret == CG_OK; i++)
+        ret = publish_one(rc->p, &l.d[i], rc->now, err);
     if (ret == CG_OK)
-        rc->n = n;
-done:
-    if (st != NULL)
-        sqlite3_reset(st);
-    dues_free(d, n);
+        rc->n = l.n;
+    dues_free(l.d, l.n);
     return ret;
 }
 
@@ -224,26 +194,23 @@ int cg_port_release_due(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_
         rc.p = p;
         rc.now = now_ms;
         rc.n = 0;
-        ret = cg_db_tx(p->db, release_tx, &rc, err);
+        ret = cg_store_port_tx(p->db, release_tx, &rc, err);
         *n += rc.n;
     } while (ret == CG_OK && rc.n == RELEASE_BATCH);
-    cg_port_sql_reset_all(p);
+    cg_store_port_reset(p->db);
     pthread_mutex_unlock(&p->wlock);
     return ret;
 }
 
-/* Earliest due time of a planned receipt, or -1 when none. */
+/* Earliest due time of a planned receipt, or -1 when none (or when it cannot be read). */
 int64_t cg_port_next_due(struct cg_port *p)
 {
-    sqlite3_stmt *st = NULL;
     struct cg_err err;
     int64_t due = -1;
 
-    if (cg_port_sql(p, CG_SQL_NEXT_DUE, &st, &err) == CG_OK && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_type(st, 0) != SQLITE_NULL)
-        due = sqlite3_column_int64(st, 0);
-    if (st != NULL)
-        sqlite3_reset(st);
+    cg_err_clear(&err);
+    if (cg_store_port_next_due(p->db, &due, &err) != CG_OK)
+        due = -1;
     return due;
 }
 
@@ -289,69 +256,73 @@ int cg_port_result_json(const struct cg_port_result *res, char **out, struct cg_
         out, err);
 }
 
-static char *base64(const unsigned char *p, int len)
+static char *base64(const void *p, int len)
 {
     char *out = malloc((size_t)(len + 2) / 3 * 4 + 1);
 
     if (out != NULL)
-        EVP_EncodeBlock((unsigned char *)out, p, len);
+        EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)p, len);
     return out;
 }
 
-int cg_port_receipts_json(struct cg_port *p, int64_t since, int limit, char **out,
-                          struct cg_err *err)
+struct page_ctx {
+    json_t *list;
+    int limit;
+    size_t max_bytes;
+    size_t bytes;
+    int rows;
+    int64_t next;
+    bool full;
+};
+
+static int add_receipt(const struct cg_store_port_receipt *r, void *vctx)
 {
-    sqlite3_stmt *st = NULL;
-    json_t *list = json_array();
-    json_t *item;
+    struct page_ctx *pc = vctx;
+    /* base64 is 4/3 of the bytes; a page is cut before the byte ceiling, never empty */
+    size_t add = r->len / 3 * 4 + 256;
     char type[24];
     char *b64;
-    int64_t next = since;
-    int rows = 0;
-    int rc = CG_OK;
-    int r;
+    json_t *item;
 
-    if (list == NULL)
+    if (++pc->rows > pc->limit || (pc->rows > 1 && pc->bytes + add > pc->max_bytes)) {
+        pc->full = true;
+        return 1; /* stop: the page is full */
+    }
+    pc->bytes += add;
+    pc->next = r->id;
+    snprintf(type, sizeof(type), "CEB%dMessage", r->type);
+    b64 = base64(r->xml, (int)r->len);
+    item = b64 != NULL ? json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id,
+                                   "type", type, "guid", r->msg_guid, "docGuid", r->doc_guid,
+                                   "status", r->status, "xml", b64)
+                       : NULL;
+    free(b64);
+    if (item == NULL || json_array_append_new(pc->list, item) != 0)
+        return CG_ENOMEM;
+    return CG_OK;
+}
+
+int cg_port_receipts_json(struct cg_port *p, const char *sender, int64_t since, int limit,
+                          char **out, struct cg_err *err)
+{
+    struct page_ctx pc = {json_array(), limit, p->receipts_page_bytes, 0, 0, since, false};
+    int rc;
+
+    if (pc.list == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     pthread_mutex_lock(&p->rlock);
-    r = sqlite3_prepare_v2(cg_db_handle(p->rdb),
-                           "SELECT id, msg_type, msg_guid, doc_guid, status, xml FROM receipts "
-                           "WHERE id > ?1 ORDER BY id LIMIT ?2",
-                           -1, &st, NULL);
-    if (r != SQLITE_OK) {
-        rc = cg_db_fail(p->rdb, r, "receipts", err);
-        pthread_mutex_unlock(&p->rlock);
-        json_decref(list);
-        return rc;
-    }
-    sqlite3_bind_int64(st, 1, since);
-    sqlite3_bind_int(st, 2, limit + 1);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (++rows > limit)
-            break;
-        next = sqlite3_column_int64(st, 0);
-        snprintf(type, sizeof(type), "CEB%dMessage", sqlite3_column_int(st, 1));
-        b64 = base64(sqlite3_column_blob(st, 5), sqlite3_column_bytes(st, 5));
-        item = b64 != NULL ? json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)next,
-                                       "type", type, "guid", sqlite3_column_text(st, 2), "docGuid",
-                                       sqlite3_column_text(st, 3), "status",
-                                       sqlite3_column_text(st, 4), "xml", b64)
-                           : NULL;
-        free(b64);
-        if (item == NULL || json_array_append_new(list, item) != 0) {
-            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-            break;
-        }
-    }
-    if (rc == CG_OK && r != SQLITE_ROW && r != SQLITE_DONE)
-        rc = cg_db_fail(p->rdb, r, "receipts", err);
-    sqlite3_finalize(st);
+    rc = cg_store_port_receipts(p->rdb, sender, since, limit + 1, add_receipt, &pc, err);
+    cg_store_port_reset(p->rdb);
     pthread_mutex_unlock(&p->rlock);
+    if (rc == 1)
+        rc = CG_OK;
+    else if (rc == CG_ENOMEM)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     if (rc != CG_OK) {
-        json_decref(list);
+        json_decref(pc.list);
         return rc;
     }
-    return dump(json_pack("{s:o, s:I, s:b}", "receipts", list, "next", (json_int_t)next, "more",
-                          rows > limit),
+    return dump(json_pack("{s:o, s:I, s:b}", "receipts", pc.list, "next", (json_int_t)pc.next,
+                          "more", pc.full),
                 out, err);
 }

@@ -1,15 +1,20 @@
 /*
  * port-submit.c - checking and storing one POSTed message, and the transport-level answer.
  *
- * Order of checks (the first failure answers): empty body (0001), safe parse (0001: not
- * well-formed, DOCTYPE/entities), DxpMsg unwrap (0001), CEB root and kind (0001/4005), same
- * guid seen before (same bytes: accepted again; other bytes: 4001), signature (1001 missing,
- * several, not covering the root or untrusted certificate; 1004 does not match the data),
- * schema (0002), document rules (4001 duplicate guid, 4002 duplicate business key of an add,
- * 4003 totals, 4004 unknown code), then one transaction stores the message, its documents,
+ * Order of checks (the first failure answers): empty body (0001), shape bounds on the bytes
+ * (0999), safe parse (0001: not well-formed, DOCTYPE/entities), DxpMsg unwrap (0001), CEB root,
+ * kind and guid (0001/4005), same guid seen before (same bytes from the same sender: accepted
+ * again; else 4001), signature (1001 missing, several, not covering the root, untrusted or not
+ * allowed to sign, not the sending sender's; 1004 does not match the data), schema (0002),
+ * document rules (4001 duplicate guid, 4003 totals, 4004 unknown code, 4006 an enterprise code
+ * that is not the sender's), CPU budget (0998, between the steps), then in the writer 4001/4002
+ * duplicates and 4006 for a change of another sender's document; one transaction stores the
+ * message, its documents,
  * their scenario and the first receipts. A database failure answers 3001 (HTTP 500) and
  * stores nothing, so the sender's retry is safe. Every checked message leaves a submissions
- * row with its answer.
+ * row with its answer, and the sender it came from. Answer texts are cleaned of control
+ * characters and bytes that are not UTF-8 before they are logged, answered or put in a CEB900,
+ * which never carries the refused body.
  *
  * The checks that need no database run in the thread that received the message
  * (cg_port_job_check); the seen-before check and everything after the business rules run in
@@ -41,6 +46,36 @@ static void iso_now(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/*
+ * The answer's text is shown to the sender, logged and put into CEB900 receipts: control
+ * characters become spaces and bytes that are not UTF-8 become '?', so no text taken from a
+ * message can break a log line or a receipt.
+ */
+static void clean_text(char *s)
+{
+    size_t i = 0;
+    int n;
+
+    while (s[i] != '\0') {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (ch < 0x20 || ch == 0x7f) {
+            s[i++] = ' ';
+            continue;
+        }
+        if (ch < 0x80) {
+            i++;
+            continue;
+        }
+        n = 4;
+        if (xmlGetUTF8Char((const unsigned char *)s + i, &n) < 0x20 || n <= 0) {
+            s[i++] = '?';
+            continue;
+        }
+        i += (size_t)n;
+    }
+}
+
 /* Fill the answer; returns CG_EREJECT (or CG_EDB for 3001). */
 static int answer(struct cg_port_result *res, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -52,8 +87,11 @@ static int answer(struct cg_port_result *res, const char *code, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(res->text, sizeof(res->text), fmt, ap);
     va_end(ap);
+    clean_text(res->text);
     if (strcmp(code, "0000") == 0)
         res->http_status = 200;
+    else if (strcmp(code, "4006") == 0)
+        res->http_status = 403;
     else if (strcmp(code, "0999") == 0)
         res->http_status = 413;
     else if (strcmp(code, "4001") == 0 || strcmp(code, "4002") == 0)
@@ -82,83 +120,60 @@ static int write_receipt_file(struct cg_port *p, long id, int type, const char *
     return cg_fs_write_atomic(p->receipts_dir, name, xml, len, err);
 }
 
-int cg_port_publish(struct cg_port *p, long document_id, int type, const char *msg_guid,
-                    const char *doc_guid, const char *status, xmlDocPtr rdoc, struct cg_err *err)
+int cg_port_publish(struct cg_port *p, long document_id, const char *sender, int type,
+                    const char *msg_guid, const char *doc_guid, const char *status, xmlDocPtr rdoc,
+                    struct cg_err *err)
 {
-    sqlite3 *h = cg_db_handle(p->db);
-    sqlite3_stmt *st = NULL;
     char *xml = NULL;
     size_t len = 0;
     char when[32];
     int copies = p->fault_twice ? 2 : 1;
+    int64_t id = 0;
     int rc;
-    int r;
     int i;
 
     rc = cg_xml_serialize(rdoc, &xml, &len, err);
     if (rc != CG_OK)
         return rc;
     iso_now(when);
-    rc = cg_port_sql(p, CG_SQL_INS_RECEIPT, &st, err);
-    if (rc != CG_OK)
-        goto done;
-    for (i = 0; i < copies; i++) {
-        sqlite3_reset(st);
-        if (document_id > 0)
-            sqlite3_bind_int64(st, 1, document_id);
-        else
-            sqlite3_bind_null(st, 1);
-        sqlite3_bind_int(st, 2, type);
-        sqlite3_bind_text(st, 3, msg_guid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, doc_guid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, status, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, when, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 7, xml, (int)len, SQLITE_STATIC);
-        r = sqlite3_step(st);
-        if (r != SQLITE_DONE) {
-            rc = cg_db_fail(p->db, r, "receipt", err);
-            goto done;
-        }
-        rc = write_receipt_file(p, (long)sqlite3_last_insert_rowid(h), type, msg_guid, xml, len,
-                                err);
-        if (rc != CG_OK)
-            goto done;
+    for (i = 0; i < copies && rc == CG_OK; i++) {
+        rc = cg_store_port_receipt_add(p->db, document_id, sender, type, msg_guid, doc_guid, status,
+                                       when, xml, len, &id, err);
+        if (rc == CG_OK)
+            rc = write_receipt_file(p, (long)id, type, msg_guid, xml, len, err);
     }
-done:
-    if (st != NULL)
-        sqlite3_reset(st);
     free(xml);
     return rc;
 }
 
 /* ------------------------------------------------------------------ recording */
 
+/* Whose the job is: the authenticated sender, else the one its signature was attributed to. */
+static const char *sender_name(const struct cg_port_job *c)
+{
+    if (c->sender != NULL)
+        return c->sender->name;
+    return c->owner != NULL ? c->owner->name : NULL;
+}
+
 static int record(struct cg_port_job *c, bool duplicate, struct cg_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    struct cg_store_port_submission m;
     char when[32];
-    int r;
 
     iso_now(when);
-    r = cg_port_sql(c->p, CG_SQL_INS_SUBMISSION, &st, err);
-    if (r != CG_OK)
-        return r;
-    sqlite3_bind_text(st, 1, when, -1, SQLITE_STATIC);
-    if (c->res.guid[0] != '\0')
-        sqlite3_bind_text(st, 2, c->res.guid, -1, SQLITE_STATIC);
-    if (c->res.msg_type != 0)
-        sqlite3_bind_int(st, 3, c->res.msg_type);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->len);
-    if (c->sha[0] != '\0')
-        sqlite3_bind_text(st, 5, c->sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, c->res.code, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, duplicate ? 1 : 0);
-    sqlite3_bind_text(st, 8, c->res.text, -1, SQLITE_STATIC);
-    if (c->remote[0] != '\0')
-        sqlite3_bind_text(st, 9, c->remote, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    sqlite3_reset(st);
-    return r == SQLITE_DONE ? CG_OK : cg_db_fail(c->p->db, r, "submission", err);
+    memset(&m, 0, sizeof(m));
+    m.received_at = when;
+    m.guid = c->res.guid;
+    m.msg_type = c->res.msg_type;
+    m.size = (int64_t)c->len;
+    m.sha256 = c->sha;
+    m.code = c->res.code;
+    m.duplicate = duplicate;
+    m.text = c->res.text;
+    m.remote = c->remote;
+    m.sender = sender_name(c);
+    return cg_store_port_submission_add(c->p->db, &m, err);
 }
 
 /* Record a refusal (and its CEB900 for format errors) inside the writer's transaction. */
@@ -169,24 +184,44 @@ static int record_reject_in_tx(struct cg_port_job *c, struct cg_err *err)
     char status[8];
     char t17[18];
     char type[16];
+    char info[256];
+    size_t lead;
+    size_t n;
     int r;
 
     r = record(c, false, err);
-    if (r != CG_OK || !c->p->format_receipts ||
+    /* A CEB900 goes only to the sender that sent the message; with nobody to give it to, the
+     * refusal stays in the transport answer and in submissions. */
+    if (r != CG_OK || !c->p->format_receipts || sender_name(c) == NULL ||
         (strcmp(c->res.code, "0001") != 0 && strcmp(c->res.code, "0002") != 0))
         return r;
-    if (strlen(c->res.guid) == 36)
+    /* The message's guid only when the message was verified and attributed to this sender:
+     * a guid taken from anything else could name somebody else's message. */
+    if (c->owner != NULL && strlen(c->res.guid) == 36)
         cg_strlcpy(guid, c->res.guid, sizeof(guid));
     else
         cg_guid_new(guid);
     snprintf(status, sizeof(status), "-%s", c->res.code);
     cg_port_time17(c->now, t17);
     snprintf(type, sizeof(type), "CEB%dMessage", c->res.msg_type);
-    r = cg_port_receipt_build_900(guid, status, c->res.text, t17, c->cop_msg_id,
-                                  c->res.msg_type != 0 ? type : "Unknown", c->xml, c->xml_len,
-                                  &rdoc, err);
+    /* A bounded description (the cleaned answer text, cut on a character), never the body. */
+    cg_strlcpy(info, c->res.text, sizeof(info));
+    n = strlen(info);
+    for (lead = n; lead > 0 && ((unsigned char)info[lead - 1] & 0xc0) == 0x80; lead--)
+        ;
+    if (lead > 0 && ((unsigned char)info[lead - 1] & 0x80) != 0) {
+        unsigned char b0 = (unsigned char)info[lead - 1];
+        size_t want = b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : 2;
+
+        if (n - (lead - 1) < want)
+            info[lead - 1] = '\0'; /* a character cut by the bound is dropped whole */
+    }
+    r = cg_port_receipt_build_900(guid, status, info, t17, c->owner != NULL ? c->cop_msg_id : "",
+                                  c->res.msg_type != 0 && c->owner != NULL ? type : "Unknown", NULL,
+                                  0, &rdoc, err);
     if (r == CG_OK)
-        r = cg_port_publish(c->p, 0, 900, guid, c->res.guid, status, rdoc, err);
+        r = cg_port_publish(c->p, 0, sender_name(c), 900, guid,
+                            c->owner != NULL ? c->res.guid : guid, status, rdoc, err);
     xmlFreeDoc(rdoc);
     return r;
 }
@@ -225,6 +260,38 @@ static xmlNodePtr ds_child(xmlNodePtr parent, const char *name, int *n)
     return found;
 }
 
+/*
+ * Whose message it is: the sender whose sign_cert made the signature. A signature by the
+ * port's own TLS certificate, by a certificate no sender registered, or by another sender's
+ * certificate than the one that sent it (transport identity) is refused with 1001. With no
+ * [sender.NAME] at all (in-process use without a network) nobody is attributed.
+ */
+static int attribute(struct cg_port_job *c, const struct cg_sig_info *info)
+{
+    const struct cg_port_sender *owner;
+
+    if (c->p->server_fp[0] != '\0' && strcmp(info->sha256, c->p->server_fp) == 0)
+        return answer(&c->res, "1001",
+                      "message %s is signed with the port's own TLS certificate, which never "
+                      "signs messages",
+                      c->res.guid);
+    if (c->p->nsenders == 0)
+        return CG_OK;
+    owner = cg_port_sender_by_signer(c->p, info->sha256);
+    if (owner == NULL)
+        return answer(&c->res, "1001",
+                      "message %s: the signing certificate (%s, SHA-256 %.16s...) is not "
+                      "registered to any sender (sign_cert)",
+                      c->res.guid, info->subject, info->sha256);
+    if (c->sender != NULL && owner != c->sender)
+        return answer(&c->res, "1001",
+                      "message %s is signed with a certificate of sender %s but was sent by "
+                      "sender %s",
+                      c->res.guid, owner->name, c->sender->name);
+    c->owner = owner;
+    return CG_OK;
+}
+
 static int check_signature(struct cg_port_job *c)
 {
     xmlNodePtr root = xmlDocGetRootElement(c->doc);
@@ -232,6 +299,7 @@ static int check_signature(struct cg_port_job *c)
     xmlNodePtr si;
     xmlNodePtr ref;
     xmlChar *uri = NULL;
+    struct cg_sig_info info;
     struct cg_err e1;
     struct cg_err e2;
     int count = 0;
@@ -239,8 +307,10 @@ static int check_signature(struct cg_port_job *c)
 
     find_signatures(root, &count, &sig);
     if (count == 0) {
-        if (!c->p->require_signature)
+        if (!c->p->require_signature) {
+            c->owner = c->sender; /* unsigned (test set-ups): the transport identity decides */
             return CG_OK;
+        }
         return answer(&c->res, "1001", "message %s is not signed (no ds:Signature)", c->res.guid);
     }
     if (count > 1)
@@ -271,12 +341,17 @@ static int check_signature(struct cg_port_job *c)
     }
     xmlFree(uri);
     cg_err_clear(&e1);
-    if (cg_verify(c->doc, c->p->trust, &e1) == CG_OK)
-        return CG_OK;
+    if (cg_verify_info(c->doc, c->p->trust, &info, &e1) == CG_OK)
+        return attribute(c, &info);
     cg_err_clear(&e2);
     if (cg_verify(c->doc, NULL, &e2) == CG_OK)
         return answer(&c->res, "1001", "message %s: signature certificate is not trusted: %s",
                       c->res.guid, e1.msg);
+    /* Only a mismatch of digest or signature value is 1004; a signature of the wrong shape, a
+     * certificate that may not sign or cannot be read is 1001. */
+    if (strncmp(e2.msg, "digest mismatch", 15) != 0 && strncmp(e2.msg, "wrong key", 9) != 0 &&
+        strncmp(e2.msg, "signature cannot be processed", 29) != 0)
+        return answer(&c->res, "1001", "message %s: %s", c->res.guid, e2.msg);
     return answer(&c->res, "1004", "message %s: signature does not match the data: %s", c->res.guid,
                   e2.msg[0] != '\0' ? e2.msg : e1.msg);
 }
@@ -308,17 +383,28 @@ static xmlNodePtr child_el(xmlNodePtr parent, const char *ns, const char *name)
     return NULL;
 }
 
+/* A guid as the messages carry it: a UUID, or at least nothing but letters, digits and '-'. */
+static bool guid_ok(const char *g)
+{
+    size_t n = strspn(g, "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ-");
+
+    return n > 0 && n <= 40 && g[n] == '\0';
+}
+
 /* Parse, unwrap and identify; fills c->doc, c->kind, res->guid/msg_type. */
 static int parse_message(struct cg_port_job *c)
 {
     struct cg_err err;
     xmlNodePtr root;
     xmlChar *guid;
+    char why[160];
     int rc;
 
     cg_err_clear(&err);
     if (c->len == 0)
         return answer(&c->res, "0001", "empty body: POST the CEB message (or a dxp:DxpMsg)");
+    if (cg_port_xml_bounds(c->p, c->body, c->len, why, sizeof(why)) != CG_OK)
+        return answer(&c->res, "0999", "message refused before parsing: it has %s", why);
     rc = cg_xml_parse(c->body, c->len, "message", &c->env, &err);
     if (rc != CG_OK)
         return answer(&c->res, "0001", "%s", err.msg);
@@ -331,6 +417,8 @@ static int parse_message(struct cg_port_job *c)
         if (rc != CG_OK)
             return answer(&c->res, "0001", "dxp:DxpMsg: %s", err.msg);
         c->xml = c->inner;
+        if (cg_port_xml_bounds(c->p, c->inner, c->xml_len, why, sizeof(why)) != CG_OK)
+            return answer(&c->res, "0999", "dxp:Data refused before parsing: it has %s", why);
         rc = cg_xml_parse(c->inner, c->xml_len, "DxpMsg Data", &c->doc, &err);
         if (rc != CG_OK)
             return answer(&c->res, "0001", "%s", err.msg);
@@ -341,6 +429,11 @@ static int parse_message(struct cg_port_job *c)
     root = xmlDocGetRootElement(c->doc);
     c->res.msg_type = cg_msg_type_of(c->doc);
     guid = xmlGetProp(root, CGX("guid"));
+    if (guid != NULL && !guid_ok((const char *)guid)) {
+        xmlFree(guid);
+        return answer(&c->res, "0001",
+                      "the root guid is not 1 to 40 letters, digits and '-' (a UUID)");
+    }
     if (guid != NULL)
         cg_strlcpy(c->res.guid, (const char *)guid, sizeof(c->res.guid));
     xmlFree(guid);
@@ -361,32 +454,38 @@ static int parse_message(struct cg_port_job *c)
  * The guid was seen before: same bytes answer accepted again, other bytes are refused. Inside
  * the writer's transaction; a database failure returns its code with err filled.
  */
+static int add_seen_doc(const char *guid, const char *pre_no, const char *invt_no, void *ctx)
+{
+    struct cg_port_result *res = ctx;
+    size_t i;
+
+    if (res->ndocs >= CG_PORT_MAX_DOCS)
+        return CG_OK;
+    i = res->ndocs++;
+    cg_strlcpy(res->docs[i].guid, guid, sizeof(res->docs[i].guid));
+    cg_strlcpy(res->docs[i].pre_no, pre_no, sizeof(res->docs[i].pre_no));
+    cg_strlcpy(res->docs[i].invt_no, invt_no, sizeof(res->docs[i].invt_no));
+    return CG_OK;
+}
+
 static int check_seen(struct cg_port_job *c, bool *seen, struct cg_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    const unsigned char *sha;
-    sqlite3_int64 mid = 0;
+    char sha[65];
+    char by[128];
+    int64_t mid = 0;
     bool same;
     int rc;
-    int r;
 
     *seen = false;
-    rc = cg_port_sql(c->p, CG_SQL_SEEN, &st, err);
+    rc = cg_store_port_message_find(c->p->db, c->res.guid, &mid, sha, by, sizeof(by), err);
+    if (rc == CG_ENOTFOUND)
+        return CG_OK;
     if (rc != CG_OK)
         return rc;
-    sqlite3_bind_text(st, 1, c->res.guid, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    if (r == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return CG_OK;
-    }
-    if (r != SQLITE_ROW)
-        goto dbfail;
     *seen = true;
-    mid = sqlite3_column_int64(st, 0);
-    sha = sqlite3_column_text(st, 1);
-    same = sha != NULL && strcmp((const char *)sha, c->sha) == 0;
-    sqlite3_reset(st);
+    /* the same bytes from another sender are not its retry: it learns nothing of them */
+    same =
+        strcmp(sha, c->sha) == 0 && strcmp(by, sender_name(c) != NULL ? sender_name(c) : "") == 0;
     if (!same) {
         answer(&c->res, "4001",
                "guid %s was already used by another message with different content; "
@@ -394,65 +493,19 @@ static int check_seen(struct cg_port_job *c, bool *seen, struct cg_err *err)
                c->res.guid);
         return record_reject_in_tx(c, err);
     }
-    rc = cg_port_sql(c->p, CG_SQL_SEEN_DOCS, &st, err);
+    c->res.ndocs = 0;
+    rc = cg_store_port_message_docs(c->p->db, mid, add_seen_doc, &c->res, err);
     if (rc != CG_OK)
         return rc;
-    sqlite3_bind_int64(st, 1, mid);
-    c->res.ndocs = 0;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW && c->res.ndocs < CG_PORT_MAX_DOCS) {
-        const unsigned char *s;
-        size_t i = c->res.ndocs++;
-
-        s = sqlite3_column_text(st, 0);
-        cg_strlcpy(c->res.docs[i].guid, s != NULL ? (const char *)s : "",
-                   sizeof(c->res.docs[i].guid));
-        s = sqlite3_column_text(st, 1);
-        cg_strlcpy(c->res.docs[i].pre_no, s != NULL ? (const char *)s : "",
-                   sizeof(c->res.docs[i].pre_no));
-        s = sqlite3_column_text(st, 2);
-        cg_strlcpy(c->res.docs[i].invt_no, s != NULL ? (const char *)s : "",
-                   sizeof(c->res.docs[i].invt_no));
-    }
-    if (r != SQLITE_DONE && r != SQLITE_ROW)
-        goto dbfail;
-    sqlite3_reset(st);
     c->res.duplicate = true;
     answer(&c->res, "0000",
            "message %s was accepted before; this copy is the same and is not "
            "stored again",
            c->res.guid);
     return record(c, true, err);
-dbfail:
-    rc = cg_db_fail(c->p->db, r, "looking up the guid", err);
-    sqlite3_reset(st);
-    return rc;
 }
 
 /* ------------------------------------------------------------------ storing */
-
-static int exists(struct cg_port *p, enum cg_port_sql id, const char *a, char *found, size_t size,
-                  struct cg_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    const unsigned char *s;
-    int rc;
-    int r;
-
-    rc = cg_port_sql(p, id, &st, err);
-    if (rc != CG_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        s = sqlite3_column_text(st, 0);
-        cg_strlcpy(found, s != NULL ? (const char *)s : "", size);
-        rc = CG_EEXIST;
-    } else if (r != SQLITE_DONE) {
-        rc = cg_db_fail(p->db, r, "lookup", err);
-    }
-    sqlite3_reset(st);
-    return rc;
-}
 
 static int set_str(json_t *ent, const char *name, const char *value)
 {
@@ -471,7 +524,7 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
 
     cg_port_day8(c->now, day);
     if (*cg_port_field(ent, "preNo") == '\0') {
-        if ((rc = cg_port_db_next(c->p, "preNo", day, &serial, err)) != CG_OK)
+        if ((rc = cg_store_port_counter_next(c->p->db, "preNo", day, &serial, err)) != CG_OK)
             return rc;
         if (cg_port_pre_no(day, serial, no) != CG_OK)
             return CG_ERR_SET(err, CG_ERANGE, "preNo serials of %s are used up", day);
@@ -486,7 +539,7 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
             customs = c->p->customs_code;
         snprintf(year, sizeof(year), "%.4s", day);
         snprintf(key, sizeof(key), "%.4s%s", customs, year);
-        if ((rc = cg_port_db_next(c->p, "invtNo", key, &serial, err)) != CG_OK)
+        if ((rc = cg_store_port_counter_next(c->p->db, "invtNo", key, &serial, err)) != CG_OK)
             return rc;
         if (cg_port_invt_no(customs, year, serial, no) != CG_OK)
             return CG_ERR_SET(err, CG_ERANGE,
@@ -497,7 +550,7 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
             return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
     if (c->kind->req_type == 701) {
-        if ((rc = cg_port_db_next(c->p, "sumNo", day, &serial, err)) != CG_OK)
+        if ((rc = cg_store_port_counter_next(c->p->db, "sumNo", day, &serial, err)) != CG_OK)
             return rc;
         cg_port_seq_no('S', day, serial, no);
         if (*cg_port_field(ent, "sumNo") == '\0' && set_str(ent, "sumNo", no) != CG_OK)
@@ -509,73 +562,75 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
     return CG_OK;
 }
 
-/* Store an accepted message inside the writer's transaction; CG_EREJECT for 4001/4002. */
+/* Store an accepted message inside the writer's transaction; CG_EREJECT for 4001/4002/4006. */
 static int store(struct cg_port_job *c, struct cg_err *err)
 {
-    struct cg_db *db = c->p->db;
-    sqlite3 *h = cg_db_handle(db);
-    sqlite3_stmt *msg = NULL;
-    sqlite3_stmt *doc = NULL;
-    sqlite3_stmt *sched = NULL;
+    struct cg_store_port *db = c->p->db;
+    struct cg_store_port_message m;
+    struct cg_store_port_document d;
     struct cg_port_step steps[CG_PORT_MAX_STEPS];
-    sqlite3_int64 mid;
-    sqlite3_int64 did;
+    int64_t mid;
+    int64_t did;
     json_t *ent;
     char bkey[512];
     char found[64];
+    char added_by[128];
     char when[32];
     char *doc_json = NULL;
     size_t nsteps;
     size_t i;
     size_t j;
     int rc = CG_OK;
-    int r;
 
     iso_now(when);
-    if ((rc = cg_port_sql(c->p, CG_SQL_INS_MESSAGE, &msg, err)) != CG_OK)
+    memset(&m, 0, sizeof(m));
+    m.guid = c->res.guid;
+    m.msg_type = c->res.msg_type;
+    m.sha256 = c->sha;
+    m.received_at = when;
+    m.remote = c->remote[0] != '\0' ? c->remote : NULL;
+    m.sender = sender_name(c);
+    m.xml = c->xml;
+    m.xml_len = c->xml_len;
+    if ((rc = cg_store_port_message_add(db, &m, &mid, err)) != CG_OK)
         goto done;
-    sqlite3_bind_text(msg, 1, c->res.guid, -1, SQLITE_STATIC);
-    sqlite3_bind_int(msg, 2, c->res.msg_type);
-    sqlite3_bind_text(msg, 3, c->sha, -1, SQLITE_STATIC);
-    sqlite3_bind_text(msg, 4, when, -1, SQLITE_STATIC);
-    if (c->remote[0] != '\0')
-        sqlite3_bind_text(msg, 5, c->remote, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(msg, 6, c->xml, (int)c->xml_len, SQLITE_STATIC);
-    r = sqlite3_step(msg);
-    if (r != SQLITE_DONE) {
-        rc = cg_db_fail(db, r, "storing the message", err);
-        goto done;
-    }
-    mid = sqlite3_last_insert_rowid(h);
-    sqlite3_reset(msg);
-    msg = NULL;
     json_array_foreach(c->ents, i, ent)
     {
         const char *guid = cg_port_field(ent, "guid");
         const char *app = cg_port_field(ent, "appType");
 
-        rc = exists(c->p, CG_SQL_DOC_GUID, guid, found, sizeof(found), err);
-        if (rc == CG_EEXIST) {
+        rc = cg_store_port_doc_guid_used(db, guid, found, sizeof(found), err);
+        if (rc == CG_OK) {
             rc = answer(&c->res, "4001", "document guid %s was already used in message %s", guid,
                         found);
             goto done;
         }
-        if (rc != CG_OK)
+        if (rc != CG_ENOTFOUND)
             goto done;
         cg_port_business_key(c->kind, ent, bkey, sizeof(bkey));
-        if (strcmp(app, "1") == 0) {
-            rc = exists(c->p, CG_SQL_BKEY, bkey, found, sizeof(found), err);
-            if (rc == CG_EEXIST) {
-                rc = answer(&c->res, "4002",
-                            "document %s adds CEB%d %s=%s %s=%s, which document %s already "
-                            "added (a change needs appType 2)",
-                            guid, c->kind->req_type, c->kind->key[0],
-                            cg_port_field(ent, c->kind->key[0]), c->kind->key[1],
-                            cg_port_field(ent, c->kind->key[1]), found);
-                goto done;
-            }
-            if (rc != CG_OK)
-                goto done;
+        rc = cg_store_port_bkey_added(db, bkey, found, sizeof(found), added_by, sizeof(added_by),
+                                      err);
+        if (rc != CG_OK && rc != CG_ENOTFOUND)
+            goto done;
+        if (rc == CG_OK && strcmp(app, "1") != 0 &&
+            strcmp(added_by, sender_name(c) != NULL ? sender_name(c) : "") != 0) {
+            /* a modify or delete comes from the sender that added the document */
+            rc = answer(&c->res, "4006",
+                        "document %s changes CEB%d %s=%s %s=%s, which another sender added "
+                        "(document %s)",
+                        guid, c->kind->req_type, c->kind->key[0],
+                        cg_port_field(ent, c->kind->key[0]), c->kind->key[1],
+                        cg_port_field(ent, c->kind->key[1]), found);
+            goto done;
+        }
+        if (rc == CG_OK && strcmp(app, "1") == 0) {
+            rc = answer(&c->res, "4002",
+                        "document %s adds CEB%d %s=%s %s=%s, which document %s already "
+                        "added (a change needs appType 2)",
+                        guid, c->kind->req_type, c->kind->key[0],
+                        cg_port_field(ent, c->kind->key[0]), c->kind->key[1],
+                        cg_port_field(ent, c->kind->key[1]), found);
+            goto done;
         }
         rc = assign_numbers(c, ent, err);
         if (rc != CG_OK)
@@ -586,48 +641,27 @@ static int store(struct cg_port_job *c, struct cg_err *err)
             rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
             goto done;
         }
-        if ((rc = cg_port_sql(c->p, CG_SQL_INS_DOCUMENT, &doc, err)) != CG_OK)
+        memset(&d, 0, sizeof(d));
+        d.message_id = mid;
+        d.guid = guid;
+        d.msg_type = c->kind->req_type;
+        d.app_type = app;
+        d.bkey = bkey;
+        d.pre_no = cg_port_field(ent, "preNo");
+        d.invt_no = cg_port_field(ent, "invtNo");
+        d.sum_no = cg_port_field(ent, "sumNo");
+        d.doc_json = doc_json;
+        d.accepted_ms = c->now;
+        d.sender = sender_name(c);
+        if ((rc = cg_store_port_document_add(db, &d, &did, err)) != CG_OK)
             goto done;
-        sqlite3_bind_int64(doc, 1, mid);
-        sqlite3_bind_text(doc, 2, guid, -1, SQLITE_STATIC);
-        sqlite3_bind_int(doc, 3, c->kind->req_type);
-        sqlite3_bind_text(doc, 4, app, -1, SQLITE_STATIC);
-        sqlite3_bind_text(doc, 5, bkey, -1, SQLITE_STATIC);
-        sqlite3_bind_text(doc, 6, cg_port_field(ent, "preNo"), -1, SQLITE_STATIC);
-        if (*cg_port_field(ent, "invtNo") != '\0')
-            sqlite3_bind_text(doc, 7, cg_port_field(ent, "invtNo"), -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(doc, 7);
-        if (*cg_port_field(ent, "sumNo") != '\0')
-            sqlite3_bind_text(doc, 8, cg_port_field(ent, "sumNo"), -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(doc, 8);
-        sqlite3_bind_text(doc, 9, doc_json, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(doc, 10, c->now);
-        r = sqlite3_step(doc);
-        if (r != SQLITE_DONE) {
-            rc = cg_db_fail(db, r, "storing a document", err);
-            goto done;
-        }
-        did = sqlite3_last_insert_rowid(h);
-        sqlite3_reset(doc);
-        doc = NULL;
         nsteps = cg_port_scenario_plan(&c->p->scenario, c->kind, ent, steps);
         for (j = 0; j < nsteps; j++) {
-            if ((rc = cg_port_sql(c->p, CG_SQL_INS_SCHEDULE, &sched, err)) != CG_OK)
+            rc = cg_store_port_schedule_add(db, did, c->now + steps[j].after_ms,
+                                            steps[j].receipt_type, steps[j].status, steps[j].info,
+                                            j + 1 == nsteps, err);
+            if (rc != CG_OK)
                 goto done;
-            sqlite3_bind_int64(sched, 1, did);
-            sqlite3_bind_int64(sched, 2, c->now + steps[j].after_ms);
-            sqlite3_bind_int(sched, 3, steps[j].receipt_type);
-            sqlite3_bind_int(sched, 4, steps[j].status);
-            sqlite3_bind_text(sched, 5, steps[j].info, -1, SQLITE_STATIC);
-            sqlite3_bind_int(sched, 6, j + 1 == nsteps ? 1 : 0);
-            r = sqlite3_step(sched);
-            sqlite3_reset(sched);
-            if (r != SQLITE_DONE) {
-                rc = cg_db_fail(db, r, "planning receipts", err);
-                goto done;
-            }
         }
         if (c->res.ndocs < CG_PORT_MAX_DOCS) {
             size_t k = c->res.ndocs++;
@@ -644,16 +678,13 @@ static int store(struct cg_port_job *c, struct cg_err *err)
     rc = record(c, false, err);
 done:
     free(doc_json);
-    if (msg != NULL)
-        sqlite3_reset(msg);
-    if (doc != NULL)
-        sqlite3_reset(doc);
     return rc;
 }
 
 static int check_documents(struct cg_port_job *c)
 {
     struct cg_err err;
+    const char *owner;
     const json_t *ent;
     const json_t *other;
     char code[5];
@@ -673,6 +704,13 @@ static int check_documents(struct cg_port_job *c)
         }
         if (cg_port_check_document(c->kind, ent, c->p->codes, c->p->tolerance, code, &err) != CG_OK)
             return answer(&c->res, code, "message %s: %s", c->res.guid, err.msg);
+        owner = cg_port_owner_field(c->kind, ent);
+        if (c->owner != NULL && !cg_port_sender_has_code(c->owner, cg_port_field(ent, owner)))
+            return answer(&c->res, "4006",
+                          "message %s: document %s declares for %s %s, which is not an "
+                          "enterprise code of sender %s",
+                          c->res.guid, cg_port_field(ent, "guid"), owner, cg_port_field(ent, owner),
+                          c->owner->name);
     }
     return CG_OK;
 }
@@ -680,13 +718,14 @@ static int check_documents(struct cg_port_job *c)
 /* ------------------------------------------------------------------ jobs */
 
 static struct cg_port_job *job_new(struct cg_port *p, const char *body, size_t len,
-                                   const char *remote)
+                                   const char *remote, const struct cg_port_sender *sender)
 {
     struct cg_port_job *c = calloc(1, sizeof(*c));
 
     if (c == NULL)
         return NULL;
     c->p = p;
+    c->sender = sender;
     c->body = body;
     c->len = len;
     if (remote != NULL)
@@ -695,6 +734,29 @@ static struct cg_port_job *job_new(struct cg_port *p, const char *body, size_t l
     c->xml_len = len;
     c->now = cg_port_now_ms();
     return c;
+}
+
+/* CPU time of the calling thread, milliseconds. */
+static int64_t cpu_ms(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Between two checks: refuse a message whose checks used more CPU than cpu_budget_ms. */
+static int over_budget(struct cg_port_job *c, int64_t t0)
+{
+    int64_t used = cpu_ms() - t0;
+
+    if (used <= c->p->cpu_budget_ms)
+        return CG_OK;
+    return answer(&c->res, "0998",
+                  "message %s: its checks used %lld ms of CPU, more than the limit of %ld ms "
+                  "(cpu_budget_ms); simplify the message",
+                  c->res.guid, (long long)used, c->p->cpu_budget_ms);
 }
 
 /* Keep the answer the checks gave, to start again from it (see reset()). */
@@ -706,10 +768,11 @@ static void keep_verdict(struct cg_port_job *c)
 }
 
 int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const char *remote,
-                      struct cg_port_job **out)
+                      const struct cg_port_sender *sender, struct cg_port_job **out)
 {
-    struct cg_port_job *c = job_new(p, body, len, remote);
+    struct cg_port_job *c = job_new(p, body, len, remote, sender);
     struct cg_err err;
+    int64_t t0;
     int rc;
 
     if (c == NULL)
@@ -720,15 +783,24 @@ int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const cha
                     len, p->max_body);
         goto done;
     }
+    t0 = cpu_ms();
     rc = parse_message(c);
+    if (over_budget(c, t0) != CG_OK) {
+        rc = CG_EREJECT; /* the budget's answer replaces the parser's */
+        goto done;
+    }
     if (rc != CG_OK)
         goto done;
     cg_sha256_hex(c->xml, c->xml_len, c->sha);
     c->parsed = true;
     rc = check_signature(c);
+    if (rc == CG_OK)
+        rc = over_budget(c, t0);
     if (rc == CG_OK && cg_schema_validate(p->schema, c->doc, &err) != CG_OK)
         rc = answer(&c->res, "0002", "message %s fails the %s schema: %s", c->res.guid, p->version,
                     err.msg);
+    if (rc == CG_OK)
+        rc = over_budget(c, t0);
     if (rc == CG_OK)
         rc = check_documents(c);
     c->store = rc == CG_OK;
@@ -739,9 +811,10 @@ done:
 }
 
 int cg_port_job_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
-                        const char *remote, struct cg_port_job **out)
+                        const char *remote, const struct cg_port_sender *sender,
+                        struct cg_port_job **out)
 {
-    struct cg_port_job *c = job_new(p, NULL, len, remote);
+    struct cg_port_job *c = job_new(p, NULL, len, remote, sender);
 
     if (c == NULL)
         return CG_ENOMEM;
@@ -798,22 +871,22 @@ static int job_in_tx(struct cg_port_job *c, struct cg_err *err)
     }
     if (!c->store)
         return record_reject_in_tx(c, err);
-    rc = cg_db_exec(c->p->db, "SAVEPOINT job", err);
+    rc = cg_store_port_savepoint(c->p->db, "job", err);
     if (rc != CG_OK)
         return rc;
     rc = store(c, err);
     if (rc == CG_EREJECT) {
         /* 4001/4002 found while storing: undo what was stored, keep the refusal */
         c->res.ndocs = 0;
-        rc = cg_db_exec(c->p->db, "ROLLBACK TO job", err);
+        rc = cg_store_port_rollback_to(c->p->db, "job", err);
         if (rc == CG_OK)
-            rc = cg_db_exec(c->p->db, "RELEASE job", err);
+            rc = cg_store_port_release(c->p->db, "job", err);
         if (rc == CG_OK)
             rc = record_reject_in_tx(c, err);
         return rc;
     }
     if (rc == CG_OK)
-        rc = cg_db_exec(c->p->db, "RELEASE job", err);
+        rc = cg_store_port_release(c->p->db, "job", err);
     return rc;
 }
 
@@ -825,7 +898,7 @@ static int group(struct cg_port *p, struct cg_port_job **jobs, size_t n, struct 
     size_t i;
     int rc;
 
-    rc = cg_db_exec(p->db, "BEGIN IMMEDIATE", err);
+    rc = cg_store_port_begin(p->db, err);
     if (rc != CG_OK)
         return rc;
     for (i = 0; i < n && rc == CG_OK; i++)
@@ -835,26 +908,26 @@ static int group(struct cg_port *p, struct cg_port_job **jobs, size_t n, struct 
      * be published (receipts_dir failing) stays planned for the next tick instead of refusing
      * the messages. */
     if (rc == CG_OK)
-        rc = cg_db_exec(p->db, "SAVEPOINT publish", err);
+        rc = cg_store_port_savepoint(p->db, "publish", err);
     if (rc == CG_OK) {
         cg_err_clear(&perr);
         if (cg_port_release_in_tx(p, cg_port_now_ms(), &npub, &perr) != CG_OK) {
             cg_error("port: publishing receipts (tried again later): %s", perr.msg);
-            rc = cg_db_exec(p->db, "ROLLBACK TO publish", err);
+            rc = cg_store_port_rollback_to(p->db, "publish", err);
         }
         if (rc == CG_OK)
-            rc = cg_db_exec(p->db, "RELEASE publish", err);
+            rc = cg_store_port_release(p->db, "publish", err);
     }
     if (rc == CG_OK)
-        rc = cg_db_exec(p->db, "COMMIT", err);
-    if (rc != CG_OK && !sqlite3_get_autocommit(cg_db_handle(p->db))) {
+        rc = cg_store_port_commit(p->db, err);
+    if (rc != CG_OK) {
         struct cg_err rerr;
 
         cg_err_clear(&rerr);
-        if (cg_db_exec(p->db, "ROLLBACK", &rerr) != CG_OK)
+        if (cg_store_port_abort(p->db, &rerr) != CG_OK)
             cg_error("port: rollback: %s", rerr.msg);
     }
-    cg_port_sql_reset_all(p);
+    cg_store_port_reset(p->db);
     return rc;
 }
 
@@ -906,26 +979,33 @@ done:
 }
 
 void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
-                            const char *remote)
+                            const char *remote, const struct cg_port_sender *sender)
 {
     struct cg_port_job *c = NULL;
 
-    if (cg_port_job_refusal(p, code, text, len, remote, &c) != CG_OK)
+    if (cg_port_job_refusal(p, code, text, len, remote, sender, &c) != CG_OK)
         return;
     if (!cg_port_writer_queue(p, c, NULL, false))
         cg_port_jobs_store(p, &c, 1);
     cg_port_job_free(c);
 }
 
-int cg_port_submit(struct cg_port *p, const char *body, size_t len, const char *remote,
-                   struct cg_port_result *res)
+int cg_port_submit(struct cg_port *p, const char *sender, const char *body, size_t len,
+                   const char *remote, struct cg_port_result *res)
 {
+    const struct cg_port_sender *s = NULL;
     struct cg_port_job *c = NULL;
+    size_t i;
     int rc;
 
     memset(res, 0, sizeof(*res));
+    for (i = 0; sender != NULL && i < p->nsenders; i++)
+        if (strcmp(p->senders[i].name, sender) == 0)
+            s = &p->senders[i];
+    if (sender != NULL && s == NULL)
+        return answer(res, "1999", "no sender %s is configured", sender);
     cg_port_writer_busy(p, 1);
-    rc = cg_port_job_check(p, body, len, remote, &c);
+    rc = cg_port_job_check(p, body, len, remote, s, &c);
     if (rc != CG_OK) {
         cg_port_writer_busy(p, -1);
         return answer(res, "3001", "system error, nothing was stored; send again: out of memory");

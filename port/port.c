@@ -4,7 +4,9 @@
  * Loads everything the checks need before anything listens: the TLS certificate and key (kept
  * in memory for libmicrohttpd, never logged), the client CA for mutual TLS, the trusted signer
  * certificates, the compiled schema, the customs code tables (mapping's cg_codes), the scenario
- * rules; opens the database (a writer connection and a read connection).
+ * rules, the senders ([sender.NAME], port-sender.c); opens the database (store/store-port.h:
+ * a writer connection and a read connection). Also the read-only views (statistics, the
+ * document dump) that `cebgate port --stats`, --documents and GET /metrics use.
  * Any failure is a configuration error naming the key and the file.
  */
 #include "config.h"
@@ -15,6 +17,9 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "core/fsutil.h"
 #include "core/log.h"
@@ -57,6 +62,8 @@ static int load_trust(struct cg_port *p, const struct cg_conf *conf, struct cg_e
     int rc = CG_OK;
 
     rc = cg_trust_new(&p->trust, err);
+    if (rc == CG_OK && cg_conf_get(conf, "port", "sm2_id") != NULL)
+        rc = cg_trust_set_sm2_id(p->trust, cg_conf_get(conf, "port", "sm2_id"), err);
     if (rc != CG_OK)
         return rc;
     while (s != NULL && *s != '\0') {
@@ -87,6 +94,26 @@ static int load_trust(struct cg_port *p, const struct cg_conf *conf, struct cg_e
     return rc;
 }
 
+/* The TLS server certificate's fingerprint: a message signed with it is refused. */
+static int server_fingerprint(struct cg_port *p, struct cg_err *err)
+{
+    BIO *bio = BIO_new_mem_buf(p->tls_cert_pem, -1);
+    X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    unsigned char *der = NULL;
+    int len = x != NULL ? i2d_X509(x, &der) : -1;
+    int rc = CG_OK;
+
+    if (len > 0)
+        cg_port_der_fingerprint(der, (size_t)len, p->server_fp);
+    else
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tls_cert holds no PEM certificate");
+    OPENSSL_free(der);
+    X509_free(x);
+    BIO_free(bio);
+    ERR_clear_error();
+    return rc;
+}
+
 int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err *err)
 {
     struct cg_port *p = calloc(1, sizeof(*p));
@@ -99,7 +126,8 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     if (pthread_mutex_init(&p->flock, NULL) != 0 || pthread_mutex_init(&p->rlock, NULL) != 0 ||
         pthread_mutex_init(&p->wlock, NULL) != 0 || pthread_mutex_init(&p->qlock, NULL) != 0 ||
-        pthread_cond_init(&p->qcond, NULL) != 0 || pthread_cond_init(&p->dcond, NULL) != 0) {
+        pthread_mutex_init(&p->dlock, NULL) != 0 || pthread_cond_init(&p->qcond, NULL) != 0 ||
+        pthread_cond_init(&p->dcond, NULL) != 0) {
         free(p);
         return CG_ERR_SET(err, CG_ENOMEM, "cannot set up locks");
     }
@@ -116,6 +144,15 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     p->receipts_dir = cg_conf_get_path(conf, "port", "receipts_dir");
     p->format_receipts = cg_conf_get_bool(conf, "port", "format_receipts");
     p->customs_code = cg_strdup(cg_conf_get(conf, "port", "customs_code"));
+    p->max_per_client = cg_conf_get_int(conf, "port", "max_per_client");
+    p->read_deadline_s = cg_conf_get_int(conf, "port", "read_deadline");
+    p->max_attributes = cg_conf_get_int(conf, "port", "max_attributes");
+    p->max_elements = cg_conf_get_int(conf, "port", "max_elements");
+    p->max_depth = cg_conf_get_int(conf, "port", "max_depth");
+    p->max_text = cg_conf_get_int(conf, "port", "max_text");
+    p->cpu_budget_ms = cg_conf_get_int(conf, "port", "cpu_budget_ms");
+    p->receipts_page_bytes = (size_t)cg_conf_get_int(conf, "port", "receipts_page_bytes");
+    p->metrics = cg_strdup(cg_conf_get(conf, "port", "metrics"));
     p->fault_503 = (int)cg_conf_get_int(conf, "port", "fault_503_percent");
     p->fault_drop = (int)cg_conf_get_int(conf, "port", "fault_drop_percent");
     p->fault_twice = cg_conf_get_bool(conf, "port", "fault_receipts_twice");
@@ -131,7 +168,8 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     }
     p->commit_max = cg_conf_get_int(conf, "port", "commit_max");
     p->commit_wait_ms = cg_conf_get_int(conf, "port", "commit_wait_ms");
-    if (p->listen == NULL || p->db_path == NULL || p->version == NULL || p->customs_code == NULL) {
+    if (p->listen == NULL || p->db_path == NULL || p->version == NULL || p->customs_code == NULL ||
+        p->metrics == NULL) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto fail;
     }
@@ -162,7 +200,12 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
         rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tls_client_ca needs tls_cert and tls_key");
         goto fail;
     }
+    if (p->tls_cert_pem != NULL && (rc = server_fingerprint(p, err)) != CG_OK)
+        goto fail;
     rc = load_trust(p, conf, err);
+    if (rc != CG_OK)
+        goto fail;
+    rc = cg_port_senders_load(p, conf, err);
     if (rc != CG_OK)
         goto fail;
     if (p->ntrusted == 0 && p->require_signature) {
@@ -187,9 +230,9 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     }
     if (p->receipts_dir != NULL && (rc = cg_fs_mkdir_p(p->receipts_dir, 0750, err)) != CG_OK)
         goto fail;
-    rc = cg_db_open(p->db_path, &cg_port_db_schema, &p->db, err);
+    rc = cg_store_port_open(p->db_path, &p->db, err);
     if (rc == CG_OK)
-        rc = cg_db_open(p->db_path, &cg_port_db_schema, &p->rdb, err);
+        rc = cg_store_port_open(p->db_path, &p->rdb, err);
     if (rc != CG_OK)
         goto fail;
     if (getrandom(&p->rng, sizeof(p->rng), 0) != (ssize_t)sizeof(p->rng) || p->rng == 0)
@@ -212,15 +255,16 @@ void cg_port_free(struct cg_port *p)
     cg_port_writer_stop(p);
     if (p->mhd != NULL)
         MHD_stop_daemon(p->mhd);
-    cg_port_sql_free(p);
-    cg_db_close(p->db);
-    cg_db_close(p->rdb);
+    cg_store_port_close(p->db);
+    cg_store_port_close(p->rdb);
     free(p->wjobs);
     free(p->wconns);
     cg_schema_free(p->schema);
     cg_trust_free(p->trust);
     cg_codes_free(p->codes);
     cg_port_scenario_clear(&p->scenario);
+    cg_port_senders_free(p);
+    free(p->metrics);
     free(p->listen);
     free(p->tls_cert_pem);
     if (p->tls_key_pem != NULL) {
@@ -237,6 +281,7 @@ void cg_port_free(struct cg_port *p)
         pthread_mutex_destroy(&p->rlock);
         pthread_mutex_destroy(&p->wlock);
         pthread_mutex_destroy(&p->qlock);
+        pthread_mutex_destroy(&p->dlock);
         pthread_cond_destroy(&p->qcond);
         pthread_cond_destroy(&p->dcond);
     }
@@ -265,4 +310,66 @@ unsigned cg_port_bound_port(const struct cg_port *p)
 bool cg_port_tls(const struct cg_port *p)
 {
     return p->tls_cert_pem != NULL;
+}
+
+/* ------------------------------------------------------------------ views of the database */
+
+static void copy_stats(const struct cg_store_port_stats *from, struct cg_port_stats *to)
+{
+    size_t i;
+
+    memset(to, 0, sizeof(*to));
+    to->received = from->received;
+    to->accepted = from->accepted;
+    to->accepted_again = from->accepted_again;
+    to->rejected = from->rejected;
+    for (i = 0; i < from->ncodes && i < sizeof(to->by_code) / sizeof(to->by_code[0]); i++) {
+        cg_strlcpy(to->by_code[i].code, from->by_code[i].code, sizeof(to->by_code[i].code));
+        to->by_code[i].n = from->by_code[i].n;
+    }
+    to->ncodes = i;
+    to->documents = from->documents;
+    to->documents_final = from->documents_final;
+    to->receipts = from->receipts;
+    to->receipts_pending = from->receipts_pending;
+}
+
+int cg_port_stats(struct cg_port *p, struct cg_port_stats *st, struct cg_err *err)
+{
+    struct cg_store_port_stats s;
+    int rc;
+
+    pthread_mutex_lock(&p->rlock);
+    rc = cg_store_port_stats(p->rdb, &s, err);
+    pthread_mutex_unlock(&p->rlock);
+    if (rc == CG_OK)
+        copy_stats(&s, st);
+    return rc;
+}
+
+int cg_port_stats_read(const char *db_path, struct cg_port_stats *st, struct cg_err *err)
+{
+    struct cg_store_port *db = NULL;
+    struct cg_store_port_stats s;
+    int rc;
+
+    rc = cg_store_port_open(db_path, &db, err);
+    if (rc == CG_OK)
+        rc = cg_store_port_stats(db, &s, err);
+    if (rc == CG_OK)
+        copy_stats(&s, st);
+    cg_store_port_close(db);
+    return rc;
+}
+
+int cg_port_dump_documents(const char *db_path, FILE *fp, struct cg_err *err)
+{
+    struct cg_store_port *db = NULL;
+    int rc;
+
+    rc = cg_store_port_open(db_path, &db, err);
+    if (rc == CG_OK)
+        rc = cg_store_port_dump_documents(db, fp, err);
+    cg_store_port_close(db);
+    return rc;
 }

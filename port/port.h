@@ -85,23 +85,26 @@ bool cg_port_tls(const struct cg_port *p);
 int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *err);
 
 /*
- * Check and store one message as if it had been POSTed (waits for the writer thread when the
+ * Check and store one message as if it had been POSTed by sender (a [sender.NAME] name, NULL
+ * when the caller has no transport identity: the message is then attributed by its signing
+ * certificate alone). Waits for the writer thread when the
  * server runs; its own commit otherwise). May be called from several threads. res is
  * always filled; the return value is CG_OK for accepted (also accepted again), CG_EREJECT for
  * a refusal, CG_EDB or another code for a system failure (res says 3001).
  */
-int cg_port_submit(struct cg_port *p, const char *body, size_t len, const char *remote,
-                   struct cg_port_result *res);
+int cg_port_submit(struct cg_port *p, const char *sender, const char *body, size_t len,
+                   const char *remote, struct cg_port_result *res);
 
 /* Publish the scenario receipts due at now_ms (Unix milliseconds); *n: how many. */
 int cg_port_release_due(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err);
 
 /*
- * The GET /receipts answer: receipts with id > since, at most limit, as JSON (docs/port.md).
- * *out: caller frees.
+ * The GET /receipts answer for one sender (a [sender.NAME] name): its receipts with id > since,
+ * at most limit and at most receipts_page_bytes, as JSON (docs/port.md). A NULL sender sees
+ * nothing. *out: caller frees.
  */
-int cg_port_receipts_json(struct cg_port *p, int64_t since, int limit, char **out,
-                          struct cg_err *err);
+int cg_port_receipts_json(struct cg_port *p, const char *sender, int64_t since, int limit,
+                          char **out, struct cg_err *err);
 
 /* The result as the JSON body the HTTP API answers with. *out: caller frees. */
 int cg_port_result_json(const struct cg_port_result *res, char **out, struct cg_err *err);

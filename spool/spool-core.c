@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -91,32 +93,91 @@ static void cut_text(char *dst, size_t size, const char *src)
     memcpy(dst + keep, "...", 4);
 }
 
-void spool_reason_add(struct cg_spool_stats *st, const char *msg)
+/*
+ * The kind of a rejection: the text after "file:line: order <no>: ", with each quoted value
+ * written '…' and each number standing alone written N, so that "'X-9' is not in the
+ * catalogue" and "'Y-1' is not in the catalogue" count together.
+ */
+static void reason_kind(const char *msg, char *out, size_t size)
 {
-    const char *p = strstr(msg, "order ");
+    const char *p = strstr(msg, ": order ");
     const char *q;
-    char key[160];
-    int i;
+    size_t k = 0;
+    char prev = ' ';
 
-    /* "file:line: order NO: field F: reason" is grouped under "field F: reason". */
-    if (p != NULL && (q = strstr(p, ": ")) != NULL)
+    if (p != NULL && (q = strstr(p + 8, ": ")) != NULL)
         p = q + 2;
     else
         p = msg;
-    cut_text(key, sizeof(key), p);
-    for (i = 0; i < st->nreasons; i++) {
-        if (strcmp(st->reasons[i].text, key) == 0) {
-            st->reasons[i].count++;
+    while (*p != '\0' && k + 4 < size) {
+        if (*p == '\'' && (q = strchr(p + 1, '\'')) != NULL) {
+            memcpy(out + k, "'\xe2\x80\xa6'", 5);
+            k += 5;
+            p = q + 1;
+            prev = '\'';
+            continue;
+        }
+        if (*p >= '0' && *p <= '9' && !isalnum((unsigned char)prev)) {
+            q = p;
+            while ((*q >= '0' && *q <= '9') || (*q == '.' && q[1] >= '0' && q[1] <= '9'))
+                q++;
+            if (!isalnum((unsigned char)*q)) {
+                out[k++] = 'N';
+                prev = 'N';
+                p = q;
+                continue;
+            }
+        }
+        prev = *p;
+        out[k++] = *p++;
+    }
+    out[k] = '\0';
+}
+
+static void group_add(struct cg_spool_group *g, int *n, long *other, const char *key)
+{
+    int i;
+
+    for (i = 0; i < *n; i++) {
+        if (strcmp(g[i].text, key) == 0) {
+            g[i].count++;
             return;
         }
     }
-    if (st->nreasons < CG_SPOOL_REASONS) {
-        cg_strlcpy(st->reasons[st->nreasons].text, key, sizeof(st->reasons[0].text));
-        st->reasons[st->nreasons].count = 1;
-        st->nreasons++;
+    if (*n < CG_SPOOL_REASONS) {
+        cg_strlcpy(g[*n].text, key, sizeof(g[0].text));
+        g[*n].count = 1;
+        (*n)++;
         return;
     }
-    st->reasons_other++;
+    (*other)++;
+}
+
+void spool_reason_add(struct cg_spool_stats *st, const char *msg)
+{
+    char kind[1024];
+    char key[160];
+
+    reason_kind(msg, kind, sizeof(kind));
+    cut_text(key, sizeof(key), kind);
+    group_add(st->reasons, &st->nreasons, &st->reasons_other, key);
+}
+
+void spool_held_add(struct cg_spool_stats *st, const struct cg_order *o)
+{
+    char text[512];
+    char key[160];
+
+    if (o->status == CG_ORDER_WAIT)
+        st->orders_waiting++;
+    else if (o->status == CG_ORDER_SKIP)
+        st->orders_skipped++;
+    else
+        st->orders_cancelled++;
+    snprintf(text, sizeof(text), "%s: %s", cg_order_status_name(o->status),
+             o->status_reason != NULL ? o->status_reason : "");
+    cut_text(key, sizeof(key), text);
+    group_add(st->held, &st->nheld, &st->held_other, key);
 }
 
 void spool_msg_type_name(int msg_type, char *out, size_t size)
@@ -149,15 +210,21 @@ int spool_subdir(struct cg_spool *sp, int which, const char *sub, struct cg_err 
 int spool_move_unique(int fromfd, const char *name, int tofd, char *out, size_t outsz,
                       struct cg_err *err)
 {
+    return spool_move_unique_as(fromfd, name, tofd, name, out, outsz, err);
+}
+
+int spool_move_unique_as(int fromfd, const char *name, int tofd, const char *base, char *out,
+                         size_t outsz, struct cg_err *err)
+{
     char cand[CG_FS_NAME_MAX + 16];
     int rc;
     int i;
 
     for (i = 0; i < 10000; i++) {
         if (i == 0)
-            cg_strlcpy(cand, name, sizeof(cand));
+            cg_strlcpy(cand, base, sizeof(cand));
         else
-            snprintf(cand, sizeof(cand), "%s.%d", name, i);
+            snprintf(cand, sizeof(cand), "%s.%d", base, i);
         rc = cg_fs_move_at(fromfd, name, tofd, cand, err);
         if (rc != CG_EEXIST) {
             if (rc == CG_OK && out != NULL)

@@ -9,6 +9,9 @@
  *   same content hash                    -> nothing
  *   changed, state up to review/rejected -> next version, appType 2 (modify), same business key
  *   changed after customs concluded it   -> the order is rejected (a cancellation is needed)
+ * An order that is not live (docs/order-format.md, "Order status") is not declared: it is
+ * counted as waiting, skipped or cancelled; when a cancelled or skipped order has documents
+ * that went out (not rejected), it is recorded as needing a cancellation and reported once.
  * A batch is one transaction; an order whose message fails to build, validate or sign is
  * rejected as a whole (none of its documents recorded) with the reason, the rest go on.
  * The file is moved only after its last batch committed; a crash leaves it in active/ and the
@@ -42,8 +45,18 @@ struct doc_row {
     char *pre_no, *invt_no;
 };
 
-/* What became of an order in this file. */
-enum order_outcome { ORDER_UNCHANGED = 0, ORDER_NEW, ORDER_MODIFIED, ORDER_REJECTED };
+/*
+ * What became of an order in this file. ORDER_CANCEL and ORDER_HELD are not declared because
+ * of their status; ORDER_CANCEL was declared before and needs a cancellation.
+ */
+enum order_outcome {
+    ORDER_UNCHANGED = 0,
+    ORDER_NEW,
+    ORDER_MODIFIED,
+    ORDER_REJECTED,
+    ORDER_CANCEL,
+    ORDER_HELD
+};
 
 struct border {
     struct cg_order *o;
@@ -70,9 +83,10 @@ struct batch {
     } * rej;
     size_t nrej;
     long c_new, c_mod, c_unch, c_rej;
-    bool flying;  /* its jobs are with the workers */
-    int fd;       /* the reader's descriptor, for the progress in bytes */
-    int64_t base; /* bytes_done before this file */
+    long c_held[CG_ORDER_CANCELLED + 1]; /* by status: waiting, skipped, cancelled */
+    bool flying;                         /* its jobs are with the workers */
+    int fd;                              /* the reader's descriptor, for the progress in bytes */
+    int64_t base;                        /* bytes_done before this file */
 };
 
 static void batch_clear(struct batch *b)
@@ -96,6 +110,7 @@ static void batch_clear(struct batch *b)
     b->njobs = 0;
     b->nrej = 0;
     b->c_new = b->c_mod = b->c_unch = b->c_rej = 0;
+    memset(b->c_held, 0, sizeof(b->c_held));
 }
 
 static void job_files_remove(struct batch *b, size_t from, size_t to);
@@ -210,6 +225,37 @@ static int add_job(struct batch *b, struct border *bo, int msg_type, const char 
     return CG_OK;
 }
 
+/*
+ * An order not declared because of its status: held, or, when it is cancelled or skipped and
+ * some of its documents went out and were not rejected, in need of a cancellation.
+ */
+static int plan_held(struct batch *b, struct border *bo, struct cg_err *err)
+{
+    struct doc_row rows[SPOOL_KINDS_MAX];
+    char hash[65];
+    int nrows = 0, k;
+    int rc;
+
+    bo->kind = ORDER_HELD;
+    bo->job0 = b->njobs;
+    if (bo->o->status == CG_ORDER_WAIT)
+        return CG_OK;
+    rc = cg_store_order_find(b->sp->store, b->sel->name, bo->o->order_no, &bo->order_id, hash, err);
+    if (rc == CG_ENOTFOUND)
+        return CG_OK;
+    if (rc != CG_OK)
+        return rc;
+    bo->known = true;
+    rc = load_docs(b, bo->order_id, rows, &nrows, err);
+    for (k = 0; k < nrows; k++) {
+        if (rows[k].state != CG_DOC_REJECTED)
+            bo->kind = ORDER_CANCEL;
+        free(rows[k].pre_no);
+        free(rows[k].invt_no);
+    }
+    return rc;
+}
+
 /* Decide what an order needs, kind by kind (spool_doc_kinds); add its jobs. */
 static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
 {
@@ -222,6 +268,8 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
     int k;
     int rc;
 
+    if (o->status != CG_ORDER_LIVE)
+        return plan_held(b, bo, err);
     rc = cg_store_order_find(sp->store, b->sel->name, o->order_no, &bo->order_id, hash, err);
     if (rc == CG_OK) {
         bo->known = true;
@@ -301,8 +349,9 @@ struct commit_ctx {
 };
 
 /*
- * The batch as one unit of work: orders, documents, messages, rejections, the file's counts,
- * and the declared amounts of its orders (one statement for the whole batch).
+ * The batch as one unit of work: orders, documents, messages, rejections, orders that need a
+ * cancellation, the file's counts, and the declared amounts of its orders (one statement for
+ * the whole batch).
  */
 static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
 {
@@ -323,6 +372,14 @@ static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
                                         bo->reject, err);
             continue;
         }
+        if (bo->kind == ORDER_CANCEL) {
+            rc = cg_store_cancel_add(st, bo->order_id, b->file_id, bo->o->line,
+                                     bo->o->status == CG_ORDER_CANCELLED ? "cancelled" : "skipped",
+                                     bo->o->status_reason, err);
+            continue;
+        }
+        if (bo->kind == ORDER_HELD)
+            continue;
         rc = cg_store_order_put(st, b->sel->name, bo->o->order_no, bo->o->hash, b->file_id,
                                 bo->o->line, &oid, err);
         if (rc == CG_OK)
@@ -342,6 +399,10 @@ static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
                                     b->rej[i].line, b->rej[i].reason, err);
     if (rc == CG_OK)
         rc = cg_store_file_count(st, b->file_id, b->c_new, b->c_mod, b->c_unch, b->c_rej, err);
+    if (rc == CG_OK && (b->c_held[CG_ORDER_WAIT] != 0 || b->c_held[CG_ORDER_SKIP] != 0 ||
+                        b->c_held[CG_ORDER_CANCELLED] != 0))
+        rc = cg_store_file_count_held(st, b->file_id, b->c_held[CG_ORDER_WAIT],
+                                      b->c_held[CG_ORDER_SKIP], b->c_held[CG_ORDER_CANCELLED], err);
     if (rc == CG_OK)
         rc = cg_store_fx_declared_put(st, decl, ndecl, err);
     free(decl);
@@ -426,6 +487,30 @@ static void land(struct batch *b)
     }
 }
 
+/* A job's error into out, without the order number the rejection line names already. */
+static void job_error(const struct spool_job *j, char *out, size_t size)
+{
+    static const char *const steps[] = {"building: ", "schema: "};
+    const char *e = j->error != NULL ? j->error : "failed";
+    size_t i;
+
+    /* "CEB603 building: order 1001: element POD: ..." */
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        const char *p = strstr(e, steps[i]);
+
+        if (p != NULL && p - e <= 8) {
+            const char *rest = p + strlen(steps[i]);
+            const char *hint = cg_msg_config_hint(rest);
+
+            snprintf(out, size, "%.*s%s%s%s", (int)(rest - e), e,
+                     cg_msg_without_order(rest, j->order->order_no), hint != NULL ? ": set " : "",
+                     hint != NULL ? hint : "");
+            return;
+        }
+    }
+    snprintf(out, size, "%s", e);
+}
+
 /* The batch's jobs are done: reject the orders whose messages failed, commit, publish. */
 static int finish(struct batch *b, struct cg_err *err)
 {
@@ -457,18 +542,33 @@ static int finish(struct batch *b, struct cg_err *err)
         for (k = bo->job0; bo->kind != ORDER_REJECTED && k < bo->job0 + bo->njobs; k++) {
             if (b->jobs[k].rc != CG_OK) {
                 char msg[2048];
+                char why[1536];
+                job_error(&b->jobs[k], why, sizeof(why));
                 snprintf(msg, sizeof(msg), "%s:%ld: order %s: %s",
                          bo->o->source != NULL ? bo->o->source : "?", bo->o->line, bo->o->order_no,
-                         b->jobs[k].error);
+                         why);
                 bo->reject = cg_strdup(msg);
                 bo->kind = ORDER_REJECTED;
             }
         }
         if (bo->kind == ORDER_REJECTED) {
             job_files_remove(b, bo->job0, bo->job0 + bo->njobs);
-            cg_warn("%s", bo->reject != NULL ? bo->reject : "order rejected");
+            spool_event(sp, CG_SPOOL_EV_ORDER, "%s",
+                        bo->reject != NULL ? bo->reject : "order rejected");
             spool_reason_add(&sp->st, bo->reject != NULL ? bo->reject : "rejected");
             b->c_rej++;
+        } else if (bo->kind == ORDER_CANCEL || bo->kind == ORDER_HELD) {
+            spool_held_add(&sp->st, bo->o);
+            b->c_held[bo->o->status]++;
+            if (bo->kind == ORDER_CANCEL) {
+                sp->st.orders_cancel_needed++;
+                spool_event(sp, CG_SPOOL_EV_ORDER,
+                            "%s:%ld: order %s: %s (%s) after its documents were sent: it needs "
+                            "a cancellation (cebgate status --cancel)",
+                            bo->o->source != NULL ? bo->o->source : "?", bo->o->line,
+                            bo->o->order_no, cg_order_status_name(bo->o->status),
+                            bo->o->status_reason != NULL ? bo->o->status_reason : "");
+            }
         } else if (bo->kind == ORDER_UNCHANGED) {
             b->c_unch++;
         } else if (bo->kind == ORDER_NEW) {
@@ -476,7 +576,7 @@ static int finish(struct batch *b, struct cg_err *err)
         } else {
             b->c_mod++;
         }
-        if (bo->kind != ORDER_REJECTED)
+        if (bo->kind < ORDER_REJECTED)
             sp->st.msgs_signed += (long)bo->njobs;
     }
     /*
@@ -622,21 +722,28 @@ static int add_reader_reject(struct batch *b, const char *msg)
 /*
  * Find or make the file's row: *resumed when the same file (same inode) was taken before; dup
  * is set to its outcome when it had finished, or to "same content as ..." for a new copy of a
- * file already done (recorded as a duplicate).
+ * file done without rejected orders (recorded as a duplicate). A copy of a file some of whose
+ * orders were rejected is read again: declared orders are unchanged, the others get another
+ * chance.
  */
 static int file_row(struct cg_spool *sp, const char *seller, const char *name,
-                    const char *active_name, const struct stat *stt, const char *sha, int64_t *id,
-                    bool *resumed, char *dup, size_t dupsz, struct cg_err *err)
+                    const char *active_name, const struct stat *stt, const char *sha, bool fresh,
+                    int64_t *id, bool *resumed, char *dup, size_t dupsz, struct cg_err *err)
 {
     char outcome[16];
-    int rc;
+    int rc = CG_ENOTFOUND;
 
     *id = 0;
     *resumed = false;
     dup[0] = '\0';
-    /* The same file (same inode) resumed after a crash or a stop. */
-    rc = cg_store_file_resumable(sp->store, seller, active_name, sha, (int64_t)stt->st_ino, id,
-                                 outcome, sizeof(outcome), err);
+    /*
+     * The same file (same inode) resumed after a crash or a stop. Only a file found in active/
+     * can be that: one just taken from incoming/ is new input even when it is the same file
+     * moved back from failed/ or done/ (an operator retrying it).
+     */
+    if (!fresh)
+        rc = cg_store_file_resumable(sp->store, seller, active_name, sha, (int64_t)stt->st_ino, id,
+                                     outcome, sizeof(outcome), err);
     if (rc == CG_OK) {
         *resumed = true;
         /* Finished, but a crash came before the move: the move is all that is left. */
@@ -753,6 +860,7 @@ struct infile {
     char dup[512]; /* outcome of a finished earlier take, or "same content as ..." */
     struct stat stt;
     int64_t size, t0, id;
+    bool fresh; /* just taken from incoming/, not found in active/ by a resume */
     bool resumed;
     int fd;
     struct cg_reader *rd;
@@ -800,7 +908,12 @@ static int infile_move_finished(struct infile *f, struct cg_err *err)
         return tofd;
     rc = spool_move_unique(f->subfd, f->name, tofd, NULL, 0, err);
     close(tofd);
-    cg_info("%s: was %s before a restart; moved out of active/", f->display, outcome);
+    if (strcmp(outcome, "failed") == 0)
+        f->sp->st.files_failed++;
+    else
+        f->sp->st.files_done++;
+    spool_event(f->sp, CG_SPOOL_EV_FILE, "%s %s: finished before a restart; moved out of active/",
+                outcome, f->display);
     return rc;
 }
 
@@ -868,7 +981,7 @@ static int infile_read(struct infile *f, struct pipe *pp, struct cg_err *err)
         }
         sp->st.orders_read++;
         if (rrc == CG_EREJECT) {
-            cg_warn("%s", e.msg);
+            spool_event(sp, CG_SPOOL_EV_ORDER, "%s", e.msg);
             spool_reason_add(&sp->st, e.msg);
             if (add_reader_reject(pp->fill, e.msg) != CG_OK)
                 return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
@@ -910,17 +1023,20 @@ static int infile_changed(struct infile *f, struct cg_err *err)
 }
 
 /*
- * Everything read and committed: the file is done when some order was taken, else failed with
- * the reason. The counts come from the database; a failed read of them is an error of this
- * run, never "no orders in the file".
+ * Everything read and committed: the file is done when some order was taken or held for its
+ * status, else failed with the reason. The counts come from the database; a failed read of
+ * them is an error of this run, never "no orders in the file".
  */
 static int infile_conclude(struct infile *f, struct cg_err *err)
 {
-    long nrej = 0, nok = 0;
+    long nrej = 0, nok = 0, nwait = 0, nskip = 0, ncancel = 0, held;
+    char extra[160] = "";
     size_t l;
     int rc;
 
     rc = cg_store_file_counts(f->sp->store, f->id, &nok, &nrej, err);
+    if (rc == CG_OK)
+        rc = cg_store_file_held(f->sp->store, f->id, &nwait, &nskip, &ncancel, err);
     if (rc == CG_OK)
         rc = infile_changed(f, err);
     if (rc != CG_OK)
@@ -932,19 +1048,23 @@ static int infile_conclude(struct infile *f, struct cg_err *err)
                      " (the %ld orders before this point were taken)", nok);
         return CG_OK;
     }
-    if (nok == 0 && nrej == 0) {
+    held = nwait + nskip + ncancel;
+    if (nok == 0 && nrej == 0 && held == 0) {
         snprintf(f->reason, sizeof(f->reason), "%s: no orders in the file", f->display);
         return CG_OK;
     }
-    if (nok == 0) {
-        snprintf(f->reason, sizeof(f->reason), "%s: all %ld orders rejected:", f->display, nrej);
+    if (nok == 0 && held == 0) {
+        snprintf(f->reason, sizeof(f->reason), "%s: all %ld orders rejected", f->display, nrej);
         return cg_store_file_rejections(f->sp->store, f->id, 20, reason_append, f->reason, err);
     }
     cg_reader_close(f->rd);
     f->rd = NULL;
     rc = spool_file_out(f->sp, f->sel, f->subfd, f->name, f->id, "done", NULL, err);
-    spool_event(f->sp, CG_SPOOL_EV_FILE, "done %s: %ld orders taken, %ld rejected, %.1fs",
-                f->display, nok, nrej, (double)(spool_now_ms() - f->t0) / 1000.0);
+    if (held > 0)
+        snprintf(extra, sizeof(extra), ", %ld waiting, %ld skipped, %ld cancelled", nwait, nskip,
+                 ncancel);
+    spool_event(f->sp, CG_SPOOL_EV_FILE, "done %s: %ld orders taken, %ld rejected%s, %.1fs",
+                f->display, nok, nrej, extra, (double)(spool_now_ms() - f->t0) / 1000.0);
     return rc;
 }
 
@@ -959,9 +1079,10 @@ static int infile_fail(struct infile *f, struct cg_err *err)
     }
     cg_reader_close(f->rd);
     f->rd = NULL;
-    cg_warn("%s", f->reason);
     rc = spool_file_out(f->sp, f->sel, f->subfd, f->name, f->id, "failed", f->reason, err);
-    spool_event(f->sp, CG_SPOOL_EV_FILE, "failed %s", f->reason);
+    /* The orders' reasons were printed one by one already: only the first line here. */
+    spool_event(f->sp, CG_SPOOL_EV_FILE, "failed %.*s%s", (int)strcspn(f->reason, "\n"), f->reason,
+                strchr(f->reason, '\n') != NULL ? " (each listed above)" : "");
     return rc;
 }
 
@@ -976,8 +1097,8 @@ static int infile_process(struct infile *f, struct pipe *pp, struct cg_err *err)
         return rc;
     if (f->reason[0] != '\0')
         return infile_fail(f, err);
-    rc = file_row(sp, f->sel->name, f->name, f->name, &f->stt, f->sha, &f->id, &f->resumed, f->dup,
-                  sizeof(f->dup), err);
+    rc = file_row(sp, f->sel->name, f->name, f->name, &f->stt, f->sha, f->fresh, &f->id,
+                  &f->resumed, f->dup, sizeof(f->dup), err);
     if (rc != CG_OK)
         return rc;
     if (f->dup[0] != '\0') {
@@ -1016,7 +1137,7 @@ static int infile_process(struct infile *f, struct pipe *pp, struct cg_err *err)
 }
 
 int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                       struct cg_err *err)
+                       bool fresh, struct cg_err *err)
 {
     struct infile f;
     struct pipe pp;
@@ -1036,6 +1157,7 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
     f.sel = sel;
     f.subfd = subfd;
     f.name = name;
+    f.fresh = fresh;
     f.fd = -1;
     f.t0 = spool_now_ms();
     snprintf(f.display, sizeof(f.display), "%s%s%s", sel->name, sel->name[0] ? "/" : "", name);

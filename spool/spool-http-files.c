@@ -11,10 +11,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -149,6 +152,52 @@ static int write_receipt(const struct cg_http_receipt *r, void *vctx)
     return CG_OK;
 }
 
+/*
+ * The page after since cannot be read even one receipt at a time: count the runs that failed
+ * there (name.bad holds "cursor count"), and after CG_HTTP_BAD_PAGE_TRIES move a numeric
+ * cursor one past it. Reported at error level; returns CG_OK unless the state cannot be written.
+ */
+static int bad_page(int state_fd, const char *cursor_name, const char *since, const char *why,
+                    struct cg_err *err)
+{
+    char name[256];
+    char line[256];
+    char next[32];
+    struct cg_buf b;
+    long tries = 0;
+    long long n;
+    char *end = NULL;
+    int rc;
+
+    snprintf(name, sizeof(name), "%s.bad", cursor_name);
+    cg_buf_init(&b, 256);
+    if (cg_fs_read_at(state_fd, name, 200, &b, err) == CG_OK) {
+        const char *s = cg_buf_str(&b);
+        size_t k = strlen(since);
+
+        if (strncmp(s, since, k) == 0 && s[k] == ' ')
+            tries = strtol(s + k + 1, NULL, 10);
+    }
+    cg_buf_free(&b);
+    cg_err_clear(err);
+    tries++;
+    n = strtoll(since, &end, 10);
+    if (tries >= CG_HTTP_BAD_PAGE_TRIES && end != since && *end == '\0' && n >= 0) {
+        snprintf(next, sizeof(next), "%lld", n + 1);
+        cg_error("receipts after %s could not be read in %ld runs (%s): receipt %s is skipped; "
+                 "ask the port for it",
+                 since, tries, why, next);
+        rc = cg_fs_write_atomic_at(state_fd, cursor_name, next, strlen(next), err);
+        if (rc == CG_OK && unlinkat(state_fd, name, 0) != 0 && errno != ENOENT)
+            cg_warn("removing %s: %s", name, strerror(errno));
+        return rc;
+    }
+    cg_error("receipts after %s could not be read (run %ld of %d before it is skipped): %s", since,
+             tries, CG_HTTP_BAD_PAGE_TRIES, why);
+    snprintf(line, sizeof(line), "%s %ld", since, tries);
+    return cg_fs_write_atomic_at(state_fd, name, line, strlen(line), err);
+}
+
 int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const char *cursor_name,
                          size_t *count, struct cg_err *err)
 {
@@ -185,6 +234,21 @@ int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const ch
         bool more = false;
 
         rc = cg_http_receipts_page(h, since, write_receipt, &c, &next, &n, &more, err);
+        if (rc == CG_EPARSE || rc == CG_ERANGE) {
+            /* a page that cannot be read: once more, one receipt at a time */
+            cg_warn("%s; asking for one receipt at a time", err->msg);
+            cg_err_clear(err);
+            h->receipts_limit = 1;
+            rc = cg_http_receipts_page(h, since, write_receipt, &c, &next, &n, &more, err);
+            h->receipts_limit = 0;
+            if (rc == CG_EPARSE || rc == CG_ERANGE) {
+                char why[CG_ERR_MSG_MAX];
+
+                cg_strlcpy(why, err->msg, sizeof(why));
+                rc = bad_page(state_fd, cursor_name, since, why, err);
+                goto done;
+            }
+        }
         if (rc != CG_OK)
             goto done;
         if (strcmp(next, since) != 0) {

@@ -38,6 +38,7 @@ struct cg_http {
     char *client_cert;
     char *client_key;
     char *key_pass; /* secret: wiped on free, never logged */
+    char *token;    /* secret: the sender's token, sent as Authorization: Bearer */
     long parallel;
     long connect_timeout_ms;
     long timeout_ms;
@@ -52,6 +53,7 @@ struct cg_http {
     struct cg_http_slot *slots; /* parallel of them */
     struct curl_slist *headers_xml;
     CURL *receipts_easy; /* kept for keep-alive between pages */
+    long receipts_limit; /* > 0: ask for at most this many receipts per page */
     char receipts_errbuf[CURL_ERROR_SIZE];
 };
 

@@ -202,8 +202,10 @@ int cg_http_receipts_page(struct cg_http *h, const char *since, cg_http_receipt_
     if (since == NULL || since[0] == '\0')
         since = "0";
     esc = curl_easy_escape(h->receipts_easy, since, 0);
-    if (esc == NULL || cg_buf_addf(&url, "%s%csince=%s", h->receipts_url,
-                                   strchr(h->receipts_url, '?') ? '&' : '?', esc) != CG_OK) {
+    if (esc == NULL ||
+        cg_buf_addf(&url, "%s%csince=%s", h->receipts_url, strchr(h->receipts_url, '?') ? '&' : '?',
+                    esc) != CG_OK ||
+        (h->receipts_limit > 0 && cg_buf_addf(&url, "&limit=%ld", h->receipts_limit) != CG_OK)) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "receipts URL too long or out of memory");
         goto done;
     }

@@ -29,6 +29,7 @@
 #include "core/conf.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "spool/spool-http-int.h"
 #include "spool/spool.h"
 
@@ -149,8 +150,7 @@ static int read_pass_file(const char *path, char **out, struct cg_err *err)
     int rc = CG_OK;
 
     if (fp == NULL)
-        return CG_ERR_SET(err, CG_ECONFIG, "%s: cannot read the client key passphrase: %s", path,
-                          strerror(errno));
+        return CG_ERR_SET(err, CG_ECONFIG, "%s: cannot read the secret: %s", path, strerror(errno));
     if (fgets(line, sizeof(line), fp) == NULL)
         line[0] = '\0';
     fclose(fp);
@@ -208,6 +208,8 @@ int cg_http_opts_from_conf(const struct cg_conf *conf, struct cg_http_opts *o,
     paths->client_cert = cg_conf_get_path(conf, "transport", "client_cert");
     paths->client_key = cg_conf_get_path(conf, "transport", "client_key");
     paths->key_pass_file = cg_conf_get_path(conf, "transport", "client_key_pass_file");
+    paths->token_file = cg_conf_get_path(conf, "transport", "token_file");
+    o->token_file = paths->token_file;
     o->url = cg_conf_get(conf, "transport", "url");
     o->receipts_url = cg_conf_get(conf, "transport", "receipts_url");
     o->ca_file = paths->ca_file;
@@ -233,6 +235,7 @@ void cg_http_opts_paths_free(struct cg_http_opts_paths *paths)
     free(paths->client_cert);
     free(paths->client_key);
     free(paths->key_pass_file);
+    free(paths->token_file);
     memset(paths, 0, sizeof(*paths));
 }
 
@@ -287,6 +290,8 @@ int cg_http_new(const struct cg_http_opts *o, struct cg_http **out, struct cg_er
         if ((rc = dup_opt(v, &h->key_pass, err)) != CG_OK)
             goto done;
     }
+    if (o->token_file != NULL && (rc = read_pass_file(o->token_file, &h->token, err)) != CG_OK)
+        goto done;
     h->parallel = o->parallel > 0 ? o->parallel : 4;
     h->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
     h->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
@@ -354,6 +359,10 @@ void cg_http_free(struct cg_http *h)
     if (h->multi != NULL)
         curl_multi_cleanup(h->multi);
     curl_slist_free_all(h->headers_xml);
+    if (h->token != NULL) {
+        OPENSSL_cleanse(h->token, strlen(h->token));
+        free(h->token);
+    }
     if (h->key_pass != NULL) {
         OPENSSL_cleanse(h->key_pass, strlen(h->key_pass));
         free(h->key_pass);
@@ -378,7 +387,8 @@ void cg_http_get_stats(const struct cg_http *h, struct cg_http_stats *out)
             bad = #opt;                                                                            \
     } while (0)
 
-/* The one client policy (core/http-client.h), then what the transport adds. */
+/* The one client policy (core/http-client.h), then what the transport adds (keep-alive, the
+ * body callback, the sender's token). */
 int cg_http_easy_setup(struct cg_http *h, CURL *e, char *errbuf, struct cg_err *err)
 {
     struct cg_http_client_opts o;
@@ -397,22 +407,36 @@ int cg_http_easy_setup(struct cg_http *h, CURL *e, char *errbuf, struct cg_err *
         return CG_ERR_SET(err, CG_EUNSUPPORTED, "libcurl refused option CURLOPT_TCP_KEEPALIVE");
     if (curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, cg_http_write_cb) != CURLE_OK)
         return CG_ERR_SET(err, CG_EUNSUPPORTED, "libcurl refused option CURLOPT_WRITEFUNCTION");
+    if (h->token != NULL) {
+        /* the sender's token, as Authorization: Bearer */
+        if (curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER) != CURLE_OK)
+            return CG_ERR_SET(err, CG_EUNSUPPORTED, "libcurl refused option CURLOPT_HTTPAUTH");
+        if (curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, h->token) != CURLE_OK)
+            return CG_ERR_SET(err, CG_EUNSUPPORTED,
+                              "libcurl refused option CURLOPT_XOAUTH2_BEARER");
+    }
     return CG_OK;
 }
 
-/* Copy printable text (newlines become spaces), at most max bytes. */
+/*
+ * Copy printable text (newlines become spaces, other control bytes '?'), at most size - 1
+ * bytes; DEL, C1 controls, bidi overrides and bytes that are not UTF-8 are then escaped
+ * (core/text.h), so the port's words cannot forge or reorder a log line.
+ */
 static void copy_text(char *dst, size_t size, const char *src, size_t len)
 {
+    char raw[CG_HTTP_TEXT_MAX + 1];
     size_t j = 0;
 
-    for (size_t i = 0; i < len && j + 1 < size; i++) {
+    for (size_t i = 0; i < len && j + 1 < size && j + 1 < sizeof(raw); i++) {
         unsigned char c = (unsigned char)src[i];
 
-        dst[j++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '?' : (char)c);
+        raw[j++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '?' : (char)c);
     }
-    dst[j] = '\0';
-    while (j > 0 && dst[j - 1] == ' ')
-        dst[--j] = '\0';
+    raw[j] = '\0';
+    while (j > 0 && raw[j - 1] == ' ')
+        raw[--j] = '\0';
+    cg_text_show(raw, dst, size);
 }
 
 /* The port's JSON answer: result, code, text (see docs/http-transport.md). */
@@ -438,7 +462,7 @@ static void rejection(struct cg_http_answer *a, json_t *root, const struct cg_bu
 
     a->verdict = CG_HTTP_V_REJECT;
     if (json_is_string(code))
-        cg_strlcpy(a->code, json_string_value(code), sizeof(a->code));
+        cg_text_show(json_string_value(code), a->code, sizeof(a->code));
     else if (json_is_integer(code))
         snprintf(a->code, sizeof(a->code), "%" JSON_INTEGER_FORMAT, json_integer_value(code));
     else
@@ -461,8 +485,8 @@ static void describe(struct cg_http_answer *a, json_t *root, const struct cg_buf
     snprintf(a->text, sizeof(a->text), "HTTP %ld", a->status);
     if (code != NULL) {
         n = strlen(a->text);
-        snprintf(a->text + n, sizeof(a->text) - n, " (code %s)", code);
-        cg_strlcpy(a->code, code, sizeof(a->code));
+        cg_text_show(code, a->code, sizeof(a->code));
+        snprintf(a->text + n, sizeof(a->text) - n, " (code %s)", a->code);
     }
     n = strlen(a->text);
     if (text != NULL) {

@@ -4,7 +4,9 @@
  * A receipt file may be a bare CEB receipt or one wrapped in dxp:DxpMsg. Every receipt entity
  * is appended to the receipts log with what it did: applied (the document moved forward),
  * duplicate (same state again), late (the document is already further), unknown (no message
- * with that guid: kept and reported) or no-state (a code that carries no state). The log rows
+ * with that guid: kept and reported), mismatch (the guid names a message the receipt does not
+ * answer: another type, another business key, a malformed preNo/invtNo; kept and reported,
+ * never applied) or no-state (a code that carries no state). The log rows
  * and the file's SHA-256 are committed in one transaction before the file moves to archive/;
  * a file whose SHA-256 is already recorded is only moved, so a crash in between applies
  * nothing twice. A file that cannot be parsed goes to failed/ with a .reason. Files are applied
@@ -23,8 +25,13 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/text.h"
+#include "declare/declare.h"
 #include "spool/spool-int.h"
 #include "store/store-customs.h"
+
+/* Receipts for unknown guids named one by one in the log, per file. */
+#define UNKNOWN_LISTED 10
 
 struct apply_ctx {
     struct cg_spool *sp;
@@ -32,8 +39,73 @@ struct apply_ctx {
     const char *sha;
     struct cg_receipt_event *ev;
     size_t n;
-    long applied, dup, late, unknown;
+    long applied, dup, late, unknown, mismatch;
 };
+
+/* Letters and digits only, 1..max of them. */
+static bool number_ok(const char *s, size_t max)
+{
+    size_t n = 0;
+
+    for (; s[n] != '\0'; n++) {
+        char c = s[n];
+
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+            return false;
+    }
+    return n >= 1 && n <= max;
+}
+
+static bool same_key(const char *label, const char *got, const char *want, char *why, size_t size)
+{
+    char g[128], w[128];
+
+    if (got != NULL && want != NULL && strcmp(got, want) == 0)
+        return true;
+    if (got == NULL)
+        snprintf(why, size, "the receipt carries no %s (the document's is %s)", label,
+                 cg_text_show(want, w, sizeof(w)));
+    else
+        snprintf(why, size, "the receipt's %s %s is not the document's %s", label,
+                 cg_text_show(got, g, sizeof(g)), cg_text_show(want, w, sizeof(w)));
+    return false;
+}
+
+bool cg_receipt_matches(const struct cg_receipt_event *e, const struct cg_receipt_target *t,
+                        char *why, size_t size)
+{
+    int m = t->msg_type;
+    char shown[128];
+
+    if (e->msg_type == 900)
+        return true;
+    if (e->msg_type != m + 1 && !(m == 701 && e->msg_type == 792)) {
+        snprintf(why, size, "a CEB%03d receipt does not answer a CEB%03d message", e->msg_type, m);
+        return false;
+    }
+    if (m == 303 || m == 403) {
+        if (!same_key("orderNo", e->order_no, t->business_key, why, size))
+            return false;
+    } else if (m == 505) {
+        if (!same_key("logisticsNo", e->logistics_no, t->business_key, why, size))
+            return false;
+    } else if (!same_key("copNo", e->cop_no, t->business_key, why, size)) {
+        return false;
+    }
+    if (e->order_no != NULL && !same_key("orderNo", e->order_no, t->order_no, why, size))
+        return false;
+    if (e->pre_no != NULL && !number_ok(e->pre_no, 18)) {
+        snprintf(why, size, "preNo %s is not 1 to 18 letters and digits",
+                 cg_text_show(e->pre_no, shown, sizeof(shown)));
+        return false;
+    }
+    if (e->invt_no != NULL && !number_ok(e->invt_no, 20)) {
+        snprintf(why, size, "invtNo %s is not 1 to 20 letters and digits",
+                 cg_text_show(e->invt_no, shown, sizeof(shown)));
+        return false;
+    }
+    return true;
+}
 
 static const char *outcome_of(int step)
 {
@@ -49,20 +121,33 @@ static int apply_one(struct cg_store *st, struct apply_ctx *c, struct cg_receipt
     int next = cg_doc_state_of_receipt(e->msg_type, e->status);
     const char *outcome;
     bool seen = false;
+    char why[512];
+    char g[160], o[160], rs[64];
     int rc;
 
     memset(&t, 0, sizeof(t));
     rc = cg_store_receipt_target(st, e->guid, &t, err);
     if (rc != CG_OK && rc != CG_ENOTFOUND)
         return rc;
+    /* Received text is shown escaped: it must not forge or hide log lines. */
+    cg_text_show(e->guid != NULL ? e->guid : "(none)", g, sizeof(g));
+    cg_text_show(e->order_no != NULL ? e->order_no : "-", o, sizeof(o));
+    cg_text_show(e->return_status != NULL ? e->return_status : "-", rs, sizeof(rs));
     if (rc == CG_ENOTFOUND) {
         outcome = "unknown";
-        c->unknown++;
-        cg_warn("inbox/%s: CEB%03d receipt for unknown guid %s (order %s, status %s): "
+        /* the first few are named; a file of 200,000 such entries writes one more line */
+        if (++c->unknown <= UNKNOWN_LISTED)
+            cg_warn("inbox/%s: CEB%03d receipt for unknown guid %s (order %s, status %s): "
+                    "kept in the log",
+                    c->name, e->msg_type, g, o, rs);
+    } else if (!cg_receipt_matches(
+                   e, &(struct cg_receipt_target){t.msg_type, t.business_key, t.order_no}, why,
+                   sizeof(why))) {
+        outcome = "mismatch";
+        c->mismatch++;
+        cg_warn("inbox/%s: CEB%03d receipt for guid %s (order %s, status %s) not applied: %s; "
                 "kept in the log",
-                c->name, e->msg_type, e->guid != NULL ? e->guid : "(none)",
-                e->order_no != NULL ? e->order_no : "-",
-                e->return_status != NULL ? e->return_status : "-");
+                c->name, e->msg_type, g, o, rs, why);
     } else if (next == CG_DOC_NONE) {
         outcome = "no-state";
     } else {
@@ -175,18 +260,34 @@ static void inbox_fail(struct cg_spool *sp, const char *name, const char *why)
 {
     struct cg_err e;
     char used[CG_FS_NAME_MAX + 16];
+    char shown[CG_FS_NAME_MAX + 1];
+    char base[48];
+    char sha[65];
     char reason[2048];
+    size_t i;
     int tofd;
 
     cg_err_clear(&e);
-    snprintf(reason, sizeof(reason), "inbox/%s: %s", name, why);
+    /* A name the spool refuses (a newline, a control character) is shown with '?' for them and
+     * moved under a safe name of its own, so that its .reason can be written beside it. */
+    cg_strlcpy(shown, name, sizeof(shown));
+    for (i = 0; shown[i] != '\0'; i++)
+        if ((unsigned char)shown[i] < 0x20 || shown[i] == 0x7f)
+            shown[i] = '?';
+    snprintf(reason, sizeof(reason), "inbox/%s: %s", shown, why);
     cg_warn("%s", reason);
     sp->st.receipt_files_failed++;
     tofd = spool_subdir(sp, D_FAILED, "inbox", &e);
     if (tofd < 0)
         return;
-    if (spool_move_unique(sp->dfd[D_INBOX], name, tofd, used, sizeof(used), &e) == CG_OK)
+    cg_sha256_hex(name, strlen(name), sha);
+    snprintf(base, sizeof(base), "bad-name-%.16s", sha);
+    if (spool_move_unique_as(sp->dfd[D_INBOX], name, tofd,
+                             cg_spool_name_problem(name) != NULL ? base : name, used, sizeof(used),
+                             &e) == CG_OK)
         spool_write_reason(sp, tofd, used, reason, &e);
+    else
+        cg_warn("inbox/%s: cannot move it to failed/inbox: %s", shown, e.msg);
     close(tofd);
 }
 
@@ -262,9 +363,14 @@ static int one_file(struct cg_spool *sp, const char *name, struct cg_err *err)
     sp->st.receipts_duplicate += c.dup;
     sp->st.receipts_late += c.late;
     sp->st.receipts_unknown += c.unknown;
+    if (c.unknown > UNKNOWN_LISTED)
+        cg_warn("inbox/%s: %ld more receipts for unknown guids, not listed (kept in the log)", name,
+                c.unknown - UNKNOWN_LISTED);
+    sp->st.receipts_mismatch += c.mismatch;
     spool_event(sp, CG_SPOOL_EV_RECEIPTS,
-                "receipts %s: %zu entries, %ld applied, %ld duplicate, %ld late, %ld unknown", name,
-                c.n, c.applied, c.dup, c.late, c.unknown);
+                "receipts %s: %zu entries, %ld applied, %ld duplicate, %ld late, %ld unknown, %ld "
+                "mismatched",
+                name, c.n, c.applied, c.dup, c.late, c.unknown, c.mismatch);
 archive:
     sp->st.receipt_files++;
     rc = spool_move_unique(sp->dfd[D_INBOX], name, sp->dfd[D_ARCHIVE], used, sizeof(used), err);

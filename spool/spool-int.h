@@ -98,6 +98,7 @@ struct cg_spool {
     bool dxp_wrap;
     const char *dxp_sender, *dxp_receiver;
     bool transport_down; /* a submit said retry: stop submitting in this pass */
+    bool receipts_down;  /* receipts could not be fetched in this pass (sending goes on) */
     struct cg_spool_stats st;
     int64_t last_event_ms;
 };
@@ -108,8 +109,10 @@ int64_t spool_now_ms(void);
 void spool_progress(struct cg_spool *sp, bool force);
 void spool_event(struct cg_spool *sp, int ev, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Count an order rejection under its reason. */
+/* Count an order rejection under its kind. */
 void spool_reason_add(struct cg_spool_stats *st, const char *msg);
+/* Count an order that is not declared because of its status, under its status and reason. */
+void spool_held_add(struct cg_spool_stats *st, const struct cg_order *o);
 
 /* Seller by folder name (NULL or "" for the default); created on first use. */
 struct spool_seller *spool_seller_get(struct cg_spool *sp, const char *name);
@@ -125,10 +128,14 @@ int spool_subdir(struct cg_spool *sp, int which, const char *sub, struct cg_err 
  */
 int spool_move_unique(int fromfd, const char *name, int tofd, char *out, size_t outsz,
                       struct cg_err *err);
+/* The same, moved under base (base, base.1, ...) instead of its own name. */
+int spool_move_unique_as(int fromfd, const char *name, int tofd, const char *base, char *out,
+                         size_t outsz, struct cg_err *err);
 
-/* Process one file in active/<sub>/name for seller sel. */
+/* Process one file in active/<sub>/name for seller sel; fresh: just taken from incoming/ (not
+ * found in active/ by a resume). */
 int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
-                       struct cg_err *err);
+                       bool fresh, struct cg_err *err);
 /* Take every complete file from incoming/ into active/ and process active/. */
 int spool_intake(struct cg_spool *sp, struct cg_err *err);
 /* Apply every receipt file in inbox/. */

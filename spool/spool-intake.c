@@ -132,7 +132,6 @@ static void fail_entry(struct cg_spool *sp, int fromfd, const char *sub, const s
         cg_strlcpy(shown, e->name, sizeof(shown));
     }
     snprintf(reason, sizeof(reason), "incoming/%s%s'%s': %s", sub, sub[0] ? "/" : "", shown, why);
-    cg_warn("%s", reason);
     tofd = spool_subdir(sp, D_FAILED, sub, &err);
     if (tofd < 0) {
         cg_error("%s", err.msg);
@@ -183,8 +182,7 @@ static int resume_active(struct cg_spool *sp, int subfd, const char *sub, struct
         }
         if (v[i].type == 'd')
             continue;
-        sp->st.bytes_total += v[i].size;
-        rc = spool_process_file(sp, spool_seller_get(sp, sub), subfd, v[i].name, err);
+        rc = spool_process_file(sp, spool_seller_get(sp, sub), subfd, v[i].name, false, err);
     }
     entries_free(v, n);
     return rc;
@@ -201,12 +199,6 @@ static int take_dir(struct cg_spool *sp, int infd, const char *sub, struct cg_er
     rc = list_dir(infd, &v, &n, err);
     if (rc != CG_OK)
         return rc;
-    for (i = 0; i < n; i++) {
-        if (v[i].type == 'f') {
-            sp->st.files_seen++;
-            sp->st.bytes_total += v[i].size;
-        }
-    }
     for (i = 0; i < n && rc == CG_OK && !stopped(sp); i++) {
         struct entry *e = &v[i];
         const char *prob = cg_spool_name_problem(e->name);
@@ -258,7 +250,7 @@ static int take_dir(struct cg_spool *sp, int infd, const char *sub, struct cg_er
         }
         if (rc != CG_OK)
             break;
-        rc = spool_process_file(sp, spool_seller_get(sp, sub), actfd, used, err);
+        rc = spool_process_file(sp, spool_seller_get(sp, sub), actfd, used, true, err);
     }
     if (actfd >= 0)
         close(actfd);
@@ -266,9 +258,41 @@ static int take_dir(struct cg_spool *sp, int infd, const char *sub, struct cg_er
     return rc;
 }
 
+/*
+ * Count the files (and bytes) of a folder and, at the top, of its seller folders, so that the
+ * progress shows the whole number of files from the start.
+ */
+static void count_files(struct cg_spool *sp, int dfd, bool top)
+{
+    struct entry *v = NULL;
+    struct cg_err e;
+    size_t n = 0, i;
+
+    cg_err_clear(&e);
+    if (list_dir(dfd, &v, &n, &e) != CG_OK)
+        return;
+    for (i = 0; i < n; i++) {
+        if (v[i].type == 'f') {
+            sp->st.files_seen++;
+            sp->st.bytes_total += v[i].size;
+        } else if (v[i].type == 'd' && top) {
+            int fd = openat(dfd, v[i].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd >= 0) {
+                count_files(sp, fd, false);
+                close(fd);
+            }
+        }
+    }
+    entries_free(v, n);
+}
+
 int spool_intake(struct cg_spool *sp, struct cg_err *err)
 {
     int rc;
+
+    count_files(sp, sp->dfd[D_ACTIVE], true);
+    count_files(sp, sp->dfd[D_INCOMING], true);
+    spool_progress(sp, true);
 
     rc = resume_active(sp, sp->dfd[D_ACTIVE], "", err);
     if (rc != CG_OK || stopped(sp))

@@ -34,6 +34,8 @@ const struct cg_conf_key cg_spool_conf_keys[] = {
      "seconds after which a run stops retrying and exits 75"},
     {"transport", "client_key_pass_file", CG_CONF_PATH, NULL, NULL,
      "file holding the client key passphrase (never put the passphrase itself here)"},
+    {"transport", "token_file", CG_CONF_PATH, NULL, NULL,
+     "file holding this sender's token for the port (Authorization: Bearer); never the token"},
     {"transport", "client_key_pass_env", CG_CONF_STR, NULL, NULL,
      "environment variable holding the client key passphrase"},
     {"transport", "retry_base_ms", CG_CONF_INT, "500", "10..600000",

@@ -40,14 +40,18 @@ static int fetch(struct cg_spool *sp, struct cg_err *err)
     rc = sp->t->ops->fetch(sp->t->impl, sp->dfd[D_INBOX], &n, &e);
     if (rc == CG_OK)
         return CG_OK;
-    if (rc == CG_ERETRY || rc == CG_ENET) {
+    /* Receipts and sending are independent: whatever keeps receipts from being fetched (the
+     * port, its receipts URL, a page that cannot be read) is reported and the pass goes on
+     * taking and sending files; only sending decides that the transport is down. The run then
+     * ends with "temporary" so that it is run again. */
+    (void)err;
+    sp->receipts_down = true;
+    if (rc == CG_ERETRY || rc == CG_ENET)
         cg_warn("transport %s: fetching receipts: %s", sp->t->ops->name, e.msg);
-        sp->transport_down = true;
-        return CG_OK;
-    }
-    /* The port's certificate, the URL or the client certificate: the operator must act. */
-    return CG_ERR_SET(err, rc, "transport %s: fetching receipts: %s", sp->t->ops->name,
-                      e.msg[0] ? e.msg : cg_strerror(rc));
+    else
+        cg_error("transport %s: fetching receipts: %s", sp->t->ops->name,
+                 e.msg[0] ? e.msg : cg_strerror(rc));
+    return CG_OK;
 }
 
 int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
@@ -55,6 +59,7 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
     int rc;
 
     sp->transport_down = false;
+    sp->receipts_down = false;
     rc = cg_spool_lock_check(sp->lock, err);
     if (rc != CG_OK)
         return rc;
@@ -85,6 +90,10 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
             return CG_ERR_SET(err, CG_ERETRY,
                               "%ld messages could not be handed to the port; run again later", n);
     }
+    if (sp->receipts_down)
+        return CG_ERR_SET(err, CG_ERETRY,
+                          "receipts could not be fetched (see above); files were taken and "
+                          "messages sent; run again later");
     return CG_OK;
 }
 

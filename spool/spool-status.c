@@ -10,11 +10,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "spool/spool-int.h"
 
+/*
+ * A value as text, escaped (core/text.h): receipts bring text from outside (returnInfo,
+ * numbers, guids) that must not move the cursor or forge lines. Each call takes the next of 16
+ * slots, enough for every value of one printed line.
+ */
 static const char *or_empty(const char *s)
 {
-    return s != NULL ? s : "";
+    static char slot[16][4096];
+    static unsigned next;
+
+    return cg_text_show(s != NULL ? s : "", slot[next++ % 16], sizeof(slot[0]));
 }
 
 struct report {
@@ -53,23 +62,37 @@ static int doc_lines(const struct cg_store_doc *d, void *vctx)
     struct report *c = vctx;
     const char *status = or_empty(d->status);
 
-    fprintf(c->fp, "  CEB%d %s  version %d  %s%s%s%s\n", d->msg_type, d->business_key, d->version,
-            d->state, status[0] ? " (" : "", status, status[0] ? ")" : "");
+    fprintf(c->fp, "  CEB%d %s  version %d  %s%s%s%s\n", d->msg_type, or_empty(d->business_key),
+            d->version, d->state, status[0] ? " (" : "", status, status[0] ? ")" : "");
     if (d->status_info != NULL && d->status_info[0])
-        fprintf(c->fp, "    info: %s\n", d->status_info);
+        fprintf(c->fp, "    info: %s\n", or_empty(d->status_info));
     if ((d->pre_no != NULL && d->pre_no[0]) || (d->invt_no != NULL && d->invt_no[0]))
         fprintf(c->fp, "    preNo %s  invtNo %s\n", or_empty(d->pre_no), or_empty(d->invt_no));
     return cg_store_doc_msgs(c->st, d->id, msg_lines, c, c->err);
 }
 
+static int cancel_line(const struct cg_store_cancel *k, void *vctx)
+{
+    struct report *c = vctx;
+
+    fprintf(c->fp, "  %s  %s (%s) in %s:%ld after its documents were sent: %s\n", k->noted_at,
+            k->status, k->reason, k->file_name, k->line,
+            k->done_at != NULL && k->done_at[0] ? "cancellation declared" : "NEEDS A CANCELLATION");
+    return CG_OK;
+}
+
 static int order_lines(const struct cg_store_order *o, void *vctx)
 {
     struct report *c = vctx;
+    int rc;
 
     c->found++;
     fprintf(c->fp, "order %s  seller %s  first seen %s  last changed %s  from %s\n", o->order_no,
             o->seller[0] ? o->seller : "(default)", o->created_at, o->updated_at, o->last_file);
-    return cg_store_order_docs(c->st, o->id, doc_lines, c, c->err);
+    rc = cg_store_order_docs(c->st, o->id, doc_lines, c, c->err);
+    if (rc == CG_OK)
+        rc = cg_store_order_cancel(c->st, o->id, cancel_line, c, c->err);
+    return rc == CG_ENOTFOUND ? CG_OK : rc;
 }
 
 struct rej_ctx {
@@ -133,8 +156,11 @@ static int file_lines(const struct cg_store_file *f, void *vctx)
     fprintf(c->fp, "file %s%s%s  %s  taken %s  finished %s\n", f->seller, f->seller[0] ? "/" : "",
             f->name, f->outcome, f->taken_at, or_empty(f->finished_at));
     fprintf(c->fp, "  %lld bytes  sha256 %s\n", (long long)f->size, f->sha256);
-    fprintf(c->fp, "  orders: %ld new, %ld modified, %ld unchanged, %ld rejected\n", f->orders_new,
-            f->orders_modified, f->orders_unchanged, f->orders_rejected);
+    fprintf(c->fp,
+            "  orders: %ld new, %ld modified, %ld unchanged, %ld rejected, %ld waiting, %ld "
+            "skipped, %ld cancelled\n",
+            f->orders_new, f->orders_modified, f->orders_unchanged, f->orders_rejected,
+            f->orders_waiting, f->orders_skipped, f->orders_cancelled);
     rc = cg_store_file_messages(c->st, f->id, &total, &queued, c->err);
     if (rc != CG_OK)
         return rc;
@@ -144,16 +170,24 @@ static int file_lines(const struct cg_store_file *f, void *vctx)
     return cg_store_file_rejections(c->st, f->id, -1, file_rejection_line, c->fp, c->err);
 }
 
-static int file_report(struct cg_store *st, const char *name, FILE *fp, struct cg_err *err)
+/* A file by its name as dropped, or SELLER/NAME as cebgate run prints it. */
+static int file_report(struct cg_store *st, const char *arg, FILE *fp, struct cg_err *err)
 {
     struct file_report_ctx c = {st, fp, 0, err};
+    const char *slash = strchr(arg, '/');
+    char seller[256];
     int rc;
 
-    rc = cg_store_files_named(st, name, file_lines, &c, err);
+    if (slash != NULL && (size_t)(slash - arg) >= sizeof(seller))
+        return CG_ERR_SET(err, CG_ENOTFOUND, "file %s: not known", arg);
+    if (slash != NULL)
+        snprintf(seller, sizeof(seller), "%.*s", (int)(slash - arg), arg);
+    rc = cg_store_files_named(st, slash != NULL ? seller : NULL, slash != NULL ? slash + 1 : arg,
+                              file_lines, &c, err);
     if (rc != CG_OK)
         return rc;
     if (c.found == 0)
-        return CG_ERR_SET(err, CG_ENOTFOUND, "file %s: not known", name);
+        return CG_ERR_SET(err, CG_ENOTFOUND, "file %s: not known", arg);
     return CG_OK;
 }
 
@@ -177,16 +211,41 @@ static int list_line(const struct cg_store_item *it, void *vctx)
                 it->detail);
     else if (c->kind == CG_STATUS_REJECTED)
         fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  rejected: %s\n", it->at, it->seller, slash,
-                it->order_no, it->msg_type, it->version, it->detail);
+                it->order_no, it->msg_type, it->version, or_empty(it->detail));
     else
-        fprintf(c->fp, "%s  CEB%d receipt status %s for unknown guid %s (order %s)\n", it->at,
-                it->msg_type, it->state, it->detail, it->order_no);
+        fprintf(c->fp, "%s  CEB%d receipt status %s for %s guid %s (order %s)\n", it->at,
+                it->msg_type, or_empty(it->state), it->version == 1 ? "mismatched" : "unknown",
+                or_empty(it->detail), or_empty(it->order_no));
+    return CG_OK;
+}
+
+static int cancel_list_line(const struct cg_store_cancel *k, void *vctx)
+{
+    struct list_ctx *c = vctx;
+
+    c->n++;
+    fprintf(c->fp, "%s  %s%s%s  %s (%s) in %s:%ld after its documents were sent\n", k->noted_at,
+            k->seller, k->seller[0] ? "/" : "", k->order_no, k->status, k->reason, k->file_name,
+            k->line);
+    return CG_OK;
+}
+
+static int cancel_report(struct cg_store *st, FILE *fp, struct cg_err *err)
+{
+    struct list_ctx c = {fp, CG_STATUS_CANCEL, 0};
+    int rc;
+
+    rc = cg_store_cancels_open(st, cancel_list_line, &c, err);
+    if (rc != CG_OK)
+        return rc;
+    fprintf(fp, "%ld orders need a cancellation (CEB605)\n", c.n);
     return CG_OK;
 }
 
 static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *err)
 {
     struct list_ctx c = {fp, kind, 0};
+    long ncancel = 0;
     int rc;
 
     rc = cg_store_list(st,
@@ -199,8 +258,14 @@ static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *e
     fprintf(fp, "%ld %s\n", c.n,
             kind == CG_STATUS_PENDING    ? "documents pending"
             : kind == CG_STATUS_REJECTED ? "rejections"
-                                         : "receipts for unknown guids");
-    return CG_OK;
+                                         : "receipts for unknown guids or mismatched");
+    if (kind != CG_STATUS_PENDING)
+        return CG_OK;
+    /* Orders cancelled after they were declared are pending work too. */
+    rc = cg_store_cancels_open_count(st, &ncancel, err);
+    if (rc == CG_OK && ncancel > 0)
+        fprintf(fp, "%ld orders need a cancellation (cebgate status --cancel)\n", ncancel);
+    return rc;
 }
 
 int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, struct cg_err *err)
@@ -211,6 +276,7 @@ int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, st
     case CG_STATUS_PENDING:
     case CG_STATUS_REJECTED:
     case CG_STATUS_UNKNOWN: return list_report(st, kind, fp, err);
+    case CG_STATUS_CANCEL: return cancel_report(st, fp, err);
     default: return CG_ERR_SET(err, CG_EINVAL, "unknown status kind %d", kind);
     }
 }

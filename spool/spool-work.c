@@ -114,6 +114,7 @@ static struct pool_key *pool_key_get(struct spool_pool *p, const struct spool_se
     memset(&o, 0, sizeof(o));
     o.kind = cg_conf_get(sp->conf, "declare", "signer");
     o.alg = cg_conf_get(sp->conf, "declare", "sign_alg");
+    o.sm2_id = cg_conf_get(sp->conf, "declare", "sm2_id");
     o.key_file = sel->key_file;
     o.cert_file = sel->cert_file;
     o.pass_file = sel->pass_file;

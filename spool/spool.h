@@ -102,6 +102,26 @@ void cg_transport_free(struct cg_transport *t);
  */
 void cg_transport_set_stop(struct cg_transport *t, volatile sig_atomic_t *stop);
 
+/* ------------------------------------------------------------------ receipts */
+
+/* What the spool knows about the message a receipt's guid names (borrowed strings). */
+struct cg_receipt_target {
+    int msg_type;             /* 303, 505, 603, ... */
+    const char *business_key; /* orderNo (303, 403), logisticsNo (505), copNo (the others) */
+    const char *order_no;     /* the order's number */
+};
+/*
+ * Whether a receipt entity belongs to the message its guid names. The receipt type must answer
+ * the message type (CEB304 for CEB303, CEB506 for CEB505, CEB604 for CEB603, ...; CEB702 or
+ * CEB792 for CEB701; a CEB900 for any), it must carry the document's business key (orderNo,
+ * logisticsNo or copNo as above), an orderNo it carries must be the order's, and a preNo
+ * (at most 18) or invtNo (at most 20 letters and digits) must be well formed. Returns true when
+ * it matches; else false with the reason in why.
+ */
+struct cg_receipt_event;
+bool cg_receipt_matches(const struct cg_receipt_event *e, const struct cg_receipt_target *t,
+                        char *why, size_t size);
+
 /* ------------------------------------------------------------------ names and lock */
 
 /*
@@ -133,6 +153,11 @@ struct cg_spool;
 
 /* Counters of one run (or of one watch pass), for the summary and the progress bar. */
 #define CG_SPOOL_REASONS 16
+/* One group of like reasons and how many there were. */
+struct cg_spool_group {
+    char text[160];
+    long count;
+};
 struct cg_spool_stats {
     long files_seen;  /* files found in incoming/ at the start */
     long files_taken; /* files moved to active/ and processed */
@@ -141,23 +166,34 @@ struct cg_spool_stats {
     long orders_new, orders_modified, orders_unchanged, orders_rejected;
     long msgs_signed, msgs_queued, msgs_sent, msgs_retry, msgs_refused;
     long receipts_applied, receipts_duplicate, receipts_late, receipts_unknown;
+    long receipts_mismatch; /* type or business keys differ from the guid's message */
     long receipt_files, receipt_files_failed;
     long recovered;                  /* messages finished or rebuilt by recovery at start */
     int64_t bytes_total, bytes_done; /* input bytes, for the ETA */
     int64_t started_ms, elapsed_ms;
-    /* Order rejections grouped by reason (the text after "order <no>: "). */
+    /*
+     * Order rejections grouped by their kind: the reason after "order <no>: " with quoted
+     * values and numbers left out ("field sku: '…' is not in the product catalogue ...").
+     */
     int nreasons;
-    struct {
-        char text[160];
-        long count;
-    } reasons[CG_SPOOL_REASONS];
+    struct cg_spool_group reasons[CG_SPOOL_REASONS];
     long reasons_other;
+    /* Orders not declared because of their status (docs/order-format.md, "Order status"). */
+    long orders_waiting, orders_skipped, orders_cancelled;
+    /* Orders cancelled or skipped after their documents were sent: a cancellation is needed
+     * (recorded in the database; cebgate status --cancel). Also counted above. */
+    long orders_cancel_needed;
+    /* The same grouped by status and reason ("waiting: Financial Status 'pending'"). */
+    int nheld;
+    struct cg_spool_group held[CG_SPOOL_REASONS];
+    long held_other;
 };
 
 enum cg_spool_event {
     CG_SPOOL_EV_PROGRESS = 1, /* counters changed (called at most a few times a second) */
     CG_SPOOL_EV_FILE,         /* a file finished; text is a one-line report */
     CG_SPOOL_EV_RECEIPTS,     /* an inbox file was applied; text is a one-line report */
+    CG_SPOOL_EV_ORDER,        /* one order rejected or needing a cancellation; one line */
 };
 
 struct cg_spool_opts {
@@ -213,6 +249,7 @@ enum cg_spool_status_kind {
     CG_STATUS_PENDING,   /* documents waiting for a final receipt, queued messages */
     CG_STATUS_REJECTED,  /* rejected orders and documents */
     CG_STATUS_UNKNOWN,   /* receipts for guids cebgate never sent */
+    CG_STATUS_CANCEL,    /* orders cancelled after their documents were sent */
 };
 /*
  * Write a report to fp from the database (no lock needed). CG_ENOTFOUND when the order or
@@ -261,6 +298,7 @@ struct cg_http_opts {
     const char *client_key;    /* PEM client key, or NULL (then client_cert holds the key) */
     const char *key_pass_file; /* file whose first line is the client key passphrase */
     const char *key_pass_env;  /* environment variable holding the passphrase */
+    const char *token_file;    /* file whose first line is the sender's token (Bearer) */
     long parallel;             /* transfers in flight, 1..64 (0: 4) */
     long connect_timeout_ms;   /* 0: 10000 */
     long timeout_ms;           /* whole transfer; 0: 60000 */
@@ -276,7 +314,7 @@ struct cg_http_opts {
 /* Settings from [transport] of conf. Path strings point into *paths (free with
  * cg_http_opts_paths_free() after cg_http_new()). */
 struct cg_http_opts_paths {
-    char *ca_file, *client_cert, *client_key, *key_pass_file;
+    char *ca_file, *client_cert, *client_key, *key_pass_file, *token_file;
 };
 int cg_http_opts_from_conf(const struct cg_conf *conf, struct cg_http_opts *o,
                            struct cg_http_opts_paths *paths, struct cg_err *err);
@@ -400,8 +438,13 @@ int cg_http_send_files(struct cg_http *h, int dirfd, const char *const *names,
  * to 12 digits, so name order is arrival order; the same id always gives the same name; an id
  * that cannot be a file name fails the page). After a page's files are
  * flushed, the new cursor is written atomically. *count: receipt files written. Errors as
- * cg_http_receipts_page().
+ * cg_http_receipts_page(), except a page that cannot be read (not the receipts format, too
+ * large): it is asked for again one receipt at a time, and when that fails too the failure is
+ * logged, counted in state_fd/"<cursor_name>.bad" and CG_OK returned, so receipts never stop
+ * the sending side; after CG_HTTP_BAD_PAGE_TRIES runs failing at the same numeric cursor the
+ * cursor moves one id past it (the receipt there is reported as skipped).
  */
+#define CG_HTTP_BAD_PAGE_TRIES 3
 int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const char *cursor_name,
                          size_t *count, struct cg_err *err);
 /*

@@ -1,6 +1,7 @@
 /*
  * store-db.h - the SQLite connection under the store: open with migrations, run units of work
- * in transactions. Private to store/ (and to port/, whose statements have their own table).
+ * in transactions. Private to store/: the lifecycle store (store.c) and the port's database
+ * (store-port.c) are opened through it.
  *
  * A database is opened in WAL mode with foreign keys on and a busy timeout, then brought to
  * the newest schema version of the struct cg_db_schema it was opened with: step i of the

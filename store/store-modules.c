@@ -2,7 +2,8 @@
  * store-modules.c - the schemas a cebgate database is opened with, one line per module that
  * keeps tables. The first is the spool's ("cebgate"), whose version is the database's own
  * version number; a new module appends its struct cg_store_schema (defined, with its steps,
- * in its own store-<module>.c) to this list and edits nothing else.
+ * in its own store-<module>.c) to this list and edits nothing else. The port's tables are not
+ * here: they live in a database of their own, with their steps in store-port.c.
  */
 #include "config.h"
 

@@ -125,6 +125,51 @@ static const char *const main_steps[] = {
     "  at TEXT NOT NULL,"
     "  UNIQUE (input_file, line, order_no)"
     ");",
+    /* 3: a receipt whose type or business keys differ from the message its guid names is kept
+     * as 'mismatch' and never applied. SQLite cannot change a CHECK: the log is copied. */
+    "CREATE TABLE receipts_v3 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  received_at TEXT NOT NULL,"
+    "  file_name TEXT NOT NULL,"
+    "  msg_type INTEGER NOT NULL,"
+    "  receipt_guid TEXT,"
+    "  guid TEXT,"
+    "  order_no TEXT,"
+    "  status TEXT,"
+    "  return_time TEXT,"
+    "  return_info TEXT,"
+    "  message_id INTEGER REFERENCES messages(id),"
+    "  outcome TEXT NOT NULL"
+    "    CHECK (outcome IN ('applied', 'duplicate', 'late', 'unknown', 'no-state', 'mismatch'))"
+    ");"
+    "INSERT INTO receipts_v3 SELECT id, received_at, file_name, msg_type, receipt_guid, guid, "
+    "  order_no, status, return_time, return_info, message_id, outcome FROM receipts;"
+    "DROP TABLE receipts;"
+    "ALTER TABLE receipts_v3 RENAME TO receipts;"
+    "CREATE INDEX receipts_guid ON receipts(guid);"
+    "CREATE INDEX receipts_message ON receipts(message_id);"
+    "CREATE TRIGGER receipts_append_only_u BEFORE UPDATE ON receipts"
+    "  BEGIN SELECT RAISE(ABORT, 'receipts are an append-only log'); END;"
+    "CREATE TRIGGER receipts_append_only_d BEFORE DELETE ON receipts"
+    "  BEGIN SELECT RAISE(ABORT, 'receipts are an append-only log'); END;",
+    /* 4: orders the shop cancelled (or that became skipped: fully refunded, every item
+     * cancelled) after their documents were sent; each needs a cancellation (CEB605).
+     * done_at is set once the cancellation is declared. Input files count their orders not
+     * declared because of their status. */
+    "CREATE TABLE cancel_needed ("
+    "  id INTEGER PRIMARY KEY,"
+    "  order_id INTEGER NOT NULL UNIQUE REFERENCES orders(id),"
+    "  input_file INTEGER REFERENCES input_files(id)," /* the file that showed it */
+    "  line INTEGER,"
+    "  status TEXT NOT NULL CHECK (status IN ('cancelled', 'skipped')),"
+    "  reason TEXT NOT NULL,"
+    "  noted_at TEXT NOT NULL,"
+    "  done_at TEXT"
+    ");"
+    /* orders of the file not declared because of their status */
+    "ALTER TABLE input_files ADD COLUMN orders_waiting INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE input_files ADD COLUMN orders_skipped INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE input_files ADD COLUMN orders_cancelled INTEGER NOT NULL DEFAULT 0;",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

@@ -1,6 +1,7 @@
 /*
  * store-spool.c - the spool's entities: input files, orders, documents, messages, receipts,
- * rejections, and the timelines and lists `cebgate status` shows.
+ * rejections, orders that need a cancellation, and the timelines and lists `cebgate status`
+ * shows.
  *
  * Each function runs statements of the table in store-sql.c. Lookups return CG_ENOTFOUND when
  * there is no row; any failed step returns CG_EBUSY or CG_EDB and is never read as "no rows".
@@ -144,6 +145,21 @@ int cg_store_file_count(struct cg_store *st, int64_t id, long n_new, long n_mod,
     return store_run(st, s, S_FILE_COUNT, err);
 }
 
+int cg_store_file_count_held(struct cg_store *st, int64_t id, long n_wait, long n_skip,
+                             long n_cancel, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_stmt(st, S_FILE_COUNT_HELD, &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, n_wait);
+    sqlite3_bind_int64(s, 3, n_skip);
+    sqlite3_bind_int64(s, 4, n_cancel);
+    return store_run(st, s, S_FILE_COUNT_HELD, err);
+}
+
 int cg_store_file_reset_counts(struct cg_store *st, int64_t id, struct cg_err *err)
 {
     sqlite3_stmt *s = NULL;
@@ -173,7 +189,26 @@ int cg_store_file_counts(struct cg_store *st, int64_t id, long *taken, long *rej
     return CG_OK;
 }
 
-int cg_store_files_named(struct cg_store *st, const char *name,
+int cg_store_file_held(struct cg_store *st, int64_t id, long *waiting, long *skipped,
+                       long *cancelled, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_stmt(st, S_FILE_HELD, &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    rc = step_row(st, s, S_FILE_HELD, err);
+    if (rc != CG_OK)
+        return rc;
+    *waiting = (long)sqlite3_column_int64(s, 0);
+    *skipped = (long)sqlite3_column_int64(s, 1);
+    *cancelled = (long)sqlite3_column_int64(s, 2);
+    sqlite3_reset(s);
+    return CG_OK;
+}
+
+int cg_store_files_named(struct cg_store *st, const char *seller, const char *name,
                          int (*fn)(const struct cg_store_file *f, void *ctx), void *ctx,
                          struct cg_err *err)
 {
@@ -184,6 +219,7 @@ int cg_store_files_named(struct cg_store *st, const char *name,
     if (rc != CG_OK)
         return rc;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    store_bind_text(s, 2, seller);
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         struct cg_store_file f;
         memset(&f, 0, sizeof(f));
@@ -201,6 +237,9 @@ int cg_store_files_named(struct cg_store *st, const char *name,
         f.orders_modified = (long)sqlite3_column_int64(s, 11);
         f.orders_unchanged = (long)sqlite3_column_int64(s, 12);
         f.orders_rejected = (long)sqlite3_column_int64(s, 13);
+        f.orders_waiting = (long)sqlite3_column_int64(s, 14);
+        f.orders_skipped = (long)sqlite3_column_int64(s, 15);
+        f.orders_cancelled = (long)sqlite3_column_int64(s, 16);
         rc = fn(&f, ctx);
         if (rc != CG_OK)
             break;
@@ -404,6 +443,96 @@ int cg_store_file_rejections(struct cg_store *st, int64_t file_id, int limit,
     return loop_end(st, s, S_FILE_REJECTIONS, r, rc, err);
 }
 
+/* ------------------------------------------------------------------ cancellations needed */
+
+int cg_store_cancel_add(struct cg_store *st, int64_t order_id, int64_t file_id, long line,
+                        const char *status, const char *reason, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_stmt(st, S_CANCEL_ADD, &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, order_id);
+    if (file_id != 0)
+        sqlite3_bind_int64(s, 2, file_id);
+    else
+        sqlite3_bind_null(s, 2);
+    sqlite3_bind_int64(s, 3, line);
+    sqlite3_bind_text(s, 4, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, reason != NULL ? reason : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, store_now(st), -1, SQLITE_TRANSIENT);
+    return store_run(st, s, S_CANCEL_ADD, err);
+}
+
+static void cancel_of(sqlite3_stmt *s, struct cg_store_cancel *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->seller = text_or_empty(s, 0);
+    c->order_no = text_or_empty(s, 1);
+    c->status = text_or_empty(s, 2);
+    c->reason = text_or_empty(s, 3);
+    c->noted_at = text_or_empty(s, 4);
+    c->file_name = text_or_empty(s, 5);
+    c->line = (long)sqlite3_column_int64(s, 6);
+    c->done_at = store_col(s, 7);
+}
+
+int cg_store_order_cancel(struct cg_store *st, int64_t order_id,
+                          int (*fn)(const struct cg_store_cancel *c, void *ctx), void *ctx,
+                          struct cg_err *err)
+{
+    struct cg_store_cancel c;
+    sqlite3_stmt *s = NULL;
+    int rc = store_stmt(st, S_ORDER_CANCEL, &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, order_id);
+    rc = step_row(st, s, S_ORDER_CANCEL, err);
+    if (rc != CG_OK)
+        return rc;
+    cancel_of(s, &c);
+    rc = fn(&c, ctx);
+    sqlite3_reset(s);
+    return rc;
+}
+
+int cg_store_cancels_open(struct cg_store *st,
+                          int (*fn)(const struct cg_store_cancel *c, void *ctx), void *ctx,
+                          struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_stmt(st, S_CANCELS_OPEN, &s, err);
+    int r;
+
+    if (rc != CG_OK)
+        return rc;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        struct cg_store_cancel c;
+        cancel_of(s, &c);
+        rc = fn(&c, ctx);
+        if (rc != CG_OK)
+            break;
+    }
+    return loop_end(st, s, S_CANCELS_OPEN, r, rc, err);
+}
+
+int cg_store_cancels_open_count(struct cg_store *st, long *n, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_stmt(st, S_CANCELS_OPEN_COUNT, &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    rc = step_row(st, s, S_CANCELS_OPEN_COUNT, err);
+    if (rc != CG_OK)
+        return rc == CG_ENOTFOUND ? CG_ERR_SET(err, CG_EDB, "cancellation count gave no row") : rc;
+    *n = (long)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return CG_OK;
+}
+
 /* ------------------------------------------------------------------ messages and transport */
 
 static void msg_of(sqlite3_stmt *s, struct cg_store_msg *m)
@@ -600,6 +729,11 @@ int cg_store_receipt_target(struct cg_store *st, const char *guid, struct cg_sto
     t->doc_id = sqlite3_column_int64(s, 3);
     t->doc_version = sqlite3_column_int(s, 4);
     cg_strlcpy(t->doc_state, text_or_empty(s, 5), sizeof(t->doc_state));
+    t->msg_type = sqlite3_column_int(s, 6);
+    cg_strlcpy(t->business_key, text_or_empty(s, 7), sizeof(t->business_key));
+    cg_strlcpy(t->order_no, text_or_empty(s, 8), sizeof(t->order_no));
+    cg_strlcpy(t->pre_no, text_or_empty(s, 9), sizeof(t->pre_no));
+    cg_strlcpy(t->invt_no, text_or_empty(s, 10), sizeof(t->invt_no));
     sqlite3_reset(s);
     return CG_OK;
 }

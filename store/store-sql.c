@@ -13,7 +13,8 @@ const char *const store_sql[S_N] = {
                          "active_name = ?2 AND sha256 = ?3 AND inode = ?4 AND outcome IN "
                          "('active', 'done', 'failed') ORDER BY id DESC LIMIT 1",
     [S_FILE_SAME_CONTENT] = "SELECT name, taken_at FROM input_files WHERE seller = ?1 AND "
-                            "sha256 = ?2 AND outcome = 'done' ORDER BY id LIMIT 1",
+                            "sha256 = ?2 AND outcome = 'done' AND orders_rejected = 0 "
+                            "ORDER BY id LIMIT 1",
     [S_FILE_ADD] = "INSERT INTO input_files(seller, name, active_name, size, sha256, inode, "
                    "outcome, reason, taken_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                    "?8, ?9, CASE WHEN ?7 = 'active' THEN NULL ELSE ?9 END)",
@@ -22,14 +23,21 @@ const char *const store_sql[S_N] = {
     [S_FILE_COUNT] = "UPDATE input_files SET orders_new = orders_new + ?2, orders_modified = "
                      "orders_modified + ?3, orders_unchanged = orders_unchanged + ?4, "
                      "orders_rejected = orders_rejected + ?5 WHERE id = ?1",
+    [S_FILE_COUNT_HELD] = "UPDATE input_files SET orders_waiting = orders_waiting + ?2, "
+                          "orders_skipped = orders_skipped + ?3, orders_cancelled = "
+                          "orders_cancelled + ?4 WHERE id = ?1",
     [S_FILE_RESET] = "UPDATE input_files SET orders_new = 0, orders_modified = 0, "
-                     "orders_unchanged = 0, orders_rejected = 0 WHERE id = ?1",
+                     "orders_unchanged = 0, orders_rejected = 0, orders_waiting = 0, "
+                     "orders_skipped = 0, orders_cancelled = 0 WHERE id = ?1",
     [S_FILE_COUNTS] = "SELECT orders_new + orders_modified + orders_unchanged, orders_rejected "
                       "FROM input_files WHERE id = ?1",
+    [S_FILE_HELD] = "SELECT orders_waiting, orders_skipped, orders_cancelled FROM input_files "
+                    "WHERE id = ?1",
     [S_FILES_NAMED] = "SELECT id, seller, name, active_name, size, sha256, outcome, reason, "
                       "taken_at, finished_at, orders_new, orders_modified, orders_unchanged, "
-                      "orders_rejected FROM input_files WHERE name = ?1 OR active_name = ?1 "
-                      "ORDER BY id",
+                      "orders_rejected, orders_waiting, orders_skipped, orders_cancelled "
+                      "FROM input_files WHERE (name = ?1 OR active_name = ?1) AND "
+                      "(?2 IS NULL OR seller = ?2) ORDER BY id",
     [S_FILE_MESSAGES] = "SELECT count(*), coalesce(sum(state = 'queued'), 0) FROM messages "
                         "WHERE input_file = ?1",
     [S_ORDER_FIND] = "SELECT id, hash FROM orders WHERE seller = ?1 AND order_no = ?2",
@@ -53,6 +61,17 @@ const char *const store_sql[S_N] = {
                   "at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_FILE_REJECTIONS] = "SELECT line, order_no, reason FROM rejections WHERE input_file = ?1 "
                           "ORDER BY line LIMIT ?2",
+    [S_CANCEL_ADD] = "INSERT INTO cancel_needed(order_id, input_file, line, status, reason, "
+                     "noted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(order_id) DO NOTHING",
+    [S_ORDER_CANCEL] = "SELECT o.seller, o.order_no, c.status, c.reason, c.noted_at, "
+                       "coalesce(f.name, ''), c.line, c.done_at FROM cancel_needed c "
+                       "JOIN orders o ON o.id = c.order_id LEFT JOIN input_files f ON "
+                       "f.id = c.input_file WHERE c.order_id = ?1",
+    [S_CANCELS_OPEN] = "SELECT o.seller, o.order_no, c.status, c.reason, c.noted_at, "
+                       "coalesce(f.name, ''), c.line, c.done_at FROM cancel_needed c "
+                       "JOIN orders o ON o.id = c.order_id LEFT JOIN input_files f ON "
+                       "f.id = c.input_file WHERE c.done_at IS NULL ORDER BY c.id",
+    [S_CANCELS_OPEN_COUNT] = "SELECT count(*) FROM cancel_needed WHERE done_at IS NULL",
     [S_MSGS_STAGED] = "SELECT id, document_id, version, file_name FROM messages "
                       "WHERE staged = 1 ORDER BY id",
     [S_MSG_UNSTAGE] = "UPDATE messages SET staged = 0 WHERE id = ?1",
@@ -84,11 +103,12 @@ const char *const store_sql[S_N] = {
                      "ELSE status_info END, updated_at = ?4 "
                      "WHERE id = (SELECT document_id FROM messages WHERE guid = ?1) "
                      "AND guid = ?1 AND state = 'queued' AND ?2 IN (1, 3)",
-    [S_RECEIPT_TARGET] = "SELECT m.id, m.state, m.version, d.id, d.version, d.state "
+    [S_RECEIPT_TARGET] = "SELECT m.id, m.state, m.version, d.id, d.version, d.state, "
+                         "m.msg_type, d.business_key, o.order_no, d.pre_no, d.invt_no "
                          "FROM messages m JOIN documents d ON d.id = m.document_id "
-                         "WHERE m.guid = ?1",
+                         "JOIN orders o ON o.id = d.order_id WHERE m.guid = ?1",
     [S_RECEIPT_SEEN] = "SELECT 1 FROM receipts WHERE message_id = ?1 AND status IS ?2 AND "
-                       "return_time IS ?3 AND outcome <> 'unknown' LIMIT 1",
+                       "return_time IS ?3 AND outcome NOT IN ('unknown', 'mismatch') LIMIT 1",
     [S_MSG_STATE] = "UPDATE messages SET state = ?2, status = ?3 WHERE id = ?1",
     [S_DOC_STATE] = "UPDATE documents SET state = ?2, status = ?3, status_info = ?4, "
                     "updated_at = ?5 WHERE id = ?1",
@@ -120,7 +140,8 @@ const char *const store_sql[S_N] = {
                         "coalesce(d.status_info, '') FROM documents d JOIN orders o ON "
                         "o.id = d.order_id WHERE d.state = 'rejected' UNION ALL SELECT r.seller, "
                         "r.order_no, 0, 0, 'order', r.at, r.reason FROM rejections r ORDER BY 6",
-    [S_LIST_UNKNOWN] = "SELECT '', coalesce(order_no, ''), msg_type, 0, coalesce(status, ''), "
-                       "received_at, coalesce(guid, '') || ' in ' || file_name FROM receipts "
-                       "WHERE outcome = 'unknown' ORDER BY id",
+    [S_LIST_UNKNOWN] = "SELECT '', coalesce(order_no, ''), msg_type, outcome = 'mismatch', "
+                       "coalesce(status, ''), received_at, coalesce(guid, '') || ' in ' || "
+                       "file_name FROM receipts WHERE outcome IN ('unknown', 'mismatch') "
+                       "ORDER BY id",
 };

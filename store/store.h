@@ -92,6 +92,7 @@ struct cg_store_file {
     const char *taken_at, *finished_at;
     int64_t size;
     long orders_new, orders_modified, orders_unchanged, orders_rejected;
+    long orders_waiting, orders_skipped, orders_cancelled; /* not declared for their status */
 };
 
 /*
@@ -101,7 +102,10 @@ struct cg_store_file {
 int cg_store_file_resumable(struct cg_store *st, const char *seller, const char *active_name,
                             const char *sha256, int64_t inode, int64_t *id, char *outcome,
                             size_t outsz, struct cg_err *err);
-/* The first finished file of this seller with this content: its name and time into out. */
+/*
+ * The first file of this seller with this content that was done without rejected orders: its
+ * name and time into out. A copy of a file some of whose orders were rejected is not one.
+ */
 int cg_store_file_same_content(struct cg_store *st, const char *seller, const char *sha256,
                                char *out, size_t outsz, struct cg_err *err);
 /*
@@ -117,13 +121,25 @@ int cg_store_file_finish(struct cg_store *st, int64_t id, const char *outcome, c
 /* Add to a file's order counters (inside the batch's unit of work). */
 int cg_store_file_count(struct cg_store *st, int64_t id, long n_new, long n_mod, long n_unch,
                         long n_rej, struct cg_err *err);
-/* Reset a resumed file's counters: it is read again from the start. */
+/*
+ * Add to a file's counters of orders not declared because of their status: waiting, skipped,
+ * cancelled (inside the batch's unit of work).
+ */
+int cg_store_file_count_held(struct cg_store *st, int64_t id, long n_wait, long n_skip,
+                             long n_cancel, struct cg_err *err);
+/* Reset a resumed file's counters, those of held orders too: it is read again from the start. */
 int cg_store_file_reset_counts(struct cg_store *st, int64_t id, struct cg_err *err);
 /* Orders taken (new + modified + unchanged) and rejected so far. CG_ENOTFOUND: no such file. */
 int cg_store_file_counts(struct cg_store *st, int64_t id, long *taken, long *rejected,
                          struct cg_err *err);
-/* Every file recorded under name (as dropped or in active/), oldest first. */
-int cg_store_files_named(struct cg_store *st, const char *name,
+/* Orders of a file held for their status so far. CG_ENOTFOUND: no such file. */
+int cg_store_file_held(struct cg_store *st, int64_t id, long *waiting, long *skipped,
+                       long *cancelled, struct cg_err *err);
+/*
+ * Every file recorded under name (as dropped or in active/), oldest first; only the seller's
+ * when seller is not NULL ("" is the default seller).
+ */
+int cg_store_files_named(struct cg_store *st, const char *seller, const char *name,
                          int (*fn)(const struct cg_store_file *f, void *ctx), void *ctx,
                          struct cg_err *err);
 /* Messages recorded for a file and how many are still queued. */
@@ -174,6 +190,38 @@ int cg_store_file_rejections(struct cg_store *st, int64_t file_id, int limit,
                                        void *ctx),
                              void *ctx, struct cg_err *err);
 
+/* ------------------------------------------------------------------ cancellations needed */
+
+/*
+ * A declared order that a later file shows cancelled or skipped (its documents went out): it
+ * needs a cancellation (CEB605). done_at is set once the cancellation is declared.
+ */
+struct cg_store_cancel {
+    const char *seller, *order_no;
+    const char *status;    /* "cancelled" or "skipped" */
+    const char *reason;    /* why, from the order file */
+    const char *noted_at;  /* when the file showed it */
+    const char *file_name; /* the file that showed it, as dropped ("" when unknown) */
+    long line;
+    const char *done_at; /* NULL while the cancellation is still needed */
+};
+/*
+ * Record that order order_id needs a cancellation (status "cancelled" or "skipped"), seen in
+ * file file_id at line. An order recorded before keeps its first record.
+ */
+int cg_store_cancel_add(struct cg_store *st, int64_t order_id, int64_t file_id, long line,
+                        const char *status, const char *reason, struct cg_err *err);
+/* The cancellation record of an order. CG_ENOTFOUND: the order needs none. */
+int cg_store_order_cancel(struct cg_store *st, int64_t order_id,
+                          int (*fn)(const struct cg_store_cancel *c, void *ctx), void *ctx,
+                          struct cg_err *err);
+/* Orders whose cancellation is still needed, in the order they were noted. */
+int cg_store_cancels_open(struct cg_store *st,
+                          int (*fn)(const struct cg_store_cancel *c, void *ctx), void *ctx,
+                          struct cg_err *err);
+/* How many orders still need a cancellation. */
+int cg_store_cancels_open_count(struct cg_store *st, long *n, struct cg_err *err);
+
 /* ------------------------------------------------------------------ messages and transport */
 
 struct cg_store_msg {
@@ -221,6 +269,10 @@ struct cg_store_target {
     int64_t msg_id, doc_id;
     int msg_version, doc_version;
     char msg_state[24], doc_state[24];
+    int msg_type;                 /* 303, 505, 603, ... */
+    char business_key[128];       /* the document's orderNo, logisticsNo or copNo */
+    char order_no[128];           /* the order's number */
+    char pre_no[32], invt_no[32]; /* "" until a receipt gave them */
 };
 /* The message a receipt's guid names and its document. CG_ENOTFOUND: no such guid. */
 int cg_store_receipt_target(struct cg_store *st, const char *guid, struct cg_store_target *t,
@@ -242,7 +294,7 @@ struct cg_store_receipt {
     int msg_type;
     const char *receipt_guid, *guid, *order_no, *status, *return_time, *return_info;
     int64_t msg_id;          /* 0: unknown guid */
-    const char *outcome;     /* applied, duplicate, late, unknown, no-state */
+    const char *outcome;     /* applied, duplicate, late, unknown, mismatch, no-state */
     const char *received_at; /* filled on reads */
 };
 /* Append a receipt to the log (the log is never updated or deleted). */
@@ -285,7 +337,7 @@ enum cg_store_list_kind {
 struct cg_store_item {
     const char *seller, *order_no;
     int msg_type; /* 0: a rejected order (no document) */
-    int version;
+    int version;  /* CG_STORE_LIST_UNKNOWN: 1 for a receipt kept as 'mismatch', 0 'unknown' */
     const char *state, *at, *detail;
 };
 int cg_store_list(struct cg_store *st, int kind,

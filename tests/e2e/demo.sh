@@ -1,6 +1,7 @@
 #!/bin/sh
 # demo.sh - runs examples/demo.sh (what `./quickstart demo` shows) and checks what it says:
-# the port started with TLS, the example orders went through `cebgate run` over HTTPS, the
+# the port started with TLS, the example orders went through `cebgate run` over HTTPS (signed
+# sm2-sm3 with the demo's SM2 key, as `cebgate verify` of a sent message shows), the
 # expected orders were accepted and rejected with their reasons, the customs rule refused the
 # perfume inventory, receipts came back until no inventory was waiting, and the port and the
 # temporary directory are gone afterwards. Then two failures of the machinery (openssl
@@ -24,10 +25,14 @@ check "the four example files are dropped" \
 check "one line per file" has '^done harbor/orders_export_2026-09-14\.csv: 3 orders taken, 0 rejected'
 check "the Amazon file: 2 taken, 1 rejected" has '^done kite/all-orders-2026-09-14\.txt: 2 orders taken, 1 rejected'
 check "files: 3 done, 1 failed" has '^summary: 4 files taken \(3 done, 1 failed, 0 duplicate\)'
-check "orders: 8 accepted, 5 rejected" has '^  orders: 8 accepted \(8 new, 0 modified\), 0 unchanged, 5 rejected$'
-check "unknown SKU rejected" has "1 x field sku: 'KS-DRAGON-XL' is not in the product catalogue"
-check "bad total rejected" has '1 x field total: given total 95\.70 differs from qty x price = 89\.70'
-check "over-long field rejected" has "1 x field logistics_no: 'SF1402209140041 / SF1402209140042' is 33 characters"
+check "orders: 8 accepted, 5 rejected" has '^  orders: 8 accepted \(8 new, 0 modified\), 0 unchanged, 5 rejected, 0 waiting, 0 skipped, 0 cancelled$'
+# Each rejection once, with its value, as it happens; the summary counts it under its kind.
+once() { [ "$(grep -Fc -- "$1" "$T/demo.out")" -eq 1 ]; }
+check "unknown SKU rejected, printed once" once "field sku: 'KS-DRAGON-XL' is not in the product catalogue"
+check "bad total rejected, printed once" once 'field total: given total 95.70 differs from qty x price = 89.70'
+check "over-long field rejected, printed once" once "field logistics_no: 'SF1402209140041 / SF1402209140042' is 33 characters"
+check "summary: the unknown SKU under its kind" has "1 x rejected: field sku: '…' is not in the product catalogue"
+check "summary: the bad total under its kind" has '1 x rejected: field total: given total N differs from qty x price = N'
 check "file in neither UTF-8 nor GB18030 failed" \
     has '^failed lotus/orders-2026-09-15-excel\.csv: all 2 orders rejected'
 check "with the reason" has 'field item_name: byte 0x[0-9A-F]{2} at position 3 is not valid text'
@@ -57,6 +62,8 @@ check "port: 24 received and accepted" \
     sh -c "grep -Eq '^received +24$' '$T/stats' && grep -Eq '^accepted +24$' '$T/stats'"
 check "port: every document finished its scenario" grep -Eq '^documents final +24$' "$T/stats"
 check "port: no receipt pending" grep -Eq '^receipts pending +0$' "$T/stats"
+check "a sent inventory carries an sm2-sm3 signature by the demo key" \
+    has '^  archive/CEB603Message_[^:]*: OK: sm2-sm3 signature by .*CN=demo signing key 0001'
 check "the demo says it finished" has '^== Demo finished$'
 check "nothing on stderr" test ! -s "$T/demo.err"
 

@@ -4,7 +4,8 @@
 # scenario puts it (orders accepted, inventories closed after 800/899, chosen ones rejected with
 # 100 by the reject rules), and the port's and the sender's databases agree document by document.
 # Runs are repeated (bounded) until no document waits for a receipt. Receipts that become due
-# after a run ended are covered by http-tls.sh.
+# after a run ended are covered by http-tls.sh. With CG_SIGNER=sm2 (http-e2e-sm2.sh) the orders
+# are signed with an SM2 key and the port checks sm2-sm3 signatures against the SM2 CA.
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 N=1000
 port_conf "$T/port.conf" "$T/port.db"
@@ -37,6 +38,13 @@ check "every document in the state the scenario gives it" test "$(cmp_val unexpe
 check "27 documents rejected by the port's rules" test "$(cmp_val rejected)" = 27
 check "a rejection carries the port's reason" test "$(sql "SELECT count(*) FROM documents
     WHERE state = 'rejected' AND status_info LIKE '%printed matter needs a licence%'")" = 5
+if [ "${CG_SIGNER:-rsa}" = sm2 ]; then
+    uri=http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3
+else
+    uri=http://www.w3.org/2001/04/xmldsig-more#rsa-sha256
+fi
+check "the port stored 3,000 messages, each signed $uri" test "$(sqlite3 "$T/port.db" \
+    "SELECT count(*) FROM messages WHERE instr(CAST(xml AS TEXT), 'Algorithm=\"$uri\"') > 0")" = 3000
 
 # Receipts: each applied once, in the order the port published them (no spurious "late").
 check "receipt log: no late, duplicate or unknown entries" \

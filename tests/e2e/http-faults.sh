@@ -17,7 +17,7 @@ run_until_done 30
 check "runs ended with nothing waiting ($RUNS runs, exits $(tr '\n' ' ' <"$T/runs"))" \
     test "$(sql "SELECT count(*) FROM documents WHERE state NOT IN ('accepted','closed','rejected')")" = 0
 check "no run failed otherwise than 'run again' (75)" sh -c "! grep -qv '^\(0\|75\)$' '$T/runs'"
-curl -sS --cacert "$K/ca.pem" "https://127.0.0.1:$P/metrics" >"$T/metrics" 2>"$T/err"
+curl -sS --cacert "$K/ca.pem" -H @"$K/auth.hdr" "https://127.0.0.1:$P/metrics" >"$T/metrics" 2>"$T/err"
 f503=$(awk '/faults_injected_total\{kind="503"\}/ { print $2 }' "$T/metrics")
 fdrop=$(awk '/faults_injected_total\{kind="drop"\}/ { print $2 }' "$T/metrics")
 check "the port injected 503s ($f503) and dropped connections ($fdrop)" \

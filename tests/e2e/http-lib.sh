@@ -2,8 +2,11 @@
 # against a real `cebgate port` over TLS on 127.0.0.1. Certificates are made here with openssl:
 # a test CA, the port's server certificate (127.0.0.1 and localhost), a signing certificate the
 # port trusts (issued by the CA), a client certificate for mutual TLS, and a self-signed "rogue"
-# server certificate nobody trusts. Orders are made with spool-helper.py; a few get another
-# item (HS code 4911910000) so the port's reject rules hit chosen documents.
+# server certificate nobody trusts; an SM2 CA and an SM2 signing certificate it issued (SM2
+# with SM3), trusted by the port too. CG_SIGNER=sm2 makes the sender sign with the SM2 key
+# (sign_alg unset: sm2-sm3 follows the key); by default it signs with the RSA one (rsa-sha256).
+# Orders are made with spool-helper.py; a few get another item (HS code 4911910000) so the
+# port's reject rules hit chosen documents.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 OPENSSL=${OPENSSL:-openssl}
 HELPER="python3 $CG_SRCDIR/tests/e2e/spool-helper.py"
@@ -22,15 +25,37 @@ q() { "$@" >/dev/null 2>&1; }
         q "$OPENSSL" x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
             -out "$1.pem" -days 2 -extfile "$1.ext"
     }
+    "$OPENSSL" rand -hex 24 >test.token || exit 1
+    # for curl: the token as a header file (-H @file), never on a command line
+    printf 'Authorization: Bearer %s\n' "$(cat test.token)" >auth.hdr
     issue server "cebgate test port" "subjectAltName=IP:127.0.0.1,DNS:localhost" &&
         issue signer "test signer" && issue client "test sender" || exit 1
     q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 2 \
         -subj '/CN=rogue port' -addext "subjectAltName=IP:127.0.0.1"
+    id=distid:1234567812345678
+    q "$OPENSSL" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:SM2 -out sm2ca.key &&
+        q "$OPENSSL" req -x509 -new -key sm2ca.key -sm3 -sigopt "$id" -days 2 \
+            -subj '/CN=http test SM2 CA' -out sm2ca.pem &&
+        q "$OPENSSL" genpkey -algorithm SM2 -out sm2signer.key &&
+        q "$OPENSSL" req -new -key sm2signer.key -sm3 -sigopt "$id" -subj '/CN=test SM2 signer' \
+            -out sm2signer.csr &&
+        q "$OPENSSL" x509 -req -in sm2signer.csr -vfyopt "$id" -CA sm2ca.pem -CAkey sm2ca.key \
+            -CAcreateserial -sm3 -sigopt "$id" -days 2 -out sm2signer.pem &&
+        cat signer.pem sm2signer.pem >signers.pem
 ) || fail "make test certificates"
+if [ "${CG_SIGNER:-rsa}" = sm2 ]; then
+    SIGNER_LINES="key_file = $K/sm2signer.key
+cert_file = $K/sm2signer.pem"
+else
+    SIGNER_LINES="key_file = $K/signer.key
+cert_file = $K/signer.pem
+sign_alg = rsa-sha256"
+fi
 
 # ---------------------------------------------------------------- the port
-# port_conf FILE DB [extra lines]: a port on 127.0.0.1, port 0, TLS, trusting the test CA's
-# signers. Scenario: 2, 120 at once; for inventories 800 and 899 after release_ms/close_ms.
+# port_conf FILE DB [extra [port] lines]: a port on 127.0.0.1, port 0, TLS, trusting the test
+# CA's signers; one sender, "test", known by its token or (with tls_client_ca) its client
+# certificate, signing with signer.pem or sm2signer.pem for the test seller's codes and the carrier's. Scenario: 2, 120 at once; for inventories 800 and 899 after release_ms/close_ms.
 # Rules: carrier numbers SF000000000001x (orders 10-19), order SO-0000777 and HS code
 # 4911910000 (orders 500-504) end in 100.
 port_conf() {
@@ -40,7 +65,7 @@ listen = 127.0.0.1
 port = 0
 tls_cert = $K/server.pem
 tls_key = $K/server.key
-trust = $K/ca.pem
+trust = $K/ca.pem, $K/sm2ca.pem
 database = $2
 accept_ms = 0
 release_ms = ${RELEASE_MS:-0}
@@ -50,6 +75,13 @@ EOF
     f=$1
     shift 2
     for l in "$@"; do printf '%s\n' "$l" >>"$f"; done
+    cat >>"$f" <<EOF
+[sender.test]
+token_file = $K/test.token
+client_cert = $K/client.pem
+sign_cert = $K/signers.pem
+codes = 3301960000, 3301960001, 3301980002, 3120980105
+EOF
 }
 PORT_PID=""
 P=""
@@ -90,14 +122,13 @@ profile = own
 cop_code = 3301960001
 cop_name = Acme Export
 dxp_id = DXPENT0000000001
-key_file = $K/signer.key
-cert_file = $K/signer.pem
-sign_alg = rsa-sha256
+$SIGNER_LINES
 [transport]
 mode = http
 url = https://127.0.0.1:$P/messages
 receipts_url = https://127.0.0.1:$P/receipts
 ca_file = $K/ca.pem
+token_file = $K/test.token
 parallel = 4
 connect_timeout = 5
 timeout = 20

@@ -9,7 +9,7 @@
 states() { sql "SELECT group_concat(state || '=' || n, ' ') FROM
     (SELECT state, count(*) AS n FROM messages GROUP BY state ORDER BY state)"; }
 faults() {
-    curl -sS --cacert "$K/ca.pem" "https://127.0.0.1:$P/metrics" 2>/dev/null |
+    curl -sS --cacert "$K/ca.pem" -H @"$K/auth.hdr" "https://127.0.0.1:$P/metrics" 2>/dev/null |
         awk '/faults_injected_total\{kind="503"\}/ { print $2 }'
 }
 # alive PID: the process runs (a child that ended but was not waited for is a zombie: "Z").

@@ -5,7 +5,10 @@
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 
 D="$CG_TESTDATA/mapping"
-printf '[seller]\ncatalog = %s/catalog.csv\n' "$D" >"$T/cebgate.conf"
+# Complete seller codes: map builds and validates each order's CEB303 as run would.
+{ printf '[seller]\ncatalog = %s/catalog.csv\n' "$D"; cat "$CG_TESTDATA/e2e/seller-codes.ini"
+  printf '[declare]\ncop_code = 3301960001\ncop_name = Acme Export\ndxp_id = DXPENT0000000001\n'
+} >"$T/cebgate.conf"
 
 # Every 200th order is bad, in one of five ways; expected.txt gets "line field" for each.
 awk -v ef="$T/expected.txt" 'BEGIN {
@@ -38,7 +41,7 @@ check "every rejection is file:line: order <no>: field <name>: reason" \
     sh -c "! grep -v '^$T/bulk.csv:[0-9][0-9]*: order B[0-9]\{5\}: field [a-z_]*: .' '$T/errors.txt'"
 sed 's|^[^:]*:\([0-9]*\): order [^:]*: field \([a-z_]*\): .*|\1 \2|' "$T/errors.txt" >"$T/got.txt"
 check "rejections name the lines and fields that were broken" cmp -s "$T/expected.txt" "$T/got.txt"
-check "the summary counts them" grep -q '^cebgate map: 9950 orders mapped, 50 rejected$' "$T/err"
+check "the summary counts them" grep -q '^cebgate map: 9950 orders mapped, 50 rejected, 0 waiting, 0 skipped, 0 cancelled$' "$T/err"
 check "good orders around bad ones are kept" grep -q '"order_no":"B00199"' "$T/out"
 check "no bad order is printed" sh -c "! grep -q '\"order_no\":\"B00200\"' '$T/out'"
 

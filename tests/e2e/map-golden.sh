@@ -7,12 +7,18 @@
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 
 D="$CG_TESTDATA/mapping"
+# The seller's codes are complete: map builds and validates each order's messages the way run
+# does. No destination port is set, so an order with its shipment (and so a CEB603) is
+# rejected, as run would reject it: POD is required by the 202205 schema.
 cat >"$T/cebgate.conf" <<CONF
 [seller]
-ebc_code = 3301964J31
-ebc_name = Acme Trading Co.
+$(cat "$CG_TESTDATA/e2e/seller-codes.ini")
 catalog = $D/catalog.csv
 shipments = $D/shipments.csv
+[declare]
+cop_code = 3301960001
+cop_name = Acme Export
+dxp_id = DXPENT0000000001
 CONF
 
 # case profile input expected-exit
@@ -30,46 +36,53 @@ golden() {
         fail "$c: rejections differ"; diff "$D/$c/expected.err" "$T/$c.errs" | head -20; fi
 }
 
-golden own own orders.csv 0
-golden own-gbk own orders.csv 0
+golden own own orders.csv 1
+golden own-gbk own orders.csv 1
 golden jsonl jsonl orders.jsonl 1
 golden shopify shopify orders_export.csv 1
 golden amazon amazon all-orders.txt 1
 
-# The same order has the same hash wherever it comes from: Shopify #1001 mapped again from a
-# copy with its rows moved down keeps its hash; a changed price changes it.
+# The same order has the same hash wherever it comes from: Shopify #1004 mapped again from a
+# copy with its rows moved around keeps its hash; a changed price changes it.
 h1=$(sed -n 1p "$D/shopify/expected.jsonl" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')
 { head -1 "$D/shopify/orders_export.csv"; sed -n '5,$p' "$D/shopify/orders_export.csv";
   sed -n '2,4p' "$D/shopify/orders_export.csv"; } >"$T/moved.csv"
-# Both copies still hold order 1003 in BRL: exit 1, and the one rejection of the golden case,
-# now on line 3 (the header, then original line 5, then 6) of the copy.
+# Both copies still hold the golden case's three rejections (#1001 lacks a POD, #1002 waits,
+# #1003 is in BRL): exit 1, and the same rejections on their new lines (#1002 and #1003 on 2
+# and 3, #1001 on 5), sorted by line.
 # moved NAME: map $T/NAME.csv, exit code in the check, stdout in $T/NAME.out, rejections compared
 moved() {
     (cd "$T" && "$CEBGATE" -c "$T/cebgate.conf" map --profile shopify "$1.csv") \
         >"$T/$1.out" 2>"$T/$1.err"
     mrc=$?
-    check "$1 copy: exit 1 for its rejected order (exit $mrc)" test "$mrc" -eq 1
-    sed "s|^shopify/orders_export.csv:6:|$1.csv:3:|" "$D/shopify/expected.err" >"$T/$1.want"
-    grep -v '^cebgate map: ' "$T/$1.err" >"$T/$1.errs"
-    check "$1 copy: the same rejection, on its line" cmp -s "$T/$1.want" "$T/$1.errs"
+    check "$1 copy: exit 1 for its rejected orders (exit $mrc)" test "$mrc" -eq 1
+    sed -e "s|^shopify/orders_export.csv:2:|$1.csv:5:|" \
+        -e "s|^shopify/orders_export.csv:5:|$1.csv:2:|" \
+        -e "s|^shopify/orders_export.csv:6:|$1.csv:3:|" "$D/shopify/expected.err" |
+        sort -t: -k2,2n >"$T/$1.want"
+    grep -v '^cebgate map: ' "$T/$1.err" | sort -t: -k2,2n >"$T/$1.errs"
+    check "$1 copy: the same rejections, on their lines" cmp -s "$T/$1.want" "$T/$1.errs"
 }
 moved moved
-check "same order elsewhere in a file keeps its hash" grep -q "\"order_no\":\"1001\".*\"hash\":\"$h1\"" "$T/moved.out"
-sed 's/,9\.99,/,9.98,/' "$T/moved.csv" >"$T/changed.csv"
+check "same order elsewhere in a file keeps its hash" grep -q "\"order_no\":\"1004\".*\"hash\":\"$h1\"" "$T/moved.out"
+sed 's/,Fern print A3,30000,/,Fern print A3,30001,/' "$T/moved.csv" >"$T/changed.csv"
 moved changed
-h2=$(grep '"order_no":"1001"' "$T/changed.out" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')
+h2=$(grep '"order_no":"1004"' "$T/changed.out" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')
 check "changed content changes the hash ($h1 -> $h2)" test -n "$h2" -a -n "$h1" -a "$h2" != "$h1"
 
-expect_rc 0 "--table prints a table" sh -c "cd '$D' && '$CEBGATE' -c '$T/cebgate.conf' map --table own/orders.csv"
-check "table has a header and both orders" sh -c "grep -q '^ORDER ' '$T/out' && grep -q '^A-1 ' '$T/out' && grep -q '^A-2 ' '$T/out'"
+expect_rc 1 "--table prints a table" sh -c "cd '$D' && '$CEBGATE' -c '$T/cebgate.conf' map --table own/orders.csv"
+check "table has a header and the order map accepts" sh -c "grep -q '^ORDER ' '$T/out' && grep -q '^A-1 ' '$T/out' && ! grep -q '^A-2 ' '$T/out'"
 expect_rc 2 "no FILE is a usage error" "$CEBGATE" -c "$T/cebgate.conf" map
 expect_rc 1 "a missing file is an error" "$CEBGATE" -c "$T/cebgate.conf" map "$T/nonexistent.csv"
 check "the missing file is named" grep -q "nonexistent.csv" "$T/err"
-printf '[seller]\nprofile = own\n' >"$T/nocat.conf"
+{ printf '[seller]\nprofile = own\n'; cat "$CG_TESTDATA/e2e/seller-codes.ini"
+  printf '[declare]\ncop_code = 3301960001\ncop_name = Acme Export\ndxp_id = DXPENT0000000001\n'; } >"$T/nocat.conf"
 expect_rc 2 "no catalogue is a configuration error" "$CEBGATE" -c "$T/nocat.conf" map "$D/own/orders.csv"
 check "says which setting is missing" grep -q "set \[seller\] catalog" "$T/err"
-expect_rc 0 "--catalog and --shipments override the configuration" \
+expect_rc 1 "--catalog and --shipments override the configuration" \
     "$CEBGATE" -c "$T/nocat.conf" map --catalog "$D/catalog.csv" --shipments "$D/shipments.csv" "$D/own/orders.csv"
+check "with them A-1 maps and A-2 has its waybill (and so needs a POD)" \
+    sh -c "grep -q '\"order_no\":\"A-1\"' '$T/out' && grep -q 'order A-2: CEB603 building: element POD: required value is missing' '$T/err'"
 expect_rc 2 "unknown profile" "$CEBGATE" -c "$T/cebgate.conf" map --profile nosuch "$D/own/orders.csv"
 
 finish

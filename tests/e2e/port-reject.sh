@@ -18,15 +18,24 @@ mk_self() { # name CN [extra -addext]
         -subj "/CN=$2" ${3:+-addext "$3"} 2>/dev/null
 }
 mk_self server "cebgate test port" "subjectAltName=IP:127.0.0.1"
-mk_self signer "trusted test signer"
-mk_self stranger "untrusted test signer"
+mk_self signer "trusted test signer" "basicConstraints=critical,CA:FALSE"
+mk_self stranger "untrusted test signer" "basicConstraints=critical,CA:FALSE"
 mk_self clientca "test client CA"
 "$OPENSSL" req -newkey rsa:2048 -nodes -keyout client.key -out client.csr \
     -subj "/CN=test sender" 2>/dev/null
 "$OPENSSL" x509 -req -in client.csr -CA clientca.pem -CAkey clientca.key -CAcreateserial \
     -out client.pem -days 2 2>/dev/null
+"$OPENSSL" req -newkey rsa:2048 -nodes -keyout client2.key -out client2.csr \
+    -subj "/CN=a sender nobody registered" 2>/dev/null
+"$OPENSSL" x509 -req -in client2.csr -CA clientca.pem -CAkey clientca.key -CAcreateserial \
+    -out client2.pem -days 2 2>/dev/null
 mk_self rogue "not the client CA"
 check "certificates made" test -s server.pem -a -s signer.pem -a -s client.pem
+# the sender's token, in a file; curl reads the header from a file (-H @file), so the token is
+# never on a command line
+"$OPENSSL" rand -hex 24 >test.token
+printf 'Authorization: Bearer %s\n' "$(cat test.token)" >auth.hdr
+A="-H @auth.hdr"
 
 # ---------------------------------------------------------------- messages
 cat >sign.conf <<EOF
@@ -77,7 +86,14 @@ printf '<?xml version="1.0" encoding="UTF-8"?>\n<dxp:DxpMsg xmlns:dxp="http://ww
 sed 's/PORT-ORDER-0001/PORT-ORDER-0009/' "$D/CEB303Message.xml" >m9.xml && sign m9.xml reuse.xml
 
 # ---------------------------------------------------------------- the port
-cat >port.conf <<EOF
+cat >sender.ini <<EOF
+[sender.test]
+token_file = test.token
+client_cert = client.pem
+sign_cert = signer.pem
+codes = 3301964J31, 4403960ABC
+EOF
+cat sender.ini - >port.conf <<EOF
 [port]
 listen = 127.0.0.1
 port = 0
@@ -117,7 +133,7 @@ URL="https://127.0.0.1:$P"
 
 # post FILE: body in $T/resp, status in $S
 post() {
-    S=$(curl -sS --cacert server.pem -H 'Content-Type: application/xml' --data-binary "@$1" \
+    S=$(curl -sS --cacert server.pem $A -H 'Content-Type: application/xml' --data-binary "@$1" \
         -o resp -w '%{http_code}' "$URL/messages" 2>curl.err)
 }
 # expect FILE HTTP CODE WORDS DESCRIPTION
@@ -145,7 +161,7 @@ check "the entity was not expanded into any answer" sh -c "! grep -q 'root:' res
 expect reuse.xml 409 4001 'already used' "different message reusing a guid"
 
 # receipts: order 2+120, inventory 2+120+800+899 (all delays 0), CEB900 for 0001 and 0002
-S=$(curl -sS --cacert server.pem -o rec.json -w '%{http_code}' "$URL/receipts?since=0")
+S=$(curl -sS --cacert server.pem $A -o rec.json -w '%{http_code}' "$URL/receipts?since=0")
 check "GET /receipts answers 200" test "$S" = 200
 check "receipts of the order" grep -q '"type":"CEB304Message"' rec.json
 check "inventory released and closed" sh -c "grep -o '\"type\":\"CEB604Message\"[^}]*\"status\":\"899\"' rec.json | grep -q 899"
@@ -164,13 +180,13 @@ EOF
 check "receipt page is ordered, XML decodes and carries its guid" test -s rec.txt
 check "four inventory receipts" sh -c "[ \$(grep -c '^CEB604Message' rec.txt) -eq 4 ]"
 NEXT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["next"])' rec.json)
-curl -sS --cacert server.pem -o rec2.json "$URL/receipts?since=$NEXT"
+curl -sS --cacert server.pem $A -o rec2.json "$URL/receipts?since=$NEXT"
 check "cursor: nothing new after next" grep -q '"receipts":\[\]' rec2.json
 check "receipts written into receipts_dir" sh -c "ls receipts | grep -q '^CEB604_.*\.xml$'"
-S=$(curl -sS --cacert server.pem -o /dev/null -w '%{http_code}' "$URL/receipts?since=x")
+S=$(curl -sS --cacert server.pem $A -o /dev/null -w '%{http_code}' "$URL/receipts?since=x")
 check "bad cursor is a 400" test "$S" = 400
 
-curl -sS --cacert server.pem -o metrics.txt "$URL/metrics"
+curl -sS --cacert server.pem $A -o metrics.txt "$URL/metrics"
 check "metrics: received" grep -q '^cebgate_port_messages_received_total 11$' metrics.txt
 check "metrics: accepted" grep -q '^cebgate_port_messages_accepted_total 3$' metrics.txt
 check "metrics: rejected by code" grep -q '^cebgate_port_messages_rejected_total{code="1001"} 2$' metrics.txt
@@ -201,18 +217,27 @@ echo "tls_client_ca = clientca.pem" >>mtls.conf
 sed -i 's/^database = port.db/database = mtls.db/' mtls.conf
 start_port mtls.conf
 URL="https://127.0.0.1:$P"
-# The TLS handshake asks for a certificate without requiring one; each request is then checked
-# and refused with 403, code 1999 and the reason.
+# /health is open to anybody; every other request needs a sender. With tls_client_ca the TLS
+# handshake asks for a certificate without requiring one, and each request is then checked:
+# without a certificate the sender's token is not enough, and a certificate from another CA is
+# refused, both with 403, code 1999 and the reason.
 S=$(curl -sS --cacert server.pem -o resp -w '%{http_code}' "$URL/health" 2>curl.err)
+check "mutual TLS: /health answers without a certificate (HTTP $S)" test "$S" = 200
+S=$(curl -sS --cacert server.pem $A -o resp -w '%{http_code}' "$URL/receipts" 2>curl.err)
 check "mutual TLS: no client certificate is refused (HTTP $S)" sh -c \
     "[ '$S' = 403 ] && grep -q '\"code\":\"1999\"' resp && grep -q 'a client certificate is required' resp"
 S=$(curl -sS --cacert server.pem --cert rogue.pem --key rogue.key -o resp -w '%{http_code}' \
-    "$URL/health" 2>curl.err)
+    "$URL/receipts" 2>curl.err)
 check "mutual TLS: a certificate from another CA is refused (HTTP $S)" sh -c \
     "[ '$S' = 403 ] && grep -q '\"code\":\"1999\"' resp && grep -q 'client certificate: ' resp"
 S=$(curl -sS --cacert server.pem --cert client.pem --key client.key -H 'Content-Type: application/xml' \
     --data-binary @good.xml -o resp -w '%{http_code}' "$URL/messages")
 check "mutual TLS: the client certificate is accepted" test "$S" = 200
+S=$(curl -sS --cacert server.pem --cert client2.pem --key client2.key -o resp -w '%{http_code}' \
+    "$URL/receipts" 2>curl.err)
+check "mutual TLS: a certificate the CA issued to no registered sender is refused (HTTP $S)" \
+    sh -c "[ '$S' = 403 ] && grep -q '\"code\":\"1999\"' resp"
+check "... saying it is no sender's client_cert" grep -q 'not the client_cert of any sender' resp
 stop_port
 
 # ---------------------------------------------------------------- fault injection (test only)
@@ -220,7 +245,7 @@ sed -e 's/^database = port.db/database = f503.db/' port.conf >f503.conf
 echo "fault_503_percent = 100" >>f503.conf
 start_port f503.conf
 URL="https://127.0.0.1:$P"
-S=$(curl -sS --cacert server.pem --data-binary @good.xml -D hdr -o resp -w '%{http_code}' "$URL/messages")
+S=$(curl -sS --cacert server.pem $A --data-binary @good.xml -D hdr -o resp -w '%{http_code}' "$URL/messages")
 check "fault 503: answered 503" test "$S" = 503
 check "fault 503: with Retry-After" grep -qi '^retry-after: 1' hdr
 check "fault 503: result retry" grep -q '"result":"retry"' resp
@@ -231,7 +256,7 @@ start_port fdrop.conf
 URL="https://127.0.0.1:$P"
 drops=0
 for i in 1 2 3 4 5 6; do
-    curl -sS --cacert server.pem --data-binary @good.xml -o /dev/null "$URL/messages" 2>/dev/null
+    curl -sS --cacert server.pem $A --data-binary @good.xml -o /dev/null "$URL/messages" 2>/dev/null
     [ $? -eq 52 ] && drops=$((drops + 1))
 done
 check "fault drop: every connection closed without an answer" test "$drops" -eq 6
@@ -254,17 +279,19 @@ check "fault drop: the message stored once" sh -c \
     "[ \$(wc -l <'$T/out') -eq 1 ] && grep -q '^CEB303	A1B2C3D4-0303-4000-8000-0000000000A1	' '$T/out'"
 
 # ---------------------------------------------------------------- plain HTTP, loopback only
-printf '[port]\nlisten = 127.0.0.1\nport = 0\ntrust = signer.pem\ndatabase = plain.db\n' >plain.conf
+printf '[port]\nlisten = 127.0.0.1\nport = 0\ntrust = signer.pem\ndatabase = plain.db\n' |
+    cat sender.ini - >plain.conf
 start_port plain.conf
 check "plain HTTP on loopback says so" grep -q "listening on http://127.0.0.1:$P/" port.out
 S=$(curl -sS -o resp -w '%{http_code}' "http://127.0.0.1:$P/health")
 check "plain HTTP on loopback serves" test "$S" = 200
-S=$(curl -sS -o resp -w '%{http_code}' -X PUT "http://127.0.0.1:$P/messages")
+S=$(curl -sS $A -o resp -w '%{http_code}' -X PUT "http://127.0.0.1:$P/messages")
 check "wrong method is a 405" test "$S" = 405
-S=$(curl -sS -o resp -w '%{http_code}' "http://127.0.0.1:$P/nothing")
+S=$(curl -sS $A -o resp -w '%{http_code}' "http://127.0.0.1:$P/nothing")
 check "unknown path is a 404" test "$S" = 404
 stop_port
-printf '[port]\nlisten = 0.0.0.0\nport = 0\ntrust = signer.pem\ndatabase = open.db\n' >open.conf
+printf '[port]\nlisten = 0.0.0.0\nport = 0\ntrust = signer.pem\ndatabase = open.db\n' |
+    cat sender.ini - >open.conf
 expect_rc 2 "plain HTTP on a public address is refused" "$CEBGATE" -c open.conf port
 check "says to set TLS" grep -q 'is not loopback: set tls_cert and tls_key' "$T/err"
 

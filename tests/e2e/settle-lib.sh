@@ -11,7 +11,7 @@ mkdir -p "$W/incoming/acme" "$W/incoming/b2b" "$T/keys"
 (
     cd "$T/keys" || exit 1
     "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout signer.key -out signer.pem -days 2 \
-        -subj '/CN=settle test signer' >/dev/null 2>&1
+        -subj '/CN=settle test signer' -extensions v3_req >/dev/null 2>&1
 ) || fail "make test key"
 cp "$CG_TESTDATA/mapping/catalog.csv" "$W/catalog.csv"
 cat >"$W/cebgate.conf" <<EOC
@@ -35,7 +35,6 @@ cop_name = Acme Export
 dxp_id = DXPENT0000000001
 key_file = $T/keys/signer.key
 cert_file = $T/keys/signer.pem
-sign_alg = rsa-sha256
 EOC
 cg() { "$CEBGATE" -c "$W/cebgate.conf" "$@"; }
 sql() { sqlite3 "$W/cebgate.db" "$@"; }

@@ -2,6 +2,8 @@
 # sign-remote.sh - `cebgate sign` with signer = remote against the test signing service
 # (tests/unit/remote-signer-server, docs/remote-signer.md) on loopback, over HTTP and over
 # HTTPS with a CA made here; every signed sample verifies with xmlsec1 and cebgate verify.
+# Then with an SM2 key (sign_alg = sm2-sm3): the service answers r||s and the result verifies
+# against the SM2 CA; a service answering a DER-encoded SM2 signature is refused.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 : "${XMLSEC1:?xmlsec1 not found by configure}"
 OPENSSL=${OPENSSL:-openssl}
@@ -27,7 +29,8 @@ cleanup_hooks="stop_servers"
 # start NAME ARGS...: run the service, wait for its port file, set $port
 start() {
     name=$1; shift
-    REMOTE_SIGNER_TOKEN=e2e-token "$SERVER" --key key.pem --cert cert.pem --key-name 01691fe9 \
+    REMOTE_SIGNER_TOKEN=e2e-token "$SERVER" --key "${KEY:-key.pem}" --cert "${CERT:-cert.pem}" \
+        --key-name 01691fe9 \
         --port-file "$name.port" "$@" &
     pids="$pids $!"
     i=0
@@ -64,6 +67,37 @@ sed 's/^remote_token = .*/remote_token = nope/' http.conf >badtoken.conf
 expect_rc 1 "a wrong token is refused" "$CEBGATE" -c badtoken.conf sign --replace \
     "$CG_TESTDATA/sign/CEB303Message.xml"
 check "says HTTP 401" grep -q 'HTTP 401' "$T/err"
+
+# SM2: an SM2 CA and signer; the service signs with SM3 and the sm2_id it is sent
+ID=1234567812345678
+q "$OPENSSL" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:SM2 -out sm2ca.key &&
+    q "$OPENSSL" req -x509 -new -key sm2ca.key -sm3 -sigopt "distid:$ID" -days 2 \
+        -subj '/CN=e2e SM2 CA' -out sm2ca.pem &&
+    q "$OPENSSL" genpkey -algorithm SM2 -out sm2.key &&
+    q "$OPENSSL" req -new -key sm2.key -sm3 -sigopt "distid:$ID" -subj '/CN=SM2 card' -out sm2.csr &&
+    q "$OPENSSL" x509 -req -in sm2.csr -vfyopt "distid:$ID" -CA sm2ca.pem -CAkey sm2ca.key \
+        -CAcreateserial -sm3 -sigopt "distid:$ID" -days 2 -out sm2.pem || fail "make SM2 keys"
+KEY=sm2.key CERT=sm2.pem start sm2
+printf 'sign_alg = sm2-sm3\n' | cat http.conf - | sed "s|127.0.0.1:[0-9]*/|127.0.0.1:$port/|" >sm2.conf
+sed "s|127.0.0.1:[0-9]*/|127.0.0.1:$port/|" http.conf >sm2rsa.conf
+mkdir sm2
+for b in CEB303Message.xml CEB603Message.xml; do
+    expect_rc 0 "remote sign $b with SM2 (sm2-sm3)" "$CEBGATE" -c sm2.conf sign --replace \
+        -o "sm2/$b" "$CG_TESTDATA/sign/$b"
+    check "sm2-sm3 URI in $b" grep -q 'chinaport.gov.cn/2022/04/xmldsig#sm2-sm3' "sm2/$b"
+    expect_rc 0 "cebgate verify accepts the remote SM2 $b" "$CEBGATE" verify --trust sm2ca.pem \
+        "sm2/$b"
+    check "verify says sm2-sm3 by the card" grep -q 'OK: sm2-sm3 signature by CN=SM2 card' "$T/out"
+done
+expect_rc 1 "an SM2 certificate with sign_alg unset (rsa-sha1 for remote) is refused" \
+    "$CEBGATE" -c sm2rsa.conf sign --replace "$CG_TESTDATA/sign/CEB303Message.xml"
+check "the service's reason is shown" grep -q 'HTTP 400: this key is SM2: ask for sm2-sm3' "$T/err"
+KEY=sm2.key CERT=sm2.pem start sm2der --sm2-der
+sed "s|127.0.0.1:[0-9]*/|127.0.0.1:$port/|" sm2.conf >sm2der.conf
+expect_rc 1 "a DER-encoded SM2 signature from the service is refused" "$CEBGATE" -c sm2der.conf \
+    sign --replace "$CG_TESTDATA/sign/CEB303Message.xml"
+check "says DER and r||s" grep -q 'DER-encoded SM2 signature.*r||s' "$T/err"
+
 stop_servers
 pids=""
 expect_rc 75 "service gone: temporary failure" "$CEBGATE" -c http.conf sign --replace \

@@ -20,7 +20,7 @@ q "$OPENSSL" x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out
 q "$OPENSSL" pkcs12 -export -inkey key.pem -in cert.pem -passout file:pass.txt -out key.p12 ||
     fail "make PKCS#12"
 q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem -days 2 \
-    -subj '/CN=another seller' || fail "make second key"
+    -subj '/CN=another seller' -addext basicConstraints=critical,CA:FALSE || fail "make second key"
 
 cat >cebgate.conf <<EOC
 [declare]

@@ -84,8 +84,11 @@ def message_of(path):
     if head is None:
         head = root[0]
     guid = head.find("{%s}guid" % NS).text
-    no = head.find("{%s}orderNo" % NS)
-    return mtype, guid, no.text if no is not None else ""
+    no = head.find(".//{%s}orderNo" % NS)
+    cop = head.find(".//{%s}copNo" % NS)
+    lno = root.find(".//{%s}logisticsNo" % NS)
+    return (mtype, guid, no.text if no is not None else "", cop.text if cop is not None else "",
+            lno.text if lno is not None else "")
 
 
 def write_receipts(outbox, inbox, statuses):
@@ -93,7 +96,7 @@ def write_receipts(outbox, inbox, statuses):
     for name in sorted(os.listdir(outbox)):
         if not name.endswith(".xml"):
             continue
-        mtype, guid, no = message_of(os.path.join(outbox, name))
+        mtype, guid, no, cop, lno = message_of(os.path.join(outbox, name))
         rtype, entity = RECEIPT[mtype]
         ET.register_namespace("ceb", NS)
         root = ET.Element("{%s}CEB%dMessage" % (NS, rtype),
@@ -103,7 +106,7 @@ def write_receipts(outbox, inbox, statuses):
             ET.SubElement(e, "{%s}guid" % NS).text = guid
             if rtype == 604:
                 ET.SubElement(e, "{%s}agentCode" % NS).text = "3301980002"
-                ET.SubElement(e, "{%s}copNo" % NS).text = "C1"
+                ET.SubElement(e, "{%s}copNo" % NS).text = cop
                 ET.SubElement(e, "{%s}preNo" % NS).text = "P%017d" % n
                 ET.SubElement(e, "{%s}invtNo" % NS).text = "I%017d" % n
             if rtype in (304, 604):
@@ -112,7 +115,7 @@ def write_receipts(outbox, inbox, statuses):
                 ET.SubElement(e, "{%s}orderNo" % NS).text = no
             if rtype == 506:
                 ET.SubElement(e, "{%s}logisticsCode" % NS).text = "3120980105"
-                ET.SubElement(e, "{%s}logisticsNo" % NS).text = "X"
+                ET.SubElement(e, "{%s}logisticsNo" % NS).text = lno
             ET.SubElement(e, "{%s}returnStatus" % NS).text = st
             ET.SubElement(e, "{%s}returnTime" % NS).text = "%s120000%03d" % (
                 os.environ.get("CG_RETURN_DAY", "20260101"), k)
@@ -153,7 +156,7 @@ def check_outbox(outbox, db):
         bad += 1
     guids = {}
     for f in files:
-        mt, guid, no = message_of(os.path.join(outbox, f))
+        guid = message_of(os.path.join(outbox, f))[1]
         if guid in guids:
             print("guid twice in outbox:", guid)
             bad += 1

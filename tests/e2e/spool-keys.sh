@@ -49,8 +49,9 @@ $HELPER orders shopify "$W/incoming/shop/more.csv" 4 301
 $HELPER shipments "$W/shipments.csv" 4 301
 $HELPER orders own "$W/incoming/acme/more.csv" 3 401
 expect_rc 1 "a wrong passphrase fails the shop file" cg -vv run --workers 2 --no-progress
+# (the rejection is one line of the run's report on stdout, not a log message)
 check "the reason names the key and the passphrase" \
-    grep -q "order SO-0000301: signing key: key file $T/keys/shop.enc: wrong passphrase" "$T/err"
+    grep -q "order SO-0000301: signing key: key file $T/keys/shop.enc: wrong passphrase" "$T/out"
 check "the shop key was not loaded" [ "$(loaded "$T/keys/shop.enc")" -eq 0 ]
 check "the default key is loaded once" [ "$(loaded "$T/keys/signer.p12")" -eq 1 ]
 check "acme's orders still go out" [ "$(count "$W/outbox" 'CEB303*')" -eq 18 ]

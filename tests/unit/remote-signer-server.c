@@ -4,7 +4,9 @@
  * written to PORT-FILE once listening) until SIGTERM or SIGINT.
  *
  *   remote-signer-server --key K --cert C --port-file F [--key-name N] [--tls-cert C
- *                        --tls-key K]
+ *                        --tls-key K] [--sm2-der]
+ * --sm2-der answers sm2-sm3 requests with the DER signature instead of r||s (for the tests of
+ * the client's refusal).
  * The bearer token, when wanted, comes from the environment (REMOTE_SIGNER_TOKEN).
  */
 #include "config.h"
@@ -29,13 +31,10 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"key", required_argument, NULL, 'k'},
-        {"cert", required_argument, NULL, 'c'},
-        {"port-file", required_argument, NULL, 'p'},
-        {"key-name", required_argument, NULL, 'n'},
-        {"tls-cert", required_argument, NULL, 'T'},
-        {"tls-key", required_argument, NULL, 'K'},
-        {NULL, 0, NULL, 0},
+        {"key", required_argument, NULL, 'k'},       {"cert", required_argument, NULL, 'c'},
+        {"port-file", required_argument, NULL, 'p'}, {"key-name", required_argument, NULL, 'n'},
+        {"tls-cert", required_argument, NULL, 'T'},  {"tls-key", required_argument, NULL, 'K'},
+        {"sm2-der", no_argument, NULL, 'D'},         {NULL, 0, NULL, 0},
     };
     struct rs_opts o;
     struct rs_server *s;
@@ -48,7 +47,7 @@ int main(int argc, char **argv)
 
     memset(&o, 0, sizeof(o));
     o.log_errors = 1;
-    while ((c = getopt_long(argc, argv, "k:c:p:n:T:K:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:c:p:n:T:K:D", opts, NULL)) != -1) {
         switch (c) {
         case 'k': o.key_file = optarg; break;
         case 'c': o.cert_file = optarg; break;
@@ -56,12 +55,13 @@ int main(int argc, char **argv)
         case 'n': o.key_name = optarg; break;
         case 'T': o.tls_cert = optarg; break;
         case 'K': o.tls_key = optarg; break;
+        case 'D': o.sm2_der = 1; break;
         default: return 2;
         }
     }
     if (o.key_file == NULL || o.cert_file == NULL || port_file == NULL) {
         fputs("usage: remote-signer-server --key K --cert C --port-file F [--key-name N] "
-              "[--tls-cert C --tls-key K]\n",
+              "[--tls-cert C --tls-key K] [--sm2-der]\n",
               stderr);
         return 2;
     }

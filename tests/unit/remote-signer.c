@@ -3,7 +3,8 @@
  * (docs/remote-signer.md) on libmicrohttpd: POST JSON {"version":1,"algorithm":..,"data":..},
  * answer {"signature_value":..,"certificate":..,"key_name":..}. It checks the bearer token, the
  * protocol version, the algorithm and that data is a canonical ds:SignedInfo, signs with
- * OpenSSL and can be told to fail (fixed HTTP status) or to return a corrupted signature.
+ * OpenSSL (rsa-sha1, rsa-sha256; sm2-sm3 with the request's sm2_id, answered as r||s) and can
+ * be told to fail (fixed HTTP status), to return a corrupted signature or a DER SM2 one.
  */
 #include "config.h"
 
@@ -15,7 +16,9 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -80,11 +83,30 @@ static enum MHD_Result fail(struct MHD_Connection *c, unsigned status, const cha
     return reply(c, status, json_pack("{s:s}", "error", why));
 }
 
+/* The DER ECDSA-Sig-Value in sig as the 64-byte r||s of the protocol, in place. */
+static int sm2_raw(unsigned char *sig, size_t *sig_len)
+{
+    const unsigned char *p = sig;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)*sig_len);
+    unsigned char rs[64];
+    int ok = es != NULL && BN_bn2binpad(ECDSA_SIG_get0_r(es), rs, 32) == 32 &&
+             BN_bn2binpad(ECDSA_SIG_get0_s(es), rs + 32, 32) == 32;
+
+    ECDSA_SIG_free(es);
+    if (ok) {
+        memcpy(sig, rs, sizeof(rs));
+        *sig_len = sizeof(rs);
+    }
+    return ok;
+}
+
 static enum MHD_Result handle(struct rs_server *s, struct MHD_Connection *c, struct req *rq)
 {
     json_t *j = NULL;
-    const char *alg, *data, *auth;
+    const char *alg, *data, *auth, *id;
     const EVP_MD *md;
+    EVP_PKEY_CTX *pctx = NULL;
+    int sm2;
     unsigned char *bytes = NULL;
     unsigned char sig[1024];
     size_t sig_len = sizeof(sig);
@@ -111,7 +133,10 @@ static enum MHD_Result handle(struct rs_server *s, struct MHD_Connection *c, str
         json_decref(j);
         return fail(c, 400, "expected {version:1, algorithm, data}");
     }
-    md = strcmp(alg, "rsa-sha1") == 0     ? EVP_sha1()
+    sm2 = strcmp(alg, "sm2-sm3") == 0;
+    id = json_string_value(json_object_get(j, "sm2_id"));
+    md = sm2                              ? EVP_sm3()
+         : strcmp(alg, "rsa-sha1") == 0   ? EVP_sha1()
          : strcmp(alg, "rsa-sha256") == 0 ? EVP_sha256()
                                           : NULL;
     bytes = malloc(strlen(data) + 1);
@@ -121,9 +146,26 @@ static enum MHD_Result handle(struct rs_server *s, struct MHD_Connection *c, str
         ret = fail(c, 400, "unknown algorithm or data is not a canonical ds:SignedInfo");
         goto done;
     }
+    if (sm2 && id == NULL) {
+        ret = fail(c, 400, "sm2-sm3 without sm2_id");
+        goto done;
+    }
+    if (sm2 != EVP_PKEY_is_a(s->key, "SM2")) {
+        ret = fail(c, 400,
+                   sm2 ? "sm2-sm3 needs an SM2 key; this one is RSA"
+                       : "this key is SM2: ask for sm2-sm3");
+        goto done;
+    }
     mctx = EVP_MD_CTX_new();
-    if (mctx == NULL || EVP_DigestSignInit(mctx, NULL, md, NULL, s->key) != 1 ||
-        EVP_DigestSign(mctx, sig, &sig_len, bytes, n) != 1) {
+    if (mctx != NULL && sm2) {
+        pctx = EVP_PKEY_CTX_new_from_pkey(NULL, s->key, NULL);
+        if (pctx != NULL && EVP_PKEY_CTX_set1_id(pctx, id, strlen(id)) == 1)
+            EVP_MD_CTX_set_pkey_ctx(mctx, pctx);
+    }
+    if (mctx == NULL || (sm2 && pctx == NULL) ||
+        EVP_DigestSignInit(mctx, NULL, md, NULL, s->key) != 1 ||
+        EVP_DigestSign(mctx, sig, &sig_len, bytes, n) != 1 ||
+        (sm2 && !s->o.sm2_der && !sm2_raw(sig, &sig_len))) {
         ret = fail(c, 500, "signing failed");
         goto done;
     }
@@ -135,6 +177,7 @@ static enum MHD_Result handle(struct rs_server *s, struct MHD_Connection *c, str
                           (const char *)s->cert_b64, "key_name", s->o.key_name));
 done:
     EVP_MD_CTX_free(mctx);
+    EVP_PKEY_CTX_free(pctx);
     xmlFree(sig_b64);
     free(bytes);
     json_decref(j);

@@ -15,6 +15,7 @@ struct rs_opts {
     const char *tls_key;
     int fail_status; /* answer every request with this HTTP status when not 0 */
     int corrupt;     /* flip a bit of every signature value */
+    int sm2_der;     /* sm2-sm3: answer the DER signature instead of r||s (a protocol error) */
     int log_errors;  /* print libmicrohttpd's messages (refused TLS handshakes...) on stderr */
 };
 

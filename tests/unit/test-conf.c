@@ -17,6 +17,7 @@
 
 #include "core/conf.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "mapping/mapping.h"
 #include "declare/declare.h"
 #include "spool/spool.h"
@@ -213,6 +214,39 @@ static void test_template_loads(void **state)
     cg_conf_free(conf);
 }
 
+/* The hook before each log message runs first (a progress bar is taken off its line). */
+static FILE *log_fp;
+
+static void before_log(void *ctx)
+{
+    (*(int *)ctx)++;
+    fputs("[cleared]", log_fp);
+}
+
+static void test_log_before_hook(void **state)
+{
+    char buf[256];
+    size_t n;
+    int calls = 0;
+
+    (void)state;
+    log_fp = tmpfile();
+    assert_non_null(log_fp);
+    cg_log_set_stream(log_fp);
+    cg_log_set_before(before_log, &calls);
+    cg_warn("first %d", 1);
+    cg_debug("below the level: not written, no hook");
+    cg_log_set_before(NULL, NULL);
+    cg_warn("second");
+    cg_log_set_stream(NULL);
+    assert_int_equal(calls, 1);
+    rewind(log_fp);
+    n = fread(buf, 1, sizeof(buf) - 1, log_fp);
+    buf[n] = '\0';
+    assert_string_equal(buf, "[cleared]cebgate: warn: first 1\ncebgate: warn: second\n");
+    fclose(log_fp);
+}
+
 /* A module that is not built into core/ adds its section by registering its own table. */
 static const struct cg_conf_key ledger_keys[] = {
     {"ledger", "rounding", CG_CONF_ENUM, "half-up", "half-up|half-even", "rounding of shares"},
@@ -257,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_set_checked),
         cmocka_unit_test(test_dump_masks_secrets),
         cmocka_unit_test_setup_teardown(test_template_loads, setup, teardown),
+        cmocka_unit_test(test_log_before_hook),
         cmocka_unit_test(test_module_registers_keys),
     };
     /* The keys of the modules under test, as cebgate registers them at start-up. */

@@ -4,11 +4,13 @@
  * rsa-sha256, every verification failure reason, OpenSSL refusing SHA-1, and the remote
  * backend against the test signing service over real loopback HTTP and HTTPS; signers cloned
  * for other threads (key read once, original freed first, original and clone signing at the
- * same time from two threads).
+ * same time from two threads); SM2 keys (sm2-sm3 chosen by the key, the 202205 URIs, r||s,
+ * the distinguishing identifier, keys that do not fit the algorithm, clones in two threads).
  *
  * Keys and certificates are made at start-up with the openssl command ($OPENSSL) in a
  * temporary directory: a CA, a signer issued by it, an unrelated self-signed signer, and a
- * TLS server certificate for 127.0.0.1. The document is the official 2018 CEB603 sample.
+ * TLS server certificate for 127.0.0.1; an SM2 CA and an SM2 signer issued by it. The document
+ * is the official 2018 CEB603 sample.
  */
 #include "config.h"
 
@@ -39,6 +41,8 @@
 
 static char dir[256];
 static char sample[1024];
+/* What assert_verifies and assert_rejected trust: the RSA test CA, or the SM2 one. */
+static const char *trusted = "ca.pem";
 
 /* ------------------------------------------------------------------ OpenSSL refusing SHA-1 */
 
@@ -89,6 +93,19 @@ static void write_text(const char *p, const char *text)
     fclose(fp);
 }
 
+/* NAME.key and NAME.pem issued by the test CA with a key of kind ("rsa:1024") and extensions. */
+static int bad_signer(const char *o, const char *name, const char *kind, const char *ext)
+{
+    char file[64];
+
+    snprintf(file, sizeof(file), "%s.ext", name);
+    write_text(path(file), ext);
+    return sh("cd %s && %s req -newkey %s -nodes -keyout %s.key -out %s.csr -subj '/CN=%s' "
+              ">/dev/null 2>&1 && %s x509 -req -in %s.csr -CA ca.pem -CAkey ca.key "
+              "-CAcreateserial -extfile %s.ext -out %s.pem -days 2 >/dev/null 2>&1",
+              dir, o, kind, name, name, name, o, name, name, name);
+}
+
 static int make_keys(void **state)
 {
     const char *o = getenv("OPENSSL");
@@ -124,7 +141,22 @@ static int make_keys(void **state)
         sh("cd %s && %s req -newkey rsa:2048 -nodes -keyout tls.key -out tls.csr "
            "-subj '/CN=127.0.0.1' %s && %s x509 -req -in tls.csr -CA ca.pem -CAkey ca.key "
            "-CAcreateserial -extfile san.cnf -out tls.pem -days 2 %s",
-           dir, o, q, o, q) != 0)
+           dir, o, q, o, q) != 0 ||
+        bad_signer(o, "weak", "rsa:1024", "basicConstraints=CA:FALSE") != 0 ||
+        bad_signer(o, "encrypt-only", "rsa:2048", "keyUsage=keyEncipherment") != 0 ||
+        bad_signer(o, "srv", "rsa:2048", "extendedKeyUsage=serverAuth") != 0 ||
+        bad_signer(o, "good", "rsa:2048",
+                   "keyUsage=digitalSignature,nonRepudiation\nbasicConstraints=CA:FALSE") != 0 ||
+        sh("cd %s && %s genpkey -algorithm EC -pkeyopt ec_paramgen_curve:SM2 -out sm2ca.key %s "
+           "&& %s req -x509 -new -key sm2ca.key -sm3 -sigopt distid:1234567812345678 -days 3 "
+           "-subj '/CN=cebgate SM2 CA' -out sm2ca.pem %s",
+           dir, o, q, o, q) != 0 ||
+        sh("cd %s && %s genpkey -algorithm SM2 -out sm2.key %s && %s req -new -key sm2.key "
+           "-sm3 -sigopt distid:1234567812345678 -subj '/CN=cebgate SM2 signer' -out sm2.csr %s "
+           "&& %s x509 -req -in sm2.csr -vfyopt distid:1234567812345678 -CA sm2ca.pem "
+           "-CAkey sm2ca.key -CAcreateserial -sm3 -sigopt distid:1234567812345678 -days 2 "
+           "-out sm2.pem %s",
+           dir, o, q, o, q, o, q) != 0)
         return -1;
     return cg_lib_init(NULL) == CG_OK ? 0 : -1;
 }
@@ -187,7 +219,7 @@ static struct cg_trust *trust_of(const char *file)
 
 static void assert_verifies(xmlDocPtr doc)
 {
-    struct cg_trust *t = trust_of("ca.pem");
+    struct cg_trust *t = trust_of(trusted);
     struct cg_err err;
 
     cg_err_clear(&err);
@@ -199,7 +231,7 @@ static void assert_verifies(xmlDocPtr doc)
 /* Verify (trusting the CA) and expect failure with needle in the message. */
 static void assert_rejected(xmlDocPtr doc, const char *needle)
 {
-    struct cg_trust *t = trust_of("ca.pem");
+    struct cg_trust *t = trust_of(trusted);
     struct cg_err err;
 
     cg_err_clear(&err);
@@ -495,6 +527,37 @@ static void test_key_errors(void **state)
     expect_new_fails(&o, CG_ECONFIG, "local or remote");
 }
 
+/*
+ * Keys that must never sign: a 1024-bit RSA key, the CA's own key, an encryption-only
+ * certificate, a TLS server certificate. A certificate meant for signatures is taken.
+ */
+static void test_signer_key_rules(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+
+    (void)state;
+    o.key_file = path("weak.key");
+    o.cert_file = path("weak.pem");
+    expect_new_fails(&o, CG_ESIG, "RSA key of 1024 bits is too weak (at least 2048)");
+    o.key_file = path("ca.key");
+    o.cert_file = path("ca.pem");
+    expect_new_fails(&o, CG_ESIG, "is a CA certificate");
+    o.key_file = path("encrypt-only.key");
+    o.cert_file = path("encrypt-only.pem");
+    expect_new_fails(&o, CG_ESIG, "neither digitalSignature nor nonRepudiation");
+    o.key_file = path("srv.key");
+    o.cert_file = path("srv.pem");
+    expect_new_fails(&o, CG_ESIG, "is a TLS certificate");
+    o.key_file = path("good.key");
+    o.cert_file = path("good.pem");
+    cg_err_clear(&err);
+    if (cg_signer_new(&o, &s, &err) != CG_OK)
+        fail_msg("cg_signer_new: %s", err.msg);
+    cg_signer_free(s);
+}
+
 static void test_sha1_refused(void **state)
 {
     struct cg_signer_opts o = pem_opts();
@@ -549,9 +612,9 @@ static void test_verify_wrong_key(void **state)
     struct cg_err err;
     const char *p, *e;
 
-    /* Put somebody else's certificate into KeyInfo. */
+    /* Put somebody else's certificate (one that may sign) into KeyInfo. */
     cg_buf_init(&b, 65536);
-    assert_int_equal(cg_fs_read(path("other.pem"), 65536, &b, &err), CG_OK);
+    assert_int_equal(cg_fs_read(path("good.pem"), 65536, &b, &err), CG_OK);
     p = strchr(cg_buf_str(&b), '\n') + 1;
     e = strstr(p, "-----END");
     xmlNodeSetContent(cert, NULL);
@@ -1093,6 +1156,149 @@ static void test_clone_remote(void **state)
     rs_stop(rc.srv);
 }
 
+/* ------------------------------------------------------------------ SM2 */
+
+static struct cg_signer_opts sm2_opts(void)
+{
+    struct cg_signer_opts o = pem_opts();
+
+    o.alg = NULL; /* follows the key */
+    o.key_file = path("sm2.key");
+    o.cert_file = path("sm2.pem");
+    return o;
+}
+
+/* The SignatureValue of doc, decoded. */
+static size_t sig_value_len(xmlDocPtr doc)
+{
+    xmlChar *text = xmlNodeGetContent(find(xmlDocGetRootElement(doc), "SignatureValue"));
+    unsigned char out[1024];
+    EVP_ENCODE_CTX *e = EVP_ENCODE_CTX_new();
+    int n = 0, m = 0, i, j;
+
+    assert_non_null(text);
+    for (i = j = 0; text[i] != '\0'; i++) /* drop the line breaks */
+        if (text[i] != '\n')
+            text[j++] = text[i];
+    text[j] = '\0';
+    EVP_DecodeInit(e);
+    assert_true(EVP_DecodeUpdate(e, out, &n, text, j) >= 0);
+    assert_int_equal(EVP_DecodeFinal(e, out + n, &m), 1);
+    EVP_ENCODE_CTX_free(e);
+    xmlFree(text);
+    return (size_t)(n + m);
+}
+
+static void test_sm2_follows_key(void **state)
+{
+    struct cg_signer_opts o = sm2_opts();
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+    struct cg_sig_info info;
+    struct cg_trust *t;
+    xmlDocPtr doc;
+    int i;
+
+    trusted = "sm2ca.pem";
+    cg_err_clear(&err);
+    if (cg_signer_new(&o, &s, &err) != CG_OK)
+        fail_msg("cg_signer_new: %s", err.msg);
+    for (i = 0; i < 5; i++) { /* one signing context, set up once, for every message */
+        doc = load_sample();
+        assert_int_equal(cg_signer_sign(s, doc, &err), CG_OK);
+        assert_string_equal(attr(find(xmlDocGetRootElement(doc), "SignatureMethod"), "Algorithm"),
+                            "http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3");
+        assert_string_equal(attr(find(xmlDocGetRootElement(doc), "DigestMethod"), "Algorithm"),
+                            "http://www.chinaport.gov.cn/2022/04/xmldsig#sm3");
+        assert_int_equal(sig_value_len(doc), 64);
+        t = trust_of("sm2ca.pem");
+        assert_int_equal(cg_verify_info(doc, t, &info, &err), CG_OK);
+        assert_string_equal(info.alg, "sm2-sm3");
+        cg_trust_free(t);
+        /* the RSA CA does not vouch for the SM2 signer */
+        t = trust_of("ca.pem");
+        assert_int_equal(cg_verify(doc, t, &err), CG_ESIG);
+        assert_non_null(strstr(err.msg, "untrusted certificate"));
+        cg_trust_free(t);
+        xmlFreeDoc(doc);
+    }
+    cg_signer_free(s);
+    /* an RSA key with no sign_alg signs rsa-sha1 */
+    o = pem_opts();
+    o.alg = NULL;
+    trusted = "ca.pem";
+    doc = signed_with(&o);
+    assert_string_equal(attr(find(xmlDocGetRootElement(doc), "SignatureMethod"), "Algorithm"),
+                        DS "rsa-sha1");
+    assert_verifies(doc);
+    xmlFreeDoc(doc);
+}
+
+static void test_sm2_refusals(void **state)
+{
+    struct cg_signer_opts o = sm2_opts();
+    xmlDocPtr doc;
+    xmlNodePtr dv;
+
+    o.alg = "rsa-sha1";
+    expect_new_fails(&o, CG_EUNSUPPORTED, "holds an SM2 key");
+    o.alg = "rsa-sha256";
+    expect_new_fails(&o, CG_EUNSUPPORTED, "holds an SM2 key");
+    o.alg = "sm2-sm3";
+    o.xmlsec_engine = true;
+    expect_new_fails(&o, CG_EUNSUPPORTED, "no SM2 transform");
+    o = pem_opts();
+    o.alg = "sm2-sm3";
+    expect_new_fails(&o, CG_EUNSUPPORTED, "holds an RSA key");
+    o.alg = "sm2-sha1";
+    expect_new_fails(&o, CG_ECONFIG, "use sm2-sm3, rsa-sha1 or rsa-sha256");
+    /* DigestValue changed, SM3 digest of the body no longer matches */
+    o = sm2_opts();
+    trusted = "sm2ca.pem";
+    doc = signed_with(&o);
+    dv = find(xmlDocGetRootElement(doc), "DigestValue");
+    xmlNodeSetContent(dv, (const xmlChar *)"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    assert_rejected(doc, "digest mismatch");
+    xmlFreeDoc(doc);
+    /* an SM3 DigestMethod under an RSA SignatureMethod */
+    o = pem_opts();
+    trusted = "ca.pem";
+    doc = signed_with(&o);
+    xmlSetProp(find(xmlDocGetRootElement(doc), "DigestMethod"), (const xmlChar *)"Algorithm",
+               (const xmlChar *)"http://www.chinaport.gov.cn/2022/04/xmldsig#sm3");
+    assert_rejected(doc, "does not go with rsa-sha1");
+    xmlFreeDoc(doc);
+}
+
+static void test_sm2_id(void **state)
+{
+    struct cg_signer_opts o = sm2_opts();
+    struct cg_trust *t = trust_of("sm2ca.pem");
+    struct cg_err err;
+    xmlDocPtr doc;
+
+    o.sm2_id = "ALICE123@YAHOO.COM";
+    doc = signed_with(&o);
+    cg_err_clear(&err);
+    assert_int_equal(cg_verify(doc, t, &err), CG_ESIG);
+    assert_non_null(strstr(err.msg, "wrong key"));
+    assert_non_null(strstr(err.msg, "1234567812345678"));
+    assert_int_equal(cg_trust_set_sm2_id(t, "ALICE123@YAHOO.COM", &err), CG_OK);
+    assert_int_equal(cg_verify(doc, t, &err), CG_OK);
+    assert_int_equal(cg_trust_set_sm2_id(t, "", &err), CG_ECONFIG);
+    cg_trust_free(t);
+    xmlFreeDoc(doc);
+}
+
+static void test_sm2_clone_threads(void **state)
+{
+    struct cg_signer_opts o = sm2_opts();
+
+    trusted = "sm2ca.pem";
+    sign_in_two_threads(&o, 24);
+    trusted = "ca.pem";
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1105,6 +1311,7 @@ int main(void)
         cmocka_unit_test(test_wrong_passphrase),
         cmocka_unit_test(test_passphrase_setup_errors),
         cmocka_unit_test(test_key_errors),
+        cmocka_unit_test(test_signer_key_rules),
         cmocka_unit_test(test_sha1_refused),
         cmocka_unit_test(test_already_signed),
         cmocka_unit_test(test_verify_digest_mismatch),
@@ -1127,6 +1334,10 @@ int main(void)
         cmocka_unit_test(test_clone_local),
         cmocka_unit_test(test_clone_threads),
         cmocka_unit_test(test_clone_remote),
+        cmocka_unit_test(test_sm2_follows_key),
+        cmocka_unit_test(test_sm2_refusals),
+        cmocka_unit_test(test_sm2_id),
+        cmocka_unit_test(test_sm2_clone_threads),
     };
 
     return cmocka_run_group_tests(tests, make_keys, remove_keys);

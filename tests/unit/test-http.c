@@ -1376,6 +1376,37 @@ static void test_fetch_to_dir(void **state)
     assert_int_equal(cg_fs_read(path, 4096, &b, &err), CG_OK);
     assert_string_equal(cg_buf_str(&b), "7");
 
+    /*
+     * A page that cannot be read (not the receipts format): asked for again one receipt at a
+     * time, then reported and counted, never an error that would stop the run; after
+     * CG_HTTP_BAD_PAGE_TRIES runs at the same cursor, the cursor moves one past it.
+     */
+    s.receipts_garbage = true;
+    s.receipt_gets = 0;
+    for (int run = 1; run <= CG_HTTP_BAD_PAGE_TRIES; run++) {
+        char bad[256];
+
+        assert_int_equal(cg_http_fetch_to_dir(h, in_fd, st_fd, "receipts.cursor", &count, &err),
+                         CG_OK);
+        assert_int_equal(s.receipt_gets, 2 * run);
+        cg_buf_reset(&b);
+        assert_int_equal(cg_fs_read(path, 4096, &b, &err), CG_OK);
+        assert_string_equal(cg_buf_str(&b), run < CG_HTTP_BAD_PAGE_TRIES ? "7" : "8");
+        snprintf(bad, sizeof(bad), "%s/receipts.cursor.bad", statedir);
+        cg_buf_reset(&b);
+        if (run < CG_HTTP_BAD_PAGE_TRIES) {
+            char want[16];
+
+            snprintf(want, sizeof(want), "7 %d", run);
+            assert_int_equal(cg_fs_read(bad, 4096, &b, &err), CG_OK);
+            assert_string_equal(cg_buf_str(&b), want);
+        } else {
+            assert_int_equal(cg_fs_read(bad, 4096, &b, &err), CG_ENOTFOUND);
+        }
+    }
+    s.receipts_garbage = false;
+    assert_int_equal(cg_fs_write_atomic_at(st_fd, "receipts.cursor", "7", 1, &err), CG_OK);
+
     /* The port unavailable: CG_ERETRY, the cursor stays. */
     s.receipts_fail_times = 1000;
     s.receipt_gets = 0;

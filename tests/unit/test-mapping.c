@@ -215,6 +215,9 @@ static void test_codes_missing_dir(void **state)
     (void)state;
     assert_int_equal(cg_codes_load("/nonexistent-cg", &c, &err), CG_ENOTFOUND);
     assert_non_null(strstr(err.msg, "currency.csv"));
+    /* The error says how to name the right data directory. */
+    assert_non_null(strstr(err.msg, "[general] data_dir"));
+    assert_non_null(strstr(err.msg, "CEBGATE_DATADIR"));
     assert_null(c);
 }
 
@@ -774,6 +777,49 @@ static void test_profile_errors(void **state)
     assert_non_null(strstr(err.msg, "not a profile name"));
 }
 
+/* A NUL byte must not cut a field short: "NUL\0" "2" would otherwise become order "NUL" and merge
+ * with the next order of that number. Both encodings go through the same field check. */
+static void test_nul_bytes(void **state)
+{
+    static const char utf8[] = HDR "NUL\0"
+                                   "2,USD,US,TS-001,T-shirt,1,9.99,\n"
+                                   "NUL,USD,US,TS-001,T-shirt,1,9.99,\n"
+                                   "N-3,USD,US,TS-001,T\0shirt,1,9.99,\n";
+    /* The same in GB18030: 棉 is 0xC3 0xDE; the NUL follows it. */
+    static const char gb[] = HDR "G-1,USD,US,TS-001,\xC3\xDE\0X,1,9.99,\n";
+    char want[256];
+    struct res r;
+
+    (void)state;
+    run("own", utf8, sizeof(utf8) - 1, &r);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.o[0]->order_no, "NUL");
+    assert_int_equal(r.o[0]->line, 3);
+    assert_int_equal((int)r.o[0]->nlines, 1);
+    assert_int_equal(r.nerr, 2);
+    snprintf(want, sizeof(want),
+             "%s:2: order NUL\\x002: field order_no: control character U+0000 at position 4 "
+             "cannot be carried in a customs XML message",
+             input);
+    assert_string_equal(r.err[0], want);
+    snprintf(want, sizeof(want),
+             "%s:4: order N-3: field item_name: control character U+0000 at position 2 cannot "
+             "be carried in a customs XML message",
+             input);
+    assert_string_equal(r.err[1], want);
+    res_free(&r);
+
+    run("own", gb, sizeof(gb) - 1, &r);
+    assert_int_equal(r.n, 0);
+    assert_int_equal(r.nerr, 1);
+    snprintf(want, sizeof(want),
+             "%s:2: order G-1: field item_name: control character U+0000 at position 2 cannot "
+             "be carried in a customs XML message",
+             input);
+    assert_string_equal(r.err[0], want);
+    res_free(&r);
+}
+
 static void test_tsv_profile(void **state)
 {
     /* Amazon-like: tab-separated, unquoted quotes in text, item-price is the line total,
@@ -802,6 +848,121 @@ static void test_tsv_profile(void **state)
     assert_int_equal(r.o[0]->goods_value, 3849000);
     assert_string_equal(r.o[0]->currency, "303");
     res_free(&r);
+}
+
+/* Order status from a profile's [status] rules, a profile based on a built-in one, and the
+ * destination port defaults of the seller. */
+static void test_status_base_pod(void **state)
+{
+    char path[128];
+    struct res r;
+    struct cg_err err;
+    struct cg_seller *bad = NULL;
+    char *old_pod = seller->pod, *old_table = seller->pod_by_country;
+    static char pod[] = "LGG";
+    static char pod_table[] = "US=LAX, DE=HAM";
+    static const char ini[] = "[profile]\nbase = own\n[columns]\ncurrency =\n[status]\n"
+                              "state = ok=live, later=wait, gone=cancelled, back=skip,\n"
+                              "    out=drop, sent=shipped\n";
+    static const char text[] = "order_no,currency,country,sku,qty,price,state\n"
+                               "O-1,EUR,US,TS-001,1,5,ok\n"
+                               "O-2,EUR,US,TS-001,1,5,later\n"
+                               "O-3,EUR,US,TS-001,1,5,gone\n"
+                               "O-4,EUR,DE,TS-001,1,5,out\n"
+                               "O-4,EUR,DE,MUG-1,2,3,ok\n"
+                               "O-5,EUR,US,TS-001,1,5,out\n"
+                               "O-6,EUR,FR,TS-001,1,5,back\n"
+                               "O-6,EUR,FR,MUG-1,1,5,sent\n"
+                               "O-7,EUR,US,TS-001,1,5,huh\n"
+                               "O-8,EUR,US,NOPE,1,5,LATER\n"
+                               "O-9,EUR,US,TS-001,1,5,\n";
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/state.ini", dir);
+    write_file(path, ini, strlen(ini));
+    seller->pod = pod;
+    seller->pod_by_country = pod_table;
+    run(path, text, strlen(text), &r);
+    seller->pod = old_pod;
+    seller->pod_by_country = old_table;
+    assert_int_equal(r.nerr, 1);
+    assert_non_null(strstr(r.err[0], ":10: order O-7: field state: 'huh' is not a status"));
+    assert_int_equal(r.n, 8);
+    assert_int_equal(r.o[0]->status, CG_ORDER_LIVE);
+    assert_null(r.o[0]->status_reason);
+    /* base = own with the currency column removed: the seller's default currency (USD). */
+    assert_string_equal(r.o[0]->currency, "502");
+    assert_string_equal(r.o[0]->pod, "LAX");
+    assert_int_equal(r.o[1]->status, CG_ORDER_WAIT);
+    assert_string_equal(r.o[1]->status_reason, "state 'later'");
+    assert_int_equal(r.o[1]->nlines, 0);
+    assert_int_equal(r.o[2]->status, CG_ORDER_CANCELLED);
+    assert_string_equal(r.o[2]->status_reason, "state 'gone'");
+    /* A dropped item leaves the other one. */
+    assert_int_equal(r.o[3]->status, CG_ORDER_LIVE);
+    assert_int_equal(r.o[3]->nlines, 1);
+    assert_string_equal(r.o[3]->lines[0].sku, "MUG-1");
+    assert_string_equal(r.o[3]->pod, "HAM");
+    assert_int_equal(r.o[4]->status, CG_ORDER_SKIP);
+    assert_string_equal(r.o[4]->status_reason, "every item dropped (state 'out')");
+    /* shipped wins over skip; FR is not in the table: the seller's pod. */
+    assert_int_equal(r.o[5]->status, CG_ORDER_LIVE);
+    assert_int_equal(r.o[5]->nlines, 2);
+    assert_string_equal(r.o[5]->pod, "LGG");
+    /* A waiting order is not checked (its SKU is unknown); values match without case. */
+    assert_int_equal(r.o[6]->status, CG_ORDER_WAIT);
+    assert_string_equal(r.o[6]->order_no, "O-8");
+    /* An empty status says nothing. */
+    assert_int_equal(r.o[7]->status, CG_ORDER_LIVE);
+    res_free(&r);
+    assert_string_equal(cg_order_status_name(CG_ORDER_SKIP), "skipped");
+
+    /* The built-in own and jsonl layouts take an optional status. */
+    {
+        static const char own[] = "order_no,currency,country,sku,qty,price,status\n"
+                                  "S-1,USD,US,TS-001,1,5,cancelled\n"
+                                  "S-2,USD,US,TS-001,1,5,\n"
+                                  "S-3,USD,US,TS-001,1,5,pending\n";
+        static const char jl[] =
+            "{\"order_no\":\"J-1\",\"status\":\"skip\",\"lines\":[{\"sku\":\"NOPE\"}]}\n"
+            "{\"order_no\":\"J-2\",\"currency\":\"USD\",\"country\":\"US\",\"status\":"
+            "\"live\",\"lines\":[{\"sku\":\"TS-001\",\"qty\":1,\"price\":\"5\"}]}\n";
+
+        run("own", own, strlen(own), &r);
+        assert_int_equal(r.nerr, 0);
+        assert_int_equal(r.n, 3);
+        assert_int_equal(r.o[0]->status, CG_ORDER_CANCELLED);
+        assert_string_equal(r.o[0]->status_reason, "status 'cancelled'");
+        assert_int_equal(r.o[1]->status, CG_ORDER_LIVE);
+        assert_int_equal(r.o[2]->status, CG_ORDER_WAIT);
+        res_free(&r);
+        run("jsonl", jl, strlen(jl), &r);
+        assert_int_equal(r.nerr, 0);
+        assert_int_equal(r.n, 2);
+        assert_int_equal(r.o[0]->status, CG_ORDER_SKIP);
+        assert_int_equal(r.o[1]->status, CG_ORDER_LIVE);
+        assert_int_equal(r.o[1]->nlines, 1);
+        res_free(&r);
+    }
+
+    /* base must come first; an unknown outcome names the rule. */
+    write_file(path, "[columns]\nsku = x\n[profile]\nbase = own\n",
+               strlen("[columns]\nsku = x\n[profile]\nbase = own\n"));
+    {
+        struct cg_profile *p = NULL;
+        const char *data = getenv("CEBGATE_DATADIR");
+
+        assert_int_equal(cg_profile_find(data != NULL ? data : "data", path, &p, &err), CG_ECONFIG);
+        assert_non_null(strstr(err.msg, "state.ini:4: base: must be the first key"));
+        write_file(path, "[status]\ns = a=maybe\n", strlen("[status]\ns = a=maybe\n"));
+        assert_int_equal(cg_profile_load(path, &p, &err), CG_ECONFIG);
+        assert_non_null(strstr(err.msg, "'a=maybe' is not VALUE=OUTCOME"));
+    }
+    /* A malformed destination port table stops the seller. */
+    assert_int_equal(cg_conf_set(conf, "seller", "pod_by_country", "USA=LAX", &err), CG_OK);
+    assert_int_equal(cg_seller_load(conf, NULL, &bad, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "pod_by_country: 'USA=LAX' is not COUNTRY=PORT"));
+    assert_int_equal(cg_conf_set(conf, "seller", "pod_by_country", "", &err), CG_OK);
 }
 
 int main(void)
@@ -834,6 +995,8 @@ int main(void)
         cmocka_unit_test(test_ctx_errors),
         cmocka_unit_test(test_profile_errors),
         cmocka_unit_test(test_tsv_profile),
+        cmocka_unit_test(test_nul_bytes),
+        cmocka_unit_test(test_status_base_pod),
     };
 
     /* The keys of the modules under test, as cebgate registers them at start-up. */

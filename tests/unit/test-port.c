@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
+#include <openssl/evp.h>
 
 #include "core/conf.h"
 #include "core/fsutil.h"
@@ -456,6 +457,8 @@ static int setup(void **state)
 {
     struct fix *f = calloc(1, sizeof(*f));
     struct cg_err err;
+    char tok[128];
+    FILE *fp;
 
     snprintf(f->dir, sizeof(f->dir), "/tmp/cg-test-port.XXXXXX");
     assert_non_null(mkdtemp(f->dir));
@@ -466,6 +469,16 @@ static int setup(void **state)
     assert_int_equal(cg_conf_set(f->conf, "port", "close_ms", "120000", &err), CG_OK);
     assert_int_equal(cg_conf_set(f->conf, "port", "receipts_dir", "receipts", &err), CG_OK);
     assert_int_equal(cg_conf_set(f->conf, "port", "max_body", "8192", &err), CG_OK);
+    /* the one sender: a token, the enterprise codes of the test messages */
+    snprintf(tok, sizeof(tok), "%s/test.token", f->dir);
+    fp = fopen(tok, "w");
+    assert_non_null(fp);
+    fputs("test-token-0123456789abcdef\n", fp);
+    fclose(fp);
+    assert_int_equal(cg_conf_set(f->conf, "sender.test", "token_file", tok, &err), CG_OK);
+    assert_int_equal(
+        cg_conf_set(f->conf, "sender.test", "codes", "3301964J31,4403960ABC,4403180052", &err),
+        CG_OK);
     *state = f;
     return 0;
 }
@@ -498,7 +511,7 @@ static json_t *receipts(struct fix *f, int64_t since)
     char *s = NULL;
     json_t *j;
 
-    assert_int_equal(cg_port_receipts_json(f->port, since, 1000, &s, &err), CG_OK);
+    assert_int_equal(cg_port_receipts_json(f->port, "test", since, 1000, &s, &err), CG_OK);
     j = json_loads(s, 0, NULL);
     free(s);
     assert_non_null(j);
@@ -520,7 +533,7 @@ static void test_submit_accept_and_retry(void **state)
     char *path;
 
     start(f);
-    assert_int_equal(cg_port_submit(f->port, xml, len, "127.0.0.1", &res), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, "127.0.0.1", &res), CG_OK);
     assert_int_equal(res.http_status, 200);
     assert_string_equal(res.code, "0000");
     assert_false(res.duplicate);
@@ -544,7 +557,7 @@ static void test_submit_accept_and_retry(void **state)
     json_decref(page);
 
     /* The same bytes again (a retry after a lost answer): accepted again, nothing new. */
-    assert_int_equal(cg_port_submit(f->port, xml, len, "127.0.0.1", &res), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, "127.0.0.1", &res), CG_OK);
     assert_int_equal(res.http_status, 200);
     assert_true(res.duplicate);
     assert_int_equal(res.ndocs, 1);
@@ -567,7 +580,7 @@ static void test_submit_accept_and_retry(void **state)
     assert_int_equal(json_integer_value(json_object_get(page, "next")), 4);
     json_decref(page);
     /* Pages: limit 3 of 4 says more; the next page starts after the cursor. */
-    assert_int_equal(cg_port_receipts_json(f->port, 0, 3, &json, &err), CG_OK);
+    assert_int_equal(cg_port_receipts_json(f->port, "test", 0, 3, &json, &err), CG_OK);
     page = json_loads(json, 0, NULL);
     free(json);
     json = NULL;
@@ -575,7 +588,7 @@ static void test_submit_accept_and_retry(void **state)
     assert_true(json_is_true(json_object_get(page, "more")));
     assert_int_equal(json_integer_value(json_object_get(page, "next")), 3);
     json_decref(page);
-    assert_int_equal(cg_port_receipts_json(f->port, 3, 3, &json, &err), CG_OK);
+    assert_int_equal(cg_port_receipts_json(f->port, "test", 3, 3, &json, &err), CG_OK);
     page = json_loads(json, 0, NULL);
     free(json);
     json = NULL;
@@ -639,32 +652,32 @@ static void test_submit_rejections(void **state)
     size_t i;
 
     start(f);
-    assert_int_equal(cg_port_submit(f->port, xml, len, NULL, &res), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
 
     /* Same root guid, different content: 4001, 409. */
     bad = replace(xml, "PORT-ORDER-0001", "PORT-ORDER-0002");
-    assert_int_equal(cg_port_submit(f->port, bad, strlen(bad), NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", bad, strlen(bad), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "4001");
     assert_int_equal(res.http_status, 409);
     assert_non_null(strstr(res.text, "already used"));
     /* New root guid, document guid reused: 4001. */
     bad2 = replace(bad, "000000000001\"", "000000000002\"");
     free(bad);
-    assert_int_equal(cg_port_submit(f->port, bad2, strlen(bad2), NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", bad2, strlen(bad2), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "4001");
     assert_non_null(strstr(res.text, "A1B2C3D4-0303-4000-8000-0000000000A1"));
     /* New guids, same order number added again: 4002. */
     bad = replace(xml, "000000000001\"", "000000000003\"");
     free(bad2);
     bad2 = replace(bad, "0000000000A1<", "0000000000A3<");
-    assert_int_equal(cg_port_submit(f->port, bad2, strlen(bad2), NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", bad2, strlen(bad2), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "4002");
     assert_int_equal(res.http_status, 409);
     assert_non_null(strstr(res.text, "orderNo=PORT-ORDER-0001"));
     free(bad);
     /* ... the same as a modification (appType 2) is accepted. */
     bad = replace(bad2, "<ceb:appType>1<", "<ceb:appType>2<");
-    assert_int_equal(cg_port_submit(f->port, bad, strlen(bad), NULL, &res), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "test", bad, strlen(bad), NULL, &res), CG_OK);
     free(bad);
     free(bad2);
 
@@ -672,7 +685,7 @@ static void test_submit_rejections(void **state)
     bad = replace(xml, "000000000001\"", "000000000004\"");
     bad2 = replace(bad, "<ceb:goodsValue>59.90<", "<ceb:goodsValue>70.00<");
     free(bad);
-    assert_int_equal(cg_port_submit(f->port, bad2, strlen(bad2), NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", bad2, strlen(bad2), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "4003");
     assert_int_equal(res.http_status, 422);
     free(bad2);
@@ -681,41 +694,41 @@ static void test_submit_rejections(void **state)
     bad2 = replace(bad, "<ceb:currency>502</ceb:currency>\n    </ceb:OrderHead>",
                    "<ceb:currency>999</ceb:currency>\n    </ceb:OrderHead>");
     free(bad);
-    assert_int_equal(cg_port_submit(f->port, bad2, strlen(bad2), NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", bad2, strlen(bad2), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "4004");
     free(bad2);
     /* Schema: 0002, with the element named; a CEB900 is published. */
     bad = replace(xml, "000000000001\"", "000000000006\"");
     bad2 = replace(bad, "<ceb:orderType>E</ceb:orderType>", "");
     free(bad);
-    assert_int_equal(cg_port_submit(f->port, bad2, strlen(bad2), NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", bad2, strlen(bad2), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "0002");
     assert_non_null(strstr(res.text, "orderNo"));
     free(bad2);
     /* DTD with an external entity: 0001, nothing fetched. */
     bad = replace(xml, "<ceb:CEB303Message",
                   "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\n<ceb:CEB303Message");
-    assert_int_equal(cg_port_submit(f->port, bad, strlen(bad), NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", bad, strlen(bad), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "0001");
     assert_non_null(strstr(res.text, "DOCTYPE"));
     free(bad);
     /* Not XML, empty, not CEB, not taken. */
-    assert_int_equal(cg_port_submit(f->port, "<a>", 3, NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", "<a>", 3, NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "0001");
-    assert_int_equal(cg_port_submit(f->port, "", 0, NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", "", 0, NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "0001");
-    assert_int_equal(cg_port_submit(f->port, "<a/>", 4, NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", "<a/>", 4, NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "0001");
     bad = replace(xml, "CEB303Message", "CEB304Message");
     bad2 = replace(bad, "CEB303Message", "CEB304Message");
-    assert_int_equal(cg_port_submit(f->port, bad2, strlen(bad2), NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", bad2, strlen(bad2), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "4005");
     free(bad);
     free(bad2);
     /* Larger than max_body: 0999, HTTP 413. */
     for (i = 0; i < sizeof(big); i++)
         big[i] = ' ';
-    assert_int_equal(cg_port_submit(f->port, big, sizeof(big), NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", big, sizeof(big), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "0999");
     assert_int_equal(res.http_status, 413);
 
@@ -754,7 +767,7 @@ static void test_submit_receipts_twice(void **state)
 
     assert_int_equal(cg_conf_set(f->conf, "port", "fault_receipts_twice", "yes", &err), CG_OK);
     start(f);
-    assert_int_equal(cg_port_submit(f->port, xml, len, NULL, &res), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
     page = receipts(f, 0);
     assert_int_equal(json_array_size(json_object_get(page, "receipts")), 4);
     a = json_array_get(json_object_get(page, "receipts"), 0);
@@ -784,7 +797,7 @@ static void test_submit_rule_rejects(void **state)
                                  "gcode=0902109000:tea is not released in this test", &err),
                      CG_OK);
     start(f);
-    assert_int_equal(cg_port_submit(f->port, xml, len, NULL, &res), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
     page = receipts(f, 0);
     assert_int_equal(json_array_size(json_object_get(page, "receipts")), 2);
     r = json_array_get(json_object_get(page, "receipts"), 1);
@@ -805,16 +818,16 @@ static void test_submit_db_failure(void **state)
     char *xml = slurp("CEB303Message.xml", &len);
 
     start(f);
-    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = ON", &err), CG_OK);
-    assert_int_not_equal(cg_port_submit(f->port, xml, len, NULL, &res), CG_OK);
+    assert_int_equal(cg_store_port_read_only(f->port->db, true, &err), CG_OK);
+    assert_int_not_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
     assert_string_equal(res.code, "3001");
     assert_int_equal(res.http_status, 500);
     assert_non_null(strstr(res.text, "nothing was stored"));
     assert_int_equal(cg_port_result_json(&res, &json, &err), CG_OK);
     assert_non_null(strstr(json, "\"result\":\"retry\""));
     free(json);
-    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = OFF", &err), CG_OK);
-    assert_int_equal(cg_port_submit(f->port, xml, len, NULL, &res), CG_OK);
+    assert_int_equal(cg_store_port_read_only(f->port->db, false, &err), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
     assert_false(res.duplicate);
     assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
     assert_int_equal(st.accepted, 1);
@@ -870,11 +883,17 @@ static void test_group_commit(void **state)
     same_key = replace(b, "PORT-ORDER-00002", "PORT-ORDER-00003");
     bad_schema = replace(d, "<ceb:orderNo>PORT-ORDER-00004</ceb:orderNo>",
                          "<ceb:orderNumber>PORT-ORDER-00004</ceb:orderNumber>");
-    assert_int_equal(cg_port_job_check(f->port, a, strlen(a), "a", &jobs[0]), CG_OK);
-    assert_int_equal(cg_port_job_check(f->port, a, strlen(a), "a", &jobs[1]), CG_OK);
-    assert_int_equal(cg_port_job_check(f->port, c, strlen(c), "c", &jobs[2]), CG_OK);
-    assert_int_equal(cg_port_job_check(f->port, same_key, strlen(same_key), "b", &jobs[3]), CG_OK);
-    assert_int_equal(cg_port_job_check(f->port, bad_schema, strlen(bad_schema), "d", &jobs[4]),
+    assert_int_equal(cg_port_job_check(f->port, a, strlen(a), "a", &f->port->senders[0], &jobs[0]),
+                     CG_OK);
+    assert_int_equal(cg_port_job_check(f->port, a, strlen(a), "a", &f->port->senders[0], &jobs[1]),
+                     CG_OK);
+    assert_int_equal(cg_port_job_check(f->port, c, strlen(c), "c", &f->port->senders[0], &jobs[2]),
+                     CG_OK);
+    assert_int_equal(
+        cg_port_job_check(f->port, same_key, strlen(same_key), "b", &f->port->senders[0], &jobs[3]),
+        CG_OK);
+    assert_int_equal(cg_port_job_check(f->port, bad_schema, strlen(bad_schema), "d",
+                                       &f->port->senders[0], &jobs[4]),
                      CG_OK);
     assert_string_equal(jobs[4]->res.code, "0002");
     cg_port_jobs_store(f->port, jobs, 5);
@@ -902,9 +921,11 @@ static void test_group_commit(void **state)
         cg_port_job_free(jobs[i]);
 
     /* The group fails (read-only database): every job is tried alone and answers 3001. */
-    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = ON", &err), CG_OK);
-    assert_int_equal(cg_port_job_check(f->port, e, strlen(e), "e", &jobs[0]), CG_OK);
-    assert_int_equal(cg_port_job_check(f->port, b, strlen(b), "b", &jobs[1]), CG_OK);
+    assert_int_equal(cg_store_port_read_only(f->port->db, true, &err), CG_OK);
+    assert_int_equal(cg_port_job_check(f->port, e, strlen(e), "e", &f->port->senders[0], &jobs[0]),
+                     CG_OK);
+    assert_int_equal(cg_port_job_check(f->port, b, strlen(b), "b", &f->port->senders[0], &jobs[1]),
+                     CG_OK);
     cg_port_jobs_store(f->port, jobs, 2);
     for (i = 0; i < 2; i++) {
         assert_string_equal(jobs[i]->res.code, "3001");
@@ -912,7 +933,7 @@ static void test_group_commit(void **state)
         assert_int_equal(jobs[i]->res.ndocs, 0);
         assert_non_null(strstr(jobs[i]->res.text, "nothing was stored"));
     }
-    assert_int_equal(cg_db_exec(f->port->db, "PRAGMA query_only = OFF", &err), CG_OK);
+    assert_int_equal(cg_store_port_read_only(f->port->db, false, &err), CG_OK);
     /* The same jobs again (as the senders' retries would be): accepted, new numbers. */
     cg_port_jobs_store(f->port, jobs, 2);
     for (i = 0; i < 2; i++) {
@@ -954,7 +975,7 @@ static void test_release_retried(void **state)
     fp = fopen(dir, "w"); /* a file where the folder should be: every write fails */
     assert_non_null(fp);
     fclose(fp);
-    assert_int_equal(cg_port_submit(f->port, xml, len, NULL, &res), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
     assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
     assert_int_equal(st.receipts, 0);
     assert_int_equal(st.receipts_pending, 2);
@@ -967,6 +988,360 @@ static void test_release_retried(void **state)
     assert_int_equal(st.receipts, 2);
     assert_int_equal(st.receipts_pending, 0);
     free(dir);
+    free(xml);
+}
+
+/* ------------------------------------------------------------------ senders and hostile input */
+
+/* A second sender "other" with its own token and codes. */
+static void add_other(struct fix *f, const char *codes)
+{
+    struct cg_err err;
+    char tok[128];
+    FILE *fp;
+
+    snprintf(tok, sizeof(tok), "%s/other.token", f->dir);
+    fp = fopen(tok, "w");
+    assert_non_null(fp);
+    fputs("other-token-0123456789abcdef\n", fp);
+    fclose(fp);
+    assert_int_equal(cg_conf_set(f->conf, "sender.other", "token_file", tok, &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "sender.other", "codes", codes, &err), CG_OK);
+}
+
+static json_t *receipts_of(struct fix *f, const char *sender)
+{
+    struct cg_err err;
+    char *s = NULL;
+    json_t *j;
+
+    assert_int_equal(cg_port_receipts_json(f->port, sender, 0, 1000, &s, &err), CG_OK);
+    j = json_loads(s, 0, NULL);
+    free(s);
+    assert_non_null(j);
+    return j;
+}
+
+/* The receipt's XML (base64 in the page), NUL-terminated; caller frees. */
+static char *receipt_xml(const json_t *r, size_t *len)
+{
+    const char *b64 = json_string_value(json_object_get(r, "xml"));
+    size_t n = strlen(b64);
+    unsigned char *out = calloc(1, n + 1);
+    int got;
+
+    assert_non_null(out);
+    got = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
+    assert_true(got >= 0);
+    while (n > 0 && b64[n - 1] == '=') { /* EVP_DecodeBlock counts the padding bytes */
+        got--;
+        n--;
+    }
+    out[got] = '\0';
+    *len = (size_t)got;
+    return (char *)out;
+}
+
+/*
+ * Finding: a refused body naming another sender's guid made a CEB900 with that guid for
+ * everybody, with the whole body inside. Now the CEB900 goes to the sender that sent it only,
+ * with a guid of its own, a short escaped description and no body; it is well-formed.
+ */
+static void test_sec_refusal_receipts(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    char forged[256];
+    char junk[4096];
+    json_t *page;
+    json_t *r;
+    size_t len;
+    size_t i;
+    size_t n900 = 0;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *rx;
+
+    add_other(f, "9999999999");
+    start(f);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
+    snprintf(forged, sizeof(forged), "<x guid=\"%s\"/>", res.guid);
+    assert_int_equal(cg_port_submit(f->port, "other", forged, strlen(forged), NULL, &res),
+                     CG_EREJECT);
+    assert_string_equal(res.code, "0001");
+    /* control characters and bytes that are not UTF-8 */
+    memcpy(junk, "<a>", 3);
+    for (i = 3; i < sizeof(junk); i++)
+        junk[i] = (char)(i % 2 == 0 ? 0x01 : 0xff);
+    assert_int_equal(cg_port_submit(f->port, "other", junk, sizeof(junk), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0001");
+    for (i = 0; res.text[i] != '\0'; i++)
+        assert_true((unsigned char)res.text[i] >= 0x20);
+
+    /* the victim sees no CEB900 at all */
+    page = receipts_of(f, "test");
+    json_array_foreach(json_object_get(page, "receipts"), i, r)
+        assert_string_not_equal(json_string_value(json_object_get(r, "type")), "CEB900Message");
+    json_decref(page);
+    /* the sender of the junk gets its two, well-formed, without the forged guid or the body */
+    page = receipts_of(f, "other");
+    json_array_foreach(json_object_get(page, "receipts"), i, r)
+    {
+        xmlDocPtr d;
+
+        assert_string_equal(json_string_value(json_object_get(r, "type")), "CEB900Message");
+        n900++;
+        rx = receipt_xml(r, &len);
+        assert_null(strstr(rx, "A1B2C3D4-0303-4000-8000-000000000001"));
+        assert_null(strstr(rx, "<x guid"));
+        assert_true(len < 2048);
+        d = xmlReadMemory(rx, (int)len, "r.xml", NULL, XML_PARSE_NONET);
+        assert_non_null(d);
+        xmlFreeDoc(d);
+        free(rx);
+    }
+    assert_int_equal(n900, 2);
+    json_decref(page);
+    free(xml);
+}
+
+/* Finding: every sender read every receipt. Now a sender reads its own, nobody else any. */
+static void test_sec_receipts_private(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    json_t *page;
+    size_t len;
+    char *xml = slurp("CEB603Message.xml", &len);
+
+    add_other(f, "9999999999");
+    start(f);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
+    page = receipts_of(f, "test");
+    assert_int_equal(json_array_size(json_object_get(page, "receipts")), 2);
+    json_decref(page);
+    page = receipts_of(f, "other");
+    assert_int_equal(json_array_size(json_object_get(page, "receipts")), 0);
+    json_decref(page);
+    page = receipts_of(f, NULL);
+    assert_int_equal(json_array_size(json_object_get(page, "receipts")), 0);
+    json_decref(page);
+    free(xml);
+}
+
+/* Finding: a receipts page had no byte bound (78 MB). Now a page stops at receipts_page_bytes. */
+static void test_sec_receipts_page_bytes(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_err err;
+    json_t *page;
+    size_t len;
+    size_t n;
+    char *xml = slurp("CEB603Message.xml", &len);
+    char *s = NULL;
+
+    assert_int_equal(cg_conf_set(f->conf, "port", "receipts_page_bytes", "65536", &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "port", "fault_receipts_twice", "yes", &err), CG_OK);
+    start(f);
+    for (n = 0; n < 60; n++) {
+        char *a;
+        char *b;
+        char g[40];
+
+        snprintf(g, sizeof(g), "%012zu\"", n + 100);
+        a = replace(xml, "000000000001\"", g);
+        snprintf(g, sizeof(g), "00000000%04zu<", n + 100);
+        b = replace(a, "0000000000A1<", g);
+        free(a);
+        snprintf(g, sizeof(g), "COP-PORT-%04zu", n + 100);
+        a = replace(b, "COP-PORT-0001", g);
+        free(b);
+        assert_int_equal(cg_port_submit(f->port, "test", a, strlen(a), NULL, &res), CG_OK);
+        free(a);
+    }
+    assert_int_equal(cg_port_receipts_json(f->port, "test", 0, 1000, &s, &err), CG_OK);
+    assert_true(strlen(s) <= 65536 + 8192);
+    page = json_loads(s, 0, NULL);
+    assert_non_null(page);
+    assert_true(json_array_size(json_object_get(page, "receipts")) >= 1);
+    assert_true(json_is_true(json_object_get(page, "more")));
+    json_decref(page);
+    free(s);
+    free(xml);
+}
+
+/*
+ * Finding: a sender's certificate could declare, modify and delete for another enterprise. Now a
+ * document's enterprise code (the first field of its business key) must be one of the sender's
+ * codes, and a modify or delete comes from the sender that added the document.
+ */
+static void test_sec_codes(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *a;
+    char *b;
+
+    add_other(f, "9999999999");
+    start(f);
+    /* other declares an order for test's platform code 3301964J31 */
+    a = replace(xml, "000000000001\"", "000000000011\"");
+    b = replace(a, "0000000000A1<", "0000000000B1<");
+    free(a);
+    assert_int_equal(cg_port_submit(f->port, "other", b, strlen(b), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "4006");
+    assert_int_equal(res.http_status, 403);
+    assert_non_null(strstr(res.text, "ebpCode 3301964J31"));
+    free(b);
+    free(xml);
+}
+
+static void test_sec_modify_other_sender(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *a;
+    char *b;
+
+    add_other(f, "3301964J31"); /* holds the same code, but is another sender */
+    start(f);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
+    a = replace(xml, "000000000001\"", "000000000012\"");
+    b = replace(a, "0000000000A1<", "0000000000B2<");
+    free(a);
+    a = replace(b, "<ceb:appType>1<", "<ceb:appType>2<");
+    free(b);
+    assert_int_equal(cg_port_submit(f->port, "other", a, strlen(a), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "4006");
+    assert_non_null(strstr(res.text, "another sender added"));
+    /* the sender that added it may change it */
+    assert_int_equal(cg_port_submit(f->port, "test", a, strlen(a), NULL, &res), CG_OK);
+    free(a);
+    free(xml);
+}
+
+/*
+ * An order on a foreign platform (ebpCode 无) is declared for its ebcCode: two sellers on the
+ * same foreign platform may use the same order number, and neither may declare for the other.
+ */
+static void test_sec_foreign_platform(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *a;
+    char *b;
+    char *c;
+
+    add_other(f, "9999999999");
+    start(f);
+    a = replace(xml, "<ceb:ebpCode>3301964J31<", "<ceb:ebpCode>\xe6\x97\xa0<");
+    assert_int_equal(cg_port_submit(f->port, "test", a, strlen(a), NULL, &res), CG_OK);
+    /* other, same platform and order number, its own ebcCode: a different order */
+    b = replace(a, "000000000001\"", "000000000021\"");
+    c = replace(b, "0000000000A1<", "0000000000C1<");
+    free(b);
+    b = replace(c, "<ceb:ebcCode>3301964J31<", "<ceb:ebcCode>9999999999<");
+    assert_int_equal(cg_port_submit(f->port, "other", b, strlen(b), NULL, &res), CG_OK);
+    free(b);
+    /* other, declaring for test's ebcCode */
+    b = replace(c, "000000000021\"", "000000000022\"");
+    free(c);
+    c = replace(b, "0000000000C1<", "0000000000C2<");
+    free(b);
+    assert_int_equal(cg_port_submit(f->port, "other", c, strlen(c), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "4006");
+    assert_non_null(strstr(res.text, "ebcCode 3301964J31"));
+    free(c);
+    free(a);
+    free(xml);
+}
+
+/* A body of n start tags, each with attrs attributes, nested depth deep at the start. */
+static char *bomb(size_t n, size_t attrs, size_t depth, size_t *len)
+{
+    struct cg_buf b;
+    size_t i;
+    size_t j;
+
+    cg_buf_init(&b, 1u << 26);
+    for (i = 0; i < depth; i++)
+        assert_int_equal(cg_buf_add(&b, "<d>", 3), CG_OK);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(cg_buf_add(&b, "<e", 2), CG_OK);
+        for (j = 0; j < attrs; j++)
+            assert_int_equal(cg_buf_addf(&b, " a%zu=\"1\"", j), CG_OK);
+        assert_int_equal(cg_buf_add(&b, "/>", 2), CG_OK);
+    }
+    for (i = 0; i < depth; i++)
+        assert_int_equal(cg_buf_add(&b, "</d>", 4), CG_OK);
+    *len = b.len;
+    return cg_buf_take(&b);
+}
+
+/*
+ * Finding: 100,000 attributes on one element cost ~20 s of CPU in libxml2. Now the shape is
+ * bounded before libxml2 sees the body (0999 naming the limit), and the checks of one message
+ * have a CPU budget (0998).
+ */
+static void test_sec_parse_bounds(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_err err;
+    size_t len;
+    char *b;
+
+    assert_int_equal(cg_conf_set(f->conf, "port", "max_body", "8388608", &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "port", "cpu_budget_ms", "10", &err), CG_OK);
+    start(f);
+    b = bomb(1, 100000, 1, &len);
+    assert_int_equal(cg_port_submit(f->port, "test", b, len, NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0999");
+    assert_non_null(strstr(res.text, "more than 64 attributes (max_attributes)"));
+    free(b);
+    b = bomb(1, 64, 1, &len); /* at the limit: parsed (and refused as not CEB) */
+    assert_int_equal(cg_port_submit(f->port, "test", b, len, NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0001");
+    free(b);
+    b = bomb(1, 1, 49, &len);
+    assert_int_equal(cg_port_submit(f->port, "test", b, len, NULL, &res), CG_EREJECT);
+    assert_non_null(strstr(res.text, "deeper than 48 (max_depth)"));
+    free(b);
+    b = bomb(200001, 0, 1, &len);
+    assert_int_equal(cg_port_submit(f->port, "test", b, len, NULL, &res), CG_EREJECT);
+    assert_non_null(strstr(res.text, "more than 200000 elements (max_elements)"));
+    free(b);
+    /* 150,000 elements with 5 attributes each (6.7 MB) pass the bounds; parsing them alone takes
+     * far more than 10 ms of CPU */
+    b = bomb(150000, 5, 1, &len);
+    assert_int_equal(cg_port_submit(f->port, "test", b, len, NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0998");
+    assert_non_null(strstr(res.text, "cpu_budget_ms"));
+    free(b);
+}
+
+/* Finding: a guid holding "&#10;" wrote a forged line into the log. */
+static void test_sec_guid_newline(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *a = replace(xml, "guid=\"A1B2C3D4-0303-4000-8000-000000000001\"",
+                      "guid=\"A1&#10;port: accepted FORGED\"");
+
+    start(f);
+    assert_int_equal(cg_port_submit(f->port, "test", a, strlen(a), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0001");
+    assert_null(strchr(res.text, '\n'));
+    assert_null(strstr(res.guid, "FORGED"));
+    free(a);
     free(xml);
 }
 
@@ -987,6 +1362,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_submit_db_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_refusal_receipts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_receipts_private, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_receipts_page_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_foreign_platform, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_modify_other_sender, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_parse_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_guid_newline, setup, teardown),
     };
     struct cg_err err;
     int rc;

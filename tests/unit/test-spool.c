@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 
 #include "core/conf.h"
 #include "core/fsutil.h"
+#include "declare/declare.h"
 #include "spool/spool.h"
 #include "spool/spool-int.h"
 #include "mapping/mapping.h"
@@ -50,6 +52,75 @@ static void test_receipt_codes(void **state)
     /* A code outside the table carries no state. */
     assert_int_equal(cg_doc_state_of_receipt(604, 42), CG_DOC_NONE);
     assert_int_equal(cg_doc_state_of_receipt(604, 600), CG_DOC_NONE);
+}
+
+/* The rules of cg_receipt_matches(), one at a time (docs/spool.md "Receipts"). */
+static void test_receipt_matches(void **state)
+{
+    struct cg_receipt_target inv = {603, "C-1", "SO-1"};
+    struct cg_receipt_target ord = {303, "SO-1", "SO-1"};
+    struct cg_receipt_event e;
+    char why[256];
+
+    (void)state;
+    memset(&e, 0, sizeof(e));
+    e.msg_type = 604;
+    e.cop_no = (char *)(uintptr_t) "C-1";
+    e.order_no = (char *)(uintptr_t) "SO-1";
+    e.pre_no = (char *)(uintptr_t) "B20260101000000001";
+    e.invt_no = (char *)(uintptr_t) "33012026I000000001";
+    assert_true(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    e.msg_type = 304;
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    assert_string_equal(why, "a CEB304 receipt does not answer a CEB603 message");
+    assert_true(cg_receipt_matches(&e, &ord, why, sizeof(why)));
+    e.msg_type = 900;
+    assert_true(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    e.msg_type = 604;
+    e.cop_no = (char *)(uintptr_t) "C-2";
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    assert_string_equal(why, "the receipt's copNo C-2 is not the document's C-1");
+    e.cop_no = NULL;
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    assert_string_equal(why, "the receipt carries no copNo (the document's is C-1)");
+    e.cop_no = (char *)(uintptr_t) "C-1";
+    e.order_no = (char *)(uintptr_t) "SO-2";
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    assert_string_equal(why, "the receipt's orderNo SO-2 is not the document's SO-1");
+    e.order_no = (char *)(uintptr_t) "SO-1";
+    e.pre_no = (char *)(uintptr_t) "B2026010100000000123"; /* 20 characters */
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    assert_string_equal(why, "preNo B2026010100000000123 is not 1 to 18 letters and digits");
+    e.pre_no = (char *)(uintptr_t) "B20260101000000001";
+    e.invt_no = (char *)(uintptr_t) "33012026I000000001";
+    assert_true(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    e.msg_type = 304;
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    assert_string_equal(why, "a CEB304 receipt does not answer a CEB603 message");
+    assert_true(cg_receipt_matches(&e, &ord, why, sizeof(why)));
+    e.msg_type = 900;
+    assert_true(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    e.msg_type = 604;
+    e.cop_no = (char *)(uintptr_t) "C-2";
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    assert_string_equal(why, "the receipt's copNo C-2 is not the document's C-1");
+    e.cop_no = NULL;
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    assert_string_equal(why, "the receipt carries no copNo (the document's is C-1)");
+    e.cop_no = (char *)(uintptr_t) "C-1";
+    e.order_no = (char *)(uintptr_t) "SO-2";
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    assert_string_equal(why, "the receipt's orderNo SO-2 is not the document's SO-1");
+    e.order_no = (char *)(uintptr_t) "SO-1";
+    e.pre_no = (char *)(uintptr_t) "B2026010100000000123"; /* 20 characters */
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    assert_string_equal(why, "preNo B2026010100000000123 is not 1 to 18 letters and digits");
+    e.pre_no = (char *)(uintptr_t) "B20260101000000001";
+    e.invt_no = (char *)(uintptr_t) "3301\n2026";
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
+    assert_string_equal(why, "invtNo 3301\\x0A2026 is not 1 to 20 letters and digits");
+    e.invt_no = (char *)(uintptr_t) "330120260000000000001"; /* 21 characters */
+    assert_false(cg_receipt_matches(&e, &inv, why, sizeof(why)));
 }
 
 static void test_state_names(void **state)
@@ -545,11 +616,19 @@ static void test_reason_grouping(void **state)
 
     (void)state;
     memset(&st, 0, sizeof(st));
+    /* Grouped by kind: the quoted value and numbers standing alone are left out; numbers
+     * inside a word (CEB603) stay. */
     spool_reason_add(&st, "a.csv:2: order A-1: field sku: 'X' is not in the catalogue");
-    spool_reason_add(&st, "b.csv:9: order B-7: field sku: 'X' is not in the catalogue");
+    spool_reason_add(&st, "b.csv:9: order B-7: field sku: 'Y-2' is not in the catalogue");
     assert_int_equal(st.nreasons, 1);
     assert_int_equal(st.reasons[0].count, 2);
-    assert_string_equal(st.reasons[0].text, "field sku: 'X' is not in the catalogue");
+    assert_string_equal(st.reasons[0].text, "field sku: '\xe2\x80\xa6' is not in the catalogue");
+    spool_reason_add(&st, "a.csv:4: order A-3: CEB603 building: element POD: required");
+    spool_reason_add(&st, "a.csv:5: order A-4: field total: given total 9.50 differs from 9");
+    assert_int_equal(st.nreasons, 3);
+    assert_string_equal(st.reasons[1].text, "CEB603 building: element POD: required");
+    assert_string_equal(st.reasons[2].text, "field total: given total N differs from N");
+    st.nreasons = 1;
     snprintf(
         longmsg, sizeof(longmsg), "a.csv:3: order A-2: field gname: %s",
         "申报品名 declared name words that go on and on and on and on and on and on and on "
@@ -571,6 +650,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_receipt_codes),
         cmocka_unit_test(test_state_names),
+        cmocka_unit_test(test_receipt_matches),
         cmocka_unit_test(test_forward_only),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_lock),

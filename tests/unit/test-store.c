@@ -1,6 +1,7 @@
 /*
  * test-store.c - the store layer: a database written by the previous release opens, migrates
- * and reads back through the store; a module adds its own migration steps; every read the
+ * and reads back through the store; orders that need a cancellation and orders held for their
+ * status are recorded per file; a module adds its own migration steps; every read the
  * spool decides on reports an injected database failure as CG_EDB/CG_EBUSY, never as "not
  * found"; a commit that fails (SQLITE_BUSY, SQLITE_IOERR) rolls the unit of work back.
  *
@@ -209,11 +210,15 @@ static void test_previous_release(void **state)
     struct seen d;
     char hash[65];
     int64_t id = 0;
-    long taken = -1, rej = -1;
+    long taken = -1, rej = -1, w = -1, sk = -1, c = -1, open = -1;
     int ver = -1, n = 0;
 
+    /* Opening it upgrades it to the current schema: step 3, the 'mismatch' receipt outcome;
+     * step 4, the table of orders that need a cancellation and the held counts. */
     assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 2);
+    assert_int_equal(ver, 4);
+    assert_int_equal(cg_store_cancels_open_count(f->st, &open, &err), CG_OK);
+    assert_int_equal(open, 0);
     /* Released order: CEB303, 505, 603 released, the inventory carries a preNo. */
     docs_of(f->st, "SO-0000001", &d);
     assert_int_equal(d.n, 3);
@@ -237,11 +242,14 @@ static void test_previous_release(void **state)
                      CG_ENOTFOUND);
     /* The first file: 3 orders taken, none rejected. */
     memset(&file, 0, sizeof(file));
-    assert_int_equal(cg_store_files_named(f->st, "orders.csv", file_seen, &file, &err), CG_OK);
+    assert_int_equal(cg_store_files_named(f->st, NULL, "orders.csv", file_seen, &file, &err),
+                     CG_OK);
     assert_int_equal(file.orders_new, 3);
     assert_int_equal(cg_store_file_counts(f->st, file.id, &taken, &rej, &err), CG_OK);
     assert_int_equal(taken, 3);
     assert_int_equal(rej, 0);
+    assert_int_equal(cg_store_file_held(f->st, file.id, &w, &sk, &c, &err), CG_OK);
+    assert_true(w == 0 && sk == 0 && c == 0);
     /* Pending: SO-0000002's 505 and 603, SO-0000003's three, SO-0000202's three. */
     assert_int_equal(cg_store_list(f->st, CG_STORE_LIST_PENDING, count_item, &n, &err), CG_OK);
     assert_int_equal(n, 8);
@@ -287,7 +295,7 @@ static void test_format_kept(void **state)
     assert_int_equal(system(cmd), 0);
     assert_int_equal(cg_store_open_with(path, list, 1, &st, &err), CG_OK);
     assert_int_equal(cg_store_module_version(st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 2);
+    assert_int_equal(ver, cg_store_schema_spool.nsteps);
     cg_store_close(st);
     assert_int_equal(table_count(path, "store_modules"), 0);
     assert_int_equal(table_count(path, "fx_declared"), 0);
@@ -319,7 +327,7 @@ static int declare_one(struct cg_store *st, void *vctx, struct cg_err *err)
 
 /*
  * The registered modules on the previous release's database: settle/'s tables are added as
- * its own module (version 1) and the spool's version stays 2; the new tables take the old
+ * its own module and the spool's version is its own current one; the new tables take the old
  * orders' declared amounts.
  */
 static void test_settle_added(void **state)
@@ -333,7 +341,7 @@ static void test_settle_added(void **state)
     int ver = -1;
 
     assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 2);
+    assert_int_equal(ver, cg_store_schema_spool.nsteps);
     assert_int_equal(cg_store_module_version(f->st, "settle", &ver, &err), CG_OK);
     assert_int_equal(ver, cg_store_schema_settle.nsteps);
     assert_int_equal(table_count(f->path, "fx_declared"), 1);
@@ -377,6 +385,136 @@ static void test_fresh_database(void **state)
     free(path);
 }
 
+/* ------------------------------------------------------------------ held and cancelled orders */
+
+struct cancels {
+    int n;
+    char status[16], reason[64], file[64], order[32];
+    long line;
+    bool done;
+};
+
+static int cancel_seen(const struct cg_store_cancel *k, void *vctx)
+{
+    struct cancels *c = vctx;
+
+    c->n++;
+    snprintf(c->status, sizeof(c->status), "%s", k->status);
+    snprintf(c->reason, sizeof(c->reason), "%s", k->reason);
+    snprintf(c->file, sizeof(c->file), "%s", k->file_name);
+    snprintf(c->order, sizeof(c->order), "%s%s%s", k->seller, k->seller[0] ? "/" : "", k->order_no);
+    c->line = k->line;
+    c->done = k->done_at != NULL;
+    return CG_OK;
+}
+
+static int file_name_seen(const struct cg_store_file *file, void *vctx)
+{
+    (*(int *)vctx)++;
+    (void)file;
+    return CG_OK;
+}
+
+/* A declared order shown cancelled later is recorded once; the first record stays. */
+static void test_cancel_needed(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store_file file;
+    struct cancels c;
+    struct cg_err err;
+    char hash[65];
+    int64_t oid = 0, other = 0;
+    long n = -1;
+
+    memset(&file, 0, sizeof(file));
+    assert_int_equal(cg_store_files_named(f->st, NULL, "orders.csv", file_seen, &file, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_order_find(f->st, "acme", "SO-0000001", &oid, hash, &err), CG_OK);
+    assert_int_equal(cg_store_order_find(f->st, "acme", "SO-0000002", &other, hash, &err), CG_OK);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(cg_store_order_cancel(f->st, oid, cancel_seen, &c, &err), CG_ENOTFOUND);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(
+        cg_store_cancel_add(f->st, oid, file.id, 7, "cancelled", "Cancelled At set", &err), CG_OK);
+    /* Seen again, now as skipped: the first record is kept. */
+    assert_int_equal(cg_store_cancel_add(f->st, oid, file.id, 9, "skipped", "refunded", &err),
+                     CG_OK);
+    assert_int_equal(cg_store_order_cancel(f->st, oid, cancel_seen, &c, &err), CG_OK);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.status, "cancelled");
+    assert_string_equal(c.reason, "Cancelled At set");
+    assert_string_equal(c.file, "orders.csv");
+    assert_int_equal(c.line, 7);
+    assert_false(c.done);
+    /* Without the file that showed it. */
+    assert_int_equal(cg_store_cancel_add(f->st, other, 0, 3, "skipped", "refunded", &err), CG_OK);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(cg_store_cancels_open(f->st, cancel_seen, &c, &err), CG_OK);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.order, "acme/SO-0000002");
+    assert_string_equal(c.file, "");
+    assert_int_equal(cg_store_cancels_open_count(f->st, &n, &err), CG_OK);
+    assert_int_equal(n, 2);
+}
+
+/* Held counts add up per file and a resumed file starts them from zero. */
+static void test_held_counts(void **state)
+{
+    struct fix *f = *state;
+    struct cg_err err;
+    int64_t id = 0;
+    long w = -1, sk = -1, c = -1;
+
+    assert_int_equal(cg_store_file_add(f->st, "acme", "shop.csv", "shop.csv", 10, "ab", 5, "active",
+                                       NULL, &id, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_file_count_held(f->st, id, 2, 1, 0, &err), CG_OK);
+    assert_int_equal(cg_store_file_count_held(f->st, id, 1, 0, 3, &err), CG_OK);
+    assert_int_equal(cg_store_file_held(f->st, id, &w, &sk, &c, &err), CG_OK);
+    assert_true(w == 3 && sk == 1 && c == 3);
+    assert_int_equal(cg_store_file_reset_counts(f->st, id, &err), CG_OK);
+    assert_int_equal(cg_store_file_held(f->st, id, &w, &sk, &c, &err), CG_OK);
+    assert_true(w == 0 && sk == 0 && c == 0);
+    assert_int_equal(cg_store_file_held(f->st, id + 1000, &w, &sk, &c, &err), CG_ENOTFOUND);
+}
+
+/*
+ * A copy of a file done with rejected orders is read again, one done without is a duplicate;
+ * a file is found by name for one seller or for any.
+ */
+static void test_same_content_and_seller(void **state)
+{
+    struct fix *f = *state;
+    struct cg_err err;
+    int64_t a = 0, b = 0;
+    char out[256];
+    int n = 0;
+
+    assert_int_equal(cg_store_file_add(f->st, "acme", "a.csv", "a.csv", 10, "cafe", 11, "active",
+                                       NULL, &a, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_file_count(f->st, a, 1, 0, 0, 1, &err), CG_OK);
+    assert_int_equal(cg_store_file_finish(f->st, a, "done", NULL, &err), CG_OK);
+    assert_int_equal(cg_store_file_same_content(f->st, "acme", "cafe", out, sizeof(out), &err),
+                     CG_ENOTFOUND);
+    assert_int_equal(
+        cg_store_file_add(f->st, "jl", "a.csv", "a.csv", 10, "cafe", 12, "active", NULL, &b, &err),
+        CG_OK);
+    assert_int_equal(cg_store_file_count(f->st, b, 2, 0, 0, 0, &err), CG_OK);
+    assert_int_equal(cg_store_file_finish(f->st, b, "done", NULL, &err), CG_OK);
+    assert_int_equal(cg_store_file_same_content(f->st, "jl", "cafe", out, sizeof(out), &err),
+                     CG_OK);
+    assert_non_null(strstr(out, "a.csv"));
+    assert_int_equal(cg_store_files_named(f->st, NULL, "a.csv", file_name_seen, &n, &err), CG_OK);
+    assert_int_equal(n, 2);
+    n = 0;
+    assert_int_equal(cg_store_files_named(f->st, "jl", "a.csv", file_name_seen, &n, &err), CG_OK);
+    assert_int_equal(n, 1);
+    n = 0;
+    assert_int_equal(cg_store_files_named(f->st, "", "a.csv", file_name_seen, &n, &err), CG_OK);
+    assert_int_equal(n, 0);
+}
+
 /* ------------------------------------------------------------------ a module's own steps */
 
 static const char *const ledger_steps[] = {
@@ -418,7 +556,7 @@ static void test_module_steps(void **state)
     /* The spool's version is unchanged and the registered list still opens the database. */
     assert_int_equal(cg_store_open(f->path, &f->st, &err), CG_OK);
     assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 2);
+    assert_int_equal(ver, 4);
     assert_int_equal(cg_store_module_version(f->st, "ledger", &ver, &err), CG_OK);
     assert_int_equal(ver, 2);
 }
@@ -548,7 +686,7 @@ static int read_status_order(struct cg_store *st, struct cg_err *err)
 
 static int read_status_file(struct cg_store *st, struct cg_err *err)
 {
-    return cg_store_files_named(st, "orders.csv", any_file, NULL, err);
+    return cg_store_files_named(st, NULL, "orders.csv", any_file, NULL, err);
 }
 
 static int read_file_rejections(struct cg_store *st, struct cg_err *err)
@@ -559,6 +697,35 @@ static int read_file_rejections(struct cg_store *st, struct cg_err *err)
 static int read_pending(struct cg_store *st, struct cg_err *err)
 {
     return cg_store_list(st, CG_STORE_LIST_PENDING, any_item, NULL, err);
+}
+
+static int read_file_held(struct cg_store *st, struct cg_err *err)
+{
+    long w, s, c;
+    return cg_store_file_held(st, 1, &w, &s, &c, err);
+}
+
+static int any_cancel(const struct cg_store_cancel *k, void *ctx)
+{
+    (void)k;
+    (void)ctx;
+    return CG_OK;
+}
+
+static int read_order_cancel(struct cg_store *st, struct cg_err *err)
+{
+    return cg_store_order_cancel(st, 1, any_cancel, NULL, err);
+}
+
+static int read_cancels_open(struct cg_store *st, struct cg_err *err)
+{
+    return cg_store_cancels_open(st, any_cancel, NULL, err);
+}
+
+static int read_cancels_count(struct cg_store *st, struct cg_err *err)
+{
+    long n;
+    return cg_store_cancels_open_count(st, &n, err);
 }
 
 static const struct {
@@ -583,6 +750,10 @@ static const struct {
     {"status of a file", "OR active_name", read_status_file, CG_OK},
     {"rejections of a file", "FROM rejections WHERE input_file", read_file_rejections, CG_OK},
     {"pending list", "'returned', 'rejected'", read_pending, CG_OK},
+    {"held orders of a file", "orders_cancelled FROM input_files WHERE id", read_file_held, CG_OK},
+    {"cancellation of an order", "WHERE c.order_id", read_order_cancel, CG_ENOTFOUND},
+    {"cancellations needed", "c.done_at IS NULL ORDER BY", read_cancels_open, CG_OK},
+    {"count of cancellations needed", "count(*) FROM cancel_needed", read_cancels_count, CG_OK},
 };
 
 static void test_read_faults(void **state)
@@ -725,6 +896,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_previous_release, setup, teardown),
         cmocka_unit_test_setup_teardown(test_format_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_needed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_content_and_seller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_added, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_steps, setup, teardown),

@@ -1,0 +1,304 @@
+/*
+ * port-sender.c - the parties allowed to send to the port: the [sender.NAME] sections of the
+ * port's configuration.
+ *
+ * A sender is known on the wire by its TLS client certificate (mutual TLS, compared by SHA-256
+ * fingerprint after tls_client_ca has verified it) or by a token (Authorization: Bearer,
+ * compared by SHA-256 in constant time; the token is read from token_file and only its hash is
+ * kept). Its messages must be signed with one of its sign_cert certificates, and every document
+ * must name one of its enterprise codes (codes) in the business key. The table is read once by
+ * cg_port_new() and read-only after that, so every thread may use it. A bad entry is a
+ * configuration error naming the section and key.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "port/port-int.h"
+
+#define SENDER_FILE_MAX (1024u * 1024u)
+#define TOKEN_MIN 16
+
+static void token_hash(const char *tok, size_t len, unsigned char out[32])
+{
+    unsigned int n = 32;
+
+    if (EVP_Digest(tok, len, out, &n, EVP_sha256(), NULL) != 1)
+        memset(out, 0, 32);
+}
+
+int cg_port_der_fingerprint(const unsigned char *der, size_t len, char out[65])
+{
+    cg_sha256_hex(der, len, out);
+    return CG_OK;
+}
+
+/* SHA-256 fingerprints of every certificate in a PEM file, appended to *fps. */
+static int read_fingerprints(const char *path, const char *what, char (**fps)[65], size_t *n,
+                             struct cg_err *err)
+{
+    struct cg_buf b;
+    BIO *bio = NULL;
+    X509 *x;
+    unsigned char *der = NULL;
+    int len;
+    int rc;
+
+    cg_buf_init(&b, SENDER_FILE_MAX);
+    rc = cg_fs_read(path, SENDER_FILE_MAX, &b, err);
+    if (rc != CG_OK)
+        goto done;
+    bio = BIO_new_mem_buf(b.data, (int)b.len);
+    if (bio == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        char(*grown)[65] = realloc(*fps, (*n + 1) * sizeof(**fps));
+
+        der = NULL;
+        len = i2d_X509(x, &der);
+        X509_free(x);
+        if (grown == NULL || len <= 0) {
+            if (grown != NULL)
+                *fps = grown;
+            OPENSSL_free(der);
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            goto done;
+        }
+        *fps = grown;
+        cg_port_der_fingerprint(der, (size_t)len, (*fps)[(*n)++]);
+        OPENSSL_free(der);
+    }
+    if (*n == 0)
+        rc = CG_ERR_SET(err, CG_ECONFIG, "%s: %s holds no PEM certificate", what, path);
+done:
+    ERR_clear_error();
+    BIO_free(bio);
+    cg_buf_free(&b);
+    return rc;
+}
+
+static int read_token(const char *path, struct cg_port_sender *s, struct cg_err *err)
+{
+    struct cg_buf b;
+    size_t len;
+    int rc;
+
+    cg_buf_init(&b, 4096);
+    rc = cg_fs_read(path, 4096, &b, err);
+    if (rc != CG_OK) {
+        cg_buf_free(&b);
+        return rc;
+    }
+    len = b.len;
+    while (len > 0 && (b.data[len - 1] == '\n' || b.data[len - 1] == '\r' ||
+                       b.data[len - 1] == ' ' || b.data[len - 1] == '\t'))
+        len--;
+    if (len < TOKEN_MIN || memchr(b.data, '\0', len) != NULL)
+        rc = CG_ERR_SET(err, CG_ECONFIG, "token_file %s: a token has at least %d characters", path,
+                        TOKEN_MIN);
+    else
+        token_hash(b.data, len, s->token_sha);
+    s->has_token = rc == CG_OK;
+    if (b.data != NULL)
+        explicit_bzero(b.data, b.len);
+    cg_buf_free(&b);
+    return rc;
+}
+
+static int read_codes(const char *list, struct cg_port_sender *s, struct cg_err *err)
+{
+    const char *p = list;
+    size_t len;
+
+    while (p != NULL && *p != '\0') {
+        char **grown;
+
+        while (*p == ' ' || *p == ',')
+            p++;
+        len = strcspn(p, ", ");
+        if (len == 0)
+            break;
+        grown = realloc(s->codes, (s->ncodes + 1) * sizeof(*s->codes));
+        if (grown == NULL)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        s->codes = grown;
+        s->codes[s->ncodes] = strndup(p, len);
+        if (s->codes[s->ncodes] == NULL)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        s->ncodes++;
+        p += len;
+    }
+    return CG_OK;
+}
+
+struct load_ctx {
+    struct cg_port *p;
+    const struct cg_conf *conf;
+    struct cg_err *err;
+};
+
+static int load_one(const char *name, void *arg)
+{
+    struct load_ctx *lc = arg;
+    struct cg_port *p = lc->p;
+    struct cg_port_sender *grown;
+    struct cg_port_sender *s;
+    char section[256];
+    char *path = NULL;
+    int rc = CG_OK;
+
+    snprintf(section, sizeof(section), "sender.%s", name);
+    grown = realloc(p->senders, (p->nsenders + 1) * sizeof(*p->senders));
+    if (grown == NULL)
+        return CG_ERR_SET(lc->err, CG_ENOMEM, "out of memory");
+    p->senders = grown;
+    s = &p->senders[p->nsenders++];
+    memset(s, 0, sizeof(*s));
+    s->name = cg_strdup(name);
+    if (s->name == NULL)
+        return CG_ERR_SET(lc->err, CG_ENOMEM, "out of memory");
+    if ((path = cg_conf_get_path(lc->conf, section, "token_file")) != NULL)
+        rc = read_token(path, s, lc->err);
+    free(path);
+    if (rc == CG_OK && (path = cg_conf_get_path(lc->conf, section, "client_cert")) != NULL) {
+        char(*fps)[65] = NULL;
+        size_t n = 0;
+
+        rc = read_fingerprints(path, "client_cert", &fps, &n, lc->err);
+        if (rc == CG_OK && n != 1)
+            rc = CG_ERR_SET(lc->err, CG_ECONFIG, "client_cert %s: one certificate expected", path);
+        if (rc == CG_OK)
+            memcpy(s->client_fp, fps[0], sizeof(s->client_fp));
+        free(fps);
+        free(path);
+    }
+    if (rc == CG_OK && (path = cg_conf_get_path(lc->conf, section, "sign_cert")) != NULL) {
+        rc = read_fingerprints(path, "sign_cert", &s->sign_fps, &s->nsign, lc->err);
+        free(path);
+    }
+    if (rc == CG_OK)
+        rc = read_codes(cg_conf_get(lc->conf, section, "codes"), s, lc->err);
+    if (rc == CG_OK && !s->has_token && s->client_fp[0] == '\0')
+        rc = CG_ERR_SET(lc->err, CG_ECONFIG,
+                        "a sender needs token_file or client_cert to be recognised");
+    if (rc == CG_OK && s->ncodes == 0)
+        rc = CG_ERR_SET(lc->err, CG_ECONFIG, "codes: a sender declares for at least one code");
+    if (rc == CG_OK && p->require_signature && s->nsign == 0)
+        rc = CG_ERR_SET(lc->err, CG_ECONFIG,
+                        "sign_cert: require_signature is on, so a sender "
+                        "needs its signing certificate(s)");
+    if (rc != CG_OK)
+        cg_err_prefix(lc->err, "[%s]", section);
+    return rc;
+}
+
+int cg_port_senders_load(struct cg_port *p, const struct cg_conf *conf, struct cg_err *err)
+{
+    struct load_ctx lc = {p, conf, err};
+    size_t i;
+    size_t j;
+
+    if (cg_conf_each_named(conf, "sender", load_one, &lc) != 0)
+        return err->code != CG_OK ? err->code : CG_ECONFIG;
+    for (i = 0; i < p->nsenders; i++)
+        for (j = 0; j < i; j++) {
+            const struct cg_port_sender *a = &p->senders[i];
+            const struct cg_port_sender *b = &p->senders[j];
+            size_t k;
+            size_t l;
+
+            if (a->client_fp[0] != '\0' && strcmp(a->client_fp, b->client_fp) == 0)
+                return CG_ERR_SET(err, CG_ECONFIG,
+                                  "[sender.%s] and [sender.%s] have the same client_cert", b->name,
+                                  a->name);
+            if (a->has_token && b->has_token && CRYPTO_memcmp(a->token_sha, b->token_sha, 32) == 0)
+                return CG_ERR_SET(err, CG_ECONFIG,
+                                  "[sender.%s] and [sender.%s] have the same token", b->name,
+                                  a->name);
+            for (k = 0; k < a->nsign; k++)
+                for (l = 0; l < b->nsign; l++)
+                    if (strcmp(a->sign_fps[k], b->sign_fps[l]) == 0)
+                        return CG_ERR_SET(err, CG_ECONFIG,
+                                          "[sender.%s] and [sender.%s] share a sign_cert "
+                                          "certificate",
+                                          b->name, a->name);
+        }
+    return CG_OK;
+}
+
+void cg_port_senders_free(struct cg_port *p)
+{
+    size_t i;
+    size_t j;
+
+    for (i = 0; i < p->nsenders; i++) {
+        struct cg_port_sender *s = &p->senders[i];
+
+        free(s->name);
+        free(s->sign_fps);
+        for (j = 0; j < s->ncodes; j++)
+            free(s->codes[j]);
+        free(s->codes);
+        explicit_bzero(s->token_sha, sizeof(s->token_sha));
+    }
+    free(p->senders);
+    p->senders = NULL;
+    p->nsenders = 0;
+}
+
+const struct cg_port_sender *cg_port_sender_by_token(const struct cg_port *p, const char *tok,
+                                                     size_t len)
+{
+    const struct cg_port_sender *found = NULL;
+    unsigned char h[32];
+    size_t i;
+
+    token_hash(tok, len, h);
+    for (i = 0; i < p->nsenders; i++)
+        if (p->senders[i].has_token && CRYPTO_memcmp(h, p->senders[i].token_sha, 32) == 0)
+            found = &p->senders[i];
+    return found;
+}
+
+const struct cg_port_sender *cg_port_sender_by_client(const struct cg_port *p, const char *fp)
+{
+    size_t i;
+
+    for (i = 0; i < p->nsenders; i++)
+        if (p->senders[i].client_fp[0] != '\0' && strcmp(p->senders[i].client_fp, fp) == 0)
+            return &p->senders[i];
+    return NULL;
+}
+
+const struct cg_port_sender *cg_port_sender_by_signer(const struct cg_port *p, const char *fp)
+{
+    size_t i;
+    size_t j;
+
+    for (i = 0; i < p->nsenders; i++)
+        for (j = 0; j < p->senders[i].nsign; j++)
+            if (strcmp(p->senders[i].sign_fps[j], fp) == 0)
+                return &p->senders[i];
+    return NULL;
+}
+
+bool cg_port_sender_has_code(const struct cg_port_sender *s, const char *code)
+{
+    size_t i;
+
+    for (i = 0; i < s->ncodes; i++)
+        if (strcmp(s->codes[i], code) == 0)
+            return true;
+    return false;
+}

@@ -1,0 +1,62 @@
+#!/bin/sh
+# http-receipts.sh - receipts and sending are independent: with a receipts URL that cannot be
+# read, `cebgate run` still takes the new files and hands every message to the port over HTTPS,
+# reports the receipts failure and exits 75 (run again); once receipts can be read again the
+# next run applies them. A receipt file with 300 entries for unknown guids names ten of them in
+# the log and counts the rest in one line. An inbox file whose name holds a newline goes to
+# failed/inbox/ under a safe name with its .reason.
+. "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
+port_conf "$T/port.conf" "$T/port.db"
+start_port "$T/port.conf"
+sender_conf
+sed -i "s|^receipts_url = .*|receipts_url = https://127.0.0.1:$P/no-such-endpoint|" \
+    "$W/cebgate.conf"
+orders orders.csv 5 || fail "make orders"
+
+expect_rc 75 "a run whose receipts cannot be fetched exits 75" cg run --no-progress
+check "it says why" grep -q 'fetching receipts' "$T/err"
+check "the file was taken" test ! -e "$W/incoming/orders.csv"
+check "all 15 messages were sent ($(sql "SELECT group_concat(state) FROM (SELECT DISTINCT state FROM messages)"))" \
+    test "$(sql "SELECT count(*) FROM messages WHERE state = 'sent'")" = 15
+check "the port has the 15 documents" sh -c \
+    "[ \$('$CEBGATE' -c '$T/port.conf' port --documents | wc -l) -eq 15 ]"
+
+sed -i "s|^receipts_url = .*|receipts_url = https://127.0.0.1:$P/receipts|" "$W/cebgate.conf"
+expect_rc 0 "with the receipts URL right again, the next run exits 0" cg run --no-progress
+check "and applied the receipts" test "$(sql "SELECT count(*) FROM documents
+    WHERE state IN ('accepted', 'closed')")" = 15
+
+# A receipt file with 300 entries for guids cebgate never sent: ten are named, then one line
+# says how many more (it wrote one warning per entry before).
+python3 - "$W/inbox/unknown-304.xml" <<'EOF'
+import sys
+rows = "".join(
+    "<ceb:OrderReturn><ceb:guid>F0000000-0000-4000-8000-%012d</ceb:guid>"
+    "<ceb:ebpCode>3301960000</ceb:ebpCode><ceb:ebcCode>3301960001</ceb:ebcCode>"
+    "<ceb:orderNo>NOBODY-%d</ceb:orderNo><ceb:returnStatus>120</ceb:returnStatus>"
+    "<ceb:returnTime>20260301101500000</ceb:returnTime><ceb:returnInfo>ok</ceb:returnInfo>"
+    "</ceb:OrderReturn>" % (i, i) for i in range(300))
+open(sys.argv[1], "w").write(
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ceb:CEB304Message '
+    'xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="F0000000-0000-4000-8000-FFFFFFFFFFFF" '
+    'version="1.0">' + rows + "</ceb:CEB304Message>\n")
+EOF
+cg run --no-progress >"$T/out" 2>"$T/err"
+check "300 receipts for unknown guids: ten lines name them ($(grep -c 'unknown guid F0' "$T/err"))" \
+    test "$(grep -c 'unknown guid F0' "$T/err")" = 10
+check "... and one line counts the other 290" grep -q '290 more receipts for unknown guids' "$T/err"
+check "all 300 are kept in the log" test "$(sql "SELECT count(*) FROM receipts
+    WHERE outcome = 'unknown'")" = 300
+
+# An inbox file whose name holds a newline goes to failed/inbox/ under a safe name, with its
+# .reason, and the log shows the name with '?' for the newline.
+printf '<x/>' >"$W/inbox/two
+lines.xml"
+cg run --no-progress >"$T/out" 2>"$T/err"
+check "the file with a newline in its name left inbox/" sh -c "! ls '$W/inbox' | grep -q '^two'"
+check "it is in failed/inbox/ with a .reason" sh -c "ls '$W/failed/inbox/' | grep -q '^bad-name-[0-9a-f]*\.reason$'"
+check "the reason names the file with '?' for the newline" sh -c \
+    "cat '$W'/failed/inbox/bad-name-*.reason | grep -q 'inbox/two?lines.xml'"
+check "no log line starts with the rest of the name" sh -c "! grep -q '^lines.xml' '$T/err'"
+stop_port
+finish

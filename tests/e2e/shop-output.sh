@@ -1,0 +1,59 @@
+#!/bin/sh
+# shop-output.sh - what an operator reads. A file of 70 orders that all fail the same way (no
+# destination port for their CEB603) prints each rejection once, with the order number once
+# and no "warning:" copy, the file's failed line does not list them again, and the summary has
+# one grouped line for the 70. On a terminal (script(1) gives one) the progress bar knows the
+# number of files of every seller folder from its first drawing.
+. "${CG_SRCDIR:-.}/tests/e2e/shop-lib.sh"
+
+shop_conf "$W/cebgate.conf" "catalog = catalog.csv
+[seller.own]
+profile = own
+[seller.b]
+profile = own"
+mkdir -p "$W/incoming/own"
+{
+    echo "order_no,currency,country,sku,qty,price,logistics_code,logistics_name,logistics_no"
+    i=1
+    while [ $i -le 70 ]; do
+        printf 'N-%d,USD,US,TS-001,1,9.99,3120980105,SF Express,SF80000000%05d\n' $i $i
+        i=$((i + 1))
+    done
+} >"$W/incoming/own/bulk.csv"
+(cd "$W" && "$CEBGATE" -c cebgate.conf run --no-progress >"$T/out" 2>&1)
+check "exit 1: orders were rejected" [ $? -eq 1 ]
+POD="CEB603 building: element POD: required value is missing: set [seller] pod or pod_by_country, or a pod column (docs/order-format.md)"
+i=1
+once=0
+while [ $i -le 70 ]; do
+    [ "$(grep -c "order N-$i:" "$T/out")" -eq 1 ] && once=$((once + 1))
+    i=$((i + 1))
+done
+check "each of the 70 rejections is printed once ($once)" [ "$once" -eq 70 ]
+check "each with its file, line and reason" \
+    grep -Fxq "own/bulk.csv:71: order N-70: $POD" "$T/out"
+check "the order number is not repeated in the reason" \
+    sh -c "! grep -Eq 'order (N-[0-9]+): .*order \\1' '$T/out'"
+check "the reason appears 70 times and once more in the summary" \
+    [ "$(grep -Fc "$POD" "$T/out")" -eq 71 ]
+check "no warning copies" sh -c "! grep -q 'warn' '$T/out'"
+check "the failed line does not list them again" \
+    grep -Fxq "failed own/bulk.csv: all 70 orders rejected (each listed above)" "$T/out"
+check "one grouped line in the summary" grep -Fxq "        70 x rejected: $POD" "$T/out"
+check "no 'other reasons' line" sh -c "! grep -q 'other' '$T/out'"
+check "the .reason file keeps the list" \
+    [ "$(grep -Fc "$POD" "$W/failed/own/bulk.csv.reason")" -ge 20 ]
+
+# The progress bar on a terminal: three files in two seller folders, counted from the start.
+mkdir -p "$W/incoming/b"
+for n in 1 2 3; do
+    d=own
+    [ $n -eq 3 ] && d=b
+    printf 'order_no,currency,country,sku,qty,price\nP-%d,USD,US,TS-001,1,9.99\n' $n \
+        >"$W/incoming/$d/p$n.csv"
+done
+(cd "$W" && script -qec "'$CEBGATE' -c cebgate.conf run" /dev/null >"$T/tty" 2>&1)
+tr '\r' '\n' <"$T/tty" | grep -o 'files [0-9]*/[0-9]*' >"$T/bar"
+check "the bar was drawn" [ -s "$T/bar" ]
+check "it knows the 3 files from its first drawing" sh -c "! grep -qv '/3\$' '$T/bar'"
+finish

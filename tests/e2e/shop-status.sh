@@ -1,0 +1,85 @@
+#!/bin/sh
+# shop-status.sh - `cebgate run` on a Shopify export and an Amazon report with every kind of
+# order status (tests/data/shop/): exactly the live orders are declared, the others are counted
+# by reason in the summary, exit 0. The destination port comes from the seller's
+# pod_by_country, pod and the shipments file. The next day's export declares the order that was
+# waiting and reports the declared order that was cancelled since as needing a cancellation
+# (printed once, in the summary, in the database, in cebgate status). The expected outcomes come
+# from the status rules in docs/order-format.md.
+. "${CG_SRCDIR:-.}/tests/e2e/shop-lib.sh"
+
+S=$CG_TESTDATA/shop
+cp "$S/shipments.csv" "$W/shop-shipments.csv"
+shop_conf "$W/cebgate.conf" "catalog = catalog.csv
+shipments = shop-shipments.csv
+pod = LGG
+pod_by_country = US=LAX, DE=HAM
+[seller.sh]
+profile = shopify
+[seller.az]
+profile = amazon"
+mkdir -p "$W/incoming/sh" "$W/incoming/az"
+cp "$S/shopify/orders_export_2026-10-02.csv" "$W/incoming/sh/"
+cp "$S/amazon/all-orders-2026-10-02.txt" "$W/incoming/az/"
+(cd "$W" && expect_rc 0 "run on the two exports exits 0" "$CEBGATE" -c cebgate.conf run --no-progress)
+cp "$T/out" "$T/run1"
+has() { grep -Fxq -- "$1" "$T/run1"; }
+
+sql "SELECT seller || ' ' || order_no FROM orders ORDER BY 1" >"$T/declared"
+cat >"$T/want" <<EOF
+az 302-0000001-0000001
+az 302-0000004-0000004
+az 302-0000005-0000005
+sh 2001
+sh 2004
+sh 2006
+EOF
+if cmp -s "$T/want" "$T/declared"; then ok "exactly the live orders are declared"; else
+    fail "declared orders differ"; diff "$T/want" "$T/declared"; fi
+check "summary counts" has "  orders: 6 accepted (6 new, 0 modified), 0 unchanged, 0 rejected, 3 waiting, 1 skipped, 2 cancelled"
+check "Shopify cancelled" has "         1 x cancelled: Cancelled at set"
+check "Shopify refunded, not shipped" has "         1 x skipped: Financial Status 'refunded'"
+check "Shopify unpaid" has "         1 x waiting: Financial Status 'pending'"
+check "Shopify authorized" has "         1 x waiting: Financial Status 'authorized'"
+check "Amazon Cancelled" has "         1 x cancelled: order-status 'Cancelled'"
+check "Amazon Pending" has "         1 x waiting: order-status 'Pending'"
+check "nothing needs a cancellation yet" sh -c "! grep -q 'needing a cancellation' '$T/run1'"
+check "both files done" has "summary: 2 files taken (2 done, 0 failed, 0 duplicate)"
+check "the file line counts the orders not declared" \
+    has "done sh/orders_export_2026-10-02.csv: 3 orders taken, 0 rejected, 2 waiting, 1 skipped, 1 cancelled, $(sed -n 's/^done sh.*cancelled, //p' "$T/run1")"
+
+# The multi-item order has its three lines; the one with a cancelled item has one line.
+msg_of() { grep -l "<ceb:orderNo>$2</ceb:orderNo>" "$W"/outbox/CEB$1Message_* | head -1; }
+nlines() { grep -o '<ceb:gnum>' "$(msg_of 303 "$1")" | wc -l; }
+check "multi-item Amazon order: 3 lines in CEB303" [ "$(nlines 302-0000001-0000001)" -eq 3 ]
+check "Amazon order with a cancelled item: 1 line in CEB303" [ "$(nlines 302-0000004-0000004)" -eq 1 ]
+check "the multi-line note is declared as written" \
+    grep -q 'Gift wrap, please\.' "$(msg_of 303 2001)"
+# Destination ports: pod_by_country (US, DE) and the shipments file's own column.
+check "POD from pod_by_country (US)" grep -q '<ceb:POD>LAX</ceb:POD>' "$(msg_of 603 2001)"
+check "POD from the shipments file" grep -q '<ceb:POD>JFK</ceb:POD>' "$(msg_of 603 2004)"
+check "POD from pod_by_country (DE)" grep -q '<ceb:POD>HAM</ceb:POD>' "$(msg_of 603 302-0000001-0000001)"
+
+# The next day: #2001 cancelled (after its documents were sent), #2005 paid, #2007 waiting.
+cp "$S/shopify/orders_export_2026-10-03.csv" "$W/incoming/sh/"
+(cd "$W" && expect_rc 0 "the next day's run exits 0" "$CEBGATE" -c cebgate.conf run --no-progress)
+cp "$T/out" "$T/run2"
+check "the order paid since is declared" [ "$(sql "SELECT count(*) FROM orders WHERE order_no = '2005'")" = 1 ]
+check "the cancelled order is printed once as needing a cancellation" \
+    sh -c "[ \$(grep -c 'order 2001: cancelled (Cancelled at set) after its documents were sent: it needs a cancellation' '$T/run2') -eq 1 ]"
+check "the summary says so" grep -Fq "  needing a cancellation: 1 orders cancelled or skipped after their documents were sent (cebgate status --cancel)" "$T/run2"
+check "summary counts of the second run" grep -Fxq "  orders: 1 accepted (1 new, 0 modified), 0 unchanged, 0 rejected, 1 waiting, 0 skipped, 1 cancelled" "$T/run2"
+check "recorded for the cancellation step" [ "$(sql "SELECT o.order_no || ' ' || c.status || ' ' || c.reason FROM cancel_needed c JOIN orders o ON o.id = c.order_id WHERE c.done_at IS NULL")" = '2001 cancelled Cancelled at set' ]
+(cd "$W" && expect_rc 0 "status --cancel" "$CEBGATE" -c cebgate.conf status --cancel)
+check "status --cancel lists it" grep -q "sh/2001  cancelled (Cancelled at set) in orders_export_2026-10-03.csv:2 after its documents were sent" "$T/out"
+check "status --cancel counts" grep -Fxq "1 orders need a cancellation (CEB605)" "$T/out"
+(cd "$W" && expect_rc 0 "status of the order" "$CEBGATE" -c cebgate.conf status 2001)
+check "the order's timeline says it needs a cancellation" grep -q "NEEDS A CANCELLATION" "$T/out"
+(cd "$W" && expect_rc 0 "status --pending" "$CEBGATE" -c cebgate.conf status --pending)
+check "status --pending mentions it" grep -Fxq "1 orders need a cancellation (cebgate status --cancel)" "$T/out"
+# A file named the way run prints it.
+(cd "$W" && expect_rc 0 "status SELLER/FILE" "$CEBGATE" -c cebgate.conf status sh/orders_export_2026-10-02.csv)
+check "status SELLER/FILE shows the file" grep -q "^file sh/orders_export_2026-10-02.csv  done" "$T/out"
+check "with the orders not declared" grep -Fxq "  orders: 3 new, 0 modified, 0 unchanged, 0 rejected, 2 waiting, 1 skipped, 1 cancelled" "$T/out"
+(cd "$W" && expect_rc 1 "status OTHER-SELLER/FILE is unknown" "$CEBGATE" -c cebgate.conf status az/orders_export_2026-10-02.csv)
+finish
