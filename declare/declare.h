@@ -421,9 +421,12 @@ struct cg_receipt_event {
     long status;         /* the same as a number */
     char *return_time;   /* yyyyMMddHHmmssfff */
     char *return_info;
-    /* CEB900 only: the DXP CopMsgId and message type of the rejected message. */
+    /* CEB900 only: the DXP CopMsgId and message type of the rejected message, and the root
+     * guid of the original message in oriBizMessage (bare or in a DxpMsg; NULL when absent or
+     * not parseable). */
     char *ori_cop_msg_id;
     char *ori_msg_type;
+    char *ori_biz_guid;
 };
 
 /* Parse any export receipt (both editions), CEB792 and CEB900 into events (one per entity). */

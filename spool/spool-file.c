@@ -7,7 +7,9 @@
  * spool-plan.c: CEB303 always; CEB505 and CEB603 once shipment data is present):
  *   no document yet                      -> version 1, appType 1 (add)
  *   same content hash                    -> nothing
- *   changed, state up to review/rejected -> next version, appType 2 (modify), same business key
+ *   changed, state up to review/rejected -> next version, appType 2 (modify), same business key;
+ *                                           appType 1 (add) when the port refused every version
+ *                                           (CEB900, negative code) or the transport did
  *   changed after customs concluded it   -> the order is rejected (a cancellation is needed)
  * An order that is not live (docs/order-format.md, "Order status") is not declared: it is
  * counted as waiting, skipped or cancelled; when a cancelled or skipped order has documents
@@ -43,6 +45,7 @@ struct doc_row {
     int state;
     char hash[65];
     char *pre_no, *invt_no;
+    bool ep_stored; /* some version may be stored at the electronic port */
 };
 
 /*
@@ -147,6 +150,7 @@ static int doc_row_add(const struct cg_store_doc *d, void *vctx)
     r->msg_type = d->msg_type;
     r->version = d->version;
     r->state = cg_doc_state_parse(d->state);
+    r->ep_stored = d->ep_stored;
     cg_strlcpy(r->hash, d->content_hash, sizeof(r->hash));
     r->pre_no = cg_strdup(d->pre_no);
     r->invt_no = cg_strdup(d->invt_no);
@@ -215,7 +219,8 @@ static int add_job(struct batch *b, struct border *bo, int msg_type, const char 
     j->msg_type = msg_type;
     cg_strlcpy(j->content_hash, hash, sizeof(j->content_hash));
     j->version = cur != NULL ? cur->version + 1 : 1;
-    j->app_type = cur != NULL ? CG_APP_MODIFY : CG_APP_ADD;
+    /* A document every version of which the port refused was never stored there: add it. */
+    j->app_type = cur != NULL && cur->ep_stored ? CG_APP_MODIFY : CG_APP_ADD;
     cg_guid_new(j->guid);
     spool_cop_no(bo->o, j->cop_no);
     if (cur != NULL) {

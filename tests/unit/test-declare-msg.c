@@ -1295,6 +1295,8 @@ static void test_receipt_fields(void **state)
     assert_string_equal(ev[0].ori_cop_msg_id, "7D1A8C9E-2B44-4F0B-8E61-5C3F9A0B1D22");
     assert_string_equal(ev[0].ori_msg_type, "CEB603Message");
     assert_contains(ev[0].return_info, "logisticsNo");
+    /* its oriBizMessage is not well-formed XML (an unbound prefix): no original guid */
+    assert_null(ev[0].ori_biz_guid);
     cg_receipt_events_free(ev, n);
     xmlFreeDoc(d);
     cg_receipt_events_free(NULL, 0);
