@@ -73,6 +73,10 @@ int cg_build_order_doc(int msg_type, const char *msg_guid, const struct cg_doc_r
                        const struct cg_seller *seller, const struct cg_base_transfer *bt,
                        const char *version, xmlDocPtr *out, struct cg_err *err);
 
+/* CEB303 orderType (202205) of a trade mode: 9710 "B" (B2B), 9810 "W" (overseas warehouse),
+ * any other (9610, 1210) "E" (B2C export). */
+const char *cg_order_type_of(const char *trade_mode);
+
 /* Most entities one message may carry (the schemas' maxOccurs). */
 #define CG_MSG_MAX_ENTITIES 100
 
