@@ -50,6 +50,7 @@ void cg_seller_free(struct cg_seller *s)
     free(s->iac_code);
     free(s->iac_name);
     free(s->ems_no);
+    free(s->payments);
     free(s);
 }
 
@@ -88,6 +89,7 @@ static const struct rule rules[] = {
     {"iac_code", OFF(iac_code), 18, 0, "the special-area warehouse enterprise code (iacCode)"},
     {"iac_name", OFF(iac_name), 100, 0, "the special-area warehouse enterprise name (iacName)"},
     {"ems_no", OFF(ems_no), 30, 0, "the special-area record book number (emsNo)"},
+    {"payments", OFF(payments), 0, 0, "where payment records come from"},
 };
 
 static const struct {

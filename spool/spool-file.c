@@ -4,7 +4,8 @@
  * the files in outbox/, hand them to the transport; finally move the file to done/ or failed/.
  *
  * Decisions per order (key: seller and order number) and per document (the kinds in
- * spool-plan.c: CEB303 always; CEB505 and CEB603 once shipment data is present):
+ * spool-plan.c: CEB303 always; CEB403 once payment data is present and the seller's payments
+ * come from the shop; CEB505 and CEB603 once shipment data is present):
  *   no document yet                      -> version 1, appType 1 (add)
  *   same content hash                    -> nothing
  *   changed, state up to review/rejected -> next version, appType 2 (modify), same business key;
@@ -297,7 +298,7 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
         const struct spool_doc_kind *dk = &spool_doc_kinds[i];
         char h[65];
         struct doc_row *cur;
-        if (!dk->needed(o))
+        if (!dk->needed(o) || (dk->seller_wants != NULL && !dk->seller_wants(b->sel->seller)))
             continue;
         dk->content_hash(o, h);
         cur = row_of(rows, nrows, dk->msg_type);
