@@ -254,6 +254,15 @@ int bld_finish(struct bld *b, xmlDocPtr *out)
 
 /* ------------------------------------------------------------------ order-based messages */
 
+const char *cg_order_type_of(const char *trade_mode)
+{
+    if (trade_mode != NULL && strcmp(trade_mode, "9710") == 0)
+        return "B";
+    if (trade_mode != NULL && strcmp(trade_mode, "9810") == 0)
+        return "W";
+    return "E";
+}
+
 static void order_head(struct bld *b, xmlNodePtr e, const struct cg_doc_ref *r,
                        const struct cg_seller *sl)
 {
@@ -262,7 +271,8 @@ static void order_head(struct bld *b, xmlNodePtr e, const struct cg_doc_ref *r,
     size_t i;
 
     bld_common_head(b, h, r->guid, r->app_type, r->app_status);
-    bld_req(b, h, "orderType", "E");
+    /* 202205: E B2C, B B2B (9710), W overseas warehouse (9810); the 2018 edition knows E. */
+    bld_req(b, h, "orderType", b->v2018 ? "E" : cg_order_type_of(sl->trade_mode));
     bld_req(b, h, "orderNo", o->order_no);
     bld_req(b, h, "ebpCode", sl->ebp_code);
     bld_req(b, h, "ebpName", sl->ebp_name);
@@ -404,6 +414,11 @@ static void inventory(struct bld *b, xmlNodePtr e, const struct cg_doc_ref *r,
     bld_req(b, h, "ebcName", sl->ebc_name);
     bld_req(b, h, "ownerCode", sl->owner_code);
     bld_req(b, h, "ownerName", sl->owner_name);
+    if (sl->trade_mode != NULL && strcmp(sl->trade_mode, "1210") == 0) {
+        bld_req(b, h, "iacCode", sl->iac_code);
+        bld_req(b, h, "iacName", sl->iac_name);
+        bld_req(b, h, "emsNo", sl->ems_no);
+    }
     bld_req(b, h, "tradeMode", sl->trade_mode);
     bld_req(b, h, "trafMode", sl->traf_mode);
     bld_req(b, h, "country", o->country);

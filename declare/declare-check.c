@@ -65,11 +65,20 @@ const char *cg_msg_without_order(const char *msg, const char *order_no)
 int cg_order_check(struct cg_schema *s, const struct cg_order *o, const struct cg_seller *seller,
                    const struct cg_base_transfer *bt, const char *version, struct cg_err *err)
 {
-    static const int with_ship[] = {303, 505, 603};
-    size_t n = o->has_shipment ? 3 : 1;
+    int with_ship[4];
+    size_t n = 0;
     size_t i;
     int rc = CG_OK;
 
+    /* The kinds spool-plan.c declares: the order; the payment receipt when the seller takes
+     * payments from the shop and the order has one; waybill and inventory with a shipment. */
+    with_ship[n++] = 303;
+    if (o->has_payment && seller->payments != NULL && strcmp(seller->payments, "shop") == 0)
+        with_ship[n++] = 403;
+    if (o->has_shipment) {
+        with_ship[n++] = 505;
+        with_ship[n++] = 603;
+    }
     for (i = 0; i < n && rc == CG_OK; i++) {
         struct cg_doc_ref ref;
         struct cg_err e;

@@ -4,8 +4,9 @@
  * Handles every export receipt (CEB304, 404, 506, 508, 510, 604, 606, 608, 702, 214, 216), the
  * summary result CEB792 (2018 gnum and 202205 gseqno lists alike, with its inventory lines:
  * invtNo, logisticsNo, gnum, gcode, the link to the customs declaration) and the format-error
- * receipt CEB900, in both schema editions. Elements are matched by namespace URI and local name,
- * never by prefix (receipts often use a default namespace). Each entity under the root becomes one
+ * receipt CEB900 (whose oriBizMessage, the original message as text, is parsed for its root
+ * guid), in both schema editions. Elements are matched by namespace URI and local name, never
+ * by prefix (receipts often use a default namespace). Each entity under the root becomes one
  * event. The document should come from cg_xml_parse() (no DTD, no entities, no network).
  * An unknown root, a foreign namespace, an entity without guid or returnStatus, a status that
  * is not a number, or no entity at all is CG_EPARSE / CG_EUNSUPPORTED with the reason; the
@@ -106,6 +107,7 @@ static void event_clear(struct cg_receipt_event *e)
         free(e->lines[i].gcode);
     }
     free(e->lines);
+    free(e->ori_biz_guid);
     memset(e, 0, sizeof(*e));
 }
 
@@ -203,6 +205,46 @@ static int add_line(struct cg_receipt_event *e, xmlNodePtr list, struct cg_err *
     return CG_OK;
 }
 
+/*
+ * The root guid of the original message a CEB900 carries in oriBizMessage (its XML as text,
+ * bare or in a DxpMsg). Parsed like any received XML; text that is not XML leaves it NULL.
+ */
+static int ori_biz_guid(struct cg_receipt_event *e, xmlNodePtr n, struct cg_err *err)
+{
+    xmlChar *text = xmlNodeGetContent(n);
+    xmlDocPtr doc = NULL, inner = NULL;
+    xmlChar *g = NULL;
+    char *xml = NULL;
+    size_t xlen = 0;
+    struct cg_err ignored;
+    int rc = CG_OK;
+
+    cg_err_clear(&ignored);
+    if (text == NULL || text[0] == '\0')
+        goto done;
+    if (cg_xml_parse((const char *)text, strlen((const char *)text), "oriBizMessage", &doc,
+                     &ignored) != CG_OK)
+        goto done;
+    if (cg_dxp_unwrap(doc, &xml, &xlen, &ignored) == CG_OK &&
+        cg_xml_parse(xml, xlen, "oriBizMessage", &inner, &ignored) != CG_OK)
+        goto done;
+    g = xmlGetNoNsProp(xmlDocGetRootElement(inner != NULL ? inner : doc), (const xmlChar *)"guid");
+    if (g != NULL && g[0] != '\0') {
+        e->ori_biz_guid = cg_strdup((const char *)g);
+        if (e->ori_biz_guid == NULL)
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+done:
+    xmlFree(g);
+    free(xml);
+    if (inner != NULL)
+        xmlFreeDoc(inner);
+    if (doc != NULL)
+        xmlFreeDoc(doc);
+    xmlFree(text);
+    return rc;
+}
+
 static int fill(struct cg_receipt_event *e, int type, xmlNodePtr ent, struct cg_err *err)
 {
     xmlNodePtr c;
@@ -222,6 +264,12 @@ static int fill(struct cg_receipt_event *e, int type, xmlNodePtr ent, struct cg_
         }
         if (type == 792 && strcmp((const char *)c->name, "SummaryResultList") == 0) {
             int rc = add_line(e, c, err);
+            if (rc != CG_OK)
+                return rc;
+            continue;
+        }
+        if (type == 900 && strcmp((const char *)c->name, "oriBizMessage") == 0) {
+            int rc = e->ori_biz_guid == NULL ? ori_biz_guid(e, c, err) : CG_OK;
             if (rc != CG_OK)
                 return rc;
             continue;

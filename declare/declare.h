@@ -73,6 +73,10 @@ int cg_build_order_doc(int msg_type, const char *msg_guid, const struct cg_doc_r
                        const struct cg_seller *seller, const struct cg_base_transfer *bt,
                        const char *version, xmlDocPtr *out, struct cg_err *err);
 
+/* CEB303 orderType (202205) of a trade mode: 9710 "B" (B2B), 9810 "W" (overseas warehouse),
+ * any other (9610, 1210) "E" (B2C export). */
+const char *cg_order_type_of(const char *trade_mode);
+
 /* Most entities one message may carry (the schemas' maxOccurs). */
 #define CG_MSG_MAX_ENTITIES 100
 
@@ -429,13 +433,16 @@ struct cg_receipt_event {
     long status;         /* the same as a number */
     char *return_time;   /* yyyyMMddHHmmssfff */
     char *return_info;
-    /* CEB900 only: the DXP CopMsgId and message type of the rejected message. */
+    /* CEB900 only: the DXP CopMsgId and message type of the rejected message, and the root
+     * guid of the original message in oriBizMessage (bare or in a DxpMsg; NULL when absent or
+     * not parseable). */
     char *ori_cop_msg_id;
     char *ori_msg_type;
     /* CEB792 only: the summary's declSeqNo and its inventory lines. */
     char *decl_seq_no;
     struct cg_receipt_line *lines;
     size_t nlines;
+    char *ori_biz_guid;
 };
 
 /* Parse any export receipt (both editions), CEB792 and CEB900 into events (one per entity). */

@@ -88,3 +88,14 @@ int cg_doc_state_step(int cur, int next)
         return cur < CG_DOC_RETURNED ? CG_STEP_MOVE : CG_STEP_LATE;
     return next > cur ? CG_STEP_MOVE : CG_STEP_LATE;
 }
+
+bool cg_receipt_eport_refusal(int receipt_type, long status)
+{
+    return receipt_type == 900 || status < 0;
+}
+
+bool cg_doc_refusal_too_late(int cur, int receipt_type, long status)
+{
+    return cg_receipt_eport_refusal(receipt_type, status) && cur >= CG_DOC_ACCEPTED &&
+           cur != CG_DOC_REJECTED;
+}

@@ -69,6 +69,17 @@ enum cg_step {
 /* Whether a document in state cur takes state next. */
 int cg_doc_state_step(int cur, int next);
 /*
+ * True when a refusal from the electronic port (a CEB900 format-error receipt or a negative
+ * returnStatus) arrives for a document in state cur that customs has already accepted or gone
+ * further with (accepted .. closed): the refusal cannot be about that document's stored
+ * version, so it is logged and reported but does not move it to rejected.
+ */
+bool cg_doc_refusal_too_late(int cur, int receipt_type, long status);
+/* True for a refusal at the electronic port (CEB900 or a negative code): the version was never
+ * stored there, so the next version of the document is an add, not a modify. */
+bool cg_receipt_eport_refusal(int receipt_type, long status);
+
+/*
  * True for states after which nothing more is expected for a document of msg_type (303, 403,
  * 505, 603, ...): rejected, released, returned or closed for any; for documents other than the
  * export inventory (CEB603) also accepted (120) and concluded (399), the last receipts customs

@@ -54,6 +54,15 @@ const struct cg_conf_key cg_mapping_conf_keys[] = {
     {"seller", "key_pass_env", CG_CONF_STR, NULL, NULL,
      "environment variable holding the key passphrase"},
     {"seller", "key_name", CG_CONF_STR, NULL, NULL, "certificate number written into ds:KeyName"},
+    {"seller", "payments", CG_CONF_ENUM, "none", "none|shop",
+     "shop: declare a payment receipt (CEB403) from the order file's payment columns; none: "
+     "declare none"},
+    {"seller", "iac_code", CG_CONF_STR, NULL, NULL,
+     "special-area warehouse enterprise code (CEB603 iacCode); required with trade_mode 1210"},
+    {"seller", "iac_name", CG_CONF_STR, NULL, NULL,
+     "special-area warehouse enterprise name (CEB603 iacName); required with trade_mode 1210"},
+    {"seller", "ems_no", CG_CONF_STR, NULL, NULL,
+     "special-area record book number (CEB603 emsNo); required with trade_mode 1210"},
 
     /* [mapping] */
     {"mapping", "encoding", CG_CONF_ENUM, "auto", "auto|utf-8|gb18030",

@@ -47,6 +47,10 @@ void cg_seller_free(struct cg_seller *s)
     free(s->country);
     free(s->pod);
     free(s->pod_by_country);
+    free(s->iac_code);
+    free(s->iac_name);
+    free(s->ems_no);
+    free(s->payments);
     free(s);
 }
 
@@ -82,6 +86,10 @@ static const struct rule rules[] = {
     {"profile", OFF(profile), 0, 0, "the order file layout"},
     {"key_pass_env", OFF(key_pass_env), 0, 0, "the passphrase variable"},
     {"key_name", OFF(key_name), 0, 0, "the certificate number (ds:KeyName)"},
+    {"iac_code", OFF(iac_code), 18, 0, "the special-area warehouse enterprise code (iacCode)"},
+    {"iac_name", OFF(iac_name), 100, 0, "the special-area warehouse enterprise name (iacName)"},
+    {"ems_no", OFF(ems_no), 30, 0, "the special-area record book number (emsNo)"},
+    {"payments", OFF(payments), 0, 0, "where payment records come from"},
 };
 
 static const struct {
@@ -163,6 +171,18 @@ int cg_seller_load(const struct cg_conf *conf, const char *name, struct cg_selle
                         "[%s] pod: '%s' is too short: the destination port (POD) is 3-4 "
                         "characters",
                         section, s->pod);
+        goto done;
+    }
+    /* Spec 202205 CEB603: iacCode, iacName and emsNo are required for special-area exports. */
+    if (strcmp(s->trade_mode, "1210") == 0 &&
+        (*s->iac_code == '\0' || *s->iac_name == '\0' || *s->ems_no == '\0')) {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[%s] trade_mode = 1210 (special-area export) needs iac_code, iac_name "
+                        "and ems_no: the CEB603 of a special-area export must carry iacCode, "
+                        "iacName and emsNo (missing:%s%s%s)",
+                        section, *s->iac_code == '\0' ? " iac_code" : "",
+                        *s->iac_name == '\0' ? " iac_name" : "",
+                        *s->ems_no == '\0' ? " ems_no" : "");
         goto done;
     }
     if (*s->pod_by_country != '\0') {

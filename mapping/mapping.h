@@ -47,9 +47,19 @@ struct cg_seller {
     /* Destination port by destination country: "US=LAX, DE=HAM" as configured, "" when unset;
      * checked by cg_seller_load. */
     char *pod_by_country;
+    /* Special-area export (trade_mode 1210): the warehouse enterprise inside the area and its
+     * record book, written into the CEB603 as iacCode, iacName and emsNo; "" when unset
+     * (cg_seller_load refuses 1210 without all three). */
+    char *iac_code, *iac_name, *ems_no;
+    /* Where the payment record (CEB403) comes from: "shop" (the order file's payment columns)
+     * or "none" (no CEB403 is declared). */
+    char *payments;
 };
 
-/* Load [seller.NAME] (NAME NULL or "" for [seller]) with fall-back to [seller]. */
+/*
+ * Load [seller.NAME] (NAME NULL or "" for [seller]) with fall-back to [seller]. A trade mode
+ * whose messages would lack a field the specification requires is CG_ECONFIG with the reason.
+ */
 int cg_seller_load(const struct cg_conf *conf, const char *name, struct cg_seller **out,
                    struct cg_err *err);
 void cg_seller_free(struct cg_seller *s);

@@ -4,10 +4,13 @@
  * the files in outbox/, hand them to the transport; finally move the file to done/ or failed/.
  *
  * Decisions per order (key: seller and order number) and per document (the kinds in
- * spool-plan.c: CEB303 always; CEB505 and CEB603 once shipment data is present):
+ * spool-plan.c: CEB303 always; CEB403 once payment data is present and the seller's payments
+ * come from the shop; CEB505 and CEB603 once shipment data is present):
  *   no document yet                      -> version 1, appType 1 (add)
  *   same content hash                    -> nothing
- *   changed, state up to review/rejected -> next version, appType 2 (modify), same business key
+ *   changed, state up to review/rejected -> next version, appType 2 (modify), same business key;
+ *                                           appType 1 (add) when the port refused every version
+ *                                           (CEB900, negative code) or the transport did
  *   changed after customs concluded it   -> the order is rejected (a cancellation is needed)
  * An order that is not live (docs/order-format.md, "Order status") is not declared: it is
  * counted as waiting, skipped or cancelled; when a cancelled or skipped order has documents
@@ -43,6 +46,7 @@ struct doc_row {
     int state;
     char hash[65];
     char *pre_no, *invt_no;
+    bool ep_stored; /* some version may be stored at the electronic port */
 };
 
 /*
@@ -147,6 +151,7 @@ static int doc_row_add(const struct cg_store_doc *d, void *vctx)
     r->msg_type = d->msg_type;
     r->version = d->version;
     r->state = cg_doc_state_parse(d->state);
+    r->ep_stored = d->ep_stored;
     cg_strlcpy(r->hash, d->content_hash, sizeof(r->hash));
     r->pre_no = cg_strdup(d->pre_no);
     r->invt_no = cg_strdup(d->invt_no);
@@ -215,7 +220,8 @@ static int add_job(struct batch *b, struct border *bo, int msg_type, const char 
     j->msg_type = msg_type;
     cg_strlcpy(j->content_hash, hash, sizeof(j->content_hash));
     j->version = cur != NULL ? cur->version + 1 : 1;
-    j->app_type = cur != NULL ? CG_APP_MODIFY : CG_APP_ADD;
+    /* A document every version of which the port refused was never stored there: add it. */
+    j->app_type = cur != NULL && cur->ep_stored ? CG_APP_MODIFY : CG_APP_ADD;
     cg_guid_new(j->guid);
     spool_cop_no(bo->o, j->cop_no);
     if (cur != NULL) {
@@ -292,7 +298,7 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
         const struct spool_doc_kind *dk = &spool_doc_kinds[i];
         char h[65];
         struct doc_row *cur;
-        if (!dk->needed(o))
+        if (!dk->needed(o) || (dk->seller_wants != NULL && !dk->seller_wants(b->sel->seller)))
             continue;
         dk->content_hash(o, h);
         cur = row_of(rows, nrows, dk->msg_type);

@@ -6,7 +6,11 @@
  * duplicate (same state again), late (the document is already further), unknown (no message
  * with that guid: kept and reported), mismatch (the guid names a message the receipt does not
  * answer: another type, another business key, a malformed preNo/invtNo; kept and reported,
- * never applied) or no-state (a code that carries no state). The log rows
+ * never applied) or no-state (a code that carries no state). Guids are matched whatever their
+ * case. A CEB900 whose own guid is unknown is matched through oriCopMsgId, then through the
+ * guid of the original message it carries. A port refusal (CEB900, negative code) for a
+ * version customs already accepted is logged as late and warned about, never applied. Unknown
+ * and mismatched receipts keep their business keys for `status --unknown`. The log rows
  * and the file's SHA-256 are committed in one transaction before the file moves to archive/;
  * a file whose SHA-256 is already recorded is only moved, so a crash in between applies
  * nothing twice. A file that cannot be parsed goes to failed/ with a .reason. Files are applied
@@ -40,6 +44,7 @@ struct apply_ctx {
     struct cg_receipt_event *ev;
     size_t n;
     long applied, dup, late, unknown, mismatch;
+    long refused_late; /* port refusals for documents customs already accepted (among late) */
 };
 
 /* Letters and digits only, 1..max of them. */
@@ -77,8 +82,20 @@ bool cg_receipt_matches(const struct cg_receipt_event *e, const struct cg_receip
     int m = t->msg_type;
     char shown[128];
 
-    if (e->msg_type == 900)
+    if (e->msg_type == 900) {
+        char want[24];
+
+        /* oriMessageType names the rejected message's type ("Unknown" when the port could not
+         * tell); another type means the guid is not the one the receipt is about. */
+        snprintf(want, sizeof(want), "CEB%03dMessage", m);
+        if (e->ori_msg_type != NULL && strcmp(e->ori_msg_type, "Unknown") != 0 &&
+            strcmp(e->ori_msg_type, want) != 0) {
+            snprintf(why, size, "a CEB900 about a %s does not answer a CEB%03d message",
+                     cg_text_show(e->ori_msg_type, shown, sizeof(shown)), m);
+            return false;
+        }
         return true;
+    }
     if (e->msg_type != m + 1 && !(m == 701 && e->msg_type == 792)) {
         snprintf(why, size, "a CEB%03d receipt does not answer a CEB%03d message", e->msg_type, m);
         return false;
@@ -127,6 +144,12 @@ static int apply_one(struct cg_store *st, struct apply_ctx *c, struct cg_receipt
 
     memset(&t, 0, sizeof(t));
     rc = cg_store_receipt_target(st, e->guid, &t, err);
+    /* A CEB900 has a guid of its own: the message it refuses is named by oriCopMsgId (the DXP
+     * CopMsgId, which is the message's guid) or by the original message it carries. */
+    if (rc == CG_ENOTFOUND && e->msg_type == 900 && e->ori_cop_msg_id != NULL)
+        rc = cg_store_receipt_target(st, e->ori_cop_msg_id, &t, err);
+    if (rc == CG_ENOTFOUND && e->msg_type == 900 && e->ori_biz_guid != NULL)
+        rc = cg_store_receipt_target(st, e->ori_biz_guid, &t, err);
     if (rc != CG_OK && rc != CG_ENOTFOUND)
         return rc;
     /* Received text is shown escaped: it must not forge or hide log lines. */
@@ -151,13 +174,22 @@ static int apply_one(struct cg_store *st, struct apply_ctx *c, struct cg_receipt
     } else if (next == CG_DOC_NONE) {
         outcome = "no-state";
     } else {
-        int step = cg_doc_state_step(cg_doc_state_parse(t.msg_state), next);
+        int cur = cg_doc_state_parse(t.msg_state);
+        int step = cg_doc_state_step(cur, next);
         /* The same receipt again is a duplicate even when it would not move anything. */
         rc = cg_store_receipt_seen(st, t.msg_id, e->return_status, e->return_time, &seen, err);
         if (rc != CG_OK)
             return rc;
-        if (seen)
+        if (seen) {
             step = CG_STEP_SAME;
+        } else if (cg_doc_refusal_too_late(cur, e->msg_type, e->status)) {
+            /* Customs already has this version: a port refusal now cannot undo that. */
+            step = CG_STEP_LATE;
+            c->refused_late++;
+            cg_warn("inbox/%s: CEB%03d receipt for guid %s (order %s, status %s) not applied: "
+                    "the CEB%03d was already %s by customs; kept in the log",
+                    c->name, e->msg_type, g, o, rs, t.msg_type, t.msg_state);
+        }
         outcome = outcome_of(step);
         if (step == CG_STEP_MOVE) {
             c->applied++;
@@ -195,6 +227,11 @@ static int apply_one(struct cg_store *st, struct apply_ctx *c, struct cg_receipt
     log.return_info = e->return_info;
     log.msg_id = t.msg_id;
     log.outcome = outcome;
+    log.logistics_no = e->logistics_no;
+    log.cop_no = e->cop_no;
+    log.pre_no = e->pre_no;
+    log.invt_no = e->invt_no;
+    log.sum_no = e->sum_no;
     return cg_store_receipt_log(st, &log, err);
 }
 

@@ -56,6 +56,8 @@ struct spool_doc_kind {
     bool (*needed)(const struct cg_order *o);               /* the order needs it now */
     void (*content_hash)(struct cg_order *o, char out[65]); /* of what the message carries */
     const char *(*business_key)(const struct spool_job *j); /* borrowed from the job */
+    /* Whether the seller's settings let cebgate declare it; NULL: always. */
+    bool (*seller_wants)(const struct cg_seller *s);
 };
 /* Most kinds an order can have: the planner keeps this many documents per order. */
 #define SPOOL_KINDS_MAX 8

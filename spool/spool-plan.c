@@ -27,6 +27,17 @@ static bool with_shipment(const struct cg_order *o)
     return o->has_shipment;
 }
 
+static bool with_payment(const struct cg_order *o)
+{
+    return o->has_payment;
+}
+
+/* [seller] payments = shop: the order file's payment columns are the payment record. */
+static bool payments_from_shop(const struct cg_seller *s)
+{
+    return s != NULL && s->payments != NULL && strcmp(s->payments, "shop") == 0;
+}
+
 static const char *key_order_no(const struct spool_job *j)
 {
     return j->order->order_no;
@@ -76,10 +87,50 @@ static void hash_waybill(struct cg_order *o, char out[65])
     cg_buf_free(&b);
 }
 
-/* CEB603: everything of the order (the inventory carries lines, prices and shipment). */
+/*
+ * CEB403: what the payment receipt carries (declare-build.c): the payment record, the order's
+ * currency and note. The order number and the seller's ebcCode are the CEB303's by
+ * construction, so customs finds the two agreeing. A changed amount declares it again.
+ */
+static void hash_payment(struct cg_order *o, char out[65])
+{
+    struct cg_buf b;
+
+    cg_buf_init(&b, 64 * 1024);
+    cg_buf_addf(&b, "403\x1f%s\x1f%s\x1f%s\x1f%lld\x1f%s\x1f%s\x1f%s",
+                o->pay.pay_code != NULL ? o->pay.pay_code : "",
+                o->pay.pay_name != NULL ? o->pay.pay_name : "",
+                o->pay.pay_no != NULL ? o->pay.pay_no : "", (long long)o->pay.charge,
+                o->pay.accounting_date, o->currency, o->note != NULL ? o->note : "");
+    if (b.data == NULL) {
+        cg_strlcpy(out, o->hash, 65);
+        return;
+    }
+    cg_sha256_hex(cg_buf_str(&b), b.len, out);
+    cg_buf_free(&b);
+}
+
+/*
+ * CEB603: everything of the order (the inventory carries lines, prices and shipment) but the
+ * payment record, which has a CEB403 of its own. Without one this is the order's hash.
+ */
 static void hash_full(struct cg_order *o, char out[65])
 {
-    cg_strlcpy(out, o->hash, 65);
+    char *json;
+
+    if (!o->has_payment) {
+        cg_strlcpy(out, o->hash, 65);
+        return;
+    }
+    o->has_payment = false;
+    json = cg_order_canonical(o);
+    o->has_payment = true;
+    if (json == NULL) {
+        cg_strlcpy(out, o->hash, 65);
+        return;
+    }
+    cg_sha256_hex(json, strlen(json), out);
+    free(json);
 }
 
 /*
@@ -87,9 +138,10 @@ static void hash_full(struct cg_order *o, char out[65])
  * declared again only when what it carries changed (its content_hash).
  */
 const struct spool_doc_kind spool_doc_kinds[] = {
-    {CG_MSG_ORDER, always, hash_order_only, key_order_no},
-    {CG_MSG_WAYBILL, with_shipment, hash_waybill, key_logistics_no},
-    {CG_MSG_INVENTORY, with_shipment, hash_full, key_cop_no},
+    {CG_MSG_ORDER, always, hash_order_only, key_order_no, NULL},
+    {CG_MSG_RECEIPTS, with_payment, hash_payment, key_order_no, payments_from_shop},
+    {CG_MSG_WAYBILL, with_shipment, hash_waybill, key_logistics_no, NULL},
+    {CG_MSG_INVENTORY, with_shipment, hash_full, key_cop_no, NULL},
 };
 const size_t spool_ndoc_kinds = sizeof(spool_doc_kinds) / sizeof(spool_doc_kinds[0]);
 
@@ -105,17 +157,20 @@ const struct spool_doc_kind *spool_doc_kind_of(int msg_type)
 }
 
 /*
- * CEB303: the order's canonical content without shipment data. The source file, line and full
- * hash stay out, so shipment data arriving later leaves it unchanged.
+ * CEB303: the order's canonical content without shipment and payment data. The source file,
+ * line and full hash stay out, so shipment data arriving later, or a changed payment record
+ * (a CEB403 of its own), leaves it unchanged.
  */
 static void hash_order_only(struct cg_order *o, char out[65])
 {
-    bool had = o->has_shipment;
+    bool had = o->has_shipment, paid = o->has_payment;
     char *json;
 
     o->has_shipment = false;
+    o->has_payment = false;
     json = cg_order_canonical(o);
     o->has_shipment = had;
+    o->has_payment = paid;
     if (json == NULL) {
         cg_strlcpy(out, o->hash, 65);
         return;

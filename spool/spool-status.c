@@ -213,9 +213,10 @@ static int list_line(const struct cg_store_item *it, void *vctx)
         fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  rejected: %s\n", it->at, it->seller, slash,
                 it->order_no, it->msg_type, it->version, or_empty(it->detail));
     else
-        fprintf(c->fp, "%s  CEB%d receipt status %s for %s guid %s (order %s)\n", it->at,
-                it->msg_type, or_empty(it->state), it->version == 1 ? "mismatched" : "unknown",
-                or_empty(it->detail), or_empty(it->order_no));
+        fprintf(c->fp, "%s  CEB%d receipt status %s for %s guid %s (%s)\n", it->at, it->msg_type,
+                or_empty(it->state), it->version == 1 ? "mismatched" : "unknown",
+                or_empty(it->detail),
+                it->keys[0] != '\0' ? or_empty(it->keys) : "no business keys");
     return CG_OK;
 }
 

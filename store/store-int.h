@@ -64,6 +64,7 @@ enum store_stmt {
     S_LIST_PENDING,
     S_LIST_REJECTED,
     S_LIST_UNKNOWN,
+    S_RECEIPT_KEYS,
     S_N
 };
 
@@ -71,6 +72,8 @@ enum store_stmt {
 extern const struct cg_store_schema cg_store_schema_spool;
 /* The fx_* tables of settle/ (store-settle-schema.c). */
 extern const struct cg_store_schema cg_store_schema_settle;
+/* The business keys of receipts kept as unknown or mismatched (store-receipts-schema.c). */
+extern const struct cg_store_schema cg_store_schema_receipts;
 
 /* The customs_* tables: declarations from CEB792, return receipts (store-customs.c). */
 extern const struct cg_store_schema cg_store_schema_customs;

@@ -14,6 +14,7 @@ static const struct cg_store_schema *const modules[] = {
     &cg_store_schema_settle,
     &cg_store_schema_customs,
     &cg_store_schema_refund,
+    &cg_store_schema_receipts,
 };
 
 int cg_store_open(const char *path, struct cg_store **out, struct cg_err *err)

@@ -303,6 +303,7 @@ static void doc_of(sqlite3_stmt *s, struct cg_store_doc *d)
     d->pre_no = store_col(s, 11);
     d->invt_no = store_col(s, 12);
     d->updated_at = text_or_empty(s, 13);
+    d->ep_stored = sqlite3_column_int(s, 14) != 0;
 }
 
 int cg_store_order_docs(struct cg_store *st, int64_t order_id,
@@ -713,6 +714,7 @@ int cg_store_msg_delivered(struct cg_store *st, int64_t msg_id, struct cg_err *e
 int cg_store_receipt_target(struct cg_store *st, const char *guid, struct cg_store_target *t,
                             struct cg_err *err)
 {
+    char upper[64];
     sqlite3_stmt *s = NULL;
     int rc = store_stmt(st, S_RECEIPT_TARGET, &s, err);
 
@@ -720,6 +722,24 @@ int cg_store_receipt_target(struct cg_store *st, const char *guid, struct cg_sto
         return rc;
     sqlite3_bind_text(s, 1, guid != NULL ? guid : "", -1, SQLITE_STATIC);
     rc = step_row(st, s, S_RECEIPT_TARGET, err);
+    if (rc == CG_ENOTFOUND && guid != NULL && strlen(guid) < sizeof(upper)) {
+        /* The port may write the guid in lower case (the official samples do). */
+        size_t i;
+        bool lower = false;
+
+        for (i = 0; guid[i] != '\0'; i++) {
+            lower = lower || (guid[i] >= 'a' && guid[i] <= 'z');
+            upper[i] = guid[i] >= 'a' && guid[i] <= 'z' ? (char)(guid[i] - 'a' + 'A') : guid[i];
+        }
+        upper[i] = '\0';
+        if (!lower)
+            return CG_ENOTFOUND;
+        rc = store_stmt(st, S_RECEIPT_TARGET, &s, err);
+        if (rc != CG_OK)
+            return rc;
+        sqlite3_bind_text(s, 1, upper, -1, SQLITE_STATIC);
+        rc = step_row(st, s, S_RECEIPT_TARGET, err);
+    }
     if (rc != CG_OK)
         return rc;
     memset(t, 0, sizeof(*t));
@@ -822,7 +842,22 @@ int cg_store_receipt_log(struct cg_store *st, const struct cg_store_receipt *e, 
     else
         sqlite3_bind_null(s, 10);
     sqlite3_bind_text(s, 11, e->outcome, -1, SQLITE_STATIC);
-    return store_run(st, s, S_RECEIPT_LOG, err);
+    rc = store_run(st, s, S_RECEIPT_LOG, err);
+    if (rc != CG_OK || (strcmp(e->outcome, "unknown") != 0 && strcmp(e->outcome, "mismatch") != 0))
+        return rc;
+    if (e->logistics_no == NULL && e->cop_no == NULL && e->pre_no == NULL && e->invt_no == NULL &&
+        e->sum_no == NULL)
+        return CG_OK;
+    /* Keys of a receipt nobody claims: what an operator needs to find its document. */
+    rc = store_stmt(st, S_RECEIPT_KEYS, &s, err);
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, e->logistics_no);
+    store_bind_text(s, 2, e->cop_no);
+    store_bind_text(s, 3, e->pre_no);
+    store_bind_text(s, 4, e->invt_no);
+    store_bind_text(s, 5, e->sum_no);
+    return store_run(st, s, S_RECEIPT_KEYS, err);
 }
 
 int cg_store_msg_receipts(struct cg_store *st, int64_t msg_id,
@@ -986,6 +1021,7 @@ int cg_store_list(struct cg_store *st, int kind,
         it.state = text_or_empty(s, 4);
         it.at = text_or_empty(s, 5);
         it.detail = text_or_empty(s, 6);
+        it.keys = sid == S_LIST_UNKNOWN ? text_or_empty(s, 7) : "";
         rc = fn(&it, ctx);
         if (rc != CG_OK)
             break;

@@ -42,7 +42,11 @@ const char *const store_sql[S_N] = {
                         "WHERE input_file = ?1",
     [S_ORDER_FIND] = "SELECT id, hash FROM orders WHERE seller = ?1 AND order_no = ?2",
     [S_ORDER_DOCS] = "SELECT id, order_id, msg_type, business_key, version, guid, app_type, "
-                     "content_hash, state, status, status_info, pre_no, invt_no, updated_at "
+                     "content_hash, state, status, status_info, pre_no, invt_no, updated_at, "
+                     "EXISTS (SELECT 1 FROM messages m WHERE m.document_id = documents.id AND "
+                     "(m.state <> 'rejected' OR EXISTS (SELECT 1 FROM receipts r WHERE "
+                     "r.message_id = m.id AND r.msg_type <> 900 AND CAST(r.status AS INTEGER) > 0 "
+                     "AND r.outcome IN ('applied', 'duplicate', 'late')))) "
                      "FROM documents WHERE order_id = ?1 ORDER BY msg_type",
     [S_ORDER_PUT] = "INSERT INTO orders(seller, order_no, hash, first_file, last_file, line, "
                     "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?6) "
@@ -140,8 +144,16 @@ const char *const store_sql[S_N] = {
                         "coalesce(d.status_info, '') FROM documents d JOIN orders o ON "
                         "o.id = d.order_id WHERE d.state = 'rejected' UNION ALL SELECT r.seller, "
                         "r.order_no, 0, 0, 'order', r.at, r.reason FROM rejections r ORDER BY 6",
-    [S_LIST_UNKNOWN] = "SELECT '', coalesce(order_no, ''), msg_type, outcome = 'mismatch', "
-                       "coalesce(status, ''), received_at, coalesce(guid, '') || ' in ' || "
-                       "file_name FROM receipts WHERE outcome IN ('unknown', 'mismatch') "
-                       "ORDER BY id",
+    [S_LIST_UNKNOWN] = "SELECT '', coalesce(r.order_no, ''), r.msg_type, r.outcome = 'mismatch', "
+                       "coalesce(r.status, ''), r.received_at, coalesce(r.guid, '') || ' in ' || "
+                       "r.file_name, rtrim(coalesce('orderNo ' || r.order_no || ', ', '') || "
+                       "coalesce('logisticsNo ' || k.logistics_no || ', ', '') || "
+                       "coalesce('copNo ' || k.cop_no || ', ', '') || "
+                       "coalesce('preNo ' || k.pre_no || ', ', '') || "
+                       "coalesce('invtNo ' || k.invt_no || ', ', '') || "
+                       "coalesce('sumNo ' || k.sum_no || ', ', ''), ', ') FROM receipts r "
+                       "LEFT JOIN receipt_keys k ON k.receipt_id = r.id "
+                       "WHERE r.outcome IN ('unknown', 'mismatch') ORDER BY r.id",
+    [S_RECEIPT_KEYS] = "INSERT INTO receipt_keys(receipt_id, logistics_no, cop_no, pre_no, "
+                       "invt_no, sum_no) VALUES (last_insert_rowid(), ?1, ?2, ?3, ?4, ?5)",
 };

@@ -163,6 +163,10 @@ struct cg_store_doc {
     const char *state;                                   /* a cg_doc_state name */
     const char *status, *status_info, *pre_no, *invt_no; /* NULL when unset */
     const char *updated_at;
+    /* Whether a version may be stored at the electronic port: one that was not refused, or
+     * one that a receipt with a positive status answered. False when every version was
+     * refused at the port (CEB900, a negative code) or by the transport: the next is an add. */
+    bool ep_stored;
 };
 /* The documents of an order, by message type. */
 int cg_store_order_docs(struct cg_store *st, int64_t order_id,
@@ -274,7 +278,10 @@ struct cg_store_target {
     char order_no[128];           /* the order's number */
     char pre_no[32], invt_no[32]; /* "" until a receipt gave them */
 };
-/* The message a receipt's guid names and its document. CG_ENOTFOUND: no such guid. */
+/*
+ * The message a receipt's guid names and its document. cebgate writes guids in upper case;
+ * a receipt's guid is matched whatever its case. CG_ENOTFOUND: no such guid.
+ */
 int cg_store_receipt_target(struct cg_store *st, const char *guid, struct cg_store_target *t,
                             struct cg_err *err);
 /* Whether the same receipt (status, return time) was already logged for the message. */
@@ -296,6 +303,9 @@ struct cg_store_receipt {
     int64_t msg_id;          /* 0: unknown guid */
     const char *outcome;     /* applied, duplicate, late, unknown, mismatch, no-state */
     const char *received_at; /* filled on reads */
+    /* Business keys the receipt carried, kept for unknown and mismatched receipts (written
+     * only; NULL when absent). */
+    const char *logistics_no, *cop_no, *pre_no, *invt_no, *sum_no;
 };
 /* Append a receipt to the log (the log is never updated or deleted). */
 int cg_store_receipt_log(struct cg_store *st, const struct cg_store_receipt *r, struct cg_err *err);
@@ -339,6 +349,9 @@ struct cg_store_item {
     int msg_type; /* 0: a rejected order (no document) */
     int version;  /* CG_STORE_LIST_UNKNOWN: 1 for a receipt kept as 'mismatch', 0 'unknown' */
     const char *state, *at, *detail;
+    /* CG_STORE_LIST_UNKNOWN: the business keys the receipt carried ("orderNo X, copNo Y"),
+     * "" when it carried none */
+    const char *keys;
 };
 int cg_store_list(struct cg_store *st, int kind,
                   int (*fn)(const struct cg_store_item *it, void *ctx), void *ctx,

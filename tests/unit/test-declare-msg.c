@@ -785,6 +785,53 @@ static void test_ceb505(void **state)
     xmlFreeDoc(doc);
 }
 
+/* orderType follows the trade mode (spec 202205 OrderHead); 1210 writes the special-area fields. */
+static void test_trade_modes(void **state)
+{
+    static const struct {
+        const char *mode, *type;
+    } m[] = {{"9610", "E"}, {"9710", "B"}, {"9810", "W"}, {"1210", "E"}};
+    char iac_code[] = "2992680001", iac_name[] = "示例保税仓储有限公司", ems_no[] = "T2992W000001";
+    struct fixture f;
+    struct cg_err err;
+    xmlDocPtr doc;
+    size_t i;
+
+    (void)state;
+    fixture_init(&f, "SO-2024-0009");
+    seller.iac_code = iac_code;
+    seller.iac_name = iac_name;
+    seller.ems_no = ems_no;
+    for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+        seller.trade_mode = (char *)m[i].mode;
+        doc = build1(303, &f, CG_APP_ADD, NULL, NULL, "202205", CG_OK, &err);
+        valid_both(doc, false);
+        assert_xp(doc, "//ceb:OrderHead/ceb:orderType", m[i].type);
+        xmlFreeDoc(doc);
+        /* The 2018 edition knows only E for exports. */
+        doc = build1(303, &f, CG_APP_ADD, NULL, NULL, "2018", CG_OK, &err);
+        assert_xp(doc, "//ceb:OrderHead/ceb:orderType", "E");
+        xmlFreeDoc(doc);
+        doc = build1(603, &f, CG_APP_ADD, NULL, NULL, "202205", CG_OK, &err);
+        valid_both(doc, false);
+        assert_xp(doc, "//ceb:InventoryHead/ceb:tradeMode", m[i].mode);
+        if (strcmp(m[i].mode, "1210") == 0) {
+            assert_xp(doc, "//ceb:InventoryHead/ceb:iacCode", iac_code);
+            assert_xp(doc, "//ceb:InventoryHead/ceb:iacName", iac_name);
+            assert_xp(doc, "//ceb:InventoryHead/ceb:emsNo", ems_no);
+            /* in the schema's order: after ownerName, before tradeMode */
+            assert_xp(doc, "local-name(//ceb:InventoryHead/ceb:tradeMode/preceding-sibling::*[1])",
+                      "emsNo");
+        } else {
+            assert_no_xp(doc, "//ceb:InventoryHead/ceb:iacCode");
+            assert_no_xp(doc, "//ceb:InventoryHead/ceb:emsNo");
+        }
+        xmlFreeDoc(doc);
+    }
+    seller.trade_mode = trade_mode;
+    seller.iac_code = seller.iac_name = seller.ems_no = NULL;
+}
+
 static void test_ceb603(void **state)
 {
     struct fixture f;
@@ -1307,6 +1354,8 @@ static void test_receipt_fields(void **state)
     assert_string_equal(ev[0].ori_cop_msg_id, "7D1A8C9E-2B44-4F0B-8E61-5C3F9A0B1D22");
     assert_string_equal(ev[0].ori_msg_type, "CEB603Message");
     assert_contains(ev[0].return_info, "logisticsNo");
+    /* its oriBizMessage is not well-formed XML (an unbound prefix): no original guid */
+    assert_null(ev[0].ori_biz_guid);
     cg_receipt_events_free(ev, n);
     xmlFreeDoc(d);
     cg_receipt_events_free(NULL, 0);
@@ -1583,6 +1632,7 @@ int main(void)
         cmocka_unit_test(test_ceb403),
         cmocka_unit_test(test_ceb505),
         cmocka_unit_test(test_ceb603),
+        cmocka_unit_test(test_trade_modes),
         cmocka_unit_test(test_order_batch),
         cmocka_unit_test(test_ceb607),
         cmocka_unit_test(test_ceb509),

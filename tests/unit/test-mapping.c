@@ -727,6 +727,33 @@ static void test_seller(void **state)
     assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_OK);
     assert_string_equal(s->profile, "amazon");
     cg_seller_free(s);
+    s = NULL;
+    /* Trade modes: 9710 and 9810 are taken as they are; 1210 without the special-area fields is
+     * refused with the reason, and accepted once they are given. */
+    assert_int_equal(cg_conf_set(c, "seller", "trade_mode", "9710", &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_OK);
+    assert_string_equal(s->trade_mode, "9710");
+    cg_seller_free(s);
+    s = NULL;
+    assert_int_equal(cg_conf_set(c, "seller", "trade_mode", "9810", &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_OK);
+    assert_string_equal(s->trade_mode, "9810");
+    cg_seller_free(s);
+    s = NULL;
+    assert_int_equal(cg_conf_set(c, "seller", "trade_mode", "1210", &err), CG_OK);
+    assert_int_equal(cg_conf_set(c, "seller", "iac_code", "2992680001", &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_ECONFIG);
+    assert_null(s);
+    assert_string_equal(err.msg,
+                        "[seller] trade_mode = 1210 (special-area export) needs iac_code, iac_name "
+                        "and ems_no: the CEB603 of a special-area export must carry iacCode, "
+                        "iacName and emsNo (missing: iac_name ems_no)");
+    assert_int_equal(cg_conf_set(c, "seller", "iac_name", "Bonded Warehouse Co", &err), CG_OK);
+    assert_int_equal(cg_conf_set(c, "seller", "ems_no", "T2992W000001", &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_OK);
+    assert_string_equal(s->ems_no, "T2992W000001");
+    assert_int_equal(cg_conf_set(c, "seller", "trade_mode", "9610", &err), CG_OK);
+    cg_seller_free(s);
     cg_seller_free(NULL);
     cg_conf_free(c);
 }

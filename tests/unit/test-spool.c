@@ -158,6 +158,17 @@ static void test_forward_only(void **state)
     assert_int_equal(cg_doc_state_step(CG_DOC_INSPECTION, CG_DOC_REJECTED), CG_STEP_MOVE);
     assert_int_equal(cg_doc_state_step(CG_DOC_REJECTED, CG_DOC_DECLARING), CG_STEP_LATE);
     assert_int_equal(cg_doc_state_step(CG_DOC_REJECTED, CG_DOC_RELEASED), CG_STEP_LATE);
+    /* A port refusal (CEB900, negative code) cannot undo what customs accepted; a customs
+     * refusal (100) still can, before release; before acceptance a port refusal rejects. */
+    assert_true(cg_doc_refusal_too_late(CG_DOC_ACCEPTED, 604, -301010));
+    assert_true(cg_doc_refusal_too_late(CG_DOC_RELEASED, 900, -1));
+    assert_false(cg_doc_refusal_too_late(CG_DOC_ACCEPTED, 604, 100));
+    assert_false(cg_doc_refusal_too_late(CG_DOC_DECLARING, 604, -301010));
+    assert_false(cg_doc_refusal_too_late(CG_DOC_SENT, 900, -1));
+    assert_false(cg_doc_refusal_too_late(CG_DOC_REJECTED, 900, -1));
+    assert_true(cg_receipt_eport_refusal(900, 0));
+    assert_true(cg_receipt_eport_refusal(304, -1));
+    assert_false(cg_receipt_eport_refusal(304, 100));
     assert_int_equal(cg_doc_state_step(CG_DOC_RELEASED, CG_DOC_REJECTED), CG_STEP_LATE);
     /* No state is no move. */
     assert_int_equal(cg_doc_state_step(CG_DOC_SENT, CG_DOC_NONE), CG_STEP_LATE);
