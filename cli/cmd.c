@@ -13,6 +13,7 @@
 /* One entry per line, alphabetical. */
 /* clang-format off */
 const struct cg_cmd *const cg_cmds[] = {
+    &cg_cmd_cancel,
     &cg_cmd_config,
     &cg_cmd_help,
     &cg_cmd_init,

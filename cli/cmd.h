@@ -48,6 +48,7 @@ int cg_cmd_usage_error(const struct cg_cmd *cmd, const char *fmt, ...)
 /* Print an error from a struct cg_err and return the exit code for its code. */
 int cg_cmd_fail(const struct cg_err *err);
 
+extern const struct cg_cmd cg_cmd_cancel;
 extern const struct cg_cmd cg_cmd_help;
 extern const struct cg_cmd cg_cmd_version;
 extern const struct cg_cmd cg_cmd_init;

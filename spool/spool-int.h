@@ -42,6 +42,7 @@ struct spool_job {
     char cop_no[32];
     char content_hash[65];  /* of what this document carries (its kind's content_hash) */
     char *pre_no, *invt_no; /* owned, may be NULL */
+    const char *reason;     /* CEB605 (order is NULL): the cancellation's reason, borrowed */
     /* Results. */
     int rc;
     char name[96]; /* file name in tmp/ then outbox/ */
@@ -162,6 +163,13 @@ int spool_submit_queued(struct cg_spool *sp, struct cg_err *err);
 int spool_recover(struct cg_spool *sp, struct cg_err *err);
 /* Remove archive/ files older than [spool] archive_days. */
 void spool_prune_archive(struct cg_spool *sp);
+
+/*
+ * Cancellations (spool-cancel.c): after a pass's intake, declare the CEB605 of every order a
+ * shop file showed cancelled whose seller says `cancel = auto`; a refusal (rule named) is
+ * reported and the order stays listed.
+ */
+int spool_cancel_auto(struct cg_spool *sp, struct cg_err *err);
 
 /* Message type word used in file names and the DXP envelope ("CEB303Message"). */
 void spool_msg_type_name(int msg_type, char *out, size_t size);

@@ -11,6 +11,10 @@
 #include "spool/spool.h"
 
 const struct cg_conf_key cg_spool_conf_keys[] = {
+    /* [seller] and [seller.NAME]: what the spool does for the seller */
+    {"seller", "cancel", CG_CONF_ENUM, "confirm", "auto|confirm",
+     "an order the shop cancelled after it was declared: auto declares its cancellation "
+     "(CEB605) in the next run, confirm lists it for `cebgate cancel --confirm`"},
     /* [transport] */
     {"transport", "mode", CG_CONF_ENUM, "dir", "dir|http",
      "hand messages over through outbox/ and inbox/, or over HTTP(S)"},

@@ -183,6 +183,7 @@ struct cg_spool_stats {
     /* Orders cancelled or skipped after their documents were sent: a cancellation is needed
      * (recorded in the database; cebgate status --cancel). Also counted above. */
     long orders_cancel_needed;
+    long cancels_declared; /* cancellations (CEB605) declared for shop-cancelled orders */
     /* The same grouped by status and reason ("waiting: Financial Status 'pending'"). */
     int nheld;
     struct cg_spool_group held[CG_SPOOL_REASONS];
@@ -234,12 +235,31 @@ struct cg_store *cg_spool_store(struct cg_spool *sp);
  * remain queued or the transport failed, another code when the pass had to stop.
  */
 int cg_spool_run(struct cg_spool *sp, struct cg_err *err);
+/* Only the receipts: fetch them from the transport and apply inbox/ (before a command that
+ * decides on documents' states, such as cebgate cancel). */
+int cg_spool_receipts(struct cg_spool *sp, struct cg_err *err);
 /*
  * Keep running: a pass at start, then one whenever inotify reports a complete file in
  * incoming/ (or a seller folder) or inbox/, and every retry_secs for the transport. Returns
  * CG_OK when *opts->stop is set, after the current unit of work.
  */
 int cg_spool_watch(struct cg_spool *sp, int retry_secs, struct cg_err *err);
+
+/* ------------------------------------------------------------------ cancellation */
+
+/*
+ * Declare the cancellation (CEB605) of order order_no's export inventory with reason and hand
+ * it to the transport (seller NULL: the one seller that has the order; CG_EEXIST when several
+ * do). Customs' rules, each refused with CG_EREJECT and the rule in err: the order has a
+ * CEB603, released (800, its invtNo known), not closed, no departure (CEB607/509) declared,
+ * not cancelled already and no cancellation pending (a refused one may be declared again).
+ * confirm: the order must be listed as cancelled by its shop (cg_store_cancels_open) and
+ * reason may be NULL (the shop's status and reason are sent). CG_OK once it is recorded and
+ * queued (sent when the transport took it: the stats say); CG_ENOTFOUND for an unknown order;
+ * CG_EBUSY, CG_EDB, CG_EIO, CG_ERETRY and the transport's codes as cg_spool_run().
+ */
+int cg_spool_cancel(struct cg_spool *sp, const char *seller, const char *order_no,
+                    const char *reason, bool confirm, struct cg_err *err);
 
 /* ------------------------------------------------------------------ status */
 
