@@ -19,6 +19,57 @@
 #include "core/buf.h"
 #include "spool/spool.h"
 
+int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no,
+                   int (*fn)(struct cg_spool *sp, void *ctx, struct cg_err *err), void *ctx)
+{
+    struct cg_spool_opts o;
+    struct cg_transport *t = NULL;
+    struct cg_spool *sp = NULL;
+    struct cg_err err;
+    int status = CG_EXIT_OK;
+    int rc;
+
+    cg_err_clear(&err);
+    memset(&o, 0, sizeof(o));
+    rc = cg_transport_new(cli->conf, &t, &err);
+    if (rc == CG_OK)
+        rc = cg_spool_open(cli->conf, &o, t, &sp, &err);
+    if (rc == CG_OK)
+        rc = cg_spool_receipts(sp, &err);
+    if (rc == CG_OK)
+        rc = fn(sp, ctx, &err);
+    if (rc == CG_OK) {
+        const struct cg_spool_stats *st = cg_spool_stats(sp);
+
+        printf("order %s: %s declared: %s\n", order_no, what,
+               st->msgs_sent > 0      ? "sent"
+               : st->msgs_refused > 0 ? "refused by the port (cebgate status)"
+                                      : "queued, sent by the next run");
+        if (st->msgs_refused > 0)
+            status = CG_EXIT_ERROR;
+    } else if (rc == CG_EREJECT || rc == CG_ENOTFOUND || rc == CG_EEXIST || rc == CG_EINVAL) {
+        fprintf(stderr, "cebgate: %s refused: %s\n", what, err.msg);
+        status = CG_EXIT_ERROR;
+    } else {
+        status = cg_run_exit(rc, &err, NULL);
+    }
+    cg_spool_close(sp);
+    cg_transport_free(t);
+    return status;
+}
+
+struct cancel_args {
+    const char *seller, *order_no, *reason;
+    bool confirm;
+};
+
+static int do_cancel(struct cg_spool *sp, void *ctx, struct cg_err *err)
+{
+    struct cancel_args *a = ctx;
+
+    return cg_spool_cancel(sp, a->seller, a->order_no, a->reason, a->confirm, err);
+}
+
 static int exec_cancel(struct cg_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -26,19 +77,15 @@ static int exec_cancel(struct cg_cli *cli, int argc, char **argv)
         {"confirm", no_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
-    struct cg_spool_opts o;
-    struct cg_transport *t = NULL;
-    struct cg_spool *sp = NULL;
-    struct cg_err err;
+    struct cancel_args a;
     const char *reason = NULL;
     char *seller = NULL;
     const char *order_no;
     const char *slash;
     bool confirm = false;
-    int status = CG_EXIT_OK;
-    int c, rc;
+    int status;
+    int c;
 
-    cg_err_clear(&err);
     while ((c = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
         switch (c) {
         case 'r': reason = optarg; break;
@@ -63,31 +110,11 @@ static int exec_cancel(struct cg_cli *cli, int argc, char **argv)
         seller[slash - order_no] = '\0';
         order_no = slash + 1;
     }
-    memset(&o, 0, sizeof(o));
-    rc = cg_transport_new(cli->conf, &t, &err);
-    if (rc == CG_OK)
-        rc = cg_spool_open(cli->conf, &o, t, &sp, &err);
-    if (rc == CG_OK)
-        rc = cg_spool_receipts(sp, &err);
-    if (rc == CG_OK)
-        rc = cg_spool_cancel(sp, seller, order_no, reason, confirm, &err);
-    if (rc == CG_OK) {
-        const struct cg_spool_stats *st = cg_spool_stats(sp);
-
-        printf("order %s: cancellation (CEB605) declared: %s\n", order_no,
-               st->msgs_sent > 0      ? "sent"
-               : st->msgs_refused > 0 ? "refused by the port (cebgate status)"
-                                      : "queued, sent by the next run");
-        if (st->msgs_refused > 0)
-            status = CG_EXIT_ERROR;
-    } else if (rc == CG_EREJECT || rc == CG_ENOTFOUND || rc == CG_EEXIST || rc == CG_EINVAL) {
-        fprintf(stderr, "cebgate: cancellation refused: %s\n", err.msg);
-        status = CG_EXIT_ERROR;
-    } else {
-        status = cg_run_exit(rc, &err, NULL);
-    }
-    cg_spool_close(sp);
-    cg_transport_free(t);
+    a.seller = seller;
+    a.order_no = order_no;
+    a.reason = reason;
+    a.confirm = confirm;
+    status = cg_cli_declare(cli, "cancellation (CEB605)", order_no, do_cancel, &a);
     free(seller);
     return status;
 }

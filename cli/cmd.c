@@ -20,6 +20,7 @@ const struct cg_cmd *const cg_cmds[] = {
     &cg_cmd_map,
     &cg_cmd_port,
     &cg_cmd_report,
+    &cg_cmd_return,
     &cg_cmd_run,
     &cg_cmd_settle,
     &cg_cmd_sign,

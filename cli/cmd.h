@@ -57,6 +57,7 @@ extern const struct cg_cmd cg_cmd_port;
 extern const struct cg_cmd cg_cmd_map;
 extern const struct cg_cmd cg_cmd_sign;
 extern const struct cg_cmd cg_cmd_verify;
+extern const struct cg_cmd cg_cmd_return;
 extern const struct cg_cmd cg_cmd_run;
 extern const struct cg_cmd cg_cmd_status;
 extern const struct cg_cmd cg_cmd_watch;
@@ -78,6 +79,16 @@ struct cg_cli_settle_ctx {
     int rejected; /* a statement was refused */
 };
 int cg_cli_settle_intake(void *ctx, struct cg_err *err);
+
+/*
+ * cancel and return (cli/cmd-cancel.c): open the working directory (lock, database,
+ * transport), apply the waiting receipts, run fn, print "order NO: WHAT declared: sent" (or
+ * queued, or refused by the port) or "WHAT refused: <rule>", and return the exit code: 0, 1
+ * refused or unknown, 2 configuration, 75 temporary.
+ */
+struct cg_spool;
+int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no,
+                   int (*fn)(struct cg_spool *sp, void *ctx, struct cg_err *err), void *ctx);
 
 /* Operator view shared by run and watch (cli/cmd-run.c). */
 struct cg_spool_opts;

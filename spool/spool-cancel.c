@@ -89,26 +89,83 @@ static int cancel_allowed(const char *order_no, const struct cancel_docs *c, str
     return CG_OK;
 }
 
-struct cancel_commit {
+struct one_commit {
     struct spool_job *j;
     int64_t order_id;
+    const char *key;
+    int (*record)(struct cg_store *st, int64_t doc_id, void *ctx, struct cg_err *err);
+    void *ctx;
 };
 
-static int commit_cancel(struct cg_store *st, void *vctx, struct cg_err *err)
+static int commit_one(struct cg_store *st, void *vctx, struct cg_err *err)
 {
-    struct cancel_commit *c = vctx;
+    struct one_commit *c = vctx;
     struct spool_job *j = c->j;
     int64_t did = 0;
     int rc;
 
-    rc = cg_store_doc_put(st, c->order_id, j->msg_type, j->cop_no, j->version, j->guid, j->app_type,
+    rc = cg_store_doc_put(st, c->order_id, j->msg_type, c->key, j->version, j->guid, j->app_type,
                           j->content_hash, &did, err);
     if (rc == CG_OK)
         rc = cg_store_msg_add(st, did, j->version, j->guid, j->msg_type, j->app_type, j->name,
                               j->sha256, (int64_t)j->size, 0, err);
-    if (rc == CG_OK)
-        rc = cg_store_cancel_done(st, c->order_id, err);
+    if (rc == CG_OK && c->record != NULL)
+        rc = c->record(st, did, c->ctx, err);
     return rc;
+}
+
+int spool_declare_one(struct cg_spool *sp, struct spool_job *j, int64_t order_id, const char *key,
+                      int (*record)(struct cg_store *st, int64_t doc_id, void *ctx,
+                                    struct cg_err *err),
+                      void *ctx, struct cg_err *err)
+{
+    struct one_commit cc = {j, order_id, key, record, ctx};
+    char *guids[1], *names[1];
+    bool committed = false;
+    int rc;
+
+    if (sp->pool == NULL) {
+        rc = spool_pool_new(sp, sp->opts.workers > 0 ? sp->opts.workers : 1, &sp->pool, err);
+        if (rc != CG_OK)
+            return rc;
+    }
+    spool_pool_run(sp->pool, j, 1);
+    if (j->rc != CG_OK) {
+        rc = CG_ERR_SET(err, j->rc, "%s", j->error != NULL ? j->error : cg_strerror(j->rc));
+        goto done;
+    }
+    /* The file is on disk before the row that points at it is committed. */
+    if (syncfs(sp->dfd[D_TMP]) != 0) {
+        rc = CG_ERR_SET(err, CG_EIO, "syncfs: %s", strerror(errno));
+        goto done;
+    }
+    rc = cg_store_tx(sp->store, commit_one, &cc, err);
+    if (rc != CG_OK)
+        goto done;
+    /* Recorded: from here a file left in tmp/ is finished by the next start (spool_recover). */
+    committed = true;
+    if (renameat(sp->dfd[D_TMP], j->name, sp->dfd[D_OUTBOX], j->name) != 0) {
+        rc = CG_ERR_SET(err, CG_EIO, "moving tmp/%s to outbox/: %s", j->name, strerror(errno));
+        goto done;
+    }
+    rc = cg_fs_fsync_dir_at(sp->dfd[D_OUTBOX], err);
+    if (rc != CG_OK)
+        goto done;
+    sp->st.msgs_signed++;
+    sp->st.msgs_queued++;
+    guids[0] = j->guid;
+    names[0] = j->name;
+    rc = spool_submit_names(sp, guids, names, 1, err);
+done:
+    if (!committed && j->rc == CG_OK && j->name[0] != '\0')
+        unlinkat(sp->dfd[D_TMP], j->name, 0);
+    return rc;
+}
+
+static int cancel_record(struct cg_store *st, int64_t doc_id, void *ctx, struct cg_err *err)
+{
+    (void)doc_id;
+    return cg_store_cancel_done(st, *(const int64_t *)ctx, err);
 }
 
 /* Build, sign, record and hand over the CEB605 of one order whose rules allow it. */
@@ -116,9 +173,6 @@ static int cancel_declare(struct cg_spool *sp, const char *seller, int64_t order
                           const struct cancel_docs *d, const char *reason, struct cg_err *err)
 {
     struct spool_job j;
-    struct cancel_commit cc;
-    char *guids[1], *names[1];
-    bool committed = false;
     int rc;
 
     memset(&j, 0, sizeof(j));
@@ -137,43 +191,7 @@ static int cancel_declare(struct cg_spool *sp, const char *seller, int64_t order
     j.invt_no = cg_strdup(d->invt_no);
     j.reason = reason;
     cg_sha256_hex(reason, strlen(reason), j.content_hash);
-    if (sp->pool == NULL) {
-        rc = spool_pool_new(sp, sp->opts.workers > 0 ? sp->opts.workers : 1, &sp->pool, err);
-        if (rc != CG_OK)
-            goto done;
-    }
-    spool_pool_run(sp->pool, &j, 1);
-    if (j.rc != CG_OK) {
-        rc = CG_ERR_SET(err, j.rc, "%s", j.error != NULL ? j.error : cg_strerror(j.rc));
-        goto done;
-    }
-    /* The file is on disk before the row that points at it is committed. */
-    if (syncfs(sp->dfd[D_TMP]) != 0) {
-        rc = CG_ERR_SET(err, CG_EIO, "syncfs: %s", strerror(errno));
-        goto done;
-    }
-    cc.j = &j;
-    cc.order_id = order_id;
-    rc = cg_store_tx(sp->store, commit_cancel, &cc, err);
-    if (rc != CG_OK)
-        goto done;
-    /* Recorded: from here a file left in tmp/ is finished by the next start (spool_recover). */
-    committed = true;
-    if (renameat(sp->dfd[D_TMP], j.name, sp->dfd[D_OUTBOX], j.name) != 0) {
-        rc = CG_ERR_SET(err, CG_EIO, "moving tmp/%s to outbox/: %s", j.name, strerror(errno));
-        goto done;
-    }
-    rc = cg_fs_fsync_dir_at(sp->dfd[D_OUTBOX], err);
-    if (rc != CG_OK)
-        goto done;
-    sp->st.msgs_signed++;
-    sp->st.msgs_queued++;
-    guids[0] = j.guid;
-    names[0] = j.name;
-    rc = spool_submit_names(sp, guids, names, 1, err);
-done:
-    if (!committed && j.name[0] != '\0')
-        unlinkat(sp->dfd[D_TMP], j.name, 0);
+    rc = spool_declare_one(sp, &j, order_id, j.cop_no, cancel_record, &order_id, err);
     free(j.pre_no);
     free(j.invt_no);
     free(j.error);
@@ -200,7 +218,8 @@ static int cancel_check(struct cg_spool *sp, const char *seller, const char *ord
 }
 
 struct seller_of {
-    char seller[256];
+    char *out;
+    size_t size;
     int n;
 };
 
@@ -208,8 +227,24 @@ static int seller_seen(const struct cg_store_order *o, void *vctx)
 {
     struct seller_of *s = vctx;
 
-    cg_strlcpy(s->seller, o->seller, sizeof(s->seller));
+    cg_strlcpy(s->out, o->seller, s->size);
     s->n++;
+    return CG_OK;
+}
+
+int spool_order_seller(struct cg_spool *sp, const char *order_no, char *out, size_t size,
+                       struct cg_err *err)
+{
+    struct seller_of so = {out, size, 0};
+    int rc = cg_store_orders_named(sp->store, order_no, seller_seen, &so, err);
+
+    if (rc != CG_OK)
+        return rc;
+    if (so.n == 0)
+        return CG_ERR_SET(err, CG_ENOTFOUND, "order %s: not declared", order_no);
+    if (so.n > 1)
+        return CG_ERR_SET(err, CG_EEXIST, "order %s: several sellers have it; say SELLER/%s",
+                          order_no, order_no);
     return CG_OK;
 }
 
@@ -232,23 +267,17 @@ static int listed_seen(const struct cg_store_cancel *c, void *vctx)
 int cg_spool_cancel(struct cg_spool *sp, const char *seller, const char *order_no,
                     const char *reason, bool confirm, struct cg_err *err)
 {
-    struct seller_of so;
     struct cancel_docs d;
     struct listed l;
+    char who[256];
     int64_t order_id = 0;
     int rc;
 
-    memset(&so, 0, sizeof(so));
     if (seller == NULL) {
-        rc = cg_store_orders_named(sp->store, order_no, seller_seen, &so, err);
+        rc = spool_order_seller(sp, order_no, who, sizeof(who), err);
         if (rc != CG_OK)
             return rc;
-        if (so.n == 0)
-            return CG_ERR_SET(err, CG_ENOTFOUND, "order %s: not declared", order_no);
-        if (so.n > 1)
-            return CG_ERR_SET(err, CG_EEXIST, "order %s: several sellers have it; say SELLER/%s",
-                              order_no, order_no);
-        seller = so.seller;
+        seller = who;
     }
     rc = cancel_check(sp, seller, order_no, &order_id, &d, err);
     if (rc != CG_OK && !(confirm && rc == CG_EREJECT))

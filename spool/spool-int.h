@@ -43,6 +43,7 @@ struct spool_job {
     char content_hash[65];  /* of what this document carries (its kind's content_hash) */
     char *pre_no, *invt_no; /* owned, may be NULL */
     const char *reason;     /* CEB605 (order is NULL): the cancellation's reason, borrowed */
+    const struct cg_invt_refund *refund; /* CEB213 (order is NULL): the return, borrowed */
     /* Results. */
     int rc;
     char name[96]; /* file name in tmp/ then outbox/ */
@@ -170,6 +171,20 @@ void spool_prune_archive(struct cg_spool *sp);
  * reported and the order stays listed.
  */
 int spool_cancel_auto(struct cg_spool *sp, struct cg_err *err);
+/* The one seller that declared order_no, into out; CG_ENOTFOUND, or CG_EEXIST when several. */
+int spool_order_seller(struct cg_spool *sp, const char *order_no, char *out, size_t size,
+                       struct cg_err *err);
+/*
+ * Write, record and hand over one message built from a job that is not an order's (CEB605,
+ * CEB213): the workers build and sign it into tmp/, it is flushed, then record(st, ctx, err)
+ * runs in one unit of work with the document and message rows (the document's id in
+ * *doc_id), and only then is the file moved into outbox/ and submitted. The job's business
+ * key is key. On any error before the commit nothing is left behind.
+ */
+int spool_declare_one(struct cg_spool *sp, struct spool_job *j, int64_t order_id, const char *key,
+                      int (*record)(struct cg_store *st, int64_t doc_id, void *ctx,
+                                    struct cg_err *err),
+                      void *ctx, struct cg_err *err);
 
 /* Message type word used in file names and the DXP envelope ("CEB303Message"). */
 void spool_msg_type_name(int msg_type, char *out, size_t size);

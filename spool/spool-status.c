@@ -12,6 +12,7 @@
 
 #include "core/text.h"
 #include "spool/spool-int.h"
+#include "store/store-flow.h"
 
 /*
  * A value as text, escaped (core/text.h): receipts bring text from outside (returnInfo,
@@ -81,6 +82,15 @@ static int cancel_line(const struct cg_store_cancel *k, void *vctx)
     return CG_OK;
 }
 
+static int return_line(const struct cg_store_return *r, void *vctx)
+{
+    struct report *c = vctx;
+
+    fprintf(c->fp, "  %s  return (CEB213) declared, %s: lines %s: %s\n", r->declared_at, r->state,
+            r->lines, r->reason);
+    return CG_OK;
+}
+
 static int order_lines(const struct cg_store_order *o, void *vctx)
 {
     struct report *c = vctx;
@@ -92,6 +102,8 @@ static int order_lines(const struct cg_store_order *o, void *vctx)
     rc = cg_store_order_docs(c->st, o->id, doc_lines, c, c->err);
     if (rc == CG_OK)
         rc = cg_store_order_cancel(c->st, o->id, cancel_line, c, c->err);
+    if (rc == CG_OK || rc == CG_ENOTFOUND)
+        rc = cg_store_returned(c->st, o->seller, o->order_no, return_line, c, c->err);
     return rc == CG_ENOTFOUND ? CG_OK : rc;
 }
 

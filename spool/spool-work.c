@@ -249,6 +249,9 @@ static void do_job(struct worker *w, struct spool_job *j)
                                    .reason = j->reason};
         rc = cg_build_cancel_doc(j->guid, &c, 1, j->sel->seller, &sp->bt, sp->schema_version, &doc,
                                  &e);
+    } else if (j->msg_type == CG_MSG_RETURN) {
+        rc = cg_build_refund_doc(j->guid, j->refund, 1, j->sel->seller, &sp->bt, sp->schema_version,
+                                 &doc, &e);
     } else {
         rc = cg_build_order_doc(j->msg_type, j->guid, &ref, 1, j->sel->seller, &sp->bt,
                                 sp->schema_version, &doc, &e);

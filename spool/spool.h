@@ -261,6 +261,33 @@ int cg_spool_watch(struct cg_spool *sp, int retry_secs, struct cg_err *err);
 int cg_spool_cancel(struct cg_spool *sp, const char *seller, const char *order_no,
                     const char *reason, bool confirm, struct cg_err *err);
 
+/* ------------------------------------------------------------------ return */
+
+/* A return of exported goods (CEB213). Strings are borrowed; NULL or "" means not given. */
+struct cg_spool_return_req {
+    const char *reason;         /* required */
+    const char *lines;          /* "GNUM[:QTY],..."; NULL: every line, whole quantity */
+    const char *traf_name;      /* required: vessel, flight or vehicle bringing them back */
+    const char *voyage_no;      /* required: its voyage or flight number */
+    const char *bill_no;        /* NULL: the return parcel's logisticsNo (table 2-59) */
+    const char *traf_mode;      /* NULL: the seller's */
+    const char *port_code;      /* NULL: the seller's */
+    const char *logistics_no;   /* the return parcel; NULL: the export's waybill */
+    const char *logistics_code; /* NULL: the export's carrier */
+    const char *logistics_name; /* NULL: the export's carrier */
+};
+/*
+ * Declare the return (CEB213) of order order_no's exported goods and hand it to the transport
+ * (seller NULL as in cg_spool_cancel). The lines are the inventory's as sent (read back from
+ * its CEB603 message); tradeMode 9661, or 1261 for a seller exporting from a special area
+ * (1210). Refused with CG_EREJECT and the rule: no CEB603, inventory not released or closed,
+ * cancelled, a return already declared and not refused, the inventory message no longer kept;
+ * CG_EINVAL for bad lines (unknown gnum, twice, a quantity above the inventory's). Recorded
+ * for cg_store_returned(). Other codes as cg_spool_cancel().
+ */
+int cg_spool_return(struct cg_spool *sp, const char *seller, const char *order_no,
+                    const struct cg_spool_return_req *rq, struct cg_err *err);
+
 /* ------------------------------------------------------------------ status */
 
 enum cg_spool_status_kind {

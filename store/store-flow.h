@@ -23,4 +23,25 @@ int cg_store_cancel_done(struct cg_store *st, int64_t order_id, struct cg_err *e
 int cg_store_cancel_concluded(struct cg_store *st, int64_t doc_id, const char *status,
                               const char *info, struct cg_err *err);
 
+/* The return (CEB213) declared for an order, recorded with its document in one unit of work. */
+int cg_store_return_put(struct cg_store *st, int64_t order_id, int64_t doc_id, const char *lines,
+                        const char *reason, struct cg_err *err);
+
+/* A returned order, as settle/ and refund/ read it. Strings valid during the callback. */
+struct cg_store_return {
+    const char *seller, *order_no;
+    const char *state;  /* the CEB213 document's state: queued, sent, accepted, released, ... */
+    const char *status; /* its last returnStatus, "" before any receipt */
+    const char *lines;  /* "gnum:qty,..." returned, qty as declared */
+    const char *reason, *declared_at;
+};
+/*
+ * The return of an order (seller NULL: any seller): fn is called once. CG_ENOTFOUND when no
+ * return was declared for it. A return whose CEB213 customs rejected is still reported (state
+ * "rejected"): the caller decides what counts.
+ */
+int cg_store_returned(struct cg_store *st, const char *seller, const char *order_no,
+                      int (*fn)(const struct cg_store_return *r, void *ctx), void *ctx,
+                      struct cg_err *err);
+
 #endif

@@ -72,6 +72,9 @@ extern const struct cg_store_schema cg_store_schema_spool;
 /* The fx_* tables of settle/ (store-settle-schema.c). */
 extern const struct cg_store_schema cg_store_schema_settle;
 
+/* The tables of the export flow after the declaration (store-flow-schema.c). */
+extern const struct cg_store_schema cg_store_schema_flow;
+
 /* SQL of each statement (store-sql.c). */
 extern const char *const store_sql[S_N];
 

@@ -12,6 +12,7 @@
 static const struct cg_store_schema *const modules[] = {
     &cg_store_schema_spool,
     &cg_store_schema_settle,
+    &cg_store_schema_flow,
 };
 
 int cg_store_open(const char *path, struct cg_store **out, struct cg_err *err)

@@ -1,8 +1,8 @@
 #!/bin/sh
-# flow-cancel-port.sh - a cancellation over HTTPS against `cebgate port`, which plays customs:
-# it takes the CEB605 of a released inventory and answers CEB606 2, 120 and 399; the sender's
-# run applies them and the inventory is cancelled. The port keeps inventories released
-# (close_ms far away) so that the cancellation is allowed.
+# flow-cancel-port.sh - a cancellation and a return over HTTPS against `cebgate port`, which
+# plays customs: it takes the CEB605 of a released inventory and answers CEB606 2, 120 and
+# 399, so the sender's run cancels the inventory; it takes the CEB213 of the other order and
+# answers CEB214 2, 120 and 800. The port keeps inventories released (close_ms far away).
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 CLOSE_MS=600000 port_conf "$T/port.conf" "$T/port.db"
 start_port "$T/port.conf"
@@ -28,4 +28,15 @@ check "the other order's inventory is still released" test "$(released released)
 check "the sender applied 2, 120 and 399 to the CEB605" test "$(sql "SELECT group_concat(r.status, ' ') FROM receipts r JOIN messages m ON m.id = r.message_id WHERE m.msg_type = 605 AND r.outcome = 'applied' ORDER BY r.id")" = "2 120 399"
 "$CEBGATE" -c "$T/port.conf" port --documents >"$T/docs" 2>"$T/err"
 check "the port has the CEB605 concluded (399), final, for that inventory" test "$(awk -F'\t' '$1 == "CEB605" { print $5, $6, $7 }' "$T/docs")" = "$(sql "SELECT d.invt_no FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SO-0000001' AND d.msg_type = 603") 399 1"
+expect_rc 0 "return SO-0000002" cg return SO-0000002 --reason damaged --traf-name CA1234 --voyage CA1234
+check "sent to the port" grep -Fxq "order SO-0000002: return (CEB213) declared: sent" "$T/out"
+rstate() { sql "SELECT state FROM documents WHERE msg_type = 213"; }
+i=0
+while [ "$(rstate)" != released ] && [ $i -lt 50 ]; do
+    cg run --no-progress >/dev/null 2>&1
+    i=$((i + 1))
+done
+check "the port's CEB214 800 released the return" test "$(rstate)" = released
+"$CEBGATE" -c "$T/port.conf" port --documents >"$T/docs" 2>"$T/err"
+check "the port has the CEB213 released (800), final" test "$(awk -F'\t' '$1 == "CEB213" { print $5, $6, $7 }' "$T/docs")" = "$(sql "SELECT d.invt_no FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SO-0000002' AND d.msg_type = 603") 800 1"
 finish

@@ -2,8 +2,8 @@
 """flow-helper.py - the customs side for the export-flow tests through the folder transport.
 
   receipt INBOX MESSAGE STATUS...   one receipt file in INBOX answering the message file
-                                    MESSAGE (CEB303, 505, 603 or 605; bare or DXP wrapped) in
-                                    the official shape (CEB304, 506, 604, 606), one entity per
+                                    MESSAGE (CEB213, 303, 505, 603 or 605; bare or DXP wrapped)
+                                    in the official shape (CEB214, 304, 506, 604, 606), one entity per
                                     status, written atomically. Inventories get the numbers
                                     customs would give: preNo B2026 + 13 digits, invtNo
                                     22442026E + 9 digits, both from the copNo.
@@ -16,8 +16,8 @@ import xml.etree.ElementTree as ET
 
 NS = "http://www.chinaport.gov.cn/ceb"
 DXP = "http://www.chinaport.gov.cn/dxp"
-RETURN = {303: "OrderReturn", 505: "LogisticsReturn", 603: "InventoryReturn",
-          605: "InvtCancelReturn"}
+RETURN = {213: "RefundReturn", 303: "OrderReturn", 505: "LogisticsReturn",
+          603: "InventoryReturn", 605: "InvtCancelReturn"}
 
 
 def q(tag):
@@ -30,9 +30,10 @@ def entity_of(path):
         root = ET.fromstring(base64.b64decode(root.find("{%s}Data" % DXP).text))
     mtype = int(root.tag.split("}")[1][3:6])
     ent = root[0]
-    head = ent.find(q("OrderHead"))
-    if head is None:
-        head = ent.find(q("InventoryHead"))
+    head = None
+    for h in ("OrderHead", "InventoryHead", "InvtRefundHead"):
+        if head is None:
+            head = ent.find(q(h))
     return mtype, head if head is not None else ent
 
 
@@ -65,6 +66,11 @@ def receipt(inbox, message, statuses):
             ET.SubElement(e, q("copNo")).text = cop
             ET.SubElement(e, q("preNo")).text = pre
             ET.SubElement(e, q("invtNo")).text = invt
+        if mtype == 213:
+            for f in ("ebpCode", "ebcCode", "agentCode", "coElNo"):
+                ET.SubElement(e, q(f)).text = field(head, f)
+            ET.SubElement(e, q("preNo")).text = numbers(field(head, "coElNo"))[0]
+            ET.SubElement(e, q("invtNo")).text = field(head, "invtNo")
         if mtype == 303:
             for f in ("ebpCode", "ebcCode", "orderNo"):
                 ET.SubElement(e, q(f)).text = field(head, f)
