@@ -27,6 +27,7 @@ struct cancel_docs {
     bool has_inv, has_cancel, departed;
     int inv_state, cancel_state, cancel_version;
     char cop_no[64], pre_no[32], invt_no[32];
+    char cancel_pre_no[32]; /* the E-Port's number of the last cancellation, "" when none */
 };
 
 static int doc_seen(const struct cg_store_doc *d, void *vctx)
@@ -44,6 +45,7 @@ static int doc_seen(const struct cg_store_doc *d, void *vctx)
         c->has_cancel = true;
         c->cancel_state = state;
         c->cancel_version = d->version;
+        cg_strlcpy(c->cancel_pre_no, d->pre_no != NULL ? d->pre_no : "", sizeof(c->cancel_pre_no));
     } else if ((d->msg_type == CG_MSG_BILL_LIST || d->msg_type == CG_MSG_DEPARTURE) &&
                state != CG_DOC_REJECTED) {
         c->departed = true;
@@ -182,8 +184,9 @@ static int cancel_declare(struct cg_spool *sp, const char *seller, int64_t order
     if (j.sel->problem != NULL)
         return CG_ERR_SET(err, CG_ECONFIG, "%s", j.sel->problem);
     j.msg_type = CG_MSG_INVT_CANCEL;
-    /* A refused cancellation was never stored by customs: the next one is an add again. */
-    j.app_type = CG_APP_ADD;
+    /* After a refusal the next version changes the stored one (appType 2); it is an add again
+     * only when the E-Port refused it before storing it (no preNo came back). */
+    j.app_type = d->has_cancel && d->cancel_pre_no[0] != '\0' ? CG_APP_MODIFY : CG_APP_ADD;
     j.version = d->has_cancel ? d->cancel_version + 1 : 1;
     cg_guid_new(j.guid);
     cg_strlcpy(j.cop_no, d->cop_no, sizeof(j.cop_no));

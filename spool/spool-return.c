@@ -31,6 +31,7 @@ struct ret_docs {
     int inv_version, inv_state, ret_state, ret_version;
     bool has_inv, has_ret;
     char cop_no[64], invt_no[32];
+    char ret_pre_no[32]; /* the E-Port's number of the last return, "" when none */
 };
 
 static int ret_doc_seen(const struct cg_store_doc *d, void *vctx)
@@ -48,6 +49,7 @@ static int ret_doc_seen(const struct cg_store_doc *d, void *vctx)
         r->has_ret = true;
         r->ret_state = cg_doc_state_parse(d->state);
         r->ret_version = d->version;
+        cg_strlcpy(r->ret_pre_no, d->pre_no != NULL ? d->pre_no : "", sizeof(r->ret_pre_no));
     }
     return CG_OK;
 }
@@ -451,8 +453,10 @@ int cg_spool_return(struct cg_spool *sp, const char *seller, const char *order_n
         goto done;
     }
     j.msg_type = CG_MSG_RETURN;
-    /* A refused return was never stored by customs: the next one is an add again. */
-    j.app_type = CG_APP_ADD;
+    /* After a refusal the next version changes the stored one (appType 2, its preNo); it is an
+     * add again only when the E-Port refused it before storing it (no preNo came back). */
+    j.app_type = d.has_ret && d.ret_pre_no[0] != '\0' ? CG_APP_MODIFY : CG_APP_ADD;
+    r.pre_no = j.app_type == CG_APP_MODIFY ? d.ret_pre_no : NULL;
     j.version = d.has_ret ? d.ret_version + 1 : 1;
     cg_guid_new(j.guid);
     r.guid = j.guid;

@@ -77,13 +77,14 @@ check "its inventory and cancellation are not pending" sh -c "! grep -Eq 'SO-000
 refused "already cancelled" "order SO-0000001: the inventory 22442026E" SO-0000001 --reason again
 check "  (already cancelled)" grep -q "is already cancelled" "$T/err"
 
-# A refused cancellation may be declared again: SO-0000006's first one is refused by customs.
+# A refused cancellation may be declared again (a modify: customs stored the first one and
+# gave it a preNo): SO-0000006's first one is refused by customs.
 expect_rc 0 "cancel SO-0000006" cg cancel SO-0000006 --reason "out of stock"
 $FLOW receipt "$W/inbox" "$(cx SO-0000006)" 2 100
 expect_rc 0 "the refusal is applied" cg run --no-progress
 check "its cancellation is rejected" test "$(state SO-0000006 605)" = rejected
 expect_rc 0 "cancel SO-0000006 again" cg cancel SO-0000006 --reason "out of stock, second try"
-check "version 2, an add again" test "$(sql "SELECT version || ' ' || app_type || ' ' || state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SO-0000006' AND d.msg_type = 605")" = "2 1 sent"
+check "version 2, a modify of the refused one" test "$(sql "SELECT version || ' ' || app_type || ' ' || state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SO-0000006' AND d.msg_type = 605")" = "2 2 sent"
 
 # The shops cancel 5, 2 (acme: cancel = confirm) and 7, 8 (auto: cancel = auto).
 awk -F, 'BEGIN { OFS = "," } NR == 1 { print $0, "status"; next }

@@ -13,7 +13,7 @@ mkdir -p "$W/incoming/acme"
 $HELPER orders own "$W/incoming/acme/day1.csv" 5 || fail "make orders"
 expect_rc 0 "the run declares five orders" cg run --no-progress
 inv() { grep -l "<ceb:orderNo>$1</ceb:orderNo>" "$W"/outbox/CEB603Message_*.xml | head -1; }
-ret() { grep -l "<ceb:invtNo>$(sql "SELECT d.invt_no FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = '$1' AND d.msg_type = 603")</ceb:invtNo>" "$W"/outbox/CEB213Message_*.xml | tail -1; }
+ret() { echo "$W/outbox/CEB213Message_$(sql "SELECT d.guid FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = '$1' AND d.msg_type = 213").xml"; }
 state() { sql "SELECT d.state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = '$1' AND d.msg_type = ${2:-603}"; }
 # customs: released 1, 4, 5; accepted only 2; closed 3
 for o in 1 4 5; do $FLOW receipt "$W/inbox" "$(inv SO-000000$o)" 2 120 800; done
@@ -40,7 +40,7 @@ check "nothing was declared by the refusals" test "$(sql "SELECT count(*) FROM d
 expect_rc 0 "return SO-0000003 (closed)" cg return SO-0000003 $B
 check "it is sent" grep -Fxq "order SO-0000003: return (CEB213) declared: sent" "$T/out"
 f=$(ret SO-0000003)
-check "the CEB213 is in outbox/" test -n "$f"
+check "the CEB213 is in outbox/" test -f "$f"
 check "it is valid and its signature verifies" cg verify --trust "$T/keys/ca.pem" "$f"
 x() { python3 -c 'import sys, xml.etree.ElementTree as E
 r = E.parse(sys.argv[1]).getroot(); n = {"c": "http://www.chinaport.gov.cn/ceb"}
@@ -71,7 +71,9 @@ expect_rc 0 "status SO-0000003" cg status SO-0000003
 check "status shows the return document" grep -q "^  CEB213 R[0-9a-f]*  version 1  released (800)" "$T/out"
 check "status shows the order as returned, with its lines" grep -q "return (CEB213) declared, released: lines 1:1,2:2,3:3: damaged" "$T/out"
 expect_rc 0 "SO-0000004 returned again after the refusal" cg return SO-0000004 --lines 1,3:2 $B
-check "version 2, an add" test "$(sql "SELECT version || ' ' || app_type || ' ' || state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SO-0000004' AND d.msg_type = 213")" = "2 1 sent"
+check "version 2, a modify of the refused one" test "$(sql "SELECT version || ' ' || app_type || ' ' || state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SO-0000004' AND d.msg_type = 213")" = "2 2 sent"
+f=$(ret SO-0000004)
+check "it carries the preNo customs gave the first one" test "$(x "$f" .//c:InvtRefundHead/c:preNo)" = "$(sql "SELECT d.pre_no FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SO-0000004' AND d.msg_type = 213")"
 check "the return record has the new lines" test "$(sql "SELECT lines FROM flow_returns f JOIN orders o ON o.id = f.order_id WHERE o.order_no = 'SO-0000004'")" = "1:1,3:2"
 
 # A cancelled inventory has nothing to return.
