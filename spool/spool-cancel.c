@@ -215,6 +215,8 @@ static int cancel_check(struct cg_spool *sp, const char *seller, const char *ord
                           seller[0] != '\0' ? " for seller " : "", seller);
     if (rc == CG_OK)
         rc = cg_store_order_docs(sp->store, *order_id, doc_seen, d, err);
+    if (rc == CG_OK && !d->departed)
+        rc = cg_store_order_departing(sp->store, *order_id, &d->departed, err);
     if (rc == CG_OK)
         rc = cancel_allowed(order_no, d, err);
     return rc;

@@ -43,7 +43,9 @@ struct spool_job {
     char content_hash[65];  /* of what this document carries (its kind's content_hash) */
     char *pre_no, *invt_no; /* owned, may be NULL */
     const char *reason;     /* CEB605 (order is NULL): the cancellation's reason, borrowed */
-    const struct cg_invt_refund *refund; /* CEB213 (order is NULL): the return, borrowed */
+    const struct cg_invt_refund *refund;  /* CEB213 (order is NULL): the return, borrowed */
+    const struct cg_waybill *waybill;     /* CEB607 (order is NULL), borrowed */
+    const struct cg_departure *departure; /* CEB509 (order is NULL), borrowed */
     /* Results. */
     int rc;
     char name[96]; /* file name in tmp/ then outbox/ */
@@ -171,6 +173,19 @@ void spool_prune_archive(struct cg_spool *sp);
  * reported and the order stays listed.
  */
 int spool_cancel_auto(struct cg_spool *sp, struct cg_err *err);
+/* Manifests (spool-manifest.c, docs/manifest-format.md). True when a file's first line is a
+ * manifest's header. */
+bool spool_is_manifest(const char *first_line);
+/*
+ * Read the manifest on fd (taken: closed here) and record its bills and parcels in one unit of
+ * work. A file refused for its content gets reason (every bad line) and CG_OK, nothing
+ * recorded; other codes are failures of the machine (database, I/O).
+ */
+int spool_manifest_file(struct cg_spool *sp, const char *seller, int fd, const char *display,
+                        int64_t file_id, char *reason, size_t rsize, struct cg_err *err);
+/* After intake: declare the CEB607 of each bill whose parcels are all released, the CEB509 of
+ * each bill whose CEB607 customs accepted; name the parcels a bill waits for. */
+int spool_manifest_step(struct cg_spool *sp, struct cg_err *err);
 /* The one seller that declared order_no, into out; CG_ENOTFOUND, or CG_EEXIST when several. */
 int spool_order_seller(struct cg_spool *sp, const char *order_no, char *out, size_t size,
                        struct cg_err *err);

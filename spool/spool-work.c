@@ -249,6 +249,12 @@ static void do_job(struct worker *w, struct spool_job *j)
                                    .reason = j->reason};
         rc = cg_build_cancel_doc(j->guid, &c, 1, j->sel->seller, &sp->bt, sp->schema_version, &doc,
                                  &e);
+    } else if (j->msg_type == CG_MSG_BILL_LIST) {
+        rc = cg_build_waybill_doc(j->guid, j->waybill, 1, j->sel->seller, &sp->bt,
+                                  sp->schema_version, &doc, &e);
+    } else if (j->msg_type == CG_MSG_DEPARTURE) {
+        rc = cg_build_departure_doc(j->guid, j->departure, 1, j->sel->seller, &sp->bt,
+                                    sp->schema_version, &doc, &e);
     } else if (j->msg_type == CG_MSG_RETURN) {
         rc = cg_build_refund_doc(j->guid, j->refund, 1, j->sel->seller, &sp->bt, sp->schema_version,
                                  &doc, &e);

@@ -20,6 +20,34 @@ static const char *const flow_steps[] = {
     "  reason TEXT NOT NULL,"
     "  declared_at TEXT NOT NULL"
     ");",
+    /* 2: departures: one bill (master bill of lading or air waybill) per manifest, its parcels
+     * by logisticsNo. The bill's CEB607 and CEB509 are documents of its own orders row
+     * ("BILL:" + bill number). state: waiting (parcels not all released), listed (CEB607
+     * declared), departed (CEB509 declared). */
+    "CREATE TABLE flow_bills ("
+    "  id INTEGER PRIMARY KEY,"
+    "  seller TEXT NOT NULL,"
+    "  bill_no TEXT NOT NULL,"
+    "  traf_mode TEXT NOT NULL,"
+    "  traf_name TEXT NOT NULL,"
+    "  voyage_no TEXT NOT NULL,"
+    "  leave_time INTEGER NOT NULL," /* UTC seconds */
+    "  logistics_code TEXT NOT NULL,"
+    "  logistics_name TEXT NOT NULL,"
+    "  gross_weight INTEGER NOT NULL," /* dec (5 decimals) kg */
+    "  file_name TEXT NOT NULL,"
+    "  order_id INTEGER NOT NULL REFERENCES orders(id),"
+    "  state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'listed', 'departed')),"
+    "  created_at TEXT NOT NULL,"
+    "  UNIQUE (seller, bill_no)"
+    ");"
+    "CREATE TABLE flow_parcels ("
+    "  bill_id INTEGER NOT NULL REFERENCES flow_bills(id),"
+    "  line INTEGER NOT NULL,"
+    "  logistics_no TEXT NOT NULL,"
+    "  PRIMARY KEY (bill_id, logistics_no)"
+    ");"
+    "CREATE INDEX flow_parcels_no ON flow_parcels(logistics_no);",
 };
 
 const struct cg_store_schema cg_store_schema_flow = {

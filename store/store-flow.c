@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "store/store-flow.h"
@@ -125,4 +126,170 @@ int cg_store_returned(struct cg_store *st, const char *seller, const char *order
     }
     sqlite3_finalize(s);
     return rc;
+}
+
+/* ------------------------------------------------------------------ departures */
+
+int cg_store_bill_add(struct cg_store *st, const struct cg_store_bill *b, int64_t file_id,
+                      long line, int64_t *id, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    char order_no[160];
+    int64_t oid = 0;
+    int rc;
+
+    snprintf(order_no, sizeof(order_no), "BILL:%s", b->bill_no);
+    rc = cg_store_order_put(st, b->seller, order_no, "", file_id, line, &oid, err);
+    if (rc == CG_OK)
+        rc = flow_prep(st,
+                       "INSERT INTO flow_bills(seller, bill_no, traf_mode, traf_name, voyage_no, "
+                       "leave_time, logistics_code, logistics_name, gross_weight, file_name, "
+                       "order_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, "
+                       "?12, ?9) ON CONFLICT(seller, bill_no) DO NOTHING",
+                       &s, err);
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, b->seller);
+    store_bind_text(s, 2, b->bill_no);
+    store_bind_text(s, 3, b->traf_mode);
+    store_bind_text(s, 4, b->traf_name);
+    store_bind_text(s, 5, b->voyage_no);
+    sqlite3_bind_int64(s, 6, b->leave_time);
+    store_bind_text(s, 7, b->logistics_code);
+    store_bind_text(s, 8, b->logistics_name);
+    sqlite3_bind_int64(s, 10, b->gross_weight);
+    store_bind_text(s, 11, b->file_name);
+    sqlite3_bind_int64(s, 12, oid);
+    rc = flow_run(st, s, "record the bill", err);
+    if (rc == CG_OK && sqlite3_changes(cg_db_handle(st->db)) == 0)
+        return CG_ERR_SET(err, CG_EEXIST, "bill %s was recorded before", b->bill_no);
+    if (rc == CG_OK)
+        *id = sqlite3_last_insert_rowid(cg_db_handle(st->db));
+    return rc;
+}
+
+int cg_store_bill_parcel_add(struct cg_store *st, int64_t bill_id, long line,
+                             const char *logistics_no, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = flow_prep(
+        st, "INSERT INTO flow_parcels(bill_id, line, logistics_no) VALUES (?1, ?2, ?3)", &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, bill_id);
+    sqlite3_bind_int64(s, 2, line);
+    store_bind_text(s, 3, logistics_no);
+    return flow_run(st, s, "record a parcel of the bill", err);
+}
+
+int cg_store_bills_open(struct cg_store *st, int (*fn)(const struct cg_store_bill *b, void *ctx),
+                        void *ctx, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc =
+        flow_prep(st,
+                  "SELECT id, order_id, seller, bill_no, traf_mode, traf_name, voyage_no, "
+                  "logistics_code, logistics_name, file_name, state, leave_time, "
+                  "gross_weight FROM flow_bills b WHERE state <> 'departed' OR EXISTS (SELECT 1 "
+                  "FROM documents d WHERE d.order_id = b.order_id AND d.msg_type = 509 AND "
+                  "d.state = 'rejected') ORDER BY id",
+                  &s, err);
+    int r;
+
+    if (rc != CG_OK)
+        return rc;
+    while (rc == CG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+        struct cg_store_bill b;
+
+        b.id = sqlite3_column_int64(s, 0);
+        b.order_id = sqlite3_column_int64(s, 1);
+        b.seller = text_of(s, 2);
+        b.bill_no = text_of(s, 3);
+        b.traf_mode = text_of(s, 4);
+        b.traf_name = text_of(s, 5);
+        b.voyage_no = text_of(s, 6);
+        b.logistics_code = text_of(s, 7);
+        b.logistics_name = text_of(s, 8);
+        b.file_name = text_of(s, 9);
+        b.state = text_of(s, 10);
+        b.leave_time = sqlite3_column_int64(s, 11);
+        b.gross_weight = sqlite3_column_int64(s, 12);
+        rc = fn(&b, ctx);
+    }
+    if (rc == CG_OK && r != SQLITE_DONE)
+        rc = cg_db_fail(st->db, r, "read the bills", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int cg_store_bill_set_state(struct cg_store *st, int64_t bill_id, const char *state,
+                            struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = flow_prep(st, "UPDATE flow_bills SET state = ?2 WHERE id = ?1", &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, bill_id);
+    store_bind_text(s, 2, state);
+    return flow_run(st, s, "record the bill's state", err);
+}
+
+int cg_store_bill_parcels(struct cg_store *st, int64_t bill_id,
+                          int (*fn)(const struct cg_store_parcel *p, void *ctx), void *ctx,
+                          struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc =
+        flow_prep(st,
+                  "SELECT p.line, p.logistics_no, coalesce(o.id, 0), coalesce(o.order_no, ''), "
+                  "coalesce(i.state, ''), coalesce(i.invt_no, '') FROM flow_parcels p "
+                  "JOIN flow_bills b ON b.id = p.bill_id LEFT JOIN documents w ON "
+                  "w.msg_type = 505 AND w.business_key = p.logistics_no AND w.order_id IN "
+                  "(SELECT id FROM orders WHERE seller = b.seller) LEFT JOIN orders o ON "
+                  "o.id = w.order_id LEFT JOIN documents i ON i.order_id = o.id AND "
+                  "i.msg_type = 603 WHERE p.bill_id = ?1 ORDER BY p.line",
+                  &s, err);
+    int r;
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, bill_id);
+    while (rc == CG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+        struct cg_store_parcel p;
+
+        p.line = (long)sqlite3_column_int64(s, 0);
+        p.logistics_no = text_of(s, 1);
+        p.order_id = sqlite3_column_int64(s, 2);
+        p.order_no = text_of(s, 3);
+        p.inv_state = text_of(s, 4);
+        p.invt_no = text_of(s, 5);
+        rc = fn(&p, ctx);
+    }
+    if (rc == CG_OK && r != SQLITE_DONE)
+        rc = cg_db_fail(st->db, r, "read the parcels", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int cg_store_order_departing(struct cg_store *st, int64_t order_id, bool *yes, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = flow_prep(st,
+                       "SELECT 1 FROM documents w JOIN orders o ON o.id = w.order_id JOIN "
+                       "flow_parcels p ON p.logistics_no = w.business_key JOIN flow_bills b ON "
+                       "b.id = p.bill_id AND b.seller = o.seller WHERE w.order_id = ?1 AND "
+                       "w.msg_type = 505 AND b.state <> 'waiting' LIMIT 1",
+                       &s, err);
+    int r;
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, order_id);
+    r = sqlite3_step(s);
+    *yes = r == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? CG_OK
+                                               : cg_db_fail(st->db, r, "read the bill", err);
 }

@@ -8,6 +8,7 @@
 #ifndef CG_STORE_FLOW_H
 #define CG_STORE_FLOW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -43,5 +44,42 @@ struct cg_store_return {
 int cg_store_returned(struct cg_store *st, const char *seller, const char *order_no,
                       int (*fn)(const struct cg_store_return *r, void *ctx), void *ctx,
                       struct cg_err *err);
+
+/* ------------------------------------------------------------------ departures */
+
+/* A bill of a manifest (docs/manifest-format.md). Strings borrowed. */
+struct cg_store_bill {
+    int64_t id, order_id; /* order_id: the "BILL:" row its CEB607 and CEB509 belong to */
+    const char *seller, *bill_no, *traf_mode, *traf_name, *voyage_no;
+    const char *logistics_code, *logistics_name, *file_name, *state;
+    int64_t leave_time;   /* UTC seconds */
+    int64_t gross_weight; /* dec kg */
+};
+/*
+ * Record a bill and its orders row ("BILL:" + bill_no, hash "", from file_id at line) in the
+ * caller's unit of work; *id is the bill's. CG_EEXIST when the seller has that bill already.
+ */
+int cg_store_bill_add(struct cg_store *st, const struct cg_store_bill *b, int64_t file_id,
+                      long line, int64_t *id, struct cg_err *err);
+int cg_store_bill_parcel_add(struct cg_store *st, int64_t bill_id, long line,
+                             const char *logistics_no, struct cg_err *err);
+/* Bills not departed yet (waiting or listed) or whose CEB509 was refused, oldest first. */
+int cg_store_bills_open(struct cg_store *st, int (*fn)(const struct cg_store_bill *b, void *ctx),
+                        void *ctx, struct cg_err *err);
+int cg_store_bill_set_state(struct cg_store *st, int64_t bill_id, const char *state,
+                            struct cg_err *err);
+
+/* A parcel of a bill and the export inventory of its order (strings "" when unknown). */
+struct cg_store_parcel {
+    long line;
+    const char *logistics_no;
+    int64_t order_id; /* 0: no order of the seller has this waybill */
+    const char *order_no, *inv_state, *invt_no;
+};
+int cg_store_bill_parcels(struct cg_store *st, int64_t bill_id,
+                          int (*fn)(const struct cg_store_parcel *p, void *ctx), void *ctx,
+                          struct cg_err *err);
+/* Whether the order's parcel is on a bill whose CEB607 was declared (the goods are leaving). */
+int cg_store_order_departing(struct cg_store *st, int64_t order_id, bool *yes, struct cg_err *err);
 
 #endif

@@ -2,8 +2,9 @@
 """flow-helper.py - the customs side for the export-flow tests through the folder transport.
 
   receipt INBOX MESSAGE STATUS...   one receipt file in INBOX answering the message file
-                                    MESSAGE (CEB213, 303, 505, 603 or 605; bare or DXP wrapped)
-                                    in the official shape (CEB214, 304, 506, 604, 606), one entity per
+                                    MESSAGE (CEB213, 303, 505, 509, 603, 605 or 607; bare or
+                                    DXP wrapped) in the official shape (CEB214, 304, 506, 510,
+                                    604, 606, 608), one entity per
                                     status, written atomically. Inventories get the numbers
                                     customs would give: preNo B2026 + 13 digits, invtNo
                                     22442026E + 9 digits, both from the copNo.
@@ -17,7 +18,8 @@ import xml.etree.ElementTree as ET
 NS = "http://www.chinaport.gov.cn/ceb"
 DXP = "http://www.chinaport.gov.cn/dxp"
 RETURN = {213: "RefundReturn", 303: "OrderReturn", 505: "LogisticsReturn",
-          603: "InventoryReturn", 605: "InvtCancelReturn"}
+          509: "DepartureReturn", 603: "InventoryReturn", 605: "InvtCancelReturn",
+          607: "WayBillReturn"}
 
 
 def q(tag):
@@ -31,7 +33,7 @@ def entity_of(path):
     mtype = int(root.tag.split("}")[1][3:6])
     ent = root[0]
     head = None
-    for h in ("OrderHead", "InventoryHead", "InvtRefundHead"):
+    for h in ("OrderHead", "InventoryHead", "InvtRefundHead", "WayBillHead", "DepartureHead"):
         if head is None:
             head = ent.find(q(h))
     return mtype, head if head is not None else ent
@@ -71,6 +73,15 @@ def receipt(inbox, message, statuses):
                 ET.SubElement(e, q(f)).text = field(head, f)
             ET.SubElement(e, q("preNo")).text = numbers(field(head, "coElNo"))[0]
             ET.SubElement(e, q("invtNo")).text = field(head, "invtNo")
+        if mtype in (509, 607):
+            if mtype == 607:
+                ET.SubElement(e, q("agentCode")).text = field(head, "agentCode")
+            ET.SubElement(e, q("logisticsCode")).text = field(head, "logisticsCode")
+            ET.SubElement(e, q("copNo")).text = field(head, "copNo")
+            ET.SubElement(e, q("preNo")).text = numbers(field(head, "copNo"))[0]
+            if mtype == 607:
+                ET.SubElement(e, q("billNo")).text = field(head, "billNo")
+            ET.SubElement(e, q("msgSeqNo")).text = "1"
         if mtype == 303:
             for f in ("ebpCode", "ebcCode", "orderNo"):
                 ET.SubElement(e, q(f)).text = field(head, f)
