@@ -3,8 +3,9 @@
  *
  * A report is a table of text cells produced by a domain module; this file only renders it:
  * an aligned table for people, CSV (libcsv quoting) and JSON (jansson, an array of objects
- * keyed by column) for programs. Sections are rows of the table below (today: fx, from
- * settle/), so another module's reports are one more row. Reads the database only.
+ * keyed by column) for programs. Sections are rows of the table below (fx, from settle/;
+ * refund, from refund/), so another module's reports are one more row. Reads the database
+ * only.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "refund/refund.h"
 #include "settle/settle.h"
 #include "store/store.h"
 
@@ -86,6 +88,17 @@ done:
     return rc;
 }
 
+static int render(const struct cg_table *t, int fmt, struct cg_err *err)
+{
+    if (fmt == FMT_CSV)
+        print_csv(t, stdout);
+    else if (fmt == FMT_JSON && print_json(t, stdout) != 0)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    else if (fmt == FMT_TABLE)
+        print_table(t, stdout);
+    return CG_OK;
+}
+
 static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, int fmt)
 {
     struct cg_store *db = NULL;
@@ -104,16 +117,36 @@ static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, i
     rc = cg_cli_settle_open(cli, &db, &s, &err);
     if (rc == CG_OK)
         rc = cg_settle_report(s, report, as_of, &t, &err);
-    if (rc == CG_OK) {
-        if (fmt == FMT_CSV)
-            print_csv(t, stdout);
-        else if (fmt == FMT_JSON && print_json(t, stdout) != 0)
-            rc = CG_ERR_SET(&err, CG_ENOMEM, "out of memory");
-        else if (fmt == FMT_TABLE)
-            print_table(t, stdout);
-    }
+    if (rc == CG_OK)
+        rc = render(t, fmt, &err);
     cg_table_free(t);
     cg_settle_free(s);
+    cg_store_close(db);
+    return cg_cli_settle_exit(rc, &err);
+}
+
+static int refund_section(struct cg_cli *cli, const char *kind, const char *as_of, int fmt)
+{
+    struct cg_store *db = NULL;
+    struct cg_refund *r = NULL;
+    struct cg_table *t = NULL;
+    struct cg_err err;
+    int report = cg_refund_report_parse(kind);
+    int rc;
+
+    cg_err_clear(&err);
+    if (report < 0)
+        return cg_cmd_usage_error(&cg_cmd_report,
+                                  "refund: '%s' is not pipeline, calendar, risk, invoices, "
+                                  "clawbacks or units",
+                                  kind);
+    rc = cg_cli_refund_open(cli, &db, &r, &err);
+    if (rc == CG_OK)
+        rc = cg_refund_report(r, report, as_of, &t, &err);
+    if (rc == CG_OK)
+        rc = render(t, fmt, &err);
+    cg_table_free(t);
+    cg_refund_free(r);
     cg_store_close(db);
     return cg_cli_settle_exit(rc, &err);
 }
@@ -123,6 +156,7 @@ static const struct {
     int (*run)(struct cg_cli *cli, const char *kind, const char *as_of, int fmt);
 } sections[] = {
     {"fx", fx_section},
+    {"refund", refund_section},
 };
 
 static int exec_report(struct cg_cli *cli, int argc, char **argv)
@@ -168,14 +202,20 @@ static int exec_report(struct cg_cli *cli, int argc, char **argv)
 
 const struct cg_cmd cg_cmd_report = {
     "report",
-    "fx KIND [--format table|csv|json] [--as-of DAY]",
-    "reports; fx: foreign-exchange collection and settlement",
+    "fx|refund KIND [--format table|csv|json] [--as-of DAY]",
+    "reports; fx: foreign-exchange collection and settlement; refund: export VAT refund",
     "  fx aging       open amounts per currency by days since release (0-30 ... >180)\n"
     "  fx reconcile   declared vs received per currency and month, cross-currency rows\n"
     "  fx unmatched   receipts with money not allocated to an order\n"
     "  fx credit      orders needing a deferred-receipt report, with the due day\n"
     "  fx settlement  held, settled, CNY obtained and average bank rate per currency\n"
-    "  fx orders      every declared order with its collection state\n",
+    "  fx orders      every declared order with its collection state\n"
+    "  refund pipeline   units and amounts by export month and state\n"
+    "  refund calendar   deadlines within [refund] calendar_days, with the amounts at risk\n"
+    "  refund risk       lapsed or soon-lapsing units: refund at risk, VAT if sold at home\n"
+    "  refund invoices   invoice lines: quantity and amount allocated, units served\n"
+    "  refund clawbacks  returned goods: clawback due and repaid\n"
+    "  refund units      every refund unit with its regime, state and amounts\n",
     CG_CMD_NEEDS_CONF,
     exec_report,
 };

@@ -19,8 +19,7 @@
 
 #define STMT_MAX (256u * 1024u * 1024u)
 
-int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settle **s,
-                       struct cg_err *err)
+int cg_cli_store_open(struct cg_cli *cli, struct cg_store **db, struct cg_err *err)
 {
     char *workdir = cg_conf_workdir(cli->conf);
     const char *dbname = cg_conf_get(cli->conf, "general", "database");
@@ -32,11 +31,17 @@ int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settl
     path = workdir == NULL    ? NULL
            : dbname[0] == '/' ? cg_strdup(dbname)
                               : cg_fs_join(workdir, dbname);
-    if (path == NULL) {
-        free(workdir);
-        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    }
-    rc = cg_store_open(path, db, err);
+    rc = path != NULL ? cg_store_open(path, db, err) : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    free(path);
+    free(workdir);
+    return rc;
+}
+
+int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settle **s,
+                       struct cg_err *err)
+{
+    int rc = cg_cli_store_open(cli, db, err);
+
     if (rc == CG_OK) {
         rc = cg_settle_new(cli->conf, *db, s, err);
         if (rc != CG_OK) {
@@ -44,8 +49,6 @@ int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settl
             *db = NULL;
         }
     }
-    free(path);
-    free(workdir);
     return rc;
 }
 
@@ -349,6 +352,8 @@ done:
 int cg_cli_settle_intake(void *ctx, struct cg_err *err)
 {
     struct cg_cli_settle_ctx *c = ctx;
+    int rc = cg_cli_settle_run(c->cli, 0, &c->rejected, err);
 
-    return cg_cli_settle_run(c->cli, 0, &c->rejected, err);
+    /* Invoice and tax result files dropped beside the statements are refund/'s. */
+    return rc == CG_OK ? cg_cli_refund_intake(c->cli, &c->rejected, err) : rc;
 }

@@ -19,6 +19,7 @@ const struct cg_cmd *const cg_cmds[] = {
     &cg_cmd_init,
     &cg_cmd_map,
     &cg_cmd_port,
+    &cg_cmd_refund,
     &cg_cmd_report,
     &cg_cmd_return,
     &cg_cmd_run,

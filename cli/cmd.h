@@ -63,9 +63,20 @@ extern const struct cg_cmd cg_cmd_status;
 extern const struct cg_cmd cg_cmd_watch;
 extern const struct cg_cmd cg_cmd_settle;
 extern const struct cg_cmd cg_cmd_report;
+extern const struct cg_cmd cg_cmd_refund;
 
-/* settle/ for the commands (cli/cmd-settle.c): open the database and a settle context. */
+/* refund/ for the commands (cli/cmd-refund.c): open the database and a refund context. */
 struct cg_store;
+struct cg_refund;
+int cg_cli_refund_open(struct cg_cli *cli, struct cg_store **db, struct cg_refund **r,
+                       struct cg_err *err);
+/* The invoice and result files in incoming/ (run, watch); *rejected set when one is refused. */
+int cg_cli_refund_intake(struct cg_cli *cli, int *rejected, struct cg_err *err);
+
+/* The database of the working directory ([general] database), migrated (cli/cmd-settle.c). */
+struct cg_store;
+int cg_cli_store_open(struct cg_cli *cli, struct cg_store **db, struct cg_err *err);
+/* settle/ for the commands (cli/cmd-settle.c): open the database and a settle context. */
 struct cg_settle;
 int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settle **s,
                        struct cg_err *err);

@@ -2,9 +2,10 @@
  * declare-receipt.c - receipts from the port into one event shape.
  *
  * Handles every export receipt (CEB304, 404, 506, 508, 510, 604, 606, 608, 702, 214, 216), the
- * summary result CEB792 (2018 gnum and 202205 gseqno lists alike) and the format-error receipt
- * CEB900, in both schema editions. Elements are matched by namespace URI and local name, never
- * by prefix (receipts often use a default namespace). Each entity under the root becomes one
+ * summary result CEB792 (2018 gnum and 202205 gseqno lists alike, with its inventory lines:
+ * invtNo, logisticsNo, gnum, gcode, the link to the customs declaration) and the format-error
+ * receipt CEB900, in both schema editions. Elements are matched by namespace URI and local name,
+ * never by prefix (receipts often use a default namespace). Each entity under the root becomes one
  * event. The document should come from cg_xml_parse() (no DTD, no entities, no network).
  * An unknown root, a foreign namespace, an entity without guid or returnStatus, a status that
  * is not a number, or no entity at all is CG_EPARSE / CG_EUNSUPPORTED with the reason; the
@@ -98,6 +99,13 @@ static void event_clear(struct cg_receipt_event *e)
     free(e->return_info);
     free(e->ori_cop_msg_id);
     free(e->ori_msg_type);
+    free(e->decl_seq_no);
+    for (size_t i = 0; i < e->nlines; i++) {
+        free(e->lines[i].invt_no);
+        free(e->lines[i].logistics_no);
+        free(e->lines[i].gcode);
+    }
+    free(e->lines);
     memset(e, 0, sizeof(*e));
 }
 
@@ -147,11 +155,52 @@ static char **slot(struct cg_receipt_event *e, int type, const char *name)
             return &e->return_time;
         if (strcmp(name, "note") == 0)
             return &e->return_info;
+        if (strcmp(name, "declSeqNo") == 0)
+            return &e->decl_seq_no;
     }
     for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i].name, name) == 0)
             return (char **)((char *)e + map[i].off);
     return NULL;
+}
+
+/* One SummaryResultList of a CEB792: appended to e->lines. */
+static int add_line(struct cg_receipt_event *e, xmlNodePtr list, struct cg_err *err)
+{
+    struct cg_receipt_line *l, *nl;
+    xmlNodePtr c;
+
+    nl = realloc(e->lines, (e->nlines + 1) * sizeof(*nl));
+    if (nl == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    e->lines = nl;
+    l = &e->lines[e->nlines++];
+    memset(l, 0, sizeof(*l));
+    for (c = list->children; c != NULL; c = c->next) {
+        const char *name = (const char *)c->name;
+        char *v = NULL;
+
+        if (!in_ceb(c))
+            continue;
+        if (!text_of(c, &v))
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        if (strcmp(name, "invtNo") == 0 && l->invt_no == NULL) {
+            l->invt_no = v;
+        } else if (strcmp(name, "logisticsNo") == 0 && l->logistics_no == NULL) {
+            l->logistics_no = v;
+        } else if (strcmp(name, "gcode") == 0 && l->gcode == NULL) {
+            l->gcode = v;
+        } else {
+            /* gnum wins over the 202205 gseqno when both are there */
+            if (v != NULL &&
+                (strcmp(name, "gnum") == 0 || (strcmp(name, "gseqno") == 0 && l->gnum == 0)))
+                l->gnum = strtol(v, NULL, 10);
+            free(v);
+        }
+    }
+    if (l->invt_no == NULL)
+        return CG_ERR_SET(err, CG_EPARSE, "receipt CEB792: a SummaryResultList has no invtNo");
+    return CG_OK;
 }
 
 static int fill(struct cg_receipt_event *e, int type, xmlNodePtr ent, struct cg_err *err)
@@ -164,9 +213,15 @@ static int fill(struct cg_receipt_event *e, int type, xmlNodePtr ent, struct cg_
         if (!in_ceb(c))
             continue;
         /* CEB792: the head carries the keys; the list (inventories of the summary) is not an
-         * event of its own. */
+         * event of its own but the event's lines. */
         if (type == 792 && strcmp((const char *)c->name, "SummaryResultHead") == 0) {
             int rc = fill(e, type, c, err);
+            if (rc != CG_OK)
+                return rc;
+            continue;
+        }
+        if (type == 792 && strcmp((const char *)c->name, "SummaryResultList") == 0) {
+            int rc = add_line(e, c, err);
             if (rc != CG_OK)
                 return rc;
             continue;

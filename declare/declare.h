@@ -405,6 +405,14 @@ int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *
 
 /* ------------------------------------------------------------------ receipts */
 
+/* One inventory line of a CEB792 summary result (SummaryResultList). */
+struct cg_receipt_line {
+    char *invt_no;
+    char *logistics_no;
+    long gnum; /* gnum (2018) or gseqno (202205), 0 when absent */
+    char *gcode;
+};
+
 /* One receipt entity; strings owned by the event array, NULL when absent. */
 struct cg_receipt_event {
     int msg_type;   /* 304, 404, 506, 508, 510, 604, 606, 608, 702, 214, 216, 792, 900 */
@@ -427,6 +435,10 @@ struct cg_receipt_event {
     /* CEB900 only: the DXP CopMsgId and message type of the rejected message. */
     char *ori_cop_msg_id;
     char *ori_msg_type;
+    /* CEB792 only: the summary's declSeqNo and its inventory lines. */
+    char *decl_seq_no;
+    struct cg_receipt_line *lines;
+    size_t nlines;
 };
 
 /* Parse any export receipt (both editions), CEB792 and CEB900 into events (one per entity). */

@@ -28,6 +28,7 @@
 #include "core/text.h"
 #include "declare/declare.h"
 #include "spool/spool-int.h"
+#include "store/store-customs.h"
 #include "store/store-flow.h"
 
 /* Receipts for unknown guids named one by one in the log, per file. */
@@ -202,14 +203,59 @@ static int apply_one(struct cg_store *st, struct apply_ctx *c, struct cg_receipt
     return cg_store_receipt_log(st, &log, err);
 }
 
+/*
+ * What customs says beyond the document states: a CEB792's declaration number (entryId) and
+ * the inventory lines merged into it, a CEB214's return of exported goods. A CEB792 without
+ * an entryId (no declaration yet) records nothing.
+ */
+static int record_customs(struct cg_store *st, const struct cg_receipt_event *e, struct cg_err *err)
+{
+    if (e->msg_type == 792 && e->entry_id != NULL) {
+        struct cg_customs_line *lines = NULL;
+        struct cg_customs_entry ce;
+        size_t i;
+        int rc;
+
+        if (e->nlines > 0 && (lines = calloc(e->nlines, sizeof(*lines))) == NULL)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        for (i = 0; i < e->nlines; i++) {
+            lines[i].invt_no = e->lines[i].invt_no;
+            lines[i].logistics_no = e->lines[i].logistics_no;
+            lines[i].gnum = e->lines[i].gnum;
+            lines[i].gcode = e->lines[i].gcode;
+        }
+        memset(&ce, 0, sizeof(ce));
+        ce.entry_id = e->entry_id;
+        ce.sum_no = e->sum_no;
+        ce.decl_seq_no = e->decl_seq_no;
+        ce.dec_state = e->return_status;
+        ce.op_date = e->return_time;
+        ce.receipt_guid = e->msg_guid;
+        ce.lines = lines;
+        ce.nlines = e->nlines;
+        rc = cg_store_customs_entry_put(st, &ce, err);
+        free(lines);
+        return rc;
+    }
+    if (e->msg_type == 214) {
+        struct cg_customs_return r = {e->msg_guid,      e->guid,        e->cop_no,     e->invt_no,
+                                      e->return_status, e->return_time, e->return_info};
+        return cg_store_customs_return_add(st, &r, err);
+    }
+    return CG_OK;
+}
+
 static int apply_tx(struct cg_store *st, void *vctx, struct cg_err *err)
 {
     struct apply_ctx *c = vctx;
     size_t i;
     int rc = CG_OK;
 
-    for (i = 0; i < c->n && rc == CG_OK; i++)
+    for (i = 0; i < c->n && rc == CG_OK; i++) {
         rc = apply_one(st, c, &c->ev[i], err);
+        if (rc == CG_OK)
+            rc = record_customs(st, &c->ev[i], err);
+    }
     if (rc == CG_OK)
         rc = cg_store_receipt_file_add(st, c->sha, c->name, (long)c->n, err);
     return rc;

@@ -74,6 +74,10 @@ extern const struct cg_store_schema cg_store_schema_settle;
 
 /* The tables of the export flow after the declaration (store-flow-schema.c). */
 extern const struct cg_store_schema cg_store_schema_flow;
+/* The customs_* tables: declarations from CEB792, return receipts (store-customs.c). */
+extern const struct cg_store_schema cg_store_schema_customs;
+/* The rf_* tables of refund/ (store-refund-schema.c). */
+extern const struct cg_store_schema cg_store_schema_refund;
 
 /* SQL of each statement (store-sql.c). */
 extern const char *const store_sql[S_N];
@@ -93,6 +97,10 @@ int store_fail(struct cg_store *st, enum store_stmt id, int sqlite_rc, struct cg
 int store_run(struct cg_store *st, sqlite3_stmt *s, enum store_stmt id, struct cg_err *err);
 /* The time rows written now carry: the unit of work's, else the clock's. Borrowed. */
 const char *store_now(struct cg_store *st);
+/* Prepare sql for one operation, :now bound (store-adhoc.c); the caller finalizes *out. */
+int store_prep(struct cg_store *st, const char *sql, sqlite3_stmt **out, struct cg_err *err);
+/* Step once: CG_OK, CG_EREJECT (a trigger refused), CG_EEXIST (UNIQUE), CG_EDB / CG_EBUSY. */
+int store_done(struct cg_store *st, sqlite3_stmt *s, const char *what, struct cg_err *err);
 /* Text column or NULL. */
 const char *store_col(sqlite3_stmt *s, int i);
 /* Bind text or NULL. */

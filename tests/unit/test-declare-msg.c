@@ -1327,6 +1327,13 @@ static void test_receipt_fields(void **state)
     assert_int_equal(ev[1].status, 1);
     assert_string_equal(ev[1].return_time, "20240302090000000");
     assert_null(ev[1].invt_no); /* the list is not an event */
+    /* but the event's lines: the inventory linked to the declaration number */
+    assert_string_equal(ev[1].decl_seq_no, "D29912024000000002");
+    assert_int_equal(ev[1].nlines, 1);
+    assert_string_equal(ev[1].lines[0].invt_no, "29912024E000000002");
+    assert_string_equal(ev[1].lines[0].logistics_no, "YT1234567890122");
+    assert_int_equal(ev[1].lines[0].gnum, 1);
+    assert_string_equal(ev[1].lines[0].gcode, "6109100021");
     cg_receipt_events_free(ev, n);
     xmlFreeDoc(d);
 }

@@ -1,0 +1,342 @@
+/*
+ * cmd-refund.c - `cebgate refund VERB ...`: import declaration items, refund rates, invoices
+ * and results; allocate invoices; record clearance, collection, outcomes, returns and
+ * clawbacks; prepare filing batches; apply the deadlines; explain a unit.
+ *
+ * Each verb is one transaction in refund/. Exit 0 ok, 1 input refused (a bad file row, a
+ * transition the rules forbid, an invoice line used twice, an unknown unit or batch), 2 usage,
+ * 75 temporary failure (database, disk: nothing was written, run it again).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "core/fsutil.h"
+#include "refund/refund.h"
+#include "settle/settle.h"
+#include "store/store.h"
+
+int cg_cli_refund_open(struct cg_cli *cli, struct cg_store **db, struct cg_refund **r,
+                       struct cg_err *err)
+{
+    int rc = cg_cli_store_open(cli, db, err);
+
+    if (rc == CG_OK) {
+        rc = cg_refund_new(cli->conf, *db, r, err);
+        if (rc != CG_OK) {
+            cg_store_close(*db);
+            *db = NULL;
+        }
+    }
+    return rc;
+}
+
+struct opts {
+    const char *note, *as_of, *date, *amount, *period, *outdir;
+    int override;
+    char *pos[8];
+    int npos;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+    int i;
+
+    memset(o, 0, sizeof(*o));
+    for (i = 2; i < argc; i++) {
+        const char **slot = NULL;
+        if (strcmp(argv[i], "--note") == 0)
+            slot = &o->note;
+        else if (strcmp(argv[i], "--as-of") == 0)
+            slot = &o->as_of;
+        else if (strcmp(argv[i], "--date") == 0)
+            slot = &o->date;
+        else if (strcmp(argv[i], "--amount") == 0)
+            slot = &o->amount;
+        else if (strcmp(argv[i], "--period") == 0)
+            slot = &o->period;
+        else if (strcmp(argv[i], "--out") == 0)
+            slot = &o->outdir;
+        else if (strcmp(argv[i], "--override") == 0)
+            o->override = 1;
+        else if (argv[i][0] == '-' && argv[i][1] == '-')
+            return cg_cmd_usage_error(&cg_cmd_refund, "unknown option %s", argv[i]);
+        if (o->override && strcmp(argv[i], "--override") == 0)
+            continue;
+        if (slot != NULL) {
+            if (i + 1 >= argc)
+                return cg_cmd_usage_error(&cg_cmd_refund, "%s needs a value", argv[i]);
+            *slot = argv[++i];
+        } else if (o->npos < 8) {
+            o->pos[o->npos++] = argv[i];
+        } else {
+            return cg_cmd_usage_error(&cg_cmd_refund, "too many arguments");
+        }
+    }
+    return -1;
+}
+
+static void show_problem(void *ctx, const char *text)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", text);
+}
+
+static const char *const kind_names[] = {"-", "declaration items", "refund rates", "invoices",
+                                         "results"};
+
+static int do_import(struct cg_refund *r, int kind, struct opts *o, struct cg_err *err)
+{
+    int i, rc = CG_OK, worst = CG_OK;
+
+    if (o->npos < 1)
+        return CG_ERR_SET(err, CG_EINVAL, "refund import: FILE expected");
+    for (i = 0; i < o->npos; i++) {
+        struct cg_refund_import res;
+        rc = cg_refund_import(r, kind, o->pos[i], show_problem, NULL, &res, err);
+        if (rc == CG_OK && res.duplicate)
+            printf("%s: imported before, nothing to do\n", o->pos[i]);
+        else if (rc == CG_OK)
+            printf("%s: %s, %ld rows: %ld recorded, %ld known, %ld allocations made\n", o->pos[i],
+                   kind_names[res.kind], res.rows, res.added, res.known, res.matched);
+        if (rc == CG_EREJECT) {
+            fprintf(stderr, "cebgate: %s\n", err->msg);
+            cg_err_clear(err);
+            worst = CG_EREJECT;
+            continue;
+        }
+        if (rc != CG_OK)
+            return rc;
+    }
+    if (worst != CG_OK)
+        return CG_ERR_SET(err, worst, "some files were refused");
+    return CG_OK;
+}
+
+static int do_prepare(struct cg_cli *cli, struct cg_refund *r, struct opts *o, struct cg_err *err)
+{
+    struct cg_refund_batch b;
+    const char *dir = o->outdir != NULL ? o->outdir : cg_conf_get(cli->conf, "refund", "outdir");
+    char *workdir = NULL, *path = NULL;
+    char a[32], inv[32];
+    int rc;
+
+    if (o->period == NULL)
+        return CG_ERR_SET(err, CG_EINVAL, "refund prepare --period YYYYMM expected");
+    if (dir == NULL)
+        dir = "refund";
+    if (dir[0] == '/') {
+        path = cg_strdup(dir);
+    } else {
+        workdir = cg_conf_workdir(cli->conf);
+        path = workdir != NULL ? cg_fs_join(workdir, dir) : NULL;
+    }
+    if (path == NULL) {
+        free(workdir);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    rc = cg_refund_prepare(r, o->period, path, &b, err);
+    if (rc == CG_OK) {
+        cg_refund_fen_format(b.refund_fen, a, sizeof(a));
+        cg_refund_fen_format(b.invoice_fen, inv, sizeof(inv));
+        printf("batch B%lld: %ld units, invoices CNY %s, refund CNY %s\n%s\n%s\n", b.id, b.units,
+               inv, a, b.export_csv, b.purchase_csv);
+    }
+    free(path);
+    free(workdir);
+    return rc;
+}
+
+static int exec_refund(struct cg_cli *cli, int argc, char **argv)
+{
+    struct cg_store *db = NULL;
+    struct cg_refund *r = NULL;
+    struct cg_err err;
+    struct opts o;
+    const char *verb;
+    int rc;
+
+    cg_err_clear(&err);
+    if (argc < 2)
+        return cg_cmd_usage_error(&cg_cmd_refund, "a verb is expected");
+    verb = argv[1];
+    if ((rc = parse(argc, argv, &o)) >= 0)
+        return rc;
+    rc = cg_cli_refund_open(cli, &db, &r, &err);
+    if (rc == CG_OK && o.as_of != NULL && strcmp(verb, "tick") != 0)
+        rc = cg_refund_set_today(r, o.as_of, &err);
+    if (rc != CG_OK)
+        goto done;
+    if (strcmp(verb, "entries") == 0) {
+        rc = do_import(r, CG_RF_ENTRIES, &o, &err);
+    } else if (strcmp(verb, "rates") == 0) {
+        rc = do_import(r, CG_RF_RATES, &o, &err);
+    } else if (strcmp(verb, "invoices") == 0) {
+        rc = do_import(r, CG_RF_INVOICES, &o, &err);
+    } else if (strcmp(verb, "results") == 0) {
+        rc = do_import(r, CG_RF_RESULTS, &o, &err);
+    } else if (strcmp(verb, "sync") == 0) {
+        struct cg_settle *s = NULL;
+        long n = 0;
+        rc = cg_settle_new(cli->conf, db, &s, &err);
+        if (rc == CG_OK)
+            rc = cg_refund_sync_collection(r, s, &n, &err);
+        cg_settle_free(s);
+        if (rc == CG_OK)
+            printf("%ld units collected according to settle\n", n);
+    } else if (strcmp(verb, "match") == 0) {
+        long made = 0;
+        rc = cg_refund_match(r, &made, &err);
+        if (rc == CG_OK)
+            printf("%ld allocations made\n", made);
+    } else if (strcmp(verb, "allocate") == 0) {
+        if (o.npos < 2 || o.npos > 3)
+            rc =
+                CG_ERR_SET(&err, CG_EINVAL, "refund allocate UNIT CODE/NUMBER/LINE [QTY] expected");
+        else
+            rc = cg_refund_allocate(r, o.pos[0], o.pos[1], o.npos > 2 ? o.pos[2] : NULL, o.note,
+                                    &err);
+    } else if (strcmp(verb, "cleared") == 0) {
+        if (o.npos != 2)
+            rc = CG_ERR_SET(&err, CG_EINVAL, "refund cleared ENTRY DAY expected");
+        else
+            rc = cg_refund_cleared(r, o.pos[0], o.pos[1], &err);
+    } else if (strcmp(verb, "collected") == 0 || strcmp(verb, "late") == 0 ||
+               strcmp(verb, "fix") == 0) {
+        if (o.npos != 1)
+            rc = CG_ERR_SET(&err, CG_EINVAL, "refund %s UNIT --note TEXT expected", verb);
+        else if (verb[0] == 'c')
+            rc = cg_refund_collected(r, o.pos[0], o.note, &err);
+        else if (verb[0] == 'l')
+            rc = cg_refund_late(r, o.pos[0], o.note, &err);
+        else
+            rc = cg_refund_fix(r, o.pos[0], o.note, &err);
+    } else if (strcmp(verb, "regime") == 0) {
+        if (o.npos != 2)
+            rc = CG_ERR_SET(&err, CG_EINVAL, "refund regime UNIT REGIME --note TEXT expected");
+        else
+            rc = cg_refund_regime(r, o.pos[0], o.pos[1], o.note, &err);
+    } else if (strcmp(verb, "return") == 0) {
+        if (o.npos != 2)
+            rc = CG_ERR_SET(&err, CG_EINVAL, "refund return UNIT QTY [--date DAY] expected");
+        else
+            rc = cg_refund_return(r, o.pos[0], o.pos[1], o.date, o.note, &err);
+    } else if (strcmp(verb, "clawback") == 0) {
+        if (o.npos != 1)
+            rc = CG_ERR_SET(&err, CG_EINVAL, "refund clawback UNIT [--amount A] expected");
+        else
+            rc = cg_refund_clawback_paid(r, o.pos[0], o.amount, o.date, &err);
+    } else if (strcmp(verb, "prepare") == 0) {
+        rc = do_prepare(cli, r, &o, &err);
+    } else if (strncmp(verb, "mark-", 5) == 0) {
+        int outcome = cg_refund_outcome_parse(verb + 5);
+        long moved = 0;
+        int i;
+        if (outcome < 0 || o.npos < 1)
+            rc = CG_ERR_SET(&err, CG_EINVAL,
+                            "refund mark-prechecked|incomplete|mismatch|filed|approved|paid|"
+                            "rejected BATCH|UNIT... expected");
+        for (i = 0; rc == CG_OK && i < o.npos; i++)
+            rc = cg_refund_mark(r, o.pos[i], outcome, o.amount, o.date, o.note, o.override, &moved,
+                                &err);
+        if (rc == CG_OK)
+            printf("%s: %ld units moved\n", verb + 5, moved);
+    } else if (strcmp(verb, "tick") == 0) {
+        struct cg_refund_tick t;
+        char a[32], v[32];
+        rc = cg_refund_tick(r, o.as_of, &t, &err);
+        if (rc == CG_OK) {
+            cg_refund_fen_format(t.at_risk_fen, a, sizeof(a));
+            cg_refund_fen_format(t.vat_due_fen, v, sizeof(v));
+            printf("tick: %ld past the soft deadline, %ld past the hard deadline; refund at risk "
+                   "CNY %s, VAT if sold at home CNY %s\n",
+                   t.lapsed_soft, t.lapsed_hard, a, v);
+        }
+    } else if (strcmp(verb, "explain") == 0) {
+        char *text = NULL;
+        if (o.npos != 1)
+            rc = CG_ERR_SET(&err, CG_EINVAL, "refund explain UNIT expected");
+        else
+            rc = cg_refund_explain(r, o.pos[0], &text, &err);
+        if (rc == CG_OK)
+            fputs(text, stdout);
+        free(text);
+    } else {
+        rc = CG_ERR_SET(&err, CG_EINVAL, "refund: unknown verb '%s'", verb);
+    }
+done:
+    cg_refund_free(r);
+    cg_store_close(db);
+    if (rc == CG_EINVAL && strncmp(err.msg, "refund", 6) == 0)
+        return cg_cmd_usage_error(&cg_cmd_refund, "%s", err.msg);
+    return cg_cli_settle_exit(rc, &err);
+}
+
+const struct cg_cmd cg_cmd_refund = {
+    "refund",
+    "VERB [ARGS] [--as-of DAY]",
+    "export VAT refund: declaration items, invoices, batches, outcomes, deadlines",
+    "  entries FILE...       customs declaration items (refund units)\n"
+    "  rates FILE...         refund-rate table by HS code and validity dates\n"
+    "  invoices FILE...      purchase invoices, then matching\n"
+    "  results FILE...       the tax office's outcomes per unit\n"
+    "  sync                  take the collection state of the units' orders from settle\n"
+    "  match                 match invoice lines to units waiting for documents\n"
+    "  allocate UNIT CODE/NUMBER/LINE [QTY] [--note TEXT]\n"
+    "  cleared ENTRY DAY     the declaration was cleared (结关) on DAY\n"
+    "  collected UNIT --note EVIDENCE   proceeds collected or deemed collected\n"
+    "  prepare --period YYYYMM [--out DIR]   filing batch and its two CSV files\n"
+    "  mark-prechecked|incomplete|mismatch|filed|approved|paid|rejected BATCH|UNIT...\n"
+    "        [--amount A] [--date DAY] [--note REASON] [--override]\n"
+    "  late UNIT --note EVIDENCE        file after the soft deadline\n"
+    "  fix UNIT --note TEXT             a mismatch or rejection was corrected\n"
+    "  regime UNIT REGIME --note TEXT   REFUND, EXEMPT_WITH_DOCS, EXEMPT_NO_INVOICE_103, TAXABLE\n"
+    "  return UNIT QTY [--date DAY] [--note TEXT]   goods came back: clawback after a refund\n"
+    "  clawback UNIT [--amount A] [--date DAY]      the clawback was repaid\n"
+    "  tick [--as-of DAY]    apply the soft and hard deadlines\n"
+    "  explain UNIT          state, amounts, invoices and events of a unit\n"
+    "UNIT is ENTRY/ITEM (declaration number and item) or #ID; BATCH is B<ID>.\n",
+    CG_CMD_NEEDS_CONF,
+    exec_refund,
+};
+
+/* ------------------------------------------------------------------ cebgate run */
+
+static void intake_line(void *ctx, int what, const char *text, const struct cg_refund_import *res)
+{
+    int *rejected = ctx;
+
+    switch (what) {
+    case CG_RF_INTAKE_DONE:
+        printf("done refund file %s: %s, %ld rows, %ld recorded\n", text, kind_names[res->kind],
+               res->rows, res->added);
+        break;
+    case CG_RF_INTAKE_DUPLICATE: printf("duplicate refund file %s: imported before\n", text); break;
+    case CG_RF_INTAKE_FAILED:
+        printf("failed refund file: %s\n", text);
+        *rejected = 1;
+        break;
+    default: fprintf(stderr, "%s\n", text); break;
+    }
+}
+
+int cg_cli_refund_intake(struct cg_cli *cli, int *rejected, struct cg_err *err)
+{
+    struct cg_store *db = NULL;
+    struct cg_refund *r = NULL;
+    char *workdir = NULL;
+    int rc = cg_cli_refund_open(cli, &db, &r, err);
+
+    if (rc == CG_OK) {
+        workdir = cg_conf_workdir(cli->conf);
+        rc = workdir != NULL ? cg_refund_intake(r, workdir, intake_line, rejected, err)
+                             : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    free(workdir);
+    cg_refund_free(r);
+    cg_store_close(db);
+    return rc;
+}

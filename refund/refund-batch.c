@@ -1,0 +1,369 @@
+/*
+ * refund-batch.c - filing batches: gather ready units, write the export-detail and
+ * purchase-detail CSV files for the tax filing system (docs/refund.md), and record outcomes
+ * (pre-check, filing, approval, payment, rejection) per batch or per unit.
+ *
+ * The batch rows and its units are committed in one transaction after both files are written
+ * (atomically, by rename); a failure leaves no batch. An outcome a unit already has changes
+ * nothing, so importing the same results twice is harmless.
+ */
+#include "config.h"
+
+#include <csv.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/fsutil.h"
+#include "refund/refund-int.h"
+#include "store/store.h"
+
+static const char *const outcome_names[] = {"prechecked", "incomplete", "mismatch", "filed",
+                                            "approved",   "paid",       "rejected"};
+static const char *const outcome_states[] = {"PRECHECKED", "READY",    "MISMATCH", "DECLARED",
+                                             "APPROVED",   "REFUNDED", "REJECTED"};
+
+int cg_refund_outcome_parse(const char *s)
+{
+    size_t i;
+
+    for (i = 0; s != NULL && i < sizeof(outcome_names) / sizeof(outcome_names[0]); i++)
+        if (strcmp(s, outcome_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Rank of the filing states, so an outcome a unit has gone past is "already there". */
+static int rank(const char *s)
+{
+    static const char *const order[] = {"READY",    "PRECHECKED",   "DECLARED",     "APPROVED",
+                                        "REFUNDED", "CLAWBACK_DUE", "CLAWBACK_PAID"};
+    size_t i;
+
+    for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        if (strcmp(order[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *amount,
+                 const char *day, const char *reason, int override, const char *cause_kind,
+                 const char *cause_ref, long *moved, struct cg_err *err)
+{
+    const char *to = outcome_states[outcome];
+    char detail[600];
+    int64_t amt = 0;
+    int rc;
+
+    if (day == NULL)
+        day = r->today;
+    if (strcmp(x->state, to) == 0 ||
+        (outcome != CG_RFO_REJECTED && outcome != CG_RFO_MISMATCH && outcome != CG_RFO_INCOMPLETE &&
+         rank(x->state) > rank(to) && rank(to) >= 0))
+        return CG_OK; /* already there or beyond */
+    if (amount != NULL && cg_refund_fen_parse(amount, &amt) != CG_OK)
+        return CG_ERR_SET(err, CG_EINVAL, "'%s' is not an amount", amount);
+    switch (outcome) {
+    case CG_RFO_INCOMPLETE:
+        /* "信息不齐": the data have not reached the tax office yet; retried next period */
+        snprintf(detail, sizeof(detail), "pre-check: information incomplete, retry next period");
+        return rf_note(r, x, cause_kind, cause_ref, detail, err);
+    case CG_RFO_FILED:
+        if (strcmp(x->state, "READY") == 0 && !override)
+            return CG_ERR_SET(err, CG_EREJECT,
+                              "unit %s/%ld is READY, not pre-checked: filing it needs --override "
+                              "with a reason",
+                              x->entry_id, x->u.item_no);
+        if (strcmp(x->state, "READY") == 0 && (reason == NULL || reason[0] == '\0'))
+            return CG_ERR_SET(err, CG_EINVAL, "--override needs --note with the reason");
+        break;
+    case CG_RFO_APPROVED:
+        if (amount == NULL)
+            amt = x->u.refund_fen;
+        if (amt > x->u.refund_fen)
+            return CG_ERR_SET(err, CG_EREJECT,
+                              "unit %s/%ld: approved %s exceeds the declared refund", x->entry_id,
+                              x->u.item_no, amount);
+        x->u.approved_fen = amt;
+        break;
+    case CG_RFO_PAID:
+        if (amount == NULL)
+            amt = x->u.approved_fen;
+        if (amt > x->u.approved_fen)
+            return CG_ERR_SET(err, CG_EREJECT, "unit %s/%ld: paid %s exceeds the approved amount",
+                              x->entry_id, x->u.item_no, amount);
+        x->u.refunded_fen = amt;
+        RF_SET(x, refunded_on, day);
+        break;
+    case CG_RFO_REJECTED:
+    case CG_RFO_MISMATCH:
+        if (reason == NULL || reason[0] == '\0')
+            return CG_ERR_SET(err, CG_EINVAL, "a %s needs a reason", outcome_names[outcome]);
+        RF_SET(x, reason, reason);
+        break;
+    default: break;
+    }
+    snprintf(detail, sizeof(detail), "%s on %s%s%s", outcome_names[outcome], day,
+             reason != NULL && reason[0] ? ": " : "", reason != NULL ? reason : "");
+    rc = rf_move(r, x, to, cause_kind, cause_ref, detail, err);
+    if (rc == CG_OK)
+        (*moved)++;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ prepare */
+
+struct prep {
+    struct cg_refund *r;
+    const char *period, *outdir;
+    struct cg_refund_batch *out;
+    struct cg_buf exp, pur;
+    long seq, pseq;
+    const char *cur_entry; /* the unit whose purchase rows are being written */
+    char cur_item[24];
+};
+
+static void csv_cell(struct cg_buf *b, const char *v, int last)
+{
+    char *q = malloc(strlen(v) * 2 + 3);
+
+    if (q != NULL) {
+        size_t n = csv_write(q, strlen(v) * 2 + 3, v, strlen(v));
+        cg_buf_add(b, q, n);
+    }
+    free(q);
+    cg_buf_addc(b, last ? '\n' : ',');
+}
+
+static int purchase_row(void *ctx, const struct cg_rf_invline *l)
+{
+    struct prep *p = ctx;
+    char seq[24], q[32], a[32], v[32], vr[16];
+
+    snprintf(seq, sizeof(seq), "%ld", ++p->pseq);
+    cg_refund_qty_format(l->qty_m, q, sizeof(q));
+    cg_refund_fen_format(l->amount_fen, a, sizeof(a));
+    cg_refund_fen_format(l->vat_fen, v, sizeof(v));
+    cg_refund_rate_format(l->vat_ppm, vr, sizeof(vr));
+    csv_cell(&p->pur, seq, 0);
+    csv_cell(&p->pur, l->code, 0);
+    csv_cell(&p->pur, l->number, 0);
+    snprintf(seq, sizeof(seq), "%ld", l->line_no);
+    csv_cell(&p->pur, seq, 0);
+    csv_cell(&p->pur, l->issued_on, 0);
+    csv_cell(&p->pur, l->seller_tax_id, 0);
+    csv_cell(&p->pur, l->name, 0);
+    csv_cell(&p->pur, l->unit, 0);
+    csv_cell(&p->pur, q, 0);
+    csv_cell(&p->pur, a, 0);
+    csv_cell(&p->pur, vr, 0);
+    csv_cell(&p->pur, v, 0);
+    csv_cell(&p->pur, p->cur_entry, 0);
+    csv_cell(&p->pur, p->cur_item, 1);
+    return CG_OK;
+}
+
+static int prepare_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct prep *p = ctx;
+    struct cg_refund *r = p->r;
+    struct cg_rf_batch b;
+    long long *ids = NULL, bid = 0;
+    size_t n = 0, i;
+    char name[64];
+    int rc;
+
+    (void)db;
+    memset(&b, 0, sizeof(b));
+    b.period = p->period;
+    b.state = "PREPARED";
+    b.created_on = r->today;
+    rc = cg_store_rf_batch_add(r->db, &b, &bid, err);
+    if (rc == CG_OK)
+        rc = rf_unit_ids(r, 0, NULL, &ids, &n, err);
+    cg_buf_adds(&p->exp, "seq,entry_id,item_no,export_date,hs_code,name,unit,quantity,"
+                         "amount_ex_vat,refund_rate,refund_amount,vat_rate,non_refundable\n");
+    cg_buf_adds(&p->pur, "seq,invoice_code,invoice_number,line,issued_on,seller_tax_id,"
+                         "item_name,unit,quantity,amount_ex_vat,vat_rate,vat_amount,entry_id,"
+                         "item_no\n");
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        struct unit x;
+        char seq[24], item[24], q[32], a[32], rf[32], rr[16], vr[16], nr[32];
+        int64_t cost = 0;
+        rc = rf_unit_load_id(r, ids[i], &x, err);
+        /* ready, refund regime, in no batch, exported before the filing month */
+        if (rc != CG_OK || strcmp(x.regime, "REFUND") != 0 || x.u.batch_id != 0 ||
+            (strcmp(x.state, "READY") != 0 && strcmp(x.state, "PRECHECKED") != 0) ||
+            strncmp(x.export_on, p->period, 4) > 0 ||
+            (strncmp(x.export_on, p->period, 4) == 0 &&
+             strncmp(x.export_on + 5, p->period + 4, 2) >= 0))
+            continue;
+        x.u.batch_id = bid;
+        RF_SET(&x, period, p->period);
+        rc = rf_note(r, &x, "OPERATOR", "prepare", "in filing batch", err);
+        if (rc != CG_OK)
+            break;
+        snprintf(seq, sizeof(seq), "%ld", ++p->seq);
+        snprintf(item, sizeof(item), "%ld", x.u.item_no);
+        cg_refund_qty_format(x.u.qty_m, q, sizeof(q));
+        cg_refund_fen_format(x.u.inv_fen, a, sizeof(a));
+        cg_refund_fen_format(x.u.refund_fen, rf, sizeof(rf));
+        cg_refund_rate_format(x.u.refund_ppm, rr, sizeof(rr));
+        cg_refund_rate_format(x.u.vat_ppm, vr, sizeof(vr));
+        /* the part of the input VAT not refunded: amount x (VAT rate - refund rate) */
+        cg_refund_amount(x.u.inv_fen, x.u.vat_ppm - x.u.refund_ppm, &cost);
+        cg_refund_fen_format(cost, nr, sizeof(nr));
+        csv_cell(&p->exp, seq, 0);
+        csv_cell(&p->exp, x.entry_id, 0);
+        csv_cell(&p->exp, item, 0);
+        csv_cell(&p->exp, x.export_on, 0);
+        csv_cell(&p->exp, x.hs, 0);
+        csv_cell(&p->exp, x.name, 0);
+        csv_cell(&p->exp, x.unit, 0);
+        csv_cell(&p->exp, q, 0);
+        csv_cell(&p->exp, a, 0);
+        csv_cell(&p->exp, rr, 0);
+        csv_cell(&p->exp, rf, 0);
+        csv_cell(&p->exp, vr, 0);
+        csv_cell(&p->exp, nr, 1);
+        p->cur_entry = x.entry_id;
+        cg_strlcpy(p->cur_item, item, sizeof(p->cur_item));
+        rc = cg_store_rf_allocs_each(r->db, x.u.id, purchase_row, p, err);
+        p->out->units++;
+        p->out->refund_fen += x.u.refund_fen;
+        p->out->invoice_fen += x.u.inv_fen;
+    }
+    free(ids);
+    if (rc == CG_OK && p->out->units == 0)
+        return CG_ERR_SET(err, CG_ENOTFOUND, "no ready unit exported before %s", p->period);
+    if (rc == CG_OK && (p->exp.data == NULL || p->pur.data == NULL))
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (rc == CG_OK)
+        rc = cg_fs_mkdir_p(p->outdir, 0750, err);
+    if (rc == CG_OK) {
+        snprintf(name, sizeof(name), "refund-%s-B%lld-export.csv", p->period, bid);
+        rc = cg_fs_write_atomic(p->outdir, name, p->exp.data, p->exp.len, err);
+        snprintf(p->out->export_csv, sizeof(p->out->export_csv), "%s/%s", p->outdir, name);
+    }
+    if (rc == CG_OK) {
+        snprintf(name, sizeof(name), "refund-%s-B%lld-purchase.csv", p->period, bid);
+        rc = cg_fs_write_atomic(p->outdir, name, p->pur.data, p->pur.len, err);
+        snprintf(p->out->purchase_csv, sizeof(p->out->purchase_csv), "%s/%s", p->outdir, name);
+    }
+    if (rc == CG_OK) {
+        b.id = bid;
+        b.units = p->out->units;
+        b.refund_fen = p->out->refund_fen;
+        b.export_csv = p->out->export_csv;
+        b.purchase_csv = p->out->purchase_csv;
+        rc = cg_store_rf_batch_save(r->db, &b, err);
+        p->out->id = bid;
+    }
+    return rc;
+}
+
+int cg_refund_prepare(struct cg_refund *r, const char *period, const char *outdir,
+                      struct cg_refund_batch *out, struct cg_err *err)
+{
+    struct prep p;
+    long v = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (period == NULL || strlen(period) != 6 ||
+        cg_parse_long(period, 190001, 999912, &v) != CG_OK || v % 100 < 1 || v % 100 > 12)
+        return CG_ERR_SET(err, CG_EINVAL, "refund prepare: '%s' is not a period YYYYMM",
+                          period != NULL ? period : "");
+    memset(&p, 0, sizeof(p));
+    p.r = r;
+    p.period = period;
+    p.outdir = outdir;
+    p.out = out;
+    cg_buf_init(&p.exp, 256u << 20);
+    cg_buf_init(&p.pur, 256u << 20);
+    rc = cg_store_tx(r->db, prepare_tx, &p, err);
+    cg_buf_free(&p.exp);
+    cg_buf_free(&p.pur);
+    if (rc != CG_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+/* ------------------------------------------------------------------ marks */
+
+struct mark {
+    struct cg_refund *r;
+    const char *target, *amount, *day, *reason;
+    int outcome, override;
+    long moved;
+};
+
+static int batch_state(void *ctx, const struct cg_rf_batch *b)
+{
+    (void)b;
+    *(int *)ctx = 1;
+    return CG_OK;
+}
+
+static int mark_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct mark *m = ctx;
+    long long *ids = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    (void)db;
+    if (m->target[0] == 'B') {
+        long bid = 0;
+        int found = 0;
+        if (cg_parse_long(m->target + 1, 1, LONG_MAX, &bid) != CG_OK)
+            return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a batch (B<ID>)", m->target);
+        rc = cg_store_rf_batch_get(m->r->db, bid, batch_state, &found, err);
+        if (rc == CG_ENOTFOUND)
+            return CG_ERR_SET(err, CG_ENOTFOUND, "no batch %s", m->target);
+        if (rc == CG_OK)
+            rc = rf_unit_ids(m->r, bid, NULL, &ids, &n, err);
+        for (i = 0; rc == CG_OK && i < n; i++) {
+            struct unit x;
+            rc = rf_unit_load_id(m->r, ids[i], &x, err);
+            if (rc == CG_OK)
+                rc = rf_mark_unit(m->r, &x, m->outcome, m->amount, m->day, m->reason, m->override,
+                                  "OPERATOR", m->target, &m->moved, err);
+        }
+        free(ids);
+        return rc;
+    } else {
+        struct unit x;
+        rc = rf_unit_load(m->r, m->target, &x, err);
+        if (rc == CG_OK)
+            rc = rf_mark_unit(m->r, &x, m->outcome, m->amount, m->day, m->reason, m->override,
+                              "OPERATOR", m->target, &m->moved, err);
+        return rc;
+    }
+}
+
+int cg_refund_mark(struct cg_refund *r, const char *target, int outcome, const char *amount,
+                   const char *day, const char *reason, int override, long *moved,
+                   struct cg_err *err)
+{
+    struct mark m;
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    if (outcome < 0 || outcome > CG_RFO_REJECTED || target == NULL)
+        return CG_ERR_SET(err, CG_EINVAL, "refund mark: unknown outcome");
+    if (day != NULL && !rf_day_ok(day))
+        return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a day (YYYY-MM-DD)", day);
+    m.r = r;
+    m.target = target;
+    m.outcome = outcome;
+    m.amount = amount;
+    m.day = day;
+    m.reason = reason;
+    m.override = override;
+    rc = cg_store_tx(r->db, mark_tx, &m, err);
+    *moved = rc == CG_OK ? m.moved : 0;
+    return rc;
+}

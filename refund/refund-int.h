@@ -1,0 +1,76 @@
+/*
+ * refund-int.h - private to refund/: the context, an owned copy of a unit, the transition
+ * table and the helpers the refund-*.c files share.
+ */
+#ifndef CG_REFUND_INT_H
+#define CG_REFUND_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "refund/refund.h"
+#include "store/store-refund.h"
+
+struct cg_refund {
+    struct cg_store *db;
+    char today[11];
+    char soft_mmdd[6]; /* MM-DD of the soft deadline */
+    long soft_years;   /* years after the export year */
+    long hard_months;  /* hard deadline: export + this many months */
+    int require_fx;
+    char hard_fallback[32]; /* auto, TAXABLE or EXEMPT_WITH_DOCS */
+    long calendar_days;
+    char regime_9610[32], regime_9710[32], regime_9810[32];
+};
+
+/* A unit with its strings owned, so it can be changed and saved. */
+struct unit {
+    struct cg_rf_unit u;
+    char entry_id[40], invt_nos[512], order_no[64], trade_mode[8], route[4], export_on[11];
+    char hs[16], name[256], spec[256], unit[32], regime[32], state[24], cleared_on[11];
+    char rate_from[11], period[8], reason[512], missing[64], refunded_on[11];
+    char soft_deadline[11], hard_deadline[11];
+};
+
+/* Copy a borrowed row into *dst (pointers of dst->u into its own arrays). */
+void rf_unit_copy(struct unit *dst, const struct cg_rf_unit *src);
+/* Load by "ENTRY/ITEM" or "#ID". CG_ENOTFOUND with err filled. */
+int rf_unit_load(struct cg_refund *r, const char *name, struct unit *out, struct cg_err *err);
+int rf_unit_load_id(struct cg_refund *r, long long id, struct unit *out, struct cg_err *err);
+/* Ids of the units of a batch (batch > 0), of a declaration (entry_id), or all; caller frees. */
+int rf_unit_ids(struct cg_refund *r, long long batch, const char *entry_id, long long **ids,
+                size_t *n, struct cg_err *err);
+/*
+ * Record an outcome on one unit (refund-batch.c): a unit already in the outcome's state is
+ * left alone (*moved unchanged); otherwise the transition table decides.
+ */
+int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *amount,
+                 const char *day, const char *reason, int override, const char *cause_kind,
+                 const char *cause_ref, long *moved, struct cg_err *err);
+/* Set a text field of a unit copy. */
+void rf_set(struct unit *x, char *field, size_t size, const char *v);
+#define RF_SET(x, f, v) rf_set((x), (x)->f, sizeof((x)->f), (v))
+
+/*
+ * Move the unit to state `to` for the cause (RECEIPT, OPERATOR, TIMER, TAXFILE, IMPORT) if the
+ * transition table allows it: event row written, unit saved. CG_EREJECT otherwise.
+ */
+int rf_move(struct cg_refund *r, struct unit *x, const char *to, const char *cause_kind,
+            const char *cause_ref, const char *detail, struct cg_err *err);
+/* Save the unit and log an event without a state change (amounts, flags). */
+int rf_note(struct cg_refund *r, struct unit *x, const char *cause_kind, const char *cause_ref,
+            const char *detail, struct cg_err *err);
+/*
+ * Bring a refund unit up to date: rate for its export date, refund amount from its invoices,
+ * what is missing, and WAIT_CLEARANCE -> WAIT_DOCS -> READY when the conditions hold.
+ */
+int rf_evaluate(struct cg_refund *r, struct unit *x, const char *cause_kind, const char *cause_ref,
+                struct cg_err *err);
+/* The refund due on the unit's invoices, or on its expected purchase amount when none. */
+int64_t rf_refund_estimate(const struct unit *x);
+/* Day arithmetic on YYYY-MM-DD: valid day, months later (end of month clamped). */
+int rf_day_ok(const char *day);
+void rf_add_months(const char *day, long months, char *out);
+void rf_soft_deadline(const struct cg_refund *r, const char *export_on, char *out);
+
+#endif

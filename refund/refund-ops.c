@@ -1,0 +1,810 @@
+/*
+ * refund-ops.c - operator actions and timers on refund units: clearance, collection, invoice
+ * allocation and matching, late filing, fixes, regime changes, returns and clawbacks, the
+ * deadline tick, and the explanation of a unit.
+ *
+ * Each public function is one transaction (cg_store_tx); a refusal (CG_EREJECT) or a database
+ * failure rolls everything back. Matching never splits an invoice line beyond what is left
+ * of it, and the database refuses an allocation beyond a line's quantity or amount.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "refund/refund-int.h"
+#include "settle/settle.h"
+#include "store/store.h"
+
+struct op {
+    struct cg_refund *r;
+    const char *unit, *arg, *arg2, *note, *day;
+    long count;
+    struct cg_refund_tick *tick;
+};
+
+static int run(struct cg_refund *r, cg_store_work_fn fn, struct op *o, struct cg_err *err)
+{
+    o->r = r;
+    return cg_store_tx(r->db, fn, o, err);
+}
+
+/* Run fn in one transaction on a struct op made of the arguments. */
+static int unit_op(struct cg_refund *r, cg_store_work_fn fn, const char *unit, const char *arg,
+                   const char *arg2, const char *note, const char *day, struct cg_err *err)
+{
+    struct op o;
+
+    memset(&o, 0, sizeof(o));
+    o.unit = unit;
+    o.arg = arg;
+    o.arg2 = arg2;
+    o.note = note;
+    o.day = day;
+    return run(r, fn, &o, err);
+}
+
+static int need_note(const char *note, const char *what, struct cg_err *err)
+{
+    if (note == NULL || note[0] == '\0')
+        return CG_ERR_SET(err, CG_EINVAL, "refund %s: --note with the reason or evidence expected",
+                          what);
+    return CG_OK;
+}
+
+/* ------------------------------------------------------------------ clearance, collection */
+
+struct idlist {
+    long long *ids;
+    size_t n, cap;
+    int nomem;
+};
+
+static int collect_id(void *ctx, const struct cg_rf_unit *u)
+{
+    struct idlist *l = ctx;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        long long *p = realloc(l->ids, cap * sizeof(*p));
+        if (p == NULL) {
+            l->nomem = 1;
+            return CG_ENOMEM;
+        }
+        l->ids = p;
+        l->cap = cap;
+    }
+    l->ids[l->n++] = u->id;
+    return CG_OK;
+}
+
+/* Ids of the units of a batch (batch > 0), of a declaration, or all. */
+int rf_unit_ids(struct cg_refund *r, long long batch, const char *entry_id, long long **ids,
+                size_t *n, struct cg_err *err)
+{
+    struct idlist l = {NULL, 0, 0, 0};
+    int rc = cg_store_rf_units_each(r->db, batch, entry_id, collect_id, &l, err);
+
+    if (l.nomem)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (rc != CG_OK) {
+        free(l.ids);
+        return rc;
+    }
+    *ids = l.ids;
+    *n = l.n;
+    return CG_OK;
+}
+
+static int cleared_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    long long *ids = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    (void)db;
+    rc = rf_unit_ids(o->r, 0, o->unit, &ids, &n, err);
+    if (rc == CG_OK && n == 0)
+        rc = CG_ERR_SET(err, CG_ENOTFOUND, "no refund unit of declaration %s", o->unit);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        struct unit x;
+        rc = rf_unit_load_id(o->r, ids[i], &x, err);
+        if (rc != CG_OK || x.cleared_on[0] != '\0')
+            continue;
+        RF_SET(&x, cleared_on, o->day);
+        rc = rf_note(o->r, &x, "OPERATOR", "cleared", o->day, err);
+        if (rc == CG_OK)
+            rc = rf_evaluate(o->r, &x, "OPERATOR", "cleared", err);
+        o->count++;
+    }
+    free(ids);
+    return rc;
+}
+
+int cg_refund_cleared(struct cg_refund *r, const char *entry_id, const char *day,
+                      struct cg_err *err)
+{
+    if (!rf_day_ok(day))
+        return CG_ERR_SET(err, CG_EINVAL, "refund cleared: '%s' is not a day (YYYY-MM-DD)",
+                          day != NULL ? day : "");
+    return unit_op(r, cleared_tx, entry_id, NULL, NULL, NULL, day, err);
+}
+
+static int collected_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    struct unit x;
+    int rc;
+
+    (void)db;
+    rc = rf_unit_load(o->r, o->unit, &x, err);
+    if (rc != CG_OK || x.u.fx_ok)
+        return rc;
+    x.u.fx_ok = 1;
+    rc = rf_note(o->r, &x, "OPERATOR", "collected", o->note, err);
+    return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "collected", err) : rc;
+}
+
+int cg_refund_collected(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err)
+{
+    if (need_note(note, "collected", err) != CG_OK)
+        return CG_EINVAL;
+    return unit_op(r, collected_tx, unit, NULL, NULL, note, NULL, err);
+}
+
+struct sync {
+    struct cg_refund *r;
+    const struct cg_table *t;
+    size_t order_col, state_col;
+    long n;
+};
+
+/* The settle/ state of order_no ("NO" or "SELLER/NO" in the table), or NULL. */
+static const char *fx_state_of(const struct sync *y, const char *order_no)
+{
+    size_t i, len = strlen(order_no);
+
+    for (i = 0; i < y->t->nrows; i++) {
+        const char *name = y->t->cells[i * y->t->ncols + y->order_col];
+        size_t nl = strlen(name);
+        if (strcmp(name, order_no) == 0 ||
+            (nl > len && name[nl - len - 1] == '/' && strcmp(name + nl - len, order_no) == 0))
+            return y->t->cells[i * y->t->ncols + y->state_col];
+    }
+    return NULL;
+}
+
+static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct sync *y = ctx;
+    long long *ids = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    (void)db;
+    rc = rf_unit_ids(y->r, 0, NULL, &ids, &n, err);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        struct unit x;
+        const char *state;
+        char detail[128];
+        rc = rf_unit_load_id(y->r, ids[i], &x, err);
+        if (rc != CG_OK || x.u.fx_ok || x.order_no[0] == '\0')
+            continue;
+        state = fx_state_of(y, x.order_no);
+        if (state == NULL ||
+            (strcmp(state, "COLLECTED") != 0 && strcmp(state, "DEEMED_COLLECTED") != 0))
+            continue;
+        x.u.fx_ok = 1;
+        snprintf(detail, sizeof(detail), "order %s is %s", x.order_no, state);
+        rc = rf_note(y->r, &x, "IMPORT", "settle", detail, err);
+        if (rc == CG_OK)
+            rc = rf_evaluate(y->r, &x, "IMPORT", "settle", err);
+        y->n++;
+    }
+    free(ids);
+    return rc;
+}
+
+int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n, struct cg_err *err)
+{
+    struct cg_table *t = NULL;
+    struct sync y;
+    size_t c;
+    int rc;
+
+    memset(&y, 0, sizeof(y));
+    *n = 0;
+    rc = cg_settle_report(s, CG_FXR_ORDERS, r->today, &t, err);
+    if (rc != CG_OK)
+        return rc;
+    y.r = r;
+    y.t = t;
+    y.order_col = y.state_col = t->ncols;
+    for (c = 0; c < t->ncols; c++) {
+        if (strcmp(t->cols[c], "order") == 0)
+            y.order_col = c;
+        else if (strcmp(t->cols[c], "state") == 0)
+            y.state_col = c;
+    }
+    if (y.order_col == t->ncols || y.state_col == t->ncols)
+        rc = CG_ERR_SET(err, CG_EUNSUPPORTED, "settle's order report has no order or state");
+    else
+        rc = cg_store_tx(r->db, sync_tx, &y, err);
+    cg_table_free(t);
+    if (rc == CG_OK)
+        *n = y.n;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ invoices */
+
+/* Allocate up to want_m of line l to unit x; *took what was taken. Amounts pro rata, the last
+ * part of a line takes what is left of it so the parts add up to the line exactly. */
+static int take(struct cg_refund *r, struct unit *x, struct cg_rf_invline *l, int64_t want_m,
+                const char *cause, int64_t *took, struct cg_err *err)
+{
+    int64_t left = l->qty_m - l->used_qty_m, q = want_m < left ? want_m : left;
+    int64_t amount, vat, used_vat = 0;
+    int rc;
+
+    *took = 0;
+    if (q <= 0)
+        return CG_OK;
+    if (q == left) {
+        amount = l->amount_fen - l->used_fen;
+        /* VAT of the rest: the line's VAT less the shares already taken */
+        rc = cg_refund_share(l->vat_fen, l->used_qty_m, l->qty_m, &used_vat);
+        vat = l->vat_fen - used_vat;
+    } else {
+        rc = cg_refund_share(l->amount_fen, q, l->qty_m, &amount);
+        if (rc == CG_OK)
+            rc = cg_refund_share(l->vat_fen, q, l->qty_m, &vat);
+    }
+    if (rc != CG_OK)
+        return CG_ERR_SET(err, rc, "invoice %s/%s/%ld: amount out of range", l->code, l->number,
+                          l->line_no);
+    rc = cg_store_rf_alloc_add(r->db, l->id, x->u.id, q, amount, vat < 0 ? 0 : vat, cause, err);
+    if (rc == CG_EREJECT)
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "invoice %s/%s line %ld is already used: the allocation exceeds it",
+                          l->code, l->number, l->line_no);
+    if (rc != CG_OK)
+        return rc;
+    l->used_qty_m += q;
+    l->used_fen += amount;
+    x->u.inv_qty_m += q;
+    x->u.inv_fen += amount;
+    x->u.inv_vat_fen += vat;
+    *took = q;
+    return CG_OK;
+}
+
+/* Why line l cannot serve unit x, or NULL when it can. */
+static const char *mismatch(const struct unit *x, const struct cg_rf_invline *l, char *buf,
+                            size_t size)
+{
+    if (strcmp(l->name, x->name) != 0)
+        return NULL; /* another article: not a candidate at all */
+    if (strcmp(l->unit, x->unit) != 0)
+        snprintf(buf, size, "invoice %s/%s line %ld: unit '%s' differs from the declaration's '%s'",
+                 l->code, l->number, l->line_no, l->unit, x->unit);
+    else if (l->hs[0] != '\0' && strcmp(l->hs, x->hs) != 0)
+        snprintf(buf, size, "invoice %s/%s line %ld: HS %s differs from the declaration's %s",
+                 l->code, l->number, l->line_no, l->hs, x->hs);
+    else if (l->spec[0] != '\0' && x->spec[0] != '\0' && strcmp(l->spec, x->spec) != 0)
+        snprintf(buf, size, "invoice %s/%s line %ld: spec '%s' differs from the declaration's '%s'",
+                 l->code, l->number, l->line_no, l->spec, x->spec);
+    else
+        return NULL;
+    return buf;
+}
+
+struct lines {
+    struct cg_rf_invline *v;
+    char **strs;
+    size_t n, cap, nstrs;
+    int nomem;
+};
+
+static const char *keep(struct lines *ls, const char *s)
+{
+    char **p = realloc(ls->strs, (ls->nstrs + 1) * sizeof(*p));
+    char *d = cg_strdup(s);
+
+    if (p != NULL)
+        ls->strs = p;
+    if (p == NULL || d == NULL) {
+        free(d);
+        ls->nomem = 1;
+        return "";
+    }
+    ls->strs[ls->nstrs++] = d;
+    return d;
+}
+
+static int keep_line(void *ctx, const struct cg_rf_invline *l)
+{
+    struct lines *ls = ctx;
+    struct cg_rf_invline *c;
+
+    if (ls->n == ls->cap) {
+        size_t cap = ls->cap ? ls->cap * 2 : 64;
+        struct cg_rf_invline *p = realloc(ls->v, cap * sizeof(*p));
+        if (p == NULL) {
+            ls->nomem = 1;
+            return CG_ENOMEM;
+        }
+        ls->v = p;
+        ls->cap = cap;
+    }
+    c = &ls->v[ls->n++];
+    *c = *l;
+    c->code = keep(ls, l->code);
+    c->number = keep(ls, l->number);
+    c->issued_on = keep(ls, l->issued_on);
+    c->seller_tax_id = keep(ls, l->seller_tax_id);
+    c->name = keep(ls, l->name);
+    c->spec = keep(ls, l->spec);
+    c->unit = keep(ls, l->unit);
+    c->hs = keep(ls, l->hs);
+    return ls->nomem ? CG_ENOMEM : CG_OK;
+}
+
+static void lines_free(struct lines *ls)
+{
+    size_t i;
+
+    for (i = 0; i < ls->nstrs; i++)
+        free(ls->strs[i]);
+    free(ls->strs);
+    free(ls->v);
+}
+
+static int match_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    struct lines ls;
+    long long *ids = NULL;
+    size_t n = 0, i, j;
+    int rc;
+
+    (void)db;
+    memset(&ls, 0, sizeof(ls));
+    rc = cg_store_rf_invlines_each(o->r->db, 1, keep_line, &ls, err);
+    if (ls.nomem)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (rc == CG_OK)
+        rc = rf_unit_ids(o->r, 0, NULL, &ids, &n, err);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        struct unit x;
+        char why[512] = "";
+        int64_t need;
+        rc = rf_unit_load_id(o->r, ids[i], &x, err);
+        if (rc != CG_OK)
+            break;
+        need = x.u.qty_m - x.u.inv_qty_m;
+        if (strcmp(x.regime, "NOT_ELIGIBLE_SIMPLIFIED") == 0 || need <= 0 ||
+            (strcmp(x.state, "WAIT_CLEARANCE") != 0 && strcmp(x.state, "WAIT_DOCS") != 0 &&
+             strcmp(x.state, "LAPSED_SOFT") != 0))
+            continue;
+        for (j = 0; rc == CG_OK && j < ls.n && need > 0; j++) {
+            struct cg_rf_invline *l = &ls.v[j];
+            int64_t took = 0;
+            char buf[512];
+            if (l->used_qty_m >= l->qty_m || strcmp(l->name, x.name) != 0)
+                continue;
+            if (mismatch(&x, l, buf, sizeof(buf)) != NULL) {
+                if (why[0] == '\0')
+                    cg_strlcpy(why, buf, sizeof(why));
+                continue;
+            }
+            rc = take(o->r, &x, l, need, "match", &took, err);
+            need -= took;
+            if (took > 0)
+                o->count++;
+        }
+        if (rc != CG_OK)
+            break;
+        if (x.u.inv_qty_m == 0 && why[0] != '\0' && strcmp(x.state, "WAIT_DOCS") == 0) {
+            RF_SET(&x, reason, why);
+            rc = rf_move(o->r, &x, "MISMATCH", "IMPORT", "match", why, err);
+        } else {
+            rc = rf_evaluate(o->r, &x, "IMPORT", "match", err);
+        }
+    }
+    free(ids);
+    lines_free(&ls);
+    return rc;
+}
+
+int cg_refund_match(struct cg_refund *r, long *made, struct cg_err *err)
+{
+    struct op o;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    rc = run(r, match_tx, &o, err);
+    if (made != NULL)
+        *made = rc == CG_OK ? o.count : 0;
+    return rc;
+}
+
+static int allocate_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    struct lines ls;
+    struct unit x;
+    char code[64], number[64];
+    long line_no = 0;
+    int64_t want = 0, took = 0;
+    const char *a = o->arg, *b, *c;
+    int rc;
+
+    (void)db;
+    memset(&ls, 0, sizeof(ls));
+    b = strchr(a, '/');
+    c = b != NULL ? strchr(b + 1, '/') : NULL;
+    if (b == NULL || c == NULL || (size_t)(b - a) >= sizeof(code) ||
+        (size_t)(c - b - 1) >= sizeof(number) || cg_parse_long(c + 1, 1, 99999, &line_no) != CG_OK)
+        return CG_ERR_SET(err, CG_EINVAL, "refund allocate: '%s' is not CODE/NUMBER/LINE", a);
+    memcpy(code, a, (size_t)(b - a));
+    code[b - a] = '\0';
+    memcpy(number, b + 1, (size_t)(c - b - 1));
+    number[c - b - 1] = '\0';
+    rc = rf_unit_load(o->r, o->unit, &x, err);
+    if (rc != CG_OK)
+        return rc;
+    if (strcmp(x.regime, "NOT_ELIGIBLE_SIMPLIFIED") == 0)
+        return CG_ERR_SET(err, CG_EREJECT, "unit %s is route A (simplified): no refund", o->unit);
+    rc = cg_store_rf_invline_get(o->r->db, code, number, line_no, keep_line, &ls, err);
+    if (rc == CG_ENOTFOUND)
+        rc = CG_ERR_SET(err, CG_ENOTFOUND, "no invoice line %s", a);
+    if (rc == CG_OK && o->arg2 != NULL && cg_refund_qty_parse(o->arg2, &want) != CG_OK)
+        rc = CG_ERR_SET(err, CG_EINVAL, "refund allocate: quantity '%s' is not a number", o->arg2);
+    if (rc == CG_OK && o->arg2 == NULL)
+        want = x.u.qty_m - x.u.inv_qty_m;
+    if (rc == CG_OK && (want <= 0 || want > x.u.qty_m - x.u.inv_qty_m))
+        rc = CG_ERR_SET(err, CG_EREJECT, "unit %s needs %lld thousandths more, not %lld", o->unit,
+                        (long long)(x.u.qty_m - x.u.inv_qty_m), (long long)want);
+    if (rc == CG_OK && ls.v[0].used_qty_m + want > ls.v[0].qty_m)
+        rc = CG_ERR_SET(err, CG_EREJECT,
+                        "invoice line %s is already used: %lld of %lld thousandths allocated", a,
+                        (long long)ls.v[0].used_qty_m, (long long)ls.v[0].qty_m);
+    if (rc == CG_OK)
+        rc = take(o->r, &x, &ls.v[0], want, "operator", &took, err);
+    if (rc == CG_OK)
+        rc = rf_note(o->r, &x, "OPERATOR", a, o->note, err);
+    if (rc == CG_OK)
+        rc = rf_evaluate(o->r, &x, "OPERATOR", "allocate", err);
+    lines_free(&ls);
+    return rc;
+}
+
+int cg_refund_allocate(struct cg_refund *r, const char *unit, const char *line, const char *qty,
+                       const char *note, struct cg_err *err)
+{
+    return unit_op(r, allocate_tx, unit, line, qty, note, NULL, err);
+}
+
+/* ------------------------------------------------------------------ operator moves */
+
+static int late_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    struct unit x;
+    int rc;
+
+    (void)db;
+    rc = rf_unit_load(o->r, o->unit, &x, err);
+    if (rc != CG_OK)
+        return rc;
+    if (strcmp(x.state, "LAPSED_SOFT") != 0)
+        return CG_ERR_SET(err, CG_EREJECT, "unit %s is %s: late filing is for LAPSED_SOFT units",
+                          o->unit, x.state);
+    if (strcmp(o->r->today, x.hard_deadline) > 0)
+        return CG_ERR_SET(err, CG_EREJECT, "unit %s: the hard deadline %s has passed", o->unit,
+                          x.hard_deadline);
+    x.u.late_ok = 1;
+    rc = rf_move(o->r, &x, "WAIT_DOCS", "OPERATOR", "late filing", o->note, err);
+    return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "late filing", err) : rc;
+}
+
+int cg_refund_late(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err)
+{
+    if (need_note(note, "late", err) != CG_OK)
+        return CG_EINVAL;
+    return unit_op(r, late_tx, unit, NULL, NULL, note, NULL, err);
+}
+
+static int fix_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    struct unit x;
+    int rc;
+
+    (void)db;
+    rc = rf_unit_load(o->r, o->unit, &x, err);
+    if (rc != CG_OK)
+        return rc;
+    RF_SET(&x, reason, "");
+    rc = rf_move(o->r, &x, "WAIT_DOCS", "OPERATOR", "fix", o->note, err);
+    return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "fix", err) : rc;
+}
+
+int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err)
+{
+    if (need_note(note, "fix", err) != CG_OK)
+        return CG_EINVAL;
+    return unit_op(r, fix_tx, unit, NULL, NULL, note, NULL, err);
+}
+
+static int regime_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    struct unit x;
+    char detail[600];
+    int rc;
+
+    (void)db;
+    rc = rf_unit_load(o->r, o->unit, &x, err);
+    if (rc != CG_OK)
+        return rc;
+    if (strcmp(x.regime, "NOT_ELIGIBLE_SIMPLIFIED") == 0 || strcmp(x.state, "LAPSED_HARD") == 0)
+        return CG_ERR_SET(err, CG_EREJECT, "unit %s: regime %s in state %s is final", o->unit,
+                          x.regime, x.state);
+    if (strcmp(x.state, "DECLARED") == 0 || strcmp(x.state, "APPROVED") == 0 ||
+        strcmp(x.state, "REFUNDED") == 0 || strncmp(x.state, "CLAWBACK", 8) == 0)
+        return CG_ERR_SET(err, CG_EREJECT, "unit %s is %s: filed units keep their regime", o->unit,
+                          x.state);
+    snprintf(detail, sizeof(detail), "%s -> %s: %s", x.regime, o->arg, o->note);
+    RF_SET(&x, regime, o->arg);
+    if (strcmp(o->arg, "REFUND") == 0)
+        RF_SET(&x, state, "WAIT_CLEARANCE");
+    else if (strcmp(x.state, "LAPSED_SOFT") != 0)
+        RF_SET(&x, state, "NO_REFUND");
+    rc = rf_note(o->r, &x, "OPERATOR", "regime", detail, err);
+    return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "regime", err) : rc;
+}
+
+int cg_refund_regime(struct cg_refund *r, const char *unit, const char *regime, const char *note,
+                     struct cg_err *err)
+{
+    if (regime == NULL ||
+        (strcmp(regime, "REFUND") != 0 && strcmp(regime, "EXEMPT_WITH_DOCS") != 0 &&
+         strcmp(regime, "EXEMPT_NO_INVOICE_103") != 0 && strcmp(regime, "TAXABLE") != 0))
+        return CG_ERR_SET(err, CG_EINVAL,
+                          "refund regime: '%s' is not REFUND, EXEMPT_WITH_DOCS, "
+                          "EXEMPT_NO_INVOICE_103 or TAXABLE",
+                          regime != NULL ? regime : "");
+    if (need_note(note, "regime", err) != CG_OK)
+        return CG_EINVAL;
+    return unit_op(r, regime_tx, unit, regime, NULL, note, NULL, err);
+}
+
+/* ------------------------------------------------------------------ returns, clawbacks */
+
+static int return_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    struct unit x;
+    int64_t q = 0, share = 0;
+    char detail[600];
+    int rc;
+
+    (void)db;
+    rc = rf_unit_load(o->r, o->unit, &x, err);
+    if (rc != CG_OK)
+        return rc;
+    if (cg_refund_qty_parse(o->arg, &q) != CG_OK || q <= 0)
+        return CG_ERR_SET(err, CG_EINVAL, "refund return: quantity '%s' is not a number > 0",
+                          o->arg);
+    if (x.u.returned_qty_m + q > x.u.qty_m)
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "unit %s: %s returned would exceed the declared quantity", o->unit,
+                          o->arg);
+    x.u.returned_qty_m += q;
+    /* The refund received on the returned part is repaid: refunded x returned / declared. */
+    if (x.u.refunded_fen > 0) {
+        rc = cg_refund_share(x.u.refunded_fen, q, x.u.qty_m, &share);
+        if (rc != CG_OK)
+            return CG_ERR_SET(err, rc, "unit %s: clawback out of range", o->unit);
+        if (x.u.clawback_fen + share > x.u.refunded_fen)
+            share = x.u.refunded_fen - x.u.clawback_fen;
+        x.u.clawback_fen += share;
+    }
+    snprintf(detail, sizeof(detail), "returned %s on %s; clawback %lld fen%s%s", o->arg, o->day,
+             (long long)share, o->note != NULL ? ": " : "", o->note != NULL ? o->note : "");
+    if (share > 0)
+        return rf_move(o->r, &x, "CLAWBACK_DUE", "OPERATOR", "return", detail, err);
+    return rf_note(o->r, &x, "OPERATOR", "return", detail, err);
+}
+
+int cg_refund_return(struct cg_refund *r, const char *unit, const char *qty, const char *day,
+                     const char *note, struct cg_err *err)
+{
+    if (day == NULL)
+        day = r->today;
+    if (!rf_day_ok(day))
+        return CG_ERR_SET(err, CG_EINVAL, "refund return: '%s' is not a day", day);
+    return unit_op(r, return_tx, unit, qty, NULL, note, day, err);
+}
+
+static int clawback_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    struct unit x;
+    int64_t due, amount;
+    char detail[128];
+    int rc;
+
+    (void)db;
+    rc = rf_unit_load(o->r, o->unit, &x, err);
+    if (rc != CG_OK)
+        return rc;
+    due = x.u.clawback_fen - x.u.clawback_paid_fen;
+    amount = due;
+    if (o->arg != NULL && cg_refund_fen_parse(o->arg, &amount) != CG_OK)
+        return CG_ERR_SET(err, CG_EINVAL, "refund clawback: '%s' is not an amount", o->arg);
+    if (amount <= 0 || amount > due)
+        return CG_ERR_SET(err, CG_EREJECT, "unit %s: %lld fen of clawback due, not %lld", o->unit,
+                          (long long)due, (long long)amount);
+    x.u.clawback_paid_fen += amount;
+    snprintf(detail, sizeof(detail), "repaid %lld fen on %s", (long long)amount, o->day);
+    if (x.u.clawback_paid_fen == x.u.clawback_fen)
+        return rf_move(o->r, &x, "CLAWBACK_PAID", "OPERATOR", "clawback", detail, err);
+    return rf_note(o->r, &x, "OPERATOR", "clawback", detail, err);
+}
+
+int cg_refund_clawback_paid(struct cg_refund *r, const char *unit, const char *amount,
+                            const char *day, struct cg_err *err)
+{
+    return unit_op(r, clawback_tx, unit, amount, NULL, NULL, day != NULL ? day : r->today, err);
+}
+
+/* ------------------------------------------------------------------ deadlines */
+
+static int open_state(const char *s)
+{
+    return strcmp(s, "WAIT_CLEARANCE") == 0 || strcmp(s, "WAIT_DOCS") == 0 ||
+           strcmp(s, "READY") == 0 || strcmp(s, "PRECHECKED") == 0 || strcmp(s, "MISMATCH") == 0 ||
+           strcmp(s, "REJECTED") == 0;
+}
+
+static int tick_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    struct cg_refund *r = o->r;
+    long long *ids = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    (void)db;
+    rc = rf_unit_ids(r, 0, NULL, &ids, &n, err);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        struct unit x;
+        int64_t vat = 0;
+        char detail[160];
+        rc = rf_unit_load_id(r, ids[i], &x, err);
+        if (rc != CG_OK || strcmp(x.regime, "REFUND") != 0)
+            continue;
+        if ((open_state(x.state) || strcmp(x.state, "LAPSED_SOFT") == 0) &&
+            strcmp(o->day, x.hard_deadline) > 0) {
+            const char *fb = r->hard_fallback;
+            if (strcmp(fb, "auto") == 0)
+                fb = x.u.inv_qty_m >= x.u.qty_m ? "EXEMPT_WITH_DOCS" : "TAXABLE";
+            snprintf(detail, sizeof(detail), "hard deadline %s passed; regime %s", x.hard_deadline,
+                     fb);
+            rc = rf_move(r, &x, "LAPSED_HARD", "TIMER", "hard deadline", detail, err);
+            if (rc == CG_OK) {
+                RF_SET(&x, regime, fb);
+                rc = cg_store_rf_unit_save(r->db, &x.u, err);
+            }
+            o->tick->lapsed_hard++;
+        } else if (open_state(x.state) && !x.u.late_ok && !x.u.soft_fired &&
+                   strcmp(o->day, x.soft_deadline) > 0) {
+            snprintf(detail, sizeof(detail), "soft deadline %s passed before filing",
+                     x.soft_deadline);
+            x.u.soft_fired = 1;
+            rc = rf_move(r, &x, "LAPSED_SOFT", "TIMER", "soft deadline", detail, err);
+            o->tick->lapsed_soft++;
+        } else {
+            continue;
+        }
+        if (rc == CG_OK && cg_refund_vat_inside(x.u.value_fen, x.u.vat_ppm, &vat) == CG_OK) {
+            o->tick->at_risk_fen += rf_refund_estimate(&x);
+            o->tick->vat_due_fen += vat;
+        }
+    }
+    free(ids);
+    return rc;
+}
+
+int cg_refund_tick(struct cg_refund *r, const char *as_of, struct cg_refund_tick *res,
+                   struct cg_err *err)
+{
+    struct op o;
+    char saved[11];
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    memset(res, 0, sizeof(*res));
+    cg_strlcpy(saved, r->today, sizeof(saved));
+    if (as_of != NULL && (rc = cg_refund_set_today(r, as_of, err)) != CG_OK)
+        return rc;
+    o.day = r->today;
+    o.tick = res;
+    rc = run(r, tick_tx, &o, err);
+    cg_strlcpy(r->today, saved, sizeof(r->today));
+    if (rc != CG_OK)
+        memset(res, 0, sizeof(*res));
+    return rc;
+}
+
+/* ------------------------------------------------------------------ explain */
+
+static int explain_alloc(void *ctx, const struct cg_rf_invline *l)
+{
+    struct cg_buf *b = ctx;
+    char q[32], a[32];
+
+    cg_refund_qty_format(l->qty_m, q, sizeof(q));
+    cg_refund_fen_format(l->amount_fen, a, sizeof(a));
+    cg_buf_addf(b, "  invoice %s/%s line %ld (%s, seller %s): %s %s, CNY %s excl. VAT\n", l->code,
+                l->number, l->line_no, l->issued_on, l->seller_tax_id, q, l->unit, a);
+    return CG_OK;
+}
+
+static int explain_event(void *ctx, const struct cg_rf_event *e)
+{
+    struct cg_buf *b = ctx;
+
+    cg_buf_addf(b, "  %s  %s -> %s  %s %s%s%s\n", e->occurred_on, e->from_state, e->to_state,
+                e->cause_kind, e->cause_ref, e->detail[0] ? ": " : "", e->detail);
+    return CG_OK;
+}
+
+int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct cg_err *err)
+{
+    struct unit x;
+    struct cg_buf b;
+    char q[32], rr[16], vr[16], a[6][32];
+    int rc;
+
+    rc = rf_unit_load(r, unit, &x, err);
+    if (rc != CG_OK)
+        return rc;
+    cg_buf_init(&b, 1u << 20);
+    cg_refund_qty_format(x.u.qty_m, q, sizeof(q));
+    cg_refund_rate_format(x.u.refund_ppm, rr, sizeof(rr));
+    cg_refund_rate_format(x.u.vat_ppm, vr, sizeof(vr));
+    cg_refund_fen_format(x.u.inv_fen, a[0], sizeof(a[0]));
+    cg_refund_fen_format(x.u.refund_fen, a[1], sizeof(a[1]));
+    cg_refund_fen_format(x.u.approved_fen, a[2], sizeof(a[2]));
+    cg_refund_fen_format(x.u.refunded_fen, a[3], sizeof(a[3]));
+    cg_refund_fen_format(x.u.clawback_fen, a[4], sizeof(a[4]));
+    cg_refund_fen_format(x.u.clawback_paid_fen, a[5], sizeof(a[5]));
+    cg_buf_addf(
+        &b,
+        "unit %s/%ld (#%lld): %s %s, HS %s, %s %s, exported %s (%s%s%s)\n"
+        "regime %s, state %s%s%s\n"
+        "refund rate %s%%, VAT rate %s%% (from %s)\n"
+        "invoices CNY %s, refund CNY %s, approved %s, refunded %s, clawback %s (repaid %s)\n"
+        "soft deadline %s, hard deadline %s\n",
+        x.entry_id, x.u.item_no, x.u.id, x.name, x.spec, x.hs, q, x.unit, x.export_on, x.trade_mode,
+        x.route[0] ? " route " : "", x.route, x.regime, x.state, x.missing[0] ? ", missing " : "",
+        x.missing, x.u.has_rate ? rr : "-", x.u.has_rate ? vr : "-",
+        x.u.has_rate ? x.rate_from : "-", a[0], a[1], a[2], a[3], a[4], a[5], x.soft_deadline,
+        x.hard_deadline);
+    rc = cg_store_rf_allocs_each(r->db, x.u.id, explain_alloc, &b, err);
+    if (rc == CG_OK)
+        rc = cg_store_rf_events_each(r->db, x.u.id, explain_event, &b, err);
+    if (rc == CG_OK && b.data == NULL)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (rc == CG_OK)
+        *out = cg_buf_take(&b);
+    cg_buf_free(&b);
+    return rc;
+}

@@ -1,0 +1,196 @@
+/*
+ * refund.h - the export VAT refund (出口退税) of a trading company: refund units (one item of
+ * a customs declaration each), their regime and state, refund rates by HS code and date,
+ * purchase invoices matched to units, filing batches with the tax system's detail files,
+ * outcomes, returns and clawbacks, deadlines and reports.
+ *
+ * Money is int64 fen (CNY); quantities int64 thousandths of the declared unit; rates int64
+ * millionths (9 % = 90000), written as percentages with at most 4 decimals ("9", "10.5").
+ * Every rounding is half-up to the fen, once per unit (docs/refund.md has the rules). A unit's
+ * state moves only along the whitelisted transitions, each one an rf_event row with its cause,
+ * in the same transaction as the change. Every operation is one transaction.
+ *
+ * Errors: CG_EREJECT for input that cannot be taken (a bad file row, a transition the rules
+ * forbid, an invoice line used twice), CG_ENOTFOUND for an unknown unit or batch, CG_EINVAL
+ * for a malformed argument, CG_EDB / CG_EBUSY / CG_EIO for temporary failures (nothing was
+ * written).
+ */
+#ifndef CG_REFUND_H
+#define CG_REFUND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/conf.h"
+#include "core/err.h"
+
+struct cg_store;
+struct cg_refund;
+struct cg_table;
+
+/* ------------------------------------------------------------------ arithmetic (tested) */
+
+/* A percentage with at most 4 decimals ("13", "10.5", "9%") into millionths; 0..100 %. */
+int cg_refund_rate_parse(const char *s, int64_t *ppm);
+/* Format millionths as a percentage without trailing zeros ("9", "10.5"). */
+void cg_refund_rate_format(int64_t ppm, char *buf, size_t size);
+/* round_half_up(base_fen * ppm / 10^6): the refund of an amount excl. VAT. */
+int cg_refund_amount(int64_t base_fen, int64_t ppm, int64_t *out);
+/* round_half_up(gross_fen / (1 + r) * r): the VAT inside a gross amount. */
+int cg_refund_vat_inside(int64_t gross_fen, int64_t vat_ppm, int64_t *out);
+/* round_half_up(amount * part / whole): a share of an amount (whole > 0, 0 <= part). */
+int cg_refund_share(int64_t amount, int64_t part, int64_t whole, int64_t *out);
+/* "12.34" CNY into fen (at most 2 decimals, >= 0); a quantity into thousandths. */
+int cg_refund_fen_parse(const char *s, int64_t *fen);
+int cg_refund_qty_parse(const char *s, int64_t *qty_m);
+void cg_refund_fen_format(int64_t fen, char *buf, size_t size);
+void cg_refund_qty_format(int64_t qty_m, char *buf, size_t size);
+
+/* ------------------------------------------------------------------ context */
+
+int cg_refund_new(const struct cg_conf *conf, struct cg_store *db, struct cg_refund **out,
+                  struct cg_err *err);
+void cg_refund_free(struct cg_refund *r);
+/* The day operator actions are recorded on (default: today, UTC). */
+int cg_refund_set_today(struct cg_refund *r, const char *day, struct cg_err *err);
+
+/* ------------------------------------------------------------------ files */
+
+enum cg_refund_file {
+    CG_RF_NONE = 0,
+    CG_RF_ENTRIES,  /* customs declaration items (docs/refund.md) */
+    CG_RF_RATES,    /* refund-rate table (data/refund-rates.csv) */
+    CG_RF_INVOICES, /* purchase invoices (docs/invoices-format.md) */
+    CG_RF_RESULTS,  /* the tax office's outcomes per unit (docs/refund.md) */
+};
+/* What a file is, from its header line; CG_RF_NONE when it is none of them. */
+int cg_refund_sniff(const char *data, size_t len);
+
+struct cg_refund_import {
+    int kind;      /* enum cg_refund_file */
+    int duplicate; /* the same file (SHA-256) was imported before: nothing done */
+    long rows, added, known, problems;
+    long matched; /* invoices: allocations made by matching afterwards */
+};
+/* Each problem as "name:line: field F: reason". */
+typedef void (*cg_refund_problem_fn)(void *ctx, const char *text);
+/*
+ * Import the file at path, of the given kind (CG_RF_NONE: from its header). All or nothing:
+ * when any row is bad, every bad row is reported through problem and CG_EREJECT returned with
+ * nothing recorded. The same file (SHA-256) again does nothing. Importing invoices runs the
+ * matching afterwards.
+ */
+int cg_refund_import(struct cg_refund *r, int kind, const char *path, cg_refund_problem_fn problem,
+                     void *pctx, struct cg_refund_import *res, struct cg_err *err);
+
+/* What cg_refund_intake reports. */
+enum { CG_RF_INTAKE_DONE, CG_RF_INTAKE_DUPLICATE, CG_RF_INTAKE_FAILED, CG_RF_INTAKE_PROBLEM };
+typedef void (*cg_refund_intake_fn)(void *ctx, int what, const char *text,
+                                    const struct cg_refund_import *res);
+/* Import the invoice and result files in workdir/incoming/ (to done/ or failed/). */
+int cg_refund_intake(struct cg_refund *r, const char *workdir, cg_refund_intake_fn fn, void *ctx,
+                     struct cg_err *err);
+
+/* ------------------------------------------------------------------ units */
+
+/*
+ * A unit is named "ENTRY/ITEM" (declaration number and item) or "#ID". Operator actions need a
+ * note where the rules ask for a reason.
+ */
+int cg_refund_match(struct cg_refund *r, long *made, struct cg_err *err);
+/* Allocate (part of) invoice line "CODE/NUMBER/LINE" to a unit; qty NULL: what both allow. */
+int cg_refund_allocate(struct cg_refund *r, const char *unit, const char *line, const char *qty,
+                       const char *note, struct cg_err *err);
+/* The declaration reached clearance (结关) on day: its units leave WAIT_CLEARANCE. */
+int cg_refund_cleared(struct cg_refund *r, const char *entry_id, const char *day,
+                      struct cg_err *err);
+/* The proceeds of a unit are collected (or deemed collected), with evidence. */
+int cg_refund_collected(struct cg_refund *r, const char *unit, const char *note,
+                        struct cg_err *err);
+/*
+ * Take the collection state of each unit's order from settle/ (s, over the same database):
+ * units whose order is COLLECTED or DEEMED_COLLECTED there get their proceeds recorded, with
+ * an event; *n counts them. Units without an order number are left to `refund collected`.
+ */
+struct cg_settle;
+int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
+                              struct cg_err *err);
+/* Late filing after the soft deadline, with evidence: LAPSED_SOFT -> READY or WAIT_DOCS. */
+int cg_refund_late(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err);
+/* Operator fix of a mismatch or rejection: back to WAIT_DOCS. */
+int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err);
+/* Change a unit's regime (REFUND, EXEMPT_WITH_DOCS, EXEMPT_NO_INVOICE_103, TAXABLE). */
+int cg_refund_regime(struct cg_refund *r, const char *unit, const char *regime, const char *note,
+                     struct cg_err *err);
+/* Goods of qty came back on day: after a refund the proportional clawback falls due. */
+int cg_refund_return(struct cg_refund *r, const char *unit, const char *qty, const char *day,
+                     const char *note, struct cg_err *err);
+/* The clawback was repaid (amount NULL: all that is due). */
+int cg_refund_clawback_paid(struct cg_refund *r, const char *unit, const char *amount,
+                            const char *day, struct cg_err *err);
+
+/* ------------------------------------------------------------------ batches, outcomes */
+
+struct cg_refund_batch {
+    long long id;
+    long units;
+    int64_t refund_fen, invoice_fen;
+    char export_csv[4096], purchase_csv[4096];
+};
+/*
+ * Gather the ready units exported before period (YYYYMM) into a new batch and write its
+ * export-detail and purchase-detail CSV files into outdir. CG_ENOTFOUND when nothing is ready.
+ */
+int cg_refund_prepare(struct cg_refund *r, const char *period, const char *outdir,
+                      struct cg_refund_batch *out, struct cg_err *err);
+
+enum cg_refund_outcome {
+    CG_RFO_PRECHECKED,
+    CG_RFO_INCOMPLETE, /* pre-check "信息不齐": stays READY, retried next period */
+    CG_RFO_MISMATCH,
+    CG_RFO_FILED,
+    CG_RFO_APPROVED,
+    CG_RFO_PAID,
+    CG_RFO_REJECTED,
+};
+int cg_refund_outcome_parse(const char *s);
+/*
+ * Record an outcome for "B<ID>" (every unit of a batch), a unit, or "#ID". amount: approved or
+ * paid amount (NULL: the unit's refund, or what was approved); day NULL: today; reason for a
+ * rejection or mismatch; override lets an operator file a unit that was not pre-checked.
+ * *moved counts units that changed; units already there are left as they are.
+ */
+int cg_refund_mark(struct cg_refund *r, const char *target, int outcome, const char *amount,
+                   const char *day, const char *reason, int override, long *moved,
+                   struct cg_err *err);
+
+struct cg_refund_tick {
+    long lapsed_soft, lapsed_hard;
+    int64_t at_risk_fen, vat_due_fen; /* of the units that lapsed now */
+};
+/* Apply the deadlines as of day (NULL: today). */
+int cg_refund_tick(struct cg_refund *r, const char *as_of, struct cg_refund_tick *res,
+                   struct cg_err *err);
+
+/* The unit's regime, state, amounts, allocations and events as text (caller frees *out). */
+int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct cg_err *err);
+
+/* ------------------------------------------------------------------ reports */
+
+enum cg_refund_report {
+    CG_RFR_PIPELINE,  /* count and amounts by state and export month */
+    CG_RFR_CALENDAR,  /* deadlines within the next calendar_days */
+    CG_RFR_RISK,      /* lapsed or at-risk units: refund and VAT if sold at home */
+    CG_RFR_INVOICES,  /* invoice lines: allocated, left, units */
+    CG_RFR_CLAWBACKS, /* returns: clawback due and paid */
+    CG_RFR_UNITS,     /* every unit */
+};
+int cg_refund_report_parse(const char *name);
+/* A table as settle/'s reports (struct cg_table, cg_table_free in settle/settle.h). */
+int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct cg_table **out,
+                     struct cg_err *err);
+
+/* The [refund] configuration keys (refund-keys.c), for cg_conf_register(). */
+extern const struct cg_conf_key cg_refund_conf_keys[];
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * store-adhoc.c - statements a module prepares for one operation and finalizes after it
+ * (store-customs.c, store-refund.c), as opposed to the spool's cached statement table.
+ *
+ * The statement belongs to the caller, who finalizes it. A named parameter :now is bound to
+ * the unit of work's time. Constraint failures raised by a module's own triggers ("... exceeds
+ * ...", "... refused ...") are CG_EREJECT with the trigger's words, a UNIQUE violation is
+ * CG_EEXIST, anything else CG_EDB / CG_EBUSY.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "store/store-int.h"
+
+int store_prep(struct cg_store *st, const char *sql, sqlite3_stmt **out, struct cg_err *err)
+{
+    int r = sqlite3_prepare_v2(cg_db_handle(st->db), sql, -1, out, NULL);
+    int now;
+
+    if (r != SQLITE_OK) {
+        *out = NULL;
+        return cg_db_fail(st->db, r, "prepare", err);
+    }
+    now = sqlite3_bind_parameter_index(*out, ":now");
+    if (now > 0)
+        sqlite3_bind_text(*out, now, store_now(st), -1, SQLITE_TRANSIENT);
+    return CG_OK;
+}
+
+int store_done(struct cg_store *st, sqlite3_stmt *s, const char *what, struct cg_err *err)
+{
+    int r = sqlite3_step(s);
+
+    if (r == SQLITE_DONE || r == SQLITE_ROW)
+        return CG_OK;
+    if ((r & 0xff) == SQLITE_CONSTRAINT) {
+        const char *m = sqlite3_errmsg(cg_db_handle(st->db));
+        if (strstr(m, "exceeds") != NULL || strstr(m, "refused") != NULL)
+            return CG_ERR_SET(err, CG_EREJECT, "%s: %s", what, m);
+        if (strstr(m, "UNIQUE") != NULL)
+            return CG_ERR_SET(err, CG_EEXIST, "%s: already recorded", what);
+    }
+    return cg_db_fail(st->db, r, what, err);
+}

@@ -1,0 +1,42 @@
+# refund-lib.sh - set-up shared by the refund-*.sh tests: the working directory of settle-lib.sh
+# (a spool that can run), the column headers of the refund files, and helpers that read one
+# cell of `cebgate report refund units` and write a CEB792 summary result into inbox/.
+. "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
+cleanup_hooks=""
+mkdir -p "$W/inbox"
+ENTRIES_H=entry_id,item_no,trade_mode,route,export_date,hs_code,name,spec,unit,quantity,value_cny,expected_purchase,inventories,order_no,cleared_on,collected
+INVOICES_H=invoice_code,invoice_number,line,issued_on,seller_tax_id,item_name,spec,unit,quantity,amount_ex_vat,vat_rate,vat_amount,hs_code
+RATES_H=hs_code,valid_from,valid_to,refund_rate,vat_rate,flag
+RESULTS_H=entry_id,item_no,outcome,amount,date,reason
+# unit UNIT COLUMN: a column of `report refund units` for unit ENTRY/ITEM
+unit() {
+    cg report refund units --format csv >"$T/units.csv" || return 1
+    csv_cell "$T/units.csv" "$1" "$2"
+}
+# summary_result FILE ENTRY-ID INVT-NO...: a CEB792 (202205 layout) with one line per inventory
+summary_result() {
+    f=$1; entry=$2; shift 2
+    {
+        printf '<?xml version="1.0" encoding="UTF-8"?>\n'
+        printf '<ceb:CEB792Message guid="%s" version="1.0" xmlns:ceb="http://www.chinaport.gov.cn/ceb">\n' \
+            "$(python3 -c 'import uuid; print(str(uuid.uuid4()).upper())')"
+        printf '<ceb:SummaryResult><ceb:SummaryResultHead>'
+        printf '<ceb:guid>%s</ceb:guid><ceb:customsCode>2244</ceb:customsCode>' \
+            "$(python3 -c 'import uuid; print(str(uuid.uuid4()).upper())')"
+        printf '<ceb:sumNo>S22442025040000001</ceb:sumNo><ceb:opDate>20250416101112000</ceb:opDate>'
+        printf '<ceb:declSeqNo>S22442025041600001</ceb:declSeqNo><ceb:entryId>%s</ceb:entryId>' "$entry"
+        printf '<ceb:decState>A</ceb:decState><ceb:agentCode>3301960001</ceb:agentCode>'
+        printf '<ceb:agentName>Acme</ceb:agentName><ceb:ebcCode>3301960001</ceb:ebcCode>'
+        printf '<ceb:ebcName>Acme</ceb:ebcName><ceb:declAgentCode>3301960001</ceb:declAgentCode>'
+        printf '<ceb:declAgentName>Acme</ceb:declAgentName><ceb:grossWeight>10</ceb:grossWeight>'
+        printf '<ceb:netWeight>9</ceb:netWeight><ceb:msgCount>1</ceb:msgCount><ceb:msgSeqNo>1</ceb:msgSeqNo>'
+        printf '</ceb:SummaryResultHead>\n'
+        n=0
+        for i in "$@"; do
+            n=$((n + 1))
+            printf '<ceb:SummaryResultList><ceb:invtNo>%s</ceb:invtNo><ceb:logisticsNo>SF%013d</ceb:logisticsNo>' "$i" "$n"
+            printf '<ceb:gseqno>%d</ceb:gseqno><ceb:gnum>1</ceb:gnum><ceb:gcode>6109100021</ceb:gcode></ceb:SummaryResultList>\n' "$n"
+        done
+        printf '</ceb:SummaryResult></ceb:CEB792Message>\n'
+    } >"$f.part" && mv "$f.part" "$f"
+}
