@@ -19,6 +19,15 @@
 #include "core/buf.h"
 #include "spool/spool.h"
 
+/* Events of the spool (a summary's lines) as they come. */
+static void declare_event(void *ctx, int ev, const struct cg_spool_stats *st, const char *text)
+{
+    (void)ctx;
+    (void)st;
+    if (ev != CG_SPOOL_EV_PROGRESS)
+        printf("%s\n", text);
+}
+
 int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no,
                    int (*fn)(struct cg_spool *sp, void *ctx, struct cg_err *err), void *ctx)
 {
@@ -31,6 +40,7 @@ int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no,
 
     cg_err_clear(&err);
     memset(&o, 0, sizeof(o));
+    o.event = declare_event;
     rc = cg_transport_new(cli->conf, &t, &err);
     if (rc == CG_OK)
         rc = cg_spool_open(cli->conf, &o, t, &sp, &err);
@@ -38,7 +48,7 @@ int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no,
         rc = cg_spool_receipts(sp, &err);
     if (rc == CG_OK)
         rc = fn(sp, ctx, &err);
-    if (rc == CG_OK) {
+    if (rc == CG_OK && order_no != NULL) {
         const struct cg_spool_stats *st = cg_spool_stats(sp);
 
         printf("order %s: %s declared: %s\n", order_no, what,

@@ -26,6 +26,7 @@ const struct cg_cmd *const cg_cmds[] = {
     &cg_cmd_settle,
     &cg_cmd_sign,
     &cg_cmd_status,
+    &cg_cmd_summary,
     &cg_cmd_verify,
     &cg_cmd_version,
     &cg_cmd_watch,

@@ -60,6 +60,7 @@ extern const struct cg_cmd cg_cmd_verify;
 extern const struct cg_cmd cg_cmd_return;
 extern const struct cg_cmd cg_cmd_run;
 extern const struct cg_cmd cg_cmd_status;
+extern const struct cg_cmd cg_cmd_summary;
 extern const struct cg_cmd cg_cmd_watch;
 extern const struct cg_cmd cg_cmd_settle;
 extern const struct cg_cmd cg_cmd_report;
@@ -92,10 +93,11 @@ struct cg_cli_settle_ctx {
 int cg_cli_settle_intake(void *ctx, struct cg_err *err);
 
 /*
- * cancel and return (cli/cmd-cancel.c): open the working directory (lock, database,
- * transport), apply the waiting receipts, run fn, print "order NO: WHAT declared: sent" (or
- * queued, or refused by the port) or "WHAT refused: <rule>", and return the exit code: 0, 1
- * refused or unknown, 2 configuration, 75 temporary.
+ * cancel, return and summary (cli/cmd-cancel.c): open the working directory (lock, database,
+ * transport; the spool's event lines printed), apply the waiting receipts, run fn, print
+ * "order NO: WHAT declared: sent" (or queued, or refused by the port; nothing when order_no is
+ * NULL) or "WHAT refused: <rule>", and return the exit code: 0, 1 refused or unknown, 2
+ * configuration, 75 temporary.
  */
 struct cg_spool;
 int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no,

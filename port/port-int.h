@@ -82,7 +82,7 @@ struct cg_port_scenario {
     int64_t accept_ms;  /* acceptance -> 120 (or the rule's rejection) */
     int64_t release_ms; /* acceptance -> 800 for inventories, CEB792 for summaries */
     int64_t close_ms;   /* acceptance -> 899 for inventories */
-    int reject_status; /* status a rule match ends with (100) */
+    int reject_status;  /* status a rule match ends with (100) */
     struct cg_port_rule *rules;
     size_t nrules;
     /* 899 comes close_ms after the CEB509 that lists the inventory's parcel instead */

@@ -558,6 +558,18 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
         cg_port_seq_no('D', day, serial, no);
         if (set_str(ent, "declSeqNo", no) != CG_OK)
             return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        /* The customs declaration number: customs code, year, 0 (export), 9-digit serial. */
+        customs = cg_port_field(ent, "customsCode");
+        if (strlen(customs) != 4)
+            customs = c->p->customs_code;
+        snprintf(key, sizeof(key), "%.4s%.4s", customs, day);
+        if ((rc = cg_store_port_counter_next(c->p->db, "entryId", key, &serial, err)) != CG_OK)
+            return rc;
+        if (serial > 999999999L)
+            return CG_ERR_SET(err, CG_ERANGE, "entryId serials of %s are used up", key);
+        snprintf(no, sizeof(no), "%.8s0%09d", key, (int)serial);
+        if (set_str(ent, "entryId", no) != CG_OK)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
     return CG_OK;
 }

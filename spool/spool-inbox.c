@@ -90,7 +90,8 @@ bool cg_receipt_matches(const struct cg_receipt_event *e, const struct cg_receip
     } else if (m == 505) {
         if (!same_key("logisticsNo", e->logistics_no, t->business_key, why, size))
             return false;
-    } else if (!same_key("copNo", e->cop_no, t->business_key, why, size)) {
+    } else if (e->msg_type != 792 && !same_key("copNo", e->cop_no, t->business_key, why, size)) {
+        /* a CEB792 carries no copNo: its guid and inventory lines name the summary */
         return false;
     }
     if (e->order_no != NULL && !same_key("orderNo", e->order_no, t->order_no, why, size))

@@ -46,6 +46,7 @@ struct spool_job {
     const struct cg_invt_refund *refund;  /* CEB213 (order is NULL): the return, borrowed */
     const struct cg_waybill *waybill;     /* CEB607 (order is NULL), borrowed */
     const struct cg_departure *departure; /* CEB509 (order is NULL), borrowed */
+    const struct cg_summary *summary;     /* CEB701 (order is NULL), borrowed */
     /* Results. */
     int rc;
     char name[96]; /* file name in tmp/ then outbox/ */
@@ -186,6 +187,12 @@ int spool_manifest_file(struct cg_spool *sp, const char *seller, int fd, const c
 /* After intake: declare the CEB607 of each bill whose parcels are all released, the CEB509 of
  * each bill whose CEB607 customs accepted; name the parcels a bill waits for. */
 int spool_manifest_step(struct cg_spool *sp, struct cg_err *err);
+/* The country of arrival of an inventory as its CEB603 was sent (spool-return.c). */
+int spool_inventory_country(struct cg_spool *sp, const char *order_no, int64_t inv_id,
+                            int inv_version, char *out, size_t size, struct cg_err *err);
+/* At the end of a pass: the previous month's summaries when today (China time) is between the
+ * 1st and [spool] summary_day (0: never). */
+int spool_summary_auto(struct cg_spool *sp, struct cg_err *err);
 /* The one seller that declared order_no, into out; CG_ENOTFOUND, or CG_EEXIST when several. */
 int spool_order_seller(struct cg_spool *sp, const char *order_no, char *out, size_t size,
                        struct cg_err *err);

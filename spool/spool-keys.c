@@ -48,6 +48,9 @@ const struct cg_conf_key cg_spool_conf_keys[] = {
      "longest delay between two retries, seconds (Retry-After may ask for more)"},
 
     /* [spool] */
+    {"spool", "summary_day", CG_CONF_INT, "15", "0..31",
+     "route-B sellers: run declares the previous month's summaries (CEB701) from the 1st to "
+     "this day of the month (China time); 0: only by `cebgate summary`"},
     {"spool", "archive_days", CG_CONF_INT, "90", "0..36500",
      "days sent and received messages are kept in archive/"},
     {"spool", "max_file_size", CG_CONF_INT, "1073741824", "1..68719476736",

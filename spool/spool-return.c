@@ -483,3 +483,21 @@ done:
     cg_buf_free(&hash);
     return rc;
 }
+
+int spool_inventory_country(struct cg_spool *sp, const char *order_no, int64_t inv_id,
+                            int inv_version, char *out, size_t size, struct cg_err *err)
+{
+    struct ret_docs d;
+    struct inv_msg m;
+    int rc;
+
+    memset(&d, 0, sizeof(d));
+    memset(&m, 0, sizeof(m));
+    d.inv_id = inv_id;
+    d.inv_version = inv_version;
+    rc = inv_load(sp, order_no, &d, &m, err);
+    if (rc == CG_OK)
+        cg_strlcpy(out, m.country != NULL ? m.country : "", size);
+    inv_msg_free(&m);
+    return rc;
+}

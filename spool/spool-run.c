@@ -86,6 +86,8 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
     if (rc == CG_OK && !stopped(sp))
         rc = spool_manifest_step(sp, err);
     if (rc == CG_OK && !stopped(sp))
+        rc = spool_summary_auto(sp, err);
+    if (rc == CG_OK && !stopped(sp))
         rc = fetch(sp, err);
     if (rc == CG_OK && !stopped(sp))
         rc = spool_inbox(sp, err);

@@ -255,6 +255,9 @@ static void do_job(struct worker *w, struct spool_job *j)
     } else if (j->msg_type == CG_MSG_DEPARTURE) {
         rc = cg_build_departure_doc(j->guid, j->departure, 1, j->sel->seller, &sp->bt,
                                     sp->schema_version, &doc, &e);
+    } else if (j->msg_type == CG_MSG_SUMMARY) {
+        rc = cg_build_summary_doc(j->guid, j->summary, 1, j->sel->seller, &sp->bt,
+                                  sp->schema_version, &doc, &e);
     } else if (j->msg_type == CG_MSG_RETURN) {
         rc = cg_build_refund_doc(j->guid, j->refund, 1, j->sel->seller, &sp->bt, sp->schema_version,
                                  &doc, &e);

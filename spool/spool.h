@@ -60,6 +60,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "core/conf.h"
 #include "store/store.h"
@@ -183,7 +184,8 @@ struct cg_spool_stats {
     /* Orders cancelled or skipped after their documents were sent: a cancellation is needed
      * (recorded in the database; cebgate status --cancel). Also counted above. */
     long orders_cancel_needed;
-    long cancels_declared; /* cancellations (CEB605) declared for shop-cancelled orders */
+    long cancels_declared;   /* cancellations (CEB605) declared for shop-cancelled orders */
+    long summaries_declared; /* monthly summaries (CEB701) declared */
     /* The same grouped by status and reason ("waiting: Financial Status 'pending'"). */
     int nheld;
     struct cg_spool_group held[CG_SPOOL_REASONS];
@@ -288,6 +290,19 @@ struct cg_spool_return_req {
 int cg_spool_return(struct cg_spool *sp, const char *seller, const char *order_no,
                     const struct cg_spool_return_req *rq, struct cg_err *err);
 
+/* ------------------------------------------------------------------ monthly summary */
+
+/*
+ * Declare the CEB701 summaries of month (YYYYMM, China time): route-B inventories closed that
+ * month that no live summary holds, one summary per seller and country of arrival
+ * (spool-summary.c). dry_run: report each group as an event, record and send nothing.
+ * *declared: summaries declared (or that would be). Codes as cg_spool_cancel().
+ */
+int cg_spool_summary(struct cg_spool *sp, const char *month, bool dry_run, long *declared,
+                     struct cg_err *err);
+/* The month before now's, China time: "YYYYMM". */
+void cg_spool_prev_month(time_t now, char out[7]);
+
 /* ------------------------------------------------------------------ status */
 
 enum cg_spool_status_kind {
@@ -297,6 +312,7 @@ enum cg_spool_status_kind {
     CG_STATUS_REJECTED,  /* rejected orders and documents */
     CG_STATUS_UNKNOWN,   /* receipts for guids cebgate never sent */
     CG_STATUS_CANCEL,    /* orders cancelled after their documents were sent */
+    CG_STATUS_SUMMARIES, /* monthly summaries (CEB701) and their declarations */
 };
 /*
  * Write a report to fp from the database (no lock needed). CG_ENOTFOUND when the order or

@@ -48,6 +48,26 @@ static const char *const flow_steps[] = {
     "  PRIMARY KEY (bill_id, logistics_no)"
     ");"
     "CREATE INDEX flow_parcels_no ON flow_parcels(logistics_no);",
+    /* 3: monthly summaries (CEB701) of route-B inventories closed in a month, one per merge
+     * key (seller, country of arrival) and serial; the CEB701 is a document of its own orders
+     * row ("SUM:" + month + ":" + country + ":" + serial). */
+    "CREATE TABLE flow_summaries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  seller TEXT NOT NULL,"
+    "  month TEXT NOT NULL," /* YYYYMM, China time */
+    "  country TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  order_id INTEGER NOT NULL REFERENCES orders(id),"
+    "  created_at TEXT NOT NULL,"
+    "  UNIQUE (seller, month, country, seq)"
+    ");"
+    "CREATE TABLE flow_summary_invts ("
+    "  summary_id INTEGER NOT NULL REFERENCES flow_summaries(id),"
+    "  invt_no TEXT NOT NULL,"
+    "  order_id INTEGER NOT NULL REFERENCES orders(id),"
+    "  PRIMARY KEY (summary_id, invt_no)"
+    ");"
+    "CREATE INDEX flow_summary_invts_no ON flow_summary_invts(invt_no);",
 };
 
 const struct cg_store_schema cg_store_schema_flow = {

@@ -90,6 +90,21 @@ static const char *text_of(sqlite3_stmt *s, int i)
     return v != NULL ? v : "";
 }
 
+/* Step s to its end, calling row(s, ctx) per row; finalizes s. */
+static int flow_each(struct cg_store *st, sqlite3_stmt *s, const char *what,
+                     int (*row)(sqlite3_stmt *s, void *ctx), void *ctx, struct cg_err *err)
+{
+    int rc = CG_OK;
+    int r;
+
+    while (rc == CG_OK && (r = sqlite3_step(s)) == SQLITE_ROW)
+        rc = row(s, ctx);
+    if (rc == CG_OK && r != SQLITE_DONE)
+        rc = cg_db_fail(st->db, r, what, err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int cg_store_returned(struct cg_store *st, const char *seller, const char *order_no,
                       int (*fn)(const struct cg_store_return *r, void *ctx), void *ctx,
                       struct cg_err *err)
@@ -183,9 +198,36 @@ int cg_store_bill_parcel_add(struct cg_store *st, int64_t bill_id, long line,
     return flow_run(st, s, "record a parcel of the bill", err);
 }
 
+struct bills_open_w {
+    int (*fn)(const struct cg_store_bill *b, void *ctx);
+    void *ctx;
+};
+
+static int bills_open_row(sqlite3_stmt *s, void *vctx)
+{
+    struct bills_open_w *w = vctx;
+    struct cg_store_bill b;
+
+    b.id = sqlite3_column_int64(s, 0);
+    b.order_id = sqlite3_column_int64(s, 1);
+    b.seller = text_of(s, 2);
+    b.bill_no = text_of(s, 3);
+    b.traf_mode = text_of(s, 4);
+    b.traf_name = text_of(s, 5);
+    b.voyage_no = text_of(s, 6);
+    b.logistics_code = text_of(s, 7);
+    b.logistics_name = text_of(s, 8);
+    b.file_name = text_of(s, 9);
+    b.state = text_of(s, 10);
+    b.leave_time = sqlite3_column_int64(s, 11);
+    b.gross_weight = sqlite3_column_int64(s, 12);
+    return w->fn(&b, w->ctx);
+}
+
 int cg_store_bills_open(struct cg_store *st, int (*fn)(const struct cg_store_bill *b, void *ctx),
                         void *ctx, struct cg_err *err)
 {
+    struct bills_open_w w = {fn, ctx};
     sqlite3_stmt *s = NULL;
     int rc =
         flow_prep(st,
@@ -195,32 +237,10 @@ int cg_store_bills_open(struct cg_store *st, int (*fn)(const struct cg_store_bil
                   "FROM documents d WHERE d.order_id = b.order_id AND d.msg_type = 509 AND "
                   "d.state = 'rejected') ORDER BY id",
                   &s, err);
-    int r;
 
     if (rc != CG_OK)
         return rc;
-    while (rc == CG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
-        struct cg_store_bill b;
-
-        b.id = sqlite3_column_int64(s, 0);
-        b.order_id = sqlite3_column_int64(s, 1);
-        b.seller = text_of(s, 2);
-        b.bill_no = text_of(s, 3);
-        b.traf_mode = text_of(s, 4);
-        b.traf_name = text_of(s, 5);
-        b.voyage_no = text_of(s, 6);
-        b.logistics_code = text_of(s, 7);
-        b.logistics_name = text_of(s, 8);
-        b.file_name = text_of(s, 9);
-        b.state = text_of(s, 10);
-        b.leave_time = sqlite3_column_int64(s, 11);
-        b.gross_weight = sqlite3_column_int64(s, 12);
-        rc = fn(&b, ctx);
-    }
-    if (rc == CG_OK && r != SQLITE_DONE)
-        rc = cg_db_fail(st->db, r, "read the bills", err);
-    sqlite3_finalize(s);
-    return rc;
+    return flow_each(st, s, "read the bills", bills_open_row, &w, err);
 }
 
 int cg_store_bill_set_state(struct cg_store *st, int64_t bill_id, const char *state,
@@ -236,10 +256,30 @@ int cg_store_bill_set_state(struct cg_store *st, int64_t bill_id, const char *st
     return flow_run(st, s, "record the bill's state", err);
 }
 
+struct bill_parcels_w {
+    int (*fn)(const struct cg_store_parcel *p, void *ctx);
+    void *ctx;
+};
+
+static int bill_parcels_row(sqlite3_stmt *s, void *vctx)
+{
+    struct bill_parcels_w *w = vctx;
+    struct cg_store_parcel p;
+
+    p.line = (long)sqlite3_column_int64(s, 0);
+    p.logistics_no = text_of(s, 1);
+    p.order_id = sqlite3_column_int64(s, 2);
+    p.order_no = text_of(s, 3);
+    p.inv_state = text_of(s, 4);
+    p.invt_no = text_of(s, 5);
+    return w->fn(&p, w->ctx);
+}
+
 int cg_store_bill_parcels(struct cg_store *st, int64_t bill_id,
                           int (*fn)(const struct cg_store_parcel *p, void *ctx), void *ctx,
                           struct cg_err *err)
 {
+    struct bill_parcels_w w = {fn, ctx};
     sqlite3_stmt *s = NULL;
     int rc =
         flow_prep(st,
@@ -251,26 +291,11 @@ int cg_store_bill_parcels(struct cg_store *st, int64_t bill_id,
                   "o.id = w.order_id LEFT JOIN documents i ON i.order_id = o.id AND "
                   "i.msg_type = 603 WHERE p.bill_id = ?1 ORDER BY p.line",
                   &s, err);
-    int r;
 
     if (rc != CG_OK)
         return rc;
     sqlite3_bind_int64(s, 1, bill_id);
-    while (rc == CG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
-        struct cg_store_parcel p;
-
-        p.line = (long)sqlite3_column_int64(s, 0);
-        p.logistics_no = text_of(s, 1);
-        p.order_id = sqlite3_column_int64(s, 2);
-        p.order_no = text_of(s, 3);
-        p.inv_state = text_of(s, 4);
-        p.invt_no = text_of(s, 5);
-        rc = fn(&p, ctx);
-    }
-    if (rc == CG_OK && r != SQLITE_DONE)
-        rc = cg_db_fail(st->db, r, "read the parcels", err);
-    sqlite3_finalize(s);
-    return rc;
+    return flow_each(st, s, "read the parcels", bill_parcels_row, &w, err);
 }
 
 int cg_store_order_departing(struct cg_store *st, int64_t order_id, bool *yes, struct cg_err *err)
@@ -292,4 +317,217 @@ int cg_store_order_departing(struct cg_store *st, int64_t order_id, bool *yes, s
     sqlite3_finalize(s);
     return r == SQLITE_ROW || r == SQLITE_DONE ? CG_OK
                                                : cg_db_fail(st->db, r, "read the bill", err);
+}
+
+/* ------------------------------------------------------------------ monthly summaries */
+
+struct sum_candidates_w {
+    int (*fn)(const struct cg_store_sum_cand *c, void *ctx);
+    void *ctx;
+};
+
+static int sum_candidates_row(sqlite3_stmt *s, void *vctx)
+{
+    struct sum_candidates_w *w = vctx;
+    struct cg_store_sum_cand c;
+
+    c.seller = text_of(s, 0);
+    c.order_no = text_of(s, 1);
+    c.invt_no = text_of(s, 2);
+    c.order_id = sqlite3_column_int64(s, 3);
+    c.inv_id = sqlite3_column_int64(s, 4);
+    c.inv_version = sqlite3_column_int(s, 5);
+    return w->fn(&c, w->ctx);
+}
+
+int cg_store_sum_candidates(struct cg_store *st, const char *month,
+                            int (*fn)(const struct cg_store_sum_cand *c, void *ctx), void *ctx,
+                            struct cg_err *err)
+{
+    struct sum_candidates_w w = {fn, ctx};
+    sqlite3_stmt *s = NULL;
+    int rc = flow_prep(
+        st,
+        "SELECT o.seller, o.order_no, d.invt_no, o.id, d.id, d.version FROM documents d JOIN "
+        "orders o ON o.id = d.order_id WHERE d.msg_type = 603 AND d.state = 'closed' AND "
+        "coalesce(d.invt_no, '') <> '' AND (SELECT substr(min(r.return_time), 1, 6) FROM receipts "
+        "r JOIN messages m ON m.id = r.message_id WHERE m.document_id = d.id AND r.status = "
+        "'899' AND r.outcome IN ('applied', 'duplicate', 'late')) = ?1 AND NOT EXISTS (SELECT 1 "
+        "FROM flow_summary_invts si JOIN flow_summaries su ON su.id = si.summary_id JOIN "
+        "documents sd ON sd.order_id = su.order_id AND sd.msg_type = 701 WHERE si.invt_no = "
+        "d.invt_no AND sd.state <> 'rejected') ORDER BY o.seller, o.id",
+        &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, month);
+    return flow_each(st, s, "read the inventories to summarise", sum_candidates_row, &w, err);
+}
+
+int cg_store_sum_open(struct cg_store *st, const char *seller, const char *month,
+                      const char *country, int64_t *id, int64_t *order_id, bool *again,
+                      struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    char order_no[96];
+    long seq = 0;
+    int rc = flow_prep(st,
+                       "SELECT su.id, su.order_id FROM flow_summaries su LEFT JOIN documents sd "
+                       "ON sd.order_id = su.order_id AND sd.msg_type = 701 WHERE su.seller = ?1 "
+                       "AND su.month = ?2 AND su.country = ?3 AND (sd.id IS NULL OR sd.state = "
+                       "'rejected') ORDER BY su.id DESC LIMIT 1",
+                       &s, err);
+    int r;
+
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, seller);
+    store_bind_text(s, 2, month);
+    store_bind_text(s, 3, country);
+    r = sqlite3_step(s);
+    *again = r == SQLITE_ROW;
+    if (*again) {
+        *id = sqlite3_column_int64(s, 0);
+        *order_id = sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return cg_db_fail(st->db, r, "read the summaries", err);
+    if (*again)
+        return CG_OK;
+    rc = flow_prep(st,
+                   "SELECT coalesce(max(seq), 0) FROM flow_summaries WHERE seller = ?1 AND month "
+                   "= ?2 AND country = ?3",
+                   &s, err);
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, seller);
+    store_bind_text(s, 2, month);
+    store_bind_text(s, 3, country);
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        seq = (long)sqlite3_column_int64(s, 0) + 1;
+    sqlite3_finalize(s);
+    if (r != SQLITE_ROW)
+        return cg_db_fail(st->db, r, "read the summaries", err);
+    snprintf(order_no, sizeof(order_no), "SUM:%s:%s:%ld", month, country, seq);
+    rc = cg_store_order_put(st, seller, order_no, "", 0, 0, order_id, err);
+    if (rc == CG_OK)
+        rc = flow_prep(st,
+                       "INSERT INTO flow_summaries(seller, month, country, seq, order_id, "
+                       "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?9)",
+                       &s, err);
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, seller);
+    store_bind_text(s, 2, month);
+    store_bind_text(s, 3, country);
+    sqlite3_bind_int64(s, 4, seq);
+    sqlite3_bind_int64(s, 5, *order_id);
+    rc = flow_run(st, s, "record the summary", err);
+    if (rc == CG_OK)
+        *id = sqlite3_last_insert_rowid(cg_db_handle(st->db));
+    return rc;
+}
+
+int cg_store_sum_invts_clear(struct cg_store *st, int64_t summary_id, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = flow_prep(st, "DELETE FROM flow_summary_invts WHERE summary_id = ?1", &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, summary_id);
+    return flow_run(st, s, "clear the summary's inventories", err);
+}
+
+int cg_store_sum_invt_add(struct cg_store *st, int64_t summary_id, const char *invt_no,
+                          int64_t order_id, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = flow_prep(st,
+                       "INSERT INTO flow_summary_invts(summary_id, invt_no, order_id) VALUES "
+                       "(?1, ?2, ?3)",
+                       &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, summary_id);
+    store_bind_text(s, 2, invt_no);
+    sqlite3_bind_int64(s, 3, order_id);
+    return flow_run(st, s, "record a summarised inventory", err);
+}
+
+struct summaries_w {
+    int (*fn)(const struct cg_store_summary *s, void *ctx);
+    void *ctx;
+};
+
+static int summaries_row(sqlite3_stmt *s, void *vctx)
+{
+    struct summaries_w *w = vctx;
+    struct cg_store_summary x;
+
+    x.seller = text_of(s, 0);
+    x.month = text_of(s, 1);
+    x.country = text_of(s, 2);
+    x.order_no = text_of(s, 3);
+    x.ninvt = (long)sqlite3_column_int64(s, 4);
+    x.state = text_of(s, 5);
+    x.status = text_of(s, 6);
+    x.sum_no = text_of(s, 7);
+    x.entry_id = text_of(s, 8);
+    return w->fn(&x, w->ctx);
+}
+
+int cg_store_summaries(struct cg_store *st, int (*fn)(const struct cg_store_summary *s, void *ctx),
+                       void *ctx, struct cg_err *err)
+{
+    struct summaries_w w = {fn, ctx};
+    sqlite3_stmt *s = NULL;
+    int rc = flow_prep(
+        st,
+        "SELECT su.seller, su.month, su.country, o.order_no, (SELECT count(*) FROM "
+        "flow_summary_invts WHERE summary_id = su.id), coalesce(sd.state, ''), "
+        "coalesce(sd.status, ''), coalesce((SELECT e.sum_no FROM customs_entry_invt ci JOIN "
+        "customs_entry e ON e.entry_id = ci.entry_id JOIN flow_summary_invts si ON si.invt_no = "
+        "ci.invt_no WHERE si.summary_id = su.id LIMIT 1), ''), coalesce((SELECT ci.entry_id FROM "
+        "customs_entry_invt ci JOIN flow_summary_invts si ON si.invt_no = ci.invt_no WHERE "
+        "si.summary_id = su.id LIMIT 1), '') FROM flow_summaries su JOIN orders o ON o.id = "
+        "su.order_id LEFT JOIN documents sd ON sd.order_id = su.order_id AND sd.msg_type = 701 "
+        "ORDER BY su.month, su.seller, su.country, su.seq",
+        &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    return flow_each(st, s, "read the summaries", summaries_row, &w, err);
+}
+
+struct invt_entries_w {
+    int (*fn)(long gnum, const char *entry_id, void *ctx);
+    void *ctx;
+};
+
+static int invt_entries_row(sqlite3_stmt *s, void *vctx)
+{
+    struct invt_entries_w *w = vctx;
+
+    return w->fn((long)sqlite3_column_int64(s, 0), text_of(s, 1), w->ctx);
+}
+
+int cg_store_invt_entries(struct cg_store *st, const char *invt_no,
+                          int (*fn)(long gnum, const char *entry_id, void *ctx), void *ctx,
+                          struct cg_err *err)
+{
+    struct invt_entries_w w = {fn, ctx};
+    sqlite3_stmt *s = NULL;
+    int rc = flow_prep(st,
+                       "SELECT gnum, entry_id FROM customs_entry_invt WHERE invt_no = ?1 ORDER "
+                       "BY gnum",
+                       &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, invt_no);
+    return flow_each(st, s, "read the declarations", invt_entries_row, &w, err);
 }

@@ -82,4 +82,46 @@ int cg_store_bill_parcels(struct cg_store *st, int64_t bill_id,
 /* Whether the order's parcel is on a bill whose CEB607 was declared (the goods are leaving). */
 int cg_store_order_departing(struct cg_store *st, int64_t order_id, bool *yes, struct cg_err *err);
 
+/* ------------------------------------------------------------------ monthly summaries */
+
+/* An inventory that may go into a summary of month: closed (899) that month, China time. */
+struct cg_store_sum_cand {
+    const char *seller, *order_no, *invt_no;
+    int64_t order_id, inv_id;
+    int inv_version;
+};
+/*
+ * Inventories closed in month (YYYYMM, the 899's returnTime) that no summary holds whose
+ * CEB701 is not rejected (an inventory is never summarised twice), by seller and order.
+ */
+int cg_store_sum_candidates(struct cg_store *st, const char *month,
+                            int (*fn)(const struct cg_store_sum_cand *c, void *ctx), void *ctx,
+                            struct cg_err *err);
+/*
+ * The summary for (seller, month, country) to declare: the newest one whose CEB701 was
+ * rejected or never declared (declared again), else a new one (next serial, with its orders row).
+ * *id, *order_id; *again is true for a rejected one. Its inventory list is replaced by the caller.
+ */
+int cg_store_sum_open(struct cg_store *st, const char *seller, const char *month,
+                      const char *country, int64_t *id, int64_t *order_id, bool *again,
+                      struct cg_err *err);
+/* Replace the summary's inventories: clear, then add each. */
+int cg_store_sum_invts_clear(struct cg_store *st, int64_t summary_id, struct cg_err *err);
+int cg_store_sum_invt_add(struct cg_store *st, int64_t summary_id, const char *invt_no,
+                          int64_t order_id, struct cg_err *err);
+
+/* One summary for `status --summaries`. */
+struct cg_store_summary {
+    const char *seller, *month, *country, *order_no;
+    long ninvt;
+    const char *state, *status;    /* its CEB701's ("" before it is declared) */
+    const char *sum_no, *entry_id; /* from its CEB792, "" before it */
+};
+int cg_store_summaries(struct cg_store *st, int (*fn)(const struct cg_store_summary *s, void *ctx),
+                       void *ctx, struct cg_err *err);
+/* The customs declarations (entryId) of an inventory's lines, one call per line. */
+int cg_store_invt_entries(struct cg_store *st, const char *invt_no,
+                          int (*fn)(long gnum, const char *entry_id, void *ctx), void *ctx,
+                          struct cg_err *err);
+
 #endif
