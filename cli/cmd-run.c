@@ -136,6 +136,11 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
                 "  needing a cancellation: %ld orders cancelled or skipped after their "
                 "documents were sent (cebgate status --cancel)\n",
                 st->orders_cancel_needed);
+    if (st->summaries_declared > 0)
+        fprintf(fp, "  summaries declared (CEB701): %ld\n", st->summaries_declared);
+    if (st->cancels_declared > 0)
+        fprintf(fp, "  cancellations declared (CEB605): %ld (cancel = auto)\n",
+                st->cancels_declared);
     fprintf(fp,
             "  messages: %ld signed, %ld queued, %ld sent, %ld waiting to be sent, "
             "%ld refused\n",

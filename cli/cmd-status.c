@@ -39,6 +39,8 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
         kind = CG_STATUS_UNKNOWN;
     else if (strcmp(argv[1], "--cancel") == 0)
         kind = CG_STATUS_CANCEL;
+    else if (strcmp(argv[1], "--summaries") == 0)
+        kind = CG_STATUS_SUMMARIES;
     else if (argv[1][0] == '-' && argv[1][1] == '-')
         return cg_cmd_usage_error(&cg_cmd_status, "unknown option %s", argv[1]);
     workdir = cg_conf_workdir(cli->conf);
@@ -84,14 +86,15 @@ done:
 
 const struct cg_cmd cg_cmd_status = {
     "status",
-    "ORDER-NO | [SELLER/]FILE | --pending | --rejected | --unknown | --cancel",
+    "ORDER-NO | [SELLER/]FILE | --pending | --rejected | --unknown | --cancel | --summaries",
     "the timeline of an order or input file, or the pending and rejected lists",
     "  ORDER-NO    each document of the order, each version sent, each receipt, with times\n"
     "  FILE        what became of an input file (as dropped, or SELLER/FILE as run prints it)\n"
     "  --pending   documents still waiting for a final receipt\n"
     "  --rejected  rejected orders and documents with the reasons\n"
     "  --unknown   receipts for guids cebgate never sent\n"
-    "  --cancel    orders cancelled after their documents were sent (a CEB605 is needed)\n",
+    "  --cancel    orders cancelled after their documents were sent (a CEB605 is needed)\n"
+    "  --summaries monthly summaries (CEB701), their state, sumNo and entryId\n",
     CG_CMD_NEEDS_CONF,
     exec_status,
 };

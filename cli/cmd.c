@@ -13,6 +13,7 @@
 /* One entry per line, alphabetical. */
 /* clang-format off */
 const struct cg_cmd *const cg_cmds[] = {
+    &cg_cmd_cancel,
     &cg_cmd_config,
     &cg_cmd_help,
     &cg_cmd_init,
@@ -20,10 +21,12 @@ const struct cg_cmd *const cg_cmds[] = {
     &cg_cmd_port,
     &cg_cmd_refund,
     &cg_cmd_report,
+    &cg_cmd_return,
     &cg_cmd_run,
     &cg_cmd_settle,
     &cg_cmd_sign,
     &cg_cmd_status,
+    &cg_cmd_summary,
     &cg_cmd_verify,
     &cg_cmd_version,
     &cg_cmd_watch,

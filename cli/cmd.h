@@ -48,6 +48,7 @@ int cg_cmd_usage_error(const struct cg_cmd *cmd, const char *fmt, ...)
 /* Print an error from a struct cg_err and return the exit code for its code. */
 int cg_cmd_fail(const struct cg_err *err);
 
+extern const struct cg_cmd cg_cmd_cancel;
 extern const struct cg_cmd cg_cmd_help;
 extern const struct cg_cmd cg_cmd_version;
 extern const struct cg_cmd cg_cmd_init;
@@ -56,8 +57,10 @@ extern const struct cg_cmd cg_cmd_port;
 extern const struct cg_cmd cg_cmd_map;
 extern const struct cg_cmd cg_cmd_sign;
 extern const struct cg_cmd cg_cmd_verify;
+extern const struct cg_cmd cg_cmd_return;
 extern const struct cg_cmd cg_cmd_run;
 extern const struct cg_cmd cg_cmd_status;
+extern const struct cg_cmd cg_cmd_summary;
 extern const struct cg_cmd cg_cmd_watch;
 extern const struct cg_cmd cg_cmd_settle;
 extern const struct cg_cmd cg_cmd_report;
@@ -88,6 +91,17 @@ struct cg_cli_settle_ctx {
     int rejected; /* a statement was refused */
 };
 int cg_cli_settle_intake(void *ctx, struct cg_err *err);
+
+/*
+ * cancel, return and summary (cli/cmd-cancel.c): open the working directory (lock, database,
+ * transport; the spool's event lines printed), apply the waiting receipts, run fn, print
+ * "order NO: WHAT declared: sent" (or queued, or refused by the port; nothing when order_no is
+ * NULL) or "WHAT refused: <rule>", and return the exit code: 0, 1 refused or unknown, 2
+ * configuration, 75 temporary.
+ */
+struct cg_spool;
+int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no,
+                   int (*fn)(struct cg_spool *sp, void *ctx, struct cg_err *err), void *ctx);
 
 /* Operator view shared by run and watch (cli/cmd-run.c). */
 struct cg_spool_opts;

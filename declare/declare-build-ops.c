@@ -273,6 +273,13 @@ static void refund_item(struct bld *b, xmlNodePtr l, int gnum, const char *gcode
     bld_opt(b, l, "note", note);
 }
 
+/* Table 2-59: a return of a general export is 9661, of a special-area export (1210) 1261. */
+static const char *return_mode(const struct cg_seller *sl)
+{
+    return sl != NULL && sl->trade_mode != NULL && strcmp(sl->trade_mode, "1210") == 0 ? "1261"
+                                                                                       : "9661";
+}
+
 int cg_build_refund_doc(const char *msg_guid, const struct cg_invt_refund *r, size_t n,
                         const struct cg_seller *sl, const struct cg_base_transfer *bt,
                         const char *version, xmlDocPtr *out, struct cg_err *err)
@@ -311,7 +318,7 @@ int cg_build_refund_doc(const char *msg_guid, const struct cg_invt_refund *r, si
         bld_req(&b, h, "coElNo", x->co_el_no);
         bld_mod_key(&b, h, "preNo", x->app_type, x->pre_no, true);
         bld_req(&b, h, "invtNo", x->invt_no);
-        bld_opt(&b, h, "tradeMode", sl->trade_mode);
+        bld_req(&b, h, "tradeMode", or_else(x->trade_mode, return_mode(sl)));
         bld_req(&b, h, "agentCode", sl->agent_code);
         bld_req(&b, h, "agentName", sl->agent_name);
         bld_req(&b, h, "billNo", x->bill_no);

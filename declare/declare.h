@@ -186,8 +186,11 @@ struct cg_invt_refund {
     const char *bill_no, *traf_name, *voyage_no; /* required */
     const char *traf_mode;                       /* NULL: seller's */
     const char *port_code;                       /* NULL: seller's */
-    const char *country;                         /* NULL: the order's destination */
-    const char *reason;                          /* required */
+    /* The return's trade mode (table 2-59): NULL: 1261 when the seller exports from a special
+     * area (trade_mode 1210), else 9661 (general export); never the export's own mode. */
+    const char *trade_mode;
+    const char *country; /* NULL: the order's destination */
+    const char *reason;  /* required */
     const char *note;
     const struct cg_refund_item *items;
     size_t nitems;

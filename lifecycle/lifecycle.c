@@ -14,9 +14,9 @@
 #include "lifecycle/lifecycle.h"
 
 static const char *const state_names[CG_DOC_NSTATES] = {
-    "none",       "prepared",  "validated",  "signed",   "queued", "sent",
-    "stored",     "declaring", "to-customs", "accepted", "review", "concluded",
-    "inspection", "detained",  "returned",   "released", "closed", "rejected",
+    "none",      "prepared",   "validated", "signed",    "queued",    "sent",       "stored",
+    "declaring", "to-customs", "accepted",  "review",    "concluded", "inspection", "detained",
+    "returned",  "released",   "closed",    "cancelled", "rejected",
 };
 
 const char *cg_doc_state_name(int state)
@@ -68,7 +68,7 @@ int cg_doc_state_of_receipt(int receipt_type, long status)
 bool cg_doc_state_final(int msg_type, int state)
 {
     if (state == CG_DOC_RELEASED || state == CG_DOC_RETURNED || state == CG_DOC_CLOSED ||
-        state == CG_DOC_REJECTED)
+        state == CG_DOC_CANCELLED || state == CG_DOC_REJECTED)
         return true;
     /* Only the inventory goes on to release; 120 or 399 end an order or a waybill. */
     return msg_type != CG_MSG_INVENTORY && (state == CG_DOC_ACCEPTED || state == CG_DOC_CONCLUDED);

@@ -50,6 +50,7 @@ enum cg_doc_state {
     CG_DOC_RETURNED,   /* 700: returned */
     CG_DOC_RELEASED,   /* 800: released */
     CG_DOC_CLOSED,     /* 899: closed */
+    CG_DOC_CANCELLED,  /* the inventory's cancellation (CEB605) concluded: CEB606 399 */
     CG_DOC_REJECTED,   /* 100, 4, negative codes, CEB900, or refused by the transport */
     CG_DOC_NSTATES
 };
@@ -81,9 +82,9 @@ bool cg_receipt_eport_refusal(int receipt_type, long status);
 
 /*
  * True for states after which nothing more is expected for a document of msg_type (303, 403,
- * 505, 603, ...): rejected, released, returned or closed for any; for documents other than the
- * export inventory (CEB603) also accepted (120) and concluded (399), the last receipts customs
- * sends for an order, a payment receipt or a waybill.
+ * 505, 603, ...): rejected, released, returned, closed or cancelled for any; for documents other
+ * than the export inventory (CEB603) also accepted (120) and concluded (399), the last receipts
+ * customs sends for an order, a payment receipt or a waybill.
  */
 bool cg_doc_state_final(int msg_type, int state);
 

@@ -16,6 +16,14 @@
 #include "port/port-int.h"
 
 static const struct cg_port_kind kinds[] = {
+    {213,
+     "InvtRefund",
+     "InvtRefundHead",
+     "InvtRefundList",
+     214,
+     "RefundReturn",
+     {"agentCode", "coElNo", NULL},
+     "guid ?ebpCode ?ebcCode agentCode coElNo preNo invtNo"},
     {303,
      "Order",
      "OrderHead",

@@ -85,6 +85,8 @@ struct cg_port_scenario {
     int reject_status;  /* status a rule match ends with (100) */
     struct cg_port_rule *rules;
     size_t nrules;
+    /* 899 comes close_ms after the CEB509 that lists the inventory's parcel instead */
+    bool close_on_departure;
 };
 
 /* Parse "FIELD=VALUE[*]:reason|..." into sc->rules (replacing them). */

@@ -52,6 +52,9 @@ const struct cg_conf_key cg_port_conf_keys[] = {
      "scenario: milliseconds after acceptance until 800 released (inventories) or CEB792"},
     {"port", "close_ms", CG_CONF_INT, "3000", "0..86400000",
      "scenario: milliseconds after acceptance until 899 closed (inventories)"},
+    {"port", "close_after_departure", CG_CONF_BOOL, "no", NULL,
+     "scenario: close an inventory (899) close_ms after the departure (CEB509) listing its "
+     "parcel, not close_ms after its acceptance"},
     {"port", "reject_rules", CG_CONF_STR, NULL, NULL,
      "scenario: FIELD=VALUE[*]:reason rules separated by '|'; a match gets status 100"},
     {"port", "reject_status", CG_CONF_INT, "100", "-999999999..999999999",

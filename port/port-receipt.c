@@ -147,6 +147,8 @@ int cg_port_receipt_build_792(const char *msg_guid, const json_t *ent, const jso
         (rc = add(head, ns, "sumNo", cg_port_field(ent, "sumNo"))) != CG_OK ||
         (rc = add(head, ns, "opDate", time17)) != CG_OK ||
         (rc = add(head, ns, "declSeqNo", cg_port_field(ent, "declSeqNo"))) != CG_OK ||
+        (*cg_port_field(ent, "entryId") != '\0' &&
+         (rc = add(head, ns, "entryId", cg_port_field(ent, "entryId"))) != CG_OK) ||
         (rc = add(head, ns, "decState", dec_state)) != CG_OK)
         goto done;
     for (i = 0; head_from_ent[i] != NULL; i++)

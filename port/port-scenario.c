@@ -3,7 +3,9 @@
  * port assigns (preNo, invtNo, sumNo) and the customs timestamps.
  *
  * Default scenario: status 2 (declaring) at once, 120 (accepted into customs) after accept_ms;
- * inventories then 800 (released) after release_ms and 899 (closed) after close_ms; a summary
+ * inventories then 800 (released) after release_ms and 899 (closed) after close_ms; a
+ * cancellation (CEB605) 399 (concluded) and a return (CEB213) 800 (released) after
+ * release_ms (with close_on_departure the 899 waits for the departure, port-submit.c); a summary
  * gets its CEB792 result after release_ms. A rule "FIELD=VALUE[*]:reason" that matches a head
  * field or any list line turns the 120 into reject_status (100) with the reason. All pure
  * functions: the caller stores the plan.
@@ -169,8 +171,16 @@ size_t cg_port_scenario_plan(const struct cg_port_scenario *sc, const struct cg_
     if (k->req_type == 603) {
         s = step(&steps[n++], sc->release_ms, k->ret_type, 800);
         snprintf(s->info, sizeof(s->info), "放行 released[%s]", guid);
-        s = step(&steps[n++], sc->close_ms, k->ret_type, 899);
-        snprintf(s->info, sizeof(s->info), "结关 closed[%s]", guid);
+        if (!sc->close_on_departure) {
+            s = step(&steps[n++], sc->close_ms, k->ret_type, 899);
+            snprintf(s->info, sizeof(s->info), "结关 closed[%s]", guid);
+        }
+    } else if (k->req_type == 213) {
+        s = step(&steps[n++], sc->release_ms, k->ret_type, 800);
+        snprintf(s->info, sizeof(s->info), "退货放行 return released[%s]", guid);
+    } else if (k->req_type == 605) {
+        s = step(&steps[n++], sc->release_ms, k->ret_type, 399);
+        snprintf(s->info, sizeof(s->info), "撤销审结 cancellation concluded[%s]", guid);
     } else if (k->req_type == 701) {
         s = step(&steps[n++], sc->release_ms, 792, 0);
         snprintf(s->info, sizeof(s->info), "summary result[%s]", guid);

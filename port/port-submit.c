@@ -558,8 +558,53 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
         cg_port_seq_no('D', day, serial, no);
         if (set_str(ent, "declSeqNo", no) != CG_OK)
             return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        /* The customs declaration number: customs code, year, 0 (export), 9-digit serial. */
+        customs = cg_port_field(ent, "customsCode");
+        if (strlen(customs) != 4)
+            customs = c->p->customs_code;
+        snprintf(key, sizeof(key), "%.4s%.4s", customs, day);
+        if ((rc = cg_store_port_counter_next(c->p->db, "entryId", key, &serial, err)) != CG_OK)
+            return rc;
+        if (serial > 999999999L)
+            return CG_ERR_SET(err, CG_ERANGE, "entryId serials of %s are used up", key);
+        snprintf(no, sizeof(no), "%.8s0%09d", key, (int)serial);
+        if (set_str(ent, "entryId", no) != CG_OK)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
     return CG_OK;
+}
+
+struct close_ctx {
+    struct cg_port_job *c;
+    struct cg_err *err;
+};
+
+static int close_one(int64_t doc_id, const char *guid, void *vctx)
+{
+    struct close_ctx *x = vctx;
+    char info[128];
+
+    snprintf(info, sizeof(info), "结关 closed after departure[%s]", guid);
+    return cg_store_port_schedule_add(x->c->p->db, doc_id, x->c->now + x->c->p->scenario.close_ms,
+                                      604, 899, info, true, x->err);
+}
+
+/* A departure (CEB509) closes the inventories of the parcels it lists, close_ms later. */
+static int close_departed(struct cg_port_job *c, const json_t *ent, int64_t did, struct cg_err *err)
+{
+    struct close_ctx x = {c, err};
+    const json_t *it;
+    size_t i;
+    int rc = CG_OK;
+
+    json_array_foreach(json_object_get(ent, "items"), i, it)
+    {
+        rc = cg_store_port_inventories_of(c->p->db, cg_port_field(it, "logisticsNo"), did,
+                                          close_one, &x, err);
+        if (rc != CG_OK)
+            break;
+    }
+    return rc;
 }
 
 /* Store an accepted message inside the writer's transaction; CG_EREJECT for 4001/4002/4006. */
@@ -660,6 +705,11 @@ static int store(struct cg_port_job *c, struct cg_err *err)
             rc = cg_store_port_schedule_add(db, did, c->now + steps[j].after_ms,
                                             steps[j].receipt_type, steps[j].status, steps[j].info,
                                             j + 1 == nsteps, err);
+            if (rc != CG_OK)
+                goto done;
+        }
+        if (c->kind->req_type == 509 && c->p->scenario.close_on_departure) {
+            rc = close_departed(c, ent, did, err);
             if (rc != CG_OK)
                 goto done;
         }

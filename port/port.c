@@ -159,6 +159,7 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     p->scenario.accept_ms = cg_conf_get_int(conf, "port", "accept_ms");
     p->scenario.release_ms = cg_conf_get_int(conf, "port", "release_ms");
     p->scenario.close_ms = cg_conf_get_int(conf, "port", "close_ms");
+    p->scenario.close_on_departure = cg_conf_get_bool(conf, "port", "close_after_departure");
     p->scenario.reject_status = (int)cg_conf_get_int(conf, "port", "reject_status");
     p->threads = cg_conf_get_int(conf, "port", "threads");
     if (p->threads <= 0) {

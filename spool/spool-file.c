@@ -1093,6 +1093,38 @@ static int infile_fail(struct infile *f, struct cg_err *err)
     return rc;
 }
 
+/*
+ * A forwarder's manifest instead of orders (recognised by its header line,
+ * docs/manifest-format.md): recorded all or nothing, then moved to done/ or failed/.
+ * CG_ENOTFOUND when the file is not a manifest.
+ */
+static int infile_manifest(struct infile *f, struct cg_err *err)
+{
+    char head[4096];
+    ssize_t n = pread(f->fd, head, sizeof(head) - 1, 0);
+    int fd;
+    int rc;
+
+    if (n <= 0)
+        return CG_ENOTFOUND;
+    head[n] = '\0';
+    head[strcspn(head, "\r\n")] = '\0';
+    if (!spool_is_manifest(head))
+        return CG_ENOTFOUND;
+    if (lseek(f->fd, 0, SEEK_SET) != 0)
+        return CG_ERR_SET(err, CG_EIO, "%s: seek: %s", f->display, strerror(errno));
+    fd = f->fd;
+    f->fd = -1;
+    rc = spool_manifest_file(f->sp, f->sel->name, fd, f->display, f->id, f->reason,
+                             sizeof(f->reason), err);
+    if (rc != CG_OK)
+        return rc;
+    if (f->reason[0] != '\0')
+        return infile_fail(f, err);
+    f->sp->st.files_done++;
+    return spool_file_out(f->sp, f->sel, f->subfd, f->name, f->id, "done", NULL, err);
+}
+
 /* Take, read and declare one file, then move it to done/ or failed/ (or leave it, stopped). */
 static int infile_process(struct infile *f, struct pipe *pp, struct cg_err *err)
 {
@@ -1129,6 +1161,9 @@ static int infile_process(struct infile *f, struct pipe *pp, struct cg_err *err)
         if (rc != CG_OK)
             return rc;
     }
+    rc = infile_manifest(f, err);
+    if (rc != CG_ENOTFOUND)
+        return rc;
     rc = infile_read(f, pp, err);
     if (rc != CG_OK)
         return rc;

@@ -33,6 +33,7 @@
 #include "declare/declare.h"
 #include "spool/spool-int.h"
 #include "store/store-customs.h"
+#include "store/store-flow.h"
 
 /* Receipts for unknown guids named one by one in the log, per file. */
 #define UNKNOWN_LISTED 10
@@ -106,7 +107,8 @@ bool cg_receipt_matches(const struct cg_receipt_event *e, const struct cg_receip
     } else if (m == 505) {
         if (!same_key("logisticsNo", e->logistics_no, t->business_key, why, size))
             return false;
-    } else if (!same_key("copNo", e->cop_no, t->business_key, why, size)) {
+    } else if (e->msg_type != 792 && !same_key("copNo", e->cop_no, t->business_key, why, size)) {
+        /* a CEB792 carries no copNo: its guid and inventory lines name the summary */
         return false;
     }
     if (e->order_no != NULL && !same_key("orderNo", e->order_no, t->order_no, why, size))
@@ -200,6 +202,10 @@ static int apply_one(struct cg_store *st, struct apply_ctx *c, struct cg_receipt
                 cg_doc_state_step(cg_doc_state_parse(t.doc_state), next) == CG_STEP_MOVE)
                 rc = cg_store_doc_set_state(st, t.doc_id, cg_doc_state_name(next), e->return_status,
                                             e->return_info, err);
+            /* A concluded cancellation (CEB606 399) cancels the order's inventory. */
+            if (rc == CG_OK && t.msg_type == CG_MSG_INVT_CANCEL && next == CG_DOC_CONCLUDED &&
+                t.msg_version == t.doc_version)
+                rc = cg_store_cancel_concluded(st, t.doc_id, e->return_status, e->return_info, err);
             if (rc != CG_OK)
                 return rc;
         } else if (step == CG_STEP_SAME) {

@@ -42,6 +42,11 @@ struct spool_job {
     char cop_no[32];
     char content_hash[65];  /* of what this document carries (its kind's content_hash) */
     char *pre_no, *invt_no; /* owned, may be NULL */
+    const char *reason;     /* CEB605 (order is NULL): the cancellation's reason, borrowed */
+    const struct cg_invt_refund *refund;  /* CEB213 (order is NULL): the return, borrowed */
+    const struct cg_waybill *waybill;     /* CEB607 (order is NULL), borrowed */
+    const struct cg_departure *departure; /* CEB509 (order is NULL), borrowed */
+    const struct cg_summary *summary;     /* CEB701 (order is NULL), borrowed */
     /* Results. */
     int rc;
     char name[96]; /* file name in tmp/ then outbox/ */
@@ -164,6 +169,46 @@ int spool_submit_queued(struct cg_spool *sp, struct cg_err *err);
 int spool_recover(struct cg_spool *sp, struct cg_err *err);
 /* Remove archive/ files older than [spool] archive_days. */
 void spool_prune_archive(struct cg_spool *sp);
+
+/*
+ * Cancellations (spool-cancel.c): after a pass's intake, declare the CEB605 of every order a
+ * shop file showed cancelled whose seller says `cancel = auto`; a refusal (rule named) is
+ * reported and the order stays listed.
+ */
+int spool_cancel_auto(struct cg_spool *sp, struct cg_err *err);
+/* Manifests (spool-manifest.c, docs/manifest-format.md). True when a file's first line is a
+ * manifest's header. */
+bool spool_is_manifest(const char *first_line);
+/*
+ * Read the manifest on fd (taken: closed here) and record its bills and parcels in one unit of
+ * work. A file refused for its content gets reason (every bad line) and CG_OK, nothing
+ * recorded; other codes are failures of the machine (database, I/O).
+ */
+int spool_manifest_file(struct cg_spool *sp, const char *seller, int fd, const char *display,
+                        int64_t file_id, char *reason, size_t rsize, struct cg_err *err);
+/* After intake: declare the CEB607 of each bill whose parcels are all released, the CEB509 of
+ * each bill whose CEB607 customs accepted; name the parcels a bill waits for. */
+int spool_manifest_step(struct cg_spool *sp, struct cg_err *err);
+/* The country of arrival of an inventory as its CEB603 was sent (spool-return.c). */
+int spool_inventory_country(struct cg_spool *sp, const char *order_no, int64_t inv_id,
+                            int inv_version, char *out, size_t size, struct cg_err *err);
+/* At the end of a pass: the previous month's summaries when today (China time) is between the
+ * 1st and [spool] summary_day (0: never). */
+int spool_summary_auto(struct cg_spool *sp, struct cg_err *err);
+/* The one seller that declared order_no, into out; CG_ENOTFOUND, or CG_EEXIST when several. */
+int spool_order_seller(struct cg_spool *sp, const char *order_no, char *out, size_t size,
+                       struct cg_err *err);
+/*
+ * Write, record and hand over one message built from a job that is not an order's (CEB605,
+ * CEB213): the workers build and sign it into tmp/, it is flushed, then record(st, ctx, err)
+ * runs in one unit of work with the document and message rows (the document's id in
+ * *doc_id), and only then is the file moved into outbox/ and submitted. The job's business
+ * key is key. On any error before the commit nothing is left behind.
+ */
+int spool_declare_one(struct cg_spool *sp, struct spool_job *j, int64_t order_id, const char *key,
+                      int (*record)(struct cg_store *st, int64_t doc_id, void *ctx,
+                                    struct cg_err *err),
+                      void *ctx, struct cg_err *err);
 
 /* Message type word used in file names and the DXP envelope ("CEB303Message"). */
 void spool_msg_type_name(int msg_type, char *out, size_t size);

@@ -11,6 +11,10 @@
 #include "spool/spool.h"
 
 const struct cg_conf_key cg_spool_conf_keys[] = {
+    /* [seller] and [seller.NAME]: what the spool does for the seller */
+    {"seller", "cancel", CG_CONF_ENUM, "confirm", "auto|confirm",
+     "an order the shop cancelled after it was declared: auto declares its cancellation "
+     "(CEB605) in the next run, confirm lists it for `cebgate cancel --confirm`"},
     /* [transport] */
     {"transport", "mode", CG_CONF_ENUM, "dir", "dir|http",
      "hand messages over through outbox/ and inbox/, or over HTTP(S)"},
@@ -44,6 +48,9 @@ const struct cg_conf_key cg_spool_conf_keys[] = {
      "longest delay between two retries, seconds (Retry-After may ask for more)"},
 
     /* [spool] */
+    {"spool", "summary_day", CG_CONF_INT, "15", "0..31",
+     "route-B sellers: run declares the previous month's summaries (CEB701) from the 1st to "
+     "this day of the month (China time); 0: only by `cebgate summary`"},
     {"spool", "archive_days", CG_CONF_INT, "90", "0..36500",
      "days sent and received messages are kept in archive/"},
     {"spool", "max_file_size", CG_CONF_INT, "1073741824", "1..68719476736",

@@ -54,6 +54,17 @@ static int fetch(struct cg_spool *sp, struct cg_err *err)
     return CG_OK;
 }
 
+int cg_spool_receipts(struct cg_spool *sp, struct cg_err *err)
+{
+    int rc = cg_spool_lock_check(sp->lock, err);
+
+    if (rc == CG_OK)
+        rc = fetch(sp, err);
+    if (rc == CG_OK)
+        rc = spool_inbox(sp, err);
+    return rc;
+}
+
 int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
 {
     int rc;
@@ -70,6 +81,12 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
         rc = spool_submit_queued(sp, err);
     if (rc == CG_OK && !stopped(sp))
         rc = spool_intake(sp, err);
+    if (rc == CG_OK && !stopped(sp))
+        rc = spool_cancel_auto(sp, err);
+    if (rc == CG_OK && !stopped(sp))
+        rc = spool_manifest_step(sp, err);
+    if (rc == CG_OK && !stopped(sp))
+        rc = spool_summary_auto(sp, err);
     if (rc == CG_OK && !stopped(sp))
         rc = fetch(sp, err);
     if (rc == CG_OK && !stopped(sp))

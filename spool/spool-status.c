@@ -12,6 +12,7 @@
 
 #include "core/text.h"
 #include "spool/spool-int.h"
+#include "store/store-flow.h"
 
 /*
  * A value as text, escaped (core/text.h): receipts bring text from outside (returnInfo,
@@ -57,6 +58,14 @@ static int msg_lines(const struct cg_store_msg *m, void *vctx)
     return cg_store_msg_receipts(c->st, m->id, receipt_line, c, c->err);
 }
 
+static int entry_line(long gnum, const char *entry_id, void *vctx)
+{
+    struct report *c = vctx;
+
+    fprintf(c->fp, "    line %ld: customs declaration (entryId) %s\n", gnum, entry_id);
+    return CG_OK;
+}
+
 static int doc_lines(const struct cg_store_doc *d, void *vctx)
 {
     struct report *c = vctx;
@@ -68,6 +77,11 @@ static int doc_lines(const struct cg_store_doc *d, void *vctx)
         fprintf(c->fp, "    info: %s\n", or_empty(d->status_info));
     if ((d->pre_no != NULL && d->pre_no[0]) || (d->invt_no != NULL && d->invt_no[0]))
         fprintf(c->fp, "    preNo %s  invtNo %s\n", or_empty(d->pre_no), or_empty(d->invt_no));
+    if (d->msg_type == CG_MSG_INVENTORY && d->invt_no != NULL && d->invt_no[0]) {
+        int rc = cg_store_invt_entries(c->st, d->invt_no, entry_line, c, c->err);
+        if (rc != CG_OK)
+            return rc;
+    }
     return cg_store_doc_msgs(c->st, d->id, msg_lines, c, c->err);
 }
 
@@ -78,6 +92,15 @@ static int cancel_line(const struct cg_store_cancel *k, void *vctx)
     fprintf(c->fp, "  %s  %s (%s) in %s:%ld after its documents were sent: %s\n", k->noted_at,
             k->status, k->reason, k->file_name, k->line,
             k->done_at != NULL && k->done_at[0] ? "cancellation declared" : "NEEDS A CANCELLATION");
+    return CG_OK;
+}
+
+static int return_line(const struct cg_store_return *r, void *vctx)
+{
+    struct report *c = vctx;
+
+    fprintf(c->fp, "  %s  return (CEB213) declared, %s: lines %s: %s\n", r->declared_at, r->state,
+            r->lines, r->reason);
     return CG_OK;
 }
 
@@ -92,6 +115,8 @@ static int order_lines(const struct cg_store_order *o, void *vctx)
     rc = cg_store_order_docs(c->st, o->id, doc_lines, c, c->err);
     if (rc == CG_OK)
         rc = cg_store_order_cancel(c->st, o->id, cancel_line, c, c->err);
+    if (rc == CG_OK || rc == CG_ENOTFOUND)
+        rc = cg_store_returned(c->st, o->seller, o->order_no, return_line, c, c->err);
     return rc == CG_ENOTFOUND ? CG_OK : rc;
 }
 
@@ -269,6 +294,35 @@ static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *e
     return rc;
 }
 
+struct sum_list {
+    FILE *fp;
+    long n;
+};
+
+static int summary_line(const struct cg_store_summary *x, void *vctx)
+{
+    struct sum_list *c = vctx;
+
+    c->n++;
+    fprintf(c->fp,
+            "%s  %s%s%s  country %s  %ld inventories  CEB701 %s%s%s%s  sumNo %s  entryId %s\n",
+            x->month, x->seller, x->seller[0] ? "/" : "", x->order_no, x->country, x->ninvt,
+            x->state[0] ? x->state : "not declared", x->status[0] ? " (" : "", x->status,
+            x->status[0] ? ")" : "", x->sum_no[0] ? x->sum_no : "-",
+            x->entry_id[0] ? x->entry_id : "-");
+    return CG_OK;
+}
+
+static int summaries_report(struct cg_store *st, FILE *fp, struct cg_err *err)
+{
+    struct sum_list c = {fp, 0};
+    int rc = cg_store_summaries(st, summary_line, &c, err);
+
+    if (rc == CG_OK)
+        fprintf(fp, "%ld summaries\n", c.n);
+    return rc;
+}
+
 int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, struct cg_err *err)
 {
     switch (kind) {
@@ -278,6 +332,7 @@ int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, st
     case CG_STATUS_REJECTED:
     case CG_STATUS_UNKNOWN: return list_report(st, kind, fp, err);
     case CG_STATUS_CANCEL: return cancel_report(st, fp, err);
+    case CG_STATUS_SUMMARIES: return summaries_report(st, fp, err);
     default: return CG_ERR_SET(err, CG_EINVAL, "unknown status kind %d", kind);
     }
 }

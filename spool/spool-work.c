@@ -240,8 +240,31 @@ static void do_job(struct worker *w, struct spool_job *j)
     ref.pre_no = j->pre_no;
     ref.invt_no = j->invt_no;
     what = "building";
-    rc = cg_build_order_doc(j->msg_type, j->guid, &ref, 1, j->sel->seller, &sp->bt,
-                            sp->schema_version, &doc, &e);
+    if (j->msg_type == CG_MSG_INVT_CANCEL) {
+        struct cg_invt_cancel c = {.guid = j->guid,
+                                   .app_type = j->app_type,
+                                   .cop_no = j->cop_no,
+                                   .pre_no = j->pre_no,
+                                   .invt_no = j->invt_no,
+                                   .reason = j->reason};
+        rc = cg_build_cancel_doc(j->guid, &c, 1, j->sel->seller, &sp->bt, sp->schema_version, &doc,
+                                 &e);
+    } else if (j->msg_type == CG_MSG_BILL_LIST) {
+        rc = cg_build_waybill_doc(j->guid, j->waybill, 1, j->sel->seller, &sp->bt,
+                                  sp->schema_version, &doc, &e);
+    } else if (j->msg_type == CG_MSG_DEPARTURE) {
+        rc = cg_build_departure_doc(j->guid, j->departure, 1, j->sel->seller, &sp->bt,
+                                    sp->schema_version, &doc, &e);
+    } else if (j->msg_type == CG_MSG_SUMMARY) {
+        rc = cg_build_summary_doc(j->guid, j->summary, 1, j->sel->seller, &sp->bt,
+                                  sp->schema_version, &doc, &e);
+    } else if (j->msg_type == CG_MSG_RETURN) {
+        rc = cg_build_refund_doc(j->guid, j->refund, 1, j->sel->seller, &sp->bt, sp->schema_version,
+                                 &doc, &e);
+    } else {
+        rc = cg_build_order_doc(j->msg_type, j->guid, &ref, 1, j->sel->seller, &sp->bt,
+                                sp->schema_version, &doc, &e);
+    }
     if (rc != CG_OK)
         goto fail;
     what = "schema";

@@ -60,6 +60,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "core/conf.h"
 #include "store/store.h"
@@ -183,6 +184,8 @@ struct cg_spool_stats {
     /* Orders cancelled or skipped after their documents were sent: a cancellation is needed
      * (recorded in the database; cebgate status --cancel). Also counted above. */
     long orders_cancel_needed;
+    long cancels_declared;   /* cancellations (CEB605) declared for shop-cancelled orders */
+    long summaries_declared; /* monthly summaries (CEB701) declared */
     /* The same grouped by status and reason ("waiting: Financial Status 'pending'"). */
     int nheld;
     struct cg_spool_group held[CG_SPOOL_REASONS];
@@ -234,12 +237,71 @@ struct cg_store *cg_spool_store(struct cg_spool *sp);
  * remain queued or the transport failed, another code when the pass had to stop.
  */
 int cg_spool_run(struct cg_spool *sp, struct cg_err *err);
+/* Only the receipts: fetch them from the transport and apply inbox/ (before a command that
+ * decides on documents' states, such as cebgate cancel). */
+int cg_spool_receipts(struct cg_spool *sp, struct cg_err *err);
 /*
  * Keep running: a pass at start, then one whenever inotify reports a complete file in
  * incoming/ (or a seller folder) or inbox/, and every retry_secs for the transport. Returns
  * CG_OK when *opts->stop is set, after the current unit of work.
  */
 int cg_spool_watch(struct cg_spool *sp, int retry_secs, struct cg_err *err);
+
+/* ------------------------------------------------------------------ cancellation */
+
+/*
+ * Declare the cancellation (CEB605) of order order_no's export inventory with reason and hand
+ * it to the transport (seller NULL: the one seller that has the order; CG_EEXIST when several
+ * do). Customs' rules, each refused with CG_EREJECT and the rule in err: the order has a
+ * CEB603, released (800, its invtNo known), not closed, no departure (CEB607/509) declared,
+ * not cancelled already and no cancellation pending (a refused one may be declared again).
+ * confirm: the order must be listed as cancelled by its shop (cg_store_cancels_open) and
+ * reason may be NULL (the shop's status and reason are sent). CG_OK once it is recorded and
+ * queued (sent when the transport took it: the stats say); CG_ENOTFOUND for an unknown order;
+ * CG_EBUSY, CG_EDB, CG_EIO, CG_ERETRY and the transport's codes as cg_spool_run().
+ */
+int cg_spool_cancel(struct cg_spool *sp, const char *seller, const char *order_no,
+                    const char *reason, bool confirm, struct cg_err *err);
+
+/* ------------------------------------------------------------------ return */
+
+/* A return of exported goods (CEB213). Strings are borrowed; NULL or "" means not given. */
+struct cg_spool_return_req {
+    const char *reason;         /* required */
+    const char *lines;          /* "GNUM[:QTY],..."; NULL: every line, whole quantity */
+    const char *traf_name;      /* required: vessel, flight or vehicle bringing them back */
+    const char *voyage_no;      /* required: its voyage or flight number */
+    const char *bill_no;        /* NULL: the return parcel's logisticsNo (table 2-59) */
+    const char *traf_mode;      /* NULL: the seller's */
+    const char *port_code;      /* NULL: the seller's */
+    const char *logistics_no;   /* the return parcel; NULL: the export's waybill */
+    const char *logistics_code; /* NULL: the export's carrier */
+    const char *logistics_name; /* NULL: the export's carrier */
+};
+/*
+ * Declare the return (CEB213) of order order_no's exported goods and hand it to the transport
+ * (seller NULL as in cg_spool_cancel). The lines are the inventory's as sent (read back from
+ * its CEB603 message); tradeMode 9661, or 1261 for a seller exporting from a special area
+ * (1210). Refused with CG_EREJECT and the rule: no CEB603, inventory not released or closed,
+ * cancelled, a return already declared and not refused, the inventory message no longer kept;
+ * CG_EINVAL for bad lines (unknown gnum, twice, a quantity above the inventory's). Recorded
+ * for cg_store_returned(). Other codes as cg_spool_cancel().
+ */
+int cg_spool_return(struct cg_spool *sp, const char *seller, const char *order_no,
+                    const struct cg_spool_return_req *rq, struct cg_err *err);
+
+/* ------------------------------------------------------------------ monthly summary */
+
+/*
+ * Declare the CEB701 summaries of month (YYYYMM, China time): route-B inventories closed that
+ * month that no live summary holds, one summary per seller and country of arrival
+ * (spool-summary.c). dry_run: report each group as an event, record and send nothing.
+ * *declared: summaries declared (or that would be). Codes as cg_spool_cancel().
+ */
+int cg_spool_summary(struct cg_spool *sp, const char *month, bool dry_run, long *declared,
+                     struct cg_err *err);
+/* The month before now's, China time: "YYYYMM". */
+void cg_spool_prev_month(time_t now, char out[7]);
 
 /* ------------------------------------------------------------------ status */
 
@@ -250,6 +312,7 @@ enum cg_spool_status_kind {
     CG_STATUS_REJECTED,  /* rejected orders and documents */
     CG_STATUS_UNKNOWN,   /* receipts for guids cebgate never sent */
     CG_STATUS_CANCEL,    /* orders cancelled after their documents were sent */
+    CG_STATUS_SUMMARIES, /* monthly summaries (CEB701) and their declarations */
 };
 /*
  * Write a report to fp from the database (no lock needed). CG_ENOTFOUND when the order or

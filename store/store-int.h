@@ -75,6 +75,8 @@ extern const struct cg_store_schema cg_store_schema_settle;
 /* The business keys of receipts kept as unknown or mismatched (store-receipts-schema.c). */
 extern const struct cg_store_schema cg_store_schema_receipts;
 
+/* The tables of the export flow after the declaration (store-flow-schema.c). */
+extern const struct cg_store_schema cg_store_schema_flow;
 /* The customs_* tables: declarations from CEB792, return receipts (store-customs.c). */
 extern const struct cg_store_schema cg_store_schema_customs;
 /* The rf_* tables of refund/ (store-refund-schema.c). */

@@ -12,6 +12,7 @@
 static const struct cg_store_schema *const modules[] = {
     &cg_store_schema_spool,
     &cg_store_schema_settle,
+    &cg_store_schema_flow,
     &cg_store_schema_customs,
     &cg_store_schema_refund,
     &cg_store_schema_receipts,

@@ -720,3 +720,29 @@ int cg_store_port_dump_documents(struct cg_store_port *s, FILE *fp, struct cg_er
     sqlite3_finalize(st);
     return rc;
 }
+
+int cg_store_port_inventories_of(struct cg_store_port *s, const char *logistics_no,
+                                 int64_t departure_id,
+                                 int (*fn)(int64_t doc_id, const char *guid, void *ctx), void *ctx,
+                                 struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = CG_OK;
+    int r = sqlite3_prepare_v2(cg_db_handle(s->db),
+                               "SELECT i.id, i.guid FROM documents i JOIN documents d ON d.id = ?2 "
+                               "WHERE i.msg_type = 603 AND i.sender IS d.sender AND "
+                               "json_extract(i.doc, '$.logisticsNo') = ?1 AND "
+                               "coalesce(i.status, 0) <> 899 ORDER BY i.id",
+                               -1, &st, NULL);
+
+    if (r != SQLITE_OK)
+        return cg_db_fail(s->db, r, "preparing a statement", err);
+    sqlite3_bind_text(st, 1, logistics_no, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, departure_id);
+    while (rc == CG_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
+        rc = fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), ctx);
+    if (rc == CG_OK && r != SQLITE_DONE)
+        rc = cg_db_fail(s->db, r, "reading inventories", err);
+    sqlite3_finalize(st);
+    return rc;
+}

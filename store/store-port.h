@@ -105,6 +105,15 @@ int cg_store_port_counter_next(struct cg_store_port *s, const char *name, const 
 int cg_store_port_inventory(struct cg_store_port *s, const char *invt_no, int64_t summary_id,
                             char **doc_json, struct cg_err *err);
 
+/*
+ * The inventories (CEB603, guid into fn) whose logisticsNo is logistics_no, added by the same
+ * sender as document departure_id (a CEB509 naming the parcel), not closed yet.
+ */
+int cg_store_port_inventories_of(struct cg_store_port *s, const char *logistics_no,
+                                 int64_t departure_id,
+                                 int (*fn)(int64_t doc_id, const char *guid, void *ctx), void *ctx,
+                                 struct cg_err *err);
+
 /* ------------------------------------------------------------------ planned receipts */
 
 int cg_store_port_schedule_add(struct cg_store_port *s, int64_t document_id, int64_t due_ms,

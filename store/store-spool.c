@@ -355,7 +355,10 @@ int cg_store_order_put(struct cg_store *st, const char *seller, const char *orde
     sqlite3_bind_text(s, 1, seller, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, order_no, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, file_id);
+    if (file_id != 0)
+        sqlite3_bind_int64(s, 4, file_id);
+    else
+        sqlite3_bind_null(s, 4); /* a row no input file made (a monthly summary's) */
     sqlite3_bind_int64(s, 5, line);
     sqlite3_bind_text(s, 6, store_now(st), -1, SQLITE_TRANSIENT);
     return step_id(st, s, S_ORDER_PUT, id, err);

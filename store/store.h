@@ -173,7 +173,8 @@ int cg_store_order_docs(struct cg_store *st, int64_t order_id,
                         int (*fn)(const struct cg_store_doc *d, void *ctx), void *ctx,
                         struct cg_err *err);
 
-/* Insert or update an order (the file and line it came from last); its id into *id. */
+/* Insert or update an order (the file and line it came from last, file_id 0: none); its id
+ * into *id. */
 int cg_store_order_put(struct cg_store *st, const char *seller, const char *order_no,
                        const char *hash, int64_t file_id, long line, int64_t *id,
                        struct cg_err *err);

@@ -1205,12 +1205,26 @@ static void test_ceb213(void **state)
     assert_xp(doc, "//ceb:InvtRefundHead/ceb:coElNo", "RT2024030100001");
     assert_xp(doc, "//ceb:InvtRefundHead/ceb:invtNo", "29912024E000000001");
     assert_xp(doc, "//ceb:InvtRefundHead/ceb:ieFlag", "I");
+    /* Table 2-59: the return of a general export is 9661, never the export's 9610. */
+    assert_xp(doc, "//ceb:InvtRefundHead/ceb:tradeMode", "9661");
     assert_xp(doc, "//ceb:InvtRefundHead/ceb:country", "502");
     assert_xp(doc, "//ceb:InvtRefundHead/ceb:portCode", "2992");
     assert_xp(doc, "count(//ceb:InvtRefundList)", "2");
     assert_xp(doc, "//ceb:InvtRefundList[1]/ceb:unit2", "035");
     assert_xp(doc, "//ceb:InvtRefundList[2]/ceb:qty1", "0.7");
     xmlFreeDoc(doc);
+
+    /* A special-area export (1210) comes back as 1261; an explicit mode wins. */
+    memcpy(trade_mode, "1210", 5);
+    assert_int_equal(cg_build_refund_doc(MG, &r, 1, &seller, &bt, "202205", &doc, &err), CG_OK);
+    assert_xp(doc, "//ceb:InvtRefundHead/ceb:tradeMode", "1261");
+    xmlFreeDoc(doc);
+    memcpy(trade_mode, "9610", 5);
+    r.trade_mode = "9661";
+    assert_int_equal(cg_build_refund_doc(MG, &r, 1, &seller, &bt, "202205", &doc, &err), CG_OK);
+    assert_xp(doc, "//ceb:InvtRefundHead/ceb:tradeMode", "9661");
+    xmlFreeDoc(doc);
+    r.trade_mode = NULL;
 
     /* Explicit items win over the order's lines. */
     it.qty = D("1");

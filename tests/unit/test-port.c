@@ -155,6 +155,27 @@ static void test_scenario_default(void **state)
     assert_int_equal(st[2].receipt_type, 792);
     assert_int_equal(st[2].after_ms, 200);
     json_decref(ent);
+
+    /* A cancellation ends with 399, a return with 800, both after release_ms. */
+    ent = json_pack("{s:s, s:s}", "guid", "G", "appType", "1");
+    n = cg_port_scenario_plan(&sc, cg_port_kind_find(605), ent, st);
+    assert_int_equal(n, 3);
+    assert_int_equal(st[2].receipt_type, 606);
+    assert_int_equal(st[2].status, 399);
+    assert_int_equal(st[2].after_ms, 200);
+    n = cg_port_scenario_plan(&sc, cg_port_kind_find(213), ent, st);
+    assert_int_equal(n, 3);
+    assert_int_equal(st[2].receipt_type, 214);
+    assert_int_equal(st[2].status, 800);
+    json_decref(ent);
+
+    /* close_after_departure: an inventory's plan ends with 800; the departure closes it. */
+    sc.close_on_departure = true;
+    ents = entities_of("CEB603Message.xml", &k);
+    n = cg_port_scenario_plan(&sc, k, json_array_get(ents, 0), st);
+    assert_int_equal(n, 3);
+    assert_int_equal(st[2].status, 800);
+    json_decref(ents);
 }
 
 static void test_scenario_rules(void **state)

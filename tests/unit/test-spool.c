@@ -150,6 +150,13 @@ static void test_forward_only(void **state)
     assert_int_equal(cg_doc_state_step(CG_DOC_RELEASED, CG_DOC_DECLARING), CG_STEP_LATE);
     assert_int_equal(cg_doc_state_step(CG_DOC_ACCEPTED, CG_DOC_STORED), CG_STEP_LATE);
     assert_int_equal(cg_doc_state_step(CG_DOC_CLOSED, CG_DOC_RELEASED), CG_STEP_LATE);
+    /* A cancelled inventory (CEB606 399 on its CEB605) is final: a late 899 or a negative
+     * code no longer moves it. */
+    assert_int_equal(cg_doc_state_step(CG_DOC_RELEASED, CG_DOC_CANCELLED), CG_STEP_MOVE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_CANCELLED, CG_DOC_CLOSED), CG_STEP_LATE);
+    assert_int_equal(cg_doc_state_step(CG_DOC_CANCELLED, CG_DOC_REJECTED), CG_STEP_LATE);
+    assert_true(cg_doc_state_final(CG_MSG_INVENTORY, CG_DOC_CANCELLED));
+    assert_string_equal(cg_doc_state_name(CG_DOC_CANCELLED), "cancelled");
     /* The same state again is a duplicate. */
     assert_int_equal(cg_doc_state_step(CG_DOC_DECLARING, CG_DOC_DECLARING), CG_STEP_SAME);
     assert_int_equal(cg_doc_state_step(CG_DOC_REJECTED, CG_DOC_REJECTED), CG_STEP_SAME);

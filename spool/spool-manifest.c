@@ -1,0 +1,572 @@
+/*
+ * spool-manifest.c - the forwarder's departure data (docs/manifest-format.md): a CSV dropped
+ * into incoming/ like an order file, recognised by its header, recorded as bills and parcels;
+ * then, run after run, the CEB607 of each bill whose parcels are all released and the CEB509
+ * once customs accepted the CEB607.
+ *
+ * A manifest is taken all or nothing: a line that is not valid fails the whole file (every bad
+ * line named in failed/NAME.reason) and nothing of it is recorded. A valid file is recorded in
+ * one unit of work and goes to done/. A bill waits as long as one of its parcels is unknown or
+ * its inventory is not released: each run names those lines and declares nothing of that bill,
+ * so no bill is ever half sent. The bill's documents belong to its own orders row ("BILL:" +
+ * bill number), so their receipts (CEB608, CEB510) are applied like any other.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/csvread.h"
+#include "core/fsutil.h"
+#include "core/money.h"
+#include "spool/spool-int.h"
+#include "store/store-flow.h"
+
+enum { M_BILL, M_MODE, M_NAME, M_VOYAGE, M_LEAVE, M_LCODE, M_LNAME, M_LNO, M_WEIGHT, M_N };
+static const char *const cols[M_N] = {
+    "bill_no",        "traf_mode",      "traf_name",    "voyage_no",    "leave_time",
+    "logistics_code", "logistics_name", "logistics_no", "gross_weight",
+};
+/* Longest value of each column (the CEB607/509 element lengths). */
+static const size_t col_max[M_N] = {37, 1, 100, 32, 19, 18, 100, 80, 20};
+
+bool spool_is_manifest(const char *first_line)
+{
+    return strstr(first_line, "bill_no") != NULL && strstr(first_line, "logistics_no") != NULL &&
+           strstr(first_line, "leave_time") != NULL;
+}
+
+/* "YYYY-MM-DD HH:MM[:SS]" in China time (UTC+8) to UTC seconds; -1 when not a time. */
+static int64_t china_time(const char *s)
+{
+    struct tm tm;
+    int y, mo, d, h, mi, se = 0;
+    char tail;
+    int n = sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &tail);
+
+    if (n != 5 && n != 6)
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59 || y < 2000 || h < 0 ||
+        mi < 0 || se < 0)
+        return -1;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se;
+    return (int64_t)timegm(&tm) - 8 * 3600;
+}
+
+struct mbill {
+    struct cg_store_bill b;
+    char *v[M_N]; /* the head values as first seen, owned */
+    long line;
+    size_t first, n; /* its parcels in the file's order */
+};
+struct mparcel {
+    char *no;
+    long line;
+    size_t bill;
+};
+struct mfile {
+    struct mbill *bills;
+    size_t nbills;
+    struct mparcel *parcels;
+    size_t nparcels;
+    struct cg_buf why; /* one line per problem */
+    long nbad;
+};
+
+static void mfile_free(struct mfile *m)
+{
+    size_t i, k;
+
+    for (i = 0; i < m->nbills; i++)
+        for (k = 0; k < M_N; k++)
+            free(m->bills[i].v[k]);
+    for (i = 0; i < m->nparcels; i++)
+        free(m->parcels[i].no);
+    free(m->bills);
+    free(m->parcels);
+    cg_buf_free(&m->why);
+}
+
+static void bad(struct mfile *m, const char *file, long line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void bad(struct mfile *m, const char *file, long line, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (++m->nbad > 50)
+        return;
+    cg_buf_addf(&m->why, "%s:%ld: ", file, line);
+    va_start(ap, fmt);
+    cg_buf_vaddf(&m->why, fmt, ap);
+    va_end(ap);
+    cg_buf_addf(&m->why, "\n");
+}
+
+/* One data line: check it and add it to its bill. */
+static int take_line(struct mfile *m, const char *file, const struct cg_row *row, const int *at)
+{
+    const char *v[M_N];
+    struct mbill *bl = NULL;
+    int64_t leave = 0, w = 0;
+    size_t i, k;
+
+    for (k = 0; k < M_N; k++) {
+        v[k] = at[k] >= 0 ? cg_row_field(row, (size_t)at[k]) : "";
+        if (v[k][0] == '\0' && k != M_WEIGHT) {
+            bad(m, file, row->line, "field %s: required value is missing", cols[k]);
+            return CG_OK;
+        }
+        if (strlen(v[k]) > col_max[k]) {
+            bad(m, file, row->line, "field %s: longer than %s characters", cols[k],
+                k == M_MODE     ? "1"
+                : k == M_BILL   ? "37"
+                : k == M_VOYAGE ? "32"
+                                : "100");
+            return CG_OK;
+        }
+    }
+    if (v[M_MODE][0] < '0' || v[M_MODE][0] > '9') {
+        bad(m, file, row->line, "field traf_mode: '%s' is not a transport mode code (0-9)",
+            v[M_MODE]);
+        return CG_OK;
+    }
+    leave = china_time(v[M_LEAVE]);
+    if (leave < 0) {
+        bad(m, file, row->line, "field leave_time: '%s' is not YYYY-MM-DD HH:MM[:SS]%s", v[M_LEAVE],
+            "");
+        return CG_OK;
+    }
+    if (v[M_WEIGHT][0] != '\0' && (cg_dec_parse(v[M_WEIGHT], &w) != CG_OK || w < 0)) {
+        bad(m, file, row->line, "field gross_weight: '%s' is not a weight in kg", v[M_WEIGHT]);
+        return CG_OK;
+    }
+    for (i = 0; i < m->nparcels; i++) {
+        if (strcmp(m->parcels[i].no, v[M_LNO]) == 0) {
+            bad(m, file, row->line, "field logistics_no: %s is listed twice in the file", v[M_LNO]);
+            return CG_OK;
+        }
+    }
+    for (i = 0; i < m->nbills && bl == NULL; i++)
+        if (strcmp(m->bills[i].v[M_BILL], v[M_BILL]) == 0)
+            bl = &m->bills[i];
+    if (bl == NULL) {
+        struct mbill *g = realloc(m->bills, (m->nbills + 1) * sizeof(*g));
+        if (g == NULL)
+            return CG_ENOMEM;
+        m->bills = g;
+        bl = &m->bills[m->nbills++];
+        memset(bl, 0, sizeof(*bl));
+        for (k = 0; k < M_N; k++)
+            if ((bl->v[k] = cg_strdup(v[k])) == NULL)
+                return CG_ENOMEM;
+        bl->line = row->line;
+        bl->b.leave_time = leave;
+    } else {
+        for (k = 0; k < M_N; k++) {
+            if (k != M_LNO && k != M_WEIGHT && strcmp(bl->v[k], v[k]) != 0) {
+                bad(m, file, row->line, "field %s: differs from the first line of bill %s", cols[k],
+                    v[M_BILL]);
+                return CG_OK;
+            }
+        }
+    }
+    {
+        struct mparcel *g = realloc(m->parcels, (m->nparcels + 1) * sizeof(*g));
+        if (g == NULL)
+            return CG_ENOMEM;
+        m->parcels = g;
+        m->parcels[m->nparcels].no = cg_strdup(v[M_LNO]);
+        m->parcels[m->nparcels].line = row->line;
+        m->parcels[m->nparcels].bill = (size_t)(bl - m->bills);
+        if (m->parcels[m->nparcels].no == NULL)
+            return CG_ENOMEM;
+        m->nparcels++;
+    }
+    cg_dec_add(bl->b.gross_weight, w, &bl->b.gross_weight);
+    bl->n++;
+    return CG_OK;
+}
+
+struct mrec {
+    struct mfile *m;
+    const char *seller, *file;
+    int64_t file_id;
+};
+
+static int record_tx(struct cg_store *st, void *vctx, struct cg_err *err)
+{
+    struct mrec *r = vctx;
+    struct mfile *m = r->m;
+    size_t i, k;
+    int rc = CG_OK;
+
+    for (i = 0; i < m->nbills && rc == CG_OK; i++) {
+        struct mbill *bl = &m->bills[i];
+        int64_t id = 0;
+
+        bl->b.seller = r->seller;
+        bl->b.bill_no = bl->v[M_BILL];
+        bl->b.traf_mode = bl->v[M_MODE];
+        bl->b.traf_name = bl->v[M_NAME];
+        bl->b.voyage_no = bl->v[M_VOYAGE];
+        bl->b.logistics_code = bl->v[M_LCODE];
+        bl->b.logistics_name = bl->v[M_LNAME];
+        bl->b.file_name = r->file;
+        rc = cg_store_bill_add(st, &bl->b, r->file_id, bl->line, &id, err);
+        if (rc == CG_EEXIST)
+            rc = CG_ERR_SET(err, CG_EREJECT, "%s:%ld: bill %s was taken from an earlier manifest",
+                            r->file, bl->line, bl->v[M_BILL]);
+        for (k = 0; k < m->nparcels && rc == CG_OK; k++)
+            if (m->parcels[k].bill == i)
+                rc = cg_store_bill_parcel_add(st, id, m->parcels[k].line, m->parcels[k].no, err);
+    }
+    return rc;
+}
+
+int spool_manifest_file(struct cg_spool *sp, const char *seller, int fd, const char *display,
+                        int64_t file_id, char *reason, size_t rsize, struct cg_err *err)
+{
+    struct mfile m;
+    struct mrec r;
+    struct cg_csv c;
+    struct cg_row *row;
+    int at[M_N];
+    size_t k, i;
+    bool header = true;
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    cg_buf_init(&m.why, 64 * 1024);
+    rc = cg_csv_open(&c, fd, display, CG_ENC_AUTO, ',', '"', false, 1 << 20, err);
+    if (rc != CG_OK) {
+        close(fd);
+        return rc;
+    }
+    while (rc == CG_OK && (rc = cg_csv_next(&c, &row, err)) == CG_OK) {
+        if (header) {
+            header = false;
+            for (k = 0; k < M_N; k++) {
+                at[k] = -1;
+                for (i = 0; i < row->nfields; i++)
+                    if (strcmp(cg_row_field(row, i), cols[k]) == 0)
+                        at[k] = (int)i;
+                if (at[k] < 0 && k != M_WEIGHT)
+                    bad(&m, display, row->line, "header: column %s is missing", cols[k]);
+            }
+            if (m.nbad > 0)
+                break;
+            continue;
+        }
+        rc = take_line(&m, display, row, at);
+        if (rc == CG_ENOMEM)
+            rc = CG_ERR_SET(err, rc, "out of memory");
+    }
+    cg_csv_close(&c);
+    if (rc == CG_ENOTFOUND)
+        rc = CG_OK;
+    if (rc == CG_EPARSE) {
+        snprintf(reason, rsize, "%s", err->msg);
+        cg_err_clear(err);
+        rc = CG_OK;
+    } else if (rc == CG_OK && m.nbad == 0 && m.nbills == 0) {
+        snprintf(reason, rsize, "%s: a manifest without parcels", display);
+    } else if (rc == CG_OK && m.nbad > 0) {
+        snprintf(reason, rsize,
+                 "%s: %ld lines are not valid; nothing of the manifest was taken:\n%s", display,
+                 m.nbad, cg_buf_str(&m.why));
+    } else if (rc == CG_OK) {
+        r.m = &m;
+        r.seller = seller;
+        r.file = display;
+        r.file_id = file_id;
+        rc = cg_store_tx(sp->store, record_tx, &r, err);
+        if (rc == CG_EREJECT) {
+            snprintf(reason, rsize, "%s", err->msg);
+            cg_err_clear(err);
+            rc = CG_OK;
+        } else if (rc == CG_OK) {
+            spool_event(sp, CG_SPOOL_EV_FILE, "manifest %s: %zu bills, %zu parcels", display,
+                        m.nbills, m.nparcels);
+        }
+    }
+    mfile_free(&m);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ each run */
+
+struct bill_check {
+    struct cg_spool *sp;
+    const struct cg_store_bill *b;
+    struct cg_waybill_item *items;
+    struct cg_departure_item *ditems;
+    char **own; /* the strings the items point to */
+    size_t n, cap;
+    long waiting;
+    int rc;
+};
+
+static int parcel_seen(const struct cg_store_parcel *p, void *vctx)
+{
+    struct bill_check *c = vctx;
+    int st = cg_doc_state_parse(p->inv_state);
+    char **own;
+
+    if (p->order_id == 0) {
+        c->waiting++;
+        spool_event(c->sp, CG_SPOOL_EV_ORDER,
+                    "%s:%ld: bill %s: parcel %s: no declared order has this waybill: the bill "
+                    "waits",
+                    c->b->file_name, p->line, c->b->bill_no, p->logistics_no);
+    } else if (st != CG_DOC_RELEASED && st != CG_DOC_CLOSED) {
+        c->waiting++;
+        spool_event(c->sp, CG_SPOOL_EV_ORDER,
+                    "%s:%ld: bill %s: parcel %s: the inventory of order %s is %s, not released: "
+                    "the bill waits",
+                    c->b->file_name, p->line, c->b->bill_no, p->logistics_no, p->order_no,
+                    p->inv_state[0] != '\0' ? p->inv_state : "not declared");
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        struct cg_waybill_item *g = realloc(c->items, cap * sizeof(*g));
+        struct cg_departure_item *h;
+        if (g == NULL)
+            return CG_ENOMEM;
+        c->items = g;
+        h = realloc(c->ditems, cap * sizeof(*h));
+        if (h == NULL)
+            return CG_ENOMEM;
+        c->ditems = h;
+        own = realloc(c->own, 2 * cap * sizeof(*own));
+        if (own == NULL)
+            return CG_ENOMEM;
+        c->own = own;
+        c->cap = cap;
+    }
+    memset(&c->items[c->n], 0, sizeof(c->items[c->n]));
+    memset(&c->ditems[c->n], 0, sizeof(c->ditems[c->n]));
+    c->own[2 * c->n] = cg_strdup(p->logistics_no);
+    c->own[2 * c->n + 1] = p->invt_no[0] != '\0' ? cg_strdup(p->invt_no) : NULL;
+    c->items[c->n].logistics_no = c->own[2 * c->n];
+    c->items[c->n].invt_no = c->own[2 * c->n + 1];
+    c->ditems[c->n].logistics_no = c->own[2 * c->n];
+    c->n++;
+    return c->own[2 * c->n - 2] != NULL ? CG_OK : CG_ENOMEM;
+}
+
+struct state_rec {
+    int64_t bill_id;
+    const char *state;
+};
+
+static int bill_state_record(struct cg_store *st, int64_t doc_id, void *ctx, struct cg_err *err)
+{
+    struct state_rec *r = ctx;
+
+    (void)doc_id;
+    return cg_store_bill_set_state(st, r->bill_id, r->state, err);
+}
+
+struct bill_docs {
+    int s607, s509, v607, v509;
+    bool has607, has509;
+    char pre607[32], pre509[32]; /* the E-Port's numbers, "" when none came back */
+};
+
+static int bill_doc_seen(const struct cg_store_doc *d, void *vctx)
+{
+    struct bill_docs *b = vctx;
+
+    if (d->msg_type == CG_MSG_BILL_LIST) {
+        b->has607 = true;
+        b->s607 = cg_doc_state_parse(d->state);
+        b->v607 = d->version;
+        cg_strlcpy(b->pre607, d->pre_no != NULL ? d->pre_no : "", sizeof(b->pre607));
+    } else if (d->msg_type == CG_MSG_DEPARTURE) {
+        b->has509 = true;
+        b->s509 = cg_doc_state_parse(d->state);
+        b->v509 = d->version;
+        cg_strlcpy(b->pre509, d->pre_no != NULL ? d->pre_no : "", sizeof(b->pre509));
+    }
+    return CG_OK;
+}
+
+/* The bill's next step: its CEB607 when every parcel is released, its CEB509 after the 607. */
+static int bill_step(struct cg_spool *sp, const struct cg_store_bill *b, struct cg_err *err)
+{
+    struct bill_check c;
+    struct bill_docs d;
+    struct cg_waybill wb;
+    struct cg_departure dp;
+    struct spool_job j;
+    struct state_rec rec;
+    char key[32], h[65];
+    size_t i;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    memset(&d, 0, sizeof(d));
+    memset(&j, 0, sizeof(j));
+    c.sp = sp;
+    c.b = b;
+    rc = cg_store_order_docs(sp->store, b->order_id, bill_doc_seen, &d, err);
+    if (rc != CG_OK)
+        return rc;
+    if (d.has607 && d.s607 != CG_DOC_REJECTED &&
+        (d.s607 < CG_DOC_ACCEPTED || d.s607 == CG_DOC_REVIEW))
+        return CG_OK; /* the CEB607 is on its way */
+    if (d.has509 && d.s509 != CG_DOC_REJECTED)
+        return CG_OK;
+    rc = cg_store_bill_parcels(sp->store, b->id, parcel_seen, &c, err);
+    if (rc == CG_ENOMEM)
+        rc = CG_ERR_SET(err, rc, "out of memory");
+    if (rc != CG_OK || c.waiting > 0)
+        goto done;
+    j.sel = spool_seller_get(sp, b->seller);
+    if (j.sel == NULL || j.sel->problem != NULL) {
+        rc = CG_ERR_SET(err, j.sel == NULL ? CG_ENOMEM : CG_ECONFIG, "%s",
+                        j.sel == NULL ? "out of memory" : j.sel->problem);
+        goto done;
+    }
+    cg_sha256_hex(b->bill_no, strlen(b->bill_no), h);
+    cg_guid_new(j.guid);
+    rec.bill_id = b->id;
+    if (!d.has607 || d.s607 == CG_DOC_REJECTED) {
+        snprintf(key, sizeof(key), "W%.20s", h);
+        memset(&wb, 0, sizeof(wb));
+        wb.guid = j.guid;
+        wb.cop_no = key;
+        wb.traf_mode = b->traf_mode;
+        wb.traf_name = b->traf_name;
+        wb.voyage_no = b->voyage_no;
+        wb.bill_no = b->bill_no;
+        wb.gross_weight = b->gross_weight;
+        wb.logistics_code = b->logistics_code;
+        wb.logistics_name = b->logistics_name;
+        wb.items = c.items;
+        wb.nitems = c.n;
+        j.msg_type = CG_MSG_BILL_LIST;
+        /* Again after a refusal: a modify of what the E-Port stored, else an add. */
+        j.version = d.has607 ? d.v607 + 1 : 1;
+        j.app_type = d.pre607[0] != '\0' ? CG_APP_MODIFY : CG_APP_ADD;
+        wb.app_type = j.app_type;
+        wb.pre_no = d.pre607[0] != '\0' ? d.pre607 : NULL;
+        j.waybill = &wb;
+        rec.state = "listed";
+    } else {
+        snprintf(key, sizeof(key), "D%.20s", h);
+        memset(&dp, 0, sizeof(dp));
+        dp.guid = j.guid;
+        dp.cop_no = key;
+        dp.logistics_code = b->logistics_code;
+        dp.logistics_name = b->logistics_name;
+        dp.traf_mode = b->traf_mode;
+        dp.traf_name = b->traf_name;
+        dp.voyage_no = b->voyage_no;
+        dp.bill_no = b->bill_no;
+        dp.leave_time = (time_t)b->leave_time;
+        dp.items = c.ditems;
+        dp.nitems = c.n;
+        j.msg_type = CG_MSG_DEPARTURE;
+        j.version = d.has509 ? d.v509 + 1 : 1;
+        j.app_type = d.pre509[0] != '\0' ? CG_APP_MODIFY : CG_APP_ADD;
+        dp.app_type = j.app_type;
+        dp.pre_no = d.pre509[0] != '\0' ? d.pre509 : NULL;
+        j.departure = &dp;
+        rec.state = "departed";
+    }
+    cg_strlcpy(j.content_hash, h, sizeof(j.content_hash));
+    rc = spool_declare_one(sp, &j, b->order_id, key, bill_state_record, &rec, err);
+    if (rc == CG_OK)
+        spool_event(sp, CG_SPOOL_EV_ORDER, "bill %s: CEB%d declared for %zu parcels", b->bill_no,
+                    j.msg_type, c.n);
+    else if (!cg_rc_temporary(rc) && rc != CG_ECRYPTO && rc != CG_ECONFIG) {
+        spool_event(sp, CG_SPOOL_EV_ORDER, "bill %s: CEB%d not declared: %s", b->bill_no,
+                    j.msg_type, err->msg);
+        cg_err_clear(err);
+        rc = CG_OK;
+    }
+done:
+    for (i = 0; i < 2 * c.n; i++)
+        free(c.own[i]);
+    free(c.own);
+    free(c.items);
+    free(c.ditems);
+    free(j.error);
+    return rc;
+}
+
+struct bills {
+    struct cg_store_bill *v;
+    char **strs;
+    size_t n, nstrs;
+};
+
+static char *keep(struct bills *a, const char *s)
+{
+    char **g = realloc(a->strs, (a->nstrs + 1) * sizeof(*g));
+
+    if (g == NULL)
+        return NULL;
+    a->strs = g;
+    return a->strs[a->nstrs++] = cg_strdup(s);
+}
+
+static int bill_seen(const struct cg_store_bill *b, void *vctx)
+{
+    struct bills *a = vctx;
+    struct cg_store_bill *g = realloc(a->v, (a->n + 1) * sizeof(*g));
+    struct cg_store_bill *x;
+
+    if (g == NULL)
+        return CG_ENOMEM;
+    a->v = g;
+    x = &a->v[a->n++];
+    *x = *b;
+    x->seller = keep(a, b->seller);
+    x->bill_no = keep(a, b->bill_no);
+    x->traf_mode = keep(a, b->traf_mode);
+    x->traf_name = keep(a, b->traf_name);
+    x->voyage_no = keep(a, b->voyage_no);
+    x->logistics_code = keep(a, b->logistics_code);
+    x->logistics_name = keep(a, b->logistics_name);
+    x->file_name = keep(a, b->file_name);
+    x->state = keep(a, b->state);
+    return x->state != NULL && x->file_name != NULL && x->logistics_name != NULL &&
+                   x->logistics_code != NULL && x->voyage_no != NULL && x->traf_name != NULL &&
+                   x->traf_mode != NULL && x->bill_no != NULL && x->seller != NULL
+               ? CG_OK
+               : CG_ENOMEM;
+}
+
+int spool_manifest_step(struct cg_spool *sp, struct cg_err *err)
+{
+    struct bills a;
+    size_t i;
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    rc = cg_store_bills_open(sp->store, bill_seen, &a, err);
+    if (rc == CG_ENOMEM)
+        rc = CG_ERR_SET(err, rc, "out of memory");
+    for (i = 0; i < a.n && rc == CG_OK; i++)
+        rc = bill_step(sp, &a.v[i], err);
+    for (i = 0; i < a.nstrs; i++)
+        free(a.strs[i]);
+    free(a.strs);
+    free(a.v);
+    return rc;
+}

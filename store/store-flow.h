@@ -1,0 +1,127 @@
+/*
+ * store-flow.h - the store's side of the export flow after the declaration: cancellations
+ * (CEB605/606) and returns (CEB213/214).
+ *
+ * Same conventions as store.h: CG_OK, CG_ENOTFOUND for a lookup that finds nothing, CG_EBUSY
+ * or CG_EDB for the database (temporary for the caller). The caller owns the transaction.
+ */
+#ifndef CG_STORE_FLOW_H
+#define CG_STORE_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct cg_store;
+
+/* The order's cancellation was declared: its cancel_needed record (if any) is done now. */
+int cg_store_cancel_done(struct cg_store *st, int64_t order_id, struct cg_err *err);
+/*
+ * Customs concluded the cancellation document doc_id (CEB606 399): the export inventory
+ * (CEB603) of the same order becomes "cancelled", with the receipt's status and info.
+ */
+int cg_store_cancel_concluded(struct cg_store *st, int64_t doc_id, const char *status,
+                              const char *info, struct cg_err *err);
+
+/* The return (CEB213) declared for an order, recorded with its document in one unit of work. */
+int cg_store_return_put(struct cg_store *st, int64_t order_id, int64_t doc_id, const char *lines,
+                        const char *reason, struct cg_err *err);
+
+/* A returned order, as settle/ and refund/ read it. Strings valid during the callback. */
+struct cg_store_return {
+    const char *seller, *order_no;
+    const char *state;  /* the CEB213 document's state: queued, sent, accepted, released, ... */
+    const char *status; /* its last returnStatus, "" before any receipt */
+    const char *lines;  /* "gnum:qty,..." returned, qty as declared */
+    const char *reason, *declared_at;
+};
+/*
+ * The return of an order (seller NULL: any seller): fn is called once. CG_ENOTFOUND when no
+ * return was declared for it. A return whose CEB213 customs rejected is still reported (state
+ * "rejected"): the caller decides what counts.
+ */
+int cg_store_returned(struct cg_store *st, const char *seller, const char *order_no,
+                      int (*fn)(const struct cg_store_return *r, void *ctx), void *ctx,
+                      struct cg_err *err);
+
+/* ------------------------------------------------------------------ departures */
+
+/* A bill of a manifest (docs/manifest-format.md). Strings borrowed. */
+struct cg_store_bill {
+    int64_t id, order_id; /* order_id: the "BILL:" row its CEB607 and CEB509 belong to */
+    const char *seller, *bill_no, *traf_mode, *traf_name, *voyage_no;
+    const char *logistics_code, *logistics_name, *file_name, *state;
+    int64_t leave_time;   /* UTC seconds */
+    int64_t gross_weight; /* dec kg */
+};
+/*
+ * Record a bill and its orders row ("BILL:" + bill_no, hash "", from file_id at line) in the
+ * caller's unit of work; *id is the bill's. CG_EEXIST when the seller has that bill already.
+ */
+int cg_store_bill_add(struct cg_store *st, const struct cg_store_bill *b, int64_t file_id,
+                      long line, int64_t *id, struct cg_err *err);
+int cg_store_bill_parcel_add(struct cg_store *st, int64_t bill_id, long line,
+                             const char *logistics_no, struct cg_err *err);
+/* Bills not departed yet (waiting or listed) or whose CEB509 was refused, oldest first. */
+int cg_store_bills_open(struct cg_store *st, int (*fn)(const struct cg_store_bill *b, void *ctx),
+                        void *ctx, struct cg_err *err);
+int cg_store_bill_set_state(struct cg_store *st, int64_t bill_id, const char *state,
+                            struct cg_err *err);
+
+/* A parcel of a bill and the export inventory of its order (strings "" when unknown). */
+struct cg_store_parcel {
+    long line;
+    const char *logistics_no;
+    int64_t order_id; /* 0: no order of the seller has this waybill */
+    const char *order_no, *inv_state, *invt_no;
+};
+int cg_store_bill_parcels(struct cg_store *st, int64_t bill_id,
+                          int (*fn)(const struct cg_store_parcel *p, void *ctx), void *ctx,
+                          struct cg_err *err);
+/* Whether the order's parcel is on a bill whose CEB607 was declared (the goods are leaving). */
+int cg_store_order_departing(struct cg_store *st, int64_t order_id, bool *yes, struct cg_err *err);
+
+/* ------------------------------------------------------------------ monthly summaries */
+
+/* An inventory that may go into a summary of month: closed (899) that month, China time. */
+struct cg_store_sum_cand {
+    const char *seller, *order_no, *invt_no;
+    int64_t order_id, inv_id;
+    int inv_version;
+};
+/*
+ * Inventories closed in month (YYYYMM, the 899's returnTime) that no summary holds whose
+ * CEB701 is not rejected (an inventory is never summarised twice), by seller and order.
+ */
+int cg_store_sum_candidates(struct cg_store *st, const char *month,
+                            int (*fn)(const struct cg_store_sum_cand *c, void *ctx), void *ctx,
+                            struct cg_err *err);
+/*
+ * The summary for (seller, month, country) to declare: the newest one whose CEB701 was
+ * rejected or never declared (declared again), else a new one (next serial, with its orders row).
+ * *id, *order_id; *again is true for a rejected one. Its inventory list is replaced by the caller.
+ */
+int cg_store_sum_open(struct cg_store *st, const char *seller, const char *month,
+                      const char *country, int64_t *id, int64_t *order_id, bool *again,
+                      struct cg_err *err);
+/* Replace the summary's inventories: clear, then add each. */
+int cg_store_sum_invts_clear(struct cg_store *st, int64_t summary_id, struct cg_err *err);
+int cg_store_sum_invt_add(struct cg_store *st, int64_t summary_id, const char *invt_no,
+                          int64_t order_id, struct cg_err *err);
+
+/* One summary for `status --summaries`. */
+struct cg_store_summary {
+    const char *seller, *month, *country, *order_no;
+    long ninvt;
+    const char *state, *status;    /* its CEB701's ("" before it is declared) */
+    const char *sum_no, *entry_id; /* from its CEB792, "" before it */
+};
+int cg_store_summaries(struct cg_store *st, int (*fn)(const struct cg_store_summary *s, void *ctx),
+                       void *ctx, struct cg_err *err);
+/* The customs declarations (entryId) of an inventory's lines, one call per line. */
+int cg_store_invt_entries(struct cg_store *st, const char *invt_no,
+                          int (*fn)(long gnum, const char *entry_id, void *ctx), void *ctx,
+                          struct cg_err *err);
+
+#endif

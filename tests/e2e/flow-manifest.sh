@@ -1,0 +1,91 @@
+#!/bin/sh
+# flow-manifest.sh - the forwarder's manifest (docs/manifest-format.md) through the folder
+# transport, customs played by flow-helper.py: a manifest with bad lines fails whole, every bad
+# line named, nothing recorded; a good one is recorded; a bill whose parcels are all released
+# gets its CEB607 (each parcel with its inventory's invtNo), then its CEB509 once customs
+# accepted the CEB607 (leaveTime as given, China time); a bill with a parcel not released or
+# unknown waits, the line named, nothing of it sent, and goes out once the parcel is released.
+# A CEB607 refused by customs is declared again (a modify). A parcel on a declared bill can no
+# longer be cancelled (the goods are leaving).
+. "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
+FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
+cleanup_hooks=""
+mkdir -p "$W/incoming/acme"
+$HELPER orders own "$W/incoming/acme/day1.csv" 4 || fail "make orders"
+expect_rc 0 "the run declares four orders" cg run --no-progress
+inv() { grep -l "<ceb:orderNo>$1</ceb:orderNo>" "$W"/outbox/CEB603Message_*.xml | head -1; }
+for o in 1 2 3; do $FLOW receipt "$W/inbox" "$(inv SO-000000$o)" 2 120 800; done
+$FLOW receipt "$W/inbox" "$(inv SO-0000004)" 2 120
+expect_rc 0 "the receipts are applied" cg run --no-progress
+H=bill_no,traf_mode,traf_name,voyage_no,leave_time,logistics_code,logistics_name,logistics_no,gross_weight
+C='3120980105,SF Express'
+
+cat >"$W/incoming/acme/manifest-bad.csv" <<EOC
+$H
+MB-1,5,CA1234,CA1234,2026-11-10 08:30,$C,SF0000000000001,2.5
+MB-1,5,CA1234,CA1234,10.11.2026,$C,SF0000000000002,2.5
+MB-1,5,CA9999,CA1234,2026-11-10 08:30,$C,SF0000000000003,2.5
+MB-2,5,CA1234,CA1234,2026-11-10 08:30,$C,,2.5
+EOC
+expect_rc 1 "a manifest with bad lines fails" cg run --no-progress
+r=$W/failed/acme/manifest-bad.csv.reason
+check "failed/ has it with a reason" test -f "$r"
+check "  naming the bad time by line" grep -Fq "manifest-bad.csv:3: field leave_time: '10.11.2026' is not YYYY-MM-DD HH:MM[:SS]" "$r"
+check "  a head value that differs within a bill" grep -Fq "manifest-bad.csv:4: field traf_name: differs from the first line of bill MB-1" "$r"
+check "  a missing parcel number" grep -Fq "manifest-bad.csv:5: field logistics_no: required value is missing" "$r"
+check "nothing of it was recorded" test "$(sql "SELECT count(*) FROM flow_bills")" = 0
+
+cat >"$W/incoming/acme/manifest-1.csv" <<EOC
+$H
+MB-1,5,CA1234,CA1234,2026-11-10 08:30,$C,SF0000000000001,2.5
+MB-1,5,CA1234,CA1234,2026-11-10 08:30,$C,SF0000000000002,1.25
+MB-2,5,CA1235,CA1235,2026-11-11 09:00,$C,SF0000000000003,2.5
+MB-2,5,CA1235,CA1235,2026-11-11 09:00,$C,SF0000000000004,2.5
+MB-3,5,CA1236,CA1236,2026-11-12 10:00,$C,SF0000000009999,2.5
+EOC
+expect_rc 0 "a good manifest is taken" cg run --no-progress
+cp "$T/out" "$T/run1"
+check "done/ has it" test -f "$W/done/acme/manifest-1.csv"
+check "three bills, five parcels recorded" test "$(sql "SELECT count(*) FROM flow_bills")/$(sql "SELECT count(*) FROM flow_parcels")" = 3/5
+check "MB-2 waits for SO-0000004, named by line" grep -Fq "manifest-1.csv:5: bill MB-2: parcel SF0000000000004: the inventory of order SO-0000004 is accepted, not released: the bill waits" "$T/run1"
+check "MB-3 waits for an unknown parcel, named by line" grep -Fq "manifest-1.csv:6: bill MB-3: parcel SF0000000009999: no declared order has this waybill: the bill waits" "$T/run1"
+wb() { sql "SELECT d.guid FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BILL:$1' AND d.msg_type = $2"; }
+x() { python3 -c 'import sys, xml.etree.ElementTree as E
+r = E.parse(sys.argv[1]).getroot(); n = {"c": "http://www.chinaport.gov.cn/ceb"}
+print(" ".join(e.text or "" for e in r.findall(sys.argv[2], n)))' "$1" "$2"; }
+f=$W/outbox/CEB607Message_$(wb MB-1 607).xml
+check "MB-1's CEB607 is in outbox/" test -f "$f"
+check "nothing for MB-2 and MB-3" test -z "$(wb MB-2 607)$(wb MB-3 607)"
+check "it is valid and its signature verifies" cg verify --trust "$T/keys/ca.pem" "$f"
+invt() { sql "SELECT d.invt_no FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = '$1' AND d.msg_type = 603"; }
+check "its parcels with their invtNo" test "$(x "$f" .//c:WayBillList/c:logisticsNo)|$(x "$f" .//c:WayBillList/c:invtNo)" = "SF0000000000001 SF0000000000002|$(invt SO-0000001) $(invt SO-0000002)"
+check "bill, flight, voyage as given; weight summed (2.5 + 1.25)" test "$(x "$f" .//c:WayBillHead/c:billNo) $(x "$f" .//c:WayBillHead/c:trafName) $(x "$f" .//c:WayBillHead/c:voyageNo) $(x "$f" .//c:WayBillHead/c:grossWeight)" = "MB-1 CA1234 CA1234 3.75"
+check "no CEB509 before the CEB607 is accepted" test -z "$(wb MB-1 509)"
+expect_rc 1 "a parcel on a declared bill cannot be cancelled" cg cancel SO-0000001 --reason x
+check "  the rule is named" grep -Fq "the goods have left the country (inventory $(invt SO-0000001), departure declared)" "$T/err"
+
+$FLOW receipt "$W/inbox" "$f" 2 120
+expect_rc 0 "CEB608 120 is applied" cg run --no-progress
+f=$W/outbox/CEB509Message_$(wb MB-1 509).xml
+check "then MB-1's CEB509 goes out" test -f "$f"
+check "its parcels" test "$(x "$f" .//c:DepartureList/c:logisticsNo)" = "SF0000000000001 SF0000000000002"
+check "leaveTime as given (China time)" test "$(x "$f" .//c:DepartureHead/c:leaveTime)" = 20261110083000
+check "the bill has departed" test "$(sql "SELECT state FROM flow_bills WHERE bill_no = 'MB-1'")" = departed
+$FLOW receipt "$W/inbox" "$f" 2 120
+expect_rc 0 "CEB510 120 is applied" cg run --no-progress
+check "the CEB509 is accepted" test "$(sql "SELECT d.state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BILL:MB-1' AND d.msg_type = 509")" = accepted
+
+$FLOW receipt "$W/inbox" "$(inv SO-0000004)" 800
+expect_rc 0 "SO-0000004 released" cg run --no-progress
+check "MB-2's CEB607 now goes out" test -f "$W/outbox/CEB607Message_$(wb MB-2 607).xml"
+check "MB-3 still waits" test -z "$(wb MB-3 607)"
+# Customs refuses MB-2's CEB607: the next run declares it again, a modify with its preNo.
+$FLOW receipt "$W/inbox" "$W/outbox/CEB607Message_$(wb MB-2 607).xml" 2 100
+expect_rc 0 "the refusal is applied and the CEB607 declared again" cg run --no-progress
+check "MB-2's CEB607 version 2, a modify, sent" test "$(sql "SELECT d.version || ' ' || d.app_type || ' ' || d.state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BILL:MB-2' AND d.msg_type = 607")" = "2 2 sent"
+check "  with the preNo of the first" grep -q "<ceb:preNo>$(sql "SELECT d.pre_no FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BILL:MB-2' AND d.msg_type = 607")</ceb:preNo>" "$W/outbox/CEB607Message_$(wb MB-2 607).xml"
+$FLOW receipt "$W/inbox" "$(inv SO-0000001)" 899
+expect_rc 0 "899 for SO-0000001" cg run --no-progress
+expect_rc 0 "status SO-0000001" cg status SO-0000001
+check "status shows it closed" grep -q "^  CEB603 C[0-9a-f]*  version 1  closed (899)" "$T/out"
+finish

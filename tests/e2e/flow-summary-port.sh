@@ -1,0 +1,40 @@
+#!/bin/sh
+# flow-summary-port.sh - the monthly summary over HTTPS against `cebgate port`: a route-B
+# seller's two orders are released and closed by the port, `cebgate summary` for that month
+# sends one CEB701, the port answers CEB702 and a CEB792 with the declaration numbers it
+# generates, and every order's `status` shows its entryId.
+. "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
+CLOSE_MS=0 port_conf "$T/port.conf" "$T/port.db"
+start_port "$T/port.conf"
+sender_conf
+sed -i 's/^profile = own$/profile = own\nstatistics_flag = B/' "$W/cebgate.conf"
+printf '[spool]\nsummary_day = 0\n' >>"$W/cebgate.conf"
+orders orders.csv 2 || fail "make orders"
+expect_rc 0 "run declares two route-B orders over HTTPS" cg run --no-progress
+count() { sql "SELECT count(*) FROM $1"; }
+# run_until TABLE-AND-CONDITION N: run (fetching the port's receipts) until N rows match.
+run_until() {
+    i=0
+    while [ "$(count "$1")" != "$2" ] && [ $i -lt 50 ]; do
+        cg run --no-progress >/dev/null 2>&1
+        i=$((i + 1))
+    done
+}
+run_until "documents WHERE msg_type = 603 AND state = 'closed'" 2
+check "both inventories closed by the port" test "$(count "documents WHERE msg_type = 603 AND state = 'closed'")" = 2
+M=$(sql "SELECT substr(min(return_time), 1, 6) FROM receipts WHERE status = '899'")
+expect_rc 0 "summary --month $M" cg summary --month "$M"
+check "one summary declared" grep -Fxq "$M: 1 summaries declared" "$T/out"
+run_until "customs_entry_invt" 6
+check "the port's CEB792 gave every inventory line its declaration (2 x 3 lines)" \
+    test "$(count "customs_entry_invt")" = 6
+E=$(sql "SELECT DISTINCT entry_id FROM customs_entry_invt")
+check "one generated entryId of 18 digits ($E)" sh -c "echo '$E' | grep -Eqx '[0-9]{18}'"
+for o in SO-0000001 SO-0000002; do
+    expect_rc 0 "status $o" cg status $o
+    check "$o: each of its 3 lines shows the entryId" test "$(grep -c "customs declaration (entryId) $E" "$T/out")" = 3
+done
+check "the CEB701 was accepted (CEB702 120)" test "$(sql "SELECT state FROM documents WHERE msg_type = 701")" = accepted
+"$CEBGATE" -c "$T/port.conf" port --documents >"$T/docs" 2>"$T/err"
+check "the port has the CEB701, final" test "$(awk -F'\t' '$1 == "CEB701" { print $7 }' "$T/docs")" = 1
+finish
