@@ -107,7 +107,10 @@ cleanup_hooks="stop_port"
 "$CEBGATE" -v -c port.conf port --port-file port.num >port.out 2>port.err &
 PORT_PID=$!
 i=0
-while [ ! -s port.num ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -s port.num ] && [ $i -lt 300 ] && kill -0 "$PORT_PID" 2>/dev/null; do
+    sleep 0.1
+    i=$((i + 1))
+done
 P=$(cat port.num 2>/dev/null)
 check "port started" test -n "$P"
 URL="https://127.0.0.1:$P"
