@@ -6,18 +6,20 @@
 #
 #   BENCH_N            messages per kind of phase (default 600)
 #   BENCH_PAR          the sender's transfers at a time (default 4)
+#   BENCH_ROUNDS       rounds of a quiet and an attack phase (default 5)
 #   BENCH_ATTACK       which attacks: flood,trickle,bomb (default all three)
 #   BENCH_ATTACK_NICE  niceness of the attacking process (default 10)
 #   BENCH_BOMB_PAUSE   seconds between two bombs (default 0.1)
 #   BENCH_SIGNED=DIR   make the certificates and signed messages in DIR once and reuse them
 #
-# Three rounds of two phases, alternating so that the machine's other load weighs on both: in
-# the quiet phase the sender posts BENCH_N/3 signed messages with curl (BENCH_PAR parallel
-# transfers, its token from a header file); in the attack phase as many other messages while a
-# hostile client keeps up to 300 bare TCP connections open from 127.0.0.2 (no TLS handshake,
-# reopened when closed, at most every 0.2 s), trickles 20 connections one byte a second from
-# 127.0.0.3, and posts 1 MB bodies with 100,000 attributes on one element from 127.0.0.4 (as a
-# registered sender, so they reach the checks; one at a time, BENCH_BOMB_PAUSE seconds apart).
+# BENCH_ROUNDS rounds of two phases, alternating so that the machine's other load weighs on
+# both: in the quiet phase the sender posts BENCH_N/BENCH_ROUNDS signed messages with curl
+# (BENCH_PAR parallel transfers, its token from a header file); in the attack phase as many
+# other messages while a hostile client keeps up to 300 bare TCP connections open from
+# 127.0.0.2 (no TLS handshake, reopened when closed, at most every 0.2 s), trickles 20
+# connections one byte a second from 127.0.0.3, and posts 1 MB bodies with 100,000 attributes
+# on one element from 127.0.0.4 (as a registered sender, so they reach the checks; one at a
+# time, BENCH_BOMB_PAUSE seconds apart).
 # The attacker, the sender and the port share the machine's cores; the attacker runs niced, and
 # the attack's real rate is measured and printed (flood connections/s, bombs/s), as is the CPU
 # each party used in each kind of phase, and the load average each round.
@@ -253,9 +255,10 @@ EOF
 HPID=$!
 while [ ! -e attack.ready ]; do sleep 0.1; done
 # ROUNDS rounds of a quiet phase and an attack phase of N/ROUNDS messages each, alternating, so
-# that the machine's other load weighs on both alike; the attack gets 1 s to reach its strength
-# (the flood is at its 300 connections within 0.2 s, the trickles and bombs start at once)
-ROUNDS=3
+# that the machine's other load weighs on both alike; the attack gets 0.5 s to reach its
+# strength (the flood is at its 300 connections within 0.2 s, the trickles and bombs start at
+# once)
+ROUNDS=${BENCH_ROUNDS:-5}
 M=$((N / ROUNDS))
 : >phases.txt
 attack_s=0
@@ -266,7 +269,7 @@ while [ $k -lt $ROUNDS ]; do
     phase quiet $first $((first + M - 1))
     a0=$(now)
     rm -f attack.pause
-    sleep 1
+    sleep 0.5
     phase attack $((first + M)) $((first + 2 * M - 1))
     touch attack.pause
     attack_s=$(echo "$attack_s $a0 $(now)" | awk '{printf "%.3f", $1 + $3 - $2}')
@@ -295,7 +298,7 @@ echo "sender: $N signed CEB303 per kind of phase, $PAR parallel curl transfers o
 echo "quiet:  $quiet messages/s in $(sum quiet 3) s; CPU: sender $(sum quiet 4) s, port $(sum quiet 5) s"
 echo "attack: $attack messages/s in $(sum attack 3) s; CPU: sender $(sum attack 4) s, port $(sum attack 5) s, attacker $(sum attack 6) s (nice $NICE)"
 echo "ratio attack / quiet: $ratio"
-echo "attack ($attack_s s in all, 1 s lead-in included): $(cat attack.txt)" |
+echo "attack ($attack_s s in all, 0.5 s lead-in per round included): $(cat attack.txt)" |
     awk -v s="$attack_s" '{ print; for (i = 1; i <= NF; i++) { if ($i == "opened") f = $(i + 1); if ($i == "posted") b = $(i + 1) }
         printf "attack rate: %.0f flood connections/s, %.1f bombs/s (%.1f MB/s)\n", f / s, b / s, b * 1.09 / s }'
 echo "answers 200: $ok of $((2 * N)); documents in the port's database: $docs"
