@@ -321,5 +321,15 @@ check "the trickling connection was closed within 5 s" sh -c \
 check "no bare connection of the flood outlived read_deadline" grep -q '^flood alive 0$' flood.txt
 check "the port logged the closed connections" grep -q 'read_deadline' port.err
 
+# ---------------------------------------------------------------- finding 6 over HTTP
+# a 1 MB body with 100,000 attributes on one element: refused from its first part on (the rest
+# is read and dropped), with the answer the checks give a whole body over the bound
+python3 -c 'import sys; sys.stdout.write("<e " + " ".join("a%d=\"1\"" % i for i in range(100000)) + "/>")' \
+    >bomb.xml
+expect mallory bomb.xml 413 0999 'refused before parsing: it has an element with more than 64 attributes (max_attributes)' \
+    "an attribute bomb of $(wc -c <bomb.xml) bytes"
+req victim GET /health
+check "the port still answers after the bomb ($S)" test "$S" = 200
+
 stop_port
 finish
