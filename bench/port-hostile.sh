@@ -1,25 +1,38 @@
 #!/bin/sh
 # port-hostile.sh - does a valid sender keep its throughput while a hostile client attacks
-# `cebgate port`? Loopback only, bounded (about a minute on 2 cores).
+# `cebgate port`? Loopback only, bounded (the load test itself about 10 s on 2 cores).
 #
-#   sh bench/port-hostile.sh [BUILD_DIR]     (default ./build; BENCH_N messages per phase,
-#                                             BENCH_PAR transfers at a time)
+#   sh bench/port-hostile.sh [BUILD_DIR]   (default ./build)
 #
-# Three rounds of two phases, alternating so that the machine's other load weighs on both: in
-# the quiet phase the sender posts BENCH_N/3 signed messages with curl (BENCH_PAR parallel
-# transfers, its token from a header file); in the attack phase as many other messages while a hostile client keeps up to 300 bare TCP connections open from 127.0.0.2 (no
-# TLS handshake, reopened when closed), trickles 20 connections one byte a second from
-# 127.0.0.3, and posts 1 MB bodies with 100,000 attributes on one element from 127.0.0.4 (as a
-# registered sender, so they reach the checks; one at a time, BENCH_BOMB_PAUSE seconds apart,
-# default 0.1: up to 10 MB/s of bombs). Printed: messages/s of both phases and their ratio, answers 200 and the
-# documents in the port's database (every accepted message must be there), the attack's
-# counts, and the port's peak resident memory (VmHWM). Exit 1 when the attack phase falls
-# below 80% of the quiet one, a message is lost, or memory passes 256 MB.
+#   BENCH_N            messages per kind of phase (default 600)
+#   BENCH_PAR          the sender's transfers at a time (default 4)
+#   BENCH_ROUNDS       rounds of a quiet and an attack phase (default 5)
+#   BENCH_ATTACK       which attacks: flood,trickle,bomb (default all three)
+#   BENCH_ATTACK_NICE  niceness of the attacking process (default 10)
+#   BENCH_BOMB_PAUSE   seconds between two bombs (default 0.1)
+#   BENCH_SIGNED=DIR   make the certificates and signed messages in DIR once and reuse them
+#
+# BENCH_ROUNDS rounds of two phases, alternating so that the machine's other load weighs on
+# both: in the quiet phase the sender posts BENCH_N/BENCH_ROUNDS signed messages with curl
+# (BENCH_PAR parallel transfers, its token from a header file); in the attack phase as many
+# other messages while a hostile client keeps up to 300 bare TCP connections open from
+# 127.0.0.2 (no TLS handshake, reopened when closed, at most every 0.2 s), trickles 20
+# connections one byte a second from 127.0.0.3, and posts 1 MB bodies with 100,000 attributes
+# on one element from 127.0.0.4 (as a registered sender, so they reach the checks; one at a
+# time, BENCH_BOMB_PAUSE seconds apart).
+# The attacker, the sender and the port share the machine's cores; the attacker runs niced, and
+# the attack's real rate is measured and printed (flood connections/s, bombs/s), as is the CPU
+# each party used in each kind of phase, and the load average each round.
+# Printed: messages/s of both phases and their ratio, answers 200 and the documents in the
+# port's database (every accepted message must be there), the attack's counts and rates, and
+# the port's peak resident memory (VmHWM). Exit 1 when the attack phase falls below 80% of the
+# quiet one, a message is lost, or memory passes 256 MB.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
 CEBGATE=$build/cebgate
-N=${BENCH_N:-300}
+N=${BENCH_N:-600}
+NICE=${BENCH_ATTACK_NICE:-10}
 PAR=${BENCH_PAR:-4}
 export CEBGATE_DATADIR="$top/data"
 W=$(mktemp -d "${TMPDIR:-/tmp}/cg-bench-hostile.XXXXXX")
@@ -28,34 +41,48 @@ HPID=""
 trap '[ -n "$HPID" ] && kill "$HPID" 2>/dev/null; [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$W"' EXIT
 cd "$W"
 T0=$(date +%s)
+# The certificates and the signed messages (not timed) are made in S: with BENCH_SIGNED=DIR they
+# are made there once and reused by the next runs, so that a run is only the load test.
+S=${BENCH_SIGNED:-$W}
+mkdir -p "$S"
+S=$(cd "$S" && pwd)
+if [ ! -e "$S/ready.$N" ]; then
+    cd "$S"
+    rm -rf msgs
 
-q() { "$@" >/dev/null 2>&1; }
-q openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=bench CA"
-issue() {
-    q openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$1"
-    printf '%b\n' "$2" >"$1.ext"
-    q openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.pem" \
-        -days 2 -extfile "$1.ext"
-}
-issue server "subjectAltName=IP:127.0.0.1"
-issue signer "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature"
-for s in good evil; do
-    openssl rand -hex 24 >$s.token
-    printf 'Authorization: Bearer %s\n' "$(cat $s.token)" >$s.hdr
-done
-printf '[declare]\nkey_file = %s/signer.key\ncert_file = %s/signer.pem\nsign_alg = rsa-sha256\n' \
-    "$W" "$W" >sign.conf
+    q() { "$@" >/dev/null 2>&1; }
+    q openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=bench CA"
+    issue() {
+        q openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$1"
+        printf '%b\n' "$2" >"$1.ext"
+        q openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.pem" \
+            -days 2 -extfile "$1.ext"
+    }
+    issue server "subjectAltName=IP:127.0.0.1"
+    issue signer "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature"
+    for s in good evil; do
+        openssl rand -hex 24 >$s.token
+        printf 'Authorization: Bearer %s\n' "$(cat $s.token)" >$s.hdr
+    done
+    printf '[declare]\nkey_file = %s/signer.key\ncert_file = %s/signer.pem\nsign_alg = rsa-sha256\n' \
+        "$S" "$S" >sign.conf
 
-echo "signing $((2 * N)) messages ..." >&2
-mkdir msgs
-i=1
-while [ $i -le $((2 * N)) ]; do
-    n=$(printf '%06d' $i)
-    sed -e "s/-000000000001\"/-000000$n\"/" -e "s/-0000000000A1</-00000B$n</" \
-        -e "s/PORT-ORDER-0001/BENCH-ORDER-$n/" "$top/tests/data/port/CEB303Message.xml" >m.xml
-    "$CEBGATE" -c sign.conf sign -o "msgs/$n.xml" m.xml
-    i=$((i + 1))
-done
+    echo "signing $((2 * N)) messages ..." >&2
+    mkdir msgs
+    # each message: the test CEB303 with its own guid, copNo and orderNo, signed (two at a time)
+    export CEBGATE top
+    seq 1 $((2 * N)) | xargs -P 2 -n 1 sh -c '
+        n=$(printf "%06d" "$1")
+        sed -e "s/-000000000001\"/-000000$n\"/" -e "s/-0000000000A1</-00000B$n</" \
+            -e "s/PORT-ORDER-0001/BENCH-ORDER-$n/" "$top/tests/data/port/CEB303Message.xml" >"m$n.xml"
+        "$CEBGATE" -c sign.conf sign -o "msgs/$n.xml" "m$n.xml" 2>/dev/null && rm "m$n.xml"' sh
+    [ "$(ls msgs | wc -l)" -eq $((2 * N)) ] || { echo "signing failed" >&2; exit 1; }
+
+    touch "ready.$N"
+    cd "$W"
+fi
+[ "$S" = "$W" ] || cp -R "$S/." "$W"
+T1=$(date +%s)
 
 cat >port.conf <<EOF
 [port]
@@ -101,18 +128,27 @@ mkcfg() {
     done
 }
 now() { date +%s.%N; }
-# phase FIRST LAST -> rate on stdout, answers appended to codes.txt
+# ticks PID: CPU time (user + system) the process has used so far, in 1/100 s
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# phase KIND FIRST LAST: posts messages FIRST..LAST; appends "KIND messages seconds sender-CPU
+# port-CPU attacker-CPU" (CPU in seconds, during the phase) to phases.txt, answers to codes.txt
 phase() {
-    mkcfg "$1" "$2"
+    mkcfg "$2" "$3"
+    p0=$(ticks "$PID")
+    h0=$(ticks "$HPID")
     t0=$(now)
-    curl -sS --no-progress-meter --parallel --parallel-max "$PAR" -K post.cfg >>codes.txt
+    sh -c 'curl -sS --no-progress-meter --parallel --parallel-max "$1" -K post.cfg >>codes.txt
+           times >curl.times' sh "$PAR"
+    awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' curl.times >curl.cpu
     t1=$(now)
-    echo "$(($2 - $1 + 1)) $t0 $t1" | awk '{printf "%.1f", $1 / ($3 - $2)}'
+    echo "$1 $(($3 - $2 + 1)) $t0 $t1 $(cat curl.cpu) $p0 $(ticks "$PID") $h0 $(ticks "$HPID")" |
+        awk '{printf "%s %d %.3f %.2f %.2f %.2f\n", $1, $2, $4 - $3, $5, ($7 - $6) / 100, ($9 - $8) / 100}' \
+            >>phases.txt
 }
 
 : >codes.txt
 touch attack.pause
-python3 - "$P" >attack.txt 2>&1 <<'EOF' &
+nice -n "$NICE" python3 - "$P" >attack.txt 2>&1 <<'EOF' &
 import os, resource, socket, ssl, sys, threading, time
 port = int(sys.argv[1])
 stop = time.time() + 600
@@ -219,28 +255,32 @@ EOF
 HPID=$!
 while [ ! -e attack.ready ]; do sleep 0.1; done
 # ROUNDS rounds of a quiet phase and an attack phase of N/ROUNDS messages each, alternating, so
-# that the machine's other load weighs on both alike; the attack gets 2 s to reach its strength
-ROUNDS=3
+# that the machine's other load weighs on both alike; the attack gets 0.5 s to reach its
+# strength (the flood is at its 300 connections within 0.2 s, the trickles and bombs start at
+# once)
+ROUNDS=${BENCH_ROUNDS:-5}
 M=$((N / ROUNDS))
-quiet_t=0
-attack_t=0
+: >phases.txt
+attack_s=0
 k=0
 while [ $k -lt $ROUNDS ]; do
     first=$((2 * k * M + 1))
-    t=$(phase $first $((first + M - 1)))
-    quiet_t="$quiet_t $t"
+    echo "round $((k + 1)): load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    phase quiet $first $((first + M - 1))
+    a0=$(now)
     rm -f attack.pause
-    sleep 2
-    t=$(phase $((first + M)) $((first + 2 * M - 1)))
-    attack_t="$attack_t $t"
+    sleep 0.5
+    phase attack $((first + M)) $((first + 2 * M - 1))
     touch attack.pause
-    echo "round $((k + 1)): quiet$(echo "$quiet_t" | awk '{print " " $NF}') attack$(echo "$attack_t" | awk '{print " " $NF}') messages/s" >&2
+    attack_s=$(echo "$attack_s $a0 $(now)" | awk '{printf "%.3f", $1 + $3 - $2}')
+    tail -n 2 phases.txt | awk '{printf "  %-6s %6.1f messages/s\n", $1, $2 / $3}' >&2
     k=$((k + 1))
 done
 N=$((ROUNDS * M))
-# phase rates are messages/s; the totals: messages over summed times
-quiet=$(echo "$quiet_t" | awk -v m=$M '{ s = 0; for (i = 2; i <= NF; i++) s += m / $i; printf "%.1f", (NF - 1) * m / s }')
-attack=$(echo "$attack_t" | awk -v m=$M '{ s = 0; for (i = 2; i <= NF; i++) s += m / $i; printf "%.1f", (NF - 1) * m / s }')
+# per kind of phase: messages over the summed times, CPU summed
+sum() { awk -v k="$1" -v f="$2" '$1 == k { s += $f } END { printf "%.2f", s }' phases.txt; }
+quiet=$(echo "$N $(sum quiet 3)" | awk '{printf "%.1f", $1 / $2}')
+attack=$(echo "$N $(sum attack 3)" | awk '{printf "%.1f", $1 / $2}')
 peak=$(awk '/^VmHWM/ {print $2}' /proc/$PID/status)
 port_cpu=$(awk '{printf "%.1f", ($14 + $15) / 100}' /proc/$PID/stat)
 touch attack.stop
@@ -253,14 +293,17 @@ PID=""
 ok=$(grep -c '^200$' codes.txt || true)
 docs=$("$CEBGATE" -c port.conf port --documents | wc -l)
 ratio=$(echo "$attack $quiet" | awk '{printf "%.2f", $1 / $2}')
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "sender: $N signed CEB303 per phase, $PAR parallel curl transfers over TLS"
-echo "quiet:  $quiet messages/s"
-echo "attack: $attack messages/s  (ratio $ratio)"
-echo "attack: $(cat attack.txt)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "sender: $N signed CEB303 per kind of phase, $PAR parallel curl transfers over TLS"
+echo "quiet:  $quiet messages/s in $(sum quiet 3) s; CPU: sender $(sum quiet 4) s, port $(sum quiet 5) s"
+echo "attack: $attack messages/s in $(sum attack 3) s; CPU: sender $(sum attack 4) s, port $(sum attack 5) s, attacker $(sum attack 6) s (nice $NICE)"
+echo "ratio attack / quiet: $ratio"
+echo "attack ($attack_s s in all, 0.5 s lead-in per round included): $(cat attack.txt)" |
+    awk -v s="$attack_s" '{ print; for (i = 1; i <= NF; i++) { if ($i == "opened") f = $(i + 1); if ($i == "posted") b = $(i + 1) }
+        printf "attack rate: %.0f flood connections/s, %.1f bombs/s (%.1f MB/s)\n", f / s, b / s, b * 1.09 / s }'
 echo "answers 200: $ok of $((2 * N)); documents in the port's database: $docs"
-echo "port peak resident memory (VmHWM): $((peak / 1024)) MB; port CPU time $port_cpu s"
-echo "wall time: $(($(date +%s) - T0)) s"
+echo "port peak resident memory (VmHWM): $((peak / 1024)) MB; port CPU time in all $port_cpu s"
+echo "wall time: $(($(date +%s) - T0)) s, of which the load test (port start to stop) $(($(date +%s) - T1)) s"
 fail=0
 [ "$ok" -eq $((2 * N)) ] && [ "$docs" -eq $((2 * N)) ] || { echo "FAIL: messages lost" >&2; fail=1; }
 awk -v r="$ratio" 'BEGIN { exit !(r >= 0.8) }' || { echo "FAIL: below 80% under attack" >&2; fail=1; }

@@ -130,11 +130,8 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
-    snprintf(num, sizeof(num), "%u\n", cg_port_bound_port(port));
-    if (port_file != NULL && write_small(port_file, num, &err) != CG_OK) {
-        status = cg_cmd_fail(&err);
-        goto done;
-    }
+    /* The pid file and the "listening" line come first: the port file is the signal that the
+     * port is ready, so whoever waits for it finds the other two already there. */
     snprintf(num, sizeof(num), "%ld\n", (long)getpid());
     if (pid_file != NULL && write_small(pid_file, num, &err) != CG_OK) {
         status = cg_cmd_fail(&err);
@@ -149,6 +146,11 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
                cg_port_bound_port(port));
     }
     fflush(stdout);
+    snprintf(num, sizeof(num), "%u\n", cg_port_bound_port(port));
+    if (port_file != NULL && write_small(port_file, num, &err) != CG_OK) {
+        status = cg_cmd_fail(&err);
+        goto done;
+    }
     if (cg_port_run(port, &stop_flag, &err) != CG_OK) {
         status = cg_cmd_fail(&err);
         goto done;
@@ -170,7 +172,8 @@ const struct cg_cmd cg_cmd_port = {
     "  --stats           print the counts kept in the port database and exit\n"
     "  --documents       print every accepted document (type, guid, key, preNo, invtNo,\n"
     "                    status, final) tab-separated and exit\n"
-    "  --port-file FILE  write the bound TCP port into FILE (useful with port = 0)\n"
+    "  --port-file FILE  write the bound TCP port into FILE once the port is ready (last,\n"
+    "                    after the pid file; useful with port = 0)\n"
     "  --pid-file FILE   write the process id into FILE; removed on a clean stop\n"
     "Configured by [port] (see cebgate config); SIGTERM or SIGINT stop it.\n",
     CG_CMD_NEEDS_CONF,

@@ -7,7 +7,9 @@
  * (start tags, attributes per start tag, nesting depth, the length of a text run or an attribute
  * value) in one linear walk over the bytes, skipping comments, CDATA sections, processing
  * instructions and declarations; it does not decide whether the message is well-formed, which
- * stays libxml2's job. Nothing is allocated; a passed bound is reported in why.
+ * stays libxml2's job. Nothing is allocated; a passed bound is reported in why. The same pass
+ * runs on the part of a body received so far (cg_port_xml_bounds_prefix), so that a message
+ * over a bound is refused before the rest of it is read and kept.
  */
 #include "config.h"
 
@@ -111,4 +113,19 @@ int cg_port_xml_bounds(const struct cg_port *p, const char *b, size_t len, char 
         }
     }
     return CG_OK;
+}
+
+size_t cg_port_xml_bounds_prefix(const char *b, size_t len)
+{
+    const size_t window = sizeof("<![CDATA[") - 1; /* the most cg_port_xml_bounds looks ahead */
+    size_t cut = len;
+    size_t i = len;
+
+    /* a '<' with fewer than window bytes after it could start anything: cut before it */
+    while (i > 0 && cut - i < window) {
+        i--;
+        if (b[i] == '<' && i + window > cut)
+            cut = i;
+    }
+    return cut;
 }

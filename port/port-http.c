@@ -10,13 +10,14 @@
  * Endpoints (docs/port.md): POST /messages (a CEB message or dxp:DxpMsg; JSON answer),
  * GET /receipts?since=ID&limit=N (JSON page of receipts), GET /metrics (Prometheus text),
  * GET /health. Bodies are collected into a buffer with the max_body ceiling; a larger
- * Content-Length is answered 413 before the body is read. Every request but /health comes from
- * a configured sender: its verified client certificate with tls_client_ca, else its token
- * (Authorization: Bearer); nobody known is 401/403 with code 1999. A connection has
- * read_deadline seconds for handshake, headers and body (cut by cg_port_run's sweep), at most
- * max_per_client connections come from one address, and TLS is 1.2+ with ECDHE. The test-only
- * fault injection (503 answers, dropped connections, receipts twice) is decided here per POST.
- * Library errors go to the logger; nothing here exits.
+ * Content-Length is answered 413 before the body is read, and a body whose first part already
+ * passes a bound on its shape (max_attributes, ...) is answered 413 with the rest dropped. Every
+ * request but /health comes from a configured sender: its verified client certificate with
+ * tls_client_ca, else its token (Authorization: Bearer); nobody known is 401/403 with code 1999. A
+ * connection has read_deadline seconds for handshake, headers and body (cut by cg_port_run's
+ * sweep), at most max_per_client connections come from one address, and TLS is 1.2+ with ECDHE. The
+ * test-only fault injection (503 answers, dropped connections, receipts twice) is decided here per
+ * POST. Library errors go to the logger; nothing here exits.
  */
 #include "config.h"
 
@@ -41,6 +42,7 @@
     "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-CIPHER-ALL:"   \
     "+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305"
 #define RECEIPTS_DEFAULT 100
+#define BOUNDS_FIRST_SCAN 16384 /* smaller bodies are only checked whole, by the checks */
 
 static char tls_priorities[] = TLS_PRIORITIES;
 #define RECEIPTS_MAX 1000
@@ -50,6 +52,10 @@ struct req {
     struct cg_buf body;
     struct cg_port_job *job; /* the message, once checked */
     bool too_big;
+    bool over_bounds; /* the part received so far passed a bound: the rest is dropped */
+    char why[160];    /* ... which one */
+    size_t received;  /* body bytes received */
+    size_t scan_at;   /* the bounds are checked again once the body has this many bytes */
     bool post;
     bool drop;        /* fault: close without an answer */
     bool drop_stored; /* ... after storing (the answer is lost, not the message) */
@@ -413,12 +419,18 @@ static void count_fault(struct cg_port *p, long *counter)
 static enum MHD_Result start_post(struct cg_port *p, struct MHD_Connection *conn, struct req *r)
 {
     char remote[NI_MAXHOST];
-    char text[128];
+    char text[256];
 
     if (r->too_big) {
         snprintf(text, sizeof(text), "message is larger than the limit of %zu bytes", p->max_body);
         remote_of(conn, remote, sizeof(remote));
         cg_port_record_refusal(p, "0999", text, p->max_body + 1, remote, r->sender);
+        return reply_code(conn, 413, "0999", text, NULL);
+    }
+    if (r->over_bounds) { /* the same answer the checks give a whole body over a bound */
+        snprintf(text, sizeof(text), "message refused before parsing: it has %s", r->why);
+        remote_of(conn, remote, sizeof(remote));
+        cg_port_record_refusal(p, "0999", text, r->received, remote, r->sender);
         return reply_code(conn, 413, "0999", text, NULL);
     }
     if (r->drop && !r->drop_stored) {
@@ -468,6 +480,31 @@ static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const ch
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
         (*(int *)cls)++;
     return MHD_YES;
+}
+
+/*
+ * Keep a piece of a POSTed body. Once the body is BOUNDS_FIRST_SCAN bytes (and again each time
+ * it has doubled, so the scans cost at most twice one pass) the part received so far is held
+ * to the bounds on the message's shape: a body over one (an attribute bomb) is refused without
+ * reading the rest into memory or scanning it.
+ */
+static void add_body(struct cg_port *p, struct req *r, const char *data, size_t size)
+{
+    if (cg_buf_add(&r->body, data, size) != CG_OK) {
+        r->too_big = true;
+        cg_buf_free(&r->body);
+        return;
+    }
+    if (r->scan_at == 0)
+        r->scan_at = BOUNDS_FIRST_SCAN;
+    if (r->body.len < r->scan_at)
+        return;
+    r->scan_at = r->body.len * 2;
+    if (cg_port_xml_bounds(p, r->body.data, cg_port_xml_bounds_prefix(r->body.data, r->body.len),
+                           r->why, sizeof(r->why)) != CG_OK) {
+        r->over_bounds = true;
+        cg_buf_free(&r->body);
+    }
 }
 
 static __thread bool routed;
@@ -533,10 +570,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     }
     if (r->post) {
         if (*upload_data_size > 0) {
-            if (!r->too_big && cg_buf_add(&r->body, upload_data, *upload_data_size) != CG_OK) {
-                r->too_big = true;
-                cg_buf_free(&r->body);
-            }
+            r->received += *upload_data_size;
+            if (!r->too_big && !r->over_bounds)
+                add_body(p, r, upload_data, *upload_data_size);
             *upload_data_size = 0;
             return MHD_YES;
         }

@@ -195,6 +195,14 @@ int cg_port_der_fingerprint(const unsigned char *der, size_t len, char out[65]);
  */
 int cg_port_xml_bounds(const struct cg_port *p, const char *body, size_t len, char *why,
                        size_t size);
+/*
+ * How much of the first len bytes of a body still being received cg_port_xml_bounds() may
+ * judge: all of them but a '<' (and what follows it) too near the end to tell whether it starts
+ * an element, a comment, CDATA or a declaration. Every count on that part is at most the count
+ * on the whole body, so a bound passed there is passed by the whole body too, and the port can
+ * refuse it before the rest arrives.
+ */
+size_t cg_port_xml_bounds_prefix(const char *body, size_t len);
 
 /* ------------------------------------------------------------------ submissions and the writer */
 

@@ -99,7 +99,7 @@ start_port() { # conf
     "$CEBGATE" -c "$1" port --port-file "$T/port.num" >"$T/port.out" 2>"$T/port.err" &
     PORT_PID=$!
     i=0
-    while [ ! -s "$T/port.num" ] && [ $i -lt 100 ] && kill -0 "$PORT_PID" 2>/dev/null; do
+    while [ ! -s "$T/port.num" ] && [ $i -lt 300 ] && kill -0 "$PORT_PID" 2>/dev/null; do
         sleep 0.1
         i=$((i + 1))
     done

@@ -122,7 +122,11 @@ start_port() { # conf
     "$CEBGATE" -c "$1" port --port-file port.num --pid-file port.pid >port.out 2>port.err &
     PORT_PID=$!
     i=0
-    while [ ! -s port.num ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    # the port file comes last (after the pid file and the "listening" line): wait for it alone
+    while [ ! -s port.num ] && [ $i -lt 300 ] && kill -0 "$PORT_PID" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
     P=$(cat port.num 2>/dev/null)
 }
 start_port port.conf

@@ -222,7 +222,7 @@ cleanup_hooks="stop_port"
 "$CEBGATE" -c port.conf port --port-file port.num >port.out 2>port.err &
 PORT_PID=$!
 i=0
-while [ ! -s port.num ] && [ $i -lt 100 ] && kill -0 "$PORT_PID" 2>/dev/null; do
+while [ ! -s port.num ] && [ $i -lt 300 ] && kill -0 "$PORT_PID" 2>/dev/null; do
     sleep 0.1
     i=$((i + 1))
 done

@@ -1347,6 +1347,57 @@ static void test_sec_parse_bounds(void **state)
     free(b);
 }
 
+/*
+ * The port holds a body still arriving to the bounds, judged up to its last '<'. A body at
+ * every limit passes whole, so each of its beginnings must pass too (a bound passed early
+ * would refuse a good message); the first 16 KiB of an attribute bomb are refused already.
+ */
+static void test_sec_bounds_prefix(void **state)
+{
+    struct fix *f = *state;
+    struct cg_buf b;
+    char why[160];
+    size_t i;
+    size_t cut;
+    size_t len;
+    char *bb;
+
+    assert_int_equal(cg_port_xml_bounds_prefix("ab<c", 4), 2);
+    assert_int_equal(cg_port_xml_bounds_prefix("ab<![CDAT", 9), 2);
+    assert_int_equal(cg_port_xml_bounds_prefix("a<b<![CDAT", 10), 1); /* "<b<![CDA" is short too */
+    assert_int_equal(cg_port_xml_bounds_prefix("ab<![CDATA[", 11), 11);
+    assert_int_equal(cg_port_xml_bounds_prefix("abc", 3), 3);
+    assert_int_equal(cg_port_xml_bounds_prefix("", 0), 0);
+    start(f);
+    /* 48 deep with 64 attributes on the outermost element, and in each element a comment, a
+     * CDATA section and a PI whose first bytes, cut, look like a start tag one deeper */
+    cg_buf_init(&b, 1u << 20);
+    assert_int_equal(cg_buf_add(&b, "<?xml version=\"1.0\"?><!DOCTYPE d><d", 35), CG_OK);
+    for (i = 0; i < 64; i++)
+        assert_int_equal(cg_buf_addf(&b, " a%zu='1'", i), CG_OK);
+    assert_int_equal(cg_buf_add(&b, ">", 1), CG_OK);
+    for (i = 0; i < 48; i++)
+        assert_int_equal(
+            cg_buf_addf(&b, "%s<!-- <x<y<z --><![CDATA[<e a=\"1\">]]><?p <q?>", i > 0 ? "<d>" : ""),
+            CG_OK);
+    for (i = 0; i < 48; i++)
+        assert_int_equal(cg_buf_add(&b, "</d>", 4), CG_OK);
+    assert_int_equal(cg_port_xml_bounds(f->port, b.data, b.len, why, sizeof(why)), CG_OK);
+    for (i = 0; i <= b.len; i++) {
+        cut = cg_port_xml_bounds_prefix(b.data, i);
+        assert_true(cut <= i);
+        if (cg_port_xml_bounds(f->port, b.data, cut, why, sizeof(why)) != CG_OK)
+            fail_msg("the first %zu bytes passed a bound the whole body keeps: %s", i, why);
+    }
+    cg_buf_free(&b);
+    bb = bomb(1, 100000, 1, &len);
+    assert_true(len > 16384);
+    cut = cg_port_xml_bounds_prefix(bb, 16384);
+    assert_int_equal(cg_port_xml_bounds(f->port, bb, cut, why, sizeof(why)), CG_EREJECT);
+    assert_string_equal(why, "an element with more than 64 attributes (max_attributes)");
+    free(bb);
+}
+
 /* Finding: a guid holding "&#10;" wrote a forged line into the log. */
 static void test_sec_guid_newline(void **state)
 {
@@ -1390,6 +1441,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_foreign_platform, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_modify_other_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_parse_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_bounds_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_guid_newline, setup, teardown),
     };
     struct cg_err err;
