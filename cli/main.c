@@ -22,6 +22,7 @@
 #include "declare/declare.h"
 #include "mapping/mapping.h"
 #include "port/port.h"
+#include "report/report.h"
 #include "settle/settle.h"
 #include "spool/spool.h"
 #include "store/store.h"
@@ -51,6 +52,7 @@ static int register_keys(struct cg_err *err)
         cg_spool_conf_keys,   /* [transport], [spool] */
         cg_port_conf_keys,    /* [port] */
         cg_settle_conf_keys,  /* [settle] */
+        cg_report_conf_keys,  /* [report] */
     };
     size_t i;
 

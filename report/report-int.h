@@ -1,0 +1,17 @@
+/*
+ * report-int.h - private to report/: the report is one JSON document (jansson) that every
+ * renderer reads.
+ */
+#ifndef CG_REPORT_INT_H
+#define CG_REPORT_INT_H
+
+#include <jansson.h>
+
+#include "core/money.h"
+#include "report/report.h"
+
+struct cg_report {
+    json_t *doc; /* owned */
+};
+
+#endif
