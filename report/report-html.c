@@ -43,32 +43,6 @@ static const char css[] =
 
 /* ------------------------------------------------------------------ text */
 
-/* s with invalid UTF-8 and control characters (but tab, newline) replaced by U+FFFD. */
-static xmlChar *clean(const char *s)
-{
-    size_t n = strlen(s), i = 0, o = 0;
-    xmlChar *out = malloc(n * 3 + 1);
-
-    if (out == NULL)
-        return NULL;
-    while (i < n) {
-        int len = (int)(n - i > 4 ? 4 : n - i);
-        int c = xmlGetUTF8Char((const unsigned char *)s + i, &len);
-        if (c < 0 || (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f || (c >= 0x80 && c < 0xa0) ||
-            c == 0xfffe || c == 0xffff) {
-            memcpy(out + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i += c < 0 ? 1 : (size_t)len;
-            continue;
-        }
-        memcpy(out + o, s + i, (size_t)len);
-        o += (size_t)len;
-        i += (size_t)len;
-    }
-    out[o] = '\0';
-    return out;
-}
-
 struct w {
     xmlTextWriterPtr x;
     int bad;
@@ -76,7 +50,7 @@ struct w {
 
 static void text(struct w *w, const char *s)
 {
-    xmlChar *c = clean(s != NULL ? s : "");
+    xmlChar *c = (xmlChar *)report_clean(s != NULL ? s : "");
 
     if (c == NULL || xmlTextWriterWriteString(w->x, c) < 0)
         w->bad = 1;
@@ -104,7 +78,7 @@ static void void_end(struct w *w)
 
 static void attr(struct w *w, const char *name, const char *v)
 {
-    xmlChar *c = clean(v != NULL ? v : "");
+    xmlChar *c = (xmlChar *)report_clean(v != NULL ? v : "");
 
     if (c == NULL || xmlTextWriterWriteAttribute(w->x, (const xmlChar *)name, c) < 0)
         w->bad = 1;

@@ -14,4 +14,10 @@ struct cg_report {
     json_t *doc; /* owned */
 };
 
+/*
+ * A copy of s with invalid UTF-8 and control characters (but tab and newline) replaced by
+ * U+FFFD; the caller frees it. NULL when out of memory.
+ */
+char *report_clean(const char *s);
+
 #endif

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <jansson.h>
+#include <libxml/xmlstring.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,9 +53,40 @@ struct builder {
     int oom;
 };
 
+/* s with invalid UTF-8 and control characters (but tab, newline) replaced by U+FFFD. */
+char *report_clean(const char *s)
+{
+    size_t n = strlen(s), i = 0, o = 0;
+    unsigned char *out = malloc(n * 3 + 1);
+
+    if (out == NULL)
+        return NULL;
+    while (i < n) {
+        int len = (int)(n - i > 4 ? 4 : n - i);
+        int c = xmlGetUTF8Char((const unsigned char *)s + i, &len);
+        if (c < 0 || (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f || (c >= 0x80 && c < 0xa0) ||
+            c == 0xfffe || c == 0xffff) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i += c < 0 ? 1 : (size_t)len;
+            continue;
+        }
+        memcpy(out + o, s + i, (size_t)len);
+        o += (size_t)len;
+        i += (size_t)len;
+    }
+    out[o] = '\0';
+    return (char *)out;
+}
+
+/* Text from the database is untrusted: JSON strings must be UTF-8, so it is cleaned first. */
 static json_t *jstr(const char *s)
 {
-    return json_string(s != NULL ? s : "");
+    char *c = report_clean(s != NULL ? s : "");
+    json_t *v = c != NULL ? json_string(c) : NULL;
+
+    free(c);
+    return v;
 }
 
 static void put(struct builder *b, json_t *obj, const char *key, json_t *v)

@@ -59,6 +59,15 @@ xmllint --html --noout "$T/r.html" >"$T/xmllint.out" 2>&1
 check "HTML: xmllint --html reports nothing" [ $? -eq 0 ] && [ ! -s "$T/xmllint.out" ]
 check "HTML: no external reference" $CHECK refs "$T/r.html"
 check "HTML: under 200 kB for 600 orders" [ "$(wc -c <"$T/r.html")" -lt 200000 ]
+# A reason with an invalid UTF-8 byte and a control character (bytes SQLite keeps as they are).
+sqlite3 "$W/cebgate.db" "INSERT INTO rejections(input_file, seller, order_no, line, reason, at)
+    VALUES (1, 'acme', 'RGBAD', 1, CAST(X'626164FF0120' AS TEXT) || '终', '2026-11-30T09:00:00.000Z')" ||
+    fail "insert a bad reason"
+expect_rc 0 "report --html with bytes that are not text" cg report --as-of 2026-11-30 --html "$T/b.html"
+check "each replaced by U+FFFD, the rest kept" grep -q 'bad�� 终' "$T/b.html"
+xmllint --html --noout "$T/b.html" >"$T/xmllint.out" 2>&1
+check "and xmllint --html still reports nothing" [ $? -eq 0 ] && [ ! -s "$T/xmllint.out" ]
+sqlite3 "$W/cebgate.db" "DELETE FROM rejections WHERE order_no = 'RGBAD'"
 
 expect_rc 0 "report --seller beta" cg report --as-of 2026-11-30 --seller beta --format json
 check "--seller: one seller row with beta's orders" python3 -c "
@@ -76,4 +85,19 @@ check "the error names the option" grep -q "as-of: '2026-13-45' is not a day" "$
 expect_rc 2 "--html with --format" cg report --html "$T/x.html" --format json
 expect_rc 0 "report fx aging still works" cg report fx aging --as-of 2026-11-30
 check "fx aging: USD row" grep -q '^USD ' "$T/out"
+
+# Temporary failures: the database cannot answer a report query; run cannot write the page.
+cp "$W/cebgate.db" "$T/saved.db"
+sqlite3 "$W/cebgate.db" "DROP TABLE input_files" || fail "drop a table"
+expect_rc 75 "a database error is temporary (exit 75)" cg report --format json
+check "it names the query's failure" grep -q 'prepare report query: no such table: input_files' "$T/err"
+check "and prints no half report" [ ! -s "$T/out" ]
+mv "$T/saved.db" "$W/cebgate.db"
+mkdir -p "$T/run" && printf '[general]\nworkdir = .\n[report]\nhtml = missing/r.html\n' \
+    >"$T/run/cebgate.conf"
+expect_rc 75 "run: a report it cannot write makes the exit 75" \
+    "$CEBGATE" -c "$T/run/cebgate.conf" run
+check "run names the report file and the reason" \
+    grep -q "report $T/run/missing/r.html: .*No such file or directory" "$T/err"
+check "run's batch still finished" grep -q '^summary: 0 files taken' "$T/out"
 finish
