@@ -1224,6 +1224,44 @@ static void test_sec_modify_other_sender(void **state)
     free(xml);
 }
 
+/*
+ * An order on a foreign platform (ebpCode 无) is declared for its ebcCode: two sellers on the
+ * same foreign platform may use the same order number, and neither may declare for the other.
+ */
+static void test_sec_foreign_platform(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *a;
+    char *b;
+    char *c;
+
+    add_other(f, "9999999999");
+    start(f);
+    a = replace(xml, "<ceb:ebpCode>3301964J31<", "<ceb:ebpCode>\xe6\x97\xa0<");
+    assert_int_equal(cg_port_submit(f->port, "test", a, strlen(a), NULL, &res), CG_OK);
+    /* other, same platform and order number, its own ebcCode: a different order */
+    b = replace(a, "000000000001\"", "000000000021\"");
+    c = replace(b, "0000000000A1<", "0000000000C1<");
+    free(b);
+    b = replace(c, "<ceb:ebcCode>3301964J31<", "<ceb:ebcCode>9999999999<");
+    assert_int_equal(cg_port_submit(f->port, "other", b, strlen(b), NULL, &res), CG_OK);
+    free(b);
+    /* other, declaring for test's ebcCode */
+    b = replace(c, "000000000021\"", "000000000022\"");
+    free(c);
+    c = replace(b, "0000000000C1<", "0000000000C2<");
+    free(b);
+    assert_int_equal(cg_port_submit(f->port, "other", c, strlen(c), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "4006");
+    assert_non_null(strstr(res.text, "ebcCode 3301964J31"));
+    free(c);
+    free(a);
+    free(xml);
+}
+
 /* A body of n start tags, each with attrs attributes, nested depth deep at the start. */
 static char *bomb(size_t n, size_t attrs, size_t depth, size_t *len)
 {
@@ -1328,6 +1366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_receipts_private, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_receipts_page_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_foreign_platform, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_modify_other_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_parse_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_guid_newline, setup, teardown),
