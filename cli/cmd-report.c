@@ -1,7 +1,11 @@
 /*
- * cmd-report.c - `cebgate report SECTION KIND [--format table|csv|json] [--as-of DAY]`.
+ * cmd-report.c - `cebgate report [--as-of DAY] [--seller CODE] --html FILE | --format FMT`, the
+ * morning report (report/), and `cebgate report SECTION KIND [--format table|csv|json]`.
  *
- * A report is a table of text cells produced by a domain module; this file only renders it:
+ * The overview is built by report/ and rendered there; cg_cli_report_html() is also what
+ * `cebgate run` calls at the end of a batch when [report] html is set.
+ *
+ * A section report is a table of text cells produced by a domain module; this file only renders it:
  * an aligned table for people, CSV (libcsv quoting) and JSON (jansson, an array of objects
  * keyed by column) for programs. Sections are rows of the table below (fx, from settle/;
  * refund, from refund/), so another module's reports are one more row. Reads the database
@@ -17,6 +21,7 @@
 
 #include "cli/cmd.h"
 #include "refund/refund.h"
+#include "report/report.h"
 #include "settle/settle.h"
 #include "store/store.h"
 
@@ -159,17 +164,71 @@ static const struct {
     {"refund", refund_section},
 };
 
+/* Build the overview with the working directory's database and settle/'s view of it. */
+static int overview(struct cg_cli *cli, const struct cg_report_opts *o, struct cg_report **out,
+                    struct cg_err *err)
+{
+    struct cg_store *db = NULL;
+    struct cg_settle *s = NULL;
+    int rc = cg_cli_settle_open(cli, &db, &s, err);
+
+    if (rc == CG_OK)
+        rc = cg_report_build(db, s, o, out, err);
+    cg_settle_free(s);
+    cg_store_close(db);
+    return rc;
+}
+
+int cg_cli_report_html(struct cg_cli *cli, const char *path, struct cg_err *err)
+{
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    int rc;
+
+    cg_report_opts_init(&o, cli->conf);
+    rc = overview(cli, &o, &r, err);
+    if (rc == CG_OK)
+        rc = cg_report_write_html(r, path, err);
+    cg_report_free(r);
+    return rc;
+}
+
+static int run_overview(struct cg_cli *cli, struct cg_report_opts *o, const char *html, int fmt)
+{
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    int rc;
+
+    cg_err_clear(&err);
+    rc = overview(cli, o, &r, &err);
+    if (rc == CG_OK && html != NULL)
+        rc = cg_report_write_html(r, html, &err);
+    else if (rc == CG_OK && fmt == FMT_JSON)
+        rc = cg_report_write_json(r, stdout, &err);
+    else if (rc == CG_OK && fmt == FMT_CSV)
+        rc = cg_report_write_csv(r, stdout, &err);
+    else if (rc == CG_OK)
+        rc = cg_report_write_table(r, stdout, &err);
+    cg_report_free(r);
+    if (rc == CG_EINVAL)
+        return cg_cmd_usage_error(&cg_cmd_report, "%s", err.msg);
+    return cg_cli_settle_exit(rc, &err);
+}
+
 static int exec_report(struct cg_cli *cli, int argc, char **argv)
 {
     const char *pos[2] = {NULL, NULL};
-    const char *as_of = NULL;
-    int npos = 0, fmt = FMT_TABLE;
+    const char *html = NULL;
+    struct cg_report_opts o;
+    int npos = 0, fmt = FMT_TABLE, fmt_given = 0;
     size_t k;
     int i;
 
+    cg_report_opts_init(&o, cli->conf);
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
             const char *f = argv[++i];
+            fmt_given = 1;
             if (strcmp(f, "table") == 0)
                 fmt = FMT_TABLE;
             else if (strcmp(f, "csv") == 0)
@@ -182,7 +241,11 @@ static int exec_report(struct cg_cli *cli, int argc, char **argv)
                                           "or json",
                                           f);
         } else if (strcmp(argv[i], "--as-of") == 0 && i + 1 < argc) {
-            as_of = argv[++i];
+            o.as_of = argv[++i];
+        } else if (strcmp(argv[i], "--seller") == 0 && i + 1 < argc) {
+            o.seller = argv[++i];
+        } else if (strcmp(argv[i], "--html") == 0 && i + 1 < argc) {
+            html = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1] == '-') {
             return cg_cmd_usage_error(&cg_cmd_report, "unknown option %s", argv[i]);
         } else if (npos < 2) {
@@ -191,19 +254,32 @@ static int exec_report(struct cg_cli *cli, int argc, char **argv)
             return cg_cmd_usage_error(&cg_cmd_report, "too many arguments");
         }
     }
+    if (npos == 0) {
+        if (html != NULL && fmt_given)
+            return cg_cmd_usage_error(&cg_cmd_report, "--html and --format exclude each other");
+        return run_overview(cli, &o, html, fmt);
+    }
+    if (html != NULL || o.seller != NULL)
+        return cg_cmd_usage_error(&cg_cmd_report, "--html and --seller are for the overview");
     if (npos != 2)
         return cg_cmd_usage_error(&cg_cmd_report, "SECTION and KIND expected");
     for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
         if (strcmp(sections[k].name, pos[0]) == 0)
-            return sections[k].run(cli, pos[1], as_of, fmt);
+            return sections[k].run(cli, pos[1], o.as_of, fmt);
     }
     return cg_cmd_usage_error(&cg_cmd_report, "unknown section '%s'", pos[0]);
 }
 
 const struct cg_cmd cg_cmd_report = {
     "report",
-    "fx|refund KIND [--format table|csv|json] [--as-of DAY]",
-    "reports; fx: foreign-exchange collection and settlement; refund: export VAT refund",
+    "[--as-of DAY] [--seller CODE] --html FILE | --format table|csv|json\n"
+    "       cebgate report fx|refund KIND [--format table|csv|json] [--as-of DAY]",
+    "the morning report; fx: foreign-exchange collection and settlement; refund: export VAT "
+    "refund",
+    "  (no KIND)      what needs you today, last run, documents by state, rejected, stuck,\n"
+    "                 unknown receipts, cancellations, FX aging, refunds, per seller\n"
+    "  --html FILE    the same as one self-contained HTML page with charts\n"
+    "  --seller CODE  only this seller's files, orders and documents\n"
     "  fx aging       open amounts per currency by days since release (0-30 ... >180)\n"
     "  fx reconcile   declared vs received per currency and month, cross-currency rows\n"
     "  fx unmatched   receipts with money not allocated to an order\n"

@@ -215,6 +215,32 @@ int cg_run_parse(const struct cg_cmd *cmd, int argc, char **argv, struct cg_spoo
     return -1;
 }
 
+/*
+ * [report] html: the morning report after the batch, once the spool is closed. A report that
+ * cannot be written (disk full, database busy) leaves the batch as it is and makes the exit 75,
+ * so the scheduler runs again; a run that already failed keeps its own status.
+ */
+static int write_report(struct cg_cli *cli, int status)
+{
+    char *path = cg_conf_get_path(cli->conf, "report", "html");
+    struct cg_err err;
+    int rc;
+
+    if (path == NULL)
+        return status;
+    cg_err_clear(&err);
+    rc = cg_cli_report_html(cli, path, &err);
+    if (rc != CG_OK) {
+        fprintf(stderr, "cebgate: report %s: %s\n", path, err.msg[0] ? err.msg : cg_strerror(rc));
+        if (status == CG_EXIT_OK || status == CG_EXIT_ERROR)
+            status = CG_EXIT_TEMPFAIL;
+    } else if (!cli->quiet) {
+        printf("report: %s\n", path);
+    }
+    free(path);
+    return status;
+}
+
 static int exec_run(struct cg_cli *cli, int argc, char **argv)
 {
     struct cg_spool_opts o;
@@ -256,6 +282,8 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     cg_spool_close(sp);
     cg_transport_free(t);
     cg_log_set_before(NULL, NULL);
+    if (sp != NULL)
+        status = write_report(cli, status);
     return status;
 }
 

@@ -83,6 +83,8 @@ int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settl
                        struct cg_err *err);
 /* Print err and map rc to an exit code (database and I/O failures are 75). */
 int cg_cli_settle_exit(int rc, const struct cg_err *err);
+/* Write the morning report (report/) as HTML to path, with [report] options. */
+int cg_cli_report_html(struct cg_cli *cli, const char *path, struct cg_err *err);
 /* cebgate run: phase 0 imports statements from incoming/, 1 matches and applies deadlines. */
 int cg_cli_settle_run(struct cg_cli *cli, int phase, int *rejected, struct cg_err *err);
 /* The spool's intake hook (run, watch): phase 0 with ctx a struct cg_cli_settle_ctx. */

@@ -23,6 +23,7 @@
 #include "mapping/mapping.h"
 #include "port/port.h"
 #include "refund/refund.h"
+#include "report/report.h"
 #include "settle/settle.h"
 #include "spool/spool.h"
 #include "store/store.h"
@@ -53,6 +54,7 @@ static int register_keys(struct cg_err *err)
         cg_port_conf_keys,    /* [port] */
         cg_settle_conf_keys,  /* [settle] */
         cg_refund_conf_keys,  /* [refund] */
+        cg_report_conf_keys,  /* [report] */
     };
     size_t i;
 

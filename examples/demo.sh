@@ -6,7 +6,8 @@
 # line); starts `cebgate port` on loopback with TLS; drops the example orders of three sellers
 # (examples/orders/<seller>/) into incoming/<seller>/; runs `cebgate run` with the HTTPS
 # transport until every inventory has its final receipt; then shows the run summary, what is
-# still pending, the timeline of a released and of a rejected order and the port's counts.
+# still pending, the timeline of a released and of a rejected order, the port's counts, and
+# writes the morning report (cebgate report --html) and prints its path.
 # The port and the directory are removed on exit, also on error or Ctrl-C.
 #
 # Some orders are bad on purpose (an unknown SKU, an over-long field, a wrong total, a file
@@ -15,12 +16,15 @@
 # machinery failed (no port, a run that could not finish, receipts that never came).
 #
 # Environment: CEBGATE (the binary, default `cebgate`), CEBGATE_DATADIR (code tables and
-# schemas), OPENSSL (default `openssl`), CEBGATE_DEMO_KEEP=1 keeps the directory and says where.
+# schemas), OPENSSL (default `openssl`), CEBGATE_DEMO_KEEP=1 keeps the directory and says where,
+# CEBGATE_DEMO_REPORT the file the morning report is written to at the end (default
+# $TMPDIR/cebgate-demo-report.html, outside the directory that is removed).
 set -u
 : "${CEBGATE:=cebgate}"
 : "${OPENSSL:=openssl}"
 here=$(cd "$(dirname "$0")" && pwd)
 w=$(mktemp -d "${TMPDIR:-/tmp}/cebgate-demo.XXXXXX") || exit 1
+report=${CEBGATE_DEMO_REPORT:-${TMPDIR:-/tmp}/cebgate-demo-report.html}
 port_pid=""
 
 stop_port() {
@@ -220,6 +224,18 @@ timeline HP1043
 
 heading "9. The port's counts (cebgate port --stats)"
 "$CEBGATE" -c "$w/port/port.conf" port --stats || die "cebgate port --stats failed"
+
+heading "10. The morning report (cebgate report --html)"
+cg report >"$w/report.out" 2>"$w/report.err" || {
+    cat "$w/report.err" >&2
+    die "cebgate report failed"
+}
+sed -n '/^Needs you today/,/^$/p' "$w/report.out"
+cg report --html "$report" 2>"$w/report.err" || {
+    cat "$w/report.err" >&2
+    die "cebgate report --html failed"
+}
+echo "report: $report"
 
 stop_port || die "cebgate port exited $port_rc when stopped"
 heading "Demo finished"

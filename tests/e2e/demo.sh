@@ -64,6 +64,10 @@ check "port: every document finished its scenario" grep -Eq '^documents final +2
 check "port: no receipt pending" grep -Eq '^receipts pending +0$' "$T/stats"
 check "a sent inventory carries an sm2-sm3 signature by the demo key" \
     has '^  archive/CEB603Message_[^:]*: OK: sm2-sm3 signature by .*CN=demo signing key 0001'
+check "the demo ends with the morning report's path" has "^report: $T/cebgate-demo-report.html\$"
+check "the report is an HTML page" grep -q '^<!DOCTYPE html>' "$T/cebgate-demo-report.html"
+section 10 >"$T/s10"
+check "the report's needs list names the rejected orders" grep -q 'cebgate status --rejected' "$T/s10"
 check "the demo says it finished" has '^== Demo finished$'
 check "nothing on stderr" test ! -s "$T/demo.err"
 

@@ -1,0 +1,166 @@
+/*
+ * report-text.c - the report as JSON (the document itself), as aligned text tables and as CSV
+ * (libcsv quoting): the needs list, the last run, then each section with its "N more" line.
+ *
+ * Writes only to the stream it is given. Failures: CG_EIO when the stream fails, CG_ENOMEM.
+ */
+#include "config.h"
+
+#include <csv.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report-int.h"
+
+int cg_report_write_json(const struct cg_report *r, FILE *fp, struct cg_err *err)
+{
+    if (json_dumpf(r->doc, fp, JSON_INDENT(2)) != 0 || fputc('\n', fp) == EOF)
+        return CG_ERR_SET(err, CG_EIO, "writing the report failed");
+    return CG_OK;
+}
+
+static const char *cell(json_t *a, size_t i)
+{
+    const char *s = json_string_value(json_array_get(a, i));
+
+    return s != NULL ? s : "";
+}
+
+static void table(json_t *sec, FILE *fp)
+{
+    json_t *cols = json_object_get(sec, "columns"), *rows = json_object_get(sec, "rows"), *r;
+    size_t nc = json_array_size(cols), c, i;
+    long total = (long)json_integer_value(json_object_get(sec, "total"));
+    size_t *w = calloc(nc ? nc : 1, sizeof(*w));
+    const char *empty = json_string_value(json_object_get(sec, "empty"));
+
+    if (w == NULL)
+        return;
+    fprintf(fp, "\n%s (%ld)\n", json_string_value(json_object_get(sec, "title")), total);
+    if (empty != NULL)
+        fprintf(fp, "  %s\n", empty);
+    if (total == 0) {
+        free(w);
+        return;
+    }
+    for (c = 0; c < nc; c++)
+        w[c] = strlen(cell(cols, c));
+    json_array_foreach(rows, i, r)
+    {
+        for (c = 0; c < nc; c++)
+            w[c] = strlen(cell(r, c)) > w[c] ? strlen(cell(r, c)) : w[c];
+    }
+    for (c = 0; c < nc; c++)
+        fprintf(fp, "%s%-*s", c ? "  " : "  ", c + 1 < nc ? (int)w[c] : 0, cell(cols, c));
+    fputc('\n', fp);
+    json_array_foreach(rows, i, r)
+    {
+        for (c = 0; c < nc; c++)
+            fprintf(fp, "  %-*s", c + 1 < nc ? (int)w[c] : 0, cell(r, c));
+        fputc('\n', fp);
+    }
+    if ((size_t)total > json_array_size(rows))
+        fprintf(fp, "  ... %ld more: %s\n", total - (long)json_array_size(rows),
+                json_string_value(json_object_get(sec, "command")));
+    free(w);
+}
+
+int cg_report_write_table(const struct cg_report *r, FILE *fp, struct cg_err *err)
+{
+    json_t *needs = json_object_get(r->doc, "needs"), *run = json_object_get(r->doc, "last_run");
+    json_t *secs = json_object_get(r->doc, "sections"), *v;
+    size_t i;
+
+    fprintf(fp, "cebgate report as of %s%s%s\n",
+            json_string_value(json_object_get(r->doc, "as_of")),
+            json_is_string(json_object_get(r->doc, "seller")) ? ", seller " : "",
+            json_is_string(json_object_get(r->doc, "seller"))
+                ? json_string_value(json_object_get(r->doc, "seller"))
+                : "");
+    fprintf(fp, "\nNeeds you today\n");
+    if (json_array_size(needs) == 0)
+        fprintf(fp, "  nothing\n");
+    json_array_foreach(needs, i, v)
+    {
+        fprintf(fp, "  %lld  %s: %s\n", (long long)json_integer_value(json_object_get(v, "count")),
+                json_string_value(json_object_get(v, "what")),
+                json_string_value(json_object_get(v, "command")));
+    }
+    fprintf(fp, "\nLast run\n");
+    if (!json_is_object(run)) {
+        fprintf(fp, "  no input file was ever taken\n");
+    } else {
+        fprintf(fp,
+                "  %s: %lld files (%lld failed), %lld orders taken, %lld rejected, %lld held, "
+                "%lld messages, %s .. %s\n",
+                json_string_value(json_object_get(run, "day")),
+                (long long)json_integer_value(json_object_get(run, "files")),
+                (long long)json_integer_value(json_object_get(run, "failed_files")),
+                (long long)json_integer_value(json_object_get(run, "orders")),
+                (long long)json_integer_value(json_object_get(run, "rejected")),
+                (long long)json_integer_value(json_object_get(run, "held")),
+                (long long)json_integer_value(json_object_get(run, "messages")),
+                json_string_value(json_object_get(run, "started")),
+                json_string_value(json_object_get(run, "finished")));
+    }
+    json_array_foreach(secs, i, v) table(v, fp);
+    if (ferror(fp))
+        return CG_ERR_SET(err, CG_EIO, "writing the report failed");
+    return CG_OK;
+}
+
+static void csv_cell(FILE *fp, const char *s, int last)
+{
+    csv_fwrite(fp, s, strlen(s));
+    fputc(last ? '\n' : ',', fp);
+}
+
+int cg_report_write_csv(const struct cg_report *r, FILE *fp, struct cg_err *err)
+{
+    json_t *secs = json_object_get(r->doc, "sections"), *needs = json_object_get(r->doc, "needs");
+    json_t *sec, *row, *v;
+    size_t i, j, c;
+    char num[24];
+
+    csv_cell(fp, "section", 0);
+    csv_cell(fp, "count", 0);
+    csv_cell(fp, "what", 0);
+    csv_cell(fp, "command", 1);
+    json_array_foreach(needs, i, v)
+    {
+        snprintf(num, sizeof(num), "%lld",
+                 (long long)json_integer_value(json_object_get(v, "count")));
+        csv_cell(fp, "needs", 0);
+        csv_cell(fp, num, 0);
+        csv_cell(fp, json_string_value(json_object_get(v, "what")), 0);
+        csv_cell(fp, json_string_value(json_object_get(v, "command")), 1);
+    }
+    json_array_foreach(secs, i, sec)
+    {
+        json_t *cols = json_object_get(sec, "columns");
+        const char *id = json_string_value(json_object_get(sec, "id"));
+        size_t nc = json_array_size(cols);
+        long total = (long)json_integer_value(json_object_get(sec, "total"));
+        fputc('\n', fp);
+        csv_cell(fp, "section", 0);
+        for (c = 0; c < nc; c++)
+            csv_cell(fp, cell(cols, c), c + 1 == nc);
+        json_array_foreach(json_object_get(sec, "rows"), j, row)
+        {
+            csv_cell(fp, id, 0);
+            for (c = 0; c < nc; c++)
+                csv_cell(fp, cell(row, c), c + 1 == nc);
+        }
+        if ((size_t)total > json_array_size(json_object_get(sec, "rows"))) {
+            char more[200];
+            snprintf(more, sizeof(more), "%ld more: %s",
+                     total - (long)json_array_size(json_object_get(sec, "rows")),
+                     json_string_value(json_object_get(sec, "command")));
+            csv_cell(fp, id, 0);
+            csv_cell(fp, more, 1);
+        }
+    }
+    if (ferror(fp))
+        return CG_ERR_SET(err, CG_EIO, "writing the report failed");
+    return CG_OK;
+}

@@ -1,0 +1,762 @@
+/*
+ * report.c - builds the morning report into one JSON document (struct cg_report) from the
+ * store's query functions and settle/'s FX reports; report-html.c and report-text.c render it.
+ *
+ * The builder owns the document; sections are objects with columns, the first `rows` rows,
+ * the count of all rows ("total") and the command listing them all. The "needs you today"
+ * list is derived from the section totals, most urgent first. Failures from the store are
+ * returned as they are (CG_EDB / CG_EBUSY: temporary); CG_ENOMEM when jansson cannot allocate.
+ */
+#include "config.h"
+
+#include <jansson.h>
+#include <libxml/xmlstring.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "lifecycle/lifecycle.h"
+#include "report/report-int.h"
+#include "settle/settle.h"
+#include "store/store-report.h"
+
+/* A callback's way to stop a list early without an error. */
+#define STOP 1
+
+void cg_report_opts_init(struct cg_report_opts *o, const struct cg_conf *conf)
+{
+    memset(o, 0, sizeof(*o));
+    o->stuck_hours = conf != NULL ? cg_conf_get_int(conf, "report", "stuck_hours") : 24;
+    o->rows = conf != NULL ? cg_conf_get_int(conf, "report", "rows") : 50;
+    if (o->stuck_hours <= 0)
+        o->stuck_hours = 24;
+    if (o->rows <= 0)
+        o->rows = 50;
+}
+
+void cg_report_free(struct cg_report *r)
+{
+    if (r == NULL)
+        return;
+    json_decref(r->doc);
+    free(r);
+}
+
+/* ------------------------------------------------------------------ sections */
+
+struct builder {
+    struct cg_report *r;
+    const struct cg_report_opts *o;
+    json_t *sections; /* array */
+    int oom;
+};
+
+/* s with invalid UTF-8 and control characters (but tab, newline) replaced by U+FFFD. */
+char *report_clean(const char *s)
+{
+    size_t n = strlen(s), i = 0, o = 0;
+    unsigned char *out = malloc(n * 3 + 1);
+
+    if (out == NULL)
+        return NULL;
+    while (i < n) {
+        int len = (int)(n - i > 4 ? 4 : n - i);
+        int c = xmlGetUTF8Char((const unsigned char *)s + i, &len);
+        if (c < 0 || (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f || (c >= 0x80 && c < 0xa0) ||
+            c == 0xfffe || c == 0xffff) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i += c < 0 ? 1 : (size_t)len;
+            continue;
+        }
+        memcpy(out + o, s + i, (size_t)len);
+        o += (size_t)len;
+        i += (size_t)len;
+    }
+    out[o] = '\0';
+    return (char *)out;
+}
+
+/* Text from the database is untrusted: JSON strings must be UTF-8, so it is cleaned first. */
+static json_t *jstr(const char *s)
+{
+    char *c = report_clean(s != NULL ? s : "");
+    json_t *v = c != NULL ? json_string(c) : NULL;
+
+    free(c);
+    return v;
+}
+
+static void put(struct builder *b, json_t *obj, const char *key, json_t *v)
+{
+    if (v == NULL || json_object_set_new(obj, key, v) != 0)
+        b->oom = 1;
+}
+
+/* A new section with its columns ("a,b,c"); added to the document's sections. */
+static json_t *section(struct builder *b, const char *id, const char *title, const char *cols,
+                       const char *command)
+{
+    json_t *s = json_object(), *c = json_array();
+    const char *p = cols;
+
+    if (s == NULL || c == NULL || json_array_append_new(b->sections, s) != 0) {
+        json_decref(s);
+        json_decref(c);
+        b->oom = 1;
+        return NULL;
+    }
+    while (*p != '\0') {
+        const char *e = strchr(p, ',');
+        size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
+        if (json_array_append_new(c, json_stringn(p, n)) != 0)
+            b->oom = 1;
+        p += n + (e != NULL);
+    }
+    put(b, s, "id", jstr(id));
+    put(b, s, "title", jstr(title));
+    put(b, s, "columns", c);
+    put(b, s, "rows", json_array());
+    put(b, s, "total", json_integer(0));
+    put(b, s, "command", jstr(command));
+    return s;
+}
+
+/* Count a row; keep it when fewer than the limit are kept (limit 0: keep every row). */
+static void row(struct builder *b, json_t *s, long limit, int n, ...)
+{
+    json_t *rows, *a;
+    va_list ap;
+    int i;
+
+    if (s == NULL)
+        return;
+    rows = json_object_get(s, "rows");
+    json_integer_set(json_object_get(s, "total"),
+                     json_integer_value(json_object_get(s, "total")) + 1);
+    if (limit > 0 && (long)json_array_size(rows) >= limit)
+        return;
+    a = json_array();
+    if (a == NULL || json_array_append_new(rows, a) != 0) {
+        b->oom = 1;
+        return;
+    }
+    va_start(ap, n);
+    for (i = 0; i < n; i++) {
+        if (json_array_append_new(a, jstr(va_arg(ap, const char *))) != 0)
+            b->oom = 1;
+    }
+    va_end(ap);
+}
+
+static long total_of(json_t *s)
+{
+    return s != NULL ? (long)json_integer_value(json_object_get(s, "total")) : 0;
+}
+
+static const char *msg_name(int type, char *buf, size_t size)
+{
+    if (type == 0)
+        return "order";
+    snprintf(buf, size, "CEB%d", type);
+    return buf;
+}
+
+static int seller_ok(const struct builder *b, const char *seller)
+{
+    return b->o->seller == NULL || strcmp(b->o->seller, seller) == 0;
+}
+
+static const char *seller_name(const char *s)
+{
+    return s[0] != '\0' ? s : "(default)";
+}
+
+/* ------------------------------------------------------------------ documents by state */
+
+struct states_ctx {
+    struct builder *b;
+    json_t *by_state; /* state -> n */
+    json_t *sellers;  /* seller -> {state -> n} */
+    long total;
+};
+
+static int add_count(json_t *obj, const char *key, long n)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (v != NULL)
+        return json_integer_set(v, json_integer_value(v) + n);
+    return json_object_set_new(obj, key, json_integer(n));
+}
+
+static int on_state(void *vctx, const char *seller, const char *state, long n)
+{
+    struct states_ctx *c = vctx;
+    json_t *per = json_object_get(c->sellers, seller);
+
+    if (per == NULL) {
+        per = json_object();
+        if (per == NULL || json_object_set_new(c->sellers, seller, per) != 0)
+            return CG_ENOMEM;
+    }
+    c->total += n;
+    if (add_count(c->by_state, state, n) != 0 || add_count(per, state, n) != 0)
+        return CG_ENOMEM;
+    return CG_OK;
+}
+
+/* Rejected first, then the states still moving in the order of progress, then final ones. */
+static int state_rank(const char *state)
+{
+    int s = cg_doc_state_parse(state);
+
+    if (s == CG_DOC_REJECTED)
+        return 0;
+    if (s == CG_DOC_RETURNED || s == CG_DOC_RELEASED || s == CG_DOC_CLOSED)
+        return 100 + s;
+    return s > 0 ? 1 + s : 99;
+}
+
+static int pending_state(const char *state)
+{
+    return state_rank(state) >= 1 && state_rank(state) < 100;
+}
+
+static int build_states(struct builder *b, struct cg_store *st, json_t **sellers_out,
+                        struct cg_err *err)
+{
+    struct states_ctx c = {b, json_object(), json_object(), 0};
+    json_t *docs = json_object(), *sec;
+    const char *names[CG_DOC_NSTATES + 8];
+    size_t n = 0, i, j;
+    const char *k;
+    json_t *v;
+    int rc;
+
+    *sellers_out = NULL;
+    if (c.by_state == NULL || c.sellers == NULL || docs == NULL) {
+        json_decref(c.by_state);
+        json_decref(c.sellers);
+        json_decref(docs);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    rc = cg_store_report_states(st, b->o->seller, on_state, &c, err);
+    if (rc != CG_OK) {
+        json_decref(c.by_state);
+        json_decref(c.sellers);
+        json_decref(docs);
+        return rc == CG_ENOMEM ? CG_ERR_SET(err, CG_ENOMEM, "out of memory") : rc;
+    }
+    json_object_foreach(c.by_state, k, v)
+    {
+        if (n < sizeof(names) / sizeof(names[0]))
+            names[n++] = k;
+    }
+    for (i = 1; i < n; i++) { /* insertion sort by rank: a handful of states */
+        const char *x = names[i];
+        for (j = i; j > 0 && state_rank(names[j - 1]) > state_rank(x); j--)
+            names[j] = names[j - 1];
+        names[j] = x;
+    }
+    sec = section(b, "states", "Documents by state", "state,documents", "cebgate status --pending");
+    for (i = 0; i < n; i++) {
+        char num[24];
+        snprintf(num, sizeof(num), "%lld",
+                 (long long)json_integer_value(json_object_get(c.by_state, names[i])));
+        row(b, sec, 0, 2, names[i], num);
+    }
+    put(b, docs, "total", json_integer(c.total));
+    put(b, docs, "by_state", c.by_state);
+    put(b, b->r->doc, "documents", docs);
+    *sellers_out = c.sellers;
+    return CG_OK;
+}
+
+/* ------------------------------------------------------------------ lists */
+
+struct list_ctx {
+    struct builder *b;
+    json_t *sec;
+    const char *cutoff; /* stuck: changed before this */
+};
+
+static int on_rejected(const struct cg_store_item *it, void *vctx)
+{
+    struct list_ctx *c = vctx;
+    char m[16];
+
+    if (!seller_ok(c->b, it->seller))
+        return CG_OK;
+    row(c->b, c->sec, c->b->o->rows, 5, seller_name(it->seller), it->order_no,
+        msg_name(it->msg_type, m, sizeof(m)), it->at, it->detail);
+    return CG_OK;
+}
+
+static int on_pending(const struct cg_store_item *it, void *vctx)
+{
+    struct list_ctx *c = vctx;
+    char m[16], v[16];
+
+    if (strcmp(it->at, c->cutoff) >= 0)
+        return STOP; /* oldest change first: every later one is younger */
+    if (!seller_ok(c->b, it->seller))
+        return CG_OK;
+    snprintf(v, sizeof(v), "%d", it->version);
+    row(c->b, c->sec, c->b->o->rows, 6, seller_name(it->seller), it->order_no,
+        msg_name(it->msg_type, m, sizeof(m)), v, it->state, it->at);
+    return CG_OK;
+}
+
+static int on_unknown(const struct cg_store_item *it, void *vctx)
+{
+    struct list_ctx *c = vctx;
+    char m[16];
+
+    row(c->b, c->sec, c->b->o->rows, 6, it->order_no, msg_name(it->msg_type, m, sizeof(m)),
+        it->version ? "mismatch" : "unknown guid", it->state, it->at, it->detail);
+    return CG_OK;
+}
+
+static int on_cancel(const struct cg_store_cancel *k, void *vctx)
+{
+    struct list_ctx *c = vctx;
+    char where[300];
+
+    if (!seller_ok(c->b, k->seller))
+        return CG_OK;
+    snprintf(where, sizeof(where), "%s:%ld", k->file_name, k->line);
+    row(c->b, c->sec, c->b->o->rows, 6, seller_name(k->seller), k->order_no, k->status, k->reason,
+        k->noted_at, where);
+    return CG_OK;
+}
+
+static int on_failed(void *vctx, const char *seller, const char *name, const char *reason,
+                     const char *taken_at)
+{
+    struct list_ctx *c = vctx;
+
+    row(c->b, c->sec, c->b->o->rows, 4, seller_name(seller), name, taken_at, reason);
+    return CG_OK;
+}
+
+static int list_end(int rc)
+{
+    return rc == STOP ? CG_OK : rc;
+}
+
+/* ------------------------------------------------------------------ last run */
+
+struct reasons_ctx {
+    struct builder *b;
+    json_t *sec;
+};
+
+static int on_reason(void *vctx, const char *reason, long n)
+{
+    struct reasons_ctx *c = vctx;
+    char num[24];
+
+    snprintf(num, sizeof(num), "%ld", n);
+    row(c->b, c->sec, c->b->o->rows, 2, reason, num);
+    return CG_OK;
+}
+
+static int iso_secs(const char *s, time_t *out)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+        return CG_EINVAL;
+    *out = timegm(&tm);
+    return CG_OK;
+}
+
+static int build_last_run(struct builder *b, struct cg_store *st, const char *day,
+                          struct cg_err *err)
+{
+    struct cg_report_run run;
+    struct reasons_ctx rc_ctx = {b, NULL};
+    json_t *o;
+    time_t t0, t1;
+    int rc = cg_store_report_last_run(st, b->o->seller, day, &run, err);
+
+    if (rc == CG_ENOTFOUND) {
+        put(b, b->r->doc, "last_run", json_null());
+        return CG_OK;
+    }
+    if (rc != CG_OK)
+        return rc;
+    o = json_object();
+    if (o == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    put(b, o, "day", jstr(run.day));
+    put(b, o, "files", json_integer(run.files));
+    put(b, o, "failed_files", json_integer(run.failed));
+    put(b, o, "orders", json_integer(run.orders));
+    put(b, o, "rejected", json_integer(run.rejected));
+    put(b, o, "held", json_integer(run.held));
+    put(b, o, "messages", json_integer(run.messages));
+    put(b, o, "started", jstr(run.started));
+    put(b, o, "finished", jstr(run.finished));
+    if (iso_secs(run.started, &t0) == CG_OK && iso_secs(run.finished, &t1) == CG_OK && t1 >= t0) {
+        long secs = (long)(t1 - t0);
+        put(b, o, "duration_s", json_integer(secs));
+        /* Orders per minute, rounded down; a run shorter than a second counts as one second. */
+        put(b, o, "orders_per_min", json_integer(run.orders * 60L / (secs > 0 ? secs : 1)));
+    }
+    put(b, b->r->doc, "last_run", o);
+    rc_ctx.sec = section(b, "run_reasons", "Orders rejected in the last run, by reason",
+                         "reason,orders", "cebgate status --rejected");
+    return cg_store_report_run_reasons(st, b->o->seller, run.day, on_reason, &rc_ctx, err);
+}
+
+/* ------------------------------------------------------------------ chart: last 30 days */
+
+struct days_ctx {
+    struct builder *b;
+    json_t *days; /* day -> {state -> n} */
+};
+
+static int on_day(void *vctx, const char *day, const char *state, long n)
+{
+    struct days_ctx *c = vctx;
+    json_t *d = json_object_get(c->days, day);
+
+    if (d == NULL)
+        return CG_OK;
+    return add_count(d, state, n) == 0 ? CG_OK : CG_ENOMEM;
+}
+
+static void day_add(char *day, size_t size, const char *from, long delta)
+{
+    struct tm tm;
+    time_t t;
+
+    memset(&tm, 0, sizeof(tm));
+    strptime(from, "%Y-%m-%d", &tm);
+    t = timegm(&tm) + delta * 86400L;
+    gmtime_r(&t, &tm);
+    strftime(day, size, "%Y-%m-%d", &tm);
+}
+
+static int build_days(struct builder *b, struct cg_store *st, const char *today, struct cg_err *err)
+{
+    struct days_ctx c = {b, json_object()};
+    char from[16], day[16];
+    long i;
+    int rc;
+
+    if (c.days == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    day_add(from, sizeof(from), today, -29);
+    for (i = 0; i < 30; i++) {
+        day_add(day, sizeof(day), from, i);
+        put(b, c.days, day, json_object());
+    }
+    rc = cg_store_report_days(st, b->o->seller, from, today, on_day, &c, err);
+    if (rc != CG_OK) {
+        json_decref(c.days);
+        return rc == CG_ENOMEM ? CG_ERR_SET(err, CG_ENOMEM, "out of memory") : rc;
+    }
+    put(b, b->r->doc, "days", c.days);
+    return CG_OK;
+}
+
+/* ------------------------------------------------------------------ FX, refunds */
+
+static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due, struct cg_err *err)
+{
+    struct cg_table *t = NULL;
+    json_t *sec;
+    size_t r;
+    int rc;
+    long due = 0;
+
+    *credit_due = json_integer(0);
+    if (s == NULL)
+        return CG_OK;
+    rc = cg_settle_report(s, CG_FXR_AGING, b->o->as_of, &t, err);
+    if (rc != CG_OK)
+        return rc;
+    sec = section(b, "fx_aging", "FX aging: open amounts per currency by days since release",
+                  "currency,0-30,31-60,61-90,91-180,>180,total,orders", "cebgate report fx aging");
+    for (r = 0; t->ncols == 8 && r < t->nrows; r++) {
+        char **c = t->cells + r * t->ncols;
+        row(b, sec, b->o->rows, 8, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
+    }
+    cg_table_free(t);
+    t = NULL;
+    rc = cg_settle_report(s, CG_FXR_CREDIT, b->o->as_of, &t, err);
+    if (rc != CG_OK)
+        return rc;
+    for (r = 0; t->ncols >= 5 && r < t->nrows; r++) {
+        const char *status = t->cells[r * t->ncols + 4];
+        if (strcmp(status, "due") == 0 || strcmp(status, "OVERDUE") == 0)
+            due++;
+    }
+    cg_table_free(t);
+    json_integer_set(*credit_due, due);
+    return CG_OK;
+}
+
+struct refund_ctx {
+    struct builder *b;
+    json_t *sec;
+};
+
+static int on_refund(void *vctx, const char *state, long n, int64_t fen)
+{
+    struct refund_ctx *c = vctx;
+    struct cg_money m;
+    char num[24], amt[48];
+
+    snprintf(num, sizeof(num), "%ld", n);
+    if (cg_money_from_dec(fen * (CG_DEC_ONE / 100), "CNY", &m) != CG_OK ||
+        cg_money_format(&m, amt, sizeof(amt)) != CG_OK)
+        return CG_ERANGE;
+    row(c->b, c->sec, 0, 3, state, num, amt);
+    return CG_OK;
+}
+
+/* The refund section: filings per state from the store, or why there is nothing to show. */
+static int build_refund(struct builder *b, struct cg_store *st, struct cg_err *err)
+{
+    struct refund_ctx c = {b, NULL};
+    int rc;
+
+    c.sec =
+        section(b, "refund", "Export VAT refund filings by state", "state,filings,amount_cny", "");
+    rc = cg_store_report_refunds(st, b->o->seller, on_refund, &c, err);
+    if (rc == CG_ENOTFOUND) {
+        cg_err_clear(err);
+        if (c.sec != NULL)
+            put(b, c.sec, "empty",
+                jstr("no refund data: this database has no refund tables (no refund filings "
+                     "have been recorded with cebgate)"));
+        return CG_OK;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ per seller */
+
+static long state_sum(json_t *per, int pending, int rejected)
+{
+    const char *k;
+    json_t *v;
+    long n = 0;
+
+    json_object_foreach(per, k, v)
+    {
+        int is_rej = state_rank(k) == 0;
+        if ((rejected && is_rej) || (!rejected && pending && pending_state(k)) ||
+            (!rejected && !pending && !is_rej && !pending_state(k)))
+            n += (long)json_integer_value(v);
+    }
+    return n;
+}
+
+struct sellers_ctx {
+    struct builder *b;
+    json_t *sec;
+    json_t *states; /* seller -> {state -> n} */
+};
+
+static int on_seller(void *vctx, const char *seller, long orders, long rejected, long cancels)
+{
+    struct sellers_ctx *c = vctx;
+    json_t *per = json_object_get(c->states, seller);
+    char a[24], d[24], e[24], f[24], g[24], h[24];
+    long total = 0;
+    const char *k;
+    json_t *v;
+
+    json_object_foreach(per, k, v) total += (long)json_integer_value(v);
+    snprintf(a, sizeof(a), "%ld", orders);
+    snprintf(d, sizeof(d), "%ld", total);
+    snprintf(e, sizeof(e), "%ld", state_sum(per, 0, 1));
+    snprintf(f, sizeof(f), "%ld", state_sum(per, 1, 0));
+    snprintf(g, sizeof(g), "%ld", rejected);
+    snprintf(h, sizeof(h), "%ld", cancels);
+    row(c->b, c->sec, c->b->o->rows, 7, seller_name(seller), a, d, e, f, g, h);
+    return CG_OK;
+}
+
+/* ------------------------------------------------------------------ needs you today */
+
+static void need(struct builder *b, json_t *needs, const char *what, long n, const char *command)
+{
+    json_t *o;
+
+    if (n <= 0)
+        return;
+    o = json_object();
+    if (o == NULL || json_array_append_new(needs, o) != 0) {
+        json_decref(o);
+        b->oom = 1;
+        return;
+    }
+    put(b, o, "what", jstr(what));
+    put(b, o, "count", json_integer(n));
+    put(b, o, "command", jstr(command));
+}
+
+static json_t *find_section(struct builder *b, const char *id)
+{
+    size_t i;
+    json_t *s;
+
+    json_array_foreach(b->sections, i, s)
+    {
+        if (strcmp(json_string_value(json_object_get(s, "id")), id) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ build */
+
+static void clock_now(const struct cg_report_opts *o, char *iso, size_t isz, char *day, size_t dsz)
+{
+    time_t t = o->now != 0 ? o->now : time(NULL);
+    struct tm tm;
+
+    if (o->as_of != NULL) {
+        snprintf(day, dsz, "%s", o->as_of);
+        snprintf(iso, isz, "%sT23:59:59.999Z", o->as_of);
+        return;
+    }
+    gmtime_r(&t, &tm);
+    strftime(day, dsz, "%Y-%m-%d", &tm);
+    strftime(iso, isz, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+}
+
+static int valid_day(const char *s)
+{
+    struct tm tm;
+    const char *end;
+
+    memset(&tm, 0, sizeof(tm));
+    end = s != NULL ? strptime(s, "%Y-%m-%d", &tm) : NULL;
+    return end != NULL && *end == '\0' && strlen(s) == 10;
+}
+
+int cg_report_build(struct cg_store *st, struct cg_settle *s, const struct cg_report_opts *o,
+                    struct cg_report **out, struct cg_err *err)
+{
+    struct builder b;
+    struct list_ctx lc;
+    struct sellers_ctx sc;
+    json_t *sellers_states = NULL, *credit_due = NULL, *needs;
+    char now[40], today[16], cutoff[40];
+    time_t cut;
+    struct tm tm;
+    int rc;
+
+    if (o->as_of != NULL && !valid_day(o->as_of))
+        return CG_ERR_SET(err, CG_EINVAL, "--as-of: '%s' is not a day (YYYY-MM-DD)", o->as_of);
+    memset(&b, 0, sizeof(b));
+    b.o = o;
+    b.r = calloc(1, sizeof(*b.r));
+    if (b.r == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    b.r->doc = json_object();
+    b.sections = json_array();
+    needs = json_array();
+    if (b.r->doc == NULL || b.sections == NULL || needs == NULL) {
+        json_decref(b.sections);
+        json_decref(needs);
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    clock_now(o, now, sizeof(now), today, sizeof(today));
+    memset(&tm, 0, sizeof(tm));
+    strptime(now, "%Y-%m-%dT%H:%M:%S", &tm);
+    cut = timegm(&tm) - (time_t)o->stuck_hours * 3600;
+    gmtime_r(&cut, &tm);
+    strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+
+    put(&b, b.r->doc, "as_of", jstr(today));
+    put(&b, b.r->doc, "now", jstr(now));
+    put(&b, b.r->doc, "seller", o->seller != NULL ? jstr(o->seller) : json_null());
+    put(&b, b.r->doc, "stuck_hours", json_integer(o->stuck_hours));
+    put(&b, b.r->doc, "rows", json_integer(o->rows));
+    put(&b, b.r->doc, "needs", needs);
+    put(&b, b.r->doc, "sections", b.sections);
+
+    rc = build_last_run(&b, st, today, err);
+    if (rc == CG_OK)
+        rc = build_states(&b, st, &sellers_states, err);
+    if (rc != CG_OK)
+        goto done;
+
+    lc.b = &b;
+    lc.cutoff = cutoff;
+    lc.sec = section(&b, "rejected", "Rejected documents and orders, with the reason",
+                     "seller,order,message,at,reason", "cebgate status --rejected");
+    rc = list_end(cg_store_list(st, CG_STORE_LIST_REJECTED, on_rejected, &lc, err));
+    if (rc == CG_OK) {
+        lc.sec = section(&b, "failed_files", "Input files refused whole, with the reason",
+                         "seller,file,taken,reason", "cebgate status SELLER/FILE");
+        rc = cg_store_report_failed_files(st, o->seller, on_failed, &lc, err);
+    }
+    if (rc == CG_OK) {
+        lc.sec = section(&b, "stuck", "Stuck: pending and unchanged longer than the threshold",
+                         "seller,order,message,version,state,since", "cebgate status --pending");
+        rc = list_end(cg_store_list(st, CG_STORE_LIST_PENDING, on_pending, &lc, err));
+    }
+    if (rc == CG_OK) {
+        lc.sec = section(&b, "unknown", "Receipts for unknown or mismatched messages",
+                         "order,message,kind,status,received,detail", "cebgate status --unknown");
+        rc = list_end(cg_store_list(st, CG_STORE_LIST_UNKNOWN, on_unknown, &lc, err));
+    }
+    if (rc == CG_OK) {
+        lc.sec = section(&b, "cancel", "Orders needing a cancellation (CEB605)",
+                         "seller,order,status,reason,noted,file", "cebgate status --cancel");
+        rc = list_end(cg_store_cancels_open(st, on_cancel, &lc, err));
+    }
+    if (rc == CG_OK)
+        rc = build_fx(&b, s, &credit_due, err);
+    if (rc == CG_OK)
+        rc = build_refund(&b, st, err);
+    if (rc == CG_OK) {
+        sc.b = &b;
+        sc.states = sellers_states;
+        sc.sec = section(&b, "sellers", "Per seller",
+                         "seller,orders,documents,rejected,pending,rejected_orders,cancellations",
+                         "cebgate report --format csv");
+        rc = cg_store_report_sellers(st, o->seller, on_seller, &sc, err);
+    }
+    if (rc == CG_OK)
+        rc = build_days(&b, st, today, err);
+    if (rc != CG_OK)
+        goto done;
+
+    need(&b, needs, "rejected documents and orders: correct and drop the file again",
+         total_of(find_section(&b, "rejected")), "cebgate status --rejected");
+    need(&b, needs, "input files refused whole: correct and drop them again",
+         total_of(find_section(&b, "failed_files")), "cebgate status SELLER/FILE");
+    need(&b, needs, "orders cancelled after declaration: a cancellation (CEB605) is needed",
+         total_of(find_section(&b, "cancel")), "cebgate status --cancel");
+    need(&b, needs, "documents stuck longer than the threshold",
+         total_of(find_section(&b, "stuck")), "cebgate status --pending");
+    need(&b, needs, "deferred-receipt reports due or overdue", (long)json_integer_value(credit_due),
+         "cebgate report fx credit");
+    need(&b, needs, "receipts for unknown or mismatched messages",
+         total_of(find_section(&b, "unknown")), "cebgate status --unknown");
+    if (b.oom)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+done:
+    json_decref(sellers_states);
+    json_decref(credit_due);
+    if (rc == CG_OK) {
+        *out = b.r;
+        return CG_OK;
+    }
+    cg_report_free(b.r);
+    return rc;
+}

@@ -1,0 +1,203 @@
+/*
+ * store-report.c - the read-only SQL of `cebgate report` (store-report.h): aggregates over the
+ * declaration tables for the overview, one statement per question.
+ *
+ * Each function prepares its statement, steps it and finalizes it; nothing is written. The
+ * seller filter is one parameter (NULL: every seller). Failures: CG_ENOTFOUND where the header
+ * says so, CG_EDB / CG_EBUSY (with err) from the database, or a callback's own non-zero result.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "core/buf.h"
+#include "store/store-int.h"
+#include "store/store-report.h"
+
+/* What a query hands each row to: the caller's typed callback, through an adapter. */
+struct q {
+    union {
+        cg_report_state_fn state; /* also (day, state, n) */
+        cg_report_seller_fn seller;
+        cg_report_file_fn file;
+        cg_report_reason_fn reason;
+    } fn;
+    void *ctx;
+};
+
+static const char *txt(sqlite3_stmt *s, int i)
+{
+    const char *v = store_col(s, i);
+
+    return v != NULL ? v : "";
+}
+
+static long num(sqlite3_stmt *s, int i)
+{
+    return (long)sqlite3_column_int64(s, i);
+}
+
+/*
+ * Prepare sql, bind up to three text parameters (NULL binds NULL), hand each row to row and
+ * finalize. A non-zero row result stops the query and is returned.
+ */
+static int query(struct cg_store *st, const char *sql, const char *p1, const char *p2,
+                 const char *p3, int (*row)(sqlite3_stmt *s, const struct q *q), const struct q *q,
+                 struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int r = sqlite3_prepare_v2(cg_db_handle(st->db), sql, -1, &s, NULL);
+    int rc = CG_OK;
+
+    if (r != SQLITE_OK)
+        return cg_db_fail(st->db, r, "prepare report query", err);
+    store_bind_text(s, 1, p1);
+    if (sqlite3_bind_parameter_count(s) >= 2)
+        store_bind_text(s, 2, p2);
+    if (sqlite3_bind_parameter_count(s) >= 3)
+        store_bind_text(s, 3, p3);
+    while (rc == CG_OK && (r = sqlite3_step(s)) == SQLITE_ROW)
+        rc = row(s, q);
+    if (rc == CG_OK && r != SQLITE_DONE)
+        rc = cg_db_fail(st->db, r, "report query", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int row_state(sqlite3_stmt *s, const struct q *q)
+{
+    return q->fn.state(q->ctx, txt(s, 0), txt(s, 1), num(s, 2));
+}
+
+int cg_store_report_states(struct cg_store *st, const char *seller, cg_report_state_fn fn,
+                           void *ctx, struct cg_err *err)
+{
+    struct q q = {.fn.state = fn, .ctx = ctx};
+
+    return query(st,
+                 "SELECT o.seller, d.state, count(*) FROM documents d JOIN orders o ON o.id = "
+                 "d.order_id WHERE (?1 IS NULL OR o.seller = ?1) GROUP BY o.seller, d.state "
+                 "ORDER BY o.seller, d.state",
+                 seller, NULL, NULL, row_state, &q, err);
+}
+
+int cg_store_report_days(struct cg_store *st, const char *seller, const char *from, const char *to,
+                         cg_report_day_fn fn, void *ctx, struct cg_err *err)
+{
+    struct q q = {.fn.state = fn, .ctx = ctx};
+
+    /* Same row shape as the states: (day, state, n). */
+    return query(st,
+                 "SELECT substr(d.updated_at, 1, 10) AS day, d.state, count(*) FROM documents d "
+                 "JOIN orders o ON o.id = d.order_id WHERE (?1 IS NULL OR o.seller = ?1) AND "
+                 "day >= ?2 AND day <= ?3 GROUP BY day, d.state ORDER BY day, d.state",
+                 seller, from, to, row_state, &q, err);
+}
+
+static int row_seller(sqlite3_stmt *s, const struct q *q)
+{
+    return q->fn.seller(q->ctx, txt(s, 0), num(s, 1), num(s, 2), num(s, 3));
+}
+
+int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_seller_fn fn,
+                            void *ctx, struct cg_err *err)
+{
+    struct q q = {.fn.seller = fn, .ctx = ctx};
+
+    return query(st,
+                 "WITH o AS (SELECT seller, count(*) AS n FROM orders WHERE (?1 IS NULL OR "
+                 "seller = ?1) GROUP BY seller), r AS (SELECT seller, count(DISTINCT order_no) AS "
+                 "n FROM rejections WHERE (?1 IS NULL OR seller = ?1) GROUP BY seller), c AS "
+                 "(SELECT x.seller, count(*) AS n FROM cancel_needed k JOIN orders x ON x.id = "
+                 "k.order_id WHERE k.done_at IS NULL AND (?1 IS NULL OR x.seller = ?1) GROUP BY "
+                 "x.seller), s AS (SELECT seller FROM o UNION SELECT seller FROM r) SELECT "
+                 "s.seller, coalesce(o.n, 0), coalesce(r.n, 0), coalesce(c.n, 0) FROM s LEFT "
+                 "JOIN o USING (seller) LEFT JOIN r USING (seller) LEFT JOIN c USING (seller) "
+                 "ORDER BY s.seller",
+                 seller, NULL, NULL, row_seller, &q, err);
+}
+
+static int row_file(sqlite3_stmt *s, const struct q *q)
+{
+    return q->fn.file(q->ctx, txt(s, 0), txt(s, 1), txt(s, 2), txt(s, 3));
+}
+
+int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_report_file_fn fn,
+                                 void *ctx, struct cg_err *err)
+{
+    struct q q = {.fn.file = fn, .ctx = ctx};
+
+    return query(st,
+                 "SELECT seller, name, coalesce(reason, ''), taken_at FROM input_files WHERE "
+                 "outcome = 'failed' AND (?1 IS NULL OR seller = ?1) ORDER BY id DESC",
+                 seller, NULL, NULL, row_file, &q, err);
+}
+
+static int row_run(sqlite3_stmt *s, const struct q *q)
+{
+    struct cg_report_run *out = q->ctx;
+
+    memset(out, 0, sizeof(*out));
+    cg_strlcpy(out->day, txt(s, 0), sizeof(out->day));
+    out->files = num(s, 1);
+    out->failed = num(s, 2);
+    out->orders = num(s, 3);
+    out->rejected = num(s, 4);
+    out->held = num(s, 5);
+    out->messages = num(s, 6);
+    cg_strlcpy(out->started, txt(s, 7), sizeof(out->started));
+    cg_strlcpy(out->finished, txt(s, 8), sizeof(out->finished));
+    return 1; /* found */
+}
+
+int cg_store_report_last_run(struct cg_store *st, const char *seller, const char *to,
+                             struct cg_report_run *out, struct cg_err *err)
+{
+    struct q q = {.ctx = out};
+    int rc = query(
+        st,
+        "WITH d AS (SELECT max(substr(taken_at, 1, 10)) AS day FROM input_files WHERE (?1 IS NULL "
+        "OR seller = ?1) AND substr(taken_at, 1, 10) <= ?2), f AS (SELECT i.* FROM input_files i, "
+        "d WHERE substr(i.taken_at, 1, 10) = d.day AND (?1 IS NULL OR i.seller = ?1)) SELECT "
+        "d.day, (SELECT count(*) FROM f), (SELECT count(*) FROM f WHERE outcome = 'failed'), "
+        "(SELECT coalesce(sum(orders_new + orders_modified + orders_unchanged), 0) FROM f), "
+        "(SELECT coalesce(sum(orders_rejected), 0) FROM f), (SELECT coalesce(sum(orders_waiting "
+        "+ orders_skipped + orders_cancelled), 0) FROM f), (SELECT count(*) FROM messages WHERE "
+        "input_file IN (SELECT id FROM f)), (SELECT min(taken_at) FROM f), (SELECT "
+        "max(coalesce(finished_at, taken_at)) FROM f) FROM d WHERE d.day IS NOT NULL",
+        seller, to, NULL, row_run, &q, err);
+
+    return rc == 1 ? CG_OK : rc == CG_OK ? CG_ENOTFOUND : rc;
+}
+
+static int row_reason(sqlite3_stmt *s, const struct q *q)
+{
+    return q->fn.reason(q->ctx, txt(s, 0), num(s, 1));
+}
+
+int cg_store_report_run_reasons(struct cg_store *st, const char *seller, const char *day,
+                                cg_report_reason_fn fn, void *ctx, struct cg_err *err)
+{
+    struct q q = {.fn.reason = fn, .ctx = ctx};
+
+    return query(st,
+                 "SELECT r.reason, count(*) AS n FROM rejections r JOIN input_files i ON i.id = "
+                 "r.input_file WHERE substr(i.taken_at, 1, 10) = ?2 AND (?1 IS NULL OR i.seller = "
+                 "?1) GROUP BY r.reason ORDER BY n DESC, r.reason",
+                 seller, day, NULL, row_reason, &q, err);
+}
+
+int cg_store_report_refunds(struct cg_store *st, const char *seller, cg_report_refund_fn fn,
+                            void *ctx, struct cg_err *err)
+{
+    int version = 0;
+    int rc = cg_store_module_version(st, "refund", &version, err);
+
+    (void)seller;
+    (void)fn;
+    (void)ctx;
+    if (rc != CG_OK)
+        return rc;
+    /* No refund schema is registered with this store: there are no refund tables to read. */
+    return CG_ENOTFOUND;
+}

@@ -1,0 +1,65 @@
+/*
+ * store-report.h - read-only queries behind `cebgate report` (report/): counts of documents
+ * by seller and state, by day of their last change, orders per seller, and the input files,
+ * messages and rejections of the last run. The item lists the report shows (rejected,
+ * pending, unknown receipts, cancellations) come from the lists of store.h.
+ *
+ * seller NULL means every seller ("" is the default seller). Days are "YYYY-MM-DD" (UTC, the
+ * day part of the times the store writes). Strings handed to callbacks are borrowed and valid
+ * during the call only; a non-zero callback result stops the query and is returned. Failures:
+ * CG_ENOTFOUND (a soft answer, said per function), CG_EDB / CG_EBUSY with err filled.
+ */
+#ifndef CG_STORE_REPORT_H
+#define CG_STORE_REPORT_H
+
+#include "core/err.h"
+#include "store/store.h"
+
+/* Documents per seller and state, by seller then state. */
+typedef int (*cg_report_state_fn)(void *ctx, const char *seller, const char *state, long n);
+int cg_store_report_states(struct cg_store *st, const char *seller, cg_report_state_fn fn,
+                           void *ctx, struct cg_err *err);
+
+/* Documents whose last change fell on a day from..to, per day and present state. */
+typedef int (*cg_report_day_fn)(void *ctx, const char *day, const char *state, long n);
+int cg_store_report_days(struct cg_store *st, const char *seller, const char *from, const char *to,
+                         cg_report_day_fn fn, void *ctx, struct cg_err *err);
+
+/* Per seller: orders, orders rejected from a file (distinct numbers), cancellations open. */
+typedef int (*cg_report_seller_fn)(void *ctx, const char *seller, long orders, long rejected,
+                                   long cancels);
+int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_seller_fn fn,
+                            void *ctx, struct cg_err *err);
+
+/* Input files that failed (refused whole), newest first: seller, name, reason, time taken. */
+typedef int (*cg_report_file_fn)(void *ctx, const char *seller, const char *name,
+                                 const char *reason, const char *taken_at);
+int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_report_file_fn fn,
+                                 void *ctx, struct cg_err *err);
+
+/*
+ * The last run: the input files taken on the latest day (not after day to) any file was taken.
+ * CG_ENOTFOUND when no file was ever taken.
+ */
+struct cg_report_run {
+    char day[11];
+    long files, failed, orders, rejected, held, messages;
+    char started[32], finished[32]; /* first taken, last finished (or taken) */
+};
+int cg_store_report_last_run(struct cg_store *st, const char *seller, const char *to,
+                             struct cg_report_run *out, struct cg_err *err);
+/* The reasons orders of the files taken on day were rejected, most frequent first. */
+typedef int (*cg_report_reason_fn)(void *ctx, const char *reason, long n);
+int cg_store_report_run_reasons(struct cg_store *st, const char *seller, const char *day,
+                                cg_report_reason_fn fn, void *ctx, struct cg_err *err);
+
+/*
+ * Refund filings per state: count and refund amount (fen). CG_ENOTFOUND while the database has
+ * no refund tables (the refund module has not created them), which the report shows as "no
+ * refund data"; this build of the store has no refund schema, so that is the only answer.
+ */
+typedef int (*cg_report_refund_fn)(void *ctx, const char *state, long n, int64_t fen);
+int cg_store_report_refunds(struct cg_store *st, const char *seller, cg_report_refund_fn fn,
+                            void *ctx, struct cg_err *err);
+
+#endif
