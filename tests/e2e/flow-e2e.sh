@@ -1,10 +1,11 @@
 #!/bin/sh
 # flow-e2e.sh - the whole export flow of two sellers over loopback TLS against `cebgate port`:
-# seller a on route A and seller b on route B, 100 orders each -> CEB303, 505, 603 -> released
+# seller a on route A and seller b on route B, 100 paid orders each (payments from the shop)
+# -> CEB303, 403, 505, 603 -> released
 # -> one manifest per seller -> CEB607 -> CEB509 -> 899 after the departure -> `cebgate
 # summary` for that month -> CEB701 -> CEB702 -> CEB792 -> every route-B order's status shows
 # its entryId, no route-A inventory is ever summarised, and the port's database and the
-# sender's agree document by document (guid and last status).
+# sender's agree document by document (guid and last status), the CEB403 included.
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 N=${FLOW_E2E_ORDERS:-100}
 CLOSE_MS=0 port_conf "$T/port.conf" "$T/port.db" "close_after_departure = yes"
@@ -13,16 +14,18 @@ sender_conf
 cat >>"$W/cebgate.conf" <<EOC
 [seller.a]
 profile = own
+payments = shop
 [seller.b]
 profile = own
+payments = shop
 statistics_flag = B
 [spool]
 summary_day = 0
 EOC
 mkdir -p "$W/incoming/a" "$W/incoming/b"
 # seller a: SO-0000201..; seller b: SO-0000501.. (clear of the port's reject rules)
-$HELPER orders own "$W/incoming/a/orders.csv" "$N" 201 || fail "make orders"
-$HELPER orders own "$W/incoming/b/orders.csv" "$N" 601 || fail "make orders"
+$HELPER orders own-paid "$W/incoming/a/orders.csv" "$N" 201 || fail "make orders"
+$HELPER orders own-paid "$W/incoming/b/orders.csv" "$N" 601 || fail "make orders"
 expect_rc 0 "run declares $((2 * N)) orders over HTTPS" cg run --no-progress
 count() { sql "SELECT count(*) FROM $1"; }
 run_until() { # TABLE-AND-CONDITION N: run (fetching receipts) until N rows match
@@ -35,7 +38,11 @@ run_until() { # TABLE-AND-CONDITION N: run (fetching receipts) until N rows matc
 run_until "documents WHERE msg_type = 603 AND state = 'released'" $((2 * N))
 check "all $((2 * N)) inventories released, none closed before departure" \
     test "$(count "documents WHERE msg_type = 603 AND state = 'released'")" = $((2 * N))
-check "303, 505, 603 for every order" test "$(sql "SELECT group_concat(n, ' ') FROM (SELECT count(*) AS n FROM documents WHERE order_id IN (SELECT id FROM orders WHERE order_no LIKE 'SO-%') GROUP BY msg_type ORDER BY msg_type)")" = "$((2 * N)) $((2 * N)) $((2 * N))"
+check "303, 403, 505, 603 for every order" test "$(sql "SELECT group_concat(msg_type || ':' || n, ' ') FROM (SELECT msg_type, count(DISTINCT order_id) AS n FROM documents WHERE order_id IN (SELECT id FROM orders WHERE order_no LIKE 'SO-%') GROUP BY msg_type ORDER BY msg_type)")" = "303:$((2 * N)) 403:$((2 * N)) 505:$((2 * N)) 603:$((2 * N))"
+run_until "documents WHERE msg_type = 403 AND state = 'accepted'" $((2 * N))
+check "every CEB403 accepted by its CEB404 (120)" test "$(count "documents WHERE msg_type = 403 AND state = 'accepted' AND status = '120'")" = $((2 * N))
+check "each 403 agrees with its 303 (orderNo, ebcCode, currency) and carries the order's payment" \
+    python3 "$CG_SRCDIR/tests/e2e/flow-helper.py" pay-agree "$W/archive" $((2 * N)) 34 PAY-
 H=bill_no,traf_mode,traf_name,voyage_no,leave_time,logistics_code,logistics_name,logistics_no,gross_weight
 manifest() { # SELLER BILL FIRST
     { echo "$H"
@@ -71,4 +78,5 @@ check "a route-A order's status shows none" sh -c "! grep -q entryId '$T/st'"
 "$CEBGATE" -c "$T/port.conf" port --documents | awk -F'\t' '{ print $2, $6 }' | sort >"$T/port-docs"
 sql "SELECT guid, status FROM documents" | tr '|' ' ' | sort >"$T/our-docs"
 check "both databases agree document by document ($(wc -l <"$T/our-docs") documents)" cmp -s "$T/port-docs" "$T/our-docs"
+check "the port holds every CEB403" test "$("$CEBGATE" -c "$T/port.conf" port --documents | awk -F'\t' '$1 == "CEB403"' | wc -l)" = $((2 * N))
 finish

@@ -2,13 +2,19 @@
 """flow-helper.py - the customs side for the export-flow tests through the folder transport.
 
   receipt INBOX MESSAGE STATUS...   one receipt file in INBOX answering the message file
-                                    MESSAGE (CEB213, 303, 505, 509, 603, 605 or 607; bare or
-                                    DXP wrapped) in the official shape (CEB214, 304, 506, 510,
-                                    604, 606, 608), one entity per
+                                    MESSAGE (CEB213, 303, 403, 505, 509, 603, 605 or 607; bare
+                                    or DXP wrapped) in the official shape (CEB214, 304, 404,
+                                    506, 510, 604, 606, 608), one entity per
                                     status, written atomically; returnTime on the day
                                     $FLOW_RETURN_DAY (YYYYMMDD, default 20261110). Inventories get the numbers
                                     customs would give: preNo B2026 + 13 digits, invtNo
                                     22442026E + 9 digits, both from the copNo.
+  pay-agree DIR COUNT CHARGE PREFIX every CEB403 message under DIR (bare or DXP wrapped) has a
+                                    CEB303 under DIR with the same orderNo, ebcCode and currency,
+                                    charge CHARGE and payNo PREFIX + orderNo; COUNT orders have
+                                    one; each difference is printed and the exit status is 1
+  payments DIR                      one line per CEB403 message under DIR, sorted: orderNo,
+                                    appType, charge, currency, payNo, accountingDate
   summary-result INBOX MESSAGE ENTRYID LINES
                                     a CEB792 for the CEB701 in MESSAGE: declaration ENTRYID,
                                     each inventory it lists with lines 1..LINES
@@ -17,12 +23,13 @@ import base64
 import hashlib
 import os
 import sys
+from decimal import Decimal
 import xml.etree.ElementTree as ET
 
 NS = "http://www.chinaport.gov.cn/ceb"
 DXP = "http://www.chinaport.gov.cn/dxp"
-RETURN = {213: "RefundReturn", 303: "OrderReturn", 505: "LogisticsReturn",
-          509: "DepartureReturn", 603: "InventoryReturn", 605: "InvtCancelReturn",
+RETURN = {213: "RefundReturn", 303: "OrderReturn", 403: "ReceiptsReturn",
+          505: "LogisticsReturn", 509: "DepartureReturn", 603: "InventoryReturn", 605: "InvtCancelReturn",
           607: "WayBillReturn", 701: "SummaryReturn"}
 
 
@@ -95,6 +102,10 @@ def receipt(inbox, message, statuses):
         if mtype == 303:
             for f in ("ebpCode", "ebcCode", "orderNo"):
                 ET.SubElement(e, q(f)).text = field(head, f)
+        if mtype == 403:
+            for f in ("ebcCode", "orderNo", "payNo"):
+                if field(head, f) is not None:
+                    ET.SubElement(e, q(f)).text = field(head, f)
         if mtype == 505:
             for f in ("logisticsCode", "logisticsNo"):
                 ET.SubElement(e, q(f)).text = field(head, f)
@@ -143,10 +154,60 @@ def summary_result(inbox, message, entry_id, lines):
     os.rename(path + ".part", path)
 
 
+def messages(top, mtype):
+    """The entities of every CEB<mtype> message file under top."""
+    for d, _, files in os.walk(top):
+        for n in sorted(files):
+            if n.startswith("CEB%dMessage" % mtype) and n.endswith(".xml"):
+                yield entity_of(os.path.join(d, n))[1]
+
+
+def pay_agree(top, count, charge, prefix):
+    orders = {field(e, "orderNo"): e for e in messages(top, 303)}
+    bad = 0
+    seen = set()
+    for e in messages(top, 403):
+        no = field(e, "orderNo")
+        seen.add(no)
+        o = orders.get(no)
+        if o is None:
+            print("403 %s: no 303" % no)
+            bad += 1
+            continue
+        for f in ("ebcCode", "currency"):
+            if field(e, f) != field(o, f):
+                print("403 %s: %s %s, the 303 has %s" % (no, f, field(e, f), field(o, f)))
+                bad += 1
+        if Decimal(field(e, "charge")) != Decimal(charge):
+            print("403 %s: charge %s, not %s" % (no, field(e, "charge"), charge))
+            bad += 1
+        if field(e, "payNo") != prefix + no:
+            print("403 %s: payNo %s" % (no, field(e, "payNo")))
+            bad += 1
+    if len(seen) != count:
+        print("%d orders have a 403, not %d" % (len(seen), count))
+        bad += 1
+    return 1 if bad else 0
+
+
+def payments(top):
+    rows = []
+    for e in messages(top, 403):
+        rows.append(" ".join(field(e, f) or "-" for f in ("orderNo", "appType", "charge",
+                                                          "currency", "payNo",
+                                                          "accountingDate")))
+    for r in sorted(rows):
+        print(r)
+
+
 def main():
     a = sys.argv[1:]
     if len(a) >= 4 and a[0] == "receipt":
         receipt(a[1], a[2], a[3:])
+    elif len(a) == 5 and a[0] == "pay-agree":
+        sys.exit(pay_agree(a[1], int(a[2]), a[3], a[4]))
+    elif len(a) == 2 and a[0] == "payments":
+        payments(a[1])
     elif len(a) == 5 and a[0] == "summary-result":
         summary_result(a[1], a[2], a[3], int(a[4]))
     else:

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """spool-helper.py - test helper for the spool end-to-end tests and the benchmark.
 
-  orders FORMAT FILE COUNT [FIRST]   write COUNT orders of 3 lines each (FORMAT own, shopify,
-                                     jsonl); own and jsonl carry shipment data and a POD,
-                                     shopify orders get theirs from shipments.csv
+  orders FORMAT FILE COUNT [FIRST]   write COUNT orders of 3 lines each (FORMAT own, own-paid,
+                                     shopify, jsonl); own and jsonl carry shipment data and a
+                                     POD, shopify orders get theirs from shipments.csv; own-paid
+                                     is own with payment columns (PayPal, payNo PAY-<order>,
+                                     paid 2026-11-01 08:00 UTC)
   shipments FILE COUNT [FIRST]       shipments.csv rows for shopify orders FIRST..
   receipts OUTBOX INBOX STATUS...    one receipt file per message in OUTBOX (bare or DXP
                                      wrapped), in the official receipt format (CEB304, 506, 604),
@@ -30,12 +32,17 @@ def order_no(i):
 
 def write_orders(fmt, path, count, first):
     with open(path + ".part", "w", encoding="utf-8") as f:
-        if fmt == "own":
+        if fmt in ("own", "own-paid"):
+            paid = fmt == "own-paid"
             f.write("order_no,currency,country,pod,freight,sku,item_name,qty,price,"
-                    "logistics_code,logistics_name,logistics_no,gross_weight\n")
+                    "logistics_code,logistics_name,logistics_no,gross_weight%s\n"
+                    % (",pay_name,pay_no,pay_time" if paid else ""))
             for i in range(first, first + count):
                 for k, sku in enumerate(SKUS):
                     ship = "3120980105,SF Express,SF%013d,2.5" % i if k == 0 else ",,,"
+                    if paid:
+                        ship += (",PayPal,PAY-%s,2026-11-01T08:00:00Z" % order_no(i)
+                                 if k == 0 else ",,,")
                     f.write("%s,USD,US,USNY,5.00,%s,Item %d,%d,%d.50,%s\n"
                             % (order_no(i), sku, k, k + 1, k + 3, ship))
         elif fmt == "shopify":
