@@ -27,14 +27,6 @@ mkdir -p "$W/incoming/a" "$W/incoming/b"
 $HELPER orders own-paid "$W/incoming/a/orders.csv" "$N" 201 || fail "make orders"
 $HELPER orders own-paid "$W/incoming/b/orders.csv" "$N" 601 || fail "make orders"
 expect_rc 0 "run declares $((2 * N)) orders over HTTPS" cg run --no-progress
-count() { sql "SELECT count(*) FROM $1"; }
-run_until() { # TABLE-AND-CONDITION N: run (fetching receipts) until N rows match
-    i=0
-    while [ "$(count "$1")" != "$2" ] && [ $i -lt 60 ]; do
-        cg run --no-progress >/dev/null 2>&1
-        i=$((i + 1))
-    done
-}
 run_until "documents WHERE msg_type = 603 AND state = 'released'" $((2 * N))
 check "all $((2 * N)) inventories released, none closed before departure" \
     test "$(count "documents WHERE msg_type = 603 AND state = 'released'")" = $((2 * N))

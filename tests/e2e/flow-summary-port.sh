@@ -11,15 +11,7 @@ sed -i 's/^profile = own$/profile = own\nstatistics_flag = B/' "$W/cebgate.conf"
 printf '[spool]\nsummary_day = 0\n' >>"$W/cebgate.conf"
 orders orders.csv 2 || fail "make orders"
 expect_rc 0 "run declares two route-B orders over HTTPS" cg run --no-progress
-count() { sql "SELECT count(*) FROM $1"; }
 # run_until TABLE-AND-CONDITION N: run (fetching the port's receipts) until N rows match.
-run_until() {
-    i=0
-    while [ "$(count "$1")" != "$2" ] && [ $i -lt 50 ]; do
-        cg run --no-progress >/dev/null 2>&1
-        i=$((i + 1))
-    done
-}
 run_until "documents WHERE msg_type = 603 AND state = 'closed'" 2
 check "both inventories closed by the port" test "$(count "documents WHERE msg_type = 603 AND state = 'closed'")" = 2
 M=$(sql "SELECT substr(min(return_time), 1, 6) FROM receipts WHERE status = '899'")

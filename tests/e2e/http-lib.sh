@@ -158,6 +158,17 @@ EXPECTED_SQL="CASE
               OR o.order_no BETWEEN 'SO-0000500' AND 'SO-0000504' THEN 'rejected' ELSE 'closed' END
   END"
 
+# count FROM: the rows of "TABLE [WHERE ...]" in the sender's database
+count() { sql "SELECT count(*) FROM $1"; }
+# run_until FROM N: `cebgate run` (fetching receipts) until count FROM gives N, at most 60 runs
+run_until() {
+    i=0
+    while [ "$(count "$1")" != "$2" ] && [ $i -lt 60 ]; do
+        cg run --no-progress >/dev/null 2>&1
+        i=$((i + 1))
+    done
+}
+
 # run_until_done MAX: `cebgate run` until no document waits for a receipt (at most MAX runs).
 # Exit codes go to $T/runs (one per run); 0 and 75 go on, anything else stops.
 RUNS=0
