@@ -54,9 +54,14 @@ const struct cg_conf_key cg_mapping_conf_keys[] = {
     {"seller", "key_pass_env", CG_CONF_STR, NULL, NULL,
      "environment variable holding the key passphrase"},
     {"seller", "key_name", CG_CONF_STR, NULL, NULL, "certificate number written into ds:KeyName"},
-    {"seller", "payments", CG_CONF_ENUM, "none", "none|shop",
-     "shop: declare a payment receipt (CEB403) from the order file's payment columns; none: "
-     "declare none"},
+    {"seller", "payments", CG_CONF_ENUM, "none", "none|shop|collections",
+     "shop: declare a payment receipt (CEB403) from the order file's payment columns; "
+     "collections: from the collections matched to the order (settle); none: declare none"},
+    {"seller", "pay_code", CG_CONF_STR, NULL, NULL,
+     "payment company code (CEB403 payCode) of receipts declared from collections"},
+    {"seller", "pay_name", CG_CONF_STR, NULL, NULL,
+     "payment company name (CEB403 payName) of receipts declared from collections; required "
+     "with payments = collections"},
     {"seller", "iac_code", CG_CONF_STR, NULL, NULL,
      "special-area warehouse enterprise code (CEB603 iacCode); required with trade_mode 1210"},
     {"seller", "iac_name", CG_CONF_STR, NULL, NULL,

@@ -51,6 +51,8 @@ void cg_seller_free(struct cg_seller *s)
     free(s->iac_name);
     free(s->ems_no);
     free(s->payments);
+    free(s->pay_code);
+    free(s->pay_name);
     free(s);
 }
 
@@ -90,6 +92,8 @@ static const struct rule rules[] = {
     {"iac_name", OFF(iac_name), 100, 0, "the special-area warehouse enterprise name (iacName)"},
     {"ems_no", OFF(ems_no), 30, 0, "the special-area record book number (emsNo)"},
     {"payments", OFF(payments), 0, 0, "where payment records come from"},
+    {"pay_code", OFF(pay_code), 18, 0, "the payment company code of collections (payCode)"},
+    {"pay_name", OFF(pay_name), 100, 0, "the payment company name of collections (payName)"},
 };
 
 static const struct {
@@ -183,6 +187,15 @@ int cg_seller_load(const struct cg_conf *conf, const char *name, struct cg_selle
                         section, *s->iac_code == '\0' ? " iac_code" : "",
                         *s->iac_name == '\0' ? " iac_name" : "",
                         *s->ems_no == '\0' ? " ems_no" : "");
+        goto done;
+    }
+    /* Spec 202205 CEB403: payName is required; a collection carries no payment company. */
+    if (strcmp(s->payments, "collections") == 0 && *s->pay_name == '\0') {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[%s] payments = collections needs pay_name: the CEB403 declared from "
+                        "matched collections must carry payName, the bank or payment company "
+                        "that received the money",
+                        section);
         goto done;
     }
     if (*s->pod_by_country != '\0') {

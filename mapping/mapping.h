@@ -51,9 +51,13 @@ struct cg_seller {
      * record book, written into the CEB603 as iacCode, iacName and emsNo; "" when unset
      * (cg_seller_load refuses 1210 without all three). */
     char *iac_code, *iac_name, *ems_no;
-    /* Where the payment record (CEB403) comes from: "shop" (the order file's payment columns)
-     * or "none" (no CEB403 is declared). */
+    /* Where the payment record (CEB403) comes from: "shop" (the order file's payment columns),
+     * "collections" (the collections settle/ matched to the order) or "none" (no CEB403 is
+     * declared). */
     char *payments;
+    /* The payment company of a CEB403 declared from collections (payCode, payName); "" when
+     * unset (cg_seller_load refuses payments = collections without pay_name). */
+    char *pay_code, *pay_name;
 };
 
 /*

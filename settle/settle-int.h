@@ -4,6 +4,7 @@
 #ifndef CG_SETTLE_INT_H
 #define CG_SETTLE_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -36,6 +37,7 @@ struct cg_settle {
     void *on_collected_ctx;
     long long *touched; /* orders whose collected amount changed in the current transaction */
     size_t ntouched, cap_touched;
+    bool touch_failed; /* an order could not be noted in touched: the transaction fails */
 };
 
 /* One order with everything its state is derived from. */
@@ -79,7 +81,10 @@ int fx_event(struct cg_settle *s, long long order_id, long long receipt_id, int 
              struct cg_err *err);
 /* The order's collected amount changed in this transaction (for the collected hook). */
 void fx_touch(struct cg_settle *s, long long order_id);
-/* Run fn in a transaction and call the collected hook for touched orders after commit. */
+/*
+ * Run fn in a transaction that also writes the payment record (cg_store_fx_payment_put) of
+ * each touched order; call the collected hook for them after commit.
+ */
 int fx_tx(struct cg_settle *s, int (*fn)(struct cg_store *, void *, struct cg_err *), void *ctx,
           struct cg_err *err);
 

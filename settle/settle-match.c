@@ -739,6 +739,7 @@ static int confirm_tx(struct cg_store *db, void *vctx, struct cg_err *err)
                                            err);
         if (rc != CG_OK)
             break;
+        fx_touch(s, p->order_id);
         fx_amount_format(p->amount, x.currency, a1, sizeof(a1));
         fx_amount_format(amount_order, v.currency, a2, sizeof(a2));
         snprintf(detail, sizeof(detail),

@@ -418,8 +418,10 @@ void fx_touch(struct cg_settle *s, long long order_id)
     if (s->ntouched == s->cap_touched) {
         size_t cap = s->cap_touched ? s->cap_touched * 2 : 16;
         long long *p = realloc(s->touched, cap * sizeof(*p));
-        if (p == NULL)
-            return; /* the hook misses this order; the data are committed regardless */
+        if (p == NULL) {
+            s->touch_failed = true; /* the transaction fails: no payment record is missed */
+            return;
+        }
         s->touched = p;
         s->cap_touched = cap;
     }
@@ -448,14 +450,45 @@ int fx_event(struct cg_settle *s, long long order_id, long long receipt_id, int 
     return cg_store_fx_event_add(s->db, &e, err);
 }
 
+struct tx_call {
+    struct cg_settle *s;
+    int (*fn)(struct cg_store *, void *, struct cg_err *);
+    void *ctx;
+};
+
+/*
+ * The operation, then the payment record of every order whose allocations it changed, in the
+ * same transaction: the collected amount in the order's currency (never below zero), which the
+ * spool declares as the order's CEB403 for sellers with payments = collections.
+ */
+static int tx_with_payments(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct tx_call *c = vctx;
+    size_t i;
+    int rc = c->fn(db, c->ctx, err);
+
+    if (rc == CG_OK && c->s->touch_failed)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    for (i = 0; rc == CG_OK && i < c->s->ntouched; i++) {
+        struct fx_view v;
+        rc = fx_view_load(c->s, c->s->touched[i], NULL, &v, err);
+        if (rc == CG_OK)
+            rc = cg_store_fx_payment_put(db, v.id, v.currency, v.collected > 0 ? v.collected : 0,
+                                         err);
+    }
+    return rc;
+}
+
 int fx_tx(struct cg_settle *s, int (*fn)(struct cg_store *, void *, struct cg_err *), void *ctx,
           struct cg_err *err)
 {
+    struct tx_call call = {s, fn, ctx};
     size_t i;
     int rc;
 
     s->ntouched = 0;
-    rc = cg_store_tx(s->db, fn, ctx, err);
+    s->touch_failed = false;
+    rc = cg_store_tx(s->db, tx_with_payments, &call, err);
     if (rc == CG_OK && s->on_collected != NULL) {
         for (i = 0; i < s->ntouched; i++) {
             struct fx_view v;

@@ -195,6 +195,9 @@ int spool_inventory_country(struct cg_spool *sp, const char *order_no, int64_t i
 /* At the end of a pass: the previous month's summaries when today (China time) is between the
  * 1st and [spool] summary_day (0: never). */
 int spool_summary_auto(struct cg_spool *sp, struct cg_err *err);
+/* Declare the CEB403 of every changed payment record of a seller whose payments come from
+ * collections (spool-payments.c). */
+int spool_payments_step(struct cg_spool *sp, struct cg_err *err);
 /* The one seller that declared order_no, into out; CG_ENOTFOUND, or CG_EEXIST when several. */
 int spool_order_seller(struct cg_spool *sp, const char *order_no, char *out, size_t size,
                        struct cg_err *err);

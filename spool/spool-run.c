@@ -3,7 +3,8 @@
  * (cebgate watch, inotify).
  *
  * A pass: fetch receipts from the transport, apply inbox/, submit what earlier runs left
- * queued, take and process incoming/, fetch and apply receipts again, prune archive/. A stop
+ * queued, take and process incoming/, declare the payment receipts of changed collections,
+ * cancellations, departures and summaries, fetch and apply receipts again, prune archive/. A stop
  * request (SIGTERM) is honoured between units of work. The watcher reacts to complete files
  * only (IN_CLOSE_WRITE, IN_MOVED_TO) in incoming/, its seller folders (watched as they
  * appear) and inbox/, and runs a pass at least every retry_secs for the transport.
@@ -81,6 +82,8 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
         rc = spool_submit_queued(sp, err);
     if (rc == CG_OK && !stopped(sp))
         rc = spool_intake(sp, err);
+    if (rc == CG_OK && !stopped(sp))
+        rc = spool_payments_step(sp, err);
     if (rc == CG_OK && !stopped(sp))
         rc = spool_cancel_auto(sp, err);
     if (rc == CG_OK && !stopped(sp))

@@ -303,6 +303,16 @@ int cg_spool_summary(struct cg_spool *sp, const char *month, bool dry_run, long 
 /* The month before now's, China time: "YYYYMM". */
 void cg_spool_prev_month(time_t now, char out[7]);
 
+/* ------------------------------------------------------------------ collections */
+
+/*
+ * Declare the payment receipt (CEB403) of every order of a seller with payments = collections
+ * whose payment record (what settle/ matched to it) changed since it was last declared, and
+ * hand the messages to the transport (spool-payments.c); cg_spool_run does this after taking
+ * files. Codes as cg_spool_cancel().
+ */
+int cg_spool_payments(struct cg_spool *sp, struct cg_err *err);
+
 /* ------------------------------------------------------------------ status */
 
 enum cg_spool_status_kind {

@@ -159,9 +159,28 @@ static const char settle_step_2[] =
     "ALTER TABLE fx_declared ADD COLUMN pay_no TEXT;"
     "CREATE INDEX fx_declared_pay_no ON fx_declared(pay_no) WHERE pay_no IS NOT NULL;";
 
+/*
+ * 3: the payment record of each order as collected (cg_store_fx_payment_put), its revision and
+ * the revision the spool last declared as the order's CEB403; the partial index keeps the
+ * spool's look for changed records to the changed ones.
+ */
+static const char settle_step_3[] =
+    "CREATE TABLE fx_payment ("
+    "  order_id INTEGER PRIMARY KEY REFERENCES orders(id),"
+    "  currency TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK (amount >= 0),"
+    "  pay_no TEXT,"
+    "  paid_on TEXT,"
+    "  rev INTEGER NOT NULL,"
+    "  declared_rev INTEGER NOT NULL DEFAULT 0,"
+    "  updated_at TEXT NOT NULL"
+    ");"
+    "CREATE INDEX fx_payment_due ON fx_payment(order_id) WHERE rev > declared_rev;";
+
 static const char *const settle_steps[] = {
     settle_step_1,
     settle_step_2,
+    settle_step_3,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

@@ -96,6 +96,91 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
     return rc;
 }
 
+/* ------------------------------------------------------------------ payment records */
+
+int cg_store_fx_payment_put(struct cg_store *store, long long order_id, const char *currency,
+                            int64_t amount, struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(
+        store,
+        "INSERT INTO fx_payment(order_id, currency, amount, pay_no, paid_on, rev, declared_rev, "
+        "updated_at) SELECT ?1, ?2, ?3, (SELECT substr(r.entry_key, length(rtrim(r.entry_key, "
+        "replace(r.entry_key, ':', ''))) + 1) FROM fx_allocation a JOIN fx_receipt r ON r.id = "
+        "a.receipt_id WHERE a.order_id = ?1 AND a.removed_at IS NULL AND a.kind = "
+        "'PRINCIPAL' AND a.amount_order IS NOT NULL ORDER BY r.value_on DESC, a.id DESC LIMIT 1), "
+        "(SELECT r.value_on FROM fx_allocation a JOIN fx_receipt r ON r.id = a.receipt_id WHERE "
+        "a.order_id = ?1 AND a.removed_at IS NULL AND a.kind = 'PRINCIPAL' AND a.amount_order IS "
+        "NOT NULL ORDER BY r.value_on DESC, a.id DESC LIMIT 1), 1, 0, " NOW_SQL " WHERE ?3 > 0 OR "
+        "EXISTS (SELECT 1 FROM fx_payment WHERE order_id = ?1) ON CONFLICT(order_id) DO UPDATE "
+        "SET currency = excluded.currency, amount = excluded.amount, pay_no = excluded.pay_no, "
+        "paid_on = excluded.paid_on, rev = rev + 1, updated_at = excluded.updated_at WHERE "
+        "currency IS NOT excluded.currency OR amount IS NOT excluded.amount OR pay_no IS NOT "
+        "excluded.pay_no OR paid_on IS NOT excluded.paid_on",
+        &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, order_id);
+    bind_text(st, 2, currency);
+    sqlite3_bind_int64(st, 3, amount);
+    rc = run(store->db, st, "record payment", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_payments_due(struct cg_store *store, cg_fx_payment_fn fn, void *ctx,
+                             struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(store,
+                  "SELECT p.order_id, o.seller, o.order_no, p.currency, p.amount, p.pay_no, "
+                  "p.paid_on, p.rev FROM fx_payment p JOIN orders o ON o.id = p.order_id WHERE "
+                  "p.rev > p.declared_rev ORDER BY p.order_id",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cg_fx_payment p;
+        memset(&p, 0, sizeof(p));
+        p.order_id = sqlite3_column_int64(st, 0);
+        p.seller = col_text(st, 1);
+        p.order_no = col_text(st, 2);
+        cg_strlcpy(p.currency, col_text(st, 3), sizeof(p.currency));
+        p.amount = sqlite3_column_int64(st, 4);
+        p.pay_no = (const char *)sqlite3_column_text(st, 5);
+        p.paid_on = (const char *)sqlite3_column_text(st, 6);
+        p.rev = sqlite3_column_int64(st, 7);
+        if ((rc = fn(ctx, &p)) != 0)
+            goto done;
+    }
+    if (r != SQLITE_DONE)
+        rc = cg_db_fail(store->db, r, "read payment records", err);
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_payment_declared(struct cg_store *store, long long order_id, long long rev,
+                                 struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(store,
+                  "UPDATE fx_payment SET declared_rev = ?2 WHERE order_id = ?1 AND declared_rev "
+                  "< ?2",
+                  &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, order_id);
+    sqlite3_bind_int64(st, 2, rev);
+    rc = run(store->db, st, "record declared payment", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* The release day: the first 800 or 899 on the order's inventory (CEB603), China date. */
 #define ORDER_SQL                                                                                  \
     "SELECT o.id, o.seller, o.order_no, d.currency, d.amount, coalesce((SELECT min(CASE WHEN "     \

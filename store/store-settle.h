@@ -41,6 +41,34 @@ struct cg_fx_declared {
 /* Record the declared amounts of n orders, one statement for all (the spool's commit). */
 int cg_store_fx_declared_put(struct cg_store *st, const struct cg_fx_declared *d, size_t n,
                              struct cg_err *err);
+
+/*
+ * The payment record of an order as collected (settle/ writes it in the transaction that
+ * changes the order's allocations; the spool declares a CEB403 from it). amount is what the
+ * order holds now in its currency (minor units, never below zero); pay_no (the entry's own
+ * identity in its statement: the last part of its entry key) and paid_on (its value day) come
+ * from the receipt of its latest confirmed principal allocation (NULL when none). Each change
+ * of content raises the record's revision; an order that never held money gets no record.
+ */
+int cg_store_fx_payment_put(struct cg_store *st, long long order_id, const char *currency,
+                            int64_t amount, struct cg_err *err);
+struct cg_fx_payment {
+    long long order_id;
+    const char *seller, *order_no;
+    char currency[4];    /* ISO letters */
+    int64_t amount;      /* minor units */
+    const char *pay_no;  /* NULL when none */
+    const char *paid_on; /* YYYY-MM-DD, NULL when none */
+    long long rev;       /* revision of the record */
+};
+typedef int (*cg_fx_payment_fn)(void *ctx, const struct cg_fx_payment *p);
+/* The payment records changed since the spool last declared them, by order id. A non-zero fn
+ * result stops and is returned. */
+int cg_store_fx_payments_due(struct cg_store *st, cg_fx_payment_fn fn, void *ctx,
+                             struct cg_err *err);
+/* The spool declared (or decided not to declare) revision rev of an order's payment record. */
+int cg_store_fx_payment_declared(struct cg_store *st, long long order_id, long long rev,
+                                 struct cg_err *err);
 /*
  * The order with this number (seller NULL: any seller). CG_ENOTFOUND when there is none or it
  * has no declared amount; CG_EEXIST when several sellers have it and seller is NULL.

@@ -317,6 +317,15 @@ static void check_invariants(struct fix *f, int step)
                                    "r.id = a.receipt_id WHERE (a.kind = 'REFUND_OUT') <> "
                                    "(r.direction = 'out')"),
                      0);
+    /* the payment record (what a CEB403 declares) is what the allocations imply: principal
+     * and fees netted minus refunds, never below zero; every order holding money has one */
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_declared d LEFT JOIN fx_payment p ON "
+                                   "p.order_id = d.order_id WHERE coalesce(p.amount, 0) <> max(0, "
+                                   "(SELECT coalesce(sum(CASE kind WHEN 'REFUND_OUT' THEN "
+                                   "-amount_order ELSE amount_order END), 0) FROM fx_allocation a "
+                                   "WHERE a.order_id = d.order_id AND a.removed_at IS NULL AND "
+                                   "a.amount_order IS NOT NULL))"),
+                     0);
     /* each order's state is what its allocations imply */
     assert_int_equal(cg_settle_report(f->s, CG_FXR_ORDERS, "2025-12-31", &t, &err), CG_OK);
     assert_int_equal(t->nrows, NORDERS);
