@@ -754,6 +754,20 @@ static void test_seller(void **state)
     assert_string_equal(s->ems_no, "T2992W000001");
     assert_int_equal(cg_conf_set(c, "seller", "trade_mode", "9610", &err), CG_OK);
     cg_seller_free(s);
+    s = NULL;
+    /* Payment receipts from collections need the payment company's name (CEB403 payName). */
+    assert_int_equal(cg_conf_set(c, "seller", "payments", "collections", &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_ECONFIG);
+    assert_null(s);
+    assert_string_equal(err.msg, "[seller] payments = collections needs pay_name: the CEB403 "
+                                 "declared from matched collections must carry payName, the bank "
+                                 "or payment company that received the money");
+    assert_int_equal(cg_conf_set(c, "seller", "pay_name", "Bank of Test", &err), CG_OK);
+    assert_int_equal(cg_seller_load(c, NULL, &s, &err), CG_OK);
+    assert_string_equal(s->payments, "collections");
+    assert_string_equal(s->pay_name, "Bank of Test");
+    assert_string_equal(s->pay_code, "");
+    cg_seller_free(s);
     cg_seller_free(NULL);
     cg_conf_free(c);
 }
