@@ -8,13 +8,16 @@
  * 1.0, sm2-sm3, rsa-sha1 or rsa-sha256 and exactly one Reference with URI="" and the
  * enveloped-signature transform alone, no ds:Object, KeyInfo with exactly one X509Certificate.
  * Then the digest and the signature value are checked with the public key of that certificate
- * (KeyInfo is not otherwise processed: no key lookup, no retrieval): RSA by xmlsec, restricted
- * to those algorithms and to the empty URI; SM2, which xmlsec does not know, here: DigestValue
- * (SM3 for the 202205 form, SHA-1 for the older smart-card form with the w3.org sm2-sm3 URI)
- * over the inclusive C14N of the document without the Signature element, then the raw 64-byte
- * r||s SignatureValue over the inclusive C14N of SignedInfo in place, SM3 with the SM2
- * distinguishing identifier of the cg_trust (default 1234567812345678) in Z. Last, with a
- * cg_trust, the certificate must chain to a trusted one (SM2 chains as well as RSA).
+ * (KeyInfo is not otherwise processed: no key lookup, no retrieval): DigestValue (SHA-1 or
+ * SHA-256 for RSA; SM3 for the 202205 SM2 form, SHA-1 for the older smart-card form with the
+ * w3.org sm2-sm3 URI) over the inclusive C14N of the document without the Signature element
+ * (what the enveloped-signature transform leaves), then SignatureValue over the inclusive C14N
+ * of SignedInfo in place: RSA PKCS#1 v1.5 by OpenSSL, or SM2 as the raw 64-byte r||s, SM3 with
+ * the SM2 distinguishing identifier of the cg_trust (default 1234567812345678) in Z. Last, with
+ * a cg_trust, the certificate must chain to a trusted one (SM2 chains as well as RSA). The
+ * certificates decoded are kept in the cg_trust's cache (declare-certcache.c), so a signer's
+ * next message is not decoded and checked against the signer rules again; its chain is
+ * re-verified unless the one found before is still within every validity period.
  * Every failure is CG_ESIG (CG_ECRYPTO when OpenSSL refuses an algorithm) with the reason.
  * Owner: the signing part of declare/.
  */
@@ -32,11 +35,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <xmlsec/base64.h>
-#include <xmlsec/crypto.h>
-#include <xmlsec/keys.h>
-#include <xmlsec/openssl/evp.h>
-#include <xmlsec/xmldsig.h>
-#include <xmlsec/xmlsec.h>
 
 #include "core/buf.h"
 #include "core/fsutil.h"
@@ -479,95 +477,6 @@ static int cert_entry(const struct cg_trust *t, xmlNodePtr ki, struct cg_cert_en
 
 /* ------------------------------------------------------------------ cryptography */
 
-static int xmlsec_verify(xmlNodePtr sig, X509 *cert, const struct cg_sig_alg *alg,
-                         struct cg_err *err)
-{
-    xmlSecDSigCtx ctx;
-    xmlSecKeyPtr key = NULL;
-    xmlSecKeyDataPtr data = NULL;
-    xmlSecDSigReferenceCtxPtr r;
-    EVP_PKEY *pub = X509_get_pubkey(cert);
-    char ssl[256], subj[256];
-    int ctx_up = 0;
-    xmlSecSize i, n;
-    int rc = CG_OK;
-
-    subject_of(cert, subj, sizeof(subj));
-    if (pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
-        rc = CG_ERR_SET(err, CG_ESIG, "certificate in ds:KeyInfo (%s) has no RSA public key", subj);
-        goto done;
-    }
-    rc = cg_sig_probe_verify(pub, alg, err);
-    if (rc != CG_OK)
-        goto done;
-    key = xmlSecKeyCreate();
-    data = xmlSecOpenSSLEvpKeyAdopt(pub);
-    if (data != NULL)
-        pub = NULL; /* owned by data */
-    if (key == NULL || data == NULL) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-        goto done;
-    }
-    if (xmlSecKeySetValue(key, data) < 0) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-        goto done;
-    }
-    data = NULL;
-    if (xmlSecDSigCtxInitialize(&ctx, NULL) < 0) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "xmlsec signature context: out of memory");
-        goto done;
-    }
-    ctx_up = 1;
-    ctx.signKey = key; /* the context owns it from here */
-    key = NULL;
-    ctx.enabledReferenceUris = xmlSecTransformUriTypeEmpty;
-    if (xmlSecDSigCtxEnableSignatureTransform(&ctx, xmlSecTransformInclC14NId) < 0 ||
-        xmlSecDSigCtxEnableSignatureTransform(&ctx, xmlSecTransformRsaSha1Id) < 0 ||
-        xmlSecDSigCtxEnableSignatureTransform(&ctx, xmlSecTransformRsaSha256Id) < 0 ||
-        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformEnvelopedId) < 0 ||
-        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformInclC14NId) < 0 ||
-        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformSha1Id) < 0 ||
-        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformSha256Id) < 0) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "xmlsec signature context: out of memory");
-        goto done;
-    }
-    if (xmlSecDSigCtxVerify(&ctx, sig) < 0) {
-        cg_ssl_error(ssl, sizeof(ssl));
-        rc = CG_ERR_SET(err, CG_ESIG,
-                        "signature cannot be processed (malformed DigestValue or "
-                        "SignatureValue?): %s",
-                        ssl);
-        goto done;
-    }
-    if (ctx.status == xmlSecDSigStatusSucceeded)
-        goto done;
-    n = xmlSecPtrListGetSize(&ctx.signedInfoReferences);
-    for (i = 0; i < n; i++) {
-        r = (xmlSecDSigReferenceCtxPtr)xmlSecPtrListGetItem(&ctx.signedInfoReferences, i);
-        if (r != NULL && r->status != xmlSecDSigStatusSucceeded) {
-            rc = CG_ERR_SET(err, CG_ESIG,
-                            "digest mismatch: the document was changed after it "
-                            "was signed (ds:DigestValue does not match its content)");
-            goto done;
-        }
-    }
-    rc = CG_ERR_SET(err, CG_ESIG,
-                    "wrong key: ds:SignatureValue does not verify with the "
-                    "public key of the certificate in ds:KeyInfo (%s); the signature or "
-                    "SignedInfo was altered, or another key signed it",
-                    subj);
-done:
-    ERR_clear_error();
-    if (ctx_up)
-        xmlSecDSigCtxFinalize(&ctx);
-    if (data != NULL)
-        xmlSecKeyDataDestroy(data);
-    if (key != NULL)
-        xmlSecKeyDestroy(key);
-    EVP_PKEY_free(pub);
-    return rc;
-}
-
 /* The text of a base64 element (line breaks allowed), decoded; *out is the caller's (xmlFree). */
 static int b64_content(xmlNodePtr n, xmlChar **out, size_t *len)
 {
@@ -593,34 +502,69 @@ static xmlNodePtr ds_child(xmlNodePtr n, const char *local)
     return NULL;
 }
 
-/*
- * SM2 (sm2-sm3): DigestValue with md over the document without sig, then the r||s
- * SignatureValue over SignedInfo si in place. The shape was checked before.
- */
-static int sm2_verify(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr si, X509 *cert, const EVP_MD *md,
-                      const char *id, struct cg_err *err)
+/* RSA PKCS#1 v1.5 with alg's hash: sv over data, with the public key pub. */
+static int rsa_verify(EVP_PKEY *pub, const struct cg_sig_alg *alg, const unsigned char *data,
+                      size_t len, const unsigned char *sv, size_t sv_len, const char *what,
+                      struct cg_err *err)
 {
-    EVP_PKEY *pub = X509_get0_pubkey(cert);
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    int rc = CG_OK;
+
+    if (mctx == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (EVP_DigestVerifyInit(mctx, NULL, alg->md(), NULL, pub) != 1) {
+        /* OpenSSL refuses the algorithm: say so, with the cure */
+        ERR_clear_error();
+        rc = cg_sig_probe_verify(pub, alg, err);
+        if (rc == CG_OK)
+            rc = CG_ERR_SET(err, CG_ECRYPTO, "OpenSSL refuses to check an %s signature", alg->name);
+    } else if (EVP_DigestVerify(mctx, sv, sv_len, data, len) != 1) {
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        "wrong key: ds:SignatureValue does not verify with the "
+                        "public key of %s; the signature or SignedInfo was altered, or another "
+                        "key signed it",
+                        what);
+    }
+    ERR_clear_error();
+    EVP_MD_CTX_free(mctx);
+    return rc;
+}
+
+/*
+ * The signature with the key of cert: DigestValue with md over the document without sig, then
+ * SignatureValue over SignedInfo si in place (inclusive C14N 1.0): RSA PKCS#1 v1.5, or SM2 as
+ * the raw r||s with the distinguishing identifier id. The shape was checked before.
+ */
+static int sig_verify(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr si, const struct cg_cert_entry *e,
+                      const struct cg_sig_alg *alg, const EVP_MD *md, const char *id,
+                      struct cg_err *err)
+{
+    EVP_PKEY *pub = X509_get0_pubkey(e->cert);
+    const char *subj = e->subject;
     unsigned char dv[EVP_MAX_MD_SIZE];
     unsigned int dv_len = 0;
     xmlChar *want = NULL, *sv = NULL;
     size_t want_len = 0, sv_len = 0;
     struct cg_buf b;
-    char subj[256], what[300];
+    char what[600];
     int rc;
 
     cg_buf_init(&b, 64u * 1024u);
-    subject_of(cert, subj, sizeof(subj));
-    if (pub == NULL || !EVP_PKEY_is_a(pub, "SM2")) {
+    if (alg->sm2 && (pub == NULL || !EVP_PKEY_is_a(pub, "SM2"))) {
         rc = CG_ERR_SET(err, CG_ESIG,
                         "certificate in ds:KeyInfo (%s) has no SM2 public key, but the signature "
                         "method is sm2-sm3",
                         subj);
         goto done;
     }
+    if (!alg->sm2 && (pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA)) {
+        rc = CG_ERR_SET(err, CG_ESIG, "certificate in ds:KeyInfo (%s) has no RSA public key", subj);
+        goto done;
+    }
     if (b64_content(ds_child(ds_child(si, "Reference"), "DigestValue"), &want, &want_len) !=
         CG_OK) {
-        rc = CG_ERR_SET(err, CG_ESIG, "ds:DigestValue is not base64");
+        rc =
+            CG_ERR_SET(err, CG_ESIG, "signature cannot be processed: ds:DigestValue is not base64");
         goto done;
     }
     rc = cg_c14n_digest(doc, sig, md, dv, &dv_len);
@@ -635,7 +579,8 @@ static int sm2_verify(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr si, X509 *cert, 
         goto done;
     }
     if (b64_content(ds_child(sig, "SignatureValue"), &sv, &sv_len) != CG_OK) {
-        rc = CG_ERR_SET(err, CG_ESIG, "ds:SignatureValue is not base64");
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        "signature cannot be processed: ds:SignatureValue is not base64");
         goto done;
     }
     rc = cg_c14n_signed_info(doc, xmlDocGetRootElement(doc), sig, si, &b);
@@ -644,7 +589,10 @@ static int sm2_verify(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr si, X509 *cert, 
         goto done;
     }
     snprintf(what, sizeof(what), "the certificate in ds:KeyInfo (%s)", subj);
-    rc = cg_sm2_verify(pub, id, (const unsigned char *)b.data, b.len, sv, sv_len, what, err);
+    if (alg->sm2)
+        rc = cg_sm2_verify(pub, id, (const unsigned char *)b.data, b.len, sv, sv_len, what, err);
+    else
+        rc = rsa_verify(pub, alg, (const unsigned char *)b.data, b.len, sv, sv_len, what, err);
 done:
     xmlFree(want);
     xmlFree(sv);
@@ -767,10 +715,8 @@ int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *
         goto done;
     if (e->check_rc != CG_OK)
         rc = CG_ERR_SET(err, e->check_rc, "%s", e->check_msg);
-    else if (alg->sm2)
-        rc = sm2_verify(doc, sig, si, e->cert, md, t != NULL ? t->sm2_id : CG_SM2_DEFAULT_ID, err);
     else
-        rc = xmlsec_verify(sig, e->cert, alg, err);
+        rc = sig_verify(doc, sig, si, e, alg, md, t != NULL ? t->sm2_id : CG_SM2_DEFAULT_ID, err);
     if (rc == CG_OK && t != NULL)
         rc = check_trust(t, e, err);
     if (rc == CG_OK && info != NULL)
