@@ -473,7 +473,8 @@ static int build_days(struct builder *b, struct cg_store *st, const char *today,
 
 static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due, struct cg_err *err)
 {
-    struct cg_table *t = NULL;
+    static const int kinds[2] = {CG_FXR_AGING, CG_FXR_CREDIT};
+    struct cg_table *t[2] = {NULL, NULL};
     json_t *sec;
     size_t r;
     int rc;
@@ -482,22 +483,19 @@ static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due,
     *credit_due = json_integer(0);
     if (s == NULL)
         return CG_OK;
-    rc = cg_settle_report(s, CG_FXR_AGING, b->o->as_of, &t, err);
+    /* both in one pass over the orders */
+    rc = cg_settle_reports(s, kinds, 2, b->o->as_of, t, err);
     if (rc != CG_OK)
         return rc;
     sec = section(b, "fx_aging", "FX aging: open amounts per currency by days since release",
                   "currency,0-30,31-60,61-90,91-180,>180,total,orders", "cebgate report fx aging");
-    for (r = 0; t->ncols == 8 && r < t->nrows; r++) {
-        char **c = t->cells + r * t->ncols;
+    for (r = 0; t[0]->ncols == 8 && r < t[0]->nrows; r++) {
+        char **c = t[0]->cells + r * t[0]->ncols;
         row(b, sec, b->o->rows, 8, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
     }
-    cg_table_free(t);
-    t = NULL;
-    rc = cg_settle_report(s, CG_FXR_CREDIT, b->o->as_of, &t, err);
-    if (rc != CG_OK)
-        return rc;
-    for (r = 0; t->ncols >= 5 && r < t->nrows; r++) {
-        const char *order = t->cells[r * t->ncols], *status = t->cells[r * t->ncols + 4];
+    for (r = 0; t[1]->ncols >= 5 && r < t[1]->nrows; r++) {
+        const char *order = t[1]->cells[r * t[1]->ncols];
+        const char *status = t[1]->cells[r * t[1]->ncols + 4];
         const char *slash = strchr(order, '/');
         size_t n = slash != NULL ? (size_t)(slash - order) : 0;
         /* the order column is SELLER/NO, or NO for the default seller */
@@ -507,7 +505,8 @@ static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due,
         if (strcmp(status, "due") == 0 || strcmp(status, "OVERDUE") == 0)
             due++;
     }
-    cg_table_free(t);
+    cg_table_free(t[0]);
+    cg_table_free(t[1]);
     json_integer_set(*credit_due, due);
     return CG_OK;
 }

@@ -93,7 +93,6 @@ static const char *num(char *buf, long long n)
 /* ------------------------------------------------------------------ per-currency sums */
 
 enum { NB = 5 };
-static const char *const bucket_names = "currency,0-30,31-60,61-90,91-180,>180,total,orders";
 
 struct cur_sum {
     char currency[4];
@@ -144,6 +143,7 @@ static void sort_sums(struct sums *s)
 
 struct rep_ctx {
     struct cg_settle *s;
+    int report; /* enum cg_fx_report */
     struct fx_customs customs;
     const char *as_of;
     long today;
@@ -237,13 +237,11 @@ static int row_gain(void *vctx, const struct fx_view *v, const struct fx_seller_
     return 0;
 }
 
-static int report_gains(struct rep_ctx *c)
+/* After the pass over the orders (row_gain): a row per release month and currency. */
+static int gains_rows(struct rep_ctx *c)
 {
     size_t i;
-    int rc = fx_views_each(c->s, c->as_of, row_gain, c, c->err);
 
-    if (rc != CG_OK)
-        return rc;
     sort_sums(&c->sums);
     for (i = 0; i < c->sums.n; i++) {
         struct cur_sum *cs = &c->sums.c[i];
@@ -387,13 +385,12 @@ static const char *ratio(char *buf, int64_t got, int64_t declared)
     return buf;
 }
 
-static int report_reconcile(struct rep_ctx *c)
+/* After the pass over the orders (rec_order): the receipts, the rows, the cross allocations. */
+static int reconcile_rows(struct rep_ctx *c)
 {
     size_t i;
-    int rc = fx_views_each(c->s, c->as_of, rec_order, c, c->err);
+    int rc = cg_store_fx_receipts_each(c->s->db, 0, rec_receipt, c, c->err);
 
-    if (rc == CG_OK)
-        rc = cg_store_fx_receipts_each(c->s->db, 0, rec_receipt, c, c->err);
     if (rc != CG_OK)
         return rc;
     sort_sums(&c->sums);
@@ -447,6 +444,16 @@ static int row_holding(void *vctx, const struct cg_fx_holding *h)
     return 0;
 }
 
+static int unmatched_rows(struct rep_ctx *c)
+{
+    return cg_store_fx_receipts_each(c->s->db, 1, row_unmatched, c, c->err);
+}
+
+static int holding_rows(struct rep_ctx *c)
+{
+    return cg_store_fx_holdings_each(c->s->db, NULL, row_holding, c, c->err);
+}
+
 /* ------------------------------------------------------------------ entry */
 
 int cg_fx_report_parse(const char *name)
@@ -462,79 +469,130 @@ int cg_fx_report_parse(const char *name)
     return -1;
 }
 
-int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct cg_table **out,
-                     struct cg_err *err)
+/* After the pass over the orders (row_aging): a row per currency. */
+static int aging_rows(struct rep_ctx *c)
 {
-    struct tb b;
-    struct rep_ctx c;
+    size_t i;
+
+    sort_sums(&c->sums);
+    for (i = 0; i < c->sums.n; i++) {
+        struct cur_sum *cs = &c->sums.c[i];
+        char v[6][40], n[24];
+        int k;
+        for (k = 0; k <= NB; k++)
+            amt(v[k], cs->v[k], cs->currency);
+        tb_row(c->b, cs->currency, v[0], v[1], v[2], v[3], v[4], v[5], num(n, cs->n[0]));
+    }
+    return CG_OK;
+}
+
+/* Each report: what it does for each order in the common pass (NULL: none), then at the end. */
+static const struct {
+    fx_view_fn row;
+    int (*finish)(struct rep_ctx *c);
+} kinds[] = {
+    [CG_FXR_AGING] = {row_aging, aging_rows},    [CG_FXR_RECONCILE] = {rec_order, reconcile_rows},
+    [CG_FXR_UNMATCHED] = {NULL, unmatched_rows}, [CG_FXR_CREDIT] = {row_credit, NULL},
+    [CG_FXR_SETTLEMENT] = {NULL, holding_rows},  [CG_FXR_ORDERS] = {row_order, NULL},
+    [CG_FXR_GAINS] = {row_gain, gains_rows},
+};
+
+struct multi {
+    struct rep_ctx *c;
+    size_t n;
+};
+
+/* One order of the common pass, handed to every report that reads orders. */
+static int multi_row(void *vctx, const struct fx_view *v, const struct fx_seller_conf *conf)
+{
+    struct multi *m = vctx;
     size_t i;
     int rc;
-    static const char *const cols[] = {
-        NULL,
-        "currency,month,declared,declared_cny,received,fees,refunds,net,difference,ratio,"
-        "over_collected,cross_ccy,note",
-        "receipt,seller,value_date,direction,currency,gross,fee,net,unallocated,reference,"
-        "remitter",
-        "order,released,terms_days,report_due,status,currency,open",
-        "currency,received,paid_out,settled,held,cny,average_rate,settlements",
-        "order,currency,declared,released,state,expected,collected,open,tax_deadline,flags,"
-        "customs_rate,declared_cny,collected_cny_customs,collected_cny_bank,fx_gain_loss",
-        "month,currency,orders,declared,customs_rate,declared_cny,collected,"
-        "collected_cny_customs,collected_cny_bank,fx_gain_loss,unpriced",
-    };
+
+    for (i = 0; i < m->n; i++) {
+        if (kinds[m->c[i].report].row != NULL &&
+            (rc = kinds[m->c[i].report].row(&m->c[i], v, conf)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static const char *const cols[] = {
+    "currency,0-30,31-60,61-90,91-180,>180,total,orders",
+    "currency,month,declared,declared_cny,received,fees,refunds,net,difference,ratio,"
+    "over_collected,cross_ccy,note",
+    "receipt,seller,value_date,direction,currency,gross,fee,net,unallocated,reference,"
+    "remitter",
+    "order,released,terms_days,report_due,status,currency,open",
+    "currency,received,paid_out,settled,held,cny,average_rate,settlements",
+    "order,currency,declared,released,state,expected,collected,open,tax_deadline,flags,"
+    "customs_rate,declared_cny,collected_cny_customs,collected_cny_bank,fx_gain_loss",
+    "month,currency,orders,declared,customs_rate,declared_cny,collected,"
+    "collected_cny_customs,collected_cny_bank,fx_gain_loss,unpriced",
+};
+
+int cg_settle_reports(struct cg_settle *s, const int *reports, size_t n, const char *as_of,
+                      struct cg_table **out, struct cg_err *err)
+{
+    struct rep_ctx *c = calloc(n > 0 ? n : 1, sizeof(*c));
+    struct tb *b = calloc(n > 0 ? n : 1, sizeof(*b));
+    struct multi m = {c, n};
+    long today;
+    size_t i;
+    int rc = CG_OK, pass = 0;
 
     if (as_of == NULL)
         as_of = s->today;
-    memset(&c, 0, sizeof(c));
-    if (fx_day_parse(as_of, &c.today) != CG_OK)
-        return CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", as_of);
-    if (report < 0 || report > CG_FXR_GAINS)
-        return CG_ERR_SET(err, CG_EINVAL, "unknown report");
-    if (tb_new(&b, report == CG_FXR_AGING ? bucket_names : cols[report]) != CG_OK) {
-        cg_table_free(b.t);
+    if (c == NULL || b == NULL) {
+        free(c);
+        free(b);
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
-    if ((report == CG_FXR_ORDERS || report == CG_FXR_GAINS || report == CG_FXR_RECONCILE) &&
-        (rc = fx_customs_load(s, &c.customs, err)) != CG_OK) {
-        cg_table_free(b.t);
-        return rc;
-    }
-    c.s = s;
-    c.as_of = as_of;
-    c.b = &b;
-    c.err = err;
-    switch (report) {
-    case CG_FXR_AGING:
-        rc = fx_views_each(s, as_of, row_aging, &c, err);
-        sort_sums(&c.sums);
-        for (i = 0; rc == CG_OK && i < c.sums.n; i++) {
-            struct cur_sum *cs = &c.sums.c[i];
-            char v[6][40], n[24];
-            int k;
-            for (k = 0; k <= NB; k++)
-                amt(v[k], cs->v[k], cs->currency);
-            tb_row(&b, cs->currency, v[0], v[1], v[2], v[3], v[4], v[5], num(n, cs->n[0]));
+    if (fx_day_parse(as_of, &today) != CG_OK)
+        rc = CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", as_of);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        int r = reports[i];
+        if (r < 0 || r > CG_FXR_GAINS) {
+            rc = CG_ERR_SET(err, CG_EINVAL, "unknown report");
+            break;
         }
-        break;
-    case CG_FXR_RECONCILE: rc = report_reconcile(&c); break;
-    case CG_FXR_UNMATCHED: rc = cg_store_fx_receipts_each(s->db, 1, row_unmatched, &c, err); break;
-    case CG_FXR_CREDIT: rc = fx_views_each(s, as_of, row_credit, &c, err); break;
-    case CG_FXR_SETTLEMENT:
-        rc = cg_store_fx_holdings_each(s->db, NULL, row_holding, &c, err);
-        break;
-    case CG_FXR_GAINS: rc = report_gains(&c); break;
-    default: rc = fx_views_each(s, as_of, row_order, &c, err); break;
+        c[i].s = s;
+        c[i].report = r;
+        c[i].as_of = as_of;
+        c[i].today = today;
+        c[i].b = &b[i];
+        c[i].err = err;
+        if (tb_new(&b[i], cols[r]) != CG_OK)
+            rc = CG_ENOMEM;
+        else if ((r == CG_FXR_ORDERS || r == CG_FXR_GAINS || r == CG_FXR_RECONCILE))
+            rc = fx_customs_load(s, &c[i].customs, err);
+        pass |= kinds[r].row != NULL;
     }
-    free(c.sums.c);
-    fx_customs_free(&c.customs);
-    if (rc == CG_OK && b.nomem)
-        rc = CG_ENOMEM;
+    if (rc == CG_OK && pass)
+        rc = fx_views_each(s, as_of, multi_row, &m, err);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        if (kinds[c[i].report].finish != NULL)
+            rc = kinds[c[i].report].finish(&c[i]);
+        if (rc == CG_OK && b[i].nomem)
+            rc = CG_ENOMEM;
+    }
     if (rc == CG_ENOMEM)
         CG_ERR_SET(err, rc, "out of memory");
-    if (rc != CG_OK) {
-        cg_table_free(b.t);
-        return rc;
+    for (i = 0; i < n; i++) {
+        free(c[i].sums.c);
+        fx_customs_free(&c[i].customs);
+        if (rc == CG_OK)
+            out[i] = b[i].t;
+        else
+            cg_table_free(b[i].t);
     }
-    *out = b.t;
-    return CG_OK;
+    free(c);
+    free(b);
+    return rc;
+}
+
+int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct cg_table **out,
+                     struct cg_err *err)
+{
+    return cg_settle_reports(s, &report, 1, as_of, out, err);
 }
