@@ -682,13 +682,18 @@ static int on_seller(void *vctx, const char *seller, long orders, long rejected,
 
 /* ------------------------------------------------------------------ cancellations, summaries */
 
+struct waiting_ctx {
+    struct builder *b;
+    long n;
+};
+
 /* CEB605 cancellations declared and not concluded yet (pending: no final state). */
 static int on_cancel_waiting(const struct cg_store_item *it, void *vctx)
 {
-    long *n = ((void **)vctx)[1];
+    struct waiting_ctx *c = vctx;
 
-    if (it->msg_type == CG_MSG_INVT_CANCEL && seller_ok(((void **)vctx)[0], it->seller))
-        (*n)++;
+    if (it->msg_type == CG_MSG_INVT_CANCEL && seller_ok(c->b, it->seller))
+        c->n++;
     return CG_OK;
 }
 
@@ -839,8 +844,8 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     struct sum_ctx sum;
     json_t *sellers_states = NULL, *credit_due = NULL, *needs;
     char now[40], today[16], cutoff[40], month[8], what[200], cmd[64];
-    long refund_risk = 0, cancel_waiting = 0;
-    void *cw[2];
+    struct waiting_ctx waiting = {NULL, 0};
+    long refund_risk = 0;
     time_t cut;
     struct tm tm;
     int rc;
@@ -911,9 +916,8 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     if (rc == CG_OK)
         rc = build_fx(&b, s, &credit_due, err);
     if (rc == CG_OK) {
-        cw[0] = &b;
-        cw[1] = &cancel_waiting;
-        rc = list_end(cg_store_list(st, CG_STORE_LIST_PENDING, on_cancel_waiting, cw, err));
+        waiting.b = &b;
+        rc = list_end(cg_store_list(st, CG_STORE_LIST_PENDING, on_cancel_waiting, &waiting, err));
     }
     if (rc == CG_OK)
         rc = build_summaries(&b, st, today, month, &sum, err);
@@ -939,7 +943,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     need(&b, needs, "orders cancelled after declaration: a cancellation (CEB605) is needed",
          total_of(find_section(&b, "cancel")), "cebgate status --cancel");
     need(&b, needs, "cancellations (CEB605) declared and waiting for customs to confirm them",
-         cancel_waiting, "cebgate status --pending");
+         waiting.n, "cebgate status --pending");
     need(&b, needs, "documents stuck longer than the threshold",
          total_of(find_section(&b, "stuck")), "cebgate status --pending");
     snprintf(what, sizeof(what),
