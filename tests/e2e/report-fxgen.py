@@ -9,8 +9,9 @@ Sellers and their [settle] keys (report-fx.sh writes the same configuration):
   b2b   tolerance "USD=5.00 2%", terms 120, report 20 days
   late  terms 200, tax deadline 06-30 + 2 years
 Order i: currency EUR when i % 4 == 0, else USD; declared 100.00 + (i * 37) % 9000 minor units.
-Released (CEB603 receipt 800 or 899) on AS_OF[0] - (i * 7) % 400 days, except i % 9 == 0 (not
-released) and i % 9 == 4 (a status 100 receipt only: not released). Payments (allocations of a
+Released (CEB603 receipt 800 or 899) on AS_OF[0] - (i * 7) % 400 days (i % 5 == 0: minus one of
+the aging buckets' edges, 0 to 181 days), except i % 9 == 0 (not released) and i % 9 == 4 (a
+status 100 receipt only: not released). Payments (allocations of a
 receipt) by i % 8: none, half, all, all + 0.50, a third then refunded in part, more than declared,
 part with a platform fee, a cross-currency allocation waiting for rates; i % 11 == 3 has a removed
 allocation of everything; adjustments: i % 13 == 2 returned goods, i % 17 == 5 deemed, i % 19 ==
@@ -22,6 +23,7 @@ import sqlite3
 import sys
 
 SELLERS = ("", "b2b", "late")
+EDGES = (0, 30, 31, 60, 61, 90, 91, 180, 181)  # the aging buckets' edges, in days
 CONF = {
     "": {"tol": (100, None, 0), "terms": 30, "credit": 90, "report": 30, "md": "04-30",
          "years": 1},
@@ -154,7 +156,8 @@ def main():
                     (i, seller, no, i, now, now))
         con.execute("INSERT INTO fx_declared(order_id, currency, amount, updated_at)"
                     " VALUES (?, ?, ?, ?)", (i, cur, declared, now))
-        rel = base - datetime.timedelta(days=(i * 7) % 400)
+        offset = (i * 7) % 400 if i % 5 else EDGES[(i // 5) % len(EDGES)]
+        rel = base - datetime.timedelta(days=offset)
         state = "released" if i % 9 not in (0, 4) else ("rejected" if i % 9 == 4 else "sent")
         con.execute("INSERT INTO documents(id, order_id, msg_type, business_key, version, guid,"
                     " app_type, content_hash, state, status, status_info, updated_at)"
