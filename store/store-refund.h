@@ -52,6 +52,10 @@ struct cg_rf_unit {
     const char *missing; /* documents missing, "" */
     const char *refunded_on, *soft_deadline, *hard_deadline;
     int soft_fired, late_ok;
+    /* supporting documents (备案单证): due by, archived on, kept until ("" before filing) */
+    const char *archive_due, *archived_on, *keep_until;
+    int archive_fired;   /* the archive deadline passed without the documents: reported once */
+    int64_t filed_qty_m; /* quantity filed: declared less returned before the batch; 0 before */
 };
 /* Insert; CG_EEXIST when the declaration item is already a unit. */
 int cg_store_rf_unit_add(struct cg_store *st, const struct cg_rf_unit *u, long long *id,
@@ -126,6 +130,17 @@ int cg_store_rf_alloc_add(struct cg_store *st, long long line_id, long long unit
 /* The allocations of a unit, with their invoice line (qty_m/amount_fen/vat_fen: allocated). */
 int cg_store_rf_allocs_each(struct cg_store *st, long long unit_id, cg_rf_invline_fn fn, void *ctx,
                             struct cg_err *err);
+
+/* ------------------------------------------------------------------ returns applied */
+
+/*
+ * A line (gnum) of an export return (the CEB213's guid) applied to a unit, once: CG_OK when
+ * it was applied before, CG_ENOTFOUND when not; add records it (CG_EEXIST never expected).
+ */
+int cg_store_rf_return_known(struct cg_store *st, const char *return_guid, long gnum,
+                             struct cg_err *err);
+int cg_store_rf_return_add(struct cg_store *st, const char *return_guid, long gnum,
+                           long long unit_id, int64_t qty_m, const char *day, struct cg_err *err);
 
 /* ------------------------------------------------------------------ batches */
 
