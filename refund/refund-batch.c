@@ -57,6 +57,16 @@ static int clawback_at_payment(struct cg_refund *r, struct unit *x, const char *
     char detail[160], q[32], a[32];
     int rc;
 
+    if (x->u.refunded_fen > 0 && x->u.fx_ok == RF_FX_REVERSED) {
+        /* the proceeds were reversed in settle/ after filing: the whole refund goes back */
+        cg_refund_fen_format(x->u.refunded_fen, a, sizeof(a));
+        x->u.clawback_fen = x->u.refunded_fen;
+        snprintf(detail, sizeof(detail),
+                 "paid on %s after the collection was reversed: "
+                 "clawback CNY %s",
+                 day, a);
+        return rf_move(r, x, "CLAWBACK_DUE", cause_kind, cause_ref, detail, err);
+    }
     if (after <= 0 || x->u.refunded_fen == 0)
         return CG_OK;
     rc = cg_refund_share(x->u.refunded_fen, after, filed, &share);

@@ -26,6 +26,14 @@ struct cg_refund {
     long archive_days, keep_years;
 };
 
+/*
+ * Where a unit's collection (fx_ok) comes from: an operator, a file or settle/ (then a later
+ * reversal there counts), or reversed in settle/ after the unit was filed (its refund is
+ * clawed back when paid).
+ */
+enum { RF_FX_NONE = 0, RF_FX_GIVEN = 1, RF_FX_SETTLE = 2, RF_FX_REVERSED = 3 };
+#define RF_COLLECTED(x) ((x)->u.fx_ok == RF_FX_GIVEN || (x)->u.fx_ok == RF_FX_SETTLE)
+
 /* A unit with its strings owned, so it can be changed and saved. */
 struct unit {
     struct cg_rf_unit u;

@@ -141,9 +141,9 @@ static int collected_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 
     (void)db;
     rc = rf_unit_load(o->r, o->unit, &x, err);
-    if (rc != CG_OK || x.u.fx_ok)
+    if (rc != CG_OK || RF_COLLECTED(&x))
         return rc;
-    x.u.fx_ok = 1;
+    x.u.fx_ok = RF_FX_GIVEN;
     rc = rf_note(o->r, &x, "OPERATOR", "collected", o->note, err);
     return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "collected", err) : rc;
 }
@@ -159,7 +159,7 @@ struct sync {
     struct cg_refund *r;
     const struct cg_table *t;
     size_t order_col, state_col;
-    long n;
+    long n, reversed;
 };
 
 /* The settle/ state of order_no ("NO" or "SELLER/NO" in the table), or NULL. */
@@ -177,6 +177,53 @@ static const char *fx_state_of(const struct sync *y, const char *order_no)
     return NULL;
 }
 
+/* A settle/ state that undoes a collection counted before. */
+static int reversed_state(const char *state)
+{
+    return strcmp(state, "AWAITING") == 0 || strcmp(state, "PARTIAL") == 0 ||
+           strcmp(state, "OVERDUE") == 0 || strcmp(state, "UNCOLLECTIBLE") == 0;
+}
+
+/*
+ * The proceeds settle/ had reported collected are not any more (an allocation taken back,
+ * uncollectible): a unit not filed waits for them again; a refunded unit owes back all of the
+ * refund not yet clawed back; a unit filed and not paid owes it when the refund is paid.
+ */
+static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct cg_err *err)
+{
+    char detail[200], a[32];
+    int64_t due;
+    int rc;
+
+    if (!rf_filed(x)) {
+        x->u.fx_ok = RF_FX_NONE;
+        snprintf(detail, sizeof(detail), "collection reversed: order %s is %s", x->order_no, state);
+        if (strcmp(x->state, "READY") == 0 || strcmp(x->state, "PRECHECKED") == 0)
+            rc = rf_move(y->r, x, "WAIT_DOCS", "IMPORT", "settle", detail, err);
+        else
+            rc = rf_note(y->r, x, "IMPORT", "settle", detail, err);
+        return rc == CG_OK ? rf_evaluate(y->r, x, "IMPORT", "settle", err) : rc;
+    }
+    x->u.fx_ok = RF_FX_REVERSED;
+    due = x->u.refunded_fen - x->u.clawback_fen;
+    if (x->u.refunded_fen == 0 || due <= 0) {
+        snprintf(detail, sizeof(detail),
+                 "collection reversed after filing: order %s is %s; the refund is clawed back "
+                 "when paid",
+                 x->order_no, state);
+        return rf_note(y->r, x, "IMPORT", "settle", detail, err);
+    }
+    x->u.clawback_fen = x->u.refunded_fen;
+    cg_refund_fen_format(due, a, sizeof(a));
+    snprintf(detail, sizeof(detail),
+             "collection reversed after the refund: order %s is %s; "
+             "clawback CNY %s",
+             x->order_no, state, a);
+    if (strcmp(x->state, "CLAWBACK_DUE") == 0)
+        return rf_note(y->r, x, "IMPORT", "settle", detail, err);
+    return rf_move(y->r, x, "CLAWBACK_DUE", "IMPORT", "settle", detail, err);
+}
+
 static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 {
     struct sync *y = ctx;
@@ -191,13 +238,22 @@ static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         const char *state;
         char detail[128];
         rc = rf_unit_load_id(y->r, ids[i], &x, err);
-        if (rc != CG_OK || x.u.fx_ok || x.order_no[0] == '\0')
+        if (rc != CG_OK || x.order_no[0] == '\0' ||
+            (x.u.fx_ok != RF_FX_NONE && x.u.fx_ok != RF_FX_SETTLE))
             continue;
         state = fx_state_of(y, x.order_no);
-        if (state == NULL ||
-            (strcmp(state, "COLLECTED") != 0 && strcmp(state, "DEEMED_COLLECTED") != 0))
+        if (state == NULL)
             continue;
-        x.u.fx_ok = 1;
+        if (x.u.fx_ok == RF_FX_SETTLE) {
+            if (reversed_state(state)) {
+                rc = fx_reversed(y, &x, state, err);
+                y->reversed++;
+            }
+            continue;
+        }
+        if (strcmp(state, "COLLECTED") != 0 && strcmp(state, "DEEMED_COLLECTED") != 0)
+            continue;
+        x.u.fx_ok = RF_FX_SETTLE;
         snprintf(detail, sizeof(detail), "order %s is %s", x.order_no, state);
         rc = rf_note(y->r, &x, "IMPORT", "settle", detail, err);
         if (rc == CG_OK)
@@ -208,7 +264,8 @@ static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     return rc;
 }
 
-int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n, struct cg_err *err)
+int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n, long *reversed,
+                              struct cg_err *err)
 {
     struct cg_table *t = NULL;
     struct sync y;
@@ -216,7 +273,7 @@ int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
     int rc;
 
     memset(&y, 0, sizeof(y));
-    *n = 0;
+    *n = *reversed = 0;
     rc = cg_settle_report(s, CG_FXR_ORDERS, r->today, &t, err);
     if (rc != CG_OK)
         return rc;
@@ -234,8 +291,10 @@ int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
     else
         rc = cg_store_tx(r->db, sync_tx, &y, err);
     cg_table_free(t);
-    if (rc == CG_OK)
+    if (rc == CG_OK) {
         *n = y.n;
+        *reversed = y.reversed;
+    }
     return rc;
 }
 

@@ -447,8 +447,8 @@ static const struct {
     {"DECLARED", "REJECTED", C_OPERATOR | C_TAXFILE},
     {"REJECTED", "WAIT_DOCS", C_OPERATOR},
     {"REJECTED", "MISMATCH", C_OPERATOR},
-    {"REFUNDED", "CLAWBACK_DUE", C_OPERATOR | C_RECEIPT | C_TAXFILE},
-    {"CLAWBACK_PAID", "CLAWBACK_DUE", C_OPERATOR | C_RECEIPT},
+    {"REFUNDED", "CLAWBACK_DUE", C_OPERATOR | C_RECEIPT | C_TAXFILE | C_IMPORT},
+    {"CLAWBACK_PAID", "CLAWBACK_DUE", C_OPERATOR | C_RECEIPT | C_IMPORT},
     {"CLAWBACK_DUE", "CLAWBACK_PAID", C_OPERATOR | C_TAXFILE},
     {"WAIT_CLEARANCE", "LAPSED_SOFT", C_TIMER},
     {"WAIT_DOCS", "LAPSED_SOFT", C_TIMER},
@@ -457,6 +457,9 @@ static const struct {
     {"MISMATCH", "LAPSED_SOFT", C_TIMER},
     {"REJECTED", "LAPSED_SOFT", C_TIMER},
     {"LAPSED_SOFT", "READY", C_OPERATOR},
+    /* the proceeds counted for a ready unit were reversed in settle/ */
+    {"READY", "WAIT_DOCS", C_IMPORT},
+    {"PRECHECKED", "WAIT_DOCS", C_IMPORT},
     {"LAPSED_SOFT", "WAIT_DOCS", C_OPERATOR},
     {"WAIT_CLEARANCE", "LAPSED_HARD", C_TIMER},
     {"WAIT_DOCS", "LAPSED_HARD", C_TIMER},
@@ -617,7 +620,7 @@ int rf_evaluate(struct cg_refund *r, struct unit *x, const char *cause_kind, con
         add_word(missing, "clearance,", sizeof(missing));
     if (x->u.inv_qty_m < rf_kept_qty(x))
         add_word(missing, "invoice,", sizeof(missing));
-    if (r->require_fx && !x->u.fx_ok)
+    if (r->require_fx && !RF_COLLECTED(x))
         add_word(missing, "collection,", sizeof(missing));
     if (!x->u.has_rate)
         add_word(missing, "rate,", sizeof(missing));

@@ -110,10 +110,14 @@ int cg_refund_collected(struct cg_refund *r, const char *unit, const char *note,
 /*
  * Take the collection state of each unit's order from settle/ (s, over the same database):
  * units whose order is COLLECTED or DEEMED_COLLECTED there get their proceeds recorded, with
- * an event; *n counts them. Units without an order number are left to `refund collected`.
+ * an event; *n counts them. A collection counted from settle/ that is undone there later
+ * (AWAITING, PARTIAL, OVERDUE or UNCOLLECTIBLE) is a reversal, *reversed counts them: a unit
+ * not filed waits for the proceeds again, a refunded unit owes all of its refund back
+ * (CLAWBACK_DUE), a unit filed and not yet paid owes it when paid. Units without an order
+ * number are left to `refund collected`.
  */
 struct cg_settle;
-int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
+int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n, long *reversed,
                               struct cg_err *err);
 /*
  * Apply what customs said (refund-customs.c): declarations whose CEB792 decState is one of

@@ -6,8 +6,9 @@
 # back on a unit refunded CNY 5,850.00 (100 of 1,000 pcs), and a unit not yet filed files 900
 # pcs, CNY 58,500.00 excl. VAT, refund 5,265.00 (both detail files), once however often the
 # receipts are read. Also: a return after filing and before payment, a whole return before
-# filing, the supporting documents due 15 days after filing and kept 10 years, and
-# [refund] run_tick.
+# filing, the supporting documents due 15 days after filing and kept 10 years,
+# [refund] run_tick, and proceeds settle/ had collected taken back there: the refunded unit owes
+# its CNY 5,850.00 back, the unit not filed waits for the proceeds again.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
 
@@ -23,9 +24,12 @@ expect_rc 0 "refund rates loaded" cg refund rates "$T/rates.csv"
     echo "R1,USD,US,USNY,0.00,MUG-1,Mug,1000,10.00,3120980105,SF Express,SF0000000000011,400"
     echo "R2,USD,US,USNY,0.00,MUG-1,Mug,1000,10.00,3120980105,SF Express,SF0000000000012,400"
     echo "R3,USD,US,USNY,0.00,MUG-1,Mug,1000,10.00,3120980105,SF Express,SF0000000000013,400"
+    echo "R4,USD,US,USNY,0.00,MUG-1,Mug,1000,10.00,3120980105,SF Express,SF0000000000014,400"
+    echo "R5,USD,US,USNY,0.00,MUG-1,Mug,1000,10.00,3120980105,SF Express,SF0000000000015,400"
+    echo "R6,USD,US,USNY,0.00,MUG-1,Mug,1000,10.00,3120980105,SF Express,SF0000000000016,400"
 } >"$W/incoming/acme/orders.csv"
 expect_rc 0 "orders declared" cg run
-release 2025-03-20 R1 R2 R3
+release 2025-03-20 R1 R2 R3 R4 R5 R6
 expect_rc 0 "inventories released" cg run
 invt() { sql "SELECT d.invt_no FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = '$1' AND d.msg_type = 603"; }
 I1=$(invt R1)
@@ -190,4 +194,64 @@ check "  the soft deadline 2026-04-30 has passed for the unit never filed" \
     [ "$(unit $U3 state) $(unit $U2 state) $(unit $D2 state)" = "LAPSED_SOFT REFUNDED RETURNED" ]
 check "  the run says so, with the VAT at risk (71,000.00 / 1.13 x 0.13 = 8,168.14)" \
     grep -q "^refund: 1 past the soft deadline, 0 past the hard deadline; refund at risk CNY 0.00, VAT if sold at home CNY 8168.14" "$T/out"
+
+# ---- proceeds counted from settle/ and taken back there
+{
+    echo "$ENTRIES_H"
+    echo "310120250000000301,1,9710,,2025-03-20,6109100021,Bowl,,pcs,1000,71000.00,,,R4,2025-03-22,"
+    echo "310120250000000302,1,9710,,2025-03-20,6109100021,Plate,,pcs,1000,71000.00,,,R5,2025-03-22,"
+    echo "310120250000000303,1,9710,,2025-03-20,6109100021,Jug,,pcs,1000,71000.00,,,R6,2025-03-22,"
+} >"$T/fx-entries.csv"
+{
+    echo "$INVOICES_H"
+    echo "3100250404,00000004,1,2025-04-04,91310000MA1FL0XX1X,Bowl,,pcs,1000,65000.00,13,8450.00,"
+    echo "3100250404,00000004,2,2025-04-04,91310000MA1FL0XX1X,Plate,,pcs,1000,65000.00,13,8450.00,"
+    echo "3100250404,00000004,3,2025-04-04,91310000MA1FL0XX1X,Jug,,pcs,1000,65000.00,13,8450.00,"
+} >"$T/fx-invoices.csv"
+F4=310120250000000301/1
+F5=310120250000000302/1
+F6=310120250000000303/1
+expect_rc 0 "items of orders R4, R5 and R6" cg refund entries "$T/fx-entries.csv" --as-of 2025-06-22
+expect_rc 0 "their invoices" cg refund invoices "$T/fx-invoices.csv" --as-of 2025-06-22
+check "both wait for the proceeds" \
+    [ "$(unit $F4 state) $(unit $F4 missing) $(unit $F5 state) $(unit $F5 missing)" = "WAIT_DOCS collection WAIT_DOCS collection" ]
+{
+    echo "R4-IN-1;CRDT;USD;10000.00;2025-06-25;2025-06-25;R4;R4 GOODS;GLOBAL BUYER INC"
+    echo "R6-IN-1;CRDT;USD;10000.00;2025-06-25;2025-06-25;R6;R6 GOODS;GLOBAL BUYER INC"
+} | $SHELPER camt053 "$T/r4-in.xml" CN1200000000000000000001 STMT-2025-06-25
+expect_rc 0 "USD 10,000.00 each for R4 and R6" cg settle import "$T/r4-in.xml" --seller acme
+expect_rc 0 "refund sync" cg refund sync --as-of 2025-06-26
+check "  R4 and R6 collected according to settle" grep -q "^2 units collected according to settle, 0 reversed" "$T/out"
+expect_rc 0 "R4 and R6 batch" cg refund prepare --period 202507 --as-of 2025-07-01
+check "  B3 holds R4 and R6" grep -q "^batch B3: 2 units, invoices CNY 130000.00, refund CNY 11700.00" "$T/out"
+expect_rc 0 "B3 pre-checked" cg refund mark-prechecked B3 --date 2025-07-05
+expect_rc 0 "B3 filed" cg refund mark-filed B3 --date 2025-07-10
+expect_rc 0 "B3 approved" cg refund mark-approved B3 --date 2025-08-01
+R6IN=$(sql "SELECT receipt_id FROM fx_allocation a JOIN orders o ON o.id = a.order_id WHERE o.order_no = 'R6' LIMIT 1")
+expect_rc 0 "R6's receipt taken back before the refund is paid" cg settle unmatch "$R6IN" R6 --note "recalled by the bank"
+expect_rc 0 "refund sync" cg refund sync --as-of 2025-08-02
+check "  one reversal" grep -q "^0 units collected according to settle, 1 reversed" "$T/out"
+check "  R6 stays approved, nothing due yet" [ "$(unit $F6 state) $(unit $F6 clawback)" = "APPROVED 0.00" ]
+expect_rc 0 "B3 paid" cg refund mark-paid B3 --date 2025-08-20
+check "  R6: all of its 5,850.00 due back at payment" \
+    [ "$(unit $F6 state) $(unit $F6 refunded) $(unit $F6 clawback)" = "CLAWBACK_DUE 5850.00 5850.00" ]
+echo "R5-IN-1;CRDT;USD;10000.00;2025-08-25;2025-08-25;R5;R5 GOODS;GLOBAL BUYER INC" |
+    $SHELPER camt053 "$T/r5-in.xml" CN1200000000000000000001 STMT-2025-08-25
+expect_rc 0 "USD 10,000.00 for R5" cg settle import "$T/r5-in.xml" --seller acme
+expect_rc 0 "refund sync" cg refund sync --as-of 2025-08-26
+check "  R4 refunded 5,850.00, R5 ready" \
+    [ "$(unit $F4 state) $(unit $F4 refunded) $(unit $F5 state)" = "REFUNDED 5850.00 READY" ]
+R4IN=$(sql "SELECT receipt_id FROM fx_allocation a JOIN orders o ON o.id = a.order_id WHERE o.order_no = 'R4' LIMIT 1")
+R5IN=$(sql "SELECT receipt_id FROM fx_allocation a JOIN orders o ON o.id = a.order_id WHERE o.order_no = 'R5' LIMIT 1")
+expect_rc 0 "R4's receipt taken back" cg settle unmatch "$R4IN" R4 --note "recalled by the bank"
+expect_rc 0 "R5's receipt taken back" cg settle unmatch "$R5IN" R5 --note "recalled by the bank"
+expect_rc 0 "refund sync after the reversal" cg refund sync --as-of 2025-09-01
+check "  two reversals" grep -q "^0 units collected according to settle, 2 reversed" "$T/out"
+check "  refunded unit: all of its 5,850.00 refund due back" \
+    [ "$(unit $F4 state) $(unit $F4 clawback)" = "CLAWBACK_DUE 5850.00" ]
+check "  unit not filed: waits for the proceeds again" \
+    [ "$(unit $F5 state) $(unit $F5 missing)" = "WAIT_DOCS collection" ]
+expect_rc 0 "refund sync again" cg refund sync --as-of 2025-09-02
+check "  nothing more" grep -q "^0 units collected according to settle, 0 reversed" "$T/out"
+check "  clawback unchanged" [ "$(unit $F4 clawback)" = 5850.00 ]
 finish
