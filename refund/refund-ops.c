@@ -159,21 +159,52 @@ struct sync {
     struct cg_refund *r;
     const struct cg_table *t;
     size_t order_col, state_col;
+    size_t *by_order; /* row numbers sorted by order number */
     long n, reversed;
 };
+
+/* The order number of a settle/ row: what follows "SELLER/". */
+static const char *order_key(const struct sync *y, size_t row)
+{
+    const char *name = y->t->cells[row * y->t->ncols + y->order_col];
+    const char *slash = strchr(name, '/');
+
+    return slash != NULL ? slash + 1 : name;
+}
+
+static int cmp_row(const void *a, const void *b, void *ctx)
+{
+    return strcmp(order_key(ctx, *(const size_t *)a), order_key(ctx, *(const size_t *)b));
+}
+
+/* Rows sorted by order number, so a unit's order is found by bisection. */
+static int index_rows(struct sync *y)
+{
+    size_t i;
+
+    y->by_order = malloc((y->t->nrows + 1) * sizeof(*y->by_order));
+    if (y->by_order == NULL)
+        return CG_ENOMEM;
+    for (i = 0; i < y->t->nrows; i++)
+        y->by_order[i] = i;
+    qsort_r(y->by_order, y->t->nrows, sizeof(*y->by_order), cmp_row, y);
+    return CG_OK;
+}
 
 /* The settle/ state of order_no ("NO" or "SELLER/NO" in the table), or NULL. */
 static const char *fx_state_of(const struct sync *y, const char *order_no)
 {
-    size_t i, len = strlen(order_no);
+    size_t lo = 0, hi = y->t->nrows;
 
-    for (i = 0; i < y->t->nrows; i++) {
-        const char *name = y->t->cells[i * y->t->ncols + y->order_col];
-        size_t nl = strlen(name);
-        if (strcmp(name, order_no) == 0 ||
-            (nl > len && name[nl - len - 1] == '/' && strcmp(name + nl - len, order_no) == 0))
-            return y->t->cells[i * y->t->ncols + y->state_col];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(order_key(y, y->by_order[mid]), order_no) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    if (lo < y->t->nrows && strcmp(order_key(y, y->by_order[lo]), order_no) == 0)
+        return y->t->cells[y->by_order[lo] * y->t->ncols + y->state_col];
     return NULL;
 }
 
@@ -269,11 +300,16 @@ int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
 {
     struct cg_table *t = NULL;
     struct sync y;
+    long watch = 0;
     size_t c;
     int rc;
 
     memset(&y, 0, sizeof(y));
     *n = *reversed = 0;
+    /* nothing to ask settle/ when no unit follows an order's collection */
+    rc = cg_store_rf_units_fx_open(r->db, &watch, err);
+    if (rc != CG_OK || watch == 0)
+        return rc;
     rc = cg_settle_report(s, CG_FXR_ORDERS, r->today, &t, err);
     if (rc != CG_OK)
         return rc;
@@ -288,8 +324,11 @@ int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
     }
     if (y.order_col == t->ncols || y.state_col == t->ncols)
         rc = CG_ERR_SET(err, CG_EUNSUPPORTED, "settle's order report has no order or state");
+    else if (index_rows(&y) != CG_OK)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     else
         rc = cg_store_tx(r->db, sync_tx, &y, err);
+    free(y.by_order);
     cg_table_free(t);
     if (rc == CG_OK) {
         *n = y.n;

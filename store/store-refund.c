@@ -692,3 +692,22 @@ int cg_store_rf_return_add(struct cg_store *st, const char *return_guid, long gn
     sqlite3_finalize(s);
     return rc;
 }
+
+int cg_store_rf_units_fx_open(struct cg_store *st, long *n, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc, r;
+
+    *n = 0;
+    rc = store_prep(st, "SELECT count(*) FROM rf_unit WHERE order_no <> '' AND fx_ok IN (0, 2)", &s,
+                    err);
+    if (rc != CG_OK)
+        return rc;
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        *n = (long)sqlite3_column_int64(s, 0);
+    else
+        rc = cg_db_fail(st->db, r, "count refund units", err);
+    sqlite3_finalize(s);
+    return rc;
+}

@@ -37,7 +37,8 @@ struct cg_rf_unit {
     int64_t expected_fen; /* expected purchase amount excl. VAT (estimate), 0: none */
     const char *regime, *state;
     const char *cleared_on; /* "" until the declaration is cleared */
-    int fx_ok;              /* proceeds collected (or deemed) */
+    int fx_ok;              /* proceeds: 0 not collected, 1 given (operator, file), 2 from settle/,
+                               3 reversed in settle/ after filing */
     int has_rate;
     int64_t refund_ppm, vat_ppm;
     const char *rate_from;
@@ -69,6 +70,10 @@ int cg_store_rf_unit_get(struct cg_store *st, long long id, const char *entry_id
 /* Units by id; batch_id > 0: that batch's; entry_id != NULL: that declaration's. */
 int cg_store_rf_units_each(struct cg_store *st, long long batch_id, const char *entry_id,
                            cg_rf_unit_fn fn, void *ctx, struct cg_err *err);
+
+/* How many units follow their order's collection in settle/ (an order number, proceeds not
+ * given by hand). */
+int cg_store_rf_units_fx_open(struct cg_store *st, long *n, struct cg_err *err);
 
 /* ------------------------------------------------------------------ events */
 
