@@ -185,7 +185,6 @@ static int purchase_row(void *ctx, const struct cg_rf_invline *l)
 {
     struct prep *p = ctx;
     char seq[24], q[32], a[32], v[32], vr[16];
-
     int64_t lq = l->qty_m, la = l->amount_fen, lv = l->vat_fen;
 
     if (p->num != p->den) {
@@ -203,8 +202,8 @@ static int purchase_row(void *ctx, const struct cg_rf_invline *l)
         p->out_q = tq;
         p->out_a = ta;
         p->out_v = tv;
-        if (lq == 0)
-            return CG_OK;
+        if (lq == 0 && la == 0 && lv == 0)
+            return CG_OK; /* nothing of this allocation is filed */
     }
     snprintf(seq, sizeof(seq), "%ld", ++p->pseq);
     cg_refund_qty_format(lq, q, sizeof(q));
