@@ -138,11 +138,12 @@ static char *xstrdup(struct cg_ob *b, const char *s)
     return d;
 }
 
-void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, const char *source, const char *order_no,
-                 long line)
+void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, struct cg_buf *scratch, const char *source,
+                 const char *order_no, long line)
 {
     memset(b, 0, sizeof(*b));
     b->m = m;
+    b->scratch = scratch;
     b->source = source;
     b->o = calloc(1, sizeof(*b->o));
     if (b->o == NULL) {
@@ -739,7 +740,6 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
     const char *name;
     long line;
     const char *gv;
-    char *canon;
     char why[256];
     int status = cg_ob_status_of(b, why, sizeof(why));
 
@@ -787,13 +787,11 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
     if (!b->failed)
         finish_payment(b);
     if (!b->failed) {
-        canon = cg_order_canonical(o);
-        if (canon == NULL) {
+        cg_buf_reset(b->scratch);
+        if (cg_order_json_add(o, true, b->scratch) != CG_OK)
             cg_ob_fail(b, o->line, "-", "out of memory");
-        } else {
-            cg_sha256_hex(canon, strlen(canon), o->hash);
-            free(canon);
-        }
+        else
+            cg_sha256_hex(b->scratch->data, b->scratch->len, o->hash);
     }
     if (b->failed) {
         char shown[256];
@@ -820,9 +818,10 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
  * The order is written straight into a buffer, field by field, instead of building a jansson
  * tree per order only to serialize it. The text is the one json_dumps() gives for that tree:
  * compact, keys in insertion order (output) or sorted by strcmp (canonical, the hash input).
- * A string made only of printable ASCII other than '"' and '\' is its own JSON text; any other
- * string is encoded by jansson (json_dumpb), so escaping, \uXXXX for non-ASCII in the
- * canonical text and UTF-8 validation stay jansson's. A string jansson refuses (not UTF-8)
+ * A string that is its own JSON text (cg_json_plain(): valid UTF-8 without '"', '\' or control
+ * characters, and only ASCII in the canonical text) is copied; any other string is encoded by
+ * jansson (json_dumpb), so escaping and \uXXXX for non-ASCII in the canonical text are
+ * jansson's. A string jansson refuses (not UTF-8)
  * leaves its key out, as json_object_set_new() does with a NULL value.
  */
 
@@ -845,20 +844,17 @@ struct jw {
 
 static void jw_add(struct jw *w, const char *p, size_t n)
 {
-    if (w->rc == CG_OK && cg_buf_add(w->b, p, n) != CG_OK)
+    struct cg_buf *b = w->b;
+
+    /* Most pieces fit in what the buffer already has: copy without a call. */
+    if (b->data != NULL && n < b->cap - b->len) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    if (w->rc == CG_OK && cg_buf_add(b, p, n) != CG_OK)
         w->rc = CG_ENOMEM;
-}
-
-/* True when s needs no escaping in any mode: printable ASCII without '"' and '\'. */
-static bool plain_ascii(const char *s, size_t *len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    for (; *p != '\0'; p++)
-        if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
-            return false;
-    *len = (size_t)(p - (const unsigned char *)s);
-    return true;
 }
 
 /* Key and string value; false (nothing written) when jansson refuses the string. */
@@ -869,7 +865,7 @@ static bool jw_str(struct jw *w, const char *k, const char *s, bool comma)
     char *big = NULL;
     size_t n;
 
-    if (s != NULL && plain_ascii(s, &n)) {
+    if (s != NULL && cg_json_plain(s, w->canonical, &n)) {
         if (comma)
             jw_add(w, ",", 1);
         jw_add(w, "\"", 1);
