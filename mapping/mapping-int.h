@@ -240,9 +240,16 @@ struct cg_vals {
     long line;
 };
 
+/* What a reader keeps from order to order for the order hash: the canonical text, and the
+ * canonical JSON of catalogue strings (names, models, bar codes) already encoded. */
+struct cg_ob_scratch {
+    struct cg_buf canon;
+    struct cg_map jcache; /* values owned */
+};
+
 struct cg_ob {
     struct cg_map_ctx *m;
-    struct cg_buf *scratch; /* the reader's, for the canonical text of the order */
+    struct cg_ob_scratch *scratch; /* the reader's */
     const char *source;
     struct cg_order *o;
     bool failed;
@@ -262,8 +269,8 @@ struct cg_ob {
 };
 
 /* Start an order from its first row; the builder owns a new struct cg_order. */
-void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, struct cg_buf *scratch, const char *source,
-                 const char *order_no, long line);
+void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, struct cg_ob_scratch *scratch,
+                 const char *source, const char *order_no, long line);
 /* Add one row: order-level values (checked against the first row) and one order line. */
 void cg_ob_row(struct cg_ob *b, const struct cg_vals *v, bool has_line);
 /*

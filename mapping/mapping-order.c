@@ -26,6 +26,9 @@
 #include "core/text.h"
 #include "mapping/mapping-int.h"
 
+/* Catalogue strings whose canonical JSON is kept per reader; past this they are encoded each
+ * time (the cache follows the catalogue, which is held anyway). */
+#define JSON_CACHE_MAX 65536
 #define MAX_LINES 100 /* CEB303 OrderList and CEB603 InventoryList: 1 to 100 per entity */
 
 void cg_dec_text(int64_t v, bool amount, char *buf, size_t size)
@@ -138,8 +141,8 @@ static char *xstrdup(struct cg_ob *b, const char *s)
     return d;
 }
 
-void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, struct cg_buf *scratch, const char *source,
-                 const char *order_no, long line)
+void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, struct cg_ob_scratch *scratch,
+                 const char *source, const char *order_no, long line)
 {
     memset(b, 0, sizeof(*b));
     b->m = m;
@@ -733,6 +736,9 @@ static int finish_held(struct cg_ob *b, int status, const char *reason, struct c
     return CG_OK;
 }
 
+static int order_json(const struct cg_order *o, bool canonical, struct cg_buf *out,
+                      struct cg_map *cache);
+
 int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
 {
     struct cg_map_ctx *m = b->m;
@@ -787,11 +793,11 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
     if (!b->failed)
         finish_payment(b);
     if (!b->failed) {
-        cg_buf_reset(b->scratch);
-        if (cg_order_json_add(o, true, b->scratch) != CG_OK)
+        cg_buf_reset(&b->scratch->canon);
+        if (order_json(o, true, &b->scratch->canon, &b->scratch->jcache) != CG_OK)
             cg_ob_fail(b, o->line, "-", "out of memory");
         else
-            cg_sha256_hex(b->scratch->data, b->scratch->len, o->hash);
+            cg_sha256_hex(b->scratch->canon.data, b->scratch->canon.len, o->hash);
     }
     if (b->failed) {
         char shown[256];
@@ -831,7 +837,7 @@ struct jv {
     const char *k;
     enum jv_type t;
     const char *s; /* JV_STR: NULL is null */
-    int64_t n;     /* JV_DEC, JV_AMOUNT (decs), JV_INT, JV_BOOL */
+    int64_t n;     /* JV_DEC, JV_AMOUNT (decs), JV_INT, JV_BOOL; JV_STR: 1 for catalogue text */
 };
 
 struct jw {
@@ -839,6 +845,7 @@ struct jw {
     size_t flags; /* jansson flags for strings */
     bool canonical;
     const struct cg_order *o;
+    struct cg_map *cache; /* catalogue text -> its canonical JSON string; may be NULL */
     int rc;
 };
 
@@ -857,12 +864,14 @@ static void jw_add(struct jw *w, const char *p, size_t n)
         w->rc = CG_ENOMEM;
 }
 
-/* Key and string value; false (nothing written) when jansson refuses the string. */
-static bool jw_str(struct jw *w, const char *k, const char *s, bool comma)
+/* Key and string value; false (nothing written) when jansson refuses the string. cached: the
+ * string is catalogue text, repeated by every order of its product. */
+static bool jw_str(struct jw *w, const char *k, const char *s, bool comma, bool cached)
 {
     json_t *j;
     char small[512];
     char *big = NULL;
+    const char *hit;
     size_t n;
 
     if (s != NULL && cg_json_plain(s, w->canonical, &n)) {
@@ -881,6 +890,16 @@ static bool jw_str(struct jw *w, const char *k, const char *s, bool comma)
         jw_add(w, "\"", 1);
         jw_add(w, k, strlen(k));
         jw_add(w, "\":null", 6);
+        return true;
+    }
+    cached = cached && w->cache != NULL && w->canonical;
+    if (cached && (hit = cg_map_get(w->cache, s)) != NULL) {
+        if (comma)
+            jw_add(w, ",", 1);
+        jw_add(w, "\"", 1);
+        jw_add(w, k, strlen(k));
+        jw_add(w, "\":", 2);
+        jw_add(w, hit, strlen(hit));
         return true;
     }
     j = json_string(s);
@@ -903,6 +922,15 @@ static bool jw_str(struct jw *w, const char *k, const char *s, bool comma)
         jw_add(w, "\":", 2);
         jw_add(w, big != NULL ? big : small, n);
     }
+    if (w->rc == CG_OK && cached && w->cache->n < JSON_CACHE_MAX) {
+        char *e = big != NULL ? big : strndup(small, n);
+
+        /* Not kept when memory is short: the text is written either way. */
+        if (e != NULL && cg_map_put(w->cache, s, e, false) == CG_OK)
+            big = NULL;
+        else if (e != big)
+            free(e);
+    }
     free(big);
     return true;
 }
@@ -916,14 +944,14 @@ static void jw_line(struct jw *w, const struct cg_order_line *l)
         {"sku", JV_STR, l->sku, 0},
         {"item_name", JV_STR, l->item_name, 0},
         {"item_describe", JV_STR, l->item_describe, 0},
-        {"bar_code", JV_STR, l->bar_code, 0},
+        {"bar_code", JV_STR, l->bar_code, 1},
         {"unit", JV_STR, l->unit, 0},
         {"qty", JV_DEC, NULL, l->qty},
         {"price", JV_AMOUNT, NULL, l->price},
         {"total", JV_AMOUNT, NULL, l->total},
         {"gcode", JV_STR, l->gcode, 0},
-        {"gname", JV_STR, l->gname, 0},
-        {"gmodel", JV_STR, l->gmodel, 0},
+        {"gname", JV_STR, l->gname, 1},
+        {"gmodel", JV_STR, l->gmodel, 1},
         {"unit1", JV_STR, l->unit1, 0},
         {"qty1", JV_DEC, NULL, l->qty1},
         {"unit2", JV_STR, *l->unit2 != '\0' ? l->unit2 : NULL, 0},
@@ -943,7 +971,7 @@ static void jw_value(struct jw *w, const struct jv *v, bool comma)
     size_t i;
 
     if (v->t == JV_STR) {
-        jw_str(w, v->k, v->s, comma);
+        jw_str(w, v->k, v->s, comma, v->n != 0);
         return;
     }
     if (comma)
@@ -1030,7 +1058,7 @@ static void jw_object(struct jw *w, struct jv *v, size_t n)
     jw_add(w, "{", 1);
     for (i = 0; i < n; i++) {
         if (v[i].t == JV_STR) {
-            if (jw_str(w, v[i].k, v[i].s, comma))
+            if (jw_str(w, v[i].k, v[i].s, comma, v[i].n != 0))
                 comma = true;
         } else {
             jw_value(w, &v[i], comma);
@@ -1040,9 +1068,10 @@ static void jw_object(struct jw *w, struct jv *v, size_t n)
     jw_add(w, "}", 1);
 }
 
-int cg_order_json_add(const struct cg_order *o, bool canonical, struct cg_buf *out)
+static int order_json(const struct cg_order *o, bool canonical, struct cg_buf *out,
+                      struct cg_map *cache)
 {
-    struct jw w = {out, canonical ? JSON_ENSURE_ASCII : 0, canonical, o, CG_OK};
+    struct jw w = {out, canonical ? JSON_ENSURE_ASCII : 0, canonical, o, cache, CG_OK};
     size_t len0 = out->len;
     struct jv v[] = {
         {"order_no", JV_STR, o->order_no, 0},
@@ -1079,6 +1108,11 @@ int cg_order_json_add(const struct cg_order *o, bool canonical, struct cg_buf *o
             out->data[len0] = '\0';
     }
     return w.rc;
+}
+
+int cg_order_json_add(const struct cg_order *o, bool canonical, struct cg_buf *out)
+{
+    return order_json(o, canonical, out, NULL);
 }
 
 static char *order_text(const struct cg_order *o, bool canonical)

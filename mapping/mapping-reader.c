@@ -155,7 +155,7 @@ struct cg_reader {
     int col[F_COUNT];
     int *scol; /* header index of each status column of the profile, -1 when absent */
     struct cg_ob ob;
-    struct cg_buf scratch; /* canonical text of the order being finished */
+    struct cg_ob_scratch scratch;
     bool ob_active;
     char *key; /* order number of the order being built */
     long orders, rejected;
@@ -175,7 +175,8 @@ int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
     r->m = m;
-    cg_buf_init(&r->scratch, SIZE_MAX / 2);
+    cg_buf_init(&r->scratch.canon, SIZE_MAX / 2);
+    cg_map_init(&r->scratch.jcache);
     r->jsonl = m->profile->jsonl;
     if (r->jsonl)
         rc = cg_src_open(&r->src, fd, name, m->enc, m->max_line, err);
@@ -215,7 +216,8 @@ void cg_reader_close(struct cg_reader *r)
         cg_csv_close(&r->csv);
     free(r->key);
     free(r->scol);
-    cg_buf_free(&r->scratch);
+    cg_buf_free(&r->scratch.canon);
+    cg_map_clear(&r->scratch.jcache, free);
     free(r->name);
     free(r);
 }
