@@ -164,16 +164,20 @@ static const struct {
     {"refund", refund_section},
 };
 
-/* Build the overview with the working directory's database and settle/'s view of it. */
+/* Build the overview with the working directory's database and settle/'s and refund/'s views. */
 static int overview(struct cg_cli *cli, const struct cg_report_opts *o, struct cg_report **out,
                     struct cg_err *err)
 {
     struct cg_store *db = NULL;
     struct cg_settle *s = NULL;
+    struct cg_refund *rf = NULL;
     int rc = cg_cli_settle_open(cli, &db, &s, err);
 
     if (rc == CG_OK)
-        rc = cg_report_build(db, s, o, out, err);
+        rc = cg_refund_new(cli->conf, db, &rf, err);
+    if (rc == CG_OK)
+        rc = cg_report_build(db, s, rf, o, out, err);
+    cg_refund_free(rf);
     cg_settle_free(s);
     cg_store_close(db);
     return rc;
