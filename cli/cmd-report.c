@@ -143,7 +143,7 @@ static int refund_section(struct cg_cli *cli, const char *kind, const char *as_o
     if (report < 0)
         return cg_cmd_usage_error(&cg_cmd_report,
                                   "refund: '%s' is not pipeline, calendar, risk, invoices, "
-                                  "clawbacks or units",
+                                  "clawbacks, units or archive",
                                   kind);
     rc = cg_cli_refund_open(cli, &db, &r, &err);
     if (rc == CG_OK)
@@ -296,7 +296,8 @@ const struct cg_cmd cg_cmd_report = {
     "  refund risk       lapsed or soon-lapsing units: refund at risk, VAT if sold at home\n"
     "  refund invoices   invoice lines: quantity and amount allocated, units served\n"
     "  refund clawbacks  returned goods: clawback due and repaid\n"
-    "  refund units      every refund unit with its regime, state and amounts\n",
+    "  refund units      every refund unit with its regime, state and amounts\n"
+    "  refund archive    filed units: supporting documents due, archived, kept until\n",
     CG_CMD_NEEDS_CONF,
     exec_report,
 };
