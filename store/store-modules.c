@@ -10,12 +10,8 @@
 #include "store/store-int.h"
 
 static const struct cg_store_schema *const modules[] = {
-    &cg_store_schema_spool,
-    &cg_store_schema_settle,
-    &cg_store_schema_flow,
-    &cg_store_schema_customs,
-    &cg_store_schema_refund,
-    &cg_store_schema_receipts,
+    &cg_store_schema_spool,   &cg_store_schema_settle, &cg_store_schema_flow,
+    &cg_store_schema_customs, &cg_store_schema_refund, &cg_store_schema_receipts,
 };
 
 int cg_store_open(const char *path, struct cg_store **out, struct cg_err *err)

@@ -28,7 +28,7 @@ san_check() {
 cleanup() {
     cleanup_rc=$?
     fails_before=$fails
-    for h in $cleanup_hooks; do "$h" || true; done
+    for h in ${cleanup_hooks:-}; do "$h" || true; done
     [ "$fails" -eq "$fails_before" ] || cleanup_rc=1
     san_check || cleanup_rc=1
     rm -rf "$T"
