@@ -14,11 +14,13 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "core/buf.h"
 #include "core/money.h"
 #include "declare/declare.h"
 #include "mapping/mapping.h"
@@ -60,6 +62,7 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
     struct cg_base_transfer bt;
     const char *version = cg_conf_get(cli->conf, "declare", "schema_version");
     struct cg_err err;
+    struct cg_buf line;
     char *data_dir = NULL;
     bool table = false;
     long total = 0, rejected = 0, held[4] = {0};
@@ -67,6 +70,7 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
     int c, i;
 
     cg_err_clear(&err);
+    cg_buf_init(&line, SIZE_MAX / 2);
     while ((c = getopt_long(argc, argv, "s:p:C:S:t", opts, NULL)) != -1) {
         switch (c) {
         case 's': seller_name = optarg; break;
@@ -143,16 +147,16 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
             if (table) {
                 table_row(o);
             } else {
-                char *j = cg_order_to_json(o);
-
-                if (j == NULL) {
+                /* One buffer for every line: no allocation per order once it is big enough. */
+                cg_buf_reset(&line);
+                if (cg_order_json_add(o, false, &line) != CG_OK ||
+                    cg_buf_addc(&line, '\n') != CG_OK) {
                     cg_order_free(o);
+                    cg_reader_close(r);
                     CG_ERR_SET(&err, CG_ENOMEM, "out of memory");
                     goto fail;
                 }
-                fputs(j, stdout);
-                fputc('\n', stdout);
-                free(j);
+                fwrite(line.data, 1, line.len, stdout);
             }
             cg_order_free(o);
         }
@@ -177,6 +181,7 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
 fail:
     status = cg_cmd_fail(&err);
 done:
+    cg_buf_free(&line);
     cg_schema_free(schema);
     cg_map_ctx_free(m);
     cg_codes_free(codes);

@@ -150,6 +150,31 @@ static int do_prepare(struct cg_cli *cli, struct cg_refund *r, struct opts *o, s
     return rc;
 }
 
+/*
+ * Collection from settle/, then clearance and returns from what customs said. always: print
+ * the counts even when nothing changed (the `refund sync` command).
+ */
+static int do_sync(struct cg_cli *cli, struct cg_store *db, struct cg_refund *r, int always,
+                   struct cg_err *err)
+{
+    struct cg_refund_sync y;
+    struct cg_settle *s = NULL;
+    long n = 0, back = 0;
+    int rc = cg_settle_new(cli->conf, db, &s, err);
+
+    if (rc == CG_OK)
+        rc = cg_refund_sync_collection(r, s, &n, &back, err);
+    cg_settle_free(s);
+    if (rc == CG_OK)
+        rc = cg_refund_sync_customs(r, &y, err);
+    if (rc == CG_OK && !cli->quiet &&
+        (always || n > 0 || back > 0 || y.cleared > 0 || y.returns > 0 || y.refused > 0))
+        printf("%ld units collected according to settle, %ld reversed; %ld units cleared by "
+               "customs; %ld returned lines applied, %ld waiting for their unit, %ld refused\n",
+               n, back, y.cleared, y.returns, y.unresolved, y.refused);
+    return rc;
+}
+
 static int exec_refund(struct cg_cli *cli, int argc, char **argv)
 {
     struct cg_store *db = NULL;
@@ -179,14 +204,16 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
     } else if (strcmp(verb, "results") == 0) {
         rc = do_import(r, CG_RF_RESULTS, &o, &err);
     } else if (strcmp(verb, "sync") == 0) {
-        struct cg_settle *s = NULL;
+        rc = do_sync(cli, db, r, 1, &err);
+    } else if (strcmp(verb, "archived") == 0) {
         long n = 0;
-        rc = cg_settle_new(cli->conf, db, &s, &err);
+        if (o.npos != 1)
+            rc = CG_ERR_SET(&err, CG_EINVAL,
+                            "refund archived BATCH|UNIT --note WHERE [--date DAY] expected");
+        else
+            rc = cg_refund_archived(r, o.pos[0], o.date, o.note, &n, &err);
         if (rc == CG_OK)
-            rc = cg_refund_sync_collection(r, s, &n, &err);
-        cg_settle_free(s);
-        if (rc == CG_OK)
-            printf("%ld units collected according to settle\n", n);
+            printf("%ld units: supporting documents archived\n", n);
     } else if (strcmp(verb, "match") == 0) {
         long made = 0;
         rc = cg_refund_match(r, &made, &err);
@@ -252,8 +279,8 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
             cg_refund_fen_format(t.at_risk_fen, a, sizeof(a));
             cg_refund_fen_format(t.vat_due_fen, v, sizeof(v));
             printf("tick: %ld past the soft deadline, %ld past the hard deadline; refund at risk "
-                   "CNY %s, VAT if sold at home CNY %s\n",
-                   t.lapsed_soft, t.lapsed_hard, a, v);
+                   "CNY %s, VAT if sold at home CNY %s; %ld with supporting documents late\n",
+                   t.lapsed_soft, t.lapsed_hard, a, v, t.archive_late);
         }
     } else if (strcmp(verb, "explain") == 0) {
         char *text = NULL;
@@ -283,7 +310,8 @@ const struct cg_cmd cg_cmd_refund = {
     "  rates FILE...         refund-rate table by HS code and validity dates\n"
     "  invoices FILE...      purchase invoices, then matching\n"
     "  results FILE...       the tax office's outcomes per unit\n"
-    "  sync                  take the collection state of the units' orders from settle\n"
+    "  sync                  collection from settle; clearance (CEB792 decState) and\n"
+    "                        accepted returns (CEB214) from customs\n"
     "  match                 match invoice lines to units waiting for documents\n"
     "  allocate UNIT CODE/NUMBER/LINE [QTY] [--note TEXT]\n"
     "  cleared ENTRY DAY     the declaration was cleared (结关) on DAY\n"
@@ -296,6 +324,7 @@ const struct cg_cmd cg_cmd_refund = {
     "  regime UNIT REGIME --note TEXT   REFUND, EXEMPT_WITH_DOCS, EXEMPT_NO_INVOICE_103, TAXABLE\n"
     "  return UNIT QTY [--date DAY] [--note TEXT]   goods came back: clawback after a refund\n"
     "  clawback UNIT [--amount A] [--date DAY]      the clawback was repaid\n"
+    "  archived BATCH|UNIT --note WHERE [--date DAY] supporting documents archived\n"
     "  tick [--as-of DAY]    apply the soft and hard deadlines\n"
     "  explain UNIT          state, amounts, invoices and events of a unit\n"
     "UNIT is ENTRY/ITEM (declaration number and item) or #ID; BATCH is B<ID>.\n",
@@ -336,6 +365,41 @@ int cg_cli_refund_intake(struct cg_cli *cli, int *rejected, struct cg_err *err)
                              : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
     free(workdir);
+    cg_refund_free(r);
+    cg_store_close(db);
+    return rc;
+}
+
+/*
+ * The end of `cebgate run`: [refund] run_sync takes collection, clearance and returns,
+ * [refund] run_tick applies the deadlines and the archive reminder as of today. A database
+ * failure is temporary (the caller exits 75).
+ */
+int cg_cli_refund_run(struct cg_cli *cli, struct cg_err *err)
+{
+    struct cg_store *db = NULL;
+    struct cg_refund *r = NULL;
+    int rc;
+
+    if (!cg_conf_get_bool(cli->conf, "refund", "run_sync") &&
+        !cg_conf_get_bool(cli->conf, "refund", "run_tick"))
+        return CG_OK;
+    rc = cg_cli_refund_open(cli, &db, &r, err);
+    if (rc == CG_OK && cg_conf_get_bool(cli->conf, "refund", "run_sync"))
+        rc = do_sync(cli, db, r, 0, err);
+    if (rc == CG_OK && cg_conf_get_bool(cli->conf, "refund", "run_tick")) {
+        struct cg_refund_tick t;
+        rc = cg_refund_tick(r, NULL, &t, err);
+        if (rc == CG_OK && !cli->quiet && (t.lapsed_soft || t.lapsed_hard || t.archive_late)) {
+            char a[32], v[32];
+            cg_refund_fen_format(t.at_risk_fen, a, sizeof(a));
+            cg_refund_fen_format(t.vat_due_fen, v, sizeof(v));
+            printf("refund: %ld past the soft deadline, %ld past the hard deadline; refund at "
+                   "risk CNY %s, VAT if sold at home CNY %s; %ld with supporting documents "
+                   "late\n",
+                   t.lapsed_soft, t.lapsed_hard, a, v, t.archive_late);
+        }
+    }
     cg_refund_free(r);
     cg_store_close(db);
     return rc;

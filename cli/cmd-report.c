@@ -143,7 +143,7 @@ static int refund_section(struct cg_cli *cli, const char *kind, const char *as_o
     if (report < 0)
         return cg_cmd_usage_error(&cg_cmd_report,
                                   "refund: '%s' is not pipeline, calendar, risk, invoices, "
-                                  "clawbacks or units",
+                                  "clawbacks, units or archive",
                                   kind);
     rc = cg_cli_refund_open(cli, &db, &r, &err);
     if (rc == CG_OK)
@@ -164,16 +164,20 @@ static const struct {
     {"refund", refund_section},
 };
 
-/* Build the overview with the working directory's database and settle/'s view of it. */
+/* Build the overview with the working directory's database and settle/'s and refund/'s views. */
 static int overview(struct cg_cli *cli, const struct cg_report_opts *o, struct cg_report **out,
                     struct cg_err *err)
 {
     struct cg_store *db = NULL;
     struct cg_settle *s = NULL;
+    struct cg_refund *rf = NULL;
     int rc = cg_cli_settle_open(cli, &db, &s, err);
 
     if (rc == CG_OK)
-        rc = cg_report_build(db, s, o, out, err);
+        rc = cg_refund_new(cli->conf, db, &rf, err);
+    if (rc == CG_OK)
+        rc = cg_report_build(db, s, rf, o, out, err);
+    cg_refund_free(rf);
     cg_settle_free(s);
     cg_store_close(db);
     return rc;
@@ -292,7 +296,8 @@ const struct cg_cmd cg_cmd_report = {
     "  refund risk       lapsed or soon-lapsing units: refund at risk, VAT if sold at home\n"
     "  refund invoices   invoice lines: quantity and amount allocated, units served\n"
     "  refund clawbacks  returned goods: clawback due and repaid\n"
-    "  refund units      every refund unit with its regime, state and amounts\n",
+    "  refund units      every refund unit with its regime, state and amounts\n"
+    "  refund archive    filed units: supporting documents due, archived, kept until\n",
     CG_CMD_NEEDS_CONF,
     exec_report,
 };

@@ -272,6 +272,9 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     /* Orders released by this run's receipts can be matched; then the deadlines. */
     if (rc == CG_OK)
         rc = cg_cli_settle_run(cli, 1, &sctx.rejected, &err);
+    /* Then refund/: collection, clearance and returns this run recorded; its deadlines. */
+    if (rc == CG_OK)
+        rc = cg_cli_refund_run(cli, &err);
     if (sp != NULL && !cli->quiet)
         cg_run_summary(&v, cg_spool_stats(sp), stdout);
     status = cg_run_exit(rc, &err, sp != NULL ? cg_spool_stats(sp) : NULL);

@@ -73,6 +73,8 @@ int cg_cli_refund_open(struct cg_cli *cli, struct cg_store **db, struct cg_refun
                        struct cg_err *err);
 /* The invoice and result files in incoming/ (run, watch); *rejected set when one is refused. */
 int cg_cli_refund_intake(struct cg_cli *cli, int *rejected, struct cg_err *err);
+/* The end of `cebgate run`: refund sync and tick as [refund] run_sync and run_tick say. */
+int cg_cli_refund_run(struct cg_cli *cli, struct cg_err *err);
 
 /* The database of the working directory ([general] database), migrated (cli/cmd-settle.c). */
 struct cg_store;

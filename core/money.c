@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -80,21 +79,44 @@ int cg_dec_format(int64_t v, int min_frac, char *buf, size_t size)
         v < 0 ? (unsigned long long)0 - (unsigned long long)v : (unsigned long long)v;
     unsigned long long ip = mag / CG_DEC_ONE;
     unsigned long long fp = mag % CG_DEC_ONE;
-    char frac[CG_DEC_FRAC + 1];
+    /* Digits are written backwards from the end of tmp: sign, integer part, point, fraction.
+     * Plain arithmetic, no printf: this runs for every amount of every order. */
+    char tmp[CG_DEC_STRMAX];
+    char *p = tmp + sizeof(tmp);
     int nfrac = CG_DEC_FRAC;
-    int n;
+    size_t n;
+    int i;
 
     if (min_frac < 0)
         min_frac = 0;
     if (min_frac > CG_DEC_FRAC)
         min_frac = CG_DEC_FRAC;
-    snprintf(frac, sizeof(frac), "%05llu", fp);
-    while (nfrac > min_frac && frac[nfrac - 1] == '0')
+    while (nfrac > min_frac && fp % 10 == 0) {
+        fp /= 10;
         nfrac--;
-    frac[nfrac] = '\0';
-    n = snprintf(buf, size, "%s%llu%s%s", v < 0 ? "-" : "", ip, nfrac > 0 ? "." : "", frac);
-    if (n < 0 || (size_t)n >= size)
+    }
+    for (i = 0; i < nfrac; i++) {
+        *--p = (char)('0' + fp % 10);
+        fp /= 10;
+    }
+    if (nfrac > 0)
+        *--p = '.';
+    do {
+        *--p = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip != 0);
+    if (v < 0)
+        *--p = '-';
+    n = (size_t)(tmp + sizeof(tmp) - p);
+    if (n >= size) {
+        if (size > 0) {
+            memcpy(buf, p, size - 1);
+            buf[size - 1] = '\0';
+        }
         return CG_ERANGE;
+    }
+    memcpy(buf, p, n);
+    buf[n] = '\0';
     return CG_OK;
 }
 

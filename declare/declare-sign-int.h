@@ -1,13 +1,15 @@
 /*
  * declare-sign-int.h - what the signing, remote-signer and verifying files of declare/ share,
  * with the writers of canonical and serialized XML. Only declare/declare-sign*.c,
- * declare/declare-remote.c, declare/declare-verify.c, declare/declare-xml.c and the writers
- * (declare-c14n.c, declare-save.c) include it.
+ * declare/declare-remote.c, declare/declare-verify.c, declare/declare-certcache.c,
+ * declare/declare-xml.c, the writers (declare-c14n.c, declare-save.c) and the unit tests of
+ * signing include it.
  */
 #ifndef CG_DECLARE_SIGN_INT_H
 #define CG_DECLARE_SIGN_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libxml/tree.h>
 #include <openssl/evp.h>
@@ -148,5 +150,53 @@ int cg_remote_sign(struct cg_remote *r, const struct cg_sig_alg *alg, const char
 #define CG_SIGN_MIN_RSA_BITS 2048
 #define CG_SIGN_MIN_EC_BITS 256
 int cg_sign_cert_check(X509 *cert, struct cg_err *err);
+
+/*
+ * The signing certificates a cg_trust decoded (declare-certcache.c), by the SHA-256 of their
+ * DER bytes. What an entry holds depends on those bytes alone, but for chain, which is set
+ * once the chain verified and is used only while each of its certificates is within its
+ * validity period. Every function takes a NULL cache (nothing is cached: add returns e, put
+ * frees it).
+ */
+struct cg_cert_entry {
+    unsigned char sha[32];
+    char sha_hex[65];
+    X509 *cert;
+    int check_rc; /* cg_sign_cert_check's answer, and its message */
+    char check_msg[CG_ERR_MSG_MAX];
+    char subject[512]; /* RFC 2253, one line */
+    char serial[128];
+    char not_after[32];
+    STACK_OF(X509) * chain; /* set by cg_cert_cache_set_chain */
+    /* the cache's */
+    int refs;
+    int in_cache;
+    uint64_t used;
+};
+struct cg_cert_cache;
+
+#define CG_CERT_CACHE_MAX 256
+
+int cg_cert_cache_new(size_t max, struct cg_cert_cache **out);
+void cg_cert_cache_free(struct cg_cert_cache *c);
+/* Forget every entry (the trusted certificates changed). */
+void cg_cert_cache_clear(struct cg_cert_cache *c);
+int cg_cert_cache_set_max(struct cg_cert_cache *c, size_t max);
+size_t cg_cert_cache_count(struct cg_cert_cache *c);
+/* The entry of sha, held for the caller until cg_cert_cache_put; NULL when not cached. */
+struct cg_cert_entry *cg_cert_cache_get(struct cg_cert_cache *c, const unsigned char sha[32]);
+/* Add a new entry e (the cache's from now on; the least recently used one makes room) and hold
+ * it for the caller; when another thread added the same certificate meanwhile, e is freed and
+ * that entry is returned instead. */
+struct cg_cert_entry *cg_cert_cache_add(struct cg_cert_cache *c, struct cg_cert_entry *e);
+void cg_cert_cache_put(struct cg_cert_cache *c, struct cg_cert_entry *e);
+void cg_cert_entry_free(struct cg_cert_entry *e);
+/* The verified chain of e, NULL when not verified yet; set_chain takes chain (freed when e
+ * already has one). */
+STACK_OF(X509) * cg_cert_cache_chain(struct cg_cert_cache *c, struct cg_cert_entry *e);
+void cg_cert_cache_set_chain(struct cg_cert_cache *c, struct cg_cert_entry *e,
+                             STACK_OF(X509) * chain);
+/* The cache of t (declare-verify.c); NULL for a NULL t. */
+struct cg_cert_cache *cg_trust_cert_cache(const struct cg_trust *t);
 
 #endif

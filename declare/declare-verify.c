@@ -8,18 +8,22 @@
  * 1.0, sm2-sm3, rsa-sha1 or rsa-sha256 and exactly one Reference with URI="" and the
  * enveloped-signature transform alone, no ds:Object, KeyInfo with exactly one X509Certificate.
  * Then the digest and the signature value are checked with the public key of that certificate
- * (KeyInfo is not otherwise processed: no key lookup, no retrieval): RSA by xmlsec, restricted
- * to those algorithms and to the empty URI; SM2, which xmlsec does not know, here: DigestValue
- * (SM3 for the 202205 form, SHA-1 for the older smart-card form with the w3.org sm2-sm3 URI)
- * over the inclusive C14N of the document without the Signature element, then the raw 64-byte
- * r||s SignatureValue over the inclusive C14N of SignedInfo in place, SM3 with the SM2
- * distinguishing identifier of the cg_trust (default 1234567812345678) in Z. Last, with a
- * cg_trust, the certificate must chain to a trusted one (SM2 chains as well as RSA).
+ * (KeyInfo is not otherwise processed: no key lookup, no retrieval): DigestValue (SHA-1 or
+ * SHA-256 for RSA; SM3 for the 202205 SM2 form, SHA-1 for the older smart-card form with the
+ * w3.org sm2-sm3 URI) over the inclusive C14N of the document without the Signature element
+ * (what the enveloped-signature transform leaves), then SignatureValue over the inclusive C14N
+ * of SignedInfo in place: RSA PKCS#1 v1.5 by OpenSSL, or SM2 as the raw 64-byte r||s, SM3 with
+ * the SM2 distinguishing identifier of the cg_trust (default 1234567812345678) in Z. Last, with
+ * a cg_trust, the certificate must chain to a trusted one (SM2 chains as well as RSA). The
+ * certificates decoded are kept in the cg_trust's cache (declare-certcache.c), so a signer's
+ * next message is not decoded and checked against the signer rules again; its chain is
+ * re-verified unless the one found before is still within every validity period.
  * Every failure is CG_ESIG (CG_ECRYPTO when OpenSSL refuses an algorithm) with the reason.
  * Owner: the signing part of declare/.
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,14 +31,10 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <xmlsec/base64.h>
-#include <xmlsec/crypto.h>
-#include <xmlsec/keys.h>
-#include <xmlsec/openssl/evp.h>
-#include <xmlsec/xmldsig.h>
-#include <xmlsec/xmlsec.h>
 
 #include "core/buf.h"
 #include "core/fsutil.h"
@@ -44,14 +44,18 @@
 struct cg_trust {
     X509_STORE *store;
     int count;
-    char sm2_id[1024]; /* SM2 distinguishing identifier */
+    char sm2_id[1024];           /* SM2 distinguishing identifier */
+    struct cg_cert_cache *cache; /* signing certificates seen (declare-certcache.c) */
 };
 
 int cg_trust_new(struct cg_trust **out, struct cg_err *err)
 {
     struct cg_trust *t = calloc(1, sizeof(*t));
 
-    if (t == NULL || (t->store = X509_STORE_new()) == NULL) {
+    if (t == NULL || (t->store = X509_STORE_new()) == NULL ||
+        cg_cert_cache_new(CG_CERT_CACHE_MAX, &t->cache) != CG_OK) {
+        if (t != NULL)
+            X509_STORE_free(t->store);
         free(t);
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
@@ -73,7 +77,13 @@ void cg_trust_free(struct cg_trust *t)
     if (t == NULL)
         return;
     X509_STORE_free(t->store);
+    cg_cert_cache_free(t->cache);
     free(t);
+}
+
+struct cg_cert_cache *cg_trust_cert_cache(const struct cg_trust *t)
+{
+    return t != NULL ? t->cache : NULL;
 }
 
 /*
@@ -135,6 +145,8 @@ int cg_trust_add_file(struct cg_trust *t, const char *pem_path, struct cg_err *e
                         pem_path);
     if (rc == CG_OK)
         t->count += n;
+    /* a chain refused before may verify now */
+    cg_cert_cache_clear(t->cache);
     return rc;
 }
 
@@ -309,14 +321,14 @@ done:
     return rc;
 }
 
-static int read_cert(xmlNodePtr ki, X509 **out, xmlChar **key_name, struct cg_err *err)
+/* The DER bytes of the one ds:X509Certificate of KeyInfo ki (*der is the caller's, xmlFree). */
+static int read_cert_der(xmlNodePtr ki, xmlChar **der, size_t *der_len, xmlChar **key_name,
+                         struct cg_err *err)
 {
     xmlNodePtr c, d, found = NULL;
     int n = 0;
     xmlChar *text = NULL;
     xmlSecSize len = 0;
-    const unsigned char *p;
-    X509 *x;
 
     for (c = next_elem(ki->children); c != NULL; c = next_elem(c->next)) {
         if (cg_is_ds(c, "KeyName") && *key_name == NULL)
@@ -340,16 +352,8 @@ static int read_cert(xmlNodePtr ki, X509 **out, xmlChar **key_name, struct cg_er
         xmlFree(text);
         return CG_ERR_SET(err, CG_ESIG, "ds:X509Certificate is not base64");
     }
-    p = text;
-    x = d2i_X509(NULL, &p, (long)len);
-    if (x == NULL || p != text + len) {
-        X509_free(x);
-        xmlFree(text);
-        ERR_clear_error();
-        return CG_ERR_SET(err, CG_ESIG, "ds:X509Certificate does not hold an X.509 certificate");
-    }
-    xmlFree(text);
-    *out = x;
+    *der = text;
+    *der_len = len;
     return CG_OK;
 }
 
@@ -372,130 +376,106 @@ static void subject_of(X509 *x, char *out, size_t size)
 }
 
 static void fill_info(struct cg_sig_info *info, const struct cg_sig_alg *alg,
-                      const xmlChar *key_name, X509 *x)
+                      const xmlChar *key_name, const struct cg_cert_entry *e)
 {
-    BIO *b;
-    BIGNUM *bn;
-    char *hex, *p = NULL;
-    long n;
-
     memset(info, 0, sizeof(*info));
     cg_strlcpy(info->alg, alg->name, sizeof(info->alg));
     if (key_name != NULL)
         cg_strlcpy(info->key_name, (const char *)key_name, sizeof(info->key_name));
-    subject_of(x, info->subject, sizeof(info->subject));
-    bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    cg_strlcpy(info->subject, e->subject, sizeof(info->subject));
+    cg_strlcpy(info->serial, e->serial, sizeof(info->serial));
+    cg_strlcpy(info->not_after, e->not_after, sizeof(info->not_after));
+    cg_strlcpy(info->sha256, e->sha_hex, sizeof(info->sha256));
+}
+
+/*
+ * A new cache entry for the DER certificate der (whose SHA-256 is sha): decoded (every byte
+ * must belong to the certificate), checked by cg_sign_cert_check (the answer is kept, a
+ * refusal too) and described for reports. Only a certificate that cannot be decoded is an
+ * error here.
+ */
+static int cert_entry_new(const unsigned char *der, size_t len, const unsigned char sha[32],
+                          struct cg_cert_entry **out, struct cg_err *err)
+{
+    struct cg_cert_entry *e = calloc(1, sizeof(*e));
+    const unsigned char *p = der;
+    struct cg_err ce;
+    BIO *b;
+    BIGNUM *bn;
+    char *hex, *s = NULL;
+    long n;
+    size_t i;
+
+    if (e == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    e->cert = d2i_X509(NULL, &p, (long)len);
+    if (e->cert == NULL || p != der + len) {
+        cg_cert_entry_free(e);
+        ERR_clear_error();
+        return CG_ERR_SET(err, CG_ESIG, "ds:X509Certificate does not hold an X.509 certificate");
+    }
+    /* set before the entry is shared: the chain check needs it and must not change it later */
+    if (sm2_cert_id(e->cert) != CG_OK) {
+        cg_cert_entry_free(e);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    memcpy(e->sha, sha, 32);
+    for (i = 0; i < 32; i++)
+        snprintf(e->sha_hex + 2 * i, 3, "%02x", sha[i]);
+    cg_err_clear(&ce);
+    e->check_rc = cg_sign_cert_check(e->cert, &ce);
+    cg_strlcpy(e->check_msg, ce.msg, sizeof(e->check_msg));
+    subject_of(e->cert, e->subject, sizeof(e->subject));
+    bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(e->cert), NULL);
     hex = bn != NULL ? BN_bn2hex(bn) : NULL;
     if (hex != NULL)
-        cg_strlcpy(info->serial, hex, sizeof(info->serial));
+        cg_strlcpy(e->serial, hex, sizeof(e->serial));
     OPENSSL_free(hex);
     BN_free(bn);
     b = BIO_new(BIO_s_mem());
-    if (b != NULL && ASN1_TIME_print(b, X509_get0_notAfter(x)) == 1) {
-        n = BIO_get_mem_data(b, &p);
-        if (n > 0 && (size_t)n < sizeof(info->not_after)) {
-            memcpy(info->not_after, p, (size_t)n);
-            info->not_after[n] = '\0';
+    if (b != NULL && ASN1_TIME_print(b, X509_get0_notAfter(e->cert)) == 1) {
+        n = BIO_get_mem_data(b, &s);
+        if (n > 0 && (size_t)n < sizeof(e->not_after)) {
+            memcpy(e->not_after, s, (size_t)n);
+            e->not_after[n] = '\0';
         }
     }
     BIO_free(b);
-    p = NULL;
-    n = i2d_X509(x, (unsigned char **)&p);
-    if (n > 0)
-        cg_sha256_hex(p, (size_t)n, info->sha256);
-    OPENSSL_free(p);
+    ERR_clear_error();
+    *out = e;
+    return CG_OK;
+}
+
+/* The entry of the certificate in KeyInfo ki: from t's cache, else decoded (and cached). */
+static int cert_entry(const struct cg_trust *t, xmlNodePtr ki, struct cg_cert_entry **out,
+                      xmlChar **key_name, struct cg_err *err)
+{
+    struct cg_cert_cache *cache = cg_trust_cert_cache(t);
+    unsigned char sha[32];
+    xmlChar *der = NULL;
+    size_t len = 0;
+    struct cg_cert_entry *e;
+    int rc;
+
+    rc = read_cert_der(ki, &der, &len, key_name, err);
+    if (rc != CG_OK)
+        return rc;
+    if (SHA256(der, len, sha) == NULL) {
+        xmlFree(der);
+        return CG_ERR_SET(err, CG_ECRYPTO, "SHA-256 of the certificate failed");
+    }
+    e = cg_cert_cache_get(cache, sha);
+    if (e == NULL) {
+        rc = cert_entry_new(der, len, sha, &e, err);
+        if (rc == CG_OK)
+            e = cg_cert_cache_add(cache, e);
+    }
+    xmlFree(der);
+    *out = e;
+    return rc;
 }
 
 /* ------------------------------------------------------------------ cryptography */
-
-static int xmlsec_verify(xmlNodePtr sig, X509 *cert, const struct cg_sig_alg *alg,
-                         struct cg_err *err)
-{
-    xmlSecDSigCtx ctx;
-    xmlSecKeyPtr key = NULL;
-    xmlSecKeyDataPtr data = NULL;
-    xmlSecDSigReferenceCtxPtr r;
-    EVP_PKEY *pub = X509_get_pubkey(cert);
-    char ssl[256], subj[256];
-    int ctx_up = 0;
-    xmlSecSize i, n;
-    int rc = CG_OK;
-
-    subject_of(cert, subj, sizeof(subj));
-    if (pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA) {
-        rc = CG_ERR_SET(err, CG_ESIG, "certificate in ds:KeyInfo (%s) has no RSA public key", subj);
-        goto done;
-    }
-    rc = cg_sig_probe_verify(pub, alg, err);
-    if (rc != CG_OK)
-        goto done;
-    key = xmlSecKeyCreate();
-    data = xmlSecOpenSSLEvpKeyAdopt(pub);
-    if (data != NULL)
-        pub = NULL; /* owned by data */
-    if (key == NULL || data == NULL) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-        goto done;
-    }
-    if (xmlSecKeySetValue(key, data) < 0) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-        goto done;
-    }
-    data = NULL;
-    if (xmlSecDSigCtxInitialize(&ctx, NULL) < 0) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "xmlsec signature context: out of memory");
-        goto done;
-    }
-    ctx_up = 1;
-    ctx.signKey = key; /* the context owns it from here */
-    key = NULL;
-    ctx.enabledReferenceUris = xmlSecTransformUriTypeEmpty;
-    if (xmlSecDSigCtxEnableSignatureTransform(&ctx, xmlSecTransformInclC14NId) < 0 ||
-        xmlSecDSigCtxEnableSignatureTransform(&ctx, xmlSecTransformRsaSha1Id) < 0 ||
-        xmlSecDSigCtxEnableSignatureTransform(&ctx, xmlSecTransformRsaSha256Id) < 0 ||
-        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformEnvelopedId) < 0 ||
-        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformInclC14NId) < 0 ||
-        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformSha1Id) < 0 ||
-        xmlSecDSigCtxEnableReferenceTransform(&ctx, xmlSecTransformSha256Id) < 0) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "xmlsec signature context: out of memory");
-        goto done;
-    }
-    if (xmlSecDSigCtxVerify(&ctx, sig) < 0) {
-        cg_ssl_error(ssl, sizeof(ssl));
-        rc = CG_ERR_SET(err, CG_ESIG,
-                        "signature cannot be processed (malformed DigestValue or "
-                        "SignatureValue?): %s",
-                        ssl);
-        goto done;
-    }
-    if (ctx.status == xmlSecDSigStatusSucceeded)
-        goto done;
-    n = xmlSecPtrListGetSize(&ctx.signedInfoReferences);
-    for (i = 0; i < n; i++) {
-        r = (xmlSecDSigReferenceCtxPtr)xmlSecPtrListGetItem(&ctx.signedInfoReferences, i);
-        if (r != NULL && r->status != xmlSecDSigStatusSucceeded) {
-            rc = CG_ERR_SET(err, CG_ESIG,
-                            "digest mismatch: the document was changed after it "
-                            "was signed (ds:DigestValue does not match its content)");
-            goto done;
-        }
-    }
-    rc = CG_ERR_SET(err, CG_ESIG,
-                    "wrong key: ds:SignatureValue does not verify with the "
-                    "public key of the certificate in ds:KeyInfo (%s); the signature or "
-                    "SignedInfo was altered, or another key signed it",
-                    subj);
-done:
-    ERR_clear_error();
-    if (ctx_up)
-        xmlSecDSigCtxFinalize(&ctx);
-    if (data != NULL)
-        xmlSecKeyDataDestroy(data);
-    if (key != NULL)
-        xmlSecKeyDestroy(key);
-    EVP_PKEY_free(pub);
-    return rc;
-}
 
 /* The text of a base64 element (line breaks allowed), decoded; *out is the caller's (xmlFree). */
 static int b64_content(xmlNodePtr n, xmlChar **out, size_t *len)
@@ -522,34 +502,69 @@ static xmlNodePtr ds_child(xmlNodePtr n, const char *local)
     return NULL;
 }
 
-/*
- * SM2 (sm2-sm3): DigestValue with md over the document without sig, then the r||s
- * SignatureValue over SignedInfo si in place. The shape was checked before.
- */
-static int sm2_verify(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr si, X509 *cert, const EVP_MD *md,
-                      const char *id, struct cg_err *err)
+/* RSA PKCS#1 v1.5 with alg's hash: sv over data, with the public key pub. */
+static int rsa_verify(EVP_PKEY *pub, const struct cg_sig_alg *alg, const unsigned char *data,
+                      size_t len, const unsigned char *sv, size_t sv_len, const char *what,
+                      struct cg_err *err)
 {
-    EVP_PKEY *pub = X509_get0_pubkey(cert);
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    int rc = CG_OK;
+
+    if (mctx == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (EVP_DigestVerifyInit(mctx, NULL, alg->md(), NULL, pub) != 1) {
+        /* OpenSSL refuses the algorithm: say so, with the cure */
+        ERR_clear_error();
+        rc = cg_sig_probe_verify(pub, alg, err);
+        if (rc == CG_OK)
+            rc = CG_ERR_SET(err, CG_ECRYPTO, "OpenSSL refuses to check an %s signature", alg->name);
+    } else if (EVP_DigestVerify(mctx, sv, sv_len, data, len) != 1) {
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        "wrong key: ds:SignatureValue does not verify with the "
+                        "public key of %s; the signature or SignedInfo was altered, or another "
+                        "key signed it",
+                        what);
+    }
+    ERR_clear_error();
+    EVP_MD_CTX_free(mctx);
+    return rc;
+}
+
+/*
+ * The signature with the key of cert: DigestValue with md over the document without sig, then
+ * SignatureValue over SignedInfo si in place (inclusive C14N 1.0): RSA PKCS#1 v1.5, or SM2 as
+ * the raw r||s with the distinguishing identifier id. The shape was checked before.
+ */
+static int sig_verify(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr si, const struct cg_cert_entry *e,
+                      const struct cg_sig_alg *alg, const EVP_MD *md, const char *id,
+                      struct cg_err *err)
+{
+    EVP_PKEY *pub = X509_get0_pubkey(e->cert);
+    const char *subj = e->subject;
     unsigned char dv[EVP_MAX_MD_SIZE];
     unsigned int dv_len = 0;
     xmlChar *want = NULL, *sv = NULL;
     size_t want_len = 0, sv_len = 0;
     struct cg_buf b;
-    char subj[256], what[300];
+    char what[600];
     int rc;
 
     cg_buf_init(&b, 64u * 1024u);
-    subject_of(cert, subj, sizeof(subj));
-    if (pub == NULL || !EVP_PKEY_is_a(pub, "SM2")) {
+    if (alg->sm2 && (pub == NULL || !EVP_PKEY_is_a(pub, "SM2"))) {
         rc = CG_ERR_SET(err, CG_ESIG,
                         "certificate in ds:KeyInfo (%s) has no SM2 public key, but the signature "
                         "method is sm2-sm3",
                         subj);
         goto done;
     }
+    if (!alg->sm2 && (pub == NULL || EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA)) {
+        rc = CG_ERR_SET(err, CG_ESIG, "certificate in ds:KeyInfo (%s) has no RSA public key", subj);
+        goto done;
+    }
     if (b64_content(ds_child(ds_child(si, "Reference"), "DigestValue"), &want, &want_len) !=
         CG_OK) {
-        rc = CG_ERR_SET(err, CG_ESIG, "ds:DigestValue is not base64");
+        rc =
+            CG_ERR_SET(err, CG_ESIG, "signature cannot be processed: ds:DigestValue is not base64");
         goto done;
     }
     rc = cg_c14n_digest(doc, sig, md, dv, &dv_len);
@@ -564,7 +579,8 @@ static int sm2_verify(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr si, X509 *cert, 
         goto done;
     }
     if (b64_content(ds_child(sig, "SignatureValue"), &sv, &sv_len) != CG_OK) {
-        rc = CG_ERR_SET(err, CG_ESIG, "ds:SignatureValue is not base64");
+        rc = CG_ERR_SET(err, CG_ESIG,
+                        "signature cannot be processed: ds:SignatureValue is not base64");
         goto done;
     }
     rc = cg_c14n_signed_info(doc, xmlDocGetRootElement(doc), sig, si, &b);
@@ -573,7 +589,10 @@ static int sm2_verify(xmlDocPtr doc, xmlNodePtr sig, xmlNodePtr si, X509 *cert, 
         goto done;
     }
     snprintf(what, sizeof(what), "the certificate in ds:KeyInfo (%s)", subj);
-    rc = cg_sm2_verify(pub, id, (const unsigned char *)b.data, b.len, sv, sv_len, what, err);
+    if (alg->sm2)
+        rc = cg_sm2_verify(pub, id, (const unsigned char *)b.data, b.len, sv, sv_len, what, err);
+    else
+        rc = rsa_verify(pub, alg, (const unsigned char *)b.data, b.len, sv, sv_len, what, err);
 done:
     xmlFree(want);
     xmlFree(sv);
@@ -581,12 +600,38 @@ done:
     return rc;
 }
 
-static int check_trust(const struct cg_trust *t, X509 *cert, struct cg_err *err)
+/* True while every certificate of a verified chain is within its validity period. */
+static bool chain_current(STACK_OF(X509) * chain)
 {
-    X509_STORE_CTX *sc = X509_STORE_CTX_new();
+    int i;
+    X509 *x;
+
+    for (i = 0; i < sk_X509_num(chain); i++) {
+        x = sk_X509_value(chain, i);
+        if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0 ||
+            X509_cmp_current_time(X509_get0_notAfter(x)) <= 0)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The certificate of e must chain to a trusted one. The chain found the first time is kept in
+ * the entry; the next message with the same certificate is let through on it only while each of
+ * its certificates is still valid (what else X509_verify_cert checks depends only on the
+ * certificates and on t's store, and the store does not change while entries are kept).
+ */
+static int check_trust(const struct cg_trust *t, struct cg_cert_entry *e, struct cg_err *err)
+{
+    X509_STORE_CTX *sc;
+    X509 *cert = e->cert;
+    STACK_OF(X509) *chain = cg_cert_cache_chain(t->cache, e);
     char subj[256];
     int rc = CG_OK;
 
+    if (chain != NULL && t->count > 0 && chain_current(chain))
+        return CG_OK;
+    sc = X509_STORE_CTX_new();
     if (sc == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     subject_of(cert, subj, sizeof(subj));
@@ -595,7 +640,7 @@ static int check_trust(const struct cg_trust *t, X509 *cert, struct cg_err *err)
                         "untrusted certificate: %s (no trusted certificates "
                         "loaded)",
                         subj);
-    } else if (sm2_cert_id(cert) != CG_OK || X509_STORE_CTX_init(sc, t->store, cert, NULL) != 1) {
+    } else if (X509_STORE_CTX_init(sc, t->store, cert, NULL) != 1) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     } else {
         /* A trusted certificate may be the signer itself (pinned) or a CA above it. */
@@ -603,6 +648,8 @@ static int check_trust(const struct cg_trust *t, X509 *cert, struct cg_err *err)
         if (X509_verify_cert(sc) != 1)
             rc = CG_ERR_SET(err, CG_ESIG, "untrusted certificate: %s: %s", subj,
                             X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc)));
+        else if ((chain = X509_STORE_CTX_get1_chain(sc)) != NULL)
+            cg_cert_cache_set_chain(t->cache, e, chain);
     }
     ERR_clear_error();
     X509_STORE_CTX_free(sc);
@@ -617,7 +664,7 @@ int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *
     const struct cg_sig_alg *alg = NULL;
     const EVP_MD *md = NULL;
     xmlChar *key_name = NULL;
-    X509 *cert = NULL;
+    struct cg_cert_entry *e = NULL;
     int count = 0;
     int rc = CG_OK;
 
@@ -663,21 +710,20 @@ int cg_verify_info(xmlDocPtr doc, const struct cg_trust *t, struct cg_sig_info *
                           NOT_ROOT "unexpected <%s> after ds:KeyInfo (no "
                                    "ds:Object or other content is allowed)",
                           name_of(next_elem(c->next)));
-    rc = read_cert(c, &cert, &key_name, err);
-    if (rc != CG_OK)
+    rc = cert_entry(t, c, &e, &key_name, err);
+    if (rc != CG_OK || e == NULL)
         goto done;
-    rc = cg_sign_cert_check(cert, err);
-    if (rc == CG_OK && alg->sm2)
-        rc = sm2_verify(doc, sig, si, cert, md, t != NULL ? t->sm2_id : CG_SM2_DEFAULT_ID, err);
-    else if (rc == CG_OK)
-        rc = xmlsec_verify(sig, cert, alg, err);
+    if (e->check_rc != CG_OK)
+        rc = CG_ERR_SET(err, e->check_rc, "%s", e->check_msg);
+    else
+        rc = sig_verify(doc, sig, si, e, alg, md, t != NULL ? t->sm2_id : CG_SM2_DEFAULT_ID, err);
     if (rc == CG_OK && t != NULL)
-        rc = check_trust(t, cert, err);
+        rc = check_trust(t, e, err);
     if (rc == CG_OK && info != NULL)
-        fill_info(info, alg, key_name, cert);
+        fill_info(info, alg, key_name, e);
 done:
     xmlFree(key_name);
-    X509_free(cert);
+    cg_cert_cache_put(cg_trust_cert_cache(t), e);
     return rc;
 }
 

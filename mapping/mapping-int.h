@@ -44,6 +44,12 @@ size_t cg_utf8_len(const char *s);
  * The description is written into why (size bytes).
  */
 bool cg_text_ok(const char *s, char *why, size_t size);
+/*
+ * True when s is its own JSON string text, so json_dumps() would write it unchanged between
+ * quotes: valid UTF-8 (only ASCII when ascii, as with JSON_ENSURE_ASCII) without '"', '\\'
+ * or a control character below U+0020. *len is then strlen(s).
+ */
+bool cg_json_plain(const char *s, bool ascii, size_t *len);
 /* Trim ASCII blanks at both ends in place; returns s. */
 char *cg_trim(char *s);
 /* True when s is n ASCII digits exactly. */
@@ -234,8 +240,16 @@ struct cg_vals {
     long line;
 };
 
+/* What a reader keeps from order to order for the order hash: the canonical text, and the
+ * canonical JSON of catalogue strings (names, models, bar codes) already encoded. */
+struct cg_ob_scratch {
+    struct cg_buf canon;
+    struct cg_map jcache; /* values owned */
+};
+
 struct cg_ob {
     struct cg_map_ctx *m;
+    struct cg_ob_scratch *scratch; /* the reader's */
     const char *source;
     struct cg_order *o;
     bool failed;
@@ -255,8 +269,8 @@ struct cg_ob {
 };
 
 /* Start an order from its first row; the builder owns a new struct cg_order. */
-void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, const char *source, const char *order_no,
-                 long line);
+void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, struct cg_ob_scratch *scratch,
+                 const char *source, const char *order_no, long line);
 /* Add one row: order-level values (checked against the first row) and one order line. */
 void cg_ob_row(struct cg_ob *b, const struct cg_vals *v, bool has_line);
 /*

@@ -26,6 +26,9 @@
 #include "core/text.h"
 #include "mapping/mapping-int.h"
 
+/* Catalogue strings whose canonical JSON is kept per reader; past this they are encoded each
+ * time (the cache follows the catalogue, which is held anyway). */
+#define JSON_CACHE_MAX 65536
 #define MAX_LINES 100 /* CEB303 OrderList and CEB603 InventoryList: 1 to 100 per entity */
 
 void cg_dec_text(int64_t v, bool amount, char *buf, size_t size)
@@ -138,11 +141,12 @@ static char *xstrdup(struct cg_ob *b, const char *s)
     return d;
 }
 
-void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, const char *source, const char *order_no,
-                 long line)
+void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, struct cg_ob_scratch *scratch,
+                 const char *source, const char *order_no, long line)
 {
     memset(b, 0, sizeof(*b));
     b->m = m;
+    b->scratch = scratch;
     b->source = source;
     b->o = calloc(1, sizeof(*b->o));
     if (b->o == NULL) {
@@ -732,6 +736,9 @@ static int finish_held(struct cg_ob *b, int status, const char *reason, struct c
     return CG_OK;
 }
 
+static int order_json(const struct cg_order *o, bool canonical, struct cg_buf *out,
+                      struct cg_map *cache);
+
 int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
 {
     struct cg_map_ctx *m = b->m;
@@ -739,7 +746,6 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
     const char *name;
     long line;
     const char *gv;
-    char *canon;
     char why[256];
     int status = cg_ob_status_of(b, why, sizeof(why));
 
@@ -787,13 +793,11 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
     if (!b->failed)
         finish_payment(b);
     if (!b->failed) {
-        canon = cg_order_canonical(o);
-        if (canon == NULL) {
+        cg_buf_reset(&b->scratch->canon);
+        if (order_json(o, true, &b->scratch->canon, &b->scratch->jcache) != CG_OK)
             cg_ob_fail(b, o->line, "-", "out of memory");
-        } else {
-            cg_sha256_hex(canon, strlen(canon), o->hash);
-            free(canon);
-        }
+        else
+            cg_sha256_hex(b->scratch->canon.data, b->scratch->canon.len, o->hash);
     }
     if (b->failed) {
         char shown[256];
@@ -816,128 +820,319 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
 
 /* ------------------------------------------------------------------ JSON */
 
-static int jset_str(json_t *obj, const char *k, const char *v)
+/*
+ * The order is written straight into a buffer, field by field, instead of building a jansson
+ * tree per order only to serialize it. The text is the one json_dumps() gives for that tree:
+ * compact, keys in insertion order (output) or sorted by strcmp (canonical, the hash input).
+ * A string that is its own JSON text (cg_json_plain(): valid UTF-8 without '"', '\' or control
+ * characters, and only ASCII in the canonical text) is copied; any other string is encoded by
+ * jansson (json_dumpb), so escaping and \uXXXX for non-ASCII in the canonical text are
+ * jansson's. A string jansson refuses (not UTF-8)
+ * leaves its key out, as json_object_set_new() does with a NULL value.
+ */
+
+enum jv_type { JV_STR, JV_DEC, JV_AMOUNT, JV_INT, JV_BOOL, JV_NULL, JV_LINES, JV_SHIP, JV_PAY };
+
+struct jv {
+    const char *k;
+    enum jv_type t;
+    const char *s; /* JV_STR: NULL is null */
+    int64_t n;     /* JV_DEC, JV_AMOUNT (decs), JV_INT, JV_BOOL; JV_STR: 1 for catalogue text */
+};
+
+struct jw {
+    struct cg_buf *b;
+    size_t flags; /* jansson flags for strings */
+    bool canonical;
+    const struct cg_order *o;
+    struct cg_map *cache; /* catalogue text -> its canonical JSON string; may be NULL */
+    int rc;
+};
+
+static void jw_add(struct jw *w, const char *p, size_t n)
 {
-    return json_object_set_new(obj, k, v != NULL ? json_string(v) : json_null());
+    struct cg_buf *b = w->b;
+
+    /* Most pieces fit in what the buffer already has: copy without a call. */
+    if (b->data != NULL && n < b->cap - b->len) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    if (w->rc == CG_OK && cg_buf_add(b, p, n) != CG_OK)
+        w->rc = CG_ENOMEM;
 }
 
-static int jset_dec(json_t *obj, const char *k, int64_t v, bool amount)
+/* Key and string value; false (nothing written) when jansson refuses the string. cached: the
+ * string is catalogue text, repeated by every order of its product. */
+static bool jw_str(struct jw *w, const char *k, const char *s, bool comma, bool cached)
 {
-    char buf[CG_DEC_STRMAX];
+    json_t *j;
+    char small[512];
+    char *big = NULL;
+    const char *hit;
+    size_t n;
 
-    cg_dec_text(v, amount, buf, sizeof(buf));
-    return json_object_set_new(obj, k, json_string(buf));
+    if (s != NULL && cg_json_plain(s, w->canonical, &n)) {
+        if (comma)
+            jw_add(w, ",", 1);
+        jw_add(w, "\"", 1);
+        jw_add(w, k, strlen(k));
+        jw_add(w, "\":\"", 3);
+        jw_add(w, s, n);
+        jw_add(w, "\"", 1);
+        return true;
+    }
+    if (s == NULL) {
+        if (comma)
+            jw_add(w, ",", 1);
+        jw_add(w, "\"", 1);
+        jw_add(w, k, strlen(k));
+        jw_add(w, "\":null", 6);
+        return true;
+    }
+    cached = cached && w->cache != NULL && w->canonical;
+    if (cached && (hit = cg_map_get(w->cache, s)) != NULL) {
+        if (comma)
+            jw_add(w, ",", 1);
+        jw_add(w, "\"", 1);
+        jw_add(w, k, strlen(k));
+        jw_add(w, "\":", 2);
+        jw_add(w, hit, strlen(hit));
+        return true;
+    }
+    j = json_string(s);
+    if (j == NULL)
+        return false;
+    n = json_dumpb(j, small, sizeof(small), w->flags | JSON_ENCODE_ANY);
+    if (n > sizeof(small)) {
+        big = malloc(n);
+        if (big == NULL || json_dumpb(j, big, n, w->flags | JSON_ENCODE_ANY) != n)
+            w->rc = CG_ENOMEM;
+    } else if (n == 0) {
+        w->rc = CG_ENOMEM;
+    }
+    json_decref(j);
+    if (w->rc == CG_OK) {
+        if (comma)
+            jw_add(w, ",", 1);
+        jw_add(w, "\"", 1);
+        jw_add(w, k, strlen(k));
+        jw_add(w, "\":", 2);
+        jw_add(w, big != NULL ? big : small, n);
+    }
+    if (w->rc == CG_OK && cached && w->cache->n < JSON_CACHE_MAX) {
+        char *e = big != NULL ? big : strndup(small, n);
+
+        /* Not kept when memory is short: the text is written either way. */
+        if (e != NULL && cg_map_put(w->cache, s, e, false) == CG_OK)
+            big = NULL;
+        else if (e != big)
+            free(e);
+    }
+    free(big);
+    return true;
 }
 
-static json_t *order_json(const struct cg_order *o, bool canonical)
+static void jw_object(struct jw *w, struct jv *v, size_t n);
+
+static void jw_line(struct jw *w, const struct cg_order_line *l)
 {
-    json_t *j = json_object();
-    json_t *lines = json_array();
+    struct jv v[] = {
+        {"gnum", JV_INT, NULL, l->gnum},
+        {"sku", JV_STR, l->sku, 0},
+        {"item_name", JV_STR, l->item_name, 0},
+        {"item_describe", JV_STR, l->item_describe, 0},
+        {"bar_code", JV_STR, l->bar_code, 1},
+        {"unit", JV_STR, l->unit, 0},
+        {"qty", JV_DEC, NULL, l->qty},
+        {"price", JV_AMOUNT, NULL, l->price},
+        {"total", JV_AMOUNT, NULL, l->total},
+        {"gcode", JV_STR, l->gcode, 0},
+        {"gname", JV_STR, l->gname, 1},
+        {"gmodel", JV_STR, l->gmodel, 1},
+        {"unit1", JV_STR, l->unit1, 0},
+        {"qty1", JV_DEC, NULL, l->qty1},
+        {"unit2", JV_STR, *l->unit2 != '\0' ? l->unit2 : NULL, 0},
+        {"qty2", *l->unit2 != '\0' ? JV_DEC : JV_NULL, NULL, l->qty2},
+        {"origin", JV_STR, *l->origin != '\0' ? l->origin : NULL, 0},
+        {"net_weight", JV_DEC, NULL, l->net_weight},
+        {"gross_weight", JV_DEC, NULL, l->gross_weight},
+    };
+
+    jw_object(w, v, sizeof(v) / sizeof(v[0]));
+}
+
+static void jw_value(struct jw *w, const struct jv *v, bool comma)
+{
+    const struct cg_order *o = w->o;
+    char num[CG_DEC_STRMAX];
     size_t i;
 
-    if (j == NULL || lines == NULL) {
-        json_decref(j);
-        json_decref(lines);
+    if (v->t == JV_STR) {
+        jw_str(w, v->k, v->s, comma, v->n != 0);
+        return;
+    }
+    if (comma)
+        jw_add(w, ",", 1);
+    jw_add(w, "\"", 1);
+    jw_add(w, v->k, strlen(v->k));
+    jw_add(w, "\":", 2);
+    switch (v->t) {
+    case JV_DEC:
+    case JV_AMOUNT:
+        cg_dec_text(v->n, v->t == JV_AMOUNT, num, sizeof(num));
+        jw_add(w, "\"", 1);
+        jw_add(w, num, strlen(num));
+        jw_add(w, "\"", 1);
+        break;
+    case JV_INT: {
+        int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, (json_int_t)v->n);
+
+        jw_add(w, num, (size_t)n);
+        break;
+    }
+    case JV_BOOL: jw_add(w, v->n ? "true" : "false", v->n ? 4 : 5); break;
+    case JV_LINES:
+        jw_add(w, "[", 1);
+        for (i = 0; i < o->nlines; i++) {
+            if (i > 0)
+                jw_add(w, ",", 1);
+            jw_line(w, &o->lines[i]);
+        }
+        jw_add(w, "]", 1);
+        break;
+    case JV_SHIP:
+        if (o->has_shipment) {
+            struct jv s[] = {
+                {"logistics_code", JV_STR, o->ship.logistics_code, 0},
+                {"logistics_name", JV_STR, o->ship.logistics_name, 0},
+                {"logistics_no", JV_STR, o->ship.logistics_no, 0},
+                {"gross_weight", JV_DEC, NULL, o->ship.gross_weight},
+                {"net_weight", JV_DEC, NULL, o->ship.net_weight},
+                {"pack_no", JV_INT, NULL, o->ship.pack_no},
+            };
+
+            jw_object(w, s, sizeof(s) / sizeof(s[0]));
+        } else {
+            jw_add(w, "null", 4);
+        }
+        break;
+    case JV_PAY:
+        if (o->has_payment) {
+            struct jv p[] = {
+                {"pay_code", JV_STR, o->pay.pay_code, 0},
+                {"pay_name", JV_STR, o->pay.pay_name, 0},
+                {"pay_no", JV_STR, o->pay.pay_no, 0},
+                {"charge", JV_AMOUNT, NULL, o->pay.charge},
+                {"accounting_date", JV_STR, o->pay.accounting_date, 0},
+            };
+
+            jw_object(w, p, sizeof(p) / sizeof(p[0]));
+        } else {
+            jw_add(w, "null", 4);
+        }
+        break;
+    case JV_STR:
+    case JV_NULL: jw_add(w, "null", 4); break;
+    }
+}
+
+/* One object: members in the order given, or sorted by key for the canonical text. */
+static void jw_object(struct jw *w, struct jv *v, size_t n)
+{
+    bool comma = false;
+    size_t i, k;
+
+    if (w->canonical) {
+        /* Insertion sort: at most 19 keys, all distinct. */
+        for (i = 1; i < n; i++) {
+            struct jv x = v[i];
+
+            for (k = i; k > 0 && strcmp(v[k - 1].k, x.k) > 0; k--)
+                v[k] = v[k - 1];
+            v[k] = x;
+        }
+    }
+    jw_add(w, "{", 1);
+    for (i = 0; i < n; i++) {
+        if (v[i].t == JV_STR) {
+            if (jw_str(w, v[i].k, v[i].s, comma, v[i].n != 0))
+                comma = true;
+        } else {
+            jw_value(w, &v[i], comma);
+            comma = true;
+        }
+    }
+    jw_add(w, "}", 1);
+}
+
+static int order_json(const struct cg_order *o, bool canonical, struct cg_buf *out,
+                      struct cg_map *cache)
+{
+    struct jw w = {out, canonical ? JSON_ENSURE_ASCII : 0, canonical, o, cache, CG_OK};
+    size_t len0 = out->len;
+    struct jv v[] = {
+        {"order_no", JV_STR, o->order_no, 0},
+        {"seller", JV_STR, o->seller, 0},
+        {"source", JV_STR, o->source, 0},
+        {"line", JV_INT, NULL, o->line},
+        {"currency", JV_STR, o->currency, 0},
+        {"currency_iso", JV_STR, o->currency_iso, 0},
+        {"country", JV_STR, o->country, 0},
+        {"country_iso", JV_STR, o->country_iso, 0},
+        {"pod", JV_STR, o->pod, 0},
+        {"goods_value", JV_AMOUNT, NULL, o->goods_value},
+        {"freight", JV_AMOUNT, NULL, o->freight},
+        {"insured_fee", JV_AMOUNT, NULL, o->insured_fee},
+        {"note", JV_STR, o->note, 0},
+        {"lines", JV_LINES, NULL, 0},
+        {"has_shipment", JV_BOOL, NULL, o->has_shipment},
+        {"shipment", JV_SHIP, NULL, 0},
+        {"has_payment", JV_BOOL, NULL, o->has_payment},
+        {"payment", JV_PAY, NULL, 0},
+        {"hash", JV_STR, o->hash, 0},
+    };
+    size_t n = sizeof(v) / sizeof(v[0]);
+
+    if (canonical) {
+        /* Without file name, line and the hash itself: same content, same hash anywhere. */
+        memmove(&v[2], &v[4], (n - 4) * sizeof(v[0]));
+        n -= 3;
+    }
+    jw_object(&w, v, n);
+    if (w.rc != CG_OK) {
+        out->len = len0;
+        if (out->data != NULL)
+            out->data[len0] = '\0';
+    }
+    return w.rc;
+}
+
+int cg_order_json_add(const struct cg_order *o, bool canonical, struct cg_buf *out)
+{
+    return order_json(o, canonical, out, NULL);
+}
+
+static char *order_text(const struct cg_order *o, bool canonical)
+{
+    struct cg_buf b;
+
+    cg_buf_init(&b, SIZE_MAX / 2);
+    if (cg_order_json_add(o, canonical, &b) != CG_OK) {
+        cg_buf_free(&b);
         return NULL;
     }
-    jset_str(j, "order_no", o->order_no);
-    jset_str(j, "seller", o->seller);
-    if (!canonical) {
-        jset_str(j, "source", o->source);
-        json_object_set_new(j, "line", json_integer(o->line));
-    }
-    jset_str(j, "currency", o->currency);
-    jset_str(j, "currency_iso", o->currency_iso);
-    jset_str(j, "country", o->country);
-    jset_str(j, "country_iso", o->country_iso);
-    jset_str(j, "pod", o->pod);
-    jset_dec(j, "goods_value", o->goods_value, true);
-    jset_dec(j, "freight", o->freight, true);
-    jset_dec(j, "insured_fee", o->insured_fee, true);
-    jset_str(j, "note", o->note);
-    for (i = 0; i < o->nlines; i++) {
-        const struct cg_order_line *l = &o->lines[i];
-        json_t *x = json_object();
-
-        if (x == NULL)
-            break;
-        json_object_set_new(x, "gnum", json_integer(l->gnum));
-        jset_str(x, "sku", l->sku);
-        jset_str(x, "item_name", l->item_name);
-        jset_str(x, "item_describe", l->item_describe);
-        jset_str(x, "bar_code", l->bar_code);
-        jset_str(x, "unit", l->unit);
-        jset_dec(x, "qty", l->qty, false);
-        jset_dec(x, "price", l->price, true);
-        jset_dec(x, "total", l->total, true);
-        jset_str(x, "gcode", l->gcode);
-        jset_str(x, "gname", l->gname);
-        jset_str(x, "gmodel", l->gmodel);
-        jset_str(x, "unit1", l->unit1);
-        jset_dec(x, "qty1", l->qty1, false);
-        jset_str(x, "unit2", *l->unit2 != '\0' ? l->unit2 : NULL);
-        if (*l->unit2 != '\0')
-            jset_dec(x, "qty2", l->qty2, false);
-        else
-            json_object_set_new(x, "qty2", json_null());
-        jset_str(x, "origin", *l->origin != '\0' ? l->origin : NULL);
-        jset_dec(x, "net_weight", l->net_weight, false);
-        jset_dec(x, "gross_weight", l->gross_weight, false);
-        json_array_append_new(lines, x);
-    }
-    json_object_set_new(j, "lines", lines);
-    json_object_set_new(j, "has_shipment", json_boolean(o->has_shipment));
-    if (o->has_shipment) {
-        json_t *s = json_object();
-
-        jset_str(s, "logistics_code", o->ship.logistics_code);
-        jset_str(s, "logistics_name", o->ship.logistics_name);
-        jset_str(s, "logistics_no", o->ship.logistics_no);
-        jset_dec(s, "gross_weight", o->ship.gross_weight, false);
-        jset_dec(s, "net_weight", o->ship.net_weight, false);
-        json_object_set_new(s, "pack_no", json_integer(o->ship.pack_no));
-        json_object_set_new(j, "shipment", s);
-    } else {
-        json_object_set_new(j, "shipment", json_null());
-    }
-    json_object_set_new(j, "has_payment", json_boolean(o->has_payment));
-    if (o->has_payment) {
-        json_t *p = json_object();
-
-        jset_str(p, "pay_code", o->pay.pay_code);
-        jset_str(p, "pay_name", o->pay.pay_name);
-        jset_str(p, "pay_no", o->pay.pay_no);
-        jset_dec(p, "charge", o->pay.charge, true);
-        jset_str(p, "accounting_date", o->pay.accounting_date);
-        json_object_set_new(j, "payment", p);
-    } else {
-        json_object_set_new(j, "payment", json_null());
-    }
-    if (!canonical)
-        jset_str(j, "hash", o->hash);
-    return j;
+    return cg_buf_take(&b);
 }
 
 char *cg_order_canonical(const struct cg_order *o)
 {
-    json_t *j = order_json(o, true);
-    char *s;
-
-    if (j == NULL)
-        return NULL;
-    s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-    json_decref(j);
-    return s;
+    return order_text(o, true);
 }
 
 char *cg_order_to_json(const struct cg_order *o)
 {
-    json_t *j = order_json(o, false);
-    char *s;
-
-    if (j == NULL)
-        return NULL;
-    s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(j);
-    return s;
+    return order_text(o, false);
 }

@@ -155,6 +155,7 @@ struct cg_reader {
     int col[F_COUNT];
     int *scol; /* header index of each status column of the profile, -1 when absent */
     struct cg_ob ob;
+    struct cg_ob_scratch scratch;
     bool ob_active;
     char *key; /* order number of the order being built */
     long orders, rejected;
@@ -174,6 +175,8 @@ int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
     r->m = m;
+    cg_buf_init(&r->scratch.canon, SIZE_MAX / 2);
+    cg_map_init(&r->scratch.jcache);
     r->jsonl = m->profile->jsonl;
     if (r->jsonl)
         rc = cg_src_open(&r->src, fd, name, m->enc, m->max_line, err);
@@ -213,6 +216,8 @@ void cg_reader_close(struct cg_reader *r)
         cg_csv_close(&r->csv);
     free(r->key);
     free(r->scol);
+    cg_buf_free(&r->scratch.canon);
+    cg_map_clear(&r->scratch.jcache, free);
     free(r->name);
     free(r);
 }
@@ -344,7 +349,7 @@ static int begin(struct cg_reader *r, const struct cg_vals *v)
 {
     free(r->key);
     r->key = strdup(v->v[F_ORDER_NO]);
-    cg_ob_begin(&r->ob, r->m, r->name, v->v[F_ORDER_NO], v->line);
+    cg_ob_begin(&r->ob, r->m, &r->scratch, r->name, v->v[F_ORDER_NO], v->line);
     r->ob_active = true;
     if (r->key == NULL)
         cg_ob_fail(&r->ob, v->line, "order_no", "out of memory");
@@ -473,7 +478,7 @@ static int json_order(struct cg_reader *r, json_t *root, long line, struct cg_or
     size_t i;
     int rc;
 
-    cg_ob_begin(b, r->m, r->name,
+    cg_ob_begin(b, r->m, &r->scratch, r->name,
                 strip(r->m->profile, json_is_string(no) ? json_string_value(no) : ""), line);
     r->ob_active = true;
     if (oj == NULL || lj == NULL) {

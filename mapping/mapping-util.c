@@ -208,6 +208,28 @@ bool cg_text_ok(const char *s, char *why, size_t size)
     return true;
 }
 
+bool cg_json_plain(const char *s, bool ascii, size_t *len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p != '\0') {
+        uint32_t cp;
+        size_t n;
+
+        if (*p < 0x80) {
+            if (*p < 0x20 || *p == '"' || *p == '\\')
+                return false;
+            p++;
+            continue;
+        }
+        if (ascii || (n = utf8_dec(p, &cp)) == 0)
+            return false;
+        p += n;
+    }
+    *len = (size_t)(p - (const unsigned char *)s);
+    return true;
+}
+
 char *cg_trim(char *s)
 {
     size_t n = strlen(s);

@@ -153,6 +153,12 @@ struct cg_order {
 void cg_order_free(struct cg_order *o);
 /* The order as one line of JSON (no newline); caller frees. NULL on allocation failure. */
 char *cg_order_to_json(const struct cg_order *o);
+struct cg_buf;
+/*
+ * Append the order's JSON to out: the line cg_order_to_json() gives, or with canonical the
+ * text cg_order_canonical() gives. CG_OK, or CG_ENOMEM with out as it was.
+ */
+int cg_order_json_add(const struct cg_order *o, bool canonical, struct cg_buf *out);
 
 /* ------------------------------------------------------------------ code tables */
 

@@ -48,6 +48,39 @@ static int rank(const char *s)
     return -1;
 }
 
+/* Goods returned after filing and before the refund was paid: its share falls due now. */
+static int clawback_at_payment(struct cg_refund *r, struct unit *x, const char *day,
+                               const char *cause_kind, const char *cause_ref, struct cg_err *err)
+{
+    int64_t filed = x->u.filed_qty_m > 0 ? x->u.filed_qty_m : x->u.qty_m;
+    int64_t after = x->u.returned_qty_m - (x->u.qty_m - filed), share = 0;
+    char detail[160], q[32], a[32];
+    int rc;
+
+    if (x->u.refunded_fen > 0 && x->u.fx_ok == RF_FX_REVERSED) {
+        /* the proceeds were reversed in settle/ after filing: the whole refund goes back */
+        cg_refund_fen_format(x->u.refunded_fen, a, sizeof(a));
+        x->u.clawback_fen = x->u.refunded_fen;
+        snprintf(detail, sizeof(detail),
+                 "paid on %s after the collection was reversed: "
+                 "clawback CNY %s",
+                 day, a);
+        return rf_move(r, x, "CLAWBACK_DUE", cause_kind, cause_ref, detail, err);
+    }
+    if (after <= 0 || x->u.refunded_fen == 0)
+        return CG_OK;
+    rc = cg_refund_share(x->u.refunded_fen, after, filed, &share);
+    if (rc != CG_OK)
+        return CG_ERR_SET(err, rc, "unit %s/%ld: clawback out of range", x->entry_id, x->u.item_no);
+    if (share > x->u.refunded_fen)
+        share = x->u.refunded_fen;
+    x->u.clawback_fen = share;
+    cg_refund_qty_format(after, q, sizeof(q));
+    cg_refund_fen_format(share, a, sizeof(a));
+    snprintf(detail, sizeof(detail), "paid on %s after %s came back: clawback CNY %s", day, q, a);
+    return share > 0 ? rf_move(r, x, "CLAWBACK_DUE", cause_kind, cause_ref, detail, err) : CG_OK;
+}
+
 int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *amount,
                  const char *day, const char *reason, int override, const char *cause_kind,
                  const char *cause_ref, long *moved, struct cg_err *err)
@@ -110,6 +143,14 @@ int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *a
     rc = rf_move(r, x, to, cause_kind, cause_ref, detail, err);
     if (rc == CG_OK)
         (*moved)++;
+    if (rc == CG_OK && outcome == CG_RFO_FILED) {
+        /* the supporting documents (备案单证) are due archive_days after filing, then kept */
+        rf_add_days(day, r->archive_days, x->archive_due);
+        rf_add_months(day, r->keep_years * 12, x->keep_until);
+        rc = cg_store_rf_unit_save(r->db, &x->u, err);
+    }
+    if (rc == CG_OK && outcome == CG_RFO_PAID)
+        rc = clawback_at_payment(r, x, day, cause_kind, cause_ref, err);
     return rc;
 }
 
@@ -123,6 +164,9 @@ struct prep {
     long seq, pseq;
     const char *cur_entry; /* the unit whose purchase rows are being written */
     char cur_item[24];
+    /* a unit with goods returned before filing: its allocations scaled by num / den, on
+     * running totals so the rows add up to the unit's filed amount exactly */
+    int64_t num, den, cum_q, cum_a, cum_v, out_q, out_a, out_v;
 };
 
 static void csv_cell(struct cg_buf *b, const char *v, int last)
@@ -141,11 +185,30 @@ static int purchase_row(void *ctx, const struct cg_rf_invline *l)
 {
     struct prep *p = ctx;
     char seq[24], q[32], a[32], v[32], vr[16];
+    int64_t lq = l->qty_m, la = l->amount_fen, lv = l->vat_fen;
 
+    if (p->num != p->den) {
+        int64_t tq = 0, ta = 0, tv = 0;
+        p->cum_q += lq;
+        p->cum_a += la;
+        p->cum_v += lv;
+        if (cg_refund_share(p->cum_q, p->num, p->den, &tq) != CG_OK ||
+            cg_refund_share(p->cum_a, p->num, p->den, &ta) != CG_OK ||
+            cg_refund_share(p->cum_v, p->num, p->den, &tv) != CG_OK)
+            return CG_ERANGE;
+        lq = tq - p->out_q;
+        la = ta - p->out_a;
+        lv = tv - p->out_v;
+        p->out_q = tq;
+        p->out_a = ta;
+        p->out_v = tv;
+        if (lq == 0 && la == 0 && lv == 0)
+            return CG_OK; /* nothing of this allocation is filed */
+    }
     snprintf(seq, sizeof(seq), "%ld", ++p->pseq);
-    cg_refund_qty_format(l->qty_m, q, sizeof(q));
-    cg_refund_fen_format(l->amount_fen, a, sizeof(a));
-    cg_refund_fen_format(l->vat_fen, v, sizeof(v));
+    cg_refund_qty_format(lq, q, sizeof(q));
+    cg_refund_fen_format(la, a, sizeof(a));
+    cg_refund_fen_format(lv, v, sizeof(v));
     cg_refund_rate_format(l->vat_ppm, vr, sizeof(vr));
     csv_cell(&p->pur, seq, 0);
     csv_cell(&p->pur, l->code, 0);
@@ -191,7 +254,7 @@ static int prepare_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     for (i = 0; rc == CG_OK && i < n; i++) {
         struct unit x;
         char seq[24], item[24], q[32], a[32], rf[32], rr[16], vr[16], nr[32];
-        int64_t cost = 0;
+        int64_t cost = 0, kept, filed_fen;
         rc = rf_unit_load_id(r, ids[i], &x, err);
         /* ready, refund regime, in no batch, exported before the filing month */
         if (rc != CG_OK || strcmp(x.regime, "REFUND") != 0 || x.u.batch_id != 0 ||
@@ -200,20 +263,23 @@ static int prepare_tx(struct cg_store *db, void *ctx, struct cg_err *err)
             (strncmp(x.export_on, p->period, 4) == 0 &&
              strncmp(x.export_on + 5, p->period + 4, 2) >= 0))
             continue;
+        kept = rf_kept_qty(&x);
+        filed_fen = rf_filed_amount(&x);
         x.u.batch_id = bid;
+        x.u.filed_qty_m = kept;
         RF_SET(&x, period, p->period);
         rc = rf_note(r, &x, "OPERATOR", "prepare", "in filing batch", err);
         if (rc != CG_OK)
             break;
         snprintf(seq, sizeof(seq), "%ld", ++p->seq);
         snprintf(item, sizeof(item), "%ld", x.u.item_no);
-        cg_refund_qty_format(x.u.qty_m, q, sizeof(q));
-        cg_refund_fen_format(x.u.inv_fen, a, sizeof(a));
+        cg_refund_qty_format(kept, q, sizeof(q));
+        cg_refund_fen_format(filed_fen, a, sizeof(a));
         cg_refund_fen_format(x.u.refund_fen, rf, sizeof(rf));
         cg_refund_rate_format(x.u.refund_ppm, rr, sizeof(rr));
         cg_refund_rate_format(x.u.vat_ppm, vr, sizeof(vr));
         /* the part of the input VAT not refunded: amount x (VAT rate - refund rate) */
-        cg_refund_amount(x.u.inv_fen, x.u.vat_ppm - x.u.refund_ppm, &cost);
+        cg_refund_amount(filed_fen, x.u.vat_ppm - x.u.refund_ppm, &cost);
         cg_refund_fen_format(cost, nr, sizeof(nr));
         csv_cell(&p->exp, seq, 0);
         csv_cell(&p->exp, x.entry_id, 0);
@@ -230,10 +296,14 @@ static int prepare_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         csv_cell(&p->exp, nr, 1);
         p->cur_entry = x.entry_id;
         cg_strlcpy(p->cur_item, item, sizeof(p->cur_item));
+        p->num = p->den = x.u.inv_qty_m;
+        if (x.u.returned_qty_m > 0 && kept < x.u.inv_qty_m)
+            p->num = kept;
+        p->cum_q = p->cum_a = p->cum_v = p->out_q = p->out_a = p->out_v = 0;
         rc = cg_store_rf_allocs_each(r->db, x.u.id, purchase_row, p, err);
         p->out->units++;
         p->out->refund_fen += x.u.refund_fen;
-        p->out->invoice_fen += x.u.inv_fen;
+        p->out->invoice_fen += filed_fen;
     }
     free(ids);
     if (rc == CG_OK && p->out->units == 0)

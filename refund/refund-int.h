@@ -21,7 +21,18 @@ struct cg_refund {
     char hard_fallback[32]; /* auto, TAXABLE or EXEMPT_WITH_DOCS */
     long calendar_days;
     char regime_9610[32], regime_9710[32], regime_9810[32];
+    char cleared_states[128]; /* ",A,B," decState codes meaning cleared; ",," none */
+    char return_statuses[128];
+    long archive_days, keep_years;
 };
+
+/*
+ * Where a unit's collection (fx_ok) comes from: an operator, a file or settle/ (then a later
+ * reversal there counts), or reversed in settle/ after the unit was filed (its refund is
+ * clawed back when paid).
+ */
+enum { RF_FX_NONE = 0, RF_FX_GIVEN = 1, RF_FX_SETTLE = 2, RF_FX_REVERSED = 3 };
+#define RF_COLLECTED(x) ((x)->u.fx_ok == RF_FX_GIVEN || (x)->u.fx_ok == RF_FX_SETTLE)
 
 /* A unit with its strings owned, so it can be changed and saved. */
 struct unit {
@@ -30,6 +41,7 @@ struct unit {
     char hs[16], name[256], spec[256], unit[32], regime[32], state[24], cleared_on[11];
     char rate_from[11], period[8], reason[512], missing[64], refunded_on[11];
     char soft_deadline[11], hard_deadline[11];
+    char archive_due[11], archived_on[11], keep_until[11];
 };
 
 /* Copy a borrowed row into *dst (pointers of dst->u into its own arrays). */
@@ -68,9 +80,26 @@ int rf_evaluate(struct cg_refund *r, struct unit *x, const char *cause_kind, con
                 struct cg_err *err);
 /* The refund due on the unit's invoices, or on its expected purchase amount when none. */
 int64_t rf_refund_estimate(const struct unit *x);
+/*
+ * Goods of q thousandths of the unit came back on day (cause RECEIPT for a CEB214, OPERATOR for
+ * `refund return`). Before the unit is in a batch they lower what is filed; once filed, the
+ * refund on them is clawed back (now when it was paid, at payment otherwise); a unit that came
+ * back whole before filing is RETURNED. CG_EREJECT beyond the declared quantity.
+ */
+int rf_apply_return(struct cg_refund *r, struct unit *x, int64_t q, const char *day,
+                    const char *cause_kind, const char *cause_ref, const char *note,
+                    struct cg_err *err);
+/* What is filed: the quantity not returned, and the invoice amount excl. VAT of it. */
+int64_t rf_kept_qty(const struct unit *x);
+int64_t rf_filed_amount(const struct unit *x);
+/* Whether the refund of the unit was filed (in a batch, or declared and beyond). */
+int rf_filed(const struct unit *x);
+/* Whether code is in a ",A,B," list. */
+int rf_in_list(const char *list, const char *code);
 /* Day arithmetic on YYYY-MM-DD: valid day, months later (end of month clamped). */
 int rf_day_ok(const char *day);
 void rf_add_months(const char *day, long months, char *out);
+void rf_add_days(const char *day, long days, char *out);
 void rf_soft_deadline(const struct cg_refund *r, const char *export_on, char *out);
 
 #endif

@@ -31,5 +31,18 @@ const struct cg_conf_key cg_refund_conf_keys[] = {
      "the deadline calendar shows deadlines within this many days"},
     {"refund", "outdir", CG_CONF_STR, "refund", NULL,
      "folder (in the working directory unless absolute) for the filing batch CSV files"},
+    {"refund", "cleared_dec_states", CG_CONF_STR, "", NULL,
+     "decState codes of a CEB792 summary result meaning the customs declaration is cleared "
+     "(结关), comma-separated; empty: clearance is entered, never taken from decState"},
+    {"refund", "return_statuses", CG_CONF_STR, "120,800", NULL,
+     "CEB214 returnStatus codes that make an export return count for the refund"},
+    {"refund", "archive_days", CG_CONF_INT, "15", "0..365",
+     "days after filing by which the supporting documents (备案单证) must be archived"},
+    {"refund", "archive_keep_years", CG_CONF_INT, "10", "1..50",
+     "years the supporting documents are kept after filing"},
+    {"refund", "run_sync", CG_CONF_BOOL, "yes", NULL,
+     "cebgate run ends with refund sync (collection, clearance, returns)"},
+    {"refund", "run_tick", CG_CONF_BOOL, "yes", NULL,
+     "cebgate run ends with refund tick as of today (deadlines, archive reminders)"},
     {NULL, NULL, CG_CONF_STR, NULL, NULL, NULL},
 };

@@ -141,9 +141,9 @@ static int collected_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 
     (void)db;
     rc = rf_unit_load(o->r, o->unit, &x, err);
-    if (rc != CG_OK || x.u.fx_ok)
+    if (rc != CG_OK || RF_COLLECTED(&x))
         return rc;
-    x.u.fx_ok = 1;
+    x.u.fx_ok = RF_FX_GIVEN;
     rc = rf_note(o->r, &x, "OPERATOR", "collected", o->note, err);
     return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "collected", err) : rc;
 }
@@ -159,22 +159,100 @@ struct sync {
     struct cg_refund *r;
     const struct cg_table *t;
     size_t order_col, state_col;
-    long n;
+    size_t *by_order; /* row numbers sorted by order number */
+    long n, reversed;
 };
+
+/* The order number of a settle/ row: what follows "SELLER/". */
+static const char *order_key(const struct sync *y, size_t row)
+{
+    const char *name = y->t->cells[row * y->t->ncols + y->order_col];
+    const char *slash = strchr(name, '/');
+
+    return slash != NULL ? slash + 1 : name;
+}
+
+static int cmp_row(const void *a, const void *b, void *ctx)
+{
+    return strcmp(order_key(ctx, *(const size_t *)a), order_key(ctx, *(const size_t *)b));
+}
+
+/* Rows sorted by order number, so a unit's order is found by bisection. */
+static int index_rows(struct sync *y)
+{
+    size_t i;
+
+    y->by_order = malloc((y->t->nrows + 1) * sizeof(*y->by_order));
+    if (y->by_order == NULL)
+        return CG_ENOMEM;
+    for (i = 0; i < y->t->nrows; i++)
+        y->by_order[i] = i;
+    qsort_r(y->by_order, y->t->nrows, sizeof(*y->by_order), cmp_row, y);
+    return CG_OK;
+}
 
 /* The settle/ state of order_no ("NO" or "SELLER/NO" in the table), or NULL. */
 static const char *fx_state_of(const struct sync *y, const char *order_no)
 {
-    size_t i, len = strlen(order_no);
+    size_t lo = 0, hi = y->t->nrows;
 
-    for (i = 0; i < y->t->nrows; i++) {
-        const char *name = y->t->cells[i * y->t->ncols + y->order_col];
-        size_t nl = strlen(name);
-        if (strcmp(name, order_no) == 0 ||
-            (nl > len && name[nl - len - 1] == '/' && strcmp(name + nl - len, order_no) == 0))
-            return y->t->cells[i * y->t->ncols + y->state_col];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(order_key(y, y->by_order[mid]), order_no) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    if (lo < y->t->nrows && strcmp(order_key(y, y->by_order[lo]), order_no) == 0)
+        return y->t->cells[y->by_order[lo] * y->t->ncols + y->state_col];
     return NULL;
+}
+
+/* A settle/ state that undoes a collection counted before. */
+static int reversed_state(const char *state)
+{
+    return strcmp(state, "AWAITING") == 0 || strcmp(state, "PARTIAL") == 0 ||
+           strcmp(state, "OVERDUE") == 0 || strcmp(state, "UNCOLLECTIBLE") == 0;
+}
+
+/*
+ * The proceeds settle/ had reported collected are not any more (an allocation taken back,
+ * uncollectible): a unit not filed waits for them again; a refunded unit owes back all of the
+ * refund not yet clawed back; a unit filed and not paid owes it when the refund is paid.
+ */
+static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct cg_err *err)
+{
+    char detail[200], a[32];
+    int64_t due;
+    int rc;
+
+    if (!rf_filed(x)) {
+        x->u.fx_ok = RF_FX_NONE;
+        snprintf(detail, sizeof(detail), "collection reversed: order %s is %s", x->order_no, state);
+        if (strcmp(x->state, "READY") == 0 || strcmp(x->state, "PRECHECKED") == 0)
+            rc = rf_move(y->r, x, "WAIT_DOCS", "IMPORT", "settle", detail, err);
+        else
+            rc = rf_note(y->r, x, "IMPORT", "settle", detail, err);
+        return rc == CG_OK ? rf_evaluate(y->r, x, "IMPORT", "settle", err) : rc;
+    }
+    x->u.fx_ok = RF_FX_REVERSED;
+    due = x->u.refunded_fen - x->u.clawback_fen;
+    if (x->u.refunded_fen == 0 || due <= 0) {
+        snprintf(detail, sizeof(detail),
+                 "collection reversed after filing: order %s is %s; the refund is clawed back "
+                 "when paid",
+                 x->order_no, state);
+        return rf_note(y->r, x, "IMPORT", "settle", detail, err);
+    }
+    x->u.clawback_fen = x->u.refunded_fen;
+    cg_refund_fen_format(due, a, sizeof(a));
+    snprintf(detail, sizeof(detail),
+             "collection reversed after the refund: order %s is %s; "
+             "clawback CNY %s",
+             x->order_no, state, a);
+    if (strcmp(x->state, "CLAWBACK_DUE") == 0)
+        return rf_note(y->r, x, "IMPORT", "settle", detail, err);
+    return rf_move(y->r, x, "CLAWBACK_DUE", "IMPORT", "settle", detail, err);
 }
 
 static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
@@ -191,13 +269,22 @@ static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         const char *state;
         char detail[128];
         rc = rf_unit_load_id(y->r, ids[i], &x, err);
-        if (rc != CG_OK || x.u.fx_ok || x.order_no[0] == '\0')
+        if (rc != CG_OK || x.order_no[0] == '\0' ||
+            (x.u.fx_ok != RF_FX_NONE && x.u.fx_ok != RF_FX_SETTLE))
             continue;
         state = fx_state_of(y, x.order_no);
-        if (state == NULL ||
-            (strcmp(state, "COLLECTED") != 0 && strcmp(state, "DEEMED_COLLECTED") != 0))
+        if (state == NULL)
             continue;
-        x.u.fx_ok = 1;
+        if (x.u.fx_ok == RF_FX_SETTLE) {
+            if (reversed_state(state)) {
+                rc = fx_reversed(y, &x, state, err);
+                y->reversed++;
+            }
+            continue;
+        }
+        if (strcmp(state, "COLLECTED") != 0 && strcmp(state, "DEEMED_COLLECTED") != 0)
+            continue;
+        x.u.fx_ok = RF_FX_SETTLE;
         snprintf(detail, sizeof(detail), "order %s is %s", x.order_no, state);
         rc = rf_note(y->r, &x, "IMPORT", "settle", detail, err);
         if (rc == CG_OK)
@@ -208,15 +295,21 @@ static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     return rc;
 }
 
-int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n, struct cg_err *err)
+int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n, long *reversed,
+                              struct cg_err *err)
 {
     struct cg_table *t = NULL;
     struct sync y;
+    long watch = 0;
     size_t c;
     int rc;
 
     memset(&y, 0, sizeof(y));
-    *n = 0;
+    *n = *reversed = 0;
+    /* nothing to ask settle/ when no unit follows an order's collection */
+    rc = cg_store_rf_units_fx_open(r->db, &watch, err);
+    if (rc != CG_OK || watch == 0)
+        return rc;
     rc = cg_settle_report(s, CG_FXR_ORDERS, r->today, &t, err);
     if (rc != CG_OK)
         return rc;
@@ -231,11 +324,16 @@ int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
     }
     if (y.order_col == t->ncols || y.state_col == t->ncols)
         rc = CG_ERR_SET(err, CG_EUNSUPPORTED, "settle's order report has no order or state");
+    else if (index_rows(&y) != CG_OK)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     else
         rc = cg_store_tx(r->db, sync_tx, &y, err);
+    free(y.by_order);
     cg_table_free(t);
-    if (rc == CG_OK)
+    if (rc == CG_OK) {
         *n = y.n;
+        *reversed = y.reversed;
+    }
     return rc;
 }
 
@@ -385,7 +483,7 @@ static int match_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         rc = rf_unit_load_id(o->r, ids[i], &x, err);
         if (rc != CG_OK)
             break;
-        need = x.u.qty_m - x.u.inv_qty_m;
+        need = rf_kept_qty(&x) - x.u.inv_qty_m;
         if (strcmp(x.regime, "NOT_ELIGIBLE_SIMPLIFIED") == 0 || need <= 0 ||
             (strcmp(x.state, "WAIT_CLEARANCE") != 0 && strcmp(x.state, "WAIT_DOCS") != 0 &&
              strcmp(x.state, "LAPSED_SOFT") != 0))
@@ -465,10 +563,10 @@ static int allocate_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     if (rc == CG_OK && o->arg2 != NULL && cg_refund_qty_parse(o->arg2, &want) != CG_OK)
         rc = CG_ERR_SET(err, CG_EINVAL, "refund allocate: quantity '%s' is not a number", o->arg2);
     if (rc == CG_OK && o->arg2 == NULL)
-        want = x.u.qty_m - x.u.inv_qty_m;
-    if (rc == CG_OK && (want <= 0 || want > x.u.qty_m - x.u.inv_qty_m))
+        want = rf_kept_qty(&x) - x.u.inv_qty_m;
+    if (rc == CG_OK && (want <= 0 || want > rf_kept_qty(&x) - x.u.inv_qty_m))
         rc = CG_ERR_SET(err, CG_EREJECT, "unit %s needs %lld thousandths more, not %lld", o->unit,
-                        (long long)(x.u.qty_m - x.u.inv_qty_m), (long long)want);
+                        (long long)(rf_kept_qty(&x) - x.u.inv_qty_m), (long long)want);
     if (rc == CG_OK && ls.v[0].used_qty_m + want > ls.v[0].qty_m)
         rc = CG_ERR_SET(err, CG_EREJECT,
                         "invoice line %s is already used: %lld of %lld thousandths allocated", a,
@@ -590,8 +688,7 @@ static int return_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 {
     struct op *o = ctx;
     struct unit x;
-    int64_t q = 0, share = 0;
-    char detail[600];
+    int64_t q = 0;
     int rc;
 
     (void)db;
@@ -601,25 +698,7 @@ static int return_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     if (cg_refund_qty_parse(o->arg, &q) != CG_OK || q <= 0)
         return CG_ERR_SET(err, CG_EINVAL, "refund return: quantity '%s' is not a number > 0",
                           o->arg);
-    if (x.u.returned_qty_m + q > x.u.qty_m)
-        return CG_ERR_SET(err, CG_EREJECT,
-                          "unit %s: %s returned would exceed the declared quantity", o->unit,
-                          o->arg);
-    x.u.returned_qty_m += q;
-    /* The refund received on the returned part is repaid: refunded x returned / declared. */
-    if (x.u.refunded_fen > 0) {
-        rc = cg_refund_share(x.u.refunded_fen, q, x.u.qty_m, &share);
-        if (rc != CG_OK)
-            return CG_ERR_SET(err, rc, "unit %s: clawback out of range", o->unit);
-        if (x.u.clawback_fen + share > x.u.refunded_fen)
-            share = x.u.refunded_fen - x.u.clawback_fen;
-        x.u.clawback_fen += share;
-    }
-    snprintf(detail, sizeof(detail), "returned %s on %s; clawback %lld fen%s%s", o->arg, o->day,
-             (long long)share, o->note != NULL ? ": " : "", o->note != NULL ? o->note : "");
-    if (share > 0)
-        return rf_move(o->r, &x, "CLAWBACK_DUE", "OPERATOR", "return", detail, err);
-    return rf_note(o->r, &x, "OPERATOR", "return", detail, err);
+    return rf_apply_return(o->r, &x, q, o->day, "OPERATOR", "return", o->note, err);
 }
 
 int cg_refund_return(struct cg_refund *r, const char *unit, const char *qty, const char *day,
@@ -685,7 +764,7 @@ static int tick_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     rc = rf_unit_ids(r, 0, NULL, &ids, &n, err);
     for (i = 0; rc == CG_OK && i < n; i++) {
         struct unit x;
-        int64_t vat = 0;
+        int64_t vat = 0, value = 0;
         char detail[160];
         rc = rf_unit_load_id(r, ids[i], &x, err);
         if (rc != CG_OK || strcmp(x.regime, "REFUND") != 0)
@@ -711,9 +790,22 @@ static int tick_tx(struct cg_store *db, void *ctx, struct cg_err *err)
             rc = rf_move(r, &x, "LAPSED_SOFT", "TIMER", "soft deadline", detail, err);
             o->tick->lapsed_soft++;
         } else {
+            if (x.archive_due[0] != '\0' && x.archived_on[0] == '\0' && !x.u.archive_fired &&
+                strcmp(o->day, x.archive_due) > 0) {
+                /* a reminder, not a state: the filing stands, the documents are late */
+                snprintf(detail, sizeof(detail),
+                         "supporting documents (contract, transport document) due by %s "
+                         "are not archived",
+                         x.archive_due);
+                x.u.archive_fired = 1;
+                rc = rf_note(r, &x, "TIMER", "archive", detail, err);
+                o->tick->archive_late++;
+            }
             continue;
         }
-        if (rc == CG_OK && cg_refund_vat_inside(x.u.value_fen, x.u.vat_ppm, &vat) == CG_OK) {
+        if (rc == CG_OK &&
+            cg_refund_share(x.u.value_fen, rf_kept_qty(&x), x.u.qty_m, &value) == CG_OK &&
+            cg_refund_vat_inside(value, x.u.vat_ppm, &vat) == CG_OK) {
             o->tick->at_risk_fen += rf_refund_estimate(&x);
             o->tick->vat_due_fen += vat;
         }
@@ -740,6 +832,78 @@ int cg_refund_tick(struct cg_refund *r, const char *as_of, struct cg_refund_tick
     cg_strlcpy(r->today, saved, sizeof(r->today));
     if (rc != CG_OK)
         memset(res, 0, sizeof(*res));
+    return rc;
+}
+
+/* ------------------------------------------------------------------ supporting documents */
+
+static int archive_one(struct op *o, struct unit *x, struct cg_err *err)
+{
+    char detail[600];
+
+    if (x->archive_due[0] == '\0')
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "unit %s/%ld is %s: supporting documents are archived after filing",
+                          x->entry_id, x->u.item_no, x->state);
+    if (x->archived_on[0] != '\0')
+        return CG_OK; /* recorded before */
+    RF_SET(x, archived_on, o->day);
+    snprintf(detail, sizeof(detail),
+             "supporting documents archived on %s (due %s, kept until "
+             "%s): %s",
+             o->day, x->archive_due, x->keep_until, o->note);
+    o->count++;
+    return rf_note(o->r, x, "OPERATOR", "archived", detail, err);
+}
+
+static int archived_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    struct unit x;
+    int rc;
+
+    (void)db;
+    if (o->unit[0] == 'B') {
+        long long *ids = NULL;
+        size_t n = 0, i;
+        long bid = 0;
+        if (cg_parse_long(o->unit + 1, 1, 0x7fffffffL, &bid) != CG_OK)
+            return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a batch (B<ID>)", o->unit);
+        rc = rf_unit_ids(o->r, bid, NULL, &ids, &n, err);
+        if (rc == CG_OK && n == 0)
+            rc = CG_ERR_SET(err, CG_ENOTFOUND, "no batch %s", o->unit);
+        for (i = 0; rc == CG_OK && i < n; i++) {
+            rc = rf_unit_load_id(o->r, ids[i], &x, err);
+            if (rc == CG_OK)
+                rc = archive_one(o, &x, err);
+        }
+        free(ids);
+        return rc;
+    }
+    rc = rf_unit_load(o->r, o->unit, &x, err);
+    return rc == CG_OK ? archive_one(o, &x, err) : rc;
+}
+
+int cg_refund_archived(struct cg_refund *r, const char *target, const char *day, const char *note,
+                       long *n, struct cg_err *err)
+{
+    struct op o;
+    int rc;
+
+    *n = 0;
+    if (need_note(note, "archived", err) != CG_OK)
+        return CG_EINVAL;
+    if (day == NULL)
+        day = r->today;
+    if (!rf_day_ok(day))
+        return CG_ERR_SET(err, CG_EINVAL, "refund archived: '%s' is not a day", day);
+    memset(&o, 0, sizeof(o));
+    o.unit = target;
+    o.note = note;
+    o.day = day;
+    rc = run(r, archived_tx, &o, err);
+    if (rc == CG_OK)
+        *n = o.count;
     return rc;
 }
 
@@ -770,12 +934,17 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
 {
     struct unit x;
     struct cg_buf b;
-    char q[32], rr[16], vr[16], a[6][32];
+    char q[32], rr[16], vr[16], a[6][32], rq[32], fq[32];
     int rc;
 
     rc = rf_unit_load(r, unit, &x, err);
     if (rc != CG_OK)
         return rc;
+    cg_refund_qty_format(x.u.returned_qty_m, rq, sizeof(rq));
+    if (x.u.filed_qty_m > 0)
+        cg_refund_qty_format(x.u.filed_qty_m, fq, sizeof(fq));
+    else
+        cg_strlcpy(fq, "-", sizeof(fq));
     cg_buf_init(&b, 1u << 20);
     cg_refund_qty_format(x.u.qty_m, q, sizeof(q));
     cg_refund_rate_format(x.u.refund_ppm, rr, sizeof(rr));
@@ -792,12 +961,14 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
         "regime %s, state %s%s%s\n"
         "refund rate %s%%, VAT rate %s%% (from %s)\n"
         "invoices CNY %s, refund CNY %s, approved %s, refunded %s, clawback %s (repaid %s)\n"
-        "soft deadline %s, hard deadline %s\n",
+        "soft deadline %s, hard deadline %s\n"
+        "returned %s, filed quantity %s; supporting documents due %s, archived %s, kept until %s\n",
         x.entry_id, x.u.item_no, x.u.id, x.name, x.spec, x.hs, q, x.unit, x.export_on, x.trade_mode,
         x.route[0] ? " route " : "", x.route, x.regime, x.state, x.missing[0] ? ", missing " : "",
         x.missing, x.u.has_rate ? rr : "-", x.u.has_rate ? vr : "-",
         x.u.has_rate ? x.rate_from : "-", a[0], a[1], a[2], a[3], a[4], a[5], x.soft_deadline,
-        x.hard_deadline);
+        x.hard_deadline, rq, fq, x.archive_due[0] ? x.archive_due : "-",
+        x.archived_on[0] ? x.archived_on : "-", x.keep_until[0] ? x.keep_until : "-");
     rc = cg_store_rf_allocs_each(r->db, x.u.id, explain_alloc, &b, err);
     if (rc == CG_OK)
         rc = cg_store_rf_events_each(r->db, x.u.id, explain_event, &b, err);

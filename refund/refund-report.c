@@ -17,8 +17,8 @@
 #include "refund/refund-int.h"
 #include "settle/settle.h"
 
-static const char *const report_names[] = {"pipeline", "calendar",  "risk",
-                                           "invoices", "clawbacks", "units"};
+static const char *const report_names[] = {"pipeline",  "calendar", "risk",   "invoices",
+                                           "clawbacks", "units",    "archive"};
 
 int cg_refund_report_parse(const char *name)
 {
@@ -104,14 +104,20 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
 {
     struct rep *p = ctx;
     struct unit x;
-    char id[64], a[6][32], q[32], rr[16];
+    char id[64], a[6][32], q[32], rr[16], rq[32];
     int64_t vat = 0, risk;
 
     rf_unit_copy(&x, u);
+    cg_refund_qty_format(u->returned_qty_m, rq, sizeof(rq));
     snprintf(id, sizeof(id), "%s/%ld", u->entry_id, u->item_no);
     cg_refund_qty_format(u->qty_m, q, sizeof(q));
     cg_refund_rate_format(u->refund_ppm, rr, sizeof(rr));
-    cg_refund_vat_inside(u->value_fen, u->vat_ppm, &vat);
+    {
+        /* the goods still abroad: a return takes its share of the declared value away */
+        int64_t value = u->value_fen;
+        cg_refund_share(u->value_fen, u->qty_m - u->returned_qty_m, u->qty_m, &value);
+        cg_refund_vat_inside(value, u->vat_ppm, &vat);
+    }
     risk = rf_refund_estimate(&x);
     switch (p->kind) {
     case CG_RFR_UNITS: {
@@ -127,10 +133,22 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
                            FEN(a[2], u->refunded_fen),
                            FEN(a[3], u->clawback_fen),
                            u->missing,
-                           u->period};
+                           u->period,
+                           FEN(a[4], rf_filed_amount(&x)),
+                           rq,
+                           u->cleared_on};
         add_row(p, c);
         break;
     }
+    case CG_RFR_ARCHIVE:
+        if (u->archive_due[0] != '\0') {
+            const char *st = u->archived_on[0] != '\0'              ? "archived"
+                             : strcmp(p->as_of, u->archive_due) > 0 ? "overdue"
+                                                                    : "due";
+            const char *c[] = {id, u->period, u->archive_due, u->archived_on, u->keep_until, st};
+            add_row(p, c);
+        }
+        break;
     case CG_RFR_RISK:
         if (strcmp(u->state, "LAPSED_SOFT") == 0 || strcmp(u->state, "LAPSED_HARD") == 0 ||
             (strcmp(u->regime, "REFUND") == 0 && rank_open(u->state) &&
@@ -158,8 +176,6 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
         break;
     case CG_RFR_CLAWBACKS:
         if (u->returned_qty_m > 0 || u->clawback_fen > 0) {
-            char rq[32];
-            cg_refund_qty_format(u->returned_qty_m, rq, sizeof(rq));
             const char *c[] = {id,
                                u->state,
                                rq,
@@ -235,9 +251,12 @@ static int cmp_bucket(const void *a, const void *b)
 int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct cg_table **out,
                      struct cg_err *err)
 {
-    static const char *const c_units[] = {
-        "unit",        "regime", "state",    "export_date", "hs_code", "quantity", "invoice",
-        "refund_rate", "refund", "refunded", "clawback",    "missing", "period"};
+    static const char *const c_units[] = {"unit",    "regime",       "state",    "export_date",
+                                          "hs_code", "quantity",     "invoice",  "refund_rate",
+                                          "refund",  "refunded",     "clawback", "missing",
+                                          "period",  "filed_amount", "returned", "cleared_on"};
+    static const char *const c_arch[] = {"unit",        "period",     "archive_due",
+                                         "archived_on", "keep_until", "status"};
     static const char *const c_risk[] = {
         "unit",          "state",          "regime",          "soft_deadline",
         "hard_deadline", "refund_at_risk", "vat_if_domestic", "missing"};
@@ -269,7 +288,8 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
         strftime(p.until, sizeof(p.until), "%Y-%m-%d", &tm);
     }
     switch (report) {
-    case CG_RFR_UNITS: rc = set_cols(&p, c_units, 13); break;
+    case CG_RFR_UNITS: rc = set_cols(&p, c_units, 16); break;
+    case CG_RFR_ARCHIVE: rc = set_cols(&p, c_arch, 6); break;
     case CG_RFR_RISK: rc = set_cols(&p, c_risk, 8); break;
     case CG_RFR_CALENDAR: rc = set_cols(&p, c_cal, 6); break;
     case CG_RFR_CLAWBACKS: rc = set_cols(&p, c_claw, 8); break;

@@ -187,6 +187,22 @@ void rf_add_months(const char *day, long months, char *out)
              (unsigned)d % 100u);
 }
 
+void rf_add_days(const char *day, long days, char *out)
+{
+    struct tm tm;
+    time_t t;
+
+    memset(&tm, 0, sizeof(tm));
+    if (strptime(day, "%Y-%m-%d", &tm) == NULL) {
+        cg_strlcpy(out, day, 11);
+        return;
+    }
+    tm.tm_hour = 12;
+    t = timegm(&tm) + (time_t)days * 86400;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
 void rf_soft_deadline(const struct cg_refund *r, const char *export_on, char *out)
 {
     int y = 0;
@@ -204,6 +220,39 @@ static void copy_key(const struct cg_conf *conf, const char *key, const char *de
     const char *v = conf != NULL ? cg_conf_get(conf, "refund", key) : NULL;
 
     cg_strlcpy(dst, v != NULL ? v : def, size);
+}
+
+/* A comma-separated list as ",A,B," (blanks dropped), so a code is found as ",CODE,". */
+static void list_key(const struct cg_conf *conf, const char *key, const char *def, char *dst,
+                     size_t size)
+{
+    const char *v = conf != NULL ? cg_conf_get(conf, "refund", key) : NULL;
+    size_t n = 0;
+
+    if (v == NULL)
+        v = def;
+    if (size < 3)
+        return;
+    dst[n++] = ',';
+    for (; *v != '\0' && n + 2 < size; v++)
+        if (*v != ' ' && *v != '\t' && !(*v == ',' && dst[n - 1] == ','))
+            dst[n++] = *v;
+    if (dst[n - 1] != ',')
+        dst[n++] = ',';
+    dst[n] = '\0';
+}
+
+int rf_in_list(const char *list, const char *code)
+{
+    size_t n = code != NULL ? strlen(code) : 0;
+    const char *p;
+
+    if (n == 0)
+        return 0;
+    for (p = strstr(list, code); p != NULL; p = strstr(p + 1, code))
+        if (p > list && p[-1] == ',' && p[n] == ',')
+            return 1;
+    return 0;
 }
 
 static int regime_ok(const char *s)
@@ -230,6 +279,10 @@ int cg_refund_new(const struct cg_conf *conf, struct cg_store *db, struct cg_ref
     copy_key(conf, "regime_9610", "REFUND", r->regime_9610, sizeof(r->regime_9610));
     copy_key(conf, "regime_9710", "REFUND", r->regime_9710, sizeof(r->regime_9710));
     copy_key(conf, "regime_9810", "REFUND", r->regime_9810, sizeof(r->regime_9810));
+    r->archive_days = conf != NULL ? cg_conf_get_int(conf, "refund", "archive_days") : 15;
+    r->keep_years = conf != NULL ? cg_conf_get_int(conf, "refund", "archive_keep_years") : 10;
+    list_key(conf, "cleared_dec_states", "", r->cleared_states, sizeof(r->cleared_states));
+    list_key(conf, "return_statuses", "120,800", r->return_statuses, sizeof(r->return_statuses));
     snprintf(probe, sizeof(probe), "2001-%.5s", r->soft_mmdd);
     if (!rf_day_ok(probe) || strlen(r->soft_mmdd) != 5) {
         free(r);
@@ -302,6 +355,9 @@ void rf_unit_copy(struct unit *x, const struct cg_rf_unit *s)
     RF_SET(x, refunded_on, s->refunded_on);
     RF_SET(x, soft_deadline, s->soft_deadline);
     RF_SET(x, hard_deadline, s->hard_deadline);
+    RF_SET(x, archive_due, s->archive_due);
+    RF_SET(x, archived_on, s->archived_on);
+    RF_SET(x, keep_until, s->keep_until);
     x->u.entry_id = x->entry_id;
     x->u.invt_nos = x->invt_nos;
     x->u.order_no = x->order_no;
@@ -322,6 +378,9 @@ void rf_unit_copy(struct unit *x, const struct cg_rf_unit *s)
     x->u.refunded_on = x->refunded_on;
     x->u.soft_deadline = x->soft_deadline;
     x->u.hard_deadline = x->hard_deadline;
+    x->u.archive_due = x->archive_due;
+    x->u.archived_on = x->archived_on;
+    x->u.keep_until = x->keep_until;
 }
 
 static int load_cb(void *ctx, const struct cg_rf_unit *u)
@@ -388,8 +447,8 @@ static const struct {
     {"DECLARED", "REJECTED", C_OPERATOR | C_TAXFILE},
     {"REJECTED", "WAIT_DOCS", C_OPERATOR},
     {"REJECTED", "MISMATCH", C_OPERATOR},
-    {"REFUNDED", "CLAWBACK_DUE", C_OPERATOR | C_RECEIPT},
-    {"CLAWBACK_PAID", "CLAWBACK_DUE", C_OPERATOR | C_RECEIPT},
+    {"REFUNDED", "CLAWBACK_DUE", C_OPERATOR | C_RECEIPT | C_TAXFILE | C_IMPORT},
+    {"CLAWBACK_PAID", "CLAWBACK_DUE", C_OPERATOR | C_RECEIPT | C_IMPORT},
     {"CLAWBACK_DUE", "CLAWBACK_PAID", C_OPERATOR | C_TAXFILE},
     {"WAIT_CLEARANCE", "LAPSED_SOFT", C_TIMER},
     {"WAIT_DOCS", "LAPSED_SOFT", C_TIMER},
@@ -398,6 +457,9 @@ static const struct {
     {"MISMATCH", "LAPSED_SOFT", C_TIMER},
     {"REJECTED", "LAPSED_SOFT", C_TIMER},
     {"LAPSED_SOFT", "READY", C_OPERATOR},
+    /* the proceeds counted for a ready unit were reversed in settle/ */
+    {"READY", "WAIT_DOCS", C_IMPORT},
+    {"PRECHECKED", "WAIT_DOCS", C_IMPORT},
     {"LAPSED_SOFT", "WAIT_DOCS", C_OPERATOR},
     {"WAIT_CLEARANCE", "LAPSED_HARD", C_TIMER},
     {"WAIT_DOCS", "LAPSED_HARD", C_TIMER},
@@ -406,6 +468,14 @@ static const struct {
     {"MISMATCH", "LAPSED_HARD", C_TIMER},
     {"REJECTED", "LAPSED_HARD", C_TIMER},
     {"LAPSED_SOFT", "LAPSED_HARD", C_TIMER},
+    /* every exported unit came back before filing: nothing to file */
+    {"WAIT_CLEARANCE", "RETURNED", C_OPERATOR | C_RECEIPT},
+    {"WAIT_DOCS", "RETURNED", C_OPERATOR | C_RECEIPT},
+    {"READY", "RETURNED", C_OPERATOR | C_RECEIPT},
+    {"PRECHECKED", "RETURNED", C_OPERATOR | C_RECEIPT},
+    {"MISMATCH", "RETURNED", C_OPERATOR | C_RECEIPT},
+    {"REJECTED", "RETURNED", C_OPERATOR | C_RECEIPT},
+    {"LAPSED_SOFT", "RETURNED", C_OPERATOR | C_RECEIPT},
 };
 
 static int cause_bit(const char *kind)
@@ -467,13 +537,40 @@ int rf_note(struct cg_refund *r, struct unit *x, const char *cause_kind, const c
     return rc;
 }
 
+int64_t rf_kept_qty(const struct unit *x)
+{
+    return x->u.qty_m - x->u.returned_qty_m;
+}
+
+int64_t rf_filed_amount(const struct unit *x)
+{
+    int64_t kept = rf_kept_qty(x), v = 0;
+
+    if (x->u.returned_qty_m == 0 || x->u.inv_qty_m == 0)
+        return x->u.inv_fen;
+    if (kept > x->u.inv_qty_m)
+        kept = x->u.inv_qty_m;
+    /* the invoices of the goods still abroad: amount x kept / invoiced quantity, half-up */
+    if (cg_refund_share(x->u.inv_fen, kept, x->u.inv_qty_m, &v) != CG_OK)
+        return x->u.inv_fen;
+    return v;
+}
+
+int rf_filed(const struct unit *x)
+{
+    return x->u.batch_id != 0 || strcmp(x->state, "DECLARED") == 0 ||
+           strcmp(x->state, "APPROVED") == 0 || strcmp(x->state, "REFUNDED") == 0 ||
+           strncmp(x->state, "CLAWBACK", 8) == 0;
+}
+
 int64_t rf_refund_estimate(const struct unit *x)
 {
-    int64_t v = 0;
+    int64_t v = 0, base = 0;
 
     if (x->u.inv_fen > 0)
         return x->u.refund_fen;
-    if (cg_refund_amount(x->u.expected_fen, x->u.refund_ppm, &v) != CG_OK)
+    if (cg_refund_share(x->u.expected_fen, rf_kept_qty(x), x->u.qty_m, &base) != CG_OK ||
+        cg_refund_amount(base, x->u.refund_ppm, &v) != CG_OK)
         return 0;
     return v;
 }
@@ -510,20 +607,20 @@ int rf_evaluate(struct cg_refund *r, struct unit *x, const char *cause_kind, con
         }
     }
     if (x->u.has_rate) {
-        rc = cg_refund_amount(x->u.inv_fen, x->u.refund_ppm, &refund);
+        rc = cg_refund_amount(rf_filed_amount(x), x->u.refund_ppm, &refund);
         if (rc != CG_OK)
             return CG_ERR_SET(err, rc, "unit %s/%ld: refund amount out of range", x->entry_id,
                               x->u.item_no);
     }
-    if (refund != x->u.refund_fen && x->u.refunded_fen == 0) {
+    if (refund != x->u.refund_fen && x->u.refunded_fen == 0 && !rf_filed(x)) {
         x->u.refund_fen = refund;
         changed = 1;
     }
     if (x->cleared_on[0] == '\0')
         add_word(missing, "clearance,", sizeof(missing));
-    if (x->u.inv_qty_m < x->u.qty_m)
+    if (x->u.inv_qty_m < rf_kept_qty(x))
         add_word(missing, "invoice,", sizeof(missing));
-    if (r->require_fx && !x->u.fx_ok)
+    if (r->require_fx && !RF_COLLECTED(x))
         add_word(missing, "collection,", sizeof(missing));
     if (!x->u.has_rate)
         add_word(missing, "rate,", sizeof(missing));
@@ -542,4 +639,54 @@ int rf_evaluate(struct cg_refund *r, struct unit *x, const char *cause_kind, con
     if (strcmp(x->state, "WAIT_DOCS") == 0 && missing[0] == '\0')
         return rf_move(r, x, "READY", cause_kind, cause_ref, "documents complete", err);
     return changed ? cg_store_rf_unit_save(r->db, &x->u, err) : CG_OK;
+}
+
+/* ------------------------------------------------------------------ returns */
+
+int rf_apply_return(struct cg_refund *r, struct unit *x, int64_t q, const char *day,
+                    const char *cause_kind, const char *cause_ref, const char *note,
+                    struct cg_err *err)
+{
+    char qs[32], detail[700], a[32];
+    int64_t share = 0, base;
+    int rc;
+
+    cg_refund_qty_format(q, qs, sizeof(qs));
+    if (q <= 0 || x->u.returned_qty_m + q > x->u.qty_m)
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "unit %s/%ld: %s returned would exceed the declared quantity",
+                          x->entry_id, x->u.item_no, qs);
+    x->u.returned_qty_m += q;
+    if (!rf_filed(x)) {
+        /* Not filed yet: the goods are back in China, only the rest is filed. */
+        if (strcmp(x->regime, "REFUND") == 0 && rf_kept_qty(x) == 0) {
+            x->u.refund_fen = 0;
+            snprintf(detail, sizeof(detail), "returned %s on %s: nothing left to file%s%s", qs, day,
+                     note != NULL ? ": " : "", note != NULL ? note : "");
+            return rf_move(r, x, "RETURNED", cause_kind, cause_ref, detail, err);
+        }
+        snprintf(detail, sizeof(detail), "returned %s on %s before filing%s%s", qs, day,
+                 note != NULL ? ": " : "", note != NULL ? note : "");
+        rc = rf_note(r, x, cause_kind, cause_ref, detail, err);
+        return rc == CG_OK ? rf_evaluate(r, x, cause_kind, cause_ref, err) : rc;
+    }
+    /* Filed: the refund received on the returned part is repaid, refunded x returned / filed.
+     * Before the money comes, the clawback falls due at payment (rf_clawback_at_payment). */
+    base = x->u.filed_qty_m > 0 ? x->u.filed_qty_m : x->u.qty_m;
+    if (x->u.refunded_fen > 0) {
+        rc = cg_refund_share(x->u.refunded_fen, q, base, &share);
+        if (rc != CG_OK)
+            return CG_ERR_SET(err, rc, "unit %s/%ld: clawback out of range", x->entry_id,
+                              x->u.item_no);
+        if (x->u.clawback_fen + share > x->u.refunded_fen)
+            share = x->u.refunded_fen - x->u.clawback_fen;
+        x->u.clawback_fen += share;
+    }
+    cg_refund_fen_format(share, a, sizeof(a));
+    snprintf(detail, sizeof(detail), "returned %s on %s; clawback CNY %s%s%s%s", qs, day, a,
+             x->u.refunded_fen == 0 ? " (due when the refund is paid)" : "",
+             note != NULL ? ": " : "", note != NULL ? note : "");
+    if (share > 0 && strcmp(x->state, "CLAWBACK_DUE") != 0)
+        return rf_move(r, x, "CLAWBACK_DUE", cause_kind, cause_ref, detail, err);
+    return rf_note(r, x, cause_kind, cause_ref, detail, err);
 }

@@ -110,11 +110,34 @@ int cg_refund_collected(struct cg_refund *r, const char *unit, const char *note,
 /*
  * Take the collection state of each unit's order from settle/ (s, over the same database):
  * units whose order is COLLECTED or DEEMED_COLLECTED there get their proceeds recorded, with
- * an event; *n counts them. Units without an order number are left to `refund collected`.
+ * an event; *n counts them. A collection counted from settle/ that is undone there later
+ * (AWAITING, PARTIAL, OVERDUE or UNCOLLECTIBLE) is a reversal, *reversed counts them: a unit
+ * not filed waits for the proceeds again, a refunded unit owes all of its refund back
+ * (CLAWBACK_DUE), a unit filed and not yet paid owes it when paid. Units without an order
+ * number are left to `refund collected`.
  */
 struct cg_settle;
-int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
+int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n, long *reversed,
                               struct cg_err *err);
+/*
+ * Apply what customs said (refund-customs.c): declarations whose CEB792 decState is one of
+ * [refund] cleared_dec_states clear their units (on the result's opDate); export returns
+ * (CEB213) with a CEB214 in [refund] return_statuses bring their lines back as `refund
+ * return` would, each line once. Lines whose unit is not known yet wait for a later sync.
+ */
+struct cg_refund_sync {
+    long cleared;    /* units cleared */
+    long returns;    /* return lines applied */
+    long unresolved; /* return lines without a unit yet */
+    long refused;    /* return lines beyond the unit's quantity (an event says so) */
+};
+int cg_refund_sync_customs(struct cg_refund *r, struct cg_refund_sync *res, struct cg_err *err);
+/*
+ * The supporting documents (备案单证) of a filed unit, or of every unit of batch "B<ID>", were
+ * archived on day (NULL: today); note says where. *n counts the units recorded.
+ */
+int cg_refund_archived(struct cg_refund *r, const char *target, const char *day, const char *note,
+                       long *n, struct cg_err *err);
 /* Late filing after the soft deadline, with evidence: LAPSED_SOFT -> READY or WAIT_DOCS. */
 int cg_refund_late(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err);
 /* Operator fix of a mismatch or rejection: back to WAIT_DOCS. */
@@ -167,6 +190,7 @@ int cg_refund_mark(struct cg_refund *r, const char *target, int outcome, const c
 struct cg_refund_tick {
     long lapsed_soft, lapsed_hard;
     int64_t at_risk_fen, vat_due_fen; /* of the units that lapsed now */
+    long archive_late;                /* filed units whose documents are late, found now */
 };
 /* Apply the deadlines as of day (NULL: today). */
 int cg_refund_tick(struct cg_refund *r, const char *as_of, struct cg_refund_tick *res,
@@ -184,6 +208,7 @@ enum cg_refund_report {
     CG_RFR_INVOICES,  /* invoice lines: allocated, left, units */
     CG_RFR_CLAWBACKS, /* returns: clawback due and paid */
     CG_RFR_UNITS,     /* every unit */
+    CG_RFR_ARCHIVE,   /* filed units: supporting documents due, archived, kept until */
 };
 int cg_refund_report_parse(const char *name);
 /* A table as settle/'s reports (struct cg_table, cg_table_free in settle/settle.h). */

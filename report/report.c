@@ -18,8 +18,10 @@
 
 #include "core/buf.h"
 #include "lifecycle/lifecycle.h"
+#include "refund/refund.h"
 #include "report/report-int.h"
 #include "settle/settle.h"
+#include "store/store-flow.h"
 #include "store/store-report.h"
 
 /* A callback's way to stop a list early without an error. */
@@ -28,6 +30,7 @@
 void cg_report_opts_init(struct cg_report_opts *o, const struct cg_conf *conf)
 {
     memset(o, 0, sizeof(*o));
+    o->conf = conf;
     o->stuck_hours = conf != NULL ? cg_conf_get_int(conf, "report", "stuck_hours") : 24;
     o->rows = conf != NULL ? cg_conf_get_int(conf, "report", "rows") : 50;
     if (o->stuck_hours <= 0)
@@ -470,7 +473,8 @@ static int build_days(struct builder *b, struct cg_store *st, const char *today,
 
 static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due, struct cg_err *err)
 {
-    struct cg_table *t = NULL;
+    static const int kinds[2] = {CG_FXR_AGING, CG_FXR_CREDIT};
+    struct cg_table *t[2] = {NULL, NULL};
     json_t *sec;
     size_t r;
     int rc;
@@ -479,67 +483,157 @@ static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due,
     *credit_due = json_integer(0);
     if (s == NULL)
         return CG_OK;
-    rc = cg_settle_report(s, CG_FXR_AGING, b->o->as_of, &t, err);
+    /* both in one pass over the orders */
+    rc = cg_settle_reports(s, kinds, 2, b->o->as_of, t, err);
     if (rc != CG_OK)
         return rc;
     sec = section(b, "fx_aging", "FX aging: open amounts per currency by days since release",
                   "currency,0-30,31-60,61-90,91-180,>180,total,orders", "cebgate report fx aging");
-    for (r = 0; t->ncols == 8 && r < t->nrows; r++) {
-        char **c = t->cells + r * t->ncols;
+    for (r = 0; t[0]->ncols == 8 && r < t[0]->nrows; r++) {
+        char **c = t[0]->cells + r * t[0]->ncols;
         row(b, sec, b->o->rows, 8, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
     }
-    cg_table_free(t);
-    t = NULL;
-    rc = cg_settle_report(s, CG_FXR_CREDIT, b->o->as_of, &t, err);
-    if (rc != CG_OK)
-        return rc;
-    for (r = 0; t->ncols >= 5 && r < t->nrows; r++) {
-        const char *status = t->cells[r * t->ncols + 4];
+    for (r = 0; t[1]->ncols >= 5 && r < t[1]->nrows; r++) {
+        const char *order = t[1]->cells[r * t[1]->ncols];
+        const char *status = t[1]->cells[r * t[1]->ncols + 4];
+        const char *slash = strchr(order, '/');
+        size_t n = slash != NULL ? (size_t)(slash - order) : 0;
+        /* the order column is SELLER/NO, or NO for the default seller */
+        if (b->o->seller != NULL &&
+            (strlen(b->o->seller) != n || strncmp(order, b->o->seller, n) != 0))
+            continue;
         if (strcmp(status, "due") == 0 || strcmp(status, "OVERDUE") == 0)
             due++;
     }
-    cg_table_free(t);
+    cg_table_free(t[0]);
+    cg_table_free(t[1]);
     json_integer_set(*credit_due, due);
     return CG_OK;
 }
 
-struct refund_ctx {
-    struct builder *b;
-    json_t *sec;
-};
-
-static int on_refund(void *vctx, const char *state, long n, int64_t fen)
+/* The refund states in the order of the pipeline (docs/refund.md); others after, by name. */
+static int refund_rank(const char *state)
 {
-    struct refund_ctx *c = vctx;
-    struct cg_money m;
-    char num[24], amt[48];
+    static const char *const order[] = {
+        "WAIT_CLEARANCE", "WAIT_DOCS",    "READY",        "PRECHECKED", "MISMATCH",
+        "DECLARED",       "APPROVED",     "REFUNDED",     "REJECTED",   "LAPSED_SOFT",
+        "LAPSED_HARD",    "CLAWBACK_DUE", "CLAWBACK_PAID"};
+    size_t i;
 
-    snprintf(num, sizeof(num), "%ld", n);
-    if (cg_money_from_dec(fen * (CG_DEC_ONE / 100), "CNY", &m) != CG_OK ||
-        cg_money_format(&m, amt, sizeof(amt)) != CG_OK)
-        return CG_ERANGE;
-    row(c->b, c->sec, 0, 3, state, num, amt);
-    return CG_OK;
+    for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (strcmp(order[i], state) == 0)
+            return (int)i;
+    }
+    return (int)i;
 }
 
-/* The refund section: filings per state from the store, or why there is nothing to show. */
-static int build_refund(struct builder *b, struct cg_store *st, struct cg_err *err)
+struct refund_sum {
+    char state[32];
+    long units;
+    int64_t refund, refunded; /* fen */
+};
+
+static int cmp_refund_sum(const void *a, const void *b)
 {
-    struct refund_ctx c = {b, NULL};
+    const struct refund_sum *x = a, *y = b;
+    int d = refund_rank(x->state) - refund_rank(y->state);
+
+    return d != 0 ? d : strcmp(x->state, y->state);
+}
+
+/*
+ * Refund units by state over every export month: refund/'s pipeline report (month, state,
+ * units, invoice, refund, refunded) added up per state; amounts are exact CNY text, so the sums
+ * are taken in fen.
+ */
+static int refund_by_state(struct builder *b, const struct cg_table *t, struct cg_err *err)
+{
+    struct refund_sum *v = NULL;
+    size_t n = 0, r, i;
+    json_t *sec;
+    int rc = CG_OK;
+
+    for (r = 0; t->ncols == 6 && r < t->nrows && rc == CG_OK; r++) {
+        char **c = t->cells + r * t->ncols;
+        int64_t refund = 0, refunded = 0;
+        for (i = 0; i < n && strcmp(v[i].state, c[1]) != 0; i++)
+            ;
+        if (i == n) {
+            struct refund_sum *g = realloc(v, (n + 1) * sizeof(*g));
+            if (g == NULL) {
+                rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+                break;
+            }
+            v = g;
+            memset(&v[n], 0, sizeof(v[n]));
+            cg_strlcpy(v[n].state, c[1], sizeof(v[n].state));
+            n++;
+        }
+        if (cg_refund_fen_parse(c[4], &refund) != CG_OK ||
+            cg_refund_fen_parse(c[5], &refunded) != CG_OK)
+            rc = CG_ERR_SET(err, CG_ERANGE, "refund pipeline: amount '%s' out of range", c[4]);
+        v[i].units += strtol(c[2], NULL, 10);
+        v[i].refund += refund;
+        v[i].refunded += refunded;
+    }
+    if (rc == CG_OK && n > 1)
+        qsort(v, n, sizeof(*v), cmp_refund_sum);
+    sec = section(b, "refund", "Export VAT refund units by state", "state,units,refund,refunded",
+                  "cebgate report refund pipeline");
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        char u[24], a[32], d[32];
+        snprintf(u, sizeof(u), "%ld", v[i].units);
+        cg_refund_fen_format(v[i].refund, a, sizeof(a));
+        cg_refund_fen_format(v[i].refunded, d, sizeof(d));
+        row(b, sec, 0, 4, v[i].state, u, a, d);
+    }
+    free(v);
+    return rc;
+}
+
+/*
+ * The refund sections from refund/'s reports as of the report's day: units by state (pipeline),
+ * the deadline calendar, and the count of units at risk of their deadline (*at_risk).
+ */
+static int build_refund(struct builder *b, struct cg_refund *rf, const char *today, long *at_risk,
+                        struct cg_err *err)
+{
+    struct cg_table *t = NULL;
+    json_t *sec;
+    size_t r;
     int rc;
 
-    c.sec =
-        section(b, "refund", "Export VAT refund filings by state", "state,filings,amount_cny", "");
-    rc = cg_store_report_refunds(st, b->o->seller, on_refund, &c, err);
-    if (rc == CG_ENOTFOUND) {
-        cg_err_clear(err);
-        if (c.sec != NULL)
-            put(b, c.sec, "empty",
-                jstr("no refund data: this database has no refund tables (no refund filings "
-                     "have been recorded with cebgate)"));
+    *at_risk = 0;
+    if (rf == NULL)
         return CG_OK;
+    rc = cg_refund_report(rf, CG_RFR_PIPELINE, today, &t, err);
+    if (rc == CG_OK)
+        rc = refund_by_state(b, t, err);
+    cg_table_free(t);
+    t = NULL;
+    if (rc == CG_OK)
+        rc = cg_refund_report(rf, CG_RFR_CALENDAR, today, &t, err);
+    if (rc != CG_OK)
+        return rc;
+    sec = section(b, "refund_calendar", "Export VAT refund deadlines coming up",
+                  "deadline,unit,state,refund_at_risk,vat_if_domestic,missing",
+                  "cebgate report refund calendar");
+    for (r = 0; t->ncols == 6 && r < t->nrows; r++) {
+        char **c = t->cells + r * t->ncols;
+        row(b, sec, b->o->rows, 6, c[0], c[1], c[2], c[3], c[4], c[5]);
     }
-    return rc;
+    cg_table_free(t);
+    t = NULL;
+    rc = cg_refund_report(rf, CG_RFR_RISK, today, &t, err);
+    if (rc != CG_OK)
+        return rc;
+    /* A unit past its hard deadline is final (its regime fell back): nothing left to act on. */
+    for (r = 0; t->ncols >= 2 && r < t->nrows; r++) {
+        if (strcmp(t->cells[r * t->ncols + 1], "LAPSED_HARD") != 0)
+            (*at_risk)++;
+    }
+    cg_table_free(t);
+    return CG_OK;
 }
 
 /* ------------------------------------------------------------------ per seller */
@@ -584,6 +678,102 @@ static int on_seller(void *vctx, const char *seller, long orders, long rejected,
     snprintf(h, sizeof(h), "%ld", cancels);
     row(c->b, c->sec, c->b->o->rows, 7, seller_name(seller), a, d, e, f, g, h);
     return CG_OK;
+}
+
+/* ------------------------------------------------------------------ cancellations, summaries */
+
+struct waiting_ctx {
+    struct builder *b;
+    long n;
+};
+
+/* CEB605 cancellations declared and not concluded yet (pending: no final state). */
+static int on_cancel_waiting(const struct cg_store_item *it, void *vctx)
+{
+    struct waiting_ctx *c = vctx;
+
+    if (it->msg_type == CG_MSG_INVT_CANCEL && seller_ok(c->b, it->seller))
+        c->n++;
+    return CG_OK;
+}
+
+struct sum_ctx {
+    struct builder *b;
+    const struct cg_conf *conf;
+    char (*route_b)[2][64]; /* seller, "A" or "B": each seller looked up once */
+    size_t nsellers;
+    long inventories;
+    json_t *sellers; /* seller -> inventories */
+    int nomem;
+};
+
+/*
+ * Whether seller declares by route B: statistics_flag of [seller.NAME] (with the fall-back to
+ * [seller] the configuration gives), as the spool reads it; a seller without its section is not.
+ */
+static int route_b(struct sum_ctx *c, const char *seller)
+{
+    char section[80];
+    const char *flag;
+    char(*g)[2][64];
+    size_t i;
+
+    for (i = 0; i < c->nsellers; i++) {
+        if (strcmp(c->route_b[i][0], seller) == 0)
+            return c->route_b[i][1][0] == 'B';
+    }
+    g = realloc(c->route_b, (c->nsellers + 1) * sizeof(*g));
+    if (g == NULL) {
+        c->nomem = 1;
+        return 0;
+    }
+    c->route_b = g;
+    cg_strlcpy(g[c->nsellers][0], seller, sizeof(g[0][0]));
+    snprintf(section, sizeof(section), "seller%s%s", seller[0] ? "." : "", seller);
+    flag = c->conf != NULL && (seller[0] == '\0' || cg_conf_has_section(c->conf, section))
+               ? cg_conf_get(c->conf, section, "statistics_flag")
+               : NULL;
+    cg_strlcpy(g[c->nsellers][1], flag != NULL ? flag : "", sizeof(g[0][1]));
+    return g[c->nsellers++][1][0] == 'B';
+}
+
+static int on_sum_cand(const struct cg_store_sum_cand *k, void *vctx)
+{
+    struct sum_ctx *c = vctx;
+
+    if (!seller_ok(c->b, k->seller) || !route_b(c, k->seller))
+        return c->nomem ? CG_ENOMEM : CG_OK;
+    c->inventories++;
+    return add_count(c->sellers, seller_name(k->seller), 1) == 0 ? CG_OK : CG_ENOMEM;
+}
+
+/*
+ * The monthly summaries (CEB701) of the month before today that route-B sellers still owe:
+ * inventories closed that month that no declared summary holds. Customs wants them by the 15th.
+ */
+static int build_summaries(struct builder *b, struct cg_store *st, const char *today,
+                           char *month_out, struct sum_ctx *c, struct cg_err *err)
+{
+    int y = 0, m = 0;
+    char buf[32];
+    int rc;
+
+    sscanf(today, "%4d-%2d", &y, &m);
+    if (--m < 1) {
+        m = 12;
+        y--;
+    }
+    snprintf(buf, sizeof(buf), "%04d%02d", y, m);
+    cg_strlcpy(month_out, buf, 8);
+    c->b = b;
+    c->conf = b->o->conf;
+    c->sellers = json_object();
+    if (c->sellers == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    rc = cg_store_sum_candidates(st, month_out, on_sum_cand, c, err);
+    if (rc == CG_ENOMEM || c->nomem)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    return rc;
 }
 
 /* ------------------------------------------------------------------ needs you today */
@@ -645,14 +835,17 @@ static int valid_day(const char *s)
     return end != NULL && *end == '\0' && strlen(s) == 10;
 }
 
-int cg_report_build(struct cg_store *st, struct cg_settle *s, const struct cg_report_opts *o,
-                    struct cg_report **out, struct cg_err *err)
+int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *rf,
+                    const struct cg_report_opts *o, struct cg_report **out, struct cg_err *err)
 {
     struct builder b;
     struct list_ctx lc;
     struct sellers_ctx sc;
+    struct sum_ctx sum;
     json_t *sellers_states = NULL, *credit_due = NULL, *needs;
-    char now[40], today[16], cutoff[40];
+    char now[40], today[16], cutoff[40], month[8], what[200], cmd[64];
+    struct waiting_ctx waiting = {NULL, 0};
+    long refund_risk = 0;
     time_t cut;
     struct tm tm;
     int rc;
@@ -660,6 +853,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, const struct cg_re
     if (o->as_of != NULL && !valid_day(o->as_of))
         return CG_ERR_SET(err, CG_EINVAL, "--as-of: '%s' is not a day (YYYY-MM-DD)", o->as_of);
     memset(&b, 0, sizeof(b));
+    memset(&sum, 0, sizeof(sum));
     b.o = o;
     b.r = calloc(1, sizeof(*b.r));
     if (b.r == NULL)
@@ -721,8 +915,14 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, const struct cg_re
     }
     if (rc == CG_OK)
         rc = build_fx(&b, s, &credit_due, err);
+    if (rc == CG_OK) {
+        waiting.b = &b;
+        rc = list_end(cg_store_list(st, CG_STORE_LIST_PENDING, on_cancel_waiting, &waiting, err));
+    }
     if (rc == CG_OK)
-        rc = build_refund(&b, st, err);
+        rc = build_summaries(&b, st, today, month, &sum, err);
+    if (rc == CG_OK)
+        rc = build_refund(&b, rf, today, &refund_risk, err);
     if (rc == CG_OK) {
         sc.b = &b;
         sc.states = sellers_states;
@@ -742,15 +942,27 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, const struct cg_re
          total_of(find_section(&b, "failed_files")), "cebgate status SELLER/FILE");
     need(&b, needs, "orders cancelled after declaration: a cancellation (CEB605) is needed",
          total_of(find_section(&b, "cancel")), "cebgate status --cancel");
+    need(&b, needs, "cancellations (CEB605) declared and waiting for customs to confirm them",
+         waiting.n, "cebgate status --pending");
     need(&b, needs, "documents stuck longer than the threshold",
          total_of(find_section(&b, "stuck")), "cebgate status --pending");
+    snprintf(what, sizeof(what),
+             "route-B inventories closed in %.4s-%.2s not in a declared monthly summary (CEB701, "
+             "due by the 15th)",
+             month, month + 4);
+    snprintf(cmd, sizeof(cmd), "cebgate summary --month %s", month);
+    need(&b, needs, what, sum.inventories, cmd);
     need(&b, needs, "deferred-receipt reports due or overdue", (long)json_integer_value(credit_due),
          "cebgate report fx credit");
+    need(&b, needs, "export VAT refund units at risk of their filing deadline", refund_risk,
+         "cebgate report refund risk");
     need(&b, needs, "receipts for unknown or mismatched messages",
          total_of(find_section(&b, "unknown")), "cebgate status --unknown");
     if (b.oom)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
 done:
+    json_decref(sum.sellers);
+    free(sum.route_b);
     json_decref(sellers_states);
     json_decref(credit_due);
     if (rc == CG_OK) {

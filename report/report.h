@@ -21,6 +21,7 @@
 
 struct cg_store;
 struct cg_settle;
+struct cg_refund;
 struct cg_report;
 
 struct cg_report_opts {
@@ -29,14 +30,19 @@ struct cg_report_opts {
     long stuck_hours;   /* a pending document unchanged this long is stuck */
     long rows;          /* items kept per list */
     time_t now;         /* the clock when as_of is NULL (0: time(NULL)) */
+    /* borrowed: the sellers' statistics_flag (route-B summaries); NULL: none is route B */
+    const struct cg_conf *conf;
 };
 
-/* The options from [report] of conf (stuck_hours, rows); as_of and seller NULL. */
+/* The options from [report] of conf (stuck_hours, rows) and conf; as_of and seller NULL. */
 void cg_report_opts_init(struct cg_report_opts *o, const struct cg_conf *conf);
 
-/* Build the report. s may be NULL (no FX section). *out belongs to the caller. */
-int cg_report_build(struct cg_store *st, struct cg_settle *s, const struct cg_report_opts *o,
-                    struct cg_report **out, struct cg_err *err);
+/*
+ * Build the report. s may be NULL (no FX section), rf NULL (no refund sections); both over st.
+ * *out belongs to the caller.
+ */
+int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *rf,
+                    const struct cg_report_opts *o, struct cg_report **out, struct cg_err *err);
 void cg_report_free(struct cg_report *r);
 
 /* The report as JSON, an aligned table per section, or CSV (one section column first). */

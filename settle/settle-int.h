@@ -68,9 +68,26 @@ int fx_amount_parse(const char *s, const char *cur, int64_t *minor, struct cg_er
 void fx_amount_format(int64_t minor, const char *cur, char *buf, size_t size);
 const char *fx_conf(const struct cg_settle *s, const char *seller, const char *key);
 long fx_conf_int(const struct cg_settle *s, const char *seller, const char *key);
+/* A seller's [settle.NAME] keys (or the [settle] ones), looked up once; strings borrowed. */
+struct fx_seller_conf {
+    char seller[64];
+    const char *tolerance;    /* NULL when unset */
+    const char *tax_deadline; /* MM-DD, NULL when unset */
+    long tax_deadline_years;
+    long terms_days, credit_days, credit_report_days;
+};
+void fx_seller_conf_get(const struct cg_settle *s, const char *seller, struct fx_seller_conf *c);
 /* Fill v for order id as of day. */
 int fx_view_load(struct cg_settle *s, long long order_id, const char *as_of, struct fx_view *v,
                  struct cg_err *err);
+/*
+ * The view of every declared order as of day (NULL: s->today), by id, derived by the same rule
+ * as fx_view_load from one pass over the store; conf is the order's seller's. A non-zero fn
+ * result stops and is returned.
+ */
+typedef int (*fx_view_fn)(void *ctx, const struct fx_view *v, const struct fx_seller_conf *conf);
+int fx_views_each(struct cg_settle *s, const char *as_of, fx_view_fn fn, void *ctx,
+                  struct cg_err *err);
 /* Resolve "NO" or "SELLER/NO". */
 int fx_order_resolve(struct cg_settle *s, const char *spec, long long *id, struct cg_err *err);
 /* An event for order (state before in before, recomputed after the change). */

@@ -93,7 +93,6 @@ static const char *num(char *buf, long long n)
 /* ------------------------------------------------------------------ per-currency sums */
 
 enum { NB = 5 };
-static const char *const bucket_names = "currency,0-30,31-60,61-90,91-180,>180,total,orders";
 
 struct cur_sum {
     char currency[4];
@@ -144,6 +143,7 @@ static void sort_sums(struct sums *s)
 
 struct rep_ctx {
     struct cg_settle *s;
+    int report; /* enum cg_fx_report */
     struct fx_customs customs;
     const char *as_of;
     long today;
@@ -155,26 +155,17 @@ struct rep_ctx {
 
 /* ------------------------------------------------------------------ orders, aging, credit */
 
-static int each_view(void *vctx, const struct cg_fx_order *o, struct fx_view *v)
-{
-    struct rep_ctx *c = vctx;
-
-    c->rc = fx_view_load(c->s, o->id, c->as_of, v, c->err);
-    return c->rc;
-}
-
 /*
- * The view of order o and the sums of its release month and currency; *cs is NULL for an order
- * not released yet.
+ * The orders are read in one pass (fx_views_each): each row_* callback gets an order's view,
+ * derived as of the report's day, and its seller's configuration.
  */
-static int release_sum(struct rep_ctx *c, const struct cg_fx_order *o, struct fx_view *v,
-                       struct cur_sum **cs)
+
+/* The sums of v's release month and currency; *cs is NULL for an order not released yet. */
+static int release_sum(struct rep_ctx *c, const struct fx_view *v, struct cur_sum **cs)
 {
     char month[8];
 
     *cs = NULL;
-    if (each_view(c, o, v) != CG_OK)
-        return c->rc;
     if (v->export_on[0] == '\0')
         return CG_OK;
     snprintf(month, sizeof(month), "%.7s", v->export_on);
@@ -189,15 +180,14 @@ static const char *cny_if(char *buf, int known, int64_t fen)
     return known ? amt(buf, fen, "CNY") : buf;
 }
 
-static int row_order(void *vctx, const struct cg_fx_order *o)
+static int row_order(void *vctx, const struct fx_view *vp, const struct fx_seller_conf *conf)
 {
     struct rep_ctx *c = vctx;
-    struct fx_view v;
+    const struct fx_view v = *vp;
     struct fx_gain g;
     char a[40], b[40], d[40], e[40], f[40], h[40], k[40], m[40], name[140], flags[96];
 
-    if (each_view(c, o, &v) != CG_OK)
-        return c->rc;
+    (void)conf;
     c->rc = fx_gain_of(c->s, &c->customs, &v, &g, c->err);
     if (c->rc != CG_OK)
         return c->rc;
@@ -220,40 +210,38 @@ static int row_order(void *vctx, const struct cg_fx_order *o)
  * v[3] collected CNY at the customs rate, v[4] at the bank rates, v[5] gain, of the orders
  * whose allocations all have bank rates (v[2..5]); n[0] orders, n[1] the others.
  */
-static int row_gain(void *vctx, const struct cg_fx_order *o)
+static int row_gain(void *vctx, const struct fx_view *v, const struct fx_seller_conf *conf)
 {
     struct rep_ctx *c = vctx;
-    struct fx_view v;
     struct fx_gain g;
     struct cur_sum *cs;
-    int rc = release_sum(c, o, &v, &cs);
+    int rc = release_sum(c, v, &cs);
 
+    (void)conf;
     if (rc != CG_OK || cs == NULL)
         return rc;
-    c->rc = fx_gain_of(c->s, &c->customs, &v, &g, c->err);
+    c->rc = fx_gain_of(c->s, &c->customs, v, &g, c->err);
     if (c->rc != CG_OK)
         return c->rc;
     cs->n[0]++;
-    cs->v[0] += v.declared;
+    cs->v[0] += v->declared;
     cs->v[1] += g.declared_cny;
     if (!g.priced) {
         cs->n[1]++;
         return 0;
     }
-    cs->v[2] += v.collected;
+    cs->v[2] += v->collected;
     cs->v[3] += g.collected_cny;
     cs->v[4] += g.bank_cny;
     cs->v[5] += g.gain;
     return 0;
 }
 
-static int report_gains(struct rep_ctx *c)
+/* After the pass over the orders (row_gain): a row per release month and currency. */
+static int gains_rows(struct rep_ctx *c)
 {
     size_t i;
-    int rc = cg_store_fx_orders_each(c->s->db, row_gain, c, c->err);
 
-    if (rc != CG_OK)
-        return rc;
     sort_sums(&c->sums);
     for (i = 0; i < c->sums.n; i++) {
         struct cur_sum *cs = &c->sums.c[i];
@@ -268,84 +256,78 @@ static int report_gains(struct rep_ctx *c)
     return CG_OK;
 }
 
-static int row_aging(void *vctx, const struct cg_fx_order *o)
+static int row_aging(void *vctx, const struct fx_view *v, const struct fx_seller_conf *conf)
 {
     struct rep_ctx *c = vctx;
-    struct fx_view v;
     struct cur_sum *cs;
     long ex, age;
     int k;
 
-    if (each_view(c, o, &v) != CG_OK)
-        return c->rc;
-    if (v.state != CG_FX_AWAITING && v.state != CG_FX_PARTIAL && v.state != CG_FX_OVERDUE)
+    (void)conf;
+    if (v->state != CG_FX_AWAITING && v->state != CG_FX_PARTIAL && v->state != CG_FX_OVERDUE)
         return 0;
-    if (v.open <= 0 || fx_day_parse(v.export_on, &ex) != CG_OK || ex > c->today)
+    if (v->open <= 0 || fx_day_parse(v->export_on, &ex) != CG_OK || ex > c->today)
         return 0;
     age = c->today - ex;
     k = age <= 30 ? 0 : age <= 60 ? 1 : age <= 90 ? 2 : age <= 180 ? 3 : 4;
-    cs = sum_of(&c->sums, v.currency, "");
+    cs = sum_of(&c->sums, v->currency, "");
     if (cs == NULL)
         return CG_ENOMEM;
-    cs->v[k] += v.open;
-    cs->v[NB] += v.open;
+    cs->v[k] += v->open;
+    cs->v[NB] += v->open;
     cs->n[0]++;
     return 0;
 }
 
-static int row_credit(void *vctx, const struct cg_fx_order *o)
+static int row_credit(void *vctx, const struct fx_view *v, const struct fx_seller_conf *conf)
 {
     struct rep_ctx *c = vctx;
-    struct fx_view v;
-    long ex, terms;
+    long ex;
     char due[CG_DAY_LEN], a[40], t[24], name[140];
     const char *st;
 
-    if (each_view(c, o, &v) != CG_OK)
-        return c->rc;
-    terms = fx_conf_int(c->s, v.seller, "terms_days");
-    if (terms <= fx_conf_int(c->s, v.seller, "credit_days") ||
-        fx_day_parse(v.export_on, &ex) != CG_OK)
+    if (conf->terms_days <= conf->credit_days || fx_day_parse(v->export_on, &ex) != CG_OK)
         return 0;
-    fx_day_format(ex + fx_conf_int(c->s, v.seller, "credit_report_days"), due);
-    if (v.sums.credit_filed > 0)
+    fx_day_format(ex + conf->credit_report_days, due);
+    if (v->sums.credit_filed > 0)
         st = "filed";
-    else if (v.state == CG_FX_COLLECTED || v.state == CG_FX_DEEMED)
+    else if (v->state == CG_FX_COLLECTED || v->state == CG_FX_DEEMED)
         st = "not needed (collected)";
-    else if (c->today > ex + fx_conf_int(c->s, v.seller, "credit_report_days"))
+    else if (c->today > ex + conf->credit_report_days)
         st = "OVERDUE";
     else
         st = "due";
-    snprintf(name, sizeof(name), "%s%s%s", v.seller, v.seller[0] ? "/" : "", v.order_no);
-    tb_row(c->b, name, v.export_on, num(t, terms), due, st, v.currency, amt(a, v.open, v.currency));
+    snprintf(name, sizeof(name), "%s%s%s", v->seller, v->seller[0] ? "/" : "", v->order_no);
+    tb_row(c->b, name, v->export_on, num(t, conf->terms_days), due, st, v->currency,
+           amt(a, v->open, v->currency));
     return 0;
 }
 
 /* ------------------------------------------------------------------ reconciliation */
 
 /* v[4]: declared less returned at the customs rate of the month (none known: n[2] = 0). */
-static int rec_order(void *vctx, const struct cg_fx_order *o)
+static int rec_order(void *vctx, const struct fx_view *v, const struct fx_seller_conf *conf)
 {
     struct rep_ctx *c = vctx;
-    struct fx_view v;
     struct cur_sum *cs;
     const struct fx_customs_rate *r;
     int64_t fen = 0;
-    int rc = release_sum(c, o, &v, &cs);
+    int rc = release_sum(c, v, &cs);
 
+    (void)conf;
     if (rc != CG_OK || cs == NULL)
         return rc;
-    cs->v[0] += v.declared - v.sums.returned;
-    r = fx_customs_find(&c->customs, cs->month, v.currency);
+    cs->v[0] += v->declared - v->sums.returned;
+    r = fx_customs_find(&c->customs, cs->month, v->currency);
     if (r != NULL) {
-        if (fx_to_cny(v.declared - v.sums.returned, v.currency, r->rate, &fen) != CG_OK)
-            return CG_ERR_SET(c->err, CG_EREJECT, "order %s: amount out of range", v.order_no);
+        if (fx_to_cny(v->declared - v->sums.returned, v->currency, r->rate, &fen) != CG_OK)
+            return CG_ERR_SET(c->err, CG_EREJECT, "order %s: amount out of range", v->order_no);
         cs->v[4] += fen;
         cs->n[2] = 1;
     }
-    if (v.state == CG_FX_OVER_COLLECTED)
+    if (v->state == CG_FX_OVER_COLLECTED)
         cs->n[0]++;
-    if (v.sums.cross > 0)
+    if (v->sums.cross > 0)
         cs->n[1]++;
     return 0;
 }
@@ -403,13 +385,12 @@ static const char *ratio(char *buf, int64_t got, int64_t declared)
     return buf;
 }
 
-static int report_reconcile(struct rep_ctx *c)
+/* After the pass over the orders (rec_order): the receipts, the rows, the cross allocations. */
+static int reconcile_rows(struct rep_ctx *c)
 {
     size_t i;
-    int rc = cg_store_fx_orders_each(c->s->db, rec_order, c, c->err);
+    int rc = cg_store_fx_receipts_each(c->s->db, 0, rec_receipt, c, c->err);
 
-    if (rc == CG_OK)
-        rc = cg_store_fx_receipts_each(c->s->db, 0, rec_receipt, c, c->err);
     if (rc != CG_OK)
         return rc;
     sort_sums(&c->sums);
@@ -463,6 +444,16 @@ static int row_holding(void *vctx, const struct cg_fx_holding *h)
     return 0;
 }
 
+static int unmatched_rows(struct rep_ctx *c)
+{
+    return cg_store_fx_receipts_each(c->s->db, 1, row_unmatched, c, c->err);
+}
+
+static int holding_rows(struct rep_ctx *c)
+{
+    return cg_store_fx_holdings_each(c->s->db, NULL, row_holding, c, c->err);
+}
+
 /* ------------------------------------------------------------------ entry */
 
 int cg_fx_report_parse(const char *name)
@@ -478,79 +469,130 @@ int cg_fx_report_parse(const char *name)
     return -1;
 }
 
-int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct cg_table **out,
-                     struct cg_err *err)
+/* After the pass over the orders (row_aging): a row per currency. */
+static int aging_rows(struct rep_ctx *c)
 {
-    struct tb b;
-    struct rep_ctx c;
+    size_t i;
+
+    sort_sums(&c->sums);
+    for (i = 0; i < c->sums.n; i++) {
+        struct cur_sum *cs = &c->sums.c[i];
+        char v[6][40], n[24];
+        int k;
+        for (k = 0; k <= NB; k++)
+            amt(v[k], cs->v[k], cs->currency);
+        tb_row(c->b, cs->currency, v[0], v[1], v[2], v[3], v[4], v[5], num(n, cs->n[0]));
+    }
+    return CG_OK;
+}
+
+/* Each report: what it does for each order in the common pass (NULL: none), then at the end. */
+static const struct {
+    fx_view_fn row;
+    int (*finish)(struct rep_ctx *c);
+} kinds[] = {
+    [CG_FXR_AGING] = {row_aging, aging_rows},    [CG_FXR_RECONCILE] = {rec_order, reconcile_rows},
+    [CG_FXR_UNMATCHED] = {NULL, unmatched_rows}, [CG_FXR_CREDIT] = {row_credit, NULL},
+    [CG_FXR_SETTLEMENT] = {NULL, holding_rows},  [CG_FXR_ORDERS] = {row_order, NULL},
+    [CG_FXR_GAINS] = {row_gain, gains_rows},
+};
+
+struct multi {
+    struct rep_ctx *c;
+    size_t n;
+};
+
+/* One order of the common pass, handed to every report that reads orders. */
+static int multi_row(void *vctx, const struct fx_view *v, const struct fx_seller_conf *conf)
+{
+    struct multi *m = vctx;
     size_t i;
     int rc;
-    static const char *const cols[] = {
-        NULL,
-        "currency,month,declared,declared_cny,received,fees,refunds,net,difference,ratio,"
-        "over_collected,cross_ccy,note",
-        "receipt,seller,value_date,direction,currency,gross,fee,net,unallocated,reference,"
-        "remitter",
-        "order,released,terms_days,report_due,status,currency,open",
-        "currency,received,paid_out,settled,held,cny,average_rate,settlements",
-        "order,currency,declared,released,state,expected,collected,open,tax_deadline,flags,"
-        "customs_rate,declared_cny,collected_cny_customs,collected_cny_bank,fx_gain_loss",
-        "month,currency,orders,declared,customs_rate,declared_cny,collected,"
-        "collected_cny_customs,collected_cny_bank,fx_gain_loss,unpriced",
-    };
+
+    for (i = 0; i < m->n; i++) {
+        if (kinds[m->c[i].report].row != NULL &&
+            (rc = kinds[m->c[i].report].row(&m->c[i], v, conf)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static const char *const cols[] = {
+    "currency,0-30,31-60,61-90,91-180,>180,total,orders",
+    "currency,month,declared,declared_cny,received,fees,refunds,net,difference,ratio,"
+    "over_collected,cross_ccy,note",
+    "receipt,seller,value_date,direction,currency,gross,fee,net,unallocated,reference,"
+    "remitter",
+    "order,released,terms_days,report_due,status,currency,open",
+    "currency,received,paid_out,settled,held,cny,average_rate,settlements",
+    "order,currency,declared,released,state,expected,collected,open,tax_deadline,flags,"
+    "customs_rate,declared_cny,collected_cny_customs,collected_cny_bank,fx_gain_loss",
+    "month,currency,orders,declared,customs_rate,declared_cny,collected,"
+    "collected_cny_customs,collected_cny_bank,fx_gain_loss,unpriced",
+};
+
+int cg_settle_reports(struct cg_settle *s, const int *reports, size_t n, const char *as_of,
+                      struct cg_table **out, struct cg_err *err)
+{
+    struct rep_ctx *c = calloc(n > 0 ? n : 1, sizeof(*c));
+    struct tb *b = calloc(n > 0 ? n : 1, sizeof(*b));
+    struct multi m = {c, n};
+    long today;
+    size_t i;
+    int rc = CG_OK, pass = 0;
 
     if (as_of == NULL)
         as_of = s->today;
-    memset(&c, 0, sizeof(c));
-    if (fx_day_parse(as_of, &c.today) != CG_OK)
-        return CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", as_of);
-    if (report < 0 || report > CG_FXR_GAINS)
-        return CG_ERR_SET(err, CG_EINVAL, "unknown report");
-    if (tb_new(&b, report == CG_FXR_AGING ? bucket_names : cols[report]) != CG_OK) {
-        cg_table_free(b.t);
+    if (c == NULL || b == NULL) {
+        free(c);
+        free(b);
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
-    if ((report == CG_FXR_ORDERS || report == CG_FXR_GAINS || report == CG_FXR_RECONCILE) &&
-        (rc = fx_customs_load(s, &c.customs, err)) != CG_OK) {
-        cg_table_free(b.t);
-        return rc;
-    }
-    c.s = s;
-    c.as_of = as_of;
-    c.b = &b;
-    c.err = err;
-    switch (report) {
-    case CG_FXR_AGING:
-        rc = cg_store_fx_orders_each(s->db, row_aging, &c, err);
-        sort_sums(&c.sums);
-        for (i = 0; rc == CG_OK && i < c.sums.n; i++) {
-            struct cur_sum *cs = &c.sums.c[i];
-            char v[6][40], n[24];
-            int k;
-            for (k = 0; k <= NB; k++)
-                amt(v[k], cs->v[k], cs->currency);
-            tb_row(&b, cs->currency, v[0], v[1], v[2], v[3], v[4], v[5], num(n, cs->n[0]));
+    if (fx_day_parse(as_of, &today) != CG_OK)
+        rc = CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", as_of);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        int r = reports[i];
+        if (r < 0 || r > CG_FXR_GAINS) {
+            rc = CG_ERR_SET(err, CG_EINVAL, "unknown report");
+            break;
         }
-        break;
-    case CG_FXR_RECONCILE: rc = report_reconcile(&c); break;
-    case CG_FXR_UNMATCHED: rc = cg_store_fx_receipts_each(s->db, 1, row_unmatched, &c, err); break;
-    case CG_FXR_CREDIT: rc = cg_store_fx_orders_each(s->db, row_credit, &c, err); break;
-    case CG_FXR_SETTLEMENT:
-        rc = cg_store_fx_holdings_each(s->db, NULL, row_holding, &c, err);
-        break;
-    case CG_FXR_GAINS: rc = report_gains(&c); break;
-    default: rc = cg_store_fx_orders_each(s->db, row_order, &c, err); break;
+        c[i].s = s;
+        c[i].report = r;
+        c[i].as_of = as_of;
+        c[i].today = today;
+        c[i].b = &b[i];
+        c[i].err = err;
+        if (tb_new(&b[i], cols[r]) != CG_OK)
+            rc = CG_ENOMEM;
+        else if ((r == CG_FXR_ORDERS || r == CG_FXR_GAINS || r == CG_FXR_RECONCILE))
+            rc = fx_customs_load(s, &c[i].customs, err);
+        pass |= kinds[r].row != NULL;
     }
-    free(c.sums.c);
-    fx_customs_free(&c.customs);
-    if (rc == CG_OK && b.nomem)
-        rc = CG_ENOMEM;
+    if (rc == CG_OK && pass)
+        rc = fx_views_each(s, as_of, multi_row, &m, err);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        if (kinds[c[i].report].finish != NULL)
+            rc = kinds[c[i].report].finish(&c[i]);
+        if (rc == CG_OK && b[i].nomem)
+            rc = CG_ENOMEM;
+    }
     if (rc == CG_ENOMEM)
         CG_ERR_SET(err, rc, "out of memory");
-    if (rc != CG_OK) {
-        cg_table_free(b.t);
-        return rc;
+    for (i = 0; i < n; i++) {
+        free(c[i].sums.c);
+        fx_customs_free(&c[i].customs);
+        if (rc == CG_OK)
+            out[i] = b[i].t;
+        else
+            cg_table_free(b[i].t);
     }
-    *out = b.t;
-    return CG_OK;
+    free(c);
+    free(b);
+    return rc;
+}
+
+int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct cg_table **out,
+                     struct cg_err *err)
+{
+    return cg_settle_reports(s, &report, 1, as_of, out, err);
 }

@@ -264,16 +264,26 @@ static int copy_order(void *ctx, const struct cg_fx_order *o)
     return 0;
 }
 
-/* The tax collection deadline: [settle] tax_deadline (MM-DD) of export year + years. */
-static void tax_deadline(const struct cg_settle *s, const struct fx_view *v, char *out)
+void fx_seller_conf_get(const struct cg_settle *s, const char *seller, struct fx_seller_conf *c)
 {
-    long years = fx_conf_int(s, v->seller, "tax_deadline_years");
-    const char *md = fx_conf(s, v->seller, "tax_deadline");
+    memset(c, 0, sizeof(*c));
+    cg_strlcpy(c->seller, seller != NULL ? seller : "", sizeof(c->seller));
+    c->tolerance = fx_conf(s, seller, "tolerance");
+    c->tax_deadline = fx_conf(s, seller, "tax_deadline");
+    c->tax_deadline_years = fx_conf_int(s, seller, "tax_deadline_years");
+    c->terms_days = fx_conf_int(s, seller, "terms_days");
+    c->credit_days = fx_conf_int(s, seller, "credit_days");
+    c->credit_report_days = fx_conf_int(s, seller, "credit_report_days");
+}
 
+/* The tax collection deadline: [settle] tax_deadline (MM-DD) of export year + years. */
+static void tax_deadline(const struct fx_seller_conf *c, const struct fx_view *v, char *out)
+{
     out[0] = '\0';
-    if (v->export_on[0] == '\0' || md == NULL)
+    if (v->export_on[0] == '\0' || c->tax_deadline == NULL)
         return;
-    snprintf(out, CG_DAY_LEN, "%04ld-%.5s", strtol(v->export_on, NULL, 10) + years, md);
+    snprintf(out, CG_DAY_LEN, "%04ld-%.5s", strtol(v->export_on, NULL, 10) + c->tax_deadline_years,
+             c->tax_deadline);
 }
 
 /*
@@ -317,9 +327,9 @@ static int tolerance_of(const char *text, const char *cur, int64_t expected, int
     return CG_OK;
 }
 
-static int64_t tolerance(const struct cg_settle *s, const struct fx_view *v)
+static int64_t tolerance(const struct fx_seller_conf *c, const struct fx_view *v)
 {
-    const char *t = fx_conf(s, v->seller, "tolerance");
+    const char *t = c->tolerance;
     int64_t tol = 0;
 
     if (t == NULL || tolerance_of(t, v->currency, v->declared - v->sums.returned, &tol) != CG_OK)
@@ -337,17 +347,25 @@ static int check_tolerance(const char *name, void *ctx)
     return t == NULL || tolerance_of(t, "USD", 0, &tol) != CG_OK ? -1 : 0;
 }
 
-static void derive(const struct cg_settle *s, struct fx_view *v, const char *as_of)
+/* Days since 1970-01-01 of day, or -1 when it is not a day (then no deadline has passed). */
+static long day_or_none(const char *day)
 {
-    int64_t tol = tolerance(s, v);
+    long d;
+
+    return fx_day_parse(day, &d) == CG_OK ? d : -1;
+}
+
+static void derive(const struct fx_seller_conf *c, struct fx_view *v, long today)
+{
+    int64_t tol = tolerance(c, v);
     int64_t got;
-    long today = 0, dl = 0;
+    long dl = 0;
 
     v->expected = v->declared - v->sums.returned;
     v->collected = v->sums.principal + v->sums.fees - v->sums.refunds;
     got = v->collected - v->sums.explained;
     v->open = v->expected - got > 0 ? v->expected - got : 0;
-    tax_deadline(s, v, v->deadline);
+    tax_deadline(c, v, v->deadline);
     if (v->export_on[0] == '\0')
         v->state = CG_FX_NOT_EXPORTED;
     else if (v->sums.uncollectible > 0)
@@ -358,8 +376,7 @@ static void derive(const struct cg_settle *s, struct fx_view *v, const char *as_
         v->state = CG_FX_OVER_COLLECTED;
     else if (got >= v->expected - tol)
         v->state = CG_FX_COLLECTED;
-    else if (fx_day_parse(as_of, &today) == CG_OK && fx_day_parse(v->deadline, &dl) == CG_OK &&
-             today > dl)
+    else if (today >= 0 && fx_day_parse(v->deadline, &dl) == CG_OK && today > dl)
         v->state = CG_FX_OVERDUE;
     else if (got <= 0)
         v->state = CG_FX_AWAITING;
@@ -372,14 +389,86 @@ static void derive(const struct cg_settle *s, struct fx_view *v, const char *as_
 int fx_view_load(struct cg_settle *s, long long order_id, const char *as_of, struct fx_view *v,
                  struct cg_err *err)
 {
+    struct fx_seller_conf c;
     int rc;
 
     memset(v, 0, sizeof(*v));
     rc = cg_store_fx_order_get(s->db, order_id, copy_order, v, err);
     if (rc == CG_OK)
         rc = cg_store_fx_order_sums(s->db, order_id, &v->sums, err);
-    if (rc == CG_OK)
-        derive(s, v, as_of != NULL ? as_of : s->today);
+    if (rc == CG_OK) {
+        fx_seller_conf_get(s, v->seller, &c);
+        derive(&c, v, day_or_none(as_of != NULL ? as_of : s->today));
+    }
+    return rc;
+}
+
+struct views_ctx {
+    struct cg_settle *s;
+    long today;
+    fx_view_fn fn;
+    void *ctx;
+    struct fx_seller_conf *conf; /* one per seller met so far */
+    size_t nconf;
+    size_t last;
+    int nomem;
+};
+
+/* The configuration of seller, resolved the first time the seller is met. */
+static const struct fx_seller_conf *views_conf(struct views_ctx *c, const char *seller)
+{
+    struct fx_seller_conf *p;
+    size_t i;
+
+    if (c->nconf > 0 && strcmp(c->conf[c->last].seller, seller) == 0)
+        return &c->conf[c->last];
+    for (i = 0; i < c->nconf; i++) {
+        if (strcmp(c->conf[i].seller, seller) == 0) {
+            c->last = i;
+            return &c->conf[i];
+        }
+    }
+    p = realloc(c->conf, (c->nconf + 1) * sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    c->conf = p;
+    fx_seller_conf_get(c->s, seller, &c->conf[c->nconf]);
+    c->last = c->nconf++;
+    return &c->conf[c->last];
+}
+
+static int views_row(void *vctx, const struct cg_fx_order *o, const struct cg_fx_sums *sums)
+{
+    struct views_ctx *c = vctx;
+    const struct fx_seller_conf *conf = views_conf(c, o->seller);
+    struct fx_view v;
+
+    if (conf == NULL) {
+        c->nomem = 1;
+        return CG_ENOMEM;
+    }
+    memset(&v, 0, sizeof(v));
+    copy_order(&v, o);
+    v.sums = *sums;
+    derive(conf, &v, c->today);
+    return c->fn(c->ctx, &v, conf);
+}
+
+int fx_views_each(struct cg_settle *s, const char *as_of, fx_view_fn fn, void *ctx,
+                  struct cg_err *err)
+{
+    struct views_ctx c;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    c.today = day_or_none(as_of != NULL ? as_of : s->today);
+    c.fn = fn;
+    c.ctx = ctx;
+    rc = cg_store_fx_orders_sums_each(s->db, views_row, &c, err);
+    free(c.conf);
+    if (c.nomem)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -512,6 +601,7 @@ int cg_settle_explain(struct cg_settle *s, const char *order, const char *as_of,
     struct explain_ctx c;
     long long id = 0;
     char d[40], col[40], ex[40], op[40], tol[40];
+    struct fx_seller_conf conf;
     int rc;
 
     cg_buf_init(&b, 1u << 20);
@@ -524,7 +614,8 @@ int cg_settle_explain(struct cg_settle *s, const char *order, const char *as_of,
     fx_amount_format(v.collected, v.currency, col, sizeof(col));
     fx_amount_format(v.expected, v.currency, ex, sizeof(ex));
     fx_amount_format(v.open, v.currency, op, sizeof(op));
-    fx_amount_format(tolerance(s, &v), v.currency, tol, sizeof(tol));
+    fx_seller_conf_get(s, v.seller, &conf);
+    fx_amount_format(tolerance(&conf, &v), v.currency, tol, sizeof(tol));
     cg_buf_addf(&b, "order %s%s%s  %s\n", v.seller, v.seller[0] ? "/" : "", v.order_no,
                 cg_fx_state_name(v.state));
     cg_buf_addf(&b, "declared %s %s, released %s, tax collection deadline %s\n", v.currency, d,

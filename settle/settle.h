@@ -194,6 +194,13 @@ void cg_table_free(struct cg_table *t);
 int cg_fx_report_parse(const char *name);
 int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct cg_table **out,
                      struct cg_err *err);
+/*
+ * Several reports at once (out[i] for reports[i], each the caller's): the ones over the orders
+ * share one pass, so asking for aging and credit together reads the orders once. On failure
+ * no table is returned.
+ */
+int cg_settle_reports(struct cg_settle *s, const int *reports, size_t n, const char *as_of,
+                      struct cg_table **out, struct cg_err *err);
 
 /* The [settle] configuration keys (settle-keys.c), for cg_conf_register(). */
 extern const struct cg_conf_key cg_settle_conf_keys[];

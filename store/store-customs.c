@@ -60,6 +60,24 @@ const struct cg_store_schema cg_store_schema_customs = {
     (int)(sizeof(customs_steps) / sizeof(customs_steps[0])),
 };
 
+/* Step a prepared query, handing each row to row(); a non-zero result stops and is returned.
+ * Finalizes the statement. */
+static int each_row(struct cg_store *st, sqlite3_stmt *s, int (*row)(sqlite3_stmt *, void *),
+                    void *ctx, const char *what, struct cg_err *err)
+{
+    int rc = CG_OK, r;
+
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        rc = row(s, ctx);
+        if (rc != CG_OK)
+            break;
+    }
+    if (rc == CG_OK && r != SQLITE_DONE)
+        rc = cg_db_fail(st->db, r, what, err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int cg_store_customs_entry_put(struct cg_store *st, const struct cg_customs_entry *e,
                                struct cg_err *err)
 {
@@ -154,11 +172,32 @@ int cg_store_customs_return_add(struct cg_store *st, const struct cg_customs_ret
     return rc;
 }
 
+struct return_cb {
+    cg_customs_return_fn fn;
+    void *ctx;
+};
+
+static int return_row(sqlite3_stmt *s, void *vctx)
+{
+    struct return_cb *cb = vctx;
+    struct cg_customs_return c;
+
+    c.receipt_guid = store_col(s, 0);
+    c.guid = store_col(s, 1);
+    c.cop_no = store_col(s, 2);
+    c.invt_no = store_col(s, 3);
+    c.status = store_col(s, 4);
+    c.return_time = store_col(s, 5);
+    c.return_info = store_col(s, 6);
+    return cb->fn(cb->ctx, &c);
+}
+
 int cg_store_customs_returns_each(struct cg_store *st, const char *invt_no, cg_customs_return_fn fn,
                                   void *ctx, struct cg_err *err)
 {
+    struct return_cb cb = {fn, ctx};
     sqlite3_stmt *s = NULL;
-    int rc, r;
+    int rc;
 
     rc = store_prep(st,
                     "SELECT receipt_guid, guid, cop_no, invt_no, status, return_time, return_info "
@@ -167,21 +206,99 @@ int cg_store_customs_returns_each(struct cg_store *st, const char *invt_no, cg_c
     if (rc != CG_OK)
         return rc;
     store_bind_text(s, 1, invt_no);
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        struct cg_customs_return c;
-        c.receipt_guid = store_col(s, 0);
-        c.guid = store_col(s, 1);
-        c.cop_no = store_col(s, 2);
-        c.invt_no = store_col(s, 3);
-        c.status = store_col(s, 4);
-        c.return_time = store_col(s, 5);
-        c.return_info = store_col(s, 6);
-        rc = fn(ctx, &c);
-        if (rc != CG_OK)
-            break;
+    return each_row(st, s, return_row, &cb, "read return receipts", err);
+}
+
+int cg_store_customs_line_get(struct cg_store *st, const char *invt_no, long gnum, char *entry_id,
+                              size_t esize, char *gcode, size_t gsize, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc, r;
+
+    rc = store_prep(st,
+                    "SELECT entry_id, gcode FROM customs_entry_invt WHERE invt_no = ?1 AND "
+                    "gnum = ?2",
+                    &s, err);
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, invt_no);
+    sqlite3_bind_int64(s, 2, gnum);
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        cg_strlcpy(entry_id, store_col(s, 0) != NULL ? store_col(s, 0) : "", esize);
+        cg_strlcpy(gcode, store_col(s, 1) != NULL ? store_col(s, 1) : "", gsize);
+    } else if (r == SQLITE_DONE) {
+        rc = CG_ENOTFOUND;
+    } else {
+        rc = cg_db_fail(st->db, r, "find customs declaration line", err);
     }
-    if (rc == CG_OK && r != SQLITE_DONE)
-        rc = cg_db_fail(st->db, r, "read return receipts", err);
     sqlite3_finalize(s);
     return rc;
+}
+
+struct entry_cb {
+    cg_customs_entry_fn fn;
+    void *ctx;
+};
+
+static int entry_row(sqlite3_stmt *s, void *vctx)
+{
+    struct entry_cb *cb = vctx;
+
+    return cb->fn(cb->ctx, store_col(s, 0), store_col(s, 1), store_col(s, 2));
+}
+
+int cg_store_customs_entries_each(struct cg_store *st, cg_customs_entry_fn fn, void *ctx,
+                                  struct cg_err *err)
+{
+    struct entry_cb cb = {fn, ctx};
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    rc = store_prep(st,
+                    "SELECT entry_id, coalesce(dec_state, ''), coalesce(op_date, '') FROM "
+                    "customs_entry ORDER BY entry_id",
+                    &s, err);
+    if (rc != CG_OK)
+        return rc;
+    return each_row(st, s, entry_row, &cb, "read customs declarations", err);
+}
+
+struct returned_cb {
+    cg_customs_returned_fn fn;
+    void *ctx;
+};
+
+static int returned_row(sqlite3_stmt *s, void *vctx)
+{
+    struct returned_cb *cb = vctx;
+    struct cg_customs_returned c;
+
+    c.guid = store_col(s, 0);
+    c.invt_no = store_col(s, 1);
+    c.status = store_col(s, 2);
+    c.return_time = store_col(s, 3);
+    c.seller = store_col(s, 4);
+    c.order_no = store_col(s, 5);
+    c.lines = store_col(s, 6);
+    return cb->fn(cb->ctx, &c);
+}
+
+int cg_store_customs_returned_each(struct cg_store *st, cg_customs_returned_fn fn, void *ctx,
+                                   struct cg_err *err)
+{
+    struct returned_cb cb = {fn, ctx};
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    rc = store_prep(st,
+                    "SELECT r.guid, coalesce(r.invt_no, ''), r.status, coalesce(r.return_time, "
+                    "''), o.seller, o.order_no, f.lines FROM customs_return r "
+                    "JOIN messages m ON m.guid = r.guid JOIN flow_returns f ON "
+                    "f.document_id = m.document_id JOIN orders o ON o.id = f.order_id "
+                    "ORDER BY r.id",
+                    &s, err);
+    if (rc != CG_OK)
+        return rc;
+    return each_row(st, s, returned_row, &cb, "read export returns", err);
 }

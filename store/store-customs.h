@@ -57,4 +57,27 @@ typedef int (*cg_customs_return_fn)(void *ctx, const struct cg_customs_return *r
 int cg_store_customs_returns_each(struct cg_store *st, const char *invt_no, cg_customs_return_fn fn,
                                   void *ctx, struct cg_err *err);
 
+/* The entry row and HS code of an inventory line. entry_id, gcode have room for their sizes. */
+int cg_store_customs_line_get(struct cg_store *st, const char *invt_no, long gnum, char *entry_id,
+                              size_t esize, char *gcode, size_t gsize, struct cg_err *err);
+
+/* The customs declarations known, by entryId, with the state of their last summary result. */
+typedef int (*cg_customs_entry_fn)(void *ctx, const char *entry_id, const char *dec_state,
+                                   const char *op_date);
+int cg_store_customs_entries_each(struct cg_store *st, cg_customs_entry_fn fn, void *ctx,
+                                  struct cg_err *err);
+
+/*
+ * Each return receipt (CEB214) of a return cebgate declared (CEB213), oldest first, with the
+ * order and the lines the return declared ("gnum:qty,...", qty as declared).
+ */
+struct cg_customs_returned {
+    const char *guid; /* the CEB213 message's guid */
+    const char *invt_no, *status, *return_time;
+    const char *seller, *order_no, *lines;
+};
+typedef int (*cg_customs_returned_fn)(void *ctx, const struct cg_customs_returned *r);
+int cg_store_customs_returned_each(struct cg_store *st, cg_customs_returned_fn fn, void *ctx,
+                                   struct cg_err *err);
+
 #endif

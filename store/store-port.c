@@ -170,6 +170,14 @@ int cg_store_port_open(const char *path, struct cg_store_port **out, struct cg_e
         free(s);
         return rc;
     }
+    /* A group of messages stored in one transaction makes SQLite spill statement journals to
+     * temporary files; creating and deleting a file for each group cost more than the rest of
+     * the commit. They only serve to undo one statement, so memory is the place for them. */
+    rc = cg_db_exec(s->db, "PRAGMA temp_store = MEMORY", err);
+    if (rc != CG_OK) {
+        cg_store_port_close(s);
+        return rc;
+    }
     *out = s;
     return CG_OK;
 }

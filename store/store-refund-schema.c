@@ -149,8 +149,27 @@ static const char refund_step_1[] =
     "CREATE TRIGGER rf_event_append_only_d BEFORE DELETE ON rf_event"
     "  BEGIN SELECT RAISE(ABORT, 'events are an append-only log: removal refused'); END;";
 
+/* 2: the supporting documents of a filing (备案单证: due, archived, kept until) and the lines
+ * of export returns (CEB213 accepted by customs) applied to units, each once. */
+static const char refund_step_2[] =
+    "ALTER TABLE rf_unit ADD COLUMN archive_due TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE rf_unit ADD COLUMN archived_on TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE rf_unit ADD COLUMN keep_until TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE rf_unit ADD COLUMN archive_fired INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE rf_unit ADD COLUMN filed_qty_m INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE rf_return ("
+    "  return_guid TEXT NOT NULL,"
+    "  gnum INTEGER NOT NULL,"
+    "  unit_id INTEGER NOT NULL REFERENCES rf_unit(id),"
+    "  qty_m INTEGER NOT NULL CHECK (qty_m > 0),"
+    "  returned_on TEXT NOT NULL,"
+    "  recorded_at TEXT NOT NULL,"
+    "  PRIMARY KEY (return_guid, gnum)"
+    ");";
+
 static const char *const refund_steps[] = {
     refund_step_1,
+    refund_step_2,
 };
 
 const struct cg_store_schema cg_store_schema_refund = {

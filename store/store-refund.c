@@ -51,7 +51,8 @@ static int each_row(struct cg_store *st, sqlite3_stmt *s, int (*row)(sqlite3_stm
     "u.cleared_on, u.fx_ok, u.has_rate, u.refund_ppm, u.vat_ppm, u.rate_from, u.refund_fen, "      \
     "u.approved_fen, u.refunded_fen, u.clawback_fen, u.clawback_paid_fen, u.returned_qty_m, "      \
     "u.period, coalesce(u.batch_id, 0), u.reason, u.missing, u.refunded_on, u.soft_deadline, "     \
-    "u.hard_deadline, u.soft_fired, u.late_ok, "                                                   \
+    "u.hard_deadline, u.soft_fired, u.late_ok, u.archive_due, u.archived_on, u.keep_until, "       \
+    "u.archive_fired, u.filed_qty_m, "                                                             \
     "(SELECT coalesce(sum(qty_m), 0) FROM rf_alloc a WHERE a.unit_id = u.id), "                    \
     "(SELECT coalesce(sum(amount_fen), 0) FROM rf_alloc a WHERE a.unit_id = u.id), "               \
     "(SELECT coalesce(sum(vat_fen), 0) FROM rf_alloc a WHERE a.unit_id = u.id) FROM rf_unit u "
@@ -106,6 +107,11 @@ static int unit_row(sqlite3_stmt *s, void *vctx)
     u.hard_deadline = txt(s, i++);
     u.soft_fired = sqlite3_column_int(s, i++);
     u.late_ok = sqlite3_column_int(s, i++);
+    u.archive_due = txt(s, i++);
+    u.archived_on = txt(s, i++);
+    u.keep_until = txt(s, i++);
+    u.archive_fired = sqlite3_column_int(s, i++);
+    u.filed_qty_m = sqlite3_column_int64(s, i++);
     u.inv_qty_m = sqlite3_column_int64(s, i++);
     u.inv_fen = sqlite3_column_int64(s, i++);
     u.inv_vat_fen = sqlite3_column_int64(s, i++);
@@ -166,7 +172,8 @@ int cg_store_rf_unit_save(struct cg_store *st, const struct cg_rf_unit *u, struc
         "approved_fen = ?11, refunded_fen = ?12, clawback_fen = ?13, "
         "clawback_paid_fen = ?14, returned_qty_m = ?15, period = ?16, batch_id = "
         "nullif(?17, 0), reason = ?18, missing = ?19, refunded_on = ?20, "
-        "soft_fired = ?21, late_ok = ?22, updated_at = :now WHERE id = ?1",
+        "soft_fired = ?21, late_ok = ?22, archive_due = ?23, archived_on = ?24, "
+        "keep_until = ?25, archive_fired = ?26, filed_qty_m = ?27, updated_at = :now WHERE id = ?1",
         &s, err);
     if (rc != CG_OK)
         return rc;
@@ -192,6 +199,11 @@ int cg_store_rf_unit_save(struct cg_store *st, const struct cg_rf_unit *u, struc
     store_bind_text(s, 20, u->refunded_on);
     sqlite3_bind_int(s, 21, u->soft_fired);
     sqlite3_bind_int(s, 22, u->late_ok);
+    store_bind_text(s, 23, u->archive_due != NULL ? u->archive_due : "");
+    store_bind_text(s, 24, u->archived_on != NULL ? u->archived_on : "");
+    store_bind_text(s, 25, u->keep_until != NULL ? u->keep_until : "");
+    sqlite3_bind_int(s, 26, u->archive_fired);
+    sqlite3_bind_int64(s, 27, u->filed_qty_m);
     rc = store_done(st, s, "update refund unit", err);
     sqlite3_finalize(s);
     return rc;
@@ -636,4 +648,66 @@ int cg_store_rf_batch_get(struct cg_store *st, long long id, cg_rf_batch_fn fn, 
     sqlite3_bind_int64(s, 1, id);
     rc = each_row(st, s, batch_row, &c, &n, "read batch", err);
     return rc == CG_OK && n == 0 ? CG_ENOTFOUND : rc;
+}
+
+/* ------------------------------------------------------------------ returns applied */
+
+int cg_store_rf_return_known(struct cg_store *st, const char *return_guid, long gnum,
+                             struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc, r;
+
+    rc = store_prep(st, "SELECT 1 FROM rf_return WHERE return_guid = ?1 AND gnum = ?2", &s, err);
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, return_guid);
+    sqlite3_bind_int64(s, 2, gnum);
+    r = sqlite3_step(s);
+    rc = r == SQLITE_ROW    ? CG_OK
+         : r == SQLITE_DONE ? CG_ENOTFOUND
+                            : cg_db_fail(st->db, r, "find applied return", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int cg_store_rf_return_add(struct cg_store *st, const char *return_guid, long gnum,
+                           long long unit_id, int64_t qty_m, const char *day, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc;
+
+    rc = store_prep(st,
+                    "INSERT INTO rf_return(return_guid, gnum, unit_id, qty_m, returned_on, "
+                    "recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, :now)",
+                    &s, err);
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, return_guid);
+    sqlite3_bind_int64(s, 2, gnum);
+    sqlite3_bind_int64(s, 3, unit_id);
+    sqlite3_bind_int64(s, 4, qty_m);
+    store_bind_text(s, 5, day);
+    rc = store_done(st, s, "record applied return", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int cg_store_rf_units_fx_open(struct cg_store *st, long *n, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc, r;
+
+    *n = 0;
+    rc = store_prep(st, "SELECT count(*) FROM rf_unit WHERE order_no <> '' AND fx_ok IN (0, 2)", &s,
+                    err);
+    if (rc != CG_OK)
+        return rc;
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        *n = (long)sqlite3_column_int64(s, 0);
+    else
+        rc = cg_db_fail(st->db, r, "count refund units", err);
+    sqlite3_finalize(s);
+    return rc;
 }

@@ -37,7 +37,8 @@ struct cg_rf_unit {
     int64_t expected_fen; /* expected purchase amount excl. VAT (estimate), 0: none */
     const char *regime, *state;
     const char *cleared_on; /* "" until the declaration is cleared */
-    int fx_ok;              /* proceeds collected (or deemed) */
+    int fx_ok;              /* proceeds: 0 not collected, 1 given (operator, file), 2 from settle/,
+                               3 reversed in settle/ after filing */
     int has_rate;
     int64_t refund_ppm, vat_ppm;
     const char *rate_from;
@@ -52,6 +53,10 @@ struct cg_rf_unit {
     const char *missing; /* documents missing, "" */
     const char *refunded_on, *soft_deadline, *hard_deadline;
     int soft_fired, late_ok;
+    /* supporting documents (备案单证): due by, archived on, kept until ("" before filing) */
+    const char *archive_due, *archived_on, *keep_until;
+    int archive_fired;   /* the archive deadline passed without the documents: reported once */
+    int64_t filed_qty_m; /* quantity filed: declared less returned before the batch; 0 before */
 };
 /* Insert; CG_EEXIST when the declaration item is already a unit. */
 int cg_store_rf_unit_add(struct cg_store *st, const struct cg_rf_unit *u, long long *id,
@@ -65,6 +70,10 @@ int cg_store_rf_unit_get(struct cg_store *st, long long id, const char *entry_id
 /* Units by id; batch_id > 0: that batch's; entry_id != NULL: that declaration's. */
 int cg_store_rf_units_each(struct cg_store *st, long long batch_id, const char *entry_id,
                            cg_rf_unit_fn fn, void *ctx, struct cg_err *err);
+
+/* How many units follow their order's collection in settle/ (an order number, proceeds not
+ * given by hand). */
+int cg_store_rf_units_fx_open(struct cg_store *st, long *n, struct cg_err *err);
 
 /* ------------------------------------------------------------------ events */
 
@@ -126,6 +135,17 @@ int cg_store_rf_alloc_add(struct cg_store *st, long long line_id, long long unit
 /* The allocations of a unit, with their invoice line (qty_m/amount_fen/vat_fen: allocated). */
 int cg_store_rf_allocs_each(struct cg_store *st, long long unit_id, cg_rf_invline_fn fn, void *ctx,
                             struct cg_err *err);
+
+/* ------------------------------------------------------------------ returns applied */
+
+/*
+ * A line (gnum) of an export return (the CEB213's guid) applied to a unit, once: CG_OK when
+ * it was applied before, CG_ENOTFOUND when not; add records it (CG_EEXIST never expected).
+ */
+int cg_store_rf_return_known(struct cg_store *st, const char *return_guid, long gnum,
+                             struct cg_err *err);
+int cg_store_rf_return_add(struct cg_store *st, const char *return_guid, long gnum,
+                           long long unit_id, int64_t qty_m, const char *day, struct cg_err *err);
 
 /* ------------------------------------------------------------------ batches */
 

@@ -186,18 +186,3 @@ int cg_store_report_run_reasons(struct cg_store *st, const char *seller, const c
                  "?1) GROUP BY r.reason ORDER BY n DESC, r.reason",
                  seller, day, NULL, row_reason, &q, err);
 }
-
-int cg_store_report_refunds(struct cg_store *st, const char *seller, cg_report_refund_fn fn,
-                            void *ctx, struct cg_err *err)
-{
-    int version = 0;
-    int rc = cg_store_module_version(st, "refund", &version, err);
-
-    (void)seller;
-    (void)fn;
-    (void)ctx;
-    if (rc != CG_OK)
-        return rc;
-    /* No refund schema is registered with this store: there are no refund tables to read. */
-    return CG_ENOTFOUND;
-}

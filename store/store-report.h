@@ -53,13 +53,4 @@ typedef int (*cg_report_reason_fn)(void *ctx, const char *reason, long n);
 int cg_store_report_run_reasons(struct cg_store *st, const char *seller, const char *day,
                                 cg_report_reason_fn fn, void *ctx, struct cg_err *err);
 
-/*
- * Refund filings per state: count and refund amount (fen). CG_ENOTFOUND while the database has
- * no refund tables (the refund module has not created them), which the report shows as "no
- * refund data"; this build of the store has no refund schema, so that is the only answer.
- */
-typedef int (*cg_report_refund_fn)(void *ctx, const char *state, long n, int64_t fen);
-int cg_store_report_refunds(struct cg_store *st, const char *seller, cg_report_refund_fn fn,
-                            void *ctx, struct cg_err *err);
-
 #endif

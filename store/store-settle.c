@@ -105,6 +105,18 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
     "JOIN documents dc ON dc.id = m.document_id WHERE dc.order_id = o.id AND dc.msg_type = 603 "   \
     "AND r.status IN ('800', '899')), '') FROM orders o JOIN fx_declared d ON d.order_id = o.id "
 
+/* The first six columns of an ORDER_SQL row. */
+static void order_of_row(sqlite3_stmt *st, struct cg_fx_order *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->id = sqlite3_column_int64(st, 0);
+    o->seller = col_text(st, 1);
+    o->order_no = col_text(st, 2);
+    cg_strlcpy(o->currency, col_text(st, 3), sizeof(o->currency));
+    o->declared = sqlite3_column_int64(st, 4);
+    cg_strlcpy(o->export_on, col_text(st, 5), sizeof(o->export_on));
+}
+
 static int each_order(struct cg_db *db, sqlite3_stmt *st, cg_fx_order_fn fn, void *ctx, long *n,
                       struct cg_err *err)
 {
@@ -114,13 +126,7 @@ static int each_order(struct cg_db *db, sqlite3_stmt *st, cg_fx_order_fn fn, voi
     *n = 0;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         struct cg_fx_order o;
-        memset(&o, 0, sizeof(o));
-        o.id = sqlite3_column_int64(st, 0);
-        o.seller = col_text(st, 1);
-        o.order_no = col_text(st, 2);
-        cg_strlcpy(o.currency, col_text(st, 3), sizeof(o.currency));
-        o.declared = sqlite3_column_int64(st, 4);
-        cg_strlcpy(o.export_on, col_text(st, 5), sizeof(o.export_on));
+        order_of_row(st, &o);
         (*n)++;
         if (fn != NULL && (rc = fn(ctx, &o)) != 0)
             return rc;
@@ -253,6 +259,60 @@ int cg_store_fx_order_sums(struct cg_store *store, long long order_id, struct cg
     } else {
         rc = cg_db_fail(db, r, "sum allocations", err);
     }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * The sums of cg_store_fx_order_sums for every order at once: the live allocations and the
+ * adjustments grouped by order, joined to the orders (absent: zero).
+ */
+#define ORDER_SUMS_SQL                                                                             \
+    "SELECT x.*, coalesce(a.principal, 0), coalesce(a.fees, 0), coalesce(a.refunds, 0), "          \
+    "coalesce(a.pending, 0), coalesce(a.cross_n, 0), coalesce(j.returned, 0), "                    \
+    "coalesce(j.explained, 0), coalesce(j.deemed, 0), coalesce(j.uncollectible, 0), "              \
+    "coalesce(j.credit_filed, 0) FROM (" ORDER_SQL ") x LEFT JOIN (SELECT order_id, "              \
+    "sum(CASE WHEN kind = 'PRINCIPAL' THEN amount_order END) AS principal, "                       \
+    "sum(CASE WHEN kind = 'FEE_NETTED' THEN amount_order END) AS fees, "                           \
+    "sum(CASE WHEN kind = 'REFUND_OUT' THEN amount_order END) AS refunds, "                        \
+    "sum(amount_order IS NULL) AS pending, sum(cross_ccy) AS cross_n FROM fx_allocation WHERE "    \
+    "removed_at IS NULL GROUP BY order_id) a ON a.order_id = x.id LEFT JOIN (SELECT order_id, "    \
+    "sum(CASE WHEN kind = 'RETURNED' THEN amount END) AS returned, "                               \
+    "sum(CASE WHEN kind IN ('FX_DIFF', 'FREIGHT') THEN amount END) AS explained, "                 \
+    "sum(kind = 'DEEMED') AS deemed, sum(kind = 'UNCOLLECTIBLE') AS uncollectible, "               \
+    "sum(kind = 'TRADE_CREDIT_FILED') AS credit_filed FROM fx_adjust GROUP BY order_id) j "        \
+    "ON j.order_id = x.id ORDER BY x.id"
+
+int cg_store_fx_orders_sums_each(struct cg_store *store, cg_fx_order_sums_fn fn, void *ctx,
+                                 struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(store, ORDER_SUMS_SQL, &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cg_fx_order o;
+        struct cg_fx_sums s;
+        order_of_row(st, &o);
+        memset(&s, 0, sizeof(s));
+        s.principal = sqlite3_column_int64(st, 6);
+        s.fees = sqlite3_column_int64(st, 7);
+        s.refunds = sqlite3_column_int64(st, 8);
+        s.pending_cross = sqlite3_column_int(st, 9);
+        s.cross = sqlite3_column_int(st, 10);
+        s.returned = sqlite3_column_int64(st, 11);
+        s.explained = sqlite3_column_int64(st, 12);
+        s.deemed = sqlite3_column_int(st, 13);
+        s.uncollectible = sqlite3_column_int(st, 14);
+        s.credit_filed = sqlite3_column_int(st, 15);
+        if ((rc = fn(ctx, &o, &s)) != 0)
+            break;
+    }
+    if (rc == CG_OK && r != SQLITE_DONE)
+        rc = cg_db_fail(db, r, "read orders and sums", err);
     sqlite3_finalize(st);
     return rc;
 }

@@ -74,6 +74,14 @@ struct cg_fx_sums {
 };
 int cg_store_fx_order_sums(struct cg_store *st, long long order_id, struct cg_fx_sums *out,
                            struct cg_err *err);
+/*
+ * Every order with a declared amount and its sums, by id, from one statement (what the reports
+ * read instead of cg_store_fx_order_sums per order). A non-zero fn result stops and is returned.
+ */
+typedef int (*cg_fx_order_sums_fn)(void *ctx, const struct cg_fx_order *o,
+                                   const struct cg_fx_sums *sums);
+int cg_store_fx_orders_sums_each(struct cg_store *st, cg_fx_order_sums_fn fn, void *ctx,
+                                 struct cg_err *err);
 
 /* ------------------------------------------------------------------ statements, receipts */
 

@@ -1,9 +1,12 @@
 # refund-lib.sh - set-up shared by the refund-*.sh tests: the working directory of settle-lib.sh
 # (a spool that can run), the column headers of the refund files, and helpers that read one
-# cell of `cebgate report refund units` and write a CEB792 summary result into inbox/.
+# cell of `cebgate report refund units` and write a CEB792 summary result into inbox/
+# (decState "${DEC_STATE:-A}").
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 cleanup_hooks=""
 mkdir -p "$W/inbox"
+# The scenarios are dated: `cebgate run` applies no deadline as of the real today here.
+printf '[refund]\nrun_tick = no\n' >>"$W/cebgate.conf"
 ENTRIES_H=entry_id,item_no,trade_mode,route,export_date,hs_code,name,spec,unit,quantity,value_cny,expected_purchase,inventories,order_no,cleared_on,collected
 INVOICES_H=invoice_code,invoice_number,line,issued_on,seller_tax_id,item_name,spec,unit,quantity,amount_ex_vat,vat_rate,vat_amount,hs_code
 RATES_H=hs_code,valid_from,valid_to,refund_rate,vat_rate,flag
@@ -25,7 +28,8 @@ summary_result() {
             "$(python3 -c 'import uuid; print(str(uuid.uuid4()).upper())')"
         printf '<ceb:sumNo>S22442025040000001</ceb:sumNo><ceb:opDate>20250416101112000</ceb:opDate>'
         printf '<ceb:declSeqNo>S22442025041600001</ceb:declSeqNo><ceb:entryId>%s</ceb:entryId>' "$entry"
-        printf '<ceb:decState>A</ceb:decState><ceb:agentCode>3301960001</ceb:agentCode>'
+        printf '<ceb:decState>%s</ceb:decState>' "${DEC_STATE:-A}"
+        printf '<ceb:agentCode>3301960001</ceb:agentCode>'
         printf '<ceb:agentName>Acme</ceb:agentName><ceb:ebcCode>3301960001</ceb:ebcCode>'
         printf '<ceb:ebcName>Acme</ceb:ebcName><ceb:declAgentCode>3301960001</ceb:declAgentCode>'
         printf '<ceb:declAgentName>Acme</ceb:declAgentName><ceb:grossWeight>10</ceb:grossWeight>'

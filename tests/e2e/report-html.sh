@@ -1,7 +1,8 @@
 #!/bin/sh
 # report-html.sh - the morning report of an end-to-end working directory: three sellers' files
 # run, the port's receipts (released, one refusal whose text is hostile markup, an unknown
-# guid), a file with a bad order. `cebgate run` writes the page ([report] html); the page is
+# guid), a file with a bad order; the orders' declared amounts (FX) and a refund unit whose
+# deadline passed. `cebgate run` writes the page ([report] html); the page is
 # valid HTML (xmllint), refers to nothing outside itself, loads in headless Chromium without a
 # console message, and shows the numbers of `--format json`, which match the database.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
@@ -40,6 +41,17 @@ expect_rc 1 "run applies the receipts and rejects the bad file" cg run
 check "the refusal is recorded" \
     [ "$(sql "SELECT count(*) FROM documents WHERE state = 'rejected'")" -eq 1 ]
 
+# Refund data: a rate, and a declaration item exported 800 days ago (its soft deadline passed).
+EXP=$(date -u -d '800 days ago' +%Y-%m-%d)
+printf 'hs_code,valid_from,valid_to,refund_rate,vat_rate,flag\n6912000000,2019-04-01,,9,13,\n' \
+    >"$T/rates.csv"
+{
+    echo "entry_id,item_no,trade_mode,route,export_date,hs_code,name,spec,unit,quantity,value_cny,expected_purchase,inventories,order_no,cleared_on,collected"
+    echo "E1,1,9710,,$EXP,6912000000,Mug,,pcs,10,100,,,,,"
+} >"$T/entries.csv"
+expect_rc 0 "refund rates imported" cg refund rates "$T/rates.csv"
+expect_rc 0 "refund declaration items imported" cg refund entries "$T/entries.csv"
+
 expect_rc 0 "report --format json" cg report --format json
 cp "$T/out" "$T/report.json"
 expect_rc 0 "report --html" cg report --html "$T/report.html"
@@ -77,8 +89,13 @@ check "unknown receipt listed" python3 -c "
 import json, sys
 s = [x for x in json.load(open('$T/report.json'))['sections'] if x['id'] == 'unknown'][0]
 sys.exit(0 if s['total'] == 1 and s['rows'][0][2] == 'unknown guid' else 1)"
-check "refund section says why it is empty" python3 -c "
+sec() { python3 -c "import json; print([x for x in json.load(open('$T/report.json'))['sections'] if x['id'] == '$1'][0]$2)"; }
+check "FX aging: the declared amounts of the released orders are open" [ "$(sec fx_aging "['total']")" -ge 1 ]
+check "refund units by state: the one unit" [ "$(sec refund "['rows'][0][1]")" = 1 ]
+check "the needs list has the unit at risk, with its command" python3 -c "
 import json, sys
-s = [x for x in json.load(open('$T/report.json'))['sections'] if x['id'] == 'refund'][0]
-sys.exit(0 if s['total'] == 0 and s['empty'].startswith('no refund data') else 1)"
+n = [x for x in json.load(open('$T/report.json'))['needs'] if x['command'] == 'cebgate report refund risk']
+sys.exit(0 if len(n) == 1 and n[0]['count'] == 1 else 1)"
+check "the page has the FX aging and refund charts" \
+    sh -c "grep -q 'alt=\"FX aging buckets' '$T/dom.html' && grep -q 'alt=\"Refund amounts by state' '$T/dom.html'"
 finish

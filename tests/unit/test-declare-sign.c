@@ -4,13 +4,15 @@
  * rsa-sha256, every verification failure reason, OpenSSL refusing SHA-1, and the remote
  * backend against the test signing service over real loopback HTTP and HTTPS; signers cloned
  * for other threads (key read once, original freed first, original and clone signing at the
- * same time from two threads); SM2 keys (sm2-sm3 chosen by the key, the 202205 URIs, r||s,
- * the distinguishing identifier, keys that do not fit the algorithm, clones in two threads).
+ * same time from two threads); the cache of decoded signing certificates (a refusal kept, a
+ * certificate with the same subject judged on its own, the bound, trust added later); SM2 keys
+ * (sm2-sm3 chosen by the key, the 202205 URIs, r||s, the distinguishing identifier, keys that
+ * do not fit the algorithm, clones in two threads).
  *
  * Keys and certificates are made at start-up with the openssl command ($OPENSSL) in a
- * temporary directory: a CA, a signer issued by it, an unrelated self-signed signer, and a
- * TLS server certificate for 127.0.0.1; an SM2 CA and an SM2 signer issued by it. The document
- * is the official 2018 CEB603 sample.
+ * temporary directory: a CA, a signer issued by it, an unrelated self-signed signer, a
+ * self-signed "twin" with the signer's subject, and a TLS server certificate for 127.0.0.1; an
+ * SM2 CA and an SM2 signer issued by it. The document is the official 2018 CEB603 sample.
  */
 #include "config.h"
 
@@ -33,6 +35,7 @@
 #include "core/err.h"
 #include "core/fsutil.h"
 #include "core/init.h"
+#include "declare/declare-sign-int.h"
 #include "declare/declare.h"
 #include "tests/unit/remote-signer.h"
 
@@ -145,6 +148,10 @@ static int make_keys(void **state)
         bad_signer(o, "weak", "rsa:1024", "basicConstraints=CA:FALSE") != 0 ||
         bad_signer(o, "encrypt-only", "rsa:2048", "keyUsage=keyEncipherment") != 0 ||
         bad_signer(o, "srv", "rsa:2048", "extendedKeyUsage=serverAuth") != 0 ||
+        sh("cd %s && %s req -x509 -newkey rsa:2048 -nodes -keyout twin.key -out twin.pem "
+           "-days 2 -subj '/CN=cebgate test signer/O=Test Export Co' "
+           "-addext basicConstraints=critical,CA:FALSE %s",
+           dir, o, q) != 0 ||
         bad_signer(o, "good", "rsa:2048",
                    "keyUsage=digitalSignature,nonRepudiation\nbasicConstraints=CA:FALSE") != 0 ||
         sh("cd %s && %s genpkey -algorithm EC -pkeyopt ec_paramgen_curve:SM2 -out sm2ca.key %s "
@@ -603,23 +610,30 @@ static void test_verify_digest_mismatch(void **state)
     xmlFreeDoc(doc);
 }
 
-static void test_verify_wrong_key(void **state)
+/* Put the certificate of PEM file into ds:X509Certificate of doc. */
+static void set_key_info_cert(xmlDocPtr doc, const char *pem)
 {
-    struct cg_signer_opts o = pem_opts();
-    xmlDocPtr doc = signed_with(&o);
     xmlNodePtr cert = find(xmlDocGetRootElement(doc), "X509Certificate");
     struct cg_buf b;
     struct cg_err err;
     const char *p, *e;
 
-    /* Put somebody else's certificate (one that may sign) into KeyInfo. */
     cg_buf_init(&b, 65536);
-    assert_int_equal(cg_fs_read(path("good.pem"), 65536, &b, &err), CG_OK);
+    assert_int_equal(cg_fs_read(path(pem), 65536, &b, &err), CG_OK);
     p = strchr(cg_buf_str(&b), '\n') + 1;
     e = strstr(p, "-----END");
     xmlNodeSetContent(cert, NULL);
     xmlNodeAddContentLen(cert, (const xmlChar *)p, (int)(e - p));
     cg_buf_free(&b);
+}
+
+static void test_verify_wrong_key(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+    xmlDocPtr doc = signed_with(&o);
+
+    /* Put somebody else's certificate (one that may sign) into KeyInfo. */
+    set_key_info_cert(doc, "good.pem");
     assert_rejected(doc, "wrong key");
     xmlFreeDoc(doc);
 }
@@ -1299,6 +1313,124 @@ static void test_sm2_clone_threads(void **state)
     trusted = "ca.pem";
 }
 
+/* ------------------------------------------------------------------ certificate cache */
+
+/* A document signed with key/cert (rsa-sha256). */
+static xmlDocPtr signed_by(const char *key, const char *cert)
+{
+    struct cg_signer_opts o = pem_opts();
+
+    o.alg = "rsa-sha256";
+    o.key_file = path(key);
+    o.cert_file = path(cert);
+    return signed_with(&o);
+}
+
+/* A certificate refused by the signer rules is refused again when it comes from the cache. */
+static void test_cache_refusal_kept(void **state)
+{
+    struct cg_trust *t = trust_of("ca.pem");
+    xmlDocPtr doc = signed_by("key.pem", "cert.pem");
+    xmlDocPtr weak = signed_by("key.pem", "cert.pem");
+    struct cg_err err;
+    int i;
+
+    set_key_info_cert(weak, "weak.pem");
+    for (i = 0; i < 3; i++) {
+        cg_err_clear(&err);
+        assert_int_equal(cg_verify(weak, t, &err), CG_ESIG);
+        assert_string_equal(
+            err.msg, "signing certificate: RSA key of 1024 bits is too weak (at least 2048)");
+        assert_int_equal(cg_cert_cache_count(cg_trust_cert_cache(t)), 1);
+    }
+    assert_int_equal(cg_verify(doc, t, &err), CG_OK);
+    assert_int_equal(cg_cert_cache_count(cg_trust_cert_cache(t)), 2);
+    assert_int_equal(cg_verify(weak, t, &err), CG_ESIG);
+    assert_non_null(strstr(err.msg, "too weak"));
+    xmlFreeDoc(weak);
+    xmlFreeDoc(doc);
+    cg_trust_free(t);
+}
+
+/* Another certificate with the subject of a cached, trusted one is judged on its own. */
+static void test_cache_same_subject(void **state)
+{
+    struct cg_trust *t = trust_of("ca.pem");
+    xmlDocPtr doc = signed_by("key.pem", "cert.pem");
+    xmlDocPtr twin = signed_by("twin.key", "twin.pem");
+    struct cg_sig_info a, b;
+    struct cg_err err;
+
+    assert_int_equal(cg_verify_info(doc, t, &a, &err), CG_OK);
+    assert_int_equal(cg_verify_info(doc, t, &a, &err), CG_OK);
+    assert_int_equal(cg_verify_info(twin, NULL, &b, &err), CG_OK);
+    assert_string_equal(a.subject, b.subject);
+    assert_string_not_equal(a.sha256, b.sha256);
+    cg_err_clear(&err);
+    assert_int_equal(cg_verify_info(twin, t, &b, &err), CG_ESIG);
+    assert_non_null(strstr(err.msg, "untrusted certificate"));
+    /* the signer's own message still verifies, and says who signed it */
+    assert_int_equal(cg_verify_info(doc, t, &b, &err), CG_OK);
+    assert_string_equal(a.sha256, b.sha256);
+    /* the twin's certificate with the signer's signature: the twin's key does not verify it */
+    set_key_info_cert(doc, "twin.pem");
+    cg_err_clear(&err);
+    assert_int_equal(cg_verify(doc, t, &err), CG_ESIG);
+    assert_non_null(strstr(err.msg, "wrong key"));
+    xmlFreeDoc(twin);
+    xmlFreeDoc(doc);
+    cg_trust_free(t);
+}
+
+/* The cache keeps at most its bound; an evicted certificate is decoded and checked again. */
+static void test_cache_bounded(void **state)
+{
+    struct cg_trust *t = trust_of("ca.pem");
+    struct cg_cert_cache *c = cg_trust_cert_cache(t);
+    xmlDocPtr d1 = signed_by("key.pem", "cert.pem");
+    xmlDocPtr d2 = signed_by("good.key", "good.pem");
+    xmlDocPtr d3 = signed_by("key.pem", "cert.pem");
+    struct cg_err err;
+    int i;
+
+    set_key_info_cert(d3, "weak.pem");
+    assert_int_equal(cg_cert_cache_set_max(c, 2), CG_OK);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(cg_verify(d1, t, &err), CG_OK);
+        assert_int_equal(cg_verify(d2, t, &err), CG_OK);
+        assert_int_equal(cg_verify(d3, t, &err), CG_ESIG);
+        assert_non_null(strstr(err.msg, "too weak"));
+        assert_int_equal(cg_cert_cache_count(c), 2);
+    }
+    assert_int_equal(cg_cert_cache_set_max(c, 1), CG_OK);
+    assert_int_equal(cg_cert_cache_count(c), 1);
+    assert_int_equal(cg_verify(d1, t, &err), CG_OK);
+    assert_int_equal(cg_verify(d2, t, &err), CG_OK);
+    assert_int_equal(cg_cert_cache_count(c), 1);
+    xmlFreeDoc(d1);
+    xmlFreeDoc(d2);
+    xmlFreeDoc(d3);
+    cg_trust_free(t);
+}
+
+/* A chain that did not verify is not remembered: trusting its CA later lets it through. */
+static void test_cache_trust_added(void **state)
+{
+    struct cg_trust *t = trust_of("other.pem");
+    xmlDocPtr doc = signed_by("key.pem", "cert.pem");
+    struct cg_err err;
+
+    cg_err_clear(&err);
+    assert_int_equal(cg_verify(doc, t, &err), CG_ESIG);
+    assert_non_null(strstr(err.msg, "untrusted certificate"));
+    assert_int_equal(cg_verify(doc, t, &err), CG_ESIG);
+    assert_int_equal(cg_trust_add_file(t, path("ca.pem"), &err), CG_OK);
+    assert_int_equal(cg_verify(doc, t, &err), CG_OK);
+    assert_int_equal(cg_verify(doc, t, &err), CG_OK);
+    xmlFreeDoc(doc);
+    cg_trust_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1338,6 +1470,10 @@ int main(void)
         cmocka_unit_test(test_sm2_refusals),
         cmocka_unit_test(test_sm2_id),
         cmocka_unit_test(test_sm2_clone_threads),
+        cmocka_unit_test(test_cache_refusal_kept),
+        cmocka_unit_test(test_cache_same_subject),
+        cmocka_unit_test(test_cache_bounded),
+        cmocka_unit_test(test_cache_trust_added),
     };
 
     return cmocka_run_group_tests(tests, make_keys, remove_keys);

@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "core/buf.h"
 #include "core/conf.h"
 #include "core/err.h"
+#include "core/fsutil.h"
 #include "core/money.h"
 #include "mapping/mapping-int.h"
 #include "mapping/mapping.h"
@@ -693,6 +695,233 @@ static void test_hash(void **state)
     res_free(&c);
 }
 
+/*
+ * The order's JSON is written without a jansson tree; the reference here is such a tree,
+ * built from the same fields and dumped by jansson with the flags of each text: compact in
+ * field order (the output line), compact with sorted keys and \uXXXX for non-ASCII (the
+ * canonical text the hash is taken of). A string jansson refuses (not UTF-8) has no key.
+ */
+static void jput_str(json_t *o, const char *k, const char *v)
+{
+    json_object_set_new(o, k, v != NULL ? json_string(v) : json_null());
+}
+
+static void jput_dec(json_t *o, const char *k, int64_t v, bool amount)
+{
+    char buf[CG_DEC_STRMAX];
+
+    assert_int_equal(cg_dec_format(v, amount ? 2 : 0, buf, sizeof(buf)), CG_OK);
+    json_object_set_new(o, k, json_string(buf));
+}
+
+static char *ref_json(const struct cg_order *o, bool canonical)
+{
+    json_t *j = json_object(), *lines = json_array();
+    char *s;
+    size_t i;
+
+    jput_str(j, "order_no", o->order_no);
+    jput_str(j, "seller", o->seller);
+    if (!canonical) {
+        jput_str(j, "source", o->source);
+        json_object_set_new(j, "line", json_integer(o->line));
+    }
+    jput_str(j, "currency", o->currency);
+    jput_str(j, "currency_iso", o->currency_iso);
+    jput_str(j, "country", o->country);
+    jput_str(j, "country_iso", o->country_iso);
+    jput_str(j, "pod", o->pod);
+    jput_dec(j, "goods_value", o->goods_value, true);
+    jput_dec(j, "freight", o->freight, true);
+    jput_dec(j, "insured_fee", o->insured_fee, true);
+    jput_str(j, "note", o->note);
+    for (i = 0; i < o->nlines; i++) {
+        const struct cg_order_line *l = &o->lines[i];
+        json_t *x = json_object();
+
+        json_object_set_new(x, "gnum", json_integer(l->gnum));
+        jput_str(x, "sku", l->sku);
+        jput_str(x, "item_name", l->item_name);
+        jput_str(x, "item_describe", l->item_describe);
+        jput_str(x, "bar_code", l->bar_code);
+        jput_str(x, "unit", l->unit);
+        jput_dec(x, "qty", l->qty, false);
+        jput_dec(x, "price", l->price, true);
+        jput_dec(x, "total", l->total, true);
+        jput_str(x, "gcode", l->gcode);
+        jput_str(x, "gname", l->gname);
+        jput_str(x, "gmodel", l->gmodel);
+        jput_str(x, "unit1", l->unit1);
+        jput_dec(x, "qty1", l->qty1, false);
+        jput_str(x, "unit2", *l->unit2 != '\0' ? l->unit2 : NULL);
+        if (*l->unit2 != '\0')
+            jput_dec(x, "qty2", l->qty2, false);
+        else
+            json_object_set_new(x, "qty2", json_null());
+        jput_str(x, "origin", *l->origin != '\0' ? l->origin : NULL);
+        jput_dec(x, "net_weight", l->net_weight, false);
+        jput_dec(x, "gross_weight", l->gross_weight, false);
+        json_array_append_new(lines, x);
+    }
+    json_object_set_new(j, "lines", lines);
+    json_object_set_new(j, "has_shipment", json_boolean(o->has_shipment));
+    if (o->has_shipment) {
+        json_t *x = json_object();
+
+        jput_str(x, "logistics_code", o->ship.logistics_code);
+        jput_str(x, "logistics_name", o->ship.logistics_name);
+        jput_str(x, "logistics_no", o->ship.logistics_no);
+        jput_dec(x, "gross_weight", o->ship.gross_weight, false);
+        jput_dec(x, "net_weight", o->ship.net_weight, false);
+        json_object_set_new(x, "pack_no", json_integer(o->ship.pack_no));
+        json_object_set_new(j, "shipment", x);
+    } else {
+        json_object_set_new(j, "shipment", json_null());
+    }
+    json_object_set_new(j, "has_payment", json_boolean(o->has_payment));
+    if (o->has_payment) {
+        json_t *x = json_object();
+
+        jput_str(x, "pay_code", o->pay.pay_code);
+        jput_str(x, "pay_name", o->pay.pay_name);
+        jput_str(x, "pay_no", o->pay.pay_no);
+        jput_dec(x, "charge", o->pay.charge, true);
+        jput_str(x, "accounting_date", o->pay.accounting_date);
+        json_object_set_new(j, "payment", x);
+    } else {
+        json_object_set_new(j, "payment", json_null());
+    }
+    if (!canonical)
+        jput_str(j, "hash", o->hash);
+    s = json_dumps(j, canonical ? JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII
+                                : JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    assert_non_null(s);
+    return s;
+}
+
+/* hashed: o->hash is the reader's, to be the SHA-256 of the canonical text. */
+static void json_is_ref(const struct cg_order *o, bool hashed)
+{
+    char *want, *got, hash[65];
+    struct cg_buf b;
+
+    want = ref_json(o, false);
+    got = cg_order_to_json(o);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+    want = ref_json(o, true);
+    got = cg_order_canonical(o);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    /* Appending to a buffer that already holds text adds the same text after it. */
+    cg_buf_init(&b, 1 << 20);
+    assert_int_equal(cg_buf_adds(&b, "x"), CG_OK);
+    assert_int_equal(cg_order_json_add(o, true, &b), CG_OK);
+    assert_int_equal(b.len, strlen(want) + 1);
+    assert_string_equal(cg_buf_str(&b) + 1, want);
+    cg_buf_free(&b);
+    if (hashed) {
+        cg_sha256_hex(want, strlen(want), hash);
+        assert_string_equal(o->hash, hash);
+    }
+    free(want);
+    free(got);
+}
+
+static void test_json_text(void **state)
+{
+    static const char *odd[] = {
+        "plain",
+        "quote \" and backslash \\ and slash /",
+        "中文 名称",
+        "emoji \xf0\x9f\x98\x80 astral",
+        "del \x7f and tab \t and newline \n and U+0001 \x01",
+        "line sep \xe2\x80\xa8 para sep \xe2\x80\xa9",
+        "not UTF-8 \xff\xfe",
+        "",
+    };
+    struct cg_order_line l[2];
+    struct cg_order o;
+    struct res r;
+    char longs[3000];
+    size_t i;
+    int k;
+
+    (void)state;
+    /* Orders as the reader makes them, with shipments, several lines and Chinese text. */
+    runs("own",
+         HDR "S-1,USD,US,TS-001,\"T-shirt \"\"crew\"\"\",2,9.99,\nS-1,USD,US,MUG-1,杯子,1,5,\n"
+             "S-2,EUR,DE,TEA-1,tea/green,3,1.5,4.5\nS-3,USD,US,KG-1,nuts,1.5,2,\n",
+         &r);
+    assert_true(r.n >= 2);
+    for (k = 0; k < r.n; k++)
+        json_is_ref(r.o[k], true);
+    res_free(&r);
+    /* Every kind of string in every string field, with and without shipment and payment. */
+    memset(longs, 'a', sizeof(longs) - 1);
+    longs[sizeof(longs) - 1] = '\0';
+    for (i = 0; i < sizeof(odd) / sizeof(odd[0]) + 1; i++) {
+        char *s = i < sizeof(odd) / sizeof(odd[0]) ? (char *)odd[i] : longs;
+
+        memset(&o, 0, sizeof(o));
+        memset(l, 0, sizeof(l));
+        o.order_no = s;
+        o.seller = s;
+        o.source = s;
+        o.line = 123456789012L;
+        cg_strlcpy(o.currency, "502", sizeof(o.currency));
+        cg_strlcpy(o.currency_iso, "USD", sizeof(o.currency_iso));
+        cg_strlcpy(o.country, "502", sizeof(o.country));
+        cg_strlcpy(o.country_iso, "US", sizeof(o.country_iso));
+        o.pod = i % 2 == 0 ? s : NULL;
+        o.goods_value = -123456789;
+        o.freight = INT64_MAX;
+        o.insured_fee = 1;
+        o.note = i % 2 == 1 ? s : NULL;
+        o.has_shipment = i % 2 == 0;
+        o.ship.logistics_code = s;
+        o.ship.logistics_name = i % 3 == 0 ? NULL : s;
+        o.ship.logistics_no = s;
+        o.ship.gross_weight = 150000;
+        o.ship.net_weight = 1;
+        o.ship.pack_no = -7;
+        o.has_payment = i % 3 != 1;
+        o.pay.pay_code = i % 2 == 0 ? NULL : s;
+        o.pay.pay_name = s;
+        o.pay.pay_no = s;
+        o.pay.charge = 99999;
+        cg_strlcpy(o.pay.accounting_date, "20261201123456", sizeof(o.pay.accounting_date));
+        for (k = 0; k < 2; k++) {
+            l[k].gnum = k + 1;
+            l[k].sku = s;
+            l[k].item_name = s;
+            l[k].item_describe = k == 0 ? NULL : s;
+            l[k].bar_code = s;
+            cg_strlcpy(l[k].unit, "011", sizeof(l[k].unit));
+            l[k].qty = 12345 * (k + 1);
+            l[k].price = -5;
+            l[k].total = 0;
+            cg_strlcpy(l[k].gcode, "6109100021", sizeof(l[k].gcode));
+            l[k].gname = s;
+            l[k].gmodel = s;
+            cg_strlcpy(l[k].unit1, "035", sizeof(l[k].unit1));
+            cg_strlcpy(l[k].unit2, k == 0 ? "" : "011", sizeof(l[k].unit2));
+            l[k].qty1 = 100000;
+            l[k].qty2 = 250;
+            cg_strlcpy(l[k].origin, k == 0 ? "142" : "", sizeof(l[k].origin));
+            l[k].net_weight = 7;
+            l[k].gross_weight = 70000000;
+        }
+        o.nlines = i % 4 == 3 ? 0 : 2;
+        o.lines = l;
+        cg_strlcpy(o.hash, i % 2 == 0 ? "" : s, sizeof(o.hash));
+        json_is_ref(&o, false);
+    }
+}
+
 /* ------------------------------------------------------------------ seller, profiles */
 
 static void test_seller(void **state)
@@ -1018,6 +1247,7 @@ int main(void)
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_json_text),
         cmocka_unit_test(test_seller),
         cmocka_unit_test(test_ctx_errors),
         cmocka_unit_test(test_profile_errors),

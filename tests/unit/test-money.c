@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -97,6 +98,45 @@ static void test_format(void **state)
     fmt_is(12345, 5, "0.12345");
     fmt_is(100000, 5, "1.00000");
     assert_int_equal(cg_dec_format(1234567, 2, small, sizeof(small)), CG_ERANGE);
+}
+
+/* Every value against the same text written by printf, at each minimum of fraction digits. */
+static void test_format_matches_printf(void **state)
+{
+    static const int64_t edge[] = {
+        0,      1,       -1,        9,         10,         99999,         100000,
+        100001, -100000, 123456789, INT64_MAX, -INT64_MAX, INT64_MAX / 7, -(INT64_MAX / 3)};
+    uint64_t x = 88172645463325252ULL;
+    size_t i;
+    int k;
+
+    for (i = 0; i < 20000; i++) {
+        int64_t v;
+
+        if (i < sizeof(edge) / sizeof(edge[0])) {
+            v = edge[i];
+        } else {
+            x ^= x << 13; /* xorshift64: reproducible values of every size */
+            x ^= x >> 7;
+            x ^= x << 17;
+            v = (int64_t)(x >> (i % 60));
+            if (i % 2 == 1)
+                v = -v;
+        }
+        for (k = 0; k <= CG_DEC_FRAC; k++) {
+            unsigned long long mag = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+            char want[64], got[CG_DEC_STRMAX];
+            int n = snprintf(want, sizeof(want), "%s%llu.%05llu", v < 0 ? "-" : "", mag / 100000ULL,
+                             mag % 100000ULL);
+
+            while (n > 0 && want[n - 1] == '0' && n - 1 - (int)(strchr(want, '.') - want) > k)
+                want[--n] = '\0';
+            if (want[n - 1] == '.')
+                want[--n] = '\0';
+            assert_int_equal(cg_dec_format(v, k, got, sizeof(got)), CG_OK);
+            assert_string_equal(got, want);
+        }
+    }
 }
 
 static void test_round_half_up(void **state)
@@ -195,9 +235,13 @@ static void test_money(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_plain),   cmocka_unit_test(test_five_fraction_digits),
-        cmocka_unit_test(test_big_values),    cmocka_unit_test(test_format),
-        cmocka_unit_test(test_round_half_up), cmocka_unit_test(test_arith),
+        cmocka_unit_test(test_parse_plain),
+        cmocka_unit_test(test_five_fraction_digits),
+        cmocka_unit_test(test_big_values),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_format_matches_printf),
+        cmocka_unit_test(test_round_half_up),
+        cmocka_unit_test(test_arith),
         cmocka_unit_test(test_money),
     };
     return cmocka_run_group_tests_name("money", tests, NULL, NULL);

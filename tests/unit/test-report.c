@@ -1,8 +1,8 @@
 /*
  * test-report.c - the morning report built from a database written through the store's own
- * functions: counts, the row limit and its "total", the needs list in its order, the per-seller
- * table; untrusted text escaped in the HTML page; a database failure in any report query
- * returned as CG_EBUSY / CG_EDB with no report, never as an empty one.
+ * functions: counts, the row limit and its "total", the needs list in its order (with the flow, FX
+ * and refund items), the per-seller table; untrusted text escaped in the HTML page; a database
+ * failure in any report query returned as CG_EBUSY / CG_EDB with no report, never as an empty one.
  *
  * sqlite3_step is wrapped (-Wl,--wrap): a failure is injected into the statements whose SQL
  * contains fail_sql.
@@ -23,7 +23,10 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "mapping/mapping.h"
+#include "refund/refund.h"
 #include "report/report-int.h"
+#include "settle/settle.h"
 #include "store/store.h"
 
 static const char *fail_sql;
@@ -138,7 +141,7 @@ static void test_counts(void **state)
     json_t *docs, *needs, *rej, *sellers, *row;
 
     opts(&o);
-    assert_int_equal(cg_report_build(f->st, NULL, &o, &r, &err), CG_OK);
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
     docs = json_object_get(r->doc, "documents");
     assert_int_equal(jint(docs, "total"), 3);
     assert_int_equal(jint(json_object_get(docs, "by_state"), "rejected"), 1);
@@ -168,9 +171,6 @@ static void test_counts(void **state)
     assert_string_equal(json_string_value(json_array_get(row, 6)), "1");
     /* the last run: the one file, 0 orders counted by the file, finished */
     assert_int_equal(jint(json_object_get(r->doc, "last_run"), "files"), 1);
-    /* no refund tables: the section says so and counts nothing */
-    assert_int_equal(jint(section(r, "refund"), "total"), 0);
-    assert_non_null(json_object_get(section(r, "refund"), "empty"));
     cg_report_free(r);
 }
 
@@ -183,7 +183,7 @@ static void test_seller(void **state)
 
     opts(&o);
     o.seller = "b";
-    assert_int_equal(cg_report_build(f->st, NULL, &o, &r, &err), CG_OK);
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
     assert_int_equal(jint(json_object_get(r->doc, "documents"), "total"), 1);
     assert_int_equal(jint(section(r, "rejected"), "total"), 0);
     assert_int_equal(jint(section(r, "cancel"), "total"), 0);
@@ -203,7 +203,7 @@ static void test_html_escaped(void **state)
 
     opts(&o);
     o.rows = 5;
-    assert_int_equal(cg_report_build(f->st, NULL, &o, &r, &err), CG_OK);
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
     assert_int_equal(cg_report_write_html(r, path, &err), CG_OK);
     cg_buf_init(&b, 1 << 20);
     assert_int_equal(cg_fs_read(path, 1 << 20, &b, &err), CG_OK);
@@ -238,14 +238,211 @@ static void test_db_failure(void **state)
         fail_sql = queries[i];
         fail_rc = SQLITE_BUSY;
         injected = 0;
-        assert_int_equal(cg_report_build(f->st, NULL, &o, &r, &err), CG_EBUSY);
+        assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_EBUSY);
         assert_int_equal(injected, 1);
         assert_null(r);
         fail_rc = SQLITE_IOERR;
-        assert_int_equal(cg_report_build(f->st, NULL, &o, &r, &err), CG_EDB);
+        assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_EDB);
         assert_null(r);
     }
     fail_sql = NULL;
+}
+
+/* ------------------------------------------------------------------ the needs list */
+
+/* SQL on the fixture's database through a connection of its own. */
+static void exec_sql(struct fx *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+/* A CEB603 (document id) of order_no in state, with one receipt (status, return time). */
+static void inventory(struct fx *f, int id, const char *order_no, const char *state,
+                      const char *status, const char *return_time)
+{
+    char sql[2048];
+
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO documents(id, order_id, msg_type, business_key, version, guid, "
+             "app_type, content_hash, state, status, status_info, updated_at, invt_no) SELECT %d, "
+             "id, 603, order_no, 1, 'G603-%d', 1, 'c', '%s', '%s', '', '2099-01-01T00:00:00.000Z',"
+             " 'INV%d' FROM orders WHERE order_no = '%s';"
+             "INSERT INTO messages(id, document_id, version, guid, msg_type, app_type, file_name, "
+             "sha256, size, input_file, staged, state, created_at) VALUES (%d, %d, 1, 'G603-%d', "
+             "603, 1, 'm%d.xml', 's', 1, 1, 0, '%s', '2099-01-01T00:00:00.000Z');"
+             "INSERT INTO receipts(received_at, file_name, msg_type, guid, order_no, status, "
+             "return_time, return_info, message_id, outcome) VALUES ('2099-01-01T00:00:00.000Z', "
+             "'r%d.xml', 604, 'G603-%d', '%s', '%s', '%s', 'ok', %d, 'applied');",
+             id, id, state, status, id, order_no, id, id, id, id, state, id, id, order_no, status,
+             return_time, id);
+    exec_sql(f, sql);
+}
+
+struct needs_fx {
+    struct fx base;
+    struct cg_conf *conf;
+    struct cg_settle *s;
+    struct cg_refund *rf;
+};
+
+static void write_and_import(struct needs_fx *n, int kind, const char *name, const char *text)
+{
+    struct cg_refund_import res;
+    struct cg_err err;
+    char *path = cg_fs_join(n->base.dir, name);
+
+    assert_non_null(path);
+    assert_int_equal(cg_fs_write_atomic(n->base.dir, name, text, strlen(text), &err), CG_OK);
+    assert_int_equal(cg_refund_import(n->rf, kind, path, NULL, NULL, &res, &err), CG_OK);
+    free(path);
+}
+
+/*
+ * The fixture of setup, and: seller b is route B, its B1 inventory closed (899) in 2025-03 and
+ * in no summary; seller a's A3 inventory too, but a is route A; A2's cancellation (CEB605) is
+ * declared and waits; A1 declared USD 100.00, released 2025-03-01, and seller a's payment terms
+ * are 120 days (a deferred-receipt report, due 30 days after release); one refund unit exported
+ * 2024-11-30 (soft deadline 2025-04-30, in the 60-day calendar from 2025-04-01).
+ */
+static int setup_needs(void **state)
+{
+    struct needs_fx *n = calloc(1, sizeof(*n));
+    struct fx *base = NULL;
+    struct cg_err err;
+    int64_t o3 = 0, d605 = 0, o2 = 0;
+    char *path;
+    static const char conf_text[] =
+        "[general]\nworkdir = .\n[seller]\nstatistics_flag = A\n[seller.a]\n"
+        "[seller.b]\nstatistics_flag = B\n[settle.a]\nterms_days = 120\n";
+
+    assert_non_null(n);
+    assert_int_equal(setup((void **)&base), 0);
+    n->base = *base;
+    free(base);
+    base = &n->base;
+    assert_int_equal(cg_store_order_put(base->st, "a", "A3", "h", 1, 9, &o3, &err), CG_OK);
+    assert_int_equal(cg_store_order_put(base->st, "a", "A2", "h", 1, 3, &o2, &err), CG_OK);
+    assert_int_equal(cg_store_doc_put(base->st, o2, 605, "A2", 1, "G-605", 1, "c", &d605, &err),
+                     CG_OK);
+    inventory(base, 1001, "B1", "closed", "899", "20250320103000");
+    inventory(base, 1002, "A3", "closed", "899", "20250321103000");
+    inventory(base, 1003, "A1", "released", "800", "20250301090000");
+    exec_sql(base, "INSERT INTO fx_declared(order_id, currency, amount, updated_at) SELECT id, "
+                   "'USD', 10000, '2025-03-01T00:00:00.000Z' FROM orders WHERE order_no = 'A1'");
+
+    assert_int_equal(cg_conf_register(cg_mapping_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_settle_conf_keys), CG_OK);
+    assert_int_equal(cg_conf_register(cg_refund_conf_keys), CG_OK);
+    assert_int_equal(cg_fs_write_atomic(base->dir, "c.conf", conf_text, strlen(conf_text), &err),
+                     CG_OK);
+    path = cg_fs_join(base->dir, "c.conf");
+    assert_int_equal(cg_conf_load(path, &n->conf, &err), CG_OK);
+    free(path);
+    assert_int_equal(cg_settle_new(n->conf, base->st, &n->s, &err), CG_OK);
+    assert_int_equal(cg_refund_new(n->conf, base->st, &n->rf, &err), CG_OK);
+    write_and_import(n, CG_RF_RATES, "rates.csv",
+                     "hs_code,valid_from,valid_to,refund_rate,vat_rate,flag\n"
+                     "6912000000,2019-04-01,,9,13,\n");
+    write_and_import(n, CG_RF_ENTRIES, "e.csv",
+                     "entry_id,item_no,trade_mode,route,export_date,hs_code,name,spec,unit,"
+                     "quantity,value_cny,expected_purchase,inventories,order_no,cleared_on,"
+                     "collected\n"
+                     "E1,1,9710,,2024-11-30,6912000000,Mug,,pcs,10,100,,,,,\n");
+    *state = n;
+    return 0;
+}
+
+static int teardown_needs(void **state)
+{
+    struct needs_fx *n = *state;
+    struct fx *base = malloc(sizeof(*base));
+
+    cg_refund_free(n->rf);
+    cg_settle_free(n->s);
+    cg_conf_free(n->conf);
+    assert_non_null(base);
+    *base = n->base;
+    free(n);
+    *state = base;
+    return teardown(state);
+}
+
+static void assert_need(json_t *needs, size_t i, long long count, const char *what,
+                        const char *command)
+{
+    json_t *it = json_array_get(needs, i);
+
+    assert_non_null(it);
+    assert_int_equal(jint(it, "count"), count);
+    assert_string_equal(json_string_value(json_object_get(it, "what")), what);
+    assert_string_equal(json_string_value(json_object_get(it, "command")), command);
+}
+
+#define SUMMARY_NEED                                                                               \
+    "route-B inventories closed in 2025-03 not in a declared monthly summary (CEB701, due by "     \
+    "the 15th)"
+
+/* Every kind of item, each with its command, most urgent first. */
+static void test_needs(void **state)
+{
+    struct needs_fx *n = *state;
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    json_t *needs, *row;
+
+    cg_report_opts_init(&o, n->conf);
+    o.rows = 5;
+    o.as_of = "2025-04-01";
+    assert_int_equal(cg_report_build(n->base.st, n->s, n->rf, &o, &r, &err), CG_OK);
+    needs = json_object_get(r->doc, "needs");
+    assert_need(needs, 0, 2, "rejected documents and orders: correct and drop the file again",
+                "cebgate status --rejected");
+    assert_need(needs, 1, 1,
+                "orders cancelled after declaration: a cancellation (CEB605) is needed",
+                "cebgate status --cancel");
+    assert_need(needs, 2, 1,
+                "cancellations (CEB605) declared and waiting for customs to confirm them",
+                "cebgate status --pending");
+    assert_need(needs, 3, 1, SUMMARY_NEED, "cebgate summary --month 202503");
+    assert_need(needs, 4, 1, "deferred-receipt reports due or overdue", "cebgate report fx credit");
+    assert_need(needs, 5, 1, "export VAT refund units at risk of their filing deadline",
+                "cebgate report refund risk");
+    assert_int_equal(json_array_size(needs), 6);
+    /* the refund sections: one unit waiting for clearance, its deadline in the calendar */
+    assert_int_equal(jint(section(r, "refund"), "total"), 1);
+    row = json_array_get(json_object_get(section(r, "refund"), "rows"), 0);
+    assert_string_equal(json_string_value(json_array_get(row, 0)), "WAIT_CLEARANCE");
+    assert_string_equal(json_string_value(json_array_get(row, 1)), "1");
+    assert_int_equal(jint(section(r, "refund_calendar"), "total"), 1);
+    row = json_array_get(json_object_get(section(r, "refund_calendar"), "rows"), 0);
+    assert_string_equal(json_string_value(json_array_get(row, 0)), "2025-04-30");
+    assert_string_equal(json_string_value(json_array_get(row, 1)), "E1/1");
+    cg_report_free(r);
+
+    /* seller b: its summary, and the refund unit (refund units belong to no seller) */
+    o.seller = "b";
+    assert_int_equal(cg_report_build(n->base.st, n->s, n->rf, &o, &r, &err), CG_OK);
+    needs = json_object_get(r->doc, "needs");
+    assert_need(needs, 0, 1, SUMMARY_NEED, "cebgate summary --month 202503");
+    assert_need(needs, 1, 1, "export VAT refund units at risk of their filing deadline",
+                "cebgate report refund risk");
+    assert_int_equal(json_array_size(needs), 2);
+    cg_report_free(r);
+
+    /* on 2025-05-02 March's summaries are no longer asked for */
+    o.seller = NULL;
+    o.as_of = "2025-05-02";
+    assert_int_equal(cg_report_build(n->base.st, n->s, n->rf, &o, &r, &err), CG_OK);
+    needs = json_object_get(r->doc, "needs");
+    assert_need(needs, 3, 1, "deferred-receipt reports due or overdue", "cebgate report fx credit");
+    cg_report_free(r);
 }
 
 static void test_bad_as_of(void **state)
@@ -257,7 +454,7 @@ static void test_bad_as_of(void **state)
 
     opts(&o);
     o.as_of = "2026-02-30x";
-    assert_int_equal(cg_report_build(f->st, NULL, &o, &r, &err), CG_EINVAL);
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_EINVAL);
     assert_null(r);
 }
 
@@ -269,6 +466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_html_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_as_of, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_needs, setup_needs, teardown_needs),
     };
 
     cg_store_lib_init();
