@@ -1,7 +1,9 @@
 /*
- * declare-sign-int.h - what the signing, remote-signer and verifying files of declare/ share.
- * Only declare/declare-sign*.c, declare/declare-remote.c, declare/declare-verify.c,
- * declare/declare-certcache.c and the unit tests of signing include it.
+ * declare-sign-int.h - what the signing, remote-signer and verifying files of declare/ share,
+ * with the writers of canonical and serialized XML. Only declare/declare-sign*.c,
+ * declare/declare-remote.c, declare/declare-verify.c, declare/declare-certcache.c,
+ * declare/declare-xml.c, the writers (declare-c14n.c, declare-save.c) and the unit tests of
+ * signing include it.
  */
 #ifndef CG_DECLARE_SIGN_INT_H
 #define CG_DECLARE_SIGN_INT_H
@@ -65,6 +67,14 @@ typedef int (*cg_c14n_sink)(void *ctx, const void *data, size_t len);
  * to sink already: the caller starts again with libxml2); CG_EIO when sink failed.
  */
 int cg_c14n_fast(const xmlNode *top, cg_c14n_sink sink, void *ctx);
+
+/*
+ * doc as xmlDocDumpMemoryEnc(doc, .., "UTF-8") serializes it, appended to out
+ * (declare-save.c). CG_EUNSUPPORTED when the tree has something this writer leaves to libxml2
+ * (part of the output may be in out already: the caller starts again with libxml2);
+ * CG_ENOMEM when out cannot grow.
+ */
+int cg_xml_save_fast(const xmlDoc *doc, struct cg_buf *out);
 
 /*
  * Digest with md of the inclusive C14N 1.0 form of doc (no comments) without the subtree

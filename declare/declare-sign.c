@@ -320,10 +320,11 @@ done:
     return rc;
 }
 
+/* The local name first: in a message most elements differ from it in the first byte. */
 int cg_is_ds(const xmlNode *n, const char *local)
 {
     return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-           xmlStrEqual(n->ns->href, CG_XC(CG_NS_DS)) && xmlStrEqual(n->name, CG_XC(local));
+           xmlStrEqual(n->name, CG_XC(local)) && xmlStrEqual(n->ns->href, CG_XC(CG_NS_DS));
 }
 
 static int count_sigs(xmlNodePtr n, int remove)

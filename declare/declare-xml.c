@@ -5,7 +5,9 @@
  * receipts and operator files are) goes through cg_xml_parse(): XML_PARSE_NONET, no DTD
  * loading or validation, no entity substitution, no XInclude, huge-text limits left on, and a
  * DOCTYPE declaration refused outright. libxml2's own messages go to the logger; the caller
- * gets one line with the first error's line number.
+ * gets one line with the first error's line number. cg_xml_serialize() writes the bytes of
+ * xmlDocDumpMemoryEnc(.., "UTF-8") itself for the usual trees (declare-save.c) and leaves the
+ * rest to libxml2.
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "declare/declare-sign-int.h"
 #include "declare/declare.h"
 
 int cg_xml_parse(const char *buf, size_t len, const char *name, xmlDocPtr *out, struct cg_err *err)
@@ -87,9 +90,21 @@ int cg_xml_parse_file(const char *path, xmlDocPtr *out, struct cg_err *err)
 int cg_xml_serialize(xmlDocPtr doc, char **out, size_t *len, struct cg_err *err)
 {
     xmlChar *mem = NULL;
-    int n = 0;
+    struct cg_buf b;
+    int n = 0, rc;
     char *p;
 
+    /* The same bytes as below, written straight from the tree (declare-save.c). */
+    cg_buf_init(&b, (size_t)INT32_MAX);
+    rc = cg_xml_save_fast(doc, &b);
+    if (rc == CG_OK) {
+        *len = b.len;
+        *out = cg_buf_take(&b);
+        return *out != NULL ? CG_OK : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    cg_buf_free(&b);
+    if (rc == CG_ENOMEM)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     xmlDocDumpMemoryEnc(doc, &mem, &n, "UTF-8");
     if (mem == NULL || n <= 0) {
         xmlFree(mem);

@@ -3,7 +3,8 @@
  * (declare/declare-c14n.c) against libxml2's for any document cg_xml_parse() accepts, whole
  * and with each of the first elements as the apex of a subtree (as SignedInfo is). The writer
  * must either leave the tree to libxml2 (CG_EUNSUPPORTED) or write exactly libxml2's bytes; a
- * difference aborts with both forms on stderr (tests/unit/c14n-check.c).
+ * difference aborts with both forms on stderr (tests/unit/c14n-check.c). The same for the
+ * serialized form (declare/declare-save.c against xmlDocDumpMemoryEnc).
  */
 #include "config.h"
 
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cg_fuzz_init();
     if (cg_xml_parse((const char *)data, size, "c14n.xml", &doc, &err) != CG_OK)
         return 0;
-    if (c14n_check_doc(doc) == CG_ERR)
+    if (c14n_check_doc(doc) == CG_ERR || save_check_doc(doc) == CG_ERR)
         abort();
     subtrees(xmlDocGetRootElement(doc), &left);
     xmlFreeDoc(doc);

@@ -3,11 +3,13 @@
  * canonicalizer. The reference bytes come from xmlC14NDocDumpMemory with no node set (the whole
  * document) or with the node set an XPath expression selects (a subtree with its namespace
  * nodes), the way XML-DSig defines both; a difference is printed on stderr and returned as
- * CG_ERR for the caller to fail on.
+ * CG_ERR for the caller to fail on. The same for cg_xml_save_fast() (declare/declare-save.c)
+ * against xmlDocDumpMemoryEnc.
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libxml/c14n.h>
@@ -87,5 +89,35 @@ int c14n_check_subtree(xmlNodePtr e)
     xmlFree(whole);
     xmlXPathFreeObject(set);
     xmlXPathFreeContext(x);
+    return rc;
+}
+
+int save_check_doc(xmlDocPtr doc)
+{
+    xmlChar *ref = NULL;
+    int len = 0, rc;
+    struct cg_buf b;
+    struct cg_err err;
+    char *ser = NULL;
+    size_t ser_len = 0;
+
+    xmlDocDumpMemoryEnc(doc, &ref, &len, "UTF-8");
+    if (ref == NULL)
+        return CG_ENOMEM;
+    cg_buf_init(&b, 16u << 20);
+    rc = cg_xml_save_fast(doc, &b);
+    if (rc == CG_OK && (b.len != (size_t)len || memcmp(b.data, ref, b.len) != 0)) {
+        fprintf(stderr, "serialized forms differ\nlibxml2:          %.*s\ncg_xml_save_fast: %.*s\n",
+                len, (const char *)ref, (int)b.len, b.data);
+        rc = CG_ERR;
+    }
+    if (rc != CG_ERR && (cg_xml_serialize(doc, &ser, &ser_len, &err) != CG_OK ||
+                         ser_len != (size_t)len || memcmp(ser, ref, ser_len) != 0)) {
+        fprintf(stderr, "cg_xml_serialize differs from libxml2\n");
+        rc = CG_ERR;
+    }
+    free(ser);
+    cg_buf_free(&b);
+    xmlFree(ref);
     return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * c14n-check.h - test helper: the canonical bytes of declare-c14n.c compared with libxml2's
- * xmlC14NDocDumpMemory for the same document or subtree (unit tests and a fuzz target).
+ * xmlC14NDocDumpMemory for the same document or subtree, and the serialized bytes of
+ * declare-save.c with xmlDocDumpMemoryEnc (unit tests and a fuzz target).
  */
 #ifndef CG_TEST_C14N_CHECK_H
 #define CG_TEST_C14N_CHECK_H
@@ -19,5 +20,12 @@ int c14n_check_doc(xmlDocPtr doc);
  * a subtree: (.//. | .//@* | .//namespace::*) from e.
  */
 int c14n_check_subtree(xmlNodePtr e);
+
+/*
+ * cg_xml_save_fast() of doc: its return code when it wrote nothing or bytes equal to libxml2's
+ * xmlDocDumpMemoryEnc(doc, .., "UTF-8"); CG_ERR, with both forms on stderr, when they differ.
+ * cg_xml_serialize() of doc must give libxml2's bytes either way (CG_ERR if not).
+ */
+int save_check_doc(xmlDocPtr doc);
 
 #endif

@@ -5,7 +5,9 @@
  * includes each ds:SignedInfo), and documents made for the namespace situations C14N treats
  * specially. What the writer leaves to libxml2 (comments, processing instructions, CDATA,
  * inherited xml: attributes, relative namespace URIs, deep nesting) is refused with
- * CG_EUNSUPPORTED, never written differently; a failing sink stops it with CG_EIO.
+ * CG_EUNSUPPORTED, never written differently; a failing sink stops it with CG_EIO. The
+ * serialized form declare-save.c writes is xmlDocDumpMemoryEnc's byte for byte, on the same
+ * samples and documents and on built trees.
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 
 #include "core/buf.h"
@@ -101,6 +104,7 @@ static void same_as_libxml2(const char *xml)
 
     assert_int_equal(c14n_check_doc(doc), CG_OK);
     assert_true(subtrees(xmlDocGetRootElement(doc), 0, 1) > 0);
+    assert_int_equal(save_check_doc(doc), CG_OK);
     xmlFreeDoc(doc);
 }
 
@@ -131,6 +135,8 @@ static void test_samples(void **state)
             /* the two receipt samples with comments go to libxml2, the rest is written */
             if (c14n_check_doc(doc) != (has_other((xmlNodePtr)doc) ? CG_EUNSUPPORTED : CG_OK))
                 fail_msg("%s: written or refused wrongly", path);
+            if (save_check_doc(doc) != (has_other((xmlNodePtr)doc) ? CG_EUNSUPPORTED : CG_OK))
+                fail_msg("%s: serialized or refused wrongly", path);
             subtrees(xmlDocGetRootElement(doc), 0, !has_other((xmlNodePtr)doc));
             /* the placeholder signature's SignedInfo, where signing canonicalizes it */
             for (si = xmlDocGetRootElement(doc)->last; si != NULL && !cg_is_ds(si, "Signature");
@@ -198,6 +204,7 @@ static void test_attributes_and_text(void **state)
         assert_int_equal(cg_buf_adds(&b, "</r>"), CG_OK);
         doc = parse(cg_buf_str(&b));
         assert_int_equal(c14n_check_doc(doc), CG_OK);
+        assert_int_equal(save_check_doc(doc), CG_OK);
         xmlFreeDoc(doc);
         /* and a prefixed name longer than that buffer, in a start and an end tag */
         cg_buf_reset(&b);
@@ -244,8 +251,8 @@ static int failing_sink(void *ctx, const void *data, size_t len)
     return -1;
 }
 
-/* c14n_check_doc() of levels elements each opened with open ("<e ...>"), one in another. */
-static int nested(const char *open, int levels)
+/* check() of levels elements each opened with open ("<e ...>"), one in another. */
+static int nested_with(int (*check)(xmlDocPtr), const char *open, int levels)
 {
     struct cg_buf b;
     xmlDocPtr doc;
@@ -257,10 +264,15 @@ static int nested(const char *open, int levels)
     for (i = 0; i < levels; i++)
         assert_int_equal(cg_buf_adds(&b, "</e>"), CG_OK);
     doc = parse(cg_buf_str(&b));
-    rc = c14n_check_doc(doc);
+    rc = check(doc);
     xmlFreeDoc(doc);
     cg_buf_free(&b);
     return rc;
+}
+
+static int nested(const char *open, int levels)
+{
+    return nested_with(c14n_check_doc, open, levels);
 }
 
 /* Refused (left to libxml2), never written differently. */
@@ -310,6 +322,72 @@ static void test_left_to_libxml2(void **state)
     xmlFreeDoc(doc);
 }
 
+/*
+ * Serializing: what declare-save.c writes is xmlDocDumpMemoryEnc's output byte for byte, for
+ * parsed documents (the samples above, standalone declarations) and for built trees whose
+ * document has no encoding (attribute values above 0x7f, escapes, empty elements, a default
+ * namespace); what it leaves to libxml2 is refused and cg_xml_serialize still gives
+ * libxml2's bytes.
+ */
+static void test_save(void **state)
+{
+    static const char *const refused[] = {
+        "<r><!-- c --><a/></r>",         "<r><?pi x?><a/></r>", "<r><a><![CDATA[<x>]]></a></r>",
+        "<!-- before --><r><a/></r>",    "<r/><!-- after -->",  "<?pi x?><r/>",
+        "<r xmlns:p=\"urn:a&quot;b\"/>",
+    };
+    static const char *const written[] = {
+        "<?xml version=\"1.0\" standalone=\"yes\"?><r/>",
+        "<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"no\"?><r>t</r>",
+        "<r xmlns=\"urn:d\"><a xmlns=\"\"><b xmlns:p=\"urn:p\" p:x=\"&#10;\"/></a></r>",
+        "<r xmlns=\"relative/ns\" xmlns:z=\"z\"><a/></r>",
+    };
+    xmlDocPtr doc;
+    xmlNodePtr root, e;
+    xmlAttrPtr a;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        doc = parse(refused[i]);
+        if (save_check_doc(doc) != CG_EUNSUPPORTED)
+            fail_msg("not refused: %s", refused[i]);
+        xmlFreeDoc(doc);
+    }
+    for (i = 0; i < sizeof(written) / sizeof(written[0]); i++) {
+        doc = parse(written[i]);
+        if (save_check_doc(doc) != CG_OK)
+            fail_msg("not written as libxml2 writes it: %s", written[i]);
+        xmlFreeDoc(doc);
+    }
+    /* a built tree: the document has no encoding, its attributes do have it as their doc */
+    doc = xmlNewDoc(CG_XC("1.0"));
+    root = xmlNewDocNode(doc, NULL, CG_XC("r"), NULL);
+    xmlDocSetRootElement(doc, root);
+    xmlSetNs(root, xmlNewNs(root, CG_XC("http://www.chinaport.gov.cn/ceb"), CG_XC("ceb")));
+    xmlSetProp(root, CG_XC("a"), CG_XC("\xe4\xb8\xad \t\"<>&\r\n'"));
+    e = xmlNewChild(root, root->ns, CG_XC("t"), CG_XC("\xe6\xb8\xaf <>&amp;\r\"'"));
+    xmlNewChild(root, root->ns, CG_XC("empty"), NULL);
+    xmlNewChild(e, NULL, CG_XC("u"), CG_XC(""));
+    assert_int_equal(save_check_doc(doc), CG_OK);
+    /* an attribute of no document with a byte above 0x7f: left to libxml2 */
+    a = xmlNewProp(NULL, CG_XC("b"), CG_XC("\xe4\xb8\xad"));
+    assert_non_null(a);
+    a->parent = root;
+    root->properties->next = a;
+    a->prev = root->properties;
+    assert_int_equal(save_check_doc(doc), CG_EUNSUPPORTED);
+    /* a text not to be escaped: left to libxml2 */
+    xmlUnlinkNode((xmlNodePtr)a);
+    xmlFreeProp(a);
+    xmlAddChild(root, xmlNewTextLen(CG_XC("x"), 1))->name = xmlStringTextNoenc;
+    assert_int_equal(save_check_doc(doc), CG_EUNSUPPORTED);
+    xmlFreeDoc(doc);
+    /* deeper than the writer goes: refused */
+    assert_int_equal(nested_with(save_check_doc, "<e>", 200), CG_EUNSUPPORTED);
+    assert_int_equal(nested_with(save_check_doc, "<e>", 100), CG_OK);
+}
+
 static void test_sink_failure(void **state)
 {
     xmlDocPtr doc = parse("<r xmlns=\"urn:d\"><a b=\"c\">text</a></r>");
@@ -343,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_attributes_and_text),
         cmocka_unit_test(test_xml_attributes),
         cmocka_unit_test(test_left_to_libxml2),
+        cmocka_unit_test(test_save),
         cmocka_unit_test(test_sink_failure),
     };
 
