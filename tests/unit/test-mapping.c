@@ -846,7 +846,7 @@ static void test_json_text(void **state)
     struct cg_order_line l[2];
     struct cg_order o;
     struct res r;
-    char longs[3000];
+    char longs[3000], cur[3000];
     size_t i;
     int k;
 
@@ -864,7 +864,13 @@ static void test_json_text(void **state)
     memset(longs, 'a', sizeof(longs) - 1);
     longs[sizeof(longs) - 1] = '\0';
     for (i = 0; i < sizeof(odd) / sizeof(odd[0]) + 1; i++) {
-        char *s = i < sizeof(odd) / sizeof(odd[0]) ? (char *)odd[i] : longs;
+        char *s = longs;
+
+        /* the order model's fields are not const: each odd string goes in a writable copy */
+        if (i < sizeof(odd) / sizeof(odd[0])) {
+            cg_strlcpy(cur, odd[i], sizeof(cur));
+            s = cur;
+        }
 
         memset(&o, 0, sizeof(o));
         memset(l, 0, sizeof(l));
