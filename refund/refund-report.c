@@ -304,7 +304,8 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
         rc = cg_store_rf_units_each(r->db, 0, NULL, unit_row, &p, err);
     if (rc == CG_OK && report == CG_RFR_PIPELINE) {
         size_t i;
-        qsort(p.b, p.nb, sizeof(*p.b), cmp_bucket);
+        if (p.nb > 0) /* qsort's base may not be NULL, even for no elements */
+            qsort(p.b, p.nb, sizeof(*p.b), cmp_bucket);
         for (i = 0; i < p.nb; i++) {
             char n[24], a[3][32];
             snprintf(n, sizeof(n), "%ld", p.b[i].units);
