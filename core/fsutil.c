@@ -157,46 +157,77 @@ int cg_fs_move_at(int from_dirfd, const char *name, int to_dirfd, const char *ne
     return r;
 }
 
-int cg_fs_read_at(int dirfd, const char *name, size_t max, struct cg_buf *b, struct cg_err *err)
+/* Open dirfd/name for reading: a regular file only, no symlink followed; its size in *size. */
+static int open_regular(int dirfd, const char *name, int *fd, off_t *size, struct cg_err *err)
 {
     struct stat st;
-    char chunk[65536];
-    int fd;
-    int rc = CG_OK;
 
-    fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0) {
+    *fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (*fd < 0) {
         if (errno == ELOOP)
             return CG_ERR_SET(err, CG_EREJECT, "%s: is a symbolic link", name);
         if (errno == ENOENT)
             return CG_ERR_SET(err, CG_ENOTFOUND, "%s: no such file", name);
         return CG_ERR_SET(err, CG_EIO, "%s: cannot open: %s", name, strerror(errno));
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = CG_ERR_SET(err, CG_EREJECT, "%s: not a regular file", name);
-        goto done;
+    if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(*fd);
+        *fd = -1;
+        return CG_ERR_SET(err, CG_EREJECT, "%s: not a regular file", name);
     }
-    if ((size_t)st.st_size > max) {
-        rc = CG_ERR_SET(err, CG_ERANGE, "%s: %lld bytes is over the limit of %zu", name,
-                        (long long)st.st_size, max);
-        goto done;
-    }
-    for (;;) {
-        ssize_t r = read(fd, chunk, sizeof(chunk));
+    *size = st.st_size;
+    return CG_OK;
+}
+
+/* Append what fd holds to b, up to n bytes or the end of the file. */
+static int read_fd(int fd, const char *name, size_t n, struct cg_buf *b, struct cg_err *err)
+{
+    char chunk[65536];
+    size_t got = 0;
+
+    while (got < n) {
+        ssize_t r = read(fd, chunk, n - got < sizeof(chunk) ? n - got : sizeof(chunk));
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            rc = CG_ERR_SET(err, CG_EIO, "%s: read failed: %s", name, strerror(errno));
-            goto done;
+            return CG_ERR_SET(err, CG_EIO, "%s: read failed: %s", name, strerror(errno));
         }
         if (r == 0)
             break;
-        if (cg_buf_add(b, chunk, (size_t)r) != CG_OK) {
-            rc = CG_ERR_SET(err, CG_ERANGE, "%s: larger than the limit of %zu bytes", name, max);
-            goto done;
-        }
+        if (cg_buf_add(b, chunk, (size_t)r) != CG_OK)
+            return CG_ERR_SET(err, CG_ERANGE, "%s: larger than the limit of %zu bytes", name,
+                              b->max);
+        got += (size_t)r;
     }
-done:
+    return CG_OK;
+}
+
+int cg_fs_read_at(int dirfd, const char *name, size_t max, struct cg_buf *b, struct cg_err *err)
+{
+    off_t size;
+    int fd;
+    int rc = open_regular(dirfd, name, &fd, &size, err);
+
+    if (rc != CG_OK)
+        return rc;
+    if ((size_t)size > max)
+        rc = CG_ERR_SET(err, CG_ERANGE, "%s: %lld bytes is over the limit of %zu", name,
+                        (long long)size, max);
+    else
+        rc = read_fd(fd, name, SIZE_MAX, b, err);
+    close(fd);
+    return rc;
+}
+
+int cg_fs_read_head_at(int dirfd, const char *name, size_t n, struct cg_buf *b, struct cg_err *err)
+{
+    off_t size;
+    int fd;
+    int rc = open_regular(dirfd, name, &fd, &size, err);
+
+    if (rc != CG_OK)
+        return rc;
+    rc = read_fd(fd, name, n, b, err);
     close(fd);
     return rc;
 }

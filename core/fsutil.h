@@ -40,6 +40,12 @@ int cg_fs_fsync_dir_at(int dirfd, struct cg_err *err);
 /* Read a regular file (no symlink followed) of at most max bytes into b (appended). */
 int cg_fs_read_at(int dirfd, const char *name, size_t max, struct cg_buf *b, struct cg_err *err);
 int cg_fs_read(const char *path, size_t max, struct cg_buf *b, struct cg_err *err);
+/*
+ * Read at most the first n bytes of a regular file (no symlink followed) into b (appended);
+ * a longer file is not an error. For telling kinds of files apart by their first line or
+ * root element without reading a large order file whole.
+ */
+int cg_fs_read_head_at(int dirfd, const char *name, size_t n, struct cg_buf *b, struct cg_err *err);
 /* mkdir -p with mode; existing directories are fine. */
 int cg_fs_mkdir_p(const char *path, mode_t mode, struct cg_err *err);
 /* Join dir and name into a new string (caller frees); NULL on allocation failure. */

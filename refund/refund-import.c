@@ -26,6 +26,7 @@
 
 #define FILE_MAX (64u * 1024u * 1024u)
 #define LINE_MAX_BYTES (64u * 1024u)
+#define SNIFF_MAX 4096u
 #define MAXCOLS 20
 
 static const char *const kind_names[] = {"", "entries", "rates", "invoices", "results"};
@@ -483,6 +484,11 @@ static int import_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     rc = cg_fs_read(m->path, FILE_MAX, &b, err);
     if (rc != CG_OK) {
         cg_buf_free(&b);
+        if (rc == CG_ERANGE) {
+            cg_err_clear(err);
+            rc = CG_ERR_SET(err, CG_EREJECT, "%s: a file of more than %u bytes: split it", m->name,
+                            FILE_MAX);
+        }
         return rc;
     }
     cg_sha256_hex(b.data != NULL ? b.data : "", b.len, sha);
@@ -675,12 +681,16 @@ int cg_refund_intake(struct cg_refund *r, const char *workdir, cg_refund_intake_
             rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
             break;
         }
-        cg_buf_init(&head, FILE_MAX);
-        rc = cg_fs_read(path, FILE_MAX, &head, err);
-        kind = rc == CG_OK ? cg_refund_sniff(head.data != NULL ? head.data : "", head.len) : 0;
+        /* The kind is told by the first line: an order file is never read whole here. */
+        cg_buf_init(&head, SNIFF_MAX);
+        kind = cg_fs_read_head_at(AT_FDCWD, path, SNIFF_MAX, &head, err) == CG_OK
+                   ? cg_refund_sniff(head.data != NULL ? head.data : "", head.len)
+                   : CG_RF_NONE;
         cg_buf_free(&head);
-        /* Only invoices and results are taken from incoming/; the rest is the spool's. */
-        if (rc != CG_OK || (kind != CG_RF_INVOICES && kind != CG_RF_RESULTS)) {
+        cg_err_clear(err);
+        /* Only invoices and results are taken from incoming/; the rest (unreadable files
+           included, with the reason) is the spool's. */
+        if (kind != CG_RF_INVOICES && kind != CG_RF_RESULTS) {
             free(path);
             continue;
         }

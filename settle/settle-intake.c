@@ -26,6 +26,7 @@
 #include "settle/settle-int.h"
 
 #define STMT_MAX (256u * 1024u * 1024u)
+#define SNIFF_MAX 4096u
 
 struct intake {
     struct cg_settle *s;
@@ -107,14 +108,32 @@ static int one_file(struct intake *in, int fd, const char *seller, const char *n
     int rc;
 
     snprintf(shown, sizeof(shown), "%s%s%s", seller, seller[0] ? "/" : "", name);
-    cg_buf_init(&b, STMT_MAX);
-    rc = cg_fs_read_at(fd, name, STMT_MAX, &b, err);
-    if (rc != CG_OK) {
+    /* The kind is told by the first SNIFF_MAX bytes: an order file is never read whole here. */
+    cg_buf_init(&b, SNIFF_MAX);
+    rc = cg_fs_read_head_at(fd, name, SNIFF_MAX, &b, err);
+    if (rc != CG_OK || b.len == 0 || cg_settle_sniff(in->s, b.data, b.len) == CG_STMT_NONE) {
         cg_err_clear(err);
-        rc = CG_OK; /* unreadable: the spool refuses it with its reason */
+        rc = CG_OK; /* unreadable or not a statement: the spool's, which says why */
         goto done;
     }
-    if (b.len == 0 || cg_settle_sniff(in->s, b.data, b.len) == CG_STMT_NONE)
+    cg_buf_free(&b);
+    cg_buf_init(&b, STMT_MAX);
+    rc = cg_fs_read_at(fd, name, STMT_MAX, &b, err);
+    if (rc == CG_ERANGE) {
+        cg_err_clear(err);
+        rc = CG_ERR_SET(err, CG_EREJECT, "%s: a statement of more than %u bytes: split it", shown,
+                        STMT_MAX);
+    }
+    if (rc == CG_EREJECT) {
+        cg_buf_reset(&in->problems);
+        cg_buf_addf(&in->problems, "%s\n", err->msg);
+        if (in->fn != NULL)
+            in->fn(in->ctx, CG_INTAKE_FAILED, err->msg, NULL);
+        cg_err_clear(err);
+        rc = put_away(in, fd, seller, "failed", name, cg_buf_str(&in->problems), err);
+        goto done;
+    }
+    if (rc != CG_OK)
         goto done;
     cg_buf_reset(&in->problems);
     rc = cg_settle_import(in->s, seller, shown, b.data, b.len, collect, in, &res, err);

@@ -263,6 +263,20 @@ static void test_read_refuses_symlink_and_big(void **state)
     assert_int_equal(cg_fs_read_at(dfd, "real", 100, &b, &err), CG_OK);
     assert_int_equal(b.len, 10);
     cg_buf_free(&b);
+    /* The head of a file: at most n bytes, a longer file is no error, links still refused. */
+    cg_buf_init(&b, 100);
+    assert_int_equal(cg_fs_read_head_at(dfd, "real", 4, &b, &err), CG_OK);
+    assert_int_equal(b.len, 4);
+    assert_memory_equal(b.data, "0123", 4);
+    assert_int_equal(cg_fs_read_head_at(dfd, "real", 50, &b, &err), CG_OK);
+    assert_int_equal(b.len, 14);
+    assert_memory_equal(b.data + 4, "0123456789", 10);
+    assert_int_equal(cg_fs_read_head_at(dfd, "link", 50, &b, &err), CG_EREJECT);
+    assert_non_null(strstr(err.msg, "symbolic link"));
+    assert_int_equal(cg_fs_read_head_at(dfd, ".", 50, &b, &err), CG_EREJECT);
+    assert_int_equal(cg_fs_read_head_at(dfd, "none", 50, &b, &err), CG_ENOTFOUND);
+    assert_int_equal(b.len, 14);
+    cg_buf_free(&b);
     close(dfd);
     free(target);
     free(link);
