@@ -37,6 +37,7 @@
 struct c14n {
     cg_c14n_sink sink;
     void *ctx;
+    unsigned *sigs;          /* NULL, or where ds:Signature elements are counted */
     int rc;                  /* CG_OK until the sink fails */
     size_t nns;              /* namespace declarations in scope, outermost first */
     const xmlNs *ns[MAX_NS]; /* the declarations themselves */
@@ -324,6 +325,8 @@ static int element(struct c14n *c, const xmlNode *e, int apex, unsigned depth)
     rc = enter(c, e);
     if (rc != CG_OK)
         return rc;
+    if (c->sigs != NULL && e->name[0] == 'S' && cg_is_ds(e, "Signature"))
+        (*c->sigs)++;
     for (a = e->properties; a != NULL; a = a->next) {
         if (a->type != XML_ATTRIBUTE_NODE || na == MAX_ATTRS ||
             (a->ns != NULL && a->ns->href == NULL))
@@ -404,11 +407,17 @@ static int ancestors(struct c14n *c, const xmlNode *apex)
 
 int cg_c14n_fast(const xmlNode *top, cg_c14n_sink sink, void *ctx)
 {
+    return cg_c14n_fast_sigs(top, sink, ctx, NULL);
+}
+
+int cg_c14n_fast_sigs(const xmlNode *top, cg_c14n_sink sink, void *ctx, unsigned *sigs)
+{
     struct c14n c;
     int rc;
 
     c.sink = sink;
     c.ctx = ctx;
+    c.sigs = sigs;
     c.rc = CG_OK;
     c.nns = 0;
     c.len = 0;
