@@ -38,6 +38,8 @@
 #endif
 #endif
 
+#ifndef NO_CACHE
+
 #define MAX_SMALL 504u /* largest usable size kept */
 #define NCLASS ((MAX_SMALL - 8u) / 16u + 1u)
 #define KEEP_BYTES (1024u * 1024u)
@@ -167,22 +169,16 @@ static char *mem_strdup(const char *s)
 
 int cg_xmlmem_install(void)
 {
-#ifdef NO_CACHE
-    return 0;
-#else
     pthread_once(&key_once, make_key);
     if (!key_ok)
         return 0;
     return xmlMemSetup(mem_free, mem_malloc, mem_realloc, mem_strdup) == 0;
-#endif
 }
 
 void cg_xmlmem_uninstall(void)
 {
-#ifndef NO_CACHE
     xmlMemSetup(free, malloc, realloc, strdup);
     drain(&tc);
-#endif
 }
 
 void cg_xmlmem_drain(void)
@@ -194,3 +190,25 @@ size_t cg_xmlmem_cached(void)
 {
     return tc.bytes;
 }
+
+#else /* NO_CACHE: libxml2 keeps malloc() and free() */
+
+int cg_xmlmem_install(void)
+{
+    return 0;
+}
+
+void cg_xmlmem_uninstall(void)
+{
+}
+
+void cg_xmlmem_drain(void)
+{
+}
+
+size_t cg_xmlmem_cached(void)
+{
+    return 0;
+}
+
+#endif
