@@ -9,7 +9,9 @@
 # (local RSA-2048 key loaded once, ALG rsa-sha256 by default), cg_xml_serialize(), free; the
 # first signed message must verify. Both are pinned with taskset to CPU (default 0) and rated per
 # CPU second, as `openssl speed` rates itself.
-# Environment: SECONDS_PER_RUN (default 3), ROUNDS (default 3), CPU (default 0), ALG.
+# Environment: SECONDS_PER_RUN (default 3), ROUNDS (default 3), CPU (default 0), ALG, BEFORE (a
+# second build directory, e.g. of an earlier commit: each round then runs its bench/sign --file
+# first, and its rate and ratio are printed beside this build's).
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
@@ -19,7 +21,9 @@ ROUNDS=${ROUNDS:-3}
 CPU=${CPU:-0}
 ALG=${ALG:-rsa-sha256}
 OPENSSL=${OPENSSL:-openssl}
+BEFORE=${BEFORE:-}
 make -s -C "$BUILD" bench/sign >/dev/null
+[ -z "$BEFORE" ] || make -s -C "$BEFORE" bench/sign >/dev/null
 W=$(mktemp -d "${TMPDIR:-/tmp}/cg-bench-signfile.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 PIN=""
@@ -30,12 +34,20 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 r=1
 while [ $r -le "$ROUNDS" ]; do
     l0=$(cut -d' ' -f1 /proc/loadavg)
+    if [ -n "$BEFORE" ]; then
+        $PIN "$BEFORE/bench/sign" --file "$W/key.pem" "$W/cert.pem" "$FILE" "$SECS" "$ALG" \
+            2>/dev/null | awk '{ print $8 }' >"$W/b.$r"
+    fi
     $PIN "$BUILD/bench/sign" --file "$W/key.pem" "$W/cert.pem" "$FILE" "$SECS" "$ALG" \
         2>/dev/null >"$W/c.$r"
     $PIN "$OPENSSL" speed -seconds "$SECS" rsa2048 2>/dev/null |
         awk '/^rsa 2048 bits/ { print $6 }' >"$W/o.$r"
     awk '{ print $8 }' "$W/c.$r" >"$W/p.$r"
     paste "$W/p.$r" "$W/o.$r" | awk '{ printf "%.3f\n", $1 / $2 }' >"$W/ratio.$r"
+    if [ -n "$BEFORE" ]; then
+        paste "$W/b.$r" "$W/o.$r" | awk '{ printf "%.3f\n", $1 / $2 }' >"$W/bratio.$r"
+        echo "round $r before: $(cat "$W/b.$r") msg/s; ratio $(cat "$W/bratio.$r")"
+    fi
     echo "round $r (load average $l0 -> $(cut -d' ' -f1 /proc/loadavg)): $(cat "$W/c.$r");" \
         "openssl speed rsa2048 sign/s $(cat "$W/o.$r"); ratio $(cat "$W/ratio.$r")"
     r=$((r + 1))
@@ -49,3 +61,9 @@ echo "median openssl speed rsa2048: $rsa sign/s"
 echo "median of the per-round ratios: $(cat "$W"/ratio.* | median);" \
     "ratio of the medians: $(awk -v p="$pipe" -v r="$rsa" 'BEGIN { printf "%.3f", p / r }')" \
     "(target >= 0.50)"
+if [ -n "$BEFORE" ]; then
+    before=$(cat "$W"/b.* | median)
+    echo "before ($BEFORE): median $before msg/s; median of the per-round ratios:" \
+        "$(cat "$W"/bratio.* | median); ratio of the medians:" \
+        "$(awk -v p="$before" -v r="$rsa" 'BEGIN { printf "%.3f", p / r }')"
+fi

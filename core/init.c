@@ -22,6 +22,7 @@
 #include "core/buf.h"
 #include "core/init.h"
 #include "core/log.h"
+#include "core/xmlmem.h"
 
 static int curl_up;
 static int xmlsec_up;
@@ -33,6 +34,8 @@ int cg_lib_init(struct cg_err *err)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return CG_ERR_SET(err, CG_ERR, "curl_global_init failed");
     curl_up = 1;
+    /* Before libxml2 allocates, though any block of malloc() may be freed through it. */
+    cg_xmlmem_install();
     xmlInitParser();
     /* Safe defaults for any parse that does not pass its own options. */
     xmlSubstituteEntitiesDefault(0);
@@ -67,6 +70,7 @@ void cg_lib_cleanup(void)
         xmlSecShutdown();
     crypto_up = crypto_app_up = xmlsec_up = 0;
     xmlCleanupParser();
+    cg_xmlmem_uninstall();
     if (curl_up)
         curl_global_cleanup();
     curl_up = 0;

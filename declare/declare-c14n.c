@@ -37,6 +37,7 @@
 struct c14n {
     cg_c14n_sink sink;
     void *ctx;
+    unsigned *sigs;          /* NULL, or where ds:Signature elements are counted */
     int rc;                  /* CG_OK until the sink fails */
     size_t nns;              /* namespace declarations in scope, outermost first */
     const xmlNs *ns[MAX_NS]; /* the declarations themselves */
@@ -108,23 +109,39 @@ static void put_qname(struct c14n *c, const xmlNs *ns, const xmlChar *name)
     put_s(c, name);
 }
 
+/* An element's qualified name, measured once for its start and end tags. */
+struct qname {
+    const xmlChar *prefix; /* NULL or empty: none is written */
+    const xmlChar *name;
+    size_t plen, nlen;
+};
+
+static void qname_of(const xmlNode *e, struct qname *q)
+{
+    q->prefix = e->ns != NULL ? e->ns->prefix : NULL;
+    q->plen = q->prefix != NULL ? strlen((const char *)q->prefix) : 0;
+    q->name = e->name;
+    q->nlen = strlen((const char *)e->name);
+}
+
 /*
  * A start tag's "<qname" (end 0) or an end tag's "</qname>" (end 1), copied in one piece when
  * it fits the buffer: an element costs two copies instead of one per part.
  */
-static void put_tag(struct c14n *c, const xmlNode *e, int end)
+static void put_tag(struct c14n *c, const struct qname *q, int end)
 {
-    const xmlChar *prefix = e->ns != NULL ? e->ns->prefix : NULL;
-    size_t plen = prefix != NULL ? strlen((const char *)prefix) : 0;
-    size_t nlen = strlen((const char *)e->name);
-    size_t n = (size_t)(end ? 3 : 1) + plen + (plen > 0) + nlen;
+    size_t n = (size_t)(end ? 3 : 1) + q->plen + (q->plen > 0) + q->nlen;
     char *p;
 
     if (n > sizeof(c->buf) - c->len)
         flush(c);
     if (n > sizeof(c->buf)) {
         put(c, "</", end ? 2 : 1);
-        put_qname(c, e->ns, e->name);
+        if (q->plen > 0) {
+            put(c, q->prefix, q->plen);
+            put(c, ":", 1);
+        }
+        put(c, q->name, q->nlen);
         if (end)
             put(c, ">", 1);
         return;
@@ -133,13 +150,13 @@ static void put_tag(struct c14n *c, const xmlNode *e, int end)
     *p++ = '<';
     if (end)
         *p++ = '/';
-    if (plen > 0) {
-        memcpy(p, prefix, plen);
-        p += plen;
+    if (q->plen > 0) {
+        memcpy(p, q->prefix, q->plen);
+        p += q->plen;
         *p++ = ':';
     }
-    memcpy(p, e->name, nlen);
-    p += nlen;
+    memcpy(p, q->name, q->nlen);
+    p += q->nlen;
     if (end)
         *p++ = '>';
     c->len = (size_t)(p - c->buf);
@@ -299,6 +316,7 @@ static int element(struct c14n *c, const xmlNode *e, int apex, unsigned depth)
     const xmlAttr *attrs[MAX_ATTRS];
     const xmlAttr *a;
     const xmlNode *t, *ch;
+    struct qname q;
     size_t mark = c->nns, nn, na = 0, i;
     int rc;
 
@@ -307,6 +325,8 @@ static int element(struct c14n *c, const xmlNode *e, int apex, unsigned depth)
     rc = enter(c, e);
     if (rc != CG_OK)
         return rc;
+    if (c->sigs != NULL && e->name[0] == 'S' && cg_is_ds(e, "Signature"))
+        (*c->sigs)++;
     for (a = e->properties; a != NULL; a = a->next) {
         if (a->type != XML_ATTRIBUTE_NODE || na == MAX_ATTRS ||
             (a->ns != NULL && a->ns->href == NULL))
@@ -317,7 +337,8 @@ static int element(struct c14n *c, const xmlNode *e, int apex, unsigned depth)
         insert_attr(attrs, na++, a);
     }
     nn = ns_axis(c, e, mark, apex, nsv);
-    put_tag(c, e, 0);
+    qname_of(e, &q);
+    put_tag(c, &q, 0);
     for (i = 0; i < nn; i++) {
         if (nsv[i]->prefix != NULL) {
             put(c, " xmlns:", 7);
@@ -349,7 +370,7 @@ static int element(struct c14n *c, const xmlNode *e, int apex, unsigned depth)
     }
     if (rc != CG_OK)
         return rc;
-    put_tag(c, e, 1);
+    put_tag(c, &q, 1);
     c->nns = mark;
     return c->rc;
 }
@@ -386,11 +407,17 @@ static int ancestors(struct c14n *c, const xmlNode *apex)
 
 int cg_c14n_fast(const xmlNode *top, cg_c14n_sink sink, void *ctx)
 {
+    return cg_c14n_fast_sigs(top, sink, ctx, NULL);
+}
+
+int cg_c14n_fast_sigs(const xmlNode *top, cg_c14n_sink sink, void *ctx, unsigned *sigs)
+{
     struct c14n c;
     int rc;
 
     c.sink = sink;
     c.ctx = ctx;
+    c.sigs = sigs;
     c.rc = CG_OK;
     c.nns = 0;
     c.len = 0;

@@ -158,12 +158,21 @@ static int attrs(struct save *s, const xmlDoc *doc, const xmlAttr *a)
 static int element(struct save *s, const xmlDoc *doc, const xmlNode *e, unsigned depth)
 {
     const xmlNode *ch;
+    const xmlChar *prefix = e->ns != NULL ? e->ns->prefix : NULL;
+    size_t plen, nlen;
     int rc;
 
-    if (depth > MAX_DEPTH || (e->ns != NULL && e->ns->prefix != NULL && e->ns->prefix[0] == '\0'))
+    if (depth > MAX_DEPTH || (prefix != NULL && prefix[0] == '\0'))
         return CG_EUNSUPPORTED;
+    /* the name is measured once, for the start and the end tag */
+    plen = prefix != NULL ? strlen((const char *)prefix) : 0;
+    nlen = strlen((const char *)e->name);
     put(s, "<", 1);
-    put_qname(s, e->ns, e->name);
+    if (prefix != NULL) {
+        put(s, prefix, plen);
+        put(s, ":", 1);
+    }
+    put(s, e->name, nlen);
     rc = ns_defs(s, e->nsDef);
     if (rc == CG_OK)
         rc = attrs(s, doc, e->properties);
@@ -185,7 +194,11 @@ static int element(struct save *s, const xmlDoc *doc, const xmlNode *e, unsigned
     if (rc != CG_OK)
         return rc;
     put(s, "</", 2);
-    put_qname(s, e->ns, e->name);
+    if (prefix != NULL) {
+        put(s, prefix, plen);
+        put(s, ":", 1);
+    }
+    put(s, e->name, nlen);
     put(s, ">", 1);
     return s->rc;
 }

@@ -67,6 +67,12 @@ typedef int (*cg_c14n_sink)(void *ctx, const void *data, size_t len);
  * to sink already: the caller starts again with libxml2); CG_EIO when sink failed.
  */
 int cg_c14n_fast(const xmlNode *top, cg_c14n_sink sink, void *ctx);
+/*
+ * The same, adding to *sigs the ds:Signature elements met on the way (signing refuses a
+ * document that has one, and learns it from the walk it makes anyway). *sigs is complete only
+ * when CG_OK is returned.
+ */
+int cg_c14n_fast_sigs(const xmlNode *top, cg_c14n_sink sink, void *ctx, unsigned *sigs);
 
 /*
  * doc as xmlDocDumpMemoryEnc(doc, .., "UTF-8") serializes it, appended to out

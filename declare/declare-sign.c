@@ -870,14 +870,21 @@ int cg_c14n_digest(xmlDocPtr doc, xmlNodePtr exclude, const EVP_MD *md, unsigned
 static int doc_digest(struct cg_signer *s, xmlDocPtr doc, unsigned char *out, unsigned int *out_len)
 {
     xmlOutputBufferPtr ob = NULL;
+    unsigned sigs = 0;
     int ok, rc;
 
     if (EVP_DigestInit_ex2(s->mctx, s->md, NULL) != 1)
         return CG_ECRYPTO;
-    rc = cg_c14n_fast((xmlNodePtr)doc, digest_sink, s->mctx);
+    rc = cg_c14n_fast_sigs((xmlNodePtr)doc, digest_sink, s->mctx, &sigs);
+    if (rc == CG_OK && sigs > 0)
+        return CG_EEXIST;
     if (rc == CG_OK)
         return EVP_DigestFinal_ex(s->mctx, out, out_len) == 1 ? CG_OK : CG_ECRYPTO;
-    if (rc != CG_EUNSUPPORTED || EVP_DigestInit_ex2(s->mctx, s->md, NULL) != 1)
+    if (rc != CG_EUNSUPPORTED)
+        return CG_ECRYPTO;
+    if (count_sigs(xmlDocGetRootElement(doc), 0) > 0)
+        return CG_EEXIST;
+    if (EVP_DigestInit_ex2(s->mctx, s->md, NULL) != 1)
         return CG_ECRYPTO;
     ob = xmlOutputBufferCreateIO(digest_write, NULL, s->mctx, NULL);
     if (ob == NULL)
@@ -1134,10 +1141,13 @@ int cg_signer_sign(struct cg_signer *s, xmlDocPtr doc, struct cg_err *err)
 
     if (root == NULL)
         return CG_ERR_SET(err, CG_EINVAL, "cannot sign a document without a root element");
-    if (cg_is_ds(root, "Signature") || count_sigs(root, 0) > 0)
+    /* The direct path learns of a ds:Signature below the root from its C14N walk. */
+    if (cg_is_ds(root, "Signature") || (!direct && count_sigs(root, 0) > 0))
         return CG_ERR_SET(err, CG_EEXIST, "the document already carries a ds:Signature");
     if (direct) {
         rc = doc_digest(s, doc, md, &md_len);
+        if (rc == CG_EEXIST)
+            return CG_ERR_SET(err, CG_EEXIST, "the document already carries a ds:Signature");
         if (rc != CG_OK)
             return CG_ERR_SET(err, rc, "cannot canonicalize and digest the document");
     }

@@ -597,6 +597,56 @@ static void test_already_signed(void **state)
     xmlFreeDoc(doc);
 }
 
+/*
+ * A ds:Signature anywhere below the root is refused and the document left as it was: where the
+ * direct path's own C14N walk finds it, where that walk leaves the document to libxml2 (a
+ * comment), and on the xmlsec path. A Signature element of another namespace is no signature.
+ */
+static void test_nested_signature(void **state)
+{
+    static const char *const nested[] = {
+        "<r xmlns=\"urn:x\"><a><b><ds:Signature "
+        "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/></b></a><c/></r>",
+        "<r xmlns=\"urn:x\"><!-- c --><a><ds:Signature "
+        "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/></a></r>",
+    };
+    static const char other[] = "<r xmlns=\"urn:x\"><a><Signature/></a></r>";
+    struct cg_signer_opts o = pem_opts();
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+    xmlDocPtr doc = NULL;
+    xmlChar *before = NULL, *after = NULL;
+    int nb = 0, na = 0;
+    size_t i;
+
+    (void)state;
+    o.alg = "rsa-sha256";
+    for (i = 0; i < 2 * (sizeof(nested) / sizeof(nested[0])); i++) {
+        o.xmlsec_engine = i % 2 == 1;
+        assert_int_equal(cg_signer_new(&o, &s, &err), CG_OK);
+        assert_int_equal(cg_xml_parse(nested[i / 2], strlen(nested[i / 2]), "nested", &doc, &err),
+                         CG_OK);
+        xmlDocDumpMemory(doc, &before, &nb);
+        assert_int_equal(cg_signer_sign(s, doc, &err), CG_EEXIST);
+        assert_non_null(strstr(err.msg, "already carries a ds:Signature"));
+        xmlDocDumpMemory(doc, &after, &na);
+        assert_int_equal(na, nb);
+        assert_memory_equal(after, before, (size_t)nb);
+        xmlFree(before);
+        xmlFree(after);
+        xmlFreeDoc(doc);
+        cg_signer_free(s);
+        s = NULL;
+    }
+    o.xmlsec_engine = false;
+    assert_int_equal(cg_signer_new(&o, &s, &err), CG_OK);
+    assert_int_equal(cg_xml_parse(other, strlen(other), "other", &doc, &err), CG_OK);
+    assert_int_equal(cg_signer_sign(s, doc, &err), CG_OK);
+    assert_verifies(doc);
+    xmlFreeDoc(doc);
+    cg_signer_free(s);
+}
+
 /* ------------------------------------------------------------------ verify failures */
 
 static void test_verify_digest_mismatch(void **state)
@@ -1446,6 +1496,7 @@ int main(void)
         cmocka_unit_test(test_signer_key_rules),
         cmocka_unit_test(test_sha1_refused),
         cmocka_unit_test(test_already_signed),
+        cmocka_unit_test(test_nested_signature),
         cmocka_unit_test(test_verify_digest_mismatch),
         cmocka_unit_test(test_verify_wrong_key),
         cmocka_unit_test(test_verify_signature_value_changed),
