@@ -103,7 +103,7 @@ static int one_file(struct intake *in, int fd, const char *seller, const char *n
                     struct cg_err *err)
 {
     struct cg_buf b;
-    struct cg_settle_import res;
+    struct cg_settle_import res = {0};
     char shown[2 * CG_FS_NAME_MAX];
     int rc;
 
@@ -124,19 +124,9 @@ static int one_file(struct intake *in, int fd, const char *seller, const char *n
         rc = CG_ERR_SET(err, CG_EREJECT, "%s: a statement of more than %u bytes: split it", shown,
                         STMT_MAX);
     }
-    if (rc == CG_EREJECT) {
-        cg_buf_reset(&in->problems);
-        cg_buf_addf(&in->problems, "%s\n", err->msg);
-        if (in->fn != NULL)
-            in->fn(in->ctx, CG_INTAKE_FAILED, err->msg, NULL);
-        cg_err_clear(err);
-        rc = put_away(in, fd, seller, "failed", name, cg_buf_str(&in->problems), err);
-        goto done;
-    }
-    if (rc != CG_OK)
-        goto done;
     cg_buf_reset(&in->problems);
-    rc = cg_settle_import(in->s, seller, shown, b.data, b.len, collect, in, &res, err);
+    if (rc == CG_OK)
+        rc = cg_settle_import(in->s, seller, shown, b.data, b.len, collect, in, &res, err);
     if (rc == CG_OK) {
         rc = put_away(in, fd, seller, "done", name, NULL, err);
         if (rc == CG_OK && in->fn != NULL)
