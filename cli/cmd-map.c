@@ -10,10 +10,15 @@
  * waiting|skipped|cancelled: why"; the other orders go on. Exit 0 when no order was rejected
  * (waiting and skipped orders are not errors), 1 when any order was rejected or a file could
  * not be read, 2 for usage or configuration errors. Nothing is written anywhere.
+ *
+ * Reading and checking run side by side on two threads (below); the output is in file order.
  */
 #include "config.h"
 
 #include <getopt.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +52,246 @@ static int replace(char **dst, const char *v)
     return 0;
 }
 
+/*
+ * Two threads: the calling thread reads and maps the orders and writes each order's JSON line
+ * (the reader's work and the JSON are about half of the cost), and a checker thread builds and
+ * validates each order's messages (the other half) and prints, in file order, what the reader
+ * handed it: the order's line or its rejection, and the reader's own rejections and waiting or
+ * skipped orders. Items travel in batches of ITEMS_MAX through a bounded queue of NBATCH
+ * batches, so memory stays flat however long the file. Without the thread (pthread_create
+ * failed) the calling thread checks each batch itself; the output is the same.
+ */
+enum { ITEMS_MAX = 64, NBATCH = 4 };
+
+enum item_kind {
+    IT_ORDER, /* o, with its JSON line (or nothing with --table) in text */
+    IT_NOTE,  /* a line for stderr in text, not an error */
+    IT_ERROR, /* a line for stderr in text that makes the exit status 1 */
+};
+
+struct item {
+    enum item_kind kind;
+    struct cg_order *o;
+    struct cg_buf text;
+};
+
+struct batch {
+    size_t n;
+    struct item it[ITEMS_MAX];
+};
+
+struct pipe {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;           /* any change of the two rings or of busy */
+    struct batch *full[NBATCH];  /* handed to the checker, oldest first */
+    struct batch *spare[NBATCH]; /* ready for the reader */
+    size_t nfull, nspare, first;
+    struct batch *cur; /* the batch the reader fills, in neither ring */
+    bool busy;         /* the checker holds a batch */
+    bool stop;         /* no more batches */
+    bool threaded;     /* the checker thread runs */
+    pthread_t tid;
+    struct batch pool[NBATCH];
+    /* what the check needs, read only */
+    struct cg_schema *schema;
+    const struct cg_seller *seller;
+    const struct cg_base_transfer *bt;
+    const char *version;
+    bool table;
+    /* counted by the checker; read by the reader after drain() */
+    long n_bad;
+    bool failed;
+};
+
+static void check_item(struct pipe *p, struct item *it)
+{
+    struct cg_order *o = it->o;
+    struct cg_err err;
+
+    cg_err_clear(&err);
+    if (it->kind != IT_ORDER) {
+        fwrite(it->text.data, 1, it->text.len, stderr);
+        if (it->kind == IT_ERROR)
+            p->failed = true;
+        return;
+    }
+    if (cg_order_check(p->schema, o, p->seller, p->bt, p->version, &err) != CG_OK) {
+        fprintf(stderr, "%s:%ld: order %s: %s\n", o->source, o->line, o->order_no, err.msg);
+        p->n_bad++;
+    } else if (p->table) {
+        table_row(o);
+    } else {
+        fwrite(it->text.data, 1, it->text.len, stdout);
+    }
+}
+
+static void check_batch(struct pipe *p, struct batch *b)
+{
+    size_t i;
+
+    for (i = 0; i < b->n; i++)
+        check_item(p, &b->it[i]);
+}
+
+/* Free the orders of a checked batch. Done by the reader, which allocated them: a free from the
+ * checker thread would take the reader's malloc arena lock for every block, against the reader. */
+static void batch_release(struct batch *b)
+{
+    size_t i;
+
+    for (i = 0; i < b->n; i++) {
+        cg_order_free(b->it[i].o);
+        b->it[i].o = NULL;
+    }
+    b->n = 0;
+}
+
+static void *checker_main(void *arg)
+{
+    struct pipe *p = arg;
+    struct batch *b;
+
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (p->nfull == 0 && !p->stop)
+            pthread_cond_wait(&p->cv, &p->lock);
+        if (p->nfull == 0)
+            break;
+        b = p->full[p->first];
+        p->first = (p->first + 1) % NBATCH;
+        p->nfull--;
+        p->busy = true;
+        pthread_mutex_unlock(&p->lock);
+        check_batch(p, b);
+        pthread_mutex_lock(&p->lock);
+        p->busy = false;
+        p->spare[p->nspare++] = b;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static void pipe_init(struct pipe *p)
+{
+    size_t i, j;
+
+    memset(p, 0, sizeof(*p));
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    for (i = 0; i < NBATCH; i++) {
+        for (j = 0; j < ITEMS_MAX; j++)
+            cg_buf_init(&p->pool[i].it[j].text, SIZE_MAX / 2);
+        p->spare[p->nspare++] = &p->pool[i];
+    }
+}
+
+static void pipe_start(struct pipe *p)
+{
+    p->threaded = pthread_create(&p->tid, NULL, checker_main, p) == 0;
+}
+
+/* The batch the reader fills (cur), taken from spare, waiting for the checker if none is. */
+static struct batch *pipe_batch(struct pipe *p)
+{
+    if (p->cur == NULL) {
+        pthread_mutex_lock(&p->lock);
+        while (p->nspare == 0)
+            pthread_cond_wait(&p->cv, &p->lock);
+        p->cur = p->spare[--p->nspare];
+        pthread_mutex_unlock(&p->lock);
+        batch_release(p->cur);
+    }
+    return p->cur;
+}
+
+/* Hand the reader's batch to the checker (or check it here without the thread). */
+static void pipe_push(struct pipe *p)
+{
+    struct batch *b = p->cur;
+
+    p->cur = NULL;
+    if (b == NULL)
+        return;
+    if (!p->threaded) {
+        check_batch(p, b);
+        p->spare[p->nspare++] = b;
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->full[(p->first + p->nfull) % NBATCH] = b;
+    p->nfull++;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* The next item to fill; hands the batch over first when it is full. */
+static struct item *pipe_item(struct pipe *p)
+{
+    struct batch *b = pipe_batch(p);
+    struct item *it;
+
+    if (b->n == ITEMS_MAX) {
+        pipe_push(p);
+        b = pipe_batch(p);
+    }
+    it = &b->it[b->n++];
+    it->kind = IT_ORDER;
+    it->o = NULL;
+    cg_buf_reset(&it->text);
+    return it;
+}
+
+/* Hand over what is filled, wait until the checker has printed all of it, free its orders. */
+static void pipe_drain(struct pipe *p)
+{
+    size_t i;
+
+    if (p->cur != NULL && p->cur->n > 0)
+        pipe_push(p);
+    pthread_mutex_lock(&p->lock);
+    while (p->nfull > 0 || p->busy)
+        pthread_cond_wait(&p->cv, &p->lock);
+    for (i = 0; i < p->nspare; i++)
+        batch_release(p->spare[i]);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void pipe_free(struct pipe *p)
+{
+    size_t i, j;
+
+    pipe_drain(p);
+    if (p->threaded) {
+        pthread_mutex_lock(&p->lock);
+        p->stop = true;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->tid, NULL);
+    }
+    for (i = 0; i < NBATCH; i++)
+        for (j = 0; j < ITEMS_MAX; j++)
+            cg_buf_free(&p->pool[i].it[j].text);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->lock);
+}
+
+/* A line for stderr, printed in its place among the orders. CG_OK or CG_ENOMEM. */
+static int pipe_note(struct pipe *p, enum item_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int pipe_note(struct pipe *p, enum item_kind kind, const char *fmt, ...)
+{
+    struct item *it = pipe_item(p);
+    va_list ap;
+    int rc;
+
+    it->kind = kind;
+    va_start(ap, fmt);
+    rc = cg_buf_vaddf(&it->text, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 static int exec_map(struct cg_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -62,7 +307,8 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
     struct cg_base_transfer bt;
     const char *version = cg_conf_get(cli->conf, "declare", "schema_version");
     struct cg_err err;
-    struct cg_buf line;
+    struct pipe pp;
+    bool piped = false;
     char *data_dir = NULL;
     bool table = false;
     long total = 0, rejected = 0, held[4] = {0};
@@ -70,7 +316,6 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
     int c, i;
 
     cg_err_clear(&err);
-    cg_buf_init(&line, SIZE_MAX / 2);
     while ((c = getopt_long(argc, argv, "s:p:C:S:t", opts, NULL)) != -1) {
         switch (c) {
         case 's': seller_name = optarg; break;
@@ -109,62 +354,80 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
     if (table)
         printf("%-24s %-4s %-4s %5s %14s %10s  %-32s %s\n", "ORDER", "CUR", "DEST", "LINES",
                "GOODS VALUE", "FREIGHT", "WAYBILL", "HASH");
+    pipe_init(&pp);
+    pp.schema = schema;
+    pp.seller = seller;
+    pp.bt = &bt;
+    pp.version = version;
+    pp.table = table;
+    piped = true;
+    pipe_start(&pp);
     for (i = optind; i < argc; i++) {
         struct cg_reader *r = NULL;
         struct cg_order *o = NULL;
-        long n = 0, bad = 0, n_bad = 0, n_held = 0;
+        long n = 0, bad = 0, n_held = 0, bad_before;
         int rc;
 
         if (cg_reader_open_path(m, argv[i], &r, &err) != CG_OK) {
-            fprintf(stderr, "cebgate: %s\n", err.msg);
-            status = CG_EXIT_ERROR;
+            if (pipe_note(&pp, IT_ERROR, "cebgate: %s\n", err.msg) != CG_OK)
+                goto nomem;
             continue;
         }
+        bad_before = pp.n_bad;
         while ((rc = cg_reader_next(r, &o, &err)) != CG_ENOTFOUND) {
+            struct item *it;
+
             if (rc == CG_EREJECT) {
-                fprintf(stderr, "%s\n", err.msg);
+                if (pipe_note(&pp, IT_NOTE, "%s\n", err.msg) != CG_OK)
+                    goto nomem_file;
                 continue;
             }
             if (rc != CG_OK) {
-                fprintf(stderr, "cebgate: %s\n", err.msg);
-                status = CG_EXIT_ERROR;
+                if (pipe_note(&pp, IT_ERROR, "cebgate: %s\n", err.msg) != CG_OK)
+                    goto nomem_file;
                 break;
             }
             if (o->status != CG_ORDER_LIVE) {
-                fprintf(stderr, "%s:%ld: order %s: %s: %s\n", o->source, o->line, o->order_no,
-                        cg_order_status_name(o->status), o->status_reason);
+                if (pipe_note(&pp, IT_NOTE, "%s:%ld: order %s: %s: %s\n", o->source, o->line,
+                              o->order_no, cg_order_status_name(o->status),
+                              o->status_reason) != CG_OK) {
+                    cg_order_free(o);
+                    goto nomem_file;
+                }
                 held[o->status]++;
                 n_held++;
                 cg_order_free(o);
                 continue;
             }
-            if (cg_order_check(schema, o, seller, &bt, version, &err) != CG_OK) {
-                fprintf(stderr, "%s:%ld: order %s: %s\n", o->source, o->line, o->order_no, err.msg);
-                n_bad++;
+            /* The line is written here, beside the reading; the checker prints it or, when
+             * the order's messages fail, its rejection instead. */
+            it = pipe_item(&pp);
+            it->o = o;
+            if (!table && (cg_order_json_add(o, false, &it->text) != CG_OK ||
+                           cg_buf_addc(&it->text, '\n') != CG_OK)) {
+                /* Nothing of this order is printed. */
+                it->kind = IT_NOTE;
+                it->o = NULL;
+                cg_buf_reset(&it->text);
                 cg_order_free(o);
-                continue;
+                goto nomem_file;
             }
-            if (table) {
-                table_row(o);
-            } else {
-                /* One buffer for every line: no allocation per order once it is big enough. */
-                cg_buf_reset(&line);
-                if (cg_order_json_add(o, false, &line) != CG_OK ||
-                    cg_buf_addc(&line, '\n') != CG_OK) {
-                    cg_order_free(o);
-                    cg_reader_close(r);
-                    CG_ERR_SET(&err, CG_ENOMEM, "out of memory");
-                    goto fail;
-                }
-                fwrite(line.data, 1, line.len, stdout);
-            }
-            cg_order_free(o);
         }
+        /* The orders may point into the reader: all of them are printed before it closes. */
+        pipe_drain(&pp);
         cg_reader_counts(r, &n, &bad);
-        total += n - n_bad - n_held;
-        rejected += bad + n_bad;
+        total += n - (pp.n_bad - bad_before) - n_held;
+        rejected += bad + (pp.n_bad - bad_before);
         cg_reader_close(r);
+        continue;
+    nomem_file:
+        pipe_drain(&pp);
+        cg_reader_close(r);
+        goto nomem;
     }
+    pipe_drain(&pp);
+    if (pp.failed)
+        status = CG_EXIT_ERROR;
     if (fflush(stdout) != 0) {
         CG_ERR_SET(&err, CG_EIO, "writing the output failed");
         goto fail;
@@ -178,10 +441,13 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
     if (rejected > 0)
         status = CG_EXIT_ERROR;
     goto done;
+nomem:
+    CG_ERR_SET(&err, CG_ENOMEM, "out of memory");
 fail:
     status = cg_cmd_fail(&err);
 done:
-    cg_buf_free(&line);
+    if (piped)
+        pipe_free(&pp);
     cg_schema_free(schema);
     cg_map_ctx_free(m);
     cg_codes_free(codes);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # map-bulk.sh - a generated file of 10,000 orders (1 to 3 lines each) with 50 deliberately bad
 # ones must give exactly those 50 rejections, each naming the file, the line and the field the
-# generator broke, and exactly 9,950 normalized orders.
+# generator broke, and exactly 9,950 normalized orders, in the order of the file.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 
 D="$CG_TESTDATA/mapping"
@@ -11,13 +11,14 @@ D="$CG_TESTDATA/mapping"
 } >"$T/cebgate.conf"
 
 # Every 200th order is bad, in one of five ways; expected.txt gets "line field" for each.
-awk -v ef="$T/expected.txt" 'BEGIN {
+awk -v ef="$T/expected.txt" -v of="$T/expected-orders.txt" 'BEGIN {
     print "order_no,currency,country,sku,item_name,qty,price,total"
     line = 1
     split("TS-001 MUG-1 TEA-1", sku, " ")
     for (i = 1; i <= 10000; i++) {
         n = 1 + i % 3
         bad = (i % 200 == 0) ? (i / 200) % 5 : -1
+        if (bad < 0) printf "B%05d\n", i > of
         for (k = 1; k <= n; k++) {
             line++
             cur = "USD"; s = sku[k]; name = "item " i "-" k; q = k; p = "9.99"
@@ -37,6 +38,9 @@ expect_rc 1 "map exits 1 when orders are rejected" "$CEBGATE" -c "$T/cebgate.con
 grep -v '^cebgate map: ' "$T/err" >"$T/errors.txt"
 check "exactly 50 rejections" test "$(wc -l <"$T/errors.txt")" -eq 50
 check "exactly 9950 orders" test "$(wc -l <"$T/out")" -eq 9950
+# Orders are checked on a second thread while the next are read: the output stays in file order.
+sed 's/^.*"order_no":"\([^"]*\)".*$/\1/' "$T/out" >"$T/got-orders.txt"
+check "the good orders come out in file order" cmp -s "$T/expected-orders.txt" "$T/got-orders.txt"
 check "every rejection is file:line: order <no>: field <name>: reason" \
     sh -c "! grep -v '^$T/bulk.csv:[0-9][0-9]*: order B[0-9]\{5\}: field [a-z_]*: .' '$T/errors.txt'"
 sed 's|^[^:]*:\([0-9]*\): order [^:]*: field \([a-z_]*\): .*|\1 \2|' "$T/errors.txt" >"$T/got.txt"
