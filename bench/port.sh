@@ -15,7 +15,8 @@
 # what the HTTP/TLS transport and the client manage without any message work. The ratio says
 # how much of that ceiling the checks leave. Each run starts a fresh port database, and the
 # accepted and reference phases alternate run by run, so that the machine's other load weighs
-# on both.
+# on both. Besides the port's CPU time per accepted message (from /proc) it prints curl's (user +
+# system, /usr/bin/time): sender and port share the two CPUs, so both bound the rate.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
@@ -108,9 +109,11 @@ mkcfg() {
 
 post() {
     t0=$(now)
-    curl -sS --no-progress-meter --parallel --parallel-max "$1" -K post.cfg >codes.txt
+    /usr/bin/time -o curl.cpu -f '%U %S' \
+        curl -sS --no-progress-meter --parallel --parallel-max "$1" -K post.cfg >codes.txt
     t1=$(now)
     rp=$(echo "$N $t0 $t1" | awk '{printf "%.1f", $1 / ($3 - $2)}')
+    cc=$(awk -v n="$N" '{printf "%.3f", ($1 + $2) * 1000 / n}' curl.cpu)
 }
 health() {
     t0=$(now)
@@ -122,11 +125,12 @@ median() { echo "$@" | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {pri
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "messages: $N signed CEB303 (rsa-sha256), curl over TLS, $RUNS runs per parallelism"
-echo "senders  accepted/s (median)  GET /health/s (median)  ratio  port CPU ms/message  runs accepted | health"
+echo "senders  accepted/s (median)  GET /health/s (median)  ratio  port CPU ms/message  curl CPU ms/message  runs accepted | health"
 for PAR in $PARS; do
     rates_post=""
     rates_get=""
     cpus=""
+    ccpus=""
     r=1
     while [ $r -le "$RUNS" ]; do
         start
@@ -160,15 +164,16 @@ for PAR in $PARS; do
             cat last-answer.json >&2
             exit 1
         }
-        echo "  $PAR senders, run $r: $rp messages/s accepted, $rg GET /health per second" >&2
+        echo "  $PAR senders, run $r: $rp messages/s accepted, $rg GET /health per second; curl CPU $cc ms/message" >&2
         rates_post="$rates_post $rp"
         rates_get="$rates_get $rg"
         cpus="$cpus $(echo "$c0 $c1 $N" | awk '{printf "%.3f", ($2 - $1) * 1000 / $3}')"
+        ccpus="$ccpus $cc"
         r=$((r + 1))
     done
     mp=$(median $rates_post)
     mg=$(median $rates_get)
-    printf '%7s  %20s  %22s  %5s  %19s  %s |%s\n' "$PAR" "$mp" "$mg" \
-        "$(echo "$mp $mg" | awk '{printf "%.2f", $1 / $2}')" "$(median $cpus)" "$rates_post" \
-        "$rates_get"
+    printf '%7s  %20s  %22s  %5s  %19s  %19s  %s |%s\n' "$PAR" "$mp" "$mg" \
+        "$(echo "$mp $mg" | awk '{printf "%.2f", $1 / $2}')" "$(median $cpus)" \
+        "$(median $ccpus)" "$rates_post" "$rates_get"
 done
