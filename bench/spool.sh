@@ -9,6 +9,8 @@
 # rates itself per CPU second, the script also prints cebgate's signatures per CPU second
 # (user + system) times the CPUs over the same reference: on a machine other work shares, the
 # wall-clock ratio counts that work against cebgate only.
+# BENCH_DIR names the working folder (default: a new one under /var/tmp); BENCH_KEEP=1 leaves
+# it in place at the end (bench/spool-scale.sh removes its folders only after the last run).
 # Usage: sh bench/spool.sh [ORDERS] [RUNS]   (from the source tree, after a build in build/)
 # Environment: CEBGATE (default build/cebgate), CEBGATE_DATADIR (default data), BENCH_DIR
 # (working directory; default a new directory under /var/tmp, on disk like a real spool).
@@ -27,7 +29,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 CEBGATE=${CEBGATE:-$SRC/build/cebgate}
 export CEBGATE_DATADIR=${CEBGATE_DATADIR:-$SRC/data}
 B=${BENCH_DIR:-$(mktemp -d /var/tmp/cg-bench-spool.XXXXXX)}
-trap 'rm -rf "$B"' EXIT
+[ "${BENCH_KEEP:-0}" = 1 ] || trap 'rm -rf "$B"' EXIT
 mkdir -p "$B"
 cd "$B"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \

@@ -376,14 +376,39 @@ static int group_teardown(void **state)
 
 /* ------------------------------------------------------------------ small functions */
 
+/* The first 12 hex digits of a guid: its Unix time in milliseconds (UUID version 7). */
+static uint64_t guid_ms(const char *g)
+{
+    char hex[13];
+
+    memcpy(hex, g, 8);
+    memcpy(hex + 8, g + 9, 4);
+    hex[12] = '\0';
+    return strtoull(hex, NULL, 16);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static void test_guid(void **state)
 {
     char a[37], b[37];
+    uint64_t t0, t1;
     int i, k;
 
     for (k = 0; k < 200; k++) {
+        t0 = now_ms();
         cg_guid_new(a);
         cg_guid_new(b);
+        t1 = now_ms();
+        /* Time-ordered: both carry the time of their making, b's no earlier than a's. */
+        assert_true(guid_ms(a) >= t0 && guid_ms(a) <= t1);
+        assert_true(guid_ms(b) >= guid_ms(a) && guid_ms(b) <= t1);
         assert_int_equal(strlen(a), 36);
         assert_string_not_equal(a, b);
         for (i = 0; i < 36; i++) {
@@ -392,8 +417,11 @@ static void test_guid(void **state)
             else
                 assert_true((a[i] >= '0' && a[i] <= '9') || (a[i] >= 'A' && a[i] <= 'F'));
         }
-        assert_int_equal(a[14], '4');
+        assert_int_equal(a[14], '7');
         assert_non_null(strchr("89AB", a[19]));
+        /* The 74 bits after the time are random: two guids of the same millisecond differ. */
+        if (guid_ms(a) == guid_ms(b))
+            assert_memory_not_equal(a + 14, b + 14, 22);
     }
 }
 
