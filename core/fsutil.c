@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +277,19 @@ char *cg_fs_join(const char *dir, const char *name)
     return p;
 }
 
+/*
+ * SHA-256 as fetched once from OpenSSL's default provider: EVP_sha256() makes every digest look
+ * the algorithm up again (a read lock and a property query per call, a few percent of mapping an
+ * order). Kept for the life of the process; EVP_sha256() if the fetch fails.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void cg_sha256_hex(const void *data, size_t len, char out[65])
 {
     static const char hex[] = "0123456789abcdef";
@@ -283,7 +297,8 @@ void cg_sha256_hex(const void *data, size_t len, char out[65])
     unsigned int mdlen = 0;
     unsigned int i;
 
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    pthread_once(&sha256_once, sha256_fetch);
+    EVP_Digest(data, len, md, &mdlen, sha256_md != NULL ? sha256_md : EVP_sha256(), NULL);
     for (i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];

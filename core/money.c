@@ -73,18 +73,19 @@ int cg_dec_parse_round(const char *s, int64_t *out)
     return parse_dec(s, true, out);
 }
 
-int cg_dec_format(int64_t v, int min_frac, char *buf, size_t size)
+size_t cg_dec_put(int64_t v, int min_frac, char *out)
 {
     unsigned long long mag =
         v < 0 ? (unsigned long long)0 - (unsigned long long)v : (unsigned long long)v;
     unsigned long long ip = mag / CG_DEC_ONE;
     unsigned long long fp = mag % CG_DEC_ONE;
-    /* Digits are written backwards from the end of tmp: sign, integer part, point, fraction.
-     * Plain arithmetic, no printf: this runs for every amount of every order. */
-    char tmp[CG_DEC_STRMAX];
-    char *p = tmp + sizeof(tmp);
+    unsigned long long t;
+    /* The length is counted first, then the digits are written backwards from the end: sign,
+     * integer part, point, fraction. Plain arithmetic, no printf and no copy: this runs for
+     * every amount of every order. */
     int nfrac = CG_DEC_FRAC;
     size_t n;
+    char *p;
     int i;
 
     if (min_frac < 0)
@@ -95,6 +96,12 @@ int cg_dec_format(int64_t v, int min_frac, char *buf, size_t size)
         fp /= 10;
         nfrac--;
     }
+    n = v < 0 ? 2 : 1;
+    for (t = ip / 10; t != 0; t /= 10)
+        n++;
+    if (nfrac > 0)
+        n += 1 + (size_t)nfrac;
+    p = out + n;
     for (i = 0; i < nfrac; i++) {
         *--p = (char)('0' + fp % 10);
         fp /= 10;
@@ -107,15 +114,28 @@ int cg_dec_format(int64_t v, int min_frac, char *buf, size_t size)
     } while (ip != 0);
     if (v < 0)
         *--p = '-';
-    n = (size_t)(tmp + sizeof(tmp) - p);
+    return n;
+}
+
+int cg_dec_format(int64_t v, int min_frac, char *buf, size_t size)
+{
+    char tmp[CG_DEC_STRMAX];
+    size_t n;
+
+    if (size >= CG_DEC_STRMAX) {
+        n = cg_dec_put(v, min_frac, buf);
+        buf[n] = '\0';
+        return CG_OK;
+    }
+    n = cg_dec_put(v, min_frac, tmp);
     if (n >= size) {
         if (size > 0) {
-            memcpy(buf, p, size - 1);
+            memcpy(buf, tmp, size - 1);
             buf[size - 1] = '\0';
         }
         return CG_ERANGE;
     }
-    memcpy(buf, p, n);
+    memcpy(buf, tmp, n);
     buf[n] = '\0';
     return CG_OK;
 }

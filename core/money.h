@@ -37,6 +37,9 @@ int cg_dec_parse_round(const char *s, int64_t *out);
  * min_frac dropped). Returns CG_ERANGE if buf is too small.
  */
 int cg_dec_format(int64_t v, int min_frac, char *buf, size_t size);
+/* The same text written to out, which has room for CG_DEC_STRMAX - 1 bytes, without a NUL;
+ * returns its length. */
+size_t cg_dec_put(int64_t v, int min_frac, char *out);
 int cg_dec_add(int64_t a, int64_t b, int64_t *out);
 int cg_dec_sub(int64_t a, int64_t b, int64_t *out);
 /* a * b for two decs, rounded half-up to 5 fraction digits. */

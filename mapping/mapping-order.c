@@ -14,7 +14,10 @@
  */
 #include "config.h"
 
+#include <assert.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +40,10 @@ void cg_dec_text(int64_t v, bool amount, char *buf, size_t size)
         cg_strlcpy(buf, "0", size);
 }
 
+/* The line's strings are one block, starting at sku (add_line()). */
 static void line_free(struct cg_order_line *l)
 {
     free(l->sku);
-    free(l->item_name);
-    free(l->item_describe);
-    free(l->bar_code);
-    free(l->gname);
-    free(l->gmodel);
 }
 
 void cg_order_free(struct cg_order *o)
@@ -57,9 +56,7 @@ void cg_order_free(struct cg_order *o)
         line_free(&o->lines[i]);
     free(o->lines);
     free(o->status_reason);
-    free(o->seller);
-    free(o->order_no);
-    free(o->source);
+    free(o->order_no); /* and seller and source, in the same block */
     free(o->pod);
     free(o->note);
     free(o->ship.logistics_code);
@@ -154,9 +151,25 @@ void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, struct cg_ob_scratch *sc
         return;
     }
     b->o->line = line;
-    b->o->order_no = xstrdup(b, order_no);
-    b->o->source = xstrdup(b, source);
-    b->o->seller = xstrdup(b, m->seller != NULL ? m->seller->name : "");
+    {
+        /* order_no, source and seller in one block that starts at order_no. */
+        const char *seller = m->seller != NULL ? m->seller->name : "";
+        size_t n1 = strlen(order_no != NULL ? order_no : "") + 1;
+        size_t n2 = strlen(source != NULL ? source : "") + 1;
+        size_t n3 = strlen(seller) + 1;
+        char *blk = malloc(n1 + n2 + n3);
+
+        if (blk == NULL) {
+            cg_ob_fail(b, 0, "-", "out of memory");
+            return;
+        }
+        memcpy(blk, order_no != NULL ? order_no : "", n1);
+        memcpy(blk + n1, source != NULL ? source : "", n2);
+        memcpy(blk + n1 + n2, seller, n3);
+        b->o->order_no = blk;
+        b->o->source = blk + n1;
+        b->o->seller = blk + n1 + n2;
+    }
 }
 
 void cg_ob_discard(struct cg_ob *b)
@@ -316,17 +329,43 @@ static void add_line(struct cg_ob *b, const struct cg_vals *v)
     memset(l, 0, sizeof(*l));
     o->nlines++;
     l->gnum = (int)o->nlines;
-    l->sku = xstrdup(b, sku);
-    l->item_name = xstrdup(b, nz(v->v[F_ITEM_NAME]) != NULL ? v->v[F_ITEM_NAME] : p->gname);
-    l->item_describe = nz(v->v[F_ITEM_DESCRIBE]) != NULL ? xstrdup(b, v->v[F_ITEM_DESCRIBE]) : NULL;
-    l->bar_code = xstrdup(b, nz(v->v[F_BAR_CODE]) != NULL ? v->v[F_BAR_CODE] : p->bar_code);
+    {
+        /* sku, item_name, item_describe (or NULL), bar_code, gname and gmodel in one block:
+         * one allocation per line instead of six. */
+        const char *src[6] = {sku,
+                              nz(v->v[F_ITEM_NAME]) != NULL ? v->v[F_ITEM_NAME] : p->gname,
+                              nz(v->v[F_ITEM_DESCRIBE]),
+                              nz(v->v[F_BAR_CODE]) != NULL ? v->v[F_BAR_CODE] : p->bar_code,
+                              p->gname,
+                              p->gmodel};
+        char **dst[6] = {&l->sku,      &l->item_name, &l->item_describe,
+                         &l->bar_code, &l->gname,     &l->gmodel};
+        size_t len[6], size = 0;
+        char *blk;
+        int i;
+
+        for (i = 0; i < 6; i++) {
+            len[i] = src[i] != NULL ? strlen(src[i]) + 1 : 0;
+            size += len[i];
+        }
+        blk = malloc(size);
+        if (blk == NULL) {
+            cg_ob_fail(b, 0, "-", "out of memory");
+        } else {
+            for (i = 0; i < 6; i++) {
+                if (src[i] == NULL)
+                    continue;
+                memcpy(blk, src[i], len[i]);
+                *dst[i] = blk;
+                blk += len[i];
+            }
+        }
+    }
     cg_strlcpy(l->unit, unit, sizeof(l->unit));
     l->qty = qty;
     l->price = price;
     l->total = total;
     memcpy(l->gcode, p->gcode, sizeof(l->gcode));
-    l->gname = xstrdup(b, p->gname);
-    l->gmodel = xstrdup(b, p->gmodel);
     memcpy(l->unit1, p->unit1, sizeof(l->unit1));
     memcpy(l->unit2, p->unit2, sizeof(l->unit2));
     memcpy(l->origin, p->origin, sizeof(l->origin));
@@ -724,11 +763,15 @@ static int finish_held(struct cg_ob *b, int status, const char *reason, struct c
     o->status = status;
     o->line = b->o->line;
     o->status_reason = strdup(reason);
-    o->seller = b->o->seller != NULL ? strdup(b->o->seller) : NULL;
-    o->order_no = b->o->order_no != NULL ? strdup(b->o->order_no) : NULL;
-    o->source = b->o->source != NULL ? strdup(b->o->source) : NULL;
+    /* The block of order_no, seller and source moves to the held order. */
+    o->order_no = b->o->order_no;
+    o->seller = b->o->seller;
+    o->source = b->o->source;
+    b->o->order_no = NULL;
+    b->o->seller = NULL;
+    b->o->source = NULL;
     cg_ob_discard(b);
-    if (o->status_reason == NULL || o->seller == NULL || o->order_no == NULL || o->source == NULL) {
+    if (o->status_reason == NULL || o->order_no == NULL) {
         cg_order_free(o);
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
@@ -835,6 +878,7 @@ enum jv_type { JV_STR, JV_DEC, JV_AMOUNT, JV_INT, JV_BOOL, JV_NULL, JV_LINES, JV
 
 struct jv {
     const char *k;
+    size_t kl; /* strlen(k) */
     enum jv_type t;
     const char *s; /* JV_STR: NULL is null */
     int64_t n;     /* JV_DEC, JV_AMOUNT (decs), JV_INT, JV_BOOL; JV_STR: 1 for catalogue text */
@@ -849,24 +893,55 @@ struct jw {
     int rc;
 };
 
-static void jw_add(struct jw *w, const char *p, size_t n)
+/* A key and its length, for the initializers of struct jv. */
+#define JK(k) k, sizeof(k) - 1
+
+/*
+ * Most pieces fit in what the buffer already has: they are copied in place, and the copy of a
+ * piece of constant length is inlined. The text is NUL-terminated once, at the end
+ * (order_json()); the room check keeps a byte for that NUL.
+ */
+static inline __attribute__((always_inline)) void jw_add(struct jw *w, const char *p, size_t n)
 {
     struct cg_buf *b = w->b;
 
-    /* Most pieces fit in what the buffer already has: copy without a call. */
     if (b->data != NULL && n < b->cap - b->len) {
         memcpy(b->data + b->len, p, n);
         b->len += n;
-        b->data[b->len] = '\0';
         return;
     }
     if (w->rc == CG_OK && cg_buf_add(b, p, n) != CG_OK)
         w->rc = CG_ENOMEM;
 }
 
+/* ,"k": (the comma when asked) */
+static void jw_key(struct jw *w, const char *k, size_t kl, bool comma)
+{
+    struct cg_buf *b = w->b;
+    char *d;
+
+    if (b->data != NULL && kl + 4 < b->cap - b->len) {
+        d = b->data + b->len;
+        if (comma)
+            *d++ = ',';
+        *d++ = '"';
+        memcpy(d, k, kl);
+        d += kl;
+        *d++ = '"';
+        *d++ = ':';
+        b->len = (size_t)(d - b->data);
+        return;
+    }
+    if (comma)
+        jw_add(w, ",", 1);
+    jw_add(w, "\"", 1);
+    jw_add(w, k, kl);
+    jw_add(w, "\":", 2);
+}
+
 /* Key and string value; false (nothing written) when jansson refuses the string. cached: the
  * string is catalogue text, repeated by every order of its product. */
-static bool jw_str(struct jw *w, const char *k, const char *s, bool comma, bool cached)
+static bool jw_str(struct jw *w, const char *k, size_t kl, const char *s, bool comma, bool cached)
 {
     json_t *j;
     char small[512];
@@ -875,30 +950,20 @@ static bool jw_str(struct jw *w, const char *k, const char *s, bool comma, bool 
     size_t n;
 
     if (s != NULL && cg_json_plain(s, w->canonical, &n)) {
-        if (comma)
-            jw_add(w, ",", 1);
+        jw_key(w, k, kl, comma);
         jw_add(w, "\"", 1);
-        jw_add(w, k, strlen(k));
-        jw_add(w, "\":\"", 3);
         jw_add(w, s, n);
         jw_add(w, "\"", 1);
         return true;
     }
     if (s == NULL) {
-        if (comma)
-            jw_add(w, ",", 1);
-        jw_add(w, "\"", 1);
-        jw_add(w, k, strlen(k));
-        jw_add(w, "\":null", 6);
+        jw_key(w, k, kl, comma);
+        jw_add(w, "null", 4);
         return true;
     }
     cached = cached && w->cache != NULL && w->canonical;
     if (cached && (hit = cg_map_get(w->cache, s)) != NULL) {
-        if (comma)
-            jw_add(w, ",", 1);
-        jw_add(w, "\"", 1);
-        jw_add(w, k, strlen(k));
-        jw_add(w, "\":", 2);
+        jw_key(w, k, kl, comma);
         jw_add(w, hit, strlen(hit));
         return true;
     }
@@ -915,11 +980,7 @@ static bool jw_str(struct jw *w, const char *k, const char *s, bool comma, bool 
     }
     json_decref(j);
     if (w->rc == CG_OK) {
-        if (comma)
-            jw_add(w, ",", 1);
-        jw_add(w, "\"", 1);
-        jw_add(w, k, strlen(k));
-        jw_add(w, "\":", 2);
+        jw_key(w, k, kl, comma);
         jw_add(w, big != NULL ? big : small, n);
     }
     if (w->rc == CG_OK && cached && w->cache->n < JSON_CACHE_MAX) {
@@ -935,33 +996,78 @@ static bool jw_str(struct jw *w, const char *k, const char *s, bool comma, bool 
     return true;
 }
 
-static void jw_object(struct jw *w, struct jv *v, size_t n);
+/*
+ * The order of an object's members in the canonical text: its keys sorted by strcmp. Each call
+ * site passes the same keys every time, so the order is worked out once per call site, by the
+ * first thread that needs it, and read without a lock after that.
+ */
+#define JV_MAX 32
+
+struct key_order {
+    atomic_int ready;
+    pthread_mutex_t lock;
+    unsigned char idx[JV_MAX];
+};
+
+#define KEY_ORDER_INIT                                                                             \
+    {                                                                                              \
+        0, PTHREAD_MUTEX_INITIALIZER,                                                              \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
+
+static const unsigned char *key_order(struct key_order *ko, const struct jv *v, size_t n)
+{
+    size_t i, k;
+
+    assert(n <= JV_MAX);
+    if (atomic_load_explicit(&ko->ready, memory_order_acquire))
+        return ko->idx;
+    pthread_mutex_lock(&ko->lock);
+    if (!atomic_load_explicit(&ko->ready, memory_order_relaxed)) {
+        for (i = 0; i < n; i++) {
+            unsigned char x = (unsigned char)i;
+
+            for (k = i; k > 0 && strcmp(v[ko->idx[k - 1]].k, v[x].k) > 0; k--)
+                ko->idx[k] = ko->idx[k - 1];
+            ko->idx[k] = x;
+        }
+        atomic_store_explicit(&ko->ready, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&ko->lock);
+    return ko->idx;
+}
+
+static void jw_object(struct jw *w, const struct jv *v, size_t n, struct key_order *ko);
 
 static void jw_line(struct jw *w, const struct cg_order_line *l)
 {
     struct jv v[] = {
-        {"gnum", JV_INT, NULL, l->gnum},
-        {"sku", JV_STR, l->sku, 0},
-        {"item_name", JV_STR, l->item_name, 0},
-        {"item_describe", JV_STR, l->item_describe, 0},
-        {"bar_code", JV_STR, l->bar_code, 1},
-        {"unit", JV_STR, l->unit, 0},
-        {"qty", JV_DEC, NULL, l->qty},
-        {"price", JV_AMOUNT, NULL, l->price},
-        {"total", JV_AMOUNT, NULL, l->total},
-        {"gcode", JV_STR, l->gcode, 0},
-        {"gname", JV_STR, l->gname, 1},
-        {"gmodel", JV_STR, l->gmodel, 1},
-        {"unit1", JV_STR, l->unit1, 0},
-        {"qty1", JV_DEC, NULL, l->qty1},
-        {"unit2", JV_STR, *l->unit2 != '\0' ? l->unit2 : NULL, 0},
-        {"qty2", *l->unit2 != '\0' ? JV_DEC : JV_NULL, NULL, l->qty2},
-        {"origin", JV_STR, *l->origin != '\0' ? l->origin : NULL, 0},
-        {"net_weight", JV_DEC, NULL, l->net_weight},
-        {"gross_weight", JV_DEC, NULL, l->gross_weight},
+        {JK("gnum"), JV_INT, NULL, l->gnum},
+        {JK("sku"), JV_STR, l->sku, 0},
+        {JK("item_name"), JV_STR, l->item_name, 0},
+        {JK("item_describe"), JV_STR, l->item_describe, 0},
+        {JK("bar_code"), JV_STR, l->bar_code, 1},
+        {JK("unit"), JV_STR, l->unit, 0},
+        {JK("qty"), JV_DEC, NULL, l->qty},
+        {JK("price"), JV_AMOUNT, NULL, l->price},
+        {JK("total"), JV_AMOUNT, NULL, l->total},
+        {JK("gcode"), JV_STR, l->gcode, 0},
+        {JK("gname"), JV_STR, l->gname, 1},
+        {JK("gmodel"), JV_STR, l->gmodel, 1},
+        {JK("unit1"), JV_STR, l->unit1, 0},
+        {JK("qty1"), JV_DEC, NULL, l->qty1},
+        {JK("unit2"), JV_STR, *l->unit2 != '\0' ? l->unit2 : NULL, 0},
+        {JK("qty2"), *l->unit2 != '\0' ? JV_DEC : JV_NULL, NULL, l->qty2},
+        {JK("origin"), JV_STR, *l->origin != '\0' ? l->origin : NULL, 0},
+        {JK("net_weight"), JV_DEC, NULL, l->net_weight},
+        {JK("gross_weight"), JV_DEC, NULL, l->gross_weight},
     };
 
-    jw_object(w, v, sizeof(v) / sizeof(v[0]));
+    static struct key_order ko = KEY_ORDER_INIT;
+
+    jw_object(w, v, sizeof(v) / sizeof(v[0]), &ko);
 }
 
 static void jw_value(struct jw *w, const struct jv *v, bool comma)
@@ -971,26 +1077,41 @@ static void jw_value(struct jw *w, const struct jv *v, bool comma)
     size_t i;
 
     if (v->t == JV_STR) {
-        jw_str(w, v->k, v->s, comma, v->n != 0);
+        jw_str(w, v->k, v->kl, v->s, comma, v->n != 0);
         return;
     }
-    if (comma)
-        jw_add(w, ",", 1);
-    jw_add(w, "\"", 1);
-    jw_add(w, v->k, strlen(v->k));
-    jw_add(w, "\":", 2);
+    jw_key(w, v->k, v->kl, comma);
     switch (v->t) {
     case JV_DEC:
     case JV_AMOUNT:
-        cg_dec_text(v->n, v->t == JV_AMOUNT, num, sizeof(num));
-        jw_add(w, "\"", 1);
-        jw_add(w, num, strlen(num));
-        jw_add(w, "\"", 1);
+        /* "digits", written in place when there is room, as cg_dec_text() would write it */
+        if (w->b->data != NULL && CG_DEC_STRMAX + 2 < w->b->cap - w->b->len) {
+            char *d = w->b->data + w->b->len;
+
+            *d++ = '"';
+            d += cg_dec_put(v->n, v->t == JV_AMOUNT ? 2 : 0, d);
+            *d++ = '"';
+            w->b->len = (size_t)(d - w->b->data);
+        } else {
+            cg_dec_text(v->n, v->t == JV_AMOUNT, num, sizeof(num));
+            jw_add(w, "\"", 1);
+            jw_add(w, num, strlen(num));
+            jw_add(w, "\"", 1);
+        }
         break;
     case JV_INT: {
-        int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, (json_int_t)v->n);
+        /* Decimal digits of a JSON integer, as json_dumps() writes it (%lld). */
+        unsigned long long m =
+            v->n < 0 ? 0ULL - (unsigned long long)v->n : (unsigned long long)v->n;
+        char *p = num + sizeof(num);
 
-        jw_add(w, num, (size_t)n);
+        do {
+            *--p = (char)('0' + m % 10);
+            m /= 10;
+        } while (m != 0);
+        if (v->n < 0)
+            *--p = '-';
+        jw_add(w, p, (size_t)(num + sizeof(num) - p));
         break;
     }
     case JV_BOOL: jw_add(w, v->n ? "true" : "false", v->n ? 4 : 5); break;
@@ -1006,15 +1127,17 @@ static void jw_value(struct jw *w, const struct jv *v, bool comma)
     case JV_SHIP:
         if (o->has_shipment) {
             struct jv s[] = {
-                {"logistics_code", JV_STR, o->ship.logistics_code, 0},
-                {"logistics_name", JV_STR, o->ship.logistics_name, 0},
-                {"logistics_no", JV_STR, o->ship.logistics_no, 0},
-                {"gross_weight", JV_DEC, NULL, o->ship.gross_weight},
-                {"net_weight", JV_DEC, NULL, o->ship.net_weight},
-                {"pack_no", JV_INT, NULL, o->ship.pack_no},
+                {JK("logistics_code"), JV_STR, o->ship.logistics_code, 0},
+                {JK("logistics_name"), JV_STR, o->ship.logistics_name, 0},
+                {JK("logistics_no"), JV_STR, o->ship.logistics_no, 0},
+                {JK("gross_weight"), JV_DEC, NULL, o->ship.gross_weight},
+                {JK("net_weight"), JV_DEC, NULL, o->ship.net_weight},
+                {JK("pack_no"), JV_INT, NULL, o->ship.pack_no},
             };
 
-            jw_object(w, s, sizeof(s) / sizeof(s[0]));
+            static struct key_order ko = KEY_ORDER_INIT;
+
+            jw_object(w, s, sizeof(s) / sizeof(s[0]), &ko);
         } else {
             jw_add(w, "null", 4);
         }
@@ -1022,14 +1145,16 @@ static void jw_value(struct jw *w, const struct jv *v, bool comma)
     case JV_PAY:
         if (o->has_payment) {
             struct jv p[] = {
-                {"pay_code", JV_STR, o->pay.pay_code, 0},
-                {"pay_name", JV_STR, o->pay.pay_name, 0},
-                {"pay_no", JV_STR, o->pay.pay_no, 0},
-                {"charge", JV_AMOUNT, NULL, o->pay.charge},
-                {"accounting_date", JV_STR, o->pay.accounting_date, 0},
+                {JK("pay_code"), JV_STR, o->pay.pay_code, 0},
+                {JK("pay_name"), JV_STR, o->pay.pay_name, 0},
+                {JK("pay_no"), JV_STR, o->pay.pay_no, 0},
+                {JK("charge"), JV_AMOUNT, NULL, o->pay.charge},
+                {JK("accounting_date"), JV_STR, o->pay.accounting_date, 0},
             };
 
-            jw_object(w, p, sizeof(p) / sizeof(p[0]));
+            static struct key_order ko = KEY_ORDER_INIT;
+
+            jw_object(w, p, sizeof(p) / sizeof(p[0]), &ko);
         } else {
             jw_add(w, "null", 4);
         }
@@ -1039,29 +1164,23 @@ static void jw_value(struct jw *w, const struct jv *v, bool comma)
     }
 }
 
-/* One object: members in the order given, or sorted by key for the canonical text. */
-static void jw_object(struct jw *w, struct jv *v, size_t n)
+/* One object: members in the order given, or sorted by key for the canonical text (ko: the
+ * call site's order, at most JV_MAX members). */
+static void jw_object(struct jw *w, const struct jv *v, size_t n, struct key_order *ko)
 {
+    const unsigned char *idx = w->canonical ? key_order(ko, v, n) : NULL;
     bool comma = false;
-    size_t i, k;
+    size_t i;
 
-    if (w->canonical) {
-        /* Insertion sort: at most 19 keys, all distinct. */
-        for (i = 1; i < n; i++) {
-            struct jv x = v[i];
-
-            for (k = i; k > 0 && strcmp(v[k - 1].k, x.k) > 0; k--)
-                v[k] = v[k - 1];
-            v[k] = x;
-        }
-    }
     jw_add(w, "{", 1);
     for (i = 0; i < n; i++) {
-        if (v[i].t == JV_STR) {
-            if (jw_str(w, v[i].k, v[i].s, comma, v[i].n != 0))
+        const struct jv *x = &v[idx != NULL ? idx[i] : i];
+
+        if (x->t == JV_STR) {
+            if (jw_str(w, x->k, x->kl, x->s, comma, x->n != 0))
                 comma = true;
         } else {
-            jw_value(w, &v[i], comma);
+            jw_value(w, x, comma);
             comma = true;
         }
     }
@@ -1071,28 +1190,29 @@ static void jw_object(struct jw *w, struct jv *v, size_t n)
 static int order_json(const struct cg_order *o, bool canonical, struct cg_buf *out,
                       struct cg_map *cache)
 {
+    static struct key_order ko_canonical = KEY_ORDER_INIT;
     struct jw w = {out, canonical ? JSON_ENSURE_ASCII : 0, canonical, o, cache, CG_OK};
     size_t len0 = out->len;
     struct jv v[] = {
-        {"order_no", JV_STR, o->order_no, 0},
-        {"seller", JV_STR, o->seller, 0},
-        {"source", JV_STR, o->source, 0},
-        {"line", JV_INT, NULL, o->line},
-        {"currency", JV_STR, o->currency, 0},
-        {"currency_iso", JV_STR, o->currency_iso, 0},
-        {"country", JV_STR, o->country, 0},
-        {"country_iso", JV_STR, o->country_iso, 0},
-        {"pod", JV_STR, o->pod, 0},
-        {"goods_value", JV_AMOUNT, NULL, o->goods_value},
-        {"freight", JV_AMOUNT, NULL, o->freight},
-        {"insured_fee", JV_AMOUNT, NULL, o->insured_fee},
-        {"note", JV_STR, o->note, 0},
-        {"lines", JV_LINES, NULL, 0},
-        {"has_shipment", JV_BOOL, NULL, o->has_shipment},
-        {"shipment", JV_SHIP, NULL, 0},
-        {"has_payment", JV_BOOL, NULL, o->has_payment},
-        {"payment", JV_PAY, NULL, 0},
-        {"hash", JV_STR, o->hash, 0},
+        {JK("order_no"), JV_STR, o->order_no, 0},
+        {JK("seller"), JV_STR, o->seller, 0},
+        {JK("source"), JV_STR, o->source, 0},
+        {JK("line"), JV_INT, NULL, o->line},
+        {JK("currency"), JV_STR, o->currency, 0},
+        {JK("currency_iso"), JV_STR, o->currency_iso, 0},
+        {JK("country"), JV_STR, o->country, 0},
+        {JK("country_iso"), JV_STR, o->country_iso, 0},
+        {JK("pod"), JV_STR, o->pod, 0},
+        {JK("goods_value"), JV_AMOUNT, NULL, o->goods_value},
+        {JK("freight"), JV_AMOUNT, NULL, o->freight},
+        {JK("insured_fee"), JV_AMOUNT, NULL, o->insured_fee},
+        {JK("note"), JV_STR, o->note, 0},
+        {JK("lines"), JV_LINES, NULL, 0},
+        {JK("has_shipment"), JV_BOOL, NULL, o->has_shipment},
+        {JK("shipment"), JV_SHIP, NULL, 0},
+        {JK("has_payment"), JV_BOOL, NULL, o->has_payment},
+        {JK("payment"), JV_PAY, NULL, 0},
+        {JK("hash"), JV_STR, o->hash, 0},
     };
     size_t n = sizeof(v) / sizeof(v[0]);
 
@@ -1101,12 +1221,11 @@ static int order_json(const struct cg_order *o, bool canonical, struct cg_buf *o
         memmove(&v[2], &v[4], (n - 4) * sizeof(v[0]));
         n -= 3;
     }
-    jw_object(&w, v, n);
-    if (w.rc != CG_OK) {
+    jw_object(&w, v, n, canonical ? &ko_canonical : NULL);
+    if (w.rc != CG_OK)
         out->len = len0;
-        if (out->data != NULL)
-            out->data[len0] = '\0';
-    }
+    if (out->data != NULL)
+        out->data[out->len] = '\0';
     return w.rc;
 }
 

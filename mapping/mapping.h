@@ -70,6 +70,8 @@ void cg_seller_free(struct cg_seller *s);
 
 /* ------------------------------------------------------------------ order model */
 
+/* The strings of a line (sku, item_name, item_describe, bar_code, gname, gmodel) are one
+ * allocation that starts at sku; cg_order_free() frees it. */
 struct cg_order_line {
     int gnum;            /* 1-based, contiguous */
     char *sku;           /* itemNo (seller's SKU) */
@@ -133,7 +135,7 @@ struct cg_order {
     enum cg_order_status status;
     char *status_reason;  /* what said so: "Financial Status 'pending'"; NULL when live */
     char *seller;         /* seller profile name, "" for the default */
-    char *order_no;       /* orderNo, <= 60 */
+    char *order_no;       /* orderNo, <= 60; seller and source share its allocation */
     char *source;         /* input file name (for messages) */
     long line;            /* first line of the order in the file */
     char currency[4];     /* customs numeric currency code, e.g. "502" */

@@ -135,6 +135,14 @@ static void test_format_matches_printf(void **state)
                 want[--n] = '\0';
             assert_int_equal(cg_dec_format(v, k, got, sizeof(got)), CG_OK);
             assert_string_equal(got, want);
+            memset(got, 'x', sizeof(got));
+            assert_int_equal(cg_dec_put(v, k, got), (size_t)n);
+            assert_memory_equal(got, want, (size_t)n);
+            assert_int_equal(got[n], 'x'); /* nothing written past the text */
+            /* A buffer one byte short: CG_ERANGE and the text cut, NUL-terminated. */
+            assert_int_equal(cg_dec_format(v, k, got, (size_t)n), CG_ERANGE);
+            assert_int_equal(strlen(got), (size_t)n - 1);
+            assert_memory_equal(got, want, (size_t)n - 1);
         }
     }
 }
