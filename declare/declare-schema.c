@@ -25,10 +25,23 @@
 #include "core/fsutil.h"
 #include "declare/declare.h"
 
+/*
+ * Validation contexts kept for reuse, one per thread that validates at the same time (run's
+ * workers, map's two threads, the port's request threads): a context keeps the buffers it grew
+ * for the last document, where a fresh one per document would allocate them again. A thread
+ * takes the first free slot; when all are busy it validates with a context of its own.
+ */
+#define NCTX 8
+
+struct ctx_slot {
+    pthread_mutex_t lock;
+    xmlSchemaValidCtxtPtr vctxt; /* made on first use, reused under lock */
+};
+
 struct cg_schema {
     xmlSchemaPtr schema;
-    pthread_mutex_t lock;
-    xmlSchemaValidCtxtPtr vctxt; /* reused under lock */
+    struct ctx_slot slot[NCTX];
+    int nlocks; /* slots whose mutex was initialized */
     char *path;
 };
 
@@ -115,9 +128,11 @@ static int compile(const char *path, struct cg_schema **out, struct cg_err *err)
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    if (pthread_mutex_init(&s->lock, NULL) != 0) {
-        free(s);
-        return CG_ERR_SET(err, CG_ERR, "cannot create a mutex");
+    for (s->nlocks = 0; s->nlocks < NCTX; s->nlocks++) {
+        if (pthread_mutex_init(&s->slot[s->nlocks].lock, NULL) != 0) {
+            cg_schema_free(s);
+            return CG_ERR_SET(err, CG_ERR, "cannot create a mutex");
+        }
     }
     s->path = cg_strdup(path);
     if (s->path == NULL) {
@@ -141,8 +156,8 @@ static int compile(const char *path, struct cg_schema **out, struct cg_err *err)
                         fe.set ? fe.reason : "unreadable or not a schema");
         goto done;
     }
-    s->vctxt = xmlSchemaNewValidCtxt(s->schema);
-    if (s->vctxt == NULL) {
+    s->slot[0].vctxt = xmlSchemaNewValidCtxt(s->schema);
+    if (s->slot[0].vctxt == NULL) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
@@ -196,9 +211,13 @@ void cg_schema_free(struct cg_schema *s)
 {
     if (s == NULL)
         return;
-    xmlSchemaFreeValidCtxt(s->vctxt);
+    int i;
+
+    for (i = 0; i < s->nlocks; i++) {
+        xmlSchemaFreeValidCtxt(s->slot[i].vctxt);
+        pthread_mutex_destroy(&s->slot[i].lock);
+    }
     xmlSchemaFree(s->schema);
-    pthread_mutex_destroy(&s->lock);
     free(s->path);
     free(s);
 }
@@ -206,25 +225,33 @@ void cg_schema_free(struct cg_schema *s)
 /* Validate; on failure fe says what and where. */
 static int run(struct cg_schema *s, xmlDocPtr doc, struct first_err *fe, struct cg_err *err)
 {
-    xmlSchemaValidCtxtPtr v;
-    bool locked;
-    int r;
+    xmlSchemaValidCtxtPtr v = NULL;
+    struct ctx_slot *slot = NULL;
+    int i, r;
 
     memset(fe, 0, sizeof(*fe));
     if (s == NULL || doc == NULL || xmlDocGetRootElement(doc) == NULL)
         return CG_ERR_SET(err, CG_EINVAL, "no schema or no document to validate");
-    locked = pthread_mutex_trylock(&s->lock) == 0;
-    v = locked ? s->vctxt : xmlSchemaNewValidCtxt(s->schema);
+    for (i = 0; i < NCTX && slot == NULL; i++)
+        if (pthread_mutex_trylock(&s->slot[i].lock) == 0)
+            slot = &s->slot[i];
+    if (slot != NULL) {
+        if (slot->vctxt == NULL)
+            slot->vctxt = xmlSchemaNewValidCtxt(s->schema);
+        v = slot->vctxt;
+    } else {
+        v = xmlSchemaNewValidCtxt(s->schema);
+    }
     if (v == NULL) {
-        if (locked)
-            pthread_mutex_unlock(&s->lock);
+        if (slot != NULL)
+            pthread_mutex_unlock(&slot->lock);
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
     xmlSchemaSetValidStructuredErrors(v, on_error, fe);
     r = xmlSchemaValidateDoc(v, doc);
     xmlSchemaSetValidStructuredErrors(v, NULL, NULL);
-    if (locked)
-        pthread_mutex_unlock(&s->lock);
+    if (slot != NULL)
+        pthread_mutex_unlock(&slot->lock);
     else
         xmlSchemaFreeValidCtxt(v);
     if (r == 0)

@@ -273,6 +273,17 @@ int cg_msg_validate_refs(struct cg_schema *s, xmlDocPtr doc, const struct cg_doc
 int cg_order_check(struct cg_schema *s, const struct cg_order *o, const struct cg_seller *seller,
                    const struct cg_base_transfer *bt, const char *version, struct cg_err *err);
 /*
+ * Whether every one of the n orders (live, at most CG_MSG_MAX_ENTITIES) passes
+ * cg_order_check(): the messages of each kind are built for all of them together, as one
+ * message with one entity per order, and validated once. XSD validity of an entity does not
+ * depend on its siblings (the schemas have no identity constraints), so true means each order's
+ * own messages are valid. false means only that some order may fail (or memory was short):
+ * check each with cg_order_check() for its own verdict and words.
+ */
+bool cg_orders_pass(struct cg_schema *s, const struct cg_order *const *o, size_t n,
+                    const struct cg_seller *seller, const struct cg_base_transfer *bt,
+                    const char *version);
+/*
  * Where the value is configured when msg is a builder's "element X: required value is missing"
  * for an element that comes from the configuration ("[declare] cop_code"); NULL otherwise.
  */

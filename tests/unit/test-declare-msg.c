@@ -942,6 +942,71 @@ static void test_ceb603(void **state)
     xmlFreeDoc(doc);
 }
 
+/*
+ * cg_orders_pass() says true only when every order passes cg_order_check(): checked here for
+ * orders with and without shipment and payment receipt, with one order that fails in a message
+ * only it declares, and with a failure in a message its kind does not declare (no verdict).
+ */
+static void test_orders_pass(void **state)
+{
+    static struct fixture f[5];
+    static char payments[] = "shop";
+    const struct cg_order *o[101];
+    struct cg_err err;
+    size_t i;
+    int pass;
+
+    (void)state;
+    for (i = 0; i < 5; i++) {
+        char no[16];
+
+        snprintf(no, sizeof(no), "P-%zu", i);
+        fixture_init(&f[i], no);
+        o[i] = &f[i].o;
+    }
+    f[1].o.has_shipment = false;
+    f[2].o.has_payment = false;
+    seller.payments = payments; /* CEB403 for the orders with a payment */
+    for (pass = 0; pass < 2; pass++) {
+        struct cg_schema *s = pass == 0 ? s2205 : s2018;
+        const char *v = pass == 0 ? "202205" : "2018";
+
+        assert_true(cg_orders_pass(s, o, 5, &seller, &bt, v));
+        for (i = 0; i < 5; i++)
+            assert_int_equal(cg_order_check(s, o[i], &seller, &bt, v, &err), CG_OK);
+    }
+
+    /* An over-long tracking number fails the waybill of the order that has a shipment... */
+    f[3].o.ship.logistics_no = put(&f[3], "YT-0123456789-0123456789-0123456789");
+    assert_false(cg_orders_pass(s2205, o, 5, &seller, &bt, "202205"));
+    assert_false(cg_orders_pass(s2205, &o[3], 1, &seller, &bt, "202205"));
+    assert_int_equal(cg_order_check(s2205, o[3], &seller, &bt, "202205", &err), CG_ESCHEMA);
+    assert_contains(err.msg, "CEB505 schema: ");
+    assert_contains(err.msg, "element logisticsNo: ");
+    assert_true(cg_orders_pass(s2205, o, 3, &seller, &bt, "202205"));
+    assert_true(cg_orders_pass(s2205, &o[4], 1, &seller, &bt, "202205"));
+    /* ...and not that of an order without one, which declares no waybill. */
+    f[3].o.has_shipment = false;
+    assert_true(cg_orders_pass(s2205, o, 5, &seller, &bt, "202205"));
+    assert_int_equal(cg_order_check(s2205, o[3], &seller, &bt, "202205", &err), CG_OK);
+
+    /* A pay number too long fails only where the receipt is declared (payments = shop). */
+    f[0].o.pay.pay_no = put(&f[0], "PAY-0123456789-0123456789-0123456789-0123456789-0123456789-"
+                                   "0123456789");
+    assert_false(cg_orders_pass(s2205, o, 5, &seller, &bt, "202205"));
+    assert_int_equal(cg_order_check(s2205, o[0], &seller, &bt, "202205", &err), CG_ESCHEMA);
+    assert_contains(err.msg, "CEB403 schema: ");
+    seller.payments = NULL;
+    assert_true(cg_orders_pass(s2205, o, 5, &seller, &bt, "202205"));
+
+    /* No orders, or more than a message carries: no verdict. */
+    assert_false(cg_orders_pass(s2205, o, 0, &seller, &bt, "202205"));
+    for (i = 5; i < 101; i++)
+        o[i] = o[4];
+    assert_true(cg_orders_pass(s2205, o, 100, &seller, &bt, "202205"));
+    assert_false(cg_orders_pass(s2205, o, 101, &seller, &bt, "202205"));
+}
+
 /* Several entities: the failing one is named; 0 and 101 entities are refused. */
 static void test_order_batch(void **state)
 {
@@ -1679,6 +1744,7 @@ int main(void)
         cmocka_unit_test(test_ceb603),
         cmocka_unit_test(test_trade_modes),
         cmocka_unit_test(test_order_batch),
+        cmocka_unit_test(test_orders_pass),
         cmocka_unit_test(test_ceb607),
         cmocka_unit_test(test_ceb509),
         cmocka_unit_test(test_ceb701),
