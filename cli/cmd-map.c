@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "core/buf.h"
@@ -53,15 +54,17 @@ static int replace(char **dst, const char *v)
 }
 
 /*
- * Two threads: the calling thread reads and maps the orders and writes each order's JSON line
- * (the reader's work and the JSON are about half of the cost), and a checker thread builds and
- * validates each order's messages (the other half) and prints, in file order, what the reader
- * handed it: the order's line or its rejection, and the reader's own rejections and waiting or
- * skipped orders. Items travel in batches of ITEMS_MAX through a bounded queue of NBATCH
- * batches, so memory stays flat however long the file. Without the thread (pthread_create
- * failed) the calling thread checks each batch itself; the output is the same.
+ * Two threads. The calling thread reads and maps the orders and writes each order's JSON line;
+ * orders travel in batches of ITEMS_MAX, and each batch's messages are built and validated (the
+ * check, the larger half of the work) by the checker thread or, when the reader would otherwise
+ * wait for a free batch, by the reader itself: neither thread idles while the other has work.
+ * Whoever finishes checking the next batch in file order prints it, and the batches ready after
+ * it: each order's line or its rejection, and the reader's own rejections and waiting or skipped
+ * orders, so the output is in file order. NBATCH batches in all keep memory flat however long
+ * the file. Without the thread (pthread_create failed) the reader checks every batch itself;
+ * the output is the same.
  */
-enum { ITEMS_MAX = 64, NBATCH = 4 };
+enum { ITEMS_MAX = 256, NBATCH = 4 };
 
 enum item_kind {
     IT_ORDER, /* o, with its JSON line (or nothing with --table) in text */
@@ -73,50 +76,109 @@ struct item {
     enum item_kind kind;
     struct cg_order *o;
     struct cg_buf text;
+    bool bad;      /* IT_ORDER: the check failed, text is the rejection (or empty: see msg_lost) */
+    bool msg_lost; /* the rejection could not be written for want of memory */
+};
+
+enum batch_state {
+    B_SPARE,    /* free; its orders are freed by the reader when it takes it */
+    B_FILLING,  /* the reader's */
+    B_FULL,     /* waiting for a check */
+    B_CHECKING, /* one thread checks it */
+    B_CHECKED,  /* waiting for its turn to print */
 };
 
 struct batch {
+    enum batch_state st;
+    unsigned long seq; /* order of hand-over: the order of printing */
     size_t n;
     struct item it[ITEMS_MAX];
 };
 
 struct pipe {
     pthread_mutex_t lock;
-    pthread_cond_t cv;           /* any change of the two rings or of busy */
-    struct batch *full[NBATCH];  /* handed to the checker, oldest first */
-    struct batch *spare[NBATCH]; /* ready for the reader */
-    size_t nfull, nspare, first;
-    struct batch *cur; /* the batch the reader fills, in neither ring */
-    bool busy;         /* the checker holds a batch */
-    bool stop;         /* no more batches */
-    bool threaded;     /* the checker thread runs */
-    pthread_t tid;
+    pthread_cond_t cv; /* any change of state */
     struct batch pool[NBATCH];
+    struct batch *cur;        /* the batch the reader fills, B_FILLING */
+    unsigned long next_seq;   /* of the next batch handed over */
+    unsigned long next_print; /* of the next batch to print */
+    bool printing;            /* a thread prints; others leave it to that thread */
+    bool stop;                /* no more batches */
+    bool threaded;            /* the checker thread runs */
+    pthread_t tid;
     /* what the check needs, read only */
     struct cg_schema *schema;
     const struct cg_seller *seller;
     const struct cg_base_transfer *bt;
     const char *version;
     bool table;
-    /* counted by the checker; read by the reader after drain() */
+    /* counted while printing (one printer at a time); read by the reader after drain() */
     long n_bad;
     bool failed;
 };
 
+/* Check one order; the rejection, if any, goes into text. Any thread. */
 static void check_item(struct pipe *p, struct item *it)
 {
     struct cg_order *o = it->o;
     struct cg_err err;
 
+    it->bad = false;
+    it->msg_lost = false;
+    if (it->kind != IT_ORDER)
+        return;
     cg_err_clear(&err);
+    if (cg_order_check(p->schema, o, p->seller, p->bt, p->version, &err) != CG_OK) {
+        it->bad = true;
+        cg_buf_reset(&it->text);
+        if (cg_buf_addf(&it->text, "%s:%ld: order %s: %s\n", o->source, o->line, o->order_no,
+                        err.msg) != CG_OK)
+            it->msg_lost = true;
+    }
+}
+
+/*
+ * Check the items of b. Orders go GROUP at a time through cg_orders_pass() (one message per
+ * kind for the group, validated once: most of a small message's cost is the message, not its
+ * entities); only a group that does not pass is checked order by order, which gives each
+ * order its own verdict and words. Any thread.
+ */
+enum { GROUP = 16 };
+
+static void check_items(struct pipe *p, struct batch *b)
+{
+    const struct cg_order *o[GROUP];
+    size_t i = 0, j, end, m;
+
+    while (i < b->n) {
+        for (end = i, m = 0; end < b->n && m < GROUP; end++) {
+            b->it[end].bad = false;
+            b->it[end].msg_lost = false;
+            if (b->it[end].kind == IT_ORDER)
+                o[m++] = b->it[end].o;
+        }
+        if (m > 0 && !cg_orders_pass(p->schema, o, m, p->seller, p->bt, p->version))
+            for (j = i; j < end; j++)
+                check_item(p, &b->it[j]);
+        i = end;
+    }
+}
+
+/* Print one checked item. Only the printing thread. */
+static void print_item(struct pipe *p, struct item *it)
+{
+    const struct cg_order *o = it->o;
+
     if (it->kind != IT_ORDER) {
         fwrite(it->text.data, 1, it->text.len, stderr);
         if (it->kind == IT_ERROR)
             p->failed = true;
-        return;
-    }
-    if (cg_order_check(p->schema, o, p->seller, p->bt, p->version, &err) != CG_OK) {
-        fprintf(stderr, "%s:%ld: order %s: %s\n", o->source, o->line, o->order_no, err.msg);
+    } else if (it->bad) {
+        if (it->msg_lost)
+            fprintf(stderr, "%s:%ld: order %s: rejected (the reason was lost: out of memory)\n",
+                    o->source, o->line, o->order_no);
+        else
+            fwrite(it->text.data, 1, it->text.len, stderr);
         p->n_bad++;
     } else if (p->table) {
         table_row(o);
@@ -125,15 +187,7 @@ static void check_item(struct pipe *p, struct item *it)
     }
 }
 
-static void check_batch(struct pipe *p, struct batch *b)
-{
-    size_t i;
-
-    for (i = 0; i < b->n; i++)
-        check_item(p, &b->it[i]);
-}
-
-/* Free the orders of a checked batch. Done by the reader, which allocated them: a free from the
+/* Free the orders of a printed batch. Done by the reader, which allocated them: a free from the
  * checker thread would take the reader's malloc arena lock for every block, against the reader. */
 static void batch_release(struct batch *b)
 {
@@ -146,6 +200,55 @@ static void batch_release(struct batch *b)
     b->n = 0;
 }
 
+/* The oldest batch waiting for a check, or NULL. Lock held. */
+static struct batch *oldest_full(struct pipe *p)
+{
+    struct batch *best = NULL;
+    size_t i;
+
+    for (i = 0; i < NBATCH; i++)
+        if (p->pool[i].st == B_FULL && (best == NULL || p->pool[i].seq < best->seq))
+            best = &p->pool[i];
+    return best;
+}
+
+/* Print every batch whose turn has come, unless another thread already does. Lock held. */
+static void print_ready(struct pipe *p)
+{
+    size_t i;
+    struct batch *b;
+
+    while (!p->printing) {
+        b = NULL;
+        for (i = 0; i < NBATCH; i++)
+            if (p->pool[i].st == B_CHECKED && p->pool[i].seq == p->next_print)
+                b = &p->pool[i];
+        if (b == NULL)
+            return;
+        p->printing = true;
+        pthread_mutex_unlock(&p->lock);
+        for (i = 0; i < b->n; i++)
+            print_item(p, &b->it[i]);
+        pthread_mutex_lock(&p->lock);
+        p->printing = false;
+        p->next_print++;
+        b->st = B_SPARE;
+        pthread_cond_broadcast(&p->cv);
+    }
+}
+
+/* Check batch b (B_CHECKING, taken by this thread), then print what is ready. Lock held; it is
+ * released while checking. */
+static void check_and_print(struct pipe *p, struct batch *b)
+{
+    pthread_mutex_unlock(&p->lock);
+    check_items(p, b);
+    pthread_mutex_lock(&p->lock);
+    b->st = B_CHECKED;
+    print_ready(p);
+    pthread_cond_broadcast(&p->cv);
+}
+
 static void *checker_main(void *arg)
 {
     struct pipe *p = arg;
@@ -153,20 +256,12 @@ static void *checker_main(void *arg)
 
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (p->nfull == 0 && !p->stop)
+        while ((b = oldest_full(p)) == NULL && !p->stop)
             pthread_cond_wait(&p->cv, &p->lock);
-        if (p->nfull == 0)
+        if (b == NULL)
             break;
-        b = p->full[p->first];
-        p->first = (p->first + 1) % NBATCH;
-        p->nfull--;
-        p->busy = true;
-        pthread_mutex_unlock(&p->lock);
-        check_batch(p, b);
-        pthread_mutex_lock(&p->lock);
-        p->busy = false;
-        p->spare[p->nspare++] = b;
-        pthread_cond_broadcast(&p->cv);
+        b->st = B_CHECKING;
+        check_and_print(p, b);
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -180,9 +275,9 @@ static void pipe_init(struct pipe *p)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cv, NULL);
     for (i = 0; i < NBATCH; i++) {
+        p->pool[i].st = B_SPARE;
         for (j = 0; j < ITEMS_MAX; j++)
             cg_buf_init(&p->pool[i].it[j].text, SIZE_MAX / 2);
-        p->spare[p->nspare++] = &p->pool[i];
     }
 }
 
@@ -191,21 +286,38 @@ static void pipe_start(struct pipe *p)
     p->threaded = pthread_create(&p->tid, NULL, checker_main, p) == 0;
 }
 
-/* The batch the reader fills (cur), taken from spare, waiting for the checker if none is. */
+/* The batch the reader fills (cur): a spare one; while there is none, the reader checks the
+ * oldest waiting batch itself, or waits for the checker. */
 static struct batch *pipe_batch(struct pipe *p)
 {
-    if (p->cur == NULL) {
-        pthread_mutex_lock(&p->lock);
-        while (p->nspare == 0)
-            pthread_cond_wait(&p->cv, &p->lock);
-        p->cur = p->spare[--p->nspare];
-        pthread_mutex_unlock(&p->lock);
-        batch_release(p->cur);
+    struct batch *b;
+    size_t i;
+
+    if (p->cur != NULL)
+        return p->cur;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        b = NULL;
+        for (i = 0; i < NBATCH && b == NULL; i++)
+            if (p->pool[i].st == B_SPARE)
+                b = &p->pool[i];
+        if (b != NULL)
+            break;
+        if ((b = oldest_full(p)) != NULL) {
+            b->st = B_CHECKING;
+            check_and_print(p, b);
+            continue;
+        }
+        pthread_cond_wait(&p->cv, &p->lock);
     }
-    return p->cur;
+    b->st = B_FILLING;
+    pthread_mutex_unlock(&p->lock);
+    batch_release(b);
+    p->cur = b;
+    return b;
 }
 
-/* Hand the reader's batch to the checker (or check it here without the thread). */
+/* Hand the reader's batch over to be checked. */
 static void pipe_push(struct pipe *p)
 {
     struct batch *b = p->cur;
@@ -213,14 +325,9 @@ static void pipe_push(struct pipe *p)
     p->cur = NULL;
     if (b == NULL)
         return;
-    if (!p->threaded) {
-        check_batch(p, b);
-        p->spare[p->nspare++] = b;
-        return;
-    }
     pthread_mutex_lock(&p->lock);
-    p->full[(p->first + p->nfull) % NBATCH] = b;
-    p->nfull++;
+    b->seq = p->next_seq++;
+    b->st = B_FULL;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->lock);
 }
@@ -242,19 +349,32 @@ static struct item *pipe_item(struct pipe *p)
     return it;
 }
 
-/* Hand over what is filled, wait until the checker has printed all of it, free its orders. */
+/* Hand over what is filled and help check it until all of it is printed; free its orders. */
 static void pipe_drain(struct pipe *p)
 {
+    struct batch *b;
     size_t i;
 
-    if (p->cur != NULL && p->cur->n > 0)
-        pipe_push(p);
+    if (p->cur != NULL) {
+        if (p->cur->n > 0) {
+            pipe_push(p);
+        } else {
+            p->cur->st = B_SPARE; /* empty: nothing to print */
+            p->cur = NULL;
+        }
+    }
     pthread_mutex_lock(&p->lock);
-    while (p->nfull > 0 || p->busy)
-        pthread_cond_wait(&p->cv, &p->lock);
-    for (i = 0; i < p->nspare; i++)
-        batch_release(p->spare[i]);
+    while (p->next_print != p->next_seq) {
+        if ((b = oldest_full(p)) != NULL) {
+            b->st = B_CHECKING;
+            check_and_print(p, b);
+        } else {
+            pthread_cond_wait(&p->cv, &p->lock);
+        }
+    }
     pthread_mutex_unlock(&p->lock);
+    for (i = 0; i < NBATCH; i++)
+        batch_release(&p->pool[i]);
 }
 
 static void pipe_free(struct pipe *p)
@@ -291,6 +411,8 @@ static int pipe_note(struct pipe *p, enum item_kind kind, const char *fmt, ...)
     va_end(ap);
     return rc;
 }
+
+static char outbuf[256 * 1024];
 
 static int exec_map(struct cg_cli *cli, int argc, char **argv)
 {
@@ -351,6 +473,11 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
     bt.cop_code = cg_conf_get(cli->conf, "declare", "cop_code");
     bt.cop_name = cg_conf_get(cli->conf, "declare", "cop_name");
     bt.dxp_id = cg_conf_get(cli->conf, "declare", "dxp_id");
+    /* One write(2) per 256 KiB of output instead of one per 4 KiB when stdout is a file or a
+     * pipe: with 26,000 writes for 100,000 orders, the system calls were a tenth of the
+     * checker's time. A terminal keeps its line buffering. */
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
     if (table)
         printf("%-24s %-4s %-4s %5s %14s %10s  %-32s %s\n", "ORDER", "CUR", "DEST", "LINES",
                "GOODS VALUE", "FREIGHT", "WAYBILL", "HASH");
@@ -399,8 +526,8 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
                 cg_order_free(o);
                 continue;
             }
-            /* The line is written here, beside the reading; the checker prints it or, when
-             * the order's messages fail, its rejection instead. */
+            /* The line is written here, beside the reading; it is printed or, when the
+             * order's messages fail, its rejection instead. */
             it = pipe_item(&pp);
             it->o = o;
             if (!table && (cg_order_json_add(o, false, &it->text) != CG_OK ||
