@@ -117,14 +117,13 @@ struct pipe {
     bool failed;
 };
 
-/* Check one order; the rejection, if any, goes into text. Any thread. */
+/* Check one order (bad and msg_lost are false on entry); the rejection, if any, goes into text.
+ * Any thread. */
 static void check_item(struct pipe *p, struct item *it)
 {
     struct cg_order *o = it->o;
     struct cg_err err;
 
-    it->bad = false;
-    it->msg_lost = false;
     if (it->kind != IT_ORDER)
         return;
     cg_err_clear(&err);
@@ -249,19 +248,30 @@ static void check_and_print(struct pipe *p, struct batch *b)
     pthread_cond_broadcast(&p->cv);
 }
 
+/* Take the oldest batch waiting for a check, check it and print what is ready; false when no
+ * batch waits. Lock held; it is released while checking. */
+static bool check_oldest(struct pipe *p)
+{
+    struct batch *b = oldest_full(p);
+
+    if (b == NULL)
+        return false;
+    b->st = B_CHECKING;
+    check_and_print(p, b);
+    return true;
+}
+
 static void *checker_main(void *arg)
 {
     struct pipe *p = arg;
-    struct batch *b;
 
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while ((b = oldest_full(p)) == NULL && !p->stop)
-            pthread_cond_wait(&p->cv, &p->lock);
-        if (b == NULL)
+        if (check_oldest(p))
+            continue;
+        if (p->stop)
             break;
-        b->st = B_CHECKING;
-        check_and_print(p, b);
+        pthread_cond_wait(&p->cv, &p->lock);
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -303,12 +313,8 @@ static struct batch *pipe_batch(struct pipe *p)
                 b = &p->pool[i];
         if (b != NULL)
             break;
-        if ((b = oldest_full(p)) != NULL) {
-            b->st = B_CHECKING;
-            check_and_print(p, b);
-            continue;
-        }
-        pthread_cond_wait(&p->cv, &p->lock);
+        if (!check_oldest(p))
+            pthread_cond_wait(&p->cv, &p->lock);
     }
     b->st = B_FILLING;
     pthread_mutex_unlock(&p->lock);
@@ -352,7 +358,6 @@ static struct item *pipe_item(struct pipe *p)
 /* Hand over what is filled and help check it until all of it is printed; free its orders. */
 static void pipe_drain(struct pipe *p)
 {
-    struct batch *b;
     size_t i;
 
     if (p->cur != NULL) {
@@ -364,14 +369,9 @@ static void pipe_drain(struct pipe *p)
         }
     }
     pthread_mutex_lock(&p->lock);
-    while (p->next_print != p->next_seq) {
-        if ((b = oldest_full(p)) != NULL) {
-            b->st = B_CHECKING;
-            check_and_print(p, b);
-        } else {
+    while (p->next_print != p->next_seq)
+        if (!check_oldest(p))
             pthread_cond_wait(&p->cv, &p->lock);
-        }
-    }
     pthread_mutex_unlock(&p->lock);
     for (i = 0; i < NBATCH; i++)
         batch_release(&p->pool[i]);

@@ -138,6 +138,35 @@ static char *xstrdup(struct cg_ob *b, const char *s)
     return d;
 }
 
+/*
+ * Copies of the n strings src[] in one allocation, in that order, each *dst[i] pointing at its
+ * copy; a NULL src[i] leaves *dst[i] NULL. Freeing the first copy frees them all; src[0] must
+ * not be NULL. Out of memory fails the order and leaves every *dst[i] NULL.
+ */
+static void pack_strings(struct cg_ob *b, const char *const src[], char **const dst[], size_t n)
+{
+    size_t len[8], size = 0, i;
+    char *blk;
+
+    assert(n <= sizeof(len) / sizeof(len[0]) && src[0] != NULL);
+    for (i = 0; i < n; i++) {
+        len[i] = src[i] != NULL ? strlen(src[i]) + 1 : 0;
+        size += len[i];
+    }
+    blk = malloc(size);
+    if (blk == NULL) {
+        cg_ob_fail(b, 0, "-", "out of memory");
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        if (src[i] == NULL)
+            continue;
+        memcpy(blk, src[i], len[i]);
+        *dst[i] = blk;
+        blk += len[i];
+    }
+}
+
 void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, struct cg_ob_scratch *scratch,
                  const char *source, const char *order_no, long line)
 {
@@ -153,22 +182,11 @@ void cg_ob_begin(struct cg_ob *b, struct cg_map_ctx *m, struct cg_ob_scratch *sc
     b->o->line = line;
     {
         /* order_no, source and seller in one block that starts at order_no. */
-        const char *seller = m->seller != NULL ? m->seller->name : "";
-        size_t n1 = strlen(order_no != NULL ? order_no : "") + 1;
-        size_t n2 = strlen(source != NULL ? source : "") + 1;
-        size_t n3 = strlen(seller) + 1;
-        char *blk = malloc(n1 + n2 + n3);
+        const char *src[3] = {order_no != NULL ? order_no : "", source != NULL ? source : "",
+                              m->seller != NULL ? m->seller->name : ""};
+        char **dst[3] = {&b->o->order_no, &b->o->source, &b->o->seller};
 
-        if (blk == NULL) {
-            cg_ob_fail(b, 0, "-", "out of memory");
-            return;
-        }
-        memcpy(blk, order_no != NULL ? order_no : "", n1);
-        memcpy(blk + n1, source != NULL ? source : "", n2);
-        memcpy(blk + n1 + n2, seller, n3);
-        b->o->order_no = blk;
-        b->o->source = blk + n1;
-        b->o->seller = blk + n1 + n2;
+        pack_strings(b, src, dst, 3);
     }
 }
 
@@ -330,8 +348,8 @@ static void add_line(struct cg_ob *b, const struct cg_vals *v)
     o->nlines++;
     l->gnum = (int)o->nlines;
     {
-        /* sku, item_name, item_describe (or NULL), bar_code, gname and gmodel in one block:
-         * one allocation per line instead of six. */
+        /* sku, item_name, item_describe (or NULL), bar_code, gname and gmodel in one block that
+         * starts at sku: one allocation per line instead of six. */
         const char *src[6] = {sku,
                               nz(v->v[F_ITEM_NAME]) != NULL ? v->v[F_ITEM_NAME] : p->gname,
                               nz(v->v[F_ITEM_DESCRIBE]),
@@ -340,26 +358,8 @@ static void add_line(struct cg_ob *b, const struct cg_vals *v)
                               p->gmodel};
         char **dst[6] = {&l->sku,      &l->item_name, &l->item_describe,
                          &l->bar_code, &l->gname,     &l->gmodel};
-        size_t len[6], size = 0;
-        char *blk;
-        int i;
 
-        for (i = 0; i < 6; i++) {
-            len[i] = src[i] != NULL ? strlen(src[i]) + 1 : 0;
-            size += len[i];
-        }
-        blk = malloc(size);
-        if (blk == NULL) {
-            cg_ob_fail(b, 0, "-", "out of memory");
-        } else {
-            for (i = 0; i < 6; i++) {
-                if (src[i] == NULL)
-                    continue;
-                memcpy(blk, src[i], len[i]);
-                *dst[i] = blk;
-                blk += len[i];
-            }
-        }
+        pack_strings(b, src, dst, 6);
     }
     cg_strlcpy(l->unit, unit, sizeof(l->unit));
     l->qty = qty;
