@@ -32,33 +32,8 @@ B=${BENCH_DIR:-$(mktemp -d /var/tmp/cg-bench-spool.XXXXXX)}
 [ "${BENCH_KEEP:-0}" = 1 ] || trap 'rm -rf "$B"' EXIT
 mkdir -p "$B"
 cd "$B"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
-    -subj '/CN=bench' -addext basicConstraints=critical,CA:FALSE >/dev/null 2>&1
-cp "$SRC/tests/data/mapping/catalog.csv" .
-cat >cebgate.conf <<EOC
-[general]
-workdir = w
-[seller]
-ebp_code = 3301960000
-ebp_name = Bench Platform
-ebc_code = 3301960001
-ebc_name = Bench Export
-agent_code = 3301980002
-agent_name = Bench Broker
-owner_code = 3301960001
-owner_name = Bench Export
-customs_code = 2244
-port_code = 2244
-catalog = $B/catalog.csv
-profile = own
-[declare]
-cop_code = 3301960001
-cop_name = Bench Export
-dxp_id = DXPENT0000000001
-key_file = $B/key.pem
-cert_file = $B/cert.pem
-sign_alg = rsa-sha256
-EOC
+. "$SRC/bench/spool-lib.sh"
+spool_setup w
 python3 "$SRC/tests/e2e/spool-helper.py" orders own orders.csv "$N" 1
 echo "orders: $N x 3 lines ($(wc -c <orders.csv) bytes), 3 signed messages per order"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

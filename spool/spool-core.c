@@ -489,6 +489,41 @@ static int64_t file_age_days(const struct stat *st)
     return (int64_t)(now - st->st_mtime) / 86400;
 }
 
+/*
+ * archive/ is scanned for files older than archive_days at most once a day. Ages count in whole
+ * days, so scanning more often removes nothing sooner, and a scan reads the metadata of every
+ * file kept: a spool declaring a million orders a night keeps hundreds of millions of files for
+ * the default 90 days, which each pass of `run` (and `watch` after every dropped file) would
+ * otherwise read again. archive/.pruned marks the end of the last complete scan by its
+ * modification time; a scan that a stop request cut short leaves it as it was.
+ */
+#define PRUNE_EVERY_S 86400
+#define PRUNE_STAMP ".pruned"
+
+static bool pruned_lately(int dfd)
+{
+    struct stat st;
+    time_t now = time(NULL);
+
+    if (fstatat(dfd, PRUNE_STAMP, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+        return false;
+    /* A mark from the future (the clock was set back) does not hold the scan off. */
+    return st.st_mtime <= now && now - st.st_mtime < PRUNE_EVERY_S;
+}
+
+static void mark_pruned(int dfd)
+{
+    int fd = openat(dfd, PRUNE_STAMP, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+    if (fd < 0) {
+        cg_debug("archive/%s: %s", PRUNE_STAMP, strerror(errno));
+        return;
+    }
+    if (futimens(fd, NULL) != 0)
+        cg_debug("archive/%s: %s", PRUNE_STAMP, strerror(errno));
+    close(fd);
+}
+
 void spool_prune_archive(struct cg_spool *sp)
 {
     long days = cg_conf_get_int(sp->conf, "spool", "archive_days");
@@ -496,8 +531,9 @@ void spool_prune_archive(struct cg_spool *sp)
     DIR *d;
     struct dirent *de;
     struct stat st;
+    bool cut = false;
 
-    if (days <= 0)
+    if (days <= 0 || pruned_lately(sp->dfd[D_ARCHIVE]))
         return;
     fd = fcntl(sp->dfd[D_ARCHIVE], F_DUPFD_CLOEXEC, 0);
     if (fd < 0)
@@ -508,6 +544,10 @@ void spool_prune_archive(struct cg_spool *sp)
         return;
     }
     while ((de = readdir(d)) != NULL) {
+        if (sp->opts.stop != NULL && *sp->opts.stop) {
+            cut = true;
+            break;
+        }
         if (de->d_name[0] == '.')
             continue;
         if (fstatat(sp->dfd[D_ARCHIVE], de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
@@ -517,4 +557,6 @@ void spool_prune_archive(struct cg_spool *sp)
             cg_debug("archive/%s: older than %ld days, removed", de->d_name, days);
     }
     closedir(d);
+    if (!cut)
+        mark_pruned(sp->dfd[D_ARCHIVE]);
 }

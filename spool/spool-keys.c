@@ -52,7 +52,7 @@ const struct cg_conf_key cg_spool_conf_keys[] = {
      "route-B sellers: run declares the previous month's summaries (CEB701) from the 1st to "
      "this day of the month (China time); 0: only by `cebgate summary`"},
     {"spool", "archive_days", CG_CONF_INT, "90", "0..36500",
-     "days sent and received messages are kept in archive/"},
+     "days sent and received messages are kept in archive/ (looked for at most once a day)"},
     {"spool", "max_file_size", CG_CONF_INT, "1073741824", "1..68719476736",
      "largest order file taken, bytes"},
     {NULL, NULL, CG_CONF_STR, NULL, NULL, NULL},

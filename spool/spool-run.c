@@ -4,10 +4,11 @@
  *
  * A pass: fetch receipts from the transport, apply inbox/, submit what earlier runs left
  * queued, take and process incoming/, declare the payment receipts of changed collections,
- * cancellations, departures and summaries, fetch and apply receipts again, prune archive/. A stop
- * request (SIGTERM) is honoured between units of work. The watcher reacts to complete files
- * only (IN_CLOSE_WRITE, IN_MOVED_TO) in incoming/, its seller folders (watched as they
- * appear) and inbox/, and runs a pass at least every retry_secs for the transport.
+ * cancellations, departures and summaries, fetch and apply receipts again, prune archive/ (at
+ * most once a day, see spool_prune_archive). A stop request (SIGTERM) is honoured between units
+ * of work. The watcher reacts to complete files only (IN_CLOSE_WRITE, IN_MOVED_TO) in incoming/,
+ * its seller folders (watched as they appear) and inbox/, and runs a pass at least every
+ * retry_secs for the transport.
  */
 #include "config.h"
 

@@ -121,12 +121,23 @@ check "the receipt is wrapped" grep -q 'DxpMsg' "$W/inbox/CEB604Message_$g.xml"
 expect_rc 0 "wrapped receipts are applied" cg run
 check "the inventory is released" [ "$(sql "SELECT state FROM documents WHERE guid = '$g'")" = released ]
 
-# archive/ keeps [spool] archive_days (90 by default).
+# archive/ keeps [spool] archive_days (90 by default). It is scanned at most once a day: the
+# runs above left archive/.pruned, so a file past the limit stays until that mark is a day old.
+check "a scan of archive/ leaves its mark" test -f "$W/archive/.pruned"
 old=$(ls "$W"/archive/CEB304Message_* | head -1)
 touch -d '100 days ago' "$old"
-expect_rc 0 "a run prunes the archive" cg run
+expect_rc 0 "a run within a day of the last scan" cg run
+check "does not scan archive/ again" test -e "$old"
+touch -d '25 hours ago' "$W/archive/.pruned"
+expect_rc 0 "a run a day after the last scan prunes the archive" cg run
 check "a file older than archive_days is removed" test ! -e "$old"
 check "newer ones are kept" [ "$(count "$W/archive" 'CEB303Message_*')" -ge 15 ]
+check "the mark is renewed" [ "$(($(date +%s) - $(stat -c %Y "$W/archive/.pruned")))" -lt 3600 ]
+old=$(ls "$W"/archive/CEB304Message_* | head -1)
+touch -d '100 days ago' "$old"
+touch -d '1 hour' "$W/archive/.pruned"
+expect_rc 0 "a mark from the future does not hold the scan off" cg run
+check "so the old file is removed" test ! -e "$old"
 
 # A second process is refused while the first holds the lock.
 "$CEBGATE" -c "$W/cebgate.conf" watch --no-progress >"$T/watch.out" 2>&1 &
