@@ -237,17 +237,18 @@ int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n
         goto done;
     }
     for (i = 0; i < n; i++) {
+        bool in_outbox;
+
         results[i] = CG_ERETRY;
         if (sp->transport_down)
             continue;
-        if (faccessat(sp->dfd[D_OUTBOX], names[i], F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
-            faccessat(sp->dfd[D_ARCHIVE], names[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+        in_outbox = faccessat(sp->dfd[D_OUTBOX], names[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        if (!in_outbox && faccessat(sp->dfd[D_ARCHIVE], names[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
             /* Handed over and archived before a crash: it went out. */
             results[i] = CG_OK;
             continue;
         }
-        if (sp->t->ops->keeps_outbox &&
-            faccessat(sp->dfd[D_OUTBOX], names[i], F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (!in_outbox && sp->t->ops->keeps_outbox) {
             /* The exchange client took it already. */
             results[i] = CG_OK;
             continue;

@@ -366,85 +366,149 @@ static long one(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* A spool in a fresh folder with the directory transport, and a connection to its database. */
+struct fx {
+    char *dir;
+    struct cg_conf *conf;
+    struct cg_transport *t;
+    struct cg_spool *sp;
+    sqlite3 *db;
+};
+
+static void fx_open(struct fx *f)
+{
+    struct cg_err err;
+
+    memset(f, 0, sizeof(*f));
+    f->dir = mkdtemp_dir();
+    f->conf = conf_for(f->dir);
+    assert_int_equal(cg_transport_dir_new(f->conf, &f->t, &err), CG_OK);
+    assert_int_equal(cg_spool_open(f->conf, NULL, f->t, &f->sp, &err), CG_OK);
+    f->db = db_of(f->dir);
+}
+
+static void fx_close(struct fx *f)
+{
+    sqlite3_close(f->db);
+    cg_spool_close(f->sp);
+    cg_transport_free(f->t);
+    cg_conf_free(f->conf);
+    rm_rf(f->dir);
+    free(f->dir);
+}
+
+/* Order O<id> with one CEB303 (guid G<id>, version 1) queued, its message staged or not. */
+static void queued(sqlite3 *db, int id, int staged)
+{
+    char *sql = sqlite3_mprintf(
+        "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
+        "(%d, '', 'O%d', 'h%d', 'now', 'now');"
+        "INSERT INTO documents(id, order_id, msg_type, business_key, version, guid, app_type, "
+        "content_hash, state, updated_at) VALUES "
+        "(%d, %d, 303, 'O%d', 1, 'G%d', 1, 'c%d', 'queued', 'now');"
+        "INSERT INTO messages(document_id, version, guid, msg_type, app_type, file_name, sha256, "
+        "size, staged, state, created_at) VALUES "
+        "(%d, 1, 'G%d', 303, 1, 'CEB303Message_G%d.xml', 's', 4, %d, 'queued', 'now');",
+        id, id, id, id, id, id, id, id, id, id, id, staged);
+
+    assert_non_null(sql);
+    assert_int_equal(db_exec(db, sql), CG_OK);
+    sqlite3_free(sql);
+}
+
 static void test_recovery(void **state)
 {
-    char *dir = mkdtemp_dir();
-    struct cg_conf *conf = conf_for(dir);
-    struct cg_transport *t = NULL;
-    struct cg_spool *sp = NULL;
+    struct fx f;
     struct cg_err err;
-    sqlite3 *db;
 
     (void)state;
-    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
-    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
-    db = db_of(dir);
+    fx_open(&f);
     /*
      * As a crash leaves it: order 1's CEB303 committed (staged) with its file still in tmp/;
      * order 2's CEB303 committed with its file already in outbox/; order 3's CEB303 v2
      * committed but its file lost (v1 was sent); order 4's only document lost; an orphan in
      * tmp/ from an uncommitted batch.
      */
+    queued(f.db, 1, 1);
+    queued(f.db, 2, 1);
+    queued(f.db, 4, 1);
     assert_int_equal(
-        db_exec(db, "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
-                    "(1, '', 'O1', 'h1', 'now', 'now'), (2, '', 'O2', 'h2', 'now', 'now'),"
-                    "(3, '', 'O3', 'h3', 'now', 'now'), (4, '', 'O4', 'h4', 'now', 'now');"
-                    "INSERT INTO documents(id, order_id, msg_type, business_key, version, guid, "
-                    "app_type, content_hash, state, updated_at) VALUES "
-                    "(1, 1, 303, 'O1', 1, 'G1', 1, 'c1', 'queued', 'now'),"
-                    "(2, 2, 303, 'O2', 1, 'G2', 1, 'c2', 'queued', 'now'),"
-                    "(3, 3, 303, 'O3', 2, 'G3B', 2, 'c3b', 'queued', 'now'),"
-                    "(4, 4, 303, 'O4', 1, 'G4', 1, 'c4', 'queued', 'now');"
-                    "INSERT INTO messages(document_id, version, guid, msg_type, app_type, "
-                    "file_name, sha256, size, staged, state, created_at) VALUES "
-                    "(1, 1, 'G1', 303, 1, 'CEB303Message_G1.xml', 's', 4, 1, 'queued', 'now'),"
-                    "(2, 1, 'G2', 303, 1, 'CEB303Message_G2.xml', 's', 4, 1, 'queued', 'now'),"
-                    "(3, 1, 'G3A', 303, 1, 'CEB303Message_G3A.xml', 's', 4, 0, 'sent', 'now'),"
-                    "(3, 2, 'G3B', 303, 2, 'CEB303Message_G3B.xml', 's', 4, 1, 'queued', 'now'),"
-                    "(4, 1, 'G4', 303, 1, 'CEB303Message_G4.xml', 's', 4, 1, 'queued', 'now');"),
+        db_exec(f.db,
+                "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
+                "(3, '', 'O3', 'h3', 'now', 'now');"
+                "INSERT INTO documents(id, order_id, msg_type, business_key, version, guid, "
+                "app_type, content_hash, state, updated_at) VALUES "
+                "(3, 3, 303, 'O3', 2, 'G3B', 2, 'c3b', 'queued', 'now');"
+                "INSERT INTO messages(document_id, version, guid, msg_type, app_type, "
+                "file_name, sha256, size, staged, state, created_at) VALUES "
+                "(3, 1, 'G3A', 303, 1, 'CEB303Message_G3A.xml', 's', 4, 0, 'sent', 'now'),"
+                "(3, 2, 'G3B', 303, 2, 'CEB303Message_G3B.xml', 's', 4, 1, 'queued', 'now');"),
         CG_OK);
-    put(dir, "tmp", "CEB303Message_G1.xml");
-    put(dir, "outbox", "CEB303Message_G2.xml");
-    put(dir, "outbox", "CEB303Message_G3A.xml");
-    put(dir, "tmp", "CEB303Message_ORPHAN.xml");
-    cg_spool_close(sp);
-    sp = NULL;
+    put(f.dir, "tmp", "CEB303Message_G1.xml");
+    put(f.dir, "outbox", "CEB303Message_G2.xml");
+    put(f.dir, "outbox", "CEB303Message_G3A.xml");
+    put(f.dir, "tmp", "CEB303Message_ORPHAN.xml");
+    cg_spool_close(f.sp);
+    f.sp = NULL;
 
-    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
-    assert_int_equal(cg_spool_stats(sp)->recovered, 3);
+    assert_int_equal(cg_spool_open(f.conf, NULL, f.t, &f.sp, &err), CG_OK);
+    assert_int_equal(cg_spool_stats(f.sp)->recovered, 3);
     /* Committed file in tmp/: finished into outbox/. */
-    assert_true(there(dir, "outbox", "CEB303Message_G1.xml"));
-    assert_false(there(dir, "tmp", "CEB303Message_G1.xml"));
+    assert_true(there(f.dir, "outbox", "CEB303Message_G1.xml"));
+    assert_false(there(f.dir, "tmp", "CEB303Message_G1.xml"));
     /* Orphan of an uncommitted batch: removed, never published. */
-    assert_false(there(dir, "tmp", "CEB303Message_ORPHAN.xml"));
-    assert_false(there(dir, "outbox", "CEB303Message_ORPHAN.xml"));
-    assert_int_equal(one(db, "SELECT count(*) FROM messages WHERE staged = 1"), 0);
+    assert_false(there(f.dir, "tmp", "CEB303Message_ORPHAN.xml"));
+    assert_false(there(f.dir, "outbox", "CEB303Message_ORPHAN.xml"));
+    assert_int_equal(one(f.db, "SELECT count(*) FROM messages WHERE staged = 1"), 0);
     /* Lost v2 of order 3: back to v1, order to be declared again. */
-    assert_int_equal(one(db, "SELECT count(*) FROM messages WHERE guid = 'G3B'"), 0);
-    assert_int_equal(one(db, "SELECT version FROM documents WHERE id = 3"), 1);
-    assert_int_equal(one(db, "SELECT hash = '' FROM orders WHERE id = 3"), 1);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM messages WHERE guid = 'G3B'"), 0);
+    assert_int_equal(one(f.db, "SELECT version FROM documents WHERE id = 3"), 1);
+    assert_int_equal(one(f.db, "SELECT hash = '' FROM orders WHERE id = 3"), 1);
     /* Lost only document of order 4: gone, order to be declared again. */
-    assert_int_equal(one(db, "SELECT count(*) FROM documents WHERE id = 4"), 0);
-    assert_int_equal(one(db, "SELECT hash = '' FROM orders WHERE id = 4"), 1);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM documents WHERE id = 4"), 0);
+    assert_int_equal(one(f.db, "SELECT hash = '' FROM orders WHERE id = 4"), 1);
     /* Untouched: order 2. */
-    assert_int_equal(one(db, "SELECT hash FROM orders WHERE id = 2 AND hash = 'h2'") != -1, 1);
+    assert_int_equal(one(f.db, "SELECT hash FROM orders WHERE id = 2 AND hash = 'h2'") != -1, 1);
     /* A run hands the queued messages over: the directory transport acknowledges them. */
-    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
-    assert_int_equal(one(db, "SELECT count(*) FROM messages WHERE state = 'queued'"), 0);
-    assert_true(there(dir, "archive", "CEB303Message_G1.xml"));
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_OK);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM messages WHERE state = 'queued'"), 0);
+    assert_true(there(f.dir, "archive", "CEB303Message_G1.xml"));
     /* The receipt log takes rows but refuses changes. */
-    assert_int_equal(db_exec(db, "INSERT INTO receipts(received_at, file_name, msg_type, guid, "
-                                 "status, outcome) VALUES ('now', 'r.xml', 304, 'G1', '2', "
-                                 "'applied')"),
+    assert_int_equal(db_exec(f.db, "INSERT INTO receipts(received_at, file_name, msg_type, guid, "
+                                   "status, outcome) VALUES ('now', 'r.xml', 304, 'G1', '2', "
+                                   "'applied')"),
                      CG_OK);
-    assert_int_not_equal(db_exec(db, "DELETE FROM receipts"), CG_OK);
-    assert_int_not_equal(db_exec(db, "UPDATE receipts SET status = '800'"), CG_OK);
-    sqlite3_close(db);
-    cg_spool_close(sp);
-    cg_transport_free(t);
-    cg_conf_free(conf);
-    rm_rf(dir);
-    free(dir);
+    assert_int_not_equal(db_exec(f.db, "DELETE FROM receipts"), CG_OK);
+    assert_int_not_equal(db_exec(f.db, "UPDATE receipts SET status = '800'"), CG_OK);
+    fx_close(&f);
+}
+
+/*
+ * With the directory transport, a queued message whose file is no longer in outbox/ is not
+ * handed over again: archived, it went out before a crash; in neither folder, the exchange
+ * client took it. Either way the run records it as sent without asking the transport (whose
+ * answer for a missing outbox file would be "try again"); one still in outbox/ is handed over.
+ */
+static void test_submit_handed_over(void **state)
+{
+    struct fx f;
+    struct cg_err err;
+
+    (void)state;
+    fx_open(&f);
+    queued(f.db, 1, 0);
+    queued(f.db, 2, 0);
+    queued(f.db, 3, 0);
+    put(f.dir, "archive", "CEB303Message_G1.xml");
+    put(f.dir, "outbox", "CEB303Message_G3.xml");
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_OK);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM messages WHERE state = 'sent'"), 3);
+    /* Nothing was written back to outbox/; the one still there was handed over and archived. */
+    assert_false(there(f.dir, "outbox", "CEB303Message_G1.xml"));
+    assert_false(there(f.dir, "outbox", "CEB303Message_G2.xml"));
+    assert_false(there(f.dir, "archive", "CEB303Message_G2.xml"));
+    assert_true(there(f.dir, "archive", "CEB303Message_G3.xml"));
+    fx_close(&f);
 }
 
 static void test_busy_spool(void **state)
@@ -673,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_lock),
         cmocka_unit_test(test_recovery),
+        cmocka_unit_test(test_submit_handed_over),
         cmocka_unit_test(test_busy_spool),
         cmocka_unit_test(test_reason_grouping),
         cmocka_unit_test(test_db_fault_keeps_input),
