@@ -51,7 +51,7 @@ if [ ! -e "$S/ready.$N" ]; then
         n=$(printf '%06d' $i)
         sed -e "s/-000000000001\"/-000000$n\"/" -e "s/-0000000000A1</-00000B$n</" \
             -e "s/PORT-ORDER-0001/BENCH-ORDER-$n/" "$top/tests/data/port/CEB303Message.xml" >m.xml
-        "$CEBGATE" -c sign.conf sign -o "msgs/$n.xml" m.xml
+        "$CEBGATE" -q -c sign.conf sign -o "msgs/$n.xml" m.xml
         i=$((i + 1))
     done
     rm -f m.xml
