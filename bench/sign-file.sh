@@ -5,13 +5,15 @@
 #   sh bench/sign-file.sh [BUILD_DIR] [FILE]
 # FILE defaults to the official 202205 CEB603 sample (../shared/spec/samples/202205/export/
 # CEB603Message.xml: 10 inventories, 26 KB once its SM2 Signature is removed, which bench/sign
-# --file does once before timing). Per message: cg_xml_parse() of the bytes, cg_signer_sign()
-# (local RSA-2048 key loaded once, ALG rsa-sha256 by default), cg_xml_serialize(), free; the
-# first signed message must verify. Both are pinned with taskset to CPU (default 0) and rated per
+# --file does once before timing). Per message what `cebgate sign` does in-process:
+# cg_sign_xml() of the bytes (local RSA-2048 key loaded once, ALG rsa-sha256 by default), free;
+# the first signed message must verify. Both are pinned with taskset to CPU (default 0) and rated per
 # CPU second, as `openssl speed` rates itself.
 # Environment: SECONDS_PER_RUN (default 3), ROUNDS (default 3), CPU (default 0), ALG, BEFORE (a
 # second build directory, e.g. of an earlier commit: each round then runs its bench/sign --file
-# first, and its rate and ratio are printed beside this build's).
+# first, and its rate and ratio are printed beside this build's), BEFORE_MODE (tree: that
+# build's bench/sign signs on a parsed tree, as `cebgate sign` did before it signed from the
+# bytes; BEFORE=build BEFORE_MODE=tree compares both ways in one build).
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
@@ -22,6 +24,7 @@ CPU=${CPU:-0}
 ALG=${ALG:-rsa-sha256}
 OPENSSL=${OPENSSL:-openssl}
 BEFORE=${BEFORE:-}
+BEFORE_MODE=${BEFORE_MODE:-}
 make -s -C "$BUILD" bench/sign >/dev/null
 [ -z "$BEFORE" ] || make -s -C "$BEFORE" bench/sign >/dev/null
 W=$(mktemp -d "${TMPDIR:-/tmp}/cg-bench-signfile.XXXXXX")
@@ -36,7 +39,7 @@ while [ $r -le "$ROUNDS" ]; do
     l0=$(cut -d' ' -f1 /proc/loadavg)
     if [ -n "$BEFORE" ]; then
         $PIN "$BEFORE/bench/sign" --file "$W/key.pem" "$W/cert.pem" "$FILE" "$SECS" "$ALG" \
-            2>/dev/null | awk '{ print $8 }' >"$W/b.$r"
+            $BEFORE_MODE 2>/dev/null | awk '{ print $8 }' >"$W/b.$r"
     fi
     $PIN "$BUILD/bench/sign" --file "$W/key.pem" "$W/cert.pem" "$FILE" "$SECS" "$ALG" \
         2>/dev/null >"$W/c.$r"
@@ -55,7 +58,7 @@ done
 pipe=$(cat "$W"/p.* | median)
 rsa=$(cat "$W"/o.* | median)
 echo "file: $FILE ($(awk '{ print $16 }' "$W/c.1") bytes without its Signature), $ALG"
-echo "median parse + sign + serialize: $pipe msg/s per CPU second" \
+echo "median cg_sign_xml (what cebgate sign does): $pipe msg/s per CPU second" \
     "($(awk -v p="$pipe" 'BEGIN { printf "%.0f", 1e6 / p }') us a message)"
 echo "median openssl speed rsa2048: $rsa sign/s"
 echo "median of the per-round ratios: $(cat "$W"/ratio.* | median);" \

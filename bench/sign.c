@@ -4,7 +4,7 @@
  *   bench/sign KEY.pem CERT.pem DATA_DIR SECONDS [ALG [ENGINE]]
  *   bench/sign --template DATA_DIR OUT.xml   (the same message with an empty xmlsec
  *                                             signature template, for xmlsec1 --sign)
- *   bench/sign --file KEY.pem CERT.pem FILE.xml SECONDS [ALG]
+ *   bench/sign --file KEY.pem CERT.pem FILE.xml SECONDS [ALG [bytes|tree]]
  *
  * Per message this does what the spool does: cg_build_order_doc() makes a CEB603 (202205
  * edition) from a struct cg_order with three lines (new root and entity guids, orderNo and
@@ -17,8 +17,10 @@
  * XML-DSig engine, for comparison). Prints messages per second of the whole pipeline, of
  * signing alone, and the in-process rate of the bare private-key operation of the same key
  * for comparison. With --file it measures what `cebgate sign FILE` does in-process for an
- * existing message instead: its bytes (any Signature removed once, up front) parsed with
- * cg_xml_parse(), signed, serialized with cg_xml_serialize() and freed, per message. Part of
+ * existing message instead: its bytes (any Signature removed once, up front) signed with
+ * cg_sign_xml() (mode bytes, the default), or parsed with cg_xml_parse(), signed, serialized
+ * with cg_xml_serialize() and freed (mode tree), per message; the signing-only rate is then the
+ * whole call's (bytes) or cg_signer_sign()'s (tree). Part of
  * the benchmarks, not of cebgate; exits 1 on any failure (the first signed message must
  * verify).
  */
@@ -339,10 +341,31 @@ static int sign_timed(struct cg_signer *s, xmlDocPtr doc, unsigned long n, doubl
     return 0;
 }
 
-/* --file: parse + sign + serialize of the bytes of path (without its Signature), one thread,
- * for secs seconds of wall-clock time; the same line format as the build pipeline. */
+/* The bytes of a signed message parse and verify; 0, or 1 with the reason on stderr. */
+static int verify_bytes(const char *xml, size_t len)
+{
+    struct cg_err err;
+    xmlDocPtr doc = NULL;
+    int rc = 0;
+
+    if (cg_xml_parse(xml, len, "signed", &doc, &err) != CG_OK ||
+        cg_verify(doc, NULL, &err) != CG_OK) {
+        fprintf(stderr, "first message does not verify: %s\n", err.msg);
+        rc = 1;
+    }
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+/*
+ * --file: what `cebgate sign FILE` does with the bytes of path (without its Signature), one
+ * thread, for secs seconds of wall-clock time; the same line format as the build pipeline.
+ * Mode "bytes" (default) is cg_sign_xml(), as the command calls it; "tree" is
+ * cg_xml_parse() + cg_signer_sign() + cg_xml_serialize(), the path cg_sign_xml() leaves the
+ * unusual message to (and the only one before it signed from the bytes).
+ */
 static int file_loop(const char *key, const char *cert, const char *path, double secs,
-                     const char *alg)
+                     const char *alg, const char *mode)
 {
     struct cg_signer_opts so;
     struct cg_signer *s = NULL;
@@ -350,7 +373,8 @@ static int file_loop(const char *key, const char *cert, const char *path, double
     xmlDocPtr doc = NULL;
     char *in = NULL, *out = NULL;
     size_t in_len = 0, out_len = 0;
-    double t0, c0, t, sign_time = 0;
+    double t0, c0, t, sign_time = 0, t1;
+    int tree = strcmp(mode, "tree") == 0;
     unsigned long n = 0;
     int rc = 1;
 
@@ -360,6 +384,10 @@ static int file_loop(const char *key, const char *cert, const char *path, double
     so.key_file = key;
     so.cert_file = cert;
     so.key_name = "0001";
+    if (!tree && strcmp(mode, "bytes") != 0) {
+        fprintf(stderr, "mode is bytes or tree, not %s\n", mode);
+        return 1;
+    }
     if (cg_signer_new(&so, &s, &err) != CG_OK || cg_xml_parse_file(path, &doc, &err) != CG_OK) {
         fprintf(stderr, "%s\n", err.msg);
         goto done;
@@ -374,20 +402,31 @@ static int file_loop(const char *key, const char *cert, const char *path, double
     t0 = now();
     c0 = cpu();
     do {
-        if (cg_xml_parse(in, in_len, path, &doc, &err) != CG_OK) {
-            fprintf(stderr, "%s\n", err.msg);
-            goto done;
+        if (!tree) {
+            t1 = cpu();
+            if (cg_sign_xml(s, in, in_len, path, 0, &out, &out_len, NULL, &err) != CG_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                goto done;
+            }
+            sign_time += cpu() - t1;
+        } else {
+            if (cg_xml_parse(in, in_len, path, &doc, &err) != CG_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                goto done;
+            }
+            if (sign_timed(s, doc, 1, &sign_time) != 0)
+                goto done;
+            if (cg_xml_serialize(doc, &out, &out_len, &err) != CG_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                goto done;
+            }
+            xmlFreeDoc(doc);
+            doc = NULL;
         }
-        if (sign_timed(s, doc, n, &sign_time) != 0)
+        if (n == 0 && verify_bytes(out, out_len) != 0)
             goto done;
-        if (cg_xml_serialize(doc, &out, &out_len, &err) != CG_OK) {
-            fprintf(stderr, "%s\n", err.msg);
-            goto done;
-        }
         free(out);
         out = NULL;
-        xmlFreeDoc(doc);
-        doc = NULL;
         n++;
         t = now() - t0;
     } while (t < secs);
@@ -426,16 +465,17 @@ int main(int argc, char **argv)
         cg_lib_cleanup();
         return rc;
     }
-    if ((argc == 6 || argc == 7) && strcmp(argv[1], "--file") == 0) {
+    if (argc >= 6 && argc <= 8 && strcmp(argv[1], "--file") == 0) {
         rc = file_loop(argv[2], argv[3], argv[4], strtod(argv[5], NULL),
-                       argc == 7 ? argv[6] : "rsa-sha256");
+                       argc >= 7 ? argv[6] : "rsa-sha256", argc == 8 ? argv[7] : "bytes");
         cg_lib_cleanup();
         return rc;
     }
     if (argc < 5) {
-        fputs("usage: sign KEY CERT DATA_DIR SECONDS [ALG [direct|xmlsec]] | "
-              "sign --template DATA_DIR OUT | sign --file KEY CERT FILE SECONDS [ALG]\n",
-              stderr);
+        fputs(
+            "usage: sign KEY CERT DATA_DIR SECONDS [ALG [direct|xmlsec]] | "
+            "sign --template DATA_DIR OUT | sign --file KEY CERT FILE SECONDS [ALG [bytes|tree]]\n",
+            stderr);
         cg_lib_cleanup();
         return 2;
     }

@@ -2,10 +2,12 @@
  * cmd-sign.c - `cebgate sign [--seller NAME] [--replace] [-o OUT] FILE`: sign one XML message
  * with the configured signer ([declare] signer and key settings, or the key of [seller.NAME]).
  *
- * The file is parsed with the safe parser, signed in memory and written to OUT atomically (or
- * to standard output). A file that is already signed is refused unless --replace is given,
- * which removes the old ds:Signature first. Exit 0 signed, 1 failed, 2 usage or configuration,
- * 75 remote signer temporarily unavailable.
+ * The file is read with the safe parser's rules and signed in memory (cg_sign_xml: the usual
+ * message with a local key from its bytes, with its ds:Signature inserted before the root's end
+ * tag and every other byte kept; anything else through a tree), then written to OUT
+ * atomically (or to standard output). A file that is already signed is refused unless --replace is
+ * given, which removes the old ds:Signature first. Exit 0 signed, 1 failed, 2 usage or
+ * configuration, 75 remote signer temporarily unavailable.
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "core/buf.h"
 #include "core/fsutil.h"
 #include "declare/declare.h"
 
@@ -47,7 +50,7 @@ static int exec_sign(struct cg_cli *cli, int argc, char **argv)
     };
     struct cg_err err;
     struct cg_signer *signer = NULL;
-    xmlDocPtr doc = NULL;
+    struct cg_buf in;
     const char *out = NULL, *seller = NULL;
     char *xml = NULL;
     size_t len = 0;
@@ -56,6 +59,7 @@ static int exec_sign(struct cg_cli *cli, int argc, char **argv)
     int c, n;
 
     cg_err_clear(&err);
+    cg_buf_init(&in, CG_XML_MAX);
     while ((c = getopt_long(argc, argv, "o:s:r", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
@@ -66,25 +70,21 @@ static int exec_sign(struct cg_cli *cli, int argc, char **argv)
     }
     if (optind != argc - 1)
         return cg_cmd_usage_error(&cg_cmd_sign, "one FILE expected");
-    if (cg_xml_parse_file(argv[optind], &doc, &err) != CG_OK)
+    if (cg_fs_read(argv[optind], CG_XML_MAX, &in, &err) != CG_OK)
         goto fail;
-    if (replace) {
-        n = cg_sig_strip(doc);
-        if (n > 0 && !cli->quiet)
-            fprintf(stderr, "cebgate: %s: removed %d old signature%s\n", argv[optind], n,
-                    n > 1 ? "s" : "");
-    }
     if (cg_signer_new_conf(cli->conf, seller, &signer, &err) != CG_OK)
         goto fail;
-    if (cg_signer_sign(signer, doc, &err) != CG_OK) {
+    if (cg_sign_xml(signer, cg_buf_str(&in), in.len, argv[optind], replace, &xml, &len, &n, &err) !=
+        CG_OK) {
         if (err.code == CG_EEXIST)
             cg_err_prefix(&err, "%s (use --replace to sign it again)", argv[optind]);
-        else
+        else if (err.code != CG_EPARSE)
             cg_err_prefix(&err, "%s", argv[optind]);
         goto fail;
     }
-    if (cg_xml_serialize(doc, &xml, &len, &err) != CG_OK)
-        goto fail;
+    if (n > 0 && !cli->quiet)
+        fprintf(stderr, "cebgate: %s: removed %d old signature%s\n", argv[optind], n,
+                n > 1 ? "s" : "");
     if (out != NULL) {
         if (write_out(out, xml, len, &err) != CG_OK)
             goto fail;
@@ -98,7 +98,7 @@ fail:
     status = cg_cmd_fail(&err);
 done:
     free(xml);
-    xmlFreeDoc(doc);
+    cg_buf_free(&in);
     cg_signer_free(signer);
     return status;
 }

@@ -74,6 +74,27 @@ int cg_c14n_fast(const xmlNode *top, cg_c14n_sink sink, void *ctx);
  */
 int cg_c14n_fast_sigs(const xmlNode *top, cg_c14n_sink sink, void *ctx, unsigned *sigs);
 
+/* What cg_c14n_bytes learns of the root element for a signature appended to it. */
+struct cg_c14n_env {
+    size_t root_end;        /* offset of the "<" of the root's end tag */
+    struct cg_buf *apex_ns; /* set by the caller, emptied and filled: the namespace
+                               declarations C14N renders on the ds:SignedInfo of a
+                               ds:Signature (declaring xmlns:ds) appended to the root */
+};
+
+/*
+ * Inclusive C14N 1.0 without comments of the whole XML document in[0..len), the bytes
+ * xmlC14NExecute gives for the tree cg_xml_parse() would build, written to sink while libxml2's
+ * SAX2 parser reads the bytes (no tree; no network, DTD or entities). CG_EUNSUPPORTED, with
+ * part of the output perhaps written, for anything this reader leaves to the tree: a document
+ * that is not well-formed, has a DOCTYPE, a processing instruction, an encoding other than
+ * UTF-8, a ds:Signature, an xml: attribute on the root, a relative namespace URI, more than
+ * MAX_DEPTH levels, MAX_NS namespaces or MAX_ATTRS attributes, or an empty root element; CG_EIO
+ * when sink failed; CG_ENOMEM.
+ */
+int cg_c14n_bytes(const char *in, size_t len, cg_c14n_sink sink, void *ctx,
+                  struct cg_c14n_env *env);
+
 /*
  * doc as xmlDocDumpMemoryEnc(doc, .., "UTF-8") serializes it, appended to out
  * (declare-save.c). CG_EUNSUPPORTED when the tree has something this writer leaves to libxml2

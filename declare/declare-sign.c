@@ -1037,31 +1037,44 @@ static int sm2_sign(struct cg_signer *s, unsigned char *rs, size_t *rs_len)
     return CG_OK;
 }
 
-/* Local: SignedInfo's C14N form, hashed and signed with the context set up once. */
-static int sign_direct(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig,
-                       struct cg_err *err)
+/* The signature value of the canonical SignedInfo in s->si, with the local key. */
+static int sign_si(struct cg_signer *s, unsigned char *sv, size_t *sv_len, struct cg_err *err)
 {
-    unsigned char md[EVP_MAX_MD_SIZE], sv[CG_SIG_MAX];
+    unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    size_t sv_len = s->sig_max;
     char ssl[256];
-    int rc;
+    int rc = CG_OK;
 
-    rc = signed_info(s, doc, root, sig);
-    if (rc != CG_OK)
-        return CG_ERR_SET(err, rc, "cannot canonicalize SignedInfo");
+    *sv_len = s->sig_max;
     if (s->alg->sm2)
-        rc = sm2_sign(s, sv, &sv_len);
+        rc = sm2_sign(s, sv, sv_len);
     else if (EVP_DigestInit_ex2(s->mctx, s->md, NULL) != 1 ||
              EVP_DigestUpdate(s->mctx, s->si.data, s->si.len) != 1 ||
              EVP_DigestFinal_ex(s->mctx, md, &md_len) != 1 ||
-             EVP_PKEY_sign(s->pctx, sv, &sv_len, md, md_len) != 1)
+             EVP_PKEY_sign(s->pctx, sv, sv_len, md, md_len) != 1)
         rc = CG_ECRYPTO;
     if (rc != CG_OK) {
         cg_ssl_error(ssl, sizeof(ssl));
         return CG_ERR_SET(err, CG_ECRYPTO, "OpenSSL could not make the %s signature (%s)",
                           s->alg->name, ssl);
     }
+    return CG_OK;
+}
+
+/* Local: SignedInfo's C14N form, hashed and signed with the context set up once. */
+static int sign_direct(struct cg_signer *s, xmlDocPtr doc, xmlNodePtr root, xmlNodePtr sig,
+                       struct cg_err *err)
+{
+    unsigned char sv[CG_SIG_MAX];
+    size_t sv_len = 0;
+    int rc;
+
+    rc = signed_info(s, doc, root, sig);
+    if (rc != CG_OK)
+        return CG_ERR_SET(err, rc, "cannot canonicalize SignedInfo");
+    rc = sign_si(s, sv, &sv_len, err);
+    if (rc != CG_OK)
+        return rc;
     if (set_b64(ds_child(sig, "SignatureValue"), sv, sv_len) != CG_OK ||
         add_keyinfo(sig, s->key_name, s->cert_b64) != CG_OK)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
@@ -1166,5 +1179,149 @@ int cg_signer_sign(struct cg_signer *s, xmlDocPtr doc, struct cg_err *err)
         xmlUnlinkNode(sig);
         xmlFreeNode(sig);
     }
+    return rc;
+}
+
+/* ------------------------------------------------------------ signing the bytes */
+
+/* Whether s signs with a local key on the direct path and its KeyName needs no escape. */
+static int bytes_ok(const struct cg_signer *s)
+{
+    const char *p;
+
+    if (s->kind != SIGNER_LOCAL || s->key != NULL || s->pctx == NULL || s->key_name == NULL ||
+        s->cert_b64 == NULL)
+        return 0;
+    for (p = s->key_name; *p != '\0'; p++)
+        if (*p < 0x20 || *p > 0x7e || *p == '&' || *p == '<' || *p == '>')
+            return 0;
+    return 1;
+}
+
+/*
+ * The ds:SignedInfo of the template cg_signer_sign appends, with DigestValue b64: canonical
+ * (ns: the declarations C14N renders on it; empty elements as start and end tags) when ns is
+ * not NULL, as cg_xml_serialize writes it otherwise. The line breaks are the template's.
+ */
+static int put_signed_info(struct cg_buf *b, const struct cg_sig_alg *alg, const char *ns,
+                           const char *b64)
+{
+    const char *end = ns != NULL ? "></ds:CanonicalizationMethod>" : "/>";
+
+    return cg_buf_addf(b,
+                       "<ds:SignedInfo%s>\n"
+                       "<ds:CanonicalizationMethod Algorithm=\"" CG_URI_C14N "\"%s\n"
+                       "<ds:SignatureMethod Algorithm=\"%s\"%s\n"
+                       "<ds:Reference URI=\"\">\n"
+                       "<ds:Transforms>\n"
+                       "<ds:Transform Algorithm=\"" CG_URI_ENVELOPED "\"%s\n"
+                       "</ds:Transforms>\n"
+                       "<ds:DigestMethod Algorithm=\"%s\"%s\n"
+                       "<ds:DigestValue>%s</ds:DigestValue>\n"
+                       "</ds:Reference>\n"
+                       "</ds:SignedInfo>",
+                       ns != NULL ? ns : "", end, alg->sig_uri,
+                       ns != NULL ? "></ds:SignatureMethod>" : "/>",
+                       ns != NULL ? "></ds:Transform>" : "/>", alg->digest_uri,
+                       ns != NULL ? "></ds:DigestMethod>" : "/>", b64);
+}
+
+/*
+ * The direct path on the bytes: the document's digest from cg_c14n_bytes (SAX2, no tree), the
+ * SignedInfo written in canonical form, and the output the input with the ds:Signature that
+ * cg_signer_sign + cg_xml_serialize would write inserted before the root's end tag.
+ * CG_EUNSUPPORTED, with nothing in out, when the bytes are left to the tree.
+ */
+static int sign_bytes(struct cg_signer *s, const char *in, size_t len, struct cg_buf *out,
+                      struct cg_err *err)
+{
+    unsigned char md[EVP_MAX_MD_SIZE], sv[CG_SIG_MAX];
+    unsigned int md_len = 0;
+    size_t sv_len = 0;
+    struct cg_buf ns;
+    struct cg_c14n_env env;
+    xmlChar *dv = NULL, *svb = NULL;
+    int rc;
+
+    if (!bytes_ok(s))
+        return CG_EUNSUPPORTED;
+    cg_buf_init(&ns, SIGNED_INFO_MAX);
+    env.apex_ns = &ns;
+    env.root_end = 0;
+    if (EVP_DigestInit_ex2(s->mctx, s->md, NULL) != 1) {
+        rc = CG_ERR_SET(err, CG_ECRYPTO, "cannot digest the document");
+        goto done;
+    }
+    rc = cg_c14n_bytes(in, len, digest_sink, s->mctx, &env);
+    if (rc == CG_EUNSUPPORTED)
+        goto done;
+    if (rc == CG_OK && EVP_DigestFinal_ex(s->mctx, md, &md_len) != 1)
+        rc = CG_ECRYPTO;
+    if (rc != CG_OK) {
+        rc = CG_ERR_SET(err, rc == CG_ENOMEM ? CG_ENOMEM : CG_ECRYPTO,
+                        "cannot canonicalize and digest the document");
+        goto done;
+    }
+    dv = xmlSecBase64Encode(md, md_len, 64);
+    cg_buf_reset(&s->si);
+    if (dv == NULL || put_signed_info(&s->si, s->alg, cg_buf_str(&ns), (const char *)dv) != CG_OK) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = sign_si(s, sv, &sv_len, err);
+    if (rc != CG_OK)
+        goto done;
+    svb = xmlSecBase64Encode(sv, (xmlSecSize)sv_len, 64);
+    if (svb == NULL || cg_buf_add(out, in, env.root_end) != CG_OK ||
+        cg_buf_adds(out, "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\n") !=
+            CG_OK ||
+        put_signed_info(out, s->alg, NULL, (const char *)dv) != CG_OK ||
+        cg_buf_addf(out,
+                    "\n<ds:SignatureValue>%s</ds:SignatureValue>\n<ds:KeyInfo>\n"
+                    "<ds:KeyName>%s</ds:KeyName>\n<ds:X509Data>\n<ds:X509Certificate>\n%s\n"
+                    "</ds:X509Certificate>\n</ds:X509Data>\n</ds:KeyInfo>\n</ds:Signature>",
+                    (const char *)svb, s->key_name, (const char *)s->cert_b64) != CG_OK ||
+        cg_buf_add(out, in + env.root_end, len - env.root_end) != CG_OK)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+done:
+    xmlFree(dv);
+    xmlFree(svb);
+    cg_buf_free(&ns);
+    return rc;
+}
+
+int cg_sign_xml(struct cg_signer *s, const char *in, size_t len, const char *name, int replace,
+                char **out, size_t *out_len, int *removed, struct cg_err *err)
+{
+    struct cg_buf b;
+    xmlDocPtr doc = NULL;
+    int rc;
+
+    *out = NULL;
+    *out_len = 0;
+    if (removed != NULL)
+        *removed = 0;
+    cg_buf_init(&b, (size_t)INT32_MAX);
+    rc = sign_bytes(s, in, len, &b, err);
+    if (rc == CG_OK) {
+        *out_len = b.len;
+        *out = cg_buf_take(&b);
+        return *out != NULL ? CG_OK : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    cg_buf_free(&b);
+    if (rc != CG_EUNSUPPORTED)
+        return rc;
+    rc = cg_xml_parse(in, len, name, &doc, err);
+    if (rc != CG_OK)
+        return rc;
+    if (replace) {
+        rc = cg_sig_strip(doc);
+        if (removed != NULL)
+            *removed = rc;
+    }
+    rc = cg_signer_sign(s, doc, err);
+    if (rc == CG_OK)
+        rc = cg_xml_serialize(doc, out, out_len, err);
+    xmlFreeDoc(doc);
     return rc;
 }

@@ -382,6 +382,17 @@ void cg_signer_free(struct cg_signer *s);
 int cg_signer_sign(struct cg_signer *s, xmlDocPtr doc, struct cg_err *err);
 /* Remove every ds:Signature element of doc (to re-sign a document); returns how many. */
 int cg_sig_strip(xmlDocPtr doc);
+/*
+ * What `cebgate sign` does with the bytes of one message (name for messages): cg_xml_parse(),
+ * with replace cg_sig_strip() (how many signatures went in *removed, if not NULL),
+ * cg_signer_sign(), cg_xml_serialize(); the signed message in *out (malloc'd, *out_len bytes).
+ * With a local key the usual message is signed from its bytes without building a tree (its
+ * canonical form read by libxml2's SAX2 parser, declare-c14n.c): the output is then the input
+ * with the same ds:Signature inserted before the root's end tag, every other byte unchanged,
+ * and its prolog as it was. Errors as those functions give them.
+ */
+int cg_sign_xml(struct cg_signer *s, const char *in, size_t len, const char *name, int replace,
+                char **out, size_t *out_len, int *removed, struct cg_err *err);
 
 /*
  * Trusted signer certificates. A signing certificate is trusted when it is one of the added

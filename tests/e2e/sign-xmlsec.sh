@@ -51,6 +51,33 @@ for f in "$CG_TESTDATA"/sign/CEB*Message.xml; do
 done
 check "rsa-sha256 in the document" grep -q 'xmldsig-more#rsa-sha256' signed256/CEB603Message.xml
 
+# a message without a signature, as a seller's tool writes it (no declaration, CR LF, single
+# quotes, a comment): signed from its bytes, it verifies with xmlsec1, and removing the
+# Signature gives back the input byte for byte
+mkdir unsigned
+for f in signed/CEB*Message.xml; do
+    b=$(basename "$f")
+    python3 - "$f" "unsigned/$b" <<'EOP'
+import re, sys
+s = open(sys.argv[1], encoding='utf-8').read()
+i = s.index('<ds:Signature'); j = s.index('</ds:Signature>') + len('</ds:Signature>')
+s = s[:i] + s[j:]
+s = s[s.index('?>') + 2:].lstrip('\n').replace('\n', '\r\n')
+s = re.sub(r'version="1.0"', "version='1.0'", s, count=1)
+open(sys.argv[2], 'w', encoding='utf-8', newline='').write('<!-- from the shop -->\r\n' + s)
+EOP
+    expect_rc 0 "sign unsigned $b" "$CEBGATE" -c cebgate.conf sign -o "unsigned/$b.signed" "unsigned/$b"
+    expect_rc 0 "xmlsec1 --verify accepts unsigned $b signed" "$XMLSEC1" --verify \
+        --trusted-pem ca.pem "unsigned/$b.signed"
+    check "signing unsigned $b only added the Signature before the root's end tag" python3 - \
+        "unsigned/$b" "unsigned/$b.signed" <<'EOP'
+import sys
+a = open(sys.argv[1], 'rb').read(); s = open(sys.argv[2], 'rb').read()
+i = s.index(b'<ds:Signature'); j = s.index(b'</ds:Signature>') + len(b'</ds:Signature>')
+assert s[:i] + s[j:] == a and s[j:].lstrip().startswith(b'</'), 'input not kept'
+EOP
+done
+
 S=signed/CEB603Message.xml
 check "signature is the last child of the root" sh -c "tail -c 60 $S | tr -d '\n' | grep -q '</ds:Signature></ceb:CEB603Message>'"
 check "KeyName before X509Data" sh -c "tr -d '\n' <$S | grep -q '<ds:KeyInfo><ds:KeyName>0001</ds:KeyName><ds:X509Data><ds:X509Certificate>'"

@@ -121,3 +121,95 @@ int save_check_doc(xmlDocPtr doc)
     xmlFree(ref);
     return rc;
 }
+
+/* The C14N form of the ds:SignedInfo of a ds:Signature appended to doc's root, by libxml2. */
+static int apex_ref(xmlDocPtr doc, struct cg_buf *out)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc), sig, si;
+    xmlNsPtr ds;
+    xmlXPathContextPtr x;
+    xmlXPathObjectPtr set;
+    xmlChar *ref = NULL;
+    int len, rc = CG_ENOMEM;
+
+    sig = xmlNewDocNode(doc, NULL, CG_XC("Signature"), NULL);
+    if (sig == NULL || xmlAddChild(root, sig) == NULL)
+        return CG_ENOMEM;
+    ds = xmlNewNs(sig, CG_XC("http://www.w3.org/2000/09/xmldsig#"), CG_XC("ds"));
+    xmlSetNs(sig, ds);
+    si = xmlNewChild(sig, ds, CG_XC("SignedInfo"), NULL);
+    x = xmlXPathNewContext(doc);
+    if (si != NULL && x != NULL) {
+        x->node = si;
+        set = xmlXPathEvalExpression(CG_XC("(.//. | .//@* | .//namespace::*)"), x);
+        if (set != NULL) {
+            len = xmlC14NDocDumpMemory(doc, set->nodesetval, XML_C14N_1_0, NULL, 0, &ref);
+            rc = len > 0 && cg_buf_add(out, ref, (size_t)len) == CG_OK ? CG_OK : CG_ERR;
+            xmlFree(ref);
+            xmlXPathFreeObject(set);
+        }
+    }
+    xmlXPathFreeContext(x);
+    xmlUnlinkNode(sig);
+    xmlFreeNode(sig);
+    return rc;
+}
+
+int c14n_check_bytes(const char *xml, size_t len)
+{
+    struct cg_buf b, ns, want, probe;
+    struct cg_c14n_env env = {0, &ns};
+    struct cg_err err;
+    xmlDocPtr doc = NULL, pdoc = NULL;
+    xmlChar *ref = NULL;
+    xmlNodePtr last;
+    int rlen = -1, rc;
+
+    cg_buf_init(&b, 16u << 20);
+    cg_buf_init(&ns, 1u << 20);
+    cg_buf_init(&want, 1u << 20);
+    cg_buf_init(&probe, 80u << 20);
+    rc = cg_c14n_bytes(xml, len, to_buf, &b, &env);
+    if (rc != CG_OK)
+        goto done;
+    if (cg_xml_parse(xml, len, "bytes.xml", &doc, &err) != CG_OK) {
+        fprintf(stderr, "cg_c14n_bytes wrote a document cg_xml_parse refuses: %s\n", err.msg);
+        rc = CG_ERR;
+        goto done;
+    }
+    rlen = xmlC14NDocDumpMemory(doc, NULL, XML_C14N_1_0, NULL, 0, &ref);
+    if (rlen < 0 || b.len != (size_t)rlen || memcmp(b.data, ref, b.len) != 0) {
+        fprintf(stderr, "canonical forms differ\nlibxml2:       %.*s\ncg_c14n_bytes: %.*s\n", rlen,
+                ref != NULL ? (const char *)ref : "", (int)b.len, b.data);
+        rc = CG_ERR;
+        goto done;
+    }
+    /* what SignedInfo inherits: libxml2's rendering of a ds:SignedInfo appended to the root */
+    cg_buf_reset(&b);
+    if (cg_buf_addf(&want, "<ds:SignedInfo%s></ds:SignedInfo>", cg_buf_str(&ns)) != CG_OK ||
+        apex_ref(doc, &b) != CG_OK || b.len != want.len || memcmp(b.data, want.data, b.len) != 0) {
+        fprintf(stderr, "SignedInfo's namespaces differ\nlibxml2:       %.*s\ncg_c14n_bytes: %s\n",
+                (int)b.len, b.data, cg_buf_str(&want));
+        rc = CG_ERR;
+        goto done;
+    }
+    /* an element inserted at root_end becomes the root's last child */
+    if (env.root_end >= len || cg_buf_add(&probe, xml, env.root_end) != CG_OK ||
+        cg_buf_adds(&probe, "<cg-probe/>") != CG_OK ||
+        cg_buf_add(&probe, xml + env.root_end, len - env.root_end) != CG_OK ||
+        cg_xml_parse(probe.data, probe.len, "probe.xml", &pdoc, &err) != CG_OK ||
+        (last = xmlDocGetRootElement(pdoc)->last) == NULL || last->type != XML_ELEMENT_NODE ||
+        !xmlStrEqual(last->name, CG_XC("cg-probe"))) {
+        fprintf(stderr, "root_end %zu is not where the root's end tag begins\n", env.root_end);
+        rc = CG_ERR;
+    }
+done:
+    xmlFree(ref);
+    xmlFreeDoc(doc);
+    xmlFreeDoc(pdoc);
+    cg_buf_free(&b);
+    cg_buf_free(&ns);
+    cg_buf_free(&want);
+    cg_buf_free(&probe);
+    return rc;
+}

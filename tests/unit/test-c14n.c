@@ -3,7 +3,8 @@
  * official sample (2018 and 202205, requests and receipts, each with its placeholder
  * ds:Signature) as a whole document and with every element as the apex of a subtree (which
  * includes each ds:SignedInfo), and documents made for the namespace situations C14N treats
- * specially. What the writer leaves to libxml2 (comments, processing instructions, CDATA,
+ * specially; the canonical form read from the bytes (cg_c14n_bytes) the same way. What the
+ * writer leaves to libxml2 (comments, processing instructions, CDATA,
  * inherited xml: attributes, relative namespace URIs, deep nesting) is refused with
  * CG_EUNSUPPORTED, never written differently; a failing sink stops it with CG_EIO. The
  * serialized form declare-save.c writes is xmlDocDumpMemoryEnc's byte for byte, on the same
@@ -26,6 +27,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/fsutil.h"
 #include "core/init.h"
 #include "declare/declare-sign-int.h"
 #include "declare/declare.h"
@@ -97,6 +99,21 @@ static int subtrees(xmlNodePtr e, int inherited_xml, int strict)
     return n;
 }
 
+/* <p:r><p:nnn..n a="1">text</p:nnn..n></p:r>, a name longer than the writers' buffers, in b. */
+static void long_name_doc(struct cg_buf *b, const char *text)
+{
+    size_t i;
+
+    cg_buf_reset(b);
+    assert_int_equal(cg_buf_adds(b, "<p:r xmlns:p=\"urn:p\"><p:"), CG_OK);
+    for (i = 0; i < 5000; i++)
+        assert_int_equal(cg_buf_addc(b, 'n'), CG_OK);
+    assert_int_equal(cg_buf_addf(b, " a=\"1\">%s</p:", text), CG_OK);
+    for (i = 0; i < 5000; i++)
+        assert_int_equal(cg_buf_addc(b, 'n'), CG_OK);
+    assert_int_equal(cg_buf_adds(b, "></p:r>"), CG_OK);
+}
+
 /* A document the writer handles: the whole of it and every subtree as libxml2 writes them. */
 static void same_as_libxml2(const char *xml)
 {
@@ -106,6 +123,32 @@ static void same_as_libxml2(const char *xml)
     assert_true(subtrees(xmlDocGetRootElement(doc), 0, 1) > 0);
     assert_int_equal(save_check_doc(doc), CG_OK);
     xmlFreeDoc(doc);
+    /* from the bytes: the same form, or left to the tree (a ds:Signature) */
+    assert_int_not_equal(c14n_check_bytes(xml, strlen(xml)), CG_ERR);
+}
+
+/*
+ * A sample from its bytes: refused with its placeholder ds:Signature (left to the tree); without
+ * it (removed on doc and serialized, as a message to sign comes) written as libxml2 writes the
+ * parsed document.
+ */
+static void sample_bytes(const char *path, xmlDocPtr doc)
+{
+    struct cg_err err;
+    struct cg_buf raw;
+    char *xml;
+    size_t len;
+
+    cg_buf_init(&raw, CG_XML_MAX);
+    if (cg_fs_read(path, CG_XML_MAX, &raw, &err) != CG_OK)
+        fail_msg("%s", err.msg);
+    if (c14n_check_bytes(raw.data, raw.len) != (cg_sig_strip(doc) > 0 ? CG_EUNSUPPORTED : CG_OK))
+        fail_msg("%s: written or refused wrongly from its bytes", path);
+    assert_int_equal(cg_xml_serialize(doc, &xml, &len, &err), CG_OK);
+    if (c14n_check_bytes(xml, len) != CG_OK)
+        fail_msg("%s without its signature: not written from its bytes", path);
+    free(xml);
+    cg_buf_free(&raw);
 }
 
 static void test_samples(void **state)
@@ -149,6 +192,7 @@ static void test_samples(void **state)
                 assert_int_equal(c14n_check_subtree(si), CG_OK);
                 sis++;
             }
+            sample_bytes(path, doc);
             xmlFreeDoc(doc);
             files++;
         }
@@ -207,14 +251,7 @@ static void test_attributes_and_text(void **state)
         assert_int_equal(save_check_doc(doc), CG_OK);
         xmlFreeDoc(doc);
         /* and a prefixed name longer than that buffer, in a start and an end tag */
-        cg_buf_reset(&b);
-        assert_int_equal(cg_buf_adds(&b, "<p:r xmlns:p=\"urn:p\"><p:"), CG_OK);
-        for (i = 0; i < 5000; i++)
-            assert_int_equal(cg_buf_addc(&b, 'n'), CG_OK);
-        assert_int_equal(cg_buf_adds(&b, " a=\"1\">t</p:"), CG_OK);
-        for (i = 0; i < 5000; i++)
-            assert_int_equal(cg_buf_addc(&b, 'n'), CG_OK);
-        assert_int_equal(cg_buf_adds(&b, "></p:r>"), CG_OK);
+        long_name_doc(&b, "t");
         doc = parse(cg_buf_str(&b));
         assert_int_equal(c14n_check_doc(doc), CG_OK);
         assert_int_equal(subtrees(xmlDocGetRootElement(doc), 0, 1), 2);
@@ -388,6 +425,92 @@ static void test_save(void **state)
     assert_int_equal(nested_with(save_check_doc, "<e>", 100), CG_OK);
 }
 
+static int bytes(const char *xml)
+{
+    return c14n_check_bytes(xml, strlen(xml));
+}
+
+/*
+ * From the bytes, what C14N drops or treats specially (comments anywhere, CDATA, escapes and
+ * "&" in attribute values, CR LF, a byte-order mark, no declaration, a root with a prefix,
+ * namespaces redeclared) is written as libxml2 writes the parsed tree; the rest is refused and
+ * left to the tree, which reports or handles it.
+ */
+static void test_bytes(void **state)
+{
+    static const char *const written[] = {
+        "<r><!-- c --><a/></r>",
+        "<!-- before --><r><a/></r>\n<!-- after -->\n",
+        "<r><a><![CDATA[<x>&amp;]]></a></r>",
+        "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<r>a\r\nb</r >\r\n",
+        "<?xml version=\"1.0\" standalone=\"yes\"?><r a='\"' b=\"x&amp;y&#38;z&amp;#38;&lt;\t"
+        "&#9;\n&#10;&#13;\">&#13;&amp;&gt;&#x6E2F;\xf0\x9f\x98\x80</r>",
+        "<ceb:R xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\" xmlns=\"urn:d\" "
+        "xmlns:ds=\"urn:not-dsig\"><ceb:a xmlns=\"\"><b xmlns=\"urn:d\" xml:lang=\"zh\"/></ceb:a>"
+        "<ds:Signature/></ceb:R>",
+        "<r xmlns=\"\"><a xmlns:p=\"urn:p\" p:y=\"1\" x=\"2\" xmlns:q=\"urn:a\" q:y=\"3\"/></r>",
+    };
+    static const char *const refused[] = {
+        "<r><?pi x?></r>",
+        "<?pi x?><r>t</r>",
+        "<!DOCTYPE r [<!ENTITY e \"x\">]><r>&e;</r>",
+        "<r>&undefined;</r>",
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r>\xe9</r>",
+        "<r xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><a><ds:Signature/></a></r>",
+        "<r xml:lang=\"zh\"><a/></r>",
+        "<r xmlns=\"relative/ns\"><a/></r>",
+        "<r><a></r>",
+        "<r>t</r><r/>",
+        "<r/>",
+        "<p:r>t</p:r>",
+        "<r><a p:b=\"1\"/></r>",
+        "",
+        "<r>",
+    };
+    struct cg_buf b;
+    char *text;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(written) / sizeof(written[0]); i++)
+        if (bytes(written[i]) != CG_OK)
+            fail_msg("not written from its bytes: %s", written[i]);
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (bytes(refused[i]) != CG_EUNSUPPORTED)
+            fail_msg("not refused from its bytes: %s", refused[i]);
+    /* UTF-16 (a decoder): refused */
+    assert_int_equal(c14n_check_bytes("\xff\xfe<\0r\0/\0>\0", 10), CG_EUNSUPPORTED);
+    /* the limits of the tree writer hold here too */
+    cg_buf_init(&b, 1u << 20);
+    for (i = 0; i < 60; i++)
+        assert_int_equal(cg_buf_adds(&b, "<e a=\"1\">"), CG_OK);
+    for (i = 0; i < 60; i++)
+        assert_int_equal(cg_buf_adds(&b, "</e>"), CG_OK);
+    assert_int_equal(bytes(cg_buf_str(&b)), CG_OK);
+    cg_buf_reset(&b);
+    for (i = 0; i < 100; i++)
+        assert_int_equal(cg_buf_adds(&b, "<e>"), CG_OK);
+    for (i = 0; i < 100; i++)
+        assert_int_equal(cg_buf_adds(&b, "</e>"), CG_OK);
+    assert_int_equal(bytes(cg_buf_str(&b)), CG_EUNSUPPORTED);
+    cg_buf_reset(&b);
+    assert_int_equal(cg_buf_adds(&b, "<r"), CG_OK);
+    for (i = 0; i < 40; i++)
+        assert_int_equal(cg_buf_addf(&b, " a%zu=\"%zu\"", 40 - i, i), CG_OK);
+    assert_int_equal(cg_buf_adds(&b, ">t</r>"), CG_OK);
+    assert_int_equal(bytes(cg_buf_str(&b)), CG_EUNSUPPORTED);
+    /* a long text and a long name go through more than one buffer of the writer */
+    cg_buf_reset(&b);
+    for (i = 0; i < 3000; i++)
+        assert_int_equal(cg_buf_adds(&b, "x&amp;y&lt;z&gt;\xe6\xb8\xaf "), CG_OK);
+    text = strdup(cg_buf_str(&b));
+    assert_non_null(text);
+    long_name_doc(&b, text);
+    free(text);
+    assert_int_equal(bytes(cg_buf_str(&b)), CG_OK);
+    cg_buf_free(&b);
+}
+
 static void test_sink_failure(void **state)
 {
     xmlDocPtr doc = parse("<r xmlns=\"urn:d\"><a b=\"c\">text</a></r>");
@@ -398,6 +521,21 @@ static void test_sink_failure(void **state)
     assert_int_equal(cg_c14n_fast((xmlNodePtr)doc, count_sink, &n), CG_OK);
     assert_int_equal(n, strlen("<r xmlns=\"urn:d\"><a b=\"c\">text</a></r>"));
     xmlFreeDoc(doc);
+    {
+        static const char xml[] = "<r xmlns=\"urn:d\"><a b=\"c\">text</a></r>";
+        struct cg_buf ns;
+        struct cg_c14n_env env = {0, &ns};
+
+        cg_buf_init(&ns, 4096);
+        assert_int_equal(cg_c14n_bytes(xml, sizeof(xml) - 1, failing_sink, NULL, &env), CG_EIO);
+        n = 0;
+        assert_int_equal(cg_c14n_bytes(xml, sizeof(xml) - 1, count_sink, &n, &env), CG_OK);
+        assert_int_equal(n, sizeof(xml) - 1);
+        assert_int_equal(env.root_end, sizeof(xml) - 1 - strlen("</r>"));
+        assert_string_equal(cg_buf_str(&ns),
+                            " xmlns=\"urn:d\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"");
+        cg_buf_free(&ns);
+    }
 }
 
 static int setup(void **state)
@@ -422,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_xml_attributes),
         cmocka_unit_test(test_left_to_libxml2),
         cmocka_unit_test(test_save),
+        cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_sink_failure),
     };
 

@@ -432,6 +432,156 @@ static void test_direct_matches_xmlsec(void **state)
     }
 }
 
+/* cg_sign_xml's tree path, as `cebgate sign` took it for every message before. */
+static char *tree_signed(struct cg_signer *s, const char *in, int replace, size_t *len)
+{
+    struct cg_err err;
+    xmlDocPtr doc = NULL;
+    char *out = NULL;
+
+    assert_int_equal(cg_xml_parse(in, strlen(in), "in.xml", &doc, &err), CG_OK);
+    if (replace)
+        cg_sig_strip(doc);
+    if (cg_signer_sign(s, doc, &err) != CG_OK || cg_xml_serialize(doc, &out, len, &err) != CG_OK)
+        fail_msg("%s", err.msg);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+/* The ds:Signature element in xml, as text. */
+static const char *sig_text(const char *xml, size_t *len)
+{
+    const char *a = strstr(xml, "<ds:Signature"), *b = strstr(xml, "</ds:Signature>");
+
+    assert_non_null(a);
+    assert_non_null(b);
+    *len = (size_t)(b - a) + strlen("</ds:Signature>");
+    return a;
+}
+
+/* The signed bytes parse and verify against the CA of the test. */
+static void assert_bytes_verify(const char *xml, size_t len)
+{
+    struct cg_err err;
+    xmlDocPtr doc = NULL;
+
+    if (cg_xml_parse(xml, len, "out.xml", &doc, &err) != CG_OK)
+        fail_msg("%s", err.msg);
+    assert_verifies(doc);
+    xmlFreeDoc(doc);
+}
+
+/*
+ * cg_sign_xml, what `cebgate sign` calls: the usual message is signed from its bytes and the
+ * output is the input with a ds:Signature inserted before the root's end tag that is the tree
+ * path's byte for byte (RSA PKCS#1 v1.5 is deterministic), so for a message that is a
+ * serialized tree (the sample without its signature) the whole output is the tree path's, with
+ * rsa-sha1, rsa-sha256 and a PKCS#12 key; with what serializing would change (no declaration, a
+ * byte-order mark, CR LF, comments, single quotes, escapes, a default namespace) every other
+ * byte stays. What the bytes path leaves to the tree (a processing instruction, another
+ * encoding, the xmlsec engine) gives the tree path's output; an existing signature is refused,
+ * or removed and counted with replace; a malformed message is refused with its line.
+ */
+static void test_sign_xml(void **state)
+{
+    static const char *const kept[] = {
+        "<r xmlns=\"urn:d\"><a>t</a></r>",
+        "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<!-- c -->\r\n"
+        "<ceb:CEB603Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\" xmlns=\"urn:d\" "
+        "guid='g' version=\"1.0\">\r\n  <ceb:Inventory b=\"2\" a=\"&lt;1&gt; &amp; &#38;\">"
+        "<!-- inside --><note>a &amp; b\t\xe6\xb8\xaf<![CDATA[<c>]]>&#13;</note><e/>"
+        "</ceb:Inventory>\r\n</ceb:CEB603Message >\r\n<!-- after -->\r\n",
+    };
+    static const char *const tree[] = {
+        "<?xml version=\"1.0\"?>\n<?cg one?>\n<r><a>t</a></r>\n",
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<r><a>\xe9</a></r>\n",
+    };
+    struct cg_signer_opts o;
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+    xmlDocPtr doc;
+    char *in = NULL, *out = NULL, *ref = NULL;
+    size_t in_len, out_len, ref_len, sl, rl, i;
+    const char *sig, *rsig;
+    int removed, k;
+
+    (void)state;
+    doc = load_sample();
+    assert_int_equal(cg_xml_serialize(doc, &in, &in_len, &err), CG_OK);
+    xmlFreeDoc(doc);
+    for (k = 0; k < 4; k++) {
+        o = pem_opts();
+        if (k == 1)
+            o.alg = "rsa-sha256";
+        if (k == 2) {
+            o.key_file = path("bundle.p12");
+            o.cert_file = NULL;
+            o.pass_file = path("pass.txt");
+        }
+        o.xmlsec_engine = k == 3;
+        assert_int_equal(cg_signer_new(&o, &s, &err), CG_OK);
+        /* the sample without its signature: the tree path's bytes */
+        assert_int_equal(cg_sign_xml(s, in, in_len, "in.xml", 0, &out, &out_len, &removed, &err),
+                         CG_OK);
+        assert_int_equal(removed, 0);
+        ref = tree_signed(s, in, 0, &ref_len);
+        assert_int_equal(out_len, ref_len);
+        assert_memory_equal(out, ref, out_len);
+        assert_bytes_verify(out, out_len);
+        free(ref);
+        /* signed again: refused; with replace, the old signature is removed and counted */
+        assert_int_equal(
+            cg_sign_xml(s, out, out_len, "signed.xml", 0, &ref, &ref_len, &removed, &err),
+            CG_EEXIST);
+        assert_int_equal(
+            cg_sign_xml(s, out, out_len, "signed.xml", 1, &ref, &ref_len, &removed, &err), CG_OK);
+        assert_int_equal(removed, 1);
+        assert_bytes_verify(ref, ref_len);
+        free(ref);
+        free(out);
+        for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+            assert_int_equal(
+                cg_sign_xml(s, kept[i], strlen(kept[i]), "kept.xml", 0, &out, &out_len, NULL, &err),
+                CG_OK);
+            assert_bytes_verify(out, out_len);
+            ref = tree_signed(s, kept[i], 0, &ref_len);
+            sig = sig_text(out, &sl);
+            rsig = sig_text(ref, &rl);
+            assert_int_equal(sl, rl);
+            assert_memory_equal(sig, rsig, sl);
+            if (k == 3) { /* the xmlsec engine signs on the tree */
+                assert_int_equal(out_len, ref_len);
+                assert_memory_equal(out, ref, out_len);
+            } else { /* the input with the signature inserted, nothing else changed */
+                assert_int_equal(out_len - sl, strlen(kept[i]));
+                assert_memory_equal(out, kept[i], (size_t)(sig - out));
+                assert_string_equal(sig + sl, kept[i] + (sig - out));
+            }
+            free(ref);
+            free(out);
+        }
+        for (i = 0; i < sizeof(tree) / sizeof(tree[0]); i++) {
+            assert_int_equal(
+                cg_sign_xml(s, tree[i], strlen(tree[i]), "tree.xml", 0, &out, &out_len, NULL, &err),
+                CG_OK);
+            ref = tree_signed(s, tree[i], 0, &ref_len);
+            assert_int_equal(out_len, ref_len);
+            assert_memory_equal(out, ref, out_len);
+            assert_bytes_verify(out, out_len);
+            free(ref);
+            free(out);
+        }
+        assert_int_equal(
+            cg_sign_xml(s, "<r>\n<a></r>", 11, "bad.xml", 0, &out, &out_len, NULL, &err),
+            CG_EPARSE);
+        assert_non_null(strstr(err.msg, "bad.xml:2: not well-formed"));
+        assert_null(out);
+        cg_signer_free(s);
+        s = NULL;
+    }
+    free(in);
+}
+
 static void test_pkcs12_pass_file(void **state)
 {
     struct cg_signer_opts o = pem_opts();
@@ -1298,6 +1448,39 @@ static void test_sm2_follows_key(void **state)
     xmlFreeDoc(doc);
 }
 
+/* SM2 from the bytes: the same SignedInfo as on the tree (the value is randomized), verifying. */
+static void test_sm2_sign_xml(void **state)
+{
+    struct cg_signer_opts o = sm2_opts();
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+    xmlDocPtr doc = load_sample();
+    char *in = NULL, *out = NULL, *ref = NULL;
+    size_t in_len, out_len, ref_len;
+    const char *a, *b;
+
+    (void)state;
+    trusted = "sm2ca.pem";
+    assert_int_equal(cg_xml_serialize(doc, &in, &in_len, &err), CG_OK);
+    xmlFreeDoc(doc);
+    assert_int_equal(cg_signer_new(&o, &s, &err), CG_OK);
+    assert_int_equal(cg_sign_xml(s, in, in_len, "in.xml", 0, &out, &out_len, NULL, &err), CG_OK);
+    assert_bytes_verify(out, out_len);
+    ref = tree_signed(s, in, 0, &ref_len);
+    a = strstr(out, "<ds:SignatureValue>");
+    b = strstr(ref, "<ds:SignatureValue>");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(a - out, b - ref);
+    assert_memory_equal(out, ref, (size_t)(a - out));
+    assert_non_null(strstr(out, "xmldsig#sm2-sm3\"/>"));
+    free(in);
+    free(out);
+    free(ref);
+    cg_signer_free(s);
+    trusted = "ca.pem";
+}
+
 static void test_sm2_refusals(void **state)
 {
     struct cg_signer_opts o = sm2_opts();
@@ -1488,6 +1671,7 @@ int main(void)
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_one_signer_many_docs),
         cmocka_unit_test(test_direct_matches_xmlsec),
+        cmocka_unit_test(test_sign_xml),
         cmocka_unit_test(test_pkcs12_pass_file),
         cmocka_unit_test(test_encrypted_pem_pass_env),
         cmocka_unit_test(test_wrong_passphrase),
@@ -1518,6 +1702,7 @@ int main(void)
         cmocka_unit_test(test_clone_threads),
         cmocka_unit_test(test_clone_remote),
         cmocka_unit_test(test_sm2_follows_key),
+        cmocka_unit_test(test_sm2_sign_xml),
         cmocka_unit_test(test_sm2_refusals),
         cmocka_unit_test(test_sm2_id),
         cmocka_unit_test(test_sm2_clone_threads),
