@@ -479,8 +479,9 @@ static void assert_bytes_verify(const char *xml, size_t len)
  * rsa-sha1, rsa-sha256 and a PKCS#12 key; with what serializing would change (no declaration, a
  * byte-order mark, CR LF, comments, single quotes, escapes, a default namespace) every other
  * byte stays. What the bytes path leaves to the tree (a processing instruction, another
- * encoding, the xmlsec engine) gives the tree path's output; an existing signature is refused,
- * or removed and counted with replace; a malformed message is refused with its line.
+ * encoding, the xmlsec engine, a KeyName to escape) gives the tree path's output; an existing
+ * signature is refused, or removed and counted with replace; a malformed message is refused with
+ * its line.
  */
 static void test_sign_xml(void **state)
 {
@@ -509,10 +510,12 @@ static void test_sign_xml(void **state)
     doc = load_sample();
     assert_int_equal(cg_xml_serialize(doc, &in, &in_len, &err), CG_OK);
     xmlFreeDoc(doc);
-    for (k = 0; k < 4; k++) {
+    for (k = 0; k < 5; k++) {
         o = pem_opts();
         if (k == 1)
             o.alg = "rsa-sha256";
+        if (k == 4) /* a KeyName to escape: left to the tree's writer */
+            o.key_name = "A&B <1>";
         if (k == 2) {
             o.key_file = path("bundle.p12");
             o.cert_file = NULL;
@@ -549,7 +552,7 @@ static void test_sign_xml(void **state)
             rsig = sig_text(ref, &rl);
             assert_int_equal(sl, rl);
             assert_memory_equal(sig, rsig, sl);
-            if (k == 3) { /* the xmlsec engine signs on the tree */
+            if (k >= 3) { /* the xmlsec engine, or the KeyName: signed on the tree */
                 assert_int_equal(out_len, ref_len);
                 assert_memory_equal(out, ref, out_len);
             } else { /* the input with the signature inserted, nothing else changed */
