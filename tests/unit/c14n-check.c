@@ -59,23 +59,38 @@ int c14n_check_doc(xmlDocPtr doc)
     return rc;
 }
 
-int c14n_check_subtree(xmlNodePtr e)
+/*
+ * libxml2's C14N of the subtree of e, given the node set XML-DSig uses for it: (.//. | .//@* |
+ * .//namespace::*) from e. Its length with the bytes in *ref, -1 when libxml2 fails, NO_SET when
+ * the node set cannot be made.
+ */
+#define NO_SET (-3)
+static int libxml2_subtree(xmlNodePtr e, xmlChar **ref)
 {
     xmlXPathContextPtr x = xmlXPathNewContext(e->doc);
-    xmlXPathObjectPtr set;
+    xmlXPathObjectPtr set = NULL;
+    int len = NO_SET;
+
+    *ref = NULL;
+    if (x != NULL) {
+        x->node = e;
+        set = xmlXPathEvalExpression(CG_XC("(.//. | .//@* | .//namespace::*)"), x);
+    }
+    if (set != NULL)
+        len = xmlC14NDocDumpMemory(e->doc, set->nodesetval, XML_C14N_1_0, NULL, 0, ref);
+    xmlXPathFreeObject(set);
+    xmlXPathFreeContext(x);
+    return len;
+}
+
+int c14n_check_subtree(xmlNodePtr e)
+{
     xmlChar *ref = NULL, *whole = NULL;
     char what[200];
-    int len, rc;
+    int len = libxml2_subtree(e, &ref), rc;
 
-    if (x == NULL)
+    if (len == NO_SET)
         return CG_ENOMEM;
-    x->node = e;
-    set = xmlXPathEvalExpression(CG_XC("(.//. | .//@* | .//namespace::*)"), x);
-    if (set == NULL) {
-        xmlXPathFreeContext(x);
-        return CG_ENOMEM;
-    }
-    len = xmlC14NDocDumpMemory(e->doc, set->nodesetval, XML_C14N_1_0, NULL, 0, &ref);
     /*
      * For a node set libxml2 walks the whole document and gives up on any element with a
      * relative or malformed namespace URI, even outside the set. Signing never gets that far:
@@ -87,8 +102,6 @@ int c14n_check_subtree(xmlNodePtr e)
     rc = compare(e, ref, len, what);
     xmlFree(ref);
     xmlFree(whole);
-    xmlXPathFreeObject(set);
-    xmlXPathFreeContext(x);
     return rc;
 }
 
@@ -127,8 +140,6 @@ static int apex_ref(xmlDocPtr doc, struct cg_buf *out)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc), sig, si;
     xmlNsPtr ds;
-    xmlXPathContextPtr x;
-    xmlXPathObjectPtr set;
     xmlChar *ref = NULL;
     int len, rc = CG_ENOMEM;
 
@@ -138,18 +149,9 @@ static int apex_ref(xmlDocPtr doc, struct cg_buf *out)
     ds = xmlNewNs(sig, CG_XC("http://www.w3.org/2000/09/xmldsig#"), CG_XC("ds"));
     xmlSetNs(sig, ds);
     si = xmlNewChild(sig, ds, CG_XC("SignedInfo"), NULL);
-    x = xmlXPathNewContext(doc);
-    if (si != NULL && x != NULL) {
-        x->node = si;
-        set = xmlXPathEvalExpression(CG_XC("(.//. | .//@* | .//namespace::*)"), x);
-        if (set != NULL) {
-            len = xmlC14NDocDumpMemory(doc, set->nodesetval, XML_C14N_1_0, NULL, 0, &ref);
-            rc = len > 0 && cg_buf_add(out, ref, (size_t)len) == CG_OK ? CG_OK : CG_ERR;
-            xmlFree(ref);
-            xmlXPathFreeObject(set);
-        }
-    }
-    xmlXPathFreeContext(x);
+    if (si != NULL && (len = libxml2_subtree(si, &ref)) != NO_SET)
+        rc = len > 0 && cg_buf_add(out, ref, (size_t)len) == CG_OK ? CG_OK : CG_ERR;
+    xmlFree(ref);
     xmlUnlinkNode(sig);
     xmlFreeNode(sig);
     return rc;
