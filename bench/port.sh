@@ -15,8 +15,10 @@
 # what the HTTP/TLS transport and the client manage without any message work. The ratio says
 # how much of that ceiling the checks leave. Each run starts a fresh port database, and the
 # accepted and reference phases alternate run by run, so that the machine's other load weighs
-# on both. Besides the port's CPU time per accepted message (from /proc) it prints curl's (user +
-# system, /usr/bin/time): sender and port share the two CPUs, so both bound the rate.
+# on both. Besides the port's CPU time per accepted message (from /proc) it prints how much of it
+# the writer thread took (the one thread that stores messages, named port-writer), curl's CPU
+# time (user + system, /usr/bin/time): sender and port share the two CPUs, so both bound the
+# rate; and the median time from a message sent to its answer's first byte, as curl saw it.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
@@ -90,6 +92,14 @@ start() {
 stop() { kill "$PID"; wait "$PID" || true; PID=""; }
 now() { date +%s.%N; }
 cpu_of() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
+# writer_of PID: CPU seconds of the port's writer thread (named port-writer)
+writer_of() {
+    for t in /proc/"$1"/task/*; do
+        if [ "$(cat "$t/comm")" = port-writer ]; then
+            awk '{printf "%.2f", ($14 + $15) / 100}' "$t/stat"
+        fi
+    done
+}
 
 # curl config: one POST per message, or N GETs of /health
 # (options after "next" are per transfer, so each block names the CA; no "next" after the last)
@@ -98,7 +108,7 @@ mkcfg() {
     : >get.cfg
     sep=""
     for f in "$S"/msgs/*.xml; do
-        printf '%surl = "%s/messages"\ncacert = "server.pem"\ndata-binary = "@%s"\nheader = "Content-Type: application/xml"\nheader = "@auth.hdr"\noutput = "last-answer.json"\nwrite-out = "%%{http_code}\\n"\n' \
+        printf '%surl = "%s/messages"\ncacert = "server.pem"\ndata-binary = "@%s"\nheader = "Content-Type: application/xml"\nheader = "@auth.hdr"\noutput = "last-answer.json"\nwrite-out = "%%{http_code} %%{time_pretransfer} %%{time_starttransfer}\\n"\n' \
             "$sep" "$URL" "$f" >>post.cfg
         printf '%surl = "%s/health"\ncacert = "server.pem"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
             "$sep" "$URL" >>get.cfg
@@ -125,12 +135,14 @@ median() { echo "$@" | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {pri
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "messages: $N signed CEB303 (rsa-sha256), curl over TLS, $RUNS runs per parallelism"
-echo "senders  accepted/s (median)  GET /health/s (median)  ratio  port CPU ms/message  curl CPU ms/message  runs accepted | health"
+echo "senders  accepted/s (median)  GET /health/s (median)  ratio  port CPU ms/message  of it writer  curl CPU ms/message  answer ms (median)  runs accepted | health"
 for PAR in $PARS; do
     rates_post=""
     rates_get=""
     cpus=""
+    wcpus=""
     ccpus=""
+    lats=""
     r=1
     while [ $r -le "$RUNS" ]; do
         start
@@ -144,23 +156,27 @@ for PAR in $PARS; do
         c0=$(cpu_of "$PID")
         # alternate which phase goes first, so that a change of the machine's load during a
         # run does not always favour the same one
+        w0=$(writer_of "$PID")
         if [ $((r % 2)) -eq 1 ]; then
             post "$PAR"
             c1=$(cpu_of "$PID")
+            w1=$(writer_of "$PID")
             health "$PAR"
         else
             health "$PAR"
             c0=$(cpu_of "$PID")
+            w0=$(writer_of "$PID")
             post "$PAR"
             c1=$(cpu_of "$PID")
+            w1=$(writer_of "$PID")
         fi
         [ -n "$PERFPID" ] && { kill -INT "$PERFPID"; wait "$PERFPID" || true; }
         stop
-        ok=$(grep -c '^200$' codes.txt || true)
+        ok=$(grep -c '^200 ' codes.txt || true)
         acc=$("$CEBGATE" -c port.conf port --stats | awk '/^accepted  /{print $2}')
         [ "$ok" -eq "$N" ] && [ "$acc" -eq "$N" ] || {
             echo "run $r: only $ok answers 200 and $acc accepted of $N; answers:" >&2
-            sort codes.txt | uniq -c >&2
+            cut -d' ' -f1 codes.txt | sort | uniq -c >&2
             cat last-answer.json >&2
             exit 1
         }
@@ -168,12 +184,16 @@ for PAR in $PARS; do
         rates_post="$rates_post $rp"
         rates_get="$rates_get $rg"
         cpus="$cpus $(echo "$c0 $c1 $N" | awk '{printf "%.3f", ($2 - $1) * 1000 / $3}')"
+        wcpus="$wcpus $(echo "$w0 $w1 $N" | awk '{printf "%.3f", ($2 - $1) * 1000 / $3}')"
         ccpus="$ccpus $cc"
+        # time from the request sent to the answer's first byte, as curl saw it
+        lats="$lats $(awk '{print ($3 - $2) * 1000}' codes.txt | sort -n |
+            awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}')"
         r=$((r + 1))
     done
     mp=$(median $rates_post)
     mg=$(median $rates_get)
-    printf '%7s  %20s  %22s  %5s  %19s  %19s  %s |%s\n' "$PAR" "$mp" "$mg" \
+    printf '%7s  %20s  %22s  %5s  %19s  %12s  %19s  %18s  %s |%s\n' "$PAR" "$mp" "$mg" \
         "$(echo "$mp $mg" | awk '{printf "%.2f", $1 / $2}')" "$(median $cpus)" \
-        "$(median $ccpus)" "$rates_post" "$rates_get"
+        "$(median $wcpus)" "$(median $ccpus)" "$(median $lats)" "$rates_post" "$rates_get"
 done

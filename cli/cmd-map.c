@@ -294,6 +294,8 @@ static void pipe_init(struct pipe *p)
 static void pipe_start(struct pipe *p)
 {
     p->threaded = pthread_create(&p->tid, NULL, checker_main, p) == 0;
+    if (p->threaded)
+        pthread_setname_np(p->tid, "map-checker");
 }
 
 /* The batch the reader fills (cur): a spare one; while there is none, the reader checks the

@@ -149,6 +149,8 @@ int cg_port_writer_start(struct cg_port *p, struct cg_err *err)
         pthread_mutex_unlock(&p->qlock);
         return CG_ERR_SET(err, CG_EIO, "cannot start the writer thread: %s", strerror(r));
     }
+    /* Named so that `top -H`, `ps -L` and perf tell it from the request threads. */
+    pthread_setname_np(p->writer, "port-writer");
     p->writer_joinable = true;
     return CG_OK;
 }

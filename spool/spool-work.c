@@ -375,6 +375,7 @@ int spool_pool_new(struct cg_spool *sp, int n, struct spool_pool **out, struct c
             return CG_ERR_SET(err, CG_ERR, "cannot start worker thread: %s", strerror(errno));
         }
         p->w[i].started = true;
+        pthread_setname_np(p->w[i].tid, "spool-worker");
     }
     *out = p;
     return CG_OK;

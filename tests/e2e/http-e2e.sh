@@ -10,6 +10,8 @@
 N=1000
 port_conf "$T/port.conf" "$T/port.db"
 start_port "$T/port.conf"
+# named as the man page says, for top -H and ps -L
+check "the port's writer thread is named port-writer" grep -qx port-writer /proc/"$PORT_PID"/task/*/comm
 sender_conf
 orders orders.csv $N || fail "make orders"
 
