@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +92,11 @@ bool cg_rc_temporary(int rc)
     case CG_ENET: return true;
     default: return false;
     }
+}
+
+int cg_rc_of_open_errno(int e, int otherwise)
+{
+    return e == EMFILE || e == ENFILE || e == ENOMEM || e == EIO ? CG_EIO : otherwise;
 }
 
 int cg_rc_exit_code(int rc)

@@ -70,6 +70,10 @@ void cg_err_clear(struct cg_err *err);
  * those may reject an order or a file.
  */
 bool cg_rc_temporary(int rc);
+/* The code for a file that could not be opened with errno e: CG_EIO when the system is short
+ * of something or the device failed (EMFILE, ENFILE, ENOMEM, EIO: try again later), else
+ * otherwise (a missing or unreadable file is the caller's kind of error). */
+int cg_rc_of_open_errno(int e, int otherwise);
 
 /* Map an enum cg_rc to a process exit code: 0 ok, 1 error, 2 usage/config, 75 temporary. */
 int cg_rc_exit_code(int rc);

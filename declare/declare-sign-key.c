@@ -60,10 +60,11 @@ int cg_sign_read_pass(const struct cg_signer_opts *o, char *pass, size_t size, i
         return CG_OK;
     fp = fopen(o->pass_file, "re");
     if (fp == NULL)
-        return CG_ERR_SET(err, CG_ECONFIG, "passphrase file %s: %s", o->pass_file, strerror(errno));
+        return CG_ERR_SET(err, cg_rc_of_open_errno(errno, CG_ECONFIG), "passphrase file %s: %s",
+                          o->pass_file, strerror(errno));
     if (fgets(pass, (int)size, fp) == NULL) {
         if (ferror(fp))
-            rc = CG_ERR_SET(err, CG_ECONFIG, "passphrase file %s: read error", o->pass_file);
+            rc = CG_ERR_SET(err, CG_EIO, "passphrase file %s: read error", o->pass_file);
         pass[0] = '\0'; /* an empty file is an empty passphrase */
     }
     if (rc == CG_OK) {
@@ -117,7 +118,8 @@ static int read_file(const char *path, const char *what, struct cg_buf *b, struc
      * mounted by a container runtime are). */
     fp = fopen(path, "rbe");
     if (fp == NULL)
-        return CG_ERR_SET(err, CG_ECRYPTO, "%s %s: %s", what, path, strerror(errno));
+        return CG_ERR_SET(err, cg_rc_of_open_errno(errno, CG_ECRYPTO), "%s %s: %s", what, path,
+                          strerror(errno));
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
         if (cg_buf_add(b, chunk, n) != CG_OK) {
             rc = CG_ERR_SET(err, CG_ECRYPTO, "%s %s: larger than %u bytes, not a key file", what,
@@ -126,7 +128,7 @@ static int read_file(const char *path, const char *what, struct cg_buf *b, struc
         }
     }
     if (rc == CG_OK && ferror(fp))
-        rc = CG_ERR_SET(err, CG_ECRYPTO, "%s %s: read error", what, path);
+        rc = CG_ERR_SET(err, CG_EIO, "%s %s: read error", what, path);
     fclose(fp);
     return rc;
 }

@@ -146,17 +146,13 @@ int spool_declare_one(struct cg_spool *sp, struct spool_job *j, int64_t order_id
         goto done;
     /* Recorded: from here a file left in tmp/ is finished by the next start (spool_recover). */
     committed = true;
-    if (renameat(sp->dfd[D_TMP], j->name, sp->dfd[D_OUTBOX], j->name) != 0) {
-        rc = CG_ERR_SET(err, CG_EIO, "moving tmp/%s to outbox/: %s", j->name, strerror(errno));
-        goto done;
-    }
-    rc = cg_fs_fsync_dir_at(sp->dfd[D_OUTBOX], err);
+    names[0] = j->name;
+    rc = spool_hand_over(sp, names, 1, err);
     if (rc != CG_OK)
         goto done;
     sp->st.msgs_signed++;
     sp->st.msgs_queued++;
     guids[0] = j->guid;
-    names[0] = j->name;
     rc = spool_submit_names(sp, guids, names, 1, err);
 done:
     if (!committed && j->rc == CG_OK && j->name[0] != '\0')

@@ -435,15 +435,11 @@ static int publish(struct batch *b, struct cg_err *err)
         struct spool_job *j = &b->jobs[i];
         if (j->rc != CG_OK || j->name[0] == '\0')
             continue;
-        if (renameat(sp->dfd[D_TMP], j->name, sp->dfd[D_OUTBOX], j->name) != 0) {
-            rc = CG_ERR_SET(err, CG_EIO, "moving tmp/%s to outbox/: %s", j->name, strerror(errno));
-            goto done;
-        }
         guids[n] = j->guid;
         names[n] = j->name;
         n++;
     }
-    rc = cg_fs_fsync_dir_at(sp->dfd[D_OUTBOX], err);
+    rc = spool_hand_over(sp, names, n, err);
     if (rc == CG_OK)
         rc = cg_fs_fsync_dir_at(sp->dfd[D_TMP], err);
     if (rc != CG_OK)
@@ -884,7 +880,7 @@ static int infile_open(struct infile *f, struct cg_err *err)
 
     cg_err_clear(&e);
     f->fd = openat(f->subfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (f->fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == EIO))
+    if (f->fd < 0 && cg_rc_of_open_errno(errno, CG_OK) != CG_OK)
         return CG_ERR_SET(err, CG_EIO, "%s: cannot open: %s", f->display, strerror(errno));
     if (f->fd < 0)
         snprintf(f->reason, sizeof(f->reason), "%s: %s", f->display,

@@ -156,6 +156,13 @@ int spool_mark_sent(struct cg_spool *sp, const char *const *guids, const int *re
 /* Move a finished input file out of active/ and record the outcome. */
 int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
                    int64_t id, const char *outcome, const char *reason, struct cg_err *err);
+/*
+ * Hand n committed message files over: tmp/ -> outbox/, then flush outbox/. When the
+ * exchange client takes files out of outbox/ (the directory transport), each is first linked
+ * into archive/ and archive/ flushed, so a file the client took at once is still there for the
+ * audit and for recovery after a crash.
+ */
+int spool_hand_over(struct cg_spool *sp, char *const *names, size_t n, struct cg_err *err);
 /* Move (or, when the transport keeps outbox/, link) a handed-over message into archive/. */
 int spool_archive_sent(struct cg_spool *sp, const char *name, struct cg_err *err);
 /* Archive and record as sent the messages a receipt proves the port has. */

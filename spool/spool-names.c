@@ -9,6 +9,10 @@
 #include "core/fsutil.h"
 #include "spool/spool.h"
 
+/* The longest name the spool takes in: CG_FS_NAME_MAX less what it may add, ".9999" when the
+ * target folder has the name already, then ".reason" beside it. */
+#define CG_SPOOL_NAME_MAX (CG_FS_NAME_MAX - 12)
+
 bool cg_spool_name_ignored(const char *name)
 {
     size_t n = strlen(name);
@@ -29,8 +33,8 @@ const char *cg_spool_name_problem(const char *name)
         return "empty name";
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return "name is a directory reference";
-    if (strlen(name) > CG_FS_NAME_MAX)
-        return "name longer than 200 bytes";
+    if (strlen(name) > CG_SPOOL_NAME_MAX)
+        return "name longer than 188 bytes";
     for (p = name; *p != '\0'; p++) {
         if (p[0] == '.' && p[1] == '.' &&
             (p == name || p[-1] == '/' || p[-1] == '\\' || p[2] == '/' || p[2] == '\\' ||

@@ -3,9 +3,12 @@
  *
  * Invariants kept by the writer (spool-file.c): a message file is complete on disk in tmp/
  * before its row is committed (staged = 1), and it appears in outbox/ only after the commit.
- * So on start, for every staged row:
+ * With the directory transport a file is linked into archive/ (and archive/ flushed) before
+ * it is renamed into outbox/, so once it has left tmp/ archive/ keeps it whatever the exchange
+ * client does with outbox/. So on start, for every staged row:
+ *   file in tmp/                  -> finish it: hand it over (spool_hand_over), clear staged;
+ *                                    it may already be linked into archive/;
  *   file in outbox/ or archive/   -> the publish step was done: clear staged;
- *   file in tmp/                  -> finish it: rename into outbox/, clear staged;
  *   file nowhere (disk lost it)   -> no one ever saw that guid: the message row is dropped and
  *                                    the document goes back to its previous version (or away),
  *                                    and the order's hash is cleared so the input file, still
@@ -118,6 +121,7 @@ int spool_recover(struct cg_spool *sp, struct cg_err *err)
 {
     struct rec_ctx c;
     struct staged_list l;
+    char **names = NULL;
     size_t i;
     long moved = 0, lost = 0;
     int rc = CG_OK;
@@ -130,20 +134,22 @@ int spool_recover(struct cg_spool *sp, struct cg_err *err)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     if (rc != CG_OK)
         goto done;
+    names = calloc(c.n + 1, sizeof(*names));
+    if (names == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
     for (i = 0; i < c.n; i++) {
         struct staged *s = &c.v[i];
         if (s->name == NULL || !cg_fs_name_ok(s->name)) {
             s->action = 1;
+        } else if (exists_in(sp->dfd[D_TMP], s->name)) {
+            /* Checked first: a crash between the archive link and the move into outbox/
+             * leaves the file in tmp/ and archive/, and it was never handed over. */
+            names[moved++] = s->name;
         } else if (exists_in(sp->dfd[D_OUTBOX], s->name) ||
                    exists_in(sp->dfd[D_ARCHIVE], s->name)) {
             s->action = 0;
-        } else if (exists_in(sp->dfd[D_TMP], s->name)) {
-            if (renameat(sp->dfd[D_TMP], s->name, sp->dfd[D_OUTBOX], s->name) != 0) {
-                rc = CG_ERR_SET(err, CG_EIO, "recovery: tmp/%s to outbox/: %s", s->name,
-                                strerror(errno));
-                goto done;
-            }
-            moved++;
         } else {
             cg_warn("recovery: message file %s was recorded but is gone: its order is "
                     "declared again with a new guid",
@@ -153,9 +159,11 @@ int spool_recover(struct cg_spool *sp, struct cg_err *err)
         }
     }
     if (c.n > 0) {
-        rc = cg_fs_fsync_dir_at(sp->dfd[D_OUTBOX], err);
-        if (rc != CG_OK)
+        rc = spool_hand_over(sp, names, (size_t)moved, err);
+        if (rc != CG_OK) {
+            cg_err_prefix(err, "recovery");
             goto done;
+        }
         rc = cg_store_tx(sp->store, rec_tx, &c, err);
         if (rc != CG_OK)
             goto done;
@@ -168,5 +176,6 @@ done:
     for (i = 0; i < c.n; i++)
         free(c.v[i].name);
     free(c.v);
+    free(names);
     return rc;
 }

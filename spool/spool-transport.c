@@ -4,9 +4,11 @@
  *
  * The directory transport acknowledges every submit at once (a complete file in outbox/ is
  * the hand-over to the port's exchange client) and fetches nothing (the client writes receipts
- * into inbox/). After an acknowledgement the spool keeps an audit copy in archive/: a hard link
- * when the outbox file stays for the client, the file itself otherwise. The archive copy is
- * made before the database says "sent", so the row never claims more than the disk holds.
+ * into inbox/). The spool keeps an audit copy in archive/: with the directory transport a hard
+ * link made as the file is handed over (the client may take it from outbox/ at once), with a
+ * transport that answers, the file itself moved there after the acknowledgement. Either way
+ * the archive copy is there before the database says "sent", so the row never claims more
+ * than the disk holds.
  */
 #include "config.h"
 
@@ -87,7 +89,33 @@ void cg_transport_free(struct cg_transport *t)
     free(t);
 }
 
-/* Audit copy in archive/ after an acknowledgement. */
+int spool_hand_over(struct cg_spool *sp, char *const *names, size_t n, struct cg_err *err)
+{
+    size_t i;
+    int rc;
+
+    if (n == 0)
+        return CG_OK;
+    if (sp->t->ops->keeps_outbox) {
+        /* Linked first: the client may take the file from outbox/ the moment it is there. */
+        for (i = 0; i < n; i++) {
+            if (linkat(sp->dfd[D_TMP], names[i], sp->dfd[D_ARCHIVE], names[i], 0) != 0 &&
+                errno != EEXIST)
+                return CG_ERR_SET(err, CG_EIO, "archive/%s: %s", names[i], strerror(errno));
+        }
+        rc = cg_fs_fsync_dir_at(sp->dfd[D_ARCHIVE], err);
+        if (rc != CG_OK)
+            return rc;
+    }
+    for (i = 0; i < n; i++) {
+        if (renameat(sp->dfd[D_TMP], names[i], sp->dfd[D_OUTBOX], names[i]) != 0)
+            return CG_ERR_SET(err, CG_EIO, "moving tmp/%s to outbox/: %s", names[i],
+                              strerror(errno));
+    }
+    return cg_fs_fsync_dir_at(sp->dfd[D_OUTBOX], err);
+}
+
+/* Audit copy in archive/ after an acknowledgement (already there when linked at hand-over). */
 int spool_archive_sent(struct cg_spool *sp, const char *name, struct cg_err *err)
 {
     if (sp->t->ops->keeps_outbox) {

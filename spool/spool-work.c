@@ -39,8 +39,9 @@ struct worker {
     struct cg_schema *schema;
     char *schema_error;
     struct cg_signer **signers; /* by seller index */
-    char **signer_errors;
+    char **signer_errors;       /* a key that cannot be used, kept for the process */
     size_t nsigners;
+    char *temp_error; /* the last failure worth trying again (not kept) */
 };
 
 /* One signer loaded for the process, for the key settings of sel (and of sellers like it). */
@@ -48,6 +49,7 @@ struct pool_key {
     const struct spool_seller *sel; /* borrowed: sellers outlive the pool */
     struct cg_signer *signer;       /* NULL when loading failed */
     char *error;                    /* why, when signer is NULL */
+    int rc;                         /* and the failure's code */
 };
 
 struct spool_pool {
@@ -89,7 +91,9 @@ static bool same_key(const struct spool_seller *a, const struct spool_seller *b)
 
 /*
  * The process's signer for sel's key settings, loaded (passphrase read, key parsed) the first
- * time any worker asks. Called with p->key_mu held. NULL only when out of memory.
+ * time any worker asks. Called with p->key_mu held. NULL only when out of memory. A failure
+ * that may pass (a read error, no file descriptor left: cg_rc_temporary) is not kept: the
+ * entry is returned but not counted, so the next ask loads the key again.
  */
 static struct pool_key *pool_key_get(struct spool_pool *p, const struct spool_seller *sel)
 {
@@ -125,17 +129,31 @@ static struct pool_key *pool_key_get(struct spool_pool *p, const struct spool_se
     ca = cg_conf_get_path(sp->conf, "declare", "remote_ca");
     o.remote_ca = ca;
     cg_err_clear(&e);
-    if (cg_signer_new(&o, &k->signer, &e) != CG_OK) {
+    k->rc = cg_signer_new(&o, &k->signer, &e);
+    if (k->rc != CG_OK) {
         k->signer = NULL;
         k->error = errdup(&e, "signing key");
     }
     free(ca);
-    p->nkeys++;
+    if (k->rc == CG_OK || !cg_rc_temporary(k->rc))
+        p->nkeys++;
     return k;
 }
 
+/* A failure worth trying again: its text for the job, kept until the next one. */
+static const char *worker_temp(struct worker *w, char *msg)
+{
+    free(w->temp_error);
+    w->temp_error = msg;
+    return msg != NULL ? msg : "out of memory";
+}
+
+/*
+ * The worker's signer for sel, or NULL with *why and *rc: CG_ECRYPTO (or what loading said)
+ * for a key that cannot be used, a temporary code when loading may succeed later.
+ */
 static struct cg_signer *worker_signer(struct worker *w, const struct spool_seller *sel,
-                                       const char **why)
+                                       const char **why, int *rc)
 {
     struct spool_pool *p = w->pool;
     struct pool_key *k;
@@ -158,6 +176,7 @@ static struct cg_signer *worker_signer(struct worker *w, const struct spool_sell
             w->nsigners++;
         }
     }
+    *rc = CG_ECRYPTO;
     if (w->signers[i] != NULL)
         return w->signers[i];
     if (w->signer_errors[i] != NULL) {
@@ -167,14 +186,27 @@ static struct cg_signer *worker_signer(struct worker *w, const struct spool_sell
     cg_err_clear(&e);
     pthread_mutex_lock(&p->key_mu);
     k = pool_key_get(p, sel);
-    if (k != NULL && k->signer == NULL) {
+    if (k == NULL) {
+        *rc = CG_ENOMEM;
+        *why = worker_temp(w, NULL);
+    } else if (k->signer == NULL && cg_rc_temporary(k->rc)) {
+        /* Not counted in p->keys: the entry is reused, its text moves to the worker. */
+        *rc = k->rc;
+        *why = worker_temp(w, k->error);
+        k->error = NULL;
+    } else if (k->signer == NULL) {
         w->signer_errors[i] = cg_strdup(k->error != NULL ? k->error : "signing key: out of memory");
-    } else if (k != NULL && cg_signer_clone(k->signer, &w->signers[i], &e) != CG_OK) {
+        if (k->rc != CG_OK)
+            *rc = k->rc;
+    } else if ((*rc = cg_signer_clone(k->signer, &w->signers[i], &e)) != CG_OK) {
         w->signers[i] = NULL;
-        w->signer_errors[i] = errdup(&e, "signing key");
+        if (cg_rc_temporary(*rc))
+            *why = worker_temp(w, errdup(&e, "signing key"));
+        else
+            w->signer_errors[i] = errdup(&e, "signing key");
     }
     pthread_mutex_unlock(&p->key_mu);
-    if (w->signers[i] == NULL)
+    if (w->signers[i] == NULL && *why == NULL)
         *why = w->signer_errors[i] != NULL ? w->signer_errors[i] : "signing key: out of memory";
     return w->signers[i];
 }
@@ -210,6 +242,22 @@ done:
     return rc;
 }
 
+/* Load the schema for the worker; on failure w->schema stays NULL and w->schema_error says
+ * why (the next job tries again). */
+static void worker_schema(struct worker *w)
+{
+    struct cg_spool *sp = w->pool->sp;
+    struct cg_err e;
+
+    cg_err_clear(&e);
+    free(w->schema_error);
+    w->schema_error = NULL;
+    if (cg_schema_load(sp->data_dir, sp->schema_version, &w->schema, &e) != CG_OK) {
+        w->schema = NULL;
+        w->schema_error = errdup(&e, "schema");
+    }
+}
+
 static void do_job(struct worker *w, struct spool_job *j)
 {
     struct cg_spool *sp = w->pool->sp;
@@ -227,8 +275,12 @@ static void do_job(struct worker *w, struct spool_job *j)
 
     cg_err_clear(&e);
     spool_msg_type_name(j->msg_type, tname, sizeof(tname));
+    if (w->schema == NULL)
+        worker_schema(w);
     if (w->schema == NULL) {
-        rc = CG_ESCHEMA;
+        /* The installation's schema, not the order, is at fault: the batch is tried again
+         * (a temporary code keeps the input and ends the run with 75). */
+        rc = CG_EIO;
         j->error = cg_strdup(w->schema_error != NULL ? w->schema_error : "schema not loaded");
         goto done;
     }
@@ -271,9 +323,8 @@ static void do_job(struct worker *w, struct spool_job *j)
     rc = cg_schema_validate(w->schema, doc, &e);
     if (rc != CG_OK)
         goto fail;
-    signer = worker_signer(w, j->sel, &why);
+    signer = worker_signer(w, j->sel, &why, &rc);
     if (signer == NULL) {
-        rc = CG_ECRYPTO;
         j->error = cg_strdup(why != NULL ? why : "signing key: out of memory");
         goto done;
     }
@@ -323,13 +374,8 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct spool_pool *p = w->pool;
-    struct cg_err e;
 
-    cg_err_clear(&e);
-    if (cg_schema_load(p->sp->data_dir, p->sp->schema_version, &w->schema, &e) != CG_OK) {
-        w->schema = NULL;
-        w->schema_error = errdup(&e, "schema");
-    }
+    worker_schema(w);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->quit && p->next >= p->njobs)
@@ -435,6 +481,7 @@ void spool_pool_free(struct spool_pool *p)
         free(w->signer_errors);
         cg_schema_free(w->schema);
         free(w->schema_error);
+        free(w->temp_error);
     }
     free(p->w);
     for (k = 0; k < p->nkeys; k++) {

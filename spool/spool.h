@@ -127,7 +127,8 @@ bool cg_receipt_matches(const struct cg_receipt_event *e, const struct cg_receip
 
 /*
  * Why a spool directory entry cannot be taken as an input file name, or NULL when it can.
- * Besides cg_fs_name_ok() this refuses names that look like path parts ("..", "..\x").
+ * Besides cg_fs_name_ok() this refuses names that look like path parts ("..", "..\x") and
+ * names longer than 188 bytes.
  */
 const char *cg_spool_name_problem(const char *name);
 /* True for entries the spool leaves alone: "*.part" (still being written) and hidden names. */

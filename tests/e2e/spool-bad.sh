@@ -1,9 +1,10 @@
 #!/bin/sh
 # spool-bad.sh - acceptance 3 of the spool: an unreadable file, a file with invalid encoding, a
 # symbolic link (to a file and posing as a seller folder), names that try to climb out of the
-# spool ("..\..\x" as Windows unzip tools write it, "..x"), a file in a folder no seller owns,
-# an empty file and a file without orders each end in failed/ with a .reason; nothing outside
-# the spool is touched; the good file of the same batch completes; exit 1.
+# spool ("..\..\x" as Windows unzip tools write it, "..x"), a name longer than 188 bytes, a
+# file in a folder no seller owns, an empty file and a file without orders each end in failed/
+# with a .reason; nothing outside the spool is touched; the good file of the same batch
+# completes; exit 1.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 
 mkdir -p "$W/incoming/acme" "$W/incoming/nobody-knows"
@@ -21,6 +22,11 @@ ln -s ../../elsewhere "$W/incoming/evil"
 printf 'x' >"$W/incoming/acme/..\\..\\evil.csv"
 printf 'x' >"$W/incoming/acme/..sneaky.csv"
 : >"$W/incoming/acme/empty.csv"
+# The longest name taken in (188 bytes) and one byte more: the first fails as empty with its
+# .reason beside it, the second under a safe name; neither stops the rest of the batch.
+long188=$(printf '%0184d' 0 | tr 0 l).csv
+: >"$W/incoming/acme/$long188"
+: >"$W/incoming/acme/x$long188"
 head -1 "$W/incoming/acme/good.csv" >"$W/incoming/acme/header-only.csv"
 $HELPER orders own "$W/incoming/nobody-knows/o.csv" 1 70
 
@@ -49,13 +55,17 @@ check "'..\\..\\evil.csv' in failed/ under a safe name" \
     sh -c "grep -l 'evil.csv.*path part' '$F'/unsafe-name-*.reason | grep -q ."
 check "'..sneaky.csv' in failed/" sh -c "grep -l 'sneaky.csv.*path part' '$F'/*.reason | grep -q ."
 check "empty file in failed/" grep -q 'empty file' "$F/empty.csv.reason"
+check "a 188-byte name: in failed/ with its .reason" grep -q 'empty file' "$F/$long188.reason"
+check "a 189-byte name: in failed/ under a safe name" \
+    sh -c "grep -l 'x$long188.: name longer than 188 bytes' '$F'/unsafe-name-*.reason | grep -q ."
+
 check "0-order file in failed/" grep -q 'no orders in the file' "$F/header-only.csv.reason"
 check "unknown seller folder: file in failed/" \
     grep -q 'no \[seller.nobody-knows\]' "$W/failed/nobody-knows/o.csv.reason"
 check "incoming/ is empty" [ "$(find "$W/incoming" -type f | wc -l)" -eq 0 ]
-# 10 taken: the good file and the 9 bad ones above (the symlinked folder counts as one).
+# 12 taken: the good file and the 11 bad ones above (the symlinked folder counts as one).
 check "summary counts the failed files" \
-    grep -qx 'summary: 10 files taken (1 done, 9 failed, 0 duplicate)' "$T/out"
+    grep -qx 'summary: 12 files taken (1 done, 11 failed, 0 duplicate)' "$T/out"
 expect_rc 0 "status of a failed file" "$CEBGATE" -c "$W/cebgate.conf" status empty.csv
 check "status says why" grep -q 'reason: .*empty file' "$T/out"
 finish

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -37,6 +38,7 @@
 #include "core/init.h"
 #include "declare/declare-sign-int.h"
 #include "declare/declare.h"
+#include "tests/unit/no-fd.h"
 #include "tests/unit/remote-signer.h"
 
 #define PASS "correct horse 7"
@@ -643,6 +645,45 @@ static void test_wrong_passphrase(void **state)
     o.pass_env = "CG_TEST_KEY_PASS";
     expect_new_fails(&o, CG_ECRYPTO, "wrong passphrase");
     unsetenv("CG_TEST_KEY_PASS");
+}
+
+/* fn() with the process out of file descriptors: the next open fails with EMFILE. */
+static void with_no_fd_left(void (*fn)(void))
+{
+    struct rlimit old;
+
+    assert_int_equal(cg_test_no_fd_left(&old), 0);
+    fn();
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
+static void open_key_without_fd(void)
+{
+    struct cg_signer_opts o = pem_opts();
+
+    expect_new_fails(&o, CG_EIO, "key.pem: Too many open files");
+    o.key_file = path("enc.pem");
+    o.pass_file = path("pass.txt");
+    expect_new_fails(&o, CG_EIO, "pass.txt: Too many open files");
+}
+
+/*
+ * A key or passphrase file that cannot be opened for want of a file descriptor (or memory, or
+ * because the device failed) may open later: CG_EIO, which the spool takes as temporary (the
+ * batch is kept, exit 75), not a key that cannot be used. A missing file stays a key error.
+ */
+static void test_key_file_temporary(void **state)
+{
+    struct cg_signer_opts o = pem_opts();
+
+    (void)state;
+    with_no_fd_left(open_key_without_fd);
+    o.key_file = path("no-such-key.pem");
+    expect_new_fails(&o, CG_ECRYPTO, "no-such-key.pem: No such file or directory");
+    o = pem_opts();
+    o.key_file = path("enc.pem");
+    o.pass_file = path("no-such-pass.txt");
+    expect_new_fails(&o, CG_ECONFIG, "no-such-pass.txt: No such file or directory");
 }
 
 static void test_passphrase_setup_errors(void **state)
@@ -1671,6 +1712,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pem_sha1_shape),
+        cmocka_unit_test(test_key_file_temporary),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_one_signer_many_docs),
         cmocka_unit_test(test_direct_matches_xmlsec),

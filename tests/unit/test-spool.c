@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include "declare/declare.h"
 #include "spool/spool.h"
 #include "spool/spool-int.h"
+#include "tests/unit/no-fd.h"
 #include "mapping/mapping.h"
 #include "declare/declare.h"
 
@@ -203,6 +205,21 @@ static void test_names(void **state)
     assert_non_null(cg_spool_name_problem("a/b"));
     assert_non_null(cg_spool_name_problem("tab\there"));
     assert_non_null(cg_spool_name_problem(""));
+    {
+        /* 188 bytes is the longest: with ".9999" and ".reason" it is 200, what a name may be. */
+        char n[200];
+        memset(n, 'a', sizeof(n) - 1);
+        n[sizeof(n) - 1] = '\0';
+        n[188] = '\0';
+        assert_null(cg_spool_name_problem(n));
+        n[188] = 'a';
+        n[189] = '\0';
+        assert_string_equal(cg_spool_name_problem(n), "name longer than 188 bytes");
+        memcpy(n + 189 - 12, ".9999.reason", 12);
+        assert_int_equal(strlen(n), 189);
+        n[188] = '\0';
+        assert_true(cg_fs_name_ok(n));
+    }
     assert_true(cg_spool_name_ignored("orders.csv.part"));
     assert_true(cg_spool_name_ignored(".hidden"));
     assert_true(cg_spool_name_ignored(".orders.csv.tmp.123"));
@@ -432,6 +449,8 @@ static void test_recovery(void **state)
     queued(f.db, 1, 1);
     queued(f.db, 2, 1);
     queued(f.db, 4, 1);
+    /* Order 5: the crash came between the archive link and the move into outbox/. */
+    queued(f.db, 5, 1);
     assert_int_equal(
         db_exec(f.db,
                 "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
@@ -448,14 +467,26 @@ static void test_recovery(void **state)
     put(f.dir, "outbox", "CEB303Message_G2.xml");
     put(f.dir, "outbox", "CEB303Message_G3A.xml");
     put(f.dir, "tmp", "CEB303Message_ORPHAN.xml");
+    put(f.dir, "tmp", "CEB303Message_G5.xml");
+    {
+        char *from = cg_fs_join(f.dir, "tmp/CEB303Message_G5.xml");
+        char *to = cg_fs_join(f.dir, "archive/CEB303Message_G5.xml");
+        assert_int_equal(link(from, to), 0);
+        free(from);
+        free(to);
+    }
     cg_spool_close(f.sp);
     f.sp = NULL;
 
     assert_int_equal(cg_spool_open(f.conf, NULL, f.t, &f.sp, &err), CG_OK);
-    assert_int_equal(cg_spool_stats(f.sp)->recovered, 3);
-    /* Committed file in tmp/: finished into outbox/. */
+    assert_int_equal(cg_spool_stats(f.sp)->recovered, 4);
+    /* Committed file in tmp/: finished into outbox/, linked into archive/ first. */
     assert_true(there(f.dir, "outbox", "CEB303Message_G1.xml"));
     assert_false(there(f.dir, "tmp", "CEB303Message_G1.xml"));
+    assert_true(there(f.dir, "archive", "CEB303Message_G1.xml"));
+    /* Already in archive/ but still in tmp/: never handed over, so it is now. */
+    assert_true(there(f.dir, "outbox", "CEB303Message_G5.xml"));
+    assert_false(there(f.dir, "tmp", "CEB303Message_G5.xml"));
     /* Orphan of an uncommitted batch: removed, never published. */
     assert_false(there(f.dir, "tmp", "CEB303Message_ORPHAN.xml"));
     assert_false(there(f.dir, "outbox", "CEB303Message_ORPHAN.xml"));
@@ -511,6 +542,59 @@ static void test_submit_handed_over(void **state)
     fx_close(&f);
 }
 
+/*
+ * With the directory transport the exchange client may take a file from outbox/ the moment it
+ * is there, even before the run records it as sent; a crash then must not make the file look
+ * lost (its order would be declared twice). So hand-over links each file into archive/ before
+ * any is moved into outbox/: here the move of the second file is made to fail (a folder holds
+ * its name in outbox/), and both are in archive/ already. A crash at that point is then
+ * recovered from archive/, and the client having taken the first from outbox/ changes nothing:
+ * both are sent with their own guids, none is declared again.
+ */
+static void test_hand_over_archive_first(void **state)
+{
+    struct fx f;
+    struct cg_err err;
+    char n1[] = "CEB303Message_G1.xml", n2[] = "CEB303Message_G2.xml";
+    char *names[2] = {n1, n2};
+    char *block = NULL;
+    char *taken = NULL;
+
+    (void)state;
+    fx_open(&f);
+    queued(f.db, 1, 1);
+    queued(f.db, 2, 1);
+    put(f.dir, "tmp", names[0]);
+    put(f.dir, "tmp", names[1]);
+    block = cg_fs_join(f.dir, "outbox/CEB303Message_G2.xml");
+    assert_int_equal(mkdir(block, 0700), 0);
+    cg_err_clear(&err);
+    assert_int_equal(spool_hand_over(f.sp, names, 2, &err), CG_EIO);
+    assert_non_null(strstr(err.msg, "moving tmp/CEB303Message_G2.xml to outbox/"));
+    assert_true(there(f.dir, "archive", names[0]));
+    assert_true(there(f.dir, "archive", names[1]));
+    assert_true(there(f.dir, "outbox", names[0]));
+    assert_true(there(f.dir, "tmp", names[1]));
+    /* The client takes the first file; the spool stops here as a crash would. */
+    taken = cg_fs_join(f.dir, "outbox/CEB303Message_G1.xml");
+    assert_int_equal(unlink(taken), 0);
+    assert_int_equal(rmdir(block), 0);
+    cg_spool_close(f.sp);
+    f.sp = NULL;
+    assert_int_equal(cg_spool_open(f.conf, NULL, f.t, &f.sp, &err), CG_OK);
+    assert_true(there(f.dir, "outbox", names[1]));
+    assert_false(there(f.dir, "tmp", names[1]));
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_OK);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM messages"), 2);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM messages WHERE state = 'sent' AND guid IN "
+                               "('G1', 'G2')"),
+                     2);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM orders WHERE hash = ''"), 0);
+    free(block);
+    free(taken);
+    fx_close(&f);
+}
+
 static void test_busy_spool(void **state)
 {
     char *dir = mkdtemp_dir();
@@ -553,7 +637,7 @@ static long count_in(const char *dir, const char *sub)
  * input stays where the next run takes it, never moved to failed/ as if the read had said
  * "nothing there". Without the fault the same input goes its normal way.
  */
-static void set_seller_codes(struct cg_conf *conf)
+static void set_codes_in(struct cg_conf *conf, const char *section)
 {
     static const char *const codes[][2] = {
         {"ebp_code", "3301960000"},   {"ebp_name", "P"},
@@ -566,7 +650,12 @@ static void set_seller_codes(struct cg_conf *conf)
     size_t i;
 
     for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-        assert_int_equal(cg_conf_set(conf, "seller", codes[i][0], codes[i][1], &err), CG_OK);
+        assert_int_equal(cg_conf_set(conf, section, codes[i][0], codes[i][1], &err), CG_OK);
+}
+
+static void set_seller_codes(struct cg_conf *conf)
+{
+    set_codes_in(conf, "seller");
 }
 
 static void test_db_fault_keeps_input(void **state)
@@ -622,6 +711,112 @@ static void test_db_fault_keeps_input(void **state)
     cg_conf_free(conf);
     free(in);
     free(inbox);
+    free(catalog);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* The sqlite3_step hook: from here on the process has no file descriptor left (EMFILE). */
+static struct rlimit nofile_saved;
+static void no_fd_left(void)
+{
+    assert_int_equal(cg_test_no_fd_left(&nofile_saved), 0);
+}
+
+/* A key file made with the openssl command, as an operator would. */
+static void make_key(const char *dir, const char *name)
+{
+    char cmd[1024];
+
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s/%s.key' -out '%s/%s.pem' "
+             "-days 2 -subj /CN=%s -addext basicConstraints=critical,CA:FALSE >/dev/null 2>&1",
+             dir, name, dir, name, name);
+    assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * A signing key that cannot be opened for want of a file descriptor says nothing about the
+ * orders: the batch is dropped uncommitted (no order rejected, the file stays in active/), the
+ * run ends with a temporary code (exit 75), and the failure is not remembered, so the next run
+ * loads the key and declares the orders.
+ */
+static void test_key_unopenable_for_now(void **state)
+{
+    static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
+                                 "A-1,USD,US,TS-001,Item,1,2.50\n";
+    char *dir = mkdtemp_dir();
+    struct cg_conf *conf = conf_for(dir);
+    struct cg_transport *t = NULL;
+    struct cg_spool *sp = NULL;
+    struct cg_err err;
+    char *in = cg_fs_join(dir, "incoming");
+    char *inb = cg_fs_join(dir, "incoming/b");
+    char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
+    char path[1024];
+    sqlite3 *db;
+    int rc;
+
+    (void)state;
+    make_key(dir, "a");
+    make_key(dir, "b");
+    set_seller_codes(conf);
+    set_codes_in(conf, "seller.b");
+    assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, "seller.b", "catalog", catalog, &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, "declare", "cop_code", "3301960001", &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, "declare", "cop_name", "E", &err), CG_OK);
+    assert_int_equal(cg_conf_set(conf, "declare", "dxp_id", "DXPENT0000000001", &err), CG_OK);
+    snprintf(path, sizeof(path), "%s/a.key", dir);
+    assert_int_equal(cg_conf_set(conf, "declare", "key_file", path, &err), CG_OK);
+    snprintf(path, sizeof(path), "%s/a.pem", dir);
+    assert_int_equal(cg_conf_set(conf, "declare", "cert_file", path, &err), CG_OK);
+    snprintf(path, sizeof(path), "%s/b.key", dir);
+    assert_int_equal(cg_conf_set(conf, "seller.b", "key_file", path, &err), CG_OK);
+    snprintf(path, sizeof(path), "%s/b.pem", dir);
+    assert_int_equal(cg_conf_set(conf, "seller.b", "cert_file", path, &err), CG_OK);
+    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
+    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
+    db = db_of(dir);
+
+    /* Seller "" first: the workers load the schema and key a. */
+    assert_int_equal(cg_fs_write_atomic(in, "a.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    cg_err_clear(&err);
+    rc = cg_spool_run(sp, &err);
+    if (rc != CG_OK)
+        fail_msg("first run: %s", err.msg);
+    assert_int_equal(one(db, "SELECT count(*) FROM messages"), 1);
+
+    /* Seller b: key b is opened once its order is planned, with no descriptor left. */
+    assert_int_equal(mkdir(inb, 0750), 0);
+    assert_int_equal(cg_fs_write_atomic(inb, "b.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    hook = no_fd_left;
+    hook_sql = "SELECT id, hash FROM orders WHERE seller";
+    cg_err_clear(&err);
+    rc = cg_spool_run(sp, &err);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &nofile_saved), 0);
+    assert_true(cg_rc_temporary(rc));
+    if (strstr(err.msg, "signing key") == NULL || strstr(err.msg, "Too many open files") == NULL)
+        fail_msg("unexpected: %s", err.msg);
+    assert_int_equal(one(db, "SELECT count(*) FROM rejections"), 0);
+    assert_int_equal(one(db, "SELECT count(*) FROM messages"), 1);
+    assert_true(there(dir, "active/b", "b.csv"));
+    assert_int_equal(count_in(dir, "failed"), 0);
+
+    /* The next run, descriptors back, declares it. */
+    cg_err_clear(&err);
+    rc = cg_spool_run(sp, &err);
+    if (rc != CG_OK)
+        fail_msg("third run: %s", err.msg);
+    assert_int_equal(one(db, "SELECT count(*) FROM messages"), 2);
+    assert_true(there(dir, "done/b", "b.csv"));
+
+    sqlite3_close(db);
+    cg_spool_close(sp);
+    cg_transport_free(t);
+    cg_conf_free(conf);
+    free(in);
+    free(inb);
     free(catalog);
     rm_rf(dir);
     free(dir);
@@ -737,10 +932,12 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_lock),
         cmocka_unit_test(test_recovery),
+        cmocka_unit_test(test_hand_over_archive_first),
         cmocka_unit_test(test_submit_handed_over),
         cmocka_unit_test(test_busy_spool),
         cmocka_unit_test(test_reason_grouping),
         cmocka_unit_test(test_db_fault_keeps_input),
+        cmocka_unit_test(test_key_unopenable_for_now),
         cmocka_unit_test(test_file_changed_while_read),
     };
 
