@@ -742,11 +742,21 @@ static int file_row(struct cg_spool *sp, const char *seller, const char *name,
     /*
      * The same file (same inode) resumed after a crash or a stop. Only a file found in active/
      * can be that: one just taken from incoming/ is new input even when it is the same file
-     * moved back from failed/ or done/ (an operator retrying it).
+     * moved back from failed/ or done/ (an operator retrying it). So is one found in active/
+     * whose row finished before the file last changed: put back and moved into active/ since,
+     * then a crash came before its new row was written.
      */
-    if (!fresh)
-        rc = cg_store_file_resumable(sp->store, seller, active_name, sha, (int64_t)stt->st_ino, id,
-                                     outcome, sizeof(outcome), err);
+    if (!fresh) {
+        /* The file's last change (its move into active/) in the database's time format. */
+        char changed[40], sec[24];
+        struct tm tm;
+        time_t t = stt->st_ctim.tv_sec;
+        gmtime_r(&t, &tm);
+        strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(changed, sizeof(changed), "%s.%03ldZ", sec, stt->st_ctim.tv_nsec / 1000000L);
+        rc = cg_store_file_resumable(sp->store, seller, active_name, sha, (int64_t)stt->st_ino,
+                                     changed, id, outcome, sizeof(outcome), err);
+    }
     if (rc == CG_OK) {
         *resumed = true;
         /* Finished, but a crash came before the move: the move is all that is left. */

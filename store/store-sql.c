@@ -10,8 +10,9 @@
 
 const char *const store_sql[S_N] = {
     [S_FILE_RESUMABLE] = "SELECT id, outcome FROM input_files WHERE seller = ?1 AND "
-                         "active_name = ?2 AND sha256 = ?3 AND inode = ?4 AND outcome IN "
-                         "('active', 'done', 'failed') ORDER BY id DESC LIMIT 1",
+                         "active_name = ?2 AND sha256 = ?3 AND inode = ?4 AND (outcome = "
+                         "'active' OR (outcome IN ('done', 'failed') AND finished_at >= ?5)) "
+                         "ORDER BY id DESC LIMIT 1",
     [S_FILE_SAME_CONTENT] = "SELECT name, taken_at FROM input_files WHERE seller = ?1 AND "
                             "sha256 = ?2 AND outcome = 'done' AND orders_rejected = 0 "
                             "ORDER BY id LIMIT 1",

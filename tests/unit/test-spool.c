@@ -822,6 +822,71 @@ static void test_key_unopenable_for_now(void **state)
     free(dir);
 }
 
+/*
+ * A file found in active/ with a finished row of the same name, content and inode: when the
+ * row finished after the file last changed, a crash came between the row and the move out
+ * of active/, and the move is all that is left; when the file changed since (an operator put
+ * a failed file back and a crash came before its new row), it is new input and read again.
+ */
+static void test_finished_or_put_back(void **state)
+{
+    static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
+                                 "A-1,XXX,US,TS-001,Item,1,2.50\n";
+    char *dir = mkdtemp_dir();
+    struct cg_conf *conf = conf_for(dir);
+    struct cg_transport *t = NULL;
+    struct cg_spool *sp = NULL;
+    struct cg_err err;
+    char *in = cg_fs_join(dir, "incoming");
+    char *failed = cg_fs_join(dir, "failed/x.csv");
+    char *reason = cg_fs_join(dir, "failed/x.csv.reason");
+    char *active = cg_fs_join(dir, "active/x.csv");
+    char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
+    sqlite3 *db;
+
+    (void)state;
+    assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
+    set_seller_codes(conf);
+    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
+    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
+    db = db_of(dir);
+    assert_int_equal(cg_fs_write_atomic(in, "x.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_int_equal(access(reason, F_OK), 0);
+    assert_int_equal(one(db, "SELECT count(*) FROM input_files"), 1);
+
+    /* Finished after its last change: only moved. */
+    assert_int_equal(rename(failed, active), 0);
+    assert_int_equal(unlink(reason), 0);
+    assert_int_equal(db_exec(db, "UPDATE input_files SET finished_at = '2999-01-01T00:00:00.000Z'"),
+                     CG_OK);
+    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_int_equal(access(failed, F_OK), 0);
+    assert_int_equal(one(db, "SELECT count(*) FROM input_files"), 1);
+
+    /* Changed after it finished: read again as new input, with its reason. */
+    assert_int_equal(rename(failed, active), 0);
+    assert_int_equal(db_exec(db, "UPDATE input_files SET finished_at = '2000-01-01T00:00:00.000Z'"),
+                     CG_OK);
+    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_int_equal(one(db, "SELECT count(*) FROM input_files"), 2);
+    assert_int_equal(access(failed, F_OK), 0);
+    assert_int_equal(access(reason, F_OK), 0);
+    assert_int_equal(one(db, "SELECT count(*) FROM input_files WHERE outcome = 'failed'"), 2);
+
+    sqlite3_close(db);
+    cg_spool_close(sp);
+    cg_transport_free(t);
+    cg_conf_free(conf);
+    free(in);
+    free(failed);
+    free(reason);
+    free(active);
+    free(catalog);
+    rm_rf(dir);
+    free(dir);
+}
+
 /* The file in active/ grows after it was read, as a file written in place would. */
 static const char *growing;
 static void grow(void)
@@ -938,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_reason_grouping),
         cmocka_unit_test(test_db_fault_keeps_input),
         cmocka_unit_test(test_key_unopenable_for_now),
+        cmocka_unit_test(test_finished_or_put_back),
         cmocka_unit_test(test_file_changed_while_read),
     };
 
