@@ -658,62 +658,95 @@ static void set_seller_codes(struct cg_conf *conf)
     set_codes_in(conf, "seller");
 }
 
+/* A spool in a fresh folder whose [seller] reads cebgate CSV with the test catalogue: sfx_init,
+ * then more settings if needed, then sfx_start opens it with the directory transport. */
+struct sfx {
+    char *dir, *in;
+    struct cg_conf *conf;
+    struct cg_transport *t;
+    struct cg_spool *sp;
+    sqlite3 *db;
+};
+
+static void sfx_init(struct sfx *f)
+{
+    char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
+    struct cg_err err;
+
+    memset(f, 0, sizeof(*f));
+    f->dir = mkdtemp_dir();
+    f->conf = conf_for(f->dir);
+    f->in = cg_fs_join(f->dir, "incoming");
+    assert_int_equal(cg_conf_set(f->conf, "seller", "catalog", catalog, &err), CG_OK);
+    set_seller_codes(f->conf);
+    free(catalog);
+}
+
+static void sfx_start(struct sfx *f)
+{
+    struct cg_err err;
+
+    assert_int_equal(cg_transport_dir_new(f->conf, &f->t, &err), CG_OK);
+    assert_int_equal(cg_spool_open(f->conf, NULL, f->t, &f->sp, &err), CG_OK);
+    f->db = db_of(f->dir);
+}
+
+static void sfx_close(struct sfx *f)
+{
+    sqlite3_close(f->db);
+    cg_spool_close(f->sp);
+    cg_transport_free(f->t);
+    cg_conf_free(f->conf);
+    free(f->in);
+    rm_rf(f->dir);
+    free(f->dir);
+}
+
 static void test_db_fault_keeps_input(void **state)
 {
     /* Every order rejected by the reader (an unknown currency): the file's counts decide. */
     static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
                                  "A-1,XXX,US,TS-001,Item,1,2.50\n";
-    char *dir = mkdtemp_dir();
-    struct cg_conf *conf = conf_for(dir);
-    struct cg_transport *t = NULL;
-    struct cg_spool *sp = NULL;
+    struct sfx f;
     struct cg_err err;
-    char *in = cg_fs_join(dir, "incoming");
-    char *inbox = cg_fs_join(dir, "inbox");
-    char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
+    char *inbox;
 
     (void)state;
-    assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
-    set_seller_codes(conf);
-    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
-    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
+    sfx_init(&f);
+    sfx_start(&f);
+    inbox = cg_fs_join(f.dir, "inbox");
 
     /* The count of the file's orders fails after its batch was committed. */
-    assert_int_equal(cg_fs_write_atomic(in, "orders.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    assert_int_equal(cg_fs_write_atomic(f.in, "orders.csv", orders, sizeof(orders) - 1, &err),
+                     CG_OK);
     fail_sql = "orders_rejected FROM input_files";
     injected = 0;
     cg_err_clear(&err);
-    assert_int_equal(cg_spool_run(sp, &err), CG_EDB);
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_EDB);
     fail_sql = NULL;
     assert_int_equal(injected, 1);
-    assert_int_equal(count_in(dir, "failed"), 0);
-    assert_int_equal(count_in(dir, "active") + count_in(dir, "incoming"), 1);
+    assert_int_equal(count_in(f.dir, "failed"), 0);
+    assert_int_equal(count_in(f.dir, "active") + count_in(f.dir, "incoming"), 1);
     /* The next run, the fault gone, decides on the real counts: all orders rejected. */
-    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
-    assert_true(there(dir, "failed", "orders.csv"));
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_OK);
+    assert_true(there(f.dir, "failed", "orders.csv"));
 
     /* "Was this receipt file applied already?" fails: the file stays in inbox/. */
     assert_int_equal(cg_fs_write_atomic(inbox, "r1.xml", "<x/>", 4, &err), CG_OK);
     fail_sql = "FROM receipt_files";
     injected = 0;
-    assert_int_equal(cg_spool_run(sp, &err), CG_EDB);
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_EDB);
     fail_sql = NULL;
     assert_int_equal(injected, 1);
-    assert_true(there(dir, "inbox", "r1.xml"));
-    assert_int_equal(count_in(dir, "failed/inbox"), 0);
+    assert_true(there(f.dir, "inbox", "r1.xml"));
+    assert_int_equal(count_in(f.dir, "failed/inbox"), 0);
     /* Without the fault it is read, found not to be a receipt, and set aside. */
-    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
-    assert_false(there(dir, "inbox", "r1.xml"));
-    assert_int_equal(count_in(dir, "failed/inbox"), 1);
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_OK);
+    assert_false(there(f.dir, "inbox", "r1.xml"));
+    assert_int_equal(count_in(f.dir, "failed/inbox"), 1);
 
-    cg_spool_close(sp);
-    cg_transport_free(t);
-    cg_conf_free(conf);
-    free(in);
     free(inbox);
-    free(catalog);
-    rm_rf(dir);
-    free(dir);
+    sfx_close(&f);
 }
 
 /* The sqlite3_step hook: from here on the process has no file descriptor left (EMFILE). */
@@ -745,25 +778,24 @@ static void test_key_unopenable_for_now(void **state)
 {
     static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
                                  "A-1,USD,US,TS-001,Item,1,2.50\n";
-    char *dir = mkdtemp_dir();
-    struct cg_conf *conf = conf_for(dir);
-    struct cg_transport *t = NULL;
-    struct cg_spool *sp = NULL;
+    struct sfx f;
+    struct cg_conf *conf;
     struct cg_err err;
-    char *in = cg_fs_join(dir, "incoming");
-    char *inb = cg_fs_join(dir, "incoming/b");
-    char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
+    char *dir, *inb;
     char path[1024];
-    sqlite3 *db;
     int rc;
 
     (void)state;
+    sfx_init(&f);
+    conf = f.conf;
+    dir = f.dir;
+    inb = cg_fs_join(dir, "incoming/b");
     make_key(dir, "a");
     make_key(dir, "b");
-    set_seller_codes(conf);
     set_codes_in(conf, "seller.b");
-    assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
-    assert_int_equal(cg_conf_set(conf, "seller.b", "catalog", catalog, &err), CG_OK);
+    assert_int_equal(
+        cg_conf_set(conf, "seller.b", "catalog", cg_conf_get(conf, "seller", "catalog"), &err),
+        CG_OK);
     assert_int_equal(cg_conf_set(conf, "declare", "cop_code", "3301960001", &err), CG_OK);
     assert_int_equal(cg_conf_set(conf, "declare", "cop_name", "E", &err), CG_OK);
     assert_int_equal(cg_conf_set(conf, "declare", "dxp_id", "DXPENT0000000001", &err), CG_OK);
@@ -775,17 +807,15 @@ static void test_key_unopenable_for_now(void **state)
     assert_int_equal(cg_conf_set(conf, "seller.b", "key_file", path, &err), CG_OK);
     snprintf(path, sizeof(path), "%s/b.pem", dir);
     assert_int_equal(cg_conf_set(conf, "seller.b", "cert_file", path, &err), CG_OK);
-    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
-    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
-    db = db_of(dir);
+    sfx_start(&f);
 
     /* Seller "" first: the workers load the schema and key a. */
-    assert_int_equal(cg_fs_write_atomic(in, "a.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    assert_int_equal(cg_fs_write_atomic(f.in, "a.csv", orders, sizeof(orders) - 1, &err), CG_OK);
     cg_err_clear(&err);
-    rc = cg_spool_run(sp, &err);
+    rc = cg_spool_run(f.sp, &err);
     if (rc != CG_OK)
         fail_msg("first run: %s", err.msg);
-    assert_int_equal(one(db, "SELECT count(*) FROM messages"), 1);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM messages"), 1);
 
     /* Seller b: key b is opened once its order is planned, with no descriptor left. */
     assert_int_equal(mkdir(inb, 0750), 0);
@@ -793,33 +823,26 @@ static void test_key_unopenable_for_now(void **state)
     hook = no_fd_left;
     hook_sql = "SELECT id, hash FROM orders WHERE seller";
     cg_err_clear(&err);
-    rc = cg_spool_run(sp, &err);
+    rc = cg_spool_run(f.sp, &err);
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &nofile_saved), 0);
     assert_true(cg_rc_temporary(rc));
     if (strstr(err.msg, "signing key") == NULL || strstr(err.msg, "Too many open files") == NULL)
         fail_msg("unexpected: %s", err.msg);
-    assert_int_equal(one(db, "SELECT count(*) FROM rejections"), 0);
-    assert_int_equal(one(db, "SELECT count(*) FROM messages"), 1);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM rejections"), 0);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM messages"), 1);
     assert_true(there(dir, "active/b", "b.csv"));
     assert_int_equal(count_in(dir, "failed"), 0);
 
     /* The next run, descriptors back, declares it. */
     cg_err_clear(&err);
-    rc = cg_spool_run(sp, &err);
+    rc = cg_spool_run(f.sp, &err);
     if (rc != CG_OK)
         fail_msg("third run: %s", err.msg);
-    assert_int_equal(one(db, "SELECT count(*) FROM messages"), 2);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM messages"), 2);
     assert_true(there(dir, "done/b", "b.csv"));
 
-    sqlite3_close(db);
-    cg_spool_close(sp);
-    cg_transport_free(t);
-    cg_conf_free(conf);
-    free(in);
     free(inb);
-    free(catalog);
-    rm_rf(dir);
-    free(dir);
+    sfx_close(&f);
 }
 
 /*
@@ -832,26 +855,20 @@ static void test_finished_or_put_back(void **state)
 {
     static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
                                  "A-1,XXX,US,TS-001,Item,1,2.50\n";
-    char *dir = mkdtemp_dir();
-    struct cg_conf *conf = conf_for(dir);
-    struct cg_transport *t = NULL;
-    struct cg_spool *sp = NULL;
+    struct sfx f;
     struct cg_err err;
-    char *in = cg_fs_join(dir, "incoming");
-    char *failed = cg_fs_join(dir, "failed/x.csv");
-    char *reason = cg_fs_join(dir, "failed/x.csv.reason");
-    char *active = cg_fs_join(dir, "active/x.csv");
-    char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
+    char *failed, *reason, *active;
     sqlite3 *db;
 
     (void)state;
-    assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
-    set_seller_codes(conf);
-    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
-    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
-    db = db_of(dir);
-    assert_int_equal(cg_fs_write_atomic(in, "x.csv", orders, sizeof(orders) - 1, &err), CG_OK);
-    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    sfx_init(&f);
+    sfx_start(&f);
+    db = f.db;
+    failed = cg_fs_join(f.dir, "failed/x.csv");
+    reason = cg_fs_join(f.dir, "failed/x.csv.reason");
+    active = cg_fs_join(f.dir, "active/x.csv");
+    assert_int_equal(cg_fs_write_atomic(f.in, "x.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_OK);
     assert_int_equal(access(reason, F_OK), 0);
     assert_int_equal(one(db, "SELECT count(*) FROM input_files"), 1);
 
@@ -860,7 +877,7 @@ static void test_finished_or_put_back(void **state)
     assert_int_equal(unlink(reason), 0);
     assert_int_equal(db_exec(db, "UPDATE input_files SET finished_at = '2999-01-01T00:00:00.000Z'"),
                      CG_OK);
-    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_OK);
     assert_int_equal(access(failed, F_OK), 0);
     assert_int_equal(one(db, "SELECT count(*) FROM input_files"), 1);
 
@@ -868,23 +885,16 @@ static void test_finished_or_put_back(void **state)
     assert_int_equal(rename(failed, active), 0);
     assert_int_equal(db_exec(db, "UPDATE input_files SET finished_at = '2000-01-01T00:00:00.000Z'"),
                      CG_OK);
-    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_OK);
     assert_int_equal(one(db, "SELECT count(*) FROM input_files"), 2);
     assert_int_equal(access(failed, F_OK), 0);
     assert_int_equal(access(reason, F_OK), 0);
     assert_int_equal(one(db, "SELECT count(*) FROM input_files WHERE outcome = 'failed'"), 2);
 
-    sqlite3_close(db);
-    cg_spool_close(sp);
-    cg_transport_free(t);
-    cg_conf_free(conf);
-    free(in);
     free(failed);
     free(reason);
     free(active);
-    free(catalog);
-    rm_rf(dir);
-    free(dir);
+    sfx_close(&f);
 }
 
 /* The file in active/ grows after it was read, as a file written in place would. */
@@ -902,49 +912,37 @@ static void test_file_changed_while_read(void **state)
 {
     static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
                                  "A-1,XXX,US,TS-001,Item,1,2.50\n";
-    char *dir = mkdtemp_dir();
-    struct cg_conf *conf = conf_for(dir);
-    struct cg_transport *t = NULL;
-    struct cg_spool *sp = NULL;
+    struct sfx f;
     struct cg_err err;
-    char *in = cg_fs_join(dir, "incoming");
-    char *active = cg_fs_join(dir, "active/orders.csv");
-    char *catalog = cg_fs_join(getenv("CG_TESTDATA"), "mapping/catalog.csv");
+    char *active;
     sqlite3 *db;
 
     (void)state;
-    assert_int_equal(cg_conf_set(conf, "seller", "catalog", catalog, &err), CG_OK);
-    set_seller_codes(conf);
-    assert_int_equal(cg_transport_dir_new(conf, &t, &err), CG_OK);
-    assert_int_equal(cg_spool_open(conf, NULL, t, &sp, &err), CG_OK);
-    assert_int_equal(cg_fs_write_atomic(in, "orders.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    sfx_init(&f);
+    sfx_start(&f);
+    active = cg_fs_join(f.dir, "active/orders.csv");
+    assert_int_equal(cg_fs_write_atomic(f.in, "orders.csv", orders, sizeof(orders) - 1, &err),
+                     CG_OK);
     growing = active;
     hook = grow;
     hook_sql = "orders_rejected FROM input_files";
     cg_err_clear(&err);
     /* Not done, not failed: run again. */
-    assert_int_equal(cg_spool_run(sp, &err), CG_ERETRY);
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_ERETRY);
     assert_non_null(strstr(err.msg, "changed while it was read"));
-    assert_true(there(dir, "active", "orders.csv"));
-    assert_int_equal(count_in(dir, "failed") + count_in(dir, "done"), 0);
-    db = db_of(dir);
+    assert_true(there(f.dir, "active", "orders.csv"));
+    assert_int_equal(count_in(f.dir, "failed") + count_in(f.dir, "done"), 0);
+    db = f.db;
     assert_int_equal(one(db, "SELECT count(*) FROM input_files WHERE outcome = 'failed' AND "
                              "reason LIKE '%changed while it was read%'"),
                      1);
     /* The next run takes the whole file as it is now: both orders. */
-    assert_int_equal(cg_spool_run(sp, &err), CG_OK);
-    assert_true(there(dir, "failed", "orders.csv"));
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_OK);
+    assert_true(there(f.dir, "failed", "orders.csv"));
     assert_int_equal(one(db, "SELECT orders_rejected FROM input_files ORDER BY id DESC LIMIT 1"),
                      2);
-    sqlite3_close(db);
-    cg_spool_close(sp);
-    cg_transport_free(t);
-    cg_conf_free(conf);
-    free(in);
     free(active);
-    free(catalog);
-    rm_rf(dir);
-    free(dir);
+    sfx_close(&f);
 }
 
 /* Rejections are grouped by "field F: reason"; a long reason is cut at a word, never inside
