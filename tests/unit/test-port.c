@@ -21,6 +21,9 @@
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "core/conf.h"
 #include "core/fsutil.h"
@@ -1398,6 +1401,187 @@ static void test_sec_bounds_prefix(void **state)
     free(bb);
 }
 
+/* ------------------------------------------------------------------ namespace bombs */
+
+static void add_ext(X509 *x, int nid, const char *value)
+{
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, nid, value);
+
+    assert_non_null(ext);
+    assert_int_equal(X509_add_ext(x, ext, -1), 1);
+    X509_EXTENSION_free(ext);
+}
+
+/* A fresh RSA key and a self-signed end-entity certificate for it: dir/sig.key, dir/sig.pem. */
+static void make_signer_files(const char *dir)
+{
+    EVP_PKEY *key = EVP_RSA_gen(2048);
+    X509 *x = X509_new();
+    X509_NAME *name;
+    char path[128];
+    FILE *fp;
+
+    assert_non_null(key);
+    assert_non_null(x);
+    assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
+    assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 7), 1);
+    assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+    assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+    name = X509_get_subject_name(x);
+    assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                                (const unsigned char *)"port test signer", -1, -1,
+                                                0),
+                     1);
+    assert_int_equal(X509_set_issuer_name(x, name), 1);
+    assert_int_equal(X509_set_pubkey(x, key), 1);
+    add_ext(x, NID_basic_constraints, "critical,CA:FALSE");
+    add_ext(x, NID_key_usage, "critical,digitalSignature,nonRepudiation");
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+    snprintf(path, sizeof(path), "%s/sig.key", dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    assert_int_equal(PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL), 1);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/sig.pem", dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    assert_int_equal(PEM_write_X509(fp, x), 1);
+    fclose(fp);
+    X509_free(x);
+    EVP_PKEY_free(key);
+}
+
+/*
+ * The test order signed with the key of make_signer_files, then levels nested elements each
+ * declaring nsper namespaces, around leaves empty elements, put in before its ds:Signature:
+ * the signature no longer matches, and canonicalizing the message to find that out costs the
+ * square of the namespaces in scope for each of the elements.
+ */
+static char *ns_bomb(struct fix *f, size_t levels, size_t nsper, size_t leaves)
+{
+    struct cg_signer_opts o;
+    struct cg_signer *s = NULL;
+    struct cg_err err;
+    struct cg_buf b;
+    char key[128];
+    char cert[128];
+    char *xml;
+    char *signed_xml = NULL;
+    char *at;
+    size_t len;
+    size_t signed_len = 0;
+    size_t i;
+    size_t j;
+
+    snprintf(key, sizeof(key), "%s/sig.key", f->dir);
+    snprintf(cert, sizeof(cert), "%s/sig.pem", f->dir);
+    memset(&o, 0, sizeof(o));
+    o.kind = "local";
+    o.alg = "rsa-sha256";
+    o.key_file = key;
+    o.cert_file = cert;
+    o.key_name = "0000000000000001";
+    if (cg_signer_new(&o, &s, &err) != CG_OK)
+        fail_msg("cg_signer_new: %s", err.msg);
+    xml = slurp("CEB303Message.xml", &len);
+    if (cg_sign_xml(s, xml, len, "CEB303Message.xml", 0, &signed_xml, &signed_len, NULL, &err) !=
+        CG_OK)
+        fail_msg("cg_sign_xml: %s", err.msg);
+    cg_signer_free(s);
+    free(xml);
+    at = strstr(signed_xml, "<ds:Signature");
+    assert_non_null(at);
+    cg_buf_init(&b, 1u << 24);
+    assert_int_equal(cg_buf_add(&b, signed_xml, (size_t)(at - signed_xml)), CG_OK);
+    for (i = 0; i < levels; i++) {
+        assert_int_equal(cg_buf_add(&b, "<e", 2), CG_OK);
+        for (j = 0; j < nsper; j++)
+            assert_int_equal(cg_buf_addf(&b, " xmlns:p%zu_%zu=\"urn:x:%zu:%zu\"", i, j, i, j),
+                             CG_OK);
+        assert_int_equal(cg_buf_add(&b, ">", 1), CG_OK);
+    }
+    for (i = 0; i < leaves; i++)
+        assert_int_equal(cg_buf_add(&b, "<y/>", 4), CG_OK);
+    for (i = 0; i < levels; i++)
+        assert_int_equal(cg_buf_add(&b, "</e>", 4), CG_OK);
+    assert_int_equal(cg_buf_add(&b, at, strlen(at)), CG_OK);
+    free(signed_xml);
+    return cg_buf_take(&b);
+}
+
+/*
+ * Finding: 45 nested elements declaring 60 namespaces each, around 1,000 empty elements, in a
+ * 79 KB signed message took 48 s of CPU to verify (twice, the budget unchecked on a failed
+ * signature) and was answered 1004. Namespace declarations are bounded on the bytes (0999).
+ */
+static void test_sec_ns_bounds(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_err err;
+    const char *eight = "<a xmlns = 'u' xmlns:a=\"u\" xmlns:b\n=\n'u' xmlns:c='u' xmlnsd='u' "
+                        "d:xmlns='u' xmlns:e='u' xmlns:f='u' xmlns:g='u' xmlns:h='u'/>";
+    const char *nine = "<a xmlns = 'u' xmlns:a=\"u\" xmlns:b\n=\n'u' xmlns:c='u' xmlnsd='u' "
+                       "d:xmlns='u' xmlns:e='u' xmlns:f='u' xmlns:g='u' xmlns:h='u' xmlns:i='u'/>";
+    char why[160];
+    char *b;
+
+    assert_int_equal(cg_conf_set(f->conf, "port", "max_body", "1048576", &err), CG_OK);
+    start(f);
+    make_signer_files(f->dir);
+    b = ns_bomb(f, 45, 60, 300);
+    assert_int_equal(cg_port_submit(f->port, "test", b, strlen(b), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0999");
+    assert_int_equal(res.http_status, 413);
+    assert_string_equal(res.text, "message refused before parsing: it has an element with more "
+                                  "than 8 namespace declarations (max_element_namespaces)");
+    free(b);
+    /* 8 on each of 3 elements: each element is within its bound, the message is not */
+    b = ns_bomb(f, 3, 8, 1);
+    assert_int_equal(cg_port_submit(f->port, "test", b, strlen(b), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0999");
+    assert_string_equal(res.text, "message refused before parsing: it has more than 16 namespace "
+                                  "declarations (max_namespaces)");
+    free(b);
+    /* within both bounds (with the message's own 3): verified, and the signature no longer
+     * matches */
+    b = ns_bomb(f, 2, 6, 1);
+    assert_int_equal(cg_port_submit(f->port, "test", b, strlen(b), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "1004");
+    free(b);
+    /* what counts as a declaration: xmlns and xmlns:*, with any space around '='; xmlnsd and
+     * d:xmlns are attributes */
+    assert_int_equal(cg_port_xml_bounds(f->port, eight, strlen(eight), why, sizeof(why)), CG_OK);
+    assert_int_equal(cg_port_xml_bounds(f->port, nine, strlen(nine), why, sizeof(why)), CG_EREJECT);
+    assert_string_equal(why, "an element with more than 8 namespace declarations "
+                             "(max_element_namespaces)");
+}
+
+/*
+ * The same bomb within raised namespace bounds: the CPU budget is now checked after a failed
+ * verification too, and before the second verification, so the answer is 0998, not 1004.
+ */
+static void test_sec_ns_cpu_budget(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_err err;
+    char *b;
+
+    assert_int_equal(cg_conf_set(f->conf, "port", "max_body", "1048576", &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "port", "max_namespaces", "1024", &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "port", "max_element_namespaces", "1024", &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "port", "cpu_budget_ms", "10", &err), CG_OK);
+    start(f);
+    make_signer_files(f->dir);
+    b = ns_bomb(f, 45, 20, 100);
+    assert_int_equal(cg_port_submit(f->port, "test", b, strlen(b), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0998");
+    assert_int_equal(res.http_status, 422);
+    assert_non_null(strstr(res.text, "cpu_budget_ms"));
+    free(b);
+}
+
 /* Finding: a guid holding "&#10;" wrote a forged line into the log. */
 static void test_sec_guid_newline(void **state)
 {
@@ -1443,6 +1627,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_parse_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_bounds_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_guid_newline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_ns_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_ns_cpu_budget, setup, teardown),
     };
     struct cg_err err;
     int rc;
