@@ -356,6 +356,41 @@ static int check_codes_in(const json_t *obj, const char *guid, const char *line,
     return CG_OK;
 }
 
+/*
+ * A summary (CEB701) lists each inventory once: its CEB792 carries every line of every
+ * inventory listed, so a repeated invtNo would only repeat them. The set of invtNos seen is a
+ * JSON object, so a list of any length is checked in one pass. The text names the position
+ * in the list, never the value.
+ */
+static int check_summary_list(const json_t *ent, struct cg_err *err)
+{
+    json_t *seen = json_object();
+    const json_t *it;
+    const char *invt;
+    size_t i;
+    int rc = CG_OK;
+
+    if (seen == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    json_array_foreach(json_object_get(ent, "items"), i, it)
+    {
+        invt = cg_port_field(it, "invtNo");
+        if (json_object_get(seen, invt) != NULL) {
+            rc = CG_ERR_SET(err, CG_EREJECT,
+                            "a summary lists each inventory once: SummaryApplyList %zu repeats "
+                            "the invtNo of an earlier one",
+                            i + 1);
+            break;
+        }
+        if (json_object_set_new(seen, invt, json_true()) != 0) {
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    json_decref(seen);
+    return rc;
+}
+
 int cg_port_check_document(const struct cg_port_kind *k, const json_t *ent,
                            const struct cg_codes *codes, int64_t tolerance, char code[5],
                            struct cg_err *err)
@@ -365,7 +400,13 @@ int cg_port_check_document(const struct cg_port_kind *k, const json_t *ent,
     size_t i;
     int rc;
 
-    (void)k;
+    if (k->req_type == 701) {
+        rc = check_summary_list(ent, err);
+        if (rc != CG_OK) {
+            cg_strlcpy(code, rc == CG_EREJECT ? "4007" : "3001", 5);
+            return CG_EREJECT;
+        }
+    }
     rc = check_totals(ent, tolerance, err);
     if (rc != CG_OK) {
         cg_strlcpy(code, "4003", 5);

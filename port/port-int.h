@@ -60,8 +60,10 @@ void cg_port_business_key(const struct cg_port_kind *k, const json_t *ent, char 
 /*
  * Rules that need no database: totals (goodsValue against the sum of totalPrice, totalPrice
  * against qty x price, within tolerance, a dec) and the customs code tables of mapping/
- * (currency, country, unit; codes NULL skips them). CG_EREJECT with code set to
- * "4003" (totals) or "4004" (unknown code) and err naming the document, field and values.
+ * (currency, country, unit; codes NULL skips them), and for a summary (CEB701) that it lists
+ * each invtNo once. CG_EREJECT with code set to "4003" (totals), "4004" (unknown code) or
+ * "4007" (an invtNo listed twice, err naming its position, not its value) and err naming the
+ * document, field and values; "3001" when out of memory.
  */
 int cg_port_check_document(const struct cg_port_kind *k, const json_t *ent,
                            const struct cg_codes *codes, int64_t tolerance, char code[5],
@@ -151,6 +153,16 @@ int cg_port_receipt_build_900(const char *msg_guid, const char *status, const ch
 int cg_port_publish(struct cg_port *p, long document_id, const char *sender, int type,
                     const char *msg_guid, const char *doc_guid, const char *status, xmlDocPtr rdoc,
                     struct cg_err *err);
+
+/*
+ * The inventories (CEB603 documents of the same sender as document doc_id) the summary ent
+ * lists by invtNo, as a JSON array of their documents (*out, the caller's): each once, and no
+ * more of them than fit in max_summary_lines inventory lines in all. *over is set when the
+ * inventories listed have more lines than that; the array then ends before the one that
+ * passes it. An invtNo of no such inventory is left out. Only database errors fail.
+ */
+int cg_port_summary_inventories(struct cg_port *p, int64_t doc_id, const json_t *ent, json_t **out,
+                                bool *over, struct cg_err *err);
 
 /* Publish what is due at now_ms inside the caller's transaction (at most one batch). */
 int cg_port_release_in_tx(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err);
@@ -299,6 +311,7 @@ struct cg_port {
     long max_attributes;
     long max_namespaces;         /* xmlns declarations in one message */
     long max_element_namespaces; /* xmlns declarations on one element */
+    long max_summary_lines;      /* inventory lines one CEB792 may carry */
     long max_elements;
     long max_depth;
     long max_text;

@@ -82,6 +82,9 @@ const struct cg_conf_key cg_port_conf_keys[] = {
     {"port", "max_depth", CG_CONF_INT, "48", "4..256", "deepest element nesting in a message"},
     {"port", "max_text", CG_CONF_INT, "1048576", "1024..1073741824",
      "longest text or attribute value in a message, bytes"},
+    {"port", "max_summary_lines", CG_CONF_INT, "10000", "100..1000000",
+     "most inventory lines the inventories of one summary (CEB701) may have in all; a CEB792 "
+     "carries each of them (4007 beyond)"},
     {"port", "cpu_budget_ms", CG_CONF_INT, "3000", "10..600000",
      "CPU time the checks of one message may use before it is refused (0998)"},
     {"port", "receipts_page_bytes", CG_CONF_INT, "4194304", "65536..268435456",

@@ -44,36 +44,66 @@ static void dues_free(struct due *d, size_t n)
     free(d);
 }
 
-/* The inventories a summary lists (by invtNo), as a JSON array of their documents. */
-static int summary_inventories(struct cg_port *p, int64_t doc_id, const json_t *ent, json_t **out,
-                               struct cg_err *err)
+int cg_port_summary_inventories(struct cg_port *p, int64_t doc_id, const json_t *ent, json_t **out,
+                                bool *over, struct cg_err *err)
 {
     json_t *arr = json_array();
+    json_t *seen = json_object();
     json_t *inv;
     const json_t *it;
+    const char *invt;
     char *doc = NULL;
+    size_t lines = 0;
+    size_t n;
     size_t i;
-    int r;
+    int rc = CG_OK;
 
-    if (arr == NULL)
-        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    *over = false;
+    if (arr == NULL || seen == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
     json_array_foreach(json_object_get(ent, "items"), i, it)
     {
-        r = cg_store_port_inventory(p->db, cg_port_field(it, "invtNo"), doc_id, &doc, err);
-        if (r == CG_ENOTFOUND)
+        /* a repeated invtNo is refused when the summary is checked; one stored before that
+         * rule still gets each inventory once */
+        invt = cg_port_field(it, "invtNo");
+        if (json_object_get(seen, invt) != NULL)
             continue;
-        if (r != CG_OK) {
-            json_decref(arr);
-            return r;
+        if (json_object_set_new(seen, invt, json_true()) != 0) {
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            goto done;
         }
+        rc = cg_store_port_inventory(p->db, invt, doc_id, &doc, err);
+        if (rc == CG_ENOTFOUND) {
+            rc = CG_OK;
+            continue;
+        }
+        if (rc != CG_OK)
+            goto done;
         inv = json_loads(doc, 0, NULL);
         free(doc);
         doc = NULL;
-        if (inv != NULL)
-            json_array_append_new(arr, inv);
+        if (inv == NULL)
+            continue;
+        n = json_array_size(json_object_get(inv, "items"));
+        if (lines + n > (size_t)p->max_summary_lines) {
+            json_decref(inv);
+            *over = true;
+            break;
+        }
+        lines += n;
+        if (json_array_append_new(arr, inv) != 0) {
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            goto done;
+        }
     }
     *out = arr;
-    return CG_OK;
+    arr = NULL;
+done:
+    json_decref(seen);
+    json_decref(arr);
+    return rc;
 }
 
 static int publish_one(struct cg_port *p, const struct due *d, int64_t now, struct cg_err *err)
@@ -82,6 +112,7 @@ static int publish_one(struct cg_port *p, const struct due *d, int64_t now, stru
     xmlDocPtr rdoc = NULL;
     json_t *ent = NULL;
     json_t *invs = NULL;
+    bool over = false;
     char guid[40];
     char t17[18];
     char status[16];
@@ -97,7 +128,12 @@ static int publish_one(struct cg_port *p, const struct due *d, int64_t now, stru
     cg_guid_new(guid);
     cg_port_time17(now, t17);
     if (d->receipt_type == 792) {
-        rc = summary_inventories(p, d->doc_id, ent, &invs, err);
+        rc = cg_port_summary_inventories(p, d->doc_id, ent, &invs, &over, err);
+        /* checked when the summary was accepted; its inventories may have changed since */
+        if (rc == CG_OK && over)
+            cg_warn("port: the inventories of summary document %lld have more than %ld lines "
+                    "(max_summary_lines); its CEB792 carries those that fit",
+                    (long long)d->doc_id, p->max_summary_lines);
         if (rc == CG_OK)
             rc = cg_port_receipt_build_792(guid, ent, invs, "A", t17, p->version, &rdoc, err);
         cg_strlcpy(status, "A", sizeof(status));

@@ -7,14 +7,14 @@
  * again; else 4001), signature (1001 missing, several, not covering the root, untrusted or not
  * allowed to sign, not the sending sender's; 1004 does not match the data), schema (0002),
  * document rules (4001 duplicate guid, 4003 totals, 4004 unknown code, 4006 an enterprise code
- * that is not the sender's), CPU budget (0998, between the steps), then in the writer 4001/4002
- * duplicates and 4006 for a change of another sender's document; one transaction stores the
- * message, its documents,
- * their scenario and the first receipts. A database failure answers 3001 (HTTP 500) and
- * stores nothing, so the sender's retry is safe. Every checked message leaves a submissions
- * row with its answer, and the sender it came from. Answer texts are cleaned of control
- * characters and bytes that are not UTF-8 before they are logged, answered or put in a CEB900,
- * which never carries the refused body.
+ * that is not the sender's, 4007 a summary listing an invtNo twice), CPU budget (0998, between
+ * the steps), then in the writer 4001/4002 duplicates, 4006 for a change of another sender's
+ * document and 4007 for a summary whose inventories have more lines than one CEB792 may carry; one
+ * transaction stores the message, its documents, their scenario and the first receipts. A database
+ * failure answers 3001 (HTTP 500) and stores nothing, so the sender's retry is safe. Every checked
+ * message leaves a submissions row with its answer, and the sender it came from. Answer texts are
+ * cleaned of control characters and bytes that are not UTF-8 before they are logged, answered or
+ * put in a CEB900, which never carries the refused body.
  *
  * The checks that need no database run in the thread that received the message
  * (cg_port_job_check); the seen-before check and everything after the business rules run in
@@ -617,7 +617,31 @@ static int close_departed(struct cg_port_job *c, const json_t *ent, int64_t did,
     return rc;
 }
 
-/* Store an accepted message inside the writer's transaction; CG_EREJECT for 4001/4002/4006. */
+/*
+ * A summary's CEB792 carries every line of every inventory it lists: one whose inventories have
+ * more lines in all than max_summary_lines is refused (4007), so that no receipt grows past
+ * that. did is the summary's document, stored already (its sender decides whose inventories).
+ */
+static int summary_fits(struct cg_port_job *c, const json_t *ent, int64_t did, struct cg_err *err)
+{
+    json_t *invs = NULL;
+    bool over = false;
+    int rc;
+
+    rc = cg_port_summary_inventories(c->p, did, ent, &invs, &over, err);
+    json_decref(invs);
+    if (rc != CG_OK)
+        return rc;
+    if (over)
+        return answer(&c->res, "4007",
+                      "message %s: the inventories a summary lists may have at most %ld lines "
+                      "in all (max_summary_lines), all of which its CEB792 carries; split it "
+                      "into several summaries",
+                      c->res.guid, c->p->max_summary_lines);
+    return CG_OK;
+}
+
+/* Store an accepted message inside the writer's transaction; CG_EREJECT for 4001/4002/4006/4007. */
 static int store(struct cg_port_job *c, struct cg_err *err)
 {
     struct cg_store_port *db = c->p->db;
@@ -709,6 +733,8 @@ static int store(struct cg_port_job *c, struct cg_err *err)
         d.accepted_ms = c->now;
         d.sender = sender_name(c);
         if ((rc = cg_store_port_document_add(db, &d, &did, err)) != CG_OK)
+            goto done;
+        if (c->kind->req_type == 701 && (rc = summary_fits(c, ent, did, err)) != CG_OK)
             goto done;
         nsteps = cg_port_scenario_plan(&c->p->scenario, c->kind, ent, steps);
         for (j = 0; j < nsteps; j++) {
@@ -937,7 +963,7 @@ static int job_in_tx(struct cg_port_job *c, struct cg_err *err)
         return rc;
     rc = store(c, err);
     if (rc == CG_EREJECT) {
-        /* 4001/4002 found while storing: undo what was stored, keep the refusal */
+        /* 4001/4002/4006/4007 found while storing: undo what was stored, keep the refusal */
         c->res.ndocs = 0;
         rc = cg_store_port_rollback_to(c->p->db, "job", err);
         if (rc == CG_OK)

@@ -150,6 +150,7 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     p->max_namespaces = cg_conf_get_int(conf, "port", "max_namespaces");
     p->max_element_namespaces = cg_conf_get_int(conf, "port", "max_element_namespaces");
     p->max_elements = cg_conf_get_int(conf, "port", "max_elements");
+    p->max_summary_lines = cg_conf_get_int(conf, "port", "max_summary_lines");
     p->max_depth = cg_conf_get_int(conf, "port", "max_depth");
     p->max_text = cg_conf_get_int(conf, "port", "max_text");
     p->cpu_budget_ms = cg_conf_get_int(conf, "port", "cpu_budget_ms");

@@ -1582,6 +1582,154 @@ static void test_sec_ns_cpu_budget(void **state)
     free(b);
 }
 
+/* ------------------------------------------------------------------ summaries */
+
+/* The test inventory as number n (guid, copNo, order and waybill), with lines lines. */
+static char *inventory_n(int n, int lines)
+{
+    struct cg_buf b;
+    size_t len;
+    char *xml = slurp("CEB603Message.xml", &len);
+    char *start = strstr(xml, "<ceb:InventoryList>");
+    char *end = strstr(xml, "</ceb:InventoryList>");
+    char *out;
+    char *a;
+    char from[64];
+    char to[64];
+    int i;
+
+    assert_non_null(start);
+    assert_non_null(end);
+    end += strlen("</ceb:InventoryList>");
+    cg_buf_init(&b, 1u << 24);
+    assert_int_equal(cg_buf_add(&b, xml, (size_t)(start - xml)), CG_OK);
+    for (i = 1; i <= lines; i++)
+        assert_int_equal(cg_buf_addf(&b,
+                                     "<ceb:InventoryList><ceb:gnum>%d</ceb:gnum>"
+                                     "<ceb:itemNo>SKU-%d</ceb:itemNo><ceb:gcode>0902109000"
+                                     "</ceb:gcode><ceb:gname>Green tea</ceb:gname><ceb:gmodel>"
+                                     "250 g tin</ceb:gmodel><ceb:barCode>none</ceb:barCode>"
+                                     "<ceb:country>502</ceb:country><ceb:currency>502"
+                                     "</ceb:currency><ceb:qty>1</ceb:qty><ceb:qty1>1</ceb:qty1>"
+                                     "<ceb:unit>011</ceb:unit><ceb:unit1>035</ceb:unit1>"
+                                     "<ceb:price>1</ceb:price><ceb:totalPrice>1</ceb:totalPrice>"
+                                     "</ceb:InventoryList>",
+                                     i, i),
+                         CG_OK);
+    assert_int_equal(cg_buf_add(&b, end, strlen(end)), CG_OK);
+    free(xml);
+    out = cg_buf_take(&b);
+    snprintf(from, sizeof(from), "000000000001\"");
+    snprintf(to, sizeof(to), "0000000006%02d\"", n);
+    a = replace(out, from, to);
+    free(out);
+    snprintf(to, sizeof(to), "00000000A6%02d<", n);
+    out = replace(a, "0000000000A1<", to);
+    free(a);
+    snprintf(to, sizeof(to), "COP-PORT-06%02d<", n);
+    a = replace(out, "COP-PORT-0001<", to);
+    free(out);
+    return a;
+}
+
+/* A summary (CEB701) number n of the test sender listing the invtNos given. */
+static char *summary_n(int n, const char *const *invt, size_t ninvt)
+{
+    struct cg_buf b;
+    size_t i;
+
+    cg_buf_init(&b, 1u << 24);
+    assert_int_equal(
+        cg_buf_addf(&b,
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ceb:CEB701Message "
+                    "guid=\"A1B2C3D4-0701-4000-8000-0000000007%02d\" version=\"1.0\" "
+                    "xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\"><ceb:SummaryApply>"
+                    "<ceb:SummaryApplyHead><ceb:guid>A1B2C3D4-0701-4000-8000-00000000A7%02d"
+                    "</ceb:guid><ceb:appType>1</ceb:appType><ceb:appTime>20260301101112"
+                    "</ceb:appTime><ceb:appStatus>2</ceb:appStatus><ceb:customsCode>5141"
+                    "</ceb:customsCode><ceb:copNo>SUM-%02d</ceb:copNo><ceb:agentCode>4403960ABC"
+                    "</ceb:agentCode><ceb:agentName>Example Broker Ltd</ceb:agentName>"
+                    "<ceb:ebcCode>3301964J31</ceb:ebcCode><ceb:ebcName>Example Seller Ltd"
+                    "</ceb:ebcName><ceb:declAgentCode>4403960ABC</ceb:declAgentCode>"
+                    "<ceb:declAgentName>Example Broker Ltd</ceb:declAgentName><ceb:summaryFlag>1"
+                    "</ceb:summaryFlag><ceb:itemNameFlag>1</ceb:itemNameFlag><ceb:msgCount>1"
+                    "</ceb:msgCount><ceb:msgSeqNo>1</ceb:msgSeqNo></ceb:SummaryApplyHead>",
+                    n, n, n),
+        CG_OK);
+    for (i = 0; i < ninvt; i++)
+        assert_int_equal(cg_buf_addf(&b,
+                                     "<ceb:SummaryApplyList><ceb:invtNo>%s</ceb:invtNo>"
+                                     "</ceb:SummaryApplyList>",
+                                     invt[i]),
+                         CG_OK);
+    assert_int_equal(cg_buf_addf(&b, "</ceb:SummaryApply><ceb:BaseTransfer><ceb:copCode>4403960ABC"
+                                     "</ceb:copCode><ceb:copName>Example Broker Ltd</ceb:copName>"
+                                     "<ceb:dxpMode>DXP</ceb:dxpMode><ceb:dxpId>DXPENT0000000002"
+                                     "</ceb:dxpId></ceb:BaseTransfer></ceb:CEB701Message>\n"),
+                     CG_OK);
+    return cg_buf_take(&b);
+}
+
+/*
+ * Finding: a CEB792 carried every line of every inventory its summary listed, once per listing:
+ * one 91 KB summary listing the same invtNo 1,000 times made a 22 MB receipt (500 MB of memory
+ * in the writer). A summary listing an invtNo twice is refused (4007), and so is one whose
+ * inventories have more lines in all than max_summary_lines.
+ */
+static void test_sec_summary_bounds(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_err err;
+    char invt[3][24];
+    const char *list[2];
+    const char *twice[1000];
+    char *xml;
+    int i;
+
+    assert_int_equal(cg_conf_set(f->conf, "port", "max_body", "1048576", &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "port", "max_summary_lines", "100", &err), CG_OK);
+    start(f);
+    for (i = 0; i < 3; i++) {
+        xml = inventory_n(i + 1, i < 2 ? 60 : 1);
+        if (cg_port_submit(f->port, "test", xml, strlen(xml), NULL, &res) != CG_OK)
+            fail_msg("inventory %d: %s %s", i + 1, res.code, res.text);
+        free(xml);
+        assert_int_equal(res.ndocs, 1);
+        cg_strlcpy(invt[i], res.docs[0].invt_no, sizeof(invt[i]));
+        if (i < 2)
+            list[i] = invt[i];
+    }
+    /* the same invtNo 1,000 times */
+    for (i = 0; i < 1000; i++)
+        twice[i] = invt[0];
+    xml = summary_n(1, twice, 1000);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, strlen(xml), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "4007");
+    assert_int_equal(res.http_status, 422);
+    assert_string_equal(res.text, "message A1B2C3D4-0701-4000-8000-000000000701: a summary lists "
+                                  "each inventory once: SummaryApplyList 2 repeats the invtNo "
+                                  "of an earlier one");
+    free(xml);
+    /* 60 + 60 lines are more than 100 */
+    xml = summary_n(2, list, 2);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, strlen(xml), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "4007");
+    assert_string_equal(res.text,
+                        "message A1B2C3D4-0701-4000-8000-000000000702: the inventories a summary "
+                        "lists may have at most 100 lines in all (max_summary_lines), all of which "
+                        "its CEB792 carries; split it into several summaries");
+    free(xml);
+    /* 60 + 1 are not, and an invtNo of no inventory adds none */
+    twice[0] = invt[0];
+    twice[1] = invt[2];
+    twice[2] = "51412026E999999999";
+    xml = summary_n(3, twice, 3);
+    if (cg_port_submit(f->port, "test", xml, strlen(xml), NULL, &res) != CG_OK)
+        fail_msg("summary: %s %s", res.code, res.text);
+    free(xml);
+}
+
 /* Finding: a guid holding "&#10;" wrote a forged line into the log. */
 static void test_sec_guid_newline(void **state)
 {
@@ -1629,6 +1777,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_guid_newline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_ns_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_ns_cpu_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_summary_bounds, setup, teardown),
     };
     struct cg_err err;
     int rc;
