@@ -678,10 +678,17 @@ static int store(struct cg_port_job *c, struct cg_err *err)
         const char *guid = cg_port_field(ent, "guid");
         const char *app = cg_port_field(ent, "appType");
 
-        rc = cg_store_port_doc_guid_used(db, guid, found, sizeof(found), err);
-        if (rc == CG_OK) {
+        rc = cg_store_port_doc_guid_used(db, guid, found, sizeof(found), added_by, sizeof(added_by),
+                                         err);
+        if (rc == CG_OK && sender_name(c) != NULL && strcmp(added_by, sender_name(c)) == 0) {
             rc = answer(&c->res, "4001", "document guid %s was already used in message %s", guid,
                         found);
+            goto done;
+        }
+        if (rc == CG_OK) {
+            /* another sender's (or nobody's known) message: naming it would tell this sender
+             * about a message that is not its own */
+            rc = answer(&c->res, "4001", "document guid %s was already used", guid);
             goto done;
         }
         if (rc != CG_ENOTFOUND)

@@ -123,8 +123,9 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_SEEN] = "SELECT id, sha256, sender FROM messages WHERE guid = ?1",
     [Q_SEEN_DOCS] = "SELECT guid, pre_no, invt_no FROM documents WHERE message_id = ?1 "
                     "ORDER BY id",
-    [Q_DOC_GUID] = "SELECT m.guid FROM documents d JOIN messages m ON m.id = d.message_id "
-                   "WHERE d.guid = ?1",
+    [Q_DOC_GUID] =
+        "SELECT m.guid, d.sender FROM documents d JOIN messages m ON m.id = d.message_id "
+        "WHERE d.guid = ?1",
     [Q_BKEY] = "SELECT guid, sender FROM documents WHERE bkey = ?1 AND app_type = '1'",
     [Q_INS_MESSAGE] = "INSERT INTO messages(guid, msg_type, sha256, received_at, remote, xml, "
                       "sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -408,9 +409,9 @@ static int lookup(struct cg_store_port *s, enum q id, const char *a, char *out, 
 }
 
 int cg_store_port_doc_guid_used(struct cg_store_port *s, const char *guid, char *msg_guid,
-                                size_t size, struct cg_err *err)
+                                size_t size, char *sender, size_t sender_size, struct cg_err *err)
 {
-    return lookup(s, Q_DOC_GUID, guid, msg_guid, size, NULL, 0, err);
+    return lookup(s, Q_DOC_GUID, guid, msg_guid, size, sender, sender_size, err);
 }
 
 int cg_store_port_bkey_added(struct cg_store_port *s, const char *bkey, char *guid, size_t size,

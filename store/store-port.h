@@ -88,9 +88,10 @@ struct cg_store_port_document {
     const char *sender;
 };
 
-/* A document guid used before: CG_OK with the guid of its message in msg_guid; CG_ENOTFOUND. */
+/* A document guid used before: CG_OK with the guid of its message in msg_guid and the sender
+ * of its document in sender ("" when none); CG_ENOTFOUND. */
 int cg_store_port_doc_guid_used(struct cg_store_port *s, const char *guid, char *msg_guid,
-                                size_t size, struct cg_err *err);
+                                size_t size, char *sender, size_t sender_size, struct cg_err *err);
 /* The add (appType 1) of business key bkey: CG_OK with its document guid and sender ("" for
  * none); CG_ENOTFOUND. */
 int cg_store_port_bkey_added(struct cg_store_port *s, const char *bkey, char *guid, size_t size,

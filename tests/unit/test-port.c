@@ -1730,6 +1730,38 @@ static void test_sec_summary_bounds(void **state)
     free(xml);
 }
 
+/*
+ * Finding: a document guid reused by another sender was answered with the guid of the message
+ * that holds it, another sender's. Only the sender that used it learns which message did.
+ */
+static void test_sec_doc_guid_other_sender(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *a;
+
+    add_other(f, "3301964J31");
+    start(f);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
+    /* another message (root guid) with the same document guid */
+    a = replace(xml, "000000000001\"", "000000000031\"");
+    assert_int_equal(cg_port_submit(f->port, "other", a, strlen(a), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "4001");
+    assert_int_equal(res.http_status, 409);
+    assert_string_equal(res.text,
+                        "document guid A1B2C3D4-0303-4000-8000-0000000000A1 was already used");
+    assert_null(strstr(res.text, "A1B2C3D4-0303-4000-8000-000000000001"));
+    /* its own sender is told which message used it */
+    assert_int_equal(cg_port_submit(f->port, "test", a, strlen(a), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "4001");
+    assert_string_equal(res.text, "document guid A1B2C3D4-0303-4000-8000-0000000000A1 was already "
+                                  "used in message A1B2C3D4-0303-4000-8000-000000000001");
+    free(a);
+    free(xml);
+}
+
 /* Finding: a guid holding "&#10;" wrote a forged line into the log. */
 static void test_sec_guid_newline(void **state)
 {
@@ -1778,6 +1810,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_ns_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_ns_cpu_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_summary_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_doc_guid_other_sender, setup, teardown),
     };
     struct cg_err err;
     int rc;

@@ -125,9 +125,12 @@ static void test_round_trip(void **state)
     assert_int_equal(ndocs, 1);
     assert_int_equal(cg_store_port_message_find(f->s, "M-2", &id, sha, a, sizeof(a), &err),
                      CG_ENOTFOUND);
-    assert_int_equal(cg_store_port_doc_guid_used(f->s, "D-1", a, sizeof(a), &err), CG_OK);
+    assert_int_equal(cg_store_port_doc_guid_used(f->s, "D-1", a, sizeof(a), b, sizeof(b), &err),
+                     CG_OK);
     assert_string_equal(a, "M-1");
-    assert_int_equal(cg_store_port_doc_guid_used(f->s, "D-2", a, sizeof(a), &err), CG_ENOTFOUND);
+    assert_string_equal(b, "acme");
+    assert_int_equal(cg_store_port_doc_guid_used(f->s, "D-2", a, sizeof(a), b, sizeof(b), &err),
+                     CG_ENOTFOUND);
     assert_int_equal(cg_store_port_bkey_added(f->s, "603|A|C", a, sizeof(a), b, sizeof(b), &err),
                      CG_OK);
     assert_string_equal(a, "D-1");
@@ -167,7 +170,8 @@ static void test_read_failures(void **state)
     fail_step = SQLITE_IOERR;
     assert_int_equal(cg_store_port_message_find(f->s, "M-2", &id, sha, a, sizeof(a), &err), CG_EDB);
     assert_int_equal(cg_store_port_message_docs(f->s, 1, count_docs, &ndocs, &err), CG_EDB);
-    assert_int_equal(cg_store_port_doc_guid_used(f->s, "D-2", a, sizeof(a), &err), CG_EDB);
+    assert_int_equal(cg_store_port_doc_guid_used(f->s, "D-2", a, sizeof(a), b, sizeof(b), &err),
+                     CG_EDB);
     assert_int_equal(cg_store_port_bkey_added(f->s, "603|A|X", a, sizeof(a), b, sizeof(b), &err),
                      CG_EDB);
     assert_int_equal(cg_store_port_inventory(f->s, "I-9", doc, &json, &err), CG_EDB);
