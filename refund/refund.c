@@ -674,10 +674,18 @@ int rf_apply_return(struct cg_refund *r, struct unit *x, int64_t q, const char *
      * Before the money comes, the clawback falls due at payment (rf_clawback_at_payment). */
     base = x->u.filed_qty_m > 0 ? x->u.filed_qty_m : x->u.qty_m;
     if (x->u.refunded_fen > 0) {
-        rc = cg_refund_share(x->u.refunded_fen, q, base, &share);
+        /* The rule applies to the quantity returned since filing in all: this return's share
+         * is what it adds, so the shares of several returns add up to the rule's figure
+         * (all of it back: all of the refund), not to a sum of separately rounded parts. */
+        int64_t after = x->u.returned_qty_m - (x->u.qty_m - base), before = 0;
+
+        rc = cg_refund_share(x->u.refunded_fen, after, base, &share);
+        if (rc == CG_OK && after - q > 0)
+            rc = cg_refund_share(x->u.refunded_fen, after - q, base, &before);
         if (rc != CG_OK)
             return CG_ERR_SET(err, rc, "unit %s/%ld: clawback out of range", x->entry_id,
                               x->u.item_no);
+        share -= before;
         if (x->u.clawback_fen + share > x->u.refunded_fen)
             share = x->u.refunded_fen - x->u.clawback_fen;
         x->u.clawback_fen += share;

@@ -1,0 +1,50 @@
+#!/bin/sh
+# refund-rules.sh - the rounding rules of docs/refund.md on small quantities, where rounding
+# each part on its own would lose or add a fen: the clawback of several returns adds up to the
+# rule applied to their total (a refund of CNY 1.00 on 3 pcs, returned one by one, gives back
+# 0.33 + 0.34 + 0.33 = 1.00).
+. "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
+
+{
+    echo "$RATES_H"
+    echo "6912000000,2025-01-01,,9,13,"
+} >"$T/rates.csv"
+expect_rc 0 "refund rates loaded" cg refund rates "$T/rates.csv"
+
+# ---- rule 5: clawbacks of several returns add up to the rule applied to their total
+# Two 9710 items of 3 mugs, each with an invoice of CNY 11.11: refund 11.11 x 9 % = 1.00 each.
+{
+    echo "$ENTRIES_H"
+    echo "310120250000000501,1,9710,,2025-05-10,6912000000,Mug,,pcs,3,100.00,,,,2025-05-12,Y"
+    echo "310120250000000502,1,9710,,2025-05-10,6912000000,Bowl,,pcs,3,100.00,,,,2025-05-12,Y"
+} >"$T/claw-entries.csv"
+{
+    echo "$INVOICES_H"
+    echo "3100250501,00000001,1,2025-05-20,91310000MA1FL0XX1X,Mug,,pcs,3,11.11,13,1.44,"
+    echo "3100250501,00000001,2,2025-05-20,91310000MA1FL0XX1X,Bowl,,pcs,3,11.11,13,1.44,"
+} >"$T/claw-invoices.csv"
+C1=310120250000000501/1
+C2=310120250000000502/1
+expect_rc 0 "two items of 3 pcs" cg refund entries "$T/claw-entries.csv" --as-of 2025-05-12
+expect_rc 0 "their invoices" cg refund invoices "$T/claw-invoices.csv" --as-of 2025-05-21
+check "both ready with a refund of 1.00 (11.11 x 9 % = 0.9999)" \
+    [ "$(unit $C1 state) $(unit $C1 refund) $(unit $C2 state) $(unit $C2 refund)" = "READY 1.00 READY 1.00" ]
+expect_rc 0 "batch B1" cg refund prepare --period 202506 --as-of 2025-06-05
+expect_rc 0 "B1 pre-checked" cg refund mark-prechecked B1 --date 2025-06-08
+expect_rc 0 "B1 filed" cg refund mark-filed B1 --date 2025-06-10
+expect_rc 0 "B1 approved" cg refund mark-approved B1 --date 2025-07-01
+expect_rc 0 "1 of the second item's 3 pcs back before payment" cg refund return $C2 1 --date 2025-07-05
+expect_rc 0 "B1 paid" cg refund mark-paid B1 --date 2025-07-20
+check "  at payment: 1.00 x 1 / 3 = 0.33 due" [ "$(unit $C2 state) $(unit $C2 clawback)" = "CLAWBACK_DUE 0.33" ]
+expect_rc 0 "first pc of 3 back" cg refund return $C1 1 --date 2025-09-01
+check "  clawback 1.00 x 1 / 3 = 0.33" [ "$(unit $C1 state) $(unit $C1 clawback)" = "CLAWBACK_DUE 0.33" ]
+expect_rc 0 "second pc of 3 back" cg refund return $C1 1 --date 2025-09-02
+check "  clawback 1.00 x 2 / 3 = 0.67 in all" [ "$(unit $C1 clawback)" = 0.67 ]
+cg refund explain $C1 >"$T/explain.txt"
+check "  the event says what this return adds: 0.34" \
+    grep -q "returned 1 on 2025-09-02; clawback CNY 0.34" "$T/explain.txt"
+expect_rc 0 "third pc of 3 back" cg refund return $C1 1 --date 2025-09-03
+check "  all of it back: all of the refund, 1.00" [ "$(unit $C1 clawback)" = 1.00 ]
+expect_rc 0 "the other 2 pcs of the second item back after payment" cg refund return $C2 2 --date 2025-09-04
+check "  0.33 at payment and 0.67 now add up to the whole refund, 1.00" [ "$(unit $C2 clawback)" = 1.00 ]
+finish
