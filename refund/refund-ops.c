@@ -339,32 +339,36 @@ int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
 
 /* ------------------------------------------------------------------ invoices */
 
-/* Allocate up to want_m of line l to unit x; *took what was taken. Amounts pro rata, the last
- * part of a line takes what is left of it so the parts add up to the line exactly. */
+/* Allocate up to want_m of line l to unit x; *took what was taken. Amount and VAT pro rata,
+ * never more than is left of the line; the last part of a line takes what is left of both, so
+ * the parts add up to the line's amount and VAT exactly. */
 static int take(struct cg_refund *r, struct unit *x, struct cg_rf_invline *l, int64_t want_m,
                 const char *cause, int64_t *took, struct cg_err *err)
 {
     int64_t left = l->qty_m - l->used_qty_m, q = want_m < left ? want_m : left;
-    int64_t amount, vat, used_vat = 0;
-    int rc;
+    int64_t amount_left = l->amount_fen - l->used_fen, vat_left = l->vat_fen - l->used_vat_fen;
+    int64_t amount = amount_left, vat = vat_left;
+    int rc = CG_OK;
 
     *took = 0;
     if (q <= 0)
         return CG_OK;
-    if (q == left) {
-        amount = l->amount_fen - l->used_fen;
-        /* VAT of the rest: the line's VAT less the shares already taken */
-        rc = cg_refund_share(l->vat_fen, l->used_qty_m, l->qty_m, &used_vat);
-        vat = l->vat_fen - used_vat;
-    } else {
+    if (q < left) {
         rc = cg_refund_share(l->amount_fen, q, l->qty_m, &amount);
         if (rc == CG_OK)
             rc = cg_refund_share(l->vat_fen, q, l->qty_m, &vat);
+        /* parts rounded up one by one could pass the line before its last part */
+        if (amount > amount_left)
+            amount = amount_left;
+        if (vat > vat_left)
+            vat = vat_left;
     }
     if (rc != CG_OK)
         return CG_ERR_SET(err, rc, "invoice %s/%s/%ld: amount out of range", l->code, l->number,
                           l->line_no);
-    rc = cg_store_rf_alloc_add(r->db, l->id, x->u.id, q, amount, vat < 0 ? 0 : vat, cause, err);
+    if (vat < 0)
+        vat = 0; /* parts recorded before the cap above may have taken more than the line's VAT */
+    rc = cg_store_rf_alloc_add(r->db, l->id, x->u.id, q, amount, vat, cause, err);
     if (rc == CG_EREJECT)
         return CG_ERR_SET(err, CG_EREJECT,
                           "invoice %s/%s line %ld is already used: the allocation exceeds it",
@@ -373,6 +377,7 @@ static int take(struct cg_refund *r, struct unit *x, struct cg_rf_invline *l, in
         return rc;
     l->used_qty_m += q;
     l->used_fen += amount;
+    l->used_vat_fen += vat;
     x->u.inv_qty_m += q;
     x->u.inv_fen += amount;
     x->u.inv_vat_fen += vat;

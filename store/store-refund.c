@@ -475,13 +475,15 @@ static int invline_row(sqlite3_stmt *s, void *vctx)
     l.vat_fen = sqlite3_column_int64(s, i++);
     l.used_qty_m = sqlite3_column_int64(s, i++);
     l.used_fen = sqlite3_column_int64(s, i++);
+    l.used_vat_fen = sqlite3_column_int64(s, i++);
     l.units = (long)sqlite3_column_int64(s, i++);
     return c->fn(c->ctx, &l);
 }
 
 #define INVLINE_SQL                                                                                \
     "SELECT " INVLINE_COLS "l.qty_m, l.amount_fen, l.vat_ppm, l.vat_fen, "                         \
-    "coalesce(sum(a.qty_m), 0), coalesce(sum(a.amount_fen), 0), count(DISTINCT a.unit_id) "        \
+    "coalesce(sum(a.qty_m), 0), coalesce(sum(a.amount_fen), 0), coalesce(sum(a.vat_fen), 0), "     \
+    "count(DISTINCT a.unit_id) "                                                                   \
     "FROM rf_invline l LEFT JOIN rf_alloc a ON a.line_id = l.id "
 
 int cg_store_rf_invlines_each(struct cg_store *st, int open_only, cg_rf_invline_fn fn, void *ctx,
@@ -553,11 +555,12 @@ int cg_store_rf_allocs_each(struct cg_store *st, long long unit_id, cg_rf_invlin
     sqlite3_stmt *s = NULL;
     int rc;
 
-    rc = store_prep(st,
-                    "SELECT " INVLINE_COLS "a.qty_m, a.amount_fen, l.vat_ppm, a.vat_fen, l.qty_m, "
-                    "l.amount_fen, 1 FROM rf_alloc a JOIN rf_invline l ON l.id = a.line_id WHERE "
-                    "a.unit_id = ?1 ORDER BY a.id",
-                    &s, err);
+    rc = store_prep(
+        st,
+        "SELECT " INVLINE_COLS "a.qty_m, a.amount_fen, l.vat_ppm, a.vat_fen, l.qty_m, "
+        "l.amount_fen, l.vat_fen, 1 FROM rf_alloc a JOIN rf_invline l ON l.id = a.line_id WHERE "
+        "a.unit_id = ?1 ORDER BY a.id",
+        &s, err);
     if (rc != CG_OK)
         return rc;
     sqlite3_bind_int64(s, 1, unit_id);

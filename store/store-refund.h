@@ -116,7 +116,7 @@ struct cg_rf_invline {
     const char *issued_on, *seller_tax_id, *name, *spec, *unit, *hs;
     int64_t qty_m, amount_fen, vat_ppm, vat_fen;
     /* filled by the queries: what is allocated of it */
-    int64_t used_qty_m, used_fen;
+    int64_t used_qty_m, used_fen, used_vat_fen;
     long units; /* units it is allocated to */
 };
 /* CG_EEXIST when (code, number, line_no) is known. */
@@ -132,7 +132,8 @@ int cg_store_rf_invline_get(struct cg_store *st, const char *code, const char *n
 int cg_store_rf_alloc_add(struct cg_store *st, long long line_id, long long unit_id, int64_t qty_m,
                           int64_t amount_fen, int64_t vat_fen, const char *cause,
                           struct cg_err *err);
-/* The allocations of a unit, with their invoice line (qty_m/amount_fen/vat_fen: allocated). */
+/* The allocations of a unit, with their invoice line (qty_m/amount_fen/vat_fen: allocated;
+ * used_qty_m/used_fen/used_vat_fen: the whole line's). */
 int cg_store_rf_allocs_each(struct cg_store *st, long long unit_id, cg_rf_invline_fn fn, void *ctx,
                             struct cg_err *err);
 

@@ -2,7 +2,9 @@
 # refund-rules.sh - the rounding rules of docs/refund.md on small quantities, where rounding
 # each part on its own would lose or add a fen: the clawback of several returns adds up to the
 # rule applied to their total (a refund of CNY 1.00 on 3 pcs, returned one by one, gives back
-# 0.33 + 0.34 + 0.33 = 1.00).
+# 0.33 + 0.34 + 0.33 = 1.00), and the parts of an invoice line add up to its amount and its VAT
+# (VAT 1.00 over three 1-pc units: 0.33 + 0.33 + 0.34; VAT 0.02 over four: 0.01 + 0.01 + 0 + 0,
+# no part taking VAT the line no longer has).
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
 {
@@ -47,4 +49,41 @@ expect_rc 0 "third pc of 3 back" cg refund return $C1 1 --date 2025-09-03
 check "  all of it back: all of the refund, 1.00" [ "$(unit $C1 clawback)" = 1.00 ]
 expect_rc 0 "the other 2 pcs of the second item back after payment" cg refund return $C2 2 --date 2025-09-04
 check "  0.33 at payment and 0.67 now add up to the whole refund, 1.00" [ "$(unit $C2 clawback)" = 1.00 ]
+
+# ---- rule 1: the parts of an invoice line add up to its amount and to its VAT
+# Three 1-pc items of one declaration on a 3-pcs line of CNY 7.69, VAT 1.00: two parts of
+# round(7.69 / 3) = 2.56 and round(1.00 / 3) = 0.33, the last one the rest, 2.57 and 0.34.
+# Four 1-pc items on a 4-pcs line of CNY 0.15, VAT 0.02: amounts 0.04 (3.75 fen), the last
+# 0.03; VAT round(0.5 fen) = 0.01 twice, then nothing is left for the other two.
+{
+    echo "$ENTRIES_H"
+    for k in 1 2 3; do
+        echo "310120250000000601,$k,9710,,2025-05-10,6912000000,Cup,,pcs,1,10.00,,,,2025-05-12,Y"
+    done
+    for k in 1 2 3 4; do
+        echo "310120250000000602,$k,9710,,2025-05-10,6912000000,Spoon,,pcs,1,1.00,,,,2025-05-12,Y"
+    done
+} >"$T/vat-entries.csv"
+{
+    echo "$INVOICES_H"
+    echo "3100250601,00000001,1,2025-05-20,91310000MA1FL0XX1X,Cup,,pcs,3,7.69,13,1.00,"
+    echo "3100250601,00000002,1,2025-05-20,91310000MA1FL0XX1X,Spoon,,pcs,4,0.15,13,0.02,"
+} >"$T/vat-invoices.csv"
+expect_rc 0 "seven 1-pc items" cg refund entries "$T/vat-entries.csv" --as-of 2025-05-12
+expect_rc 0 "two invoice lines shared among them" cg refund invoices "$T/vat-invoices.csv" --as-of 2025-05-21
+check "the cups take 2.56 + 2.56 + 2.57 = 7.69" \
+    [ "$(unit 310120250000000601/1 invoice) $(unit 310120250000000601/2 invoice) $(unit 310120250000000601/3 invoice)" = "2.56 2.56 2.57" ]
+expect_rc 0 "batch B2" cg refund prepare --period 202506 --as-of 2025-06-05
+PUR=$(sed -n 3p "$T/out")
+# parts NUMBER COLUMN: the column of the purchase rows of invoice NUMBER, in file order
+parts() {
+    python3 -c 'import csv,sys
+print(" ".join(r[sys.argv[3]] for r in csv.DictReader(open(sys.argv[1])) if r["invoice_number"] == sys.argv[2]))' "$PUR" "$@"
+}
+check "purchase detail, cup line: amounts 2.56 2.56 2.57 (7.69)" [ "$(parts 00000001 amount_ex_vat)" = "2.56 2.56 2.57" ]
+check "  VAT 0.33 0.33 0.34: the last part takes the rest, 1.00 in all" \
+    [ "$(parts 00000001 vat_amount)" = "0.33 0.33 0.34" ]
+check "spoon line: amounts 0.04 0.04 0.04 0.03 (0.15)" [ "$(parts 00000002 amount_ex_vat)" = "0.04 0.04 0.04 0.03" ]
+check "  VAT 0.01 0.01 0.00 0.00: never more than the line's 0.02" \
+    [ "$(parts 00000002 vat_amount)" = "0.01 0.01 0.00 0.00" ]
 finish
