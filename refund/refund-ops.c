@@ -644,6 +644,10 @@ int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note, struc
     return unit_op(r, fix_tx, unit, NULL, NULL, note, NULL, err);
 }
 
+/* A regime change moves the state through the transition table like any other move:
+ * leaving REFUND ends the refund (NO_REFUND; a LAPSED_SOFT unit stays lapsed), coming back
+ * to it starts again from WAIT_CLEARANCE, or from LAPSED_SOFT as a late filing does, and only
+ * before the hard deadline. Final and filed units keep their regime. */
 static int regime_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 {
     struct op *o = ctx;
@@ -655,21 +659,43 @@ static int regime_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     rc = rf_unit_load(o->r, o->unit, &x, err);
     if (rc != CG_OK)
         return rc;
-    if (strcmp(x.regime, "NOT_ELIGIBLE_SIMPLIFIED") == 0 || strcmp(x.state, "LAPSED_HARD") == 0)
+    if (strcmp(x.regime, "NOT_ELIGIBLE_SIMPLIFIED") == 0 || strcmp(x.state, "LAPSED_HARD") == 0 ||
+        strcmp(x.state, "RETURNED") == 0 || strcmp(x.state, "NOT_ELIGIBLE") == 0)
         return CG_ERR_SET(err, CG_EREJECT, "unit %s: regime %s in state %s is final", o->unit,
                           x.regime, x.state);
     if (strcmp(x.state, "DECLARED") == 0 || strcmp(x.state, "APPROVED") == 0 ||
         strcmp(x.state, "REFUNDED") == 0 || strncmp(x.state, "CLAWBACK", 8) == 0)
         return CG_ERR_SET(err, CG_EREJECT, "unit %s is %s: filed units keep their regime", o->unit,
                           x.state);
+    if (strcmp(x.regime, o->arg) == 0)
+        return CG_ERR_SET(err, CG_EREJECT, "unit %s: the regime is %s already%s", o->unit, x.regime,
+                          strcmp(x.state, "LAPSED_SOFT") == 0
+                              ? " (a late filing is refund late, with evidence)"
+                              : "");
     snprintf(detail, sizeof(detail), "%s -> %s: %s", x.regime, o->arg, o->note);
+    if (strcmp(o->arg, "REFUND") == 0) {
+        if (strcmp(o->r->today, x.hard_deadline) > 0)
+            return CG_ERR_SET(err, CG_EREJECT, "unit %s: the hard deadline %s has passed", o->unit,
+                              x.hard_deadline);
+        RF_SET(&x, regime, o->arg);
+        if (strcmp(x.state, "LAPSED_SOFT") == 0) {
+            x.u.late_ok = 1; /* filed late, as with refund late */
+            rc = rf_move(o->r, &x, "WAIT_DOCS", "OPERATOR", "regime", detail, err);
+        } else {
+            rc = rf_move(o->r, &x, "WAIT_CLEARANCE", "OPERATOR", "regime", detail, err);
+        }
+        return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "regime", err) : rc;
+    }
+    if (strcmp(x.regime, "REFUND") == 0 && strcmp(x.state, "LAPSED_SOFT") != 0) {
+        /* the move is checked while the regime is still REFUND, then the regime changes */
+        rc = rf_move(o->r, &x, "NO_REFUND", "OPERATOR", "regime", detail, err);
+        if (rc != CG_OK)
+            return rc;
+        RF_SET(&x, regime, o->arg);
+        return cg_store_rf_unit_save(o->r->db, &x.u, err);
+    }
     RF_SET(&x, regime, o->arg);
-    if (strcmp(o->arg, "REFUND") == 0)
-        RF_SET(&x, state, "WAIT_CLEARANCE");
-    else if (strcmp(x.state, "LAPSED_SOFT") != 0)
-        RF_SET(&x, state, "NO_REFUND");
-    rc = rf_note(o->r, &x, "OPERATOR", "regime", detail, err);
-    return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "regime", err) : rc;
+    return rf_note(o->r, &x, "OPERATOR", "regime", detail, err);
 }
 
 int cg_refund_regime(struct cg_refund *r, const char *unit, const char *regime, const char *note,

@@ -476,6 +476,15 @@ static const struct {
     {"MISMATCH", "RETURNED", C_OPERATOR | C_RECEIPT},
     {"REJECTED", "RETURNED", C_OPERATOR | C_RECEIPT},
     {"LAPSED_SOFT", "RETURNED", C_OPERATOR | C_RECEIPT},
+    /* the operator changes the regime before filing (refund regime): out of REFUND ... */
+    {"WAIT_CLEARANCE", "NO_REFUND", C_OPERATOR},
+    {"WAIT_DOCS", "NO_REFUND", C_OPERATOR},
+    {"READY", "NO_REFUND", C_OPERATOR},
+    {"PRECHECKED", "NO_REFUND", C_OPERATOR},
+    {"MISMATCH", "NO_REFUND", C_OPERATOR},
+    {"REJECTED", "NO_REFUND", C_OPERATOR},
+    /* ... and back into it (from LAPSED_SOFT: LAPSED_SOFT -> WAIT_DOCS, as a late filing) */
+    {"NO_REFUND", "WAIT_CLEARANCE", C_OPERATOR},
 };
 
 static int cause_bit(const char *kind)

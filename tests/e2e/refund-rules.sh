@@ -4,7 +4,9 @@
 # rule applied to their total (a refund of CNY 1.00 on 3 pcs, returned one by one, gives back
 # 0.33 + 0.34 + 0.33 = 1.00), and the parts of an invoice line add up to its amount and its VAT
 # (VAT 1.00 over three 1-pc units: 0.33 + 0.33 + 0.34; VAT 0.02 over four: 0.01 + 0.01 + 0 + 0,
-# no part taking VAT the line no longer has).
+# no part taking VAT the line no longer has). Also the state rules around them: a regime
+# change moves the state through the transition table like any other move, so it cannot take
+# a unit out of a final state (RETURNED) nor file a lapsed unit after the hard deadline.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
 {
@@ -86,4 +88,53 @@ check "  VAT 0.33 0.33 0.34: the last part takes the rest, 1.00 in all" \
 check "spoon line: amounts 0.04 0.04 0.04 0.03 (0.15)" [ "$(parts 00000002 amount_ex_vat)" = "0.04 0.04 0.04 0.03" ]
 check "  VAT 0.01 0.01 0.00 0.00: never more than the line's 0.02" \
     [ "$(parts 00000002 vat_amount)" = "0.01 0.01 0.00 0.00" ]
+
+# ---- refund regime: through the transition table, no generic "set state"
+{
+    echo "$RATES_H"
+    echo "6911101000,2019-04-01,,13,13,"
+} >"$T/rates-2.csv"
+expect_rc 0 "a rate for porcelain since 2019" cg refund rates "$T/rates-2.csv"
+{
+    echo "$ENTRIES_H"
+    echo "310120250000000701,1,9710,,2025-05-10,6911101000,Plate,,pcs,10,1000.00,,,,2025-05-12,Y"
+    echo "310120220000000702,1,9710,,2022-01-10,6911101000,Dish,,pcs,10,1000.00,,,,2022-01-12,Y"
+    echo "310120250000000703,1,9710,,2025-05-10,6911101000,Tray,,pcs,10,1000.00,,,,2025-05-12,Y"
+} >"$T/regime-entries.csv"
+G1=310120250000000701/1
+G2=310120220000000702/1
+G3=310120250000000703/1
+expect_rc 0 "three items" cg refund entries "$T/regime-entries.csv" --as-of 2025-05-12
+expect_rc 0 "all of the first item back before filing" cg refund return $G1 10 --date 2025-05-25
+check "  RETURNED, nothing to file" [ "$(unit $G1 state) $(unit $G1 refund)" = "RETURNED 0.00" ]
+expect_rc 1 "RETURNED is final: no regime change to EXEMPT_WITH_DOCS" \
+    cg refund regime $G1 EXEMPT_WITH_DOCS --note "try"
+check "  the reason names the unit and the state" \
+    grep -q "unit $G1: regime REFUND in state RETURNED is final" "$T/err"
+expect_rc 1 "nor back to REFUND" cg refund regime $G1 REFUND --note "try"
+check "  the unit is left as it was" [ "$(unit $G1 regime) $(unit $G1 state)" = "REFUND RETURNED" ]
+expect_rc 1 "a unit in REFUND cannot be put in REFUND again to restart it" \
+    cg refund regime $G3 REFUND --note "restart"
+check "  the reason says so" grep -q "unit $G3: the regime is REFUND already" "$T/err"
+expect_rc 0 "out of REFUND before filing" cg refund regime $G3 TAXABLE --note "sold at home" --as-of 2025-05-26
+check "  TAXABLE, NO_REFUND" [ "$(unit $G3 regime) $(unit $G3 state)" = "TAXABLE NO_REFUND" ]
+expect_rc 0 "and back" cg refund regime $G3 REFUND --note "exported after all" --as-of 2025-05-27
+check "  from WAIT_CLEARANCE on: cleared, waiting for the invoice" \
+    [ "$(unit $G3 regime) $(unit $G3 state) $(unit $G3 missing)" = "REFUND WAIT_DOCS invoice" ]
+cg refund explain $G3 >"$T/explain.txt"
+check "  both moves are events of the table" \
+    grep -q "WAIT_DOCS -> NO_REFUND  OPERATOR regime: REFUND -> TAXABLE: sold at home" "$T/explain.txt"
+check "  (back in REFUND)" grep -q "NO_REFUND -> WAIT_CLEARANCE  OPERATOR regime: TAXABLE -> REFUND: exported after all" "$T/explain.txt"
+# exported 2022-01-10: soft deadline 2023-04-30, hard deadline 2025-01-10
+expect_rc 0 "tick on 2023-05-01" cg refund tick --as-of 2023-05-01
+check "  the 2022 item lapses (soft)" [ "$(unit $G2 state)" = LAPSED_SOFT ]
+expect_rc 0 "the operator changes its regime" cg refund regime $G2 TAXABLE --note "sold at home" --as-of 2023-05-02
+check "  TAXABLE, still LAPSED_SOFT" [ "$(unit $G2 regime) $(unit $G2 state)" = "TAXABLE LAPSED_SOFT" ]
+expect_rc 1 "late filing is refused after the hard deadline" cg refund late $G2 --note "evidence" --as-of 2025-01-11
+expect_rc 1 "so is a regime change back to REFUND" cg refund regime $G2 REFUND --note "evidence" --as-of 2025-01-11
+check "  with the same reason" grep -q "unit $G2: the hard deadline 2025-01-10 has passed" "$T/err"
+check "  the unit is left as it was" [ "$(unit $G2 regime) $(unit $G2 state)" = "TAXABLE LAPSED_SOFT" ]
+expect_rc 0 "before the hard deadline, back to REFUND" cg refund regime $G2 REFUND --note "evidence" --as-of 2025-01-10
+check "  LAPSED_SOFT -> WAIT_DOCS as a late filing, waiting for the invoice" \
+    [ "$(unit $G2 regime) $(unit $G2 state) $(unit $G2 missing)" = "REFUND WAIT_DOCS invoice" ]
 finish
