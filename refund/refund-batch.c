@@ -98,6 +98,13 @@ int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *a
         return CG_OK; /* already there or beyond */
     if (amount != NULL && cg_refund_fen_parse(amount, &amt) != CG_OK)
         return CG_ERR_SET(err, CG_EINVAL, "'%s' is not an amount", amount);
+    /* DECLARED means filed in a VAT period: the batch gives it (refund prepare stores it on
+     * the unit) and its files are what the tax office pre-checks and receives */
+    if ((outcome == CG_RFO_PRECHECKED || outcome == CG_RFO_FILED) && x->u.batch_id == 0)
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "unit %s/%ld is in no batch: only a unit of a filing batch (refund "
+                          "prepare, which stores its VAT period) can be %s",
+                          x->entry_id, x->u.item_no, outcome_names[outcome]);
     switch (outcome) {
     case CG_RFO_INCOMPLETE:
         /* "信息不齐": the data have not reached the tax office yet; retried next period */

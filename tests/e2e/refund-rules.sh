@@ -6,7 +6,8 @@
 # (VAT 1.00 over three 1-pc units: 0.33 + 0.33 + 0.34; VAT 0.02 over four: 0.01 + 0.01 + 0 + 0,
 # no part taking VAT the line no longer has). Also the state rules around them: a regime
 # change moves the state through the transition table like any other move, so it cannot take
-# a unit out of a final state (RETURNED) nor file a lapsed unit after the hard deadline.
+# a unit out of a final state (RETURNED) nor file a lapsed unit after the hard deadline; and
+# only a unit of a filing batch is pre-checked or filed, so that DECLARED has its VAT period.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
 {
@@ -137,4 +138,35 @@ check "  the unit is left as it was" [ "$(unit $G2 regime) $(unit $G2 state)" = 
 expect_rc 0 "before the hard deadline, back to REFUND" cg refund regime $G2 REFUND --note "evidence" --as-of 2025-01-10
 check "  LAPSED_SOFT -> WAIT_DOCS as a late filing, waiting for the invoice" \
     [ "$(unit $G2 regime) $(unit $G2 state) $(unit $G2 missing)" = "REFUND WAIT_DOCS invoice" ]
+
+# ---- pre-checked and filed: units of a filing batch only (DECLARED in VAT period P)
+{
+    echo "$ENTRIES_H"
+    echo "310120250000000801,1,9710,,2025-05-10,6911101000,Pot,,pcs,10,1000.00,,,,2025-05-12,Y"
+} >"$T/nobatch-entries.csv"
+{
+    echo "$INVOICES_H"
+    echo "3100250801,00000001,1,2025-05-20,91310000MA1FL0XX1X,Pot,,pcs,10,100.00,13,13.00,"
+} >"$T/nobatch-invoices.csv"
+N1=310120250000000801/1
+expect_rc 0 "an item" cg refund entries "$T/nobatch-entries.csv" --as-of 2025-05-12
+expect_rc 0 "its invoice" cg refund invoices "$T/nobatch-invoices.csv" --as-of 2025-05-21
+check "  ready, 100.00 x 13 % = 13.00, in no batch" [ "$(unit $N1 state) $(unit $N1 refund) $(unit $N1 period)" = "READY 13.00 " ]
+expect_rc 1 "a unit in no batch cannot be pre-checked" cg refund mark-prechecked $N1 --date 2025-06-08
+check "  the reason names the unit and why" \
+    grep -q "unit $N1 is in no batch: only a unit of a filing batch (refund prepare, which stores its VAT period) can be prechecked" "$T/err"
+expect_rc 1 "nor filed, even with --override" cg refund mark-filed $N1 --override --note "filed by hand" --date 2025-06-10
+check "  the reason names the unit and why" grep -q "unit $N1 is in no batch: .* can be filed" "$T/err"
+{
+    echo "$RESULTS_H"
+    echo "310120250000000801,1,prechecked,,2025-06-08,"
+} >"$T/nobatch-results.csv"
+expect_rc 1 "nor through a result file" cg refund results "$T/nobatch-results.csv"
+check "  the file line names the unit and why" \
+    grep -q "^nobatch-results.csv:2: field outcome: unit $N1 is in no batch: .* can be prechecked" "$T/err"
+check "  the unit is left as it was: READY, no period" [ "$(unit $N1 state) $(unit $N1 period)" = "READY " ]
+expect_rc 0 "in batch B3" cg refund prepare --period 202507 --as-of 2025-07-01
+expect_rc 0 "B3 pre-checked" cg refund mark-prechecked $N1 --date 2025-07-05
+expect_rc 0 "B3 filed" cg refund mark-filed $N1 --date 2025-07-10
+check "  DECLARED in period 202507" [ "$(unit $N1 state) $(unit $N1 period)" = "DECLARED 202507" ]
 finish
