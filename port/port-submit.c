@@ -401,6 +401,17 @@ static bool guid_ok(const char *g)
     return n > 0 && n <= 40 && g[n] == '\0';
 }
 
+/*
+ * A DXP CopMsgId as transport peers make them: 1 to 64 letters, digits and ".:_-". The
+ * envelope is outside the signature, so anything else is not carried into a receipt.
+ */
+static bool cop_msg_id_ok(const char *id)
+{
+    size_t n = strspn(id, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.:_-");
+
+    return n > 0 && n <= 64 && id[n] == '\0';
+}
+
 /* Parse, unwrap and identify; fills c->doc, c->kind, res->guid/msg_type. */
 static int parse_message(struct cg_port_job *c)
 {
@@ -423,6 +434,11 @@ static int parse_message(struct cg_port_job *c)
         xmlStrEqual(root->name, CGX("DxpMsg"))) {
         text_of(child_el(root, CG_NS_DXP, "TransInfo"), CG_NS_DXP, "CopMsgId", c->cop_msg_id,
                 sizeof(c->cop_msg_id));
+        /* An implausible CopMsgId is dropped, not refused: the CEB900's oriCopMsgId (which
+         * may be empty) is its only use, and the message's own refusal reason stays the one
+         * the sender sees. */
+        if (!cop_msg_id_ok(c->cop_msg_id))
+            c->cop_msg_id[0] = '\0';
         rc = cg_dxp_unwrap(c->env, &c->inner, &c->xml_len, &err);
         if (rc != CG_OK)
             return answer(&c->res, "0001", "dxp:DxpMsg: %s", err.msg);

@@ -1129,6 +1129,159 @@ static void test_sec_refusal_receipts(void **state)
 }
 
 /* Finding: every sender read every receipt. Now a sender reads its own, nobody else any. */
+/* A DXP envelope around xml whose CopMsgId element holds id_xml (already escaped for XML). */
+static char *dxp_envelope(const char *xml, size_t len, const char *id_xml)
+{
+    size_t b64max = (len + 2) / 3 * 4 + 1;
+    unsigned char *b64 = malloc(b64max);
+    size_t size;
+    char *env;
+
+    assert_non_null(b64);
+    assert_true(EVP_EncodeBlock(b64, (const unsigned char *)xml, (int)len) >= 0);
+    size = b64max + strlen(id_xml) + 512;
+    env = malloc(size);
+    assert_non_null(env);
+    snprintf(env, size,
+             "<dxp:DxpMsg xmlns:dxp=\"" CG_NS_DXP "\" ver=\"1.0\"><dxp:TransInfo>"
+             "<dxp:CopMsgId>%s</dxp:CopMsgId><dxp:SenderId>DXPENT0000000001</dxp:SenderId>"
+             "<dxp:ReceiverIds><dxp:ReceiverId>DXPEDCCEB0000002</dxp:ReceiverId>"
+             "</dxp:ReceiverIds><dxp:CreatTime>2026-03-01T10:15:00</dxp:CreatTime>"
+             "<dxp:MsgType>CEB303Message</dxp:MsgType></dxp:TransInfo>"
+             "<dxp:Data>%s</dxp:Data></dxp:DxpMsg>",
+             id_xml, (const char *)b64);
+    free(b64);
+    return env;
+}
+
+/*
+ * Submit a CEB303 that fails the schema inside a DXP envelope with the given CopMsgId and
+ * return the MessageReturn of the CEB900 it gets, serialized (caller frees).
+ */
+static char *refusal_return_for(struct fix *f, const char *id_xml, int n)
+{
+    struct cg_port_result res;
+    struct cg_err err;
+    char from[64];
+    char to[64];
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *a;
+    char *bad;
+    char *env;
+    char *rx = NULL;
+    char *out = NULL;
+    json_t *page;
+    json_t *r;
+    json_t *last = NULL;
+    size_t i;
+    xmlDocPtr d;
+    xmlNodePtr ret;
+    xmlBufferPtr buf;
+
+    snprintf(from, sizeof(from), "A1B2C3D4-0303-4000-8000-000000000001\"");
+    snprintf(to, sizeof(to), "A1B2C3D4-0303-4000-8000-0000000009%02d\"", n);
+    a = replace(xml, from, to);
+    bad = replace(a, "<ceb:orderType>E</ceb:orderType>", "");
+    env = dxp_envelope(bad, strlen(bad), id_xml);
+    assert_int_equal(cg_port_submit(f->port, "test", env, strlen(env), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0002");
+    page = receipts_of(f, "test");
+    json_array_foreach(json_object_get(page, "receipts"), i,
+                       r) if (strcmp(json_string_value(json_object_get(r, "type")),
+                                     "CEB900Message") == 0) last = r;
+    assert_non_null(last);
+    rx = receipt_xml(last, &len);
+    d = xmlReadMemory(rx, (int)len, "r.xml", NULL, XML_PARSE_NONET);
+    assert_non_null(d);
+    ret = xmlDocGetRootElement(d)->children;
+    while (ret != NULL && ret->type != XML_ELEMENT_NODE)
+        ret = ret->next;
+    assert_non_null(ret);
+    buf = xmlBufferCreate();
+    assert_true(xmlNodeDump(buf, d, ret, 0, 0) > 0);
+    out = strdup((const char *)xmlBufferContent(buf));
+    assert_non_null(out);
+    xmlBufferFree(buf);
+    xmlFreeDoc(d);
+    free(rx);
+    json_decref(page);
+    free(env);
+    free(bad);
+    free(a);
+    free(xml);
+    return out;
+}
+
+/* The part of a CEB900 MessageReturn from oriCopMsgId on (time and guid vary). */
+static const char *from_ori(const char *s)
+{
+    const char *p = strstr(s, "<ceb:oriCopMsgId");
+
+    assert_non_null(p);
+    return p;
+}
+
+/*
+ * Finding: the DXP CopMsgId, outside the signature, went into the CEB900's oriCopMsgId as it
+ * was, up to 255 characters of anything. Now only an identifier (1..64 of [A-Za-z0-9._:-]) is
+ * carried; anything else leaves oriCopMsgId empty and the refusal is otherwise unchanged.
+ */
+static void test_sec_cop_msg_id(void **state)
+{
+    struct fix *f = *state;
+    char hostile[512];
+    char *ret;
+    size_t n;
+
+    start(f);
+    /* a plausible identifier is carried as it is */
+    ret = refusal_return_for(f, "MSG-2026.03:01_x", 1);
+    assert_string_equal(from_ori(ret), "<ceb:oriCopMsgId>MSG-2026.03:01_x</ceb:oriCopMsgId>"
+                                       "<ceb:oriMessageType>CEB303Message</ceb:oriMessageType>"
+                                       "<ceb:oriBizMessage/></ceb:MessageReturn>");
+    assert_non_null(strstr(ret, "<ceb:returnStatus>-0002</ceb:returnStatus>"));
+    free(ret);
+    /* markup characters */
+    ret = refusal_return_for(f, "ID&lt;b&gt;&amp;&quot;x&quot;", 2);
+    assert_string_equal(from_ori(ret), "<ceb:oriCopMsgId/>"
+                                       "<ceb:oriMessageType>CEB303Message</ceb:oriMessageType>"
+                                       "<ceb:oriBizMessage/></ceb:MessageReturn>");
+    free(ret);
+    /* a bidi override U+202E */
+    ret = refusal_return_for(f,
+                             "MSG-\xE2\x80\xAE"
+                             "gpj.exe",
+                             3);
+    assert_string_equal(from_ori(ret), "<ceb:oriCopMsgId/>"
+                                       "<ceb:oriMessageType>CEB303Message</ceb:oriMessageType>"
+                                       "<ceb:oriBizMessage/></ceb:MessageReturn>");
+    free(ret);
+    /* 300 identifier characters, and the longest accepted one (64) */
+    memset(hostile, 'A', 300);
+    hostile[300] = '\0';
+    ret = refusal_return_for(f, hostile, 4);
+    assert_string_equal(from_ori(ret), "<ceb:oriCopMsgId/>"
+                                       "<ceb:oriMessageType>CEB303Message</ceb:oriMessageType>"
+                                       "<ceb:oriBizMessage/></ceb:MessageReturn>");
+    free(ret);
+    hostile[65] = '\0';
+    ret = refusal_return_for(f, hostile, 5);
+    assert_non_null(strstr(ret, "<ceb:oriCopMsgId/>"));
+    free(ret);
+    hostile[64] = '\0';
+    ret = refusal_return_for(f, hostile, 6);
+    n = strlen("<ceb:oriCopMsgId>");
+    assert_memory_equal(from_ori(ret), "<ceb:oriCopMsgId>", n);
+    assert_memory_equal(from_ori(ret) + n, hostile, 64);
+    assert_memory_equal(from_ori(ret) + n + 64, "</ceb:oriCopMsgId>", n + 1);
+    free(ret);
+    /* an empty CopMsgId stays empty */
+    ret = refusal_return_for(f, "", 7);
+    assert_non_null(strstr(ret, "<ceb:oriCopMsgId/>"));
+    free(ret);
+}
+
 static void test_sec_receipts_private(void **state)
 {
     struct fix *f = *state;
@@ -1811,6 +1964,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_ns_cpu_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_summary_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_doc_guid_other_sender, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_cop_msg_id, setup, teardown),
     };
     struct cg_err err;
     int rc;
