@@ -12,9 +12,9 @@
  * document and 4007 for a summary whose inventories have more lines than one CEB792 may carry; one
  * transaction stores the message, its documents, their scenario and the first receipts. A database
  * failure answers 3001 (HTTP 500) and stores nothing, so the sender's retry is safe. Every checked
- * message leaves a submissions row with its answer, and the sender it came from. Answer texts are
- * cleaned of control characters and bytes that are not UTF-8 before they are logged, answered or
- * put in a CEB900, which never carries the refused body.
+ * message leaves a submissions row with its answer, and the sender it came from. Answer texts have
+ * control, bidi and zero-width characters and bytes that are not UTF-8 escaped (cg_text_show)
+ * before they are logged, answered or put in a CEB900, which never carries the refused body.
  *
  * The checks that need no database run in the thread that received the message
  * (cg_port_job_check); the seen-before check and everything after the business rules run in
@@ -35,6 +35,7 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "port/port-int.h"
 
 static void iso_now(char out[32])
@@ -46,48 +47,23 @@ static void iso_now(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/*
- * The answer's text is shown to the sender, logged and put into CEB900 receipts: control
- * characters become spaces and bytes that are not UTF-8 become '?', so no text taken from a
- * message can break a log line or a receipt.
- */
-static void clean_text(char *s)
-{
-    size_t i = 0;
-    int n;
-
-    while (s[i] != '\0') {
-        unsigned char ch = (unsigned char)s[i];
-
-        if (ch < 0x20 || ch == 0x7f) {
-            s[i++] = ' ';
-            continue;
-        }
-        if (ch < 0x80) {
-            i++;
-            continue;
-        }
-        n = 4;
-        if (xmlGetUTF8Char((const unsigned char *)s + i, &n) < 0x20 || n <= 0) {
-            s[i++] = '?';
-            continue;
-        }
-        i += (size_t)n;
-    }
-}
-
 /* Fill the answer; returns CG_EREJECT (or CG_EDB for 3001). */
 static int answer(struct cg_port_result *res, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int answer(struct cg_port_result *res, const char *code, const char *fmt, ...)
 {
+    char raw[sizeof(res->text)];
     va_list ap;
 
     cg_strlcpy(res->code, code, sizeof(res->code));
     va_start(ap, fmt);
-    vsnprintf(res->text, sizeof(res->text), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
-    clean_text(res->text);
+    /* The text quotes message content and is shown to the sender, logged and put into CEB900
+     * receipts: control, bidi and zero-width characters and bytes that are not UTF-8 are written
+     * as visible escapes, so no text taken from a message can break a log line or change how a
+     * reader sees the answer. */
+    cg_text_show(raw, res->text, sizeof(res->text));
     if (strcmp(code, "0000") == 0)
         res->http_status = 200;
     else if (strcmp(code, "4006") == 0)

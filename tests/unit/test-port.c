@@ -1282,6 +1282,63 @@ static void test_sec_cop_msg_id(void **state)
     free(ret);
 }
 
+/*
+ * Finding: answer texts quote field values, cleaned of control characters and bytes that are
+ * not UTF-8 only, so a bidi override (U+202E) or a C1 control (U+0085) in a value reached the
+ * sender's answer and the CEB900 as it was. Now they are written as \u{XXXX}, as on the spool
+ * side.
+ */
+static void test_sec_answer_format_chars(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    size_t len;
+    size_t i;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *a;
+    char *bad;
+    char *rx = NULL;
+    json_t *page;
+    json_t *r;
+
+    start(f);
+    /* 4004: the unknown currency is quoted; U+202E, '5', U+0085 is three characters long */
+    a = replace(xml, "000000000001\"", "000000000011\"");
+    bad = replace(a, "<ceb:currency>502</ceb:currency>\n    </ceb:OrderHead>",
+                  "<ceb:currency>\xE2\x80\xAE"
+                  "5\xC2\x85</ceb:currency>\n    </ceb:OrderHead>");
+    assert_int_equal(cg_port_submit(f->port, "test", bad, strlen(bad), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "4004");
+    assert_string_equal(res.text, "message A1B2C3D4-0303-4000-8000-000000000011: document "
+                                  "A1B2C3D4-0303-4000-8000-0000000000A1: currency "
+                                  "'\\u{202E}5\\u{0085}' is not a known currency code");
+    free(bad);
+    free(a);
+    /* 0002: the schema error quotes the value; the CEB900's returnInfo is the same text */
+    a = replace(xml, "000000000001\"", "000000000012\"");
+    bad = replace(a, "<ceb:goodsValue>59.90<",
+                  "<ceb:goodsValue>59.90\xE2\x80\xAE"
+                  "x\xC2\x85<");
+    assert_int_equal(cg_port_submit(f->port, "test", bad, strlen(bad), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0002");
+    assert_non_null(strstr(res.text, "'59.90\\u{202E}x\\u{0085}'"));
+    assert_null(strstr(res.text, "\xE2\x80\xAE"));
+    assert_null(strstr(res.text, "\xC2\x85"));
+    page = receipts_of(f, "test");
+    json_array_foreach(json_object_get(page, "receipts"), i,
+                       r) if (strcmp(json_string_value(json_object_get(r, "type")),
+                                     "CEB900Message") == 0) rx = receipt_xml(r, &len);
+    assert_non_null(rx);
+    assert_non_null(strstr(rx, "'59.90\\u{202E}x\\u{0085}'"));
+    assert_null(strstr(rx, "\xE2\x80\xAE"));
+    assert_null(strstr(rx, "\xC2\x85"));
+    free(rx);
+    json_decref(page);
+    free(bad);
+    free(a);
+    free(xml);
+}
+
 static void test_sec_receipts_private(void **state)
 {
     struct fix *f = *state;
@@ -1965,6 +2022,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_summary_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_doc_guid_other_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_cop_msg_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_answer_format_chars, setup, teardown),
     };
     struct cg_err err;
     int rc;
