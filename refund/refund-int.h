@@ -29,7 +29,7 @@ struct cg_refund {
 /*
  * Where a unit's collection (fx_ok) comes from: an operator, a file or settle/ (then a later
  * reversal there counts), or reversed in settle/ after the unit was filed (its refund is
- * clawed back when paid).
+ * clawed back when paid, unless the order is collected there again first).
  */
 enum { RF_FX_NONE = 0, RF_FX_GIVEN = 1, RF_FX_SETTLE = 2, RF_FX_REVERSED = 3 };
 #define RF_COLLECTED(x) ((x)->u.fx_ok == RF_FX_GIVEN || (x)->u.fx_ok == RF_FX_SETTLE)
@@ -89,6 +89,12 @@ int64_t rf_refund_estimate(const struct unit *x);
 int rf_apply_return(struct cg_refund *r, struct unit *x, int64_t q, const char *day,
                     const char *cause_kind, const char *cause_ref, const char *note,
                     struct cg_err *err);
+/*
+ * The clawback rule 5 gives for the goods returned since filing: refunded x returned since
+ * filing / filed, half-up, at most the refund (0 before the refund is paid). CG_ERANGE (or
+ * another cg_refund_share failure) when out of range.
+ */
+int rf_return_clawback(const struct unit *x, int64_t *fen);
 /* What is filed: the quantity not returned, and the invoice amount excl. VAT of it. */
 int64_t rf_kept_qty(const struct unit *x);
 int64_t rf_filed_amount(const struct unit *x);

@@ -255,6 +255,48 @@ static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct
     return rf_move(y->r, x, "CLAWBACK_DUE", "IMPORT", "settle", detail, err);
 }
 
+/*
+ * The proceeds reversed before are collected again in settle/ (the reversal was a step on the
+ * way, e.g. a buyer refund booked before the returned goods are marked): the unit counts as
+ * collected again, and a refund paid owes only what returns give (rule 5: refunded x returned
+ * since filing / filed), never less than was repaid already. The rest of the reversal's
+ * clawback is undone: back to REFUNDED when nothing is owed, CLAWBACK_PAID when the repaid
+ * amount covers it. A refund not yet paid falls due by the rule when it is paid.
+ */
+static int fx_recollected(struct sync *y, struct unit *x, const char *state, struct cg_err *err)
+{
+    char detail[300], a[32], b[32];
+    int64_t keep = 0, before = x->u.clawback_fen;
+    int rc;
+
+    x->u.fx_ok = RF_FX_SETTLE;
+    if (x->u.refunded_fen == 0 || !rf_filed(x)) {
+        snprintf(detail, sizeof(detail), "collection restored: order %s is %s again", x->order_no,
+                 state);
+        rc = rf_note(y->r, x, "IMPORT", "settle", detail, err);
+        return rc == CG_OK ? rf_evaluate(y->r, x, "IMPORT", "settle", err) : rc;
+    }
+    rc = rf_return_clawback(x, &keep);
+    if (rc != CG_OK)
+        return CG_ERR_SET(err, rc, "unit %s/%ld: clawback out of range", x->entry_id, x->u.item_no);
+    if (keep < x->u.clawback_paid_fen)
+        keep = x->u.clawback_paid_fen;
+    if (keep > before)
+        keep = before; /* this only undoes a clawback, it never adds to it */
+    x->u.clawback_fen = keep;
+    cg_refund_fen_format(keep, a, sizeof(a));
+    cg_refund_fen_format(before, b, sizeof(b));
+    snprintf(detail, sizeof(detail),
+             "collection restored: order %s is %s again; clawback CNY %s instead of %s "
+             "(returns since filing, not less than repaid)",
+             x->order_no, state, a, b);
+    if (strcmp(x->state, "CLAWBACK_DUE") == 0 && keep == 0)
+        return rf_move(y->r, x, "REFUNDED", "IMPORT", "settle", detail, err);
+    if (strcmp(x->state, "CLAWBACK_DUE") == 0 && keep == x->u.clawback_paid_fen)
+        return rf_move(y->r, x, "CLAWBACK_PAID", "IMPORT", "settle", detail, err);
+    return rf_note(y->r, x, "IMPORT", "settle", detail, err);
+}
+
 static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 {
     struct sync *y = ctx;
@@ -269,8 +311,7 @@ static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         const char *state;
         char detail[128];
         rc = rf_unit_load_id(y->r, ids[i], &x, err);
-        if (rc != CG_OK || x.order_no[0] == '\0' ||
-            (x.u.fx_ok != RF_FX_NONE && x.u.fx_ok != RF_FX_SETTLE))
+        if (rc != CG_OK || x.order_no[0] == '\0' || x.u.fx_ok == RF_FX_GIVEN)
             continue;
         state = fx_state_of(y, x.order_no);
         if (state == NULL)
@@ -284,6 +325,11 @@ static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         }
         if (strcmp(state, "COLLECTED") != 0 && strcmp(state, "DEEMED_COLLECTED") != 0)
             continue;
+        if (x.u.fx_ok == RF_FX_REVERSED) {
+            rc = fx_recollected(y, &x, state, err);
+            y->n++;
+            continue;
+        }
         x.u.fx_ok = RF_FX_SETTLE;
         snprintf(detail, sizeof(detail), "order %s is %s", x.order_no, state);
         rc = rf_note(y->r, &x, "IMPORT", "settle", detail, err);

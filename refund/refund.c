@@ -449,7 +449,10 @@ static const struct {
     {"REJECTED", "MISMATCH", C_OPERATOR},
     {"REFUNDED", "CLAWBACK_DUE", C_OPERATOR | C_RECEIPT | C_TAXFILE | C_IMPORT},
     {"CLAWBACK_PAID", "CLAWBACK_DUE", C_OPERATOR | C_RECEIPT | C_IMPORT},
-    {"CLAWBACK_DUE", "CLAWBACK_PAID", C_OPERATOR | C_TAXFILE},
+    {"CLAWBACK_DUE", "CLAWBACK_PAID", C_OPERATOR | C_TAXFILE | C_IMPORT},
+    /* the proceeds reversed in settle/ are collected again: the clawback of the reversal is
+     * undone, leaving nothing owed (REFUNDED) or only what was repaid already (CLAWBACK_PAID) */
+    {"CLAWBACK_DUE", "REFUNDED", C_IMPORT},
     {"WAIT_CLEARANCE", "LAPSED_SOFT", C_TIMER},
     {"WAIT_DOCS", "LAPSED_SOFT", C_TIMER},
     {"READY", "LAPSED_SOFT", C_TIMER},
@@ -652,12 +655,28 @@ int rf_evaluate(struct cg_refund *r, struct unit *x, const char *cause_kind, con
 
 /* ------------------------------------------------------------------ returns */
 
+int rf_return_clawback(const struct unit *x, int64_t *fen)
+{
+    int64_t filed = x->u.filed_qty_m > 0 ? x->u.filed_qty_m : x->u.qty_m;
+    int64_t after = x->u.returned_qty_m - (x->u.qty_m - filed), v = 0;
+    int rc;
+
+    *fen = 0;
+    if (after <= 0 || x->u.refunded_fen == 0)
+        return CG_OK;
+    rc = cg_refund_share(x->u.refunded_fen, after, filed, &v);
+    if (rc != CG_OK)
+        return rc;
+    *fen = v < x->u.refunded_fen ? v : x->u.refunded_fen;
+    return CG_OK;
+}
+
 int rf_apply_return(struct cg_refund *r, struct unit *x, int64_t q, const char *day,
                     const char *cause_kind, const char *cause_ref, const char *note,
                     struct cg_err *err)
 {
     char qs[32], detail[700], a[32];
-    int64_t share = 0, base;
+    int64_t share = 0;
     int rc;
 
     cg_refund_qty_format(q, qs, sizeof(qs));
@@ -681,22 +700,18 @@ int rf_apply_return(struct cg_refund *r, struct unit *x, int64_t q, const char *
     }
     /* Filed: the refund received on the returned part is repaid, refunded x returned / filed.
      * Before the money comes, the clawback falls due at payment (rf_clawback_at_payment). */
-    base = x->u.filed_qty_m > 0 ? x->u.filed_qty_m : x->u.qty_m;
     if (x->u.refunded_fen > 0) {
-        /* The rule applies to the quantity returned since filing in all: this return's share
-         * is what it adds, so the shares of several returns add up to the rule's figure
-         * (all of it back: all of the refund), not to a sum of separately rounded parts. */
-        int64_t after = x->u.returned_qty_m - (x->u.qty_m - base), before = 0;
+        /* The rule applies to the quantity returned since filing in all: the clawback becomes
+         * the rule's figure for it, so the shares of several returns add up to it (all of it
+         * back: all of the refund), not to a sum of separately rounded parts. A clawback above
+         * it already (the proceeds reversed, or more repaid than the rule asks) stays. */
+        int64_t total = 0;
 
-        rc = cg_refund_share(x->u.refunded_fen, after, base, &share);
-        if (rc == CG_OK && after - q > 0)
-            rc = cg_refund_share(x->u.refunded_fen, after - q, base, &before);
+        rc = rf_return_clawback(x, &total);
         if (rc != CG_OK)
             return CG_ERR_SET(err, rc, "unit %s/%ld: clawback out of range", x->entry_id,
                               x->u.item_no);
-        share -= before;
-        if (x->u.clawback_fen + share > x->u.refunded_fen)
-            share = x->u.refunded_fen - x->u.clawback_fen;
+        share = total > x->u.clawback_fen ? total - x->u.clawback_fen : 0;
         x->u.clawback_fen += share;
     }
     cg_refund_fen_format(share, a, sizeof(a));

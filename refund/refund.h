@@ -113,8 +113,9 @@ int cg_refund_collected(struct cg_refund *r, const char *unit, const char *note,
  * an event; *n counts them. A collection counted from settle/ that is undone there later
  * (AWAITING, PARTIAL, OVERDUE or UNCOLLECTIBLE) is a reversal, *reversed counts them: a unit
  * not filed waits for the proceeds again, a refunded unit owes all of its refund back
- * (CLAWBACK_DUE), a unit filed and not yet paid owes it when paid. Units without an order
- * number are left to `refund collected`.
+ * (CLAWBACK_DUE), a unit filed and not yet paid owes it when paid. An order collected again
+ * after such a reversal counts in *n: the unit owes only what its returns give (rule 5), not
+ * less than it repaid. Units without an order number are left to `refund collected`.
  */
 struct cg_settle;
 int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n, long *reversed,

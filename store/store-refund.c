@@ -702,8 +702,8 @@ int cg_store_rf_units_fx_open(struct cg_store *st, long *n, struct cg_err *err)
     int rc, r;
 
     *n = 0;
-    rc = store_prep(st, "SELECT count(*) FROM rf_unit WHERE order_no <> '' AND fx_ok IN (0, 2)", &s,
-                    err);
+    rc = store_prep(st, "SELECT count(*) FROM rf_unit WHERE order_no <> '' AND fx_ok IN (0, 2, 3)",
+                    &s, err);
     if (rc != CG_OK)
         return rc;
     r = sqlite3_step(s);

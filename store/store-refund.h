@@ -72,7 +72,7 @@ int cg_store_rf_units_each(struct cg_store *st, long long batch_id, const char *
                            cg_rf_unit_fn fn, void *ctx, struct cg_err *err);
 
 /* How many units follow their order's collection in settle/ (an order number, proceeds not
- * given by hand). */
+ * given by hand, including proceeds reversed there that may be collected again). */
 int cg_store_rf_units_fx_open(struct cg_store *st, long *n, struct cg_err *err);
 
 /* ------------------------------------------------------------------ events */
