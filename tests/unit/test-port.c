@@ -1161,7 +1161,6 @@ static char *dxp_envelope(const char *xml, size_t len, const char *id_xml)
 static char *refusal_return_for(struct fix *f, const char *id_xml, int n)
 {
     struct cg_port_result res;
-    struct cg_err err;
     char from[64];
     char to[64];
     size_t len;
