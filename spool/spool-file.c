@@ -746,17 +746,9 @@ static int file_row(struct cg_spool *sp, const char *seller, const char *name,
      * whose row finished before the file last changed: put back and moved into active/ since,
      * then a crash came before its new row was written.
      */
-    if (!fresh) {
-        /* The file's last change (its move into active/) in the database's time format. */
-        char changed[40], sec[24];
-        struct tm tm;
-        time_t t = stt->st_ctim.tv_sec;
-        gmtime_r(&t, &tm);
-        strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(changed, sizeof(changed), "%s.%03ldZ", sec, stt->st_ctim.tv_nsec / 1000000L);
+    if (!fresh)
         rc = cg_store_file_resumable(sp->store, seller, active_name, sha, (int64_t)stt->st_ino,
-                                     changed, id, outcome, sizeof(outcome), err);
-    }
+                                     &stt->st_ctim, id, outcome, sizeof(outcome), err);
     if (rc == CG_OK) {
         *resumed = true;
         /* Finished, but a crash came before the move: the move is all that is left. */

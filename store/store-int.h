@@ -100,6 +100,8 @@ int store_fail(struct cg_store *st, enum store_stmt id, int sqlite_rc, struct cg
 int store_run(struct cg_store *st, sqlite3_stmt *s, enum store_stmt id, struct cg_err *err);
 /* The time rows written now carry: the unit of work's, else the clock's. Borrowed. */
 const char *store_now(struct cg_store *st);
+/* A time as the database stores times, UTC to the millisecond: 2026-11-29T00:59:31.123Z. */
+void store_time(const struct timespec *ts, char *out, size_t size);
 /* Prepare sql for one operation, :now bound (store-adhoc.c); the caller finalizes *out. */
 int store_prep(struct cg_store *st, const char *sql, sqlite3_stmt **out, struct cg_err *err);
 /* Step once: CG_OK, CG_EREJECT (a trigger refused), CG_EEXIST (UNIQUE), CG_EDB / CG_EBUSY. */

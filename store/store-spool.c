@@ -50,9 +50,10 @@ static const char *text_or_empty(sqlite3_stmt *s, int i)
 /* ------------------------------------------------------------------ input files */
 
 int cg_store_file_resumable(struct cg_store *st, const char *seller, const char *active_name,
-                            const char *sha256, int64_t inode, const char *changed_at, int64_t *id,
-                            char *outcome, size_t outsz, struct cg_err *err)
+                            const char *sha256, int64_t inode, const struct timespec *changed,
+                            int64_t *id, char *outcome, size_t outsz, struct cg_err *err)
 {
+    char changed_at[40];
     sqlite3_stmt *s = NULL;
     int rc = store_stmt(st, S_FILE_RESUMABLE, &s, err);
 
@@ -62,6 +63,7 @@ int cg_store_file_resumable(struct cg_store *st, const char *seller, const char 
     sqlite3_bind_text(s, 2, active_name, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, sha256, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, inode);
+    store_time(changed, changed_at, sizeof(changed_at));
     sqlite3_bind_text(s, 5, changed_at, -1, SQLITE_STATIC);
     rc = step_row(st, s, S_FILE_RESUMABLE, err);
     if (rc != CG_OK)

@@ -93,17 +93,23 @@ int cg_store_module_version(struct cg_store *st, const char *module, int *out, s
     return cg_db_module_version(st->db, module, out, err);
 }
 
-/* UTC now as the database stores times: 2026-11-29T00:59:31.123Z. */
-static void utc_now(char *out, size_t size)
+void store_time(const struct timespec *ts, char *out, size_t size)
 {
-    struct timespec ts;
     struct tm tm;
     char sec[24];
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
+    gmtime_r(&ts->tv_sec, &tm);
     strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, size, "%s.%03dZ", sec, (int)(ts.tv_nsec / 1000000));
+    snprintf(out, size, "%s.%03dZ", sec, (int)(ts->tv_nsec / 1000000));
+}
+
+/* UTC now as the database stores times. */
+static void utc_now(char *out, size_t size)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    store_time(&ts, out, size);
 }
 
 const char *store_now(struct cg_store *st)

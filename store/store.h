@@ -49,6 +49,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "core/err.h"
 
@@ -97,13 +98,13 @@ struct cg_store_file {
 
 /*
  * The row of a file being resumed: same seller, name in active/, content and inode, with
- * outcome active, or done or failed at or after changed_at (the file's last change, as the
- * database writes times): a file moved since it finished (an operator putting a failed file
+ * outcome active, or done or failed at or after changed (the file's last change, to the
+ * millisecond): a file moved since it finished (an operator putting a failed file
  * back) is new input, not that row. *id and outcome (size outsz) are written when found.
  */
 int cg_store_file_resumable(struct cg_store *st, const char *seller, const char *active_name,
-                            const char *sha256, int64_t inode, const char *changed_at, int64_t *id,
-                            char *outcome, size_t outsz, struct cg_err *err);
+                            const char *sha256, int64_t inode, const struct timespec *changed,
+                            int64_t *id, char *outcome, size_t outsz, struct cg_err *err);
 /*
  * The first file of this seller with this content that was done without rejected orders: its
  * name and time into out. A copy of a file some of whose orders were rejected is not one.

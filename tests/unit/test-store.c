@@ -648,8 +648,10 @@ static int read_resumable(struct cg_store *st, struct cg_err *err)
 {
     int64_t id;
     char out[16];
-    return cg_store_file_resumable(st, "acme", "orders.csv", "00", 1, "2000-01-01T00:00:00.000Z",
-                                   &id, out, sizeof(out), err);
+    struct timespec changed = {946684800, 0}; /* 2000-01-01 */
+
+    return cg_store_file_resumable(st, "acme", "orders.csv", "00", 1, &changed, &id, out,
+                                   sizeof(out), err);
 }
 
 static int read_same_content(struct cg_store *st, struct cg_err *err)
