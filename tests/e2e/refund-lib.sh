@@ -1,7 +1,7 @@
 # refund-lib.sh - set-up shared by the refund-*.sh tests: the working directory of settle-lib.sh
 # (a spool that can run), the column headers of the refund files, and helpers that read one
-# cell of `cebgate report refund units` and write a CEB792 summary result into inbox/
-# (decState "${DEC_STATE:-A}").
+# cell of `cebgate report refund units`, take batch B1 through filing and approval, and write a
+# CEB792 summary result into inbox/ (decState "${DEC_STATE:-A}").
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 cleanup_hooks=""
 mkdir -p "$W/inbox"
@@ -15,6 +15,14 @@ RESULTS_H=entry_id,item_no,outcome,amount,date,reason
 unit() {
     cg report refund units --format csv >"$T/units.csv" || return 1
     csv_cell "$T/units.csv" "$1" "$2"
+}
+# file_b1: the ready units go into batch B1 for period 202506 and through pre-check, filing and
+# approval on the dates of spec T2 (2025-06-05, 06-08, 06-10, 07-01), each step checked
+file_b1() {
+    expect_rc 0 "batch B1" cg refund prepare --period 202506 --as-of 2025-06-05
+    expect_rc 0 "B1 pre-checked" cg refund mark-prechecked B1 --date 2025-06-08
+    expect_rc 0 "B1 filed" cg refund mark-filed B1 --date 2025-06-10
+    expect_rc 0 "B1 approved" cg refund mark-approved B1 --date 2025-07-01
 }
 # summary_result FILE ENTRY-ID INVT-NO...: a CEB792 (202205 layout) with one line per inventory
 summary_result() {

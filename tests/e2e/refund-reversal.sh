@@ -54,10 +54,7 @@ expect_rc 0 "USD 10,000.00 collected for each order" cg settle import "$T/in.xml
 expect_rc 0 "collections taken from settle" cg refund sync --as-of 2025-06-01
 check "all four ready" \
     [ "$(unit $E1 state) $(unit $E3 state) $(unit $E4 state) $(unit $E5 state)" = "READY READY READY READY" ]
-expect_rc 0 "batch B1" cg refund prepare --period 202506 --as-of 2025-06-05
-expect_rc 0 "B1 pre-checked" cg refund mark-prechecked B1 --date 2025-06-08
-expect_rc 0 "B1 filed" cg refund mark-filed B1 --date 2025-06-10
-expect_rc 0 "B1 approved" cg refund mark-approved B1 --date 2025-07-01
+file_b1
 expect_rc 0 "B1 paid on 2025-07-20" cg refund mark-paid B1 --date 2025-07-20
 check "each refunded 5850.00 (65,000.00 x 9 %)" \
     [ "$(unit $E1 refunded) $(unit $E3 refunded) $(unit $E4 refunded) $(unit $E5 refunded)" = "5850.00 5850.00 5850.00 5850.00" ]

@@ -34,10 +34,7 @@ expect_rc 0 "two items of 3 pcs" cg refund entries "$T/claw-entries.csv" --as-of
 expect_rc 0 "their invoices" cg refund invoices "$T/claw-invoices.csv" --as-of 2025-05-21
 check "both ready with a refund of 1.00 (11.11 x 9 % = 0.9999)" \
     [ "$(unit $C1 state) $(unit $C1 refund) $(unit $C2 state) $(unit $C2 refund)" = "READY 1.00 READY 1.00" ]
-expect_rc 0 "batch B1" cg refund prepare --period 202506 --as-of 2025-06-05
-expect_rc 0 "B1 pre-checked" cg refund mark-prechecked B1 --date 2025-06-08
-expect_rc 0 "B1 filed" cg refund mark-filed B1 --date 2025-06-10
-expect_rc 0 "B1 approved" cg refund mark-approved B1 --date 2025-07-01
+file_b1
 expect_rc 0 "1 of the second item's 3 pcs back before payment" cg refund return $C2 1 --date 2025-07-05
 expect_rc 0 "B1 paid" cg refund mark-paid B1 --date 2025-07-20
 check "  at payment: 1.00 x 1 / 3 = 0.33 due" [ "$(unit $C2 state) $(unit $C2 clawback)" = "CLAWBACK_DUE 0.33" ]
