@@ -1003,6 +1003,35 @@ static int infile_read(struct infile *f, struct pipe *pp, struct cg_err *err)
 }
 
 /*
+ * The file in active/ has a new modification time but its size and inode are those of intake
+ * (touched, copied over with the same bytes): CG_OK when its SHA-256 is still the one taken at
+ * intake, so the orders read are the file's; CG_ENOTFOUND when the bytes differ. A failed read
+ * is temporary.
+ */
+static int infile_same_bytes(struct infile *f, struct cg_err *err)
+{
+    char sha[65];
+    int64_t size = 0;
+    struct cg_err e;
+    int fd, rc;
+
+    cg_err_clear(&e);
+    fd = openat(f->subfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && cg_rc_of_open_errno(errno, CG_OK) != CG_OK)
+        return CG_ERR_SET(err, CG_EIO, "%s: cannot open: %s", f->display, strerror(errno));
+    if (fd < 0)
+        return CG_ENOTFOUND; /* gone or replaced: not the file read */
+    rc = sha_fd(fd, sha, &size, &e);
+    close(fd);
+    if (rc != CG_OK)
+        return CG_ERR_SET(err, e.code, "%s: %s", f->display, e.msg);
+    if (size != f->size || strcmp(sha, f->sha) != 0)
+        return CG_ENOTFOUND;
+    cg_info("%s: touched while it was read, same bytes as when taken", f->display);
+    return CG_OK;
+}
+
+/*
  * The file in active/ is not the one whose size and SHA-256 were taken at intake (written in
  * place instead of as NAME.part and renamed, and still growing): its row is closed as failed
  * with the reason, the file stays in active/ and is taken again, as a new file, by the next run
@@ -1014,10 +1043,14 @@ static int infile_changed(struct infile *f, struct cg_err *err)
     char why[1024];
     int rc;
 
-    if (fstatat(f->subfd, f->name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == f->stt.st_ino &&
-        now.st_size == f->stt.st_size && now.st_mtim.tv_sec == f->stt.st_mtim.tv_sec &&
+    bool same = fstatat(f->subfd, f->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+                now.st_ino == f->stt.st_ino && now.st_size == f->stt.st_size;
+
+    if (same && now.st_mtim.tv_sec == f->stt.st_mtim.tv_sec &&
         now.st_mtim.tv_nsec == f->stt.st_mtim.tv_nsec)
         return CG_OK;
+    if (same && (rc = infile_same_bytes(f, err)) != CG_ENOTFOUND)
+        return rc; /* touched, not changed: CG_OK; or temporary */
     snprintf(why, sizeof(why),
              "%s: changed while it was read (%lld bytes when taken, %lld now): it is read again "
              "on the next run; write files as NAME.part and rename them when complete",

@@ -897,51 +897,84 @@ static void test_finished_or_put_back(void **state)
     sfx_close(&f);
 }
 
+/* The path of the file in active/ while it is read, for the hooks below. */
+static char *active_file;
+
 /* The file in active/ grows after it was read, as a file written in place would. */
-static const char *growing;
 static void grow(void)
 {
-    FILE *fp = fopen(growing, "a");
+    FILE *fp = fopen(active_file, "a");
 
     assert_non_null(fp);
     fputs("A-2,XXX,US,TS-001,Item,1,2.50\n", fp);
     fclose(fp);
 }
 
-static void test_file_changed_while_read(void **state)
+/* The file in active/ gets a new modification time, its bytes unchanged (touch, or copied
+ * over with the same content). */
+static void touch_it(void)
+{
+    struct timespec later[2] = {{0, UTIME_OMIT}, {2000000000, 0}};
+
+    assert_int_equal(utimensat(AT_FDCWD, active_file, later, 0), 0);
+}
+
+/* Run over one order file; h runs once the file's orders are read, before it is concluded. */
+static int run_with_hook(struct sfx *f, void (*h)(void), struct cg_err *err)
 {
     static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
                                  "A-1,XXX,US,TS-001,Item,1,2.50\n";
+
+    sfx_init(f);
+    sfx_start(f);
+    active_file = cg_fs_join(f->dir, "active/orders.csv");
+    assert_int_equal(cg_fs_write_atomic(f->in, "orders.csv", orders, sizeof(orders) - 1, err),
+                     CG_OK);
+    hook = h;
+    hook_sql = "orders_rejected FROM input_files";
+    cg_err_clear(err);
+    return cg_spool_run(f->sp, err);
+}
+
+static void test_file_changed_while_read(void **state)
+{
     struct sfx f;
     struct cg_err err;
-    char *active;
-    sqlite3 *db;
 
     (void)state;
-    sfx_init(&f);
-    sfx_start(&f);
-    active = cg_fs_join(f.dir, "active/orders.csv");
-    assert_int_equal(cg_fs_write_atomic(f.in, "orders.csv", orders, sizeof(orders) - 1, &err),
-                     CG_OK);
-    growing = active;
-    hook = grow;
-    hook_sql = "orders_rejected FROM input_files";
-    cg_err_clear(&err);
     /* Not done, not failed: run again. */
-    assert_int_equal(cg_spool_run(f.sp, &err), CG_ERETRY);
+    assert_int_equal(run_with_hook(&f, grow, &err), CG_ERETRY);
     assert_non_null(strstr(err.msg, "changed while it was read"));
     assert_true(there(f.dir, "active", "orders.csv"));
     assert_int_equal(count_in(f.dir, "failed") + count_in(f.dir, "done"), 0);
-    db = f.db;
-    assert_int_equal(one(db, "SELECT count(*) FROM input_files WHERE outcome = 'failed' AND "
-                             "reason LIKE '%changed while it was read%'"),
+    assert_int_equal(one(f.db, "SELECT count(*) FROM input_files WHERE outcome = 'failed' AND "
+                               "reason LIKE '%changed while it was read%'"),
                      1);
     /* The next run takes the whole file as it is now: both orders. */
     assert_int_equal(cg_spool_run(f.sp, &err), CG_OK);
     assert_true(there(f.dir, "failed", "orders.csv"));
-    assert_int_equal(one(db, "SELECT orders_rejected FROM input_files ORDER BY id DESC LIMIT 1"),
+    assert_int_equal(one(f.db, "SELECT orders_rejected FROM input_files ORDER BY id DESC LIMIT 1"),
                      2);
-    free(active);
+    free(active_file);
+    sfx_close(&f);
+}
+
+static void test_file_touched_while_read(void **state)
+{
+    struct sfx f;
+    struct cg_err err;
+
+    (void)state;
+    /* Same bytes as taken: the run concludes the file (its one order is rejected). */
+    assert_int_equal(run_with_hook(&f, touch_it, &err), CG_OK);
+    assert_null(hook_sql); /* the file was touched while it was read */
+    assert_true(there(f.dir, "failed", "orders.csv"));
+    assert_int_equal(count_in(f.dir, "active"), 0);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM input_files"), 1);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM input_files WHERE outcome = 'failed' AND "
+                               "reason LIKE '%all 1 orders rejected%'"),
+                     1);
+    free(active_file);
     sfx_close(&f);
 }
 
@@ -1003,6 +1036,7 @@ int main(void)
         cmocka_unit_test(test_key_unopenable_for_now),
         cmocka_unit_test(test_finished_or_put_back),
         cmocka_unit_test(test_file_changed_while_read),
+        cmocka_unit_test(test_file_touched_while_read),
     };
 
     /* The keys of the modules under test, as cebgate registers them at start-up. */
