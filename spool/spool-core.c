@@ -96,14 +96,15 @@ static void cut_text(char *dst, size_t size, const char *src)
 /*
  * The kind of a rejection: the text after "file:line: order <no>: ", with each quoted value
  * written '…' and each number standing alone written N, so that "'X-9' is not in the
- * catalogue" and "'Y-1' is not in the catalogue" count together.
+ * catalogue" and "'Y-1' is not in the catalogue" count together. A number joined to a word by
+ * a hyphen is part of a name ("UTF-8", "ISO-8859-1") and stays.
  */
 static void reason_kind(const char *msg, char *out, size_t size)
 {
     const char *p = strstr(msg, ": order ");
     const char *q;
     size_t k = 0;
-    char prev = ' ';
+    char prev = ' ', prev2 = ' ';
 
     if (p != NULL && (q = strstr(p + 8, ": ")) != NULL)
         p = q + 2;
@@ -114,20 +115,24 @@ static void reason_kind(const char *msg, char *out, size_t size)
             memcpy(out + k, "'\xe2\x80\xa6'", 5);
             k += 5;
             p = q + 1;
+            prev2 = ' ';
             prev = '\'';
             continue;
         }
-        if (*p >= '0' && *p <= '9' && !isalnum((unsigned char)prev)) {
+        if (*p >= '0' && *p <= '9' && !isalnum((unsigned char)prev) &&
+            !(prev == '-' && isalpha((unsigned char)prev2))) {
             q = p;
             while ((*q >= '0' && *q <= '9') || (*q == '.' && q[1] >= '0' && q[1] <= '9'))
                 q++;
             if (!isalnum((unsigned char)*q)) {
                 out[k++] = 'N';
+                prev2 = prev;
                 prev = 'N';
                 p = q;
                 continue;
             }
         }
+        prev2 = prev;
         prev = *p;
         out[k++] = *p++;
     }
