@@ -245,7 +245,7 @@ static void add_line(struct cg_ob *b, const struct cg_vals *v)
     if (p == NULL) {
         cg_ob_fail(b, line, nm_sku,
                    "'%s' is not in the product catalogue (%s): add it with its HS code, "
-                   "declared name and legal unit; the order is held until then",
+                   "declared name and legal unit, then drop the file again",
                    sku, m->catalog_path != NULL ? m->catalog_path : "none configured");
         return;
     }
