@@ -40,8 +40,10 @@ static int fetch(struct cg_spool *sp, struct cg_err *err)
         return CG_OK;
     cg_err_clear(&e);
     rc = sp->t->ops->fetch(sp->t->impl, sp->dfd[D_INBOX], &n, &e);
-    if (rc == CG_OK)
+    if (rc == CG_OK) {
+        sp->receipts_down = false; /* what an earlier fetch of this pass missed came now */
         return CG_OK;
+    }
     /* Receipts and sending are independent: whatever keeps receipts from being fetched (the
      * port, its receipts URL, a page that cannot be read) is reported and the pass goes on
      * taking and sending files; only sending decides that the transport is down. The run then
@@ -69,6 +71,7 @@ int cg_spool_receipts(struct cg_spool *sp, struct cg_err *err)
 
 int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
 {
+    long sent = sp->st.msgs_sent;
     int rc;
 
     sp->transport_down = false;
@@ -91,7 +94,9 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
         rc = spool_manifest_step(sp, err);
     if (rc == CG_OK && !stopped(sp))
         rc = spool_summary_auto(sp, err);
-    if (rc == CG_OK && !stopped(sp))
+    /* Receipts for what this pass sent; not again when the first fetch failed and nothing
+     * reached the port since, which would only repeat the same retries and warning. */
+    if (rc == CG_OK && !stopped(sp) && (!sp->receipts_down || sp->st.msgs_sent != sent))
         rc = fetch(sp, err);
     if (rc == CG_OK && !stopped(sp))
         rc = spool_inbox(sp, err);

@@ -59,4 +59,11 @@ check "the reason names the file with '?' for the newline" sh -c \
     "cat '$W'/failed/inbox/bad-name-*.reason | grep -q 'inbox/two?lines.xml'"
 check "no log line starts with the rest of the name" sh -c "! grep -q '^lines.xml' '$T/err'"
 stop_port
+
+# The port gone and nothing to send: the run tries the receipts once (its retries included),
+# says so once and exits 75.
+expect_rc 75 "with the port gone, the run exits 75" cg run --no-progress
+check "the receipts failure is reported once ($(grep -c 'fetching receipts' "$T/err"))" \
+    test "$(grep -c 'fetching receipts' "$T/err")" = 1
+check "the run says why it should be run again" grep -q 'receipts could not be fetched' "$T/err"
 finish
