@@ -542,6 +542,77 @@ static void test_submit_handed_over(void **state)
     fx_close(&f);
 }
 
+/* A transport that acknowledges every message and whose receipts fetch fails while
+ * fetch_fails > 0; it counts the fetches. */
+static int fetches, fetch_fails;
+
+static int flaky_submit(void *impl, int outbox_fd, const char *name, struct cg_err *err)
+{
+    (void)impl;
+    (void)outbox_fd;
+    (void)name;
+    (void)err;
+    return CG_OK;
+}
+
+static int flaky_fetch(void *impl, int inbox_fd, size_t *count, struct cg_err *err)
+{
+    (void)impl;
+    (void)inbox_fd;
+    fetches++;
+    *count = 0;
+    if (fetch_fails == 0)
+        return CG_OK;
+    fetch_fails--;
+    return CG_ERR_SET(err, CG_ERETRY, "receipts unavailable");
+}
+
+static void flaky_free(void *impl)
+{
+    (void)impl;
+}
+
+/*
+ * A run fetches receipts before and after sending. When the first fetch failed and nothing
+ * reached the port since, the second is not tried (the same retries and warning again); when a
+ * message was sent it is, and its success clears the first failure: the run exits 0.
+ */
+static void test_receipts_fetch_once(void **state)
+{
+    static const struct cg_transport_ops ops = {"flaky",     false,      flaky_submit, NULL,
+                                                flaky_fetch, flaky_free, NULL};
+    struct cg_transport t = {&ops, NULL};
+    struct fx f;
+    struct cg_err err;
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    f.dir = mkdtemp_dir();
+    f.conf = conf_for(f.dir);
+    assert_int_equal(cg_spool_open(f.conf, NULL, &t, &f.sp, &err), CG_OK);
+    f.db = db_of(f.dir);
+    /* Nothing to send, receipts unavailable: one fetch, run again later. */
+    fetches = 0;
+    fetch_fails = 5;
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_ERETRY);
+    assert_int_equal(fetches, 1);
+    assert_non_null(strstr(err.msg, "receipts could not be fetched"));
+    /* A message sent after the first fetch failed: the second fetch comes, and succeeds. */
+    queued(f.db, 1, 0);
+    put(f.dir, "outbox", "CEB303Message_G1.xml");
+    fetches = 0;
+    fetch_fails = 1;
+    cg_err_clear(&err);
+    assert_int_equal(cg_spool_run(f.sp, &err), CG_OK);
+    assert_int_equal(fetches, 2);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM messages WHERE state = 'sent'"), 1);
+    sqlite3_close(f.db);
+    cg_spool_close(f.sp);
+    cg_conf_free(f.conf);
+    rm_rf(f.dir);
+    free(f.dir);
+}
+
 /*
  * With the directory transport the exchange client may take a file from outbox/ the moment it
  * is there, even before the run records it as sent; a crash then must not make the file look
@@ -1030,6 +1101,7 @@ int main(void)
         cmocka_unit_test(test_recovery),
         cmocka_unit_test(test_hand_over_archive_first),
         cmocka_unit_test(test_submit_handed_over),
+        cmocka_unit_test(test_receipts_fetch_once),
         cmocka_unit_test(test_busy_spool),
         cmocka_unit_test(test_reason_grouping),
         cmocka_unit_test(test_db_fault_keeps_input),
