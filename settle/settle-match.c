@@ -238,6 +238,9 @@ static int find_pay(struct cg_settle *s, const struct rcpt *x, const char *tok, 
 
 enum { BY_ORDER_NO, BY_PAY_NO };
 
+/* The most orders one receipt's references name that automatic matching shares it among. */
+enum { MAX_NAMED = 16 };
+
 /*
  * Orders named in text, in order of appearance, without repeats (at most max): by order number
  * (BY_ORDER_NO) or by the orders' payment numbers (BY_PAY_NO).
@@ -430,12 +433,64 @@ static int candidate(void *vctx, const struct cg_fx_order *o)
     return 0;
 }
 
+/*
+ * The n orders a receipt names (at most MAX_NAMED), in the order named. Those in the receipt's
+ * currency come first: each takes what it still expects (one that expects nothing is passed
+ * over), and the last of them the rest when no order in another currency is named, so an excess
+ * shows on it as an over-collection. Only what they leave goes to an order in another
+ * currency, the first named, as an allocation flagged CROSS_CCY that waits for the operator: its
+ * expected amount is in a currency the receipt cannot be compared with, and it is never
+ * converted here. An outgoing receipt is a refund to the first order named in its currency,
+ * else to the first named.
+ */
+static int match_named(struct cg_settle *s, struct rcpt *x, const long long *ids, int n,
+                       const char *rule, long *made, struct cg_err *err)
+{
+    int same[MAX_NAMED];
+    int last_same = -1, cross = 0, pass, i;
+    int rc = CG_OK;
+
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        struct fx_view v;
+        rc = fx_view_load(s, ids[i], x->value_on, &v, err);
+        if (rc != CG_OK)
+            break;
+        same[i] = strcmp(v.currency, x->currency) == 0;
+        if (same[i])
+            last_same = i;
+        else
+            cross = 1;
+    }
+    /* pass 0: the orders in the receipt's currency; pass 1: the others, flagged for review */
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; rc == CG_OK && i < n && x->left > 0; i++) {
+            struct fx_view v;
+            int64_t amt = x->left, fee = x->fee_left;
+            if (same[i] != (pass == 0))
+                continue;
+            rc = fx_view_load(s, ids[i], x->value_on, &v, err);
+            if (rc != CG_OK)
+                break;
+            if (pass == 0 && !x->out && (i != last_same || cross)) {
+                if (v.open <= 0)
+                    continue;
+                fee = fee < v.open ? fee : v.open;
+                amt = v.open - fee < amt ? v.open - fee : amt;
+            }
+            rc = allocate_rest(s, x, &v, amt, fee, 0, "BANKFILE", rule, err);
+            if (rc == CG_OK)
+                (*made)++;
+        }
+    }
+    return rc;
+}
+
 static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_err *err)
 {
     struct line_list ll = {NULL, NULL, 0};
-    long long ids[16];
+    long long ids[MAX_NAMED];
     const char *rule = "auto:reference";
-    int n = 0, i;
+    int n = 0;
     int rc;
 
     rc = cg_store_fx_lines_each(s->db, x->id, take_line, &ll, err);
@@ -447,30 +502,15 @@ static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_
         goto done;
     /*
      * 1: the order numbers in its references, else the orders whose payment numbers are there,
-     * each paid up to what it still expects.
+     * shared as match_named says.
      */
-    rc = refs_in(s, x, x->reference, BY_ORDER_NO, ids, 16, &n, err);
+    rc = refs_in(s, x, x->reference, BY_ORDER_NO, ids, MAX_NAMED, &n, err);
     if (rc == CG_OK && n == 0) {
         rule = "auto:payment number";
-        rc = refs_in(s, x, x->reference, BY_PAY_NO, ids, 16, &n, err);
+        rc = refs_in(s, x, x->reference, BY_PAY_NO, ids, MAX_NAMED, &n, err);
     }
-    for (i = 0; rc == CG_OK && i < n && x->left > 0; i++) {
-        struct fx_view v;
-        int64_t amt = x->left, fee = x->fee_left;
-        rc = fx_view_load(s, ids[i], x->value_on, &v, err);
-        if (rc != CG_OK)
-            break;
-        if (i < n - 1 && !x->out && strcmp(v.currency, x->currency) == 0) {
-            /* Several orders named: each takes what it still expects, the last the rest. */
-            if (v.open <= 0)
-                continue;
-            fee = fee < v.open ? fee : v.open;
-            amt = v.open - fee < amt ? v.open - fee : amt;
-        }
-        rc = allocate_rest(s, x, &v, amt, fee, 0, "BANKFILE", rule, err);
-        if (rc == CG_OK)
-            (*made)++;
-    }
+    if (rc == CG_OK && n > 0)
+        rc = match_named(s, x, ids, n, rule, made, err);
     if (rc != CG_OK || n > 0 || x->out)
         goto done;
     /* 2: one released order of that amount and currency, paid within the window. */

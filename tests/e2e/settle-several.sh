@@ -1,0 +1,124 @@
+#!/bin/sh
+# settle-several.sh - one receipt naming several orders, some in another currency than the
+# receipt. The orders in the receipt's currency take what they still expect first, in the order
+# named; what is left goes to an order in another currency only as a CROSS_CCY allocation waiting
+# for the operator, never converted; a receipt the orders in its currency use up leaves nothing
+# for it. An order that expects nothing more is passed over, except as the last order named in
+# the receipt's currency, which takes the rest and shows as OVER_COLLECTED. The allocations of
+# each receipt add up exactly to what it brought. A refund to the buyer goes to the order named
+# in its currency. Expected amounts follow docs/settlement.md ("Matching") and SETTLE-REFUND.md
+# 2.a (allocation is currency-explicit), 2.a OVER_COLLECTED and T5.
+. "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
+sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
+
+H=order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight
+line() { echo "$1,$2,US,USNY,0.00,TS-001,T-shirt,1,$3,3120980105,SF Express,SF00000000009$4,1"; }
+{
+    echo "$H"
+    line A1 USD 100.00 01
+    line B1 EUR 150.00 02
+    line A2 USD 100.00 03
+    line B2 EUR 150.00 04
+    line C3 EUR 150.00 05
+    line A3 USD 100.00 06
+    line G4 EUR 60.00 07
+    line H4 USD 50.00 08
+    line I4 EUR 40.00 09
+    line M5 USD 100.00 10
+    line N5 USD 50.00 11
+    line P6 USD 100.00 12
+    line Q6 USD 50.00 13
+    line X6 EUR 80.00 14
+} >"$W/incoming/acme/orders.csv"
+expect_rc 0 "orders declared" cg run
+release 2025-07-01 A1 B1 A2 B2 C3 A3 G4 H4 I4 M5 N5 P6 Q6 X6
+expect_rc 0 "receipts release the inventories" cg run
+
+state() { "$CEBGATE" -c "$W/cebgate.conf" settle explain "$1" --as-of 2025-07-20 | sed -n 's/^order acme\/[^ ]*  //p'; }
+# allocs ENTRY: the live allocations of the receipt ENTRY as ORDER:KIND:AMOUNT[:CROSS_CCY]
+allocs() {
+    sql "SELECT group_concat(o.order_no || ':' || a.kind || ':' || a.amount_rcpt || CASE WHEN a.cross_ccy THEN ':CROSS_CCY' ELSE '' END, ' ') FROM (SELECT * FROM fx_allocation ORDER BY id) a JOIN orders o ON o.id = a.order_id JOIN fx_receipt r ON r.id = a.receipt_id WHERE r.entry_key LIKE '%:$1' AND a.removed_at IS NULL"
+}
+# used ENTRY: what the receipt brought (net + fee) and what its allocations add up to
+used() {
+    sql "SELECT (r.net + r.fee) || ' ' || coalesce((SELECT sum(amount_rcpt) FROM fx_allocation WHERE receipt_id = r.id AND removed_at IS NULL), 0) FROM fx_receipt r WHERE r.entry_key LIKE '%:$1'"
+}
+
+# ---- the first order named is in another currency, the receipt pays the second exactly
+echo "BK-1;CRDT;EUR;150.00;2025-07-10;2025-07-10;;ORDERS A1 B1;EURO BUYER GMBH" |
+    $SHELPER camt053 "$T/bk1.xml" CN1200000000000000000077 STMT-SEV-1
+expect_rc 0 "EUR 150.00 naming A1 (USD 100.00) then B1 (EUR 150.00)" cg settle import "$T/bk1.xml"
+check "all of it to B1, in its own currency; nothing to A1" [ "$(allocs BK-1)" = "B1:PRINCIPAL:15000" ]
+check "B1 COLLECTED, A1 still AWAITING" [ "$(state B1) $(state A1)" = "COLLECTED AWAITING" ]
+check "the receipt is used exactly" [ "$(used BK-1)" = "15000 15000" ]
+check "nothing waits for review on A1" \
+    sh -c "! '$CEBGATE' -c '$W/cebgate.conf' settle explain A1 | grep -q 'another currency'"
+
+# ---- more than the order in the receipt's currency expects: the rest waits on the other
+cat >"$T/several.csv" <<'EOC'
+receipt_id,date,currency,amount,fee,order_no,reference,remitter
+R-2,2025-07-10,EUR,200.00,3.00,A2 B2,,EURO BUYER GMBH
+R-3,2025-07-10,EUR,200.00,,C3 A3,,EURO BUYER GMBH
+R-4,2025-07-10,EUR,100.00,,G4 H4 I4,,EURO BUYER GMBH
+EOC
+expect_rc 0 "EUR receipts naming orders in EUR and in USD" cg settle import "$T/several.csv"
+check "R-2: B2 takes its 150.00 with the fee netted, A2 the EUR 50.00 left, flagged" \
+    [ "$(allocs R-2)" = "B2:PRINCIPAL:14700 B2:FEE_NETTED:300 A2:PRINCIPAL:5000:CROSS_CCY" ]
+check "R-2: the cross-currency allocation has no USD amount until confirmed" \
+    [ "$(sql "SELECT count(*) FROM fx_allocation a JOIN orders o ON o.id = a.order_id WHERE o.order_no = 'A2' AND a.cross_ccy = 1 AND a.amount_order IS NULL")" -eq 1 ]
+check "R-2: B2 COLLECTED, A2 AWAITING (a receipt waiting for review counts as nothing)" \
+    [ "$(state B2) $(state A2)" = "COLLECTED AWAITING" ]
+check "R-2: A2 says a receipt in another currency waits for review" \
+    sh -c "'$CEBGATE' -c '$W/cebgate.conf' settle explain A2 | grep -q '1 receipt(s) in another currency wait for review'"
+check "R-2: gross 200.00 allocated exactly" [ "$(used R-2)" = "20000 20000" ]
+check "R-3 (the other currency last): C3 150.00, A3 the 50.00 left, flagged" \
+    [ "$(allocs R-3)" = "C3:PRINCIPAL:15000 A3:PRINCIPAL:5000:CROSS_CCY" ]
+check "R-3: allocated exactly" [ "$(used R-3)" = "20000 20000" ]
+check "R-4 (the other currency between): G4 60.00 and I4 40.00, nothing to H4" \
+    [ "$(allocs R-4)" = "G4:PRINCIPAL:6000 I4:PRINCIPAL:4000" ]
+check "R-4: G4 and I4 COLLECTED, H4 AWAITING" \
+    [ "$(state G4) $(state I4) $(state H4)" = "COLLECTED COLLECTED AWAITING" ]
+check "R-4: allocated exactly" [ "$(used R-4)" = "10000 10000" ]
+cg report fx unmatched --format csv >"$T/un.csv"
+check "no receipt left with money unallocated" [ "$(grep -c '' "$T/un.csv")" -le 1 ]
+
+# ---- an order already paid, named last: it takes the rest and shows the over-collection
+cat >"$T/paid.csv" <<'EOC'
+receipt_id,date,currency,amount,fee,order_no,reference,remitter
+R-5A,2025-07-05,USD,50.00,,N5,,BUYER FIVE
+R-6A,2025-07-05,USD,50.00,,Q6,,BUYER SIX
+EOC
+expect_rc 0 "N5 and Q6 paid" cg settle import "$T/paid.csv"
+check "N5 and Q6 COLLECTED" [ "$(state N5) $(state Q6)" = "COLLECTED COLLECTED" ]
+cat >"$T/again.csv" <<'EOC'
+receipt_id,date,currency,amount,fee,order_no,reference,remitter
+R-5B,2025-07-12,USD,150.00,,M5 N5,,BUYER FIVE
+R-6B,2025-07-12,USD,130.00,,P6 Q6 X6,,BUYER SIX
+EOC
+expect_rc 0 "receipts naming a paid order" cg settle import "$T/again.csv"
+check "R-5B: M5 its 100.00, the 50.00 left to N5, named last" \
+    [ "$(allocs R-5B)" = "M5:PRINCIPAL:10000 N5:PRINCIPAL:5000" ]
+check "R-5B: N5 OVER_COLLECTED, M5 COLLECTED" [ "$(state N5) $(state M5)" = "OVER_COLLECTED COLLECTED" ]
+check "R-5B: explain names the excess and what to do" \
+    sh -c "'$CEBGATE' -c '$W/cebgate.conf' settle explain N5 | grep -q 'over-collected by USD 50.00: explain it'"
+check "R-5B: the event says COLLECTED -> OVER_COLLECTED by the bank file" \
+    [ "$(sql "SELECT e.from_state || '>' || e.to_state || ' ' || e.cause_kind FROM fx_event e JOIN orders o ON o.id = e.order_id WHERE o.order_no = 'N5' ORDER BY e.id DESC LIMIT 1")" = "COLLECTED>OVER_COLLECTED BANKFILE" ]
+cg report fx reconcile --format csv >"$T/rec.csv"
+check "R-5B: reconcile counts an over-collected USD order" \
+    python3 -c 'import csv,sys
+rows=[r for r in csv.DictReader(open(sys.argv[1])) if r["currency"]=="USD" and r["month"]=="2025-07"]
+sys.exit(0 if len(rows)==1 and rows[0]["over_collected"]=="1" else 1)' "$T/rec.csv"
+check "R-6B: P6 its 100.00, Q6 (paid) passed over, the 30.00 left waits on X6 (EUR)" \
+    [ "$(allocs R-6B)" = "P6:PRINCIPAL:10000 X6:PRINCIPAL:3000:CROSS_CCY" ]
+check "R-6B: Q6 still COLLECTED" [ "$(state Q6)" = "COLLECTED" ]
+check "R-5B and R-6B allocated exactly" [ "$(used R-5B) $(used R-6B)" = "15000 15000 13000 13000" ]
+
+# ---- a refund to the buyer naming orders in two currencies goes to the one in its currency
+cat >"$T/refund.csv" <<'EOC'
+receipt_id,date,currency,amount,fee,order_no,reference,remitter,direction
+R-7,2025-07-15,EUR,20.00,,A1 B1,,EURO BUYER GMBH,out
+EOC
+expect_rc 0 "EUR refund naming A1 (USD) then B1 (EUR)" cg settle import "$T/refund.csv"
+check "refund to B1 in EUR, nothing to A1" [ "$(allocs R-7)" = "B1:REFUND_OUT:2000" ]
+check "B1 PARTIAL after the refund, A1 AWAITING" [ "$(state B1) $(state A1)" = "PARTIAL AWAITING" ]
+finish
