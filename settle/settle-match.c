@@ -440,8 +440,10 @@ static int candidate(void *vctx, const struct cg_fx_order *o)
  * shows on it as an over-collection. Only what they leave goes to an order in another
  * currency, the first named, as an allocation flagged CROSS_CCY that waits for the operator: its
  * expected amount is in a currency the receipt cannot be compared with, and it is never
- * converted here. An outgoing receipt is a refund to the first order named in its currency,
- * else to the first named.
+ * converted here. An order the operator closed (deemed collected, uncollectible) takes nothing,
+ * as its state would not show money beyond what it expected: what it would have taken stays on
+ * the receipt, listed as unmatched, for the operator. An outgoing receipt is a refund to the first
+ * order named in its currency, else to the first named.
  */
 static int match_named(struct cg_settle *s, struct rcpt *x, const long long *ids, int n,
                        const char *rule, long *made, struct cg_err *err)
@@ -471,6 +473,8 @@ static int match_named(struct cg_settle *s, struct rcpt *x, const long long *ids
             rc = fx_view_load(s, ids[i], x->value_on, &v, err);
             if (rc != CG_OK)
                 break;
+            if (!x->out && (v.state == CG_FX_DEEMED || v.state == CG_FX_UNCOLLECTIBLE))
+                continue;
             if (pass == 0 && !x->out && (i != last_same || cross)) {
                 if (v.open <= 0)
                     continue;

@@ -4,10 +4,12 @@
 # named; what is left goes to an order in another currency only as a CROSS_CCY allocation waiting
 # for the operator, never converted; a receipt the orders in its currency use up leaves nothing
 # for it. An order that expects nothing more is passed over, except as the last order named in
-# the receipt's currency, which takes the rest and shows as OVER_COLLECTED. The allocations of
-# each receipt add up exactly to what it brought. A refund to the buyer goes to the order named
-# in its currency. Expected amounts follow docs/settlement.md ("Matching") and SETTLE-REFUND.md
-# 2.a (allocation is currency-explicit), 2.a OVER_COLLECTED and T5.
+# the receipt's currency, which takes the rest and shows as OVER_COLLECTED; an order the
+# operator closed (deemed collected, uncollectible) takes nothing, and what would have gone to it
+# stays on the receipt for the operator. The allocations of each receipt add up exactly to what
+# it brought. A refund to the buyer goes to the order named in its currency. Expected amounts
+# follow docs/settlement.md ("Matching") and SETTLE-REFUND.md 2.a (allocation is
+# currency-explicit, OVER_COLLECTED, DEEMED_COLLECTED and UNCOLLECTIBLE) and T5.
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
 
@@ -29,9 +31,12 @@ line() { echo "$1,$2,US,USNY,0.00,TS-001,T-shirt,1,$3,3120980105,SF Express,SF00
     line P6 USD 100.00 12
     line Q6 USD 50.00 13
     line X6 EUR 80.00 14
+    line K8 EUR 60.00 15
+    line D8 EUR 40.00 16
+    line U9 EUR 70.00 17
 } >"$W/incoming/acme/orders.csv"
 expect_rc 0 "orders declared" cg run
-release 2025-07-01 A1 B1 A2 B2 C3 A3 G4 H4 I4 M5 N5 P6 Q6 X6
+release 2025-07-01 A1 B1 A2 B2 C3 A3 G4 H4 I4 M5 N5 P6 Q6 X6 K8 D8 U9
 expect_rc 0 "receipts release the inventories" cg run
 
 state() { "$CEBGATE" -c "$W/cebgate.conf" settle explain "$1" --as-of 2025-07-20 | sed -n 's/^order acme\/[^ ]*  //p'; }
@@ -112,6 +117,25 @@ check "R-6B: P6 its 100.00, Q6 (paid) passed over, the 30.00 left waits on X6 (E
     [ "$(allocs R-6B)" = "P6:PRINCIPAL:10000 X6:PRINCIPAL:3000:CROSS_CCY" ]
 check "R-6B: Q6 still COLLECTED" [ "$(state Q6)" = "COLLECTED" ]
 check "R-5B and R-6B allocated exactly" [ "$(used R-5B) $(used R-6B)" = "15000 15000 13000 13000" ]
+
+# ---- orders the operator closed take nothing: their state would not show the money
+expect_rc 0 "D8 deemed collected" cg settle deem D8 --note "credit insurance payout" --as-of 2025-07-05
+expect_rc 0 "U9 uncollectible" cg settle uncollectible U9 --note "buyer insolvent" --as-of 2025-07-05
+cat >"$T/closed.csv" <<'EOC'
+receipt_id,date,currency,amount,fee,order_no,reference,remitter
+R-8,2025-07-12,EUR,100.00,,K8 D8,,BUYER EIGHT
+R-9,2025-07-12,EUR,70.00,,U9,,BUYER NINE
+EOC
+expect_rc 0 "receipts naming a deemed and an uncollectible order" cg settle import "$T/closed.csv"
+check "R-8: K8 its 60.00, nothing to D8 (deemed collected)" [ "$(allocs R-8)" = "K8:PRINCIPAL:6000" ]
+check "R-9: nothing to U9 (uncollectible)" [ "$(allocs R-9)" = "" ]
+check "D8 and U9 keep their states with nothing collected" \
+    [ "$(state D8) $(state U9) $(sql "SELECT count(*) FROM fx_allocation a JOIN orders o ON o.id = a.order_id WHERE o.order_no IN ('D8', 'U9')")" = "DEEMED_COLLECTED UNCOLLECTIBLE 0" ]
+cg report fx unmatched --format csv >"$T/un.csv"
+R8=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-8'")
+R9=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-9'")
+check "the money stays on the receipts, for the operator: 40.00 of R-8, 70.00 of R-9" \
+    [ "$(csv_cell "$T/un.csv" "$R8" unallocated) $(csv_cell "$T/un.csv" "$R9" unallocated)" = "40.00 70.00" ]
 
 # ---- a refund to the buyer naming orders in two currencies goes to the one in its currency
 cat >"$T/refund.csv" <<'EOC'
