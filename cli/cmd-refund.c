@@ -159,19 +159,21 @@ static int do_sync(struct cg_cli *cli, struct cg_store *db, struct cg_refund *r,
 {
     struct cg_refund_sync y;
     struct cg_settle *s = NULL;
-    long n = 0, back = 0;
+    long n = 0, back = 0, amb = 0;
     int rc = cg_settle_new(cli->conf, db, &s, err);
 
     if (rc == CG_OK)
-        rc = cg_refund_sync_collection(r, s, &n, &back, err);
+        rc = cg_refund_sync_collection(r, s, &n, &back, &amb, err);
     cg_settle_free(s);
     if (rc == CG_OK)
         rc = cg_refund_sync_customs(r, &y, err);
     if (rc == CG_OK && !cli->quiet &&
-        (always || n > 0 || back > 0 || y.cleared > 0 || y.returns > 0 || y.refused > 0))
-        printf("%ld units collected according to settle, %ld reversed; %ld units cleared by "
-               "customs; %ld returned lines applied, %ld waiting for their unit, %ld refused\n",
-               n, back, y.cleared, y.returns, y.unresolved, y.refused);
+        (always || n > 0 || back > 0 || amb > 0 || y.cleared > 0 || y.returns > 0 || y.refused > 0))
+        printf("%ld units collected according to settle, %ld reversed, %ld not taken: order "
+               "number of several sellers (fx_note in report refund units); %ld units cleared "
+               "by customs; %ld returned lines applied, %ld waiting for their unit, %ld "
+               "refused\n",
+               n, back, amb, y.cleared, y.returns, y.unresolved, y.refused);
     return rc;
 }
 

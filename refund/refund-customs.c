@@ -171,7 +171,8 @@ static int in_semi_list(const char *list, const char *item)
 }
 
 struct pick {
-    const char *invt_no, *gcode, *order_no;
+    const char *invt_no, *gcode, *order_no, *seller;
+    int one_seller; /* the order number is one seller's in the spool */
     long long id;
     int matches, hs_matches;
     long long hs_id;
@@ -181,8 +182,10 @@ static int pick_unit(void *ctx, const struct cg_rf_unit *u)
 {
     struct pick *k = ctx;
 
-    if (k->invt_no != NULL ? !in_semi_list(u->invt_nos, k->invt_no)
-                           : strcmp(u->order_no, k->order_no) != 0)
+    if (k->invt_no != NULL
+            ? !in_semi_list(u->invt_nos, k->invt_no)
+            : strcmp(u->order_no, k->order_no) != 0 ||
+                  (u->seller[0] != '\0' ? strcmp(u->seller, k->seller) != 0 : !k->one_seller))
         return CG_OK;
     k->matches++;
     k->id = u->id;
@@ -193,10 +196,18 @@ static int pick_unit(void *ctx, const struct cg_rf_unit *u)
     return CG_OK;
 }
 
+static int count_order(const struct cg_store_order *o, void *ctx)
+{
+    (void)o;
+    (*(long *)ctx)++;
+    return 0;
+}
+
 /*
  * The unit a returned inventory line belongs to: through the CEB792 line (declaration, HS
  * code) and the unit's inventories; for a declaration named directly (9710, 9810), the one
- * unit of the order. 0 when none (or more than one) fits.
+ * unit of the order: of its seller, or, for a unit that does not know its seller, of the
+ * number when no other seller has it. 0 when none (or more than one) fits.
  */
 static int unit_of_line(struct sync *y, const struct ret *c, long gnum, long long *id,
                         struct cg_err *err)
@@ -214,8 +225,13 @@ static int unit_of_line(struct sync *y, const struct ret *c, long gnum, long lon
         k.gcode = gcode;
         rc = cg_store_rf_units_each(y->r->db, 0, entry, pick_unit, &k, err);
     } else if (rc == CG_ENOTFOUND && c->order_no[0] != '\0') {
+        long sellers = 0;
         k.order_no = c->order_no;
-        rc = cg_store_rf_units_each(y->r->db, 0, NULL, pick_unit, &k, err);
+        k.seller = c->seller;
+        rc = cg_store_orders_named(y->r->db, c->order_no, count_order, &sellers, err);
+        k.one_seller = sellers <= 1;
+        if (rc == CG_OK)
+            rc = cg_store_rf_units_each(y->r->db, 0, NULL, pick_unit, &k, err);
     }
     if (rc == CG_ENOTFOUND)
         return CG_OK;
@@ -268,7 +284,7 @@ static int apply_return(struct sync *y, const struct ret *c, struct cg_err *err)
     while (rc == CG_OK && *p != '\0') {
         const char *end = strchr(p, ','), *colon;
         size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
-        char gbuf[16], note[160];
+        char gbuf[16], note[400];
         long gnum = 0;
         long long id = 0;
         int64_t q = 0;
@@ -299,6 +315,13 @@ static int apply_return(struct sync *y, const struct ret *c, struct cg_err *err)
             break;
         snprintf(note, sizeof(note), "order %s, inventory %s line %ld", c->order_no, c->invt_no,
                  gnum);
+        if (x.seller[0] == '\0' && c->seller[0] != '\0' && strcmp(x.order_no, c->order_no) == 0) {
+            /* the return names the seller of the unit's order */
+            size_t used = strlen(note);
+            RF_SET(&x, seller, c->seller);
+            snprintf(note + used, sizeof(note) - used, "; the order is %s/%s", c->seller,
+                     c->order_no);
+        }
         rc = rf_apply_return(y->r, &x, q, day, "RECEIPT", ref, note, err);
         if (rc == CG_EREJECT) {
             /* more than the unit holds: kept as an event, not applied */

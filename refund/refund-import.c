@@ -32,23 +32,10 @@
 static const char *const kind_names[] = {"", "entries", "rates", "invoices", "results"};
 
 /* Column names per kind; those marked with '*' are required. */
-static const char *const cols_entries[] = {"*entry_id",
-                                           "*item_no",
-                                           "*trade_mode",
-                                           "route",
-                                           "*export_date",
-                                           "*hs_code",
-                                           "*name",
-                                           "spec",
-                                           "*unit",
-                                           "*quantity",
-                                           "*value_cny",
-                                           "expected_purchase",
-                                           "inventories",
-                                           "order_no",
-                                           "cleared_on",
-                                           "collected",
-                                           NULL};
+static const char *const cols_entries[] = {
+    "*entry_id",   "*item_no", "*trade_mode", "route",     "*export_date", "*hs_code",
+    "*name",       "spec",     "*unit",       "*quantity", "*value_cny",   "expected_purchase",
+    "inventories", "order_no", "cleared_on",  "collected", "seller",       NULL};
 static const char *const cols_rates[] = {"*hs_code",  "*valid_from", "valid_to", "*refund_rate",
                                          "*vat_rate", "flag",        NULL};
 static const char *const cols_invoices[] = {"*invoice_code",  "*invoice_number",
@@ -164,7 +151,8 @@ enum {
     E_INVTS,
     E_ORDER,
     E_CLEARED,
-    E_COLLECTED
+    E_COLLECTED,
+    E_SELLER
 };
 
 static int hs_ok(const char *s)
@@ -207,10 +195,76 @@ static int entry_of_inventories(struct imp *m, long line, const char *invts, cha
     return CG_OK;
 }
 
+/*
+ * A row for a unit that exists already: a seller it names is given to the unit when the unit
+ * has none yet and the order numbers agree (an event says so, and a note that the order number
+ * was ambiguous goes); a seller other than the unit's is a problem. Nothing else changes.
+ */
+static int known_unit(struct imp *m, const struct cg_row *row, const char *entry, long item,
+                      struct cg_err *err)
+{
+    const char *seller = fld(m, row, E_SELLER), *order_no = fld(m, row, E_ORDER);
+    char name[96], detail[200];
+    struct unit x;
+    int rc;
+
+    m->res->known++;
+    if (seller[0] == '\0')
+        return CG_OK;
+    snprintf(name, sizeof(name), "%s/%ld", entry, item);
+    rc = rf_unit_load(m->r, name, &x, err);
+    if (rc != CG_OK || strcmp(x.seller, seller) == 0)
+        return rc;
+    if (x.seller[0] != '\0') {
+        problem(m, row->line, "seller", "unit %s is of seller %s, not %s", name, x.seller, seller);
+        return CG_OK;
+    }
+    if (strcmp(x.order_no, order_no) != 0) {
+        problem(m, row->line, "order_no", "unit %s is of order '%s', not '%s'", name, x.order_no,
+                order_no);
+        return CG_OK;
+    }
+    RF_SET(&x, seller, seller);
+    RF_SET(&x, fx_note, "");
+    snprintf(detail, sizeof(detail), "seller %s given by %s: the order is %s/%s in settle", seller,
+             m->name, seller, x.order_no);
+    return rf_note(m->r, &x, "IMPORT", m->name, detail, err);
+}
+
+/*
+ * The seller of a unit's order as the spool knows it: the seller of the order declared with
+ * the unit's inventories, when that order has the unit's order number. "" when the spool
+ * knows none of them, or they are of different sellers.
+ */
+static int seller_of_inventories(struct imp *m, const char *invts, const char *order_no,
+                                 char *seller, size_t size, struct cg_err *err)
+{
+    char copy[512], *save = NULL, *tok;
+    int rc, found = 0;
+
+    seller[0] = '\0';
+    cg_strlcpy(copy, invts, sizeof(copy));
+    for (tok = strtok_r(copy, ";", &save); tok != NULL; tok = strtok_r(NULL, ";", &save)) {
+        char s[64];
+        rc = cg_store_customs_seller_of(m->r->db, tok, order_no, s, sizeof(s), err);
+        if (rc == CG_ENOTFOUND)
+            continue;
+        if (rc != CG_OK)
+            return rc;
+        if (found && strcmp(seller, s) != 0) {
+            seller[0] = '\0';
+            return CG_OK;
+        }
+        cg_strlcpy(seller, s, size);
+        found = 1;
+    }
+    return CG_OK;
+}
+
 static int row_entry(struct imp *m, const struct cg_row *row, struct cg_err *err)
 {
     struct cg_rf_unit u;
-    char entry[64], soft[11], hard[11];
+    char entry[64], soft[11], hard[11], seller[64];
     const char *mode = fld(m, row, E_MODE), *route = fld(m, row, E_ROUTE);
     const char *regime, *cleared = fld(m, row, E_CLEARED);
     long item = 0;
@@ -254,6 +308,9 @@ static int row_entry(struct imp *m, const struct cg_row *row, struct cg_err *err
                 fld(m, row, E_EXPECTED));
     if (cleared[0] != '\0' && !rf_day_ok(cleared))
         problem(m, row->line, "cleared_on", "'%s' is not a day (YYYY-MM-DD)", cleared);
+    if (strlen(fld(m, row, E_SELLER)) >= sizeof(seller) || strchr(fld(m, row, E_SELLER), '/'))
+        problem(m, row->line, "seller", "'%s' is not a seller name ([seller.NAME])",
+                fld(m, row, E_SELLER));
     if (m->res->problems != before)
         return CG_OK;
     if (strcmp(route, "A") == 0)
@@ -267,7 +324,15 @@ static int row_entry(struct imp *m, const struct cg_row *row, struct cg_err *err
     u.entry_id = entry;
     u.item_no = item;
     u.invt_nos = fld(m, row, E_INVTS);
+    cg_strlcpy(seller, fld(m, row, E_SELLER), sizeof(seller));
+    if (seller[0] == '\0' && fld(m, row, E_ORDER)[0] != '\0') {
+        rc = seller_of_inventories(m, fld(m, row, E_INVTS), fld(m, row, E_ORDER), seller,
+                                   sizeof(seller), err);
+        if (rc != CG_OK)
+            return rc;
+    }
     u.order_no = fld(m, row, E_ORDER);
+    u.seller = seller;
     u.trade_mode = mode;
     u.route = route;
     u.export_on = fld(m, row, E_DATE);
@@ -285,8 +350,7 @@ static int row_entry(struct imp *m, const struct cg_row *row, struct cg_err *err
     rc = cg_store_rf_unit_add(m->r->db, &u, &id, err);
     if (rc == CG_EEXIST) {
         cg_err_clear(err);
-        m->res->known++;
-        return CG_OK;
+        return known_unit(m, row, entry, item, err);
     }
     if (rc == CG_OK) {
         struct unit x;

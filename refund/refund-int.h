@@ -42,6 +42,7 @@ struct unit {
     char rate_from[11], period[8], reason[512], missing[64], refunded_on[11];
     char soft_deadline[11], hard_deadline[11];
     char archive_due[11], archived_on[11], keep_until[11];
+    char seller[64], fx_note[256];
 };
 
 /* Copy a borrowed row into *dst (pointers of dst->u into its own arrays). */

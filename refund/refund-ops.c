@@ -159,14 +159,21 @@ struct sync {
     struct cg_refund *r;
     const struct cg_table *t;
     size_t order_col, state_col;
-    size_t *by_order; /* row numbers sorted by order number */
-    long n, reversed;
+    size_t *by_order; /* row numbers sorted by order number, then by seller */
+    long n, reversed, ambiguous;
+    char order[140]; /* the unit's order in the events: "SELLER/NO", or "NO" without a seller */
 };
+
+/* The "SELLER/NO" (or "NO", for the files directly in incoming/) of a settle/ row. */
+static const char *order_name(const struct sync *y, size_t row)
+{
+    return y->t->cells[row * y->t->ncols + y->order_col];
+}
 
 /* The order number of a settle/ row: what follows "SELLER/". */
 static const char *order_key(const struct sync *y, size_t row)
 {
-    const char *name = y->t->cells[row * y->t->ncols + y->order_col];
+    const char *name = order_name(y, row);
     const char *slash = strchr(name, '/');
 
     return slash != NULL ? slash + 1 : name;
@@ -174,7 +181,10 @@ static const char *order_key(const struct sync *y, size_t row)
 
 static int cmp_row(const void *a, const void *b, void *ctx)
 {
-    return strcmp(order_key(ctx, *(const size_t *)a), order_key(ctx, *(const size_t *)b));
+    size_t ra = *(const size_t *)a, rb = *(const size_t *)b;
+    int c = strcmp(order_key(ctx, ra), order_key(ctx, rb));
+
+    return c != 0 ? c : strcmp(order_name(ctx, ra), order_name(ctx, rb));
 }
 
 /* Rows sorted by order number, so a unit's order is found by bisection. */
@@ -191,21 +201,72 @@ static int index_rows(struct sync *y)
     return CG_OK;
 }
 
-/* The settle/ state of order_no ("NO" or "SELLER/NO" in the table), or NULL. */
-static const char *fx_state_of(const struct sync *y, const char *order_no)
+/* Whether a settle/ row is the order seller/order_no. */
+static int is_order(const struct sync *y, size_t row, const char *seller, const char *order_no)
 {
-    size_t lo = 0, hi = y->t->nrows;
+    const char *name = order_name(y, row);
+    size_t n = strlen(seller);
 
+    return strncmp(name, seller, n) == 0 && name[n] == '/' && strcmp(name + n + 1, order_no) == 0;
+}
+
+/*
+ * The settle/ state of a unit's order, or NULL. A unit that knows its seller takes the row
+ * "SELLER/NO" and no other; one that does not takes the row with its number when one seller
+ * has it. When several sellers have it, NULL and *sellers lists them ("acme, b2b"; the files
+ * directly in incoming/ as "(default)"), *nsellers their count; nothing is guessed.
+ */
+static const char *fx_state_of(const struct sync *y, const struct unit *x, char *sellers,
+                               size_t size, long *nsellers)
+{
+    size_t lo = 0, hi = y->t->nrows, i, found = y->t->nrows;
+
+    *nsellers = 0;
+    sellers[0] = '\0';
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(order_key(y, y->by_order[mid]), order_no) < 0)
+        if (strcmp(order_key(y, y->by_order[mid]), x->order_no) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo < y->t->nrows && strcmp(order_key(y, y->by_order[lo]), order_no) == 0)
-        return y->t->cells[y->by_order[lo] * y->t->ncols + y->state_col];
-    return NULL;
+    for (i = lo; i < y->t->nrows && strcmp(order_key(y, y->by_order[i]), x->order_no) == 0; i++) {
+        const char *name = order_name(y, y->by_order[i]);
+        const char *slash = strchr(name, '/');
+        size_t used = strlen(sellers);
+        if (x->seller[0] != '\0') {
+            if (is_order(y, y->by_order[i], x->seller, x->order_no))
+                found = y->by_order[i];
+            continue;
+        }
+        found = y->by_order[i];
+        (*nsellers)++;
+        snprintf(sellers + used, size - used, "%s%.*s", used > 0 ? ", " : "",
+                 slash != NULL ? (int)(slash - name) : 9, slash != NULL ? name : "(default)");
+    }
+    if (found == y->t->nrows || *nsellers > 1)
+        return NULL;
+    return y->t->cells[found * y->t->ncols + y->state_col];
+}
+
+/*
+ * A unit that knows only its order number, when several sellers have that number in settle/:
+ * nothing is taken from any of them. The note (and an event, once) says so and how to resolve
+ * it; the unit is otherwise left as it is.
+ */
+static int fx_ambiguous(struct sync *y, struct unit *x, const char *sellers, struct cg_err *err)
+{
+    char note[sizeof(x->fx_note)];
+
+    y->ambiguous++;
+    snprintf(note, sizeof(note),
+             "order %s is in settle for sellers %s: not taken; give the unit its seller (the "
+             "items file again with a seller column) or record the collection (refund collected)",
+             x->order_no, sellers);
+    if (strcmp(note, x->fx_note) == 0)
+        return CG_OK;
+    RF_SET(x, fx_note, note);
+    return rf_note(y->r, x, "IMPORT", "settle", note, err);
 }
 
 /* A settle/ state that undoes a collection counted before. */
@@ -222,13 +283,13 @@ static int reversed_state(const char *state)
  */
 static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct cg_err *err)
 {
-    char detail[200], a[32];
+    char detail[400], a[32];
     int64_t due;
     int rc;
 
     if (!rf_filed(x)) {
         x->u.fx_ok = RF_FX_NONE;
-        snprintf(detail, sizeof(detail), "collection reversed: order %s is %s", x->order_no, state);
+        snprintf(detail, sizeof(detail), "collection reversed: order %s is %s", y->order, state);
         if (strcmp(x->state, "READY") == 0 || strcmp(x->state, "PRECHECKED") == 0)
             rc = rf_move(y->r, x, "WAIT_DOCS", "IMPORT", "settle", detail, err);
         else
@@ -241,7 +302,7 @@ static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct
         snprintf(detail, sizeof(detail),
                  "collection reversed after filing: order %s is %s; the refund is clawed back "
                  "when paid",
-                 x->order_no, state);
+                 y->order, state);
         return rf_note(y->r, x, "IMPORT", "settle", detail, err);
     }
     x->u.clawback_fen = x->u.refunded_fen;
@@ -249,7 +310,7 @@ static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct
     snprintf(detail, sizeof(detail),
              "collection reversed after the refund: order %s is %s; "
              "clawback CNY %s",
-             x->order_no, state, a);
+             y->order, state, a);
     if (strcmp(x->state, "CLAWBACK_DUE") == 0)
         return rf_note(y->r, x, "IMPORT", "settle", detail, err);
     return rf_move(y->r, x, "CLAWBACK_DUE", "IMPORT", "settle", detail, err);
@@ -265,13 +326,13 @@ static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct
  */
 static int fx_recollected(struct sync *y, struct unit *x, const char *state, struct cg_err *err)
 {
-    char detail[300], a[32], b[32];
+    char detail[500], a[32], b[32];
     int64_t keep = 0, before = x->u.clawback_fen;
     int rc;
 
     x->u.fx_ok = RF_FX_SETTLE;
     if (x->u.refunded_fen == 0 || !rf_filed(x)) {
-        snprintf(detail, sizeof(detail), "collection restored: order %s is %s again", x->order_no,
+        snprintf(detail, sizeof(detail), "collection restored: order %s is %s again", y->order,
                  state);
         rc = rf_note(y->r, x, "IMPORT", "settle", detail, err);
         return rc == CG_OK ? rf_evaluate(y->r, x, "IMPORT", "settle", err) : rc;
@@ -289,7 +350,7 @@ static int fx_recollected(struct sync *y, struct unit *x, const char *state, str
     snprintf(detail, sizeof(detail),
              "collection restored: order %s is %s again; clawback CNY %s instead of %s "
              "(returns since filing, not less than repaid)",
-             x->order_no, state, a, b);
+             y->order, state, a, b);
     if (strcmp(x->state, "CLAWBACK_DUE") == 0 && keep == 0)
         return rf_move(y->r, x, "REFUNDED", "IMPORT", "settle", detail, err);
     if (strcmp(x->state, "CLAWBACK_DUE") == 0 && keep == x->u.clawback_paid_fen)
@@ -309,13 +370,27 @@ static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     for (i = 0; rc == CG_OK && i < n; i++) {
         struct unit x;
         const char *state;
-        char detail[128];
+        char detail[200], sellers[160];
+        long nsellers = 0;
         rc = rf_unit_load_id(y->r, ids[i], &x, err);
         if (rc != CG_OK || x.order_no[0] == '\0' || x.u.fx_ok == RF_FX_GIVEN)
             continue;
-        state = fx_state_of(y, x.order_no);
+        state = fx_state_of(y, &x, sellers, sizeof(sellers), &nsellers);
+        if (nsellers > 1) {
+            rc = fx_ambiguous(y, &x, sellers, err);
+            continue;
+        }
         if (state == NULL)
             continue;
+        snprintf(y->order, sizeof(y->order), "%s%s%s", x.seller, x.seller[0] ? "/" : "",
+                 x.order_no);
+        if (x.fx_note[0] != '\0') {
+            /* the number is one seller's again: what follows is taken as usual */
+            RF_SET(&x, fx_note, "");
+            rc = cg_store_rf_unit_save(y->r->db, &x.u, err);
+            if (rc != CG_OK)
+                continue;
+        }
         if (x.u.fx_ok == RF_FX_SETTLE) {
             if (reversed_state(state)) {
                 rc = fx_reversed(y, &x, state, err);
@@ -331,7 +406,7 @@ static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
             continue;
         }
         x.u.fx_ok = RF_FX_SETTLE;
-        snprintf(detail, sizeof(detail), "order %s is %s", x.order_no, state);
+        snprintf(detail, sizeof(detail), "order %s is %s", y->order, state);
         rc = rf_note(y->r, &x, "IMPORT", "settle", detail, err);
         if (rc == CG_OK)
             rc = rf_evaluate(y->r, &x, "IMPORT", "settle", err);
@@ -342,7 +417,7 @@ static int sync_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 }
 
 int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n, long *reversed,
-                              struct cg_err *err)
+                              long *ambiguous, struct cg_err *err)
 {
     struct cg_table *t = NULL;
     struct sync y;
@@ -351,7 +426,7 @@ int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
     int rc;
 
     memset(&y, 0, sizeof(y));
-    *n = *reversed = 0;
+    *n = *reversed = *ambiguous = 0;
     /* nothing to ask settle/ when no unit follows an order's collection */
     rc = cg_store_rf_units_fx_open(r->db, &watch, err);
     if (rc != CG_OK || watch == 0)
@@ -379,6 +454,7 @@ int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n,
     if (rc == CG_OK) {
         *n = y.n;
         *reversed = y.reversed;
+        *ambiguous = y.ambiguous;
     }
     return rc;
 }
@@ -1035,16 +1111,18 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
     cg_buf_addf(
         &b,
         "unit %s/%ld (#%lld): %s %s, HS %s, %s %s, exported %s (%s%s%s)\n"
+        "order %s%s%s%s%s\n"
         "regime %s, state %s%s%s\n"
         "refund rate %s%%, VAT rate %s%% (from %s)\n"
         "invoices CNY %s, refund CNY %s, approved %s, refunded %s, clawback %s (repaid %s)\n"
         "soft deadline %s, hard deadline %s\n"
         "returned %s, filed quantity %s; supporting documents due %s, archived %s, kept until %s\n",
         x.entry_id, x.u.item_no, x.u.id, x.name, x.spec, x.hs, q, x.unit, x.export_on, x.trade_mode,
-        x.route[0] ? " route " : "", x.route, x.regime, x.state, x.missing[0] ? ", missing " : "",
-        x.missing, x.u.has_rate ? rr : "-", x.u.has_rate ? vr : "-",
-        x.u.has_rate ? x.rate_from : "-", a[0], a[1], a[2], a[3], a[4], a[5], x.soft_deadline,
-        x.hard_deadline, rq, fq, x.archive_due[0] ? x.archive_due : "-",
+        x.route[0] ? " route " : "", x.route, x.seller, x.seller[0] ? "/" : "",
+        x.order_no[0] ? x.order_no : "-", x.fx_note[0] ? ": " : "", x.fx_note, x.regime, x.state,
+        x.missing[0] ? ", missing " : "", x.missing, x.u.has_rate ? rr : "-",
+        x.u.has_rate ? vr : "-", x.u.has_rate ? x.rate_from : "-", a[0], a[1], a[2], a[3], a[4],
+        a[5], x.soft_deadline, x.hard_deadline, rq, fq, x.archive_due[0] ? x.archive_due : "-",
         x.archived_on[0] ? x.archived_on : "-", x.keep_until[0] ? x.keep_until : "-");
     rc = cg_store_rf_allocs_each(r->db, x.u.id, explain_alloc, &b, err);
     if (rc == CG_OK)

@@ -104,12 +104,13 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
 {
     struct rep *p = ctx;
     struct unit x;
-    char id[64], a[6][32], q[32], rr[16], rq[32];
+    char id[64], a[6][32], q[32], rr[16], rq[32], order[140];
     int64_t vat = 0, risk;
 
     rf_unit_copy(&x, u);
     cg_refund_qty_format(u->returned_qty_m, rq, sizeof(rq));
     snprintf(id, sizeof(id), "%s/%ld", u->entry_id, u->item_no);
+    snprintf(order, sizeof(order), "%s%s%s", u->seller, u->seller[0] ? "/" : "", u->order_no);
     cg_refund_qty_format(u->qty_m, q, sizeof(q));
     cg_refund_rate_format(u->refund_ppm, rr, sizeof(rr));
     {
@@ -136,7 +137,9 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
                            u->period,
                            FEN(a[4], rf_filed_amount(&x)),
                            rq,
-                           u->cleared_on};
+                           u->cleared_on,
+                           order,
+                           u->fx_note};
         add_row(p, c);
         break;
     }
@@ -251,10 +254,10 @@ static int cmp_bucket(const void *a, const void *b)
 int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct cg_table **out,
                      struct cg_err *err)
 {
-    static const char *const c_units[] = {"unit",    "regime",       "state",    "export_date",
-                                          "hs_code", "quantity",     "invoice",  "refund_rate",
-                                          "refund",  "refunded",     "clawback", "missing",
-                                          "period",  "filed_amount", "returned", "cleared_on"};
+    static const char *const c_units[] = {
+        "unit",    "regime",       "state",    "export_date", "hs_code",  "quantity",
+        "invoice", "refund_rate",  "refund",   "refunded",    "clawback", "missing",
+        "period",  "filed_amount", "returned", "cleared_on",  "order",    "fx_note"};
     static const char *const c_arch[] = {"unit",        "period",     "archive_due",
                                          "archived_on", "keep_until", "status"};
     static const char *const c_risk[] = {
@@ -288,7 +291,7 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
         strftime(p.until, sizeof(p.until), "%Y-%m-%d", &tm);
     }
     switch (report) {
-    case CG_RFR_UNITS: rc = set_cols(&p, c_units, 16); break;
+    case CG_RFR_UNITS: rc = set_cols(&p, c_units, 18); break;
     case CG_RFR_ARCHIVE: rc = set_cols(&p, c_arch, 6); break;
     case CG_RFR_RISK: rc = set_cols(&p, c_risk, 8); break;
     case CG_RFR_CALENDAR: rc = set_cols(&p, c_cal, 6); break;

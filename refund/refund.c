@@ -358,6 +358,8 @@ void rf_unit_copy(struct unit *x, const struct cg_rf_unit *s)
     RF_SET(x, archive_due, s->archive_due);
     RF_SET(x, archived_on, s->archived_on);
     RF_SET(x, keep_until, s->keep_until);
+    RF_SET(x, seller, s->seller);
+    RF_SET(x, fx_note, s->fx_note);
     x->u.entry_id = x->entry_id;
     x->u.invt_nos = x->invt_nos;
     x->u.order_no = x->order_no;
@@ -381,6 +383,8 @@ void rf_unit_copy(struct unit *x, const struct cg_rf_unit *s)
     x->u.archive_due = x->archive_due;
     x->u.archived_on = x->archived_on;
     x->u.keep_until = x->keep_until;
+    x->u.seller = x->seller;
+    x->u.fx_note = x->fx_note;
 }
 
 static int load_cb(void *ctx, const struct cg_rf_unit *u)

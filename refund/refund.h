@@ -116,10 +116,14 @@ int cg_refund_collected(struct cg_refund *r, const char *unit, const char *note,
  * (CLAWBACK_DUE), a unit filed and not yet paid owes it when paid. An order collected again
  * after such a reversal counts in *n: the unit owes only what its returns give (rule 5), not
  * less than it repaid. Units without an order number are left to `refund collected`.
+ * A unit's order is "SELLER/NO" in settle/ when the unit knows its seller; a unit that knows
+ * only the number takes the order of that number when one seller has it. When several have
+ * it nothing is taken: the unit keeps a note saying so (an event when it is new) and counts
+ * in *ambiguous.
  */
 struct cg_settle;
 int cg_refund_sync_collection(struct cg_refund *r, struct cg_settle *s, long *n, long *reversed,
-                              struct cg_err *err);
+                              long *ambiguous, struct cg_err *err);
 /*
  * Apply what customs said (refund-customs.c): declarations whose CEB792 decState is one of
  * [refund] cleared_dec_states clear their units (on the result's opDate); export returns

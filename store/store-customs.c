@@ -236,6 +236,31 @@ int cg_store_customs_line_get(struct cg_store *st, const char *invt_no, long gnu
     return rc;
 }
 
+int cg_store_customs_seller_of(struct cg_store *st, const char *invt_no, const char *order_no,
+                               char *seller, size_t size, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc, r;
+
+    rc = store_prep(st,
+                    "SELECT o.seller FROM documents d JOIN orders o ON o.id = d.order_id "
+                    "WHERE d.invt_no = ?1 AND o.order_no = ?2 LIMIT 1",
+                    &s, err);
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, invt_no);
+    store_bind_text(s, 2, order_no);
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        cg_strlcpy(seller, store_col(s, 0) != NULL ? store_col(s, 0) : "", size);
+    else if (r == SQLITE_DONE)
+        rc = CG_ENOTFOUND;
+    else
+        rc = cg_db_fail(st->db, r, "find the seller of an inventory", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
 struct entry_cb {
     cg_customs_entry_fn fn;
     void *ctx;

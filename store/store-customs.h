@@ -61,6 +61,14 @@ int cg_store_customs_returns_each(struct cg_store *st, const char *invt_no, cg_c
 int cg_store_customs_line_get(struct cg_store *st, const char *invt_no, long gnum, char *entry_id,
                               size_t esize, char *gcode, size_t gsize, struct cg_err *err);
 
+/*
+ * The seller of the order declared with inventory invt_no, when that order's number is
+ * order_no (seller has room for size bytes; "" for the files directly in incoming/).
+ * CG_ENOTFOUND when the spool has no such inventory of such an order.
+ */
+int cg_store_customs_seller_of(struct cg_store *st, const char *invt_no, const char *order_no,
+                               char *seller, size_t size, struct cg_err *err);
+
 /* The customs declarations known, by entryId, with the state of their last summary result. */
 typedef int (*cg_customs_entry_fn)(void *ctx, const char *entry_id, const char *dec_state,
                                    const char *op_date);

@@ -167,9 +167,17 @@ static const char refund_step_2[] =
     "  PRIMARY KEY (return_guid, gnum)"
     ");";
 
+/* 3: the seller of a unit's order ("" when not known: the order is then found in settle/ by
+ * its number alone), and what kept settle/'s collection from being matched to the unit (an
+ * order number of several sellers), "" when nothing does. */
+static const char refund_step_3[] =
+    "ALTER TABLE rf_unit ADD COLUMN seller TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE rf_unit ADD COLUMN fx_note TEXT NOT NULL DEFAULT '';";
+
 static const char *const refund_steps[] = {
     refund_step_1,
     refund_step_2,
+    refund_step_3,
 };
 
 const struct cg_store_schema cg_store_schema_refund = {

@@ -52,7 +52,7 @@ static int each_row(struct cg_store *st, sqlite3_stmt *s, int (*row)(sqlite3_stm
     "u.approved_fen, u.refunded_fen, u.clawback_fen, u.clawback_paid_fen, u.returned_qty_m, "      \
     "u.period, coalesce(u.batch_id, 0), u.reason, u.missing, u.refunded_on, u.soft_deadline, "     \
     "u.hard_deadline, u.soft_fired, u.late_ok, u.archive_due, u.archived_on, u.keep_until, "       \
-    "u.archive_fired, u.filed_qty_m, "                                                             \
+    "u.archive_fired, u.filed_qty_m, u.seller, u.fx_note, "                                        \
     "(SELECT coalesce(sum(qty_m), 0) FROM rf_alloc a WHERE a.unit_id = u.id), "                    \
     "(SELECT coalesce(sum(amount_fen), 0) FROM rf_alloc a WHERE a.unit_id = u.id), "               \
     "(SELECT coalesce(sum(vat_fen), 0) FROM rf_alloc a WHERE a.unit_id = u.id) FROM rf_unit u "
@@ -112,6 +112,8 @@ static int unit_row(sqlite3_stmt *s, void *vctx)
     u.keep_until = txt(s, i++);
     u.archive_fired = sqlite3_column_int(s, i++);
     u.filed_qty_m = sqlite3_column_int64(s, i++);
+    u.seller = txt(s, i++);
+    u.fx_note = txt(s, i++);
     u.inv_qty_m = sqlite3_column_int64(s, i++);
     u.inv_fen = sqlite3_column_int64(s, i++);
     u.inv_vat_fen = sqlite3_column_int64(s, i++);
@@ -128,9 +130,9 @@ int cg_store_rf_unit_add(struct cg_store *st, const struct cg_rf_unit *u, long l
         st,
         "INSERT INTO rf_unit(entry_id, item_no, invt_nos, order_no, trade_mode, route, "
         "export_on, hs, name, spec, unit, qty_m, value_fen, expected_fen, regime, state, "
-        "cleared_on, soft_deadline, hard_deadline, created_at, updated_at) VALUES (?1, "
+        "cleared_on, soft_deadline, hard_deadline, seller, created_at, updated_at) VALUES (?1, "
         "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-        "?19, :now, :now)",
+        "?19, ?20, :now, :now)",
         &s, err);
     if (rc != CG_OK)
         return rc;
@@ -153,6 +155,7 @@ int cg_store_rf_unit_add(struct cg_store *st, const struct cg_rf_unit *u, long l
     store_bind_text(s, 17, u->cleared_on);
     store_bind_text(s, 18, u->soft_deadline);
     store_bind_text(s, 19, u->hard_deadline);
+    store_bind_text(s, 20, u->seller != NULL ? u->seller : "");
     rc = store_done(st, s, "record refund unit", err);
     if (rc == CG_OK && id != NULL)
         *id = sqlite3_last_insert_rowid(cg_db_handle(st->db));
@@ -173,7 +176,8 @@ int cg_store_rf_unit_save(struct cg_store *st, const struct cg_rf_unit *u, struc
         "clawback_paid_fen = ?14, returned_qty_m = ?15, period = ?16, batch_id = "
         "nullif(?17, 0), reason = ?18, missing = ?19, refunded_on = ?20, "
         "soft_fired = ?21, late_ok = ?22, archive_due = ?23, archived_on = ?24, "
-        "keep_until = ?25, archive_fired = ?26, filed_qty_m = ?27, updated_at = :now WHERE id = ?1",
+        "keep_until = ?25, archive_fired = ?26, filed_qty_m = ?27, seller = ?28, fx_note = ?29, "
+        "updated_at = :now WHERE id = ?1",
         &s, err);
     if (rc != CG_OK)
         return rc;
@@ -204,6 +208,8 @@ int cg_store_rf_unit_save(struct cg_store *st, const struct cg_rf_unit *u, struc
     store_bind_text(s, 25, u->keep_until != NULL ? u->keep_until : "");
     sqlite3_bind_int(s, 26, u->archive_fired);
     sqlite3_bind_int64(s, 27, u->filed_qty_m);
+    store_bind_text(s, 28, u->seller != NULL ? u->seller : "");
+    store_bind_text(s, 29, u->fx_note != NULL ? u->fx_note : "");
     rc = store_done(st, s, "update refund unit", err);
     sqlite3_finalize(s);
     return rc;

@@ -57,11 +57,13 @@ struct cg_rf_unit {
     const char *archive_due, *archived_on, *keep_until;
     int archive_fired;   /* the archive deadline passed without the documents: reported once */
     int64_t filed_qty_m; /* quantity filed: declared less returned before the batch; 0 before */
+    const char *seller;  /* seller of the order ([seller.NAME]), "" when not known */
+    const char *fx_note; /* why settle/'s collection of the order is not taken, "" */
 };
 /* Insert; CG_EEXIST when the declaration item is already a unit. */
 int cg_store_rf_unit_add(struct cg_store *st, const struct cg_rf_unit *u, long long *id,
                          struct cg_err *err);
-/* Write back every mutable column (regime ... late_ok) of the unit with u->id. */
+/* Write back every mutable column (regime ... fx_note) of the unit with u->id. */
 int cg_store_rf_unit_save(struct cg_store *st, const struct cg_rf_unit *u, struct cg_err *err);
 typedef int (*cg_rf_unit_fn)(void *ctx, const struct cg_rf_unit *u);
 /* By id (id > 0) or by declaration item. CG_ENOTFOUND when there is none. */

@@ -51,6 +51,8 @@ expect_rc 0 "units of both declarations" cg refund entries "$T/entries.csv" --as
 U1=224420250000000101/1
 U2=224420250000000101/2
 U3=224420250000000102/1
+check "the seller of each unit's order is taken from its inventory in the spool" \
+    [ "$(unit $U1 order) $(unit $U2 order) $(unit $U3 order)" = "acme/R1 acme/R2 acme/R3" ]
 expect_rc 0 "sync with no decState configured" cg refund sync
 check "clears nothing: decState is not interpreted unless configured" \
     [ "$(unit $U1 state) $(unit $U3 state)" = "WAIT_CLEARANCE WAIT_CLEARANCE" ]
