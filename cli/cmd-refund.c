@@ -258,6 +258,11 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund clawback UNIT [--amount A] expected");
         else
             rc = cg_refund_clawback_paid(r, o.pos[0], o.amount, o.date, &err);
+    } else if (strcmp(verb, "reclaimed") == 0) {
+        if (o.npos != 1)
+            rc = CG_ERR_SET(&err, CG_EINVAL, "refund reclaimed UNIT [--amount A] expected");
+        else
+            rc = cg_refund_reclaimed(r, o.pos[0], o.amount, o.date, &err);
     } else if (strcmp(verb, "prepare") == 0) {
         rc = do_prepare(cli, r, &o, &err);
     } else if (strncmp(verb, "mark-", 5) == 0) {
@@ -326,6 +331,7 @@ const struct cg_cmd cg_cmd_refund = {
     "  regime UNIT REGIME --note TEXT   REFUND, EXEMPT_WITH_DOCS, EXEMPT_NO_INVOICE_103, TAXABLE\n"
     "  return UNIT QTY [--date DAY] [--note TEXT]   goods came back: clawback after a refund\n"
     "  clawback UNIT [--amount A] [--date DAY]      the clawback was repaid\n"
+    "  reclaimed UNIT [--amount A] [--date DAY]     an overpaid clawback was paid back\n"
     "  archived BATCH|UNIT --note WHERE [--date DAY] supporting documents archived\n"
     "  tick [--as-of DAY]    apply the soft and hard deadlines\n"
     "  explain UNIT          state, amounts, invoices and events of a unit\n"

@@ -280,6 +280,7 @@ static int reversed_state(const char *state)
  * The proceeds settle/ had reported collected are not any more (an allocation taken back,
  * uncollectible): a unit not filed waits for them again; a refunded unit owes back all of the
  * refund not yet clawed back; a unit filed and not paid owes it when the refund is paid.
+ * An overpayment left by an earlier restored collection counts towards it again.
  */
 static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct cg_err *err)
 {
@@ -297,6 +298,7 @@ static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct
         return rc == CG_OK ? rf_evaluate(y->r, x, "IMPORT", "settle", err) : rc;
     }
     x->u.fx_ok = RF_FX_REVERSED;
+    x->u.overpaid_fen = 0;
     due = x->u.refunded_fen - x->u.clawback_fen;
     if (x->u.refunded_fen == 0 || due <= 0) {
         snprintf(detail, sizeof(detail),
@@ -322,12 +324,15 @@ static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct
  * collected again, and a refund paid owes only what returns give (rule 5: refunded x returned
  * since filing / filed), never less than was repaid already. The rest of the reversal's
  * clawback is undone: back to REFUNDED when nothing is owed, CLAWBACK_PAID when the repaid
- * amount covers it. A refund not yet paid falls due by the rule when it is paid.
+ * amount covers it. What was repaid beyond the rule's figure is overpaid: it stays in the
+ * clawback and the repaid amount, is owed back by the tax office, and is said in the event
+ * (`refund reclaimed` records it paid back). A refund not yet paid falls due by the rule when
+ * it is paid.
  */
 static int fx_recollected(struct sync *y, struct unit *x, const char *state, struct cg_err *err)
 {
-    char detail[500], a[32], b[32];
-    int64_t keep = 0, before = x->u.clawback_fen;
+    char detail[700], a[32], b[32];
+    int64_t keep = 0, rule, before = x->u.clawback_fen;
     int rc;
 
     x->u.fx_ok = RF_FX_SETTLE;
@@ -340,6 +345,8 @@ static int fx_recollected(struct sync *y, struct unit *x, const char *state, str
     rc = rf_return_clawback(x, &keep);
     if (rc != CG_OK)
         return CG_ERR_SET(err, rc, "unit %s/%ld: clawback out of range", x->entry_id, x->u.item_no);
+    rule = keep;
+    x->u.overpaid_fen = x->u.clawback_paid_fen > rule ? x->u.clawback_paid_fen - rule : 0;
     if (keep < x->u.clawback_paid_fen)
         keep = x->u.clawback_paid_fen;
     if (keep > before)
@@ -351,6 +358,15 @@ static int fx_recollected(struct sync *y, struct unit *x, const char *state, str
              "collection restored: order %s is %s again; clawback CNY %s instead of %s "
              "(returns since filing, not less than repaid)",
              y->order, state, a, b);
+    if (x->u.overpaid_fen > 0) {
+        size_t used = strlen(detail);
+        cg_refund_fen_format(x->u.overpaid_fen, a, sizeof(a));
+        cg_refund_fen_format(rule, b, sizeof(b));
+        snprintf(detail + used, sizeof(detail) - used,
+                 "; CNY %s repaid beyond the CNY %s the rule asks: overpaid, to be reclaimed from "
+                 "the tax office (refund reclaimed when it is paid back)",
+                 a, b);
+    }
     if (strcmp(x->state, "CLAWBACK_DUE") == 0 && keep == 0)
         return rf_move(y->r, x, "REFUNDED", "IMPORT", "settle", detail, err);
     if (strcmp(x->state, "CLAWBACK_DUE") == 0 && keep == x->u.clawback_paid_fen)
@@ -896,6 +912,46 @@ int cg_refund_clawback_paid(struct cg_refund *r, const char *unit, const char *a
     return unit_op(r, clawback_tx, unit, amount, NULL, NULL, day != NULL ? day : r->today, err);
 }
 
+static int reclaimed_tx(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    struct op *o = ctx;
+    struct unit x;
+    int64_t amount;
+    char detail[160], a[32], b[32];
+    int rc;
+
+    (void)db;
+    rc = rf_unit_load(o->r, o->unit, &x, err);
+    if (rc != CG_OK)
+        return rc;
+    amount = x.u.overpaid_fen;
+    if (o->arg != NULL && cg_refund_fen_parse(o->arg, &amount) != CG_OK)
+        return CG_ERR_SET(err, CG_EINVAL, "refund reclaimed: '%s' is not an amount", o->arg);
+    if (amount <= 0 || amount > x.u.overpaid_fen)
+        return CG_ERR_SET(err, CG_EREJECT, "unit %s: %lld fen overpaid, not %lld", o->unit,
+                          (long long)x.u.overpaid_fen, (long long)amount);
+    x.u.overpaid_fen -= amount;
+    x.u.clawback_paid_fen -= amount;
+    x.u.clawback_fen -= amount;
+    cg_refund_fen_format(amount, a, sizeof(a));
+    cg_refund_fen_format(x.u.clawback_fen, b, sizeof(b));
+    snprintf(detail, sizeof(detail),
+             "overpaid CNY %s paid back by the tax office on %s; clawback CNY %s", a, o->day, b);
+    if (x.u.clawback_fen == 0 && strcmp(x.state, "CLAWBACK_PAID") == 0)
+        return rf_move(o->r, &x, "REFUNDED", "OPERATOR", "reclaimed", detail, err);
+    return rf_note(o->r, &x, "OPERATOR", "reclaimed", detail, err);
+}
+
+int cg_refund_reclaimed(struct cg_refund *r, const char *unit, const char *amount, const char *day,
+                        struct cg_err *err)
+{
+    if (day == NULL)
+        day = r->today;
+    if (!rf_day_ok(day))
+        return CG_ERR_SET(err, CG_EINVAL, "refund reclaimed: '%s' is not a day", day);
+    return unit_op(r, reclaimed_tx, unit, amount, NULL, NULL, day, err);
+}
+
 /* ------------------------------------------------------------------ deadlines */
 
 static int open_state(const char *s)
@@ -1087,7 +1143,7 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
 {
     struct unit x;
     struct cg_buf b;
-    char q[32], rr[16], vr[16], a[6][32], rq[32], fq[32];
+    char q[32], rr[16], vr[16], a[7][32], rq[32], fq[32], over[64] = "";
     int rc;
 
     rc = rf_unit_load(r, unit, &x, err);
@@ -1108,13 +1164,16 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
     cg_refund_fen_format(x.u.refunded_fen, a[3], sizeof(a[3]));
     cg_refund_fen_format(x.u.clawback_fen, a[4], sizeof(a[4]));
     cg_refund_fen_format(x.u.clawback_paid_fen, a[5], sizeof(a[5]));
+    cg_refund_fen_format(x.u.overpaid_fen, a[6], sizeof(a[6]));
+    if (x.u.overpaid_fen > 0)
+        snprintf(over, sizeof(over), ", overpaid %s", a[6]);
     cg_buf_addf(
         &b,
         "unit %s/%ld (#%lld): %s %s, HS %s, %s %s, exported %s (%s%s%s)\n"
         "order %s%s%s%s%s\n"
         "regime %s, state %s%s%s\n"
         "refund rate %s%%, VAT rate %s%% (from %s)\n"
-        "invoices CNY %s, refund CNY %s, approved %s, refunded %s, clawback %s (repaid %s)\n"
+        "invoices CNY %s, refund CNY %s, approved %s, refunded %s, clawback %s (repaid %s%s)\n"
         "soft deadline %s, hard deadline %s\n"
         "returned %s, filed quantity %s; supporting documents due %s, archived %s, kept until %s\n",
         x.entry_id, x.u.item_no, x.u.id, x.name, x.spec, x.hs, q, x.unit, x.export_on, x.trade_mode,
@@ -1122,8 +1181,9 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
         x.order_no[0] ? x.order_no : "-", x.fx_note[0] ? ": " : "", x.fx_note, x.regime, x.state,
         x.missing[0] ? ", missing " : "", x.missing, x.u.has_rate ? rr : "-",
         x.u.has_rate ? vr : "-", x.u.has_rate ? x.rate_from : "-", a[0], a[1], a[2], a[3], a[4],
-        a[5], x.soft_deadline, x.hard_deadline, rq, fq, x.archive_due[0] ? x.archive_due : "-",
-        x.archived_on[0] ? x.archived_on : "-", x.keep_until[0] ? x.keep_until : "-");
+        a[5], over, x.soft_deadline, x.hard_deadline, rq, fq,
+        x.archive_due[0] ? x.archive_due : "-", x.archived_on[0] ? x.archived_on : "-",
+        x.keep_until[0] ? x.keep_until : "-");
     rc = cg_store_rf_allocs_each(r->db, x.u.id, explain_alloc, &b, err);
     if (rc == CG_OK)
         rc = cg_store_rf_events_each(r->db, x.u.id, explain_event, &b, err);

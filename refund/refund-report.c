@@ -186,7 +186,8 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
                                FEN(a[0], u->refunded_fen),
                                FEN(a[1], u->clawback_fen),
                                FEN(a[2], u->clawback_paid_fen),
-                               FEN(a[3], u->clawback_fen - u->clawback_paid_fen)};
+                               FEN(a[3], u->clawback_fen - u->clawback_paid_fen),
+                               FEN(a[4], u->overpaid_fen)};
             add_row(p, c);
         }
         break;
@@ -265,8 +266,8 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
         "hard_deadline", "refund_at_risk", "vat_if_domestic", "missing"};
     static const char *const c_cal[] = {"deadline",        "unit",   "state", "refund_at_risk",
                                         "vat_if_domestic", "missing"};
-    static const char *const c_claw[] = {"unit",     "state",    "returned", "quantity",
-                                         "refunded", "clawback", "repaid",   "due"};
+    static const char *const c_claw[] = {"unit",     "state",  "returned", "quantity", "refunded",
+                                         "clawback", "repaid", "due",      "overpaid"};
     static const char *const c_inv[] = {"invoice_line",  "item_name", "unit",  "quantity", "used",
                                         "amount_ex_vat", "allocated", "units", "status"};
     static const char *const c_pipe[] = {"month",   "state",  "units",
@@ -295,7 +296,7 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
     case CG_RFR_ARCHIVE: rc = set_cols(&p, c_arch, 6); break;
     case CG_RFR_RISK: rc = set_cols(&p, c_risk, 8); break;
     case CG_RFR_CALENDAR: rc = set_cols(&p, c_cal, 6); break;
-    case CG_RFR_CLAWBACKS: rc = set_cols(&p, c_claw, 8); break;
+    case CG_RFR_CLAWBACKS: rc = set_cols(&p, c_claw, 9); break;
     case CG_RFR_INVOICES: rc = set_cols(&p, c_inv, 9); break;
     default: rc = set_cols(&p, c_pipe, 6); break;
     }

@@ -457,6 +457,8 @@ static const struct {
     /* the proceeds reversed in settle/ are collected again: the clawback of the reversal is
      * undone, leaving nothing owed (REFUNDED) or only what was repaid already (CLAWBACK_PAID) */
     {"CLAWBACK_DUE", "REFUNDED", C_IMPORT},
+    /* all that was repaid was overpaid and the tax office paid it back: nothing clawed back */
+    {"CLAWBACK_PAID", "REFUNDED", C_OPERATOR},
     {"WAIT_CLEARANCE", "LAPSED_SOFT", C_TIMER},
     {"WAIT_DOCS", "LAPSED_SOFT", C_TIMER},
     {"READY", "LAPSED_SOFT", C_TIMER},
@@ -679,7 +681,7 @@ int rf_apply_return(struct cg_refund *r, struct unit *x, int64_t q, const char *
                     const char *cause_kind, const char *cause_ref, const char *note,
                     struct cg_err *err)
 {
-    char qs[32], detail[700], a[32];
+    char qs[32], detail[700], a[32], over[96] = "";
     int64_t share = 0;
     int rc;
 
@@ -717,10 +719,22 @@ int rf_apply_return(struct cg_refund *r, struct unit *x, int64_t q, const char *
                               x->u.item_no);
         share = total > x->u.clawback_fen ? total - x->u.clawback_fen : 0;
         x->u.clawback_fen += share;
+        /* What was repaid beyond the rule when a reversed collection was restored: the
+         * rule asks more now, so less of it is overpaid. */
+        if (x->u.overpaid_fen > 0) {
+            int64_t left = x->u.clawback_paid_fen > total ? x->u.clawback_paid_fen - total : 0;
+            if (left < x->u.overpaid_fen)
+                x->u.overpaid_fen = left;
+            cg_refund_fen_format(x->u.overpaid_fen, a, sizeof(a));
+            if (x->u.overpaid_fen > 0)
+                snprintf(over, sizeof(over), "; overpaid CNY %s, to be reclaimed", a);
+            else
+                snprintf(over, sizeof(over), "; nothing overpaid any more");
+        }
     }
     cg_refund_fen_format(share, a, sizeof(a));
-    snprintf(detail, sizeof(detail), "returned %s on %s; clawback CNY %s%s%s%s", qs, day, a,
-             x->u.refunded_fen == 0 ? " (due when the refund is paid)" : "",
+    snprintf(detail, sizeof(detail), "returned %s on %s; clawback CNY %s%s%s%s%s", qs, day, a,
+             x->u.refunded_fen == 0 ? " (due when the refund is paid)" : "", over,
              note != NULL ? ": " : "", note != NULL ? note : "");
     if (share > 0 && strcmp(x->state, "CLAWBACK_DUE") != 0)
         return rf_move(r, x, "CLAWBACK_DUE", cause_kind, cause_ref, detail, err);

@@ -156,6 +156,13 @@ int cg_refund_return(struct cg_refund *r, const char *unit, const char *qty, con
 /* The clawback was repaid (amount NULL: all that is due). */
 int cg_refund_clawback_paid(struct cg_refund *r, const char *unit, const char *amount,
                             const char *day, struct cg_err *err);
+/*
+ * The tax office paid back on day what was overpaid (amount NULL: all of it): the clawback
+ * and the repaid amount both go down by it, so the clawback is the rule's again; a unit with
+ * nothing clawed back then is REFUNDED. CG_EREJECT beyond what is overpaid.
+ */
+int cg_refund_reclaimed(struct cg_refund *r, const char *unit, const char *amount, const char *day,
+                        struct cg_err *err);
 
 /* ------------------------------------------------------------------ batches, outcomes */
 

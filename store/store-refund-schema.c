@@ -174,10 +174,17 @@ static const char refund_step_3[] =
     "ALTER TABLE rf_unit ADD COLUMN seller TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE rf_unit ADD COLUMN fx_note TEXT NOT NULL DEFAULT '';";
 
+/* 4: what the exporter repaid beyond what the rule asks once a reversed collection is restored
+ * in settle/, owed back by the tax office: part of clawback and repaid until reclaimed. */
+static const char refund_step_4[] =
+    "ALTER TABLE rf_unit ADD COLUMN overpaid_fen INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (overpaid_fen >= 0 AND overpaid_fen <= clawback_paid_fen);";
+
 static const char *const refund_steps[] = {
     refund_step_1,
     refund_step_2,
     refund_step_3,
+    refund_step_4,
 };
 
 const struct cg_store_schema cg_store_schema_refund = {

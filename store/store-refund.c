@@ -52,7 +52,7 @@ static int each_row(struct cg_store *st, sqlite3_stmt *s, int (*row)(sqlite3_stm
     "u.approved_fen, u.refunded_fen, u.clawback_fen, u.clawback_paid_fen, u.returned_qty_m, "      \
     "u.period, coalesce(u.batch_id, 0), u.reason, u.missing, u.refunded_on, u.soft_deadline, "     \
     "u.hard_deadline, u.soft_fired, u.late_ok, u.archive_due, u.archived_on, u.keep_until, "       \
-    "u.archive_fired, u.filed_qty_m, u.seller, u.fx_note, "                                        \
+    "u.archive_fired, u.filed_qty_m, u.seller, u.fx_note, u.overpaid_fen, "                        \
     "(SELECT coalesce(sum(qty_m), 0) FROM rf_alloc a WHERE a.unit_id = u.id), "                    \
     "(SELECT coalesce(sum(amount_fen), 0) FROM rf_alloc a WHERE a.unit_id = u.id), "               \
     "(SELECT coalesce(sum(vat_fen), 0) FROM rf_alloc a WHERE a.unit_id = u.id) FROM rf_unit u "
@@ -114,6 +114,7 @@ static int unit_row(sqlite3_stmt *s, void *vctx)
     u.filed_qty_m = sqlite3_column_int64(s, i++);
     u.seller = txt(s, i++);
     u.fx_note = txt(s, i++);
+    u.overpaid_fen = sqlite3_column_int64(s, i++);
     u.inv_qty_m = sqlite3_column_int64(s, i++);
     u.inv_fen = sqlite3_column_int64(s, i++);
     u.inv_vat_fen = sqlite3_column_int64(s, i++);
@@ -177,6 +178,7 @@ int cg_store_rf_unit_save(struct cg_store *st, const struct cg_rf_unit *u, struc
         "nullif(?17, 0), reason = ?18, missing = ?19, refunded_on = ?20, "
         "soft_fired = ?21, late_ok = ?22, archive_due = ?23, archived_on = ?24, "
         "keep_until = ?25, archive_fired = ?26, filed_qty_m = ?27, seller = ?28, fx_note = ?29, "
+        "overpaid_fen = ?30, "
         "updated_at = :now WHERE id = ?1",
         &s, err);
     if (rc != CG_OK)
@@ -210,6 +212,7 @@ int cg_store_rf_unit_save(struct cg_store *st, const struct cg_rf_unit *u, struc
     sqlite3_bind_int64(s, 27, u->filed_qty_m);
     store_bind_text(s, 28, u->seller != NULL ? u->seller : "");
     store_bind_text(s, 29, u->fx_note != NULL ? u->fx_note : "");
+    sqlite3_bind_int64(s, 30, u->overpaid_fen);
     rc = store_done(st, s, "update refund unit", err);
     sqlite3_finalize(s);
     return rc;

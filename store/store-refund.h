@@ -55,10 +55,11 @@ struct cg_rf_unit {
     int soft_fired, late_ok;
     /* supporting documents (备案单证): due by, archived on, kept until ("" before filing) */
     const char *archive_due, *archived_on, *keep_until;
-    int archive_fired;   /* the archive deadline passed without the documents: reported once */
-    int64_t filed_qty_m; /* quantity filed: declared less returned before the batch; 0 before */
-    const char *seller;  /* seller of the order ([seller.NAME]), "" when not known */
-    const char *fx_note; /* why settle/'s collection of the order is not taken, "" */
+    int archive_fired;    /* the archive deadline passed without the documents: reported once */
+    int64_t filed_qty_m;  /* quantity filed: declared less returned before the batch; 0 before */
+    const char *seller;   /* seller of the order ([seller.NAME]), "" when not known */
+    const char *fx_note;  /* why settle/'s collection of the order is not taken, "" */
+    int64_t overpaid_fen; /* of clawback_paid_fen, what the rule does not ask: to be reclaimed */
 };
 /* Insert; CG_EEXIST when the declaration item is already a unit. */
 int cg_store_rf_unit_add(struct cg_store *st, const struct cg_rf_unit *u, long long *id,
