@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/conf.h"
 #include "core/csvread.h"
 #include "core/fsutil.h"
 #include "refund/refund-int.h"
@@ -261,6 +262,19 @@ static int seller_of_inventories(struct imp *m, const char *invts, const char *o
     return CG_OK;
 }
 
+/* Whether name is empty (the files directly in incoming/) or a configured [seller.NAME]. */
+static int seller_known(const struct cg_refund *r, const char *name, size_t size)
+{
+    char section[80];
+
+    if (name[0] == '\0')
+        return 1;
+    if (strlen(name) >= size || strchr(name, '/') != NULL ||
+        (size_t)snprintf(section, sizeof(section), "seller.%s", name) >= sizeof(section))
+        return 0;
+    return r->conf == NULL || cg_conf_has_section(r->conf, section);
+}
+
 static int row_entry(struct imp *m, const struct cg_row *row, struct cg_err *err)
 {
     struct cg_rf_unit u;
@@ -308,9 +322,10 @@ static int row_entry(struct imp *m, const struct cg_row *row, struct cg_err *err
                 fld(m, row, E_EXPECTED));
     if (cleared[0] != '\0' && !rf_day_ok(cleared))
         problem(m, row->line, "cleared_on", "'%s' is not a day (YYYY-MM-DD)", cleared);
-    if (strlen(fld(m, row, E_SELLER)) >= sizeof(seller) || strchr(fld(m, row, E_SELLER), '/'))
-        problem(m, row->line, "seller", "'%s' is not a seller name ([seller.NAME])",
-                fld(m, row, E_SELLER));
+    if (!seller_known(m->r, fld(m, row, E_SELLER), sizeof(seller)))
+        problem(m, row->line, "seller",
+                "'%s' is not a seller of the configuration (no [seller.%s] section)",
+                fld(m, row, E_SELLER), fld(m, row, E_SELLER));
     if (m->res->problems != before)
         return CG_OK;
     if (strcmp(route, "A") == 0)

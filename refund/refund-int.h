@@ -13,6 +13,7 @@
 
 struct cg_refund {
     struct cg_store *db;
+    const struct cg_conf *conf; /* borrowed, outlives r; NULL: no [seller.NAME] is known */
     char today[11];
     char soft_mmdd[6]; /* MM-DD of the soft deadline */
     long soft_years;   /* years after the export year */

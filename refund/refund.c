@@ -270,6 +270,7 @@ int cg_refund_new(const struct cg_conf *conf, struct cg_store *db, struct cg_ref
     if (r == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     r->db = db;
+    r->conf = conf;
     copy_key(conf, "soft_deadline", "04-30", r->soft_mmdd, sizeof(r->soft_mmdd));
     r->soft_years = conf != NULL ? cg_conf_get_int(conf, "refund", "soft_deadline_years") : 1;
     r->hard_months = conf != NULL ? cg_conf_get_int(conf, "refund", "hard_deadline_months") : 36;

@@ -48,6 +48,7 @@ void cg_refund_qty_format(int64_t qty_m, char *buf, size_t size);
 
 /* ------------------------------------------------------------------ context */
 
+/* conf (may be NULL: the defaults) is borrowed and must outlive *out. */
 int cg_refund_new(const struct cg_conf *conf, struct cg_store *db, struct cg_refund **out,
                   struct cg_err *err);
 void cg_refund_free(struct cg_refund *r);

@@ -122,6 +122,15 @@ check "S5: an event names the seller given" grep -q "seller b2b given by entries
 expect_rc 1 "S5: another seller for it later is refused" \
     cg refund entries "$T/entries-s5b.csv" --as-of 2025-06-02
 check "S5: the reason names the seller it has" grep -q "field seller: unit $S5 is of seller b2b, not acme" "$T/err"
+{
+    echo "$ENTRIES_H,seller"
+    echo "$(entry 6 1001),acmee"
+} >"$T/entries-typo.csv"
+expect_rc 1 "a seller the configuration does not have is refused" \
+    cg refund entries "$T/entries-typo.csv" --as-of 2025-06-02
+check "the reason names the file, line, field and seller" \
+    grep -q "entries-typo.csv:2: .*field seller: 'acmee' is not a seller of the configuration (no \[seller.acmee\] section)" "$T/err"
+check "and nothing of the file is recorded" [ "$(unit 310120250000000016/1 state)" = "" ]
 
 # b2b's order 1001 is collected: S2 and S5 follow it, nothing else moves
 echo "B1001-IN-1;CRDT;USD;1000.00;2025-06-03;2025-06-03;1001;1001 GOODS;OTHER BUYER LTD" |
