@@ -171,6 +171,34 @@ static int allocate_rest(struct cg_settle *s, struct rcpt *x, struct fx_view *v,
     return rc;
 }
 
+/* A list of order or receipt ids; it grows as needed, free(id) when done. */
+struct id_list {
+    long long *id;
+    size_t n;
+};
+
+static int id_push(struct id_list *l, long long id)
+{
+    long long *p = realloc(l->id, (l->n + 1) * sizeof(*p));
+
+    if (p == NULL)
+        return CG_ENOMEM;
+    l->id = p;
+    p[l->n++] = id;
+    return 0;
+}
+
+static int has_id(const struct id_list *l, long long id)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        if (l->id[i] == id)
+            return 1;
+    }
+    return 0;
+}
+
 static int take_view(void *ctx, const struct cg_fx_order *o)
 {
     *(long long *)ctx = o->id;
@@ -196,36 +224,35 @@ static int find_ref(struct cg_settle *s, const struct rcpt *x, const char *tok, 
 }
 
 struct pay_hits {
-    long long id[16];
-    int n;
-    char seller[64]; /* seller of the first order found */
-    int sellers;     /* more than one seller has the payment number */
+    struct id_list ids; /* every order with the payment number */
+    char seller[64];    /* seller of the first order found */
+    int sellers;        /* more than one seller has the payment number */
 };
 
 static int take_pay(void *ctx, const struct cg_fx_order *o)
 {
     struct pay_hits *h = ctx;
 
-    if (h->n == 0)
+    if (h->ids.n == 0)
         cg_strlcpy(h->seller, o->seller, sizeof(h->seller));
     else if (strcmp(h->seller, o->seller) != 0)
         h->sellers = 1;
-    if (h->n < (int)(sizeof(h->id) / sizeof(h->id[0])))
-        h->id[h->n++] = o->id;
-    return 0;
+    return id_push(&h->ids, o->id);
 }
 
 /*
  * The orders whose payment number (payNo of the order file) is tok, in the receipt's seller
  * when it has one; a payment number several sellers use names none. One payment may pay
- * several orders of a seller.
+ * several orders of a seller. h->ids is emptied first and keeps its memory.
  */
 static int find_pay(struct cg_settle *s, const struct rcpt *x, const char *tok, struct pay_hits *h,
                     struct cg_err *err)
 {
     int rc;
 
-    memset(h, 0, sizeof(*h));
+    h->ids.n = 0;
+    h->seller[0] = '\0';
+    h->sellers = 0;
     if (tok[0] == '#')
         tok++;
     if (tok[0] == '\0')
@@ -238,48 +265,47 @@ static int find_pay(struct cg_settle *s, const struct rcpt *x, const char *tok, 
 
 enum { BY_ORDER_NO, BY_PAY_NO };
 
-/* The most orders one receipt's references name that automatic matching shares it among. */
-enum { MAX_NAMED = 16 };
-
 /*
- * Orders named in text, in order of appearance, without repeats (at most max): by order number
- * (BY_ORDER_NO) or by the orders' payment numbers (BY_PAY_NO).
+ * Orders named in text, in order of appearance, without repeats, into ids (emptied first; it
+ * keeps its memory): by order number (BY_ORDER_NO) or by the orders' payment numbers
+ * (BY_PAY_NO). max > 0 stops at max orders; 0 takes every order named. The list holds distinct
+ * orders of the database, so it never outgrows them, however long the text.
  */
-static int refs_in(struct cg_settle *s, const struct rcpt *x, const char *text, int by,
-                   long long *ids, int max, int *n, struct cg_err *err)
+static int refs_in(struct cg_settle *s, const struct rcpt *x, const char *text, int by, size_t max,
+                   struct id_list *ids, struct cg_err *err)
 {
     char *copy = cg_strdup(text != NULL ? text : "");
     char *save = NULL, *tok;
+    struct pay_hits h;
     int rc = CG_OK;
 
-    *n = 0;
+    ids->n = 0;
+    memset(&h, 0, sizeof(h));
     if (copy == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    for (tok = strtok_r(copy, " \t\r\n,;:", &save); tok != NULL && *n < max;
+    for (tok = strtok_r(copy, " \t\r\n,;:", &save);
+         rc == CG_OK && tok != NULL && (max == 0 || ids->n < max);
          tok = strtok_r(NULL, " \t\r\n,;:", &save)) {
-        struct pay_hits h;
-        int j, k;
+        long long id = 0;
+        size_t j;
         if (by == BY_PAY_NO) {
             rc = find_pay(s, x, tok, &h, err);
         } else {
-            memset(&h, 0, sizeof(h));
-            rc = find_ref(s, x, tok, &h.id[0], err);
-            h.n = 1;
+            h.ids.n = 0;
+            rc = find_ref(s, x, tok, &id, err);
+            if (rc == CG_OK)
+                rc = id_push(&h.ids, id);
         }
         if (rc == CG_ENOTFOUND) {
             rc = CG_OK;
             continue;
         }
-        if (rc != CG_OK)
-            break;
-        for (j = 0; j < h.n && *n < max; j++) {
-            int dup = 0;
-            for (k = 0; k < *n; k++)
-                dup |= ids[k] == h.id[j];
-            if (!dup)
-                ids[(*n)++] = h.id[j];
+        for (j = 0; rc == CG_OK && j < h.ids.n && (max == 0 || ids->n < max); j++) {
+            if (!has_id(ids, h.ids.id[j]))
+                rc = id_push(ids, h.ids.id[j]);
         }
     }
+    free(h.ids.id);
     free(copy);
     return rc;
 }
@@ -312,22 +338,6 @@ static int take_line(void *ctx, const struct cg_fx_line *l)
     return 0;
 }
 
-struct id_list {
-    long long *id;
-    size_t n;
-};
-
-static int id_push(struct id_list *l, long long id)
-{
-    long long *p = realloc(l->id, (l->n + 1) * sizeof(*p));
-
-    if (p == NULL)
-        return CG_ENOMEM;
-    l->id = p;
-    p[l->n++] = id;
-    return 0;
-}
-
 static int take_alloc_order(void *ctx, const struct cg_fx_alloc *a)
 {
     return id_push(ctx, a->order_id);
@@ -338,49 +348,34 @@ static int take_receipt_id(void *ctx, const struct cg_fx_receipt *r)
     return id_push(ctx, r->id);
 }
 
-static int has_id(const struct id_list *l, long long id)
-{
-    size_t i;
-
-    for (i = 0; i < l->n; i++) {
-        if (l->id[i] == id)
-            return 1;
-    }
-    return 0;
-}
-
 /* A payout (or batch-booked entry): each line to the order it names. */
 static int match_lines(struct cg_settle *s, struct rcpt *x, struct line_list *ll, long *made,
                        struct cg_err *err)
 {
-    struct id_list done = {NULL, 0};
+    struct id_list done = {NULL, 0}, ids = {NULL, 0};
     char cause[96];
     size_t i;
     int rc = cg_store_fx_allocs_each(s->db, 0, x->id, take_alloc_order, &done, err);
 
     for (i = 0; rc == CG_OK && i < ll->n; i++) {
         const struct cg_fx_line *l = &ll->l[i];
-        long long ids[1];
-        int n = 0;
         struct fx_view v;
         const char *rule = "reference";
-        rc = refs_in(s, x, l->order_ref, BY_ORDER_NO, ids, 1, &n, err);
-        if (rc == CG_OK && n == 0)
-            rc = refs_in(s, x, l->pay_ref, BY_ORDER_NO, ids, 1, &n, err);
-        if (rc == CG_OK && n == 0) {
+        rc = refs_in(s, x, l->order_ref, BY_ORDER_NO, 1, &ids, err);
+        if (rc == CG_OK && ids.n == 0)
+            rc = refs_in(s, x, l->pay_ref, BY_ORDER_NO, 1, &ids, err);
+        if (rc == CG_OK && ids.n == 0) {
             /* The payment number of one order only: a line pays one order. */
-            long long two[2];
             rule = "payment number";
-            rc = refs_in(s, x, l->pay_ref, BY_PAY_NO, two, 2, &n, err);
-            if (rc == CG_OK && n == 0)
-                rc = refs_in(s, x, l->order_ref, BY_PAY_NO, two, 2, &n, err);
-            if (n != 1)
-                n = 0;
-            ids[0] = two[0];
+            rc = refs_in(s, x, l->pay_ref, BY_PAY_NO, 2, &ids, err);
+            if (rc == CG_OK && ids.n == 0)
+                rc = refs_in(s, x, l->order_ref, BY_PAY_NO, 2, &ids, err);
+            if (ids.n != 1)
+                ids.n = 0;
         }
-        if (rc != CG_OK || n == 0 || has_id(&done, ids[0]))
+        if (rc != CG_OK || ids.n == 0 || has_id(&done, ids.id[0]))
             continue;
-        rc = fx_view_load(s, ids[0], x->value_on, &v, err);
+        rc = fx_view_load(s, ids.id[0], x->value_on, &v, err);
         if (rc != CG_OK)
             break;
         snprintf(cause, sizeof(cause), "auto:%s line %ld", rule, l->line_no);
@@ -390,6 +385,7 @@ static int match_lines(struct cg_settle *s, struct rcpt *x, struct line_list *ll
         if (rc == CG_OK)
             (*made)++;
     }
+    free(ids.id);
     free(done.id);
     return rc;
 }
@@ -434,7 +430,7 @@ static int candidate(void *vctx, const struct cg_fx_order *o)
 }
 
 /*
- * The n orders a receipt names (at most MAX_NAMED), in the order named. Those in the receipt's
+ * The orders a receipt names, however many, in the order named. Those in the receipt's
  * currency come first: each takes what it still expects (one that expects nothing is passed
  * over), and the last of them the rest when no order in another currency is named, so an excess
  * shows on it as an over-collection. Only what they leave goes to an order in another
@@ -445,16 +441,17 @@ static int candidate(void *vctx, const struct cg_fx_order *o)
  * the receipt, listed as unmatched, for the operator. An outgoing receipt is a refund to the first
  * order named in its currency, else to the first named.
  */
-static int match_named(struct cg_settle *s, struct rcpt *x, const long long *ids, int n,
+static int match_named(struct cg_settle *s, struct rcpt *x, const struct id_list *ids,
                        const char *rule, long *made, struct cg_err *err)
 {
-    int same[MAX_NAMED];
-    int last_same = -1, cross = 0, pass, i;
-    int rc = CG_OK;
+    size_t n = ids->n, i, last_same = n;
+    unsigned char *same = calloc(n, 1); /* 1: order i is in the receipt's currency */
+    int cross = 0, pass;
+    int rc = same == NULL ? CG_ENOMEM : CG_OK;
 
     for (i = 0; rc == CG_OK && i < n; i++) {
         struct fx_view v;
-        rc = fx_view_load(s, ids[i], x->value_on, &v, err);
+        rc = fx_view_load(s, ids->id[i], x->value_on, &v, err);
         if (rc != CG_OK)
             break;
         same[i] = strcmp(v.currency, x->currency) == 0;
@@ -470,7 +467,7 @@ static int match_named(struct cg_settle *s, struct rcpt *x, const long long *ids
             int64_t amt = x->left, fee = x->fee_left;
             if (same[i] != (pass == 0))
                 continue;
-            rc = fx_view_load(s, ids[i], x->value_on, &v, err);
+            rc = fx_view_load(s, ids->id[i], x->value_on, &v, err);
             if (rc != CG_OK)
                 break;
             if (!x->out && (v.state == CG_FX_DEEMED || v.state == CG_FX_UNCOLLECTIBLE))
@@ -486,15 +483,15 @@ static int match_named(struct cg_settle *s, struct rcpt *x, const long long *ids
                 (*made)++;
         }
     }
+    free(same);
     return rc;
 }
 
 static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_err *err)
 {
     struct line_list ll = {NULL, NULL, 0};
-    long long ids[MAX_NAMED];
+    struct id_list ids = {NULL, 0};
     const char *rule = "auto:reference";
-    int n = 0;
     int rc;
 
     rc = cg_store_fx_lines_each(s->db, x->id, take_line, &ll, err);
@@ -508,14 +505,14 @@ static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_
      * 1: the order numbers in its references, else the orders whose payment numbers are there,
      * shared as match_named says.
      */
-    rc = refs_in(s, x, x->reference, BY_ORDER_NO, ids, MAX_NAMED, &n, err);
-    if (rc == CG_OK && n == 0) {
+    rc = refs_in(s, x, x->reference, BY_ORDER_NO, 0, &ids, err);
+    if (rc == CG_OK && ids.n == 0) {
         rule = "auto:payment number";
-        rc = refs_in(s, x, x->reference, BY_PAY_NO, ids, MAX_NAMED, &n, err);
+        rc = refs_in(s, x, x->reference, BY_PAY_NO, 0, &ids, err);
     }
-    if (rc == CG_OK && n > 0)
-        rc = match_named(s, x, ids, n, rule, made, err);
-    if (rc != CG_OK || n > 0 || x->out)
+    if (rc == CG_OK && ids.n > 0)
+        rc = match_named(s, x, &ids, rule, made, err);
+    if (rc != CG_OK || ids.n > 0 || x->out)
         goto done;
     /* 2: one released order of that amount and currency, paid within the window. */
     {
@@ -544,6 +541,7 @@ done:
     }
     free(ll.str);
     free(ll.l);
+    free(ids.id);
     return rc;
 }
 

@@ -6,10 +6,11 @@
 # for it. An order that expects nothing more is passed over, except as the last order named in
 # the receipt's currency, which takes the rest and shows as OVER_COLLECTED; an order the
 # operator closed (deemed collected, uncollectible) takes nothing, and what would have gone to it
-# stays on the receipt for the operator. The allocations of each receipt add up exactly to what
-# it brought. A refund to the buyer goes to the order named in its currency. Expected amounts
-# follow docs/settlement.md ("Matching") and SETTLE-REFUND.md 2.a (allocation is
-# currency-explicit, OVER_COLLECTED, DEEMED_COLLECTED and UNCOLLECTIBLE) and T5.
+# stays on the receipt for the operator. A receipt names any number of orders: a remittance
+# naming 20 orders, or the payment number of 20 orders, pays all 20. The allocations of each
+# receipt add up exactly to what it brought. A refund to the buyer goes to the order named in
+# its currency. Expected amounts follow docs/settlement.md ("Matching") and SETTLE-REFUND.md 2.a
+# (allocation is currency-explicit, OVER_COLLECTED, DEEMED_COLLECTED and UNCOLLECTIBLE) and T5.
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
 
@@ -34,9 +35,23 @@ line() { echo "$1,$2,US,USNY,0.00,TS-001,T-shirt,1,$3,3120980105,SF Express,SF00
     line K8 EUR 60.00 15
     line D8 EUR 40.00 16
     line U9 EUR 70.00 17
+    # V01 to V20 (USD 10.00 each): one remittance names them all by order number
+    for i in $(seq -w 1 20); do
+        echo "V$i,USD,US,USNY,0.00,TS-001,T-shirt,1,10.00,3120980105,SF Express,SF00000000010$i,1"
+    done
 } >"$W/incoming/acme/orders.csv"
+# W01 to W20 (USD 10.00 each): one payment number for all of them, a basket
+{
+    echo "$H,pay_name,pay_time,pay_no"
+    for i in $(seq -w 1 20); do
+        echo "W$i,USD,US,USNY,0.00,TS-001,T-shirt,1,10.00,3120980105,SF Express,SF00000000011$i,1,Example Pay,2025-06-20 10:00:00,PAY-BULK"
+    done
+} >"$W/incoming/acme/basket.csv"
+VS=$(seq -w 1 20 | sed 's/^/V/' | tr '\n' ' ')
+WS=$(seq -w 1 20 | sed 's/^/W/' | tr '\n' ' ')
 expect_rc 0 "orders declared" cg run
-release 2025-07-01 A1 B1 A2 B2 C3 A3 G4 H4 I4 M5 N5 P6 Q6 X6 K8 D8 U9
+# shellcheck disable=SC2086
+release 2025-07-01 A1 B1 A2 B2 C3 A3 G4 H4 I4 M5 N5 P6 Q6 X6 K8 D8 U9 $VS $WS
 expect_rc 0 "receipts release the inventories" cg run
 
 state() { "$CEBGATE" -c "$W/cebgate.conf" settle explain "$1" --as-of 2025-07-20 | sed -n 's/^order acme\/[^ ]*  //p'; }
@@ -136,6 +151,25 @@ R8=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-8'")
 R9=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-9'")
 check "the money stays on the receipts, for the operator: 40.00 of R-8, 70.00 of R-9" \
     [ "$(csv_cell "$T/un.csv" "$R8" unallocated) $(csv_cell "$T/un.csv" "$R9" unallocated)" = "40.00 70.00" ]
+
+# ---- a bulk remittance naming 20 orders, and one payment number of 20 orders: all 20 are
+# named, each takes what it expects, none is left AWAITING and none takes the others' money
+cat >"$T/bulk.csv" <<EOC
+receipt_id,date,currency,amount,fee,order_no,reference,remitter
+R-20,2025-07-10,USD,200.00,,$VS,,BULK BUYER
+R-21,2025-07-10,USD,200.00,,,PAY-BULK,BULK BUYER
+EOC
+expect_rc 0 "USD 200.00 naming V01 to V20; USD 200.00 naming the payment of W01 to W20" \
+    cg settle import "$T/bulk.csv"
+ten() { for o in "$@"; do printf '%s:PRINCIPAL:1000 ' "$o"; done | sed 's/ $//'; }
+# shellcheck disable=SC2086
+check "R-20: 10.00 to each of the 20 orders, in the order named" [ "$(allocs R-20)" = "$(ten $VS)" ]
+# shellcheck disable=SC2086
+check "R-21: 10.00 to each of the 20 orders of the payment" [ "$(allocs R-21)" = "$(ten $WS)" ]
+# shellcheck disable=SC2086
+check "V01 to V20 and W01 to W20 COLLECTED, none over-collected" \
+    [ "$(for o in $VS $WS; do state "$o"; done | sort | uniq -c | sed 's/^ *//')" = "40 COLLECTED" ]
+check "R-20 and R-21 allocated exactly" [ "$(used R-20) $(used R-21)" = "20000 20000 20000 20000" ]
 
 # ---- a refund to the buyer naming orders in two currencies goes to the one in its currency
 cat >"$T/refund.csv" <<'EOC'
