@@ -348,7 +348,20 @@ static int take_receipt_id(void *ctx, const struct cg_fx_receipt *r)
     return id_push(ctx, r->id);
 }
 
-/* A payout (or batch-booked entry): each line to the order it names. */
+/*
+ * An order the operator closed (deemed collected, uncollectible): its state no longer follows
+ * its money, so automatic matching gives it none, in or out; the money stays on the receipt,
+ * listed as unmatched, for the operator to match by hand or not at all.
+ */
+static int closed(const struct fx_view *v)
+{
+    return v->state == CG_FX_DEEMED || v->state == CG_FX_UNCOLLECTIBLE;
+}
+
+/*
+ * A payout (or batch-booked entry): each line to the order it names; a line naming a closed
+ * order stays on the receipt.
+ */
 static int match_lines(struct cg_settle *s, struct rcpt *x, struct line_list *ll, long *made,
                        struct cg_err *err)
 {
@@ -379,7 +392,7 @@ static int match_lines(struct cg_settle *s, struct rcpt *x, struct line_list *ll
         if (rc != CG_OK)
             break;
         snprintf(cause, sizeof(cause), "auto:%s line %ld", rule, l->line_no);
-        if (l->net > x->left || l->fee > x->fee_left)
+        if (closed(&v) || l->net > x->left || l->fee > x->fee_left)
             continue;
         rc = allocate_rest(s, x, &v, l->net, l->fee, 0, "BANKFILE", cause, err);
         if (rc == CG_OK)
@@ -439,7 +452,8 @@ static int candidate(void *vctx, const struct cg_fx_order *o)
  * converted here. An order the operator closed (deemed collected, uncollectible) takes nothing,
  * as its state would not show money beyond what it expected: what it would have taken stays on
  * the receipt, listed as unmatched, for the operator. An outgoing receipt is a refund to the first
- * order named in its currency, else to the first named.
+ * order named in its currency, else to the first named; when that order is closed, the refund
+ * stays on the receipt for the operator, not given to another order named.
  */
 static int match_named(struct cg_settle *s, struct rcpt *x, const struct id_list *ids,
                        const char *rule, long *made, struct cg_err *err)
@@ -470,8 +484,11 @@ static int match_named(struct cg_settle *s, struct rcpt *x, const struct id_list
             rc = fx_view_load(s, ids->id[i], x->value_on, &v, err);
             if (rc != CG_OK)
                 break;
-            if (!x->out && (v.state == CG_FX_DEEMED || v.state == CG_FX_UNCOLLECTIBLE))
+            if (closed(&v)) {
+                if (x->out)
+                    goto done; /* the refund is that order's: the operator records it */
                 continue;
+            }
             if (pass == 0 && !x->out && (i != last_same || cross)) {
                 if (v.open <= 0)
                     continue;
@@ -483,6 +500,7 @@ static int match_named(struct cg_settle *s, struct rcpt *x, const struct id_list
                 (*made)++;
         }
     }
+done:
     free(same);
     return rc;
 }

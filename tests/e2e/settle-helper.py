@@ -3,8 +3,10 @@
 
   camt053 OUT ACCOUNT STMT-ID [NS]  a camt.053.001.02 statement as a bank writes it, one Ntry
                                     per stdin line "REF;CRDT|DBIT;CCY;AMOUNT;BOOKED;VALUE;
-                                    END-TO-END;REMITTANCE;DEBTOR" (NS: another namespace; a
-                                    camt.054 namespace writes a notification)
+                                    END-TO-END;REMITTANCE;DEBTOR[;BATCH]" (NS: another namespace;
+                                    a camt.054 namespace writes a notification). BATCH,
+                                    "E2E=AMOUNT,E2E=AMOUNT...", books the entry as a batch: one
+                                    TxDtls per transaction in place of END-TO-END and AMOUNT
   bulk CAMT PAYOUT N FIRST          a camt.053 with N entries (USD, EUR, GBP; half of them
                                     credits of 34.00 paying orders FIRST.. one each, unknown
                                     payers, chargebacks) and a payout report for orders
@@ -44,7 +46,9 @@ def camt053(path, account, stmt_id, entries, ns=NS053):
     ET.SubElement(acct, q("Ccy")).text = "USD"
     svcr = ET.SubElement(ET.SubElement(ET.SubElement(acct, q("Svcr")), q("FinInstnId")), q("BIC"))
     svcr.text = "BKCHCNBJ300"
-    for ref, ind, ccy, amt, booked, value, e2e, ustrd, debtor in entries:
+    for entry in entries:
+        ref, ind, ccy, amt, booked, value, e2e, ustrd, debtor = entry[:9]
+        batch = [t.split("=") for t in entry[9].split(",")] if len(entry) > 9 else [(e2e, amt)]
         n = ET.SubElement(st, q("Ntry"))
         ET.SubElement(n, q("NtryRef")).text = ref
         ET.SubElement(n, q("Amt"), {"Ccy": ccy}).text = amt
@@ -53,17 +57,19 @@ def camt053(path, account, stmt_id, entries, ns=NS053):
         ET.SubElement(ET.SubElement(n, q("BookgDt")), q("Dt")).text = booked
         ET.SubElement(ET.SubElement(n, q("ValDt")), q("Dt")).text = value
         ET.SubElement(n, q("AcctSvcrRef")).text = ref
-        tx = ET.SubElement(ET.SubElement(ET.SubElement(n, q("NtryDtls")), q("TxDtls")), q("Refs"))
-        ET.SubElement(tx, q("AcctSvcrRef")).text = ref
-        ET.SubElement(tx, q("EndToEndId")).text = e2e or "NOTPROVIDED"
-        txd = n.find(q("NtryDtls")).find(q("TxDtls"))
-        amtd = ET.SubElement(ET.SubElement(txd, q("AmtDtls")), q("TxAmt"))
-        ET.SubElement(amtd, q("Amt"), {"Ccy": ccy}).text = amt
-        if debtor:
-            party = ET.SubElement(ET.SubElement(txd, q("RltdPties")), q("Dbtr"))
-            ET.SubElement(party, q("Nm")).text = debtor
-        if ustrd:
-            ET.SubElement(ET.SubElement(txd, q("RmtInf")), q("Ustrd")).text = ustrd
+        dtls = ET.SubElement(n, q("NtryDtls"))
+        for t_e2e, t_amt in batch:
+            txd = ET.SubElement(dtls, q("TxDtls"))
+            tx = ET.SubElement(txd, q("Refs"))
+            ET.SubElement(tx, q("AcctSvcrRef")).text = ref
+            ET.SubElement(tx, q("EndToEndId")).text = t_e2e or "NOTPROVIDED"
+            amtd = ET.SubElement(ET.SubElement(txd, q("AmtDtls")), q("TxAmt"))
+            ET.SubElement(amtd, q("Amt"), {"Ccy": ccy}).text = t_amt
+            if debtor:
+                party = ET.SubElement(ET.SubElement(txd, q("RltdPties")), q("Dbtr"))
+                ET.SubElement(party, q("Nm")).text = debtor
+            if ustrd:
+                ET.SubElement(ET.SubElement(txd, q("RmtInf")), q("Ustrd")).text = ustrd
     ET.indent(doc)
     with open(path, "wb") as f:
         ET.ElementTree(doc).write(f, encoding="UTF-8", xml_declaration=True)

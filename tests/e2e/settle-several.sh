@@ -6,11 +6,13 @@
 # for it. An order that expects nothing more is passed over, except as the last order named in
 # the receipt's currency, which takes the rest and shows as OVER_COLLECTED; an order the
 # operator closed (deemed collected, uncollectible) takes nothing, and what would have gone to it
-# stays on the receipt for the operator. A receipt names any number of orders: a remittance
-# naming 20 orders, or the payment number of 20 orders, pays all 20. The allocations of each
-# receipt add up exactly to what it brought. A refund to the buyer goes to the order named in
-# its currency. Expected amounts follow docs/settlement.md ("Matching") and SETTLE-REFUND.md 2.a
-# (allocation is currency-explicit, OVER_COLLECTED, DEEMED_COLLECTED and UNCOLLECTIBLE) and T5.
+# stays on the receipt for the operator, as does a payout line for it or a refund to its buyer
+# (one naming it first, in a receipt's references or a batch of refunds). A receipt names any
+# number of orders: a remittance naming 20 orders, or the payment number of 20 orders, pays all
+# 20. The allocations of each receipt add up exactly to what it brought. A refund to the buyer
+# goes to the order named in its currency. Expected amounts follow docs/settlement.md
+# ("Matching", "Orders the operator closed") and SETTLE-REFUND.md 2.a (allocation is
+# currency-explicit, OVER_COLLECTED, DEEMED_COLLECTED and UNCOLLECTIBLE) and T5.
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
 
@@ -35,6 +37,7 @@ line() { echo "$1,$2,US,USNY,0.00,TS-001,T-shirt,1,$3,3120980105,SF Express,SF00
     line K8 EUR 60.00 15
     line D8 EUR 40.00 16
     line U9 EUR 70.00 17
+    line L10 EUR 25.00 18
     # V01 to V20 (USD 10.00 each): one remittance names them all by order number
     for i in $(seq -w 1 20); do
         echo "V$i,USD,US,USNY,0.00,TS-001,T-shirt,1,10.00,3120980105,SF Express,SF00000000010$i,1"
@@ -51,7 +54,7 @@ VS=$(seq -w 1 20 | sed 's/^/V/' | tr '\n' ' ')
 WS=$(seq -w 1 20 | sed 's/^/W/' | tr '\n' ' ')
 expect_rc 0 "orders declared" cg run
 # shellcheck disable=SC2086
-release 2025-07-01 A1 B1 A2 B2 C3 A3 G4 H4 I4 M5 N5 P6 Q6 X6 K8 D8 U9 $VS $WS
+release 2025-07-01 A1 B1 A2 B2 C3 A3 G4 H4 I4 M5 N5 P6 Q6 X6 K8 D8 U9 L10 $VS $WS
 expect_rc 0 "receipts release the inventories" cg run
 
 state() { "$CEBGATE" -c "$W/cebgate.conf" settle explain "$1" --as-of 2025-07-20 | sed -n 's/^order acme\/[^ ]*  //p'; }
@@ -151,6 +154,44 @@ R8=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-8'")
 R9=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-9'")
 check "the money stays on the receipts, for the operator: 40.00 of R-8, 70.00 of R-9" \
     [ "$(csv_cell "$T/un.csv" "$R8" unallocated) $(csv_cell "$T/un.csv" "$R9" unallocated)" = "40.00 70.00" ]
+
+# ---- payout lines and refunds to the buyer for an order the operator closed: the money stays
+# on the receipt for the operator, as for a reference naming it; the other lines are paid
+P='Payout ID,Payout Date,Currency,Order ID,Transaction ID,Gross Amount,Fee,Net Amount'
+{
+    echo "$P"
+    echo "PO-10,2025-07-14,EUR,L10,TX-101,25.00,-1.00,24.00"
+    echo "PO-10,2025-07-14,EUR,D8,TX-102,40.00,-1.20,38.80"
+    echo "PO-10,2025-07-14,EUR,U9,TX-103,70.00,-2.10,67.90"
+} >"$T/payout-10.csv"
+expect_rc 0 "payout with lines for L10, D8 (deemed) and U9 (uncollectible)" \
+    cg settle import "$T/payout-10.csv"
+check "PO-10: L10 its line, fee netted; nothing to D8 or U9" \
+    [ "$(allocs PO-10)" = "L10:PRINCIPAL:2400 L10:FEE_NETTED:100" ]
+cat >"$T/closed-out.csv" <<'EOC'
+receipt_id,date,currency,amount,fee,order_no,reference,remitter,direction
+R-10,2025-07-16,EUR,10.00,,D8,,BUYER EIGHT,out
+R-11,2025-07-16,EUR,15.00,,U9 K8,,BUYER NINE,out
+EOC
+expect_rc 0 "refunds naming D8, and U9 then K8" cg settle import "$T/closed-out.csv"
+check "R-10: no refund to D8 (deemed collected)" [ "$(allocs R-10)" = "" ]
+check "R-11: the refund names U9 (uncollectible) first: nothing to U9, nor to K8" \
+    [ "$(allocs R-11)" = "" ]
+echo "BK-12;DBIT;EUR;11.00;2025-07-17;2025-07-17;;;;D8=5.00,K8=6.00" |
+    $SHELPER camt053 "$T/bk12.xml" CN1200000000000000000077 STMT-SEV-12
+expect_rc 0 "a batch of refunds, D8 5.00 and K8 6.00" cg settle import "$T/bk12.xml"
+check "BK-12: K8 its refund line, nothing to D8" [ "$(allocs BK-12)" = "K8:REFUND_OUT:600" ]
+check "D8 and U9 still have nothing allocated, in or out" \
+    [ "$(state D8) $(state U9) $(sql "SELECT count(*) FROM fx_allocation a JOIN orders o ON o.id = a.order_id WHERE o.order_no IN ('D8', 'U9')")" = "DEEMED_COLLECTED UNCOLLECTIBLE 0" ]
+cg report fx unmatched --format csv >"$T/un.csv"
+unalloc() { csv_cell "$T/un.csv" "$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:$1'")" unallocated; }
+check "listed for the operator: 106.70 of PO-10, 10.00 of R-10, 15.00 of R-11, 5.00 of BK-12" \
+    [ "$(unalloc PO-10) $(unalloc R-10) $(unalloc R-11) $(unalloc BK-12)" = "106.70 10.00 15.00 5.00" ]
+check "L10 COLLECTED, K8 PARTIAL after its refund" [ "$(state L10) $(state K8)" = "COLLECTED PARTIAL" ]
+R10=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-10'")
+expect_rc 0 "the operator matches R-10 to D8 by hand" cg settle match "$R10" D8 --note "refund of D8"
+check "R-10 then refunds D8, still DEEMED_COLLECTED" \
+    [ "$(allocs R-10) $(state D8)" = "D8:REFUND_OUT:1000 DEEMED_COLLECTED" ]
 
 # ---- a bulk remittance naming 20 orders, and one payment number of 20 orders: all 20 are
 # named, each takes what it expects, none is left AWAITING and none takes the others' money
