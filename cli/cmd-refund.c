@@ -177,6 +177,29 @@ static int do_sync(struct cg_cli *cli, struct cg_store *db, struct cg_refund *r,
     return rc;
 }
 
+/* refund regime: say which batch the unit left, and its files written again without it. */
+static int do_regime(struct cg_cli *cli, struct cg_refund *r, const char *unit, const char *regime,
+                     const char *note, struct cg_err *err)
+{
+    struct cg_refund_batch b;
+    char a[32], inv[32];
+    int rc = cg_refund_regime(r, unit, regime, note, &b, err);
+
+    if (rc != CG_OK || cli->quiet || b.id == 0)
+        return rc;
+    if (b.filed) {
+        printf("unit %s left batch B%lld, which is filed: its files are kept as filed\n", unit,
+               b.id);
+        return rc;
+    }
+    cg_refund_fen_format(b.refund_fen, a, sizeof(a));
+    cg_refund_fen_format(b.invoice_fen, inv, sizeof(inv));
+    printf("unit %s left batch B%lld; its files were written again without it: %ld units, "
+           "invoices CNY %s, refund CNY %s (upload them again)\n%s\n%s\n",
+           unit, b.id, b.units, inv, a, b.export_csv, b.purchase_csv);
+    return rc;
+}
+
 static int exec_refund(struct cg_cli *cli, int argc, char **argv)
 {
     struct cg_store *db = NULL;
@@ -247,7 +270,7 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
         if (o.npos != 2)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund regime UNIT REGIME --note TEXT expected");
         else
-            rc = cg_refund_regime(r, o.pos[0], o.pos[1], o.note, &err);
+            rc = do_regime(cli, r, o.pos[0], o.pos[1], o.note, &err);
     } else if (strcmp(verb, "return") == 0) {
         if (o.npos != 2)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund return UNIT QTY [--date DAY] expected");

@@ -235,6 +235,84 @@ static int purchase_row(void *ctx, const struct cg_rf_invline *l)
     return CG_OK;
 }
 
+static const char export_header[] =
+    "seq,entry_id,item_no,export_date,hs_code,name,unit,quantity,amount_ex_vat,refund_rate,"
+    "refund_amount,vat_rate,non_refundable\n";
+static const char purchase_header[] =
+    "seq,invoice_code,invoice_number,line,issued_on,seller_tax_id,item_name,unit,quantity,"
+    "amount_ex_vat,vat_rate,vat_amount,entry_id,item_no\n";
+
+/* The unit's export-detail row and purchase-detail rows, added to the batch's totals. */
+static int unit_rows(struct prep *p, struct unit *x, struct cg_err *err)
+{
+    char seq[24], item[24], q[32], a[32], rf[32], rr[16], vr[16], nr[32];
+    int64_t cost = 0, kept = rf_kept_qty(x), filed_fen = rf_filed_amount(x);
+
+    snprintf(seq, sizeof(seq), "%ld", ++p->seq);
+    snprintf(item, sizeof(item), "%ld", x->u.item_no);
+    cg_refund_qty_format(kept, q, sizeof(q));
+    cg_refund_fen_format(filed_fen, a, sizeof(a));
+    cg_refund_fen_format(x->u.refund_fen, rf, sizeof(rf));
+    cg_refund_rate_format(x->u.refund_ppm, rr, sizeof(rr));
+    cg_refund_rate_format(x->u.vat_ppm, vr, sizeof(vr));
+    /* the part of the input VAT not refunded: amount x (VAT rate - refund rate) */
+    cg_refund_amount(filed_fen, x->u.vat_ppm - x->u.refund_ppm, &cost);
+    cg_refund_fen_format(cost, nr, sizeof(nr));
+    csv_cell(&p->exp, seq, 0);
+    csv_cell(&p->exp, x->entry_id, 0);
+    csv_cell(&p->exp, item, 0);
+    csv_cell(&p->exp, x->export_on, 0);
+    csv_cell(&p->exp, x->hs, 0);
+    csv_cell(&p->exp, x->name, 0);
+    csv_cell(&p->exp, x->unit, 0);
+    csv_cell(&p->exp, q, 0);
+    csv_cell(&p->exp, a, 0);
+    csv_cell(&p->exp, rr, 0);
+    csv_cell(&p->exp, rf, 0);
+    csv_cell(&p->exp, vr, 0);
+    csv_cell(&p->exp, nr, 1);
+    p->cur_entry = x->entry_id;
+    cg_strlcpy(p->cur_item, item, sizeof(p->cur_item));
+    p->num = p->den = x->u.inv_qty_m;
+    if (x->u.returned_qty_m > 0 && kept < x->u.inv_qty_m)
+        p->num = kept;
+    p->cum_q = p->cum_a = p->cum_v = p->out_q = p->out_a = p->out_v = 0;
+    p->out->units++;
+    p->out->refund_fen += x->u.refund_fen;
+    p->out->invoice_fen += filed_fen;
+    return cg_store_rf_allocs_each(p->r->db, x->u.id, purchase_row, p, err);
+}
+
+/* Write both files of batch bid, dir/name (atomically), and keep their paths in p->out. */
+static int write_file(const char *dir, const char *name, const struct cg_buf *b, char *path,
+                      size_t size, struct cg_err *err)
+{
+    int rc = cg_fs_write_atomic(dir, name, b->data, b->len, err);
+
+    snprintf(path, size, "%s/%s", dir, name);
+    return rc;
+}
+
+static int write_files(struct prep *p, long long bid, struct cg_err *err)
+{
+    char name[64];
+    int rc = CG_OK;
+
+    if (p->exp.data == NULL || p->pur.data == NULL)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (rc == CG_OK)
+        rc = cg_fs_mkdir_p(p->outdir, 0750, err);
+    snprintf(name, sizeof(name), "refund-%s-B%lld-export.csv", p->period, bid);
+    if (rc == CG_OK)
+        rc = write_file(p->outdir, name, &p->exp, p->out->export_csv, sizeof(p->out->export_csv),
+                        err);
+    snprintf(name, sizeof(name), "refund-%s-B%lld-purchase.csv", p->period, bid);
+    if (rc == CG_OK)
+        rc = write_file(p->outdir, name, &p->pur, p->out->purchase_csv,
+                        sizeof(p->out->purchase_csv), err);
+    return rc;
+}
+
 static int prepare_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 {
     struct prep *p = ctx;
@@ -242,7 +320,6 @@ static int prepare_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     struct cg_rf_batch b;
     long long *ids = NULL, bid = 0;
     size_t n = 0, i;
-    char name[64];
     int rc;
 
     (void)db;
@@ -253,15 +330,10 @@ static int prepare_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     rc = cg_store_rf_batch_add(r->db, &b, &bid, err);
     if (rc == CG_OK)
         rc = rf_unit_ids(r, 0, NULL, &ids, &n, err);
-    cg_buf_adds(&p->exp, "seq,entry_id,item_no,export_date,hs_code,name,unit,quantity,"
-                         "amount_ex_vat,refund_rate,refund_amount,vat_rate,non_refundable\n");
-    cg_buf_adds(&p->pur, "seq,invoice_code,invoice_number,line,issued_on,seller_tax_id,"
-                         "item_name,unit,quantity,amount_ex_vat,vat_rate,vat_amount,entry_id,"
-                         "item_no\n");
+    cg_buf_adds(&p->exp, export_header);
+    cg_buf_adds(&p->pur, purchase_header);
     for (i = 0; rc == CG_OK && i < n; i++) {
         struct unit x;
-        char seq[24], item[24], q[32], a[32], rf[32], rr[16], vr[16], nr[32];
-        int64_t cost = 0, kept, filed_fen;
         rc = rf_unit_load_id(r, ids[i], &x, err);
         /* ready, refund regime, in no batch, exported before the filing month */
         if (rc != CG_OK || strcmp(x.regime, "REFUND") != 0 || x.u.batch_id != 0 ||
@@ -270,65 +342,18 @@ static int prepare_tx(struct cg_store *db, void *ctx, struct cg_err *err)
             (strncmp(x.export_on, p->period, 4) == 0 &&
              strncmp(x.export_on + 5, p->period + 4, 2) >= 0))
             continue;
-        kept = rf_kept_qty(&x);
-        filed_fen = rf_filed_amount(&x);
         x.u.batch_id = bid;
-        x.u.filed_qty_m = kept;
+        x.u.filed_qty_m = rf_kept_qty(&x);
         RF_SET(&x, period, p->period);
         rc = rf_note(r, &x, "OPERATOR", "prepare", "in filing batch", err);
-        if (rc != CG_OK)
-            break;
-        snprintf(seq, sizeof(seq), "%ld", ++p->seq);
-        snprintf(item, sizeof(item), "%ld", x.u.item_no);
-        cg_refund_qty_format(kept, q, sizeof(q));
-        cg_refund_fen_format(filed_fen, a, sizeof(a));
-        cg_refund_fen_format(x.u.refund_fen, rf, sizeof(rf));
-        cg_refund_rate_format(x.u.refund_ppm, rr, sizeof(rr));
-        cg_refund_rate_format(x.u.vat_ppm, vr, sizeof(vr));
-        /* the part of the input VAT not refunded: amount x (VAT rate - refund rate) */
-        cg_refund_amount(filed_fen, x.u.vat_ppm - x.u.refund_ppm, &cost);
-        cg_refund_fen_format(cost, nr, sizeof(nr));
-        csv_cell(&p->exp, seq, 0);
-        csv_cell(&p->exp, x.entry_id, 0);
-        csv_cell(&p->exp, item, 0);
-        csv_cell(&p->exp, x.export_on, 0);
-        csv_cell(&p->exp, x.hs, 0);
-        csv_cell(&p->exp, x.name, 0);
-        csv_cell(&p->exp, x.unit, 0);
-        csv_cell(&p->exp, q, 0);
-        csv_cell(&p->exp, a, 0);
-        csv_cell(&p->exp, rr, 0);
-        csv_cell(&p->exp, rf, 0);
-        csv_cell(&p->exp, vr, 0);
-        csv_cell(&p->exp, nr, 1);
-        p->cur_entry = x.entry_id;
-        cg_strlcpy(p->cur_item, item, sizeof(p->cur_item));
-        p->num = p->den = x.u.inv_qty_m;
-        if (x.u.returned_qty_m > 0 && kept < x.u.inv_qty_m)
-            p->num = kept;
-        p->cum_q = p->cum_a = p->cum_v = p->out_q = p->out_a = p->out_v = 0;
-        rc = cg_store_rf_allocs_each(r->db, x.u.id, purchase_row, p, err);
-        p->out->units++;
-        p->out->refund_fen += x.u.refund_fen;
-        p->out->invoice_fen += filed_fen;
+        if (rc == CG_OK)
+            rc = unit_rows(p, &x, err);
     }
     free(ids);
     if (rc == CG_OK && p->out->units == 0)
         return CG_ERR_SET(err, CG_ENOTFOUND, "no ready unit exported before %s", p->period);
-    if (rc == CG_OK && (p->exp.data == NULL || p->pur.data == NULL))
-        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     if (rc == CG_OK)
-        rc = cg_fs_mkdir_p(p->outdir, 0750, err);
-    if (rc == CG_OK) {
-        snprintf(name, sizeof(name), "refund-%s-B%lld-export.csv", p->period, bid);
-        rc = cg_fs_write_atomic(p->outdir, name, p->exp.data, p->exp.len, err);
-        snprintf(p->out->export_csv, sizeof(p->out->export_csv), "%s/%s", p->outdir, name);
-    }
-    if (rc == CG_OK) {
-        snprintf(name, sizeof(name), "refund-%s-B%lld-purchase.csv", p->period, bid);
-        rc = cg_fs_write_atomic(p->outdir, name, p->pur.data, p->pur.len, err);
-        snprintf(p->out->purchase_csv, sizeof(p->out->purchase_csv), "%s/%s", p->outdir, name);
-    }
+        rc = write_files(p, bid, err);
     if (rc == CG_OK) {
         b.id = bid;
         b.units = p->out->units;
@@ -338,6 +363,127 @@ static int prepare_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         rc = cg_store_rf_batch_save(r->db, &b, err);
         p->out->id = bid;
     }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ a unit leaves */
+
+struct batch_row {
+    char period[8], export_csv[4096];
+    int found;
+};
+
+static int keep_batch(void *ctx, const struct cg_rf_batch *b)
+{
+    struct batch_row *k = ctx;
+
+    cg_strlcpy(k->period, b->period, sizeof(k->period));
+    cg_strlcpy(k->export_csv, b->export_csv, sizeof(k->export_csv));
+    k->found = 1;
+    return CG_OK;
+}
+
+/* Whether a unit of batch bid was filed (mark-filed stores the archive due day on it). */
+static int batch_filed(struct cg_refund *r, long long bid, int *filed, struct cg_err *err)
+{
+    long long *ids = NULL;
+    size_t n = 0, i;
+    int rc = rf_unit_ids(r, bid, NULL, &ids, &n, err);
+
+    *filed = 0;
+    for (i = 0; rc == CG_OK && i < n && !*filed; i++) {
+        struct unit x;
+        rc = rf_unit_load_id(r, ids[i], &x, err);
+        if (rc == CG_OK && x.archive_due[0] != '\0')
+            *filed = 1;
+    }
+    free(ids);
+    return rc;
+}
+
+/* The batch's files and totals again from the units it has now, where prepare wrote them. */
+static int rewrite(struct cg_refund *r, long long bid, struct cg_refund_batch *out,
+                   struct cg_err *err)
+{
+    struct batch_row k;
+    struct cg_rf_batch b;
+    struct prep p;
+    long long *ids = NULL;
+    size_t n = 0, i;
+    char *slash;
+    int rc;
+
+    memset(&k, 0, sizeof(k));
+    memset(&p, 0, sizeof(p));
+    rc = cg_store_rf_batch_get(r->db, bid, keep_batch, &k, err);
+    if (rc == CG_ENOTFOUND)
+        return CG_ERR_SET(err, CG_ENOTFOUND, "no batch B%lld", bid);
+    if (rc != CG_OK)
+        return rc;
+    slash = strrchr(k.export_csv, '/');
+    if (slash == NULL)
+        return CG_ERR_SET(err, CG_EREJECT, "batch B%lld has no files to write again", bid);
+    *slash = '\0';
+    p.r = r;
+    p.period = k.period;
+    p.outdir = k.export_csv;
+    p.out = out;
+    cg_buf_init(&p.exp, 256u << 20);
+    cg_buf_init(&p.pur, 256u << 20);
+    cg_buf_adds(&p.exp, export_header);
+    cg_buf_adds(&p.pur, purchase_header);
+    rc = rf_unit_ids(r, bid, NULL, &ids, &n, err);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        struct unit x;
+        rc = rf_unit_load_id(r, ids[i], &x, err);
+        if (rc == CG_OK)
+            rc = unit_rows(&p, &x, err);
+    }
+    free(ids);
+    if (rc == CG_OK)
+        rc = write_files(&p, bid, err);
+    if (rc == CG_OK) {
+        memset(&b, 0, sizeof(b));
+        b.id = out->id = bid;
+        b.period = k.period;
+        b.state = "PREPARED";
+        b.units = out->units;
+        b.refund_fen = out->refund_fen;
+        b.export_csv = out->export_csv;
+        b.purchase_csv = out->purchase_csv;
+        rc = cg_store_rf_batch_save(r->db, &b, err);
+    }
+    cg_buf_free(&p.exp);
+    cg_buf_free(&p.pur);
+    return rc;
+}
+
+int rf_batch_leave(struct cg_refund *r, struct unit *x, const char *why,
+                   struct cg_refund_batch *out, struct cg_err *err)
+{
+    long long bid = x->u.batch_id;
+    int filed = 0, rc;
+
+    memset(out, 0, sizeof(*out));
+    if (bid == 0)
+        return CG_OK;
+    rc = batch_filed(r, bid, &filed, err);
+    if (rc != CG_OK)
+        return rc;
+    if (filed && (strcmp(x->state, "READY") == 0 || strcmp(x->state, "PRECHECKED") == 0))
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "unit %s/%ld is %s in batch B%lld, which is filed: its files are with "
+                          "the tax office. Record what the tax office said of the unit first "
+                          "(refund mark-filed, or mark-rejected with --note REASON), then %s",
+                          x->entry_id, x->u.item_no, x->state, bid, why);
+    x->u.batch_id = 0;
+    x->u.filed_qty_m = 0;
+    RF_SET(x, period, "");
+    rc = cg_store_rf_unit_save(r->db, &x->u, err);
+    if (rc == CG_OK && !filed)
+        rc = rewrite(r, bid, out, err);
+    out->id = bid;
+    out->filed = filed;
     return rc;
 }
 
@@ -405,7 +551,9 @@ static int mark_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         for (i = 0; rc == CG_OK && i < n; i++) {
             struct unit x;
             rc = rf_unit_load_id(m->r, ids[i], &x, err);
-            if (rc == CG_OK)
+            /* a member no longer in REFUND (the hard deadline's fallback, or a regime changed
+             * before units left their batch with it) has no refund to record */
+            if (rc == CG_OK && strcmp(x.regime, "REFUND") == 0)
                 rc = rf_mark_unit(m->r, &x, m->outcome, m->amount, m->day, m->reason, m->override,
                                   "OPERATOR", m->target, &m->moved, err);
         }

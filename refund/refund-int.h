@@ -61,6 +61,15 @@ int rf_unit_ids(struct cg_refund *r, long long batch, const char *entry_id, long
 int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *amount,
                  const char *day, const char *reason, int override, const char *cause_kind,
                  const char *cause_ref, long *moved, struct cg_err *err);
+/*
+ * Take the unit out of its filing batch (none: nothing done, out->id 0), saved. When no unit
+ * of the batch was filed, the batch's two files are written again where prepare wrote them,
+ * without it, and its totals with them (out: the batch as it is now). When one was (the files
+ * are with the tax office), they are kept and out->filed is set; a READY or PRECHECKED unit is
+ * refused then (CG_EREJECT, saying to record its outcome first, then `why`).
+ */
+int rf_batch_leave(struct cg_refund *r, struct unit *x, const char *why,
+                   struct cg_refund_batch *out, struct cg_err *err);
 /* Set a text field of a unit copy. */
 void rf_set(struct unit *x, char *field, size_t size, const char *v);
 #define RF_SET(x, f, v) rf_set((x), (x)->f, sizeof((x)->f), (v))

@@ -23,6 +23,7 @@ struct op {
     const char *unit, *arg, *arg2, *note, *day;
     long count;
     struct cg_refund_tick *tick;
+    struct cg_refund_batch *left; /* refund regime: the batch the unit left */
 };
 
 static int run(struct cg_refund *r, cg_store_work_fn fn, struct op *o, struct cg_err *err)
@@ -785,12 +786,17 @@ int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note, struc
 /* A regime change moves the state through the transition table like any other move:
  * leaving REFUND ends the refund (NO_REFUND; a LAPSED_SOFT unit stays lapsed), coming back
  * to it starts again from WAIT_CLEARANCE, or from LAPSED_SOFT as a late filing does, and only
- * before the hard deadline. Final and filed units keep their regime. */
+ * before the hard deadline. Final and filed units keep their regime. A unit of a filing batch
+ * leaves it (rf_batch_leave: the batch's files are written again without it unless the batch
+ * was filed; a READY or PRECHECKED unit of a filed batch is refused), so that a batch lists only
+ * units it claims a refund for and a unit back in REFUND goes into a new batch. */
 static int regime_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 {
     struct op *o = ctx;
     struct unit x;
-    char detail[600];
+    struct cg_refund_batch *left = o->left;
+    char detail[800];
+    size_t used;
     int rc;
 
     (void)db;
@@ -810,11 +816,23 @@ static int regime_tx(struct cg_store *db, void *ctx, struct cg_err *err)
                           strcmp(x.state, "LAPSED_SOFT") == 0
                               ? " (a late filing is refund late, with evidence)"
                               : "");
+    if (strcmp(o->arg, "REFUND") == 0 && strcmp(o->r->today, x.hard_deadline) > 0)
+        return CG_ERR_SET(err, CG_EREJECT, "unit %s: the hard deadline %s has passed", o->unit,
+                          x.hard_deadline);
+    /* out of its batch first: the batch's files must not list a unit it does not claim */
+    rc = rf_batch_leave(o->r, &x, "change the regime", left, err);
+    if (rc != CG_OK)
+        return rc;
     snprintf(detail, sizeof(detail), "%s -> %s: %s", x.regime, o->arg, o->note);
+    used = strlen(detail);
+    if (left->id != 0 && left->filed)
+        snprintf(detail + used, sizeof(detail) - used,
+                 "; out of batch B%lld (filed: its files are kept as filed)", left->id);
+    else if (left->id != 0)
+        snprintf(detail + used, sizeof(detail) - used,
+                 "; out of batch B%lld, whose files were written again without it (%ld units)",
+                 left->id, left->units);
     if (strcmp(o->arg, "REFUND") == 0) {
-        if (strcmp(o->r->today, x.hard_deadline) > 0)
-            return CG_ERR_SET(err, CG_EREJECT, "unit %s: the hard deadline %s has passed", o->unit,
-                              x.hard_deadline);
         RF_SET(&x, regime, o->arg);
         if (strcmp(x.state, "LAPSED_SOFT") == 0) {
             x.u.late_ok = 1; /* filed late, as with refund late */
@@ -837,8 +855,11 @@ static int regime_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 }
 
 int cg_refund_regime(struct cg_refund *r, const char *unit, const char *regime, const char *note,
-                     struct cg_err *err)
+                     struct cg_refund_batch *left, struct cg_err *err)
 {
+    struct cg_refund_batch none;
+    struct op o;
+
     if (regime == NULL ||
         (strcmp(regime, "REFUND") != 0 && strcmp(regime, "EXEMPT_WITH_DOCS") != 0 &&
          strcmp(regime, "EXEMPT_NO_INVOICE_103") != 0 && strcmp(regime, "TAXABLE") != 0))
@@ -848,7 +869,12 @@ int cg_refund_regime(struct cg_refund *r, const char *unit, const char *regime, 
                           regime != NULL ? regime : "");
     if (need_note(note, "regime", err) != CG_OK)
         return CG_EINVAL;
-    return unit_op(r, regime_tx, unit, regime, NULL, note, NULL, err);
+    memset(&o, 0, sizeof(o));
+    o.unit = unit;
+    o.arg = regime;
+    o.note = note;
+    o.left = left != NULL ? left : &none;
+    return run(r, regime_tx, &o, err);
 }
 
 /* ------------------------------------------------------------------ returns, clawbacks */

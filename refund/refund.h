@@ -148,9 +148,16 @@ int cg_refund_archived(struct cg_refund *r, const char *target, const char *day,
 int cg_refund_late(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err);
 /* Operator fix of a mismatch or rejection: back to WAIT_DOCS. */
 int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err);
-/* Change a unit's regime (REFUND, EXEMPT_WITH_DOCS, EXEMPT_NO_INVOICE_103, TAXABLE). */
+/*
+ * Change a unit's regime (REFUND, EXEMPT_WITH_DOCS, EXEMPT_NO_INVOICE_103, TAXABLE). A unit of
+ * a filing batch leaves it: *left (optional) gets the batch (id 0: none) and, when the batch
+ * was not filed, its files written again without the unit and its new totals; filed is set
+ * when it was filed (its files are kept as filed). A READY or PRECHECKED unit of a filed batch
+ * is refused (CG_EREJECT): its outcome is recorded first.
+ */
+struct cg_refund_batch;
 int cg_refund_regime(struct cg_refund *r, const char *unit, const char *regime, const char *note,
-                     struct cg_err *err);
+                     struct cg_refund_batch *left, struct cg_err *err);
 /* Goods of qty came back on day: after a refund the proportional clawback falls due. */
 int cg_refund_return(struct cg_refund *r, const char *unit, const char *qty, const char *day,
                      const char *note, struct cg_err *err);
@@ -172,6 +179,7 @@ struct cg_refund_batch {
     long units;
     int64_t refund_fen, invoice_fen;
     char export_csv[4096], purchase_csv[4096];
+    int filed; /* a unit left it (refund regime): it was filed, its files were kept as filed */
 };
 /*
  * Gather the ready units exported before period (YYYYMM) into a new batch and write its
