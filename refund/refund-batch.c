@@ -383,7 +383,11 @@ static int keep_batch(void *ctx, const struct cg_rf_batch *b)
     return CG_OK;
 }
 
-/* Whether a unit of batch bid was filed (mark-filed stores the archive due day on it). */
+/*
+ * Whether a unit of batch bid was filed: mark-filed stores the archive due day on it, and it is
+ * in a state only a filing reaches. A unit filed before in another batch (rejected, fixed and
+ * in this one now) keeps its due day but is not counted until it is filed again.
+ */
 static int batch_filed(struct cg_refund *r, long long bid, int *filed, struct cg_err *err)
 {
     long long *ids = NULL;
@@ -394,7 +398,10 @@ static int batch_filed(struct cg_refund *r, long long bid, int *filed, struct cg
     for (i = 0; rc == CG_OK && i < n && !*filed; i++) {
         struct unit x;
         rc = rf_unit_load_id(r, ids[i], &x, err);
-        if (rc == CG_OK && x.archive_due[0] != '\0')
+        if (rc == CG_OK && x.archive_due[0] != '\0' &&
+            (strcmp(x.state, "DECLARED") == 0 || strcmp(x.state, "APPROVED") == 0 ||
+             strcmp(x.state, "REFUNDED") == 0 || strncmp(x.state, "CLAWBACK", 8) == 0 ||
+             strcmp(x.state, "REJECTED") == 0))
             *filed = 1;
     }
     free(ids);

@@ -761,18 +761,36 @@ int cg_refund_late(struct cg_refund *r, const char *unit, const char *note, stru
     return unit_op(r, late_tx, unit, NULL, NULL, note, NULL, err);
 }
 
+/*
+ * A corrected mismatch or rejection goes back to WAIT_DOCS and is evaluated again. A rejected
+ * unit leaves its batch, which was filed (its files are kept as filed): the unit is filed again
+ * in a new batch, for a later period, as `prepare` takes only units in no batch.
+ */
 static int fix_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 {
     struct op *o = ctx;
+    struct cg_refund_batch left;
     struct unit x;
+    char detail[600];
     int rc;
 
     (void)db;
     rc = rf_unit_load(o->r, o->unit, &x, err);
     if (rc != CG_OK)
         return rc;
+    cg_strlcpy(detail, o->note, sizeof(detail));
+    if (strcmp(x.state, "REJECTED") == 0) {
+        rc = rf_batch_leave(o->r, &x, "fix it", &left, err);
+        if (rc != CG_OK)
+            return rc;
+        if (left.id != 0)
+            snprintf(detail, sizeof(detail),
+                     "%s; out of batch B%lld (filed: its files are kept "
+                     "as filed), to be filed again in a new batch",
+                     o->note, left.id);
+    }
     RF_SET(&x, reason, "");
-    rc = rf_move(o->r, &x, "WAIT_DOCS", "OPERATOR", "fix", o->note, err);
+    rc = rf_move(o->r, &x, "WAIT_DOCS", "OPERATOR", "fix", detail, err);
     return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "fix", err) : rc;
 }
 

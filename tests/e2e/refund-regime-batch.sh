@@ -111,4 +111,24 @@ n = {}
 for r in csv.DictReader(open(sys.argv[1])):
     n[r["state"]] = n.get(r["state"], 0) + int(r["units"])
 sys.exit(0 if n.get("APPROVED") == 3 and n.get("READY") == 2 else 1)' "$T/pipeline.csv"
+
+# ---- a rejected unit that is fixed leaves its filed batch and is filed again in a new one
+expect_rc 0 "B3 pre-checked" cg refund mark-prechecked B3 --date 2025-08-08
+expect_rc 0 "B3 filed" cg refund mark-filed B3 --date 2025-08-10
+expect_rc 0 "the tax office rejects U2" \
+    cg refund mark-rejected $U2 --note "export date unclear" --date 2025-08-20
+expect_rc 0 "U2 fixed" cg refund fix $U2 --note "export date confirmed by customs" --as-of 2025-08-21
+check "  U2 READY in no batch, no period" \
+    [ "$(unit $U2 state)/$(unit $U2 period)/$(sql "SELECT ifnull(batch_id, 0) FROM rf_unit WHERE entry_id = '310120250000000902'")" = "READY//0" ]
+check "  B3 as filed: 2 units, refund 540.00" [ "$(batch 3)" = "2 540.00" ]
+expect_rc 0 "batch B4 takes U2" cg refund prepare --period 202509 --as-of 2025-09-05
+check "  1 unit, refund 180.00" grep -q "batch B4: 1 units, invoices CNY 2000.00, refund CNY 180.00" "$T/out"
+cg refund explain $U2 >"$T/explain.txt"
+check "  an event says it left B3, whose files stay as filed" \
+    grep -q "out of batch B3 (filed: its files are kept as filed)" "$T/explain.txt"
+# B4 is not filed, though U2 was filed once (in B3): a regime change rewrites B4's files
+expect_rc 0 "U2 changes regime while B4 is not filed" \
+    cg refund regime $U2 TAXABLE --note "sold in China after all" --as-of 2025-09-06
+check "  B4's files are written again without it" \
+    grep -q "unit $U2 left batch B4; its files were written again without it: 0 units" "$T/out"
 finish
