@@ -107,7 +107,8 @@ int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_s
     return query(st,
                  "WITH o AS (SELECT seller, count(*) AS n FROM orders WHERE (?1 IS NULL OR "
                  "seller = ?1) GROUP BY seller), r AS (SELECT seller, count(DISTINCT order_no) AS "
-                 "n FROM rejections WHERE (?1 IS NULL OR seller = ?1) GROUP BY seller), c AS "
+                 "n FROM " STORE_OPEN_REJECTIONS " x WHERE (?1 IS NULL OR seller = ?1) GROUP BY "
+                 "seller), c AS "
                  "(SELECT x.seller, count(*) AS n FROM cancel_needed k JOIN orders x ON x.id = "
                  "k.order_id WHERE k.done_at IS NULL AND (?1 IS NULL OR x.seller = ?1) GROUP BY "
                  "x.seller), s AS (SELECT seller FROM o UNION SELECT seller FROM r) SELECT "
@@ -128,8 +129,10 @@ int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_rep
     struct q q = {.fn.file = fn, .ctx = ctx};
 
     return query(st,
-                 "SELECT seller, name, coalesce(reason, ''), taken_at FROM input_files WHERE "
-                 "outcome = 'failed' AND (?1 IS NULL OR seller = ?1) ORDER BY id DESC",
+                 "SELECT seller, name, coalesce(reason, ''), taken_at FROM (SELECT *, "
+                 "row_number() OVER (PARTITION BY seller, name ORDER BY id DESC) AS latest FROM "
+                 "input_files WHERE (?1 IS NULL OR seller = ?1)) WHERE latest = 1 AND outcome = "
+                 "'failed' ORDER BY id DESC",
                  seller, NULL, NULL, row_file, &q, err);
 }
 

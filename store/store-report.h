@@ -25,13 +25,20 @@ typedef int (*cg_report_day_fn)(void *ctx, const char *day, const char *state, l
 int cg_store_report_days(struct cg_store *st, const char *seller, const char *from, const char *to,
                          cg_report_day_fn fn, void *ctx, struct cg_err *err);
 
-/* Per seller: orders, orders rejected from a file (distinct numbers), cancellations open. */
+/*
+ * Per seller: orders, orders rejected from a file and not declared since (distinct numbers, as
+ * CG_STORE_LIST_REJECTED lists them), cancellations open.
+ */
 typedef int (*cg_report_seller_fn)(void *ctx, const char *seller, long orders, long rejected,
                                    long cancels);
 int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_seller_fn fn,
                             void *ctx, struct cg_err *err);
 
-/* Input files that failed (refused whole), newest first: seller, name, reason, time taken. */
+/*
+ * Input files refused whole and not taken again since under the same seller and name (a file put
+ * back from failed/ is listed by its latest outcome only), newest first: seller, name, reason,
+ * time taken.
+ */
 typedef int (*cg_report_file_fn)(void *ctx, const char *seller, const char *name,
                                  const char *reason, const char *taken_at);
 int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_report_file_fn fn,

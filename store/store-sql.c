@@ -141,11 +141,12 @@ const char *const store_sql[S_N] = {
         "WHERE NOT (d.state IN ('released', 'closed', 'cancelled', 'returned', 'rejected') OR "
         "(d.msg_type <> 603 AND d.state IN ('accepted', 'concluded'))) "
         "ORDER BY d.updated_at, d.id",
-    [S_LIST_REJECTED] = "SELECT o.seller, o.order_no, d.msg_type, d.version, 'rejected', "
-                        "d.updated_at, coalesce(d.status, '') || ' ' || "
-                        "coalesce(d.status_info, '') FROM documents d JOIN orders o ON "
-                        "o.id = d.order_id WHERE d.state = 'rejected' UNION ALL SELECT r.seller, "
-                        "r.order_no, 0, 0, 'order', r.at, r.reason FROM rejections r ORDER BY 6",
+    [S_LIST_REJECTED] =
+        "SELECT o.seller, o.order_no, d.msg_type, d.version, 'rejected', "
+        "d.updated_at, coalesce(d.status, '') || ' ' || "
+        "coalesce(d.status_info, '') FROM documents d JOIN orders o ON "
+        "o.id = d.order_id WHERE d.state = 'rejected' UNION ALL SELECT r.seller, "
+        "r.order_no, 0, 0, 'order', r.at, r.reason FROM " STORE_OPEN_REJECTIONS " r ORDER BY 6",
     [S_LIST_UNKNOWN] = "SELECT '', coalesce(r.order_no, ''), r.msg_type, r.outcome = 'mismatch', "
                        "coalesce(r.status, ''), r.received_at, coalesce(r.guid, '') || ' in ' || "
                        "r.file_name, rtrim(coalesce('orderNo ' || r.order_no || ', ', '') || "

@@ -345,8 +345,10 @@ int cg_store_order_rejections(struct cg_store *st, const char *order_no,
 
 enum cg_store_list_kind {
     CG_STORE_LIST_PENDING = 1, /* documents without a final state, oldest change first */
-    CG_STORE_LIST_REJECTED,    /* rejected documents and rejected orders, by time */
-    CG_STORE_LIST_UNKNOWN,     /* receipts for guids never sent */
+    /* rejected documents, and rejected orders not declared since (the latest rejection of
+     * each), by time */
+    CG_STORE_LIST_REJECTED,
+    CG_STORE_LIST_UNKNOWN, /* receipts for guids never sent */
 };
 struct cg_store_item {
     const char *seller, *order_no;

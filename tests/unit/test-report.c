@@ -445,6 +445,95 @@ static void test_needs(void **state)
     cg_report_free(r);
 }
 
+/* The row of section sec whose column col is value, or NULL. */
+static json_t *row_named(json_t *sec, size_t col, const char *value)
+{
+    size_t i;
+    json_t *row;
+
+    json_array_foreach(json_object_get(sec, "rows"), i, row)
+    {
+        if (strcmp(json_string_value(json_array_get(row, col)), value) == 0)
+            return row;
+    }
+    return NULL;
+}
+
+/* A file of seller a taken and finished with outcome. */
+static void file_taken(struct fx *f, const char *name, int64_t inode, const char *outcome,
+                       const char *reason)
+{
+    struct cg_err err;
+    int64_t id;
+
+    assert_int_equal(
+        cg_store_file_add(f->st, "a", name, name, 10, "03", inode, "active", NULL, &id, &err),
+        CG_OK);
+    assert_int_equal(cg_store_file_finish(f->st, id, outcome, reason, &err), CG_OK);
+}
+
+/*
+ * What needs the broker is what is still open: an order rejected, then rejected again by a later
+ * file and then declared from a third one needs nothing; an order rejected and not declared since
+ * is listed once, by its latest rejection. A file refused whole and taken again under its name
+ * (put back from failed/ after a fix) needs nothing; one refused whole again is listed once.
+ */
+static void test_resolved_not_listed(void **state)
+{
+    struct fx *f = *state;
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    int64_t f2, f3, oid;
+    json_t *rej, *row, *needs;
+
+    assert_int_equal(cg_store_file_add(f->st, "a", "orders2.csv", "orders2.csv", 10, "01", 2,
+                                       "active", NULL, &f2, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_rejection_add(f->st, f2, "a", "A9", 4, "field total: bad", &err),
+                     CG_OK);
+    assert_int_equal(cg_store_rejection_add(f->st, f2, "a", "A8", 5, "field sku: unknown", &err),
+                     CG_OK);
+    assert_int_equal(cg_store_file_finish(f->st, f2, "done", NULL, &err), CG_OK);
+    assert_int_equal(cg_store_rejection_add(f->st, f2, "a", "A8", 6, "field qty: zero", &err),
+                     CG_OK);
+    assert_int_equal(cg_store_file_add(f->st, "a", "orders3.csv", "orders3.csv", 10, "02", 3,
+                                       "active", NULL, &f3, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_order_put(f->st, "a", "A9", "h9", f3, 2, &oid, &err), CG_OK);
+    assert_int_equal(cg_store_file_finish(f->st, f3, "done", NULL, &err), CG_OK);
+    /* x.csv refused, then taken again and done; y.csv refused twice */
+    file_taken(f, "x.csv", 4, "failed", "x: no orders");
+    file_taken(f, "x.csv", 5, "done", NULL);
+    file_taken(f, "y.csv", 6, "failed", "y: first");
+    file_taken(f, "y.csv", 7, "failed", "y: second");
+
+    opts(&o);
+    o.rows = 10;
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    /* A1's rejected CEB303 and A8's latest rejection; A9 was declared since */
+    rej = section(r, "rejected");
+    assert_int_equal(jint(rej, "total"), 2);
+    row = row_named(rej, 1, "A8");
+    assert_non_null(row);
+    assert_string_equal(json_string_value(json_array_get(row, 4)), "field qty: zero");
+    assert_null(row_named(rej, 1, "A9"));
+    /* y.csv once, with its latest reason */
+    rej = section(r, "failed_files");
+    assert_int_equal(jint(rej, "total"), 1);
+    row = json_array_get(json_object_get(rej, "rows"), 0);
+    assert_string_equal(json_string_value(json_array_get(row, 1)), "y.csv");
+    assert_string_equal(json_string_value(json_array_get(row, 3)), "y: second");
+    needs = json_object_get(r->doc, "needs");
+    assert_int_equal(jint(json_array_get(needs, 0), "count"), 2);
+    assert_int_equal(jint(json_array_get(needs, 1), "count"), 1);
+    /* per seller: a's open rejected orders are A8 only */
+    row = json_array_get(json_object_get(section(r, "sellers"), "rows"), 0);
+    assert_string_equal(json_string_value(json_array_get(row, 0)), "a");
+    assert_string_equal(json_string_value(json_array_get(row, 5)), "1");
+    cg_report_free(r);
+}
+
 static void test_bad_as_of(void **state)
 {
     struct fx *f = *state;
@@ -466,6 +555,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_html_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_db_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_as_of, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolved_not_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_needs, setup_needs, teardown_needs),
     };
 
