@@ -223,11 +223,6 @@ static int state_rank(const char *state)
     return s > 0 ? 1 + s : 99;
 }
 
-static int pending_state(const char *state)
-{
-    return state_rank(state) >= 1 && state_rank(state) < 100;
-}
-
 static int build_states(struct builder *b, struct cg_store *st, json_t **sellers_out,
                         struct cg_err *err)
 {
@@ -638,7 +633,8 @@ static int build_refund(struct builder *b, struct cg_refund *rf, const char *tod
 
 /* ------------------------------------------------------------------ per seller */
 
-static long state_sum(json_t *per, int pending, int rejected)
+/* Documents in the rejected state among a seller's counts by state. */
+static long rejected_sum(json_t *per)
 {
     const char *k;
     json_t *v;
@@ -646,9 +642,7 @@ static long state_sum(json_t *per, int pending, int rejected)
 
     json_object_foreach(per, k, v)
     {
-        int is_rej = state_rank(k) == 0;
-        if ((rejected && is_rej) || (!rejected && pending && pending_state(k)) ||
-            (!rejected && !pending && !is_rej && !pending_state(k)))
+        if (state_rank(k) == 0)
             n += (long)json_integer_value(v);
     }
     return n;
@@ -660,7 +654,8 @@ struct sellers_ctx {
     json_t *states; /* seller -> {state -> n} */
 };
 
-static int on_seller(void *vctx, const char *seller, long orders, long rejected, long cancels)
+static int on_seller(void *vctx, const char *seller, long orders, long rejected, long cancels,
+                     long pending)
 {
     struct sellers_ctx *c = vctx;
     json_t *per = json_object_get(c->states, seller);
@@ -672,8 +667,8 @@ static int on_seller(void *vctx, const char *seller, long orders, long rejected,
     json_object_foreach(per, k, v) total += (long)json_integer_value(v);
     snprintf(a, sizeof(a), "%ld", orders);
     snprintf(d, sizeof(d), "%ld", total);
-    snprintf(e, sizeof(e), "%ld", state_sum(per, 0, 1));
-    snprintf(f, sizeof(f), "%ld", state_sum(per, 1, 0));
+    snprintf(e, sizeof(e), "%ld", rejected_sum(per));
+    snprintf(f, sizeof(f), "%ld", pending);
     snprintf(g, sizeof(g), "%ld", rejected);
     snprintf(h, sizeof(h), "%ld", cancels);
     row(c->b, c->sec, c->b->o->rows, 7, seller_name(seller), a, d, e, f, g, h);

@@ -93,6 +93,15 @@ extern const struct cg_store_schema cg_store_schema_refund;
     "EXISTS (SELECT 1 FROM orders o WHERE o.seller = r.seller AND o.order_no = r.order_no AND "    \
     "o.last_file > r.input_file))"
 
+/*
+ * A document d still waiting for a final receipt: an inventory (CEB603) until released, closed,
+ * cancelled, returned or rejected; any other document also ends when customs accepted (120) or
+ * concluded (399) it, the last receipts those documents get.
+ */
+#define STORE_DOC_PENDING                                                                          \
+    "NOT (d.state IN ('released', 'closed', 'cancelled', 'returned', 'rejected') OR "              \
+    "(d.msg_type <> 603 AND d.state IN ('accepted', 'concluded')))"
+
 /* SQL of each statement (store-sql.c). */
 extern const char *const store_sql[S_N];
 

@@ -27,10 +27,11 @@ int cg_store_report_days(struct cg_store *st, const char *seller, const char *fr
 
 /*
  * Per seller: orders, orders rejected from a file and not declared since (distinct numbers, as
- * CG_STORE_LIST_REJECTED lists them), cancellations open.
+ * CG_STORE_LIST_REJECTED lists them), cancellations open, documents pending (those
+ * CG_STORE_LIST_PENDING lists).
  */
 typedef int (*cg_report_seller_fn)(void *ctx, const char *seller, long orders, long rejected,
-                                   long cancels);
+                                   long cancels, long pending);
 int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_seller_fn fn,
                             void *ctx, struct cg_err *err);
 

@@ -135,12 +135,9 @@ const char *const store_sql[S_N] = {
                    "state, status, created_at, sent_at FROM messages WHERE document_id = ?1 "
                    "ORDER BY version",
     [S_ORDER_REJECTIONS] = "SELECT at, reason FROM rejections WHERE order_no = ?1 ORDER BY id",
-    [S_LIST_PENDING] =
-        "SELECT o.seller, o.order_no, d.msg_type, d.version, d.state, "
-        "d.updated_at, d.guid FROM documents d JOIN orders o ON o.id = d.order_id "
-        "WHERE NOT (d.state IN ('released', 'closed', 'cancelled', 'returned', 'rejected') OR "
-        "(d.msg_type <> 603 AND d.state IN ('accepted', 'concluded'))) "
-        "ORDER BY d.updated_at, d.id",
+    [S_LIST_PENDING] = "SELECT o.seller, o.order_no, d.msg_type, d.version, d.state, "
+                       "d.updated_at, d.guid FROM documents d JOIN orders o ON o.id = d.order_id "
+                       "WHERE " STORE_DOC_PENDING " ORDER BY d.updated_at, d.id",
     [S_LIST_REJECTED] =
         "SELECT o.seller, o.order_no, d.msg_type, d.version, 'rejected', "
         "d.updated_at, coalesce(d.status, '') || ' ' || "

@@ -534,6 +534,45 @@ static void test_resolved_not_listed(void **state)
     cg_report_free(r);
 }
 
+/*
+ * A seller's pending documents are those `cebgate status --pending` lists: an order (CEB303) or a
+ * waybill (CEB505) accepted by customs (120) has its last receipt and is not pending; an export
+ * inventory (CEB603) accepted is, until released.
+ */
+static void test_seller_pending(void **state)
+{
+    struct fx *f = *state;
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    int64_t file, oid, d303, d505, d603;
+    json_t *row;
+
+    assert_int_equal(cg_store_file_add(f->st, "c", "orders.csv", "orders.csv", 10, "05", 9,
+                                       "active", NULL, &file, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_order_put(f->st, "c", "C1", "h", file, 2, &oid, &err), CG_OK);
+    assert_int_equal(cg_store_doc_put(f->st, oid, 303, "C1", 1, "G-C1", 1, "c", &d303, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_doc_put(f->st, oid, 505, "W1", 1, "G-W1", 1, "c", &d505, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_doc_put(f->st, oid, 603, "P1", 1, "G-P1", 1, "c", &d603, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_doc_set_state(f->st, d303, "accepted", "120", "ok", &err), CG_OK);
+    assert_int_equal(cg_store_doc_set_state(f->st, d505, "accepted", "120", "ok", &err), CG_OK);
+    assert_int_equal(cg_store_doc_set_state(f->st, d603, "accepted", "120", "ok", &err), CG_OK);
+    assert_int_equal(cg_store_file_finish(f->st, file, "done", NULL, &err), CG_OK);
+
+    opts(&o);
+    o.seller = "c";
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    row = json_array_get(json_object_get(section(r, "sellers"), "rows"), 0);
+    assert_string_equal(json_string_value(json_array_get(row, 0)), "c");
+    assert_string_equal(json_string_value(json_array_get(row, 2)), "3");
+    assert_string_equal(json_string_value(json_array_get(row, 4)), "1");
+    cg_report_free(r);
+}
+
 static void test_bad_as_of(void **state)
 {
     struct fx *f = *state;
@@ -556,6 +595,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_db_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_as_of, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolved_not_listed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seller_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_needs, setup_needs, teardown_needs),
     };
 
