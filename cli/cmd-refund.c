@@ -367,24 +367,30 @@ const struct cg_cmd cg_cmd_refund = {
 
 static void intake_line(void *ctx, int what, const char *text, const struct cg_refund_import *res)
 {
-    int *rejected = ctx;
+    struct cg_cli_settle_ctx *c = ctx;
 
     switch (what) {
     case CG_RF_INTAKE_DONE:
         printf("done refund file %s: %s, %ld rows, %ld recorded\n", text, kind_names[res->kind],
                res->rows, res->added);
+        c->done++;
         break;
-    case CG_RF_INTAKE_DUPLICATE: printf("duplicate refund file %s: imported before\n", text); break;
+    case CG_RF_INTAKE_DUPLICATE:
+        printf("duplicate refund file %s: imported before\n", text);
+        c->duplicate++;
+        break;
     case CG_RF_INTAKE_FAILED:
         printf("failed refund file: %s\n", text);
-        *rejected = 1;
+        c->rejected = 1;
+        c->failed++;
         break;
     default: fprintf(stderr, "%s\n", text); break;
     }
 }
 
-int cg_cli_refund_intake(struct cg_cli *cli, int *rejected, struct cg_err *err)
+int cg_cli_refund_intake(struct cg_cli_settle_ctx *c, struct cg_err *err)
 {
+    struct cg_cli *cli = c->cli;
     struct cg_store *db = NULL;
     struct cg_refund *r = NULL;
     char *workdir = NULL;
@@ -392,7 +398,7 @@ int cg_cli_refund_intake(struct cg_cli *cli, int *rejected, struct cg_err *err)
 
     if (rc == CG_OK) {
         workdir = cg_conf_workdir(cli->conf);
-        rc = workdir != NULL ? cg_refund_intake(r, workdir, intake_line, rejected, err)
+        rc = workdir != NULL ? cg_refund_intake(r, workdir, intake_line, c, err)
                              : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
     free(workdir);

@@ -106,6 +106,8 @@ void cg_run_event(void *ctx, int ev, const struct cg_spool_stats *st, const char
 
 void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE *fp)
 {
+    long taken = st->files_taken, done = st->files_done, failed = st->files_failed;
+    long duplicate = st->files_duplicate;
     char dur[32];
     int i;
 
@@ -114,8 +116,15 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
         v->bar_shown = 0;
     }
     fmt_dur(st->elapsed_ms, dur, sizeof(dur));
-    fprintf(fp, "summary: %ld files taken (%ld done, %ld failed, %ld duplicate)\n", st->files_taken,
-            st->files_done, st->files_failed, st->files_duplicate);
+    /* Statements and refund files count as files taken, beside the order files. */
+    if (v->intake != NULL) {
+        taken += v->intake->done + v->intake->failed + v->intake->duplicate;
+        done += v->intake->done;
+        failed += v->intake->failed;
+        duplicate += v->intake->duplicate;
+    }
+    fprintf(fp, "summary: %ld files taken (%ld done, %ld failed, %ld duplicate)\n", taken, done,
+            failed, duplicate);
     fprintf(fp,
             "  orders: %ld accepted (%ld new, %ld modified), %ld unchanged, %ld rejected, %ld "
             "waiting, %ld skipped, %ld cancelled\n",
@@ -248,7 +257,7 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     struct cg_transport *t = NULL;
     struct cg_spool *sp = NULL;
     struct cg_err err;
-    struct cg_cli_settle_ctx sctx = {NULL, 0};
+    struct cg_cli_settle_ctx sctx = {NULL, 0, 0, 0, 0};
     int status;
     int rc;
 
@@ -265,13 +274,14 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     sctx.cli = cli;
     o.intake = cg_cli_settle_intake;
     o.intake_ctx = &sctx;
+    v.intake = &sctx;
     if (rc == CG_OK)
         rc = cg_spool_open(cli->conf, &o, t, &sp, &err);
     if (rc == CG_OK)
         rc = cg_spool_run(sp, &err);
     /* Orders released by this run's receipts can be matched; then the deadlines. */
     if (rc == CG_OK)
-        rc = cg_cli_settle_run(cli, 1, &sctx.rejected, &err);
+        rc = cg_cli_settle_run(&sctx, 1, &err);
     /* What that matching collected goes out as payment receipts in this run. */
     if (rc == CG_OK)
         rc = cg_spool_payments(sp, &err);

@@ -302,24 +302,30 @@ const struct cg_cmd cg_cmd_settle = {
 
 static void intake_line(void *ctx, int what, const char *text, const struct cg_settle_import *res)
 {
-    int *rejected = ctx;
+    struct cg_cli_settle_ctx *c = ctx;
 
     switch (what) {
     case CG_INTAKE_DONE:
         printf("done statement %s: %s, %ld entries, %ld receipts recorded, %ld allocations\n", text,
                kind_names[res->kind], res->entries, res->added, res->allocations);
+        c->done++;
         break;
-    case CG_INTAKE_DUPLICATE: printf("duplicate statement %s: imported before\n", text); break;
+    case CG_INTAKE_DUPLICATE:
+        printf("duplicate statement %s: imported before\n", text);
+        c->duplicate++;
+        break;
     case CG_INTAKE_FAILED:
         printf("failed statement: %s\n", text);
-        *rejected = 1;
+        c->rejected = 1;
+        c->failed++;
         break;
     default: fprintf(stderr, "%s\n", text); break;
     }
 }
 
-int cg_cli_settle_run(struct cg_cli *cli, int phase, int *rejected, struct cg_err *err)
+int cg_cli_settle_run(struct cg_cli_settle_ctx *c, int phase, struct cg_err *err)
 {
+    struct cg_cli *cli = c->cli;
     struct cg_store *db = NULL;
     struct cg_settle *s = NULL;
     char *workdir = NULL;
@@ -329,7 +335,7 @@ int cg_cli_settle_run(struct cg_cli *cli, int phase, int *rejected, struct cg_er
         goto done;
     if (phase == 0) {
         workdir = cg_conf_workdir(cli->conf);
-        rc = workdir != NULL ? cg_settle_intake(s, workdir, intake_line, rejected, err)
+        rc = workdir != NULL ? cg_settle_intake(s, workdir, intake_line, c, err)
                              : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     } else if (cg_conf_get_bool(cli->conf, "settle", "run_tick")) {
         struct cg_settle_tick t;
@@ -352,8 +358,8 @@ done:
 int cg_cli_settle_intake(void *ctx, struct cg_err *err)
 {
     struct cg_cli_settle_ctx *c = ctx;
-    int rc = cg_cli_settle_run(c->cli, 0, &c->rejected, err);
+    int rc = cg_cli_settle_run(c, 0, err);
 
     /* Invoice and tax result files dropped beside the statements are refund/'s. */
-    return rc == CG_OK ? cg_cli_refund_intake(c->cli, &c->rejected, err) : rc;
+    return rc == CG_OK ? cg_cli_refund_intake(c, err) : rc;
 }

@@ -23,7 +23,7 @@ static int exec_watch(struct cg_cli *cli, int argc, char **argv)
     struct cg_transport *t = NULL;
     struct cg_spool *sp = NULL;
     struct cg_err err;
-    struct cg_cli_settle_ctx sctx = {NULL, 0};
+    struct cg_cli_settle_ctx sctx = {NULL, 0, 0, 0, 0};
     long retry = 60;
     int status;
     int rc;
@@ -53,6 +53,7 @@ static int exec_watch(struct cg_cli *cli, int argc, char **argv)
     sctx.cli = cli;
     o.intake = cg_cli_settle_intake;
     o.intake_ctx = &sctx;
+    v.intake = &sctx;
     rc = cg_transport_new(cli->conf, &t, &err);
     if (rc == CG_OK)
         rc = cg_spool_open(cli->conf, &o, t, &sp, &err);

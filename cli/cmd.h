@@ -71,8 +71,9 @@ struct cg_store;
 struct cg_refund;
 int cg_cli_refund_open(struct cg_cli *cli, struct cg_store **db, struct cg_refund **r,
                        struct cg_err *err);
-/* The invoice and result files in incoming/ (run, watch); *rejected set when one is refused. */
-int cg_cli_refund_intake(struct cg_cli *cli, int *rejected, struct cg_err *err);
+/* The invoice and result files in incoming/ (run, watch), counted in c (cg_cli_settle_ctx). */
+struct cg_cli_settle_ctx;
+int cg_cli_refund_intake(struct cg_cli_settle_ctx *c, struct cg_err *err);
 /* The end of `cebgate run`: refund sync and tick as [refund] run_sync and run_tick say. */
 int cg_cli_refund_run(struct cg_cli *cli, struct cg_err *err);
 
@@ -87,13 +88,20 @@ int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settl
 int cg_cli_settle_exit(int rc, const struct cg_err *err);
 /* Write the morning report (report/) as HTML to path, with [report] options. */
 int cg_cli_report_html(struct cg_cli *cli, const char *path, struct cg_err *err);
-/* cebgate run: phase 0 imports statements from incoming/, 1 matches and applies deadlines. */
-int cg_cli_settle_run(struct cg_cli *cli, int phase, int *rejected, struct cg_err *err);
-/* The spool's intake hook (run, watch): phase 0 with ctx a struct cg_cli_settle_ctx. */
+/*
+ * The spool's intake hook (run, watch): statements, invoice and result files taken from
+ * incoming/ before the order files, counted for the run summary.
+ */
 struct cg_cli_settle_ctx {
     struct cg_cli *cli;
-    int rejected; /* a statement was refused */
+    int rejected;                 /* a statement or refund file was refused */
+    long done, failed, duplicate; /* files taken, by outcome */
 };
+/*
+ * cebgate run: phase 0 imports statements from incoming/ (counted in c), 1 matches and applies
+ * deadlines.
+ */
+int cg_cli_settle_run(struct cg_cli_settle_ctx *c, int phase, struct cg_err *err);
 int cg_cli_settle_intake(void *ctx, struct cg_err *err);
 
 /*
@@ -113,6 +121,9 @@ struct cg_spool_stats;
 struct cg_run_view {
     int tty;       /* progress bar on stderr */
     int bar_shown; /* the bar is on screen and must be cleared before a line */
+    /* the files the intake hook took (statements, refund files), added to the summary's; NULL:
+     * none */
+    const struct cg_cli_settle_ctx *intake;
 };
 /* Parse run/watch options into o and v; returns an exit code, or -1 to go on. */
 int cg_run_parse(const struct cg_cmd *cmd, int argc, char **argv, struct cg_spool_opts *o,

@@ -105,6 +105,8 @@ check "its reason lists each entry" \
 check "the good one imported and in done/acme/" test -f "$W/done/acme/good.xml"
 check "three receipts from the good one" [ "$(receipts)" -eq 3 ]
 check "neither taken as an order file" [ "$(sql 'SELECT count(*) FROM input_files')" -eq 0 ]
+check "the summary counts both files taken" \
+    grep -Fxq "summary: 2 files taken (1 done, 1 failed, 0 duplicate)" "$T/out"
 
 # A database held by another writer: temporary, exit 75, the file waits in incoming/.
 $SHELPER camt053 "$T/later.xml" $ACCT S-LATER <<'EOT'
