@@ -563,9 +563,9 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
     }
     if (!cli->quiet)
         fprintf(stderr,
-                "cebgate map: %ld orders mapped, %ld rejected, %ld waiting, %ld skipped, %ld "
+                "cebgate map: %ld order%s mapped, %ld rejected, %ld waiting, %ld skipped, %ld "
                 "cancelled\n",
-                total, rejected, held[CG_ORDER_WAIT], held[CG_ORDER_SKIP],
+                total, total == 1 ? "" : "s", rejected, held[CG_ORDER_WAIT], held[CG_ORDER_SKIP],
                 held[CG_ORDER_CANCELLED]);
     if (rejected > 0)
         status = CG_EXIT_ERROR;

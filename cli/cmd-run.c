@@ -123,8 +123,8 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
         failed += v->intake->failed;
         duplicate += v->intake->duplicate;
     }
-    fprintf(fp, "summary: %ld files taken (%ld done, %ld failed, %ld duplicate)\n", taken, done,
-            failed, duplicate);
+    fprintf(fp, "summary: %ld file%s taken (%ld done, %ld failed, %ld duplicate)\n", taken,
+            taken == 1 ? "" : "s", done, failed, duplicate);
     fprintf(fp,
             "  orders: %ld accepted (%ld new, %ld modified), %ld unchanged, %ld rejected, %ld "
             "waiting, %ld skipped, %ld cancelled\n",

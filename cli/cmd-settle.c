@@ -306,8 +306,10 @@ static void intake_line(void *ctx, int what, const char *text, const struct cg_s
 
     switch (what) {
     case CG_INTAKE_DONE:
-        printf("done statement %s: %s, %ld entries, %ld receipts recorded, %ld allocations\n", text,
-               kind_names[res->kind], res->entries, res->added, res->allocations);
+        printf("done statement %s: %s, %ld entr%s, %ld receipt%s recorded, %ld allocation%s\n",
+               text, kind_names[res->kind], res->entries, res->entries == 1 ? "y" : "ies",
+               res->added, res->added == 1 ? "" : "s", res->allocations,
+               res->allocations == 1 ? "" : "s");
         c->done++;
         break;
     case CG_INTAKE_DUPLICATE:

@@ -1083,7 +1083,9 @@ static int infile_conclude(struct infile *f, struct cg_err *err)
         l = strlen(f->reason);
         if (nok > 0)
             snprintf(f->reason + l, sizeof(f->reason) - l,
-                     " (the %ld orders before this point were taken)", nok);
+                     nok == 1 ? " (the order before this point was taken)"
+                              : " (the %ld orders before this point were taken)",
+                     nok);
         return CG_OK;
     }
     held = nwait + nskip + ncancel;
@@ -1092,7 +1094,10 @@ static int infile_conclude(struct infile *f, struct cg_err *err)
         return CG_OK;
     }
     if (nok == 0 && held == 0) {
-        snprintf(f->reason, sizeof(f->reason), "%s: all %ld orders rejected", f->display, nrej);
+        if (nrej == 1)
+            snprintf(f->reason, sizeof(f->reason), "%s: its only order rejected", f->display);
+        else
+            snprintf(f->reason, sizeof(f->reason), "%s: all %ld orders rejected", f->display, nrej);
         return cg_store_file_rejections(f->sp->store, f->id, 20, reason_append, f->reason, err);
     }
     cg_reader_close(f->rd);
@@ -1101,14 +1106,16 @@ static int infile_conclude(struct infile *f, struct cg_err *err)
     if (held > 0)
         snprintf(extra, sizeof(extra), ", %ld waiting, %ld skipped, %ld cancelled", nwait, nskip,
                  ncancel);
-    spool_event(f->sp, CG_SPOOL_EV_FILE, "done %s: %ld orders taken, %ld rejected%s, %.1fs",
-                f->display, nok, nrej, extra, (double)(spool_now_ms() - f->t0) / 1000.0);
+    spool_event(f->sp, CG_SPOOL_EV_FILE, "done %s: %ld order%s taken, %ld rejected%s, %.1fs",
+                f->display, nok, nok == 1 ? "" : "s", nrej, extra,
+                (double)(spool_now_ms() - f->t0) / 1000.0);
     return rc;
 }
 
 /* Move a file refused for its own content to failed/ with its reason. */
 static int infile_fail(struct infile *f, struct cg_err *err)
 {
+    const char *nl;
     int rc;
 
     if (f->fd >= 0) {
@@ -1119,8 +1126,11 @@ static int infile_fail(struct infile *f, struct cg_err *err)
     f->rd = NULL;
     rc = spool_file_out(f->sp, f->sel, f->subfd, f->name, f->id, "failed", f->reason, err);
     /* The orders' reasons were printed one by one already: only the first line here. */
+    nl = strchr(f->reason, '\n');
     spool_event(f->sp, CG_SPOOL_EV_FILE, "failed %.*s%s", (int)strcspn(f->reason, "\n"), f->reason,
-                strchr(f->reason, '\n') != NULL ? " (each listed above)" : "");
+                nl == NULL             ? ""
+                : strchr(nl + 1, '\n') ? " (each listed above)"
+                                       : " (listed above)");
     return rc;
 }
 

@@ -411,9 +411,9 @@ static int one_file(struct cg_spool *sp, const char *name, struct cg_err *err)
                 c.unknown - UNKNOWN_LISTED);
     sp->st.receipts_mismatch += c.mismatch;
     spool_event(sp, CG_SPOOL_EV_RECEIPTS,
-                "receipts %s: %zu entries, %ld applied, %ld duplicate, %ld late, %ld unknown, %ld "
+                "receipts %s: %zu entr%s, %ld applied, %ld duplicate, %ld late, %ld unknown, %ld "
                 "mismatched",
-                name, c.n, c.applied, c.dup, c.late, c.unknown, c.mismatch);
+                name, c.n, c.n == 1 ? "y" : "ies", c.applied, c.dup, c.late, c.unknown, c.mismatch);
 archive:
     sp->st.receipt_files++;
     rc = spool_move_unique(sp->dfd[D_INBOX], name, sp->dfd[D_ARCHIVE], used, sizeof(used), err);

@@ -206,13 +206,13 @@ expect_rc 0 "cebgate run imports an invoice file from incoming/" cg run
 check "moved to done/ and matched to both T3 units" \
     [ -f "$W/done/t3-invoices.csv" ] && [ "$(unit 224420250000000031/1 invoice) $(unit 224420250000000031/2 invoice)" = "400.00 200.00" ]
 check "the summary counts the invoice file as a file taken and done" \
-    grep -Fxq "summary: 1 files taken (1 done, 0 failed, 0 duplicate)" "$T/out"
+    grep -Fxq "summary: 1 file taken (1 done, 0 failed, 0 duplicate)" "$T/out"
 cp "$T/bad-invoices.csv" "$W/incoming/bad-invoices.csv"
 expect_rc 1 "cebgate run refuses a bad invoice file from incoming/" cg run
 check "it is in failed/ with every bad row in its reason" \
     [ "$(grep -c '^bad-invoices.csv:[234]: field' "$W/failed/bad-invoices.csv.reason")" = 3 ]
 check "the summary counts it as a file taken and failed" \
-    grep -Fxq "summary: 1 files taken (0 done, 1 failed, 0 duplicate)" "$T/out"
+    grep -Fxq "summary: 1 file taken (0 done, 1 failed, 0 duplicate)" "$T/out"
 
 # ---- a database held by another process: temporary failure, nothing written, file kept
 {

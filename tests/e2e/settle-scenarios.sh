@@ -212,15 +212,15 @@ echo "N-1;CRDT;USD;77.00;2025-08-01;2025-08-01;;UNKNOWN REMITTER;SOMEONE" |
     $SHELPER camt053 "$T/n.xml" $ACCT NTF-1 urn:iso:std:iso:20022:tech:xsd:camt.054.001.02
 cp "$T/n.xml" "$W/incoming/acme/notification.xml"
 expect_rc 0 "run takes the camt.054" cg run
-check "run says so" grep -q '^done statement acme/notification.xml: camt.054, 1 entries' "$T/out"
+check "run says so" grep -q '^done statement acme/notification.xml: camt.054, 1 entry, 1 receipt recorded, 0 allocations' "$T/out"
 check "kept in done/acme/" test -f "$W/done/acme/notification.xml"
 check "the summary counts the statement as a file taken and done" \
-    grep -Fxq "summary: 1 files taken (1 done, 0 failed, 0 duplicate)" "$T/out"
+    grep -Fxq "summary: 1 file taken (1 done, 0 failed, 0 duplicate)" "$T/out"
 check "not taken as an order file" [ "$(sql "SELECT count(*) FROM input_files WHERE name = 'notification.xml'")" -eq 0 ]
 cp "$T/n.xml" "$W/incoming/acme/again.xml"
 expect_rc 0 "the same notification again" cg run
 check "recognised as imported before" grep -q '^duplicate statement acme/again.xml' "$T/out"
 check "the summary counts it as a duplicate" \
-    grep -Fxq "summary: 1 files taken (0 done, 0 failed, 1 duplicate)" "$T/out"
+    grep -Fxq "summary: 1 file taken (0 done, 0 failed, 1 duplicate)" "$T/out"
 check "still one receipt for it" [ "$(sql "SELECT count(*) FROM fx_receipt WHERE entry_key LIKE 'camt:%:N-1'")" -eq 1 ]
 finish

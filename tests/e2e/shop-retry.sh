@@ -24,14 +24,14 @@ EOF
 run 1 "without a destination port every order is refused"
 check "the file went to failed/" test -f "$W/failed/own/parcels.csv"
 check "with its reason" grep -q "all 2 orders rejected" "$W/failed/own/parcels.csv.reason"
-check "the run counted it as failed" grep -Fxq "summary: 1 files taken (0 done, 1 failed, 0 duplicate)" "$T/out"
+check "the run counted it as failed" grep -Fxq "summary: 1 file taken (0 done, 1 failed, 0 duplicate)" "$T/out"
 
 # Fix the configuration, move the file back (same content, same inode), run again.
 write_conf "pod = LAX"
 mv "$W/failed/own/parcels.csv" "$W/incoming/own/parcels.csv"
 rm "$W/failed/own/parcels.csv.reason"
 run 0 "the file moved back is processed again"
-check "counted as taken and done" grep -Fxq "summary: 1 files taken (1 done, 0 failed, 0 duplicate)" "$T/out"
+check "counted as taken and done" grep -Fxq "summary: 1 file taken (1 done, 0 failed, 0 duplicate)" "$T/out"
 check "both orders are declared" grep -Fxq "  orders: 2 accepted (2 new, 0 modified), 0 unchanged, 0 rejected, 0 waiting, 0 skipped, 0 cancelled" "$T/out"
 check "now in done/" test -f "$W/done/own/parcels.csv"
 check "no longer in failed/" test ! -e "$W/failed/own/parcels.csv"
@@ -46,7 +46,7 @@ R-3,USD,US,TS-001,1,9.99
 R-4,USD,US,NEW-1,1,5.00
 EOF
 run 1 "an unknown SKU rejects one order"
-check "the file is done with one rejection" grep -q "^done own/more.csv: 1 orders taken, 1 rejected" "$T/out"
+check "the file is done with one rejection" grep -q "^done own/more.csv: 1 order taken, 1 rejected" "$T/out"
 printf 'NEW-1,6109100021,棉制针织T恤衫,"Acme牌,纯棉",,011,011,,035,0.2,0.2,0.25,CN\n' >>"$W/catalog.csv"
 mv "$W/done/own/more.csv" "$W/incoming/own/more.csv"
 run 0 "moved back from done/ after the fix"
@@ -56,6 +56,6 @@ check "R-4 is declared" [ "$(sql "SELECT count(*) FROM orders WHERE order_no = '
 # A file done without rejections moved back again: a duplicate, nothing declared twice.
 mv "$W/done/own/parcels.csv" "$W/incoming/own/parcels.csv"
 run 0 "a clean file moved back again"
-check "is a duplicate" grep -Fxq "summary: 1 files taken (0 done, 0 failed, 1 duplicate)" "$T/out"
-check "never 0 done and 0 failed for a taken file" sh -c "! grep -q 'files taken (0 done, 0 failed, 0 duplicate)' '$T/out'"
+check "is a duplicate" grep -Fxq "summary: 1 file taken (0 done, 0 failed, 1 duplicate)" "$T/out"
+check "never 0 done and 0 failed for a taken file" sh -c "! grep -q 'taken (0 done, 0 failed, 0 duplicate)' '$T/out'"
 finish

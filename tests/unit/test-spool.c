@@ -1043,7 +1043,7 @@ static void test_file_touched_while_read(void **state)
     assert_int_equal(count_in(f.dir, "active"), 0);
     assert_int_equal(one(f.db, "SELECT count(*) FROM input_files"), 1);
     assert_int_equal(one(f.db, "SELECT count(*) FROM input_files WHERE outcome = 'failed' AND "
-                               "reason LIKE '%all 1 orders rejected%'"),
+                               "reason LIKE '%: its only order rejected%'"),
                      1);
     free(active_file);
     sfx_close(&f);
