@@ -465,8 +465,12 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
         CG_ERR_SET(&err, CG_ENOMEM, "out of memory");
         goto fail;
     }
-    if (cg_codes_load(data_dir, &codes, &err) != CG_OK)
+    if (cg_codes_load(data_dir, &codes, &err) != CG_OK) {
+        /* A code table missing means a wrong data directory: a configuration error (exit 2). */
+        if (err.code == CG_ENOTFOUND)
+            err.code = CG_ECONFIG;
         goto fail;
+    }
     if (cg_map_ctx_new(cli->conf, seller, codes, &m, &err) != CG_OK)
         goto fail;
     if (cg_schema_load(data_dir, version, &schema, &err) != CG_OK)

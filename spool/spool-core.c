@@ -422,6 +422,13 @@ int cg_spool_open(const struct cg_conf *conf, const struct cg_spool_opts *opts,
         goto fail;
     sp->data_dir = cg_conf_data_dir(conf);
     rc = cg_codes_load(sp->data_dir, &sp->codes, err);
+    if (rc == CG_ENOTFOUND) {
+        /* A code table is missing: the data directory is wrong, which running again will not
+         * cure (exit 2, not 75); the message names the setting. */
+        rc = CG_ECONFIG;
+        if (err != NULL)
+            err->code = rc;
+    }
     if (rc != CG_OK)
         goto fail;
     cg_strlcpy(sp->schema_version, cg_conf_get(conf, "declare", "schema_version"),

@@ -26,6 +26,16 @@ echo "# kept" >>"$T/w/cebgate.conf"
 expect_rc 0 "init again is harmless" "$CEBGATE" init "$T/w"
 check "init keeps an existing configuration" grep -q '^# kept' "$T/w/cebgate.conf"
 
+# A data directory without the code tables is an installation or configuration error: exit 2
+# with the cure, never 75 ("run again later": a scheduler would retry forever).
+expect_rc 2 "run with a wrong data directory" \
+    env CEBGATE_DATADIR="$T/no-data" "$CEBGATE" --config "$T/w/cebgate.conf" run --no-progress
+check "run names the setting that cures it" grep -q 'no-data/currency.csv: .*set \[general\] data_dir' "$T/err"
+printf 'order_no,sku,qty,price\nA-1,X,1,1\n' >"$T/one.csv"
+expect_rc 2 "map with a wrong data directory" \
+    env CEBGATE_DATADIR="$T/no-data" "$CEBGATE" --config "$T/w/cebgate.conf" map "$T/one.csv"
+check "map names the setting that cures it" grep -q 'no-data/currency.csv: .*set \[general\] data_dir' "$T/err"
+
 expect_rc 0 "config with the new file" "$CEBGATE" --config "$T/w/cebgate.conf" config
 check "config prints sections" grep -q '^\[declare\]' "$T/out"
 check "config prints defaults" grep -q '^schema_version = 202205' "$T/out"
