@@ -1,11 +1,13 @@
 /*
- * mapping-util.c - string hash map, text checks for what XML can carry, and timestamps.
+ * mapping-util.c - string hash map, text checks for what XML can carry, timestamps, and the
+ * kind of a rejection message (what the run summary and the report group rejections by).
  *
  * The map owns copies of its keys; values belong to the caller unless cg_map_clear() is given
  * a free function. Text checks never allocate. Failures are return codes only.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -387,4 +389,51 @@ int cg_open_read(const char *path, int *fd, struct cg_err *err)
     }
     *fd = f;
     return CG_OK;
+}
+
+/* ------------------------------------------------------------------ rejection kinds */
+
+/*
+ * The kind of a rejection (mapping.h): the text after "file:line: order <no>: ", with each
+ * quoted value written '…' and each number standing alone written N. A number joined to a word
+ * by a hyphen is part of a name ("UTF-8", "ISO-8859-1") and stays.
+ */
+void cg_mapping_reason_kind(const char *msg, char *out, size_t size)
+{
+    const char *p = strstr(msg, ": order ");
+    const char *q;
+    size_t k = 0;
+    char prev = ' ', prev2 = ' ';
+
+    if (p != NULL && (q = strstr(p + 8, ": ")) != NULL)
+        p = q + 2;
+    else
+        p = msg;
+    while (*p != '\0' && k + 4 < size) {
+        if (*p == '\'' && (q = strchr(p + 1, '\'')) != NULL) {
+            memcpy(out + k, "'\xe2\x80\xa6'", 5);
+            k += 5;
+            p = q + 1;
+            prev2 = ' ';
+            prev = '\'';
+            continue;
+        }
+        if (*p >= '0' && *p <= '9' && !isalnum((unsigned char)prev) &&
+            !(prev == '-' && isalpha((unsigned char)prev2))) {
+            q = p;
+            while ((*q >= '0' && *q <= '9') || (*q == '.' && q[1] >= '0' && q[1] <= '9'))
+                q++;
+            if (!isalnum((unsigned char)*q)) {
+                out[k++] = 'N';
+                prev2 = prev;
+                prev = 'N';
+                p = q;
+                continue;
+            }
+        }
+        prev2 = prev;
+        prev = *p;
+        out[k++] = *p++;
+    }
+    out[k] = '\0';
 }

@@ -18,6 +18,7 @@
 
 #include "core/buf.h"
 #include "lifecycle/lifecycle.h"
+#include "mapping/mapping.h"
 #include "refund/refund.h"
 #include "report/report-int.h"
 #include "settle/settle.h"
@@ -347,18 +348,65 @@ static int list_end(int rc)
 
 /* ------------------------------------------------------------------ last run */
 
+/* The last run's rejections by kind (cg_mapping_reason_kind), as the run summary groups them. */
 struct reasons_ctx {
     struct builder *b;
     json_t *sec;
+    json_t *kinds; /* kind -> orders */
+};
+
+struct kind_count {
+    const char *kind;
+    long n;
 };
 
 static int on_reason(void *vctx, const char *reason, long n)
 {
     struct reasons_ctx *c = vctx;
+    char kind[1024];
+
+    json_t *v;
+
+    cg_mapping_reason_kind(reason, kind, sizeof(kind));
+    v = json_object_get(c->kinds, kind);
+    if (v != NULL)
+        return json_integer_set(v, json_integer_value(v) + n) == 0 ? CG_OK : CG_ENOMEM;
+    /* A reason from the database may hold bytes that are not UTF-8: the key is only looked up
+     * here, and row() cleans the text it shows. */
+    return json_object_set_new_nocheck(c->kinds, kind, json_integer(n)) == 0 ? CG_OK : CG_ENOMEM;
+}
+
+/* Most frequent first, then by the kind's text. */
+static int kind_cmp(const void *a, const void *b)
+{
+    const struct kind_count *x = a, *y = b;
+
+    if (x->n != y->n)
+        return x->n > y->n ? -1 : 1;
+    return strcmp(x->kind, y->kind);
+}
+
+static int reasons_rows(struct reasons_ctx *c, struct cg_err *err)
+{
+    size_t n = json_object_size(c->kinds), i = 0;
+    struct kind_count *v = calloc(n ? n : 1, sizeof(*v));
+    const char *k;
+    json_t *x;
     char num[24];
 
-    snprintf(num, sizeof(num), "%ld", n);
-    row(c->b, c->sec, c->b->o->rows, 2, reason, num);
+    if (v == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    json_object_foreach(c->kinds, k, x)
+    {
+        v[i].kind = k;
+        v[i++].n = (long)json_integer_value(x);
+    }
+    qsort(v, n, sizeof(*v), kind_cmp);
+    for (i = 0; i < n; i++) {
+        snprintf(num, sizeof(num), "%ld", v[i].n);
+        row(c->b, c->sec, c->b->o->rows, 2, v[i].kind, num);
+    }
+    free(v);
     return CG_OK;
 }
 
@@ -377,7 +425,7 @@ static int build_last_run(struct builder *b, struct cg_store *st, const char *da
                           struct cg_err *err)
 {
     struct cg_report_run run;
-    struct reasons_ctx rc_ctx = {b, NULL};
+    struct reasons_ctx rc_ctx = {b, NULL, NULL};
     json_t *o;
     time_t t0, t1;
     int rc = cg_store_report_last_run(st, b->o->seller, day, &run, err);
@@ -409,7 +457,16 @@ static int build_last_run(struct builder *b, struct cg_store *st, const char *da
     put(b, b->r->doc, "last_run", o);
     rc_ctx.sec = section(b, "run_reasons", "Orders rejected in the last run, by reason",
                          "reason,orders", "cebgate status --rejected");
-    return cg_store_report_run_reasons(st, b->o->seller, run.day, on_reason, &rc_ctx, err);
+    rc_ctx.kinds = json_object();
+    if (rc_ctx.kinds == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    rc = cg_store_report_run_reasons(st, b->o->seller, run.day, on_reason, &rc_ctx, err);
+    if (rc == CG_ENOMEM)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (rc == CG_OK)
+        rc = reasons_rows(&rc_ctx, err);
+    json_decref(rc_ctx.kinds);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ chart: last 30 days */

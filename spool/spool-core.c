@@ -9,8 +9,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -93,52 +91,6 @@ static void cut_text(char *dst, size_t size, const char *src)
     memcpy(dst + keep, "...", 4);
 }
 
-/*
- * The kind of a rejection: the text after "file:line: order <no>: ", with each quoted value
- * written '…' and each number standing alone written N, so that "'X-9' is not in the
- * catalogue" and "'Y-1' is not in the catalogue" count together. A number joined to a word by
- * a hyphen is part of a name ("UTF-8", "ISO-8859-1") and stays.
- */
-static void reason_kind(const char *msg, char *out, size_t size)
-{
-    const char *p = strstr(msg, ": order ");
-    const char *q;
-    size_t k = 0;
-    char prev = ' ', prev2 = ' ';
-
-    if (p != NULL && (q = strstr(p + 8, ": ")) != NULL)
-        p = q + 2;
-    else
-        p = msg;
-    while (*p != '\0' && k + 4 < size) {
-        if (*p == '\'' && (q = strchr(p + 1, '\'')) != NULL) {
-            memcpy(out + k, "'\xe2\x80\xa6'", 5);
-            k += 5;
-            p = q + 1;
-            prev2 = ' ';
-            prev = '\'';
-            continue;
-        }
-        if (*p >= '0' && *p <= '9' && !isalnum((unsigned char)prev) &&
-            !(prev == '-' && isalpha((unsigned char)prev2))) {
-            q = p;
-            while ((*q >= '0' && *q <= '9') || (*q == '.' && q[1] >= '0' && q[1] <= '9'))
-                q++;
-            if (!isalnum((unsigned char)*q)) {
-                out[k++] = 'N';
-                prev2 = prev;
-                prev = 'N';
-                p = q;
-                continue;
-            }
-        }
-        prev2 = prev;
-        prev = *p;
-        out[k++] = *p++;
-    }
-    out[k] = '\0';
-}
-
 static void group_add(struct cg_spool_group *g, int *n, long *other, const char *key)
 {
     int i;
@@ -163,7 +115,7 @@ void spool_reason_add(struct cg_spool_stats *st, const char *msg)
     char kind[1024];
     char key[160];
 
-    reason_kind(msg, kind, sizeof(kind));
+    cg_mapping_reason_kind(msg, kind, sizeof(kind));
     cut_text(key, sizeof(key), kind);
     group_add(st->reasons, &st->nreasons, &st->reasons_other, key);
 }

@@ -573,6 +573,48 @@ static void test_seller_pending(void **state)
     cg_report_free(r);
 }
 
+/*
+ * The last run's rejections are grouped by their kind, as the run summary groups them: the
+ * order's place and number left out, quoted values written '…' and numbers N, so two unknown
+ * SKUs are one reason counted twice.
+ */
+static void test_run_reasons_grouped(void **state)
+{
+    struct fx *f = *state;
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    int64_t file;
+    json_t *sec, *row;
+
+    assert_int_equal(cg_store_file_add(f->st, "b", "more.csv", "more.csv", 10, "06", 10, "active",
+                                       NULL, &file, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_rejection_add(f->st, file, "b", "B7", 3,
+                                            "b/more.csv:3: order B7: field sku: 'X-1' is not in "
+                                            "the product catalogue",
+                                            &err),
+                     CG_OK);
+    assert_int_equal(cg_store_rejection_add(f->st, file, "b", "B8", 4,
+                                            "b/more.csv:4: order B8: field sku: 'Y-22' is not in "
+                                            "the product catalogue",
+                                            &err),
+                     CG_OK);
+    assert_int_equal(cg_store_file_finish(f->st, file, "done", NULL, &err), CG_OK);
+
+    opts(&o);
+    o.rows = 10;
+    o.seller = "b";
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    sec = section(r, "run_reasons");
+    assert_int_equal(jint(sec, "total"), 1);
+    row = json_array_get(json_object_get(sec, "rows"), 0);
+    assert_string_equal(json_string_value(json_array_get(row, 0)),
+                        "field sku: '\xe2\x80\xa6' is not in the product catalogue");
+    assert_string_equal(json_string_value(json_array_get(row, 1)), "2");
+    cg_report_free(r);
+}
+
 static void test_bad_as_of(void **state)
 {
     struct fx *f = *state;
@@ -596,6 +638,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_as_of, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolved_not_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seller_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_reasons_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_needs, setup_needs, teardown_needs),
     };
 
