@@ -12,13 +12,16 @@
  * length of a text run or an attribute value) in one linear walk over the bytes, skipping comments,
  * CDATA sections, processing instructions and declarations; it does not decide whether the message
  * is well-formed, which stays libxml2's job. Nothing is allocated; a passed bound is reported in
- * why. The same pass runs on the part of a body received so far (cg_port_xml_bounds_prefix), so
- * that a message over a bound is refused before the rest of it is read and kept.
+ * why. Counting bytes is only right for UTF-8, so cg_port_xml_utf8 refuses any body that libxml2
+ * would decode from another encoding (EBCDIC, UTF-16, or whatever its declaration names). The same
+ * pass runs on the part of a body received so far (cg_port_xml_bounds_prefix), so that a message
+ * over a bound is refused before the rest of it is read and kept.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "port/port-int.h"
 
@@ -180,4 +183,102 @@ size_t cg_port_xml_bounds_prefix(const char *b, size_t len)
             cut = i;
     }
     return cut;
+}
+
+/* Whether s (n bytes) names UTF-8, in any case. */
+static bool names_utf8(const char *s, size_t n)
+{
+    return n == 5 && strncasecmp(s, "UTF-8", 5) == 0;
+}
+
+/*
+ * The encoding named by the XML declaration that opens b, as its value's first byte and length
+ * (*val NULL when there is no declaration or it names no encoding). The declaration is read up
+ * to its "?>"; "encoding" in it must be followed by '=' and a quoted value, else CG_EREJECT.
+ */
+static int decl_encoding(const char *b, size_t len, const char **val, size_t *n)
+{
+    size_t end;
+    size_t i;
+    char q;
+
+    *val = NULL;
+    *n = 0;
+    if (!starts(b, len, 0, "<?xml") || len < 6 || !space(b[5]))
+        return CG_OK;
+    end = skip_to(b, len, 5, "?>");
+    for (i = 5; i + 8 <= end; i++)
+        if (memcmp(b + i, "encoding", 8) == 0)
+            break;
+    if (i + 8 > end)
+        return CG_OK;
+    for (i += 8; i < end && space(b[i]); i++)
+        ;
+    if (i >= end || b[i] != '=')
+        return CG_EREJECT;
+    for (i++; i < end && space(b[i]); i++)
+        ;
+    if (i >= end || (b[i] != '"' && b[i] != '\''))
+        return CG_EREJECT;
+    q = b[i++];
+    *val = b + i;
+    while (i < end && b[i] != q)
+        i++;
+    if (i >= end)
+        return CG_EREJECT;
+    *n = (size_t)(b + i - *val);
+    return CG_OK;
+}
+
+/* An encoding name as XML writes them: a letter, then letters, digits, '.', '_' and '-'. */
+static bool enc_name(const char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 40 || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+        return false;
+    for (i = 1; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+            return false;
+    return true;
+}
+
+int cg_port_xml_utf8(const char *b, size_t len, char *why, size_t size)
+{
+    const char *body = b;
+    const char *nul;
+    const char *val;
+    size_t n;
+
+    if (len >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0) {
+        b += 3;
+        len -= 3;
+    }
+    if (len > 0 && b[0] != '<' && !space(b[0])) {
+        snprintf(why, size,
+                 "message does not start with '<', white space or the UTF-8 byte order mark: a "
+                 "CEB message is XML in UTF-8");
+        return CG_EREJECT;
+    }
+    nul = memchr(b, '\0', len);
+    if (nul != NULL) {
+        snprintf(why, size,
+                 "message is not UTF-8: byte %zu is a NUL byte (UTF-16 or UTF-32?); a CEB "
+                 "message is XML in UTF-8",
+                 (size_t)(nul - body) + 1);
+        return CG_EREJECT;
+    }
+    if (decl_encoding(b, len, &val, &n) != CG_OK || (val != NULL && !names_utf8(val, n))) {
+        if (val != NULL && enc_name(val, n))
+            snprintf(why, size,
+                     "the XML declaration names encoding %.*s: a CEB message is XML in UTF-8",
+                     (int)n, val);
+        else
+            snprintf(why, size,
+                     "the XML declaration names an encoding other than UTF-8: a CEB message is "
+                     "XML in UTF-8");
+        return CG_EREJECT;
+    }
+    return CG_OK;
 }

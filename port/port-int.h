@@ -210,6 +210,14 @@ int cg_port_der_fingerprint(const unsigned char *der, size_t len, char out[65]);
 int cg_port_xml_bounds(const struct cg_port *p, const char *body, size_t len, char *why,
                        size_t size);
 /*
+ * Whether a body is UTF-8 as far as its encoding shows before parsing: it starts (after an
+ * optional UTF-8 byte order mark) with '<' or white space, has no NUL byte, and its XML
+ * declaration, if any, names UTF-8 or no encoding. libxml2 would otherwise decode EBCDIC,
+ * UTF-16 and whatever else a body declares, whose bytes cg_port_xml_bounds() cannot count.
+ * CG_EREJECT with why filled when not.
+ */
+int cg_port_xml_utf8(const char *body, size_t len, char *why, size_t size);
+/*
  * How much of the first len bytes of a body still being received cg_port_xml_bounds() may
  * judge: all of them but a '<' (and what follows it) too near the end to tell whether it starts
  * an element, a comment, CDATA or a declaration. Every count on that part is at most the count

@@ -2,7 +2,8 @@
  * port-submit.c - checking and storing one POSTed message, and the transport-level answer.
  *
  * Order of checks (the first failure answers): empty body (0001), shape bounds on the bytes
- * (0999), safe parse (0001: not well-formed, DOCTYPE/entities), DxpMsg unwrap (0001), CEB root,
+ * (0999), UTF-8 only (0001: the bounds count bytes, so no other encoding may reach libxml2), safe
+ * parse (0001: not well-formed, DOCTYPE/entities), DxpMsg unwrap (0001), CEB root,
  * kind and guid (0001/4005), same guid seen before (same bytes from the same sender: accepted
  * again; else 4001), signature (1001 missing, several, not covering the root, untrusted or not
  * allowed to sign, not the sending sender's; 1004 does not match the data), schema (0002),
@@ -402,6 +403,8 @@ static int parse_message(struct cg_port_job *c)
         return answer(&c->res, "0001", "empty body: POST the CEB message (or a dxp:DxpMsg)");
     if (cg_port_xml_bounds(c->p, c->body, c->len, why, sizeof(why)) != CG_OK)
         return answer(&c->res, "0999", "message refused before parsing: it has %s", why);
+    if (cg_port_xml_utf8(c->body, c->len, why, sizeof(why)) != CG_OK)
+        return answer(&c->res, "0001", "%s", why);
     rc = cg_xml_parse(c->body, c->len, "message", &c->env, &err);
     if (rc != CG_OK)
         return answer(&c->res, "0001", "%s", err.msg);
@@ -421,6 +424,8 @@ static int parse_message(struct cg_port_job *c)
         c->xml = c->inner;
         if (cg_port_xml_bounds(c->p, c->inner, c->xml_len, why, sizeof(why)) != CG_OK)
             return answer(&c->res, "0999", "dxp:Data refused before parsing: it has %s", why);
+        if (cg_port_xml_utf8(c->inner, c->xml_len, why, sizeof(why)) != CG_OK)
+            return answer(&c->res, "0001", "dxp:Data: %s", why);
         rc = cg_xml_parse(c->inner, c->xml_len, "DxpMsg Data", &c->doc, &err);
         if (rc != CG_OK)
             return answer(&c->res, "0001", "%s", err.msg);

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <iconv.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1990,6 +1991,99 @@ static void test_sec_guid_newline(void **state)
     free(xml);
 }
 
+/* in converted from UTF-8 to the encoding enc with iconv(3); *len its bytes */
+static char *encode(const char *in, const char *enc, size_t *len)
+{
+    iconv_t cd = iconv_open(enc, "UTF-8");
+    size_t inleft = strlen(in);
+    size_t outsize = inleft * 4 + 4;
+    size_t outleft = outsize;
+    char *out = malloc(outsize);
+    char *ip = (char *)(uintptr_t)in;
+    char *op = out;
+
+    assert_true(cd != (iconv_t)-1);
+    assert_non_null(out);
+    assert_true(iconv(cd, &ip, &inleft, &op, &outleft) != (size_t)-1);
+    iconv_close(cd);
+    *len = outsize - outleft;
+    return out;
+}
+
+/*
+ * Finding: the bounds read a body's bytes as ASCII ('<', quotes, "xmlns"), but libxml2 decoded
+ * whatever encoding a body declared or began with. An attribute bomb in EBCDIC (IBM037) has no
+ * '<' byte at all: 30,000 attributes (319 KB) passed the bounds and took 10 s of CPU in the
+ * parser before the CPU budget was looked at; in UTF-16 every "xmlns" has NUL bytes between its
+ * letters, so namespace declarations were not counted. A CEB message is UTF-8: a body that
+ * starts with anything but '<', white space or the UTF-8 byte order mark, has a NUL byte, or
+ * names another encoding in its XML declaration is refused before it is parsed.
+ */
+static void test_sec_encoding(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_err err;
+    const char *ok[] = {"\xef\xbb\xbf<?xml version='1.0' encoding = 'utf-8'?><a/>",
+                        "<?xml version=\"1.0\"?><a/>", " \r\n<a/>",
+                        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><a/>"};
+    char why[160];
+    char *plain;
+    char *b;
+    char *xml;
+    size_t len;
+    size_t i;
+
+    assert_int_equal(cg_conf_set(f->conf, "port", "max_body", "1048576", &err), CG_OK);
+    start(f);
+    plain = bomb(1, 2000, 1, &len);
+    xml = malloc(len + 64);
+    assert_non_null(xml);
+    snprintf(xml, len + 64, "<?xml version=\"1.0\" encoding=\"IBM037\"?>%s", plain);
+    b = encode(xml, "IBM037", &len);
+    assert_null(memchr(b, '<', len));
+    assert_int_equal(cg_port_submit(f->port, "test", b, len, NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0001");
+    assert_int_equal(res.http_status, 422);
+    assert_string_equal(res.text, "message does not start with '<', white space or the UTF-8 byte "
+                                  "order mark: a CEB message is XML in UTF-8");
+    free(b);
+    free(xml);
+    free(plain);
+    /* 10 namespace declarations on one element (max_element_namespaces is 8), in UTF-16 */
+    b = encode("<e xmlns:n0='u' xmlns:n1='u' xmlns:n2='u' xmlns:n3='u' xmlns:n4='u' "
+               "xmlns:n5='u' xmlns:n6='u' xmlns:n7='u' xmlns:n8='u' xmlns:n9='u'/>",
+               "UTF-16LE", &len);
+    assert_int_equal(cg_port_submit(f->port, "test", b, len, NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0001");
+    assert_string_equal(res.text, "message is not UTF-8: byte 2 is a NUL byte (UTF-16 or "
+                                  "UTF-32?); a CEB message is XML in UTF-8");
+    free(b);
+    xml = cg_strdup("<?xml version='1.0' encoding = \"ISO-8859-1\"?><a/>");
+    assert_int_equal(cg_port_submit(f->port, "test", xml, strlen(xml), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0001");
+    assert_string_equal(res.text, "the XML declaration names encoding ISO-8859-1: a CEB message "
+                                  "is XML in UTF-8");
+    free(xml);
+    /* an encoding name that is no name is not repeated */
+    xml = cg_strdup("<?xml version='1.0' encoding='<b>\x1b[1m'?><a/>");
+    assert_int_equal(cg_port_submit(f->port, "test", xml, strlen(xml), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.text, "the XML declaration names an encoding other than UTF-8: a CEB "
+                                  "message is XML in UTF-8");
+    free(xml);
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        assert_int_equal(cg_port_xml_utf8(ok[i], strlen(ok[i]), why, sizeof(why)), CG_OK);
+    /* the test order with a UTF-8 byte order mark, as the specification's samples have it */
+    plain = slurp("CEB303Message.xml", &len);
+    xml = malloc(len + 4);
+    assert_non_null(xml);
+    memcpy(xml, "\xef\xbb\xbf", 3);
+    memcpy(xml + 3, plain, len);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len + 3, NULL, &res), CG_OK);
+    free(xml);
+    free(plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2022,6 +2116,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_doc_guid_other_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_cop_msg_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_answer_format_chars, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_encoding, setup, teardown),
     };
     struct cg_err err;
     int rc;
