@@ -98,6 +98,13 @@ static const struct cg_port_kind kinds[] = {
      "guid agentCode ebcCode copNo preNo ?sumNo msgSeqNo"},
 };
 
+bool cg_port_guid_ok(const char *g)
+{
+    size_t n = strspn(g, "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ-");
+
+    return n > 0 && n <= 40 && g[n] == '\0';
+}
+
 const struct cg_port_kind *cg_port_kind_find(int req_type)
 {
     size_t i;
@@ -200,6 +207,14 @@ int cg_port_entities(xmlDocPtr doc, const struct cg_port_kind *k, json_t **out, 
         items = NULL;
         if (strlen(cg_port_field(ent, "guid")) == 0) {
             rc = CG_ERR_SET(err, CG_EPARSE, "entity %d (%s) has no guid", n, k->entity);
+            goto done;
+        }
+        /* it is answered, published in receipts and printed by `port --documents` */
+        if (!cg_port_guid_ok(cg_port_field(ent, "guid"))) {
+            rc = CG_ERR_SET(err, CG_EPARSE,
+                            "entity %d (%s): its guid is not 1 to 40 letters, digits and '-' (a "
+                            "UUID)",
+                            n, k->entity);
             goto done;
         }
         if (json_array_append_new(arr, ent) != 0) {

@@ -39,12 +39,15 @@ struct cg_port_kind {
     const char *ret_fields;
 };
 
+/* A guid as the messages carry it (root and documents): a UUID, or at least 1 to 40 letters,
+ * digits and '-'. */
+bool cg_port_guid_ok(const char *g);
 /* The kind for a request message type; NULL when the port does not take it. */
 const struct cg_port_kind *cg_port_kind_find(int req_type);
 
 /*
  * The entities of doc (a CEB message of kind k) as a new JSON array of document objects.
- * CG_EPARSE when an entity has no head or no guid.
+ * CG_EPARSE when an entity has no head, no guid or a guid cg_port_guid_ok() refuses.
  */
 int cg_port_entities(xmlDocPtr doc, const struct cg_port_kind *k, json_t **out, struct cg_err *err);
 /* Text of a string member, "" when absent or not a string. Borrowed. */

@@ -370,14 +370,6 @@ static xmlNodePtr child_el(xmlNodePtr parent, const char *ns, const char *name)
     return NULL;
 }
 
-/* A guid as the messages carry it: a UUID, or at least nothing but letters, digits and '-'. */
-static bool guid_ok(const char *g)
-{
-    size_t n = strspn(g, "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ-");
-
-    return n > 0 && n <= 40 && g[n] == '\0';
-}
-
 /*
  * A DXP CopMsgId as transport peers make them: 1 to 64 letters, digits and ".:_-". The
  * envelope is outside the signature, so anything else is not carried into a receipt.
@@ -436,7 +428,7 @@ static int parse_message(struct cg_port_job *c)
     root = xmlDocGetRootElement(c->doc);
     c->res.msg_type = cg_msg_type_of(c->doc);
     guid = xmlGetProp(root, CGX("guid"));
-    if (guid != NULL && !guid_ok((const char *)guid)) {
+    if (guid != NULL && !cg_port_guid_ok((const char *)guid)) {
         xmlFree(guid);
         return answer(&c->res, "0001",
                       "the root guid is not 1 to 40 letters, digits and '-' (a UUID)");

@@ -2084,6 +2084,32 @@ static void test_sec_encoding(void **state)
     free(plain);
 }
 
+/*
+ * Finding: a document guid is any 36 characters to the schema, so one holding a tab, a newline
+ * and U+202E was accepted and came back as it was in the answer's documents, the receipts'
+ * docGuid and `cebgate port --documents`, where it forged a row. A document guid is now held
+ * to the rule of the root guid: 1 to 40 letters, digits and '-'.
+ */
+static void test_sec_doc_guid_chars(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *a = replace(xml, "<ceb:guid>A1B2C3D4-0303-4000-8000-0000000000A1<",
+                      "<ceb:guid>A1B2C3D4&#9;303\t4000\nCEB303\tFORGED\t\xe2\x80\xaeXYZ<");
+
+    start(f);
+    assert_int_equal(cg_port_submit(f->port, "test", a, strlen(a), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0002");
+    assert_int_equal(res.http_status, 422);
+    assert_string_equal(res.text, "message A1B2C3D4-0303-4000-8000-000000000001: entity 1 (Order): "
+                                  "its guid is not 1 to 40 letters, digits and '-' (a UUID)");
+    assert_int_equal(res.ndocs, 0);
+    free(a);
+    free(xml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2117,6 +2143,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_cop_msg_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_answer_format_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_encoding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_doc_guid_chars, setup, teardown),
     };
     struct cg_err err;
     int rc;
