@@ -648,6 +648,7 @@ static int store(struct cg_port_job *c, struct cg_err *err)
     size_t nsteps;
     size_t i;
     size_t j;
+    bool others;
     int rc = CG_OK;
 
     iso_now(when);
@@ -687,15 +688,24 @@ static int store(struct cg_port_job *c, struct cg_err *err)
                                       err);
         if (rc != CG_OK && rc != CG_ENOTFOUND)
             goto done;
-        if (rc == CG_OK && strcmp(app, "1") != 0 &&
-            strcmp(added_by, sender_name(c) != NULL ? sender_name(c) : "") != 0) {
+        /* Another sender's document is not named: its guid is that sender's business. */
+        others = rc == CG_OK && strcmp(added_by, sender_name(c) != NULL ? sender_name(c) : "") != 0;
+        if (others && strcmp(app, "1") != 0) {
             /* a modify or delete comes from the sender that added the document */
             rc = answer(&c->res, "4006",
-                        "document %s changes CEB%d %s=%s %s=%s, which another sender added "
-                        "(document %s)",
+                        "document %s changes CEB%d %s=%s %s=%s, which another "
+                        "sender added",
                         guid, c->kind->req_type, c->kind->key[0],
                         cg_port_field(ent, c->kind->key[0]), c->kind->key[1],
-                        cg_port_field(ent, c->kind->key[1]), found);
+                        cg_port_field(ent, c->kind->key[1]));
+            goto done;
+        }
+        if (others) {
+            rc = answer(&c->res, "4002",
+                        "document %s adds CEB%d %s=%s %s=%s, which another sender already added",
+                        guid, c->kind->req_type, c->kind->key[0],
+                        cg_port_field(ent, c->kind->key[0]), c->kind->key[1],
+                        cg_port_field(ent, c->kind->key[1]));
             goto done;
         }
         if (rc == CG_OK && strcmp(app, "1") == 0) {
