@@ -11,9 +11,11 @@
  * GET /receipts?since=ID&limit=N (JSON page of receipts), GET /metrics (Prometheus text),
  * GET /health. Bodies are collected into a buffer with the max_body ceiling; a larger
  * Content-Length is answered 413 before the body is read, and a body whose first part already
- * passes a bound on its shape (max_attributes, ...) is answered 413 with the rest dropped. Every
- * request but /health comes from a configured sender: its verified client certificate with
- * tls_client_ca, else its token (Authorization: Bearer); nobody known is 401/403 with code 1999. A
+ * passes a bound on its shape (max_attributes, ...) is answered 413 with the rest dropped; a POST
+ * framed twice (Content-Length twice, or with Transfer-Encoding) or with a transfer coding but
+ * chunked is refused. Every request but /health comes from a configured sender: its verified
+ * client certificate with tls_client_ca, else its token (Authorization: Bearer); nobody known is
+ * 401/403 with code 1999. A
  * connection has read_deadline seconds for handshake, headers and body (cut by cg_port_run's
  * sweep), at most max_per_client connections come from one address, and TLS is 1.2+ with ECDHE. The
  * test-only fault injection (503 answers, dropped connections, receipts twice) is decided here per
@@ -183,8 +185,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
-                             char *body, const char *retry_after)
+/* Queue body (freed here) as the answer; close: the connection closes after it. */
+static enum MHD_Result reply_as(struct MHD_Connection *conn, unsigned status, const char *type,
+                                char *body, const char *retry_after, bool close)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
@@ -200,14 +203,22 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (retry_after != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
+    if (close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+                             char *body, const char *retry_after)
+{
+    return reply_as(conn, status, type, body, retry_after, false);
+}
+
 /* A JSON answer in the message-result format, for answers given before the checks. */
-static enum MHD_Result reply_code(struct MHD_Connection *conn, unsigned status, const char *code,
-                                  const char *text, const char *retry_after)
+static enum MHD_Result reply_code_as(struct MHD_Connection *conn, unsigned status, const char *code,
+                                     const char *text, const char *retry_after, bool close)
 {
     struct cg_port_result res;
     struct cg_err err;
@@ -219,7 +230,19 @@ static enum MHD_Result reply_code(struct MHD_Connection *conn, unsigned status, 
     cg_strlcpy(res.text, text, sizeof(res.text));
     if (cg_port_result_json(&res, &body, &err) != CG_OK)
         return MHD_NO;
-    return reply(conn, status, "application/json", body, retry_after);
+    return reply_as(conn, status, "application/json", body, retry_after, close);
+}
+
+static enum MHD_Result reply_code(struct MHD_Connection *conn, unsigned status, const char *code,
+                                  const char *text, const char *retry_after)
+{
+    return reply_code_as(conn, status, code, text, retry_after, false);
+}
+
+/* A refusal (code 0001) after which the connection is closed: its body is never read. */
+static enum MHD_Result reply_close(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+    return reply_code_as(conn, status, "0001", text, NULL, true);
 }
 
 static void remote_of(struct MHD_Connection *conn, char *out, size_t size)
@@ -516,6 +539,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     struct cg_port *p = cls;
     struct req *r = *con_cls;
     const char *cl;
+    const char *te;
     char why[256];
     char remote[NI_MAXHOST];
     unsigned status = 401;
@@ -549,6 +573,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         if (MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length, &ncl) >= 0 && ncl > 1)
             return reply_code(conn, 400, "0001", "more than one Content-Length header", NULL);
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        /* Two framings that a proxy in front and the port could read differently (request
+         * smuggling): refused, and the connection closes as the body is not read (RFC 9112
+         * 6.1). A transfer coding but chunked would leave the port waiting for the body. */
+        if (te != NULL && cl != NULL)
+            return reply_close(conn, 400,
+                               "both Transfer-Encoding and Content-Length headers: send one");
+        if (te != NULL && strcasecmp(te, "chunked") != 0)
+            return reply_close(conn, 501,
+                               "only Transfer-Encoding: chunked is supported (or send "
+                               "Content-Length)");
         if (cl != NULL && (cg_parse_long(cl, 0, LONG_MAX, &n) != CG_OK ||
                            (unsigned long)n > (unsigned long)p->max_body)) {
             snprintf(why, sizeof(why), "message of %s bytes is larger than the limit of %zu bytes",

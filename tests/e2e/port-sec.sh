@@ -2,8 +2,9 @@
 # port-sec.sh - `cebgate port` against hostile clients, over real TLS on loopback: senders known
 # by their tokens, receipts and refusal receipts only for their owner, certificates tied to the
 # enterprise codes they declare for, keys that must never sign, connection floods and trickling
-# clients, TLS versions and ciphers, a duplicated Content-Length. Certificates are made here with
-# openssl; messages that cebgate would refuse to sign are signed with xmlsec1.
+# clients, TLS versions and ciphers, a duplicated Content-Length, Transfer-Encoding with
+# Content-Length or other than chunked. Certificates are made here with openssl; messages that
+# cebgate would refuse to sign are signed with xmlsec1.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 
 : "${OPENSSL:=openssl}"
@@ -203,30 +204,50 @@ expect victim key-tlsclient.xml 422 1001 'is a TLS certificate' "a TLS client ce
 
 # ---------------------------------------------------------------- finding 10: smaller ones
 expect victim notlast.xml 422 1001 'not the last child' "a signature followed by another element"
-python3 - "$P" <<'EOF' >dupcl.txt 2>&1
+# rawreq NAME HEADERS ('|' for CRLF): a POST with these headers (and body) as the victim; the
+# answer in NAME.txt, its last line EOF (the port closed the connection) or OPEN
+rawreq() {
+    python3 - "$P" "$2" <<'EOF' >"$1.txt" 2>&1
 import socket, ssl, sys
 ctx = ssl.create_default_context(cafile="ca.pem")
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="127.0.0.1")
 tok = open("victim.token").read().strip()
-s.sendall(("POST /messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
-           "Content-Length: 5\r\nContent-Length: 50\r\n\r\n<a/>x" % tok).encode())
+s.sendall(("POST /messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n%s" % (tok, sys.argv[2].replace("|", "\r\n"))).encode())
+s.settimeout(1.5)
 data = b""
+end = "OPEN"
 while True:
     try:
         b = s.recv(65536)
     except Exception:
         break
     if not b:
+        end = "EOF"
         break
     data += b
-    if b"\r\n\r\n" in data and (b'"code"' in data or b"</html>" in data.lower()):
-        break
-sys.stdout.write(data.decode("latin-1"))
+sys.stdout.write(data.decode("latin-1") + "\n" + end + "\n")
 EOF
+}
+rawreq dupcl "Content-Length: 5|Content-Length: 50||<a/>x"
 check "a duplicated Content-Length is refused with 400 ($(head -1 dupcl.txt | tr -d '\r'))" \
     grep -q '^HTTP/1.1 400' dupcl.txt
 check "... as JSON, code 0001" grep -q '"code":"0001"' dupcl.txt
 check "... with one header block" test "$(grep -c '^HTTP/1.1' dupcl.txt)" = 1
+# Transfer-Encoding together with Content-Length (framing a proxy and the port could read
+# differently: request smuggling) is refused and the connection closed (RFC 9112 6.1; it was
+# read as chunked and the connection kept open); a transfer coding other than chunked is 501
+# (the port waited for the body until read_deadline).
+rawreq tecl "Transfer-Encoding: chunked|Content-Length: 4||4|<a/>|0||"
+check "Transfer-Encoding with Content-Length is refused with 400 ($(head -1 tecl.txt | tr -d '\r'))" \
+    grep -q '^HTTP/1.1 400' tecl.txt
+check "... as JSON, code 0001" grep -q '"code":"0001".*both Transfer-Encoding and Content-Length' \
+    tecl.txt
+check "... and the connection is closed" test "$(tail -1 tecl.txt)" = EOF
+rawreq tegzip "Transfer-Encoding: gzip||<a/>"
+check "Transfer-Encoding gzip is answered 501 at once ($(head -1 tegzip.txt | tr -d '\r'))" \
+    grep -q '^HTTP/1.1 501' tegzip.txt
+check "... as JSON, code 0001" grep -q '"code":"0001"' tegzip.txt
+check "... without repeating the header" sh -c "! grep -q gzip tegzip.txt"
 check "TLS 1.1 is refused" sh -c "! echo | '$OPENSSL' s_client -connect 127.0.0.1:$P -tls1_1 \
     -CAfile ca.pem >/dev/null 2>&1"
 check "TLS 1.2 with RSA key exchange (no forward secrecy) is refused" sh -c "! echo | '$OPENSSL' \
