@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "core/buf.h"
+#include "core/text.h"
 #include "store/store-db.h"
 #include "store/store-port.h"
 
@@ -711,6 +712,7 @@ int cg_store_port_stats(struct cg_store_port *s, struct cg_store_port_stats *st,
 
 int cg_store_port_dump_documents(struct cg_store_port *s, FILE *fp, struct cg_err *err)
 {
+    char f[4][2048];
     sqlite3_stmt *st = NULL;
     int rc = CG_OK;
     int r;
@@ -721,9 +723,14 @@ int cg_store_port_dump_documents(struct cg_store_port *s, FILE *fp, struct cg_er
                            -1, &st, NULL);
     if (r != SQLITE_OK)
         return cg_db_fail(s->db, r, "documents", err);
+    /* Fields come from messages: control characters (a tab, a newline) are printed escaped, so
+     * that each document stays one row of 7 tab-separated fields. */
     while ((r = sqlite3_step(st)) == SQLITE_ROW)
-        fprintf(fp, "CEB%s\t%s\t%s\t%s\t%s\t%s\t%s\n", col(st, 0), col(st, 1), col(st, 2),
-                col(st, 3), col(st, 4), col(st, 5), col(st, 6));
+        fprintf(fp, "CEB%s\t%s\t%s\t%s\t%s\t%s\t%s\n", col(st, 0),
+                cg_text_show(col(st, 1), f[0], sizeof(f[0])),
+                cg_text_show(col(st, 2), f[1], sizeof(f[1])),
+                cg_text_show(col(st, 3), f[2], sizeof(f[2])),
+                cg_text_show(col(st, 4), f[3], sizeof(f[3])), col(st, 5), col(st, 6));
     if (r != SQLITE_DONE)
         rc = cg_db_fail(s->db, r, "documents", err);
     sqlite3_finalize(st);

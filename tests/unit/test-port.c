@@ -2124,6 +2124,50 @@ static void test_sec_doc_guid_chars(void **state)
     free(xml);
 }
 
+/*
+ * Finding: an order number is any 60 characters to the schema; one holding a newline and a tab
+ * forged a row of `cebgate port --documents`, whose rows are tab-separated. Control characters
+ * in a field are now printed escaped (\xNN), so every document is one row of 7 fields.
+ */
+static void test_sec_dump_documents_escaped(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_err err;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *a = replace(xml, "PORT-ORDER-0001", "PO-1\nCEB303\tFAKE");
+    char path[128];
+    char line[1024];
+    char *field;
+    FILE *fp;
+    int rows = 0;
+    int tabs = 0;
+
+    start(f);
+    assert_int_equal(cg_port_submit(f->port, "test", a, strlen(a), NULL, &res), CG_OK);
+    snprintf(path, sizeof(path), "%s/documents.tsv", f->dir);
+    fp = fopen(path, "w+");
+    assert_non_null(fp);
+    assert_int_equal(cg_port_dump_documents(f->port->db_path, fp, &err), CG_OK);
+    rewind(fp);
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        rows++;
+        line[strcspn(line, "\n")] = '\0';
+        /* the third field: the business key */
+        field = strchr(strchr(line, '\t') + 1, '\t') + 1;
+        assert_int_equal(strcspn(field, "\t"), strlen("303|3301964J31|PO-1\\x0ACEB303\\x09FAKE"));
+        assert_memory_equal(field, "303|3301964J31|PO-1\\x0ACEB303\\x09FAKE", strcspn(field, "\t"));
+        for (field = line; (field = strchr(field, '\t')) != NULL; field++)
+            tabs++;
+    }
+    fclose(fp);
+    assert_int_equal(rows, 1);
+    assert_int_equal(tabs, 6);
+    free(a);
+    free(xml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2158,6 +2202,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_answer_format_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_encoding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_doc_guid_chars, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_dump_documents_escaped, setup, teardown),
     };
     struct cg_err err;
     int rc;
