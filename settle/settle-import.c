@@ -579,7 +579,19 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
         cg_strlcpy(r.value_on, e->value_on, sizeof(r.value_on));
         r.reference = e->reference;
         r.remitter = e->remitter;
-        rc = cg_store_fx_receipt_add(db, &r, &rid, err);
+        /*
+         * A bank entry is the account's, whoever imports it: seen before without a seller, or
+         * for another seller sharing the account, it is known, so its money counts once.
+         */
+        if (p->kind == CG_STMT_CAMT053 || p->kind == CG_STMT_CAMT054) {
+            rc = cg_store_fx_bank_entry_known(db, p->account, e->key, err);
+            if (rc == CG_OK)
+                rc = CG_EEXIST;
+            else if (rc == CG_ENOTFOUND)
+                rc = cg_store_fx_receipt_add(db, &r, &rid, err);
+        } else {
+            rc = cg_store_fx_receipt_add(db, &r, &rid, err);
+        }
         if (rc == CG_EEXIST) {
             cg_err_clear(err);
             c->res->known++;

@@ -177,10 +177,21 @@ static const char settle_step_3[] =
     ");"
     "CREATE INDEX fx_payment_due ON fx_payment(order_id) WHERE rev > declared_rev;";
 
+/*
+ * 4: a bank entry is the bank's (account and reference), whoever imported it: the index finds
+ * it by the part of the key after the seller ("camt:SELLER:ACCOUNT:REF", the seller's part ending
+ * at its first colon), so a statement imported without a seller and again through a seller's
+ * folder, or for two sellers sharing the account, records each entry once.
+ */
+static const char settle_step_4[] = "CREATE INDEX fx_receipt_bank ON fx_receipt("
+                                    "substr(entry_key, 6 + instr(substr(entry_key, 6), ':'))) "
+                                    "WHERE substr(entry_key, 1, 5) = 'camt:';";
+
 static const char *const settle_steps[] = {
     settle_step_1,
     settle_step_2,
     settle_step_3,
+    settle_step_4,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {
