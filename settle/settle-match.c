@@ -450,8 +450,10 @@ static int candidate(void *vctx, const struct cg_fx_order *o)
  * currency, the first named, as an allocation flagged CROSS_CCY that waits for the operator: its
  * expected amount is in a currency the receipt cannot be compared with, and it is never
  * converted here. An order the operator closed (deemed collected, uncollectible) takes nothing,
- * as its state would not show money beyond what it expected: what it would have taken stays on
- * the receipt, listed as unmatched, for the operator. An outgoing receipt is a refund to the first
+ * as its state would not show money beyond what it expected. When one is named, the others in the
+ * receipt's currency take only what they still expect and nothing goes to an order in another
+ * currency: what is left may be the closed order's, so it stays on the receipt, listed as
+ * unmatched, for the operator. An outgoing receipt is a refund to the first
  * order named in its currency, else to the first named; when that order is closed, the refund
  * stays on the receipt for the operator, not given to another order named.
  */
@@ -460,7 +462,7 @@ static int match_named(struct cg_settle *s, struct rcpt *x, const struct id_list
 {
     size_t n = ids->n, i, last_same = n;
     unsigned char *same = calloc(n, 1); /* 1: order i is in the receipt's currency */
-    int cross = 0, pass;
+    int cross = 0, shut = 0, pass;      /* shut: a closed order is named */
     int rc = same == NULL ? CG_ENOMEM : CG_OK;
 
     for (i = 0; rc == CG_OK && i < n; i++) {
@@ -469,13 +471,14 @@ static int match_named(struct cg_settle *s, struct rcpt *x, const struct id_list
         if (rc != CG_OK)
             break;
         same[i] = strcmp(v.currency, x->currency) == 0;
+        shut |= closed(&v);
         if (same[i])
             last_same = i;
         else
             cross = 1;
     }
     /* pass 0: the orders in the receipt's currency; pass 1: the others, flagged for review */
-    for (pass = 0; pass < 2; pass++) {
+    for (pass = 0; pass < (shut && !x->out ? 1 : 2); pass++) {
         for (i = 0; rc == CG_OK && i < n && x->left > 0; i++) {
             struct fx_view v;
             int64_t amt = x->left, fee = x->fee_left;
@@ -489,7 +492,7 @@ static int match_named(struct cg_settle *s, struct rcpt *x, const struct id_list
                     goto done; /* the refund is that order's: the operator records it */
                 continue;
             }
-            if (pass == 0 && !x->out && (i != last_same || cross)) {
+            if (pass == 0 && !x->out && (i != last_same || cross || shut)) {
                 if (v.open <= 0)
                     continue;
                 fee = fee < v.open ? fee : v.open;

@@ -6,7 +6,8 @@
 # for it. An order that expects nothing more is passed over, except as the last order named in
 # the receipt's currency, which takes the rest and shows as OVER_COLLECTED; an order the
 # operator closed (deemed collected, uncollectible) takes nothing, and what would have gone to it
-# stays on the receipt for the operator, as does a payout line for it or a refund to its buyer
+# stays on the receipt for the operator (named beside open orders, all the open orders leave),
+# as does a payout line for it or a refund to its buyer
 # (one naming it first, in a receipt's references or a batch of refunds). A receipt names any
 # number of orders: a remittance naming 20 orders, or the payment number of 20 orders, pays all
 # 20. The allocations of each receipt add up exactly to what it brought. A refund to the buyer
@@ -38,6 +39,9 @@ line() { echo "$1,$2,US,USNY,0.00,TS-001,T-shirt,1,$3,3120980105,SF Express,SF00
     line D8 EUR 40.00 16
     line U9 EUR 70.00 17
     line L10 EUR 25.00 18
+    line K11 EUR 60.00 19
+    line L11 EUR 25.00 20
+    line Y11 USD 30.00 21
     # V01 to V20 (USD 10.00 each): one remittance names them all by order number
     for i in $(seq -w 1 20); do
         echo "V$i,USD,US,USNY,0.00,TS-001,T-shirt,1,10.00,3120980105,SF Express,SF00000000010$i,1"
@@ -54,7 +58,7 @@ VS=$(seq -w 1 20 | sed 's/^/V/' | tr '\n' ' ')
 WS=$(seq -w 1 20 | sed 's/^/W/' | tr '\n' ' ')
 expect_rc 0 "orders declared" cg run
 # shellcheck disable=SC2086
-release 2025-07-01 A1 B1 A2 B2 C3 A3 G4 H4 I4 M5 N5 P6 Q6 X6 K8 D8 U9 L10 $VS $WS
+release 2025-07-01 A1 B1 A2 B2 C3 A3 G4 H4 I4 M5 N5 P6 Q6 X6 K8 D8 U9 L10 K11 L11 Y11 $VS $WS
 expect_rc 0 "receipts release the inventories" cg run
 
 state() { "$CEBGATE" -c "$W/cebgate.conf" settle explain "$1" --as-of 2025-07-20 | sed -n 's/^order acme\/[^ ]*  //p'; }
@@ -154,6 +158,27 @@ R8=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-8'")
 R9=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-9'")
 check "the money stays on the receipts, for the operator: 40.00 of R-8, 70.00 of R-9" \
     [ "$(csv_cell "$T/un.csv" "$R8" unallocated) $(csv_cell "$T/un.csv" "$R9" unallocated)" = "40.00 70.00" ]
+
+# ---- a closed order named between open ones: the open orders take what they expect, and what is
+# left stays on the receipt (it may be the closed order's), neither pushed onto the last order
+# named nor onto an order in another currency
+cat >"$T/between.csv" <<'EOC'
+receipt_id,date,currency,amount,fee,order_no,reference,remitter
+R-12,2025-07-12,EUR,125.00,,K11 D8 L11,,BUYER ELEVEN
+R-13,2025-07-12,EUR,50.00,,D8 Y11,,BUYER ELEVEN
+EOC
+expect_rc 0 "EUR 125.00 naming K11, D8 (deemed), L11; EUR 50.00 naming D8, Y11 (USD)" \
+    cg settle import "$T/between.csv"
+check "R-12: K11 its 60.00, L11 its 25.00, nothing more; both COLLECTED, none over-collected" \
+    [ "$(allocs R-12) $(state K11) $(state L11)" = "K11:PRINCIPAL:6000 L11:PRINCIPAL:2500 COLLECTED COLLECTED" ]
+check "R-13: nothing to Y11 in another currency" [ "$(allocs R-13)" = "" ]
+check "R-13: Y11 has nothing waiting for review" \
+    sh -c "! '$CEBGATE' -c '$W/cebgate.conf' settle explain Y11 | grep -q 'another currency'"
+cg report fx unmatched --format csv >"$T/un.csv"
+R12=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-12'")
+R13=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-13'")
+check "left on the receipts for the operator: 40.00 of R-12, 50.00 of R-13" \
+    [ "$(csv_cell "$T/un.csv" "$R12" unallocated) $(csv_cell "$T/un.csv" "$R13" unallocated)" = "40.00 50.00" ]
 
 # ---- payout lines and refunds to the buyer for an order the operator closed: the money stays
 # on the receipt for the operator, as for a reference naming it; the other lines are paid
