@@ -530,6 +530,13 @@ static const char *kind_name(int kind)
     }
 }
 
+/* A statement with bad entries is imported not at all. */
+static int refuse(const struct fx_parsed *p, struct cg_err *err)
+{
+    return CG_ERR_SET(err, CG_EREJECT, "%s: %ld bad entr%s; nothing imported", p->name, p->problems,
+                      p->problems == 1 ? "y" : "ies");
+}
+
 struct record_ctx {
     struct cg_settle *s;
     struct fx_parsed *p;
@@ -537,6 +544,62 @@ struct record_ctx {
     const char *sha;
     struct cg_settle_import *res;
 };
+
+static int take_known(void *ctx, const struct cg_fx_receipt *r)
+{
+    struct cg_fx_receipt *k = ctx;
+
+    k->id = r->id;
+    k->out = r->out;
+    cg_strlcpy(k->currency, r->currency, sizeof(k->currency));
+    k->gross = r->gross;
+    k->fee = r->fee;
+    return 0;
+}
+
+/* "in USD, gross 75.50, fee 2.27" */
+static void figures(char *buf, size_t size, int out, const char *cur, int64_t gross, int64_t fee)
+{
+    char g[40], f[40];
+
+    fx_amount_format(gross, cur, g, sizeof(g));
+    fx_amount_format(fee, cur, f, sizeof(f));
+    snprintf(buf, size, "%s %s, gross %s, fee %s", out ? "out" : "in", cur, g, f);
+}
+
+/*
+ * Entry e is recorded as receipt id: it is known when the figures are the same (for a bank
+ * entry, the amount booked and its direction and currency). Other figures
+ * (a payout downloaded again with a line more, a corrected amount) are a problem of the file:
+ * a receipt never changes, and skipping it would drop the difference unseen.
+ */
+static int check_known(struct record_ctx *c, const struct fx_entry *e, long long id,
+                       struct cg_err *err)
+{
+    struct cg_fx_receipt k;
+    char was[120], now[120];
+    int camt = c->p->kind == CG_STMT_CAMT053 || c->p->kind == CG_STMT_CAMT054;
+    const char *field = c->p->kind == CG_STMT_CSV      ? "amount"
+                        : c->p->kind == CG_STMT_PAYOUT ? c->s->po_col[FX_PO_GROSS]
+                                                       : "Amt";
+    int rc;
+
+    memset(&k, 0, sizeof(k));
+    rc = cg_store_fx_receipt_get(c->s->db, id, take_known, &k, err);
+    if (rc != CG_OK)
+        return rc;
+    /* A bank's notification may leave out the charges its statement gives: the amount booked. */
+    if (k.out == e->out && strcmp(k.currency, e->currency) == 0 && k.gross - k.fee == e->net &&
+        (camt || (k.gross == e->gross && k.fee == e->fee)))
+        return CG_OK;
+    figures(was, sizeof(was), k.out, k.currency, k.gross, k.fee);
+    figures(now, sizeof(now), e->out, e->currency, e->gross, e->fee);
+    fx_problem(c->p, e->line, e->key, field,
+               "recorded before as receipt %lld: %s; this file says %s: a recorded receipt never "
+               "changes, record the difference as a receipt of its own",
+               id, was, now);
+    return CG_OK;
+}
 
 static int record(struct cg_store *db, void *vctx, struct cg_err *err)
 {
@@ -583,21 +646,17 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
          * A bank entry is the account's, whoever imports it: seen before without a seller, or
          * for another seller sharing the account, it is known, so its money counts once.
          */
-        if (p->kind == CG_STMT_CAMT053 || p->kind == CG_STMT_CAMT054) {
-            rc = cg_store_fx_bank_entry_known(db, p->account, e->key, err);
-            if (rc == CG_OK)
-                rc = CG_EEXIST;
-            else if (rc == CG_ENOTFOUND)
-                rc = cg_store_fx_receipt_add(db, &r, &rid, err);
-        } else {
-            rc = cg_store_fx_receipt_add(db, &r, &rid, err);
-        }
-        if (rc == CG_EEXIST) {
-            cg_err_clear(err);
+        if (p->kind == CG_STMT_CAMT053 || p->kind == CG_STMT_CAMT054)
+            rc = cg_store_fx_bank_entry_known(db, p->account, e->key, &rid, err);
+        else
+            rc = cg_store_fx_receipt_known(db, key, &rid, err);
+        if (rc == CG_OK) {
+            rc = check_known(c, e, rid, err);
             c->res->known++;
-            rc = CG_OK;
             continue;
         }
+        if (rc == CG_ENOTFOUND)
+            rc = cg_store_fx_receipt_add(db, &r, &rid, err);
         c->res->added++;
         for (k = 0; rc == CG_OK && k < e->nlines; k++) {
             struct cg_fx_line l;
@@ -611,6 +670,8 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
             rc = cg_store_fx_line_add(db, &l, err);
         }
     }
+    if (rc == CG_OK && p->problems > 0)
+        rc = refuse(p, err);
     if (rc == CG_OK)
         rc = fx_auto_match_in_tx(c->s, &c->res->allocations, err);
     return rc;
@@ -667,8 +728,7 @@ int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, 
     if (rc != CG_OK)
         goto done;
     if (p.problems > 0) {
-        rc = CG_ERR_SET(err, CG_EREJECT, "%s: %ld bad entr%s; nothing imported", name, p.problems,
-                        p.problems == 1 ? "y" : "ies");
+        rc = refuse(&p, err);
         goto done;
     }
     cg_sha256_hex(data, len, sha);
@@ -678,6 +738,7 @@ int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, 
     c.sha = sha;
     c.res = res;
     rc = fx_tx(s, record, &c, err);
+    res->problems = p.problems;
 done:
     rows_free(&rows);
     fx_parsed_free(&p);

@@ -486,27 +486,34 @@ int cg_store_fx_receipt_add(struct cg_store *store, const struct cg_fx_receipt *
     return rc;
 }
 
-/* Step st, a query of one row or none, and finalize it: CG_OK for a row, else CG_ENOTFOUND. */
-static int row_found(struct cg_db *db, sqlite3_stmt *st, const char *what, struct cg_err *err)
+/*
+ * Step st, a query of one id or none, and finalize it: CG_OK and *id (may be NULL) for a row,
+ * else CG_ENOTFOUND.
+ */
+static int row_found(struct cg_db *db, sqlite3_stmt *st, long long *id, const char *what,
+                     struct cg_err *err)
 {
     int r = sqlite3_step(st);
     int rc = r == SQLITE_ROW    ? CG_OK
              : r == SQLITE_DONE ? CG_ENOTFOUND
                                 : cg_db_fail(db, r, what, err);
 
+    if (rc == CG_OK && id != NULL)
+        *id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return rc;
 }
 
-int cg_store_fx_receipt_known(struct cg_store *store, const char *entry_key, struct cg_err *err)
+int cg_store_fx_receipt_known(struct cg_store *store, const char *entry_key, long long *id,
+                              struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prep(store, "SELECT 1 FROM fx_receipt WHERE entry_key = ?1", &st, err);
+    int rc = prep(store, "SELECT id FROM fx_receipt WHERE entry_key = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
     bind_text(st, 1, entry_key);
-    return row_found(store->db, st, "find receipt", err);
+    return row_found(store->db, st, id, "find receipt", err);
 }
 
 /*
@@ -516,12 +523,12 @@ int cg_store_fx_receipt_known(struct cg_store *store, const char *entry_key, str
 #define BANK_PART_SQL "substr(entry_key, 6 + instr(substr(entry_key, 6), ':'))"
 
 int cg_store_fx_bank_entry_known(struct cg_store *store, const char *account, const char *ref,
-                                 struct cg_err *err)
+                                 long long *id, struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc =
         prep(store,
-             "SELECT 1 FROM fx_receipt WHERE substr(entry_key, 1, 5) = 'camt:' AND " BANK_PART_SQL
+             "SELECT id FROM fx_receipt WHERE substr(entry_key, 1, 5) = 'camt:' AND " BANK_PART_SQL
              " = ?1 || ':' || ?2",
              &st, err);
 
@@ -529,7 +536,7 @@ int cg_store_fx_bank_entry_known(struct cg_store *store, const char *account, co
         return rc;
     bind_text(st, 1, account != NULL ? account : "");
     bind_text(st, 2, ref);
-    return row_found(store->db, st, "find bank entry", err);
+    return row_found(store->db, st, id, "find bank entry", err);
 }
 
 #define RECEIPT_SQL                                                                                \

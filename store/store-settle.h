@@ -137,13 +137,16 @@ struct cg_fx_receipt {
 /* CG_EEXIST when entry_key is already known. */
 int cg_store_fx_receipt_add(struct cg_store *st, const struct cg_fx_receipt *r, long long *id,
                             struct cg_err *err);
-int cg_store_fx_receipt_known(struct cg_store *st, const char *entry_key, struct cg_err *err);
+/* CG_OK and *id (may be NULL) when entry_key is recorded; CG_ENOTFOUND when not. */
+int cg_store_fx_receipt_known(struct cg_store *st, const char *entry_key, long long *id,
+                              struct cg_err *err);
 /*
- * CG_OK when a bank entry of account (camt.053/054, entry_key "camt:SELLER:ACCOUNT:REF") with
- * the bank's reference ref is recorded, for any seller or none; CG_ENOTFOUND when not.
+ * CG_OK and *id (may be NULL) when a bank entry of account (camt.053/054, entry_key
+ * "camt:SELLER:ACCOUNT:REF") with the bank's reference ref is recorded, for any seller or none;
+ * CG_ENOTFOUND when not.
  */
 int cg_store_fx_bank_entry_known(struct cg_store *st, const char *account, const char *ref,
-                                 struct cg_err *err);
+                                 long long *id, struct cg_err *err);
 typedef int (*cg_fx_receipt_fn)(void *ctx, const struct cg_fx_receipt *r);
 int cg_store_fx_receipt_get(struct cg_store *st, long long id, cg_fx_receipt_fn fn, void *ctx,
                             struct cg_err *err);

@@ -3,7 +3,10 @@
 # days. A bank entry is identified by its account and the bank's reference
 # (docs/collections-format.md): an entry seen again is known, whichever way the statement came
 # in (`settle import` without a seller, or a seller's incoming/ folder), so its money counts
-# once: in the order's collected amount and in what is held.
+# once: in the order's collected amount and in what is held. An entry seen again with other
+# figures (a payout downloaded again with a line more, a bank's corrected amount) is not the
+# entry recorded: the file is refused, naming the entry, what was recorded and what the file
+# says, and nothing of it is recorded, rather than the difference being dropped unseen.
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
 
@@ -11,9 +14,12 @@ H=order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,l
 {
     echo "$H"
     echo "S1,USD,US,USNY,0.00,TS-001,T-shirt,1,120.00,3120980105,SF Express,SF000000000201,1"
+    echo "Q1,USD,US,USNY,0.00,TS-001,T-shirt,1,30.00,3120980105,SF Express,SF000000000202,1"
+    echo "Q2,USD,US,USNY,0.00,TS-001,T-shirt,1,45.50,3120980105,SF Express,SF000000000203,1"
+    echo "Q3,USD,US,USNY,0.00,TS-001,T-shirt,1,20.00,3120980105,SF Express,SF000000000204,1"
 } >"$W/incoming/acme/orders.csv"
 expect_rc 0 "order declared" cg run
-release 2025-07-01 S1
+release 2025-07-01 S1 Q1 Q2 Q3
 expect_rc 0 "receipt releases the inventory" cg run
 state() { "$CEBGATE" -c "$W/cebgate.conf" settle explain "$1" --as-of 2025-07-20 | sed -n 's/^order acme\/[^ ]*  //p'; }
 ACCT=CN1200000000000000000088
@@ -45,4 +51,45 @@ check "BK-1 and BK-2 known, only BK-3 recorded" \
 cg report fx settlement --format csv >"$T/held.csv"
 check "USD 120.00 received, 5.00 paid out, 115.00 held" \
     [ "$(csv_cell "$T/held.csv" USD received) $(csv_cell "$T/held.csv" USD paid_out) $(csv_cell "$T/held.csv" USD held)" = "120.00 5.00 115.00" ]
+# ---- a payout downloaded again with a line more: refused, the line is not dropped unseen
+P='Payout ID,Payout Date,Currency,Order ID,Transaction ID,Gross Amount,Fee,Net Amount'
+{
+    echo "$P"
+    echo "PO-7,2025-07-14,USD,Q1,TX-71,30.00,-0.90,29.10"
+    echo "PO-7,2025-07-14,USD,Q2,TX-72,45.50,-1.37,44.13"
+} >"$T/po-early.csv"
+{
+    echo "$P"
+    echo "PO-6,2025-07-13,USD,S1,TX-61,1.00,0.00,1.00"
+    echo "PO-7,2025-07-14,USD,Q1,TX-71,30.00,-0.90,29.10"
+    echo "PO-7,2025-07-14,USD,Q2,TX-72,45.50,-1.37,44.13"
+    echo "PO-7,2025-07-14,USD,Q3,TX-73,20.00,-0.60,19.40"
+} >"$T/po-late.csv"
+expect_rc 0 "payout PO-7 with two lines" cg settle import "$T/po-early.csv"
+expect_rc 1 "PO-7 again with a third line: refused" cg settle import "$T/po-late.csv"
+check "the entry, its line and both figures are named" grep -q \
+    "po-late.csv:3: entry PO-7: field Gross Amount: recorded before as receipt [0-9]*: in USD, gross 75.50, fee 2.27; this file says in USD, gross 95.50, fee 2.87" "$T/err"
+check "nothing of the file recorded: not PO-6 either" \
+    [ "$(sql "SELECT count(*) FROM fx_receipt WHERE entry_key LIKE 'payout:%'")" -eq 1 ]
+check "Q3 still AWAITING, Q1 and Q2 COLLECTED" \
+    [ "$(state Q1) $(state Q2) $(state Q3)" = "COLLECTED COLLECTED AWAITING" ]
+
+# ---- a collections CSV downloaded again with an amount corrected: refused the same way
+printf '%s\n' "receipt_id,date,currency,amount,fee,order_no,reference,remitter" \
+    "C-1,2025-07-15,USD,10.00,,S1,,BUYER ONE" >"$T/c1.csv"
+printf '%s\n' "receipt_id,date,currency,amount,fee,order_no,reference,remitter" \
+    "C-1,2025-07-15,USD,100.00,,S1,,BUYER ONE" >"$T/c2.csv"
+expect_rc 0 "C-1 of USD 10.00" cg settle import --seller acme "$T/c1.csv"
+expect_rc 1 "C-1 again as USD 100.00: refused" cg settle import --seller acme "$T/c2.csv"
+check "the amounts are named" grep -q \
+    "c2.csv:2: entry C-1: field amount: recorded before as receipt [0-9]*: in USD, gross 10.00, fee 0.00; this file says in USD, gross 100.00, fee 0.00" "$T/err"
+expect_rc 0 "the same file again: known, nothing recorded" cg settle import --seller acme "$T/c1.csv"
+
+# ---- a bank entry seen again with another amount booked: refused; without the charges a
+# statement gives, the same amount booked is the same entry
+echo "BK-1;CRDT;USD;65.00;2025-07-10;2025-07-10;S1;ORDER S1;BUYER ONE" |
+    $SHELPER camt053 "$T/fixed.xml" "$ACCT" STMT-FIXED
+expect_rc 1 "BK-1 again as USD 65.00: refused" cg settle import --seller acme "$T/fixed.xml"
+check "the amounts are named" grep -q \
+    "fixed.xml:[0-9]*: entry BK-1: field Amt: recorded before as receipt [0-9]*: in USD, gross 60.00, fee 0.00; this file says in USD, gross 65.00, fee 0.00" "$T/err"
 finish
