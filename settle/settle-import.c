@@ -48,7 +48,7 @@ static int po_handler(void *user, const char *section, const char *name, const c
     return strcmp(name, "description") == 0; /* any other key is a mistake in the profile */
 }
 
-static int load_profile(struct cg_settle *s, struct cg_err *err)
+int fx_payout_profile_load(struct cg_settle *s, struct cg_err *err)
 {
     const char *name = fx_conf(s, NULL, "payout_profile");
     char *dir = NULL, *path = NULL, *file = NULL;
@@ -694,7 +694,7 @@ int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, 
     p.pctx = pctx;
     p.name = name;
     /* Without a readable payout profile the other kinds are still read. */
-    rc = load_profile(s, err);
+    rc = fx_payout_profile_load(s, err);
     p.kind = cg_settle_sniff(s, data, len);
     res->kind = p.kind;
     if (p.kind == CG_STMT_NONE && rc != CG_OK)

@@ -67,6 +67,11 @@ int fx_pow10(int n, int64_t *out);
 /* CNY (fen) for amount minor units of cur at rate (dec, CNY per unit), half away from zero. */
 int fx_to_cny(int64_t amount, const char *cur, int64_t rate, int64_t *fen);
 int fx_amount_parse(const char *s, const char *cur, int64_t *minor, struct cg_err *err);
+/*
+ * Read the payout profile ([settle] payout_profile) once, so that cg_settle_sniff knows payout
+ * reports; CG_ECONFIG when it is unreadable or incomplete (the other kinds are still known).
+ */
+int fx_payout_profile_load(struct cg_settle *s, struct cg_err *err);
 void fx_amount_format(int64_t minor, const char *cur, char *buf, size_t size);
 const char *fx_conf(const struct cg_settle *s, const char *seller, const char *key);
 long fx_conf_int(const struct cg_settle *s, const char *seller, const char *key);

@@ -85,6 +85,18 @@ check "the amounts are named" grep -q \
     "c2.csv:2: entry C-1: field amount: recorded before as receipt [0-9]*: in USD, gross 10.00, fee 0.00; this file says in USD, gross 100.00, fee 0.00" "$T/err"
 expect_rc 0 "the same file again: known, nothing recorded" cg settle import --seller acme "$T/c1.csv"
 
+# ---- a payout report dropped into a seller's incoming/ is a statement, read with the payout
+# profile, not an order file for the spool
+{
+    echo "$P"
+    echo "PO-5,2025-07-16,USD,Q3,TX-53,20.00,-0.60,19.40"
+} >"$W/incoming/acme/payout-05.csv"
+expect_rc 0 "run takes the payout report in incoming/acme/" cg run
+check "PO-5 recorded for acme" \
+    [ "$(sql "SELECT seller FROM fx_receipt WHERE entry_key LIKE 'payout:%:PO-5'")" = "acme" ]
+check "the report is in done/acme/, not failed/" [ -f "$W/done/acme/payout-05.csv" ]
+check "Q3 COLLECTED" [ "$(state Q3)" = "COLLECTED" ]
+
 # ---- a bank entry seen again with another amount booked: refused; without the charges a
 # statement gives, the same amount booked is the same entry
 echo "BK-1;CRDT;USD;65.00;2025-07-10;2025-07-10;S1;ORDER S1;BUYER ONE" |
