@@ -601,6 +601,30 @@ static int check_known(struct record_ctx *c, const struct fx_entry *e, long long
     return CG_OK;
 }
 
+/*
+ * The receipt entry e (its key) is recorded as, if any. A bank entry is the account's, whoever
+ * imports it: seen before without a seller, or for another seller sharing the account, it is
+ * known, so its money counts once. An entry of a payout report or collections CSV is its seller's;
+ * one imported without a seller is the same entry as for a seller.
+ */
+static int find_known(struct record_ctx *c, const char *key, const struct fx_entry *e,
+                      long long *id, struct cg_err *err)
+{
+    const char *kind = kind_name(c->p->kind);
+    char bare[512];
+    int rc;
+
+    if (c->p->kind == CG_STMT_CAMT053 || c->p->kind == CG_STMT_CAMT054)
+        return cg_store_fx_entry_known_any(c->s->db, "camt", c->p->account, e->key, id, err);
+    rc = cg_store_fx_receipt_known(c->s->db, key, id, err);
+    if (rc != CG_ENOTFOUND)
+        return rc;
+    if (c->seller[0] == '\0')
+        return cg_store_fx_entry_known_any(c->s->db, kind, NULL, e->key, id, err);
+    snprintf(bare, sizeof(bare), "%s::%s", kind, key + strlen(kind) + strlen(c->seller) + 2);
+    return cg_store_fx_receipt_known(c->s->db, bare, id, err);
+}
+
 static int record(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct record_ctx *c = vctx;
@@ -642,14 +666,7 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
         cg_strlcpy(r.value_on, e->value_on, sizeof(r.value_on));
         r.reference = e->reference;
         r.remitter = e->remitter;
-        /*
-         * A bank entry is the account's, whoever imports it: seen before without a seller, or
-         * for another seller sharing the account, it is known, so its money counts once.
-         */
-        if (p->kind == CG_STMT_CAMT053 || p->kind == CG_STMT_CAMT054)
-            rc = cg_store_fx_bank_entry_known(db, p->account, e->key, &rid, err);
-        else
-            rc = cg_store_fx_receipt_known(db, key, &rid, err);
+        rc = find_known(c, key, e, &rid, err);
         if (rc == CG_OK) {
             rc = check_known(c, e, rid, err);
             c->res->known++;

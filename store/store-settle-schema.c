@@ -187,11 +187,20 @@ static const char settle_step_4[] = "CREATE INDEX fx_receipt_bank ON fx_receipt(
                                     "substr(entry_key, 6 + instr(substr(entry_key, 6), ':'))) "
                                     "WHERE substr(entry_key, 1, 5) = 'camt:';";
 
+/*
+ * 5: the same for payout reports and collections CSV ("payout:SELLER::ID", "csv:SELLER::ID"), so
+ * that an entry imported without a seller is found when imported for one, and the other way
+ * round.
+ */
+static const char settle_step_5[] = "CREATE INDEX fx_receipt_csv ON fx_receipt("
+                                    "substr(entry_key, 5 + instr(substr(entry_key, 5), ':'))) "
+                                    "WHERE substr(entry_key, 1, 4) = 'csv:';"
+                                    "CREATE INDEX fx_receipt_payout ON fx_receipt("
+                                    "substr(entry_key, 8 + instr(substr(entry_key, 8), ':'))) "
+                                    "WHERE substr(entry_key, 1, 7) = 'payout:';";
+
 static const char *const settle_steps[] = {
-    settle_step_1,
-    settle_step_2,
-    settle_step_3,
-    settle_step_4,
+    settle_step_1, settle_step_2, settle_step_3, settle_step_4, settle_step_5,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

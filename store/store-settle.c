@@ -516,27 +516,29 @@ int cg_store_fx_receipt_known(struct cg_store *store, const char *entry_key, lon
     return row_found(store->db, st, id, "find receipt", err);
 }
 
-/*
- * The part of a camt entry key after its seller, "ACCOUNT:REF": the expression of the index
- * fx_receipt_bank (migration step 4), written the same way so that the index is used.
- */
-#define BANK_PART_SQL "substr(entry_key, 6 + instr(substr(entry_key, 6), ':'))"
-
-int cg_store_fx_bank_entry_known(struct cg_store *store, const char *account, const char *ref,
-                                 long long *id, struct cg_err *err)
+int cg_store_fx_entry_known_any(struct cg_store *store, const char *kind, const char *account,
+                                const char *ref, long long *id, struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc =
-        prep(store,
-             "SELECT id FROM fx_receipt WHERE substr(entry_key, 1, 5) = 'camt:' AND " BANK_PART_SQL
-             " = ?1 || ':' || ?2",
-             &st, err);
+    char sql[320];
+    size_t n = strlen(kind) + 1; /* "KIND:" */
+    int rc;
 
+    /*
+     * The part of the key after its seller, "ACCOUNT:REF": the expression of the indexes
+     * fx_receipt_bank, fx_receipt_csv and fx_receipt_payout (migration steps 4 and 5), so that
+     * they are used.
+     */
+    snprintf(sql, sizeof(sql),
+             "SELECT id FROM fx_receipt WHERE substr(entry_key, 1, %zu) = '%s:' AND "
+             "substr(entry_key, %zu + instr(substr(entry_key, %zu), ':')) = ?1 || ':' || ?2",
+             n, kind, n + 1, n + 1);
+    rc = prep(store, sql, &st, err);
     if (rc != CG_OK)
         return rc;
     bind_text(st, 1, account != NULL ? account : "");
     bind_text(st, 2, ref);
-    return row_found(store->db, st, id, "find bank entry", err);
+    return row_found(store->db, st, id, "find entry", err);
 }
 
 #define RECEIPT_SQL                                                                                \

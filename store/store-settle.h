@@ -141,12 +141,12 @@ int cg_store_fx_receipt_add(struct cg_store *st, const struct cg_fx_receipt *r, 
 int cg_store_fx_receipt_known(struct cg_store *st, const char *entry_key, long long *id,
                               struct cg_err *err);
 /*
- * CG_OK and *id (may be NULL) when a bank entry of account (camt.053/054, entry_key
- * "camt:SELLER:ACCOUNT:REF") with the bank's reference ref is recorded, for any seller or none;
- * CG_ENOTFOUND when not.
+ * CG_OK and *id (may be NULL) when an entry of kind ("camt", "csv" or "payout"; entry_key
+ * "KIND:SELLER:ACCOUNT:REF", the seller's part ending at its first colon) with account (NULL:
+ * none) and ref is recorded, for any seller or none; CG_ENOTFOUND when not.
  */
-int cg_store_fx_bank_entry_known(struct cg_store *st, const char *account, const char *ref,
-                                 long long *id, struct cg_err *err);
+int cg_store_fx_entry_known_any(struct cg_store *st, const char *kind, const char *account,
+                                const char *ref, long long *id, struct cg_err *err);
 typedef int (*cg_fx_receipt_fn)(void *ctx, const struct cg_fx_receipt *r);
 int cg_store_fx_receipt_get(struct cg_store *st, long long id, cg_fx_receipt_fn fn, void *ctx,
                             struct cg_err *err);

@@ -17,9 +17,10 @@ H=order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,l
     echo "Q1,USD,US,USNY,0.00,TS-001,T-shirt,1,30.00,3120980105,SF Express,SF000000000202,1"
     echo "Q2,USD,US,USNY,0.00,TS-001,T-shirt,1,45.50,3120980105,SF Express,SF000000000203,1"
     echo "Q3,USD,US,USNY,0.00,TS-001,T-shirt,1,20.00,3120980105,SF Express,SF000000000204,1"
+    echo "Q4,USD,US,USNY,0.00,TS-001,T-shirt,1,20.00,3120980105,SF Express,SF000000000205,1"
 } >"$W/incoming/acme/orders.csv"
 expect_rc 0 "order declared" cg run
-release 2025-07-01 S1 Q1 Q2 Q3
+release 2025-07-01 S1 Q1 Q2 Q3 Q4
 expect_rc 0 "receipt releases the inventory" cg run
 state() { "$CEBGATE" -c "$W/cebgate.conf" settle explain "$1" --as-of 2025-07-20 | sed -n 's/^order acme\/[^ ]*  //p'; }
 ACCT=CN1200000000000000000088
@@ -96,6 +97,32 @@ check "PO-5 recorded for acme" \
     [ "$(sql "SELECT seller FROM fx_receipt WHERE entry_key LIKE 'payout:%:PO-5'")" = "acme" ]
 check "the report is in done/acme/, not failed/" [ -f "$W/done/acme/payout-05.csv" ]
 check "Q3 COLLECTED" [ "$(state Q3)" = "COLLECTED" ]
+
+# ---- a payout and a collections CSV imported by hand without a seller, then again (overlapping)
+# for the seller, and the other way round: the entry is the same, its money counts once
+{
+    echo "$P"
+    echo "PO-8,2025-07-16,USD,Q4,TX-83,20.00,-0.60,19.40"
+} >"$T/po-8.csv"
+{
+    echo "$P"
+    echo "PO-8,2025-07-16,USD,Q4,TX-83,20.00,-0.60,19.40"
+    echo "PO-9,2025-07-17,USD,S1,TX-91,2.00,0.00,2.00"
+} >"$W/incoming/acme/po-8-9.csv"
+expect_rc 0 "payout PO-8 imported without a seller" cg settle import "$T/po-8.csv"
+expect_rc 0 "PO-8 and PO-9 through acme's incoming/" cg run
+check "PO-8 recorded once" [ "$(sql "SELECT count(*) FROM fx_receipt WHERE entry_key LIKE 'payout:%:PO-8'")" -eq 1 ]
+check "Q4 COLLECTED, not over-collected" [ "$(state Q4)" = "COLLECTED" ]
+printf '%s\n' "receipt_id,date,currency,amount,fee,order_no,reference,remitter" \
+    "C-2,2025-07-18,USD,3.00,,S1,,BUYER ONE" >"$T/c3.csv"
+printf '%s\n' "receipt_id,date,currency,amount,fee,order_no,reference,remitter" \
+    "C-2,2025-07-18,USD,3.00,,S1,,BUYER ONE" "C-3,2025-07-19,USD,4.00,,S1,,BUYER ONE" >"$T/c4.csv"
+expect_rc 0 "C-2 for acme" cg settle import --seller acme "$T/c3.csv"
+expect_rc 0 "C-2 and C-3 again without a seller" cg settle import "$T/c4.csv"
+check "C-2 known, C-3 recorded" grep -q '1 receipts recorded, 1 known from another file' "$T/out"
+cg report fx settlement --format csv >"$T/held.csv"
+check "USD held: 120.00 - 5.00 + 29.10 + 44.13 + 10.00 + 19.40 + 19.40 + 2.00 + 3.00 + 4.00 = 246.03" \
+    [ "$(csv_cell "$T/held.csv" USD held)" = "246.03" ]
 
 # ---- a bank entry seen again with another amount booked: refused; without the charges a
 # statement gives, the same amount booked is the same entry
