@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "core/buf.h"
 #include "core/fsutil.h"
 #include "refund/refund.h"
 #include "settle/settle.h"
@@ -83,6 +84,14 @@ static void show_problem(void *ctx, const char *text)
 {
     (void)ctx;
     fprintf(stderr, "%s\n", text);
+}
+
+/* A batch mark's skipped members, kept until the transaction is committed. */
+static void keep_line(void *ctx, const char *text)
+{
+    struct cg_buf *b = ctx;
+
+    cg_buf_addf(b, "%s\n", text);
 }
 
 static const char *const kind_names[] = {"-", "declaration items", "refund rates", "invoices",
@@ -290,17 +299,20 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
         rc = do_prepare(cli, r, &o, &err);
     } else if (strncmp(verb, "mark-", 5) == 0) {
         int outcome = cg_refund_outcome_parse(verb + 5);
+        struct cg_buf skipped;
         long moved = 0;
         int i;
+        cg_buf_init(&skipped, 1u << 20);
         if (outcome < 0 || o.npos < 1)
             rc = CG_ERR_SET(&err, CG_EINVAL,
                             "refund mark-prechecked|incomplete|mismatch|filed|approved|paid|"
                             "rejected BATCH|UNIT... expected");
         for (i = 0; rc == CG_OK && i < o.npos; i++)
-            rc = cg_refund_mark(r, o.pos[i], outcome, o.amount, o.date, o.note, o.override, &moved,
-                                &err);
+            rc = cg_refund_mark(r, o.pos[i], outcome, o.amount, o.date, o.note, o.override,
+                                keep_line, &skipped, &moved, &err);
         if (rc == CG_OK)
-            printf("%s: %ld units moved\n", verb + 5, moved);
+            printf("%s: %ld units moved\n%s", verb + 5, moved, cg_buf_str(&skipped));
+        cg_buf_free(&skipped);
     } else if (strcmp(verb, "tick") == 0) {
         struct cg_refund_tick t;
         char a[32], v[32];

@@ -48,6 +48,16 @@ static int rank(const char *s)
     return -1;
 }
 
+/* Whether unit x has the outcome's state already, or has gone past it. */
+static int already(const struct unit *x, int outcome)
+{
+    const char *to = outcome_states[outcome];
+
+    return strcmp(x->state, to) == 0 ||
+           (outcome != CG_RFO_REJECTED && outcome != CG_RFO_MISMATCH &&
+            outcome != CG_RFO_INCOMPLETE && rank(x->state) > rank(to) && rank(to) >= 0);
+}
+
 /* Goods returned after filing and before the refund was paid: its share falls due now. */
 static int clawback_at_payment(struct cg_refund *r, struct unit *x, const char *day,
                                const char *cause_kind, const char *cause_ref, struct cg_err *err)
@@ -92,10 +102,8 @@ int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *a
 
     if (day == NULL)
         day = r->today;
-    if (strcmp(x->state, to) == 0 ||
-        (outcome != CG_RFO_REJECTED && outcome != CG_RFO_MISMATCH && outcome != CG_RFO_INCOMPLETE &&
-         rank(x->state) > rank(to) && rank(to) >= 0))
-        return CG_OK; /* already there or beyond */
+    if (already(x, outcome))
+        return CG_OK;
     if (amount != NULL && cg_refund_fen_parse(amount, &amt) != CG_OK)
         return CG_ERR_SET(err, CG_EINVAL, "'%s' is not an amount", amount);
     /* DECLARED means filed in a VAT period: the batch gives it (refund prepare stores it on
@@ -528,6 +536,8 @@ struct mark {
     const char *target, *amount, *day, *reason;
     int outcome, override;
     long moved;
+    cg_refund_problem_fn skipped;
+    void *sctx;
 };
 
 static int batch_state(void *ctx, const struct cg_rf_batch *b)
@@ -537,11 +547,61 @@ static int batch_state(void *ctx, const struct cg_rf_batch *b)
     return CG_OK;
 }
 
+/*
+ * An outcome for a whole batch records it on the members it reaches, as the tax office answers
+ * per declaration item: a batch approved with one member rejected approves the others. A member
+ * whose state has no move to the outcome's state (REJECTED for `approved`, PRECHECKED for
+ * `paid`) is skipped and named through m->skipped; a batch none of whose members the outcome
+ * reaches is refused. Filing is the exception while the batch is not filed yet: its files list
+ * every member, so a member that cannot be filed refuses the batch (fixed or changed in regime,
+ * the unit leaves the batch and the files are written again without it).
+ */
+static int mark_batch(struct mark *m, long long bid, struct cg_err *err)
+{
+    const char *to = outcome_states[m->outcome];
+    long long *ids = NULL;
+    size_t n = 0, i, skipped = 0, members = 0;
+    char first[200] = "", text[300];
+    int filed = 1, rc;
+
+    rc = rf_unit_ids(m->r, bid, NULL, &ids, &n, err);
+    if (rc == CG_OK && m->outcome == CG_RFO_FILED)
+        rc = batch_filed(m->r, bid, &filed, err);
+    for (i = 0; rc == CG_OK && i < n; i++) {
+        struct unit x;
+        rc = rf_unit_load_id(m->r, ids[i], &x, err);
+        /* a member no longer in REFUND (the hard deadline's fallback, or a regime changed
+         * before units left their batch with it) has no refund to record */
+        if (rc != CG_OK || strcmp(x.regime, "REFUND") != 0)
+            continue;
+        members++;
+        if (m->outcome != CG_RFO_INCOMPLETE && filed && !already(&x, m->outcome) &&
+            !rf_can_move(x.state, to, "OPERATOR")) {
+            if (skipped++ == 0)
+                snprintf(first, sizeof(first), "unit %s/%ld is %s", x.entry_id, x.u.item_no,
+                         x.state);
+            snprintf(text, sizeof(text),
+                     "skipped unit %s/%ld of B%lld: %s, which %s does not reach", x.entry_id,
+                     x.u.item_no, bid, x.state, outcome_names[m->outcome]);
+            if (m->skipped != NULL)
+                m->skipped(m->sctx, text);
+            continue;
+        }
+        rc = rf_mark_unit(m->r, &x, m->outcome, m->amount, m->day, m->reason, m->override,
+                          "OPERATOR", m->target, &m->moved, err);
+    }
+    free(ids);
+    if (rc == CG_OK && members > 0 && skipped == members)
+        rc = CG_ERR_SET(err, CG_EREJECT, "no unit of batch B%lld can be %s: %s%s", bid,
+                        outcome_names[m->outcome], first,
+                        skipped > 1 ? " (and the others likewise)" : "");
+    return rc;
+}
+
 static int mark_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 {
     struct mark *m = ctx;
-    long long *ids = NULL;
-    size_t n = 0, i;
+    struct unit x;
     int rc;
 
     (void)db;
@@ -553,32 +613,18 @@ static int mark_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         rc = cg_store_rf_batch_get(m->r->db, bid, batch_state, &found, err);
         if (rc == CG_ENOTFOUND)
             return CG_ERR_SET(err, CG_ENOTFOUND, "no batch %s", m->target);
-        if (rc == CG_OK)
-            rc = rf_unit_ids(m->r, bid, NULL, &ids, &n, err);
-        for (i = 0; rc == CG_OK && i < n; i++) {
-            struct unit x;
-            rc = rf_unit_load_id(m->r, ids[i], &x, err);
-            /* a member no longer in REFUND (the hard deadline's fallback, or a regime changed
-             * before units left their batch with it) has no refund to record */
-            if (rc == CG_OK && strcmp(x.regime, "REFUND") == 0)
-                rc = rf_mark_unit(m->r, &x, m->outcome, m->amount, m->day, m->reason, m->override,
-                                  "OPERATOR", m->target, &m->moved, err);
-        }
-        free(ids);
-        return rc;
-    } else {
-        struct unit x;
-        rc = rf_unit_load(m->r, m->target, &x, err);
-        if (rc == CG_OK)
-            rc = rf_mark_unit(m->r, &x, m->outcome, m->amount, m->day, m->reason, m->override,
-                              "OPERATOR", m->target, &m->moved, err);
-        return rc;
+        return rc == CG_OK ? mark_batch(m, bid, err) : rc;
     }
+    rc = rf_unit_load(m->r, m->target, &x, err);
+    if (rc == CG_OK)
+        rc = rf_mark_unit(m->r, &x, m->outcome, m->amount, m->day, m->reason, m->override,
+                          "OPERATOR", m->target, &m->moved, err);
+    return rc;
 }
 
 int cg_refund_mark(struct cg_refund *r, const char *target, int outcome, const char *amount,
-                   const char *day, const char *reason, int override, long *moved,
-                   struct cg_err *err)
+                   const char *day, const char *reason, int override, cg_refund_problem_fn skipped,
+                   void *sctx, long *moved, struct cg_err *err)
 {
     struct mark m;
     int rc;
@@ -595,6 +641,8 @@ int cg_refund_mark(struct cg_refund *r, const char *target, int outcome, const c
     m.day = day;
     m.reason = reason;
     m.override = override;
+    m.skipped = skipped;
+    m.sctx = sctx;
     rc = cg_store_tx(r->db, mark_tx, &m, err);
     *moved = rc == CG_OK ? m.moved : 0;
     return rc;

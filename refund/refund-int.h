@@ -74,6 +74,8 @@ int rf_batch_leave(struct cg_refund *r, struct unit *x, const char *why,
 void rf_set(struct unit *x, char *field, size_t size, const char *v);
 #define RF_SET(x, f, v) rf_set((x), (x)->f, sizeof((x)->f), (v))
 
+/* Whether the transition table has from -> to for the cause. */
+int rf_can_move(const char *from, const char *to, const char *cause_kind);
 /*
  * Move the unit to state `to` for the cause (RECEIPT, OPERATOR, TIMER, TAXFILE, IMPORT) if the
  * transition table allows it: event row written, unit saved. CG_EREJECT otherwise.

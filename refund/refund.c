@@ -506,6 +506,17 @@ static int cause_bit(const char *kind)
                                            : C_IMPORT;
 }
 
+int rf_can_move(const char *from, const char *to, const char *cause_kind)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(moves) / sizeof(moves[0]); i++)
+        if (strcmp(moves[i].from, from) == 0 && strcmp(moves[i].to, to) == 0 &&
+            (moves[i].causes & cause_bit(cause_kind)) != 0)
+            return 1;
+    return 0;
+}
+
 static int log_event(struct cg_refund *r, struct unit *x, const char *from, const char *to,
                      const char *kind, const char *ref, const char *detail, struct cg_err *err)
 {
@@ -527,14 +538,9 @@ int rf_move(struct cg_refund *r, struct unit *x, const char *to, const char *cau
             const char *cause_ref, const char *detail, struct cg_err *err)
 {
     char from[24];
-    size_t i;
     int rc;
 
-    for (i = 0; i < sizeof(moves) / sizeof(moves[0]); i++)
-        if (strcmp(moves[i].from, x->state) == 0 && strcmp(moves[i].to, to) == 0 &&
-            (moves[i].causes & cause_bit(cause_kind)) != 0)
-            break;
-    if (i == sizeof(moves) / sizeof(moves[0]) || strcmp(x->regime, "REFUND") != 0)
+    if (!rf_can_move(x->state, to, cause_kind) || strcmp(x->regime, "REFUND") != 0)
         return CG_ERR_SET(err, CG_EREJECT, "unit %s/%ld: %s -> %s by %s is not allowed%s",
                           x->entry_id, x->u.item_no, x->state, to, cause_kind,
                           strcmp(x->regime, "REFUND") != 0 ? " (regime is not REFUND)" : "");

@@ -52,3 +52,28 @@ summary_result() {
         printf '</ceb:SummaryResult></ceb:CEB792Message>\n'
     } >"$f.part" && mv "$f.part" "$f"
 }
+# wares FROM TO EXPORT-DAY CLEARED-DAY: 9710 items 31012025000000090K/1 for K = FROM..TO (one
+# digit), "Ware K", 10 pcs, HS 6912000000 (refund 9 %, VAT 13 %), cleared on CLEARED-DAY and
+# collected, each with an invoice line of K x 1,000.00 excl. VAT (refund K x 90.00), imported
+# as of CLEARED-DAY; $UK names unit K
+wares() {
+    for k in $(seq "$1" "$2"); do eval "U$k=31012025000000090$k/1"; done
+    printf '%s\n6912000000,2025-01-01,,9,13,\n' "$RATES_H" >"$T/wares-rates.csv"
+    { echo "$ENTRIES_H"; for k in $(seq "$1" "$2"); do
+        echo "31012025000000090$k,1,9710,,$3,6912000000,Ware $k,,pcs,10,${k}000.00,,,,$4,Y"
+    done; } >"$T/wares-$1.csv"
+    { echo "$INVOICES_H"; for k in $(seq "$1" "$2"); do
+        echo "3100250901,0000000$k,1,$4,91310000MA1FL0XX1X,Ware $k,,pcs,10,${k}000.00,13,$((k * 130)).00,"
+    done; } >"$T/wares-inv-$1.csv"
+    expect_rc 0 "the 9 % rate of HS 6912000000" cg refund rates "$T/wares-rates.csv"
+    expect_rc 0 "items $1 to $2, exported $3, cleared $4" cg refund entries "$T/wares-$1.csv" --as-of "$4"
+    expect_rc 0 "  their invoices" cg refund invoices "$T/wares-inv-$1.csv" --as-of "$4"
+}
+# rows FILE: the last 3 digits of the entry ids of a batch file, sorted, once each
+rows() { python3 -c 'import csv,sys
+print(" ".join(sorted(set(r["entry_id"][-3:] for r in csv.DictReader(open(sys.argv[1]))))))' "$1"; }
+# total FILE COLUMN: the sum of a column of a batch file
+total() { python3 -c 'import csv,sys,decimal
+print(sum((decimal.Decimal(r[sys.argv[2]]) for r in csv.DictReader(open(sys.argv[1]))), decimal.Decimal("0.00")))' "$1" "$2"; }
+# batch ID: "UNITS REFUND" of batch B<ID>
+batch() { sql "SELECT units || ' ' || printf('%.2f', refund_fen / 100.0) FROM rf_batch WHERE id = $1"; }

@@ -9,42 +9,10 @@
 # it.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
-{
-    echo "$RATES_H"
-    echo "6912000000,2025-01-01,,9,13,"
-} >"$T/rates.csv"
-expect_rc 0 "refund rates loaded" cg refund rates "$T/rates.csv"
 # Five 9710 items of 10 pcs, cleared and collected, three exported in May and two in June;
 # invoices of 1,000.00 to 5,000.00: refunds 90.00, 180.00, 270.00, 360.00, 450.00.
-{
-    echo "$ENTRIES_H"
-    for k in 1 2 3; do
-        echo "31012025000000090$k,1,9710,,2025-05-10,6912000000,Ware $k,,pcs,10,${k}000.00,,,,2025-05-12,Y"
-    done
-    for k in 4 5; do
-        echo "31012025000000090$k,1,9710,,2025-06-10,6912000000,Ware $k,,pcs,10,${k}000.00,,,,2025-06-12,Y"
-    done
-} >"$T/entries.csv"
-{
-    echo "$INVOICES_H"
-    for k in 1 2 3 4 5; do
-        echo "3100250901,0000000$k,1,2025-05-20,91310000MA1FL0XX1X,Ware $k,,pcs,10,${k}000.00,13,$((k * 130)).00,"
-    done
-} >"$T/invoices.csv"
-U1=310120250000000901/1
-U2=310120250000000902/1
-U3=310120250000000903/1
-U4=310120250000000904/1
-U5=310120250000000905/1
-expect_rc 0 "five items" cg refund entries "$T/entries.csv" --as-of 2025-05-12
-expect_rc 0 "their invoices" cg refund invoices "$T/invoices.csv" --as-of 2025-05-21
-# rows FILE: the entry ids of a batch file, in order
-rows() { python3 -c 'import csv,sys
-print(" ".join(sorted(set(r["entry_id"][-3:] for r in csv.DictReader(open(sys.argv[1]))))))' "$1"; }
-# total FILE COLUMN: the sum of a column of a batch file
-total() { python3 -c 'import csv,sys,decimal
-print(sum((decimal.Decimal(r[sys.argv[2]]) for r in csv.DictReader(open(sys.argv[1]))), decimal.Decimal("0.00")))' "$1" "$2"; }
-batch() { sql "SELECT units || ' ' || printf('%.2f', refund_fen / 100.0) FROM rf_batch WHERE id = $1"; }
+wares 1 3 2025-05-10 2025-05-12
+wares 4 5 2025-06-10 2025-06-12
 
 # ---- before filing: the unit leaves the batch, whose files are written again
 expect_rc 0 "batch B1 of U1, U2, U3" cg refund prepare --period 202506 --as-of 2025-06-05

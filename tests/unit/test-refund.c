@@ -246,10 +246,11 @@ static void test_no_skipping(void **state)
                      CG_OK);
     cg_err_clear(&err);
     assert_int_equal(
-        cg_refund_mark(f->r, "E1/1", CG_RFO_FILED, NULL, NULL, "skip", 1, &moved, &err),
+        cg_refund_mark(f->r, "E1/1", CG_RFO_FILED, NULL, NULL, "skip", 1, NULL, NULL, &moved, &err),
         CG_EREJECT);
-    assert_int_equal(cg_refund_mark(f->r, "E1/1", CG_RFO_PAID, NULL, NULL, NULL, 0, &moved, &err),
-                     CG_EREJECT);
+    assert_int_equal(
+        cg_refund_mark(f->r, "E1/1", CG_RFO_PAID, NULL, NULL, NULL, 0, NULL, NULL, &moved, &err),
+        CG_EREJECT);
     assert_int_equal(moved, 0);
     assert_int_equal(scalar(f, "SELECT count(*) FROM rf_unit WHERE state = 'WAIT_CLEARANCE'"), 1);
 }

@@ -1,0 +1,49 @@
+#!/bin/sh
+# refund-batch-marks.sh - outcomes marked on a whole batch (`refund mark-OUTCOME B<ID>`) when
+# its members are not all in the same state.
+# - The tax office rejects one unit of a filed batch and approves the rest: `mark-approved B1`
+#   approves the members the approval reaches (DECLARED) and names the one it skipped
+#   (REJECTED), instead of refusing the whole batch; `mark-paid B1` pays them alike. A batch
+#   none of whose members the outcome reaches is refused. Filing a batch not filed yet is
+#   never partial: its files list every member, so a member that cannot be filed refuses it.
+. "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
+
+# Five 9710 items of 10 pcs, cleared and collected; invoices of 1,000.00 to 5,000.00 at a 9 %
+# refund rate: refunds 90.00, 180.00, 270.00, 360.00, 450.00.
+wares 1 5 2025-05-10 2025-05-12
+
+# ---- a filed batch with one rejected member: the others are approved and paid as a batch
+expect_rc 0 "batch B1 of all five" cg refund prepare --period 202506 --as-of 2025-06-05
+EXP=$(sed -n 2p "$T/out")
+PUR=$(sed -n 3p "$T/out")
+expect_rc 0 "B1 pre-checked" cg refund mark-prechecked B1 --date 2025-06-08
+expect_rc 0 "B1 filed" cg refund mark-filed B1 --date 2025-06-10
+expect_rc 0 "the tax office rejects U2" cg refund mark-rejected $U2 --note "invoice under review" --date 2025-06-20
+expect_rc 0 "B1 approved with U2 rejected" cg refund mark-approved B1 --date 2025-07-01
+check "  4 units moved" grep -qx "approved: 4 units moved" "$T/out"
+check "  it names the member it skipped and why" \
+    grep -qx "skipped unit $U2 of B1: REJECTED, which approved does not reach" "$T/out"
+check "  U1 U3 U4 U5 APPROVED with their refunds, U2 REJECTED with none" \
+    [ "$(sql "SELECT group_concat(state || ':' || approved_fen, ' ') FROM (SELECT state, approved_fen FROM rf_unit WHERE batch_id = 1 ORDER BY id)")" = "APPROVED:9000 REJECTED:0 APPROVED:27000 APPROVED:36000 APPROVED:45000" ]
+expect_rc 0 "B1 paid" cg refund mark-paid B1 --date 2025-07-20
+check "  4 units moved, U2 skipped" \
+    [ "$(grep -c "" "$T/out") $(grep -x "paid: 4 units moved" "$T/out" | wc -l) $(grep -c "skipped unit $U2 of B1: REJECTED" "$T/out")" = "2 1 1" ]
+check "  refunded 90.00 + 270.00 + 360.00 + 450.00 = 1170.00 on 2025-07-20" \
+    [ "$(sql "SELECT sum(refunded_fen) || ' ' || group_concat(DISTINCT refunded_on) FROM rf_unit WHERE state = 'REFUNDED'")" = "117000 2025-07-20" ]
+check "  U2 untouched: REJECTED, nothing approved or refunded" \
+    [ "$(unit $U2 state) $(sql "SELECT approved_fen + refunded_fen FROM rf_unit WHERE entry_id = '310120250000000902'")" = "REJECTED 0" ]
+expect_rc 0 "B1 approved again changes nothing" cg refund mark-approved B1 --date 2025-07-21
+check "  0 moved" grep -qx "approved: 0 units moved" "$T/out"
+check "  B1 as filed: 5 units, refund 1350.00" [ "$(batch 1)" = "5 1350.00" ]
+check "  its files as filed" [ "$(rows "$EXP") $(total "$EXP" refund_amount) $(total "$PUR" amount_ex_vat)" = "901 902 903 904 905 1350.00 15000.00" ]
+
+# ---- U2 fixed: out of B1, filed again in B2
+expect_rc 0 "U2 fixed" cg refund fix $U2 --note "invoice confirmed" --as-of 2025-07-22
+expect_rc 0 "batch B2 takes U2" cg refund prepare --period 202508 --as-of 2025-08-01
+check "  1 unit, refund 180.00" grep -q "batch B2: 1 units, invoices CNY 2000.00, refund CNY 180.00" "$T/out"
+expect_rc 1 "B2 cannot be approved before it is filed" cg refund mark-approved B2 --date 2025-08-02
+check "  the reason names the unit and its state" \
+    grep -q "no unit of batch B2 can be approved: unit $U2 is READY" "$T/err"
+check "  U2 still READY" [ "$(unit $U2 state)" = READY ]
+
+finish
