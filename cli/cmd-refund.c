@@ -186,13 +186,15 @@ static int do_sync(struct cg_cli *cli, struct cg_store *db, struct cg_refund *r,
     return rc;
 }
 
-/* refund regime: say which batch the unit left, and its files written again without it. */
-static int do_regime(struct cg_cli *cli, struct cg_refund *r, const char *unit, const char *regime,
-                     const char *note, struct cg_err *err)
+/* refund regime and fix: say which batch the unit left, and its files written again without
+ * it. regime NULL: a fix. */
+static int do_leave(struct cg_cli *cli, struct cg_refund *r, const char *unit, const char *regime,
+                    const char *note, struct cg_err *err)
 {
     struct cg_refund_batch b;
     char a[32], inv[32];
-    int rc = cg_refund_regime(r, unit, regime, note, &b, err);
+    int rc = regime != NULL ? cg_refund_regime(r, unit, regime, note, &b, err)
+                            : cg_refund_fix(r, unit, note, &b, err);
 
     if (rc != CG_OK || cli->quiet || b.id == 0)
         return rc;
@@ -274,12 +276,12 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
         else if (verb[0] == 'l')
             rc = cg_refund_late(r, o.pos[0], o.note, &err);
         else
-            rc = cg_refund_fix(r, o.pos[0], o.note, &err);
+            rc = do_leave(cli, r, o.pos[0], NULL, o.note, &err);
     } else if (strcmp(verb, "regime") == 0) {
         if (o.npos != 2)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund regime UNIT REGIME --note TEXT expected");
         else
-            rc = do_regime(cli, r, o.pos[0], o.pos[1], o.note, &err);
+            rc = do_leave(cli, r, o.pos[0], o.pos[1], o.note, &err);
     } else if (strcmp(verb, "return") == 0) {
         if (o.npos != 2)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund return UNIT QTY [--date DAY] expected");

@@ -762,43 +762,59 @@ int cg_refund_late(struct cg_refund *r, const char *unit, const char *note, stru
 }
 
 /*
- * A corrected mismatch or rejection goes back to WAIT_DOCS and is evaluated again. A rejected
- * unit leaves its batch, which was filed (its files are kept as filed): the unit is filed again
- * in a new batch, for a later period, as `prepare` takes only units in no batch.
+ * A corrected mismatch or rejection goes back to WAIT_DOCS and is evaluated again, out of its
+ * batch (rf_batch_leave), as SETTLE-REFUND.md §2.b has both needing the operator's fix before
+ * the unit is filed: a batch not filed yet has its files written again without it, a filed one
+ * keeps its files as filed. Either way `prepare` puts the unit into a new batch, with the data
+ * as fixed, for a later period.
  */
 static int fix_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 {
     struct op *o = ctx;
-    struct cg_refund_batch left;
+    struct cg_refund_batch *left = o->left;
     struct unit x;
     char detail[600];
     int rc;
 
     (void)db;
+    memset(left, 0, sizeof(*left));
     rc = rf_unit_load(o->r, o->unit, &x, err);
     if (rc != CG_OK)
         return rc;
     cg_strlcpy(detail, o->note, sizeof(detail));
-    if (strcmp(x.state, "REJECTED") == 0) {
-        rc = rf_batch_leave(o->r, &x, "fix it", &left, err);
+    if (strcmp(x.state, "REJECTED") == 0 || strcmp(x.state, "MISMATCH") == 0) {
+        rc = rf_batch_leave(o->r, &x, "fix it", left, err);
         if (rc != CG_OK)
             return rc;
-        if (left.id != 0)
+        if (left->id != 0 && left->filed)
             snprintf(detail, sizeof(detail),
                      "%s; out of batch B%lld (filed: its files are kept "
                      "as filed), to be filed again in a new batch",
-                     o->note, left.id);
+                     o->note, left->id);
+        else if (left->id != 0)
+            snprintf(detail, sizeof(detail),
+                     "%s; out of batch B%lld, whose files were written again without it (%ld "
+                     "units), to be filed in a new batch",
+                     o->note, left->id, left->units);
     }
     RF_SET(&x, reason, "");
     rc = rf_move(o->r, &x, "WAIT_DOCS", "OPERATOR", "fix", detail, err);
     return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "fix", err) : rc;
 }
 
-int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err)
+int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note,
+                  struct cg_refund_batch *left, struct cg_err *err)
 {
+    struct cg_refund_batch none;
+    struct op o;
+
     if (need_note(note, "fix", err) != CG_OK)
         return CG_EINVAL;
-    return unit_op(r, fix_tx, unit, NULL, NULL, note, NULL, err);
+    memset(&o, 0, sizeof(o));
+    o.unit = unit;
+    o.note = note;
+    o.left = left != NULL ? left : &none;
+    return run(r, fix_tx, &o, err);
 }
 
 /* A regime change moves the state through the transition table like any other move:

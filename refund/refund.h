@@ -146,8 +146,6 @@ int cg_refund_archived(struct cg_refund *r, const char *target, const char *day,
                        long *n, struct cg_err *err);
 /* Late filing after the soft deadline, with evidence: LAPSED_SOFT -> READY or WAIT_DOCS. */
 int cg_refund_late(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err);
-/* Operator fix of a mismatch or rejection: back to WAIT_DOCS. */
-int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err);
 /*
  * Change a unit's regime (REFUND, EXEMPT_WITH_DOCS, EXEMPT_NO_INVOICE_103, TAXABLE). A unit of
  * a filing batch leaves it: *left (optional) gets the batch (id 0: none) and, when the batch
@@ -158,6 +156,12 @@ int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note, struc
 struct cg_refund_batch;
 int cg_refund_regime(struct cg_refund *r, const char *unit, const char *regime, const char *note,
                      struct cg_refund_batch *left, struct cg_err *err);
+/*
+ * Operator fix of a mismatch or rejection: back to WAIT_DOCS, out of its filing batch as with
+ * cg_refund_regime (*left, optional, says which batch and whether its files were written again).
+ */
+int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note,
+                  struct cg_refund_batch *left, struct cg_err *err);
 /* Goods of qty came back on day: after a refund the proportional clawback falls due. */
 int cg_refund_return(struct cg_refund *r, const char *unit, const char *qty, const char *day,
                      const char *note, struct cg_err *err);

@@ -1,11 +1,15 @@
 #!/bin/sh
 # refund-batch-marks.sh - outcomes marked on a whole batch (`refund mark-OUTCOME B<ID>`) when
-# its members are not all in the same state.
+# its members are not all in the same state, and a mismatch fixed inside a batch.
 # - The tax office rejects one unit of a filed batch and approves the rest: `mark-approved B1`
 #   approves the members the approval reaches (DECLARED) and names the one it skipped
 #   (REJECTED), instead of refusing the whole batch; `mark-paid B1` pays them alike. A batch
 #   none of whose members the outcome reaches is refused. Filing a batch not filed yet is
 #   never partial: its files list every member, so a member that cannot be filed refuses it.
+# - A unit the pre-check found mismatched (MISMATCH) and then fixed leaves its batch, as a
+#   fixed rejection does (SETTLE-REFUND.md §2.b: MISMATCH needs an operator fix before filing):
+#   before the batch is filed its files are written again without it, and `prepare` puts it
+#   into a new batch with the data as fixed.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
 # Five 9710 items of 10 pcs, cleared and collected; invoices of 1,000.00 to 5,000.00 at a 9 %
@@ -46,4 +50,31 @@ check "  the reason names the unit and its state" \
     grep -q "no unit of batch B2 can be approved: unit $U2 is READY" "$T/err"
 check "  U2 still READY" [ "$(unit $U2 state)" = READY ]
 
+# ---- a pre-check mismatch fixed inside a batch not filed yet
+wares 6 7 2025-06-10 2025-06-12
+expect_rc 0 "batch B3 of U6, U7 (U2 is in B2)" cg refund prepare --period 202507 --as-of 2025-07-05
+EXP3=$(sed -n 2p "$T/out")
+PUR3=$(sed -n 3p "$T/out")
+check "  its files list 906 907, refund 1170.00" \
+    [ "$(rows "$EXP3") $(total "$EXP3" refund_amount)" = "906 907 1170.00" ]
+expect_rc 0 "the pre-check finds U7 mismatched" \
+    cg refund mark-mismatch $U7 --note "name differs from the invoice" --date 2025-07-08
+expect_rc 0 "U6 pre-checked" cg refund mark-prechecked $U6 --date 2025-07-08
+expect_rc 1 "B3 cannot be filed while it lists the mismatched U7" cg refund mark-filed B3 --date 2025-07-09
+check "  U6 still PRECHECKED" [ "$(unit $U6 state)" = PRECHECKED ]
+expect_rc 0 "U7 fixed" cg refund fix $U7 --note "declaration name corrected" --as-of 2025-07-09
+check "  it says it left B3, whose files were written again without it" \
+    grep -q "unit $U7 left batch B3; its files were written again without it: 1 units, invoices CNY 6000.00, refund CNY 540.00" "$T/out"
+check "  U7 READY in no batch, no period" \
+    [ "$(unit $U7 state)/$(unit $U7 period)/$(sql "SELECT ifnull(batch_id, 0) FROM rf_unit WHERE entry_id = '310120250000000907'")" = "READY//0" ]
+check "  B3's files list 906 only: refund 540.00, invoices 6000.00" \
+    [ "$(rows "$EXP3") $(total "$EXP3" refund_amount) $(rows "$PUR3") $(total "$PUR3" amount_ex_vat)" = "906 540.00 906 6000.00" ]
+check "  B3: 1 unit, refund 540.00" [ "$(batch 3)" = "1 540.00" ]
+cg refund explain $U7 >"$T/explain.txt"
+check "  the event says it left B3" \
+    grep -q "MISMATCH -> WAIT_DOCS  OPERATOR fix: declaration name corrected; out of batch B3, whose files were written again without it" "$T/explain.txt"
+expect_rc 0 "B3 filed now" cg refund mark-filed B3 --date 2025-07-10
+check "  U6 DECLARED in 202507" [ "$(unit $U6 state) $(unit $U6 period)" = "DECLARED 202507" ]
+expect_rc 0 "batch B4 takes U7" cg refund prepare --period 202508 --as-of 2025-08-05
+check "  1 unit, refund 630.00" grep -q "batch B4: 1 units, invoices CNY 7000.00, refund CNY 630.00" "$T/out"
 finish
