@@ -511,6 +511,20 @@ static int set_str(json_t *ent, const char *name, const char *value)
     return json_object_set_new(ent, name, json_string(value)) == 0 ? CG_OK : CG_ENOMEM;
 }
 
+/*
+ * The customs office the numbers of ent are formed with: its customsCode when that is 4 digits,
+ * else [port] customs_code. The schema asks only for 4 characters, and a code of other
+ * characters cannot form an invtNo or entryId; that is the message's data, never a failure.
+ */
+static const char *customs_of(const struct cg_port_job *c, const json_t *ent)
+{
+    const char *code = cg_port_field(ent, "customsCode");
+
+    if (strlen(code) != 4 || strspn(code, "0123456789") != 4)
+        return c->p->customs_code;
+    return code;
+}
+
 /* Assign preNo (all), invtNo (inventories), sumNo and declSeqNo (summaries). */
 static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err)
 {
@@ -533,9 +547,7 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
     if (c->kind->req_type == 603 && *cg_port_field(ent, "invtNo") == '\0') {
         char year[5];
 
-        customs = cg_port_field(ent, "customsCode");
-        if (strlen(customs) != 4)
-            customs = c->p->customs_code;
+        customs = customs_of(c, ent);
         snprintf(year, sizeof(year), "%.4s", day);
         snprintf(key, sizeof(key), "%.4s%s", customs, year);
         if ((rc = cg_store_port_counter_next(c->p->db, "invtNo", key, &serial, err)) != CG_OK)
@@ -558,9 +570,7 @@ static int assign_numbers(struct cg_port_job *c, json_t *ent, struct cg_err *err
         if (set_str(ent, "declSeqNo", no) != CG_OK)
             return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         /* The customs declaration number: customs code, year, 0 (export), 9-digit serial. */
-        customs = cg_port_field(ent, "customsCode");
-        if (strlen(customs) != 4)
-            customs = c->p->customs_code;
+        customs = customs_of(c, ent);
         snprintf(key, sizeof(key), "%.4s%.4s", customs, day);
         if ((rc = cg_store_port_counter_next(c->p->db, "entryId", key, &serial, err)) != CG_OK)
             return rc;

@@ -2168,6 +2168,34 @@ static void test_sec_dump_documents_escaped(void **state)
     free(xml);
 }
 
+/*
+ * Finding: a customsCode of 4 characters that are not all digits (the schema asks for a length
+ * of 4 only) made the invtNo impossible to form; that failure was taken for the database's, so
+ * the inventory was answered 3001 "send again", which the sender did without end, and every
+ * group it was stored with was run again message by message. As documented, an inventory
+ * without a 4-digit customsCode gets its invtNo from [port] customs_code (0000).
+ */
+static void test_sec_customs_code_chars(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    size_t len;
+    char *xml = slurp("CEB603Message.xml", &len);
+    char *a = replace(xml, "<ceb:customsCode>5141<", "<ceb:customsCode>AB@C<");
+    char want[32];
+    char day[9];
+
+    start(f);
+    assert_int_equal(cg_port_submit(f->port, "test", a, strlen(a), NULL, &res), CG_OK);
+    assert_string_equal(res.code, "0000");
+    assert_int_equal(res.ndocs, 1);
+    cg_port_day8(cg_port_now_ms(), day);
+    snprintf(want, sizeof(want), "0000%.4sE000000001", day);
+    assert_string_equal(res.docs[0].invt_no, want);
+    free(a);
+    free(xml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2203,6 +2231,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_encoding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_doc_guid_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_dump_documents_escaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_customs_code_chars, setup, teardown),
     };
     struct cg_err err;
     int rc;
