@@ -282,3 +282,25 @@ int cg_port_xml_utf8(const char *b, size_t len, char *why, size_t size)
     }
     return CG_OK;
 }
+
+int cg_port_xml_prolog(const char *b, size_t len)
+{
+    size_t i = 0;
+
+    /* the prolog: white space, comments, processing instructions and the DOCTYPE, up to the
+     * root's start tag; a '<!' there that opens no comment can only be a declaration */
+    while (i < len) {
+        if (b[i] != '<') {
+            i++;
+        } else if (starts(b, len, i, "<!--")) {
+            i = skip_to(b, len, i + 4, "-->");
+        } else if (starts(b, len, i, "<?")) {
+            i = skip_to(b, len, i + 2, "?>");
+        } else if (starts(b, len, i, "<!")) {
+            return CG_EREJECT;
+        } else {
+            return CG_OK; /* the root element */
+        }
+    }
+    return CG_OK;
+}

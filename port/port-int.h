@@ -221,6 +221,12 @@ int cg_port_xml_bounds(const struct cg_port *p, const char *body, size_t len, ch
  */
 int cg_port_xml_utf8(const char *body, size_t len, char *why, size_t size);
 /*
+ * Whether the prolog of a body (what comes before its root element) is free of declarations:
+ * CG_EREJECT for a DOCTYPE, which libxml2 would parse before it could be refused (the defaults
+ * of an internal subset cost the square of their number).
+ */
+int cg_port_xml_prolog(const char *body, size_t len);
+/*
  * How much of the first len bytes of a body still being received cg_port_xml_bounds() may
  * judge: all of them but a '<' (and what follows it) too near the end to tell whether it starts
  * an element, a comment, CDATA or a declaration. Every count on that part is at most the count

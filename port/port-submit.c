@@ -2,8 +2,9 @@
  * port-submit.c - checking and storing one POSTed message, and the transport-level answer.
  *
  * Order of checks (the first failure answers): empty body (0001), shape bounds on the bytes
- * (0999), UTF-8 only (0001: the bounds count bytes, so no other encoding may reach libxml2), safe
- * parse (0001: not well-formed, DOCTYPE/entities), DxpMsg unwrap (0001), CEB root,
+ * (0999), UTF-8 only (0001: the bounds count bytes, so no other encoding may reach libxml2), no
+ * DOCTYPE (0001, on the bytes: libxml2 would parse it first), safe parse (0001: not well-formed,
+ * DOCTYPE/entities), DxpMsg unwrap (0001), CEB root,
  * kind and guid (0001/4005), same guid seen before (same bytes from the same sender: accepted
  * again; else 4001), signature (1001 missing, several, not covering the root, untrusted or not
  * allowed to sign, not the sending sender's; 1004 does not match the data), schema (0002),
@@ -381,6 +382,9 @@ static bool cop_msg_id_ok(const char *id)
     return n > 0 && n <= 64 && id[n] == '\0';
 }
 
+/* The answer to a DOCTYPE, the same whether it is found on the bytes or by the parser. */
+#define NO_DOCTYPE "a DOCTYPE declaration is not allowed (DTDs and entities are refused)"
+
 /* Parse, unwrap and identify; fills c->doc, c->kind, res->guid/msg_type. */
 static int parse_message(struct cg_port_job *c)
 {
@@ -397,6 +401,8 @@ static int parse_message(struct cg_port_job *c)
         return answer(&c->res, "0999", "message refused before parsing: it has %s", why);
     if (cg_port_xml_utf8(c->body, c->len, why, sizeof(why)) != CG_OK)
         return answer(&c->res, "0001", "%s", why);
+    if (cg_port_xml_prolog(c->body, c->len) != CG_OK)
+        return answer(&c->res, "0001", "message: " NO_DOCTYPE);
     rc = cg_xml_parse(c->body, c->len, "message", &c->env, &err);
     if (rc != CG_OK)
         return answer(&c->res, "0001", "%s", err.msg);
@@ -418,6 +424,8 @@ static int parse_message(struct cg_port_job *c)
             return answer(&c->res, "0999", "dxp:Data refused before parsing: it has %s", why);
         if (cg_port_xml_utf8(c->inner, c->xml_len, why, sizeof(why)) != CG_OK)
             return answer(&c->res, "0001", "dxp:Data: %s", why);
+        if (cg_port_xml_prolog(c->inner, c->xml_len) != CG_OK)
+            return answer(&c->res, "0001", "DxpMsg Data: " NO_DOCTYPE);
         rc = cg_xml_parse(c->inner, c->xml_len, "DxpMsg Data", &c->doc, &err);
         if (rc != CG_OK)
             return answer(&c->res, "0001", "%s", err.msg);
