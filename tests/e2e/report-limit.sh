@@ -80,6 +80,11 @@ import json, sys
 r = json.load(open('$T/out'))
 s = [x for x in r['sections'] if x['id'] == 'rejected'][0]
 sys.exit(0 if s['total'] == 20 + 4 and all(x[0] == 'beta' for x in s['rows']) else 1)"
+# A seller name neither the configuration nor the database knows (a typo) would report that
+# nothing needs the broker: it is a usage error instead.
+expect_rc 2 "report --seller with a name nobody knows" cg report --as-of 2026-11-30 --seller betta
+check "the error names the seller" grep -q "seller betta: no section \[seller.betta\] in the configuration and no order of it in the database" "$T/err"
+check "and prints no report" [ ! -s "$T/out" ]
 expect_rc 2 "a bad --as-of is a usage error" cg report --as-of 2026-13-45
 check "the error names the option" grep -q "as-of: '2026-13-45' is not a day" "$T/err"
 expect_rc 2 "--html with --format" cg report --html "$T/x.html" --format json
