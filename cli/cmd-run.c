@@ -142,9 +142,10 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
         fprintf(fp, "    %6ld x not declared for other reasons of their status\n", st->held_other);
     if (st->orders_cancel_needed > 0)
         fprintf(fp,
-                "  needing a cancellation: %ld orders cancelled or skipped after their "
-                "documents were sent (cebgate status --cancel)\n",
-                st->orders_cancel_needed);
+                "  needing a cancellation: %ld %s cancelled or skipped after %s documents were "
+                "sent (cebgate status --cancel)\n",
+                st->orders_cancel_needed, st->orders_cancel_needed == 1 ? "order" : "orders",
+                st->orders_cancel_needed == 1 ? "its" : "their");
     if (st->summaries_declared > 0)
         fprintf(fp, "  summaries declared (CEB701): %ld\n", st->summaries_declared);
     if (st->cancels_declared > 0)

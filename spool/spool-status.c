@@ -264,7 +264,7 @@ static int cancel_report(struct cg_store *st, FILE *fp, struct cg_err *err)
     rc = cg_store_cancels_open(st, cancel_list_line, &c, err);
     if (rc != CG_OK)
         return rc;
-    fprintf(fp, "%ld orders need a cancellation (CEB605)\n", c.n);
+    fprintf(fp, "%ld %s a cancellation (CEB605)\n", c.n, c.n == 1 ? "order needs" : "orders need");
     return CG_OK;
 }
 
@@ -290,7 +290,8 @@ static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *e
     /* Orders cancelled after they were declared are pending work too. */
     rc = cg_store_cancels_open_count(st, &ncancel, err);
     if (rc == CG_OK && ncancel > 0)
-        fprintf(fp, "%ld orders need a cancellation (cebgate status --cancel)\n", ncancel);
+        fprintf(fp, "%ld %s a cancellation (cebgate status --cancel)\n", ncancel,
+                ncancel == 1 ? "order needs" : "orders need");
     return rc;
 }
 

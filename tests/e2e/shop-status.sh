@@ -67,16 +67,16 @@ cp "$T/out" "$T/run2"
 check "the order paid since is declared" [ "$(sql "SELECT count(*) FROM orders WHERE order_no = '2005'")" = 1 ]
 check "the cancelled order is printed once as needing a cancellation" \
     sh -c "[ \$(grep -c 'order 2001: cancelled (Cancelled at set) after its documents were sent: it needs a cancellation' '$T/run2') -eq 1 ]"
-check "the summary says so" grep -Fq "  needing a cancellation: 1 orders cancelled or skipped after their documents were sent (cebgate status --cancel)" "$T/run2"
+check "the summary says so" grep -Fq "  needing a cancellation: 1 order cancelled or skipped after its documents were sent (cebgate status --cancel)" "$T/run2"
 check "summary counts of the second run" grep -Fxq "  orders: 1 accepted (1 new, 0 modified), 0 unchanged, 0 rejected, 1 waiting, 0 skipped, 1 cancelled" "$T/run2"
 check "recorded for the cancellation step" [ "$(sql "SELECT o.order_no || ' ' || c.status || ' ' || c.reason FROM cancel_needed c JOIN orders o ON o.id = c.order_id WHERE c.done_at IS NULL")" = '2001 cancelled Cancelled at set' ]
 (cd "$W" && expect_rc 0 "status --cancel" "$CEBGATE" -c cebgate.conf status --cancel)
 check "status --cancel lists it" grep -q "sh/2001  cancelled (Cancelled at set) in orders_export_2026-10-03.csv:2 after its documents were sent" "$T/out"
-check "status --cancel counts" grep -Fxq "1 orders need a cancellation (CEB605)" "$T/out"
+check "status --cancel counts" grep -Fxq "1 order needs a cancellation (CEB605)" "$T/out"
 (cd "$W" && expect_rc 0 "status of the order" "$CEBGATE" -c cebgate.conf status 2001)
 check "the order's timeline says it needs a cancellation" grep -q "NEEDS A CANCELLATION" "$T/out"
 (cd "$W" && expect_rc 0 "status --pending" "$CEBGATE" -c cebgate.conf status --pending)
-check "status --pending mentions it" grep -Fxq "1 orders need a cancellation (cebgate status --cancel)" "$T/out"
+check "status --pending mentions it" grep -Fxq "1 order needs a cancellation (cebgate status --cancel)" "$T/out"
 # A file named the way run prints it.
 (cd "$W" && expect_rc 0 "status SELLER/FILE" "$CEBGATE" -c cebgate.conf status sh/orders_export_2026-10-02.csv)
 check "status SELLER/FILE shows the file" grep -q "^file sh/orders_export_2026-10-02.csv  done" "$T/out"
