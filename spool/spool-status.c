@@ -281,10 +281,14 @@ static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *e
                        list_line, &c, err);
     if (rc != CG_OK)
         return rc;
-    fprintf(fp, "%ld %s\n", c.n,
-            kind == CG_STATUS_PENDING    ? "documents pending"
-            : kind == CG_STATUS_REJECTED ? "rejections"
-                                         : "receipts for unknown guids or mismatched");
+    if (kind == CG_STATUS_PENDING)
+        fprintf(fp, "%ld %s pending\n", c.n, c.n == 1 ? "document" : "documents");
+    else if (kind == CG_STATUS_REJECTED)
+        fprintf(fp, "%ld %s\n", c.n, c.n == 1 ? "rejection" : "rejections");
+    else
+        fprintf(fp, "%ld %s\n", c.n,
+                c.n == 1 ? "receipt for an unknown guid or mismatched"
+                         : "receipts for unknown guids or mismatched");
     if (kind != CG_STATUS_PENDING)
         return CG_OK;
     /* Orders cancelled after they were declared are pending work too. */

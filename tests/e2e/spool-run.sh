@@ -62,6 +62,7 @@ check "late receipt counted" grep -q '1 late, 1 unknown guid' "$T/out"
 check "still nothing pending" sh -c "cg() { \"$CEBGATE\" -c '$W/cebgate.conf' \"\$@\"; }; cg status --pending | grep -q '^0 documents'"
 expect_rc 0 "status --unknown" cg status --unknown
 check "unknown guid listed" grep -q 'unknown guid 00000000-0000-' "$T/out"
+check "one unknown receipt counted" grep -qx '1 receipt for an unknown guid or mismatched' "$T/out"
 sql "SELECT * FROM receipts ORDER BY rowid" >"$T/receipts.before"
 sql "DELETE FROM receipts" 2>"$T/sql.err"
 check "receipt log is append-only: DELETE refused" grep -q 'receipts are an append-only log' "$T/sql.err"
@@ -94,6 +95,7 @@ expect_rc 0 "customs rejects it" cg run
 check "document rejected" [ "$(sql "SELECT state FROM documents WHERE guid = '$g'")" = rejected ]
 expect_rc 0 "status --rejected" cg status --rejected
 check "rejected list names it" grep -q 'SO-0000301  CEB303 v1  rejected: 100' "$T/out"
+check "three rejections counted" grep -qx '3 rejections' "$T/out"
 sed 's/"Item 0"/"Item zero"/' "$W/done/jl/new.jsonl" >"$W/incoming/jl/fixed.jsonl"
 expect_rc 0 "the corrected order" cg run
 check "counted as modified" grep -q 'orders: 1 accepted (0 new, 1 modified)' "$T/out"
