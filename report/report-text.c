@@ -26,6 +26,42 @@ static const char *cell(json_t *a, size_t i)
     return s != NULL ? s : "";
 }
 
+/*
+ * A cell on one line of the text table: a line break and the indentation after it (a refused
+ * file's reason lists its rejections one per line) print as "; ", a tab or carriage return as a
+ * space, so that every row of the table starts at its column. Returns the bytes printed; with
+ * fp NULL, only counts them.
+ */
+static size_t flat_put(FILE *fp, const char *s)
+{
+    size_t n = 0;
+
+    while (*s != '\0') {
+        if (*s == '\n') {
+            while (s[1] == ' ' || s[1] == '\n')
+                s++;
+            if (fp != NULL)
+                fputs("; ", fp);
+            n += 2;
+        } else {
+            if (fp != NULL)
+                fputc(*s == '\t' || *s == '\r' ? ' ' : *s, fp);
+            n++;
+        }
+        s++;
+    }
+    return n;
+}
+
+/* The cell, then spaces up to width. */
+static void flat_pad(FILE *fp, const char *s, size_t width)
+{
+    size_t n = flat_put(fp, s);
+
+    for (; n < width; n++)
+        fputc(' ', fp);
+}
+
 static void table(json_t *sec, FILE *fp)
 {
     json_t *cols = json_object_get(sec, "columns"), *rows = json_object_get(sec, "rows"), *r;
@@ -44,19 +80,26 @@ static void table(json_t *sec, FILE *fp)
         return;
     }
     for (c = 0; c < nc; c++)
-        w[c] = strlen(cell(cols, c));
+        w[c] = flat_put(NULL, cell(cols, c));
     json_array_foreach(rows, i, r)
     {
-        for (c = 0; c < nc; c++)
-            w[c] = strlen(cell(r, c)) > w[c] ? strlen(cell(r, c)) : w[c];
+        for (c = 0; c < nc; c++) {
+            size_t n = flat_put(NULL, cell(r, c));
+
+            w[c] = n > w[c] ? n : w[c];
+        }
     }
-    for (c = 0; c < nc; c++)
-        fprintf(fp, "%s%-*s", c ? "  " : "  ", c + 1 < nc ? (int)w[c] : 0, cell(cols, c));
+    for (c = 0; c < nc; c++) {
+        fputs("  ", fp);
+        flat_pad(fp, cell(cols, c), c + 1 < nc ? w[c] : 0);
+    }
     fputc('\n', fp);
     json_array_foreach(rows, i, r)
     {
-        for (c = 0; c < nc; c++)
-            fprintf(fp, "  %-*s", c + 1 < nc ? (int)w[c] : 0, cell(r, c));
+        for (c = 0; c < nc; c++) {
+            fputs("  ", fp);
+            flat_pad(fp, cell(r, c), c + 1 < nc ? w[c] : 0);
+        }
         fputc('\n', fp);
     }
     if ((size_t)total > json_array_size(rows))

@@ -535,6 +535,45 @@ static void test_resolved_not_listed(void **state)
 }
 
 /*
+ * The text table keeps each row on one line: a refused file's reason, which lists its rejections
+ * one per line, is printed with "; " between them, and the columns after it stay aligned.
+ */
+static void test_table_multiline_cell(void **state)
+{
+    struct fx *f = *state;
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    char *text = NULL, *line, *save = NULL;
+    size_t len = 0;
+    FILE *fp;
+    int found = 0;
+
+    file_taken(f, "z.csv", 8, "failed",
+               "z.csv: all 2 orders rejected\n  line 2: field sku: unknown\n  line 3:\tfield "
+               "total: bad");
+    opts(&o);
+    o.rows = 10;
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    fp = open_memstream(&text, &len);
+    assert_non_null(fp);
+    assert_int_equal(cg_report_write_table(r, fp, &err), CG_OK);
+    assert_int_equal(fclose(fp), 0);
+    for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        /* no line of the output is the continuation of a cell */
+        assert_int_not_equal(strncmp(line, "  line ", 7), 0);
+        if (strstr(line, "z.csv") != NULL) {
+            found++;
+            assert_non_null(strstr(line, "  z.csv: all 2 orders rejected; line 2: field sku: "
+                                         "unknown; line 3: field total: bad"));
+        }
+    }
+    assert_int_equal(found, 1);
+    free(text);
+    cg_report_free(r);
+}
+
+/*
  * A seller's pending documents are those `cebgate status --pending` lists: an order (CEB303) or a
  * waybill (CEB505) accepted by customs (120) has its last receipt and is not pending; an export
  * inventory (CEB603) accepted is, until released.
@@ -638,6 +677,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_as_of, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolved_not_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seller_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_multiline_cell, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_reasons_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_needs, setup_needs, teardown_needs),
     };
