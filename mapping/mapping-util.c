@@ -395,8 +395,8 @@ int cg_open_read(const char *path, int *fd, struct cg_err *err)
 
 /*
  * The kind of a rejection (mapping.h): the text after "file:line: order <no>: ", with each
- * quoted value written '…' and each number standing alone written N. A number joined to a word
- * by a hyphen is part of a name ("UTF-8", "ISO-8859-1") and stays.
+ * quoted value written '…' and each number standing alone written N, a hexadecimal code 0xN or
+ * U+N. A number joined to a word by a hyphen is part of a name ("UTF-8", "ISO-8859-1") and stays.
  */
 void cg_mapping_reason_kind(const char *msg, char *out, size_t size)
 {
@@ -409,7 +409,7 @@ void cg_mapping_reason_kind(const char *msg, char *out, size_t size)
         p = q + 2;
     else
         p = msg;
-    while (*p != '\0' && k + 4 < size) {
+    while (*p != '\0' && k + 6 < size) {
         if (*p == '\'' && (q = strchr(p + 1, '\'')) != NULL) {
             memcpy(out + k, "'\xe2\x80\xa6'", 5);
             k += 5;
@@ -417,6 +417,23 @@ void cg_mapping_reason_kind(const char *msg, char *out, size_t size)
             prev2 = ' ';
             prev = '\'';
             continue;
+        }
+        /* A hexadecimal code: a byte 0xE9, a character U+001B. */
+        if (!isalnum((unsigned char)prev) &&
+            ((*p == '0' && p[1] == 'x' && isxdigit((unsigned char)p[2])) ||
+             (prev == '+' && prev2 == 'U' && isxdigit((unsigned char)*p)))) {
+            q = *p == '0' && p[1] == 'x' ? p + 2 : p;
+            while (isxdigit((unsigned char)*q))
+                q++;
+            if (!isalnum((unsigned char)*q)) {
+                if (*p == '0' && p[1] == 'x')
+                    out[k++] = '0', out[k++] = 'x';
+                out[k++] = 'N';
+                prev2 = prev;
+                prev = 'N';
+                p = q;
+                continue;
+            }
         }
         if (*p >= '0' && *p <= '9' && !isalnum((unsigned char)prev) &&
             !(prev == '-' && isalpha((unsigned char)prev2))) {

@@ -1241,6 +1241,34 @@ static void test_status_base_pod(void **state)
     assert_int_equal(cg_conf_set(conf, "seller", "pod_by_country", "", &err), CG_OK);
 }
 
+/*
+ * Rejections are grouped by kind: standing numbers, quoted values and hexadecimal codes (a byte
+ * 0xE9, a character U+001B) are written N, so that two files with different bad bytes make one
+ * kind; a number that is part of a name ("UTF-8") stays.
+ */
+static void test_reason_kind(void **state)
+{
+    char a[256], b[256];
+
+    (void)state;
+    cg_mapping_reason_kind("x.csv:3: order 7: field item_name: byte 0xE9 at position 12 is not "
+                           "valid text in the file's encoding (UTF-8 or GB18030)",
+                           a, sizeof(a));
+    assert_string_equal(a, "field item_name: byte 0xN at position N is not valid text in the "
+                           "file's encoding (UTF-8 or GB18030)");
+    cg_mapping_reason_kind("y.csv:9: order 8: field item_name: byte 0xE0 at position 3 is not "
+                           "valid text in the file's encoding (UTF-8 or GB18030)",
+                           b, sizeof(b));
+    assert_string_equal(a, b);
+    cg_mapping_reason_kind("field note: control character U+001B at position 4", a, sizeof(a));
+    cg_mapping_reason_kind("field note: control character U+0007 at position 40", b, sizeof(b));
+    assert_string_equal(a, "field note: control character U+N at position N");
+    assert_string_equal(a, b);
+    /* a word that merely starts like a code stays */
+    cg_mapping_reason_kind("field sku: 0xford is unknown", a, sizeof(a));
+    assert_string_equal(a, "field sku: 0xford is unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1274,6 +1302,7 @@ int main(void)
         cmocka_unit_test(test_tsv_profile),
         cmocka_unit_test(test_nul_bytes),
         cmocka_unit_test(test_status_base_pod),
+        cmocka_unit_test(test_reason_kind),
     };
 
     /* The keys of the modules under test, as cebgate registers them at start-up. */
