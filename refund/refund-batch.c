@@ -610,6 +610,13 @@ static int mark_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         int found = 0;
         if (cg_parse_long(m->target + 1, 1, LONG_MAX, &bid) != CG_OK)
             return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a batch (B<ID>)", m->target);
+        /* approved and paid amounts are per unit: one amount for a batch would become every
+         * member's, whatever its refund */
+        if (m->amount != NULL)
+            return CG_ERR_SET(err, CG_EINVAL,
+                              "refund mark-%s %s: --amount is the amount of one unit; name the "
+                              "units (or use a result file)",
+                              outcome_names[m->outcome], m->target);
         rc = cg_store_rf_batch_get(m->r->db, bid, batch_state, &found, err);
         if (rc == CG_ENOTFOUND)
             return CG_ERR_SET(err, CG_ENOTFOUND, "no batch %s", m->target);

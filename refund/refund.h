@@ -204,11 +204,11 @@ enum cg_refund_outcome {
 int cg_refund_outcome_parse(const char *s);
 /*
  * Record an outcome for "B<ID>" (every unit of a batch), a unit, or "#ID". amount: approved or
- * paid amount (NULL: the unit's refund, or what was approved); day NULL: today; reason for a
- * rejection or mismatch; override lets an operator file a unit that was not pre-checked.
- * *moved counts units that changed; units already there are left as they are. For a batch,
- * a member whose state the outcome does not reach (a REJECTED one for `approved`) is skipped
- * and named through skipped (optional; called inside the transaction, so a caller keeps the
+ * paid amount of a unit (NULL: the unit's refund, or what was approved; CG_EINVAL for a batch); day
+ * NULL: today; reason for a rejection or mismatch; override lets an operator file a unit that was
+ * not pre-checked. *moved counts units that changed; units already there are left as they are. For
+ * a batch, a member whose state the outcome does not reach (a REJECTED one for `approved`) is
+ * skipped and named through skipped (optional; called inside the transaction, so a caller keeps the
  * text until the call returns CG_OK); CG_EREJECT when every member is skipped, and for `filed`
  * while the batch is not filed yet (its files list every member) no member is skipped.
  */

@@ -6,6 +6,8 @@
 #   (REJECTED), instead of refusing the whole batch; `mark-paid B1` pays them alike. A batch
 #   none of whose members the outcome reaches is refused. Filing a batch not filed yet is
 #   never partial: its files list every member, so a member that cannot be filed refuses it.
+#   An --amount is one unit's approved or paid amount: with a batch it is refused, as it
+#   would set every member's amount to it.
 # - A unit the pre-check found mismatched (MISMATCH) and then fixed leaves its batch, as a
 #   fixed rejection does (SETTLE-REFUND.md §2.b: MISMATCH needs an operator fix before filing):
 #   before the batch is filed its files are written again without it, and `prepare` puts it
@@ -23,12 +25,20 @@ PUR=$(sed -n 3p "$T/out")
 expect_rc 0 "B1 pre-checked" cg refund mark-prechecked B1 --date 2025-06-08
 expect_rc 0 "B1 filed" cg refund mark-filed B1 --date 2025-06-10
 expect_rc 0 "the tax office rejects U2" cg refund mark-rejected $U2 --note "invoice under review" --date 2025-06-20
+# an amount is a unit's: given for a batch it would be every member's approved (or paid) amount
+expect_rc 2 "B1 approved with --amount 80.00 is refused" \
+    cg refund mark-approved B1 --amount 80.00 --date 2025-07-01
+check "  the reason says the amount is per unit" \
+    grep -q "refund mark-approved B1: --amount is the amount of one unit; name the units" "$T/err"
+check "  nothing approved" [ "$(sql "SELECT count(*) FROM rf_unit WHERE approved_fen > 0")" = 0 ]
 expect_rc 0 "B1 approved with U2 rejected" cg refund mark-approved B1 --date 2025-07-01
 check "  4 units moved" grep -qx "approved: 4 units moved" "$T/out"
 check "  it names the member it skipped and why" \
     grep -qx "skipped unit $U2 of B1: REJECTED, which approved does not reach" "$T/out"
 check "  U1 U3 U4 U5 APPROVED with their refunds, U2 REJECTED with none" \
     [ "$(sql "SELECT group_concat(state || ':' || approved_fen, ' ') FROM (SELECT state, approved_fen FROM rf_unit WHERE batch_id = 1 ORDER BY id)")" = "APPROVED:9000 REJECTED:0 APPROVED:27000 APPROVED:36000 APPROVED:45000" ]
+expect_rc 2 "B1 paid with --amount is refused" cg refund mark-paid B1 --amount 50.00 --date 2025-07-20
+check "  nothing paid" [ "$(sql "SELECT count(*) FROM rf_unit WHERE refunded_fen > 0")" = 0 ]
 expect_rc 0 "B1 paid" cg refund mark-paid B1 --date 2025-07-20
 check "  4 units moved, U2 skipped" \
     [ "$(grep -c "" "$T/out") $(grep -x "paid: 4 units moved" "$T/out" | wc -l) $(grep -c "skipped unit $U2 of B1: REJECTED" "$T/out")" = "2 1 1" ]
