@@ -396,7 +396,7 @@ static int keep_batch(void *ctx, const struct cg_rf_batch *b)
  * in a state only a filing reaches. A unit filed before in another batch (rejected, fixed and
  * in this one now) keeps its due day but is not counted until it is filed again.
  */
-static int batch_filed(struct cg_refund *r, long long bid, int *filed, struct cg_err *err)
+int rf_batch_filed(struct cg_refund *r, long long bid, int *filed, struct cg_err *err)
 {
     long long *ids = NULL;
     size_t n = 0, i;
@@ -482,7 +482,7 @@ int rf_batch_leave(struct cg_refund *r, struct unit *x, const char *why,
     memset(out, 0, sizeof(*out));
     if (bid == 0)
         return CG_OK;
-    rc = batch_filed(r, bid, &filed, err);
+    rc = rf_batch_filed(r, bid, &filed, err);
     if (rc != CG_OK)
         return rc;
     if (filed && (strcmp(x->state, "READY") == 0 || strcmp(x->state, "PRECHECKED") == 0))
@@ -566,7 +566,7 @@ static int mark_batch(struct mark *m, long long bid, struct cg_err *err)
 
     rc = rf_unit_ids(m->r, bid, NULL, &ids, &n, err);
     if (rc == CG_OK && m->outcome == CG_RFO_FILED)
-        rc = batch_filed(m->r, bid, &filed, err);
+        rc = rf_batch_filed(m->r, bid, &filed, err);
     for (i = 0; rc == CG_OK && i < n; i++) {
         struct unit x;
         rc = rf_unit_load_id(m->r, ids[i], &x, err);

@@ -61,6 +61,8 @@ int rf_unit_ids(struct cg_refund *r, long long batch, const char *entry_id, long
 int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *amount,
                  const char *day, const char *reason, int override, const char *cause_kind,
                  const char *cause_ref, long *moved, struct cg_err *err);
+/* Whether a unit of batch bid was filed (its files are with the tax office). */
+int rf_batch_filed(struct cg_refund *r, long long bid, int *filed, struct cg_err *err);
 /*
  * Take the unit out of its filing batch (none: nothing done, out->id 0), saved. When no unit
  * of the batch was filed, the batch's two files are written again where prepare wrote them,

@@ -281,17 +281,33 @@ static int reversed_state(const char *state)
  * The proceeds settle/ had reported collected are not any more (an allocation taken back,
  * uncollectible): a unit not filed waits for them again; a refunded unit owes back all of the
  * refund not yet clawed back; a unit filed and not paid owes it when the refund is paid.
- * An overpayment left by an earlier restored collection counts towards it again.
+ * An overpayment left by an earlier restored collection counts towards it again. A READY or
+ * PRECHECKED unit of a batch not filed yet is not filed either: it leaves the batch, whose
+ * files are written again without it, as READY needs the proceeds collected.
  */
 static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct cg_err *err)
 {
-    char detail[400], a[32];
+    char detail[400], a[32], out[128] = "";
     int64_t due;
-    int rc;
+    int filed = 1, rc;
 
+    if (x->u.batch_id != 0 &&
+        (strcmp(x->state, "READY") == 0 || strcmp(x->state, "PRECHECKED") == 0)) {
+        struct cg_refund_batch left;
+        rc = rf_batch_filed(y->r, x->u.batch_id, &filed, err);
+        if (rc == CG_OK && !filed)
+            rc = rf_batch_leave(y->r, x, "reverse the collection", &left, err);
+        if (rc != CG_OK)
+            return rc;
+        if (!filed)
+            snprintf(out, sizeof(out),
+                     "; out of batch B%lld, whose files were written again without it (%ld units)",
+                     left.id, left.units);
+    }
     if (!rf_filed(x)) {
         x->u.fx_ok = RF_FX_NONE;
-        snprintf(detail, sizeof(detail), "collection reversed: order %s is %s", y->order, state);
+        snprintf(detail, sizeof(detail), "collection reversed: order %s is %s%s", y->order, state,
+                 out);
         if (strcmp(x->state, "READY") == 0 || strcmp(x->state, "PRECHECKED") == 0)
             rc = rf_move(y->r, x, "WAIT_DOCS", "IMPORT", "settle", detail, err);
         else

@@ -77,3 +77,5 @@ total() { python3 -c 'import csv,sys,decimal
 print(sum((decimal.Decimal(r[sys.argv[2]]) for r in csv.DictReader(open(sys.argv[1]))), decimal.Decimal("0.00")))' "$1" "$2"; }
 # batch ID: "UNITS REFUND" of batch B<ID>
 batch() { sql "SELECT units || ' ' || printf('%.2f', refund_fen / 100.0) FROM rf_batch WHERE id = $1"; }
+# explained UNIT TEXT: `refund explain UNIT` has TEXT
+explained() { cg refund explain "$1" | grep -qF "$2"; }

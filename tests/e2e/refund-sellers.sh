@@ -11,6 +11,8 @@
 #   S3 1001 (no seller)           ambiguous: left WAIT_DOCS; `refund collected` resolves it
 #   S4 1002 (no seller, acme's only order 1002): READY
 #   S5 1001 (no seller)           ambiguous; the items file again with its seller resolves it
+# b2b's order 1001 reversed while S2 and S5 are pre-checked in a batch not filed yet takes them
+# out of it (its files written again) to wait for the proceeds.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
 ACCT=CN1200000000000000000001
@@ -148,5 +150,30 @@ expect_rc 0 "sync" cg refund sync --as-of 2025-06-06
 check "S1 waits for the proceeds again; S2, S5 stay READY" \
     [ "$(unit $S1 state) $(unit $S2 state) $(unit $S5 state)" = "WAIT_DOCS READY READY" ]
 check "one reversal" grep -q "^0 units collected according to settle, 1 reversed" "$T/out"
+
+
+# b2b's order 1001 reversed while S2 and S5 are in batch B1, pre-checked and not filed yet: they
+# must not be filed on proceeds no longer collected (SETTLE-REFUND.md §2.b: READY needs the
+# collection), so they wait for them again out of the batch, whose files are written again
+expect_rc 0 "batch B1 of S2, S3, S4, S5" cg refund prepare --period 202506 --as-of 2025-06-07
+check "  4 units, refund 4 x 585.00" grep -q "batch B1: 4 units, invoices CNY 26000.00, refund CNY 2340.00" "$T/out"
+EXP=$(sed -n 2p "$T/out")
+expect_rc 0 "B1 pre-checked" cg refund mark-prechecked B1 --date 2025-06-08
+echo "B1001-RF-1;DBIT;USD;1000.00;2025-06-09;2025-06-09;1001;REFUND;" |
+    $SHELPER camt053 "$T/rf2.xml" $ACCT STMT-2025-06-09
+expect_rc 0 "b2b's buyer refund imported" cg settle import "$T/rf2.xml" --seller b2b
+expect_rc 0 "sync" cg refund sync --as-of 2025-06-10
+check "two reversals" grep -q "^0 units collected according to settle, 2 reversed" "$T/out"
+check "S2 and S5 wait for the proceeds again, in no batch; S3, S4 PRECHECKED in B1" \
+    [ "$(unit $S2 state)/$(unit $S2 period) $(unit $S5 state)/$(unit $S5 period) $(unit $S3 state)/$(unit $S3 period) $(unit $S4 state)/$(unit $S4 period)" = "WAIT_DOCS/ WAIT_DOCS/ PRECHECKED/202506 PRECHECKED/202506" ]
+check "  missing: collection" [ "$(unit $S2 missing) $(unit $S5 missing)" = "collection collection" ]
+check "B1's export detail lists S3 and S4 only, refund 1170.00" \
+    [ "$(rows "$EXP") $(total "$EXP" refund_amount)" = "013 014 1170.00" ]
+check "  B1: 2 units, refund 1170.00" [ "$(batch 1)" = "2 1170.00" ]
+check "S2: the event says it left B1" explained $S2 \
+    "PRECHECKED -> WAIT_DOCS  IMPORT settle: collection reversed: order b2b/1001 is AWAITING; out of batch B1, whose files were written again without it (3 units)"
+expect_rc 0 "B1 filed" cg refund mark-filed B1 --date 2025-06-11
+check "  S3 and S4 DECLARED, S2 and S5 not" \
+    [ "$(unit $S3 state) $(unit $S4 state) $(unit $S2 state) $(unit $S5 state)" = "DECLARED DECLARED WAIT_DOCS WAIT_DOCS" ]
 
 finish
