@@ -1050,18 +1050,32 @@ static int tick_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     for (i = 0; rc == CG_OK && i < n; i++) {
         struct unit x;
         int64_t vat = 0, value = 0;
-        char detail[160];
+        char detail[240];
         rc = rf_unit_load_id(r, ids[i], &x, err);
         if (rc != CG_OK || strcmp(x.regime, "REFUND") != 0)
             continue;
         if ((open_state(x.state) || strcmp(x.state, "LAPSED_SOFT") == 0) &&
             strcmp(o->day, x.hard_deadline) > 0) {
             const char *fb = r->hard_fallback;
+            int filed = 1;
             if (strcmp(fb, "auto") == 0)
                 fb = x.u.inv_qty_m >= x.u.qty_m ? "EXEMPT_WITH_DOCS" : "TAXABLE";
             snprintf(detail, sizeof(detail), "hard deadline %s passed; regime %s", x.hard_deadline,
                      fb);
-            rc = rf_move(r, &x, "LAPSED_HARD", "TIMER", "hard deadline", detail, err);
+            /* nothing is claimed any more: a batch not filed yet must not list the unit */
+            if (x.u.batch_id != 0)
+                rc = rf_batch_filed(r, x.u.batch_id, &filed, err);
+            if (rc == CG_OK && !filed) {
+                struct cg_refund_batch left;
+                size_t used = strlen(detail);
+                rc = rf_batch_leave(r, &x, "apply the hard deadline", &left, err);
+                snprintf(detail + used, sizeof(detail) - used,
+                         "; out of batch B%lld, whose files were written again without it (%ld "
+                         "units)",
+                         left.id, left.units);
+            }
+            if (rc == CG_OK)
+                rc = rf_move(r, &x, "LAPSED_HARD", "TIMER", "hard deadline", detail, err);
             if (rc == CG_OK) {
                 RF_SET(&x, regime, fb);
                 rc = cg_store_rf_unit_save(r->db, &x.u, err);

@@ -11,7 +11,8 @@
 # - A unit the pre-check found mismatched (MISMATCH) and then fixed leaves its batch, as a
 #   fixed rejection does (SETTLE-REFUND.md §2.b: MISMATCH needs an operator fix before filing):
 #   before the batch is filed its files are written again without it, and `prepare` puts it
-#   into a new batch with the data as fixed.
+#   into a new batch with the data as fixed. So does a unit whose hard deadline passes while
+#   its batch is not filed (its regime falls back: nothing to claim).
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
 # Five 9710 items of 10 pcs, cleared and collected; invoices of 1,000.00 to 5,000.00 at a 9 %
@@ -87,4 +88,15 @@ expect_rc 0 "B3 filed now" cg refund mark-filed B3 --date 2025-07-10
 check "  U6 DECLARED in 202507" [ "$(unit $U6 state) $(unit $U6 period)" = "DECLARED 202507" ]
 expect_rc 0 "batch B4 takes U7" cg refund prepare --period 202508 --as-of 2025-08-05
 check "  1 unit, refund 630.00" grep -q "batch B4: 1 units, invoices CNY 7000.00, refund CNY 630.00" "$T/out"
+EXP4=$(sed -n 2p "$T/out")
+
+# ---- the hard deadline passes while B4 is not filed: U7's regime falls back and it leaves B4,
+# whose files no longer claim its refund
+expect_rc 0 "tick past the hard deadline (2025-06-10 + 36 months)" cg refund tick --as-of 2028-06-11
+check "  U7 LAPSED_HARD, EXEMPT_WITH_DOCS, in no batch" \
+    [ "$(unit $U7 state) $(unit $U7 regime) $(sql "SELECT ifnull(batch_id, 0) FROM rf_unit WHERE entry_id = '310120250000000907'")" = "LAPSED_HARD EXEMPT_WITH_DOCS 0" ]
+check "  B4: 0 units, refund 0.00; its export detail has no row" \
+    [ "$(batch 4) $(grep -c "" "$EXP4")" = "0 0.00 1" ]
+check "  the event says it left B4" explained $U7 "out of batch B4, whose files were written again without it (0 units)"
+check "  B3, filed, is as filed" [ "$(batch 3) $(unit $U6 state)" = "1 540.00 DECLARED" ]
 finish
