@@ -151,8 +151,8 @@ static int do_prepare(struct cg_cli *cli, struct cg_refund *r, struct opts *o, s
     if (rc == CG_OK) {
         cg_refund_fen_format(b.refund_fen, a, sizeof(a));
         cg_refund_fen_format(b.invoice_fen, inv, sizeof(inv));
-        printf("batch B%lld: %ld units, invoices CNY %s, refund CNY %s\n%s\n%s\n", b.id, b.units,
-               inv, a, b.export_csv, b.purchase_csv);
+        printf("batch B%lld: %ld %s, invoices CNY %s, refund CNY %s\n%s\n%s\n", b.id, b.units,
+               b.units == 1 ? "unit" : "units", inv, a, b.export_csv, b.purchase_csv);
     }
     free(path);
     free(workdir);
@@ -178,11 +178,13 @@ static int do_sync(struct cg_cli *cli, struct cg_store *db, struct cg_refund *r,
         rc = cg_refund_sync_customs(r, &y, err);
     if (rc == CG_OK && !cli->quiet &&
         (always || n > 0 || back > 0 || amb > 0 || y.cleared > 0 || y.returns > 0 || y.refused > 0))
-        printf("%ld units collected according to settle, %ld reversed, %ld not taken: order "
-               "number of several sellers (fx_note in report refund units); %ld units cleared "
-               "by customs; %ld returned lines applied, %ld waiting for their unit, %ld "
+        printf("%ld %s collected according to settle, %ld reversed, %ld not taken: order "
+               "number of several sellers (fx_note in report refund units); %ld %s cleared "
+               "by customs; %ld returned %s applied, %ld waiting for their unit, %ld "
                "refused\n",
-               n, back, amb, y.cleared, y.returns, y.unresolved, y.refused);
+               n, n == 1 ? "unit" : "units", back, amb, y.cleared,
+               y.cleared == 1 ? "unit" : "units", y.returns, y.returns == 1 ? "line" : "lines",
+               y.unresolved, y.refused);
     return rc;
 }
 
@@ -205,9 +207,10 @@ static int do_leave(struct cg_cli *cli, struct cg_refund *r, const char *unit, c
     }
     cg_refund_fen_format(b.refund_fen, a, sizeof(a));
     cg_refund_fen_format(b.invoice_fen, inv, sizeof(inv));
-    printf("unit %s left batch B%lld; its files were written again without it: %ld units, "
+    printf("unit %s left batch B%lld; its files were written again without it: %ld %s, "
            "invoices CNY %s, refund CNY %s (upload them again)\n%s\n%s\n",
-           unit, b.id, b.units, inv, a, b.export_csv, b.purchase_csv);
+           unit, b.id, b.units, b.units == 1 ? "unit" : "units", inv, a, b.export_csv,
+           b.purchase_csv);
     return rc;
 }
 
@@ -249,7 +252,7 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
         else
             rc = cg_refund_archived(r, o.pos[0], o.date, o.note, &n, &err);
         if (rc == CG_OK)
-            printf("%ld units: supporting documents archived\n", n);
+            printf("%ld %s: supporting documents archived\n", n, n == 1 ? "unit" : "units");
     } else if (strcmp(verb, "match") == 0) {
         long made = 0;
         rc = cg_refund_match(r, &made, &err);
@@ -313,7 +316,8 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
             rc = cg_refund_mark(r, o.pos[i], outcome, o.amount, o.date, o.note, o.override,
                                 keep_line, &skipped, &moved, &err);
         if (rc == CG_OK)
-            printf("%s: %ld units moved\n%s", verb + 5, moved, cg_buf_str(&skipped));
+            printf("%s: %ld %s moved\n%s", verb + 5, moved, moved == 1 ? "unit" : "units",
+                   cg_buf_str(&skipped));
         cg_buf_free(&skipped);
     } else if (strcmp(verb, "tick") == 0) {
         struct cg_refund_tick t;

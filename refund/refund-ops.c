@@ -301,8 +301,8 @@ static int fx_reversed(struct sync *y, struct unit *x, const char *state, struct
             return rc;
         if (!filed)
             snprintf(out, sizeof(out),
-                     "; out of batch B%lld, whose files were written again without it (%ld units)",
-                     left.id, left.units);
+                     "; out of batch B%lld, whose files were written again without it (%ld %s)",
+                     left.id, left.units, left.units == 1 ? "unit" : "units");
     }
     if (!rf_filed(x)) {
         x->u.fx_ok = RF_FX_NONE;
@@ -880,8 +880,8 @@ static int regime_tx(struct cg_store *db, void *ctx, struct cg_err *err)
                  "; out of batch B%lld (filed: its files are kept as filed)", left->id);
     else if (left->id != 0)
         snprintf(detail + used, sizeof(detail) - used,
-                 "; out of batch B%lld, whose files were written again without it (%ld units)",
-                 left->id, left->units);
+                 "; out of batch B%lld, whose files were written again without it (%ld %s)",
+                 left->id, left->units, left->units == 1 ? "unit" : "units");
     if (strcmp(o->arg, "REFUND") == 0) {
         RF_SET(&x, regime, o->arg);
         if (strcmp(x.state, "LAPSED_SOFT") == 0) {

@@ -55,7 +55,7 @@ check "  its files as filed" [ "$(rows "$EXP") $(total "$EXP" refund_amount) $(t
 # ---- U2 fixed: out of B1, filed again in B2
 expect_rc 0 "U2 fixed" cg refund fix $U2 --note "invoice confirmed" --as-of 2025-07-22
 expect_rc 0 "batch B2 takes U2" cg refund prepare --period 202508 --as-of 2025-08-01
-check "  1 unit, refund 180.00" grep -q "batch B2: 1 units, invoices CNY 2000.00, refund CNY 180.00" "$T/out"
+check "  1 unit, refund 180.00" grep -q "batch B2: 1 unit, invoices CNY 2000.00, refund CNY 180.00" "$T/out"
 expect_rc 1 "B2 cannot be approved before it is filed" cg refund mark-approved B2 --date 2025-08-02
 check "  the reason names the unit and its state" \
     grep -q "no unit of batch B2 can be approved: unit $U2 is READY" "$T/err"
@@ -75,7 +75,7 @@ expect_rc 1 "B3 cannot be filed while it lists the mismatched U7" cg refund mark
 check "  U6 still PRECHECKED" [ "$(unit $U6 state)" = PRECHECKED ]
 expect_rc 0 "U7 fixed" cg refund fix $U7 --note "declaration name corrected" --as-of 2025-07-09
 check "  it says it left B3, whose files were written again without it" \
-    grep -q "unit $U7 left batch B3; its files were written again without it: 1 units, invoices CNY 6000.00, refund CNY 540.00" "$T/out"
+    grep -q "unit $U7 left batch B3; its files were written again without it: 1 unit, invoices CNY 6000.00, refund CNY 540.00" "$T/out"
 check "  U7 READY in no batch, no period" \
     [ "$(unit $U7 state)/$(unit $U7 period)/$(sql "SELECT ifnull(batch_id, 0) FROM rf_unit WHERE entry_id = '310120250000000907'")" = "READY//0" ]
 check "  B3's files list 906 only: refund 540.00, invoices 6000.00" \
@@ -87,7 +87,7 @@ check "  the event says it left B3" \
 expect_rc 0 "B3 filed now" cg refund mark-filed B3 --date 2025-07-10
 check "  U6 DECLARED in 202507" [ "$(unit $U6 state) $(unit $U6 period)" = "DECLARED 202507" ]
 expect_rc 0 "batch B4 takes U7" cg refund prepare --period 202508 --as-of 2025-08-05
-check "  1 unit, refund 630.00" grep -q "batch B4: 1 units, invoices CNY 7000.00, refund CNY 630.00" "$T/out"
+check "  1 unit, refund 630.00" grep -q "batch B4: 1 unit, invoices CNY 7000.00, refund CNY 630.00" "$T/out"
 EXP4=$(sed -n 2p "$T/out")
 
 # ---- the hard deadline passes while B4 is not filed: U7's regime falls back and it leaves B4,

@@ -92,7 +92,7 @@ cg report refund archive --as-of 2025-05-27 --format csv >"$T/arch.csv"
 check "  overdue in the report" [ "$(csv_cell "$T/arch.csv" $U1 status)" = overdue ]
 expect_rc 2 "archived needs where they are" cg refund archived B1
 expect_rc 0 "documents archived" cg refund archived B1 --note "binder 2025-05" --date 2025-05-28
-check "  recorded" [ "$(sed -n 1p "$T/out")" = "1 units: supporting documents archived" ]
+check "  recorded" [ "$(sed -n 1p "$T/out")" = "1 unit: supporting documents archived" ]
 cg report refund archive --as-of 2025-05-28 --format csv >"$T/arch.csv"
 check "  archived in the report" \
     [ "$(csv_cell "$T/arch.csv" $U1 archived_on) $(csv_cell "$T/arch.csv" $U1 status)" = "2025-05-28 archived" ]

@@ -90,7 +90,7 @@ check "  U2 READY in no batch, no period" \
     [ "$(unit $U2 state)/$(unit $U2 period)/$(sql "SELECT ifnull(batch_id, 0) FROM rf_unit WHERE entry_id = '310120250000000902'")" = "READY//0" ]
 check "  B3 as filed: 2 units, refund 540.00" [ "$(batch 3)" = "2 540.00" ]
 expect_rc 0 "batch B4 takes U2" cg refund prepare --period 202509 --as-of 2025-09-05
-check "  1 unit, refund 180.00" grep -q "batch B4: 1 units, invoices CNY 2000.00, refund CNY 180.00" "$T/out"
+check "  1 unit, refund 180.00" grep -q "batch B4: 1 unit, invoices CNY 2000.00, refund CNY 180.00" "$T/out"
 cg refund explain $U2 >"$T/explain.txt"
 check "  an event says it left B3, whose files stay as filed" \
     grep -q "out of batch B3 (filed: its files are kept as filed)" "$T/explain.txt"

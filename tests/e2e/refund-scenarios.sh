@@ -48,7 +48,7 @@ echo "E2-IN-1;CRDT;USD;10000.00;2025-05-28;2025-05-28;E2;E2 GOODS;GLOBAL BUYER I
     $SHELPER camt053 "$T/e2-in.xml" CN1200000000000000000001 STMT-2025-05-28
 expect_rc 0 "USD 10,000.00 received" cg settle import "$T/e2-in.xml" --seller acme
 expect_rc 0 "T2 collection taken from settle" cg refund sync --as-of 2025-06-01
-check "one unit collected" grep -q "^1 units collected according to settle" "$T/out"
+check "one unit collected" grep -q "^1 unit collected according to settle" "$T/out"
 check "T2 unit ready" [ "$(unit $E1 state)" = READY ]
 expect_rc 0 "T2 batch for period 202506" cg refund prepare --period 202506 --as-of 2025-06-05
 EXP=$(sed -n 2p "$T/out")
@@ -108,7 +108,7 @@ check "T4 LAPSED_SOFT -> READY by the operator" [ "$(unit $E2 state)" = READY ]
 check "T4 the event names the operator's reason" \
     sh -c "'$CEBGATE' -c '$W/cebgate.conf' refund explain $E2 | grep -q 'LAPSED_SOFT -> WAIT_DOCS  OPERATOR late filing: collection evidence filed'"
 expect_rc 0 "T4 batch for 2025-05" cg refund prepare --period 202505 --as-of 2025-05-07
-check "only the ready unit is in it" grep -q "^batch B2: 1 units, invoices CNY 100000.00, refund CNY 13000.00" "$T/out"
+check "only the ready unit is in it" grep -q "^batch B2: 1 unit, invoices CNY 100000.00, refund CNY 13000.00" "$T/out"
 expect_rc 0 "filed with --override and a reason" cg refund mark-filed B2 --override --note "pre-check skipped: late filing" --date 2025-05-15
 expect_rc 0 "T4 tick on 2027-11-21" cg refund tick --as-of 2027-11-21
 check "T4 the unit with no invoice lapses for good" grep -q "^tick: 0 past the soft deadline, 1 past the hard" "$T/out"
