@@ -540,6 +540,15 @@ int rf_move(struct cg_refund *r, struct unit *x, const char *to, const char *cau
     char from[24];
     int rc;
 
+    if (strcmp(x->regime, "REFUND") == 0 && strcmp(x->state, "LAPSED_SOFT") == 0 &&
+        !rf_can_move(x->state, to, cause_kind))
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "unit %s/%ld: %s -> %s by %s is not allowed (the soft deadline "
+                          "passed: `cebgate refund late %s/%ld --note EVIDENCE` files it late, "
+                          "before the hard deadline; `cebgate refund regime %s/%ld REGIME --note "
+                          "TEXT` changes its regime)",
+                          x->entry_id, x->u.item_no, x->state, to, cause_kind, x->entry_id,
+                          x->u.item_no, x->entry_id, x->u.item_no);
     if (!rf_can_move(x->state, to, cause_kind) || strcmp(x->regime, "REFUND") != 0)
         return CG_ERR_SET(err, CG_EREJECT, "unit %s/%ld: %s -> %s by %s is not allowed%s",
                           x->entry_id, x->u.item_no, x->state, to, cause_kind,

@@ -90,6 +90,13 @@ expect_rc 0 "batch B4 takes U7" cg refund prepare --period 202508 --as-of 2025-0
 check "  1 unit, refund 630.00" grep -q "batch B4: 1 unit, invoices CNY 7000.00, refund CNY 630.00" "$T/out"
 EXP4=$(sed -n 2p "$T/out")
 
+# ---- the soft deadline passes while B4 is not filed: filing it is refused, saying what to do
+expect_rc 0 "tick past the soft deadline (2026-04-30)" cg refund tick --as-of 2026-05-01
+check "  U7 LAPSED_SOFT" [ "$(unit $U7 state)" = LAPSED_SOFT ]
+expect_rc 1 "B4 cannot be filed while U7 is lapsed" cg refund mark-filed B4 --date 2026-05-02
+check "  the refusal says how to file it late or change its regime" grep -qF \
+    "unit $U7: LAPSED_SOFT -> DECLARED by OPERATOR is not allowed (the soft deadline passed: \`cebgate refund late $U7 --note EVIDENCE\` files it late, before the hard deadline; \`cebgate refund regime $U7 REGIME --note TEXT\` changes its regime)" "$T/err"
+
 # ---- the hard deadline passes while B4 is not filed: U7's regime falls back and it leaves B4,
 # whose files no longer claim its refund
 expect_rc 0 "tick past the hard deadline (2025-06-10 + 36 months)" cg refund tick --as-of 2028-06-11
