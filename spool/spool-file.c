@@ -445,7 +445,7 @@ static int publish(struct batch *b, struct cg_err *err)
     if (rc != CG_OK)
         goto done;
     sp->st.msgs_queued += (long)n;
-    rc = spool_submit_names(sp, guids, names, n, err);
+    rc = spool_submit_handed(sp, guids, names, n, err);
 done:
     free(guids);
     free(names);

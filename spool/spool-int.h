@@ -170,6 +170,14 @@ int spool_settle_received(struct cg_spool *sp, struct cg_err *err);
 /* Submit n committed message files (guid, outbox name) and record the answers. */
 int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n,
                        struct cg_err *err);
+/*
+ * Record n messages spool_hand_over has just handed over. With the directory transport that
+ * hand-over is the submit itself (each file in outbox/, or already taken from there, and
+ * linked in archive/, both directories flushed): every one is recorded as sent without looking
+ * at the directories again. Other transports submit them (spool_submit_names).
+ */
+int spool_submit_handed(struct cg_spool *sp, char **guids, char **names, size_t n,
+                        struct cg_err *err);
 /* Hand queued messages to the transport. */
 int spool_submit_queued(struct cg_spool *sp, struct cg_err *err);
 /* Finish what a crash left in tmp/ and the database. */
