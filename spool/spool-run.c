@@ -2,10 +2,11 @@
  * spool-run.c - one pass over the working directory (cebgate run) and the watching loop
  * (cebgate watch, inotify).
  *
- * A pass: fetch receipts from the transport, apply inbox/, submit what earlier runs left
- * queued, take and process incoming/, declare the payment receipts of changed collections,
- * cancellations, departures and summaries, fetch and apply receipts again, prune archive/ (at
- * most once a day, see spool_prune_archive). A stop request (SIGTERM) is honoured between units
+ * A pass: prune archive/ (at most once a day, see spool_prune_archive; first, so that the scan
+ * never reads the files this pass adds, none of them old), fetch receipts from the transport,
+ * apply inbox/, submit what earlier runs left queued, take and process incoming/, declare the
+ * payment receipts of changed collections, cancellations, departures and summaries, fetch and
+ * apply receipts again. A stop request (SIGTERM) is honoured between units
  * of work. The watcher reacts to complete files only (IN_CLOSE_WRITE, IN_MOVED_TO) in incoming/,
  * its seller folders (watched as they appear) and inbox/, and runs a pass at least every
  * retry_secs for the transport.
@@ -79,6 +80,7 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
     rc = cg_spool_lock_check(sp->lock, err);
     if (rc != CG_OK)
         return rc;
+    spool_prune_archive(sp);
     rc = fetch(sp, err);
     if (rc == CG_OK && !stopped(sp))
         rc = spool_inbox(sp, err);
@@ -100,8 +102,6 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
         rc = fetch(sp, err);
     if (rc == CG_OK && !stopped(sp))
         rc = spool_inbox(sp, err);
-    if (rc == CG_OK && !stopped(sp))
-        spool_prune_archive(sp);
     spool_progress(sp, true);
     if (rc != CG_OK)
         return rc;
