@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,21 @@ void cg_run_signals(volatile sig_atomic_t **flag)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     *flag = &stop_flag;
+}
+
+/*
+ * A pass frees most of what one batch allocated before the next batch allocates it again. By
+ * default glibc gives the freed top of the heap back to the kernel (more than 128 KiB free) and
+ * takes it again moments later: about three brk calls and their page faults per order. Keeping
+ * up to 16 MiB (1 MiB more at each growth) ends that churn; peak memory is unchanged, as what is
+ * kept was in use at the peak.
+ */
+void cg_run_malloc_setup(void)
+{
+#ifdef M_TRIM_THRESHOLD
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
+    mallopt(M_TOP_PAD, 1 << 20);
+#endif
 }
 
 static void fmt_dur(int64_t ms, char *out, size_t size)
@@ -269,6 +285,7 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     if (optind != argc)
         return cg_cmd_usage_error(&cg_cmd_run, "no arguments expected");
     cg_run_signals(&o.stop);
+    cg_run_malloc_setup();
     cg_log_set_before(cg_run_clear_bar, &v);
     rc = cg_transport_new(cli->conf, &t, &err);
     /* Statements in incoming/ are taken first, so the spool never reads one as orders. */

@@ -48,6 +48,7 @@ static int exec_watch(struct cg_cli *cli, int argc, char **argv)
         return cg_cmd_usage_error(&cg_cmd_watch, "no arguments expected");
     v.tty = 0; /* a daemon logs lines, it draws no bar */
     cg_run_signals(&o.stop);
+    cg_run_malloc_setup();
     cg_log_set_before(cg_run_clear_bar, &v);
     /* Collection statements dropped while watching are imported, not read as orders. */
     sctx.cli = cli;

@@ -135,5 +135,7 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
 int cg_run_exit(int rc, const struct cg_err *err, const struct cg_spool_stats *st);
 /* SIGTERM and SIGINT set *flag (the stop flag of struct cg_spool_opts). */
 void cg_run_signals(volatile sig_atomic_t **flag);
+/* Keep freed heap memory for the next batch instead of returning it at once (run, watch). */
+void cg_run_malloc_setup(void);
 
 #endif
