@@ -11,11 +11,18 @@
  * generator or the clock fails (they do not on a working system) the process aborts: a guid that
  * is not unique would silently merge two customs documents.
  *
+ * The random bits are drawn from OpenSSL 64 guids at a time into a buffer of the calling thread:
+ * each RAND_bytes call locks the generator and asks the kernel for the process id (to notice a
+ * fork), which cost more than the rest of a guid. Each byte of the buffer is used once. A fork
+ * empties the buffer of the thread that forked (the only thread of the child), so a child never
+ * repeats its parent's guids.
+ *
  * Times are rendered in China time (UTC+8, no daylight saving) only here, at the message
  * boundary.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,15 +36,47 @@
 
 #define CHINA_OFFSET (8 * 3600)
 
+#define GUID_RANDOM 16
+#define GUID_POOL (64 * GUID_RANDOM)
+
+static _Thread_local unsigned char pool[GUID_POOL];
+static _Thread_local size_t pool_left;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_forget(void)
+{
+    pool_left = 0;
+}
+
+static void pool_init(void)
+{
+    if (pthread_atfork(NULL, NULL, pool_forget) != 0)
+        abort();
+}
+
+static void random_bytes(unsigned char r[GUID_RANDOM])
+{
+    if (pthread_once(&pool_once, pool_init) != 0)
+        abort();
+    if (pool_left < GUID_RANDOM) {
+        if (RAND_bytes(pool, (int)sizeof(pool)) != 1)
+            abort();
+        pool_left = sizeof(pool);
+    }
+    pool_left -= GUID_RANDOM;
+    memcpy(r, pool + pool_left, GUID_RANDOM);
+}
+
 void cg_guid_new(char out[37])
 {
     static const char hex[] = "0123456789ABCDEF";
-    unsigned char r[16];
+    unsigned char r[GUID_RANDOM];
     struct timespec ts;
     uint64_t ms;
     size_t i, o = 0;
 
-    if (RAND_bytes(r, (int)sizeof(r)) != 1 || clock_gettime(CLOCK_REALTIME, &ts) != 0)
+    random_bytes(r);
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
         abort();
     ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
     for (i = 0; i < 6; i++)

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -423,6 +424,33 @@ static void test_guid(void **state)
         if (guid_ms(a) == guid_ms(b))
             assert_memory_not_equal(a + 14, b + 14, 22);
     }
+}
+
+/* A child process never repeats its parent's guids (the random bits are drawn ahead). */
+static void test_guid_fork(void **state)
+{
+    char parent[37], child[37], first[37];
+    int fd[2], status = 0;
+    pid_t pid;
+
+    (void)state;
+    cg_guid_new(first); /* the parent has random bits in hand now */
+    assert_int_equal(pipe(fd), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        cg_guid_new(child);
+        _exit(write(fd[1], child, sizeof(child)) == (ssize_t)sizeof(child) ? 0 : 1);
+    }
+    close(fd[1]);
+    assert_int_equal(read(fd[0], child, sizeof(child)), (ssize_t)sizeof(child));
+    close(fd[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cg_guid_new(parent);
+    /* Past the 48-bit time: the 74 random bits (and version and variant) differ. */
+    assert_memory_not_equal(parent + 14, child + 14, 22);
+    assert_memory_not_equal(first + 14, child + 14, 22);
 }
 
 static void test_time(void **state)
@@ -1731,6 +1759,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_guid),
+        cmocka_unit_test(test_guid_fork),
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_msg_type_of),
         cmocka_unit_test(test_schema_load_errors),
