@@ -139,6 +139,18 @@ int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_rep
                  seller, NULL, NULL, row_file, &q, err);
 }
 
+/*
+ * The common table rj: the rejections of the input files f, each numbered within its order:
+ * latest = 1 is the order's last rejection among those files. An order rejected by several of
+ * them (in two files, or in a file dropped again) is one rejected order. A rejection with no
+ * order number stands for the order on its line of its file.
+ */
+#define RUN_REJECTIONS                                                                             \
+    "rj AS (SELECT r.reason, row_number() OVER (PARTITION BY r.seller, nullif(r.order_no, ''), "   \
+    "CASE WHEN nullif(r.order_no, '') IS NULL THEN i.name END, CASE WHEN nullif(r.order_no, '') "  \
+    "IS NULL THEN r.line END ORDER BY r.id DESC) AS latest FROM rejections r JOIN f i ON i.id = "  \
+    "r.input_file)"
+
 static int row_run(sqlite3_stmt *s, const struct q *q)
 {
     struct cg_report_run *out = q->ctx;
@@ -164,10 +176,11 @@ int cg_store_report_last_run(struct cg_store *st, const char *seller, const char
         st,
         "WITH d AS (SELECT max(substr(taken_at, 1, 10)) AS day FROM input_files WHERE (?1 IS NULL "
         "OR seller = ?1) AND substr(taken_at, 1, 10) <= ?2), f AS (SELECT i.* FROM input_files i, "
-        "d WHERE substr(i.taken_at, 1, 10) = d.day AND (?1 IS NULL OR i.seller = ?1)) SELECT "
-        "d.day, (SELECT count(*) FROM f), (SELECT count(*) FROM f WHERE outcome = 'failed'), "
-        "(SELECT coalesce(sum(orders_new + orders_modified + orders_unchanged), 0) FROM f), "
-        "(SELECT coalesce(sum(orders_rejected), 0) FROM f), (SELECT coalesce(sum(orders_waiting "
+        "d WHERE substr(i.taken_at, 1, 10) = d.day AND (?1 IS NULL OR i.seller = "
+        "?1)), " RUN_REJECTIONS
+        " SELECT d.day, (SELECT count(*) FROM f), (SELECT count(*) FROM f WHERE outcome = "
+        "'failed'), (SELECT coalesce(sum(orders_new + orders_modified + orders_unchanged), 0) "
+        "FROM f), (SELECT count(*) FROM rj WHERE latest = 1), (SELECT coalesce(sum(orders_waiting "
         "+ orders_skipped + orders_cancelled), 0) FROM f), (SELECT count(*) FROM messages WHERE "
         "input_file IN (SELECT id FROM f)), (SELECT min(taken_at) FROM f), (SELECT "
         "max(coalesce(finished_at, taken_at)) FROM f) FROM d WHERE d.day IS NOT NULL",
@@ -186,9 +199,11 @@ int cg_store_report_run_reasons(struct cg_store *st, const char *seller, const c
 {
     struct q q = {.fn.reason = fn, .ctx = ctx};
 
-    return query(st,
-                 "SELECT r.reason, count(*) AS n FROM rejections r JOIN input_files i ON i.id = "
-                 "r.input_file WHERE substr(i.taken_at, 1, 10) = ?2 AND (?1 IS NULL OR i.seller = "
-                 "?1) GROUP BY r.reason ORDER BY n DESC, r.reason",
-                 seller, day, NULL, row_reason, &q, err);
+    return query(
+        st,
+        "WITH f AS (SELECT * FROM input_files WHERE substr(taken_at, 1, 10) = ?2 AND (?1 IS NULL "
+        "OR seller = ?1)), " RUN_REJECTIONS
+        " SELECT reason, count(*) AS n FROM rj WHERE latest = 1 GROUP BY reason ORDER BY n DESC, "
+        "reason",
+        seller, day, NULL, row_reason, &q, err);
 }

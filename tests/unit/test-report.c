@@ -223,7 +223,7 @@ static void test_db_failure(void **state)
         "max(substr(taken_at",        /* last run */
         "GROUP BY o.seller, d.state", /* documents by state */
         "ORDER BY id DESC",           /* failed files */
-        "GROUP BY r.reason",          /* the last run's rejection reasons */
+        "GROUP BY reason ORDER BY n", /* the last run's rejection reasons */
         "count(DISTINCT order_no)",   /* per seller */
         "GROUP BY day, d.state",      /* the 30 days */
     };
@@ -612,6 +612,29 @@ static void test_seller_pending(void **state)
     cg_report_free(r);
 }
 
+/* The report of one seller, up to 10 rows per list. */
+static struct cg_report *seller_report(struct fx *f, const char *seller)
+{
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+
+    opts(&o);
+    o.rows = 10;
+    o.seller = seller;
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    return r;
+}
+
+/* Row i of the last run's reasons is kind, counted n times. */
+static void assert_reason(json_t *sec, size_t i, const char *kind, const char *n)
+{
+    json_t *row = json_array_get(json_object_get(sec, "rows"), i);
+
+    assert_string_equal(json_string_value(json_array_get(row, 0)), kind);
+    assert_string_equal(json_string_value(json_array_get(row, 1)), n);
+}
+
 /*
  * The last run's rejections are grouped by their kind, as the run summary groups them: the
  * order's place and number left out, quoted values written '…' and numbers N, so two unknown
@@ -620,11 +643,10 @@ static void test_seller_pending(void **state)
 static void test_run_reasons_grouped(void **state)
 {
     struct fx *f = *state;
-    struct cg_report_opts o;
     struct cg_report *r = NULL;
     struct cg_err err;
     int64_t file;
-    json_t *sec, *row;
+    json_t *sec;
 
     assert_int_equal(cg_store_file_add(f->st, "b", "more.csv", "more.csv", 10, "06", 10, "active",
                                        NULL, &file, &err),
@@ -641,16 +663,58 @@ static void test_run_reasons_grouped(void **state)
                      CG_OK);
     assert_int_equal(cg_store_file_finish(f->st, file, "done", NULL, &err), CG_OK);
 
-    opts(&o);
-    o.rows = 10;
-    o.seller = "b";
-    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    r = seller_report(f, "b");
     sec = section(r, "run_reasons");
     assert_int_equal(jint(sec, "total"), 1);
-    row = json_array_get(json_object_get(sec, "rows"), 0);
-    assert_string_equal(json_string_value(json_array_get(row, 0)),
-                        "field sku: '\xe2\x80\xa6' is not in the product catalogue");
-    assert_string_equal(json_string_value(json_array_get(row, 1)), "2");
+    assert_reason(sec, 0, "field sku: '\xe2\x80\xa6' is not in the product catalogue", "2");
+    cg_report_free(r);
+}
+
+/*
+ * An order rejected by several files of the last run (the same order in two files, or a file
+ * dropped again) is one rejected order: counted once in the last run's figure and once under its
+ * reasons, by its latest rejection that day.
+ */
+static void test_run_reasons_each_order_once(void **state)
+{
+    struct fx *f = *state;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    int64_t file[3];
+    const char *names[3] = {"more.csv", "more.csv", "other.csv"};
+    json_t *sec;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(cg_store_file_add(f->st, "b", names[i], names[i], 10, "07", 20 + i,
+                                           "active", NULL, &file[i], &err),
+                         CG_OK);
+        /* B7: an unknown SKU in more.csv and again when it is dropped again, a wrong total in
+         * other.csv, its latest rejection */
+        assert_int_equal(cg_store_rejection_add(f->st, file[i], "b", "B7", 3,
+                                                i < 2 ? "b/more.csv:3: order B7: field sku: 'X-1' "
+                                                        "is not in the product catalogue"
+                                                      : "b/other.csv:3: order B7: field total: "
+                                                        "not the sum of the lines",
+                                                &err),
+                         CG_OK);
+        assert_int_equal(cg_store_file_count(f->st, file[i], 0, 0, 0, 1, &err), CG_OK);
+        assert_int_equal(cg_store_file_finish(f->st, file[i], "done", NULL, &err), CG_OK);
+    }
+    /* B8: an unknown SKU in other.csv only */
+    assert_int_equal(cg_store_rejection_add(f->st, file[2], "b", "B8", 4,
+                                            "b/other.csv:4: order B8: field sku: 'Y-2' is not in "
+                                            "the product catalogue",
+                                            &err),
+                     CG_OK);
+    assert_int_equal(cg_store_file_count(f->st, file[2], 0, 0, 0, 1, &err), CG_OK);
+
+    r = seller_report(f, "b");
+    assert_int_equal(jint(json_object_get(r->doc, "last_run"), "rejected"), 2);
+    sec = section(r, "run_reasons");
+    assert_int_equal(jint(sec, "total"), 2);
+    assert_reason(sec, 0, "field sku: '\xe2\x80\xa6' is not in the product catalogue", "1");
+    assert_reason(sec, 1, "field total: not the sum of the lines", "1");
     cg_report_free(r);
 }
 
@@ -679,6 +743,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seller_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_multiline_cell, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_reasons_grouped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_reasons_each_order_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_needs, setup_needs, teardown_needs),
     };
 
