@@ -1,5 +1,5 @@
 /*
- * cmd-status.c - `cebgate status ORDER-NO | FILE | --pending | --rejected | --unknown`.
+ * cmd-status.c - `cebgate status [SELLER/]ORDER-NO | FILE | --pending | --rejected | --unknown`.
  *
  * The timeline of an order (each document, each version sent, each receipt, with times), the
  * history of an input file, or the lists of pending documents, rejections and receipts for
@@ -86,9 +86,11 @@ done:
 
 const struct cg_cmd cg_cmd_status = {
     "status",
-    "ORDER-NO | [SELLER/]FILE | --pending | --rejected | --unknown | --cancel | --summaries",
+    "[SELLER/]ORDER-NO | [SELLER/]FILE | --pending | --rejected | --unknown | --cancel | "
+    "--summaries",
     "the timeline of an order or input file, or the pending and rejected lists",
     "  ORDER-NO    each document of the order, each version sent, each receipt, with times\n"
+    "              (SELLER/ORDER-NO, as the lists print it: that seller's order only)\n"
     "  FILE        what became of an input file (as dropped, or SELLER/FILE as run prints it)\n"
     "  --pending   documents still waiting for a final receipt\n"
     "  --rejected  rejected orders and documents with the reasons\n"

@@ -33,6 +33,7 @@ struct report {
     long found;
     int version; /* of the message whose receipts are printed */
     struct cg_err *err;
+    const char *seller; /* only this seller's orders; NULL: any */
 };
 
 static int receipt_line(const struct cg_store_receipt *r, void *vctx)
@@ -109,6 +110,8 @@ static int order_lines(const struct cg_store_order *o, void *vctx)
     struct report *c = vctx;
     int rc;
 
+    if (c->seller != NULL && strcmp(o->seller, c->seller) != 0)
+        return CG_OK;
     c->found++;
     fprintf(c->fp, "order %s  seller %s  first seen %s  last changed %s  from %s\n", o->order_no,
             o->seller[0] ? o->seller : "(default)", o->created_at, o->updated_at, o->last_file);
@@ -135,22 +138,40 @@ static int rejection_line(const char *at, const char *reason, void *vctx)
     return CG_OK;
 }
 
-static int order_report(struct cg_store *st, const char *no, FILE *fp, struct cg_err *err)
+/* The orders numbered no of seller (NULL: any seller), else their rejections. */
+static int order_lookup(struct cg_store *st, const char *seller, const char *no, FILE *fp,
+                        long *found, struct cg_err *err)
 {
-    struct report c = {st, fp, 0, 0, err};
+    struct report c = {st, fp, 0, 0, err, seller};
     struct rej_ctx j = {fp, no, 0};
     int rc;
 
     rc = cg_store_orders_named(st, no, order_lines, &c, err);
+    if (rc == CG_OK && c.found == 0)
+        rc = cg_store_order_rejections(st, seller, no, rejection_line, &j, err);
+    *found = c.found + j.found;
+    return rc;
+}
+
+/*
+ * An order by its number (every seller's order with it), or SELLER/ORDER-NO as the pending and
+ * rejected lists print it. A number holding a '/' of its own is looked up whole first.
+ */
+static int order_report(struct cg_store *st, const char *arg, FILE *fp, struct cg_err *err)
+{
+    const char *slash = strchr(arg, '/');
+    char seller[256];
+    long found = 0;
+    int rc = order_lookup(st, NULL, arg, fp, &found, err);
+
+    if (rc == CG_OK && found == 0 && slash != NULL && (size_t)(slash - arg) < sizeof(seller)) {
+        snprintf(seller, sizeof(seller), "%.*s", (int)(slash - arg), arg);
+        rc = order_lookup(st, seller, slash + 1, fp, &found, err);
+    }
     if (rc != CG_OK)
         return rc;
-    if (c.found == 0) {
-        rc = cg_store_order_rejections(st, no, rejection_line, &j, err);
-        if (rc != CG_OK)
-            return rc;
-    }
-    if (c.found + j.found == 0)
-        return CG_ERR_SET(err, CG_ENOTFOUND, "order %s: not known", no);
+    if (found == 0)
+        return CG_ERR_SET(err, CG_ENOTFOUND, "order %s: not known", arg);
     return CG_OK;
 }
 

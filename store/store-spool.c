@@ -979,7 +979,7 @@ int cg_store_doc_msgs(struct cg_store *st, int64_t doc_id,
     return loop_end(st, s, S_DOC_MSGS, r, rc, err);
 }
 
-int cg_store_order_rejections(struct cg_store *st, const char *order_no,
+int cg_store_order_rejections(struct cg_store *st, const char *seller, const char *order_no,
                               int (*fn)(const char *at, const char *reason, void *ctx), void *ctx,
                               struct cg_err *err)
 {
@@ -990,6 +990,8 @@ int cg_store_order_rejections(struct cg_store *st, const char *order_no,
     if (rc != CG_OK)
         return rc;
     sqlite3_bind_text(s, 1, order_no, -1, SQLITE_STATIC);
+    if (seller != NULL)
+        sqlite3_bind_text(s, 2, seller, -1, SQLITE_STATIC);
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         rc = fn(text_or_empty(s, 0), text_or_empty(s, 1), ctx);
         if (rc != CG_OK)

@@ -134,7 +134,8 @@ const char *const store_sql[S_N] = {
     [S_DOC_MSGS] = "SELECT id, document_id, version, msg_type, app_type, guid, file_name, "
                    "state, status, created_at, sent_at FROM messages WHERE document_id = ?1 "
                    "ORDER BY version",
-    [S_ORDER_REJECTIONS] = "SELECT at, reason FROM rejections WHERE order_no = ?1 ORDER BY id",
+    [S_ORDER_REJECTIONS] = "SELECT at, reason FROM rejections WHERE order_no = ?1 AND (?2 IS NULL "
+                           "OR seller = ?2) ORDER BY id",
     [S_LIST_PENDING] = "SELECT o.seller, o.order_no, d.msg_type, d.version, d.state, "
                        "d.updated_at, d.guid FROM documents d JOIN orders o ON o.id = d.order_id "
                        "WHERE " STORE_DOC_PENDING " ORDER BY d.updated_at, d.id",

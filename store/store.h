@@ -338,8 +338,8 @@ int cg_store_orders_named(struct cg_store *st, const char *order_no,
 int cg_store_doc_msgs(struct cg_store *st, int64_t doc_id,
                       int (*fn)(const struct cg_store_msg *m, void *ctx), void *ctx,
                       struct cg_err *err);
-/* Rejections of an order number (from any file): time and reason. */
-int cg_store_order_rejections(struct cg_store *st, const char *order_no,
+/* Rejections of an order number of seller (NULL: any seller), from any file: time and reason. */
+int cg_store_order_rejections(struct cg_store *st, const char *seller, const char *order_no,
                               int (*fn)(const char *at, const char *reason, void *ctx), void *ctx,
                               struct cg_err *err);
 

@@ -1,0 +1,41 @@
+#!/bin/sh
+# report-status.sh - `cebgate status` as the broker uses it after a run: an order named
+# SELLER/ORDER-NO, as `status --rejected` and `--pending` print it, shows that seller's order
+# only (two sellers may use the same order number).
+. "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
+
+mkdir -p "$W/incoming/acme" "$W/incoming/jl"
+head='order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight'
+# acme: SO-0000001 declared; SO-0000002 sells a SKU that is not in the catalogue
+cat >"$W/incoming/acme/orders.csv" <<EOF
+$head
+SO-0000001,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,3120980105,SF Express,SF0000000000001,2.5
+SO-0000002,USD,US,USNY,5.00,NOPE-2,Item 1,1,3.50,3120980105,SF Express,SF0000000000002,2.5
+EOF
+# jl: an order with the same number, rejected for a SKU of its own
+printf '%s\n' '{"order_no": "SO-0000002", "currency": "USD", "country": "US", "pod": "USNY", "freight": "4.00", "shipment": {"logistics_code": "3120980105", "logistics_name": "SF", "logistics_no": "JL0000000000002", "gross_weight": "2.5"}, "lines": [{"sku": "JL-NOPE", "item_name": "Item 0", "qty": "1", "price": "1.75"}]}' \
+    >"$W/incoming/jl/orders.jsonl"
+# acme: a file whose two orders are both rejected is refused whole
+cat >"$W/incoming/acme/bad.csv" <<EOF
+$head
+SO-0000008,USD,US,USNY,5.00,NOPE-8,Item 0,1,3.50,3120980105,SF Express,SF0000000000008,2.5
+SO-0000009,USD,US,USNY,5.00,NOPE-9,Item 0,1,3.50,3120980105,SF Express,SF0000000000009,2.5
+EOF
+
+expect_rc 1 "the run rejects orders" cg run
+check "bad.csv refused whole" test -f "$W/failed/acme/bad.csv"
+expect_rc 0 "status --rejected" cg status --rejected
+check "the rejected list names acme/SO-0000002" grep -q '  order acme/SO-0000002  ' "$T/out"
+
+expect_rc 0 "status of a rejected order as the list names it" cg status acme/SO-0000002
+check "acme's rejection" grep -q "acme/orders.csv:3: order SO-0000002: field sku: 'NOPE-2'" "$T/out"
+check "only acme's" [ "$(wc -l <"$T/out")" -eq 1 ]
+expect_rc 0 "status of the order number alone" cg status SO-0000002
+check "both sellers' rejections" [ "$(grep -c 'rejected' "$T/out")" -eq 2 ]
+expect_rc 0 "status of a declared order as SELLER/ORDER-NO" cg status acme/SO-0000001
+check "its timeline" grep -q '^order SO-0000001  seller acme  ' "$T/out"
+check "its documents" [ "$(grep -c '^  CEB[356]0[353] ' "$T/out")" -eq 3 ]
+expect_rc 1 "an order another seller does not have" cg status jl/SO-0000001
+check "says it is not known" grep -q 'jl/SO-0000001: no such order or input file' "$T/err"
+
+finish
