@@ -211,8 +211,12 @@ static int file_lines(const struct cg_store_file *f, void *vctx)
     if (rc != CG_OK)
         return rc;
     fprintf(c->fp, "  messages: %ld (%ld still queued)\n", total, queued);
+    /* A file refused because its orders were: the reason's further lines are those orders'
+     * rejections (the first 20), every one of which is listed below. */
     if (f->reason != NULL && f->reason[0])
-        fprintf(c->fp, "  reason: %s\n", f->reason);
+        fprintf(c->fp, "  reason: %.*s\n",
+                (int)(f->orders_rejected > 0 ? strcspn(f->reason, "\n") : strlen(f->reason)),
+                f->reason);
     return cg_store_file_rejections(c->st, f->id, -1, file_rejection_line, c->fp, c->err);
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # report-status.sh - `cebgate status` as the broker uses it after a run: an order named
 # SELLER/ORDER-NO, as `status --rejected` and `--pending` print it, shows that seller's order
-# only (two sellers may use the same order number).
+# only (two sellers may use the same order number); the status of a file refused whole lists
+# each of its rejected orders once.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 
 mkdir -p "$W/incoming/acme" "$W/incoming/jl"
@@ -38,4 +39,8 @@ check "its documents" [ "$(grep -c '^  CEB[356]0[353] ' "$T/out")" -eq 3 ]
 expect_rc 1 "an order another seller does not have" cg status jl/SO-0000001
 check "says it is not known" grep -q 'jl/SO-0000001: no such order or input file' "$T/err"
 
+expect_rc 0 "status of the file refused whole" cg status acme/bad.csv
+check "its reason" grep -q '^  reason: acme/bad.csv: all 2 orders rejected$' "$T/out"
+check "SO-0000008 listed once" [ "$(grep -c 'order SO-0000008' "$T/out")" -eq 1 ]
+check "SO-0000009 listed once" [ "$(grep -c 'order SO-0000009' "$T/out")" -eq 1 ]
 finish
