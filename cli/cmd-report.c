@@ -260,6 +260,24 @@ static int run_overview(struct cg_cli *cli, struct cg_report_opts *o, const char
     return cg_cli_settle_exit(rc, &err);
 }
 
+/* What an option of report takes, by the usage's name; NULL for an option that is not one. */
+static const char *value_name(const char *opt)
+{
+    static const char *const names[][2] = {
+        {"--format", "table, csv or json"},
+        {"--as-of", "DAY"},
+        {"--seller", "CODE"},
+        {"--html", "FILE"},
+    };
+    size_t k;
+
+    for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        if (strcmp(opt, names[k][0]) == 0)
+            return names[k][1];
+    }
+    return NULL;
+}
+
 static int exec_report(struct cg_cli *cli, int argc, char **argv)
 {
     const char *pos[2] = {NULL, NULL};
@@ -292,6 +310,9 @@ static int exec_report(struct cg_cli *cli, int argc, char **argv)
         } else if (strcmp(argv[i], "--html") == 0 && i + 1 < argc) {
             html = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            const char *what = value_name(argv[i]);
+            if (what != NULL)
+                return cg_cmd_usage_error(&cg_cmd_report, "%s: %s expected", argv[i], what);
             return cg_cmd_usage_error(&cg_cmd_report, "unknown option %s", argv[i]);
         } else if (npos < 2) {
             pos[npos++] = argv[i];

@@ -22,6 +22,12 @@ check "init wrote cebgate.conf" test -f "$T/w/cebgate.conf"
 check "init made the database" test -f "$T/w/cebgate.db"
 check "database is at a schema version" \
     sh -c "[ \"\$(sqlite3 '$T/w/cebgate.db' 'PRAGMA user_version')\" -ge 1 ]"
+# An option of report given without its value is named as such, not as an unknown option.
+expect_rc 2 "report --html without FILE is a usage error" "$CEBGATE" -c "$T/w/cebgate.conf" report --html
+check "says the file is missing" grep -q '^cebgate: --html: FILE expected$' "$T/err"
+expect_rc 2 "report --seller without CODE is a usage error" \
+    "$CEBGATE" -c "$T/w/cebgate.conf" report --format json --seller
+check "says the seller is missing" grep -q '^cebgate: --seller: CODE expected$' "$T/err"
 echo "# kept" >>"$T/w/cebgate.conf"
 expect_rc 0 "init again is harmless" "$CEBGATE" init "$T/w"
 check "init keeps an existing configuration" grep -q '^# kept' "$T/w/cebgate.conf"
