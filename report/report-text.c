@@ -158,6 +158,36 @@ static void csv_cell(FILE *fp, const char *s, int last)
     fputc(last ? '\n' : ',', fp);
 }
 
+/*
+ * The last run as a section of its own: a header naming each figure as the JSON does, then one
+ * row (none when no file was ever taken); a figure the run lacks (its duration) is empty.
+ */
+static void csv_last_run(FILE *fp, json_t *run)
+{
+    static const char *const keys[] = {"day",      "files",      "failed_files",  "orders",
+                                       "rejected", "held",       "messages",      "started",
+                                       "finished", "duration_s", "orders_per_min"};
+    size_t n = sizeof(keys) / sizeof(keys[0]), k;
+    char num[24];
+
+    fputc('\n', fp);
+    csv_cell(fp, "section", 0);
+    for (k = 0; k < n; k++)
+        csv_cell(fp, keys[k], k + 1 == n);
+    if (!json_is_object(run))
+        return;
+    csv_cell(fp, "last_run", 0);
+    for (k = 0; k < n; k++) {
+        json_t *v = json_object_get(run, keys[k]);
+        const char *text = json_is_string(v) ? json_string_value(v) : "";
+        if (json_is_integer(v)) {
+            snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+            text = num;
+        }
+        csv_cell(fp, text, k + 1 == n);
+    }
+}
+
 int cg_report_write_csv(const struct cg_report *r, FILE *fp, struct cg_err *err)
 {
     json_t *secs = json_object_get(r->doc, "sections"), *needs = json_object_get(r->doc, "needs");
@@ -178,6 +208,7 @@ int cg_report_write_csv(const struct cg_report *r, FILE *fp, struct cg_err *err)
         csv_cell(fp, json_string_value(json_object_get(v, "what")), 0);
         csv_cell(fp, json_string_value(json_object_get(v, "command")), 1);
     }
+    csv_last_run(fp, json_object_get(r->doc, "last_run"));
     json_array_foreach(secs, i, sec)
     {
         json_t *cols = json_object_get(sec, "columns");

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -574,6 +575,43 @@ static void test_table_multiline_cell(void **state)
 }
 
 /*
+ * The CSV carries the last run as the table and the page show it: a section of its own after
+ * the needs list, its header naming each figure, one row. The fixture's run is today's one file
+ * with no order counted, A9 rejected and no message written.
+ */
+static void test_csv_last_run(void **state)
+{
+    struct fx *f = *state;
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    char *text = NULL, want[128], today[16];
+    size_t len = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+    FILE *fp;
+
+    gmtime_r(&now, &tm);
+    strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+    opts(&o);
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    fp = open_memstream(&text, &len);
+    assert_non_null(fp);
+    assert_int_equal(cg_report_write_csv(r, fp, &err), CG_OK);
+    assert_int_equal(fclose(fp), 0);
+    assert_non_null(strstr(text, "\n\n\"section\",\"day\",\"files\",\"failed_files\",\"orders\","
+                                 "\"rejected\",\"held\",\"messages\",\"started\",\"finished\","
+                                 "\"duration_s\",\"orders_per_min\"\n\"last_run\","));
+    snprintf(want, sizeof(want), "\"last_run\",\"%s\",\"1\",\"0\",\"0\",\"1\",\"0\",\"0\",\"%s",
+             today, today);
+    assert_non_null(strstr(text, want));
+    /* after the needs list, before the first section */
+    assert_true(strstr(text, want) < strstr(text, "\"run_reasons\""));
+    free(text);
+    cg_report_free(r);
+}
+
+/*
  * A seller's pending documents are those `cebgate status --pending` lists: an order (CEB303) or a
  * waybill (CEB505) accepted by customs (120) has its last receipt and is not pending; an export
  * inventory (CEB603) accepted is, until released.
@@ -742,6 +780,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolved_not_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seller_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_multiline_cell, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_last_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_reasons_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_reasons_each_order_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_needs, setup_needs, teardown_needs),
