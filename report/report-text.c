@@ -135,7 +135,7 @@ int cg_report_write_table(const struct cg_report *r, FILE *fp, struct cg_err *er
     } else {
         fprintf(fp,
                 "  %s: %lld files (%lld failed), %lld orders taken, %lld rejected, %lld held, "
-                "%lld messages, %s .. %s\n",
+                "%lld messages, %s .. %s",
                 json_string_value(json_object_get(run, "day")),
                 (long long)json_integer_value(json_object_get(run, "files")),
                 (long long)json_integer_value(json_object_get(run, "failed_files")),
@@ -145,6 +145,11 @@ int cg_report_write_table(const struct cg_report *r, FILE *fp, struct cg_err *er
                 (long long)json_integer_value(json_object_get(run, "messages")),
                 json_string_value(json_object_get(run, "started")),
                 json_string_value(json_object_get(run, "finished")));
+        if (json_object_get(run, "duration_s") != NULL)
+            fprintf(fp, ", %lld s, %lld orders per minute",
+                    (long long)json_integer_value(json_object_get(run, "duration_s")),
+                    (long long)json_integer_value(json_object_get(run, "orders_per_min")));
+        fputc('\n', fp);
     }
     json_array_foreach(secs, i, v) table(v, fp);
     if (ferror(fp))

@@ -612,6 +612,38 @@ static void test_csv_last_run(void **state)
 }
 
 /*
+ * The table's last run ends with its duration and pace as the page shows them: whole seconds
+ * from the first file taken to the last finished, and orders taken x 60 / seconds, rounded down.
+ */
+static void test_table_last_run_pace(void **state)
+{
+    struct fx *f = *state;
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp;
+
+    exec_sql(f, "UPDATE input_files SET taken_at = '2026-03-02T10:00:00.000Z', finished_at = "
+                "'2026-03-02T10:02:05.000Z', orders_new = 250");
+    opts(&o);
+    o.as_of = "2026-03-02";
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    fp = open_memstream(&text, &len);
+    assert_non_null(fp);
+    assert_int_equal(cg_report_write_table(r, fp, &err), CG_OK);
+    assert_int_equal(fclose(fp), 0);
+    /* 125 s; 250 x 60 / 125 = 120 orders per minute */
+    assert_non_null(strstr(text,
+                           "\n  2026-03-02: 1 files (0 failed), 250 orders taken, 1 rejected, 0 "
+                           "held, 0 messages, 2026-03-02T10:00:00.000Z .. "
+                           "2026-03-02T10:02:05.000Z, 125 s, 120 orders per minute\n"));
+    free(text);
+    cg_report_free(r);
+}
+
+/*
  * A seller's pending documents are those `cebgate status --pending` lists: an order (CEB303) or a
  * waybill (CEB505) accepted by customs (120) has its last receipt and is not pending; an export
  * inventory (CEB603) accepted is, until released.
@@ -781,6 +813,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seller_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_multiline_cell, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_last_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_last_run_pace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_reasons_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_reasons_each_order_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_needs, setup_needs, teardown_needs),
