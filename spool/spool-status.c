@@ -105,6 +105,15 @@ static int return_line(const struct cg_store_return *r, void *vctx)
     return CG_OK;
 }
 
+/* A rejection of an order declared since, under its timeline. */
+static int order_rejection_line(const char *at, const char *reason, void *vctx)
+{
+    struct report *c = vctx;
+
+    fprintf(c->fp, "  rejected %s: %s\n", at, or_empty(reason));
+    return CG_OK;
+}
+
 static int order_lines(const struct cg_store_order *o, void *vctx)
 {
     struct report *c = vctx;
@@ -120,6 +129,10 @@ static int order_lines(const struct cg_store_order *o, void *vctx)
         rc = cg_store_order_cancel(c->st, o->id, cancel_line, c, c->err);
     if (rc == CG_OK || rc == CG_ENOTFOUND)
         rc = cg_store_returned(c->st, o->seller, o->order_no, return_line, c, c->err);
+    /* The files that rejected it before (or after) it was declared. */
+    if (rc == CG_OK || rc == CG_ENOTFOUND)
+        rc = cg_store_order_rejections(c->st, o->seller, o->order_no, order_rejection_line, c,
+                                       c->err);
     return rc == CG_ENOTFOUND ? CG_OK : rc;
 }
 

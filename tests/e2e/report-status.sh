@@ -2,7 +2,8 @@
 # report-status.sh - `cebgate status` as the broker uses it after a run: an order named
 # SELLER/ORDER-NO, as `status --rejected` and `--pending` print it, shows that seller's order
 # only (two sellers may use the same order number); the status of a file refused whole lists
-# each of its rejected orders once.
+# each of its rejected orders once; an order declared after it was rejected keeps its
+# rejections in its timeline.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 
 mkdir -p "$W/incoming/acme" "$W/incoming/jl"
@@ -43,4 +44,15 @@ expect_rc 0 "status of the file refused whole" cg status acme/bad.csv
 check "its reason" grep -q '^  reason: acme/bad.csv: all 2 orders rejected$' "$T/out"
 check "SO-0000008 listed once" [ "$(grep -c 'order SO-0000008' "$T/out")" -eq 1 ]
 check "SO-0000009 listed once" [ "$(grep -c 'order SO-0000009' "$T/out")" -eq 1 ]
+# SO-0000002 corrected in a later file: declared, its earlier rejection still in its timeline
+cat >"$W/incoming/acme/fixed.csv" <<EOF
+$head
+SO-0000002,USD,US,USNY,5.00,TS-001,Item 1,1,3.50,3120980105,SF Express,SF0000000000002,2.5
+EOF
+expect_rc 0 "the corrected order is declared" cg run
+expect_rc 0 "status of the order declared after its rejection" cg status acme/SO-0000002
+check "its timeline" grep -q '^order SO-0000002  seller acme  ' "$T/out"
+check "its earlier rejection" \
+    grep -q "^  rejected .*: acme/orders.csv:3: order SO-0000002: field sku: 'NOPE-2'" "$T/out"
+check "not jl's" [ "$(grep -c 'rejected' "$T/out")" -eq 1 ]
 finish
