@@ -455,7 +455,7 @@ static int build_last_run(struct builder *b, struct cg_store *st, const char *da
         put(b, o, "orders_per_min", json_integer(run.orders * 60L / (secs > 0 ? secs : 1)));
     }
     put(b, b->r->doc, "last_run", o);
-    rc_ctx.sec = section(b, "run_reasons", "Orders rejected in the last run, by reason",
+    rc_ctx.sec = section(b, "run_reasons", "Reasons orders were rejected in the last run",
                          "reason,orders", "cebgate status --rejected");
     rc_ctx.kinds = json_object();
     if (rc_ctx.kinds == NULL)

@@ -782,6 +782,9 @@ static void test_run_reasons_each_order_once(void **state)
     r = seller_report(f, "b");
     assert_int_equal(jint(json_object_get(r->doc, "last_run"), "rejected"), 2);
     sec = section(r, "run_reasons");
+    /* the section's count is that of its reasons, and its title says so */
+    assert_string_equal(json_string_value(json_object_get(sec, "title")),
+                        "Reasons orders were rejected in the last run");
     assert_int_equal(jint(sec, "total"), 2);
     assert_reason(sec, 0, "field sku: '\xe2\x80\xa6' is not in the product catalogue", "1");
     assert_reason(sec, 1, "field total: not the sum of the lines", "1");
