@@ -978,9 +978,10 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     if (rc == CG_OK) {
         sc.b = &b;
         sc.states = sellers_states;
-        sc.sec = section(&b, "sellers", "Per seller",
-                         "seller,orders,documents,rejected,pending,rejected_orders,cancellations",
-                         "cebgate report --format csv");
+        sc.sec = section(
+            &b, "sellers", "Per seller",
+            "seller,orders,documents,rejected_documents,pending,rejected_orders,cancellations",
+            "cebgate report --format csv");
         rc = cg_store_report_sellers(st, o->seller, on_seller, &sc, err);
     }
     if (rc == CG_OK)

@@ -675,6 +675,10 @@ static void test_seller_pending(void **state)
     opts(&o);
     o.seller = "c";
     assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    /* the column of rejected documents is told apart from that of rejected orders */
+    row = json_object_get(section(r, "sellers"), "columns");
+    assert_string_equal(json_string_value(json_array_get(row, 3)), "rejected_documents");
+    assert_string_equal(json_string_value(json_array_get(row, 5)), "rejected_orders");
     row = json_array_get(json_object_get(section(r, "sellers"), "rows"), 0);
     assert_string_equal(json_string_value(json_array_get(row, 0)), "c");
     assert_string_equal(json_string_value(json_array_get(row, 2)), "3");
