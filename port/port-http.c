@@ -9,8 +9,10 @@
  *
  * Endpoints (docs/port.md): POST /messages (a CEB message or dxp:DxpMsg; JSON answer),
  * GET /receipts?since=ID&limit=N (JSON page of receipts), GET /metrics (Prometheus text),
- * GET /health. Bodies are collected into a buffer with the max_body ceiling; a larger
- * Content-Length is answered 413 before the body is read, and a body whose first part already
+ * GET /health. A body takes its part of body_budget (its Content-Length, max_body while a chunked
+ * one arrives) before it is read, else 503 with Retry-After, and is collected into a buffer with
+ * that part as its ceiling (port-body.c); a Content-Length over max_body is answered 413 before
+ * the body is read, and a body whose first part already
  * passes a bound on its shape (max_attributes, ...) is answered 413 with the rest dropped; a POST
  * framed twice (Content-Length twice, or with Transfer-Encoding) or with a transfer coding but
  * chunked is refused. Every request but /health comes from a configured sender: its verified
@@ -51,8 +53,8 @@ static char tls_priorities[] = TLS_PRIORITIES;
 
 struct req {
     const struct cg_port_sender *sender; /* who is asking; NULL for /health */
-    struct cg_buf body;
-    struct cg_port_job *job; /* the message, once checked */
+    struct cg_port_body body;            /* a POST's body and its part of body_budget */
+    struct cg_port_job *job;             /* the message, once checked */
     bool too_big;
     bool over_bounds; /* the part received so far passed a bound: the rest is dropped */
     char why[160];    /* ... which one */
@@ -180,7 +182,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r == NULL)
         return;
     cg_port_job_free(r->job);
-    cg_buf_free(&r->body);
+    cg_port_body_close(p, &r->body); /* however the request ended */
     free(r);
     *con_cls = NULL;
 }
@@ -360,8 +362,11 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
     struct cg_buf b;
     long faults_503;
     long faults_drop;
+    long body_refused;
+    size_t body_held;
     size_t i;
 
+    cg_port_body_usage(p, &body_held, &body_refused);
     pthread_mutex_lock(&p->flock);
     faults_503 = p->faults_503;
     faults_drop = p->faults_drop;
@@ -406,6 +411,16 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
                 "cebgate_port_faults_injected_total{kind=\"drop\"} %ld\n",
                 st.documents, st.documents_final, st.receipts, st.receipts_pending, faults_503,
                 faults_drop);
+    cg_buf_addf(&b,
+                "# HELP cebgate_port_body_bytes_held Bytes of message bodies held now "
+                "(body_budget).\n"
+                "# TYPE cebgate_port_body_bytes_held gauge\n"
+                "cebgate_port_body_bytes_held %zu\n"
+                "# HELP cebgate_port_body_budget_refused_total POSTs answered 503 because "
+                "body_budget was taken.\n"
+                "# TYPE cebgate_port_body_budget_refused_total counter\n"
+                "cebgate_port_body_budget_refused_total %ld\n",
+                body_held, body_refused);
     return reply(conn, 200, "text/plain; version=0.0.4", cg_buf_take(&b), NULL);
 }
 
@@ -460,11 +475,12 @@ static enum MHD_Result start_post(struct cg_port *p, struct MHD_Connection *conn
         count_fault(p, &p->faults_drop);
         return MHD_NO;
     }
+    cg_port_body_fit(p, &r->body); /* a chunked body took max_body until it ended */
     remote_of(conn, remote, sizeof(remote));
     cg_port_writer_busy(p, 1);
     watch_set(conn, 0); /* the whole request is in: the deadline no longer applies */
-    if (cg_port_job_check(p, r->body.data != NULL ? r->body.data : "", r->body.len, remote,
-                          r->sender, &r->job) != CG_OK) {
+    if (cg_port_job_check(p, r->body.buf.data != NULL ? r->body.buf.data : "", r->body.buf.len,
+                          remote, r->sender, &r->job) != CG_OK) {
         cg_port_writer_busy(p, -1);
         return reply_code(conn, 500, "3001", "system error, nothing was stored; send again", "1");
     }
@@ -513,20 +529,22 @@ static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const ch
  */
 static void add_body(struct cg_port *p, struct req *r, const char *data, size_t size)
 {
-    if (cg_buf_add(&r->body, data, size) != CG_OK) {
+    struct cg_buf *b = &r->body.buf;
+
+    if (cg_buf_add(b, data, size) != CG_OK) { /* a chunked body past max_body */
         r->too_big = true;
-        cg_buf_free(&r->body);
+        cg_port_body_close(p, &r->body);
         return;
     }
     if (r->scan_at == 0)
         r->scan_at = BOUNDS_FIRST_SCAN;
-    if (r->body.len < r->scan_at)
+    if (b->len < r->scan_at)
         return;
-    r->scan_at = r->body.len * 2;
-    if (cg_port_xml_bounds(p, r->body.data, cg_port_xml_bounds_prefix(r->body.data, r->body.len),
-                           r->why, sizeof(r->why)) != CG_OK) {
+    r->scan_at = b->len * 2;
+    if (cg_port_xml_bounds(p, b->data, cg_port_xml_bounds_prefix(b->data, b->len), r->why,
+                           sizeof(r->why)) != CG_OK) {
         r->over_bounds = true;
-        cg_buf_free(&r->body);
+        cg_port_body_close(p, &r->body);
     }
 }
 
@@ -556,7 +574,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r = calloc(1, sizeof(*r));
         if (r == NULL)
             return MHD_NO;
-        cg_buf_init(&r->body, p->max_body);
+        cg_buf_init(&r->body.buf, 0); /* a POST's body gets its ceiling with its budget */
         *con_cls = r;
         open_url = strcmp(url, "/health") == 0 ||
                    (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "open") == 0);
@@ -591,6 +609,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             remote_of(conn, remote, sizeof(remote));
             cg_port_record_refusal(p, "0999", why, (size_t)n, remote, r->sender);
             return reply_code(conn, 413, "0999", why, NULL);
+        }
+        /* The body's part of body_budget, taken before any of it is read: when it does not
+         * fit, the sender is told to come back and the body is never read. */
+        if (!cg_port_body_open(p, &r->body, cl != NULL ? n : -1)) {
+            cg_debug("port: a POST of %s bytes waits: the bodies held would pass body_budget "
+                     "(%zu bytes)",
+                     cl != NULL ? cl : "max_body (chunked)", p->body_budget);
+            return reply_code_as(conn, 503, "3999",
+                                 "the port holds as many messages as it may at once "
+                                 "(body_budget); send again",
+                                 "1", true);
         }
         if (p->fault_503 > 0 && cg_port_roll(p) < p->fault_503) {
             count_fault(p, &p->faults_503);

@@ -301,6 +301,28 @@ bool cg_port_writer_queue(struct cg_port *p, struct cg_port_job *j, void *conn, 
 /* A message is being checked (+1) or its checks ended (-1): the writer waits for it. */
 void cg_port_writer_busy(struct cg_port *p, int delta);
 
+/* ------------------------------------------------------------------ bodies and their budget */
+
+/* The body of one POSTed message while the port holds it (port-body.c). */
+struct cg_port_body {
+    struct cg_buf buf; /* its bytes; the ceiling is the part of the budget it took */
+    size_t reserved;   /* bytes of body_budget it holds */
+};
+
+/*
+ * Take the part of body_budget a body needs before it is read: declared bytes (its
+ * Content-Length), or max_body when declared is -1 (chunked). Its buffer (b->buf, initialised
+ * here) may hold that many bytes and no more. false, with nothing taken and the refusal
+ * counted, when the bodies held would pass body_budget.
+ */
+bool cg_port_body_open(struct cg_port *p, struct cg_port_body *b, long declared);
+/* The body has ended: give back the part it took but does not use (a chunked body). */
+void cg_port_body_fit(struct cg_port *p, struct cg_port_body *b);
+/* Free the body and give back its part; again is harmless. */
+void cg_port_body_close(struct cg_port *p, struct cg_port_body *b);
+/* Bytes of bodies held now, and POSTs refused for the budget since the start. */
+void cg_port_body_usage(struct cg_port *p, size_t *held, long *refused);
+
 /* ------------------------------------------------------------------ the port */
 
 struct MHD_Daemon;
@@ -315,6 +337,7 @@ struct cg_port {
     bool insecure_http;
     char *db_path;
     size_t max_body;
+    size_t body_budget; /* bytes of bodies held at once, by all requests */
     long max_connections;
     long timeout_s;
     char *version; /* schema edition */
@@ -353,11 +376,13 @@ struct cg_port {
     uint64_t rng;
     long faults_503;
     long faults_drop;
+    size_t body_held;  /* bytes of body_budget taken now (port-body.c) */
+    long body_refused; /* POSTs answered 503 because the budget was taken */
     /* threads */
     long threads;              /* libmicrohttpd worker threads that run the checks */
     long commit_max;           /* most messages stored in one transaction */
     long commit_wait_ms;       /* how long the writer waits for messages still being checked */
-    pthread_mutex_t flock;     /* rng, fault counters */
+    pthread_mutex_t flock;     /* rng, fault counters, body budget */
     struct cg_store_port *rdb; /* read connection: GET /receipts, /metrics, stats */
     pthread_mutex_t rlock;     /* ... one user at a time */
     pthread_mutex_t wlock;     /* the writer connection db */

@@ -137,6 +137,7 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     p->insecure_http = cg_conf_get_bool(conf, "port", "insecure_http");
     p->db_path = cg_conf_get_path(conf, "port", "database");
     p->max_body = (size_t)cg_conf_get_int(conf, "port", "max_body");
+    p->body_budget = (size_t)cg_conf_get_int(conf, "port", "body_budget");
     p->max_connections = cg_conf_get_int(conf, "port", "max_connections");
     p->timeout_s = cg_conf_get_int(conf, "port", "timeout");
     p->version = cg_strdup(cg_conf_get(conf, "port", "schema_version"));
@@ -181,6 +182,13 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
         p->tolerance < 0) {
         rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tolerance: '%s' is not a decimal >= 0",
                         cg_conf_get(conf, "port", "tolerance"));
+        goto fail;
+    }
+    if (p->body_budget < p->max_body) {
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[port] body_budget (%zu) is smaller than max_body (%zu): a message of "
+                        "max_body bytes could never be received",
+                        p->body_budget, p->max_body);
         goto fail;
     }
     if (p->scenario.release_ms < p->scenario.accept_ms ||

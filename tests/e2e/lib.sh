@@ -53,3 +53,34 @@ finish() {
     echo "$passes passed, $fails failed"
     [ "$fails" -eq 0 ]
 }
+# port_start CONF [OPTION...]: run `cebgate [OPTION...] -c CONF port` in the background (pid
+# file port.pid, output in port.out and port.err) and wait at most 30 s for the port file it
+# writes last; PORT_PID and P (its TCP port, empty when it did not start) are set, and port_stop
+# becomes a cleanup hook
+port_start() {
+    port_conf=$1
+    shift
+    rm -f port.num
+    "$CEBGATE" "$@" -c "$port_conf" port --port-file port.num --pid-file port.pid \
+        >port.out 2>port.err &
+    PORT_PID=$!
+    case " ${cleanup_hooks:-} " in
+    *" port_stop "*) ;;
+    *) cleanup_hooks="${cleanup_hooks:-} port_stop" ;;
+    esac
+    i=0
+    while [ ! -s port.num ] && [ $i -lt 300 ] && kill -0 "$PORT_PID" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    P=$(cat port.num 2>/dev/null)
+}
+# port_stop: SIGTERM to the port port_start started; a failure unless it exits 0
+port_stop() {
+    [ -n "${PORT_PID:-}" ] || return 0
+    kill "$PORT_PID" 2>/dev/null
+    wait "$PORT_PID"
+    port_rc=$?
+    PORT_PID=""
+    [ "$port_rc" -eq 0 ] || { fail "port exited $port_rc when stopped"; sed 's/^/  port: /' port.err | tail -20; }
+}

@@ -107,29 +107,7 @@ release_ms = 0
 close_ms = 0
 receipts_dir = receipts
 EOF
-PORT_PID=""
-stop_port() {
-    [ -n "$PORT_PID" ] || return 0
-    kill "$PORT_PID" 2>/dev/null
-    wait "$PORT_PID"
-    src=$?
-    PORT_PID=""
-    [ "$src" -eq 0 ] || { fail "port exited $src when stopped"; sed 's/^/  port: /' port.err | tail -20; }
-}
-cleanup_hooks="stop_port"
-start_port() { # conf
-    rm -f port.num
-    "$CEBGATE" -c "$1" port --port-file port.num --pid-file port.pid >port.out 2>port.err &
-    PORT_PID=$!
-    i=0
-    # the port file comes last (after the pid file and the "listening" line): wait for it alone
-    while [ ! -s port.num ] && [ $i -lt 300 ] && kill -0 "$PORT_PID" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    P=$(cat port.num 2>/dev/null)
-}
-start_port port.conf
+port_start port.conf
 check "port started and wrote its port number" test -n "$P"
 check "port says where it listens" grep -q "listening on https://127.0.0.1:$P/" port.out
 check "pid file names the process" sh -c "[ \"\$(cat port.pid)\" = $PORT_PID ]"
@@ -219,7 +197,7 @@ check "documents: inventory closed" grep -q "^CEB603	A1B2C3D4-0603-4000-8000-000
 cp port.conf mtls.conf
 echo "tls_client_ca = clientca.pem" >>mtls.conf
 sed -i 's/^database = port.db/database = mtls.db/' mtls.conf
-start_port mtls.conf
+port_start mtls.conf
 URL="https://127.0.0.1:$P"
 # /health is open to anybody; every other request needs a sender. With tls_client_ca the TLS
 # handshake asks for a certificate without requiring one, and each request is then checked:
@@ -242,21 +220,21 @@ S=$(curl -sS --cacert server.pem --cert client2.pem --key client2.key -o resp -w
 check "mutual TLS: a certificate the CA issued to no registered sender is refused (HTTP $S)" \
     sh -c "[ '$S' = 403 ] && grep -q '\"code\":\"1999\"' resp"
 check "... saying it is no sender's client_cert" grep -q 'not the client_cert of any sender' resp
-stop_port
+port_stop
 
 # ---------------------------------------------------------------- fault injection (test only)
 sed -e 's/^database = port.db/database = f503.db/' port.conf >f503.conf
 echo "fault_503_percent = 100" >>f503.conf
-start_port f503.conf
+port_start f503.conf
 URL="https://127.0.0.1:$P"
 S=$(curl -sS --cacert server.pem $A --data-binary @good.xml -D hdr -o resp -w '%{http_code}' "$URL/messages")
 check "fault 503: answered 503" test "$S" = 503
 check "fault 503: with Retry-After" grep -qi '^retry-after: 1' hdr
 check "fault 503: result retry" grep -q '"result":"retry"' resp
-stop_port
+port_stop
 sed -e 's/^database = port.db/database = fdrop.db/' port.conf >fdrop.conf
 echo "fault_drop_percent = 100" >>fdrop.conf
-start_port fdrop.conf
+port_start fdrop.conf
 URL="https://127.0.0.1:$P"
 drops=0
 for i in 1 2 3 4 5 6; do
@@ -264,20 +242,20 @@ for i in 1 2 3 4 5 6; do
     [ $? -eq 52 ] && drops=$((drops + 1))
 done
 check "fault drop: every connection closed without an answer" test "$drops" -eq 6
-stop_port
+port_stop
 expect_rc 0 "fault drop: port --documents" "$CEBGATE" -c fdrop.conf port --documents
 stored=$(wc -l <"$T/out")
 check "fault drop: the message is stored at most once ($stored)" test "$stored" -le 1
 # Whether a dropped attempt stored it (half of them store before closing) is chance: sent again
 # without faults, it is a duplicate exactly when it was stored, and then stored once.
 sed '/^fault_drop_percent/d' fdrop.conf >fdrop2.conf
-start_port fdrop2.conf
+port_start fdrop2.conf
 URL="https://127.0.0.1:$P"
 post good.xml
 check "fault drop: sent again, accepted (HTTP $S)" grep -q '"result":"accepted"' resp
 check "fault drop: a duplicate exactly when a dropped attempt stored it ($stored)" \
     test "$(grep -c '"duplicate":true' resp)" -eq "$stored"
-stop_port
+port_stop
 expect_rc 0 "fault drop: port --documents afterwards" "$CEBGATE" -c fdrop2.conf port --documents
 check "fault drop: the message stored once" sh -c \
     "[ \$(wc -l <'$T/out') -eq 1 ] && grep -q '^CEB303	A1B2C3D4-0303-4000-8000-0000000000A1	' '$T/out'"
@@ -285,7 +263,7 @@ check "fault drop: the message stored once" sh -c \
 # ---------------------------------------------------------------- plain HTTP, loopback only
 printf '[port]\nlisten = 127.0.0.1\nport = 0\ntrust = signer.pem\ndatabase = plain.db\n' |
     cat sender.ini - >plain.conf
-start_port plain.conf
+port_start plain.conf
 check "plain HTTP on loopback says so" grep -q "listening on http://127.0.0.1:$P/" port.out
 S=$(curl -sS -o resp -w '%{http_code}' "http://127.0.0.1:$P/health")
 check "plain HTTP on loopback serves" test "$S" = 200
@@ -293,7 +271,7 @@ S=$(curl -sS $A -o resp -w '%{http_code}' -X PUT "http://127.0.0.1:$P/messages")
 check "wrong method is a 405" test "$S" = 405
 S=$(curl -sS $A -o resp -w '%{http_code}' "http://127.0.0.1:$P/nothing")
 check "unknown path is a 404" test "$S" = 404
-stop_port
+port_stop
 printf '[port]\nlisten = 0.0.0.0\nport = 0\ntrust = signer.pem\ndatabase = open.db\n' |
     cat sender.ini - >open.conf
 expect_rc 2 "plain HTTP on a public address is refused" "$CEBGATE" -c open.conf port

@@ -95,24 +95,7 @@ token_file = mallory.token
 sign_cert = mallory.pem
 codes = 1111111111
 EOF
-PORT_PID=""
-stop_port() {
-    [ -n "$PORT_PID" ] || return 0
-    kill "$PORT_PID" 2>/dev/null
-    wait "$PORT_PID"
-    src=$?
-    PORT_PID=""
-    [ "$src" -eq 0 ] || { fail "port exited $src when stopped"; tail -20 port.err; }
-}
-cleanup_hooks="stop_port"
-"$CEBGATE" -v -c port.conf port --port-file port.num >port.out 2>port.err &
-PORT_PID=$!
-i=0
-while [ ! -s port.num ] && [ $i -lt 300 ] && kill -0 "$PORT_PID" 2>/dev/null; do
-    sleep 0.1
-    i=$((i + 1))
-done
-P=$(cat port.num 2>/dev/null)
+port_start port.conf -v
 check "port started" test -n "$P"
 URL="https://127.0.0.1:$P"
 
@@ -352,5 +335,5 @@ expect mallory bomb.xml 413 0999 'refused before parsing: it has an element with
 req victim GET /health
 check "the port still answers after the bomb ($S)" test "$S" = 200
 
-stop_port
+port_stop
 finish

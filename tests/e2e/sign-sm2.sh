@@ -216,17 +216,7 @@ printf '[port]\nlisten = 127.0.0.1\nport = 0\ntls_cert = tls.pem\ntls_key = tls.
 cat signer.pem intruder.pem >sender-sign.pem
 printf '[sender.sample]\ntoken_file = sender.token\nsign_cert = sender-sign.pem\ncodes = 1105910159\n' \
     >>port.conf
-PORT_PID=""
-stop_port() { [ -z "$PORT_PID" ] || { kill "$PORT_PID" 2>/dev/null; wait "$PORT_PID"; PORT_PID=""; }; }
-cleanup_hooks="stop_port"
-"$CEBGATE" -c port.conf port --port-file port.num >port.out 2>port.err &
-PORT_PID=$!
-i=0
-while [ ! -s port.num ] && [ $i -lt 300 ] && kill -0 "$PORT_PID" 2>/dev/null; do
-    sleep 0.1
-    i=$((i + 1))
-done
-P=$(cat port.num 2>/dev/null)
+port_start port.conf
 check "port started" test -n "$P"
 # at_port FILE HTTP CODE WORDS DESCRIPTION
 at_port() {
@@ -250,7 +240,7 @@ at_port sv.xml 422 1004 'wrong key' "port refuses a changed SignatureValue byte"
 # a signature of the wrong shape is 1001 (1004 is kept for a value that does not match)
 at_port der.xml 422 1001 'DER-encoded SM2 signature' "port refuses a DER-encoded SignatureValue"
 at_port rogue.xml 422 1001 'not trusted' "port refuses a signer from an untrusted SM2 CA"
-stop_port
+port_stop
 
 # the official 202205 samples: sm2-sm3 URIs over a copied RSA-1024 placeholder signature; the
 # certificate check refuses the 1024-bit key before the algorithm is looked at

@@ -2226,6 +2226,111 @@ static void test_sec_doctype_bytes(void **state)
     cg_buf_free(&b);
 }
 
+/*
+ * body_budget: a body takes what it declares (max_body while a chunked one arrives) before it is
+ * read, or nothing when that would pass the budget; its buffer holds no more than it took; what
+ * it took comes back however it ends, once; and the budget is whole again after many bodies.
+ */
+static void test_body_budget(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_body a, b, c, d, e;
+    struct cg_port_body many[16];
+    struct cg_port *p2 = NULL;
+    struct cg_err err;
+    char chunk[8193];
+    size_t held;
+    long refused;
+    size_t i;
+    size_t k;
+
+    memset(chunk, '<', sizeof(chunk));
+    assert_int_equal(cg_conf_set(f->conf, "port", "body_budget", "20000", &err), CG_OK);
+    start(f); /* max_body 8192 */
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    memset(&c, 0, sizeof(c));
+    memset(&d, 0, sizeof(d));
+    memset(&e, 0, sizeof(e));
+    assert_true(cg_port_body_open(f->port, &a, 8192));
+    assert_true(cg_port_body_open(f->port, &b, -1)); /* chunked: max_body */
+    cg_port_body_usage(f->port, &held, &refused);
+    assert_int_equal(held, 16384);
+    assert_int_equal(refused, 0);
+    /* 16384 + 3617 > 20000: refused, nothing taken */
+    assert_false(cg_port_body_open(f->port, &c, 3617));
+    assert_int_equal(c.reserved, 0);
+    cg_port_body_usage(f->port, &held, &refused);
+    assert_int_equal(held, 16384);
+    assert_int_equal(refused, 1);
+    assert_true(cg_port_body_open(f->port, &c, 3616)); /* exactly the budget */
+    assert_true(cg_port_body_open(f->port, &d, 0));
+    assert_false(cg_port_body_open(f->port, &e, 1));
+    cg_port_body_usage(f->port, &held, &refused);
+    assert_int_equal(held, 20000);
+    assert_int_equal(refused, 2);
+    /* A body holds what it declared and not a byte more. */
+    for (i = 0; i < 8192; i += 1000)
+        assert_int_equal(cg_buf_add(&a.buf, chunk, i + 1000 <= 8192 ? 1000 : 8192 - i), CG_OK);
+    assert_int_equal(a.buf.len, 8192);
+    assert_true(a.buf.cap <= 8193);
+    assert_int_equal(cg_buf_add(&a.buf, chunk, 1), CG_ENOMEM);
+    assert_int_equal(cg_buf_add(&c.buf, chunk, 3616), CG_OK);
+    assert_true(c.buf.cap <= 3617);
+    assert_int_equal(cg_buf_add(&c.buf, chunk, 1), CG_ENOMEM);
+    /* A chunked body holds max_body at most, and gives back what it does not use once it ended. */
+    assert_int_equal(cg_buf_add(&b.buf, chunk, 8192), CG_OK);
+    assert_int_equal(cg_buf_add(&b.buf, chunk, 1), CG_ENOMEM);
+    cg_buf_reset(&b.buf);
+    assert_int_equal(cg_buf_add(&b.buf, chunk, 100), CG_OK);
+    cg_port_body_fit(f->port, &b);
+    cg_port_body_usage(f->port, &held, &refused);
+    assert_int_equal(held, 20000 - 8092);
+    cg_port_body_fit(f->port, &b);
+    cg_port_body_usage(f->port, &held, &refused);
+    assert_int_equal(held, 20000 - 8092);
+    /* Closing gives back once; closing again (or a body that took nothing) gives back nothing. */
+    cg_port_body_close(f->port, &b);
+    cg_port_body_close(f->port, &b);
+    cg_port_body_close(f->port, &e);
+    cg_port_body_usage(f->port, &held, &refused);
+    assert_int_equal(held, 8192 + 3616);
+    assert_null(b.buf.data);
+    cg_port_body_close(f->port, &a);
+    cg_port_body_close(f->port, &c);
+    cg_port_body_close(f->port, &d);
+    cg_port_body_usage(f->port, &held, &refused);
+    assert_int_equal(held, 0);
+    /* Many bodies taken, refused, ended early or fitted: the budget is whole again after. */
+    memset(many, 0, sizeof(many));
+    for (k = 0; k < 1000; k++) {
+        for (i = 0; i < 16; i++)
+            (void)cg_port_body_open(f->port, &many[i], i % 4 == 0 ? -1 : (long)(k % 7) * 1000);
+        for (i = 0; i < 16; i += 3)
+            if (many[i].reserved > 0 && cg_buf_add(&many[i].buf, chunk, 1) == CG_OK)
+                cg_port_body_fit(f->port, &many[i]);
+        for (i = 0; i < 16; i++)
+            cg_port_body_close(f->port, &many[i]);
+    }
+    cg_port_body_usage(f->port, &held, &refused);
+    assert_int_equal(held, 0);
+    assert_true(refused > 2);
+    assert_true(cg_port_body_open(f->port, &a, 8192));
+    assert_true(cg_port_body_open(f->port, &b, 8192));
+    assert_true(cg_port_body_open(f->port, &c, 3616));
+    assert_false(cg_port_body_open(f->port, &d, 1));
+    cg_port_body_close(f->port, &a);
+    cg_port_body_close(f->port, &b);
+    cg_port_body_close(f->port, &c);
+    /* A budget below max_body is refused at start-up, naming both keys. */
+    assert_int_equal(cg_conf_set(f->conf, "port", "body_budget", "8191", &err), CG_OK);
+    cg_err_clear(&err);
+    assert_int_equal(cg_port_new(f->conf, &p2, &err), CG_ECONFIG);
+    assert_null(p2);
+    assert_string_equal(err.msg, "[port] body_budget (8191) is smaller than max_body (8192): a "
+                                 "message of max_body bytes could never be received");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2263,6 +2368,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_dump_documents_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_customs_code_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_doctype_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_budget, setup, teardown),
     };
     struct cg_err err;
     int rc;
