@@ -8,7 +8,9 @@
  * back). Its buffer's ceiling is that same part, so a body never holds more memory than it
  * took. When the part does not fit the caller answers 503 without reading the body. The part
  * is given back when the body is dropped (over a bound while it arrives) or its request ends,
- * however it ends. The budget's counters are under p->flock; nothing here fails but the
+ * however it ends. A page of receipts (GET /receipts) is held by the same budget: it takes
+ * receipts_page_bytes before it is built, and keeps its own length until it has been sent.
+ * The budget's counters are under p->flock; nothing here fails but the
  * budget.
  */
 #include "config.h"
@@ -47,9 +49,14 @@ static void give_back(struct cg_port *p, struct cg_port_body *b, size_t n)
     b->reserved -= n;
 }
 
+void cg_port_body_keep(struct cg_port *p, struct cg_port_body *b, size_t n)
+{
+    give_back(p, b, b->reserved > n ? b->reserved - n : 0);
+}
+
 void cg_port_body_fit(struct cg_port *p, struct cg_port_body *b)
 {
-    give_back(p, b, b->reserved > b->buf.len ? b->reserved - b->buf.len : 0);
+    cg_port_body_keep(p, b, b->buf.len);
 }
 
 void cg_port_body_close(struct cg_port *p, struct cg_port_body *b)

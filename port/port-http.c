@@ -11,17 +11,17 @@
  * GET /receipts?since=ID&limit=N (JSON page of receipts), GET /metrics (Prometheus text),
  * GET /health. A body takes its part of body_budget (its Content-Length, max_body while a chunked
  * one arrives) before it is read, else 503 with Retry-After, and is collected into a buffer with
- * that part as its ceiling (port-body.c); a Content-Length over max_body is answered 413 before
- * the body is read, and a body whose first part already
- * passes a bound on its shape (max_attributes, ...) is answered 413 with the rest dropped; a POST
- * framed twice (Content-Length twice, or with Transfer-Encoding) or with a transfer coding but
- * chunked is refused. Every request but /health comes from a configured sender: its verified
- * client certificate with tls_client_ca, else its token (Authorization: Bearer); nobody known is
- * 401/403 with code 1999. A
- * connection has read_deadline seconds for handshake, headers and body (cut by cg_port_run's
- * sweep), at most max_per_client connections come from one address, and TLS is 1.2+ with ECDHE. The
- * test-only fault injection (503 answers, dropped connections, receipts twice) is decided here per
- * POST. Library errors go to the logger; nothing here exits.
+ * that part as its ceiling (port-body.c), as a page of receipts takes receipts_page_bytes of it
+ * until it is built, then its length until sent; a Content-Length over max_body is answered 413
+ * before the body is read, and a body whose first part already passes a bound on its shape
+ * (max_attributes, ...) is answered 413 with the rest dropped; a POST framed twice (Content-Length
+ * twice, or with Transfer-Encoding) or with a transfer coding but chunked is refused. Every request
+ * but /health comes from a configured sender: its verified client certificate with tls_client_ca,
+ * else its token (Authorization: Bearer); nobody known is 401/403 with code 1999. A connection has
+ * read_deadline seconds for handshake, headers and body (cut by cg_port_run's sweep), at most
+ * max_per_client connections come from one address, and TLS is 1.2+ with ECDHE. The test-only fault
+ * injection (503 answers, dropped connections, receipts twice) is decided here per POST. Library
+ * errors go to the logger; nothing here exits.
  */
 #include "config.h"
 
@@ -412,11 +412,11 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
                 st.documents, st.documents_final, st.receipts, st.receipts_pending, faults_503,
                 faults_drop);
     cg_buf_addf(&b,
-                "# HELP cebgate_port_body_bytes_held Bytes of message bodies held now "
-                "(body_budget).\n"
+                "# HELP cebgate_port_body_bytes_held Bytes of message bodies and receipt pages "
+                "held now (body_budget).\n"
                 "# TYPE cebgate_port_body_bytes_held gauge\n"
                 "cebgate_port_body_bytes_held %zu\n"
-                "# HELP cebgate_port_body_budget_refused_total POSTs answered 503 because "
+                "# HELP cebgate_port_body_budget_refused_total Requests answered 503 because "
                 "body_budget was taken.\n"
                 "# TYPE cebgate_port_body_budget_refused_total counter\n"
                 "cebgate_port_body_budget_refused_total %ld\n",
@@ -424,8 +424,7 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
     return reply(conn, 200, "text/plain; version=0.0.4", cg_buf_take(&b), NULL);
 }
 
-static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *conn,
-                                      const struct req *r)
+static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *conn, struct req *r)
 {
     const char *since_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
     const char *limit_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
@@ -441,8 +440,16 @@ static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *
     if (limit_s != NULL && *limit_s != '\0' &&
         cg_parse_long(limit_s, 1, RECEIPTS_MAX, &limit) != CG_OK)
         return reply_code(conn, 400, "0001", "limit must be a whole number from 1 to 1000", NULL);
+    /* A page is held until it has been sent, as a body is: it takes its part of body_budget
+     * (receipts_page_bytes, then its length) and gives it back when the request ends. */
+    if (!cg_port_body_open(p, &r->body, (long)p->receipts_page_bytes))
+        return reply_code(conn, 503, "3999",
+                          "the port holds as many messages and receipts as it may at once "
+                          "(body_budget); ask again",
+                          "1");
     if (cg_port_receipts_json(p, r->sender->name, since, (int)limit, &body, &err) != CG_OK)
         return reply_code(conn, 500, "3001", err.msg, NULL);
+    cg_port_body_keep(p, &r->body, strlen(body));
     return reply(conn, 200, "application/json", body, NULL);
 }
 

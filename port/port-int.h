@@ -316,6 +316,8 @@ struct cg_port_body {
  * counted, when the bodies held would pass body_budget.
  */
 bool cg_port_body_open(struct cg_port *p, struct cg_port_body *b, long declared);
+/* Keep n bytes of the part taken and give back the rest (an answer built in its place). */
+void cg_port_body_keep(struct cg_port *p, struct cg_port_body *b, size_t n);
 /* The body has ended: give back the part it took but does not use (a chunked body). */
 void cg_port_body_fit(struct cg_port *p, struct cg_port_body *b);
 /* Free the body and give back its part; again is harmless. */

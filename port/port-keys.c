@@ -28,8 +28,8 @@ const struct cg_conf_key cg_port_conf_keys[] = {
     {"port", "max_body", CG_CONF_INT, "4194304", "1024..1073741824",
      "largest message accepted, bytes (larger: HTTP 413, code 0999)"},
     {"port", "body_budget", CG_CONF_INT, "67108864", "1024..68719476736",
-     "bytes of message bodies held at once by all connections (at least max_body; a POST "
-     "that would pass it: HTTP 503 with Retry-After, code 3999)"},
+     "bytes of message bodies and receipt pages held at once by all connections (at least "
+     "max_body and receipts_page_bytes; beyond it: HTTP 503 with Retry-After, code 3999)"},
     {"port", "max_connections", CG_CONF_INT, "256", "1..65536", "simultaneous connections"},
     {"port", "timeout", CG_CONF_INT, "30", "1..3600", "seconds an idle or slow connection is kept"},
     {"port", "schema_version", CG_CONF_ENUM, "202205", "202205|2018",

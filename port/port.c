@@ -114,6 +114,16 @@ static int server_fingerprint(struct cg_port *p, struct cg_err *err)
     return rc;
 }
 
+/* body_budget must hold one of what key bounds (a body, a page of receipts): else why. */
+static int budget_holds(const struct cg_port *p, const char *key, size_t n, const char *why,
+                        struct cg_err *err)
+{
+    if (p->body_budget >= n)
+        return CG_OK;
+    return CG_ERR_SET(err, CG_ECONFIG, "[port] body_budget (%zu) is smaller than %s (%zu): %s",
+                      p->body_budget, key, n, why);
+}
+
 int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err *err)
 {
     struct cg_port *p = calloc(1, sizeof(*p));
@@ -184,13 +194,11 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
                         cg_conf_get(conf, "port", "tolerance"));
         goto fail;
     }
-    if (p->body_budget < p->max_body) {
-        rc = CG_ERR_SET(err, CG_ECONFIG,
-                        "[port] body_budget (%zu) is smaller than max_body (%zu): a message of "
-                        "max_body bytes could never be received",
-                        p->body_budget, p->max_body);
+    if ((rc = budget_holds(p, "max_body", p->max_body,
+                           "a message of max_body bytes could never be received", err)) != CG_OK ||
+        (rc = budget_holds(p, "receipts_page_bytes", p->receipts_page_bytes,
+                           "a page of receipts could never be answered", err)) != CG_OK)
         goto fail;
-    }
     if (p->scenario.release_ms < p->scenario.accept_ms ||
         p->scenario.close_ms < p->scenario.release_ms) {
         rc = CG_ERR_SET(err, CG_ECONFIG,

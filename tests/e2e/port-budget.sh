@@ -4,8 +4,9 @@
 # Retry-After at once, before its body is read; a chunked body counts as max_body until it has
 # ended. The budget is given back when each request ends, however it ends: answered (accepted,
 # refused by the checks, over a bound while it arrives), the client gone mid-body, or cut at
-# read_deadline; after many of each, the whole budget is there again. The bytes held are read
-# from GET /metrics, which the test polls.
+# read_deadline; after many of each, the whole budget is there again. A page of GET /receipts
+# takes receipts_page_bytes of the same budget before it is built. The bytes held are read from
+# GET /metrics, which the test polls.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 
 : "${OPENSSL:=openssl}"
@@ -29,7 +30,8 @@ python3 -c 'import sys; sys.stdout.write("<e " + " ".join("a%d=\"1\"" % i for i 
     >bomb.xml
 
 # ---------------------------------------------------------------- the port
-# max_body 20000 and body_budget 40000: two bodies of max_body at once, not three
+# max_body 40000 and body_budget 80000: two bodies of max_body at once, not three; a page of
+# receipts takes 65536 bytes until it is built
 cat >port.conf <<EOF
 [port]
 listen = 127.0.0.1
@@ -38,8 +40,9 @@ tls_cert = server.pem
 tls_key = server.key
 trust = signer.pem
 database = port.db
-max_body = 20000
-body_budget = 40000
+max_body = 40000
+body_budget = 80000
+receipts_page_bytes = 65536
 read_deadline = 15
 accept_ms = 0
 release_ms = 0
@@ -49,11 +52,15 @@ token_file = test.token
 sign_cert = signer.pem
 codes = 3301964J31, 4403960ABC
 EOF
-# a budget smaller than max_body is refused at start-up, naming both keys
-sed 's/^body_budget = .*/body_budget = 10000/' port.conf >small.conf
+# a budget smaller than max_body or receipts_page_bytes is refused at start-up, naming both keys
+sed 's/^body_budget = .*/body_budget = 30000/' port.conf >small.conf
 expect_rc 2 "a body_budget below max_body is refused at start-up" \
     "$CEBGATE" -c small.conf port --port-file small.num
 check "... naming body_budget and max_body" grep -q 'body_budget.*max_body' err
+sed 's/^body_budget = .*/body_budget = 50000/' port.conf >small.conf
+expect_rc 2 "a body_budget below receipts_page_bytes is refused at start-up" \
+    "$CEBGATE" -c small.conf port --port-file small.num
+check "... naming body_budget and receipts_page_bytes" grep -q 'body_budget.*receipts_page_bytes' err
 
 port_start port.conf -v
 check "port started" test -n "$P"
@@ -184,22 +191,22 @@ post good.xml
 check "a signed order is accepted ($S)" test "$S" = 200
 check "the port holds no body once it is answered" wait_held 0
 
-# hold OUT: two POSTs declaring 20000 bytes each, held (in the background, HOLD) until the
-# file release exists; returns once they are sent
+# hold OUT N: N POSTs declaring 40000 bytes each, held (in the background, HOLD) until the file
+# release exists; returns once they are sent
 hold() {
     rm -f ready release
-    python3 budget.py "$P" hold 2 20000 ready release >"$1" 2>&1 &
+    python3 budget.py "$P" hold "$2" 40000 ready release >"$1" 2>&1 &
     HOLD=$!
     i=0
     while [ ! -e ready ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 }
 
 # ---------------------------------------------------------------- the budget is full
-hold hold.txt
-check "two bodies of 20000 bytes declared are held: 40000 bytes" wait_held 40000
-ask "full=Content-Length: 20000" "small=Content-Length: 1776" \
+hold hold.txt 2
+check "two bodies of 40000 bytes declared are held: 80000 bytes" wait_held 80000
+ask "full=Content-Length: 40000" "small=Content-Length: 1776" \
     "chunked=Transfer-Encoding: chunked"
-check "a third POST of 20000 bytes is answered 503 at once ($(status_of full))" \
+check "a third POST of 40000 bytes is answered 503 at once ($(status_of full))" \
     grep -q '^HTTP/1.1 503' full.txt
 check "... with Retry-After" grep -qi '^Retry-After: 1' full.txt
 check "... as JSON, result retry, code 3999, naming body_budget" \
@@ -209,10 +216,19 @@ check "a POST of 1776 bytes is answered 503 too ($(status_of small))" \
     grep -q '^HTTP/1.1 503' small.txt
 check "a chunked POST (counted as max_body) is answered 503 ($(status_of chunked))" \
     grep -q '^HTTP/1.1 503' chunked.txt
+# receipts PAGE: GET /receipts?since=0 into PAGE, its HTTP status in $S, its headers in hdr
+receipts() {
+    S=$(curl -sS --cacert server.pem -H @auth.hdr -D hdr -o "$1" -w '%{http_code}' \
+        "$URL/receipts?since=0" 2>curl.err)
+}
+receipts page.json
+check "GET /receipts is answered 503 too ($S)" test "$S" = 503
+check "... with Retry-After, code 3999" sh -c "grep -qi '^Retry-After: 1' hdr &&
+    grep -q '\"code\":\"3999\"' page.json"
 S=$(curl -sS --cacert server.pem -o resp -w '%{http_code}' "$URL/health" 2>curl.err)
 check "GET /health is answered meanwhile ($S)" test "$S" = 200
-check "the refused POSTs took nothing: still 40000 bytes held" wait_held 40000
-check "the 3 refusals are counted in /metrics ($(refused))" test "$(refused)" = 3
+check "the refused requests took nothing: still 80000 bytes held" wait_held 80000
+check "the 4 refusals are counted in /metrics ($(refused))" test "$(refused)" = 4
 touch release
 wait "$HOLD"
 check "the held POSTs got no answer while they were held" \
@@ -223,7 +239,7 @@ check "the order is accepted again once the budget is free ($S)" test "$S" = 200
 
 # ---------------------------------------------------------------- every way a request ends
 printf '<a>\001 junk' >junk.xml
-python3 -c 'import sys; sys.stdout.write("<x>" + "y" * 20000 + "</x>")' >big.xml
+python3 -c 'import sys; sys.stdout.write("<x>" + "y" * 40000 + "</x>")' >big.xml
 n413=0 n422=0 nbomb=0 nchunk=0 ngood=0
 i=0
 while [ $i -lt 10 ]; do
@@ -244,18 +260,33 @@ check "10 bodies refused by the checks with 422 ($n422)" test $n422 = 10
 check "10 attribute bombs refused while they arrive with 413 ($nbomb)" test $nbomb = 10
 check "10 chunked bodies refused by the checks with 422 ($nchunk)" test $nchunk = 10
 check "10 orders accepted ($ngood)" test $ngood = 10
-python3 budget.py "$P" abort 30 20000 >abort.txt 2>&1
+python3 budget.py "$P" abort 30 40000 >abort.txt 2>&1
 check "30 clients gone mid-body" grep -q '^aborted$' abort.txt
-# one chunked (20000 bytes held until it ends) and 3 of 5000 bytes: within the budget
+# one chunked (40000 bytes held until it ends) and 3 of 5000 bytes: within the budget
 python3 budget.py "$P" stall 4 5000 >stall.txt 2>&1
 check "4 clients stalled mid-body (1 chunked) were cut at read_deadline" \
     grep -q '^stalled cut 4$' stall.txt
 check "after all of them the port holds no body" wait_held 0
 
+# a page of receipts takes receipts_page_bytes before it is built, its length until it is sent
+hold hold1.txt 1
+check "one body of 40000 bytes is held" wait_held 40000
+receipts page.json
+check "GET /receipts, needing 65536 bytes of the 40000 left, is answered 503 ($S)" test "$S" = 503
+post good.xml
+check "a POST of 1776 bytes still fits and is accepted ($S)" test "$S" = 200
+touch release
+wait "$HOLD"
+check "the held body is given back" wait_held 0
+receipts page.json
+check "GET /receipts is answered once the budget is free ($S)" \
+    sh -c "[ '$S' = 200 ] && grep -q '\"type\":\"CEB304Message\"' page.json"
+check "the page is given back once it has been sent" wait_held 0
+
 # the whole budget is usable again, and no more than it
 r0=$(refused)
-hold hold2.txt
-check "two bodies of 20000 bytes are held again" wait_held 40000
+hold hold2.txt 2
+check "two bodies of 40000 bytes are held again" wait_held 80000
 ask "full2=Content-Length: 1"
 check "a third POST, of 1 byte, is answered 503 ($(status_of full2))" \
     grep -q '^HTTP/1.1 503' full2.txt

@@ -2245,7 +2245,8 @@ static void test_body_budget(void **state)
     size_t k;
 
     memset(chunk, '<', sizeof(chunk));
-    assert_int_equal(cg_conf_set(f->conf, "port", "body_budget", "20000", &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "port", "receipts_page_bytes", "65536", &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "port", "body_budget", "65536", &err), CG_OK);
     start(f); /* max_body 8192 */
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
@@ -2257,17 +2258,17 @@ static void test_body_budget(void **state)
     cg_port_body_usage(f->port, &held, &refused);
     assert_int_equal(held, 16384);
     assert_int_equal(refused, 0);
-    /* 16384 + 3617 > 20000: refused, nothing taken */
-    assert_false(cg_port_body_open(f->port, &c, 3617));
+    /* 16384 + 49153 > 65536: refused, nothing taken */
+    assert_false(cg_port_body_open(f->port, &c, 49153));
     assert_int_equal(c.reserved, 0);
     cg_port_body_usage(f->port, &held, &refused);
     assert_int_equal(held, 16384);
     assert_int_equal(refused, 1);
-    assert_true(cg_port_body_open(f->port, &c, 3616)); /* exactly the budget */
+    assert_true(cg_port_body_open(f->port, &c, 49152)); /* exactly the budget */
     assert_true(cg_port_body_open(f->port, &d, 0));
     assert_false(cg_port_body_open(f->port, &e, 1));
     cg_port_body_usage(f->port, &held, &refused);
-    assert_int_equal(held, 20000);
+    assert_int_equal(held, 65536);
     assert_int_equal(refused, 2);
     /* A body holds what it declared and not a byte more. */
     for (i = 0; i < 8192; i += 1000)
@@ -2275,8 +2276,9 @@ static void test_body_budget(void **state)
     assert_int_equal(a.buf.len, 8192);
     assert_true(a.buf.cap <= 8193);
     assert_int_equal(cg_buf_add(&a.buf, chunk, 1), CG_ENOMEM);
-    assert_int_equal(cg_buf_add(&c.buf, chunk, 3616), CG_OK);
-    assert_true(c.buf.cap <= 3617);
+    for (i = 0; i < 49152; i += 8192)
+        assert_int_equal(cg_buf_add(&c.buf, chunk, 8192), CG_OK);
+    assert_true(c.buf.cap <= 49153);
     assert_int_equal(cg_buf_add(&c.buf, chunk, 1), CG_ENOMEM);
     /* A chunked body holds max_body at most, and gives back what it does not use once it ended. */
     assert_int_equal(cg_buf_add(&b.buf, chunk, 8192), CG_OK);
@@ -2285,16 +2287,16 @@ static void test_body_budget(void **state)
     assert_int_equal(cg_buf_add(&b.buf, chunk, 100), CG_OK);
     cg_port_body_fit(f->port, &b);
     cg_port_body_usage(f->port, &held, &refused);
-    assert_int_equal(held, 20000 - 8092);
+    assert_int_equal(held, 65536 - 8092);
     cg_port_body_fit(f->port, &b);
     cg_port_body_usage(f->port, &held, &refused);
-    assert_int_equal(held, 20000 - 8092);
+    assert_int_equal(held, 65536 - 8092);
     /* Closing gives back once; closing again (or a body that took nothing) gives back nothing. */
     cg_port_body_close(f->port, &b);
     cg_port_body_close(f->port, &b);
     cg_port_body_close(f->port, &e);
     cg_port_body_usage(f->port, &held, &refused);
-    assert_int_equal(held, 8192 + 3616);
+    assert_int_equal(held, 8192 + 49152);
     assert_null(b.buf.data);
     cg_port_body_close(f->port, &a);
     cg_port_body_close(f->port, &c);
@@ -2315,9 +2317,15 @@ static void test_body_budget(void **state)
     cg_port_body_usage(f->port, &held, &refused);
     assert_int_equal(held, 0);
     assert_true(refused > 2);
+    /* An answer built in a body's place keeps its length and gives back the rest. */
+    assert_true(cg_port_body_open(f->port, &a, 65536));
+    cg_port_body_keep(f->port, &a, 1000);
+    cg_port_body_usage(f->port, &held, &refused);
+    assert_int_equal(held, 1000);
+    cg_port_body_close(f->port, &a);
     assert_true(cg_port_body_open(f->port, &a, 8192));
     assert_true(cg_port_body_open(f->port, &b, 8192));
-    assert_true(cg_port_body_open(f->port, &c, 3616));
+    assert_true(cg_port_body_open(f->port, &c, 49152));
     assert_false(cg_port_body_open(f->port, &d, 1));
     cg_port_body_close(f->port, &a);
     cg_port_body_close(f->port, &b);
@@ -2329,6 +2337,14 @@ static void test_body_budget(void **state)
     assert_null(p2);
     assert_string_equal(err.msg, "[port] body_budget (8191) is smaller than max_body (8192): a "
                                  "message of max_body bytes could never be received");
+    /* ... and one below receipts_page_bytes, as a page of receipts takes it too. */
+    assert_int_equal(cg_conf_set(f->conf, "port", "body_budget", "65535", &err), CG_OK);
+    cg_err_clear(&err);
+    assert_int_equal(cg_port_new(f->conf, &p2, &err), CG_ECONFIG);
+    assert_null(p2);
+    assert_string_equal(err.msg,
+                        "[port] body_budget (65535) is smaller than receipts_page_bytes (65536): a "
+                        "page of receipts could never be answered");
 }
 
 int main(void)
