@@ -204,8 +204,8 @@ bool cg_port_sender_has_code(const struct cg_port_sender *s, const char *code);
 int cg_port_der_fingerprint(const unsigned char *der, size_t len, char out[65]);
 
 /*
- * Cheap bounds on a POSTed body before libxml2 sees it (attributes per element, namespace
- * declarations per element and in all, elements, depth, text length): libxml2's
+ * Cheap bounds on a POSTed body before libxml2 sees it (attributes per element and in all,
+ * namespace declarations per element and in all, elements, depth, text length): libxml2's
  * duplicate-attribute check is quadratic in the attributes of an element, its C14N in the
  * namespaces in scope. CG_EREJECT with why
  * filled when a bound is passed.
@@ -351,6 +351,7 @@ struct cg_port {
     long max_per_client;
     long read_deadline_s;
     long max_attributes;
+    long max_total_attributes;   /* attributes (xmlns ones too) in one message */
     long max_namespaces;         /* xmlns declarations in one message */
     long max_element_namespaces; /* xmlns declarations on one element */
     long max_summary_lines;      /* inventory lines one CEB792 may carry */

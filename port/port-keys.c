@@ -76,6 +76,8 @@ const struct cg_conf_key cg_port_conf_keys[] = {
      "seconds a client has to send one request's headers and body, however slowly it trickles"},
     {"port", "max_attributes", CG_CONF_INT, "64", "1..100000",
      "most attributes on one element of a POSTed message"},
+    {"port", "max_total_attributes", CG_CONF_INT, "10000", "16..10000000",
+     "most attributes (namespace declarations included) in one POSTed message"},
     {"port", "max_namespaces", CG_CONF_INT, "16", "1..1024",
      "most namespace declarations (xmlns attributes) in one POSTed message"},
     {"port", "max_element_namespaces", CG_CONF_INT, "8", "1..1024",

@@ -158,6 +158,7 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     p->max_per_client = cg_conf_get_int(conf, "port", "max_per_client");
     p->read_deadline_s = cg_conf_get_int(conf, "port", "read_deadline");
     p->max_attributes = cg_conf_get_int(conf, "port", "max_attributes");
+    p->max_total_attributes = cg_conf_get_int(conf, "port", "max_total_attributes");
     p->max_namespaces = cg_conf_get_int(conf, "port", "max_namespaces");
     p->max_element_namespaces = cg_conf_get_int(conf, "port", "max_element_namespaces");
     p->max_elements = cg_conf_get_int(conf, "port", "max_elements");
