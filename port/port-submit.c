@@ -877,6 +877,24 @@ static void keep_verdict(struct cg_port_job *c)
     c->v_status = c->res.http_status;
 }
 
+/*
+ * A refused job waits for the writer holding only what recording its refusal needs (guid, sha,
+ * answer, CopMsgId): its trees, tens of times the size of its body, go now.
+ */
+static void drop_trees(struct cg_port_job *c)
+{
+    json_decref(c->ents);
+    c->ents = NULL;
+    xmlFreeDoc(c->doc);
+    c->doc = NULL;
+    xmlFreeDoc(c->env);
+    c->env = NULL;
+    free(c->inner);
+    c->inner = NULL;
+    c->xml = NULL;
+    c->xml_len = 0;
+}
+
 int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const char *remote,
                       const struct cg_port_sender *sender, struct cg_port_job **out)
 {
@@ -917,6 +935,8 @@ int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const cha
     c->store = rc == CG_OK;
 done:
     keep_verdict(c);
+    if (!c->store)
+        drop_trees(c);
     *out = c;
     return CG_OK;
 }
