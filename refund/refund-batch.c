@@ -416,9 +416,8 @@ int rf_batch_filed(struct cg_refund *r, long long bid, int *filed, struct cg_err
     return rc;
 }
 
-/* The batch's files and totals again from the units it has now, where prepare wrote them. */
-static int rewrite(struct cg_refund *r, long long bid, struct cg_refund_batch *out,
-                   struct cg_err *err)
+int rf_batch_rewrite(struct cg_refund *r, long long bid, struct cg_refund_batch *out,
+                     struct cg_err *err)
 {
     struct batch_row k;
     struct cg_rf_batch b;
@@ -496,7 +495,7 @@ int rf_batch_leave(struct cg_refund *r, struct unit *x, const char *why,
     RF_SET(x, period, "");
     rc = cg_store_rf_unit_save(r->db, &x->u, err);
     if (rc == CG_OK && !filed)
-        rc = rewrite(r, bid, out, err);
+        rc = rf_batch_rewrite(r, bid, out, err);
     out->id = bid;
     out->filed = filed;
     return rc;

@@ -72,6 +72,12 @@ int rf_batch_filed(struct cg_refund *r, long long bid, int *filed, struct cg_err
  */
 int rf_batch_leave(struct cg_refund *r, struct unit *x, const char *why,
                    struct cg_refund_batch *out, struct cg_err *err);
+/*
+ * The two files and the totals of batch bid (not filed yet) written again, where prepare wrote
+ * them, from its units as they are now (out: the batch as it is now).
+ */
+int rf_batch_rewrite(struct cg_refund *r, long long bid, struct cg_refund_batch *out,
+                     struct cg_err *err);
 /* Set a text field of a unit copy. */
 void rf_set(struct unit *x, char *field, size_t size, const char *v);
 #define RF_SET(x, f, v) rf_set((x), (x)->f, sizeof((x)->f), (v))
@@ -97,9 +103,10 @@ int rf_evaluate(struct cg_refund *r, struct unit *x, const char *cause_kind, con
 int64_t rf_refund_estimate(const struct unit *x);
 /*
  * Goods of q thousandths of the unit came back on day (cause RECEIPT for a CEB214, OPERATOR for
- * `refund return`). Before the unit is in a batch they lower what is filed; once filed, the
- * refund on them is clawed back (now when it was paid, at payment otherwise); a unit that came
- * back whole before filing is RETURNED. CG_EREJECT beyond the declared quantity.
+ * `refund return`). Before filing they lower what is filed: a unit of a batch not filed yet
+ * stays in it with the rest, whose files are written again; once filed, the refund on them is
+ * clawed back (now when it was paid, at payment otherwise). A unit that came back whole before
+ * filing is RETURNED (out of its batch). CG_EREJECT beyond the declared quantity.
  */
 int rf_apply_return(struct cg_refund *r, struct unit *x, int64_t q, const char *day,
                     const char *cause_kind, const char *cause_ref, const char *note,

@@ -693,13 +693,60 @@ int rf_return_clawback(const struct unit *x, int64_t *fen)
     return CG_OK;
 }
 
+/*
+ * Goods back (x->u.returned_qty_m counts them already) of a unit in a batch that is not filed
+ * yet: nothing went to the tax office, so the return counts as before filing. The unit stays
+ * in the batch with the goods still abroad, its filed quantity, amount and refund lowered by
+ * rule 5, or leaves it as RETURNED when all came back; either way the batch's two files and
+ * totals are written again (to be uploaded again).
+ */
+static int unfiled_batch_return(struct cg_refund *r, struct unit *x, const char *qs,
+                                const char *day, const char *cause_kind, const char *cause_ref,
+                                const char *note, struct cg_err *err)
+{
+    struct cg_refund_batch b;
+    char detail[700], a[32];
+    long long bid = x->u.batch_id;
+    int64_t refund = 0;
+    int rc;
+
+    if (rf_kept_qty(x) == 0) {
+        rc = rf_batch_leave(r, x, "record the return", &b, err);
+        if (rc != CG_OK)
+            return rc;
+        x->u.refund_fen = 0;
+        snprintf(detail, sizeof(detail),
+                 "returned %s on %s: nothing left to file; out of batch B%lld, whose files were "
+                 "written again without it (%ld units)%s%s",
+                 qs, day, bid, b.units, note != NULL ? ": " : "", note != NULL ? note : "");
+        return rf_move(r, x, "RETURNED", cause_kind, cause_ref, detail, err);
+    }
+    rc = cg_refund_amount(rf_filed_amount(x), x->u.refund_ppm, &refund);
+    if (rc != CG_OK)
+        return CG_ERR_SET(err, rc, "unit %s/%ld: refund amount out of range", x->entry_id,
+                          x->u.item_no);
+    x->u.refund_fen = refund;
+    x->u.filed_qty_m = rf_kept_qty(x);
+    rc = cg_store_rf_unit_save(r->db, &x->u, err);
+    if (rc == CG_OK)
+        rc = rf_batch_rewrite(r, bid, &b, err);
+    if (rc != CG_OK)
+        return rc;
+    cg_refund_fen_format(b.refund_fen, a, sizeof(a));
+    snprintf(detail, sizeof(detail),
+             "returned %s on %s before filing; batch B%lld is not filed yet: its files were "
+             "written again (%ld units, refund CNY %s)%s%s",
+             qs, day, bid, b.units, a, note != NULL ? ": " : "", note != NULL ? note : "");
+    return rf_note(r, x, cause_kind, cause_ref, detail, err);
+}
+
 int rf_apply_return(struct cg_refund *r, struct unit *x, int64_t q, const char *day,
                     const char *cause_kind, const char *cause_ref, const char *note,
                     struct cg_err *err)
 {
     char qs[32], detail[700], a[32], over[96] = "";
     int64_t share = 0;
-    int rc;
+    int batch_filed = 1, rc;
 
     cg_refund_qty_format(q, qs, sizeof(qs));
     if (q <= 0 || x->u.returned_qty_m + q > x->u.qty_m)
@@ -707,6 +754,13 @@ int rf_apply_return(struct cg_refund *r, struct unit *x, int64_t q, const char *
                           "unit %s/%ld: %s returned would exceed the declared quantity",
                           x->entry_id, x->u.item_no, qs);
     x->u.returned_qty_m += q;
+    if (x->u.batch_id != 0) {
+        rc = rf_batch_filed(r, x->u.batch_id, &batch_filed, err);
+        if (rc != CG_OK)
+            return rc;
+        if (!batch_filed)
+            return unfiled_batch_return(r, x, qs, day, cause_kind, cause_ref, note, err);
+    }
     if (!rf_filed(x)) {
         /* Not filed yet: the goods are back in China, only the rest is filed. */
         if (strcmp(x->regime, "REFUND") == 0 && rf_kept_qty(x) == 0) {
