@@ -91,6 +91,87 @@ static int clawback_at_payment(struct cg_refund *r, struct unit *x, const char *
     return share > 0 ? rf_move(r, x, "CLAWBACK_DUE", cause_kind, cause_ref, detail, err) : CG_OK;
 }
 
+/*
+ * A payment of the approved refund, which the tax office may make in parts. A payment is known
+ * by its day, amount and reference (the note or the result file's reason, "" when none): one
+ * recorded already for the unit is not counted again, so a command run twice or a row in two
+ * result files pays once. Without an amount it is what is still to come. Each payment adds to
+ * what is paid; the unit is REFUNDED (refunded = the approved amount, on the day of the last
+ * part) when the total reaches the approved amount, and a clawback of goods returned after
+ * filing or of reversed proceeds falls due then. Beyond the approved amount it is refused
+ * (SETTLE-REFUND.md §2.b: refunded <= approved).
+ */
+static int mark_paid(struct cg_refund *r, struct unit *x, const char *amount, const char *day,
+                     const char *reason, const char *cause_kind, const char *cause_ref, long *moved,
+                     struct cg_err *err)
+{
+    const char *ref = reason != NULL ? reason : "";
+    int64_t amt = 0, paid = x->u.paid_fen, approved = x->u.approved_fen;
+    char a[5][32], detail[700];
+    int rc;
+
+    if (amount != NULL && cg_refund_fen_parse(amount, &amt) != CG_OK)
+        return CG_ERR_SET(err, CG_EINVAL, "'%s' is not an amount", amount);
+    if (amount != NULL) {
+        rc = cg_store_rf_payment(r->db, 0, x->u.id, day, amt, ref, err);
+        if (rc != CG_ENOTFOUND)
+            return rc; /* CG_OK: this payment is recorded already */
+    }
+    if (already(x, CG_RFO_PAID)) {
+        /* paid in full; a unit paid before payments were kept one by one has none recorded */
+        if (amount == NULL || (paid == 0 && amt == x->u.refunded_fen))
+            return CG_OK;
+        cg_refund_fen_format(x->u.refunded_fen, a[0], sizeof(a[0]));
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "unit %s/%ld is paid in full already (CNY %s): a further payment of "
+                          "CNY %s would pass the approved amount",
+                          x->entry_id, x->u.item_no, a[0], amount);
+    }
+    if (!rf_can_move(x->state, "REFUNDED", cause_kind))
+        return rf_move(r, x, "REFUNDED", cause_kind, cause_ref, "paid", err); /* the refusal */
+    if (amount == NULL)
+        amt = approved - paid;
+    else if (amt <= 0)
+        return CG_ERR_SET(err, CG_EINVAL, "unit %s/%ld: a payment is an amount above 0, not %s",
+                          x->entry_id, x->u.item_no, amount);
+    cg_refund_fen_format(amt, a[0], sizeof(a[0]));
+    cg_refund_fen_format(paid, a[2], sizeof(a[2]));
+    cg_refund_fen_format(approved, a[3], sizeof(a[3]));
+    if (amt > approved - paid) {
+        cg_refund_fen_format(paid + amt, a[1], sizeof(a[1]));
+        cg_refund_fen_format(approved - paid, a[4], sizeof(a[4]));
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "unit %s/%ld: paid CNY %s would bring what is paid to CNY %s, beyond "
+                          "the CNY %s approved (paid so far CNY %s, still to come CNY %s)",
+                          x->entry_id, x->u.item_no, a[0], a[1], a[3], a[2], a[4]);
+    }
+    rc = amt > 0 ? cg_store_rf_payment(r->db, 1, x->u.id, day, amt, ref, err) : CG_OK;
+    if (rc != CG_OK)
+        return rc;
+    paid += amt;
+    x->u.paid_fen = paid;
+    cg_refund_fen_format(paid, a[1], sizeof(a[1]));
+    cg_refund_fen_format(approved - paid, a[2], sizeof(a[2]));
+    if (paid < approved) {
+        snprintf(detail, sizeof(detail),
+                 "paid CNY %s on %s%s%s: paid so far CNY %s of CNY %s approved, still to come "
+                 "CNY %s",
+                 a[0], day, ref[0] ? ", " : "", ref, a[1], a[3], a[2]);
+        rc = rf_note(r, x, cause_kind, cause_ref, detail, err);
+    } else {
+        x->u.refunded_fen = approved;
+        RF_SET(x, refunded_on, day);
+        snprintf(detail, sizeof(detail), "paid CNY %s on %s%s%s: paid in full, CNY %s", a[0], day,
+                 ref[0] ? ", " : "", ref, a[3]);
+        rc = rf_move(r, x, "REFUNDED", cause_kind, cause_ref, detail, err);
+        if (rc == CG_OK)
+            rc = clawback_at_payment(r, x, day, cause_kind, cause_ref, err);
+    }
+    if (rc == CG_OK)
+        (*moved)++;
+    return rc;
+}
+
 int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *amount,
                  const char *day, const char *reason, int override, const char *cause_kind,
                  const char *cause_ref, long *moved, struct cg_err *err)
@@ -102,6 +183,8 @@ int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *a
 
     if (day == NULL)
         day = r->today;
+    if (outcome == CG_RFO_PAID)
+        return mark_paid(r, x, amount, day, reason, cause_kind, cause_ref, moved, err);
     if (already(x, outcome))
         return CG_OK;
     if (amount != NULL && cg_refund_fen_parse(amount, &amt) != CG_OK)
@@ -136,15 +219,6 @@ int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *a
                               x->u.item_no, amount);
         x->u.approved_fen = amt;
         break;
-    case CG_RFO_PAID:
-        if (amount == NULL)
-            amt = x->u.approved_fen;
-        if (amt > x->u.approved_fen)
-            return CG_ERR_SET(err, CG_EREJECT, "unit %s/%ld: paid %s exceeds the approved amount",
-                              x->entry_id, x->u.item_no, amount);
-        x->u.refunded_fen = amt;
-        RF_SET(x, refunded_on, day);
-        break;
     case CG_RFO_REJECTED:
     case CG_RFO_MISMATCH:
         if (reason == NULL || reason[0] == '\0')
@@ -164,8 +238,6 @@ int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *a
         rf_add_months(day, r->keep_years * 12, x->keep_until);
         rc = cg_store_rf_unit_save(r->db, &x->u, err);
     }
-    if (rc == CG_OK && outcome == CG_RFO_PAID)
-        rc = clawback_at_payment(r, x, day, cause_kind, cause_ref, err);
     return rc;
 }
 

@@ -120,6 +120,12 @@ int rf_return_clawback(const struct unit *x, int64_t *fen);
 /* What is filed: the quantity not returned, and the invoice amount excl. VAT of it. */
 int64_t rf_kept_qty(const struct unit *x);
 int64_t rf_filed_amount(const struct unit *x);
+/*
+ * Of the approved refund, what is paid so far (its payments, or the refunded amount of a unit
+ * paid before payments were kept one by one) and what is still to come.
+ */
+int64_t rf_paid(const struct unit *x);
+int64_t rf_to_come(const struct unit *x);
 /* Whether the refund of the unit was filed (in a batch, or declared and beyond). */
 int rf_filed(const struct unit *x);
 /* Whether code is in a ",A,B," list. */

@@ -104,8 +104,8 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
 {
     struct rep *p = ctx;
     struct unit x;
-    char id[64], a[6][32], q[32], rr[16], rq[32], order[140];
-    int64_t vat = 0, risk;
+    char id[64], a[7][32], q[32], rr[16], rq[32], order[140];
+    int64_t vat = 0, risk, paid, to_come;
 
     rf_unit_copy(&x, u);
     cg_refund_qty_format(u->returned_qty_m, rq, sizeof(rq));
@@ -120,6 +120,8 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
         cg_refund_vat_inside(value, u->vat_ppm, &vat);
     }
     risk = rf_refund_estimate(&x);
+    paid = rf_paid(&x);
+    to_come = rf_to_come(&x);
     switch (p->kind) {
     case CG_RFR_UNITS: {
         const char *c[] = {id,
@@ -139,7 +141,9 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
                            rq,
                            u->cleared_on,
                            order,
-                           u->fx_note};
+                           u->fx_note,
+                           FEN(a[5], paid),
+                           FEN(a[6], to_come)};
         add_row(p, c);
         break;
     }
@@ -255,10 +259,11 @@ static int cmp_bucket(const void *a, const void *b)
 int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct cg_table **out,
                      struct cg_err *err)
 {
-    static const char *const c_units[] = {
-        "unit",    "regime",       "state",    "export_date", "hs_code",  "quantity",
-        "invoice", "refund_rate",  "refund",   "refunded",    "clawback", "missing",
-        "period",  "filed_amount", "returned", "cleared_on",  "order",    "fx_note"};
+    static const char *const c_units[] = {"unit",    "regime",       "state",    "export_date",
+                                          "hs_code", "quantity",     "invoice",  "refund_rate",
+                                          "refund",  "refunded",     "clawback", "missing",
+                                          "period",  "filed_amount", "returned", "cleared_on",
+                                          "order",   "fx_note",      "paid",     "to_come"};
     static const char *const c_arch[] = {"unit",        "period",     "archive_due",
                                          "archived_on", "keep_until", "status"};
     static const char *const c_risk[] = {
@@ -292,7 +297,7 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
         strftime(p.until, sizeof(p.until), "%Y-%m-%d", &tm);
     }
     switch (report) {
-    case CG_RFR_UNITS: rc = set_cols(&p, c_units, 18); break;
+    case CG_RFR_UNITS: rc = set_cols(&p, c_units, 20); break;
     case CG_RFR_ARCHIVE: rc = set_cols(&p, c_arch, 6); break;
     case CG_RFR_RISK: rc = set_cols(&p, c_risk, 8); break;
     case CG_RFR_CALENDAR: rc = set_cols(&p, c_cal, 6); break;

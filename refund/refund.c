@@ -590,6 +590,18 @@ int64_t rf_filed_amount(const struct unit *x)
     return v;
 }
 
+int64_t rf_paid(const struct unit *x)
+{
+    return x->u.paid_fen > x->u.refunded_fen ? x->u.paid_fen : x->u.refunded_fen;
+}
+
+int64_t rf_to_come(const struct unit *x)
+{
+    int64_t paid = rf_paid(x);
+
+    return x->u.approved_fen > paid ? x->u.approved_fen - paid : 0;
+}
+
 int rf_filed(const struct unit *x)
 {
     return x->u.batch_id != 0 || strcmp(x->state, "DECLARED") == 0 ||

@@ -204,9 +204,12 @@ enum cg_refund_outcome {
 int cg_refund_outcome_parse(const char *s);
 /*
  * Record an outcome for "B<ID>" (every unit of a batch), a unit, or "#ID". amount: approved or
- * paid amount of a unit (NULL: the unit's refund, or what was approved; CG_EINVAL for a batch); day
- * NULL: today; reason for a rejection or mismatch; override lets an operator file a unit that was
- * not pre-checked. *moved counts units that changed; units already there are left as they are. For
+ * paid amount of a unit (NULL: the unit's refund, or what is still to come of what was approved;
+ * CG_EINVAL for a batch); day NULL: today; reason for a rejection or mismatch, the reference of a
+ * payment; override lets an operator file a unit that was not pre-checked. A payment adds to what
+ * is paid (REFUNDED once it reaches the approved amount; beyond it CG_EREJECT); one of the same
+ * day, amount and reference as a recorded one is not counted again. *moved counts units that
+ * changed (a payment recorded counts); units already there are left as they are. For
  * a batch, a member whose state the outcome does not reach (a REJECTED one for `approved`) is
  * skipped and named through skipped (optional; called inside the transaction, so a caller keeps the
  * text until the call returns CG_OK); CG_EREJECT when every member is skipped, and for `filed`

@@ -180,11 +180,20 @@ static const char refund_step_4[] =
     "ALTER TABLE rf_unit ADD COLUMN overpaid_fen INTEGER NOT NULL DEFAULT 0"
     "  CHECK (overpaid_fen >= 0 AND overpaid_fen <= clawback_paid_fen);";
 
+/* 5: the payments of an approved refund, which the tax office may pay in parts: each once, by
+ * its day, amount and reference ("" when none), so a command or result row given again is
+ * not counted twice. */
+static const char refund_step_5[] = "CREATE TABLE rf_payment ("
+                                    "  unit_id INTEGER NOT NULL REFERENCES rf_unit(id),"
+                                    "  paid_on TEXT NOT NULL,"
+                                    "  amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),"
+                                    "  ref TEXT NOT NULL DEFAULT '',"
+                                    "  recorded_at TEXT NOT NULL,"
+                                    "  PRIMARY KEY (unit_id, paid_on, amount_fen, ref)"
+                                    ");";
+
 static const char *const refund_steps[] = {
-    refund_step_1,
-    refund_step_2,
-    refund_step_3,
-    refund_step_4,
+    refund_step_1, refund_step_2, refund_step_3, refund_step_4, refund_step_5,
 };
 
 const struct cg_store_schema cg_store_schema_refund = {

@@ -43,6 +43,18 @@ static int each_row(struct cg_store *st, sqlite3_stmt *s, int (*row)(sqlite3_stm
     return rc;
 }
 
+/* Step a prepared query and finalize it: CG_OK when it has a row, CG_ENOTFOUND when not. */
+static int row_exists(struct cg_store *st, sqlite3_stmt *s, const char *what, struct cg_err *err)
+{
+    int r = sqlite3_step(s), rc;
+
+    rc = r == SQLITE_ROW    ? CG_OK
+         : r == SQLITE_DONE ? CG_ENOTFOUND
+                            : cg_db_fail(st->db, r, what, err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ refund units */
 
 #define UNIT_COLS                                                                                  \
@@ -53,6 +65,7 @@ static int each_row(struct cg_store *st, sqlite3_stmt *s, int (*row)(sqlite3_stm
     "u.period, coalesce(u.batch_id, 0), u.reason, u.missing, u.refunded_on, u.soft_deadline, "     \
     "u.hard_deadline, u.soft_fired, u.late_ok, u.archive_due, u.archived_on, u.keep_until, "       \
     "u.archive_fired, u.filed_qty_m, u.seller, u.fx_note, u.overpaid_fen, "                        \
+    "(SELECT coalesce(sum(amount_fen), 0) FROM rf_payment p WHERE p.unit_id = u.id), "             \
     "(SELECT coalesce(sum(qty_m), 0) FROM rf_alloc a WHERE a.unit_id = u.id), "                    \
     "(SELECT coalesce(sum(amount_fen), 0) FROM rf_alloc a WHERE a.unit_id = u.id), "               \
     "(SELECT coalesce(sum(vat_fen), 0) FROM rf_alloc a WHERE a.unit_id = u.id) FROM rf_unit u "
@@ -115,6 +128,7 @@ static int unit_row(sqlite3_stmt *s, void *vctx)
     u.seller = txt(s, i++);
     u.fx_note = txt(s, i++);
     u.overpaid_fen = sqlite3_column_int64(s, i++);
+    u.paid_fen = sqlite3_column_int64(s, i++);
     u.inv_qty_m = sqlite3_column_int64(s, i++);
     u.inv_fen = sqlite3_column_int64(s, i++);
     u.inv_vat_fen = sqlite3_column_int64(s, i++);
@@ -384,19 +398,14 @@ int cg_store_rf_file_known(struct cg_store *st, const char *kind, const char *sh
                            struct cg_err *err)
 {
     sqlite3_stmt *s = NULL;
-    int rc, r;
+    int rc;
 
     rc = store_prep(st, "SELECT 1 FROM rf_file WHERE kind = ?1 AND sha256 = ?2", &s, err);
     if (rc != CG_OK)
         return rc;
     store_bind_text(s, 1, kind);
     store_bind_text(s, 2, sha256);
-    r = sqlite3_step(s);
-    rc = r == SQLITE_ROW    ? CG_OK
-         : r == SQLITE_DONE ? CG_ENOTFOUND
-                            : cg_db_fail(st->db, r, "look up imported file", err);
-    sqlite3_finalize(s);
-    return rc;
+    return row_exists(st, s, "look up imported file", err);
 }
 
 int cg_store_rf_file_add(struct cg_store *st, const char *kind, const char *sha256,
@@ -668,19 +677,14 @@ int cg_store_rf_return_known(struct cg_store *st, const char *return_guid, long 
                              struct cg_err *err)
 {
     sqlite3_stmt *s = NULL;
-    int rc, r;
+    int rc;
 
     rc = store_prep(st, "SELECT 1 FROM rf_return WHERE return_guid = ?1 AND gnum = ?2", &s, err);
     if (rc != CG_OK)
         return rc;
     store_bind_text(s, 1, return_guid);
     sqlite3_bind_int64(s, 2, gnum);
-    r = sqlite3_step(s);
-    rc = r == SQLITE_ROW    ? CG_OK
-         : r == SQLITE_DONE ? CG_ENOTFOUND
-                            : cg_db_fail(st->db, r, "find applied return", err);
-    sqlite3_finalize(s);
-    return rc;
+    return row_exists(st, s, "find applied return", err);
 }
 
 int cg_store_rf_return_add(struct cg_store *st, const char *return_guid, long gnum,
@@ -701,6 +705,32 @@ int cg_store_rf_return_add(struct cg_store *st, const char *return_guid, long gn
     sqlite3_bind_int64(s, 4, qty_m);
     store_bind_text(s, 5, day);
     rc = store_done(st, s, "record applied return", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ payments */
+
+int cg_store_rf_payment(struct cg_store *st, int add, long long unit_id, const char *day,
+                        int64_t amount_fen, const char *ref, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_prep(st,
+                        add ? "INSERT INTO rf_payment(unit_id, paid_on, amount_fen, ref, "
+                              "recorded_at) VALUES (?1, ?2, ?3, ?4, :now)"
+                            : "SELECT 1 FROM rf_payment WHERE unit_id = ?1 AND paid_on = ?2 AND "
+                              "amount_fen = ?3 AND ref = ?4",
+                        &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, unit_id);
+    store_bind_text(s, 2, day);
+    sqlite3_bind_int64(s, 3, amount_fen);
+    store_bind_text(s, 4, ref);
+    if (!add)
+        return row_exists(st, s, "find recorded payment", err);
+    rc = store_done(st, s, "record payment", err);
     sqlite3_finalize(s);
     return rc;
 }

@@ -60,6 +60,7 @@ struct cg_rf_unit {
     const char *seller;   /* seller of the order ([seller.NAME]), "" when not known */
     const char *fx_note;  /* why settle/'s collection of the order is not taken, "" */
     int64_t overpaid_fen; /* of clawback_paid_fen, what the rule does not ask: to be reclaimed */
+    int64_t paid_fen;     /* sum of the payments recorded (rf_payment; read only) */
 };
 /* Insert; CG_EEXIST when the declaration item is already a unit. */
 int cg_store_rf_unit_add(struct cg_store *st, const struct cg_rf_unit *u, long long *id,
@@ -150,6 +151,15 @@ int cg_store_rf_return_known(struct cg_store *st, const char *return_guid, long 
                              struct cg_err *err);
 int cg_store_rf_return_add(struct cg_store *st, const char *return_guid, long gnum,
                            long long unit_id, int64_t qty_m, const char *day, struct cg_err *err);
+
+/* ------------------------------------------------------------------ payments */
+
+/*
+ * A payment of a unit's approved refund (day, amount, reference "" when none). add 0: CG_OK
+ * when it is recorded already, CG_ENOTFOUND when not; add 1: record it.
+ */
+int cg_store_rf_payment(struct cg_store *st, int add, long long unit_id, const char *day,
+                        int64_t amount_fen, const char *ref, struct cg_err *err);
 
 /* ------------------------------------------------------------------ batches */
 
