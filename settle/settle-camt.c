@@ -23,21 +23,32 @@
 
 #define CAMT_NS "urn:iso:std:iso:20022:tech:xsd:camt."
 
+static void lines_free(struct fx_line *l, size_t n)
+{
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        free(l[k].order_ref);
+        free(l[k].pay_ref);
+    }
+    free(l);
+}
+
+void fx_entry_free(struct fx_entry *e)
+{
+    lines_free(e->lines, e->nlines);
+    lines_free(e->refunds, e->nrefunds);
+    free(e->key);
+    free(e->reference);
+    free(e->remitter);
+}
+
 void fx_parsed_free(struct fx_parsed *p)
 {
-    size_t i, k;
+    size_t i;
 
-    for (i = 0; i < p->n; i++) {
-        struct fx_entry *e = &p->e[i];
-        for (k = 0; k < e->nlines; k++) {
-            free(e->lines[k].order_ref);
-            free(e->lines[k].pay_ref);
-        }
-        free(e->lines);
-        free(e->key);
-        free(e->reference);
-        free(e->remitter);
-    }
+    for (i = 0; i < p->n; i++)
+        fx_entry_free(&p->e[i]);
     free(p->e);
     free(p->stmt_id);
     free(p->account);

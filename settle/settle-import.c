@@ -371,6 +371,61 @@ static int own_csv(struct fx_parsed *p, struct csv_rows *r)
     return CG_OK;
 }
 
+/*
+ * A payout's refund lines (a negative gross: a refund to the buyer, a chargeback) become
+ * outgoing entries, as a collections CSV row with direction out: the net refunded, the fee the
+ * platform gives back, the order and payment number as references. The key of one is the payout
+ * id, "refund" and the order ("PO-2 refund R1", the second refund of R1 in the payout "PO-2
+ * refund R1 #2"), so a payout downloaded again with a refund more records only that one. A payout
+ * of refunds only has no incoming entry.
+ */
+static int payout_refunds(struct fx_parsed *p)
+{
+    size_t n0 = p->n, i, k, j, to;
+
+    for (i = 0; i < n0; i++) {
+        for (k = 0; k < p->e[i].nrefunds; k++) {
+            const struct fx_line *l = &p->e[i].refunds[k]; /* not moved by fx_parsed_add */
+            struct fx_entry *r;
+            struct cg_buf b;
+            size_t nth = 1;
+            for (j = 0; j < k; j++)
+                nth += strcmp(p->e[i].refunds[j].order_ref, l->order_ref) == 0;
+            if ((r = fx_parsed_add(p)) == NULL)
+                return CG_ENOMEM;
+            cg_buf_init(&b, CSV_MAX_FIELD * 4);
+            cg_buf_addf(&b, "%s refund %s", p->e[i].key, l->order_ref);
+            if (nth > 1)
+                cg_buf_addf(&b, " #%zu", nth);
+            r->key = cg_buf_take(&b);
+            add_token(&b, l->order_ref);
+            add_token(&b, l->pay_ref);
+            r->reference = cg_buf_take(&b);
+            cg_buf_free(&b);
+            if (r->key == NULL || r->reference == NULL)
+                return CG_ENOMEM;
+            r->line = l->at;
+            r->out = 1;
+            cg_strlcpy(r->currency, p->e[i].currency, sizeof(r->currency));
+            cg_strlcpy(r->booked_on, p->e[i].booked_on, sizeof(r->booked_on));
+            cg_strlcpy(r->value_on, p->e[i].value_on, sizeof(r->value_on));
+            r->gross = l->gross;
+            r->fee = l->fee;
+            r->net = l->net;
+        }
+    }
+    for (i = to = 0; i < p->n; i++) {
+        struct fx_entry *e = &p->e[i];
+        if (i < n0 && e->nlines == 0 && e->nrefunds > 0) {
+            fx_entry_free(e);
+            continue;
+        }
+        p->e[to++] = *e;
+    }
+    p->n = to;
+    return CG_OK;
+}
+
 static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows *r)
 {
     char **h = r->rows[0];
@@ -391,7 +446,9 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
         const char *id = cell(row, c[FX_PO_ID]), *cur = cell(row, c[FX_PO_CURRENCY]);
         const char *ord = cell(row, c[FX_PO_ORDER]);
         char day[CG_DAY_LEN];
+        const char *gcell;
         int64_t gross = 0, fee = 0, net = 0;
+        int neg;
         struct fx_entry *e;
         struct fx_line *l;
         size_t j;
@@ -410,23 +467,35 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
                        cell(row, c[FX_PO_DATE]) ? cell(row, c[FX_PO_DATE]) : "");
             continue;
         }
-        if (csv_amount(p, line, id, s->po_col[FX_PO_GROSS], cell(row, c[FX_PO_GROSS]), cur, 0,
-                       &gross) != CG_OK)
+        gcell = cell(row, c[FX_PO_GROSS]);
+        neg = gcell != NULL && gcell[0] == '-';
+        if (csv_amount(p, line, id, s->po_col[FX_PO_GROSS], gcell, cur, 1, &gross) != CG_OK)
             continue;
+        neg = neg && gross > 0;
         if (c[FX_PO_FEE] >= 0 && cell(row, c[FX_PO_FEE]) != NULL &&
             csv_amount(p, line, id, s->po_col[FX_PO_FEE], cell(row, c[FX_PO_FEE]), cur, 1, &fee) !=
                 CG_OK)
             continue;
+        /* A refund line: the fee is what the platform gives back, so less goes out. */
+        if (neg && fee > gross) {
+            fx_problem(p, line, id, s->po_col[FX_PO_FEE], "fee larger than the refund");
+            continue;
+        }
         net = gross - fee;
         if (c[FX_PO_NET] >= 0) {
+            const char *ncell = cell(row, c[FX_PO_NET]);
             int64_t given = 0;
-            if (csv_amount(p, line, id, s->po_col[FX_PO_NET], cell(row, c[FX_PO_NET]), cur, 0,
-                           &given) != CG_OK)
+            if (csv_amount(p, line, id, s->po_col[FX_PO_NET], ncell, cur, neg, &given) != CG_OK)
                 continue;
-            if (given != net) {
-                fx_problem(p, line, id, s->po_col[FX_PO_NET], "%s is not gross %s minus fee %s",
-                           cell(row, c[FX_PO_NET]), cell(row, c[FX_PO_GROSS]),
-                           cell(row, c[FX_PO_FEE]) ? cell(row, c[FX_PO_FEE]) : "0");
+            if (given != net || (neg && net != 0 && ncell[0] != '-')) {
+                if (neg)
+                    fx_problem(p, line, id, s->po_col[FX_PO_NET],
+                               "%s is not gross %s less the fee %s given back", ncell, gcell,
+                               cell(row, c[FX_PO_FEE]) ? cell(row, c[FX_PO_FEE]) : "0");
+                else
+                    fx_problem(p, line, id, s->po_col[FX_PO_NET], "%s is not gross %s minus fee %s",
+                               ncell, gcell,
+                               cell(row, c[FX_PO_FEE]) ? cell(row, c[FX_PO_FEE]) : "0");
                 continue;
             }
         }
@@ -447,31 +516,45 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
                        "payout %s has another currency or date on line %ld", id, e->line);
             continue;
         }
-        for (j = 0; j < e->nlines; j++) {
-            if (strcmp(e->lines[j].order_ref, ord) == 0) {
-                fx_problem(p, line, id, s->po_col[FX_PO_ORDER],
-                           "order %s appears twice in payout %s", ord, id);
-                break;
+        if (neg) {
+            /* Refunds of one order in one payout are several entries: partial refunds. */
+            l = realloc(e->refunds, (e->nrefunds + 1) * sizeof(*l));
+            if (l == NULL)
+                return CG_ENOMEM;
+            e->refunds = l;
+            l = &e->refunds[e->nrefunds++];
+        } else {
+            for (j = 0; j < e->nlines; j++) {
+                if (strcmp(e->lines[j].order_ref, ord) == 0) {
+                    fx_problem(p, line, id, s->po_col[FX_PO_ORDER],
+                               "order %s appears twice in payout %s", ord, id);
+                    break;
+                }
             }
+            if (j < e->nlines)
+                continue;
+            l = realloc(e->lines, (e->nlines + 1) * sizeof(*l));
+            if (l == NULL)
+                return CG_ENOMEM;
+            e->lines = l;
+            l = &e->lines[e->nlines++];
         }
-        if (j < e->nlines)
-            continue;
-        l = realloc(e->lines, (e->nlines + 1) * sizeof(*l));
-        if (l == NULL)
-            return CG_ENOMEM;
-        e->lines = l;
-        l = &e->lines[e->nlines++];
         memset(l, 0, sizeof(*l));
         l->order_ref = cg_strdup(ord);
         l->pay_ref = cell(row, c[FX_PO_PAYNO]) ? cg_strdup(cell(row, c[FX_PO_PAYNO])) : NULL;
+        if (l->order_ref == NULL || (cell(row, c[FX_PO_PAYNO]) && l->pay_ref == NULL))
+            return CG_ENOMEM;
         l->gross = gross;
         l->fee = fee;
         l->net = net;
-        e->gross += gross;
-        e->fee += fee;
-        e->net += net;
+        l->at = line;
+        if (!neg) {
+            e->gross += gross;
+            e->fee += fee;
+            e->net += net;
+        }
     }
-    return CG_OK;
+    return payout_refunds(p);
 }
 
 /* ------------------------------------------------------------------ recognising a file */

@@ -122,6 +122,7 @@ struct fx_line {
     char *order_ref;
     char *pay_ref;
     int64_t gross, fee, net;
+    long at; /* line of the file (refund lines of a payout) */
 };
 struct fx_entry {
     long line;
@@ -134,6 +135,9 @@ struct fx_entry {
     char *remitter;
     size_t nlines;
     struct fx_line *lines;
+    /* a payout's refund lines, while it is read: each becomes an outgoing entry of its own */
+    size_t nrefunds;
+    struct fx_line *refunds;
 };
 struct fx_parsed {
     int kind;
@@ -147,6 +151,7 @@ struct fx_parsed {
     const char *name;
 };
 void fx_parsed_free(struct fx_parsed *p);
+void fx_entry_free(struct fx_entry *e); /* what the entry holds, not e itself */
 struct fx_entry *fx_parsed_add(struct fx_parsed *p);
 void fx_problem(struct fx_parsed *p, long line, const char *ref, const char *field, const char *fmt,
                 ...) __attribute__((format(printf, 5, 6)));

@@ -1,0 +1,108 @@
+#!/bin/sh
+# settle-refund-lines.sh - payout reports whose buyer refunds and chargebacks are lines with a
+# negative gross, as platforms' payout downloads write them. Each such line is a refund to the
+# buyer of the order it names (an outgoing receipt, as a collections CSV row with direction out:
+# docs/collections-format.md, "Payout reports"); the sales of the payout are matched as before,
+# and the figures add up exactly: what is held grows by what the payout transferred. A bad
+# refund line (no order, another currency, a net that is not its gross less the fee given back)
+# is reported with file, line, field and why.
+. "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
+sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
+
+H=order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight
+line() { echo "$1,USD,US,USNY,0.00,TS-001,T-shirt,1,$2,3120980105,SF Express,SF00000000030$3,1"; }
+{
+    echo "$H"
+    line R1 30.00 01
+    line R2 45.50 02
+    line R3 20.00 03
+    line R4 50.00 04
+    line R5 20.00 05
+} >"$W/incoming/acme/orders.csv"
+expect_rc 0 "orders declared" cg run
+release 2025-07-01 R1 R2 R3 R4 R5
+expect_rc 0 "receipts release the inventories" cg run
+orders() { cg report fx orders --as-of 2025-07-25 --format csv >"$T/orders.csv"; }
+col() { csv_cell "$T/orders.csv" "acme/$1" "$2"; }
+
+P='Payout ID,Payout Date,Currency,Order ID,Transaction ID,Gross Amount,Fee,Net Amount'
+{
+    echo "$P"
+    echo "PO-1,2025-07-10,USD,R1,TX-11,30.00,-0.90,29.10"
+    echo "PO-1,2025-07-10,USD,R3,TX-13,20.00,-0.60,19.40"
+    echo "PO-1,2025-07-10,USD,R4,TX-14,50.00,-1.50,48.50"
+} >"$T/po-1.csv"
+expect_rc 0 "payout PO-1 of three sales" cg settle import --seller acme "$T/po-1.csv"
+
+# ---- PO-2: a sale, a full refund (R1), a partial refund (R3), a refund whose fee the platform
+# gives back (R4: 10.00 refunded, 0.30 of fee back, 9.70 out), and R5 sold and refunded in the
+# same payout. The payout transfers 44.13 + 19.40 - 30.00 - 5.00 - 9.70 - 20.00 = -1.17.
+{
+    echo "$P"
+    echo "PO-2,2025-07-20,USD,R2,TX-22,45.50,-1.37,44.13"
+    echo "PO-2,2025-07-20,USD,R1,TX-11,-30.00,0.00,-30.00"
+    echo "PO-2,2025-07-20,USD,R3,TX-13,-5.00,0.00,-5.00"
+    echo "PO-2,2025-07-20,USD,R4,TX-14,-10.00,0.30,-9.70"
+    echo "PO-2,2025-07-20,USD,R5,TX-25,20.00,-0.60,19.40"
+    echo "PO-2,2025-07-20,USD,R5,TX-25,-20.00,0.00,-20.00"
+} >"$T/po-2.csv"
+expect_rc 0 "payout PO-2 with refund lines is taken" cg settle import --seller acme "$T/po-2.csv"
+check "the sales are one receipt, each refund one more: 5 recorded" \
+    grep -q ' 5 receipts recorded, 0 known from another file' "$T/out"
+check "no problem reported" [ ! -s "$T/err" ]
+check "the refunds are outgoing receipts of 30.00, 5.00, 9.70 (gross 10.00, fee 0.30), 20.00" \
+    [ "$(sql "SELECT group_concat(gross || '/' || fee || '/' || net, ' ') FROM (SELECT * FROM fx_receipt WHERE direction = 'out' ORDER BY id)")" = "3000/0/3000 500/0/500 1000/30/970 2000/0/2000" ]
+check "the sales of PO-2 are one incoming receipt of gross 65.50, fee 1.97, net 63.53" \
+    [ "$(sql "SELECT gross || '/' || fee || '/' || net FROM fx_receipt WHERE direction = 'in' AND entry_key LIKE 'payout:%:PO-2'")" = "6550/197/6353" ]
+check "each refund is a REFUND_OUT of its order" \
+    [ "$(sql "SELECT group_concat(o.order_no || '=' || a.amount_order, ' ') FROM (SELECT * FROM fx_allocation WHERE kind = 'REFUND_OUT' ORDER BY id) a JOIN orders o ON o.id = a.order_id")" = "R1=3000 R3=500 R4=970 R5=2000" ]
+orders
+check "R1 refunded in full: collected 0.00, AWAITING" \
+    [ "$(col R1 collected) $(col R1 state)" = "0.00 AWAITING" ]
+check "R2 COLLECTED 45.50" [ "$(col R2 collected) $(col R2 state)" = "45.50 COLLECTED" ]
+check "R3 20.00 - 5.00 = 15.00, PARTIAL" [ "$(col R3 collected) $(col R3 state)" = "15.00 PARTIAL" ]
+check "R4 50.00 - 9.70 = 40.30, PARTIAL" [ "$(col R4 collected) $(col R4 state)" = "40.30 PARTIAL" ]
+check "R5 sold and refunded: 0.00, AWAITING" [ "$(col R5 collected) $(col R5 state)" = "0.00 AWAITING" ]
+cg report fx settlement --format csv >"$T/held.csv"
+check "USD paid out 64.70, held 97.00 - 1.17 = 95.83" \
+    [ "$(csv_cell "$T/held.csv" USD paid_out) $(csv_cell "$T/held.csv" USD held)" = "64.70 95.83" ]
+cg report fx unmatched --format csv >"$T/un.csv"
+check "nothing left unmatched" [ "$(wc -l <"$T/un.csv")" -eq 1 ]
+expect_rc 0 "PO-2 again: known, nothing recorded twice" cg settle import "$T/po-2.csv"
+check "the same file: nothing to do" grep -q 'imported before, nothing to do' "$T/out"
+{ cat "$T/po-2.csv"; echo "PO-2,2025-07-20,USD,R2,TX-22,-1.00,0.00,-1.00"; } >"$T/po-2b.csv"
+expect_rc 0 "PO-2 downloaded again with one refund more" cg settle import --seller acme "$T/po-2b.csv"
+check "only the new refund recorded" grep -q ' 1 receipts recorded, 5 known from another file' "$T/out"
+
+# ---- a payout of refunds only (the platform debits the seller): no incoming receipt
+{
+    echo "$P"
+    echo "PO-3,2025-07-22,USD,R2,TX-22,-2.00,,-2.00"
+} >"$T/po-3.csv"
+expect_rc 0 "a payout of one refund" cg settle import --seller acme "$T/po-3.csv"
+check "one outgoing receipt" grep -q ' 1 receipts recorded' "$T/out"
+check "no incoming receipt for PO-3" \
+    [ "$(sql "SELECT count(*) FROM fx_receipt WHERE direction = 'in' AND entry_key LIKE 'payout:%:PO-3%'")" -eq 0 ]
+orders
+check "R2 45.50 - 1.00 - 2.00 = 42.50, PARTIAL" [ "$(col R2 collected) $(col R2 state)" = "42.50 PARTIAL" ]
+
+# ---- bad refund lines: each named by file, line, field and why; the sale lines are not
+{
+    echo "$P"
+    echo "PO-4,2025-07-23,USD,R2,TX-22,1.00,0.00,1.00"
+    echo "PO-4,2025-07-23,USD,,,-3.00,0.00,-3.00"
+    echo "PO-4,2025-07-23,EUR,R3,TX-13,-3.00,0.00,-3.00"
+    echo "PO-4,2025-07-23,USD,R4,TX-14,-3.00,0.00,-2.00"
+    echo "PO-4,2025-07-23,USD,R4,TX-14,-3.00,-4.00,1.00"
+} >"$T/po-4.csv"
+expect_rc 1 "PO-4 with bad refund lines" cg settle import --seller acme "$T/po-4.csv"
+check "line 3: no order" grep -q "/po-4.csv:3: entry PO-4: field Order ID: missing$" "$T/err"
+check "line 4: another currency" \
+    grep -q "/po-4.csv:4: entry PO-4: field Currency: payout PO-4 has another currency or date on line 2$" "$T/err"
+check "line 5: net not gross less the fee given back" \
+    grep -q "/po-4.csv:5: entry PO-4: field Net Amount: -2.00 is not gross -3.00 less the fee 0.00 given back$" "$T/err"
+check "line 6: fee larger than the refund" \
+    grep -q "/po-4.csv:6: entry PO-4: field Fee: fee larger than the refund$" "$T/err"
+check "no 'negative amount', the sale line not named" sh -c "! grep -q 'negative amount\|po-4.csv:2:' '$T/err'"
+check "4 bad entries, nothing imported" grep -q 'po-4.csv: 4 bad entries; nothing imported' "$T/err"
+finish
