@@ -138,6 +138,24 @@ static int allocate(struct cg_settle *s, struct rcpt *x, struct fx_view *v, cons
             a.rate_date = x->value_on;
         }
     }
+    /*
+     * A refund never takes the order's collected amount below zero: automatic matching gives it
+     * what the order collected and leaves the rest on the receipt; the operator is refused.
+     */
+    if (strcmp(kind, "REFUND_OUT") == 0 && a.has_order_amount && a.amount_order > v->collected) {
+        char have[40];
+        if (strcmp(cause_kind, "BANKFILE") != 0 || a.cross) {
+            fx_amount_format(v->collected, v->currency, have, sizeof(have));
+            fx_amount_format(a.amount_order, v->currency, amt, sizeof(amt));
+            return CG_ERR_SET(err, CG_EREJECT,
+                              "order %s/%s has collected %s %s: a refund of %s %s would take it "
+                              "below zero",
+                              v->seller, v->order_no, v->currency, have, v->currency, amt);
+        }
+        amount = a.amount_rcpt = a.amount_order = v->collected > 0 ? v->collected : 0;
+        if (amount == 0)
+            return CG_OK;
+    }
     rc = cg_store_fx_alloc_add(s->db, &a, NULL, err);
     if (rc != CG_OK)
         return rc;
@@ -570,17 +588,20 @@ int fx_auto_match_in_tx(struct cg_settle *s, long *made, struct cg_err *err)
 {
     struct id_list open = {NULL, 0};
     size_t i;
-    int rc;
+    int pass, rc;
 
     *made = 0;
     rc = cg_store_fx_receipts_each(s->db, 1, take_receipt_id, &open, err);
-    for (i = 0; rc == CG_OK && i < open.n; i++) {
-        struct rcpt x;
-        memset(&x, 0, sizeof(x));
-        rc = cg_store_fx_receipt_get(s->db, open.id[i], take_receipt, &x, err);
-        if (rc == CG_OK && x.left > 0)
-            rc = match_one(s, &x, made, err);
-        free(x.reference);
+    /* Money in first, then refunds: a refund takes only what its order collected. */
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; rc == CG_OK && i < open.n; i++) {
+            struct rcpt x;
+            memset(&x, 0, sizeof(x));
+            rc = cg_store_fx_receipt_get(s->db, open.id[i], take_receipt, &x, err);
+            if (rc == CG_OK && x.left > 0 && x.out == pass)
+                rc = match_one(s, &x, made, err);
+            free(x.reference);
+        }
     }
     free(open.id);
     if (rc == CG_ENOMEM)
@@ -698,6 +719,20 @@ int cg_settle_match(struct cg_settle *s, long long receipt, const char *order, c
     return fx_tx(s, match_tx, &c, err);
 }
 
+/* After an operator's change: the order's collected amount is not below zero (else: hint). */
+static int not_below_zero(struct cg_settle *s, long long oid, const char *hint, struct cg_err *err)
+{
+    struct fx_view v;
+    char have[40];
+    int rc = fx_view_load(s, oid, NULL, &v, err);
+
+    if (rc != CG_OK || v.collected >= 0)
+        return rc;
+    fx_amount_format(v.collected, v.currency, have, sizeof(have));
+    return CG_ERR_SET(err, CG_EREJECT, "order %s/%s would have collected %s %s: %s", v.seller,
+                      v.order_no, v.currency, have, hint);
+}
+
 static int unmatch_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct op_ctx *c = vctx;
@@ -718,6 +753,8 @@ static int unmatch_tx(struct cg_store *db, void *vctx, struct cg_err *err)
         rc = cg_store_fx_alloc_remove(db, x.id, oid, &n, err);
     if (rc == CG_OK && n == 0)
         rc = CG_ERR_SET(err, CG_ENOTFOUND, "receipt %lld is not allocated to %s", x.id, c->order);
+    if (rc == CG_OK)
+        rc = not_below_zero(s, oid, "unmatch its refunds first", err);
     snprintf(cause, sizeof(cause), "operator%s%s", c->note ? ": " : "", c->note ? c->note : "");
     if (rc == CG_OK) {
         fx_touch(s, oid);
@@ -800,6 +837,8 @@ static int confirm_tx(struct cg_store *db, void *vctx, struct cg_err *err)
         if (rc == CG_OK)
             rc = cg_store_fx_alloc_confirm(db, p->id, amount_order, cny, rr, ro, sr, x.value_on,
                                            err);
+        if (rc == CG_OK && x.out)
+            rc = not_below_zero(s, p->order_id, "the refund is more than it collected", err);
         if (rc != CG_OK)
             break;
         fx_touch(s, p->order_id);

@@ -6,6 +6,9 @@
 # and the figures add up exactly: what is held grows by what the payout transferred. A bad
 # refund line (no order, another currency, a net that is not its gross less the fee given back)
 # is reported with file, line, field and why.
+# A refund never takes an order's collected amount below zero (docs/settlement.md, "Collection
+# state"): what is beyond what the order collected stays on the refund's receipt, listed by
+# report fx unmatched, and the open amount of the order is never more than it expects.
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
 
@@ -18,9 +21,12 @@ line() { echo "$1,USD,US,USNY,0.00,TS-001,T-shirt,1,$2,3120980105,SF Express,SF0
     line R3 20.00 03
     line R4 50.00 04
     line R5 20.00 05
+    echo "T1,EUR,US,USNY,0.00,TS-001,T-shirt,1,40.00,3120980105,SF Express,SF000000000311,1"
+    echo "T2,EUR,US,USNY,0.00,TS-001,T-shirt,1,30.00,3120980105,SF Express,SF000000000312,1"
+    echo "T3,EUR,US,USNY,0.00,TS-001,T-shirt,1,20.00,3120980105,SF Express,SF000000000313,1"
 } >"$W/incoming/acme/orders.csv"
 expect_rc 0 "orders declared" cg run
-release 2025-07-01 R1 R2 R3 R4 R5
+release 2025-07-01 R1 R2 R3 R4 R5 T1 T2 T3
 expect_rc 0 "receipts release the inventories" cg run
 orders() { cg report fx orders --as-of 2025-07-25 --format csv >"$T/orders.csv"; }
 col() { csv_cell "$T/orders.csv" "acme/$1" "$2"; }
@@ -105,4 +111,49 @@ check "line 6: fee larger than the refund" \
     grep -q "/po-4.csv:6: entry PO-4: field Fee: fee larger than the refund$" "$T/err"
 check "no 'negative amount', the sale line not named" sh -c "! grep -q 'negative amount\|po-4.csv:2:' '$T/err'"
 check "4 bad entries, nothing imported" grep -q 'po-4.csv: 4 bad entries; nothing imported' "$T/err"
+
+# ---- refunds beyond what an order collected: T1 collected nothing, T2 EUR 10.00; T3 is paid
+# and refunded in one file, the refund on the row before the payment
+C=receipt_id,date,currency,amount,order_no,direction
+printf '%s\n' "$C" "X-1,2025-07-10,EUR,10.00,T2,in" >"$T/x1.csv"
+printf '%s\n' "$C" "X-2,2025-07-12,EUR,5.00,T1,out" "X-3,2025-07-12,EUR,15.00,T2,out" \
+    "X-4,2025-07-12,EUR,5.00,T3,out" "X-5,2025-07-12,EUR,20.00,T3,in" >"$T/x2.csv"
+expect_rc 0 "EUR 10.00 for T2" cg settle import --seller acme "$T/x1.csv"
+expect_rc 0 "refunds of T1, T2 and T3, and T3's payment" cg settle import --seller acme "$T/x2.csv"
+orders
+check "T1: a refund with nothing collected leaves collected 0.00, AWAITING" \
+    [ "$(col T1 collected) $(col T1 state) $(col T1 open)" = "0.00 AWAITING 40.00" ]
+check "T2: 10.00 collected, 15.00 refunded: collected 0.00, open 30.00" \
+    [ "$(col T2 collected) $(col T2 state) $(col T2 open)" = "0.00 AWAITING 30.00" ]
+check "T3: 20.00 paid, 5.00 refunded, whatever the order of the rows: 15.00, PARTIAL" \
+    [ "$(col T3 collected) $(col T3 state) $(col T3 open)" = "15.00 PARTIAL 5.00" ]
+cg report fx aging --as-of 2025-07-25 --format csv >"$T/aging.csv"
+check "EUR open: 40.00 + 30.00 + 5.00 = 75.00, no more than was declared" \
+    [ "$(csv_cell "$T/aging.csv" EUR 0-30) $(csv_cell "$T/aging.csv" EUR total)" = "75.00 75.00" ]
+X2=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE 'csv:%:X-2'")
+X3=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE 'csv:%:X-3'")
+X5=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE 'csv:%:X-5'")
+cg report fx unmatched --format csv >"$T/un.csv"
+check "the refund of T1 stays on its receipt: 5.00" [ "$(csv_cell "$T/un.csv" "$X2" unallocated)" = "5.00" ]
+check "what T2 did not collect stays on its refund: 5.00" \
+    [ "$(csv_cell "$T/un.csv" "$X3" unallocated)" = "5.00" ]
+expect_rc 1 "settle match of the rest of T2's refund: refused" cg settle match "$X3" T2
+check "the operator is told why" \
+    grep -q "order acme/T2 has collected EUR 0.00: a refund of EUR 5.00 would take it below zero" "$T/err"
+expect_rc 1 "unmatching T3's payment under its refund: refused" cg settle unmatch "$X5" T3
+check "the operator is told why" \
+    grep -q "order acme/T3 would have collected EUR -5.00: unmatch its refunds first" "$T/err"
+orders
+check "T2 and T3 unchanged" [ "$(col T2 collected) $(col T3 collected)" = "0.00 15.00" ]
+# a refund in USD of T1 (EUR) waits for review; converted, it would be more than T1 collected
+printf '%s\n' "$C" "X-6,2025-07-12,USD,5.00,T1,out" >"$T/x6.csv"
+expect_rc 0 "a USD refund of T1" cg settle import --seller acme "$T/x6.csv"
+X6=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE 'csv:%:X-6'")
+expect_rc 0 "USD rate" cg settle rate USD 2025-07-12 7.0000 --source test
+expect_rc 0 "EUR rate" cg settle rate EUR 2025-07-12 7.7000 --source test
+expect_rc 1 "confirming it: refused" cg settle confirm "$X6"
+check "the operator is told why" grep -q \
+    "order acme/T1 would have collected EUR -4.55: the refund is more than it collected" "$T/err"
+orders
+check "T1 still collected 0.00" [ "$(col T1 collected)" = "0.00" ]
 finish

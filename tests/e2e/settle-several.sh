@@ -214,9 +214,11 @@ check "listed for the operator: 106.70 of PO-10, 10.00 of R-10, 15.00 of R-11, 5
     [ "$(unalloc PO-10) $(unalloc R-10) $(unalloc R-11) $(unalloc BK-12)" = "106.70 10.00 15.00 5.00" ]
 check "L10 COLLECTED, K8 PARTIAL after its refund" [ "$(state L10) $(state K8)" = "COLLECTED PARTIAL" ]
 R10=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R-10'")
-expect_rc 0 "the operator matches R-10 to D8 by hand" cg settle match "$R10" D8 --note "refund of D8"
-check "R-10 then refunds D8, still DEEMED_COLLECTED" \
-    [ "$(allocs R-10) $(state D8)" = "D8:REFUND_OUT:1000 DEEMED_COLLECTED" ]
+# D8 collected nothing: a refund would take its collected amount below zero (docs/settlement.md)
+expect_rc 1 "the operator matches R-10 to D8 by hand: refused" cg settle match "$R10" D8 --note "refund of D8"
+check "why is said" grep -q "order acme/D8 has collected EUR 0.00: a refund of EUR 10.00 would take it below zero" "$T/err"
+check "R-10 stays on its receipt, D8 still DEEMED_COLLECTED" \
+    [ "$(allocs R-10)|$(unalloc R-10) $(state D8)" = "|10.00 DEEMED_COLLECTED" ]
 
 # ---- a bulk remittance naming 20 orders, and one payment number of 20 orders: all 20 are
 # named, each takes what it expects, none is left AWAITING and none takes the others' money
