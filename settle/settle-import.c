@@ -685,6 +685,54 @@ static int check_known(struct record_ctx *c, const struct fx_entry *e, long long
 }
 
 /*
+ * The key of an entry: "KIND:SELLER:ACCOUNT:REF" (KIND camt for both camt messages, whose
+ * entries share the bank's references). The seller and the account are written with '%' as
+ * "%25" and ':' as "%3A", so that the first colon after the kind ends the seller, the next the
+ * account, as the indexes of the store (settle migrations 4 and 5) and the lookups below read
+ * it: a seller named "shop:eu" can neither hide an entry from the check for known ones nor make
+ * two entries one. Names without those characters are written as they are, so keys recorded
+ * before stay the same. NULL when out of memory.
+ */
+static char *key_part(const char *s)
+{
+    struct cg_buf b;
+    int rc = 0;
+    char *out;
+
+    cg_buf_init(&b, CSV_MAX_FIELD * 4);
+    for (; s != NULL && *s != '\0'; s++) {
+        if (*s == '%' || *s == ':')
+            rc |= cg_buf_adds(&b, *s == '%' ? "%25" : "%3A");
+        else
+            rc |= cg_buf_addc(&b, *s);
+    }
+    out = rc == 0 ? cg_buf_take(&b) : NULL;
+    cg_buf_free(&b);
+    return out;
+}
+
+static char *entry_key(const char *kind, const char *seller, const char *account, const char *ref)
+{
+    char *sp = key_part(seller), *ap = key_part(account), *key = NULL;
+    size_t n;
+
+    if (sp != NULL && ap != NULL) {
+        n = strlen(kind) + strlen(sp) + strlen(ap) + strlen(ref) + 4;
+        key = malloc(n);
+        if (key != NULL)
+            snprintf(key, n, "%s:%s:%s:%s", kind, sp, ap, ref);
+    }
+    free(sp);
+    free(ap);
+    return key;
+}
+
+static const char *key_kind(int kind)
+{
+    return kind == CG_STMT_CAMT053 || kind == CG_STMT_CAMT054 ? "camt" : kind_name(kind);
+}
+
+/*
  * The receipt entry e (its key) is recorded as, if any. A bank entry is the account's, whoever
  * imports it: seen before without a seller, or for another seller sharing the account, it is
  * known, so its money counts once. An entry of a payout report or collections CSV is its seller's;
@@ -693,19 +741,29 @@ static int check_known(struct record_ctx *c, const struct fx_entry *e, long long
 static int find_known(struct record_ctx *c, const char *key, const struct fx_entry *e,
                       long long *id, struct cg_err *err)
 {
-    const char *kind = kind_name(c->p->kind);
-    char bare[512];
+    const char *kind = key_kind(c->p->kind);
+    char *bare = NULL;
     int rc;
 
-    if (c->p->kind == CG_STMT_CAMT053 || c->p->kind == CG_STMT_CAMT054)
-        return cg_store_fx_entry_known_any(c->s->db, "camt", c->p->account, e->key, id, err);
+    if (strcmp(kind, "camt") == 0) {
+        char *acct = key_part(c->p->account); /* as the key holds it */
+        if (acct == NULL)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        rc = cg_store_fx_entry_known_any(c->s->db, "camt", acct, e->key, id, err);
+        free(acct);
+        return rc;
+    }
     rc = cg_store_fx_receipt_known(c->s->db, key, id, err);
     if (rc != CG_ENOTFOUND)
         return rc;
     if (c->seller[0] == '\0')
         return cg_store_fx_entry_known_any(c->s->db, kind, NULL, e->key, id, err);
-    snprintf(bare, sizeof(bare), "%s::%s", kind, key + strlen(kind) + strlen(c->seller) + 2);
-    return cg_store_fx_receipt_known(c->s->db, bare, id, err);
+    bare = entry_key(kind, "", c->p->account, e->key);
+    if (bare == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    rc = cg_store_fx_receipt_known(c->s->db, bare, id, err);
+    free(bare);
+    return rc;
 }
 
 static int record(struct cg_store *db, void *vctx, struct cg_err *err)
@@ -713,7 +771,7 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
     struct record_ctx *c = vctx;
     struct fx_parsed *p = c->p;
     long long sid = 0, rid = 0;
-    char key[512];
+    char *key = NULL;
     size_t i, k;
     int rc;
 
@@ -730,11 +788,12 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
     for (i = 0; rc == CG_OK && i < p->n; i++) {
         struct fx_entry *e = &p->e[i];
         struct cg_fx_receipt r;
-        /* camt.053 and camt.054 of one account share the bank's references. */
-        snprintf(key, sizeof(key), "%s:%s:%s:%s",
-                 p->kind == CG_STMT_CAMT053 || p->kind == CG_STMT_CAMT054 ? "camt"
-                                                                          : kind_name(p->kind),
-                 c->seller, p->account != NULL ? p->account : "", e->key);
+        free(key);
+        key = entry_key(key_kind(p->kind), c->seller, p->account, e->key);
+        if (key == NULL) {
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            break;
+        }
         memset(&r, 0, sizeof(r));
         r.statement_id = sid;
         r.seller = c->seller;
@@ -770,6 +829,7 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
             rc = cg_store_fx_line_add(db, &l, err);
         }
     }
+    free(key);
     if (rc == CG_OK && p->problems > 0)
         rc = refuse(p, err);
     if (rc == CG_OK)

@@ -180,8 +180,9 @@ static const char settle_step_3[] =
 /*
  * 4: a bank entry is the bank's (account and reference), whoever imported it: the index finds
  * it by the part of the key after the seller ("camt:SELLER:ACCOUNT:REF", the seller's part ending
- * at its first colon), so a statement imported without a seller and again through a seller's
- * folder, or for two sellers sharing the account, records each entry once.
+ * at its first colon: settle/ writes ':' in a seller or account as "%3A"), so a statement imported
+ * without a seller and again through a seller's folder, or for two sellers sharing the account,
+ * records each entry once.
  */
 static const char settle_step_4[] = "CREATE INDEX fx_receipt_bank ON fx_receipt("
                                     "substr(entry_key, 6 + instr(substr(entry_key, 6), ':'))) "

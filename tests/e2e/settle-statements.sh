@@ -131,4 +131,38 @@ echo "BK-1;CRDT;USD;65.00;2025-07-10;2025-07-10;S1;ORDER S1;BUYER ONE" |
 expect_rc 1 "BK-1 again as USD 65.00: refused" cg settle import --seller acme "$T/fixed.xml"
 check "the amounts are named" grep -q \
     "fixed.xml:[0-9]*: entry BK-1: field Amt: recorded before as receipt [0-9]*: in USD, gross 60.00, fee 0.00; this file says in USD, gross 65.00, fee 0.00" "$T/err"
+
+# ---- a seller whose name holds the colon the entry's identity is built with: its entries are
+# still known whoever imports them again, and told apart from another seller's
+ACCT2=CN1200000000000000000099
+echo "BK-9;CRDT;USD;1.00;2025-07-20;2025-07-20;S1;ORDER S1;BUYER ONE" |
+    $SHELPER camt053 "$T/colon.xml" "$ACCT2" STMT-COLON
+echo "BK-9;CRDT;USD;1.00;2025-07-20;2025-07-20;S1;ORDER S1;BUYER ONE" |
+    $SHELPER camt053 "$T/colon-2.xml" "$ACCT2" STMT-COLON-2
+expect_rc 0 "a statement imported for seller shop:eu" cg settle import --seller shop:eu "$T/colon.xml"
+expect_rc 0 "the same entry without a seller" cg settle import "$T/colon-2.xml"
+check "BK-9 known, not recorded again" grep -q ' 0 receipts recorded, 1 known from another file' "$T/out"
+{
+    echo "$P"
+    echo "PO-C,2025-07-20,USD,S1,TX-C1,1.00,0.00,1.00"
+} >"$T/po-c.csv"
+{
+    echo "$P"
+    echo "PO-C,2025-07-20,USD,S1,TX-C1,1.00,0.00,1.00"
+    echo "PO-D,2025-07-21,USD,S1,TX-D1,1.00,0.00,1.00"
+} >"$T/po-cd.csv"
+expect_rc 0 "payout PO-C for seller shop:eu" cg settle import --seller shop:eu "$T/po-c.csv"
+expect_rc 0 "PO-C and PO-D without a seller" cg settle import "$T/po-cd.csv"
+check "PO-C known, PO-D recorded" grep -q ' 1 receipts recorded, 1 known from another file' "$T/out"
+{
+    echo "$P"
+    echo "::PO-E,2025-07-22,USD,S1,TX-E1,1.00,0.00,1.00"
+} >"$T/po-e.csv"
+{
+    echo "$P"
+    echo "PO-E,2025-07-22,USD,S1,TX-E1,1.00,0.00,1.00"
+} >"$T/po-e2.csv"
+expect_rc 0 "payout ::PO-E for seller x" cg settle import --seller x "$T/po-e.csv"
+expect_rc 0 "payout PO-E of seller x:: is another entry" cg settle import --seller x:: "$T/po-e2.csv"
+check "PO-E recorded" grep -q ' 1 receipts recorded, 0 known from another file' "$T/out"
 finish
