@@ -369,11 +369,13 @@ static int take_receipt_id(void *ctx, const struct cg_fx_receipt *r)
 /*
  * An order the operator closed (deemed collected, uncollectible): its state no longer follows
  * its money, so automatic matching gives it none, in or out; the money stays on the receipt,
- * listed as unmatched, for the operator to match by hand or not at all.
+ * listed as unmatched, for the operator to match by hand or not at all. Told by the operator's
+ * record, not by the state: an order closed before its release shows NOT_EXPORTED until then,
+ * and is closed all the same.
  */
 static int closed(const struct fx_view *v)
 {
-    return v->state == CG_FX_DEEMED || v->state == CG_FX_UNCOLLECTIBLE;
+    return v->sums.deemed > 0 || v->sums.uncollectible > 0;
 }
 
 /*

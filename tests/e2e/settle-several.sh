@@ -42,6 +42,7 @@ line() { echo "$1,$2,US,USNY,0.00,TS-001,T-shirt,1,$3,3120980105,SF Express,SF00
     line K11 EUR 60.00 19
     line L11 EUR 25.00 20
     line Y11 USD 30.00 21
+    line Z12 EUR 30.00 22
     # V01 to V20 (USD 10.00 each): one remittance names them all by order number
     for i in $(seq -w 1 20); do
         echo "V$i,USD,US,USNY,0.00,TS-001,T-shirt,1,10.00,3120980105,SF Express,SF00000000010$i,1"
@@ -219,6 +220,16 @@ expect_rc 1 "the operator matches R-10 to D8 by hand: refused" cg settle match "
 check "why is said" grep -q "order acme/D8 has collected EUR 0.00: a refund of EUR 10.00 would take it below zero" "$T/err"
 check "R-10 stays on its receipt, D8 still DEEMED_COLLECTED" \
     [ "$(allocs R-10)|$(unalloc R-10) $(state D8)" = "|10.00 DEEMED_COLLECTED" ]
+
+# ---- an order the operator closed before its release (Z12 is not released: NOT_EXPORTED) is
+# closed all the same: a receipt naming it stays on the receipt for the operator
+expect_rc 0 "Z12 deemed collected before its release" cg settle deem Z12 --note "letter of credit"
+printf '%s\n' "receipt_id,date,currency,amount,fee,order_no,reference,remitter" \
+    "Z-12,2025-07-16,EUR,30.00,,Z12,,BUYER TWELVE" >"$T/z12.csv"
+expect_rc 0 "EUR 30.00 naming Z12" cg settle import "$T/z12.csv"
+cg report fx unmatched --format csv >"$T/un.csv"
+check "Z-12: nothing to Z12, EUR 30.00 left on the receipt" \
+    [ "$(allocs Z-12)|$(unalloc Z-12)" = "|30.00" ]
 
 # ---- a bulk remittance naming 20 orders, and one payment number of 20 orders: all 20 are
 # named, each takes what it expects, none is left AWAITING and none takes the others' money
