@@ -98,6 +98,14 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
 
 /* ------------------------------------------------------------------ payment records */
 
+/* SQL: the text of k after its first colon */
+#define KEY_TAIL(k) "substr(" k ", instr(" k ", ':') + 1)"
+/*
+ * The payment number is the receipt's reference: its key after "KIND:SELLER:ACCOUNT:", whose
+ * parts hold no colon (settle/ writes one as %3A) while the reference may ("C:2025:08").
+ */
+#define PAY_NO_SQL KEY_TAIL(KEY_TAIL(KEY_TAIL("r.entry_key")))
+
 int cg_store_fx_payment_put(struct cg_store *store, long long order_id, const char *currency,
                             int64_t amount, struct cg_err *err)
 {
@@ -105,8 +113,8 @@ int cg_store_fx_payment_put(struct cg_store *store, long long order_id, const ch
     int rc = prep(
         store,
         "INSERT INTO fx_payment(order_id, currency, amount, pay_no, paid_on, rev, declared_rev, "
-        "updated_at) SELECT ?1, ?2, ?3, (SELECT substr(r.entry_key, length(rtrim(r.entry_key, "
-        "replace(r.entry_key, ':', ''))) + 1) FROM fx_allocation a JOIN fx_receipt r ON r.id = "
+        "updated_at) SELECT ?1, ?2, ?3, (SELECT " PAY_NO_SQL " "
+        "FROM fx_allocation a JOIN fx_receipt r ON r.id = "
         "a.receipt_id WHERE a.order_id = ?1 AND a.removed_at IS NULL AND a.kind = "
         "'PRINCIPAL' AND a.amount_order IS NOT NULL ORDER BY r.value_on DESC, a.id DESC LIMIT 1), "
         "(SELECT r.value_on FROM fx_allocation a JOIN fx_receipt r ON r.id = a.receipt_id WHERE "

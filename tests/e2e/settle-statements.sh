@@ -165,4 +165,12 @@ check "PO-C known, PO-D recorded" grep -q ' 1 receipts recorded, 1 known from an
 expect_rc 0 "payout ::PO-E for seller x" cg settle import --seller x "$T/po-e.csv"
 expect_rc 0 "payout PO-E of seller x:: is another entry" cg settle import --seller x:: "$T/po-e2.csv"
 check "PO-E recorded" grep -q ' 1 receipts recorded, 0 known from another file' "$T/out"
+
+# ---- a reference holding colons is the payment number of the order's payment record (the
+# CEB403 payNo), whole
+printf '%s\n' "receipt_id,date,currency,amount,fee,order_no,reference,remitter" \
+    "C:2025:08,2025-08-01,USD,1.00,,S1,,BUYER ONE" >"$T/c-colon.csv"
+expect_rc 0 "C:2025:08 for acme" cg settle import --seller acme "$T/c-colon.csv"
+check "S1's payment record names C:2025:08" \
+    [ "$(sql "SELECT p.pay_no FROM fx_payment p JOIN orders o ON o.id = p.order_id WHERE o.order_no = 'S1'")" = "C:2025:08" ]
 finish
