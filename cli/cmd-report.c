@@ -232,7 +232,9 @@ int cg_cli_report_html(struct cg_cli *cli, const char *path, struct cg_err *err)
 
     cg_report_opts_init(&o, cli->conf);
     rc = overview(cli, &o, &r, err);
-    if (rc == CG_OK)
+    if (rc != CG_OK)
+        cg_err_prefix(err, "report page %s", path);
+    else
         rc = cg_report_write_html(r, path, err);
     cg_report_free(r);
     return rc;

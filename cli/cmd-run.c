@@ -243,8 +243,10 @@ int cg_run_parse(const struct cg_cmd *cmd, int argc, char **argv, struct cg_spoo
 
 /*
  * [report] html: the morning report after the batch, once the spool is closed. A report that
- * cannot be written (disk full, database busy) leaves the batch as it is and makes the exit 75,
- * so the scheduler runs again; a run that already failed keeps its own status.
+ * cannot be written leaves the batch as it is. A page path that cannot work (its directory
+ * missing, not a directory, not writable) makes the exit 2, a configuration error; a temporary
+ * failure (disk full, database busy) makes it 75, so the scheduler runs again. A run that
+ * already failed with 75 or 2 keeps its own status.
  */
 static int write_report(struct cg_cli *cli, int status)
 {
@@ -257,9 +259,12 @@ static int write_report(struct cg_cli *cli, int status)
     cg_err_clear(&err);
     rc = cg_cli_report_html(cli, path, &err);
     if (rc != CG_OK) {
-        fprintf(stderr, "cebgate: report %s: %s\n", path, err.msg[0] ? err.msg : cg_strerror(rc));
+        if (err.msg[0])
+            fprintf(stderr, "cebgate: %s\n", err.msg);
+        else
+            fprintf(stderr, "cebgate: report page %s: %s\n", path, cg_strerror(rc));
         if (status == CG_EXIT_OK || status == CG_EXIT_ERROR)
-            status = CG_EXIT_TEMPFAIL;
+            status = cg_rc_exit_code(rc) == 2 ? CG_EXIT_USAGE : CG_EXIT_TEMPFAIL;
     } else if (!cli->quiet) {
         printf("report: %s\n", path);
     }

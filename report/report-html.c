@@ -14,10 +14,14 @@
 
 #include <libxml/xmlstring.h>
 #include <libxml/xmlwriter.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/fsutil.h"
@@ -532,14 +536,68 @@ static void page(struct w *w, json_t *doc)
         w->bad = 1;
 }
 
+/*
+ * The directory of path, opened for the atomic write. A directory that does not exist, is not
+ * one or may not be written, and a path that is itself a directory, are the configuration's
+ * or the command line's fault: CG_ECONFIG, so nobody runs again hoping it mends itself. What
+ * fails past this point (disk full, I/O) stays temporary.
+ */
+static int open_page_dir(const char *path, const char *dir, const char *name, int *dfd,
+                         struct cg_err *err)
+{
+    struct stat st;
+    int e;
+
+    *dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*dfd < 0) {
+        e = errno;
+        if (e == ENOENT)
+            return CG_ERR_SET(err, CG_ECONFIG, "report page %s: directory %s does not exist", path,
+                              dir);
+        if (e == ENOTDIR)
+            return CG_ERR_SET(err, CG_ECONFIG, "report page %s: %s is not a directory", path, dir);
+        if (e == EACCES || e == EPERM)
+            return CG_ERR_SET(err, CG_ECONFIG, "report page %s: directory %s: %s", path, dir,
+                              strerror(e));
+        return CG_ERR_SET(err, CG_EIO, "report page %s: cannot open directory %s: %s", path, dir,
+                          strerror(e));
+    }
+    if (faccessat(*dfd, ".", W_OK | X_OK, AT_EACCESS) != 0 &&
+        (errno == EACCES || errno == EPERM || errno == EROFS)) {
+        e = errno;
+        close(*dfd);
+        *dfd = -1;
+        return CG_ERR_SET(err, CG_ECONFIG, "report page %s: directory %s cannot be written: %s",
+                          path, dir, strerror(e));
+    }
+    if (fstatat(*dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+        close(*dfd);
+        *dfd = -1;
+        return CG_ERR_SET(err, CG_ECONFIG, "report page %s: is a directory", path);
+    }
+    return CG_OK;
+}
+
 int cg_report_write_html(const struct cg_report *r, const char *path, struct cg_err *err)
 {
-    xmlBufferPtr buf = xmlBufferCreate();
+    xmlBufferPtr buf = NULL;
     struct w w = {NULL, 0};
     char *dir = NULL;
     const char *slash = strrchr(path, '/');
+    const char *name = slash == NULL ? path : slash + 1;
+    int dfd = -1;
     int rc = CG_OK;
 
+    dir = slash == NULL   ? cg_strdup(".")
+          : slash == path ? cg_strdup("/")
+                          : strndup(path, (size_t)(slash - path));
+    if (dir == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    /* The path is checked before the page is built: a wrong one fails at once. */
+    rc = open_page_dir(path, dir, name, &dfd, err);
+    if (rc != CG_OK)
+        goto done;
+    buf = xmlBufferCreate();
     if (buf == NULL || (w.x = xmlNewTextWriterMemory(buf, 0)) == NULL) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
@@ -554,15 +612,14 @@ int cg_report_write_html(const struct cg_report *r, const char *path, struct cg_
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
-    dir = slash == NULL ? cg_strdup(".") : strndup(path, (size_t)(slash - path));
-    if (dir == NULL) {
-        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-        goto done;
-    }
-    rc = cg_fs_write_atomic(slash == path ? "/" : dir, slash == NULL ? path : slash + 1,
-                            xmlBufferContent(buf), (size_t)xmlBufferLength(buf), err);
+    rc = cg_fs_write_atomic_at(dfd, name, xmlBufferContent(buf), (size_t)xmlBufferLength(buf), err);
+    if (rc != CG_OK)
+        cg_err_prefix(err, "report page %s", path);
 done:
+    if (dfd >= 0)
+        close(dfd);
     free(dir);
-    xmlBufferFree(buf);
+    if (buf != NULL)
+        xmlBufferFree(buf);
     return rc;
 }

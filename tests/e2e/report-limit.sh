@@ -91,18 +91,31 @@ expect_rc 2 "--html with --format" cg report --html "$T/x.html" --format json
 expect_rc 0 "report fx aging still works" cg report fx aging --as-of 2026-11-30
 check "fx aging: USD row" grep -q '^USD ' "$T/out"
 
-# Temporary failures: the database cannot answer a report query; run cannot write the page.
+# A temporary failure: the database cannot answer a report query.
 cp "$W/cebgate.db" "$T/saved.db"
 sqlite3 "$W/cebgate.db" "DROP TABLE input_files" || fail "drop a table"
 expect_rc 75 "a database error is temporary (exit 75)" cg report --format json
 check "it names the query's failure" grep -q 'prepare report query: no such table: input_files' "$T/err"
 check "and prints no half report" [ ! -s "$T/out" ]
 mv "$T/saved.db" "$W/cebgate.db"
+# A page path that cannot be right is a configuration or usage error (exit 2), never "run
+# again later": its directory does not exist, is not a directory, or the path is a directory.
+expect_rc 2 "report --html into a directory that does not exist" cg report --html "$T/nodir/x.html"
+check "it names the path and why" \
+    grep -q "report page $T/nodir/x.html: directory $T/nodir does not exist" "$T/err"
+check "and writes nothing" [ ! -e "$T/nodir" ]
+: >"$T/plain"
+expect_rc 2 "report --html under a file" cg report --html "$T/plain/x.html"
+check "it says the directory is not one" \
+    grep -q "report page $T/plain/x.html: $T/plain is not a directory" "$T/err"
+mkdir -p "$T/isdir"
+expect_rc 2 "report --html naming a directory" cg report --html "$T/isdir"
+check "it says the path is a directory" grep -q "report page $T/isdir: is a directory" "$T/err"
 mkdir -p "$T/run" && printf '[general]\nworkdir = .\n[report]\nhtml = missing/r.html\n' \
     >"$T/run/cebgate.conf"
-expect_rc 75 "run: a report it cannot write makes the exit 75" \
+expect_rc 2 "run: a report page in a directory that does not exist is a configuration error" \
     "$CEBGATE" -c "$T/run/cebgate.conf" run
 check "run names the report file and the reason" \
-    grep -q "report $T/run/missing/r.html: .*No such file or directory" "$T/err"
+    grep -q "report page $T/run/missing/r.html: directory $T/run/missing does not exist" "$T/err"
 check "run's batch still finished" grep -q '^summary: 0 files taken' "$T/out"
 finish
