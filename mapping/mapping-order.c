@@ -243,10 +243,18 @@ static void add_line(struct cg_ob *b, const struct cg_vals *v)
         return;
     p = cg_map_get(&m->catalog, sku);
     if (p == NULL) {
-        cg_ob_fail(b, line, nm_sku,
-                   "'%s' is not in the product catalogue (%s): add it with its HS code, "
-                   "declared name and legal unit, then drop the file again",
-                   sku, m->catalog_path != NULL ? m->catalog_path : "none configured");
+        /* The catalogue's path is quoted, so that cg_mapping_reason_kind() groups the
+         * unknown SKUs of every catalogue (and of one catalogue however -c named it) as one. */
+        if (m->catalog_path != NULL)
+            cg_ob_fail(b, line, nm_sku,
+                       "'%s' is not in the product catalogue '%s': add it with its HS code, "
+                       "declared name and legal unit, then drop the file again",
+                       sku, m->catalog_path);
+        else
+            cg_ob_fail(b, line, nm_sku,
+                       "'%s' is not in the product catalogue (none configured): add it with its "
+                       "HS code, declared name and legal unit, then drop the file again",
+                       sku);
         return;
     }
     if (p->bad != NULL) {

@@ -525,6 +525,39 @@ static void test_catalogue_rules(void **state)
     expect_reject(HDR "P-3,USD,US,,a,1,1,\n", 2, "P-3", "sku", "missing");
 }
 
+/*
+ * An unknown SKU names the catalogue to fix, but two sellers' catalogues (or one catalogue named
+ * by an absolute and by a relative path) make one kind of rejection: the report groups by kind.
+ */
+static void test_unknown_sku_kind(void **state)
+{
+    char other[600], want[700], a[512], b[512];
+    char *old = seller->catalog;
+    struct res r1, r2;
+
+    (void)state;
+    snprintf(other, sizeof(other), "%s/seller-b-products.csv", dir);
+    write_file(other, catalog_csv, strlen(catalog_csv));
+    runs("own", HDR "P-1,USD,US,NOPE,a,1,1,\n", &r1);
+    seller->catalog = other;
+    runs("own", HDR "P-9,USD,US,ALSO-NOPE,a,1,1,\n", &r2);
+    seller->catalog = old;
+    assert_int_equal(r1.nerr, 1);
+    assert_int_equal(r2.nerr, 1);
+    snprintf(want, sizeof(want), "is not in the product catalogue '%s'", catalog);
+    assert_non_null(strstr(r1.err[0], want));
+    snprintf(want, sizeof(want), "is not in the product catalogue '%s'", other);
+    assert_non_null(strstr(r2.err[0], want));
+    cg_mapping_reason_kind(r1.err[0], a, sizeof(a));
+    cg_mapping_reason_kind(r2.err[0], b, sizeof(b));
+    assert_string_equal(a, "field sku: '\xe2\x80\xa6' is not in the product catalogue "
+                           "'\xe2\x80\xa6': add it with its HS code, declared name and legal "
+                           "unit, then drop the file again");
+    assert_string_equal(a, b);
+    res_free(&r1);
+    res_free(&r2);
+}
+
 static void test_too_many_lines(void **state)
 {
     struct cg_buf b;
@@ -1289,6 +1322,7 @@ int main(void)
         cmocka_unit_test(test_goods_value),
         cmocka_unit_test(test_codes_in_orders),
         cmocka_unit_test(test_catalogue_rules),
+        cmocka_unit_test(test_unknown_sku_kind),
         cmocka_unit_test(test_too_many_lines),
         cmocka_unit_test(test_shipments),
         cmocka_unit_test(test_payment),
