@@ -166,7 +166,7 @@ static const struct {
 };
 
 static int count_seller(void *ctx, const char *seller, long orders, long rejected, long cancels,
-                        long pending)
+                        long pending, long failed_files)
 {
     long *n = ctx;
 
@@ -175,6 +175,7 @@ static int count_seller(void *ctx, const char *seller, long orders, long rejecte
     (void)rejected;
     (void)cancels;
     (void)pending;
+    (void)failed_files;
     (*n)++;
     return CG_OK;
 }

@@ -712,11 +712,11 @@ struct sellers_ctx {
 };
 
 static int on_seller(void *vctx, const char *seller, long orders, long rejected, long cancels,
-                     long pending)
+                     long pending, long failed_files)
 {
     struct sellers_ctx *c = vctx;
     json_t *per = json_object_get(c->states, seller);
-    char a[24], d[24], e[24], f[24], g[24], h[24];
+    char a[24], d[24], e[24], f[24], g[24], h[24], i[24];
     long total = 0;
     const char *k;
     json_t *v;
@@ -728,7 +728,8 @@ static int on_seller(void *vctx, const char *seller, long orders, long rejected,
     snprintf(f, sizeof(f), "%ld", pending);
     snprintf(g, sizeof(g), "%ld", rejected);
     snprintf(h, sizeof(h), "%ld", cancels);
-    row(c->b, c->sec, c->b->o->rows, 7, seller_name(seller), a, d, e, f, g, h);
+    snprintf(i, sizeof(i), "%ld", failed_files);
+    row(c->b, c->sec, c->b->o->rows, 8, seller_name(seller), a, d, e, f, g, h, i);
     return CG_OK;
 }
 
@@ -980,7 +981,8 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
         sc.states = sellers_states;
         sc.sec = section(
             &b, "sellers", "Per seller",
-            "seller,orders,documents,rejected_documents,pending,rejected_orders,cancellations",
+            "seller,orders,documents,rejected_documents,pending,rejected_orders,cancellations,"
+            "failed_files",
             "cebgate report --format csv");
         rc = cg_store_report_sellers(st, o->seller, on_seller, &sc, err);
     }

@@ -96,7 +96,7 @@ int cg_store_report_days(struct cg_store *st, const char *seller, const char *fr
 
 static int row_seller(sqlite3_stmt *s, const struct q *q)
 {
-    return q->fn.seller(q->ctx, txt(s, 0), num(s, 1), num(s, 2), num(s, 3), num(s, 4));
+    return q->fn.seller(q->ctx, txt(s, 0), num(s, 1), num(s, 2), num(s, 3), num(s, 4), num(s, 5));
 }
 
 int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_seller_fn fn,
@@ -114,10 +114,14 @@ int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_s
         "k.order_id WHERE k.done_at IS NULL AND (?1 IS NULL OR x.seller = ?1) GROUP BY "
         "x.seller), p AS (SELECT o.seller, count(*) AS n FROM documents d JOIN orders o ON "
         "o.id = d.order_id WHERE (?1 IS NULL OR o.seller = ?1) AND " STORE_DOC_PENDING
-        " GROUP BY o.seller), s AS (SELECT seller FROM o UNION SELECT seller FROM r) "
-        "SELECT s.seller, coalesce(o.n, 0), coalesce(r.n, 0), coalesce(c.n, 0), "
-        "coalesce(p.n, 0) FROM s LEFT JOIN o USING (seller) LEFT JOIN r USING (seller) "
-        "LEFT JOIN c USING (seller) LEFT JOIN p USING (seller) ORDER BY s.seller",
+        " GROUP BY o.seller), ff AS (SELECT seller, count(*) AS n FROM (SELECT seller, outcome, "
+        "row_number() OVER (PARTITION BY seller, name ORDER BY id DESC) AS latest FROM "
+        "input_files WHERE (?1 IS NULL OR seller = ?1)) WHERE latest = 1 AND outcome = 'failed' "
+        "GROUP BY seller), s AS (SELECT seller FROM o UNION SELECT seller FROM r UNION SELECT "
+        "seller FROM ff) SELECT s.seller, coalesce(o.n, 0), coalesce(r.n, 0), coalesce(c.n, 0), "
+        "coalesce(p.n, 0), coalesce(ff.n, 0) FROM s LEFT JOIN o USING (seller) LEFT JOIN r "
+        "USING (seller) LEFT JOIN c USING (seller) LEFT JOIN p USING (seller) LEFT JOIN ff "
+        "USING (seller) ORDER BY s.seller",
         seller, NULL, NULL, row_seller, &q, err);
 }
 

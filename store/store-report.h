@@ -28,10 +28,11 @@ int cg_store_report_days(struct cg_store *st, const char *seller, const char *fr
 /*
  * Per seller: orders, orders rejected from a file and not declared since (distinct numbers, as
  * CG_STORE_LIST_REJECTED lists them), cancellations open, documents pending (those
- * CG_STORE_LIST_PENDING lists).
+ * CG_STORE_LIST_PENDING lists), input files refused whole and not taken again since (those
+ * cg_store_report_failed_files lists). A seller with failed files only has its row.
  */
 typedef int (*cg_report_seller_fn)(void *ctx, const char *seller, long orders, long rejected,
-                                   long cancels, long pending);
+                                   long cancels, long pending, long failed_files);
 int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_seller_fn fn,
                             void *ctx, struct cg_err *err);
 

@@ -686,6 +686,49 @@ static void test_seller_pending(void **state)
     cg_report_free(r);
 }
 
+/*
+ * A seller whose only file was refused whole (a wrong header: no order, no rejection) has its
+ * row under "Per seller", with the file counted once however often it was refused; a file
+ * refused and then taken again under its name is not counted.
+ */
+static void test_seller_failed_files_only(void **state)
+{
+    struct fx *f = *state;
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    int64_t id;
+    json_t *sec, *row;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(cg_store_file_add(f->st, i < 2 ? "zed" : "a", i < 2 ? "h.csv" : "k.csv",
+                                           "h.csv", 10, "04", 40 + i, "active", NULL, &id, &err),
+                         CG_OK);
+        assert_int_equal(
+            cg_store_file_finish(f->st, id, "failed", "h.csv:1: missing column order_no", &err),
+            CG_OK);
+    }
+    file_taken(f, "k.csv", 44, "done", NULL);
+    opts(&o);
+    o.rows = 10;
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    sec = section(r, "sellers");
+    row = json_object_get(sec, "columns");
+    assert_int_equal(json_array_size(row), 8);
+    assert_string_equal(json_string_value(json_array_get(row, 7)), "failed_files");
+    /* zed: no order, no rejection, its h.csv refused twice under one name is one file */
+    row = row_named(sec, 0, "zed");
+    assert_non_null(row);
+    assert_string_equal(json_string_value(json_array_get(row, 1)), "0");
+    assert_string_equal(json_string_value(json_array_get(row, 5)), "0");
+    assert_string_equal(json_string_value(json_array_get(row, 7)), "1");
+    row = row_named(sec, 0, "a");
+    assert_non_null(row);
+    assert_string_equal(json_string_value(json_array_get(row, 7)), "0");
+    cg_report_free(r);
+}
+
 /* The report of one seller, up to 10 rows per list. */
 static struct cg_report *seller_report(struct fx *f, const char *seller)
 {
@@ -818,6 +861,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_as_of, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolved_not_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seller_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seller_failed_files_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_multiline_cell, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_last_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_last_run_pace, setup, teardown),
