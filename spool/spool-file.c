@@ -696,7 +696,9 @@ static int add_reader_reject(struct batch *b, const char *msg)
     if (p != NULL) {
         const char *q = p + 8;
         size_t k = strcspn(q, ":");
-        if (k < sizeof(no)) {
+        /* "?" stands for an empty order number (cg_reader_next): stored as none, so that each
+         * such line is a rejection of its own and never one order with another file's. */
+        if (k < sizeof(no) && !(k == 1 && *q == '?')) {
             memcpy(no, q, k);
             no[k] = '\0';
         }

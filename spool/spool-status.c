@@ -270,8 +270,8 @@ static int list_line(const struct cg_store_item *it, void *vctx)
         fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  %s  guid %s\n", it->at, it->seller, slash,
                 it->order_no, it->msg_type, it->version, it->state, it->detail);
     else if (c->kind == CG_STATUS_REJECTED && it->msg_type == 0)
-        fprintf(c->fp, "%s  order %s%s%s  %s\n", it->at, it->seller, slash, it->order_no,
-                it->detail);
+        fprintf(c->fp, "%s  order %s%s%s  %s\n", it->at, it->seller, slash,
+                it->order_no[0] ? it->order_no : "?", it->detail); /* "?": a line without one */
     else if (c->kind == CG_STATUS_REJECTED)
         fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  rejected: %s\n", it->at, it->seller, slash,
                 it->order_no, it->msg_type, it->version, or_empty(it->detail));

@@ -85,13 +85,14 @@ extern const struct cg_store_schema cg_store_schema_refund;
 /*
  * The rejections still open, as a subquery with the columns of rejections: of each order
  * (seller, order_no) only its latest rejection, and none when the order was taken (declared or
- * found unchanged) from a file taken after it. A rejection without an order number stays.
+ * found unchanged) from a file taken after it. A rejection without an order number (none or
+ * empty: the line had none) stays, each on its own.
  */
 #define STORE_OPEN_REJECTIONS                                                                      \
     "(SELECT r.* FROM (SELECT *, row_number() OVER (PARTITION BY seller, order_no ORDER BY id "    \
-    "DESC) AS latest FROM rejections) r WHERE (r.latest = 1 OR r.order_no IS NULL) AND NOT "       \
-    "EXISTS (SELECT 1 FROM orders o WHERE o.seller = r.seller AND o.order_no = r.order_no AND "    \
-    "o.last_file > r.input_file))"
+    "DESC) AS latest FROM rejections) r WHERE (r.latest = 1 OR nullif(r.order_no, '') IS NULL) "   \
+    "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.seller = r.seller AND o.order_no = "           \
+    "r.order_no AND o.last_file > r.input_file))"
 
 /*
  * A document d still waiting for a final receipt: an inventory (CEB603) until released, closed,

@@ -26,10 +26,11 @@ int cg_store_report_days(struct cg_store *st, const char *seller, const char *fr
                          cg_report_day_fn fn, void *ctx, struct cg_err *err);
 
 /*
- * Per seller: orders, orders rejected from a file and not declared since (distinct numbers, as
- * CG_STORE_LIST_REJECTED lists them), cancellations open, documents pending (those
- * CG_STORE_LIST_PENDING lists), input files refused whole and not taken again since (those
- * cg_store_report_failed_files lists). A seller with failed files only has its row.
+ * Per seller: orders, orders rejected from a file and not declared since (distinct numbers, each
+ * line without a number on its own, as CG_STORE_LIST_REJECTED lists them), cancellations open,
+ * documents pending (those CG_STORE_LIST_PENDING lists), input files refused whole and not taken
+ * again since (those cg_store_report_failed_files lists). A seller with failed files only has its
+ * row.
  */
 typedef int (*cg_report_seller_fn)(void *ctx, const char *seller, long orders, long rejected,
                                    long cancels, long pending, long failed_files);

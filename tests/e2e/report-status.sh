@@ -3,7 +3,7 @@
 # SELLER/ORDER-NO, as `status --rejected` and `--pending` print it, shows that seller's order
 # only (two sellers may use the same order number); the status of a file refused whole lists
 # each of its rejected orders once; an order declared after it was rejected keeps its
-# rejections in its timeline.
+# rejections in its timeline; lines without an order number in two files are listed each.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 
 mkdir -p "$W/incoming/acme" "$W/incoming/jl"
@@ -55,4 +55,30 @@ check "its timeline" grep -q '^order SO-0000002  seller acme  ' "$T/out"
 check "its earlier rejection" \
     grep -q "^  rejected .*: acme/orders.csv:3: order SO-0000002: field sku: 'NOPE-2'" "$T/out"
 check "not jl's" [ "$(grep -c 'rejected' "$T/out")" -eq 1 ]
+
+# Lines without an order number, in two files: each is its own rejection, never one order "?".
+cat >"$W/incoming/acme/nono1.csv" <<EOF
+$head
+SO-0000020,USD,US,USNY,5.00,TS-001,Item 1,1,3.50,3120980105,SF Express,SF0000000000020,2.5
+,USD,US,USNY,5.00,TS-001,Item 1,1,3.50,3120980105,SF Express,SF0000000000021,2.5
+EOF
+cat >"$W/incoming/acme/nono2.csv" <<EOF
+$head
+SO-0000030,USD,US,USNY,5.00,TS-001,Item 1,1,3.50,3120980105,SF Express,SF0000000000030,2.5
+,USD,US,USNY,5.00,TS-001,Item 1,1,3.50,3120980105,SF Express,SF0000000000031,2.5
+EOF
+expect_rc 1 "lines without an order number are rejected" cg run
+expect_rc 0 "status --rejected" cg status --rejected
+check "nono1.csv's line listed" grep -q '  order acme/?  acme/nono1.csv:3: order ?: field order_no: ' "$T/out"
+check "nono2.csv's line listed" grep -q '  order acme/?  acme/nono2.csv:3: order ?: field order_no: ' "$T/out"
+expect_rc 0 "report --format json" cg report --format json
+check "the report lists both lines" \
+    [ "$(grep -o 'acme/nono[12].csv:3: order ?: field order_no' "$T/out" | sort -u | wc -l)" -eq 2 ]
+# acme's open rejected orders: SO-0000008 and SO-0000009 of bad.csv and the two lines
+check "per seller: acme has 4 rejected orders" python3 -c "
+import json, sys
+d = json.load(open('$T/out'))
+s = [x for x in d['sections'] if x['id'] == 'sellers'][0]
+i = s['columns'].index('rejected_orders')
+sys.exit(0 if [r[i] for r in s['rows'] if r[0] == 'acme'] == ['4'] else 1)"
 finish
