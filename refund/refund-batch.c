@@ -499,6 +499,7 @@ int rf_batch_rewrite(struct cg_refund *r, long long bid, struct cg_refund_batch 
     char *slash;
     int rc;
 
+    memset(out, 0, sizeof(*out)); /* the units' rows add up into it */
     memset(&k, 0, sizeof(k));
     memset(&p, 0, sizeof(p));
     rc = cg_store_rf_batch_get(r->db, bid, keep_batch, &k, err);
