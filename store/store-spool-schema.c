@@ -170,6 +170,16 @@ static const char *const main_steps[] = {
     "ALTER TABLE input_files ADD COLUMN orders_waiting INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE input_files ADD COLUMN orders_skipped INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE input_files ADD COLUMN orders_cancelled INTEGER NOT NULL DEFAULT 0;",
+    /* 5: a line rejected by the reader without an order number was stored as order '?' (the
+     * reader's stand-in in its message), so every such line of every file was one order '?'.
+     * Such lines are stored with none ('') since. The rows are told apart by their reason,
+     * "FILE:LINE: order ?: field NAME: ...", which only the reader writes (a document refused
+     * later names a message type, never a field); each keeps its file and line. A row the
+     * release between stored with none already for the same file and line (the file resumed)
+     * makes the old one a duplicate. */
+    "UPDATE OR IGNORE rejections SET order_no = '' WHERE order_no = '?' AND "
+    "  reason LIKE '%: order ?: field %';"
+    "DELETE FROM rejections WHERE order_no = '?' AND reason LIKE '%: order ?: field %';",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

@@ -214,9 +214,10 @@ static void test_previous_release(void **state)
     int ver = -1, n = 0;
 
     /* Opening it upgrades it to the current schema: step 3, the 'mismatch' receipt outcome;
-     * step 4, the table of orders that need a cancellation and the held counts. */
+     * step 4, the table of orders that need a cancellation and the held counts; step 5, lines
+     * without an order number kept apart. */
     assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 4);
+    assert_int_equal(ver, 5);
     assert_int_equal(cg_store_cancels_open_count(f->st, &open, &err), CG_OK);
     assert_int_equal(open, 0);
     /* Released order: CEB303, 505, 603 released, the inventory carries a preNo. */
@@ -299,6 +300,80 @@ static void test_format_kept(void **state)
     cg_store_close(st);
     assert_int_equal(table_count(path, "store_modules"), 0);
     assert_int_equal(table_count(path, "fx_declared"), 0);
+    free(path);
+}
+
+struct rej_seen {
+    int n;
+    char item[8][160]; /* "ORDER-NO|reason" */
+};
+
+static int rejection_seen(const struct cg_store_item *it, void *vctx)
+{
+    struct rej_seen *r = vctx;
+
+    if (it->msg_type == 0 && r->n < 8)
+        snprintf(r->item[r->n], sizeof(r->item[0]), "%s|%s", it->order_no, it->detail);
+    r->n++;
+    return CG_OK;
+}
+
+static void exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/*
+ * A database of version 4 held the lines rejected without an order number as order '?': one
+ * order, listed once, for every such line of every file. Opening it keeps each line apart
+ * (order number none), drops a line stored twice (the file resumed by a release that stored
+ * none), and leaves a refused order whose number is '?' as it was.
+ */
+static void test_no_number_split(void **state)
+{
+    struct fix *f = *state;
+    const struct cg_store_schema old = {"cebgate", cg_store_schema_spool.steps, 4};
+    const struct cg_store_schema *list[1] = {&old};
+    struct cg_store *st = NULL;
+    struct rej_seen r;
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, "v4.db");
+    int ver = -1;
+
+    assert_non_null(path);
+    assert_int_equal(cg_store_open_with(path, list, 1, &st, &err), CG_OK);
+    assert_int_equal(cg_store_module_version(st, "cebgate", &ver, &err), CG_OK);
+    assert_int_equal(ver, 4);
+    cg_store_close(st);
+    exec_sql(path, "INSERT INTO input_files(id, seller, name, active_name, size, sha256, outcome, "
+                   "taken_at) VALUES (1, 'acme', 'a.csv', 'a.csv', 1, 'a1', 'done', "
+                   "'2026-03-01T01:00:00Z'), (2, 'acme', 'b.jsonl', 'b.jsonl', 1, 'b2', 'done', "
+                   "'2026-03-01T02:00:00Z');"
+                   "INSERT INTO rejections(input_file, seller, order_no, line, reason, at) VALUES "
+                   "(1, 'acme', '?', 3, 'acme/a.csv:3: order ?: field order_no: is empty', "
+                   "'2026-03-01T01:00:01Z'),"
+                   "(1, 'acme', '', 3, 'acme/a.csv:3: order ?: field order_no: is empty', "
+                   "'2026-03-01T01:30:01Z'),"
+                   "(2, 'acme', '?', 4, 'acme/b.jsonl:4: order ?: field json: not JSON', "
+                   "'2026-03-01T02:00:01Z'),"
+                   "(2, 'acme', '?', 6, 'acme/b.jsonl:6: order ?: CEB303: changed after customs "
+                   "reached state ''released''', '2026-03-01T02:00:02Z');");
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    assert_int_equal(cg_store_module_version(st, "cebgate", &ver, &err), CG_OK);
+    assert_int_equal(ver, 5);
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(cg_store_list(st, CG_STORE_LIST_REJECTED, rejection_seen, &r, &err), CG_OK);
+    cg_store_close(st);
+    /* By time: a.csv's line once, b.jsonl's line, then the order '?' b.jsonl refused. */
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.item[0], "|acme/a.csv:3: order ?: field order_no: is empty");
+    assert_string_equal(r.item[1], "|acme/b.jsonl:4: order ?: field json: not JSON");
+    assert_string_equal(r.item[2], "?|acme/b.jsonl:6: order ?: CEB303: changed after customs "
+                                   "reached state 'released'");
     free(path);
 }
 
@@ -556,7 +631,7 @@ static void test_module_steps(void **state)
     /* The spool's version is unchanged and the registered list still opens the database. */
     assert_int_equal(cg_store_open(f->path, &f->st, &err), CG_OK);
     assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 4);
+    assert_int_equal(ver, cg_store_schema_spool.nsteps);
     assert_int_equal(cg_store_module_version(f->st, "ledger", &ver, &err), CG_OK);
     assert_int_equal(ver, 2);
 }
@@ -899,6 +974,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_previous_release, setup, teardown),
         cmocka_unit_test_setup_teardown(test_format_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_number_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_needed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_content_and_seller, setup, teardown),
