@@ -357,8 +357,8 @@ struct commit_ctx {
 
 /*
  * The batch as one unit of work: orders, documents, messages, rejections, orders that need a
- * cancellation, the file's counts, and the declared amounts of its orders (one statement for
- * the whole batch).
+ * cancellation, the orders the file held, the file's counts, and the declared amounts of its orders
+ * (one statement for the whole batch).
  */
 static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
 {
@@ -379,16 +379,18 @@ static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
                                         bo->reject, err);
             continue;
         }
-        if (bo->kind == ORDER_CANCEL) {
+        if (bo->kind == ORDER_CANCEL || bo->kind == ORDER_HELD)
+            rc = cg_store_file_order_add(st, b->file_id, b->sel->name, bo->o->order_no, true, err);
+        if (rc == CG_OK && bo->kind == ORDER_CANCEL)
             rc = cg_store_cancel_add(st, bo->order_id, b->file_id, bo->o->line,
                                      bo->o->status == CG_ORDER_CANCELLED ? "cancelled" : "skipped",
                                      bo->o->status_reason, err);
+        if (bo->kind == ORDER_CANCEL || bo->kind == ORDER_HELD)
             continue;
-        }
-        if (bo->kind == ORDER_HELD)
-            continue;
-        rc = cg_store_order_put(st, b->sel->name, bo->o->order_no, bo->o->hash, b->file_id,
-                                bo->o->line, &oid, err);
+        rc = cg_store_file_order_add(st, b->file_id, b->sel->name, bo->o->order_no, false, err);
+        if (rc == CG_OK)
+            rc = cg_store_order_put(st, b->sel->name, bo->o->order_no, bo->o->hash, b->file_id,
+                                    bo->o->line, &oid, err);
         if (rc == CG_OK)
             ndecl += (size_t)declared_amount(oid, bo->o, &decl[ndecl]);
         for (k = bo->job0; rc == CG_OK && k < bo->job0 + bo->njobs; k++) {

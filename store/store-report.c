@@ -155,6 +155,15 @@ int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_rep
     "IS NULL THEN r.line END ORDER BY r.id DESC) AS latest FROM rejections r JOIN f i ON i.id = "  \
     "r.input_file)"
 
+/*
+ * The common table fo: the orders the input files f held, each once however many of them held
+ * it: taken (held = 0) or not declared for its status (held = 1). A file taken before files
+ * listed their orders (orders_listed = 0) is not in it: its own counts are added instead.
+ */
+#define RUN_ORDERS                                                                                 \
+    "fo AS (SELECT DISTINCT x.held, x.seller, x.order_no FROM file_orders x JOIN f i ON i.id = "   \
+    "x.input_file)"
+
 static int row_run(sqlite3_stmt *s, const struct q *q)
 {
     struct cg_report_run *out = q->ctx;
@@ -181,12 +190,14 @@ int cg_store_report_last_run(struct cg_store *st, const char *seller, const char
         "WITH d AS (SELECT max(substr(taken_at, 1, 10)) AS day FROM input_files WHERE (?1 IS NULL "
         "OR seller = ?1) AND substr(taken_at, 1, 10) <= ?2), f AS (SELECT i.* FROM input_files i, "
         "d WHERE substr(i.taken_at, 1, 10) = d.day AND (?1 IS NULL OR i.seller = "
-        "?1)), " RUN_REJECTIONS
-        " SELECT d.day, (SELECT count(*) FROM f), (SELECT count(*) FROM f WHERE outcome = "
-        "'failed'), (SELECT coalesce(sum(orders_new + orders_modified + orders_unchanged), 0) "
-        "FROM f), (SELECT count(*) FROM rj WHERE latest = 1), (SELECT coalesce(sum(orders_waiting "
-        "+ orders_skipped + orders_cancelled), 0) FROM f), (SELECT count(*) FROM messages WHERE "
-        "input_file IN (SELECT id FROM f)), (SELECT min(taken_at) FROM f), (SELECT "
+        "?1)), " RUN_REJECTIONS ", " RUN_ORDERS
+        " SELECT d.day, (SELECT count(*) FROM f), (SELECT count(*) FROM f WHERE "
+        "outcome = 'failed'), (SELECT count(*) FROM fo WHERE held = 0) + (SELECT "
+        "coalesce(sum(orders_new + orders_modified + orders_unchanged), 0) FROM f WHERE "
+        "orders_listed = 0), (SELECT count(*) FROM rj WHERE latest = 1), (SELECT count(*) FROM fo "
+        "WHERE held = 1) + (SELECT coalesce(sum(orders_waiting + orders_skipped + "
+        "orders_cancelled), 0) FROM f WHERE orders_listed = 0), (SELECT count(*) FROM messages "
+        "WHERE input_file IN (SELECT id FROM f)), (SELECT min(taken_at) FROM f), (SELECT "
         "max(coalesce(finished_at, taken_at)) FROM f) FROM d WHERE d.day IS NOT NULL",
         seller, to, NULL, row_run, &q, err);
 

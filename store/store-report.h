@@ -49,7 +49,9 @@ int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_rep
 
 /*
  * The last run: the input files taken on the latest day (not after day to) any file was taken.
- * CG_ENOTFOUND when no file was ever taken.
+ * Orders taken, rejected and held count each order once however many of those files held it
+ * (a file taken before files listed their orders adds its own counts). CG_ENOTFOUND when no
+ * file was ever taken.
  */
 struct cg_report_run {
     char day[11];

@@ -180,6 +180,19 @@ static const char *const main_steps[] = {
     "UPDATE OR IGNORE rejections SET order_no = '' WHERE order_no = '?' AND "
     "  reason LIKE '%: order ?: field %';"
     "DELETE FROM rejections WHERE order_no = '?' AND reason LIKE '%: order ?: field %';",
+    /* 6: the orders each input file held, taken (declared or found unchanged) or held for their
+     * status, so that the report counts an order once however many of a day's files held it.
+     * The files taken before have no such rows: orders_listed = 0, and their own counts stand
+     * for them. */
+    "CREATE TABLE file_orders ("
+    "  input_file INTEGER NOT NULL REFERENCES input_files(id),"
+    "  seller TEXT NOT NULL,"
+    "  order_no TEXT NOT NULL,"
+    "  held INTEGER NOT NULL CHECK (held IN (0, 1))," /* 1: not declared for its status */
+    "  PRIMARY KEY (input_file, held, seller, order_no)"
+    ") WITHOUT ROWID;"
+    "ALTER TABLE input_files ADD COLUMN orders_listed INTEGER NOT NULL DEFAULT 1;"
+    "UPDATE input_files SET orders_listed = 0;",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

@@ -174,6 +174,21 @@ int cg_store_file_reset_counts(struct cg_store *st, int64_t id, struct cg_err *e
     return store_run(st, s, S_FILE_RESET, err);
 }
 
+int cg_store_file_order_add(struct cg_store *st, int64_t id, const char *seller,
+                            const char *order_no, bool held, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_stmt(st, S_FILE_ORDER_ADD, &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, held ? 1 : 0);
+    sqlite3_bind_text(s, 3, seller, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, order_no, -1, SQLITE_STATIC);
+    return store_run(st, s, S_FILE_ORDER_ADD, err);
+}
+
 int cg_store_file_counts(struct cg_store *st, int64_t id, long *taken, long *rejected,
                          struct cg_err *err)
 {

@@ -130,8 +130,17 @@ int cg_store_file_count(struct cg_store *st, int64_t id, long n_new, long n_mod,
  */
 int cg_store_file_count_held(struct cg_store *st, int64_t id, long n_wait, long n_skip,
                              long n_cancel, struct cg_err *err);
-/* Reset a resumed file's counters, those of held orders too: it is read again from the start. */
+/*
+ * Reset a resumed file's counters, those of held orders too: it is read again from the start
+ * (and lists its orders from then on, if it was taken before files listed them).
+ */
 int cg_store_file_reset_counts(struct cg_store *st, int64_t id, struct cg_err *err);
+/*
+ * Note that a file held an order: taken (declared or found unchanged) or, held true, not declared
+ * for its status (inside the batch's unit of work). Kept once per file, kind and order.
+ */
+int cg_store_file_order_add(struct cg_store *st, int64_t id, const char *seller,
+                            const char *order_no, bool held, struct cg_err *err);
 /* Orders taken (new + modified + unchanged) and rejected so far. CG_ENOTFOUND: no such file. */
 int cg_store_file_counts(struct cg_store *st, int64_t id, long *taken, long *rejected,
                          struct cg_err *err);

@@ -73,6 +73,9 @@ def main():
             want["unknown"] += 1
     con.executemany("INSERT INTO orders(id, seller, order_no, hash, first_file, last_file, line,"
                     " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)", orders)
+    # each order taken from its seller's file, as the run lists it
+    con.executemany("INSERT INTO file_orders(input_file, held, seller, order_no) VALUES (?,0,?,?)",
+                    [(o[4], o[1], o[2]) for o in orders])
     con.executemany("INSERT INTO documents(id, order_id, msg_type, business_key, version, guid,"
                     " app_type, content_hash, state, status, status_info, updated_at)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", docs)

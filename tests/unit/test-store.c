@@ -215,9 +215,9 @@ static void test_previous_release(void **state)
 
     /* Opening it upgrades it to the current schema: step 3, the 'mismatch' receipt outcome;
      * step 4, the table of orders that need a cancellation and the held counts; step 5, lines
-     * without an order number kept apart. */
+     * without an order number kept apart; step 6, the orders each file held. */
     assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 5);
+    assert_int_equal(ver, 6);
     assert_int_equal(cg_store_cancels_open_count(f->st, &open, &err), CG_OK);
     assert_int_equal(open, 0);
     /* Released order: CEB303, 505, 603 released, the inventory carries a preNo. */
@@ -364,7 +364,7 @@ static void test_no_number_split(void **state)
                    "reached state ''released''', '2026-03-01T02:00:02Z');");
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
     assert_int_equal(cg_store_module_version(st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 5);
+    assert_int_equal(ver, cg_store_schema_spool.nsteps);
     memset(&r, 0, sizeof(r));
     assert_int_equal(cg_store_list(st, CG_STORE_LIST_REJECTED, rejection_seen, &r, &err), CG_OK);
     cg_store_close(st);
@@ -530,6 +530,49 @@ static void test_cancel_needed(void **state)
     assert_string_equal(c.file, "");
     assert_int_equal(cg_store_cancels_open_count(f->st, &n, &err), CG_OK);
     assert_int_equal(n, 2);
+}
+
+static long sql_long(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long n;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/*
+ * The previous release's files list no orders (their counts stand for them); a file taken now
+ * does, each order once per kind however often it is noted; a resumed old file is read again
+ * from the start and lists its orders from then on.
+ */
+static void test_file_orders(void **state)
+{
+    struct fix *f = *state;
+    struct cg_err err;
+    int64_t id = 0;
+
+    assert_true(sql_long(f->path, "SELECT count(*) FROM input_files") > 0);
+    assert_int_equal(sql_long(f->path, "SELECT count(*) FROM input_files WHERE orders_listed <> 0"),
+                     0);
+    assert_int_equal(
+        cg_store_file_add(f->st, "acme", "n.csv", "n.csv", 10, "cd", 7, "active", NULL, &id, &err),
+        CG_OK);
+    assert_int_equal(cg_store_file_order_add(f->st, id, "acme", "A-1", false, &err), CG_OK);
+    assert_int_equal(cg_store_file_order_add(f->st, id, "acme", "A-1", false, &err), CG_OK);
+    assert_int_equal(cg_store_file_order_add(f->st, id, "acme", "A-2", true, &err), CG_OK);
+    assert_int_equal(sql_long(f->path, "SELECT count(*) FROM file_orders WHERE held = 0"), 1);
+    assert_int_equal(sql_long(f->path, "SELECT count(*) FROM file_orders WHERE held = 1"), 1);
+    assert_int_equal(sql_long(f->path, "SELECT count(*) FROM input_files WHERE orders_listed = 1"),
+                     1);
+    assert_int_equal(cg_store_file_reset_counts(f->st, 1, &err), CG_OK);
+    assert_int_equal(sql_long(f->path, "SELECT orders_listed FROM input_files WHERE id = 1"), 1);
 }
 
 /* Held counts add up per file and a resumed file starts them from zero. */
@@ -977,6 +1020,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_number_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_needed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_content_and_seller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_added, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
