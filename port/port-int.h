@@ -260,7 +260,8 @@ struct cg_port_job {
     char cop_msg_id[256];
     char sha[65];
     const struct cg_port_kind *kind;
-    json_t *ents;
+    json_t *ents;    /* the documents, while the checks run */
+    char *ents_json; /* the documents of an accepted job as compact JSON text, for the writer */
     int64_t now;
     bool parsed; /* guid known: the seen-before check applies */
     bool store;  /* passed every check: store it (unless seen before) */
@@ -276,7 +277,9 @@ struct cg_port_job {
 
 /*
  * Run the checks that need no database; *out (caller frees with cg_port_job_free) is always
- * written unless memory runs out. body must stay valid until the job is done.
+ * written unless memory runs out. body must stay valid until the job is done. When the checks
+ * end the job's trees (env, doc, ents) are freed: an accepted job keeps only its CEB bytes
+ * (xml) and its documents as JSON text (ents_json), which is all the writer needs.
  */
 int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const char *remote,
                       const struct cg_port_sender *sender, struct cg_port_job **out);

@@ -19,10 +19,12 @@
  * before they are logged, answered or put in a CEB900, which never carries the refused body.
  *
  * The checks that need no database run in the thread that received the message
- * (cg_port_job_check); the seen-before check and everything after the business rules run in
- * the writer (cg_port_jobs_store), which takes the jobs that arrived together into one
- * transaction, one savepoint per stored message, and commits once: the answers go out after
- * that commit, so "accepted" still means stored durably. The seen-before check runs in the
+ * (cg_port_job_check), which frees the parsed trees when they end: an accepted job waits for the
+ * writer with its CEB bytes and its documents as JSON text, a refused one with its answer. The
+ * seen-before check and everything after the business rules run in the writer
+ * (cg_port_jobs_store), which takes the jobs that arrived together into one transaction, one
+ * savepoint per stored message, and commits once: the answers go out after that commit, so
+ * "accepted" still means stored durably. The seen-before check runs in the
  * writer because only there is it exact for messages arriving at the same moment; its answer
  * takes the place of whatever the later checks found, so the answers are those of the
  * documented order of checks. When the group cannot commit, it is rolled back and every job
@@ -657,6 +659,7 @@ static int store(struct cg_port_job *c, struct cg_err *err)
     struct cg_port_step steps[CG_PORT_MAX_STEPS];
     int64_t mid;
     int64_t did;
+    json_t *ents = NULL;
     json_t *ent;
     char bkey[512];
     char found[64];
@@ -681,7 +684,15 @@ static int store(struct cg_port_job *c, struct cg_err *err)
     m.xml_len = c->xml_len;
     if ((rc = cg_store_port_message_add(db, &m, &mid, err)) != CG_OK)
         goto done;
-    json_array_foreach(c->ents, i, ent)
+    /* The checks kept the documents as text (see drop_trees); the port made that text, so only
+     * memory can fail here, which is a failure of the store like the database's. */
+    ents = json_loads(c->ents_json, 0, NULL);
+    if (!json_is_array(ents)) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory reading the documents of message %s",
+                        c->res.guid);
+        goto done;
+    }
+    json_array_foreach(ents, i, ent)
     {
         const char *guid = cg_port_field(ent, "guid");
         const char *app = cg_port_field(ent, "appType");
@@ -788,6 +799,7 @@ static int store(struct cg_port_job *c, struct cg_err *err)
     rc = record(c, false, err);
 done:
     free(doc_json);
+    json_decref(ents);
     return rc;
 }
 
@@ -878,21 +890,32 @@ static void keep_verdict(struct cg_port_job *c)
 }
 
 /*
- * A refused job waits for the writer holding only what recording its refusal needs (guid, sha,
- * answer, CopMsgId): its trees, tens of times the size of its body, go now.
+ * A job waits for the writer holding only what the writer needs, and its trees (libxml2's and
+ * the documents' jansson objects, tens of times the size of its body) go now. A refused job
+ * keeps what recording its refusal needs (guid, sha, answer, CopMsgId). An accepted job keeps
+ * its CEB bytes (the body, or what was unwrapped from a DxpMsg) and its documents as compact
+ * JSON text, at most twice the bytes of the CEB message, which store() reads back one message
+ * at a time. CG_ENOMEM when that text cannot be made.
  */
-static void drop_trees(struct cg_port_job *c)
+static int drop_trees(struct cg_port_job *c)
 {
+    if (c->store) {
+        c->ents_json = json_dumps(c->ents, JSON_COMPACT);
+        if (c->ents_json == NULL)
+            return CG_ENOMEM;
+    } else {
+        free(c->inner);
+        c->inner = NULL;
+        c->xml = NULL;
+        c->xml_len = 0;
+    }
     json_decref(c->ents);
     c->ents = NULL;
     xmlFreeDoc(c->doc);
     c->doc = NULL;
     xmlFreeDoc(c->env);
     c->env = NULL;
-    free(c->inner);
-    c->inner = NULL;
-    c->xml = NULL;
-    c->xml_len = 0;
+    return CG_OK;
 }
 
 int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const char *remote,
@@ -935,8 +958,10 @@ int cg_port_job_check(struct cg_port *p, const char *body, size_t len, const cha
     c->store = rc == CG_OK;
 done:
     keep_verdict(c);
-    if (!c->store)
-        drop_trees(c);
+    if (drop_trees(c) != CG_OK) {
+        cg_port_job_free(c);
+        return CG_ENOMEM;
+    }
     *out = c;
     return CG_OK;
 }
@@ -960,29 +985,24 @@ void cg_port_job_free(struct cg_port_job *c)
     if (c == NULL)
         return;
     json_decref(c->ents);
+    free(c->ents_json);
     xmlFreeDoc(c->doc);
     xmlFreeDoc(c->env);
     free(c->inner);
     free(c);
 }
 
-/* Back to the state the checks left (numbers assigned by a rolled-back store are dropped). */
+/*
+ * Back to the state the checks left. The numbers a rolled-back store assigned were only in the
+ * documents it read from ents_json, which stays as the checks made it.
+ */
 static void reset(struct cg_port_job *c)
 {
-    struct cg_err err;
-
     cg_strlcpy(c->res.code, c->v_code, sizeof(c->res.code));
     cg_strlcpy(c->res.text, c->v_text, sizeof(c->res.text));
     c->res.http_status = c->v_status;
     c->res.duplicate = false;
     c->res.ndocs = 0;
-    if (c->store) {
-        json_decref(c->ents);
-        c->ents = NULL;
-        cg_err_clear(&err);
-        if (cg_port_entities(c->doc, c->kind, &c->ents, &err) != CG_OK)
-            c->store = false; /* cannot happen: it worked the first time */
-    }
 }
 
 /*

@@ -25,6 +25,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sqlite3.h>
 
 #include "core/conf.h"
 #include "core/fsutil.h"
@@ -2414,6 +2415,97 @@ static void test_refused_job_frees_trees(void **state)
     cg_port_job_free(j);
 }
 
+/* The first column of the one row sql (one parameter, arg) gives in the port's database. */
+static char *db_column(struct fix *f, const char *sql, const char *arg, size_t *len)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *out;
+
+    assert_int_equal(sqlite3_open_v2(f->port->db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    *len = (size_t)sqlite3_column_bytes(st, 0);
+    out = malloc(*len + 1);
+    assert_non_null(out);
+    memcpy(out, sqlite3_column_blob(st, 0), *len);
+    out[*len] = '\0';
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+/*
+ * A message that passed the checks waits for the writer holding its CEB bytes and its
+ * documents as JSON text, not its parsed trees (tens of times the body, and body_budget counts
+ * only bodies); the writer stores from that text exactly what it stored from the trees: the
+ * message's bytes as unwrapped from its DxpMsg and the document as the port keeps it, every
+ * leaf of the head and of each list line in the order of the message, then the preNo.
+ */
+static void test_accepted_job_frees_trees(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_job *j = NULL;
+    size_t len;
+    size_t n;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *env = dxp_envelope(xml, len, "COP-MSG-0001");
+    char *stored;
+    char *doc;
+    char day[9];
+    char want[2048];
+
+    start(f);
+    cg_port_day8(cg_port_now_ms(), day);
+    assert_int_equal(cg_port_job_check(f->port, env, strlen(env), "test", &f->port->senders[0], &j),
+                     CG_OK);
+    assert_true(j->store);
+    assert_null(j->doc);
+    assert_null(j->env);
+    assert_null(j->ents);
+    /* what it keeps: the CEB bytes out of the envelope, the document as text */
+    assert_int_equal(j->xml_len, len);
+    assert_memory_equal(j->xml, xml, len);
+    assert_non_null(j->ents_json);
+    cg_port_jobs_store(f->port, &j, 1);
+    assert_string_equal(j->res.code, "0000");
+    assert_int_equal(j->res.ndocs, 1);
+    assert_string_equal(j->res.docs[0].guid, "A1B2C3D4-0303-4000-8000-0000000000A1");
+    /* the first preNo of the day: B, the day in China time, serial 1 in 9 digits */
+    snprintf(want, sizeof(want), "B%s000000001", day);
+    assert_string_equal(j->res.docs[0].pre_no, want);
+    cg_port_job_free(j);
+
+    stored = db_column(f, "SELECT xml FROM messages WHERE guid = ?1",
+                       "A1B2C3D4-0303-4000-8000-000000000001", &n);
+    assert_int_equal(n, len);
+    assert_memory_equal(stored, xml, len);
+    doc = db_column(f, "SELECT doc FROM documents WHERE guid = ?1",
+                    "A1B2C3D4-0303-4000-8000-0000000000A1", &n);
+    snprintf(want, sizeof(want),
+             "{\"guid\":\"A1B2C3D4-0303-4000-8000-0000000000A1\",\"appType\":\"1\","
+             "\"appTime\":\"20260301101500\",\"appStatus\":\"2\",\"orderType\":\"E\","
+             "\"orderNo\":\"PORT-ORDER-0001\",\"ebpCode\":\"3301964J31\","
+             "\"ebpName\":\"Example Platform Ltd\",\"ebcCode\":\"3301964J31\","
+             "\"ebcName\":\"Example Seller Ltd\",\"goodsValue\":\"59.90\",\"freight\":\"0\","
+             "\"currency\":\"502\",\"items\":["
+             "{\"gnum\":\"1\",\"itemNo\":\"SKU-TEA-01\",\"itemName\":\"Green tea 250 g\","
+             "\"unit\":\"011\",\"currency\":\"502\",\"qty\":\"2\",\"price\":\"19.95\","
+             "\"totalPrice\":\"39.90\"},"
+             "{\"gnum\":\"2\",\"itemNo\":\"SKU-CUP-02\",\"itemName\":\"Tea cup\","
+             "\"unit\":\"011\",\"currency\":\"502\",\"qty\":\"1\",\"price\":\"20\","
+             "\"totalPrice\":\"20.00\"}],"
+             "\"preNo\":\"B%s000000001\"}",
+             day);
+    assert_string_equal(doc, want);
+    free(doc);
+    free(stored);
+    free(env);
+    free(xml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2454,6 +2546,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_body_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_total_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_job_frees_trees, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accepted_job_frees_trees, setup, teardown),
     };
     struct cg_err err;
     int rc;
