@@ -6,8 +6,9 @@
 # line); starts `cebgate port` on loopback with TLS; drops the example orders of three sellers
 # (examples/orders/<seller>/) into incoming/<seller>/; runs `cebgate run` with the HTTPS
 # transport until every inventory has its final receipt; then shows the run summary, what is
-# still pending, the timeline of a released and of a rejected order, the port's counts, and
-# writes the morning report (cebgate report --html) and prints its path.
+# still pending, the timeline of a released and of a rejected order, the port's counts, a bank
+# statement collecting the released order's money, and writes the morning report (cebgate
+# report --html) and prints its path.
 # The port and the directory are removed on exit, also on error or Ctrl-C.
 #
 # Some orders are bad on purpose (an unknown SKU, an over-long field, a wrong total, a file
@@ -225,7 +226,23 @@ timeline HP1043
 heading "9. The port's counts (cebgate port --stats)"
 "$CEBGATE" -c "$w/port/port.conf" port --stats || die "cebgate port --stats failed"
 
-heading "10. The morning report (cebgate report --html)"
+heading "10. The money: Lotus's bank statement (cebgate settle import, settle explain)"
+# The bank's camt.053 of the day: USD 80.00 for LB-240914-001 after USD 15.00 of charges (the
+# order declared USD 95.00: 2 x 18.50 + 46.00 + 12.00 freight), a payment no order names, and
+# a refund to a buyer; the released order is then collected in full.
+cg settle import --seller lotus "$here/statements/lotus-camt053-2026-10-31.xml" \
+    >"$w/settle.out" 2>"$w/settle.err" || {
+    cat "$w/settle.err" >&2
+    die "cebgate settle import failed"
+}
+sed "s|^$here/||" "$w/settle.out"
+cg settle explain lotus/LB-240914-001 >"$w/explain.out" 2>"$w/settle.err" || {
+    cat "$w/settle.err" >&2
+    die "cebgate settle explain failed"
+}
+sed -n '1,5p' "$w/explain.out"
+
+heading "11. The morning report (cebgate report --html)"
 cg report >"$w/report.out" 2>"$w/report.err" || {
     cat "$w/report.err" >&2
     die "cebgate report failed"

@@ -3,9 +3,11 @@
 # the port started with TLS, the example orders went through `cebgate run` over HTTPS (signed
 # sm2-sm3 with the demo's SM2 key, as `cebgate verify` of a sent message shows), the
 # expected orders were accepted and rejected with their reasons, the customs rule refused the
-# perfume inventory, receipts came back until no inventory was waiting, and the port and the
-# temporary directory are gone afterwards. Then two failures of the machinery (openssl
-# failing, the port not starting) must end the demo with exit 1 and leave nothing behind.
+# perfume inventory, receipts came back until no inventory was waiting, a bank statement
+# collected the released order's money (figures from the statement and the order file), and
+# the port and the temporary directory are gone afterwards. Then two failures of the machinery
+# (openssl failing, the port not starting) must end the demo with exit 1 and leave nothing
+# behind.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 
 DEMO=$CG_SRCDIR/examples/demo.sh
@@ -68,8 +70,17 @@ check "a sent inventory carries an sm2-sm3 signature by the demo key" \
     has '^  archive/CEB603Message_[^:]*: OK: sm2-sm3 signature by .*CN=demo signing key 0001'
 check "the demo ends with the morning report's path" has "^report: $T/cebgate-demo-report.html\$"
 check "the report is an HTML page" grep -q '^<!DOCTYPE html>' "$T/cebgate-demo-report.html"
-section 10 >"$T/s10"
-check "the report's needs list names the rejected orders" grep -q 'cebgate status --rejected' "$T/s10"
+section 10 >"$T/money"
+check "money: the statement's three entries are recorded" grep -qx \
+    'statements/lotus-camt053-2026-10-31.xml: camt.053, 3 entries: 3 receipts recorded, 0 known from another file, 2 allocations made' \
+    "$T/money"
+check "money: the released order is collected" grep -qx 'order lotus/LB-240914-001  COLLECTED' "$T/money"
+check "money: USD 95.00 declared = 80.00 received + 15.00 charges" grep -qx \
+    'collected USD 95.00 = received 80.00 + platform fees netted 15.00 - refunds to the buyer 0.00' \
+    "$T/money"
+check "money: nothing open" grep -qx 'open USD 0.00 (tolerance 1.00)' "$T/money"
+section 11 >"$T/s11"
+check "the report's needs list names the rejected orders" grep -q 'cebgate status --rejected' "$T/s11"
 check "the demo says it finished" has '^== Demo finished$'
 check "nothing on stderr" test ! -s "$T/demo.err"
 
