@@ -523,7 +523,8 @@ static int build_days(struct builder *b, struct cg_store *st, const char *today,
 
 /* ------------------------------------------------------------------ FX, refunds */
 
-static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due, struct cg_err *err)
+static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due, long *cross,
+                    struct cg_err *err)
 {
     static const int kinds[2] = {CG_FXR_AGING, CG_FXR_CREDIT};
     struct cg_table *t[2] = {NULL, NULL};
@@ -533,8 +534,12 @@ static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due,
     long due = 0;
 
     *credit_due = json_integer(0);
+    *cross = 0;
     if (s == NULL)
         return CG_OK;
+    rc = cg_settle_cross_pending(s, b->o->seller, cross, err);
+    if (rc != CG_OK)
+        return rc;
     /* both in one pass over the orders */
     rc = cg_settle_reports(s, kinds, 2, b->o->as_of, t, err);
     if (rc != CG_OK)
@@ -898,7 +903,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     json_t *sellers_states = NULL, *credit_due = NULL, *needs;
     char now[40], today[16], cutoff[40], month[8], what[200], cmd[64];
     struct waiting_ctx waiting = {NULL, 0};
-    long refund_risk = 0;
+    long refund_risk = 0, cross = 0;
     time_t cut;
     struct tm tm;
     int rc;
@@ -967,7 +972,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
         rc = list_end(cg_store_cancels_open(st, on_cancel, &lc, err));
     }
     if (rc == CG_OK)
-        rc = build_fx(&b, s, &credit_due, err);
+        rc = build_fx(&b, s, &credit_due, &cross, err);
     if (rc == CG_OK) {
         waiting.b = &b;
         rc = list_end(cg_store_list(st, CG_STORE_LIST_PENDING, on_cancel_waiting, &waiting, err));
@@ -1009,6 +1014,11 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     need(&b, needs, what, sum.inventories, cmd);
     need(&b, needs, "deferred-receipt reports due or overdue", (long)json_integer_value(credit_due),
          "cebgate report fx credit");
+    need(
+        &b, needs,
+        "receipts in another currency than their orders waiting for the bank's rates: settle rate, "
+        "then settle confirm",
+        cross, "cebgate report fx orders");
     need(&b, needs, "export VAT refund units at risk of their filing deadline", refund_risk,
          "cebgate report refund risk");
     need(&b, needs, "receipts for unknown or mismatched messages",

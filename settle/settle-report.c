@@ -596,3 +596,8 @@ int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct 
 {
     return cg_settle_reports(s, &report, 1, as_of, out, err);
 }
+
+int cg_settle_cross_pending(struct cg_settle *s, const char *seller, long *n, struct cg_err *err)
+{
+    return cg_store_fx_cross_pending(s->db, seller, n, err);
+}

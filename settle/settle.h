@@ -192,6 +192,11 @@ struct cg_table {
 };
 void cg_table_free(struct cg_table *t);
 int cg_fx_report_parse(const char *name);
+/*
+ * How many receipts wait for the bank's rates before their allocations to orders in another
+ * currency count (settle rate, then settle confirm), for one seller (NULL: all).
+ */
+int cg_settle_cross_pending(struct cg_settle *s, const char *seller, long *n, struct cg_err *err);
 int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct cg_table **out,
                      struct cg_err *err);
 /*

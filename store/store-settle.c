@@ -1055,3 +1055,28 @@ int cg_store_fx_settlement_add(struct cg_store *store, const char *currency, int
     sqlite3_finalize(st);
     return rc;
 }
+
+int cg_store_fx_cross_pending(struct cg_store *store, const char *seller, long *n,
+                              struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc =
+        prep(store,
+             "SELECT COUNT(DISTINCT a.receipt_id) FROM fx_allocation a JOIN orders o ON o.id = "
+             "a.order_id WHERE a.removed_at IS NULL AND a.amount_order IS NULL AND (?1 IS "
+             "NULL OR o.seller = ?1)",
+             &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, seller);
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *n = (long)sqlite3_column_int64(st, 0);
+    else
+        rc = cg_db_fail(db, r, "count cross-currency receipts", err);
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -253,5 +253,11 @@ int cg_store_fx_settlement_known(struct cg_store *st, const char *reference, str
 int cg_store_fx_settlement_add(struct cg_store *st, const char *currency, int64_t amount,
                                int64_t cny, const char *rate, const char *on, const char *reference,
                                struct cg_err *err);
+/*
+ * The receipts with a live allocation in another currency than its order's waiting for the
+ * bank's rates (amount_order NULL), counted once each, of one seller's orders (NULL: every
+ * seller).
+ */
+int cg_store_fx_cross_pending(struct cg_store *st, const char *seller, long *n, struct cg_err *err);
 
 #endif

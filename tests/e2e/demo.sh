@@ -81,6 +81,9 @@ check "money: USD 95.00 declared = 80.00 received + 15.00 charges" grep -qx \
 check "money: nothing open" grep -qx 'open USD 0.00 (tolerance 1.00)' "$T/money"
 section 11 >"$T/s11"
 check "the report's needs list names the rejected orders" grep -q 'cebgate status --rejected' "$T/s11"
+check "the report's needs list has the statement's USD refund for the EUR order LB-240914-002" \
+    grep -qxF "  1  receipts in another currency than their orders waiting for the bank's rates: settle rate, then settle confirm: cebgate report fx orders" \
+    "$T/s11"
 check "the demo says it finished" has '^== Demo finished$'
 check "nothing on stderr" test ! -s "$T/demo.err"
 

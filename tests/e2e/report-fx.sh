@@ -75,4 +75,34 @@ while read -r o st; do
     cg settle explain "$o" --as-of 2027-05-15 >"$T/explain" 2>&1 || fail "explain $o"
     check "explain $o: $st, as the rule and the report say" grep -qx "order $o  $st" "$T/explain"
 done <"$T/sample"
+# The morning report's need for receipts in another currency than their orders: each receipt
+# with a live allocation still waiting for the bank's rates counts once. Receipt 5 holds the
+# waiting allocations of orders of every seller (i % 8 == 7); receipt 6 one to order 1 (b2b);
+# receipt 7 only a removed one and receipt 8 only a converted one (order 2, late), so neither
+# waits. All sellers: receipts 5 and 6; b2b: 5 and 6; late: 5.
+python3 - "$W/cebgate.db" <<'PY' || fail "add the cross-currency receipts"
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+now = "2026-01-01T00:00:00.000Z"
+for rid in (6, 7, 8):
+    con.execute("INSERT INTO fx_receipt(id, statement_id, seller, entry_key, line, direction,"
+                " currency, gross, fee, net, booked_on, value_on, created_at) VALUES"
+                " (?, 1, '', ?, ?, 'in', 'JPY', 1000, 0, 1000, '2025-01-01', '2025-01-01', ?)",
+                (rid, "K%d" % rid, rid, now))
+for aid, rid, oid, amount_order, removed in ((90001, 6, 1, None, None), (90002, 7, 2, None, now),
+                                              (90003, 8, 2, 10, None)):
+    con.execute("INSERT INTO fx_allocation(id, receipt_id, order_id, kind, amount_rcpt,"
+                " amount_order, cross_ccy, cause, created_at, removed_at)"
+                " VALUES (?, ?, ?, 'PRINCIPAL', 100, ?, 1, 'test', ?, ?)",
+                (aid, rid, oid, amount_order, now, removed))
+con.commit()
+PY
+CROSS="receipts in another currency than their orders waiting for the bank's rates: settle rate, then settle confirm: cebgate report fx orders"
+cg report --as-of 2027-05-15 >"$T/needs" 2>&1 || fail "report"
+check "needs: 2 receipts wait for rates" grep -qxF "  2  $CROSS" "$T/needs"
+cg report --as-of 2027-05-15 --seller b2b >"$T/needs" 2>&1 || fail "report b2b"
+check "needs of b2b: 2 receipts" grep -qxF "  2  $CROSS" "$T/needs"
+cg report --as-of 2027-05-15 --seller late >"$T/needs" 2>&1 || fail "report late"
+check "needs of late: 1 receipt (the removed and the converted allocations do not wait)" \
+    grep -qxF "  1  $CROSS" "$T/needs"
 finish
