@@ -200,8 +200,28 @@ static const char settle_step_5[] = "CREATE INDEX fx_receipt_csv ON fx_receipt("
                                     "substr(entry_key, 8 + instr(substr(entry_key, 8), ':'))) "
                                     "WHERE substr(entry_key, 1, 7) = 'payout:';";
 
+/*
+ * 6: keys recorded before settle/ wrote a seller's ':' and '%' as "%3A" and "%25" take that
+ * form, so that an entry recorded then is known when imported again. The old key is the kind,
+ * the seller as it is (the receipt's seller column), then the rest; a key already in the new
+ * form (recorded since) starts otherwise and is left alone. When the same entry was recorded
+ * again in the new form before this step, both receipts stay and the old one keeps its key (OR
+ * IGNORE): receipts are never removed. The account part of a bank entry is not rewritten: it is
+ * not recorded apart from the key, and a bank's account number holds neither character.
+ */
+static const char settle_step_6[] =
+    "DROP TRIGGER fx_receipt_append_only_u;"
+    "UPDATE OR IGNORE fx_receipt"
+    "  SET entry_key = substr(entry_key, 1, instr(entry_key, ':'))"
+    "    || replace(replace(seller, '%', '%25'), ':', '%3A')"
+    "    || substr(entry_key, instr(entry_key, ':') + length(seller) + 1)"
+    "  WHERE (instr(seller, ':') > 0 OR instr(seller, '%') > 0)"
+    "    AND substr(entry_key, instr(entry_key, ':') + 1, length(seller) + 1) = seller || ':';"
+    "CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt"
+    "  BEGIN SELECT RAISE(ABORT, 'receipts are immutable'); END;";
+
 static const char *const settle_steps[] = {
-    settle_step_1, settle_step_2, settle_step_3, settle_step_4, settle_step_5,
+    settle_step_1, settle_step_2, settle_step_3, settle_step_4, settle_step_5, settle_step_6,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

@@ -173,4 +173,46 @@ printf '%s\n' "receipt_id,date,currency,amount,fee,order_no,reference,remitter" 
 expect_rc 0 "C:2025:08 for acme" cg settle import --seller acme "$T/c-colon.csv"
 check "S1's payment record names C:2025:08" \
     [ "$(sql "SELECT p.pay_no FROM fx_payment p JOIN orders o ON o.id = p.order_id WHERE o.order_no = 'S1'")" = "C:2025:08" ]
+# ---- a database from before the keys held a seller's ':' and '%' as %3A and %25: the entries
+# of sellers old:shop and 50%off are recorded, their keys put back in the old form and the
+# settle schema back at version 5. Opened again, the database is migrated and each entry is
+# known when imported again, so its money counts once.
+echo "BK-K;CRDT;USD;1.00;2025-07-23;2025-07-23;S1;ORDER S1;BUYER ONE" |
+    $SHELPER camt053 "$T/k.xml" "$ACCT2" STMT-K
+echo "BK-K;CRDT;USD;1.00;2025-07-23;2025-07-23;S1;ORDER S1;BUYER ONE" |
+    $SHELPER camt053 "$T/k-2.xml" "$ACCT2" STMT-K-2
+printf '%s\n' "$P" "PO-K,2025-07-23,USD,S1,TX-K1,1.00,0.00,1.00" >"$T/po-k.csv"
+printf '%s\n' "$P,Status" "PO-K,2025-07-23,USD,S1,TX-K1,1.00,0.00,1.00,PAID" >"$T/po-k2.csv"
+printf '%s\n' "$P" "PO-L,2025-07-23,USD,S1,TX-L1,1.00,0.00,1.00" >"$T/po-l.csv"
+printf '%s\n' "$P,Status" "PO-L,2025-07-23,USD,S1,TX-L1,1.00,0.00,1.00,PAID" >"$T/po-l2.csv"
+printf '%s\n' "$P" "PO-M,2025-07-23,USD,S1,TX-M1,1.00,0.00,1.00" >"$T/po-m.csv"
+printf '%s\n' "$P,Status" "PO-M,2025-07-23,USD,S1,TX-M1,1.00,0.00,1.00,PAID" >"$T/po-m2.csv"
+expect_rc 0 "BK-K for seller old:shop" cg settle import --seller old:shop "$T/k.xml"
+expect_rc 0 "PO-K for seller old:shop" cg settle import --seller old:shop "$T/po-k.csv"
+expect_rc 0 "PO-L for seller 50%off" cg settle import --seller 50%off "$T/po-l.csv"
+expect_rc 0 "PO-M for seller dup:shop" cg settle import --seller dup:shop "$T/po-m.csv"
+KEYS="SELECT group_concat(entry_key, ' ') FROM (SELECT entry_key FROM fx_receipt WHERE seller IN ('old:shop', '50%off', 'dup:shop') ORDER BY id)"
+check "the keys as written now" [ "$(sql "$KEYS")" = \
+    "camt:old%3Ashop:$ACCT2:BK-K payout:old%3Ashop::PO-K payout:50%25off::PO-L payout:dup%3Ashop::PO-M" ]
+sql "DROP TRIGGER fx_receipt_append_only_u;
+UPDATE fx_receipt SET entry_key = replace(replace(replace(entry_key, ':old%3Ashop:', ':old:shop:'),
+    ':50%25off:', ':50%off:'), ':dup%3Ashop:', ':dup:shop:');
+CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt
+  BEGIN SELECT RAISE(ABORT, 'receipts are immutable'); END;" || fail "make the keys old"
+# PO-M recorded again in the form of today while the database held it in the old form
+expect_rc 0 "PO-M again for seller dup:shop, before the upgrade" \
+    cg settle import --seller dup:shop "$T/po-m2.csv"
+sql "UPDATE store_modules SET version = 5 WHERE module = 'settle'" || fail "settle schema at 5"
+check "the keys as written before" [ "$(sql "$KEYS")" = \
+    "camt:old:shop:$ACCT2:BK-K payout:old:shop::PO-K payout:50%off::PO-L payout:dup:shop::PO-M payout:dup%3Ashop::PO-M" ]
+N=$(sql "SELECT count(*) FROM fx_receipt")
+expect_rc 0 "BK-K again without a seller, after the upgrade" cg settle import "$T/k-2.xml"
+check "BK-K known" grep -q ' 0 receipts recorded, 1 known from another file' "$T/out"
+check "the keys rewritten to the form of today; PO-M, recorded twice, keeps both receipts" [ "$(sql "$KEYS")" = \
+    "camt:old%3Ashop:$ACCT2:BK-K payout:old%3Ashop::PO-K payout:50%25off::PO-L payout:dup:shop::PO-M payout:dup%3Ashop::PO-M" ]
+expect_rc 0 "PO-K again for seller old:shop" cg settle import --seller old:shop "$T/po-k2.csv"
+check "PO-K known" grep -q ' 0 receipts recorded, 1 known from another file' "$T/out"
+expect_rc 0 "PO-L again for seller 50%off" cg settle import --seller 50%off "$T/po-l2.csv"
+check "PO-L known" grep -q ' 0 receipts recorded, 1 known from another file' "$T/out"
+check "no receipt recorded twice" [ "$(sql "SELECT count(*) FROM fx_receipt")" -eq "$N" ]
 finish
