@@ -176,7 +176,7 @@ static int take_alloc(void *ctx, const struct cg_fx_alloc *a)
     p = &l->a[l->n++];
     memset(p, 0, sizeof(*p));
     p->receipt_id = a->receipt_id;
-    p->refund = strcmp(a->kind, "REFUND_OUT") == 0;
+    p->refund = strcmp(a->kind, "REFUND_OUT") == 0 || strcmp(a->kind, "FEE_REVERSED") == 0;
     p->cross = a->cross;
     p->has_order_amount = a->has_order_amount;
     p->amount_rcpt = a->amount_rcpt;

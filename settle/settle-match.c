@@ -142,7 +142,8 @@ static int allocate(struct cg_settle *s, struct rcpt *x, struct fx_view *v, cons
      * A refund never takes the order's collected amount below zero: automatic matching gives it
      * what the order collected and leaves the rest on the receipt; the operator is refused.
      */
-    if (strcmp(kind, "REFUND_OUT") == 0 && a.has_order_amount && a.amount_order > v->collected) {
+    if ((strcmp(kind, "REFUND_OUT") == 0 || strcmp(kind, "FEE_REVERSED") == 0) &&
+        a.has_order_amount && a.amount_order > v->collected) {
         char have[40];
         if (strcmp(cause_kind, "BANKFILE") != 0 || a.cross) {
             fx_amount_format(v->collected, v->currency, have, sizeof(have));
@@ -161,7 +162,7 @@ static int allocate(struct cg_settle *s, struct rcpt *x, struct fx_view *v, cons
         return rc;
     if (a.has_order_amount)
         fx_touch(s, v->id);
-    if (strcmp(kind, "FEE_NETTED") == 0)
+    if (strcmp(kind, "FEE_NETTED") == 0 || strcmp(kind, "FEE_REVERSED") == 0)
         x->fee_left -= amount;
     else
         x->left -= amount;
@@ -175,16 +176,26 @@ static int allocate(struct cg_settle *s, struct rcpt *x, struct fx_view *v, cons
     return rc;
 }
 
-/* Money the receipt still has goes to v: principal (or refund) and the fee netted. */
+/*
+ * Money the receipt still has goes to v: principal and the fee netted, or for an outgoing receipt
+ * the fee the platform gave back with the refund (the fee netted no longer covers it) and the
+ * refund. The fee given back goes first: when the order collected less than the two, what is
+ * left is refund, which stays on the receipt as money to allocate (report fx unmatched).
+ */
 static int allocate_rest(struct cg_settle *s, struct rcpt *x, struct fx_view *v, int64_t amount,
                          int64_t fee, int convert, const char *cause_kind, const char *cause,
                          struct cg_err *err)
 {
-    int rc = allocate(s, x, v, x->out ? "REFUND_OUT" : "PRINCIPAL", amount, convert, cause_kind,
-                      cause, err);
+    /* A platform fee is netted, or given back, only against the order's own currency. */
+    int same = strcmp(x->currency, v->currency) == 0;
+    int rc = CG_OK;
 
-    /* A platform fee is netted only against the order's own currency. */
-    if (rc == CG_OK && !x->out && strcmp(x->currency, v->currency) == 0)
+    if (x->out && same)
+        rc = allocate(s, x, v, "FEE_REVERSED", fee, convert, cause_kind, cause, err);
+    if (rc == CG_OK)
+        rc = allocate(s, x, v, x->out ? "REFUND_OUT" : "PRINCIPAL", amount, convert, cause_kind,
+                      cause, err);
+    if (rc == CG_OK && !x->out && same)
         rc = allocate(s, x, v, "FEE_NETTED", fee, convert, cause_kind, cause, err);
     return rc;
 }

@@ -343,7 +343,9 @@ static int rec_receipt(void *vctx, const struct cg_fx_receipt *r)
     if (cs == NULL)
         return CG_ENOMEM;
     if (r->out) {
-        cs->v[3] += r->net;
+        /* the buyer gets the gross; the fee given back with it lowers the fees */
+        cs->v[2] -= r->fee;
+        cs->v[3] += r->gross;
     } else {
         cs->v[1] += r->gross;
         cs->v[2] += r->fee;

@@ -13,6 +13,28 @@
 
 #include "store/store-int.h"
 
+/*
+ * The columns of fx_allocation after its kind, and its indexes: the table of step 1, built again
+ * by step 7 under its own name, then renamed (the indexes are made after the rename).
+ */
+#define FX_ALLOCATION_COLUMNS                                                                      \
+    "  amount_rcpt INTEGER NOT NULL CHECK (amount_rcpt > 0),"                                      \
+    "  amount_order INTEGER," /* NULL while a cross-currency allocation waits for rates */         \
+    "  cny INTEGER NOT NULL DEFAULT 0,"                                                            \
+    "  rate_rcpt TEXT,"                                                                            \
+    "  rate_order TEXT,"                                                                           \
+    "  rate_source TEXT,"                                                                          \
+    "  rate_date TEXT,"                                                                            \
+    "  cross_ccy INTEGER NOT NULL DEFAULT 0,"                                                      \
+    "  cause TEXT NOT NULL,"                                                                       \
+    "  created_at TEXT NOT NULL,"                                                                  \
+    "  removed_at TEXT"                                                                            \
+    ");"
+#define FX_ALLOCATION_INDEXES                                                                      \
+    "CREATE INDEX fx_allocation_order ON fx_allocation(order_id);"                                 \
+    "CREATE INDEX fx_allocation_receipt ON fx_allocation(receipt_id);"
+#define FX_ALLOCATION_REST FX_ALLOCATION_COLUMNS FX_ALLOCATION_INDEXES
+
 /* 1: the fx_* tables, their indexes and the triggers that keep the money invariants. */
 static const char settle_step_1[] =
     /* Declared amount of each order, written with the order by the spool. */
@@ -67,21 +89,8 @@ static const char settle_step_1[] =
     "  id INTEGER PRIMARY KEY,"
     "  receipt_id INTEGER NOT NULL REFERENCES fx_receipt(id),"
     "  order_id INTEGER NOT NULL REFERENCES orders(id),"
-    "  kind TEXT NOT NULL CHECK (kind IN ('PRINCIPAL', 'FEE_NETTED', 'REFUND_OUT')),"
-    "  amount_rcpt INTEGER NOT NULL CHECK (amount_rcpt > 0),"
-    "  amount_order INTEGER," /* NULL while a cross-currency allocation waits for rates */
-    "  cny INTEGER NOT NULL DEFAULT 0,"
-    "  rate_rcpt TEXT,"
-    "  rate_order TEXT,"
-    "  rate_source TEXT,"
-    "  rate_date TEXT,"
-    "  cross_ccy INTEGER NOT NULL DEFAULT 0,"
-    "  cause TEXT NOT NULL,"
-    "  created_at TEXT NOT NULL,"
-    "  removed_at TEXT"
-    ");"
-    "CREATE INDEX fx_allocation_order ON fx_allocation(order_id);"
-    "CREATE INDEX fx_allocation_receipt ON fx_allocation(receipt_id);"
+    "  kind TEXT NOT NULL CHECK (kind IN ('PRINCIPAL', 'FEE_NETTED', "
+    "'REFUND_OUT'))," FX_ALLOCATION_REST
     "CREATE TRIGGER fx_allocation_bound BEFORE INSERT ON fx_allocation BEGIN"
     "  SELECT RAISE(ABORT, 'allocation exceeds the receipt') FROM fx_receipt r"
     "   WHERE r.id = NEW.receipt_id AND ("
@@ -220,8 +229,40 @@ static const char settle_step_6[] =
     "CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt"
     "  BEGIN SELECT RAISE(ABORT, 'receipts are immutable'); END;";
 
+/*
+ * 7: an allocation may be a fee given back (FEE_REVERSED): the fee of an outgoing receipt, what
+ * the platform returns of its fee with a refund line of a payout. It takes back what the fee
+ * netted counted as collected, and is bounded by the receipt's fee as FEE_NETTED is by an
+ * incoming one's. SQLite cannot change a CHECK in place: the table is built again with its rows,
+ * its indexes and its trigger (nothing refers to it).
+ */
+static const char settle_step_7[] =
+    "CREATE TABLE fx_allocation_7 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  receipt_id INTEGER NOT NULL REFERENCES fx_receipt(id),"
+    "  order_id INTEGER NOT NULL REFERENCES orders(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('PRINCIPAL', 'FEE_NETTED', 'REFUND_OUT',"
+    "    'FEE_REVERSED'))," FX_ALLOCATION_COLUMNS
+    "INSERT INTO fx_allocation_7 SELECT id, receipt_id, order_id, kind, amount_rcpt, amount_order,"
+    "  cny, rate_rcpt, rate_order, rate_source, rate_date, cross_ccy, cause, created_at,"
+    "  removed_at FROM fx_allocation;"
+    "DROP TABLE fx_allocation;"
+    "ALTER TABLE fx_allocation_7 RENAME TO fx_allocation;" FX_ALLOCATION_INDEXES
+    "CREATE TRIGGER fx_allocation_bound BEFORE INSERT ON fx_allocation BEGIN"
+    "  SELECT RAISE(ABORT, 'allocation exceeds the receipt') FROM fx_receipt r"
+    "   WHERE r.id = NEW.receipt_id AND ("
+    "    (NEW.kind IN ('REFUND_OUT', 'FEE_REVERSED')) <> (r.direction = 'out')"
+    "    OR (NEW.kind IN ('FEE_NETTED', 'FEE_REVERSED') AND NEW.amount_rcpt"
+    "        + (SELECT coalesce(sum(amount_rcpt), 0) FROM fx_allocation WHERE receipt_id = r.id"
+    "        AND kind IN ('FEE_NETTED', 'FEE_REVERSED') AND removed_at IS NULL) > r.fee)"
+    "    OR (NEW.kind IN ('PRINCIPAL', 'REFUND_OUT') AND NEW.amount_rcpt"
+    "        + (SELECT coalesce(sum(amount_rcpt), 0) FROM fx_allocation WHERE receipt_id = r.id"
+    "        AND kind IN ('PRINCIPAL', 'REFUND_OUT') AND removed_at IS NULL) > r.net));"
+    "END;";
+
 static const char *const settle_steps[] = {
-    settle_step_1, settle_step_2, settle_step_3, settle_step_4, settle_step_5, settle_step_6,
+    settle_step_1, settle_step_2, settle_step_3, settle_step_4,
+    settle_step_5, settle_step_6, settle_step_7,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

@@ -318,7 +318,8 @@ int cg_store_fx_order_sums(struct cg_store *store, long long order_id, struct cg
     int r;
     int rc = prep(store,
                   "SELECT coalesce(sum(CASE WHEN kind = 'PRINCIPAL' THEN amount_order END), 0), "
-                  "coalesce(sum(CASE WHEN kind = 'FEE_NETTED' THEN amount_order END), 0), "
+                  "coalesce(sum(CASE kind WHEN 'FEE_NETTED' THEN amount_order "
+                  "  WHEN 'FEE_REVERSED' THEN -amount_order END), 0), "
                   "coalesce(sum(CASE WHEN kind = 'REFUND_OUT' THEN amount_order END), 0), "
                   "coalesce(sum(amount_order IS NULL), 0), coalesce(sum(cross_ccy), 0), "
                   "(SELECT coalesce(sum(CASE WHEN kind = 'RETURNED' THEN amount END), 0) "
@@ -366,7 +367,8 @@ int cg_store_fx_order_sums(struct cg_store *store, long long order_id, struct cg
     "coalesce(j.explained, 0), coalesce(j.deemed, 0), coalesce(j.uncollectible, 0), "              \
     "coalesce(j.credit_filed, 0) FROM (" ORDER_SQL ") x LEFT JOIN (SELECT order_id, "              \
     "sum(CASE WHEN kind = 'PRINCIPAL' THEN amount_order END) AS principal, "                       \
-    "sum(CASE WHEN kind = 'FEE_NETTED' THEN amount_order END) AS fees, "                           \
+    "sum(CASE kind WHEN 'FEE_NETTED' THEN amount_order WHEN 'FEE_REVERSED' THEN -amount_order "    \
+    "END) AS fees, "                                                                               \
     "sum(CASE WHEN kind = 'REFUND_OUT' THEN amount_order END) AS refunds, "                        \
     "sum(amount_order IS NULL) AS pending, sum(cross_ccy) AS cross_n FROM fx_allocation WHERE "    \
     "removed_at IS NULL GROUP BY order_id) a ON a.order_id = x.id LEFT JOIN (SELECT order_id, "    \
@@ -553,7 +555,8 @@ int cg_store_fx_entry_known_any(struct cg_store *store, const char *kind, const 
     "SELECT r.id, r.statement_id, r.seller, r.entry_key, r.line, r.direction = 'out', "            \
     "r.currency, r.gross, r.fee, r.net, r.booked_on, r.value_on, r.reference, r.remitter, "        \
     "coalesce(sum(CASE WHEN a.kind = 'PRINCIPAL' THEN a.amount_rcpt END), 0), "                    \
-    "coalesce(sum(CASE WHEN a.kind = 'FEE_NETTED' THEN a.amount_rcpt END), 0), "                   \
+    "coalesce(sum(CASE WHEN a.kind IN ('FEE_NETTED', 'FEE_REVERSED') THEN a.amount_rcpt END), "    \
+    "0), "                                                                                         \
     "coalesce(sum(CASE WHEN a.kind = 'REFUND_OUT' THEN a.amount_rcpt END), 0) FROM fx_receipt r "  \
     "LEFT JOIN fx_allocation a ON a.receipt_id = r.id AND a.removed_at IS NULL "
 
@@ -618,9 +621,10 @@ int cg_store_fx_receipts_each(struct cg_store *store, int open_only, cg_fx_recei
     sqlite3_stmt *st = NULL;
     long n = 0;
     int rc = prep(store,
-                  open_only ? RECEIPT_SQL "GROUP BY r.id HAVING r.net > "
-                                          "coalesce(sum(CASE WHEN a.kind <> 'FEE_NETTED' THEN "
-                                          "a.amount_rcpt END), 0) ORDER BY r.id"
+                  open_only ? RECEIPT_SQL
+                      "GROUP BY r.id HAVING r.net > "
+                      "coalesce(sum(CASE WHEN a.kind IN ('PRINCIPAL', 'REFUND_OUT') THEN "
+                      "a.amount_rcpt END), 0) ORDER BY r.id"
                             : RECEIPT_SQL "GROUP BY r.id ORDER BY r.id",
                   &st, err);
 

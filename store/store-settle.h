@@ -171,7 +171,7 @@ int cg_store_fx_lines_each(struct cg_store *st, long long receipt_id, cg_fx_line
 
 struct cg_fx_alloc {
     long long id, receipt_id, order_id;
-    const char *kind;        /* PRINCIPAL, FEE_NETTED, REFUND_OUT */
+    const char *kind;        /* PRINCIPAL, FEE_NETTED, REFUND_OUT, FEE_REVERSED */
     int64_t amount_rcpt;     /* in the receipt's currency, > 0 */
     int has_order_amount;    /* 0 while a cross-currency allocation waits for rates */
     int64_t amount_order;    /* in the order's currency */

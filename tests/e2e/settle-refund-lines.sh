@@ -5,7 +5,9 @@
 # docs/collections-format.md, "Payout reports"); the sales of the payout are matched as before,
 # and the figures add up exactly: what is held grows by what the payout transferred. A bad
 # refund line (no order, another currency, a net that is not its gross less the fee given back)
-# is reported with file, line, field and why.
+# is reported with file, line, field and why. The fee a platform gives back with a refund (the fee
+# column of a refund line, positive where a sale's is negative) is taken off the order's fees
+# netted (FEE_REVERSED), so its collected amount goes down by what the buyer got back.
 # A refund never takes an order's collected amount below zero (docs/settlement.md, "Collection
 # state"): what is beyond what the order collected stays on the refund's receipt, listed by
 # report fx unmatched, and the open amount of the order is never more than it expects.
@@ -21,12 +23,15 @@ line() { echo "$1,USD,US,USNY,0.00,TS-001,T-shirt,1,$2,3120980105,SF Express,SF0
     line R3 20.00 03
     line R4 50.00 04
     line R5 20.00 05
+    line R6 80.00 06
+    line R7 25.00 07
+    line R8 10.00 08
     echo "T1,EUR,US,USNY,0.00,TS-001,T-shirt,1,40.00,3120980105,SF Express,SF000000000311,1"
     echo "T2,EUR,US,USNY,0.00,TS-001,T-shirt,1,30.00,3120980105,SF Express,SF000000000312,1"
     echo "T3,EUR,US,USNY,0.00,TS-001,T-shirt,1,20.00,3120980105,SF Express,SF000000000313,1"
 } >"$W/incoming/acme/orders.csv"
 expect_rc 0 "orders declared" cg run
-release 2025-07-01 R1 R2 R3 R4 R5 T1 T2 T3
+release 2025-07-01 R1 R2 R3 R4 R5 R6 R7 R8 T1 T2 T3
 expect_rc 0 "receipts release the inventories" cg run
 orders() { cg report fx orders --as-of 2025-07-25 --format csv >"$T/orders.csv"; }
 col() { csv_cell "$T/orders.csv" "acme/$1" "$2"; }
@@ -62,18 +67,73 @@ check "the sales of PO-2 are one incoming receipt of gross 65.50, fee 1.97, net 
     [ "$(sql "SELECT gross || '/' || fee || '/' || net FROM fx_receipt WHERE direction = 'in' AND entry_key LIKE 'payout:%:PO-2'")" = "6550/197/6353" ]
 check "each refund is a REFUND_OUT of its order" \
     [ "$(sql "SELECT group_concat(o.order_no || '=' || a.amount_order, ' ') FROM (SELECT * FROM fx_allocation WHERE kind = 'REFUND_OUT' ORDER BY id) a JOIN orders o ON o.id = a.order_id")" = "R1=3000 R3=500 R4=970 R5=2000" ]
+check "the fee R4's refund gave back is a FEE_REVERSED of R4: 0.30" \
+    [ "$(sql "SELECT group_concat(o.order_no || '=' || a.amount_order, ' ') FROM (SELECT * FROM fx_allocation WHERE kind = 'FEE_REVERSED' ORDER BY id) a JOIN orders o ON o.id = a.order_id")" = "R4=30" ]
 orders
 check "R1 refunded in full: collected 0.00, AWAITING" \
     [ "$(col R1 collected) $(col R1 state)" = "0.00 AWAITING" ]
 check "R2 COLLECTED 45.50" [ "$(col R2 collected) $(col R2 state)" = "45.50 COLLECTED" ]
 check "R3 20.00 - 5.00 = 15.00, PARTIAL" [ "$(col R3 collected) $(col R3 state)" = "15.00 PARTIAL" ]
-check "R4 50.00 - 9.70 = 40.30, PARTIAL" [ "$(col R4 collected) $(col R4 state)" = "40.30 PARTIAL" ]
+# R4: sold 50.00 (fee 1.50, 48.50 paid), 10.00 refunded to the buyer, of which the platform gave
+# back 0.30 of its fee and the seller paid 9.70: 48.50 + (1.50 - 0.30) - 9.70 = 50.00 - 10.00
+check "R4 50.00 - 10.00 = 40.00, PARTIAL" [ "$(col R4 collected) $(col R4 state)" = "40.00 PARTIAL" ]
+cg settle explain R4 --as-of 2025-07-25 >"$T/r4.txt"
+check "R4's fees are net of the 0.30 given back: 1.20" grep -q \
+    "^collected USD 40.00 = received 48.50 + platform fees netted 1.20 - refunds to the buyer 9.70$" \
+    "$T/r4.txt"
 check "R5 sold and refunded: 0.00, AWAITING" [ "$(col R5 collected) $(col R5 state)" = "0.00 AWAITING" ]
 cg report fx settlement --format csv >"$T/held.csv"
 check "USD paid out 64.70, held 97.00 - 1.17 = 95.83" \
     [ "$(csv_cell "$T/held.csv" USD paid_out) $(csv_cell "$T/held.csv" USD held)" = "64.70 95.83" ]
 cg report fx unmatched --format csv >"$T/un.csv"
 check "nothing left unmatched" [ "$(wc -l <"$T/un.csv")" -eq 1 ]
+
+# ---- PO-5: R6 sold (80.00, fee 2.40) and refunded 25.00 with 0.75 of fee given back, R7 and R8
+# sold. The lines add up to what the payout transfers: 77.60 - 24.25 + 24.25 + 9.70 = 87.30.
+# PO-6 refunds R8 12.00 (0.36 of fee back, 11.64 out), more than the 10.00 it collected.
+{
+    echo "$P"
+    echo "PO-5,2025-07-24,USD,R6,TX-61,80.00,-2.40,77.60"
+    echo "PO-5,2025-07-24,USD,R6,TX-61,-25.00,0.75,-24.25"
+    echo "PO-5,2025-07-24,USD,R7,TX-71,25.00,-0.75,24.25"
+    echo "PO-5,2025-07-24,USD,R8,TX-81,10.00,-0.30,9.70"
+} >"$T/po-5.csv"
+printf '%s\n' "$P" "PO-6,2025-07-24,USD,R8,TX-81,-12.00,0.36,-11.64" >"$T/po-6.csv"
+expect_rc 0 "payout PO-5 with a refund whose fee is given back" \
+    cg settle import --seller acme "$T/po-5.csv"
+expect_rc 0 "payout PO-6, a refund beyond what R8 collected" cg settle import --seller acme "$T/po-6.csv"
+check "PO-5: sales of gross 115.00, fee 3.45, net 111.55; the refund gross 25.00, fee 0.75, net 24.25" \
+    [ "$(sql "SELECT group_concat(direction || '=' || gross || '/' || fee || '/' || net, ' ') FROM (SELECT * FROM fx_receipt WHERE entry_key LIKE 'payout:%:PO-5%' ORDER BY id)")" = "in=11500/345/11155 out=2500/75/2425" ]
+orders
+# R6: 77.60 + (2.40 - 0.75) - 24.25 = 55.00 = 80.00 - 25.00
+check "R6 80.00 - 25.00 = 55.00, PARTIAL" [ "$(col R6 collected) $(col R6 state)" = "55.00 PARTIAL" ]
+cg settle explain R6 --as-of 2025-07-25 >"$T/r6.txt"
+check "R6's fees: 2.40 - 0.75 = 1.65" grep -q \
+    "^collected USD 55.00 = received 77.60 + platform fees netted 1.65 - refunds to the buyer 24.25$" \
+    "$T/r6.txt"
+# at the bank's rate of PO-5's day, what is given back counts against R6 as the refund does:
+# (77.60 + 2.40 - 0.75 - 24.25) x 7.0000 = 543.20 + 16.80 - 5.25 - 169.75 = 385.00
+expect_rc 0 "USD rate of PO-5's day" cg settle rate USD 2025-07-24 7.0000 --source test
+orders
+check "R6 collected CNY at the bank's rate 385.00" [ "$(col R6 collected_cny_bank)" = "385.00" ]
+check "R7 COLLECTED 25.00" [ "$(col R7 collected) $(col R7 state)" = "25.00 COLLECTED" ]
+# R8 collected 9.70 + 0.30: the fee given back takes 0.36 (9.64 left), the refund 9.64 of 11.64
+check "R8: the fee given back first, then the refund to what R8 collected: 0.00" \
+    [ "$(col R8 collected) $(col R8 state)" = "0.00 AWAITING" ]
+PO6=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE 'payout:%:PO-6 refund R8'")
+cg report fx unmatched --format csv >"$T/un.csv"
+check "PO-6 keeps 11.64 - 9.64 = 2.00 of refund" [ "$(csv_cell "$T/un.csv" "$PO6" unallocated)" = "2.00" ]
+cg report fx settlement --format csv >"$T/held.csv"
+check "USD paid out 64.70 + 24.25 + 11.64 = 100.59, held 95.83 + 87.30 - 11.64 = 171.49" \
+    [ "$(csv_cell "$T/held.csv" USD paid_out) $(csv_cell "$T/held.csv" USD held)" = "100.59 171.49" ]
+# July in USD: received 100.00 + 65.50 + 115.00 = 280.50; fees 3.00 + 1.97 + 3.45 less the
+# 0.30 + 0.75 + 0.36 given back = 7.01; refunds to buyers 30.00 + 5.00 + 10.00 + 20.00 + 25.00 +
+# 12.00 = 102.00; net 280.50 - 7.01 - 102.00 = 171.49, what is held; declared 280.50, so the
+# difference is -102.00 and the ratio 178.50 / 280.50 = 63.636...% = 63.64
+cg report fx reconcile --format csv >"$T/rec.csv"
+check "reconcile: fees 7.01, refunds 102.00, net 171.49, difference -102.00, ratio 63.64" [ \
+    "$(for k in declared received fees refunds net difference ratio; do csv_cell "$T/rec.csv" USD $k; done | tr '\n' ' ')" = \
+    "280.50 280.50 7.01 102.00 171.49 -102.00 63.64 " ]
 expect_rc 0 "PO-2 again: known, nothing recorded twice" cg settle import "$T/po-2.csv"
 check "the same file: nothing to do" grep -q 'imported before, nothing to do' "$T/out"
 { cat "$T/po-2.csv"; echo "PO-2,2025-07-20,USD,R2,TX-22,-1.00,0.00,-1.00"; } >"$T/po-2b.csv"
