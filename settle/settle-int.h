@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "core/money.h"
@@ -187,5 +188,16 @@ struct fx_gain {
 /* The customs (released orders only) and bank CNY values of order v. */
 int fx_gain_of(struct cg_settle *s, const struct fx_customs *t, const struct fx_view *v,
                struct fx_gain *g, struct cg_err *err);
+
+/*
+ * Whether the fee of outgoing receipt r is a fee given back with the refund (FEE_REVERSED): the
+ * fee of a payout's refund line or of a collections row `out` is what the platform or payment
+ * institution returns of its fee, while the charges of a bank's outgoing transfer (a camt DBIT
+ * entry, key "camt:...") are the bank's price for sending it and never come back to the order.
+ */
+static inline int fx_fee_given_back(const struct cg_fx_receipt *r)
+{
+    return r->out && r->entry_key != NULL && strncmp(r->entry_key, "camt:", 5) != 0;
+}
 
 #endif

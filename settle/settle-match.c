@@ -64,6 +64,7 @@ struct rcpt {
     long long id;
     char seller[64];
     int out;
+    int fee_back; /* its fee is one given back with the refund (fx_fee_given_back) */
     char currency[4];
     int64_t net, fee, left, fee_left;
     char value_on[CG_DAY_LEN];
@@ -79,6 +80,7 @@ static int take_receipt(void *ctx, const struct cg_fx_receipt *r)
     x->id = r->id;
     cg_strlcpy(x->seller, r->seller, sizeof(x->seller));
     x->out = r->out;
+    x->fee_back = fx_fee_given_back(r);
     cg_strlcpy(x->currency, r->currency, sizeof(x->currency));
     x->net = r->net;
     x->fee = r->fee;
@@ -190,7 +192,7 @@ static int allocate_rest(struct cg_settle *s, struct rcpt *x, struct fx_view *v,
     int same = strcmp(x->currency, v->currency) == 0;
     int rc = CG_OK;
 
-    if (x->out && same)
+    if (x->out && x->fee_back && same)
         rc = allocate(s, x, v, "FEE_REVERSED", fee, convert, cause_kind, cause, err);
     if (rc == CG_OK)
         rc = allocate(s, x, v, x->out ? "REFUND_OUT" : "PRINCIPAL", amount, convert, cause_kind,

@@ -342,10 +342,13 @@ static int rec_receipt(void *vctx, const struct cg_fx_receipt *r)
     cs = sum_of(&c->sums, r->currency, month);
     if (cs == NULL)
         return CG_ENOMEM;
-    if (r->out) {
+    if (fx_fee_given_back(r)) {
         /* the buyer gets the gross; the fee given back with it lowers the fees */
         cs->v[2] -= r->fee;
         cs->v[3] += r->gross;
+    } else if (r->out) {
+        /* a bank's transfer: the amount debited went out, its charges are the bank's */
+        cs->v[3] += r->net;
     } else {
         cs->v[1] += r->gross;
         cs->v[2] += r->fee;

@@ -216,4 +216,30 @@ check "the operator is told why" grep -q \
     "order acme/T1 would have collected EUR -4.55: the refund is more than it collected" "$T/err"
 orders
 check "T1 still collected 0.00" [ "$(col T1 collected)" = "0.00" ]
+# ---- a bank's outgoing transfer with charges (camt.053 DBIT, Chrgs 0.40): a refund of R7 of
+# the 5.00 debited; the 0.40 is the bank's price for sending it, not a fee given back, so R7
+# collected 25.00 - 5.00 = 20.00 (not 19.60) and its fees netted stay as they were
+cat >"$T/dbit.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+<BkToCstmrStmt><GrpHdr><MsgId>M-DBIT</MsgId><CreDtTm>2025-07-23T20:00:00</CreDtTm></GrpHdr>
+<Stmt><Id>S-DBIT</Id><CreDtTm>2025-07-23T20:00:00</CreDtTm>
+<Acct><Id><IBAN>CN0000000000000000000777</IBAN></Id><Ccy>USD</Ccy></Acct>
+<Ntry><NtryRef>D-1</NtryRef><Amt Ccy="USD">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
+<BookgDt><Dt>2025-07-23</Dt></BookgDt><ValDt><Dt>2025-07-23</Dt></ValDt><AcctSvcrRef>D-1</AcctSvcrRef>
+<Chrgs><TtlChrgsAndTaxAmt Ccy="USD">0.40</TtlChrgsAndTaxAmt></Chrgs>
+<NtryDtls><TxDtls><Refs><EndToEndId>NOTPROVIDED</EndToEndId></Refs>
+<RmtInf><Ustrd>REFUND R7</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>
+XML
+cg settle explain R7 --as-of 2025-07-25 >"$T/r7-before.txt"
+expect_rc 0 "a bank statement with an outgoing transfer and its charges" \
+    cg settle import --seller acme "$T/dbit.xml"
+orders
+check "R7 25.00 - 5.00 = 20.00: the bank's charges do not come off the order" \
+    [ "$(col R7 collected) $(col R7 state)" = "20.00 PARTIAL" ]
+check "no fee given back is recorded for the bank's charges" \
+    [ "$(sql "SELECT count(*) FROM fx_allocation WHERE kind = 'FEE_REVERSED' AND receipt_id = (SELECT id FROM fx_receipt WHERE entry_key LIKE 'camt:%:D-1')")" = 0 ]
+cg settle explain R7 --as-of 2025-07-25 >"$T/r7.txt"
+check "R7's fees netted are unchanged" sh -c "[ \"\$(grep -o 'platform fees netted [0-9.]*' '$T/r7.txt')\" = \"\$(grep -o 'platform fees netted [0-9.]*' '$T/r7-before.txt')\" ]"
 finish
