@@ -5,7 +5,7 @@
 # answers CEB214 2, 120 and 800. The port keeps inventories released (close_ms far away).
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 CLOSE_MS=600000 port_conf "$T/port.conf" "$T/port.db"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 sender_conf
 orders orders.csv 2 || fail "make orders"
 expect_rc 0 "run declares two orders over HTTPS" cg run --no-progress

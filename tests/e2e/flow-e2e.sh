@@ -9,7 +9,7 @@
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 N=${FLOW_E2E_ORDERS:-100}
 CLOSE_MS=0 port_conf "$T/port.conf" "$T/port.db" "close_after_departure = yes"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 sender_conf
 cat >>"$W/cebgate.conf" <<EOC
 [seller.a]

@@ -5,7 +5,7 @@
 # port's 899 closes both inventories; `cebgate status` shows them closed.
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 CLOSE_MS=0 port_conf "$T/port.conf" "$T/port.db" "close_after_departure = yes"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 sender_conf
 orders orders.csv 2 || fail "make orders"
 expect_rc 0 "run declares two orders over HTTPS" cg run --no-progress

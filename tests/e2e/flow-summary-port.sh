@@ -5,7 +5,7 @@
 # generates, and every order's `status` shows its entryId.
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 CLOSE_MS=0 port_conf "$T/port.conf" "$T/port.db"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 sender_conf
 sed -i 's/^profile = own$/profile = own\nstatistics_flag = B/' "$W/cebgate.conf"
 printf '[spool]\nsummary_day = 0\n' >>"$W/cebgate.conf"

@@ -9,7 +9,7 @@
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 N=1000
 port_conf "$T/port.conf" "$T/port.db"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 # named as the man page says, for top -H and ps -L
 check "the port's writer thread is named port-writer" grep -qx port-writer /proc/"$PORT_PID"/task/*/comm
 sender_conf
@@ -61,5 +61,5 @@ check "inbox/ is empty, receipts archived" test -z "$(ls "$W/inbox")"
 
 expect_rc 0 "another run declares and sends nothing" cg run --no-progress
 check "nothing new signed or sent" grep -q "0 signed, 0 queued, 0 sent" "$T/out"
-stop_port
+port_stop
 finish

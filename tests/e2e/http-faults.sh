@@ -9,7 +9,7 @@
 N=300
 port_conf "$T/port.conf" "$T/port.db" "fault_503_percent = 20" "fault_drop_percent = 5" \
     "fault_receipts_twice = yes"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 sender_conf
 orders orders.csv $N || fail "make orders"
 
@@ -74,5 +74,5 @@ check "same type and final status on both sides" \
     test "$(cmp_val type-differs)|$(cmp_val status-differs)" = "0|0"
 check "every document in the state the scenario gives it" test "$(cmp_val unexpected-state)" = 0
 check "20 documents rejected by the port's rules" test "$(cmp_val rejected)" = 20
-stop_port
+port_stop
 finish

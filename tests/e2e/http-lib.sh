@@ -83,30 +83,6 @@ sign_cert = $K/signers.pem
 codes = 3301960000, 3301960001, 3301980002, 3120980105
 EOF
 }
-PORT_PID=""
-P=""
-stop_port() {
-    [ -n "$PORT_PID" ] || return 0
-    kill -TERM "$PORT_PID" 2>/dev/null
-    wait "$PORT_PID"
-    src=$?
-    PORT_PID=""
-    [ "$src" -eq 0 ] || { fail "port exited $src when stopped"; tail -20 "$T/port.err"; }
-}
-cleanup_hooks="stop_port"
-start_port() { # conf
-    rm -f "$T/port.num"
-    "$CEBGATE" -c "$1" port --port-file "$T/port.num" >"$T/port.out" 2>"$T/port.err" &
-    PORT_PID=$!
-    i=0
-    while [ ! -s "$T/port.num" ] && [ $i -lt 300 ] && kill -0 "$PORT_PID" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    P=$(cat "$T/port.num" 2>/dev/null)
-    [ -n "$P" ] || { fail "port did not start"; tail -20 "$T/port.err"; }
-}
-
 # ---------------------------------------------------------------- the sender
 cp "$CG_TESTDATA/mapping/catalog.csv" "$W/catalog.csv"
 # sender_conf [extra [transport] lines]: one seller, HTTP transport to the port on $P.

@@ -6,7 +6,7 @@
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 N=20
 port_conf "$T/port.conf" "$T/port.db"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 sender_conf
 sed -i 's/^profile = own$/profile = own\npayments = shop/' "$W/cebgate.conf"
 mkdir -p "$W/incoming"

@@ -7,7 +7,7 @@
 # failed/inbox/ under a safe name with its .reason.
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 port_conf "$T/port.conf" "$T/port.db"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 sender_conf
 sed -i "s|^receipts_url = .*|receipts_url = https://127.0.0.1:$P/no-such-endpoint|" \
     "$W/cebgate.conf"
@@ -58,7 +58,7 @@ check "it is in failed/inbox/ with a .reason" sh -c "ls '$W/failed/inbox/' | gre
 check "the reason names the file with '?' for the newline" sh -c \
     "cat '$W'/failed/inbox/bad-name-*.reason | grep -q 'inbox/two?lines.xml'"
 check "no log line starts with the rest of the name" sh -c "! grep -q '^lines.xml' '$T/err'"
-stop_port
+port_stop
 
 # The port gone and nothing to send: the run tries the receipts once (its retries included),
 # says so once and exits 75.

@@ -49,7 +49,7 @@ stop_when_busy() {
 
 # ---------------------------------------------------------------- a port that answers 503
 port_conf "$T/port.conf" "$T/port.db" "fault_503_percent = 100"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 sender_conf "max_retries = 100" "retry_max_delay = 60" "retry_deadline = 3600"
 orders orders.csv 5 || fail "make orders"
 "$CEBGATE" -vv -c "$W/cebgate.conf" run --no-progress >"$T/run.out" 2>"$T/run.err" &
@@ -78,11 +78,11 @@ check "watch had taken 15 answers to retry before the signal ($STOP_SEEN)" test 
 check "still nothing marked: 15 queued ($(states))" test "$(states)" = "queued=15"
 check "the new file is left for the next run" test -f "$W/incoming/orders2.csv"
 sql "SELECT guid || ' ' || sha256 FROM messages ORDER BY guid" >"$T/before"
-stop_port
+port_stop
 
 # ---------------------------------------------------------------- the port is well again
 port_conf "$T/port.conf" "$T/port.db"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 sender_conf
 expect_rc 0 "the next run against the healthy port" cg run --no-progress
 check "all 21 sent, none queued ($(states))" test "$(sql "SELECT count(*) FROM messages
@@ -93,5 +93,5 @@ check "the 15 stopped ones went out with the same guids and bytes" \
 "$CEBGATE" -c "$T/port.conf" port --documents >"$T/port-docs.tsv" 2>/dev/null
 check "the port has each document once (21)" \
     test "$(cut -f2 "$T/port-docs.tsv" | sort -u | wc -l)" = 21
-stop_port
+port_stop
 finish

@@ -15,7 +15,7 @@ states() { sql "SELECT group_concat(state || '=' || n, ' ') FROM
 port_conf "$T/rogue.conf" "$T/rogue.db"
 sed -i -e "s|^tls_cert = .*|tls_cert = $K/rogue.pem|" -e "s|^tls_key = .*|tls_key = $K/rogue.key|" \
     "$T/rogue.conf"
-start_port "$T/rogue.conf"
+port_start -d "$T" -r "$T/rogue.conf"
 sender_conf
 sed -i '/^receipts_url/d' "$W/cebgate.conf"
 orders orders.csv 5 || fail "make orders"
@@ -28,7 +28,7 @@ sender_conf
 expect_rc 1 "also when polling receipts from it" cg run --no-progress
 check "still 15 queued" test "$(states)" = "queued=15"
 "$CEBGATE" -c "$T/rogue.conf" port --stats >"$T/rs" 2>/dev/null
-stop_port
+port_stop
 check "the untrusted port received no message" grep -q "^received *0$" "$T/rs"
 
 # ---------------------------------------------------------------- unreachable, wrong URL
@@ -36,7 +36,7 @@ sender_conf "max_retries = 1"
 expect_rc 75 "an unreachable port: run again later (75)" cg run --no-progress
 check "still 15 queued" test "$(states)" = "queued=15"
 RELEASE_MS=0 CLOSE_MS=2500 port_conf "$T/port.conf" "$T/port.db"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 sender_conf
 sed -i -e '/^receipts_url/d' -e 's|/messages$|/nothing|' "$W/cebgate.conf"
 # The port answers a POST to a path it does not serve with 405 (404 would be as right): either
@@ -70,11 +70,11 @@ check "each receipt applied once, none late" \
 compare_sides
 check "port and sender agree (15 documents, same statuses)" test \
     "$(cmp_val port)|$(cmp_val missing-at-port)|$(cmp_val status-differs)" = "15|0|0"
-stop_port
+port_stop
 
 # ---------------------------------------------------------------- mutual TLS
 port_conf "$T/port.conf" "$T/mtls.db" "tls_client_ca = $K/ca.pem"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 W=$T/w2
 mkdir -p "$W"
 cp "$CG_TESTDATA/mapping/catalog.csv" "$W/catalog.csv"
@@ -89,14 +89,14 @@ run_until_done 20
 check "with the client certificate everything is sent and answered ($(states))" \
     test "$(waiting)|$(sql "SELECT count(*) FROM messages WHERE sent_at IS NULL")" = "0|0"
 check "runs exited 0" sh -c "! grep -qv '^0$' '$T/runs'"
-stop_port
+port_stop
 
 # ---------------------------------------------------------------- refused by the port
 # A port that does not trust the sender's signing certificate refuses every message (1001):
 # each is recorded as rejected with the port's code and text, and the run exits 1.
 port_conf "$T/port.conf" "$T/distrust.db"
 sed -i "s|^trust = .*|trust = $K/rogue.pem|" "$T/port.conf"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 W=$T/w3
 mkdir -p "$W"
 cp "$CG_TESTDATA/mapping/catalog.csv" "$W/catalog.csv"
@@ -108,5 +108,5 @@ check "each document rejected with the port's code and reason" test "$(sql "SELE
     FROM documents WHERE state = 'rejected' AND status_info LIKE '1001: %'")" = 6
 check "and its message too" \
     test "$(sql "SELECT count(*) FROM messages WHERE state = 'rejected'")" = 6
-stop_port
+port_stop
 finish

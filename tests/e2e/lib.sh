@@ -53,27 +53,41 @@ finish() {
     echo "$passes passed, $fails failed"
     [ "$fails" -eq 0 ]
 }
-# port_start CONF [OPTION...]: run `cebgate [OPTION...] -c CONF port` in the background (pid
-# file port.pid, output in port.out and port.err) and wait at most 30 s for the port file it
-# writes last; PORT_PID and P (its TCP port, empty when it did not start) are set, and port_stop
-# becomes a cleanup hook
+# port_start [-d DIR] [-r] CONF [OPTION...]: run `cebgate [OPTION...] -c CONF port` in the
+# background (pid file port.pid, output in port.out and port.err, all three in DIR, by default
+# the current directory) and wait at most 30 s for the port file it writes last, DIR/port.num;
+# PORT_PID and P (its TCP port, empty when it did not start) are set, and port_stop becomes a
+# cleanup hook. With -r a port that did not start is a failure, shown with the end of port.err.
 port_start() {
+    PORT_DIR=.
+    port_required=""
+    while :; do
+        case $1 in
+        -d) PORT_DIR=$2; shift 2 ;;
+        -r) port_required=1; shift ;;
+        *) break ;;
+        esac
+    done
     port_conf=$1
     shift
-    rm -f port.num
-    "$CEBGATE" "$@" -c "$port_conf" port --port-file port.num --pid-file port.pid \
-        >port.out 2>port.err &
+    rm -f "$PORT_DIR/port.num"
+    "$CEBGATE" "$@" -c "$port_conf" port --port-file "$PORT_DIR/port.num" \
+        --pid-file "$PORT_DIR/port.pid" >"$PORT_DIR/port.out" 2>"$PORT_DIR/port.err" &
     PORT_PID=$!
     case " ${cleanup_hooks:-} " in
     *" port_stop "*) ;;
     *) cleanup_hooks="${cleanup_hooks:-} port_stop" ;;
     esac
     i=0
-    while [ ! -s port.num ] && [ $i -lt 300 ] && kill -0 "$PORT_PID" 2>/dev/null; do
+    while [ ! -s "$PORT_DIR/port.num" ] && [ $i -lt 300 ] && kill -0 "$PORT_PID" 2>/dev/null; do
         sleep 0.1
         i=$((i + 1))
     done
-    P=$(cat port.num 2>/dev/null)
+    P=$(cat "$PORT_DIR/port.num" 2>/dev/null)
+    [ -n "$P" ] || [ -z "$port_required" ] || {
+        fail "port did not start"
+        sed 's/^/  port: /' "$PORT_DIR/port.err" | tail -20
+    }
 }
 # port_stop: SIGTERM to the port port_start started; a failure unless it exits 0
 port_stop() {
@@ -82,5 +96,8 @@ port_stop() {
     wait "$PORT_PID"
     port_rc=$?
     PORT_PID=""
-    [ "$port_rc" -eq 0 ] || { fail "port exited $port_rc when stopped"; sed 's/^/  port: /' port.err | tail -20; }
+    [ "$port_rc" -eq 0 ] || {
+        fail "port exited $port_rc when stopped"
+        sed 's/^/  port: /' "$PORT_DIR/port.err" | tail -20
+    }
 }

@@ -11,7 +11,7 @@
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
 port_conf "$T/port.conf" "$T/port.db"
-start_port "$T/port.conf"
+port_start -d "$T" -r "$T/port.conf"
 sender_conf
 cat >>"$W/cebgate.conf" <<EOC
 [settle]
