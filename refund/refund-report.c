@@ -42,7 +42,7 @@ struct rep {
     struct bucket {
         char month[8], state[24];
         long units;
-        int64_t invoice, refund, refunded;
+        int64_t invoice, refund, refunded, to_come;
     } * b;
     size_t nb;
 };
@@ -216,7 +216,10 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
         bk->units++;
         bk->invoice += u->inv_fen;
         bk->refund += u->refund_fen;
-        bk->refunded += u->refunded_fen;
+        /* what the tax office paid so far (its parts too), and what is still to come of what
+         * it approved */
+        bk->refunded += paid;
+        bk->to_come += to_come;
     }
     }
     return p->nomem ? CG_ENOMEM : CG_OK;
@@ -275,8 +278,8 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
                                          "clawback", "repaid", "due",      "overpaid"};
     static const char *const c_inv[] = {"invoice_line",  "item_name", "unit",  "quantity", "used",
                                         "amount_ex_vat", "allocated", "units", "status"};
-    static const char *const c_pipe[] = {"month",   "state",  "units",
-                                         "invoice", "refund", "refunded"};
+    static const char *const c_pipe[] = {"month",  "state",    "units",  "invoice",
+                                         "refund", "refunded", "to_come"};
     struct rep p;
     int rc;
 
@@ -303,7 +306,7 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
     case CG_RFR_CALENDAR: rc = set_cols(&p, c_cal, 6); break;
     case CG_RFR_CLAWBACKS: rc = set_cols(&p, c_claw, 9); break;
     case CG_RFR_INVOICES: rc = set_cols(&p, c_inv, 9); break;
-    default: rc = set_cols(&p, c_pipe, 6); break;
+    default: rc = set_cols(&p, c_pipe, 7); break;
     }
     if (rc != CG_OK)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
@@ -316,14 +319,15 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
         if (p.nb > 0) /* qsort's base may not be NULL, even for no elements */
             qsort(p.b, p.nb, sizeof(*p.b), cmp_bucket);
         for (i = 0; i < p.nb; i++) {
-            char n[24], a[3][32];
+            char n[24], a[4][32];
             snprintf(n, sizeof(n), "%ld", p.b[i].units);
             const char *c[] = {p.b[i].month,
                                p.b[i].state,
                                n,
                                FEN(a[0], p.b[i].invoice),
                                FEN(a[1], p.b[i].refund),
-                               FEN(a[2], p.b[i].refunded)};
+                               FEN(a[2], p.b[i].refunded),
+                               FEN(a[3], p.b[i].to_come)};
             add_row(&p, c);
         }
     }

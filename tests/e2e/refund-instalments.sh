@@ -4,7 +4,8 @@
 # amount; a payment beyond it is refused. A payment is recognised by its day, amount and
 # reference (--note, or the reason column of a result file): the same command run again, or
 # the same row in another result file, is not counted twice. `report refund units` and
-# `refund explain` show what is paid so far and what is still to come.
+# `refund explain` show what is paid so far and what is still to come, and so do the refund
+# pipeline and `cebgate report` per state (the parts paid as refunded, the rest as to come).
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
 # Two 9710 items of 10 pcs, invoices 1,000.00 and 2,000.00 at a 9 % refund rate: refunds 90.00
@@ -19,6 +20,11 @@ expect_rc 0 "U1: 50.00 of 90.00 paid" cg refund mark-paid $U1 --amount 50.00 --d
 check "  U1 still APPROVED, not refunded yet" [ "$(paid 1)" = "APPROVED 0 " ]
 check "  paid so far 50.00, still to come 40.00" [ "$(unit $U1 paid) $(unit $U1 to_come)" = "50.00 40.00" ]
 check "  explain says so" explained $U1 "paid so far CNY 50.00 of CNY 90.00 approved, still to come CNY 40.00"
+# APPROVED in 2025-05: U1 and U2, 90.00 + 180.00 = 270.00; paid 50.00; to come 40.00 + 180.00
+check "  report refund pipeline: 50.00 refunded, 220.00 to come" \
+    [ "$(pipe 2025-05 APPROVED units refund refunded to_come)" = "2 270.00 50.00 220.00" ]
+check "  cebgate report, refunds by state: the same" \
+    [ "$(morning 2025-08-01 APPROVED units refund refunded to_come)" = "2 270.00 50.00 220.00" ]
 N=$(events 1)
 expect_rc 0 "the same payment again" cg refund mark-paid $U1 --amount 50.00 --date 2025-07-20 --note TR-1
 check "  not counted twice: paid 50.00, no new event" [ "$(unit $U1 paid) $(unit $U1 to_come) $(events 1)" = "50.00 40.00 $N" ]

@@ -77,5 +77,24 @@ total() { python3 -c 'import csv,sys,decimal
 print(sum((decimal.Decimal(r[sys.argv[2]]) for r in csv.DictReader(open(sys.argv[1]))), decimal.Decimal("0.00")))' "$1" "$2"; }
 # batch ID: "UNITS REFUND" of batch B<ID>
 batch() { sql "SELECT units || ' ' || printf('%.2f', refund_fen / 100.0) FROM rf_batch WHERE id = $1"; }
+# pipe MONTH STATE COLUMN...: those columns of the row of `report refund pipeline` for the
+# units exported in MONTH (YYYY-MM) in STATE
+pipe() {
+    cg report refund pipeline --format csv >"$T/pipe.csv" || return 1
+    python3 -c 'import csv,sys
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["month"] == sys.argv[2] and r["state"] == sys.argv[3]:
+        print(" ".join(r.get(c, "-") for c in sys.argv[4:]))' "$T/pipe.csv" "$@"
+}
+# morning DAY STATE COLUMN...: those columns of the row of STATE in the refund section (units by
+# state) of `cebgate report --as-of DAY --format json`
+morning() {
+    day=$1; shift
+    cg report --as-of "$day" --format json >"$T/report.json" || return 1
+    python3 -c 'import json,sys
+s = [x for x in json.load(open(sys.argv[1]))["sections"] if x["id"] == "refund"][0]
+r = dict(zip(s["columns"], [x for x in s["rows"] if x[0] == sys.argv[2]][0]))
+print(" ".join(r.get(c, "-") for c in sys.argv[3:]))' "$T/report.json" "$@"
+}
 # explained UNIT TEXT: `refund explain UNIT` has TEXT
 explained() { cg refund explain "$1" | grep -qF "$2"; }
