@@ -311,7 +311,7 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
         if (outcome < 0 || o.npos < 1)
             rc = CG_ERR_SET(&err, CG_EINVAL,
                             "refund mark-prechecked|incomplete|mismatch|filed|approved|paid|"
-                            "rejected BATCH|UNIT... expected");
+                            "rejected|final BATCH|UNIT... expected");
         for (i = 0; rc == CG_OK && i < o.npos; i++)
             rc = cg_refund_mark(r, o.pos[i], outcome, o.amount, o.date, o.note, o.override,
                                 keep_line, &skipped, &moved, &err);
@@ -367,6 +367,8 @@ const struct cg_cmd cg_cmd_refund = {
     "  prepare --period YYYYMM [--out DIR]   filing batch and its two CSV files\n"
     "  mark-prechecked|incomplete|mismatch|filed|approved|paid|rejected BATCH|UNIT...\n"
     "        [--amount A] [--date DAY] [--note REASON] [--override]\n"
+    "  mark-final BATCH|UNIT... --note REASON [--date DAY]   the tax office pays no more of\n"
+    "        an approved refund paid in part: refunded is what was paid, the rest a shortfall\n"
     "  late UNIT --note EVIDENCE        file after the soft deadline\n"
     "  fix UNIT --note TEXT             a mismatch or rejection was corrected\n"
     "  regime UNIT REGIME --note TEXT   REFUND, EXEMPT_WITH_DOCS, EXEMPT_NO_INVOICE_103, TAXABLE\n"

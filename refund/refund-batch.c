@@ -21,9 +21,9 @@
 #include "store/store.h"
 
 static const char *const outcome_names[] = {"prechecked", "incomplete", "mismatch", "filed",
-                                            "approved",   "paid",       "rejected"};
+                                            "approved",   "paid",       "rejected", "final"};
 static const char *const outcome_states[] = {"PRECHECKED", "READY",    "MISMATCH", "DECLARED",
-                                             "APPROVED",   "REFUNDED", "REJECTED"};
+                                             "APPROVED",   "REFUNDED", "REJECTED", "REFUNDED"};
 
 int cg_refund_outcome_parse(const char *s)
 {
@@ -92,6 +92,26 @@ static int clawback_at_payment(struct cg_refund *r, struct unit *x, const char *
 }
 
 /*
+ * The unit is paid: REFUNDED with refunded on day, and a clawback of goods returned after filing,
+ * or of proceeds reversed in settle/, falls due now. *moved counts it.
+ */
+static int refunded_now(struct cg_refund *r, struct unit *x, int64_t refunded, const char *day,
+                        const char *detail, const char *cause_kind, const char *cause_ref,
+                        long *moved, struct cg_err *err)
+{
+    int rc;
+
+    x->u.refunded_fen = refunded;
+    RF_SET(x, refunded_on, day);
+    rc = rf_move(r, x, "REFUNDED", cause_kind, cause_ref, detail, err);
+    if (rc == CG_OK)
+        rc = clawback_at_payment(r, x, day, cause_kind, cause_ref, err);
+    if (rc == CG_OK)
+        (*moved)++;
+    return rc;
+}
+
+/*
  * A payment of the approved refund, which the tax office may make in parts. A payment is known
  * by its day, amount and reference (the note or the result file's reason, "" when none): one
  * recorded already for the unit is not counted again, so a command run twice or a row in two
@@ -122,6 +142,15 @@ static int mark_paid(struct cg_refund *r, struct unit *x, const char *amount, co
         if (amount == NULL || (paid == 0 && amt == x->u.refunded_fen))
             return CG_OK;
         cg_refund_fen_format(x->u.refunded_fen, a[0], sizeof(a[0]));
+        if (rf_shortfall(x) > 0) {
+            cg_refund_fen_format(approved, a[1], sizeof(a[1]));
+            cg_refund_fen_format(rf_shortfall(x), a[2], sizeof(a[2]));
+            return CG_ERR_SET(err, CG_EREJECT,
+                              "unit %s/%ld is closed: the tax office pays no more (paid CNY %s of "
+                              "CNY %s approved, shortfall CNY %s); a further payment of CNY %s "
+                              "is not taken",
+                              x->entry_id, x->u.item_no, a[0], a[1], a[2], amount);
+        }
         return CG_ERR_SET(err, CG_EREJECT,
                           "unit %s/%ld is paid in full already (CNY %s): a further payment of "
                           "CNY %s would pass the approved amount",
@@ -158,18 +187,78 @@ static int mark_paid(struct cg_refund *r, struct unit *x, const char *amount, co
                  "CNY %s",
                  a[0], day, ref[0] ? ", " : "", ref, a[1], a[3], a[2]);
         rc = rf_note(r, x, cause_kind, cause_ref, detail, err);
-    } else {
-        x->u.refunded_fen = approved;
-        RF_SET(x, refunded_on, day);
-        snprintf(detail, sizeof(detail), "paid CNY %s on %s%s%s: paid in full, CNY %s", a[0], day,
-                 ref[0] ? ", " : "", ref, a[3]);
-        rc = rf_move(r, x, "REFUNDED", cause_kind, cause_ref, detail, err);
         if (rc == CG_OK)
-            rc = clawback_at_payment(r, x, day, cause_kind, cause_ref, err);
+            (*moved)++;
+        return rc;
     }
-    if (rc == CG_OK)
-        (*moved)++;
-    return rc;
+    snprintf(detail, sizeof(detail), "paid CNY %s on %s%s%s: paid in full, CNY %s", a[0], day,
+             ref[0] ? ", " : "", ref, a[3]);
+    return refunded_now(r, x, approved, day, detail, cause_kind, cause_ref, moved, err);
+}
+
+/*
+ * Why an approved refund cannot be closed as paid in part (the unit is not APPROVED, or nothing
+ * of it is paid yet), as "unit E/1 is ..." into buf; 0 when it can.
+ */
+static int final_refusal(const struct unit *x, char *buf, size_t size)
+{
+    char a[32];
+
+    if (strcmp(x->state, "APPROVED") != 0) {
+        snprintf(buf, size,
+                 "unit %s/%ld is %s, not APPROVED: only an approved refund paid in part can be "
+                 "closed as final",
+                 x->entry_id, x->u.item_no, x->state);
+        return 1;
+    }
+    if (rf_paid(x) == 0) {
+        cg_refund_fen_format(x->u.approved_fen, a, sizeof(a));
+        snprintf(buf, size,
+                 "unit %s/%ld is APPROVED with nothing paid yet of the CNY %s approved: record "
+                 "the payments first (mark-paid), or the rejection when the tax office pays "
+                 "nothing",
+                 x->entry_id, x->u.item_no, a);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * The tax office will pay no more of an approved refund paid in part: the unit is REFUNDED with
+ * what was paid as refunded, on day; the rest of the approved amount is its shortfall (approved
+ * minus refunded), shown as such and never as still to come. The reason is required. A unit paid
+ * already (in full, or closed before) is left as it is, so the mark can be given twice; one not
+ * APPROVED, or with nothing paid, is refused. A clawback of goods returned after filing, or of
+ * reversed proceeds, falls due now, on what was paid (SETTLE-REFUND.md §2.b: clawback <=
+ * refunded <= approved).
+ */
+static int mark_final(struct cg_refund *r, struct unit *x, const char *amount, const char *day,
+                      const char *reason, const char *cause_kind, const char *cause_ref,
+                      long *moved, struct cg_err *err)
+{
+    char a[3][32], why[300], detail[800];
+
+    if (amount != NULL)
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "unit %s/%ld: final takes no amount: what is refunded is what was paid "
+                          "(mark-paid the last part first)",
+                          x->entry_id, x->u.item_no);
+    if (reason == NULL || reason[0] == '\0')
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "unit %s/%ld: final needs a reason (--note, or the reason column of a "
+                          "result file): why the tax office pays no more",
+                          x->entry_id, x->u.item_no);
+    if (already(x, CG_RFO_FINAL))
+        return CG_OK;
+    if (final_refusal(x, why, sizeof(why)))
+        return CG_ERR_SET(err, CG_EREJECT, "%s", why);
+    cg_refund_fen_format(rf_paid(x), a[0], sizeof(a[0]));
+    cg_refund_fen_format(x->u.approved_fen, a[1], sizeof(a[1]));
+    cg_refund_fen_format(x->u.approved_fen - rf_paid(x), a[2], sizeof(a[2]));
+    snprintf(detail, sizeof(detail),
+             "final on %s: %s: refunded CNY %s of CNY %s approved, shortfall CNY %s", day, reason,
+             a[0], a[1], a[2]);
+    return refunded_now(r, x, rf_paid(x), day, detail, cause_kind, cause_ref, moved, err);
 }
 
 int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *amount,
@@ -185,6 +274,8 @@ int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *a
         day = r->today;
     if (outcome == CG_RFO_PAID)
         return mark_paid(r, x, amount, day, reason, cause_kind, cause_ref, moved, err);
+    if (outcome == CG_RFO_FINAL)
+        return mark_final(r, x, amount, day, reason, cause_kind, cause_ref, moved, err);
     if (already(x, outcome))
         return CG_OK;
     if (amount != NULL && cg_refund_fen_parse(amount, &amt) != CG_OK)
@@ -633,7 +724,7 @@ static int mark_batch(struct mark *m, long long bid, struct cg_err *err)
     const char *to = outcome_states[m->outcome];
     long long *ids = NULL;
     size_t n = 0, i, skipped = 0, members = 0;
-    char first[200] = "", text[300];
+    char first[300] = "", text[400], why[300];
     int filed = 1, rc;
 
     rc = rf_unit_ids(m->r, bid, NULL, &ids, &n, err);
@@ -647,6 +738,16 @@ static int mark_batch(struct mark *m, long long bid, struct cg_err *err)
         if (rc != CG_OK || strcmp(x.regime, "REFUND") != 0)
             continue;
         members++;
+        if (m->outcome == CG_RFO_FINAL && !already(&x, m->outcome) &&
+            final_refusal(&x, why, sizeof(why))) {
+            /* not approved, or nothing paid: nothing to close */
+            if (skipped++ == 0)
+                cg_strlcpy(first, why, sizeof(first));
+            snprintf(text, sizeof(text), "skipped from B%lld: %s", bid, why);
+            if (m->skipped != NULL)
+                m->skipped(m->sctx, text);
+            continue;
+        }
         if (m->outcome != CG_RFO_INCOMPLETE && filed && !already(&x, m->outcome) &&
             !rf_can_move(x.state, to, "OPERATOR")) {
             if (skipped++ == 0)
@@ -665,8 +766,8 @@ static int mark_batch(struct mark *m, long long bid, struct cg_err *err)
     free(ids);
     if (rc == CG_OK && members > 0 && skipped == members)
         rc = CG_ERR_SET(err, CG_EREJECT, "no unit of batch B%lld can be %s: %s%s", bid,
-                        outcome_names[m->outcome], first,
-                        skipped > 1 ? " (and the others likewise)" : "");
+                        m->outcome == CG_RFO_FINAL ? "closed as final" : outcome_names[m->outcome],
+                        first, skipped > 1 ? " (and the others likewise)" : "");
     return rc;
 }
 
@@ -709,7 +810,7 @@ int cg_refund_mark(struct cg_refund *r, const char *target, int outcome, const c
     int rc;
 
     memset(&m, 0, sizeof(m));
-    if (outcome < 0 || outcome > CG_RFO_REJECTED || target == NULL)
+    if (outcome < 0 || outcome > CG_RFO_FINAL || target == NULL)
         return CG_ERR_SET(err, CG_EINVAL, "refund mark: unknown outcome");
     if (day != NULL && !rf_day_ok(day))
         return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a day (YYYY-MM-DD)", day);

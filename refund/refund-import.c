@@ -517,7 +517,8 @@ static int row_result(struct imp *m, const struct cg_row *row, struct cg_err *er
         problem(m, row->line, "item_no", "'%s' is not an item number", fld(m, row, X_ITEM));
     if (outcome < 0)
         problem(m, row->line, "outcome",
-                "'%s' is not prechecked, incomplete, mismatch, filed, approved, paid or rejected",
+                "'%s' is not prechecked, incomplete, mismatch, filed, approved, paid, rejected "
+                "or final",
                 fld(m, row, X_OUTCOME));
     if (day[0] != '\0' && !rf_day_ok(day))
         problem(m, row->line, "date", "'%s' is not a day (YYYY-MM-DD)", day);

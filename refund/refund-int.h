@@ -126,6 +126,11 @@ int64_t rf_filed_amount(const struct unit *x);
  */
 int64_t rf_paid(const struct unit *x);
 int64_t rf_to_come(const struct unit *x);
+/*
+ * Of the approved refund of a unit paid (REFUNDED or beyond), what the tax office will never
+ * pay: approved minus refunded, after `final` closed a refund paid in part (0 otherwise).
+ */
+int64_t rf_shortfall(const struct unit *x);
 /* Whether the refund of the unit was filed (in a batch, or declared and beyond). */
 int rf_filed(const struct unit *x);
 /* Whether code is in a ",A,B," list. */

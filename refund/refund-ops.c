@@ -1233,7 +1233,7 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
 {
     struct unit x;
     struct cg_buf b;
-    char q[32], rr[16], vr[16], a[9][32], rq[32], fq[32], over[64] = "";
+    char q[32], rr[16], vr[16], a[10][32], rq[32], fq[32], over[64] = "", shortfall[96] = "";
     int rc;
 
     rc = rf_unit_load(r, unit, &x, err);
@@ -1259,6 +1259,10 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
         snprintf(over, sizeof(over), ", overpaid %s", a[6]);
     cg_refund_fen_format(rf_paid(&x), a[7], sizeof(a[7]));
     cg_refund_fen_format(rf_to_come(&x), a[8], sizeof(a[8]));
+    cg_refund_fen_format(rf_shortfall(&x), a[9], sizeof(a[9]));
+    if (rf_shortfall(&x) > 0)
+        snprintf(shortfall, sizeof(shortfall), ", shortfall CNY %s (the tax office pays no more)",
+                 a[9]);
     cg_buf_addf(
         &b,
         "unit %s/%ld (#%lld): %s %s, HS %s, %s %s, exported %s (%s%s%s)\n"
@@ -1266,7 +1270,7 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
         "regime %s, state %s%s%s\n"
         "refund rate %s%%, VAT rate %s%% (from %s)\n"
         "invoices CNY %s, refund CNY %s, approved %s, refunded %s, clawback %s (repaid %s%s)\n"
-        "paid so far CNY %s of CNY %s approved, still to come CNY %s\n"
+        "paid so far CNY %s of CNY %s approved, still to come CNY %s%s\n"
         "soft deadline %s, hard deadline %s\n"
         "returned %s, filed quantity %s; supporting documents due %s, archived %s, kept until %s\n",
         x.entry_id, x.u.item_no, x.u.id, x.name, x.spec, x.hs, q, x.unit, x.export_on, x.trade_mode,
@@ -1274,7 +1278,7 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
         x.order_no[0] ? x.order_no : "-", x.fx_note[0] ? ": " : "", x.fx_note, x.regime, x.state,
         x.missing[0] ? ", missing " : "", x.missing, x.u.has_rate ? rr : "-",
         x.u.has_rate ? vr : "-", x.u.has_rate ? x.rate_from : "-", a[0], a[1], a[2], a[3], a[4],
-        a[5], over, a[7], a[2], a[8], x.soft_deadline, x.hard_deadline, rq, fq,
+        a[5], over, a[7], a[2], a[8], shortfall, x.soft_deadline, x.hard_deadline, rq, fq,
         x.archive_due[0] ? x.archive_due : "-", x.archived_on[0] ? x.archived_on : "-",
         x.keep_until[0] ? x.keep_until : "-");
     rc = cg_store_rf_allocs_each(r->db, x.u.id, explain_alloc, &b, err);

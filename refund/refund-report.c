@@ -42,7 +42,7 @@ struct rep {
     struct bucket {
         char month[8], state[24];
         long units;
-        int64_t invoice, refund, refunded, to_come;
+        int64_t invoice, refund, refunded, to_come, shortfall;
     } * b;
     size_t nb;
 };
@@ -104,7 +104,7 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
 {
     struct rep *p = ctx;
     struct unit x;
-    char id[64], a[7][32], q[32], rr[16], rq[32], order[140];
+    char id[64], a[8][32], q[32], rr[16], rq[32], order[140];
     int64_t vat = 0, risk, paid, to_come;
 
     rf_unit_copy(&x, u);
@@ -143,7 +143,8 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
                            order,
                            u->fx_note,
                            FEN(a[5], paid),
-                           FEN(a[6], to_come)};
+                           FEN(a[6], to_come),
+                           FEN(a[7], rf_shortfall(&x))};
         add_row(p, c);
         break;
     }
@@ -216,10 +217,11 @@ static int unit_row(void *ctx, const struct cg_rf_unit *u)
         bk->units++;
         bk->invoice += u->inv_fen;
         bk->refund += u->refund_fen;
-        /* what the tax office paid so far (its parts too), and what is still to come of what
-         * it approved */
+        /* what the tax office paid so far (its parts too), what is still to come of what it
+         * approved, and what it will never pay (closed as final) */
         bk->refunded += paid;
         bk->to_come += to_come;
+        bk->shortfall += rf_shortfall(&x);
     }
     }
     return p->nomem ? CG_ENOMEM : CG_OK;
@@ -262,11 +264,11 @@ static int cmp_bucket(const void *a, const void *b)
 int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct cg_table **out,
                      struct cg_err *err)
 {
-    static const char *const c_units[] = {"unit",    "regime",       "state",    "export_date",
-                                          "hs_code", "quantity",     "invoice",  "refund_rate",
-                                          "refund",  "refunded",     "clawback", "missing",
-                                          "period",  "filed_amount", "returned", "cleared_on",
-                                          "order",   "fx_note",      "paid",     "to_come"};
+    static const char *const c_units[] = {
+        "unit",    "regime",       "state",    "export_date", "hs_code",  "quantity",
+        "invoice", "refund_rate",  "refund",   "refunded",    "clawback", "missing",
+        "period",  "filed_amount", "returned", "cleared_on",  "order",    "fx_note",
+        "paid",    "to_come",      "shortfall"};
     static const char *const c_arch[] = {"unit",        "period",     "archive_due",
                                          "archived_on", "keep_until", "status"};
     static const char *const c_risk[] = {
@@ -278,8 +280,8 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
                                          "clawback", "repaid", "due",      "overpaid"};
     static const char *const c_inv[] = {"invoice_line",  "item_name", "unit",  "quantity", "used",
                                         "amount_ex_vat", "allocated", "units", "status"};
-    static const char *const c_pipe[] = {"month",  "state",    "units",  "invoice",
-                                         "refund", "refunded", "to_come"};
+    static const char *const c_pipe[] = {"month",  "state",    "units",   "invoice",
+                                         "refund", "refunded", "to_come", "shortfall"};
     struct rep p;
     int rc;
 
@@ -300,13 +302,13 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
         strftime(p.until, sizeof(p.until), "%Y-%m-%d", &tm);
     }
     switch (report) {
-    case CG_RFR_UNITS: rc = set_cols(&p, c_units, 20); break;
+    case CG_RFR_UNITS: rc = set_cols(&p, c_units, 21); break;
     case CG_RFR_ARCHIVE: rc = set_cols(&p, c_arch, 6); break;
     case CG_RFR_RISK: rc = set_cols(&p, c_risk, 8); break;
     case CG_RFR_CALENDAR: rc = set_cols(&p, c_cal, 6); break;
     case CG_RFR_CLAWBACKS: rc = set_cols(&p, c_claw, 9); break;
     case CG_RFR_INVOICES: rc = set_cols(&p, c_inv, 9); break;
-    default: rc = set_cols(&p, c_pipe, 7); break;
+    default: rc = set_cols(&p, c_pipe, 8); break;
     }
     if (rc != CG_OK)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
@@ -319,7 +321,7 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
         if (p.nb > 0) /* qsort's base may not be NULL, even for no elements */
             qsort(p.b, p.nb, sizeof(*p.b), cmp_bucket);
         for (i = 0; i < p.nb; i++) {
-            char n[24], a[4][32];
+            char n[24], a[5][32];
             snprintf(n, sizeof(n), "%ld", p.b[i].units);
             const char *c[] = {p.b[i].month,
                                p.b[i].state,
@@ -327,7 +329,8 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
                                FEN(a[0], p.b[i].invoice),
                                FEN(a[1], p.b[i].refund),
                                FEN(a[2], p.b[i].refunded),
-                               FEN(a[3], p.b[i].to_come)};
+                               FEN(a[3], p.b[i].to_come),
+                               FEN(a[4], p.b[i].shortfall)};
             add_row(&p, c);
         }
     }

@@ -599,7 +599,18 @@ int64_t rf_to_come(const struct unit *x)
 {
     int64_t paid = rf_paid(x);
 
+    /* only an approved refund not yet paid in full has money to come: once REFUNDED (paid in
+     * full, or closed as final with a shortfall) or beyond, the tax office pays no more */
+    if (strcmp(x->state, "APPROVED") != 0)
+        return 0;
     return x->u.approved_fen > paid ? x->u.approved_fen - paid : 0;
+}
+
+int64_t rf_shortfall(const struct unit *x)
+{
+    if (strcmp(x->state, "REFUNDED") != 0 && strncmp(x->state, "CLAWBACK", 8) != 0)
+        return 0;
+    return x->u.approved_fen > x->u.refunded_fen ? x->u.approved_fen - x->u.refunded_fen : 0;
 }
 
 int rf_filed(const struct unit *x)

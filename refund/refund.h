@@ -200,6 +200,7 @@ enum cg_refund_outcome {
     CG_RFO_APPROVED,
     CG_RFO_PAID,
     CG_RFO_REJECTED,
+    CG_RFO_FINAL, /* the tax office pays no more of a part-paid approved refund */
 };
 int cg_refund_outcome_parse(const char *s);
 /*
@@ -214,6 +215,10 @@ int cg_refund_outcome_parse(const char *s);
  * skipped and named through skipped (optional; called inside the transaction, so a caller keeps the
  * text until the call returns CG_OK); CG_EREJECT when every member is skipped, and for `filed`
  * while the batch is not filed yet (its files list every member) no member is skipped.
+ * `final` (reason required, no amount) closes an APPROVED unit that is paid in part: REFUNDED
+ * with what was paid as refunded and the rest of the approved amount as its shortfall, never
+ * to come; CG_EREJECT for a unit not approved or with nothing paid (a batch skips and names
+ * them); a unit paid already (in full, or closed before) is left as it is.
  */
 int cg_refund_mark(struct cg_refund *r, const char *target, int outcome, const char *amount,
                    const char *day, const char *reason, int override, cg_refund_problem_fn skipped,

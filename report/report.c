@@ -587,7 +587,7 @@ static int refund_rank(const char *state)
 struct refund_sum {
     char state[32];
     long units;
-    int64_t refund, refunded, to_come; /* fen */
+    int64_t refund, refunded, to_come, shortfall; /* fen */
 };
 
 static int cmp_refund_sum(const void *a, const void *b)
@@ -600,8 +600,8 @@ static int cmp_refund_sum(const void *a, const void *b)
 
 /*
  * Refund units by state over every export month: refund/'s pipeline report (month, state,
- * units, invoice, refund, refunded so far, still to come) added up per state; amounts are exact
- * CNY text, so the sums are taken in fen.
+ * units, invoice, refund, refunded so far, still to come, shortfall) added up per state; amounts
+ * are exact CNY text, so the sums are taken in fen.
  */
 static int refund_by_state(struct builder *b, const struct cg_table *t, struct cg_err *err)
 {
@@ -610,9 +610,9 @@ static int refund_by_state(struct builder *b, const struct cg_table *t, struct c
     json_t *sec;
     int rc = CG_OK;
 
-    for (r = 0; t->ncols == 7 && r < t->nrows && rc == CG_OK; r++) {
+    for (r = 0; t->ncols == 8 && r < t->nrows && rc == CG_OK; r++) {
         char **c = t->cells + r * t->ncols;
-        int64_t refund = 0, refunded = 0, to_come = 0;
+        int64_t refund = 0, refunded = 0, to_come = 0, shortfall = 0;
         for (i = 0; i < n && strcmp(v[i].state, c[1]) != 0; i++)
             ;
         if (i == n) {
@@ -628,24 +628,28 @@ static int refund_by_state(struct builder *b, const struct cg_table *t, struct c
         }
         if (cg_refund_fen_parse(c[4], &refund) != CG_OK ||
             cg_refund_fen_parse(c[5], &refunded) != CG_OK ||
-            cg_refund_fen_parse(c[6], &to_come) != CG_OK)
+            cg_refund_fen_parse(c[6], &to_come) != CG_OK ||
+            cg_refund_fen_parse(c[7], &shortfall) != CG_OK)
             rc = CG_ERR_SET(err, CG_ERANGE, "refund pipeline: amount '%s' out of range", c[4]);
         v[i].units += strtol(c[2], NULL, 10);
         v[i].refund += refund;
         v[i].refunded += refunded;
         v[i].to_come += to_come;
+        v[i].shortfall += shortfall;
     }
     if (rc == CG_OK && n > 1)
         qsort(v, n, sizeof(*v), cmp_refund_sum);
-    sec = section(b, "refund", "Export VAT refund units by state",
-                  "state,units,refund,refunded,to_come", "cebgate report refund pipeline");
+    sec =
+        section(b, "refund", "Export VAT refund units by state",
+                "state,units,refund,refunded,to_come,shortfall", "cebgate report refund pipeline");
     for (i = 0; rc == CG_OK && i < n; i++) {
-        char u[24], a[3][32];
+        char u[24], a[4][32];
         snprintf(u, sizeof(u), "%ld", v[i].units);
         cg_refund_fen_format(v[i].refund, a[0], sizeof(a[0]));
         cg_refund_fen_format(v[i].refunded, a[1], sizeof(a[1]));
         cg_refund_fen_format(v[i].to_come, a[2], sizeof(a[2]));
-        row(b, sec, 0, 5, v[i].state, u, a[0], a[1], a[2]);
+        cg_refund_fen_format(v[i].shortfall, a[3], sizeof(a[3]));
+        row(b, sec, 0, 6, v[i].state, u, a[0], a[1], a[2], a[3]);
     }
     free(v);
     return rc;
