@@ -260,9 +260,33 @@ static const char settle_step_7[] =
     "        AND kind IN ('PRINCIPAL', 'REFUND_OUT') AND removed_at IS NULL) > r.net));"
     "END;";
 
+/*
+ * 8: statements may be SWIFT MT940 ('mt940'). SQLite cannot change a CHECK constraint, so
+ * fx_statement is written again with the wider one: its rows are copied aside, the table
+ * dropped and made again, the rows put back. fx_receipt refers to it, so the check of foreign
+ * keys waits for the end of the transaction, when every statement is back.
+ */
+static const char settle_step_8[] =
+    "PRAGMA defer_foreign_keys = ON;"
+    "CREATE TEMP TABLE fx_statement_copy AS SELECT * FROM fx_statement;"
+    "DROP TABLE fx_statement;"
+    "CREATE TABLE fx_statement ("
+    "  id INTEGER PRIMARY KEY,"
+    "  seller TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('csv', 'camt.053', 'camt.054', 'payout', 'mt940')),"
+    "  name TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL UNIQUE,"
+    "  stmt_id TEXT,"
+    "  entries INTEGER NOT NULL,"
+    "  imported_at TEXT NOT NULL"
+    ");"
+    "INSERT INTO fx_statement SELECT id, seller, kind, name, sha256, stmt_id, entries, imported_at"
+    "  FROM temp.fx_statement_copy;"
+    "DROP TABLE temp.fx_statement_copy;";
+
 static const char *const settle_steps[] = {
     settle_step_1, settle_step_2, settle_step_3, settle_step_4,
-    settle_step_5, settle_step_6, settle_step_7,
+    settle_step_5, settle_step_6, settle_step_7, settle_step_8,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

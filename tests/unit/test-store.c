@@ -460,6 +460,73 @@ static void test_fresh_database(void **state)
     free(path);
 }
 
+static void sql_run(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg != NULL ? msg : "?");
+    sqlite3_close(db);
+}
+
+static long long sql_value(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long v;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/*
+ * settle/'s step 6 on a database at step 5 with statements and receipts: the statements are
+ * kept with their ids, the receipts still refer to them, and a statement may now be 'mt940'.
+ */
+static void test_settle_mt940_step(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store *st = NULL;
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, "step7.db");
+
+    assert_non_null(path);
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    cg_store_close(st);
+    /* fx_statement as steps 1 to 7 made it, with a statement and its receipt. */
+    sql_run(path,
+            "DROP TABLE fx_statement;"
+            "CREATE TABLE fx_statement (id INTEGER PRIMARY KEY, seller TEXT NOT NULL,"
+            "  kind TEXT NOT NULL CHECK (kind IN ('csv', 'camt.053', 'camt.054', 'payout')),"
+            "  name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, stmt_id TEXT,"
+            "  entries INTEGER NOT NULL, imported_at TEXT NOT NULL);"
+            "INSERT INTO fx_statement VALUES (7, 'acme', 'camt.053', 's.xml', 'aa', 'S', 1, 'x');"
+            "INSERT INTO fx_receipt(id, statement_id, seller, entry_key, line, direction, "
+            "currency, gross, fee, net, booked_on, value_on, created_at) VALUES (3, 7, 'acme', "
+            "'camt:acme:A:R', 1, 'in', 'USD', 100, 0, 100, '2025-07-01', '2025-07-01', 'x');"
+            "UPDATE store_modules SET version = 7 WHERE module = 'settle';");
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    cg_store_close(st);
+    assert_int_equal(sql_value(path, "SELECT version FROM store_modules WHERE module = 'settle'"),
+                     cg_store_schema_settle.nsteps);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_statement WHERE id = 7 AND "
+                                     "kind = 'camt.053' AND sha256 = 'aa' AND entries = 1"),
+                     1);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_receipt r JOIN fx_statement s "
+                                     "ON s.id = r.statement_id WHERE r.id = 3"),
+                     1);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    sql_run(path, "INSERT INTO fx_statement VALUES (8, '', 'mt940', 'm.sta', 'bb', 'M', 0, 'x');");
+    free(path);
+}
+
 /* ------------------------------------------------------------------ held and cancelled orders */
 
 struct cancels {
@@ -1023,6 +1090,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_content_and_seller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_added, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settle_mt940_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_faults, setup, teardown),
