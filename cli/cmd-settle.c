@@ -112,8 +112,8 @@ static void show_problem(void *ctx, const char *text)
     fprintf(stderr, "%s\n", text);
 }
 
-static const char *const kind_names[] = {"-", "collections CSV", "camt.053", "camt.054",
-                                         "payout report"};
+static const char *const kind_names[] = {"-",        "collections CSV", "camt.053",
+                                         "camt.054", "payout report",   "MT940"};
 
 static int do_import(struct cg_settle *s, struct opts *o, struct cg_err *err)
 {
@@ -279,7 +279,7 @@ const struct cg_cmd cg_cmd_settle = {
     "settle",
     "VERB [ARGS] [--as-of DAY]",
     "foreign-exchange collection: statements, matching, evidence, settlement, deadlines",
-    "  import FILE... [--seller NAME]   camt.053/054, collections CSV or payout report\n"
+    "  import FILE... [--seller NAME]   camt.053/054, MT940, collections CSV or payout report\n"
     "  match RECEIPT ORDER [AMOUNT] [--note TEXT]   allocate a receipt (or part) to an order\n"
     "  unmatch RECEIPT ORDER [--note TEXT]          take an allocation back\n"
     "  rate CURRENCY DAY RATE [--source TEXT]       CNY per unit on a day (bank's rate)\n"

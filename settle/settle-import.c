@@ -2,14 +2,14 @@
  * settle-import.c - statements to receipts: recognising a file, the CSV layouts, and the one
  * transaction that records a statement.
  *
- * Three layouts besides camt (settle-camt.c): cebgate's collections CSV (one receipt a row,
- * docs/collections-format.md) and a payment institution's payout report read through a payout
- * profile (an INI file naming the report's columns; rows with the same payout id are one
- * receipt, each row one order's gross, fee and net). CSV is read with libcsv. A statement is
- * recorded all or nothing: any bad entry is reported and nothing is written; a file seen
- * before (same SHA-256) changes nothing; an entry already recorded from another file (the
- * same bank reference in a camt.054 and the day's camt.053) is skipped. Database failures roll
- * the whole statement back and come back as CG_EDB / CG_EBUSY.
+ * Three layouts besides the bank statements (camt in settle-camt.c, MT940 in settle-mt940.c):
+ * cebgate's collections CSV (one receipt a row, docs/collections-format.md) and a payment
+ * institution's payout report read through a payout profile (an INI file naming the report's
+ * columns; rows with the same payout id are one receipt, each row one order's gross, fee and net).
+ * CSV is read with libcsv. A statement is recorded all or nothing: any bad entry is reported and
+ * nothing is written; a file seen before (same SHA-256) changes nothing; an entry already recorded
+ * from another file (the same bank reference in a camt.054 and the day's camt.053) is skipped.
+ * Database failures roll the whole statement back and come back as CG_EDB / CG_EBUSY.
  */
 #include "config.h"
 
@@ -591,6 +591,17 @@ int cg_settle_sniff(const struct cg_settle *s, const char *data, size_t len)
             return CG_STMT_NONE;
         return memmem(data, look, "xsd:camt.054", 12) != NULL ? CG_STMT_CAMT054 : CG_STMT_CAMT053;
     }
+    if (look - i >= 4 && memcmp(data + i, ":20:", 4) == 0)
+        return CG_STMT_MT940;
+    if (look - i >= 3 && memcmp(data + i, "{1:", 3) == 0) {
+        /* The SWIFT envelope: blocks 1 to 3, then block 4 whose first field is :20:. */
+        const char *b4 = memmem(data + i, look - i, "{4:", 3);
+        size_t k = b4 != NULL ? (size_t)(b4 + 3 - data) : look;
+        while (k < look && (data[k] == '\r' || data[k] == '\n'))
+            k++;
+        if (look - k >= 4 && memcmp(data + k, ":20:", 4) == 0)
+            return CG_STMT_MT940;
+    }
     if (header_has(data + i, look - i, "receipt_id") && header_has(data + i, look - i, "amount"))
         return CG_STMT_CSV;
     if (s != NULL && s->po_col[FX_PO_ID] != NULL &&
@@ -609,6 +620,7 @@ static const char *kind_name(int kind)
     case CG_STMT_CAMT053: return "camt.053";
     case CG_STMT_CAMT054: return "camt.054";
     case CG_STMT_PAYOUT: return "payout";
+    case CG_STMT_MT940: return "mt940";
     default: return "?";
     }
 }
@@ -661,9 +673,11 @@ static int check_known(struct record_ctx *c, const struct fx_entry *e, long long
 {
     struct cg_fx_receipt k;
     char was[120], now[120];
-    int camt = c->p->kind == CG_STMT_CAMT053 || c->p->kind == CG_STMT_CAMT054;
+    int camt = c->p->kind == CG_STMT_CAMT053 || c->p->kind == CG_STMT_CAMT054 ||
+               c->p->kind == CG_STMT_MT940;
     const char *field = c->p->kind == CG_STMT_CSV      ? "amount"
                         : c->p->kind == CG_STMT_PAYOUT ? c->s->po_col[FX_PO_GROSS]
+                        : c->p->kind == CG_STMT_MT940  ? "61"
                                                        : "Amt";
     int rc;
 
@@ -685,13 +699,13 @@ static int check_known(struct record_ctx *c, const struct fx_entry *e, long long
 }
 
 /*
- * The key of an entry: "KIND:SELLER:ACCOUNT:REF" (KIND camt for both camt messages, whose
- * entries share the bank's references). The seller and the account are written with '%' as
- * "%25" and ':' as "%3A", so that the first colon after the kind ends the seller, the next the
- * account, as the indexes of the store (settle migrations 4 and 5) and the lookups below read
- * it: a seller named "shop:eu" can neither hide an entry from the check for known ones nor make
- * two entries one. Names without those characters are written as they are, so keys recorded
- * before stay the same. NULL when out of memory.
+ * The key of an entry: "KIND:SELLER:ACCOUNT:REF" (KIND camt for both camt messages and for
+ * MT940, whose entries share the bank's references). The seller and the account are written
+ * with '%' as "%25" and ':' as "%3A", so that the first colon after the kind ends the seller,
+ * the next the account, as the indexes of the store (settle migrations 4 and 5) and the lookups
+ * below read it: a seller named "shop:eu" can neither hide an entry from the check for known
+ * ones nor make two entries one. Names without those characters are written as they are, so
+ * keys recorded before stay the same. NULL when out of memory.
  */
 static char *key_part(const char *s)
 {
@@ -729,7 +743,9 @@ static char *entry_key(const char *kind, const char *seller, const char *account
 
 static const char *key_kind(int kind)
 {
-    return kind == CG_STMT_CAMT053 || kind == CG_STMT_CAMT054 ? "camt" : kind_name(kind);
+    return kind == CG_STMT_CAMT053 || kind == CG_STMT_CAMT054 || kind == CG_STMT_MT940
+               ? "camt"
+               : kind_name(kind);
 }
 
 /*
@@ -863,13 +879,15 @@ int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, 
     rc = CG_OK;
     if (p.kind == CG_STMT_NONE) {
         rc = CG_ERR_SET(err, CG_EREJECT,
-                        "%s: not a statement: neither camt.053/054 XML, the collections CSV nor a "
-                        "payout report of the payout profile",
+                        "%s: not a statement: neither camt.053/054 XML, MT940, the collections CSV "
+                        "nor a payout report of the payout profile",
                         name);
         goto done;
     }
     if (p.kind == CG_STMT_CAMT053 || p.kind == CG_STMT_CAMT054) {
         rc = fx_parse_camt(&p, data, len, err);
+    } else if (p.kind == CG_STMT_MT940) {
+        rc = fx_parse_mt940(&p, data, len, err);
     } else {
         rc = rows_read(data, len, &rows, err);
         if (rc == CG_EPARSE) {

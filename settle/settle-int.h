@@ -158,6 +158,15 @@ void fx_problem(struct fx_parsed *p, long line, const char *ref, const char *fie
                 ...) __attribute__((format(printf, 5, 6)));
 int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_err *err);
 
+/* settle-mt940.c: SWIFT MT940 statements into the same entries */
+int fx_parse_mt940(struct fx_parsed *p, const char *data, size_t len, struct cg_err *err);
+/* An MT940 amount ("1234,56", "100,"), n bytes, in minor units of cur; CG_EREJECT with why. */
+int fx_mt940_amount(const char *s, size_t n, const char *cur, int64_t *minor, struct cg_err *err);
+/* "YYMMDD" (80-99 as 19YY, else 20YY) as "YYYY-MM-DD"; CG_EINVAL when not a date. */
+int fx_mt940_date(const char *s, char out[CG_DAY_LEN]);
+/* An entry date "MMDD" in the year that puts it nearest value_on ("YYYY-MM-DD"). */
+int fx_mt940_entry_date(const char *value_on, const char *mmdd, char out[CG_DAY_LEN]);
+
 /* settle-customs.c: the customs monthly rates and the FX gain or loss of an order */
 struct fx_customs_rate {
     char month[8]; /* YYYY-MM */

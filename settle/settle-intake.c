@@ -2,10 +2,10 @@
  * settle-intake.c - statements dropped into incoming/ (or incoming/<seller>/), recognised by
  * their content and imported before the spool looks at the folder for order files.
  *
- * A file is a statement when cg_settle_sniff says so (an ISO 20022 namespace, the collections
- * CSV header, the payout profile's header); anything else is left where it is for the spool.
- * Names are never trusted as paths: each folder is opened with O_NOFOLLOW and entries are used
- * relative to it; hidden, "*.part" and unsafe names and folders not named by a [seller.NAME]
+ * A file is a statement when cg_settle_sniff says so (an ISO 20022 namespace, MT940's :20:, the
+ * collections CSV header, the payout profile's header); anything else is left where it is for the
+ * spool. Names are never trusted as paths: each folder is opened with O_NOFOLLOW and entries are
+ * used relative to it; hidden, "*.part" and unsafe names and folders not named by a [seller.NAME]
  * section are left to the spool, which refuses them. The import commits in one transaction
  * before the file is moved to done/<seller>/; after a crash in between, the next run finds the
  * same SHA-256 recorded and only moves the file, so a statement is imported once. A refused

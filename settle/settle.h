@@ -66,6 +66,7 @@ enum cg_stmt_kind {
     CG_STMT_CAMT053,  /* ISO 20022 bank-to-customer statement */
     CG_STMT_CAMT054,  /* ISO 20022 debit/credit notification */
     CG_STMT_PAYOUT,   /* a payment institution's payout report, through a payout profile */
+    CG_STMT_MT940,    /* SWIFT MT940 customer statement */
 };
 /* What a file is, from its first bytes (namespace of the root, or the CSV header). */
 int cg_settle_sniff(const struct cg_settle *s, const char *data, size_t len);

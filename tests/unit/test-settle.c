@@ -26,6 +26,8 @@
 #include "core/conf.h"
 #include "core/fsutil.h"
 #include "settle/settle.h"
+/* The MT940 field readers are settle/'s own; their edge cases are tested here. */
+#include "settle/settle-int.h"
 /* The test sets up rows and checks the triggers with its own SQL on the store's connection. */
 #include "store/store-int.h"
 #include "store/store-settle.h"
@@ -130,6 +132,144 @@ static long long convert(struct fix *f, const char *cur, const char *amount, con
     int64_t cny = -1;
     int rc = cg_settle_convert(f->s, cur, amount, rate, "2025-03-10", NULL, &cny, &err);
     return rc == CG_OK ? (long long)cny : rc;
+}
+
+/* ------------------------------------------------------------------ MT940 fields */
+
+static long long mt_amount(const char *s, const char *cur, char *msg, size_t size)
+{
+    struct cg_err err;
+    int64_t v = -1;
+    int rc;
+
+    cg_err_clear(&err);
+    rc = fx_mt940_amount(s, strlen(s), cur, &v, &err);
+    if (msg != NULL)
+        cg_strlcpy(msg, rc == CG_OK ? "" : err.msg, size);
+    return rc == CG_OK ? (long long)v : rc;
+}
+
+/* Amounts: a decimal comma always, up to the currency's decimals, at most 15 characters. */
+static void test_mt940_amounts(void **state)
+{
+    char msg[256];
+
+    (void)state;
+    assert_int_equal(mt_amount("1234,56", "USD", NULL, 0), 123456);
+    assert_int_equal(mt_amount("100,", "USD", NULL, 0), 10000);
+    assert_int_equal(mt_amount("0,5", "USD", NULL, 0), 50);
+    assert_int_equal(mt_amount("0,05", "USD", NULL, 0), 5);
+    assert_int_equal(mt_amount("5000,", "JPY", NULL, 0), 5000);
+    assert_int_equal(mt_amount("1,234", "KWD", NULL, 0), 1234);
+    assert_int_equal(mt_amount("999999999999,99", "USD", NULL, 0), 99999999999999LL);
+    assert_int_equal(mt_amount("5000,5", "JPY", msg, sizeof(msg)), CG_EREJECT);
+    assert_string_equal(msg, "'5000,5' has more than 0 decimals for JPY");
+    assert_int_equal(mt_amount("12,345", "USD", msg, sizeof(msg)), CG_EREJECT);
+    assert_string_equal(msg, "'12,345' has more than 2 decimals for USD");
+    assert_int_equal(mt_amount("1234", "USD", msg, sizeof(msg)), CG_EREJECT);
+    assert_string_equal(msg, "'1234' is not an amount: digits with one decimal comma, as 1234,56");
+    assert_int_equal(mt_amount("12.34", "USD", NULL, 0), CG_EREJECT);
+    assert_int_equal(mt_amount(",50", "USD", NULL, 0), CG_EREJECT);
+    assert_int_equal(mt_amount("1,2,3", "USD", NULL, 0), CG_EREJECT);
+    assert_int_equal(mt_amount("-1,00", "USD", NULL, 0), CG_EREJECT);
+    assert_int_equal(mt_amount("", "USD", NULL, 0), CG_EREJECT);
+    assert_int_equal(mt_amount("1000000000000,00", "USD", msg, sizeof(msg)), CG_EREJECT);
+    assert_string_equal(msg, "'1000000000000,00' is not an amount of 1 to 15 characters");
+    assert_int_equal(mt_amount("1,00", "XYZ", msg, sizeof(msg)), CG_EREJECT);
+    assert_string_equal(msg, "unknown currency 'XYZ'");
+}
+
+static const char *mt_date(const char *s)
+{
+    static char out[CG_DAY_LEN];
+
+    return fx_mt940_date(s, out) == CG_OK ? out : "bad";
+}
+
+static const char *mt_entry(const char *value_on, const char *mmdd)
+{
+    static char out[CG_DAY_LEN];
+
+    return fx_mt940_entry_date(value_on, mmdd, out) == CG_OK ? out : "bad";
+}
+
+/* Dates: YYMMDD with 80-99 the 1900s; an entry date MMDD in the year nearest its value date. */
+static void test_mt940_dates(void **state)
+{
+    (void)state;
+    assert_string_equal(mt_date("261102"), "2026-11-02");
+    assert_string_equal(mt_date("000101"), "2000-01-01");
+    assert_string_equal(mt_date("791231"), "2079-12-31");
+    assert_string_equal(mt_date("800101"), "1980-01-01");
+    assert_string_equal(mt_date("240229"), "2024-02-29");
+    assert_string_equal(mt_date("250229"), "bad");
+    assert_string_equal(mt_date("251301"), "bad");
+    assert_string_equal(mt_date("250100"), "bad");
+    assert_string_equal(mt_date("2511a2"), "bad");
+    assert_string_equal(mt_entry("2026-07-10", "0710"), "2026-07-10");
+    assert_string_equal(mt_entry("2026-07-10", "0711"), "2026-07-11");
+    assert_string_equal(mt_entry("2026-12-31", "0102"), "2027-01-02");
+    assert_string_equal(mt_entry("2027-01-02", "1231"), "2026-12-31");
+    assert_string_equal(mt_entry("2024-03-01", "0229"), "2024-02-29");
+    assert_string_equal(mt_entry("2025-03-01", "0229"), "bad");
+    assert_string_equal(mt_entry("2026-07-10", "1301"), "bad");
+    assert_string_equal(mt_entry("2026-07-10", "07x0"), "bad");
+}
+
+static void keep_problem(void *ctx, const char *text)
+{
+    struct cg_buf *b = ctx;
+
+    cg_buf_adds(b, text);
+    cg_buf_addc(b, '\n');
+}
+
+/* C and RD are money in, D and RC money out, in the balance as in the entries. */
+static void test_mt940_marks(void **state)
+{
+    static const char stmt[] = ":20:S1\n:25:ACC\n:28C:1/1\n:60F:D250701EUR10,00\n"
+                               ":61:250701C100,NTRFNONREF//B1\n"
+                               ":61:250701RD5,NTRFNONREF//B2\n"
+                               ":61:250701D20,50NTRFNONREF//B3\n"
+                               ":61:250701RC1,25NTRFNONREF//B4\n"
+                               ":62F:C250701EUR73,25\n-\n";
+    static const char bad[] = ":20:S2\n:25:ACC\n:60F:C250701EUR0,00\n"
+                              ":61:250701EC1,00NTRFNONREF//B1\n:62F:C250701EUR1,00\n";
+    struct fx_parsed p;
+    struct cg_buf probs;
+    struct cg_err err;
+
+    (void)state;
+    memset(&p, 0, sizeof(p));
+    cg_buf_init(&probs, 1u << 16);
+    p.name = "m.sta";
+    p.problem = keep_problem;
+    p.pctx = &probs;
+    assert_int_equal(fx_parse_mt940(&p, stmt, strlen(stmt), &err), CG_OK);
+    assert_string_equal(cg_buf_str(&probs), "");
+    assert_int_equal(p.n, 4);
+    assert_int_equal(p.e[0].out, 0);
+    assert_int_equal(p.e[0].net, 10000);
+    assert_int_equal(p.e[1].out, 0);
+    assert_int_equal(p.e[1].net, 500);
+    assert_int_equal(p.e[2].out, 1);
+    assert_int_equal(p.e[2].net, 2050);
+    assert_int_equal(p.e[3].out, 1);
+    assert_int_equal(p.e[3].net, 125);
+    assert_string_equal(p.e[3].currency, "EUR");
+    fx_parsed_free(&p);
+
+    memset(&p, 0, sizeof(p));
+    p.name = "m.sta";
+    p.problem = keep_problem;
+    p.pctx = &probs;
+    assert_int_equal(fx_parse_mt940(&p, bad, strlen(bad), &err), CG_OK);
+    assert_string_equal(cg_buf_str(&probs),
+                        "m.sta:4: entry -: field 61: debit/credit mark 'EC' is none of C, D, RC "
+                        "(reversal of a credit) and RD (reversal of a debit)\n");
+    assert_int_equal(p.n, 0);
+    fx_parsed_free(&p);
+    cg_buf_free(&probs);
 }
 
 /* ------------------------------------------------------------------ rounding */
@@ -531,6 +671,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conversion_rounding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_currency_rounding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_database_refuses_over_allocation, setup, teardown),
+        cmocka_unit_test(test_mt940_amounts),
+        cmocka_unit_test(test_mt940_dates),
+        cmocka_unit_test(test_mt940_marks),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

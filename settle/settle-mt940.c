@@ -1,0 +1,573 @@
+/*
+ * settle-mt940.c - SWIFT MT940 customer statements to entries.
+ *
+ * No Debian-packaged C library reads MT940, so the fields are read here. A file holds one or
+ * more statements, each a ":20:" block, with or without the SWIFT envelope ("{1:...}{2:...}{4:"
+ * before the fields, "-}" after them). Each :61: line becomes one entry as a camt Ntry does
+ * (settle-camt.c): the amount in minor units of the :60F:/:60M: currency, C and RD in, D and RC
+ * out, the value date and the entry date, the bank's reference (after "//") as the entry's
+ * identity, the customer reference and the :86: text that follows the line as references for
+ * matching, the /CHGS/ of the supplementary details as the fee. Each statement's opening
+ * balance plus its lines must give its closing balance. Every bad field is reported through
+ * the problem callback with its line; the caller imports nothing when there is one. Parsed
+ * strings belong to the struct fx_parsed.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "settle/settle-int.h"
+
+#define LINE_MAX_MT 4096u /* longer lines are not MT940 */
+#define FIELD_MAX (64u * 1024u)
+
+int fx_mt940_amount(const char *s, size_t n, const char *cur, int64_t *minor, struct cg_err *err)
+{
+    char buf[40];
+    size_t i, comma = n;
+    int exp;
+
+    if (n == 0 || n > 15)
+        return CG_ERR_SET(err, CG_EREJECT, "'%.*s' is not an amount of 1 to 15 characters",
+                          (int)(n < 40 ? n : 40), s);
+    for (i = 0; i < n; i++) {
+        if (s[i] == ',' && comma == n)
+            comma = i;
+        else if (!isdigit((unsigned char)s[i]))
+            break;
+    }
+    if (i < n || comma == n || comma == 0)
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "'%.*s' is not an amount: digits with one decimal comma, as 1234,56",
+                          (int)n, s);
+    if (cg_money_exponent(cur, &exp) != CG_OK)
+        return CG_ERR_SET(err, CG_EREJECT, "unknown currency '%s'", cur);
+    if (n - comma - 1 > (size_t)exp)
+        return CG_ERR_SET(err, CG_EREJECT, "'%.*s' has more than %d decimals for %s", (int)n, s,
+                          exp, cur);
+    /* "1234," is whole units; "1234,5" has one decimal: the dot form of core/money. */
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (comma == n - 1)
+        buf[comma] = '\0';
+    else
+        buf[comma] = '.';
+    return fx_amount_parse(buf, cur, minor, err);
+}
+
+int fx_mt940_date(const char *s, char out[CG_DAY_LEN])
+{
+    char d[CG_DAY_LEN];
+    long x;
+    int yy;
+    size_t i;
+
+    for (i = 0; i < 6; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return CG_EINVAL;
+    }
+    yy = (s[0] - '0') * 10 + (s[1] - '0');
+    /* Two-digit years as SWIFT dates are read: 80 to 99 are 1980 to 1999, the rest 20YY. */
+    snprintf(d, sizeof(d), "%s%c%c-%c%c-%c%c", yy >= 80 ? "19" : "20", s[0], s[1], s[2], s[3], s[4],
+             s[5]);
+    if (fx_day_parse(d, &x) != CG_OK)
+        return CG_EINVAL;
+    cg_strlcpy(out, d, CG_DAY_LEN);
+    return CG_OK;
+}
+
+static int digits(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+    }
+    return 1;
+}
+
+int fx_mt940_entry_date(const char *value_on, const char *mmdd, char out[CG_DAY_LEN])
+{
+    char d[32];
+    long v, best = 0, x;
+    int year, y, found = 0;
+
+    if (!digits(mmdd, 4) || fx_day_parse(value_on, &v) != CG_OK)
+        return CG_EINVAL;
+    year = (value_on[0] - '0') * 1000 + (value_on[1] - '0') * 100 + (value_on[2] - '0') * 10 +
+           (value_on[3] - '0');
+    /* The year of the value date, or the one before or after it when that is nearer (an entry
+     * booked on 31 December for value on 2 January); more than half a year apart is no date. */
+    for (y = year - 1; y <= year + 1; y++) {
+        if (y < 1 || y > 9999)
+            continue;
+        snprintf(d, sizeof(d), "%04d-%c%c-%c%c", y, mmdd[0], mmdd[1], mmdd[2], mmdd[3]);
+        if (fx_day_parse(d, &x) != CG_OK)
+            continue;
+        if (!found || labs(x - v) < labs(best - v)) {
+            best = x;
+            found = 1;
+        }
+    }
+    if (!found || labs(best - v) > 183)
+        return CG_EINVAL;
+    fx_day_format(best, out);
+    return CG_OK;
+}
+
+/* ------------------------------------------------------------------ reading the fields */
+
+/* The :20: block being read. */
+struct stmt {
+    char ref[40]; /* :20:, "-" until seen */
+    long line;    /* of :20:, 0 before the first one */
+    char cur[4];  /* of :60F: or :60M: */
+    int opened, closed, bad;
+    int64_t open, sum;
+    long close_line;
+    int64_t close;
+    char seq[16]; /* :28C: */
+    long nlines;
+    long entry; /* index of the entry of the last :61: in p->e, -1 when the last field was not */
+};
+
+struct field {
+    char tag[4];
+    long line;
+    struct cg_buf v; /* the field's lines, joined by '\n' */
+    int open;
+};
+
+/* "C 1250.00" or "D 10.00": a signed balance as MT940 writes its mark. */
+static void balance_text(int64_t v, const char *cur, char *buf, size_t size)
+{
+    char a[40];
+
+    fx_amount_format(v < 0 ? -v : v, cur, a, sizeof(a));
+    snprintf(buf, size, "%s %s", v < 0 ? "D" : "C", a);
+}
+
+/* :60F: :60M: :62F: :62M: "C260930USD1234,56": the signed balance and its currency. */
+static int balance(struct fx_parsed *p, const struct stmt *st, const struct field *f, char cur[4],
+                   int64_t *v)
+{
+    const char *s = f->v.data != NULL ? f->v.data : "";
+    size_t n = strcspn(s, "\n");
+    char day[CG_DAY_LEN];
+    struct cg_err e;
+
+    if (n < 11 || (s[0] != 'C' && s[0] != 'D')) {
+        fx_problem(p, f->line, st->ref, f->tag,
+                   "'%.*s' is not a balance: C or D, YYMMDD, currency, amount", (int)n, s);
+        return CG_EREJECT;
+    }
+    if (fx_mt940_date(s + 1, day) != CG_OK) {
+        fx_problem(p, f->line, st->ref, f->tag, "'%.6s' is not a date YYMMDD", s + 1);
+        return CG_EREJECT;
+    }
+    memcpy(cur, s + 7, 3);
+    cur[3] = '\0';
+    if (fx_mt940_amount(s + 10, n - 10, cur, v, &e) != CG_OK) {
+        fx_problem(p, f->line, st->ref, f->tag, "%s", e.msg);
+        return CG_EREJECT;
+    }
+    if (s[0] == 'D')
+        *v = -*v;
+    return CG_OK;
+}
+
+static int add_text(struct cg_buf *b, const char *s, size_t n)
+{
+    int rc = CG_OK;
+
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    while (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
+        s++;
+        n--;
+    }
+    if (n == 0)
+        return CG_OK;
+    if (b->len > 0)
+        rc = cg_buf_addc(b, ' ');
+    return rc == CG_OK ? cg_buf_add(b, s, n) : rc;
+}
+
+/*
+ * The supplementary details' "/CHGS/USD2,50/": the charges the bank took from the transfer, in
+ * the statement's currency. 0 when there are none; CG_EREJECT reported.
+ */
+static int charges(struct fx_parsed *p, const struct field *f, const char *ref, const char *cur,
+                   const char *sup, int64_t *fee)
+{
+    const char *c = strstr(sup, "/CHGS/");
+    size_t n;
+    struct cg_err e;
+
+    *fee = 0;
+    if (c == NULL)
+        return CG_OK;
+    c += 6;
+    n = strcspn(c, "/ ");
+    if (n < 4 || strncmp(c, cur, 3) != 0) {
+        fx_problem(p, f->line + 1, ref, "61", "charges '/CHGS/%.*s' are not in the statement's %s",
+                   (int)n, c, cur);
+        return CG_EREJECT;
+    }
+    if (fx_mt940_amount(c + 3, n - 3, cur, fee, &e) != CG_OK) {
+        fx_problem(p, f->line + 1, ref, "61", "charges: %s", e.msg);
+        return CG_EREJECT;
+    }
+    return CG_OK;
+}
+
+/*
+ * :61: 6!n[4!n]2a[1!a]15d1!a3!c16x[//16x] and an optional second line of supplementary details:
+ * value date, entry date, mark (C, D, RC, RD), funds code, amount, transaction type, the
+ * customer's reference, the bank's reference.
+ */
+static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
+{
+    const char *s = f->v.data != NULL ? f->v.data : "";
+    size_t n = strcspn(s, "\n"), i = 0, k;
+    const char *sup = s[n] == '\n' ? s + n + 1 : "";
+    char value_on[CG_DAY_LEN], booked_on[CG_DAY_LEN];
+    char mark[3] = "", cref[20] = "", bref[20] = "", key[64];
+    int64_t amount = 0, fee = 0;
+    struct fx_entry *e;
+    struct cg_buf refs;
+    struct cg_err err;
+    int rc;
+
+    st->nlines++;
+    if (n < 6 || fx_mt940_date(s, value_on) != CG_OK) {
+        fx_problem(p, f->line, NULL, "61", "'%.6s' is not a value date YYMMDD", s);
+        return CG_OK;
+    }
+    i = 6;
+    cg_strlcpy(booked_on, value_on, sizeof(booked_on));
+    if (n >= i + 4 && digits(s + i, 4)) {
+        if (fx_mt940_entry_date(value_on, s + i, booked_on) != CG_OK) {
+            fx_problem(p, f->line, NULL, "61", "'%.4s' is not an entry date MMDD", s + i);
+            return CG_OK;
+        }
+        i += 4;
+    }
+    if (i + 2 <= n && s[i] == 'R' && (s[i + 1] == 'C' || s[i + 1] == 'D')) {
+        memcpy(mark, s + i, 2);
+        i += 2;
+    } else if (i < n && (s[i] == 'C' || s[i] == 'D')) {
+        mark[0] = s[i++];
+    } else {
+        fx_problem(p, f->line, NULL, "61",
+                   "debit/credit mark '%.2s' is none of C, D, RC (reversal of a credit) and RD "
+                   "(reversal of a debit)",
+                   i < n ? s + i : "");
+        return CG_OK;
+    }
+    if (i < n && isupper((unsigned char)s[i]))
+        i++; /* funds code: the third letter of the currency, nothing to check against */
+    k = i;
+    while (i < n && (isdigit((unsigned char)s[i]) || s[i] == ','))
+        i++;
+    /* The references first, so that a problem of the amount names the entry. */
+    if (i + 4 <= n && strchr("NFS", s[i]) != NULL && isalnum((unsigned char)s[i + 1]) &&
+        isalnum((unsigned char)s[i + 2]) && isalnum((unsigned char)s[i + 3])) {
+        const char *r = s + i + 4, *end = s + n, *sl = NULL;
+        const char *q;
+        for (q = r; q + 1 < end; q++) {
+            if (q[0] == '/' && q[1] == '/') {
+                sl = q;
+                break;
+            }
+        }
+        snprintf(cref, sizeof(cref), "%.*s",
+                 (int)((sl != NULL ? sl : end) - r > 16 ? 16 : (sl != NULL ? sl : end) - r), r);
+        if (sl != NULL)
+            snprintf(bref, sizeof(bref), "%.*s", (int)(end - sl - 2 > 16 ? 16 : end - sl - 2),
+                     sl + 2);
+        while (bref[0] != '\0' && bref[strlen(bref) - 1] == ' ')
+            bref[strlen(bref) - 1] = '\0';
+    } else {
+        fx_problem(p, f->line, NULL, "61",
+                   "'%.*s' is not a transaction type: N, F or S and three letters or digits, "
+                   "as NTRF",
+                   (int)(n - i < 4 ? n - i : 4), s + i);
+        return CG_OK;
+    }
+    /* Without the bank's reference the line is known by its place in the statement. */
+    if (bref[0] != '\0' && strcmp(bref, "NONREF") != 0)
+        cg_strlcpy(key, bref, sizeof(key));
+    else
+        snprintf(key, sizeof(key), "%s/%s/%ld", st->ref, st->seq, st->nlines);
+    if (fx_mt940_amount(s + k, i - k, st->cur[0] ? st->cur : "XXX", &amount, &err) != CG_OK) {
+        fx_problem(p, f->line, key, "61", "%s", err.msg);
+        return CG_OK;
+    }
+    if (st->cur[0] == '\0') {
+        fx_problem(p, f->line, key, "61", "no opening balance (60F) before the line: no currency");
+        return CG_OK;
+    }
+    if (amount <= 0) {
+        fx_problem(p, f->line, key, "61", "amount %.*s is not positive", (int)(i - k), s + k);
+        return CG_OK;
+    }
+    if (charges(p, f, key, st->cur, sup, &fee) != CG_OK)
+        return CG_OK;
+    for (k = 0; k < p->n; k++) {
+        if (strcmp(p->e[k].key, key) == 0) {
+            fx_problem(p, f->line, key, "61", "the same bank reference appears again (line %ld)",
+                       p->e[k].line);
+            return CG_OK;
+        }
+    }
+    e = fx_parsed_add(p);
+    if (e == NULL || (e->key = cg_strdup(key)) == NULL)
+        return CG_ENOMEM;
+    e->line = f->line;
+    e->out = strcmp(mark, "D") == 0 || strcmp(mark, "RC") == 0;
+    cg_strlcpy(e->currency, st->cur, sizeof(e->currency));
+    e->net = amount;
+    e->fee = fee;
+    e->gross = amount + fee;
+    cg_strlcpy(e->value_on, value_on, sizeof(e->value_on));
+    cg_strlcpy(e->booked_on, booked_on, sizeof(e->booked_on));
+    cg_buf_init(&refs, 1u << 16);
+    rc = strcmp(cref, "NONREF") != 0 ? add_text(&refs, cref, strlen(cref)) : CG_OK;
+    if (rc == CG_OK && refs.len > 0 && (e->reference = cg_buf_take(&refs)) == NULL)
+        rc = CG_ENOMEM;
+    cg_buf_free(&refs);
+    if (rc != CG_OK)
+        return rc;
+    if (__builtin_add_overflow(st->sum, e->out ? -amount : amount, &st->sum)) {
+        fx_problem(p, f->line, key, "61", "the lines add up beyond what can be counted");
+        st->bad = 1;
+    }
+    st->entry = (long)(p->n - 1);
+    return CG_OK;
+}
+
+/* :86: after a :61: line: its text, the lines joined by spaces, after the customer reference. */
+static int info86(struct fx_parsed *p, struct stmt *st, const struct field *f)
+{
+    struct fx_entry *e;
+    struct cg_buf b;
+    const char *s = f->v.data != NULL ? f->v.data : "";
+    int rc = CG_OK;
+
+    if (st->entry < 0)
+        return CG_OK; /* information on the statement, not on a line */
+    e = &p->e[st->entry];
+    cg_buf_init(&b, 1u << 16);
+    if (e->reference != NULL)
+        rc = cg_buf_adds(&b, e->reference);
+    while (rc == CG_OK && *s != '\0') {
+        size_t n = strcspn(s, "\n");
+        rc = add_text(&b, s, n);
+        s += n + (s[n] == '\n');
+    }
+    if (rc == CG_OK && b.len > 0) {
+        free(e->reference);
+        e->reference = cg_buf_take(&b);
+        if (e->reference == NULL)
+            rc = CG_ENOMEM;
+    }
+    cg_buf_free(&b);
+    return rc;
+}
+
+/* The end of a :20: block: its closing balance, and the opening balance plus its lines. */
+static void stmt_end(struct fx_parsed *p, struct stmt *st)
+{
+    int64_t want;
+    char a[64], b[64], c[64], d[64];
+
+    if (st->line == 0)
+        return;
+    if (!st->opened && !st->bad) {
+        fx_problem(p, st->line, st->ref, "60F", "the statement has no opening balance");
+    } else if (!st->closed && !st->bad) {
+        fx_problem(p, st->line, st->ref, "62F", "the statement has no closing balance");
+    } else if (!st->bad) {
+        if (__builtin_add_overflow(st->open, st->sum, &want) || want != st->close) {
+            balance_text(st->open, st->cur, a, sizeof(a));
+            fx_amount_format(st->sum < 0 ? -st->sum : st->sum, st->cur, b, sizeof(b));
+            balance_text(want, st->cur, c, sizeof(c));
+            balance_text(st->close, st->cur, d, sizeof(d));
+            fx_problem(p, st->close_line, st->ref, "62F",
+                       "opening balance %s %s the lines' %s gives %s, the closing balance is %s", a,
+                       st->sum < 0 ? "less" : "plus", b, c, d);
+        }
+    }
+    memset(st, 0, sizeof(*st));
+    cg_strlcpy(st->ref, "-", sizeof(st->ref));
+    st->entry = -1;
+}
+
+static int field_end(struct fx_parsed *p, struct stmt *st, struct field *f)
+{
+    const char *t = f->tag;
+    const char *v = f->v.data != NULL ? f->v.data : "";
+    int rc = CG_OK;
+
+    if (!f->open)
+        return CG_OK;
+    f->open = 0;
+    if (strcmp(t, "20") == 0) {
+        stmt_end(p, st);
+        st->line = f->line;
+        snprintf(st->ref, sizeof(st->ref), "%.*s", (int)strcspn(v, "\n"), v);
+        if (st->ref[0] == '\0')
+            fx_problem(p, f->line, NULL, "20", "the statement has no reference");
+        if (p->stmt_id == NULL && (p->stmt_id = cg_strdup(st->ref)) == NULL)
+            rc = CG_ENOMEM;
+    } else if (st->line == 0) {
+        fx_problem(p, f->line, NULL, t, "before the :20: field that starts a statement");
+    } else if (strcmp(t, "25") == 0 || strcmp(t, "25P") == 0) {
+        size_t n = strcspn(v, "\n");
+        if (p->account == NULL) {
+            p->account = strndup(v, n);
+            if (p->account == NULL)
+                rc = CG_ENOMEM;
+        } else if (strlen(p->account) != n || strncmp(p->account, v, n) != 0) {
+            fx_problem(p, f->line, st->ref, t,
+                       "account '%.*s' differs from '%s' of the file's first statement: one "
+                       "account a file",
+                       (int)n, v, p->account);
+        }
+    } else if (strcmp(t, "28C") == 0 || strcmp(t, "28") == 0) {
+        snprintf(st->seq, sizeof(st->seq), "%.*s", (int)strcspn(v, "\n"), v);
+    } else if (strcmp(t, "60F") == 0 || strcmp(t, "60M") == 0) {
+        if (balance(p, st, f, st->cur, &st->open) == CG_OK)
+            st->opened = 1;
+        else
+            st->bad = 1;
+    } else if (strcmp(t, "61") == 0) {
+        st->entry = -1;
+        if (!st->opened && !st->bad) {
+            fx_problem(p, f->line, st->ref, "61", "a line before the opening balance (60F)");
+            st->bad = 1;
+        } else {
+            long before = p->problems;
+            rc = line61(p, st, f);
+            st->bad |= p->problems > before; /* a line left out: the balance cannot be checked */
+        }
+        return rc;
+    } else if (strcmp(t, "86") == 0) {
+        rc = info86(p, st, f);
+    } else if (strcmp(t, "62F") == 0 || strcmp(t, "62M") == 0) {
+        char cur[4];
+        if (balance(p, st, f, cur, &st->close) != CG_OK) {
+            st->bad = 1;
+        } else if (st->cur[0] != '\0' && strcmp(cur, st->cur) != 0) {
+            fx_problem(p, f->line, st->ref, t, "currency %s differs from the opening balance's %s",
+                       cur, st->cur);
+            st->bad = 1;
+        } else {
+            st->closed = 1;
+            st->close_line = f->line;
+        }
+    } else if (strcmp(t, "21") != 0 && strcmp(t, "64") != 0 && strcmp(t, "65") != 0) {
+        fx_problem(p, f->line, st->ref, t, "not a field of an MT940 statement");
+    }
+    st->entry = -1;
+    return rc;
+}
+
+/* ":61:" or ":60F:" at the start of a line: the tag's length (2 or 3), else 0. */
+static size_t tag_at(const char *s, size_t n)
+{
+    if (n >= 4 && s[0] == ':' && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2])) {
+        if (s[3] == ':')
+            return 2;
+        if (n >= 5 && isupper((unsigned char)s[3]) && s[4] == ':')
+            return 3;
+    }
+    return 0;
+}
+
+int fx_parse_mt940(struct fx_parsed *p, const char *data, size_t len, struct cg_err *err)
+{
+    struct stmt st;
+    struct field f;
+    size_t at = 0;
+    long no = 0, block = 0;
+    int rc = CG_OK;
+
+    memset(&st, 0, sizeof(st));
+    cg_strlcpy(st.ref, "-", sizeof(st.ref));
+    st.entry = -1;
+    memset(&f, 0, sizeof(f));
+    cg_buf_init(&f.v, FIELD_MAX);
+    p->kind = CG_STMT_MT940;
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        at = 3;
+    while (rc == CG_OK && at < len) {
+        const char *s = data + at;
+        const char *nl = memchr(s, '\n', len - at);
+        size_t n = nl != NULL ? (size_t)(nl - s) : len - at;
+        size_t t;
+        at += n + (nl != NULL);
+        no++;
+        if (n > 0 && s[n - 1] == '\r')
+            n--;
+        if (memchr(s, '\0', n) != NULL || n > LINE_MAX_MT) {
+            fx_problem(p, no, NULL, NULL, "%s", n > LINE_MAX_MT ? "line too long" : "a NUL byte");
+            break;
+        }
+        if (s[0] == '{' && n > 0) { /* the SWIFT envelope: blocks 1 to 3, then "{4:" */
+            const char *b4 = memmem(s, n, "{4:", 3);
+            if (b4 == NULL)
+                continue;
+            block = no;
+            n -= (size_t)(b4 + 3 - s);
+            s = b4 + 3;
+            if (n == 0)
+                continue;
+        }
+        if (n > 0 && s[0] == '-') { /* end of block 4 ("-}") or of a message ("-") */
+            rc = field_end(p, &st, &f);
+            stmt_end(p, &st);
+            if (block != 0 && (n < 2 || s[1] != '}'))
+                fx_problem(p, no, NULL, NULL, "block 4 opened on line %ld ends without -}", block);
+            block = 0;
+            continue;
+        }
+        t = tag_at(s, n);
+        if (t > 0) {
+            rc = field_end(p, &st, &f);
+            memcpy(f.tag, s + 1, t);
+            f.tag[t] = '\0';
+            f.line = no;
+            f.open = 1;
+            cg_buf_reset(&f.v);
+            if (rc == CG_OK)
+                rc = cg_buf_add(&f.v, s + t + 2, n - t - 2);
+        } else if (n == 0) {
+            continue;
+        } else if (f.open && f.v.len + n + 1 > f.v.max) {
+            fx_problem(p, no, NULL, f.tag, "the field is longer than %zu bytes", f.v.max);
+            break;
+        } else if (f.open) {
+            rc = cg_buf_addc(&f.v, '\n');
+            if (rc == CG_OK)
+                rc = cg_buf_add(&f.v, s, n);
+        } else {
+            fx_problem(p, no, NULL, NULL, "'%.20s' is not in a field (:20:, :61:, ...)", s);
+        }
+    }
+    if (rc == CG_OK)
+        rc = field_end(p, &st, &f);
+    stmt_end(p, &st);
+    if (rc == CG_OK && block != 0)
+        fx_problem(p, block, NULL, NULL, "the SWIFT block 4 opened here is not closed with -}");
+    if (rc == CG_OK && p->n == 0 && p->problems == 0 && p->stmt_id == NULL)
+        fx_problem(p, 1, NULL, "20", "no statement in the file");
+    cg_buf_free(&f.v);
+    if (rc == CG_ENOMEM)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    return rc;
+}
