@@ -125,7 +125,7 @@ struct stmt {
     char ref[40]; /* :20:, "-" until seen */
     long line;    /* of :20:, 0 before the first one */
     char cur[4];  /* of :60F: or :60M: */
-    int opened, closed, bad;
+    int opened, closed, bad, account;
     int64_t open, sum;
     long close_line;
     int64_t close;
@@ -303,12 +303,10 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
         cg_strlcpy(key, bref, sizeof(key));
     else
         snprintf(key, sizeof(key), "%s/%s/%ld", st->ref, st->seq, st->nlines);
-    if (fx_mt940_amount(s + k, i - k, st->cur[0] ? st->cur : "XXX", &amount, &err) != CG_OK) {
+    if (st->cur[0] == '\0')
+        return CG_OK; /* the opening balance, which gives the currency, is refused already */
+    if (fx_mt940_amount(s + k, i - k, st->cur, &amount, &err) != CG_OK) {
         fx_problem(p, f->line, key, "61", "%s", err.msg);
-        return CG_OK;
-    }
-    if (st->cur[0] == '\0') {
-        fx_problem(p, f->line, key, "61", "no opening balance (60F) before the line: no currency");
         return CG_OK;
     }
     if (amount <= 0) {
@@ -387,6 +385,8 @@ static void stmt_end(struct fx_parsed *p, struct stmt *st)
 
     if (st->line == 0)
         return;
+    if (!st->account)
+        fx_problem(p, st->line, st->ref, "25", "the statement names no account");
     if (!st->opened && !st->bad) {
         fx_problem(p, st->line, st->ref, "60F", "the statement has no opening balance");
     } else if (!st->closed && !st->bad) {
@@ -428,6 +428,7 @@ static int field_end(struct fx_parsed *p, struct stmt *st, struct field *f)
         fx_problem(p, f->line, NULL, t, "before the :20: field that starts a statement");
     } else if (strcmp(t, "25") == 0 || strcmp(t, "25P") == 0) {
         size_t n = strcspn(v, "\n");
+        st->account = 1;
         if (p->account == NULL) {
             p->account = strndup(v, n);
             if (p->account == NULL)

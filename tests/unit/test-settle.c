@@ -235,6 +235,8 @@ static void test_mt940_marks(void **state)
                                ":62F:C250701EUR73,25\n-\n";
     static const char bad[] = ":20:S2\n:25:ACC\n:60F:C250701EUR0,00\n"
                               ":61:250701EC1,00NTRFNONREF//B1\n:62F:C250701EUR1,00\n";
+    static const char noacct[] = ":20:S3\n:60F:C250701EUR0,00\n"
+                                 ":61:250701C1,NTRFNONREF//B1\n:62F:C250701EUR1,00\n";
     struct fx_parsed p;
     struct cg_buf probs;
     struct cg_err err;
@@ -268,6 +270,17 @@ static void test_mt940_marks(void **state)
                         "m.sta:4: entry -: field 61: debit/credit mark 'EC' is none of C, D, RC "
                         "(reversal of a credit) and RD (reversal of a debit)\n");
     assert_int_equal(p.n, 0);
+    fx_parsed_free(&p);
+
+    /* Without :25: the entries would belong to no account: refused. */
+    memset(&p, 0, sizeof(p));
+    cg_buf_reset(&probs);
+    p.name = "m.sta";
+    p.problem = keep_problem;
+    p.pctx = &probs;
+    assert_int_equal(fx_parse_mt940(&p, noacct, strlen(noacct), &err), CG_OK);
+    assert_string_equal(cg_buf_str(&probs),
+                        "m.sta:1: entry S3: field 25: the statement names no account\n");
     fx_parsed_free(&p);
     cg_buf_free(&probs);
 }
