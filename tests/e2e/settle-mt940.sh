@@ -139,4 +139,11 @@ check "an unknown debit/credit mark" \
 check "a bank reference twice" \
     grep -qx "$T/bad.sta:8: entry HK250716003: field 61: the same bank reference appears again (line 7)" "$T/err"
 check "nothing recorded" [ "$(receipts)" -eq 7 ]
+
+# ---- the example of examples/statements/ balances: 5000.00 + 99.70 + 250.00 - 5.00 = 5344.70
+expect_rc 0 "the example MT940 statement is imported" \
+    cg settle import "$CG_SRCDIR/examples/statements/lotus-mt940-2026-11-02.sta"
+check "its 3 lines recorded" grep -q 'MT940, 3 entries: 3 receipts recorded' "$T/out"
+check "LB-240914-003: 107.70 gross, 8.00 of charges, 99.70 booked" \
+    [ "$(sql "SELECT gross || '/' || fee || '/' || net FROM fx_receipt WHERE entry_key LIKE '%:HK26110200311'")" = "10770/800/9970" ]
 finish
