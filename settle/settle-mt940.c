@@ -120,18 +120,27 @@ int fx_mt940_entry_date(const char *value_on, const char *mmdd, char out[CG_DAY_
 
 /* ------------------------------------------------------------------ reading the fields */
 
+/* A block that ended with its intermediate closing balance (:62M:). */
+struct prev_block {
+    char ref[40], cur[4];
+    int64_t close;
+    long line; /* of the :62M:, 0 when the block before ended otherwise */
+};
+
 /* The :20: block being read. */
 struct stmt {
     char ref[40]; /* :20:, "-" until seen */
     long line;    /* of :20:, 0 before the first one */
     char cur[4];  /* of :60F: or :60M: */
     int opened, closed, bad, account;
+    int intermediate; /* closed by :62M:: the statement goes on in the next block */
     int64_t open, sum;
     long close_line;
     int64_t close;
     char seq[16]; /* :28C: */
     long nlines;
     long entry; /* index of the entry of the last :61: in p->e, -1 when the last field was not */
+    struct prev_block prev; /* the block before */
 };
 
 struct field {
@@ -382,6 +391,7 @@ static void stmt_end(struct fx_parsed *p, struct stmt *st)
 {
     int64_t want;
     char a[64], b[64], c[64], d[64];
+    struct prev_block prev;
 
     if (st->line == 0)
         return;
@@ -397,12 +407,20 @@ static void stmt_end(struct fx_parsed *p, struct stmt *st)
             fx_amount_format(st->sum < 0 ? -st->sum : st->sum, st->cur, b, sizeof(b));
             balance_text(want, st->cur, c, sizeof(c));
             balance_text(st->close, st->cur, d, sizeof(d));
-            fx_problem(p, st->close_line, st->ref, "62F",
+            fx_problem(p, st->close_line, st->ref, st->intermediate ? "62M" : "62F",
                        "opening balance %s %s the lines' %s gives %s, the closing balance is %s", a,
                        st->sum < 0 ? "less" : "plus", b, c, d);
         }
     }
+    memset(&prev, 0, sizeof(prev));
+    if (st->closed && !st->bad && st->intermediate) {
+        cg_strlcpy(prev.ref, st->ref, sizeof(prev.ref));
+        cg_strlcpy(prev.cur, st->cur, sizeof(prev.cur));
+        prev.close = st->close;
+        prev.line = st->close_line;
+    }
     memset(st, 0, sizeof(*st));
+    st->prev = prev;
     cg_strlcpy(st->ref, "-", sizeof(st->ref));
     st->entry = -1;
 }
@@ -442,10 +460,21 @@ static int field_end(struct fx_parsed *p, struct stmt *st, struct field *f)
     } else if (strcmp(t, "28C") == 0 || strcmp(t, "28") == 0) {
         snprintf(st->seq, sizeof(st->seq), "%.*s", (int)strcspn(v, "\n"), v);
     } else if (strcmp(t, "60F") == 0 || strcmp(t, "60M") == 0) {
-        if (balance(p, st, f, st->cur, &st->open) == CG_OK)
-            st->opened = 1;
-        else
+        if (balance(p, st, f, st->cur, &st->open) != CG_OK) {
             st->bad = 1;
+        } else if (strcmp(t, "60M") == 0 && st->prev.line != 0 &&
+                   strcmp(st->prev.ref, st->ref) == 0 &&
+                   (strcmp(st->prev.cur, st->cur) != 0 || st->prev.close != st->open)) {
+            char a[64], b[64];
+            balance_text(st->open, st->cur, a, sizeof(a));
+            balance_text(st->prev.close, st->prev.cur, b, sizeof(b));
+            fx_problem(p, f->line, st->ref, t,
+                       "opening balance %s (%s) is not the closing balance %s (%s) of line %ld", a,
+                       st->cur, b, st->prev.cur, st->prev.line);
+            st->bad = 1;
+        } else {
+            st->opened = 1;
+        }
     } else if (strcmp(t, "61") == 0) {
         st->entry = -1;
         if (!st->opened && !st->bad) {
@@ -470,6 +499,7 @@ static int field_end(struct fx_parsed *p, struct stmt *st, struct field *f)
         } else {
             st->closed = 1;
             st->close_line = f->line;
+            st->intermediate = strcmp(t, "62M") == 0;
         }
     } else if (strcmp(t, "21") != 0 && strcmp(t, "64") != 0 && strcmp(t, "65") != 0) {
         fx_problem(p, f->line, st->ref, t, "not a field of an MT940 statement");

@@ -140,6 +140,29 @@ check "a bank reference twice" \
     grep -qx "$T/bad.sta:8: entry HK250716003: field 61: the same bank reference appears again (line 7)" "$T/err"
 check "nothing recorded" [ "$(receipts)" -eq 7 ]
 
+# ---- a statement over two blocks whose second does not open where the first closed: each
+# block balances, but USD 1.00 went missing between them
+cat >"$T/gap.sta" <<'EOT'
+:20:ST250717
+:25:HSBCHKHH/400123456838
+:28C:104/1
+:60F:C250716USD1131,00
+:61:250717CD10,00NTRFNONREF//HK250717001
+:62M:C250717USD1141,00
+:20:ST250717
+:25:HSBCHKHH/400123456838
+:28C:104/2
+:60M:C250717USD1140,00
+:61:250717CD5,00NTRFNONREF//HK250717002
+:62F:C250717USD1145,00
+-
+EOT
+expect_rc 1 "the blocks of a statement that do not follow each other are refused" \
+    cg settle import "$T/gap.sta"
+check "the :60M: names the :62M: it should repeat" grep -qx \
+    "$T/gap.sta:10: entry ST250717: field 60M: opening balance C 1140.00 (USD) is not the closing balance C 1141.00 (USD) of line 6" "$T/err"
+check "nothing of it recorded" [ "$(receipts)" -eq 7 ]
+
 # ---- the example of examples/statements/ balances: 5000.00 + 99.70 + 250.00 - 5.00 = 5344.70
 expect_rc 0 "the example MT940 statement is imported" \
     cg settle import "$CG_SRCDIR/examples/statements/lotus-mt940-2026-11-02.sta"
