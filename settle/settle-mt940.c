@@ -7,10 +7,10 @@
  * (settle-camt.c): the amount in minor units of the :60F:/:60M: currency, C and RD in, D and RC
  * out, the value date and the entry date, the bank's reference (after "//") as the entry's
  * identity, the customer reference and the :86: text that follows the line as references for
- * matching, the /CHGS/ of the supplementary details as the fee. Each statement's opening
- * balance plus its lines must give its closing balance. Every bad field is reported through
- * the problem callback with its line; the caller imports nothing when there is one. Parsed
- * strings belong to the struct fx_parsed.
+ * matching, the /CHGS/ of the supplementary details as the fee. Each block's opening balance
+ * plus its lines must give its closing balance, and the block after a :62M: must open with it.
+ * Every bad field is reported through the problem callback with its line; the caller imports
+ * nothing when there is one. Parsed strings belong to the struct fx_parsed.
  */
 #include "config.h"
 
