@@ -658,7 +658,7 @@ int cg_settle_explain(struct cg_settle *s, const char *order, const char *as_of,
     fx_amount_format(v.sums.principal, v.currency, d, sizeof(d));
     cg_buf_addf(&b, "collected %s %s = received %s", v.currency, col, d);
     fx_amount_format(v.sums.fees, v.currency, d, sizeof(d));
-    cg_buf_addf(&b, " + platform fees netted %s", d);
+    cg_buf_addf(&b, " + fees netted %s", d);
     fx_amount_format(v.sums.refunds, v.currency, d, sizeof(d));
     cg_buf_addf(&b, " - refunds to the buyer %s\n", d);
     if (v.sums.explained > 0) {

@@ -90,7 +90,7 @@ int cg_store_fx_orders_each(struct cg_store *st, cg_fx_order_fn fn, void *ctx, s
 /* What the fx_* tables say about one order, in the order's currency unless said otherwise. */
 struct cg_fx_sums {
     int64_t principal; /* confirmed money received for it (net of platform fees) */
-    int64_t fees;      /* platform fees netted from payouts for it */
+    int64_t fees;      /* fees netted before the money came in (platform or bank) */
     int64_t refunds;   /* paid back to the buyer, chargebacks */
     int64_t returned;  /* declared value of goods returned (lowers what is expected) */
     int64_t explained; /* over-collection explained by the operator (FX_DIFF, FREIGHT) */

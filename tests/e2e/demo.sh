@@ -76,7 +76,7 @@ check "money: the statement's three entries are recorded" grep -qx \
     "$T/money"
 check "money: the released order is collected" grep -qx 'order lotus/LB-240914-001  COLLECTED' "$T/money"
 check "money: USD 95.00 declared = 80.00 received + 15.00 charges" grep -qx \
-    'collected USD 95.00 = received 80.00 + platform fees netted 15.00 - refunds to the buyer 0.00' \
+    'collected USD 95.00 = received 80.00 + fees netted 15.00 - refunds to the buyer 0.00' \
     "$T/money"
 check "money: nothing open" grep -qx 'open USD 0.00 (tolerance 1.00)' "$T/money"
 section 11 >"$T/s11"

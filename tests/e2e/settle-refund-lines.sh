@@ -79,7 +79,7 @@ check "R3 20.00 - 5.00 = 15.00, PARTIAL" [ "$(col R3 collected) $(col R3 state)"
 check "R4 50.00 - 10.00 = 40.00, PARTIAL" [ "$(col R4 collected) $(col R4 state)" = "40.00 PARTIAL" ]
 cg settle explain R4 --as-of 2025-07-25 >"$T/r4.txt"
 check "R4's fees are net of the 0.30 given back: 1.20" grep -q \
-    "^collected USD 40.00 = received 48.50 + platform fees netted 1.20 - refunds to the buyer 9.70$" \
+    "^collected USD 40.00 = received 48.50 + fees netted 1.20 - refunds to the buyer 9.70$" \
     "$T/r4.txt"
 check "R5 sold and refunded: 0.00, AWAITING" [ "$(col R5 collected) $(col R5 state)" = "0.00 AWAITING" ]
 cg report fx settlement --format csv >"$T/held.csv"
@@ -109,7 +109,7 @@ orders
 check "R6 80.00 - 25.00 = 55.00, PARTIAL" [ "$(col R6 collected) $(col R6 state)" = "55.00 PARTIAL" ]
 cg settle explain R6 --as-of 2025-07-25 >"$T/r6.txt"
 check "R6's fees: 2.40 - 0.75 = 1.65" grep -q \
-    "^collected USD 55.00 = received 77.60 + platform fees netted 1.65 - refunds to the buyer 24.25$" \
+    "^collected USD 55.00 = received 77.60 + fees netted 1.65 - refunds to the buyer 24.25$" \
     "$T/r6.txt"
 # at the bank's rate of PO-5's day, what is given back counts against R6 as the refund does:
 # (77.60 + 2.40 - 0.75 - 24.25) x 7.0000 = 543.20 + 16.80 - 5.25 - 169.75 = 385.00
@@ -241,5 +241,5 @@ check "R7 25.00 - 5.00 = 20.00: the bank's charges do not come off the order" \
 check "no fee given back is recorded for the bank's charges" \
     [ "$(sql "SELECT count(*) FROM fx_allocation WHERE kind = 'FEE_REVERSED' AND receipt_id = (SELECT id FROM fx_receipt WHERE entry_key LIKE 'camt:%:D-1')")" = 0 ]
 cg settle explain R7 --as-of 2025-07-25 >"$T/r7.txt"
-check "R7's fees netted are unchanged" sh -c "[ \"\$(grep -o 'platform fees netted [0-9.]*' '$T/r7.txt')\" = \"\$(grep -o 'platform fees netted [0-9.]*' '$T/r7-before.txt')\" ]"
+check "R7's fees netted are unchanged" sh -c "[ \"\$(grep -o 'fees netted [0-9.]*' '$T/r7.txt')\" = \"\$(grep -o 'fees netted [0-9.]*' '$T/r7-before.txt')\" ]"
 finish

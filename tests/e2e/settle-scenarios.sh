@@ -46,7 +46,7 @@ check "payout 1 allocated automatically" grep -q '1 allocations made' "$T/out"
 expect_rc 0 "T1 explain O1" cg settle explain O1 --as-of 2025-03-25
 check "O1 is PARTIAL" grep -q '^order acme/O1  PARTIAL$' "$T/out"
 check "principal 51.00 plus fee netted 9.00" \
-    grep -q 'collected USD 60.00 = received 51.00 + platform fees netted 9.00' "$T/out"
+    grep -q 'collected USD 60.00 = received 51.00 + fees netted 9.00' "$T/out"
 check "open USD 60.00" grep -q '^open USD 60.00 ' "$T/out"
 check "event AWAITING -> PARTIAL caused by the payout line" \
     [ "$(sql "SELECT count(*) FROM fx_event e JOIN orders o ON o.id = e.order_id WHERE o.order_no = 'O1' AND from_state = 'AWAITING' AND to_state = 'PARTIAL' AND cause_kind = 'BANKFILE' AND occurred_on = '2025-03-20'")" -eq 1 ]
@@ -57,7 +57,7 @@ expect_rc 0 "T1 payout 2 imported" cg settle import "$T/payout-2.csv"
 expect_rc 0 "T1 explain O1 again" cg settle explain O1 --as-of 2025-04-10
 check "O1 is COLLECTED" grep -q '^order acme/O1  COLLECTED$' "$T/out"
 check "netted 18.00 + net 102.00 = 120.00" \
-    grep -q 'collected USD 120.00 = received 102.00 + platform fees netted 18.00' "$T/out"
+    grep -q 'collected USD 120.00 = received 102.00 + fees netted 18.00' "$T/out"
 cg report fx aging --as-of 2025-04-15 --format csv >"$T/aging.csv"
 check "aging on 2025-04-15: nothing open in 0-30 days" [ "$(csv_cell "$T/aging.csv" USD 0-30)" = "0.00" ]
 expect_rc 0 "T1 settle USD 102.00 at 7.1500" \
