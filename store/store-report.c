@@ -147,22 +147,57 @@ int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_rep
  * The common table rj: the rejections of the input files f, each numbered within its order:
  * latest = 1 is the order's last rejection among those files. An order rejected by several of
  * them (in two files, or in a file dropped again) is one rejected order. A rejection with no
- * order number stands for the order on its line of its file.
+ * order number (order_no NULL) stands for the order on its line of its file.
  */
 #define RUN_REJECTIONS                                                                             \
-    "rj AS (SELECT r.reason, row_number() OVER (PARTITION BY r.seller, nullif(r.order_no, ''), "   \
-    "CASE WHEN nullif(r.order_no, '') IS NULL THEN i.name END, CASE WHEN nullif(r.order_no, '') "  \
-    "IS NULL THEN r.line END ORDER BY r.id DESC) AS latest FROM rejections r JOIN f i ON i.id = "  \
+    "rj AS (SELECT r.reason, r.seller, nullif(r.order_no, '') AS order_no, r.input_file, "         \
+    "row_number() OVER (PARTITION BY r.seller, nullif(r.order_no, ''), CASE WHEN "                 \
+    "nullif(r.order_no, '') IS NULL THEN i.name END, CASE WHEN nullif(r.order_no, '') IS NULL "    \
+    "THEN r.line END ORDER BY r.id DESC) AS latest FROM rejections r JOIN f i ON i.id = "          \
     "r.input_file)"
 
 /*
  * The common table fo: the orders the input files f held, each once however many of them held
- * it: taken (held = 0) or not declared for its status (held = 1). A file taken before files
- * listed their orders (orders_listed = 0) is not in it: its own counts are added instead.
+ * it (held = 1: not declared for its status; 0: declared or found unchanged).
  */
 #define RUN_ORDERS                                                                                 \
     "fo AS (SELECT DISTINCT x.held, x.seller, x.order_no FROM file_orders x JOIN f i ON i.id = "   \
     "x.input_file)"
+
+/*
+ * RUN_O_IN_F: whether one of the input files f has a file_orders row for the order o (a row with
+ * seller and order_no), to be completed with the row's held flag and any further condition on
+ * the file x.input_file. A lookup by file_orders' key per file of the day.
+ */
+#define RUN_O_IN_F                                                                                 \
+    "EXISTS (SELECT 1 FROM file_orders x WHERE x.input_file IN (SELECT id FROM f) AND x.seller = " \
+    "o.seller AND x.order_no = o.order_no AND x.held = "
+#define RUN_O_TAKEN RUN_O_IN_F "0)"
+#define RUN_O_HELD RUN_O_IN_F "1)"
+
+/*
+ * The common table rn (after rj): the orders the last run counts as rejected, each by its latest
+ * rejection: those no file of f taken after that rejection declared or found unchanged, as
+ * `status --rejected` lists them. An order rejected in one file and declared from a later one
+ * has nothing left to fix; one declared and then rejected in a later file (its change was not
+ * declared) has; one rejected and held for its status in a later file stays rejected, since a
+ * held order is not checked. A line rejected without an order number is never taken.
+ */
+#define RUN_REJECTED                                                                               \
+    "rn AS (SELECT reason, seller, order_no FROM rj o WHERE latest = 1 AND NOT " RUN_O_IN_F        \
+    "0 AND x.input_file > o.input_file))"
+
+/*
+ * The orders the last run counts as taken (after fo and rn): those one of the files f declared
+ * or found unchanged, less those counted as rejected. Held (after fo and rn): those the files f
+ * held for their status and none of them took, less those counted as rejected. So each order
+ * counts once.
+ */
+#define RUN_TAKEN_COUNT                                                                            \
+    "(SELECT count(*) FROM fo WHERE held = 0) - (SELECT count(*) FROM rn o WHERE " RUN_O_TAKEN ")"
+#define RUN_HELD_COUNT                                                                             \
+    "(SELECT count(*) FROM fo o WHERE held = 1 AND NOT " RUN_O_TAKEN ") - (SELECT count(*) FROM "  \
+    "rn o WHERE " RUN_O_HELD " AND NOT " RUN_O_TAKEN ")"
 
 static int row_run(sqlite3_stmt *s, const struct q *q)
 {
@@ -190,15 +225,15 @@ int cg_store_report_last_run(struct cg_store *st, const char *seller, const char
         "WITH d AS (SELECT max(substr(taken_at, 1, 10)) AS day FROM input_files WHERE (?1 IS NULL "
         "OR seller = ?1) AND substr(taken_at, 1, 10) <= ?2), f AS (SELECT i.* FROM input_files i, "
         "d WHERE substr(i.taken_at, 1, 10) = d.day AND (?1 IS NULL OR i.seller = "
-        "?1)), " RUN_REJECTIONS ", " RUN_ORDERS
+        "?1)), " RUN_REJECTIONS ", " RUN_ORDERS ", " RUN_REJECTED
         " SELECT d.day, (SELECT count(*) FROM f), (SELECT count(*) FROM f WHERE "
-        "outcome = 'failed'), (SELECT count(*) FROM fo WHERE held = 0) + (SELECT "
+        "outcome = 'failed'), " RUN_TAKEN_COUNT " + (SELECT "
         "coalesce(sum(orders_new + orders_modified + orders_unchanged), 0) FROM f WHERE "
-        "orders_listed = 0), (SELECT count(*) FROM rj WHERE latest = 1), (SELECT count(*) FROM fo "
-        "WHERE held = 1) + (SELECT coalesce(sum(orders_waiting + orders_skipped + "
-        "orders_cancelled), 0) FROM f WHERE orders_listed = 0), (SELECT count(*) FROM messages "
-        "WHERE input_file IN (SELECT id FROM f)), (SELECT min(taken_at) FROM f), (SELECT "
-        "max(coalesce(finished_at, taken_at)) FROM f) FROM d WHERE d.day IS NOT NULL",
+        "orders_listed = 0), (SELECT count(*) FROM rn), " RUN_HELD_COUNT " + (SELECT "
+        "coalesce(sum(orders_waiting + orders_skipped + orders_cancelled), 0) FROM f WHERE "
+        "orders_listed = 0), (SELECT count(*) FROM messages WHERE input_file IN (SELECT id FROM "
+        "f)), (SELECT min(taken_at) FROM f), (SELECT max(coalesce(finished_at, taken_at)) FROM f) "
+        "FROM d WHERE d.day IS NOT NULL",
         seller, to, NULL, row_run, &q, err);
 
     return rc == 1 ? CG_OK : rc == CG_OK ? CG_ENOTFOUND : rc;
@@ -217,8 +252,7 @@ int cg_store_report_run_reasons(struct cg_store *st, const char *seller, const c
     return query(
         st,
         "WITH f AS (SELECT * FROM input_files WHERE substr(taken_at, 1, 10) = ?2 AND (?1 IS NULL "
-        "OR seller = ?1)), " RUN_REJECTIONS
-        " SELECT reason, count(*) AS n FROM rj WHERE latest = 1 GROUP BY reason ORDER BY n DESC, "
-        "reason",
+        "OR seller = ?1)), " RUN_REJECTIONS ", " RUN_REJECTED
+        " SELECT reason, count(*) AS n FROM rn GROUP BY reason ORDER BY n DESC, reason",
         seller, day, NULL, row_reason, &q, err);
 }

@@ -49,9 +49,10 @@ int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_rep
 
 /*
  * The last run: the input files taken on the latest day (not after day to) any file was taken.
- * Orders taken, rejected and held count each order once however many of those files held it
- * (a file taken before files listed their orders adds its own counts). CG_ENOTFOUND when no
- * file was ever taken.
+ * Orders taken, rejected and held count each order once however many of those files held it,
+ * and in one of the three only: taken from any of those files, else rejected by any, else held
+ * for its status (a file taken before files listed their orders adds its own counts).
+ * CG_ENOTFOUND when no file was ever taken.
  */
 struct cg_report_run {
     char day[11];
@@ -60,7 +61,10 @@ struct cg_report_run {
 };
 int cg_store_report_last_run(struct cg_store *st, const char *seller, const char *to,
                              struct cg_report_run *out, struct cg_err *err);
-/* The reasons orders of the files taken on day were rejected, most frequent first. */
+/*
+ * The reasons the orders of the files taken on day that the last run counts as rejected were
+ * rejected, each order by its latest rejection, most frequent first: they add up to its count.
+ */
 typedef int (*cg_report_reason_fn)(void *ctx, const char *reason, long n);
 int cg_store_report_run_reasons(struct cg_store *st, const char *seller, const char *day,
                                 cg_report_reason_fn fn, void *ctx, struct cg_err *err);
