@@ -243,7 +243,7 @@ static int mark_final(struct cg_refund *r, struct unit *x, const char *amount, c
                           "unit %s/%ld: final takes no amount: what is refunded is what was paid "
                           "(mark-paid the last part first)",
                           x->entry_id, x->u.item_no);
-    if (reason == NULL || reason[0] == '\0')
+    if (rf_blank(reason))
         return CG_ERR_SET(err, CG_EREJECT,
                           "unit %s/%ld: final needs a reason (--note, or the reason column of a "
                           "result file): why the tax office pays no more",
@@ -312,7 +312,7 @@ int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *a
         break;
     case CG_RFO_REJECTED:
     case CG_RFO_MISMATCH:
-        if (reason == NULL || reason[0] == '\0')
+        if (rf_blank(reason))
             return CG_ERR_SET(err, CG_EINVAL, "a %s needs a reason", outcome_names[outcome]);
         RF_SET(x, reason, reason);
         break;

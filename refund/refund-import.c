@@ -524,6 +524,11 @@ static int row_result(struct imp *m, const struct cg_row *row, struct cg_err *er
         problem(m, row->line, "date", "'%s' is not a day (YYYY-MM-DD)", day);
     if (amount[0] != '\0' && cg_refund_fen_parse(amount, &dummy) != CG_OK)
         problem(m, row->line, "amount", "'%s' is not an amount", amount);
+    /* the tax office says why it rejects a unit or finds a mismatch: the operator fixes that */
+    if ((outcome == CG_RFO_REJECTED || outcome == CG_RFO_MISMATCH) &&
+        rf_blank(fld(m, row, X_REASON)))
+        problem(m, row->line, "reason", "empty: a %s row needs the tax office's reason",
+                fld(m, row, X_OUTCOME));
     if (m->res->problems != before)
         return CG_OK;
     snprintf(unit, sizeof(unit), "%s/%ld", fld(m, row, X_ENTRY), item);

@@ -133,6 +133,8 @@ int64_t rf_to_come(const struct unit *x);
 int64_t rf_shortfall(const struct unit *x);
 /* Whether the refund of the unit was filed (in a batch, or declared and beyond). */
 int rf_filed(const struct unit *x);
+/* Whether s is NULL, empty or only blanks (a reason that says nothing). */
+int rf_blank(const char *s);
 /* Whether code is in a ",A,B," list. */
 int rf_in_list(const char *list, const char *code);
 /* Day arithmetic on YYYY-MM-DD: valid day, months later (end of month clamped). */

@@ -242,6 +242,14 @@ static void list_key(const struct cg_conf *conf, const char *key, const char *de
     dst[n] = '\0';
 }
 
+int rf_blank(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+            return 0;
+    return 1;
+}
+
 int rf_in_list(const char *list, const char *code)
 {
     size_t n = code != NULL ? strlen(code) : 0;

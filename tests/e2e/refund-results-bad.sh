@@ -1,0 +1,71 @@
+#!/bin/sh
+# refund-results-bad.sh - a result file of the tax office with bad rows is refused whole: every
+# bad row is named as "file:line: field F: reason", nothing of the file is recorded, and the
+# command exits 1 as for any refused file. A `rejected` or `mismatch` row needs the tax office's
+# reason: one that is empty, or only blanks, is such a bad row. The same file dropped into the
+# spool's incoming/ goes to failed/ with those lines in failed/NAME.reason.
+. "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
+
+# Three 9710 items exported 2025-05-10, pre-checked in B1: a rejection or mismatch may be
+# recorded on each of them.
+wares 1 3 2025-05-10 2025-05-12
+expect_rc 0 "batch B1" cg refund prepare --period 202506 --as-of 2025-06-05
+expect_rc 0 "B1 pre-checked" cg refund mark-prechecked B1 --date 2025-06-08
+states() { sql "SELECT group_concat(state || ' ' || reason, ',') FROM (SELECT state, reason FROM rf_unit ORDER BY id)"; }
+recorded() { sql "SELECT (SELECT count(*) FROM rf_event) || ' ' || (SELECT count(*) FROM rf_file WHERE kind = 'results')"; }
+check "  the three units PRECHECKED, no reason" [ "$(states)" = "PRECHECKED ,PRECHECKED ,PRECHECKED " ]
+BEFORE=$(recorded)
+
+# line 2: a rejection without a reason; line 3: a mismatch whose reason is blanks; line 4: a
+# rejection with its reason (good); line 5: a day that is none
+{
+    echo "$RESULTS_H"
+    echo "310120250000000901,1,rejected,,2025-07-01,"
+    echo "310120250000000902,1,mismatch,,2025-07-01,   "
+    echo "310120250000000903,1,rejected,,2025-07-01,invoice not verified"
+    echo "310120250000000903,1,rejected,,2025-07-32,invoice not verified"
+} >"$T/res-bad.csv"
+cp "$T/res-bad.csv" "$T/res-bad.keep"
+expect_rc 1 "a result file with a rejection and a mismatch without a reason is refused" \
+    cg refund results "$T/res-bad.csv"
+cat >"$T/want" <<EOW
+res-bad.csv:2: field reason: empty: a rejected row needs the tax office's reason
+res-bad.csv:3: field reason: empty: a mismatch row needs the tax office's reason
+res-bad.csv:5: field date: '2025-07-32' is not a day (YYYY-MM-DD)
+cebgate: res-bad.csv: 3 bad rows: nothing imported
+cebgate: some files were refused
+EOW
+check "  every bad row named with its line, field and why, and nothing else" cmp -s "$T/want" "$T/err"
+check "  nothing recorded: the units as they were, no event, the file not known" \
+    [ "$(states) / $(recorded)" = "PRECHECKED ,PRECHECKED ,PRECHECKED  / $BEFORE" ]
+check "  the file kept as it was" cmp -s "$T/res-bad.csv" "$T/res-bad.keep"
+
+# ---- the same file through the spool's incoming/
+cp "$T/res-bad.keep" "$W/incoming/res-bad.csv"
+expect_rc 1 "cebgate run refuses the result file from incoming/" cg run
+check "  it is in failed/, not left in incoming/" \
+    [ -f "$W/failed/res-bad.csv" ] && [ ! -e "$W/incoming/res-bad.csv" ]
+cat >"$T/want" <<EOW
+res-bad.csv:2: field reason: empty: a rejected row needs the tax office's reason
+res-bad.csv:3: field reason: empty: a mismatch row needs the tax office's reason
+res-bad.csv:5: field date: '2025-07-32' is not a day (YYYY-MM-DD)
+res-bad.csv: 3 bad rows: nothing imported
+EOW
+check "  failed/res-bad.csv.reason names every bad row with its line" \
+    cmp -s "$T/want" "$W/failed/res-bad.csv.reason"
+check "  the summary counts it as a file taken and failed" \
+    grep -Fxq "summary: 1 file taken (0 done, 1 failed, 0 duplicate)" "$T/out"
+check "  nothing recorded" [ "$(states) / $(recorded)" = "PRECHECKED ,PRECHECKED ,PRECHECKED  / $BEFORE" ]
+
+# ---- with the reasons given, the file is taken
+{
+    echo "$RESULTS_H"
+    echo "310120250000000901,1,rejected,,2025-07-01,no customs record"
+    echo "310120250000000902,1,mismatch,,2025-07-01,quantity differs"
+    echo "310120250000000903,1,rejected,,2025-07-01,invoice not verified"
+} >"$T/res-good.csv"
+expect_rc 0 "the corrected file is imported" cg refund results "$T/res-good.csv"
+check "  3 rows recorded" grep -q "res-good.csv: results, 3 rows: 3 recorded" "$T/out"
+check "  each unit with its outcome and reason" \
+    [ "$(states)" = "REJECTED no customs record,MISMATCH quantity differs,REJECTED invoice not verified" ]
+finish
