@@ -524,6 +524,8 @@ static int row_result(struct imp *m, const struct cg_row *row, struct cg_err *er
         problem(m, row->line, "date", "'%s' is not a day (YYYY-MM-DD)", day);
     if (amount[0] != '\0' && cg_refund_fen_parse(amount, &dummy) != CG_OK)
         problem(m, row->line, "amount", "'%s' is not an amount", amount);
+    else if (outcome == CG_RFO_PAID && amount[0] != '\0' && dummy == 0)
+        problem(m, row->line, "amount", "'%s': a payment is an amount above 0", amount);
     /* the tax office says why it rejects a unit or finds a mismatch: the operator fixes that */
     if ((outcome == CG_RFO_REJECTED || outcome == CG_RFO_MISMATCH) &&
         rf_blank(fld(m, row, X_REASON)))

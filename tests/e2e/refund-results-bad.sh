@@ -2,18 +2,18 @@
 # refund-results-bad.sh - a result file of the tax office with bad rows is refused whole: every
 # bad row is named as "file:line: field F: reason", nothing of the file is recorded, and the
 # command exits 1 as for any refused file. A `rejected` or `mismatch` row needs the tax office's
-# reason: one that is empty, or only blanks, is such a bad row. The same file dropped into the
-# spool's incoming/ goes to failed/ with those lines in failed/NAME.reason.
+# reason: one that is empty, or only blanks, is such a bad row, as is a payment of 0. The same
+# file dropped into the spool's incoming/ goes to failed/ with those lines in failed/NAME.reason.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
-# Three 9710 items exported 2025-05-10, pre-checked in B1: a rejection or mismatch may be
+# Four 9710 items exported 2025-05-10, pre-checked in B1: a rejection or mismatch may be
 # recorded on each of them.
-wares 1 3 2025-05-10 2025-05-12
+wares 1 4 2025-05-10 2025-05-12
 expect_rc 0 "batch B1" cg refund prepare --period 202506 --as-of 2025-06-05
 expect_rc 0 "B1 pre-checked" cg refund mark-prechecked B1 --date 2025-06-08
 states() { sql "SELECT group_concat(state || ' ' || reason, ',') FROM (SELECT state, reason FROM rf_unit ORDER BY id)"; }
 recorded() { sql "SELECT (SELECT count(*) FROM rf_event) || ' ' || (SELECT count(*) FROM rf_file WHERE kind = 'results')"; }
-check "  the three units PRECHECKED, no reason" [ "$(states)" = "PRECHECKED ,PRECHECKED ,PRECHECKED " ]
+check "  the four units PRECHECKED, no reason" [ "$(states)" = "PRECHECKED ,PRECHECKED ,PRECHECKED ,PRECHECKED " ]
 BEFORE=$(recorded)
 
 # line 2: a rejection without a reason; line 3: a mismatch whose reason is blanks; line 4: a
@@ -37,7 +37,7 @@ cebgate: some files were refused
 EOW
 check "  every bad row named with its line, field and why, and nothing else" cmp -s "$T/want" "$T/err"
 check "  nothing recorded: the units as they were, no event, the file not known" \
-    [ "$(states) / $(recorded)" = "PRECHECKED ,PRECHECKED ,PRECHECKED  / $BEFORE" ]
+    [ "$(states) / $(recorded)" = "PRECHECKED ,PRECHECKED ,PRECHECKED ,PRECHECKED  / $BEFORE" ]
 check "  the file kept as it was" cmp -s "$T/res-bad.csv" "$T/res-bad.keep"
 
 # ---- the same file through the spool's incoming/
@@ -55,7 +55,7 @@ check "  failed/res-bad.csv.reason names every bad row with its line" \
     cmp -s "$T/want" "$W/failed/res-bad.csv.reason"
 check "  the summary counts it as a file taken and failed" \
     grep -Fxq "summary: 1 file taken (0 done, 1 failed, 0 duplicate)" "$T/out"
-check "  nothing recorded" [ "$(states) / $(recorded)" = "PRECHECKED ,PRECHECKED ,PRECHECKED  / $BEFORE" ]
+check "  nothing recorded" [ "$(states) / $(recorded)" = "PRECHECKED ,PRECHECKED ,PRECHECKED ,PRECHECKED  / $BEFORE" ]
 
 # ---- with the reasons given, the file is taken
 {
@@ -67,5 +67,26 @@ check "  nothing recorded" [ "$(states) / $(recorded)" = "PRECHECKED ,PRECHECKED
 expect_rc 0 "the corrected file is imported" cg refund results "$T/res-good.csv"
 check "  3 rows recorded" grep -q "res-good.csv: results, 3 rows: 3 recorded" "$T/out"
 check "  each unit with its outcome and reason" \
-    [ "$(states)" = "REJECTED no customs record,MISMATCH quantity differs,REJECTED invoice not verified" ]
+    [ "$(states)" = "REJECTED no customs record,MISMATCH quantity differs,REJECTED invoice not verified,PRECHECKED " ]
+
+# ---- a payment of 0: U4 filed and approved (refund 4 x 90.00 = 360.00); line 2 pays 100.00
+# of it, line 3 pays nothing
+expect_rc 0 "U4 filed" cg refund mark-filed $U4 --date 2025-06-10
+expect_rc 0 "U4 approved" cg refund mark-approved $U4 --date 2025-07-01
+paid4() { sql "SELECT state || ' ' || (SELECT count(*) FROM rf_payment WHERE unit_id = u.id) FROM rf_unit u WHERE entry_id = '310120250000000904'"; }
+check "  U4 APPROVED, no payment" [ "$(paid4)" = "APPROVED 0" ]
+BEFORE=$(recorded)
+{
+    echo "$RESULTS_H"
+    echo "310120250000000904,1,paid,100.00,2025-07-20,TR-1"
+    echo "310120250000000904,1,paid,0.00,2025-07-21,TR-2"
+} >"$T/res-zero.csv"
+expect_rc 1 "a result file paying 0 is refused" cg refund results "$T/res-zero.csv"
+cat >"$T/want" <<EOW
+res-zero.csv:3: field amount: '0.00': a payment is an amount above 0
+cebgate: res-zero.csv: 1 bad rows: nothing imported
+cebgate: some files were refused
+EOW
+check "  the row named with its line, field and why" cmp -s "$T/want" "$T/err"
+check "  nothing recorded: no payment, no event" [ "$(paid4) / $(recorded)" = "APPROVED 0 / $BEFORE" ]
 finish
