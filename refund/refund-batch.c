@@ -225,8 +225,10 @@ static int final_refusal(const struct unit *x, char *buf, size_t size)
 
 /*
  * The tax office will pay no more of an approved refund paid in part: the unit is REFUNDED with
- * what was paid as refunded, on day; the rest of the approved amount is its shortfall (approved
- * minus refunded), shown as such and never as still to come. The reason is required. A unit paid
+ * what was paid as refunded; the rest of the approved amount is its shortfall (approved minus
+ * refunded), shown as such and never as still to come. The refund is dated on day, by default
+ * the day of the last instalment paid (the monthly figures count it then, however late the mark
+ * is given); a day before that instalment is refused. The reason is required. A unit paid
  * already (in full, or closed before) is left as it is, so the mark can be given twice; one not
  * APPROVED, or with nothing paid, is refused. A clawback of goods returned after filing, or of
  * reversed proceeds, falls due now, on what was paid (SETTLE-REFUND.md §2.b: clawback <=
@@ -236,7 +238,8 @@ static int mark_final(struct cg_refund *r, struct unit *x, const char *amount, c
                       const char *reason, const char *cause_kind, const char *cause_ref,
                       long *moved, struct cg_err *err)
 {
-    char a[3][32], why[300], detail[800];
+    char a[3][32], why[300], detail[800], last[11] = "";
+    int rc;
 
     if (amount != NULL)
         return CG_ERR_SET(err, CG_EREJECT,
@@ -252,6 +255,17 @@ static int mark_final(struct cg_refund *r, struct unit *x, const char *amount, c
         return CG_OK;
     if (final_refusal(x, why, sizeof(why)))
         return CG_ERR_SET(err, CG_EREJECT, "%s", why);
+    /* a unit paid before payments were kept one by one has no instalment day: today then */
+    rc = cg_store_rf_last_payment(r->db, x->u.id, last, sizeof(last), err);
+    if (rc != CG_OK && rc != CG_ENOTFOUND)
+        return rc;
+    if (day != NULL && strcmp(day, last) < 0)
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "unit %s/%ld: final on %s is before its last instalment, paid on %s: "
+                          "the refund is closed on that day or later",
+                          x->entry_id, x->u.item_no, day, last);
+    if (day == NULL)
+        day = last[0] != '\0' ? last : r->today;
     cg_refund_fen_format(rf_paid(x), a[0], sizeof(a[0]));
     cg_refund_fen_format(x->u.approved_fen, a[1], sizeof(a[1]));
     cg_refund_fen_format(x->u.approved_fen - rf_paid(x), a[2], sizeof(a[2]));
@@ -270,12 +284,13 @@ int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *a
     int64_t amt = 0;
     int rc;
 
+    /* final is dated by the unit's last instalment unless a day is given */
+    if (outcome == CG_RFO_FINAL)
+        return mark_final(r, x, amount, day, reason, cause_kind, cause_ref, moved, err);
     if (day == NULL)
         day = r->today;
     if (outcome == CG_RFO_PAID)
         return mark_paid(r, x, amount, day, reason, cause_kind, cause_ref, moved, err);
-    if (outcome == CG_RFO_FINAL)
-        return mark_final(r, x, amount, day, reason, cause_kind, cause_ref, moved, err);
     if (already(x, outcome))
         return CG_OK;
     if (amount != NULL && cg_refund_fen_parse(amount, &amt) != CG_OK)

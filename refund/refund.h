@@ -218,7 +218,9 @@ int cg_refund_outcome_parse(const char *s);
  * `final` (reason required, no amount) closes an APPROVED unit that is paid in part: REFUNDED
  * with what was paid as refunded and the rest of the approved amount as its shortfall, never
  * to come; CG_EREJECT for a unit not approved or with nothing paid (a batch skips and names
- * them); a unit paid already (in full, or closed before) is left as it is.
+ * them); a unit paid already (in full, or closed before) is left as it is. Its day NULL is the
+ * day of the unit's last instalment (each member's own for a batch), not today; a day before
+ * that instalment is CG_EREJECT, naming the unit (for a batch nothing is recorded then).
  */
 int cg_refund_mark(struct cg_refund *r, const char *target, int outcome, const char *amount,
                    const char *day, const char *reason, int override, cg_refund_problem_fn skipped,

@@ -735,6 +735,27 @@ int cg_store_rf_payment(struct cg_store *st, int add, long long unit_id, const c
     return rc;
 }
 
+int cg_store_rf_last_payment(struct cg_store *st, long long unit_id, char *day, size_t size,
+                             struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc, r;
+
+    rc = store_prep(st, "SELECT max(paid_on) FROM rf_payment WHERE unit_id = ?1", &s, err);
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, unit_id);
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW && store_col(s, 0) != NULL)
+        cg_strlcpy(day, store_col(s, 0), size);
+    else if (r == SQLITE_ROW)
+        rc = CG_ENOTFOUND;
+    else
+        rc = cg_db_fail(st->db, r, "find last payment", err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int cg_store_rf_units_fx_open(struct cg_store *st, long *n, struct cg_err *err)
 {
     sqlite3_stmt *s = NULL;

@@ -160,6 +160,9 @@ int cg_store_rf_return_add(struct cg_store *st, const char *return_guid, long gn
  */
 int cg_store_rf_payment(struct cg_store *st, int add, long long unit_id, const char *day,
                         int64_t amount_fen, const char *ref, struct cg_err *err);
+/* The day of the latest payment recorded for a unit into day; CG_ENOTFOUND when it has none. */
+int cg_store_rf_last_payment(struct cg_store *st, long long unit_id, char *day, size_t size,
+                             struct cg_err *err);
 
 /* ------------------------------------------------------------------ batches */
 

@@ -4,9 +4,11 @@
 # REFUNDED with what was paid as refunded; the rest of the approved amount is its shortfall,
 # shown as such and never as still to come. It is refused, naming the unit and why, when nothing
 # is paid yet or the unit is not approved (a batch skips and names those), needs a reason, takes
-# no amount, and changes nothing when given again. A clawback of goods returned after filing
-# falls due on what was paid. The refund pipeline and `cebgate report` count part payments as
-# refunded, what is approved and not paid as to come, and the shortfall apart.
+# no amount, and changes nothing when given again. The refund is dated on the day of the unit's
+# last instalment however late the mark is given; a day before it is refused. A clawback of
+# goods returned after filing falls due on what was paid. The refund pipeline and `cebgate
+# report` count part payments as refunded, what is approved and not paid as to come, and the
+# shortfall apart.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
 # Three 9710 items of 10 pcs exported 2025-05-10, invoices K x 1,000.00 at a 9 % refund rate:
@@ -102,4 +104,49 @@ check "pipeline CLAWBACK_DUE" [ "$(pipe 2025-05 CLAWBACK_DUE $F)" = "1 180.00 10
 check "pipeline APPROVED" [ "$(pipe 2025-05 APPROVED $F)" = "1 450.00 0.00 450.00 0.00" ]
 check "cebgate report REFUNDED" [ "$(morning 2025-10-01 REFUNDED $F)" = "3 720.00 420.00 0.00 300.00" ]
 check "cebgate report CLAWBACK_DUE" [ "$(morning 2025-10-01 CLAWBACK_DUE $F)" = "1 180.00 100.00 0.00 80.00" ]
+
+# ---- the refund's day is the last instalment's, not the day the mark is given
+# U6 (refund 6 x 90.00 = 540.00) and U7 (630.00) approved in B3; U6 paid on 2025-08-20 and,
+# recorded after it, on 2025-08-05: its last instalment is of 2025-08-20; U7 paid on 2025-08-10
+wares 6 7 2025-05-10 2025-05-12
+expect_rc 0 "batch B3" cg refund prepare --period 202506 --as-of 2025-06-05
+expect_rc 0 "B3 pre-checked" cg refund mark-prechecked B3 --date 2025-06-08
+expect_rc 0 "B3 filed" cg refund mark-filed B3 --date 2025-06-10
+expect_rc 0 "B3 approved" cg refund mark-approved B3 --date 2025-07-01
+expect_rc 0 "U6: 100.00 paid on 2025-08-20" cg refund mark-paid $U6 --amount 100.00 --date 2025-08-20 --note TR-61
+expect_rc 0 "U6: 50.00 paid on 2025-08-05" cg refund mark-paid $U6 --amount 50.00 --date 2025-08-05 --note TR-62
+expect_rc 0 "U7: 70.00 paid on 2025-08-10" cg refund mark-paid $U7 --amount 70.00 --date 2025-08-10 --note TR-71
+expect_rc 1 "U7 final on a day before its last instalment" \
+    cg refund mark-final $U7 --note "notice 4" --date 2025-08-09
+check "  the reason names the unit and both days" grep -Fxq \
+    "cebgate: unit $U7: final on 2025-08-09 is before its last instalment, paid on 2025-08-10: the refund is closed on that day or later" "$T/err"
+check "  U7 still APPROVED" [ "$(st 7)" = "APPROVED 0  0" ]
+expect_rc 1 "B3 final on a day before U6's last instalment" \
+    cg refund mark-final B3 --note "notice 4" --date 2025-08-15
+check "  the reason names U6" \
+    grep -q "unit $U6: final on 2025-08-15 is before its last instalment, paid on 2025-08-20" "$T/err"
+check "  nothing closed, U7 neither" [ "$(st 6) / $(st 7)" = "APPROVED 0  0 / APPROVED 0  0" ]
+expect_rc 0 "B3 final weeks later, without a day" cg refund mark-final B3 --note "notice 4" --as-of 2025-10-20
+check "  2 units moved" grep -q "^final: 2 units moved" "$T/out"
+# U6: refunded 100.00 + 50.00 = 150.00 on 2025-08-20; U7: 70.00 on 2025-08-10
+check "  each REFUNDED on the day of its own last instalment" \
+    [ "$(st 6) / $(st 7)" = "REFUNDED 15000 2025-08-20 0 / REFUNDED 7000 2025-08-10 0" ]
+check "  the event has that day" explained $U6 \
+    "final on 2025-08-20: notice 4: refunded CNY 150.00 of CNY 540.00 approved, shortfall CNY 390.00"
+
+# ---- a result file's final row: its date, when it has one, not before the last instalment;
+# without one, the last instalment's day. U5 (450.00) paid 100.00 on 2025-08-05 and 20.00 on
+# 2025-08-12
+printf '%s\n%s\n%s\n%s\n' "$RESULTS_H" 310120250000000905,1,paid,100.00,2025-08-05,TR-51 \
+    310120250000000905,1,paid,20.00,2025-08-12,TR-52 310120250000000905,1,final,,2025-08-11,notice 5 \
+    >"$T/res-early.csv"
+expect_rc 1 "a final row dated before the last instalment" cg refund results "$T/res-early.csv"
+check "  the file line and the reason" grep -Fxq \
+    "res-early.csv:4: field outcome: unit $U5: final on 2025-08-11 is before its last instalment, paid on 2025-08-12: the refund is closed on that day or later" "$T/err"
+check "  nothing of the file recorded" [ "$(st 5) $(unit $U5 paid)" = "APPROVED 0  0 0.00" ]
+printf '%s\n%s\n%s\n%s\n' "$RESULTS_H" 310120250000000905,1,paid,100.00,2025-08-05,TR-51 \
+    310120250000000905,1,paid,20.00,2025-08-12,TR-52 "310120250000000905,1,final,,,notice 5" \
+    >"$T/res-nodate.csv"
+expect_rc 0 "a final row without a date" cg refund results "$T/res-nodate.csv" --as-of 2025-10-20
+check "  U5 REFUNDED 100.00 + 20.00 = 120.00 on 2025-08-12" [ "$(st 5)" = "REFUNDED 12000 2025-08-12 0" ]
 finish
