@@ -4,6 +4,7 @@
 # command exits 1 as for any refused file. A `rejected` or `mismatch` row needs the tax office's
 # reason: one that is empty, or only blanks, is such a bad row, as is a payment of 0. The same
 # file dropped into the spool's incoming/ goes to failed/ with those lines in failed/NAME.reason.
+# mark-mismatch and mark-final take a note of blanks for no reason either.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
 # Four 9710 items exported 2025-05-10, pre-checked in B1: a rejection or mismatch may be
@@ -89,4 +90,11 @@ cebgate: some files were refused
 EOW
 check "  the row named with its line, field and why" cmp -s "$T/want" "$T/err"
 check "  nothing recorded: no payment, no event" [ "$(paid4) / $(recorded)" = "APPROVED 0 / $BEFORE" ]
+
+# ---- a reason of blanks is no reason for the commands either
+expect_rc 2 "mark-mismatch with a note of blanks" cg refund mark-mismatch $U4 --note "   " --date 2025-07-02
+check "  says a reason is needed" grep -Fxq "cebgate: a mismatch needs a reason" "$T/err"
+expect_rc 1 "mark-final with a note of blanks" cg refund mark-final $U4 --note "   " --date 2025-07-02
+check "  says a reason is needed" grep -q "unit $U4: final needs a reason" "$T/err"
+check "  nothing recorded" [ "$(paid4) / $(recorded)" = "APPROVED 0 / $BEFORE" ]
 finish
