@@ -4,7 +4,8 @@
  * The document is parsed with cg_xml_parse (declare/): no network, no DTD, no entity
  * substitution, a DOCTYPE refused. Only booked entries (Sts BOOK) are taken. Each Ntry becomes
  * one entry: Amt with its Ccy (the currency's decimals checked), CRDT in / DBIT out, BookgDt
- * and ValDt, the bank's reference (AcctSvcrRef, else NtryRef) as the entry's identity, the
+ * and ValDt, the account of its statement (Acct/Id, required: a file may hold one statement
+ * per account) and the bank's reference (AcctSvcrRef, else NtryRef) as its identity, the
  * end-to-end ids and unstructured remittance text as references for matching, charges as the
  * fee. A batch-booked Ntry with several TxDtls keeps each transaction as a line. Every bad
  * entry is reported through the problem callback with its line; the caller imports nothing
@@ -39,6 +40,7 @@ void fx_entry_free(struct fx_entry *e)
     lines_free(e->lines, e->nlines);
     lines_free(e->refunds, e->nrefunds);
     free(e->key);
+    free(e->account);
     free(e->reference);
     free(e->remitter);
 }
@@ -230,7 +232,14 @@ static int ustrd(xmlNodePtr tx, struct cg_buf *b)
     return rc;
 }
 
-static int entry(struct fx_parsed *p, xmlNodePtr n)
+/* Two accounts, either possibly NULL (a statement without one), are the same. */
+static int same_account(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* Entry n of the statement of account (NULL: the statement names none, a problem already). */
+static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account)
 {
     struct fx_entry *e;
     char *ref = text(child(n, "AcctSvcrRef"));
@@ -259,8 +268,9 @@ static int entry(struct fx_parsed *p, xmlNodePtr n)
         fx_problem(p, line, NULL, "AcctSvcrRef", "the entry has no bank reference");
         goto done;
     }
+    /* A bank reference is unique within its account: another account may use it too. */
     for (i = 0; i < p->n; i++) {
-        if (strcmp(p->e[i].key, ref) == 0) {
+        if (strcmp(p->e[i].key, ref) == 0 && same_account(p->e[i].account, account)) {
             fx_problem(p, line, ref, "AcctSvcrRef",
                        "the same entry reference appears again (line %ld)", p->e[i].line);
             goto done;
@@ -274,6 +284,10 @@ static int entry(struct fx_parsed *p, xmlNodePtr n)
     e->line = line;
     e->key = ref;
     ref = NULL;
+    if (account != NULL && (e->account = strdup(account)) == NULL) {
+        rc = CG_ENOMEM;
+        goto done;
+    }
     if (ind == NULL || (strcmp(ind, "CRDT") != 0 && strcmp(ind, "DBIT") != 0)) {
         fx_problem(p, line, e->key, "CdtDbtInd", "'%s' is neither CRDT nor DBIT", ind ? ind : "");
         bad = 1;
@@ -368,10 +382,28 @@ done:
     return rc;
 }
 
+/*
+ * The account of a statement or notification: Acct/Id/IBAN, else Acct/Id/Othr when it has an
+ * Id. Of Othr the text of the whole element is taken, as the keys of the entries recorded
+ * before hold it. NULL when the statement names neither (caller frees).
+ */
+static char *account_of(xmlNodePtr st)
+{
+    xmlNodePtr id = path(st, "Acct", "Id", NULL);
+    char *a = text(child(id, "IBAN"));
+
+    if (a == NULL && (a = text(path(id, "Othr", "Id", NULL))) != NULL) {
+        free(a);
+        a = text(child(id, "Othr"));
+    }
+    return a;
+}
+
 int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_err *err)
 {
     xmlDocPtr doc = NULL;
     xmlNodePtr root, body, st, n;
+    char *acct = NULL;
     const char *ns;
     struct cg_err e;
     int rc;
@@ -409,25 +441,35 @@ int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_e
                    p->kind == CG_STMT_CAMT053 ? "BkToCstmrStmt" : "BkToCstmrDbtCdtNtfctn");
         goto done;
     }
+    /*
+     * A file may hold several statements, one for each account (or currency) of the customer:
+     * the entries of each are its account's, and known by that account and their reference.
+     */
     for (st = body->children; st != NULL && rc == CG_OK; st = st->next) {
         if (st->type != XML_ELEMENT_NODE ||
             strcmp((const char *)st->name, p->kind == CG_STMT_CAMT053 ? "Stmt" : "Ntfctn") != 0)
             continue;
         if (p->stmt_id == NULL)
             p->stmt_id = text(child(st, "Id"));
-        if (p->account == NULL) {
-            p->account = text(path(st, "Acct", "Id", "IBAN"));
-            if (p->account == NULL)
-                p->account = text(path(st, "Acct", "Id", "Othr"));
+        free(acct);
+        acct = account_of(st);
+        if (acct == NULL) {
+            char *id = text(child(st, "Id"));
+            n = child(st, "Acct");
+            fx_problem(p, xmlGetLineNo(n != NULL ? n : st), id, "Acct/Id",
+                       "the %s names no account (IBAN or Othr/Id)",
+                       p->kind == CG_STMT_CAMT053 ? "statement" : "notification");
+            free(id);
         }
         for (n = st->children; n != NULL && rc == CG_OK; n = n->next) {
             if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "Ntry") == 0)
-                rc = entry(p, n);
+                rc = entry(p, n, acct);
         }
     }
     if (rc == CG_ENOMEM)
         CG_ERR_SET(err, rc, "out of memory");
 done:
+    free(acct);
     xmlFreeDoc(doc);
     return rc;
 }

@@ -762,7 +762,7 @@ static int find_known(struct record_ctx *c, const char *key, const struct fx_ent
     int rc;
 
     if (strcmp(kind, "camt") == 0) {
-        char *acct = key_part(c->p->account); /* as the key holds it */
+        char *acct = key_part(fx_entry_account(c->p, e)); /* as the key holds it */
         if (acct == NULL)
             return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         rc = cg_store_fx_entry_known_any(c->s->db, "camt", acct, e->key, id, err);
@@ -774,7 +774,7 @@ static int find_known(struct record_ctx *c, const char *key, const struct fx_ent
         return rc;
     if (c->seller[0] == '\0')
         return cg_store_fx_entry_known_any(c->s->db, kind, NULL, e->key, id, err);
-    bare = entry_key(kind, "", c->p->account, e->key);
+    bare = entry_key(kind, "", fx_entry_account(c->p, e), e->key);
     if (bare == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     rc = cg_store_fx_receipt_known(c->s->db, bare, id, err);
@@ -805,7 +805,7 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
         struct fx_entry *e = &p->e[i];
         struct cg_fx_receipt r;
         free(key);
-        key = entry_key(key_kind(p->kind), c->seller, p->account, e->key);
+        key = entry_key(key_kind(p->kind), c->seller, fx_entry_account(p, e), e->key);
         if (key == NULL) {
             rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
             break;

@@ -127,7 +127,8 @@ struct fx_line {
 };
 struct fx_entry {
     long line;
-    char *key; /* entry reference within the file */
+    char *key;     /* entry reference: unique in the file, a bank entry's in its account */
+    char *account; /* its statement's account (camt); NULL: the file's */
     int out;
     char currency[4];
     int64_t gross, fee, net;
@@ -143,7 +144,7 @@ struct fx_entry {
 struct fx_parsed {
     int kind;
     char *stmt_id;
-    char *account;
+    char *account; /* the file's one account (MT940); a camt entry names its own */
     size_t n, cap;
     struct fx_entry *e;
     long problems;
@@ -152,6 +153,11 @@ struct fx_parsed {
     const char *name;
 };
 void fx_parsed_free(struct fx_parsed *p);
+/* The account entry e of p belongs to, NULL when none (a collections CSV, a payout report). */
+static inline const char *fx_entry_account(const struct fx_parsed *p, const struct fx_entry *e)
+{
+    return e->account != NULL ? e->account : p->account;
+}
 void fx_entry_free(struct fx_entry *e); /* what the entry holds, not e itself */
 struct fx_entry *fx_parsed_add(struct fx_parsed *p);
 void fx_problem(struct fx_parsed *p, long line, const char *ref, const char *field, const char *fmt,

@@ -224,6 +224,15 @@ static void keep_problem(void *ctx, const char *text)
     cg_buf_addc(b, '\n');
 }
 
+/* An empty parse of file name, its problems kept in probs one a line. */
+static void parsed_init(struct fx_parsed *p, const char *name, struct cg_buf *probs)
+{
+    memset(p, 0, sizeof(*p));
+    p->name = name;
+    p->problem = keep_problem;
+    p->pctx = probs;
+}
+
 /* C and RD are money in, D and RC money out, in the balance as in the entries. */
 static void test_mt940_marks(void **state)
 {
@@ -242,11 +251,8 @@ static void test_mt940_marks(void **state)
     struct cg_err err;
 
     (void)state;
-    memset(&p, 0, sizeof(p));
     cg_buf_init(&probs, 1u << 16);
-    p.name = "m.sta";
-    p.problem = keep_problem;
-    p.pctx = &probs;
+    parsed_init(&p, "m.sta", &probs);
     assert_int_equal(fx_parse_mt940(&p, stmt, strlen(stmt), &err), CG_OK);
     assert_string_equal(cg_buf_str(&probs), "");
     assert_int_equal(p.n, 4);
@@ -261,10 +267,7 @@ static void test_mt940_marks(void **state)
     assert_string_equal(p.e[3].currency, "EUR");
     fx_parsed_free(&p);
 
-    memset(&p, 0, sizeof(p));
-    p.name = "m.sta";
-    p.problem = keep_problem;
-    p.pctx = &probs;
+    parsed_init(&p, "m.sta", &probs);
     assert_int_equal(fx_parse_mt940(&p, bad, strlen(bad), &err), CG_OK);
     assert_string_equal(cg_buf_str(&probs),
                         "m.sta:4: entry -: field 61: debit/credit mark 'EC' is none of C, D, RC "
@@ -273,14 +276,60 @@ static void test_mt940_marks(void **state)
     fx_parsed_free(&p);
 
     /* Without :25: the entries would belong to no account: refused. */
-    memset(&p, 0, sizeof(p));
     cg_buf_reset(&probs);
-    p.name = "m.sta";
-    p.problem = keep_problem;
-    p.pctx = &probs;
+    parsed_init(&p, "m.sta", &probs);
     assert_int_equal(fx_parse_mt940(&p, noacct, strlen(noacct), &err), CG_OK);
     assert_string_equal(cg_buf_str(&probs),
                         "m.sta:1: entry S3: field 25: the statement names no account\n");
+    fx_parsed_free(&p);
+    cg_buf_free(&probs);
+}
+
+/*
+ * A camt file with the statements of two accounts: each entry is its statement's account's, so
+ * one bank reference in both is two entries. A statement without an account is refused.
+ */
+static void test_camt_accounts(void **state)
+{
+    static const char two[] =
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\n"
+        "<Stmt><Id>S1</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id></Acct>\n"
+        "<Ntry><Amt Ccy=\"USD\">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>"
+        "<BookgDt><Dt>2025-07-01</Dt></BookgDt><AcctSvcrRef>R1</AcctSvcrRef></Ntry></Stmt>\n"
+        "<Stmt><Id>S2</Id><Acct><Id><Othr><Id>400123456838</Id></Othr></Id></Acct>\n"
+        "<Ntry><Amt Ccy=\"EUR\">2.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>"
+        "<BookgDt><Dt>2025-07-01</Dt></BookgDt><AcctSvcrRef>R1</AcctSvcrRef></Ntry></Stmt>\n"
+        "</BkToCstmrStmt></Document>\n";
+    static const char noacct[] =
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.02\">"
+        "<BkToCstmrDbtCdtNtfctn>\n<Ntfctn><Id>N1</Id>\n"
+        "<Ntry><Amt Ccy=\"USD\">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>"
+        "<BookgDt><Dt>2025-07-01</Dt></BookgDt><AcctSvcrRef>R1</AcctSvcrRef></Ntry></Ntfctn>\n"
+        "</BkToCstmrDbtCdtNtfctn></Document>\n";
+    struct fx_parsed p;
+    struct cg_buf probs;
+    struct cg_err err;
+
+    (void)state;
+    cg_buf_init(&probs, 1u << 16);
+    parsed_init(&p, "c.xml", &probs);
+    assert_int_equal(fx_parse_camt(&p, two, strlen(two), &err), CG_OK);
+    assert_string_equal(cg_buf_str(&probs), "");
+    assert_int_equal(p.n, 2);
+    assert_string_equal(p.e[0].key, "R1");
+    assert_string_equal(fx_entry_account(&p, &p.e[0]), "DE89370400440532013000");
+    assert_string_equal(p.e[0].currency, "USD");
+    assert_string_equal(p.e[1].key, "R1");
+    assert_string_equal(fx_entry_account(&p, &p.e[1]), "400123456838");
+    assert_string_equal(p.e[1].currency, "EUR");
+    assert_string_equal(p.stmt_id, "S1");
+    fx_parsed_free(&p);
+
+    cg_buf_reset(&probs);
+    parsed_init(&p, "c.xml", &probs);
+    assert_int_equal(fx_parse_camt(&p, noacct, strlen(noacct), &err), CG_OK);
+    assert_string_equal(cg_buf_str(&probs), "c.xml:2: entry N1: field Acct/Id: the notification "
+                                            "names no account (IBAN or Othr/Id)\n");
     fx_parsed_free(&p);
     cg_buf_free(&probs);
 }
@@ -687,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_mt940_amounts),
         cmocka_unit_test(test_mt940_dates),
         cmocka_unit_test(test_mt940_marks),
+        cmocka_unit_test(test_camt_accounts),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,190 @@
+#!/bin/sh
+# settle-camt-accounts.sh - a camt.053 file holding the statements of several accounts
+# (docs/collections-format.md, "ISO 20022 camt.053 / camt.054"): each statement's entries are
+# its own account's, known by that account and the bank's reference, so the same reference in
+# two accounts is two entries, each recorded under its account; the file again, or the same
+# entries again in MT940, record nothing. A statement that names no account is refused with
+# file, line and field. An entry of a one-account file keeps the identity it always had.
+. "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
+sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
+
+H=order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight
+line() { echo "$1,$2,US,USNY,0.00,TS-001,T-shirt,1,$3,3120980105,SF Express,SF00000000050$4,1"; }
+{
+    echo "$H"
+    line A1 USD 60.00 1
+    line E1 EUR 45.50 2
+} >"$W/incoming/acme/orders.csv"
+expect_rc 0 "orders declared" cg run
+release 2026-10-20 A1 E1
+expect_rc 0 "receipts release the inventories" cg run
+orders() { cg report fx orders --as-of 2026-11-05 --format csv >"$T/orders.csv"; }
+col() { csv_cell "$T/orders.csv" "acme/$1" "$2"; }
+receipts() { sql "SELECT count(*) FROM fx_receipt"; }
+keys() { sql "SELECT group_concat(k, ' ') FROM (SELECT entry_key || '/' || currency || '/' || gross || '/' || fee || '/' || net AS k FROM fx_receipt WHERE $1 ORDER BY id)"; }
+USD_ACCT=DE89370400440532013000
+EUR_ACCT=GB33BUKB20201555555555
+REF=2026110200001
+
+# two FILE DAY USD-REF EUR-REF: one file with the day's statements of two accounts: USD 60.00
+# into the USD account paying A1, EUR 44.00 booked (45.50 sent, 1.50 of charges) into the EUR
+# account paying E1
+two() {
+    cat >"$1" <<EOT
+<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>MSG-$2</MsgId><CreDtTm>${2}T23:00:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>STMT-USD-$2</Id>
+      <Acct><Id><IBAN>$USD_ACCT</IBAN></Id><Ccy>USD</Ccy></Acct>
+      <Ntry>
+        <Amt Ccy="USD">60.00</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>$2</Dt></BookgDt>
+        <ValDt><Dt>$2</Dt></ValDt>
+        <AcctSvcrRef>$3</AcctSvcrRef>
+        <NtryDtls><TxDtls><Refs><EndToEndId>A1</EndToEndId></Refs></TxDtls></NtryDtls>
+      </Ntry>
+    </Stmt>
+    <Stmt>
+      <Id>STMT-EUR-$2</Id>
+      <Acct><Id><IBAN>$EUR_ACCT</IBAN></Id><Ccy>EUR</Ccy></Acct>
+      <Ntry>
+        <Amt Ccy="EUR">44.00</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>$2</Dt></BookgDt>
+        <ValDt><Dt>$2</Dt></ValDt>
+        <AcctSvcrRef>$4</AcctSvcrRef>
+        <Chrgs><TtlChrgsAndTaxAmt Ccy="EUR">1.50</TtlChrgsAndTaxAmt></Chrgs>
+        <NtryDtls><TxDtls><Refs><EndToEndId>NOTPROVIDED</EndToEndId></Refs>
+          <RmtInf><Ustrd>ORDER E1</Ustrd></RmtInf></TxDtls></NtryDtls>
+      </Ntry>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+EOT
+}
+# eur_mt940 FILE YYMMDD REF: the EUR account's statement of that day in MT940, the entry of
+# 44.00 booked after 1.50 of charges: 100.00 + 44.00 = 144.00
+eur_mt940() {
+    cat >"$1" <<EOT
+:20:GB$2
+:25:$EUR_ACCT
+:28C:1/1
+:60F:C${2}EUR100,00
+:61:${2}C44,00NTRFNONREF//$3
+/CHGS/EUR1,50/
+:86:ORDER E1
+:62F:C${2}EUR144,00
+-
+EOT
+}
+
+# ---- both statements with an entry of bank reference REF
+two "$T/two.xml" 2026-11-02 "$REF" "$REF"
+expect_rc 0 "a camt.053 with the statements of two accounts" cg settle import "$T/two.xml"
+check "both entries recorded, neither taken for the other" \
+    grep -q 'two.xml: camt.053, 2 entries: 2 receipts recorded, 0 known from another file' "$T/out"
+check "each entry under its own account: USD 60.00 and EUR 45.50 gross, 1.50 fee, 44.00 net" \
+    [ "$(keys 1)" = "camt::$USD_ACCT:$REF/USD/6000/0/6000 camt::$EUR_ACCT:$REF/EUR/4550/150/4400" ]
+orders
+check "A1 60.00 COLLECTED" [ "$(col A1 collected) $(col A1 state)" = "60.00 COLLECTED" ]
+check "E1 44.00 booked + 1.50 of charges = 45.50 COLLECTED" \
+    [ "$(col E1 collected) $(col E1 state)" = "45.50 COLLECTED" ]
+cg report fx settlement --format csv >"$T/held.csv"
+check "USD 60.00 held, EUR 44.00 held" \
+    [ "$(csv_cell "$T/held.csv" USD held) $(csv_cell "$T/held.csv" EUR held)" = "60.00 44.00" ]
+
+# ---- the same file again, and the same statements downloaded again (another message id, so
+# other bytes): nothing recorded
+expect_rc 0 "the same file again" cg settle import "$T/two.xml"
+check "imported before, nothing to do" grep -q 'two.xml: imported before, nothing to do' "$T/out"
+sed 's/MSG-2026-11-02/MSG-2026-11-02-AGAIN/' "$T/two.xml" >"$T/two-again.xml"
+expect_rc 0 "the statements downloaded again" cg settle import "$T/two-again.xml"
+check "both entries known, each by its own account" \
+    grep -q 'two-again.xml: camt.053, 2 entries: 0 receipts recorded, 2 known from another file' "$T/out"
+check "still 2 receipts" [ "$(receipts)" -eq 2 ]
+
+# ---- the EUR account's statement of the day in MT940: its entry is the camt entry of the
+# second statement, known, not recorded again
+eur_mt940 "$T/eur.sta" 261102 "$REF"
+expect_rc 0 "the EUR account's MT940 statement" cg settle import "$T/eur.sta"
+check "its entry known from the camt.053" \
+    grep -q 'eur.sta: MT940, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+orders
+check "E1 still 45.50 COLLECTED, not counted twice" \
+    [ "$(col E1 collected) $(col E1 state)" = "45.50 COLLECTED" ]
+
+# ---- the next day's statements, the two accounts' references apart: each entry is still its
+# own account's, and the EUR account's MT940 of the day knows its entry
+two "$T/two-0104.xml" 2026-11-04 2026110400001 2026110400002
+expect_rc 0 "the next day's statements" cg settle import "$T/two-0104.xml"
+check "each entry under its own account" [ "$(keys "entry_key LIKE '%:20261104%'")" = \
+    "camt::$USD_ACCT:2026110400001/USD/6000/0/6000 camt::$EUR_ACCT:2026110400002/EUR/4550/150/4400" ]
+eur_mt940 "$T/eur-0104.sta" 261104 2026110400002
+expect_rc 0 "the EUR account's MT940 statement of that day" cg settle import "$T/eur-0104.sta"
+check "its entry known from the camt.053" \
+    grep -q 'eur-0104.sta: MT940, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+check "4 receipts" [ "$(receipts)" -eq 4 ]
+
+# ---- a statement that names no account: refused, naming file, line and field; nothing of the
+# file recorded, not the other statement's entry either
+cat >"$T/noacct.xml" <<EOT
+<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>MSG-20261103</MsgId><CreDtTm>2026-11-03T23:00:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>STMT-USD-20261103</Id>
+      <Acct><Id><IBAN>$USD_ACCT</IBAN></Id><Ccy>USD</Ccy></Acct>
+      <Ntry><Amt Ccy="USD">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>2026-11-03</Dt></BookgDt><AcctSvcrRef>2026110300001</AcctSvcrRef></Ntry>
+    </Stmt>
+    <Stmt>
+      <Id>STMT-EUR-20261103</Id>
+      <Acct><Ccy>EUR</Ccy></Acct>
+      <Ntry><Amt Ccy="EUR">2.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>2026-11-03</Dt></BookgDt><AcctSvcrRef>2026110300002</AcctSvcrRef></Ntry>
+    </Stmt>
+    <Stmt>
+      <Id>STMT-GBP-20261103</Id>
+      <Ntry><Amt Ccy="GBP">3.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>2026-11-03</Dt></BookgDt><AcctSvcrRef>2026110300003</AcctSvcrRef></Ntry>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+EOT
+L_ACCT=$(grep -n '<Acct><Ccy>EUR' "$T/noacct.xml" | cut -d: -f1)
+L_STMT=$(grep -n '<Stmt>' "$T/noacct.xml" | sed -n 3p | cut -d: -f1)
+expect_rc 1 "statements without an account are refused" cg settle import "$T/noacct.xml"
+check "an Acct without Id: its line" grep -qx \
+    "$T/noacct.xml:$L_ACCT: entry STMT-EUR-20261103: field Acct/Id: the statement names no account (IBAN or Othr/Id)" "$T/err"
+check "no Acct at all: the statement's line" grep -qx \
+    "$T/noacct.xml:$L_STMT: entry STMT-GBP-20261103: field Acct/Id: the statement names no account (IBAN or Othr/Id)" "$T/err"
+check "nothing imported" grep -qx "cebgate: $T/noacct.xml: 2 bad entries; nothing imported" "$T/err"
+check "still 4 receipts" [ "$(receipts)" -eq 4 ]
+
+# ---- two statements of one account in a file: a bank reference is still unique
+# within the account
+sed -e "s/$EUR_ACCT/$USD_ACCT/" -e 's/Ccy="EUR"/Ccy="USD"/g' "$T/two.xml" >"$T/dup.xml"
+L1=$(grep -n '<Ntry>' "$T/dup.xml" | sed -n 1p | cut -d: -f1)
+L2=$(grep -n '<Ntry>' "$T/dup.xml" | sed -n 2p | cut -d: -f1)
+expect_rc 1 "a reference twice in one account is refused" cg settle import "$T/dup.xml"
+check "the second named, with the first's line" grep -qx \
+    "$T/dup.xml:$L2: entry $REF: field AcctSvcrRef: the same entry reference appears again (line $L1)" "$T/err"
+
+# ---- a one-account file keeps the identity of its entries: KIND:SELLER:ACCOUNT:REF with the
+# account of Acct/Id/Othr/Id, as recorded before a file could hold several accounts
+EX=$CG_SRCDIR/examples/statements/lotus-camt053-2026-10-31.xml
+expect_rc 0 "the example statement (one account, Acct/Id/Othr)" cg settle import "$EX"
+check "its entries' keys (80.00 booked after 15.00 of charges, 1250.00, 35.00 out)" \
+    [ "$(keys "entry_key LIKE '%:WLB%'")" = \
+    "camt::CN5810450000010001:WLB26103100117/USD/9500/1500/8000 camt::CN5810450000010001:WLB26103100142/USD/125000/0/125000 camt::CN5810450000010001:WLB26103100160/USD/3500/0/3500" ]
+echo "BK-1;CRDT;USD;7.00;2026-11-04;2026-11-04;;;BUYER ONE" |
+    $SHELPER camt053 "$T/one.xml" "$USD_ACCT" STMT-ONE
+expect_rc 0 "a one-account statement (Acct/Id/IBAN) for acme" cg settle import --seller acme "$T/one.xml"
+check "its entry's key" [ "$(keys "entry_key LIKE '%:BK-1'")" = "camt:acme:$USD_ACCT:BK-1/USD/700/0/700" ]
+finish
