@@ -623,8 +623,8 @@ static int import_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     if (rc == CG_EPARSE)
         rc = CG_EREJECT;
     if (rc == CG_OK && m->res->problems > 0)
-        rc = CG_ERR_SET(err, CG_EREJECT, "%s: %ld bad rows: nothing imported", m->name,
-                        m->res->problems);
+        rc = CG_ERR_SET(err, CG_EREJECT, "%s: %ld bad row%s: nothing imported", m->name,
+                        m->res->problems, m->res->problems == 1 ? "" : "s");
     if (rc == CG_OK)
         rc = cg_store_rf_file_add(m->r->db, kind_names[m->kind], sha, m->name, m->res->rows, err);
     return rc;

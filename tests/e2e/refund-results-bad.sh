@@ -85,7 +85,7 @@ BEFORE=$(recorded)
 expect_rc 1 "a result file paying 0 is refused" cg refund results "$T/res-zero.csv"
 cat >"$T/want" <<EOW
 res-zero.csv:3: field amount: '0.00': a payment is an amount above 0
-cebgate: res-zero.csv: 1 bad rows: nothing imported
+cebgate: res-zero.csv: 1 bad row: nothing imported
 cebgate: some files were refused
 EOW
 check "  the row named with its line, field and why" cmp -s "$T/want" "$T/err"
