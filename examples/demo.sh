@@ -229,7 +229,8 @@ heading "9. The port's counts (cebgate port --stats)"
 heading "10. The money: Lotus's bank statement (cebgate settle import, settle explain)"
 # The bank's camt.053 of the day: USD 80.00 for LB-240914-001 after USD 15.00 of charges (the
 # order declared USD 95.00: 2 x 18.50 + 46.00 + 12.00 freight), a payment no order names, and
-# a refund to a buyer; the released order is then collected in full.
+# a USD refund to the buyer of the EUR order LB-240914-002, which has collected nothing, so the
+# refund stays on its receipt (report fx unmatched); the released order is collected in full.
 cg settle import --seller lotus "$here/statements/lotus-camt053-2026-10-31.xml" \
     >"$w/settle.out" 2>"$w/settle.err" || {
     cat "$w/settle.err" >&2

@@ -159,6 +159,14 @@ static int allocate(struct cg_settle *s, struct rcpt *x, struct fx_view *v, cons
         if (amount == 0)
             return CG_OK;
     }
+    /*
+     * A refund in another currency cannot be compared with what the order collected until the
+     * operator converts it; when the order has collected nothing, in its currency or waiting for
+     * rates, there is nothing it could take back: it stays on the receipt.
+     */
+    if (strcmp(kind, "REFUND_OUT") == 0 && !a.has_order_amount &&
+        strcmp(cause_kind, "BANKFILE") == 0 && v->collected <= 0 && v->sums.pending_cross == 0)
+        return CG_OK;
     rc = cg_store_fx_alloc_add(s->db, &a, NULL, err);
     if (rc != CG_OK)
         return rc;
@@ -199,6 +207,18 @@ static int allocate_rest(struct cg_settle *s, struct rcpt *x, struct fx_view *v,
                       cause, err);
     if (rc == CG_OK && !x->out && same)
         rc = allocate(s, x, v, "FEE_NETTED", fee, convert, cause_kind, cause, err);
+    return rc;
+}
+
+/* Automatic matching's allocate_rest: *made counts the orders that took some of the receipt. */
+static int auto_rest(struct cg_settle *s, struct rcpt *x, struct fx_view *v, int64_t amount,
+                     int64_t fee, const char *cause, long *made, struct cg_err *err)
+{
+    int64_t before = x->left + x->fee_left;
+    int rc = allocate_rest(s, x, v, amount, fee, 0, "BANKFILE", cause, err);
+
+    if (rc == CG_OK && x->left + x->fee_left < before)
+        (*made)++;
     return rc;
 }
 
@@ -427,9 +447,7 @@ static int match_lines(struct cg_settle *s, struct rcpt *x, struct line_list *ll
         snprintf(cause, sizeof(cause), "auto:%s line %ld", rule, l->line_no);
         if (closed(&v) || l->net > x->left || l->fee > x->fee_left)
             continue;
-        rc = allocate_rest(s, x, &v, l->net, l->fee, 0, "BANKFILE", cause, err);
-        if (rc == CG_OK)
-            (*made)++;
+        rc = auto_rest(s, x, &v, l->net, l->fee, cause, made, err);
     }
     free(ids.id);
     free(done.id);
@@ -531,9 +549,7 @@ static int match_named(struct cg_settle *s, struct rcpt *x, const struct id_list
                 fee = fee < v.open ? fee : v.open;
                 amt = v.open - fee < amt ? v.open - fee : amt;
             }
-            rc = allocate_rest(s, x, &v, amt, fee, 0, "BANKFILE", rule, err);
-            if (rc == CG_OK)
-                (*made)++;
+            rc = auto_rest(s, x, &v, amt, fee, rule, made, err);
         }
     }
 done:
@@ -581,10 +597,7 @@ static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_
             struct fx_view v;
             rc = fx_view_load(s, c.found, x->value_on, &v, err);
             if (rc == CG_OK)
-                rc = allocate_rest(s, x, &v, x->left, x->fee_left, 0, "BANKFILE",
-                                   "auto:amount and date", err);
-            if (rc == CG_OK)
-                (*made)++;
+                rc = auto_rest(s, x, &v, x->left, x->fee_left, "auto:amount and date", made, err);
         }
     }
 done:

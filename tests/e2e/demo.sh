@@ -72,7 +72,7 @@ check "the demo ends with the morning report's path" has "^report: $T/cebgate-de
 check "the report is an HTML page" grep -q '^<!DOCTYPE html>' "$T/cebgate-demo-report.html"
 section 10 >"$T/money"
 check "money: the statement's three entries are recorded" grep -qx \
-    'statements/lotus-camt053-2026-10-31.xml: camt.053, 3 entries: 3 receipts recorded, 0 known from another file, 2 allocations made' \
+    'statements/lotus-camt053-2026-10-31.xml: camt.053, 3 entries: 3 receipts recorded, 0 known from another file, 1 allocations made' \
     "$T/money"
 check "money: the released order is collected" grep -qx 'order lotus/LB-240914-001  COLLECTED' "$T/money"
 check "money: USD 95.00 declared = 80.00 received + 15.00 charges" grep -qx \
@@ -81,9 +81,8 @@ check "money: USD 95.00 declared = 80.00 received + 15.00 charges" grep -qx \
 check "money: nothing open" grep -qx 'open USD 0.00 (tolerance 1.00)' "$T/money"
 section 11 >"$T/s11"
 check "the report's needs list names the rejected orders" grep -q 'cebgate status --rejected' "$T/s11"
-check "the report's needs list has the statement's USD refund for the EUR order LB-240914-002" \
-    grep -qxF "  1  receipts in another currency than their orders waiting for the bank's rates: settle rate, then settle confirm: cebgate report fx orders" \
-    "$T/s11"
+check "the statement's USD refund for LB-240914-002, which collected nothing, waits for no rates" \
+    sh -c "! grep -q 'receipts in another currency' '$T/s11'"
 check "the demo says it finished" has '^== Demo finished$'
 check "nothing on stderr" test ! -s "$T/demo.err"
 

@@ -205,17 +205,24 @@ check "the operator is told why" \
     grep -q "order acme/T3 would have collected EUR -5.00: unmatch its refunds first" "$T/err"
 orders
 check "T2 and T3 unchanged" [ "$(col T2 collected) $(col T3 collected)" = "0.00 15.00" ]
-# a refund in USD of T1 (EUR) waits for review; converted, it would be more than T1 collected
-printf '%s\n' "$C" "X-6,2025-07-12,USD,5.00,T1,out" >"$T/x6.csv"
-expect_rc 0 "a USD refund of T1" cg settle import --seller acme "$T/x6.csv"
+# a refund in USD of T1 (EUR), which collected nothing, stays on its receipt; one of T3 (EUR
+# 15.00 collected) waits for review, and converted it would be more than T3 collected
+printf '%s\n' "$C" "X-6,2025-07-12,USD,5.00,T1,out" "X-7,2025-07-12,USD,20.00,T3,out" >"$T/x6.csv"
+expect_rc 0 "USD refunds of T1 and T3" cg settle import --seller acme "$T/x6.csv"
 X6=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE 'csv:%:X-6'")
+X7=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE 'csv:%:X-7'")
+cg report fx unmatched --format csv >"$T/un.csv"
+check "the USD refund of T1 stays on its receipt: 5.00" [ "$(csv_cell "$T/un.csv" "$X6" unallocated)" = "5.00" ]
+check "the USD refund of T3 waits for review" \
+    [ "$(sql "SELECT count(*) FROM fx_allocation WHERE receipt_id = $X7 AND cross_ccy = 1 AND amount_order IS NULL")" -eq 1 ]
 expect_rc 0 "USD rate" cg settle rate USD 2025-07-12 7.0000 --source test
 expect_rc 0 "EUR rate" cg settle rate EUR 2025-07-12 7.7000 --source test
-expect_rc 1 "confirming it: refused" cg settle confirm "$X6"
+# USD 20.00 x 7.0000 / 7.7000 = EUR 18.18 (18.1818...); T3 collected 15.00
+expect_rc 1 "confirming it: refused" cg settle confirm "$X7"
 check "the operator is told why" grep -q \
-    "order acme/T1 would have collected EUR -4.55: the refund is more than it collected" "$T/err"
+    "order acme/T3 would have collected EUR -3.18: the refund is more than it collected" "$T/err"
 orders
-check "T1 still collected 0.00" [ "$(col T1 collected)" = "0.00" ]
+check "T1 still collected 0.00, T3 15.00" [ "$(col T1 collected) $(col T3 collected)" = "0.00 15.00" ]
 # ---- a bank's outgoing transfer with charges (camt.053 DBIT, Chrgs 0.40): a refund of R7 of
 # the 5.00 debited; the 0.40 is the bank's price for sending it, not a fee given back, so R7
 # collected 25.00 - 5.00 = 20.00 (not 19.60) and its fees netted stay as they were
