@@ -9,7 +9,8 @@
  * each order that is not declared because of its status one line "file:line: order <no>:
  * waiting|skipped|cancelled: why"; the other orders go on. Exit 0 when no order was rejected
  * (waiting and skipped orders are not errors), 1 when any order was rejected or a file could
- * not be read, 2 for usage or configuration errors. Nothing is written anywhere.
+ * not be read or held no order (run refuses such a file), 2 for usage or configuration errors.
+ * Nothing is written anywhere.
  *
  * Reading and checking run side by side on two threads (below); the output is in file order.
  */
@@ -549,6 +550,10 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
         /* The orders may point into the reader: all of them are printed before it closes. */
         pipe_drain(&pp);
         cg_reader_counts(r, &n, &bad);
+        /* run refuses a file that holds no order at all (failed/, "no orders in the file") */
+        if (rc == CG_ENOTFOUND && n == 0 && bad == 0 &&
+            pipe_note(&pp, IT_ERROR, "cebgate: %s: no orders in the file\n", argv[i]) != CG_OK)
+            goto nomem_file;
         total += n - (pp.n_bad - bad_before) - n_held;
         rejected += bad + (pp.n_bad - bad_before);
         cg_reader_close(r);
@@ -603,8 +608,8 @@ const struct cg_cmd cg_cmd_map = {
     "Each order is checked as `cebgate run` checks it: its messages are built and validated\n"
     "against the schema (not signed). Orders that wait or are skipped because of their status\n"
     "are listed on stderr and are not errors.\n"
-    "Exit status: 0 no order rejected, 1 an order was rejected or a file failed, 2 usage or\n"
-    "configuration error.\n",
+    "Exit status: 0 no order rejected, 1 an order was rejected or a file failed or held no\n"
+    "order, 2 usage or configuration error.\n",
     CG_CMD_NEEDS_CONF,
     exec_map,
 };

@@ -53,5 +53,23 @@ profile = $profile"
     compared=$((compared + 1))
 done
 check "every order file was compared ($compared of $n)" [ "$compared" -eq "$n" ]
+
+# A file with no order at all (a header only, or only empty rows): run moves it to failed/ with
+# "no orders in the file", and map says the same and exits 1 too.
+w=$T/none
+mkdir -p "$w/incoming/s"
+shop_conf "$w/cebgate.conf" "catalog = $CG_TESTDATA/mapping/catalog.csv
+[seller.s]
+profile = own"
+echo "order_no,sku,qty,price" >"$w/header-only.csv"
+printf 'order_no,sku,qty,price\n,,,\n,,,\n' >"$w/empty-rows.csv"
+for f in header-only empty-rows; do
+    expect_rc 1 "$f.csv: map exits 1" "$CEBGATE" -c "$w/cebgate.conf" map --seller s "$w/$f.csv"
+    check "$f.csv: map says there is no order" grep -qxF "cebgate: $w/$f.csv: no orders in the file" "$T/err"
+    cp "$w/$f.csv" "$w/incoming/s/"
+    expect_rc 1 "$f.csv: run exits 1" sh -c "cd '$w' && '$CEBGATE' -c cebgate.conf run --no-progress"
+    check "$f.csv: run moves it to failed/, no orders in the file" \
+        grep -q "no orders in the file" "$w/failed/s/$f.csv.reason"
+done
 check "at least the 8 order files known today" [ "$n" -ge 8 ]
 finish
