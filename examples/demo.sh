@@ -56,8 +56,8 @@ die() {
     exit 1
 }
 heading() { printf '\n== %s\n' "$*"; }
-# cebgate runs from the broker's directory: a mapping profile path is taken relative to the
-# current directory, not to the configuration file.
+# cebgate runs from the broker's directory, as the systemd unit does; the paths in its
+# configuration (catalogues, profiles, keys) are relative to the configuration file anyway.
 cg() { (cd "$w/broker" && "$CEBGATE" -c "$w/broker/cebgate.conf" "$@"); }
 port_pending() {
     "$CEBGATE" -c "$w/port/port.conf" port --stats 2>/dev/null | sed -n 's/^receipts pending  *//p'
