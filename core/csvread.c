@@ -1,8 +1,9 @@
 /*
  * csvread.c - streamed reading of text files: decoding and CSV records (core/csvread.h).
  *
- * cg_src reads a descriptor in 64 KiB chunks, drops a UTF-8 byte order mark, converts GB18030
- * (which includes GBK) to UTF-8 with iconv, and hands out physical lines. Memory stays at one
+ * cg_src reads a descriptor in 64 KiB chunks, drops a UTF-8 byte order mark (a UTF-16 one refuses
+ * the file, UTF-16 is not read), converts GB18030 (which includes GBK) to UTF-8 with iconv, and
+ * hands out physical lines. Memory stays at one
  * chunk plus the longest line, capped by max_line, whatever the file size. In auto mode the
  * encoding is decided at the first non-ASCII byte: UTF-8 when the bytes from there to the end
  * of the chunk are valid UTF-8, else GB18030 (ASCII is the same in both).
@@ -141,6 +142,14 @@ static int decode(struct cg_src *s, struct cg_err *err)
 
     if (!s->bom_checked && (s->raw_len >= 3 || s->eof)) {
         s->bom_checked = true;
+        /* Excel's "Unicode text" is UTF-16: every other byte NUL, read as garbage otherwise */
+        if (s->raw_len >= 2 &&
+            (memcmp(s->raw, "\xFF\xFE", 2) == 0 || memcmp(s->raw, "\xFE\xFF", 2) == 0))
+            return CG_ERR_SET(err, CG_EPARSE,
+                              "%s:1: the file is UTF-16 (it starts with the byte order mark "
+                              "0x%02X 0x%02X); cebgate reads UTF-8 or GB18030: save it as CSV "
+                              "UTF-8",
+                              s->name, (unsigned char)s->raw[0], (unsigned char)s->raw[1]);
         if (s->raw_len >= 3 && memcmp(s->raw, "\xEF\xBB\xBF", 3) == 0) {
             start = 3;
             if (!s->decided) {
