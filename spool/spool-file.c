@@ -1166,7 +1166,6 @@ static int infile_manifest(struct infile *f, struct cg_err *err)
         return rc;
     if (f->reason[0] != '\0')
         return infile_fail(f, err);
-    f->sp->st.files_done++;
     return spool_file_out(f->sp, f->sel, f->subfd, f->name, f->id, "done", NULL, err);
 }
 

@@ -33,6 +33,7 @@ check "failed/ has it with a reason" test -f "$r"
 check "  naming the bad time by line" grep -Fq "manifest-bad.csv:3: field leave_time: '10.11.2026' is not YYYY-MM-DD HH:MM[:SS]" "$r"
 check "  a head value that differs within a bill" grep -Fq "manifest-bad.csv:4: field traf_name: differs from the first line of bill MB-1" "$r"
 check "  a missing parcel number" grep -Fq "manifest-bad.csv:5: field logistics_no: required value is missing" "$r"
+check "the summary counts it once, as failed" grep -q '^summary: 1 file taken (0 done, 1 failed, 0 duplicate)$' "$T/out"
 check "nothing of it was recorded" test "$(sql "SELECT count(*) FROM flow_bills")" = 0
 
 cat >"$W/incoming/acme/manifest-1.csv" <<EOC
@@ -46,6 +47,7 @@ EOC
 expect_rc 0 "a good manifest is taken" cg run --no-progress
 cp "$T/out" "$T/run1"
 check "done/ has it" test -f "$W/done/acme/manifest-1.csv"
+check "the summary counts it once, as done" grep -q '^summary: 1 file taken (1 done, 0 failed, 0 duplicate)$' "$T/run1"
 check "three bills, five parcels recorded" test "$(sql "SELECT count(*) FROM flow_bills")/$(sql "SELECT count(*) FROM flow_parcels")" = 3/5
 check "MB-2 waits for SO-0000004, named by line" grep -Fq "manifest-1.csv:5: bill MB-2: parcel SF0000000000004: the inventory of order SO-0000004 is accepted, not released: the bill waits" "$T/run1"
 check "MB-3 waits for an unknown parcel, named by line" grep -Fq "manifest-1.csv:6: bill MB-3: parcel SF0000000009999: no declared order has this waybill: the bill waits" "$T/run1"
