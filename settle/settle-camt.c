@@ -383,20 +383,17 @@ done:
 }
 
 /*
- * The account of a statement or notification: Acct/Id/IBAN, else Acct/Id/Othr when it has an
- * Id. Of Othr the text of the whole element is taken, as the keys of the entries recorded
- * before hold it. NULL when the statement names neither (caller frees).
+ * The account of a statement or notification: Acct/Id/IBAN, else Acct/Id/Othr/Id, its text
+ * trimmed. Only Othr's Id: the scheme (SchmeNm) and issuer (Issr) beside it say what kind of
+ * number it is, and an MT940 statement of the account (:25:) names the number alone. NULL when
+ * the statement names neither (caller frees).
  */
 static char *account_of(xmlNodePtr st)
 {
     xmlNodePtr id = path(st, "Acct", "Id", NULL);
     char *a = text(child(id, "IBAN"));
 
-    if (a == NULL && (a = text(path(id, "Othr", "Id", NULL))) != NULL) {
-        free(a);
-        a = text(child(id, "Othr"));
-    }
-    return a;
+    return a != NULL ? a : text(path(id, "Othr", "Id", NULL));
 }
 
 int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_err *err)

@@ -284,9 +284,52 @@ static const char settle_step_8[] =
     "  FROM temp.fx_statement_copy;"
     "DROP TABLE temp.fx_statement_copy;";
 
+/*
+ * 9: the account of a camt statement naming Acct/Id/Othr is the text of Othr/Id; before, it was
+ * the text of the whole Othr element, trimmed, so an Othr with a scheme (SchmeNm) or an issuer
+ * (Issr) beside its Id gave "12345678\n  BBAN": the entry was not known when its statement came
+ * again, nor as its MT940 twin (:25:12345678), and its money counted twice. The keys recorded
+ * from camt files whose account part holds whitespace take the account's first word, the Id
+ * (Othr's first element); an IBAN (written without spaces in camt) or a one-element Othr gave
+ * none, and the account of an MT940 statement is its :25: as it stands. The seller's part
+ * is matched as settle/ writes it ('%' as %25, ':' as %3A, step 6), the reference after the
+ * account is kept as it is. A receipt whose new key is already recorded (its MT940 twin, say)
+ * keeps its old key, and of several old keys that become one the receipt recorded first takes
+ * it, the others keep theirs: receipts are never removed, the operator unmatches one. The
+ * payment number of a payment record (fx_payment.pay_no) is the key's reference, which does not
+ * change.
+ */
+/* The key's start, "camt:SELLER:", the seller written as settle/ writes it (step 6). */
+#define SETTLE_9_HEAD "('camt:' || replace(replace(r.seller, '%', '%25'), ':', '%3A') || ':')"
+static const char settle_step_9[] =
+    "CREATE TEMP TABLE fx_receipt_othr AS"
+    "  SELECT id, head || substr(acct, 1, ws - 1) || tail AS new_key FROM ("
+    "    SELECT id, head, acct, tail,"
+    "      min(coalesce(nullif(instr(acct, ' '), 0), 1000000000),"
+    "        coalesce(nullif(instr(acct, char(9)), 0), 1000000000),"
+    "        coalesce(nullif(instr(acct, char(10)), 0), 1000000000),"
+    "        coalesce(nullif(instr(acct, char(13)), 0), 1000000000)) AS ws FROM ("
+    "      SELECT id, head, substr(rest, 1, instr(rest, ':') - 1) AS acct,"
+    "        substr(rest, instr(rest, ':')) AS tail FROM ("
+    "        SELECT r.id, " SETTLE_9_HEAD " AS head,"
+    "          substr(r.entry_key, length(" SETTLE_9_HEAD ") + 1) AS rest"
+    "          FROM fx_receipt r JOIN fx_statement s ON s.id = r.statement_id"
+    "          WHERE s.kind IN ('camt.053', 'camt.054')"
+    "            AND substr(r.entry_key, 1, length(" SETTLE_9_HEAD ")) = " SETTLE_9_HEAD ")))"
+    "  WHERE instr(tail, ':') = 1 AND ws BETWEEN 2 AND 999999999;"
+    "DROP TRIGGER fx_receipt_append_only_u;"
+    "UPDATE fx_receipt"
+    "  SET entry_key = (SELECT n.new_key FROM temp.fx_receipt_othr n WHERE n.id = fx_receipt.id)"
+    "  WHERE id IN (SELECT n.id FROM temp.fx_receipt_othr n"
+    "    WHERE NOT EXISTS (SELECT 1 FROM fx_receipt o WHERE o.entry_key = n.new_key)"
+    "      AND n.id = (SELECT min(m.id) FROM temp.fx_receipt_othr m WHERE m.new_key = n.new_key));"
+    "CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt"
+    "  BEGIN SELECT RAISE(ABORT, 'receipts are immutable'); END;"
+    "DROP TABLE temp.fx_receipt_othr;";
+
 static const char *const settle_steps[] = {
-    settle_step_1, settle_step_2, settle_step_3, settle_step_4,
-    settle_step_5, settle_step_6, settle_step_7, settle_step_8,
+    settle_step_1, settle_step_2, settle_step_3, settle_step_4, settle_step_5,
+    settle_step_6, settle_step_7, settle_step_8, settle_step_9,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

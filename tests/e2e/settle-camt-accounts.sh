@@ -4,7 +4,10 @@
 # its own account's, known by that account and the bank's reference, so the same reference in
 # two accounts is two entries, each recorded under its account; the file again, or the same
 # entries again in MT940, record nothing. A statement that names no account is refused with
-# file, line and field. An entry of a one-account file keeps the identity it always had.
+# file, line and field. An entry of a one-account file keeps the identity it always had. The
+# account of Acct/Id/Othr is its Id alone, whatever scheme or issuer is beside it, so such an
+# entry's MT940 twin is known; a database holding the keys the whole Othr gave before is
+# rewritten (settle migration 9).
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
 
@@ -14,9 +17,11 @@ line() { echo "$1,$2,US,USNY,0.00,TS-001,T-shirt,1,$3,3120980105,SF Express,SF00
     echo "$H"
     line A1 USD 60.00 1
     line E1 EUR 45.50 2
+    line O1 EUR 30.00 3
+    line O2 EUR 20.00 4
 } >"$W/incoming/acme/orders.csv"
 expect_rc 0 "orders declared" cg run
-release 2026-10-20 A1 E1
+release 2026-10-20 A1 E1 O1 O2
 expect_rc 0 "receipts release the inventories" cg run
 orders() { cg report fx orders --as-of 2026-11-05 --format csv >"$T/orders.csv"; }
 col() { csv_cell "$T/orders.csv" "acme/$1" "$2"; }
@@ -187,4 +192,111 @@ echo "BK-1;CRDT;USD;7.00;2026-11-04;2026-11-04;;;BUYER ONE" |
     $SHELPER camt053 "$T/one.xml" "$USD_ACCT" STMT-ONE
 expect_rc 0 "a one-account statement (Acct/Id/IBAN) for acme" cg settle import --seller acme "$T/one.xml"
 check "its entry's key" [ "$(keys "entry_key LIKE '%:BK-1'")" = "camt:acme:$USD_ACCT:BK-1/USD/700/0/700" ]
+
+# othr FILE DAY REF ORDER AMOUNT EXTRA: a statement of account 12345678 named by Acct/Id/Othr,
+# with the elements EXTRA (a scheme, an issuer) after its Id, each on a line of its own indented
+# by 12 spaces as the Id is; one entry of EUR AMOUNT paying ORDER
+OTHR_ACCT=12345678
+othr() {
+    cat >"$1" <<EOT
+<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>MSG-$3</MsgId><CreDtTm>${2}T23:00:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>STMT-OTHR-$2</Id>
+      <Acct>
+        <Id>
+          <Othr>
+            <Id>$OTHR_ACCT</Id>
+$6
+          </Othr>
+        </Id>
+        <Ccy>EUR</Ccy>
+      </Acct>
+      <Ntry>
+        <Amt Ccy="EUR">$5</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>$2</Dt></BookgDt>
+        <AcctSvcrRef>$3</AcctSvcrRef>
+        <NtryDtls><TxDtls><Refs><EndToEndId>$4</EndToEndId></Refs></TxDtls></NtryDtls>
+      </Ntry>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+EOT
+}
+# othr_mt940 FILE YYMMDD REF AMOUNT CLOSING: the same account's statement of that day in MT940,
+# one entry of EUR AMOUNT: 100,00 + AMOUNT = CLOSING
+othr_mt940() {
+    cat >"$1" <<EOT
+:20:OT$2
+:25:$OTHR_ACCT
+:28C:1/1
+:60F:C${2}EUR100,00
+:61:${2}C$4NTRFNONREF//$3
+:62F:C${2}EUR$5
+-
+EOT
+}
+SCHEME='            <SchmeNm><Cd>BBAN</Cd></SchmeNm>'
+ISSUER='            <SchmeNm><Prtry>ACCT</Prtry></SchmeNm>
+            <Issr>Bank: X</Issr>'
+
+# ---- an Othr with a scheme beside its Id: the account is the Id, 12345678, so the key is
+# camt::12345678:OTHR-1, and the MT940 statement of account 12345678 knows the entry
+othr "$T/othr.xml" 2026-11-05 OTHR-1 O1 30.00 "$SCHEME"
+expect_rc 0 "a statement of an account named by Othr/Id with SchmeNm" cg settle import "$T/othr.xml"
+check "its entry recorded" \
+    grep -q 'othr.xml: camt.053, 1 entries: 1 receipts recorded, 0 known from another file' "$T/out"
+check "its key holds the account 12345678, not the scheme: EUR 30.00 gross, no fee" \
+    [ "$(keys "entry_key LIKE '%:OTHR-1'")" = "camt::$OTHR_ACCT:OTHR-1/EUR/3000/0/3000" ]
+othr_mt940 "$T/othr.sta" 261105 OTHR-1 30,00 130,00
+expect_rc 0 "the account's MT940 statement of the day" cg settle import "$T/othr.sta"
+check "its entry known from the camt.053" \
+    grep -q 'othr.sta: MT940, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+orders
+check "O1 30.00 COLLECTED, not counted twice" \
+    [ "$(col O1 collected) $(col O1 state)" = "30.00 COLLECTED" ]
+held() { cg report fx settlement --format csv >"$T/held.csv" && csv_cell "$T/held.csv" EUR held; }
+check "EUR 118.00 held: 44.00 on 2026-11-02 and on 2026-11-04, 30.00 on 2026-11-05 once" \
+    [ "$(held)" = "118.00" ]
+
+# ---- a database from before: the key of OTHR-2 (an Othr with a scheme and an issuer beside its
+# Id) put back as the whole Othr gave it, trimmed: the Id, then after each the line break and
+# the 12 spaces before the next element, the scheme's text ACCT and the issuer's "Bank: X" (its
+# ':' written %3A); the settle schema back at 8. The first settle command migrates the database:
+# the key takes the account 12345678, the statement downloaded again records nothing and the
+# MT940 twin is known, so O2's 20.00 counts once.
+othr "$T/othr-0106.xml" 2026-11-06 OTHR-2 O2 20.00 "$ISSUER"
+expect_rc 0 "the next day's statement, Othr with SchmeNm and Issr" cg settle import "$T/othr-0106.xml"
+check "its key holds the account 12345678" \
+    [ "$(keys "entry_key LIKE '%:OTHR-2'")" = "camt::$OTHR_ACCT:OTHR-2/EUR/2000/0/2000" ]
+OLD="'camt::$OTHR_ACCT' || char(10) || '            ACCT' || char(10) || '            Bank%3A X:OTHR-2'"
+sql "DROP TRIGGER fx_receipt_append_only_u;
+UPDATE fx_receipt SET entry_key = $OLD WHERE entry_key = 'camt::$OTHR_ACCT:OTHR-2';
+CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt
+  BEGIN SELECT RAISE(ABORT, 'receipts are immutable'); END;
+UPDATE store_modules SET version = 8 WHERE module = 'settle';" || fail "the key and schema made old"
+check "the key as recorded before" [ "$(sql "SELECT count(*) FROM fx_receipt WHERE entry_key = $OLD")" -eq 1 ]
+N=$(receipts)
+expect_rc 0 "the same file again, after the upgrade" cg settle import "$T/othr-0106.xml"
+check "imported before, nothing to do" grep -q 'othr-0106.xml: imported before, nothing to do' "$T/out"
+check "the settle schema at 9" [ "$(sql "SELECT version FROM store_modules WHERE module = 'settle'")" -eq 9 ]
+check "the key rewritten to the account 12345678" \
+    [ "$(keys "entry_key LIKE '%:OTHR-2'")" = "camt::$OTHR_ACCT:OTHR-2/EUR/2000/0/2000" ]
+sed 's/MSG-OTHR-2/MSG-OTHR-2-AGAIN/' "$T/othr-0106.xml" >"$T/othr-0106-again.xml"
+expect_rc 0 "the statement downloaded again" cg settle import "$T/othr-0106-again.xml"
+check "its entry known" \
+    grep -q 'othr-0106-again.xml: camt.053, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+othr_mt940 "$T/othr-0106.sta" 261106 OTHR-2 20,00 120,00
+expect_rc 0 "the account's MT940 statement of that day" cg settle import "$T/othr-0106.sta"
+check "its entry known from the camt.053" \
+    grep -q 'othr-0106.sta: MT940, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+check "no receipt recorded again" [ "$(receipts)" -eq "$N" ]
+orders
+check "O2 20.00 COLLECTED, not counted twice" \
+    [ "$(col O2 collected) $(col O2 state)" = "20.00 COLLECTED" ]
+check "EUR 138.00 held: 118.00 and 20.00 on 2026-11-06 once" [ "$(held)" = "138.00" ]
 finish

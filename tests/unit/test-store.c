@@ -527,6 +527,73 @@ static void test_settle_mt940_step(void **state)
     free(path);
 }
 
+/* The receipt of id holds key. */
+static int key_is(const char *path, int id, const char *key)
+{
+    char sql[300];
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM fx_receipt WHERE id = %d AND entry_key = '%s'",
+             id, key);
+    return sql_value(path, sql) == 1;
+}
+
+/*
+ * settle/'s step 9 on a database at step 8: the keys of camt entries whose account was the whole
+ * text of Acct/Id/Othr (its Id, then a scheme or an issuer, the whitespace between kept) take
+ * the account's first word, the Id. Not rewritten: an account without whitespace, a key of an
+ * MT940 statement (its account is :25: as it is), a key of another kind. Where the new key is
+ * recorded already, or two old keys become one, the receipt recorded first holds it and the
+ * other keeps its old key.
+ */
+static void test_settle_othr_step(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store *st = NULL;
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, "step8.db");
+
+    assert_non_null(path);
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    cg_store_close(st);
+    sql_run(path,
+            "INSERT INTO fx_statement VALUES (1, 'a:b', 'camt.053', 's.xml', 'aa', 'S', 1, 'x');"
+            "INSERT INTO fx_statement VALUES (2, '', 'camt.054', 'n.xml', 'bb', 'N', 5, 'x');"
+            "INSERT INTO fx_statement VALUES (3, '', 'mt940', 'm.sta', 'cc', 'M', 2, 'x');"
+            "INSERT INTO fx_statement VALUES (4, '', 'payout', 'p.csv', 'dd', NULL, 1, 'x');"
+            "INSERT INTO fx_receipt(id, statement_id, seller, entry_key, line, direction, "
+            "currency, gross, fee, net, booked_on, value_on, created_at) VALUES "
+            "(1, 1, 'a:b', 'camt:a%3Ab:123\n    BBAN:R1', 1, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
+            "(2, 2, '', 'camt::4711' || char(9) || 'Bank%3A X:C:2025:08', 2, 'in', 'USD', 1, 0, 1,"
+            " 'd', 'd', 'x'),"
+            "(3, 2, '', 'camt::DE89370400440532013000:R3', 3, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
+            "(4, 3, '', 'camt::55 66:R4', 4, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
+            "(5, 2, '', 'camt::777\n  BBAN:R5', 5, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
+            "(6, 2, '', 'camt::777\n  BANK X:R5', 6, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
+            "(7, 3, '', 'camt::888:R7', 7, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
+            "(8, 2, '', 'camt::888\n  BBAN:R7', 8, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
+            "(9, 4, '', 'payout::P 1', 9, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x');"
+            "UPDATE store_modules SET version = 8 WHERE module = 'settle';");
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    cg_store_close(st);
+    assert_int_equal(sql_value(path, "SELECT version FROM store_modules WHERE module = 'settle'"),
+                     9);
+    assert_true(key_is(path, 1, "camt:a%3Ab:123:R1"));
+    assert_true(key_is(path, 2, "camt::4711:C:2025:08"));
+    assert_true(key_is(path, 3, "camt::DE89370400440532013000:R3"));
+    assert_true(key_is(path, 4, "camt::55 66:R4"));
+    assert_true(key_is(path, 5, "camt::777:R5"));
+    assert_true(key_is(path, 6, "camt::777\n  BANK X:R5"));
+    assert_true(key_is(path, 7, "camt::888:R7"));
+    assert_true(key_is(path, 8, "camt::888\n  BBAN:R7"));
+    assert_true(key_is(path, 9, "payout::P 1"));
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM sqlite_temp_master"), 0);
+    /* Receipts are immutable again. */
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                                     "AND name = 'fx_receipt_append_only_u'"),
+                     1);
+    free(path);
+}
+
 /* ------------------------------------------------------------------ held and cancelled orders */
 
 struct cancels {
@@ -1091,6 +1158,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_content_and_seller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_added, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_mt940_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settle_othr_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_faults, setup, teardown),
