@@ -41,6 +41,7 @@ void fx_entry_free(struct fx_entry *e)
     lines_free(e->refunds, e->nrefunds);
     free(e->key);
     free(e->account);
+    free(e->account_old);
     free(e->reference);
     free(e->remitter);
 }
@@ -238,8 +239,11 @@ static int same_account(const char *a, const char *b)
     return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
-/* Entry n of the statement of account (NULL: the statement names none, a problem already). */
-static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account)
+/*
+ * Entry n of the statement of account (NULL: the statement names none, a problem already);
+ * account_old as a cebgate from before took it, when it differs (else NULL).
+ */
+static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account, const char *account_old)
 {
     struct fx_entry *e;
     char *ref = text(child(n, "AcctSvcrRef"));
@@ -284,7 +288,8 @@ static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account)
     e->line = line;
     e->key = ref;
     ref = NULL;
-    if (account != NULL && (e->account = strdup(account)) == NULL) {
+    if ((account != NULL && (e->account = strdup(account)) == NULL) ||
+        (account_old != NULL && (e->account_old = strdup(account_old)) == NULL)) {
         rc = CG_ENOMEM;
         goto done;
     }
@@ -396,11 +401,31 @@ static char *account_of(xmlNodePtr st)
     return a != NULL ? a : text(path(id, "Othr", "Id", NULL));
 }
 
+/*
+ * The account of the statement as a cebgate from before settle migration 9 took it when the
+ * statement names Acct/Id/Othr: the text of the whole Othr, trimmed. NULL when that is the
+ * account (an IBAN, an Othr holding only its Id) or when out of memory (caller frees).
+ */
+static char *account_old_of(xmlNodePtr st, const char *account)
+{
+    xmlNodePtr id = path(st, "Acct", "Id", NULL);
+    char *a;
+
+    if (account == NULL || child(id, "IBAN") != NULL)
+        return NULL;
+    a = text(child(id, "Othr"));
+    if (a != NULL && strcmp(a, account) == 0) {
+        free(a);
+        a = NULL;
+    }
+    return a;
+}
+
 int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_err *err)
 {
     xmlDocPtr doc = NULL;
     xmlNodePtr root, body, st, n;
-    char *acct = NULL;
+    char *acct = NULL, *acct_old = NULL;
     const char *ns;
     struct cg_err e;
     int rc;
@@ -449,7 +474,9 @@ int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_e
         if (p->stmt_id == NULL)
             p->stmt_id = text(child(st, "Id"));
         free(acct);
+        free(acct_old);
         acct = account_of(st);
+        acct_old = account_old_of(st, acct);
         if (acct == NULL) {
             char *id = text(child(st, "Id"));
             n = child(st, "Acct");
@@ -460,13 +487,14 @@ int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_e
         }
         for (n = st->children; n != NULL && rc == CG_OK; n = n->next) {
             if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "Ntry") == 0)
-                rc = entry(p, n, acct);
+                rc = entry(p, n, acct, acct_old);
         }
     }
     if (rc == CG_ENOMEM)
         CG_ERR_SET(err, rc, "out of memory");
 done:
     free(acct);
+    free(acct_old);
     xmlFreeDoc(doc);
     return rc;
 }

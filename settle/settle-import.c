@@ -767,6 +767,16 @@ static int find_known(struct record_ctx *c, const char *key, const struct fx_ent
             return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         rc = cg_store_fx_entry_known_any(c->s->db, "camt", acct, e->key, id, err);
         free(acct);
+        /*
+         * Recorded before with the account of the whole Othr, which settle migration 9 could not
+         * take apart (written without whitespace between its elements: "12345678BBAN").
+         */
+        if (rc == CG_ENOTFOUND && e->account_old != NULL) {
+            if ((acct = key_part(e->account_old)) == NULL)
+                return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            rc = cg_store_fx_entry_known_any(c->s->db, "camt", acct, e->key, id, err);
+            free(acct);
+        }
         return rc;
     }
     rc = cg_store_fx_receipt_known(c->s->db, key, id, err);

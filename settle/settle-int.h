@@ -129,6 +129,8 @@ struct fx_entry {
     long line;
     char *key;     /* entry reference: unique in the file, a bank entry's in its account */
     char *account; /* its statement's account (camt); NULL: the file's */
+    /* the whole text of the statement's Acct/Id/Othr when it holds more than the Id (camt) */
+    char *account_old;
     int out;
     char currency[4];
     int64_t gross, fee, net;

@@ -7,7 +7,7 @@
 # file, line and field. An entry of a one-account file keeps the identity it always had. The
 # account of Acct/Id/Othr is its Id alone, whatever scheme or issuer is beside it, so such an
 # entry's MT940 twin is known; a database holding the keys the whole Othr gave before is
-# rewritten (settle migration 9).
+# rewritten (settle migration 9), and a key it cannot take apart is still found.
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
 
@@ -299,4 +299,31 @@ orders
 check "O2 20.00 COLLECTED, not counted twice" \
     [ "$(col O2 collected) $(col O2 state)" = "20.00 COLLECTED" ]
 check "EUR 138.00 held: 118.00 and 20.00 on 2026-11-06 once" [ "$(held)" = "138.00" ]
+
+# ---- an entry recorded before from an Othr written with nothing between its elements: the
+# whole Othr gave the account 12345678BBAN, which migration 9 cannot take apart (no whitespace),
+# so that key stays; the statement downloaded again is known by it all the same
+othr "$T/othr-0107.xml" 2026-11-07 OTHR-3 NOTPROVIDED 10.00 "$SCHEME"
+sed 's/^ *//' "$T/othr-0107.xml" | tr -d '\n' >"$T/othr-compact.xml"
+check "the file on one line, Othr without whitespace" \
+    grep -q "<Othr><Id>$OTHR_ACCT</Id><SchmeNm><Cd>BBAN</Cd></SchmeNm></Othr>" "$T/othr-compact.xml"
+expect_rc 0 "the statement with a compact Othr" cg settle import "$T/othr-compact.xml"
+check "its key holds the account 12345678" \
+    [ "$(keys "entry_key LIKE '%:OTHR-3'")" = "camt::$OTHR_ACCT:OTHR-3/EUR/1000/0/1000" ]
+sql "DROP TRIGGER fx_receipt_append_only_u;
+UPDATE fx_receipt SET entry_key = 'camt::${OTHR_ACCT}BBAN:OTHR-3' WHERE entry_key LIKE '%:OTHR-3';
+CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt
+  BEGIN SELECT RAISE(ABORT, 'receipts are immutable'); END;
+UPDATE store_modules SET version = 8 WHERE module = 'settle';" || fail "the key and schema made old"
+N=$(receipts)
+sed 's/MSG-OTHR-3/MSG-OTHR-3-AGAIN/' "$T/othr-compact.xml" >"$T/othr-compact-again.xml"
+expect_rc 0 "the statement downloaded again, after the upgrade" cg settle import "$T/othr-compact-again.xml"
+check "its entry known" grep -q \
+    'othr-compact-again.xml: camt.053, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+check "the key left as it was" \
+    [ "$(keys "entry_key LIKE '%:OTHR-3'")" = "camt::${OTHR_ACCT}BBAN:OTHR-3/EUR/1000/0/1000" ]
+check "the other keys as migration 9 left them" \
+    [ "$(keys "entry_key LIKE '%:OTHR-_'")" = "camt::$OTHR_ACCT:OTHR-1/EUR/3000/0/3000 camt::$OTHR_ACCT:OTHR-2/EUR/2000/0/2000 camt::${OTHR_ACCT}BBAN:OTHR-3/EUR/1000/0/1000" ]
+check "no receipt recorded again" [ "$(receipts)" -eq "$N" ]
+check "EUR 148.00 held: 138.00 and 10.00 on 2026-11-07 once" [ "$(held)" = "148.00" ]
 finish
