@@ -7,7 +7,10 @@
  * spool-plan.c: CEB303 always; CEB403 once payment data is present and the seller's payments
  * come from the shop; CEB505 and CEB603 once shipment data is present):
  *   no document yet                      -> version 1, appType 1 (add)
- *   same content hash                    -> nothing
+ *   same content hash                    -> nothing, unless the port refused the current
+ *                                           version before storing it (transport, CEB900,
+ *                                           negative code) and another input file declared
+ *                                           it: then declared again as below
  *   changed, state up to review/rejected -> next version, appType 2 (modify), same business key;
  *                                           appType 1 (add) when the port refused every version
  *                                           (CEB900, negative code) or the transport did
@@ -47,6 +50,8 @@ struct doc_row {
     char hash[65];
     char *pre_no, *invt_no;
     bool ep_stored; /* some version may be stored at the electronic port */
+    bool refused;   /* the current version was refused before the port stored it */
+    int64_t file;   /* the input file the current version came from */
 };
 
 /*
@@ -152,6 +157,8 @@ static int doc_row_add(const struct cg_store_doc *d, void *vctx)
     r->version = d->version;
     r->state = cg_doc_state_parse(d->state);
     r->ep_stored = d->ep_stored;
+    r->refused = d->refused;
+    r->file = d->input_file;
     cg_strlcpy(r->hash, d->content_hash, sizeof(r->hash));
     r->pre_no = cg_strdup(d->pre_no);
     r->invt_no = cg_strdup(d->invt_no);
@@ -302,7 +309,11 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
             continue;
         dk->content_hash(o, h);
         cur = row_of(rows, nrows, dk->msg_type);
-        if (cur != NULL && strcmp(cur->hash, h) == 0)
+        /*
+         * The port has nothing of a version it refused before storing it: another file (or the
+         * same dropped again) declares it again. The file that declared it, resumed, does not.
+         */
+        if (cur != NULL && strcmp(cur->hash, h) == 0 && !(cur->refused && cur->file != b->file_id))
             continue;
         if (cur != NULL && cur->state > CG_DOC_REVIEW && cur->state != CG_DOC_REJECTED) {
             reject_concluded(b, bo, dk->msg_type, cur->state);
@@ -730,8 +741,8 @@ static int add_reader_reject(struct batch *b, const char *msg)
  * Find or make the file's row: *resumed when the same file (same inode) was taken before; dup
  * is set to its outcome when it had finished, or to "same content as ..." for a new copy of a
  * file done without rejected orders (recorded as a duplicate). A copy of a file some of whose
- * orders were rejected is read again: declared orders are unchanged, the others get another
- * chance.
+ * orders were rejected, or some of whose documents the port refused before storing them, is
+ * read again: declared orders are unchanged, the others get another chance.
  */
 static int file_row(struct cg_spool *sp, const char *seller, const char *name,
                     const char *active_name, const struct stat *stt, const char *sha, bool fresh,

@@ -104,6 +104,18 @@ extern const struct cg_store_schema cg_store_schema_refund;
     "NOT (d.state IN ('released', 'closed', 'cancelled', 'returned', 'rejected') OR "              \
     "(d.msg_type <> 603 AND d.state IN ('accepted', 'concluded')))"
 
+/*
+ * A document d whose current version the electronic port refused before storing it: rejected by
+ * the transport, a CEB900 or a negative code, and no receipt with a positive status (stored,
+ * declaring, ..., customs' own 100) for that version. Nothing of it is at the port, so the same
+ * content may go out again; a refusal by customs after storing is not this.
+ */
+#define STORE_DOC_REFUSED                                                                          \
+    "(d.state = 'rejected' AND NOT EXISTS (SELECT 1 FROM messages m JOIN receipts r ON "           \
+    "r.message_id = m.id WHERE m.document_id = d.id AND m.version = d.version AND "                \
+    "r.msg_type <> 900 AND CAST(r.status AS INTEGER) > 0 AND "                                     \
+    "r.outcome IN ('applied', 'duplicate', 'late')))"
+
 /* SQL of each statement (store-sql.c). */
 extern const char *const store_sql[S_N];
 

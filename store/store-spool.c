@@ -322,6 +322,8 @@ static void doc_of(sqlite3_stmt *s, struct cg_store_doc *d)
     d->invt_no = store_col(s, 12);
     d->updated_at = text_or_empty(s, 13);
     d->ep_stored = sqlite3_column_int(s, 14) != 0;
+    d->refused = sqlite3_column_int(s, 15) != 0;
+    d->input_file = sqlite3_column_int64(s, 16);
 }
 
 int cg_store_order_docs(struct cg_store *st, int64_t order_id,

@@ -13,9 +13,12 @@ const char *const store_sql[S_N] = {
                          "active_name = ?2 AND sha256 = ?3 AND inode = ?4 AND (outcome = "
                          "'active' OR (outcome IN ('done', 'failed') AND finished_at >= ?5)) "
                          "ORDER BY id DESC LIMIT 1",
-    [S_FILE_SAME_CONTENT] = "SELECT name, taken_at FROM input_files WHERE seller = ?1 AND "
-                            "sha256 = ?2 AND outcome = 'done' AND orders_rejected = 0 "
-                            "ORDER BY id LIMIT 1",
+    [S_FILE_SAME_CONTENT] = "SELECT name, taken_at FROM input_files f WHERE seller = ?1 AND "
+                            "sha256 = ?2 AND outcome = 'done' AND orders_rejected = 0 AND "
+                            "NOT EXISTS (SELECT 1 FROM file_orders fo JOIN orders o ON "
+                            "o.seller = fo.seller AND o.order_no = fo.order_no JOIN documents d "
+                            "ON d.order_id = o.id WHERE fo.input_file = f.id AND fo.held = 0 "
+                            "AND " STORE_DOC_REFUSED ") ORDER BY id LIMIT 1",
     [S_FILE_ADD] = "INSERT INTO input_files(seller, name, active_name, size, sha256, inode, "
                    "outcome, reason, taken_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                    "?8, ?9, CASE WHEN ?7 = 'active' THEN NULL ELSE ?9 END)",
@@ -43,14 +46,18 @@ const char *const store_sql[S_N] = {
                       "(?2 IS NULL OR seller = ?2) ORDER BY id",
     [S_FILE_MESSAGES] = "SELECT count(*), coalesce(sum(state = 'queued'), 0) FROM messages "
                         "WHERE input_file = ?1",
-    [S_ORDER_FIND] = "SELECT id, hash FROM orders WHERE seller = ?1 AND order_no = ?2",
-    [S_ORDER_DOCS] = "SELECT id, order_id, msg_type, business_key, version, guid, app_type, "
-                     "content_hash, state, status, status_info, pre_no, invt_no, updated_at, "
-                     "EXISTS (SELECT 1 FROM messages m WHERE m.document_id = documents.id AND "
-                     "(m.state <> 'rejected' OR EXISTS (SELECT 1 FROM receipts r WHERE "
-                     "r.message_id = m.id AND r.msg_type <> 900 AND CAST(r.status AS INTEGER) > 0 "
-                     "AND r.outcome IN ('applied', 'duplicate', 'late')))) "
-                     "FROM documents WHERE order_id = ?1 ORDER BY msg_type",
+    [S_ORDER_FIND] = "SELECT id, CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE "
+                     "d.order_id = orders.id AND " STORE_DOC_REFUSED ") THEN '' ELSE hash END "
+                     "FROM orders WHERE seller = ?1 AND order_no = ?2",
+    [S_ORDER_DOCS] =
+        "SELECT id, order_id, msg_type, business_key, version, guid, app_type, "
+        "content_hash, state, status, status_info, pre_no, invt_no, updated_at, "
+        "EXISTS (SELECT 1 FROM messages m WHERE m.document_id = d.id AND "
+        "(m.state <> 'rejected' OR EXISTS (SELECT 1 FROM receipts r WHERE "
+        "r.message_id = m.id AND r.msg_type <> 900 AND CAST(r.status AS INTEGER) > 0 "
+        "AND r.outcome IN ('applied', 'duplicate', 'late')))), " STORE_DOC_REFUSED
+        ", (SELECT m.input_file FROM messages m WHERE m.document_id = d.id AND "
+        "m.version = d.version) FROM documents d WHERE order_id = ?1 ORDER BY msg_type",
     [S_ORDER_PUT] = "INSERT INTO orders(seller, order_no, hash, first_file, last_file, line, "
                     "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?6) "
                     "ON CONFLICT(seller, order_no) DO UPDATE SET hash = ?3, last_file = ?4, "

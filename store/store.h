@@ -160,7 +160,8 @@ int cg_store_file_messages(struct cg_store *st, int64_t id, long *total, long *q
 
 /* ------------------------------------------------------------------ orders and documents */
 
-/* An order's id and content hash (hash: 65 bytes). */
+/* An order's id and content hash (hash: 65 bytes); "" when a document of it was refused by the
+ * electronic port before it stored it, so that a planner looks at each document again. */
 int cg_store_order_find(struct cg_store *st, const char *seller, const char *order_no, int64_t *id,
                         char hash[65], struct cg_err *err);
 
@@ -179,6 +180,11 @@ struct cg_store_doc {
      * one that a receipt with a positive status answered. False when every version was
      * refused at the port (CEB900, a negative code) or by the transport: the next is an add. */
     bool ep_stored;
+    /* Whether the current version was refused before the electronic port stored it (by the
+     * transport, a CEB900 or a negative code, no positive receipt): the port has nothing of it,
+     * so the same content is declared again. Not set for a refusal by customs (100). */
+    bool refused;
+    int64_t input_file; /* the input file the current version was declared from; 0: none */
 };
 /* The documents of an order, by message type. */
 int cg_store_order_docs(struct cg_store *st, int64_t order_id,

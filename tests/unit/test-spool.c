@@ -892,7 +892,7 @@ static void test_key_unopenable_for_now(void **state)
     assert_int_equal(mkdir(inb, 0750), 0);
     assert_int_equal(cg_fs_write_atomic(inb, "b.csv", orders, sizeof(orders) - 1, &err), CG_OK);
     hook = no_fd_left;
-    hook_sql = "SELECT id, hash FROM orders WHERE seller";
+    hook_sql = "FROM orders WHERE seller = ?1 AND order_no";
     cg_err_clear(&err);
     rc = cg_spool_run(f.sp, &err);
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &nofile_saved), 0);

@@ -994,7 +994,7 @@ static const struct {
     {"receipt file already applied", "FROM receipt_files", read_receipt_file, CG_OK},
     {"message of a receipt", "FROM messages m JOIN documents", read_receipt_target, CG_ENOTFOUND},
     {"order look-up", "FROM orders WHERE seller", read_order, CG_OK},
-    {"documents of an order", "FROM documents WHERE order_id", read_docs, CG_OK},
+    {"documents of an order", "FROM documents d WHERE order_id", read_docs, CG_OK},
     {"file being resumed", "AND inode", read_resumable, CG_ENOTFOUND},
     {"file with the same content", "outcome = 'done'", read_same_content, CG_ENOTFOUND},
     {"staged messages (recovery)", "WHERE staged = 1", read_staged, CG_OK},
