@@ -48,7 +48,8 @@ struct fx_view {
     char order_no[64];
     char currency[4];
     int64_t declared;
-    char export_on[CG_DAY_LEN];
+    char export_on[CG_DAY_LEN];       /* release day, China date */
+    char released_utc_on[CG_DAY_LEN]; /* the UTC day of the release instant */
     struct cg_fx_sums sums;
     int64_t expected;          /* declared - returned */
     int64_t collected;         /* principal + fees - refunds */

@@ -256,6 +256,11 @@ static int gains_rows(struct rep_ctx *c)
     return CG_OK;
 }
 
+/*
+ * The as-of day is a UTC day and the report is as at its end; the release day is a China date
+ * (UTC+8), so the release is compared as an instant: an order counts once released by the end of
+ * the as-of day, aged in UTC days from its release instant.
+ */
 static int row_aging(void *vctx, const struct fx_view *v, const struct fx_seller_conf *conf)
 {
     struct rep_ctx *c = vctx;
@@ -266,7 +271,7 @@ static int row_aging(void *vctx, const struct fx_view *v, const struct fx_seller
     (void)conf;
     if (v->state != CG_FX_AWAITING && v->state != CG_FX_PARTIAL && v->state != CG_FX_OVERDUE)
         return 0;
-    if (v->open <= 0 || fx_day_parse(v->export_on, &ex) != CG_OK || ex > c->today)
+    if (v->open <= 0 || fx_day_parse(v->released_utc_on, &ex) != CG_OK || ex > c->today)
         return 0;
     age = c->today - ex;
     k = age <= 30 ? 0 : age <= 60 ? 1 : age <= 90 ? 2 : age <= 180 ? 3 : 4;

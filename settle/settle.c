@@ -261,6 +261,7 @@ static int copy_order(void *ctx, const struct cg_fx_order *o)
     cg_strlcpy(v->currency, o->currency, sizeof(v->currency));
     v->declared = o->declared;
     cg_strlcpy(v->export_on, o->export_on, sizeof(v->export_on));
+    cg_strlcpy(v->released_utc_on, o->released_utc_on, sizeof(v->released_utc_on));
     return 0;
 }
 

@@ -189,16 +189,30 @@ int cg_store_fx_payment_declared(struct cg_store *store, long long order_id, lon
     return rc;
 }
 
-/* The release day: the first 800 or 899 on the order's inventory (CEB603), China date. */
+/*
+ * The release: the first 800 or 899 on the order's inventory (CEB603). Its day is the China
+ * date of the receipt's returnTime (YYYYMMDDhhmmss, China time, UTC+8); its instant is that
+ * time in UTC (a returnTime of a date only: the start of that China day; none: when the receipt
+ * was received).
+ */
+#define RELEASE_FROM                                                                               \
+    "FROM receipts r JOIN messages m ON m.id = r.message_id JOIN documents dc ON dc.id = "         \
+    "m.document_id WHERE dc.order_id = o.id AND dc.msg_type = 603 AND r.status IN ('800', '899')"
+#define RT_DAY                                                                                     \
+    "substr(r.return_time, 1, 4) || '-' || substr(r.return_time, 5, 2) || '-' || "                 \
+    "substr(r.return_time, 7, 2)"
 #define ORDER_SQL                                                                                  \
     "SELECT o.id, o.seller, o.order_no, d.currency, d.amount, coalesce((SELECT min(CASE WHEN "     \
-    "length(r.return_time) >= 8 THEN substr(r.return_time, 1, 4) || '-' || "                       \
-    "substr(r.return_time, 5, 2) || '-' || substr(r.return_time, 7, 2) ELSE "                      \
-    "substr(r.received_at, 1, 10) END) FROM receipts r JOIN messages m ON m.id = r.message_id "    \
-    "JOIN documents dc ON dc.id = m.document_id WHERE dc.order_id = o.id AND dc.msg_type = 603 "   \
-    "AND r.status IN ('800', '899')), '') FROM orders o JOIN fx_declared d ON d.order_id = o.id "
+    "length(r.return_time) >= 8 THEN " RT_DAY                                                      \
+    " ELSE substr(r.received_at, 1, 10) END) " RELEASE_FROM                                        \
+    "), ''), coalesce((SELECT min(CASE WHEN length(r.return_time) >= 14 THEN "                     \
+    "datetime(" RT_DAY " || ' ' || substr(r.return_time, 9, 2) || ':' || "                         \
+    "substr(r.return_time, 11, 2) || ':' || substr(r.return_time, 13, 2), '-8 hours') WHEN "       \
+    "length(r.return_time) >= 8 THEN datetime(" RT_DAY ", '-8 hours') ELSE "                       \
+    "coalesce(datetime(r.received_at), substr(r.received_at, 1, 10)) END) " RELEASE_FROM "), '') " \
+    "FROM orders o JOIN fx_declared d ON d.order_id = o.id "
 
-/* The first six columns of an ORDER_SQL row. */
+/* The first seven columns of an ORDER_SQL row. */
 static void order_of_row(sqlite3_stmt *st, struct cg_fx_order *o)
 {
     memset(o, 0, sizeof(*o));
@@ -208,6 +222,7 @@ static void order_of_row(sqlite3_stmt *st, struct cg_fx_order *o)
     cg_strlcpy(o->currency, col_text(st, 3), sizeof(o->currency));
     o->declared = sqlite3_column_int64(st, 4);
     cg_strlcpy(o->export_on, col_text(st, 5), sizeof(o->export_on));
+    cg_strlcpy(o->released_utc_on, col_text(st, 6), sizeof(o->released_utc_on));
 }
 
 static int each_order(struct cg_db *db, sqlite3_stmt *st, cg_fx_order_fn fn, void *ctx, long *n,
@@ -393,16 +408,16 @@ int cg_store_fx_orders_sums_each(struct cg_store *store, cg_fx_order_sums_fn fn,
         struct cg_fx_sums s;
         order_of_row(st, &o);
         memset(&s, 0, sizeof(s));
-        s.principal = sqlite3_column_int64(st, 6);
-        s.fees = sqlite3_column_int64(st, 7);
-        s.refunds = sqlite3_column_int64(st, 8);
-        s.pending_cross = sqlite3_column_int(st, 9);
-        s.cross = sqlite3_column_int(st, 10);
-        s.returned = sqlite3_column_int64(st, 11);
-        s.explained = sqlite3_column_int64(st, 12);
-        s.deemed = sqlite3_column_int(st, 13);
-        s.uncollectible = sqlite3_column_int(st, 14);
-        s.credit_filed = sqlite3_column_int(st, 15);
+        s.principal = sqlite3_column_int64(st, 7);
+        s.fees = sqlite3_column_int64(st, 8);
+        s.refunds = sqlite3_column_int64(st, 9);
+        s.pending_cross = sqlite3_column_int(st, 10);
+        s.cross = sqlite3_column_int(st, 11);
+        s.returned = sqlite3_column_int64(st, 12);
+        s.explained = sqlite3_column_int64(st, 13);
+        s.deemed = sqlite3_column_int(st, 14);
+        s.uncollectible = sqlite3_column_int(st, 15);
+        s.credit_filed = sqlite3_column_int(st, 16);
         if ((rc = fn(ctx, &o, &s)) != 0)
             break;
     }

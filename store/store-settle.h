@@ -27,9 +27,10 @@ struct cg_fx_order {
     long long id;       /* orders.id */
     const char *seller; /* '' for the default seller */
     const char *order_no;
-    char currency[4];   /* ISO letters of the declared amount */
-    int64_t declared;   /* goods + freight + insurance as declared, minor units */
-    char export_on[11]; /* YYYY-MM-DD customs released the inventory, "" when not yet */
+    char currency[4];         /* ISO letters of the declared amount */
+    int64_t declared;         /* goods + freight + insurance as declared, minor units */
+    char export_on[11];       /* YYYY-MM-DD customs released the inventory, "" when not yet */
+    char released_utc_on[11]; /* the UTC day of that release (returnTime is China time) */
 };
 
 struct cg_fx_declared {

@@ -60,9 +60,9 @@ static long long scalar(struct cg_store *db, const char *sql)
     return v;
 }
 
-/* An order declared in cur for amount (minor units), released on day (YYYYMMDD). */
-static void add_order(struct cg_store *db, int i, const char *cur, long long amount,
-                      const char *day)
+/* An order declared in cur for amount (minor units), released at return_time (China time). */
+static void add_order_at(struct cg_store *db, int i, const char *cur, long long amount,
+                         const char *return_time)
 {
     char sql[2048];
     snprintf(sql, sizeof(sql),
@@ -77,10 +77,18 @@ static void add_order(struct cg_store *db, int i, const char *cur, long long amo
              "file_name, sha256, size, state, created_at) VALUES (%d, %d, 1, 'G%d', 603, 1, "
              "'f%d', 's', 1, 'released', 'x');"
              "INSERT INTO receipts(received_at, file_name, msg_type, guid, status, return_time, "
-             "message_id, outcome) VALUES ('x', 'r', 604, 'G%d', '800', '%s120000000', %d, "
-             "'applied');",
-             i, i, i, cur, amount, i, i, i, i, i, i, i, i, i, day, i);
+             "message_id, outcome) VALUES ('x', 'r', 604, 'G%d', '800', '%s', %d, 'applied');",
+             i, i, i, cur, amount, i, i, i, i, i, i, i, i, i, return_time, i);
     exec(db, sql);
+}
+
+/* An order declared in cur for amount (minor units), released on day (YYYYMMDD) at noon. */
+static void add_order(struct cg_store *db, int i, const char *cur, long long amount,
+                      const char *day)
+{
+    char rt[32];
+    snprintf(rt, sizeof(rt), "%s120000000", day);
+    add_order_at(db, i, cur, amount, rt);
 }
 
 static int setup(void **state)
@@ -551,6 +559,52 @@ static void check_invariants(struct fix *f, int step)
     cg_table_free(t);
 }
 
+/* The cell of column col in the row whose first cell is key ("" when there is none). */
+static const char *table_cell(const struct cg_table *t, const char *key, const char *col)
+{
+    size_t r, c;
+
+    for (c = 0; c < t->ncols && strcmp(t->cols[c], col) != 0; c++)
+        ;
+    for (r = 0; c < t->ncols && r < t->nrows; r++) {
+        if (strcmp(t->cells[r * t->ncols], key) == 0)
+            return t->cells[r * t->ncols + c];
+    }
+    return "";
+}
+
+/*
+ * Aging as of a UTC day counts an order released by the end of that day, though its China
+ * release date is the next day, and ages it from its release instant in UTC days:
+ * T1 released 2026-03-10 02:00 China = 2026-03-09 18:00 UTC: 0 days on 2026-03-09;
+ * T2 released 2026-01-08 03:00 China = 2026-01-07 19:00 UTC: 24 + 28 + 9 = 61 days (61-90);
+ * T3 released 2026-03-10 10:00 China = 2026-03-10 02:00 UTC: after 2026-03-09, not counted.
+ */
+static void test_aging_release_china_time(void **state)
+{
+    struct fix *f = *state;
+    struct cg_table *t = NULL;
+    struct cg_err err;
+
+    add_order_at(f->db, 1, "USD", 12345, "20260310020000");
+    add_order_at(f->db, 2, "USD", 5000, "20260108030000000");
+    add_order_at(f->db, 3, "USD", 700, "20260310100000");
+    assert_int_equal(cg_settle_report(f->s, CG_FXR_AGING, "2026-03-09", &t, &err), CG_OK);
+    assert_int_equal(t->nrows, 1);
+    assert_string_equal(table_cell(t, "USD", "0-30"), "123.45");
+    assert_string_equal(table_cell(t, "USD", "31-60"), "0.00");
+    assert_string_equal(table_cell(t, "USD", "61-90"), "50.00");
+    assert_string_equal(table_cell(t, "USD", "total"), "173.45");
+    assert_string_equal(table_cell(t, "USD", "orders"), "2");
+    cg_table_free(t);
+    /* the release day shown and the deadlines stay the China date */
+    assert_int_equal(cg_settle_report(f->s, CG_FXR_ORDERS, "2026-03-09", &t, &err), CG_OK);
+    assert_string_equal(table_cell(t, "T1", "released"), "2026-03-10");
+    assert_string_equal(table_cell(t, "T1", "tax_deadline"), "2027-04-30");
+    assert_string_equal(table_cell(t, "T2", "released"), "2026-01-08");
+    cg_table_free(t);
+}
+
 static long long held(struct fix *f, const char *cur)
 {
     char sql[512];
@@ -731,6 +785,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_conversion_rounding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aging_release_china_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_currency_rounding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_database_refuses_over_allocation, setup, teardown),
         cmocka_unit_test(test_mt940_amounts),
