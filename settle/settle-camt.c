@@ -240,6 +240,26 @@ static int same_account(const char *a, const char *b)
 }
 
 /*
+ * Whether entry n is coded as the bank's own charge: the sub-family of its bank transaction
+ * code (BkTxCd/Domn/Fmly/SubFmlyCd, of the entry, else of its first transaction) is CHRG
+ * (charges), FEES or COMM (commission), as an account's monthly fee (ACMT/MDOP/CHRG) is.
+ */
+static int coded_charge(xmlNodePtr n)
+{
+    xmlNodePtr c = path(child(n, "BkTxCd"), "Domn", "Fmly", "SubFmlyCd");
+    char *code;
+    int yes;
+
+    if (c == NULL)
+        c = path(child(path(n, "NtryDtls", "TxDtls", NULL), "BkTxCd"), "Domn", "Fmly", "SubFmlyCd");
+    code = text(c);
+    yes = code != NULL &&
+          (strcmp(code, "CHRG") == 0 || strcmp(code, "FEES") == 0 || strcmp(code, "COMM") == 0);
+    free(code);
+    return yes;
+}
+
+/*
  * Entry n of the statement of account (NULL: the statement names none, a problem already);
  * account_old as a cebgate from before took it, when it differs (else NULL).
  */
@@ -298,6 +318,7 @@ static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account, const c
         bad = 1;
     }
     e->out = ind != NULL && strcmp(ind, "DBIT") == 0;
+    e->charge = e->out && coded_charge(n);
     if (amount_of(p, child(n, "Amt"), e->key, "Amt", e->currency, &e->net) != CG_OK)
         bad = 1;
     dt = child(n, "BookgDt");

@@ -826,6 +826,7 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
         r.entry_key = key;
         r.line = e->line;
         r.out = e->out;
+        r.charge = e->charge;
         cg_strlcpy(r.currency, e->currency, sizeof(r.currency));
         r.gross = e->gross;
         r.fee = e->fee;

@@ -133,6 +133,7 @@ struct fx_entry {
     /* the whole text of the statement's Acct/Id/Othr when it holds more than the Id (camt) */
     char *account_old;
     int out;
+    int charge; /* out, and the bank codes it as its own charge (account fee, commission) */
     char currency[4];
     int64_t gross, fee, net;
     char booked_on[CG_DAY_LEN], value_on[CG_DAY_LEN];

@@ -64,6 +64,7 @@ struct rcpt {
     long long id;
     char seller[64];
     int out;
+    int charge;   /* the bank's own charge: no order's money, never matched */
     int fee_back; /* its fee is one given back with the refund (fx_fee_given_back) */
     char currency[4];
     int64_t net, fee, left, fee_left;
@@ -80,6 +81,7 @@ static int take_receipt(void *ctx, const struct cg_fx_receipt *r)
     x->id = r->id;
     cg_strlcpy(x->seller, r->seller, sizeof(x->seller));
     x->out = r->out;
+    x->charge = r->charge;
     x->fee_back = fx_fee_given_back(r);
     cg_strlcpy(x->currency, r->currency, sizeof(x->currency));
     x->net = r->net;
@@ -569,7 +571,7 @@ static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_
         rc = match_lines(s, x, &ll, made, err);
         goto done;
     }
-    if (rc != CG_OK)
+    if (rc != CG_OK || x->charge)
         goto done;
     /*
      * 1: the order numbers in its references, else the orders whose payment numbers are there,

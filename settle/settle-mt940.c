@@ -244,7 +244,7 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
     size_t n = strcspn(s, "\n"), i = 0, k;
     const char *sup = s[n] == '\n' ? s + n + 1 : "";
     char value_on[CG_DAY_LEN], booked_on[CG_DAY_LEN];
-    char mark[3] = "", cref[20] = "", bref[20] = "", key[64];
+    char mark[3] = "", cref[20] = "", bref[20] = "", key[64], type[4] = "";
     int64_t amount = 0, fee = 0;
     struct fx_entry *e;
     struct cg_buf refs;
@@ -287,6 +287,7 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
         isalnum((unsigned char)s[i + 2]) && isalnum((unsigned char)s[i + 3])) {
         const char *r = s + i + 4, *end = s + n, *sl = NULL;
         const char *q;
+        memcpy(type, s + i + 1, 3);
         for (q = r; q + 1 < end; q++) {
             if (q[0] == '/' && q[1] == '/') {
                 sl = q;
@@ -336,6 +337,8 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
         return CG_ENOMEM;
     e->line = f->line;
     e->out = strcmp(mark, "D") == 0 || strcmp(mark, "RC") == 0;
+    /* transaction type CHG (charges and other expenses) or COM (commission): the bank's own */
+    e->charge = e->out && (strcmp(type, "CHG") == 0 || strcmp(type, "COM") == 0);
     cg_strlcpy(e->currency, st->cur, sizeof(e->currency));
     e->net = amount;
     e->fee = fee;

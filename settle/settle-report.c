@@ -351,6 +351,9 @@ static int rec_receipt(void *vctx, const struct cg_fx_receipt *r)
         /* the buyer gets the gross; the fee given back with it lowers the fees */
         cs->v[2] -= r->fee;
         cs->v[3] += r->gross;
+    } else if (r->charge) {
+        /* the bank's own charge (an account fee): a fee of the account, nobody's refund */
+        cs->v[2] += r->net;
     } else if (r->out) {
         /* a bank's transfer: the amount debited went out, its charges are the bank's */
         cs->v[3] += r->net;

@@ -327,9 +327,17 @@ static const char settle_step_9[] =
     "  BEGIN SELECT RAISE(ABORT, 'receipts are immutable'); END;"
     "DROP TABLE temp.fx_receipt_othr;";
 
+/*
+ * 10: an outgoing bank entry the bank codes as its own charge (camt BkTxCd sub-family CHRG,
+ * FEES or COMM; MT940 transaction type CHG or COM) is marked charge = 1: money the bank took,
+ * not a refund to a buyer. Entries recorded before keep 0.
+ */
+static const char settle_step_10[] =
+    "ALTER TABLE fx_receipt ADD COLUMN charge INTEGER NOT NULL DEFAULT 0 CHECK (charge IN (0, 1));";
+
 static const char *const settle_steps[] = {
     settle_step_1, settle_step_2, settle_step_3, settle_step_4, settle_step_5,
-    settle_step_6, settle_step_7, settle_step_8, settle_step_9,
+    settle_step_6, settle_step_7, settle_step_8, settle_step_9, settle_step_10,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

@@ -485,8 +485,9 @@ int cg_store_fx_receipt_add(struct cg_store *store, const struct cg_fx_receipt *
     int rc = prep(
         store,
         "INSERT INTO fx_receipt(statement_id, seller, entry_key, line, direction, "
-        "currency, gross, fee, net, booked_on, value_on, reference, remitter, "
-        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, " NOW_SQL ")",
+        "currency, gross, fee, net, booked_on, value_on, reference, remitter, charge, "
+        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, " NOW_SQL
+        ")",
         &st, err);
 
     if (rc != CG_OK)
@@ -504,6 +505,7 @@ int cg_store_fx_receipt_add(struct cg_store *store, const struct cg_fx_receipt *
     bind_text(st, 11, r->value_on);
     bind_text(st, 12, r->reference);
     bind_text(st, 13, r->remitter);
+    sqlite3_bind_int(st, 14, r->out && r->charge);
     rc = run(db, st, "record receipt", err);
     if (rc == CG_OK)
         *id = sqlite3_last_insert_rowid(cg_db_handle(db));
@@ -572,7 +574,8 @@ int cg_store_fx_entry_known_any(struct cg_store *store, const char *kind, const 
     "coalesce(sum(CASE WHEN a.kind = 'PRINCIPAL' THEN a.amount_rcpt END), 0), "                    \
     "coalesce(sum(CASE WHEN a.kind IN ('FEE_NETTED', 'FEE_REVERSED') THEN a.amount_rcpt END), "    \
     "0), "                                                                                         \
-    "coalesce(sum(CASE WHEN a.kind = 'REFUND_OUT' THEN a.amount_rcpt END), 0) FROM fx_receipt r "  \
+    "coalesce(sum(CASE WHEN a.kind = 'REFUND_OUT' THEN a.amount_rcpt END), 0), r.charge "          \
+    "FROM fx_receipt r "                                                                           \
     "LEFT JOIN fx_allocation a ON a.receipt_id = r.id AND a.removed_at IS NULL "
 
 static int each_receipt(struct cg_db *db, sqlite3_stmt *st, cg_fx_receipt_fn fn, void *ctx, long *n,
@@ -602,6 +605,7 @@ static int each_receipt(struct cg_db *db, sqlite3_stmt *st, cg_fx_receipt_fn fn,
         x.used_principal = sqlite3_column_int64(st, 14);
         x.used_fees = sqlite3_column_int64(st, 15);
         x.used_refunds = sqlite3_column_int64(st, 16);
+        x.charge = sqlite3_column_int(st, 17);
         (*n)++;
         if ((rc = fn(ctx, &x)) != 0)
             return rc;

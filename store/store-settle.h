@@ -127,6 +127,7 @@ struct cg_fx_receipt {
     const char *entry_key; /* unique: "<kind>:<account>:<entry reference>" */
     long line;             /* line in the statement file */
     int out;               /* 1: money paid out (refund to a buyer, chargeback) */
+    int charge;            /* 1: an outgoing entry the bank codes as its own charge */
     char currency[4];
     int64_t gross, fee, net; /* net = gross - fee */
     char booked_on[11], value_on[11];

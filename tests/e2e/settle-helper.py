@@ -3,10 +3,12 @@
 
   camt053 OUT ACCOUNT STMT-ID [NS]  a camt.053.001.02 statement as a bank writes it, one Ntry
                                     per stdin line "REF;CRDT|DBIT;CCY;AMOUNT;BOOKED;VALUE;
-                                    END-TO-END;REMITTANCE;DEBTOR[;BATCH]" (NS: another namespace;
-                                    a camt.054 namespace writes a notification). BATCH,
+                                    END-TO-END;REMITTANCE;DEBTOR[;BATCH[;BTC]]" (NS: another
+                                    namespace; a camt.054 namespace writes a notification). BATCH,
                                     "E2E=AMOUNT,E2E=AMOUNT...", books the entry as a batch: one
-                                    TxDtls per transaction in place of END-TO-END and AMOUNT
+                                    TxDtls per transaction in place of END-TO-END and AMOUNT;
+                                    BTC, "DOMAIN/FAMILY/SUB-FAMILY" (as ACMT/MDOP/CHRG), the
+                                    entry's bank transaction code
   bulk CAMT PAYOUT N FIRST          a camt.053 with N entries (USD, EUR, GBP; half of them
                                     credits of 34.00 paying orders FIRST.. one each, unknown
                                     payers, chargebacks) and a payout report for orders
@@ -48,7 +50,8 @@ def camt053(path, account, stmt_id, entries, ns=NS053):
     svcr.text = "BKCHCNBJ300"
     for entry in entries:
         ref, ind, ccy, amt, booked, value, e2e, ustrd, debtor = entry[:9]
-        batch = [t.split("=") for t in entry[9].split(",")] if len(entry) > 9 else [(e2e, amt)]
+        batch = [t.split("=") for t in entry[9].split(",")] if len(entry) > 9 and entry[9] \
+            else [(e2e, amt)]
         n = ET.SubElement(st, q("Ntry"))
         ET.SubElement(n, q("NtryRef")).text = ref
         ET.SubElement(n, q("Amt"), {"Ccy": ccy}).text = amt
@@ -57,6 +60,13 @@ def camt053(path, account, stmt_id, entries, ns=NS053):
         ET.SubElement(ET.SubElement(n, q("BookgDt")), q("Dt")).text = booked
         ET.SubElement(ET.SubElement(n, q("ValDt")), q("Dt")).text = value
         ET.SubElement(n, q("AcctSvcrRef")).text = ref
+        if len(entry) > 10 and entry[10]:
+            domn, fmly, sub = entry[10].split("/")
+            d = ET.SubElement(ET.SubElement(n, q("BkTxCd")), q("Domn"))
+            ET.SubElement(d, q("Cd")).text = domn
+            f = ET.SubElement(d, q("Fmly"))
+            ET.SubElement(f, q("Cd")).text = fmly
+            ET.SubElement(f, q("SubFmlyCd")).text = sub
         dtls = ET.SubElement(n, q("NtryDtls"))
         for t_e2e, t_amt in batch:
             txd = ET.SubElement(dtls, q("TxDtls"))

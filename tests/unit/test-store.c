@@ -487,8 +487,9 @@ static long long sql_value(const char *path, const char *sql)
 }
 
 /*
- * settle/'s step 6 on a database at step 5 with statements and receipts: the statements are
- * kept with their ids, the receipts still refer to them, and a statement may now be 'mt940'.
+ * settle/'s step 8 on a database at step 7 with statements and receipts: the statements are
+ * kept with their ids, the receipts still refer to them, and a statement may now be 'mt940';
+ * step 10 gives the receipts recorded before charge 0.
  */
 static void test_settle_mt940_step(void **state)
 {
@@ -500,8 +501,10 @@ static void test_settle_mt940_step(void **state)
     assert_non_null(path);
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
     cg_store_close(st);
-    /* fx_statement as steps 1 to 7 made it, with a statement and its receipt. */
+    /* fx_statement and fx_receipt as steps 1 to 7 made them, with a statement and its
+     * receipt (step 10 adds fx_receipt's charge). */
     sql_run(path,
+            "ALTER TABLE fx_receipt DROP COLUMN charge;"
             "DROP TABLE fx_statement;"
             "CREATE TABLE fx_statement (id INTEGER PRIMARY KEY, seller TEXT NOT NULL,"
             "  kind TEXT NOT NULL CHECK (kind IN ('csv', 'camt.053', 'camt.054', 'payout')),"
@@ -522,6 +525,8 @@ static void test_settle_mt940_step(void **state)
     assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_receipt r JOIN fx_statement s "
                                      "ON s.id = r.statement_id WHERE r.id = 3"),
                      1);
+    /* step 10: a receipt recorded before is no bank charge */
+    assert_int_equal(sql_value(path, "SELECT charge FROM fx_receipt WHERE id = 3"), 0);
     assert_int_equal(sql_value(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
     sql_run(path, "INSERT INTO fx_statement VALUES (8, '', 'mt940', 'm.sta', 'bb', 'M', 0, 'x');");
     free(path);
@@ -572,11 +577,12 @@ static void test_settle_othr_step(void **state)
             "(7, 3, '', 'camt::888:R7', 7, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
             "(8, 2, '', 'camt::888\n  BBAN:R7', 8, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
             "(9, 4, '', 'payout::P 1', 9, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x');"
+            "ALTER TABLE fx_receipt DROP COLUMN charge;"
             "UPDATE store_modules SET version = 8 WHERE module = 'settle';");
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
     cg_store_close(st);
     assert_int_equal(sql_value(path, "SELECT version FROM store_modules WHERE module = 'settle'"),
-                     9);
+                     cg_store_schema_settle.nsteps);
     assert_true(key_is(path, 1, "camt:a%3Ab:123:R1"));
     assert_true(key_is(path, 2, "camt::4711:C:2025:08"));
     assert_true(key_is(path, 3, "camt::DE89370400440532013000:R3"));

@@ -1,0 +1,72 @@
+#!/bin/sh
+# settle-charges.sh - an outgoing bank entry the bank codes as its own charge (camt BkTxCd
+# sub-family CHRG, FEES or COMM; MT940 transaction type CHG or COM), such as an account's
+# monthly fee, is counted in `report fx reconcile` with the fees, not as a refund to a buyer,
+# and is never matched to an order, even one its text names. An outgoing transfer to a buyer
+# stays a refund (docs/settlement.md, "Reports").
+. "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
+sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
+
+H=order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight
+{
+    echo "$H"
+    echo "C1,USD,US,USNY,0.00,TS-001,T-shirt,1,100.00,3120980105,SF Express,SF000000000601,1"
+    echo "C2,USD,US,USNY,0.00,TS-001,T-shirt,1,40.00,3120980105,SF Express,SF000000000602,1"
+} >"$W/incoming/acme/orders.csv"
+expect_rc 0 "orders declared" cg run
+release 2025-07-01 C1 C2
+expect_rc 0 "receipts release the inventories" cg run
+# rec MONTH COLUMN: the USD reconcile row of that month
+rec() {
+    python3 -c 'import csv,sys
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["currency"] == "USD" and r["month"] == sys.argv[2]:
+        print(r[sys.argv[3]]); break' "$T/rec.csv" "$@"
+}
+
+# ---- camt.053 for July: C1 and C2 paid, USD 15.00 refunded to C2's buyer, and the account's
+# monthly fee of USD 12.00 (ACMT/MDOP/CHRG, no order named).
+printf '%s\n' "BK-C1;CRDT;USD;100.00;2025-07-10;2025-07-10;C1;ORDER C1;BUYER ONE" \
+    "BK-C2;CRDT;USD;40.00;2025-07-11;2025-07-11;C2;ORDER C2;BUYER TWO" \
+    "BK-R2;DBIT;USD;15.00;2025-07-20;2025-07-20;C2;REFUND ORDER C2;" \
+    "BK-F7;DBIT;USD;12.00;2025-07-31;2025-07-31;;ACCOUNT MAINTENANCE FEE JULY;;;ACMT/MDOP/CHRG" |
+    $SHELPER camt053 "$T/july.xml" CN1200000000000000000066 STMT-JULY
+expect_rc 0 "the July statement is imported" cg settle import --seller acme "$T/july.xml"
+cg report fx reconcile --format csv >"$T/rec.csv" || fail "reconcile"
+# received 100.00 + 40.00 = 140.00; fees: the account fee 12.00; refunds: C2's 15.00;
+# net 140.00 - 12.00 - 15.00 = 113.00; difference 140.00 - 15.00 - 140.00 = -15.00;
+# ratio (140.00 - 15.00) / 140.00 = 89.2857... % = 89.29
+check "July: declared 140.00, received 140.00, fees 12.00, refunds 15.00" \
+    [ "$(rec 2025-07 declared) $(rec 2025-07 received) $(rec 2025-07 fees) $(rec 2025-07 refunds)" = "140.00 140.00 12.00 15.00" ]
+check "July: net 113.00, difference -15.00, ratio 89.29" \
+    [ "$(rec 2025-07 net) $(rec 2025-07 difference) $(rec 2025-07 ratio)" = "113.00 -15.00 89.29" ]
+check "the account fee is recorded as the bank's charge, the refund is not" \
+    [ "$(sql "SELECT group_concat(charge, ' ') FROM (SELECT charge FROM fx_receipt WHERE direction = 'out' ORDER BY id)")" = "0 1" ]
+
+# ---- MT940 for August: USD 50.00 in, USD 10.00 back to C1's buyer, USD 7.50 of charges
+# (NCHG) whose text names C1. 0.00 + 50.00 - 10.00 - 7.50 = 32.50.
+cat >"$T/aug.sta" <<'EOT'
+:20:ST250831
+:25:HSBCHKHH/400123456999
+:28C:8/1
+:60F:C250731USD0,00
+:61:2508050805CD50,00NTRFNONREF//HK250805001
+:86:DEPOSIT OWN ACCOUNT
+:61:2508120812DD10,00NTRFC1//HK250812002
+:86:REFUND TO BUYER ORDER C1
+:61:2508310831DD7,50NCHGNONREF//HK250831003
+:86:CHARGES FOR TRANSFERS ORDER C1
+:62F:C250831USD32,50
+-
+EOT
+expect_rc 0 "the August MT940 statement is imported" cg settle import --seller acme "$T/aug.sta"
+cg report fx reconcile --format csv >"$T/rec.csv" || fail "reconcile"
+# received 50.00; fees: the NCHG line 7.50; refunds: C1's 10.00; net 50.00 - 7.50 - 10.00 = 32.50
+check "August: received 50.00, fees 7.50, refunds 10.00, net 32.50" \
+    [ "$(rec 2025-08 received) $(rec 2025-08 fees) $(rec 2025-08 refunds) $(rec 2025-08 net)" = "50.00 7.50 10.00 32.50" ]
+check "the charges are not allocated to C1 though their text names it" \
+    [ "$(sql "SELECT count(*) FROM fx_allocation a JOIN fx_receipt r ON r.id = a.receipt_id WHERE r.charge = 1")" -eq 0 ]
+# C1: 100.00 collected less the 10.00 refunded = 90.00 of 100.00 (tolerance 1.00): PARTIAL
+check "C1 collected 100.00 less its buyer's refund of 10.00 only: PARTIAL" \
+    sh -c "\"$CEBGATE\" -c \"$W/cebgate.conf\" settle explain C1 --as-of 2025-08-31 | grep -q 'collected USD 90.00'"
+finish
