@@ -34,6 +34,23 @@ void cg_map_clear(struct cg_map *m, void (*free_val)(void *));
 int cg_map_put(struct cg_map *m, const char *key, void *val, bool replace);
 void *cg_map_get(const struct cg_map *m, const char *key);
 
+/*
+ * A set of the order numbers a file held, each with the line it began on. Compact, for files
+ * of millions of orders: each number is stored once in an arena, after its line, and the table
+ * holds 32-bit offsets into the arena (about 21 + the number's length bytes per order).
+ */
+struct cg_seen {
+    struct cg_buf arena; /* from offset 1: 8 bytes of line, the number, NUL */
+    uint32_t *slots;     /* 0: empty */
+    size_t n, cap;
+};
+
+void cg_seen_init(struct cg_seen *s);
+void cg_seen_clear(struct cg_seen *s);
+/* Add key begun at line: CG_OK when new; CG_EEXIST with *first, the line it was added with;
+ * CG_ENOMEM (also when the arena would pass 4 GiB). */
+int cg_seen_add(struct cg_seen *s, const char *key, long line, long *first);
+
 /* ------------------------------------------------------------------ text checks */
 
 /* Number of characters in valid UTF-8 s. */
@@ -253,6 +270,7 @@ struct cg_ob {
     const char *source;
     struct cg_order *o;
     bool failed;
+    bool reject_held;         /* the failure rejects the order even when its status holds it */
     char msg[CG_ERR_MSG_MAX]; /* "field <name>: reason" */
     const char *fail_file;    /* file the bad value is in (source, or the shipments file) */
     long fail_line;

@@ -800,8 +800,9 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
     char why[256];
     int status = cg_ob_status_of(b, why, sizeof(why));
 
-    /* An order that is not declared is not checked either: its data may be incomplete. */
-    if (status != CG_ORDER_LIVE)
+    /* An order that is not declared is not checked either: its data may be incomplete. Rows
+     * of an order apart in the file are rejected whatever their status says. */
+    if (status != CG_ORDER_LIVE && !b->reject_held)
         return finish_held(b, status, why, out, err);
     if (!b->failed && o->nlines == 0)
         cg_ob_fail(b, o->line, "sku", "the order has no lines (no row with a SKU)");

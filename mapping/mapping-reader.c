@@ -4,10 +4,12 @@
  *
  * A reader holds one CSV record or one JSON line and the order being built, never the file:
  * rows of one order are adjacent (as shops export them) and an order is handed out when the
- * next one starts. A rejected order gives CG_EREJECT with "file:line: order <no>: field
- * <name>: reason" and the reader goes on; a failure of the whole file (I/O, a header that
- * lacks a needed column, an unclosed quote) is any other code. The context owns what it loads;
- * the reader owns its descriptor and closes it.
+ * next one starts. The reader also keeps the order numbers met (struct cg_seen), so that an
+ * order met again after another one (its rows apart, or a second JSON line) is rejected
+ * instead of being taken as a second version of the first. A rejected order gives CG_EREJECT with
+ * "file:line: order <no>: field <name>: reason" and the reader goes on; a failure of the whole file
+ * (I/O, a header that lacks a needed column, an unclosed quote) is any other code. The context owns
+ * what it loads; the reader owns its descriptor and closes it.
  */
 #include "config.h"
 
@@ -157,7 +159,8 @@ struct cg_reader {
     struct cg_ob ob;
     struct cg_ob_scratch scratch;
     bool ob_active;
-    char *key; /* order number of the order being built */
+    char *key;           /* order number of the order being built */
+    struct cg_seen seen; /* every order number begun so far, with its first line */
     long orders, rejected;
     int held_rc; /* a failure of the file, returned after the order before it */
     struct cg_err held_err;
@@ -177,6 +180,7 @@ int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_
     r->m = m;
     cg_buf_init(&r->scratch.canon, SIZE_MAX / 2);
     cg_map_init(&r->scratch.jcache);
+    cg_seen_init(&r->seen);
     r->jsonl = m->profile->jsonl;
     if (r->jsonl)
         rc = cg_src_open(&r->src, fd, name, m->enc, m->max_line, err);
@@ -215,6 +219,7 @@ void cg_reader_close(struct cg_reader *r)
     else
         cg_csv_close(&r->csv);
     free(r->key);
+    cg_seen_clear(&r->seen);
     free(r->scol);
     cg_buf_free(&r->scratch.canon);
     cg_map_clear(&r->scratch.jcache, free);
@@ -345,6 +350,35 @@ static bool row_vals(struct cg_reader *r, struct cg_row *row, struct cg_vals *v)
     return any;
 }
 
+/*
+ * The order begun at line has been met before in the file: reject it, naming the line the
+ * first one began on (the first one goes on as it was read). Out of memory fails the file.
+ */
+static void once(struct cg_reader *r, const char *no, const char *field, long line)
+{
+    char shown[256];
+    long first = 0;
+    int rc;
+
+    if (*no == '\0' || r->held_rc != CG_OK)
+        return;
+    rc = cg_seen_add(&r->seen, no, line, &first);
+    if (rc == CG_ENOMEM)
+        r->held_rc = CG_ERR_SET(&r->held_err, CG_ENOMEM, "%s: out of memory", r->name);
+    if (rc != CG_EEXIST)
+        return;
+    cg_text_show(no, shown, sizeof(shown));
+    if (r->jsonl)
+        cg_ob_fail(&r->ob, line, field,
+                   "order %s is on line %ld already: one line holds the whole order", shown, first);
+    else
+        cg_ob_fail(&r->ob, line, field,
+                   "the rows of order %s must follow each other: it began at line %ld and "
+                   "another order came between",
+                   shown, first);
+    r->ob.reject_held = true;
+}
+
 static int begin(struct cg_reader *r, const struct cg_vals *v)
 {
     free(r->key);
@@ -353,6 +387,7 @@ static int begin(struct cg_reader *r, const struct cg_vals *v)
     r->ob_active = true;
     if (r->key == NULL)
         cg_ob_fail(&r->ob, v->line, "order_no", "out of memory");
+    once(r, v->v[F_ORDER_NO], v->name[F_ORDER_NO], v->line);
     return CG_OK;
 }
 
@@ -427,6 +462,11 @@ static int csv_next(struct cg_reader *r, struct cg_order **out, struct cg_err *e
             return rc;
         }
         begin(r, &v);
+        if (r->held_rc != CG_OK) {
+            if (err != NULL)
+                *err = r->held_err;
+            return r->held_rc;
+        }
         add_row(r, row, &v);
     }
 }
@@ -481,6 +521,17 @@ static int json_order(struct cg_reader *r, json_t *root, long line, struct cg_or
     cg_ob_begin(b, r->m, &r->scratch, r->name,
                 strip(r->m->profile, json_is_string(no) ? json_string_value(no) : ""), line);
     r->ob_active = true;
+    if (json_is_string(no))
+        once(r, strip(r->m->profile, json_string_value(no)), "order_no", line);
+    if (r->held_rc != CG_OK) {
+        cg_ob_discard(b);
+        r->ob_active = false;
+        free(oj);
+        free(lj);
+        if (err != NULL)
+            *err = r->held_err;
+        return r->held_rc;
+    }
     if (oj == NULL || lj == NULL) {
         cg_ob_fail(b, line, "-", "out of memory");
         goto finish;
@@ -617,6 +668,11 @@ static int jsonl_next(struct cg_reader *r, struct cg_order **out, struct cg_err 
     json_error_t jerr;
     int rc;
 
+    if (r->held_rc != CG_OK) {
+        if (err != NULL)
+            *err = r->held_err;
+        return r->held_rc;
+    }
     do {
         rc = cg_src_line(&r->src, &p, &n, err);
         if (rc != CG_OK)

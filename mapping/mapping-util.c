@@ -122,6 +122,81 @@ void *cg_map_get(const struct cg_map *m, const char *key)
     return m->keys[i] != NULL ? m->vals[i] : NULL;
 }
 
+/* ------------------------------------------------------------------ set of order numbers */
+
+void cg_seen_init(struct cg_seen *s)
+{
+    memset(s, 0, sizeof(*s));
+    /* Offsets are 32 bits: the arena stops short of 4 GiB. */
+    cg_buf_init(&s->arena, UINT32_MAX - 1);
+}
+
+void cg_seen_clear(struct cg_seen *s)
+{
+    cg_buf_free(&s->arena);
+    free(s->slots);
+    cg_seen_init(s);
+}
+
+static const char *seen_key(const struct cg_seen *s, uint32_t off)
+{
+    return s->arena.data + off + sizeof(int64_t);
+}
+
+static size_t seen_slot(const uint32_t *slots, size_t cap, const struct cg_seen *s, const char *key)
+{
+    size_t i = (size_t)hash_str(key) & (cap - 1);
+
+    while (slots[i] != 0 && strcmp(seen_key(s, slots[i]), key) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+static int seen_grow(struct cg_seen *s)
+{
+    size_t cap = s->cap == 0 ? 1024 : s->cap * 2;
+    uint32_t *slots = calloc(cap, sizeof(*slots));
+    size_t i;
+
+    if (slots == NULL)
+        return CG_ENOMEM;
+    for (i = 0; i < s->cap; i++) {
+        if (s->slots[i] != 0)
+            slots[seen_slot(slots, cap, s, seen_key(s, s->slots[i]))] = s->slots[i];
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->cap = cap;
+    return CG_OK;
+}
+
+int cg_seen_add(struct cg_seen *s, const char *key, long line, long *first)
+{
+    size_t off = s->arena.len;
+    int64_t l = line;
+    size_t i;
+
+    /* At most three quarters full: a probe stays short. */
+    if ((s->n + 1) * 4 > s->cap * 3 && seen_grow(s) != CG_OK)
+        return CG_ENOMEM;
+    i = seen_slot(s->slots, s->cap, s, key);
+    if (s->slots[i] != 0) {
+        memcpy(&l, s->arena.data + s->slots[i], sizeof(l));
+        *first = (long)l;
+        return CG_EEXIST;
+    }
+    /* Offset 0 marks an empty slot: the arena starts with a byte no entry uses. */
+    if (off == 0 && cg_buf_addc(&s->arena, '\0') != CG_OK)
+        return CG_ENOMEM;
+    off = s->arena.len;
+    if (cg_buf_add(&s->arena, &l, sizeof(l)) != CG_OK ||
+        cg_buf_add(&s->arena, key, strlen(key) + 1) != CG_OK)
+        return CG_ENOMEM;
+    s->slots[i] = (uint32_t)off;
+    s->n++;
+    return CG_OK;
+}
+
 /* ------------------------------------------------------------------ text */
 
 size_t cg_utf8_len(const char *s)

@@ -71,5 +71,71 @@ for f in header-only empty-rows; do
     check "$f.csv: run moves it to failed/, no orders in the file" \
         grep -q "no orders in the file" "$w/failed/s/$f.csv.reason"
 done
+# The rows of one order must follow each other. An order met again after another one (rows
+# NA-1, NA-2, NA-1) is rejected from the later rows on, by map and by run alike, naming the line
+# the order began on; the rows read first are the order, declared as usual (the reader streams:
+# they are gone when the later rows come). Own CSV and an Amazon export (tab-separated, the
+# order number in amazon-order-id); JSON lines hold an order per line, so a second line with
+# the same number is the same fault.
+apart() { # NAME PROFILE FILE FIELD LINE FIRST ORDER EXPECTED-ORDERS, the file in $T/$FILE
+    name=$1 profile=$2 f=$3 field=$4 line=$5 first=$6 order=$7 orders=$8
+    w=$T/apart-$name
+    mkdir -p "$w/incoming/s"
+    shop_conf "$w/cebgate.conf" "catalog = $CG_TESTDATA/mapping/catalog.csv
+shipments = $CG_TESTDATA/shop/shipments.csv
+pod = LGG
+[seller.s]
+profile = $profile"
+    cp "$T/$f" "$w/$f"
+    if [ "$profile" = jsonl ]; then
+        why="order $order is on line $first already: one line holds the whole order"
+    else
+        why="the rows of order $order must follow each other: it began at line $first and another order came between"
+    fi
+    expect_rc 1 "$name: map exits 1" sh -c "cd '$w' && '$CEBGATE' -c cebgate.conf map --seller s $f"
+    check "$name: map rejects the later rows" \
+        grep -qxF "$f:$line: order $order: field $field: $why" "$T/err"
+    check "$name: map says nothing else on stderr" \
+        [ "$(grep -vc '^cebgate map: ' "$T/err")" -eq 1 ]
+    check "$name: map prints the other orders and the first rows of $order" \
+        [ "$(sed 's/^{"order_no":"\([^"]*\)".*/\1/' "$T/out" | tr '\n' ' ')" = "$orders" ]
+    cp "$T/out" "$w/map.out"
+    cp "$w/$f" "$w/incoming/s/"
+    expect_rc 1 "$name: run exits 1" sh -c "cd '$w' && '$CEBGATE' -c cebgate.conf run --no-progress"
+    cat "$T/out" "$T/err" >"$w/run.log"
+    check "$name: run rejects the later rows" \
+        grep -qxF "s/$f:$line: order $order: field $field: $why" "$w/run.log"
+    check "$name: run takes the other orders, the file is done" \
+        grep -q "^done s/$f: $(echo $orders | wc -w) orders taken, 1 rejected, " "$w/run.log"
+    check "$name: run records the rejection at its line" [ "$(sqlite3 "$w/cebgate.db" \
+        "SELECT line, order_no FROM rejections")" = "$line|$order" ]
+    check "$name: run declares the orders map prints" [ "$(sqlite3 "$w/cebgate.db" \
+        "SELECT order_no FROM orders ORDER BY id" | tr '\n' ' ')" = "$orders" ]
+    check "$name: $order is declared once, version 1, as added" [ "$(sqlite3 "$w/cebgate.db" \
+        "SELECT d.msg_type, d.version, d.app_type FROM documents d JOIN orders o ON o.id = d.order_id
+         WHERE o.order_no = '$order' AND d.msg_type = 303")" = "303|1|1" ]
+    (cd "$w" && "$CEBGATE" -c cebgate.conf status --rejected) >"$w/rejected.out" 2>&1
+    check "$name: status --rejected lists $order with the reason" \
+        grep -qF "  order s/$order  s/$f:$line: order $order: field $field: $why" "$w/rejected.out"
+}
+printf '%s\n' order_no,currency,country,sku,qty,price NA-1,USD,US,TS-001,1,9.99 \
+    NA-2,USD,US,MUG-1,1,7.50 NA-1,USD,US,MUG-1,2,7.50 NA-1,USD,US,TOTE-1,1,20 \
+    NA-3,USD,US,TS-001,1,9.99 >"$T/apart.csv"
+apart own own apart.csv order_no 4 2 NA-1 "NA-1 NA-2 NA-3 "
+check "own: map's NA-1 is the first row alone" \
+    grep -q '^{"order_no":"NA-1".*"lines":\[{[^]]*"sku":"TS-001"[^]]*}\]' "$T/apart-own/map.out"
+a=$CG_TESTDATA/shop/amazon/all-orders-2026-10-02.txt
+# The later rows say Cancelled: they are rejected all the same, no cancellation of the order
+# that went out is recorded.
+{ sed -n 1,2p "$a"; sed -n 7p "$a"; sed -n 3p "$a" | sed 's/\tShipped\t/\tCancelled\t/'
+    sed -n 4p "$a"; } >"$T/apart.txt"
+apart amazon amazon apart.txt amazon-order-id 4 2 302-0000001-0000001 \
+    "302-0000001-0000001 302-0000004-0000004 "
+check "amazon: the cancelled later rows record no cancellation" \
+    [ "$(sqlite3 "$T/apart-amazon/cebgate.db" "SELECT count(*) FROM cancel_needed")" -eq 0 ]
+j='"currency":"USD","country":"US","lines":[{"sku":"TS-001","qty":1,"price":"9.99"}]}'
+printf '%s\n' "{\"order_no\":\"J-1\",$j" "{\"order_no\":\"J-2\",$j" "{\"order_no\":\"J-1\",$j" \
+    >"$T/apart.jsonl"
+apart jsonl jsonl apart.jsonl order_no 3 1 J-1 "J-1 J-2 "
 check "at least the 8 order files known today" [ "$n" -ge 8 ]
 finish
