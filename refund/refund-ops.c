@@ -985,7 +985,11 @@ static int clawback_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 int cg_refund_clawback_paid(struct cg_refund *r, const char *unit, const char *amount,
                             const char *day, struct cg_err *err)
 {
-    return unit_op(r, clawback_tx, unit, amount, NULL, NULL, day != NULL ? day : r->today, err);
+    if (day == NULL)
+        day = r->today;
+    if (!rf_day_ok(day))
+        return CG_ERR_SET(err, CG_EINVAL, "refund clawback: '%s' is not a day", day);
+    return unit_op(r, clawback_tx, unit, amount, NULL, NULL, day, err);
 }
 
 static int reclaimed_tx(struct cg_store *db, void *ctx, struct cg_err *err)

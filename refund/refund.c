@@ -151,6 +151,16 @@ void cg_refund_qty_format(int64_t qty_m, char *buf, size_t size)
 
 /* ------------------------------------------------------------------ days */
 
+static int days_in_month(int y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return d[m - 1];
+}
+
+/* strptime() takes any day of the month up to 31: 2025-02-30 is checked here. */
 int rf_day_ok(const char *day)
 {
     struct tm tm;
@@ -160,16 +170,8 @@ int rf_day_ok(const char *day)
         return 0;
     memset(&tm, 0, sizeof(tm));
     end = strptime(day, "%Y-%m-%d", &tm);
-    return end != NULL && *end == '\0';
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return d[m - 1];
+    return end != NULL && *end == '\0' &&
+           tm.tm_mday <= days_in_month(tm.tm_year + 1900, tm.tm_mon + 1);
 }
 
 void rf_add_months(const char *day, long months, char *out)

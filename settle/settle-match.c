@@ -923,7 +923,7 @@ int cg_settle_rate_set(struct cg_settle *s, const char *currency, const char *da
     if (cg_money_exponent(currency, &exp) != CG_OK)
         return CG_ERR_SET(err, CG_EREJECT, "unknown currency '%s'", currency);
     if (fx_day_parse(day, &d) != CG_OK)
-        return CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", day);
+        return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a day (YYYY-MM-DD)", day);
     if (fx_rate_parse(rate, &r, err) != CG_OK)
         return CG_EREJECT;
     memset(&c, 0, sizeof(c));
@@ -1063,7 +1063,7 @@ int cg_settle_convert(struct cg_settle *s, const char *currency, const char *amo
     if (day == NULL)
         day = s->today;
     if (fx_day_parse(day, &d) != CG_OK)
-        return CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", day);
+        return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a day (YYYY-MM-DD)", day);
     if (strcmp(currency, "CNY") == 0)
         return CG_ERR_SET(err, CG_EREJECT, "CNY is what foreign currency is settled into");
     memset(&c, 0, sizeof(c));
@@ -1185,7 +1185,7 @@ int cg_settle_tick(struct cg_settle *s, const char *as_of, struct cg_settle_tick
     if (as_of == NULL)
         as_of = s->today;
     if (fx_day_parse(as_of, &d) != CG_OK)
-        return CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", as_of);
+        return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a day (YYYY-MM-DD)", as_of);
     memset(&c, 0, sizeof(c));
     c.s = s;
     c.as_of = as_of;

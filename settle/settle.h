@@ -125,7 +125,8 @@ int cg_settle_unmatch(struct cg_settle *s, long long receipt, const char *order,
 /* Convert waiting cross-currency allocations of receipt with the stored rates. */
 int cg_settle_confirm(struct cg_settle *s, long long receipt, const char *order,
                       struct cg_err *err);
-/* CNY for one unit of currency on day (YYYY-MM-DD), with where it came from. */
+/* CNY for one unit of currency on day (YYYY-MM-DD), with where it came from; CG_EINVAL when
+ * day is not a day of the calendar. */
 int cg_settle_rate_set(struct cg_settle *s, const char *currency, const char *day, const char *rate,
                        const char *source, struct cg_err *err);
 
@@ -149,7 +150,8 @@ int cg_settle_explain(struct cg_settle *s, const char *order, const char *as_of,
 
 /*
  * Record a conversion of amount of currency to CNY at the bank's rate on day; CG_EREJECT when
- * more than the holding of that currency. reference (may be NULL) makes it once-only.
+ * more than the holding of that currency, CG_EINVAL when day is not a day of the calendar.
+ * reference (may be NULL) makes it once-only.
  */
 int cg_settle_convert(struct cg_settle *s, const char *currency, const char *amount,
                       const char *rate, const char *day, const char *reference, int64_t *cny,
@@ -170,7 +172,8 @@ struct cg_settle_tick {
     long credit_late; /* deferred-receipt reports not filed in time */
     long late;        /* orders past the internal overdue threshold */
 };
-/* Apply the deadlines as of day (NULL: today, UTC); each timer fires once per order. */
+/* Apply the deadlines as of day (NULL: today, UTC); each timer fires once per order. CG_EINVAL
+ * when as_of is not a day of the calendar. */
 int cg_settle_tick(struct cg_settle *s, const char *as_of, struct cg_settle_tick *res,
                    struct cg_err *err);
 

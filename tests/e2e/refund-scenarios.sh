@@ -70,6 +70,17 @@ check "T2 the returned part's invoice stays allocated (1000 of 1000 used)" \
     [ "$(csv_cell "$T/inv.csv" 3100251130/00012345/1 used) $(csv_cell "$T/inv.csv" 3100251130/00012345/1 status)" = "1000 used" ]
 expect_rc 1 "a clawback above what is due is refused" cg refund clawback $E1 --amount 585.01
 expect_rc 1 "returning more than was declared is refused" cg refund return $E1 901
+# A day that is not one of the calendar is a usage error (exit 2) for every verb taking a DAY,
+# and nothing changes.
+for a in "clawback $E1 --date 2025-09-31" "reclaimed $E1 --date 2025-09-31" \
+    "return $E1 1 --date 2025-09-31" "archived $E1 --note box --date 2025-09-31" \
+    "cleared 224420250000000031 2025-09-31" "mark-final $E1 --note n --date 2025-09-31" \
+    "tick --as-of 2025-09-31"; do
+    # shellcheck disable=SC2086 # the words of $a are the arguments
+    expect_rc 2 "refund $a: not a day" cg refund $a
+    check "refund $a: the day is named" grep -q "'2025-09-31' is not a day" "$T/err"
+done
+check "T2 still waits for its clawback" [ "$(unit $E1 state)" = CLAWBACK_DUE ]
 expect_rc 0 "T2 clawback repaid" cg refund clawback $E1 --date 2025-10-01
 check "T2 clawback paid" [ "$(unit $E1 state)" = CLAWBACK_PAID ]
 

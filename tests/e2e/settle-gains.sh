@@ -78,6 +78,16 @@ check "principal 44.13 and fee 1.37" \
 # ---- CNY at the customs rate and at the bank's rates
 expect_rc 0 "bank rate of 2025-03-20" cg settle rate USD 2025-03-20 7.2 --source "bank buying rate"
 expect_rc 0 "bank rate of 2025-04-10" cg settle rate USD 2025-04-10 7.05 --source "bank buying rate"
+# A day that is not one of the calendar on the command line is a usage error (exit 2), for
+# each verb that takes a DAY; nothing is recorded.
+for a in "rate USD 2025-02-30 7.1" "convert USD 10.00 --rate 7.1 --date 2025-02-30" \
+    "tick --as-of 2025-02-30"; do
+    # shellcheck disable=SC2086 # the words of $a are the arguments
+    expect_rc 2 "settle $a: not a day" cg settle $a
+    check "settle $a: the day is named" grep -qxF "cebgate: '2025-02-30' is not a day (YYYY-MM-DD)" "$T/err"
+done
+check "no rate or settlement of 2025-02-30" \
+    [ "$(sql "SELECT (SELECT count(*) FROM fx_rate WHERE on_date = '2025-02-30') + (SELECT count(*) FROM fx_settlement WHERE settled_on = '2025-02-30')")" -eq 0 ]
 # the rule, computed independently: orders (declared, release month) and what each was paid,
 # (amount, value day) per allocation; every conversion rounded half-up to the fen
 cat >"$T/expect.py" <<'EOP'
