@@ -409,6 +409,19 @@ static void intake_line(void *ctx, int what, const char *text, const struct cg_r
     }
 }
 
+const char *cg_cli_file_kind(const char *head, size_t len)
+{
+    int kind = cg_refund_sniff(head, len);
+
+    if (kind == CG_RF_INVOICES)
+        return "a purchase invoice file (docs/invoices-format.md)";
+    if (kind == CG_RF_RESULTS)
+        return "a refund results file (docs/refund.md)";
+    if (cg_settle_sniff(NULL, head, len) != CG_STMT_NONE)
+        return "a collection statement (docs/collections-format.md)";
+    return NULL;
+}
+
 int cg_cli_refund_intake(struct cg_cli_settle_ctx *c, struct cg_err *err)
 {
     struct cg_cli *cli = c->cli;

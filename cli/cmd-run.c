@@ -297,6 +297,7 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     sctx.cli = cli;
     o.intake = cg_cli_settle_intake;
     o.intake_ctx = &sctx;
+    o.file_kind = cg_cli_file_kind;
     v.intake = &sctx;
     if (rc == CG_OK)
         rc = cg_spool_open(cli->conf, &o, t, &sp, &err);

@@ -54,6 +54,7 @@ static int exec_watch(struct cg_cli *cli, int argc, char **argv)
     sctx.cli = cli;
     o.intake = cg_cli_settle_intake;
     o.intake_ctx = &sctx;
+    o.file_kind = cg_cli_file_kind;
     v.intake = &sctx;
     rc = cg_transport_new(cli->conf, &t, &err);
     if (rc == CG_OK)

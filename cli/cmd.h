@@ -103,6 +103,9 @@ struct cg_cli_settle_ctx {
  */
 int cg_cli_settle_run(struct cg_cli_settle_ctx *c, int phase, struct cg_err *err);
 int cg_cli_settle_intake(void *ctx, struct cg_err *err);
+/* The spool's file_kind hook (run, watch): what a file in incoming/SELLER/ is when run takes
+ * files like it from incoming/ itself (invoices, refund results, statements); else NULL. */
+const char *cg_cli_file_kind(const char *head, size_t len);
 
 /*
  * cancel, return and summary (cli/cmd-cancel.c): open the working directory (lock, database,

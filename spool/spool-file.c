@@ -959,6 +959,37 @@ static int pipe_init(struct pipe *pp, struct infile *f, struct cg_err *err)
 }
 
 /*
+ * The file was refused before its first order: when another module takes files like it from
+ * incoming/ itself (an invoice or result file, a statement), the reason says to drop it there.
+ */
+static void infile_other_kind(struct infile *f)
+{
+    char head[4096];
+    const char *kind;
+    long n = 0, bad = 0;
+    ssize_t got;
+    int fd;
+
+    if (f->sp->opts.file_kind == NULL || f->sel->name[0] == '\0')
+        return;
+    cg_reader_counts(f->rd, &n, &bad);
+    if (n != 0 || bad != 0)
+        return;
+    fd = openat(f->subfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    got = pread(fd, head, sizeof(head), 0);
+    close(fd);
+    if (got <= 0)
+        return;
+    kind = f->sp->opts.file_kind(head, (size_t)got);
+    if (kind != NULL)
+        snprintf(f->reason, sizeof(f->reason),
+                 "%s: this is %s, not an order file: drop it in incoming/, not incoming/%s/",
+                 f->display, kind, f->sel->name);
+}
+
+/*
  * Read every order and declare them batch by batch. A rejected order is recorded and the rest
  * goes on; a file that cannot be read on gets a reason (what was committed before stays).
  */
@@ -997,6 +1028,7 @@ static int infile_read(struct infile *f, struct pipe *pp, struct cg_err *err)
         }
         if (rrc != CG_OK && rrc != CG_EREJECT) {
             snprintf(f->reason, sizeof(f->reason), "%s", e.msg[0] ? e.msg : cg_strerror(rrc));
+            infile_other_kind(f);
             break;
         }
         sp->st.orders_read++;

@@ -215,6 +215,13 @@ struct cg_spool_opts {
      */
     int (*intake)(void *ctx, struct cg_err *err);
     void *intake_ctx;
+    /*
+     * What a file in a seller's folder is when another module takes it from incoming/ itself,
+     * from its first bytes ("a purchase invoice file"); NULL when it is none of those. Asked
+     * about a file refused before its first order, so that the reason says where it belongs.
+     * May be NULL.
+     */
+    const char *(*file_kind)(const char *head, size_t len);
 };
 
 /*

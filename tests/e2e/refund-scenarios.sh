@@ -224,6 +224,13 @@ check "it is in failed/ with every bad row in its reason" \
     [ "$(grep -c '^bad-invoices.csv:[234]: field' "$W/failed/bad-invoices.csv.reason")" = 3 ]
 check "the summary counts it as a file taken and failed" \
     grep -Fxq "summary: 1 file taken (0 done, 1 failed, 0 duplicate)" "$T/out"
+# An invoice file dropped into a seller's folder is read as orders and refused at its header:
+# the reason says what it is and where it goes.
+cp "$W/done/t3-invoices.csv" "$W/incoming/acme/invoices.csv"
+expect_rc 1 "cebgate run refuses an invoice file in incoming/acme/" cg run
+check "the reason says to drop it in incoming/" grep -Fxq \
+    "acme/invoices.csv: this is a purchase invoice file (docs/invoices-format.md), not an order file: drop it in incoming/, not incoming/acme/" \
+    "$W/failed/acme/invoices.csv.reason"
 
 # ---- a database held by another process: temporary failure, nothing written, file kept
 {
