@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -417,6 +418,34 @@ static int pipe_note(struct pipe *p, enum item_kind kind, const char *fmt, ...)
 
 static char outbuf[256 * 1024];
 
+/*
+ * A file refused before its first order that is an invoice, results or statement file: say so
+ * and name the command that imports it (run takes such files from incoming/ itself).
+ */
+static int other_kind(struct pipe *pp, struct cg_reader *r, const char *path)
+{
+    char head[4096];
+    const char *kind, *command = NULL;
+    long n = 0, bad = 0;
+    ssize_t got;
+    int fd;
+
+    cg_reader_counts(r, &n, &bad);
+    if (n != 0 || bad != 0)
+        return CG_OK;
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return CG_OK;
+    got = pread(fd, head, sizeof(head), 0);
+    close(fd);
+    if (got <= 0 || (kind = cg_cli_file_import(head, (size_t)got, &command)) == NULL)
+        return CG_OK;
+    return pipe_note(pp, IT_ERROR,
+                     "cebgate: %s: this is %s, not an order file: import it with `%s FILE`, or "
+                     "drop it in incoming/ for `cebgate run`\n",
+                     path, kind, command);
+}
+
 static int exec_map(struct cg_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -517,7 +546,8 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
                 continue;
             }
             if (rc != CG_OK) {
-                if (pipe_note(&pp, IT_ERROR, "cebgate: %s\n", err.msg) != CG_OK)
+                if (pipe_note(&pp, IT_ERROR, "cebgate: %s\n", err.msg) != CG_OK ||
+                    other_kind(&pp, r, argv[i]) != CG_OK)
                     goto nomem_file;
                 break;
             }

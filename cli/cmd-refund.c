@@ -411,15 +411,27 @@ static void intake_line(void *ctx, int what, const char *text, const struct cg_r
 
 const char *cg_cli_file_kind(const char *head, size_t len)
 {
-    int kind = cg_refund_sniff(head, len);
+    return cg_cli_file_import(head, len, NULL);
+}
 
-    if (kind == CG_RF_INVOICES)
-        return "a purchase invoice file (docs/invoices-format.md)";
-    if (kind == CG_RF_RESULTS)
-        return "a refund results file (docs/refund.md)";
-    if (cg_settle_sniff(NULL, head, len) != CG_STMT_NONE)
-        return "a collection statement (docs/collections-format.md)";
-    return NULL;
+const char *cg_cli_file_import(const char *head, size_t len, const char **command)
+{
+    int kind = cg_refund_sniff(head, len);
+    const char *what = NULL, *cmd = NULL;
+
+    if (kind == CG_RF_INVOICES) {
+        what = "a purchase invoice file (docs/invoices-format.md)";
+        cmd = "cebgate refund invoices";
+    } else if (kind == CG_RF_RESULTS) {
+        what = "a refund results file (docs/refund.md)";
+        cmd = "cebgate refund results";
+    } else if (cg_settle_sniff(NULL, head, len) != CG_STMT_NONE) {
+        what = "a collection statement (docs/collections-format.md)";
+        cmd = "cebgate settle import";
+    }
+    if (command != NULL)
+        *command = cmd;
+    return what;
 }
 
 int cg_cli_refund_intake(struct cg_cli_settle_ctx *c, struct cg_err *err)

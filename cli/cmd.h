@@ -106,6 +106,8 @@ int cg_cli_settle_intake(void *ctx, struct cg_err *err);
 /* The spool's file_kind hook (run, watch): what a file in incoming/SELLER/ is when run takes
  * files like it from incoming/ itself (invoices, refund results, statements); else NULL. */
 const char *cg_cli_file_kind(const char *head, size_t len);
+/* The same, and in *command (may be NULL) the cebgate command that imports such a file. */
+const char *cg_cli_file_import(const char *head, size_t len, const char **command);
 
 /*
  * cancel, return and summary (cli/cmd-cancel.c): open the working directory (lock, database,

@@ -71,6 +71,20 @@ for f in header-only empty-rows; do
     check "$f.csv: run moves it to failed/, no orders in the file" \
         grep -q "no orders in the file" "$w/failed/s/$f.csv.reason"
 done
+# An invoice file, a refund results file and a bank statement are not order files: map says
+# what each is and which command imports it.
+printf 'invoice_code,invoice_number,line,issued_on,seller_tax_id,item_name,spec,unit,quantity,amount_ex_vat,vat_rate,vat_amount,hs_code\n3100251130,00012345,1,2025-05-20,91310000MA1FL0XX1X,Mug,350ml,pcs,1000,65000.00,13,8450.00,\n' >"$w/inv.csv"
+cp "$CG_SRCDIR/examples/statements/lotus-camt053-2026-10-31.xml" "$w/camt.xml"
+for f in "inv.csv:a purchase invoice file (docs/invoices-format.md):cebgate refund invoices" \
+    "camt.xml:a collection statement (docs/collections-format.md):cebgate settle import"; do
+    nm=${f%%:*}
+    rest=${f#*:}
+    kind=${rest%%:*}
+    cmd=${rest#*:}
+    expect_rc 1 "$nm: map exits 1" "$CEBGATE" -c "$w/cebgate.conf" map --seller s "$w/$nm"
+    check "$nm: map says what the file is and how to import it" grep -qxF \
+        "cebgate: $w/$nm: this is $kind, not an order file: import it with \`$cmd FILE\`, or drop it in incoming/ for \`cebgate run\`" "$T/err"
+done
 # The rows of one order must follow each other. An order met again after another one (rows
 # NA-1, NA-2, NA-1) is rejected from the later rows on, by map and by run alike, naming the line
 # the order began on; the rows read first are the order, declared as usual (the reader streams:
