@@ -921,11 +921,13 @@ int cg_settle_rate_set(struct cg_settle *s, const char *currency, const char *da
     int exp;
 
     if (cg_money_exponent(currency, &exp) != CG_OK)
-        return CG_ERR_SET(err, CG_EREJECT, "unknown currency '%s'", currency);
+        return CG_ERR_SET(err, CG_EINVAL, "unknown currency '%s'", currency);
     if (fx_day_parse(day, &d) != CG_OK)
         return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a day (YYYY-MM-DD)", day);
-    if (fx_rate_parse(rate, &r, err) != CG_OK)
-        return CG_EREJECT;
+    if (fx_rate_parse(rate, &r, err) != CG_OK) {
+        err->code = CG_EINVAL;
+        return CG_EINVAL;
+    }
     memset(&c, 0, sizeof(c));
     c.s = s;
     c.currency = currency;
@@ -1057,7 +1059,9 @@ int cg_settle_convert(struct cg_settle *s, const char *currency, const char *amo
                       struct cg_err *err)
 {
     struct op_ctx c;
+    int64_t amt = 0, r = 0;
     long d;
+    int exp;
     int rc;
 
     if (day == NULL)
@@ -1065,7 +1069,17 @@ int cg_settle_convert(struct cg_settle *s, const char *currency, const char *amo
     if (fx_day_parse(day, &d) != CG_OK)
         return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a day (YYYY-MM-DD)", day);
     if (strcmp(currency, "CNY") == 0)
-        return CG_ERR_SET(err, CG_EREJECT, "CNY is what foreign currency is settled into");
+        return CG_ERR_SET(err, CG_EINVAL, "CNY is what foreign currency is settled into");
+    /* The arguments' own form is checked here (exit 2); what is held, in the transaction. */
+    if (cg_money_exponent(currency, &exp) != CG_OK)
+        return CG_ERR_SET(err, CG_EINVAL, "unknown currency '%s'", currency);
+    if (fx_amount_parse(amount, currency, &amt, err) != CG_OK ||
+        fx_rate_parse(rate, &r, err) != CG_OK) {
+        err->code = CG_EINVAL;
+        return CG_EINVAL;
+    }
+    if (amt <= 0)
+        return CG_ERR_SET(err, CG_EINVAL, "the amount must be positive");
     memset(&c, 0, sizeof(c));
     c.s = s;
     c.currency = currency;

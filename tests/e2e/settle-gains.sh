@@ -86,6 +86,23 @@ for a in "rate USD 2025-02-30 7.1" "convert USD 10.00 --rate 7.1 --date 2025-02-
     expect_rc 2 "settle $a: not a day" cg settle $a
     check "settle $a: the day is named" grep -qxF "cebgate: '2025-02-30' is not a day (YYYY-MM-DD)" "$T/err"
 done
+# So is an argument of the wrong form: an unknown currency, a rate or an amount that is not a
+# positive decimal of its currency, or CNY to settle.
+for a in "rate XYZ 2025-03-21 7.1:unknown currency 'XYZ'" \
+    "rate USD 2025-03-21 -7.1:rate '-7.1': not a positive decimal" \
+    "rate USD 2025-03-21 7.123456:rate '7.123456': more than 5 decimals" \
+    "convert XYZ 10.00 --rate 7.1 --date 2025-03-21:unknown currency 'XYZ'" \
+    "convert USD 10.001 --rate 7.1 --date 2025-03-21:'10.001' has more than 2 decimals for USD" \
+    "convert USD 0 --rate 7.1 --date 2025-03-21:the amount must be positive" \
+    "convert USD 10.00 --rate x --date 2025-03-21:rate 'x': not a positive decimal" \
+    "convert CNY 10.00 --rate 1 --date 2025-03-21:CNY is what foreign currency is settled into"; do
+    args=${a%%:*}
+    # shellcheck disable=SC2086 # the words of $args are the arguments
+    expect_rc 2 "settle $args: usage error" cg settle $args
+    check "settle $args: says why" grep -qxF "cebgate: ${a#*:}" "$T/err"
+done
+check "no rate or settlement of 2025-03-21" \
+    [ "$(sql "SELECT (SELECT count(*) FROM fx_rate WHERE on_date = '2025-03-21') + (SELECT count(*) FROM fx_settlement WHERE settled_on = '2025-03-21')")" -eq 0 ]
 check "no rate or settlement of 2025-02-30" \
     [ "$(sql "SELECT (SELECT count(*) FROM fx_rate WHERE on_date = '2025-02-30') + (SELECT count(*) FROM fx_settlement WHERE settled_on = '2025-02-30')")" -eq 0 ]
 # the rule, computed independently: orders (declared, release month) and what each was paid,

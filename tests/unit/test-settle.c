@@ -364,10 +364,10 @@ static void test_conversion_rounding(void **state)
     assert_int_equal(convert(f, "JPY", "1", "0.04925"), 5);
     /* three decimals: KWD 1.234 x 23.45678 = 28.94566652 -> 28.95 */
     assert_int_equal(convert(f, "KWD", "1.234", "23.45678"), 2895);
-    /* more than 5 rate decimals is refused, not rounded */
-    assert_int_equal(convert(f, "USD", "1.00", "7.123456"), CG_EREJECT);
+    /* more than 5 rate decimals is refused, not rounded: the argument's form (usage) */
+    assert_int_equal(convert(f, "USD", "1.00", "7.123456"), CG_EINVAL);
     /* more decimals than the currency has */
-    assert_int_equal(convert(f, "JPY", "1.5", "0.05"), CG_EREJECT);
+    assert_int_equal(convert(f, "JPY", "1.5", "0.05"), CG_EINVAL);
     /* beyond the holding: 1000.00 - 102.00 - 0.01 - 0.01 = 897.98 held */
     assert_int_equal(convert(f, "USD", "897.99", "7"), CG_EREJECT);
     assert_int_equal(convert(f, "USD", "897.98", "7"), 628586);
