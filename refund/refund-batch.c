@@ -158,15 +158,18 @@ static int mark_paid(struct cg_refund *r, struct unit *x, const char *amount, co
     }
     if (!rf_can_move(x->state, "REFUNDED", cause_kind))
         return rf_move(r, x, "REFUNDED", cause_kind, cause_ref, "paid", err); /* the refusal */
-    if (amount == NULL)
+    if (amount == NULL) {
         amt = approved - paid;
-    else if (amt <= 0)
+    } else if (amt <= 0) {
+        r->refused_field = "amount";
         return CG_ERR_SET(err, CG_EINVAL, "unit %s/%ld: a payment is an amount above 0, not %s",
                           x->entry_id, x->u.item_no, amount);
+    }
     cg_refund_fen_format(amt, a[0], sizeof(a[0]));
     cg_refund_fen_format(paid, a[2], sizeof(a[2]));
     cg_refund_fen_format(approved, a[3], sizeof(a[3]));
     if (amt > approved - paid) {
+        r->refused_field = "amount";
         cg_refund_fen_format(paid + amt, a[1], sizeof(a[1]));
         cg_refund_fen_format(approved - paid, a[4], sizeof(a[4]));
         return CG_ERR_SET(err, CG_EREJECT,
@@ -241,16 +244,20 @@ static int mark_final(struct cg_refund *r, struct unit *x, const char *amount, c
     char a[3][32], why[300], detail[800], last[11] = "";
     int rc;
 
-    if (amount != NULL)
+    if (amount != NULL) {
+        r->refused_field = "amount";
         return CG_ERR_SET(err, CG_EREJECT,
                           "unit %s/%ld: final takes no amount: what is refunded is what was paid "
                           "(mark-paid the last part first)",
                           x->entry_id, x->u.item_no);
+    }
+    r->refused_field = "reason";
     if (rf_blank(reason))
         return CG_ERR_SET(err, CG_EREJECT,
                           "unit %s/%ld: final needs a reason (--note, or the reason column of a "
                           "result file): why the tax office pays no more",
                           x->entry_id, x->u.item_no);
+    r->refused_field = NULL;
     if (already(x, CG_RFO_FINAL))
         return CG_OK;
     if (final_refusal(x, why, sizeof(why)))
@@ -259,11 +266,13 @@ static int mark_final(struct cg_refund *r, struct unit *x, const char *amount, c
     rc = cg_store_rf_last_payment(r->db, x->u.id, last, sizeof(last), err);
     if (rc != CG_OK && rc != CG_ENOTFOUND)
         return rc;
-    if (day != NULL && strcmp(day, last) < 0)
+    if (day != NULL && strcmp(day, last) < 0) {
+        r->refused_field = "date";
         return CG_ERR_SET(err, CG_EREJECT,
                           "unit %s/%ld: final on %s is before its last instalment, paid on %s: "
                           "the refund is closed on that day or later",
                           x->entry_id, x->u.item_no, day, last);
+    }
     if (day == NULL)
         day = last[0] != '\0' ? last : r->today;
     cg_refund_fen_format(rf_paid(x), a[0], sizeof(a[0]));
@@ -284,6 +293,7 @@ int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *a
     int64_t amt = 0;
     int rc;
 
+    r->refused_field = NULL;
     /* final is dated by the unit's last instalment unless a day is given */
     if (outcome == CG_RFO_FINAL)
         return mark_final(r, x, amount, day, reason, cause_kind, cause_ref, moved, err);
@@ -319,10 +329,18 @@ int rf_mark_unit(struct cg_refund *r, struct unit *x, int outcome, const char *a
     case CG_RFO_APPROVED:
         if (amount == NULL)
             amt = x->u.refund_fen;
+        r->refused_field = "amount";
         if (amt > x->u.refund_fen)
             return CG_ERR_SET(err, CG_EREJECT,
                               "unit %s/%ld: approved %s exceeds the declared refund", x->entry_id,
                               x->u.item_no, amount);
+        /* nothing approved would wait as to come for ever: the tax office refused the refund */
+        if (amt <= 0)
+            return CG_ERR_SET(err, CG_EREJECT,
+                              "unit %s/%ld: approved %s is no refund: record the tax office's "
+                              "rejection (rejected, with its reason) instead",
+                              x->entry_id, x->u.item_no, amount != NULL ? amount : "0.00");
+        r->refused_field = NULL;
         x->u.approved_fen = amt;
         break;
     case CG_RFO_REJECTED:

@@ -544,7 +544,8 @@ static int row_result(struct imp *m, const struct cg_row *row, struct cg_err *er
         rc = rf_mark_unit(m->r, &x, outcome, amount[0] ? amount : NULL, day[0] ? day : NULL,
                           fld(m, row, X_REASON), 0, "TAXFILE", m->name, &moved, err);
     if (rc == CG_EREJECT) {
-        problem(m, row->line, "outcome", "%s", err->msg);
+        problem(m, row->line, m->r->refused_field != NULL ? m->r->refused_field : "outcome", "%s",
+                err->msg);
         cg_err_clear(err);
         return CG_OK;
     }

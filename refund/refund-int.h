@@ -25,6 +25,9 @@ struct cg_refund {
     char cleared_states[128]; /* ",A,B," decState codes meaning cleared; ",," none */
     char return_statuses[128];
     long archive_days, keep_years;
+    /* The column of a result row a refused mark is about ("amount", "date", "reason"), set by
+     * rf_mark_unit with its refusal; NULL: the outcome itself. */
+    const char *refused_field;
 };
 
 /*

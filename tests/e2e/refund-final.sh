@@ -142,7 +142,7 @@ printf '%s\n%s\n%s\n%s\n' "$RESULTS_H" 310120250000000905,1,paid,100.00,2025-08-
     >"$T/res-early.csv"
 expect_rc 1 "a final row dated before the last instalment" cg refund results "$T/res-early.csv"
 check "  the file line and the reason" grep -Fxq \
-    "res-early.csv:4: field outcome: unit $U5: final on 2025-08-11 is before its last instalment, paid on 2025-08-12: the refund is closed on that day or later" "$T/err"
+    "res-early.csv:4: field date: unit $U5: final on 2025-08-11 is before its last instalment, paid on 2025-08-12: the refund is closed on that day or later" "$T/err"
 check "  nothing of the file recorded" [ "$(st 5) $(unit $U5 paid)" = "APPROVED 0  0 0.00" ]
 printf '%s\n%s\n%s\n%s\n' "$RESULTS_H" 310120250000000905,1,paid,100.00,2025-08-05,TR-51 \
     310120250000000905,1,paid,20.00,2025-08-12,TR-52 "310120250000000905,1,final,,,notice 5" \

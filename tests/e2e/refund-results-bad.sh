@@ -2,7 +2,8 @@
 # refund-results-bad.sh - a result file of the tax office with bad rows is refused whole: every
 # bad row is named as "file:line: field F: reason", nothing of the file is recorded, and the
 # command exits 1 as for any refused file. A `rejected` or `mismatch` row needs the tax office's
-# reason: one that is empty, or only blanks, is such a bad row, as is a payment of 0. The same
+# reason: one that is empty, or only blanks, is such a bad row, as is a payment of 0 or an
+# approval of 0. A row the unit's state refuses is named by the column at fault. The same
 # file dropped into the spool's incoming/ goes to failed/ with those lines in failed/NAME.reason.
 # mark-mismatch and mark-final take a note of blanks for no reason either.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
@@ -73,6 +74,24 @@ check "  each unit with its outcome and reason" \
 # ---- a payment of 0: U4 filed and approved (refund 4 x 90.00 = 360.00); line 2 pays 100.00
 # of it, line 3 pays nothing
 expect_rc 0 "U4 filed" cg refund mark-filed $U4 --date 2025-06-10
+# An approval of nothing is no refund (it would wait as "to come" for ever): a bad row of the
+# amount, and refused by mark-approved too; the tax office's refusal is recorded as rejected.
+BEFORE=$(recorded)
+{
+    echo "$RESULTS_H"
+    echo "310120250000000904,1,approved,0.00,2025-07-01,"
+} >"$T/res-app0.csv"
+expect_rc 1 "a result file approving 0.00 is refused" cg refund results "$T/res-app0.csv"
+cat >"$T/want" <<EOW
+res-app0.csv:2: field amount: unit 310120250000000904/1: approved 0.00 is no refund: record the tax office's rejection (rejected, with its reason) instead
+cebgate: res-app0.csv: 1 bad row: nothing imported
+cebgate: some files were refused
+EOW
+check "  the row named with its line, the amount field and why" cmp -s "$T/want" "$T/err"
+expect_rc 1 "mark-approved --amount 0 is refused" cg refund mark-approved $U4 --amount 0 --date 2025-07-01
+check "  says why" grep -Fq "unit 310120250000000904/1: approved 0 is no refund" "$T/err"
+check "  nothing recorded, U4 still DECLARED (filed)" \
+    [ "$(sql "SELECT state FROM rf_unit WHERE entry_id = '310120250000000904'") / $(recorded)" = "DECLARED / $BEFORE" ]
 expect_rc 0 "U4 approved" cg refund mark-approved $U4 --date 2025-07-01
 paid4() { sql "SELECT state || ' ' || (SELECT count(*) FROM rf_payment WHERE unit_id = u.id) FROM rf_unit u WHERE entry_id = '310120250000000904'"; }
 check "  U4 APPROVED, no payment" [ "$(paid4)" = "APPROVED 0" ]
@@ -91,10 +110,43 @@ EOW
 check "  the row named with its line, field and why" cmp -s "$T/want" "$T/err"
 check "  nothing recorded: no payment, no event" [ "$(paid4) / $(recorded)" = "APPROVED 0 / $BEFORE" ]
 
+# A payment beyond the approved amount is a bad row of its amount, not of its outcome.
+{
+    echo "$RESULTS_H"
+    echo "310120250000000904,1,paid,400.00,2025-07-20,TR-1"
+} >"$T/res-over.csv"
+expect_rc 1 "a result file paying more than approved is refused" cg refund results "$T/res-over.csv"
+cat >"$T/want" <<EOW
+res-over.csv:2: field amount: unit 310120250000000904/1: paid CNY 400.00 would bring what is paid to CNY 400.00, beyond the CNY 360.00 approved (paid so far CNY 0.00, still to come CNY 360.00)
+cebgate: res-over.csv: 1 bad row: nothing imported
+cebgate: some files were refused
+EOW
+check "  the row named with its line, the amount field and why" cmp -s "$T/want" "$T/err"
+check "  nothing recorded" [ "$(paid4) / $(recorded)" = "APPROVED 0 / $BEFORE" ]
+
 # ---- a reason of blanks is no reason for the commands either
 expect_rc 2 "mark-mismatch with a note of blanks" cg refund mark-mismatch $U4 --note "   " --date 2025-07-02
 check "  says a reason is needed" grep -Fxq "cebgate: a mismatch needs a reason" "$T/err"
 expect_rc 1 "mark-final with a note of blanks" cg refund mark-final $U4 --note "   " --date 2025-07-02
 check "  says a reason is needed" grep -q "unit $U4: final needs a reason" "$T/err"
 check "  nothing recorded" [ "$(paid4) / $(recorded)" = "APPROVED 0 / $BEFORE" ]
+
+# A final row dated before the last instalment is a bad row of its date; one with an amount, of
+# its amount. U4 paid 100.00 on 2025-07-20 first.
+expect_rc 0 "U4 paid 100.00 on 2025-07-20" cg refund mark-paid $U4 --amount 100.00 --date 2025-07-20
+BEFORE=$(recorded)
+{
+    echo "$RESULTS_H"
+    echo "310120250000000904,1,final,,2025-07-10,office pays no more"
+    echo "310120250000000904,1,final,5.00,2025-07-25,office pays no more"
+} >"$T/res-final.csv"
+expect_rc 1 "a result file with bad final rows is refused" cg refund results "$T/res-final.csv"
+cat >"$T/want" <<EOW
+res-final.csv:2: field date: unit 310120250000000904/1: final on 2025-07-10 is before its last instalment, paid on 2025-07-20: the refund is closed on that day or later
+res-final.csv:3: field amount: unit 310120250000000904/1: final takes no amount: what is refunded is what was paid (mark-paid the last part first)
+cebgate: res-final.csv: 2 bad rows: nothing imported
+cebgate: some files were refused
+EOW
+check "  each row named with its line, its field and why" cmp -s "$T/want" "$T/err"
+check "  nothing recorded: U4 APPROVED with its one payment" [ "$(paid4) / $(recorded)" = "APPROVED 1 / $BEFORE" ]
 finish
