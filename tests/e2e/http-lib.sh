@@ -83,8 +83,28 @@ sign_cert = $K/signers.pem
 codes = 3301960000, 3301960001, 3301980002, 3120980105
 EOF
 }
+# pstat KEY: the port's count for a --stats line, e.g. "code 1001", "received" or "documents"
+pstat() {
+    "$CEBGATE" -c "$T/port.conf" port --stats 2>/dev/null |
+        awk -v k="$1" '{ v = $NF; $NF = ""; sub(/ +$/, ""); sub(/^ +/, ""); if ($0 == k) print v }'
+}
+
 # ---------------------------------------------------------------- the sender
 cp "$CG_TESTDATA/mapping/catalog.csv" "$W/catalog.csv"
+# untrusted_signer: make $K/stranger.key and stranger.pem, a signing certificate the port neither
+# trusts nor knows as the sender's (not a CA, so it may sign: only its trust is wrong), and sign
+# with $W/sign.key and sign.pem (SIGNER_LINES, for sender_conf), a copy of it: sign_with signer
+# puts the trusted key there, sign_with stranger the untrusted one again.
+untrusted_signer() {
+    q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout "$K/stranger.key" \
+        -out "$K/stranger.pem" -days 2 -subj "/CN=untrusted test signer" \
+        -addext "basicConstraints=critical,CA:FALSE" || return 1
+    SIGNER_LINES="key_file = $W/sign.key
+cert_file = $W/sign.pem
+sign_alg = rsa-sha256"
+    sign_with stranger
+}
+sign_with() { cp "$K/$1.key" "$W/sign.key" && cp "$K/$1.pem" "$W/sign.pem"; }
 # sender_conf [extra [transport] lines]: one seller, HTTP transport to the port on $P.
 sender_conf() {
     cat >"$W/cebgate.conf" <<EOF
@@ -112,6 +132,19 @@ retry_base_ms = 100
 retry_max_delay = 2
 EOF
     for l in "$@"; do printf '%s\n' "$l" >>"$W/cebgate.conf"; done
+}
+# collections_conf: after sender_conf, seller acme (profile own) whose payments come from its
+# collections (CEB403 from settle/), with settle's deadline timer off.
+collections_conf() {
+    cat >>"$W/cebgate.conf" <<EOC
+[settle]
+run_tick = no
+[seller.acme]
+profile = own
+payments = collections
+pay_code = 3301960PAY
+pay_name = Bank of Test
+EOC
 }
 cg() { "$CEBGATE" -c "$W/cebgate.conf" "$@"; }
 sql() { sqlite3 "$W/cebgate.db" "$@"; }

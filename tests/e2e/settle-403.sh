@@ -13,14 +13,8 @@ FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
 port_conf "$T/port.conf" "$T/port.db"
 port_start -d "$T" -r "$T/port.conf"
 sender_conf
+collections_conf
 cat >>"$W/cebgate.conf" <<EOC
-[settle]
-run_tick = no
-[seller.acme]
-profile = own
-payments = collections
-pay_code = 3301960PAY
-pay_name = Bank of Test
 [seller.plain]
 profile = own
 EOC

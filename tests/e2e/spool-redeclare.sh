@@ -9,15 +9,7 @@
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 port_conf "$T/port.conf" "$T/port.db"
 port_start -d "$T" -r "$T/port.conf"
-# A signing certificate the port neither trusts nor knows as the sender's (not a CA, so it may
-# sign: only its trust is wrong).
-q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout "$K/stranger.key" -out "$K/stranger.pem" \
-    -days 2 -subj "/CN=untrusted test signer" -addext "basicConstraints=critical,CA:FALSE" ||
-    fail "make the untrusted certificate"
-cp "$K/stranger.key" "$W/sign.key" && cp "$K/stranger.pem" "$W/sign.pem"
-SIGNER_LINES="key_file = $W/sign.key
-cert_file = $W/sign.pem
-sign_alg = rsa-sha256"
+untrusted_signer || fail "make the untrusted certificate"
 sender_conf
 cat >>"$W/cebgate.conf" <<EOC
 [seller.acme]
@@ -27,10 +19,6 @@ ORDER=SO-0000301
 mkdir -p "$W/incoming/acme"
 $HELPER orders own "$T/orders.csv" 1 301 || fail "make orders"
 cp "$T/orders.csv" "$W/incoming/acme/orders.csv"
-pstat() { # the port's count for a --stats line, e.g. "code 1001" or "documents"
-    "$CEBGATE" -c "$T/port.conf" port --stats 2>/dev/null |
-        awk -v k="$1" '{ v = $NF; $NF = ""; sub(/ +$/, ""); sub(/^ +/, ""); if ($0 == k) print v }'
-}
 states() { # each document of the order as TYPE:VERSION:APPTYPE:STATE
     sql "SELECT d.msg_type || ':' || d.version || ':' || d.app_type || ':' || d.state
          FROM documents d JOIN orders o ON o.id = d.order_id
@@ -56,7 +44,7 @@ check "status --rejected lists the 3 documents" test "$(grep -c "acme/$ORDER" "$
 check "the file is done" test -f "$W/done/acme/orders.csv"
 
 # 2. The trusted key, the same file again: not a duplicate; the three documents go out again.
-cp "$K/signer.key" "$W/sign.key" && cp "$K/signer.pem" "$W/sign.pem"
+sign_with signer
 mv "$W/done/acme/orders.csv" "$W/incoming/acme/orders.csv"
 expect_rc 0 "the same file with the trusted key" cg run --no-progress
 check "the file is taken, not a duplicate" grep -q "summary: 1 file taken (1 done, 0 failed, 0 duplicate)" "$T/out"
