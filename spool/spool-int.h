@@ -108,6 +108,10 @@ struct cg_spool {
     bool receipts_down;  /* receipts could not be fetched in this pass (sending goes on) */
     struct cg_spool_stats st;
     int64_t last_event_ms;
+    /* The last message recorded before this process first declared payment receipts: a CEB403
+     * refused before the port stored it is declared again when it is older (spool-payments.c). */
+    int64_t pay_mark;
+    bool pay_mark_set;
 };
 
 /* Milliseconds of a monotonic clock. */

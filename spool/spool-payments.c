@@ -11,10 +11,16 @@
  * a changed record is the next version, a modify (an add again when the E-Port refused every
  * earlier version). A record that fell to zero is declared as a modify with charge 0 when a CEB403
  * is stored at the E-Port, and not at all otherwise. A CEB403 customs concluded (399 and later) is
- * not changed: the record is reported and left. The document and the record's declared revision are
- * committed together (spool_declare_one), so a crash declares a record again or not at all, never
- * twice. A failure to build or sign one order's message is reported and the others go on; database
- * and file errors end the step (temporary).
+ * not changed: the record is reported and left. A CEB403 whose current version the E-Port refused
+ * before storing it (the transport, a CEB900 or a negative code, no positive receipt) is declared
+ * again, unchanged or not, by the next process that runs this step (the next `run`, `watch` once
+ * started again: the signing key is loaded once per process): the next version, an add when no
+ * version was stored; a version this process declared is not sent again by it, so a refusal costs
+ * one message per run. A refusal by customs after storing it (100) waits for a change. The
+ * document and the record's declared revision are committed together (spool_declare_one), so a
+ * crash declares a record again or not at all, never twice. A failure to build or sign one
+ * order's message is reported and the others go on; database and file errors end the step
+ * (temporary).
  */
 #include "config.h"
 
@@ -34,6 +40,7 @@ struct due {
     char currency[4];
     char paid_on[11];
     int64_t amount;
+    bool refused; /* the current CEB403, declared by an earlier process, was refused unstored */
 };
 
 struct dues {
@@ -71,6 +78,7 @@ static int due_seen(void *vctx, const struct cg_fx_payment *p)
     d->order_id = p->order_id;
     d->rev = p->rev;
     d->amount = p->amount;
+    d->refused = p->refused;
     cg_strlcpy(d->currency, p->currency, sizeof(d->currency));
     cg_strlcpy(d->paid_on, p->paid_on != NULL ? p->paid_on : "", sizeof(d->paid_on));
     d->seller = cg_strdup(p->seller);
@@ -188,7 +196,9 @@ static int declare_due(struct cg_spool *sp, struct due *d, bool *declared, struc
         now_china(o.pay.accounting_date);
     memset(&j, 0, sizeof(j));
     dk->content_hash(&o, j.content_hash);
-    if (cur.has && strcmp(cur.hash, j.content_hash) == 0)
+    /* The E-Port has nothing of a version it refused before storing it: the same content goes
+     * out again (a version this process declared is not: d->refused is false for it). */
+    if (cur.has && strcmp(cur.hash, j.content_hash) == 0 && !d->refused)
         return cg_store_tx(sp->store, mark_tx, d, err); /* declared as it is */
     j.order = &o;
     j.sel = sel;
@@ -215,7 +225,13 @@ int spool_payments_step(struct cg_spool *sp, struct cg_err *err)
 
     memset(&a, 0, sizeof(a));
     a.sp = sp;
-    rc = cg_store_fx_payments_due(sp->store, due_seen, &a, err);
+    if (!sp->pay_mark_set) {
+        rc = cg_store_fx_payments_mark(sp->store, &sp->pay_mark, err);
+        if (rc != CG_OK)
+            return rc;
+        sp->pay_mark_set = true;
+    }
+    rc = cg_store_fx_payments_due(sp->store, sp->pay_mark, due_seen, &a, err);
     if (rc == CG_ENOMEM)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     for (i = 0; rc == CG_OK && i < a.n && !(sp->opts.stop != NULL && *sp->opts.stop); i++) {

@@ -137,19 +137,34 @@ int cg_store_fx_payment_put(struct cg_store *store, long long order_id, const ch
     return rc;
 }
 
-int cg_store_fx_payments_due(struct cg_store *store, cg_fx_payment_fn fn, void *ctx,
+/*
+ * The orders whose CEB403's current version the E-Port refused before storing it
+ * (STORE_DOC_REFUSED) by a message up to ?1, the mark taken before this process declared any.
+ */
+#define REFUSED_403_SQL                                                                            \
+    "SELECT d.order_id FROM documents d JOIN messages m ON m.document_id = d.id AND m.version = "  \
+    "d.version WHERE d.state = 'rejected' AND d.msg_type = 403 AND m.id <= ?1 "                    \
+    "AND " STORE_DOC_REFUSED
+#define PAYMENT_COLS_SQL                                                                           \
+    "SELECT p.order_id, o.seller, o.order_no, p.currency, p.amount, p.pay_no, p.paid_on, p.rev, "  \
+    "p.order_id IN refused FROM fx_payment p JOIN orders o ON o.id = p.order_id WHERE "
+
+int cg_store_fx_payments_due(struct cg_store *store, int64_t mark, cg_fx_payment_fn fn, void *ctx,
                              struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
     int r;
+    /* Two arms, so that the changed records are still found by the partial index fx_payment_due
+     * and the refused ones through the few rejected documents. */
     int rc = prep(store,
-                  "SELECT p.order_id, o.seller, o.order_no, p.currency, p.amount, p.pay_no, "
-                  "p.paid_on, p.rev FROM fx_payment p JOIN orders o ON o.id = p.order_id WHERE "
-                  "p.rev > p.declared_rev ORDER BY p.order_id",
+                  "WITH refused(order_id) AS (" REFUSED_403_SQL ") " PAYMENT_COLS_SQL
+                  "p.rev > p.declared_rev UNION ALL " PAYMENT_COLS_SQL
+                  "p.rev <= p.declared_rev AND p.order_id IN refused ORDER BY 1",
                   &st, err);
 
     if (rc != CG_OK)
         return rc;
+    sqlite3_bind_int64(st, 1, mark);
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         struct cg_fx_payment p;
         memset(&p, 0, sizeof(p));
@@ -161,12 +176,30 @@ int cg_store_fx_payments_due(struct cg_store *store, cg_fx_payment_fn fn, void *
         p.pay_no = (const char *)sqlite3_column_text(st, 5);
         p.paid_on = (const char *)sqlite3_column_text(st, 6);
         p.rev = sqlite3_column_int64(st, 7);
+        p.refused = sqlite3_column_int(st, 8) != 0;
         if ((rc = fn(ctx, &p)) != 0)
             goto done;
     }
     if (r != SQLITE_DONE)
         rc = cg_db_fail(store->db, r, "read payment records", err);
 done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_payments_mark(struct cg_store *store, int64_t *mark, struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = prep(store, "SELECT coalesce(max(id), 0) FROM messages", &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *mark = sqlite3_column_int64(st, 0);
+    else
+        rc = cg_db_fail(store->db, r, "read the last message", err);
     sqlite3_finalize(st);
     return rc;
 }

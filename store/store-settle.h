@@ -61,12 +61,20 @@ struct cg_fx_payment {
     const char *pay_no;  /* NULL when none */
     const char *paid_on; /* YYYY-MM-DD, NULL when none */
     long long rev;       /* revision of the record */
+    bool refused;        /* its CEB403's current version, declared up to the mark, was refused
+                          * before the E-Port stored it (transport, CEB900, negative code) */
 };
 typedef int (*cg_fx_payment_fn)(void *ctx, const struct cg_fx_payment *p);
-/* The payment records changed since the spool last declared them, by order id. A non-zero fn
- * result stops and is returned. */
-int cg_store_fx_payments_due(struct cg_store *st, cg_fx_payment_fn fn, void *ctx,
+/*
+ * The payment records changed since the spool last declared them, and those whose CEB403's
+ * current version was refused before the E-Port stored it (no positive receipt for it) and
+ * declared by a message up to mark (cg_store_fx_payments_mark), by order id. A non-zero fn
+ * result stops and is returned.
+ */
+int cg_store_fx_payments_due(struct cg_store *st, int64_t mark, cg_fx_payment_fn fn, void *ctx,
                              struct cg_err *err);
+/* The mark of the messages recorded so far (the greatest message id, 0 when none). */
+int cg_store_fx_payments_mark(struct cg_store *st, int64_t *mark, struct cg_err *err);
 /* The spool declared (or decided not to declare) revision rev of an order's payment record. */
 int cg_store_fx_payment_declared(struct cg_store *st, long long order_id, long long rev,
                                  struct cg_err *err);
