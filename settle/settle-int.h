@@ -62,6 +62,12 @@ struct fx_view {
 int fx_day_parse(const char *s, long *days); /* days since 1970-01-01; CG_EINVAL if malformed */
 void fx_day_format(long days, char out[CG_DAY_LEN]);
 void fx_day_today(char out[CG_DAY_LEN]);
+/*
+ * The China date (UTC+8, days since 1970-01-01) at the end of the UTC day utc_day: the day the
+ * deadlines, which are China dates, are compared with. A deadline has passed as of utc_day when
+ * this is after it.
+ */
+long fx_china_day_at_end(long utc_day);
 int fx_rate_parse(const char *s, int64_t *rate, struct cg_err *err); /* dec, > 0 */
 /* round_half_up(a * b / c), c > 0; CG_ERANGE on overflow. */
 int fx_muldiv(int64_t a, int64_t b, int64_t c, int64_t *out);

@@ -1124,19 +1124,25 @@ static int fire(struct cg_settle *s, const struct fx_view *v, const char *kind, 
     return rc;
 }
 
+/*
+ * The deadlines are China dates counted from the China release day; the tick is as at the end
+ * of its UTC day, when the China date (now) is the next day, so a deadline D has passed when
+ * now > D, already on the UTC day D itself (from 16:00 UTC, midnight in China).
+ */
 static int tick_one(struct tick_ctx *c, long long id, struct cg_err *err)
 {
     struct cg_settle *s = c->s;
     struct fx_view v, before;
     long ex = 0, now = 0, dl = 0;
     long terms, credit_days, report_days, overdue_days;
-    char due[CG_DAY_LEN], detail[160];
+    char due[CG_DAY_LEN], prev[CG_DAY_LEN], detail[160];
     int rc = fx_view_load(s, id, c->as_of, &v, err);
 
     if (rc != CG_OK)
         return rc;
     if (fx_day_parse(v.export_on, &ex) != CG_OK || fx_day_parse(c->as_of, &now) != CG_OK)
         return CG_OK;
+    now = fx_china_day_at_end(now);
     terms = fx_conf_int(s, v.seller, "terms_days");
     credit_days = fx_conf_int(s, v.seller, "credit_days");
     report_days = fx_conf_int(s, v.seller, "credit_report_days");
@@ -1157,9 +1163,10 @@ static int tick_one(struct tick_ctx *c, long long id, struct cg_err *err)
         if (rc != CG_OK)
             return rc;
     }
-    /* The tax collection deadline. */
+    /* The tax collection deadline; the state before it is the state as of the UTC day before. */
     if (v.state == CG_FX_OVERDUE && fx_day_parse(v.deadline, &dl) == CG_OK) {
-        rc = fx_view_load(s, id, v.deadline, &before, err);
+        fx_day_format(dl - 1, prev);
+        rc = fx_view_load(s, id, prev, &before, err);
         snprintf(detail, sizeof(detail), "tax collection deadline %s passed", v.deadline);
         if (rc == CG_OK)
             rc = fire(s, &v, "tax-deadline", c->as_of, before.state, detail, &c->res->overdue, err);

@@ -78,6 +78,15 @@ void fx_day_today(char out[CG_DAY_LEN])
     strftime(out, CG_DAY_LEN, "%Y-%m-%d", &tm);
 }
 
+/*
+ * A report or tick as of a UTC day is as at the end of it, its last second, which in China
+ * (UTC+8, no daylight saving) is 07:59:59 of the next day.
+ */
+long fx_china_day_at_end(long utc_day)
+{
+    return (utc_day * 86400 + 86399 + 8 * 3600) / 86400;
+}
+
 /* ------------------------------------------------------------------ amounts and rates */
 
 int fx_pow10(int n, int64_t *out)
@@ -377,7 +386,8 @@ static void derive(const struct fx_seller_conf *c, struct fx_view *v, long today
         v->state = CG_FX_OVER_COLLECTED;
     else if (got >= v->expected - tol)
         v->state = CG_FX_COLLECTED;
-    else if (today >= 0 && fx_day_parse(v->deadline, &dl) == CG_OK && today > dl)
+    else if (today >= 0 && fx_day_parse(v->deadline, &dl) == CG_OK &&
+             fx_china_day_at_end(today) > dl)
         v->state = CG_FX_OVERDUE;
     else if (got <= 0)
         v->state = CG_FX_AWAITING;

@@ -172,8 +172,9 @@ struct cg_settle_tick {
     long credit_late; /* deferred-receipt reports not filed in time */
     long late;        /* orders past the internal overdue threshold */
 };
-/* Apply the deadlines as of day (NULL: today, UTC); each timer fires once per order. CG_EINVAL
- * when as_of is not a day of the calendar. */
+/* Apply the deadlines as of day (NULL: today, UTC) at its end, when the China date the deadlines
+ * are counted in is the next day; each timer fires once per order. CG_EINVAL when as_of is not a
+ * day of the calendar. */
 int cg_settle_tick(struct cg_settle *s, const char *as_of, struct cg_settle_tick *res,
                    struct cg_err *err);
 

@@ -54,7 +54,8 @@ def tolerance(seller, cur, expected):
     return max(amount, pct)
 
 
-def state_of(o, today):
+def state_of(o, china):
+    """The state as of the UTC day whose end falls on the China date china."""
     c = CONF[o["seller"]]
     expected = o["declared"] - o["returned"]
     collected = o["principal"] + o["fees"] - o["refunds"]
@@ -75,7 +76,7 @@ def state_of(o, today):
         st = "OVER_COLLECTED"
     elif got >= expected - tol:
         st = "COLLECTED"
-    elif today > deadline:
+    elif china > deadline:
         st = "OVERDUE"
     elif got <= 0:
         st = "AWAITING"
@@ -92,9 +93,10 @@ def money(minor):
 
 def expect(orders, as_of):
     today = day(as_of)
+    china = today + datetime.timedelta(days=1)  # the China date at the end of the UTC day
     aging, credit, states = {}, [], {}
     for o in orders:
-        st, opened = state_of(o, today)
+        st, opened = state_of(o, china)
         name = (o["seller"] + "/" if o["seller"] else "") + o["no"]
         states[name] = [st, money(opened)]
         if st in ("AWAITING", "PARTIAL", "OVERDUE") and opened > 0 and o["export_on"]:
@@ -114,7 +116,7 @@ def expect(orders, as_of):
                 s = "filed"
             elif st in ("COLLECTED", "DEEMED_COLLECTED"):
                 s = "not needed (collected)"
-            elif today > due:
+            elif china > due:
                 s = "OVERDUE"
             else:
                 s = "due"

@@ -133,22 +133,25 @@ check "a cross-currency adjustment row" \
     grep -q "^\"USD\",.*cross-currency: EUR 4600.00 of receipt $R5 counted as USD 5053.52" "$T/rec.csv"
 
 # ---- T4 (FX side): USD 20,000.00 exported 2024-11-20, buyer terms 120 days
-expect_rc 0 "T4 tick on 2024-12-20" cg settle tick --as-of 2024-12-20
+# The deadlines are China dates; a tick or report as of a UTC day is as at its end, 08:00 of the
+# next day in China: as of 2024-12-19 the report due 2024-12-20 is still due, as of 2024-12-20
+# (2024-12-21 in China) it is late; the tax deadline 2025-04-30 passes as of 2025-04-30.
+expect_rc 0 "T4 tick on 2024-12-19" cg settle tick --as-of 2024-12-19
 check "deferred-receipt report required" grep -q ', 1 deferred-receipt reports due, 0 not filed in time' "$T/out"
-cg report fx credit --as-of 2024-12-20 --format csv >"$T/credit.csv"
-check "report due 2024-12-20, status due" \
+cg report fx credit --as-of 2024-12-19 --format csv >"$T/credit.csv"
+check "report due 2024-12-20, status due as of 2024-12-19" \
     [ "$(csv_cell "$T/credit.csv" b2b/E4 report_due) $(csv_cell "$T/credit.csv" b2b/E4 status)" = "2024-12-20 due" ]
-expect_rc 0 "T4 tick on 2024-12-21" cg settle tick --as-of 2024-12-21
+expect_rc 0 "T4 tick on 2024-12-20" cg settle tick --as-of 2024-12-20
 check "not filed in time" grep -q ', 0 deferred-receipt reports due, 1 not filed in time' "$T/out"
-cg report fx credit --as-of 2024-12-21 --format csv >"$T/credit.csv"
-check "overdue deferred-receipt list on 2024-12-21" [ "$(csv_cell "$T/credit.csv" b2b/E4 status)" = "OVERDUE" ]
+cg report fx credit --as-of 2024-12-20 --format csv >"$T/credit.csv"
+check "overdue deferred-receipt list as of 2024-12-20 (2024-12-21 in China)" [ "$(csv_cell "$T/credit.csv" b2b/E4 status)" = "OVERDUE" ]
+expect_rc 0 "T4 tick on 2025-04-29" cg settle tick --as-of 2025-04-29
+check "the deadline day itself (in China) is still in time" grep -q '^tick: 0 past the tax collection deadline' "$T/out"
 expect_rc 0 "T4 tick on 2025-04-30" cg settle tick --as-of 2025-04-30
-check "the deadline day itself is still in time" grep -q '^tick: 0 past the tax collection deadline' "$T/out"
-expect_rc 0 "T4 tick on 2025-05-01" cg settle tick --as-of 2025-05-01
 check "one order past the tax collection deadline" grep -q '^tick: 1 past the tax collection deadline' "$T/out"
-check "timer event AWAITING -> OVERDUE on 2025-05-01" \
-    [ "$(sql "SELECT from_state || '>' || to_state || ' ' || occurred_on FROM fx_event e JOIN orders o ON o.id = e.order_id WHERE o.order_no = 'E4' AND cause_ref = 'tax-deadline'")" = "AWAITING>OVERDUE 2025-05-01" ]
-expect_rc 0 "T4 tick again" cg settle tick --as-of 2025-05-02
+check "timer event AWAITING -> OVERDUE on 2025-04-30" \
+    [ "$(sql "SELECT from_state || '>' || to_state || ' ' || occurred_on FROM fx_event e JOIN orders o ON o.id = e.order_id WHERE o.order_no = 'E4' AND cause_ref = 'tax-deadline'")" = "AWAITING>OVERDUE 2025-04-30" ]
+expect_rc 0 "T4 tick again" cg settle tick --as-of 2025-05-01
 check "a timer fires once" grep -q '^tick: 0 past the tax collection deadline, 0 deferred' "$T/out"
 expect_rc 0 "T4 report filed late" cg settle filed E4 --note "filed in the digital SAFE system"
 cg report fx credit --as-of 2025-05-02 --format csv >"$T/credit.csv"

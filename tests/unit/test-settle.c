@@ -605,6 +605,111 @@ static void test_aging_release_china_time(void **state)
     cg_table_free(t);
 }
 
+/* The state and tax deadline of order key in the orders report as of day, as "STATE DEADLINE". */
+static void order_state(struct fix *f, const char *key, const char *day, const char *want)
+{
+    struct cg_table *t = NULL;
+    struct cg_err err;
+    char got[64];
+
+    assert_int_equal(cg_settle_report(f->s, CG_FXR_ORDERS, day, &t, &err), CG_OK);
+    snprintf(got, sizeof(got), "%s %s", table_cell(t, key, "state"),
+             table_cell(t, key, "tax_deadline"));
+    cg_table_free(t);
+    assert_string_equal(got, want);
+}
+
+/* The tick as of day: "overdue credit_due credit_late late". */
+static void tick_counts(struct fix *f, const char *day, const char *want)
+{
+    struct cg_settle_tick res;
+    struct cg_err err;
+    char got[64];
+
+    assert_int_equal(cg_settle_tick(f->s, day, &res, &err), CG_OK);
+    snprintf(got, sizeof(got), "%ld %ld %ld %ld", res.overdue, res.credit_due, res.credit_late,
+             res.late);
+    assert_string_equal(got, want);
+}
+
+/*
+ * A deadline is a China date D; it passes at the end of D in China time (16:00 UTC on D). A
+ * report or tick as of a UTC day A is as at the end of A, when the China date is A + 1: the
+ * deadline has passed as of A when A + 1 > D.
+ * T3 released 2025-12-31 23:30 China (15:30 UTC): tax deadline 2026-04-30, 60 days end 2026-03-01;
+ * T4 released 2026-01-01 00:30 China (2025-12-31 16:30 UTC): deadline 2027-04-30, 2026-03-02.
+ * As of 2026-04-29 (China 2026-04-30 at its end) T3 is in time; as of 2026-04-30 (China
+ * 2026-05-01) it is OVERDUE, AWAITING before; T4 one year later. Not collected 60 days after
+ * release (overdue_days): China date - release day > 60, i.e. as of 2026-03-01 for T3 (China
+ * 03-02 - 12-31 = 61), 2026-03-02 for T4 (03-03 - 01-01 = 61); as of 2026-02-28 neither (60).
+ */
+static void test_tax_deadline_china_date(void **state)
+{
+    struct fix *f = *state;
+
+    add_order_at(f->db, 3, "USD", 10000, "20251231233000");
+    add_order_at(f->db, 4, "USD", 10000, "20260101003000");
+    tick_counts(f, "2026-02-28", "0 0 0 0");
+    tick_counts(f, "2026-03-01", "0 0 0 1");
+    tick_counts(f, "2026-03-02", "0 0 0 1");
+    order_state(f, "T3", "2026-04-29", "AWAITING 2026-04-30");
+    order_state(f, "T4", "2026-04-29", "AWAITING 2027-04-30");
+    order_state(f, "T3", "2026-04-30", "OVERDUE 2026-04-30");
+    order_state(f, "T4", "2026-04-30", "AWAITING 2027-04-30");
+    tick_counts(f, "2026-04-29", "0 0 0 0");
+    tick_counts(f, "2026-04-30", "1 0 0 0");
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_event e JOIN orders o ON o.id = "
+                                   "e.order_id WHERE o.order_no = 'T3' AND cause_ref = "
+                                   "'tax-deadline' AND from_state = 'AWAITING' AND to_state = "
+                                   "'OVERDUE' AND occurred_on = '2026-04-30'"),
+                     1);
+    order_state(f, "T4", "2027-04-29", "AWAITING 2027-04-30");
+    order_state(f, "T4", "2027-04-30", "OVERDUE 2027-04-30");
+    tick_counts(f, "2027-04-29", "0 0 0 0");
+    tick_counts(f, "2027-04-30", "1 0 0 0");
+}
+
+/*
+ * The deferred-receipt report (terms 120 > credit 90 days) is due 30 days after the China
+ * release day and late once the China date at the end of the as-of day is past it:
+ * T1 released 2026-03-10 23:30 China (15:30 UTC), due 2026-04-09;
+ * T2 released 2026-03-11 00:30 China (2026-03-10 16:30 UTC), due 2026-04-10.
+ * As of 2026-04-08 (China 04-09 at its end) both are due; as of 2026-04-09 (China 04-10) T1 is
+ * OVERDUE, T2 due; as of 2026-04-10 (China 04-11) both OVERDUE. The tick agrees.
+ */
+static void test_credit_report_china_date(void **state)
+{
+    struct fix *f = *state;
+    struct cg_table *t = NULL;
+    struct cg_err err;
+    static const struct {
+        const char *day, *t1, *t2;
+    } want[] = {
+        {"2026-04-08", "due", "due"},
+        {"2026-04-09", "OVERDUE", "due"},
+        {"2026-04-10", "OVERDUE", "OVERDUE"},
+    };
+    size_t i;
+
+    assert_int_equal(cg_conf_set(f->conf, "settle", "terms_days", "120", &err), CG_OK);
+    add_order_at(f->db, 1, "USD", 10000, "20260310233000");
+    add_order_at(f->db, 2, "USD", 10000, "20260311003000");
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        assert_int_equal(cg_settle_report(f->s, CG_FXR_CREDIT, want[i].day, &t, &err), CG_OK);
+        assert_int_equal(t->nrows, 2);
+        assert_string_equal(table_cell(t, "T1", "released"), "2026-03-10");
+        assert_string_equal(table_cell(t, "T1", "report_due"), "2026-04-09");
+        assert_string_equal(table_cell(t, "T2", "released"), "2026-03-11");
+        assert_string_equal(table_cell(t, "T2", "report_due"), "2026-04-10");
+        assert_string_equal(table_cell(t, "T1", "status"), want[i].t1);
+        assert_string_equal(table_cell(t, "T2", "status"), want[i].t2);
+        cg_table_free(t);
+    }
+    tick_counts(f, "2026-04-08", "0 2 0 0");
+    tick_counts(f, "2026-04-09", "0 0 1 0");
+    tick_counts(f, "2026-04-10", "0 0 1 0");
+}
+
 static long long held(struct fix *f, const char *cur)
 {
     char sql[512];
@@ -786,6 +891,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_conversion_rounding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aging_release_china_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_credit_report_china_date, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tax_deadline_china_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_currency_rounding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_database_refuses_over_allocation, setup, teardown),
         cmocka_unit_test(test_mt940_amounts),
