@@ -32,6 +32,8 @@ struct cg_settle {
     const struct cg_conf *conf; /* borrowed */
     struct cg_store *db;        /* borrowed */
     char today[CG_DAY_LEN];     /* "as of" day of operator actions and derived states */
+    bool today_given;           /* today was set (cg_settle_set_today), not read off the clock */
+    long china_now;             /* the China date (days since 1970-01-01) when s was made */
     char *po_col[FX_PO_NCOLS];  /* payout profile: header of each column, NULL when absent */
     int po_loaded;
     cg_settle_collected_fn on_collected;
@@ -63,11 +65,13 @@ int fx_day_parse(const char *s, long *days); /* days since 1970-01-01; CG_EINVAL
 void fx_day_format(long days, char out[CG_DAY_LEN]);
 void fx_day_today(char out[CG_DAY_LEN]);
 /*
- * The China date (UTC+8, days since 1970-01-01) at the end of the UTC day utc_day: the day the
- * deadlines, which are China dates, are compared with. A deadline has passed as of utc_day when
- * this is after it.
+ * The China date (UTC+8, days since 1970-01-01) the deadlines, which are China dates, are
+ * compared with as of the UTC day utc_day: that of the end of utc_day, or, for today when no
+ * as-of day was given, that of now (a report or tick run now is as at now, not at the end of the
+ * UTC day, which in a China morning is still to come). A deadline has passed when this is after
+ * it; -1 stays -1 (no day: nothing has passed).
  */
-long fx_china_day_at_end(long utc_day);
+long fx_china_day(const struct cg_settle *s, long utc_day);
 int fx_rate_parse(const char *s, int64_t *rate, struct cg_err *err); /* dec, > 0 */
 /* round_half_up(a * b / c), c > 0; CG_ERANGE on overflow. */
 int fx_muldiv(int64_t a, int64_t b, int64_t c, int64_t *out);

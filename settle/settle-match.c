@@ -1125,9 +1125,10 @@ static int fire(struct cg_settle *s, const struct fx_view *v, const char *kind, 
 }
 
 /*
- * The deadlines are China dates counted from the China release day; the tick is as at the end
- * of its UTC day, when the China date (now) is the next day, so a deadline D has passed when
- * now > D, already on the UTC day D itself (from 16:00 UTC, midnight in China).
+ * The deadlines are China dates counted from the China release day; a deadline D has passed when
+ * the China date of the tick (fx_china_day) is after D: a tick as of a UTC day given is as at
+ * its end, when the China date is the next day, so D has passed as of the UTC day D itself; a
+ * tick as of today is as at now, so D has passed from midnight in China (16:00 UTC on D).
  */
 static int tick_one(struct tick_ctx *c, long long id, struct cg_err *err)
 {
@@ -1142,7 +1143,7 @@ static int tick_one(struct tick_ctx *c, long long id, struct cg_err *err)
         return rc;
     if (fx_day_parse(v.export_on, &ex) != CG_OK || fx_day_parse(c->as_of, &now) != CG_OK)
         return CG_OK;
-    now = fx_china_day_at_end(now);
+    now = fx_china_day(s, now);
     terms = fx_conf_int(s, v.seller, "terms_days");
     credit_days = fx_conf_int(s, v.seller, "credit_days");
     report_days = fx_conf_int(s, v.seller, "credit_report_days");

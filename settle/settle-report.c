@@ -298,7 +298,7 @@ static int row_credit(void *vctx, const struct fx_view *v, const struct fx_selle
         st = "filed";
     else if (v->state == CG_FX_COLLECTED || v->state == CG_FX_DEEMED)
         st = "not needed (collected)";
-    else if (fx_china_day_at_end(c->today) > ex + conf->credit_report_days)
+    else if (fx_china_day(c->s, c->today) > ex + conf->credit_report_days)
         st = "OVERDUE";
     else
         st = "due";

@@ -80,10 +80,17 @@ void fx_day_today(char out[CG_DAY_LEN])
 
 /*
  * A report or tick as of a UTC day is as at the end of it, its last second, which in China
- * (UTC+8, no daylight saving) is 07:59:59 of the next day.
+ * (UTC+8, no daylight saving) is 07:59:59 of the next day; as of today read off the clock, it is
+ * as at now.
  */
-long fx_china_day_at_end(long utc_day)
+long fx_china_day(const struct cg_settle *s, long utc_day)
 {
+    long today;
+
+    if (utc_day < 0)
+        return -1;
+    if (!s->today_given && fx_day_parse(s->today, &today) == CG_OK && utc_day == today)
+        return s->china_now;
     return (utc_day * 86400 + 86399 + 8 * 3600) / 86400;
 }
 
@@ -210,6 +217,7 @@ int cg_settle_new(const struct cg_conf *conf, struct cg_store *db, struct cg_set
     s->conf = conf;
     s->db = db;
     fx_day_today(s->today);
+    s->china_now = (long)((time(NULL) + 8 * 3600) / 86400);
     tol = fx_conf(s, NULL, "tolerance");
     if (tol == NULL || tolerance_of(tol, "USD", 0, &t) != CG_OK ||
         cg_conf_each_named(conf, "settle", check_tolerance, s) != 0) {
@@ -249,6 +257,7 @@ int cg_settle_set_today(struct cg_settle *s, const char *day, struct cg_err *err
     if (fx_day_parse(day, &d) != CG_OK)
         return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a day (YYYY-MM-DD)", day);
     cg_strlcpy(s->today, day, sizeof(s->today));
+    s->today_given = true;
     return CG_OK;
 }
 
@@ -365,7 +374,8 @@ static long day_or_none(const char *day)
     return fx_day_parse(day, &d) == CG_OK ? d : -1;
 }
 
-static void derive(const struct fx_seller_conf *c, struct fx_view *v, long today)
+/* china_day: the China date deadlines are compared with (fx_china_day), -1 for none. */
+static void derive(const struct fx_seller_conf *c, struct fx_view *v, long china_day)
 {
     int64_t tol = tolerance(c, v);
     int64_t got;
@@ -386,8 +396,7 @@ static void derive(const struct fx_seller_conf *c, struct fx_view *v, long today
         v->state = CG_FX_OVER_COLLECTED;
     else if (got >= v->expected - tol)
         v->state = CG_FX_COLLECTED;
-    else if (today >= 0 && fx_day_parse(v->deadline, &dl) == CG_OK &&
-             fx_china_day_at_end(today) > dl)
+    else if (china_day >= 0 && fx_day_parse(v->deadline, &dl) == CG_OK && china_day > dl)
         v->state = CG_FX_OVERDUE;
     else if (got <= 0)
         v->state = CG_FX_AWAITING;
@@ -409,7 +418,7 @@ int fx_view_load(struct cg_settle *s, long long order_id, const char *as_of, str
         rc = cg_store_fx_order_sums(s->db, order_id, &v->sums, err);
     if (rc == CG_OK) {
         fx_seller_conf_get(s, v->seller, &c);
-        derive(&c, v, day_or_none(as_of != NULL ? as_of : s->today));
+        derive(&c, v, fx_china_day(s, day_or_none(as_of != NULL ? as_of : s->today)));
     }
     return rc;
 }
@@ -461,7 +470,7 @@ static int views_row(void *vctx, const struct cg_fx_order *o, const struct cg_fx
     memset(&v, 0, sizeof(v));
     copy_order(&v, o);
     v.sums = *sums;
-    derive(conf, &v, c->today);
+    derive(conf, &v, fx_china_day(c->s, c->today));
     return c->fn(c->ctx, &v, conf);
 }
 

@@ -710,6 +710,48 @@ static void test_credit_report_china_date(void **state)
     tick_counts(f, "2026-04-10", "0 0 1 0");
 }
 
+/* The China date (UTC+8) days before now, as YYYYMMDD. */
+static void china_day_before(long days, char *out, size_t size)
+{
+    time_t t = time(NULL) + 8 * 3600 - (time_t)days * 86400;
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, size, "%Y%m%d", &tm);
+}
+
+/*
+ * Without an as-of day the report is as at now, not at the end of the UTC day: a report due on
+ * today's China date is due (it may still be filed today in China), one due on yesterday's China
+ * date is OVERDUE, at whatever hour this runs. T1 released 30 days before today's China date,
+ * due today in China; T2 released 31 days before, due yesterday. (At the end of the UTC day, as
+ * with an as-of day given, T1 would be late already before 16:00 UTC; the UTC day compared as a
+ * China date would leave T2 due after 16:00 UTC.)
+ */
+static void test_credit_report_now(void **state)
+{
+    struct fix *f = *state;
+    struct cg_settle *now = NULL;
+    struct cg_table *t = NULL;
+    struct cg_err err;
+    char d1[16], d2[16], rt[32];
+
+    assert_int_equal(cg_conf_set(f->conf, "settle", "terms_days", "120", &err), CG_OK);
+    china_day_before(30, d1, sizeof(d1));
+    china_day_before(31, d2, sizeof(d2));
+    snprintf(rt, sizeof(rt), "%s120000", d1);
+    add_order_at(f->db, 1, "USD", 10000, rt);
+    snprintf(rt, sizeof(rt), "%s120000", d2);
+    add_order_at(f->db, 2, "USD", 10000, rt);
+    assert_int_equal(cg_settle_new(f->conf, f->db, &now, &err), CG_OK);
+    assert_int_equal(cg_settle_report(now, CG_FXR_CREDIT, NULL, &t, &err), CG_OK);
+    assert_int_equal(t->nrows, 2);
+    assert_string_equal(table_cell(t, "T1", "status"), "due");
+    assert_string_equal(table_cell(t, "T2", "status"), "OVERDUE");
+    cg_table_free(t);
+    cg_settle_free(now);
+}
+
 static long long held(struct fix *f, const char *cur)
 {
     char sql[512];
@@ -892,6 +934,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conversion_rounding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aging_release_china_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credit_report_china_date, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_credit_report_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tax_deadline_china_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_currency_rounding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_database_refuses_over_allocation, setup, teardown),
