@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "refund/refund.h"
 #include "store/store-refund.h"
@@ -142,6 +143,8 @@ int rf_blank(const char *s);
 int rf_in_list(const char *list, const char *code);
 /* Day arithmetic on YYYY-MM-DD: valid day, months later (end of month clamped). */
 int rf_day_ok(const char *day);
+/* The China date (UTC+8, no daylight saving) at instant t, as YYYY-MM-DD: refund/'s today. */
+void rf_china_day(time_t t, char out[11]);
 void rf_add_months(const char *day, long months, char *out);
 void rf_add_days(const char *day, long days, char *out);
 void rf_soft_deadline(const struct cg_refund *r, const char *export_on, char *out);

@@ -319,13 +319,20 @@ void cg_refund_free(struct cg_refund *r)
     free(r);
 }
 
+void rf_china_day(time_t t, char out[11])
+{
+    time_t c = t + 8 * 3600;
+    struct tm tm;
+
+    gmtime_r(&c, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
 int cg_refund_set_today(struct cg_refund *r, const char *day, struct cg_err *err)
 {
     if (day == NULL) {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(r->today, sizeof(r->today), "%Y-%m-%d", &tm);
+        /* the tax office's dates and deadlines are China dates */
+        rf_china_day(time(NULL), r->today);
         return CG_OK;
     }
     if (!rf_day_ok(day))

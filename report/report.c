@@ -659,7 +659,7 @@ static int refund_by_state(struct builder *b, const struct cg_table *t, struct c
  * The refund sections from refund/'s reports as of the report's day: units by state (pipeline),
  * the deadline calendar, and the count of units at risk of their deadline (*at_risk).
  */
-static int build_refund(struct builder *b, struct cg_refund *rf, const char *today, long *at_risk,
+static int build_refund(struct builder *b, struct cg_refund *rf, const char *as_of, long *at_risk,
                         struct cg_err *err)
 {
     struct cg_table *t = NULL;
@@ -670,13 +670,13 @@ static int build_refund(struct builder *b, struct cg_refund *rf, const char *tod
     *at_risk = 0;
     if (rf == NULL)
         return CG_OK;
-    rc = cg_refund_report(rf, CG_RFR_PIPELINE, today, &t, err);
+    rc = cg_refund_report(rf, CG_RFR_PIPELINE, as_of, &t, err);
     if (rc == CG_OK)
         rc = refund_by_state(b, t, err);
     cg_table_free(t);
     t = NULL;
     if (rc == CG_OK)
-        rc = cg_refund_report(rf, CG_RFR_CALENDAR, today, &t, err);
+        rc = cg_refund_report(rf, CG_RFR_CALENDAR, as_of, &t, err);
     if (rc != CG_OK)
         return rc;
     sec = section(b, "refund_calendar", "Export VAT refund deadlines coming up",
@@ -688,7 +688,7 @@ static int build_refund(struct builder *b, struct cg_refund *rf, const char *tod
     }
     cg_table_free(t);
     t = NULL;
-    rc = cg_refund_report(rf, CG_RFR_RISK, today, &t, err);
+    rc = cg_refund_report(rf, CG_RFR_RISK, as_of, &t, err);
     if (rc != CG_OK)
         return rc;
     /* A unit past its hard deadline is final (its regime fell back): nothing left to act on. */
@@ -987,7 +987,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     if (rc == CG_OK)
         rc = build_summaries(&b, st, today, month, &sum, err);
     if (rc == CG_OK)
-        rc = build_refund(&b, rf, today, &refund_risk, err);
+        rc = build_refund(&b, rf, o->as_of, &refund_risk, err);
     if (rc == CG_OK) {
         sc.b = &b;
         sc.states = sellers_states;

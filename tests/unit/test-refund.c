@@ -24,6 +24,7 @@
 #include "core/buf.h"
 #include "core/conf.h"
 #include "core/fsutil.h"
+#include "refund/refund-int.h"
 #include "refund/refund.h"
 /* The test checks the trigger with its own SQL on the store's connection. */
 #include "store/store-int.h"
@@ -41,6 +42,25 @@ static int64_t amount(int64_t base, int64_t ppm)
 
     assert_int_equal(cg_refund_amount(base, ppm, &v), CG_OK);
     return v;
+}
+
+/*
+ * refund/'s today is the China date (UTC+8): 2026-03-10 15:59:59 UTC is 23:59:59 on 03-10 in
+ * China, 16:00:00 UTC is 00:00 on 03-11; 2026-12-31 16:00 UTC is already 2027-01-01.
+ */
+static void test_china_day(void **state)
+{
+    char d[11];
+
+    (void)state;
+    rf_china_day((time_t)1773158399, d); /* 2026-03-10 15:59:59 UTC */
+    assert_string_equal(d, "2026-03-10");
+    rf_china_day((time_t)1773158400, d); /* 2026-03-10 16:00:00 UTC */
+    assert_string_equal(d, "2026-03-11");
+    rf_china_day((time_t)1798732800, d); /* 2026-12-31 16:00:00 UTC */
+    assert_string_equal(d, "2027-01-01");
+    rf_china_day((time_t)1798703999, d); /* 2026-12-31 07:59:59 UTC */
+    assert_string_equal(d, "2026-12-31");
 }
 
 static void test_rounding(void **state)
@@ -258,6 +278,7 @@ static void test_no_skipping(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_china_day),
         cmocka_unit_test(test_rounding),
         cmocka_unit_test(test_rates),
         cmocka_unit_test_setup_teardown(test_rate_on_export_date, setup, teardown),
