@@ -116,6 +116,15 @@ extern const struct cg_store_schema cg_store_schema_refund;
     "r.msg_type <> 900 AND CAST(r.status AS INTEGER) > 0 AND "                                     \
     "r.outcome IN ('applied', 'duplicate', 'late')))"
 
+/*
+ * The same, for a document an order file declares: its current version came from an input file
+ * (a payment receipt from collections, a cancellation or a bill state has none). Only such a
+ * document makes a file that holds its order worth reading again.
+ */
+#define STORE_DOC_REFUSED_FROM_FILE                                                                \
+    "(" STORE_DOC_REFUSED " AND EXISTS (SELECT 1 FROM messages m WHERE m.document_id = d.id AND "  \
+    "m.version = d.version AND coalesce(m.input_file, 0) <> 0))"
+
 /* SQL of each statement (store-sql.c). */
 extern const char *const store_sql[S_N];
 

@@ -18,7 +18,7 @@ const char *const store_sql[S_N] = {
                             "NOT EXISTS (SELECT 1 FROM file_orders fo JOIN orders o ON "
                             "o.seller = fo.seller AND o.order_no = fo.order_no JOIN documents d "
                             "ON d.order_id = o.id WHERE fo.input_file = f.id AND fo.held = 0 "
-                            "AND " STORE_DOC_REFUSED ") ORDER BY id LIMIT 1",
+                            "AND " STORE_DOC_REFUSED_FROM_FILE ") ORDER BY id LIMIT 1",
     [S_FILE_ADD] = "INSERT INTO input_files(seller, name, active_name, size, sha256, inode, "
                    "outcome, reason, taken_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                    "?8, ?9, CASE WHEN ?7 = 'active' THEN NULL ELSE ?9 END)",
@@ -47,7 +47,8 @@ const char *const store_sql[S_N] = {
     [S_FILE_MESSAGES] = "SELECT count(*), coalesce(sum(state = 'queued'), 0) FROM messages "
                         "WHERE input_file = ?1",
     [S_ORDER_FIND] = "SELECT id, CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE "
-                     "d.order_id = orders.id AND " STORE_DOC_REFUSED ") THEN '' ELSE hash END "
+                     "d.order_id = orders.id AND " STORE_DOC_REFUSED_FROM_FILE ") THEN '' ELSE "
+                     "hash END "
                      "FROM orders WHERE seller = ?1 AND order_no = ?2",
     [S_ORDER_DOCS] =
         "SELECT id, order_id, msg_type, business_key, version, guid, app_type, "

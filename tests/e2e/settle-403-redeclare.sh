@@ -83,5 +83,21 @@ check "nothing signed" grep -q "0 signed, 0 queued, 0 sent" "$T/out"
 check "still version 2 of each: $(pay SO-0000301 SO-0000302)" \
     test "$(pay SO-0000301 SO-0000302)" = "1:1:rejected:1001 2:1:accepted:120/1:1:rejected:1001 2:1:rejected:100/"
 check "the port still received 10 messages" test "$(pstat received)" = 10
+
+# 5. A refused payment receipt is not the order file's: a copy of the orders file, dropped while
+# SO-0000301's CEB403 is refused (the untrusted key, a further USD 5.00 collected), is still a
+# duplicate of the file done, not read again.
+sign_with stranger
+{
+    echo receipt_id,date,value_date,currency,amount,order_no
+    echo "BANK-301B,$DAY,$DAY,USD,5.00,SO-0000301"
+} >"$W/incoming/acme/collections-2.csv"
+expect_rc 1 "the port refuses the changed payment receipt" cg run --no-progress
+check "SO-0000301's CEB403 version 3, a modify, refused with 1001: $(pay SO-0000301)" \
+    test "$(pay SO-0000301)" = "1:1:rejected:1001 2:1:accepted:120 3:2:rejected:1001/"
+cp "$W/done/acme/orders.csv" "$W/incoming/acme/orders-copy.csv"
+expect_rc 1 "the copy of the orders file, the receipt still refused" cg run --no-progress
+check "the copy is a duplicate of the file done" \
+    test "$(sql "SELECT outcome FROM input_files WHERE name = 'orders-copy.csv'")" = duplicate
 port_stop
 finish
