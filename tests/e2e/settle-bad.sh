@@ -114,24 +114,12 @@ check "status points to failed/ and its reason" grep -Fxq "cebgate: acme/bad.xml
 $SHELPER camt053 "$T/later.xml" $ACCT S-LATER <<'EOT'
 L-1;CRDT;USD;9.00;2025-07-05;2025-07-05;;INV 9;PAYER NINE
 EOT
-python3 - "$W/cebgate.db" "$T/locked" <<'EOP' &
-import os, sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute("BEGIN EXCLUSIVE")
-open(sys.argv[2], "w").close()
-while os.path.exists(sys.argv[2]):
-    time.sleep(0.05)
-c.execute("ROLLBACK")
-EOP
-locker=$!
-n=0
-while [ ! -f "$T/locked" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+db_lock
 expect_rc 75 "import while the database is locked" cg settle import "$T/later.xml"
 cp "$T/later.xml" "$W/incoming/acme/later.xml"
 expect_rc 75 "run while the database is locked" cg run
 check "the statement stays in incoming/" test -f "$W/incoming/acme/later.xml"
-rm -f "$T/locked"
-wait $locker
+db_unlock
 expect_rc 0 "run once the database is free" cg run
 check "then imported" [ "$(receipts)" -eq 4 ]
 check "and moved to done/" test -f "$W/done/acme/later.xml"

@@ -55,3 +55,20 @@ for r in csv.DictReader(open(sys.argv[1])):
     if list(r.values())[0] == sys.argv[2]:
         print(r[sys.argv[3]]); break' "$@"
 }
+# db_lock: another process holds the database in an exclusive transaction (polled until it
+# does) until db_unlock
+db_lock() {
+    python3 - "$W/cebgate.db" "$T/locked" <<'EOP' &
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+while os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+c.execute("ROLLBACK")
+EOP
+    db_locker=$!
+    n=0
+    while [ ! -f "$T/locked" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+}
+db_unlock() { rm -f "$T/locked"; wait "$db_locker"; }
