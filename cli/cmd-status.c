@@ -68,10 +68,7 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
             rc = cg_spool_status(db, CG_STATUS_ORDER, argv[1], stdout, &err);
         }
         if (rc == CG_ENOTFOUND)
-            snprintf(err.msg, sizeof(err.msg),
-                     "%s: no such order or input file (a refused bank statement, invoice or "
-                     "result file is not recorded: see failed/ and its NAME.reason)",
-                     argv[1]);
+            snprintf(err.msg, sizeof(err.msg), "%s: no such order or input file", argv[1]);
     } else {
         rc = cg_spool_status(db, kind, NULL, stdout, &err);
     }

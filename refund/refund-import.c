@@ -6,6 +6,9 @@
  * order. A file is imported all or nothing in one transaction: every bad row is reported as
  * "name:line: field F: reason" and then nothing is kept (CG_EREJECT). A file whose SHA-256 was
  * imported before does nothing. Read errors are CG_EIO (temporary); a file is never changed.
+ * The intake records each invoice or result file's outcome by name (store-intake.h) before
+ * moving it to done/ or failed/, so that a refused one is reported until one of the same name is
+ * imported; a temporary failure records nothing.
  */
 #include "config.h"
 
@@ -23,6 +26,7 @@
 #include "core/fsutil.h"
 #include "refund/refund-int.h"
 #include "store/store-customs.h"
+#include "store/store-intake.h"
 #include "store/store.h"
 
 #define FILE_MAX (64u * 1024u * 1024u)
@@ -668,6 +672,12 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* What an invoice or result file is, in the words of the report's list of files refused whole. */
+static const char *kind_words(int kind)
+{
+    return kind == CG_RF_INVOICES ? "purchase invoice file" : "refund results file";
+}
+
 /* Move incoming/NAME to done/ or failed/ (with NAME.reason). */
 static int settle_file(const char *workdir, const char *name, const char *to, const char *reason,
                        struct cg_err *err)
@@ -785,6 +795,9 @@ int cg_refund_intake(struct cg_refund *r, const char *workdir, cg_refund_intake_
         cg_buf_init(&p.why, 1u << 20);
         rc = cg_refund_import(r, kind, path, intake_problem, &p, &res, err);
         free(path);
+        /* The outcome is recorded before the move (a crash between takes the file again). */
+        if (rc == CG_OK)
+            rc = cg_store_intake_file(r->db, "", names[i], kind_words(kind), NULL, err);
         if (rc == CG_OK) {
             fn(ctx, res.duplicate ? CG_RF_INTAKE_DUPLICATE : CG_RF_INTAKE_DONE, names[i], &res);
             rc = settle_file(workdir, names[i], "done", NULL, err);
@@ -792,9 +805,13 @@ int cg_refund_intake(struct cg_refund *r, const char *workdir, cg_refund_intake_
             char text[1200];
             snprintf(text, sizeof(text), "%s: %s", names[i], err->msg);
             cg_buf_addf(&p.why, "%s\n", err->msg);
-            fn(ctx, CG_RF_INTAKE_FAILED, text, NULL);
             cg_err_clear(err);
-            rc = settle_file(workdir, names[i], "failed", cg_buf_str(&p.why), err);
+            rc = cg_store_intake_file(r->db, "", names[i], kind_words(kind), cg_buf_str(&p.why),
+                                      err);
+            if (rc == CG_OK) {
+                fn(ctx, CG_RF_INTAKE_FAILED, text, NULL);
+                rc = settle_file(workdir, names[i], "failed", cg_buf_str(&p.why), err);
+            }
         }
         cg_buf_free(&p.why);
     }

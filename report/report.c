@@ -332,12 +332,12 @@ static int on_cancel(const struct cg_store_cancel *k, void *vctx)
     return CG_OK;
 }
 
-static int on_failed(void *vctx, const char *seller, const char *name, const char *reason,
-                     const char *taken_at)
+static int on_failed(void *vctx, const char *seller, const char *name, const char *kind,
+                     const char *reason, const char *taken_at)
 {
     struct list_ctx *c = vctx;
 
-    row(c->b, c->sec, c->b->o->rows, 4, seller_name(seller), name, taken_at, reason);
+    row(c->b, c->sec, c->b->o->rows, 5, seller_name(seller), name, kind, taken_at, reason);
     return CG_OK;
 }
 
@@ -960,7 +960,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     rc = list_end(cg_store_list(st, CG_STORE_LIST_REJECTED, on_rejected, &lc, err));
     if (rc == CG_OK) {
         lc.sec = section(&b, "failed_files", "Input files refused whole, with the reason",
-                         "seller,file,taken,reason", "cebgate status SELLER/FILE");
+                         "seller,file,kind,taken,reason", "cebgate status SELLER/FILE");
         rc = cg_store_report_failed_files(st, o->seller, on_failed, &lc, err);
     }
     if (rc == CG_OK) {

@@ -9,8 +9,11 @@
  * section are left to the spool, which refuses them. The import commits in one transaction
  * before the file is moved to done/<seller>/; after a crash in between, the next run finds the
  * same SHA-256 recorded and only moves the file, so a statement is imported once. A refused
- * statement goes to failed/<seller>/ with NAME.reason. A temporary failure (disk, database)
- * leaves the file in incoming/ and is returned.
+ * statement goes to failed/<seller>/ with NAME.reason. Each outcome is recorded by seller and
+ * name (store-intake.h) before the file is moved, so that `cebgate report` lists a refused
+ * statement until one of the same name is imported; a crash before the move takes the file
+ * again. A temporary failure (disk, database) records nothing, leaves the file in incoming/ and
+ * is returned.
  */
 #include "config.h"
 
@@ -24,6 +27,7 @@
 
 #include "core/fsutil.h"
 #include "settle/settle-int.h"
+#include "store/store-intake.h"
 
 #define STMT_MAX (256u * 1024u * 1024u)
 #define SNIFF_MAX 4096u
@@ -99,19 +103,32 @@ static int put_away(struct intake *in, int fd, const char *seller, const char *t
     return rc;
 }
 
+/* What a statement is, in the words of the report's list of files refused whole. */
+static const char *kind_words(int kind)
+{
+    switch (kind) {
+    case CG_STMT_CAMT053: return "bank statement (camt.053)";
+    case CG_STMT_CAMT054: return "bank notification (camt.054)";
+    case CG_STMT_MT940: return "bank statement (MT940)";
+    case CG_STMT_PAYOUT: return "payout report";
+    default: return "collections CSV";
+    }
+}
+
 static int one_file(struct intake *in, int fd, const char *seller, const char *name,
                     struct cg_err *err)
 {
     struct cg_buf b;
     struct cg_settle_import res = {0};
     char shown[2 * CG_FS_NAME_MAX];
-    int rc;
+    int rc, kind = CG_STMT_NONE;
 
     snprintf(shown, sizeof(shown), "%s%s%s", seller, seller[0] ? "/" : "", name);
     /* The kind is told by the first SNIFF_MAX bytes: an order file is never read whole here. */
     cg_buf_init(&b, SNIFF_MAX);
     rc = cg_fs_read_head_at(fd, name, SNIFF_MAX, &b, err);
-    if (rc != CG_OK || b.len == 0 || cg_settle_sniff(in->s, b.data, b.len) == CG_STMT_NONE) {
+    if (rc != CG_OK || b.len == 0 ||
+        (kind = cg_settle_sniff(in->s, b.data, b.len)) == CG_STMT_NONE) {
         cg_err_clear(err);
         rc = CG_OK; /* unreadable or not a statement: the spool's, which says why */
         goto done;
@@ -127,16 +144,23 @@ static int one_file(struct intake *in, int fd, const char *seller, const char *n
     cg_buf_reset(&in->problems);
     if (rc == CG_OK)
         rc = cg_settle_import(in->s, seller, shown, b.data, b.len, collect, in, &res, err);
+    if (rc == CG_OK)
+        rc = cg_store_intake_file(in->s->db, seller, name, kind_words(kind), NULL, err);
     if (rc == CG_OK) {
         rc = put_away(in, fd, seller, "done", name, NULL, err);
         if (rc == CG_OK && in->fn != NULL)
             in->fn(in->ctx, res.duplicate ? CG_INTAKE_DUPLICATE : CG_INTAKE_DONE, shown, &res);
     } else if (rc == CG_EREJECT) {
-        cg_buf_addf(&in->problems, "%s\n", err->msg);
-        if (in->fn != NULL)
-            in->fn(in->ctx, CG_INTAKE_FAILED, err->msg, &res);
+        char why[sizeof(err->msg)];
+        cg_strlcpy(why, err->msg, sizeof(why));
+        cg_buf_addf(&in->problems, "%s\n", why);
         cg_err_clear(err);
-        rc = put_away(in, fd, seller, "failed", name, cg_buf_str(&in->problems), err);
+        rc = cg_store_intake_file(in->s->db, seller, name, kind_words(kind),
+                                  cg_buf_str(&in->problems), err);
+        if (rc == CG_OK && in->fn != NULL)
+            in->fn(in->ctx, CG_INTAKE_FAILED, why, &res);
+        if (rc == CG_OK)
+            rc = put_away(in, fd, seller, "failed", name, cg_buf_str(&in->problems), err);
     }
 done:
     cg_buf_free(&b);

@@ -13,6 +13,7 @@
 #include "core/text.h"
 #include "spool/spool-int.h"
 #include "store/store-flow.h"
+#include "store/store-intake.h"
 
 /*
  * A value as text, escaped (core/text.h): receipts bring text from outside (returnInfo,
@@ -233,6 +234,31 @@ static int file_lines(const struct cg_store_file *f, void *vctx)
     return cg_store_file_rejections(c->st, f->id, -1, file_rejection_line, c->fp, c->err);
 }
 
+/*
+ * A statement, payout report, invoice or result file settle/ or refund/ took from incoming/: what
+ * it is and its latest outcome; when refused whole, the reason, one line of it per line.
+ */
+static int intake_lines(const struct cg_store_intake *f, void *vctx)
+{
+    struct file_report_ctx *c = vctx;
+    const char *p = f->reason;
+
+    c->found++;
+    fprintf(c->fp, "file %s%s%s  %s  %s  %s\n", f->seller, f->seller[0] ? "/" : "", f->name,
+            f->kind, strcmp(f->outcome, "failed") == 0 ? "refused whole" : "imported", f->at);
+    while (p != NULL && *p != '\0') {
+        size_t n = strcspn(p, "\n");
+        fprintf(c->fp, "  reason: %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+    if (f->reason != NULL)
+        fprintf(c->fp,
+                "  see failed/%s%s (with NAME.reason); put the fixed file back in incoming/%s%s "
+                "under the same name\n",
+                f->seller, f->seller[0] ? "/" : "", f->seller, f->seller[0] ? "/" : "");
+    return CG_OK;
+}
+
 /* A file by its name as dropped, or SELLER/NAME as cebgate run prints it. */
 static int file_report(struct cg_store *st, const char *arg, FILE *fp, struct cg_err *err)
 {
@@ -247,6 +273,13 @@ static int file_report(struct cg_store *st, const char *arg, FILE *fp, struct cg
         snprintf(seller, sizeof(seller), "%.*s", (int)(slash - arg), arg);
     rc = cg_store_files_named(st, slash != NULL ? seller : NULL, slash != NULL ? slash + 1 : arg,
                               file_lines, &c, err);
+    if (rc == CG_OK)
+        rc = cg_store_intake_named(st, slash != NULL ? seller : NULL,
+                                   slash != NULL ? slash + 1 : arg, intake_lines, &c, err);
+    if (rc == CG_ENOTFOUND) {
+        cg_err_clear(err);
+        rc = CG_OK;
+    }
     if (rc != CG_OK)
         return rc;
     if (c.found == 0)

@@ -193,6 +193,21 @@ static const char *const main_steps[] = {
     ") WITHOUT ROWID;"
     "ALTER TABLE input_files ADD COLUMN orders_listed INTEGER NOT NULL DEFAULT 1;"
     "UPDATE input_files SET orders_listed = 0;",
+    /* 7: the files settle/ and refund/ take from incoming/ (statements, payout reports, invoice
+     * and result files), by seller ('' for incoming/ itself) and name as dropped, with the latest
+     * outcome of each: 'failed' with the reason it was refused whole, 'done' once imported (or
+     * found imported before). They are not order files: input_files keeps its meaning (the
+     * last run's counts, duplicates by SHA-256, the orders of each file), and the report's list
+     * of files refused whole reads both tables, each seller and name by its latest outcome. */
+    "CREATE TABLE intake_files ("
+    "  seller TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  kind TEXT NOT NULL," /* what the file is, in words: 'bank statement (camt.053)' */
+    "  outcome TEXT NOT NULL CHECK (outcome IN ('done', 'failed')),"
+    "  reason TEXT,"
+    "  at TEXT NOT NULL,"
+    "  PRIMARY KEY (seller, name)"
+    ");",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

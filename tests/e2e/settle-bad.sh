@@ -107,8 +107,11 @@ check "three receipts from the good one" [ "$(receipts)" -eq 3 ]
 check "neither taken as an order file" [ "$(sql 'SELECT count(*) FROM input_files')" -eq 0 ]
 check "the summary counts both files taken" \
     grep -Fxq "summary: 2 files taken (1 done, 1 failed, 0 duplicate)" "$T/out"
-expect_rc 1 "status of the refused statement" cg status acme/bad.xml
-check "status points to failed/ and its reason" grep -Fxq "cebgate: acme/bad.xml: no such order or input file (a refused bank statement, invoice or result file is not recorded: see failed/ and its NAME.reason)" "$T/err"
+expect_rc 0 "status of the refused statement" cg status acme/bad.xml
+check "status says what it is and that it was refused" \
+    grep -q "^file acme/bad.xml  bank statement (camt.053)  refused whole  " "$T/out"
+sed -n 's/^  reason: //p' "$T/out" >"$T/reasons"
+check "with each line of its reason" cmp -s "$T/reasons" "$W/failed/acme/bad.xml.reason"
 
 # A database held by another writer: temporary, exit 75, the file waits in incoming/.
 $SHELPER camt053 "$T/later.xml" $ACCT S-LATER <<'EOT'

@@ -28,6 +28,7 @@
 #include "refund/refund.h"
 #include "report/report-int.h"
 #include "settle/settle.h"
+#include "store/store-intake.h"
 #include "store/store.h"
 
 static const char *fail_sql;
@@ -524,7 +525,8 @@ static void test_resolved_not_listed(void **state)
     assert_int_equal(jint(rej, "total"), 1);
     row = json_array_get(json_object_get(rej, "rows"), 0);
     assert_string_equal(json_string_value(json_array_get(row, 1)), "y.csv");
-    assert_string_equal(json_string_value(json_array_get(row, 3)), "y: second");
+    assert_string_equal(json_string_value(json_array_get(row, 2)), "order file");
+    assert_string_equal(json_string_value(json_array_get(row, 4)), "y: second");
     needs = json_object_get(r->doc, "needs");
     assert_int_equal(jint(json_array_get(needs, 0), "count"), 2);
     assert_int_equal(jint(json_array_get(needs, 1), "count"), 1);
@@ -532,6 +534,91 @@ static void test_resolved_not_listed(void **state)
     row = json_array_get(json_object_get(section(r, "sellers"), "rows"), 0);
     assert_string_equal(json_string_value(json_array_get(row, 0)), "a");
     assert_string_equal(json_string_value(json_array_get(row, 5)), "1");
+    cg_report_free(r);
+}
+
+/*
+ * A bank statement or refund file refused whole is listed as an order file refused whole is, with
+ * what it is and its reason, and counted in the needs item and for its seller; each seller and
+ * name by its latest outcome over both kinds of file: a name refused and then imported (as a
+ * statement or as an order file) is no longer listed.
+ */
+static void test_intake_files_refused(void **state)
+{
+    struct fx *f = *state;
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    json_t *sec, *row, *needs;
+
+    /* an order file refused long ago, then a statement imported under its name */
+    file_taken(f, "x.csv", 9, "failed", "x: no orders");
+    exec_sql(f, "UPDATE input_files SET taken_at = '2026-01-01T00:00:00.000Z' WHERE name = "
+                "'x.csv'");
+    assert_int_equal(cg_store_intake_file(f->st, "a", "x.csv", "collections CSV", NULL, &err),
+                     CG_OK);
+    /* a statement refused long ago, then an order file taken under its name */
+    assert_int_equal(
+        cg_store_intake_file(f->st, "a", "y.csv", "collections CSV", "y.csv:2: bad", &err), CG_OK);
+    exec_sql(f, "UPDATE intake_files SET at = '2026-01-01T00:00:00.000Z' WHERE name = 'y.csv'");
+    file_taken(f, "y.csv", 10, "done", NULL);
+    /* a statement refused twice, then imported; another refused; a results file refused */
+    assert_int_equal(
+        cg_store_intake_file(f->st, "a", "s1.xml", "bank statement (camt.053)", "s1: first", &err),
+        CG_OK);
+    assert_int_equal(
+        cg_store_intake_file(f->st, "a", "s1.xml", "bank statement (camt.053)", "s1: second", &err),
+        CG_OK);
+    assert_int_equal(cg_store_intake_file(f->st, "a", "s2.sta", "bank statement (MT940)",
+                                          "s2.sta:4: field 61: bad", &err),
+                     CG_OK);
+    exec_sql(f, "UPDATE intake_files SET at = '2026-01-02T00:00:00.000Z' WHERE name = 's2.sta'");
+    assert_int_equal(cg_store_intake_file(f->st, "", "res.csv", "refund results file",
+                                          "res.csv:2: field reason: empty", &err),
+                     CG_OK);
+    exec_sql(f, "UPDATE intake_files SET at = '2026-01-03T00:00:00.000Z' WHERE name = 'res.csv'");
+    opts(&o);
+    o.rows = 10;
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    sec = section(r, "failed_files");
+    assert_int_equal(jint(sec, "total"), 3);
+    /* newest first: s1.xml (now), res.csv (January 3rd), s2.sta (January 2nd) */
+    row = json_array_get(json_object_get(sec, "rows"), 0);
+    assert_string_equal(json_string_value(json_array_get(row, 1)), "s1.xml");
+    assert_string_equal(json_string_value(json_array_get(row, 2)), "bank statement (camt.053)");
+    assert_string_equal(json_string_value(json_array_get(row, 4)), "s1: second");
+    row = json_array_get(json_object_get(sec, "rows"), 1);
+    assert_string_equal(json_string_value(json_array_get(row, 0)), "(default)");
+    assert_string_equal(json_string_value(json_array_get(row, 1)), "res.csv");
+    assert_string_equal(json_string_value(json_array_get(row, 2)), "refund results file");
+    assert_string_equal(json_string_value(json_array_get(row, 3)), "2026-01-03T00:00:00.000Z");
+    assert_string_equal(json_string_value(json_array_get(row, 4)),
+                        "res.csv:2: field reason: empty");
+    row = json_array_get(json_object_get(sec, "rows"), 2);
+    assert_string_equal(json_string_value(json_array_get(row, 1)), "s2.sta");
+    /* the needs item counts them: rejected documents and orders first, then these three */
+    needs = json_object_get(r->doc, "needs");
+    row = json_array_get(needs, 1);
+    assert_non_null(strstr(json_string_value(json_object_get(row, "what")), "refused whole"));
+    assert_int_equal(jint(row, "count"), 3);
+    /* per seller: a's s1.xml and s2.sta; the default seller's res.csv */
+    row = row_named(section(r, "sellers"), 0, "a");
+    assert_non_null(row);
+    assert_string_equal(json_string_value(json_array_get(row, 7)), "2");
+    row = row_named(section(r, "sellers"), 0, "(default)");
+    assert_non_null(row);
+    assert_string_equal(json_string_value(json_array_get(row, 7)), "1");
+    cg_report_free(r);
+
+    /* s1.xml imported once fixed: listed no more */
+    assert_int_equal(
+        cg_store_intake_file(f->st, "a", "s1.xml", "bank statement (camt.053)", NULL, &err), CG_OK);
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    sec = section(r, "failed_files");
+    assert_int_equal(jint(sec, "total"), 2);
+    assert_string_equal(
+        json_string_value(json_array_get(json_array_get(json_object_get(sec, "rows"), 0), 1)),
+        "res.csv");
     cg_report_free(r);
 }
 
@@ -863,6 +950,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolved_not_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seller_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seller_failed_files_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_intake_files_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_multiline_cell, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_last_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_last_run_pace, setup, teardown),
