@@ -158,6 +158,29 @@ int cg_fs_move_at(int from_dirfd, const char *name, int to_dirfd, const char *ne
     return r;
 }
 
+int cg_fs_move_unique_at(int from_dirfd, const char *name, int to_dirfd, const char *base,
+                         char *out, size_t outsz, struct cg_err *err)
+{
+    char cand[CG_FS_NAME_MAX + 16];
+    int rc;
+    int i;
+
+    for (i = 0; i < 10000; i++) {
+        if (i == 0)
+            cg_strlcpy(cand, base, sizeof(cand));
+        else
+            snprintf(cand, sizeof(cand), "%s.%d", base, i);
+        rc = cg_fs_move_at(from_dirfd, name, to_dirfd, cand, err);
+        if (rc != CG_EEXIST) {
+            if (rc == CG_OK && out != NULL)
+                cg_strlcpy(out, cand, outsz);
+            return rc;
+        }
+        cg_err_clear(err);
+    }
+    return CG_ERR_SET(err, CG_EEXIST, "%s: no free name in the target folder", name);
+}
+
 /* Open dirfd/name for reading: a regular file only, no symlink followed; its size in *size. */
 static int open_regular(int dirfd, const char *name, int *fd, off_t *size, struct cg_err *err)
 {

@@ -36,6 +36,13 @@ int cg_fs_write_atomic(const char *dir, const char *name, const void *data, size
  */
 int cg_fs_move_at(int from_dirfd, const char *name, int to_dirfd, const char *newname,
                   struct cg_err *err);
+/*
+ * Same, to to_dirfd/base or, when taken, the first free base.1, base.2, ...: a file is never
+ * replaced and never left behind because one of its name is there already. The name used goes
+ * to out (may be NULL).
+ */
+int cg_fs_move_unique_at(int from_dirfd, const char *name, int to_dirfd, const char *base,
+                         char *out, size_t outsz, struct cg_err *err);
 int cg_fs_fsync_dir_at(int dirfd, struct cg_err *err);
 /* Read a regular file (no symlink followed) of at most max bytes into b (appended). */
 int cg_fs_read_at(int dirfd, const char *name, size_t max, struct cg_buf *b, struct cg_err *err);

@@ -678,12 +678,13 @@ static const char *kind_words(int kind)
     return kind == CG_RF_INVOICES ? "purchase invoice file" : "refund results file";
 }
 
-/* Move incoming/NAME to done/ or failed/ (with NAME.reason). */
+/* Move incoming/NAME to done/ or failed/ (with NAME.reason), as NAME.1, ... when NAME is there. */
 static int settle_file(const char *workdir, const char *name, const char *to, const char *reason,
                        struct cg_err *err)
 {
     char *from = cg_fs_join(workdir, "incoming");
     char *dst = cg_fs_join(workdir, to);
+    char target[CG_FS_NAME_MAX + 16];
     int fromfd = -1, tofd = -1, rc;
 
     if (from == NULL || dst == NULL) {
@@ -699,10 +700,10 @@ static int settle_file(const char *workdir, const char *name, const char *to, co
         rc = CG_ERR_SET(err, CG_EIO, "%s: cannot open folder", fromfd < 0 ? from : dst);
         goto done;
     }
-    rc = cg_fs_move_at(fromfd, name, tofd, name, err);
+    rc = cg_fs_move_unique_at(fromfd, name, tofd, name, target, sizeof(target), err);
     if (rc == CG_OK && reason != NULL) {
-        char rname[300];
-        snprintf(rname, sizeof(rname), "%s.reason", name);
+        char rname[CG_FS_NAME_MAX + 32];
+        snprintf(rname, sizeof(rname), "%s.reason", target);
         rc = cg_fs_write_atomic_at(tofd, rname, reason, strlen(reason), err);
     }
 done:

@@ -79,21 +79,11 @@ static int put_away(struct intake *in, int fd, const char *seller, const char *t
 {
     char target[CG_FS_NAME_MAX + 16];
     int to = -1;
-    int i;
     int rc = open_dir(in->workdir, top, seller, 1, &to, err);
 
     if (rc != CG_OK)
         return rc;
-    for (i = 0; i < 1000; i++) {
-        if (i == 0)
-            cg_strlcpy(target, name, sizeof(target));
-        else
-            snprintf(target, sizeof(target), "%s.%d", name, i);
-        rc = cg_fs_move_at(fd, name, to, target, err);
-        if (rc != CG_EEXIST)
-            break;
-        cg_err_clear(err);
-    }
+    rc = cg_fs_move_unique_at(fd, name, to, name, target, sizeof(target), err);
     if (rc == CG_OK && reason != NULL) {
         char rname[CG_FS_NAME_MAX + 32];
         snprintf(rname, sizeof(rname), "%s.reason", target);

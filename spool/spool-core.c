@@ -173,23 +173,7 @@ int spool_move_unique(int fromfd, const char *name, int tofd, char *out, size_t 
 int spool_move_unique_as(int fromfd, const char *name, int tofd, const char *base, char *out,
                          size_t outsz, struct cg_err *err)
 {
-    char cand[CG_FS_NAME_MAX + 16];
-    int rc;
-    int i;
-
-    for (i = 0; i < 10000; i++) {
-        if (i == 0)
-            cg_strlcpy(cand, base, sizeof(cand));
-        else
-            snprintf(cand, sizeof(cand), "%s.%d", base, i);
-        rc = cg_fs_move_at(fromfd, name, tofd, cand, err);
-        if (rc != CG_EEXIST) {
-            if (rc == CG_OK && out != NULL)
-                cg_strlcpy(out, cand, outsz);
-            return rc;
-        }
-    }
-    return CG_ERR_SET(err, CG_EEXIST, "%s: no free name in the target folder", name);
+    return cg_fs_move_unique_at(fromfd, name, tofd, base, out, outsz, err);
 }
 
 int spool_write_reason(struct cg_spool *sp, int subfd, const char *name, const char *reason,

@@ -58,6 +58,15 @@ check "  failed/res-bad.csv.reason names every bad row with its line" \
 check "  the summary counts it as a file taken and failed" \
     grep -Fxq "summary: 1 file taken (0 done, 1 failed, 0 duplicate)" "$T/out"
 check "  nothing recorded" [ "$(states) / $(recorded)" = "PRECHECKED ,PRECHECKED ,PRECHECKED ,PRECHECKED  / $BEFORE" ]
+# The same name refused again (the tax office's monthly file is often named alike): kept beside
+# the first as res-bad.csv.1, with its own reason; the first is left as it was.
+cp "$T/res-bad.keep" "$W/incoming/res-bad.csv"
+expect_rc 1 "cebgate run refuses a second file of that name" cg run
+check "  it is failed/res-bad.csv.1, not left in incoming/" \
+    [ -f "$W/failed/res-bad.csv.1" ] && [ ! -e "$W/incoming/res-bad.csv" ]
+check "  with its own reason" cmp -s "$T/want" "$W/failed/res-bad.csv.1.reason"
+check "  the first one kept with its reason" \
+    cmp -s "$T/res-bad.keep" "$W/failed/res-bad.csv" && cmp -s "$T/want" "$W/failed/res-bad.csv.reason"
 
 # ---- with the reasons given, the file is taken
 {

@@ -218,6 +218,19 @@ check "moved to done/ and matched to both T3 units" \
     [ -f "$W/done/t3-invoices.csv" ] && [ "$(unit 224420250000000031/1 invoice) $(unit 224420250000000031/2 invoice)" = "400.00 200.00" ]
 check "the summary counts the invoice file as a file taken and done" \
     grep -Fxq "summary: 1 file taken (1 done, 0 failed, 0 duplicate)" "$T/out"
+# The next month's file under the same name: imported and kept beside the first as .1 (before,
+# the move to done/ failed on the name and every run stopped with exit 75 on it).
+cp "$W/done/t3-invoices.csv" "$T/t3-first.csv"
+{
+    echo "$INVOICES_H"
+    echo "3100250901,00055556,1,2025-05-20,91310000MA1FL0XX1X,Mug,,pcs,1,100.00,13,13.00,"
+} >"$W/incoming/t3-invoices.csv"
+expect_rc 0 "cebgate run imports a second invoice file of the same name" cg run
+check "  moved to done/t3-invoices.csv.1, the first left as it was" \
+    [ -f "$W/done/t3-invoices.csv.1" ] && [ ! -e "$W/incoming/t3-invoices.csv" ] &&
+    cmp -s "$T/t3-first.csv" "$W/done/t3-invoices.csv"
+check "  its invoice line recorded" \
+    [ "$(sqlite3 "$W/cebgate.db" "SELECT count(*) FROM rf_invline WHERE number = '00055556'")" = 1 ]
 cp "$T/bad-invoices.csv" "$W/incoming/bad-invoices.csv"
 expect_rc 1 "cebgate run refuses a bad invoice file from incoming/" cg run
 check "it is in failed/ with every bad row in its reason" \
