@@ -105,6 +105,27 @@ bool cg_port_guid_ok(const char *g)
     return n > 0 && n <= 40 && g[n] == '\0';
 }
 
+/*
+ * A preNo, invtNo or sumNo a document brings (a modify, a delete, the inventory a cancellation
+ * names) is kept, answered and published as the number the port assigned: 1 to 20 letters and
+ * digits (the schema allows any string of 18 or 20 characters).
+ */
+static const char *bad_number(const json_t *ent)
+{
+    static const char *const names[] = {"preNo", "invtNo", "sumNo"};
+    const char *v;
+    size_t i;
+    size_t n;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        v = cg_port_field(ent, names[i]);
+        n = strspn(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        if (*v != '\0' && (n > 20 || v[n] != '\0'))
+            return names[i];
+    }
+    return NULL;
+}
+
 const struct cg_port_kind *cg_port_kind_find(int req_type)
 {
     size_t i;
@@ -169,6 +190,7 @@ int cg_port_entities(xmlDocPtr doc, const struct cg_port_kind *k, json_t **out, 
     json_t *item = NULL;
     int rc = CG_OK;
     int n = 0;
+    const char *bad;
 
     if (arr == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
@@ -215,6 +237,13 @@ int cg_port_entities(xmlDocPtr doc, const struct cg_port_kind *k, json_t **out, 
                             "entity %d (%s): its guid is not 1 to 40 letters, digits and '-' (a "
                             "UUID)",
                             n, k->entity);
+            goto done;
+        }
+        if ((bad = bad_number(ent)) != NULL) {
+            rc = CG_ERR_SET(err, CG_EPARSE,
+                            "entity %d (%s): its %s is not 1 to 20 letters and digits (a number "
+                            "the port assigned)",
+                            n, k->entity, bad);
             goto done;
         }
         if (json_array_append_new(arr, ent) != 0) {

@@ -240,6 +240,24 @@ check "TLS 1.2 with ECDHE is taken" sh -c "echo | '$OPENSSL' s_client -connect 1
 sed "s/guid=\"$VG\"/guid=\"A\&#10;port: accepted FORGED\"/" "$D/CEB303Message.xml" >nl.xml
 expect victim nl.xml 422 0001 'root guid is not' "a guid holding &#10;"
 check "the refusal is logged" grep -q 'root guid is not' port.err
+# a preNo or invtNo a document brings is kept, answered and published as the port's number: one
+# with markup, a tab, a newline or a bidi override (the schema allows any 18 or 20 characters)
+# is refused rather than echoed
+numbered() { # N FIELD VALUE: the inventory with guids of its own and FIELD = VALUE
+    sed -e "s/-000000000001\"/-00000000060$1\"/" -e "s/-0000000000A1</-0000000006A$1</" \
+        -e "s/COP-PORT-0001/COP-PORT-060$1/" -e "s|<ceb:ieFlag>|<ceb:$2>$3</ceb:$2>&|" \
+        "$D/CEB603Message.xml" >num$1.xml && sign num$1.xml num$1s.xml victim
+}
+numbered 1 preNo '\&lt;i>\&amp;"\&#9;\&#10;\&lt;/i>B202603'
+expect victim num1s.xml 422 0002 'entity 1 (Inventory): its preNo is not 1 to 20 letters and digits' \
+    "a preNo with markup, a tab and a newline"
+check "... not echoed" sh -c "! grep -q '<i>' resp"
+numbered 2 invtNo "5141$(printf '\342\200\256')2026E00000001"
+expect victim num2s.xml 422 0002 'its invtNo is not 1 to 20 letters and digits' \
+    "an invtNo with a right-to-left override"
+numbered 3 preNo B20260301000000077
+expect victim num3s.xml 200 0000 '"preNo":"B20260301000000077"' "a preNo of letters and digits"
+
 check "the log has no forged line" sh -c "! grep -q '^port: accepted FORGED' port.err"
 
 # ---------------------------------------------------------------- finding 7: connections
