@@ -203,6 +203,8 @@ static enum MHD_Result reply_as(struct MHD_Connection *conn, unsigned status, co
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    /* an answer is data, never a page: a browser must not guess another type for it */
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (retry_after != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
     if (close)

@@ -252,14 +252,64 @@ int64_t cg_port_next_due(struct cg_port *p)
 
 /* ------------------------------------------------------------------ JSON */
 
+/* The escape of the character at s in a JSON string, or NULL when it is written as it is. */
+static const char *json_escape_of(const char *s)
+{
+    if (*s == '<')
+        return "\\u003c";
+    if (*s == '>')
+        return "\\u003e";
+    if (*s == '&')
+        return "\\u0026";
+    if ((unsigned char)s[0] == 0xE2 && (unsigned char)s[1] == 0x80 &&
+        ((unsigned char)s[2] == 0xA8 || (unsigned char)s[2] == 0xA9))
+        return (unsigned char)s[2] == 0xA8 ? "\\u2028" : "\\u2029";
+    return NULL;
+}
+
+/*
+ * obj (consumed) as compact JSON text. The answers quote message content (an order number in a
+ * 4002, a value a schema error names): markup characters and the line and paragraph separators
+ * are written as \u escapes, so no answer holds them raw whatever reads it. Outside strings
+ * JSON has none of them, and a JSON reader decodes the same text.
+ */
 static int dump(json_t *obj, char **out, struct cg_err *err)
 {
     char *s = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+    const char *esc;
+    char *e;
+    size_t extra = 0;
+    size_t i;
+    size_t o;
 
     json_decref(obj);
     if (s == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    *out = s;
+    for (i = 0; s[i] != '\0'; i++)
+        if ((esc = json_escape_of(s + i)) != NULL)
+            extra += 6;
+    if (extra == 0) {
+        *out = s;
+        return CG_OK;
+    }
+    e = malloc(strlen(s) + extra + 1);
+    if (e == NULL) {
+        free(s);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    for (i = 0, o = 0; s[i] != '\0'; i++) {
+        if ((esc = json_escape_of(s + i)) == NULL) {
+            e[o++] = s[i];
+            continue;
+        }
+        memcpy(e + o, esc, 6);
+        o += 6;
+        if (*esc == '\\' && esc[2] == '2')
+            i += 2; /* the two other bytes of U+2028 or U+2029 */
+    }
+    e[o] = '\0';
+    free(s);
+    *out = e;
     return CG_OK;
 }
 

@@ -257,6 +257,18 @@ expect victim num2s.xml 422 0002 'its invtNo is not 1 to 20 letters and digits' 
     "an invtNo with a right-to-left override"
 numbered 3 preNo B20260301000000077
 expect victim num3s.xml 200 0000 '"preNo":"B20260301000000077"' "a preNo of letters and digits"
+# an answer quoting an order number holds its markup as JSON escapes, never raw
+for n in 1 2; do
+    sed -e "s/-000000000001\"/-00000000070$n\"/" -e "s/-0000000000A1</-0000000007A$n</" \
+        -e 's|PORT-ORDER-0001|\&lt;img src=x onerror=alert(1)\&gt;\&amp;|' \
+        "$D/CEB303Message.xml" >mark$n.xml && sign mark$n.xml mark${n}s.xml victim
+done
+expect victim mark1s.xml 200 0000 'accepted' "an order number with markup"
+expect victim mark2s.xml 409 4002 'orderNo=\\u003cimg src=x onerror=alert(1)\\u003e\\u0026,' \
+    "the same order number again, quoted with escapes"
+check "... and no markup character raw" sh -c "! grep -q '[<>&]' resp"
+curl -sS --cacert ca.pem -D headers.txt -o /dev/null "$URL/health"
+check "answers say nosniff" grep -qi '^X-Content-Type-Options: nosniff' headers.txt
 
 check "the log has no forged line" sh -c "! grep -q '^port: accepted FORGED' port.err"
 

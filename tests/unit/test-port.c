@@ -872,6 +872,32 @@ static void test_submit_db_failure(void **state)
     free(xml);
 }
 
+/* An answer quoting message content holds no markup character and no U+2028/U+2029 raw, and a
+ * JSON reader still decodes the text as it was. */
+static void test_result_json_escapes(void **state)
+{
+    struct cg_port_result res;
+    struct cg_err err;
+    json_t *back;
+    char *json = NULL;
+    const char *text = "orderNo=<img src=x onerror=alert(1)>&\xE2\x80\xA8\xE2\x80\xA9 \xE4\xB8\xAD";
+
+    (void)state;
+    memset(&res, 0, sizeof(res));
+    res.http_status = 409;
+    cg_strlcpy(res.code, "4002", sizeof(res.code));
+    cg_strlcpy(res.text, text, sizeof(res.text));
+    assert_int_equal(cg_port_result_json(&res, &json, &err), CG_OK);
+    assert_non_null(strstr(json, "\"text\":\"orderNo=\\u003cimg src=x onerror=alert(1)\\u003e"
+                                 "\\u0026\\u2028\\u2029 \xE4\xB8\xAD\""));
+    assert_null(strpbrk(json, "<>&"));
+    back = json_loads(json, 0, NULL);
+    assert_non_null(back);
+    assert_string_equal(json_string_value(json_object_get(back, "text")), text);
+    json_decref(back);
+    free(json);
+}
+
 /* A copy of xml with root guid, document guid and orderNo made unique by n. */
 static char *variant(const char *xml, int n)
 {
@@ -2547,6 +2573,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_result_json_escapes),
         cmocka_unit_test(test_scenario_default),
         cmocka_unit_test(test_scenario_rules),
         cmocka_unit_test(test_receipts_validate),
