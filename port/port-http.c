@@ -14,14 +14,15 @@
  * that part as its ceiling (port-body.c), as a page of receipts takes receipts_page_bytes of it
  * until it is built, then its length until sent; a Content-Length over max_body is answered 413
  * before the body is read, and a body whose first part already passes a bound on its shape
- * (max_attributes, ...) is answered 413 with the rest dropped; a POST framed twice (Content-Length
- * twice, or with Transfer-Encoding) or with a transfer coding but chunked is refused. Every request
- * but /health comes from a configured sender: its verified client certificate with tls_client_ca,
- * else its token (Authorization: Bearer); nobody known is 401/403 with code 1999. A connection has
- * read_deadline seconds for handshake, headers and body (cut by cg_port_run's sweep), at most
- * max_per_client connections come from one address, and TLS is 1.2+ with ECDHE. The test-only fault
- * injection (503 answers, dropped connections, receipts twice) is decided here per POST. Library
- * errors go to the logger; nothing here exits.
+ * (max_attributes, ...) is answered 413 with the rest dropped (read to twice max_body at most,
+ * then the connection is closed, as for a body over max_body sent with a GET); a POST framed twice
+ * (Content-Length twice, or with Transfer-Encoding) or with a transfer coding but chunked is
+ * refused. Every request but /health comes from a configured sender: its verified client
+ * certificate with tls_client_ca, else its token (Authorization: Bearer); nobody known is 401/403
+ * with code 1999. A connection has read_deadline seconds for handshake, headers and body (cut by
+ * cg_port_run's sweep), at most max_per_client connections come from one address, and TLS is 1.2+
+ * with ECDHE. The test-only fault injection (503 answers, dropped connections, receipts twice) is
+ * decided here per POST. Library errors go to the logger; nothing here exits.
  */
 #include "config.h"
 
@@ -557,6 +558,19 @@ static void add_body(struct cg_port *p, struct req *r, const char *data, size_t 
     }
 }
 
+/*
+ * A body the port drops (a chunked one past max_body or a bound, one sent with a GET) is read
+ * only so far: libmicrohttpd answers only once a body has ended, and a chunked or declared body
+ * need not end before read_deadline, which at loopback speed is gigabytes to decrypt. Past the
+ * limit the connection is closed without an answer.
+ */
+static enum MHD_Result cut_body(struct cg_port *p, struct req *r)
+{
+    cg_info("port: closed a connection whose %s body passed %zu bytes that are dropped",
+            r->post ? "refused" : "unwanted", r->post ? 2 * p->max_body : p->max_body);
+    return MHD_NO;
+}
+
 static __thread bool routed;
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -646,12 +660,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             r->received += *upload_data_size;
             if (!r->too_big && !r->over_bounds)
                 add_body(p, r, upload_data, *upload_data_size);
+            else if (r->received > 2 * p->max_body)
+                return cut_body(p, r);
             *upload_data_size = 0;
             return MHD_YES;
         }
         return r->job == NULL ? start_post(p, conn, r) : finish_post(p, conn, r);
     }
-    if (*upload_data_size > 0) { /* a body nobody asked for is read and dropped */
+    if (*upload_data_size > 0) { /* a body nobody asked for is read and dropped ... */
+        r->received += *upload_data_size;
+        if (r->received > p->max_body) /* ... up to max_body */
+            return cut_body(p, r);
         *upload_data_size = 0;
         return MHD_YES;
     }

@@ -182,6 +182,26 @@ elif cmd == "stall":
         data, end = answer(s, 25)
         cut += end == "EOF"
     print("stalled cut %d" % cut)
+elif cmd == "spill":
+    # spill NAME HEAD: a request with head HEAD ('|' for CRLF) whose body goes on for 64 MB (in
+    # 64 KiB chunks when chunked); prints whether the port closed the connection before all of
+    # it was sent
+    name, h = sys.argv[3], sys.argv[4].replace("|", "\r\n").replace("TOKEN", tok)
+    chunked = "chunked" in h
+    piece = b"<" * 65536
+    if chunked:
+        piece = b"10000\r\n" + piece + b"\r\n"
+    s = connect()
+    s.sendall(h.encode() + b"\r\n\r\n")
+    sent = 0
+    end = "all sent"
+    try:
+        while sent < 64 << 20:
+            s.sendall(piece)
+            sent += 65536
+    except OSError:
+        end = "closed"
+    print("%s: %s" % (name, end))
 EOF
 # ask NAME=FRAMING ...: POSTs with headers only; the answers in NAME.txt
 ask() { python3 budget.py "$P" ask "$@" >ask.err 2>&1 || cat ask.err; }
@@ -267,6 +287,18 @@ python3 budget.py "$P" stall 4 5000 >stall.txt 2>&1
 check "4 clients stalled mid-body (1 chunked) were cut at read_deadline" \
     grep -q '^stalled cut 4$' stall.txt
 check "after all of them the port holds no body" wait_held 0
+# a body the port drops is read only so far: a chunked one past max_body to twice max_body, one
+# sent with a GET to max_body; then the connection is closed (they went on until read_deadline,
+# gigabytes at loopback speed)
+python3 budget.py "$P" spill chunked \
+    "POST /messages HTTP/1.1|Host: x|Authorization: Bearer TOKEN|Transfer-Encoding: chunked" \
+    >spill.txt 2>&1
+python3 budget.py "$P" spill get "GET /health HTTP/1.1|Host: x|Content-Length: 1000000000" \
+    >>spill.txt 2>&1
+check "a chunked body going on past max_body is cut off" grep -q '^chunked: closed$' spill.txt
+check "a body sent with GET /health is cut off" grep -q '^get: closed$' spill.txt
+check "the port logged both" test "$(grep -c 'body passed .* bytes that are dropped' port.err)" = 2
+check "... and holds no body" wait_held 0
 
 # a page of receipts takes receipts_page_bytes before it is built, its length until it is sent
 hold hold1.txt 1
