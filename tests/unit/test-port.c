@@ -1617,6 +1617,49 @@ static void test_sec_parse_bounds(void **state)
     assert_non_null(strstr(res.text, "more than 200000 elements (max_elements)"));
 }
 
+/* A root holding n nodes of kind node ("<?a?>", "<!---->", "<![CDATA[]]>"). */
+static char *nodes_bomb(size_t n, const char *node, size_t *len)
+{
+    struct cg_buf b;
+    size_t i;
+
+    cg_buf_init(&b, 1u << 26);
+    assert_int_equal(cg_buf_add(&b, "<r>", 3), CG_OK);
+    for (i = 0; i < n; i++)
+        assert_int_equal(cg_buf_add(&b, node, strlen(node)), CG_OK);
+    assert_int_equal(cg_buf_add(&b, "</r>", 4), CG_OK);
+    *len = b.len;
+    return cg_buf_take(&b);
+}
+
+/*
+ * Finding: comments, processing instructions and CDATA sections were skipped by the bounds, but
+ * each is a node of libxml2's tree: 838,000 empty processing instructions in a 4 MiB body took
+ * 113 MB to parse. They count as elements for max_elements.
+ */
+static void test_sec_parse_bounds_nodes(void **state)
+{
+    static const char *const kinds[] = {"<?a?>", "<!---->", "<![CDATA[]]>"};
+    struct fix *f = *state;
+    struct cg_port_result res;
+    char *b;
+    size_t len;
+    size_t i;
+
+    start_bombs(f, "600000");
+    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        /* the root and 199,999 of them: 200,000 nodes, parsed (and refused as not CEB) */
+        b = keep(f, nodes_bomb(199999, kinds[i], &len));
+        assert_int_equal(cg_port_submit(f->port, "test", b, len, NULL, &res), CG_EREJECT);
+        assert_string_equal(res.code, "0001");
+        b = keep(f, nodes_bomb(200000, kinds[i], &len));
+        assert_int_equal(cg_port_submit(f->port, "test", b, len, NULL, &res), CG_EREJECT);
+        assert_string_equal(res.code, "0999");
+        assert_non_null(strstr(res.text, "more than 200000 elements, comments, processing "
+                                         "instructions and CDATA sections (max_elements)"));
+    }
+}
+
 /*
  * The checks of one message have a CPU budget (0998). 150,000 elements with 5 attributes each
  * (6.7 MB) pass the bounds; parsing them takes hundreds of times the smallest budget, 10 ms, on
@@ -2594,6 +2637,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_foreign_platform, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_modify_other_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_parse_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_parse_bounds_nodes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_cpu_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_bounds_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_guid_newline, setup, teardown),
