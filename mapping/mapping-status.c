@@ -228,6 +228,16 @@ bool cg_ob_status(struct cg_ob *b, const char *column, const char *value, long l
     return false;
 }
 
+/*
+ * Every item of the order was left out by a drop rule: nothing is left to declare. An order with
+ * a kept row that failed (an unknown SKU) is not one of them: it is rejected for that row, and a
+ * dropped item beside it must not hide the rejection.
+ */
+static bool all_dropped(const struct cg_ob *b)
+{
+    return b->st_seen[CG_ST_DROP] && !b->failed && b->o != NULL && b->o->nlines == 0;
+}
+
 int cg_ob_status_of(const struct cg_ob *b, char *reason, size_t size)
 {
     static const struct {
@@ -243,13 +253,16 @@ int cg_ob_status_of(const struct cg_ob *b, char *reason, size_t size)
 
     reason[0] = '\0';
     for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        /* Shipped declares the goods that left; with every item dropped none did. */
+        if (order[i].st == CG_ST_SHIPPED && b->st_seen[CG_ST_SHIPPED] && all_dropped(b))
+            break;
         if (b->st_seen[order[i].st]) {
             if (order[i].status != CG_ORDER_LIVE)
                 snprintf(reason, size, "%s", b->st_why[order[i].st]);
             return order[i].status;
         }
     }
-    if (b->st_seen[CG_ST_DROP] && b->o != NULL && b->o->nlines == 0) {
+    if (all_dropped(b)) {
         snprintf(reason, size, "every item dropped (%s)", b->st_why[CG_ST_DROP]);
         return CG_ORDER_SKIP;
     }

@@ -82,4 +82,20 @@ check "status --pending mentions it" grep -Fxq "1 order needs a cancellation (ce
 check "status SELLER/FILE shows the file" grep -q "^file sh/orders_export_2026-10-02.csv  done" "$T/out"
 check "with the orders not declared" grep -Fxq "  orders: 3 new, 0 modified, 0 unchanged, 0 rejected, 2 waiting, 1 skipped, 1 cancelled" "$T/out"
 (cd "$W" && expect_rc 1 "status OTHER-SELLER/FILE is unknown" "$CEBGATE" -c cebgate.conf status az/orders_export_2026-10-02.csv)
+# A live Amazon order whose kept item has an unknown SKU is rejected for it: a cancelled item
+# beside it does not make it a skipped order (302-0000009-0000009).
+a=$S/amazon/all-orders-2026-10-02.txt
+{
+    head -n 1 "$a"
+    sed -n 2p "$a" | awk -F'\t' -v OFS='\t' '{ $1 = "302-0000009-0000009"; $5 = "Unshipped";
+        $11 = "NO-SUCH-SKU"; $13 = "Unshipped"; print }'
+    sed -n 2p "$a" | awk -F'\t' -v OFS='\t' '{ $1 = "302-0000009-0000009"; $5 = "Unshipped";
+        $13 = "Cancelled"; print }'
+} >"$W/hidden.txt"
+(cd "$W" && expect_rc 1 "map: a live order with an unknown SKU beside a cancelled item exits 1" \
+    "$CEBGATE" -c cebgate.conf map --seller az hidden.txt)
+check "the unknown SKU is reported on its line" grep -q \
+    "^hidden.txt:2: order 302-0000009-0000009: field sku: 'NO-SUCH-SKU' is not in the product catalogue" "$T/err"
+check "the order is not counted as skipped" grep -Fxq \
+    "cebgate map: 0 orders mapped, 1 rejected, 0 waiting, 0 skipped, 0 cancelled" "$T/err"
 finish

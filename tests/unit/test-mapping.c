@@ -150,6 +150,16 @@ static void runs(const char *profile, const char *text, struct res *r)
     run(profile, text, strlen(text), r);
 }
 
+/* Write the profile INI as dir/NAME and read text with it. */
+static void run_profile(const char *name, const char *ini, const char *text, struct res *r)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    write_file(path, ini, strlen(ini));
+    run(path, text, strlen(text), r);
+}
+
 #define HDR "order_no,currency,country,sku,item_name,qty,price,total\n"
 
 /* Exactly one rejection, starting with "in.csv:LINE: order NO: field FIELD: " and
@@ -1133,7 +1143,6 @@ static void test_tsv_profile(void **state)
 {
     /* Amazon-like: tab-separated, unquoted quotes in text, item-price is the line total,
      * shipping-price per row summed into freight. */
-    char path[128];
     struct res r;
     static const char ini[] = "[profile]\nformat = tsv\nfreight = sum\n[columns]\n"
                               "order_no = amazon-order-id\ncurrency = currency\n"
@@ -1146,9 +1155,7 @@ static void test_tsv_profile(void **state)
         "111-1\tMUG-1\tmug\t1\tGBP\t8.50\t1.50\tGB\r\n";
 
     (void)state;
-    snprintf(path, sizeof(path), "%s/tsv.ini", dir);
-    write_file(path, ini, strlen(ini));
-    run(path, text, strlen(text), &r);
+    run_profile("tsv.ini", ini, text, &r);
     assert_int_equal(r.nerr, 0);
     assert_int_equal(r.n, 1);
     assert_string_equal(r.o[0]->lines[0].item_name, "12\" \"ruler\"");
@@ -1156,6 +1163,41 @@ static void test_tsv_profile(void **state)
     assert_int_equal(r.o[0]->freight, 450000);
     assert_int_equal(r.o[0]->goods_value, 3849000);
     assert_string_equal(r.o[0]->currency, "303");
+    res_free(&r);
+}
+
+/* An order whose every item a drop rule leaves out is skipped, also when another column says
+ * its goods were shipped (a Shopify gift card or tip, fulfilled at once, has no goods). An
+ * order with a kept item that is bad is rejected for it: a dropped item beside it does not
+ * turn it into a skipped order. */
+static void test_status_all_dropped(void **state)
+{
+    struct res r;
+    static const char ini[] = "[profile]\nbase = own\n[status]\n"
+                              "state = ok=live, sent=shipped\nkind = goods=live, card=drop\n";
+    static const char text[] = "order_no,currency,country,sku,qty,price,state,kind\n"
+                               "D-1,EUR,US,NOPE,1,5,ok,goods\n"
+                               "D-1,EUR,US,TS-001,1,5,ok,card\n"
+                               "D-2,EUR,US,,1,50,sent,card\n"
+                               "D-3,EUR,US,TS-001,1,5,sent,goods\n"
+                               "D-3,EUR,US,,1,50,sent,card\n"
+                               "D-4,EUR,US,,1,50,ok,card\n";
+
+    (void)state;
+    run_profile("drop.ini", ini, text, &r);
+    assert_int_equal(r.nerr, 1);
+    assert_non_null(strstr(r.err[0], ":2: order D-1: field sku: 'NOPE' is not in the product"));
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.o[0]->order_no, "D-2");
+    assert_int_equal(r.o[0]->status, CG_ORDER_SKIP);
+    assert_string_equal(r.o[0]->status_reason, "every item dropped (kind 'card')");
+    assert_string_equal(r.o[1]->order_no, "D-3");
+    assert_int_equal(r.o[1]->status, CG_ORDER_LIVE);
+    assert_int_equal(r.o[1]->nlines, 1);
+    assert_string_equal(r.o[1]->lines[0].sku, "TS-001");
+    assert_string_equal(r.o[2]->order_no, "D-4");
+    assert_int_equal(r.o[2]->status, CG_ORDER_SKIP);
+    assert_string_equal(r.o[2]->status_reason, "every item dropped (kind 'card')");
     res_free(&r);
 }
 
@@ -1336,6 +1378,7 @@ int main(void)
         cmocka_unit_test(test_tsv_profile),
         cmocka_unit_test(test_nul_bytes),
         cmocka_unit_test(test_status_base_pod),
+        cmocka_unit_test(test_status_all_dropped),
         cmocka_unit_test(test_reason_kind),
     };
 
