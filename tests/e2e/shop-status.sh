@@ -82,6 +82,28 @@ check "status --pending mentions it" grep -Fxq "1 order needs a cancellation (ce
 check "status SELLER/FILE shows the file" grep -q "^file sh/orders_export_2026-10-02.csv  done" "$T/out"
 check "with the orders not declared" grep -Fxq "  orders: 3 new, 0 modified, 0 unchanged, 0 rejected, 2 waiting, 1 skipped, 1 cancelled" "$T/out"
 (cd "$W" && expect_rc 1 "status OTHER-SELLER/FILE is unknown" "$CEBGATE" -c cebgate.conf status az/orders_export_2026-10-02.csv)
+# An item that needs no shipping (a gift card, a tip: "Lineitem requires shipping" false, no SKU)
+# is no goods leaving the country: the built-in shopify profile leaves it out and declares the
+# rest (#3001); an order of such items only is skipped, even when Shopify shows it fulfilled
+# (#3002).
+o=$(grep '^#2007,' "$S/shopify/orders_export_2026-10-02.csv")
+item() { # NAME FINANCIAL FULFILLMENT ITEM-NAME SKU REQUIRES-SHIPPING
+    echo "$o" | awk -F, -v OFS=, -v n="$1" -v fs="$2" -v ff="$3" -v nm="$4" -v sku="$5" -v rs="$6" \
+        '{ $1 = n; $3 = fs; $5 = ff; $18 = nm; $21 = sku; $22 = rs; print }'
+}
+{
+    head -n 1 "$S/shopify/orders_export_2026-10-02.csv"
+    item '#3001' paid fulfilled 'Canvas tote' TOTE-1 true
+    item '#3001' '' '' Tip '' false
+    item '#3002' paid fulfilled 'Gift card 50 EUR' '' false
+} >"$W/gift.csv"
+(cd "$W" && expect_rc 0 "map: an export with a tip and a gift card exits 0" \
+    "$CEBGATE" -c cebgate.conf map --seller sh gift.csv)
+check "the order with a tip is declared with its one item" \
+    grep -q '^{"order_no":"3001",.*"lines":\[{"gnum":1,"sku":"TOTE-1",[^]]*}\]' "$T/out"
+check "only that order is declared" [ "$(grep -c '^{' "$T/out")" -eq 1 ]
+check "the gift-card-only order is skipped" grep -Fxq \
+    "gift.csv:4: order 3002: skipped: every item dropped (Lineitem requires shipping 'false')" "$T/err"
 # A live Amazon order whose kept item has an unknown SKU is rejected for it: a cancelled item
 # beside it does not make it a skipped order (302-0000009-0000009).
 a=$S/amazon/all-orders-2026-10-02.txt
