@@ -292,8 +292,12 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
         for (i = 0; i < row->nfields; i++) {
             const char *h = cg_row_field(row, i);
             char shown[256];
+            bool mapped = false;
 
-            if (*h != '\0' && cg_fld_find(h) < 0 && cg_status_find(p, h) == NULL)
+            /* A column the profile names ([columns] sku = Item SKU) is known too. */
+            for (f = 0; f < F_COUNT && !mapped; f++)
+                mapped = r->col[f] == (int)i;
+            if (*h != '\0' && !mapped && cg_fld_find(h) < 0 && cg_status_find(p, h) == NULL)
                 return CG_ERR_SET(err, CG_EPARSE,
                                   "%s:%ld: header: unknown column '%s' (the columns are listed "
                                   "in docs/order-format.md)",

@@ -514,6 +514,30 @@ static void test_goods_value(void **state)
                   2, "V-2", "goods_value", "given order value 4.00 but the lines sum to 1.50");
 }
 
+/* A profile based on the own layout (strict columns) that renames columns knows the names it
+ * gives: "Order No" is no unknown column; a column neither named nor a field still is. */
+static void test_strict_renamed(void **state)
+{
+    struct res r;
+    static const char ini[] = "[profile]\nbase = own\n[columns]\norder_no = Order No\n"
+                              "sku = Item SKU\n";
+
+    (void)state;
+    run_profile("renamed.ini", ini,
+                "Order No,currency,country,Item SKU,qty,price\nR-1,USD,US,TS-001,1,1\n", &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.o[0]->order_no, "R-1");
+    assert_string_equal(r.o[0]->lines[0].sku, "TS-001");
+    res_free(&r);
+    run_profile("renamed.ini", ini,
+                "Order No,currency,country,Item SKU,qty,price,colour\nR-2,USD,US,TS-001,1,1,red\n",
+                &r);
+    assert_int_equal(r.nerr, 1);
+    assert_non_null(strstr(r.err[0], ":1: header: unknown column 'colour'"));
+    res_free(&r);
+}
+
 static void test_codes_in_orders(void **state)
 {
     (void)state;
@@ -1363,6 +1387,7 @@ int main(void)
         cmocka_unit_test(test_total_tolerance),
         cmocka_unit_test(test_goods_value),
         cmocka_unit_test(test_codes_in_orders),
+        cmocka_unit_test(test_strict_renamed),
         cmocka_unit_test(test_catalogue_rules),
         cmocka_unit_test(test_unknown_sku_kind),
         cmocka_unit_test(test_too_many_lines),
