@@ -458,12 +458,22 @@ void cg_ob_row(struct cg_ob *b, const struct cg_vals *v, bool has_line)
         add_line(b, v);
 }
 
-/* The order-level value of f: from the rows, else fixed by the profile; with its name/line. */
+/*
+ * The order-level value of f: from the rows, else fixed by the profile; with its name/line. The
+ * name is the column the value came from; for a value no row has, the column the profile reads
+ * it from (Shopify's "Shipping Country", not "country"), so that "missing" names what the seller
+ * must fill in; a fixed value is named by its field.
+ */
 static const char *oval(struct cg_ob *b, int f, const char **name, long *line)
 {
     const struct cg_profile *p = b->m->profile;
 
-    *name = b->first_name[f] != NULL ? b->first_name[f] : cg_fld_names[f];
+    if (b->first_name[f] != NULL)
+        *name = b->first_name[f];
+    else if (nz(p->fixed[f]) == NULL && p->column[f] != NULL && *p->column[f] != '\0')
+        *name = p->column[f];
+    else
+        *name = cg_fld_names[f];
     *line = b->first[f] != NULL ? b->first_line[f] : b->o->line;
     if (b->first[f] != NULL)
         return b->first[f];

@@ -549,6 +549,34 @@ static void test_codes_in_orders(void **state)
                   "missing: the destination country");
 }
 
+/* A value no row has is reported under the column the profile reads it from, whether the cell
+ * is empty or the file has no such column: that is what the seller fills in. */
+static void test_missing_names_column(void **state)
+{
+    struct res r;
+    static const char ini[] = "[profile]\nbase = own\n[columns]\ncountry = Shipping Country\n"
+                              "currency = Currency\n";
+    static const struct {
+        const char *text;
+        const char *want;
+    } t[] = {
+        {"order_no,Currency,Shipping Country,sku,qty,price\nM-1,USD,,TS-001,1,1\n",
+         ":2: order M-1: field Shipping Country: missing: the destination country"},
+        {"order_no,Currency,sku,qty,price\nM-2,USD,TS-001,1,1\n",
+         ":2: order M-2: field Shipping Country: missing: the destination country"},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        run_profile("missing.ini", ini, t[i].text, &r);
+        if (r.nerr != 1 || strstr(r.err[0], t[i].want) == NULL)
+            fail_msg("want one error '%s', got %d: '%s'", t[i].want, r.nerr,
+                     r.nerr > 0 ? r.err[0] : "");
+        res_free(&r);
+    }
+}
+
 static void test_catalogue_rules(void **state)
 {
     (void)state;
@@ -1388,6 +1416,7 @@ int main(void)
         cmocka_unit_test(test_goods_value),
         cmocka_unit_test(test_codes_in_orders),
         cmocka_unit_test(test_strict_renamed),
+        cmocka_unit_test(test_missing_names_column),
         cmocka_unit_test(test_catalogue_rules),
         cmocka_unit_test(test_unknown_sku_kind),
         cmocka_unit_test(test_too_many_lines),
