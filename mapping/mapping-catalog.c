@@ -230,7 +230,9 @@ static int open_csv(const char *path, struct cg_csv *csv, struct cg_row **hdr, s
 
     if (rc != CG_OK)
         return rc;
-    rc = cg_csv_open(csv, fd, path, CG_ENC_AUTO, ',', '"', true, 1 << 20, err);
+    /* No comment lines: a row starting with '#' is data (a carrier list keyed by Shopify's
+     * order name "#1001", a SKU "#12"), never skipped unseen. */
+    rc = cg_csv_open(csv, fd, path, CG_ENC_AUTO, ',', '"', false, 1 << 20, err);
     if (rc != CG_OK) {
         close(fd);
         return rc;
@@ -304,7 +306,8 @@ static const int ship_fields[] = {F_LOGISTICS_CODE, F_LOGISTICS_NAME, F_LOGISTIC
                                   F_FREIGHT,        F_INSURED_FEE,    F_POD};
 #define NSHIP (sizeof(ship_fields) / sizeof(ship_fields[0]))
 
-int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err)
+int cg_shipments_load(const char *path, const char *strip_prefix, struct cg_map *out,
+                      struct cg_err *err)
 {
     struct cg_csv csv;
     struct cg_row *row;
@@ -337,6 +340,9 @@ int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err)
 
         cg_strlcpy(key, cg_row_field(row, (size_t)col[0]), sizeof(key));
         cg_trim(key);
+        if (strip_prefix != NULL && *strip_prefix != '\0' &&
+            strncmp(key, strip_prefix, strlen(strip_prefix)) == 0)
+            memmove(key, key + strlen(strip_prefix), strlen(key) - strlen(strip_prefix) + 1);
         if (*key == '\0')
             continue;
         if (!cg_text_ok(key, why, sizeof(why))) {

@@ -228,7 +228,10 @@ struct cg_ship_rec {
 int cg_catalog_load(const char *path, const struct cg_codes *codes, struct cg_map *out,
                     struct cg_err *err);
 void cg_product_free(void *p);
-int cg_shipments_load(const char *path, struct cg_map *out, struct cg_err *err);
+/* strip_prefix (NULL: none) is removed from the front of each order number, as the order
+ * file's are, so a carrier list that writes Shopify's "#1001" joins order 1001. */
+int cg_shipments_load(const char *path, const char *strip_prefix, struct cg_map *out,
+                      struct cg_err *err);
 void cg_ship_rec_free(void *p);
 
 /* ------------------------------------------------------------------ the context */

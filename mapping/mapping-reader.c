@@ -131,7 +131,7 @@ int cg_map_ctx_new(const struct cg_conf *conf, const struct cg_seller *seller,
             rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
             goto done;
         }
-        rc = cg_shipments_load(m->shipments_path, &m->shipments, err);
+        rc = cg_shipments_load(m->shipments_path, m->profile->strip_prefix, &m->shipments, err);
         if (rc != CG_OK)
             goto done;
     }

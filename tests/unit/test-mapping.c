@@ -684,6 +684,40 @@ static void test_shipments(void **state)
     res_free(&r);
 }
 
+/* A carrier list keyed by Shopify's order name ("#S-5") joins the order: its rows are data,
+ * never comment lines, and the profile's strip_prefix is taken off them as off the order
+ * file's numbers. */
+static void test_shipments_prefix(void **state)
+{
+    struct res r;
+    char path[128];
+    char *old = seller->shipments;
+    static const char ship_csv[] = "order_no,logistics_code,logistics_name,logistics_no,"
+                                   "gross_weight,pack_no\n"
+                                   "#S-5,3120980105,顺丰速运,SF500,1,1\n";
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/ship-hash.csv", dir);
+    write_file(path, ship_csv, strlen(ship_csv));
+    seller->shipments = path;
+    run_profile("strip.ini", "[profile]\nbase = own\nstrip_prefix = #\n",
+                HDR "#S-5,USD,US,TS-001,a,1,1,\n", &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.o[0]->order_no, "S-5");
+    assert_true(r.o[0]->has_shipment);
+    assert_string_equal(r.o[0]->ship.logistics_no, "SF500");
+    res_free(&r);
+    /* Without a prefix to strip, the number is "#S-5" in both files. */
+    runs("own", HDR "#S-5,USD,US,TS-001,a,1,1,\n", &r);
+    assert_int_equal(r.nerr, 0);
+    assert_string_equal(r.o[0]->order_no, "#S-5");
+    assert_true(r.o[0]->has_shipment);
+    assert_string_equal(r.o[0]->ship.logistics_no, "SF500");
+    res_free(&r);
+    seller->shipments = old;
+}
+
 static void test_payment(void **state)
 {
     struct res r;
@@ -1421,6 +1455,7 @@ int main(void)
         cmocka_unit_test(test_unknown_sku_kind),
         cmocka_unit_test(test_too_many_lines),
         cmocka_unit_test(test_shipments),
+        cmocka_unit_test(test_shipments_prefix),
         cmocka_unit_test(test_payment),
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_jsonl),
