@@ -391,6 +391,12 @@ static int begin(struct cg_reader *r, const struct cg_vals *v)
     r->ob_active = true;
     if (r->key == NULL)
         cg_ob_fail(&r->ob, v->line, "order_no", "out of memory");
+    /* A row without an order number (a spreadsheet's total row) is rejected for that first,
+     * not for the SKU or price it lacks as well. */
+    if (*v->v[F_ORDER_NO] == '\0')
+        cg_ob_fail(&r->ob, v->line,
+                   v->name[F_ORDER_NO] != NULL ? v->name[F_ORDER_NO] : cg_fld_names[F_ORDER_NO],
+                   "missing: the order number (orderNo, CEB303/CEB603) is required");
     once(r, v->v[F_ORDER_NO], v->name[F_ORDER_NO], v->line);
     return CG_OK;
 }

@@ -371,6 +371,14 @@ static void test_disagreeing_rows(void **state)
                   "'EUR' differs from 'USD' on line 2");
 }
 
+/* A spreadsheet's total row has no order number: it is rejected for that, not for its SKU. */
+static void test_total_row(void **state)
+{
+    (void)state;
+    expect_reject(HDR "T-1,USD,US,TS-001,a,1,1,\n,,,,TOTAL,,,1\n", 3, "?", "order_no",
+                  "missing: the order number (orderNo, CEB303/CEB603) is required");
+}
+
 static void test_unit_conversion(void **state)
 {
     static const char text[] = HDR "C-1,USD,US,MUG-1,mug,3,7.5,\n"
@@ -1443,6 +1451,7 @@ int main(void)
         cmocka_unit_test(test_header_errors),
         cmocka_unit_test(test_grouping),
         cmocka_unit_test(test_disagreeing_rows),
+        cmocka_unit_test(test_total_row),
         cmocka_unit_test(test_unit_conversion),
         cmocka_unit_test(test_lengths),
         cmocka_unit_test(test_numbers),
