@@ -446,6 +446,39 @@ static int other_kind(struct pipe *pp, struct cg_reader *r, const char *path)
                      path, kind, command);
 }
 
+struct seller_list {
+    char text[200];
+    size_t len;
+};
+
+static int add_seller(const char *name, void *ctx)
+{
+    struct seller_list *l = ctx;
+    int n;
+
+    if (l->len >= sizeof(l->text) - 1)
+        return 0;
+    n = snprintf(l->text + l->len, sizeof(l->text) - l->len, "%s%s", l->len > 0 ? ", " : "", name);
+    if (n > 0)
+        l->len = l->len + (size_t)n < sizeof(l->text) ? l->len + (size_t)n : sizeof(l->text) - 1;
+    return 0;
+}
+
+/* Without --seller, map reads a file as the shared [seller] section says; when that lacks a
+ * setting the sellers' own sections have, say which sections there are. */
+static void hint_sellers(const struct cg_conf *conf, struct cg_err *err)
+{
+    struct seller_list l = {{0}, 0};
+    char msg[sizeof(err->msg) + sizeof(l.text) + 80];
+
+    cg_conf_each_named(conf, "seller", add_seller, &l);
+    if (l.len == 0)
+        return;
+    snprintf(msg, sizeof(msg), "%s; no --seller given: try --seller NAME for one of %s", err->msg,
+             l.text);
+    cg_strlcpy(err->msg, msg, sizeof(err->msg));
+}
+
 static int exec_map(struct cg_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -501,8 +534,11 @@ static int exec_map(struct cg_cli *cli, int argc, char **argv)
             err.code = CG_ECONFIG;
         goto fail;
     }
-    if (cg_map_ctx_new(cli->conf, seller, codes, &m, &err) != CG_OK)
+    if (cg_map_ctx_new(cli->conf, seller, codes, &m, &err) != CG_OK) {
+        if (seller_name == NULL && err.code == CG_ECONFIG)
+            hint_sellers(cli->conf, &err);
         goto fail;
+    }
     if (cg_schema_load(data_dir, version, &schema, &err) != CG_OK)
         goto fail;
     memset(&bt, 0, sizeof(bt));

@@ -151,5 +151,16 @@ j='"currency":"USD","country":"US","lines":[{"sku":"TS-001","qty":1,"price":"9.9
 printf '%s\n' "{\"order_no\":\"J-1\",$j" "{\"order_no\":\"J-2\",$j" "{\"order_no\":\"J-1\",$j" \
     >"$T/apart.jsonl"
 apart jsonl jsonl apart.jsonl order_no 3 1 J-1 "J-1 J-2 "
+# Without --seller, map reads the file as [seller] says; a broker's configuration keeps the
+# catalogue in each [seller.NAME]: the error says which sellers there are.
+w=$T/noseller
+mkdir -p "$w"
+shop_conf "$w/cebgate.conf" "[seller.kite]
+catalog = $CG_TESTDATA/mapping/catalog.csv
+[seller.lotus]
+catalog = $CG_TESTDATA/mapping/catalog.csv"
+printf 'order_no,currency,country,sku,qty,price\nNS-1,USD,US,TS-001,1,9.99\n' >"$w/o.csv"
+expect_rc 2 "map without --seller, no [seller] catalog: exit 2" "$CEBGATE" -c "$w/cebgate.conf" map "$w/o.csv"
+check "the error names the sellers to choose from" grep -qxF "cebgate: no product catalogue: set [seller] catalog (or --catalog); every order line needs its HS code from it; no --seller given: try --seller NAME for one of kite, lotus" "$T/err"
 check "at least the 8 order files known today" [ "$n" -ge 8 ]
 finish
