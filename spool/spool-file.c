@@ -14,7 +14,8 @@
  *   changed, state up to review/rejected -> next version, appType 2 (modify), same business key;
  *                                           appType 1 (add) when the port refused every version
  *                                           (CEB900, negative code) or the transport did
- *   changed after customs concluded it   -> the order is rejected (a cancellation is needed)
+ *   changed after customs concluded it   -> the order is rejected (a cancellation is needed,
+ *                                           a return once the inventory is closed)
  * An order that is not live (docs/order-format.md, "Order status") is not declared: it is
  * counted as waiting, skipped or cancelled; when a cancelled or skipped order has documents
  * that went out (not rejected), it is recorded as needing a cancellation and reported once.
@@ -198,7 +199,10 @@ static struct doc_row *row_of(struct doc_row *rows, int n, int msg_type)
     return NULL;
 }
 
-/* Reject an order whose document customs has concluded: a change needs a cancellation. */
+/*
+ * Reject an order whose document customs has concluded: a change needs a cancellation, or,
+ * once the inventory is closed (the goods have left), a return, as `cebgate cancel` says.
+ */
 static void reject_concluded(struct batch *b, struct border *bo, int msg_type, int state)
 {
     const struct cg_order *o = bo->o;
@@ -206,9 +210,11 @@ static void reject_concluded(struct batch *b, struct border *bo, int msg_type, i
 
     snprintf(msg, sizeof(msg),
              "%s:%ld: order %s: CEB%03d: changed after customs reached state '%s'; "
-             "a change now needs a cancellation, not a modify",
+             "a change now needs %s, not a modify",
              o->source != NULL ? o->source : "?", o->line, o->order_no, msg_type,
-             cg_doc_state_name(state));
+             cg_doc_state_name(state),
+             state == CG_DOC_CLOSED ? "a return (cebgate return): the goods have left the country"
+                                    : "a cancellation (cebgate cancel)");
     bo->reject = cg_strdup(msg);
     bo->kind = ORDER_REJECTED;
     b->njobs = bo->job0;

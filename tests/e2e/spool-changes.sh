@@ -36,4 +36,20 @@ expect_rc 0 "a new tracking number" cg run --no-progress
 check "waybill and inventory again, the order not" [ "$(versions)" = "303:2 505:2 603:3 " ]
 check "the waybill's business key is the new number" \
     [ "$(sql "SELECT business_key FROM documents WHERE msg_type = 505")" = SF0000000000009 ]
+# A change after customs concluded the inventory is rejected with what is still possible: a
+# cancellation of a released inventory (cebgate cancel), a return once it is closed, as
+# `cebgate cancel` itself says (the state is set here as the receipts would set it).
+for st in released closed; do
+    sql "UPDATE documents SET state = '$st' WHERE msg_type = 603"
+    sed "s/,1,3\.50,/,1,4.25,/; s/SF0000000000001/SF0000000000009/" "$T/orders.csv" \
+        >"$W/incoming/acme/d-$st.csv"
+    expect_rc 1 "a new price after the inventory is $st" cg run --no-progress
+    cat "$T/out" "$T/err" >"$T/d-$st.log"
+done
+check "released: a cancellation is needed" grep -q \
+    "^acme/d-released.csv:2: order SO-0000001: CEB603: changed after customs reached state 'released'; a change now needs a cancellation (cebgate cancel), not a modify$" \
+    "$T/d-released.log"
+check "closed: a return is needed" grep -q \
+    "^acme/d-closed.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; a change now needs a return (cebgate return): the goods have left the country, not a modify$" \
+    "$T/d-closed.log"
 finish
