@@ -19,6 +19,7 @@
 
 #include <libxml/tree.h>
 
+#include "core/text.h"
 #include "declare/declare.h"
 #include "settle/settle-int.h"
 
@@ -158,6 +159,23 @@ static int day_of(xmlNodePtr n, char out[CG_DAY_LEN])
         cg_strlcpy(out, t, CG_DAY_LEN);
     free(t);
     return rc;
+}
+
+/* Why a date element is refused, for the entry's problem: missing, or its text that is no day. */
+static void day_problem(struct fx_parsed *p, xmlNodePtr n, long line, const char *ref,
+                        const char *field)
+{
+    char *t = text(child(n, "Dt"));
+    char shown[64];
+
+    if (t == NULL)
+        t = text(child(n, "DtTm"));
+    if (t == NULL)
+        fx_problem(p, line, ref, field, "missing: a day (YYYY-MM-DD) is required");
+    else
+        fx_problem(p, line, ref, field, "'%s' is not a day (YYYY-MM-DD)",
+                   cg_text_show(t, shown, sizeof(shown)));
+    free(t);
 }
 
 /* Amount of an <Amt Ccy="..."> element in minor units; reports the problem and fails. */
@@ -323,15 +341,14 @@ static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account, const c
         bad = 1;
     dt = child(n, "BookgDt");
     if (day_of(dt, e->booked_on) != CG_OK) {
-        fx_problem(p, dt != NULL ? xmlGetLineNo(dt) : line, e->key, "BookgDt",
-                   "missing or not a date");
+        day_problem(p, dt, dt != NULL ? xmlGetLineNo(dt) : line, e->key, "BookgDt");
         bad = 1;
     }
     dt = child(n, "ValDt");
     if (dt == NULL)
         cg_strlcpy(e->value_on, e->booked_on, sizeof(e->value_on));
     else if (day_of(dt, e->value_on) != CG_OK) {
-        fx_problem(p, xmlGetLineNo(dt), e->key, "ValDt", "not a date");
+        day_problem(p, dt, xmlGetLineNo(dt), e->key, "ValDt");
         bad = 1;
     }
     dt = path(n, "Chrgs", "TtlChrgsAndTaxAmt", NULL);

@@ -53,6 +53,20 @@ check "decimals in a 0-decimal currency" \
 check "the summary says nothing was imported" grep -q 'bad.xml: 4 bad entries; nothing imported' "$T/err"
 check "not even the good entry" [ "$(receipts)" -eq 0 ]
 
+# A day that is no day is shown as written (30 February, month 13); the line is the element's.
+$SHELPER camt053 "$T/days.xml" $ACCT S-DAYS <<'EOT'
+D-1;CRDT;USD;10.00;2025-07-01;2025-07-01;;INV 1;PAYER ONE
+D-2;CRDT;USD;20.00;2025-07-01;2025-02-30;;INV 2;PAYER TWO
+D-3;CRDT;USD;30.00;2025-13-01;2025-07-01;;INV 3;PAYER THREE
+EOT
+el() { grep -n "<$1>" "$T/days.xml" | sed -n "${2}p" | cut -d: -f1; }
+expect_rc 1 "a statement with bad days is refused" cg settle import "$T/days.xml"
+check "value day 30 February: shown as written" \
+    grep -qx "$T/days.xml:$(el ValDt 2): entry D-2: field ValDt: '2025-02-30' is not a day (YYYY-MM-DD)" "$T/err"
+check "booking day in month 13: shown as written" \
+    grep -qx "$T/days.xml:$(el BookgDt 3): entry D-3: field BookgDt: '2025-13-01' is not a day (YYYY-MM-DD)" "$T/err"
+check "nothing imported" [ "$(receipts)" -eq 0 ]
+
 cat >"$T/xxe.xml" <<EOT
 <?xml version="1.0"?>
 <!DOCTYPE Document [<!ENTITY x SYSTEM "file:///etc/passwd">]>
