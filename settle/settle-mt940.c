@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -360,6 +361,62 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
     return CG_OK;
 }
 
+/*
+ * The structured :86: of German banks (DFUe-Abkommen): a 3-digit business code, then subfields
+ * "?NN". The remittance text (?20-?29, ?60-?63) runs on over its subfields and the field's
+ * lines, so it is joined without a separator; each SEPA keyword in it ("EREF+", "SVWZ+", ...)
+ * starts a word of its own and is dropped: "?20EREF+A-1?21SVWZ+tea" gives "A-1 tea". The
+ * payer's name (?32, ?33) follows. The other subfields (posting text, bank codes) are left out.
+ */
+static bool structured86(const char *s)
+{
+    return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+           isdigit((unsigned char)s[2]) && s[3] == '?';
+}
+
+static int add_structured86(struct cg_buf *out, const char *s)
+{
+    static const char *const keys[] = {"EREF+", "KREF+", "MREF+", "CRED+", "DEBT+",
+                                       "COAM+", "OAMT+", "SVWZ+", "ABWA+", "ABWE+"};
+    struct cg_buf rem, name;
+    int rc = CG_OK;
+
+    cg_buf_init(&rem, 1u << 16);
+    cg_buf_init(&name, 1u << 16);
+    s += 3;
+    while (rc == CG_OK && s[0] == '?' && isdigit((unsigned char)s[1]) &&
+           isdigit((unsigned char)s[2])) {
+        int code = (s[1] - '0') * 10 + (s[2] - '0');
+        struct cg_buf *to = (code >= 20 && code <= 29) || (code >= 60 && code <= 63) ? &rem
+                            : code == 32 || code == 33                               ? &name
+                                                                                     : NULL;
+
+        for (s += 3; rc == CG_OK && *s != '\0' && *s != '?'; s++) {
+            size_t k;
+
+            if (to == NULL || *s == '\n' || *s == '\r')
+                continue;
+            for (k = 0; to == &rem && k < sizeof(keys) / sizeof(keys[0]); k++) {
+                if (strncmp(s, keys[k], 5) == 0)
+                    break;
+            }
+            if (to == &rem && k < sizeof(keys) / sizeof(keys[0])) {
+                rc = cg_buf_addc(to, ' ');
+                s += 4;
+            } else {
+                rc = cg_buf_addc(to, *s);
+            }
+        }
+    }
+    if (rc == CG_OK)
+        rc = add_text(out, cg_buf_str(&rem), rem.len);
+    if (rc == CG_OK)
+        rc = add_text(out, cg_buf_str(&name), name.len);
+    cg_buf_free(&rem);
+    cg_buf_free(&name);
+    return rc;
+}
+
 /* :86: after a :61: line: its text, the lines joined by spaces, after the customer reference. */
 static int info86(struct fx_parsed *p, struct stmt *st, const struct field *f)
 {
@@ -374,6 +431,10 @@ static int info86(struct fx_parsed *p, struct stmt *st, const struct field *f)
     cg_buf_init(&b, 1u << 16);
     if (e->reference != NULL)
         rc = cg_buf_adds(&b, e->reference);
+    if (rc == CG_OK && structured86(s)) {
+        rc = add_structured86(&b, s);
+        s = "";
+    }
     while (rc == CG_OK && *s != '\0') {
         size_t n = strcspn(s, "\n");
         rc = add_text(&b, s, n);

@@ -283,6 +283,29 @@ static void test_mt940_marks(void **state)
     assert_int_equal(p.n, 0);
     fx_parsed_free(&p);
 
+    /* A German bank's structured :86: gives its remittance text, joined over subfields and
+     * lines, without the SEPA keywords, and the payer's name: the order numbers in it are
+     * words. A plain :86: is its lines joined by spaces. */
+    {
+        static const char s86[] = ":20:S4\n:25:ACC\n:28C:1/1\n:60F:C250701EUR0,00\n"
+                                  ":61:250701C10,00NTRFNONREF//B1\n"
+                                  ":86:166?00GUTSCHRIFT?109075?20EREF+A-1?21SVWZ+Order B-\n"
+                                  "?222 thanks?30BYLADEM1001?31DE02120300000000202051\n"
+                                  "?32MUELLER HANS\n"
+                                  ":61:250701C5,00NTRFREF-9//B2\n"
+                                  ":86:PAYMENT C-3\nFROM SMITH\n"
+                                  ":62F:C250701EUR15,00\n-\n";
+
+        cg_buf_reset(&probs);
+        parsed_init(&p, "m.sta", &probs);
+        assert_int_equal(fx_parse_mt940(&p, s86, strlen(s86), &err), CG_OK);
+        assert_string_equal(cg_buf_str(&probs), "");
+        assert_int_equal(p.n, 2);
+        assert_string_equal(p.e[0].reference, "A-1 Order B-2 thanks MUELLER HANS");
+        assert_string_equal(p.e[1].reference, "REF-9 PAYMENT C-3 FROM SMITH");
+        fx_parsed_free(&p);
+    }
+
     /* Without :25: the entries would belong to no account: refused. */
     cg_buf_reset(&probs);
     parsed_init(&p, "m.sta", &probs);
