@@ -425,6 +425,11 @@ void cg_ob_row(struct cg_ob *b, const struct cg_vals *v, bool has_line)
             int64_t d = 0;
             char why[256];
 
+            /* Per-item shipping of an item left out (an Amazon item cancelled) is not the
+             * order's freight: that item is not shipped. */
+            if (!has_line)
+                continue;
+
             if (!cg_text_ok(x, why, sizeof(why))) {
                 cg_ob_fail(b, v->line, name, "%s", why);
                 return;

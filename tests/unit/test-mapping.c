@@ -1258,6 +1258,26 @@ static void test_tsv_profile(void **state)
     assert_int_equal(r.o[0]->goods_value, 3849000);
     assert_string_equal(r.o[0]->currency, "303");
     res_free(&r);
+    /* The shipping of an item left out by its status is not added to the freight. */
+    {
+        static const char ini2[] = "[profile]\nformat = tsv\nfreight = sum\n[columns]\n"
+                                   "order_no = amazon-order-id\ncurrency = currency\n"
+                                   "country = ship-country\nfreight = shipping-price\nsku = sku\n"
+                                   "qty = quantity\ntotal = item-price\n[status]\n"
+                                   "item-status = Cancelled=drop, *=live\n";
+        static const char text2[] = "amazon-order-id\tsku\tquantity\tcurrency\titem-price\t"
+                                    "shipping-price\tship-country\titem-status\n"
+                                    "111-2\tTS-001\t1\tGBP\t10.00\t2.50\tGB\tShipped\n"
+                                    "111-2\tMUG-1\t1\tGBP\t8.50\t1.50\tGB\tCancelled\n";
+
+        run_profile("tsv-drop.ini", ini2, text2, &r);
+        assert_int_equal(r.nerr, 0);
+        assert_int_equal(r.n, 1);
+        assert_int_equal(r.o[0]->nlines, 1);
+        assert_int_equal(r.o[0]->freight, 250000);
+        assert_int_equal(r.o[0]->goods_value, 1000000);
+        res_free(&r);
+    }
 }
 
 /* An order whose every item a drop rule leaves out is skipped, also when another column says
