@@ -35,6 +35,7 @@ struct report {
     int version; /* of the message whose receipts are printed */
     struct cg_err *err;
     const char *seller; /* only this seller's orders; NULL: any */
+    bool returned;      /* the order being shown has a return (CEB213) */
 };
 
 static int receipt_line(const struct cg_store_receipt *r, void *vctx)
@@ -93,7 +94,16 @@ static int cancel_line(const struct cg_store_cancel *k, void *vctx)
 
     fprintf(c->fp, "  %s  %s (%s) in %s:%ld after its documents were sent: %s\n", k->noted_at,
             k->status, k->reason, k->file_name, k->line,
-            k->done_at != NULL && k->done_at[0] ? "cancellation declared" : "NEEDS A CANCELLATION");
+            k->done_at == NULL || !k->done_at[0] ? "NEEDS A CANCELLATION"
+            : c->returned                        ? "return declared"
+                                                 : "cancellation declared");
+    return CG_OK;
+}
+
+static int has_return(const struct cg_store_return *r, void *vctx)
+{
+    (void)r;
+    ((struct report *)vctx)->returned = true;
     return CG_OK;
 }
 
@@ -126,6 +136,12 @@ static int order_lines(const struct cg_store_order *o, void *vctx)
     fprintf(c->fp, "order %s  seller %s  first seen %s  last changed %s  from %s\n", o->order_no,
             o->seller[0] ? o->seller : "(default)", o->created_at, o->updated_at, o->last_file);
     rc = cg_store_order_docs(c->st, o->id, doc_lines, c, c->err);
+    c->returned = false;
+    if (rc == CG_OK) {
+        rc = cg_store_returned(c->st, o->seller, o->order_no, has_return, c, c->err);
+        if (rc == CG_ENOTFOUND)
+            rc = CG_OK;
+    }
     if (rc == CG_OK)
         rc = cg_store_order_cancel(c->st, o->id, cancel_line, c, c->err);
     if (rc == CG_OK || rc == CG_ENOTFOUND)

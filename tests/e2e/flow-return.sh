@@ -36,8 +36,20 @@ refused "not a quantity" "quantity 'x' is not a positive number" SO-0000001 --li
 expect_rc 2 "how the goods come back is required" cg return SO-0000001 --reason damaged
 check "nothing was declared by the refusals" test "$(sql "SELECT count(*) FROM documents WHERE msg_type = 213")" = 0
 
+# The shop cancelled SO-0000003 after its goods left (recorded as a later shop file records
+# it): customs no longer cancels it, a return answers it.
+sql "INSERT INTO cancel_needed(order_id, status, reason, noted_at) SELECT id, 'cancelled',
+     'Status set', '2025-07-02T00:00:00Z' FROM orders WHERE order_no = 'SO-0000003'"
+expect_rc 0 "status --cancel before the return" cg status --cancel
+check "  it needs a cancellation" grep -Fxq "1 order needs a cancellation (CEB605)" "$T/out"
 # The whole order of the closed inventory comes back.
 expect_rc 0 "return SO-0000003 (closed)" cg return SO-0000003 $B
+cp "$T/out" "$T/return3.out"
+expect_rc 0 "status --cancel after the return" cg status --cancel
+check "  the return answers the cancellation needed" grep -Fxq "0 orders need a cancellation (CEB605)" "$T/out"
+expect_rc 0 "status SO-0000003" cg status SO-0000003
+check "  its timeline says the return was declared" grep -q "after its documents were sent: return declared$" "$T/out"
+cp "$T/return3.out" "$T/out"
 check "it is sent" grep -Fxq "order SO-0000003: return (CEB213) declared: sent" "$T/out"
 f=$(ret SO-0000003)
 check "the CEB213 is in outbox/" test -f "$f"
