@@ -105,7 +105,11 @@ static int render(const struct cg_table *t, int fmt, struct cg_err *err)
     return CG_OK;
 }
 
-static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, int fmt)
+static int seller_known(struct cg_cli *cli, struct cg_store *db, const char *seller,
+                        struct cg_err *err);
+
+static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, const char *seller,
+                      int fmt)
 {
     struct cg_store *db = NULL;
     struct cg_settle *s = NULL;
@@ -120,7 +124,14 @@ static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, i
                                   "fx: '%s' is not aging, reconcile, unmatched, credit, "
                                   "settlement, orders or gains",
                                   kind);
+    if (seller != NULL && !cg_fx_report_by_seller(report))
+        return cg_cmd_usage_error(&cg_cmd_report,
+                                  "--seller: fx %s is over the accounts, not one seller's orders "
+                                  "(fx aging, credit, orders and gains take --seller)",
+                                  kind);
     rc = cg_cli_settle_open(cli, &db, &s, &err);
+    if (rc == CG_OK && seller != NULL && (rc = seller_known(cli, db, seller, &err)) == CG_OK)
+        cg_settle_set_report_seller(s, seller);
     if (rc == CG_OK)
         rc = cg_settle_report(s, report, as_of, &t, &err);
     if (rc == CG_OK)
@@ -131,7 +142,8 @@ static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, i
     return cg_cli_settle_exit(rc, &err);
 }
 
-static int refund_section(struct cg_cli *cli, const char *kind, const char *as_of, int fmt)
+static int refund_section(struct cg_cli *cli, const char *kind, const char *as_of,
+                          const char *seller, int fmt)
 {
     struct cg_store *db = NULL;
     struct cg_refund *r = NULL;
@@ -141,6 +153,9 @@ static int refund_section(struct cg_cli *cli, const char *kind, const char *as_o
     int rc;
 
     cg_err_clear(&err);
+    if (seller != NULL)
+        return cg_cmd_usage_error(&cg_cmd_report, "--seller: the refund reports are not per "
+                                                  "seller");
     if (report < 0)
         return cg_cmd_usage_error(&cg_cmd_report,
                                   "refund: '%s' is not pipeline, calendar, risk, invoices, "
@@ -159,7 +174,8 @@ static int refund_section(struct cg_cli *cli, const char *kind, const char *as_o
 
 static const struct {
     const char *name;
-    int (*run)(struct cg_cli *cli, const char *kind, const char *as_of, int fmt);
+    int (*run)(struct cg_cli *cli, const char *kind, const char *as_of, const char *seller,
+               int fmt);
 } sections[] = {
     {"fx", fx_section},
     {"refund", refund_section},
@@ -328,13 +344,13 @@ static int exec_report(struct cg_cli *cli, int argc, char **argv)
             return cg_cmd_usage_error(&cg_cmd_report, "--html and --format exclude each other");
         return run_overview(cli, &o, html, fmt);
     }
-    if (html != NULL || o.seller != NULL)
-        return cg_cmd_usage_error(&cg_cmd_report, "--html and --seller are for the overview");
+    if (html != NULL)
+        return cg_cmd_usage_error(&cg_cmd_report, "--html is for the overview");
     if (npos != 2)
         return cg_cmd_usage_error(&cg_cmd_report, "SECTION and KIND expected");
     for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++) {
         if (strcmp(sections[k].name, pos[0]) == 0)
-            return sections[k].run(cli, pos[1], o.as_of, fmt);
+            return sections[k].run(cli, pos[1], o.as_of, o.seller, fmt);
     }
     return cg_cmd_usage_error(&cg_cmd_report, "unknown section '%s'", pos[0]);
 }
@@ -342,7 +358,8 @@ static int exec_report(struct cg_cli *cli, int argc, char **argv)
 const struct cg_cmd cg_cmd_report = {
     "report",
     "[--as-of DAY] [--seller CODE] --html FILE | --format table|csv|json\n"
-    "       cebgate report fx|refund KIND [--format table|csv|json] [--as-of DAY]",
+    "       cebgate report fx|refund KIND [--format table|csv|json] [--as-of DAY] [--seller "
+    "CODE]",
     "the morning report; fx: foreign-exchange collection and settlement; refund: export VAT "
     "refund",
     "  (no KIND)      what needs you today, last run, documents by state, rejected, stuck,\n"

@@ -540,7 +540,8 @@ static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due,
     rc = cg_settle_cross_pending(s, b->o->seller, cross, err);
     if (rc != CG_OK)
         return rc;
-    /* both in one pass over the orders */
+    /* both in one pass over the orders, of the seller asked for */
+    cg_settle_set_report_seller(s, b->o->seller);
     rc = cg_settle_reports(s, kinds, 2, b->o->as_of, t, err);
     if (rc != CG_OK)
         return rc;

@@ -33,6 +33,7 @@ struct cg_settle {
     struct cg_store *db;        /* borrowed */
     char today[CG_DAY_LEN];     /* "as of" day of operator actions and derived states */
     bool today_given;           /* today was set (cg_settle_set_today), not read off the clock */
+    const char *report_seller;  /* borrowed; reports over the orders cover this seller's only */
     long china_now;             /* the China date (days since 1970-01-01) when s was made */
     char *po_col[FX_PO_NCOLS];  /* payout profile: header of each column, NULL when absent */
     int po_loaded;

@@ -469,14 +469,15 @@ static int holding_rows(struct rep_ctx *c)
 
 /* ------------------------------------------------------------------ entry */
 
+static const char *const report_names[] = {"aging",      "reconcile", "unmatched", "credit",
+                                           "settlement", "orders",    "gains"};
+
 int cg_fx_report_parse(const char *name)
 {
-    static const char *const names[] = {"aging",      "reconcile", "unmatched", "credit",
-                                        "settlement", "orders",    "gains"};
     int i;
 
     for (i = 0; i < 7; i++) {
-        if (strcmp(name, names[i]) == 0)
+        if (strcmp(name, report_names[i]) == 0)
             return i;
     }
     return -1;
@@ -513,6 +514,7 @@ static const struct {
 struct multi {
     struct rep_ctx *c;
     size_t n;
+    const char *seller; /* NULL: every seller's orders */
 };
 
 /* One order of the common pass, handed to every report that reads orders. */
@@ -522,6 +524,8 @@ static int multi_row(void *vctx, const struct fx_view *v, const struct fx_seller
     size_t i;
     int rc;
 
+    if (m->seller != NULL && strcmp(v->seller, m->seller) != 0)
+        return 0;
     for (i = 0; i < m->n; i++) {
         if (kinds[m->c[i].report].row != NULL &&
             (rc = kinds[m->c[i].report].row(&m->c[i], v, conf)) != 0)
@@ -549,7 +553,7 @@ int cg_settle_reports(struct cg_settle *s, const int *reports, size_t n, const c
 {
     struct rep_ctx *c = calloc(n > 0 ? n : 1, sizeof(*c));
     struct tb *b = calloc(n > 0 ? n : 1, sizeof(*b));
-    struct multi m = {c, n};
+    struct multi m = {c, n, s->report_seller};
     long today;
     size_t i;
     int rc = CG_OK, pass = 0;
@@ -567,6 +571,13 @@ int cg_settle_reports(struct cg_settle *s, const int *reports, size_t n, const c
         int r = reports[i];
         if (r < 0 || r > CG_FXR_GAINS) {
             rc = CG_ERR_SET(err, CG_EINVAL, "unknown report");
+            break;
+        }
+        if (s->report_seller != NULL && !cg_fx_report_by_seller(r)) {
+            rc = CG_ERR_SET(err, CG_EINVAL,
+                            "--seller: the %s report is over the accounts, not one seller's "
+                            "orders (aging, credit, orders and gains can be for one seller)",
+                            report_names[r]);
             break;
         }
         c[i].s = s;
@@ -602,6 +613,17 @@ int cg_settle_reports(struct cg_settle *s, const int *reports, size_t n, const c
     free(c);
     free(b);
     return rc;
+}
+
+void cg_settle_set_report_seller(struct cg_settle *s, const char *seller)
+{
+    s->report_seller = seller;
+}
+
+int cg_fx_report_by_seller(int report)
+{
+    return report == CG_FXR_AGING || report == CG_FXR_CREDIT || report == CG_FXR_ORDERS ||
+           report == CG_FXR_GAINS;
 }
 
 int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct cg_table **out,

@@ -211,6 +211,15 @@ int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct 
  */
 int cg_settle_reports(struct cg_settle *s, const int *reports, size_t n, const char *as_of,
                       struct cg_table **out, struct cg_err *err);
+/*
+ * Make the reports over the orders (aging, credit, orders, gains) cover the orders of one seller
+ * only ("" the default seller; NULL: every seller, the default). seller is borrowed and must
+ * outlive the reports. The other reports are over the accounts, not the orders: asked for with a
+ * seller set, they are refused (CG_EINVAL).
+ */
+void cg_settle_set_report_seller(struct cg_settle *s, const char *seller);
+/* Whether a report is over the orders alone, so that it can be for one seller. */
+int cg_fx_report_by_seller(int report);
 
 /* The [settle] configuration keys (settle-keys.c), for cg_conf_register(). */
 extern const struct cg_conf_key cg_settle_conf_keys[];

@@ -46,6 +46,17 @@ for asof in $DAYS; do
     cg report fx credit --as-of "$asof" --format csv >"$T/credit-$asof.csv" || fail "credit on $asof"
     check "deferred-receipt reports on $asof equal the rule" same "$T/credit-$asof.csv" "$asof" credit
     cg report fx orders --as-of "$asof" --format csv >"$T/orders-$asof.csv" || fail "orders on $asof"
+    # one seller's orders only (what that seller has still to collect)
+    for s in b2b late; do
+        cg report fx aging --as-of "$asof" --seller $s --format csv >"$T/aging-$s.csv" ||
+            fail "aging of $s on $asof"
+        check "aging of $s on $asof equals the rule over its orders" \
+            same "$T/aging-$s.csv" "$asof" "aging $s"
+        cg report fx credit --as-of "$asof" --seller $s --format csv >"$T/credit-$s.csv" ||
+            fail "credit of $s on $asof"
+        check "deferred-receipt reports of $s on $asof equal the rule over its orders" \
+            same "$T/credit-$s.csv" "$asof" "credit $s"
+    done
     check "every order's state and open amount on $asof equal the rule" python3 -c 'import csv, json, sys
 got = {r["order"]: [r["state"], r["open"]] for r in csv.DictReader(open(sys.argv[1]))}
 want = json.load(open(sys.argv[2]))[sys.argv[3]]["states"]
@@ -53,6 +64,26 @@ bad = [k for k in want if got.get(k) != want[k]]
 print("differ:", [(k, got.get(k), want[k]) for k in bad[:5]]) if bad else None
 sys.exit(0 if not bad and len(got) == len(want) == 900 else 1)' "$T/orders-$asof.csv" "$T/want.json" "$asof"
 done
+cg report fx orders --as-of 2027-05-15 --seller late --format csv >"$T/orders-late.csv" ||
+    fail "orders of late"
+check "report fx orders --seller late: its orders only, as many as the rule has" python3 -c 'import csv, json, sys
+got = [r["order"] for r in csv.DictReader(open(sys.argv[1]))]
+want = [k for k in json.load(open(sys.argv[2]))["2027-05-15"]["states"] if k.startswith("late/")]
+sys.exit(0 if sorted(got) == sorted(want) and len(want) > 0 else 1)' "$T/orders-late.csv" "$T/want.json"
+for k in reconcile unmatched settlement; do
+    expect_rc 2 "report fx $k --seller b2b: over the accounts, a usage error" \
+        cg report fx $k --seller b2b
+    check "  says which reports take --seller" grep -qF \
+        "cebgate: --seller: fx $k is over the accounts, not one seller's orders (fx aging, credit, orders and gains take --seller)" "$T/err"
+done
+expect_rc 2 "report fx aging --seller of a seller nobody knows" cg report fx aging --seller nobody
+check "  names it" grep -qF "cebgate: --seller nobody: no section [seller.nobody]" "$T/err"
+# The morning report for one seller: its FX aging is over that seller's orders.
+cg report --as-of 2027-05-15 --seller late --format json >"$T/late.json" || fail "report late json"
+check "the morning report of late: FX aging over its orders" python3 -c 'import json, sys
+s = [x for x in json.load(open(sys.argv[1]))["sections"] if x["id"] == "fx_aging"][0]
+want = json.load(open(sys.argv[2]))["2027-05-15"]["aging late"]
+sys.exit(0 if s["rows"] == want and len(want) > 0 else 1)' "$T/late.json" "$T/want.json"
 check "the data covers every state" python3 -c 'import json, sys
 w = json.load(open(sys.argv[1]))
 seen = {s for d in w.values() for s, _ in d["states"].values()}

@@ -95,6 +95,7 @@ def expect(orders, as_of):
     today = day(as_of)
     china = today + datetime.timedelta(days=1)  # the China date at the end of the UTC day
     aging, credit, states = {}, [], {}
+    by_seller = {}  # seller: its own aging, as report fx aging --seller gives it
     for o in orders:
         st, opened = state_of(o, china)
         name = (o["seller"] + "/" if o["seller"] else "") + o["no"]
@@ -104,10 +105,11 @@ def expect(orders, as_of):
             if age >= 0:
                 k = 0 if age <= 30 else 1 if age <= 60 else 2 if age <= 90 else \
                     3 if age <= 180 else 4
-                a = aging.setdefault(o["cur"], [0] * 6 + [0])
-                a[k] += opened
-                a[5] += opened
-                a[6] += 1
+                for a in (aging.setdefault(o["cur"], [0] * 7),
+                          by_seller.setdefault(o["seller"], {}).setdefault(o["cur"], [0] * 7)):
+                    a[k] += opened
+                    a[5] += opened
+                    a[6] += 1
         c = CONF[o["seller"]]
         if c["terms"] > c["credit"] and o["export_on"]:
             ex = day(o["export_on"])
@@ -122,8 +124,13 @@ def expect(orders, as_of):
                 s = "due"
             credit.append([name, o["export_on"], str(c["terms"]), due.isoformat(), s, o["cur"],
                            money(opened)])
-    rows = [[cur] + [money(v) for v in a[:6]] + [str(a[6])] for cur, a in sorted(aging.items())]
-    return {"aging": rows, "credit": credit, "states": states}
+    def rows(ag):
+        return [[cur] + [money(v) for v in a[:6]] + [str(a[6])] for cur, a in sorted(ag.items())]
+    out = {"aging": rows(aging), "credit": credit, "states": states}
+    for seller, ag in by_seller.items():
+        out["aging " + seller] = rows(ag)
+        out["credit " + seller] = [r for r in credit if r[0].startswith(seller + "/")]
+    return out
 
 
 def main():
