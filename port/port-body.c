@@ -10,30 +10,56 @@
  * is given back when the body is dropped (over a bound while it arrives) or its request ends,
  * however it ends. A page of receipts (GET /receipts) is held by the same budget: it takes
  * receipts_page_bytes before it is built, and keeps its own length until it has been sent.
+ * The same bytes are taken from the share of the sender asking, sender_budget: without it one
+ * sender's connections, each declaring max_body, could hold the whole budget for read_deadline
+ * and every other sender would be answered 503 meanwhile. Both are taken and given back
+ * together, under one lock, so neither can be left holding what the other gave back.
  * The budget's counters are under p->flock; nothing here fails but the
  * budget.
  */
 #include "config.h"
 
+#include <assert.h>
+
 #include "port/port-int.h"
 
-bool cg_port_body_open(struct cg_port *p, struct cg_port_body *b, long declared)
+/* need more bytes fit beside held within budget */
+static bool fits(size_t held, size_t budget, size_t need)
+{
+    return held <= budget && need <= budget - held;
+}
+
+bool cg_port_body_open(struct cg_port *p, struct cg_port_body *b, const struct cg_port_sender *from,
+                       long declared, const char **over)
 {
     size_t need = declared >= 0 ? (size_t)declared : p->max_body;
-    bool ok;
+    struct cg_port_sender *s = from != NULL ? &p->senders[from - p->senders] : NULL;
+    const char *full = NULL;
 
+    assert(b->reserved == 0);
     pthread_mutex_lock(&p->flock);
-    ok = p->body_held <= p->body_budget && need <= p->body_budget - p->body_held;
-    if (ok)
-        p->body_held += need;
-    else
+    /* The port's budget first: with sender_budget = body_budget the share never refuses. */
+    if (!fits(p->body_held, p->body_budget, need)) {
+        full = "body_budget";
         p->body_refused++;
+    } else if (s != NULL && !fits(s->body_held, p->sender_budget, need)) {
+        full = "sender_budget";
+        p->share_refused++;
+    } else {
+        p->body_held += need;
+        if (s != NULL)
+            s->body_held += need;
+    }
     pthread_mutex_unlock(&p->flock);
-    if (!ok)
+    if (full != NULL) {
+        if (over != NULL)
+            *over = full;
         return false;
+    }
     cg_buf_free(&b->buf);
     cg_buf_init(&b->buf, need);
     b->reserved = need;
+    b->sender = s;
     return true;
 }
 
@@ -45,8 +71,12 @@ static void give_back(struct cg_port *p, struct cg_port_body *b, size_t n)
         return;
     pthread_mutex_lock(&p->flock);
     p->body_held -= n;
+    if (b->sender != NULL)
+        b->sender->body_held -= n;
     pthread_mutex_unlock(&p->flock);
     b->reserved -= n;
+    if (b->reserved == 0)
+        b->sender = NULL;
 }
 
 void cg_port_body_keep(struct cg_port *p, struct cg_port_body *b, size_t n)
@@ -70,5 +100,14 @@ void cg_port_body_usage(struct cg_port *p, size_t *held, long *refused)
     pthread_mutex_lock(&p->flock);
     *held = p->body_held;
     *refused = p->body_refused;
+    pthread_mutex_unlock(&p->flock);
+}
+
+void cg_port_body_share(struct cg_port *p, const struct cg_port_sender *s, size_t *held,
+                        long *refused)
+{
+    pthread_mutex_lock(&p->flock);
+    *held = s->body_held;
+    *refused = p->share_refused;
     pthread_mutex_unlock(&p->flock);
 }

@@ -10,7 +10,8 @@
  * Endpoints (docs/port.md): POST /messages (a CEB message or dxp:DxpMsg; JSON answer),
  * GET /receipts?since=ID&limit=N (JSON page of receipts), GET /metrics (Prometheus text),
  * GET /health. A body takes its part of body_budget (its Content-Length, max_body while a chunked
- * one arrives) before it is read, else 503 with Retry-After, and is collected into a buffer with
+ * one arrives), and as much of its sender's share sender_budget, before it is read, else 503 with
+ * Retry-After, and is collected into a buffer with
  * that part as its ceiling (port-body.c), as a page of receipts takes receipts_page_bytes of it
  * until it is built, then its length until sent; a Content-Length over max_body is answered 413
  * before the body is read, and a body whose first part already passes a bound on its shape
@@ -366,11 +367,13 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
     long faults_503;
     long faults_drop;
     long body_refused;
+    long share_refused;
     size_t body_held;
     size_t i;
 
     cg_port_body_usage(p, &body_held, &body_refused);
     pthread_mutex_lock(&p->flock);
+    share_refused = p->share_refused;
     faults_503 = p->faults_503;
     faults_drop = p->faults_drop;
     pthread_mutex_unlock(&p->flock);
@@ -422,8 +425,12 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
                 "# HELP cebgate_port_body_budget_refused_total Requests answered 503 because "
                 "body_budget was taken.\n"
                 "# TYPE cebgate_port_body_budget_refused_total counter\n"
-                "cebgate_port_body_budget_refused_total %ld\n",
-                body_held, body_refused);
+                "cebgate_port_body_budget_refused_total %ld\n"
+                "# HELP cebgate_port_sender_budget_refused_total Requests answered 503 because "
+                "their sender's share (sender_budget) was taken.\n"
+                "# TYPE cebgate_port_sender_budget_refused_total counter\n"
+                "cebgate_port_sender_budget_refused_total %ld\n",
+                body_held, body_refused, share_refused);
     return reply(conn, 200, "text/plain; version=0.0.4", cg_buf_take(&b), NULL);
 }
 
@@ -432,6 +439,7 @@ static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *
     const char *since_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
     const char *limit_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
     struct cg_err err;
+    const char *over = NULL;
     char *body = NULL;
     long since = 0;
     long limit = RECEIPTS_DEFAULT;
@@ -445,10 +453,13 @@ static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *
         return reply_code(conn, 400, "0001", "limit must be a whole number from 1 to 1000", NULL);
     /* A page is held until it has been sent, as a body is: it takes its part of body_budget
      * (receipts_page_bytes, then its length) and gives it back when the request ends. */
-    if (!cg_port_body_open(p, &r->body, (long)p->receipts_page_bytes))
+    if (!cg_port_body_open(p, &r->body, r->sender, (long)p->receipts_page_bytes, &over))
         return reply_code(conn, 503, "3999",
-                          "the port holds as many messages and receipts as it may at once "
-                          "(body_budget); ask again",
+                          strcmp(over, "sender_budget") == 0
+                              ? "the port holds as many of this sender's messages and receipts "
+                                "as it may at once (sender_budget); ask again"
+                              : "the port holds as many messages and receipts as it may at once "
+                                "(body_budget); ask again",
                           "1");
     if (cg_port_receipts_json(p, r->sender->name, since, (int)limit, &body, &err) != CG_OK)
         return reply_code(conn, 500, "3001", err.msg, NULL);
@@ -581,6 +592,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     struct req *r = *con_cls;
     const char *cl;
     const char *te;
+    const char *over = NULL;
     char why[256];
     char remote[NI_MAXHOST];
     unsigned status = 401;
@@ -635,13 +647,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         }
         /* The body's part of body_budget, taken before any of it is read: when it does not
          * fit, the sender is told to come back and the body is never read. */
-        if (!cg_port_body_open(p, &r->body, cl != NULL ? n : -1)) {
-            cg_debug("port: a POST of %s bytes waits: the bodies held would pass body_budget "
+        if (!cg_port_body_open(p, &r->body, r->sender, cl != NULL ? n : -1, &over)) {
+            bool share = strcmp(over, "sender_budget") == 0;
+
+            cg_debug("port: a POST of %s bytes from %s waits: the bodies held would pass %s "
                      "(%zu bytes)",
-                     cl != NULL ? cl : "max_body (chunked)", p->body_budget);
+                     cl != NULL ? cl : "max_body (chunked)", r->sender->name, over,
+                     share ? p->sender_budget : p->body_budget);
             return reply_code_as(conn, 503, "3999",
-                                 "the port holds as many messages as it may at once "
-                                 "(body_budget); send again",
+                                 share ? "the port holds as many of this sender's messages as it "
+                                         "may at once (sender_budget); send again"
+                                       : "the port holds as many messages as it may at once "
+                                         "(body_budget); send again",
                                  "1", true);
         }
         if (p->fault_503 > 0 && cg_port_roll(p) < p->fault_503) {

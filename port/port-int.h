@@ -189,6 +189,7 @@ struct cg_port_sender {
     size_t nsign;
     char **codes; /* enterprise codes the sender declares for */
     size_t ncodes;
+    size_t body_held; /* bytes of its sender_budget its requests hold now (under p->flock) */
 };
 
 /* Read every [sender.NAME] into p->senders. */
@@ -308,17 +309,21 @@ void cg_port_writer_busy(struct cg_port *p, int delta);
 
 /* The body of one POSTed message while the port holds it (port-body.c). */
 struct cg_port_body {
-    struct cg_buf buf; /* its bytes; the ceiling is the part of the budget it took */
-    size_t reserved;   /* bytes of body_budget it holds */
+    struct cg_buf buf;             /* its bytes; the ceiling is the part of the budget it took */
+    size_t reserved;               /* bytes of body_budget it holds */
+    struct cg_port_sender *sender; /* whose sender_budget holds them too; NULL: nobody's */
 };
 
 /*
  * Take the part of body_budget a body needs before it is read: declared bytes (its
- * Content-Length), or max_body when declared is -1 (chunked). Its buffer (b->buf, initialised
- * here) may hold that many bytes and no more. false, with nothing taken and the refusal
- * counted, when the bodies held would pass body_budget.
+ * Content-Length), or max_body when declared is -1 (chunked); the same bytes of the sender's
+ * share, sender_budget, when from is not NULL. Its buffer (b->buf, initialised here) may hold
+ * that many bytes and no more; b must hold nothing (new or closed). false, with nothing taken
+ * and the refusal counted, when the bodies held would pass body_budget, or else the sender's
+ * would pass sender_budget; *over (optional) then names that key.
  */
-bool cg_port_body_open(struct cg_port *p, struct cg_port_body *b, long declared);
+bool cg_port_body_open(struct cg_port *p, struct cg_port_body *b, const struct cg_port_sender *from,
+                       long declared, const char **over);
 /* Keep n bytes of the part taken and give back the rest (an answer built in its place). */
 void cg_port_body_keep(struct cg_port *p, struct cg_port_body *b, size_t n);
 /* The body has ended: give back the part it took but does not use (a chunked body). */
@@ -327,6 +332,10 @@ void cg_port_body_fit(struct cg_port *p, struct cg_port_body *b);
 void cg_port_body_close(struct cg_port *p, struct cg_port_body *b);
 /* Bytes of bodies held now, and POSTs refused for the budget since the start. */
 void cg_port_body_usage(struct cg_port *p, size_t *held, long *refused);
+/* Bytes the sender's requests hold now, and requests (of any sender) refused for sender_budget
+ * since the start. */
+void cg_port_body_share(struct cg_port *p, const struct cg_port_sender *s, size_t *held,
+                        long *refused);
 
 /* ------------------------------------------------------------------ the port */
 
@@ -342,7 +351,8 @@ struct cg_port {
     bool insecure_http;
     char *db_path;
     size_t max_body;
-    size_t body_budget; /* bytes of bodies held at once, by all requests */
+    size_t body_budget;   /* bytes of bodies held at once, by all requests */
+    size_t sender_budget; /* ... by the requests of one sender */
     long max_connections;
     long timeout_s;
     char *version; /* schema edition */
@@ -382,8 +392,9 @@ struct cg_port {
     uint64_t rng;
     long faults_503;
     long faults_drop;
-    size_t body_held;  /* bytes of body_budget taken now (port-body.c) */
-    long body_refused; /* POSTs answered 503 because the budget was taken */
+    size_t body_held;   /* bytes of body_budget taken now (port-body.c) */
+    long body_refused;  /* POSTs answered 503 because the budget was taken */
+    long share_refused; /* requests answered 503 because their sender's share was taken */
     /* threads */
     long threads;              /* libmicrohttpd worker threads that run the checks */
     long commit_max;           /* most messages stored in one transaction */

@@ -30,6 +30,10 @@ const struct cg_conf_key cg_port_conf_keys[] = {
     {"port", "body_budget", CG_CONF_INT, "67108864", "1024..68719476736",
      "bytes of message bodies and receipt pages held at once by all connections (at least "
      "max_body and receipts_page_bytes; beyond it: HTTP 503 with Retry-After, code 3999)"},
+    {"port", "sender_budget", CG_CONF_INT, "0", "0..68719476736",
+     "bytes of body_budget the requests of one sender hold at once (0: a quarter of body_budget, "
+     "at least max_body and receipts_page_bytes; beyond it: HTTP 503 with Retry-After, code "
+     "3999)"},
     {"port", "max_connections", CG_CONF_INT, "256", "1..65536", "simultaneous connections"},
     {"port", "timeout", CG_CONF_INT, "30", "1..3600", "seconds an idle or slow connection is kept"},
     {"port", "schema_version", CG_CONF_ENUM, "202205", "202205|2018",

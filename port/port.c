@@ -124,6 +124,42 @@ static int budget_holds(const struct cg_port *p, const char *key, size_t n, cons
                       p->body_budget, key, n, why);
 }
 
+/*
+ * One sender's share of body_budget: sender_budget, or with 0 a quarter of body_budget (so that
+ * one sender holds at most a quarter and the others always find the rest), but never less than
+ * one body of max_body or one page of receipts. A share that cannot hold one of them, or is
+ * larger than the whole, is refused.
+ */
+static int sender_share(struct cg_port *p, long conf_value, struct cg_err *err)
+{
+    size_t s = (size_t)conf_value;
+
+    if (conf_value == 0) {
+        s = p->body_budget / 4;
+        if (s < p->max_body)
+            s = p->max_body;
+        if (s < p->receipts_page_bytes)
+            s = p->receipts_page_bytes;
+    } else if (s < p->max_body) {
+        return CG_ERR_SET(err, CG_ECONFIG,
+                          "[port] sender_budget (%zu) is smaller than max_body (%zu): a message "
+                          "of max_body bytes could never be received",
+                          s, p->max_body);
+    } else if (s < p->receipts_page_bytes) {
+        return CG_ERR_SET(err, CG_ECONFIG,
+                          "[port] sender_budget (%zu) is smaller than receipts_page_bytes (%zu): "
+                          "a page of receipts could never be answered",
+                          s, p->receipts_page_bytes);
+    } else if (s > p->body_budget) {
+        return CG_ERR_SET(err, CG_ECONFIG,
+                          "[port] sender_budget (%zu) is larger than body_budget (%zu): one "
+                          "sender's share is at most the whole (0 for a quarter of it)",
+                          s, p->body_budget);
+    }
+    p->sender_budget = s;
+    return CG_OK;
+}
+
 int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err *err)
 {
     struct cg_port *p = calloc(1, sizeof(*p));
@@ -198,7 +234,8 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     if ((rc = budget_holds(p, "max_body", p->max_body,
                            "a message of max_body bytes could never be received", err)) != CG_OK ||
         (rc = budget_holds(p, "receipts_page_bytes", p->receipts_page_bytes,
-                           "a page of receipts could never be answered", err)) != CG_OK)
+                           "a page of receipts could never be answered", err)) != CG_OK ||
+        (rc = sender_share(p, cg_conf_get_int(conf, "port", "sender_budget"), err)) != CG_OK)
         goto fail;
     if (p->scenario.release_ms < p->scenario.accept_ms ||
         p->scenario.close_ms < p->scenario.release_ms) {

@@ -31,7 +31,8 @@ python3 -c 'import sys; sys.stdout.write("<e " + " ".join("a%d=\"1\"" % i for i 
 
 # ---------------------------------------------------------------- the port
 # max_body 40000 and body_budget 80000: two bodies of max_body at once, not three; a page of
-# receipts takes 65536 bytes until it is built
+# receipts takes 65536 bytes until it is built. The one sender may hold the whole budget
+# (sender_budget; port-share.sh tests a sender's share)
 cat >port.conf <<EOF
 [port]
 listen = 127.0.0.1
@@ -42,6 +43,7 @@ trust = signer.pem
 database = port.db
 max_body = 40000
 body_budget = 80000
+sender_budget = 80000
 receipts_page_bytes = 65536
 read_deadline = 15
 accept_ms = 0

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <iconv.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -2372,6 +2373,19 @@ static void test_sec_doctype_bytes(void **state)
         res.text, "message: a DOCTYPE declaration is not allowed (DTDs and entities are refused)");
 }
 
+/* cg_port_new() with [port] key = value refuses to start, saying msg. */
+static void refused_at_start(struct fix *f, const char *key, const char *value, const char *msg)
+{
+    struct cg_port *p2 = NULL;
+    struct cg_err err;
+
+    assert_int_equal(cg_conf_set(f->conf, "port", key, value, &err), CG_OK);
+    cg_err_clear(&err);
+    assert_int_equal(cg_port_new(f->conf, &p2, &err), CG_ECONFIG);
+    assert_null(p2);
+    assert_string_equal(err.msg, msg);
+}
+
 /*
  * body_budget: a body takes what it declares (max_body while a chunked one arrives) before it is
  * read, or nothing when that would pass the budget; its buffer holds no more than it took; what
@@ -2382,7 +2396,6 @@ static void test_body_budget(void **state)
     struct fix *f = *state;
     struct cg_port_body a, b, c, d, e;
     struct cg_port_body many[16];
-    struct cg_port *p2 = NULL;
     struct cg_err err;
     char chunk[8193];
     size_t held;
@@ -2399,20 +2412,20 @@ static void test_body_budget(void **state)
     memset(&c, 0, sizeof(c));
     memset(&d, 0, sizeof(d));
     memset(&e, 0, sizeof(e));
-    assert_true(cg_port_body_open(f->port, &a, 8192));
-    assert_true(cg_port_body_open(f->port, &b, -1)); /* chunked: max_body */
+    assert_true(cg_port_body_open(f->port, &a, NULL, 8192, NULL));
+    assert_true(cg_port_body_open(f->port, &b, NULL, -1, NULL)); /* chunked: max_body */
     cg_port_body_usage(f->port, &held, &refused);
     assert_int_equal(held, 16384);
     assert_int_equal(refused, 0);
     /* 16384 + 49153 > 65536: refused, nothing taken */
-    assert_false(cg_port_body_open(f->port, &c, 49153));
+    assert_false(cg_port_body_open(f->port, &c, NULL, 49153, NULL));
     assert_int_equal(c.reserved, 0);
     cg_port_body_usage(f->port, &held, &refused);
     assert_int_equal(held, 16384);
     assert_int_equal(refused, 1);
-    assert_true(cg_port_body_open(f->port, &c, 49152)); /* exactly the budget */
-    assert_true(cg_port_body_open(f->port, &d, 0));
-    assert_false(cg_port_body_open(f->port, &e, 1));
+    assert_true(cg_port_body_open(f->port, &c, NULL, 49152, NULL)); /* exactly the budget */
+    assert_true(cg_port_body_open(f->port, &d, NULL, 0, NULL));
+    assert_false(cg_port_body_open(f->port, &e, NULL, 1, NULL));
     cg_port_body_usage(f->port, &held, &refused);
     assert_int_equal(held, 65536);
     assert_int_equal(refused, 2);
@@ -2453,7 +2466,8 @@ static void test_body_budget(void **state)
     memset(many, 0, sizeof(many));
     for (k = 0; k < 1000; k++) {
         for (i = 0; i < 16; i++)
-            (void)cg_port_body_open(f->port, &many[i], i % 4 == 0 ? -1 : (long)(k % 7) * 1000);
+            (void)cg_port_body_open(f->port, &many[i], NULL, i % 4 == 0 ? -1 : (long)(k % 7) * 1000,
+                                    NULL);
         for (i = 0; i < 16; i += 3)
             if (many[i].reserved > 0 && cg_buf_add(&many[i].buf, chunk, 1) == CG_OK)
                 cg_port_body_fit(f->port, &many[i]);
@@ -2464,33 +2478,198 @@ static void test_body_budget(void **state)
     assert_int_equal(held, 0);
     assert_true(refused > 2);
     /* An answer built in a body's place keeps its length and gives back the rest. */
-    assert_true(cg_port_body_open(f->port, &a, 65536));
+    assert_true(cg_port_body_open(f->port, &a, NULL, 65536, NULL));
     cg_port_body_keep(f->port, &a, 1000);
     cg_port_body_usage(f->port, &held, &refused);
     assert_int_equal(held, 1000);
     cg_port_body_close(f->port, &a);
-    assert_true(cg_port_body_open(f->port, &a, 8192));
-    assert_true(cg_port_body_open(f->port, &b, 8192));
-    assert_true(cg_port_body_open(f->port, &c, 49152));
-    assert_false(cg_port_body_open(f->port, &d, 1));
+    assert_true(cg_port_body_open(f->port, &a, NULL, 8192, NULL));
+    assert_true(cg_port_body_open(f->port, &b, NULL, 8192, NULL));
+    assert_true(cg_port_body_open(f->port, &c, NULL, 49152, NULL));
+    assert_false(cg_port_body_open(f->port, &d, NULL, 1, NULL));
     cg_port_body_close(f->port, &a);
     cg_port_body_close(f->port, &b);
     cg_port_body_close(f->port, &c);
     /* A budget below max_body is refused at start-up, naming both keys. */
-    assert_int_equal(cg_conf_set(f->conf, "port", "body_budget", "8191", &err), CG_OK);
-    cg_err_clear(&err);
-    assert_int_equal(cg_port_new(f->conf, &p2, &err), CG_ECONFIG);
-    assert_null(p2);
-    assert_string_equal(err.msg, "[port] body_budget (8191) is smaller than max_body (8192): a "
-                                 "message of max_body bytes could never be received");
+    refused_at_start(f, "body_budget", "8191",
+                     "[port] body_budget (8191) is smaller than max_body (8192): a message of "
+                     "max_body bytes could never be received");
     /* ... and one below receipts_page_bytes, as a page of receipts takes it too. */
-    assert_int_equal(cg_conf_set(f->conf, "port", "body_budget", "65535", &err), CG_OK);
-    cg_err_clear(&err);
-    assert_int_equal(cg_port_new(f->conf, &p2, &err), CG_ECONFIG);
-    assert_null(p2);
-    assert_string_equal(err.msg,
-                        "[port] body_budget (65535) is smaller than receipts_page_bytes (65536): a "
-                        "page of receipts could never be answered");
+    refused_at_start(f, "body_budget", "65535",
+                     "[port] body_budget (65535) is smaller than receipts_page_bytes (65536): a "
+                     "page of receipts could never be answered");
+}
+
+struct share_worker {
+    struct cg_port *p;
+    const struct cg_port_sender *s; /* NULL: a request taking no sender's share */
+};
+
+/* Bodies taken, refused, fitted, kept and closed over and over, beside other threads. */
+static void *share_churn(void *arg)
+{
+    struct share_worker *w = arg;
+    struct cg_port_body b[5];
+    const char *over;
+    size_t i;
+    int k;
+
+    memset(b, 0, sizeof(b));
+    for (k = 0; k < 2000; k++) {
+        for (i = 0; i < 5; i++) {
+            over = NULL;
+            if (!cg_port_body_open(w->p, &b[i], w->s, i == 0 ? -1 : (long)(k % 5) * 2000, &over) &&
+                over == NULL)
+                return w; /* a refusal named no key */
+        }
+        if (b[0].reserved > 0 && cg_buf_add(&b[0].buf, "<", 1) == CG_OK)
+            cg_port_body_fit(w->p, &b[0]);
+        if (b[1].reserved > 0)
+            cg_port_body_keep(w->p, &b[1], 1);
+        for (i = 0; i < 5; i++)
+            cg_port_body_close(w->p, &b[i]);
+    }
+    return NULL;
+}
+
+/*
+ * sender_budget: a body takes the same bytes from its sender's share as from body_budget. A
+ * sender past its share is refused (naming sender_budget) with nothing taken, while another
+ * sender's body still fits; a port that is full is refused naming body_budget, whatever the
+ * sender's share. Both are given back together however a body ends, exactly
+ * under concurrent requests. The default is a quarter of body_budget, at least max_body and
+ * receipts_page_bytes; a share below either or above body_budget is refused at start-up.
+ */
+static void test_sender_budget(void **state)
+{
+    struct fix *f = *state;
+    static const char tok_a[] = "test-token-0123456789abcdef";
+    static const char tok_b[] = "other-token-0123456789abcdef";
+    const struct cg_port_sender *sa;
+    const struct cg_port_sender *sb;
+    struct cg_port_body a[8], b1, b2, x, rest;
+    struct share_worker w[4];
+    pthread_t t[4];
+    struct cg_port *p2 = NULL;
+    struct cg_err err;
+    const char *over;
+    void *ret;
+    size_t held;
+    long refused;
+    long port_refused;
+    size_t i;
+
+    add_other(f, "4403960ABC");
+    assert_int_equal(cg_conf_set(f->conf, "port", "receipts_page_bytes", "65536", &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "port", "body_budget", "262144", &err), CG_OK);
+    start(f); /* max_body 8192; sender_budget 0: a quarter of 262144 = 65536 */
+    assert_int_equal(f->port->sender_budget, 65536);
+    sa = cg_port_sender_by_token(f->port, tok_a, strlen(tok_a));
+    sb = cg_port_sender_by_token(f->port, tok_b, strlen(tok_b));
+    assert_non_null(sa);
+    assert_non_null(sb);
+    assert_ptr_not_equal(sa, sb);
+    memset(a, 0, sizeof(a));
+    memset(&b1, 0, sizeof(b1));
+    memset(&b2, 0, sizeof(b2));
+    memset(&x, 0, sizeof(x));
+    memset(&rest, 0, sizeof(rest));
+    /* A takes its whole share: 8 bodies of 8192 = 65536 */
+    for (i = 0; i < 8; i++)
+        assert_true(cg_port_body_open(f->port, &a[i], sa, 8192, NULL));
+    cg_port_body_share(f->port, sa, &held, &refused);
+    assert_int_equal(held, 65536);
+    assert_int_equal(refused, 0);
+    /* one more byte of A is refused, naming sender_budget, and takes nothing */
+    over = NULL;
+    assert_false(cg_port_body_open(f->port, &x, sa, 1, &over));
+    assert_string_equal(over, "sender_budget");
+    assert_int_equal(x.reserved, 0);
+    assert_false(cg_port_body_open(f->port, &x, sa, -1, &over)); /* chunked: max_body */
+    cg_port_body_share(f->port, sa, &held, &refused);
+    assert_int_equal(held, 65536);
+    assert_int_equal(refused, 2);
+    cg_port_body_usage(f->port, &held, &port_refused);
+    assert_int_equal(held, 65536);
+    assert_int_equal(port_refused, 0);
+    /* B still gets through, from its own share */
+    assert_true(cg_port_body_open(f->port, &b1, sb, 8192, NULL));
+    cg_port_body_share(f->port, sb, &held, &refused);
+    assert_int_equal(held, 8192);
+    cg_port_body_usage(f->port, &held, &port_refused);
+    assert_int_equal(held, 65536 + 8192);
+    /* the port full (a request of no sender takes the rest): B and A are refused for
+     * body_budget, which is looked at first */
+    assert_true(cg_port_body_open(f->port, &rest, NULL, 262144 - 65536 - 8192, NULL));
+    assert_false(cg_port_body_open(f->port, &b2, sb, 1, &over));
+    assert_string_equal(over, "body_budget");
+    assert_false(cg_port_body_open(f->port, &x, sa, 1, &over));
+    assert_string_equal(over, "body_budget");
+    cg_port_body_usage(f->port, &held, &port_refused);
+    assert_int_equal(held, 262144);
+    assert_int_equal(port_refused, 2);
+    cg_port_body_share(f->port, sb, &held, &refused);
+    assert_int_equal(held, 8192);
+    assert_int_equal(refused, 2);
+    cg_port_body_close(f->port, &rest);
+    /* A gets back what a body gives back: closed, fitted (chunked) and kept */
+    cg_port_body_close(f->port, &a[0]);
+    assert_true(cg_port_body_open(f->port, &a[0], sa, -1, NULL));
+    assert_int_equal(cg_buf_add(&a[0].buf, "<a/>", 4), CG_OK);
+    cg_port_body_fit(f->port, &a[0]);
+    cg_port_body_keep(f->port, &a[1], 1000);
+    cg_port_body_share(f->port, sa, &held, &refused);
+    assert_int_equal(held, 4 + 1000 + 6 * 8192);
+    assert_true(cg_port_body_open(f->port, &x, sa, 65536 - 4 - 1000 - 6 * 8192, NULL));
+    assert_false(cg_port_body_open(f->port, &b2, sa, 1, NULL));
+    cg_port_body_close(f->port, &x);
+    cg_port_body_close(f->port, &x); /* again: nothing more */
+    for (i = 0; i < 8; i++)
+        cg_port_body_close(f->port, &a[i]);
+    cg_port_body_close(f->port, &b1);
+    cg_port_body_share(f->port, sa, &held, &refused);
+    assert_int_equal(held, 0);
+    cg_port_body_share(f->port, sb, &held, &refused);
+    assert_int_equal(held, 0);
+    cg_port_body_usage(f->port, &held, &port_refused);
+    assert_int_equal(held, 0);
+    /* two threads of A (together asking for more than its share), one of B, one of nobody:
+     * nothing is left held */
+    for (i = 0; i < 4; i++) {
+        w[i].p = f->port;
+        w[i].s = i < 2 ? sa : (i == 2 ? sb : NULL);
+        assert_int_equal(pthread_create(&t[i], NULL, share_churn, &w[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(t[i], &ret), 0);
+        assert_null(ret);
+    }
+    cg_port_body_share(f->port, sa, &held, &refused);
+    assert_int_equal(held, 0);
+    cg_port_body_share(f->port, sb, &held, &refused);
+    assert_int_equal(held, 0);
+    cg_port_body_usage(f->port, &held, &port_refused);
+    assert_int_equal(held, 0);
+    /* the default is never below max_body or receipts_page_bytes */
+    assert_int_equal(cg_conf_set(f->conf, "port", "body_budget", "131072", &err), CG_OK);
+    assert_int_equal(cg_port_new(f->conf, &p2, &err), CG_OK);
+    assert_int_equal(p2->sender_budget, 65536); /* not 131072 / 4 */
+    cg_port_free(p2);
+    p2 = NULL;
+    /* a share that cannot hold one body or page, or is larger than the whole, is refused */
+    refused_at_start(f, "sender_budget", "8191",
+                     "[port] sender_budget (8191) is smaller than max_body (8192): a message of "
+                     "max_body bytes could never be received");
+    refused_at_start(f, "sender_budget", "65535",
+                     "[port] sender_budget (65535) is smaller than receipts_page_bytes (65536): a "
+                     "page of receipts could never be answered");
+    refused_at_start(f, "sender_budget", "131073",
+                     "[port] sender_budget (131073) is larger than body_budget (131072): one "
+                     "sender's share is at most the whole (0 for a quarter of it)");
+    assert_int_equal(cg_conf_set(f->conf, "port", "sender_budget", "131072", &err), CG_OK);
+    assert_int_equal(cg_port_new(f->conf, &p2, &err), CG_OK);
+    assert_int_equal(p2->sender_budget, 131072);
+    cg_port_free(p2);
 }
 
 /*
@@ -2653,6 +2832,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_customs_code_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_doctype_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_total_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_job_frees_trees, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accepted_job_frees_trees, setup, teardown),
