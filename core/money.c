@@ -73,6 +73,30 @@ int cg_dec_parse_round(const char *s, int64_t *out)
     return parse_dec(s, true, out);
 }
 
+const char *cg_dec_why(const char *s)
+{
+    static const char *const signs[] = {"$", "\xe2\x82\xac", "\xc2\xa3", "\xc2\xa5",
+                                        "\xef\xbf\xa5"};
+    const char *p;
+    size_t i;
+
+    if (s == NULL)
+        return "";
+    for (p = s; *p == ' ' || *p == '-' || *p == '+'; p++)
+        ;
+    for (i = 0; i < sizeof(signs) / sizeof(signs[0]); i++) {
+        if (strncmp(p, signs[i], strlen(signs[i])) == 0)
+            return " (no currency sign: the currency has its own column)";
+    }
+    if (strchr(s, ',') != NULL)
+        return " (a number has no ',': no thousands separators, and a point before the decimals: "
+               "1024.50)";
+    if ((strchr(s, 'E') != NULL || strchr(s, 'e') != NULL) && strpbrk(s, "0123456789") != NULL)
+        return " (no exponent: the spreadsheet wrote the number in scientific notation; format "
+               "the column as a number with its decimals, or as text, before saving)";
+    return "";
+}
+
 size_t cg_dec_put(int64_t v, int min_frac, char *out)
 {
     unsigned long long mag =

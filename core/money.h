@@ -33,6 +33,12 @@ int cg_dec_parse(const char *s, int64_t *out);
 /* As cg_dec_parse, but extra fraction digits are rounded half-up instead of refused. */
 int cg_dec_parse_round(const char *s, int64_t *out);
 /*
+ * Why a text cg_dec_parse refuses is no plain decimal, when a spreadsheet or shop export made it
+ * so: " (no thousands separators)" for "1,024.00", " (no exponent: ...)" for "1.5E+3", " (no
+ * currency sign)" for "$24.00"; "" otherwise. Static text, to append to an error.
+ */
+const char *cg_dec_why(const char *s);
+/*
  * Write v with at least min_frac and at most 5 fraction digits (trailing zeros beyond
  * min_frac dropped). Returns CG_ERANGE if buf is too small.
  */

@@ -106,8 +106,8 @@ static int64_t dec_or_bad(struct cg_product *p, const char *v, const char *path,
     int64_t d = 0;
 
     if (cg_dec_parse(v, &d) != CG_OK || d < 0 || (positive && d == 0)) {
-        set_bad(p, path, line, field, "'%s' is not a %s decimal (at most 5 fraction digits)", v,
-                positive ? "positive" : "non-negative");
+        set_bad(p, path, line, field, "'%s' is not a %s decimal (at most 5 fraction digits)%s", v,
+                positive ? "positive" : "non-negative", cg_dec_why(v));
         return 0;
     }
     return d;

@@ -122,8 +122,8 @@ static bool dec_check(struct cg_ob *b, long line, const char *field, const char 
         return false;
     }
     if (rc != CG_OK || *out < 0 || (positive && *out == 0)) {
-        cg_ob_fail(b, line, field, "'%s' is not a %s decimal: %s", v,
-                   positive ? "positive" : "non-negative", meaning);
+        cg_ob_fail(b, line, field, "'%s' is not a %s decimal%s: %s", v,
+                   positive ? "positive" : "non-negative", cg_dec_why(v), meaning);
         return false;
     }
     return true;

@@ -251,6 +251,7 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
 {
     const struct cg_profile *p = r->m->profile;
     struct cg_row *row;
+    char delim_hint[200] = "";
     size_t i;
     int f;
     int rc = cg_csv_next(&r->csv, &row, err);
@@ -288,6 +289,26 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
             }
         }
     }
+    /* A header read as one column that holds another delimiter: the file's is not the profile's
+     * (a spreadsheet saved with ';' where the profile expects ','). */
+    if (row->nfields == 1) {
+        static const struct {
+            char c;
+            const char *what, *by, *setting;
+        } other[] = {
+            {';', "';'", "';'", ";"}, {'\t', "a tab", "tabs", "tab"}, {',', "','", "','", ","}};
+        const char *h = cg_row_field(row, 0);
+
+        for (i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+            if (other[i].c != p->delim && strchr(h, other[i].c) != NULL) {
+                snprintf(delim_hint, sizeof(delim_hint),
+                         "; the header is one column with %s in it: if the file is separated by "
+                         "%s, set delimiter = %s in the seller's profile (docs/order-format.md)",
+                         other[i].what, other[i].by, other[i].setting);
+                break;
+            }
+        }
+    }
     if (p->strict_columns) {
         for (i = 0; i < row->nfields; i++) {
             const char *h = cg_row_field(row, i);
@@ -300,8 +321,9 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
             if (*h != '\0' && !mapped && cg_fld_find(h) < 0 && cg_status_find(p, h) == NULL)
                 return CG_ERR_SET(err, CG_EPARSE,
                                   "%s:%ld: header: unknown column '%s' (the columns are listed "
-                                  "in docs/order-format.md)",
-                                  r->name, row->line, cg_text_show(h, shown, sizeof(shown)));
+                                  "in docs/order-format.md)%s",
+                                  r->name, row->line, cg_text_show(h, shown, sizeof(shown)),
+                                  delim_hint);
         }
     }
     {
@@ -310,10 +332,10 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
         for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
             f = need[i];
             if (r->col[f] < 0 && p->fixed[f] == NULL)
-                return CG_ERR_SET(err, CG_EPARSE, "%s:%ld: header: no column '%s' (needed for %s)",
-                                  r->name, row->line,
-                                  p->column[f] != NULL ? p->column[f] : cg_fld_names[f],
-                                  cg_fld_names[f]);
+                return CG_ERR_SET(err, CG_EPARSE,
+                                  "%s:%ld: header: no column '%s' (needed for %s)%s", r->name,
+                                  row->line, p->column[f] != NULL ? p->column[f] : cg_fld_names[f],
+                                  cg_fld_names[f], delim_hint);
         }
         if (r->col[F_PRICE] < 0 && r->col[F_TOTAL] < 0)
             return CG_ERR_SET(err, CG_EPARSE, "%s:%ld: header: no column '%s' or '%s' (the price)",

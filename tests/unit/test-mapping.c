@@ -335,6 +335,26 @@ static void test_header_errors(void **state)
     runs("own", "", &r);
     assert_int_equal(r.rc, CG_EPARSE);
     res_free(&r);
+    /* a file separated by ';' or tabs read with ',': its header is one column */
+    runs("own", "order_no;currency;country;sku;qty;price\nX;USD;US;TS-001;1;1\n", &r);
+    assert_int_equal(r.rc, CG_EPARSE);
+    assert_non_null(strstr(r.err[0], "unknown column 'order_no;currency;country;sku;qty;price' "
+                                     "(the columns are listed in docs/order-format.md); the "
+                                     "header is one column with ';' in it: if the file is "
+                                     "separated by ';', set delimiter = ; in the seller's "
+                                     "profile (docs/order-format.md)"));
+    res_free(&r);
+    runs("own", "order_no\tsku\tqty\tprice\nX\tTS-001\t1\t1\n", &r);
+    assert_int_equal(r.rc, CG_EPARSE);
+    assert_non_null(strstr(r.err[0], "; the header is one column with a tab in it: if the file "
+                                     "is separated by tabs, set delimiter = tab in the seller's "
+                                     "profile"));
+    res_free(&r);
+    /* one column of its own: no hint */
+    runs("own", "order_no\nX\n", &r);
+    assert_int_equal(r.rc, CG_EPARSE);
+    assert_null(strstr(r.err[0], "delimiter"));
+    res_free(&r);
 }
 
 /* ------------------------------------------------------------------ grouping, units */
@@ -470,6 +490,11 @@ static void test_numbers(void **state)
 {
     (void)state;
     expect_reject(HDR "N-1,USD,US,TS-001,a,0,1,\n", 2, "N-1", "qty", "not a positive decimal");
+    /* what a spreadsheet makes of a price: the error says why it is no plain decimal */
+    expect_reject(HDR "N-1,USD,US,TS-001,a,1,\"1,024.00\",\n", 2, "N-1", "price",
+                  "'1,024.00' is not a non-negative decimal (a number has no ',': no thousands "
+                  "separators");
+    expect_reject(HDR "N-1,USD,US,TS-001,a,1,1.5E+3,\n", 2, "N-1", "price", "scientific notation");
     expect_reject(HDR "N-2,USD,US,TS-001,a,1,1.234567,\n", 2, "N-2", "price",
                   "more than 5 fraction digits");
     expect_reject(HDR "N-3,USD,US,TS-001,a,two,1,\n", 2, "N-3", "qty", "'two'");

@@ -100,6 +100,32 @@ static void test_format(void **state)
     assert_int_equal(cg_dec_format(1234567, 2, small, sizeof(small)), CG_ERANGE);
 }
 
+/* What a spreadsheet made of a number: each refused, and the hint names why. */
+static void test_dec_why(void **state)
+{
+    int64_t v;
+
+    (void)state;
+    assert_int_equal(cg_dec_parse("1,024.00", &v), CG_EINVAL);
+    assert_non_null(strstr(cg_dec_why("1,024.00"), "no thousands separators"));
+    assert_non_null(strstr(cg_dec_why("24,50"), "no thousands separators"));
+    assert_int_equal(cg_dec_parse("1.50214E+13", &v), CG_EINVAL);
+    assert_non_null(strstr(cg_dec_why("1.50214E+13"), "scientific notation"));
+    assert_non_null(strstr(cg_dec_why("2e3"), "scientific notation"));
+    assert_int_equal(cg_dec_parse("$24.00", &v), CG_EINVAL);
+    assert_non_null(strstr(cg_dec_why("$24.00"), "no currency sign"));
+    assert_non_null(strstr(cg_dec_why("\xe2\x82\xac"
+                                      "9.90"),
+                           "no currency sign"));
+    assert_non_null(strstr(cg_dec_why("-\xc2\xa5"
+                                      "100"),
+                           "no currency sign"));
+    assert_string_equal(cg_dec_why("abc"), "");
+    assert_string_equal(cg_dec_why("E"), "");
+    assert_string_equal(cg_dec_why(""), "");
+    assert_string_equal(cg_dec_why(NULL), "");
+}
+
 /* Every value against the same text written by printf, at each minimum of fraction digits. */
 static void test_format_matches_printf(void **state)
 {
@@ -244,6 +270,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_plain),
+        cmocka_unit_test(test_dec_why),
         cmocka_unit_test(test_five_fraction_digits),
         cmocka_unit_test(test_big_values),
         cmocka_unit_test(test_format),
