@@ -168,18 +168,36 @@ static int rejection_line(const char *at, const char *reason, void *vctx)
     return CG_OK;
 }
 
-/* The orders numbered no of seller (NULL: any seller), else their rejections. */
+static int held_line(const char *seller, const char *file, const char *at, void *vctx)
+{
+    struct rej_ctx *c = vctx;
+
+    c->found++;
+    fprintf(c->fp,
+            "order %s%s%s not declared: held back for its status (waiting, skipped or "
+            "cancelled) by %s%s%s, taken %s\n",
+            seller, seller[0] ? "/" : "", c->no, seller, seller[0] ? "/" : "", file, at);
+    return CG_OK;
+}
+
+/*
+ * The orders numbered no of seller (NULL: any seller), else their rejections, else the files
+ * that held it back for its status (the run's output said which status and why).
+ */
 static int order_lookup(struct cg_store *st, const char *seller, const char *no, FILE *fp,
                         long *found, struct cg_err *err)
 {
     struct report c = {st, fp, 0, 0, err, seller};
     struct rej_ctx j = {fp, no, 0};
+    struct rej_ctx h = {fp, no, 0};
     int rc;
 
     rc = cg_store_orders_named(st, no, order_lines, &c, err);
     if (rc == CG_OK && c.found == 0)
         rc = cg_store_order_rejections(st, seller, no, rejection_line, &j, err);
-    *found = c.found + j.found;
+    if (rc == CG_OK && c.found == 0 && j.found == 0)
+        rc = cg_store_order_held(st, seller, no, held_line, &h, err);
+    *found = c.found + j.found + h.found;
     return rc;
 }
 

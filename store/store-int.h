@@ -62,6 +62,7 @@ enum store_stmt {
     S_ORDERS_NAMED,
     S_DOC_MSGS,
     S_ORDER_REJECTIONS,
+    S_ORDER_HELD,
     S_LIST_PENDING,
     S_LIST_REJECTED,
     S_LIST_UNKNOWN,

@@ -996,12 +996,13 @@ int cg_store_doc_msgs(struct cg_store *st, int64_t doc_id,
     return loop_end(st, s, S_DOC_MSGS, r, rc, err);
 }
 
-int cg_store_order_rejections(struct cg_store *st, const char *seller, const char *order_no,
-                              int (*fn)(const char *at, const char *reason, void *ctx), void *ctx,
-                              struct cg_err *err)
+/* Each row of statement sid bound to (order_no, seller or NULL), handed to row. */
+static int rows_of_order(struct cg_store *st, enum store_stmt sid, const char *seller,
+                         const char *order_no, int (*row)(sqlite3_stmt *s, void *ctx), void *ctx,
+                         struct cg_err *err)
 {
     sqlite3_stmt *s = NULL;
-    int rc = store_stmt(st, S_ORDER_REJECTIONS, &s, err);
+    int rc = store_stmt(st, sid, &s, err);
     int r;
 
     if (rc != CG_OK)
@@ -1010,11 +1011,53 @@ int cg_store_order_rejections(struct cg_store *st, const char *seller, const cha
     if (seller != NULL)
         sqlite3_bind_text(s, 2, seller, -1, SQLITE_STATIC);
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        rc = fn(text_or_empty(s, 0), text_or_empty(s, 1), ctx);
+        rc = row(s, ctx);
         if (rc != CG_OK)
             break;
     }
-    return loop_end(st, s, S_ORDER_REJECTIONS, r, rc, err);
+    return loop_end(st, s, sid, r, rc, err);
+}
+
+struct rejections_fn {
+    int (*fn)(const char *at, const char *reason, void *ctx);
+    void *ctx;
+};
+
+static int rejection_row(sqlite3_stmt *s, void *vctx)
+{
+    struct rejections_fn *f = vctx;
+
+    return f->fn(text_or_empty(s, 0), text_or_empty(s, 1), f->ctx);
+}
+
+int cg_store_order_rejections(struct cg_store *st, const char *seller, const char *order_no,
+                              int (*fn)(const char *at, const char *reason, void *ctx), void *ctx,
+                              struct cg_err *err)
+{
+    struct rejections_fn f = {fn, ctx};
+
+    return rows_of_order(st, S_ORDER_REJECTIONS, seller, order_no, rejection_row, &f, err);
+}
+
+struct held_fn {
+    int (*fn)(const char *seller, const char *file, const char *at, void *ctx);
+    void *ctx;
+};
+
+static int held_row(sqlite3_stmt *s, void *vctx)
+{
+    struct held_fn *f = vctx;
+
+    return f->fn(text_or_empty(s, 0), text_or_empty(s, 1), text_or_empty(s, 2), f->ctx);
+}
+
+int cg_store_order_held(struct cg_store *st, const char *seller, const char *order_no,
+                        int (*fn)(const char *seller, const char *file, const char *at, void *ctx),
+                        void *ctx, struct cg_err *err)
+{
+    struct held_fn f = {fn, ctx};
+
+    return rows_of_order(st, S_ORDER_HELD, seller, order_no, held_row, &f, err);
 }
 
 int cg_store_list(struct cg_store *st, int kind,

@@ -357,6 +357,15 @@ int cg_store_doc_msgs(struct cg_store *st, int64_t doc_id,
 int cg_store_order_rejections(struct cg_store *st, const char *seller, const char *order_no,
                               int (*fn)(const char *at, const char *reason, void *ctx), void *ctx,
                               struct cg_err *err);
+/*
+ * The input files that held an order number of seller (NULL: any seller) back for its status
+ * (waiting, skipped, cancelled: not declared), oldest first: the file's seller, name as dropped
+ * and when it was taken. Files taken before the database kept each file's orders (schema
+ * version 6) name none.
+ */
+int cg_store_order_held(struct cg_store *st, const char *seller, const char *order_no,
+                        int (*fn)(const char *seller, const char *file, const char *at, void *ctx),
+                        void *ctx, struct cg_err *err);
 
 enum cg_store_list_kind {
     CG_STORE_LIST_PENDING = 1, /* documents without a final state, oldest change first */

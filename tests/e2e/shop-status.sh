@@ -77,6 +77,14 @@ check "status --cancel counts" grep -Fxq "1 order needs a cancellation (CEB605)"
 check "the order's timeline says it needs a cancellation" grep -q "NEEDS A CANCELLATION" "$T/out"
 (cd "$W" && expect_rc 0 "status --pending" "$CEBGATE" -c cebgate.conf status --pending)
 check "status --pending mentions it" grep -Fxq "1 order needs a cancellation (cebgate status --cancel)" "$T/out"
+# An order only ever held back for its status (#2007, waiting in both files) is known: status
+# names the files that held it, not "no such order".
+(cd "$W" && expect_rc 0 "status of an order held back for its status" "$CEBGATE" -c cebgate.conf status 2007)
+check "status names each file that held it back" [ "$(sed 's/, taken .*//' "$T/out")" = "order sh/2007 not declared: held back for its status (waiting, skipped or cancelled) by sh/orders_export_2026-10-02.csv
+order sh/2007 not declared: held back for its status (waiting, skipped or cancelled) by sh/orders_export_2026-10-03.csv" ]
+(cd "$W" && expect_rc 0 "status SELLER/ORDER of it" "$CEBGATE" -c cebgate.conf status sh/2007)
+check "the same two files" [ "$(grep -c '^order sh/2007 not declared: held back' "$T/out")" = 2 ]
+(cd "$W" && expect_rc 1 "status of an order of no file" "$CEBGATE" -c cebgate.conf status 9999)
 # A file named the way run prints it.
 (cd "$W" && expect_rc 0 "status SELLER/FILE" "$CEBGATE" -c cebgate.conf status sh/orders_export_2026-10-02.csv)
 check "status SELLER/FILE shows the file" grep -q "^file sh/orders_export_2026-10-02.csv  done" "$T/out"
