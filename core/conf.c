@@ -557,6 +557,19 @@ bool cg_conf_has_section(const struct cg_conf *conf, const char *section)
     return false;
 }
 
+/* Whether a key before position n is of section: the section was written already. */
+static bool section_before(const char *section, size_t n)
+{
+    const struct cg_conf_key *k;
+    size_t i;
+
+    for (i = 0; i < n && (k = cg_conf_key_at(i)) != NULL; i++) {
+        if (strcmp(k->section, section) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void dump_section(const struct cg_conf *conf, const char *section, const char *kind,
                          FILE *fp)
 {
@@ -582,15 +595,14 @@ static void dump_section(const struct cg_conf *conf, const char *section, const 
 void cg_conf_dump(const struct cg_conf *conf, FILE *fp)
 {
     const struct cg_conf_key *k;
-    const char *last = "";
     size_t i, n;
 
     fprintf(fp, "# effective configuration%s%s\n", conf->file != NULL ? " of " : " (defaults)",
             conf->file != NULL ? conf->file : "");
+    /* each kind of section once, though modules register keys of [seller] separately */
     for (n = 0; (k = cg_conf_key_at(n)) != NULL; n++) {
-        if (strcmp(k->section, last) == 0)
+        if (section_before(k->section, n))
             continue;
-        last = k->section;
         dump_section(conf, k->section, k->section, fp);
         for (i = 0; i < conf->nsections; i++) {
             char kind[64];
@@ -621,11 +633,14 @@ static void write_comment(FILE *fp, const char *text)
     fputc('\n', fp);
 }
 
+/*
+ * Each section once, in the order its first key was registered, with every key of it (modules
+ * register keys of a shared section such as [seller] separately).
+ */
 void cg_conf_write_template(FILE *fp)
 {
-    const struct cg_conf_key *k;
-    const char *last = "";
-    size_t n;
+    const struct cg_conf_key *k, *m;
+    size_t n, i;
 
     fputs("# cebgate configuration. Every key is shown at its default, commented out.\n"
           "# Relative paths are relative to the directory of this file.\n"
@@ -633,13 +648,16 @@ void cg_conf_write_template(FILE *fp)
           "# there are taken from [seller].\n",
           fp);
     for (n = 0; (k = cg_conf_key_at(n)) != NULL; n++) {
-        if (strcmp(k->section, last) != 0) {
-            fprintf(fp, "\n[%s]\n", k->section);
-            last = k->section;
+        if (section_before(k->section, n))
+            continue;
+        fprintf(fp, "\n[%s]\n", k->section);
+        for (i = n; (m = cg_conf_key_at(i)) != NULL; i++) {
+            if (strcmp(m->section, k->section) != 0)
+                continue;
+            write_comment(fp, m->help);
+            if (m->type == CG_CONF_ENUM)
+                fprintf(fp, "#   one of: %s\n", m->choices);
+            fprintf(fp, "#%s = %s\n", m->key, m->def != NULL ? m->def : "");
         }
-        write_comment(fp, k->help);
-        if (k->type == CG_CONF_ENUM)
-            fprintf(fp, "#   one of: %s\n", k->choices);
-        fprintf(fp, "#%s = %s\n", k->key, k->def != NULL ? k->def : "");
     }
 }

@@ -20,6 +20,15 @@ for d in incoming active done failed outbox inbox archive; do
 done
 check "init wrote cebgate.conf" test -f "$T/w/cebgate.conf"
 check "init made the database" test -f "$T/w/cebgate.db"
+# Each section once (modules add keys to [seller] separately), with every key it had
+check "init's file has each section once" \
+    [ -z "$(grep '^\[' "$T/w/cebgate.conf" | sort | uniq -d)" ]
+printf '[seller.acme]\nebc_code = 3301960001\n' >>"$T/w/cebgate.conf"
+expect_rc 0 "config of it, with a seller's section" "$CEBGATE" -c "$T/w/cebgate.conf" config
+check "config prints each section once" [ -z "$(grep '^\[' "$T/out" | sort | uniq -d)" ]
+check "  [seller.acme] among them" grep -qx '\[seller.acme\]' "$T/out"
+check "init's [seller] holds the cancel key of spool/ with the codes of mapping/" \
+    [ "$(sed -n '/^\[seller\]$/,/^\[/p' "$T/w/cebgate.conf" | grep -c '^#\(ebp_code\|cancel\) = ')" = 2 ]
 check "database is at a schema version" \
     sh -c "[ \"\$(sqlite3 '$T/w/cebgate.db' 'PRAGMA user_version')\" -ge 1 ]"
 # An option of report given without its value is named as such, not as an unknown option.
