@@ -18,7 +18,8 @@
  *                                           a return once the inventory is closed)
  * An order that is not live (docs/order-format.md, "Order status") is not declared: it is
  * counted as waiting, skipped or cancelled; when a cancelled or skipped order has documents
- * that went out (not rejected), it is recorded as needing a cancellation and reported once.
+ * that went out (not rejected), it is recorded as needing a cancellation and reported, unless a
+ * cancellation or a return was declared for it already (or its inventory is cancelled).
  * A batch is one transaction; an order whose message fails to build, validate or sign is
  * rejected as a whole (none of its documents recorded) with the reason, the rest go on.
  * The file is moved only after its last batch committed; a crash leaves it in active/ and the
@@ -252,6 +253,7 @@ static int plan_held(struct batch *b, struct border *bo, struct cg_err *err)
 {
     struct doc_row rows[SPOOL_KINDS_MAX];
     char hash[65];
+    bool live = false, answered = false;
     int nrows = 0, k;
     int rc;
 
@@ -268,10 +270,18 @@ static int plan_held(struct batch *b, struct border *bo, struct cg_err *err)
     rc = load_docs(b, bo->order_id, rows, &nrows, err);
     for (k = 0; k < nrows; k++) {
         if (rows[k].state != CG_DOC_REJECTED)
-            bo->kind = ORDER_CANCEL;
+            live = true;
+        /* a cancellation or a return declared (by the operator, the auto step, before the shop's
+         * file said so or after), or the inventory cancelled, answers the need */
+        if (((rows[k].msg_type == CG_MSG_INVT_CANCEL || rows[k].msg_type == CG_MSG_RETURN) &&
+             rows[k].state != CG_DOC_REJECTED) ||
+            (rows[k].msg_type == CG_MSG_INVENTORY && rows[k].state == CG_DOC_CANCELLED))
+            answered = true;
         free(rows[k].pre_no);
         free(rows[k].invt_no);
     }
+    if (live && !answered)
+        bo->kind = ORDER_CANCEL;
     return rc;
 }
 

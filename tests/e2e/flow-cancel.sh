@@ -109,4 +109,28 @@ expect_rc 0 "status --cancel" cg status --cancel
 check "status --cancel counts the two still needed" grep -Fxq "2 orders need a cancellation (CEB605)" "$T/out"
 expect_rc 0 "status SO-0000005" cg status SO-0000005
 check "its timeline says the cancellation was declared" grep -q "after its documents were sent: cancellation declared" "$T/out"
+
+# Day 3: the shops' next exports still show the orders cancelled (a line added, so the files are
+# read again), and acme's shows SO-0000001 cancelled too, whose cancellation the operator
+# declared before the shop did (concluded, 399). An order whose cancellation is declared
+# (SO-0000001, SO-0000005, SO-0000007) is not said to need one again, nor listed; SO-0000002
+# and SO-0000008, still not released, are.
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next }
+    { $NF = ($1 == "SO-0000001") ? "cancelled" : $NF; print }' "$W/done/acme/day2.csv" >"$W/incoming/acme/day3.csv"
+cp "$W/done/auto/day2.csv" "$W/incoming/auto/day3.csv"
+$HELPER orders own "$T/ten.csv" 1 10 || fail "make orders"
+sed -n '2,$p' "$T/ten.csv" | sed 's/$/,/' >>"$W/incoming/auto/day3.csv"
+expect_rc 0 "the third day's files" cg run --no-progress
+cp "$T/out" "$T/day3"
+for o in SO-0000001 SO-0000005 SO-0000007; do
+    check "$o: its cancellation is declared, no need is printed" \
+        sh -c "! grep -q 'order $o: cancelled .* it needs a cancellation' '$T/day3'"
+done
+for o in SO-0000002 SO-0000008; do
+    check "$o: still needs a cancellation" grep -q "order $o: cancelled .* it needs a cancellation" "$T/day3"
+done
+check "the summary counts the two" \
+    grep -Fq "  needing a cancellation: 2 orders cancelled or skipped after their documents were sent (cebgate status --cancel)" "$T/day3"
+expect_rc 0 "status --cancel on day 3" cg status --cancel
+check "status --cancel still counts two" grep -Fxq "2 orders need a cancellation (CEB605)" "$T/out"
 finish
