@@ -106,6 +106,8 @@ static int do_import(struct cg_refund *r, int kind, struct opts *o, struct cg_er
     for (i = 0; i < o->npos; i++) {
         struct cg_refund_import res;
         rc = cg_refund_import(r, kind, o->pos[i], show_problem, NULL, &res, err);
+        if (rc == CG_OK)
+            rc = cg_refund_note_imported(r, kind, o->pos[i], err);
         if (rc == CG_OK && res.duplicate)
             printf("%s: imported before, nothing to do\n", o->pos[i]);
         else if (rc == CG_OK)

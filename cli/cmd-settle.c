@@ -132,6 +132,9 @@ static int do_import(struct cg_settle *s, struct opts *o, struct cg_err *err)
                                   b.data != NULL ? b.data : "", b.len, show_problem, NULL, &res,
                                   err);
         cg_buf_free(&b);
+        if (rc == CG_OK)
+            rc = cg_settle_note_imported(s, o->seller != NULL ? o->seller : "", o->pos[i], res.kind,
+                                         err);
         if (rc == CG_OK && res.duplicate)
             printf("%s: imported before, nothing to do\n", o->pos[i]);
         else if (rc == CG_OK)

@@ -678,6 +678,15 @@ static const char *kind_words(int kind)
     return kind == CG_RF_INVOICES ? "purchase invoice file" : "refund results file";
 }
 
+int cg_refund_note_imported(struct cg_refund *r, int kind, const char *path, struct cg_err *err)
+{
+    const char *name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+
+    if ((kind != CG_RF_INVOICES && kind != CG_RF_RESULTS) || !cg_fs_name_ok(name))
+        return CG_OK; /* no file intake takes, or no name it could have refused */
+    return cg_store_intake_file(r->db, "", name, kind_words(kind), NULL, err);
+}
+
 /* Move incoming/NAME to done/ or failed/ (with NAME.reason), as NAME.1, ... when NAME is there. */
 static int settle_file(const char *workdir, const char *name, const char *to, const char *reason,
                        struct cg_err *err)

@@ -81,6 +81,12 @@ typedef void (*cg_refund_problem_fn)(void *ctx, const char *text);
  * nothing recorded. The same file (SHA-256) again does nothing. Importing invoices runs the
  * matching afterwards.
  */
+/*
+ * An invoice or result file imported from the command line: recorded as imported under the last
+ * part of path, so that one of that name the intake refused from incoming/ is no longer listed
+ * by the morning report. Other kinds, and names intake would refuse, are not recorded.
+ */
+int cg_refund_note_imported(struct cg_refund *r, int kind, const char *path, struct cg_err *err);
 int cg_refund_import(struct cg_refund *r, int kind, const char *path, cg_refund_problem_fn problem,
                      void *pctx, struct cg_refund_import *res, struct cg_err *err);
 

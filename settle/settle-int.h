@@ -65,6 +65,8 @@ struct fx_view {
 int fx_day_parse(const char *s, long *days); /* days since 1970-01-01; CG_EINVAL if malformed */
 void fx_day_format(long days, char out[CG_DAY_LEN]);
 void fx_day_today(char out[CG_DAY_LEN]);
+/* What a statement of a kind (CG_STMT_*) is, in the words of the report's list of files. */
+const char *fx_kind_words(int kind);
 /*
  * The China date (UTC+8, days since 1970-01-01) the deadlines, which are China dates, are
  * compared with as of the UTC day utc_day: that of the end of utc_day, or, for today when no

@@ -94,7 +94,7 @@ static int put_away(struct intake *in, int fd, const char *seller, const char *t
 }
 
 /* What a statement is, in the words of the report's list of files refused whole. */
-static const char *kind_words(int kind)
+const char *fx_kind_words(int kind)
 {
     switch (kind) {
     case CG_STMT_CAMT053: return "bank statement (camt.053)";
@@ -135,7 +135,7 @@ static int one_file(struct intake *in, int fd, const char *seller, const char *n
     if (rc == CG_OK)
         rc = cg_settle_import(in->s, seller, shown, b.data, b.len, collect, in, &res, err);
     if (rc == CG_OK)
-        rc = cg_store_intake_file(in->s->db, seller, name, kind_words(kind), NULL, err);
+        rc = cg_store_intake_file(in->s->db, seller, name, fx_kind_words(kind), NULL, err);
     if (rc == CG_OK) {
         rc = put_away(in, fd, seller, "done", name, NULL, err);
         if (rc == CG_OK && in->fn != NULL)
@@ -145,7 +145,7 @@ static int one_file(struct intake *in, int fd, const char *seller, const char *n
         cg_strlcpy(why, err->msg, sizeof(why));
         cg_buf_addf(&in->problems, "%s\n", why);
         cg_err_clear(err);
-        rc = cg_store_intake_file(in->s->db, seller, name, kind_words(kind),
+        rc = cg_store_intake_file(in->s->db, seller, name, fx_kind_words(kind),
                                   cg_buf_str(&in->problems), err);
         if (rc == CG_OK && in->fn != NULL)
             in->fn(in->ctx, CG_INTAKE_FAILED, why, &res);
@@ -222,6 +222,16 @@ static int seller_folder(const char *name, void *ctx)
     if (!cg_fs_name_ok(name))
         return CG_OK;
     return folder(in, name, in->err);
+}
+
+int cg_settle_note_imported(struct cg_settle *s, const char *seller, const char *path, int kind,
+                            struct cg_err *err)
+{
+    const char *name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+
+    if (!cg_fs_name_ok(name))
+        return CG_OK; /* no name intake could have refused */
+    return cg_store_intake_file(s->db, seller, name, fx_kind_words(kind), NULL, err);
 }
 
 int cg_settle_intake(struct cg_settle *s, const char *workdir, cg_settle_intake_fn fn, void *ctx,

@@ -108,6 +108,13 @@ typedef void (*cg_settle_intake_fn)(void *ctx, int what, const char *text,
  */
 int cg_settle_intake(struct cg_settle *s, const char *workdir, cg_settle_intake_fn fn, void *ctx,
                      struct cg_err *err);
+/*
+ * A statement of the given kind imported from the command line (settle import): recorded as
+ * imported under seller and the last part of path, so that one of that name the intake refused
+ * is no longer listed by the morning report. A name intake would refuse is not recorded.
+ */
+int cg_settle_note_imported(struct cg_settle *s, const char *seller, const char *path, int kind,
+                            struct cg_err *err);
 
 /* ------------------------------------------------------------------ matching */
 

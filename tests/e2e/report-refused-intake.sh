@@ -4,7 +4,8 @@
 # file is: in the list of input files refused whole, with what they are and their reason, and
 # counted in its "Needs you today" item and per seller; `cebgate status NAME` shows each with its
 # reason. A database held by another writer is a temporary failure and records nothing. Once a
-# fixed file is put back under the same name and imported, neither is listed any more. A
+# fixed file is put back under the same name and imported (or imported under that name from the
+# command line), neither is listed any more. A
 # database of the version before (schema 6, without intake_files) gets the table when opened.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 ACCT=CN1200000000000000000009
@@ -126,16 +127,36 @@ refused >"$T/got"
 printf '%s\n' "(default)|res.csv|refund results file|$(cat "$T/why-res")" "total 1" \
     "needs 1 cebgate status SELLER/FILE" "seller (default) 1" >"$T/want"
 check "  the statement is no longer listed; the results file still is" cmp -s "$T/want" "$T/got"
+# The results file fixed and imported from the command line, under the same name: listed no
+# more either.
+mkdir -p "$T/fix"
 printf '%s\n310120250000000901,1,rejected,,2025-07-01,no customs record\n' "$RESULTS_H" \
-    >"$W/incoming/res.csv"
-expect_rc 0 "run imports the fixed results file" cg run
-check "  in done/" test -f "$W/done/res.csv"
+    >"$T/fix/res.csv"
+expect_rc 0 "refund results imports the fixed results file" cg refund results "$T/fix/res.csv"
 check "report --format json" report json
 refused >"$T/got"
 printf '%s\n' "total 0" >"$T/want"
 check "  nothing listed, no needs item, no failed file per seller" cmp -s "$T/want" "$T/got"
 check "report (table)" report table
 check "  no refused file in the table" sh -c "! grep -q 'refused whole: correct' '$T/report.table'"
+# A statement refused from incoming/acme/ and imported fixed with settle import --seller acme
+# under the same name: listed no more.
+$SHELPER camt053 "$T/late-bad.xml" $ACCT S-LATE <<'EOT'
+B-3;CRDT;USD;7.001;2025-07-02;2025-07-02;;INV 3;PAYER THREE
+EOT
+cp "$T/late-bad.xml" "$W/incoming/acme/late.xml"
+expect_rc 1 "run refuses acme/late.xml" cg run
+check "report --format json" report json
+refused >"$T/got"
+check "  it is listed" grep -q '^acme|late.xml|bank statement (camt.053)|' "$T/got"
+$SHELPER camt053 "$T/fix/late.xml" $ACCT S-LATE2 <<'EOT'
+B-3;CRDT;USD;7.00;2025-07-02;2025-07-02;;INV 3;PAYER THREE
+EOT
+expect_rc 0 "settle import --seller acme of the fixed late.xml" cg settle import --seller acme "$T/fix/late.xml"
+check "report --format json" report json
+refused >"$T/got"
+printf '%s\n' "total 0" >"$T/want"
+check "  listed no more" cmp -s "$T/want" "$T/got"
 expect_rc 0 "status acme/stmt.xml" cg status acme/stmt.xml
 check "  imported" grep -q "^file acme/stmt.xml  bank statement (camt.053)  imported  " "$T/out"
 check "  no reason" sh -c "! grep -q reason '$T/out'"
