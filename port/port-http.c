@@ -267,6 +267,28 @@ static void remote_of(struct MHD_Connection *conn, char *out, size_t size)
         cg_strlcpy(out, host, size);
 }
 
+bool cg_port_addr_loopback(const struct sockaddr *sa)
+{
+    if (sa == NULL)
+        return false;
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
+/* Whether the client is on this host: metrics = local serves /metrics to it alone. */
+static bool client_local(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    return ci != NULL && cg_port_addr_loopback(ci->client_addr);
+}
+
 /* Mutual TLS: a client certificate verified by tls_client_ca. */
 static bool client_cert_ok(struct MHD_Connection *conn, char *why, size_t size)
 {
@@ -612,7 +634,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         cg_buf_init(&r->body.buf, 0); /* a POST's body gets its ceiling with its budget */
         *con_cls = r;
         open_url = strcmp(url, "/health") == 0 ||
-                   (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "open") == 0);
+                   (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "open") == 0) ||
+                   (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "local") == 0 &&
+                    client_local(conn));
         if (!open_url) {
             r->sender = identify(p, conn, &status, why, sizeof(why));
             if (r->sender == NULL) {
@@ -700,6 +724,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     if (strcmp(url, "/metrics") == 0) {
         if (strcmp(p->metrics, "off") == 0)
             return reply_code(conn, 404, "0001", "metrics are off ([port] metrics)", NULL);
+        /* a sender elsewhere: the counts are every sender's, for this host's monitoring only */
+        if (strcmp(p->metrics, "local") == 0 && !client_local(conn))
+            return reply_code(conn, 403, "0001",
+                              "metrics are served to this host only ([port] metrics = local)",
+                              NULL);
         return serve_metrics(p, conn);
     }
     if (strcmp(url, "/health") == 0)

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 #include <libxml/tree.h>
@@ -373,7 +374,7 @@ struct cg_port {
     long max_text;
     long cpu_budget_ms;
     size_t receipts_page_bytes;
-    char *metrics;      /* senders, open, off */
+    char *metrics;      /* local, senders, open, off */
     char server_fp[65]; /* the TLS server certificate, refused as a signer */
     struct cg_port_sender *senders;
     size_t nsenders;
@@ -423,5 +424,7 @@ struct cg_port {
 
 /* Uniform 0..99 from the port's generator (fault injection). */
 int cg_port_roll(struct cg_port *p);
+/* Whether an address is one of this host's loopback ones (127.0.0.0/8, ::1, ::ffff:127.x). */
+bool cg_port_addr_loopback(const struct sockaddr *sa);
 
 #endif

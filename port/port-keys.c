@@ -98,8 +98,9 @@ const struct cg_conf_key cg_port_conf_keys[] = {
      "CPU time the checks of one message may use before it is refused (0998)"},
     {"port", "receipts_page_bytes", CG_CONF_INT, "4194304", "65536..268435456",
      "largest GET /receipts answer, bytes (a page always carries at least one receipt)"},
-    {"port", "metrics", CG_CONF_ENUM, "senders", "senders|open|off",
-     "who may GET /metrics: authenticated senders, anybody, or nobody"},
+    {"port", "metrics", CG_CONF_ENUM, "local", "local|senders|open|off",
+     "who may GET /metrics: clients on this host (loopback), authenticated senders, anybody, or "
+     "nobody; its counts are the whole port's, every sender's"},
     {"port", "fault_503_percent", CG_CONF_INT, "0", "0..100",
      "TEST ONLY: answer this share of POSTs with 503 and Retry-After"},
     {"port", "fault_drop_percent", CG_CONF_INT, "0", "0..100",

@@ -157,10 +157,13 @@ req none GET "/receipts?since=0"
 check "GET /receipts without a token: 401 ($S)" test "$S" = 401
 check "... and no receipt in the answer" sh -c "! grep -q CEB304 resp"
 check "mallory reads none of the victim's receipts" sh -c "! grep -q '^CEB30[34]' rec-mallory.txt"
+# metrics = local by default: served to this host's monitoring (loopback) with or without a
+# token, and to no sender elsewhere (test-port's test_addr_loopback; its counts are the whole
+# port's); metrics = senders is checked at the end
 req none GET /metrics
-check "GET /metrics without a token: 401 ($S)" test "$S" = 401
+check "GET /metrics from this host without a token (metrics = local): 200 ($S)" test "$S" = 200
 req victim GET /metrics
-check "GET /metrics for a sender: 200 ($S)" test "$S" = 200
+check "GET /metrics from this host for a sender: 200 ($S)" test "$S" = 200
 req none GET /health
 check "GET /health needs nobody: 200 ($S)" test "$S" = 200
 
@@ -365,5 +368,15 @@ expect mallory bomb.xml 413 0999 'refused before parsing: it has an element with
 req victim GET /health
 check "the port still answers after the bomb ($S)" test "$S" = 200
 
+port_stop
+# metrics = senders: any authenticated sender, nobody else
+sed -i 's/^\[sender.victim\]$/metrics = senders\n&/' port.conf
+port_start port.conf -v
+check "port started with metrics = senders" test -n "$P"
+URL="https://127.0.0.1:$P"
+req none GET /metrics
+check "metrics = senders: GET /metrics without a token: 401 ($S)" test "$S" = 401
+req victim GET /metrics
+check "metrics = senders: GET /metrics for a sender: 200 ($S)" test "$S" = 200
 port_stop
 finish

@@ -8,7 +8,9 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <iconv.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -2791,6 +2793,37 @@ static void test_accepted_job_frees_trees(void **state)
     free(xml);
 }
 
+/* metrics = local: which client addresses are this host's (loopback) ones. */
+static void test_addr_loopback(void **state)
+{
+    static const struct {
+        const char *addr;
+        bool local;
+    } cases[] = {{"127.0.0.1", true},        {"127.255.0.9", true},      {"128.0.0.1", false},
+                 {"10.0.0.1", false},        {"0.0.0.0", false},         {"::1", true},
+                 {"::ffff:127.0.0.1", true}, {"::ffff:10.0.0.1", false}, {"::", false},
+                 {"fe80::1", false},         {"2001:db8::1", false}};
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+
+        memset(&v4, 0, sizeof(v4));
+        memset(&v6, 0, sizeof(v6));
+        if (inet_pton(AF_INET, cases[i].addr, &v4.sin_addr) == 1) {
+            v4.sin_family = AF_INET;
+            assert_int_equal(cg_port_addr_loopback((struct sockaddr *)&v4), cases[i].local);
+        } else {
+            assert_int_equal(inet_pton(AF_INET6, cases[i].addr, &v6.sin6_addr), 1);
+            v6.sin6_family = AF_INET6;
+            assert_int_equal(cg_port_addr_loopback((struct sockaddr *)&v6), cases[i].local);
+        }
+    }
+    assert_false(cg_port_addr_loopback(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2836,6 +2869,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_total_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_job_frees_trees, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accepted_job_frees_trees, setup, teardown),
+        cmocka_unit_test(test_addr_loopback),
     };
     struct cg_err err;
     int rc;
