@@ -268,7 +268,8 @@ bool cg_text_ok(const char *s, char *why, size_t size)
             }
             snprintf(why, size,
                      "byte 0x%02X at position %zu is not valid text in the file's encoding "
-                     "(UTF-8 or GB18030)",
+                     "(UTF-8 or GB18030; a sheet Excel saved as \"CSV (Comma delimited)\" is "
+                     "in the Windows code page: save it as \"CSV UTF-8\")",
                      byte, pos + 1);
             return false;
         }

@@ -36,7 +36,7 @@ check "over-long field rejected, printed once" once "field logistics_no: 'SF1402
 check "summary: the unknown SKU under its kind" has "1 x rejected: field sku: '…' is not in the product catalogue"
 check "summary: the bad total under its kind" has '1 x rejected: field total: given total N differs from qty x price = N'
 check "summary: both encoding errors under one kind, UTF-8 named as such" \
-    has '2 x rejected: field item_name: byte 0xN at position N is not valid text in the file.s encoding \(UTF-8 or GB18030\)$'
+    has '2 x rejected: field item_name: byte 0xN at position N is not valid text in the file.s encoding \(UTF-8 or GB18030; a sheet Excel saved as "CSV \(Comma delimited\)" is in the'
 check "file in neither UTF-8 nor GB18030 failed" \
     has '^failed lotus/orders-2026-09-15-excel\.csv: all 2 orders rejected'
 check "with the reason" has 'field item_name: byte 0x[0-9A-F]{2} at position 3 is not valid text'

@@ -1481,6 +1481,15 @@ static void test_reason_kind(void **state)
     /* a word that merely starts like a code stays */
     cg_mapping_reason_kind("field sku: 0xford is unknown", a, sizeof(a));
     assert_string_equal(a, "field sku: 0xford is unknown");
+    {
+        /* the text as written, hint included */
+        char c[512];
+        assert_false(cg_text_ok("Caf\xe9", c, sizeof(c)));
+        assert_string_equal(c, "byte 0xE9 at position 4 is not valid text in the file's encoding "
+                               "(UTF-8 or GB18030; a sheet Excel saved as \"CSV (Comma "
+                               "delimited)\" is in the Windows code page: save it as \"CSV "
+                               "UTF-8\")");
+    }
 }
 
 int main(void)
