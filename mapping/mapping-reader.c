@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,25 @@ static const char *strip(const struct cg_profile *p, const char *no)
 
 /* ------------------------------------------------------------------ CSV */
 
+/*
+ * The field a header column means when written another way ("Order_No", "order no",
+ * "ORDER-NO" for order_no): compared in lower case with blanks and '-' as '_'; -1 for none.
+ */
+static int near_field(const char *h)
+{
+    char norm[64];
+    size_t i;
+
+    for (i = 0; h[i] != '\0' && i + 1 < sizeof(norm); i++) {
+        char c = h[i];
+        norm[i] = c == ' ' || c == '-' ? '_' : (char)tolower((unsigned char)c);
+    }
+    if (h[i] != '\0')
+        return -1;
+    norm[i] = '\0';
+    return cg_fld_find(norm);
+}
+
 static int read_header(struct cg_reader *r, struct cg_err *err)
 {
     const struct cg_profile *p = r->m->profile;
@@ -318,12 +338,20 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
             /* A column the profile names ([columns] sku = Item SKU) is known too. */
             for (f = 0; f < F_COUNT && !mapped; f++)
                 mapped = r->col[f] == (int)i;
-            if (*h != '\0' && !mapped && cg_fld_find(h) < 0 && cg_status_find(p, h) == NULL)
+            if (*h != '\0' && !mapped && cg_fld_find(h) < 0 && cg_status_find(p, h) == NULL) {
+                int near = near_field(h);
+                char hint[96] = "";
+
+                if (near >= 0)
+                    snprintf(hint, sizeof(hint),
+                             "; write it '%s' (names are lower case, words joined by '_')",
+                             cg_fld_names[near]);
                 return CG_ERR_SET(err, CG_EPARSE,
                                   "%s:%ld: header: unknown column '%s' (the columns are listed "
-                                  "in docs/order-format.md)%s",
-                                  r->name, row->line, cg_text_show(h, shown, sizeof(shown)),
+                                  "in docs/order-format.md)%s%s",
+                                  r->name, row->line, cg_text_show(h, shown, sizeof(shown)), hint,
                                   delim_hint);
+            }
         }
     }
     {

@@ -350,6 +350,20 @@ static void test_header_errors(void **state)
                                      "is separated by tabs, set delimiter = tab in the seller's "
                                      "profile"));
     res_free(&r);
+    /* a field name written another way: the error says how to write it */
+    runs("own", "Order_No,currency,country,sku,qty,price\nX,USD,US,TS-001,1,1\n", &r);
+    assert_int_equal(r.rc, CG_EPARSE);
+    assert_non_null(strstr(r.err[0], "unknown column 'Order_No' (the columns are listed in "
+                                     "docs/order-format.md); write it 'order_no' (names are "
+                                     "lower case, words joined by '_')"));
+    res_free(&r);
+    runs("own", "order_no,currency,country,Item-Name,sku,qty,price\nX,USD,US,a,TS-001,1,1\n", &r);
+    assert_int_equal(r.rc, CG_EPARSE);
+    assert_non_null(strstr(r.err[0], "write it 'item_name'"));
+    res_free(&r);
+    runs("own", "order_no,currency,country,sku,qty,price,colour\nX,USD,US,TS-001,1,1,red\n", &r);
+    assert_null(strstr(r.err[0], "write it"));
+    res_free(&r);
     /* one column of its own: no hint */
     runs("own", "order_no\nX\n", &r);
     assert_int_equal(r.rc, CG_EPARSE);
