@@ -147,6 +147,7 @@ struct rep_ctx {
     struct fx_customs customs;
     const char *as_of;
     long today;
+    long china; /* fx_china_day of today: what the deadlines are compared with */
     struct tb *b;
     struct sums sums;
     struct cg_err *err;
@@ -298,7 +299,7 @@ static int row_credit(void *vctx, const struct fx_view *v, const struct fx_selle
         st = "filed";
     else if (v->state == CG_FX_COLLECTED || v->state == CG_FX_DEEMED)
         st = "not needed (collected)";
-    else if (fx_china_day(c->s, c->today) > ex + conf->credit_report_days)
+    else if (c->china > ex + conf->credit_report_days)
         st = "OVERDUE";
     else
         st = "due";
@@ -584,6 +585,7 @@ int cg_settle_reports(struct cg_settle *s, const int *reports, size_t n, const c
         c[i].report = r;
         c[i].as_of = as_of;
         c[i].today = today;
+        c[i].china = fx_china_day(s, today);
         c[i].b = &b[i];
         c[i].err = err;
         if (tb_new(&b[i], cols[r]) != CG_OK)

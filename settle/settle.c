@@ -425,7 +425,7 @@ int fx_view_load(struct cg_settle *s, long long order_id, const char *as_of, str
 
 struct views_ctx {
     struct cg_settle *s;
-    long today;
+    long china; /* the China date deadlines are compared with, once for the pass */
     fx_view_fn fn;
     void *ctx;
     struct fx_seller_conf *conf; /* one per seller met so far */
@@ -470,7 +470,7 @@ static int views_row(void *vctx, const struct cg_fx_order *o, const struct cg_fx
     memset(&v, 0, sizeof(v));
     copy_order(&v, o);
     v.sums = *sums;
-    derive(conf, &v, fx_china_day(c->s, c->today));
+    derive(conf, &v, c->china);
     return c->fn(c->ctx, &v, conf);
 }
 
@@ -482,7 +482,7 @@ int fx_views_each(struct cg_settle *s, const char *as_of, fx_view_fn fn, void *c
 
     memset(&c, 0, sizeof(c));
     c.s = s;
-    c.today = day_or_none(as_of != NULL ? as_of : s->today);
+    c.china = fx_china_day(s, day_or_none(as_of != NULL ? as_of : s->today));
     c.fn = fn;
     c.ctx = ctx;
     rc = cg_store_fx_orders_sums_each(s->db, views_row, &c, err);
