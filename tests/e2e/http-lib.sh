@@ -148,6 +148,18 @@ EOC
 }
 cg() { "$CEBGATE" -c "$W/cebgate.conf" "$@"; }
 sql() { sqlite3 "$W/cebgate.db" "$@"; }
+# pay ORDER...: each payment receipt (CEB403) of the orders as VERSION:APPTYPE:STATE:STATUS
+# (the code alone), versions apart by a space, each order ending in /
+pay() {
+    for o in "$@"; do
+        sql "SELECT group_concat(m.version || ':' || m.app_type || ':' || m.state || ':' ||
+                 substr(coalesce(m.status, ''), 1, instr(coalesce(m.status, '') || ':', ':') - 1),
+                 ' ')
+             FROM messages m JOIN documents d ON d.id = m.document_id
+             JOIN orders o ON o.id = d.order_id
+             WHERE o.order_no = '$o' AND d.msg_type = 403 ORDER BY m.version"
+    done | tr '\n' '/'
+}
 
 # orders FILE COUNT: COUNT orders (3 items each, with shipment data) dropped into incoming/;
 # orders 500-504 carry FERN-1 (HS code 4911910000) instead of TOTE-1.

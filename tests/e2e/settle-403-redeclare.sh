@@ -18,17 +18,6 @@ sender_conf
 collections_conf
 mkdir -p "$W/incoming/acme"
 $HELPER orders own "$W/incoming/acme/orders.csv" 2 301 || fail "make orders"
-# pay ORDER...: each CEB403 of the orders as VERSION:APPTYPE:STATE:STATUS (the code alone)
-pay() {
-    for o in "$@"; do
-        sql "SELECT group_concat(m.version || ':' || m.app_type || ':' || m.state || ':' ||
-                 substr(coalesce(m.status, ''), 1, instr(coalesce(m.status, '') || ':', ':') - 1),
-                 ' ')
-             FROM messages m JOIN documents d ON d.id = m.document_id
-             JOIN orders o ON o.id = d.order_id
-             WHERE o.order_no = '$o' AND d.msg_type = 403 ORDER BY m.version"
-    done | tr '\n' '/'
-}
 
 # 1. The orders, signed with the trusted key: declared and released, no CEB403 yet.
 expect_rc 0 "two orders declared with the trusted key" cg run --no-progress
