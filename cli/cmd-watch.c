@@ -3,11 +3,15 @@
  *
  * A pass at start, then one whenever a complete file lands in incoming/ (or a seller folder)
  * or inbox/ (inotify), and every --retry seconds for the transport. SIGTERM or SIGINT finish
- * the current unit of work and exit 0. The summary of everything done is printed at the end.
+ * the current unit of work and exit 0. SIGHUP loads the signing keys again before the next pass
+ * and declares again the payment receipts the port refused before storing them (as a changed
+ * key or certificate file does by itself: spool-run.c). The summary of everything done is
+ * printed at the end.
  */
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +19,14 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "spool/spool.h"
+
+static volatile sig_atomic_t reload_flag;
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_flag = 1;
+}
 
 static int exec_watch(struct cg_cli *cli, int argc, char **argv)
 {
@@ -48,6 +60,14 @@ static int exec_watch(struct cg_cli *cli, int argc, char **argv)
         return cg_cmd_usage_error(&cg_cmd_watch, "no arguments expected");
     v.tty = 0; /* a daemon logs lines, it draws no bar */
     cg_run_signals(&o.stop);
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_hup;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGHUP, &sa, NULL);
+        o.reload = &reload_flag;
+    }
     cg_run_malloc_setup();
     cg_log_set_before(cg_run_clear_bar, &v);
     /* Collection statements dropped while watching are imported, not read as orders. */
@@ -78,7 +98,9 @@ const struct cg_cmd cg_cmd_watch = {
     "  --retry SECONDS  pass interval for the transport (default 60)\n"
     "  --workers N      threads that build, validate and sign (default: one per CPU)\n"
     "  --batch N        orders per unit of work (default 500)\n"
-    "SIGTERM finishes the current unit of work and exits 0.\n",
+    "SIGTERM finishes the current unit of work and exits 0. A changed signing key or\n"
+    "certificate file, or SIGHUP, loads the keys again before the next pass and declares\n"
+    "again the payment receipts the port refused before storing them.\n",
     CG_CMD_NEEDS_CONF,
     exec_watch,
 };

@@ -86,6 +86,19 @@ void spool_pool_run(struct spool_pool *p, struct spool_job *jobs, size_t n);
 void spool_pool_start(struct spool_pool *p, struct spool_job *jobs, size_t n);
 void spool_pool_wait(struct spool_pool *p);
 void spool_pool_free(struct spool_pool *p);
+/*
+ * Whether a key file, certificate file or passphrase file of a key the pool loaded is not what
+ * it was just before it was loaded (device, inode, size, modification or change time; a file
+ * that appeared or went away). A few stat calls; false for a NULL pool. Between batches only.
+ */
+bool spool_pool_keys_changed(struct spool_pool *p);
+/*
+ * Load every key the pool loaded so far again, dropping the signers loaded before (also the
+ * workers' clones and the failures they kept). CG_OK, or the first failure with err saying
+ * which file and why (never key material): then the keys that failed hold that failure and
+ * nothing of the old key is used. Between batches only; NULL: nothing to do.
+ */
+int spool_pool_keys_reload(struct spool_pool *p, struct cg_err *err);
 
 struct cg_spool {
     const struct cg_conf *conf;
@@ -108,10 +121,15 @@ struct cg_spool {
     bool receipts_down;  /* receipts could not be fetched in this pass (sending goes on) */
     struct cg_spool_stats st;
     int64_t last_event_ms;
-    /* The last message recorded before this process first declared payment receipts: a CEB403
-     * refused before the port stored it is declared again when it is older (spool-payments.c). */
+    /* The last message recorded before this process (in `watch`: this generation, which a
+     * reload of the signing keys or SIGHUP starts) first declared payment receipts: a CEB403
+     * refused before the port stored it is declared again when it is older (spool-payments.c).
+     * pay_mark_set false: taken again at the next payments step. */
     int64_t pay_mark;
     bool pay_mark_set;
+    /* `watch`: the last reload of the signing keys failed; every pass tries again first and
+     * stops (temporary) while it fails (spool-run.c). */
+    bool keys_bad;
 };
 
 /* Milliseconds of a monotonic clock. */

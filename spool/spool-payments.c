@@ -13,10 +13,13 @@
  * is stored at the E-Port, and not at all otherwise. A CEB403 customs concluded (399 and later) is
  * not changed: the record is reported and left. A CEB403 whose current version the E-Port refused
  * before storing it (the transport, a CEB900 or a negative code, no positive receipt) is declared
- * again, unchanged or not, by the next process that runs this step (the next `run`, `watch` once
- * started again: the signing key is loaded once per process): the next version, an add when no
- * version was stored; a version this process declared is not sent again by it, so a refusal costs
- * one message per run. A refusal by customs after storing it (100) waits for a change. The
+ * again, unchanged or not, by the next process that runs this step (the next `run`), or in
+ * `watch` by the first pass of a new generation (after it loaded the signing keys again: their
+ * files changed, or SIGHUP; spool-run.c keys_check resets the mark): the next version, an add
+ * when no version was stored. A version declared in this process and generation is not sent
+ * again in it, so a refusal costs one message per run or generation, not one per pass. The
+ * mark (sp->pay_mark) is the greatest message id when the step first runs in the process or
+ * generation. A refusal by customs after storing it (100) waits for a change. The
  * document and the record's declared revision are committed together (spool_declare_one), so a
  * crash declares a record again or not at all, never twice. A failure to build or sign one
  * order's message is reported and the others go on; database and file errors end the step
@@ -40,7 +43,8 @@ struct due {
     char currency[4];
     char paid_on[11];
     int64_t amount;
-    bool refused; /* the current CEB403, declared by an earlier process, was refused unstored */
+    bool refused; /* the current CEB403, declared by an earlier process or generation, was
+                   * refused unstored */
 };
 
 struct dues {
@@ -197,7 +201,8 @@ static int declare_due(struct cg_spool *sp, struct due *d, bool *declared, struc
     memset(&j, 0, sizeof(j));
     dk->content_hash(&o, j.content_hash);
     /* The E-Port has nothing of a version it refused before storing it: the same content goes
-     * out again (a version this process declared is not: d->refused is false for it). */
+     * out again (a version this process declared in this generation is not: d->refused is false
+     * for it). */
     if (cur.has && strcmp(cur.hash, j.content_hash) == 0 && !d->refused)
         return cg_store_tx(sp->store, mark_tx, d, err); /* declared as it is */
     j.order = &o;

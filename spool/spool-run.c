@@ -10,6 +10,14 @@
  * of work. The watcher reacts to complete files only (IN_CLOSE_WRITE, IN_MOVED_TO) in incoming/,
  * its seller folders (watched as they appear) and inbox/, and runs a pass at least every
  * retry_secs for the transport.
+ *
+ * The watcher also looks, once a second and before each pass, whether the files of a signing
+ * key it loaded changed (spool_pool_keys_changed), and takes SIGHUP (opts.reload): it loads
+ * every key again before the pass and starts a new generation (keys_check). A key that fails
+ * to load then stops the pass with a temporary failure, and the next pass tries again: an
+ * operator copying a key file in place is seen half written now and then. The key it replaced
+ * is not used meanwhile: it was replaced for a reason (renewed, revoked), and what it signs
+ * would only be refused again.
  */
 #include "config.h"
 
@@ -123,6 +131,46 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
     return CG_OK;
 }
 
+/*
+ * Before a pass of `watch`: after SIGHUP, or when a signing key's files changed, or when the
+ * last reload failed, load the keys again. Then a new generation starts: the payment receipts
+ * mark is taken again, so that a CEB403 the E-Port refused before storing it and declared
+ * before now goes out once more, as a new process would send it (spool-payments.c). A key
+ * that does not load is CG_ERETRY: the pass does not run.
+ */
+static int keys_check(struct cg_spool *sp, struct cg_err *err)
+{
+    bool hup = sp->opts.reload != NULL && *sp->opts.reload;
+    bool changed;
+    struct cg_err e;
+    int rc;
+
+    if (hup)
+        *sp->opts.reload = 0;
+    changed = spool_pool_keys_changed(sp->pool);
+    if (!hup && !changed && !sp->keys_bad)
+        return CG_OK;
+    cg_err_clear(&e);
+    rc = spool_pool_keys_reload(sp->pool, &e);
+    if (rc != CG_OK) {
+        sp->keys_bad = true;
+        return CG_ERR_SET(err, CG_ERETRY,
+                          "%s%s; nothing is signed until it loads (the key it replaced is not "
+                          "used): tried again at the next pass",
+                          changed ? "a signing key file changed: " : "",
+                          e.msg[0] != '\0' ? e.msg : cg_strerror(rc));
+    }
+    spool_event(sp, CG_SPOOL_EV_FILE,
+                "%s: signing keys loaded again; payment receipts (CEB403) the port refused "
+                "before storing them are declared again",
+                hup       ? "SIGHUP"
+                : changed ? "a signing key, certificate or passphrase file changed"
+                          : "signing keys that failed to load");
+    sp->keys_bad = false;
+    sp->pay_mark_set = false; /* a new generation */
+    return CG_OK;
+}
+
 struct watch {
     int fd;
     int incoming_wd, inbox_wd;
@@ -199,10 +247,15 @@ int cg_spool_watch(struct cg_spool *sp, int retry_secs, struct cg_err *err)
         rc = cg_spool_lock_check(sp->lock, err);
         if (rc != CG_OK)
             goto done;
+        /* A key file replaced or SIGHUP: a pass now, which loads the keys first. */
+        if ((sp->opts.reload != NULL && *sp->opts.reload) || spool_pool_keys_changed(sp->pool))
+            next_pass = 0;
         if (now >= next_pass) {
             struct cg_err e;
             cg_err_clear(&e);
-            rc = cg_spool_run(sp, &e);
+            rc = keys_check(sp, &e);
+            if (rc == CG_OK)
+                rc = cg_spool_run(sp, &e);
             if (rc == CG_ERETRY) {
                 cg_warn("%s", e.msg);
                 rc = CG_OK;

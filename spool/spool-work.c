@@ -8,7 +8,11 @@
  * loads it under the pool's key lock (one signer per distinct set of key settings, so sellers
  * signing with the [declare] key share it) and every worker signs with its own clone of it
  * (cg_signer_clone: the key is shared, contexts and buffers are the worker's). A key that
- * cannot be loaded is tried once; every job needing it fails with the same text. Apart from
+ * cannot be loaded is tried once; every job needing it fails with the same text. Each key
+ * remembers what its key, certificate and passphrase files were (device, inode, size,
+ * modification and change time) just before it was read, so that `watch` sees a file replaced
+ * since (spool_pool_keys_changed) and loads every key again between passes
+ * (spool_pool_keys_reload). Apart from
  * the shared keys, libxml2 and xmlsec objects are never shared between threads, only the
  * read-only order records and seller profiles are. The spool thread hands a
  * whole batch over (spool_pool_start) and collects it later (spool_pool_wait), so it can commit
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libxml/tree.h>
@@ -44,12 +49,24 @@ struct worker {
     char *temp_error; /* the last failure worth trying again (not kept) */
 };
 
+/* What a key, certificate or passphrase file was when its key was loaded (stat before). */
+struct file_stamp {
+    int err; /* errno of stat, 0 when it succeeded */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtim, ctim;
+};
+
+enum { KF_KEY, KF_CERT, KF_PASS, KF_N };
+
 /* One signer loaded for the process, for the key settings of sel (and of sellers like it). */
 struct pool_key {
     const struct spool_seller *sel; /* borrowed: sellers outlive the pool */
     struct cg_signer *signer;       /* NULL when loading failed */
     char *error;                    /* why, when signer is NULL */
     int rc;                         /* and the failure's code */
+    struct file_stamp files[KF_N];  /* its files as they were just before it was loaded */
 };
 
 struct spool_pool {
@@ -89,32 +106,51 @@ static bool same_key(const struct spool_seller *a, const struct spool_seller *b)
            same_str(a->key_name, b->key_name);
 }
 
+static void stamp_file(const char *path, struct file_stamp *f)
+{
+    struct stat st;
+
+    memset(f, 0, sizeof(*f));
+    if (path == NULL)
+        return;
+    if (stat(path, &st) != 0) {
+        f->err = errno != 0 ? errno : EIO;
+        return;
+    }
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    f->size = st.st_size;
+    f->mtim = st.st_mtim;
+    f->ctim = st.st_ctim;
+}
+
+static bool same_stamp(const struct file_stamp *a, const struct file_stamp *b)
+{
+    return a->err == b->err && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtim.tv_sec == b->mtim.tv_sec && a->mtim.tv_nsec == b->mtim.tv_nsec &&
+           a->ctim.tv_sec == b->ctim.tv_sec && a->ctim.tv_nsec == b->ctim.tv_nsec;
+}
+
+static const char *key_path(const struct spool_seller *sel, int which)
+{
+    return which == KF_KEY ? sel->key_file : which == KF_CERT ? sel->cert_file : sel->pass_file;
+}
+
 /*
- * The process's signer for sel's key settings, loaded (passphrase read, key parsed) the first
- * time any worker asks. Called with p->key_mu held. NULL only when out of memory. A failure
- * that may pass (a read error, no file descriptor left: cg_rc_temporary) is not kept: the
- * entry is returned but not counted, so the next ask loads the key again.
+ * Load k's signer for k->sel's settings into k (signer, or error and rc), after stamping the
+ * files it is read from: a file changed while it is read differs from its stamp afterwards.
  */
-static struct pool_key *pool_key_get(struct spool_pool *p, const struct spool_seller *sel)
+static void key_load(struct spool_pool *p, struct pool_key *k)
 {
     struct cg_spool *sp = p->sp;
+    const struct spool_seller *sel = k->sel;
     struct cg_signer_opts o;
-    struct pool_key *grown, *k;
     struct cg_err e;
     char *ca = NULL;
-    size_t i;
+    int i;
 
-    for (i = 0; i < p->nkeys; i++) {
-        if (same_key(p->keys[i].sel, sel))
-            return &p->keys[i];
-    }
-    grown = realloc(p->keys, (p->nkeys + 1) * sizeof(*grown));
-    if (grown == NULL)
-        return NULL;
-    p->keys = grown;
-    k = &p->keys[p->nkeys];
-    memset(k, 0, sizeof(*k));
-    k->sel = sel;
+    for (i = 0; i < KF_N; i++)
+        stamp_file(key_path(sel, i), &k->files[i]);
     memset(&o, 0, sizeof(o));
     o.kind = cg_conf_get(sp->conf, "declare", "signer");
     o.alg = cg_conf_get(sp->conf, "declare", "sign_alg");
@@ -135,9 +171,88 @@ static struct pool_key *pool_key_get(struct spool_pool *p, const struct spool_se
         k->error = errdup(&e, "signing key");
     }
     free(ca);
+}
+
+/*
+ * The process's signer for sel's key settings, loaded (passphrase read, key parsed) the first
+ * time any worker asks. Called with p->key_mu held. NULL only when out of memory. A failure
+ * that may pass (a read error, no file descriptor left: cg_rc_temporary) is not kept: the
+ * entry is returned but not counted, so the next ask loads the key again.
+ */
+static struct pool_key *pool_key_get(struct spool_pool *p, const struct spool_seller *sel)
+{
+    struct pool_key *grown, *k;
+    size_t i;
+
+    for (i = 0; i < p->nkeys; i++) {
+        if (same_key(p->keys[i].sel, sel))
+            return &p->keys[i];
+    }
+    grown = realloc(p->keys, (p->nkeys + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return NULL;
+    p->keys = grown;
+    k = &p->keys[p->nkeys];
+    memset(k, 0, sizeof(*k));
+    k->sel = sel;
+    key_load(p, k);
     if (k->rc == CG_OK || !cg_rc_temporary(k->rc))
         p->nkeys++;
     return k;
+}
+
+bool spool_pool_keys_changed(struct spool_pool *p)
+{
+    bool changed = false;
+    size_t i;
+    int f;
+
+    if (p == NULL)
+        return false;
+    pthread_mutex_lock(&p->key_mu);
+    for (i = 0; i < p->nkeys && !changed; i++) {
+        for (f = 0; f < KF_N && !changed; f++) {
+            struct file_stamp now;
+            stamp_file(key_path(p->keys[i].sel, f), &now);
+            changed = !same_stamp(&now, &p->keys[i].files[f]);
+        }
+    }
+    pthread_mutex_unlock(&p->key_mu);
+    return changed;
+}
+
+int spool_pool_keys_reload(struct spool_pool *p, struct cg_err *err)
+{
+    int rc = CG_OK;
+    size_t i, k;
+    int n;
+
+    if (p == NULL)
+        return CG_OK;
+    pthread_mutex_lock(&p->key_mu);
+    /* The workers wait for the next batch: their clones and kept errors go with the keys. */
+    for (n = 0; p->w != NULL && n < p->n; n++) {
+        struct worker *w = &p->w[n];
+        for (k = 0; k < w->nsigners; k++) {
+            cg_signer_free(w->signers[k]);
+            w->signers[k] = NULL;
+            free(w->signer_errors[k]);
+            w->signer_errors[k] = NULL;
+        }
+    }
+    for (i = 0; i < p->nkeys; i++) {
+        struct pool_key *pk = &p->keys[i];
+        /* The key loaded before is not kept: a replaced key that fails is not signed with. */
+        cg_signer_free(pk->signer);
+        pk->signer = NULL;
+        free(pk->error);
+        pk->error = NULL;
+        key_load(p, pk);
+        if (pk->rc != CG_OK && rc == CG_OK)
+            rc = CG_ERR_SET(err, pk->rc, "%s", pk->error != NULL ? pk->error : cg_strerror(pk->rc));
+    }
+    pthread_mutex_unlock(&p->key_mu);
+    return rc;
 }
 
 /* A failure worth trying again: its text for the job, kept until the next one. */

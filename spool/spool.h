@@ -207,7 +207,10 @@ struct cg_spool_opts {
     void (*event)(void *ctx, int ev, const struct cg_spool_stats *st, const char *text);
     void *ctx;
     volatile sig_atomic_t *stop; /* set (e.g. by SIGTERM): finish the current unit and return */
-    bool sync_per_file;          /* fsync each message file instead of one syncfs per batch */
+    /* cg_spool_watch: set (by SIGHUP) to load the signing keys again and start a new
+     * generation before the next pass; cleared when seen. May be NULL. */
+    volatile sig_atomic_t *reload;
+    bool sync_per_file; /* fsync each message file instead of one syncfs per batch */
     /*
      * Called at the start of each intake pass, before incoming/ is read, so that another
      * module takes the files that are its own (collection statements). A non-zero result ends
@@ -252,6 +255,14 @@ int cg_spool_receipts(struct cg_spool *sp, struct cg_err *err);
  * Keep running: a pass at start, then one whenever inotify reports a complete file in
  * incoming/ (or a seller folder) or inbox/, and every retry_secs for the transport. Returns
  * CG_OK when *opts->stop is set, after the current unit of work.
+ *
+ * Before each pass, and once a second while waiting, it looks whether a signing key,
+ * certificate or passphrase file it loaded changed (stat); so does *opts->reload set (SIGHUP),
+ * which it clears. Either way every key loaded is loaded again before the next pass and a new
+ * generation starts: payment receipts (CEB403) the E-Port refused before storing them, declared
+ * before, are declared again once, as by a new process. A key that fails to load then is
+ * reported and the pass stops (temporary, logged); nothing is signed with the key it replaced,
+ * and every later pass tries again (a key file half copied loads at the next pass).
  */
 int cg_spool_watch(struct cg_spool *sp, int retry_secs, struct cg_err *err);
 
