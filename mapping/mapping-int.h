@@ -51,6 +51,24 @@ void cg_seen_clear(struct cg_seen *s);
  * CG_ENOMEM (also when the arena would pass 4 GiB). */
 int cg_seen_add(struct cg_seen *s, const char *key, long line, long *first);
 
+/*
+ * A set of 64-bit hashes of order numbers (8 bytes a slot, at most three quarters full: 16 MiB
+ * for a million numbers). Two numbers may share a hash: a hash met twice says only that its
+ * number may have been met twice (cg_reader_open_whole() then reads those numbers in full).
+ */
+struct cg_hset {
+    uint64_t *slots; /* 0: empty; the hash 0 is kept as 1 */
+    size_t n, cap;
+};
+
+/* The hash of an order number (FNV-1a, 64 bits). */
+uint64_t cg_hash_order_no(const char *s);
+void cg_hset_init(struct cg_hset *s);
+void cg_hset_clear(struct cg_hset *s);
+/* Add h: CG_OK when new, CG_EEXIST when there already, CG_ENOMEM. */
+int cg_hset_add(struct cg_hset *s, uint64_t h);
+bool cg_hset_has(const struct cg_hset *s, uint64_t h);
+
 /* ------------------------------------------------------------------ text checks */
 
 /* Number of characters in valid UTF-8 s. */

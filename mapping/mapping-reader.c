@@ -6,14 +6,20 @@
  * rows of one order are adjacent (as shops export them) and an order is handed out when the
  * next one starts. The reader also keeps the order numbers met (struct cg_seen), so that an
  * order met again after another one (its rows apart, or a second JSON line) is rejected
- * instead of being taken as a second version of the first. A rejected order gives CG_EREJECT with
- * "file:line: order <no>: field <name>: reason" and the reader goes on; a failure of the whole file
- * (I/O, a header that lacks a needed column, an unclosed quote) is any other code. The context owns
- * what it loads; the reader owns its descriptor and closes it.
+ * instead of being taken as a second version of the first. cg_reader_open_whole() reads the
+ * file once before, for the order numbers alone (a set of their 64-bit hashes, then, read
+ * again, the numbers in full of those whose hash was met twice), so that such an order is
+ * rejected whole, each of its groups of rows; that reader keeps no set of the numbers met. A
+ * rejected order gives CG_EREJECT with "file:line: order <no>: field <name>: reason" and the
+ * reader goes on; a failure of the whole file (I/O, a header that lacks a needed column, an
+ * unclosed quote) is any other code. The context owns what it loads; the reader owns its
+ * descriptor and closes it.
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +168,10 @@ struct cg_reader {
     bool ob_active;
     char *key;           /* order number of the order being built */
     struct cg_seen seen; /* every order number begun so far, with its first line */
+    /* Opened by cg_reader_open_whole(): seen is not kept; apart holds the numbers whose hash the
+     * first pass met twice (order number -> struct apart; again 0 for a number met once). */
+    bool whole;
+    struct cg_map apart;
     long orders, rejected;
     int held_rc; /* a failure of the file, returned after the order before it */
     struct cg_err held_err;
@@ -182,6 +192,7 @@ int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_
     cg_buf_init(&r->scratch.canon, SIZE_MAX / 2);
     cg_map_init(&r->scratch.jcache);
     cg_seen_init(&r->seen);
+    cg_map_init(&r->apart);
     r->jsonl = m->profile->jsonl;
     if (r->jsonl)
         rc = cg_src_open(&r->src, fd, name, m->enc, m->max_line, err);
@@ -221,6 +232,7 @@ void cg_reader_close(struct cg_reader *r)
         cg_csv_close(&r->csv);
     free(r->key);
     cg_seen_clear(&r->seen);
+    cg_map_clear(&r->apart, free);
     free(r->scol);
     cg_buf_free(&r->scratch.canon);
     cg_map_clear(&r->scratch.jcache, free);
@@ -404,24 +416,20 @@ static bool row_vals(struct cg_reader *r, struct cg_row *row, struct cg_vals *v)
     return any;
 }
 
-/*
- * The order begun at line has been met before in the file: reject it, naming the line the
- * first one began on (the first one goes on as it was read). Out of memory fails the file.
- */
-static void once(struct cg_reader *r, const char *no, const char *field, long line)
-{
-    char shown[256];
-    long first = 0;
-    int rc;
+/* Where the first pass met an order number: the line of its first group of rows, and of its
+ * second (0 when the number is met in one group only). */
+struct apart {
+    long first, again;
+};
 
-    if (*no == '\0' || r->held_rc != CG_OK)
-        return;
-    rc = cg_seen_add(&r->seen, no, line, &first);
-    if (rc == CG_ENOMEM)
-        r->held_rc = CG_ERR_SET(&r->held_err, CG_ENOMEM, "%s: out of memory", r->name);
-    if (rc != CG_EEXIST)
-        return;
-    cg_text_show(no, shown, sizeof(shown));
+/*
+ * Reject the order begun at line, a later group of rows of an order begun at first (shown is
+ * its number as messages show it). Such an order is never declared as a second version of the
+ * first group, whatever the status of its rows.
+ */
+static void fail_later(struct cg_reader *r, const char *shown, const char *field, long line,
+                       long first)
+{
     if (r->jsonl)
         cg_ob_fail(&r->ob, line, field,
                    "order %s is on line %ld already: one line holds the whole order", shown, first);
@@ -431,6 +439,51 @@ static void once(struct cg_reader *r, const char *no, const char *field, long li
                    "another order came between",
                    shown, first);
     r->ob.reject_held = true;
+}
+
+/*
+ * The order begun at line has been met before in the file: reject it, naming the line the
+ * first one began on (the first one goes on as it was read). Out of memory fails the file.
+ * Opened by cg_reader_open_whole(), the first group of an order whose rows are apart is
+ * rejected too, naming the line its rows come again on.
+ */
+static void once(struct cg_reader *r, const char *no, const char *field, long line)
+{
+    const struct apart *a;
+    char shown[256];
+    long first = 0;
+    int rc;
+
+    if (*no == '\0' || r->held_rc != CG_OK)
+        return;
+    if (r->whole) {
+        a = r->apart.n > 0 ? cg_map_get(&r->apart, no) : NULL;
+        if (a == NULL || a->again == 0)
+            return;
+        cg_text_show(no, shown, sizeof(shown));
+        if (line != a->first) {
+            fail_later(r, shown, field, line, a->first);
+            return;
+        }
+        if (r->jsonl)
+            cg_ob_fail(&r->ob, line, field,
+                       "order %s is on line %ld again: one line holds the whole order", shown,
+                       a->again);
+        else
+            cg_ob_fail(&r->ob, line, field,
+                       "the rows of order %s must follow each other: they come again at line %ld, "
+                       "after another order",
+                       shown, a->again);
+        r->ob.reject_held = true;
+        return;
+    }
+    rc = cg_seen_add(&r->seen, no, line, &first);
+    if (rc == CG_ENOMEM)
+        r->held_rc = CG_ERR_SET(&r->held_err, CG_ENOMEM, "%s: out of memory", r->name);
+    if (rc != CG_EEXIST)
+        return;
+    cg_text_show(no, shown, sizeof(shown));
+    fail_later(r, shown, field, line, first);
 }
 
 static int begin(struct cg_reader *r, const struct cg_vals *v)
@@ -751,6 +804,181 @@ static int jsonl_next(struct cg_reader *r, struct cg_order **out, struct cg_err 
     }
     rc = json_order(r, root, r->src.line, out, err);
     json_decref(root);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ first pass */
+
+/*
+ * The next group of rows of one order number (a JSON line is one) into no, with the line it
+ * begins on: the groups the reading proper begins an order at. "" stands for rows without an
+ * order number, which part the rows around them there too; open says whether a group began.
+ * CG_ENOTFOUND at the end, and at a failure of the file's content, which the reading proper
+ * reports where it comes (the groups before it are the same); other codes (I/O, memory) are
+ * temporary.
+ */
+static int next_group(struct cg_reader *r, struct cg_buf *no, bool *open, long *line,
+                      struct cg_err *err)
+{
+    struct cg_row *row;
+    struct cg_vals v;
+    int rc;
+
+    if (r->jsonl) {
+        for (;;) {
+            const char *p = NULL;
+            size_t n = 0;
+            json_error_t jerr;
+            json_t *root, *x;
+
+            rc = cg_src_line(&r->src, &p, &n, err);
+            if (rc != CG_OK)
+                return cg_rc_temporary(rc) ? rc : CG_ENOTFOUND;
+            if (blank(p, n))
+                continue;
+            /* As jsonl_next() and json_order(): a line that is no object, or whose order_no is
+             * not a string, begins no order that can be met again. */
+            root = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+            x = json_is_object(root) ? json_object_get(root, "order_no") : NULL;
+            if (!json_is_string(x)) {
+                json_decref(root);
+                continue;
+            }
+            cg_buf_reset(no);
+            rc = cg_buf_adds(no, strip(r->m->profile, json_string_value(x)));
+            json_decref(root);
+            if (rc != CG_OK)
+                return CG_ERR_SET(err, CG_ENOMEM, "%s: out of memory", r->name);
+            *line = r->src.line;
+            return CG_OK;
+        }
+    }
+    if (!r->header_done) {
+        rc = read_header(r, err);
+        if (rc != CG_OK)
+            return cg_rc_temporary(rc) ? rc : CG_ENOTFOUND;
+    }
+    for (;;) {
+        rc = cg_csv_next(&r->csv, &row, err);
+        if (rc != CG_OK)
+            return cg_rc_temporary(rc) ? rc : CG_ENOTFOUND;
+        if (!row_vals(r, row, &v))
+            continue;
+        /* As csv_next(): a row of the order number before continues its group. */
+        if (*open && strcmp(v.v[F_ORDER_NO], cg_buf_str(no)) == 0)
+            continue;
+        cg_buf_reset(no);
+        if (cg_buf_adds(no, v.v[F_ORDER_NO]) != CG_OK)
+            return CG_ERR_SET(err, CG_ENOMEM, "%s: out of memory", r->name);
+        *open = true;
+        *line = v.line;
+        return CG_OK;
+    }
+}
+
+/*
+ * Read the file on a copy of fd from pos, with the reader's layout, and put each order number
+ * that begins a group of rows into all; a hash met before goes into twice. With apart, only
+ * the numbers whose hash is in twice are taken, in full: each with the lines of its first two
+ * groups. fd is left at pos.
+ */
+static int first_pass(struct cg_map_ctx *m, int fd, off_t pos, const char *name,
+                      struct cg_hset *all, struct cg_hset *twice, struct cg_map *apart,
+                      struct cg_err *err)
+{
+    struct cg_reader *r = NULL;
+    struct cg_buf no;
+    bool open = false;
+    long line = 0;
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    int rc;
+
+    cg_buf_init(&no, SIZE_MAX / 2);
+    if (d < 0)
+        return CG_ERR_SET(err, CG_EIO, "%s: %s", name, strerror(errno));
+    rc = cg_reader_open_fd(m, d, name, &r, err);
+    if (rc != CG_OK) {
+        /* The reading proper opens it the same way and says why. */
+        if (!cg_rc_temporary(rc))
+            rc = CG_ENOTFOUND;
+        goto done;
+    }
+    while ((rc = next_group(r, &no, &open, &line, err)) == CG_OK) {
+        const char *k = cg_buf_str(&no);
+        uint64_t h;
+        struct apart *a;
+
+        if (*k == '\0')
+            continue;
+        h = cg_hash_order_no(k);
+        if (apart == NULL) {
+            rc = cg_hset_add(all, h);
+            if (rc == CG_EEXIST)
+                rc = cg_hset_add(twice, h);
+        } else if (cg_hset_has(twice, h)) {
+            a = cg_map_get(apart, k);
+            if (a == NULL && (a = calloc(1, sizeof(*a))) != NULL) {
+                a->first = line;
+                rc = cg_map_put(apart, k, a, false);
+                if (rc != CG_OK)
+                    free(a);
+            } else if (a != NULL && a->again == 0) {
+                a->again = line;
+            }
+            if (a == NULL)
+                rc = CG_ENOMEM;
+        }
+        if (rc == CG_ENOMEM) {
+            rc = CG_ERR_SET(err, CG_ENOMEM, "%s: out of memory", name);
+            break;
+        }
+    }
+done:
+    cg_buf_free(&no);
+    cg_reader_close(r);
+    if (rc == CG_ENOTFOUND || rc == CG_EEXIST)
+        rc = CG_OK;
+    if (rc == CG_OK && lseek(fd, pos, SEEK_SET) != pos)
+        rc = CG_ERR_SET(err, CG_EIO, "%s: seek: %s", name, strerror(errno));
+    return rc;
+}
+
+int cg_reader_open_whole(struct cg_map_ctx *m, int fd, const char *name, struct cg_reader **out,
+                         struct cg_err *err)
+{
+    struct cg_hset all, twice;
+    struct cg_map apart;
+    struct cg_reader *r = NULL;
+    off_t pos = lseek(fd, 0, SEEK_CUR);
+    int rc;
+
+    cg_hset_init(&all);
+    cg_hset_init(&twice);
+    cg_map_init(&apart);
+    if (pos < 0) {
+        rc = CG_ERR_SET(err, CG_EIO, "%s: seek: %s", name, strerror(errno));
+        close(fd);
+        goto done;
+    }
+    /* 8 bytes a number; the numbers in full only for those met twice, or sharing a hash. */
+    rc = first_pass(m, fd, pos, name, &all, &twice, NULL, err);
+    cg_hset_clear(&all);
+    if (rc == CG_OK && twice.n > 0)
+        rc = first_pass(m, fd, pos, name, NULL, &twice, &apart, err);
+    cg_hset_clear(&twice);
+    if (rc != CG_OK) {
+        close(fd);
+        goto done;
+    }
+    rc = cg_reader_open_fd(m, fd, name, &r, err);
+    if (rc != CG_OK)
+        goto done;
+    r->whole = true;
+    r->apart = apart;
+    cg_map_init(&apart);
+    *out = r;
+done:
+    cg_map_clear(&apart, free);
     return rc;
 }
 

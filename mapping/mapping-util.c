@@ -197,6 +197,84 @@ int cg_seen_add(struct cg_seen *s, const char *key, long line, long *first)
     return CG_OK;
 }
 
+/* ------------------------------------------------------------------ set of hashes */
+
+uint64_t cg_hash_order_no(const char *s)
+{
+    return hash_str(s);
+}
+
+void cg_hset_init(struct cg_hset *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+void cg_hset_clear(struct cg_hset *s)
+{
+    free(s->slots);
+    cg_hset_init(s);
+}
+
+/* The slot of h: FNV-1a's low bits follow the last bytes of the key, so mix them first
+ * (MurmurHash3's finaliser); 0 marks an empty slot and stands for the hash 0 as 1. */
+static size_t hset_slot(const uint64_t *slots, size_t cap, uint64_t h)
+{
+    uint64_t x = h;
+    size_t i;
+
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    i = (size_t)x & (cap - 1);
+    while (slots[i] != 0 && slots[i] != h)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+static int hset_grow(struct cg_hset *s)
+{
+    size_t cap = s->cap == 0 ? 1024 : s->cap * 2;
+    uint64_t *slots = calloc(cap, sizeof(*slots));
+    size_t i;
+
+    if (slots == NULL)
+        return CG_ENOMEM;
+    for (i = 0; i < s->cap; i++) {
+        if (s->slots[i] != 0)
+            slots[hset_slot(slots, cap, s->slots[i])] = s->slots[i];
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->cap = cap;
+    return CG_OK;
+}
+
+int cg_hset_add(struct cg_hset *s, uint64_t h)
+{
+    size_t i;
+
+    if (h == 0)
+        h = 1;
+    /* At most three quarters full, as struct cg_seen. */
+    if ((s->n + 1) * 4 > s->cap * 3 && hset_grow(s) != CG_OK)
+        return CG_ENOMEM;
+    i = hset_slot(s->slots, s->cap, h);
+    if (s->slots[i] != 0)
+        return CG_EEXIST;
+    s->slots[i] = h;
+    s->n++;
+    return CG_OK;
+}
+
+bool cg_hset_has(const struct cg_hset *s, uint64_t h)
+{
+    if (h == 0)
+        h = 1;
+    return s->cap > 0 && s->slots[hset_slot(s->slots, s->cap, h)] != 0;
+}
+
 /* ------------------------------------------------------------------ text */
 
 size_t cg_utf8_len(const char *s)

@@ -204,6 +204,20 @@ int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_
 int cg_reader_open_path(struct cg_map_ctx *m, const char *path, struct cg_reader **out,
                         struct cg_err *err);
 /*
+ * Open an order file to declare its orders (cebgate run): as cg_reader_open_fd(), after a first
+ * pass over the file from fd's position that reads the order numbers alone, with the same
+ * layout, and leaves fd where it was. An order whose rows are apart (another order between
+ * them, or a second JSON line with its number) is then rejected whole: each group of its rows
+ * gives CG_EREJECT, the first naming the line its rows come again on, the later ones the line
+ * it began on, and none of it is returned. cg_reader_open_fd() returns the rows read first as
+ * the order and rejects the later ones. The first pass keeps 8 bytes per order number (16 MiB
+ * at a million orders) and the numbers in full only of the orders met twice or sharing a hash,
+ * which it reads once more; it fails only for I/O or memory (temporary codes, fd closed). A
+ * failure of the file's content is left to cg_reader_next(), where it comes.
+ */
+int cg_reader_open_whole(struct cg_map_ctx *m, int fd, const char *name, struct cg_reader **out,
+                         struct cg_err *err);
+/*
  * Next order: CG_OK with *out (caller frees; an order that is not live by its status comes
  * without content and is not checked: see (*out)->status), CG_ENOTFOUND at the end,
  * CG_EREJECT for one rejected order (err says file:line: order <no>: field <name>: reason;

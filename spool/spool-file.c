@@ -21,7 +21,9 @@
  * that went out (not rejected), it is recorded as needing a cancellation and reported, unless a
  * cancellation or a return was declared for it already (or its inventory is cancelled).
  * A batch is one transaction; an order whose message fails to build, validate or sign is
- * rejected as a whole (none of its documents recorded) with the reason, the rest go on.
+ * rejected as a whole (none of its documents recorded) with the reason, the rest go on. So is
+ * an order whose rows are apart in the file: the reader reads the order numbers first
+ * (cg_reader_open_whole) and rejects each group of its rows.
  * The file is moved only after its last batch committed; a crash leaves it in active/ and the
  * next run resumes it, already declared orders being unchanged.
  */
@@ -1020,7 +1022,8 @@ static int infile_read(struct infile *f, struct pipe *pp, struct cg_err *err)
     rc = pipe_init(pp, f, err);
     if (rc != CG_OK)
         return rc;
-    rc = cg_reader_open_fd(f->sel->map, f->fd, f->display, &f->rd, &e);
+    /* An order whose rows are apart is rejected whole: none of it is declared. */
+    rc = cg_reader_open_whole(f->sel->map, f->fd, f->display, &f->rd, &e);
     f->fd = -1; /* the reader owns it now, also on failure */
     if (rc != CG_OK && cg_rc_temporary(rc))
         return CG_ERR_SET(err, rc, "%s", e.msg[0] ? e.msg : cg_strerror(rc));

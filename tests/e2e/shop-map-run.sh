@@ -86,13 +86,14 @@ for f in "inv.csv:a purchase invoice file (docs/invoices-format.md):cebgate refu
         "cebgate: $w/$nm: this is $kind, not an order file: import it with \`$cmd FILE\`, or drop it in incoming/ for \`cebgate run\`" "$T/err"
 done
 # The rows of one order must follow each other. An order met again after another one (rows
-# NA-1, NA-2, NA-1) is rejected from the later rows on, by map and by run alike, naming the line
-# the order began on; the rows read first are the order, declared as usual (the reader streams:
-# they are gone when the later rows come). Own CSV and an Amazon export (tab-separated, the
-# order number in amazon-order-id); JSON lines hold an order per line, so a second line with
-# the same number is the same fault.
-apart() { # NAME PROFILE FILE FIELD LINE FIRST ORDER EXPECTED-ORDERS, the file in $T/$FILE
-    name=$1 profile=$2 f=$3 field=$4 line=$5 first=$6 order=$7 orders=$8
+# NA-1, NA-2, NA-1) is rejected by map from the later rows on, naming the line the order began
+# on; map streams, so the rows read first are the order it prints. run reads the order numbers
+# first and rejects such an order whole: each group of its rows, the first naming the line its
+# rows come again on, and none of it is declared; the other orders are. Own CSV and an Amazon
+# export (tab-separated, the order number in amazon-order-id); JSON lines hold an order per
+# line, so a second line with the same number is the same fault.
+apart() { # NAME PROFILE FILE FIELD LINE FIRST ORDER MAP-ORDERS RUN-ORDERS, the file in $T/$FILE
+    name=$1 profile=$2 f=$3 field=$4 line=$5 first=$6 order=$7 orders=$8 runorders=$9
     w=$T/apart-$name
     mkdir -p "$w/incoming/s"
     shop_conf "$w/cebgate.conf" "catalog = $CG_TESTDATA/mapping/catalog.csv
@@ -103,8 +104,10 @@ profile = $profile"
     cp "$T/$f" "$w/$f"
     if [ "$profile" = jsonl ]; then
         why="order $order is on line $first already: one line holds the whole order"
+        why1="order $order is on line $line again: one line holds the whole order"
     else
         why="the rows of order $order must follow each other: it began at line $first and another order came between"
+        why1="the rows of order $order must follow each other: they come again at line $line, after another order"
     fi
     expect_rc 1 "$name: map exits 1" sh -c "cd '$w' && '$CEBGATE' -c cebgate.conf map --seller s $f"
     check "$name: map rejects the later rows" \
@@ -117,17 +120,23 @@ profile = $profile"
     cp "$w/$f" "$w/incoming/s/"
     expect_rc 1 "$name: run exits 1" sh -c "cd '$w' && '$CEBGATE' -c cebgate.conf run --no-progress"
     cat "$T/out" "$T/err" >"$w/run.log"
+    check "$name: run rejects the first rows of $order, naming the line they come again on" \
+        grep -qxF "s/$f:$first: order $order: field $field: $why1" "$w/run.log"
     check "$name: run rejects the later rows" \
         grep -qxF "s/$f:$line: order $order: field $field: $why" "$w/run.log"
     check "$name: run takes the other orders, the file is done" \
-        grep -q "^done s/$f: $(echo $orders | wc -w) orders taken, 1 rejected, " "$w/run.log"
-    check "$name: run records the rejection at its line" [ "$(sqlite3 "$w/cebgate.db" \
-        "SELECT line, order_no FROM rejections")" = "$line|$order" ]
-    check "$name: run declares the orders map prints" [ "$(sqlite3 "$w/cebgate.db" \
-        "SELECT order_no FROM orders ORDER BY id" | tr '\n' ' ')" = "$orders" ]
-    check "$name: $order is declared once, version 1, as added" [ "$(sqlite3 "$w/cebgate.db" \
-        "SELECT d.msg_type, d.version, d.app_type FROM documents d JOIN orders o ON o.id = d.order_id
-         WHERE o.order_no = '$order' AND d.msg_type = 303")" = "303|1|1" ]
+        grep -q "^done s/$f: $(echo $runorders | wc -w) orders\{0,1\} taken, 2 rejected, " "$w/run.log"
+    check "$name: run records a rejection at each line of $order" [ "$(sqlite3 "$w/cebgate.db" \
+        "SELECT line || ' ' || order_no FROM rejections ORDER BY line" | tr '\n' ' ')" = \
+        "$first $order $line $order " ]
+    check "$name: run declares the other orders" [ "$(sqlite3 "$w/cebgate.db" \
+        "SELECT order_no FROM orders ORDER BY id" | tr '\n' ' ')" = "$runorders" ]
+    check "$name: no message in outbox/ is for $order" \
+        [ -z "$(grep -l "<ceb:orderNo>$order</ceb:orderNo>" "$w"/outbox/*.xml)" ]
+    for o in $runorders; do
+        check "$name: $o's order (CEB303) is in outbox/" \
+            [ "$(grep -l "<ceb:orderNo>$o</ceb:orderNo>" "$w"/outbox/CEB303Message_*.xml | wc -l)" -eq 1 ]
+    done
     (cd "$w" && "$CEBGATE" -c cebgate.conf status --rejected) >"$w/rejected.out" 2>&1
     check "$name: status --rejected lists $order with the reason" \
         grep -qF "  order s/$order  s/$f:$line: order $order: field $field: $why" "$w/rejected.out"
@@ -135,22 +144,40 @@ profile = $profile"
 printf '%s\n' order_no,currency,country,sku,qty,price NA-1,USD,US,TS-001,1,9.99 \
     NA-2,USD,US,MUG-1,1,7.50 NA-1,USD,US,MUG-1,2,7.50 NA-1,USD,US,TOTE-1,1,20 \
     NA-3,USD,US,TS-001,1,9.99 >"$T/apart.csv"
-apart own own apart.csv order_no 4 2 NA-1 "NA-1 NA-2 NA-3 "
+apart own own apart.csv order_no 4 2 NA-1 "NA-1 NA-2 NA-3 " "NA-2 NA-3 "
 check "own: map's NA-1 is the first row alone" \
     grep -q '^{"order_no":"NA-1".*"lines":\[{[^]]*"sku":"TS-001"[^]]*}\]' "$T/apart-own/map.out"
 a=$CG_TESTDATA/shop/amazon/all-orders-2026-10-02.txt
 # The later rows say Cancelled: they are rejected all the same, no cancellation of the order
-# that went out is recorded.
+# is recorded.
 { sed -n 1,2p "$a"; sed -n 7p "$a"; sed -n 3p "$a" | sed 's/\tShipped\t/\tCancelled\t/'
     sed -n 4p "$a"; } >"$T/apart.txt"
 apart amazon amazon apart.txt amazon-order-id 4 2 302-0000001-0000001 \
-    "302-0000001-0000001 302-0000004-0000004 "
+    "302-0000001-0000001 302-0000004-0000004 " "302-0000004-0000004 "
 check "amazon: the cancelled later rows record no cancellation" \
     [ "$(sqlite3 "$T/apart-amazon/cebgate.db" "SELECT count(*) FROM cancel_needed")" -eq 0 ]
 j='"currency":"USD","country":"US","lines":[{"sku":"TS-001","qty":1,"price":"9.99"}]}'
 printf '%s\n' "{\"order_no\":\"J-1\",$j" "{\"order_no\":\"J-2\",$j" "{\"order_no\":\"J-1\",$j" \
     >"$T/apart.jsonl"
-apart jsonl jsonl apart.jsonl order_no 3 1 J-1 "J-1 J-2 "
+apart jsonl jsonl apart.jsonl order_no 3 1 J-1 "J-1 J-2 " "J-2 "
+# Orders whose numbers look alike, each in one group of rows (a blank spreadsheet row between
+# two rows of NA-1 parts nothing): run rejects none of them and declares each once.
+w=$T/alike
+mkdir -p "$w/incoming/s"
+shop_conf "$w/cebgate.conf" "catalog = $CG_TESTDATA/mapping/catalog.csv
+pod = LGG
+[seller.s]
+profile = own"
+printf '%s\n' order_no,currency,country,sku,qty,price NA-1,USD,US,TS-001,1,9.99 ,,,,, \
+    NA-1,USD,US,MUG-1,2,7.50 NA-10,USD,US,TS-001,1,9.99 na-1,USD,US,TS-001,1,9.99 \
+    NA-1-1,USD,US,MUG-1,1,7.50 >"$w/incoming/s/alike.csv"
+expect_rc 0 "alike: run exits 0" sh -c "cd '$w' && '$CEBGATE' -c cebgate.conf run --no-progress"
+check "alike: nothing rejected" [ "$(sqlite3 "$w/cebgate.db" "SELECT count(*) FROM rejections")" -eq 0 ]
+check "alike: each order declared once" [ "$(sqlite3 "$w/cebgate.db" \
+    "SELECT o.order_no FROM documents d JOIN orders o ON o.id = d.order_id WHERE d.msg_type = 303
+     ORDER BY o.id" | tr '\n' ' ')" = "NA-1 NA-10 na-1 NA-1-1 " ]
+check "alike: NA-1 has both its lines" \
+    grep -q "<ceb:gnum>2</ceb:gnum>" "$(grep -l "<ceb:orderNo>NA-1</ceb:orderNo>" "$w"/outbox/CEB303Message_*.xml)"
 # Without --seller, map reads the file as [seller] says; a broker's configuration keeps the
 # catalogue in each [seller.NAME]: the error says which sellers there are.
 w=$T/noseller

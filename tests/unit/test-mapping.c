@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +35,33 @@ static char input[128];
 static struct cg_conf *conf;
 static struct cg_codes *codes;
 static struct cg_seller *seller;
+/* run() opens with cg_reader_open_whole() (the first pass of cebgate run), not for map. */
+static bool whole;
+/* With collide, every order number hashes alike (cg_hash_order_no is wrapped): the first
+ * pass must read the numbers in full to tell them apart. nhash counts the calls. */
+static bool collide;
+static long nhash;
+/* read() fails with EIO from the fail_read-th call on (0: never). */
+static long fail_read, reads;
+
+uint64_t __real_cg_hash_order_no(const char *s);
+uint64_t __wrap_cg_hash_order_no(const char *s);
+uint64_t __wrap_cg_hash_order_no(const char *s)
+{
+    nhash++;
+    return collide ? 7 : __real_cg_hash_order_no(s);
+}
+
+ssize_t __real_read(int fd, void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n);
+ssize_t __wrap_read(int fd, void *buf, size_t n)
+{
+    if (fail_read > 0 && ++reads >= fail_read) {
+        errno = EIO;
+        return -1;
+    }
+    return __real_read(fd, buf, n);
+}
 
 #define MAXO 200
 struct res {
@@ -123,7 +152,14 @@ static void run(const char *profile, const void *data, size_t len, struct res *r
     seller->profile = (char *)(uintptr_t)profile;
     assert_int_equal(cg_map_ctx_new(conf, seller, codes, &m, &err), CG_OK);
     seller->profile = old;
-    assert_int_equal(cg_reader_open_path(m, input, &rd, &err), CG_OK);
+    if (whole) {
+        int fd = open(input, O_RDONLY | O_CLOEXEC);
+
+        assert_true(fd >= 0);
+        assert_int_equal(cg_reader_open_whole(m, fd, input, &rd, &err), CG_OK);
+    } else {
+        assert_int_equal(cg_reader_open_path(m, input, &rd, &err), CG_OK);
+    }
     for (;;) {
         struct cg_order *o = NULL;
         int rc = cg_reader_next(rd, &o, &err);
@@ -1506,6 +1542,213 @@ static void test_reason_kind(void **state)
     }
 }
 
+/* ------------------------------------------------------------------ orders whose rows are apart */
+
+/* The order numbers of r's orders, each followed by a space. */
+static const char *order_nos(const struct res *r)
+{
+    static char out[1024];
+    int i;
+
+    out[0] = '\0';
+    for (i = 0; i < r->n; i++) {
+        size_t l = strlen(out);
+        snprintf(out + l, sizeof(out) - l, "%s ", r->o[i]->order_no);
+    }
+    return out;
+}
+
+/* Read text with profile as cebgate run does; the orders and the exact rejections (NULL ends
+ * want, "in.csv" written for the input's path) are checked. */
+static void expect_whole(const char *profile, const char *text, const char *orders,
+                         const char *const *want)
+{
+    struct res r;
+    char w[CG_ERR_MSG_MAX + 128];
+    int i;
+
+    whole = true;
+    if (strncmp(profile, "[profile]", 9) == 0)
+        run_profile("p.ini", profile, text, &r);
+    else
+        runs(profile, text, &r);
+    whole = false;
+    assert_int_equal(r.rc, CG_ENOTFOUND);
+    assert_string_equal(order_nos(&r), orders);
+    for (i = 0; want[i] != NULL; i++) {
+        assert_true(i < r.nerr);
+        snprintf(w, sizeof(w), "%s:%s", input, want[i]);
+        assert_string_equal(r.err[i], w);
+    }
+    assert_int_equal(r.nerr, i);
+    res_free(&r);
+}
+
+#define AGAIN(no, line, again)                                                                     \
+#line ": order " no ": field order_no: the rows of order " no " must follow each other: they " \
+          "come again at line " #again ", after another order"
+#define LATER(no, line, first)                                                                     \
+#line ": order " no ": field order_no: the rows of order " no " must follow each other: it "   \
+          "began at line " #first " and another order came between"
+
+/* Rows of A, then B, then A again (two rows), then C: none of A is returned, both of its groups
+ * are rejected; map's reader returns A's first row as the order and rejects the later ones. */
+static void test_apart_whole(void **state)
+{
+    static const char text[] = HDR "A,USD,US,TS-001,T,1,9.99,\n"
+                                   "B,USD,US,MUG-1,M,1,7.50,\n"
+                                   "A,USD,US,MUG-1,M,2,7.50,\n"
+                                   "A,USD,US,TS-001,T,1,9.99,\n"
+                                   "C,USD,US,TS-001,T,1,9.99,\n";
+    static const char *const want[] = {AGAIN("A", 2, 4), LATER("A", 4, 2), NULL};
+    static const char *const three[] = {AGAIN("A", 2, 4), LATER("A", 4, 2), LATER("A", 6, 2), NULL};
+    struct res r;
+
+    (void)state;
+    expect_whole("own", text, "B C ", want);
+    /* A third group names the line the order began on too. */
+    expect_whole("own",
+                 HDR "A,USD,US,TS-001,T,1,9.99,\nB,USD,US,TS-001,T,1,9.99,\n"
+                     "A,USD,US,TS-001,T,1,9.99,\nC,USD,US,TS-001,T,1,9.99,\n"
+                     "A,USD,US,TS-001,T,1,9.99,\n",
+                 "B C ", three);
+    /* The streamed reader (cebgate map): the rows read first are the order. */
+    runs("own", text, &r);
+    assert_string_equal(order_nos(&r), "A B C ");
+    assert_int_equal(r.o[0]->nlines, 1);
+    assert_int_equal(r.nerr, 1);
+    assert_string_equal(strchr(r.err[0], ':') + 1, LATER("A", 4, 2));
+    res_free(&r);
+}
+
+/* Numbers that look alike are different orders; an order's rows with a blank spreadsheet row
+ * between them are adjacent: nothing is rejected. A row without an order number parts them. */
+static void test_apart_lookalike(void **state)
+{
+    static const char *const none[] = {NULL};
+    static const char *const parted[] = {
+        AGAIN("A", 2, 4),
+        "3: order ?: field order_no: missing: the order number (orderNo, CEB303/CEB603) is "
+        "required",
+        LATER("A", 4, 2), NULL};
+
+    (void)state;
+    expect_whole("own",
+                 HDR "A,USD,US,TS-001,T,1,9.99,\nA,USD,US,MUG-1,M,1,7.50,\n,,,,,,,\n"
+                     "A,USD,US,MUG-1,M,1,7.50,\nA0,USD,US,TS-001,T,1,9.99,\n"
+                     "a,USD,US,TS-001,T,1,9.99,\nAA,USD,US,TS-001,T,1,9.99,\n",
+                 "A A0 a AA ", none);
+    expect_whole("own",
+                 HDR "A,USD,US,TS-001,T,1,9.99,\n,USD,US,TS-001,T,1,9.99,\n"
+                     "A,USD,US,TS-001,T,1,9.99,\n",
+                 "", parted);
+}
+
+/* The profile's strip_prefix applies: '#7' and '7' are one order, apart. */
+static void test_apart_strip_prefix(void **state)
+{
+    static const char *const want[] = {AGAIN("7", 2, 4), LATER("7", 4, 2), NULL};
+
+    (void)state;
+    expect_whole("[profile]\nbase = own\nstrip_prefix = #\n",
+                 HDR "#7,USD,US,TS-001,T,1,9.99,\n#8,USD,US,TS-001,T,1,9.99,\n"
+                     "7,USD,US,MUG-1,M,1,7.50,\n",
+                 "8 ", want);
+}
+
+/* JSON lines: a second line with an order's number rejects both lines. */
+static void test_apart_jsonl(void **state)
+{
+#define J                                                                                          \
+    "\"currency\":\"USD\",\"country\":\"US\",\"lines\":[{\"sku\":\"TS-001\",\"qty\":1,"            \
+    "\"price\":\"9.99\"}]}\n"
+    static const char *const want[] = {
+        "1: order J-1: field order_no: order J-1 is on line 3 again: one line holds the whole "
+        "order",
+        "3: order J-1: field order_no: order J-1 is on line 1 already: one line holds the whole "
+        "order",
+        NULL};
+    static const char *const none[] = {NULL};
+
+    (void)state;
+    expect_whole("jsonl",
+                 "{\"order_no\":\"J-1\"," J "{\"order_no\":\"J-2\"," J "{\"order_no\":\"J-1\"," J,
+                 "J-2 ", want);
+    /* A line that is not an object, or has no number, begins no order to meet again. */
+    expect_whole("jsonl", "{\"order_no\":\"J-1\"," J "\n{\"order_no\":\"J-10\"," J, "J-1 J-10 ",
+                 none);
+#undef J
+}
+
+/* Every number sharing a hash: the first pass reads the numbers in full and rejects only the
+ * order that is apart. */
+static void test_apart_collisions(void **state)
+{
+    static const char *const want[] = {AGAIN("A", 2, 4), LATER("A", 4, 2), NULL};
+    static const char *const none[] = {NULL};
+
+    (void)state;
+    collide = true;
+    nhash = 0;
+    expect_whole("own",
+                 HDR "A,USD,US,TS-001,T,1,9.99,\nA,USD,US,TS-001,T,1,9.99,\n"
+                     "B,USD,US,TS-001,T,1,9.99,\nC,USD,US,TS-001,T,1,9.99,\n",
+                 "A B C ", none);
+    /* 3 numbers, hashed in the first pass and again as suspects */
+    assert_int_equal(nhash, 6);
+    expect_whole("own",
+                 HDR "A,USD,US,TS-001,T,1,9.99,\nB,USD,US,TS-001,T,1,9.99,\n"
+                     "A,USD,US,TS-001,T,1,9.99,\nC,USD,US,TS-001,T,1,9.99,\n",
+                 "B C ", want);
+    collide = false;
+}
+
+/* A read that fails in the first pass is temporary: CG_EIO, the descriptor closed. */
+static void test_apart_read_error(void **state)
+{
+    struct cg_map_ctx *m = NULL;
+    struct cg_reader *rd = NULL;
+    struct cg_err err;
+    int fd;
+
+    (void)state;
+    write_file(input, HDR "A,USD,US,TS-001,T,1,9.99,\n", strlen(HDR) + 26);
+    assert_int_equal(cg_map_ctx_new(conf, seller, codes, &m, &err), CG_OK);
+    fd = open(input, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    reads = 0;
+    fail_read = 1;
+    assert_int_equal(cg_reader_open_whole(m, fd, input, &rd, &err), CG_EIO);
+    fail_read = 0;
+    assert_null(rd);
+    assert_true(strstr(err.msg, "read") != NULL);
+    assert_int_equal(fcntl(fd, F_GETFD), -1);
+    cg_map_ctx_free(m);
+}
+
+static void test_hset(void **state)
+{
+    struct cg_hset s;
+    uint64_t i;
+
+    (void)state;
+    cg_hset_init(&s);
+    assert_false(cg_hset_has(&s, 5));
+    for (i = 0; i < 5000; i++)
+        assert_int_equal(cg_hset_add(&s, i * UINT64_C(0x100000000)), CG_OK);
+    assert_int_equal(s.n, 5000);
+    for (i = 0; i < 5000; i++) {
+        assert_true(cg_hset_has(&s, i * UINT64_C(0x100000000)));
+        assert_int_equal(cg_hset_add(&s, i * UINT64_C(0x100000000)), CG_EEXIST);
+    }
+    /* 0 is kept as 1 */
+    assert_true(cg_hset_has(&s, 1));
+    assert_int_equal(cg_hset_add(&s, 1), CG_EEXIST);
+    assert_false(cg_hset_has(&s, 3));
+    cg_hset_clear(&s);
+    assert_false(cg_hset_has(&s, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1546,6 +1789,13 @@ int main(void)
         cmocka_unit_test(test_status_base_pod),
         cmocka_unit_test(test_status_all_dropped),
         cmocka_unit_test(test_reason_kind),
+        cmocka_unit_test(test_apart_whole),
+        cmocka_unit_test(test_apart_lookalike),
+        cmocka_unit_test(test_apart_strip_prefix),
+        cmocka_unit_test(test_apart_jsonl),
+        cmocka_unit_test(test_apart_collisions),
+        cmocka_unit_test(test_apart_read_error),
+        cmocka_unit_test(test_hset),
     };
 
     /* The keys of the modules under test, as cebgate registers them at start-up. */
