@@ -895,7 +895,8 @@ static int first_pass(struct cg_map_ctx *m, int fd, off_t pos, const char *name,
 
     cg_buf_init(&no, SIZE_MAX / 2);
     if (d < 0)
-        return CG_ERR_SET(err, CG_EIO, "%s: %s", name, strerror(errno));
+        return CG_ERR_SET(err, CG_EIO, "%s: cannot open it to read its order numbers first: %s",
+                          name, strerror(errno));
     rc = cg_reader_open_fd(m, d, name, &r, err);
     if (rc != CG_OK) {
         /* The reading proper opens it the same way and says why. */

@@ -917,6 +917,49 @@ static void test_key_unopenable_for_now(void **state)
 }
 
 /*
+ * The first pass over an order file (its order numbers read before its orders) that cannot get
+ * a descriptor fails the run for now: nothing rejected, the file stays in active/, and the next
+ * run reads it.
+ */
+static void test_first_pass_for_now(void **state)
+{
+    /* An unknown currency: the order is rejected by the reader, nothing needs signing. */
+    static const char orders[] = "order_no,currency,country,sku,item_name,qty,price\n"
+                                 "A-1,XXX,US,TS-001,Item,1,2.50\n";
+    struct sfx f;
+    struct cg_err err;
+    int rc;
+
+    (void)state;
+    sfx_init(&f);
+    sfx_start(&f);
+    assert_int_equal(cg_fs_write_atomic(f.in, "a.csv", orders, sizeof(orders) - 1, &err), CG_OK);
+    /* The file is open and its row is the last statement before it is read. */
+    hook = no_fd_left;
+    hook_sql = "INSERT INTO input_files";
+    cg_err_clear(&err);
+    rc = cg_spool_run(f.sp, &err);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &nofile_saved), 0);
+    assert_null(hook_sql);
+    assert_true(cg_rc_temporary(rc));
+    if (strstr(err.msg, "a.csv: cannot open it to read its order numbers first: Too many open "
+                        "files") == NULL)
+        fail_msg("unexpected: %s", err.msg);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM rejections"), 0);
+    assert_true(there(f.dir, "active", "a.csv"));
+    assert_int_equal(count_in(f.dir, "failed"), 0);
+
+    /* Descriptors back: the file is read, its only order rejected. */
+    cg_err_clear(&err);
+    rc = cg_spool_run(f.sp, &err);
+    if (rc != CG_OK)
+        fail_msg("second run: %s", err.msg);
+    assert_int_equal(one(f.db, "SELECT count(*) FROM rejections"), 1);
+    assert_true(there(f.dir, "failed", "a.csv"));
+    sfx_close(&f);
+}
+
+/*
  * A file found in active/ with a finished row of the same name, content and inode: when the
  * row finished after the file last changed, a crash came between the row and the move out
  * of active/, and the move is all that is left; when the file changed since (an operator put
@@ -1106,6 +1149,7 @@ int main(void)
         cmocka_unit_test(test_reason_grouping),
         cmocka_unit_test(test_db_fault_keeps_input),
         cmocka_unit_test(test_key_unopenable_for_now),
+        cmocka_unit_test(test_first_pass_for_now),
         cmocka_unit_test(test_finished_or_put_back),
         cmocka_unit_test(test_file_changed_while_read),
         cmocka_unit_test(test_file_touched_while_read),
