@@ -15,6 +15,7 @@
 const struct cg_cmd *const cg_cmds[] = {
     &cg_cmd_cancel,
     &cg_cmd_config,
+    &cg_cmd_dismiss,
     &cg_cmd_help,
     &cg_cmd_init,
     &cg_cmd_map,

@@ -53,6 +53,7 @@ extern const struct cg_cmd cg_cmd_help;
 extern const struct cg_cmd cg_cmd_version;
 extern const struct cg_cmd cg_cmd_init;
 extern const struct cg_cmd cg_cmd_config;
+extern const struct cg_cmd cg_cmd_dismiss;
 extern const struct cg_cmd cg_cmd_port;
 extern const struct cg_cmd cg_cmd_map;
 extern const struct cg_cmd cg_cmd_sign;

@@ -1006,7 +1006,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
 
     need(&b, needs, "rejected documents and orders: correct and drop the file again",
          total_of(find_section(&b, "rejected")), "cebgate status --rejected");
-    need(&b, needs, "input files refused whole: correct and drop them again",
+    need(&b, needs, "input files refused whole: correct and drop them again, or dismiss them",
          total_of(find_section(&b, "failed_files")), "cebgate status SELLER/FILE");
     need(&b, needs, "orders cancelled after declaration: a cancellation (CEB605) is needed",
          total_of(find_section(&b, "cancel")), "cebgate status --cancel");

@@ -12,6 +12,7 @@
 
 #include "core/text.h"
 #include "spool/spool-int.h"
+#include "store/store-dismiss.h"
 #include "store/store-flow.h"
 #include "store/store-intake.h"
 
@@ -240,6 +241,26 @@ static int file_rejection_line(long line, const char *order_no, const char *reas
     return CG_OK;
 }
 
+static int dismissal_line(const struct cg_store_dismissal *d, void *vctx)
+{
+    FILE *fp = vctx;
+
+    fprintf(fp, "  dismissed %s by %s: %s\n", d->at, or_empty(d->by), or_empty(d->reason));
+    return CG_OK;
+}
+
+/*
+ * The line of the dismissal of seller/name's refusal made at refused_at (`cebgate dismiss`), if
+ * any: when, by whom, and the operator's reason, escaped as received text is.
+ */
+static int dismissal(struct cg_store *st, const char *seller, const char *name,
+                     const char *refused_at, FILE *fp, struct cg_err *err)
+{
+    int rc = cg_store_refusal_dismissal(st, seller, name, refused_at, dismissal_line, fp, err);
+
+    return rc == CG_ENOTFOUND ? CG_OK : rc;
+}
+
 static int file_lines(const struct cg_store_file *f, void *vctx)
 {
     struct file_report_ctx *c = vctx;
@@ -249,6 +270,11 @@ static int file_lines(const struct cg_store_file *f, void *vctx)
     c->found++;
     fprintf(c->fp, "file %s%s%s  %s  taken %s  finished %s\n", f->seller, f->seller[0] ? "/" : "",
             f->name, f->outcome, f->taken_at, or_empty(f->finished_at));
+    if (strcmp(f->outcome, "failed") == 0) {
+        rc = dismissal(c->st, f->seller, f->name, f->taken_at, c->fp, c->err);
+        if (rc != CG_OK)
+            return rc;
+    }
     fprintf(c->fp, "  %lld bytes  sha256 %s\n", (long long)f->size, f->sha256);
     fprintf(c->fp,
             "  orders: %ld new, %ld modified, %ld unchanged, %ld rejected, %ld waiting, %ld "
@@ -280,6 +306,11 @@ static int intake_lines(const struct cg_store_intake *f, void *vctx)
     c->found++;
     fprintf(c->fp, "file %s%s%s  %s  %s  %s\n", f->seller, f->seller[0] ? "/" : "", f->name,
             f->kind, strcmp(f->outcome, "failed") == 0 ? "refused whole" : "imported", f->at);
+    if (strcmp(f->outcome, "failed") == 0) {
+        int rc = dismissal(c->st, f->seller, f->name, f->at, c->fp, c->err);
+        if (rc != CG_OK)
+            return rc;
+    }
     while (p != NULL && *p != '\0') {
         size_t n = strcspn(p, "\n");
         fprintf(c->fp, "  reason: %.*s\n", (int)n, p);

@@ -349,6 +349,17 @@ enum cg_spool_status_kind {
  */
 int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, struct cg_err *err);
 
+/*
+ * Dismiss the refusal of a file refused whole that the morning report lists (spool-dismiss.c):
+ * arg names it as dropped, or as SELLER/FILE ("/FILE" for incoming/ itself); by is the user and
+ * reason the operator's words, recorded with the time. That refusal is listed no more; a later
+ * one of the same seller and name is. The file stays in failed/. Prints what was dismissed to
+ * fp. CG_ENOTFOUND (err says why) when the name is not listed as refused (or its refusal was
+ * dismissed already), CG_EINVAL when a bare name is listed for several sellers.
+ */
+int cg_spool_dismiss(struct cg_store *st, const char *arg, const char *by, const char *reason,
+                     FILE *fp, struct cg_err *err);
+
 /* ------------------------------------------------------------------ HTTP transport */
 /*
  * The sender side of the HTTP(S) transport (spool/spool-http*.c, docs/http-transport.md).

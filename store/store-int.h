@@ -126,6 +126,33 @@ extern const struct cg_store_schema cg_store_schema_refund;
     "(" STORE_DOC_REFUSED " AND EXISTS (SELECT 1 FROM messages m WHERE m.document_id = d.id AND "  \
     "m.version = d.version AND coalesce(m.input_file, 0) <> 0))"
 
+/*
+ * The common table lf: each seller and name of a file taken from incoming/ by its latest outcome
+ * (latest = 1), over both kinds of file: the order files of input_files (the latest row of each
+ * seller and name) and the statements, invoice and result files of intake_files (one row each),
+ * the later of the two by time (at) when a name was both. A file refused whole and then put back
+ * under its name and taken is so no longer 'failed'. Parameter ?1 is the seller filter.
+ */
+#define STORE_LATEST_FILES                                                                         \
+    "lf AS (SELECT *, row_number() OVER (PARTITION BY seller, name ORDER BY at DESC, src DESC, "   \
+    "id DESC) AS latest FROM (SELECT 0 AS src, id, seller, name, 'order file' AS kind, "           \
+    "outcome, reason, taken_at AS at FROM (SELECT *, row_number() OVER (PARTITION BY seller, "     \
+    "name ORDER BY id DESC) AS n FROM input_files WHERE (?1 IS NULL OR seller = ?1)) WHERE "       \
+    "n = 1 UNION ALL SELECT 1, rowid, seller, name, kind, outcome, reason, at FROM "               \
+    "intake_files WHERE (?1 IS NULL OR seller = ?1)))"
+
+/*
+ * The common tables lf and rf: rf holds each seller and name whose latest outcome is a refusal
+ * (the columns of lf), with the dismissal that covers that refusal (refusal_dismissals of the
+ * same seller, name and time: dismissed_at, dismissed_by, dismissed_why; NULL when none). The
+ * files refused whole that the report lists are those with dismissed_at NULL.
+ */
+#define STORE_REFUSED_FILES                                                                        \
+    STORE_LATEST_FILES                                                                             \
+    ", rf AS (SELECT lf.*, d.dismissed_at, d.dismissed_by, d.reason AS dismissed_why FROM lf "     \
+    "LEFT JOIN refusal_dismissals d ON d.seller = lf.seller AND d.name = lf.name AND "             \
+    "d.refused_at = lf.at WHERE lf.latest = 1 AND lf.outcome = 'failed')"
+
 /* SQL of each statement (store-sql.c). */
 extern const char *const store_sql[S_N];
 

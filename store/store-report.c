@@ -94,21 +94,6 @@ int cg_store_report_days(struct cg_store *st, const char *seller, const char *fr
                  seller, from, to, row_state, &q, err);
 }
 
-/*
- * The common table lf: each seller and name of a file taken from incoming/ by its latest outcome
- * (latest = 1), over both kinds of file: the order files of input_files (the latest row of each
- * seller and name) and the statements, invoice and result files of intake_files (one row each),
- * the later of the two by time when a name was both. A file refused whole and then put back
- * under its name and taken is so no longer 'failed'. Parameter ?1 is the seller filter.
- */
-#define LATEST_FILES                                                                               \
-    "lf AS (SELECT *, row_number() OVER (PARTITION BY seller, name ORDER BY at DESC, src DESC, "   \
-    "id DESC) AS latest FROM (SELECT 0 AS src, id, seller, name, 'order file' AS kind, "           \
-    "outcome, reason, taken_at AS at FROM (SELECT *, row_number() OVER (PARTITION BY seller, "     \
-    "name ORDER BY id DESC) AS n FROM input_files WHERE (?1 IS NULL OR seller = ?1)) WHERE "       \
-    "n = 1 UNION ALL SELECT 1, rowid, seller, name, kind, outcome, reason, at FROM "               \
-    "intake_files WHERE (?1 IS NULL OR seller = ?1)))"
-
 static int row_seller(sqlite3_stmt *s, const struct q *q)
 {
     return q->fn.seller(q->ctx, txt(s, 0), num(s, 1), num(s, 2), num(s, 3), num(s, 4), num(s, 5));
@@ -129,8 +114,8 @@ int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_s
         "k.order_id WHERE k.done_at IS NULL AND (?1 IS NULL OR x.seller = ?1) GROUP BY "
         "x.seller), p AS (SELECT o.seller, count(*) AS n FROM documents d JOIN orders o ON "
         "o.id = d.order_id WHERE (?1 IS NULL OR o.seller = ?1) AND " STORE_DOC_PENDING
-        " GROUP BY o.seller), " LATEST_FILES ", ff AS (SELECT seller, count(*) AS n FROM lf "
-        "WHERE latest = 1 AND outcome = 'failed' GROUP BY seller), s AS (SELECT seller FROM o "
+        " GROUP BY o.seller), " STORE_REFUSED_FILES ", ff AS (SELECT seller, count(*) AS n FROM rf "
+        "WHERE dismissed_at IS NULL GROUP BY seller), s AS (SELECT seller FROM o "
         "UNION SELECT seller FROM r UNION SELECT seller FROM ff) SELECT s.seller, coalesce(o.n, "
         "0), coalesce(r.n, 0), coalesce(c.n, 0), "
         "coalesce(p.n, 0), coalesce(ff.n, 0) FROM s LEFT JOIN o USING (seller) LEFT JOIN r "
@@ -150,8 +135,8 @@ int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_rep
     struct q q = {.fn.file = fn, .ctx = ctx};
 
     return query(st,
-                 "WITH " LATEST_FILES " SELECT seller, name, kind, coalesce(reason, ''), at FROM "
-                 "lf WHERE latest = 1 AND outcome = 'failed' ORDER BY at DESC, src DESC, id DESC",
+                 "WITH " STORE_REFUSED_FILES " SELECT seller, name, kind, coalesce(reason, ''), at "
+                 "FROM rf WHERE dismissed_at IS NULL ORDER BY at DESC, src DESC, id DESC",
                  seller, NULL, NULL, row_file, &q, err);
 }
 

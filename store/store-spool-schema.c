@@ -208,6 +208,23 @@ static const char *const main_steps[] = {
     "  at TEXT NOT NULL,"
     "  PRIMARY KEY (seller, name)"
     ");",
+    /* 8: refusals an operator dismissed (`cebgate dismiss`): a file refused whole that is not
+     * to be taken again under its name (its corrected copy came under another name, or it is
+     * not to be declared at all). Each row covers one refusal, the seller and name's latest
+     * outcome when it was dismissed, known by its time (input_files.taken_at of an order file,
+     * intake_files.at of another file): a later refusal of the same seller and name has a
+     * time of its own and is listed again. Who is the user that ran the command; reason is the
+     * operator's own words. The file stays in failed/. */
+    "CREATE TABLE refusal_dismissals ("
+    "  seller TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  refused_at TEXT NOT NULL,"
+    "  kind TEXT NOT NULL," /* 'order file', or intake_files.kind */
+    "  dismissed_at TEXT NOT NULL,"
+    "  dismissed_by TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  PRIMARY KEY (seller, name, refused_at)"
+    ");",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

@@ -6,17 +6,18 @@
 # reason. A database held by another writer is a temporary failure and records nothing. Once a
 # fixed file is put back under the same name and imported (or imported under that name from the
 # command line), neither is listed any more. A
-# database of the version before (schema 6, without intake_files) gets the table when opened.
+# database of schema 6 (without intake_files) gets the table when opened.
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
+. "${CG_SRCDIR:-.}/tests/e2e/refused-lib.sh"
 ACCT=CN1200000000000000000009
 recorded() { sql "SELECT count(*) FROM intake_files"; }
 
 expect_rc 0 "an empty working directory" cg run
-check "the database is at schema 7" [ "$(sql 'PRAGMA user_version')" -eq 7 ]
-sql "DROP TABLE intake_files; PRAGMA user_version = 6"
+check "the database is at schema 8" [ "$(sql 'PRAGMA user_version')" -eq 8 ]
+sql "DROP TABLE refusal_dismissals; DROP TABLE intake_files; PRAGMA user_version = 6"
 check "put back in the form of schema 6" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'intake_files'") $(sql 'PRAGMA user_version')" = "0 6" ]
 expect_rc 0 "status of a file on the older database" cg status --pending
-check "  it migrated to schema 7, with intake_files" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'intake_files'") $(sql 'PRAGMA user_version')" = "1 7" ]
+check "  it migrated to schema 8, with intake_files" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'intake_files'") $(sql 'PRAGMA user_version')" = "1 8" ]
 
 # A unit pre-checked in B1, so that the tax office's result for it can be recorded.
 wares 1 1 2025-05-10 2025-05-12
@@ -46,25 +47,6 @@ check "  failed/acme/stmt.xml.reason" cmp -s "$T/why-stmt" "$W/failed/acme/stmt.
 check "  failed/res.csv.reason" cmp -s "$T/why-res" "$W/failed/res.csv.reason"
 check "  neither is an order file" [ "$(sql 'SELECT count(*) FROM input_files')" -eq 0 ]
 
-# report FORMAT: `cebgate report` in that format into $T/report.FORMAT
-report() { cg report --format "$1" >"$T/report.$1"; }
-# refused: the rows of the list of files refused whole, "seller|file|kind|reason" each, with the
-# count of the needs item and each seller's failed files
-refused() {
-    python3 -c 'import json,sys
-r = json.load(open(sys.argv[1]))
-s = [x for x in r["sections"] if x["id"] == "failed_files"][0]
-assert s["columns"] == ["seller", "file", "kind", "taken", "reason"], s["columns"]
-for row in s["rows"]:
-    print("|".join([row[0], row[1], row[2], row[4]]))
-print("total", s["total"])
-for n in r["needs"]:
-    if n["what"].startswith("input files refused whole"):
-        print("needs", n["count"], n["command"])
-p = [x for x in r["sections"] if x["id"] == "sellers"][0]
-for row in p["rows"]:
-    print("seller", row[0], row[p["columns"].index("failed_files")])' "$T/report.json"
-}
 check "report --format json" report json
 cat >"$T/want" <<EOW
 (default)|res.csv|refund results file|$(cat "$T/why-res")
@@ -79,13 +61,7 @@ check "  both listed, newest first, with what they are and their reason, and cou
     cmp -s "$T/want" "$T/got"
 check "report (table)" report table
 check "  the needs item counts both" \
-    grep -Fxq "  2  input files refused whole: correct and drop them again: cebgate status SELLER/FILE" "$T/report.table"
-# row_is SELLER FILE KIND REASON: the table has the row of that file, its reason's lines joined
-# by "; " at the end of the line
-row_is() {
-    line=$(grep "^ *$1  *$2  *$3  *[0-9][-0-9T:.]*Z  " "$T/report.table") || return 1
-    [ "${line%"  $4"}" != "$line" ]
-}
+    grep -Fxq "  2  input files refused whole: correct and drop them again, or dismiss them: cebgate status SELLER/FILE" "$T/report.table"
 check "  the statement's row: what it is and its reason on one line" \
     row_is acme 'stmt\.xml' 'bank statement (camt\.053)' \
     "acme/stmt.xml:$AMT: entry B-2: field Amt: '12.345' has more than 2 decimals for USD; acme/stmt.xml: 1 bad entry; nothing imported"

@@ -28,6 +28,7 @@
 #include "refund/refund.h"
 #include "report/report-int.h"
 #include "settle/settle.h"
+#include "store/store-dismiss.h"
 #include "store/store-intake.h"
 #include "store/store.h"
 
@@ -622,6 +623,106 @@ static void test_intake_files_refused(void **state)
     cg_report_free(r);
 }
 
+static int refusal_copy(const struct cg_store_refusal *r, void *vctx)
+{
+    char *out = vctx;
+
+    snprintf(out, 256, "%s|%s|%s|%s|%s|%s|%s", r->seller, r->kind, r->refused_at,
+             r->dismissed.at != NULL ? "dismissed" : "listed",
+             r->dismissed.by != NULL ? r->dismissed.by : "",
+             r->dismissed.reason != NULL ? r->dismissed.reason : "", r->reason);
+    return CG_OK;
+}
+
+/* The count of the needs item of the files refused whole, 0 when there is none. */
+static long long refused_need(const struct cg_report *r)
+{
+    json_t *v;
+    size_t i;
+
+    json_array_foreach(json_object_get(r->doc, "needs"), i, v)
+    {
+        if (strstr(json_string_value(json_object_get(v, "what")), "refused whole") != NULL)
+            return jint(v, "count");
+    }
+    return 0;
+}
+
+/*
+ * A dismissed refusal is listed no more, in the list, the needs item and per seller; the
+ * dismissal covers the refusal of its time only: a later refusal of the same seller and name,
+ * of either kind of file, is listed again, and a dismissal of another time hides nothing.
+ */
+static void test_refusals_dismissed(void **state)
+{
+    struct fx *f = *state;
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    char got[256] = "";
+    json_t *sec, *row;
+
+    file_taken(f, "x.csv", 9, "failed", "x.csv: no orders in the file");
+    exec_sql(f, "UPDATE input_files SET taken_at = '2026-01-01T00:00:00.000Z' WHERE name = "
+                "'x.csv'");
+    file_taken(f, "y.csv", 10, "failed", "y.csv: no orders in the file");
+    exec_sql(f, "UPDATE input_files SET taken_at = '2026-01-03T00:00:00.000Z' WHERE name = "
+                "'y.csv'");
+    assert_int_equal(cg_store_intake_file(f->st, "a", "s.xml", "bank statement (camt.053)",
+                                          "s.xml: 1 bad entry", &err),
+                     CG_OK);
+    exec_sql(f, "UPDATE intake_files SET at = '2026-01-02T00:00:00.000Z' WHERE name = 's.xml'");
+    assert_int_equal(cg_store_refusals_named(f->st, NULL, "x.csv", refusal_copy, got, &err), CG_OK);
+    assert_string_equal(
+        got, "a|order file|2026-01-01T00:00:00.000Z|listed|||x.csv: no orders in the file");
+    assert_int_equal(cg_store_refusals_named(f->st, "b", "x.csv", refusal_copy, got, &err),
+                     CG_ENOTFOUND);
+
+    assert_int_equal(cg_store_refusal_dismiss(f->st, "a", "x.csv", "2026-01-01T00:00:00.000Z",
+                                              "order file", "op", "fixed as x2.csv", &err),
+                     CG_OK);
+    assert_int_equal(cg_store_refusal_dismiss(f->st, "a", "x.csv", "2026-01-01T00:00:00.000Z",
+                                              "order file", "op", "again", &err),
+                     CG_EEXIST);
+    assert_int_equal(cg_store_refusal_dismiss(f->st, "a", "s.xml", "2026-01-02T00:00:00.000Z",
+                                              "bank statement (camt.053)", "op2", "not ours", &err),
+                     CG_OK);
+    /* a dismissal of a time y.csv was not refused at */
+    assert_int_equal(cg_store_refusal_dismiss(f->st, "a", "y.csv", "2025-12-31T00:00:00.000Z",
+                                              "order file", "op", "old", &err),
+                     CG_OK);
+    assert_int_equal(cg_store_refusals_named(f->st, "a", "x.csv", refusal_copy, got, &err), CG_OK);
+    assert_non_null(strstr(got, "|dismissed|op|fixed as x2.csv|"));
+
+    opts(&o);
+    o.rows = 10;
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    sec = section(r, "failed_files");
+    assert_int_equal(jint(sec, "total"), 1);
+    row = json_array_get(json_object_get(sec, "rows"), 0);
+    assert_string_equal(json_string_value(json_array_get(row, 1)), "y.csv");
+    assert_int_equal(refused_need(r), 1);
+    row = row_named(section(r, "sellers"), 0, "a");
+    assert_non_null(row);
+    assert_string_equal(json_string_value(json_array_get(row, 7)), "1");
+    cg_report_free(r);
+
+    /* refused again: s.xml as a statement, x.csv now as a statement too, both later */
+    assert_int_equal(cg_store_intake_file(f->st, "a", "s.xml", "bank statement (camt.053)",
+                                          "s.xml: 2 bad entries", &err),
+                     CG_OK);
+    assert_int_equal(
+        cg_store_intake_file(f->st, "a", "x.csv", "collections CSV", "x.csv:2: bad", &err), CG_OK);
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    sec = section(r, "failed_files");
+    assert_int_equal(jint(sec, "total"), 3);
+    assert_int_equal(refused_need(r), 3);
+    cg_report_free(r);
+    assert_int_equal(cg_store_refusals_named(f->st, "a", "x.csv", refusal_copy, got, &err), CG_OK);
+    assert_non_null(strstr(got, "a|collections CSV|"));
+    assert_non_null(strstr(got, "|listed|||x.csv:2: bad"));
+}
+
 /*
  * The text table keeps each row on one line: a refused file's reason, which lists its rejections
  * one per line, is printed with "; " between them, and the columns after it stay aligned.
@@ -951,6 +1052,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seller_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seller_failed_files_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intake_files_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_dismissed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_multiline_cell, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_last_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_last_run_pace, setup, teardown),

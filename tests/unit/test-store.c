@@ -26,6 +26,7 @@
 #include "core/err.h"
 #include "core/fsutil.h"
 #include "store/store-int.h"
+#include "store/store-dismiss.h"
 #include "store/store-intake.h"
 #include "store/store-settle.h"
 #include "store/store.h"
@@ -190,6 +191,13 @@ static int intake_seen(const struct cg_store_intake *f, void *vctx)
     return CG_OK;
 }
 
+static int refusal_seen(const struct cg_store_refusal *r, void *vctx)
+{
+    (void)r;
+    (void)vctx;
+    return CG_OK;
+}
+
 static int count_item(const struct cg_store_item *it, void *vctx)
 {
     (void)it;
@@ -224,10 +232,13 @@ static void test_previous_release(void **state)
     /* Opening it upgrades it to the current schema: step 3, the 'mismatch' receipt outcome;
      * step 4, the table of orders that need a cancellation and the held counts; step 5, lines
      * without an order number kept apart; step 6, the orders each file held; step 7, the
-     * outcomes of the statements, invoice and result files taken from incoming/ (none yet). */
+     * outcomes of the statements, invoice and result files taken from incoming/ (none yet);
+     * step 8, the dismissals of files refused whole (orders.csv was taken, not refused). */
     assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 7);
+    assert_int_equal(ver, 8);
     assert_int_equal(cg_store_intake_named(f->st, NULL, "orders.csv", intake_seen, NULL, &err),
+                     CG_ENOTFOUND);
+    assert_int_equal(cg_store_refusals_named(f->st, NULL, "orders.csv", refusal_seen, NULL, &err),
                      CG_ENOTFOUND);
     assert_int_equal(cg_store_cancels_open_count(f->st, &open, &err), CG_OK);
     assert_int_equal(open, 0);
