@@ -3,8 +3,8 @@
  * (store-customs.c, store-refund.c), as opposed to the spool's cached statement table.
  *
  * The statement belongs to the caller, who finalizes it. A named parameter :now is bound to
- * the unit of work's time. Constraint failures raised by a module's own triggers ("... exceeds
- * ...", "... refused ...") are CG_EREJECT with the trigger's words, a UNIQUE violation is
+ * the unit of work's time. A failure raised by a module's own triggers (RAISE(ABORT, "...
+ * exceeds ...")) is CG_EREJECT with the trigger's words, a UNIQUE or PRIMARY KEY violation is
  * CG_EEXIST, anything else CG_EDB / CG_EBUSY.
  */
 #include "config.h"
@@ -34,12 +34,15 @@ int store_done(struct cg_store *st, sqlite3_stmt *s, const char *what, struct cg
 
     if (r == SQLITE_DONE || r == SQLITE_ROW)
         return CG_OK;
-    if ((r & 0xff) == SQLITE_CONSTRAINT) {
-        const char *m = sqlite3_errmsg(cg_db_handle(st->db));
-        if (strstr(m, "exceeds") != NULL || strstr(m, "refused") != NULL)
-            return CG_ERR_SET(err, CG_EREJECT, "%s: %s", what, m);
-        if (strstr(m, "UNIQUE") != NULL)
-            return CG_ERR_SET(err, CG_EEXIST, "%s: already recorded", what);
+    /* By the extended code, not the message's words: SQLite's message for a UNIQUE violation
+     * names the columns, and a column called refused_at is no trigger's refusal. */
+    switch (sqlite3_extended_errcode(cg_db_handle(st->db))) {
+    case SQLITE_CONSTRAINT_TRIGGER:
+        return CG_ERR_SET(err, CG_EREJECT, "%s: %s", what, sqlite3_errmsg(cg_db_handle(st->db)));
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        return CG_ERR_SET(err, CG_EEXIST, "%s: already recorded", what);
+    default: break;
     }
     return cg_db_fail(st->db, r, what, err);
 }

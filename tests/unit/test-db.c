@@ -1,6 +1,7 @@
 /*
  * test-db.c - the SQLite connection under the store: migrate from empty, re-open, refuse a newer
- * database, transactions roll back on failure, SQLITE_BUSY is reported as CG_EBUSY.
+ * database, transactions roll back on failure, SQLITE_BUSY is reported as CG_EBUSY, and a
+ * constraint failure is told by its kind, not by the words of SQLite's message.
  */
 #include "config.h"
 
@@ -210,6 +211,48 @@ static void test_main_schema(void **state)
     cg_db_close(db);
 }
 
+/* A trigger's RAISE is a refusal with its words; a UNIQUE or PRIMARY KEY violation is "already
+ * recorded" even when a column's name holds a trigger's word; NOT NULL is a database error. */
+static void test_constraint_kinds(void **state)
+{
+    static const char *const sql[] = {
+        "CREATE TABLE t (refused_at TEXT UNIQUE, v INTEGER NOT NULL);"
+        "CREATE TABLE k (exceeds TEXT PRIMARY KEY);"
+        "CREATE TRIGGER t_cap BEFORE INSERT ON t WHEN new.v > 9"
+        " BEGIN SELECT RAISE(ABORT, 'value exceeds the cap'); END;",
+    };
+    const struct cg_db_schema one = {"test", sql, 1};
+    struct fix *f = *state;
+    struct cg_store st;
+    sqlite3_stmt *s = NULL;
+    struct cg_err err;
+    size_t i;
+    static const struct {
+        const char *sql;
+        int rc;
+        const char *msg;
+    } cases[] = {
+        {"INSERT INTO t VALUES ('2026-01-01', 1)", CG_OK, NULL},
+        {"INSERT INTO t VALUES ('2026-01-01', 2)", CG_EEXIST, "t: already recorded"},
+        {"INSERT INTO k VALUES ('a')", CG_OK, NULL},
+        {"INSERT INTO k VALUES ('a')", CG_EEXIST, "t: already recorded"},
+        {"INSERT INTO t VALUES ('2026-01-02', 10)", CG_EREJECT, "t: value exceeds the cap"},
+        {"INSERT INTO t VALUES ('2026-01-03', NULL)", CG_EDB, NULL},
+    };
+
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(cg_db_open(f->path, &one, &st.db, &err), CG_OK);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cg_err_clear(&err);
+        assert_int_equal(store_prep(&st, cases[i].sql, &s, &err), CG_OK);
+        assert_int_equal(store_done(&st, s, "t", &err), cases[i].rc);
+        if (cases[i].msg != NULL)
+            assert_string_equal(err.msg, cases[i].msg);
+        sqlite3_finalize(s);
+    }
+    cg_db_close(st.db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_main_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_constraint_kinds, setup, teardown),
     };
     return cmocka_run_group_tests_name("db", tests, NULL, NULL);
 }
