@@ -87,6 +87,7 @@ static int answer(struct cg_port_result *res, const char *code, const char *fmt,
 
 /* ------------------------------------------------------------------ publishing receipts */
 
+/* id: the receipt's number among its sender's receipts, as GET /receipts shows it */
 static int write_receipt_file(struct cg_port *p, long id, int type, const char *guid,
                               const char *xml, size_t len, struct cg_err *err)
 {

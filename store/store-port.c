@@ -4,10 +4,11 @@
  *
  * Tables: messages (accepted CEB messages, by root guid, with their bytes and SHA-256),
  * documents (one per entity, with the assigned numbers and the latest published status),
- * schedule (receipts planned by the scenario, not yet published), receipts (published, with
- * ids that only grow: the GET /receipts cursor), submissions (every checked POST and its
- * answer code) and counters (serials of preNo/invtNo/sumNo). messages, documents, receipts and
- * submissions name the sender ([sender.NAME]) they belong to.
+ * schedule (receipts planned by the scenario, not yet published), receipts (published, each
+ * with seq, its sender's own number, 1, 2, 3, ... for each sender: the GET /receipts cursor,
+ * which tells a sender nothing of the others' receipts), submissions (every checked POST and
+ * its answer code) and counters (serials of preNo/invtNo/sumNo). messages, documents, receipts
+ * and submissions name the sender ([sender.NAME]) they belong to.
  * Statements are prepared once per connection (on first use) and reset after each use; the
  * struct is used by one thread at a time. Every SQLite failure comes back as CG_EDB/CG_EBUSY
  * with sqlite3_errmsg text, apart from CG_ENOTFOUND for a lookup that found nothing.
@@ -118,6 +119,15 @@ static const char *const steps[] = {
     "ALTER TABLE receipts ADD COLUMN sender TEXT;"
     "ALTER TABLE submissions ADD COLUMN sender TEXT;"
     "CREATE INDEX receipts_sender ON receipts(sender, id);",
+    /* 3: each sender numbers its own receipts (seq), so the numbers it reads count only its own
+     * receipts. A receipt published before keeps its id as its number, so a cursor a sender holds
+     * stays valid, and the sender's next number follows its own largest. Submissions are indexed
+     * by time, so that each sender's submissions of one day are counted from the index. */
+    "ALTER TABLE receipts ADD COLUMN seq INTEGER;"
+    "UPDATE receipts SET seq = id;"
+    "DROP INDEX receipts_sender;"
+    "CREATE UNIQUE INDEX receipts_sender_seq ON receipts(sender, seq);"
+    "CREATE INDEX submissions_time ON submissions(received_at, sender);",
 };
 
 static const char *const sql_text[Q_COUNT] = {
@@ -138,9 +148,14 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_INS_SUBMISSION] = "INSERT INTO submissions(received_at, guid, msg_type, size, sha256, "
                          "code, duplicate, text, remote, sender) "
                          "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    /* The sender's next number: one more than its largest (an index lookup; only the writer
+     * inserts, inside its transaction). */
     [Q_INS_RECEIPT] = "INSERT INTO receipts(document_id, msg_type, msg_guid, doc_guid, "
-                      "status, created_at, xml, sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                      "coalesce(?8, (SELECT sender FROM documents WHERE id = ?1)))",
+                      "status, created_at, xml, sender, seq) "
+                      "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, w.s, "
+                      "coalesce((SELECT max(seq) FROM receipts WHERE sender = w.s), 0) + 1 "
+                      "FROM (SELECT coalesce(?8, (SELECT sender FROM documents WHERE id = ?1)) "
+                      "AS s) w RETURNING seq",
     [Q_COUNTER] = "INSERT INTO counters(name, key, value) VALUES (?1, ?2, 1) "
                   "ON CONFLICT(name, key) DO UPDATE SET value = value + 1 "
                   "RETURNING value",
@@ -154,8 +169,8 @@ static const char *const sql_text[Q_COUNT] = {
                     "AND sender IS (SELECT sender FROM documents WHERE id = ?2) "
                     "ORDER BY id DESC LIMIT 1",
     [Q_NEXT_DUE] = "SELECT min(due_ms) FROM schedule",
-    [Q_RECEIPTS] = "SELECT id, msg_type, msg_guid, doc_guid, status, xml FROM receipts "
-                   "WHERE sender = ?3 AND id > ?1 ORDER BY id LIMIT ?2",
+    [Q_RECEIPTS] = "SELECT seq, msg_type, msg_guid, doc_guid, status, xml FROM receipts "
+                   "WHERE sender = ?3 AND seq > ?1 ORDER BY seq LIMIT ?2",
 };
 
 static const struct cg_db_schema schema = {"port", steps, (int)(sizeof(steps) / sizeof(steps[0]))};
@@ -585,6 +600,7 @@ int cg_store_port_receipt_add(struct cg_store_port *s, int64_t document_id, cons
 {
     sqlite3_stmt *st = NULL;
     int rc;
+    int r;
 
     if ((rc = stmt(s, Q_INS_RECEIPT, &st, err)) != CG_OK)
         return rc;
@@ -599,9 +615,14 @@ int cg_store_port_receipt_add(struct cg_store_port *s, int64_t document_id, cons
     bind_text(st, 6, created_at);
     sqlite3_bind_blob(st, 7, xml, (int)len, SQLITE_STATIC);
     bind_text(st, 8, sender);
-    rc = done(s, st, "receipt", err);
-    if (rc == CG_OK && id != NULL)
-        *id = sqlite3_last_insert_rowid(cg_db_handle(s->db));
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        if (id != NULL)
+            *id = sqlite3_column_int64(st, 0);
+    } else {
+        rc = cg_db_fail(s->db, r, "receipt", err);
+    }
+    sqlite3_reset(st);
     return rc;
 }
 

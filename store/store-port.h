@@ -144,14 +144,15 @@ int cg_store_port_next_due(struct cg_store_port *s, int64_t *out, struct cg_err 
 
 /* ------------------------------------------------------------------ receipts and submissions */
 
-/* Store a published receipt; *id (may be NULL) its id. sender NULL: the document's sender. */
+/* Store a published receipt; *id (may be NULL) its number among its sender's receipts (1, 2,
+ * 3, ... for each sender). sender NULL: the document's sender. Inside a transaction. */
 int cg_store_port_receipt_add(struct cg_store_port *s, int64_t document_id, const char *sender,
                               int type, const char *msg_guid, const char *doc_guid,
                               const char *status, const char *created_at, const void *xml,
                               size_t len, int64_t *id, struct cg_err *err);
 /* One receipt of a page. */
 struct cg_store_port_receipt {
-    int64_t id;
+    int64_t id; /* its number among its sender's receipts */
     int type;
     const char *msg_guid;
     const char *doc_guid;
@@ -159,7 +160,7 @@ struct cg_store_port_receipt {
     const void *xml;
     size_t len;
 };
-/* The sender's receipts with id > since in id order, at most limit: fn per receipt; fn returns
+/* The sender's receipts numbered after since in order, at most limit: fn per receipt; fn returns
  * non-zero to stop (that value is returned). NULL sender: none. */
 typedef int (*cg_store_port_receipt_fn)(const struct cg_store_port_receipt *r, void *ctx);
 int cg_store_port_receipts(struct cg_store_port *s, const char *sender, int64_t since, int limit,

@@ -1075,17 +1075,23 @@ static void add_other(struct fix *f, const char *codes)
     assert_int_equal(cg_conf_set(f->conf, "sender.other", "codes", codes, &err), CG_OK);
 }
 
-static json_t *receipts_of(struct fix *f, const char *sender)
+/* The sender's page of receipts after since (caller frees). */
+static json_t *page_of(struct fix *f, const char *sender, int64_t since)
 {
     struct cg_err err;
     char *s = NULL;
     json_t *j;
 
-    assert_int_equal(cg_port_receipts_json(f->port, sender, 0, 1000, &s, &err), CG_OK);
+    assert_int_equal(cg_port_receipts_json(f->port, sender, since, 1000, &s, &err), CG_OK);
     j = json_loads(s, 0, NULL);
     free(s);
     assert_non_null(j);
     return j;
+}
+
+static json_t *receipts_of(struct fix *f, const char *sender)
+{
+    return page_of(f, sender, 0);
 }
 
 /* The receipt's XML (base64 in the page), NUL-terminated; caller frees. */
@@ -1400,6 +1406,176 @@ static void test_sec_receipts_private(void **state)
     page = receipts_of(f, NULL);
     assert_int_equal(json_array_size(json_object_get(page, "receipts")), 0);
     json_decref(page);
+    free(xml);
+}
+
+/* The CEB303 test order with guids and order number of its own (n from 1 to 9999). */
+static char *order_n(const char *xml, int n)
+{
+    char to[40];
+    char *a;
+    char *b;
+
+    snprintf(to, sizeof(to), "%012d\"", n);
+    a = replace(xml, "000000000001\"", to);
+    snprintf(to, sizeof(to), "%010dA1<", n);
+    b = replace(a, "0000000000A1<", to);
+    free(a);
+    snprintf(to, sizeof(to), "PORT-ORDER-%04d", n);
+    a = replace(b, "PORT-ORDER-0001", to);
+    free(b);
+    return a;
+}
+
+/* The ids of the sender's receipts after since, as "1,2,3". */
+static void receipt_ids(struct fix *f, const char *sender, int64_t since, char *out, size_t size)
+{
+    json_t *page = page_of(f, sender, since);
+    json_t *r;
+    size_t i;
+    size_t n = 0;
+
+    out[0] = '\0';
+    json_array_foreach(json_object_get(page, "receipts"), i, r)
+    {
+        assert_true(json_is_integer(json_object_get(r, "id")));
+        n += (size_t)snprintf(out + n, size - n, "%s%lld", i > 0 ? "," : "",
+                              (long long)json_integer_value(json_object_get(r, "id")));
+        assert_true(n < size);
+    }
+    json_decref(page);
+}
+
+/* Files in the fixture's receipts_dir whose name ends with suffix. */
+static int receipt_files(struct fix *f, const char *suffix)
+{
+    char cmd[256];
+    char line[64];
+    FILE *fp;
+    long n = -1;
+
+    snprintf(cmd, sizeof(cmd), "ls '%s/receipts' | grep -c -- '%s$'", f->dir, suffix);
+    fp = popen(cmd, "r");
+    assert_non_null(fp);
+    if (fgets(line, sizeof(line), fp) != NULL)
+        n = strtol(line, NULL, 10);
+    pclose(fp);
+    return (int)n;
+}
+
+/* Run SQL on the fixture's database file, beside the port or without it. */
+static void sql_exec(struct fix *f, const char *sql)
+{
+    char path[128];
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+
+    snprintf(path, sizeof(path), "%s/port.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+/*
+ * Two senders' receipts, published in turns: test's 2 (status 2 and 120 of an order), other's
+ * CEB900, test's 2, other's CEB900. Each sender numbers its own: test 1,2,3,4 and other 1,2 (one
+ * sequence for all made test's 1,2,4,5 and other's 3,6: the gap told test that other had one).
+ */
+static void submit_in_turns(struct fix *f, const char *xml, int first)
+{
+    struct cg_port_result res;
+    char *o;
+
+    o = order_n(xml, first);
+    assert_int_equal(cg_port_submit(f->port, "test", o, strlen(o), NULL, &res), CG_OK);
+    free(o);
+    assert_int_equal(cg_port_submit(f->port, "other", "<x/>", 4, NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0001");
+    o = order_n(xml, first + 1);
+    assert_int_equal(cg_port_submit(f->port, "test", o, strlen(o), NULL, &res), CG_OK);
+    free(o);
+    assert_int_equal(cg_port_submit(f->port, "other", "<y/>", 4, NULL, &res), CG_EREJECT);
+}
+
+/*
+ * Finding: receipt ids were one sequence for all senders, so the gaps in a sender's own ids
+ * counted the receipts of the others. Now each sender's receipts are numbered 1, 2, 3, ... of
+ * its own, in GET /receipts (id, since) and in the receipts_dir file names.
+ */
+static void test_receipts_numbered_per_sender(void **state)
+{
+    struct fix *f = *state;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char ids[256];
+
+    add_other(f, "9999999999");
+    start(f);
+    submit_in_turns(f, xml, 1);
+    receipt_ids(f, "test", 0, ids, sizeof(ids));
+    assert_string_equal(ids, "1,2,3,4");
+    receipt_ids(f, "other", 0, ids, sizeof(ids));
+    assert_string_equal(ids, "1,2");
+    receipt_ids(f, "test", 2, ids, sizeof(ids));
+    assert_string_equal(ids, "3,4");
+    receipt_ids(f, "other", 1, ids, sizeof(ids));
+    assert_string_equal(ids, "2");
+    /* the files carry the same numbers: test's 1 and other's 1, nobody's 5 or 6 */
+    assert_int_equal(receipt_files(f, "_000000000001.xml"), 2);
+    assert_int_equal(receipt_files(f, "_000000000004.xml"), 1);
+    assert_int_equal(receipt_files(f, "_000000000005.xml"), 0);
+    assert_int_equal(receipt_files(f, ".xml"), 6);
+    free(xml);
+}
+
+/*
+ * A database from before step 3 (one sequence for all senders), made by putting the schema back
+ * by SQL: its receipts keep their ids as their numbers, so the cursors the senders hold stay
+ * valid, and each sender's next receipt follows its own largest.
+ */
+static void test_receipts_migration_step3(void **state)
+{
+    struct fix *f = *state;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char ids[256];
+
+    add_other(f, "9999999999");
+    start(f);
+    cg_port_free(f->port);
+    f->port = NULL;
+    sql_exec(f, "DROP INDEX receipts_sender_seq;"
+                "DROP INDEX submissions_time;"
+                "ALTER TABLE receipts DROP COLUMN seq;"
+                "CREATE INDEX receipts_sender ON receipts(sender, id);"
+                "PRAGMA user_version = 2;");
+    /* the port of step 2 published with one sequence: test 1,2,4,5 and other 3,6 */
+    sql_exec(f, "INSERT INTO receipts(id, msg_type, msg_guid, doc_guid, status, created_at, xml, "
+                "sender) VALUES "
+                "(1, 304, 'G1', 'D1', '2', 't', '<a/>', 'test'),"
+                "(2, 304, 'G2', 'D1', '120', 't', '<a/>', 'test'),"
+                "(3, 900, 'G3', 'G3', '-0001', 't', '<a/>', 'other'),"
+                "(4, 304, 'G4', 'D2', '2', 't', '<a/>', 'test'),"
+                "(5, 304, 'G5', 'D2', '120', 't', '<a/>', 'test'),"
+                "(6, 900, 'G6', 'G6', '-0001', 't', '<a/>', 'other'),"
+                "(7, 900, 'G7', 'G7', '-0001', 't', '<a/>', NULL)");
+    start(f); /* migrates to step 3 */
+    receipt_ids(f, "test", 0, ids, sizeof(ids));
+    assert_string_equal(ids, "1,2,4,5");
+    receipt_ids(f, "other", 0, ids, sizeof(ids));
+    assert_string_equal(ids, "3,6");
+    /* cursors held before: test had applied 2, other 3 */
+    receipt_ids(f, "test", 2, ids, sizeof(ids));
+    assert_string_equal(ids, "4,5");
+    receipt_ids(f, "other", 3, ids, sizeof(ids));
+    assert_string_equal(ids, "6");
+    /* test's next two follow its 5 (one sequence would have given 8 and 9), other's its 6 */
+    submit_in_turns(f, xml, 11);
+    receipt_ids(f, "test", 5, ids, sizeof(ids));
+    assert_string_equal(ids, "6,7,8,9");
+    receipt_ids(f, "other", 6, ids, sizeof(ids));
+    assert_string_equal(ids, "7,8");
     free(xml);
 }
 
@@ -2845,6 +3021,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_refusal_receipts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_receipts_private, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_receipts_page_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receipts_numbered_per_sender, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receipts_migration_step3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_foreign_platform, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_modify_other_sender, setup, teardown),
