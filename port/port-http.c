@@ -65,6 +65,7 @@ struct req {
     bool post;
     bool drop;        /* fault: close without an answer */
     bool drop_stored; /* ... after storing (the answer is lost, not the message) */
+    bool quota;       /* a POST holding a place of its sender's sender_daily_max */
 };
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -185,6 +186,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     cg_port_job_free(r->job);
     cg_port_body_close(p, &r->body); /* however the request ended */
+    if (r->quota)                    /* ended without being recorded */
+        cg_port_quota_give_back(p, r->sender);
     free(r);
     *con_cls = NULL;
 }
@@ -390,10 +393,13 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
     long faults_drop;
     long body_refused;
     long share_refused;
+    long quota_refused;
+    long unused = 0;
     size_t body_held;
     size_t i;
 
     cg_port_body_usage(p, &body_held, &body_refused);
+    cg_port_quota_usage(p, NULL, 0, &unused, &quota_refused);
     pthread_mutex_lock(&p->flock);
     share_refused = p->share_refused;
     faults_503 = p->faults_503;
@@ -451,8 +457,12 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
                 "# HELP cebgate_port_sender_budget_refused_total Requests answered 503 because "
                 "their sender's share (sender_budget) was taken.\n"
                 "# TYPE cebgate_port_sender_budget_refused_total counter\n"
-                "cebgate_port_sender_budget_refused_total %ld\n",
-                body_held, body_refused, share_refused);
+                "cebgate_port_sender_budget_refused_total %ld\n"
+                "# HELP cebgate_port_sender_daily_max_refused_total Messages answered 429 because "
+                "their sender had passed sender_daily_max.\n"
+                "# TYPE cebgate_port_sender_daily_max_refused_total counter\n"
+                "cebgate_port_sender_daily_max_refused_total %ld\n",
+                body_held, body_refused, share_refused, quota_refused);
     return reply(conn, 200, "text/plain; version=0.0.4", cg_buf_take(&b), NULL);
 }
 
@@ -505,13 +515,13 @@ static enum MHD_Result start_post(struct cg_port *p, struct MHD_Connection *conn
     if (r->too_big) {
         snprintf(text, sizeof(text), "message is larger than the limit of %zu bytes", p->max_body);
         remote_of(conn, remote, sizeof(remote));
-        cg_port_record_refusal(p, "0999", text, p->max_body + 1, remote, r->sender);
+        cg_port_record_refusal(p, "0999", text, p->max_body + 1, remote, r->sender, &r->quota);
         return reply_code(conn, 413, "0999", text, NULL);
     }
     if (r->over_bounds) { /* the same answer the checks give a whole body over a bound */
         snprintf(text, sizeof(text), "message refused before parsing: it has %s", r->why);
         remote_of(conn, remote, sizeof(remote));
-        cg_port_record_refusal(p, "0999", text, r->received, remote, r->sender);
+        cg_port_record_refusal(p, "0999", text, r->received, remote, r->sender, &r->quota);
         return reply_code(conn, 413, "0999", text, NULL);
     }
     if (r->drop && !r->drop_stored) {
@@ -527,6 +537,8 @@ static enum MHD_Result start_post(struct cg_port *p, struct MHD_Connection *conn
         cg_port_writer_busy(p, -1);
         return reply_code(conn, 500, "3001", "system error, nothing was stored; send again", "1");
     }
+    r->job->quota = r->quota; /* the writer counts it once it is recorded */
+    r->quota = false;
     /* Suspended before it is queued, so the writer never resumes a running connection. */
     MHD_suspend_connection(conn);
     if (!cg_port_writer_queue(p, r->job, conn, true)) {
@@ -647,6 +659,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0 && strcmp(url, "/messages") == 0;
         if (!r->post)
             return MHD_YES;
+        /* A sender past sender_daily_max is answered before anything of its message is read,
+         * checked or stored (nor is the answer: that would fill the disk all the same). */
+        if (!cg_port_quota_take(p, r->sender, cg_port_now_ms(), &n)) {
+            char after[24];
+
+            snprintf(after, sizeof(after), "%ld", n);
+            cg_port_quota_text(p, why, sizeof(why));
+            return reply_code_as(conn, 429, "3998", why, after, true);
+        }
+        r->quota = r->sender != NULL;
         if (MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length, &ncl) >= 0 && ncl > 1)
             return reply_code(conn, 400, "0001", "more than one Content-Length header", NULL);
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -666,7 +688,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             snprintf(why, sizeof(why), "message of %s bytes is larger than the limit of %zu bytes",
                      cl, p->max_body);
             remote_of(conn, remote, sizeof(remote));
-            cg_port_record_refusal(p, "0999", why, (size_t)n, remote, r->sender);
+            cg_port_record_refusal(p, "0999", why, (size_t)n, remote, r->sender, &r->quota);
             return reply_code(conn, 413, "0999", why, NULL);
         }
         /* The body's part of body_budget, taken before any of it is read: when it does not

@@ -171,9 +171,10 @@ int cg_port_summary_inventories(struct cg_port *p, int64_t doc_id, const json_t 
 /* Publish what is due at now_ms inside the caller's transaction (at most one batch). */
 int cg_port_release_in_tx(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err);
 
-/* Record a refusal decided before the checks (413 on Content-Length) in submissions. */
+/* Record a refusal decided before the checks (413 on Content-Length) in submissions. *quota:
+ * the request holds a place of its sender's sender_daily_max, which the record takes over. */
 void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
-                            const char *remote, const struct cg_port_sender *sender);
+                            const char *remote, const struct cg_port_sender *sender, bool *quota);
 
 /* Earliest due time (Unix ms) of a planned receipt, or -1 when none is planned. */
 int64_t cg_port_next_due(struct cg_port *p);
@@ -191,7 +192,39 @@ struct cg_port_sender {
     char **codes; /* enterprise codes the sender declares for */
     size_t ncodes;
     size_t body_held; /* bytes of its sender_budget its requests hold now (under p->flock) */
+    /* sender_daily_max (port-quota.c), under p->flock: */
+    int64_t quota_day; /* the China day quota_stored counts (cg_port_china_day) */
+    long quota_stored; /* its messages recorded (submissions rows) that day */
+    long quota_held;   /* its POSTs admitted and not recorded yet */
+    bool quota_warned; /* its first refusal of the day was logged */
 };
+
+/* ------------------------------------------------------------------ sender_daily_max */
+
+/* Days since 1970-01-01 in China time (UTC+8) of Unix ms: the day sender_daily_max counts. */
+int64_t cg_port_china_day(int64_t ms);
+/* Each sender's messages recorded so far on the China day of now_ms, from the database. */
+int cg_port_quota_load(struct cg_port *p, int64_t now_ms, struct cg_err *err);
+/*
+ * Admit one POST of sender s: true, holding one of its places of the day, while its recorded
+ * messages and the POSTs it holds stay below sender_daily_max (0: no limit; s NULL: nobody's,
+ * always admitted, holding nothing). false, counted and logged, with *retry_after_s the
+ * seconds until the next China day, when not.
+ */
+bool cg_port_quota_take(struct cg_port *p, const struct cg_port_sender *s, int64_t now_ms,
+                        long *retry_after_s);
+/* The text of the 429 answer (code 3998): names the limit, nothing taken from the request. */
+void cg_port_quota_text(const struct cg_port *p, char *buf, size_t size);
+/* A POST that held a place ended without being recorded. */
+void cg_port_quota_give_back(struct cg_port *p, const struct cg_port_sender *s);
+/* A message of s was recorded (its submissions row committed) at now_ms; held: it held a place,
+ * which becomes one of the day's. */
+void cg_port_quota_stored(struct cg_port *p, const struct cg_port_sender *s, bool held,
+                          int64_t now_ms);
+/* s's messages recorded on the China day of now_ms (s not NULL), and POSTs refused for
+ * sender_daily_max since the start (any sender). */
+void cg_port_quota_usage(struct cg_port *p, const struct cg_port_sender *s, int64_t now_ms,
+                         long *stored, long *refused);
 
 /* Read every [sender.NAME] into p->senders. */
 int cg_port_senders_load(struct cg_port *p, const struct cg_conf *conf, struct cg_err *err);
@@ -271,6 +304,7 @@ struct cg_port_job {
     char v_code[5];
     int v_status;
     char v_text[CG_ERR_MSG_MAX];
+    bool quota; /* holds a place of its sender's sender_daily_max (port-quota.c) */
     /* writer queue */
     struct cg_port_job *next;
     void *conn; /* the suspended MHD connection to resume when done; NULL: a waiting caller */
@@ -374,8 +408,9 @@ struct cg_port {
     long max_text;
     long cpu_budget_ms;
     size_t receipts_page_bytes;
-    char *metrics;      /* local, senders, open, off */
-    char server_fp[65]; /* the TLS server certificate, refused as a signer */
+    long sender_daily_max; /* messages one sender may have recorded in a China day; 0: any */
+    char *metrics;         /* local, senders, open, off */
+    char server_fp[65];    /* the TLS server certificate, refused as a signer */
     struct cg_port_sender *senders;
     size_t nsenders;
     int fault_503;
@@ -396,6 +431,7 @@ struct cg_port {
     size_t body_held;   /* bytes of body_budget taken now (port-body.c) */
     long body_refused;  /* POSTs answered 503 because the budget was taken */
     long share_refused; /* requests answered 503 because their sender's share was taken */
+    long quota_refused; /* POSTs answered 429 because their sender passed sender_daily_max */
     /* threads */
     long threads;              /* libmicrohttpd worker threads that run the checks */
     long commit_max;           /* most messages stored in one transaction */

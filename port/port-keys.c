@@ -34,6 +34,9 @@ const struct cg_conf_key cg_port_conf_keys[] = {
      "bytes of body_budget the requests of one sender hold at once (0: a quarter of body_budget, "
      "at least max_body and receipts_page_bytes; beyond it: HTTP 503 with Retry-After, code "
      "3999)"},
+    {"port", "sender_daily_max", CG_CONF_INT, "2000000", "0..1000000000",
+     "messages (accepted or refused) one sender may have recorded in a China day (00:00 to 24:00 "
+     "UTC+8; 0: no limit); past it: HTTP 429 with Retry-After, code 3998"},
     {"port", "max_connections", CG_CONF_INT, "256", "1..65536", "simultaneous connections"},
     {"port", "timeout", CG_CONF_INT, "30", "1..3600", "seconds an idle or slow connection is kept"},
     {"port", "schema_version", CG_CONF_ENUM, "202205", "202205|2018",

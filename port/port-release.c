@@ -313,15 +313,24 @@ static int dump(json_t *obj, char **out, struct cg_err *err)
     return CG_OK;
 }
 
+/* accepted; retry: send the same again later (500, 503, and 429 for sender_daily_max); else
+ * rejected */
+static const char *result_of(const struct cg_port_result *res)
+{
+    if (strcmp(res->code, "0000") == 0)
+        return "accepted";
+    if (res->http_status == 500 || res->http_status == 503 || res->http_status == 429)
+        return "retry";
+    return "rejected";
+}
+
 int cg_port_result_json(const struct cg_port_result *res, char **out, struct cg_err *err)
 {
     json_t *docs = json_array();
     json_t *d;
     char type[16];
     size_t i;
-    const char *result = strcmp(res->code, "0000") == 0                       ? "accepted"
-                         : res->http_status == 503 || res->http_status == 500 ? "retry"
-                                                                              : "rejected";
+    const char *result = result_of(res);
 
     for (i = 0; docs != NULL && i < res->ndocs; i++) {
         d = json_pack("{s:s, s:s}", "guid", res->docs[i].guid, "preNo", res->docs[i].pre_no);

@@ -74,6 +74,8 @@ static int answer(struct cg_port_result *res, const char *code, const char *fmt,
         res->http_status = 403;
     else if (strcmp(code, "0999") == 0)
         res->http_status = 413;
+    else if (strcmp(code, "3998") == 0)
+        res->http_status = 429;
     else if (strcmp(code, "4001") == 0 || strcmp(code, "4002") == 0)
         res->http_status = 409;
     else if (code[0] == '3')
@@ -130,11 +132,14 @@ int cg_port_publish(struct cg_port *p, long document_id, const char *sender, int
 /* ------------------------------------------------------------------ recording */
 
 /* Whose the job is: the authenticated sender, else the one its signature was attributed to. */
+static const struct cg_port_sender *whose(const struct cg_port_job *c)
+{
+    return c->sender != NULL ? c->sender : c->owner;
+}
+
 static const char *sender_name(const struct cg_port_job *c)
 {
-    if (c->sender != NULL)
-        return c->sender->name;
-    return c->owner != NULL ? c->owner->name : NULL;
+    return whose(c) != NULL ? whose(c)->name : NULL;
 }
 
 static int record(struct cg_port_job *c, bool duplicate, struct cg_err *err)
@@ -985,6 +990,8 @@ void cg_port_job_free(struct cg_port_job *c)
 {
     if (c == NULL)
         return;
+    if (c->quota) /* never recorded: its place of the day is free again */
+        cg_port_quota_give_back(c->p, c->sender);
     json_decref(c->ents);
     free(c->ents_json);
     xmlFreeDoc(c->doc);
@@ -1098,6 +1105,19 @@ static void log_job(const struct cg_port_job *c)
                 res->code, res->text);
 }
 
+/* The jobs' submissions rows are committed: each is one of its sender's messages of the day. */
+static void count_recorded(struct cg_port *p, struct cg_port_job **jobs, size_t n)
+{
+    int64_t now = cg_port_now_ms();
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        /* a place is held by the sending sender, which is whose() the job is */
+        cg_port_quota_stored(p, whose(jobs[i]), jobs[i]->quota, now);
+        jobs[i]->quota = false;
+    }
+}
+
 void cg_port_jobs_store(struct cg_port *p, struct cg_port_job **jobs, size_t n)
 {
     struct cg_err err;
@@ -1105,8 +1125,10 @@ void cg_port_jobs_store(struct cg_port *p, struct cg_port_job **jobs, size_t n)
 
     pthread_mutex_lock(&p->wlock);
     cg_err_clear(&err);
-    if (n > 1 && group(p, jobs, n, &err) == CG_OK)
+    if (n > 1 && group(p, jobs, n, &err) == CG_OK) {
+        count_recorded(p, jobs, n);
         goto done;
+    }
     if (n > 1) {
         cg_warn("port: storing %zu messages together failed (%s); storing them one by one", n,
                 err.msg);
@@ -1115,8 +1137,10 @@ void cg_port_jobs_store(struct cg_port *p, struct cg_port_job **jobs, size_t n)
     }
     for (i = 0; i < n; i++) {
         cg_err_clear(&err);
-        if (group(p, &jobs[i], 1, &err) == CG_OK)
+        if (group(p, &jobs[i], 1, &err) == CG_OK) {
+            count_recorded(p, &jobs[i], 1);
             continue;
+        }
         reset(jobs[i]);
         if (jobs[i]->store)
             answer(&jobs[i]->res, "3001", "system error, nothing was stored; send again: %s",
@@ -1131,12 +1155,14 @@ done:
 }
 
 void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
-                            const char *remote, const struct cg_port_sender *sender)
+                            const char *remote, const struct cg_port_sender *sender, bool *quota)
 {
     struct cg_port_job *c = NULL;
 
     if (cg_port_job_refusal(p, code, text, len, remote, sender, &c) != CG_OK)
         return;
+    c->quota = *quota;
+    *quota = false;
     if (!cg_port_writer_queue(p, c, NULL, false))
         cg_port_jobs_store(p, &c, 1);
     cg_port_job_free(c);
@@ -1147,6 +1173,8 @@ int cg_port_submit(struct cg_port *p, const char *sender, const char *body, size
 {
     const struct cg_port_sender *s = NULL;
     struct cg_port_job *c = NULL;
+    long retry_after = 0;
+    char text[256];
     size_t i;
     int rc;
 
@@ -1156,12 +1184,19 @@ int cg_port_submit(struct cg_port *p, const char *sender, const char *body, size
             s = &p->senders[i];
     if (sender != NULL && s == NULL)
         return answer(res, "1999", "no sender %s is configured", sender);
+    if (!cg_port_quota_take(p, s, cg_port_now_ms(), &retry_after)) {
+        cg_port_quota_text(p, text, sizeof(text));
+        answer(res, "3998", "%s", text);
+        return CG_ERETRY;
+    }
     cg_port_writer_busy(p, 1);
     rc = cg_port_job_check(p, body, len, remote, s, &c);
     if (rc != CG_OK) {
         cg_port_writer_busy(p, -1);
+        cg_port_quota_give_back(p, s);
         return answer(res, "3001", "system error, nothing was stored; send again: out of memory");
     }
+    c->quota = s != NULL;
     if (!cg_port_writer_queue(p, c, NULL, true))
         cg_port_jobs_store(p, &c, 1);
     memcpy(res, &c->res, sizeof(*res));

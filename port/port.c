@@ -5,7 +5,8 @@
  * in memory for libmicrohttpd, never logged), the client CA for mutual TLS, the trusted signer
  * certificates, the compiled schema, the customs code tables (mapping's cg_codes), the scenario
  * rules, the senders ([sender.NAME], port-sender.c); opens the database (store/store-port.h:
- * a writer connection and a read connection). Also the read-only views (statistics, the
+ * a writer connection and a read connection) and reads each sender's messages of the day
+ * (sender_daily_max, port-quota.c). Also the read-only views (statistics, the
  * document dump) that `cebgate port --stats`, --documents and GET /metrics use.
  * Any failure is a configuration error naming the key and the file.
  */
@@ -203,6 +204,7 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     p->max_text = cg_conf_get_int(conf, "port", "max_text");
     p->cpu_budget_ms = cg_conf_get_int(conf, "port", "cpu_budget_ms");
     p->receipts_page_bytes = (size_t)cg_conf_get_int(conf, "port", "receipts_page_bytes");
+    p->sender_daily_max = cg_conf_get_int(conf, "port", "sender_daily_max");
     p->metrics = cg_strdup(cg_conf_get(conf, "port", "metrics"));
     p->fault_503 = (int)cg_conf_get_int(conf, "port", "fault_503_percent");
     p->fault_drop = (int)cg_conf_get_int(conf, "port", "fault_drop_percent");
@@ -291,6 +293,9 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     rc = cg_store_port_open(p->db_path, &p->db, err);
     if (rc == CG_OK)
         rc = cg_store_port_open(p->db_path, &p->rdb, err);
+    /* each sender's messages of the day so far, for sender_daily_max */
+    if (rc == CG_OK)
+        rc = cg_port_quota_load(p, cg_port_now_ms(), err);
     if (rc != CG_OK)
         goto fail;
     if (getrandom(&p->rng, sizeof(p->rng), 0) != (ssize_t)sizeof(p->rng) || p->rng == 0)

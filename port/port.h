@@ -33,7 +33,7 @@ struct cg_port;
 
 /* The transport-level answer to one POSTed message. */
 struct cg_port_result {
-    int http_status;           /* 200 accepted, 409, 413, 422, 500, 503 */
+    int http_status;           /* 200 accepted, 409, 413, 422, 429, 500, 503 */
     char code[5];              /* "0000" accepted, else the DXP-style code ("0002", "1001") */
     char text[CG_ERR_MSG_MAX]; /* reason a person can act on */
     char guid[64];             /* root guid of the CEB message, "" when unknown */
@@ -90,7 +90,8 @@ int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *e
  * certificate alone). Waits for the writer thread when the
  * server runs; its own commit otherwise). May be called from several threads. res is
  * always filled; the return value is CG_OK for accepted (also accepted again), CG_EREJECT for
- * a refusal, CG_EDB or another code for a system failure (res says 3001).
+ * a refusal, CG_ERETRY when the sender has passed sender_daily_max (res says 3998, nothing was
+ * checked or stored), CG_EDB or another code for a system failure (res says 3001).
  */
 int cg_port_submit(struct cg_port *p, const char *sender, const char *body, size_t len,
                    const char *remote, struct cg_port_result *res);

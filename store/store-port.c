@@ -43,7 +43,8 @@ enum q {
     Q_DEL_SCHEDULE,
     Q_INVENTORY, /* an inventory by invtNo (CEB792) */
     Q_NEXT_DUE,
-    Q_RECEIPTS, /* a sender's receipts after a cursor */
+    Q_RECEIPTS,  /* a sender's receipts after a cursor */
+    Q_DAY_COUNT, /* submissions per sender in a time range */
     Q_COUNT
 };
 
@@ -171,6 +172,8 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_NEXT_DUE] = "SELECT min(due_ms) FROM schedule",
     [Q_RECEIPTS] = "SELECT seq, msg_type, msg_guid, doc_guid, status, xml FROM receipts "
                    "WHERE sender = ?3 AND seq > ?1 ORDER BY seq LIMIT ?2",
+    [Q_DAY_COUNT] = "SELECT sender, count(*) FROM submissions WHERE received_at >= ?1 "
+                    "AND received_at < ?2 AND sender IS NOT NULL GROUP BY sender",
 };
 
 static const struct cg_db_schema schema = {"port", steps, (int)(sizeof(steps) / sizeof(steps[0]))};
@@ -652,6 +655,26 @@ int cg_store_port_receipts(struct cg_store_port *s, const char *sender, int64_t 
     }
     if (rc == CG_OK && r != SQLITE_DONE)
         rc = cg_db_fail(s->db, r, "receipts", err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int cg_store_port_submissions_between(struct cg_store_port *s, const char *from, const char *to,
+                                      cg_store_port_count_fn fn, void *ctx, struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    int r;
+
+    if ((rc = stmt(s, Q_DAY_COUNT, &st, err)) != CG_OK)
+        return rc;
+    bind_text(st, 1, from);
+    bind_text(st, 2, to);
+    while ((r = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = fn(col(st, 0), (long)sqlite3_column_int64(st, 1), ctx)) != CG_OK)
+            break;
+    if (rc == CG_OK && r != SQLITE_DONE)
+        rc = cg_db_fail(s->db, r, "submissions of the day", err);
     sqlite3_reset(st);
     return rc;
 }

@@ -181,6 +181,12 @@ struct cg_store_port_submission {
 };
 int cg_store_port_submission_add(struct cg_store_port *s, const struct cg_store_port_submission *m,
                                  struct cg_err *err);
+/* The submissions of each sender received at or after from and before to (UTC ISO-8601, as
+ * received_at is written): fn(sender, count, ctx) per sender that has any; fn's non-zero stops
+ * (and is returned). */
+typedef int (*cg_store_port_count_fn)(const char *sender, long n, void *ctx);
+int cg_store_port_submissions_between(struct cg_store_port *s, const char *from, const char *to,
+                                      cg_store_port_count_fn fn, void *ctx, struct cg_err *err);
 
 /* ------------------------------------------------------------------ views */
 

@@ -7,17 +7,9 @@
 # read_deadline; after many of each, the whole budget is there again. A page of GET /receipts
 # takes receipts_page_bytes of the same budget before it is built. The bytes held are read from
 # GET /metrics, which the test polls.
-. "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
-
-: "${OPENSSL:=openssl}"
-D=$CG_TESTDATA/port
-cd "$T" || exit 1
+. "${CG_SRCDIR:-.}/tests/e2e/port-lib.sh"
 
 # ---------------------------------------------------------------- certificates, token, message
-mk_self() { # name CN extension
-    "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 2 \
-        -subj "/CN=$2" -addext "$3" 2>/dev/null
-}
 mk_self server "cebgate test port" "subjectAltName=IP:127.0.0.1"
 mk_self signer "trusted test signer" "basicConstraints=critical,CA:FALSE"
 "$OPENSSL" rand -hex 24 >test.token

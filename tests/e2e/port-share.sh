@@ -9,31 +9,11 @@
 # and the port holds nothing in the end. The default share is a quarter of body_budget; one below
 # max_body is refused at start-up. The bytes held are read from GET /metrics, which the test
 # polls.
-. "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
-
-: "${OPENSSL:=openssl}"
-D=$CG_TESTDATA/port
-cd "$T" || exit 1
+. "${CG_SRCDIR:-.}/tests/e2e/port-lib.sh"
 
 # ---------------------------------------------------------------- certificates, tokens, messages
-mk_self() { # name CN extension
-    "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 2 \
-        -subj "/CN=$2" -addext "$3" 2>/dev/null
-}
-mk_self server "cebgate test port" "subjectAltName=IP:127.0.0.1"
-for s in a b; do
-    mk_self $s "signer of sender $s" "basicConstraints=critical,CA:FALSE"
-    "$OPENSSL" rand -hex 24 >$s.token
-    printf 'Authorization: Bearer %s\n' "$(cat $s.token)" >$s.hdr
-    printf '[declare]\nkey_file = %s/%s.key\ncert_file = %s/%s.pem\nsign_alg = rsa-sha256\n' \
-        "$T" $s "$T" $s >$s-sign.conf
-done
-# order WHO N: the order with guids and order number of its own, signed by WHO into WHO-N.xml
-order() {
-    sed -e "s/-000000000001\"/-00000000030$2\"/" -e "s/-0000000000A1</-0000000003A$2</" \
-        -e "s/PORT-ORDER-0001/PORT-ORDER-030$2/" "$D/CEB303Message.xml" >"$1-$2.in" &&
-        "$CEBGATE" -c "$1-sign.conf" sign -o "$1-$2.xml" "$1-$2.in"
-}
+port_senders a b
+ORDER_TAG=3
 for n in 1 2 3; do order a $n || fail "A signs order $n"; done
 for n in 4 5; do order b $n || fail "B signs order $n"; done
 check "orders signed" test -s a-3.xml -a -s b-5.xml
@@ -41,30 +21,10 @@ check "orders signed" test -s a-3.xml -a -s b-5.xml
 # ---------------------------------------------------------------- the port
 # max_body 40000, body_budget 400000: sender_budget by default a quarter of it, 100000 (more than
 # max_body and receipts_page_bytes 65536), so one sender holds 100000 of the 400000 and no more
-cat >port.conf <<EOF
-[port]
-listen = 127.0.0.1
-port = 0
-tls_cert = server.pem
-tls_key = server.key
-trust = a.pem, b.pem
-database = port.db
-max_body = 40000
+port_conf "max_body = 40000
 body_budget = 400000
 receipts_page_bytes = 65536
-read_deadline = 10
-accept_ms = 0
-release_ms = 0
-close_ms = 0
-[sender.a]
-token_file = a.token
-sign_cert = a.pem
-codes = 3301964J31, 4403960ABC
-[sender.b]
-token_file = b.token
-sign_cert = b.pem
-codes = 3301964J31, 4403960ABC
-EOF
+read_deadline = 10" a b
 # a share smaller than max_body, or larger than the whole budget, is refused at start-up
 sed 's/^body_budget = .*/&\nsender_budget = 39999/' port.conf >small.conf
 expect_rc 2 "a sender_budget below max_body is refused at start-up" \

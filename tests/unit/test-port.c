@@ -1579,6 +1579,135 @@ static void test_receipts_migration_step3(void **state)
     free(xml);
 }
 
+/* Wait while the China day ends within 10 s, so that a test's messages fall on one day. */
+static void one_china_day(void)
+{
+    while (cg_port_china_day(cg_port_now_ms()) != cg_port_china_day(cg_port_now_ms() + 10000))
+        usleep(100000);
+}
+
+/*
+ * Finding: nothing bounded what one sender could make the port store, so a runaway client could
+ * fill its disk for everybody. Now a sender has at most sender_daily_max messages recorded in a
+ * China day (accepted, accepted again and refused alike); past it its messages are answered 429,
+ * code 3998, before they are checked or stored, while other senders go on. The count is read
+ * from the database at start-up.
+ */
+static void test_sender_daily_max(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_port_stats st;
+    struct cg_err err;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *o = order_n(xml, 2);
+    char *json = NULL;
+    const struct cg_port_sender *test;
+    long stored = -1;
+    long refused = -1;
+
+    one_china_day();
+    assert_int_equal(cg_conf_set(f->conf, "port", "sender_daily_max", "3", &err), CG_OK);
+    add_other(f, "3301964J31");
+    start(f);
+    test = &f->port->senders[0];
+    assert_string_equal(test->name, "test");
+    /* a message the database could not store is not one of the day's */
+    assert_int_equal(cg_store_port_read_only(f->port->db, true, &err), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_EDB);
+    assert_string_equal(res.code, "3001");
+    assert_int_equal(cg_store_port_read_only(f->port->db, false, &err), CG_OK);
+    /* accepted, refused (0001 and its CEB900), accepted again: 3 */
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "test", "<x/>", 4, NULL, &res), CG_EREJECT);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
+    assert_true(res.duplicate);
+    cg_port_quota_usage(f->port, test, cg_port_now_ms(), &stored, &refused);
+    assert_int_equal(stored, 3);
+    assert_int_equal(refused, 0);
+    /* the fourth is not checked: a new order is refused all the same */
+    assert_int_equal(cg_port_submit(f->port, "test", o, strlen(o), NULL, &res), CG_ERETRY);
+    assert_string_equal(res.code, "3998");
+    assert_int_equal(res.http_status, 429);
+    assert_string_equal(res.guid, "");
+    assert_non_null(strstr(res.text, "sender_daily_max, 3 a day in China time"));
+    assert_int_equal(cg_port_result_json(&res, &json, &err), CG_OK);
+    assert_non_null(strstr(json, "\"result\":\"retry\",\"code\":\"3998\""));
+    free(json);
+    /* nothing of it was recorded */
+    assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
+    assert_int_equal(st.received, 3);
+    cg_port_quota_usage(f->port, test, cg_port_now_ms(), &stored, &refused);
+    assert_int_equal(stored, 3);
+    assert_int_equal(refused, 1);
+    /* the other sender is not held back */
+    assert_int_equal(cg_port_submit(f->port, "other", o, strlen(o), NULL, &res), CG_OK);
+
+    /* after a restart the day's count comes from the database; a row of another day is not
+     * counted */
+    cg_port_free(f->port);
+    f->port = NULL;
+    sql_exec(f, "INSERT INTO submissions(received_at, size, code, text, sender) "
+                "VALUES ('2000-01-01T00:00:00Z', 1, '0001', 'old', 'test')");
+    start(f);
+    test = &f->port->senders[0];
+    cg_port_quota_usage(f->port, test, cg_port_now_ms(), &stored, &refused);
+    assert_int_equal(stored, 3);
+    assert_int_equal(refused, 0);
+    assert_int_equal(cg_port_submit(f->port, "test", o, strlen(o), NULL, &res), CG_ERETRY);
+    assert_string_equal(res.code, "3998");
+    assert_int_equal(cg_port_submit(f->port, "other", "<x/>", 4, NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "0001");
+    free(o);
+    free(xml);
+}
+
+/*
+ * sender_daily_max counts China days (UTC+8): the day 2025-12-01 runs from 2025-11-30T16:00:00Z
+ * (Unix 1764518400) to 2025-12-01T16:00:00Z. Retry-After is the time left to its end, rounded
+ * up; the next day starts from nothing; the count read at start-up is that of the day only.
+ */
+static void test_sender_daily_max_days(void **state)
+{
+    struct fix *f = *state;
+    struct cg_err err;
+    const struct cg_port_sender *test;
+    const int64_t day = INT64_C(1764518400000); /* 2025-12-01 00:00 China time, in ms */
+    long after = 0;
+    long stored = -1;
+    long refused = -1;
+
+    assert_int_equal(cg_conf_set(f->conf, "port", "sender_daily_max", "1", &err), CG_OK);
+    start(f);
+    test = &f->port->senders[0];
+    assert_int_equal(cg_port_china_day(day) - cg_port_china_day(day - 1), 1);
+    assert_int_equal(cg_port_china_day(day + 86399999), cg_port_china_day(day));
+    /* one message recorded at 00:00:00: the day is full */
+    cg_port_quota_stored(f->port, test, false, day);
+    assert_false(cg_port_quota_take(f->port, test, day + 3600 * 1000, &after));
+    assert_int_equal(after, 23 * 3600);
+    assert_false(cg_port_quota_take(f->port, test, day + 86399500, &after));
+    assert_int_equal(after, 1);
+    /* the next day starts from nothing: one admitted, which holds the day's one place */
+    assert_true(cg_port_quota_take(f->port, test, day + 86400000, &after));
+    assert_false(cg_port_quota_take(f->port, test, day + 86400001, &after));
+    cg_port_quota_give_back(f->port, test);
+    assert_true(cg_port_quota_take(f->port, test, day + 86400002, &after));
+    cg_port_quota_give_back(f->port, test);
+
+    /* read from the database: rows of the China day 2025-12-01 only */
+    sql_exec(f, "INSERT INTO submissions(received_at, size, code, text, sender) VALUES "
+                "('2025-11-30T15:59:59Z', 1, '0001', 'the day before', 'test'),"
+                "('2025-11-30T16:00:00Z', 1, '0001', 'first second', 'test'),"
+                "('2025-12-01T15:59:59Z', 1, '0000', 'last second', 'test'),"
+                "('2025-12-01T12:00:00Z', 1, '0000', 'nobody', NULL),"
+                "('2025-12-01T16:00:00Z', 1, '0001', 'the day after', 'test')");
+    assert_int_equal(cg_port_quota_load(f->port, day + 10 * 3600 * 1000, &err), CG_OK);
+    cg_port_quota_usage(f->port, test, day + 10 * 3600 * 1000, &stored, &refused);
+    assert_int_equal(stored, 2);
+}
+
 /* Finding: a receipts page had no byte bound (78 MB). Now a page stops at receipts_page_bytes. */
 static void test_sec_receipts_page_bytes(void **state)
 {
@@ -3023,6 +3152,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_receipts_page_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receipts_numbered_per_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receipts_migration_step3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender_daily_max, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender_daily_max_days, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_foreign_platform, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_modify_other_sender, setup, teardown),
