@@ -89,15 +89,18 @@ static int answer(struct cg_port_result *res, const char *code, const char *fmt,
 
 /* ------------------------------------------------------------------ publishing receipts */
 
-/* id: the receipt's number among its sender's receipts, as GET /receipts shows it */
-static int write_receipt_file(struct cg_port *p, long id, int type, const char *guid,
+/* row: the receipt's number among all receipts. Not the sender's own number: two senders' receipts
+ * of the same type and guid (a CEB900 carries the refused message's guid, which a sender chooses)
+ * would then have one name, and the later file would replace the earlier. The folder holds every
+ * sender's receipts, so it is the operator's or a single sender's. */
+static int write_receipt_file(struct cg_port *p, long row, int type, const char *guid,
                               const char *xml, size_t len, struct cg_err *err)
 {
     char name[128];
 
     if (p->receipts_dir == NULL)
         return CG_OK;
-    snprintf(name, sizeof(name), "CEB%d_%s_%012ld.xml", type, guid, id);
+    snprintf(name, sizeof(name), "CEB%d_%s_%012ld.xml", type, guid, row);
     if (!cg_fs_name_ok(name))
         return CG_ERR_SET(err, CG_EINVAL, "receipt file name %s is not safe", name);
     return cg_fs_write_atomic(p->receipts_dir, name, xml, len, err);
@@ -111,7 +114,7 @@ int cg_port_publish(struct cg_port *p, long document_id, const char *sender, int
     size_t len = 0;
     char when[32];
     int copies = p->fault_twice ? 2 : 1;
-    int64_t id = 0;
+    int64_t row = 0;
     int rc;
     int i;
 
@@ -121,9 +124,9 @@ int cg_port_publish(struct cg_port *p, long document_id, const char *sender, int
     iso_now(when);
     for (i = 0; i < copies && rc == CG_OK; i++) {
         rc = cg_store_port_receipt_add(p->db, document_id, sender, type, msg_guid, doc_guid, status,
-                                       when, xml, len, &id, err);
+                                       when, xml, len, NULL, &row, err);
         if (rc == CG_OK)
-            rc = write_receipt_file(p, (long)id, type, msg_guid, xml, len, err);
+            rc = write_receipt_file(p, (long)row, type, msg_guid, xml, len, err);
     }
     free(xml);
     return rc;

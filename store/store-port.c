@@ -156,7 +156,7 @@ static const char *const sql_text[Q_COUNT] = {
                       "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, w.s, "
                       "coalesce((SELECT max(seq) FROM receipts WHERE sender = w.s), 0) + 1 "
                       "FROM (SELECT coalesce(?8, (SELECT sender FROM documents WHERE id = ?1)) "
-                      "AS s) w RETURNING seq",
+                      "AS s) w RETURNING seq, id",
     [Q_COUNTER] = "INSERT INTO counters(name, key, value) VALUES (?1, ?2, 1) "
                   "ON CONFLICT(name, key) DO UPDATE SET value = value + 1 "
                   "RETURNING value",
@@ -599,7 +599,7 @@ int cg_store_port_next_due(struct cg_store_port *s, int64_t *out, struct cg_err 
 int cg_store_port_receipt_add(struct cg_store_port *s, int64_t document_id, const char *sender,
                               int type, const char *msg_guid, const char *doc_guid,
                               const char *status, const char *created_at, const void *xml,
-                              size_t len, int64_t *id, struct cg_err *err)
+                              size_t len, int64_t *id, int64_t *row, struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -622,6 +622,8 @@ int cg_store_port_receipt_add(struct cg_store_port *s, int64_t document_id, cons
     if (r == SQLITE_ROW) {
         if (id != NULL)
             *id = sqlite3_column_int64(st, 0);
+        if (row != NULL)
+            *row = sqlite3_column_int64(st, 1);
     } else {
         rc = cg_db_fail(s->db, r, "receipt", err);
     }

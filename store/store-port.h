@@ -145,11 +145,12 @@ int cg_store_port_next_due(struct cg_store_port *s, int64_t *out, struct cg_err 
 /* ------------------------------------------------------------------ receipts and submissions */
 
 /* Store a published receipt; *id (may be NULL) its number among its sender's receipts (1, 2,
- * 3, ... for each sender). sender NULL: the document's sender. Inside a transaction. */
+ * 3, ... for each sender), *row (may be NULL) its number among all receipts (unique across
+ * senders). sender NULL: the document's sender. Inside a transaction. */
 int cg_store_port_receipt_add(struct cg_store_port *s, int64_t document_id, const char *sender,
                               int type, const char *msg_guid, const char *doc_guid,
                               const char *status, const char *created_at, const void *xml,
-                              size_t len, int64_t *id, struct cg_err *err);
+                              size_t len, int64_t *id, int64_t *row, struct cg_err *err);
 /* One receipt of a page. */
 struct cg_store_port_receipt {
     int64_t id; /* its number among its sender's receipts */
