@@ -142,6 +142,11 @@ static int do_import(struct cg_settle *s, struct opts *o, struct cg_err *err)
                    "%ld allocations made\n",
                    o->pos[i], kind_names[res.kind], res.entries, res.added, res.known,
                    res.allocations);
+        if (rc == CG_OK && !res.duplicate && res.charges > 0)
+            printf("%s: %ld debit%s naming no order counted as the bank's charge%s by the charge "
+                   "words of %s text ([settle] charge_words)\n",
+                   o->pos[i], res.charges, res.charges == 1 ? "" : "s", res.charges == 1 ? "" : "s",
+                   res.charges == 1 ? "its" : "their");
         if (rc == CG_EREJECT) {
             fprintf(stderr, "cebgate: %s\n", err->msg);
             cg_err_clear(err);

@@ -44,6 +44,7 @@ void fx_entry_free(struct fx_entry *e)
     free(e->account);
     free(e->account_old);
     free(e->reference);
+    free(e->narrative);
     free(e->remitter);
 }
 
@@ -226,6 +227,16 @@ static int add_ref(struct cg_buf *b, const char *s)
     return cg_buf_adds(b, s);
 }
 
+/* The trimmed text of element n (none: nothing) after what b holds, a space between. */
+static int add_text_of(struct cg_buf *b, xmlNodePtr n)
+{
+    char *t = text(n);
+    int rc = add_ref(b, t);
+
+    free(t);
+    return rc;
+}
+
 /* Debtor name in camt.053.001.02 (RltdPties/Dbtr/Nm) and later (RltdPties/Dbtr/Pty/Nm). */
 static char *debtor(xmlNodePtr tx)
 {
@@ -289,7 +300,7 @@ static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account, const c
     char *ind = text(child(n, "CdtDbtInd"));
     char *tmp;
     xmlNodePtr dt, tx;
-    struct cg_buf refs;
+    struct cg_buf refs, words;
     size_t ntx = 0;
     long line = xmlGetLineNo(n);
     int bad = 0;
@@ -297,6 +308,7 @@ static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account, const c
     size_t i;
 
     cg_buf_init(&refs, 1u << 16);
+    cg_buf_init(&words, 1u << 16);
     if (ref == NULL)
         ref = text(child(n, "NtryRef"));
     if (ref == NULL) {
@@ -381,6 +393,8 @@ static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account, const c
             cg_buf_init(&u, 1u << 16);
             ustrd(c, &u);
             add_ref(&refs, u.data);
+            add_text_of(&words, child(c, "AddtlTxInf"));
+            add_ref(&words, u.data);
             if (e->remitter == NULL)
                 e->remitter = debtor(c);
             if (e->lines != NULL) {
@@ -417,8 +431,12 @@ static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account, const c
         e->reference = cg_buf_take(&refs);
     else
         e->reference = text(child(n, "AddtlNtryInf"));
+    add_text_of(&words, child(n, "AddtlNtryInf"));
+    if (words.len > 0)
+        e->narrative = cg_buf_take(&words);
 done:
     cg_buf_free(&refs);
+    cg_buf_free(&words);
     free(ref);
     free(sts);
     free(ind);

@@ -792,16 +792,45 @@ static int find_known(struct record_ctx *c, const char *key, const struct fx_ent
     return rc;
 }
 
+/*
+ * Whether outgoing bank entry e, which its bank did not code as its charge, is the bank's charge
+ * all the same: its narrative has one of the charge words, and neither its references nor its
+ * narrative name an order (an order or payment number of any seller). A batch booking (lines)
+ * is a transfer of each line's, never a charge. *charge is set to 1 when it is, else left.
+ */
+static int charge_by_words(struct record_ctx *c, const struct fx_words *words,
+                           const struct fx_entry *e, int *charge, struct cg_err *err)
+{
+    const char *word = NULL;
+    int named = 0;
+    int rc;
+
+    if (!e->out || e->charge || e->nlines > 0 || words == NULL)
+        return CG_OK;
+    rc = fx_words_find(words, e->narrative, &word);
+    if (rc != CG_OK)
+        return CG_ERR_SET(err, rc, "out of memory");
+    if (word == NULL)
+        return CG_OK;
+    rc = fx_text_names_order(c->s, e->reference, &named, err);
+    if (rc == CG_OK && !named)
+        rc = fx_text_names_order(c->s, e->narrative, &named, err);
+    if (rc == CG_OK)
+        *charge = !named;
+    return rc;
+}
+
 static int record(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct record_ctx *c = vctx;
     struct fx_parsed *p = c->p;
+    struct fx_words *words = NULL;
     long long sid = 0, rid = 0;
     char *key = NULL;
     size_t i, k;
     int rc;
 
-    c->res->added = c->res->known = c->res->allocations = 0;
+    c->res->added = c->res->known = c->res->allocations = c->res->charges = 0;
     rc = cg_store_fx_statement_find(db, c->sha, &sid, err);
     if (rc == CG_OK) {
         c->res->duplicate = 1;
@@ -811,6 +840,9 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
         return rc;
     rc = cg_store_fx_statement_add(db, c->seller, kind_name(p->kind), p->name, c->sha, p->stmt_id,
                                    (long)p->n, &sid, err);
+    /* The words were checked when s was made (cg_settle_new): only memory can fail here. */
+    if (rc == CG_OK && strcmp(key_kind(p->kind), "camt") == 0)
+        rc = fx_words_parse(fx_conf(c->s, c->seller, "charge_words"), &words, err);
     for (i = 0; rc == CG_OK && i < p->n; i++) {
         struct fx_entry *e = &p->e[i];
         struct cg_fx_receipt r;
@@ -841,8 +873,13 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
             c->res->known++;
             continue;
         }
-        if (rc == CG_ENOTFOUND)
-            rc = cg_store_fx_receipt_add(db, &r, &rid, err);
+        if (rc == CG_ENOTFOUND) {
+            rc = charge_by_words(c, words, e, &r.charge, err);
+            if (rc == CG_OK && r.charge && !e->charge)
+                c->res->charges++;
+            if (rc == CG_OK)
+                rc = cg_store_fx_receipt_add(db, &r, &rid, err);
+        }
         c->res->added++;
         for (k = 0; rc == CG_OK && k < e->nlines; k++) {
             struct cg_fx_line l;
@@ -857,6 +894,7 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
         }
     }
     free(key);
+    fx_words_free(words);
     if (rc == CG_OK && p->problems > 0)
         rc = refuse(p, err);
     if (rc == CG_OK)

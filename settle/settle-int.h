@@ -127,6 +127,11 @@ int fx_tx(struct cg_settle *s, int (*fn)(struct cg_store *, void *, struct cg_er
 
 /* settle-match.c */
 int fx_auto_match_in_tx(struct cg_settle *s, long *made, struct cg_err *err);
+/*
+ * *named: a word of text (split as matching splits references) is the order number or the
+ * payment number of an order of any seller, even one several sellers use: text names an order.
+ */
+int fx_text_names_order(struct cg_settle *s, const char *text, int *named, struct cg_err *err);
 /* A conversion inside the caller's transaction; bank_cny (text) is taken as the bank gives it. */
 int fx_convert_in_tx(struct cg_settle *s, const char *cur, const char *amount, const char *rate,
                      const char *day, const char *reference, const char *bank_cny, int64_t *cny,
@@ -147,6 +152,8 @@ struct fx_entry {
     char *account_old;
     int out;
     int charge; /* out, and the bank codes it as its own charge (account fee, commission) */
+    /* the text a bank gives the entry (:86:, AddtlNtryInf, Ustrd, AddtlTxInf): charge words */
+    char *narrative;
     char currency[4];
     int64_t gross, fee, net;
     char booked_on[CG_DAY_LEN], value_on[CG_DAY_LEN];
@@ -189,6 +196,17 @@ int fx_mt940_amount(const char *s, size_t n, const char *cur, int64_t *minor, st
 int fx_mt940_date(const char *s, char out[CG_DAY_LEN]);
 /* An entry date "MMDD" in the year that puts it nearest value_on ("YYYY-MM-DD"). */
 int fx_mt940_entry_date(const char *value_on, const char *mmdd, char out[CG_DAY_LEN]);
+
+/*
+ * settle-charge.c: the charge words ([settle] charge_words), which make an outgoing bank entry
+ * naming no order the bank's charge though the bank did not code it as one.
+ */
+struct fx_words;
+/* The list of words in text (separated by spaces or commas); CG_EINVAL says which word is bad. */
+int fx_words_parse(const char *text, struct fx_words **out, struct cg_err *err);
+void fx_words_free(struct fx_words *w);
+/* *found: the first word of w in text, as the list writes it (borrowed from w); NULL: none. */
+int fx_words_find(const struct fx_words *w, const char *text, const char **found);
 
 /* settle-customs.c: the customs monthly rates and the FX gain or loss of an order */
 struct fx_customs_rate {

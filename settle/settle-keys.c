@@ -36,5 +36,9 @@ const struct cg_conf_key cg_settle_conf_keys[] = {
      "payout report columns: a profile name in data/profiles or an INI file path"},
     {"settle", "customs_rates", CG_CONF_PATH, NULL, NULL,
      "customs monthly rates (CSV: month,currency,rate) for the CNY values and FX gain or loss"},
+    {"settle", "charge_words", CG_CONF_STR, CG_SETTLE_CHARGE_WORDS, NULL,
+     "an outgoing bank entry not coded as a charge, naming no order, whose text has one of these "
+     "words is the bank's own charge: Latin words whole (a '*' at an end for compounds), others "
+     "anywhere; empty: none"},
     {NULL, NULL, CG_CONF_STR, NULL, NULL, NULL},
 };

@@ -318,6 +318,9 @@ static int find_pay(struct cg_settle *s, const struct rcpt *x, const char *tok, 
 
 enum { BY_ORDER_NO, BY_PAY_NO };
 
+/* What splits references into words that may be order or payment numbers. */
+#define REF_SEPARATORS " \t\r\n,;:"
+
 /*
  * Orders named in text, in order of appearance, without repeats, into ids (emptied first; it
  * keeps its memory): by order number (BY_ORDER_NO) or by the orders' payment numbers
@@ -336,9 +339,9 @@ static int refs_in(struct cg_settle *s, const struct rcpt *x, const char *text, 
     memset(&h, 0, sizeof(h));
     if (copy == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    for (tok = strtok_r(copy, " \t\r\n,;:", &save);
+    for (tok = strtok_r(copy, REF_SEPARATORS, &save);
          rc == CG_OK && tok != NULL && (max == 0 || ids->n < max);
-         tok = strtok_r(NULL, " \t\r\n,;:", &save)) {
+         tok = strtok_r(NULL, REF_SEPARATORS, &save)) {
         long long id = 0;
         size_t j;
         if (by == BY_PAY_NO) {
@@ -359,6 +362,43 @@ static int refs_in(struct cg_settle *s, const struct rcpt *x, const char *text, 
         }
     }
     free(h.ids.id);
+    free(copy);
+    return rc;
+}
+
+static int stop_at_first(void *ctx, const struct cg_fx_order *o)
+{
+    (void)ctx;
+    (void)o;
+    return 1;
+}
+
+int fx_text_names_order(struct cg_settle *s, const char *text, int *named, struct cg_err *err)
+{
+    char *copy = cg_strdup(text != NULL ? text : "");
+    char *save = NULL, *tok;
+    int rc = CG_OK;
+
+    *named = 0;
+    if (copy == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    for (tok = strtok_r(copy, REF_SEPARATORS, &save); rc == CG_OK && !*named && tok != NULL;
+         tok = strtok_r(NULL, REF_SEPARATORS, &save)) {
+        if (tok[0] == '#')
+            tok++;
+        if (tok[0] == '\0')
+            continue;
+        rc = cg_store_fx_order_find(s->db, NULL, tok, stop_at_first, NULL, err);
+        if (rc == CG_ENOTFOUND)
+            rc = cg_store_fx_order_find_pay(s->db, NULL, tok, stop_at_first, NULL, err);
+        if (rc == CG_OK || rc == CG_EEXIST || rc == 1) {
+            cg_err_clear(err);
+            *named = 1;
+            rc = CG_OK;
+        } else if (rc == CG_ENOTFOUND) {
+            rc = CG_OK;
+        }
+    }
     free(copy);
     return rc;
 }

@@ -367,6 +367,8 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
  * lines, so it is joined without a separator; each SEPA keyword in it ("EREF+", "SVWZ+", ...)
  * starts a word of its own and is dropped: "?20EREF+A-1?21SVWZ+tea" gives "A-1 tea". The
  * payer's name (?32, ?33) follows. The other subfields (posting text, bank codes) are left out.
+ * words (NULL: none) gets the posting text (?00) and each remittance subfield as written, a
+ * space between: a charge word is a word there, or in the remittance text run on.
  */
 static bool structured86(const char *s)
 {
@@ -374,7 +376,7 @@ static bool structured86(const char *s)
            isdigit((unsigned char)s[2]) && s[3] == '?';
 }
 
-static int add_structured86(struct cg_buf *out, const char *s)
+static int add_structured86(struct cg_buf *out, const char *s, struct cg_buf *words)
 {
     static const char *const keys[] = {"EREF+", "KREF+", "MREF+", "CRED+", "DEBT+",
                                        "COAM+", "OAMT+", "SVWZ+", "ABWA+", "ABWE+"};
@@ -390,11 +392,19 @@ static int add_structured86(struct cg_buf *out, const char *s)
         struct cg_buf *to = (code >= 20 && code <= 29) || (code >= 60 && code <= 63) ? &rem
                             : code == 32 || code == 33                               ? &name
                                                                                      : NULL;
+        /* the posting text and each remittance subfield on its own, for the charge words */
+        struct cg_buf *w = words != NULL && (code == 0 || to == &rem) ? words : NULL;
 
+        if (w != NULL && w->len > 0)
+            rc = cg_buf_addc(w, ' ');
         for (s += 3; rc == CG_OK && *s != '\0' && *s != '?'; s++) {
             size_t k;
 
-            if (to == NULL || *s == '\n' || *s == '\r')
+            if (*s == '\n' || *s == '\r')
+                continue;
+            if (w != NULL)
+                rc = cg_buf_addc(w, *s);
+            if (to == NULL || rc != CG_OK)
                 continue;
             for (k = 0; to == &rem && k < sizeof(keys) / sizeof(keys[0]); k++) {
                 if (strncmp(s, keys[k], 5) == 0)
@@ -402,6 +412,8 @@ static int add_structured86(struct cg_buf *out, const char *s)
             }
             if (to == &rem && k < sizeof(keys) / sizeof(keys[0])) {
                 rc = cg_buf_addc(to, ' ');
+                if (rc == CG_OK && w != NULL)
+                    rc = cg_buf_add(w, s + 1, 4);
                 s += 4;
             } else {
                 rc = cg_buf_addc(to, *s);
@@ -417,11 +429,15 @@ static int add_structured86(struct cg_buf *out, const char *s)
     return rc;
 }
 
-/* :86: after a :61: line: its text, the lines joined by spaces, after the customer reference. */
+/*
+ * :86: after a :61: line: its text, the lines joined by spaces, after the customer reference.
+ * Its text alone, with the posting text (?00) of a structured one before, is the entry's
+ * narrative, where the charge words are looked for.
+ */
 static int info86(struct fx_parsed *p, struct stmt *st, const struct field *f)
 {
     struct fx_entry *e;
-    struct cg_buf b;
+    struct cg_buf b, words;
     const char *s = f->v.data != NULL ? f->v.data : "";
     int rc = CG_OK;
 
@@ -429,15 +445,25 @@ static int info86(struct fx_parsed *p, struct stmt *st, const struct field *f)
         return CG_OK; /* information on the statement, not on a line */
     e = &p->e[st->entry];
     cg_buf_init(&b, 1u << 16);
+    cg_buf_init(&words, 1u << 16);
     if (e->reference != NULL)
         rc = cg_buf_adds(&b, e->reference);
     if (rc == CG_OK && structured86(s)) {
-        rc = add_structured86(&b, s);
+        struct cg_buf text;
+        cg_buf_init(&text, 1u << 16);
+        rc = add_structured86(&text, s, &words);
+        if (rc == CG_OK)
+            rc = add_text(&b, cg_buf_str(&text), text.len);
+        if (rc == CG_OK)
+            rc = add_text(&words, cg_buf_str(&text), text.len);
+        cg_buf_free(&text);
         s = "";
     }
     while (rc == CG_OK && *s != '\0') {
         size_t n = strcspn(s, "\n");
         rc = add_text(&b, s, n);
+        if (rc == CG_OK)
+            rc = add_text(&words, s, n);
         s += n + (s[n] == '\n');
     }
     if (rc == CG_OK && b.len > 0) {
@@ -446,7 +472,14 @@ static int info86(struct fx_parsed *p, struct stmt *st, const struct field *f)
         if (e->reference == NULL)
             rc = CG_ENOMEM;
     }
+    if (rc == CG_OK && words.len > 0) {
+        free(e->narrative);
+        e->narrative = cg_buf_take(&words);
+        if (e->narrative == NULL)
+            rc = CG_ENOMEM;
+    }
     cg_buf_free(&b);
+    cg_buf_free(&words);
     return rc;
 }
 

@@ -202,6 +202,36 @@ long fx_conf_int(const struct cg_settle *s, const char *seller, const char *key)
 static int tolerance_of(const char *text, const char *cur, int64_t expected, int64_t *out);
 static int check_tolerance(const char *name, void *ctx);
 
+/* The charge words of [settle] (seller NULL) or [settle.SELLER]: a bad word is CG_ECONFIG. */
+static int check_words_of(const struct cg_settle *s, const char *seller, struct cg_err *err)
+{
+    struct fx_words *w = NULL;
+    struct cg_err e;
+    int rc;
+
+    cg_err_clear(&e);
+    rc = fx_words_parse(fx_conf(s, seller, "charge_words"), &w, &e);
+    fx_words_free(w);
+    if (rc == CG_EINVAL)
+        return CG_ERR_SET(err, CG_ECONFIG, "[settle%s%s] charge_words: %s", seller ? "." : "",
+                          seller ? seller : "", e.msg);
+    return rc == CG_OK ? CG_OK : CG_ERR_SET(err, rc, "%s", e.msg);
+}
+
+struct words_check {
+    const struct cg_settle *s;
+    struct cg_err *err;
+    int rc;
+};
+
+static int check_words(const char *name, void *ctx)
+{
+    struct words_check *c = ctx;
+
+    c->rc = check_words_of(c->s, name, c->err);
+    return c->rc != CG_OK;
+}
+
 int cg_settle_new(const struct cg_conf *conf, struct cg_store *db, struct cg_settle **out,
                   struct cg_err *err)
 {
@@ -233,6 +263,16 @@ int cg_settle_new(const struct cg_conf *conf, struct cg_store *db, struct cg_set
         free(s);
         return CG_ERR_SET(err, CG_ECONFIG, "[settle] tax_deadline: '%s' is not MM-DD",
                           dl != NULL ? dl : "");
+    }
+    {
+        struct words_check wc = {s, err, CG_OK};
+        wc.rc = check_words_of(s, NULL, err);
+        if (wc.rc == CG_OK)
+            cg_conf_each_named(conf, "settle", check_words, &wc);
+        if (wc.rc != CG_OK) {
+            free(s);
+            return wc.rc;
+        }
     }
     *out = s;
     return CG_OK;

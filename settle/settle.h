@@ -78,6 +78,7 @@ struct cg_settle_import {
     long added;       /* receipts recorded */
     long known;       /* entries already recorded from another file (ignored) */
     long allocations; /* made by automatic matching afterwards */
+    long charges;     /* outgoing entries recorded as the bank's charges by their text */
     long problems;    /* bad entries (then nothing was imported) */
 };
 /* Each problem as "name:line: entry REF: field F: reason". */
@@ -227,6 +228,15 @@ int cg_settle_reports(struct cg_settle *s, const int *reports, size_t n, const c
 void cg_settle_set_report_seller(struct cg_settle *s, const char *seller);
 /* Whether a report is over the orders alone, so that it can be for one seller. */
 int cg_fx_report_by_seller(int report);
+
+/*
+ * The default of [settle] charge_words (docs/collections-format.md, "Bank charges"): the words
+ * banks write for their own charges in English, Chinese, German (whole, or as either end of a
+ * compound), French, Italian and Spanish. A configuration line holds at most 199 bytes.
+ */
+#define CG_SETTLE_CHARGE_WORDS                                                                            \
+    "CHARGE CHARGES FEE FEES COMMISSION* COMISION* FRAIS 手续费 服务费 管理费 年费 邮电费 " \
+    "ENTGELT* *ENTGELT *ENTGELTE GEBÜHR* *GEBÜHR *GEBÜHREN KONTOFÜHRUNG*"
 
 /* The [settle] configuration keys (settle-keys.c), for cg_conf_register(). */
 extern const struct cg_conf_key cg_settle_conf_keys[];

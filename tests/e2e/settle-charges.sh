@@ -2,8 +2,9 @@
 # settle-charges.sh - an outgoing bank entry the bank codes as its own charge (camt BkTxCd
 # sub-family CHRG, FEES or COMM; MT940 transaction type CHG or COM), such as an account's
 # monthly fee, is counted in `report fx reconcile` with the fees, not as a refund to a buyer,
-# and is never matched to an order, even one its text names. An outgoing transfer to a buyer
-# stays a refund (docs/settlement.md, "Reports").
+# and is never matched to an order, even one its text names. So is one coded otherwise (NMSC, no
+# BkTxCd) whose text has a charge word and that names no order. An outgoing transfer to a buyer
+# stays a refund (docs/settlement.md, "Reports"; docs/collections-format.md, "Bank charges").
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
 
@@ -69,4 +70,43 @@ check "the charges are not allocated to C1 though their text names it" \
 # C1: 100.00 collected less the 10.00 refunded = 90.00 of 100.00 (tolerance 1.00): PARTIAL
 check "C1 collected 100.00 less its buyer's refund of 10.00 only: PARTIAL" \
     sh -c "\"$CEBGATE\" -c \"$W/cebgate.conf\" settle explain C1 --as-of 2025-08-31 | grep -q 'collected USD 90.00'"
+
+# ---- MT940 for September as Bank of China writes it: every debit NMSC, the bank's own charge
+# known by its text only. The service charge names no order: a charge. The refund names C2, its
+# text has FEE in it: a refund of C2 all the same. COFFEE is no charge word. 32.50 - 6.00 - 4.00
+# - 2.00 = 20.50.
+cat >"$T/sep.sta" <<'EOT'
+:20:ST250930
+:25:HSBCHKHH/400123456999
+:28C:9/1
+:60F:C250831USD32,50
+:61:2509300930DD6,00NMSCNONREF//HK250930001
+:86:SERVICE CHARGE SEPTEMBER
+:61:2509300930DD4,00NMSCNONREF//HK250930002
+:86:REFUND C2 HANDLING FEE
+:61:2509300930DD2,00NMSCNONREF//HK250930003
+:86:COFFEE MACHINE
+:62F:C250930USD20,50
+-
+EOT
+expect_rc 0 "the September MT940 statement is imported" cg settle import --seller acme "$T/sep.sta"
+check "the import says one debit is a charge by its text" grep -qx \
+    "$T/sep.sta: 1 debit naming no order counted as the bank's charge by the charge words of its text (\[settle\] charge_words)" "$T/out"
+# ---- camt.053 for October: the account's fee without a bank transaction code, named in its text
+printf '%s\n' "BK-F10;DBIT;USD;12.00;2025-10-31;2025-10-31;;ACCOUNT MAINTENANCE FEE OCTOBER;" |
+    $SHELPER camt053 "$T/oct.xml" CN1200000000000000000066 STMT-OCT
+expect_rc 0 "the October statement is imported" cg settle import --seller acme "$T/oct.xml"
+cg report fx reconcile --format csv >"$T/rec.csv" || fail "reconcile"
+# September: nothing declared or received; fees: the service charge 6.00; refunds: C2's 4.00 and
+# the coffee machine's 2.00 = 6.00; net 0.00 - 6.00 - 6.00 = -12.00; difference 0.00 - 6.00 -
+# 0.00 = -6.00; no ratio without a declared amount
+check "September: fees 6.00, refunds 6.00, net -12.00, difference -6.00" \
+    grep -qx '"USD","2025-09","0.00","","0.00","6.00","6.00","-12.00","-6.00","","0","0",""' "$T/rec.csv"
+# October: the account fee 12.00 in the fees, no refund
+check "October: fees 12.00, refunds 0.00, net -12.00, difference 0.00" \
+    grep -qx '"USD","2025-10","0.00","","0.00","12.00","0.00","-12.00","0.00","","0","0",""' "$T/rec.csv"
+check "the refund naming C2 is C2's refund of 4.00" \
+    [ "$(sql "SELECT a.kind || ' ' || a.amount_rcpt FROM fx_allocation a JOIN fx_receipt r ON r.id = a.receipt_id JOIN orders o ON o.id = a.order_id WHERE r.entry_key LIKE '%:HK250930002' AND o.order_no = 'C2'")" = "REFUND_OUT 400" ]
+check "of the September and October debits, the service charge and the account fee are charges" \
+    [ "$(sql "SELECT group_concat(charge, ' ') FROM (SELECT charge FROM fx_receipt WHERE value_on >= '2025-09-01' ORDER BY id)")" = "1 0 0 1" ]
 finish

@@ -365,6 +365,262 @@ static void test_camt_accounts(void **state)
     cg_buf_free(&probs);
 }
 
+/* ------------------------------------------------------------------ bank charges by words */
+
+static struct fx_words *default_words;
+
+/* The first word of the default charge words in text, "-" when none. */
+static const char *charge_word(const char *text)
+{
+    const char *found = NULL;
+
+    assert_int_equal(fx_words_find(default_words, text, &found), CG_OK);
+    return found != NULL ? found : "-";
+}
+
+/*
+ * Latin words match whole words, whatever their case and the accents of Latin-1 letters; a '*'
+ * lets a compound go on at that end; a word without Latin letters matches anywhere.
+ */
+static void test_charge_words(void **state)
+{
+    struct fx_words *w = NULL;
+    struct cg_err err;
+    const char *found = NULL;
+
+    (void)state;
+    assert_int_equal(fx_words_parse(CG_SETTLE_CHARGE_WORDS, &default_words, &err), CG_OK);
+    assert_string_equal(charge_word("SERVICE CHARGE"), "CHARGE");
+    assert_string_equal(charge_word("handling fee/USD"), "FEE");
+    assert_string_equal(charge_word("COFFEE MACHINE"), "-");
+    assert_string_equal(charge_word("FEEDBACK BONUS"), "-");
+    assert_string_equal(charge_word("DISCHARGED GOODS"), "-");
+    /* a chargeback is the buyer's money taken back, no charge of the bank */
+    assert_string_equal(charge_word("CHARGEBACK ORDER 77"), "-");
+    assert_string_equal(charge_word("汇款手续费"), "手续费");
+    assert_string_equal(charge_word("账户管理费2025年"), "管理费");
+    /* the first word of the list that the text has: *ENTGELT comes before KONTOFÜHRUNG* */
+    assert_string_equal(charge_word("Kontoführungsentgelt"), "*ENTGELT");
+    assert_string_equal(charge_word("KONTOFÜHRUNG"), "KONTOFÜHRUNG*");
+    /* an umlaut is the same as its spelling with E, as SWIFT's character set writes it */
+    assert_string_equal(charge_word("Kontofuehrung 11/2025"), "KONTOFÜHRUNG*");
+    assert_string_equal(charge_word("Buchungsentgelte"), "*ENTGELTE");
+    assert_string_equal(charge_word("unentgeltlich"), "-");
+    assert_string_equal(charge_word("Gebühren"), "GEBÜHR*");
+    assert_string_equal(charge_word("KONTOFUEHRUNGSGEBUEHR"), "*GEBÜHR");
+    assert_string_equal(charge_word("frais de tenue de compte"), "FRAIS");
+    /* accents dropped: COMISIÓN is COMISION */
+    assert_string_equal(charge_word("Comisión mantenimiento"), "COMISION*");
+    assert_string_equal(charge_word("COMISIONES"), "COMISION*");
+    assert_string_equal(charge_word("COMMISSIONI BANCARIE"), "COMMISSION*");
+    fx_words_free(default_words);
+
+    /* a list of its own replaces the default; empty, no debit counts as a charge by its text */
+    assert_int_equal(fx_words_parse("spese, *kosten", &w, &err), CG_OK);
+    assert_int_equal(fx_words_find(w, "SPESE TENUTA CONTO", &found), CG_OK);
+    assert_string_equal(found, "spese");
+    assert_int_equal(fx_words_find(w, "Kontoführungskosten", &found), CG_OK);
+    assert_string_equal(found, "*kosten");
+    assert_int_equal(fx_words_find(w, "SERVICE CHARGE", &found), CG_OK);
+    assert_null(found);
+    fx_words_free(w);
+    assert_int_equal(fx_words_parse("", &w, &err), CG_OK);
+    assert_int_equal(fx_words_find(w, "SERVICE CHARGE", &found), CG_OK);
+    assert_null(found);
+    fx_words_free(w);
+
+    /* what is not a word */
+    assert_int_equal(fx_words_parse("FEE FE*E", &w, &err), CG_EINVAL);
+    assert_string_equal(err.msg, "'FE*E': '*' may only begin or end a word");
+    assert_int_equal(fx_words_parse("A/C", &w, &err), CG_EINVAL);
+    assert_string_equal(err.msg, "'A/C' is neither one Latin word (letters and digits) nor a word "
+                                 "without Latin letters");
+    assert_int_equal(fx_words_parse("*手续费", &w, &err), CG_EINVAL);
+    assert_int_equal(fx_words_parse("**", &w, &err), CG_EINVAL);
+    assert_string_equal(err.msg, "'**' has nothing but '*'");
+}
+
+/* A malformed [settle] or [settle.NAME] charge_words is a configuration error naming it. */
+static void test_charge_words_config(void **state)
+{
+    struct fix *f = *state;
+    struct cg_settle *s = NULL;
+    struct cg_err err;
+
+    assert_int_equal(cg_conf_set(f->conf, "settle", "charge_words", "FEE FE*E", &err), CG_OK);
+    assert_int_equal(cg_settle_new(f->conf, f->db, &s, &err), CG_ECONFIG);
+    assert_string_equal(err.msg, "[settle] charge_words: 'FE*E': '*' may only begin or end a word");
+}
+
+/* "declared received fees refunds net difference ratio" of reconcile's row cur/month. */
+static void reconcile_row(struct fix *f, const char *cur, const char *month, const char *want)
+{
+    static const char *const cols[] = {"declared", "received",   "fees", "refunds",
+                                       "net",      "difference", "ratio"};
+    struct cg_table *t = NULL;
+    struct cg_err err;
+    char got[256] = "";
+    size_t r, c, k;
+
+    assert_int_equal(cg_settle_report(f->s, CG_FXR_RECONCILE, "2025-12-31", &t, &err), CG_OK);
+    for (r = 0; r < t->nrows; r++) {
+        if (strcmp(t->cells[r * t->ncols], cur) != 0 ||
+            strcmp(t->cells[r * t->ncols + 1], month) != 0)
+            continue;
+        for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+            for (c = 0; c < t->ncols && strcmp(t->cols[c], cols[k]) != 0; c++)
+                ;
+            assert_true(c < t->ncols);
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", k ? " " : "",
+                     t->cells[r * t->ncols + c]);
+        }
+    }
+    cg_table_free(t);
+    assert_string_equal(got, want);
+}
+
+static int import_as(struct fix *f, const char *name, const char *data,
+                     struct cg_settle_import *res)
+{
+    struct cg_err err;
+
+    cg_err_clear(&err);
+    return cg_settle_import(f->s, "", name, data, strlen(data), NULL, NULL, res, &err);
+}
+
+/* The charge flag of the outgoing receipt whose bank reference is ref. */
+static long long charges_of(struct fix *f, const char *ref)
+{
+    char sql[256];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT charge FROM fx_receipt WHERE direction = 'out' AND entry_key LIKE '%%:%s'",
+             ref);
+    return scalar(f->db, sql);
+}
+
+/*
+ * Debits the bank did not code as its charge (NMSC, a camt entry without BkTxCd) whose text has a
+ * charge word and that name no order count with the fees in reconcile, not as refunds; a debit
+ * naming an order stays a refund of that order whatever its words.
+ */
+static void test_charges_by_words(void **state)
+{
+    /* Bank of China's layout: the service charge and the 手续费 of the month, NMSC */
+    static const char boc_jul[] = ":20:BOC2507310001\n:25:BKCHCNBJ/4561234567890\n"
+                                  ":28C:00123/1\n:60F:C250701USD0,00\n"
+                                  ":61:2507100710C100,00NTRFNONREF//BOC250710001\n"
+                                  ":86:PAYMENT LB-240914-003 FROM BUYER ONE\n"
+                                  ":61:2507200720D15,00NMSCNONREF//BOC250720002\n"
+                                  ":86:SERVICE CHARGE\n"
+                                  ":61:2507210721D3,50NMSCNONREF//BOC250721003\n"
+                                  ":86:汇款手续费\n"
+                                  ":62F:C250731USD81,50\n-\n";
+    /* a refund naming the order, its text with FEE in it, and a debit whose word only holds FEE */
+    static const char boc_aug[] = ":20:BOC2508310001\n:25:BKCHCNBJ/4561234567890\n"
+                                  ":28C:00124/1\n:60F:C250731USD81,50\n"
+                                  ":61:2508050805D20,00NMSCNONREF//BOC250805001\n"
+                                  ":86:REFUND LB-240914-003 SHIPPING FEE\n"
+                                  ":61:2508060806D8,00NMSCNONREF//BOC250806002\n"
+                                  ":86:COFFEE MACHINE\n"
+                                  ":62F:C250831USD53,50\n-\n";
+    /* a German bank's structured :86:: posting text ?00, the fee's name in ?20 */
+    static const char de_nov[] =
+        ":20:STARTUMS\n:25:10020030/1234567890\n:28C:00011/001\n:60F:C251101EUR100,00\n"
+        ":61:2511301130D9,90NMSCNONREF//DE251130001\n"
+        ":86:805?00ABSCHLUSS?106666?20Kontoführungsentgelt?2111/2025?30BYLADEM1001\n"
+        "?31DE02120300000000202051?32SPARKASSE\n"
+        ":62F:C251130EUR90,10\n-\n";
+    /* camt.053 without BkTxCd: the fee named in AddtlNtryInf, and in AddtlTxInf */
+    static const char camt_sep[] =
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\n"
+        "<Stmt><Id>S9</Id><Acct><Id><IBAN>GB29NWBK60161331926819</IBAN></Id></Acct>\n"
+        "<Ntry><Amt Ccy=\"GBP\">12.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>"
+        "<BookgDt><Dt>2025-09-30</Dt></BookgDt><AcctSvcrRef>GB0930A</AcctSvcrRef>"
+        "<AddtlNtryInf>ACCOUNT MAINTENANCE FEE</AddtlNtryInf></Ntry>\n"
+        "<Ntry><Amt Ccy=\"GBP\">2.50</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>"
+        "<BookgDt><Dt>2025-09-30</Dt></BookgDt><AcctSvcrRef>GB0930B</AcctSvcrRef>"
+        "<NtryDtls><TxDtls><AddtlTxInf>Commission</AddtlTxInf></TxDtls></NtryDtls></Ntry>\n"
+        "</Stmt></BkToCstmrStmt></Document>\n";
+    struct fix *f = *state;
+    struct cg_settle_import res;
+    char again[sizeof(boc_jul) + 32];
+
+    add_order(f->db, 1, "USD", 10000, "20250702");
+    exec(f->db, "UPDATE orders SET order_no = 'LB-240914-003' WHERE id = 1");
+
+    assert_int_equal(import_as(f, "boc-jul.sta", boc_jul, &res), CG_OK);
+    assert_int_equal(res.added, 3);
+    assert_int_equal(res.charges, 2);
+    /* received 100.00; fees 15.00 + 3.50 = 18.50; refunds 0.00; net 100.00 - 18.50 = 81.50;
+     * difference 100.00 - 0.00 - 100.00 = 0.00; ratio 100.00 / 100.00 = 100.00 % */
+    reconcile_row(f, "USD", "2025-07", "100.00 100.00 18.50 0.00 81.50 0.00 100.00");
+
+    assert_int_equal(import_as(f, "boc-aug.sta", boc_aug, &res), CG_OK);
+    assert_int_equal(res.charges, 0);
+    /* the refund names LB-240914-003: a refund of it; COFFEE has no charge word in it */
+    assert_int_equal(charges_of(f, "BOC250805001"), 0);
+    assert_int_equal(charges_of(f, "BOC250806002"), 0);
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_allocation a JOIN fx_receipt r ON "
+                                   "r.id = a.receipt_id WHERE a.kind = 'REFUND_OUT' AND "
+                                   "a.order_id = 1 AND a.amount_rcpt = 2000 AND r.entry_key LIKE "
+                                   "'%:BOC250805001'"),
+                     1);
+    /* nothing declared in August; refunds 20.00 + 8.00 = 28.00 */
+    reconcile_row(f, "USD", "2025-08", "0.00 0.00 0.00 28.00 -28.00 -28.00 ");
+
+    assert_int_equal(import_as(f, "de-nov.sta", de_nov, &res), CG_OK);
+    reconcile_row(f, "EUR", "2025-11", "0.00 0.00 9.90 0.00 -9.90 0.00 ");
+
+    assert_int_equal(import_as(f, "sep.xml", camt_sep, &res), CG_OK);
+    /* 12.00 + 2.50 */
+    reconcile_row(f, "GBP", "2025-09", "0.00 0.00 14.50 0.00 -14.50 0.00 ");
+
+    /* The July statement downloaded again (another :28C: line, so other bytes): its entries are
+     * known and skipped, nothing counts twice. */
+    snprintf(again, sizeof(again), "%s", boc_jul);
+    memcpy(strstr(again, ":28C:00123/1"), ":28C:00123/2", 12);
+    assert_int_equal(import_as(f, "boc-jul-again.sta", again, &res), CG_OK);
+    assert_int_equal(res.duplicate, 0);
+    assert_int_equal(res.added, 0);
+    assert_int_equal(res.known, 3);
+    assert_int_equal(res.charges, 0);
+    reconcile_row(f, "USD", "2025-07", "100.00 100.00 18.50 0.00 81.50 0.00 100.00");
+}
+
+/*
+ * With [settle] charge_words empty a debit's text makes no charge: it stays money out. So was an
+ * entry recorded by a cebgate from before the charge words: the statement imported again with
+ * them finds it known, and the receipt stays as it was recorded.
+ */
+static void test_charge_words_off(void **state)
+{
+    static const char st[] = ":20:BOC2507310001\n:25:BKCHCNBJ/4561234567890\n"
+                             ":28C:00123/1\n:60F:C250701USD0,00\n"
+                             ":61:2507200720D15,00NMSCNONREF//BOC250720002\n"
+                             ":86:SERVICE CHARGE\n"
+                             ":62F:D250731USD15,00\n-\n";
+    struct fix *f = *state;
+    struct cg_settle_import res;
+    struct cg_err err;
+
+    char again[sizeof(st) + 8];
+
+    assert_int_equal(cg_conf_set(f->conf, "settle", "charge_words", "", &err), CG_OK);
+    assert_int_equal(import_as(f, "boc.sta", st, &res), CG_OK);
+    reconcile_row(f, "USD", "2025-07", "0.00 0.00 0.00 15.00 -15.00 -15.00 ");
+
+    assert_int_equal(cg_conf_set(f->conf, "settle", "charge_words", CG_SETTLE_CHARGE_WORDS, &err),
+                     CG_OK);
+    snprintf(again, sizeof(again), "%s", st);
+    memcpy(strstr(again, ":28C:00123/1"), ":28C:00123/2", 12);
+    assert_int_equal(import_as(f, "boc-again.sta", again, &res), CG_OK);
+    assert_int_equal(res.added, 0);
+    assert_int_equal(res.known, 1);
+    assert_int_equal(charges_of(f, "BOC250720002"), 0);
+    reconcile_row(f, "USD", "2025-07", "0.00 0.00 0.00 15.00 -15.00 -15.00 ");
+}
+
 /* ------------------------------------------------------------------ rounding */
 
 static void test_conversion_rounding(void **state)
@@ -965,6 +1221,10 @@ int main(void)
         cmocka_unit_test(test_mt940_dates),
         cmocka_unit_test(test_mt940_marks),
         cmocka_unit_test(test_camt_accounts),
+        cmocka_unit_test(test_charge_words),
+        cmocka_unit_test_setup_teardown(test_charge_words_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_charges_by_words, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_charge_words_off, setup, teardown),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
