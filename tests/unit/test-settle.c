@@ -447,6 +447,11 @@ static void test_charge_words_config(void **state)
     struct cg_settle *s = NULL;
     struct cg_err err;
 
+    assert_int_equal(cg_conf_set(f->conf, "settle.acme", "charge_words", "spese *kosten*x", &err),
+                     CG_OK);
+    assert_int_equal(cg_settle_new(f->conf, f->db, &s, &err), CG_ECONFIG);
+    assert_string_equal(
+        err.msg, "[settle.acme] charge_words: '*kosten*x': '*' may only begin or end a word");
     assert_int_equal(cg_conf_set(f->conf, "settle", "charge_words", "FEE FE*E", &err), CG_OK);
     assert_int_equal(cg_settle_new(f->conf, f->db, &s, &err), CG_ECONFIG);
     assert_string_equal(err.msg, "[settle] charge_words: 'FE*E': '*' may only begin or end a word");
@@ -586,6 +591,32 @@ static void test_charges_by_words(void **state)
     assert_int_equal(res.known, 3);
     assert_int_equal(res.charges, 0);
     reconcile_row(f, "USD", "2025-07", "100.00 100.00 18.50 0.00 81.50 0.00 100.00");
+}
+
+/* A statement imported for a seller is read with the seller's charge words, which replace the
+ * default list. */
+static void test_charge_words_seller(void **state)
+{
+    static const char st[] = ":20:IT2507310001\n:25:IT60X0542811101000000123456\n"
+                             ":28C:00007/1\n:60F:C250701EUR50,00\n"
+                             ":61:2507310731D4,00NMSCNONREF//IT250731001\n"
+                             ":86:SPESE TENUTA CONTO\n"
+                             ":61:2507310731D1,00NMSCNONREF//IT250731002\n"
+                             ":86:SERVICE CHARGE\n"
+                             ":62F:C250731EUR45,00\n-\n";
+    struct fix *f = *state;
+    struct cg_settle_import res;
+    struct cg_err err;
+
+    assert_int_equal(cg_conf_set(f->conf, "settle.acme", "charge_words", "SPESE", &err), CG_OK);
+    cg_err_clear(&err);
+    assert_int_equal(
+        cg_settle_import(f->s, "acme", "it.sta", st, strlen(st), NULL, NULL, &res, &err), CG_OK);
+    assert_int_equal(res.charges, 1);
+    assert_int_equal(charges_of(f, "IT250731001"), 1);
+    assert_int_equal(charges_of(f, "IT250731002"), 0);
+    /* fees: the SPESE 4.00; refunds: the SERVICE CHARGE 1.00, a word acme's list does not have */
+    reconcile_row(f, "EUR", "2025-07", "0.00 0.00 4.00 1.00 -5.00 -1.00 ");
 }
 
 /*
@@ -1225,6 +1256,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_charge_words_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_charges_by_words, setup, teardown),
         cmocka_unit_test_setup_teardown(test_charge_words_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_charge_words_seller, setup, teardown),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
