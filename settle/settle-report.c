@@ -353,8 +353,12 @@ static int rec_receipt(void *vctx, const struct cg_fx_receipt *r)
         cs->v[2] -= r->fee;
         cs->v[3] += r->gross;
     } else if (r->charge) {
-        /* the bank's own charge (an account fee): a fee of the account, nobody's refund */
-        cs->v[2] += r->net;
+        /*
+         * the bank's own charge (an account fee): a fee of the account, nobody's refund; but what
+         * the operator recorded as an order's refund (settle match) went to that buyer
+         */
+        cs->v[2] += r->net - r->used_refunds;
+        cs->v[3] += r->used_refunds;
     } else if (r->out) {
         /* a bank's transfer: the amount debited went out, its charges are the bank's */
         cs->v[3] += r->net;

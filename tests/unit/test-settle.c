@@ -549,6 +549,7 @@ static void test_charges_by_words(void **state)
         "</Stmt></BkToCstmrStmt></Document>\n";
     struct fix *f = *state;
     struct cg_settle_import res;
+    struct cg_err err;
     char again[sizeof(boc_jul) + 32];
 
     add_order(f->db, 1, "USD", 10000, "20250702");
@@ -591,6 +592,15 @@ static void test_charges_by_words(void **state)
     assert_int_equal(res.known, 3);
     assert_int_equal(res.charges, 0);
     reconcile_row(f, "USD", "2025-07", "100.00 100.00 18.50 0.00 81.50 0.00 100.00");
+
+    /* The operator says the 3.50 was a refund of LB-240914-003 after all: fees 15.00, refunds
+     * 3.50, net 100.00 - 15.00 - 3.50 = 81.50, difference -3.50, ratio 96.50 / 100.00 */
+    assert_int_equal(cg_settle_match(f->s,
+                                     scalar(f->db, "SELECT id FROM fx_receipt WHERE entry_key "
+                                                   "LIKE '%:BOC250721003'"),
+                                     "LB-240914-003", NULL, "a refund after all", &err),
+                     CG_OK);
+    reconcile_row(f, "USD", "2025-07", "100.00 100.00 15.00 3.50 81.50 -3.50 96.50");
 }
 
 /* A statement imported for a seller is read with the seller's charge words, which replace the
