@@ -45,6 +45,7 @@ struct parse_ctx {
     struct cg_err *err;
     int failed;
     const char *last_section;
+    bool continues; /* the line inih is on continues the value of the key above it */
 };
 
 /* "seller.acme" -> kind "seller" when the table has keys for "seller". */
@@ -283,7 +284,30 @@ char *cg_ini_line(char *str, int num, FILE *fp, char *why, size_t size)
             break;
     }
     str[i] = '\0';
+    if (i == num - 1 && c != '\n' && c != EOF) {
+        /* The buffer is full: only a line that ends right here fits (its newline is read as an
+         * empty line). */
+        c = getc(fp);
+        if (c == '\r')
+            c = getc(fp);
+        if (c != '\n' && c != EOF) {
+            snprintf(why, size,
+                     "the line is longer than %d bytes, the most a configuration or profile line "
+                     "may have",
+                     num - 1);
+            str[0] = '\0';
+            return NULL;
+        }
+    }
     return i > 0 ? str : NULL;
+}
+
+bool cg_ini_continues(const char *line)
+{
+    size_t lead = strspn(line, " \t");
+
+    return lead > 0 && line[lead] != '\0' && line[lead] != '\r' && line[lead] != '\n' &&
+           line[lead] != ';' && line[lead] != '#';
 }
 
 static char *reader(char *str, int num, void *stream)
@@ -294,6 +318,14 @@ static char *reader(char *str, int num, void *stream)
 
     if (r != NULL || why[0] != '\0')
         ctx->line++;
+    /* An indented line with an '=' is a key line: inih would take it for a continuation of the
+     * key above ("  a = 1" under "  b = 2" made b's value "a = 1"), so it gets it unindented. */
+    if (r != NULL && (r[0] == ' ' || r[0] == '\t') && strchr(r, '=') != NULL) {
+        size_t lead = strspn(r, " \t");
+
+        memmove(r, r + lead, strlen(r + lead) + 1);
+    }
+    ctx->continues = r != NULL && cg_ini_continues(r);
     if (why[0] != '\0' && !ctx->failed) {
         CG_ERR_SET(ctx->err, CG_ECONFIG, "%s:%d: %s", ctx->conf->file, ctx->line, why);
         ctx->failed = 1;
@@ -333,6 +365,23 @@ static int handler(void *user, const char *section, const char *name, const char
     if (k == NULL) {
         snprintf(why, sizeof(why), "unknown key in [%s]", section);
         return fail_line(ctx, name, why);
+    }
+    if (ctx->continues) {
+        /* An indented line after a key continues its value (a long list of files or words on
+         * several lines): joined with a space, then checked as a whole. */
+        const struct entry *e = find_entry(ctx->conf, section, name);
+        struct cg_buf b;
+        int ok;
+
+        cg_buf_init(&b, 65536);
+        ok = cg_buf_addf(&b, "%s %s", e != NULL ? e->value : "", value) == CG_OK;
+        if (ok && check_value(k, b.data, why, sizeof(why)) != CG_OK) {
+            cg_buf_free(&b);
+            return fail_line(ctx, name, why);
+        }
+        ok = ok && put(ctx->conf, section, name, b.data, ctx->line) == CG_OK;
+        cg_buf_free(&b);
+        return ok ? 1 : fail_line(ctx, name, "out of memory");
     }
     if (check_value(k, value, why, sizeof(why)) != CG_OK)
         return fail_line(ctx, name, why);

@@ -76,8 +76,15 @@ char *cg_conf_get_path(const struct cg_conf *conf, const char *section, const ch
  * cut the line short. Returns str, or NULL at the end of the file and when the line holds a
  * byte below 0x20 other than tab, CR and LF (or 0x7F); why is then "KEY: control character
  * U+00XX at position N" (KEY is "line" before an '='), else "".
+ *
+ * A line longer than the buffer (num - 1 bytes, inih's INI_MAX_LINE) is refused too ("the line
+ * is longer than N bytes ..."): inih would read its rest as the next line.
  */
 char *cg_ini_line(char *str, int num, FILE *fp, char *why, size_t size);
+
+/* Whether line (as cg_ini_line returned it) continues the value of the key above it for inih:
+ * indented, with text that is not a comment. */
+bool cg_ini_continues(const char *line);
 
 /* Set a value (e.g. from a command-line option), checked like a file line. */
 int cg_conf_set(struct cg_conf *conf, const char *section, const char *key, const char *value,

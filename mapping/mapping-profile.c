@@ -296,6 +296,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
 struct lreader {
     FILE *fp;
     int line;
+    bool after_key; /* a key line came since the last section header */
+    bool continues; /* the line inih is on continues the value of the key above it */
     struct pctx *c;
 };
 
@@ -311,6 +313,9 @@ static char *read_line(char *str, int num, void *stream)
         CG_ERR_SET(r->c->err, CG_ECONFIG, "%s:%d: %s", r->c->path, r->line, why);
         r->c->failed = 1;
     }
+    if (s != NULL && s[strspn(s, " \t")] == '[')
+        r->after_key = false;
+    r->continues = s != NULL && r->after_key && cg_ini_continues(s);
     return s;
 }
 
@@ -318,6 +323,15 @@ static int handler_lines(void *user, const char *section, const char *name, cons
 {
     struct lreader *r = user;
 
+    /* inih gives an indented line as a continuation of the key above it. A [status] column's
+     * rules may go on several lines (each adds its rules); anywhere else the line would
+     * silently replace the value, as an indented "key = value" line would. */
+    r->after_key = true;
+    if (r->continues && strcmp(section, "status") != 0)
+        return bad(r->c, r->line, name,
+                   "an indented line continues the value of the key above it, and only [status] "
+                   "rules go on several lines: write each key at the start of its line",
+                   NULL);
     return on_key(r->c, section, name, value, r->line);
 }
 

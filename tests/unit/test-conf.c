@@ -1,6 +1,7 @@
 /*
  * test-conf.c - the INI configuration: defaults, seller fall-back, unknown keys and sections,
- * bad values with file:line, secrets masked, template round trip.
+ * bad values with file:line, secrets masked, template round trip, indented lines and lines too
+ * long for inih.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <ini.h>
 
 #include "core/conf.h"
 #include "core/err.h"
@@ -141,6 +143,62 @@ static void test_bad_values(void **state)
     assert_non_null(strstr(err.msg, ":2: syntax error"));
     assert_int_equal(load("log_level = info\n", &conf, &err), CG_ECONFIG);
     assert_non_null(strstr(err.msg, ":1: log_level: key outside any [section]"));
+    assert_null(conf);
+}
+
+/* Indented key lines are keys (inih took the second for a continuation of the first, and the
+ * first key's value became "trust = a.pem"); an indented line without '=' continues the value
+ * above it, joined with a space and checked whole; comments and blank lines end nothing. */
+static void test_indented_lines(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+
+    assert_int_equal(
+        load("[port]\n  database = p.db\n  trust = a.pem\n\tlisten = ::1\n", &conf, &err), CG_OK);
+    assert_string_equal(cg_conf_get(conf, "port", "database"), "p.db");
+    assert_string_equal(cg_conf_get(conf, "port", "trust"), "a.pem");
+    assert_string_equal(cg_conf_get(conf, "port", "listen"), "::1");
+    cg_conf_free(conf);
+    conf = NULL;
+    assert_int_equal(
+        load("[port]\ntrust = a.pem,\n  b.pem,\n; the CA\n\tc.pem\nport = 8444\n", &conf, &err),
+        CG_OK);
+    assert_string_equal(cg_conf_get(conf, "port", "trust"), "a.pem, b.pem, c.pem");
+    assert_string_equal(cg_conf_get(conf, "port", "port"), "8444");
+    cg_conf_free(conf);
+    conf = NULL;
+    assert_int_equal(load("[transport]\nparallel = 3\n  4\n", &conf, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, ":3: parallel: '3 4' is not a whole number from 1 to 64"));
+    assert_null(conf);
+}
+
+/* A line longer than inih's buffer is refused at its own line (inih read its rest as the next
+ * line: "syntax error" one line further down); one that just fits is read whole. */
+static void test_long_line(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+    char text[1024];
+    char want[256];
+    char value[512];
+    int fits = INI_MAX_LINE - 1 - (int)strlen("trust = ");
+
+    memset(value, 'x', (size_t)fits);
+    value[fits] = '\0';
+    snprintf(text, sizeof(text), "[port]\ntrust = %s\nport = 8444\n", value);
+    assert_int_equal(load(text, &conf, &err), CG_OK);
+    assert_string_equal(cg_conf_get(conf, "port", "trust"), value);
+    assert_string_equal(cg_conf_get(conf, "port", "port"), "8444");
+    cg_conf_free(conf);
+    conf = NULL;
+    snprintf(text, sizeof(text), "[port]\ntrust = %sy\nport = 8444\n", value);
+    assert_int_equal(load(text, &conf, &err), CG_ECONFIG);
+    snprintf(want, sizeof(want),
+             "%s:2: the line is longer than %d bytes, the most a configuration or profile line may "
+             "have",
+             path, INI_MAX_LINE - 1);
+    assert_string_equal(err.msg, want);
     assert_null(conf);
 }
 
@@ -288,6 +346,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_indented_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
         cmocka_unit_test(test_set_checked),
         cmocka_unit_test(test_dump_masks_secrets),
         cmocka_unit_test_setup_teardown(test_template_loads, setup, teardown),

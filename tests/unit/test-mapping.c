@@ -1263,6 +1263,18 @@ static void test_profile_errors(void **state)
     assert_non_null(strstr(err.msg, "bad.ini:2: format"));
     assert_int_equal(cg_profile_find("data", ".hidden", &p, &err), CG_ECONFIG);
     assert_non_null(strstr(err.msg, "not a profile name"));
+    /* An indented line under a key: inih gave it as a continuation, and the SKU column became
+     * "sku = SKU" without a word. Only [status] rules go on several lines. */
+    {
+        static const char t[] = "[profile]\nformat = csv\n\n[columns]\n  order_no = Name\n"
+                                "  sku = SKU\n";
+
+        write_file(path, t, strlen(t));
+    }
+    assert_int_equal(cg_profile_load(path, &p, &err), CG_ECONFIG);
+    assert_non_null(strstr(err.msg, "bad.ini:6: order_no: an indented line continues the value of "
+                                    "the key above it, and only [status] rules go on several "
+                                    "lines: write each key at the start of its line"));
 }
 
 /* A NUL byte must not cut a field short: "NUL\0" "2" would otherwise become order "NUL" and merge
