@@ -12,6 +12,7 @@
 #    registers the certificate (restarted on the same TCP port); watch sends nothing until
 #    SIGHUP, then version 4 (a modify), accepted, once.
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
+. "${CG_SRCDIR:-.}/tests/e2e/watch-lib.sh"
 port_conf "$T/port.conf" "$T/port.db"
 port_start -d "$T" -r "$T/port.conf"
 untrusted_signer || fail "make the untrusted certificate"
@@ -29,18 +30,6 @@ sender_conf
 collections_conf
 mkdir -p "$W/incoming/acme"
 $HELPER orders own "$W/incoming/acme/orders.csv" 2 301 || fail "make orders"
-# within N COMMAND: true once the shell command holds, tried every 0.1 s at most N times
-within() {
-    n=$1
-    shift
-    k=0
-    while [ $k -lt "$n" ]; do
-        if eval "$@"; then return 0; fi
-        sleep 0.1
-        k=$((k + 1))
-    done
-    return 1
-}
 # pay_within DESCRIPTION WANT ORDER...: pay ORDER... gives WANT within 30 s
 pay_within() {
     d=$1
@@ -51,32 +40,6 @@ pay_within() {
         sed 's/^/  watch: /' "$T/watch.err" | tail -10
     fi
 }
-# passes: watch ran at least one whole pass after this is called. A file watch cannot read is
-# dropped three times; a pass takes each to failed/ in its intake. The pass that took the
-# second began after the first was in failed/, and has ended when the third is there.
-NPASS=0
-passes() {
-    for _ in 1 2 3; do
-        NPASS=$((NPASS + 1))
-        printf 'not,an,order\n' >"$T/pass-$NPASS.csv"
-        mv "$T/pass-$NPASS.csv" "$W/incoming/acme/pass-$NPASS.csv"
-        within 300 "test -f '$W/failed/acme/pass-$NPASS.csv'" ||
-            { fail "watch took no pass ($NPASS)"; return 1; }
-    done
-}
-WPID=""
-watch_stop() {
-    [ -n "$WPID" ] || return 0
-    kill -TERM "$WPID" 2>/dev/null
-    wait "$WPID"
-    watch_rc=$?
-    WPID=""
-    [ "$watch_rc" -eq 0 ] || {
-        fail "watch exited $watch_rc when stopped"
-        sed 's/^/  watch: /' "$T/watch.err" | tail -20
-    }
-}
-cleanup_hooks="watch_stop ${cleanup_hooks:-}"
 
 # The orders, signed with the trusted key: declared and released, no CEB403 yet.
 expect_rc 0 "two orders declared with the trusted key" cg run --no-progress
