@@ -122,9 +122,10 @@ struct cg_spool {
     struct cg_spool_stats st;
     int64_t last_event_ms;
     /* The last message recorded before this process (in `watch`: this generation, which a
-     * reload of the signing keys or SIGHUP starts) first declared payment receipts: a CEB403
-     * refused before the port stored it is declared again when it is older (spool-payments.c).
-     * pay_mark_set false: taken again at the next payments step. */
+     * reload of the signing keys or SIGHUP starts) first declared payment receipts, bills or
+     * summaries: a CEB403, CEB607, CEB509 or CEB701 refused before the port stored it is
+     * declared again when it is older (spool_refused_mark). pay_mark_set false: taken again
+     * when one of those steps next runs. */
     int64_t pay_mark;
     bool pay_mark_set;
     /* `watch`: the last reload of the signing keys failed; every pass tries again first and
@@ -235,6 +236,12 @@ int spool_summary_auto(struct cg_spool *sp, struct cg_err *err);
 /* Declare the CEB403 of every changed payment record of a seller whose payments come from
  * collections (spool-payments.c). */
 int spool_payments_step(struct cg_spool *sp, struct cg_err *err);
+/*
+ * *mark: the greatest message id when this process or `watch` generation first asked (taken
+ * then, kept in sp). A document refused before the port stored it by a message up to the mark
+ * is declared again once; one declared after it waits for the next process or generation.
+ */
+int spool_refused_mark(struct cg_spool *sp, int64_t *mark, struct cg_err *err);
 /* The one seller that declared order_no, into out; CG_ENOTFOUND, or CG_EEXIST when several. */
 int spool_order_seller(struct cg_spool *sp, const char *order_no, char *out, size_t size,
                        struct cg_err *err);

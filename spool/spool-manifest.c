@@ -10,6 +10,14 @@
  * its inventory is not released: each run names those lines and declares nothing of that bill,
  * so no bill is ever half sent. The bill's documents belong to its own orders row ("BILL:" +
  * bill number), so their receipts (CEB608, CEB510) are applied like any other.
+ *
+ * A refused CEB607 or CEB509 follows the rule of every document: refused by the E-Port before
+ * it stored it (no positive receipt), it is declared again once by the next process or `watch`
+ * generation (spool_refused_mark); refused by customs after storing (100), only when its data
+ * changed: a later manifest may bring a bill again while its last document is refused, and
+ * when the bill's data differs (the hash of its head and of its parcels, kept in its orders
+ * row) it replaces the bill's, which goes out again. Each run names the refused bills that
+ * wait. The same data again, or a bill whose documents are not refused, is not taken.
  */
 #include "config.h"
 
@@ -70,6 +78,7 @@ struct mbill {
     char *v[M_N]; /* the head values as first seen, owned */
     long line;
     size_t first, n; /* its parcels in the file's order */
+    char hash[65];   /* 32 hex digits of the head's hash, 32 of the parcels' */
 };
 struct mparcel {
     char *no;
@@ -204,7 +213,41 @@ struct mrec {
     struct mfile *m;
     const char *seller, *file;
     int64_t file_id;
+    long again, same; /* bills taken again after a refusal; refused bills brought unchanged */
 };
+
+/* The bill's data hash: what its CEB607 and CEB509 carry but the inventories' numbers. */
+static int bill_hash(struct mfile *m, struct mbill *bl)
+{
+    struct cg_buf b;
+    char h[65];
+    size_t i;
+    int rc = CG_OK;
+
+    cg_buf_init(&b, 64 * 1024 * 1024);
+    rc = cg_buf_addf(&b, "%s\x1f%s\x1f%s\x1f%lld\x1f%s\x1f%s\x1f%lld", bl->v[M_MODE], bl->v[M_NAME],
+                     bl->v[M_VOYAGE], (long long)bl->b.leave_time, bl->v[M_LCODE], bl->v[M_LNAME],
+                     (long long)bl->b.gross_weight);
+    if (rc != CG_OK)
+        goto done;
+    cg_sha256_hex(cg_buf_str(&b), b.len, h);
+    memcpy(bl->hash, h, 32);
+    cg_buf_free(&b);
+    cg_buf_init(&b, 64 * 1024 * 1024);
+    for (i = 0; i < m->nparcels && rc == CG_OK; i++)
+        if (&m->bills[m->parcels[i].bill] == bl)
+            rc = cg_buf_addf(&b, "%s\x1f", m->parcels[i].no);
+    if (rc != CG_OK || b.data == NULL) {
+        rc = CG_ENOMEM;
+        goto done;
+    }
+    cg_sha256_hex(cg_buf_str(&b), b.len, h);
+    memcpy(bl->hash + 32, h, 32);
+    bl->hash[64] = '\0';
+done:
+    cg_buf_free(&b);
+    return rc;
+}
 
 static int record_tx(struct cg_store *st, void *vctx, struct cg_err *err)
 {
@@ -213,8 +256,11 @@ static int record_tx(struct cg_store *st, void *vctx, struct cg_err *err)
     size_t i, k;
     int rc = CG_OK;
 
+    r->again = r->same = 0;
     for (i = 0; i < m->nbills && rc == CG_OK; i++) {
         struct mbill *bl = &m->bills[i];
+        enum cg_bill_again again = CG_BILL_IN_USE;
+        char state[16];
         int64_t id = 0;
 
         bl->b.seller = r->seller;
@@ -225,11 +271,30 @@ static int record_tx(struct cg_store *st, void *vctx, struct cg_err *err)
         bl->b.logistics_code = bl->v[M_LCODE];
         bl->b.logistics_name = bl->v[M_LNAME];
         bl->b.file_name = r->file;
-        rc = cg_store_bill_add(st, &bl->b, r->file_id, bl->line, &id, err);
-        if (rc == CG_EEXIST)
-            rc = CG_ERR_SET(err, CG_EREJECT, "%s:%ld: bill %s was taken from an earlier manifest",
+        bl->b.hash = bl->hash;
+        rc = cg_store_bill_again(st, &bl->b, bl->hash, r->file_id, bl->line, &id, &again, state,
+                                 err);
+        if (rc == CG_ENOTFOUND) {
+            rc = cg_store_bill_add(st, &bl->b, r->file_id, bl->line, &id, err);
+            again = CG_BILL_REPLACED;
+        } else if (rc == CG_OK && again == CG_BILL_IN_USE) {
+            rc = CG_ERR_SET(
+                err, CG_EREJECT,
+                "%s:%ld: bill %s was taken from an earlier manifest and its %s%s: a "
+                "bill comes again only after its CEB607 or CEB509 was refused",
+                r->file, bl->line, bl->v[M_BILL],
+                state[0] != '\0' ? "last document is " : "documents are not declared yet", state);
+        } else if (rc == CG_OK && again == CG_BILL_OTHER_PARCELS) {
+            rc = CG_ERR_SET(err, CG_EREJECT,
+                            "%s:%ld: bill %s: its parcels differ from those of its CEB607, which "
+                            "customs accepted: only the departure data may change",
                             r->file, bl->line, bl->v[M_BILL]);
-        for (k = 0; k < m->nparcels && rc == CG_OK; k++)
+        } else if (rc == CG_OK && again == CG_BILL_SAME) {
+            r->same++;
+        } else if (rc == CG_OK) {
+            r->again++;
+        }
+        for (k = 0; k < m->nparcels && rc == CG_OK && again == CG_BILL_REPLACED; k++)
             if (m->parcels[k].bill == i)
                 rc = cg_store_bill_parcel_add(st, id, m->parcels[k].line, m->parcels[k].no, err);
     }
@@ -288,11 +353,16 @@ int spool_manifest_file(struct cg_spool *sp, const char *seller, int fd, const c
                  "%s: %ld lines are not valid; nothing of the manifest was taken:\n%s", display,
                  m.nbad, cg_buf_str(&m.why));
     } else if (rc == CG_OK) {
+        memset(&r, 0, sizeof(r));
         r.m = &m;
         r.seller = seller;
         r.file = display;
         r.file_id = file_id;
-        rc = cg_store_tx(sp->store, record_tx, &r, err);
+        for (i = 0; i < m.nbills && rc == CG_OK; i++)
+            if ((rc = bill_hash(&m, &m.bills[i])) != CG_OK)
+                rc = CG_ERR_SET(err, rc, "out of memory");
+        if (rc == CG_OK)
+            rc = cg_store_tx(sp->store, record_tx, &r, err);
         if (rc == CG_EREJECT) {
             snprintf(reason, rsize, "%s", err->msg);
             cg_err_clear(err);
@@ -300,6 +370,11 @@ int spool_manifest_file(struct cg_spool *sp, const char *seller, int fd, const c
         } else if (rc == CG_OK) {
             spool_event(sp, CG_SPOOL_EV_FILE, "manifest %s: %zu bills, %zu parcels", display,
                         m.nbills, m.nparcels);
+            if (r.again > 0 || r.same > 0)
+                spool_event(sp, CG_SPOOL_EV_FILE,
+                            "manifest %s: %ld refused bills taken again with changed data, %ld "
+                            "the same as refused (not declared again)",
+                            display, r.again, r.same);
         }
     }
     mfile_free(&m);
@@ -404,6 +479,43 @@ static int bill_doc_seen(const struct cg_store_doc *d, void *vctx)
     return CG_OK;
 }
 
+/*
+ * A bill whose CEB607 (or, after the CEB607 was accepted, CEB509) of version v was refused:
+ * *wait unless it goes out again. It does when a later manifest changed the bill's data (the
+ * intake put the bill back into state `changed`: waiting before a CEB607, listed before a
+ * CEB509), or when the E-Port refused it before storing it and an earlier process or
+ * generation declared it (spool_refused_mark). A bill that waits is named in the run's output.
+ */
+static int refused_waits(struct cg_spool *sp, const struct cg_store_bill *b, int msg_type, int v,
+                         const char *changed, bool *wait, struct cg_err *err)
+{
+    bool unstored = false, old = false;
+    int64_t mark = 0;
+    int rc;
+
+    *wait = false;
+    if (strcmp(b->state, changed) == 0)
+        return CG_OK;
+    rc = spool_refused_mark(sp, &mark, err);
+    if (rc == CG_OK)
+        rc = cg_store_doc_refused(sp->store, b->order_id, msg_type, mark, &unstored, &old, err);
+    if (rc != CG_OK || old)
+        return rc;
+    *wait = true;
+    if (unstored)
+        spool_event(sp, CG_SPOOL_EV_ORDER,
+                    "bill %s: CEB%d version %d was refused by the E-Port before it stored it and "
+                    "was declared by this process: declared again by the next run (in watch: "
+                    "once the signing keys are loaded again, or SIGHUP)",
+                    b->bill_no, msg_type, v);
+    else
+        spool_event(sp, CG_SPOOL_EV_ORDER,
+                    "bill %s: CEB%d version %d was refused by customs: declared again only when a "
+                    "later manifest brings the bill with changed data",
+                    b->bill_no, msg_type, v);
+    return CG_OK;
+}
+
 /* The bill's next step: its CEB607 when every parcel is released, its CEB509 after the 607. */
 static int bill_step(struct cg_spool *sp, const struct cg_store_bill *b, struct cg_err *err)
 {
@@ -414,6 +526,7 @@ static int bill_step(struct cg_spool *sp, const struct cg_store_bill *b, struct 
     struct spool_job j;
     struct state_rec rec;
     char key[32], h[65];
+    bool wait = false;
     size_t i;
     int rc;
 
@@ -430,6 +543,12 @@ static int bill_step(struct cg_spool *sp, const struct cg_store_bill *b, struct 
         return CG_OK; /* the CEB607 is on its way */
     if (d.has509 && d.s509 != CG_DOC_REJECTED)
         return CG_OK;
+    if (d.has607 && d.s607 == CG_DOC_REJECTED)
+        rc = refused_waits(sp, b, CG_MSG_BILL_LIST, d.v607, "waiting", &wait, err);
+    else if (d.has509)
+        rc = refused_waits(sp, b, CG_MSG_DEPARTURE, d.v509, "listed", &wait, err);
+    if (rc != CG_OK || wait)
+        return rc;
     rc = cg_store_bill_parcels(sp->store, b->id, parcel_seen, &c, err);
     if (rc == CG_ENOMEM)
         rc = CG_ERR_SET(err, rc, "out of memory");

@@ -18,12 +18,12 @@
  * files changed, or SIGHUP; spool-run.c keys_check resets the mark): the next version, an add
  * when no version was stored. A version declared in this process and generation is not sent
  * again in it, so a refusal costs one message per run or generation, not one per pass. The
- * mark (sp->pay_mark) is the greatest message id when the step first runs in the process or
- * generation. A refusal by customs after storing it (100) waits for a change. The
- * document and the record's declared revision are committed together (spool_declare_one), so a
- * crash declares a record again or not at all, never twice. A failure to build or sign one
- * order's message is reported and the others go on; database and file errors end the step
- * (temporary).
+ * mark (spool_refused_mark) is the greatest message id when the step first runs in the process
+ * or generation; bills (spool-manifest.c) and summaries (spool-summary.c) use the same mark. A
+ * refusal by customs after storing it (100) waits for a change. The document and the record's
+ * declared revision are committed together (spool_declare_one), so a crash declares a record again
+ * or not at all, never twice. A failure to build or sign one order's message is reported and the
+ * others go on; database and file errors end the step (temporary).
  */
 #include "config.h"
 
@@ -221,22 +221,32 @@ static int declare_due(struct cg_spool *sp, struct due *d, bool *declared, struc
     return rc;
 }
 
+int spool_refused_mark(struct cg_spool *sp, int64_t *mark, struct cg_err *err)
+{
+    if (!sp->pay_mark_set) {
+        int rc = cg_store_fx_payments_mark(sp->store, &sp->pay_mark, err);
+        if (rc != CG_OK)
+            return rc;
+        sp->pay_mark_set = true;
+    }
+    *mark = sp->pay_mark;
+    return CG_OK;
+}
+
 int spool_payments_step(struct cg_spool *sp, struct cg_err *err)
 {
     struct dues a;
     size_t i;
     long sent = 0;
+    int64_t mark = 0;
     int rc;
 
     memset(&a, 0, sizeof(a));
     a.sp = sp;
-    if (!sp->pay_mark_set) {
-        rc = cg_store_fx_payments_mark(sp->store, &sp->pay_mark, err);
-        if (rc != CG_OK)
-            return rc;
-        sp->pay_mark_set = true;
-    }
-    rc = cg_store_fx_payments_due(sp->store, sp->pay_mark, due_seen, &a, err);
+    rc = spool_refused_mark(sp, &mark, err);
+    if (rc != CG_OK)
+        return rc;
+    rc = cg_store_fx_payments_due(sp->store, mark, due_seen, &a, err);
     if (rc == CG_ENOMEM)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     for (i = 0; rc == CG_OK && i < a.n && !(sp->opts.stop != NULL && *sp->opts.stop); i++) {

@@ -161,8 +161,9 @@ static int keys_check(struct cg_spool *sp, struct cg_err *err)
                           e.msg[0] != '\0' ? e.msg : cg_strerror(rc));
     }
     spool_event(sp, CG_SPOOL_EV_FILE,
-                "%s: signing keys loaded again; payment receipts (CEB403) the port refused "
-                "before storing them are declared again",
+                "%s: signing keys loaded again; payment receipts (CEB403), bills (CEB607, "
+                "CEB509) and summaries (CEB701) the port refused before storing them are "
+                "declared again",
                 hup       ? "SIGHUP"
                 : changed ? "a signing key, certificate or passphrase file changed"
                           : "signing keys that failed to load");

@@ -11,9 +11,11 @@
  * code, currency) is applied by customs inside the declaration; the CEB701 lists inventories.
  * An inventory held by a summary whose CEB701 is not rejected is never taken again; a rejected
  * summary is declared again (a modify when the E-Port gave it a preNo) with the inventories
- * still to summarise. Each summary is its own orders row ("SUM:" month ":" country ":"
- * serial), so its CEB702 and CEB792 are applied like any receipt; the CEB792's entryId per
- * inventory line is stored by the receipt ingestion (store-customs.h).
+ * still to summarise when they differ from those of the refused CEB701 (its content hash), or,
+ * when the E-Port refused it before storing it, once by the next process or `watch` generation
+ * (spool_refused_mark); else it waits, named in the output. Each summary is its own orders row
+ * ("SUM:" month ":" country ":" serial), so its CEB702 and CEB792 are applied like any receipt; the
+ * CEB792's entryId per inventory line is stored by the receipt ingestion (store-customs.h).
  */
 #include "config.h"
 
@@ -99,8 +101,9 @@ static int sum_open_tx(struct cg_store *st, void *vctx, struct cg_err *err)
 
 struct sum_doc {
     bool has;
-    int version;
+    int version, state;
     char pre_no[32];
+    char hash[65];
 };
 
 static int sum_doc_seen(const struct cg_store_doc *d, void *vctx)
@@ -110,14 +113,64 @@ static int sum_doc_seen(const struct cg_store_doc *d, void *vctx)
     if (d->msg_type == CG_MSG_SUMMARY) {
         s->has = true;
         s->version = d->version;
+        s->state = cg_doc_state_parse(d->state);
+        cg_strlcpy(s->hash, d->content_hash != NULL ? d->content_hash : "", sizeof(s->hash));
         cg_strlcpy(s->pre_no, d->pre_no != NULL ? d->pre_no : "", sizeof(s->pre_no));
     }
     return CG_OK;
 }
 
-/* Declare one group (the candidates idx[0..n)) as a CEB701. */
+/* The CEB701's content: its copNo and its inventories, in order. */
+static int content_hash(const char *key, const char **invts, size_t n, char out[65])
+{
+    struct cg_buf b;
+    size_t i;
+    int rc;
+
+    cg_buf_init(&b, 64 * 1024 * 1024);
+    rc = cg_buf_adds(&b, key);
+    for (i = 0; i < n && rc == CG_OK; i++)
+        rc = cg_buf_addf(&b, "\x1f%s", invts[i]);
+    if (rc == CG_OK)
+        cg_sha256_hex(cg_buf_str(&b), b.len, out);
+    cg_buf_free(&b);
+    return rc == CG_OK ? CG_OK : CG_ENOMEM;
+}
+
+/*
+ * A summary whose CEB701 version v was refused and whose inventories are the same: *wait
+ * unless the E-Port refused it before storing it and an earlier process or generation declared
+ * it (spool_refused_mark). A refusal by customs waits for the inventories to change. A summary
+ * that waits is named in the output.
+ */
+static int refused_waits(struct cg_spool *sp, int64_t order_id, const char *month,
+                         const char *seller, const char *country, const char *key, int v,
+                         bool *wait, struct cg_err *err)
+{
+    bool unstored = false, old = false;
+    int64_t mark = 0;
+    int rc = spool_refused_mark(sp, &mark, err);
+
+    if (rc == CG_OK)
+        rc = cg_store_doc_refused(sp->store, order_id, CG_MSG_SUMMARY, mark, &unstored, &old, err);
+    if (rc != CG_OK || old)
+        return rc;
+    *wait = true;
+    spool_event(sp, CG_SPOOL_EV_ORDER,
+                "summary %s %s%scountry %s: CEB701 %s version %d was refused by %s: declared "
+                "again %s",
+                month, seller, seller[0] ? " " : "", country, key, v,
+                unstored ? "the E-Port before it stored it and was declared by this process"
+                         : "customs",
+                unstored ? "by the next run or `cebgate summary` (in watch: once the signing keys "
+                           "are loaded again, or SIGHUP)"
+                         : "only when its inventories change");
+    return CG_OK;
+}
+
+/* Declare one group (the candidates idx[0..n)) as a CEB701; *sent when it went out. */
 static int declare_group(struct cg_spool *sp, struct cands *a, const size_t *idx, size_t n,
-                         const char *month, struct cg_err *err)
+                         const char *month, bool *sent, struct cg_err *err)
 {
     struct sum_rec r = {a->v, idx, n, month, 0, 0, false};
     struct sum_doc d;
@@ -125,6 +178,7 @@ static int declare_group(struct cg_spool *sp, struct cands *a, const size_t *idx
     struct spool_job j;
     const char **invts = calloc(n, sizeof(*invts));
     char key[32], h[65], buf[256];
+    bool wait = false;
     size_t i;
     int rc;
 
@@ -143,6 +197,12 @@ static int declare_group(struct cg_spool *sp, struct cands *a, const size_t *idx
     snprintf(key, sizeof(key), "S%.20s", h);
     for (i = 0; i < n; i++)
         invts[i] = a->v[idx[i]].invt_no;
+    rc = content_hash(key, invts, n, j.content_hash);
+    if (rc == CG_OK && d.has && d.state == CG_DOC_REJECTED && strcmp(d.hash, j.content_hash) == 0)
+        rc = refused_waits(sp, r.order_id, month, a->v[idx[0]].seller, a->v[idx[0]].country, key,
+                           d.version, &wait, err);
+    if (rc != CG_OK || wait)
+        goto done;
     j.sel = spool_seller_get(sp, a->v[idx[0]].seller);
     if (j.sel == NULL || j.sel->problem != NULL) {
         rc = CG_ERR_SET(err, j.sel == NULL ? CG_ENOMEM : CG_ECONFIG, "%s",
@@ -162,9 +222,9 @@ static int declare_group(struct cg_spool *sp, struct cands *a, const size_t *idx
     s.invt_nos = invts;
     s.ninvt = n;
     j.summary = &s;
-    cg_sha256_hex(key, strlen(key), j.content_hash);
     rc = spool_declare_one(sp, &j, r.order_id, key, NULL, NULL, err);
     if (rc == CG_OK) {
+        *sent = true;
         sp->st.summaries_declared++;
         spool_event(sp, CG_SPOOL_EV_ORDER,
                     "summary %s %s%scountry %s: CEB701 %s declared with %zu inventories%s", month,
@@ -182,7 +242,7 @@ int cg_spool_summary(struct cg_spool *sp, const char *month, bool dry_run, long 
 {
     struct cands a;
     size_t *idx = NULL;
-    bool *used = NULL;
+    bool *used = NULL, sent;
     size_t i, k, n;
     int rc;
 
@@ -224,8 +284,9 @@ int cg_spool_summary(struct cg_spool *sp, const char *month, bool dry_run, long 
             (*declared)++;
             continue;
         }
-        rc = declare_group(sp, &a, idx, n, month, err);
-        if (rc == CG_OK)
+        sent = false;
+        rc = declare_group(sp, &a, idx, n, month, &sent, err);
+        if (rc == CG_OK && sent)
             (*declared)++;
     }
     for (i = 0; i < a.n; i++) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "store/store-flow.h"
 #include "store/store-int.h"
 
@@ -154,7 +155,8 @@ int cg_store_bill_add(struct cg_store *st, const struct cg_store_bill *b, int64_
     int rc;
 
     snprintf(order_no, sizeof(order_no), "BILL:%s", b->bill_no);
-    rc = cg_store_order_put(st, b->seller, order_no, "", file_id, line, &oid, err);
+    rc = cg_store_order_put(st, b->seller, order_no, b->hash != NULL ? b->hash : "", file_id, line,
+                            &oid, err);
     if (rc == CG_OK)
         rc = flow_prep(st,
                        "INSERT INTO flow_bills(seller, bill_no, traf_mode, traf_name, voyage_no, "
@@ -180,6 +182,120 @@ int cg_store_bill_add(struct cg_store *st, const struct cg_store_bill *b, int64_
         return CG_ERR_SET(err, CG_EEXIST, "bill %s was recorded before", b->bill_no);
     if (rc == CG_OK)
         *id = sqlite3_last_insert_rowid(cg_db_handle(st->db));
+    return rc;
+}
+
+int cg_store_bill_again(struct cg_store *st, const struct cg_store_bill *b, const char *hash,
+                        int64_t file_id, long line, int64_t *id, enum cg_bill_again *outcome,
+                        char state[16], struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t bid, oid;
+    char old[65];
+    bool has509;
+    const char *last;
+    int r, rc = flow_prep(st,
+                          "SELECT b.id, b.order_id, o.hash, (SELECT d.state FROM documents d "
+                          "WHERE d.order_id = b.order_id AND d.msg_type = 607), (SELECT d.state "
+                          "FROM documents d WHERE d.order_id = b.order_id AND d.msg_type = 509) "
+                          "FROM flow_bills b JOIN orders o ON o.id = b.order_id WHERE b.seller = "
+                          "?1 AND b.bill_no = ?2",
+                          &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, b->seller);
+    store_bind_text(s, 2, b->bill_no);
+    r = sqlite3_step(s);
+    if (r != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        return r == SQLITE_DONE ? CG_ENOTFOUND : cg_db_fail(st->db, r, "read the bill", err);
+    }
+    bid = sqlite3_column_int64(s, 0);
+    oid = sqlite3_column_int64(s, 1);
+    cg_strlcpy(old, text_of(s, 2), sizeof(old));
+    has509 = sqlite3_column_type(s, 4) != SQLITE_NULL;
+    last = text_of(s, has509 ? 4 : 3);
+    cg_strlcpy(state, last, 16);
+    sqlite3_finalize(s);
+    *id = bid;
+    if (strcmp(state, "rejected") != 0) {
+        *outcome = CG_BILL_IN_USE;
+        return CG_OK;
+    }
+    if (strcmp(old, hash) == 0) {
+        *outcome = CG_BILL_SAME;
+        return CG_OK;
+    }
+    /* The parcels half of the hash; a bill recorded without one cannot be compared. */
+    if (has509 && strlen(old) == 64 && strlen(hash) == 64 && strcmp(old + 32, hash + 32) != 0) {
+        *outcome = CG_BILL_OTHER_PARCELS;
+        return CG_OK;
+    }
+    *outcome = CG_BILL_REPLACED;
+    rc = flow_prep(st,
+                   "UPDATE flow_bills SET traf_mode = ?2, traf_name = ?3, voyage_no = ?4, "
+                   "leave_time = ?5, logistics_code = ?6, logistics_name = ?7, gross_weight = ?8, "
+                   "file_name = ?10, state = ?11 WHERE id = ?1",
+                   &s, err);
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, bid);
+    store_bind_text(s, 2, b->traf_mode);
+    store_bind_text(s, 3, b->traf_name);
+    store_bind_text(s, 4, b->voyage_no);
+    sqlite3_bind_int64(s, 5, b->leave_time);
+    store_bind_text(s, 6, b->logistics_code);
+    store_bind_text(s, 7, b->logistics_name);
+    sqlite3_bind_int64(s, 8, b->gross_weight);
+    store_bind_text(s, 10, b->file_name);
+    store_bind_text(s, 11, has509 ? "listed" : "waiting");
+    rc = flow_run(st, s, "record the bill again", err);
+    if (rc == CG_OK)
+        rc = flow_prep(st, "DELETE FROM flow_parcels WHERE bill_id = ?1", &s, err);
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, bid);
+    rc = flow_run(st, s, "clear the bill's parcels", err);
+    if (rc == CG_OK)
+        rc = flow_prep(st,
+                       "UPDATE orders SET hash = ?2, last_file = ?3, line = ?4, updated_at = ?9 "
+                       "WHERE id = ?1",
+                       &s, err);
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, oid);
+    store_bind_text(s, 2, hash);
+    sqlite3_bind_int64(s, 3, file_id);
+    sqlite3_bind_int64(s, 4, line);
+    return flow_run(st, s, "record the bill's data hash", err);
+}
+
+int cg_store_doc_refused(struct cg_store *st, int64_t order_id, int msg_type, int64_t mark,
+                         bool *unstored, bool *old, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int r, rc = flow_prep(st,
+                          "SELECT " STORE_DOC_REFUSED ", EXISTS (SELECT 1 FROM messages m WHERE "
+                          "m.document_id = d.id AND m.version = d.version AND m.id <= ?3) FROM "
+                          "documents d WHERE d.order_id = ?1 AND d.msg_type = ?2",
+                          &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, order_id);
+    sqlite3_bind_int(s, 2, msg_type);
+    sqlite3_bind_int64(s, 3, mark);
+    *unstored = false;
+    *old = false;
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *unstored = sqlite3_column_int(s, 0) != 0;
+        *old = *unstored && sqlite3_column_int(s, 1) != 0;
+    } else if (r != SQLITE_DONE) {
+        rc = cg_db_fail(st->db, r, "read the document's refusal", err);
+    }
+    sqlite3_finalize(s);
     return rc;
 }
 

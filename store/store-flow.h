@@ -52,17 +52,42 @@ struct cg_store_bill {
     int64_t id, order_id; /* order_id: the "BILL:" row its CEB607 and CEB509 belong to */
     const char *seller, *bill_no, *traf_mode, *traf_name, *voyage_no;
     const char *logistics_code, *logistics_name, *file_name, *state;
+    const char *hash;     /* cg_store_bill_add: the data's hash (cg_store_bill_again) */
     int64_t leave_time;   /* UTC seconds */
     int64_t gross_weight; /* dec kg */
 };
 /*
- * Record a bill and its orders row ("BILL:" + bill_no, hash "", from file_id at line) in the
+ * Record a bill and its orders row ("BILL:" + bill_no, hash b->hash, from file_id at line) in the
  * caller's unit of work; *id is the bill's. CG_EEXIST when the seller has that bill already.
  */
 int cg_store_bill_add(struct cg_store *st, const struct cg_store_bill *b, int64_t file_id,
                       long line, int64_t *id, struct cg_err *err);
 int cg_store_bill_parcel_add(struct cg_store *st, int64_t bill_id, long line,
                              const char *logistics_no, struct cg_err *err);
+/*
+ * A bill that comes again in a later manifest. Its data (head, parcels: the caller adds them
+ * after CG_BILL_REPLACED) is replaced only while its last document (the CEB509 when declared,
+ * else the CEB607) is refused, and only when hash differs from the one recorded with the data
+ * (the orders row's hash: 32 hex digits of the head, then 32 of the parcels; "" for a bill
+ * recorded before hashes were kept). A replaced bill is 'waiting' again (its CEB607 goes out
+ * once its parcels are released) or, when its CEB509 was refused, 'listed' (the CEB509 goes out
+ * again); then its parcels must stay those of the CEB607 customs accepted. CG_ENOTFOUND when
+ * the seller has no such bill. *outcome says what was done; state[] the last document's state
+ * ("" when none was declared) for CG_BILL_IN_USE.
+ */
+enum cg_bill_again { CG_BILL_REPLACED, CG_BILL_SAME, CG_BILL_IN_USE, CG_BILL_OTHER_PARCELS };
+int cg_store_bill_again(struct cg_store *st, const struct cg_store_bill *b, const char *hash,
+                        int64_t file_id, long line, int64_t *id, enum cg_bill_again *outcome,
+                        char state[16], struct cg_err *err);
+/*
+ * Whether the current version of the order's document msg_type was refused by the electronic
+ * port before it stored it (no positive receipt: the transport, a CEB900 or a negative code;
+ * *unstored), and then whether a message up to mark declared it (*old: an earlier process or
+ * `watch` generation, spool_refused_mark). A document customs refused after storing it (100)
+ * has *unstored false.
+ */
+int cg_store_doc_refused(struct cg_store *st, int64_t order_id, int msg_type, int64_t mark,
+                         bool *unstored, bool *old, struct cg_err *err);
 /* Bills not departed yet (waiting or listed) or whose CEB509 was refused, oldest first. */
 int cg_store_bills_open(struct cg_store *st, int (*fn)(const struct cg_store_bill *b, void *ctx),
                         void *ctx, struct cg_err *err);

@@ -5,8 +5,10 @@
 # gets its CEB607 (each parcel with its inventory's invtNo), then its CEB509 once customs
 # accepted the CEB607 (leaveTime as given, China time); a bill with a parcel not released or
 # unknown waits, the line named, nothing of it sent, and goes out once the parcel is released.
-# A CEB607 refused by customs is declared again (a modify). A parcel on a declared bill can no
-# longer be cancelled (the goods are leaving).
+# A CEB607 refused by customs is not declared again by the next runs, which name it as waiting;
+# a later manifest with the same data for the bill changes nothing, one with changed data
+# declares it again (a modify); a bill customs did not refuse cannot come again. A parcel on a
+# declared bill can no longer be cancelled (the goods are leaving).
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
 cleanup_hooks=""
@@ -81,11 +83,78 @@ $FLOW receipt "$W/inbox" "$(inv SO-0000004)" 800
 expect_rc 0 "SO-0000004 released" cg run --no-progress
 check "MB-2's CEB607 now goes out" test -f "$W/outbox/CEB607Message_$(wb MB-2 607).xml"
 check "MB-3 still waits" test -z "$(wb MB-3 607)"
-# Customs refuses MB-2's CEB607: the next run declares it again, a modify with its preNo.
+# Customs refuses MB-2's CEB607 after the E-Port stored it (2, then 100): resending the same
+# bill cannot help, so runs leave it and say why, until a manifest changes the bill.
 $FLOW receipt "$W/inbox" "$W/outbox/CEB607Message_$(wb MB-2 607).xml" 2 100
-expect_rc 0 "the refusal is applied and the CEB607 declared again" cg run --no-progress
-check "MB-2's CEB607 version 2, a modify, sent" test "$(sql "SELECT d.version || ' ' || d.app_type || ' ' || d.state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BILL:MB-2' AND d.msg_type = 607")" = "2 2 sent"
-check "  with the preNo of the first" grep -q "<ceb:preNo>$(sql "SELECT d.pre_no FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BILL:MB-2' AND d.msg_type = 607")</ceb:preNo>" "$W/outbox/CEB607Message_$(wb MB-2 607).xml"
+n607() { grep -l "<ceb:billNo>$1</ceb:billNo>" "$W"/outbox/CEB607Message_*.xml | wc -l; }
+v607() { sql "SELECT d.version || ' ' || d.app_type || ' ' || d.state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BILL:$1' AND d.msg_type = 607"; }
+WAITS="bill MB-2: CEB607 version 1 was refused by customs: declared again only when a later manifest brings the bill with changed data"
+expect_rc 0 "the refusal is applied" cg run --no-progress
+check "MB-2's CEB607 version 1 is rejected" test "$(v607 MB-2)" = "1 1 rejected"
+check "  the run names it as waiting" grep -Fxq "$WAITS" "$T/out"
+expect_rc 0 "the next run" cg run --no-progress
+check "  names it again" grep -Fxq "$WAITS" "$T/out"
+expect_rc 0 "and the run after" cg run --no-progress
+check "two runs declared nothing again: one CEB607 of MB-2 in outbox/, version 1" test "$(n607 MB-2) $(v607 MB-2)" = "1 1 1 rejected"
+# The same data for MB-2 in another file: taken, nothing declared again.
+cat >"$W/incoming/acme/manifest-2.csv" <<EOC
+$H
+MB-2,5,CA1235,CA1235,2026-11-11 09:00,$C,SF0000000000003,2.5
+MB-2,5,CA1235,CA1235,2026-11-11 09:00,$C,SF0000000000004,2.5
+EOC
+expect_rc 0 "a manifest with MB-2's data unchanged" cg run --no-progress
+check "  is taken" test -f "$W/done/acme/manifest-2.csv"
+check "  says the bill is the same as refused" grep -Fxq "manifest acme/manifest-2.csv: 0 refused bills taken again with changed data, 1 the same as refused (not declared again)" "$T/out"
+check "  declares nothing" test "$(n607 MB-2) $(v607 MB-2)" = "1 1 1 rejected"
+check "  the bill still waits" grep -Fxq "$WAITS" "$T/out"
+# The corrected manifest: another flight. MB-2 takes its data and goes out again, a modify.
+cat >"$W/incoming/acme/manifest-3.csv" <<EOC
+$H
+MB-2,5,CA1299,CA1299,2026-11-11 09:00,$C,SF0000000000003,2.5
+MB-2,5,CA1299,CA1299,2026-11-11 09:00,$C,SF0000000000004,2.5
+EOC
+expect_rc 0 "a manifest with MB-2 on another flight" cg run --no-progress
+check "  is taken" test -f "$W/done/acme/manifest-3.csv"
+check "  says the bill was taken again" grep -Fxq "manifest acme/manifest-3.csv: 1 refused bills taken again with changed data, 0 the same as refused (not declared again)" "$T/out"
+check "MB-2's CEB607 version 2, a modify, sent" test "$(n607 MB-2) $(v607 MB-2)" = "2 2 2 sent"
+f=$W/outbox/CEB607Message_$(wb MB-2 607).xml
+check "  on the new flight" test "$(x "$f" .//c:WayBillHead/c:trafName) $(x "$f" .//c:WayBillHead/c:voyageNo)" = "CA1299 CA1299"
+check "  with the preNo of the first" grep -q "<ceb:preNo>$(sql "SELECT d.pre_no FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BILL:MB-2' AND d.msg_type = 607")</ceb:preNo>" "$f"
+expect_rc 0 "the next run" cg run --no-progress
+check "  declares nothing more" test "$(n607 MB-2)" = 2
+# Customs accepts it; then refuses MB-2's CEB509: it waits the same way. A manifest may change
+# the departure data but not the parcels of the CEB607 customs accepted.
+$FLOW receipt "$W/inbox" "$f" 2 120
+expect_rc 0 "CEB608 120 is applied" cg run --no-progress
+v509() { sql "SELECT d.version || ' ' || d.app_type || ' ' || d.state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BILL:MB-2' AND d.msg_type = 509"; }
+check "MB-2's CEB509 goes out" test "$(v509)" = "1 1 sent"
+$FLOW receipt "$W/inbox" "$W/outbox/CEB509Message_$(wb MB-2 509).xml" 2 100
+expect_rc 0 "customs refuses it" cg run --no-progress
+expect_rc 0 "the next run" cg run --no-progress
+check "  names it as waiting" grep -Fxq "bill MB-2: CEB509 version 1 was refused by customs: declared again only when a later manifest brings the bill with changed data" "$T/out"
+check "  and declares nothing" test "$(v509) $(ls "$W"/outbox | grep -c CEB509)" = "1 1 rejected 2"
+cat >"$W/incoming/acme/manifest-5.csv" <<EOC
+$H
+MB-2,5,CA1299,CA1299,2026-11-12 07:15,$C,SF0000000000003,2.5
+EOC
+expect_rc 1 "a manifest with MB-2 short of a parcel fails" cg run --no-progress
+check "  naming the rule" grep -Fxq "acme/manifest-5.csv:2: bill MB-2: its parcels differ from those of its CEB607, which customs accepted: only the departure data may change" "$W/failed/acme/manifest-5.csv.reason"
+cat >"$W/incoming/acme/manifest-6.csv" <<EOC
+$H
+MB-2,5,CA1299,CA1299,2026-11-12 07:15,$C,SF0000000000003,2.5
+MB-2,5,CA1299,CA1299,2026-11-12 07:15,$C,SF0000000000004,2.5
+EOC
+expect_rc 0 "a manifest with MB-2 leaving a day later" cg run --no-progress
+check "MB-2's CEB509 version 2, a modify, sent" test "$(v509)" = "2 2 sent"
+check "  leaveTime as given" test "$(x "$W/outbox/CEB509Message_$(wb MB-2 509).xml" .//c:DepartureHead/c:leaveTime)" = 20261112071500
+check "  the CEB607 is not declared again" test "$(n607 MB-2) $(v607 MB-2)" = "2 2 2 accepted"
+# MB-1's documents were accepted: a manifest cannot change it.
+cat >"$W/incoming/acme/manifest-4.csv" <<EOC
+$H
+MB-1,5,CA7777,CA7777,2026-11-10 08:30,$C,SF0000000000001,2.5
+EOC
+expect_rc 1 "a manifest with MB-1 again fails" cg run --no-progress
+check "  naming the rule" grep -Fq "manifest-4.csv:2: bill MB-1 was taken from an earlier manifest and its last document is accepted: a bill comes again only after its CEB607 or CEB509 was refused" "$W/failed/acme/manifest-4.csv.reason"
 $FLOW receipt "$W/inbox" "$(inv SO-0000001)" 899
 expect_rc 0 "899 for SO-0000001" cg run --no-progress
 expect_rc 0 "status SO-0000001" cg status SO-0000001

@@ -2,7 +2,9 @@
 # flow-summary.sh - the monthly summary (CEB701) through the folder transport, customs played
 # by flow-helper.py: route-B inventories closed in a month are grouped by seller and country of
 # arrival, route-A ones never; --dry-run records nothing; nothing is summarised twice; a
-# summary customs refused is declared again (a modify); the CEB792's entryId reaches each
+# summary customs refused is not declared again while its inventories stay the same, and is
+# (a modify) once they change; one the E-Port refused before storing it is declared again once
+# by the next process; the CEB792's entryId reaches each
 # inventory line (`status ORDER-NO`) and `status --summaries`; `run` declares the previous
 # month's summaries itself within [spool] summary_day.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
@@ -56,10 +58,35 @@ check "nothing is summarised twice" grep -Fxq "202611: 0 summaries declared" "$T
 $FLOW receipt "$W/inbox" "$(s701 "$US")" 2 120
 $FLOW receipt "$W/inbox" "$(s701 "$DE")" 2 100
 expect_rc 0 "the CEB702 receipts are applied" cg run --no-progress
+# Customs refused the $DE summary after the E-Port stored it: the same inventories again would
+# only be refused again.
+v701() { sql "SELECT d.version || ' ' || d.app_type || ' ' || d.state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SUM:202611:$DE:1' AND d.msg_type = 701"; }
+n701() { grep -l "<ceb:copNo>$(sql "SELECT d.business_key FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SUM:202611:$DE:1' AND d.msg_type = 701")</ceb:copNo>" "$W"/outbox/CEB701Message_*.xml | wc -l; }
+K701=$(sql "SELECT d.business_key FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SUM:202611:$DE:1' AND d.msg_type = 701")
 expect_rc 0 "summary after the refusal" cg summary --month 202611
-check "the refused summary is declared again" grep -Fq "summary 202611 bee country $DE: CEB701 S" "$T/out"
-check "  (again)" grep -Fq "declared with 1 inventories (again)" "$T/out"
-check "version 2, a modify" test "$(sql "SELECT d.version || ' ' || d.app_type || ' ' || d.state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SUM:202611:$DE:1' AND d.msg_type = 701")" = "2 2 sent"
+check "  declares nothing" grep -Fxq "202611: 0 summaries declared" "$T/out"
+check "  names the refused summary as waiting" grep -Fxq "summary 202611 bee country $DE: CEB701 $K701 version 1 was refused by customs: declared again only when its inventories change" "$T/out"
+expect_rc 0 "summary once more" cg summary --month 202611
+check "  declares nothing" grep -Fxq "202611: 0 summaries declared" "$T/out"
+check "two commands declared nothing again: one CEB701 of $DE in outbox/, version 1" test "$(n701) $(v701)" = "1 1 1 rejected"
+# Another inventory to $DE closed in November: the summary changes and goes out again.
+$HELPER orders own "$T/b2.csv" 1 25 || fail "make orders"
+awk -F, 'BEGIN { OFS = "," } $1 == "SO-0000025" { $3 = "DE" } { print }' "$T/b2.csv" >"$W/incoming/bee/b2.csv"
+expect_rc 0 "a route-B order to $DE" cg run --no-progress
+$FLOW receipt "$W/inbox" "$(inv SO-0000025)" 2 120 800 899
+expect_rc 0 "released and closed in November 2026" cg run --no-progress
+expect_rc 0 "summary with the new inventory" cg summary --month 202611
+check "the refused summary is declared again" grep -Fq "summary 202611 bee country $DE: CEB701 $K701 declared with 2 inventories (again)" "$T/out"
+check "version 2, a modify, with both inventories" test "$(n701) $(v701) $(x "$(s701 "$DE")" .//c:SummaryApplyList/c:invtNo)" = "2 2 2 sent $(invt SO-0000024) $(invt SO-0000025)"
+# The E-Port refuses version 2 before storing it (a negative code): nothing of it is there, so
+# the next process declares it again, once.
+$FLOW receipt "$W/inbox" "$(s701 "$DE")" -301010
+expect_rc 0 "the refusal is applied" cg run --no-progress
+expect_rc 0 "summary after a refusal before storing" cg summary --month 202611
+check "  declares it again" grep -Fxq "202611: 1 summaries declared" "$T/out"
+check "  version 3, sent" test "$(n701) $(v701)" = "3 3 2 sent"
+expect_rc 0 "summary once more" cg summary --month 202611
+check "  declares nothing more" test "$(n701) $(v701)" = "3 3 2 sent"
 
 $FLOW summary-result "$W/inbox" "$(s701 "$US")" 224420260000000001 3
 expect_rc 0 "the CEB792 is applied" cg run --no-progress
@@ -68,7 +95,7 @@ expect_rc 0 "status SO-0000022" cg status SO-0000022
 check "each line shows its customs declaration" test "$(grep -c "customs declaration (entryId) 224420260000000001" "$T/out")" = 3
 expect_rc 0 "status --summaries" cg status --summaries
 check "it lists the $US summary with its entryId" grep -Eq "^202611  bee/SUM:202611:$US:1  country $US  3 inventories  CEB701 accepted \(120\)  sumNo S[0-9]+  entryId 224420260000000001$" "$T/out"
-check "and the $DE one, sent again" grep -Eq "^202611  bee/SUM:202611:$DE:1  country $DE  1 inventories  CEB701 sent  sumNo -  entryId -$" "$T/out"
+check "and the $DE one, sent again" grep -Eq "^202611  bee/SUM:202611:$DE:1  country $DE  2 inventories  CEB701 sent  sumNo -  entryId -$" "$T/out"
 expect_rc 0 "status SO-0000001 (route A)" cg status SO-0000001
 check "route A: no customs declaration" sh -c "! grep -q entryId '$T/out'"
 
