@@ -129,6 +129,34 @@ static const char *const steps[] = {
     "DROP INDEX receipts_sender;"
     "CREATE UNIQUE INDEX receipts_sender_seq ON receipts(sender, seq);"
     "CREATE INDEX submissions_time ON submissions(received_at, sender);",
+    /* 4: the counts that --stats and GET /metrics show, which a count(*) would read whole tables
+     * for at every scrape (a year of submissions, with a reader held on the WAL meanwhile): the
+     * submissions per code (and accepted or accepted again) and the documents whose scenario
+     * finished are kept in counters (name 'stats') by triggers, in the transaction of each
+     * change, starting from what the tables hold. Documents are counted by their largest id
+     * (the port only adds them), receipts by the largest id AUTOINCREMENT ever gave
+     * (sqlite_sequence), the receipts still planned by count(*) over schedule, which holds only
+     * what is not yet published. Keys: 'code CODE' and 'code 0000 again' per answer,
+     * documents_final. */
+    "DELETE FROM counters WHERE name = 'stats';"
+    "INSERT INTO counters(name, key, value)"
+    " SELECT 'stats', 'code ' || code || CASE WHEN code = '0000' AND duplicate <> 0"
+    "  THEN ' again' ELSE '' END, count(*)"
+    " FROM submissions GROUP BY 2"
+    " UNION ALL SELECT 'stats', 'documents_final', count(*) FROM documents WHERE final = 1;"
+    "CREATE TRIGGER stats_submission AFTER INSERT ON submissions BEGIN"
+    " INSERT INTO counters(name, key, value) VALUES ('stats', 'code ' || new.code ||"
+    "  CASE WHEN new.code = '0000' AND new.duplicate <> 0 THEN ' again' ELSE '' END, 1)"
+    "  ON CONFLICT(name, key) DO UPDATE SET value = value + 1;"
+    " END;"
+    "CREATE TRIGGER stats_document AFTER INSERT ON documents WHEN new.final = 1 BEGIN"
+    " UPDATE counters SET value = value + 1 WHERE name = 'stats' AND key = 'documents_final';"
+    " END;"
+    "CREATE TRIGGER stats_document_final AFTER UPDATE OF final ON documents"
+    " WHEN (old.final = 1) <> (new.final = 1) BEGIN"
+    " UPDATE counters SET value = value + CASE WHEN new.final = 1 THEN 1 ELSE -1 END"
+    "  WHERE name = 'stats' AND key = 'documents_final';"
+    " END;",
 };
 
 static const char *const sql_text[Q_COUNT] = {
@@ -705,7 +733,8 @@ int cg_store_port_submission_add(struct cg_store_port *s, const struct cg_store_
 
 /* ------------------------------------------------------------------ views */
 
-static int count(struct cg_store_port *s, const char *sql, long *out, struct cg_err *err)
+/* One number from sql (0 when NULL or no row). */
+static int number(struct cg_store_port *s, const char *sql, long *out, struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
     int r;
@@ -716,7 +745,7 @@ static int count(struct cg_store_port *s, const char *sql, long *out, struct cg_
     r = sqlite3_step(st);
     *out = r == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
-    return r == SQLITE_ROW ? CG_OK : cg_db_fail(s->db, r, "statistics", err);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? CG_OK : cg_db_fail(s->db, r, "statistics", err);
 }
 
 int cg_store_port_stats(struct cg_store_port *s, struct cg_store_port_stats *st, struct cg_err *err)
@@ -726,31 +755,44 @@ int cg_store_port_stats(struct cg_store_port *s, struct cg_store_port_stats *st,
     int r;
 
     memset(st, 0, sizeof(*st));
-    if ((rc = count(s, "SELECT count(*) FROM submissions", &st->received, err)) != CG_OK ||
-        (rc = count(s, "SELECT count(*) FROM submissions WHERE code = '0000' AND duplicate = 0",
-                    &st->accepted, err)) != CG_OK ||
-        (rc = count(s, "SELECT count(*) FROM submissions WHERE code = '0000' AND duplicate = 1",
-                    &st->accepted_again, err)) != CG_OK ||
-        (rc = count(s, "SELECT count(*) FROM submissions WHERE code <> '0000'", &st->rejected,
-                    err)) != CG_OK ||
-        (rc = count(s, "SELECT count(*) FROM documents", &st->documents, err)) != CG_OK ||
-        (rc = count(s, "SELECT count(*) FROM documents WHERE final = 1", &st->documents_final,
-                    err)) != CG_OK ||
-        (rc = count(s, "SELECT count(*) FROM receipts", &st->receipts, err)) != CG_OK ||
-        (rc = count(s, "SELECT count(*) FROM schedule", &st->receipts_pending, err)) != CG_OK)
+    /* A few rows and two index look-ups, whatever the tables hold (schema step 4). */
+    if ((rc = number(s, "SELECT max(id) FROM documents", &st->documents, err)) != CG_OK ||
+        (rc = number(s, "SELECT seq FROM sqlite_sequence WHERE name = 'receipts'", &st->receipts,
+                     err)) != CG_OK ||
+        (rc = number(s, "SELECT count(*) FROM schedule", &st->receipts_pending, err)) != CG_OK)
         return rc;
+    /* 'code 0000', 'code 0000 again', 'code 0001', ...: codes in order. */
     r = sqlite3_prepare_v2(cg_db_handle(s->db),
-                           "SELECT code, count(*) FROM submissions WHERE code <> '0000' "
-                           "GROUP BY code ORDER BY code",
-                           -1, &q, NULL);
+                           "SELECT key, value FROM counters WHERE name = 'stats' ORDER BY key", -1,
+                           &q, NULL);
     if (r != SQLITE_OK)
         return cg_db_fail(s->db, r, "statistics", err);
-    while ((r = sqlite3_step(q)) == SQLITE_ROW && st->ncodes < 32) {
-        cg_strlcpy(st->by_code[st->ncodes].code, col(q, 0), 5);
-        st->by_code[st->ncodes].n = (long)sqlite3_column_int64(q, 1);
-        st->ncodes++;
+    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *key = col(q, 0);
+        long n = (long)sqlite3_column_int64(q, 1);
+
+        if (strcmp(key, "documents_final") == 0) {
+            st->documents_final = n;
+            continue;
+        }
+        if (strncmp(key, "code ", 5) != 0)
+            continue;
+        st->received += n;
+        if (strcmp(key + 5, "0000") == 0) {
+            st->accepted += n;
+        } else if (strcmp(key + 5, "0000 again") == 0) {
+            st->accepted_again += n;
+        } else {
+            st->rejected += n;
+            if (n > 0 && st->ncodes < sizeof(st->by_code) / sizeof(st->by_code[0])) {
+                cg_strlcpy(st->by_code[st->ncodes].code, key + 5,
+                           sizeof(st->by_code[st->ncodes].code));
+                st->by_code[st->ncodes].n = n;
+                st->ncodes++;
+            }
+        }
     }
-    if (r != SQLITE_DONE && r != SQLITE_ROW)
+    if (r != SQLITE_DONE)
         rc = cg_db_fail(s->db, r, "statistics", err);
     sqlite3_finalize(q);
     return rc;

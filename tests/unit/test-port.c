@@ -1547,7 +1547,11 @@ static void test_receipts_migration_step3(void **state)
     start(f);
     cg_port_free(f->port);
     f->port = NULL;
-    sql_exec(f, "DROP INDEX receipts_sender_seq;"
+    sql_exec(f, "DROP TRIGGER stats_submission;"
+                "DROP TRIGGER stats_document;"
+                "DROP TRIGGER stats_document_final;"
+                "DELETE FROM counters WHERE name = 'stats';"
+                "DROP INDEX receipts_sender_seq;"
                 "DROP INDEX submissions_time;"
                 "ALTER TABLE receipts DROP COLUMN seq;"
                 "CREATE INDEX receipts_sender ON receipts(sender, id);"

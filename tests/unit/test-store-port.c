@@ -3,7 +3,9 @@
  * file, and a database failure injected into every read the port decides on (guid seen before,
  * document guid used, business key added, inventory of a summary, next due receipt, counter):
  * each returns the database error, never "not found". sqlite3_step is wrapped
- * (-Wl,--wrap=sqlite3_step) to fail on demand.
+ * (-Wl,--wrap=sqlite3_step) to fail on demand. The counts of --stats and /metrics, kept by
+ * triggers, against count(*) over the tables on a connection of the test's own, also after a
+ * database of schema step 3 is opened.
  */
 #include "config.h"
 
@@ -185,11 +187,175 @@ static void test_read_failures(void **state)
     cg_store_port_reset(f->s);
 }
 
+/* count(*) of sql on a connection of the test's own: what the counts must equal. */
+static long sql_count(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long n;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(__real_sqlite3_step(st), SQLITE_ROW);
+    n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* The counts equal count(*) over the tables, as the queries --stats ran before step 4. */
+static void assert_stats_are_counts(struct fix *f)
+{
+    struct cg_store_port_stats st;
+    struct cg_err err;
+
+    assert_int_equal(cg_store_port_stats(f->s, &st, &err), CG_OK);
+    assert_int_equal(st.received, sql_count(f->path, "SELECT count(*) FROM submissions"));
+    assert_int_equal(st.accepted, sql_count(f->path, "SELECT count(*) FROM submissions WHERE "
+                                                     "code = '0000' AND duplicate = 0"));
+    assert_int_equal(st.accepted_again,
+                     sql_count(f->path, "SELECT count(*) FROM submissions "
+                                        "WHERE code = '0000' AND duplicate = 1"));
+    assert_int_equal(st.rejected,
+                     sql_count(f->path, "SELECT count(*) FROM submissions WHERE code <> '0000'"));
+    assert_int_equal(st.documents, sql_count(f->path, "SELECT count(*) FROM documents"));
+    assert_int_equal(st.documents_final,
+                     sql_count(f->path, "SELECT count(*) FROM documents WHERE final = 1"));
+    assert_int_equal(st.receipts, sql_count(f->path, "SELECT count(*) FROM receipts"));
+    assert_int_equal(st.receipts_pending, sql_count(f->path, "SELECT count(*) FROM schedule"));
+}
+
+static int first_due(const struct cg_store_port_due *d, void *ctx)
+{
+    *(int64_t *)ctx = d->sched_id;
+    return 1;
+}
+
+static void submit(struct fix *f, const char *guid, const char *code, bool duplicate)
+{
+    struct cg_store_port_submission m = {
+        "2026-01-01T00:00:00Z", guid, 303, 10, "ab", code, duplicate, "text", NULL, "acme"};
+    struct cg_err err;
+
+    assert_int_equal(cg_store_port_begin(f->s, &err), CG_OK);
+    assert_int_equal(cg_store_port_submission_add(f->s, &m, &err), CG_OK);
+    assert_int_equal(cg_store_port_commit(f->s, &err), CG_OK);
+}
+
+/* Each change moves its count, in its own transaction; a rolled-back one moves none. The counts
+ * are kept as the rows come, not counted from the tables at each read. */
+static void test_stats_kept(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store_port_stats st;
+    struct cg_err err;
+    int64_t doc = 0;
+    int64_t sched = 0;
+
+    store_one(f, &doc);
+    submit(f, "M-1", "0000", false);
+    submit(f, "M-1", "0000", true);
+    submit(f, "M-2", "0002", false);
+    submit(f, "M-3", "1001", false);
+    submit(f, NULL, "0002", false);
+    assert_int_equal(cg_store_port_begin(f->s, &err), CG_OK);
+    assert_int_equal(cg_store_port_schedule_add(f->s, doc, 900, 604, 800, "i", true, &err), CG_OK);
+    assert_int_equal(cg_store_port_due(f->s, 600, 10, first_due, &sched, &err), 1);
+    assert_int_equal(cg_store_port_receipt_add(f->s, doc, NULL, 604, "R-1", "D-1", "2",
+                                               "2026-01-01T00:00:01Z", "<r/>", 4, NULL, NULL, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_port_schedule_done(f->s, sched, doc, 2, true, &err), CG_OK);
+    assert_int_equal(cg_store_port_commit(f->s, &err), CG_OK);
+    /* A change rolled back moves no count. */
+    assert_int_equal(cg_store_port_begin(f->s, &err), CG_OK);
+    {
+        struct cg_store_port_submission m = {
+            "2026-01-01T00:00:00Z", "M-9", 303, 1, NULL, "0002", false, "t", NULL, "acme"};
+
+        assert_int_equal(cg_store_port_submission_add(f->s, &m, &err), CG_OK);
+    }
+    assert_int_equal(cg_store_port_abort(f->s, &err), CG_OK);
+
+    assert_int_equal(cg_store_port_stats(f->s, &st, &err), CG_OK);
+    assert_int_equal(st.received, 5);
+    assert_int_equal(st.accepted, 1);
+    assert_int_equal(st.accepted_again, 1);
+    assert_int_equal(st.rejected, 3);
+    assert_int_equal(st.ncodes, 2);
+    assert_string_equal(st.by_code[0].code, "0002");
+    assert_int_equal(st.by_code[0].n, 2);
+    assert_string_equal(st.by_code[1].code, "1001");
+    assert_int_equal(st.by_code[1].n, 1);
+    assert_int_equal(st.documents, 1);
+    assert_int_equal(st.documents_final, 1);
+    assert_int_equal(st.receipts, 1);
+    assert_int_equal(st.receipts_pending, 1);
+    assert_stats_are_counts(f);
+    /* Totals count what came, not the rows still kept: an operator pruning old submissions
+     * does not take them back (Prometheus counters never go down). */
+    sql_exec(f->path, "DELETE FROM submissions WHERE id <= 3; DELETE FROM receipts");
+    assert_int_equal(cg_store_port_stats(f->s, &st, &err), CG_OK);
+    assert_int_equal(st.received, 5);
+    assert_int_equal(st.accepted, 1);
+    assert_int_equal(st.rejected, 3);
+    assert_int_equal(st.receipts, 1);
+}
+
+/* A database of step 3 (no counts kept) with rows in every table: opening it counts them. */
+static void test_stats_from_step_3(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store_port_stats st;
+    struct cg_err err;
+    int64_t doc = 0;
+
+    store_one(f, &doc);
+    submit(f, "M-1", "0000", false);
+    cg_store_port_close(f->s);
+    f->s = NULL;
+    sql_exec(f->path, "DROP TRIGGER stats_submission; DROP TRIGGER stats_document;"
+                      "DROP TRIGGER stats_document_final;"
+                      "DELETE FROM counters WHERE name = 'stats';"
+                      "INSERT INTO submissions(received_at, size, code, text)"
+                      " VALUES ('t', 1, '0999', 'x'), ('t', 1, '0999', 'x'), ('t', 1, '0000', 'x');"
+                      "UPDATE submissions SET duplicate = 1 WHERE id = 4;"
+                      "UPDATE documents SET final = 1;"
+                      "INSERT INTO receipts(msg_type, msg_guid, doc_guid, status, created_at, xml)"
+                      " VALUES (604, 'a', 'b', '2', 't', x'00');"
+                      "PRAGMA user_version = 3;");
+    assert_int_equal(cg_store_port_open(f->path, &f->s, &err), CG_OK);
+    assert_int_equal(cg_store_port_stats(f->s, &st, &err), CG_OK);
+    assert_int_equal(st.received, 4);
+    assert_int_equal(st.accepted, 1);
+    assert_int_equal(st.accepted_again, 1);
+    assert_int_equal(st.rejected, 2);
+    assert_int_equal(st.ncodes, 1);
+    assert_string_equal(st.by_code[0].code, "0999");
+    assert_int_equal(st.documents, 1);
+    assert_int_equal(st.documents_final, 1);
+    assert_int_equal(st.receipts, 1);
+    assert_int_equal(st.receipts_pending, 1);
+    /* and keeps them from then on */
+    submit(f, "M-4", "0999", false);
+    assert_stats_are_counts(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats_from_step_3, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
