@@ -659,13 +659,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->post = strcmp(method, MHD_HTTP_METHOD_POST) == 0 && strcmp(url, "/messages") == 0;
         if (!r->post)
             return MHD_YES;
-        /* A sender past sender_daily_max is answered before anything of its message is read,
-         * checked or stored (nor is the answer: that would fill the disk all the same). */
+        /* A sender past its daily_max or sender_daily_max is answered before anything of its
+         * message is read, checked or stored (nor is the answer: that would fill the disk all the
+         * same). */
         if (!cg_port_quota_take(p, r->sender, cg_port_now_ms(), &n)) {
             char after[24];
 
             snprintf(after, sizeof(after), "%ld", n);
-            cg_port_quota_text(p, why, sizeof(why));
+            cg_port_quota_text(p, r->sender, why, sizeof(why));
             return reply_code_as(conn, 429, "3998", why, after, true);
         }
         r->quota = r->sender != NULL;

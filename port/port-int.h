@@ -192,6 +192,7 @@ struct cg_port_sender {
     char **codes; /* enterprise codes the sender declares for */
     size_t ncodes;
     size_t body_held; /* bytes of its sender_budget its requests hold now (under p->flock) */
+    long daily_max;   /* [sender.NAME] daily_max (0: no limit); -1: [port] sender_daily_max */
     /* sender_daily_max (port-quota.c), under p->flock: */
     int64_t quota_day; /* the China day quota_stored counts (cg_port_china_day) */
     long quota_stored; /* its messages recorded (submissions rows) that day */
@@ -214,7 +215,8 @@ int cg_port_quota_load(struct cg_port *p, int64_t now_ms, struct cg_err *err);
 bool cg_port_quota_take(struct cg_port *p, const struct cg_port_sender *s, int64_t now_ms,
                         long *retry_after_s);
 /* The text of the 429 answer (code 3998): names the limit, nothing taken from the request. */
-void cg_port_quota_text(const struct cg_port *p, char *buf, size_t size);
+void cg_port_quota_text(const struct cg_port *p, const struct cg_port_sender *s, char *buf,
+                        size_t size);
 /* A POST that held a place ended without being recorded. */
 void cg_port_quota_give_back(struct cg_port *p, const struct cg_port_sender *s);
 /* A message of s was recorded (its submissions row committed) at now_ms; held: it held a place,

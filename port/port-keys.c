@@ -121,5 +121,8 @@ const struct cg_conf_key cg_port_conf_keys[] = {
      "PEM file with the certificate(s) the sender signs messages with"},
     {"sender", "codes", CG_CONF_STR, NULL, NULL,
      "enterprise codes the sender may declare for (comma-separated)"},
+    {"sender", "daily_max", CG_CONF_INT, NULL, "0..1000000000",
+     "messages this sender may have recorded in one China day (0: no limit); unset: [port] "
+     "sender_daily_max"},
     {NULL, NULL, CG_CONF_STR, NULL, NULL, NULL},
 };

@@ -105,6 +105,12 @@ int cg_port_quota_load(struct cg_port *p, int64_t now_ms, struct cg_err *err)
     return rc;
 }
 
+/* The sender's own daily_max, else the port's sender_daily_max; 0: no limit. */
+static long limit_of(const struct cg_port *p, const struct cg_port_sender *s)
+{
+    return s != NULL && s->daily_max >= 0 ? s->daily_max : p->sender_daily_max;
+}
+
 bool cg_port_quota_take(struct cg_port *p, const struct cg_port_sender *from, int64_t now_ms,
                         long *retry_after_s)
 {
@@ -112,12 +118,14 @@ bool cg_port_quota_take(struct cg_port *p, const struct cg_port_sender *from, in
     int64_t day = cg_port_china_day(now_ms);
     bool warn = false;
     long stored = 0;
+    long max;
 
     if (s == NULL)
         return true;
+    max = limit_of(p, s);
     pthread_mutex_lock(&p->flock);
     roll(s, day);
-    if (p->sender_daily_max <= 0 || s->quota_stored + s->quota_held < p->sender_daily_max) {
+    if (max <= 0 || s->quota_stored + s->quota_held < max) {
         s->quota_held++;
         pthread_mutex_unlock(&p->flock);
         return true;
@@ -133,22 +141,25 @@ bool cg_port_quota_take(struct cg_port *p, const struct cg_port_sender *from, in
         *retry_after_s = 1;
     if (warn)
         cg_warn("port: sender %s has had %ld messages recorded today (China time), its "
-                "sender_daily_max of %ld: its messages are answered 429 (code 3998) for the "
-                "next %ld s, until 00:00 China time",
-                s->name, stored, p->sender_daily_max, *retry_after_s);
+                "%s of %ld: its messages are answered 429 (code 3998) for the next %ld s, until "
+                "00:00 China time",
+                s->name, stored, s->daily_max >= 0 ? "daily_max" : "sender_daily_max", max,
+                *retry_after_s);
     else
-        cg_debug("port: a message from sender %s answered 429: past sender_daily_max (%ld)",
-                 s->name, p->sender_daily_max);
+        cg_debug("port: a message from sender %s answered 429: past %s (%ld)", s->name,
+                 s->daily_max >= 0 ? "daily_max" : "sender_daily_max", max);
     return false;
 }
 
-void cg_port_quota_text(const struct cg_port *p, char *buf, size_t size)
+void cg_port_quota_text(const struct cg_port *p, const struct cg_port_sender *s, char *buf,
+                        size_t size)
 {
+    bool own = s != NULL && s->daily_max >= 0;
+
     snprintf(buf, size,
-             "this sender has had as many messages recorded today as it may (sender_daily_max, "
-             "%ld a day in China time): nothing was read or stored; send again after 00:00 "
-             "China time",
-             p->sender_daily_max);
+             "this sender has had as many messages recorded today as it may (%s, %ld a day in "
+             "China time): nothing was read or stored; send again after 00:00 China time",
+             own ? "its daily_max" : "sender_daily_max", limit_of(p, s));
 }
 
 void cg_port_quota_give_back(struct cg_port *p, const struct cg_port_sender *from)

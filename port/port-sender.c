@@ -189,6 +189,9 @@ static int load_one(const char *name, void *arg)
     }
     if (rc == CG_OK)
         rc = read_codes(cg_conf_get(lc->conf, section, "codes"), s, lc->err);
+    s->daily_max = cg_conf_get(lc->conf, section, "daily_max") != NULL
+                       ? cg_conf_get_int(lc->conf, section, "daily_max")
+                       : -1;
     if (rc == CG_OK && !s->has_token && s->client_fp[0] == '\0')
         rc = CG_ERR_SET(lc->err, CG_ECONFIG,
                         "a sender needs token_file or client_cert to be recognised");

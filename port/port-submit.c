@@ -1188,7 +1188,7 @@ int cg_port_submit(struct cg_port *p, const char *sender, const char *body, size
     if (sender != NULL && s == NULL)
         return answer(res, "1999", "no sender %s is configured", sender);
     if (!cg_port_quota_take(p, s, cg_port_now_ms(), &retry_after)) {
-        cg_port_quota_text(p, text, sizeof(text));
+        cg_port_quota_text(p, s, text, sizeof(text));
         answer(res, "3998", "%s", text);
         return CG_ERETRY;
     }

@@ -3135,6 +3135,39 @@ static void test_addr_loopback(void **state)
     assert_false(cg_port_addr_loopback(NULL));
 }
 
+/* A sender's own daily_max replaces [port] sender_daily_max for it: 0 lifts the limit for one
+ * sender, 1 holds another to one message a day; the answer names the sender's own limit. */
+static void test_sender_daily_max_own(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_err err;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *o = order_n(xml, 2);
+    int i;
+
+    one_china_day();
+    assert_int_equal(cg_conf_set(f->conf, "port", "sender_daily_max", "2", &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "sender.test", "daily_max", "0", &err), CG_OK);
+    add_other(f, "3301964J31");
+    assert_int_equal(cg_conf_set(f->conf, "sender.other", "daily_max", "1", &err), CG_OK);
+    start(f);
+    /* test: five messages, past the port's 2, all taken */
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(cg_port_submit(f->port, "test", "<x/>", 4, NULL, &res), CG_EREJECT);
+    /* other: one, then 429 naming its own limit */
+    assert_int_equal(cg_port_submit(f->port, "other", o, strlen(o), NULL, &res), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "other", "<x/>", 4, NULL, &res), CG_ERETRY);
+    assert_string_equal(res.code, "3998");
+    assert_string_equal(res.text, "this sender has had as many messages recorded today as it may "
+                                  "(its daily_max, 1 a day in China time): nothing was read or "
+                                  "stored; send again after 00:00 China time");
+    free(o);
+    free(xml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3160,6 +3193,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_receipts_migration_step3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender_daily_max, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender_daily_max_days, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender_daily_max_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_foreign_platform, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_modify_other_sender, setup, teardown),
