@@ -246,8 +246,24 @@ int cg_src_line(struct cg_src *s, const char **p, size_t *len, struct cg_err *er
         /* dec is NULL until the first chunk is decoded (NULL + 0 is undefined). */
         char *start = s->dec != NULL ? s->dec + s->dec_off : NULL;
         size_t avail = s->dec_len - s->dec_off;
-        char *nl = avail > scanned ? memchr(start + scanned, '\n', avail - scanned) : NULL;
+        char *nl;
         int rc;
+
+        if (s->eol == 0 && avail > 0) {
+            /* The first line end decides: CR followed by LF, or LF, is '\n'; CR followed by
+             * anything else, or CR at the end of the file, is '\r'. */
+            const char *lf = memchr(start, '\n', avail);
+            const char *cr = memchr(start, '\r', lf != NULL ? (size_t)(lf - start) : avail);
+
+            if (cr == NULL && lf != NULL)
+                s->eol = '\n';
+            else if (cr != NULL && cr + 1 < start + avail)
+                s->eol = cr[1] == '\n' ? '\n' : '\r';
+            else if (s->eof && s->raw_len == 0)
+                s->eol = cr != NULL ? '\r' : '\n';
+        }
+        nl = avail > scanned && s->eol != 0 ? memchr(start + scanned, s->eol, avail - scanned)
+                                            : NULL;
 
         if (nl != NULL) {
             *p = start;
@@ -256,7 +272,8 @@ int cg_src_line(struct cg_src *s, const char **p, size_t *len, struct cg_err *er
             s->line++;
             return CG_OK;
         }
-        scanned = avail;
+        if (s->eol != 0)
+            scanned = avail; /* else the line end is not known yet: all of it is looked at again */
         if (avail > s->max_line)
             return CG_ERR_SET(err, CG_EPARSE, "%s:%ld: line longer than %zu bytes", s->name,
                               s->line + 1, s->max_line);

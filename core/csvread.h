@@ -67,13 +67,17 @@ struct cg_src {
     size_t dec_cap;
     size_t max_line;
     long line; /* number of the last line handed out */
+    char eol;  /* what ends a line: '\n', or '\r' in a file whose lines end with CR alone (Excel's
+                * "CSV (Macintosh)"); 0 until the first line end is seen */
 };
 
 /* Start a line source on fd; lines (and records above) longer than max_line are CG_EPARSE. */
 int cg_src_open(struct cg_src *s, int fd, const char *name, enum cg_enc enc, size_t max_line,
                 struct cg_err *err);
 void cg_src_close(struct cg_src *s);
-/* Next line including its '\n' (not NUL-terminated): CG_OK, CG_ENOTFOUND at the end. */
+/* Next line including its '\n' (not NUL-terminated): CG_OK, CG_ENOTFOUND at the end. A file
+ * whose first line ends with CR alone has its lines split at CR, so that line numbers and the
+ * max_line bound count its lines, not the whole file as one. */
 int cg_src_line(struct cg_src *s, const char **p, size_t *len, struct cg_err *err);
 
 /* One CSV record: fields are NUL-terminated strings inside data. */

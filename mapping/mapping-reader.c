@@ -169,7 +169,8 @@ struct cg_reader {
     char *key;           /* order number of the order being built */
     struct cg_seen seen; /* every order number begun so far, with its first line */
     /* Opened by cg_reader_open_whole(): seen is not kept; apart holds the numbers whose hash the
-     * first pass met twice (order number -> struct apart; again 0 for a number met once). */
+     * first pass met twice (order number -> struct apart; met_again false for a number met once).
+     */
     bool whole;
     struct cg_map apart;
     long orders, rejected;
@@ -419,7 +420,8 @@ static bool row_vals(struct cg_reader *r, struct cg_row *row, struct cg_vals *v)
 /* Where the first pass met an order number: the line of its first group of rows, and of its
  * second (0 when the number is met in one group only). */
 struct apart {
-    long first, again;
+    long first, again; /* the lines of its first two groups */
+    bool met_again;    /* a second group was met (a line number says nothing: it may be 0) */
 };
 
 /*
@@ -458,7 +460,7 @@ static void once(struct cg_reader *r, const char *no, const char *field, long li
         return;
     if (r->whole) {
         a = r->apart.n > 0 ? cg_map_get(&r->apart, no) : NULL;
-        if (a == NULL || a->again == 0)
+        if (a == NULL || !a->met_again)
             return;
         cg_text_show(no, shown, sizeof(shown));
         if (line != a->first) {
@@ -923,8 +925,9 @@ static int first_pass(struct cg_map_ctx *m, int fd, off_t pos, const char *name,
                 rc = cg_map_put(apart, k, a, false);
                 if (rc != CG_OK)
                     free(a);
-            } else if (a != NULL && a->again == 0) {
+            } else if (a != NULL && !a->met_again) {
                 a->again = line;
+                a->met_again = true;
             }
             if (a == NULL)
                 rc = CG_ENOMEM;

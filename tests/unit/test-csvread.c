@@ -1,8 +1,8 @@
 /*
  * test-csvread.c - the CSV/encoding reader of core/: UTF-8 with a byte order mark, GB18030
  * decoded to UTF-8 (expected text written here as UTF-8 literals, bytes from the GB18030 code
- * table), the line a quoted multi-line record starts on, comments and blank lines, and a
- * record that never ends stopped at max_line.
+ * table), the line a quoted multi-line record starts on, comments and blank lines, a record
+ * that never ends stopped at max_line, and lines that end with CR alone.
  */
 #include "config.h"
 
@@ -56,6 +56,60 @@ static void test_utf8_bom_multiline(void **state)
     assert_string_equal(cg_row_field(row, 1), "棉");
     assert_string_equal(cg_row_field(row, 7), "");
     assert_int_equal(row->line, 6);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_ENOTFOUND);
+    cg_csv_close(&c);
+}
+
+/* Lines that end with CR alone (Excel's "CSV (Macintosh)") are lines: each record has the line it
+ * starts on (all were line 0 or 1), and max_line bounds a line, not the whole file (a file of
+ * 200 bytes was one line past 64). A CRLF file is split at LF as before. */
+static void test_cr_line_ends(void **state)
+{
+    static const char text[] = "no,name\r"
+                               "\r"
+                               "1,\"two\rlines\"\r"
+                               "2,abcdefghijklmnopqrstuvwxyz\r"
+                               "3,abcdefghijklmnopqrstuvwxyz\r"
+                               "4,abcdefghijklmnopqrstuvwxyz\r"
+                               "5,abcdefghijklmnopqrstuvwxyz\r"
+                               "6,abcdefghijklmnopqrstuvwxyz\r"
+                               "7,abcdefghijklmnopqrstuvwxyz";
+    static const char crlf[] = "no,name\r\n1,a\r\n\r\n2,b\r\n";
+    struct cg_csv c;
+    struct cg_row *row = NULL;
+    struct cg_err err;
+    int i;
+
+    (void)state;
+    assert_int_equal(cg_csv_open(&c, fd_of(text, sizeof(text) - 1), "t.csv", CG_ENC_AUTO, ',', '"',
+                                 true, 64, &err),
+                     CG_OK);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+    assert_string_equal(cg_row_field(row, 1), "name");
+    assert_int_equal(row->line, 1);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+    assert_string_equal(cg_row_field(row, 1), "two\rlines");
+    assert_int_equal(row->line, 3);
+    for (i = 2; i <= 7; i++) {
+        assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+        assert_int_equal(atoi(cg_row_field(row, 0)), i);
+        assert_string_equal(cg_row_field(row, 1), "abcdefghijklmnopqrstuvwxyz");
+        assert_int_equal(row->line, i + 3);
+    }
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_ENOTFOUND);
+    cg_csv_close(&c);
+
+    assert_int_equal(cg_csv_open(&c, fd_of(crlf, sizeof(crlf) - 1), "t.csv", CG_ENC_AUTO, ',', '"',
+                                 true, 64, &err),
+                     CG_OK);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+    assert_int_equal(row->line, 1);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+    assert_string_equal(cg_row_field(row, 1), "a");
+    assert_int_equal(row->line, 2);
+    assert_int_equal(cg_csv_next(&c, &row, &err), CG_OK);
+    assert_string_equal(cg_row_field(row, 1), "b");
+    assert_int_equal(row->line, 4);
     assert_int_equal(cg_csv_next(&c, &row, &err), CG_ENOTFOUND);
     cg_csv_close(&c);
 }
@@ -114,6 +168,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_bom_multiline),
+        cmocka_unit_test(test_cr_line_ends),
         cmocka_unit_test(test_gb18030),
         cmocka_unit_test(test_unclosed_quote_bounded),
         cmocka_unit_test(test_enc_names),

@@ -1633,6 +1633,20 @@ static void test_apart_whole(void **state)
     res_free(&r);
 }
 
+/* The same in a file whose lines end with CR alone: each group has its own line (they were all
+ * line 0, which the first pass took for "met once": A's second group was then declared). */
+static void test_apart_cr(void **state)
+{
+    static const char *const want[] = {AGAIN("A", 2, 4), LATER("A", 4, 2), NULL};
+
+    (void)state;
+    expect_whole("own",
+                 "order_no,currency,country,sku,item_name,qty,price,total\r"
+                 "A,USD,US,TS-001,T,1,9.99,\rB,USD,US,MUG-1,M,1,7.50,\r"
+                 "A,USD,US,MUG-1,M,2,7.50,\rC,USD,US,TS-001,T,1,9.99,\r",
+                 "B C ", want);
+}
+
 /* Numbers that look alike are different orders; an order's rows with a blank spreadsheet row
  * between them are adjacent: nothing is rejected. A row without an order number parts them. */
 static void test_apart_lookalike(void **state)
@@ -1802,6 +1816,7 @@ int main(void)
         cmocka_unit_test(test_status_all_dropped),
         cmocka_unit_test(test_reason_kind),
         cmocka_unit_test(test_apart_whole),
+        cmocka_unit_test(test_apart_cr),
         cmocka_unit_test(test_apart_lookalike),
         cmocka_unit_test(test_apart_strip_prefix),
         cmocka_unit_test(test_apart_jsonl),
