@@ -17,7 +17,9 @@
  * changed: a later manifest may bring a bill again while its last document is refused, and
  * when the bill's data differs (the hash of its head and of its parcels, kept in its orders
  * row) it replaces the bill's, which goes out again. Each run names the refused bills that
- * wait. The same data again, or a bill whose documents are not refused, is not taken.
+ * wait. A bill with nothing declared yet (no CEB607: it waits, most often on a mistyped parcel
+ * number) is corrected the same way. The same data again changes nothing; a bill whose CEB607 or
+ * CEB509 is on its way or accepted fails the file.
  */
 #include "config.h"
 
@@ -79,6 +81,10 @@ struct mbill {
     long line;
     size_t first, n; /* its parcels in the file's order */
     char hash[65];   /* 32 hex digits of the head's hash, 32 of the parcels' */
+    /* Recorded before with nothing of it declared: replaced or the same (named once the file's
+     * unit of work is committed). */
+    bool undeclared;
+    enum cg_bill_again outcome;
 };
 struct mparcel {
     char *no;
@@ -263,6 +269,7 @@ static int record_tx(struct cg_store *st, void *vctx, struct cg_err *err)
         char state[16];
         int64_t id = 0;
 
+        bl->undeclared = false;
         bl->b.seller = r->seller;
         bl->b.bill_no = bl->v[M_BILL];
         bl->b.traf_mode = bl->v[M_MODE];
@@ -278,17 +285,19 @@ static int record_tx(struct cg_store *st, void *vctx, struct cg_err *err)
             rc = cg_store_bill_add(st, &bl->b, r->file_id, bl->line, &id, err);
             again = CG_BILL_REPLACED;
         } else if (rc == CG_OK && again == CG_BILL_IN_USE) {
-            rc = CG_ERR_SET(
-                err, CG_EREJECT,
-                "%s:%ld: bill %s was taken from an earlier manifest and its %s%s: a "
-                "bill comes again only after its CEB607 or CEB509 was refused",
-                r->file, bl->line, bl->v[M_BILL],
-                state[0] != '\0' ? "last document is " : "documents are not declared yet", state);
+            rc = CG_ERR_SET(err, CG_EREJECT,
+                            "%s:%ld: bill %s was taken from an earlier manifest and its last "
+                            "document is %s: a bill comes again only while nothing of it is "
+                            "declared or after its CEB607 or CEB509 was refused",
+                            r->file, bl->line, bl->v[M_BILL], state);
         } else if (rc == CG_OK && again == CG_BILL_OTHER_PARCELS) {
             rc = CG_ERR_SET(err, CG_EREJECT,
                             "%s:%ld: bill %s: its parcels differ from those of its CEB607, which "
                             "customs accepted: only the departure data may change",
                             r->file, bl->line, bl->v[M_BILL]);
+        } else if (rc == CG_OK && state[0] == '\0') {
+            bl->undeclared = true;
+            bl->outcome = again;
         } else if (rc == CG_OK && again == CG_BILL_SAME) {
             r->same++;
         } else if (rc == CG_OK) {
@@ -375,6 +384,20 @@ int spool_manifest_file(struct cg_spool *sp, const char *seller, int fd, const c
                             "manifest %s: %ld refused bills taken again with changed data, %ld "
                             "the same as refused (not declared again)",
                             display, r.again, r.same);
+            for (i = 0; i < m.nbills; i++) {
+                struct mbill *bl = &m.bills[i];
+
+                if (bl->undeclared && bl->outcome == CG_BILL_SAME)
+                    spool_event(sp, CG_SPOOL_EV_FILE,
+                                "%s:%ld: bill %s: nothing of it is declared yet: the same data "
+                                "as taken before, nothing changes",
+                                display, bl->line, bl->v[M_BILL]);
+                else if (bl->undeclared)
+                    spool_event(sp, CG_SPOOL_EV_FILE,
+                                "%s:%ld: bill %s: nothing of it is declared yet: its data and "
+                                "parcels replace those taken before",
+                                display, bl->line, bl->v[M_BILL]);
+            }
         }
     }
     mfile_free(&m);

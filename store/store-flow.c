@@ -219,7 +219,8 @@ int cg_store_bill_again(struct cg_store *st, const struct cg_store_bill *b, cons
     cg_strlcpy(state, last, 16);
     sqlite3_finalize(s);
     *id = bid;
-    if (strcmp(state, "rejected") != 0) {
+    /* Nothing declared yet (no CEB607): the bill waits, and its data may be corrected. */
+    if (state[0] != '\0' && strcmp(state, "rejected") != 0) {
         *outcome = CG_BILL_IN_USE;
         return CG_OK;
     }

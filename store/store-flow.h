@@ -66,14 +66,14 @@ int cg_store_bill_parcel_add(struct cg_store *st, int64_t bill_id, long line,
                              const char *logistics_no, struct cg_err *err);
 /*
  * A bill that comes again in a later manifest. Its data (head, parcels: the caller adds them
- * after CG_BILL_REPLACED) is replaced only while its last document (the CEB509 when declared,
- * else the CEB607) is refused, and only when hash differs from the one recorded with the data
- * (the orders row's hash: 32 hex digits of the head, then 32 of the parcels; "" for a bill
- * recorded before hashes were kept). A replaced bill is 'waiting' again (its CEB607 goes out
- * once its parcels are released) or, when its CEB509 was refused, 'listed' (the CEB509 goes out
- * again); then its parcels must stay those of the CEB607 customs accepted. CG_ENOTFOUND when
- * the seller has no such bill. *outcome says what was done; state[] the last document's state
- * ("" when none was declared) for CG_BILL_IN_USE.
+ * after CG_BILL_REPLACED) is replaced only while nothing of it is declared (no CEB607) or its
+ * last document (the CEB509 when declared, else the CEB607) is refused, and only when hash
+ * differs from the one recorded with the data (the orders row's hash: 32 hex digits of the
+ * head, then 32 of the parcels; "" for a bill recorded before hashes were kept). A replaced bill
+ * is 'waiting' (its CEB607 goes out once its parcels are released) or, when its CEB509 was
+ * refused, 'listed' (the CEB509 goes out again); then its parcels must stay those of the CEB607
+ * customs accepted. CG_ENOTFOUND when the seller has no such bill. *outcome says what was done;
+ * state[] the last document's state, "" when none was declared.
  */
 enum cg_bill_again { CG_BILL_REPLACED, CG_BILL_SAME, CG_BILL_IN_USE, CG_BILL_OTHER_PARCELS };
 int cg_store_bill_again(struct cg_store *st, const struct cg_store_bill *b, const char *hash,

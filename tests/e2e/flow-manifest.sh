@@ -7,7 +7,8 @@
 # unknown waits, the line named, nothing of it sent, and goes out once the parcel is released.
 # A CEB607 refused by customs is not declared again by the next runs, which name it as waiting;
 # a later manifest with the same data for the bill changes nothing, one with changed data
-# declares it again (a modify); a bill customs did not refuse cannot come again. A parcel on a
+# declares it again (a modify); a bill customs did not refuse cannot come again. A bill waiting
+# on a mistyped parcel, nothing of it declared, is corrected by a later manifest. A parcel on a
 # declared bill can no longer be cancelled (the goods are leaving).
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
@@ -154,7 +155,45 @@ $H
 MB-1,5,CA7777,CA7777,2026-11-10 08:30,$C,SF0000000000001,2.5
 EOC
 expect_rc 1 "a manifest with MB-1 again fails" cg run --no-progress
-check "  naming the rule" grep -Fq "manifest-4.csv:2: bill MB-1 was taken from an earlier manifest and its last document is accepted: a bill comes again only after its CEB607 or CEB509 was refused" "$W/failed/acme/manifest-4.csv.reason"
+check "  naming its state and the rule" grep -Fxq "acme/manifest-4.csv:2: bill MB-1 was taken from an earlier manifest and its last document is accepted: a bill comes again only while nothing of it is declared or after its CEB607 or CEB509 was refused" "$W/failed/acme/manifest-4.csv.reason"
+# MB-3 waits on a mistyped parcel number (SF0000000009999 for SF0000000000005). Nothing of it
+# is declared, so a later manifest corrects it: the same data changes nothing, changed data
+# replaces the bill's and its parcels, and the bill goes out once the new parcels are released.
+$HELPER orders own "$W/incoming/acme/day2.csv" 1 5 || fail "make order 5"
+expect_rc 0 "the run declares a fifth order" cg run --no-progress
+$FLOW receipt "$W/inbox" "$(inv SO-0000005)" 2 120 800
+expect_rc 0 "SO-0000005 released" cg run --no-progress
+MB3WAITS="acme/manifest-1.csv:6: bill MB-3: parcel SF0000000009999: no declared order has this waybill: the bill waits"
+check "MB-3 still waits on its mistyped parcel" grep -Fxq "$MB3WAITS" "$T/out"
+check "  nothing of it declared" test -z "$(wb MB-3 607)"
+# mb3 NAME PARCEL WEIGHT WHAT: a manifest NAME.csv with MB-3 alone, which the run takes
+mb3() {
+    printf '%s\nMB-3,5,CA1236,CA1236,2026-11-12 10:00,%s,%s,%s\n' "$H" "$C" "$2" "$3" \
+        >"$W/incoming/acme/$1.csv"
+    expect_rc 0 "a manifest with MB-3's $4" cg run --no-progress
+    check "  is taken" test -f "$W/done/acme/$1.csv"
+}
+mb3 manifest-7 SF0000000009999 2.5 "data unchanged"
+check "  says nothing changes" grep -Fxq "acme/manifest-7.csv:2: bill MB-3: nothing of it is declared yet: the same data as taken before, nothing changes" "$T/out"
+check "  the bill still waits, as recorded from manifest-1.csv" grep -Fxq "$MB3WAITS" "$T/out"
+mb3 manifest-8 SF0000000000005 1.5 "parcel corrected"
+check "  says it replaced the bill's data, naming file and line" grep -Fxq "acme/manifest-8.csv:2: bill MB-3: nothing of it is declared yet: its data and parcels replace those taken before" "$T/out"
+check "  counts no refused bill" test "$(grep -c "refused bills taken again" "$T/out")" = 0
+check "  the mistyped parcel is no longer named" test "$(grep -c SF0000000009999 "$T/out")" = 0
+check "MB-3's only parcel is the corrected one, from line 2" test "$(sql "SELECT group_concat(p.line || ' ' || p.logistics_no) FROM flow_parcels p JOIN flow_bills b ON b.id = p.bill_id WHERE b.bill_no = 'MB-3'")" = "2 SF0000000000005"
+f=$W/outbox/CEB607Message_$(wb MB-3 607).xml
+check "MB-3's CEB607 goes out, version 1, an add" test "$(n607 MB-3) $(v607 MB-3)" = "1 1 1 sent"
+check "  listing exactly the corrected parcel with its invtNo" test "$(x "$f" .//c:WayBillList/c:logisticsNo)|$(x "$f" .//c:WayBillList/c:invtNo)" = "SF0000000000005|$(invt SO-0000005)"
+check "  with the corrected weight" test "$(x "$f" .//c:WayBillHead/c:grossWeight)" = 1.5
+# Its CEB607 is on its way now: the bill can no longer come again, and the whole file fails.
+cat >"$W/incoming/acme/manifest-9.csv" <<EOC
+$H
+MB-4,5,CA1237,CA1237,2026-11-13 10:00,$C,SF0000000000006,2.5
+MB-3,5,CA1236,CA1236,2026-11-12 10:00,$C,SF0000000000005,2.5
+EOC
+expect_rc 1 "a manifest with MB-3 again, its CEB607 sent, fails" cg run --no-progress
+check "  naming its state and the rule" grep -Fxq "acme/manifest-9.csv:3: bill MB-3 was taken from an earlier manifest and its last document is sent: a bill comes again only while nothing of it is declared or after its CEB607 or CEB509 was refused" "$W/failed/acme/manifest-9.csv.reason"
+check "  nothing of it is recorded: no MB-4, MB-3 unchanged" test "$(sql "SELECT count(*) FROM flow_bills WHERE bill_no = 'MB-4'") $(sql "SELECT gross_weight FROM flow_bills WHERE bill_no = 'MB-3'")" = "0 150000"
 $FLOW receipt "$W/inbox" "$(inv SO-0000001)" 899
 expect_rc 0 "899 for SO-0000001" cg run --no-progress
 expect_rc 0 "status SO-0000001" cg status SO-0000001
