@@ -139,7 +139,8 @@ int cg_store_fx_payment_put(struct cg_store *store, long long order_id, const ch
 
 /*
  * The orders whose CEB403's current version the E-Port refused before storing it
- * (STORE_DOC_REFUSED) by a message up to ?1, the mark taken before this process declared any.
+ * (STORE_DOC_REFUSED) by a message up to ?1: the mark taken before this process (in `watch`,
+ * this generation of its signing keys) declared any.
  */
 #define REFUSED_403_SQL                                                                            \
     "SELECT d.order_id FROM documents d JOIN messages m ON m.document_id = d.id AND m.version = "  \
