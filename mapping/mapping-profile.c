@@ -368,8 +368,8 @@ static int load(const char *path, const char *data_dir, int depth, struct cg_pro
     c.data_dir = data_dir;
     c.depth = depth;
     c.err = err;
+    memset(&r, 0, sizeof(r));
     r.fp = fp;
-    r.line = 0;
     r.c = &c;
     rc = ini_parse_stream(read_line, &r, handler_lines, &r);
     fclose(fp);
