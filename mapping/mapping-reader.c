@@ -173,6 +173,8 @@ struct cg_reader {
      */
     bool whole;
     struct cg_map apart;
+    bool group_again; /* whole: the order being read is a later group of one rejected already */
+    bool last_again;  /* the order cg_reader_next() returned last was such a group */
     long orders, rejected;
     int held_rc; /* a failure of the file, returned after the order before it */
     struct cg_err held_err;
@@ -465,6 +467,7 @@ static void once(struct cg_reader *r, const char *no, const char *field, long li
         cg_text_show(no, shown, sizeof(shown));
         if (line != a->first) {
             fail_later(r, shown, field, line, a->first);
+            r->group_again = true;
             return;
         }
         if (r->jsonl)
@@ -526,6 +529,8 @@ static int finish(struct cg_reader *r, struct cg_order **out, struct cg_err *err
     int rc = cg_ob_finish(&r->ob, out, err);
 
     r->ob_active = false;
+    r->last_again = r->group_again;
+    r->group_again = false;
     return rc;
 }
 
@@ -988,11 +993,20 @@ done:
 
 int cg_reader_next(struct cg_reader *r, struct cg_order **out, struct cg_err *err)
 {
-    int rc = r->jsonl ? jsonl_next(r, out, err) : csv_next(r, out, err);
+    int rc;
 
+    r->last_again = false;
+    rc = r->jsonl ? jsonl_next(r, out, err) : csv_next(r, out, err);
+    if (rc != CG_EREJECT)
+        r->last_again = false;
     if (rc == CG_OK)
         r->orders++;
-    else if (rc == CG_EREJECT)
+    else if (rc == CG_EREJECT && !r->last_again)
         r->rejected++;
     return rc;
+}
+
+bool cg_reader_again(const struct cg_reader *r)
+{
+    return r->last_again;
 }

@@ -217,6 +217,10 @@ int cg_reader_open_path(struct cg_map_ctx *m, const char *path, struct cg_reader
  */
 int cg_reader_open_whole(struct cg_map_ctx *m, int fd, const char *name, struct cg_reader **out,
                          struct cg_err *err);
+/* Whether the CG_EREJECT cg_reader_next() returned last was a later group of rows of an order
+ * cg_reader_open_whole()'s reader rejected already: the same order again, not another one
+ * (cg_reader_counts() counts it once). */
+bool cg_reader_again(const struct cg_reader *r);
 /*
  * Next order: CG_OK with *out (caller frees; an order that is not live by its status comes
  * without content and is not checked: see (*out)->status), CG_ENOTFOUND at the end,

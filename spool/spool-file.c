@@ -717,7 +717,9 @@ static int batch_add(struct pipe *p, struct cg_order *o, struct cg_err *err)
     return rc;
 }
 
-static int add_reader_reject(struct batch *b, const char *msg)
+/* again: a later group of rows of an order rejected whole already in this file, recorded but
+ * not counted as another rejected order. */
+static int add_reader_reject(struct batch *b, const char *msg, bool again)
 {
     const char *p = strstr(msg, ": order ");
     char no[64] = "";
@@ -749,7 +751,8 @@ static int add_reader_reject(struct batch *b, const char *msg)
     b->rej[b->nrej].line = line;
     b->rej[b->nrej].reason = cg_strdup(msg);
     b->nrej++;
-    b->c_rej++;
+    if (!again)
+        b->c_rej++;
     return CG_OK;
 }
 
@@ -1050,11 +1053,15 @@ static int infile_read(struct infile *f, struct pipe *pp, struct cg_err *err)
             infile_other_kind(f);
             break;
         }
-        sp->st.orders_read++;
+        /* A later group of an order rejected whole is printed and recorded, and counted with
+         * the order once. */
+        if (rrc != CG_EREJECT || !cg_reader_again(f->rd))
+            sp->st.orders_read++;
         if (rrc == CG_EREJECT) {
             spool_event(sp, CG_SPOOL_EV_ORDER, "%s", e.msg);
-            spool_reason_add(&sp->st, e.msg);
-            if (add_reader_reject(pp->fill, e.msg) != CG_OK)
+            if (!cg_reader_again(f->rd))
+                spool_reason_add(&sp->st, e.msg);
+            if (add_reader_reject(pp->fill, e.msg, cg_reader_again(f->rd)) != CG_OK)
                 return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
             continue;
         }

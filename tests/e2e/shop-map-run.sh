@@ -124,8 +124,10 @@ profile = $profile"
         grep -qxF "s/$f:$first: order $order: field $field: $why1" "$w/run.log"
     check "$name: run rejects the later rows" \
         grep -qxF "s/$f:$line: order $order: field $field: $why" "$w/run.log"
-    check "$name: run takes the other orders, the file is done" \
-        grep -q "^done s/$f: $(echo $runorders | wc -w) orders\{0,1\} taken, 2 rejected, " "$w/run.log"
+    check "$name: run takes the other orders, the file is done, $order counted once" \
+        grep -q "^done s/$f: $(echo $runorders | wc -w) orders\{0,1\} taken, 1 rejected, " "$w/run.log"
+    check "$name: the run summary counts $order once" \
+        grep -q "^  orders: $(echo $runorders | wc -w) accepted .*, 1 rejected," "$w/run.log"
     check "$name: run records a rejection at each line of $order" [ "$(sqlite3 "$w/cebgate.db" \
         "SELECT line || ' ' || order_no FROM rejections ORDER BY line" | tr '\n' ' ')" = \
         "$first $order $line $order " ]
