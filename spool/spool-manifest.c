@@ -20,6 +20,10 @@
  * wait. A bill with nothing declared yet (no CEB607: it waits, most often on a mistyped parcel
  * number) is corrected the same way. The same data again changes nothing; a bill whose CEB607 or
  * CEB509 is on its way or accepted fails the file.
+ *
+ * A parcel leaves on one bill: a file fails when it lists a parcel on two bills, or, once its
+ * bills are recorded (a bill it replaces has dropped its old parcels), when another bill holds
+ * the parcel that waits or whose CEB607 is not refused (cg_store_parcel_on_bill).
  */
 #include "config.h"
 
@@ -80,6 +84,7 @@ struct mbill {
     char *v[M_N]; /* the head values as first seen, owned */
     long line;
     size_t first, n; /* its parcels in the file's order */
+    int64_t id;      /* its flow_bills row, once recorded */
     char hash[65];   /* 32 hex digits of the head's hash, 32 of the parcels' */
     /* Recorded before with nothing of it declared: replaced or the same (named once the file's
      * unit of work is committed). */
@@ -130,6 +135,13 @@ static void bad(struct mfile *m, const char *file, long line, const char *fmt, .
     cg_buf_addf(&m->why, "\n");
 }
 
+/* The reason of a file with bad lines: each named. */
+static void bad_lines(const struct mfile *m, const char *file, char *reason, size_t rsize)
+{
+    snprintf(reason, rsize, "%s: %ld lines are not valid; nothing of the manifest was taken:\n%s",
+             file, m->nbad, cg_buf_str(&m->why));
+}
+
 /* One data line: check it and add it to its bill. */
 static int take_line(struct mfile *m, const char *file, const struct cg_row *row, const int *at)
 {
@@ -169,10 +181,18 @@ static int take_line(struct mfile *m, const char *file, const struct cg_row *row
         return CG_OK;
     }
     for (i = 0; i < m->nparcels; i++) {
-        if (strcmp(m->parcels[i].no, v[M_LNO]) == 0) {
+        const struct mparcel *p = &m->parcels[i];
+        const char *other = m->bills[p->bill].v[M_BILL];
+
+        if (strcmp(p->no, v[M_LNO]) != 0)
+            continue;
+        if (strcmp(other, v[M_BILL]) == 0)
             bad(m, file, row->line, "field logistics_no: %s is listed twice in the file", v[M_LNO]);
-            return CG_OK;
-        }
+        else
+            bad(m, file, row->line,
+                "bill %s: parcel %s: already on bill %s (line %ld): a parcel leaves on one bill",
+                v[M_BILL], v[M_LNO], other, p->line);
+        return CG_OK;
     }
     for (i = 0; i < m->nbills && bl == NULL; i++)
         if (strcmp(m->bills[i].v[M_BILL], v[M_BILL]) == 0)
@@ -263,6 +283,8 @@ static int record_tx(struct cg_store *st, void *vctx, struct cg_err *err)
     int rc = CG_OK;
 
     r->again = r->same = 0;
+    m->nbad = 0;
+    cg_buf_reset(&m->why);
     for (i = 0; i < m->nbills && rc == CG_OK; i++) {
         struct mbill *bl = &m->bills[i];
         enum cg_bill_again again = CG_BILL_IN_USE;
@@ -303,10 +325,31 @@ static int record_tx(struct cg_store *st, void *vctx, struct cg_err *err)
         } else if (rc == CG_OK) {
             r->again++;
         }
+        bl->id = id;
         for (k = 0; k < m->nparcels && rc == CG_OK && again == CG_BILL_REPLACED; k++)
             if (m->parcels[k].bill == i)
                 rc = cg_store_bill_parcel_add(st, id, m->parcels[k].line, m->parcels[k].no, err);
     }
+    /* Once every bill of the file holds its new parcels (a bill it replaces has dropped its old
+     * ones), no parcel may be on another bill that is to leave or has left. */
+    for (k = 0; k < m->nparcels && rc == CG_OK; k++) {
+        const struct mparcel *p = &m->parcels[k];
+        const struct mbill *bl = &m->bills[p->bill];
+        char other[64], from[512];
+
+        rc = cg_store_parcel_on_bill(st, r->seller, p->no, bl->id, other, sizeof(other), from,
+                                     sizeof(from), err);
+        if (rc == CG_ENOTFOUND) {
+            rc = CG_OK;
+        } else if (rc == CG_OK) {
+            bad(m, r->file, p->line,
+                "bill %s: parcel %s: already on bill %s (taken from %s): a parcel leaves on one "
+                "bill",
+                bl->v[M_BILL], p->no, other, from);
+        }
+    }
+    if (rc == CG_OK && m->nbad > 0)
+        rc = CG_ERR_SET(err, CG_EREJECT, "parcels already on other bills");
     return rc;
 }
 
@@ -358,9 +401,7 @@ int spool_manifest_file(struct cg_spool *sp, const char *seller, int fd, const c
     } else if (rc == CG_OK && m.nbad == 0 && m.nbills == 0) {
         snprintf(reason, rsize, "%s: a manifest without parcels", display);
     } else if (rc == CG_OK && m.nbad > 0) {
-        snprintf(reason, rsize,
-                 "%s: %ld lines are not valid; nothing of the manifest was taken:\n%s", display,
-                 m.nbad, cg_buf_str(&m.why));
+        bad_lines(&m, display, reason, rsize);
     } else if (rc == CG_OK) {
         memset(&r, 0, sizeof(r));
         r.m = &m;
@@ -372,7 +413,11 @@ int spool_manifest_file(struct cg_spool *sp, const char *seller, int fd, const c
                 rc = CG_ERR_SET(err, rc, "out of memory");
         if (rc == CG_OK)
             rc = cg_store_tx(sp->store, record_tx, &r, err);
-        if (rc == CG_EREJECT) {
+        if (rc == CG_EREJECT && m.nbad > 0) {
+            bad_lines(&m, display, reason, rsize);
+            cg_err_clear(err);
+            rc = CG_OK;
+        } else if (rc == CG_EREJECT) {
             snprintf(reason, rsize, "%s", err->msg);
             cg_err_clear(err);
             rc = CG_OK;

@@ -315,6 +315,37 @@ int cg_store_bill_parcel_add(struct cg_store *st, int64_t bill_id, long line,
     return flow_run(st, s, "record a parcel of the bill", err);
 }
 
+int cg_store_parcel_on_bill(struct cg_store *st, const char *seller, const char *logistics_no,
+                            int64_t bill_id, char *bill_no, size_t bsize, char *file_name,
+                            size_t fsize, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    /* CROSS JOIN keeps flow_parcels first: found by flow_parcels_no, not by walking every bill
+     * of the seller. */
+    int r, rc = flow_prep(st,
+                          "SELECT b.bill_no, b.file_name FROM flow_parcels p CROSS JOIN "
+                          "flow_bills b ON b.id = p.bill_id LEFT JOIN documents d ON d.order_id "
+                          "= b.order_id AND d.msg_type = 607 WHERE p.logistics_no = ?1 AND "
+                          "b.seller = ?2 AND b.id <> ?3 AND (b.state = 'waiting' OR "
+                          "coalesce(d.state, '') <> 'rejected') ORDER BY b.id LIMIT 1",
+                          &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, logistics_no);
+    store_bind_text(s, 2, seller);
+    sqlite3_bind_int64(s, 3, bill_id);
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        cg_strlcpy(bill_no, text_of(s, 0), bsize);
+        cg_strlcpy(file_name, text_of(s, 1), fsize);
+    } else {
+        rc = r == SQLITE_DONE ? CG_ENOTFOUND : cg_db_fail(st->db, r, "read the parcel's bill", err);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
 struct bills_open_w {
     int (*fn)(const struct cg_store_bill *b, void *ctx);
     void *ctx;

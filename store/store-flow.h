@@ -9,6 +9,7 @@
 #define CG_STORE_FLOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -79,6 +80,16 @@ enum cg_bill_again { CG_BILL_REPLACED, CG_BILL_SAME, CG_BILL_IN_USE, CG_BILL_OTH
 int cg_store_bill_again(struct cg_store *st, const struct cg_store_bill *b, const char *hash,
                         int64_t file_id, long line, int64_t *id, enum cg_bill_again *outcome,
                         char state[16], struct cg_err *err);
+/*
+ * Another bill of the seller than bill_id that holds the parcel logistics_no: one that waits
+ * (nothing declared yet, or taken again after a refusal) or whose CEB607 is not refused (on its
+ * way or accepted; so also a bill whose CEB509 was refused). Its number and the file it was
+ * taken from are copied to bill_no and file_name (truncated to their sizes). CG_ENOTFOUND when
+ * no such bill holds it. Uses the index on flow_parcels(logistics_no).
+ */
+int cg_store_parcel_on_bill(struct cg_store *st, const char *seller, const char *logistics_no,
+                            int64_t bill_id, char *bill_no, size_t bsize, char *file_name,
+                            size_t fsize, struct cg_err *err);
 /*
  * Whether the current version of the order's document msg_type was refused by the electronic
  * port before it stored it (no positive receipt: the transport, a CEB900 or a negative code;

@@ -9,7 +9,10 @@
 # a later manifest with the same data for the bill changes nothing, one with changed data
 # declares it again (a modify); a bill customs did not refuse cannot come again. A bill waiting
 # on a mistyped parcel, nothing of it declared, is corrected by a later manifest. A parcel on a
-# declared bill can no longer be cancelled (the goods are leaving).
+# declared bill can no longer be cancelled (the goods are leaving). A parcel leaves on one bill:
+# a file listing it on two bills, or on a new bill while an accepted, sent or waiting bill holds
+# it, fails whole, each line named; a refused bill lets it go, and a file that replaces a
+# waiting bill may move one of its parcels to another bill.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
 cleanup_hooks=""
@@ -198,4 +201,89 @@ $FLOW receipt "$W/inbox" "$(inv SO-0000001)" 899
 expect_rc 0 "899 for SO-0000001" cg run --no-progress
 expect_rc 0 "status SO-0000001" cg status SO-0000001
 check "status shows it closed" grep -q "^  CEB603 C[0-9a-f]*  version 1  closed (899)" "$T/out"
+# A parcel leaves on one bill. A new bill with a parcel already on MB-1 (accepted) and one
+# with a parcel on MB-3 (its CEB607 sent, its parcel taken from manifest-8.csv) fail the whole
+# file, each line named; nothing of it is recorded.
+cat >"$W/incoming/acme/manifest-10.csv" <<EOC
+$H
+MB-5,5,CA1240,CA1240,2026-11-14 10:00,$C,SF0000000000001,2.5
+MB-5,5,CA1240,CA1240,2026-11-14 10:00,$C,SF0000000000010,2.5
+MB-6,5,CA1241,CA1241,2026-11-14 11:00,$C,SF0000000000005,2.5
+EOC
+expect_rc 1 "a manifest with parcels already on MB-1 and MB-3 fails" cg run --no-progress
+check "  every such line named with the other bill and its file" test "$(cat "$W/failed/acme/manifest-10.csv.reason")" = "acme/manifest-10.csv: 2 lines are not valid; nothing of the manifest was taken:
+acme/manifest-10.csv:2: bill MB-5: parcel SF0000000000001: already on bill MB-1 (taken from acme/manifest-1.csv): a parcel leaves on one bill
+acme/manifest-10.csv:4: bill MB-6: parcel SF0000000000005: already on bill MB-3 (taken from acme/manifest-8.csv): a parcel leaves on one bill"
+check "  nothing of it is recorded" test "$(sql "SELECT count(*) FROM flow_bills WHERE bill_no IN ('MB-5', 'MB-6')") $(sql "SELECT count(*) FROM flow_parcels WHERE logistics_no IN ('SF0000000000001', 'SF0000000000005', 'SF0000000000010')")" = "0 2"
+# One file with a parcel on two bills fails too; a parcel twice on the same bill, as before.
+cat >"$W/incoming/acme/manifest-11.csv" <<EOC
+$H
+MB-7,5,CA1242,CA1242,2026-11-15 10:00,$C,SF0000000000011,2.5
+MB-8,5,CA1243,CA1243,2026-11-15 11:00,$C,SF0000000000011,2.5
+MB-7,5,CA1242,CA1242,2026-11-15 10:00,$C,SF0000000000011,2.5
+EOC
+expect_rc 1 "a manifest with a parcel on two bills fails" cg run --no-progress
+check "  naming both bills and both lines" test "$(cat "$W/failed/acme/manifest-11.csv.reason")" = "acme/manifest-11.csv: 2 lines are not valid; nothing of the manifest was taken:
+acme/manifest-11.csv:3: bill MB-8: parcel SF0000000000011: already on bill MB-7 (line 2): a parcel leaves on one bill
+acme/manifest-11.csv:4: field logistics_no: SF0000000000011 is listed twice in the file"
+check "  nothing of it is recorded" test "$(sql "SELECT count(*) FROM flow_bills WHERE bill_no IN ('MB-7', 'MB-8')")" = 0
+# A bill customs refused lets its parcels go: one moves to a new bill, which takes it; the
+# refused bill cannot take it back, and goes out again without it.
+$HELPER orders own "$W/incoming/acme/day3.csv" 2 12 || fail "make orders 12 and 13"
+expect_rc 0 "the run declares orders 12 and 13" cg run --no-progress
+for o in 12 13; do $FLOW receipt "$W/inbox" "$(inv SO-00000$o)" 2 120 800; done
+expect_rc 0 "both released" cg run --no-progress
+cat >"$W/incoming/acme/manifest-12.csv" <<EOC
+$H
+MB-10,5,CA1250,CA1250,2026-11-16 10:00,$C,SF0000000000012,2.5
+MB-10,5,CA1250,CA1250,2026-11-16 10:00,$C,SF0000000000013,2.5
+EOC
+expect_rc 0 "a manifest with MB-10" cg run --no-progress
+check "  MB-10's CEB607 goes out" test "$(v607 MB-10)" = "1 1 sent"
+$FLOW receipt "$W/inbox" "$W/outbox/CEB607Message_$(wb MB-10 607).xml" 2 100
+expect_rc 0 "customs refuses it" cg run --no-progress
+cat >"$W/incoming/acme/manifest-13.csv" <<EOC
+$H
+MB-11,5,CA1251,CA1251,2026-11-16 11:00,$C,SF0000000000013,2.5
+EOC
+expect_rc 0 "a manifest moving SF0000000000013 from refused MB-10 to MB-11" cg run --no-progress
+check "  is taken" test -f "$W/done/acme/manifest-13.csv"
+f=$W/outbox/CEB607Message_$(wb MB-11 607).xml
+check "  MB-11's CEB607 lists it with its invtNo" test "$(v607 MB-11) $(x "$f" .//c:WayBillList/c:logisticsNo)|$(x "$f" .//c:WayBillList/c:invtNo)" = "1 1 sent SF0000000000013|$(invt SO-0000013)"
+cat >"$W/incoming/acme/manifest-14.csv" <<EOC
+$H
+MB-10,5,CA1252,CA1252,2026-11-16 10:00,$C,SF0000000000012,2.5
+MB-10,5,CA1252,CA1252,2026-11-16 10:00,$C,SF0000000000013,2.5
+EOC
+expect_rc 1 "MB-10 corrected but still with SF0000000000013 fails" cg run --no-progress
+check "  naming MB-11" grep -Fxq "acme/manifest-14.csv:3: bill MB-10: parcel SF0000000000013: already on bill MB-11 (taken from acme/manifest-13.csv): a parcel leaves on one bill" "$W/failed/acme/manifest-14.csv.reason"
+check "  MB-10 unchanged, still refused" test "$(v607 MB-10) $(sql "SELECT traf_name FROM flow_bills WHERE bill_no = 'MB-10'")" = "1 1 rejected CA1250"
+cat >"$W/incoming/acme/manifest-15.csv" <<EOC
+$H
+MB-10,5,CA1252,CA1252,2026-11-16 10:00,$C,SF0000000000012,2.5
+EOC
+expect_rc 0 "MB-10 corrected without it" cg run --no-progress
+check "  MB-10's CEB607 version 2 lists SF0000000000012 alone" test "$(v607 MB-10) $(x "$W/outbox/CEB607Message_$(wb MB-10 607).xml" .//c:WayBillList/c:logisticsNo)" = "2 2 sent SF0000000000012"
+# A waiting bill holds its parcels; a file that replaces it may move one to another bill.
+cat >"$W/incoming/acme/manifest-16.csv" <<EOC
+$H
+MB-12,5,CA1253,CA1253,2026-11-17 10:00,$C,SF0000000000014,2.5
+MB-12,5,CA1253,CA1253,2026-11-17 10:00,$C,SF0000000000015,2.5
+EOC
+expect_rc 0 "a manifest with MB-12, waiting on unknown parcels" cg run --no-progress
+check "  MB-12 waits" grep -Fxq "acme/manifest-16.csv:3: bill MB-12: parcel SF0000000000015: no declared order has this waybill: the bill waits" "$T/out"
+cat >"$W/incoming/acme/manifest-17.csv" <<EOC
+$H
+MB-13,5,CA1254,CA1254,2026-11-17 11:00,$C,SF0000000000015,2.5
+EOC
+expect_rc 1 "a new bill with a parcel of waiting MB-12 fails" cg run --no-progress
+check "  naming MB-12" grep -Fxq "acme/manifest-17.csv:2: bill MB-13: parcel SF0000000000015: already on bill MB-12 (taken from acme/manifest-16.csv): a parcel leaves on one bill" "$W/failed/acme/manifest-17.csv.reason"
+cat >"$W/incoming/acme/manifest-18.csv" <<EOC
+$H
+MB-13,5,CA1254,CA1254,2026-11-17 11:00,$C,SF0000000000015,2.5
+MB-12,5,CA1253,CA1253,2026-11-17 10:00,$C,SF0000000000014,2.5
+EOC
+expect_rc 0 "a file moving it to MB-13 while it replaces MB-12" cg run --no-progress
+check "  is taken" test -f "$W/done/acme/manifest-18.csv"
+check "  each parcel on one bill" test "$(sql "SELECT group_concat(x, ', ') FROM (SELECT b.bill_no || ' ' || p.logistics_no AS x FROM flow_parcels p JOIN flow_bills b ON b.id = p.bill_id WHERE b.bill_no IN ('MB-12', 'MB-13') ORDER BY b.bill_no)")" = "MB-12 SF0000000000014, MB-13 SF0000000000015"
 finish
