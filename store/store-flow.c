@@ -321,13 +321,16 @@ int cg_store_parcel_on_bill(struct cg_store *st, const char *seller, const char 
 {
     sqlite3_stmt *s = NULL;
     /* CROSS JOIN keeps flow_parcels first: found by flow_parcels_no, not by walking every bill
-     * of the seller. */
+     * of the seller. A bill holds its parcels while it waits, while its CEB607 is on its way or
+     * accepted, and while the E-Port refused it before storing it (STORE_DOC_REFUSED: it goes
+     * out again, parcels and all); one customs refused lets them go. */
     int r, rc = flow_prep(st,
                           "SELECT b.bill_no, b.file_name FROM flow_parcels p CROSS JOIN "
                           "flow_bills b ON b.id = p.bill_id LEFT JOIN documents d ON d.order_id "
                           "= b.order_id AND d.msg_type = 607 WHERE p.logistics_no = ?1 AND "
                           "b.seller = ?2 AND b.id <> ?3 AND (b.state = 'waiting' OR "
-                          "coalesce(d.state, '') <> 'rejected') ORDER BY b.id LIMIT 1",
+                          "coalesce(d.state, '') <> 'rejected' OR " STORE_DOC_REFUSED
+                          ") ORDER BY b.id LIMIT 1",
                           &s, err);
 
     if (rc != CG_OK)

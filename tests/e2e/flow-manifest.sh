@@ -286,4 +286,24 @@ EOC
 expect_rc 0 "a file moving it to MB-13 while it replaces MB-12" cg run --no-progress
 check "  is taken" test -f "$W/done/acme/manifest-18.csv"
 check "  each parcel on one bill" test "$(sql "SELECT group_concat(x, ', ') FROM (SELECT b.bill_no || ' ' || p.logistics_no AS x FROM flow_parcels p JOIN flow_bills b ON b.id = p.bill_id WHERE b.bill_no IN ('MB-12', 'MB-13') ORDER BY b.bill_no)")" = "MB-12 SF0000000000014, MB-13 SF0000000000015"
+# A bill the E-Port refused before storing it (a negative code) goes out again, parcels and all:
+# it holds them. The refusal and a new bill with its parcel come in the same run.
+$HELPER orders own "$W/incoming/acme/day4.csv" 1 16 || fail "make order 16"
+expect_rc 0 "the run declares order 16" cg run --no-progress
+$FLOW receipt "$W/inbox" "$(inv SO-0000016)" 2 120 800
+expect_rc 0 "released" cg run --no-progress
+cat >"$W/incoming/acme/manifest-19.csv" <<EOC
+$H
+MB-14,5,CA1255,CA1255,2026-11-18 10:00,$C,SF0000000000016,2.5
+EOC
+expect_rc 0 "a manifest with MB-14" cg run --no-progress
+check "  MB-14's CEB607 goes out" test "$(v607 MB-14)" = "1 1 sent"
+$FLOW receipt "$W/inbox" "$W/outbox/CEB607Message_$(wb MB-14 607).xml" -1
+cat >"$W/incoming/acme/manifest-20.csv" <<EOC
+$H
+MB-15,5,CA1256,CA1256,2026-11-18 11:00,$C,SF0000000000016,2.5
+EOC
+expect_rc 1 "the E-Port refuses MB-14; a new bill with its parcel fails" cg run --no-progress
+check "  naming MB-14" grep -Fxq "acme/manifest-20.csv:2: bill MB-15: parcel SF0000000000016: already on bill MB-14 (taken from acme/manifest-19.csv): a parcel leaves on one bill" "$W/failed/acme/manifest-20.csv.reason"
+check "  MB-14 goes out again with it, MB-15 is not recorded" test "$(v607 MB-14) $(x "$W/outbox/CEB607Message_$(wb MB-14 607).xml" .//c:WayBillList/c:logisticsNo) $(sql "SELECT count(*) FROM flow_bills WHERE bill_no = 'MB-15'")" = "2 2 sent SF0000000000016 0"
 finish
