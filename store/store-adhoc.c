@@ -1,17 +1,46 @@
 /*
  * store-adhoc.c - statements a module prepares for one operation and finalizes after it
- * (store-customs.c, store-refund.c), as opposed to the spool's cached statement table.
+ * (store-customs.c, store-refund.c, store-settle.c), as opposed to the spool's cached
+ * statement table.
  *
  * The statement belongs to the caller, who finalizes it. A named parameter :now is bound to
- * the unit of work's time. A failure raised by a module's own triggers (RAISE(ABORT, "...
- * exceeds ...")) is CG_EREJECT with the trigger's words, a UNIQUE or PRIMARY KEY violation is
- * CG_EEXIST, anything else CG_EDB / CG_EBUSY.
+ * the unit of work's time; a statement where :now shares its number with a ?N is refused. A
+ * failure raised by a module's own triggers (RAISE(ABORT, "... exceeds ...")) is CG_EREJECT
+ * with the trigger's words, a UNIQUE or PRIMARY KEY violation is CG_EEXIST, anything else
+ * CG_EDB / CG_EBUSY.
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "store/store-int.h"
+
+/* Whether the SQL text holds the numbered parameter ?N, outside quoted strings and names. */
+static bool numbered_param(const char *sql, int n)
+{
+    const char *p = sql;
+
+    while (*p != '\0') {
+        if (*p == '\'' || *p == '"') {
+            const char *q = strchr(p + 1, *p);
+
+            if (q == NULL)
+                return false;
+            p = q + 1;
+        } else if (*p == '?' && p[1] >= '0' && p[1] <= '9') {
+            long v = 0;
+
+            for (p++; *p >= '0' && *p <= '9' && v <= 999999; p++)
+                v = v * 10 + (*p - '0');
+            if (v == n)
+                return true;
+        } else {
+            p++;
+        }
+    }
+    return false;
+}
 
 int store_prep(struct cg_store *st, const char *sql, sqlite3_stmt **out, struct cg_err *err)
 {
@@ -23,6 +52,16 @@ int store_prep(struct cg_store *st, const char *sql, sqlite3_stmt **out, struct 
         return cg_db_fail(st->db, r, "prepare", err);
     }
     now = sqlite3_bind_parameter_index(*out, ":now");
+    /* SQLite numbers :now one past the highest ?N written before it, so a ?N written after it
+     * with that number is the same parameter: binding ?N would overwrite the time. */
+    if (now > 0 && numbered_param(sql, now)) {
+        sqlite3_finalize(*out);
+        *out = NULL;
+        return CG_ERR_SET(err, CG_EDB,
+                          "statement uses :now and ?%d as one parameter; write :now after the "
+                          "numbered parameters",
+                          now);
+    }
     if (now > 0)
         sqlite3_bind_text(*out, now, store_now(st), -1, SQLITE_TRANSIENT);
     return CG_OK;

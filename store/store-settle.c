@@ -16,21 +16,9 @@
 #include "store/store-int.h"
 #include "store/store-settle.h"
 
-/* Rows carry the time the store gives them (store_now), bound to this parameter. */
+/* Rows carry the time the store gives them (store_now), bound to this parameter by store_prep,
+ * which needs it written after the numbered parameters. */
 #define NOW_SQL ":now"
-
-static int prep(struct cg_store *store, const char *sql, sqlite3_stmt **st, struct cg_err *err)
-{
-    int r = sqlite3_prepare_v2(cg_db_handle(store->db), sql, -1, st, NULL);
-    int now;
-
-    if (r != SQLITE_OK)
-        return cg_db_fail(store->db, r, "prepare", err);
-    now = sqlite3_bind_parameter_index(*st, NOW_SQL);
-    if (now > 0)
-        sqlite3_bind_text(*st, now, store_now(store), -1, SQLITE_TRANSIENT);
-    return CG_OK;
-}
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
@@ -76,11 +64,12 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
 
     if (n == 0)
         return CG_OK;
-    rc = prep(store,
-              "INSERT INTO fx_declared(order_id, currency, amount, pay_no, updated_at) VALUES "
-              "(?1, ?2, ?3, ?4, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET currency = ?2, "
-              "amount = ?3, pay_no = ?4, updated_at = " NOW_SQL,
-              &st, err);
+    rc = store_prep(
+        store,
+        "INSERT INTO fx_declared(order_id, currency, amount, pay_no, updated_at) VALUES "
+        "(?1, ?2, ?3, ?4, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET currency = ?2, "
+        "amount = ?3, pay_no = ?4, updated_at = " NOW_SQL,
+        &st, err);
     for (i = 0; rc == CG_OK && i < n; i++) {
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, d[i].order_id);
@@ -110,7 +99,7 @@ int cg_store_fx_payment_put(struct cg_store *store, long long order_id, const ch
                             int64_t amount, struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prep(
+    int rc = store_prep(
         store,
         "INSERT INTO fx_payment(order_id, currency, amount, pay_no, paid_on, rev, declared_rev, "
         "updated_at) SELECT ?1, ?2, ?3, (SELECT " PAY_NO_SQL " "
@@ -157,11 +146,11 @@ int cg_store_fx_payments_due(struct cg_store *store, int64_t mark, cg_fx_payment
     int r;
     /* Two arms, so that the changed records are still found by the partial index fx_payment_due
      * and the refused ones through the few rejected documents. */
-    int rc = prep(store,
-                  "WITH refused(order_id) AS (" REFUSED_403_SQL ") " PAYMENT_COLS_SQL
-                  "p.rev > p.declared_rev UNION ALL " PAYMENT_COLS_SQL
-                  "p.rev <= p.declared_rev AND p.order_id IN refused ORDER BY 1",
-                  &st, err);
+    int rc = store_prep(store,
+                        "WITH refused(order_id) AS (" REFUSED_403_SQL ") " PAYMENT_COLS_SQL
+                        "p.rev > p.declared_rev UNION ALL " PAYMENT_COLS_SQL
+                        "p.rev <= p.declared_rev AND p.order_id IN refused ORDER BY 1",
+                        &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -192,7 +181,7 @@ int cg_store_fx_payments_mark(struct cg_store *store, int64_t *mark, struct cg_e
 {
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(store, "SELECT coalesce(max(id), 0) FROM messages", &st, err);
+    int rc = store_prep(store, "SELECT coalesce(max(id), 0) FROM messages", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -209,10 +198,11 @@ int cg_store_fx_payment_declared(struct cg_store *store, long long order_id, lon
                                  struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prep(store,
-                  "UPDATE fx_payment SET declared_rev = ?2 WHERE order_id = ?1 AND declared_rev "
-                  "< ?2",
-                  &st, err);
+    int rc =
+        store_prep(store,
+                   "UPDATE fx_payment SET declared_rev = ?2 WHERE order_id = ?1 AND declared_rev "
+                   "< ?2",
+                   &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -284,8 +274,8 @@ int cg_store_fx_order_find(struct cg_store *store, const char *seller, const cha
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc =
-        prep(store, ORDER_SQL "WHERE o.order_no = ?1 AND (?2 IS NULL OR o.seller = ?2)", &st, err);
+    int rc = store_prep(store, ORDER_SQL "WHERE o.order_no = ?1 AND (?2 IS NULL OR o.seller = ?2)",
+                        &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -311,9 +301,9 @@ int cg_store_fx_order_find_pay(struct cg_store *store, const char *seller, const
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc =
-        prep(store, ORDER_SQL "WHERE d.pay_no = ?1 AND (?2 IS NULL OR o.seller = ?2) ORDER BY o.id",
-             &st, err);
+    int rc = store_prep(
+        store, ORDER_SQL "WHERE d.pay_no = ?1 AND (?2 IS NULL OR o.seller = ?2) ORDER BY o.id", &st,
+        err);
 
     if (rc != CG_OK)
         return rc;
@@ -332,7 +322,7 @@ int cg_store_fx_order_get(struct cg_store *store, long long id, cg_fx_order_fn f
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = prep(store, ORDER_SQL "WHERE o.id = ?1", &st, err);
+    int rc = store_prep(store, ORDER_SQL "WHERE o.id = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -350,7 +340,7 @@ int cg_store_fx_orders_each(struct cg_store *store, cg_fx_order_fn fn, void *ctx
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = prep(store, ORDER_SQL "ORDER BY o.id", &st, err);
+    int rc = store_prep(store, ORDER_SQL "ORDER BY o.id", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -365,23 +355,24 @@ int cg_store_fx_order_sums(struct cg_store *store, long long order_id, struct cg
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(store,
-                  "SELECT coalesce(sum(CASE WHEN kind = 'PRINCIPAL' THEN amount_order END), 0), "
-                  "coalesce(sum(CASE kind WHEN 'FEE_NETTED' THEN amount_order "
-                  "  WHEN 'FEE_REVERSED' THEN -amount_order END), 0), "
-                  "coalesce(sum(CASE WHEN kind = 'REFUND_OUT' THEN amount_order END), 0), "
-                  "coalesce(sum(amount_order IS NULL), 0), coalesce(sum(cross_ccy), 0), "
-                  "(SELECT coalesce(sum(CASE WHEN kind = 'RETURNED' THEN amount END), 0) "
-                  "  FROM fx_adjust WHERE order_id = ?1), "
-                  "(SELECT coalesce(sum(CASE WHEN kind IN ('FX_DIFF', 'FREIGHT') THEN amount END),"
-                  "  0) FROM fx_adjust WHERE order_id = ?1), "
-                  "(SELECT count(*) FROM fx_adjust WHERE order_id = ?1 AND kind = 'DEEMED'), "
-                  "(SELECT count(*) FROM fx_adjust WHERE order_id = ?1 AND kind = "
-                  "  'UNCOLLECTIBLE'), "
-                  "(SELECT count(*) FROM fx_adjust WHERE order_id = ?1 AND kind = "
-                  "  'TRADE_CREDIT_FILED') "
-                  "FROM fx_allocation WHERE order_id = ?1 AND removed_at IS NULL",
-                  &st, err);
+    int rc =
+        store_prep(store,
+                   "SELECT coalesce(sum(CASE WHEN kind = 'PRINCIPAL' THEN amount_order END), 0), "
+                   "coalesce(sum(CASE kind WHEN 'FEE_NETTED' THEN amount_order "
+                   "  WHEN 'FEE_REVERSED' THEN -amount_order END), 0), "
+                   "coalesce(sum(CASE WHEN kind = 'REFUND_OUT' THEN amount_order END), 0), "
+                   "coalesce(sum(amount_order IS NULL), 0), coalesce(sum(cross_ccy), 0), "
+                   "(SELECT coalesce(sum(CASE WHEN kind = 'RETURNED' THEN amount END), 0) "
+                   "  FROM fx_adjust WHERE order_id = ?1), "
+                   "(SELECT coalesce(sum(CASE WHEN kind IN ('FX_DIFF', 'FREIGHT') THEN amount END),"
+                   "  0) FROM fx_adjust WHERE order_id = ?1), "
+                   "(SELECT count(*) FROM fx_adjust WHERE order_id = ?1 AND kind = 'DEEMED'), "
+                   "(SELECT count(*) FROM fx_adjust WHERE order_id = ?1 AND kind = "
+                   "  'UNCOLLECTIBLE'), "
+                   "(SELECT count(*) FROM fx_adjust WHERE order_id = ?1 AND kind = "
+                   "  'TRADE_CREDIT_FILED') "
+                   "FROM fx_allocation WHERE order_id = ?1 AND removed_at IS NULL",
+                   &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -433,7 +424,7 @@ int cg_store_fx_orders_sums_each(struct cg_store *store, cg_fx_order_sums_fn fn,
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(store, ORDER_SUMS_SQL, &st, err);
+    int rc = store_prep(store, ORDER_SUMS_SQL, &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -469,7 +460,7 @@ int cg_store_fx_statement_find(struct cg_store *store, const char *sha256, long 
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(store, "SELECT id FROM fx_statement WHERE sha256 = ?1", &st, err);
+    int rc = store_prep(store, "SELECT id FROM fx_statement WHERE sha256 = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -491,10 +482,10 @@ int cg_store_fx_statement_add(struct cg_store *store, const char *seller, const 
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(store,
-                  "INSERT INTO fx_statement(seller, kind, name, sha256, stmt_id, entries, "
-                  "imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ")",
-                  &st, err);
+    int rc = store_prep(store,
+                        "INSERT INTO fx_statement(seller, kind, name, sha256, stmt_id, entries, "
+                        "imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ")",
+                        &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -516,7 +507,7 @@ int cg_store_fx_receipt_add(struct cg_store *store, const struct cg_fx_receipt *
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(
+    int rc = store_prep(
         store,
         "INSERT INTO fx_receipt(statement_id, seller, entry_key, line, direction, "
         "currency, gross, fee, net, booked_on, value_on, reference, remitter, charge, "
@@ -569,7 +560,7 @@ int cg_store_fx_receipt_known(struct cg_store *store, const char *entry_key, lon
                               struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prep(store, "SELECT id FROM fx_receipt WHERE entry_key = ?1", &st, err);
+    int rc = store_prep(store, "SELECT id FROM fx_receipt WHERE entry_key = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -594,7 +585,7 @@ int cg_store_fx_entry_known_any(struct cg_store *store, const char *kind, const 
              "SELECT id FROM fx_receipt WHERE substr(entry_key, 1, %zu) = '%s:' AND "
              "substr(entry_key, %zu + instr(substr(entry_key, %zu), ':')) = ?1 || ':' || ?2",
              n, kind, n + 1, n + 1);
-    rc = prep(store, sql, &st, err);
+    rc = store_prep(store, sql, &st, err);
     if (rc != CG_OK)
         return rc;
     bind_text(st, 1, account != NULL ? account : "");
@@ -655,7 +646,7 @@ int cg_store_fx_receipt_get(struct cg_store *store, long long id, cg_fx_receipt_
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = prep(store, RECEIPT_SQL "WHERE r.id = ?1 GROUP BY r.id", &st, err);
+    int rc = store_prep(store, RECEIPT_SQL "WHERE r.id = ?1 GROUP BY r.id", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -673,13 +664,13 @@ int cg_store_fx_receipts_each(struct cg_store *store, int open_only, cg_fx_recei
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = prep(store,
-                  open_only ? RECEIPT_SQL
-                      "GROUP BY r.id HAVING r.net > "
-                      "coalesce(sum(CASE WHEN a.kind IN ('PRINCIPAL', 'REFUND_OUT') THEN "
-                      "a.amount_rcpt END), 0) ORDER BY r.id"
-                            : RECEIPT_SQL "GROUP BY r.id ORDER BY r.id",
-                  &st, err);
+    int rc = store_prep(store,
+                        open_only ? RECEIPT_SQL
+                            "GROUP BY r.id HAVING r.net > "
+                            "coalesce(sum(CASE WHEN a.kind IN ('PRINCIPAL', 'REFUND_OUT') THEN "
+                            "a.amount_rcpt END), 0) ORDER BY r.id"
+                                  : RECEIPT_SQL "GROUP BY r.id ORDER BY r.id",
+                        &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -692,10 +683,11 @@ int cg_store_fx_line_add(struct cg_store *store, const struct cg_fx_line *l, str
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(store,
-                  "INSERT INTO fx_receipt_line(receipt_id, line_no, order_ref, pay_ref, gross, "
-                  "fee, net) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                  &st, err);
+    int rc =
+        store_prep(store,
+                   "INSERT INTO fx_receipt_line(receipt_id, line_no, order_ref, pay_ref, gross, "
+                   "fee, net) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                   &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -717,10 +709,10 @@ int cg_store_fx_lines_each(struct cg_store *store, long long receipt_id, cg_fx_l
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(store,
-                  "SELECT receipt_id, line_no, order_ref, pay_ref, gross, fee, net FROM "
-                  "fx_receipt_line WHERE receipt_id = ?1 ORDER BY line_no",
-                  &st, err);
+    int rc = store_prep(store,
+                        "SELECT receipt_id, line_no, order_ref, pay_ref, gross, fee, net FROM "
+                        "fx_receipt_line WHERE receipt_id = ?1 ORDER BY line_no",
+                        &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -751,12 +743,13 @@ int cg_store_fx_alloc_add(struct cg_store *store, const struct cg_fx_alloc *a, l
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(store,
-                  "INSERT INTO fx_allocation(receipt_id, order_id, kind, amount_rcpt, "
-                  "amount_order, cny, rate_rcpt, rate_order, rate_source, rate_date, cross_ccy, "
-                  "cause, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                  "?12, " NOW_SQL ")",
-                  &st, err);
+    int rc =
+        store_prep(store,
+                   "INSERT INTO fx_allocation(receipt_id, order_id, kind, amount_rcpt, "
+                   "amount_order, cny, rate_rcpt, rate_order, rate_source, rate_date, cross_ccy, "
+                   "cause, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                   "?12, " NOW_SQL ")",
+                   &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -787,15 +780,17 @@ int cg_store_fx_alloc_remove(struct cg_store *store, long long receipt_id, long 
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(store,
-                  "UPDATE fx_allocation SET removed_at = " NOW_SQL " WHERE receipt_id = ?1 AND "
-                  "order_id = ?2 AND removed_at IS NULL",
-                  &st, err);
+    int rc = store_prep(store,
+                        "UPDATE fx_allocation SET removed_at = ?3 WHERE receipt_id = ?1 AND "
+                        "order_id = ?2 AND removed_at IS NULL",
+                        &st, err);
 
     if (rc != CG_OK)
         return rc;
     sqlite3_bind_int64(st, 1, receipt_id);
     sqlite3_bind_int64(st, 2, order_id);
+    /* the time as ?3: :now written before ?1 would be parameter 1 */
+    sqlite3_bind_text(st, 3, store_now(store), -1, SQLITE_TRANSIENT);
     rc = run(db, st, "remove allocation", err);
     if (rc == CG_OK)
         *n = sqlite3_changes(cg_db_handle(db));
@@ -809,11 +804,11 @@ int cg_store_fx_alloc_confirm(struct cg_store *store, long long id, int64_t amou
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(store,
-                  "UPDATE fx_allocation SET amount_order = ?2, cny = ?3, rate_rcpt = ?4, "
-                  "rate_order = ?5, rate_source = ?6, rate_date = ?7 WHERE id = ?1 AND "
-                  "amount_order IS NULL AND removed_at IS NULL",
-                  &st, err);
+    int rc = store_prep(store,
+                        "UPDATE fx_allocation SET amount_order = ?2, cny = ?3, rate_rcpt = ?4, "
+                        "rate_order = ?5, rate_source = ?6, rate_date = ?7 WHERE id = ?1 AND "
+                        "amount_order IS NULL AND removed_at IS NULL",
+                        &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -837,14 +832,15 @@ int cg_store_fx_allocs_each(struct cg_store *store, long long order_id, long lon
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(store,
-                  "SELECT a.id, a.receipt_id, a.order_id, a.kind, a.amount_rcpt, "
-                  "a.amount_order IS NOT NULL, coalesce(a.amount_order, 0), a.cny, a.rate_rcpt, "
-                  "a.rate_order, a.rate_source, a.rate_date, a.cross_ccy, a.cause, o.order_no, "
-                  "r.currency FROM fx_allocation a JOIN orders o ON o.id = a.order_id JOIN "
-                  "fx_receipt r ON r.id = a.receipt_id WHERE a.removed_at IS NULL AND (?1 = 0 OR "
-                  "a.order_id = ?1) AND (?2 = 0 OR a.receipt_id = ?2) ORDER BY a.id",
-                  &st, err);
+    int rc =
+        store_prep(store,
+                   "SELECT a.id, a.receipt_id, a.order_id, a.kind, a.amount_rcpt, "
+                   "a.amount_order IS NOT NULL, coalesce(a.amount_order, 0), a.cny, a.rate_rcpt, "
+                   "a.rate_order, a.rate_source, a.rate_date, a.cross_ccy, a.cause, o.order_no, "
+                   "r.currency FROM fx_allocation a JOIN orders o ON o.id = a.order_id JOIN "
+                   "fx_receipt r ON r.id = a.receipt_id WHERE a.removed_at IS NULL AND (?1 = 0 OR "
+                   "a.order_id = ?1) AND (?2 = 0 OR a.receipt_id = ?2) ORDER BY a.id",
+                   &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -886,10 +882,10 @@ int cg_store_fx_adjust_add(struct cg_store *store, long long order_id, const cha
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(store,
-                  "INSERT INTO fx_adjust(order_id, kind, amount, note, created_at) VALUES "
-                  "(?1, ?2, ?3, ?4, " NOW_SQL ")",
-                  &st, err);
+    int rc = store_prep(store,
+                        "INSERT INTO fx_adjust(order_id, kind, amount, note, created_at) VALUES "
+                        "(?1, ?2, ?3, ?4, " NOW_SQL ")",
+                        &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -906,11 +902,12 @@ int cg_store_fx_event_add(struct cg_store *store, const struct cg_fx_event *e, s
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(store,
-                  "INSERT INTO fx_event(order_id, receipt_id, from_state, to_state, cause_kind, "
-                  "cause_ref, detail, occurred_on, recorded_at) VALUES (nullif(?1, 0), "
-                  "nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, " NOW_SQL ")",
-                  &st, err);
+    int rc =
+        store_prep(store,
+                   "INSERT INTO fx_event(order_id, receipt_id, from_state, to_state, cause_kind, "
+                   "cause_ref, detail, occurred_on, recorded_at) VALUES (nullif(?1, 0), "
+                   "nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, " NOW_SQL ")",
+                   &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -933,11 +930,12 @@ int cg_store_fx_events_each(struct cg_store *store, long long order_id, cg_fx_ev
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(store,
-                  "SELECT coalesce(order_id, 0), coalesce(receipt_id, 0), from_state, to_state, "
-                  "cause_kind, cause_ref, detail, occurred_on, recorded_at FROM fx_event WHERE "
-                  "order_id = ?1 ORDER BY occurred_on, id",
-                  &st, err);
+    int rc =
+        store_prep(store,
+                   "SELECT coalesce(order_id, 0), coalesce(receipt_id, 0), from_state, to_state, "
+                   "cause_kind, cause_ref, detail, occurred_on, recorded_at FROM fx_event WHERE "
+                   "order_id = ?1 ORDER BY occurred_on, id",
+                   &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -967,9 +965,9 @@ int cg_store_fx_timer_fire(struct cg_store *store, long long order_id, const cha
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc =
-        prep(store, "INSERT OR IGNORE INTO fx_timer(order_id, kind, fired_on) VALUES (?1, ?2, ?3)",
-             &st, err);
+    int rc = store_prep(
+        store, "INSERT OR IGNORE INTO fx_timer(order_id, kind, fired_on) VALUES (?1, ?2, ?3)", &st,
+        err);
 
     if (rc != CG_OK)
         return rc;
@@ -990,10 +988,11 @@ int cg_store_fx_rate_put(struct cg_store *store, const char *currency, const cha
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(store,
-                  "INSERT INTO fx_rate(currency, on_date, rate, source) VALUES (?1, ?2, ?3, ?4) "
-                  "ON CONFLICT(currency, on_date) DO UPDATE SET rate = ?3, source = ?4",
-                  &st, err);
+    int rc =
+        store_prep(store,
+                   "INSERT INTO fx_rate(currency, on_date, rate, source) VALUES (?1, ?2, ?3, ?4) "
+                   "ON CONFLICT(currency, on_date) DO UPDATE SET rate = ?3, source = ?4",
+                   &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -1012,8 +1011,8 @@ int cg_store_fx_rate_get(struct cg_store *store, const char *currency, const cha
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(store, "SELECT rate, source FROM fx_rate WHERE currency = ?1 AND on_date = ?2",
-                  &st, err);
+    int rc = store_prep(
+        store, "SELECT rate, source FROM fx_rate WHERE currency = ?1 AND on_date = ?2", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -1038,7 +1037,7 @@ int cg_store_fx_holdings_each(struct cg_store *store, const char *currency, cg_f
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(
+    int rc = store_prep(
         store,
         "WITH c(currency) AS (SELECT currency FROM fx_receipt UNION SELECT currency FROM "
         "fx_settlement) SELECT c.currency, (SELECT coalesce(sum(net), 0) FROM fx_receipt WHERE "
@@ -1076,7 +1075,7 @@ int cg_store_fx_settlement_known(struct cg_store *store, const char *reference, 
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = prep(store, "SELECT 1 FROM fx_settlement WHERE reference = ?1", &st, err);
+    int rc = store_prep(store, "SELECT 1 FROM fx_settlement WHERE reference = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -1095,10 +1094,11 @@ int cg_store_fx_settlement_add(struct cg_store *store, const char *currency, int
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = prep(store,
-                  "INSERT INTO fx_settlement(currency, amount, cny, rate, settled_on, reference, "
-                  "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ")",
-                  &st, err);
+    int rc =
+        store_prep(store,
+                   "INSERT INTO fx_settlement(currency, amount, cny, rate, settled_on, reference, "
+                   "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ")",
+                   &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -1119,12 +1119,12 @@ int cg_store_fx_cross_pending(struct cg_store *store, const char *seller, long *
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc =
-        prep(store,
-             "SELECT COUNT(DISTINCT a.receipt_id) FROM fx_allocation a JOIN orders o ON o.id = "
-             "a.order_id WHERE a.removed_at IS NULL AND a.amount_order IS NULL AND (?1 IS "
-             "NULL OR o.seller = ?1)",
-             &st, err);
+    int rc = store_prep(
+        store,
+        "SELECT COUNT(DISTINCT a.receipt_id) FROM fx_allocation a JOIN orders o ON o.id = "
+        "a.order_id WHERE a.removed_at IS NULL AND a.amount_order IS NULL AND (?1 IS "
+        "NULL OR o.seller = ?1)",
+        &st, err);
 
     if (rc != CG_OK)
         return rc;

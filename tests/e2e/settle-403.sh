@@ -92,6 +92,11 @@ check "no new message ($n before, $(count messages) now)" test "$(count messages
 # The operator takes order 302's money away, then gives it back.
 R=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%BANK-302%'")
 expect_rc 0 "unmatch receipt $R from SO-0000302" cg settle unmatch "$R" acme/SO-0000302
+# The allocation taken away keeps when: a UTC time, not a number (the receipt's id once took
+# the time's place in the statement).
+rm_at=$(sql "SELECT removed_at FROM fx_allocation WHERE receipt_id = $R AND removed_at IS NOT NULL")
+check "removed_at is a time ($rm_at)" test -n "$(printf '%s\n' "$rm_at" |
+    grep -E '^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]')"
 expect_rc 0 "run" cg run --no-progress
 check "order 302: a modify to zero" test "$(kinds SO-0000302)" = "1:1 2:2"
 check "charge 0" test "$($FLOW payments "$W/archive" | awk '$1 == "SO-0000302" && $2 == 2 { print $3 }')" = 0

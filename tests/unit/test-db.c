@@ -253,6 +253,51 @@ static void test_constraint_kinds(void **state)
     cg_db_close(st.db);
 }
 
+/* :now takes the number after the highest ?N written before it; a ?N of that number written
+ * after it would be the same parameter, and binding it would overwrite the time. */
+static void test_now_parameter(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store st;
+    sqlite3_stmt *s = NULL;
+    struct cg_err err;
+    static const struct {
+        const char *sql;
+        int rc;
+        int now; /* the parameter holding the time, when accepted */
+    } cases[] = {
+        {"SELECT ?1, ?2, :now", CG_OK, 3},       {"SELECT :now, ?1", CG_EDB, 0},
+        {"SELECT ?1, :now, ?2", CG_EDB, 0},      {"SELECT ?2, :now, ?3", CG_EDB, 0},
+        {"SELECT ?1, :now, ?3", CG_OK, 2},       {"SELECT ?1, :now, '?2'", CG_OK, 2},
+        {"SELECT ?1, :now AS \"?2\"", CG_OK, 2}, {"SELECT ?1, ?2", CG_OK, 0},
+        {"SELECT ?1, :now, ?12", CG_OK, 2},
+    };
+    static const char *const sql[] = {"CREATE TABLE t (x);"};
+    const struct cg_db_schema one = {"test", sql, 1};
+    size_t i;
+
+    memset(&st, 0, sizeof(st));
+    snprintf(st.now, sizeof(st.now), "%s", "2026-12-03T09:00:00Z");
+    assert_int_equal(cg_db_open(f->path, &one, &st.db, &err), CG_OK);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cg_err_clear(&err);
+        assert_int_equal(store_prep(&st, cases[i].sql, &s, &err), cases[i].rc);
+        if (cases[i].rc != CG_OK) {
+            assert_null(s);
+            assert_non_null(strstr(err.msg, "write :now after the numbered parameters"));
+            continue;
+        }
+        if (cases[i].now > 0) {
+            assert_int_equal(sqlite3_bind_parameter_index(s, ":now"), cases[i].now);
+            assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+            assert_string_equal((const char *)sqlite3_column_text(s, cases[i].now - 1),
+                                "2026-12-03T09:00:00Z");
+        }
+        sqlite3_finalize(s);
+    }
+    cg_db_close(st.db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +309,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_main_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_constraint_kinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_now_parameter, setup, teardown),
     };
     return cmocka_run_group_tests_name("db", tests, NULL, NULL);
 }
