@@ -80,6 +80,7 @@ void fx_problem(struct fx_parsed *p, long line, const char *ref, const char *fie
 {
     char reason[512];
     char text[1024];
+    char shown[2048];
     va_list ap;
 
     va_start(ap, fmt);
@@ -90,8 +91,10 @@ void fx_problem(struct fx_parsed *p, long line, const char *ref, const char *fie
              field != NULL ? field : "", field != NULL ? ": " : "");
     cg_strlcpy(text + strlen(text), reason, sizeof(text) - strlen(text));
     p->problems++;
+    /* The reference and the reason quote the file's bytes: shown with controls, escape
+     * sequences and bytes that are not UTF-8 escaped, as one line. */
     if (p->problem != NULL)
-        p->problem(p->pctx, text);
+        p->problem(p->pctx, cg_text_show(text, shown, sizeof(shown)));
 }
 
 /* First child element with this local name (any namespace: camt versions differ only there). */

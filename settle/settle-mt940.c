@@ -684,7 +684,8 @@ int fx_parse_mt940(struct fx_parsed *p, const char *data, size_t len, struct cg_
             if (rc == CG_OK)
                 rc = cg_buf_add(&f.v, s, n);
         } else {
-            fx_problem(p, no, NULL, NULL, "'%.20s' is not in a field (:20:, :61:, ...)", s);
+            fx_problem(p, no, NULL, NULL, "'%.*s' is not in a field (:20:, :61:, ...)",
+                       (int)(n < 20 ? n : 20), s);
         }
     }
     if (rc == CG_OK)

@@ -241,6 +241,34 @@ static void parsed_init(struct fx_parsed *p, const char *name, struct cg_buf *pr
     p->pctx = probs;
 }
 
+/* A line outside every field is quoted by its own bytes only, never past its end or the end of
+ * the data (not NUL-terminated here, as a file read into memory need not be), and the file's
+ * bytes in a problem are shown escaped: an escape sequence cannot reach the terminal. */
+static void test_mt940_stray_lines(void **state)
+{
+    static const char text[] = ":20:X\n:25:1\n:60F:C261101EUR1,00\n:62F:C261101EUR1,00\n-\n"
+                               "\033[31mRED\n:20:Y\n-\nab";
+    struct fx_parsed p;
+    struct cg_buf probs;
+    struct cg_err err;
+    char *data = malloc(sizeof(text) - 1);
+
+    (void)state;
+    assert_non_null(data);
+    memcpy(data, text, sizeof(text) - 1);
+    cg_buf_init(&probs, 1u << 16);
+    parsed_init(&p, "s.sta", &probs);
+    assert_int_equal(fx_parse_mt940(&p, data, sizeof(text) - 1, &err), CG_OK);
+    assert_string_equal(cg_buf_str(&probs),
+                        "s.sta:6: entry -: '\\x1B[31mRED' is not in a field (:20:, :61:, ...)\n"
+                        "s.sta:7: entry Y: field 25: the statement names no account\n"
+                        "s.sta:7: entry Y: field 60F: the statement has no opening balance\n"
+                        "s.sta:9: entry -: 'ab' is not in a field (:20:, :61:, ...)\n");
+    fx_parsed_free(&p);
+    cg_buf_free(&probs);
+    free(data);
+}
+
 /* C and RD are money in, D and RC money out, in the balance as in the entries. */
 static void test_mt940_marks(void **state)
 {
@@ -1261,6 +1289,7 @@ int main(void)
         cmocka_unit_test(test_mt940_amounts),
         cmocka_unit_test(test_mt940_dates),
         cmocka_unit_test(test_mt940_marks),
+        cmocka_unit_test(test_mt940_stray_lines),
         cmocka_unit_test(test_camt_accounts),
         cmocka_unit_test(test_charge_words),
         cmocka_unit_test_setup_teardown(test_charge_words_config, setup, teardown),
