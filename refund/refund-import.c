@@ -24,6 +24,7 @@
 #include "core/conf.h"
 #include "core/csvread.h"
 #include "core/fsutil.h"
+#include "core/text.h"
 #include "refund/refund-int.h"
 #include "store/store-customs.h"
 #include "store/store-intake.h"
@@ -102,7 +103,7 @@ static void problem(struct imp *m, long line, const char *field, const char *fmt
 
 static void problem(struct imp *m, long line, const char *field, const char *fmt, ...)
 {
-    char why[512], text[1024];
+    char why[512], text[1024], shown[2048];
     va_list ap;
 
     va_start(ap, fmt);
@@ -110,8 +111,9 @@ static void problem(struct imp *m, long line, const char *field, const char *fmt
     va_end(ap);
     snprintf(text, sizeof(text), "%s:%ld: field %s: %s", m->name, line, field, why);
     m->res->problems++;
+    /* the reason quotes the file's values: shown escaped, on one line */
     if (m->problem != NULL)
-        m->problem(m->pctx, text);
+        m->problem(m->pctx, cg_text_show(text, shown, sizeof(shown)));
 }
 
 /* Field by column name ("" when the column is absent). */

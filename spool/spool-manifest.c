@@ -39,6 +39,7 @@
 #include "core/csvread.h"
 #include "core/fsutil.h"
 #include "core/money.h"
+#include "core/text.h"
 #include "spool/spool-int.h"
 #include "store/store-flow.h"
 
@@ -124,15 +125,16 @@ static void bad(struct mfile *m, const char *file, long line, const char *fmt, .
 
 static void bad(struct mfile *m, const char *file, long line, const char *fmt, ...)
 {
+    char why[512], shown[1024];
     va_list ap;
 
     if (++m->nbad > 50)
         return;
-    cg_buf_addf(&m->why, "%s:%ld: ", file, line);
     va_start(ap, fmt);
-    cg_buf_vaddf(&m->why, fmt, ap);
+    vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    cg_buf_addf(&m->why, "\n");
+    /* what the line's fields hold is quoted: shown escaped, on one line */
+    cg_buf_addf(&m->why, "%s:%ld: %s\n", file, line, cg_text_show(why, shown, sizeof(shown)));
 }
 
 /* The reason of a file with bad lines: each named. */

@@ -227,6 +227,12 @@ check "  naming both bills and both lines" test "$(cat "$W/failed/acme/manifest-
 acme/manifest-11.csv:3: bill MB-8: parcel SF0000000000011: already on bill MB-7 (line 2): a parcel leaves on one bill
 acme/manifest-11.csv:4: field logistics_no: SF0000000000011 is listed twice in the file"
 check "  nothing of it is recorded" test "$(sql "SELECT count(*) FROM flow_bills WHERE bill_no IN ('MB-7', 'MB-8')")" = 0
+# A value quoted in a reason is shown escaped: an escape sequence in a manifest does not reach
+# the reason file or the terminal as it is.
+printf '%s\nMB-9,\033,CA1244,CA1244,2026-11-15 10:00,%s,SF0000000000012,2.5\n' "$H" "$C" >"$W/incoming/acme/manifest-12.csv"
+expect_rc 1 "a manifest with an escape character as its transport mode fails" cg run --no-progress
+check "  the character is named escaped" test "$(cat "$W/failed/acme/manifest-12.csv.reason")" = "acme/manifest-12.csv: 1 lines are not valid; nothing of the manifest was taken:
+acme/manifest-12.csv:2: field traf_mode: '\\x1B' is not a transport mode code (0-9)"
 # A bill customs refused lets its parcels go: one moves to a new bill, which takes it; the
 # refused bill cannot take it back, and goes out again without it.
 $HELPER orders own "$W/incoming/acme/day3.csv" 2 12 || fail "make orders 12 and 13"

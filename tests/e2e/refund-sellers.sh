@@ -133,6 +133,15 @@ expect_rc 1 "a seller the configuration does not have is refused" \
 check "the reason names the file, line, field and seller" \
     grep -q "entries-typo.csv:2: .*field seller: 'acmee' is not a seller of the configuration (no \[seller.acmee\] section)" "$T/err"
 check "and nothing of the file is recorded" [ "$(unit 310120250000000016/1 state)" = "" ]
+{
+    echo "$ENTRIES_H,seller"
+    printf '%s,acme\033[2J\n' "$(entry 6 1001)"
+} >"$T/entries-esc.csv"
+expect_rc 1 "a seller with an escape sequence in it is refused" \
+    cg refund entries "$T/entries-esc.csv" --as-of 2025-06-02
+check "the reason shows the escape sequence escaped" \
+    grep -Fq "entries-esc.csv:2: field seller: 'acme\\x1B[2J' is not a seller of the configuration" "$T/err"
+check "  and no escape character reaches the terminal" test "$(tr -d -c '\033' <"$T/err" | wc -c)" = 0
 
 # b2b's order 1001 is collected: S2 and S5 follow it, nothing else moves
 echo "B1001-IN-1;CRDT;USD;1000.00;2025-06-03;2025-06-03;1001;1001 GOODS;OTHER BUYER LTD" |
