@@ -46,7 +46,7 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 fails=0
 n=0
 for t in order-own order-own-gb18030 order-jsonl order-shopify order-amazon catalog shipments \
-    profile receipt conf verify port c14n; do
+    profile receipt conf verify port c14n statement refund; do
     n=$((n + 1))
     bin=$fb/tests/fuzz/fuzz-$t
     if [ ! -x "$bin" ]; then

@@ -4,12 +4,13 @@
 # on stdout equal the order numbers run records as declared in a fresh working directory with
 # the same configuration. The files of tests/data/mapping get no destination port, so their
 # orders with a shipment fail CEB603 in both; those of tests/data/shop get one from the seller.
-# tests/data/bad holds broken inputs, which bad-inputs.sh checks.
+# tests/data/bad holds broken inputs, which bad-inputs.sh checks; tests/data/settle and
+# tests/data/refund hold statements and refund files, no order files.
 . "${CG_SRCDIR:-.}/tests/e2e/shop-lib.sh"
 
 files=$(find "$CG_TESTDATA" -type f \( -name '*.csv' -o -name '*.txt' -o -name '*.jsonl' \) \
     ! -name 'catalog*.csv' ! -name 'shipments*.csv' ! -name 'expected*' ! -path '*/xsd*' \
-    ! -path '*/bad/*' | sort)
+    ! -path '*/bad/*' ! -path '*/settle/*' ! -path '*/refund/*' | sort)
 n=0
 compared=0
 for f in $files; do

@@ -39,6 +39,8 @@ seed receipt "$td"/declare/receipts/*.xml "$td"/declare/samples/*/CEB[0-9][0-9][
     "$td"/bad/receipts/*
 seed verify "$td"/sign/*.xml "$td"/bad/signed/*
 seed c14n "$td"/declare/samples/*/*.xml "$td"/sign/*.xml "$td"/bad/signed/*
+seed statement "$src"/examples/statements/* "$td"/settle/*
+seed refund "$td"/refund/* "$src"/data/refund-rates.csv
 seed port "$td"/port/*.xml "$td"/sign/*.xml "$td"/declare/samples/2018/CEB[0-9][0-9][13579]Message.xml
 # Messages with a valid signature for fuzz-verify and fuzz-port, when $CEBGATE names a built
 # cebgate: a throw-away self-signed key from openssl signs two samples (rsa-sha1, rsa-sha256).

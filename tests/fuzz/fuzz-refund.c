@@ -1,0 +1,107 @@
+/*
+ * fuzz-refund.c - libFuzzer target: importing a refund file (customs declaration items, the
+ * refund-rate table, purchase invoices, the tax office's results; the kind told by its header
+ * line) into a real database in the scratch directory, as `cebgate refund entries|rates|
+ * invoices|results` and the intake of `cebgate run` do: every row checked, recorded all or
+ * nothing, invoices then matched.
+ *
+ * Besides ASan and UBSan, it aborts when an import breaks what its result promises:
+ *   - a refusal names at least one problem or says why, and each problem text is not empty;
+ *   - an accepted file had no problem;
+ *   - the same rows again (the file with a line end added, so not the same file by its
+ *     SHA-256) record nothing new.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "refund/refund.h"
+#include "store/store.h"
+#include "tests/fuzz/fuzz-common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct cg_refund *refund_get(void)
+{
+    static struct cg_refund *r;
+    static struct cg_store *db;
+    static struct cg_conf *conf;
+    struct cg_err err;
+    char path[600];
+
+    if (r != NULL)
+        return r;
+    if (cg_conf_register(cg_refund_conf_keys) != CG_OK)
+        abort();
+    conf = cg_fuzz_conf();
+    snprintf(path, sizeof(path), "%s/refund.db", cg_fuzz_dir());
+    if (cg_store_open(path, &db, &err) != CG_OK || cg_refund_new(conf, db, &r, &err) != CG_OK ||
+        cg_refund_set_today(r, "2025-06-01", &err) != CG_OK) {
+        fprintf(stderr, "refund set-up: %s\n", err.msg);
+        abort();
+    }
+    return r; /* conf stays: the refund context reads it */
+}
+
+static long problems_seen;
+
+static void problem(void *ctx, const char *text)
+{
+    (void)ctx;
+    if (text == NULL || text[0] == '\0') {
+        fprintf(stderr, "an empty problem text\n");
+        abort();
+    }
+    problems_seen++;
+}
+
+static int import(struct cg_refund *r, const uint8_t *data, size_t len,
+                  struct cg_refund_import *res)
+{
+    struct cg_err err;
+    const char *path = cg_fuzz_write("refund.csv", data, len);
+    int rc;
+
+    problems_seen = 0;
+    cg_err_clear(&err);
+    memset(res, 0, sizeof(*res));
+    rc = cg_refund_import(r, CG_RF_NONE, path, problem, NULL, res, &err);
+    if (rc == CG_OK && (problems_seen > 0 || res->problems > 0)) {
+        fprintf(stderr, "accepted with %ld problems\n", problems_seen);
+        abort();
+    }
+    if (rc != CG_OK && err.msg[0] == '\0' && problems_seen == 0) {
+        fprintf(stderr, "refused (rc %d) without a word\n", rc);
+        abort();
+    }
+    return rc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct cg_refund *r;
+    struct cg_refund_import first, again;
+    uint8_t *copy;
+
+    cg_fuzz_init();
+    r = refund_get();
+    if (import(r, data, size, &first) != CG_OK || first.duplicate)
+        return 0;
+    copy = malloc(size + 1);
+    if (copy == NULL)
+        abort();
+    if (size > 0)
+        memcpy(copy, data, size);
+    copy[size] = '\n';
+    if (import(r, copy, size + 1, &again) == CG_OK && !again.duplicate && again.added != 0) {
+        fprintf(stderr, "the same rows again recorded %ld new (first: %ld of %ld rows)\n",
+                again.added, first.added, first.rows);
+        abort();
+    }
+    free(copy);
+    return 0;
+}
