@@ -147,6 +147,14 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
             st->orders_new + st->orders_modified, st->orders_new, st->orders_modified,
             st->orders_unchanged, st->orders_rejected, st->orders_waiting, st->orders_skipped,
             st->orders_cancelled);
+    /* An order is one order: a later file's copy of one this run took is said apart. */
+    if (st->orders_again_unchanged + st->orders_again_modified > 0)
+        fprintf(fp,
+                "  copies in later files: %ld %s an earlier file of this run took (%ld "
+                "unchanged, %ld changed and declared again)\n",
+                st->orders_again_unchanged + st->orders_again_modified,
+                st->orders_again_unchanged + st->orders_again_modified == 1 ? "order" : "orders",
+                st->orders_again_unchanged, st->orders_again_modified);
     for (i = 0; i < st->nreasons; i++)
         fprintf(fp, "    %6ld x rejected: %s\n", st->reasons[i].count, st->reasons[i].text);
     if (st->reasons_other > 0)

@@ -409,6 +409,7 @@ void cg_spool_close(struct cg_spool *sp)
     cg_store_close(sp->store);
     close_dirs(sp);
     cg_spool_lock_release(sp->lock);
+    free(sp->run_files);
     free(sp->data_dir);
     free(sp->workdir);
     free(sp);
@@ -423,6 +424,50 @@ void cg_spool_stats_reset(struct cg_spool *sp)
 {
     memset(&sp->st, 0, sizeof(sp->st));
     sp->st.started_ms = spool_now_ms();
+    sp->nrun_files = 0;
+}
+
+/* Where id is or would go in the run's files, kept in ascending order. */
+static size_t run_file_pos(const struct cg_spool *sp, int64_t id)
+{
+    size_t lo = 0, hi = sp->nrun_files;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sp->run_files[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int spool_run_file_add(struct cg_spool *sp, int64_t id, struct cg_err *err)
+{
+    size_t at = run_file_pos(sp, id);
+
+    if (at < sp->nrun_files && sp->run_files[at] == id)
+        return CG_OK;
+    if (sp->nrun_files == sp->run_files_cap) {
+        size_t cap = sp->run_files_cap ? sp->run_files_cap * 2 : 16;
+        int64_t *p = realloc(sp->run_files, cap * sizeof(*p));
+        if (p == NULL)
+            return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        sp->run_files = p;
+        sp->run_files_cap = cap;
+    }
+    memmove(&sp->run_files[at + 1], &sp->run_files[at],
+            (sp->nrun_files - at) * sizeof(*sp->run_files));
+    sp->run_files[at] = id;
+    sp->nrun_files++;
+    return CG_OK;
+}
+
+bool spool_run_file_has(const struct cg_spool *sp, int64_t id)
+{
+    size_t at = run_file_pos(sp, id);
+
+    return at < sp->nrun_files && sp->run_files[at] == id;
 }
 
 struct cg_store *cg_spool_store(struct cg_spool *sp)

@@ -76,6 +76,7 @@ struct border {
     int64_t order_id; /* 0: new */
     bool known;
     enum order_outcome kind;
+    bool copy;          /* an earlier file of this run took it: a later copy (spool.h) */
     char *reject;       /* owned */
     size_t job0, njobs; /* its jobs in the batch */
 };
@@ -96,6 +97,7 @@ struct batch {
     } * rej;
     size_t nrej;
     long c_new, c_mod, c_unch, c_rej;
+    long c_copy_unch, c_copy_mod;        /* of c_unch and c_mod, the later copies */
     long c_held[CG_ORDER_CANCELLED + 1]; /* by status: waiting, skipped, cancelled */
     bool flying;                         /* its jobs are with the workers */
     int fd;                              /* the reader's descriptor, for the progress in bytes */
@@ -123,6 +125,7 @@ static void batch_clear(struct batch *b)
     b->njobs = 0;
     b->nrej = 0;
     b->c_new = b->c_mod = b->c_unch = b->c_rej = 0;
+    b->c_copy_unch = b->c_copy_mod = 0;
     memset(b->c_held, 0, sizeof(b->c_held));
 }
 
@@ -294,6 +297,7 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
     struct cg_order *o = bo->o;
     struct doc_row rows[SPOOL_KINDS_MAX];
     char hash[65];
+    int64_t last_file = 0;
     int nrows = 0;
     size_t i;
     int k;
@@ -301,9 +305,12 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
 
     if (o->status != CG_ORDER_LIVE)
         return plan_held(b, bo, err);
-    rc = cg_store_order_find(sp->store, b->sel->name, o->order_no, &bo->order_id, hash, err);
+    rc = cg_store_order_find_last(sp->store, b->sel->name, o->order_no, &bo->order_id, hash,
+                                  &last_file, err);
     if (rc == CG_OK) {
         bo->known = true;
+        /* Taken by an earlier file of this run (the file itself, resumed, is not earlier). */
+        bo->copy = last_file != b->file_id && spool_run_file_has(sp, last_file);
         if (strcmp(hash, o->hash) == 0) {
             bo->kind = ORDER_UNCHANGED;
             return CG_OK;
@@ -605,10 +612,12 @@ static int finish(struct batch *b, struct cg_err *err)
             }
         } else if (bo->kind == ORDER_UNCHANGED) {
             b->c_unch++;
+            b->c_copy_unch += bo->copy;
         } else if (bo->kind == ORDER_NEW) {
             b->c_new++;
         } else {
             b->c_mod++;
+            b->c_copy_mod += bo->copy;
         }
         if (bo->kind < ORDER_REJECTED)
             sp->st.msgs_signed += (long)bo->njobs;
@@ -630,9 +639,12 @@ static int finish(struct batch *b, struct cg_err *err)
         job_files_remove(b, 0, b->njobs);
         return rc;
     }
+    /* The file's own counts hold its copies; the run counts each order once. */
     sp->st.orders_new += b->c_new;
-    sp->st.orders_modified += b->c_mod;
-    sp->st.orders_unchanged += b->c_unch;
+    sp->st.orders_modified += b->c_mod - b->c_copy_mod;
+    sp->st.orders_unchanged += b->c_unch - b->c_copy_unch;
+    sp->st.orders_again_modified += b->c_copy_mod;
+    sp->st.orders_again_unchanged += b->c_copy_unch;
     sp->st.orders_rejected += b->c_rej;
     rc = publish(b, err);
     batch_clear(b);
@@ -1023,6 +1035,8 @@ static int infile_read(struct infile *f, struct pipe *pp, struct cg_err *err)
 
     cg_err_clear(&e);
     rc = pipe_init(pp, f, err);
+    if (rc == CG_OK)
+        rc = spool_run_file_add(sp, f->id, err);
     if (rc != CG_OK)
         return rc;
     /* An order whose rows are apart is rejected whole: none of it is declared. */

@@ -131,7 +131,17 @@ struct cg_spool {
     /* `watch`: the last reload of the signing keys failed; every pass tries again first and
      * stops (temporary) while it fails (spool-run.c). */
     bool keys_bad;
+    /* The order files this run (in `watch`: since the counters were last reset) read orders
+     * from, new or resumed: an order one of them took already is a later file's copy and is
+     * counted once (docs/spool.md, "Operator view"). A few per file, not per order. */
+    int64_t *run_files;
+    size_t nrun_files, run_files_cap;
 };
+
+/* Note that the run reads orders from input file id (spool-core.c). */
+int spool_run_file_add(struct cg_spool *sp, int64_t id, struct cg_err *err);
+/* Whether input file id is one the run read orders from. */
+bool spool_run_file_has(const struct cg_spool *sp, int64_t id);
 
 /* Milliseconds of a monotonic clock. */
 int64_t spool_now_ms(void);

@@ -166,6 +166,13 @@ struct cg_spool_stats {
     long files_done, files_failed, files_duplicate;
     long orders_read; /* orders read from files (accepted + rejected + unchanged) */
     long orders_new, orders_modified, orders_unchanged, orders_rejected;
+    /*
+     * Later copies: orders a file took (found unchanged, or changed and declared again) that
+     * an earlier file of the run took already. Each order counts once above, by the first file
+     * of the run that took it; its later files' copies count here (each file's own counts, in
+     * its line and `cebgate status FILE`, still hold them).
+     */
+    long orders_again_unchanged, orders_again_modified;
     long msgs_signed, msgs_queued, msgs_sent, msgs_retry, msgs_refused;
     long receipts_applied, receipts_duplicate, receipts_late, receipts_unknown;
     long receipts_mismatch; /* type or business keys differ from the guid's message */

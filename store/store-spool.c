@@ -288,6 +288,12 @@ int cg_store_file_messages(struct cg_store *st, int64_t id, long *total, long *q
 int cg_store_order_find(struct cg_store *st, const char *seller, const char *order_no, int64_t *id,
                         char hash[65], struct cg_err *err)
 {
+    return cg_store_order_find_last(st, seller, order_no, id, hash, NULL, err);
+}
+
+int cg_store_order_find_last(struct cg_store *st, const char *seller, const char *order_no,
+                             int64_t *id, char hash[65], int64_t *last_file, struct cg_err *err)
+{
     sqlite3_stmt *s = NULL;
     int rc = store_stmt(st, S_ORDER_FIND, &s, err);
 
@@ -300,6 +306,8 @@ int cg_store_order_find(struct cg_store *st, const char *seller, const char *ord
         return rc;
     *id = sqlite3_column_int64(s, 0);
     cg_strlcpy(hash, text_or_empty(s, 1), 65);
+    if (last_file != NULL)
+        *last_file = sqlite3_column_int64(s, 2);
     sqlite3_reset(s);
     return CG_OK;
 }

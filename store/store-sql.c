@@ -48,7 +48,7 @@ const char *const store_sql[S_N] = {
                         "WHERE input_file = ?1",
     [S_ORDER_FIND] = "SELECT id, CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE "
                      "d.order_id = orders.id AND " STORE_DOC_REFUSED_FROM_FILE ") THEN '' ELSE "
-                     "hash END "
+                     "hash END, coalesce(last_file, 0) "
                      "FROM orders WHERE seller = ?1 AND order_no = ?2",
     [S_ORDER_DOCS] =
         "SELECT id, order_id, msg_type, business_key, version, guid, app_type, "

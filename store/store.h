@@ -164,6 +164,10 @@ int cg_store_file_messages(struct cg_store *st, int64_t id, long *total, long *q
  * electronic port before it stored it, so that a planner looks at each document again. */
 int cg_store_order_find(struct cg_store *st, const char *seller, const char *order_no, int64_t *id,
                         char hash[65], struct cg_err *err);
+/* The same, and the input file that took the order last (declared it or found it unchanged)
+ * into *last_file (0: none, such as a monthly summary's row). */
+int cg_store_order_find_last(struct cg_store *st, const char *seller, const char *order_no,
+                             int64_t *id, char hash[65], int64_t *last_file, struct cg_err *err);
 
 struct cg_store_doc {
     int64_t id, order_id;
