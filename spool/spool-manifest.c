@@ -51,6 +51,59 @@ static const char *const cols[M_N] = {
 /* Longest value of each column (the CEB607/509 element lengths). */
 static const size_t col_max[M_N] = {37, 1, 100, 32, 19, 18, 100, 80, 20};
 
+/* A bill's document in a broker's words, its message type beside them. */
+static const char *bill_doc_words(int msg_type)
+{
+    return msg_type == CG_MSG_DEPARTURE ? "departure (CEB509)" : "waybill list (CEB607)";
+}
+
+/* The bill's last declared document (its CEB509 once declared, else its CEB607). */
+struct last_doc {
+    int msg_type, version;
+    char state[16];
+};
+
+static int last_doc_seen(const struct cg_store_doc *d, void *vctx)
+{
+    struct last_doc *l = vctx;
+
+    if ((d->msg_type == CG_MSG_BILL_LIST && l->msg_type == 0) || d->msg_type == CG_MSG_DEPARTURE) {
+        l->msg_type = d->msg_type;
+        l->version = d->version;
+        cg_strlcpy(l->state, d->state, sizeof(l->state));
+    }
+    return CG_OK;
+}
+
+/*
+ * "departure (CEB509) version 1 is accepted": which document of the seller's bill was declared
+ * last and its state, into out; the state alone when the document cannot be found.
+ */
+static int bill_last_doc(struct cg_store *st, const char *seller, const char *bill_no,
+                         const char *state, char *out, size_t size, struct cg_err *err)
+{
+    struct last_doc l;
+    char key[64];
+    char hash[65];
+    int64_t oid = 0;
+    int rc;
+
+    memset(&l, 0, sizeof(l));
+    snprintf(key, sizeof(key), "BILL:%s", bill_no);
+    rc = cg_store_order_find(st, seller, key, &oid, hash, err);
+    if (rc == CG_OK)
+        rc = cg_store_order_docs(st, oid, last_doc_seen, &l, err);
+    if (rc == CG_ENOTFOUND)
+        rc = CG_OK;
+    if (rc != CG_OK)
+        return rc;
+    if (l.msg_type != 0)
+        snprintf(out, size, "%s version %d is %s", bill_doc_words(l.msg_type), l.version, l.state);
+    else
+        snprintf(out, size, "last document is %s", state);
+    return CG_OK;
+}
+
 bool spool_is_manifest(const char *first_line)
 {
     return strstr(first_line, "bill_no") != NULL && strstr(first_line, "logistics_no") != NULL &&
@@ -309,11 +362,14 @@ static int record_tx(struct cg_store *st, void *vctx, struct cg_err *err)
             rc = cg_store_bill_add(st, &bl->b, r->file_id, bl->line, &id, err);
             again = CG_BILL_REPLACED;
         } else if (rc == CG_OK && again == CG_BILL_IN_USE) {
-            rc = CG_ERR_SET(err, CG_EREJECT,
-                            "%s:%ld: bill %s was taken from an earlier manifest and its last "
-                            "document is %s: a bill comes again only while nothing of it is "
-                            "declared or after its CEB607 or CEB509 was refused",
-                            r->file, bl->line, bl->v[M_BILL], state);
+            char doc[96];
+            rc = bill_last_doc(st, r->seller, bl->v[M_BILL], state, doc, sizeof(doc), err);
+            if (rc == CG_OK)
+                rc = CG_ERR_SET(err, CG_EREJECT,
+                                "%s:%ld: bill %s was taken from an earlier manifest and its %s: a "
+                                "bill comes again only while nothing of it is declared or after "
+                                "its waybill list (CEB607) or departure (CEB509) was refused",
+                                r->file, bl->line, bl->v[M_BILL], doc);
         } else if (rc == CG_OK && again == CG_BILL_OTHER_PARCELS) {
             rc = CG_ERR_SET(err, CG_EREJECT,
                             "%s:%ld: bill %s: its parcels differ from those of its CEB607, which "
@@ -572,17 +628,18 @@ static int refused_waits(struct cg_spool *sp, const struct cg_store_bill *b, int
     if (rc != CG_OK || old)
         return rc;
     *wait = true;
+    /* Named as a rejected order is: the file it came from, then the bill and its document. */
     if (unstored)
         spool_event(sp, CG_SPOOL_EV_ORDER,
-                    "bill %s: CEB%d version %d was refused by the E-Port before it stored it and "
-                    "was declared by this process: declared again by the next run (in watch: "
+                    "%s: bill %s: its %s version %d was refused by the E-Port before it stored it "
+                    "and was declared by this process: declared again by the next run (in watch: "
                     "once the signing keys are loaded again, or SIGHUP)",
-                    b->bill_no, msg_type, v);
+                    b->file_name, b->bill_no, bill_doc_words(msg_type), v);
     else
         spool_event(sp, CG_SPOOL_EV_ORDER,
-                    "bill %s: CEB%d version %d was refused by customs: declared again only when a "
-                    "later manifest brings the bill with changed data",
-                    b->bill_no, msg_type, v);
+                    "%s: bill %s: its %s version %d was refused by customs: declared again only "
+                    "when a later manifest brings the bill with changed data",
+                    b->file_name, b->bill_no, bill_doc_words(msg_type), v);
     return CG_OK;
 }
 

@@ -157,8 +157,8 @@ static int refused_waits(struct cg_spool *sp, int64_t order_id, const char *mont
         return rc;
     *wait = true;
     spool_event(sp, CG_SPOOL_EV_ORDER,
-                "summary %s %s%scountry %s: CEB701 %s version %d was refused by %s: declared "
-                "again %s",
+                "summary %s %s%scountry %s: its monthly summary (CEB701) %s version %d was "
+                "refused by %s: declared again %s",
                 month, seller, seller[0] ? " " : "", country, key, v,
                 unstored ? "the E-Port before it stored it and was declared by this process"
                          : "customs",

@@ -92,7 +92,8 @@ check "MB-3 still waits" test -z "$(wb MB-3 607)"
 $FLOW receipt "$W/inbox" "$W/outbox/CEB607Message_$(wb MB-2 607).xml" 2 100
 n607() { grep -l "<ceb:billNo>$1</ceb:billNo>" "$W"/outbox/CEB607Message_*.xml | wc -l; }
 v607() { sql "SELECT d.version || ' ' || d.app_type || ' ' || d.state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BILL:$1' AND d.msg_type = 607"; }
-WAITS="bill MB-2: CEB607 version 1 was refused by customs: declared again only when a later manifest brings the bill with changed data"
+# named as a rejected order is: the manifest it came from, the bill, its document in words
+WAITS="acme/manifest-1.csv: bill MB-2: its waybill list (CEB607) version 1 was refused by customs: declared again only when a later manifest brings the bill with changed data"
 expect_rc 0 "the refusal is applied" cg run --no-progress
 check "MB-2's CEB607 version 1 is rejected" test "$(v607 MB-2)" = "1 1 rejected"
 check "  the run names it as waiting" grep -Fxq "$WAITS" "$T/out"
@@ -135,7 +136,7 @@ check "MB-2's CEB509 goes out" test "$(v509)" = "1 1 sent"
 $FLOW receipt "$W/inbox" "$W/outbox/CEB509Message_$(wb MB-2 509).xml" 2 100
 expect_rc 0 "customs refuses it" cg run --no-progress
 expect_rc 0 "the next run" cg run --no-progress
-check "  names it as waiting" grep -Fxq "bill MB-2: CEB509 version 1 was refused by customs: declared again only when a later manifest brings the bill with changed data" "$T/out"
+check "  names it as waiting" grep -Fxq "acme/manifest-3.csv: bill MB-2: its departure (CEB509) version 1 was refused by customs: declared again only when a later manifest brings the bill with changed data" "$T/out"
 check "  and declares nothing" test "$(v509) $(ls "$W"/outbox | grep -c CEB509)" = "1 1 rejected 2"
 cat >"$W/incoming/acme/manifest-5.csv" <<EOC
 $H
@@ -158,7 +159,7 @@ $H
 MB-1,5,CA7777,CA7777,2026-11-10 08:30,$C,SF0000000000001,2.5
 EOC
 expect_rc 1 "a manifest with MB-1 again fails" cg run --no-progress
-check "  naming its state and the rule" grep -Fxq "acme/manifest-4.csv:2: bill MB-1 was taken from an earlier manifest and its last document is accepted: a bill comes again only while nothing of it is declared or after its CEB607 or CEB509 was refused" "$W/failed/acme/manifest-4.csv.reason"
+check "  naming its last document, its state and the rule" grep -Fxq "acme/manifest-4.csv:2: bill MB-1 was taken from an earlier manifest and its departure (CEB509) version 1 is accepted: a bill comes again only while nothing of it is declared or after its waybill list (CEB607) or departure (CEB509) was refused" "$W/failed/acme/manifest-4.csv.reason"
 # MB-3 waits on a mistyped parcel number (SF0000000009999 for SF0000000000005). Nothing of it
 # is declared, so a later manifest corrects it: the same data changes nothing, changed data
 # replaces the bill's and its parcels, and the bill goes out once the new parcels are released.
@@ -195,7 +196,7 @@ MB-4,5,CA1237,CA1237,2026-11-13 10:00,$C,SF0000000000006,2.5
 MB-3,5,CA1236,CA1236,2026-11-12 10:00,$C,SF0000000000005,2.5
 EOC
 expect_rc 1 "a manifest with MB-3 again, its CEB607 sent, fails" cg run --no-progress
-check "  naming its state and the rule" grep -Fxq "acme/manifest-9.csv:3: bill MB-3 was taken from an earlier manifest and its last document is sent: a bill comes again only while nothing of it is declared or after its CEB607 or CEB509 was refused" "$W/failed/acme/manifest-9.csv.reason"
+check "  naming its last document, its state and the rule" grep -Fxq "acme/manifest-9.csv:3: bill MB-3 was taken from an earlier manifest and its waybill list (CEB607) version 1 is sent: a bill comes again only while nothing of it is declared or after its waybill list (CEB607) or departure (CEB509) was refused" "$W/failed/acme/manifest-9.csv.reason"
 check "  nothing of it is recorded: no MB-4, MB-3 unchanged" test "$(sql "SELECT count(*) FROM flow_bills WHERE bill_no = 'MB-4'") $(sql "SELECT gross_weight FROM flow_bills WHERE bill_no = 'MB-3'")" = "0 150000"
 $FLOW receipt "$W/inbox" "$(inv SO-0000001)" 899
 expect_rc 0 "899 for SO-0000001" cg run --no-progress

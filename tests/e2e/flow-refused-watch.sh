@@ -61,8 +61,8 @@ refuse
 state_within "the E-Port refuses both again" "3:rejected:3/3:rejected:3"
 passes
 check "passes after that send nothing again: $(state)" test "$(state)" = "3:rejected:3/3:rejected:3"
-check "  and name the bill as waiting" grep -Fxq "bill MB-9: CEB607 version 3 was refused by the E-Port before it stored it and was declared by this process: declared again by the next run (in watch: once the signing keys are loaded again, or SIGHUP)" "$T/watch.out"
-check "  and the summary" grep -Eq "^summary $PREV bee country [0-9A-Z]+: CEB701 S[0-9a-f]{20} version 3 was refused by the E-Port before it stored it and was declared by this process: declared again by the next run or \`cebgate summary\` \(in watch: once the signing keys are loaded again, or SIGHUP\)$" "$T/watch.out"
+check "  and name the bill as waiting" grep -Fxq "bee/manifest.csv: bill MB-9: its waybill list (CEB607) version 3 was refused by the E-Port before it stored it and was declared by this process: declared again by the next run (in watch: once the signing keys are loaded again, or SIGHUP)" "$T/watch.out"
+check "  and the summary" grep -Eq "^summary $PREV bee country [0-9A-Z]+: its monthly summary \(CEB701\) S[0-9a-f]{20} version 3 was refused by the E-Port before it stored it and was declared by this process: declared again by the next run or \`cebgate summary\` \(in watch: once the signing keys are loaded again, or SIGHUP\)$" "$T/watch.out"
 # A new generation: each goes out once more.
 kill -HUP "$WPID"
 state_within "after SIGHUP, version 4 of each, once" "4:sent:4/4:sent:4"

@@ -65,7 +65,7 @@ n701() { grep -l "<ceb:copNo>$(sql "SELECT d.business_key FROM documents d JOIN 
 K701=$(sql "SELECT d.business_key FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SUM:202611:$DE:1' AND d.msg_type = 701")
 expect_rc 0 "summary after the refusal" cg summary --month 202611
 check "  declares nothing" grep -Fxq "202611: 0 summaries declared" "$T/out"
-check "  names the refused summary as waiting" grep -Fxq "summary 202611 bee country $DE: CEB701 $K701 version 1 was refused by customs: declared again only when its inventories change" "$T/out"
+check "  names the refused summary as waiting" grep -Fxq "summary 202611 bee country $DE: its monthly summary (CEB701) $K701 version 1 was refused by customs: declared again only when its inventories change" "$T/out"
 expect_rc 0 "summary once more" cg summary --month 202611
 check "  declares nothing" grep -Fxq "202611: 0 summaries declared" "$T/out"
 check "two commands declared nothing again: one CEB701 of $DE in outbox/, version 1" test "$(n701) $(v701)" = "1 1 1 rejected"
