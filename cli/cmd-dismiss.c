@@ -13,72 +13,21 @@
  */
 #include "config.h"
 
-#include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "spool/spool.h"
-#include "store/store.h"
-
-/* The user running the command, by login name (the uid when it has none). */
-static void user_name(char *out, size_t size)
-{
-    const struct passwd *pw = getpwuid(getuid());
-
-    if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0')
-        snprintf(out, size, "%s", pw->pw_name);
-    else
-        snprintf(out, size, "uid %ld", (long)getuid());
-}
 
 static int exec_dismiss(struct cg_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"reason", required_argument, NULL, 'r'},
-        {NULL, 0, NULL, 0},
+    static const struct cg_cli_reasoned_words w = {
+        "FILE",
+        "why the file is not to be taken again under its name",
+        "SELLER/FILE",
     };
-    struct cg_store *db = NULL;
-    struct cg_err err;
-    const char *reason = NULL;
-    char by[256];
-    int status = CG_EXIT_OK;
-    int rc, c;
 
-    cg_err_clear(&err);
-    while ((c = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r': reason = optarg; break;
-        default: return cg_cmd_usage_error(&cg_cmd_dismiss, "unknown option");
-        }
-    }
-    if (optind + 1 != argc)
-        return cg_cmd_usage_error(&cg_cmd_dismiss, "one FILE expected");
-    if (reason == NULL || reason[strspn(reason, " \t")] == '\0')
-        return cg_cmd_usage_error(&cg_cmd_dismiss, "--reason TEXT is required: why the file is "
-                                                   "not to be taken again under its name");
-    if (strlen(reason) > 1000)
-        return cg_cmd_usage_error(&cg_cmd_dismiss, "--reason: at most 1000 characters");
-    if (argv[optind][0] == '\0' || argv[optind][strlen(argv[optind]) - 1] == '/')
-        return cg_cmd_usage_error(&cg_cmd_dismiss, "FILE expected, as SELLER/FILE");
-    user_name(by, sizeof(by));
-    rc = cg_cli_store_open(cli, &db, &err);
-    if (rc == CG_OK)
-        rc = cg_spool_dismiss(db, argv[optind], by, reason, stdout, &err);
-    if (rc == CG_EINVAL) {
-        fprintf(stderr, "cebgate: %s\n", err.msg);
-        status = CG_EXIT_USAGE;
-    } else if (rc != CG_OK) {
-        /* Not listed is an answer; a database that cannot be read or written is worth another
-         * try. */
-        fprintf(stderr, "cebgate: %s\n", err.msg[0] ? err.msg : cg_strerror(rc));
-        status = rc == CG_ENOTFOUND ? CG_EXIT_ERROR : cg_rc_exit_code(rc);
-    }
-    cg_store_close(db);
-    return status;
+    return cg_cli_reasoned(cli, &cg_cmd_dismiss, argc, argv, &w, cg_spool_dismiss);
 }
 
 const struct cg_cmd cg_cmd_dismiss = {

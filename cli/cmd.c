@@ -3,12 +3,16 @@
  */
 #include "config.h"
 
+#include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "core/err.h"
+#include "store/store.h"
 
 /* One entry per line, alphabetical. */
 /* clang-format off */
@@ -84,4 +88,62 @@ int cg_cmd_fail(const struct cg_err *err)
 {
     fprintf(stderr, "cebgate: %s\n", err->msg[0] != '\0' ? err->msg : cg_strerror(err->code));
     return cg_rc_exit_code(err->code);
+}
+
+void cg_cli_user_name(char *out, size_t size)
+{
+    const struct passwd *pw = getpwuid(getuid());
+
+    if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0')
+        snprintf(out, size, "%s", pw->pw_name);
+    else
+        snprintf(out, size, "uid %ld", (long)getuid());
+}
+
+int cg_cli_reasoned(struct cg_cli *cli, const struct cg_cmd *cmd, int argc, char **argv,
+                    const struct cg_cli_reasoned_words *w,
+                    int (*fn)(struct cg_store *st, const char *arg, const char *by,
+                              const char *reason, FILE *fp, struct cg_err *err))
+{
+    static const struct option opts[] = {
+        {"reason", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
+    };
+    struct cg_store *db = NULL;
+    struct cg_err err;
+    const char *reason = NULL;
+    char by[256];
+    int status = CG_EXIT_OK;
+    int rc, c;
+
+    cg_err_clear(&err);
+    while ((c = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': reason = optarg; break;
+        default: return cg_cmd_usage_error(cmd, "unknown option");
+        }
+    }
+    if (optind + 1 != argc)
+        return cg_cmd_usage_error(cmd, "one %s expected", w->what);
+    if (reason == NULL || reason[strspn(reason, " \t")] == '\0')
+        return cg_cmd_usage_error(cmd, "--reason TEXT is required: %s", w->why);
+    if (strlen(reason) > 1000)
+        return cg_cmd_usage_error(cmd, "--reason: at most 1000 characters");
+    if (argv[optind][0] == '\0' || argv[optind][strlen(argv[optind]) - 1] == '/')
+        return cg_cmd_usage_error(cmd, "%s expected, as %s", w->what, w->form);
+    cg_cli_user_name(by, sizeof(by));
+    rc = cg_cli_store_open(cli, &db, &err);
+    if (rc == CG_OK)
+        rc = fn(db, argv[optind], by, reason, stdout, &err);
+    if (rc == CG_EINVAL) {
+        fprintf(stderr, "cebgate: %s\n", err.msg);
+        status = CG_EXIT_USAGE;
+    } else if (rc != CG_OK) {
+        /* Not applicable is an answer; a database that cannot be read or written is worth
+         * another try. */
+        fprintf(stderr, "cebgate: %s\n", err.msg[0] ? err.msg : cg_strerror(rc));
+        status = rc == CG_ENOTFOUND ? CG_EXIT_ERROR : cg_rc_exit_code(rc);
+    }
+    cg_store_close(db);
+    return status;
 }

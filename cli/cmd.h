@@ -78,9 +78,27 @@ int cg_cli_refund_intake(struct cg_cli_settle_ctx *c, struct cg_err *err);
 /* The end of `cebgate run`: refund sync and tick as [refund] run_sync and run_tick say. */
 int cg_cli_refund_run(struct cg_cli *cli, struct cg_err *err);
 
+/* The user running the command, by login name (the uid when it has none): who an operator's
+ * record (dismiss, resend) names. */
+void cg_cli_user_name(char *out, size_t size);
+
 /* The database of the working directory ([general] database), migrated (cli/cmd-settle.c). */
 struct cg_store;
 int cg_cli_store_open(struct cg_cli *cli, struct cg_store **db, struct cg_err *err);
+/*
+ * The body of a command recording an operator's decision on one thing it names, with a reason
+ * (dismiss, resend): `cmd ARG --reason TEXT`, the reason required (at most 1000 characters), the
+ * user running it as by; fn does it in the database and prints to fp. w words the usage errors:
+ * what ARG is ("FILE"), why a reason is asked, the form ARG takes ("SELLER/FILE"). Exit 0 done,
+ * 1 when fn answers CG_ENOTFOUND (err says why), 2 usage (CG_EINVAL included), 75 temporary.
+ */
+struct cg_cli_reasoned_words {
+    const char *what, *why, *form;
+};
+int cg_cli_reasoned(struct cg_cli *cli, const struct cg_cmd *cmd, int argc, char **argv,
+                    const struct cg_cli_reasoned_words *w,
+                    int (*fn)(struct cg_store *st, const char *arg, const char *by,
+                              const char *reason, FILE *fp, struct cg_err *err));
 /* settle/ for the commands (cli/cmd-settle.c): open the database and a settle context. */
 struct cg_settle;
 int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settle **s,
