@@ -26,6 +26,7 @@ const struct cg_cmd *const cg_cmds[] = {
     &cg_cmd_port,
     &cg_cmd_refund,
     &cg_cmd_report,
+    &cg_cmd_resend,
     &cg_cmd_return,
     &cg_cmd_run,
     &cg_cmd_settle,

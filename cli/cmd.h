@@ -54,6 +54,7 @@ extern const struct cg_cmd cg_cmd_version;
 extern const struct cg_cmd cg_cmd_init;
 extern const struct cg_cmd cg_cmd_config;
 extern const struct cg_cmd cg_cmd_dismiss;
+extern const struct cg_cmd cg_cmd_resend;
 extern const struct cg_cmd cg_cmd_port;
 extern const struct cg_cmd cg_cmd_map;
 extern const struct cg_cmd cg_cmd_sign;

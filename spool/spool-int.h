@@ -252,6 +252,13 @@ int spool_payments_step(struct cg_spool *sp, struct cg_err *err);
  * is declared again once; one declared after it waits for the next process or generation.
  */
 int spool_refused_mark(struct cg_spool *sp, int64_t *mark, struct cg_err *err);
+/*
+ * Whether an operator marked the current version of the order's document msg_type, refused, to
+ * go out again (cebgate resend): CG_OK, after printing what fmt names followed by who marked it
+ * and when; CG_ENOTFOUND when no mark is open; else a database error (spool-resend.c).
+ */
+int spool_resend_open(struct cg_spool *sp, int64_t order_id, int msg_type, struct cg_err *err,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* The one seller that declared order_no, into out; CG_ENOTFOUND, or CG_EEXIST when several. */
 int spool_order_seller(struct cg_spool *sp, const char *order_no, char *out, size_t size,
                        struct cg_err *err);

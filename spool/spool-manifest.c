@@ -622,6 +622,11 @@ static int refused_waits(struct cg_spool *sp, const struct cg_store_bill *b, int
     *wait = false;
     if (strcmp(b->state, changed) == 0)
         return CG_OK;
+    /* An operator marked the refused version to go out again (cebgate resend): it does, once. */
+    rc = spool_resend_open(sp, b->order_id, msg_type, err, "%s: bill %s: its %s version %d",
+                           b->file_name, b->bill_no, bill_doc_words(msg_type), v);
+    if (rc != CG_ENOTFOUND)
+        return rc;
     rc = spool_refused_mark(sp, &mark, err);
     if (rc == CG_OK)
         rc = cg_store_doc_refused(sp->store, b->order_id, msg_type, mark, &unstored, &old, err);

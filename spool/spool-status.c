@@ -70,10 +70,21 @@ static int entry_line(long gnum, const char *entry_id, void *vctx)
     return CG_OK;
 }
 
+/* A refused version an operator marked to go out again (cebgate resend). */
+static int resend_line(int version, const char *at, const char *by, const char *reason, void *vctx)
+{
+    struct report *c = vctx;
+
+    fprintf(c->fp, "    %s  v%d marked to go out again by %s: %s\n", at, version, or_empty(by),
+            or_empty(reason));
+    return CG_OK;
+}
+
 static int doc_lines(const struct cg_store_doc *d, void *vctx)
 {
     struct report *c = vctx;
     const char *status = or_empty(d->status);
+    int rc;
 
     fprintf(c->fp, "  CEB%d %s  version %d  %s%s%s%s\n", d->msg_type, or_empty(d->business_key),
             d->version, d->state, status[0] ? " (" : "", status, status[0] ? ")" : "");
@@ -82,11 +93,14 @@ static int doc_lines(const struct cg_store_doc *d, void *vctx)
     if ((d->pre_no != NULL && d->pre_no[0]) || (d->invt_no != NULL && d->invt_no[0]))
         fprintf(c->fp, "    preNo %s  invtNo %s\n", or_empty(d->pre_no), or_empty(d->invt_no));
     if (d->msg_type == CG_MSG_INVENTORY && d->invt_no != NULL && d->invt_no[0]) {
-        int rc = cg_store_invt_entries(c->st, d->invt_no, entry_line, c, c->err);
+        rc = cg_store_invt_entries(c->st, d->invt_no, entry_line, c, c->err);
         if (rc != CG_OK)
             return rc;
     }
-    return cg_store_doc_msgs(c->st, d->id, msg_lines, c, c->err);
+    rc = cg_store_doc_msgs(c->st, d->id, msg_lines, c, c->err);
+    if (rc == CG_OK)
+        rc = cg_store_resend_marks(c->st, d->id, resend_line, c, c->err);
+    return rc;
 }
 
 static int cancel_line(const struct cg_store_cancel *k, void *vctx)

@@ -139,9 +139,9 @@ static int content_hash(const char *key, const char **invts, size_t n, char out[
 
 /*
  * A summary whose CEB701 version v was refused and whose inventories are the same: *wait
- * unless the E-Port refused it before storing it and an earlier process or generation declared
- * it (spool_refused_mark). A refusal by customs waits for the inventories to change. A summary
- * that waits is named in the output.
+ * unless an operator marked it to go out again (cebgate resend), or the E-Port refused it before
+ * storing it and an earlier process or generation declared it (spool_refused_mark). A refusal by
+ * customs waits for the inventories to change. A summary that waits is named in the output.
  */
 static int refused_waits(struct cg_spool *sp, int64_t order_id, const char *month,
                          const char *seller, const char *country, const char *key, int v,
@@ -149,8 +149,15 @@ static int refused_waits(struct cg_spool *sp, int64_t order_id, const char *mont
 {
     bool unstored = false, old = false;
     int64_t mark = 0;
-    int rc = spool_refused_mark(sp, &mark, err);
+    /* An operator marked the refused version to go out again (cebgate resend): it does, once. */
+    int rc =
+        spool_resend_open(sp, order_id, CG_MSG_SUMMARY, err,
+                          "summary %s %s%scountry %s: its monthly summary (CEB701) %s version %d",
+                          month, seller, seller[0] ? " " : "", country, key, v);
 
+    if (rc != CG_ENOTFOUND)
+        return rc;
+    rc = spool_refused_mark(sp, &mark, err);
     if (rc == CG_OK)
         rc = cg_store_doc_refused(sp->store, order_id, CG_MSG_SUMMARY, mark, &unstored, &old, err);
     if (rc != CG_OK || old)

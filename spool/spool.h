@@ -367,6 +367,19 @@ int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, st
 int cg_spool_dismiss(struct cg_store *st, const char *arg, const char *by, const char *reason,
                      FILE *fp, struct cg_err *err);
 
+/*
+ * Mark the documents of an order, bill or summary that customs refused after the E-Port stored
+ * them (100) to go out again, once, as their next version (spool-resend.c): arg names it as
+ * `cebgate status` does ([SELLER/]ORDER-NO, BILL:NUMBER, SUM:MONTH:COUNTRY:N); by is the user and
+ * reason the operator's words, recorded with the time. A bill's or summary's document goes out
+ * at the next pass that looks at it; an order's from the next file that holds the order. Prints
+ * each document marked to fp. CG_ENOTFOUND (err says why) when it is not known or none of its
+ * documents is refused by customs and not marked yet; CG_EINVAL when several sellers have it
+ * and none is named.
+ */
+int cg_spool_resend(struct cg_store *st, const char *arg, const char *by, const char *reason,
+                    FILE *fp, struct cg_err *err);
+
 /* ------------------------------------------------------------------ HTTP transport */
 /*
  * The sender side of the HTTP(S) transport (spool/spool-http*.c, docs/http-transport.md).

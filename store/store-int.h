@@ -118,13 +118,22 @@ extern const struct cg_store_schema cg_store_schema_refund;
     "r.outcome IN ('applied', 'duplicate', 'late')))"
 
 /*
- * The same, for a document an order file declares: its current version came from an input file
- * (a payment receipt from collections, a cancellation or a bill state has none). Only such a
- * document makes a file that holds its order worth reading again.
+ * Whether the current version of document d, refused, was marked to go out again by an operator
+ * (`cebgate resend`, table resend_marks): a refusal by customs after the E-Port stored it, whose
+ * cause was fixed outside the document. Open until the next version is declared.
+ */
+#define STORE_DOC_RESEND                                                                           \
+    "(d.state = 'rejected' AND EXISTS (SELECT 1 FROM resend_marks k WHERE k.document_id = d.id "   \
+    "AND k.version = d.version))"
+
+/*
+ * The same as either, for a document an order file declares: its current version came from an
+ * input file (a payment receipt from collections, a cancellation or a bill state has none). Only
+ * such a document makes a file that holds its order worth reading again.
  */
 #define STORE_DOC_REFUSED_FROM_FILE                                                                \
-    "(" STORE_DOC_REFUSED " AND EXISTS (SELECT 1 FROM messages m WHERE m.document_id = d.id AND "  \
-    "m.version = d.version AND coalesce(m.input_file, 0) <> 0))"
+    "((" STORE_DOC_REFUSED " OR " STORE_DOC_RESEND ") AND EXISTS (SELECT 1 FROM messages m WHERE " \
+    "m.document_id = d.id AND m.version = d.version AND coalesce(m.input_file, 0) <> 0))"
 
 /*
  * The common table lf: each seller and name of a file taken from incoming/ by its latest outcome

@@ -225,6 +225,21 @@ static const char *const main_steps[] = {
     "  reason TEXT NOT NULL,"
     "  PRIMARY KEY (seller, name, refused_at)"
     ");",
+    /* 9: documents customs refused after the E-Port stored them (100) that an operator marked
+     * to go out again (`cebgate resend`): once the cause outside the document is fixed (the
+     * seller's configuration, a code table, a registration at customs), the same content is
+     * worth sending again. One row per document and refused version, with when, who (the user
+     * that ran the command) and why (the operator's words). The mark is open while that version
+     * is the document's current one and rejected (STORE_DOC_RESEND); the next version declared
+     * closes it, and the row stays as the record. */
+    "CREATE TABLE resend_marks ("
+    "  document_id INTEGER NOT NULL REFERENCES documents(id),"
+    "  version INTEGER NOT NULL,"
+    "  marked_at TEXT NOT NULL,"
+    "  marked_by TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  PRIMARY KEY (document_id, version)"
+    ") WITHOUT ROWID;",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

@@ -1104,3 +1104,117 @@ int cg_store_list(struct cg_store *st, int kind,
     }
     return loop_end(st, s, sid, r, rc, err);
 }
+
+int cg_store_resend_docs(struct cg_store *st, const char *seller, const char *order_no,
+                         int (*fn)(const struct cg_store_resend_doc *d, void *ctx), void *ctx,
+                         struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_prep(
+        st,
+        "SELECT o.seller, o.order_no, d.id, d.msg_type, d.version, d.state, " STORE_DOC_REFUSED
+        ", (SELECT f.name FROM messages m JOIN input_files f ON f.id = m.input_file WHERE "
+        "m.document_id = d.id AND m.version = d.version), k.marked_at, k.marked_by, k.reason "
+        "FROM orders o JOIN documents d ON d.order_id = o.id LEFT JOIN resend_marks k ON "
+        "k.document_id = d.id AND k.version = d.version WHERE o.order_no = ?2 AND (?1 IS NULL "
+        "OR o.seller = ?1) ORDER BY o.seller, d.msg_type",
+        &s, err);
+    int r = SQLITE_DONE, found = 0;
+
+    if (rc != CG_OK)
+        return rc;
+    store_bind_text(s, 1, seller);
+    store_bind_text(s, 2, order_no);
+    while (rc == CG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
+        struct cg_store_resend_doc d;
+        d.seller = text_or_empty(s, 0);
+        d.order_no = text_or_empty(s, 1);
+        d.id = sqlite3_column_int64(s, 2);
+        d.msg_type = sqlite3_column_int(s, 3);
+        d.version = sqlite3_column_int(s, 4);
+        d.state = text_or_empty(s, 5);
+        d.unstored = sqlite3_column_int(s, 6) != 0;
+        d.file = store_col(s, 7);
+        d.mark_at = store_col(s, 8);
+        d.mark_by = store_col(s, 9);
+        d.mark_reason = store_col(s, 10);
+        found = 1;
+        rc = fn(&d, ctx);
+    }
+    if (rc == CG_OK && r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = cg_db_fail(st->db, r, "read an order's documents", err);
+    sqlite3_finalize(s);
+    return rc == CG_OK && !found ? CG_ENOTFOUND : rc;
+}
+
+int cg_store_resend_mark(struct cg_store *st, int64_t doc_id, int version, const char *by,
+                         const char *reason, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_prep(st,
+                        "INSERT INTO resend_marks(document_id, version, marked_by, reason, "
+                        "marked_at) VALUES (?1, ?2, ?3, ?4, :now) ON CONFLICT DO NOTHING",
+                        &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, doc_id);
+    sqlite3_bind_int(s, 2, version);
+    store_bind_text(s, 3, by);
+    store_bind_text(s, 4, reason);
+    rc = store_done(st, s, "mark a document to go out again", err);
+    if (rc == CG_OK && sqlite3_changes(cg_db_handle(st->db)) == 0)
+        rc = CG_ERR_SET(err, CG_EEXIST, "version %d was marked already", version);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int cg_store_resend_open(struct cg_store *st, int64_t order_id, int msg_type, char *by,
+                         size_t bysize, char *at, size_t atsize, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int r, rc = store_prep(st,
+                           "SELECT k.marked_by, k.marked_at FROM documents d JOIN resend_marks k "
+                           "ON k.document_id = d.id AND k.version = d.version WHERE "
+                           "d.order_id = ?1 AND d.msg_type = ?2 AND d.state = 'rejected'",
+                           &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, order_id);
+    sqlite3_bind_int(s, 2, msg_type);
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        cg_strlcpy(by, text_or_empty(s, 0), bysize);
+        cg_strlcpy(at, text_or_empty(s, 1), atsize);
+    } else if (r == SQLITE_DONE) {
+        rc = CG_ENOTFOUND;
+    } else {
+        rc = cg_db_fail(st->db, r, "read a document's resend mark", err);
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int cg_store_resend_marks(struct cg_store *st, int64_t doc_id,
+                          int (*fn)(int version, const char *at, const char *by, const char *reason,
+                                    void *ctx),
+                          void *ctx, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int r = SQLITE_DONE, rc = store_prep(st,
+                                         "SELECT version, marked_at, marked_by, reason FROM "
+                                         "resend_marks WHERE document_id = ?1 ORDER BY version",
+                                         &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, doc_id);
+    while (rc == CG_OK && (r = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn(sqlite3_column_int(s, 0), text_or_empty(s, 1), text_or_empty(s, 2),
+                text_or_empty(s, 3), ctx);
+    if (rc == CG_OK && r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = cg_db_fail(st->db, r, "read a document's resend marks", err);
+    sqlite3_finalize(s);
+    return rc;
+}

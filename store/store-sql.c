@@ -56,7 +56,8 @@ const char *const store_sql[S_N] = {
         "EXISTS (SELECT 1 FROM messages m WHERE m.document_id = d.id AND "
         "(m.state <> 'rejected' OR EXISTS (SELECT 1 FROM receipts r WHERE "
         "r.message_id = m.id AND r.msg_type <> 900 AND CAST(r.status AS INTEGER) > 0 "
-        "AND r.outcome IN ('applied', 'duplicate', 'late')))), " STORE_DOC_REFUSED
+        "AND r.outcome IN ('applied', 'duplicate', 'late')))), (" STORE_DOC_REFUSED
+        " OR " STORE_DOC_RESEND ")"
         ", (SELECT m.input_file FROM messages m WHERE m.document_id = d.id AND "
         "m.version = d.version) FROM documents d WHERE order_id = ?1 ORDER BY msg_type",
     [S_ORDER_PUT] = "INSERT INTO orders(seller, order_no, hash, first_file, last_file, line, "

@@ -186,10 +186,52 @@ struct cg_store_doc {
     bool ep_stored;
     /* Whether the current version was refused before the electronic port stored it (by the
      * transport, a CEB900 or a negative code, no positive receipt): the port has nothing of it,
-     * so the same content is declared again. Not set for a refusal by customs (100). */
+     * so the same content is declared again. Not set for a refusal by customs (100), unless an
+     * operator marked that version to go out again (cebgate resend, cg_store_resend_mark). */
     bool refused;
     int64_t input_file; /* the input file the current version was declared from; 0: none */
 };
+/* ------------------------------------------------------------------ resend marks */
+
+/*
+ * A document as `cebgate resend` looks at it: its order's seller and number, its id, type,
+ * current version and state, whether that version was refused before the electronic port stored
+ * it (STORE_DOC_REFUSED: declared again by itself), the name of the input file it was declared
+ * from (NULL: none, such as a bill's, a summary's or a payment receipt from collections), and the
+ * open resend mark of that version (mark_at NULL when none). Strings borrowed for the call.
+ */
+struct cg_store_resend_doc {
+    const char *seller, *order_no;
+    int64_t id;
+    int msg_type, version;
+    const char *state;
+    bool unstored;
+    const char *file;
+    const char *mark_at, *mark_by, *mark_reason;
+};
+/* The documents of order_no (of seller; NULL: any seller), by seller and type, to fn.
+ * CG_ENOTFOUND when no order has that number. */
+int cg_store_resend_docs(struct cg_store *st, const char *seller, const char *order_no,
+                         int (*fn)(const struct cg_store_resend_doc *d, void *ctx), void *ctx,
+                         struct cg_err *err);
+/* Mark version of document doc_id to go out again, by by for reason, at the store's time.
+ * CG_EEXIST when that version was marked already. */
+int cg_store_resend_mark(struct cg_store *st, int64_t doc_id, int version, const char *by,
+                         const char *reason, struct cg_err *err);
+/*
+ * The open resend mark of the order's document msg_type (its current version, rejected), into
+ * by and at (each at least 64 bytes, written on success); CG_ENOTFOUND when there is none.
+ */
+int cg_store_resend_open(struct cg_store *st, int64_t order_id, int msg_type, char *by,
+                         size_t bysize, char *at, size_t atsize, struct cg_err *err);
+
+/* Every resend mark of document doc_id (version, when, by whom, why), oldest first, to fn
+ * (strings borrowed for the call). CG_OK when there is none. */
+int cg_store_resend_marks(struct cg_store *st, int64_t doc_id,
+                          int (*fn)(int version, const char *at, const char *by, const char *reason,
+                                    void *ctx),
+                          void *ctx, struct cg_err *err);
+
 /* The documents of an order, by message type. */
 int cg_store_order_docs(struct cg_store *st, int64_t order_id,
                         int (*fn)(const struct cg_store_doc *d, void *ctx), void *ctx,

@@ -99,6 +99,21 @@ check "and the $DE one, sent again" grep -Eq "^202611  bee/SUM:202611:$DE:1  cou
 expect_rc 0 "status SO-0000001 (route A)" cg status SO-0000001
 check "route A: no customs declaration" sh -c "! grep -q entryId '$T/out'"
 
+# Customs refuses version 3 after storing it; the cause is fixed elsewhere (a registration at
+# customs): `cebgate resend` marks it, and the next summary of the month declares it again,
+# the same inventories, as version 4 (a modify), once.
+$FLOW receipt "$W/inbox" "$(s701 "$DE")" 2 100
+expect_rc 0 "customs refuses version 3" cg run --no-progress
+expect_rc 0 "summary after the refusal" cg summary --month 202611
+check "  declares nothing" test "$(n701) $(v701)" = "3 3 2 rejected"
+expect_rc 0 "resend the summary" cg resend "bee/SUM:202611:$DE:1" --reason "consignor registered at customs"
+check "  says what goes out again and when" grep -Fxq "marked bee/SUM:202611:$DE:1  monthly summary (CEB701) version 3, refused by customs: declared again as version 4 by the next cebgate summary of its month, or run between the 1st and [spool] summary_day" "$T/out"
+expect_rc 0 "summary after the mark" cg summary --month 202611
+check "  says it goes out again, as marked" grep -Fxq "summary 202611 bee country $DE: its monthly summary (CEB701) $K701 version 3 was refused by customs and goes out again: marked by $(id -un) at $(sql "SELECT marked_at FROM resend_marks") (cebgate resend)" "$T/out"
+check "  version 4, a modify, the same inventories" test "$(n701) $(v701) $(x "$(s701 "$DE")" .//c:SummaryApplyList/c:invtNo)" = "4 4 2 sent $(invt SO-0000024) $(invt SO-0000025)"
+expect_rc 0 "summary once more" cg summary --month 202611
+check "  declares nothing more" test "$(n701) $(v701)" = "4 4 2 sent"
+
 # run declares the previous month's summaries itself, within summary_day (31: every day).
 PREV=$(date -u -d "$(date -u -d '+8 hours' +%Y-%m-01) -1 day" +%Y%m)
 sed -i 's/^summary_day = 0$/summary_day = 31/' "$W/cebgate.conf"

@@ -233,9 +233,10 @@ static void test_previous_release(void **state)
      * step 4, the table of orders that need a cancellation and the held counts; step 5, lines
      * without an order number kept apart; step 6, the orders each file held; step 7, the
      * outcomes of the statements, invoice and result files taken from incoming/ (none yet);
-     * step 8, the dismissals of files refused whole (orders.csv was taken, not refused). */
+     * step 8, the dismissals of files refused whole (orders.csv was taken, not refused); step
+     * 9, the resend marks of refused documents (none). */
     assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 8);
+    assert_int_equal(ver, 9);
     assert_int_equal(cg_store_intake_named(f->st, NULL, "orders.csv", intake_seen, NULL, &err),
                      CG_ENOTFOUND);
     assert_int_equal(cg_store_refusals_named(f->st, NULL, "orders.csv", refusal_seen, NULL, &err),
