@@ -17,7 +17,7 @@ out=$2
 secs=$3
 shift 3
 targets=${*:-order-own order-own-gb18030 order-jsonl order-shopify order-amazon catalog \
-shipments profile receipt conf verify port c14n}
+shipments profile receipt conf verify port c14n statement refund}
 par=${FUZZ_PAR:-2}
 mkdir -p "$out/artifacts"
 out=$(cd "$out" && pwd)
