@@ -70,38 +70,107 @@ static void print_csv(const struct cg_table *t, FILE *fp)
     }
 }
 
-static int print_json(const struct cg_table *t, FILE *fp)
+/*
+ * A table's parts (fx unmatched: the bank's charges) after its rows, each only when it has rows:
+ * in the text table under its title, in CSV as a block of its own after an empty line, its
+ * header and each row led by a "section" column naming it (as the morning report's CSV).
+ */
+static void print_parts(const struct cg_table *t, int fmt, FILE *fp)
+{
+    const struct cg_table *p;
+    size_t r, c;
+
+    for (p = t->part; p != NULL; p = p->part) {
+        if (p->nrows == 0)
+            continue;
+        if (fmt == FMT_TABLE) {
+            fprintf(fp, "\n%s\n", p->title);
+            print_table(p, fp);
+            continue;
+        }
+        fputc('\n', fp);
+        csv_fwrite(fp, "section", 7);
+        for (c = 0; c < p->ncols; c++) {
+            fputc(',', fp);
+            csv_fwrite(fp, p->cols[c], strlen(p->cols[c]));
+        }
+        fputc('\n', fp);
+        for (r = 0; r < p->nrows; r++) {
+            csv_fwrite(fp, p->id, strlen(p->id));
+            for (c = 0; c < p->ncols; c++) {
+                const char *v = p->cells[r * p->ncols + c];
+                fputc(',', fp);
+                csv_fwrite(fp, v, strlen(v));
+            }
+            fputc('\n', fp);
+        }
+    }
+}
+
+/* The rows as an array of objects keyed by column; NULL when out of memory. */
+static json_t *json_rows(const struct cg_table *t)
 {
     json_t *a = json_array();
     size_t r, c;
+
+    for (r = 0; a != NULL && r < t->nrows; r++) {
+        json_t *o = json_object();
+        if (o == NULL || json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+        for (c = 0; c < t->ncols; c++) {
+            if (json_object_set_new(o, t->cols[c], json_string(t->cells[r * t->ncols + c])) != 0) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+    }
+    return a;
+}
+
+/*
+ * JSON: a table alone is the array of its rows; one with parts is an object holding its rows
+ * and each part's, by their ids ({"receipts": [...], "bank_charges": [...]}).
+ */
+static int print_json(const struct cg_table *t, FILE *fp)
+{
+    json_t *doc = json_rows(t);
+    const struct cg_table *p;
     int rc = -1;
 
-    if (a == NULL)
-        return -1;
-    for (r = 0; r < t->nrows; r++) {
+    if (doc != NULL && t->part != NULL) {
         json_t *o = json_object();
-        if (o == NULL || json_array_append_new(a, o) != 0)
-            goto done;
-        for (c = 0; c < t->ncols; c++) {
-            if (json_object_set_new(o, t->cols[c], json_string(t->cells[r * t->ncols + c])) != 0)
+        if (o == NULL || json_object_set_new(o, t->id, doc) != 0) {
+            json_decref(o);
+            json_decref(doc);
+            return -1;
+        }
+        doc = o;
+        for (p = t->part; p != NULL; p = p->part) {
+            if (json_object_set_new(doc, p->id, json_rows(p)) != 0)
                 goto done;
         }
     }
-    rc = json_dumpf(a, fp, JSON_INDENT(2));
-    fputc('\n', fp);
+    if (doc != NULL) {
+        rc = json_dumpf(doc, fp, JSON_INDENT(2));
+        fputc('\n', fp);
+    }
 done:
-    json_decref(a);
+    json_decref(doc);
     return rc;
 }
 
 static int render(const struct cg_table *t, int fmt, struct cg_err *err)
 {
+    if (fmt == FMT_JSON && print_json(t, stdout) != 0)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     if (fmt == FMT_CSV)
         print_csv(t, stdout);
-    else if (fmt == FMT_JSON && print_json(t, stdout) != 0)
-        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     else if (fmt == FMT_TABLE)
         print_table(t, stdout);
+    if (fmt != FMT_JSON)
+        print_parts(t, fmt, stdout);
     return CG_OK;
 }
 
@@ -121,8 +190,8 @@ static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, c
     cg_err_clear(&err);
     if (report < 0)
         return cg_cmd_usage_error(&cg_cmd_report,
-                                  "fx: '%s' is not aging, reconcile, unmatched, credit, "
-                                  "settlement, orders or gains",
+                                  "fx: '%s' is not aging, reconcile, unmatched, charges, "
+                                  "credit, settlement, orders or gains",
                                   kind);
     if (seller != NULL && !cg_fx_report_by_seller(report))
         return cg_cmd_usage_error(&cg_cmd_report,
@@ -368,7 +437,9 @@ const struct cg_cmd cg_cmd_report = {
     "  --seller CODE  only this seller's files, orders and documents\n"
     "  fx aging       open amounts per currency by days since release (0-30 ... >180)\n"
     "  fx reconcile   declared vs received per currency and month, cross-currency rows\n"
-    "  fx unmatched   receipts with money not allocated to an order\n"
+    "  fx unmatched   receipts with money not allocated to an order, then apart the bank's\n"
+    "                 own charges (not for orders): their count and amount per currency\n"
+    "  fx charges     the bank's own charges not allocated, each with how it became one\n"
     "  fx credit      orders needing a deferred-receipt report, with the due day\n"
     "  fx settlement  held, settled, CNY obtained and average bank rate per currency\n"
     "  fx orders      every declared order with its collection state and CNY values\n"

@@ -31,6 +31,7 @@ static int tb_new(struct tb *b, const char *cols)
     if (b->t == NULL || copy == NULL) {
         free(copy);
         free(b->t);
+        b->t = NULL;
         return CG_ENOMEM;
     }
     for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
@@ -429,15 +430,41 @@ static int reconcile_rows(struct rep_ctx *c)
 
 /* ------------------------------------------------------------------ receipts, settlement */
 
+/*
+ * A receipt with money left: one to act on is a row; the bank's own charge is no order's money
+ * and only adds to its currency's count (n[0]) and amount left (v[0]), shown apart.
+ */
 static int row_unmatched(void *vctx, const struct cg_fx_receipt *r)
 {
     struct rep_ctx *c = vctx;
     char id[24], a[40], b[40], d[40], e[40];
     int64_t left = r->net - r->used_principal - r->used_refunds;
 
+    if (r->charge) {
+        struct cur_sum *cs = sum_of(&c->sums, r->currency, "");
+        if (cs == NULL)
+            return CG_ENOMEM;
+        cs->n[0]++;
+        cs->v[0] += left;
+        return 0;
+    }
     tb_row(c->b, num(id, r->id), r->seller, r->value_on, r->out ? "out" : "in", r->currency,
            amt(a, r->gross, r->currency), amt(b, r->fee, r->currency), amt(d, r->net, r->currency),
            amt(e, left, r->currency), r->reference, r->remitter);
+    return 0;
+}
+
+/* The bank's own charges with money left, each with how it came to be one. */
+static int row_charge(void *vctx, const struct cg_fx_receipt *r)
+{
+    struct rep_ctx *c = vctx;
+    char id[24], a[40];
+
+    if (!r->charge)
+        return 0;
+    tb_row(c->b, num(id, r->id), r->seller, r->value_on, r->currency,
+           amt(a, r->net - r->used_principal - r->used_refunds, r->currency), "at import",
+           r->reference, r->remitter);
     return 0;
 }
 
@@ -462,9 +489,35 @@ static int row_holding(void *vctx, const struct cg_fx_holding *h)
     return 0;
 }
 
+/* The receipts to act on, then a part apart: the bank's charges per currency. */
 static int unmatched_rows(struct rep_ctx *c)
 {
-    return cg_store_fx_receipts_each(c->s->db, 1, row_unmatched, c, c->err);
+    struct tb part;
+    size_t i;
+    int rc = cg_store_fx_receipts_each(c->s->db, 1, row_unmatched, c, c->err);
+
+    if (rc != CG_OK)
+        return rc;
+    if (tb_new(&part, "currency,receipts,amount") != CG_OK) {
+        cg_table_free(part.t);
+        return CG_ENOMEM;
+    }
+    c->b->t->id = "receipts";
+    c->b->t->part = part.t;
+    part.t->id = "bank_charges";
+    part.t->title = "bank charges (not for orders; cebgate report fx charges lists them)";
+    sort_sums(&c->sums);
+    for (i = 0; i < c->sums.n; i++) {
+        struct cur_sum *cs = &c->sums.c[i];
+        char n[24], a[40];
+        tb_row(&part, cs->currency, num(n, cs->n[0]), amt(a, cs->v[0], cs->currency));
+    }
+    return part.nomem ? CG_ENOMEM : CG_OK;
+}
+
+static int charge_rows(struct rep_ctx *c)
+{
+    return cg_store_fx_receipts_each(c->s->db, 1, row_charge, c, c->err);
 }
 
 static int holding_rows(struct rep_ctx *c)
@@ -475,13 +528,13 @@ static int holding_rows(struct rep_ctx *c)
 /* ------------------------------------------------------------------ entry */
 
 static const char *const report_names[] = {"aging",      "reconcile", "unmatched", "credit",
-                                           "settlement", "orders",    "gains"};
+                                           "settlement", "orders",    "gains",     "charges"};
 
 int cg_fx_report_parse(const char *name)
 {
     int i;
 
-    for (i = 0; i < 7; i++) {
+    for (i = 0; i <= CG_FXR_CHARGES; i++) {
         if (strcmp(name, report_names[i]) == 0)
             return i;
     }
@@ -513,7 +566,7 @@ static const struct {
     [CG_FXR_AGING] = {row_aging, aging_rows},    [CG_FXR_RECONCILE] = {rec_order, reconcile_rows},
     [CG_FXR_UNMATCHED] = {NULL, unmatched_rows}, [CG_FXR_CREDIT] = {row_credit, NULL},
     [CG_FXR_SETTLEMENT] = {NULL, holding_rows},  [CG_FXR_ORDERS] = {row_order, NULL},
-    [CG_FXR_GAINS] = {row_gain, gains_rows},
+    [CG_FXR_GAINS] = {row_gain, gains_rows},     [CG_FXR_CHARGES] = {NULL, charge_rows},
 };
 
 struct multi {
@@ -551,6 +604,7 @@ static const char *const cols[] = {
     "customs_rate,declared_cny,collected_cny_customs,collected_cny_bank,fx_gain_loss",
     "month,currency,orders,declared,customs_rate,declared_cny,collected,"
     "collected_cny_customs,collected_cny_bank,fx_gain_loss,unpriced",
+    "receipt,seller,value_date,currency,amount,recorded,reference,remitter",
 };
 
 int cg_settle_reports(struct cg_settle *s, const int *reports, size_t n, const char *as_of,
@@ -574,7 +628,7 @@ int cg_settle_reports(struct cg_settle *s, const int *reports, size_t n, const c
         rc = CG_ERR_SET(err, CG_EREJECT, "'%s' is not a day (YYYY-MM-DD)", as_of);
     for (i = 0; rc == CG_OK && i < n; i++) {
         int r = reports[i];
-        if (r < 0 || r > CG_FXR_GAINS) {
+        if (r < 0 || r > CG_FXR_CHARGES) {
             rc = CG_ERR_SET(err, CG_EINVAL, "unknown report");
             break;
         }

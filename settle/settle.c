@@ -766,6 +766,7 @@ void cg_table_free(struct cg_table *t)
 
     if (t == NULL)
         return;
+    cg_table_free(t->part);
     for (i = 0; i < t->ncols; i++)
         free(t->cols[i]);
     for (i = 0; i < t->ncols * t->nrows; i++)

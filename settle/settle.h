@@ -196,12 +196,19 @@ enum cg_fx_report {
     CG_FXR_SETTLEMENT, /* holdings and conversions per currency */
     CG_FXR_ORDERS,     /* every declared order with its state */
     CG_FXR_GAINS,      /* CNY at the customs rate vs at the bank rates, per month and currency */
+    CG_FXR_CHARGES,    /* the bank's own charges with money not allocated to an order */
 };
-/* A report: ncols column names, then nrows rows of ncols cells (text, owned). */
+/*
+ * A report: ncols column names, then nrows rows of ncols cells (text, owned). A table may have a
+ * part shown apart after its rows (part, owned, freed with it): title heads it for people, id
+ * names it, and names the table's own rows, where both are keys (JSON). id and title are static.
+ */
 struct cg_table {
     size_t ncols, nrows;
     char **cols;
     char **cells; /* row-major */
+    const char *id, *title;
+    struct cg_table *part; /* NULL: none */
 };
 void cg_table_free(struct cg_table *t);
 int cg_fx_report_parse(const char *name);

@@ -109,4 +109,42 @@ check "the refund naming C2 is C2's refund of 4.00" \
     [ "$(sql "SELECT a.kind || ' ' || a.amount_rcpt FROM fx_allocation a JOIN fx_receipt r ON r.id = a.receipt_id JOIN orders o ON o.id = a.order_id WHERE r.entry_key LIKE '%:HK250930002' AND o.order_no = 'C2'")" = "REFUND_OUT 400" ]
 check "of the September and October debits, the service charge and the account fee are charges" \
     [ "$(sql "SELECT group_concat(charge, ' ') FROM (SELECT charge FROM fx_receipt WHERE value_on >= '2025-09-01' ORDER BY id)")" = "1 0 0 1" ]
+
+# ---- report fx unmatched: the receipts to act on are the August deposit no order names and the
+# coffee machine; the four charges are no order's money, shown apart: 12.00 + 7.50 + 6.00 + 12.00
+# = 37.50
+DEP=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:HK250805001'")
+COF=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:HK250930003'")
+cg report fx unmatched --format csv >"$T/un.csv" || fail "unmatched"
+check "unmatched: the deposit and the coffee machine, no charge among them" python3 -c 'import csv,sys
+rows = list(csv.reader(open(sys.argv[1])))
+got = []
+for r in rows[1:]:
+    if not r:
+        break
+    d = dict(zip(rows[0], r))
+    got.append([d["receipt"], d["direction"], d["currency"], d["unallocated"]])
+sys.exit(0 if got == [[sys.argv[2], "in", "USD", "50.00"], [sys.argv[3], "out", "USD", "2.00"]] else 1)' \
+    "$T/un.csv" "$DEP" "$COF"
+printf '\n"section","currency","receipts","amount"\n"bank_charges","USD","4","37.50"\n' >"$T/want"
+check "unmatched CSV: the charges apart after an empty line, 4 of USD 37.50" \
+    sh -c "tail -n 3 '$T/un.csv' | cmp -s - '$T/want'"
+cg report fx unmatched >"$T/un.txt" || fail "unmatched table"
+printf 'bank charges (not for orders; cebgate report fx charges lists them)\ncurrency  receipts  amount\nUSD       4         37.50\n' >"$T/want"
+check "unmatched table: the receipts, an empty line, the charges under their title" \
+    sh -c "[ \"\$(sed -n '2p;3p' '$T/un.txt' | cut -d' ' -f1 | tr '\n' ' ')\" = '$DEP $COF ' ] &&
+        [ -z \"\$(sed -n 4p '$T/un.txt')\" ] && sed -n '5,\$p' '$T/un.txt' | cmp -s - '$T/want'"
+cg report fx unmatched --format json >"$T/un.json" || fail "unmatched json"
+check "unmatched JSON: receipts to act on and bank_charges" python3 -c 'import json,sys
+j = json.load(open(sys.argv[1]))
+ok = sorted(j) == ["bank_charges", "receipts"] and [r["receipt"] for r in j["receipts"]] == sys.argv[2:4]
+ok = ok and j["bank_charges"] == [{"currency": "USD", "receipts": "4", "amount": "37.50"}]
+sys.exit(0 if ok else 1)' "$T/un.json" "$DEP" "$COF"
+cg report fx charges --format csv >"$T/ch.csv" || fail "charges"
+check "report fx charges: the four, each recorded at import" python3 -c 'import csv,sys
+got = [[r["value_date"], r["currency"], r["amount"], r["recorded"]] for r in csv.DictReader(open(sys.argv[1]))]
+want = [["2025-07-31", "USD", "12.00", "at import"], ["2025-08-31", "USD", "7.50", "at import"],
+        ["2025-09-30", "USD", "6.00", "at import"], ["2025-10-31", "USD", "12.00", "at import"]]
+print(got) if got != want else None
+sys.exit(0 if got == want else 1)' "$T/ch.csv"
 finish

@@ -631,6 +631,96 @@ static void test_charges_by_words(void **state)
     reconcile_row(f, "USD", "2025-07", "100.00 100.00 15.00 3.50 81.50 -3.50 96.50");
 }
 
+static const char *table_cell(const struct cg_table *t, const char *key, const char *col);
+
+/* The receipt numbers of t's rows, "3 5", and the rows of its part, "EUR 1 12.00; USD ...". */
+static void table_rows(const struct cg_table *t, char *ids, char *part, size_t size)
+{
+    size_t r;
+
+    ids[0] = part[0] = '\0';
+    for (r = 0; r < t->nrows; r++)
+        snprintf(ids + strlen(ids), size - strlen(ids), "%s%s", r ? " " : "",
+                 t->cells[r * t->ncols]);
+    assert_non_null(t->part);
+    assert_int_equal(t->part->ncols, 3);
+    for (r = 0; r < t->part->nrows; r++) {
+        char **c = t->part->cells + r * 3;
+        snprintf(part + strlen(part), size - strlen(part), "%s%s %s %s", r ? "; " : "", c[0], c[1],
+                 c[2]);
+    }
+}
+
+/*
+ * report fx unmatched: the receipts to act on, without the bank's charges, which are counted
+ * apart per currency with what is left of them (a charge partly matched by the operator to an
+ * order as a refund shows the rest).
+ */
+static void test_unmatched_charges_apart(void **state)
+{
+    /* 100.00 for T1, charges of 15.00 and 3.50 by their words, 2.00 out to someone, 7.00 in
+     * from a payer no order names: 0.00 + 100.00 - 15.00 - 3.50 - 2.00 + 7.00 = 86.50 */
+    static const char usd[] = ":20:BOC2507310001\n:25:BKCHCNBJ/4561234567890\n"
+                              ":28C:00123/1\n:60F:C250701USD0,00\n"
+                              ":61:2507100710C100,00NTRFNONREF//BOC250710001\n"
+                              ":86:PAYMENT T1 FROM BUYER ONE\n"
+                              ":61:2507200720D15,00NMSCNONREF//BOC250720002\n"
+                              ":86:SERVICE CHARGE\n"
+                              ":61:2507210721D3,50NMSCNONREF//BOC250721003\n"
+                              ":86:汇款手续费\n"
+                              ":61:2507220722D2,00NMSCNONREF//BOC250722004\n"
+                              ":86:COFFEE MACHINE\n"
+                              ":61:2507230723C7,00NTRFNONREF//BOC250723005\n"
+                              ":86:UNKNOWN PAYER\n"
+                              ":62F:C250731USD86,50\n-\n";
+    static const char eur[] =
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\n"
+        "<Stmt><Id>S9</Id><Acct><Id><IBAN>GB29NWBK60161331926819</IBAN></Id></Acct>\n"
+        "<Ntry><Amt Ccy=\"EUR\">12.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>"
+        "<BookgDt><Dt>2025-09-30</Dt></BookgDt><AcctSvcrRef>GB0930A</AcctSvcrRef>"
+        "<AddtlNtryInf>ACCOUNT MAINTENANCE FEE</AddtlNtryInf></Ntry>\n"
+        "</Stmt></BkToCstmrStmt></Document>\n";
+    struct fix *f = *state;
+    struct cg_settle_import res;
+    struct cg_table *t = NULL;
+    struct cg_err err;
+    char ids[200], part[200];
+
+    add_order(f->db, 1, "USD", 10000, "20250702");
+    assert_int_equal(import_as(f, "usd.sta", usd, &res), CG_OK);
+    assert_int_equal(res.charges, 2);
+    assert_int_equal(import_as(f, "eur.xml", eur, &res), CG_OK);
+    assert_int_equal(res.charges, 1);
+    assert_int_equal(cg_settle_report(f->s, CG_FXR_UNMATCHED, "2025-12-31", &t, &err), CG_OK);
+    table_rows(t, ids, part, sizeof(ids));
+    /* receipts 1 to 5 from the MT940 (1 paid T1; 2, 3 charges), 6 the EUR fee */
+    assert_string_equal(ids, "4 5");
+    assert_string_equal(t->id, "receipts");
+    assert_string_equal(t->part->id, "bank_charges");
+    assert_string_equal(t->part->cols[0], "currency");
+    assert_string_equal(t->part->cols[1], "receipts");
+    assert_string_equal(t->part->cols[2], "amount");
+    /* EUR: 12.00; USD: 15.00 + 3.50 = 18.50 */
+    assert_string_equal(part, "EUR 1 12.00; USD 2 18.50");
+    cg_table_free(t);
+
+    /* 5.00 of the service charge recorded as T1's refund: 10.00 of it left, 13.50 in all */
+    assert_int_equal(cg_settle_match(f->s, 2, "T1", "5.00", "a refund in part", &err), CG_OK);
+    assert_int_equal(cg_settle_report(f->s, CG_FXR_UNMATCHED, "2025-12-31", &t, &err), CG_OK);
+    table_rows(t, ids, part, sizeof(ids));
+    assert_string_equal(ids, "4 5");
+    assert_string_equal(part, "EUR 1 12.00; USD 2 13.50");
+    cg_table_free(t);
+
+    /* every charge matched in full: none apart, the part has no row */
+    assert_int_equal(cg_settle_match(f->s, 3, "T1", NULL, "a refund", &err), CG_OK);
+    assert_int_equal(cg_settle_match(f->s, 2, "T1", NULL, "a refund", &err), CG_OK);
+    assert_int_equal(cg_settle_report(f->s, CG_FXR_UNMATCHED, "2025-12-31", &t, &err), CG_OK);
+    table_rows(t, ids, part, sizeof(ids));
+    assert_string_equal(part, "EUR 1 12.00");
+    cg_table_free(t);
+}
+
 /* A statement imported for a seller is read with the seller's charge words, which replace the
  * default list. */
 static void test_charge_words_seller(void **state)
@@ -1296,6 +1386,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_charges_by_words, setup, teardown),
         cmocka_unit_test_setup_teardown(test_charge_words_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_charge_words_seller, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unmatched_charges_apart, setup, teardown),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
