@@ -63,7 +63,7 @@ int cg_cli_settle_exit(int rc, const struct cg_err *err)
 
 /* Options every verb may take; the rest are positional. */
 struct opts {
-    const char *seller, *note, *as_of, *rate, *date, *ref, *source, *file;
+    const char *seller, *note, *as_of, *rate, *date, *ref, *source, *file, *reason;
     char *pos[8];
     int npos;
 };
@@ -91,6 +91,8 @@ static int parse(int argc, char **argv, struct opts *o)
             slot = &o->source;
         else if (strcmp(argv[i], "--file") == 0)
             slot = &o->file;
+        else if (strcmp(argv[i], "--reason") == 0)
+            slot = &o->reason;
         else if (argv[i][0] == '-' && argv[i][1] == '-')
             return cg_cmd_usage_error(&cg_cmd_settle, "unknown option %s", argv[i]);
         if (slot != NULL) {
@@ -169,6 +171,31 @@ static long long receipt_no(const char *s)
     return end != NULL && *end == '\0' && v > 0 ? v : 0;
 }
 
+/*
+ * settle charge RECEIPT --reason TEXT: the receipt is the bank's charge, recorded with the user
+ * running the command (by login name, the uid when it has none), the day and the reason.
+ */
+static int do_charge(struct cg_settle *s, const struct opts *o, struct cg_err *err)
+{
+    long long r = o->npos == 1 ? receipt_no(o->pos[0]) : 0;
+    char by[256];
+    int rc;
+
+    if (r == 0)
+        return CG_ERR_SET(err, CG_EINVAL, "settle charge RECEIPT --reason TEXT expected");
+    if (o->reason == NULL || o->reason[strspn(o->reason, " \t")] == '\0')
+        return CG_ERR_SET(err, CG_EINVAL,
+                          "settle charge: --reason TEXT is required: why the "
+                          "receipt is the bank's charge");
+    if (strlen(o->reason) > 1000)
+        return CG_ERR_SET(err, CG_EINVAL, "settle charge: --reason: at most 1000 characters");
+    cg_cli_user_name(by, sizeof(by));
+    rc = cg_settle_charge(s, r, by, o->reason, err);
+    if (rc == CG_OK)
+        printf("receipt %lld: recorded as the bank's charge by %s\n", r, by);
+    return rc;
+}
+
 static int exec_settle(struct cg_cli *cli, int argc, char **argv)
 {
     struct cg_store *db = NULL;
@@ -206,6 +233,8 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
         }
         if (rc == CG_OK)
             printf("receipt %lld: %s done\n", r, verb);
+    } else if (strcmp(verb, "charge") == 0) {
+        rc = do_charge(s, &o, &err);
     } else if (strcmp(verb, "rate") == 0) {
         if (o.npos != 3)
             rc = CG_ERR_SET(&err, CG_EINVAL, "settle rate CURRENCY DAY RATE expected");
@@ -290,6 +319,7 @@ const struct cg_cmd cg_cmd_settle = {
     "  import FILE... [--seller NAME]   camt.053/054, MT940, collections CSV or payout report\n"
     "  match RECEIPT ORDER [AMOUNT] [--note TEXT]   allocate a receipt (or part) to an order\n"
     "  unmatch RECEIPT ORDER [--note TEXT]          take an allocation back\n"
+    "  charge RECEIPT --reason TEXT     an unallocated bank debit is the bank's own charge\n"
     "  rate CURRENCY DAY RATE [--source TEXT]       CNY per unit on a day (bank's rate)\n"
     "  confirm RECEIPT [ORDER]          convert a receipt in another currency with stored rates\n"
     "  explain ORDER                    state, amounts, allocations and events of an order\n"
@@ -301,7 +331,8 @@ const struct cg_cmd cg_cmd_settle = {
     "  convert --file FILE              the conversions of a bank's settlement file\n"
     "  tick [--as-of DAY]               apply the deadlines\n"
     "ORDER is an order number, or SELLER/NUMBER; RECEIPT the number `report fx unmatched`\n"
-    "shows. --as-of DAY records operator actions on that day instead of today.\n",
+    "shows (`report fx charges` for a charge). --as-of DAY records operator actions on that\n"
+    "day instead of today.\n",
     CG_CMD_NEEDS_CONF,
     exec_settle,
 };

@@ -848,6 +848,95 @@ int cg_settle_unmatch(struct cg_settle *s, long long receipt, const char *order,
     return fx_tx(s, unmatch_tx, &c, err);
 }
 
+/* ------------------------------------------------------------------ operator: charge */
+
+struct charge_ctx {
+    struct cg_settle *s;
+    long long receipt;
+    const char *by, *reason;
+    char was[400];    /* the operator's record of it as a charge, "" when none */
+    char allocs[400]; /* its live allocations, "USD 15.00 to C2, ..." */
+    char first[140];  /* the order of the first of them */
+    size_t nallocs;
+};
+
+static int take_charge_record(void *vctx, const struct cg_fx_receipt *r)
+{
+    struct charge_ctx *c = vctx;
+
+    if (r->charge_by != NULL)
+        snprintf(c->was, sizeof(c->was), "recorded so by %s on %s: %s", r->charge_by, r->charge_on,
+                 r->charge_reason);
+    return 0;
+}
+
+static int take_charge_alloc(void *vctx, const struct cg_fx_alloc *a)
+{
+    struct charge_ctx *c = vctx;
+    size_t n = strlen(c->allocs);
+    char amt[40];
+
+    fx_amount_format(a->amount_rcpt, a->currency, amt, sizeof(amt));
+    if (c->nallocs++ == 0)
+        snprintf(c->first, sizeof(c->first), "%s", a->order_no);
+    if (n + 1 < sizeof(c->allocs))
+        snprintf(c->allocs + n, sizeof(c->allocs) - n, "%s%s %s to %s", n > 0 ? ", " : "",
+                 a->currency, amt, a->order_no);
+    return 0;
+}
+
+static int charge_tx(struct cg_store *db, void *vctx, struct cg_err *err)
+{
+    struct charge_ctx *c = vctx;
+    struct rcpt x;
+    char amt[40];
+    int rc = load_receipt(c->s, c->receipt, &x, err);
+
+    if (rc == CG_OK)
+        rc = cg_store_fx_receipt_get(db, x.id, take_charge_record, c, err);
+    if (rc == CG_OK)
+        rc = cg_store_fx_allocs_each(db, 0, x.id, take_charge_alloc, c, err);
+    if (rc != CG_OK)
+        goto done;
+    fx_amount_format(x.net, x.currency, amt, sizeof(amt));
+    if (!x.out)
+        rc = CG_ERR_SET(err, CG_EREJECT,
+                        "receipt %lld is money in (%s %s received): only money out can be the "
+                        "bank's charge",
+                        x.id, x.currency, amt);
+    else if (x.fee_back)
+        rc = CG_ERR_SET(err, CG_EREJECT,
+                        "receipt %lld is a refund of a payout report or collections CSV, not a "
+                        "bank entry: only a bank's debit can be the bank's charge",
+                        x.id);
+    else if (x.charge)
+        rc = CG_ERR_SET(err, CG_EREJECT, "receipt %lld is the bank's charge already (%s)", x.id,
+                        c->was[0] ? c->was : "found so when its statement was imported");
+    else if (c->nallocs > 0)
+        rc = CG_ERR_SET(err, CG_EREJECT,
+                        "receipt %lld is allocated (%s of its %s %s): a charge is no order's "
+                        "money; take it back first (settle unmatch %lld %s)",
+                        x.id, c->allocs, x.currency, amt, x.id, c->first);
+    if (rc == CG_OK)
+        rc = cg_store_fx_charge_mark(db, x.id, c->by, c->reason, c->s->today, err);
+done:
+    free(x.reference);
+    return rc;
+}
+
+int cg_settle_charge(struct cg_settle *s, long long receipt, const char *by, const char *reason,
+                     struct cg_err *err)
+{
+    struct charge_ctx c;
+
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    c.receipt = receipt;
+    c.by = by;
+    c.reason = reason;
+    return fx_tx(s, charge_tx, &c, err);
+}
+
 /* ------------------------------------------------------------------ operator: confirm */
 
 struct pend {

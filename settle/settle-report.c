@@ -458,13 +458,17 @@ static int row_unmatched(void *vctx, const struct cg_fx_receipt *r)
 static int row_charge(void *vctx, const struct cg_fx_receipt *r)
 {
     struct rep_ctx *c = vctx;
-    char id[24], a[40];
+    char id[24], a[40], how[1200];
 
     if (!r->charge)
         return 0;
+    if (r->charge_by != NULL)
+        snprintf(how, sizeof(how), "by %s on %s: %s", r->charge_by, r->charge_on, r->charge_reason);
+    else
+        snprintf(how, sizeof(how), "at import");
     tb_row(c->b, num(id, r->id), r->seller, r->value_on, r->currency,
-           amt(a, r->net - r->used_principal - r->used_refunds, r->currency), "at import",
-           r->reference, r->remitter);
+           amt(a, r->net - r->used_principal - r->used_refunds, r->currency), how, r->reference,
+           r->remitter);
     return 0;
 }
 

@@ -130,6 +130,16 @@ int cg_settle_match(struct cg_settle *s, long long receipt, const char *order, c
                     const char *note, struct cg_err *err);
 int cg_settle_unmatch(struct cg_settle *s, long long receipt, const char *order, const char *note,
                       struct cg_err *err);
+/*
+ * Record that receipt (its number), an outgoing bank entry nothing of which is allocated, is the
+ * bank's own charge: by (the user), reason, on the settle context's day. From then on it is no
+ * order's money, as one found a charge at import: never matched automatically, counted with
+ * the fees in reconcile, apart from the receipts to act on in unmatched. CG_EREJECT with the
+ * reason when the receipt is money in, not a bank entry, allocated (partly or wholly) or a charge
+ * already; CG_ENOTFOUND when there is no such receipt.
+ */
+int cg_settle_charge(struct cg_settle *s, long long receipt, const char *by, const char *reason,
+                     struct cg_err *err);
 /* Convert waiting cross-currency allocations of receipt with the stored rates. */
 int cg_settle_confirm(struct cg_settle *s, long long receipt, const char *order,
                       struct cg_err *err);

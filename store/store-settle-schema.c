@@ -335,9 +335,38 @@ static const char settle_step_9[] =
 static const char settle_step_10[] =
     "ALTER TABLE fx_receipt ADD COLUMN charge INTEGER NOT NULL DEFAULT 0 CHECK (charge IN (0, 1));";
 
+/*
+ * 11: the operator's record that an outgoing bank entry is the bank's charge (`settle charge`),
+ * for an entry recorded as money out before the charge words, or with other words: the receipt
+ * itself never changes, so the record is a row of its own, with who made it, the day it counts
+ * from, why and when. A receipt is a charge when its charge is 1 or it has such a row. The trigger
+ * keeps the rule in the database: only a bank's outgoing entry (key "camt:", camt or MT940), not
+ * a charge already, with no live allocation, may become one; one row per receipt, never changed.
+ */
+static const char settle_step_11[] =
+    "CREATE TABLE fx_receipt_charge ("
+    "  receipt_id INTEGER PRIMARY KEY REFERENCES fx_receipt(id),"
+    "  marked_by TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  marked_on TEXT NOT NULL,"
+    "  recorded_at TEXT NOT NULL"
+    ");"
+    "CREATE TRIGGER fx_receipt_charge_bound BEFORE INSERT ON fx_receipt_charge BEGIN"
+    "  SELECT RAISE(ABORT, 'a charge must be a bank debit with nothing allocated') FROM fx_receipt "
+    "r"
+    "   WHERE r.id = NEW.receipt_id AND (r.direction <> 'out' OR r.charge = 1"
+    "    OR substr(r.entry_key, 1, 5) <> 'camt:'"
+    "    OR EXISTS (SELECT 1 FROM fx_allocation a WHERE a.receipt_id = r.id"
+    "      AND a.removed_at IS NULL));"
+    "END;"
+    "CREATE TRIGGER fx_receipt_charge_append_only_u BEFORE UPDATE ON fx_receipt_charge"
+    "  BEGIN SELECT RAISE(ABORT, 'charge records are immutable'); END;"
+    "CREATE TRIGGER fx_receipt_charge_append_only_d BEFORE DELETE ON fx_receipt_charge"
+    "  BEGIN SELECT RAISE(ABORT, 'charge records are immutable'); END;";
+
 static const char *const settle_steps[] = {
-    settle_step_1, settle_step_2, settle_step_3, settle_step_4, settle_step_5,
-    settle_step_6, settle_step_7, settle_step_8, settle_step_9, settle_step_10,
+    settle_step_1, settle_step_2, settle_step_3, settle_step_4,  settle_step_5,  settle_step_6,
+    settle_step_7, settle_step_8, settle_step_9, settle_step_10, settle_step_11,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

@@ -44,7 +44,7 @@ static int run(struct cg_db *db, sqlite3_stmt *st, const char *what, struct cg_e
         return CG_OK;
     if ((r & 0xff) == SQLITE_CONSTRAINT) {
         const char *m = sqlite3_errmsg(cg_db_handle(db));
-        if (strstr(m, "exceeds") != NULL)
+        if (strstr(m, "exceeds") != NULL || strstr(m, "a charge must be") != NULL)
             return CG_ERR_SET(err, CG_EREJECT, "%s", m);
         if (strstr(m, "UNIQUE") != NULL)
             return CG_ERR_SET(err, CG_EEXIST, "%s: already recorded", what);
@@ -599,8 +599,10 @@ int cg_store_fx_entry_known_any(struct cg_store *store, const char *kind, const 
     "coalesce(sum(CASE WHEN a.kind = 'PRINCIPAL' THEN a.amount_rcpt END), 0), "                    \
     "coalesce(sum(CASE WHEN a.kind IN ('FEE_NETTED', 'FEE_REVERSED') THEN a.amount_rcpt END), "    \
     "0), "                                                                                         \
-    "coalesce(sum(CASE WHEN a.kind = 'REFUND_OUT' THEN a.amount_rcpt END), 0), r.charge "          \
+    "coalesce(sum(CASE WHEN a.kind = 'REFUND_OUT' THEN a.amount_rcpt END), 0), "                   \
+    "r.charge OR m.receipt_id IS NOT NULL, m.marked_by, m.reason, m.marked_on "                    \
     "FROM fx_receipt r "                                                                           \
+    "LEFT JOIN fx_receipt_charge m ON m.receipt_id = r.id "                                        \
     "LEFT JOIN fx_allocation a ON a.receipt_id = r.id AND a.removed_at IS NULL "
 
 static int each_receipt(struct cg_db *db, sqlite3_stmt *st, cg_fx_receipt_fn fn, void *ctx, long *n,
@@ -631,6 +633,11 @@ static int each_receipt(struct cg_db *db, sqlite3_stmt *st, cg_fx_receipt_fn fn,
         x.used_fees = sqlite3_column_int64(st, 15);
         x.used_refunds = sqlite3_column_int64(st, 16);
         x.charge = sqlite3_column_int(st, 17);
+        if (sqlite3_column_type(st, 18) != SQLITE_NULL) {
+            x.charge_by = col_text(st, 18);
+            x.charge_reason = col_text(st, 19);
+            x.charge_on = col_text(st, 20);
+        }
         (*n)++;
         if ((rc = fn(ctx, &x)) != 0)
             return rc;
@@ -675,6 +682,27 @@ int cg_store_fx_receipts_each(struct cg_store *store, int open_only, cg_fx_recei
     if (rc != CG_OK)
         return rc;
     rc = each_receipt(db, st, fn, ctx, &n, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cg_store_fx_charge_mark(struct cg_store *store, long long receipt_id, const char *by,
+                            const char *reason, const char *on, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = store_prep(store,
+                        "INSERT INTO fx_receipt_charge(receipt_id, marked_by, reason, marked_on, "
+                        "recorded_at) VALUES (?1, ?2, ?3, ?4, " NOW_SQL ")",
+                        &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, receipt_id);
+    bind_text(st, 2, by);
+    bind_text(st, 3, reason);
+    bind_text(st, 4, on);
+    rc = run(db, st, "record the bank's charge", err);
     sqlite3_finalize(st);
     return rc;
 }

@@ -135,7 +135,10 @@ struct cg_fx_receipt {
     const char *entry_key; /* unique: "<kind>:<account>:<entry reference>" */
     long line;             /* line in the statement file */
     int out;               /* 1: money paid out (refund to a buyer, chargeback) */
-    int charge;            /* 1: an outgoing entry the bank codes as its own charge */
+    int charge;            /* 1: an outgoing entry that is the bank's own charge: coded or found
+                            * so at import, or recorded so by the operator (below) */
+    /* the operator's record of it as a charge (cg_store_fx_charge_mark); NULL when none */
+    const char *charge_by, *charge_reason, *charge_on;
     char currency[4];
     int64_t gross, fee, net; /* net = gross - fee */
     char booked_on[11], value_on[11];
@@ -163,6 +166,15 @@ int cg_store_fx_receipt_get(struct cg_store *st, long long id, cg_fx_receipt_fn 
 /* Every receipt by id (open_only: those with money not yet allocated). */
 int cg_store_fx_receipts_each(struct cg_store *st, int open_only, cg_fx_receipt_fn fn, void *ctx,
                               struct cg_err *err);
+
+/*
+ * Record that outgoing bank entry receipt_id (nothing of it allocated) is the bank's own charge:
+ * by whom (the user), why, and the day it counts from (YYYY-MM-DD); the time of the record is
+ * the store's. The database refuses (CG_EREJECT) a receipt that is money in, not a bank entry,
+ * a charge from its import, or has a live allocation; CG_EEXIST when it was recorded so before.
+ */
+int cg_store_fx_charge_mark(struct cg_store *st, long long receipt_id, const char *by,
+                            const char *reason, const char *on, struct cg_err *err);
 
 /* One order's part of a payout (several per receipt). */
 struct cg_fx_line {

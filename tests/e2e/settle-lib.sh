@@ -72,3 +72,32 @@ EOP
     while [ ! -f "$T/locked" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
 }
 db_unlock() { rm -f "$T/locked"; wait "$db_locker"; }
+# charges_setup: no deadlines at run (run_tick = no); acme's USD orders C1 (100.00) and C2
+# (40.00) declared and released on 2025-07-01 (the tests of the bank's charges)
+charges_setup() {
+    sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
+    H=order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight
+    {
+        echo "$H"
+        echo "C1,USD,US,USNY,0.00,TS-001,T-shirt,1,100.00,3120980105,SF Express,SF000000000601,1"
+        echo "C2,USD,US,USNY,0.00,TS-001,T-shirt,1,40.00,3120980105,SF Express,SF000000000602,1"
+    } >"$W/incoming/acme/orders.csv"
+    expect_rc 0 "orders declared" cg run
+    release 2025-07-01 C1 C2
+    expect_rc 0 "receipts release the inventories" cg run
+}
+# rec MONTH COLUMN...: those cells of the USD row of that month of $T/rec.csv (report fx
+# reconcile), separated by spaces
+rec() {
+    python3 -c 'import csv,sys
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["currency"] == "USD" and r["month"] == sys.argv[2]:
+        print(" ".join(r[k] for k in sys.argv[3:])); break' "$T/rec.csv" "$@"
+}
+# charges_part_is DESCRIPTION COUNT AMOUNT: $T/un.csv (report fx unmatched) ends with the bank's
+# charges apart, COUNT of them in USD for AMOUNT
+charges_part_is() {
+    printf '\n"section","currency","receipts","amount"\n"bank_charges","USD","%s","%s"\n' "$2" "$3" \
+        >"$T/want"
+    check "$1" sh -c "tail -n 3 '$T/un.csv' | cmp -s - '$T/want'"
+}

@@ -202,8 +202,10 @@ CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt
 # PO-M recorded again in the form of today while the database held it in the old form
 expect_rc 0 "PO-M again for seller dup:shop, before the upgrade" \
     cg settle import --seller dup:shop "$T/po-m2.csv"
-# a database of version 5 has no charge column yet (step 10 adds it)
-sql "ALTER TABLE fx_receipt DROP COLUMN charge;
+# a database of version 5 has no charge column yet (step 10 adds it), nor the operator's
+# charge records (step 11)
+sql "DROP TABLE fx_receipt_charge;
+ALTER TABLE fx_receipt DROP COLUMN charge;
 UPDATE store_modules SET version = 5 WHERE module = 'settle'" || fail "settle schema at 5"
 check "the keys as written before" [ "$(sql "$KEYS")" = \
     "camt:old:shop:$ACCT2:BK-K payout:old:shop::PO-K payout:50%off::PO-L payout:dup:shop::PO-M payout:dup%3Ashop::PO-M" ]

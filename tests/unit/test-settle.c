@@ -721,6 +721,85 @@ static void test_unmatched_charges_apart(void **state)
     cg_table_free(t);
 }
 
+/*
+ * settle charge: an outgoing bank entry nothing of which is allocated becomes the bank's charge,
+ * with who, the day and why; refused for money in, a collections CSV's refund, an allocated
+ * debit (by settle/ and by the database itself) and a charge already. Then reconcile counts it
+ * with the fees, matching never gives it to the order its text names, and report fx charges
+ * lists it with its record.
+ */
+static void test_operator_charge(void **state)
+{
+    /* 100.00 for T1; 4.00 out "BANK INVOICE T1", no charge word: a refund of T1 at import */
+    static const char usd[] = ":20:HK2507310001\n:25:HSBCHKHH/400123456777\n"
+                              ":28C:7/1\n:60F:C250701USD0,00\n"
+                              ":61:2507100710C100,00NTRFNONREF//HK250710001\n"
+                              ":86:PAYMENT T1\n"
+                              ":61:2507200720D4,00NMSCNONREF//HK250720002\n"
+                              ":86:BANK INVOICE T1\n"
+                              ":62F:C250731USD96,00\n-\n";
+    struct fix *f = *state;
+    struct cg_settle_import res;
+    struct cg_table *t = NULL;
+    struct cg_err err;
+    long made = -1;
+
+    add_order(f->db, 1, "USD", 10000, "20250702");
+    assert_int_equal(import_as(f, "usd.sta", usd, &res), CG_OK);
+    assert_int_equal(res.charges, 0);
+    assert_int_equal(import(f, "out.csv",
+                            "receipt_id,date,currency,amount,direction\n"
+                            "X1,2025-07-05,USD,1.00,out\n"),
+                     CG_OK);
+    /* refunds 4.00 (T1's) + 1.00 (the CSV's): net 100.00 - 5.00 = 95.00, ratio 95.00 */
+    reconcile_row(f, "USD", "2025-07", "100.00 100.00 0.00 5.00 95.00 -5.00 95.00");
+
+    assert_int_equal(cg_settle_charge(f->s, 1, "ann", "invoice", &err), CG_EREJECT);
+    assert_string_equal(err.msg, "receipt 1 is money in (USD 100.00 received): only money out "
+                                 "can be the bank's charge");
+    assert_int_equal(cg_settle_charge(f->s, 3, "ann", "invoice", &err), CG_EREJECT);
+    assert_string_equal(err.msg, "receipt 3 is a refund of a payout report or collections CSV, "
+                                 "not a bank entry: only a bank's debit can be the bank's charge");
+    assert_int_equal(cg_settle_charge(f->s, 2, "ann", "invoice", &err), CG_EREJECT);
+    assert_string_equal(err.msg, "receipt 2 is allocated (USD 4.00 to T1 of its USD 4.00): a "
+                                 "charge is no order's money; take it back first (settle unmatch "
+                                 "2 T1)");
+    /* the database refuses it too, whoever asks */
+    assert_int_equal(cg_store_fx_charge_mark(f->db, 2, "ann", "invoice", "2025-12-31", &err),
+                     CG_EREJECT);
+    assert_int_equal(cg_settle_charge(f->s, 9, "ann", "invoice", &err), CG_ENOTFOUND);
+    assert_string_equal(err.msg, "receipt 9: no such receipt");
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_receipt_charge"), 0);
+
+    assert_int_equal(cg_settle_unmatch(f->s, 2, "T1", "the bank's invoice", &err), CG_OK);
+    assert_int_equal(cg_settle_charge(f->s, 2, "ann", "invoice", &err), CG_OK);
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_receipt_charge WHERE receipt_id = 2 "
+                                   "AND marked_by = 'ann' AND reason = 'invoice' AND marked_on = "
+                                   "'2025-12-31'"),
+                     1);
+    assert_int_equal(cg_settle_charge(f->s, 2, "bob", "again", &err), CG_EREJECT);
+    assert_string_equal(err.msg, "receipt 2 is the bank's charge already (recorded so by ann on "
+                                 "2025-12-31: invoice)");
+    /* fees 4.00, refunds 1.00: net 95.00, difference -1.00, ratio 99.00 */
+    reconcile_row(f, "USD", "2025-07", "100.00 100.00 4.00 1.00 95.00 -1.00 99.00");
+    /* matching passes it by, though its text names T1 */
+    assert_int_equal(cg_settle_auto_match(f->s, &made, &err), CG_OK);
+    assert_int_equal(made, 0);
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_allocation WHERE receipt_id = 2 AND "
+                                   "removed_at IS NULL"),
+                     0);
+    assert_int_equal(cg_settle_report(f->s, CG_FXR_CHARGES, "2025-12-31", &t, &err), CG_OK);
+    assert_int_equal(t->nrows, 1);
+    assert_string_equal(table_cell(t, "2", "amount"), "4.00");
+    assert_string_equal(table_cell(t, "2", "recorded"), "by ann on 2025-12-31: invoice");
+    cg_table_free(t);
+    /* records are never changed */
+    assert_int_equal(sqlite3_exec(cg_db_handle(f->db->db),
+                                  "UPDATE fx_receipt_charge SET reason = 'x'", NULL, NULL, NULL) &
+                         0xff,
+                     SQLITE_CONSTRAINT);
+}
+
 /* A statement imported for a seller is read with the seller's charge words, which replace the
  * default list. */
 static void test_charge_words_seller(void **state)
@@ -1387,6 +1466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_charge_words_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_charge_words_seller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmatched_charges_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_operator_charge, setup, teardown),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

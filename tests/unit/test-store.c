@@ -527,6 +527,7 @@ static void test_settle_mt940_step(void **state)
     /* fx_statement and fx_receipt as steps 1 to 7 made them, with a statement and its
      * receipt (step 10 adds fx_receipt's charge). */
     sql_run(path,
+            "DROP TABLE fx_receipt_charge;"
             "ALTER TABLE fx_receipt DROP COLUMN charge;"
             "DROP TABLE fx_statement;"
             "CREATE TABLE fx_statement (id INTEGER PRIMARY KEY, seller TEXT NOT NULL,"
@@ -600,6 +601,7 @@ static void test_settle_othr_step(void **state)
             "(7, 3, '', 'camt::888:R7', 7, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
             "(8, 2, '', 'camt::888\n  BBAN:R7', 8, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
             "(9, 4, '', 'payout::P 1', 9, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x');"
+            "DROP TABLE fx_receipt_charge;"
             "ALTER TABLE fx_receipt DROP COLUMN charge;"
             "UPDATE store_modules SET version = 8 WHERE module = 'settle';");
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
@@ -620,6 +622,54 @@ static void test_settle_othr_step(void **state)
     assert_int_equal(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
                                      "AND name = 'fx_receipt_append_only_u'"),
                      1);
+    free(path);
+}
+
+/*
+ * settle/'s step 11 on a database at step 10 with receipts: the operator's charge records come,
+ * the receipts stay as they were, and the database itself takes a record for a bank's debit
+ * only, once: not for money in, a payout's refund, or a debit that is a charge from its import.
+ */
+static void test_settle_charge_step(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store *st = NULL;
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, "step10.db");
+
+    assert_non_null(path);
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    cg_store_close(st);
+    sql_run(path,
+            "INSERT INTO fx_statement VALUES (1, '', 'mt940', 'm.sta', 'aa', 'M', 4, 'x');"
+            "INSERT INTO fx_statement VALUES (2, '', 'payout', 'p.csv', 'bb', NULL, 1, 'x');"
+            "INSERT INTO fx_receipt(id, statement_id, seller, entry_key, line, direction, "
+            "currency, gross, fee, net, booked_on, value_on, created_at, charge) VALUES "
+            "(1, 1, '', 'camt::A:R1', 1, 'out', 'USD', 600, 0, 600, 'd', 'd', 'x', 0),"
+            "(2, 1, '', 'camt::A:R2', 2, 'in', 'USD', 100, 0, 100, 'd', 'd', 'x', 0),"
+            "(3, 1, '', 'camt::A:R3', 3, 'out', 'USD', 1200, 0, 1200, 'd', 'd', 'x', 1),"
+            "(4, 2, '', 'payout::P 1 refund T1', 4, 'out', 'USD', 50, 0, 50, 'd', 'd', 'x', 0);"
+            "DROP TABLE fx_receipt_charge;"
+            "UPDATE store_modules SET version = 10 WHERE module = 'settle';");
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    assert_int_equal(sql_value(path, "SELECT version FROM store_modules WHERE module = 'settle'"),
+                     cg_store_schema_settle.nsteps);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_receipt_charge"), 0);
+    assert_int_equal(sql_value(path, "SELECT sum(charge) FROM fx_receipt"), 1);
+    assert_int_equal(cg_store_fx_charge_mark(st, 2, "ann", "in", "2025-08-01", &err), CG_EREJECT);
+    assert_string_equal(err.msg, "a charge must be a bank debit with nothing allocated");
+    assert_int_equal(cg_store_fx_charge_mark(st, 3, "ann", "coded", "2025-08-01", &err),
+                     CG_EREJECT);
+    assert_int_equal(cg_store_fx_charge_mark(st, 4, "ann", "payout", "2025-08-01", &err),
+                     CG_EREJECT);
+    assert_int_equal(cg_store_fx_charge_mark(st, 1, "ann", "a fee", "2025-08-01", &err), CG_OK);
+    assert_int_equal(cg_store_fx_charge_mark(st, 1, "bob", "again", "2025-08-02", &err), CG_EEXIST);
+    cg_store_close(st);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_receipt_charge WHERE receipt_id = 1 "
+                                     "AND marked_by = 'ann' AND reason = 'a fee' AND marked_on = "
+                                     "'2025-08-01' AND recorded_at <> ''"),
+                     1);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_receipt_charge"), 1);
     free(path);
 }
 
@@ -1188,6 +1238,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settle_added, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_mt940_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_othr_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settle_charge_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_faults, setup, teardown),
