@@ -34,6 +34,9 @@ void cg_report_opts_init(struct cg_report_opts *o, const struct cg_conf *conf)
     o->conf = conf;
     o->stuck_hours = conf != NULL ? cg_conf_get_int(conf, "report", "stuck_hours") : 24;
     o->rows = conf != NULL ? cg_conf_get_int(conf, "report", "rows") : 50;
+    o->unmatched_days = conf != NULL ? cg_conf_get_int(conf, "report", "unmatched_days") : 7;
+    if (o->unmatched_days < 0)
+        o->unmatched_days = 7;
     if (o->stuck_hours <= 0)
         o->stuck_hours = 24;
     if (o->rows <= 0)
@@ -523,8 +526,8 @@ static int build_days(struct builder *b, struct cg_store *st, const char *today,
 
 /* ------------------------------------------------------------------ FX, refunds */
 
-static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due, long *cross,
-                    struct cg_err *err)
+static int build_fx(struct builder *b, struct cg_settle *s, const char *today, json_t **credit_due,
+                    long *cross, long *unmatched, struct cg_err *err)
 {
     static const int kinds[2] = {CG_FXR_AGING, CG_FXR_CREDIT};
     struct cg_table *t[2] = {NULL, NULL};
@@ -534,10 +537,13 @@ static int build_fx(struct builder *b, struct cg_settle *s, json_t **credit_due,
     long due = 0;
 
     *credit_due = json_integer(0);
-    *cross = 0;
+    *cross = *unmatched = 0;
     if (s == NULL)
         return CG_OK;
     rc = cg_settle_cross_pending(s, b->o->seller, cross, err);
+    if (rc == CG_OK)
+        rc =
+            cg_settle_unmatched_count(s, b->o->seller, today, b->o->unmatched_days, unmatched, err);
     if (rc != CG_OK)
         return rc;
     /* both in one pass over the orders, of the seller asked for */
@@ -911,7 +917,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     json_t *sellers_states = NULL, *credit_due = NULL, *needs;
     char now[40], today[16], cutoff[40], month[8], what[200], cmd[64];
     struct waiting_ctx waiting = {NULL, 0};
-    long refund_risk = 0, cross = 0;
+    long refund_risk = 0, cross = 0, unmatched = 0;
     time_t cut;
     struct tm tm;
     int rc;
@@ -980,7 +986,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
         rc = list_end(cg_store_cancels_open(st, on_cancel, &lc, err));
     }
     if (rc == CG_OK)
-        rc = build_fx(&b, s, &credit_due, &cross, err);
+        rc = build_fx(&b, s, today, &credit_due, &cross, &unmatched, err);
     if (rc == CG_OK) {
         waiting.b = &b;
         rc = list_end(cg_store_list(st, CG_STORE_LIST_PENDING, on_cancel_waiting, &waiting, err));
@@ -1027,6 +1033,11 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
         "receipts in another currency than their orders waiting for the bank's rates: settle rate, "
         "then settle confirm",
         cross, "cebgate report fx orders");
+    snprintf(what, sizeof(what),
+             "receipts with money no order takes, value day %ld or more days ago: settle match "
+             "each to its order, or settle charge a bank's charge",
+             b.o->unmatched_days);
+    need(&b, needs, what, unmatched, "cebgate report fx unmatched");
     need(&b, needs, "export VAT refund units at risk of their filing deadline", refund_risk,
          "cebgate report refund risk");
     need(&b, needs, "receipts for unknown or mismatched messages",

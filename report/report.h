@@ -25,16 +25,18 @@ struct cg_refund;
 struct cg_report;
 
 struct cg_report_opts {
-    const char *as_of;  /* YYYY-MM-DD; NULL: now (UTC) */
-    const char *seller; /* NULL: every seller */
-    long stuck_hours;   /* a pending document unchanged this long is stuck */
-    long rows;          /* items kept per list */
-    time_t now;         /* the clock when as_of is NULL (0: time(NULL)) */
+    const char *as_of;   /* YYYY-MM-DD; NULL: now (UTC) */
+    const char *seller;  /* NULL: every seller */
+    long stuck_hours;    /* a pending document unchanged this long is stuck */
+    long rows;           /* items kept per list */
+    long unmatched_days; /* a receipt no order takes counts as a need from this age (days) */
+    time_t now;          /* the clock when as_of is NULL (0: time(NULL)) */
     /* borrowed: the sellers' statistics_flag (route-B summaries); NULL: none is route B */
     const struct cg_conf *conf;
 };
 
-/* The options from [report] of conf (stuck_hours, rows) and conf; as_of and seller NULL. */
+/* The options from [report] of conf (stuck_hours, rows, unmatched_days) and conf; as_of and
+ * seller NULL. */
 void cg_report_opts_init(struct cg_report_opts *o, const struct cg_conf *conf);
 
 /*

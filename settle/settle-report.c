@@ -519,6 +519,42 @@ static int unmatched_rows(struct rep_ctx *c)
     return part.nomem ? CG_ENOMEM : CG_OK;
 }
 
+struct unmatched_count {
+    const char *seller;
+    char last[CG_DAY_LEN]; /* the latest value day counted */
+    long n;
+};
+
+static int count_unmatched(void *vctx, const struct cg_fx_receipt *r)
+{
+    struct unmatched_count *u = vctx;
+
+    if (r->charge || strcmp(r->value_on, u->last) > 0 ||
+        (u->seller != NULL && strcmp(r->seller != NULL ? r->seller : "", u->seller) != 0))
+        return 0;
+    u->n++;
+    return 0;
+}
+
+int cg_settle_unmatched_count(struct cg_settle *s, const char *seller, const char *as_of, long days,
+                              long *n, struct cg_err *err)
+{
+    struct unmatched_count u;
+    long d;
+    int rc;
+
+    *n = 0;
+    if (fx_day_parse(as_of, &d) != CG_OK)
+        return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a day (YYYY-MM-DD)", as_of);
+    memset(&u, 0, sizeof(u));
+    u.seller = seller;
+    fx_day_format(d - days, u.last);
+    rc = cg_store_fx_receipts_each(s->db, 1, count_unmatched, &u, err);
+    if (rc == CG_OK)
+        *n = u.n;
+    return rc;
+}
+
 static int charge_rows(struct rep_ctx *c)
 {
     return cg_store_fx_receipts_each(c->s->db, 1, row_charge, c, c->err);

@@ -227,6 +227,14 @@ int cg_fx_report_parse(const char *name);
  * currency count (settle rate, then settle confirm), for one seller (NULL: all).
  */
 int cg_settle_cross_pending(struct cg_settle *s, const char *seller, long *n, struct cg_err *err);
+/*
+ * How many receipts `report fx unmatched` lists as to act on (money left that no order takes,
+ * the bank's charges left out) whose value day is `days` or more days before as_of
+ * (YYYY-MM-DD), for one seller (NULL: all; a bank account's receipts, imported for no seller,
+ * only then).
+ */
+int cg_settle_unmatched_count(struct cg_settle *s, const char *seller, const char *as_of, long days,
+                              long *n, struct cg_err *err);
 int cg_settle_report(struct cg_settle *s, int report, const char *as_of, struct cg_table **out,
                      struct cg_err *err);
 /*

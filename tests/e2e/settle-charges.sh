@@ -121,6 +121,23 @@ j = json.load(open(sys.argv[1]))
 ok = sorted(j) == ["bank_charges", "receipts"] and [r["receipt"] for r in j["receipts"]] == sys.argv[2:4]
 ok = ok and j["bank_charges"] == [{"currency": "USD", "receipts": "4", "amount": "37.50"}]
 sys.exit(0 if ok else 1)' "$T/un.json" "$DEP" "$COF"
+# The morning report counts the receipts to act on once their value day is [report]
+# unmatched_days (7) or more days before the as-of day; never a charge. As of 2025-10-06 only
+# the deposit (5 August) is that old; as of 2025-10-07 the coffee machine (30 September) too.
+UNM="receipts with money no order takes, value day 7 or more days ago: settle match each to its order, or settle charge a bank's charge: cebgate report fx unmatched"
+cg report --as-of 2025-10-06 >"$T/needs" 2>&1 || fail "report"
+check "needs on 2025-10-06: the deposit" grep -qxF "  1  $UNM" "$T/needs"
+cg report --as-of 2025-10-07 >"$T/needs" 2>&1 || fail "report"
+check "needs on 2025-10-07: the deposit and the coffee machine" grep -qxF "  2  $UNM" "$T/needs"
+cg report --as-of 2025-10-07 --seller acme >"$T/needs" 2>&1 || fail "report acme"
+check "  the same for acme, whose statements they are" grep -qxF "  2  $UNM" "$T/needs"
+cg report --as-of 2025-08-11 >"$T/needs" 2>&1 || fail "report"
+check "needs on 2025-08-11: none yet" test -z "$(grep -F 'money no order takes' "$T/needs")"
+printf '[report]\nunmatched_days = 0\n' >>"$W/cebgate.conf"
+cg report --as-of 2025-09-30 --format json >"$T/needs.json" 2>&1 || fail "report json"
+check "unmatched_days = 0: both on the coffee machine's own day, in JSON" python3 -c 'import json,sys
+n = [x for x in json.load(open(sys.argv[1]))["needs"] if x["command"] == "cebgate report fx unmatched"]
+sys.exit(0 if len(n) == 1 and n[0]["count"] == 2 and "value day 0 or more days ago" in n[0]["what"] else 1)' "$T/needs.json"
 cg report fx charges --format csv >"$T/ch.csv" || fail "charges"
 check "report fx charges: the four, each recorded at import" python3 -c 'import csv,sys
 got = [[r["value_date"], r["currency"], r["amount"], r["recorded"]] for r in csv.DictReader(open(sys.argv[1]))]
