@@ -41,6 +41,8 @@ void fx_entry_free(struct fx_entry *e)
     lines_free(e->lines, e->nlines);
     lines_free(e->refunds, e->nrefunds);
     free(e->key);
+    free(e->key_old);
+    free(e->content);
     free(e->account);
     free(e->account_old);
     free(e->reference);

@@ -649,6 +649,7 @@ static int take_known(void *ctx, const struct cg_fx_receipt *r)
     cg_strlcpy(k->currency, r->currency, sizeof(k->currency));
     k->gross = r->gross;
     k->fee = r->fee;
+    cg_strlcpy(k->value_on, r->value_on, sizeof(k->value_on));
     return 0;
 }
 
@@ -691,7 +692,7 @@ static int check_known(struct record_ctx *c, const struct fx_entry *e, long long
         return CG_OK;
     figures(was, sizeof(was), k.out, k.currency, k.gross, k.fee);
     figures(now, sizeof(now), e->out, e->currency, e->gross, e->fee);
-    fx_problem(c->p, e->line, e->key, field,
+    fx_problem(c->p, e->line, e->key_old != NULL ? e->key_old : e->key, field,
                "recorded before as receipt %lld: %s; this file says %s: a recorded receipt never "
                "changes, record the difference as a receipt of its own",
                id, was, now);
@@ -749,6 +750,36 @@ static const char *key_kind(int kind)
 }
 
 /*
+ * An MT940 line without the bank's reference, recorded by a cebgate from before under its place
+ * in the statement (statement reference, sequence number, place): it is that receipt only when
+ * the receipt has its value day, direction, currency and amount booked. Many banks write the
+ * same statement reference on every statement, so the same place in another day's statement is
+ * another line, recorded as a receipt of its own.
+ */
+static int known_by_place(struct record_ctx *c, const struct fx_entry *e, long long *id,
+                          struct cg_err *err)
+{
+    struct cg_fx_receipt k;
+    char *acct = key_part(fx_entry_account(c->p, e));
+    int rc;
+
+    if (acct == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    rc = cg_store_fx_entry_known_any(c->s->db, "camt", acct, e->key_old, id, err);
+    free(acct);
+    if (rc != CG_OK)
+        return rc;
+    memset(&k, 0, sizeof(k));
+    rc = cg_store_fx_receipt_get(c->s->db, *id, take_known, &k, err);
+    if (rc != CG_OK)
+        return rc;
+    if (k.out == e->out && strcmp(k.currency, e->currency) == 0 && k.gross - k.fee == e->net &&
+        strcmp(k.value_on, e->value_on) == 0)
+        return CG_OK;
+    return CG_ENOTFOUND;
+}
+
+/*
  * The receipt entry e (its key) is recorded as, if any. A bank entry is the account's, whoever
  * imports it: seen before without a seller, or for another seller sharing the account, it is
  * known, so its money counts once. An entry of a payout report or collections CSV is its seller's;
@@ -777,6 +808,8 @@ static int find_known(struct record_ctx *c, const char *key, const struct fx_ent
             rc = cg_store_fx_entry_known_any(c->s->db, "camt", acct, e->key, id, err);
             free(acct);
         }
+        if (rc == CG_ENOTFOUND && e->key_old != NULL)
+            rc = known_by_place(c, e, id, err);
         return rc;
     }
     rc = cg_store_fx_receipt_known(c->s->db, key, id, err);

@@ -146,7 +146,12 @@ struct fx_line {
 };
 struct fx_entry {
     long line;
-    char *key;     /* entry reference: unique in the file, a bank entry's in its account */
+    char *key; /* entry reference: unique in the file, a bank entry's in its account */
+    /* an MT940 line without the bank's reference: the key it was recorded under before it was
+     * known by its content (statement reference, sequence number, place), and while it is read,
+     * its :61: field as written (NULL for every other entry) */
+    char *key_old;
+    char *content;
     char *account; /* its statement's account (camt); NULL: the file's */
     /* the whole text of the statement's Acct/Id/Othr when it holds more than the Id (camt) */
     char *account_old;

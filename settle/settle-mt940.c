@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fsutil.h"
 #include "settle/settle-int.h"
 
 #define LINE_MAX_MT 4096u /* longer lines are not MT940 */
@@ -309,7 +310,8 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
                    (int)(n - i < 4 ? n - i : 4), s + i);
         return CG_OK;
     }
-    /* Without the bank's reference the line is known by its place in the statement. */
+    /* Without the bank's reference the line is named by its place in the statement while the
+     * file is read, and known by its content once it is (noref_keys). */
     if (bref[0] != '\0' && strcmp(bref, "NONREF") != 0)
         cg_strlcpy(key, bref, sizeof(key));
     else
@@ -335,6 +337,8 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
     }
     e = fx_parsed_add(p);
     if (e == NULL || (e->key = cg_strdup(key)) == NULL)
+        return CG_ENOMEM;
+    if ((bref[0] == '\0' || strcmp(bref, "NONREF") == 0) && (e->content = cg_strdup(s)) == NULL)
         return CG_ENOMEM;
     e->line = f->line;
     e->out = strcmp(mark, "D") == 0 || strcmp(mark, "RC") == 0;
@@ -617,6 +621,59 @@ static size_t tag_at(const char *s, size_t n)
     return 0;
 }
 
+/*
+ * The key of each line without the bank's reference, from its content: the :61: field as
+ * written (dates, mark, amount, type, the customer's reference, the supplementary details) and
+ * the references and text its :86: added, as "noref-" and 32 hex digits of their SHA-256, then
+ * "-N" for the N-th line of that content in the file. The same line in another download of the
+ * account (overlapping days, another statement reference: many banks write the same :20:, such
+ * as STARTUMSE, on every statement) has the same key; two equal lines of one day are two. Its
+ * place in the statement stays as key_old, the key a cebgate from before recorded it under.
+ */
+static int noref_keys(struct fx_parsed *p)
+{
+    size_t i, j;
+
+    for (i = 0; i < p->n; i++) {
+        struct fx_entry *e = &p->e[i];
+        struct cg_buf b;
+        char hex[65];
+        int rc;
+
+        if (e->content == NULL)
+            continue;
+        cg_buf_init(&b, 1u << 18);
+        rc = cg_buf_adds(&b, e->content);
+        rc |= cg_buf_addc(&b, '\n');
+        rc |= cg_buf_adds(&b, e->reference != NULL ? e->reference : "");
+        if (rc != CG_OK) {
+            cg_buf_free(&b);
+            return CG_ENOMEM;
+        }
+        cg_sha256_hex(cg_buf_str(&b), b.len, hex);
+        cg_buf_free(&b);
+        free(e->content);
+        e->content = cg_strdup(hex);
+        if (e->content == NULL)
+            return CG_ENOMEM;
+    }
+    for (i = 0; i < p->n; i++) {
+        struct fx_entry *e = &p->e[i];
+        char key[64];
+        long k = 1;
+
+        if (e->content == NULL)
+            continue;
+        for (j = 0; j < i; j++)
+            k += p->e[j].content != NULL && strcmp(p->e[j].content, e->content) == 0;
+        snprintf(key, sizeof(key), "noref-%.32s-%ld", e->content, k);
+        e->key_old = e->key;
+        if ((e->key = cg_strdup(key)) == NULL)
+            return CG_ENOMEM;
+    }
+    return CG_OK;
+}
+
 int fx_parse_mt940(struct fx_parsed *p, const char *data, size_t len, struct cg_err *err)
 {
     struct stmt st;
@@ -695,6 +752,8 @@ int fx_parse_mt940(struct fx_parsed *p, const char *data, size_t len, struct cg_
         fx_problem(p, block, NULL, NULL, "the SWIFT block 4 opened here is not closed with -}");
     if (rc == CG_OK && p->n == 0 && p->problems == 0 && p->stmt_id == NULL)
         fx_problem(p, 1, NULL, "20", "no statement in the file");
+    if (rc == CG_OK)
+        rc = noref_keys(p);
     cg_buf_free(&f.v);
     if (rc == CG_ENOMEM)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");

@@ -169,4 +169,63 @@ expect_rc 0 "the example MT940 statement is imported" \
 check "its 3 lines recorded" grep -q 'MT940, 3 entries: 3 receipts recorded' "$T/out"
 check "LB-240914-003: 107.70 gross, 8.00 of charges, 99.70 booked" \
     [ "$(sql "SELECT gross || '/' || fee || '/' || net FROM fx_receipt WHERE entry_key LIKE '%:HK26110200311'")" = "10770/800/9970" ]
+
+# ---- lines without the bank's reference (NONREF, no "//"), as German banks' exports write
+# them, every statement :20:STARTUMSE with the same :28C:. Each line is known by its content:
+# the 3 August statement's first line is not the 2 August one's, though both are line 1 of
+# STARTUMSE 00000/001; two equal debits of one day are two; a download of both days as one
+# statement under another reference records nothing again.
+mt() { # FILE REF FROM-BALANCE TO-BALANCE LINES...: one statement of account 12345678
+    f=$1; ref=$2; open=$3; close=$4; shift 4
+    { printf ':20:%s\n:25:10020030/12345678\n:28C:00000/001\n:60F:%s\n' "$ref" "$open"
+      for l in "$@"; do printf '%s\n' "$l"; done
+      printf ':62F:%s\n-\n' "$close"; } >"$f"
+}
+A=':61:2508020802CR20,00NTRFNONREF
+:86:166?00GUTSCHRIFT?20EREF+M4?21SVWZ+Tee?32MUELLER HANS'
+B=':61:2508020802DR1,50NMSCNONREF
+:86:805?00Kontoführung'
+C=':61:2508030803CR20,00NTRFNONREF
+:86:166?00GUTSCHRIFT?20SVWZ+Rechnung 7?32SCHMIDT'
+D=':61:2508030803DR2,00NMSCNONREF
+:86:106?00KARTENZAHLUNG?20KAFFEE AUTOMAT'
+mt "$T/de-0802.sta" STARTUMSE C250801EUR0,00 C250802EUR18,50 "$A" "$B"
+mt "$T/de-0803.sta" STARTUMSE C250802EUR18,50 C250803EUR34,50 "$C" "$D" "$D"
+mt "$T/de-range.sta" 0802-0803 C250801EUR0,00 C250803EUR34,50 "$A" "$B" "$C" "$D" "$D"
+n0=$(receipts)
+expect_rc 0 "2 August, STARTUMSE" cg settle import "$T/de-0802.sta"
+check "  its 2 lines recorded" grep -q 'MT940, 2 entries: 2 receipts recorded, 0 known' "$T/out"
+expect_rc 0 "3 August, STARTUMSE again, the same places" cg settle import "$T/de-0803.sta"
+check "  its 3 lines recorded: another day's lines, the two equal debits two" \
+    grep -q 'MT940, 3 entries: 3 receipts recorded, 0 known' "$T/out"
+expect_rc 0 "both days downloaded as one statement" cg settle import "$T/de-range.sta"
+check "  all 5 known, nothing recorded" grep -q 'MT940, 5 entries: 0 receipts recorded, 5 known' "$T/out"
+check "5 receipts in all: 20.00 + 20.00 in, 1.50 + 2.00 + 2.00 out" \
+    [ "$(sql "SELECT count(*) || ' ' || sum(CASE direction WHEN 'in' THEN net ELSE -net END) FROM fx_receipt WHERE id > $n0")" = "5 3450" ]
+# A line recorded by a cebgate from before under its place in the statement is the same
+# receipt when its value day, direction, currency and amount are the receipt's; the same place
+# in another day's statement is not.
+python3 - "$W/cebgate.db" "$((n0 + 1))" <<'PY' || fail "put the old key back"
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+# receipts never change: the triggers that say so are set aside for this one update
+trg = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'fx_receipt' AND sql LIKE '%immutable%'").fetchall()
+for name, _ in trg:
+    con.execute('DROP TRIGGER "%s"' % name)
+con.execute("UPDATE fx_receipt SET entry_key = substr(entry_key, 1, instr(entry_key, 'noref-') - 1) || 'STARTUMSE/00000/001/1' WHERE id = ?", (int(sys.argv[2]),))
+for _, sql in trg:
+    con.execute(sql)
+con.commit()
+PY
+check "  the 2 August credit now has its old key" \
+    [ "$(sql "SELECT count(*) FROM fx_receipt WHERE entry_key LIKE '%:STARTUMSE/00000/001/1'")" = 1 ]
+printf '\n' >>"$T/de-0802.sta"
+expect_rc 0 "2 August again (another file by its bytes)" cg settle import "$T/de-0802.sta"
+check "  both known: the credit by its old key" grep -q 'MT940, 2 entries: 0 receipts recorded, 2 known' "$T/out"
+printf '\n' >>"$T/de-0803.sta"
+expect_rc 0 "3 August again: its first line shares the old key's place, not its figures" \
+    cg settle import "$T/de-0803.sta"
+check "  all 3 known by content, none taken for the 2 August credit" \
+    grep -q 'MT940, 3 entries: 0 receipts recorded, 3 known' "$T/out"
+check "still 5 receipts" [ "$(sql "SELECT count(*) FROM fx_receipt WHERE id > $n0")" = 5 ]
 finish
