@@ -90,7 +90,9 @@ const struct cg_cmd cg_cmd_status = {
     "--summaries",
     "the timeline of an order or input file, or the pending and rejected lists",
     "  ORDER-NO    each document of the order, each version sent, each receipt, with times\n"
-    "              (SELLER/ORDER-NO, as the lists print it: that seller's order only)\n"
+    "              (SELLER/ORDER-NO, as the lists print it: that seller's order only;\n"
+    "              a bill as BILL:NUMBER or \"bill NUMBER\", a monthly summary as\n"
+    "              SUM:MONTH:COUNTRY:N or \"summary MONTH country COUNTRY #N\")\n"
     "  FILE        what became of an input file (as dropped, or SELLER/FILE as run prints it)\n"
     "  --pending   documents still waiting for a final receipt\n"
     "  --rejected  rejected orders and documents with the reasons\n"

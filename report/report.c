@@ -285,30 +285,43 @@ struct list_ctx {
     const char *cutoff; /* stuck: changed before this */
 };
 
+/*
+ * The order column's text: an order's number as it is, a bill or a monthly summary by its name
+ * ("bill MB-2", "summary 202611 country US #1"); the last column, "kind", says which.
+ */
+static const char *owner(const char *order_no, char *name, size_t size)
+{
+    return cg_store_owner_word(cg_store_owner_name(order_no, name, size));
+}
+
 static int on_rejected(const struct cg_store_item *it, void *vctx)
 {
     struct list_ctx *c = vctx;
-    char m[16];
+    char m[16], name[200];
+    const char *kind;
 
     if (!seller_ok(c->b, it->seller))
         return CG_OK;
-    row(c->b, c->sec, c->b->o->rows, 5, seller_name(it->seller), it->order_no,
-        msg_name(it->msg_type, m, sizeof(m)), it->at, it->detail);
+    kind = owner(it->order_no, name, sizeof(name));
+    row(c->b, c->sec, c->b->o->rows, 6, seller_name(it->seller), name,
+        msg_name(it->msg_type, m, sizeof(m)), it->at, it->detail, kind);
     return CG_OK;
 }
 
 static int on_pending(const struct cg_store_item *it, void *vctx)
 {
     struct list_ctx *c = vctx;
-    char m[16], v[16];
+    char m[16], v[16], name[200];
+    const char *kind;
 
     if (strcmp(it->at, c->cutoff) >= 0)
         return STOP; /* oldest change first: every later one is younger */
     if (!seller_ok(c->b, it->seller))
         return CG_OK;
     snprintf(v, sizeof(v), "%d", it->version);
-    row(c->b, c->sec, c->b->o->rows, 6, seller_name(it->seller), it->order_no,
-        msg_name(it->msg_type, m, sizeof(m)), v, it->state, it->at);
+    kind = owner(it->order_no, name, sizeof(name));
+    row(c->b, c->sec, c->b->o->rows, 7, seller_name(it->seller), name,
+        msg_name(it->msg_type, m, sizeof(m)), v, it->state, it->at, kind);
     return CG_OK;
 }
 
@@ -963,7 +976,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     lc.b = &b;
     lc.cutoff = cutoff;
     lc.sec = section(&b, "rejected", "Rejected documents and orders, with the reason",
-                     "seller,order,message,at,reason", "cebgate status --rejected");
+                     "seller,order,message,at,reason,kind", "cebgate status --rejected");
     rc = list_end(cg_store_list(st, CG_STORE_LIST_REJECTED, on_rejected, &lc, err));
     if (rc == CG_OK) {
         lc.sec = section(&b, "failed_files", "Input files refused whole, with the reason",
@@ -971,8 +984,9 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
         rc = cg_store_report_failed_files(st, o->seller, on_failed, &lc, err);
     }
     if (rc == CG_OK) {
-        lc.sec = section(&b, "stuck", "Stuck: pending and unchanged longer than the threshold",
-                         "seller,order,message,version,state,since", "cebgate status --pending");
+        lc.sec =
+            section(&b, "stuck", "Stuck: pending and unchanged longer than the threshold",
+                    "seller,order,message,version,state,since,kind", "cebgate status --pending");
         rc = list_end(cg_store_list(st, CG_STORE_LIST_PENDING, on_pending, &lc, err));
     }
     if (rc == CG_OK) {

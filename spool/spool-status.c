@@ -143,13 +143,21 @@ static int order_rejection_line(const char *at, const char *reason, void *vctx)
 static int order_lines(const struct cg_store_order *o, void *vctx)
 {
     struct report *c = vctx;
+    enum cg_store_owner kind;
+    char name[200];
     int rc;
 
     if (c->seller != NULL && strcmp(o->seller, c->seller) != 0)
         return CG_OK;
     c->found++;
-    fprintf(c->fp, "order %s  seller %s  first seen %s  last changed %s  from %s\n", o->order_no,
-            o->seller[0] ? o->seller : "(default)", o->created_at, o->updated_at, o->last_file);
+    /* A bill and a monthly summary are named as such, a bill with the manifest it came from. */
+    kind = cg_store_owner_name(o->order_no, name, sizeof(name));
+    fprintf(c->fp, "%s%s  seller %s  first seen %s  last changed %s",
+            kind == CG_STORE_OWNER_ORDER ? "order " : "", name,
+            o->seller[0] ? o->seller : "(default)", o->created_at, o->updated_at);
+    if (kind == CG_STORE_OWNER_ORDER || o->last_file[0] != '\0')
+        fprintf(c->fp, "  from %s%s", kind == CG_STORE_OWNER_BILL ? "manifest " : "", o->last_file);
+    fputc('\n', c->fp);
     rc = cg_store_order_docs(c->st, o->id, doc_lines, c, c->err);
     c->returned = false;
     if (rc == CG_OK) {
@@ -223,13 +231,18 @@ static int order_lookup(struct cg_store *st, const char *seller, const char *no,
 static int order_report(struct cg_store *st, const char *arg, FILE *fp, struct cg_err *err)
 {
     const char *slash = strchr(arg, '/');
-    char seller[256];
+    char seller[256], key[256];
     long found = 0;
     int rc = order_lookup(st, NULL, arg, fp, &found, err);
 
+    /* "bill B" and "summary YYYYMM country C #N", as the lists print them */
+    if (rc == CG_OK && found == 0 && cg_store_owner_key(arg, key, sizeof(key)))
+        rc = order_lookup(st, NULL, key, fp, &found, err);
     if (rc == CG_OK && found == 0 && slash != NULL && (size_t)(slash - arg) < sizeof(seller)) {
         snprintf(seller, sizeof(seller), "%.*s", (int)(slash - arg), arg);
-        rc = order_lookup(st, seller, slash + 1, fp, &found, err);
+        rc = order_lookup(st, seller,
+                          cg_store_owner_key(slash + 1, key, sizeof(key)) ? key : slash + 1, fp,
+                          &found, err);
     }
     if (rc != CG_OK)
         return rc;
@@ -376,17 +389,20 @@ static int list_line(const struct cg_store_item *it, void *vctx)
 {
     struct list_ctx *c = vctx;
     const char *slash = it->seller[0] ? "/" : "";
+    char name[200];
 
     c->n++;
+    /* a bill's or summary's documents under its name: "acme/bill MB-2" */
+    cg_store_owner_name(it->order_no, name, sizeof(name));
     if (c->kind == CG_STATUS_PENDING)
-        fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  %s  guid %s\n", it->at, it->seller, slash,
-                it->order_no, it->msg_type, it->version, it->state, it->detail);
+        fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  %s  guid %s\n", it->at, it->seller, slash, name,
+                it->msg_type, it->version, it->state, it->detail);
     else if (c->kind == CG_STATUS_REJECTED && it->msg_type == 0)
         fprintf(c->fp, "%s  order %s%s%s  %s\n", it->at, it->seller, slash,
                 it->order_no[0] ? it->order_no : "?", it->detail); /* "?": a line without one */
     else if (c->kind == CG_STATUS_REJECTED)
-        fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  rejected: %s\n", it->at, it->seller, slash,
-                it->order_no, it->msg_type, it->version, or_empty(it->detail));
+        fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  rejected: %s\n", it->at, it->seller, slash, name,
+                it->msg_type, it->version, or_empty(it->detail));
     else
         fprintf(c->fp, "%s  CEB%d receipt status %s for %s guid %s (%s)\n", it->at, it->msg_type,
                 or_empty(it->state), it->version == 1 ? "mismatched" : "unknown",

@@ -144,6 +144,53 @@ int cg_store_returned(struct cg_store *st, const char *seller, const char *order
     return rc;
 }
 
+/* ------------------------------------------------------------------ names */
+
+const char *cg_store_owner_word(enum cg_store_owner kind)
+{
+    return kind == CG_STORE_OWNER_BILL      ? "bill"
+           : kind == CG_STORE_OWNER_SUMMARY ? "summary"
+                                            : "order";
+}
+
+enum cg_store_owner cg_store_owner_name(const char *order_no, char *out, size_t size)
+{
+    const char *month, *country, *serial;
+
+    if (strncmp(order_no, "BILL:", 5) == 0 && order_no[5] != '\0') {
+        snprintf(out, size, "bill %s", order_no + 5);
+        return CG_STORE_OWNER_BILL;
+    }
+    /* SUM:MONTH:COUNTRY:N, as cg_store_summary_add names it */
+    month = strncmp(order_no, "SUM:", 4) == 0 ? order_no + 4 : NULL;
+    country = month != NULL ? strchr(month, ':') : NULL;
+    serial = country != NULL ? strchr(country + 1, ':') : NULL;
+    if (serial != NULL && country > month && serial > country + 1 && serial[1] != '\0' &&
+        strchr(serial + 1, ':') == NULL) {
+        snprintf(out, size, "summary %.*s country %.*s #%s", (int)(country - month), month,
+                 (int)(serial - country - 1), country + 1, serial + 1);
+        return CG_STORE_OWNER_SUMMARY;
+    }
+    snprintf(out, size, "%s", order_no);
+    return CG_STORE_OWNER_ORDER;
+}
+
+bool cg_store_owner_key(const char *name, char *out, size_t size)
+{
+    char month[16], country[16], serial[16], rest[2];
+
+    if (strncmp(name, "bill ", 5) == 0 && name[5] != '\0' && name[5] != ' ') {
+        snprintf(out, size, "BILL:%s", name + 5);
+        return true;
+    }
+    if (sscanf(name, "summary %15[0-9] country %15[A-Za-z0-9] #%15[0-9]%1s", month, country, serial,
+               rest) == 3) {
+        snprintf(out, size, "SUM:%s:%s:%s", month, country, serial);
+        return true;
+    }
+    return false;
+}
+
 /* ------------------------------------------------------------------ departures */
 
 int cg_store_bill_add(struct cg_store *st, const struct cg_store_bill *b, int64_t file_id,

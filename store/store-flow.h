@@ -46,6 +46,28 @@ int cg_store_returned(struct cg_store *st, const char *seller, const char *order
                       int (*fn)(const struct cg_store_return *r, void *ctx), void *ctx,
                       struct cg_err *err);
 
+/* ------------------------------------------------------------------ names */
+
+/*
+ * What an orders row holds, told by its name: an order from an order file, a bill's waybill
+ * list and departure ("BILL:" + bill number), or a monthly summary ("SUM:" month ":" country
+ * ":" serial).
+ */
+enum cg_store_owner { CG_STORE_OWNER_ORDER, CG_STORE_OWNER_BILL, CG_STORE_OWNER_SUMMARY };
+/* "order", "bill" or "summary": the kind a report shows beside the name (docs/report.md). */
+const char *cg_store_owner_word(enum cg_store_owner kind);
+/*
+ * The kind of the orders row named order_no, and its name as a broker reads it into out: an
+ * order's number as it is ("SO-1"), "bill MB-2", "summary 202611 country US #1". A name too
+ * long for out is cut. Pure, no database.
+ */
+enum cg_store_owner cg_store_owner_name(const char *order_no, char *out, size_t size);
+/*
+ * The reverse: the orders row's name of "bill B" ("BILL:B") or "summary YYYYMM country C #N"
+ * ("SUM:YYYYMM:C:N") into out; false (out untouched) when name is neither.
+ */
+bool cg_store_owner_key(const char *name, char *out, size_t size);
+
 /* ------------------------------------------------------------------ departures */
 
 /* A bill of a manifest (docs/manifest-format.md). Strings borrowed. */

@@ -99,6 +99,13 @@ check "MB-2's CEB607 version 1 is rejected" test "$(v607 MB-2)" = "1 1 rejected"
 check "  the run names it as waiting" grep -Fxq "$WAITS" "$T/out"
 expect_rc 0 "the next run" cg run --no-progress
 check "  names it again" grep -Fxq "$WAITS" "$T/out"
+# A broker reads a bill as a bill wherever its name is shown: `status` (by BILL:B or by the
+# name the lists print), the rejected list, the report's rejected list (kind column "bill").
+R607=$(sql "SELECT d.updated_at || '</td><td>' || d.status || ' ' || d.status_info FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BILL:MB-2' AND d.msg_type = 607")
+HEAD="bill MB-2  seller acme  first seen $(sql "SELECT created_at FROM orders WHERE order_no = 'BILL:MB-2'")  last changed $(sql "SELECT updated_at FROM orders WHERE order_no = 'BILL:MB-2'")  from manifest manifest-1.csv"
+shown_as BILL:MB-2 acme "bill MB-2" CEB607 bill "$HEAD"
+expect_rc 0 "report --html" cg report --html "$T/r.html"
+check "  the page lists it as bill MB-2, kind bill" grep -Fq "<tr><td>acme</td><td>bill MB-2</td><td>CEB607</td><td>$R607</td><td>bill</td></tr>" "$T/r.html"
 expect_rc 0 "and the run after" cg run --no-progress
 check "two runs declared nothing again: one CEB607 of MB-2 in outbox/, version 1" test "$(n607 MB-2) $(v607 MB-2)" = "1 1 1 rejected"
 # The same data for MB-2 in another file: taken, nothing declared again.

@@ -69,6 +69,11 @@ check "  names the refused summary as waiting" grep -Fxq "summary 202611 bee cou
 expect_rc 0 "summary once more" cg summary --month 202611
 check "  declares nothing" grep -Fxq "202611: 0 summaries declared" "$T/out"
 check "two commands declared nothing again: one CEB701 of $DE in outbox/, version 1" test "$(n701) $(v701)" = "1 1 1 rejected"
+# A broker reads a summary as a summary wherever its name is shown: `status` (by its row's name
+# or by the name the lists print), the rejected list, the report's rejected list (kind summary).
+SNAME="summary 202611 country $DE #1"
+SHEAD="$SNAME  seller bee  first seen $(sql "SELECT created_at FROM orders WHERE order_no = 'SUM:202611:$DE:1'")  last changed $(sql "SELECT updated_at FROM orders WHERE order_no = 'SUM:202611:$DE:1'")"
+shown_as "SUM:202611:$DE:1" bee "$SNAME" CEB701 summary "$SHEAD"
 # Another inventory to $DE closed in November: the summary changes and goes out again.
 $HELPER orders own "$T/b2.csv" 1 25 || fail "make orders"
 awk -F, 'BEGIN { OFS = "," } $1 == "SO-0000025" { $3 = "DE" } { print }' "$T/b2.csv" >"$W/incoming/bee/b2.csv"

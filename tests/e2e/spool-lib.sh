@@ -47,3 +47,24 @@ EOC
 cg() { "$CEBGATE" -c "$W/cebgate.conf" "$@"; }
 count() { find "$1" -maxdepth 1 -type f -name "${2:-*}" | wc -l; }
 sql() { sqlite3 "$W/cebgate.db" "$@"; }
+# shown_as KEY SELLER NAME MSG KIND HEAD: the orders row KEY of a bill or monthly summary, whose
+# document MSG (CEB607, CEB701) was refused at version 1, is named NAME (`bill MB-2`) wherever
+# it is shown: `status KEY` headed HEAD, `status SELLER/NAME` the same, `status --rejected`, and
+# the report's rejected list, text and JSON (order column NAME, last column kind KIND).
+shown_as() {
+    expect_rc 0 "status $1" cg status "$1"
+    check "  heads its timeline as a $5" test "$(head -1 "$T/out")" = "$6"
+    expect_rc 0 "status '$2/$3', as the lists print it" cg status "$2/$3"
+    check "  the same $5" test "$(head -1 "$T/out")" = "$6"
+    expect_rc 0 "status --rejected" cg status --rejected
+    check "  lists its $4 under the $5's name" test "$(grep -F "  $4 v1  " "$T/out" | awk -F'  ' '{ print $2 "|" $3 }')" = "$2/$3|$4 v1"
+    expect_rc 0 "report --format json" cg report --format json
+    check "  its rejected row names the $5, kind $5; the columns end with kind" python3 -c '
+import json, sys
+s = [x for x in json.load(open(sys.argv[1]))["sections"] if x["id"] == "rejected"][0]
+r = [r for r in s["rows"] if r[2] == sys.argv[4]]
+sys.exit(not (s["columns"] == "seller order message at reason kind".split() and len(r) == 1
+              and r[0][:3] == sys.argv[2:5] and r[0][5] == sys.argv[5]))' "$T/out" "$2" "$3" "$4" "$5"
+    expect_rc 0 "report" cg report
+    check "  the text lists it as $3, kind $5" grep -Eq "^  $2 +$3 +$4 +[0-9:TZ.-]+ +.* +$5\$" "$T/out"
+}
