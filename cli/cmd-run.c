@@ -124,6 +124,7 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
 {
     long taken = st->files_taken, done = st->files_done, failed = st->files_failed;
     long duplicate = st->files_duplicate;
+    long again;
     char dur[32];
     int i;
 
@@ -147,14 +148,19 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
             st->orders_new + st->orders_modified, st->orders_new, st->orders_modified,
             st->orders_unchanged, st->orders_rejected, st->orders_waiting, st->orders_skipped,
             st->orders_cancelled);
-    /* An order is one order: a later file's copy of one this run took is said apart. */
-    if (st->orders_again_unchanged + st->orders_again_modified > 0)
+    /* An order is one order: a later file's copy of one this run took is said apart (rejected:
+     * only when one was). */
+    again = st->orders_again_unchanged + st->orders_again_modified + st->orders_again_rejected;
+    if (again > 0) {
         fprintf(fp,
                 "  copies in later files: %ld %s an earlier file of this run took (%ld "
-                "unchanged, %ld changed and declared again)\n",
-                st->orders_again_unchanged + st->orders_again_modified,
-                st->orders_again_unchanged + st->orders_again_modified == 1 ? "order" : "orders",
-                st->orders_again_unchanged, st->orders_again_modified);
+                "unchanged, %ld changed and declared again",
+                again, again == 1 ? "order" : "orders", st->orders_again_unchanged,
+                st->orders_again_modified);
+        if (st->orders_again_rejected > 0)
+            fprintf(fp, ", %ld rejected", st->orders_again_rejected);
+        fprintf(fp, ")\n");
+    }
     for (i = 0; i < st->nreasons; i++)
         fprintf(fp, "    %6ld x rejected: %s\n", st->reasons[i].count, st->reasons[i].text);
     if (st->reasons_other > 0)
@@ -205,8 +211,8 @@ int cg_run_exit(int rc, const struct cg_err *err, const struct cg_spool_stats *s
         fprintf(stderr, "cebgate: %s\n", err->msg[0] ? err->msg : cg_strerror(rc));
         return CG_EXIT_TEMPFAIL;
     }
-    if (st != NULL && (st->files_failed > 0 || st->orders_rejected > 0 ||
-                       st->receipt_files_failed > 0 || st->msgs_refused > 0))
+    if (st != NULL && (st->files_failed > 0 || st->rejections > 0 || st->receipt_files_failed > 0 ||
+                       st->msgs_refused > 0))
         return CG_EXIT_ERROR;
     return CG_EXIT_OK;
 }

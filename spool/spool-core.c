@@ -425,6 +425,7 @@ void cg_spool_stats_reset(struct cg_spool *sp)
     memset(&sp->st, 0, sizeof(sp->st));
     sp->st.started_ms = spool_now_ms();
     sp->nrun_files = 0;
+    sp->run_aside = false;
 }
 
 /* Where id is or would go in the run's files, kept in ascending order. */

@@ -94,9 +94,12 @@ struct batch {
         char *order_no;
         long line;
         char *reason;
+        bool counted; /* not a later group of an order rejected whole already */
     } * rej;
     size_t nrej;
     long c_new, c_mod, c_unch, c_rej;
+    long r_rej;       /* added to the run's rejected count besides c_rej: once per order */
+    long r_again_rej; /* rejected here after an earlier file of the run took the order */
     long c_copy_unch, c_copy_mod;        /* of c_unch and c_mod, the later copies */
     long c_held[CG_ORDER_CANCELLED + 1]; /* by status: waiting, skipped, cancelled */
     bool flying;                         /* its jobs are with the workers */
@@ -126,6 +129,7 @@ static void batch_clear(struct batch *b)
     b->nrej = 0;
     b->c_new = b->c_mod = b->c_unch = b->c_rej = 0;
     b->c_copy_unch = b->c_copy_mod = 0;
+    b->r_rej = b->r_again_rej = 0;
     memset(b->c_held, 0, sizeof(b->c_held));
 }
 
@@ -416,14 +420,15 @@ static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
             continue;
         }
         if (bo->kind == ORDER_CANCEL || bo->kind == ORDER_HELD)
-            rc = cg_store_file_order_add(st, b->file_id, b->sel->name, bo->o->order_no, true, err);
+            rc = cg_store_file_order_add(st, b->file_id, b->sel->name, bo->o->order_no,
+                                         (int)bo->o->status, err);
         if (rc == CG_OK && bo->kind == ORDER_CANCEL)
             rc = cg_store_cancel_add(st, bo->order_id, b->file_id, bo->o->line,
                                      bo->o->status == CG_ORDER_CANCELLED ? "cancelled" : "skipped",
                                      bo->o->status_reason, err);
         if (bo->kind == ORDER_CANCEL || bo->kind == ORDER_HELD)
             continue;
-        rc = cg_store_file_order_add(st, b->file_id, b->sel->name, bo->o->order_no, false, err);
+        rc = cg_store_file_order_add(st, b->file_id, b->sel->name, bo->o->order_no, 0, err);
         if (rc == CG_OK)
             rc = cg_store_order_put(st, b->sel->name, bo->o->order_no, bo->o->hash, b->file_id,
                                     bo->o->line, &oid, err);
@@ -552,6 +557,121 @@ static void job_error(const struct spool_job *j, char *out, size_t size)
     snprintf(out, size, "%s", e);
 }
 
+/*
+ * What the other files of this run did with an order (docs/spool.md, "Operator view"): an order
+ * counts once in the run's summary, however many of its files held it.
+ */
+struct run_seen {
+    const struct cg_spool *sp;
+    int64_t self;
+    bool taken, rejected;
+    int held;          /* the status of its first hold in the run, 0: none */
+    int64_t held_file; /* the file of that hold */
+};
+
+static int run_seen_row(int64_t file, int what, int held_status, void *vctx)
+{
+    struct run_seen *r = vctx;
+
+    if (file == r->self || !spool_run_file_has(r->sp, file))
+        return CG_OK;
+    if (what == 0)
+        r->taken = true;
+    else if (what == 2)
+        r->rejected = true;
+    else if (r->held_file == 0 || file < r->held_file) {
+        r->held_file = file;
+        r->held = held_status;
+    }
+    return CG_OK;
+}
+
+/* Look up what the other files of this run did with order_no; nothing when this is its only file.
+ */
+static int run_seen(struct batch *b, const char *order_no, struct run_seen *r, struct cg_err *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->sp = b->sp;
+    r->self = b->file_id;
+    if (b->sp->nrun_files < 2 || order_no == NULL || order_no[0] == '\0')
+        return CG_OK;
+    return cg_store_order_files(b->sp->store, b->sel->name, order_no, run_seen_row, r, err);
+}
+
+/* The run counted an order as held for status (its first hold); a file since rejected or took it.
+ */
+static void run_held_moved(struct cg_spool *sp, int status)
+{
+    if (status == CG_ORDER_WAIT)
+        sp->st.orders_waiting--;
+    else if (status == CG_ORDER_SKIP)
+        sp->st.orders_skipped--;
+    else if (status == CG_ORDER_CANCELLED)
+        sp->st.orders_cancelled--;
+}
+
+/*
+ * An order this file rejected, in the run's counts: rejected once, unless an earlier file of the
+ * run took it (it stays counted as taken, this rejection a later copy's) or rejected it already;
+ * one held before counts as rejected from now on.
+ */
+static int run_count_rejected(struct batch *b, const char *order_no, struct cg_err *err)
+{
+    struct run_seen r;
+    int rc = run_seen(b, order_no, &r, err);
+
+    if (rc != CG_OK)
+        return rc;
+    if (r.taken) {
+        b->r_rej--;
+        b->r_again_rej++;
+    } else if (r.rejected) {
+        b->r_rej--;
+    } else if (r.held != 0) {
+        run_held_moved(b->sp, r.held);
+    }
+    return CG_OK;
+}
+
+/*
+ * An order this file took and no earlier file of the run took: counted as taken, and out of the
+ * count of rejected or held orders it was in when an earlier file of the run rejected or held it
+ * (it has nothing left to fix). Looked up only once the run rejected or held an order.
+ */
+static int run_count_taken(struct batch *b, const char *order_no, struct cg_err *err)
+{
+    struct run_seen r;
+    int rc;
+
+    if (!b->sp->run_aside)
+        return CG_OK;
+    rc = run_seen(b, order_no, &r, err);
+    if (rc != CG_OK)
+        return rc;
+    if (r.rejected)
+        b->r_rej--;
+    else if (r.held != 0)
+        run_held_moved(b->sp, r.held);
+    return CG_OK;
+}
+
+/*
+ * An order this file held for its status: counted once, unless an earlier file of the run took,
+ * rejected or held it. The lines of reasons group each file's holds as printed.
+ */
+static int run_count_held(struct batch *b, const struct cg_order *o, struct cg_err *err)
+{
+    struct run_seen r;
+    int rc = run_seen(b, o->order_no, &r, err);
+
+    if (rc != CG_OK)
+        return rc;
+    spool_held_add(&b->sp->st, o);
+    if (r.taken || r.rejected || r.held != 0)
+        run_held_moved(b->sp, (int)o->status);
+    return CG_OK;
+}
+
 /* The batch's jobs are done: reject the orders whose messages failed, commit, publish. */
 static int finish(struct batch *b, struct cg_err *err)
 {
@@ -578,7 +698,8 @@ static int finish(struct batch *b, struct cg_err *err)
             return rc;
         }
     }
-    for (i = 0; i < b->n; i++) {
+    rc = CG_OK;
+    for (i = 0; i < b->n && rc == CG_OK; i++) {
         struct border *bo = &b->orders[i];
         for (k = bo->job0; bo->kind != ORDER_REJECTED && k < bo->job0 + bo->njobs; k++) {
             if (b->jobs[k].rc != CG_OK) {
@@ -598,8 +719,9 @@ static int finish(struct batch *b, struct cg_err *err)
                         bo->reject != NULL ? bo->reject : "order rejected");
             spool_reason_add(&sp->st, bo->reject != NULL ? bo->reject : "rejected");
             b->c_rej++;
+            rc = run_count_rejected(b, bo->o->order_no, err);
         } else if (bo->kind == ORDER_CANCEL || bo->kind == ORDER_HELD) {
-            spool_held_add(&sp->st, bo->o);
+            rc = run_count_held(b, bo->o, err);
             b->c_held[bo->o->status]++;
             if (bo->kind == ORDER_CANCEL) {
                 sp->st.orders_cancel_needed++;
@@ -621,6 +743,18 @@ static int finish(struct batch *b, struct cg_err *err)
         }
         if (bo->kind < ORDER_REJECTED)
             sp->st.msgs_signed += (long)bo->njobs;
+        if (bo->kind < ORDER_REJECTED && !bo->copy && rc == CG_OK)
+            rc = run_count_taken(b, bo->o->order_no, err);
+    }
+    /* the reader's rejections, each order once (a later group of rows is not counted) */
+    for (i = 0; i < b->nrej && rc == CG_OK; i++) {
+        if (b->rej[i].counted)
+            rc = run_count_rejected(b, b->rej[i].order_no, err);
+    }
+    if (rc != CG_OK) {
+        job_files_remove(b, 0, b->njobs);
+        batch_clear(b);
+        return rc;
     }
     /*
      * The messages must be on disk before the rows that point at them are committed. One
@@ -645,7 +779,12 @@ static int finish(struct batch *b, struct cg_err *err)
     sp->st.orders_unchanged += b->c_unch - b->c_copy_unch;
     sp->st.orders_again_modified += b->c_copy_mod;
     sp->st.orders_again_unchanged += b->c_copy_unch;
-    sp->st.orders_rejected += b->c_rej;
+    sp->st.orders_rejected += b->c_rej + b->r_rej;
+    sp->st.orders_again_rejected += b->r_again_rej;
+    sp->st.rejections += b->c_rej;
+    if (b->c_rej > 0 || b->c_held[CG_ORDER_WAIT] > 0 || b->c_held[CG_ORDER_SKIP] > 0 ||
+        b->c_held[CG_ORDER_CANCELLED] > 0)
+        sp->run_aside = true;
     rc = publish(b, err);
     batch_clear(b);
     if (b->fd >= 0) {
@@ -762,6 +901,7 @@ static int add_reader_reject(struct batch *b, const char *msg, bool again)
     b->rej[b->nrej].order_no = cg_strdup(no);
     b->rej[b->nrej].line = line;
     b->rej[b->nrej].reason = cg_strdup(msg);
+    b->rej[b->nrej].counted = !again;
     b->nrej++;
     if (!again)
         b->c_rej++;

@@ -136,6 +136,9 @@ struct cg_spool {
      * counted once (docs/spool.md, "Operator view"). A few per file, not per order. */
     int64_t *run_files;
     size_t nrun_files, run_files_cap;
+    /* A file of this run rejected an order or held one for its status: from then on a taken
+     * order is looked up too, to move it out of those counts (spool-file.c). */
+    bool run_aside;
 };
 
 /* Note that the run reads orders from input file id (spool-core.c). */

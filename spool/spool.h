@@ -173,6 +173,12 @@ struct cg_spool_stats {
      * its line and `cebgate status FILE`, still hold them).
      */
     long orders_again_unchanged, orders_again_modified;
+    /* Rejected by a later file after an earlier file of the run took the order: counted here,
+     * not in orders_rejected (an order counts once, in one state; docs/spool.md). */
+    long orders_again_rejected;
+    /* Orders rejected, each time a file rejected one (however the counts above count it): any
+     * makes the run's exit status 1. */
+    long rejections;
     long msgs_signed, msgs_queued, msgs_sent, msgs_retry, msgs_refused;
     long receipts_applied, receipts_duplicate, receipts_late, receipts_unknown;
     long receipts_mismatch; /* type or business keys differ from the guid's message */

@@ -23,6 +23,7 @@ enum store_stmt {
     S_FILE_COUNT_HELD,
     S_FILE_RESET,
     S_FILE_ORDER_ADD,
+    S_ORDER_FILES,
     S_FILE_COUNTS,
     S_FILE_HELD,
     S_FILES_NAMED,

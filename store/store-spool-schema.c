@@ -240,6 +240,16 @@ static const char *const main_steps[] = {
     "  reason TEXT NOT NULL,"
     "  PRIMARY KEY (document_id, version)"
     ") WITHOUT ROWID;",
+    /* 10: a run counts an order once however many of its files held it, rejected it or held it
+     * back for its status (docs/spool.md, "Operator view"): for each order rejected or held, and
+     * for each order taken once the run rejected or held one, it looks up what the other files
+     * did with it, by seller and number, in file_orders and rejections. The status an order was
+     * held for (enum cg_order_status: waiting, skipped, cancelled) is kept with its row, so that
+     * the run can move an order a later file took out of the count it was held in; NULL for a
+     * taken order and for rows written before. */
+    "CREATE INDEX file_orders_order ON file_orders(seller, order_no);"
+    "CREATE INDEX rejections_order ON rejections(seller, order_no);"
+    "ALTER TABLE file_orders ADD COLUMN status INTEGER;",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

@@ -175,7 +175,7 @@ int cg_store_file_reset_counts(struct cg_store *st, int64_t id, struct cg_err *e
 }
 
 int cg_store_file_order_add(struct cg_store *st, int64_t id, const char *seller,
-                            const char *order_no, bool held, struct cg_err *err)
+                            const char *order_no, int held_status, struct cg_err *err)
 {
     sqlite3_stmt *s = NULL;
     int rc = store_stmt(st, S_FILE_ORDER_ADD, &s, err);
@@ -183,10 +183,35 @@ int cg_store_file_order_add(struct cg_store *st, int64_t id, const char *seller,
     if (rc != CG_OK)
         return rc;
     sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int(s, 2, held ? 1 : 0);
+    sqlite3_bind_int(s, 2, held_status != 0 ? 1 : 0);
     sqlite3_bind_text(s, 3, seller, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, order_no, -1, SQLITE_STATIC);
+    if (held_status != 0)
+        sqlite3_bind_int(s, 5, held_status);
+    else
+        sqlite3_bind_null(s, 5);
     return store_run(st, s, S_FILE_ORDER_ADD, err);
+}
+
+int cg_store_order_files(struct cg_store *st, const char *seller, const char *order_no,
+                         int (*fn)(int64_t file, int what, int held_status, void *ctx), void *ctx,
+                         struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_stmt(st, S_ORDER_FILES, &s, err);
+    int r;
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, seller, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, order_no, -1, SQLITE_STATIC);
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        rc =
+            fn(sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1), sqlite3_column_int(s, 2), ctx);
+        if (rc != CG_OK)
+            break;
+    }
+    return loop_end(st, s, S_ORDER_FILES, r, rc, err);
 }
 
 int cg_store_file_counts(struct cg_store *st, int64_t id, long *taken, long *rejected,

@@ -33,8 +33,11 @@ const char *const store_sql[S_N] = {
     [S_FILE_RESET] = "UPDATE input_files SET orders_new = 0, orders_modified = 0, "
                      "orders_unchanged = 0, orders_rejected = 0, orders_waiting = 0, "
                      "orders_skipped = 0, orders_cancelled = 0, orders_listed = 1 WHERE id = ?1",
-    [S_FILE_ORDER_ADD] = "INSERT OR IGNORE INTO file_orders(input_file, held, seller, order_no) "
-                         "VALUES (?1, ?2, ?3, ?4)",
+    [S_FILE_ORDER_ADD] = "INSERT OR IGNORE INTO file_orders(input_file, held, seller, order_no, "
+                         "status) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_ORDER_FILES] = "SELECT input_file, held, coalesce(status, 0) FROM file_orders WHERE "
+                      "seller = ?1 AND order_no = ?2 UNION ALL SELECT input_file, 2, 0 FROM "
+                      "rejections WHERE seller = ?1 AND order_no = ?2 AND input_file IS NOT NULL",
     [S_FILE_COUNTS] = "SELECT orders_new + orders_modified + orders_unchanged, orders_rejected "
                       "FROM input_files WHERE id = ?1",
     [S_FILE_HELD] = "SELECT orders_waiting, orders_skipped, orders_cancelled FROM input_files "

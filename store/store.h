@@ -136,11 +136,18 @@ int cg_store_file_count_held(struct cg_store *st, int64_t id, long n_wait, long 
  */
 int cg_store_file_reset_counts(struct cg_store *st, int64_t id, struct cg_err *err);
 /*
- * Note that a file held an order: taken (declared or found unchanged) or, held true, not declared
- * for its status (inside the batch's unit of work). Kept once per file, kind and order.
+ * Note that a file held an order: taken (declared or found unchanged; held_status 0) or not
+ * declared for its status (held_status: enum cg_order_status, not 0), inside the batch's unit of
+ * work. Kept once per file, kind and order.
  */
 int cg_store_file_order_add(struct cg_store *st, int64_t id, const char *seller,
-                            const char *order_no, bool held, struct cg_err *err);
+                            const char *order_no, int held_status, struct cg_err *err);
+/* What each file did with seller's order_no: fn(file, what, held_status) per file_orders or
+ * rejections row, what 0 taken, 1 held for its status (held_status as recorded, 0 before schema
+ * version 10), 2 rejected. Unordered; fn's non-CG_OK return stops the walk and is returned. */
+int cg_store_order_files(struct cg_store *st, const char *seller, const char *order_no,
+                         int (*fn)(int64_t file, int what, int held_status, void *ctx), void *ctx,
+                         struct cg_err *err);
 /* Orders taken (new + modified + unchanged) and rejected so far. CG_ENOTFOUND: no such file. */
 int cg_store_file_counts(struct cg_store *st, int64_t id, long *taken, long *rejected,
                          struct cg_err *err);

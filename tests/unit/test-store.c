@@ -234,9 +234,10 @@ static void test_previous_release(void **state)
      * without an order number kept apart; step 6, the orders each file held; step 7, the
      * outcomes of the statements, invoice and result files taken from incoming/ (none yet);
      * step 8, the dismissals of files refused whole (orders.csv was taken, not refused); step
-     * 9, the resend marks of refused documents (none). */
+     * 9, the resend marks of refused documents (none); step 10, the lookups of an order's files
+     * by seller and number, and the status a held order was held for. */
     assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 9);
+    assert_int_equal(ver, 10);
     assert_int_equal(cg_store_intake_named(f->st, NULL, "orders.csv", intake_seen, NULL, &err),
                      CG_ENOTFOUND);
     assert_int_equal(cg_store_refusals_named(f->st, NULL, "orders.csv", refusal_seen, NULL, &err),
@@ -777,9 +778,10 @@ static void test_file_orders(void **state)
     assert_int_equal(
         cg_store_file_add(f->st, "acme", "n.csv", "n.csv", 10, "cd", 7, "active", NULL, &id, &err),
         CG_OK);
-    assert_int_equal(cg_store_file_order_add(f->st, id, "acme", "A-1", false, &err), CG_OK);
-    assert_int_equal(cg_store_file_order_add(f->st, id, "acme", "A-1", false, &err), CG_OK);
-    assert_int_equal(cg_store_file_order_add(f->st, id, "acme", "A-2", true, &err), CG_OK);
+    assert_int_equal(cg_store_file_order_add(f->st, id, "acme", "A-1", 0, &err), CG_OK);
+    assert_int_equal(cg_store_file_order_add(f->st, id, "acme", "A-1", 0, &err), CG_OK);
+    assert_int_equal(cg_store_file_order_add(f->st, id, "acme", "A-2", 1 /* waiting */, &err),
+                     CG_OK);
     assert_int_equal(sql_long(f->path, "SELECT count(*) FROM file_orders WHERE held = 0"), 1);
     assert_int_equal(sql_long(f->path, "SELECT count(*) FROM file_orders WHERE held = 1"), 1);
     assert_int_equal(sql_long(f->path, "SELECT count(*) FROM input_files WHERE orders_listed = 1"),
