@@ -826,6 +826,15 @@ int cg_ob_finish(struct cg_ob *b, struct cg_order **out, struct cg_err *err)
                    b->m->profile->column[F_ORDER_NO] != NULL ? b->m->profile->column[F_ORDER_NO]
                                                              : "order_no",
                    o->order_no, 1, 60, "the order number (orderNo, CEB303/CEB603)");
+    /* The spool keeps a bill's documents under "BILL:" + its number and a monthly summary's
+     * under "SUM:...", beside the orders: an order of that name would be taken for one. */
+    if (!b->failed &&
+        (strncmp(o->order_no, "BILL:", 5) == 0 || strncmp(o->order_no, "SUM:", 4) == 0))
+        cg_ob_fail(b, o->line,
+                   b->m->profile->column[F_ORDER_NO] != NULL ? b->m->profile->column[F_ORDER_NO]
+                                                             : "order_no",
+                   "an order number may not begin with BILL: or SUM:, which name the bills and "
+                   "monthly summaries cebgate declares");
     if (!b->failed)
         finish_codes(b);
     if (!b->failed)

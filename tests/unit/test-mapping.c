@@ -496,6 +496,11 @@ static void test_lengths(void **state)
     longs[61] = '\0';
     snprintf(text, sizeof(text), HDR "%s,USD,US,TS-001,a,1,1,\n", longs);
     expect_reject(text, 2, longs, "order_no", "is 61 characters; the order number (orderNo");
+    /* the names of bills and monthly summaries beside the orders */
+    expect_reject(HDR "BILL:784-1,USD,US,TS-001,a,1,1,\n", 2, "BILL:784-1", "order_no",
+                  "an order number may not begin with BILL: or SUM:, which name the bills");
+    expect_reject(HDR "SUM:202611:502:1,USD,US,TS-001,a,1,1,\n", 2, "SUM:202611:502:1", "order_no",
+                  "may not begin with BILL: or SUM:");
     memset(longs, 'x', 251);
     longs[251] = '\0';
     snprintf(text, sizeof(text), HDR "L-2,USD,US,TS-001,%s,1,1,\n", longs);
