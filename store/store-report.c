@@ -107,7 +107,8 @@ int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_s
     return query(
         st,
         "WITH o AS (SELECT seller, count(*) AS n FROM orders WHERE (?1 IS NULL OR "
-        "seller = ?1) GROUP BY seller), r AS (SELECT seller, count(*) AS "
+        "seller = ?1) AND order_no NOT LIKE 'BILL:%' AND order_no NOT LIKE 'SUM:%' GROUP BY "
+        "seller), r AS (SELECT seller, count(*) AS "
         "n FROM " STORE_OPEN_REJECTIONS " x WHERE (?1 IS NULL OR seller = ?1) GROUP BY "
         "seller), c AS "
         "(SELECT x.seller, count(*) AS n FROM cancel_needed k JOIN orders x ON x.id = "

@@ -320,4 +320,12 @@ EOC
 expect_rc 1 "the E-Port refuses MB-14; a new bill with its parcel fails" cg run --no-progress
 check "  naming MB-14" grep -Fxq "acme/manifest-20.csv:2: bill MB-15: parcel SF0000000000016: already on bill MB-14 (taken from acme/manifest-19.csv): a parcel leaves on one bill" "$W/failed/acme/manifest-20.csv.reason"
 check "  MB-14 goes out again with it, MB-15 is not recorded" test "$(v607 MB-14) $(x "$W/outbox/CEB607Message_$(wb MB-14 607).xml" .//c:WayBillList/c:logisticsNo) $(sql "SELECT count(*) FROM flow_bills WHERE bill_no = 'MB-15'")" = "2 2 sent SF0000000000016 0"
+# The report's table per seller counts the seller's orders: the 8 of day1 to day4 (1 to 5, 12,
+# 13, 16), not the bills beside them.
+cg report --format json >"$T/report.json" || fail "report"
+check "per seller: acme has 8 orders" python3 -c 'import json, sys
+s = [x for x in json.load(open(sys.argv[1]))["sections"] if x["id"] == "sellers"][0]
+c = s["columns"]
+row = [r for r in s["rows"] if r[0] == "acme"][0]
+sys.exit(0 if row[c.index("orders")] == "8" else 1)' "$T/report.json"
 finish
