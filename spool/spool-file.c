@@ -371,14 +371,16 @@ static const char *business_key(const struct spool_job *j)
 }
 
 /*
- * What the buyer pays (goods, freight, insurance), kept with the order for the
- * foreign-exchange collection (settle/). A currency outside ISO 4217 gets no amount there;
- * the declaration goes on regardless. Returns 1 when d was filled.
+ * What the order declares (goods, freight, insurance), and what the buyer was charged when the
+ * order file gives the payment (pay_charge: after discounts, with taxes), kept with the order for
+ * the foreign-exchange collection (settle/), which expects the charge when there is one. A
+ * currency outside ISO 4217 gets no amount there; the declaration goes on regardless. Returns 1
+ * when d was filled.
  */
 static int declared_amount(int64_t oid, const struct cg_order *o, struct cg_fx_declared *d)
 {
     int64_t total;
-    struct cg_money m;
+    struct cg_money m, c;
 
     if (cg_dec_add(o->goods_value, o->freight, &total) != CG_OK ||
         cg_dec_add(total, o->insured_fee, &total) != CG_OK ||
@@ -388,6 +390,9 @@ static int declared_amount(int64_t oid, const struct cg_order *o, struct cg_fx_d
     d->currency = o->currency_iso;
     d->amount = m.minor;
     d->pay_no = o->pay.pay_no;
+    d->has_charge =
+        o->has_payment && cg_money_from_dec(o->pay.charge, o->currency_iso, &c) == CG_OK;
+    d->charge = d->has_charge ? c.minor : 0;
     return 1;
 }
 

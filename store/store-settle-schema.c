@@ -364,9 +364,18 @@ static const char settle_step_11[] =
     "CREATE TRIGGER fx_receipt_charge_append_only_d BEFORE DELETE ON fx_receipt_charge"
     "  BEGIN SELECT RAISE(ABORT, 'charge records are immutable'); END;";
 
+/*
+ * 12: what the buyer was charged for the order (pay_charge of the order file's payment, minor
+ * units of the declared currency), beside the declared amount: what the order expects when
+ * given. NULL for an order whose file gave no payment, and for those recorded before (they
+ * expect the declared amount until a later file of the order records them again).
+ */
+static const char settle_step_12[] = "ALTER TABLE fx_declared ADD COLUMN pay_charge INTEGER "
+                                     "CHECK (pay_charge IS NULL OR pay_charge >= 0);";
+
 static const char *const settle_steps[] = {
     settle_step_1, settle_step_2, settle_step_3, settle_step_4,  settle_step_5,  settle_step_6,
-    settle_step_7, settle_step_8, settle_step_9, settle_step_10, settle_step_11,
+    settle_step_7, settle_step_8, settle_step_9, settle_step_10, settle_step_11, settle_step_12,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

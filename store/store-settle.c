@@ -66,9 +66,9 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
         return CG_OK;
     rc = store_prep(
         store,
-        "INSERT INTO fx_declared(order_id, currency, amount, pay_no, updated_at) VALUES "
-        "(?1, ?2, ?3, ?4, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET currency = ?2, "
-        "amount = ?3, pay_no = ?4, updated_at = " NOW_SQL,
+        "INSERT INTO fx_declared(order_id, currency, amount, pay_no, pay_charge, updated_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET "
+        "currency = ?2, amount = ?3, pay_no = ?4, pay_charge = ?5, updated_at = " NOW_SQL,
         &st, err);
     for (i = 0; rc == CG_OK && i < n; i++) {
         sqlite3_reset(st);
@@ -79,6 +79,10 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
             bind_text(st, 4, d[i].pay_no);
         else
             sqlite3_bind_null(st, 4);
+        if (d[i].has_charge)
+            sqlite3_bind_int64(st, 5, d[i].charge);
+        else
+            sqlite3_bind_null(st, 5);
         rc = run(db, st, "record declared amount", err);
     }
     sqlite3_finalize(st);
@@ -233,10 +237,11 @@ int cg_store_fx_payment_declared(struct cg_store *store, long long order_id, lon
     "datetime(" RT_DAY " || ' ' || substr(r.return_time, 9, 2) || ':' || "                         \
     "substr(r.return_time, 11, 2) || ':' || substr(r.return_time, 13, 2), '-8 hours') WHEN "       \
     "length(r.return_time) >= 8 THEN datetime(" RT_DAY ", '-8 hours') ELSE "                       \
-    "coalesce(datetime(r.received_at), substr(r.received_at, 1, 10)) END) " RELEASE_FROM "), '') " \
-    "FROM orders o JOIN fx_declared d ON d.order_id = o.id "
+    "coalesce(datetime(r.received_at), substr(r.received_at, 1, 10)) END) " RELEASE_FROM           \
+    "), ''), d.pay_charge FROM orders o JOIN fx_declared d ON d.order_id = o.id "
 
-/* The first seven columns of an ORDER_SQL row. */
+/* The columns of an ORDER_SQL row. */
+#define ORDER_COLS 8
 static void order_of_row(sqlite3_stmt *st, struct cg_fx_order *o)
 {
     memset(o, 0, sizeof(*o));
@@ -247,6 +252,8 @@ static void order_of_row(sqlite3_stmt *st, struct cg_fx_order *o)
     o->declared = sqlite3_column_int64(st, 4);
     cg_strlcpy(o->export_on, col_text(st, 5), sizeof(o->export_on));
     cg_strlcpy(o->released_utc_on, col_text(st, 6), sizeof(o->released_utc_on));
+    o->has_charge = sqlite3_column_type(st, 7) != SQLITE_NULL;
+    o->charge = o->has_charge ? sqlite3_column_int64(st, 7) : 0;
 }
 
 static int each_order(struct cg_db *db, sqlite3_stmt *st, cg_fx_order_fn fn, void *ctx, long *n,
@@ -433,16 +440,16 @@ int cg_store_fx_orders_sums_each(struct cg_store *store, cg_fx_order_sums_fn fn,
         struct cg_fx_sums s;
         order_of_row(st, &o);
         memset(&s, 0, sizeof(s));
-        s.principal = sqlite3_column_int64(st, 7);
-        s.fees = sqlite3_column_int64(st, 8);
-        s.refunds = sqlite3_column_int64(st, 9);
-        s.pending_cross = sqlite3_column_int(st, 10);
-        s.cross = sqlite3_column_int(st, 11);
-        s.returned = sqlite3_column_int64(st, 12);
-        s.explained = sqlite3_column_int64(st, 13);
-        s.deemed = sqlite3_column_int(st, 14);
-        s.uncollectible = sqlite3_column_int(st, 15);
-        s.credit_filed = sqlite3_column_int(st, 16);
+        s.principal = sqlite3_column_int64(st, ORDER_COLS + 0);
+        s.fees = sqlite3_column_int64(st, ORDER_COLS + 1);
+        s.refunds = sqlite3_column_int64(st, ORDER_COLS + 2);
+        s.pending_cross = sqlite3_column_int(st, ORDER_COLS + 3);
+        s.cross = sqlite3_column_int(st, ORDER_COLS + 4);
+        s.returned = sqlite3_column_int64(st, ORDER_COLS + 5);
+        s.explained = sqlite3_column_int64(st, ORDER_COLS + 6);
+        s.deemed = sqlite3_column_int(st, ORDER_COLS + 7);
+        s.uncollectible = sqlite3_column_int(st, ORDER_COLS + 8);
+        s.credit_filed = sqlite3_column_int(st, ORDER_COLS + 9);
         if ((rc = fn(ctx, &o, &s)) != 0)
             break;
     }

@@ -31,6 +31,8 @@ struct cg_fx_order {
     int64_t declared;         /* goods + freight + insurance as declared, minor units */
     char export_on[11];       /* YYYY-MM-DD customs released the inventory, "" when not yet */
     char released_utc_on[11]; /* the UTC day of that release (returnTime is China time) */
+    bool has_charge;          /* the order file gave the buyer's payment (pay_time) */
+    int64_t charge;           /* what the buyer was charged (pay_charge), minor units */
 };
 
 struct cg_fx_declared {
@@ -38,8 +40,13 @@ struct cg_fx_declared {
     const char *currency; /* ISO letters */
     int64_t amount;       /* minor units */
     const char *pay_no;   /* the order file's payment number (payNo), NULL when none */
+    bool has_charge;      /* the order file gave the buyer's payment (pay_time) */
+    int64_t charge;       /* what the buyer was charged (pay_charge), minor units */
 };
-/* Record the declared amounts of n orders, one statement for all (the spool's commit). */
+/*
+ * Record the declared amounts of n orders, one statement for all (the spool's commit). An order
+ * recorded again takes the new amounts; without has_charge its charge becomes NULL.
+ */
 int cg_store_fx_declared_put(struct cg_store *st, const struct cg_fx_declared *d, size_t n,
                              struct cg_err *err);
 

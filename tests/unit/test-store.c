@@ -405,6 +405,8 @@ struct fx_seen {
     int n;
     char currency[4];
     int64_t declared;
+    bool has_charge;
+    int64_t charge;
 };
 
 static int fx_order_seen(void *vctx, const struct cg_fx_order *o)
@@ -414,6 +416,8 @@ static int fx_order_seen(void *vctx, const struct cg_fx_order *o)
     s->n++;
     snprintf(s->currency, sizeof(s->currency), "%s", o->currency);
     s->declared = o->declared;
+    s->has_charge = o->has_charge;
+    s->charge = o->charge;
     return CG_OK;
 }
 
@@ -452,6 +456,7 @@ static void test_settle_added(void **state)
                      CG_ENOTFOUND);
     assert_int_equal(err.code, CG_OK);
     assert_int_equal(cg_store_order_find(f->st, "acme", "SO-0000001", &id, hash, &err), CG_OK);
+    memset(&d, 0, sizeof(d));
     d.order_id = id;
     d.currency = "USD";
     d.amount = 12345;
@@ -528,6 +533,7 @@ static void test_settle_mt940_step(void **state)
     /* fx_statement and fx_receipt as steps 1 to 7 made them, with a statement and its
      * receipt (step 10 adds fx_receipt's charge). */
     sql_run(path,
+            "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
             "DROP TABLE fx_receipt_charge;"
             "ALTER TABLE fx_receipt DROP COLUMN charge;"
             "DROP TABLE fx_statement;"
@@ -602,6 +608,7 @@ static void test_settle_othr_step(void **state)
             "(7, 3, '', 'camt::888:R7', 7, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
             "(8, 2, '', 'camt::888\n  BBAN:R7', 8, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
             "(9, 4, '', 'payout::P 1', 9, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x');"
+            "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
             "DROP TABLE fx_receipt_charge;"
             "ALTER TABLE fx_receipt DROP COLUMN charge;"
             "UPDATE store_modules SET version = 8 WHERE module = 'settle';");
@@ -650,6 +657,7 @@ static void test_settle_charge_step(void **state)
             "(2, 1, '', 'camt::A:R2', 2, 'in', 'USD', 100, 0, 100, 'd', 'd', 'x', 0),"
             "(3, 1, '', 'camt::A:R3', 3, 'out', 'USD', 1200, 0, 1200, 'd', 'd', 'x', 1),"
             "(4, 2, '', 'payout::P 1 refund T1', 4, 'out', 'USD', 50, 0, 50, 'd', 'd', 'x', 0);"
+            "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
             "DROP TABLE fx_receipt_charge;"
             "UPDATE store_modules SET version = 10 WHERE module = 'settle';");
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
@@ -671,6 +679,77 @@ static void test_settle_charge_step(void **state)
                                      "'2025-08-01' AND recorded_at <> ''"),
                      1);
     assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_receipt_charge"), 1);
+    free(path);
+}
+
+/*
+ * settle/'s step 12 on a database at step 11 with declared orders: each keeps its declared amount
+ * and payment number and has no charge (NULL: it expects the declared amount); recorded again,
+ * an order takes the charge its file gives, and loses it when a later file gives no payment. The
+ * database refuses a charge below zero.
+ */
+static void test_settle_pay_charge_step(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store *st = NULL;
+    struct cg_fx_declared d;
+    struct fx_seen seen;
+    struct cg_err err;
+    sqlite3 *db = NULL;
+    char *path = cg_fs_join(f->dir, "step11.db");
+
+    assert_non_null(path);
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    cg_store_close(st);
+    sql_run(path, "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
+                  "(1, 'shop', '1001', 'h', 'x', 'x'), (2, 'shop', '1002', 'h', 'x', 'x');"
+                  "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
+                  "INSERT INTO fx_declared(order_id, currency, amount, pay_no, updated_at) VALUES "
+                  "(1, 'USD', 5500, 'c1001.1', 'x'), (2, 'EUR', 9000, NULL, 'x');"
+                  "UPDATE store_modules SET version = 11 WHERE module = 'settle';");
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    assert_int_equal(sql_value(path, "SELECT version FROM store_modules WHERE module = 'settle'"),
+                     cg_store_schema_settle.nsteps);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_declared WHERE order_id = 1 AND "
+                                     "currency = 'USD' AND amount = 5500 AND pay_no = 'c1001.1' "
+                                     "AND pay_charge IS NULL"),
+                     1);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_declared WHERE order_id = 2 AND "
+                                     "amount = 9000 AND pay_charge IS NULL"),
+                     1);
+    memset(&seen, 0, sizeof(seen));
+    seen.has_charge = true;
+    assert_int_equal(cg_store_fx_order_find(st, "shop", "1001", fx_order_seen, &seen, &err), CG_OK);
+    assert_int_equal(seen.declared, 5500);
+    assert_false(seen.has_charge);
+    /* 1001 again, its file giving the payment: charged 54.00 */
+    memset(&d, 0, sizeof(d));
+    d.order_id = 1;
+    d.currency = "USD";
+    d.amount = 5500;
+    d.pay_no = "c1001.1";
+    d.has_charge = true;
+    d.charge = 5400;
+    assert_int_equal(cg_store_tx(st, declare_one, &d, &err), CG_OK);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(cg_store_fx_order_find(st, "shop", "1001", fx_order_seen, &seen, &err), CG_OK);
+    assert_int_equal(seen.declared, 5500);
+    assert_true(seen.has_charge);
+    assert_int_equal(seen.charge, 5400);
+    /* a later file of 1001 without the payment: no charge any more */
+    d.has_charge = false;
+    assert_int_equal(cg_store_tx(st, declare_one, &d, &err), CG_OK);
+    assert_int_equal(cg_store_fx_order_find(st, "shop", "1001", fx_order_seen, &seen, &err), CG_OK);
+    assert_false(seen.has_charge);
+    cg_store_close(st);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_declared WHERE pay_charge IS NULL"),
+                     2);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE fx_declared SET pay_charge = -1 WHERE order_id = 2",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    sqlite3_close(db);
     free(path);
 }
 
@@ -1241,6 +1320,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settle_mt940_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_othr_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_charge_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settle_pay_charge_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_faults, setup, teardown),
