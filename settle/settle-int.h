@@ -51,10 +51,12 @@ struct fx_view {
     char order_no[64];
     char currency[4];
     int64_t declared;
+    bool has_charge;                  /* the order file gave the buyer's payment */
+    int64_t charge;                   /* what the buyer was charged (pay_charge) */
     char export_on[CG_DAY_LEN];       /* release day, China date */
     char released_utc_on[CG_DAY_LEN]; /* the UTC day of the release instant */
     struct cg_fx_sums sums;
-    int64_t expected;          /* declared - returned */
+    int64_t expected;          /* what it is to bring, from charge or declared (fx_expected) */
     int64_t collected;         /* principal + fees - refunds */
     int64_t open;              /* expected - collected + explained, never below 0 */
     char deadline[CG_DAY_LEN]; /* tax collection deadline, "" before export */
@@ -99,6 +101,14 @@ struct fx_seller_conf {
     long terms_days, credit_days, credit_report_days;
 };
 void fx_seller_conf_get(const struct cg_settle *s, const char *seller, struct fx_seller_conf *c);
+/*
+ * What an order expects. Without a charge: declared - returned (the declared value of goods
+ * returned). With the buyer's charge from its order file's payment: the charge in the proportion
+ * of the declared value kept, round_half_up(charge x (declared - returned) / declared), so a
+ * discount or a tax is shared by the goods returned as by those kept and a full return expects
+ * nothing; the charge itself when nothing was returned.
+ */
+int64_t fx_expected(bool has_charge, int64_t charge, int64_t declared, int64_t returned);
 /* Fill v for order id as of day. */
 int fx_view_load(struct cg_settle *s, long long order_id, const char *as_of, struct fx_view *v,
                  struct cg_err *err);

@@ -510,6 +510,7 @@ static int candidate(void *vctx, const struct cg_fx_order *o)
 {
     struct cand_ctx *c = vctx;
     long ex, val;
+    int64_t base;
     struct fx_view v;
 
     if (strcmp(o->currency, c->x->currency) != 0 || o->export_on[0] == '\0')
@@ -520,7 +521,8 @@ static int candidate(void *vctx, const struct cg_fx_order *o)
         return 0;
     if (val < ex || val - ex > c->window)
         return 0;
-    if (o->declared != c->x->left + c->x->fee_left && o->declared != c->x->left)
+    base = o->has_charge ? o->charge : o->declared;
+    if (base != c->x->left + c->x->fee_left && base != c->x->left)
         return 0;
     /* Only an order nothing was received for yet. */
     c->rc = fx_view_load(c->s, o->id, c->x->value_on, &v, c->err);
@@ -1094,9 +1096,10 @@ static int mark_tx(struct cg_store *db, void *vctx, struct cg_err *err)
             return rc;
         if (amt <= 0)
             return CG_ERR_SET(err, CG_EREJECT, "the amount must be positive");
-        if (c->mark == CG_MARK_RETURNED && amt > v.expected)
-            return CG_ERR_SET(err, CG_EREJECT, "returned value is more than the %s expected",
-                              v.currency);
+        /* Goods returned are valued as declared: never more than declared and not returned. */
+        if (c->mark == CG_MARK_RETURNED && amt > v.declared - v.sums.returned)
+            return CG_ERR_SET(err, CG_EREJECT, "returned value is more than the %s %s", v.currency,
+                              v.has_charge ? "declared and not returned yet" : "expected");
     }
     snprintf(cause, sizeof(cause), "operator: %s", c->note);
     rc = cg_store_fx_adjust_add(db, oid, mark_kind[c->mark], amt, c->note, err);

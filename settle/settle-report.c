@@ -187,7 +187,7 @@ static int row_order(void *vctx, const struct fx_view *vp, const struct fx_selle
     struct rep_ctx *c = vctx;
     const struct fx_view v = *vp;
     struct fx_gain g;
-    char a[40], b[40], d[40], e[40], f[40], h[40], k[40], m[40], name[140], flags[96];
+    char a[40], b[40], d[40], e[40], f[40], h[40], k[40], m[40], p[40], name[140], flags[96];
 
     (void)conf;
     c->rc = fx_gain_of(c->s, &c->customs, &v, &g, c->err);
@@ -203,7 +203,8 @@ static int row_order(void *vctx, const struct fx_view *vp, const struct fx_selle
            amt(d, v.collected, v.currency), amt(e, v.open, v.currency), v.deadline, flags,
            g.rate != NULL ? g.rate->text : "", cny_if(f, g.rate != NULL, g.declared_cny),
            cny_if(h, g.rate != NULL, g.collected_cny), cny_if(k, g.priced, g.bank_cny),
-           cny_if(m, g.priced && g.rate != NULL, g.gain));
+           cny_if(m, g.priced && g.rate != NULL, g.gain),
+           v.has_charge ? amt(p, v.charge, v.currency) : "");
     return 0;
 }
 
@@ -641,7 +642,7 @@ static const char *const cols[] = {
     "order,released,terms_days,report_due,status,currency,open",
     "currency,received,paid_out,settled,held,cny,average_rate,settlements",
     "order,currency,declared,released,state,expected,collected,open,tax_deadline,flags,"
-    "customs_rate,declared_cny,collected_cny_customs,collected_cny_bank,fx_gain_loss",
+    "customs_rate,declared_cny,collected_cny_customs,collected_cny_bank,fx_gain_loss,charged",
     "month,currency,orders,declared,customs_rate,declared_cny,collected,"
     "collected_cny_customs,collected_cny_bank,fx_gain_loss,unpriced",
     "receipt,seller,value_date,currency,amount,recorded,reference,remitter",

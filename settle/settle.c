@@ -318,6 +318,8 @@ static int copy_order(void *ctx, const struct cg_fx_order *o)
     cg_strlcpy(v->order_no, o->order_no, sizeof(v->order_no));
     cg_strlcpy(v->currency, o->currency, sizeof(v->currency));
     v->declared = o->declared;
+    v->has_charge = o->has_charge;
+    v->charge = o->charge;
     cg_strlcpy(v->export_on, o->export_on, sizeof(v->export_on));
     cg_strlcpy(v->released_utc_on, o->released_utc_on, sizeof(v->released_utc_on));
     return 0;
@@ -391,7 +393,7 @@ static int64_t tolerance(const struct fx_seller_conf *c, const struct fx_view *v
     const char *t = c->tolerance;
     int64_t tol = 0;
 
-    if (t == NULL || tolerance_of(t, v->currency, v->declared - v->sums.returned, &tol) != CG_OK)
+    if (t == NULL || tolerance_of(t, v->currency, v->expected, &tol) != CG_OK)
         return 0;
     return tol;
 }
@@ -414,14 +416,28 @@ static long day_or_none(const char *day)
     return fx_day_parse(day, &d) == CG_OK ? d : -1;
 }
 
+int64_t fx_expected(bool has_charge, int64_t charge, int64_t declared, int64_t returned)
+{
+    int64_t part = 0;
+
+    if (!has_charge)
+        return declared - returned;
+    if (returned <= 0)
+        return charge;
+    if (returned >= declared || fx_muldiv(charge, declared - returned, declared, &part) != CG_OK)
+        return 0;
+    return part;
+}
+
 /* china_day: the China date deadlines are compared with (fx_china_day), -1 for none. */
 static void derive(const struct fx_seller_conf *c, struct fx_view *v, long china_day)
 {
-    int64_t tol = tolerance(c, v);
+    int64_t tol;
     int64_t got;
     long dl = 0;
 
-    v->expected = v->declared - v->sums.returned;
+    v->expected = fx_expected(v->has_charge, v->charge, v->declared, v->sums.returned);
+    tol = tolerance(c, v);
     v->collected = v->sums.principal + v->sums.fees - v->sums.refunds;
     got = v->collected - v->sums.explained;
     v->open = v->expected - got > 0 ? v->expected - got : 0;
@@ -713,8 +729,19 @@ int cg_settle_explain(struct cg_settle *s, const char *order, const char *as_of,
                 cg_fx_state_name(v.state));
     cg_buf_addf(&b, "declared %s %s, released %s, tax collection deadline %s\n", v.currency, d,
                 v.export_on[0] ? v.export_on : "not yet", v.deadline[0] ? v.deadline : "-");
+    if (v.has_charge) {
+        fx_amount_format(v.charge, v.currency, d, sizeof(d));
+        cg_buf_addf(&b, "charged %s %s (what the buyer paid, from the order file's payment)\n",
+                    v.currency, d);
+    }
     fx_amount_format(v.sums.returned, v.currency, d, sizeof(d));
-    cg_buf_addf(&b, "expected %s %s (returned goods %s)\n", v.currency, ex, d);
+    if (v.has_charge)
+        cg_buf_addf(&b,
+                    "expected %s %s (the charge, in proportion to the declared value kept; "
+                    "returned goods %s)\n",
+                    v.currency, ex, d);
+    else
+        cg_buf_addf(&b, "expected %s %s (returned goods %s)\n", v.currency, ex, d);
     fx_amount_format(v.sums.principal, v.currency, d, sizeof(d));
     cg_buf_addf(&b, "collected %s %s = received %s", v.currency, col, d);
     fx_amount_format(v.sums.fees, v.currency, d, sizeof(d));

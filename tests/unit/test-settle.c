@@ -859,6 +859,124 @@ static void test_charge_words_off(void **state)
     reconcile_row(f, "USD", "2025-07", "0.00 0.00 0.00 15.00 -15.00 -15.00 ");
 }
 
+/* ------------------------------------------------------------------ what an order expects */
+
+/* The cells of order key in the orders report: "STATE DECLARED EXPECTED COLLECTED OPEN CHARGED". */
+static void order_money(struct fix *f, const char *key, const char *want)
+{
+    static const char *const cols[] = {"state",     "declared", "expected",
+                                       "collected", "open",     "charged"};
+    struct cg_table *t = NULL;
+    struct cg_err err;
+    char got[256] = "";
+    size_t k;
+
+    assert_int_equal(cg_settle_report(f->s, CG_FXR_ORDERS, "2025-12-31", &t, &err), CG_OK);
+    for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++)
+        snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", k ? " " : "",
+                 table_cell(t, key, cols[k]));
+    cg_table_free(t);
+    assert_string_equal(got, want);
+}
+
+/*
+ * The rule of fx_expected (docs/settlement.md, "What an order is expected to bring"): without a
+ * charge, declared - returned; with one, the charge in the proportion of the declared value kept,
+ * rounded half-up to the minor unit.
+ */
+static void test_expected_rule(void **state)
+{
+    (void)state;
+    /* no charge: as before */
+    assert_int_equal(fx_expected(false, 0, 5500, 0), 5500);
+    assert_int_equal(fx_expected(false, 0, 5500, 2500), 3000);
+    /* 2 x 25.00 less 10% (5.00), shipping 5.00, tax 4.00: declared 55.00, charged 54.00 */
+    assert_int_equal(fx_expected(true, 5400, 5500, 0), 5400);
+    /* one shirt of 25.00 back: 54.00 x 30.00 / 55.00 = 29.4545... -> 29.45 */
+    assert_int_equal(fx_expected(true, 5400, 5500, 2500), 2945);
+    /* 59.00 charged (4.00 tax) for 55.00, 5.00 back: 59.00 x 50.00 / 55.00 = 53.6363... -> 53.64 */
+    assert_int_equal(fx_expected(true, 5900, 5500, 500), 5364);
+    /* half a cent goes up: 1.01 x 0.01 / 0.02 = 0.505 -> 0.51 */
+    assert_int_equal(fx_expected(true, 101, 2, 1), 51);
+    /* everything back: nothing expected, whatever the tax or the discount */
+    assert_int_equal(fx_expected(true, 5900, 5500, 5500), 0);
+    assert_int_equal(fx_expected(true, 5400, 5500, 5500), 0);
+    /* a charge for an order declared at 0.00 (nothing can be returned of it) */
+    assert_int_equal(fx_expected(true, 700, 0, 0), 700);
+}
+
+/*
+ * An order whose file gave the buyer's payment expects the charge, not the declared amount;
+ * the declared amount stays what reconcile compares with (docs/settlement.md). Shopify-like
+ * orders of USD, released 2025-07-02, tolerance 1.00:
+ * T1: 2 x 25.00 less a 10% code (5.00) + 5.00 shipping + 4.00 tax: declared 55.00, charged
+ *     54.00; 54.00 paid: COLLECTED.
+ * T2: 1 x 80.00 less 20.00 + 10.00 shipping: declared 90.00, charged 70.00; 70.00 paid:
+ *     COLLECTED (by the declared amount: 70.00 < 89.00, PARTIAL).
+ * T3: 2 x 30.00 + 5.00 shipping + 13.00 tax: declared 65.00, charged 78.00; 78.00 paid:
+ *     COLLECTED (by the declared amount: 78.00 > 66.00, OVER_COLLECTED).
+ * T4: no payment in its file: declared 90.00, 70.00 paid: PARTIAL as before, charged empty.
+ * Reconcile, July: declared 55 + 90 + 65 + 90 = 300.00, received 54 + 70 + 78 + 70 = 272.00,
+ * ratio 272 / 300 = 90.666... -> 90.67 (the declared amounts, not the charges).
+ * Returns: T1 one shirt back (25.00): expects 54.00 x 30.00 / 55.00 = 29.45, 54.00 got is over
+ * 29.45 + 1.00; T3 all back (65.00, more than it would expect by charge minus returned but no
+ * more than declared): expects 0.00; returns come off the declared in reconcile:
+ * 300.00 - 25.00 - 65.00 = 210.00, ratio 272 / 210 = 129.5238... -> 129.52.
+ */
+static void test_expected_charge(void **state)
+{
+    struct fix *f = *state;
+    struct cg_err err;
+    char *text = NULL;
+
+    add_order(f->db, 1, "USD", 5500, "20250702");
+    add_order(f->db, 2, "USD", 9000, "20250702");
+    add_order(f->db, 3, "USD", 6500, "20250702");
+    add_order(f->db, 4, "USD", 9000, "20250702");
+    exec(f->db, "UPDATE fx_declared SET pay_charge = 5400 WHERE order_id = 1;"
+                "UPDATE fx_declared SET pay_charge = 7000 WHERE order_id = 2;"
+                "UPDATE fx_declared SET pay_charge = 7800 WHERE order_id = 3;");
+    order_money(f, "T1", "AWAITING 55.00 54.00 0.00 54.00 54.00");
+    order_money(f, "T4", "AWAITING 90.00 90.00 0.00 90.00 ");
+    assert_int_equal(import(f, "paid.csv",
+                            "receipt_id,date,currency,amount,order_no\n"
+                            "P1,2025-07-05,USD,54.00,T1\n"
+                            "P2,2025-07-05,USD,70.00,T2\n"
+                            "P3,2025-07-05,USD,78.00,T3\n"
+                            "P4,2025-07-05,USD,70.00,T4\n"),
+                     CG_OK);
+    order_money(f, "T1", "COLLECTED 55.00 54.00 54.00 0.00 54.00");
+    order_money(f, "T2", "COLLECTED 90.00 70.00 70.00 0.00 70.00");
+    order_money(f, "T3", "COLLECTED 65.00 78.00 78.00 0.00 78.00");
+    order_money(f, "T4", "PARTIAL 90.00 90.00 70.00 20.00 ");
+    reconcile_row(f, "USD", "2025-07", "300.00 272.00 0.00 0.00 272.00 -28.00 90.67");
+
+    assert_int_equal(cg_settle_explain(f->s, "T1", NULL, &text, &err), CG_OK);
+    assert_non_null(strstr(text, "declared USD 55.00, released 2025-07-02"));
+    assert_non_null(strstr(text, "\ncharged USD 54.00 (what the buyer paid, from the order "
+                                 "file's payment)\nexpected USD 54.00 (the charge, in proportion "
+                                 "to the declared value kept; returned goods 0.00)\n"));
+    free(text);
+    assert_int_equal(cg_settle_explain(f->s, "T4", NULL, &text, &err), CG_OK);
+    assert_null(strstr(text, "charged"));
+    assert_non_null(strstr(text, "\nexpected USD 90.00 (returned goods 0.00)\n"));
+    free(text);
+
+    assert_int_equal(cg_settle_mark(f->s, "T1", CG_MARK_RETURNED, "25.00", "one shirt", &err),
+                     CG_OK);
+    order_money(f, "T1", "OVER_COLLECTED 55.00 29.45 54.00 0.00 54.00");
+    assert_int_equal(cg_settle_mark(f->s, "T3", CG_MARK_RETURNED, "65.01", "all", &err),
+                     CG_EREJECT);
+    assert_string_equal(err.msg,
+                        "returned value is more than the USD declared and not returned yet");
+    assert_int_equal(cg_settle_mark(f->s, "T3", CG_MARK_RETURNED, "65.00", "all", &err), CG_OK);
+    order_money(f, "T3", "OVER_COLLECTED 65.00 0.00 78.00 0.00 78.00");
+    assert_int_equal(cg_settle_mark(f->s, "T4", CG_MARK_RETURNED, "90.01", "more", &err),
+                     CG_EREJECT);
+    assert_string_equal(err.msg, "returned value is more than the USD expected");
+    reconcile_row(f, "USD", "2025-07", "210.00 272.00 0.00 0.00 272.00 62.00 129.52");
+}
+
 /* ------------------------------------------------------------------ rounding */
 
 static void test_conversion_rounding(void **state)
@@ -1449,6 +1567,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_conversion_rounding, setup, teardown),
+        cmocka_unit_test(test_expected_rule),
+        cmocka_unit_test_setup_teardown(test_expected_charge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aging_release_china_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credit_report_china_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credit_report_now, setup, teardown),
