@@ -230,3 +230,46 @@ void cg_fuzz_orders(const char *profile, const char *encoding, const uint8_t *da
     for (i = 0; i < nkept; i++)
         free(kept[i]);
 }
+
+long cg_fuzz_problems;
+
+void cg_fuzz_problem(void *ctx, const char *text)
+{
+    (void)ctx;
+    if (text == NULL || text[0] == '\0') {
+        fprintf(stderr, "an empty problem text\n");
+        abort();
+    }
+    cg_fuzz_problems++;
+}
+
+void cg_fuzz_import_check(int rc, long reported, const char *msg)
+{
+    long seen = cg_fuzz_problems;
+
+    cg_fuzz_problems = 0;
+    if (rc == CG_OK && (seen > 0 || reported > 0)) {
+        fprintf(stderr, "accepted with %ld problems\n", seen);
+        abort();
+    }
+    if (rc == CG_EREJECT && reported > 0 && seen != reported) {
+        fprintf(stderr, "%ld problems counted, %ld reported\n", reported, seen);
+        abort();
+    }
+    if (rc != CG_OK && msg[0] == '\0' && seen == 0) {
+        fprintf(stderr, "refused (rc %d) without a word\n", rc);
+        abort();
+    }
+}
+
+uint8_t *cg_fuzz_with_line_end(const uint8_t *data, size_t size)
+{
+    uint8_t *copy = malloc(size + 1);
+
+    if (copy == NULL)
+        abort();
+    if (size > 0)
+        memcpy(copy, data, size);
+    copy[size] = '\n';
+    return copy;
+}

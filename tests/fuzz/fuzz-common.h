@@ -32,4 +32,14 @@ void cg_fuzz_seller(const char *const *kv, struct cg_conf **conf, struct cg_sell
 /* Read every order of data with the given profile and encoding, as `cebgate map` would. */
 void cg_fuzz_orders(const char *profile, const char *encoding, const uint8_t *data, size_t size);
 
+/* The problems of an import (settle/, refund/): a problem callback that aborts on an empty text
+ * and counts the others in cg_fuzz_problems, which cg_fuzz_import_check() reads and resets. */
+extern long cg_fuzz_problems;
+void cg_fuzz_problem(void *ctx, const char *text);
+/* Abort when an import broke what its result promises: accepted (rc CG_OK) with a problem
+ * (counted, or in reported, its result's count), or refused without a problem or a message. */
+void cg_fuzz_import_check(int rc, long reported, const char *msg);
+/* data with a line end added: the same content, another file by its SHA-256 (malloc'd). */
+uint8_t *cg_fuzz_with_line_end(const uint8_t *data, size_t size);
+
 #endif
