@@ -630,9 +630,20 @@ static size_t tag_at(const char *s, size_t n)
  * as STARTUMSE, on every statement) has the same key; two equal lines of one day are two. Its
  * place in the statement stays as key_old, the key a cebgate from before recorded it under.
  */
+static int by_content(const void *a, const void *b)
+{
+    const struct fx_entry *x = *(const struct fx_entry *const *)a;
+    const struct fx_entry *y = *(const struct fx_entry *const *)b;
+    int c = strcmp(x->content, y->content);
+
+    return c != 0 ? c : (x < y ? -1 : x > y);
+}
+
 static int noref_keys(struct fx_parsed *p)
 {
-    size_t i, j;
+    struct fx_entry **by;
+    size_t i, j, n;
+    long k;
 
     for (i = 0; i < p->n; i++) {
         struct fx_entry *e = &p->e[i];
@@ -657,20 +668,30 @@ static int noref_keys(struct fx_parsed *p)
         if (e->content == NULL)
             return CG_ENOMEM;
     }
-    for (i = 0; i < p->n; i++) {
-        struct fx_entry *e = &p->e[i];
-        char key[64];
-        long k = 1;
-
-        if (e->content == NULL)
-            continue;
-        for (j = 0; j < i; j++)
-            k += p->e[j].content != NULL && strcmp(p->e[j].content, e->content) == 0;
-        snprintf(key, sizeof(key), "noref-%.32s-%ld", e->content, k);
-        e->key_old = e->key;
-        if ((e->key = cg_strdup(key)) == NULL)
-            return CG_ENOMEM;
+    /* The lines of equal content numbered in file order: sorted by content, then by place. */
+    for (i = n = 0; i < p->n; i++)
+        n += p->e[i].content != NULL;
+    if (n == 0)
+        return CG_OK;
+    if ((by = malloc(n * sizeof(*by))) == NULL)
+        return CG_ENOMEM;
+    for (i = j = 0; i < p->n; i++) {
+        if (p->e[i].content != NULL)
+            by[j++] = &p->e[i];
     }
+    qsort(by, n, sizeof(*by), by_content);
+    for (i = 0, k = 1; i < n; i++) {
+        char key[64];
+
+        k = i > 0 && strcmp(by[i - 1]->content, by[i]->content) == 0 ? k + 1 : 1;
+        snprintf(key, sizeof(key), "noref-%.32s-%ld", by[i]->content, k);
+        by[i]->key_old = by[i]->key;
+        if ((by[i]->key = cg_strdup(key)) == NULL) {
+            free(by);
+            return CG_ENOMEM;
+        }
+    }
+    free(by);
     return CG_OK;
 }
 
