@@ -15,6 +15,7 @@
 
 #include <csv.h>
 #include <ini.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -653,6 +654,12 @@ static int take_known(void *ctx, const struct cg_fx_receipt *r)
     return 0;
 }
 
+/* Receipt k and entry e book the same: direction, currency and amount booked (net). */
+static bool booked_same(const struct cg_fx_receipt *k, const struct fx_entry *e)
+{
+    return k->out == e->out && strcmp(k->currency, e->currency) == 0 && k->gross - k->fee == e->net;
+}
+
 /* "in USD, gross 75.50, fee 2.27" */
 static void figures(char *buf, size_t size, int out, const char *cur, int64_t gross, int64_t fee)
 {
@@ -687,8 +694,7 @@ static int check_known(struct record_ctx *c, const struct fx_entry *e, long long
     if (rc != CG_OK)
         return rc;
     /* A bank's notification may leave out the charges its statement gives: the amount booked. */
-    if (k.out == e->out && strcmp(k.currency, e->currency) == 0 && k.gross - k.fee == e->net &&
-        (camt || (k.gross == e->gross && k.fee == e->fee)))
+    if (booked_same(&k, e) && (camt || (k.gross == e->gross && k.fee == e->fee)))
         return CG_OK;
     figures(was, sizeof(was), k.out, k.currency, k.gross, k.fee);
     figures(now, sizeof(now), e->out, e->currency, e->gross, e->fee);
@@ -773,8 +779,7 @@ static int known_by_place(struct record_ctx *c, const struct fx_entry *e, long l
     rc = cg_store_fx_receipt_get(c->s->db, *id, take_known, &k, err);
     if (rc != CG_OK)
         return rc;
-    if (k.out == e->out && strcmp(k.currency, e->currency) == 0 && k.gross - k.fee == e->net &&
-        strcmp(k.value_on, e->value_on) == 0)
+    if (booked_same(&k, e) && strcmp(k.value_on, e->value_on) == 0)
         return CG_OK;
     return CG_ENOTFOUND;
 }
