@@ -42,21 +42,29 @@ static const struct {
     {"POD", "[seller] pod or pod_by_country, or a pod column (docs/order-format.md)"},
 };
 
-const char *cg_msg_config_hint(const char *msg)
+/* The index in hints[] of the element msg says is missing, or -1. */
+static int hint_index(const char *msg)
 {
     static const char missing[] = ": required value is missing";
     const char *p = strstr(msg, "element ");
     size_t i, n;
 
     if (p == NULL)
-        return NULL;
+        return -1;
     p += 8;
     for (i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
         n = strlen(hints[i].elem);
         if (strncmp(p, hints[i].elem, n) == 0 && strcmp(p + n, missing) == 0)
-            return hints[i].where;
+            return (int)i;
     }
-    return NULL;
+    return -1;
+}
+
+const char *cg_msg_config_hint(const char *msg)
+{
+    int i = hint_index(msg);
+
+    return i >= 0 ? hints[i].where : NULL;
 }
 
 const char *cg_msg_without_order(const char *msg, const char *order_no)
@@ -138,6 +146,78 @@ bool cg_orders_pass(struct cg_schema *s, const struct cg_order *const *o, size_t
     return true;
 }
 
+/* Put a placeholder where hints[i] is configured, in the copies the builders are given. */
+static void fill_hint(int i, struct cg_seller *sc, struct cg_base_transfer *bc, struct cg_order *oc)
+{
+    static char ph[] = "X";
+
+    switch (i) {
+    case 0: bc->cop_code = ph; break;
+    case 1: bc->cop_name = ph; break;
+    case 2: bc->dxp_id = ph; break;
+    case 3: sc->ebp_code = ph; break;
+    case 4: sc->ebp_name = ph; break;
+    case 5: sc->ebc_code = ph; break;
+    case 6: sc->ebc_name = ph; break;
+    case 7: sc->agent_code = ph; break;
+    case 8: sc->agent_name = ph; break;
+    case 9: sc->owner_code = ph; break;
+    case 10: sc->owner_name = ph; break;
+    case 11: sc->customs_code = ph; break;
+    case 12: sc->port_code = ph; break;
+    case 13: oc->pod = ph; break;
+    default: break;
+    }
+}
+
+size_t cg_config_missing(const struct cg_order *o, const struct cg_seller *seller,
+                         const struct cg_base_transfer *bt, const char *version, char *out,
+                         size_t size)
+{
+    struct cg_seller sc = *seller;
+    struct cg_base_transfer bc = *bt;
+    struct cg_order oc = *o;
+    bool seen[sizeof(hints) / sizeof(hints[0])] = {false};
+    size_t found = 0, len = 0, i, nk;
+    int kinds[4];
+
+    if (size > 0)
+        out[0] = '\0';
+    nk = kinds_of(o, seller, kinds);
+    for (i = 0; i < nk; i++) {
+        /* Each round names one more missing setting; a placeholder then lets the builder on to
+         * the next. Any other failure ends this kind: it is not the configuration's. */
+        for (;;) {
+            struct cg_doc_ref ref;
+            struct cg_err e;
+            xmlDocPtr doc = NULL;
+            int rc, h;
+
+            cg_err_clear(&e);
+            placeholder_ref(&ref, &oc);
+            rc = cg_build_order_doc(kinds[i], PH_MSG_GUID, &ref, 1, &sc, &bc, version, &doc, &e);
+            if (doc != NULL)
+                xmlFreeDoc(doc);
+            h = rc == CG_OK ? -1 : hint_index(e.msg);
+            if (h < 0 || seen[h])
+                break;
+            seen[h] = true;
+            fill_hint(h, &sc, &bc, &oc);
+            if (size > 0 && len < size) {
+                /* The setting's name, without the explanation in parentheses. */
+                const char *w = hints[h].where;
+                const char *paren = strstr(w, " (");
+                int wl = paren != NULL ? (int)(paren - w) : (int)strlen(w);
+                int k = snprintf(out + len, size - len, "%s%.*s", found > 0 ? ", " : "", wl, w);
+
+                len = k < 0 ? size : len + (size_t)k;
+            }
+            found++;
+        }
+    }
+    return found;
+}
+
 int cg_order_check(struct cg_schema *s, const struct cg_order *o, const struct cg_seller *seller,
                    const struct cg_base_transfer *bt, const char *version, struct cg_err *err)
 {
@@ -161,11 +241,16 @@ int cg_order_check(struct cg_schema *s, const struct cg_order *o, const struct c
         }
         if (rc != CG_OK) {
             const char *hint = cg_msg_config_hint(e.msg);
+            char all[512];
 
-            CG_ERR_SET(err, rc, "CEB%03d %s: %s%s%s", with_ship[i], what,
+            /* One missing setting is seldom alone in a new configuration: name them all. */
+            if (hint == NULL || cg_config_missing(o, seller, bt, version, all, sizeof(all)) < 2)
+                all[0] = '\0';
+            CG_ERR_SET(err, rc, "CEB%03d %s: %s%s%s%s%s", with_ship[i], what,
                        e.msg[0] != '\0' ? cg_msg_without_order(e.msg, o->order_no)
                                         : cg_strerror(rc),
-                       hint != NULL ? ": set " : "", hint != NULL ? hint : "");
+                       hint != NULL ? ": set " : "", hint != NULL ? hint : "",
+                       all[0] != '\0' ? "; missing settings: " : "", all);
         }
         if (doc != NULL)
             xmlFreeDoc(doc);

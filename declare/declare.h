@@ -288,6 +288,14 @@ bool cg_orders_pass(struct cg_schema *s, const struct cg_order *const *o, size_t
  * for an element that comes from the configuration ("[declare] cop_code"); NULL otherwise.
  */
 const char *cg_msg_config_hint(const char *msg);
+/*
+ * Every setting the messages of o (the kinds cg_order_check() builds) need and the
+ * configuration lacks, in the order the builders meet them: returns how many, and writes their
+ * names into out, comma-separated ("[seller] ebp_code, [seller] ebp_name, [declare] cop_code").
+ */
+size_t cg_config_missing(const struct cg_order *o, const struct cg_seller *seller,
+                         const struct cg_base_transfer *bt, const char *version, char *out,
+                         size_t size);
 /* msg without a leading "order <order_no>: " (how builders name the entity), for a report that
  * names the order already. Points into msg. */
 const char *cg_msg_without_order(const char *msg, const char *order_no);

@@ -538,8 +538,9 @@ static void land(struct batch *b)
     }
 }
 
-/* A job's error into out, without the order number the rejection line names already. */
-static void job_error(const struct spool_job *j, char *out, size_t size)
+/* A job's error into out, without the order number the rejection line names already. A
+ * setting missing from the configuration comes with every other one the order's messages lack. */
+static void job_error(const struct cg_spool *sp, const struct spool_job *j, char *out, size_t size)
 {
     static const char *const steps[] = {"building: ", "schema: "};
     const char *e = j->error != NULL ? j->error : "failed";
@@ -552,10 +553,14 @@ static void job_error(const struct spool_job *j, char *out, size_t size)
         if (p != NULL && p - e <= 8) {
             const char *rest = p + strlen(steps[i]);
             const char *hint = cg_msg_config_hint(rest);
+            char all[512];
 
-            snprintf(out, size, "%.*s%s%s%s", (int)(rest - e), e,
+            if (hint == NULL || cg_config_missing(j->order, j->sel->seller, &sp->bt,
+                                                  sp->schema_version, all, sizeof(all)) < 2)
+                all[0] = '\0';
+            snprintf(out, size, "%.*s%s%s%s%s%s", (int)(rest - e), e,
                      cg_msg_without_order(rest, j->order->order_no), hint != NULL ? ": set " : "",
-                     hint != NULL ? hint : "");
+                     hint != NULL ? hint : "", all[0] != '\0' ? "; missing settings: " : "", all);
             return;
         }
     }
@@ -710,7 +715,7 @@ static int finish(struct batch *b, struct cg_err *err)
             if (b->jobs[k].rc != CG_OK) {
                 char msg[2048];
                 char why[1536];
-                job_error(&b->jobs[k], why, sizeof(why));
+                job_error(sp, &b->jobs[k], why, sizeof(why));
                 snprintf(msg, sizeof(msg), "%s:%ld: order %s: %s",
                          bo->o->source != NULL ? bo->o->source : "?", bo->o->line, bo->o->order_no,
                          why);

@@ -2,7 +2,8 @@
 # shop-output.sh - what an operator reads. A file of 70 orders that all fail the same way (no
 # destination port for their CEB603) prints each rejection once, with the order number once
 # and no "warning:" copy, the file's failed line does not list them again, and the summary has
-# one grouped line for the 70. On a terminal (script(1) gives one) the progress bar knows the
+# one grouped line for the 70. A seller whose configuration lacks several settings is told all
+# of them in each rejection, not one per run. On a terminal (script(1) gives one) the progress bar knows the
 # number of files of every seller folder from its first drawing.
 . "${CG_SRCDIR:-.}/tests/e2e/shop-lib.sh"
 
@@ -10,7 +11,11 @@ shop_conf "$W/cebgate.conf" "catalog = catalog.csv
 [seller.own]
 profile = own
 [seller.b]
-profile = own"
+profile = own
+[seller.c]
+profile = own
+ebp_name =
+agent_name ="
 mkdir -p "$W/incoming/own"
 {
     echo "order_no,currency,country,sku,qty,price,logistics_code,logistics_name,logistics_no"
@@ -43,6 +48,17 @@ check "one grouped line in the summary" grep -Fxq "        70 x rejected: $POD" 
 check "no 'other reasons' line" sh -c "! grep -q 'other' '$T/out'"
 check "the .reason file keeps the list" \
     [ "$(grep -Fc "$POD" "$W/failed/own/bulk.csv.reason")" -ge 20 ]
+
+# Three settings missing for seller c: the first is named as it always was, then all of them, in
+# the order the messages' elements need them (CEB303's ebpName, CEB603's agentName and POD).
+mkdir -p "$W/incoming/c"
+printf '%s\n' "order_no,currency,country,sku,qty,price,logistics_code,logistics_name,logistics_no" \
+    "Q-1,USD,US,TS-001,1,9.99,3120980105,SF Express,SF8000000100" >"$W/incoming/c/q.csv"
+(cd "$W" && "$CEBGATE" -c cebgate.conf run --no-progress >"$T/out" 2>&1)
+check "exit 1: the order was rejected" [ $? -eq 1 ]
+check "the rejection names every missing setting" grep -Fxq "c/q.csv:2: order Q-1: CEB303 \
+building: element ebpName: required value is missing: set [seller] ebp_name; missing settings: \
+[seller] ebp_name, [seller] agent_name, [seller] pod or pod_by_country, or a pod column" "$T/out"
 
 # The progress bar on a terminal: three files in two seller folders, counted from the start.
 mkdir -p "$W/incoming/b"

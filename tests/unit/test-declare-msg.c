@@ -1035,6 +1035,63 @@ static void test_orders_pass(void **state)
     assert_false(cg_orders_pass(s2205, o, 101, &seller, &bt, "202205"));
 }
 
+/*
+ * A configuration that lacks several settings: the check names them all at once, in the order
+ * the builders meet them, only those the order's messages need, and says nothing more when
+ * just one is missing or when the failure is the order's own.
+ */
+static void test_config_missing(void **state)
+{
+    static struct fixture f;
+    static char empty[] = "";
+    struct cg_seller bare = seller;
+    struct cg_base_transfer nobt = {.cop_code = "", .cop_name = NULL, .dxp_id = ""};
+    struct cg_err err;
+    char all[512];
+
+    (void)state;
+    fixture_init(&f, "M-1");
+    bare.ebp_code = empty;
+    bare.ebp_name = NULL;
+    bare.ebc_name = empty;
+    bare.agent_code = empty;
+    bare.owner_name = empty;
+    bare.port_code = NULL;
+    f.o.pod = NULL;
+    /* With its shipment: CEB303, CEB505 and CEB603. */
+    assert_int_equal(cg_config_missing(&f.o, &bare, &nobt, "202205", all, sizeof(all)), 10);
+    assert_string_equal(all, "[seller] ebp_code, [seller] ebp_name, [seller] ebc_name, "
+                             "[declare] cop_code, [declare] cop_name, [declare] dxp_id, "
+                             "[seller] port_code, [seller] agent_code, [seller] owner_name, "
+                             "[seller] pod or pod_by_country, or a pod column");
+    assert_int_equal(cg_order_check(s2205, &f.o, &bare, &nobt, "202205", &err), CG_EINVAL);
+    assert_string_equal(err.msg,
+                        "CEB303 building: element ebpCode: required value is missing: set "
+                        "[seller] ebp_code (无 for a foreign platform such as Amazon or Shopify)"
+                        "; missing settings: [seller] ebp_code, [seller] ebp_name, [seller] "
+                        "ebc_name, [declare] cop_code, [declare] cop_name, [declare] dxp_id, "
+                        "[seller] port_code, [seller] agent_code, [seller] owner_name, [seller] "
+                        "pod or pod_by_country, or a pod column");
+    /* Without a shipment only the CEB303's; a short buffer still counts them all. */
+    f.o.has_shipment = false;
+    assert_int_equal(cg_config_missing(&f.o, &bare, &nobt, "202205", all, 20), 6);
+    assert_string_equal(all, "[seller] ebp_code, ");
+    /* One alone: named once, as before. */
+    f.o.has_shipment = true;
+    f.o.pod = put(&f, "LAX");
+    assert_int_equal(cg_config_missing(&f.o, &seller, &bt, "202205", all, sizeof(all)), 0);
+    assert_string_equal(all, "");
+    bare = seller;
+    bare.agent_name = empty;
+    assert_int_equal(cg_order_check(s2205, &f.o, &bare, &bt, "202205", &err), CG_EINVAL);
+    assert_string_equal(err.msg, "CEB603 building: element agentName: required value is missing: "
+                                 "set [seller] agent_name");
+    /* The order's own failure says nothing of the configuration. */
+    f.lines[1].gcode[0] = '\0';
+    assert_int_equal(cg_order_check(s2205, &f.o, &seller, &bt, "202205", &err), CG_EINVAL);
+    assert_string_equal(err.msg, "CEB603 building: element gcode: required value is missing");
+}
+
 /* Several entities: the failing one is named; 0 and 101 entities are refused. */
 static void test_order_batch(void **state)
 {
@@ -1785,6 +1842,7 @@ int main(void)
         cmocka_unit_test(test_xml_hostile),
         cmocka_unit_test(test_xml_no_network),
         cmocka_unit_test(test_dxp),
+        cmocka_unit_test(test_config_missing),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
