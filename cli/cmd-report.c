@@ -1,5 +1,5 @@
 /*
- * cmd-report.c - `cebgate report [--as-of DAY] [--seller CODE] --html FILE | --format FMT`, the
+ * cmd-report.c - `cebgate report [--as-of DAY] [--seller NAME] --html FILE | --format FMT`, the
  * morning report (report/), and `cebgate report SECTION KIND [--format table|csv|json]`.
  *
  * The overview is built by report/ and rendered there; cg_cli_report_html() is also what
@@ -426,7 +426,7 @@ static int exec_report(struct cg_cli *cli, int argc, char **argv)
 
 const struct cg_cmd cg_cmd_report = {
     "report",
-    "[--as-of DAY] [--seller CODE] --html FILE | --format table|csv|json\n"
+    "[--as-of DAY] [--seller NAME] --html FILE | --format table|csv|json\n"
     "       cebgate report fx|refund KIND [--format table|csv|json] [--as-of DAY] [--seller "
     "CODE]",
     "the morning report; fx: foreign-exchange collection and settlement; refund: export VAT "
@@ -434,7 +434,7 @@ const struct cg_cmd cg_cmd_report = {
     "  (no KIND)      what needs you today, last run, documents by state, rejected, stuck,\n"
     "                 unknown receipts, cancellations, FX aging, refunds, per seller\n"
     "  --html FILE    the same as one self-contained HTML page with charts\n"
-    "  --seller CODE  only this seller's files, orders and documents\n"
+    "  --seller NAME  only this seller's files, orders and documents\n"
     "  fx aging       open amounts per currency by days since release (0-30 ... >180)\n"
     "  fx reconcile   declared vs received per currency and month, cross-currency rows\n"
     "  fx unmatched   receipts with money not allocated to an order, then apart the bank's\n"
