@@ -41,6 +41,16 @@ cleanup() {
     stop_port
     if [ -n "${CEBGATE_DEMO_KEEP:-}" ]; then
         echo "demo: kept $w" >&2
+        if [ -n "${url:-}" ]; then
+            # The kept port.conf names the TCP port the broker's configuration sends to.
+            cat >&2 <<EOF
+demo: to go on with it (its certificates are valid for 2 days):
+  start its port again:  $CEBGATE -c $w/port/port.conf port
+  drop order files into: $w/broker/incoming/SELLER/
+  declare them:          $CEBGATE -c $w/broker/cebgate.conf run
+  (with CEBGATE_DATADIR=${CEBGATE_DATADIR:-DIR} when cebgate is not installed)
+EOF
+        fi
     else
         rm -rf "$w"
     fi
@@ -121,6 +131,12 @@ while [ ! -s "$w/port/port.num" ] && [ $i -lt 100 ]; do
 done
 [ -s "$w/port/port.num" ] || die "cebgate port did not say which TCP port it took (10 s)"
 url="https://127.0.0.1:$(cat "$w/port/port.num")"
+# A kept directory is a setup to go on with: its port starts again on the same TCP port.
+if [ -n "${CEBGATE_DEMO_KEEP:-}" ]; then
+    { sed "s/^port = 0\$/port = $(cat "$w/port/port.num")/" "$w/port/port.conf" \
+        >"$w/port/port.conf.new" && mv "$w/port/port.conf.new" "$w/port/port.conf"; } ||
+        die "cannot write port.conf"
+fi
 echo "listening on $url (process $port_pid)"
 echo "scenario: 2 declaring, 120 accepted, inventories 800 released and 899 closed;"
 echo "          customs rule: $(sed -n 's/^reject_rules = gcode=\([^:]*\):/HS \1 refused (status 100): /p' \

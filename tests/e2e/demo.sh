@@ -5,7 +5,8 @@
 # expected orders were accepted and rejected with their reasons, the customs rule refused the
 # perfume inventory, receipts came back until no inventory was waiting, a bank statement
 # collected the released order's money (figures from the statement and the order file), and
-# the port and the temporary directory are gone afterwards. Then two failures of the machinery
+# the port and the temporary directory are gone afterwards. A kept directory starts again from
+# the commands the demo prints. Then two failures of the machinery
 # (openssl failing, the port not starting) must end the demo with exit 1 and leave nothing
 # behind.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
@@ -90,6 +91,34 @@ dir=$(sed -n 's/^working directory: //p' "$T/demo.out")
 pid=$(sed -n 's/^listening on .* (process \([0-9]*\))$/\1/p' "$T/demo.out")
 check "the working directory is removed" test -n "$dir" -a ! -e "$dir"
 check "the port process is gone" sh -c "[ -n '$pid' ] && ! kill -0 '$pid' 2>/dev/null"
+
+# CEBGATE_DEMO_KEEP=1: the kept directory is a setup to go on with. The port starts again with
+# the command the demo prints, on the TCP port the broker's configuration sends to, and a run
+# declares a new file to it.
+mkdir "$T/keep"
+TMPDIR="$T/keep" CEBGATE_DEMO_KEEP=1 sh "$DEMO" >"$T/kout" 2>"$T/kerr"
+check "a kept demo exits 0" [ $? -eq 0 ]
+kd=$(sed -n 's/^demo: kept //p' "$T/kerr")
+check "it says where it kept the directory" test -n "$kd" -a -d "$kd/broker/incoming"
+check "and how to start its port again" \
+    grep -Fxq "  start its port again:  $CEBGATE -c $kd/port/port.conf port" "$T/kerr"
+check "and how to declare from it" \
+    grep -Fxq "  declare them:          $CEBGATE -c $kd/broker/cebgate.conf run" "$T/kerr"
+kpid=$(sed -n 's/^listening on .* (process \([0-9]*\))$/\1/p' "$T/kout")
+check "the demo's port is gone" sh -c "[ -n '$kpid' ] && ! kill -0 '$kpid' 2>/dev/null"
+port_start -d "$T/keep" -r "$kd/port/port.conf"
+check "the port starts again on the TCP port the broker sends to" \
+    grep -Fxq "url = https://127.0.0.1:$P/messages" "$kd/broker/cebgate.conf"
+# The lotus file again with new order and tracking numbers: 3 orders declared, 2 rejected.
+sed 's/LB-240914/LB-241201/; s/SF140220914/SF140221201/g' \
+    "$CG_SRCDIR/examples/orders/lotus/orders-2026-09-14.csv" >"$kd/broker/incoming/lotus/new.csv"
+(cd / && "$CEBGATE" -c "$kd/broker/cebgate.conf" run --no-progress >"$T/krun" 2>&1)
+check "a run from anywhere declares the new file to it (exit 1: 2 orders are bad on purpose)" \
+    [ $? -eq 1 ]
+check "3 orders taken, 2 rejected" grep -q '^done lotus/new.csv: 3 orders taken, 2 rejected' "$T/krun"
+check "its 9 messages signed and sent" \
+    grep -q '^  messages: 9 signed, 9 queued, 9 sent, 0 waiting to be sent, 0 refused$' "$T/krun"
+port_stop
 
 # The machinery failing: exit 1, a clear message, nothing left behind.
 demo_dirs() { find "$T" -maxdepth 1 -name 'cebgate-demo.*' | wc -l; }
