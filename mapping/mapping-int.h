@@ -92,10 +92,14 @@ bool cg_is_digits(const char *s, size_t n);
 /*
  * Date and time into a customs timestamp YYYYMMDDhhmmss in China time (UTC+8): accepts
  * "YYYYMMDDhhmmss" (taken as China time), "YYYY-MM-DD hh:mm:ss" optionally followed by
- * " +hhmm"/"-hhmm", and ISO 8601 "YYYY-MM-DDThh:mm:ss" with "Z" or "+hh:mm"; a date
- * without an offset is China time. CG_EINVAL when it is none of these.
+ * " +hhmm"/"-hhmm", and ISO 8601 "YYYY-MM-DDThh:mm:ss" with "Z" or "+hh:mm"; also the forms a
+ * spreadsheet writes back: '/' in place of '-', month, day and hour of one digit, no seconds
+ * ("2026/1/5 9:03"). A date without an offset is China time. CG_EINVAL when it is none of these.
  */
 int cg_time_to_customs(const char *s, char out[15]);
+/* True when s is a date with the year last ("28/11/2026 14:03", "11/28/26"): day and month
+ * cannot be told apart. */
+bool cg_time_year_last(const char *s);
 
 /* Open path read-only without following a final symlink. */
 int cg_open_read(const char *path, int *fd, struct cg_err *err);

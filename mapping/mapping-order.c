@@ -723,10 +723,22 @@ static void finish_payment(struct cg_ob *b)
         cg_ob_fail(b, o->line, name, "missing: the payment company name (payName, CEB403)");
         return;
     }
+    if (cg_time_to_customs(ptime, t) != CG_OK && cg_time_year_last(ptime)) {
+        cg_ob_fail(b, tline, tname,
+                   "'%s' has the year last, so whether the day or the month comes first cannot "
+                   "be told: write the year first, YYYY-MM-DD hh:mm[:ss] (Excel writes dates in "
+                   "the computer's regional format: format the column as yyyy-mm-dd hh:mm:ss "
+                   "before saving) for accountingDate",
+                   ptime);
+        return;
+    }
     if (cg_time_to_customs(ptime, t) != CG_OK) {
         cg_ob_fail(b, tline, tname,
-                   "'%s' is not a date and time (YYYYMMDDhhmmss, YYYY-MM-DD hh:mm:ss [+hhmm] "
-                   "or ISO 8601) for accountingDate",
+                   "'%s' is not a date and time (accepted: YYYY-MM-DD hh:mm[:ss] or YYYY/MM/DD "
+                   "hh:mm[:ss], with an offset +hhmm or without one (China time), ISO 8601 "
+                   "YYYY-MM-DDThh:mm:ss[Z|+hh:mm], YYYYMMDDhhmmss; Excel may have changed it "
+                   "when the file was saved: format the column as yyyy-mm-dd hh:mm:ss, or use "
+                   "the shop's export as it was) for accountingDate",
                    ptime);
         return;
     }

@@ -467,11 +467,25 @@ static bool date_ok(int y, int mo, int d, int h, int mi, int se)
     return h <= 23 && mi <= 59 && se <= 60;
 }
 
+/* 1 to max digits at *p into *out, moving *p past them; false when there are none or more. */
+static bool digits(const char **p, size_t max, int *out)
+{
+    size_t n = 0;
+
+    while ((*p)[n] >= '0' && (*p)[n] <= '9' && n <= max)
+        n++;
+    if (n == 0 || n > max || num(*p, n, out) != CG_OK)
+        return false;
+    *p += n;
+    return true;
+}
+
 int cg_time_to_customs(const char *s, char out[15])
 {
-    int y, mo, d, h, mi, se, oh = 0, om = 0;
+    int y, mo, d, h, mi, se = 0, oh = 0, om = 0;
     int sign = 0; /* 0: no offset, China time */
-    const char *r;
+    const char *r = s;
+    char sep;
     int64_t t;
     int n;
 
@@ -482,18 +496,30 @@ int cg_time_to_customs(const char *s, char out[15])
         memcpy(out, s, 15);
         return CG_OK;
     }
-    if (strlen(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') ||
-        s[13] != ':' || s[16] != ':')
+    /* Year first, the date parts joined by '-' or '/' (what a spreadsheet writes back: Excel
+     * drops leading zeros and the seconds), then the time with or without seconds. */
+    if (num(s, 4, &y) != CG_OK || (s[4] != '-' && s[4] != '/'))
         return CG_EINVAL;
-    if (num(s, 4, &y) || num(s + 5, 2, &mo) || num(s + 8, 2, &d) || num(s + 11, 2, &h) ||
-        num(s + 14, 2, &mi) || num(s + 17, 2, &se) || !date_ok(y, mo, d, h, mi, se))
+    sep = s[4];
+    r = s + 5;
+    if (!digits(&r, 2, &mo) || *r++ != sep || !digits(&r, 2, &d) || (*r != ' ' && *r != 'T'))
         return CG_EINVAL;
-    r = s + 19;
-    if (*r == '.') { /* fraction of a second: dropped */
-        r++;
-        while (*r >= '0' && *r <= '9')
+    r++;
+    if (!digits(&r, 2, &h) || *r++ != ':' || num(r, 2, &mi) != CG_OK)
+        return CG_EINVAL;
+    r += 2;
+    if (*r == ':') {
+        if (num(r + 1, 2, &se) != CG_OK)
+            return CG_EINVAL;
+        r += 3;
+        if (*r == '.') { /* fraction of a second: dropped */
             r++;
+            while (*r >= '0' && *r <= '9')
+                r++;
+        }
     }
+    if (!date_ok(y, mo, d, h, mi, se))
+        return CG_EINVAL;
     if (*r == ' ')
         r++;
     if (*r == 'Z' && r[1] == '\0') {
@@ -525,6 +551,23 @@ int cg_time_to_customs(const char *s, char out[15])
                      (int)(rem / 60 % 60), (int)(rem % 60));
     }
     return n == 14 ? CG_OK : CG_EINVAL;
+}
+
+bool cg_time_year_last(const char *s)
+{
+    const char *r = s;
+    int v;
+    char sep;
+
+    if (!digits(&r, 2, &v) || (*r != '/' && *r != '-' && *r != '.'))
+        return false;
+    sep = *r++;
+    if (!digits(&r, 2, &v) || *r++ != sep)
+        return false;
+    s = r;
+    if (!digits(&r, 4, &v) || (r - s != 2 && r - s != 4))
+        return false;
+    return *r == '\0' || *r == ' ' || *r == 'T';
 }
 
 /* ------------------------------------------------------------------ files */

@@ -825,6 +825,37 @@ static void test_payment(void **state)
     expect_reject("order_no,currency,country,sku,qty,price,pay_name,pay_time\n"
                   "Y-3,USD,US,TS-001,1,10,PayPal,yesterday\n",
                   2, "Y-3", "pay_time", "'yesterday' is not a date and time");
+    /* A time Excel wrote back: '/' and no seconds, no offset (China time). */
+    runs("own",
+         "order_no,currency,country,sku,qty,price,pay_name,pay_time\n"
+         "Y-4,USD,US,TS-001,1,10,PayPal,2026/11/28 14:03\n"
+         "Y-5,USD,US,TS-001,1,10,PayPal,2026-11-28 14:03\n",
+         &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.o[0]->pay.accounting_date, "20261128140300");
+    assert_string_equal(r.o[1]->pay.accounting_date, "20261128140300");
+    res_free(&r);
+    /* Day and month first in either order: refused, never guessed, saying why. */
+    expect_reject("order_no,currency,country,sku,qty,price,pay_name,pay_time\n"
+                  "Y-6,USD,US,TS-001,1,10,PayPal,28/11/2026 14:03\n",
+                  2, "Y-6", "pay_time",
+                  "'28/11/2026 14:03' has the year last, so whether the day or the month comes "
+                  "first cannot be told: write the year first, YYYY-MM-DD hh:mm[:ss] (Excel "
+                  "writes dates in the computer's regional format: format the column as "
+                  "yyyy-mm-dd hh:mm:ss before saving) for accountingDate");
+    expect_reject("order_no,currency,country,sku,qty,price,pay_name,pay_time\n"
+                  "Y-7,USD,US,TS-001,1,10,PayPal,28.11.2026\n",
+                  2, "Y-7", "pay_time", "'28.11.2026' has the year last");
+    /* Any other refused time names the forms read and that Excel may have changed it. */
+    expect_reject("order_no,currency,country,sku,qty,price,pay_name,pay_time\n"
+                  "Y-8,USD,US,TS-001,1,10,PayPal,2026/11/28\n",
+                  2, "Y-8", "pay_time",
+                  "'2026/11/28' is not a date and time (accepted: YYYY-MM-DD hh:mm[:ss] or "
+                  "YYYY/MM/DD hh:mm[:ss], with an offset +hhmm or without one (China time), ISO "
+                  "8601 YYYY-MM-DDThh:mm:ss[Z|+hh:mm], YYYYMMDDhhmmss; Excel may have changed "
+                  "it when the file was saved: format the column as yyyy-mm-dd hh:mm:ss, or use "
+                  "the shop's export as it was) for accountingDate");
 }
 
 static void test_time(void **state)
@@ -845,6 +876,44 @@ static void test_time(void **state)
     assert_int_equal(cg_time_to_customs("2023-02-29 00:00:00", t), CG_EINVAL);
     assert_int_equal(cg_time_to_customs("2026-13-01 00:00:00", t), CG_EINVAL);
     assert_int_equal(cg_time_to_customs("soon", t), CG_EINVAL);
+    /* Shopify's own form, and what Excel makes of it: '/', no seconds, digits dropped. An
+     * expected NULL is a refusal. 14:03 UTC is 22:03 in China. */
+    {
+        static const struct {
+            const char *in, *want;
+        } cases[] = {
+            {"2026-11-28 14:03:00 +0800", "20261128140300"},
+            {"2026/11/28 14:03", "20261128140300"},
+            {"2026-11-28 14:03", "20261128140300"},
+            {"2026/1/5 9:03:07", "20260105090307"},
+            {"2026/11/28 14:03 +0000", "20261128220300"},
+            {"2026/11/28T14:03:59.5Z", "20261128220359"},
+            {"2026-11/28 14:03", NULL},
+            {"2026/11/28", NULL},
+            {"2026/11/28 14:3", NULL},
+            {"2026/11/28 14:03:5", NULL},
+            {"2026/111/28 14:03", NULL},
+            {"2026/11/28 24:00", NULL},
+            {"2026/2/30 10:00", NULL},
+            {"28/11/2026 14:03", NULL},
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            int rc = cg_time_to_customs(cases[i].in, t);
+
+            if (cases[i].want == NULL ? rc != CG_EINVAL
+                                      : rc != CG_OK || strcmp(t, cases[i].want) != 0)
+                fail_msg("'%s': rc %d '%s', want '%s'", cases[i].in, rc, rc == CG_OK ? t : "",
+                         cases[i].want != NULL ? cases[i].want : "refused");
+        }
+    }
+    assert_true(cg_time_year_last("28/11/2026 14:03"));
+    assert_true(cg_time_year_last("11/28/26 2:03 PM"));
+    assert_true(cg_time_year_last("1-2-2026"));
+    assert_false(cg_time_year_last("2026/11/28 14:03"));
+    assert_false(cg_time_year_last("28/11/202 14:03"));
+    assert_false(cg_time_year_last("28/11-2026"));
     /* 9999-12-31 20:00 UTC is 10000-01-01 04:00 in China: no four-digit year. */
     assert_int_equal(cg_time_to_customs("9999-12-31T20:00:00Z", t), CG_EINVAL);
 }
