@@ -282,11 +282,66 @@ static int near_field(const char *h)
     return cg_fld_find(norm);
 }
 
+/* True when the header has column name: a field of its own, or, in a header read as one
+ * column, a part of it between delimiters (a file read with the wrong one). */
+static bool header_has(const struct cg_row *row, const char *name)
+{
+    const char *h, *q;
+    size_t i, n = strlen(name);
+
+    for (i = 0; i < row->nfields; i++) {
+        if (strcmp(cg_row_field(row, i), name) == 0)
+            return true;
+    }
+    if (row->nfields != 1)
+        return false;
+    for (h = cg_row_field(row, 0); (q = strstr(h, name)) != NULL; h = q + 1) {
+        const char *h0 = cg_row_field(row, 0);
+
+        if ((q == h0 || strchr(",;\t", q[-1]) != NULL) &&
+            (q[n] == '\0' || strchr(",;\t", q[n]) != NULL))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * When the header is a shop's export that the profile does not read (a Shopify export read
+ * as cebgate's own CSV), hint holds the profile to set; else it is left alone. A profile that
+ * takes the order number from that shop's column is that shop's layout already.
+ */
+static void shop_hint(const struct cg_profile *p, const struct cg_row *row, char *hint, size_t n)
+{
+    static const struct {
+        const char *profile, *what, *cols[3];
+    } shops[] = {
+        {"shopify", "a Shopify export", {"Name", "Financial Status", "Lineitem name"}},
+        {"amazon", "an Amazon report", {"amazon-order-id", "product-name", "order-status"}},
+    };
+    size_t i, k;
+
+    for (i = 0; i < sizeof(shops) / sizeof(shops[0]); i++) {
+        bool all = true;
+
+        if (p->column[F_ORDER_NO] != NULL && strcmp(p->column[F_ORDER_NO], shops[i].cols[0]) == 0)
+            continue;
+        for (k = 0; k < 3 && all; k++)
+            all = header_has(row, shops[i].cols[k]);
+        if (all) {
+            snprintf(hint, n,
+                     "; this looks like %s: set profile = %s for this seller "
+                     "(docs/order-format.md)",
+                     shops[i].what, shops[i].profile);
+            return;
+        }
+    }
+}
+
 static int read_header(struct cg_reader *r, struct cg_err *err)
 {
     const struct cg_profile *p = r->m->profile;
     struct cg_row *row;
-    char delim_hint[200] = "";
+    char file_hint[200] = "";
     size_t i;
     int f;
     int rc = cg_csv_next(&r->csv, &row, err);
@@ -336,7 +391,7 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
 
         for (i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
             if (other[i].c != p->delim && strchr(h, other[i].c) != NULL) {
-                snprintf(delim_hint, sizeof(delim_hint),
+                snprintf(file_hint, sizeof(file_hint),
                          "; the header is one column with %s in it: if the file is separated by "
                          "%s, set delimiter = %s in the seller's profile (docs/order-format.md)",
                          other[i].what, other[i].by, other[i].setting);
@@ -344,6 +399,9 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
             }
         }
     }
+    /* A shop's export read with another layout: the profile is what to change, not a column
+     * name or the delimiter. */
+    shop_hint(p, row, file_hint, sizeof(file_hint));
     if (p->strict_columns) {
         for (i = 0; i < row->nfields; i++) {
             const char *h = cg_row_field(row, i);
@@ -365,7 +423,7 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
                                   "%s:%ld: header: unknown column '%s' (the columns are listed "
                                   "in docs/order-format.md)%s%s",
                                   r->name, row->line, cg_text_show(h, shown, sizeof(shown)), hint,
-                                  delim_hint);
+                                  file_hint);
             }
         }
     }
@@ -378,13 +436,13 @@ static int read_header(struct cg_reader *r, struct cg_err *err)
                 return CG_ERR_SET(err, CG_EPARSE,
                                   "%s:%ld: header: no column '%s' (needed for %s)%s", r->name,
                                   row->line, p->column[f] != NULL ? p->column[f] : cg_fld_names[f],
-                                  cg_fld_names[f], delim_hint);
+                                  cg_fld_names[f], file_hint);
         }
         if (r->col[F_PRICE] < 0 && r->col[F_TOTAL] < 0)
-            return CG_ERR_SET(err, CG_EPARSE, "%s:%ld: header: no column '%s' or '%s' (the price)",
-                              r->name, row->line,
-                              p->column[F_PRICE] != NULL ? p->column[F_PRICE] : "price",
-                              p->column[F_TOTAL] != NULL ? p->column[F_TOTAL] : "total");
+            return CG_ERR_SET(err, CG_EPARSE,
+                              "%s:%ld: header: no column '%s' or '%s' (the price)%s", r->name,
+                              row->line, p->column[F_PRICE] != NULL ? p->column[F_PRICE] : "price",
+                              p->column[F_TOTAL] != NULL ? p->column[F_TOTAL] : "total", file_hint);
     }
     r->header_done = true;
     return CG_OK;

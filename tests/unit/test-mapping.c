@@ -355,6 +355,19 @@ static void test_unclosed_quote(void **state)
     res_free(&r);
 }
 
+/* The file fails at its header with exactly input followed by want. */
+static void header_error(const char *profile, const char *text, const char *want)
+{
+    struct res r;
+    char full[CG_ERR_MSG_MAX];
+
+    runs(profile, text, &r);
+    assert_int_equal(r.rc, CG_EPARSE);
+    snprintf(full, sizeof(full), "%s%s", input, want);
+    assert_string_equal(r.err[0], full);
+    res_free(&r);
+}
+
 static void test_header_errors(void **state)
 {
     struct res r;
@@ -386,6 +399,32 @@ static void test_header_errors(void **state)
                                      "is separated by tabs, set delimiter = tab in the seller's "
                                      "profile"));
     res_free(&r);
+    /* A shop's export read with another layout: the hint names the profile to set (and not
+     * the delimiter, for an Amazon report read as comma-separated). */
+    {
+        static const char shopify[] = "Name,Email,Financial Status,Paid at,Lineitem quantity,"
+                                      "Lineitem name,Lineitem price,Lineitem sku\n"
+                                      "#1,a@b.c,paid,,1,Mug,5.00,MUG-1\n";
+        static const char amazon[] = "amazon-order-id\tpurchase-date\torder-status\t"
+                                     "product-name\tsku\tquantity\tcurrency\titem-price\n"
+                                     "1-2-3\t\tShipped\tMug\tMUG-1\t1\tUSD\t5.00\n";
+
+        header_error("own", shopify,
+                     ":1: header: unknown column 'Name' (the columns are listed in "
+                     "docs/order-format.md); this looks like a Shopify export: set profile = "
+                     "shopify for this seller (docs/order-format.md)");
+        header_error("amazon", shopify,
+                     ":1: header: no column 'amazon-order-id' (needed for order_no); this looks "
+                     "like a Shopify export: set profile = shopify for this seller "
+                     "(docs/order-format.md)");
+        header_error("shopify", amazon,
+                     ":1: header: no column 'Name' (needed for order_no); this looks like an "
+                     "Amazon report: set profile = amazon for this seller (docs/order-format.md)");
+        /* Only some of a shop's columns: no guess at the shop. */
+        header_error("own", "Name,sku,qty,price\n#1,MUG-1,1,5\n",
+                     ":1: header: unknown column 'Name' (the columns are listed in "
+                     "docs/order-format.md)");
+    }
     /* a field name written another way: the error says how to write it */
     runs("own", "Order_No,currency,country,sku,qty,price\nX,USD,US,TS-001,1,1\n", &r);
     assert_int_equal(r.rc, CG_EPARSE);
