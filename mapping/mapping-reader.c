@@ -180,6 +180,37 @@ struct cg_reader {
     struct cg_err held_err;
 };
 
+/*
+ * A tab-separated profile (the Amazon report) also reads the report saved again as CSV (Excel's
+ * "CSV UTF-8"): true when the header line at fd's offset has no tab but has the order number's
+ * column between commas (or quotes). The line is looked at, not parsed; fd's offset stays, and
+ * a descriptor that cannot be read at an offset (a pipe) keeps the tab.
+ */
+static bool header_by_commas(int fd, const struct cg_profile *p)
+{
+    char buf[8192];
+    const char *col = p->column[F_ORDER_NO] != NULL ? p->column[F_ORDER_NO] : "order_no";
+    const char *line = buf, *end, *q;
+    size_t n = strlen(col);
+    off_t pos = lseek(fd, 0, SEEK_CUR);
+    ssize_t got;
+
+    if (pos < 0 || (got = pread(fd, buf, sizeof(buf), pos)) <= 0)
+        return false;
+    if (got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        line += 3;
+    for (end = line; end < buf + got && *end != '\n' && *end != '\r'; end++) {
+        if (*end == '\t')
+            return false;
+    }
+    for (q = line; q + n <= end; q++) {
+        if (memcmp(q, col, n) == 0 && (q == line || q[-1] == ',' || q[-1] == '"') &&
+            (q + n == end || q[n] == ',' || q[n] == '"'))
+            return true;
+    }
+    return false;
+}
+
 int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_reader **out,
                       struct cg_err *err)
 {
@@ -199,6 +230,8 @@ int cg_reader_open_fd(struct cg_map_ctx *m, int fd, const char *name, struct cg_
     r->jsonl = m->profile->jsonl;
     if (r->jsonl)
         rc = cg_src_open(&r->src, fd, name, m->enc, m->max_line, err);
+    else if (m->profile->delim == '\t' && header_by_commas(fd, m->profile))
+        rc = cg_csv_open(&r->csv, fd, name, m->enc, ',', '"', false, m->max_line, err);
     else
         rc = cg_csv_open(&r->csv, fd, name, m->enc, m->profile->delim, m->profile->quote, false,
                          m->max_line, err);

@@ -42,6 +42,27 @@ golden jsonl jsonl orders.jsonl 1
 golden shopify shopify orders_export.csv 1
 golden amazon amazon all-orders.txt 1
 
+# The golden files as Excel saves them again (tests/data/mapping/excel/README.md) give the
+# golden case's orders and rejections exactly, save for the file's name: the Amazon report
+# with Excel's quoting, tab- or comma-separated, and the Shopify export with its payment times
+# written back without seconds and offset.
+# excel CASE PROFILE FILE: map excel/FILE, compare with CASE's expected files
+excel() {
+    c=$1 p=$2 f=$3 g=$(ls "$D/$1" | grep -v '^expected')
+    (cd "$D" && "$CEBGATE" -c "$T/cebgate.conf" map --profile "$p" "excel/$f") \
+        >"$T/x-$f.out" 2>"$T/x-$f.err"
+    got=$?
+    check "excel/$f: exit 1 for the golden case's rejections (exit $got)" test "$got" -eq 1
+    sed "s|\"source\":\"$c/$g\"|\"source\":\"excel/$f\"|" "$D/$c/expected.jsonl" >"$T/x-$f.want"
+    check "excel/$f: the JSON of $c/expected.jsonl" cmp -s "$T/x-$f.want" "$T/x-$f.out"
+    sed "s|^$c/$g:|excel/$f:|" "$D/$c/expected.err" >"$T/x-$f.wanterr"
+    grep -v '^cebgate map: ' "$T/x-$f.err" | sed "s|$D/||g" >"$T/x-$f.errs"
+    check "excel/$f: the rejections of $c/expected.err" cmp -s "$T/x-$f.wanterr" "$T/x-$f.errs"
+}
+excel amazon amazon all-orders-excel.txt
+excel amazon amazon all-orders.csv
+excel shopify shopify orders_export.csv
+
 # The same order has the same hash wherever it comes from: Shopify #1004 mapped again from a
 # copy with its rows moved around keeps its hash; a changed price changes it.
 h1=$(sed -n 1p "$D/shopify/expected.jsonl" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')

@@ -25,8 +25,9 @@ seed() { # target file...
 seed order-own "$td"/mapping/own/orders.csv "$td"/bad/orders/*.csv
 seed order-own-gb18030 "$td"/mapping/own-gbk/orders.csv "$td"/bad/orders/*.csv
 seed order-jsonl "$td"/mapping/jsonl/orders.jsonl "$td"/bad/orders/*.jsonl
-seed order-shopify "$td"/mapping/shopify/orders_export.csv
-seed order-amazon "$td"/mapping/amazon/all-orders.txt
+seed order-shopify "$td"/mapping/shopify/orders_export.csv "$td"/mapping/excel/orders_export.csv
+seed order-amazon "$td"/mapping/amazon/all-orders.txt "$td"/mapping/excel/all-orders-excel.txt \
+    "$td"/mapping/excel/all-orders.csv
 seed catalog "$td"/mapping/catalog.csv "$src"/examples/catalog-*.csv "$td"/bad/catalog/*
 seed shipments "$td"/mapping/shipments.csv "$src"/examples/shipments-*.csv "$td"/bad/shipments/*
 seed profile "$src"/data/profiles/*.ini "$src"/examples/profiles/*.ini "$td"/bad/profiles/*
