@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "core/text.h"
 #include "refund/refund.h"
 #include "report/report.h"
 #include "settle/settle.h"
@@ -161,8 +162,38 @@ done:
     return rc;
 }
 
-static int render(const struct cg_table *t, int fmt, struct cg_err *err)
+/*
+ * Cells that are not UTF-8 (text a cebgate from before stored as a bank file had it, GBK bytes)
+ * are shown with those bytes as \xNN (core/text.h), in every format: a JSON string must be
+ * UTF-8, and a terminal would show them as garbage. CG_ENOMEM only when memory runs out.
+ */
+static int cells_shown(struct cg_table *t)
 {
+    for (; t != NULL; t = t->part) {
+        size_t i;
+
+        for (i = 0; i < t->nrows * t->ncols; i++) {
+            size_t n = strlen(t->cells[i]);
+            char *shown;
+
+            if (cg_text_invalid(t->cells[i], n, NULL, NULL) == n)
+                continue;
+            /* \xNN for a byte, \u{XXXX} (8) for a character of at least 2 bytes */
+            shown = malloc(4 * n + 1);
+            if (shown == NULL)
+                return CG_ENOMEM;
+            cg_text_show(t->cells[i], shown, 4 * n + 1);
+            free(t->cells[i]);
+            t->cells[i] = shown;
+        }
+    }
+    return CG_OK;
+}
+
+static int render(struct cg_table *t, int fmt, struct cg_err *err)
+{
+    if (cells_shown(t) != CG_OK)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     if (fmt == FMT_JSON && print_json(t, stdout) != 0)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     if (fmt == FMT_CSV)

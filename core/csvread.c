@@ -1,12 +1,13 @@
 /*
  * csvread.c - streamed reading of text files: decoding and CSV records (core/csvread.h).
  *
- * cg_src reads a descriptor in 64 KiB chunks, drops a UTF-8 byte order mark (a UTF-16 one refuses
- * the file, UTF-16 is not read), converts GB18030 (which includes GBK) to UTF-8 with iconv, and
- * hands out physical lines. Memory stays at one
- * chunk plus the longest line, capped by max_line, whatever the file size. In auto mode the
- * encoding is decided at the first non-ASCII byte: UTF-8 when the bytes from there to the end
- * of the chunk are valid UTF-8, else GB18030 (ASCII is the same in both).
+ * cg_src reads a descriptor (or bytes already in memory: cg_src_open_mem, and cg_src_decode for
+ * a file read whole, such as a bank statement) in 64 KiB chunks, drops a UTF-8 byte order mark (a
+ * UTF-16 one refuses the file, UTF-16 is not read), converts GB18030 (which includes GBK) to UTF-8
+ * with iconv, and hands out physical lines. Memory stays at one chunk plus the longest line, capped
+ * by max_line, whatever the file size. In auto mode the encoding is decided at the first non-ASCII
+ * byte: UTF-8 when the bytes from there to the end of the chunk are valid UTF-8, else GB18030
+ * (ASCII is the same in both).
  *
  * cg_csv feeds those lines to libcsv one at a time, so every record knows the line it starts
  * on, and a record longer than max_line (an unclosed quote swallowing the file) stops with a
@@ -66,6 +67,18 @@ int cg_src_open(struct cg_src *s, int fd, const char *name, enum cg_enc enc, siz
         }
     }
     return CG_OK;
+}
+
+int cg_src_open_mem(struct cg_src *s, const char *data, size_t len, const char *name,
+                    enum cg_enc enc, size_t max_line, struct cg_err *err)
+{
+    int rc = cg_src_open(s, -1, name, enc, max_line, err);
+
+    if (rc == CG_OK) {
+        s->mem = data != NULL ? data : "";
+        s->mem_len = len;
+    }
+    return rc;
 }
 
 void cg_src_close(struct cg_src *s)
@@ -227,9 +240,17 @@ static int fill(struct cg_src *s, struct cg_err *err)
 {
     ssize_t n;
 
-    do {
-        n = read(s->fd, s->raw + s->raw_len, CHUNK - s->raw_len);
-    } while (n < 0 && errno == EINTR);
+    if (s->mem != NULL) {
+        size_t k = s->mem_len - s->mem_off < CHUNK - s->raw_len ? s->mem_len - s->mem_off
+                                                                : CHUNK - s->raw_len;
+        memcpy(s->raw + s->raw_len, s->mem + s->mem_off, k);
+        s->mem_off += k;
+        n = (ssize_t)k;
+    } else {
+        do {
+            n = read(s->fd, s->raw + s->raw_len, CHUNK - s->raw_len);
+        } while (n < 0 && errno == EINTR);
+    }
     if (n < 0)
         return CG_ERR_SET(err, CG_EIO, "%s: read: %s", s->name, strerror(errno));
     if (n == 0)
@@ -290,6 +311,52 @@ int cg_src_line(struct cg_src *s, const char **p, size_t *len, struct cg_err *er
         if (rc != CG_OK)
             return rc;
     }
+}
+
+int cg_src_decode(const char *data, size_t len, const char *name, enum cg_enc enc, char **out,
+                  size_t *out_len, struct cg_err *err)
+{
+    struct cg_src src;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    const char *p;
+    size_t k;
+    int rc;
+
+    /* One line may be the whole file, decoded (a byte gives at most 3): the bytes are in memory
+     * already, and this bounds nothing more. */
+    rc = cg_src_open_mem(&src, data, len, name, enc, len * 3 + 16, err);
+    while (rc == CG_OK && (rc = cg_src_line(&src, &p, &k, err)) == CG_OK) {
+        if (n + k + 1 > cap) {
+            size_t nc = cap == 0 ? len + 64 : cap * 2;
+            char *b;
+
+            while (nc < n + k + 1)
+                nc *= 2;
+            b = realloc(buf, nc);
+            if (b == NULL) {
+                rc = CG_ERR_SET(err, CG_ENOMEM, "%s: out of memory", name);
+                break;
+            }
+            buf = b;
+            cap = nc;
+        }
+        memcpy(buf + n, p, k);
+        n += k;
+    }
+    if (rc == CG_ENOTFOUND && buf == NULL && (buf = malloc(1)) == NULL)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "%s: out of memory", name);
+    else if (rc == CG_ENOTFOUND)
+        rc = CG_OK;
+    cg_src_close(&src); /* also after a failed open: it leaves nothing to free */
+    if (rc != CG_OK) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *out_len = n;
+    return CG_OK;
 }
 
 /* ------------------------------------------------------------------ CSV */

@@ -52,7 +52,9 @@ int cg_enc_parse(const char *s, enum cg_enc *out);
  * field check rejects the order that holds them instead of losing them.
  */
 struct cg_src {
-    int fd;
+    int fd;          /* -1 for a source over memory */
+    const char *mem; /* the bytes of a source over memory (borrowed), else NULL */
+    size_t mem_len, mem_off;
     char *name;
     enum cg_enc enc;
     bool decided;
@@ -74,7 +76,18 @@ struct cg_src {
 /* Start a line source on fd; lines (and records above) longer than max_line are CG_EPARSE. */
 int cg_src_open(struct cg_src *s, int fd, const char *name, enum cg_enc enc, size_t max_line,
                 struct cg_err *err);
+/* The same over the len bytes at data (borrowed until close), which are read as a file is. */
+int cg_src_open_mem(struct cg_src *s, const char *data, size_t len, const char *name,
+                    enum cg_enc enc, size_t max_line, struct cg_err *err);
 void cg_src_close(struct cg_src *s);
+/*
+ * The whole of the len bytes at data as UTF-8 text, decoded as cg_src reads a file (a BOM
+ * dropped, GB18030 converted, undecodable bytes escaped as U+DC00 + byte, line ends as they
+ * are), into *out (NUL-terminated, the caller's; *out_len without the NUL). CG_EPARSE names the
+ * file (a UTF-16 file), CG_ENOMEM.
+ */
+int cg_src_decode(const char *data, size_t len, const char *name, enum cg_enc enc, char **out,
+                  size_t *out_len, struct cg_err *err);
 /* Next line including its '\n' (not NUL-terminated): CG_OK, CG_ENOTFOUND at the end. A file
  * whose first line ends with CR alone has its lines split at CR, so that line numbers and the
  * max_line bound count its lines, not the whole file as one. */

@@ -1,7 +1,7 @@
 /*
  * text.c - visible escapes for untrusted text in messages, logs and `cebgate status`.
  *
- * Pure function over caller-owned buffers: nothing is allocated and nothing can fail.
+ * Pure functions over caller-owned buffers: nothing is allocated and nothing can fail.
  */
 #include "config.h"
 
@@ -88,4 +88,33 @@ char *cg_text_show(const char *s, char *out, size_t size)
     if (size > 0)
         out[o] = '\0';
     return out;
+}
+
+size_t cg_text_invalid(const char *s, size_t n, unsigned *byte, size_t *pos)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, chars = 0;
+
+    while (i < n) {
+        uint32_t cp = 0;
+        size_t need = p[i] < 0x80 ? 1 : p[i] < 0xE0 ? 2 : p[i] < 0xF0 ? 3 : 4;
+        size_t k = need <= n - i ? utf8_seq(p + i, &cp) : 0;
+
+        if (k == 0) {
+            unsigned b = p[i];
+
+            /* U+DC00 + byte: how the GB18030 decoder carries a byte it could not convert. */
+            if (n - i >= 3 && p[i] == 0xED && (p[i + 1] & 0xFC) == 0xB0 &&
+                (p[i + 2] & 0xC0) == 0x80)
+                b = ((p[i + 1] & 0x03u) << 6) | (p[i + 2] & 0x3Fu);
+            if (byte != NULL)
+                *byte = b;
+            if (pos != NULL)
+                *pos = chars + 1;
+            return i;
+        }
+        i += k;
+        chars++;
+    }
+    return n;
 }

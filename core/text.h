@@ -20,4 +20,12 @@
  */
 char *cg_text_show(const char *s, char *out, size_t size);
 
+/*
+ * Where the n bytes at s stop being UTF-8 text: the offset of the first byte that is not valid
+ * UTF-8, n when all are. *byte (may be NULL) gets that byte as the file had it: a byte the
+ * GB18030 decoder of core/csvread.h could not convert, carried as the lone surrogate U+DC00 +
+ * byte, is given back as that byte. *pos (may be NULL) gets its position in characters, from 1.
+ */
+size_t cg_text_invalid(const char *s, size_t n, unsigned *byte, size_t *pos);
+
 #endif

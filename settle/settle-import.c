@@ -19,8 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csvread.h"
 #include "core/fsutil.h"
 #include "core/money.h"
+#include "core/text.h"
 #include "settle/settle-int.h"
 #include "store/store.h"
 
@@ -194,6 +196,39 @@ static int rows_read(const char *data, size_t len, struct csv_rows *r, struct cg
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     csv_free(&p);
     return rc;
+}
+
+/*
+ * Every cell of the rows must be text once decoded (rows_text read from a UTF-8 or GB18030 file
+ * by cg_src_decode): one that is not is reported with its line, its column (header name) and the
+ * entry of the row (id_col, NULL: none), as a bad entry of the file.
+ */
+static void rows_text(struct fx_parsed *p, const struct csv_rows *r, const char *id_col)
+{
+    size_t i, k, hn = 0, idc = (size_t)-1;
+
+    while (r->n > 0 && r->rows[0][hn] != NULL) {
+        if (id_col != NULL && strcmp(r->rows[0][hn], id_col) == 0)
+            idc = hn;
+        hn++;
+    }
+    for (i = 0; i < r->n; i++) {
+        const char *id = NULL;
+
+        for (k = 0; r->rows[i][k] != NULL; k++) {
+            if (i > 0 && k == idc)
+                id = r->rows[i][k];
+        }
+        for (k = 0; r->rows[i][k] != NULL; k++) {
+            const char *v = r->rows[i][k];
+            size_t n = strlen(v), pos = 0;
+            unsigned byte = 0;
+
+            if (cg_text_invalid(v, n, &byte, &pos) < n)
+                fx_problem(p, (long)i + 1, id, i > 0 && k < hn ? r->rows[0][k] : NULL, FX_NOT_TEXT,
+                           byte, pos);
+        }
+    }
 }
 
 static int col_index(char **header, const char *name)
@@ -948,6 +983,8 @@ int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, 
     struct csv_rows rows;
     struct record_ctx c;
     char sha[65];
+    char *text = NULL; /* the file decoded to UTF-8 (not camt) */
+    size_t tlen = 0;
     int rc;
 
     memset(&p, 0, sizeof(p));
@@ -971,17 +1008,26 @@ int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, 
                         name);
         goto done;
     }
+    /* XML says its encoding itself (libxml2); the text formats are read as order files are. */
+    if (p.kind != CG_STMT_CAMT053 && p.kind != CG_STMT_CAMT054) {
+        rc = cg_src_decode(data, len, name, CG_ENC_AUTO, &text, &tlen, err);
+        if (rc == CG_EPARSE) /* a UTF-16 file: the message says so */
+            rc = err->code = CG_EREJECT;
+        if (rc != CG_OK)
+            goto done;
+    }
     if (p.kind == CG_STMT_CAMT053 || p.kind == CG_STMT_CAMT054) {
         rc = fx_parse_camt(&p, data, len, err);
     } else if (p.kind == CG_STMT_MT940) {
-        rc = fx_parse_mt940(&p, data, len, err);
+        rc = fx_parse_mt940(&p, text, tlen, err);
     } else {
-        rc = rows_read(data, len, &rows, err);
+        rc = rows_read(text, tlen, &rows, err);
         if (rc == CG_EPARSE) {
             fx_problem(&p, (long)rows.n + 1, NULL, NULL, "%s", err->msg);
             cg_err_clear(err);
             rc = CG_OK;
         } else if (rc == CG_OK && rows.n > 0) {
+            rows_text(&p, &rows, p.kind == CG_STMT_CSV ? "receipt_id" : s->po_col[FX_PO_ID]);
             rc = p.kind == CG_STMT_CSV ? own_csv(&p, &rows) : payout_csv(s, &p, &rows);
             if (rc == CG_ENOMEM)
                 CG_ERR_SET(err, rc, "out of memory");
@@ -1005,6 +1051,7 @@ int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, 
     rc = fx_tx(s, record, &c, err);
     res->problems = p.problems;
 done:
+    free(text);
     rows_free(&rows);
     fx_parsed_free(&p);
     return rc;
@@ -1060,6 +1107,8 @@ int cg_settle_convert_file(struct cg_settle *s, const char *name, const char *da
     size_t i, j;
     int header_ok;
     int k;
+    char *text = NULL;
+    size_t tlen = 0;
     int rc;
 
     memset(&p, 0, sizeof(p));
@@ -1067,11 +1116,19 @@ int cg_settle_convert_file(struct cg_settle *s, const char *name, const char *da
     p.problem = problem;
     p.pctx = pctx;
     p.name = name;
-    rc = rows_read(data, len, &rows, err);
+    memset(&rows, 0, sizeof(rows));
+    rc = cg_src_decode(data, len, name, CG_ENC_AUTO, &text, &tlen, err);
+    if (rc == CG_EPARSE) /* a UTF-16 file: the message says so */
+        rc = err->code = CG_EREJECT;
+    if (rc != CG_OK)
+        return rc;
+    rc = rows_read(text, tlen, &rows, err);
+    free(text);
     if (rc != CG_OK) {
         rows_free(&rows);
         return rc == CG_EPARSE ? CG_ERR_SET(err, CG_EREJECT, "%s: %s", name, err->msg) : rc;
     }
+    rows_text(&p, &rows, "reference");
     for (k = 0; k < 6; k++) {
         c.c[k] = rows.n > 0 ? col_index(rows.rows[0], cols[k]) : -1;
         if (c.c[k] < 0 && k < 5)

@@ -192,6 +192,10 @@ struct fx_parsed {
     const char *name;
 };
 void fx_parsed_free(struct fx_parsed *p);
+/* The reason for a byte that is not text (byte, then its position in characters from 1). */
+#define FX_NOT_TEXT                                                                                \
+    "byte 0x%02X at position %zu is not UTF-8/GB18030 text: save the file as UTF-8 (or GB18030)"
+
 /* The account entry e of p belongs to, NULL when none (a collections CSV, a payout report). */
 static inline const char *fx_entry_account(const struct fx_parsed *p, const struct fx_entry *e)
 {

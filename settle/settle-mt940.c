@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "core/text.h"
 #include "settle/settle-int.h"
 
 #define LINE_MAX_MT 4096u /* longer lines are not MT940 */
@@ -526,6 +527,34 @@ static void stmt_end(struct fx_parsed *p, struct stmt *st)
     st->entry = -1;
 }
 
+/*
+ * A field that is not text after decoding (core/csvread.h gave UTF-8 for UTF-8 and GB18030
+ * files, with the bytes neither can read escaped) is reported on its line, the position counted
+ * from the line's start as written (the tag included); the entry is the :61: line a :86:
+ * follows, else the statement. The field is read all the same: the file is refused anyway.
+ */
+static void text_check(struct fx_parsed *p, const struct stmt *st, const struct field *f)
+{
+    const char *v = f->v.data != NULL ? f->v.data : "";
+    unsigned byte = 0;
+    size_t pos = 0, off = cg_text_invalid(v, f->v.len, &byte, &pos), from = 0, i;
+    long line = f->line;
+
+    if (off == f->v.len)
+        return;
+    for (i = 0; i < off; i++) {
+        if (v[i] == '\n') {
+            line++;
+            from = i + 1;
+        }
+    }
+    cg_text_invalid(v + from, f->v.len - from, &byte, &pos);
+    if (from == 0)
+        pos += strlen(f->tag) + 2;
+    fx_problem(p, line, strcmp(f->tag, "86") == 0 && st->entry >= 0 ? p->e[st->entry].key : st->ref,
+               f->tag, FX_NOT_TEXT, byte, pos);
+}
+
 static int field_end(struct fx_parsed *p, struct stmt *st, struct field *f)
 {
     const char *t = f->tag;
@@ -535,6 +564,7 @@ static int field_end(struct fx_parsed *p, struct stmt *st, struct field *f)
     if (!f->open)
         return CG_OK;
     f->open = 0;
+    text_check(p, st, f);
     if (strcmp(t, "20") == 0) {
         stmt_end(p, st);
         st->line = f->line;

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "core/csvread.h"
+#include "core/text.h"
 
 /* A descriptor reading bytes (a pipe holds them: they are small). */
 static int fd_of(const char *bytes, size_t n)
@@ -152,6 +153,50 @@ static void test_unclosed_quote_bounded(void **state)
     cg_csv_close(&c);
 }
 
+/*
+ * A file already in memory (a bank statement) decoded whole as a file is read: the BOM dropped,
+ * GBK text as UTF-8, line ends kept as they are; a byte GB18030 cannot read is carried as
+ * U+DC00 + byte, which cg_text_invalid finds and gives back as the byte of the file.
+ */
+static void test_decode_memory(void **state)
+{
+    /* :86:汇款 then 0xFF in GBK, CRLF lines */
+    static const char gbk[] = ":20:X\r\n:86:\xBB\xE3\xBF\xEE\xFF\r\n-";
+    static const char utf8[] = "\xEF\xBB\xBFreceipt_id,remitter\nR1,\xE7\x8E\x8B\n";
+    struct cg_err err;
+    char *out = NULL;
+    size_t n = 0, pos = 0;
+    unsigned byte = 0;
+
+    (void)state;
+    assert_int_equal(cg_src_decode(gbk, sizeof(gbk) - 1, "g.sta", CG_ENC_AUTO, &out, &n, &err),
+                     CG_OK);
+    assert_int_equal(n, strlen(out));
+    assert_string_equal(out, ":20:X\r\n:86:\xE6\xB1\x87\xE6\xAC\xBE\xED\xB3\xBF\r\n-");
+    /* the escaped 0xFF: byte 13 of the text, the 7th character of its line */
+    assert_int_equal(cg_text_invalid(out + 7, n - 7, &byte, &pos), 10);
+    assert_int_equal(byte, 0xFF);
+    assert_int_equal(pos, 7);
+    free(out);
+
+    assert_int_equal(cg_src_decode(utf8, sizeof(utf8) - 1, "u.csv", CG_ENC_AUTO, &out, &n, &err),
+                     CG_OK);
+    assert_string_equal(out, "receipt_id,remitter\nR1,\xE7\x8E\x8B\n");
+    assert_int_equal(cg_text_invalid(out, n, &byte, &pos), n);
+    free(out);
+
+    /* nothing at all is an empty text; UTF-16 is refused as a file is */
+    assert_int_equal(cg_src_decode("", 0, "e.csv", CG_ENC_AUTO, &out, &n, &err), CG_OK);
+    assert_string_equal(out, "");
+    free(out);
+    assert_int_equal(cg_src_decode("\xFF\xFEr\0", 4, "w.csv", CG_ENC_AUTO, &out, &n, &err),
+                     CG_EPARSE);
+    /* a sequence cut by the end is not text */
+    assert_int_equal(cg_text_invalid("ab\xE6\xB1", 4, &byte, &pos), 2);
+    assert_int_equal(byte, 0xE6);
+    assert_int_equal(pos, 3);
+}
+
 static void test_enc_names(void **state)
 {
     enum cg_enc e = CG_ENC_AUTO;
@@ -171,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_cr_line_ends),
         cmocka_unit_test(test_gb18030),
         cmocka_unit_test(test_unclosed_quote_bounded),
+        cmocka_unit_test(test_decode_memory),
         cmocka_unit_test(test_enc_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
