@@ -46,6 +46,7 @@ void fx_entry_free(struct fx_entry *e)
     free(e->account);
     free(e->account_old);
     free(e->reference);
+    free(e->keyed_ref);
     free(e->narrative);
     free(e->remitter);
 }

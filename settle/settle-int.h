@@ -173,6 +173,9 @@ struct fx_entry {
     int64_t gross, fee, net;
     char booked_on[CG_DAY_LEN], value_on[CG_DAY_LEN];
     char *reference;
+    /* MT940, while read: the references a line without the bank's reference is known by, as
+     * they were before the subfields of a SWIFT :86: were read (NULL: reference) */
+    char *keyed_ref;
     char *remitter;
     size_t nlines;
     struct fx_line *lines;

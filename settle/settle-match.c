@@ -318,8 +318,107 @@ static int find_pay(struct cg_settle *s, const struct rcpt *x, const char *tok, 
 
 enum { BY_ORDER_NO, BY_PAY_NO };
 
-/* What splits references into words that may be order or payment numbers. */
+/*
+ * What splits references into words that may be order or payment numbers: blanks, ',', ';' and
+ * ':', and the full-width punctuation of Chinese text (below). A '/' splits a word only when the
+ * word whole names nothing, as an order number may hold a '/' (docs/order-format.md).
+ */
 #define REF_SEPARATORS " \t\r\n,;:"
+
+/*
+ * Full-width punctuation in UTF-8, blanked before the text is split: the ideographic space,
+ * 、。〈〉《》「」『』【】, ！＃（），／：；？ and the curly quotes.
+ */
+static void blank_fullwidth(char *t)
+{
+    unsigned char *u = (unsigned char *)t;
+
+    for (; *u != '\0'; u++) {
+        bool sep = false;
+
+        if (u[0] == 0xE3 && u[1] == 0x80)
+            sep = u[2] <= 0x82 || (u[2] >= 0x88 && u[2] <= 0x91);
+        else if (u[0] == 0xEF && u[1] == 0xBC)
+            sep = u[2] == 0x81 || u[2] == 0x83 || u[2] == 0x88 || u[2] == 0x89 || u[2] == 0x8C ||
+                  u[2] == 0x8F || u[2] == 0x9A || u[2] == 0x9B || u[2] == 0x9F;
+        else if (u[0] == 0xE2 && u[1] == 0x80)
+            sep = u[2] == 0x98 || u[2] == 0x99 || u[2] == 0x9C || u[2] == 0x9D;
+        if (sep && (u[2] & 0xC0) == 0x80) {
+            u[0] = u[1] = u[2] = ' ';
+            u += 2;
+        }
+    }
+}
+
+/*
+ * fn on each word of text that may name orders, in order: each word whole, and when that names
+ * nothing (CG_ENOTFOUND) and it holds a '/', each of its parts between the '/'. fn returns CG_OK
+ * (names something), CG_ENOTFOUND, 1 to stop, or an error, which is returned.
+ */
+static int words_each(const char *text, int (*fn)(void *ctx, const char *word), void *ctx,
+                      struct cg_err *err)
+{
+    char *copy = cg_strdup(text != NULL ? text : "");
+    char *save = NULL, *tok;
+    int rc = CG_OK;
+
+    if (copy == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    blank_fullwidth(copy);
+    for (tok = strtok_r(copy, REF_SEPARATORS, &save); tok != NULL;
+         tok = strtok_r(NULL, REF_SEPARATORS, &save)) {
+        rc = fn(ctx, tok);
+        if (rc == CG_ENOTFOUND && strchr(tok, '/') != NULL) {
+            char *psave = NULL, *part;
+
+            for (part = strtok_r(tok, "/", &psave);
+                 part != NULL && (rc == CG_OK || rc == CG_ENOTFOUND);
+                 part = strtok_r(NULL, "/", &psave))
+                rc = fn(ctx, part);
+        }
+        if (rc == CG_ENOTFOUND)
+            rc = CG_OK;
+        if (rc != CG_OK)
+            break;
+    }
+    free(copy);
+    return rc == 1 ? CG_OK : rc;
+}
+
+struct refs_ctx {
+    struct cg_settle *s;
+    const struct rcpt *x;
+    int by;
+    size_t max;
+    struct id_list *ids;
+    struct pay_hits h;
+    struct cg_err *err;
+};
+
+/* The orders word names, added to the list; 1 once it holds max. */
+static int ref_word(void *vctx, const char *tok)
+{
+    struct refs_ctx *c = vctx;
+    long long id = 0;
+    size_t j;
+    int rc;
+
+    if (c->max > 0 && c->ids->n >= c->max)
+        return 1;
+    if (c->by == BY_PAY_NO) {
+        rc = find_pay(c->s, c->x, tok, &c->h, c->err);
+    } else {
+        c->h.ids.n = 0;
+        rc = find_ref(c->s, c->x, tok, &id, c->err);
+        if (rc == CG_OK)
+            rc = id_push(&c->h.ids, id);
+    }
+    for (j = 0; rc == CG_OK && j < c->h.ids.n && (c->max == 0 || c->ids->n < c->max); j++) {
+        if (!has_id(c->ids, c->h.ids.id[j]))
+            rc = id_push(c->ids, c->h.ids.id[j]);
+    }
+    return rc;
+}
 
 /*
  * Orders named in text, in order of appearance, without repeats, into ids (emptied first; it
@@ -330,39 +429,12 @@ enum { BY_ORDER_NO, BY_PAY_NO };
 static int refs_in(struct cg_settle *s, const struct rcpt *x, const char *text, int by, size_t max,
                    struct id_list *ids, struct cg_err *err)
 {
-    char *copy = cg_strdup(text != NULL ? text : "");
-    char *save = NULL, *tok;
-    struct pay_hits h;
-    int rc = CG_OK;
+    struct refs_ctx c = {.s = s, .x = x, .by = by, .max = max, .ids = ids, .err = err};
+    int rc;
 
     ids->n = 0;
-    memset(&h, 0, sizeof(h));
-    if (copy == NULL)
-        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    for (tok = strtok_r(copy, REF_SEPARATORS, &save);
-         rc == CG_OK && tok != NULL && (max == 0 || ids->n < max);
-         tok = strtok_r(NULL, REF_SEPARATORS, &save)) {
-        long long id = 0;
-        size_t j;
-        if (by == BY_PAY_NO) {
-            rc = find_pay(s, x, tok, &h, err);
-        } else {
-            h.ids.n = 0;
-            rc = find_ref(s, x, tok, &id, err);
-            if (rc == CG_OK)
-                rc = id_push(&h.ids, id);
-        }
-        if (rc == CG_ENOTFOUND) {
-            rc = CG_OK;
-            continue;
-        }
-        for (j = 0; rc == CG_OK && j < h.ids.n && (max == 0 || ids->n < max); j++) {
-            if (!has_id(ids, h.ids.id[j]))
-                rc = id_push(ids, h.ids.id[j]);
-        }
-    }
-    free(h.ids.id);
-    free(copy);
+    rc = words_each(text, ref_word, &c, err);
+    free(c.h.ids.id);
     return rc;
 }
 
@@ -373,34 +445,39 @@ static int stop_at_first(void *ctx, const struct cg_fx_order *o)
     return 1;
 }
 
+struct names_ctx {
+    struct cg_settle *s;
+    int *named;
+    struct cg_err *err;
+};
+
+/* 1 (stop) when tok is an order or payment number of any seller. */
+static int names_word(void *vctx, const char *tok)
+{
+    struct names_ctx *c = vctx;
+    int rc;
+
+    if (tok[0] == '#')
+        tok++;
+    if (tok[0] == '\0')
+        return CG_ENOTFOUND;
+    rc = cg_store_fx_order_find(c->s->db, NULL, tok, stop_at_first, NULL, c->err);
+    if (rc == CG_ENOTFOUND)
+        rc = cg_store_fx_order_find_pay(c->s->db, NULL, tok, stop_at_first, NULL, c->err);
+    if (rc == CG_OK || rc == CG_EEXIST || rc == 1) {
+        cg_err_clear(c->err);
+        *c->named = 1;
+        return 1;
+    }
+    return rc;
+}
+
 int fx_text_names_order(struct cg_settle *s, const char *text, int *named, struct cg_err *err)
 {
-    char *copy = cg_strdup(text != NULL ? text : "");
-    char *save = NULL, *tok;
-    int rc = CG_OK;
+    struct names_ctx c = {s, named, err};
 
     *named = 0;
-    if (copy == NULL)
-        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    for (tok = strtok_r(copy, REF_SEPARATORS, &save); rc == CG_OK && !*named && tok != NULL;
-         tok = strtok_r(NULL, REF_SEPARATORS, &save)) {
-        if (tok[0] == '#')
-            tok++;
-        if (tok[0] == '\0')
-            continue;
-        rc = cg_store_fx_order_find(s->db, NULL, tok, stop_at_first, NULL, err);
-        if (rc == CG_ENOTFOUND)
-            rc = cg_store_fx_order_find_pay(s->db, NULL, tok, stop_at_first, NULL, err);
-        if (rc == CG_OK || rc == CG_EEXIST || rc == 1) {
-            cg_err_clear(err);
-            *named = 1;
-            rc = CG_OK;
-        } else if (rc == CG_ENOTFOUND) {
-            rc = CG_OK;
-        }
-    }
-    free(copy);
-    return rc;
+    return words_each(text, names_word, &c, err);
 }
 
 struct line_list {

@@ -435,6 +435,89 @@ static int add_structured86(struct cg_buf *out, const char *s, struct cg_buf *wo
 }
 
 /*
+ * The SWIFT codewords of a structured :86: ("/ORDP/ANNA MILLER/REMI/ORDER 1001/"): "/CODE/" at p
+ * gives its length, 0 when p holds none. Only these codes start a subfield, so a '/' of the
+ * remittance text does not ("/REMI/INV 7/2026/").
+ */
+static size_t swift_code(const char *p)
+{
+    static const char *const codes[] = {
+        "ORDP", "BENM", "ULTD", "ULTB", "NAME", "ADDR", "CNTP", "REMI", "EREF", "MARF", "CSID",
+        "PURP", "OCMT", "CHGS", "EXCH", "RTRN", "IREF", "PREF", "TRCD", "ISDT", "BUSP", "SVCL"};
+    size_t k;
+
+    if (p[0] != '/')
+        return 0;
+    for (k = 0; k < sizeof(codes) / sizeof(codes[0]); k++) {
+        if (strncmp(p + 1, codes[k], 4) == 0 && p[5] == '/')
+            return 6;
+    }
+    return 0;
+}
+
+/*
+ * A structured :86: of SWIFT codewords (s starts with one): its lines run on without a
+ * separator (the bank wraps it at 65 characters wherever that falls). Each subfield runs to the
+ * next codeword. The ordering party (/ORDP/NAME/, or its /NAME/ subfield: /ORDP//NAME/NAME/) is
+ * the remitter; the subfields naming a party (ORDP, BENM, ULTD, ULTB, NAME, ADDR, CNTP) are no
+ * references; every other one (the remittance text /REMI/, the end-to-end id /EREF/, ...) is
+ * added to refs, its '/' and spaces at either end trimmed.
+ */
+static int add_swift86(struct cg_buf *refs, struct fx_entry *e, const char *s)
+{
+    struct cg_buf j;
+    const char *p;
+    int rc = CG_OK, ordp = 0;
+
+    cg_buf_init(&j, FIELD_MAX);
+    for (; rc == CG_OK && *s != '\0'; s++) {
+        if (*s != '\n' && *s != '\r')
+            rc = cg_buf_addc(&j, *s);
+    }
+    for (p = cg_buf_str(&j); rc == CG_OK && *p != '\0';) {
+        size_t k = swift_code(p), n;
+        const char *v = p + k, *q = v;
+        char code[5];
+
+        memcpy(code, p + 1, 4);
+        code[4] = '\0';
+        while (*q != '\0' && swift_code(q) == 0)
+            q++;
+        p = q;
+        while (v < q && (*v == '/' || *v == ' '))
+            v++;
+        for (n = (size_t)(q - v); n > 0 && (v[n - 1] == '/' || v[n - 1] == ' '); n--)
+            ;
+        if (strcmp(code, "ORDP") == 0 || (strcmp(code, "NAME") == 0 && ordp)) {
+            ordp = 1;
+            if (n > 0 && e->remitter == NULL && (e->remitter = strndup(v, n)) == NULL)
+                rc = CG_ENOMEM;
+        } else if (strstr("BENM ULTD ULTB NAME ADDR CNTP", code) != NULL) {
+            ordp = ordp && strcmp(code, "ADDR") == 0; /* a NAME after these is another party's */
+        } else {
+            rc = add_text(refs, v, n);
+        }
+    }
+    cg_buf_free(&j);
+    return rc;
+}
+
+/* Each line of s to b and to words, joined by spaces. */
+static int add_lines(struct cg_buf *b, struct cg_buf *words, const char *s)
+{
+    int rc = CG_OK;
+
+    while (rc == CG_OK && *s != '\0') {
+        size_t n = strcspn(s, "\n");
+        rc = add_text(b, s, n);
+        if (rc == CG_OK)
+            rc = add_text(words, s, n);
+        s += n + (s[n] == '\n');
+    }
+    return rc;
+}
+
+/*
  * :86: after a :61: line: its text, the lines joined by spaces, after the customer reference.
  * Its text alone, with the posting text (?00) of a structured one before, is the entry's
  * narrative, where the charge words are looked for.
@@ -453,7 +536,26 @@ static int info86(struct fx_parsed *p, struct stmt *st, const struct field *f)
     cg_buf_init(&words, 1u << 16);
     if (e->reference != NULL)
         rc = cg_buf_adds(&b, e->reference);
-    if (rc == CG_OK && structured86(s)) {
+    if (rc == CG_OK && swift_code(s) > 0) {
+        /* the references as before the subfields were read: what the line is known by */
+        struct cg_buf refs;
+        const char *l = s;
+
+        cg_buf_init(&refs, 1u << 16);
+        if (e->reference != NULL)
+            rc = cg_buf_adds(&refs, e->reference);
+        if (rc == CG_OK)
+            rc = add_swift86(&refs, e, s);
+        if (rc == CG_OK)
+            rc = add_lines(&b, &words, l);
+        free(e->keyed_ref);
+        e->keyed_ref = rc == CG_OK ? cg_buf_take(&b) : NULL;
+        if (rc == CG_OK && e->keyed_ref == NULL)
+            rc = CG_ENOMEM;
+        cg_buf_free(&b);
+        b = refs; /* the references are the subfields' */
+        s = "";
+    } else if (rc == CG_OK && structured86(s)) {
         struct cg_buf text;
         cg_buf_init(&text, 1u << 16);
         rc = add_structured86(&text, s, &words);
@@ -464,13 +566,8 @@ static int info86(struct fx_parsed *p, struct stmt *st, const struct field *f)
         cg_buf_free(&text);
         s = "";
     }
-    while (rc == CG_OK && *s != '\0') {
-        size_t n = strcspn(s, "\n");
-        rc = add_text(&b, s, n);
-        if (rc == CG_OK)
-            rc = add_text(&words, s, n);
-        s += n + (s[n] == '\n');
-    }
+    if (rc == CG_OK)
+        rc = add_lines(&b, &words, s);
     if (rc == CG_OK && b.len > 0) {
         free(e->reference);
         e->reference = cg_buf_take(&b);
@@ -686,7 +783,9 @@ static int noref_keys(struct fx_parsed *p)
         cg_buf_init(&b, 1u << 18);
         rc = cg_buf_adds(&b, e->content);
         rc |= cg_buf_addc(&b, '\n');
-        rc |= cg_buf_adds(&b, e->reference != NULL ? e->reference : "");
+        rc |= cg_buf_adds(&b, e->keyed_ref != NULL   ? e->keyed_ref
+                              : e->reference != NULL ? e->reference
+                                                     : "");
         if (rc != CG_OK) {
             cg_buf_free(&b);
             return CG_ENOMEM;

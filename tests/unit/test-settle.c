@@ -1545,6 +1545,151 @@ static void one_run(struct fix *f, unsigned long seed)
     }
 }
 
+/* The text of a one-value query ("" for NULL); static, overwritten by the next call. */
+static const char *text1(struct cg_store *db, const char *sql)
+{
+    static char out[4096];
+    sqlite3_stmt *st = NULL;
+    const unsigned char *v;
+
+    assert_int_equal(sqlite3_prepare_v2(cg_db_handle(db->db), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_text(st, 0);
+    snprintf(out, sizeof(out), "%s", v != NULL ? (const char *)v : "");
+    sqlite3_finalize(st);
+    return out;
+}
+
+/* Every live allocation as "RECEIPT-REF>ORDER KIND AMOUNT CAUSE", by receipt then order. */
+static const char *allocations(struct fix *f)
+{
+    return text1(f->db, "SELECT group_concat(x, '; ') FROM (SELECT "
+                        "replace(r.entry_key, rtrim(r.entry_key, replace(r.entry_key, ':', '')), "
+                        "'') || '>' || o.order_no || ' ' || a.kind || ' ' || a.amount_rcpt || "
+                        "' ' || a.cause AS x FROM fx_allocation a JOIN fx_receipt r ON r.id = "
+                        "a.receipt_id JOIN orders o ON o.id = a.order_id WHERE a.removed_at IS "
+                        "NULL ORDER BY r.id, a.id)");
+}
+
+/*
+ * Order numbers in the layouts banks really write: SWIFT's structured :86: (/ORDP/ the payer,
+ * /REMI/ the remittance text, its lines run on), '/' around a number, Chinese full-width
+ * punctuation; an order number holding a '/' is found whole, and its parts are looked at only
+ * when the whole names nothing.
+ */
+static void test_references_bank_layouts(void **state)
+{
+    static const char boc[] =
+        "{1:F01BKCHCNBJA300000000000}{2:O9401530261201BKCHCNBJA3000000000002612011530N}{4:\r\n"
+        ":20:940S2612010001\r\n:25:BKCHCNBJ300/766666666666\r\n:28C:00334/00001\r\n"
+        ":60F:C261130USD1000,00\r\n"
+        ":61:2612011201C62,87NTRFNONREF//2612010000123\r\n"
+        ":86:/ORDP/ANNA MILLER/REMI/SHOPIFY ORDER #1001/\r\n"
+        ":61:2612011201C46,96NTRF113-1234567-12//2612010000124\r\n/CHGS/USD0,50/\r\n"
+        ":86:/ORDP/AMAZON PAYMENTS EUROPE S.C.A./REMI/113-1234567-1234567/\r\n"
+        ":61:2612011201D15,00NCHGNONREF//2612010000125\r\n"
+        ":86:/REMI/INWARD REMITTANCE CHARGES/\r\n"
+        ":61:2612011201D0,80NMSCNONREF//2612010000126\r\n"
+        ":86:\xe6\xb1\x87\xe6\xac\xbe\xe6\x89\x8b\xe7\xbb\xad\xe8\xb4\xb9\r\n"
+        ":61:2612011201C10,00NTRFNONREF//2612010000127\r\n"
+        ":86:/ORDP//NAME/LI LEI/ADDR/SHANGHAI/REMI/PAYMENT ORDER A/7 AND 30\r\n1/302/\r\n"
+        ":62F:C261201USD1104,03\r\n:64:C261201USD1104,03\r\n-}\r\n";
+    /* 订单号：113-2222222-2222222 / 货款，204-7654321-7654321，谢谢 / （订单【401】） */
+    static const char cn[] =
+        "receipt_id,date,currency,amount,fee,order_no,reference,remitter\n"
+        "CN-0001,2026-12-05,USD,47.46,0.00,,\xe8\xae\xa2\xe5\x8d\x95\xe5\x8f\xb7\xef\xbc\x9a"
+        "113-2222222-2222222,\xe5\xbc\xa0\xe4\xb8\x89\n"
+        "CN-0002,2026-12-05,GBP,55.98,0.00,,\xe8\xb4\xa7\xe6\xac\xbe\xef\xbc\x8c"
+        "204-7654321-7654321\xef\xbc\x8c\xe8\xb0\xa2\xe8\xb0\xa2,\n"
+        "CN-0003,2026-12-05,USD,5.00,0.00,,\xef\xbc\x88\xe8\xae\xa2\xe5\x8d\x95\xe3\x80\x90"
+        "401\xe3\x80\x91\xef\xbc\x89,\n";
+    static const struct {
+        const char *no, *cur;
+        long long amount;
+    } orders[] = {
+        {"1001", "USD", 6287},
+        {"113-1234567-1234567", "USD", 4746},
+        {"A/7", "USD", 300},
+        {"7", "USD", 100}, /* a part of A/7: not named, as A/7 is an order */
+        {"301", "USD", 300},
+        {"302", "USD", 400},
+        {"113-2222222-2222222", "USD", 4746},
+        {"204-7654321-7654321", "GBP", 5598},
+        {"401", "USD", 500},
+    };
+    struct fix *f = *state;
+    struct cg_settle_import res;
+    char sql[256];
+    size_t i;
+
+    for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
+        add_order(f->db, (int)i + 1, orders[i].cur, orders[i].amount, "20261128");
+        snprintf(sql, sizeof(sql), "UPDATE orders SET order_no = '%s' WHERE id = %zu", orders[i].no,
+                 i + 1);
+        exec(f->db, sql);
+    }
+    assert_int_equal(import_as(f, "BOC MT940 20261201.sta", boc, &res), CG_OK);
+    assert_int_equal(res.added, 5);
+    /* the coded NCHG, and 汇款手续费 by its word */
+    assert_int_equal(res.charges, 1);
+    assert_string_equal(
+        text1(f->db, "SELECT group_concat(coalesce(remitter, '-') || '|' || "
+                     "coalesce(reference, '-'), '; ') FROM (SELECT * FROM fx_receipt ORDER BY id)"),
+        "ANNA MILLER|SHOPIFY ORDER #1001; "
+        "AMAZON PAYMENTS EUROPE S.C.A.|113-1234567-12 113-1234567-1234567; "
+        "-|INWARD REMITTANCE CHARGES; "
+        "-|\xe6\xb1\x87\xe6\xac\xbe\xe6\x89\x8b\xe7\xbb\xad\xe8\xb4\xb9; "
+        "LI LEI|PAYMENT ORDER A/7 AND 301/302");
+    assert_int_equal(import_as(f, "collections-cn.csv", cn, &res), CG_OK);
+    /*
+     * #1001/ names 1001; 113-1234567-1234567 takes 46.96 and the fee 0.50; A/7 is named whole
+     * (7 is not), 301/302 by its parts: A/7 3.00 and 301 3.00, what each expects, the last, 302,
+     * the rest, 4.00. The Chinese punctuation parts the numbers from the words around them.
+     */
+    assert_string_equal(allocations(f),
+                        "2612010000123>1001 PRINCIPAL 6287 auto:reference; "
+                        "2612010000124>113-1234567-1234567 PRINCIPAL 4696 auto:reference; "
+                        "2612010000124>113-1234567-1234567 FEE_NETTED 50 auto:reference; "
+                        "2612010000127>A/7 PRINCIPAL 300 auto:reference; "
+                        "2612010000127>301 PRINCIPAL 300 auto:reference; "
+                        "2612010000127>302 PRINCIPAL 400 auto:reference; "
+                        "CN-0001>113-2222222-2222222 PRINCIPAL 4746 auto:reference; "
+                        "CN-0002>204-7654321-7654321 PRINCIPAL 5598 auto:reference; "
+                        "CN-0003>401 PRINCIPAL 500 auto:reference");
+}
+
+/*
+ * A line without the bank's reference is known by its content and its :86: text as written, so
+ * reading the SWIFT subfields of its :86: does not change the key it was recorded under before.
+ */
+static void test_mt940_noref_key_swift86(void **state)
+{
+    static const char stmt[] = ":20:S1\n:25:ACC\n:60F:C250701EUR0,00\n"
+                               ":61:250701C5,NTRFNONREF\n"
+                               ":86:/ORDP/ANNA MILLER/REMI/ORDER\n 1001/\n"
+                               ":62F:C250701EUR5,00\n-\n";
+    static const char hashed[] = "250701C5,NTRFNONREF\n/ORDP/ANNA MILLER/REMI/ORDER 1001/";
+    struct fx_parsed p;
+    struct cg_buf probs;
+    struct cg_err err;
+    char hex[65], want[64];
+
+    (void)state;
+    cg_buf_init(&probs, 1u << 16);
+    parsed_init(&p, "k.sta", &probs);
+    assert_int_equal(fx_parse_mt940(&p, stmt, strlen(stmt), &err), CG_OK);
+    assert_string_equal(cg_buf_str(&probs), "");
+    assert_int_equal(p.n, 1);
+    cg_sha256_hex(hashed, strlen(hashed), hex);
+    snprintf(want, sizeof(want), "noref-%.32s-1", hex);
+    assert_string_equal(p.e[0].key, want);
+    /* the lines run on: the wrapped " 1001/" continues ORDER */
+    assert_string_equal(p.e[0].reference, "ORDER 1001");
+    assert_string_equal(p.e[0].remitter, "ANNA MILLER");
+    fx_parsed_free(&p);
+    cg_buf_free(&probs);
+}
+
 /* Each seed on a fresh database: 12 sequences of 60 steps. */
 static void test_random_sequences(void **state)
 {
@@ -1587,6 +1732,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_charge_words_seller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmatched_charges_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_operator_charge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_references_bank_layouts, setup, teardown),
+        cmocka_unit_test(test_mt940_noref_key_swift86),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
