@@ -289,6 +289,14 @@ static int csv_amount(struct fx_parsed *p, long line, const char *ref, const cha
         fx_problem(p, line, ref, field, "%s", e.msg);
         return CG_EREJECT;
     }
+    if (*out < 0 && p->kind == CG_STMT_CSV && strcmp(field, "amount") == 0) {
+        /* the collections CSV: money out is a row with direction out */
+        fx_problem(p, line, ref, field,
+                   "negative amount %s: the amount is written positive, and a refund or "
+                   "chargeback (money out) is a row with direction out",
+                   v);
+        return CG_EREJECT;
+    }
     if (*out < 0) {
         fx_problem(p, line, ref, field, "negative amount %s", v);
         return CG_EREJECT;
@@ -301,7 +309,8 @@ static int known_currency(struct fx_parsed *p, long line, const char *ref, const
     int exp;
 
     if (cur == NULL || cg_money_exponent(cur, &exp) != CG_OK) {
-        fx_problem(p, line, ref, "currency", "unknown currency '%s'", cur ? cur : "");
+        char why[128];
+        fx_problem(p, line, ref, "currency", "%s", fx_currency_why(cur, why, sizeof(why)));
         return 0;
     }
     return 1;

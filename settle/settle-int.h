@@ -85,6 +85,12 @@ int fx_pow10(int n, int64_t *out);
 int fx_to_cny(int64_t amount, const char *cur, int64_t rate, int64_t *fen);
 int fx_amount_parse(const char *s, const char *cur, int64_t *minor, struct cg_err *err);
 /*
+ * Why cur is no currency, in buf (returned): "unknown currency 'usd'", with the code to write
+ * when it is a known one in small letters ("...: a currency is its ISO 4217 code in capital
+ * letters, USD").
+ */
+const char *fx_currency_why(const char *cur, char *buf, size_t size);
+/*
  * Read the payout profile ([settle] payout_profile) once, so that cg_settle_sniff knows payout
  * reports; CG_ECONFIG when it is unreadable or incomplete (the other kinds are still known).
  */

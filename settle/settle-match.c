@@ -1127,9 +1127,10 @@ int cg_settle_rate_set(struct cg_settle *s, const char *currency, const char *da
     int64_t r;
     long d;
     int exp;
+    char why[128];
 
     if (cg_money_exponent(currency, &exp) != CG_OK)
-        return CG_ERR_SET(err, CG_EINVAL, "unknown currency '%s'", currency);
+        return CG_ERR_SET(err, CG_EINVAL, "%s", fx_currency_why(currency, why, sizeof(why)));
     if (fx_day_parse(day, &d) != CG_OK)
         return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a day (YYYY-MM-DD)", day);
     if (fx_rate_parse(rate, &r, err) != CG_OK) {
@@ -1271,6 +1272,7 @@ int cg_settle_convert(struct cg_settle *s, const char *currency, const char *amo
     int64_t amt = 0, r = 0;
     long d;
     int exp;
+    char why[128];
     int rc;
 
     if (day == NULL)
@@ -1281,7 +1283,7 @@ int cg_settle_convert(struct cg_settle *s, const char *currency, const char *amo
         return CG_ERR_SET(err, CG_EINVAL, "CNY is what foreign currency is settled into");
     /* The arguments' own form is checked here (exit 2); what is held, in the transaction. */
     if (cg_money_exponent(currency, &exp) != CG_OK)
-        return CG_ERR_SET(err, CG_EINVAL, "unknown currency '%s'", currency);
+        return CG_ERR_SET(err, CG_EINVAL, "%s", fx_currency_why(currency, why, sizeof(why)));
     if (fx_amount_parse(amount, currency, &amt, err) != CG_OK ||
         fx_rate_parse(rate, &r, err) != CG_OK) {
         err->code = CG_EINVAL;

@@ -28,7 +28,7 @@
 
 int fx_mt940_amount(const char *s, size_t n, const char *cur, int64_t *minor, struct cg_err *err)
 {
-    char buf[40];
+    char buf[40], why[128];
     size_t i, comma = n;
     int exp;
 
@@ -41,12 +41,17 @@ int fx_mt940_amount(const char *s, size_t n, const char *cur, int64_t *minor, st
         else if (!isdigit((unsigned char)s[i]))
             break;
     }
+    if (i < n && memchr(s, '.', n) != NULL)
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "'%.*s' is not an MT940 amount: the decimals follow a comma and there is "
+                          "no thousands separator, as 1234,56",
+                          (int)n, s);
     if (i < n || comma == n || comma == 0)
         return CG_ERR_SET(err, CG_EREJECT,
                           "'%.*s' is not an amount: digits with one decimal comma, as 1234,56",
                           (int)n, s);
     if (cg_money_exponent(cur, &exp) != CG_OK)
-        return CG_ERR_SET(err, CG_EREJECT, "unknown currency '%s'", cur);
+        return CG_ERR_SET(err, CG_EREJECT, "%s", fx_currency_why(cur, why, sizeof(why)));
     if (n - comma - 1 > (size_t)exp)
         return CG_ERR_SET(err, CG_EREJECT, "'%.*s' has more than %d decimals for %s", (int)n, s,
                           exp, cur);
@@ -283,7 +288,8 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
     if (i < n && isupper((unsigned char)s[i]))
         i++; /* funds code: the third letter of the currency, nothing to check against */
     k = i;
-    while (i < n && (isdigit((unsigned char)s[i]) || s[i] == ','))
+    /* a '.' too, so that an amount written 1.234,50 is refused as one, not as the type */
+    while (i < n && (isdigit((unsigned char)s[i]) || s[i] == ',' || s[i] == '.'))
         i++;
     /* The references first, so that a problem of the amount names the entry. */
     if (i + 4 <= n && strchr("NFS", s[i]) != NULL && isalnum((unsigned char)s[i + 1]) &&

@@ -152,19 +152,41 @@ int fx_rate_parse(const char *s, int64_t *rate, struct cg_err *err)
     return CG_OK;
 }
 
+const char *fx_currency_why(const char *cur, char *buf, size_t size)
+{
+    char up[4];
+    size_t i;
+    int exp;
+
+    cur = cur != NULL ? cur : "";
+    for (i = 0; i < 3 && cur[i] >= 'a' && cur[i] <= 'z'; i++)
+        up[i] = (char)(cur[i] - 'a' + 'A');
+    up[i] = '\0';
+    if (i == 3 && cur[3] == '\0' && cg_money_exponent(up, &exp) == CG_OK)
+        snprintf(buf, size,
+                 "unknown currency '%s': a currency is its ISO 4217 code in capital "
+                 "letters, %s",
+                 cur, up);
+    else
+        snprintf(buf, size, "unknown currency '%s'", cur);
+    return buf;
+}
+
 int fx_amount_parse(const char *s, const char *cur, int64_t *minor, struct cg_err *err)
 {
     struct cg_money m;
+    char why[128];
     int exp;
     int rc;
 
     if (cg_money_exponent(cur, &exp) != CG_OK)
-        return CG_ERR_SET(err, CG_EREJECT, "unknown currency '%s'", cur);
+        return CG_ERR_SET(err, CG_EREJECT, "%s", fx_currency_why(cur, why, sizeof(why)));
     rc = cg_money_parse(s, cur, &m);
     if (rc == CG_ERANGE)
         return CG_ERR_SET(err, CG_EREJECT, "'%s' has more than %d decimals for %s", s, exp, cur);
+    /* the words the order files use for a thousands separator, a currency sign, an exponent */
     if (rc != CG_OK)
-        return CG_ERR_SET(err, CG_EREJECT, "'%s' is not an amount", s);
+        return CG_ERR_SET(err, CG_EREJECT, "'%s' is not an amount%s", s, cg_dec_why(s));
     *minor = m.minor;
     return CG_OK;
 }

@@ -1690,6 +1690,74 @@ static void test_mt940_noref_key_swift86(void **state)
     cg_buf_free(&probs);
 }
 
+/*
+ * Amounts written as a spreadsheet or another country writes them are refused saying what is
+ * wrong: an MT940 amount with a thousands separator (on its :61: line, in the file's words), a
+ * thousands separator in a collections CSV or on the command line (the order files' words), a
+ * currency in small letters, a negative amount where the direction column says money out.
+ */
+static void test_amount_hints(void **state)
+{
+    static const char sta[] = ":20:S1\n:25:ACC\n:60F:C261202USD1156,90\n"
+                              ":61:2612031203C1.234,50NTRFNONREF//B2\n"
+                              ":86:ORDER 1002\n:62F:C261203USD2391,40\n-\n";
+    static const char csv[] = "receipt_id,date,currency,amount,fee,order_no\n"
+                              "X-1,2026-12-05,USD,\"1,234.50\",0.00,1001\n"
+                              "X-2,2026-12-05,USD,-5.00,,1001\n"
+                              "X-3,2026-12-05,usd,5,,1001\n"
+                              "X-4,2026-12-05,usdx,5,,1001\n";
+    struct fix *f = *state;
+    struct cg_settle_import res;
+    struct cg_buf probs;
+    struct cg_err err;
+    struct fx_parsed p;
+    int64_t v;
+    char msg[256];
+
+    assert_int_equal(mt_amount("1.234,50", "USD", msg, sizeof(msg)), CG_EREJECT);
+    assert_string_equal(msg, "'1.234,50' is not an MT940 amount: the decimals follow a comma "
+                             "and there is no thousands separator, as 1234,56");
+    assert_int_equal(mt_amount("1,00", "usd", msg, sizeof(msg)), CG_EREJECT);
+    assert_string_equal(msg, "unknown currency 'usd': a currency is its ISO 4217 code in capital "
+                             "letters, USD");
+
+    cg_buf_init(&probs, 1u << 16);
+    parsed_init(&p, "boc.sta", &probs);
+    assert_int_equal(fx_parse_mt940(&p, sta, strlen(sta), &err), CG_OK);
+    assert_string_equal(cg_buf_str(&probs),
+                        "boc.sta:4: entry B2: field 61: '1.234,50' is not an MT940 amount: the "
+                        "decimals follow a comma and there is no thousands separator, as "
+                        "1234,56\n");
+    fx_parsed_free(&p);
+
+    cg_err_clear(&err);
+    assert_int_equal(fx_amount_parse("1,000.00", "GBP", &v, &err), CG_EREJECT);
+    assert_string_equal(err.msg, "'1,000.00' is not an amount (a number has no ',': no thousands "
+                                 "separators, and a point before the decimals: 1024.50)");
+    cg_err_clear(&err);
+    assert_int_equal(
+        cg_settle_convert(f->s, "GBP", "1,000.00", "9.0512", "2025-12-01", "FX-1", NULL, &err),
+        CG_EINVAL);
+    assert_string_equal(err.msg, "'1,000.00' is not an amount (a number has no ',': no thousands "
+                                 "separators, and a point before the decimals: 1024.50)");
+
+    cg_buf_reset(&probs);
+    cg_err_clear(&err);
+    assert_int_equal(cg_settle_import(f->s, "", "collections-bad.csv", csv, strlen(csv),
+                                      keep_problem, &probs, &res, &err),
+                     CG_EREJECT);
+    assert_string_equal(
+        cg_buf_str(&probs),
+        "collections-bad.csv:2: entry X-1: field amount: '1,234.50' is not an amount (a number "
+        "has no ',': no thousands separators, and a point before the decimals: 1024.50)\n"
+        "collections-bad.csv:3: entry X-2: field amount: negative amount -5.00: the amount is "
+        "written positive, and a refund or chargeback (money out) is a row with direction out\n"
+        "collections-bad.csv:4: entry X-3: field currency: unknown currency 'usd': a currency is "
+        "its ISO 4217 code in capital letters, USD\n"
+        "collections-bad.csv:5: entry X-4: field currency: unknown currency 'usdx'\n");
+    cg_buf_free(&probs);
+}
+
 /* Each seed on a fresh database: 12 sequences of 60 steps. */
 static void test_random_sequences(void **state)
 {
@@ -1734,6 +1802,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_operator_charge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_references_bank_layouts, setup, teardown),
         cmocka_unit_test(test_mt940_noref_key_swift86),
+        cmocka_unit_test_setup_teardown(test_amount_hints, setup, teardown),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
