@@ -200,8 +200,19 @@ static int pending(struct cg_db *db, const struct cg_db_schema *const *schemas, 
 
     *any = false;
     rc = cg_db_user_version(db, &ver);
-    if (rc != CG_OK)
-        return cg_db_fail(db, SQLITE_ERROR, "reading user_version (is it a SQLite database?)", err);
+    if (rc != CG_OK) {
+        /* The first read of the file: say which of the usual causes SQLite met. A full disk
+         * shows here as an I/O error (the -shm file cannot be sized), not as a bad file. */
+        int code = sqlite3_extended_errcode(db->h) & 0xff;
+
+        return cg_db_fail(db, SQLITE_ERROR,
+                          code == SQLITE_NOTADB ? "reading user_version (not a SQLite database)"
+                          : code == SQLITE_IOERR || code == SQLITE_FULL
+                              ? "reading user_version (is the disk full? the database needs room "
+                                "for its -wal and -shm files)"
+                              : "reading user_version",
+                          err);
+    }
     if (ver > schemas[0]->nsteps)
         return too_new(db, schemas[0], ver, err);
     *any = ver != schemas[0]->nsteps;

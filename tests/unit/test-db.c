@@ -190,8 +190,10 @@ static void test_not_a_database(void **state)
           "................................................................................",
           fp);
     fclose(fp);
-    assert_int_not_equal(cg_db_open(f->path, &schema2, &db, &err), CG_OK);
+    assert_int_equal(cg_db_open(f->path, &schema2, &db, &err), CG_EDB);
     assert_null(db);
+    /* Said as what it is: not a question, and not the words for a full disk. */
+    assert_non_null(strstr(err.msg, ": reading user_version (not a SQLite database): "));
 }
 
 static void test_main_schema(void **state)
