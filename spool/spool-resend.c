@@ -198,13 +198,73 @@ static int resend_tx(struct cg_store *st, void *vctx, struct cg_err *err)
     return rc;
 }
 
+/* What became of an order number that has no document: rejected, or held for its status. */
+struct never {
+    bool rejected, held;
+    char at[64], reason[1024];
+};
+
+static int never_rejected(const char *at, const char *reason, void *vctx)
+{
+    struct never *n = vctx;
+
+    /* The latest rejection is the one that stands. */
+    n->rejected = true;
+    cg_strlcpy(n->at, at != NULL ? at : "", sizeof(n->at));
+    cg_strlcpy(n->reason, reason != NULL ? reason : "", sizeof(n->reason));
+    return CG_OK;
+}
+
+static int never_held(const char *seller, const char *file, const char *at, void *vctx)
+{
+    struct never *n = vctx;
+
+    (void)seller;
+    (void)file;
+    (void)at;
+    n->held = true;
+    return CG_OK;
+}
+
+/*
+ * An order number with no document may still be known: rejected before anything was declared,
+ * or held back for its status. Either is said as it is, not as "not known". err holds the "not
+ * known" refusal and is replaced only when the number is found.
+ */
+static int never_declared(struct cg_store *st, const struct resend_ctx *c, struct cg_err *err)
+{
+    struct never n;
+    struct cg_err e;
+    char why[1024];
+
+    memset(&n, 0, sizeof(n));
+    cg_err_clear(&e);
+    if (cg_store_order_rejections(st, c->seller_filter, c->order_no, never_rejected, &n, &e) !=
+            CG_OK ||
+        cg_store_order_held(st, c->seller_filter, c->order_no, never_held, &n, &e) != CG_OK)
+        return CG_ENOTFOUND;
+    if (n.rejected)
+        return CG_ERR_SET(err, CG_ENOTFOUND,
+                          "%s: never declared: rejected %s: %s; correct the order in its file and "
+                          "drop the file again (resend sends again only a document customs "
+                          "refused after the E-Port stored it, 100)",
+                          c->full, n.at, cg_text_show(n.reason, why, sizeof(why)));
+    if (n.held)
+        return CG_ERR_SET(err, CG_ENOTFOUND,
+                          "%s: never declared: held back for its status (waiting, skipped or "
+                          "cancelled: cebgate status %s); resend sends again only a document "
+                          "customs refused after the E-Port stored it (100)",
+                          c->full, c->full);
+    return CG_ENOTFOUND;
+}
+
 int cg_spool_resend(struct cg_store *st, const char *arg, const char *by, const char *reason,
                     FILE *fp, struct cg_err *err)
 {
     struct resend_ctx c;
     struct resend_args a;
     const char *slash = strchr(arg, '/');
-    char shown[1024], full[1024], sel[600], file[600];
+    char shown[1024], full[1024], sel[600], file[600], seller[256];
     int i, rc;
 
     memset(&c, 0, sizeof(c));
@@ -219,7 +279,6 @@ int cg_spool_resend(struct cg_store *st, const char *arg, const char *by, const 
     /* SELLER/NUMBER, unless the number holds a '/' of its own (looked up whole first) */
     if (rc == CG_ENOTFOUND && c.nsellers == 0 && slash != NULL &&
         (size_t)(slash - arg) < sizeof(c.seller)) {
-        char seller[256];
         snprintf(seller, sizeof(seller), "%.*s", (int)(slash - arg), arg);
         memset(&c, 0, sizeof(c));
         memset(a.marked, 0, sizeof(a.marked));
@@ -230,6 +289,8 @@ int cg_spool_resend(struct cg_store *st, const char *arg, const char *by, const 
         cg_err_clear(err);
         rc = cg_store_tx(st, resend_tx, &a, err);
     }
+    if (rc == CG_ENOTFOUND && c.nsellers == 0)
+        never_declared(st, &c, err);
     if (rc != CG_OK)
         return rc;
     snprintf(sel, sizeof(sel), "%s%s", c.seller, c.seller[0] ? "/" : "");

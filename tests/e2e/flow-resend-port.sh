@@ -3,7 +3,8 @@
 # customs refusing, after storing them (2, then 100), a bill's waybill list (CEB607, rule on its
 # billNo) and the documents of order SO-0000777 that carry its orderNo (CEB303, CEB603). Runs leave them: the same
 # content would be refused again. What resend refuses to mark (a document customs did not
-# refuse, an unknown number, no reason, a version marked already) is said with the rule. The
+# refuse, an unknown number, an order rejected before it was declared, no reason, a version
+# marked already) is said with the rule. The
 # cause is then fixed outside the documents (the port restarted without the rules: a
 # registration at customs), and resend marks the refused versions, recording who, when and why:
 # the next run declares the bill's CEB607 again as version 2 (a modify, new guid, the same
@@ -56,6 +57,12 @@ expect_rc 2 "resend without --reason" cg resend BILL:MB-R1
 check "  says the reason is required" grep -q 'reason TEXT is required' "$T/err"
 expect_rc 1 "resend of an unknown number" cg resend SO-0000999 --reason x
 check "  says so" grep -Fxq "cebgate: SO-0000999: not known (an order number, BILL:NUMBER or SUM:MONTH:COUNTRY:N, as cebgate status prints them)" "$T/err"
+printf '%s\n' "order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight" \
+    "SO-0000888,USD,US,USNY,5.00,NO-SUCH-SKU,Item 0,1,3.50,3120980105,SF Express,SF0000000000888,2.5" \
+    >"$W/incoming/o888.csv"
+expect_rc 1 "a run rejects SO-0000888, whose SKU the catalogue lacks" cg run --no-progress
+expect_rc 1 "resend of an order rejected before anything was declared" cg resend SO-0000888 --reason x
+check "  says so, with the rejection and what to do instead" grep -Eq "^cebgate: SO-0000888: never declared: rejected [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z: o888\.csv:2: order SO-0000888: field sku: 'NO-SUCH-SKU' is not in the product catalogue.*; correct the order in its file and drop the file again \(resend sends again only a document customs refused after the E-Port stored it, 100\)\$" "$T/err"
 expect_rc 1 "resend of a number another seller does not have" cg resend bee/SO-0000001 --reason x
 check "  says so" grep -Fxq "cebgate: bee/SO-0000001: not known (an order number, BILL:NUMBER or SUM:MONTH:COUNTRY:N, as cebgate status prints them)" "$T/err"
 expect_rc 1 "resend of an order customs did not refuse" cg resend SO-0000001 --reason x
