@@ -687,6 +687,7 @@ static int finish(struct batch *b, struct cg_err *err)
 {
     struct cg_spool *sp = b->sp;
     struct commit_ctx c;
+    long nsigned = 0;
     size_t i, k;
     int rc;
 
@@ -752,7 +753,7 @@ static int finish(struct batch *b, struct cg_err *err)
             b->c_copy_mod += bo->copy;
         }
         if (bo->kind < ORDER_REJECTED)
-            sp->st.msgs_signed += (long)bo->njobs;
+            nsigned += (long)bo->njobs;
         if (bo->kind < ORDER_REJECTED && !bo->copy && rc == CG_OK)
             rc = run_count_taken(b, bo->o->order_no, err);
     }
@@ -775,14 +776,20 @@ static int finish(struct batch *b, struct cg_err *err)
      */
     if (b->njobs > 0 && !sp->opts.sync_per_file && syncfs(sp->dfd[D_TMP]) != 0) {
         job_files_remove(b, 0, b->njobs);
-        return CG_ERR_SET(err, CG_EIO, "syncfs: %s", strerror(errno));
+        return CG_ERR_SET(err, CG_EIO, "syncfs: %s (nothing of this batch was recorded)",
+                          strerror(errno));
     }
     c.b = b;
     rc = cg_store_tx(sp->store, commit_batch, &c, err);
     if (rc != CG_OK) {
+        char why[CG_ERR_MSG_MAX];
+
         job_files_remove(b, 0, b->njobs);
-        return rc;
+        cg_strlcpy(why, err->msg, sizeof(why));
+        return CG_ERR_SET(err, rc, "%s (nothing of this batch was recorded)", why);
     }
+    /* Counted once recorded: a batch rolled back signed nothing that counts. */
+    sp->st.msgs_signed += nsigned;
     /* The file's own counts hold its copies; the run counts each order once. */
     sp->st.orders_new += b->c_new;
     sp->st.orders_modified += b->c_mod - b->c_copy_mod;

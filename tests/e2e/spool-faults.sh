@@ -140,6 +140,11 @@ mkdir -p "$W/incoming/jl"
 $HELPER orders jsonl "$W/incoming/jl/big.jsonl" 300 1001
 expect_rc 75 "disk full: run exits 75" cg run --no-progress
 check "the reason is the full disk" grep -q 'No space left on device\|database or disk is full' "$T/err"
+check "  and that nothing of the batch was recorded" grep -q '(nothing of this batch was recorded)' "$T/err"
+acc=$(sed -n 's/^  orders: \([0-9]*\) accepted.*/\1/p' "$T/out")
+sig=$(sed -n 's/^  messages: \([0-9]*\) signed.*/\1/p' "$T/out")
+check "the summary counts as signed only the recorded batches' messages ($sig for $acc orders)" \
+    [ -n "$acc" ] && [ "$sig" -eq $((acc * 3)) ]
 nothing_lost "disk full"
 mount -o remount,size=64m "$T/disk"
 expect_rc 0 "space freed: the rerun declares the orders" cg run --no-progress
