@@ -92,6 +92,11 @@ static int exec_return(struct cg_cli *cli, int argc, char **argv)
     a.order_no = order_no;
     a.rq = &rq;
     status = cg_cli_declare(cli, "return (CEB213)", order_no, do_return, &a);
+    /* What the order is still to bring is the operator's to record (docs/settlement.md). */
+    if (status == CG_EXIT_OK)
+        printf("order %s: once customs releases the return (800), record the declared value of "
+               "the goods coming back for settlement: cebgate settle mark %s returned AMOUNT\n",
+               order_no, argv[optind]);
     free(seller);
     return status;
 }

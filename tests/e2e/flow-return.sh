@@ -51,6 +51,9 @@ expect_rc 0 "status SO-0000003" cg status SO-0000003
 check "  its timeline says the return was declared" grep -q "after its documents were sent: return declared$" "$T/out"
 cp "$T/return3.out" "$T/out"
 check "it is sent" grep -Fxq "order SO-0000003: return (CEB213) declared: sent" "$T/out"
+check "  and names the settle command for the money the order no longer brings" grep -Fxq \
+    "order SO-0000003: once customs releases the return (800), record the declared value of the goods coming back for settlement: cebgate settle mark SO-0000003 returned AMOUNT" \
+    "$T/out"
 f=$(ret SO-0000003)
 check "the CEB213 is in outbox/" test -f "$f"
 check "it is valid and its signature verifies" cg verify --trust "$T/keys/ca.pem" "$f"
