@@ -42,6 +42,11 @@ struct cg_settle {
     long long *touched; /* orders whose collected amount changed in the current transaction */
     size_t ntouched, cap_touched;
     bool touch_failed; /* an order could not be noted in touched: the transaction fails */
+    /* The sellers' configurations resolved during one unit of work (fx_tx: fx_pass_begin to
+     * fx_pass_end), when the configuration cannot change: fx_view_load looks each up once. */
+    struct fx_seller_conf *pass_conf;
+    size_t npass_conf;
+    bool pass_on;
 };
 
 /* One order with everything its state is derived from. */
@@ -107,6 +112,9 @@ struct fx_seller_conf {
     long terms_days, credit_days, credit_report_days;
 };
 void fx_seller_conf_get(const struct cg_settle *s, const char *seller, struct fx_seller_conf *c);
+/* Between these, fx_view_load resolves each seller's configuration once (fx_tx's unit of work). */
+void fx_pass_begin(struct cg_settle *s);
+void fx_pass_end(struct cg_settle *s);
 /*
  * What an order expects. Without a charge: declared - returned (the declared value of goods
  * returned). With the buyer's charge from its order file's payment: the charge in the proportion

@@ -678,7 +678,119 @@ done:
     return rc;
 }
 
-static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_err *err)
+/*
+ * The released orders matching by amount and date may give a receipt (rule 4): what of them
+ * does not change while receipts are matched (id, seller, currency, release day, what the buyer
+ * was charged or declared), read once per matching pass and sorted by that amount, so a receipt
+ * naming no order looks at the orders of its amount only, not at every order of the database.
+ * Whether an order was paid yet changes with each receipt matched: candidate() loads that as
+ * it always did.
+ */
+struct cand {
+    struct cg_fx_order o; /* o.seller is seller, o.order_no NULL */
+    char *seller;
+};
+
+struct cands {
+    struct cand *o; /* by base amount, then id */
+    size_t n, cap;
+    bool loaded;
+    bool nomem;
+};
+
+static int64_t cand_base(const struct cg_fx_order *o)
+{
+    return o->has_charge ? o->charge : o->declared;
+}
+
+static int cand_take(void *vctx, const struct cg_fx_order *o)
+{
+    struct cands *c = vctx;
+    struct cand *p;
+
+    if (o->export_on[0] == '\0')
+        return 0; /* not released: never a candidate */
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        p = realloc(c->o, cap * sizeof(*p));
+        if (p == NULL) {
+            c->nomem = true;
+            return CG_ENOMEM;
+        }
+        c->o = p;
+        c->cap = cap;
+    }
+    p = &c->o[c->n];
+    p->o = *o;
+    p->o.order_no = NULL;
+    p->o.seller = p->seller = cg_strdup(o->seller);
+    if (p->seller == NULL) {
+        c->nomem = true;
+        return CG_ENOMEM;
+    }
+    c->n++;
+    return 0;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+    const struct cg_fx_order *x = &((const struct cand *)a)->o, *y = &((const struct cand *)b)->o;
+    int64_t bx = cand_base(x), by = cand_base(y);
+
+    if (bx != by)
+        return bx < by ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void cands_free(struct cands *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->n; i++)
+        free(c->o[i].seller);
+    free(c->o);
+    memset(c, 0, sizeof(*c));
+}
+
+static int cands_load(struct cg_settle *s, struct cands *c, struct cg_err *err)
+{
+    int rc;
+
+    if (c->loaded)
+        return CG_OK;
+    rc = cg_store_fx_orders_each(s->db, cand_take, c, err);
+    if (c->nomem)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (rc != CG_OK)
+        return rc;
+    if (c->n > 1)
+        qsort(c->o, c->n, sizeof(*c->o), cand_cmp);
+    c->loaded = true;
+    return CG_OK;
+}
+
+/* candidate() for each released order whose base amount is base; stops at its failure. */
+static int cands_each(const struct cands *c, int64_t base, struct cand_ctx *cc)
+{
+    size_t lo = 0, hi = c->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cand_base(&c->o[mid].o) < base)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < c->n && cand_base(&c->o[lo].o) == base; lo++) {
+        int rc = candidate(cc, &c->o[lo].o);
+        if (rc != 0)
+            return rc;
+    }
+    return CG_OK;
+}
+
+static int match_one(struct cg_settle *s, struct rcpt *x, struct cands *cands, long *made,
+                     struct cg_err *err)
 {
     struct line_list ll = {NULL, NULL, 0};
     struct id_list ids = {NULL, 0};
@@ -713,7 +825,11 @@ static int match_one(struct cg_settle *s, struct rcpt *x, long *made, struct cg_
         c.x = x;
         c.window = fx_conf_int(s, x->seller, "match_window_days");
         c.err = err;
-        rc = cg_store_fx_orders_each(s->db, candidate, &c, err);
+        rc = cands_load(s, cands, err);
+        if (rc == CG_OK)
+            rc = cands_each(cands, x->left + x->fee_left, &c);
+        if (rc == CG_OK && x->fee_left != 0)
+            rc = cands_each(cands, x->left, &c);
         if (rc == CG_OK && c.count == 1) {
             struct fx_view v;
             rc = fx_view_load(s, c.found, x->value_on, &v, err);
@@ -736,10 +852,12 @@ done:
 int fx_auto_match_in_tx(struct cg_settle *s, long *made, struct cg_err *err)
 {
     struct id_list open = {NULL, 0};
+    struct cands cands;
     size_t i;
     int pass, rc;
 
     *made = 0;
+    memset(&cands, 0, sizeof(cands));
     rc = cg_store_fx_receipts_each(s->db, 1, take_receipt_id, &open, err);
     /* Money in first, then refunds: a refund takes only what its order collected. */
     for (pass = 0; pass < 2; pass++) {
@@ -748,10 +866,11 @@ int fx_auto_match_in_tx(struct cg_settle *s, long *made, struct cg_err *err)
             memset(&x, 0, sizeof(x));
             rc = cg_store_fx_receipt_get(s->db, open.id[i], take_receipt, &x, err);
             if (rc == CG_OK && x.left > 0 && x.out == pass)
-                rc = match_one(s, &x, made, err);
+                rc = match_one(s, &x, &cands, made, err);
             free(x.reference);
         }
     }
+    cands_free(&cands);
     free(open.id);
     if (rc == CG_ENOMEM)
         CG_ERR_SET(err, rc, "out of memory");

@@ -309,6 +309,7 @@ void cg_settle_free(struct cg_settle *s)
     for (i = 0; i < FX_PO_NCOLS; i++)
         free(s->po_col[i]);
     free(s->touched);
+    free(s->pass_conf);
     free(s);
 }
 
@@ -484,6 +485,44 @@ static void derive(const struct fx_seller_conf *c, struct fx_view *v, long china
         v->open = 0;
 }
 
+void fx_pass_begin(struct cg_settle *s)
+{
+    s->pass_on = true;
+}
+
+void fx_pass_end(struct cg_settle *s)
+{
+    free(s->pass_conf);
+    s->pass_conf = NULL;
+    s->npass_conf = 0;
+    s->pass_on = false;
+}
+
+/* The configuration of seller: during a unit of work resolved once (kept in s), else now. */
+static void pass_conf(struct cg_settle *s, const char *seller, struct fx_seller_conf *c)
+{
+    struct fx_seller_conf *p;
+    size_t i;
+
+    if (!s->pass_on) {
+        fx_seller_conf_get(s, seller, c);
+        return;
+    }
+    for (i = 0; i < s->npass_conf; i++) {
+        if (strcmp(s->pass_conf[i].seller, seller) == 0) {
+            *c = s->pass_conf[i];
+            return;
+        }
+    }
+    fx_seller_conf_get(s, seller, c);
+    /* Out of memory: resolved again next time, the same. */
+    p = realloc(s->pass_conf, (s->npass_conf + 1) * sizeof(*p));
+    if (p != NULL) {
+        s->pass_conf = p;
+        s->pass_conf[s->npass_conf++] = *c;
+    }
+}
+
 int fx_view_load(struct cg_settle *s, long long order_id, const char *as_of, struct fx_view *v,
                  struct cg_err *err)
 {
@@ -495,7 +534,7 @@ int fx_view_load(struct cg_settle *s, long long order_id, const char *as_of, str
     if (rc == CG_OK)
         rc = cg_store_fx_order_sums(s->db, order_id, &v->sums, err);
     if (rc == CG_OK) {
-        fx_seller_conf_get(s, v->seller, &c);
+        pass_conf(s, v->seller, &c);
         derive(&c, v, fx_china_day(s, day_or_none(as_of != NULL ? as_of : s->today)));
     }
     return rc;
@@ -670,11 +709,14 @@ int fx_tx(struct cg_settle *s, int (*fn)(struct cg_store *, void *, struct cg_er
           struct cg_err *err)
 {
     struct tx_call call = {s, fn, ctx};
+    bool pass = !s->pass_on; /* not inside another fx_tx */
     size_t i;
     int rc;
 
     s->ntouched = 0;
     s->touch_failed = false;
+    if (pass)
+        fx_pass_begin(s);
     rc = cg_store_tx(s->db, tx_with_payments, &call, err);
     if (rc == CG_OK && s->on_collected != NULL) {
         for (i = 0; i < s->ntouched; i++) {
@@ -684,6 +726,8 @@ int fx_tx(struct cg_settle *s, int (*fn)(struct cg_store *, void *, struct cg_er
                 s->on_collected(s->on_collected_ctx, v.seller, v.order_no, v.collected, v.currency);
         }
     }
+    if (pass)
+        fx_pass_end(s);
     s->ntouched = 0;
     return rc;
 }

@@ -1,9 +1,11 @@
 /*
  * store-int.h - private to store/: the store object and its statement table.
  *
- * Every statement the store runs is one entry of enum store_stmt with its SQL in store-sql.c;
- * it is prepared on first use, kept for the life of the connection, and reset after each use
- * (a statement left stepping would hold a read snapshot open across units of work).
+ * Every statement the spool's functions run is one entry of enum store_stmt with its SQL in
+ * store-sql.c; it is prepared on first use, kept for the life of the connection, and reset after
+ * each use (a statement left stepping would hold a read snapshot open across units of work).
+ * The modules' functions write their SQL where they run it: store_prep for one operation, or
+ * store_keep, which keeps it prepared the same way, found again by its text.
  */
 #ifndef CG_STORE_INT_H
 #define CG_STORE_INT_H
@@ -166,10 +168,23 @@ extern const struct cg_store_schema cg_store_schema_refund;
 /* SQL of each statement (store-sql.c). */
 extern const char *const store_sql[S_N];
 
+/* How many statements of the modules' own SQL (store_keep) a store keeps prepared. */
+#define STORE_KEPT_MAX 96
+
+/* A statement store_keep prepared once and hands out again for the same SQL text. */
+struct store_kept {
+    sqlite3_stmt *st;
+    size_t len; /* of its SQL text */
+    int now;    /* the number of its :now parameter, 0 when none */
+    bool busy;  /* handed out, not given back yet */
+};
+
 struct cg_store {
     struct cg_db *db;
     const char *main_name; /* the schema whose version is the database's own */
     sqlite3_stmt *st[S_N];
+    struct store_kept kept[STORE_KEPT_MAX];
+    int nkept;
     char now[32]; /* the unit of work's time; "" outside one */
 };
 
@@ -185,6 +200,19 @@ const char *store_now(struct cg_store *st);
 void store_time(const struct timespec *ts, char *out, size_t size);
 /* Prepare sql for one operation, :now bound (store-adhoc.c); the caller finalizes *out. */
 int store_prep(struct cg_store *st, const char *sql, sqlite3_stmt **out, struct cg_err *err);
+/*
+ * As store_prep, for a statement run again and again (once per entry of a statement file): the
+ * statement prepared for the same SQL text before is handed out again, its bindings cleared and
+ * :now bound anew, so SQLite parses each text once per connection. A statement still handed
+ * out (a query run inside the callback of the same query) or a full table gives a fresh one.
+ * Give it back with store_unkeep, never sqlite3_finalize.
+ */
+int store_keep(struct cg_store *st, const char *sql, sqlite3_stmt **out, struct cg_err *err);
+/* Give back a statement of store_keep: reset for its next use (a fresh one is finalized). */
+void store_unkeep(struct cg_store *st, sqlite3_stmt *s);
+/* Reset every kept statement (after a rolled-back unit of work); finalize them all (close). */
+void store_kept_reset(struct cg_store *st);
+void store_kept_free(struct cg_store *st);
 /* Step once: CG_OK, CG_EREJECT (a trigger refused), CG_EEXIST (UNIQUE), CG_EDB / CG_EBUSY. */
 int store_done(struct cg_store *st, sqlite3_stmt *s, const char *what, struct cg_err *err);
 /* Text column or NULL. */

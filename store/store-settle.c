@@ -2,11 +2,12 @@
  * store-settle.c - every SQL statement of settle/: fx_* tables, and read-only queries over
  * the declaration tables.
  *
- * Each function prepares its statement, runs it and finalizes it; the caller owns the
- * transaction (cg_store_tx). Strings handed to callbacks point into SQLite's row and are valid
- * during the call only. Failures: CG_ENOTFOUND for a missing row, CG_EEXIST for a duplicate,
- * CG_EREJECT when a trigger refuses an allocation or settlement that breaks a money
- * invariant, CG_EDB / CG_EBUSY (with err) for the database itself.
+ * Each function takes its statement from the store (store_keep: prepared on first use, kept for
+ * the life of the connection, so an import of many entries parses each SQL text once), runs it
+ * and gives it back reset; the caller owns the transaction (cg_store_tx). Strings handed to
+ * callbacks point into SQLite's row and are valid during the call only. Failures: CG_ENOTFOUND for
+ * a missing row, CG_EEXIST for a duplicate, CG_EREJECT when a trigger refuses an allocation or
+ * settlement that breaks a money invariant, CG_EDB / CG_EBUSY (with err) for the database itself.
  */
 #include "config.h"
 
@@ -16,7 +17,7 @@
 #include "store/store-int.h"
 #include "store/store-settle.h"
 
-/* Rows carry the time the store gives them (store_now), bound to this parameter by store_prep,
+/* Rows carry the time the store gives them (store_now), bound to this parameter by store_keep,
  * which needs it written after the numbered parameters. */
 #define NOW_SQL ":now"
 
@@ -64,7 +65,7 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
 
     if (n == 0)
         return CG_OK;
-    rc = store_prep(
+    rc = store_keep(
         store,
         "INSERT INTO fx_declared(order_id, currency, amount, pay_no, pay_charge, updated_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET "
@@ -85,7 +86,7 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
             sqlite3_bind_null(st, 5);
         rc = run(db, st, "record declared amount", err);
     }
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -103,7 +104,7 @@ int cg_store_fx_payment_put(struct cg_store *store, long long order_id, const ch
                             int64_t amount, struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prep(
+    int rc = store_keep(
         store,
         "INSERT INTO fx_payment(order_id, currency, amount, pay_no, paid_on, rev, declared_rev, "
         "updated_at) SELECT ?1, ?2, ?3, (SELECT " PAY_NO_SQL " "
@@ -126,7 +127,7 @@ int cg_store_fx_payment_put(struct cg_store *store, long long order_id, const ch
     bind_text(st, 2, currency);
     sqlite3_bind_int64(st, 3, amount);
     rc = run(store->db, st, "record payment", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -150,7 +151,7 @@ int cg_store_fx_payments_due(struct cg_store *store, int64_t mark, cg_fx_payment
     int r;
     /* Two arms, so that the changed records are still found by the partial index fx_payment_due
      * and the refused ones through the few rejected documents. */
-    int rc = store_prep(store,
+    int rc = store_keep(store,
                         "WITH refused(order_id) AS (" REFUSED_403_SQL ") " PAYMENT_COLS_SQL
                         "p.rev > p.declared_rev UNION ALL " PAYMENT_COLS_SQL
                         "p.rev <= p.declared_rev AND p.order_id IN refused ORDER BY 1",
@@ -177,7 +178,7 @@ int cg_store_fx_payments_due(struct cg_store *store, int64_t mark, cg_fx_payment
     if (r != SQLITE_DONE)
         rc = cg_db_fail(store->db, r, "read payment records", err);
 done:
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -185,7 +186,7 @@ int cg_store_fx_payments_mark(struct cg_store *store, int64_t *mark, struct cg_e
 {
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = store_prep(store, "SELECT coalesce(max(id), 0) FROM messages", &st, err);
+    int rc = store_keep(store, "SELECT coalesce(max(id), 0) FROM messages", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -194,7 +195,7 @@ int cg_store_fx_payments_mark(struct cg_store *store, int64_t *mark, struct cg_e
         *mark = sqlite3_column_int64(st, 0);
     else
         rc = cg_db_fail(store->db, r, "read the last message", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -203,7 +204,7 @@ int cg_store_fx_payment_declared(struct cg_store *store, long long order_id, lon
 {
     sqlite3_stmt *st = NULL;
     int rc =
-        store_prep(store,
+        store_keep(store,
                    "UPDATE fx_payment SET declared_rev = ?2 WHERE order_id = ?1 AND declared_rev "
                    "< ?2",
                    &st, err);
@@ -213,7 +214,7 @@ int cg_store_fx_payment_declared(struct cg_store *store, long long order_id, lon
     sqlite3_bind_int64(st, 1, order_id);
     sqlite3_bind_int64(st, 2, rev);
     rc = run(store->db, st, "record declared payment", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -281,7 +282,7 @@ int cg_store_fx_order_find(struct cg_store *store, const char *seller, const cha
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = store_prep(store, ORDER_SQL "WHERE o.order_no = ?1 AND (?2 IS NULL OR o.seller = ?2)",
+    int rc = store_keep(store, ORDER_SQL "WHERE o.order_no = ?1 AND (?2 IS NULL OR o.seller = ?2)",
                         &st, err);
 
     if (rc != CG_OK)
@@ -298,7 +299,7 @@ int cg_store_fx_order_find(struct cg_store *store, const char *seller, const cha
         sqlite3_reset(st);
         rc = each_order(db, st, fn, ctx, &n, err);
     }
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -308,7 +309,7 @@ int cg_store_fx_order_find_pay(struct cg_store *store, const char *seller, const
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = store_prep(
+    int rc = store_keep(
         store, ORDER_SQL "WHERE d.pay_no = ?1 AND (?2 IS NULL OR o.seller = ?2) ORDER BY o.id", &st,
         err);
 
@@ -319,7 +320,7 @@ int cg_store_fx_order_find_pay(struct cg_store *store, const char *seller, const
     rc = each_order(db, st, fn, ctx, &n, err);
     if (rc == CG_OK && n == 0)
         rc = CG_ENOTFOUND;
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -329,7 +330,7 @@ int cg_store_fx_order_get(struct cg_store *store, long long id, cg_fx_order_fn f
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = store_prep(store, ORDER_SQL "WHERE o.id = ?1", &st, err);
+    int rc = store_keep(store, ORDER_SQL "WHERE o.id = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -337,7 +338,7 @@ int cg_store_fx_order_get(struct cg_store *store, long long id, cg_fx_order_fn f
     rc = each_order(db, st, fn, ctx, &n, err);
     if (rc == CG_OK && n == 0)
         rc = CG_ENOTFOUND;
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -347,12 +348,12 @@ int cg_store_fx_orders_each(struct cg_store *store, cg_fx_order_fn fn, void *ctx
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = store_prep(store, ORDER_SQL "ORDER BY o.id", &st, err);
+    int rc = store_keep(store, ORDER_SQL "ORDER BY o.id", &st, err);
 
     if (rc != CG_OK)
         return rc;
     rc = each_order(db, st, fn, ctx, &n, err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -363,7 +364,7 @@ int cg_store_fx_order_sums(struct cg_store *store, long long order_id, struct cg
     sqlite3_stmt *st = NULL;
     int r;
     int rc =
-        store_prep(store,
+        store_keep(store,
                    "SELECT coalesce(sum(CASE WHEN kind = 'PRINCIPAL' THEN amount_order END), 0), "
                    "coalesce(sum(CASE kind WHEN 'FEE_NETTED' THEN amount_order "
                    "  WHEN 'FEE_REVERSED' THEN -amount_order END), 0), "
@@ -400,7 +401,7 @@ int cg_store_fx_order_sums(struct cg_store *store, long long order_id, struct cg
     } else {
         rc = cg_db_fail(db, r, "sum allocations", err);
     }
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -431,7 +432,7 @@ int cg_store_fx_orders_sums_each(struct cg_store *store, cg_fx_order_sums_fn fn,
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = store_prep(store, ORDER_SUMS_SQL, &st, err);
+    int rc = store_keep(store, ORDER_SUMS_SQL, &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -455,7 +456,7 @@ int cg_store_fx_orders_sums_each(struct cg_store *store, cg_fx_order_sums_fn fn,
     }
     if (rc == CG_OK && r != SQLITE_DONE)
         rc = cg_db_fail(db, r, "read orders and sums", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -467,7 +468,7 @@ int cg_store_fx_statement_find(struct cg_store *store, const char *sha256, long 
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = store_prep(store, "SELECT id FROM fx_statement WHERE sha256 = ?1", &st, err);
+    int rc = store_keep(store, "SELECT id FROM fx_statement WHERE sha256 = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -479,7 +480,7 @@ int cg_store_fx_statement_find(struct cg_store *store, const char *sha256, long 
         rc = CG_ENOTFOUND;
     else
         rc = cg_db_fail(db, r, "find statement", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -489,7 +490,7 @@ int cg_store_fx_statement_add(struct cg_store *store, const char *seller, const 
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = store_prep(store,
+    int rc = store_keep(store,
                         "INSERT INTO fx_statement(seller, kind, name, sha256, stmt_id, entries, "
                         "imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ")",
                         &st, err);
@@ -505,7 +506,7 @@ int cg_store_fx_statement_add(struct cg_store *store, const char *seller, const 
     rc = run(db, st, "record statement", err);
     if (rc == CG_OK)
         *id = sqlite3_last_insert_rowid(cg_db_handle(db));
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -514,7 +515,7 @@ int cg_store_fx_receipt_add(struct cg_store *store, const struct cg_fx_receipt *
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = store_prep(
+    int rc = store_keep(
         store,
         "INSERT INTO fx_receipt(statement_id, seller, entry_key, line, direction, "
         "currency, gross, fee, net, booked_on, value_on, reference, remitter, charge, "
@@ -541,25 +542,25 @@ int cg_store_fx_receipt_add(struct cg_store *store, const struct cg_fx_receipt *
     rc = run(db, st, "record receipt", err);
     if (rc == CG_OK)
         *id = sqlite3_last_insert_rowid(cg_db_handle(db));
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
 /*
- * Step st, a query of one id or none, and finalize it: CG_OK and *id (may be NULL) for a row,
+ * Step st, a query of one id or none, and give it back: CG_OK and *id (may be NULL) for a row,
  * else CG_ENOTFOUND.
  */
-static int row_found(struct cg_db *db, sqlite3_stmt *st, long long *id, const char *what,
+static int row_found(struct cg_store *store, sqlite3_stmt *st, long long *id, const char *what,
                      struct cg_err *err)
 {
     int r = sqlite3_step(st);
     int rc = r == SQLITE_ROW    ? CG_OK
              : r == SQLITE_DONE ? CG_ENOTFOUND
-                                : cg_db_fail(db, r, what, err);
+                                : cg_db_fail(store->db, r, what, err);
 
     if (rc == CG_OK && id != NULL)
         *id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -567,12 +568,12 @@ int cg_store_fx_receipt_known(struct cg_store *store, const char *entry_key, lon
                               struct cg_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = store_prep(store, "SELECT id FROM fx_receipt WHERE entry_key = ?1", &st, err);
+    int rc = store_keep(store, "SELECT id FROM fx_receipt WHERE entry_key = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
     bind_text(st, 1, entry_key);
-    return row_found(store->db, st, id, "find receipt", err);
+    return row_found(store, st, id, "find receipt", err);
 }
 
 int cg_store_fx_entry_known_any(struct cg_store *store, const char *kind, const char *account,
@@ -592,12 +593,12 @@ int cg_store_fx_entry_known_any(struct cg_store *store, const char *kind, const 
              "SELECT id FROM fx_receipt WHERE substr(entry_key, 1, %zu) = '%s:' AND "
              "substr(entry_key, %zu + instr(substr(entry_key, %zu), ':')) = ?1 || ':' || ?2",
              n, kind, n + 1, n + 1);
-    rc = store_prep(store, sql, &st, err);
+    rc = store_keep(store, sql, &st, err);
     if (rc != CG_OK)
         return rc;
     bind_text(st, 1, account != NULL ? account : "");
     bind_text(st, 2, ref);
-    return row_found(store->db, st, id, "find entry", err);
+    return row_found(store, st, id, "find entry", err);
 }
 
 #define RECEIPT_SQL                                                                                \
@@ -660,7 +661,7 @@ int cg_store_fx_receipt_get(struct cg_store *store, long long id, cg_fx_receipt_
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = store_prep(store, RECEIPT_SQL "WHERE r.id = ?1 GROUP BY r.id", &st, err);
+    int rc = store_keep(store, RECEIPT_SQL "WHERE r.id = ?1 GROUP BY r.id", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -668,7 +669,7 @@ int cg_store_fx_receipt_get(struct cg_store *store, long long id, cg_fx_receipt_
     rc = each_receipt(db, st, fn, ctx, &n, err);
     if (rc == CG_OK && n == 0)
         rc = CG_ENOTFOUND;
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -678,7 +679,7 @@ int cg_store_fx_receipts_each(struct cg_store *store, int open_only, cg_fx_recei
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = store_prep(store,
+    int rc = store_keep(store,
                         open_only ? RECEIPT_SQL
                             "GROUP BY r.id HAVING r.net > "
                             "coalesce(sum(CASE WHEN a.kind IN ('PRINCIPAL', 'REFUND_OUT') THEN "
@@ -689,7 +690,7 @@ int cg_store_fx_receipts_each(struct cg_store *store, int open_only, cg_fx_recei
     if (rc != CG_OK)
         return rc;
     rc = each_receipt(db, st, fn, ctx, &n, err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -698,7 +699,7 @@ int cg_store_fx_charge_mark(struct cg_store *store, long long receipt_id, const 
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = store_prep(store,
+    int rc = store_keep(store,
                         "INSERT INTO fx_receipt_charge(receipt_id, marked_by, reason, marked_on, "
                         "recorded_at) VALUES (?1, ?2, ?3, ?4, " NOW_SQL ")",
                         &st, err);
@@ -710,7 +711,7 @@ int cg_store_fx_charge_mark(struct cg_store *store, long long receipt_id, const 
     bind_text(st, 3, reason);
     bind_text(st, 4, on);
     rc = run(db, st, "record the bank's charge", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -719,7 +720,7 @@ int cg_store_fx_line_add(struct cg_store *store, const struct cg_fx_line *l, str
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int rc =
-        store_prep(store,
+        store_keep(store,
                    "INSERT INTO fx_receipt_line(receipt_id, line_no, order_ref, pay_ref, gross, "
                    "fee, net) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                    &st, err);
@@ -734,7 +735,7 @@ int cg_store_fx_line_add(struct cg_store *store, const struct cg_fx_line *l, str
     sqlite3_bind_int64(st, 6, l->fee);
     sqlite3_bind_int64(st, 7, l->net);
     rc = run(db, st, "record receipt line", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -744,7 +745,7 @@ int cg_store_fx_lines_each(struct cg_store *store, long long receipt_id, cg_fx_l
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = store_prep(store,
+    int rc = store_keep(store,
                         "SELECT receipt_id, line_no, order_ref, pay_ref, gross, fee, net FROM "
                         "fx_receipt_line WHERE receipt_id = ?1 ORDER BY line_no",
                         &st, err);
@@ -767,7 +768,7 @@ int cg_store_fx_lines_each(struct cg_store *store, long long receipt_id, cg_fx_l
     if (r != SQLITE_DONE)
         rc = cg_db_fail(db, r, "read receipt lines", err);
 done:
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -779,7 +780,7 @@ int cg_store_fx_alloc_add(struct cg_store *store, const struct cg_fx_alloc *a, l
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int rc =
-        store_prep(store,
+        store_keep(store,
                    "INSERT INTO fx_allocation(receipt_id, order_id, kind, amount_rcpt, "
                    "amount_order, cny, rate_rcpt, rate_order, rate_source, rate_date, cross_ccy, "
                    "cause, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
@@ -806,7 +807,7 @@ int cg_store_fx_alloc_add(struct cg_store *store, const struct cg_fx_alloc *a, l
     rc = run(db, st, "record allocation", err);
     if (rc == CG_OK && id != NULL)
         *id = sqlite3_last_insert_rowid(cg_db_handle(db));
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -815,7 +816,7 @@ int cg_store_fx_alloc_remove(struct cg_store *store, long long receipt_id, long 
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = store_prep(store,
+    int rc = store_keep(store,
                         "UPDATE fx_allocation SET removed_at = ?3 WHERE receipt_id = ?1 AND "
                         "order_id = ?2 AND removed_at IS NULL",
                         &st, err);
@@ -829,7 +830,7 @@ int cg_store_fx_alloc_remove(struct cg_store *store, long long receipt_id, long 
     rc = run(db, st, "remove allocation", err);
     if (rc == CG_OK)
         *n = sqlite3_changes(cg_db_handle(db));
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -839,7 +840,7 @@ int cg_store_fx_alloc_confirm(struct cg_store *store, long long id, int64_t amou
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = store_prep(store,
+    int rc = store_keep(store,
                         "UPDATE fx_allocation SET amount_order = ?2, cny = ?3, rate_rcpt = ?4, "
                         "rate_order = ?5, rate_source = ?6, rate_date = ?7 WHERE id = ?1 AND "
                         "amount_order IS NULL AND removed_at IS NULL",
@@ -857,7 +858,7 @@ int cg_store_fx_alloc_confirm(struct cg_store *store, long long id, int64_t amou
     rc = run(db, st, "confirm allocation", err);
     if (rc == CG_OK && sqlite3_changes(cg_db_handle(db)) == 0)
         rc = CG_ENOTFOUND;
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -868,7 +869,7 @@ int cg_store_fx_allocs_each(struct cg_store *store, long long order_id, long lon
     sqlite3_stmt *st = NULL;
     int r;
     int rc =
-        store_prep(store,
+        store_keep(store,
                    "SELECT a.id, a.receipt_id, a.order_id, a.kind, a.amount_rcpt, "
                    "a.amount_order IS NOT NULL, coalesce(a.amount_order, 0), a.cny, a.rate_rcpt, "
                    "a.rate_order, a.rate_source, a.rate_date, a.cross_ccy, a.cause, o.order_no, "
@@ -906,7 +907,7 @@ int cg_store_fx_allocs_each(struct cg_store *store, long long order_id, long lon
     if (r != SQLITE_DONE)
         rc = cg_db_fail(db, r, "read allocations", err);
 done:
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -917,7 +918,7 @@ int cg_store_fx_adjust_add(struct cg_store *store, long long order_id, const cha
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = store_prep(store,
+    int rc = store_keep(store,
                         "INSERT INTO fx_adjust(order_id, kind, amount, note, created_at) VALUES "
                         "(?1, ?2, ?3, ?4, " NOW_SQL ")",
                         &st, err);
@@ -929,7 +930,7 @@ int cg_store_fx_adjust_add(struct cg_store *store, long long order_id, const cha
     sqlite3_bind_int64(st, 3, amount);
     bind_text(st, 4, note);
     rc = run(db, st, "record adjustment", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -938,7 +939,7 @@ int cg_store_fx_event_add(struct cg_store *store, const struct cg_fx_event *e, s
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int rc =
-        store_prep(store,
+        store_keep(store,
                    "INSERT INTO fx_event(order_id, receipt_id, from_state, to_state, cause_kind, "
                    "cause_ref, detail, occurred_on, recorded_at) VALUES (nullif(?1, 0), "
                    "nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, " NOW_SQL ")",
@@ -955,7 +956,7 @@ int cg_store_fx_event_add(struct cg_store *store, const struct cg_fx_event *e, s
     bind_text(st, 7, e->detail);
     bind_text(st, 8, e->occurred_on);
     rc = run(db, st, "record event", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -966,7 +967,7 @@ int cg_store_fx_events_each(struct cg_store *store, long long order_id, cg_fx_ev
     sqlite3_stmt *st = NULL;
     int r;
     int rc =
-        store_prep(store,
+        store_keep(store,
                    "SELECT coalesce(order_id, 0), coalesce(receipt_id, 0), from_state, to_state, "
                    "cause_kind, cause_ref, detail, occurred_on, recorded_at FROM fx_event WHERE "
                    "order_id = ?1 ORDER BY occurred_on, id",
@@ -991,7 +992,7 @@ int cg_store_fx_events_each(struct cg_store *store, long long order_id, cg_fx_ev
     if (r != SQLITE_DONE)
         rc = cg_db_fail(db, r, "read events", err);
 done:
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -1000,7 +1001,7 @@ int cg_store_fx_timer_fire(struct cg_store *store, long long order_id, const cha
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = store_prep(
+    int rc = store_keep(
         store, "INSERT OR IGNORE INTO fx_timer(order_id, kind, fired_on) VALUES (?1, ?2, ?3)", &st,
         err);
 
@@ -1012,7 +1013,7 @@ int cg_store_fx_timer_fire(struct cg_store *store, long long order_id, const cha
     rc = run(db, st, "record timer", err);
     if (rc == CG_OK && sqlite3_changes(cg_db_handle(db)) == 0)
         rc = CG_EEXIST;
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -1024,7 +1025,7 @@ int cg_store_fx_rate_put(struct cg_store *store, const char *currency, const cha
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int rc =
-        store_prep(store,
+        store_keep(store,
                    "INSERT INTO fx_rate(currency, on_date, rate, source) VALUES (?1, ?2, ?3, ?4) "
                    "ON CONFLICT(currency, on_date) DO UPDATE SET rate = ?3, source = ?4",
                    &st, err);
@@ -1036,7 +1037,7 @@ int cg_store_fx_rate_put(struct cg_store *store, const char *currency, const cha
     bind_text(st, 3, rate);
     bind_text(st, 4, source);
     rc = run(db, st, "record rate", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -1046,7 +1047,7 @@ int cg_store_fx_rate_get(struct cg_store *store, const char *currency, const cha
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = store_prep(
+    int rc = store_keep(
         store, "SELECT rate, source FROM fx_rate WHERE currency = ?1 AND on_date = ?2", &st, err);
 
     if (rc != CG_OK)
@@ -1062,7 +1063,7 @@ int cg_store_fx_rate_get(struct cg_store *store, const char *currency, const cha
     } else {
         rc = cg_db_fail(db, r, "read rate", err);
     }
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -1072,7 +1073,7 @@ int cg_store_fx_holdings_each(struct cg_store *store, const char *currency, cg_f
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = store_prep(
+    int rc = store_keep(
         store,
         "WITH c(currency) AS (SELECT currency FROM fx_receipt UNION SELECT currency FROM "
         "fx_settlement) SELECT c.currency, (SELECT coalesce(sum(net), 0) FROM fx_receipt WHERE "
@@ -1101,7 +1102,7 @@ int cg_store_fx_holdings_each(struct cg_store *store, const char *currency, cg_f
     if (r != SQLITE_DONE)
         rc = cg_db_fail(db, r, "read holdings", err);
 done:
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -1110,7 +1111,7 @@ int cg_store_fx_settlement_known(struct cg_store *store, const char *reference, 
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = store_prep(store, "SELECT 1 FROM fx_settlement WHERE reference = ?1", &st, err);
+    int rc = store_keep(store, "SELECT 1 FROM fx_settlement WHERE reference = ?1", &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -1119,7 +1120,7 @@ int cg_store_fx_settlement_known(struct cg_store *store, const char *reference, 
     rc = r == SQLITE_ROW    ? CG_OK
          : r == SQLITE_DONE ? CG_ENOTFOUND
                             : cg_db_fail(db, r, "find settlement", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -1130,7 +1131,7 @@ int cg_store_fx_settlement_add(struct cg_store *store, const char *currency, int
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int rc =
-        store_prep(store,
+        store_keep(store,
                    "INSERT INTO fx_settlement(currency, amount, cny, rate, settled_on, reference, "
                    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ")",
                    &st, err);
@@ -1144,7 +1145,7 @@ int cg_store_fx_settlement_add(struct cg_store *store, const char *currency, int
     bind_text(st, 5, on);
     bind_text(st, 6, reference);
     rc = run(db, st, "record settlement", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }
 
@@ -1154,7 +1155,7 @@ int cg_store_fx_cross_pending(struct cg_store *store, const char *seller, long *
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc = store_prep(
+    int rc = store_keep(
         store,
         "SELECT COUNT(DISTINCT a.receipt_id) FROM fx_allocation a JOIN orders o ON o.id = "
         "a.order_id WHERE a.removed_at IS NULL AND a.amount_order IS NULL AND (?1 IS "
@@ -1169,6 +1170,6 @@ int cg_store_fx_cross_pending(struct cg_store *store, const char *seller, long *
         *n = (long)sqlite3_column_int64(st, 0);
     else
         rc = cg_db_fail(db, r, "count cross-currency receipts", err);
-    sqlite3_finalize(st);
+    store_unkeep(store, st);
     return rc;
 }

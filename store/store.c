@@ -79,6 +79,7 @@ void cg_store_close(struct cg_store *st)
         return;
     for (k = 0; k < S_N; k++)
         sqlite3_finalize(st->st[k]);
+    store_kept_free(st);
     cg_db_close(st->db);
     free(st);
 }
@@ -152,6 +153,7 @@ int cg_store_tx(struct cg_store *st, cg_store_work_fn fn, void *ctx, struct cg_e
             if (st->st[k] != NULL)
                 sqlite3_reset(st->st[k]);
         }
+        store_kept_reset(st);
     }
     return rc;
 }

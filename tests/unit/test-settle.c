@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1009,6 +1010,133 @@ static void test_conversion_rounding(void **state)
     assert_int_equal(convert(f, "USD", "0.01", "7"), CG_EREJECT);
 }
 
+/* The text of a one-value query, "" for NULL, into buf. */
+static const char *text_of(struct cg_store *db, const char *sql, char *buf, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    const unsigned char *v;
+
+    assert_int_equal(sqlite3_prepare_v2(cg_db_handle(db->db), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_text(st, 0);
+    snprintf(buf, size, "%s", v != NULL ? (const char *)v : "");
+    sqlite3_finalize(st);
+    return buf;
+}
+
+/*
+ * Rule 4 of docs/settlement.md, "Matching": a receipt naming no order goes to the one released
+ * order of its currency that nothing was received for yet, expecting its gross or its net, and
+ * released at most match_window_days (120) before its value day; two such orders or none: it
+ * stays unmatched.
+ */
+static void test_match_amount_date(void **state)
+{
+    struct fix *f = *state;
+    char got[512];
+
+    add_order(f->db, 1, "USD", 5000, "20250301");
+    add_order(f->db, 2, "USD", 6000, "20250301");
+    add_order(f->db, 3, "USD", 6000, "20250302");
+    add_order(f->db, 4, "USD", 7000, "20241010"); /* 151 days before 2025-03-10 */
+    add_order(f->db, 5, "EUR", 8000, "20250301");
+    add_order(f->db, 6, "USD", 9000, "20250301");
+    add_order(f->db, 7, "USD", 4000, "20250301");
+    add_order(f->db, 8, "USD", 3000, "20250301");
+    add_order(f->db, 9, "USD", 2000, "20250309");
+    add_order(f->db, 10, "USD", 2000, "20250312"); /* released after the value day */
+    assert_int_equal(import(f, "pay.csv",
+                            "receipt_id,date,currency,amount,fee,order_no\n"
+                            "R0,2025-03-10,USD,10.00,,T6\n"   /* line 2: T6 by reference */
+                            "R1,2025-03-10,USD,50.00,,\n"     /* 3: T1, the one of 50.00 */
+                            "R2,2025-03-10,USD,60.00,,\n"     /* 4: T2 and T3: none */
+                            "R3,2025-03-10,USD,70.00,,\n"     /* 5: T4 outside the window */
+                            "R4,2025-03-10,USD,80.00,,\n"     /* 6: T5 is in EUR */
+                            "R5,2025-03-10,EUR,80.00,,\n"     /* 7: T5 */
+                            "R6,2025-03-10,USD,40.00,1.50,\n" /* 8: T7 by gross */
+                            "R7,2025-03-10,USD,31.00,1.00,\n" /* 9: T8 by net */
+                            "R8,2025-03-10,USD,90.00,,\n"     /* 10: T6 was paid in part */
+                            "R9,2025-03-10,USD,20.00,,\n"),   /* 11: T9, T10 not released yet */
+                     CG_OK);
+    assert_string_equal(
+        text_of(f->db,
+                "SELECT group_concat(x, ' ') FROM (SELECT r.line || '>' || o.order_no || ' ' || "
+                "a.kind || ' ' || a.amount_rcpt || ' ' || a.cause AS x FROM fx_allocation a "
+                "JOIN fx_receipt r ON r.id = a.receipt_id JOIN orders o ON o.id = a.order_id "
+                "ORDER BY r.line, a.kind)",
+                got, sizeof(got)),
+        "2>T6 PRINCIPAL 1000 auto:reference "
+        "3>T1 PRINCIPAL 5000 auto:amount and date "
+        "7>T5 PRINCIPAL 8000 auto:amount and date "
+        "8>T7 FEE_NETTED 150 auto:amount and date 8>T7 PRINCIPAL 3850 auto:amount and date "
+        "9>T8 FEE_NETTED 100 auto:amount and date 9>T8 PRINCIPAL 3000 auto:amount and date "
+        "11>T9 PRINCIPAL 2000 auto:amount and date");
+}
+
+struct nest_ctx {
+    struct cg_store *db;
+    int outer, inner;
+};
+
+static int nest_inner(void *vctx, const struct cg_fx_order *o)
+{
+    struct nest_ctx *c = vctx;
+
+    (void)o;
+    c->inner++;
+    return 0;
+}
+
+static int nest_outer(void *vctx, const struct cg_fx_order *o)
+{
+    struct nest_ctx *c = vctx;
+    struct cg_err err;
+
+    (void)o;
+    if (++c->outer > 3)
+        return -1; /* the outer query started again: it lost its place */
+    return cg_store_fx_orders_each(c->db, nest_inner, c, &err);
+}
+
+static int add_statement(struct cg_store *db, void *ctx, struct cg_err *err)
+{
+    long long id;
+
+    return cg_store_fx_statement_add(db, "", "csv", ctx, ctx, NULL, 0, &id, err);
+}
+
+/*
+ * The store keeps the statements of settle/ prepared (store_keep): a query run inside the
+ * callback of the same query gets a statement of its own, and a statement writing the time of
+ * its unit of work (:now) writes each unit's own, not the time it was prepared in.
+ */
+static void test_kept_statements(void **state)
+{
+    struct fix *f = *state;
+    struct nest_ctx c = {f->db, 0, 0};
+    struct cg_err err;
+    struct timespec ts;
+    char first[32], now[32], got[64], s1[] = "s1", s2[] = "s2";
+
+    add_order(f->db, 1, "USD", 5000, "20250301");
+    add_order(f->db, 2, "USD", 6000, "20250301");
+    add_order(f->db, 3, "USD", 7000, "20250301");
+    assert_int_equal(cg_store_fx_orders_each(f->db, nest_outer, &c, &err), CG_OK);
+    assert_int_equal(c.outer, 3);
+    assert_int_equal(c.inner, 9);
+
+    assert_int_equal(cg_store_tx(f->db, add_statement, s1, &err), CG_OK);
+    text_of(f->db, "SELECT imported_at FROM fx_statement WHERE sha256 = 's1'", first,
+            sizeof(first));
+    do { /* until the clock shows another millisecond */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        store_time(&ts, now, sizeof(now));
+    } while (strcmp(now, first) <= 0);
+    assert_int_equal(cg_store_tx(f->db, add_statement, s2, &err), CG_OK);
+    text_of(f->db, "SELECT imported_at FROM fx_statement WHERE sha256 = 's2'", got, sizeof(got));
+    assert_true(strcmp(got, now) >= 0);
+}
+
 static void test_cross_currency_rounding(void **state)
 {
     struct fix *f = *state;
@@ -1787,6 +1915,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_credit_report_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tax_deadline_china_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_currency_rounding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_match_amount_date, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kept_statements, setup, teardown),
         cmocka_unit_test_setup_teardown(test_database_refuses_over_allocation, setup, teardown),
         cmocka_unit_test(test_mt940_amounts),
         cmocka_unit_test(test_mt940_dates),
