@@ -114,6 +114,12 @@ static void show_problem(void *ctx, const char *text)
     fprintf(stderr, "%s\n", text);
 }
 
+/* The noun for a count of n: one for 1, else many (0 entries, 1 entry, 2 entries). */
+static const char *noun(long n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 static const char *const kind_names[] = {"-",        "collections CSV", "camt.053",
                                          "camt.054", "payout report",   "MT940"};
 
@@ -140,15 +146,16 @@ static int do_import(struct cg_settle *s, struct opts *o, struct cg_err *err)
         if (rc == CG_OK && res.duplicate)
             printf("%s: imported before, nothing to do\n", o->pos[i]);
         else if (rc == CG_OK)
-            printf("%s: %s, %ld entries: %ld receipts recorded, %ld known from another file, "
-                   "%ld allocations made\n",
-                   o->pos[i], kind_names[res.kind], res.entries, res.added, res.known,
-                   res.allocations);
+            printf("%s: %s, %ld %s: %ld %s recorded, %ld known from another file, %ld %s made\n",
+                   o->pos[i], kind_names[res.kind], res.entries,
+                   noun(res.entries, "entry", "entries"), res.added,
+                   noun(res.added, "receipt", "receipts"), res.known, res.allocations,
+                   noun(res.allocations, "allocation", "allocations"));
         if (rc == CG_OK && !res.duplicate && res.charges > 0)
-            printf("%s: %ld debit%s naming no order counted as the bank's charge%s by the charge "
-                   "words of %s text ([settle] charge_words)\n",
-                   o->pos[i], res.charges, res.charges == 1 ? "" : "s", res.charges == 1 ? "" : "s",
-                   res.charges == 1 ? "its" : "their");
+            printf("%s: %ld %s naming no order counted as the bank's %s by the charge words of %s "
+                   "text ([settle] charge_words)\n",
+                   o->pos[i], res.charges, noun(res.charges, "debit", "debits"),
+                   noun(res.charges, "charge", "charges"), noun(res.charges, "its", "their"));
         if (rc == CG_EREJECT) {
             fprintf(stderr, "cebgate: %s\n", err->msg);
             cg_err_clear(err);
@@ -282,7 +289,8 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
                                         show_problem, NULL, &added, &known, &err);
         cg_buf_free(&b);
         if (rc == CG_OK)
-            printf("%s: %ld settlements recorded, %ld recorded before\n", o.file, added, known);
+            printf("%s: %ld %s recorded, %ld recorded before\n", o.file, added,
+                   noun(added, "settlement", "settlements"), known);
     } else if (strcmp(verb, "convert") == 0) {
         int64_t cny = 0;
         if (o.npos != 2 || o.rate == NULL)
@@ -298,9 +306,10 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
         struct cg_settle_tick t;
         rc = cg_settle_tick(s, o.as_of, &t, &err);
         if (rc == CG_OK)
-            printf("tick: %ld past the tax collection deadline, %ld deferred-receipt reports due, "
+            printf("tick: %ld past the tax collection deadline, %ld deferred-receipt %s due, "
                    "%ld not filed in time, %ld past the overdue threshold\n",
-                   t.overdue, t.credit_due, t.credit_late, t.late);
+                   t.overdue, t.credit_due, noun(t.credit_due, "report", "reports"), t.credit_late,
+                   t.late);
     } else {
         rc = CG_ERR_SET(&err, CG_EINVAL, "unknown verb '%s'", verb);
     }
@@ -345,10 +354,10 @@ static void intake_line(void *ctx, int what, const char *text, const struct cg_s
 
     switch (what) {
     case CG_INTAKE_DONE:
-        printf("done statement %s: %s, %ld entr%s, %ld receipt%s recorded, %ld allocation%s\n",
-               text, kind_names[res->kind], res->entries, res->entries == 1 ? "y" : "ies",
-               res->added, res->added == 1 ? "" : "s", res->allocations,
-               res->allocations == 1 ? "" : "s");
+        printf("done statement %s: %s, %ld %s, %ld %s recorded, %ld %s\n", text,
+               kind_names[res->kind], res->entries, noun(res->entries, "entry", "entries"),
+               res->added, noun(res->added, "receipt", "receipts"), res->allocations,
+               noun(res->allocations, "allocation", "allocations"));
         c->done++;
         break;
     case CG_INTAKE_DUPLICATE:

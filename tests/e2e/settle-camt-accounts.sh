@@ -118,7 +118,7 @@ check "still 2 receipts" [ "$(receipts)" -eq 2 ]
 eur_mt940 "$T/eur.sta" 261102 "$REF"
 expect_rc 0 "the EUR account's MT940 statement" cg settle import "$T/eur.sta"
 check "its entry known from the camt.053" \
-    grep -q 'eur.sta: MT940, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+    grep -q 'eur.sta: MT940, 1 entry: 0 receipts recorded, 1 known from another file' "$T/out"
 orders
 check "E1 still 45.50 COLLECTED, not counted twice" \
     [ "$(col E1 collected) $(col E1 state)" = "45.50 COLLECTED" ]
@@ -132,7 +132,7 @@ check "each entry under its own account" [ "$(keys "entry_key LIKE '%:20261104%'
 eur_mt940 "$T/eur-0104.sta" 261104 2026110400002
 expect_rc 0 "the EUR account's MT940 statement of that day" cg settle import "$T/eur-0104.sta"
 check "its entry known from the camt.053" \
-    grep -q 'eur-0104.sta: MT940, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+    grep -q 'eur-0104.sta: MT940, 1 entry: 0 receipts recorded, 1 known from another file' "$T/out"
 check "4 receipts" [ "$(receipts)" -eq 4 ]
 
 # ---- a statement that names no account: refused, naming file, line and field; nothing of the
@@ -249,13 +249,13 @@ ISSUER='            <SchmeNm><Prtry>ACCT</Prtry></SchmeNm>
 othr "$T/othr.xml" 2026-11-05 OTHR-1 O1 30.00 "$SCHEME"
 expect_rc 0 "a statement of an account named by Othr/Id with SchmeNm" cg settle import "$T/othr.xml"
 check "its entry recorded" \
-    grep -q 'othr.xml: camt.053, 1 entries: 1 receipts recorded, 0 known from another file' "$T/out"
+    grep -q 'othr.xml: camt.053, 1 entry: 1 receipt recorded, 0 known from another file' "$T/out"
 check "its key holds the account 12345678, not the scheme: EUR 30.00 gross, no fee" \
     [ "$(keys "entry_key LIKE '%:OTHR-1'")" = "camt::$OTHR_ACCT:OTHR-1/EUR/3000/0/3000" ]
 othr_mt940 "$T/othr.sta" 261105 OTHR-1 30,00 130,00
 expect_rc 0 "the account's MT940 statement of the day" cg settle import "$T/othr.sta"
 check "its entry known from the camt.053" \
-    grep -q 'othr.sta: MT940, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+    grep -q 'othr.sta: MT940, 1 entry: 0 receipts recorded, 1 known from another file' "$T/out"
 orders
 check "O1 30.00 COLLECTED, not counted twice" \
     [ "$(col O1 collected) $(col O1 state)" = "30.00 COLLECTED" ]
@@ -292,11 +292,11 @@ check "the key rewritten to the account 12345678" \
 sed 's/MSG-OTHR-2/MSG-OTHR-2-AGAIN/' "$T/othr-0106.xml" >"$T/othr-0106-again.xml"
 expect_rc 0 "the statement downloaded again" cg settle import "$T/othr-0106-again.xml"
 check "its entry known" \
-    grep -q 'othr-0106-again.xml: camt.053, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+    grep -q 'othr-0106-again.xml: camt.053, 1 entry: 0 receipts recorded, 1 known from another file' "$T/out"
 othr_mt940 "$T/othr-0106.sta" 261106 OTHR-2 20,00 120,00
 expect_rc 0 "the account's MT940 statement of that day" cg settle import "$T/othr-0106.sta"
 check "its entry known from the camt.053" \
-    grep -q 'othr-0106.sta: MT940, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+    grep -q 'othr-0106.sta: MT940, 1 entry: 0 receipts recorded, 1 known from another file' "$T/out"
 check "no receipt recorded again" [ "$(receipts)" -eq "$N" ]
 orders
 check "O2 20.00 COLLECTED, not counted twice" \
@@ -325,7 +325,7 @@ N=$(receipts)
 sed 's/MSG-OTHR-3/MSG-OTHR-3-AGAIN/' "$T/othr-compact.xml" >"$T/othr-compact-again.xml"
 expect_rc 0 "the statement downloaded again, after the upgrade" cg settle import "$T/othr-compact-again.xml"
 check "its entry known" grep -q \
-    'othr-compact-again.xml: camt.053, 1 entries: 0 receipts recorded, 1 known from another file' "$T/out"
+    'othr-compact-again.xml: camt.053, 1 entry: 0 receipts recorded, 1 known from another file' "$T/out"
 check "the key left as it was" \
     [ "$(keys "entry_key LIKE '%:OTHR-3'")" = "camt::${OTHR_ACCT}BBAN:OTHR-3/EUR/1000/0/1000" ]
 check "the other keys as migration 9 left them" \

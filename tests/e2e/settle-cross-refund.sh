@@ -23,7 +23,7 @@ allocs() {
     sql "SELECT count(*) FROM fx_allocation a JOIN fx_receipt r ON r.id = a.receipt_id WHERE r.entry_key LIKE '%OUT-1' AND a.removed_at IS NULL"
 }
 check "E1 collected nothing: the refund is allocated to nothing" [ "$(allocs)" -eq 0 ]
-check "and the import counts no allocation" grep -q '1 receipts recorded, 0 known from another file, 0 allocations made' "$T/out"
+check "and the import counts no allocation" grep -q '1 receipt recorded, 0 known from another file, 0 allocations made' "$T/out"
 cg report fx unmatched --format csv >"$T/unmatched.csv"
 check "report fx unmatched lists the refund with 35.00 left" \
     grep -q '"out","USD","35.00","0.00","35.00","35.00"' "$T/unmatched.csv"

@@ -6,7 +6,8 @@
 # the fee. A statement whose opening balance and lines do not give its closing balance is
 # refused with file, line, field and both figures, and nothing of it is recorded. A statement
 # may be split over several :20: blocks. The same file again, or the same entries in another
-# file, record nothing new.
+# file, record nothing new. The import's summary says 1 entry, 1 receipt, 1 allocation, 1 debit
+# and 2 entries, 2 receipts, 2 allocations, 2 debits.
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
 
@@ -228,4 +229,39 @@ expect_rc 0 "3 August again: its first line shares the old key's place, not its 
 check "  all 3 known by content, none taken for the 2 August credit" \
     grep -q 'MT940, 3 entries: 0 receipts recorded, 3 known' "$T/out"
 check "still 5 receipts" [ "$(sql "SELECT count(*) FROM fx_receipt WHERE id > $n0")" = 5 ]
+# ---- the import's summary counts: the singular for 1, the plural for any other count
+sta() { # FILE OPEN CLOSE LINES...: one statement of HSBC's account, 20 July
+    f=$1; open=$2; close=$3; shift 3
+    { printf ':20:ST250720\n:25:HSBCHKHH/400123456838\n:28C:105/1\n:60F:C250719USD%s\n' "$open"
+      for l in "$@"; do printf '%s\n' "$l"; done
+      printf ':62F:C250720USD%s\n-\n' "$close"; } >"$f"
+}
+P3=':61:250720CD8,00NTRFNONREF//HK250720001
+:86:ORDER M3 REST'
+FEE1=':61:250720DD1,00NTRFNONREF//HK250720002
+:86:SERVICE CHARGE'
+FEE2=':61:250720DD2,00NTRFNONREF//HK250720003
+:86:SERVICE CHARGE'
+FEE3=':61:250720DD3,00NTRFNONREF//HK250720004
+:86:SERVICE CHARGE'
+sta "$T/one.sta" 1000,00 1008,00 "$P3"
+sta "$T/known.sta" 1000,00 1007,00 "$P3" "$FEE1"
+sta "$T/fees.sta" 1000,00 995,00 "$FEE2" "$FEE3"
+sta "$T/two.sta" 1000,00 1000,20 ':61:250720CD0,10NTRFNONREF//HK250720005
+:86:ORDER M1' ':61:250720CD0,10NTRFNONREF//HK250720006
+:86:ORDER M2'
+expect_rc 0 "a statement of one entry paying M3" cg settle import "$T/one.sta"
+check "  1 entry, 1 receipt, 1 allocation" grep -qxF \
+    "$T/one.sta: MT940, 1 entry: 1 receipt recorded, 0 known from another file, 1 allocation made" "$T/out"
+expect_rc 0 "the same entry and a service charge" cg settle import "$T/known.sta"
+check "  2 entries, 1 receipt, 1 known, 0 allocations" grep -qxF \
+    "$T/known.sta: MT940, 2 entries: 1 receipt recorded, 1 known from another file, 0 allocations made" "$T/out"
+check "  1 debit counted as the bank's charge" grep -qxF \
+    "$T/known.sta: 1 debit naming no order counted as the bank's charge by the charge words of its text ([settle] charge_words)" "$T/out"
+expect_rc 0 "two service charges" cg settle import "$T/fees.sta"
+check "  2 debits counted as the bank's charges" grep -qxF \
+    "$T/fees.sta: 2 debits naming no order counted as the bank's charges by the charge words of their text ([settle] charge_words)" "$T/out"
+expect_rc 0 "two payments, of M1 and M2" cg settle import "$T/two.sta"
+check "  2 entries, 2 receipts, 2 allocations" grep -qxF \
+    "$T/two.sta: MT940, 2 entries: 2 receipts recorded, 0 known from another file, 2 allocations made" "$T/out"
 finish

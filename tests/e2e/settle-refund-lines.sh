@@ -138,7 +138,7 @@ expect_rc 0 "PO-2 again: known, nothing recorded twice" cg settle import "$T/po-
 check "the same file: nothing to do" grep -q 'imported before, nothing to do' "$T/out"
 { cat "$T/po-2.csv"; echo "PO-2,2025-07-20,USD,R2,TX-22,-1.00,0.00,-1.00"; } >"$T/po-2b.csv"
 expect_rc 0 "PO-2 downloaded again with one refund more" cg settle import --seller acme "$T/po-2b.csv"
-check "only the new refund recorded" grep -q ' 1 receipts recorded, 5 known from another file' "$T/out"
+check "only the new refund recorded" grep -q ' 1 receipt recorded, 5 known from another file' "$T/out"
 
 # ---- a payout of refunds only (the platform debits the seller): no incoming receipt
 {
@@ -146,7 +146,7 @@ check "only the new refund recorded" grep -q ' 1 receipts recorded, 5 known from
     echo "PO-3,2025-07-22,USD,R2,TX-22,-2.00,,-2.00"
 } >"$T/po-3.csv"
 expect_rc 0 "a payout of one refund" cg settle import --seller acme "$T/po-3.csv"
-check "one outgoing receipt" grep -q ' 1 receipts recorded' "$T/out"
+check "one outgoing receipt" grep -q ' 1 receipt recorded' "$T/out"
 check "no incoming receipt for PO-3" \
     [ "$(sql "SELECT count(*) FROM fx_receipt WHERE direction = 'in' AND entry_key LIKE 'payout:%:PO-3%'")" -eq 0 ]
 orders

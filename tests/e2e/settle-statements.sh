@@ -32,7 +32,7 @@ printf '%s\n' "BK-1;CRDT;USD;60.00;2025-07-10;2025-07-10;S1;ORDER S1;BUYER ONE" 
     "BK-2;CRDT;USD;60.00;2025-07-11;2025-07-11;S1;ORDER S1;BUYER ONE" |
     $SHELPER camt053 "$W/incoming/acme/month.xml" "$ACCT" STMT-MONTH
 expect_rc 0 "the day's statement imported without a seller" cg settle import "$T/day.xml"
-check "BK-1 recorded" grep -q '1 receipts recorded, 0 known from another file' "$T/out"
+check "BK-1 recorded" grep -q '1 receipt recorded, 0 known from another file' "$T/out"
 expect_rc 0 "the month's statement, overlapping, through acme's incoming/" cg run
 check "one receipt of the account recorded per bank reference" \
     [ "$(sql "SELECT count(*) FROM fx_receipt")" -eq 2 ]
@@ -48,7 +48,7 @@ printf '%s\n' "BK-1;CRDT;USD;60.00;2025-07-10;2025-07-10;S1;ORDER S1;BUYER ONE" 
     $SHELPER camt053 "$T/again.xml" "$ACCT" STMT-AGAIN
 expect_rc 0 "the statement again, for seller b2b" cg settle import --seller b2b "$T/again.xml"
 check "BK-1 and BK-2 known, only BK-3 recorded" \
-    grep -q '1 receipts recorded, 2 known from another file' "$T/out"
+    grep -q '1 receipt recorded, 2 known from another file' "$T/out"
 cg report fx settlement --format csv >"$T/held.csv"
 check "USD 120.00 received, 5.00 paid out, 115.00 held" \
     [ "$(csv_cell "$T/held.csv" USD received) $(csv_cell "$T/held.csv" USD paid_out) $(csv_cell "$T/held.csv" USD held)" = "120.00 5.00 115.00" ]
@@ -119,7 +119,7 @@ printf '%s\n' "receipt_id,date,currency,amount,fee,order_no,reference,remitter" 
     "C-2,2025-07-18,USD,3.00,,S1,,BUYER ONE" "C-3,2025-07-19,USD,4.00,,S1,,BUYER ONE" >"$T/c4.csv"
 expect_rc 0 "C-2 for acme" cg settle import --seller acme "$T/c3.csv"
 expect_rc 0 "C-2 and C-3 again without a seller" cg settle import "$T/c4.csv"
-check "C-2 known, C-3 recorded" grep -q '1 receipts recorded, 1 known from another file' "$T/out"
+check "C-2 known, C-3 recorded" grep -q '1 receipt recorded, 1 known from another file' "$T/out"
 cg report fx settlement --format csv >"$T/held.csv"
 check "USD held: 120.00 - 5.00 + 29.10 + 44.13 + 10.00 + 19.40 + 19.40 + 2.00 + 3.00 + 4.00 = 246.03" \
     [ "$(csv_cell "$T/held.csv" USD held)" = "246.03" ]
@@ -153,7 +153,7 @@ check "BK-9 known, not recorded again" grep -q ' 0 receipts recorded, 1 known fr
 } >"$T/po-cd.csv"
 expect_rc 0 "payout PO-C for seller shop:eu" cg settle import --seller shop:eu "$T/po-c.csv"
 expect_rc 0 "PO-C and PO-D without a seller" cg settle import "$T/po-cd.csv"
-check "PO-C known, PO-D recorded" grep -q ' 1 receipts recorded, 1 known from another file' "$T/out"
+check "PO-C known, PO-D recorded" grep -q ' 1 receipt recorded, 1 known from another file' "$T/out"
 {
     echo "$P"
     echo "::PO-E,2025-07-22,USD,S1,TX-E1,1.00,0.00,1.00"
@@ -164,7 +164,7 @@ check "PO-C known, PO-D recorded" grep -q ' 1 receipts recorded, 1 known from an
 } >"$T/po-e2.csv"
 expect_rc 0 "payout ::PO-E for seller x" cg settle import --seller x "$T/po-e.csv"
 expect_rc 0 "payout PO-E of seller x:: is another entry" cg settle import --seller x:: "$T/po-e2.csv"
-check "PO-E recorded" grep -q ' 1 receipts recorded, 0 known from another file' "$T/out"
+check "PO-E recorded" grep -q ' 1 receipt recorded, 0 known from another file' "$T/out"
 
 # ---- a reference holding colons is the payment number of the order's payment record (the
 # CEB403 payNo), whole
