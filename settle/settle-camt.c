@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,87 @@ void fx_parsed_free(struct fx_parsed *p)
     free(p->account);
     p->e = NULL;
     p->n = p->cap = 0;
+    fx_parsed_keys_changed(p);
+}
+
+void fx_parsed_keys_changed(struct fx_parsed *p)
+{
+    free(p->kbucket);
+    free(p->knext);
+    p->kbucket = p->knext = NULL;
+    p->nkbucket = p->nknext = p->kindexed = 0;
+}
+
+/* FNV-1a of a key. */
+static size_t key_hash(const char *s)
+{
+    size_t h = 2166136261u;
+
+    for (; *s != '\0'; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/*
+ * Put the entries added since the last look-up into the chains, in the order added, up to the
+ * first whose key is not set yet. Out of memory, the rest stay out of the chains, and
+ * fx_parsed_find looks at them one by one: the same answer, only slower.
+ */
+static void keys_catch_up(struct fx_parsed *p)
+{
+    while (p->kindexed < p->n && p->e[p->kindexed].key != NULL) {
+        size_t i = p->kindexed, h, j;
+        if (p->nknext <= i) {
+            size_t *nx = realloc(p->knext, p->cap * sizeof(*nx));
+            if (nx == NULL)
+                return;
+            p->knext = nx;
+            p->nknext = p->cap;
+        }
+        if ((i + 1) * 2 > p->nkbucket) { /* at most half full: chains of one or two */
+            size_t nb = p->nkbucket ? p->nkbucket * 4 : 256;
+            size_t *b = malloc(nb * sizeof(*b));
+            if (b == NULL)
+                return;
+            for (j = 0; j < nb; j++)
+                b[j] = SIZE_MAX;
+            free(p->kbucket);
+            p->kbucket = b;
+            p->nkbucket = nb;
+            for (j = 0; j < i; j++) {
+                h = key_hash(p->e[j].key) & (nb - 1);
+                p->knext[j] = b[h];
+                b[h] = j;
+            }
+        }
+        h = key_hash(p->e[i].key) & (p->nkbucket - 1);
+        p->knext[i] = p->kbucket[h];
+        p->kbucket[h] = i;
+        p->kindexed++;
+    }
+}
+
+struct fx_entry *fx_parsed_find(struct fx_parsed *p, const char *key,
+                                int (*same)(const struct fx_entry *, const void *), const void *ctx)
+{
+    size_t i, found = SIZE_MAX;
+
+    keys_catch_up(p);
+    /* A chain runs from the entry added last: the first added is the last found. */
+    if (p->nkbucket > 0) {
+        for (i = p->kbucket[key_hash(key) & (p->nkbucket - 1)]; i != SIZE_MAX; i = p->knext[i]) {
+            if (strcmp(p->e[i].key, key) == 0 && (same == NULL || same(&p->e[i], ctx)))
+                found = i;
+        }
+    }
+    if (found != SIZE_MAX)
+        return &p->e[found];
+    for (i = p->kindexed; i < p->n; i++) {
+        if (p->e[i].key != NULL && strcmp(p->e[i].key, key) == 0 &&
+            (same == NULL || same(&p->e[i], ctx)))
+            return &p->e[i];
+    }
+    return NULL;
 }
 
 struct fx_entry *fx_parsed_add(struct fx_parsed *p)
@@ -274,6 +356,12 @@ static int same_account(const char *a, const char *b)
     return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
+/* fx_parsed_find: whether entry e is of the account ctx. */
+static int of_account(const struct fx_entry *e, const void *ctx)
+{
+    return same_account(e->account, ctx);
+}
+
 /*
  * Whether entry n is coded as the bank's own charge: the sub-family of its bank transaction
  * code (BkTxCd/Domn/Fmly/SubFmlyCd, of the entry, else of its first transaction) is CHRG
@@ -300,7 +388,7 @@ static int coded_charge(xmlNodePtr n)
  */
 static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account, const char *account_old)
 {
-    struct fx_entry *e;
+    struct fx_entry *e, *dup;
     char *ref = text(child(n, "AcctSvcrRef"));
     char *sts = text(child(n, "Sts"));
     char *ind = text(child(n, "CdtDbtInd"));
@@ -329,12 +417,10 @@ static int entry(struct fx_parsed *p, xmlNodePtr n, const char *account, const c
         goto done;
     }
     /* A bank reference is unique within its account: another account may use it too. */
-    for (i = 0; i < p->n; i++) {
-        if (strcmp(p->e[i].key, ref) == 0 && same_account(p->e[i].account, account)) {
-            fx_problem(p, line, ref, "AcctSvcrRef",
-                       "the same entry reference appears again (line %ld)", p->e[i].line);
-            goto done;
-        }
+    if ((dup = fx_parsed_find(p, ref, of_account, account)) != NULL) {
+        fx_problem(p, line, ref, "AcctSvcrRef", "the same entry reference appears again (line %ld)",
+                   dup->line);
+        goto done;
     }
     e = fx_parsed_add(p);
     if (e == NULL) {

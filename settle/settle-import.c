@@ -328,13 +328,7 @@ static void add_token(struct cg_buf *b, const char *s)
 
 static struct fx_entry *find_entry(struct fx_parsed *p, const char *key)
 {
-    size_t i;
-
-    for (i = 0; i < p->n; i++) {
-        if (strcmp(p->e[i].key, key) == 0)
-            return &p->e[i];
-    }
-    return NULL;
+    return fx_parsed_find(p, key, NULL, NULL);
 }
 
 static int own_csv(struct fx_parsed *p, struct csv_rows *r)

@@ -207,12 +207,25 @@ struct fx_parsed {
     cg_settle_problem_fn problem;
     void *pctx;
     const char *name;
+    /* The entries by key (fx_parsed_find): chains of entry numbers from kbucket[hash], knext[i]
+     * the next entry of entry i's chain; entries from kindexed on are not in them yet. */
+    size_t *kbucket, nkbucket, *knext, nknext, kindexed;
 };
 void fx_parsed_free(struct fx_parsed *p);
 /* The reason for a byte that is not text (byte, then its position in characters from 1). */
 #define FX_NOT_TEXT                                                                                \
     "byte 0x%02X at position %zu is not UTF-8/GB18030 text: save the file as UTF-8 (or GB18030)"
 
+/*
+ * The first entry of p (in the order added) whose key is key and, when same is not NULL, for
+ * which same(entry, ctx) holds; NULL when none. Looks at the entries of that key only, so a
+ * statement's check for a reference given twice does not compare each entry with every other.
+ */
+struct fx_entry *fx_parsed_find(struct fx_parsed *p, const char *key,
+                                int (*same)(const struct fx_entry *, const void *),
+                                const void *ctx);
+/* The keys of p's entries were changed: fx_parsed_find reads them again. */
+void fx_parsed_keys_changed(struct fx_parsed *p);
 /* The account entry e of p belongs to, NULL when none (a collections CSV, a payout report). */
 static inline const char *fx_entry_account(const struct fx_parsed *p, const struct fx_entry *e)
 {

@@ -335,12 +335,10 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
     }
     if (charges(p, f, key, st->cur, sup, &fee) != CG_OK)
         return CG_OK;
-    for (k = 0; k < p->n; k++) {
-        if (strcmp(p->e[k].key, key) == 0) {
-            fx_problem(p, f->line, key, "61", "the same bank reference appears again (line %ld)",
-                       p->e[k].line);
-            return CG_OK;
-        }
+    if ((e = fx_parsed_find(p, key, NULL, NULL)) != NULL) {
+        fx_problem(p, f->line, key, "61", "the same bank reference appears again (line %ld)",
+                   e->line);
+        return CG_OK;
     }
     e = fx_parsed_add(p);
     if (e == NULL || (e->key = cg_strdup(key)) == NULL)
@@ -826,6 +824,7 @@ static int noref_keys(struct fx_parsed *p)
             return CG_ENOMEM;
         }
     }
+    fx_parsed_keys_changed(p);
     free(by);
     return CG_OK;
 }

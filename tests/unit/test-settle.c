@@ -270,6 +270,41 @@ static void test_mt940_stray_lines(void **state)
     free(data);
 }
 
+/*
+ * A bank reference given twice in a long statement is found whatever its place: the entries are
+ * looked up by key (fx_parsed_find), whose table grows as the statement is read. 600 lines of
+ * EUR 1.00 from line 4, two lines each, references R0..R599; then R5 again (line 4 + 2 * 600 =
+ * 1204; the first at 4 + 2 * 5 = 14), then R599 again (line 1206; the first, the last entry
+ * added, at 1202).
+ */
+static void test_mt940_reference_twice(void **state)
+{
+    struct cg_buf data, probs;
+    struct fx_parsed p;
+    struct cg_err err;
+    int i;
+
+    (void)state;
+    cg_buf_init(&data, 1u << 20);
+    cg_buf_init(&probs, 1u << 16);
+    cg_buf_adds(&data, ":20:ST1\n:25:ACCT\n:60F:C261101EUR0,00\n");
+    for (i = 0; i < 600; i++)
+        cg_buf_addf(&data, ":61:261101C1,00NTRFNONREF//R%d\n:86:PAYMENT\n", i);
+    cg_buf_adds(&data, ":61:261101C1,00NTRFNONREF//R5\n:86:PAYMENT\n");
+    cg_buf_adds(&data, ":61:261101C1,00NTRFNONREF//R599\n:86:PAYMENT\n");
+    cg_buf_adds(&data, ":62F:C261101EUR602,00\n-\n");
+    parsed_init(&p, "s.sta", &probs);
+    assert_int_equal(fx_parse_mt940(&p, data.data, data.len, &err), CG_OK);
+    assert_string_equal(
+        cg_buf_str(&probs),
+        "s.sta:1204: entry R5: field 61: the same bank reference appears again (line 14)\n"
+        "s.sta:1206: entry R599: field 61: the same bank reference appears again (line 1202)\n");
+    assert_int_equal(p.n, 600);
+    fx_parsed_free(&p);
+    cg_buf_free(&probs);
+    cg_buf_free(&data);
+}
+
 /* C and RD are money in, D and RC money out, in the balance as in the entries. */
 static void test_mt940_marks(void **state)
 {
@@ -1922,6 +1957,7 @@ int main(void)
         cmocka_unit_test(test_mt940_dates),
         cmocka_unit_test(test_mt940_marks),
         cmocka_unit_test(test_mt940_stray_lines),
+        cmocka_unit_test(test_mt940_reference_twice),
         cmocka_unit_test(test_camt_accounts),
         cmocka_unit_test(test_charge_words),
         cmocka_unit_test_setup_teardown(test_charge_words_config, setup, teardown),
