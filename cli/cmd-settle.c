@@ -394,9 +394,10 @@ int cg_cli_settle_run(struct cg_cli_settle_ctx *c, int phase, struct cg_err *err
         if (rc == CG_OK)
             rc = cg_settle_tick(s, NULL, &t, err);
         if (rc == CG_OK && !cli->quiet && (made || t.overdue || t.credit_due || t.credit_late))
-            printf("settle: %ld allocations, %ld past the tax collection deadline, %ld "
-                   "deferred-receipt reports due, %ld not filed in time\n",
-                   made, t.overdue, t.credit_due, t.credit_late);
+            printf("settle: %ld %s, %ld past the tax collection deadline, %ld "
+                   "deferred-receipt %s due, %ld not filed in time\n",
+                   made, noun(made, "allocation", "allocations"), t.overdue, t.credit_due,
+                   noun(t.credit_due, "report", "reports"), t.credit_late);
     }
 done:
     free(workdir);

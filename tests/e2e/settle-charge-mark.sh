@@ -145,6 +145,9 @@ expect_rc 2 "report fx charges --seller: over the accounts" cg report fx charges
 # payment to C1, though their text names it; the operator can still record one as a refund
 sed -i '/^run_tick = no$/d' "$W/cebgate.conf"
 expect_rc 0 "a run, matching receipts" cg run
+check "  its settle line: two orders past the tax collection deadline (2025), nothing else" grep -Fxq \
+    "settle: 0 allocations, 2 past the tax collection deadline, 0 deferred-receipt reports due, 0 not filed in time" \
+    "$T/out"
 check "nothing allocated of the charges for C1's payment" \
     [ "$(sql "SELECT count(*) FROM fx_allocation WHERE receipt_id = $CHG AND removed_at IS NULL")" -eq 0 ]
 expect_rc 0 "the service charge matched to C1 by the operator: a refund after all" \
