@@ -18,10 +18,10 @@
 
 #include "core/buf.h"
 #include "lifecycle/lifecycle.h"
-#include "mapping/mapping.h"
 #include "refund/refund.h"
 #include "report/report-int.h"
 #include "settle/settle.h"
+#include "spool/spool.h"
 #include "store/store-flow.h"
 #include "store/store-report.h"
 
@@ -364,7 +364,7 @@ static int list_end(int rc)
 
 /* ------------------------------------------------------------------ last run */
 
-/* The last run's rejections by kind (cg_mapping_reason_kind), as the run summary groups them. */
+/* The last run's rejections by kind (cg_spool_reason_kind), as the run summary groups them. */
 struct reasons_ctx {
     struct builder *b;
     json_t *sec;
@@ -383,7 +383,7 @@ static int on_reason(void *vctx, const char *reason, long n)
 
     json_t *v;
 
-    cg_mapping_reason_kind(reason, kind, sizeof(kind));
+    cg_spool_reason_kind(reason, kind, sizeof(kind));
     v = json_object_get(c->kinds, kind);
     if (v != NULL)
         return json_integer_set(v, json_integer_value(v) + n) == 0 ? CG_OK : CG_ENOMEM;

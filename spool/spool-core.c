@@ -115,7 +115,7 @@ void spool_reason_add(struct cg_spool_stats *st, const char *msg)
     char kind[1024];
     char key[160];
 
-    cg_mapping_reason_kind(msg, kind, sizeof(kind));
+    cg_spool_reason_kind(msg, kind, sizeof(kind));
     cut_text(key, sizeof(key), kind);
     group_add(st->reasons, &st->nreasons, &st->reasons_other, key);
 }

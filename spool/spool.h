@@ -153,6 +153,17 @@ int cg_spool_lock_check(const struct cg_spool_lock *l, struct cg_err *err);
 
 struct cg_spool;
 
+/*
+ * The kind of a rejection message "file:line: order <no>: reason" into out (size bytes, always
+ * terminated), by which like rejections are grouped: the reason with each quoted value written
+ * '…', each hexadecimal code 0xN or U+N, and each number where the reason gives a value ("on
+ * line N", "at position N", "given total N") written N. The fixed wording stays as written,
+ * digits included: a parenthesised explanation ("(… or ISO 8601)", "(qty, N19,5)", "(a number
+ * has no ',': … 1024.50)") is copied whole, and a number after any other word ("ISO 3166",
+ * "from 1 to 999999999") is kept. A message of another shape is taken whole (spool-kind.c).
+ */
+void cg_spool_reason_kind(const char *msg, char *out, size_t size);
+
 /* Counters of one run (or of one watch pass), for the summary and the progress bar. */
 #define CG_SPOOL_REASONS 16
 /* One group of like reasons and how many there were. */
@@ -187,8 +198,8 @@ struct cg_spool_stats {
     int64_t bytes_total, bytes_done; /* input bytes, for the ETA */
     int64_t started_ms, elapsed_ms;
     /*
-     * Order rejections grouped by their kind: the reason after "order <no>: " with quoted
-     * values and numbers left out ("field sku: '…' is not in the product catalogue ...").
+     * Order rejections grouped by their kind (cg_spool_reason_kind): the reason after "order
+     * <no>: " with its values masked ("field sku: '…' is not in the product catalogue ...").
      */
     int nreasons;
     struct cg_spool_group reasons[CG_SPOOL_REASONS];

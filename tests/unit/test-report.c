@@ -967,12 +967,31 @@ static void test_run_reasons_grouped(void **state)
                                             "the product catalogue",
                                             &err),
                      CG_OK);
+    /* two dates a spreadsheet wrote its own way: one kind, the format's "ISO 8601" kept */
+    assert_int_equal(cg_store_rejection_add(f->st, file, "b", "B9", 5,
+                                            "b/more.csv:5: order B9: field Paid at: '2026/11/28 "
+                                            "14:03' is not a date and time (YYYYMMDDhhmmss, "
+                                            "YYYY-MM-DD hh:mm:ss [+hhmm] or ISO 8601) for "
+                                            "accountingDate",
+                                            &err),
+                     CG_OK);
+    assert_int_equal(cg_store_rejection_add(f->st, file, "b", "B10", 6,
+                                            "b/more.csv:6: order B10: field Paid at: '2026/12/01 "
+                                            "08:30' is not a date and time (YYYYMMDDhhmmss, "
+                                            "YYYY-MM-DD hh:mm:ss [+hhmm] or ISO 8601) for "
+                                            "accountingDate",
+                                            &err),
+                     CG_OK);
     assert_int_equal(cg_store_file_finish(f->st, file, "done", NULL, &err), CG_OK);
 
     r = seller_report(f, "b");
     sec = section(r, "run_reasons");
-    assert_int_equal(jint(sec, "total"), 1);
-    assert_reason(sec, 0, "field sku: '\xe2\x80\xa6' is not in the product catalogue", "2");
+    assert_int_equal(jint(sec, "total"), 2);
+    assert_reason(sec, 0,
+                  "field Paid at: '\xe2\x80\xa6' is not a date and time (YYYYMMDDhhmmss, "
+                  "YYYY-MM-DD hh:mm:ss [+hhmm] or ISO 8601) for accountingDate",
+                  "2");
+    assert_reason(sec, 1, "field sku: '\xe2\x80\xa6' is not in the product catalogue", "2");
     cg_report_free(r);
 }
 

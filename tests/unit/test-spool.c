@@ -1103,7 +1103,7 @@ static void test_reason_grouping(void **state)
 
     (void)state;
     memset(&st, 0, sizeof(st));
-    /* Grouped by kind: the quoted value and numbers standing alone are left out; numbers
+    /* Grouped by kind: the quoted value and the numbers given as values are left out; numbers
      * inside a word (CEB603) stay. */
     spool_reason_add(&st, "a.csv:2: order A-1: field sku: 'X' is not in the catalogue");
     spool_reason_add(&st, "b.csv:9: order B-7: field sku: 'Y-2' is not in the catalogue");
@@ -1111,10 +1111,12 @@ static void test_reason_grouping(void **state)
     assert_int_equal(st.reasons[0].count, 2);
     assert_string_equal(st.reasons[0].text, "field sku: '\xe2\x80\xa6' is not in the catalogue");
     spool_reason_add(&st, "a.csv:4: order A-3: CEB603 building: element POD: required");
-    spool_reason_add(&st, "a.csv:5: order A-4: field total: given total 9.50 differs from 9");
+    spool_reason_add(&st, "a.csv:5: order A-4: field total: given total 9.50 differs from qty "
+                          "x price = 9 by more");
     assert_int_equal(st.nreasons, 3);
     assert_string_equal(st.reasons[1].text, "CEB603 building: element POD: required");
-    assert_string_equal(st.reasons[2].text, "field total: given total N differs from N");
+    assert_string_equal(st.reasons[2].text,
+                        "field total: given total N differs from qty x price = N by more");
     st.nreasons = 1;
     snprintf(
         longmsg, sizeof(longmsg), "a.csv:3: order A-2: field gname: %s",
@@ -1130,6 +1132,66 @@ static void test_reason_grouping(void **state)
     assert_true(((unsigned char)t[n - 4] & 0xC0) != 0xC0);
     assert_true(((unsigned char)t[n - 4] & 0x80) == 0 || ((unsigned char)t[n - 4] & 0xC0) == 0x80);
     assert_ptr_equal(strstr(t, "field gname: "), t);
+}
+
+/* Reason kind of msg, compared with want. */
+static void assert_kind(const char *msg, const char *want)
+{
+    char out[1024];
+
+    cg_spool_reason_kind(msg, out, sizeof(out));
+    assert_string_equal(out, want);
+}
+
+/*
+ * Rejections group by kind: the values are masked (quoted values '…', hexadecimal codes, the
+ * numbers a reason gives as values), the fixed wording never, digits included: "ISO 8601" in a
+ * date format, "N19,5" of a field's type, the ',' and the example 1024.50 of the hint.
+ */
+static void test_reason_kind_fixed_wording(void **state)
+{
+    (void)state;
+    assert_kind("bloom/orders_export 订单 excel.csv:2: order 2001: field Paid at: '2026/11/28 "
+                "14:03' is not a date and time (YYYYMMDDhhmmss, YYYY-MM-DD hh:mm:ss [+hhmm] or "
+                "ISO 8601) for accountingDate",
+                "field Paid at: '\xe2\x80\xa6' is not a date and time (YYYYMMDDhhmmss, "
+                "YYYY-MM-DD hh:mm:ss [+hhmm] or ISO 8601) for accountingDate");
+    assert_kind("jade/jade-negative.csv:2: order J-1004: field qty: '-2' is not a positive "
+                "decimal: the quantity sold (qty, N19,5)",
+                "field qty: '\xe2\x80\xa6' is not a positive decimal: the quantity sold (qty, "
+                "N19,5)");
+    assert_kind("jade/jade-thousands.csv:2: order J-1006: field total: '1,234.50' is not a "
+                "non-negative decimal (a number has no ',': no thousands separators, and a point "
+                "before the decimals: 1024.50): the line total (totalPrice, N19,5)",
+                "field total: '\xe2\x80\xa6' is not a non-negative decimal (a number has no ',': "
+                "no thousands separators, and a point before the decimals: 1024.50): the line "
+                "total (totalPrice, N19,5)");
+    /* a number named by the fixed wording stays outside parentheses too */
+    assert_kind("a.csv:4: order 9: field country: 'XX' is not in the customs country table "
+                "(country.csv); give the ISO 3166 alpha-2 code of the destination (US, DE, ...)",
+                "field country: '\xe2\x80\xa6' is not in the customs country table "
+                "(country.csv); give the ISO 3166 alpha-2 code of the destination (US, DE, ...)");
+    assert_kind("a.csv:5: order 9: field pack_no: '0' is not a whole number from 1 to 999999999 "
+                "(packNo, CEB505/CEB603)",
+                "field pack_no: '\xe2\x80\xa6' is not a whole number from 1 to 999999999 "
+                "(packNo, CEB505/CEB603)");
+    /* the values given as bare numbers are masked, so that two such rejections are one kind */
+    assert_kind("x.csv:3: order 7: field item_name: byte 0xE9 at position 12 is not valid text "
+                "in the file's encoding (UTF-8 or GB18030)",
+                "field item_name: byte 0xN at position N is not valid text in the file's encoding "
+                "(UTF-8 or GB18030)");
+    assert_kind("field note: control character U+001B at position 4",
+                "field note: control character U+N at position N");
+    assert_kind("b.csv:9: order 4: field total: given total 12.00 differs from qty x price = "
+                "10.5 by more than the tolerance 0.01 ([mapping] tolerance)",
+                "field total: given total N differs from qty x price = N by more than the "
+                "tolerance N ([mapping] tolerance)");
+    assert_kind("c.csv:7: order 5: field order_no: the rows of order 5 must follow each other: "
+                "it began at line 3 and",
+                "field order_no: the rows of order N must follow each other: it began at line N "
+                "and");
+    /* a word that merely starts like a code stays */
+    assert_kind("field sku: 0xford is unknown", "field sku: 0xford is unknown");
 }
 
 int main(void)
@@ -1153,6 +1215,7 @@ int main(void)
         cmocka_unit_test(test_finished_or_put_back),
         cmocka_unit_test(test_file_changed_while_read),
         cmocka_unit_test(test_file_touched_while_read),
+        cmocka_unit_test(test_reason_kind_fixed_wording),
     };
 
     /* The keys of the modules under test, as cebgate registers them at start-up. */
