@@ -64,6 +64,26 @@ bad = [k for k in want if got.get(k) != want[k]]
 print("differ:", [(k, got.get(k), want[k]) for k in bad[:5]]) if bad else None
 sys.exit(0 if not bad and len(got) == len(want) == 900 else 1)' "$T/orders-$asof.csv" "$T/want.json" "$asof"
 done
+# The morning report's need for orders past the tax collection deadline and not collected: as
+# many as the rule finds OVERDUE on each day, of all sellers and of one; none on a day without.
+for asof in $DAYS; do
+    for s in "" b2b late; do
+        cg report --as-of "$asof" ${s:+--seller "$s"} --format json >"$T/needs.json" ||
+            fail "report on $asof ${s:-all}"
+        check "needs on $asof ${s:-all}: the OVERDUE orders the rule finds" python3 -c 'import json, sys
+want = sum(1 for k, (st, _) in json.load(open(sys.argv[2]))[sys.argv[3]]["states"].items()
+           if st == "OVERDUE" and (not sys.argv[4] or k.startswith(sys.argv[4] + "/")))
+got = [n["count"] for n in json.load(open(sys.argv[1]))["needs"]
+       if n["what"].startswith("orders past the tax collection deadline and not collected")
+       and n["command"] == "cebgate report fx orders"]
+print("got", got, "want", want) if got != ([want] if want else []) else None
+sys.exit(0 if got == ([want] if want else []) else 1)' "$T/needs.json" "$T/want.json" "$asof" "$s"
+    done
+done
+check "the rule has OVERDUE orders of both sellers on 2028-07-15" python3 -c 'import json, sys
+st = json.load(open(sys.argv[1]))["2028-07-15"]["states"]
+sys.exit(0 if all(any(v[0] == "OVERDUE" and k.startswith(p) for k, v in st.items())
+                  for p in ("b2b/", "late/")) else 1)' "$T/want.json"
 cg report fx orders --as-of 2027-05-15 --seller late --format csv >"$T/orders-late.csv" ||
     fail "orders of late"
 check "report fx orders --seller late: its orders only, as many as the rule has" python3 -c 'import csv, json, sys
