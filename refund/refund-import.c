@@ -24,6 +24,7 @@
 #include "core/conf.h"
 #include "core/csvread.h"
 #include "core/fsutil.h"
+#include "core/money.h"
 #include "core/text.h"
 #include "refund/refund-int.h"
 #include "store/store-customs.h"
@@ -91,7 +92,9 @@ int cg_refund_sniff(const char *data, size_t len)
 struct imp {
     struct cg_refund *r;
     int kind;
-    const char *path, *name;
+    const char *path, *name; /* the file, and its last part (recorded with its rows) */
+    const char *shown;       /* the file as the messages name it */
+    long bad_line;           /* the last row reported bad: a row counts once */
     cg_refund_problem_fn problem;
     void *pctx;
     struct cg_refund_import *res;
@@ -109,11 +112,32 @@ static void problem(struct imp *m, long line, const char *field, const char *fmt
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    snprintf(text, sizeof(text), "%s:%ld: field %s: %s", m->name, line, field, why);
-    m->res->problems++;
+    snprintf(text, sizeof(text), "%s:%ld: field %s: %s", m->shown, line, field, why);
+    /* problems counts bad rows: a row with several bad fields is one */
+    if (m->res->problems == 0 || line != m->bad_line)
+        m->res->problems++;
+    m->bad_line = line;
     /* the reason quotes the file's values: shown escaped, on one line */
     if (m->problem != NULL)
         m->problem(m->pctx, cg_text_show(text, shown, sizeof(shown)));
+}
+
+/*
+ * A value that is not a number of at most decimals decimals (what says what it is: "an amount",
+ * "a quantity > 0"). A spreadsheet's thousands separator, exponent or currency sign is named in
+ * the words the order readers use (cg_dec_why); else the decimals allowed, when note.
+ */
+static void number_problem(struct imp *m, long line, const char *field, const char *value,
+                           const char *what, int decimals)
+{
+    const char *why = cg_dec_why(value);
+
+    if (why[0] != '\0')
+        problem(m, line, field, "'%s' is not %s%s", value, what, why);
+    else if (decimals > 0)
+        problem(m, line, field, "'%s' is not %s (%d decimals at most)", value, what, decimals);
+    else
+        problem(m, line, field, "'%s' is not %s", value, what);
 }
 
 /* Field by column name ("" when the column is absent). */
@@ -134,7 +158,7 @@ static int header(struct imp *m, const struct cg_row *row, struct cg_err *err)
             if (strcmp(cg_row_field(row, j), want) == 0)
                 m->idx[i] = (int)j;
         if (m->idx[i] < 0 && cols[i][0] == '*')
-            return CG_ERR_SET(err, CG_EREJECT, "%s:%ld: header: column %s is missing", m->name,
+            return CG_ERR_SET(err, CG_EREJECT, "%s:%ld: header: column %s is missing", m->shown,
                               row->line, want);
     }
     return CG_OK;
@@ -317,15 +341,12 @@ static int row_entry(struct imp *m, const struct cg_row *row, struct cg_err *err
     if (fld(m, row, E_UNIT)[0] == '\0')
         problem(m, row->line, "unit", "empty");
     if (cg_refund_qty_parse(fld(m, row, E_QTY), &u.qty_m) != CG_OK || u.qty_m <= 0)
-        problem(m, row->line, "quantity", "'%s' is not a quantity > 0 (3 decimals at most)",
-                fld(m, row, E_QTY));
+        number_problem(m, row->line, "quantity", fld(m, row, E_QTY), "a quantity > 0", 3);
     if (cg_refund_fen_parse(fld(m, row, E_VALUE), &u.value_fen) != CG_OK)
-        problem(m, row->line, "value_cny", "'%s' is not an amount (2 decimals at most)",
-                fld(m, row, E_VALUE));
+        number_problem(m, row->line, "value_cny", fld(m, row, E_VALUE), "an amount", 2);
     if (fld(m, row, E_EXPECTED)[0] != '\0' &&
         cg_refund_fen_parse(fld(m, row, E_EXPECTED), &u.expected_fen) != CG_OK)
-        problem(m, row->line, "expected_purchase", "'%s' is not an amount",
-                fld(m, row, E_EXPECTED));
+        number_problem(m, row->line, "expected_purchase", fld(m, row, E_EXPECTED), "an amount", 0);
     if (cleared[0] != '\0' && !rf_day_ok(cleared))
         problem(m, row->line, "cleared_on", "'%s' is not a day (YYYY-MM-DD)", cleared);
     if (!seller_known(m->r, fld(m, row, E_SELLER), sizeof(seller)))
@@ -464,15 +485,13 @@ static int row_invoice(struct imp *m, const struct cg_row *row, struct cg_err *e
     if (fld(m, row, I_UNIT)[0] == '\0')
         problem(m, row->line, "unit", "empty");
     if (cg_refund_qty_parse(fld(m, row, I_QTY), &l.qty_m) != CG_OK || l.qty_m <= 0)
-        problem(m, row->line, "quantity", "'%s' is not a quantity > 0 (3 decimals at most)",
-                fld(m, row, I_QTY));
+        number_problem(m, row->line, "quantity", fld(m, row, I_QTY), "a quantity > 0", 3);
     if (cg_refund_fen_parse(fld(m, row, I_AMOUNT), &l.amount_fen) != CG_OK)
-        problem(m, row->line, "amount_ex_vat", "'%s' is not an amount (2 decimals at most)",
-                fld(m, row, I_AMOUNT));
+        number_problem(m, row->line, "amount_ex_vat", fld(m, row, I_AMOUNT), "an amount", 2);
     if (cg_refund_rate_parse(fld(m, row, I_VATRATE), &l.vat_ppm) != CG_OK)
         problem(m, row->line, "vat_rate", "'%s' is not a percentage", fld(m, row, I_VATRATE));
     if (cg_refund_fen_parse(fld(m, row, I_VAT), &l.vat_fen) != CG_OK)
-        problem(m, row->line, "vat_amount", "'%s' is not an amount", fld(m, row, I_VAT));
+        number_problem(m, row->line, "vat_amount", fld(m, row, I_VAT), "an amount", 0);
     if (fld(m, row, I_HS)[0] != '\0' && !hs_ok(fld(m, row, I_HS)))
         problem(m, row->line, "hs_code", "'%s' is not a 10-digit HS code", fld(m, row, I_HS));
     if (m->res->problems != before)
@@ -529,7 +548,7 @@ static int row_result(struct imp *m, const struct cg_row *row, struct cg_err *er
     if (day[0] != '\0' && !rf_day_ok(day))
         problem(m, row->line, "date", "'%s' is not a day (YYYY-MM-DD)", day);
     if (amount[0] != '\0' && cg_refund_fen_parse(amount, &dummy) != CG_OK)
-        problem(m, row->line, "amount", "'%s' is not an amount", amount);
+        number_problem(m, row->line, "amount", amount, "an amount", 0);
     else if (outcome == CG_RFO_PAID && amount[0] != '\0' && dummy == 0)
         problem(m, row->line, "amount", "'%s': a payment is an amount above 0", amount);
     /* the tax office says why it rejects a unit or finds a mismatch: the operator fixes that */
@@ -580,7 +599,7 @@ static int import_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         cg_buf_free(&b);
         if (rc == CG_ERANGE) {
             cg_err_clear(err);
-            rc = CG_ERR_SET(err, CG_EREJECT, "%s: a file of more than %u bytes: split it", m->name,
+            rc = CG_ERR_SET(err, CG_EREJECT, "%s: a file of more than %u bytes: split it", m->shown,
                             FILE_MAX);
         }
         return rc;
@@ -594,7 +613,7 @@ static int import_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         return CG_ERR_SET(err, CG_EREJECT,
                           "%s: not a declaration items, refund rates, invoices or results file "
                           "(header not recognised)",
-                          m->name);
+                          m->shown);
     rc = cg_store_rf_file_known(m->r->db, kind_names[m->kind], sha, err);
     if (rc == CG_OK) {
         m->res->duplicate = 1;
@@ -604,8 +623,8 @@ static int import_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         return rc;
     fd = open(m->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return CG_ERR_SET(err, CG_EIO, "%s: cannot open: %s", m->name, strerror(errno));
-    rc = cg_csv_open(&c, fd, m->name, CG_ENC_AUTO, ',', '"', true, LINE_MAX_BYTES, err);
+        return CG_ERR_SET(err, CG_EIO, "%s: cannot open: %s", m->shown, strerror(errno));
+    rc = cg_csv_open(&c, fd, m->shown, CG_ENC_AUTO, ',', '"', true, LINE_MAX_BYTES, err);
     if (rc != CG_OK) {
         close(fd);
         return rc;
@@ -630,15 +649,17 @@ static int import_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     if (rc == CG_EPARSE)
         rc = CG_EREJECT;
     if (rc == CG_OK && m->res->problems > 0)
-        rc = CG_ERR_SET(err, CG_EREJECT, "%s: %ld bad row%s: nothing imported", m->name,
+        rc = CG_ERR_SET(err, CG_EREJECT, "%s: %ld bad row%s: nothing imported", m->shown,
                         m->res->problems, m->res->problems == 1 ? "" : "s");
     if (rc == CG_OK)
         rc = cg_store_rf_file_add(m->r->db, kind_names[m->kind], sha, m->name, m->res->rows, err);
     return rc;
 }
 
-int cg_refund_import(struct cg_refund *r, int kind, const char *path, cg_refund_problem_fn fn,
-                     void *pctx, struct cg_refund_import *res, struct cg_err *err)
+/* cg_refund_import, its messages naming the file shown. */
+static int import_as(struct cg_refund *r, int kind, const char *path, const char *shown,
+                     cg_refund_problem_fn fn, void *pctx, struct cg_refund_import *res,
+                     struct cg_err *err)
 {
     struct imp m;
     const char *slash = strrchr(path, '/');
@@ -650,6 +671,7 @@ int cg_refund_import(struct cg_refund *r, int kind, const char *path, cg_refund_
     m.kind = kind;
     m.path = path;
     m.name = slash != NULL ? slash + 1 : path;
+    m.shown = shown;
     m.problem = fn;
     m.pctx = pctx;
     m.res = res;
@@ -665,6 +687,12 @@ int cg_refund_import(struct cg_refund *r, int kind, const char *path, cg_refund_
     if (res->kind == CG_RF_INVOICES && !res->duplicate)
         rc = cg_refund_match(r, &res->matched, err);
     return rc;
+}
+
+int cg_refund_import(struct cg_refund *r, int kind, const char *path, cg_refund_problem_fn fn,
+                     void *pctx, struct cg_refund_import *res, struct cg_err *err)
+{
+    return import_as(r, kind, path, path, fn, pctx, res, err);
 }
 
 /* ------------------------------------------------------------------ intake */
@@ -805,7 +833,8 @@ int cg_refund_intake(struct cg_refund *r, const char *workdir, cg_refund_intake_
             continue;
         }
         cg_buf_init(&p.why, 1u << 20);
-        rc = cg_refund_import(r, kind, path, intake_problem, &p, &res, err);
+        /* named as dropped, as the spool names the files it takes */
+        rc = import_as(r, kind, path, names[i], intake_problem, &p, &res, err);
         free(path);
         /* The outcome is recorded before the move (a crash between takes the file again). */
         if (rc == CG_OK)

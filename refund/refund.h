@@ -70,10 +70,11 @@ int cg_refund_sniff(const char *data, size_t len);
 struct cg_refund_import {
     int kind;      /* enum cg_refund_file */
     int duplicate; /* the same file (SHA-256) was imported before: nothing done */
-    long rows, added, known, problems;
-    long matched; /* invoices: allocations made by matching afterwards */
+    long rows, added, known;
+    long problems; /* bad rows (a row with several bad fields is one) */
+    long matched;  /* invoices: allocations made by matching afterwards */
 };
-/* Each problem as "name:line: field F: reason". */
+/* Each problem as "path:line: field F: reason", path as given to cg_refund_import. */
 typedef void (*cg_refund_problem_fn)(void *ctx, const char *text);
 /*
  * Import the file at path, of the given kind (CG_RF_NONE: from its header). All or nothing:
@@ -94,7 +95,8 @@ int cg_refund_import(struct cg_refund *r, int kind, const char *path, cg_refund_
 enum { CG_RF_INTAKE_DONE, CG_RF_INTAKE_DUPLICATE, CG_RF_INTAKE_FAILED, CG_RF_INTAKE_PROBLEM };
 typedef void (*cg_refund_intake_fn)(void *ctx, int what, const char *text,
                                     const struct cg_refund_import *res);
-/* Import the invoice and result files in workdir/incoming/ (to done/ or failed/). */
+/* Import the invoice and result files in workdir/incoming/ (to done/ or failed/); their
+ * problems name each file by its name as dropped. */
 int cg_refund_intake(struct cg_refund *r, const char *workdir, cg_refund_intake_fn fn, void *ctx,
                      struct cg_err *err);
 

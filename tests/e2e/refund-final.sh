@@ -89,7 +89,7 @@ expect_rc 0 "B2 approved" cg refund mark-approved B2 --date 2025-07-01
 # ---- from a result file: U4 (refund 360.00) paid 100.00, then final: shortfall 260.00
 printf '%s\n310120250000000905,1,final,,2025-09-30,\n' "$RESULTS_H" >"$T/res-bad.csv"
 expect_rc 1 "a final row without a reason" cg refund results "$T/res-bad.csv"
-check "  the file line and the reason" grep -q "res-bad.csv:2: .*unit $U5: final needs a reason" "$T/err"
+check "  the file line and the reason" grep -q "^$T/res-bad.csv:2: .*unit $U5: final needs a reason" "$T/err"
 printf '%s\n310120250000000904,1,paid,100.00,2025-08-05,TR-9\n310120250000000904,1,final,,2025-09-30,notice 2025-09\n' \
     "$RESULTS_H" >"$T/res.csv"
 expect_rc 0 "result file: a part, then final" cg refund results "$T/res.csv"
@@ -142,7 +142,7 @@ printf '%s\n%s\n%s\n%s\n' "$RESULTS_H" 310120250000000905,1,paid,100.00,2025-08-
     >"$T/res-early.csv"
 expect_rc 1 "a final row dated before the last instalment" cg refund results "$T/res-early.csv"
 check "  the file line and the reason" grep -Fxq \
-    "res-early.csv:4: field date: unit $U5: final on 2025-08-11 is before its last instalment, paid on 2025-08-12: the refund is closed on that day or later" "$T/err"
+    "$T/res-early.csv:4: field date: unit $U5: final on 2025-08-11 is before its last instalment, paid on 2025-08-12: the refund is closed on that day or later" "$T/err"
 check "  nothing of the file recorded" [ "$(st 5) $(unit $U5 paid)" = "APPROVED 0  0 0.00" ]
 printf '%s\n%s\n%s\n%s\n' "$RESULTS_H" 310120250000000905,1,paid,100.00,2025-08-05,TR-51 \
     310120250000000905,1,paid,20.00,2025-08-12,TR-52 "310120250000000905,1,final,,,notice 5" \

@@ -31,10 +31,10 @@ cp "$T/res-bad.csv" "$T/res-bad.keep"
 expect_rc 1 "a result file with a rejection and a mismatch without a reason is refused" \
     cg refund results "$T/res-bad.csv"
 cat >"$T/want" <<EOW
-res-bad.csv:2: field reason: empty: a rejected row needs the tax office's reason
-res-bad.csv:3: field reason: empty: a mismatch row needs the tax office's reason
-res-bad.csv:5: field date: '2025-07-32' is not a day (YYYY-MM-DD)
-cebgate: res-bad.csv: 3 bad rows: nothing imported
+$T/res-bad.csv:2: field reason: empty: a rejected row needs the tax office's reason
+$T/res-bad.csv:3: field reason: empty: a mismatch row needs the tax office's reason
+$T/res-bad.csv:5: field date: '2025-07-32' is not a day (YYYY-MM-DD)
+cebgate: $T/res-bad.csv: 3 bad rows: nothing imported
 cebgate: some files were refused
 EOW
 check "  every bad row named with its line, field and why, and nothing else" cmp -s "$T/want" "$T/err"
@@ -92,8 +92,8 @@ BEFORE=$(recorded)
 } >"$T/res-app0.csv"
 expect_rc 1 "a result file approving 0.00 is refused" cg refund results "$T/res-app0.csv"
 cat >"$T/want" <<EOW
-res-app0.csv:2: field amount: unit 310120250000000904/1: approved 0.00 is no refund: record the tax office's rejection (rejected, with its reason) instead
-cebgate: res-app0.csv: 1 bad row: nothing imported
+$T/res-app0.csv:2: field amount: unit 310120250000000904/1: approved 0.00 is no refund: record the tax office's rejection (rejected, with its reason) instead
+cebgate: $T/res-app0.csv: 1 bad row: nothing imported
 cebgate: some files were refused
 EOW
 check "  the row named with its line, the amount field and why" cmp -s "$T/want" "$T/err"
@@ -112,8 +112,8 @@ BEFORE=$(recorded)
 } >"$T/res-zero.csv"
 expect_rc 1 "a result file paying 0 is refused" cg refund results "$T/res-zero.csv"
 cat >"$T/want" <<EOW
-res-zero.csv:3: field amount: '0.00': a payment is an amount above 0
-cebgate: res-zero.csv: 1 bad row: nothing imported
+$T/res-zero.csv:3: field amount: '0.00': a payment is an amount above 0
+cebgate: $T/res-zero.csv: 1 bad row: nothing imported
 cebgate: some files were refused
 EOW
 check "  the row named with its line, field and why" cmp -s "$T/want" "$T/err"
@@ -126,8 +126,8 @@ check "  nothing recorded: no payment, no event" [ "$(paid4) / $(recorded)" = "A
 } >"$T/res-over.csv"
 expect_rc 1 "a result file paying more than approved is refused" cg refund results "$T/res-over.csv"
 cat >"$T/want" <<EOW
-res-over.csv:2: field amount: unit 310120250000000904/1: paid CNY 400.00 would bring what is paid to CNY 400.00, beyond the CNY 360.00 approved (paid so far CNY 0.00, still to come CNY 360.00)
-cebgate: res-over.csv: 1 bad row: nothing imported
+$T/res-over.csv:2: field amount: unit 310120250000000904/1: paid CNY 400.00 would bring what is paid to CNY 400.00, beyond the CNY 360.00 approved (paid so far CNY 0.00, still to come CNY 360.00)
+cebgate: $T/res-over.csv: 1 bad row: nothing imported
 cebgate: some files were refused
 EOW
 check "  the row named with its line, the amount field and why" cmp -s "$T/want" "$T/err"
@@ -151,9 +151,9 @@ BEFORE=$(recorded)
 } >"$T/res-final.csv"
 expect_rc 1 "a result file with bad final rows is refused" cg refund results "$T/res-final.csv"
 cat >"$T/want" <<EOW
-res-final.csv:2: field date: unit 310120250000000904/1: final on 2025-07-10 is before its last instalment, paid on 2025-07-20: the refund is closed on that day or later
-res-final.csv:3: field amount: unit 310120250000000904/1: final takes no amount: what is refunded is what was paid (mark-paid the last part first)
-cebgate: res-final.csv: 2 bad rows: nothing imported
+$T/res-final.csv:2: field date: unit 310120250000000904/1: final on 2025-07-10 is before its last instalment, paid on 2025-07-20: the refund is closed on that day or later
+$T/res-final.csv:3: field amount: unit 310120250000000904/1: final takes no amount: what is refunded is what was paid (mark-paid the last part first)
+cebgate: $T/res-final.csv: 2 bad rows: nothing imported
 cebgate: some files were refused
 EOW
 check "  each row named with its line, its field and why" cmp -s "$T/want" "$T/err"

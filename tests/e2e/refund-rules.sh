@@ -160,7 +160,7 @@ check "  the reason names the unit and why" grep -q "unit $N1 is in no batch: .*
 } >"$T/nobatch-results.csv"
 expect_rc 1 "nor through a result file" cg refund results "$T/nobatch-results.csv"
 check "  the file line names the unit and why" \
-    grep -q "^nobatch-results.csv:2: field outcome: unit $N1 is in no batch: .* can be prechecked" "$T/err"
+    grep -q "^$T/nobatch-results.csv:2: field outcome: unit $N1 is in no batch: .* can be prechecked" "$T/err"
 check "  the unit is left as it was: READY, no period" [ "$(unit $N1 state) $(unit $N1 period)" = "READY " ]
 expect_rc 0 "in batch B3" cg refund prepare --period 202507 --as-of 2025-07-01
 expect_rc 0 "B3 pre-checked" cg refund mark-prechecked $N1 --date 2025-07-05

@@ -189,7 +189,7 @@ check "T3 two units of one declaration, both waiting for clearance" \
 } >"$T/t3-v1.csv"
 expect_rc 1 "the rejected first version's inventory is in no summary" cg refund entries "$T/t3-v1.csv"
 check "and the refusal says file, line, field and reason" \
-    grep -q "^t3-v1.csv:2: field inventories: inventory INV22442025000001 is in no summary result (CEB792)" "$T/err"
+    grep -q "^$T/t3-v1.csv:2: field inventories: inventory INV22442025000001 is in no summary result (CEB792)" "$T/err"
 expect_rc 0 "T3 declaration cleared" cg refund cleared 224420250000000031 2025-04-25 --as-of 2025-04-25
 check "T3 units wait for documents once cleared" \
     [ "$(unit 224420250000000031/1 state) $(unit 224420250000000031/1 missing)" = "WAIT_DOCS invoice,collection" ]
@@ -202,9 +202,9 @@ check "T3 units wait for documents once cleared" \
     echo "5100250101,00000009,3,2025-01-05,91510000MA4CCCCC3A,Cup,,pcs,10,100.001,13,13.00,"
 } >"$T/bad-invoices.csv"
 expect_rc 1 "an invoice file with bad rows is refused" cg refund invoices "$T/bad-invoices.csv"
-check "bad day named" grep -q "^bad-invoices.csv:2: field issued_on: '2025-01-32' is not a day" "$T/err"
-check "wrong VAT named" grep -q "^bad-invoices.csv:3: field vat_amount: 12.00 is not 100.00 x 13 % (13.00)" "$T/err"
-check "three decimals named" grep -q "^bad-invoices.csv:4: field amount_ex_vat: '100.001' is not an amount" "$T/err"
+check "bad day named" grep -q "^$T/bad-invoices.csv:2: field issued_on: '2025-01-32' is not a day" "$T/err"
+check "wrong VAT named" grep -q "^$T/bad-invoices.csv:3: field vat_amount: 12.00 is not 100.00 x 13 % (13.00)" "$T/err"
+check "three decimals named" grep -q "^$T/bad-invoices.csv:4: field amount_ex_vat: '100.001' is not an amount" "$T/err"
 check "nothing of it kept" [ "$(sqlite3 "$W/cebgate.db" "SELECT count(*) FROM rf_invline WHERE code = '5100250101'")" = 0 ]
 check "the file is kept as it was" [ "$(wc -l <"$T/bad-invoices.csv")" = 4 ]
 
