@@ -191,15 +191,34 @@ static int rejection_line(const char *at, const char *reason, void *vctx)
     return CG_OK;
 }
 
-static int held_line(const char *seller, const char *file, const char *at, void *vctx)
+/*
+ * What an order held back for its status was, in the words of docs/order-format.md ("Order
+ * status"). The shop's own column and value (Financial Status 'pending') are not kept: the
+ * run's output named them.
+ */
+static const char *held_why(int status)
+{
+    switch (status) {
+    case CG_ORDER_WAIT:
+        return "waiting (not paid yet, payment only authorized, or pending in that file: declared "
+               "when a later file shows it live)";
+    case CG_ORDER_SKIP:
+        return "skipped (fully refunded or voided before shipping, or every item cancelled, in "
+               "that file: never declared)";
+    case CG_ORDER_CANCELLED: return "cancelled (cancelled in that file: never declared)";
+    default:
+        return "waiting, skipped or cancelled (which one is not known for a file taken before "
+               "the database kept it)";
+    }
+}
+
+static int held_line(const char *seller, const char *file, const char *at, int status, void *vctx)
 {
     struct rej_ctx *c = vctx;
 
     c->found++;
-    fprintf(c->fp,
-            "order %s%s%s not declared: held back for its status (waiting, skipped or "
-            "cancelled) by %s%s%s, taken %s\n",
-            seller, seller[0] ? "/" : "", c->no, seller, seller[0] ? "/" : "", file, at);
+    fprintf(c->fp, "order %s%s%s not declared: held back as %s by %s%s%s, taken %s\n", seller,
+            seller[0] ? "/" : "", c->no, held_why(status), seller, seller[0] ? "/" : "", file, at);
     return CG_OK;
 }
 

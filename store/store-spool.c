@@ -1073,7 +1073,7 @@ int cg_store_order_rejections(struct cg_store *st, const char *seller, const cha
 }
 
 struct held_fn {
-    int (*fn)(const char *seller, const char *file, const char *at, void *ctx);
+    int (*fn)(const char *seller, const char *file, const char *at, int status, void *ctx);
     void *ctx;
 };
 
@@ -1081,11 +1081,13 @@ static int held_row(sqlite3_stmt *s, void *vctx)
 {
     struct held_fn *f = vctx;
 
-    return f->fn(text_or_empty(s, 0), text_or_empty(s, 1), text_or_empty(s, 2), f->ctx);
+    return f->fn(text_or_empty(s, 0), text_or_empty(s, 1), text_or_empty(s, 2),
+                 sqlite3_column_int(s, 3), f->ctx);
 }
 
 int cg_store_order_held(struct cg_store *st, const char *seller, const char *order_no,
-                        int (*fn)(const char *seller, const char *file, const char *at, void *ctx),
+                        int (*fn)(const char *seller, const char *file, const char *at, int status,
+                                  void *ctx),
                         void *ctx, struct cg_err *err)
 {
     struct held_fn f = {fn, ctx};

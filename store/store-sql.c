@@ -150,9 +150,11 @@ const char *const store_sql[S_N] = {
                    "ORDER BY version",
     [S_ORDER_REJECTIONS] = "SELECT at, reason FROM rejections WHERE order_no = ?1 AND (?2 IS NULL "
                            "OR seller = ?2) ORDER BY id",
-    [S_ORDER_HELD] = "SELECT f.seller, f.name, f.taken_at FROM file_orders fo JOIN input_files f "
-                     "ON f.id = fo.input_file WHERE fo.held = 1 AND fo.order_no = ?1 AND (?2 IS "
-                     "NULL OR fo.seller = ?2) ORDER BY f.id",
+    [S_ORDER_HELD] =
+        "SELECT f.seller, f.name, f.taken_at, coalesce(fo.status, -1) FROM file_orders "
+        "fo JOIN input_files f "
+        "ON f.id = fo.input_file WHERE fo.held = 1 AND fo.order_no = ?1 AND (?2 IS "
+        "NULL OR fo.seller = ?2) ORDER BY f.id",
     [S_LIST_PENDING] = "SELECT o.seller, o.order_no, d.msg_type, d.version, d.state, "
                        "d.updated_at, d.guid FROM documents d JOIN orders o ON o.id = d.order_id "
                        "WHERE " STORE_DOC_PENDING " ORDER BY d.updated_at, d.id",

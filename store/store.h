@@ -412,12 +412,15 @@ int cg_store_order_rejections(struct cg_store *st, const char *seller, const cha
                               struct cg_err *err);
 /*
  * The input files that held an order number of seller (NULL: any seller) back for its status
- * (waiting, skipped, cancelled: not declared), oldest first: the file's seller, name as dropped
- * and when it was taken. Files taken before the database kept each file's orders (schema
- * version 6) name none.
+ * (waiting, skipped, cancelled: not declared), oldest first: the file's seller, name as dropped,
+ * when it was taken, and the status it was held for (enum cg_order_status of mapping.h; -1 for
+ * a file taken before the database kept it, schema version 10). The shop's own words for the
+ * status are not kept. Files taken before the database kept each file's orders (schema version
+ * 6) name none.
  */
 int cg_store_order_held(struct cg_store *st, const char *seller, const char *order_no,
-                        int (*fn)(const char *seller, const char *file, const char *at, void *ctx),
+                        int (*fn)(const char *seller, const char *file, const char *at, int status,
+                                  void *ctx),
                         void *ctx, struct cg_err *err);
 
 enum cg_store_list_kind {
