@@ -504,6 +504,11 @@ static void page(struct w *w, json_t *doc)
     if (!json_is_object(run)) {
         el(w, "p", "empty", "no input file was ever taken");
     } else {
+        char busy[48];
+        long long ms = (long long)jint(run, "busy_ms");
+        snprintf(busy, sizeof(busy), "%lld.%03lld", ms / 1000, ms % 1000);
+        /* "run" is the day's files: the database keeps no record of a run as such */
+        el(w, "p", NULL, "The input files taken on the latest day any file was taken.");
         open_el(w, "table");
         kv(w, "day", jtext(run, "day"));
         kv_l(w, "files", jint(run, "files"));
@@ -512,12 +517,13 @@ static void page(struct w *w, json_t *doc)
         kv_l(w, "orders rejected", jint(run, "rejected"));
         kv_l(w, "orders held for their status", jint(run, "held"));
         kv_l(w, "messages", jint(run, "messages"));
-        kv(w, "started", jtext(run, "started"));
-        kv(w, "finished", jtext(run, "finished"));
-        if (json_object_get(run, "duration_s") != NULL) {
-            kv_l(w, "duration (s)", jint(run, "duration_s"));
-            kv_l(w, "orders per minute", jint(run, "orders_per_min"));
-        }
+        kv(w, "processing (s), each file from taken to finished", busy);
+        kv_l(w, "orders per minute of processing", jint(run, "orders_per_min"));
+        kv(w, "first taken", jtext(run, "started"));
+        kv(w, "last finished", jtext(run, "finished"));
+        if (json_object_get(run, "span_s") != NULL)
+            kv_l(w, "first taken to last finished (s), the time between runs included",
+                 jint(run, "span_s"));
         close_el(w);
     }
     close_el(w);

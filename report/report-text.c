@@ -108,6 +108,12 @@ static void table(json_t *sec, FILE *fp)
     free(w);
 }
 
+/* An integer of the report's JSON object o (0 when absent). */
+static long long jnum(json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
 int cg_report_write_table(const struct cg_report *r, FILE *fp, struct cg_err *err)
 {
     json_t *needs = json_object_get(r->doc, "needs"), *run = json_object_get(r->doc, "last_run");
@@ -129,26 +135,30 @@ int cg_report_write_table(const struct cg_report *r, FILE *fp, struct cg_err *er
                 json_string_value(json_object_get(v, "what")),
                 json_string_value(json_object_get(v, "command")));
     }
-    fprintf(fp, "\nLast run\n");
     if (!json_is_object(run)) {
-        fprintf(fp, "  no input file was ever taken\n");
+        fprintf(fp, "\nLast run\n  no input file was ever taken\n");
     } else {
+        long long files = jnum(run, "files"), orders = jnum(run, "orders");
+        long long messages = jnum(run, "messages"), busy = jnum(run, "busy_ms");
+        long long pace = jnum(run, "orders_per_min");
+        /* "run" is the day's files: the database keeps no record of a run as such */
+        fprintf(fp, "\nLast run (the input files taken on %s)\n",
+                json_string_value(json_object_get(run, "day")));
         fprintf(fp,
-                "  %s: %lld files (%lld failed), %lld orders taken, %lld rejected, %lld held, "
-                "%lld messages, %s .. %s",
-                json_string_value(json_object_get(run, "day")),
-                (long long)json_integer_value(json_object_get(run, "files")),
-                (long long)json_integer_value(json_object_get(run, "failed_files")),
-                (long long)json_integer_value(json_object_get(run, "orders")),
-                (long long)json_integer_value(json_object_get(run, "rejected")),
-                (long long)json_integer_value(json_object_get(run, "held")),
-                (long long)json_integer_value(json_object_get(run, "messages")),
+                "  %lld file%s (%lld failed), %lld order%s taken, %lld rejected, %lld held, "
+                "%lld message%s\n",
+                files, files == 1 ? "" : "s", jnum(run, "failed_files"), orders,
+                orders == 1 ? "" : "s", jnum(run, "rejected"), jnum(run, "held"), messages,
+                messages == 1 ? "" : "s");
+        fprintf(fp,
+                "  processing: %lld.%03lld s in all (each file from taken to finished), %lld "
+                "order%s per minute\n",
+                busy / 1000, busy % 1000, pace, pace == 1 ? "" : "s");
+        fprintf(fp, "  first taken %s, last finished %s",
                 json_string_value(json_object_get(run, "started")),
                 json_string_value(json_object_get(run, "finished")));
-        if (json_object_get(run, "duration_s") != NULL)
-            fprintf(fp, ", %lld s, %lld orders per minute",
-                    (long long)json_integer_value(json_object_get(run, "duration_s")),
-                    (long long)json_integer_value(json_object_get(run, "orders_per_min")));
+        if (json_object_get(run, "span_s") != NULL)
+            fprintf(fp, ": %lld s apart, the time between runs included", jnum(run, "span_s"));
         fputc('\n', fp);
     }
     json_array_foreach(secs, i, v) table(v, fp);
@@ -165,13 +175,13 @@ static void csv_cell(FILE *fp, const char *s, int last)
 
 /*
  * The last run as a section of its own: a header naming each figure as the JSON does, then one
- * row (none when no file was ever taken); a figure the run lacks (its duration) is empty.
+ * row (none when no file was ever taken); a figure the run lacks (its span) is empty.
  */
 static void csv_last_run(FILE *fp, json_t *run)
 {
-    static const char *const keys[] = {"day",      "files",      "failed_files",  "orders",
-                                       "rejected", "held",       "messages",      "started",
-                                       "finished", "duration_s", "orders_per_min"};
+    static const char *const keys[] = {"day",      "files",  "failed_files", "orders",
+                                       "rejected", "held",   "messages",     "started",
+                                       "finished", "span_s", "busy_ms",      "orders_per_min"};
     size_t n = sizeof(keys) / sizeof(keys[0]), k;
     char num[24];
 

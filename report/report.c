@@ -464,12 +464,15 @@ static int build_last_run(struct builder *b, struct cg_store *st, const char *da
     put(b, o, "messages", json_integer(run.messages));
     put(b, o, "started", jstr(run.started));
     put(b, o, "finished", jstr(run.finished));
-    if (iso_secs(run.started, &t0) == CG_OK && iso_secs(run.finished, &t1) == CG_OK && t1 >= t0) {
-        long secs = (long)(t1 - t0);
-        put(b, o, "duration_s", json_integer(secs));
-        /* Orders per minute, rounded down; a run shorter than a second counts as one second. */
-        put(b, o, "orders_per_min", json_integer(run.orders * 60L / (secs > 0 ? secs : 1)));
-    }
+    /* The wall time from the first file taken to the last finished: the time between the day's
+     * runs included, so not what the files took. */
+    if (iso_secs(run.started, &t0) == CG_OK && iso_secs(run.finished, &t1) == CG_OK && t1 >= t0)
+        put(b, o, "span_s", json_integer((long)(t1 - t0)));
+    /* What the files took, and orders per minute of that, rounded down (under a millisecond
+     * counts as one). */
+    put(b, o, "busy_ms", json_integer(run.busy_ms));
+    put(b, o, "orders_per_min",
+        json_integer((json_int_t)run.orders * 60000 / (run.busy_ms > 0 ? run.busy_ms : 1)));
     put(b, b->r->doc, "last_run", o);
     rc_ctx.sec = section(b, "run_reasons", "Reasons orders were rejected in the last run",
                          "reason,orders", "cebgate status --rejected");

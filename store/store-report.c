@@ -211,8 +211,23 @@ static int row_run(sqlite3_stmt *s, const struct q *q)
     out->messages = num(s, 6);
     cg_strlcpy(out->started, txt(s, 7), sizeof(out->started));
     cg_strlcpy(out->finished, txt(s, 8), sizeof(out->finished));
+    out->busy_ms = num(s, 9);
     return 1; /* found */
 }
+
+/* Milliseconds since the epoch of an ISO-8601 UTC time column. */
+#define EPOCH_MS(col) "CAST(round((julianday(" col ") - 2440587.5) * 86400000.0) AS INTEGER)"
+/*
+ * RUN_BUSY_MS: the time spent on the files f, in milliseconds: the union of each file's time
+ * from taken to finished, so that files worked on together count their common time once and
+ * the time between runs (no file being worked on) not at all. Each interval counts what it
+ * adds beyond the latest end of those that start before it.
+ */
+#define RUN_BUSY_MS                                                                                \
+    "SELECT coalesce(sum(max(0, e - max(s, coalesce(pe, s)))), 0) FROM (SELECT s, e, max(e) "      \
+    "OVER (ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pe FROM "            \
+    "(SELECT " EPOCH_MS("taken_at") " AS s, " EPOCH_MS(                                            \
+        "coalesce(finished_at, taken_at)") " AS e FROM f))"
 
 int cg_store_report_last_run(struct cg_store *st, const char *seller, const char *to,
                              struct cg_report_run *out, struct cg_err *err)
@@ -230,8 +245,8 @@ int cg_store_report_last_run(struct cg_store *st, const char *seller, const char
         "orders_listed = 0), (SELECT count(*) FROM rn), " RUN_HELD_COUNT " + (SELECT "
         "coalesce(sum(orders_waiting + orders_skipped + orders_cancelled), 0) FROM f WHERE "
         "orders_listed = 0), (SELECT count(*) FROM messages WHERE input_file IN (SELECT id FROM "
-        "f)), (SELECT min(taken_at) FROM f), (SELECT max(coalesce(finished_at, taken_at)) FROM f) "
-        "FROM d WHERE d.day IS NOT NULL",
+        "f)), (SELECT min(taken_at) FROM f), (SELECT max(coalesce(finished_at, taken_at)) FROM f), "
+        "(" RUN_BUSY_MS ") FROM d WHERE d.day IS NOT NULL",
         seller, to, NULL, row_run, &q, err);
 
     return rc == 1 ? CG_OK : rc == CG_OK ? CG_ENOTFOUND : rc;

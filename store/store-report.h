@@ -59,6 +59,9 @@ struct cg_report_run {
     char day[11];
     long files, failed, orders, rejected, held, messages;
     char started[32], finished[32]; /* first taken, last finished (or taken) */
+    /* Time spent on those files: each from taken to finished, the time several were worked on
+     * together once, the time between runs not at all. */
+    long busy_ms;
 };
 int cg_store_report_last_run(struct cg_store *st, const char *seller, const char *to,
                              struct cg_report_run *out, struct cg_err *err);

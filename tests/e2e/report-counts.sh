@@ -47,7 +47,7 @@ n = sum(int(row[1]) for row in s['rows'])
 sys.exit(0 if got == [$1, 0, $2, $3, $4] and n == $3 else 1)"
     expect_rc 0 "report --format table" cg report --format table
     check "the table says so" \
-        grep -q ": $1 files (0 failed), $2 orders taken, $3 rejected, $4 held, " "$T/out"
+        grep -q "^  $1 files (0 failed), $2 orders taken, $3 rejected, $4 held, " "$T/out"
     expect_rc 0 "report --format csv" cg report --format csv
     check "the CSV says so" python3 -c "
 import csv, sys

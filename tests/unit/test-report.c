@@ -789,7 +789,7 @@ static void test_csv_last_run(void **state)
     assert_int_equal(fclose(fp), 0);
     assert_non_null(strstr(text, "\n\n\"section\",\"day\",\"files\",\"failed_files\",\"orders\","
                                  "\"rejected\",\"held\",\"messages\",\"started\",\"finished\","
-                                 "\"duration_s\",\"orders_per_min\"\n\"last_run\","));
+                                 "\"span_s\",\"busy_ms\",\"orders_per_min\"\n\"last_run\","));
     snprintf(want, sizeof(want), "\"last_run\",\"%s\",\"1\",\"0\",\"0\",\"1\",\"0\",\"0\",\"%s",
              today, today);
     assert_non_null(strstr(text, want));
@@ -799,14 +799,9 @@ static void test_csv_last_run(void **state)
     cg_report_free(r);
 }
 
-/*
- * The table's last run ends with its duration and pace as the page shows them: whole seconds
- * from the first file taken to the last finished, and orders taken x 60 / seconds, rounded down.
- * The file is one taken before files listed their orders: its own count stands for them.
- */
-static void test_table_last_run_pace(void **state)
+/* The table of the report as of day, into a string the caller frees. */
+static char *table_of(struct fx *f, const char *day)
 {
-    struct fx *f = *state;
     struct cg_report_opts o;
     struct cg_report *r = NULL;
     struct cg_err err;
@@ -814,22 +809,82 @@ static void test_table_last_run_pace(void **state)
     size_t len = 0;
     FILE *fp;
 
-    exec_sql(f, "UPDATE input_files SET taken_at = '2026-03-02T10:00:00.000Z', finished_at = "
-                "'2026-03-02T10:02:05.000Z', orders_new = 250, orders_listed = 0");
     opts(&o);
-    o.as_of = "2026-03-02";
+    o.as_of = day;
     assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
     fp = open_memstream(&text, &len);
     assert_non_null(fp);
     assert_int_equal(cg_report_write_table(r, fp, &err), CG_OK);
     assert_int_equal(fclose(fp), 0);
-    /* 125 s; 250 x 60 / 125 = 120 orders per minute */
-    assert_non_null(strstr(text,
-                           "\n  2026-03-02: 1 files (0 failed), 250 orders taken, 1 rejected, 0 "
-                           "held, 0 messages, 2026-03-02T10:00:00.000Z .. "
-                           "2026-03-02T10:02:05.000Z, 125 s, 120 orders per minute\n"));
-    free(text);
     cg_report_free(r);
+    return text;
+}
+
+/*
+ * The last run's pace is of the time spent on the day's files, each from taken to finished, not
+ * of the wall time from the first taken to the last finished, which holds the time between the
+ * day's runs: a run of one file at 10:00 (0.4 s) and one of two files worked on together at
+ * 10:07:57 (0.0 to 0.6 s and 0.2 to 0.9 s: 0.9 s) took 1.3 s, though 477 s lie between. Their
+ * 5 + 4 + 3 = 12 orders (files taken before files listed their orders: their own counts stand
+ * for them) are 12 x 60000 / 1300 = 553 orders per minute, rounded down.
+ */
+static void test_table_last_run_pace(void **state)
+{
+    struct fx *f = *state;
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    int64_t file;
+    json_t *run;
+    char *text;
+
+    assert_int_equal(cg_store_file_add(f->st, "b", "late.csv", "late.csv", 10, "01", 2, "active",
+                                       NULL, &file, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_file_add(f->st, "b", "later.csv", "later.csv", 10, "02", 3, "active",
+                                       NULL, &file, &err),
+                     CG_OK);
+    exec_sql(f, "UPDATE input_files SET outcome = 'done', orders_listed = 0, orders_new = CASE "
+                "name WHEN 'orders.csv' THEN 5 WHEN 'late.csv' THEN 4 ELSE 3 END, taken_at = CASE "
+                "name WHEN 'orders.csv' THEN '2026-03-02T10:00:00.000Z' WHEN 'late.csv' THEN "
+                "'2026-03-02T10:07:57.000Z' ELSE '2026-03-02T10:07:57.200Z' END, finished_at = "
+                "CASE name WHEN 'orders.csv' THEN '2026-03-02T10:00:00.400Z' WHEN 'late.csv' THEN "
+                "'2026-03-02T10:07:57.600Z' ELSE '2026-03-02T10:07:57.900Z' END");
+    opts(&o);
+    o.as_of = "2026-03-02";
+    assert_int_equal(cg_report_build(f->st, NULL, NULL, &o, &r, &err), CG_OK);
+    run = json_object_get(r->doc, "last_run");
+    assert_int_equal(jint(run, "busy_ms"), 1300);
+    assert_int_equal(jint(run, "span_s"), 477);
+    assert_int_equal(jint(run, "orders_per_min"), 553);
+    assert_null(json_object_get(run, "duration_s"));
+    cg_report_free(r);
+    text = table_of(f, "2026-03-02");
+    assert_non_null(strstr(text, "\nLast run (the input files taken on 2026-03-02)\n"
+                                 "  3 files (0 failed), 12 orders taken, 1 rejected, 0 held, 0 "
+                                 "messages\n"
+                                 "  processing: 1.300 s in all (each file from taken to finished), "
+                                 "553 orders per minute\n"
+                                 "  first taken 2026-03-02T10:00:00.000Z, last finished "
+                                 "2026-03-02T10:07:57.900Z: 477 s apart, the time between runs "
+                                 "included\n"));
+    free(text);
+}
+
+/* One file, one order, one order per minute: each count noun in the singular. */
+static void test_table_last_run_singular(void **state)
+{
+    struct fx *f = *state;
+    char *text;
+
+    exec_sql(f, "UPDATE input_files SET orders_listed = 0, orders_new = 1, taken_at = "
+                "'2026-03-03T10:00:00.000Z', finished_at = '2026-03-03T10:01:00.000Z'");
+    text = table_of(f, "2026-03-03");
+    assert_non_null(strstr(text, "\n  1 file (0 failed), 1 order taken, 1 rejected, 0 held, 0 "
+                                 "messages\n"
+                                 "  processing: 60.000 s in all (each file from taken to "
+                                 "finished), 1 order per minute\n"));
+    free(text);
 }
 
 /*
@@ -1075,6 +1130,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_table_multiline_cell, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_last_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_last_run_pace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_last_run_singular, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_reasons_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_reasons_each_order_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_needs, setup_needs, teardown_needs),
