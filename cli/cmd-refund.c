@@ -94,6 +94,23 @@ static void keep_line(void *ctx, const char *text)
     cg_buf_addf(b, "%s\n", text);
 }
 
+/*
+ * Print a batch's two files, each on a line of its own, as normalised absolute paths (no "./"
+ * or "../" from the working directory and --out joined): the path itself when it cannot be
+ * resolved.
+ */
+static void print_files(const struct cg_refund_batch *b)
+{
+    const char *files[2] = {b->export_csv, b->purchase_csv};
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        char *real = realpath(files[i], NULL);
+        printf("%s\n", real != NULL ? real : files[i]);
+        free(real);
+    }
+}
+
 static const char *const kind_names[] = {"-", "declaration items", "refund rates", "invoices",
                                          "results"};
 
@@ -153,8 +170,9 @@ static int do_prepare(struct cg_cli *cli, struct cg_refund *r, struct opts *o, s
     if (rc == CG_OK) {
         cg_refund_fen_format(b.refund_fen, a, sizeof(a));
         cg_refund_fen_format(b.invoice_fen, inv, sizeof(inv));
-        printf("batch B%lld: %ld %s, invoices CNY %s, refund CNY %s\n%s\n%s\n", b.id, b.units,
-               b.units == 1 ? "unit" : "units", inv, a, b.export_csv, b.purchase_csv);
+        printf("batch B%lld: %ld %s, invoices CNY %s, refund CNY %s\n", b.id, b.units,
+               b.units == 1 ? "unit" : "units", inv, a);
+        print_files(&b);
     }
     free(path);
     free(workdir);
@@ -210,9 +228,9 @@ static int do_leave(struct cg_cli *cli, struct cg_refund *r, const char *unit, c
     cg_refund_fen_format(b.refund_fen, a, sizeof(a));
     cg_refund_fen_format(b.invoice_fen, inv, sizeof(inv));
     printf("unit %s left batch B%lld; its files were written again without it: %ld %s, "
-           "invoices CNY %s, refund CNY %s (upload them again)\n%s\n%s\n",
-           unit, b.id, b.units, b.units == 1 ? "unit" : "units", inv, a, b.export_csv,
-           b.purchase_csv);
+           "invoices CNY %s, refund CNY %s (upload them again)\n",
+           unit, b.id, b.units, b.units == 1 ? "unit" : "units", inv, a);
+    print_files(&b);
     return rc;
 }
 
@@ -288,10 +306,13 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
         else
             rc = do_leave(cli, r, o.pos[0], o.pos[1], o.note, &err);
     } else if (strcmp(verb, "return") == 0) {
+        char done[700];
         if (o.npos != 2)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund return UNIT QTY [--date DAY] expected");
         else
-            rc = cg_refund_return(r, o.pos[0], o.pos[1], o.date, o.note, &err);
+            rc = cg_refund_return(r, o.pos[0], o.pos[1], o.date, o.note, done, sizeof(done), &err);
+        if (rc == CG_OK)
+            printf("%s\n", done);
     } else if (strcmp(verb, "clawback") == 0) {
         if (o.npos != 1)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund clawback UNIT [--amount A] expected");

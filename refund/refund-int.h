@@ -29,6 +29,9 @@ struct cg_refund {
     /* The column of a result row a refused mark is about ("amount", "date", "reason"), set by
      * rf_mark_unit with its refusal; NULL: the outcome itself. */
     const char *refused_field;
+    /* The unit, state and detail of the last event recorded, for a command to say what it did
+     * ("unit E/1: RETURNED: returned 10 on 2025-06-09: nothing left to file"). */
+    char last_event[640];
 };
 
 /*

@@ -947,13 +947,19 @@ static int return_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 }
 
 int cg_refund_return(struct cg_refund *r, const char *unit, const char *qty, const char *day,
-                     const char *note, struct cg_err *err)
+                     const char *note, char *done, size_t size, struct cg_err *err)
 {
+    int rc;
+
     if (day == NULL)
         day = r->today;
     if (!rf_day_ok(day))
         return CG_ERR_SET(err, CG_EINVAL, "refund return: '%s' is not a day", day);
-    return unit_op(r, return_tx, unit, qty, NULL, note, day, err);
+    r->last_event[0] = '\0';
+    rc = unit_op(r, return_tx, unit, qty, NULL, note, day, err);
+    if (rc == CG_OK && done != NULL && size > 0)
+        snprintf(done, size, "%s", r->last_event);
+    return rc;
 }
 
 static int clawback_tx(struct cg_store *db, void *ctx, struct cg_err *err)

@@ -548,6 +548,8 @@ static int log_event(struct cg_refund *r, struct unit *x, const char *from, cons
     e.cause_ref = ref != NULL ? ref : "";
     e.detail = detail;
     e.occurred_on = r->today;
+    snprintf(r->last_event, sizeof(r->last_event), "unit %s/%ld: %s: %s", x->entry_id, x->u.item_no,
+             to, detail != NULL ? detail : "");
     return cg_store_rf_event_add(r->db, &e, err);
 }
 

@@ -170,9 +170,13 @@ int cg_refund_regime(struct cg_refund *r, const char *unit, const char *regime, 
  */
 int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note,
                   struct cg_refund_batch *left, struct cg_err *err);
-/* Goods of qty came back on day: after a refund the proportional clawback falls due. */
+/*
+ * Goods of qty came back on day: after a refund the proportional clawback falls due. On success
+ * done (size bytes, NULL: not wanted) says what was recorded: "unit E/1: STATE: DETAIL" of the
+ * unit's event.
+ */
 int cg_refund_return(struct cg_refund *r, const char *unit, const char *qty, const char *day,
-                     const char *note, struct cg_err *err);
+                     const char *note, char *done, size_t size, struct cg_err *err);
 /* The clawback was repaid (amount NULL: all that is due). */
 int cg_refund_clawback_paid(struct cg_refund *r, const char *unit, const char *amount,
                             const char *day, struct cg_err *err);
