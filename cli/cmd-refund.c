@@ -128,8 +128,9 @@ static int do_import(struct cg_refund *r, int kind, struct opts *o, struct cg_er
         if (rc == CG_OK && res.duplicate)
             printf("%s: imported before, nothing to do\n", o->pos[i]);
         else if (rc == CG_OK)
-            printf("%s: %s, %ld rows: %ld recorded, %ld known, %ld allocations made\n", o->pos[i],
-                   kind_names[res.kind], res.rows, res.added, res.known, res.matched);
+            printf("%s: %s, %ld row%s: %ld recorded, %ld known, %ld allocation%s made\n", o->pos[i],
+                   kind_names[res.kind], res.rows, res.rows == 1 ? "" : "s", res.added, res.known,
+                   res.matched, res.matched == 1 ? "" : "s");
         if (rc == CG_EREJECT) {
             fprintf(stderr, "cebgate: %s\n", err->msg);
             cg_err_clear(err);
@@ -277,7 +278,7 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
         long made = 0;
         rc = cg_refund_match(r, &made, &err);
         if (rc == CG_OK)
-            printf("%ld allocations made\n", made);
+            printf("%ld allocation%s made\n", made, made == 1 ? "" : "s");
     } else if (strcmp(verb, "allocate") == 0) {
         if (o.npos < 2 || o.npos > 3)
             rc =
@@ -415,8 +416,8 @@ static void intake_line(void *ctx, int what, const char *text, const struct cg_r
 
     switch (what) {
     case CG_RF_INTAKE_DONE:
-        printf("done refund file %s: %s, %ld rows, %ld recorded\n", text, kind_names[res->kind],
-               res->rows, res->added);
+        printf("done refund file %s: %s, %ld row%s, %ld recorded\n", text, kind_names[res->kind],
+               res->rows, res->rows == 1 ? "" : "s", res->added);
         c->done++;
         break;
     case CG_RF_INTAKE_DUPLICATE:

@@ -186,12 +186,14 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
             "%ld refused\n",
             st->msgs_signed, st->msgs_queued, st->msgs_sent, st->msgs_retry, st->msgs_refused);
     fprintf(fp,
-            "  receipts: %ld files, %ld applied, %ld duplicate, %ld late, %ld unknown guid, "
-            "%ld mismatched, %ld unreadable files\n",
-            st->receipt_files, st->receipts_applied, st->receipts_duplicate, st->receipts_late,
-            st->receipts_unknown, st->receipts_mismatch, st->receipt_files_failed);
+            "  receipts: %ld file%s, %ld applied, %ld duplicate, %ld late, %ld unknown guid, "
+            "%ld mismatched, %ld unreadable file%s\n",
+            st->receipt_files, st->receipt_files == 1 ? "" : "s", st->receipts_applied,
+            st->receipts_duplicate, st->receipts_late, st->receipts_unknown, st->receipts_mismatch,
+            st->receipt_files_failed, st->receipt_files_failed == 1 ? "" : "s");
     if (st->recovered > 0)
-        fprintf(fp, "  recovered after a crash: %ld messages\n", st->recovered);
+        fprintf(fp, "  recovered after a crash: %ld message%s\n", st->recovered,
+                st->recovered == 1 ? "" : "s");
     fprintf(fp, "  duration: %s (%lld ms)\n", dur, (long long)st->elapsed_ms);
 }
 

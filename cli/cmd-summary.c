@@ -71,7 +71,7 @@ static int exec_summary(struct cg_cli *cli, int argc, char **argv)
     }
     status = cg_cli_declare(cli, "summary", NULL, do_summary, &a);
     if (status == CG_EXIT_OK)
-        printf("%s: %ld summaries %s\n", a.month, a.n,
+        printf("%s: %ld summar%s %s\n", a.month, a.n, a.n == 1 ? "y" : "ies",
                a.dry_run ? "would be declared (dry run: nothing recorded or sent)" : "declared");
     return status;
 }

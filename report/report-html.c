@@ -472,10 +472,10 @@ static void page(struct w *w, json_t *doc)
     close_el(w);
     open_el(w, "body");
     el(w, "h1", NULL, t);
-    snprintf(t, sizeof(t), "as of %s; seller %s; stuck after %lld h; %lld rows per list",
+    snprintf(t, sizeof(t), "as of %s; seller %s; stuck after %lld h; %lld row%s per list",
              jtext(doc, "now"),
              json_is_string(json_object_get(doc, "seller")) ? jtext(doc, "seller") : "all",
-             jint(doc, "stuck_hours"), jint(doc, "rows"));
+             jint(doc, "stuck_hours"), jint(doc, "rows"), jint(doc, "rows") == 1 ? "" : "s");
     el(w, "p", "meta", t);
 
     open_el(w, "div");

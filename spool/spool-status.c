@@ -321,7 +321,8 @@ static int file_lines(const struct cg_store_file *f, void *vctx)
         if (rc != CG_OK)
             return rc;
     }
-    fprintf(c->fp, "  %lld bytes  sha256 %s\n", (long long)f->size, f->sha256);
+    fprintf(c->fp, "  %lld byte%s  sha256 %s\n", (long long)f->size, f->size == 1 ? "" : "s",
+            f->sha256);
     fprintf(c->fp,
             "  orders: %ld new, %ld modified, %ld unchanged, %ld rejected, %ld waiting, %ld "
             "skipped, %ld cancelled\n",
@@ -495,11 +496,11 @@ static int summary_line(const struct cg_store_summary *x, void *vctx)
 
     c->n++;
     fprintf(c->fp,
-            "%s  %s%s%s  country %s  %ld inventories  CEB701 %s%s%s%s  sumNo %s  entryId %s\n",
+            "%s  %s%s%s  country %s  %ld inventor%s  CEB701 %s%s%s%s  sumNo %s  entryId %s\n",
             x->month, x->seller, x->seller[0] ? "/" : "", x->order_no, x->country, x->ninvt,
-            x->state[0] ? x->state : "not declared", x->status[0] ? " (" : "", x->status,
-            x->status[0] ? ")" : "", x->sum_no[0] ? x->sum_no : "-",
-            x->entry_id[0] ? x->entry_id : "-");
+            x->ninvt == 1 ? "y" : "ies", x->state[0] ? x->state : "not declared",
+            x->status[0] ? " (" : "", x->status, x->status[0] ? ")" : "",
+            x->sum_no[0] ? x->sum_no : "-", x->entry_id[0] ? x->entry_id : "-");
     return CG_OK;
 }
 
@@ -509,7 +510,7 @@ static int summaries_report(struct cg_store *st, FILE *fp, struct cg_err *err)
     int rc = cg_store_summaries(st, summary_line, &c, err);
 
     if (rc == CG_OK)
-        fprintf(fp, "%ld summaries\n", c.n);
+        fprintf(fp, "%ld summar%s\n", c.n, c.n == 1 ? "y" : "ies");
     return rc;
 }
 

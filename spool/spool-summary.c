@@ -283,10 +283,10 @@ int cg_spool_summary(struct cg_spool *sp, const char *month, bool dry_run, long 
             for (k = 0; k < n; k++)
                 cg_buf_addf(&b, "%s%s", k ? " " : "", a.v[idx[k]].invt_no);
             spool_event(sp, CG_SPOOL_EV_ORDER,
-                        "summary %s %s%scountry %s: would declare a CEB701 with %zu inventories: "
+                        "summary %s %s%scountry %s: would declare a CEB701 with %zu inventor%s: "
                         "%s",
                         month, a.v[i].seller, a.v[i].seller[0] ? " " : "", a.v[i].country, n,
-                        b.data != NULL ? cg_buf_str(&b) : "");
+                        n == 1 ? "y" : "ies", b.data != NULL ? cg_buf_str(&b) : "");
             cg_buf_free(&b);
             (*declared)++;
             continue;

@@ -58,7 +58,7 @@ answer 603 899
 expect_rc 0 "CEB510 and 899 applied" cg run --no-progress
 check "all inventories closed" test "$(count "msg_type = 603 AND state = 'closed'")" = $((2 * N))
 expect_rc 0 "cebgate summary --month 202611" cg summary --month 202611
-check "one summary" grep -Fxq "202611: 1 summaries declared" "$T/out"
+check "one summary" grep -Fxq "202611: 1 summary declared" "$T/out"
 answer 701 2 120
 for f in "$W"/outbox/CEB701Message_*.xml; do $FLOW summary-result "$W/inbox" "$f" 224420260000000077 3; done
 expect_rc 0 "CEB702 and CEB792 applied" cg run --no-progress

@@ -53,7 +53,7 @@ check "all inventories closed after their departure" test "$(count "documents WH
 check "no 899 before the departures were sent" test "$(sql "SELECT count(*) FROM receipts WHERE status = '899' AND received_at < (SELECT min(sent_at) FROM messages WHERE msg_type = 509)")" = 0
 M=$(sql "SELECT substr(min(return_time), 1, 6) FROM receipts WHERE status = '899'")
 expect_rc 0 "cebgate summary --month $M" cg summary --month "$M"
-check "one summary (seller b, one country)" grep -Fxq "$M: 1 summaries declared" "$T/out"
+check "one summary (seller b, one country)" grep -Fxq "$M: 1 summary declared" "$T/out"
 run_until "customs_entry_invt" $((3 * N))
 check "the CEB792 gave each route-B inventory line its declaration" test "$(count "customs_entry_invt")" = $((3 * N))
 check "the CEB701 accepted (CEB702 120)" test "$(sql "SELECT state FROM documents WHERE msg_type = 701")" = accepted

@@ -16,7 +16,7 @@ run_until "documents WHERE msg_type = 603 AND state = 'closed'" 2
 check "both inventories closed by the port" test "$(count "documents WHERE msg_type = 603 AND state = 'closed'")" = 2
 M=$(sql "SELECT substr(min(return_time), 1, 6) FROM receipts WHERE status = '899'")
 expect_rc 0 "summary --month $M" cg summary --month "$M"
-check "one summary declared" grep -Fxq "$M: 1 summaries declared" "$T/out"
+check "one summary declared" grep -Fxq "$M: 1 summary declared" "$T/out"
 run_until "customs_entry_invt" 6
 check "the port's CEB792 gave every inventory line its declaration (2 x 3 lines)" \
     test "$(count "customs_entry_invt")" = 6

@@ -38,7 +38,7 @@ check "two countries of arrival ($US, $DE)" test -n "$US" -a -n "$DE" -a "$US" !
 
 expect_rc 0 "summary --dry-run" cg summary --month 202611 --dry-run
 check "it names the group of three" grep -Fxq "summary 202611 bee country $US: would declare a CEB701 with 3 inventories: $(invt SO-0000021) $(invt SO-0000022) $(invt SO-0000023)" "$T/out"
-check "and the group of one" grep -Fxq "summary 202611 bee country $DE: would declare a CEB701 with 1 inventories: $(invt SO-0000024)" "$T/out"
+check "and the group of one" grep -Fxq "summary 202611 bee country $DE: would declare a CEB701 with 1 inventory: $(invt SO-0000024)" "$T/out"
 check "two in all" grep -Fxq "202611: 2 summaries would be declared (dry run: nothing recorded or sent)" "$T/out"
 check "nothing recorded or written" test "$(sql "SELECT count(*) FROM flow_summaries")/$(ls "$W/outbox" | grep -c CEB701)" = 0/0
 expect_rc 0 "summary of an empty month" cg summary --month 202610
@@ -88,7 +88,7 @@ check "version 2, a modify, with both inventories" test "$(n701) $(v701) $(x "$(
 $FLOW receipt "$W/inbox" "$(s701 "$DE")" -301010
 expect_rc 0 "the refusal is applied" cg run --no-progress
 expect_rc 0 "summary after a refusal before storing" cg summary --month 202611
-check "  declares it again" grep -Fxq "202611: 1 summaries declared" "$T/out"
+check "  declares it again" grep -Fxq "202611: 1 summary declared" "$T/out"
 check "  version 3, sent" test "$(n701) $(v701)" = "3 3 2 sent"
 expect_rc 0 "summary once more" cg summary --month 202611
 check "  declares nothing more" test "$(n701) $(v701)" = "3 3 2 sent"

@@ -3,7 +3,8 @@
 # file: each bad field named as "FILE:LINE: field F: reason", FILE the path as given on the
 # command line (as `settle import` names it); an amount or quantity written with a thousands
 # separator is said to be one, in the words the order readers use; and the count at the end is
-# of bad rows, a row with several bad fields counting once.
+# of bad rows, a row with several bad fields counting once (and a count of one row says so in
+# the singular).
 . "${CG_SRCDIR:-.}/tests/e2e/refund-lib.sh"
 
 mkdir -p "$T/in"
@@ -57,4 +58,10 @@ cebgate: $T/in/decimals.csv: 1 bad row: nothing imported
 cebgate: some files were refused
 EOW
 check "  the decimals allowed named, one bad row" cmp -s "$T/want" "$T/err"
+# the good row alone: imported, its count in the singular
+printf '%s\n%s\n' "$INVOICES_H" \
+    "3100250901,00055555,3,2026-11-20,91310000MA1FL0XX1X,Towel,,pcs,1,100.00,13,13.00," \
+    >"$T/in/one.csv"
+expect_rc 0 "an invoice file of one good row is imported" cg refund invoices "$T/in/one.csv"
+check "  1 row, 0 allocations" [ "$(cat "$T/out")" = "$T/in/one.csv: invoices, 1 row: 1 recorded, 0 known, 0 allocations made" ]
 finish

@@ -64,7 +64,7 @@ lower() { printf '%s' "$1" | tr 'A-Z' 'a-z'; }
 sed "s/@GUID@/$(lower "$p1")/g; s/@ORDER@/SO-0000001/; s/@STATUS@/2/" \
     "$CG_TESTDATA/e2e/receipts/CEB404Message.xml" >"$W/inbox/r-404.xml"
 expect_rc 0 "the CEB404 is applied" cg run --no-progress
-check "one applied" grep -q 'receipts: 1 files, 1 applied' "$T/out"
+check "one applied" grep -q 'receipts: 1 file, 1 applied' "$T/out"
 state_of() { sql "SELECT state FROM documents WHERE guid = '$1'"; }
 check "the 403 is declaring" [ "$(state_of "$p1")" = declaring ]
 

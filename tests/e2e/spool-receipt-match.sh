@@ -74,7 +74,7 @@ invt=$(sql "SELECT invt_no FROM documents WHERE guid = '$inv1'")
 receipt d-good.xml 604 InventoryReturn "$inv1" 120 SO-0000001 "$copno1" "$invt" \
     'ok&#10;2026-01-01 forged log line &#x9B;31m red &#x202E;txet'
 expect_rc 0 "run with a matching receipt" cg run
-check "it is applied" grep -q 'receipts: 1 files, 1 applied, 0 duplicate, 0 late, 0 unknown guid, 0 mismatched' "$T/out"
+check "it is applied" grep -q 'receipts: 1 file, 1 applied, 0 duplicate, 0 late, 0 unknown guid, 0 mismatched' "$T/out"
 check "the inventory of order 1 is accepted" [ "$(state_of SO-0000001 603)" = accepted ]
 expect_rc 0 "status of the order" cg status SO-0000001
 check "returnInfo shown with its newline, CSI and override escaped" \
