@@ -542,42 +542,18 @@ static int build_days(struct builder *b, struct cg_store *st, const char *today,
 
 /* ------------------------------------------------------------------ FX, refunds */
 
-/* Whether an order of an FX report (SELLER/NO, or NO for the default seller) is the report's
- * seller's; every order when the report is of all sellers. */
-static int fx_order_of_seller(const struct builder *b, const char *order)
-{
-    const char *slash = strchr(order, '/');
-    size_t n = slash != NULL ? (size_t)(slash - order) : 0;
-
-    return b->o->seller == NULL ||
-           (strlen(b->o->seller) == n && strncmp(order, b->o->seller, n) == 0);
-}
-
-/* The column named name of t, or -1. */
-static long fx_col(const struct cg_table *t, const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < t->ncols; i++) {
-        if (strcmp(t->cols[i], name) == 0)
-            return (long)i;
-    }
-    return -1;
-}
-
 /*
  * settle/'s FX aging section, and for "Needs you today" the deferred-receipt reports due or
- * overdue and the orders past the tax collection deadline not collected (OVERDUE in `report fx
- * orders`), of the report's seller.
+ * overdue and the orders past the tax collection deadline not collected (OVERDUE), of the
+ * report's seller.
  */
 static int build_fx(struct builder *b, struct cg_settle *s, const char *today, json_t **credit_due,
                     long *overdue, long *cross, long *unmatched, struct cg_err *err)
 {
-    static const int kinds[3] = {CG_FXR_AGING, CG_FXR_CREDIT, CG_FXR_ORDERS};
-    struct cg_table *t[3] = {NULL, NULL, NULL};
+    static const int kinds[2] = {CG_FXR_AGING, CG_FXR_CREDIT};
+    struct cg_table *t[2] = {NULL, NULL};
     json_t *sec;
     size_t r;
-    long state;
     int rc;
     long due = 0;
 
@@ -589,11 +565,13 @@ static int build_fx(struct builder *b, struct cg_settle *s, const char *today, j
     if (rc == CG_OK)
         rc =
             cg_settle_unmatched_count(s, b->o->seller, today, b->o->unmatched_days, unmatched, err);
+    if (rc == CG_OK)
+        rc = cg_settle_overdue_count(s, b->o->seller, b->o->as_of, overdue, err);
     if (rc != CG_OK)
         return rc;
-    /* all three in one pass over the orders, of the seller asked for */
+    /* both in one pass over the orders, of the seller asked for */
     cg_settle_set_report_seller(s, b->o->seller);
-    rc = cg_settle_reports(s, kinds, 3, b->o->as_of, t, err);
+    rc = cg_settle_reports(s, kinds, 2, b->o->as_of, t, err);
     if (rc != CG_OK)
         return rc;
     sec = section(b, "fx_aging", "FX aging: open amounts per currency by days since release",
@@ -603,21 +581,19 @@ static int build_fx(struct builder *b, struct cg_settle *s, const char *today, j
         row(b, sec, b->o->rows, 8, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
     }
     for (r = 0; t[1]->ncols >= 5 && r < t[1]->nrows; r++) {
+        const char *order = t[1]->cells[r * t[1]->ncols];
         const char *status = t[1]->cells[r * t[1]->ncols + 4];
-        if (!fx_order_of_seller(b, t[1]->cells[r * t[1]->ncols]))
+        const char *slash = strchr(order, '/');
+        size_t n = slash != NULL ? (size_t)(slash - order) : 0;
+        /* the order column is SELLER/NO, or NO for the default seller */
+        if (b->o->seller != NULL &&
+            (strlen(b->o->seller) != n || strncmp(order, b->o->seller, n) != 0))
             continue;
         if (strcmp(status, "due") == 0 || strcmp(status, "OVERDUE") == 0)
             due++;
     }
-    state = fx_col(t[2], "state");
-    for (r = 0; state > 0 && r < t[2]->nrows; r++) {
-        char **c = t[2]->cells + r * t[2]->ncols;
-        if (fx_order_of_seller(b, c[0]) && strcmp(c[state], "OVERDUE") == 0)
-            (*overdue)++;
-    }
     cg_table_free(t[0]);
     cg_table_free(t[1]);
-    cg_table_free(t[2]);
     json_integer_set(*credit_due, due);
     return CG_OK;
 }

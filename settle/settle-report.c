@@ -737,3 +737,33 @@ int cg_settle_cross_pending(struct cg_settle *s, const char *seller, long *n, st
 {
     return cg_store_fx_cross_pending(s->db, seller, n, err);
 }
+
+struct overdue_ctx {
+    const char *seller;
+    long n;
+};
+
+static int count_overdue(void *vctx, const struct fx_view *v, const struct fx_seller_conf *conf)
+{
+    struct overdue_ctx *c = vctx;
+
+    (void)conf;
+    if (v->state == CG_FX_OVERDUE && (c->seller == NULL || strcmp(v->seller, c->seller) == 0))
+        c->n++;
+    return 0;
+}
+
+int cg_settle_overdue_count(struct cg_settle *s, const char *seller, const char *as_of, long *n,
+                            struct cg_err *err)
+{
+    struct overdue_ctx c = {seller, 0};
+    long day;
+    int rc;
+
+    if (as_of != NULL && fx_day_parse(as_of, &day) != CG_OK)
+        return CG_ERR_SET(err, CG_EINVAL, "'%s' is not a day (YYYY-MM-DD)", as_of);
+    rc = fx_views_each(s, as_of, count_overdue, &c, err);
+    if (rc == CG_OK)
+        *n = c.n;
+    return rc;
+}

@@ -228,6 +228,13 @@ int cg_fx_report_parse(const char *name);
  */
 int cg_settle_cross_pending(struct cg_settle *s, const char *seller, long *n, struct cg_err *err);
 /*
+ * How many orders of one seller (NULL: all) are OVERDUE as of as_of (YYYY-MM-DD; NULL: today):
+ * not collected once the tax collection deadline has passed, the orders `report fx orders`
+ * lists with that state. One pass over the orders, without the report's rows.
+ */
+int cg_settle_overdue_count(struct cg_settle *s, const char *seller, const char *as_of, long *n,
+                            struct cg_err *err);
+/*
  * How many receipts `report fx unmatched` lists as to act on (money left that no order takes,
  * the bank's charges left out) whose value day is `days` or more days before as_of
  * (YYYY-MM-DD), for one seller (NULL: all; a bank account's receipts, imported for no seller,
