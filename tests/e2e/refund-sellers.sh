@@ -112,7 +112,7 @@ check "S3: READY" [ "$(unit $S3 state)" = "READY" ]
 } >"$T/entries-s5.csv"
 expect_rc 0 "S5: items file again, now with its seller" \
     cg refund entries "$T/entries-s5.csv" --as-of 2025-06-02
-check "S5: the row counts as known" grep -q "1 rows: 0 recorded, 1 known" "$T/out"
+check "S5: the row counts as known" grep -q "1 row: 0 recorded, 1 known" "$T/out"
 check "S5: seller b2b recorded, the note gone" \
     [ "$(unit $S5 order)|$(unit $S5 fx_note)" = "b2b/1001|" ]
 cg refund explain $S5 >"$T/explain.txt"
