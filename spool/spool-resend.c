@@ -215,13 +215,14 @@ static int never_rejected(const char *at, const char *reason, void *vctx)
     return CG_OK;
 }
 
-static int never_held(const char *seller, const char *file, const char *at, void *vctx)
+static int never_held(const char *seller, const char *file, const char *at, int status, void *vctx)
 {
     struct never *n = vctx;
 
     (void)seller;
     (void)file;
     (void)at;
+    (void)status;
     n->held = true;
     return CG_OK;
 }
