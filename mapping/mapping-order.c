@@ -243,7 +243,7 @@ static void add_line(struct cg_ob *b, const struct cg_vals *v)
         return;
     p = cg_map_get(&m->catalog, sku);
     if (p == NULL) {
-        /* The catalogue's path is quoted, so that cg_mapping_reason_kind() groups the
+        /* The catalogue's path is quoted, so that cg_spool_reason_kind() groups the
          * unknown SKUs of every catalogue (and of one catalogue however -c named it) as one. */
         if (m->catalog_path != NULL)
             cg_ob_fail(b, line, nm_sku,

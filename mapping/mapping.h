@@ -236,14 +236,6 @@ void cg_reader_counts(const struct cg_reader *r, long *orders, long *rejected);
 /* The canonical text the order hash is taken of (caller frees; NULL on allocation failure). */
 char *cg_order_canonical(const struct cg_order *o);
 
-/*
- * The kind of a rejection message "file:line: order <no>: reason" into out (size bytes, always
- * terminated): the reason with each quoted value written '…' and each number standing alone
- * written N, so that "'X-9' is not in the product catalogue" and "'Y-1' is not in the product
- * catalogue" are one kind. A message of another shape is taken whole.
- */
-void cg_mapping_reason_kind(const char *msg, char *out, size_t size);
-
 /* The [seller] and [mapping] configuration keys (mapping-keys.c), for cg_conf_register(). */
 extern const struct cg_conf_key cg_mapping_conf_keys[];
 

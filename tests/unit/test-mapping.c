@@ -715,12 +715,13 @@ static void test_catalogue_rules(void **state)
 }
 
 /*
- * An unknown SKU names the catalogue to fix, but two sellers' catalogues (or one catalogue named
- * by an absolute and by a relative path) make one kind of rejection: the report groups by kind.
+ * An unknown SKU names the catalogue to fix, quoted, so that two sellers' catalogues (or one
+ * catalogue named by an absolute and by a relative path) make one kind of rejection
+ * (cg_spool_reason_kind, tests/unit/test-spool.c).
  */
 static void test_unknown_sku_kind(void **state)
 {
-    char other[600], want[700], a[512], b[512];
+    char other[600], want[700];
     char *old = seller->catalog;
     struct res r1, r2;
 
@@ -737,12 +738,6 @@ static void test_unknown_sku_kind(void **state)
     assert_non_null(strstr(r1.err[0], want));
     snprintf(want, sizeof(want), "is not in the product catalogue '%s'", other);
     assert_non_null(strstr(r2.err[0], want));
-    cg_mapping_reason_kind(r1.err[0], a, sizeof(a));
-    cg_mapping_reason_kind(r2.err[0], b, sizeof(b));
-    assert_string_equal(a, "field sku: '\xe2\x80\xa6' is not in the product catalogue "
-                           "'\xe2\x80\xa6': add it with its HS code, declared name and legal "
-                           "unit, then drop the file again");
-    assert_string_equal(a, b);
     res_free(&r1);
     res_free(&r2);
 }
@@ -1689,41 +1684,17 @@ static void test_status_base_pod(void **state)
     assert_int_equal(cg_conf_set(conf, "seller", "pod_by_country", "", &err), CG_OK);
 }
 
-/*
- * Rejections are grouped by kind: standing numbers, quoted values and hexadecimal codes (a byte
- * 0xE9, a character U+001B) are written N, so that two files with different bad bytes make one
- * kind; a number that is part of a name ("UTF-8") stays.
- */
-static void test_reason_kind(void **state)
+/* A byte that is not text is named with its position and the hint for a sheet Excel saved. */
+static void test_not_text_hint(void **state)
 {
-    char a[256], b[256];
+    char c[512];
 
     (void)state;
-    cg_mapping_reason_kind("x.csv:3: order 7: field item_name: byte 0xE9 at position 12 is not "
-                           "valid text in the file's encoding (UTF-8 or GB18030)",
-                           a, sizeof(a));
-    assert_string_equal(a, "field item_name: byte 0xN at position N is not valid text in the "
-                           "file's encoding (UTF-8 or GB18030)");
-    cg_mapping_reason_kind("y.csv:9: order 8: field item_name: byte 0xE0 at position 3 is not "
-                           "valid text in the file's encoding (UTF-8 or GB18030)",
-                           b, sizeof(b));
-    assert_string_equal(a, b);
-    cg_mapping_reason_kind("field note: control character U+001B at position 4", a, sizeof(a));
-    cg_mapping_reason_kind("field note: control character U+0007 at position 40", b, sizeof(b));
-    assert_string_equal(a, "field note: control character U+N at position N");
-    assert_string_equal(a, b);
-    /* a word that merely starts like a code stays */
-    cg_mapping_reason_kind("field sku: 0xford is unknown", a, sizeof(a));
-    assert_string_equal(a, "field sku: 0xford is unknown");
-    {
-        /* the text as written, hint included */
-        char c[512];
-        assert_false(cg_text_ok("Caf\xe9", c, sizeof(c)));
-        assert_string_equal(c, "byte 0xE9 at position 4 is not valid text in the file's encoding "
-                               "(UTF-8 or GB18030; a sheet Excel saved as \"CSV (Comma "
-                               "delimited)\" is in the Windows code page: save it as \"CSV "
-                               "UTF-8\")");
-    }
+    assert_false(cg_text_ok("Caf\xe9", c, sizeof(c)));
+    assert_string_equal(c, "byte 0xE9 at position 4 is not valid text in the file's encoding "
+                           "(UTF-8 or GB18030; a sheet Excel saved as \"CSV (Comma "
+                           "delimited)\" is in the Windows code page: save it as \"CSV "
+                           "UTF-8\")");
 }
 
 /* ------------------------------------------------------------------ orders whose rows are apart */
@@ -1987,7 +1958,7 @@ int main(void)
         cmocka_unit_test(test_nul_bytes),
         cmocka_unit_test(test_status_base_pod),
         cmocka_unit_test(test_status_all_dropped),
-        cmocka_unit_test(test_reason_kind),
+        cmocka_unit_test(test_not_text_hint),
         cmocka_unit_test(test_apart_whole),
         cmocka_unit_test(test_apart_cr),
         cmocka_unit_test(test_apart_lookalike),

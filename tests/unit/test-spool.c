@@ -1192,6 +1192,12 @@ static void test_reason_kind_fixed_wording(void **state)
                 "and");
     /* a word that merely starts like a code stays */
     assert_kind("field sku: 0xford is unknown", "field sku: 0xford is unknown");
+    /* the catalogue's path is a quoted value: two sellers' catalogues make one kind */
+    assert_kind("a.csv:2: order P-1: field sku: 'NOPE' is not in the product catalogue "
+                "'/srv/a/products.csv': add it with its HS code, declared name and legal unit, "
+                "then drop the file again",
+                "field sku: '\xe2\x80\xa6' is not in the product catalogue '\xe2\x80\xa6': add it "
+                "with its HS code, declared name and legal unit, then drop the file again");
 }
 
 int main(void)
