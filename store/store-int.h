@@ -90,14 +90,17 @@ extern const struct cg_store_schema cg_store_schema_refund;
 /*
  * The rejections still open, as a subquery with the columns of rejections: of each order
  * (seller, order_no) only its latest rejection, and none when the order was taken (declared or
- * found unchanged) from a file taken after it. A rejection without an order number (none or
- * empty: the line had none) stays, each on its own.
+ * found unchanged) from a file taken after it, nor when its file was refused whole and that
+ * refusal dismissed (`cebgate dismiss`: its orders are not to be declared). A rejection without
+ * an order number (none or empty: the line had none) stays, each on its own.
  */
 #define STORE_OPEN_REJECTIONS                                                                      \
     "(SELECT r.* FROM (SELECT *, row_number() OVER (PARTITION BY seller, order_no ORDER BY id "    \
     "DESC) AS latest FROM rejections) r WHERE (r.latest = 1 OR nullif(r.order_no, '') IS NULL) "   \
     "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.seller = r.seller AND o.order_no = "           \
-    "r.order_no AND o.last_file > r.input_file))"
+    "r.order_no AND o.last_file > r.input_file) AND NOT EXISTS (SELECT 1 FROM input_files f "      \
+    "JOIN refusal_dismissals x ON x.seller = f.seller AND x.name = f.name AND x.refused_at = "     \
+    "f.taken_at WHERE f.id = r.input_file))"
 
 /*
  * A document d still waiting for a final receipt: an inventory (CEB603) until released, closed,

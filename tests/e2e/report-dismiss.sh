@@ -5,7 +5,8 @@
 # counted, the other refused file still is, both stay in failed/, and `cebgate status` shows who
 # dismissed each, when and why. A name listed for two sellers, a name not listed, a refusal
 # dismissed already and a missing reason are refused with their messages and exit codes. A new
-# refusal of a dismissed name is listed again. A database put back to schema 7 (without
+# refusal of a dismissed name is listed again. A file refused for its orders' rejections, once
+# dismissed, no longer has them counted or listed. A database put back to schema 7 (without
 # refusal_dismissals) keeps its refusals listed and gets the table when opened.
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 . "${CG_SRCDIR:-.}/tests/e2e/refused-lib.sh"
@@ -151,4 +152,22 @@ expect_rc 0 "status acme/orders.csv" cg status acme/orders.csv
 check "  two refusals, the first dismissed" [ "$(grep -c '^file acme/orders.csv  failed  ' "$T/out") $(grep -c '^  dismissed ' "$T/out")" = "2 1" ]
 expect_rc 0 "dismiss the new refusal of acme/orders.csv" cg dismiss acme/orders.csv --reason "fixed again"
 check "  two dismissals of acme/orders.csv recorded" [ "$(sql "SELECT count(*) FROM refusal_dismissals WHERE seller = 'acme' AND name = 'orders.csv'")" -eq 2 ]
+
+# A file whose every order is rejected is refused whole; dismissing it closes its orders'
+# rejections too: they are not to be declared, so nothing asks for them to be corrected.
+REJ="rejected documents and orders: correct and drop the file again: cebgate status --rejected"
+printf '%s\n' "$head" \
+    "D-1,USD,US,USNY,5.00,NO-SUCH-SKU,Item,1,3.50,3120980105,SF Express,SF0000000000901,2.5" \
+    "D-2,USD,US,USNY,5.00,NO-SUCH-SKU,Item,1,3.50,3120980105,SF Express,SF0000000000902,2.5" \
+    >"$W/incoming/acme/bad.csv"
+expect_rc 1 "run refuses acme/bad.csv, both its orders rejected" cg run
+check "report (table)" report table
+check "  the needs item counts its two orders" grep -Fxq "  2  $REJ" "$T/report.table"
+expect_rc 0 "status --rejected lists them" cg status --rejected
+check "  both" [ "$(grep -c '  order acme/D-[12]  ' "$T/out")" -eq 2 ]
+expect_rc 0 "dismiss acme/bad.csv" cg dismiss acme/bad.csv --reason "not to be declared"
+check "report (table)" report table
+check "  its orders are no longer asked for" sh -c "! grep -Fq '$REJ' '$T/report.table'"
+expect_rc 0 "status --rejected" cg status --rejected
+check "  lists neither" sh -c "! grep -q '  order acme/D-[12]  ' '$T/out'"
 finish
