@@ -11,10 +11,12 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/globals.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlsave.h>
@@ -24,8 +26,38 @@
 #include "declare/declare-sign-int.h"
 #include "declare/declare.h"
 
+/* The first error libxml2 raised while parsing (its last one is often a consequence: "Extra
+ * content at the end of the document" after an attribute it could not read). */
+struct first_error {
+    xmlParserCtxtPtr doc_ctx; /* the document's parser */
+    bool set;
+    int line;
+    char msg[256];
+};
+
+/* The parser's error handler: keeps the first error, then passes every one to the handler of
+ * the thread (the logger's, cg_log_route_libraries) as libxml2 would have. */
+static void keep_first(void *data, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctx = data;
+    struct first_error *f = ctx != NULL ? ctx->_private : NULL;
+    xmlStructuredErrorFunc next = xmlStructuredError;
+
+    if (f != NULL && !f->set && e != NULL && e->level >= XML_ERR_ERROR) {
+        f->set = true;
+        /* An error in an entity's text comes from a parser of its own (with this handler) and
+         * has that text's line: the document's is where its parser is. */
+        f->line =
+            ctx != f->doc_ctx && f->doc_ctx->input != NULL ? f->doc_ctx->input->line : e->line;
+        cg_strlcpy(f->msg, e->message != NULL ? e->message : "parse failed", sizeof(f->msg));
+    }
+    if (next != NULL)
+        next(xmlStructuredErrorContext, e);
+}
+
 int cg_xml_parse(const char *buf, size_t len, const char *name, xmlDocPtr *out, struct cg_err *err)
 {
+    struct first_error first = {NULL, false, 0, ""};
     const int opts = XML_PARSE_NONET; /* and none of NOENT, DTDLOAD, DTDATTR, XINCLUDE */
     xmlParserCtxtPtr ctx = NULL;
     xmlDocPtr doc = NULL;
@@ -42,12 +74,20 @@ int cg_xml_parse(const char *buf, size_t len, const char *name, xmlDocPtr *out, 
     ctx = xmlNewParserCtxt();
     if (ctx == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    first.doc_ctx = ctx;
+    ctx->_private = &first;
+    if (ctx->sax != NULL)
+        ctx->sax->serror = keep_first;
     doc = xmlCtxtReadMemory(ctx, buf, (int)len, NULL, NULL, opts);
     if (doc == NULL || !ctx->wellFormed) {
         e = xmlCtxtGetLastError(ctx);
-        rc = CG_ERR_SET(err, CG_EPARSE, "%s:%d: not well-formed XML: %s", name,
-                        e != NULL ? e->line : 0,
-                        e != NULL && e->message != NULL ? e->message : "parse failed");
+        if (first.set)
+            rc = CG_ERR_SET(err, CG_EPARSE, "%s:%d: not well-formed XML: %s", name, first.line,
+                            first.msg);
+        else
+            rc = CG_ERR_SET(err, CG_EPARSE, "%s:%d: not well-formed XML: %s", name,
+                            e != NULL ? e->line : 0,
+                            e != NULL && e->message != NULL ? e->message : "parse failed");
         /* libxml2 messages end with a newline; drop it. */
         if (err != NULL) {
             size_t n = strlen(err->msg);

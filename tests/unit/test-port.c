@@ -3168,6 +3168,29 @@ static void test_sender_daily_max_own(void **state)
     free(xml);
 }
 
+/* ------------------------------------------------------------------ answers and the log */
+
+/*
+ * Finding: a body with an ESC byte in an attribute value was answered with libxml2's last
+ * error ("Extra content at the end of the document"), a consequence of the first. The answer
+ * names the first error and its line, and holds no byte of the body that is not printable.
+ */
+static void test_sec_first_parse_error(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    const char body[] = "<ceb:CEB303Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\"\n"
+                        " guid=\"A\x1b\" version=\"1.0\"><ceb:x/></ceb:CEB303Message>";
+
+    start(f);
+    assert_int_equal(cg_port_submit(f->port, "test", body, sizeof(body) - 1, NULL, &res),
+                     CG_EREJECT);
+    assert_string_equal(res.code, "0001");
+    assert_string_equal(res.text, "message:2: not well-formed XML: invalid character in "
+                                  "attribute value");
+    assert_null(strchr(res.text, '\x1b'));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3219,6 +3242,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_job_frees_trees, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accepted_job_frees_trees, setup, teardown),
         cmocka_unit_test(test_addr_loopback),
+        cmocka_unit_test_setup_teardown(test_sec_first_parse_error, setup, teardown),
     };
     struct cg_err err;
     int rc;
