@@ -272,11 +272,12 @@ static int attribute(struct cg_port_job *c, const struct cg_sig_info *info)
                       "message %s: the signing certificate (%s, SHA-256 %.16s...) is not "
                       "registered to any sender (sign_cert)",
                       c->res.guid, info->subject, info->sha256);
+    /* the other sender is not named: who holds a certificate is none of this sender's business */
     if (c->sender != NULL && owner != c->sender)
         return answer(&c->res, "1001",
-                      "message %s is signed with a certificate of sender %s but was sent by "
-                      "sender %s",
-                      c->res.guid, owner->name, c->sender->name);
+                      "message %s is signed with a certificate of another sender, not one of "
+                      "sender %s (sign_cert)",
+                      c->res.guid, c->sender->name);
     c->owner = owner;
     return CG_OK;
 }

@@ -170,14 +170,17 @@ check "GET /health needs nobody: 200 ($S)" test "$S" = 200
 # ---------------------------------------------------------------- finding 4: codes
 expect mallory mallory-squat.xml 403 4006 'not an enterprise code of sender mallory' \
     "mallory's certificate declaring for the victim's ebpCode"
-expect victim mallory-squat.xml 422 1001 'certificate of sender mallory but was sent by sender victim' \
+# Finding: the answer named the sender whose certificate signed; it stays anonymous, as in 4001.
+expect victim mallory-squat.xml 422 1001 'signed with a certificate of another sender, not one of sender victim' \
     "mallory's signature sent with the victim's token"
+check "... without naming mallory" sh -c "! grep -q mallory resp"
 # a modify of the victim's order, signed by the victim: only the victim may send it
 sed -e 's/-000000000001"/-000000000201"/' -e 's/-0000000000A1</-0000000002A1</' \
     -e 's/<ceb:appType>1</<ceb:appType>2</' "$D/CEB303Message.xml" >mod.xml
 sign mod.xml mod-signed.xml victim
-expect mallory mod-signed.xml 422 1001 'certificate of sender victim but was sent by sender mallory' \
+expect mallory mod-signed.xml 422 1001 'signed with a certificate of another sender, not one of sender mallory' \
     "the victim's modify sent by mallory"
+check "... without naming the victim" sh -c "! grep -q victim resp"
 expect victim mod-signed.xml 200 0000 'accepted' "the victim's modify sent by the victim"
 
 # ---------------------------------------------------------------- finding 5: keys that never sign
