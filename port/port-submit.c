@@ -273,6 +273,7 @@ static int attribute(struct cg_port_job *c, const struct cg_sig_info *info)
                       "registered to any sender (sign_cert)",
                       c->res.guid, info->subject, info->sha256);
     /* the other sender is not named: who holds a certificate is none of this sender's business */
+    /* the other sender is not named: who holds a certificate is none of this sender's business */
     if (c->sender != NULL && owner != c->sender)
         return answer(&c->res, "1001",
                       "message %s is signed with a certificate of another sender, not one of "
@@ -492,7 +493,7 @@ static int check_seen(struct cg_port_job *c, bool *seen, struct cg_err *err)
     char sha[65];
     char by[128];
     int64_t mid = 0;
-    bool same;
+    bool mine;
     int rc;
 
     *seen = false;
@@ -502,10 +503,18 @@ static int check_seen(struct cg_port_job *c, bool *seen, struct cg_err *err)
     if (rc != CG_OK)
         return rc;
     *seen = true;
-    /* the same bytes from another sender are not its retry: it learns nothing of them */
-    same =
-        strcmp(sha, c->sha) == 0 && strcmp(by, sender_name(c) != NULL ? sender_name(c) : "") == 0;
-    if (!same) {
+    /* The same bytes from another sender are not its retry: it learns nothing of them, not
+     * even whether they are the same, only that the guid is taken (the text is true whatever
+     * that other message holds). */
+    mine = strcmp(by, sender_name(c) != NULL ? sender_name(c) : "") == 0;
+    if (!mine) {
+        answer(&c->res, "4001",
+               "guid %s is already used by another sender's message; a new message needs a "
+               "new guid",
+               c->res.guid);
+        return record_reject_in_tx(c, err);
+    }
+    if (strcmp(sha, c->sha) != 0) {
         answer(&c->res, "4001",
                "guid %s was already used by another message with different content; "
                "a new message needs a new guid",

@@ -3171,6 +3171,40 @@ static void test_sender_daily_max_own(void **state)
 /* ------------------------------------------------------------------ answers and the log */
 
 /*
+ * Finding: another sender POSTing the exact bytes of an accepted message was told its guid was
+ * used by a message "with different content". It is told the guid is taken by another
+ * sender's message, true whatever that message holds, and not whose.
+ */
+static void test_sec_guid_other_sender_same_bytes(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    char *b = replace(xml, "PORT-ORDER-0001", "PORT-ORDER-0002");
+
+    add_other(f, "3301964J31");
+    start(f);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "other", xml, len, NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "4001");
+    assert_int_equal(res.http_status, 409);
+    assert_string_equal(res.text, "guid A1B2C3D4-0303-4000-8000-000000000001 is already used by "
+                                  "another sender's message; a new message needs a new guid");
+    /* other bytes from the other sender: the same answer, it tells nothing of the content */
+    assert_int_equal(cg_port_submit(f->port, "other", b, strlen(b), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.text, "guid A1B2C3D4-0303-4000-8000-000000000001 is already used by "
+                                  "another sender's message; a new message needs a new guid");
+    /* its own sender's other bytes: different content */
+    assert_int_equal(cg_port_submit(f->port, "test", b, strlen(b), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.text,
+                        "guid A1B2C3D4-0303-4000-8000-000000000001 was already used by another "
+                        "message with different content; a new message needs a new guid");
+    free(b);
+    free(xml);
+}
+
+/*
  * Finding: a body with an ESC byte in an attribute value was answered with libxml2's last
  * error ("Extra content at the end of the document"), a consequence of the first. The answer
  * names the first error and its line, and holds no byte of the body that is not printable.
@@ -3242,6 +3276,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_job_frees_trees, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accepted_job_frees_trees, setup, teardown),
         cmocka_unit_test(test_addr_loopback),
+        cmocka_unit_test_setup_teardown(test_sec_guid_other_sender_same_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_first_parse_error, setup, teardown),
     };
     struct cg_err err;
