@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "port/port-int.h"
 
 #define TLS_PRIORITIES                                                                             \
@@ -292,8 +293,13 @@ static bool client_local(struct MHD_Connection *conn)
     return ci != NULL && cg_port_addr_loopback(ci->client_addr);
 }
 
-/* Mutual TLS: a client certificate verified by tls_client_ca. */
-static bool client_cert_ok(struct MHD_Connection *conn, char *why, size_t size)
+/*
+ * Mutual TLS: a client certificate verified by tls_client_ca. why is the answer's text, detail
+ * the log's (GnuTLS's own words, which the client is not told: they describe the port's
+ * verification, not the request).
+ */
+static bool client_cert_ok(struct MHD_Connection *conn, char *why, size_t size, char *detail,
+                           size_t dsize)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -302,27 +308,30 @@ static bool client_cert_ok(struct MHD_Connection *conn, char *why, size_t size)
     int r;
 
     if (ci == NULL || ci->tls_session == NULL) {
-        snprintf(why, size, "no TLS session");
+        snprintf(why, size, "a client certificate is required (mutual TLS)");
+        snprintf(detail, dsize, "no TLS session");
         return false;
     }
     s = (gnutls_session_t)ci->tls_session;
     if (gnutls_certificate_get_peers(s, NULL) == NULL) {
         snprintf(why, size, "a client certificate is required");
+        snprintf(detail, dsize, "no client certificate");
         return false;
     }
+    snprintf(why, size, "the client certificate is not trusted");
     r = gnutls_certificate_verify_peers2(s, &status);
     if (r < 0) {
-        snprintf(why, size, "client certificate: %s", gnutls_strerror(r));
+        snprintf(detail, dsize, "client certificate: %s", gnutls_strerror(r));
         return false;
     }
     if (status != 0) {
         gnutls_datum_t out = {NULL, 0};
 
         if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
-            snprintf(why, size, "client certificate: %s", (const char *)out.data);
+            snprintf(detail, dsize, "client certificate: %s", (const char *)out.data);
             gnutls_free(out.data);
         } else {
-            snprintf(why, size, "client certificate is not trusted");
+            snprintf(detail, dsize, "client certificate is not trusted");
         }
         return false;
     }
@@ -349,19 +358,26 @@ static bool client_fingerprint(struct MHD_Connection *conn, char out[65])
 /*
  * Who is asking: with tls_client_ca, the [sender.NAME] whose client_cert the verified client
  * certificate is; else the one whose token came as Authorization: Bearer. NULL with *status
- * (401/403) and why when nobody.
+ * (401/403), why (the answer's text) and detail (more for the log, or "") when nobody. Neither
+ * holds the token.
  */
 static const struct cg_port_sender *identify(struct cg_port *p, struct MHD_Connection *conn,
-                                             unsigned *status, char *why, size_t size)
+                                             unsigned *status, char *why, size_t size, char *detail,
+                                             size_t dsize)
 {
     const struct cg_port_sender *s;
     const char *auth;
     char fp[65];
 
+    detail[0] = '\0';
     if (p->tls_client_ca_pem != NULL) {
         *status = 403;
-        if (!client_cert_ok(conn, why, size) || !client_fingerprint(conn, fp))
+        if (!client_cert_ok(conn, why, size, detail, dsize))
             return NULL;
+        if (!client_fingerprint(conn, fp)) {
+            snprintf(why, size, "a client certificate is required");
+            return NULL;
+        }
         s = cg_port_sender_by_client(p, fp);
         if (s == NULL)
             snprintf(why, size,
@@ -382,6 +398,57 @@ static const struct cg_port_sender *identify(struct cg_port *p, struct MHD_Conne
     if (s == NULL)
         snprintf(why, size, "the token is not that of any sender");
     return s;
+}
+
+/*
+ * A request from nobody known: a warning naming the client address and why (never the token),
+ * at most one a minute for each address and reason (port-lograte.c), with the count of those
+ * not logged in between.
+ */
+static void log_unknown(struct cg_port *p, struct MHD_Connection *conn, unsigned status,
+                        const char *why, const char *detail)
+{
+    char remote[64]; /* a numeric address */
+    char key[128];
+    char note[96];
+    long held = 0;
+
+    remote_of(conn, remote, sizeof(remote));
+    /* one key for each address and reason: a wrong token is not hidden by a missing one */
+    snprintf(key, sizeof(key), "%u %s %.40s", status, remote, why);
+    if (!cg_port_log_allow(p, key, cg_port_now_ms(), &held))
+        return;
+    cg_port_log_held(held, note, sizeof(note));
+    cg_warn("port: refused a request from %s: HTTP %u, code 1999: %s%s%s%s%s", remote, status, why,
+            detail[0] != '\0' ? " (" : "", detail, detail[0] != '\0' ? ")" : "", note);
+}
+
+/* A read of the database failed: the client is answered 3001 alone, the log has why. */
+static enum MHD_Result read_failed(struct cg_port *p, struct MHD_Connection *conn, const char *what,
+                                   const char *why)
+{
+    char note[96];
+    long held = 0;
+
+    if (cg_port_log_allow(p, "3001 read", cg_port_now_ms(), &held)) {
+        cg_port_log_held(held, note, sizeof(note));
+        cg_error("port: %s, answered 3001: %s%s", what, why, note);
+    }
+    return reply_code(conn, 500, "3001", "system error; ask again", "1");
+}
+
+/* A refusal decided here, recorded before it is answered: when it cannot be recorded the
+ * answer is 3001 (retry), as for a message that could not be stored. */
+static enum MHD_Result refuse_recorded(struct cg_port *p, struct MHD_Connection *conn,
+                                       struct req *r, unsigned status, const char *code,
+                                       const char *text, size_t len)
+{
+    char remote[NI_MAXHOST];
+
+    remote_of(conn, remote, sizeof(remote));
+    if (!cg_port_record_refusal(p, code, text, len, remote, r->sender, &r->quota))
+        return reply_code(conn, 500, "3001", CG_PORT_SYSTEM_ERROR, "1");
+    return reply_code(conn, status, code, text, NULL);
 }
 
 static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *conn)
@@ -407,7 +474,7 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
     pthread_mutex_unlock(&p->flock);
     cg_err_clear(&err);
     if (cg_port_stats(p, &st, &err) != CG_OK)
-        return reply_code(conn, 500, "3001", err.msg, NULL);
+        return read_failed(p, conn, "reading the counts of /metrics", err.msg);
     cg_buf_init(&b, 1024 * 1024);
     cg_buf_addf(&b,
                 "# HELP cebgate_port_messages_received_total Messages that reached the checks.\n"
@@ -494,7 +561,7 @@ static enum MHD_Result serve_receipts(struct cg_port *p, struct MHD_Connection *
                                 "(body_budget); ask again",
                           "1");
     if (cg_port_receipts_json(p, r->sender->name, since, (int)limit, &body, &err) != CG_OK)
-        return reply_code(conn, 500, "3001", err.msg, NULL);
+        return read_failed(p, conn, "reading receipts", err.msg);
     cg_port_body_keep(p, &r->body, strlen(body));
     return reply(conn, 200, "application/json", body, NULL);
 }
@@ -514,15 +581,11 @@ static enum MHD_Result start_post(struct cg_port *p, struct MHD_Connection *conn
 
     if (r->too_big) {
         snprintf(text, sizeof(text), "message is larger than the limit of %zu bytes", p->max_body);
-        remote_of(conn, remote, sizeof(remote));
-        cg_port_record_refusal(p, "0999", text, p->max_body + 1, remote, r->sender, &r->quota);
-        return reply_code(conn, 413, "0999", text, NULL);
+        return refuse_recorded(p, conn, r, 413, "0999", text, p->max_body + 1);
     }
     if (r->over_bounds) { /* the same answer the checks give a whole body over a bound */
         snprintf(text, sizeof(text), "message refused before parsing: it has %s", r->why);
-        remote_of(conn, remote, sizeof(remote));
-        cg_port_record_refusal(p, "0999", text, r->received, remote, r->sender, &r->quota);
-        return reply_code(conn, 413, "0999", text, NULL);
+        return refuse_recorded(p, conn, r, 413, "0999", text, r->received);
     }
     if (r->drop && !r->drop_stored) {
         count_fault(p, &p->faults_drop);
@@ -535,7 +598,9 @@ static enum MHD_Result start_post(struct cg_port *p, struct MHD_Connection *conn
     if (cg_port_job_check(p, r->body.buf.data != NULL ? r->body.buf.data : "", r->body.buf.len,
                           remote, r->sender, &r->job) != CG_OK) {
         cg_port_writer_busy(p, -1);
-        return reply_code(conn, 500, "3001", "system error, nothing was stored; send again", "1");
+        cg_error("port: could not check a message from sender %s (%s): out of memory",
+                 r->sender->name, remote);
+        return reply_code(conn, 500, "3001", CG_PORT_SYSTEM_ERROR, "1");
     }
     r->job->quota = r->quota; /* the writer counts it once it is recorded */
     r->quota = false;
@@ -628,7 +693,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     const char *te;
     const char *over = NULL;
     char why[256];
-    char remote[NI_MAXHOST];
+    char detail[256];
     unsigned status = 401;
     bool open_url;
     int ncl = 0;
@@ -650,9 +715,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
                    (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "local") == 0 &&
                     client_local(conn));
         if (!open_url) {
-            r->sender = identify(p, conn, &status, why, sizeof(why));
+            r->sender = identify(p, conn, &status, why, sizeof(why), detail, sizeof(detail));
             if (r->sender == NULL) {
                 watch_set(conn, 0);
+                log_unknown(p, conn, status, why, detail);
                 return reply_code(conn, status, "1999", why, NULL);
             }
         }
@@ -686,11 +752,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
                                "Content-Length)");
         if (cl != NULL && (cg_parse_long(cl, 0, LONG_MAX, &n) != CG_OK ||
                            (unsigned long)n > (unsigned long)p->max_body)) {
-            snprintf(why, sizeof(why), "message of %s bytes is larger than the limit of %zu bytes",
+            char raw[sizeof(why)];
+
+            /* the header is the client's: shown escaped, as text from a message is */
+            snprintf(raw, sizeof(raw), "message of %s bytes is larger than the limit of %zu bytes",
                      cl, p->max_body);
-            remote_of(conn, remote, sizeof(remote));
-            cg_port_record_refusal(p, "0999", why, (size_t)n, remote, r->sender, &r->quota);
-            return reply_code(conn, 413, "0999", why, NULL);
+            cg_text_show(raw, why, sizeof(why));
+            return refuse_recorded(p, conn, r, 413, "0999", why, (size_t)n);
         }
         /* The body's part of body_budget, taken before any of it is read: when it does not
          * fit, the sender is told to come back and the body is never read. */

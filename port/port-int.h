@@ -172,8 +172,10 @@ int cg_port_summary_inventories(struct cg_port *p, int64_t doc_id, const json_t 
 int cg_port_release_in_tx(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err);
 
 /* Record a refusal decided before the checks (413 on Content-Length) in submissions. *quota:
- * the request holds a place of its sender's sender_daily_max, which the record takes over. */
-void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
+ * the request holds a place of its sender's sender_daily_max, which the record takes over.
+ * false when it could not be recorded (logged): the caller answers CG_PORT_SYSTEM_ERROR (3001,
+ * retry) instead of the refusal, so that answer and record agree. */
+bool cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
                             const char *remote, const struct cg_port_sender *sender, bool *quota);
 
 /* Earliest due time (Unix ms) of a planned receipt, or -1 when none is planned. */
@@ -374,6 +376,34 @@ void cg_port_body_usage(struct cg_port *p, size_t *held, long *refused);
 void cg_port_body_share(struct cg_port *p, const struct cg_port_sender *s, size_t *held,
                         long *refused);
 
+/* ------------------------------------------------------------------ bounded logging */
+
+#define CG_PORT_LOG_SLOTS 64
+#define CG_PORT_LOG_INTERVAL_MS INT64_C(60000)
+
+/* One key of cg_port_log_allow() (port-lograte.c), under p->flock. */
+struct cg_port_logslot {
+    char key[128]; /* "" for an empty place */
+    int64_t at_ms; /* when its last line was logged */
+    long held;     /* its lines not logged since */
+    bool logged;
+};
+
+/*
+ * Whether a line of key (a kind, and the client address when the line is about a client) may be
+ * logged at now_ms: the first time, then once every CG_PORT_LOG_INTERVAL_MS. *held is then the
+ * lines of that key held back since its last line (0 otherwise). When all CG_PORT_LOG_SLOTS keys
+ * were logged within the interval, other keys share one place, so a flood from any number of
+ * addresses logs a bounded number of lines.
+ */
+bool cg_port_log_allow(struct cg_port *p, const char *key, int64_t now_ms, long *held);
+/* " (and N more like it not logged in between)" for held lines, "" for none. */
+void cg_port_log_held(long held, char *buf, size_t size);
+
+/* The text of every 3001 answer: nothing of the failure (a path, an errno or SQLite text) goes
+ * to the client; the log has it. */
+#define CG_PORT_SYSTEM_ERROR "system error, nothing was stored; send again"
+
 /* ------------------------------------------------------------------ the port */
 
 struct MHD_Daemon;
@@ -455,7 +485,8 @@ struct cg_port {
     bool writer_joinable;
     pthread_mutex_t dlock; /* the read deadlines of the connections (port-http.c) */
     void *watches;
-    struct cg_port_job **wjobs; /* the writer's group */
+    struct cg_port_logslot logslots[CG_PORT_LOG_SLOTS]; /* under flock (port-lograte.c) */
+    struct cg_port_job **wjobs;                         /* the writer's group */
     void **wconns;
     bool locks_up;
 };

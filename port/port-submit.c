@@ -13,8 +13,10 @@
  * the steps), then in the writer 4001/4002 duplicates, 4006 for a change of another sender's
  * document and 4007 for a summary whose inventories have more lines than one CEB792 may carry; one
  * transaction stores the message, its documents, their scenario and the first receipts. A database
- * failure answers 3001 (HTTP 500) and stores nothing, so the sender's retry is safe. Every checked
- * message leaves a submissions row with its answer, and the sender it came from. Answer texts have
+ * failure answers 3001 (HTTP 500) and stores nothing, so the sender's retry is safe; a refusal that
+ * cannot be recorded is answered 3001 too, and the answer never carries the database's error,
+ * which is logged (at most once a minute, port-lograte.c). Every checked message leaves a
+ * submissions row with its answer, and the sender it came from. Answer texts have
  * control, bidi and zero-width characters and bytes that are not UTF-8 escaped (cg_text_show)
  * before they are logged, answered or put in a CEB900, which never carries the refused body.
  *
@@ -272,7 +274,6 @@ static int attribute(struct cg_port_job *c, const struct cg_sig_info *info)
                       "message %s: the signing certificate (%s, SHA-256 %.16s...) is not "
                       "registered to any sender (sign_cert)",
                       c->res.guid, info->subject, info->sha256);
-    /* the other sender is not named: who holds a certificate is none of this sender's business */
     /* the other sender is not named: who holds a certificate is none of this sender's business */
     if (c->sender != NULL && owner != c->sender)
         return answer(&c->res, "1001",
@@ -1084,7 +1085,13 @@ static int group(struct cg_port *p, struct cg_port_job **jobs, size_t n, struct 
     if (rc == CG_OK) {
         cg_err_clear(&perr);
         if (cg_port_release_in_tx(p, cg_port_now_ms(), &npub, &perr) != CG_OK) {
-            cg_error("port: publishing receipts (tried again later): %s", perr.msg);
+            long held = 0;
+            char note[96];
+
+            if (cg_port_log_allow(p, "publish", cg_port_now_ms(), &held)) {
+                cg_port_log_held(held, note, sizeof(note));
+                cg_error("port: publishing receipts (tried again later): %s%s", perr.msg, note);
+            }
             rc = cg_store_port_rollback_to(p->db, "publish", err);
         }
         if (rc == CG_OK)
@@ -1103,19 +1110,60 @@ static int group(struct cg_port *p, struct cg_port_job **jobs, size_t n, struct 
     return rc;
 }
 
+/* Who sent a job, for the log: "sender NAME (ADDRESS)", the address alone when no sender is
+ * known (in-process use). */
+static void who_sent(const struct cg_port_job *c, char *out, size_t size)
+{
+    const char *remote = c->remote[0] != '\0' ? c->remote : "-";
+
+    if (c->sender != NULL)
+        snprintf(out, size, "sender %s (%s)", c->sender->name, remote);
+    else
+        snprintf(out, size, "%s", remote);
+}
+
 static void log_job(const struct cg_port_job *c)
 {
     const struct cg_port_result *res = &c->res;
-    const char *remote = c->remote[0] != '\0' ? c->remote : "-";
+    char who[160];
 
     if (strcmp(res->code, "0000") == 0 && res->duplicate)
         return;
+    if (strcmp(res->code, "3001") == 0)
+        return; /* logged, bounded, where it failed */
+    who_sent(c, who, sizeof(who));
     if (strcmp(res->code, "0000") == 0)
         cg_info("port: accepted %s CEB%d (%zu documents) from %s", res->guid, res->msg_type,
-                res->ndocs, remote);
+                res->ndocs, who);
     else
-        cg_info("port: refused %s from %s: %s %s", res->guid[0] ? res->guid : "a message", remote,
+        cg_info("port: refused %s from %s: %s %s", res->guid[0] ? res->guid : "a message", who,
                 res->code, res->text);
+}
+
+/*
+ * A job that could not be stored (accepted) or recorded (refused with code): the sender is
+ * answered 3001 without a word of the database's error (it names the database's path and
+ * SQLite's reason), which goes to the log instead, at most once a minute for the whole port: a
+ * full disk fails every request alike.
+ */
+static void store_failed(struct cg_port_job *c, const char *code, const char *why)
+{
+    char who[160];
+    char note[96];
+    long held = 0;
+
+    answer(&c->res, "3001", CG_PORT_SYSTEM_ERROR);
+    if (!cg_port_log_allow(c->p, "3001 store", cg_port_now_ms(), &held))
+        return;
+    who_sent(c, who, sizeof(who));
+    cg_port_log_held(held, note, sizeof(note));
+    if (c->store)
+        cg_error("port: could not store message %s from %s, answered 3001: %s%s",
+                 c->res.guid[0] ? c->res.guid : "-", who, why, note);
+    else
+        cg_error("port: could not record the refusal (%s) of %s from %s, answered 3001 instead: "
+                 "%s%s",
+                 code, c->res.guid[0] ? c->res.guid : "a message", who, why, note);
 }
 
 /* The jobs' submissions rows are committed: each is one of its sender's messages of the day. */
@@ -1143,8 +1191,14 @@ void cg_port_jobs_store(struct cg_port *p, struct cg_port_job **jobs, size_t n)
         goto done;
     }
     if (n > 1) {
-        cg_warn("port: storing %zu messages together failed (%s); storing them one by one", n,
-                err.msg);
+        long held = 0;
+        char note[96];
+
+        if (cg_port_log_allow(p, "group", cg_port_now_ms(), &held)) {
+            cg_port_log_held(held, note, sizeof(note));
+            cg_warn("port: storing %zu messages together failed (%s); storing them one by one%s", n,
+                    err.msg, note);
+        }
         for (i = 0; i < n; i++)
             reset(jobs[i]);
     }
@@ -1155,11 +1209,10 @@ void cg_port_jobs_store(struct cg_port *p, struct cg_port_job **jobs, size_t n)
             continue;
         }
         reset(jobs[i]);
-        if (jobs[i]->store)
-            answer(&jobs[i]->res, "3001", "system error, nothing was stored; send again: %s",
-                   err.msg);
-        else
-            cg_error("port: recording a refused message: %s", err.msg);
+        /* A refusal that cannot be recorded is not answered as final either: every checked
+         * message is recorded (and counts for sender_daily_max), so the answer is the retry of
+         * one that could not be stored. */
+        store_failed(jobs[i], jobs[i]->v_code, err.msg);
     }
 done:
     pthread_mutex_unlock(&p->wlock);
@@ -1167,18 +1220,23 @@ done:
         log_job(jobs[i]);
 }
 
-void cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
+bool cg_port_record_refusal(struct cg_port *p, const char *code, const char *text, size_t len,
                             const char *remote, const struct cg_port_sender *sender, bool *quota)
 {
     struct cg_port_job *c = NULL;
+    bool recorded;
 
-    if (cg_port_job_refusal(p, code, text, len, remote, sender, &c) != CG_OK)
-        return;
+    if (cg_port_job_refusal(p, code, text, len, remote, sender, &c) != CG_OK) {
+        cg_error("port: could not record a refusal (%s): out of memory", code);
+        return false;
+    }
     c->quota = *quota;
     *quota = false;
     if (!cg_port_writer_queue(p, c, NULL, false))
         cg_port_jobs_store(p, &c, 1);
+    recorded = strcmp(c->res.code, "3001") != 0;
     cg_port_job_free(c);
+    return recorded;
 }
 
 int cg_port_submit(struct cg_port *p, const char *sender, const char *body, size_t len,
@@ -1207,7 +1265,9 @@ int cg_port_submit(struct cg_port *p, const char *sender, const char *body, size
     if (rc != CG_OK) {
         cg_port_writer_busy(p, -1);
         cg_port_quota_give_back(p, s);
-        return answer(res, "3001", "system error, nothing was stored; send again: out of memory");
+        cg_error("port: could not check a message from sender %s: out of memory",
+                 s != NULL ? s->name : "-");
+        return answer(res, "3001", CG_PORT_SYSTEM_ERROR);
     }
     c->quota = s != NULL;
     if (!cg_port_writer_queue(p, c, NULL, true))

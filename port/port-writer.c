@@ -37,15 +37,21 @@ static void deadline_in(struct timespec *ts, int64_t ms)
     }
 }
 
-/* Publish the receipts due now (the writer holds no lock). */
+/* Publish the receipts due now (the writer holds no lock). A failure (a full disk) comes again
+ * at every tick: it is logged once a minute with the count of the others. */
 static void release_due(struct cg_port *p)
 {
     struct cg_err err;
+    char note[96];
     size_t n = 0;
+    long held = 0;
 
     cg_err_clear(&err);
-    if (cg_port_release_due(p, cg_port_now_ms(), &n, &err) != CG_OK)
-        cg_error("port: publishing receipts: %s", err.msg);
+    if (cg_port_release_due(p, cg_port_now_ms(), &n, &err) != CG_OK &&
+        cg_port_log_allow(p, "publish", cg_port_now_ms(), &held)) {
+        cg_port_log_held(held, note, sizeof(note));
+        cg_error("port: publishing receipts: %s%s", err.msg, note);
+    }
 }
 
 /* Milliseconds until the next planned receipt (IDLE_MS at most; 0 when one is due). */

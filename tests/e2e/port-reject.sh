@@ -211,7 +211,16 @@ check "mutual TLS: no client certificate is refused (HTTP $S)" sh -c \
 S=$(curl -sS --cacert server.pem --cert rogue.pem --key rogue.key -o resp -w '%{http_code}' \
     "$URL/receipts" 2>curl.err)
 check "mutual TLS: a certificate from another CA is refused (HTTP $S)" sh -c \
-    "[ '$S' = 403 ] && grep -q '\"code\":\"1999\"' resp && grep -q 'client certificate: ' resp"
+    "[ '$S' = 403 ] && grep -q '\"code\":\"1999\"' resp && grep -q 'the client certificate is not trusted' resp"
+# Finding: refusals of client certificates were not logged. They are warnings with the address,
+# and GnuTLS's words about the verification go to the log, not to the client.
+check "... the answer has none of GnuTLS's words" sh -c "! grep -q 'client certificate: ' resp"
+check "... the refusal is logged with the address and GnuTLS's reason" grep -q \
+    'warn: port: refused a request from 127.0.0.1: HTTP 403, code 1999: the client certificate is not trusted (client certificate: ' \
+    port.err
+check "... as is the request without a certificate" grep -q \
+    'warn: port: refused a request from 127.0.0.1: HTTP 403, code 1999: a client certificate is required' \
+    port.err
 S=$(curl -sS --cacert server.pem --cert client.pem --key client.key -H 'Content-Type: application/xml' \
     --data-binary @good.xml -o resp -w '%{http_code}' "$URL/messages")
 check "mutual TLS: the client certificate is accepted" test "$S" = 200

@@ -132,6 +132,29 @@ check "a message without a token is refused with 401 ($S)" test "$S" = 401
 check "... code 1999" grep -q '"code":"1999"' resp
 expect victim victim-order.xml 200 0000 '"result":"accepted"' "the victim's order accepted"
 VG=A1B2C3D4-0303-4000-8000-000000000001
+# Finding: wrong tokens were never logged. Now each is a warning naming the client address and
+# why (never the token), at most one a minute for an address and reason, however many come.
+printf 'Authorization: Bearer %s\n' "wrong-token-0123456789abcdef" >wrong.hdr
+i=0
+while [ $i -lt 20 ]; do
+    req wrong POST /messages victim-order.xml
+    [ "$S" = 401 ] || break
+    i=$((i + 1))
+done
+check "20 requests with a wrong token: 401 each" test $i -eq 20
+check "... one warning for them, naming the address" test "$(grep -c \
+    'warn: port: refused a request from 127.0.0.1: HTTP 401, code 1999: the token is not that of any sender$' \
+    port.err)" = 1
+check "... and one for the request without a token" test "$(grep -c \
+    'warn: port: refused a request from 127.0.0.1: HTTP 401, code 1999: who is sending' port.err)" = 1
+check "... the token is not logged" sh -c "! grep -q wrong-token port.err"
+check "the accepted message is logged with its sender" \
+    grep -q "info: port: accepted $VG CEB303 (1 documents) from sender victim (127.0.0.1)$" port.err
+# Finding: another sender POSTing the same bytes was told they had different content.
+expect mallory victim-order.xml 409 4001 "guid $VG is already used by another sender's message" \
+    "the victim's message sent again by mallory"
+check "... and the refusal is logged with the sender that sent it" \
+    grep -q "info: port: refused $VG from sender mallory (127.0.0.1): 4001 " port.err
 
 # ---------------------------------------------------------------- finding 1: forged refusals
 printf '<x guid="%s"/>' "$VG" >forged.xml

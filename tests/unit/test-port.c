@@ -33,6 +33,7 @@
 #include "core/conf.h"
 #include "core/fsutil.h"
 #include "core/init.h"
+#include "core/log.h"
 #include "declare/declare.h"
 #include "mapping/mapping.h"
 #include "port/port-int.h"
@@ -3170,6 +3171,157 @@ static void test_sender_daily_max_own(void **state)
 
 /* ------------------------------------------------------------------ answers and the log */
 
+/* The log goes to a temporary file at info level until log_end(), which returns its text. */
+static FILE *log_start(enum cg_log_level *was)
+{
+    FILE *fp = tmpfile();
+
+    assert_non_null(fp);
+    *was = cg_log_get_level();
+    cg_log_set_stream(fp);
+    cg_log_set_level(CG_LOG_INFO);
+    return fp;
+}
+
+static char *log_end(FILE *fp, enum cg_log_level was)
+{
+    char *text = calloc(1, 65536);
+    size_t n;
+
+    cg_log_set_stream(NULL);
+    cg_log_set_level(was);
+    assert_non_null(text);
+    rewind(fp);
+    n = fread(text, 1, 65535, fp);
+    text[n] = '\0';
+    fclose(fp);
+    return text;
+}
+
+static int count_in(const char *text, const char *what)
+{
+    int n = 0;
+
+    for (const char *at = strstr(text, what); at != NULL; at = strstr(at + 1, what))
+        n++;
+    return n;
+}
+
+#define SYSTEM_ERROR_TEXT "system error, nothing was stored; send again"
+
+/*
+ * Finding: with the database on a full disk a message was answered 3001 with the database's
+ * path and SQLite's words, a refusal that could not be recorded was answered as a final
+ * refusal anyway, the failures to store were not logged and those to record a refusal were
+ * logged once a request. Now both are answered 3001 with a text of no detail (nothing of them
+ * is recorded: the sender sends again), and the log has the error once a minute for the port.
+ */
+static void test_sec_store_failure(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_port_stats st;
+    enum cg_log_level was;
+    struct cg_err err;
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    bool quota = false;
+    char *text;
+    FILE *fp;
+    int i;
+
+    start(f);
+    fp = log_start(&was);
+    assert_int_equal(cg_store_port_read_only(f->port->db, true, &err), CG_OK);
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, "192.0.2.7", &res), CG_EDB);
+    assert_string_equal(res.code, "3001");
+    assert_int_equal(res.http_status, 500);
+    assert_string_equal(res.text, SYSTEM_ERROR_TEXT);
+    /* a refusal (0001) that cannot be recorded is not answered as final */
+    for (i = 0; i < 5; i++) {
+        assert_int_equal(cg_port_submit(f->port, "test", "<x/>", 4, "192.0.2.7", &res), CG_EDB);
+        assert_string_equal(res.code, "3001");
+        assert_int_equal(res.http_status, 500);
+        assert_string_equal(res.text, SYSTEM_ERROR_TEXT);
+    }
+    /* a refusal decided before the checks (413 on Content-Length) is not answered either */
+    assert_false(cg_port_record_refusal(f->port, "0999", "message of 9000 bytes is larger", 9000,
+                                        "192.0.2.7", &f->port->senders[0], &quota));
+    assert_int_equal(cg_store_port_read_only(f->port->db, false, &err), CG_OK);
+    assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
+    assert_int_equal(st.received, 0);
+    /* once it can be recorded, the refusal is answered and recorded */
+    assert_int_equal(cg_port_submit(f->port, "test", "<x/>", 4, "192.0.2.7", &res), CG_EREJECT);
+    assert_string_equal(res.code, "0001");
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, "192.0.2.7", &res), CG_OK);
+    assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
+    assert_int_equal(st.received, 2);
+    assert_int_equal(st.rejected, 1);
+    text = log_end(fp, was);
+    /* one line for the six failures, naming the sender, with the database's error */
+    assert_int_equal(count_in(text, "answered 3001"), 1);
+    assert_int_equal(count_in(text, "error: port: could not store message "
+                                    "A1B2C3D4-0303-4000-8000-000000000001 from sender test "
+                                    "(192.0.2.7), answered 3001: "),
+                     1);
+    assert_non_null(strstr(text, "readonly database"));
+    /* the answers are logged with the sender that sent them */
+    assert_int_equal(count_in(text, "info: port: refused a message from sender test (192.0.2.7): "
+                                    "0001 "),
+                     1);
+    assert_int_equal(count_in(text, "info: port: accepted A1B2C3D4-0303-4000-8000-000000000001 "
+                                    "CEB303 (1 documents) from sender test (192.0.2.7)"),
+                     1);
+    free(text);
+    free(xml);
+}
+
+/*
+ * A line of a key is logged once a minute at most, with the count of those held back; keys
+ * beyond the table's places share its last one, so any number of addresses logs a bounded
+ * number of lines.
+ */
+static void test_log_allow(void **state)
+{
+    struct fix *f = *state;
+    const int64_t t0 = INT64_C(1000000);
+    char key[32];
+    char note[96];
+    long held = -1;
+    int i;
+
+    start(f);
+    assert_true(cg_port_log_allow(f->port, "401 a", t0, &held));
+    assert_int_equal(held, 0);
+    assert_false(cg_port_log_allow(f->port, "401 a", t0 + 1, &held));
+    assert_false(cg_port_log_allow(f->port, "401 a", t0 + 59999, &held));
+    assert_true(cg_port_log_allow(f->port, "401 b", t0 + 2, &held)); /* another key */
+    assert_true(cg_port_log_allow(f->port, "401 a", t0 + 60000, &held));
+    assert_int_equal(held, 2);
+    assert_false(cg_port_log_allow(f->port, "401 a", t0 + 60001, &held));
+    assert_true(cg_port_log_allow(f->port, "401 a", t0 + 120001, &held));
+    assert_int_equal(held, 1);
+    cg_port_log_held(held, note, sizeof(note));
+    assert_string_equal(note, " (and 1 more like it not logged in between)");
+    cg_port_log_held(0, note, sizeof(note));
+    assert_string_equal(note, "");
+
+    /* "401 a" and "401 b" hold two of the 63 places of their own; 61 more fill them */
+    for (i = 0; i < CG_PORT_LOG_SLOTS - 3; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        assert_true(cg_port_log_allow(f->port, key, t0 + 120002, &held));
+    }
+    /* "401 b" (last logged at t0 + 2) made way: one more key has a place of its own */
+    assert_true(cg_port_log_allow(f->port, "k-own", t0 + 120003, &held));
+    /* every place logged within the minute: the others share the last one */
+    assert_true(cg_port_log_allow(f->port, "x1", t0 + 120004, &held));
+    assert_false(cg_port_log_allow(f->port, "x2", t0 + 120005, &held));
+    assert_false(cg_port_log_allow(f->port, "x3", t0 + 120006, &held));
+    assert_false(cg_port_log_allow(f->port, "k0", t0 + 120007, &held)); /* its own place */
+    assert_true(cg_port_log_allow(f->port, "x4", t0 + 180004, &held));
+    assert_int_equal(held, 2);
+}
+
 /*
  * Finding: another sender POSTing the exact bytes of an accepted message was told its guid was
  * used by a message "with different content". It is told the guid is taken by another
@@ -3276,6 +3428,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_job_frees_trees, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accepted_job_frees_trees, setup, teardown),
         cmocka_unit_test(test_addr_loopback),
+        cmocka_unit_test_setup_teardown(test_sec_store_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_allow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_guid_other_sender_same_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_first_parse_error, setup, teardown),
     };
