@@ -37,9 +37,9 @@ static void deadline_in(struct timespec *ts, int64_t ms)
     }
 }
 
-/* Publish the receipts due now (the writer holds no lock). A failure (a full disk) comes again
- * at every tick: it is logged once a minute with the count of the others. */
-static void release_due(struct cg_port *p)
+/* Publish the receipts due now (the writer holds no lock); false when that failed. A failure (a
+ * full disk) comes again at every tick: it is logged once a minute with the count of the others. */
+static bool release_due(struct cg_port *p)
 {
     struct cg_err err;
     char note[96];
@@ -47,11 +47,13 @@ static void release_due(struct cg_port *p)
     long held = 0;
 
     cg_err_clear(&err);
-    if (cg_port_release_due(p, cg_port_now_ms(), &n, &err) != CG_OK &&
-        cg_port_log_allow(p, "publish", cg_port_now_ms(), &held)) {
+    if (cg_port_release_due(p, cg_port_now_ms(), &n, &err) == CG_OK)
+        return true;
+    if (cg_port_log_allow(p, "publish", cg_port_now_ms(), &held)) {
         cg_port_log_held(held, note, sizeof(note));
         cg_error("port: publishing receipts: %s%s", err.msg, note);
     }
+    return false;
 }
 
 /* Milliseconds until the next planned receipt (IDLE_MS at most; 0 when one is due). */
@@ -84,8 +86,10 @@ static void *writer_main(void *arg)
 
     for (;;) {
         wait_ms = until_due(p);
-        if (wait_ms == 0)
-            release_due(p);
+        /* Receipts that could not be published are still due: they are tried again after a
+         * tick, not at once (which took a CPU core while the disk was full). */
+        if (wait_ms == 0 && !release_due(p))
+            wait_ms = IDLE_MS;
         pthread_mutex_lock(&p->qlock);
         if (p->qlen == 0 && !p->writer_stop && wait_ms > 0) {
             deadline_in(&ts, wait_ms);
