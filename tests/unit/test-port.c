@@ -1059,50 +1059,6 @@ static void test_release_retried(void **state)
     free(xml);
 }
 
-static int64_t cpu_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Finding (a full disk): receipts that fell due but could not be published stayed due, and the
- * writer tried them again at once, without end, taking a CPU core (and, before the log was
- * bounded, writing a line each time). It waits a tick (250 ms) after a failure: over half a
- * second the process uses a few milliseconds of CPU, not most of it.
- */
-static void test_release_failure_backs_off(void **state)
-{
-    struct fix *f = *state;
-    struct cg_port_result res;
-    struct cg_err err;
-    struct timespec half = {0, 500000000L};
-    char *dir = cg_fs_join(f->dir, "receipts");
-    size_t len;
-    char *xml = slurp("CEB303Message.xml", &len);
-    int64_t cpu;
-    FILE *fp;
-
-    start(f);
-    assert_int_equal(rmdir(dir), 0);
-    fp = fopen(dir, "w"); /* a file where the folder should be: publishing fails */
-    assert_non_null(fp);
-    fclose(fp);
-    /* accepted, its first receipts due at once (accept_ms = 0) and not published */
-    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
-    assert_true(cg_port_next_due(f->port) >= 0);
-    assert_int_equal(cg_port_writer_start(f->port, &err), CG_OK);
-    cpu = cpu_now_ms();
-    nanosleep(&half, NULL);
-    cpu = cpu_now_ms() - cpu;
-    cg_port_writer_stop(f->port);
-    assert_true(cpu < 150);
-    free(dir);
-    free(xml);
-}
-
 /* ------------------------------------------------------------------ senders and hostile input */
 
 /* A second sender "other" with its own token and codes. */
@@ -3439,7 +3395,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_submit_rule_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_db_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_retried, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_release_failure_backs_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_refusal_receipts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_receipts_private, setup, teardown),
