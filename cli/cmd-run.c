@@ -1,6 +1,7 @@
 /*
  * cmd-run.c - `cebgate run`: process everything in the working directory once and exit; also
- * the operator view shared with `cebgate watch` (progress bar, per-file lines, summary).
+ * the operator view shared with `cebgate watch` (progress bar, per-file lines, summary; a line
+ * per receipt file only at -v).
  *
  * Exit 0 when nothing failed, 1 when some input was rejected (a file in failed/, a rejected
  * order, an unreadable receipt, a message refused by the port, or the port's TLS certificate not
@@ -109,6 +110,10 @@ void cg_run_event(void *ctx, int ev, const struct cg_spool_stats *st, const char
         v->bar_shown = 1;
         return;
     }
+    /* A line per receipt file only at -v (info): a batch brings tens of thousands of them, and
+     * the summary counts them. */
+    if (ev == CG_SPOOL_EV_RECEIPTS && cg_log_get_level() < CG_LOG_INFO)
+        return;
     if (v->tty) {
         if (v->bar_shown)
             fputs("\r\033[K", stderr);

@@ -71,10 +71,10 @@ int cg_fs_fsync_dir_at(int dirfd, struct cg_err *err)
     return CG_OK;
 }
 
-int cg_fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
-                          struct cg_err *err)
+/* A new hidden temporary file in dirfd holding data, [fsync'ed]; its name into tmp. */
+static int write_temp(int dirfd, const char *name, const void *data, size_t len, bool sync,
+                      char *tmp, size_t tmpsz, struct cg_err *err)
 {
-    char tmp[CG_FS_NAME_MAX + 32];
     int fd = -1;
     int rc = CG_OK;
     int tries;
@@ -82,7 +82,7 @@ int cg_fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t 
     if (!cg_fs_name_ok(name))
         return CG_ERR_SET(err, CG_EINVAL, "unsafe file name '%s'", name != NULL ? name : "");
     for (tries = 0; tries < 100; tries++) {
-        snprintf(tmp, sizeof(tmp), ".%s.tmp.%ld.%d", name, (long)getpid(), rand() % 1000000);
+        snprintf(tmp, tmpsz, ".%s.tmp.%ld.%d", name, (long)getpid(), rand() % 1000000);
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd >= 0 || errno != EEXIST)
             break;
@@ -94,7 +94,7 @@ int cg_fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t 
         rc = CG_ERR_SET(err, CG_EIO, "%s: write failed: %s", name, strerror(errno));
         goto done;
     }
-    if (fsync(fd) != 0) {
+    if (sync && fsync(fd) != 0) {
         rc = CG_ERR_SET(err, CG_EIO, "%s: fsync failed: %s", name, strerror(errno));
         goto done;
     }
@@ -103,18 +103,35 @@ int cg_fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t 
         rc = CG_ERR_SET(err, CG_EIO, "%s: close failed: %s", name, strerror(errno));
         goto done;
     }
-    fd = -1;
-    if (renameat(dirfd, tmp, dirfd, name) != 0) {
-        rc = CG_ERR_SET(err, CG_EIO, "%s: rename failed: %s", name, strerror(errno));
-        goto done;
-    }
-    rc = cg_fs_fsync_dir_at(dirfd, err);
-    return rc;
+    return CG_OK;
 done:
     if (fd >= 0)
         close(fd);
     unlinkat(dirfd, tmp, 0);
     return rc;
+}
+
+int cg_fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+                          struct cg_err *err)
+{
+    char tmp[CG_FS_NAME_MAX + 32];
+    int rc;
+
+    rc = write_temp(dirfd, name, data, len, true, tmp, sizeof(tmp), err);
+    if (rc != CG_OK)
+        return rc;
+    if (renameat(dirfd, tmp, dirfd, name) != 0) {
+        rc = CG_ERR_SET(err, CG_EIO, "%s: rename failed: %s", name, strerror(errno));
+        unlinkat(dirfd, tmp, 0);
+        return rc;
+    }
+    return cg_fs_fsync_dir_at(dirfd, err);
+}
+
+int cg_fs_write_temp_at(int dirfd, const char *name, const void *data, size_t len, char *tmp,
+                        size_t tmpsz, struct cg_err *err)
+{
+    return write_temp(dirfd, name, data, len, false, tmp, tmpsz, err);
 }
 
 int cg_fs_write_atomic(const char *dir, const char *name, const void *data, size_t len,
@@ -130,8 +147,9 @@ int cg_fs_write_atomic(const char *dir, const char *name, const void *data, size
     return rc;
 }
 
-int cg_fs_move_at(int from_dirfd, const char *name, int to_dirfd, const char *newname,
-                  struct cg_err *err)
+/* rename without replace; then, with sync, fsync of both directories. */
+static int move_at(int from_dirfd, const char *name, int to_dirfd, const char *newname, bool sync,
+                   struct cg_err *err)
 {
     int r;
 
@@ -150,6 +168,8 @@ int cg_fs_move_at(int from_dirfd, const char *name, int to_dirfd, const char *ne
             return CG_ERR_SET(err, CG_ENOTFOUND, "%s: no such file", name);
         return CG_ERR_SET(err, CG_EIO, "%s: rename failed: %s", name, strerror(errno));
     }
+    if (!sync)
+        return CG_OK;
     r = cg_fs_fsync_dir_at(to_dirfd, err);
     if (r != CG_OK)
         return r;
@@ -158,8 +178,14 @@ int cg_fs_move_at(int from_dirfd, const char *name, int to_dirfd, const char *ne
     return r;
 }
 
-int cg_fs_move_unique_at(int from_dirfd, const char *name, int to_dirfd, const char *base,
-                         char *out, size_t outsz, struct cg_err *err)
+int cg_fs_move_at(int from_dirfd, const char *name, int to_dirfd, const char *newname,
+                  struct cg_err *err)
+{
+    return move_at(from_dirfd, name, to_dirfd, newname, true, err);
+}
+
+static int move_unique_at(int from_dirfd, const char *name, int to_dirfd, const char *base,
+                          char *out, size_t outsz, bool sync, struct cg_err *err)
 {
     char cand[CG_FS_NAME_MAX + 16];
     int rc;
@@ -170,7 +196,7 @@ int cg_fs_move_unique_at(int from_dirfd, const char *name, int to_dirfd, const c
             cg_strlcpy(cand, base, sizeof(cand));
         else
             snprintf(cand, sizeof(cand), "%s.%d", base, i);
-        rc = cg_fs_move_at(from_dirfd, name, to_dirfd, cand, err);
+        rc = move_at(from_dirfd, name, to_dirfd, cand, sync, err);
         if (rc != CG_EEXIST) {
             if (rc == CG_OK && out != NULL)
                 cg_strlcpy(out, cand, outsz);
@@ -179,6 +205,18 @@ int cg_fs_move_unique_at(int from_dirfd, const char *name, int to_dirfd, const c
         cg_err_clear(err);
     }
     return CG_ERR_SET(err, CG_EEXIST, "%s: no free name in the target folder", name);
+}
+
+int cg_fs_move_unique_at(int from_dirfd, const char *name, int to_dirfd, const char *base,
+                         char *out, size_t outsz, struct cg_err *err)
+{
+    return move_unique_at(from_dirfd, name, to_dirfd, base, out, outsz, true, err);
+}
+
+int cg_fs_move_unique_unsynced_at(int from_dirfd, const char *name, int to_dirfd, const char *base,
+                                  char *out, size_t outsz, struct cg_err *err)
+{
+    return move_unique_at(from_dirfd, name, to_dirfd, base, out, outsz, false, err);
 }
 
 /* Open dirfd/name for reading: a regular file only, no symlink followed; its size in *size. */

@@ -27,7 +27,17 @@ bool cg_fs_name_ok(const char *name);
 /* Write data to dirfd/name atomically (temp + fsync + rename + fsync dir). Replaces name. */
 int cg_fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
                           struct cg_err *err);
-/* Same, with a directory path. */
+/*
+ * The first half of it, for many files made durable together: write data to a new hidden
+ * temporary file in dirfd (".NAME.tmp.PID.N", never read by the spool), without fsync; its name
+ * goes to tmp (CG_FS_TMP_MAX bytes). The caller makes it durable (syncfs() or fsync), renames it
+ * to name and fsyncs dirfd, or removes it: no reader ever sees a partial file under name, even
+ * after a crash.
+ */
+#define CG_FS_TMP_MAX (CG_FS_NAME_MAX + 32)
+int cg_fs_write_temp_at(int dirfd, const char *name, const void *data, size_t len, char *tmp,
+                        size_t tmpsz, struct cg_err *err);
+/* Same as cg_fs_write_atomic_at, with a directory path. */
 int cg_fs_write_atomic(const char *dir, const char *name, const void *data, size_t len,
                        struct cg_err *err);
 /*
@@ -43,6 +53,12 @@ int cg_fs_move_at(int from_dirfd, const char *name, int to_dirfd, const char *ne
  */
 int cg_fs_move_unique_at(int from_dirfd, const char *name, int to_dirfd, const char *base,
                          char *out, size_t outsz, struct cg_err *err);
+/*
+ * cg_fs_move_unique_at without the fsync of either directory: the caller fsyncs the target, then
+ * the source, once for many moves, before anything depends on them.
+ */
+int cg_fs_move_unique_unsynced_at(int from_dirfd, const char *name, int to_dirfd, const char *base,
+                                  char *out, size_t outsz, struct cg_err *err);
 int cg_fs_fsync_dir_at(int dirfd, struct cg_err *err);
 /* Read a regular file (no symlink followed) of at most max bytes into b (appended). */
 int cg_fs_read_at(int dirfd, const char *name, size_t max, struct cg_buf *b, struct cg_err *err);

@@ -5,12 +5,16 @@
  *
  * Names are checked with cg_fs_name_ok() and opened relative to the caller's directory
  * descriptors without following symlinks. A file that cannot be read gets its own error and
- * the rest go on. Receipts are written (atomically) before the cursor that skips them is
- * stored, so a crash in between fetches the page again and rewrites the same files under the
- * same names; the spool applies a receipt file once (by SHA-256) and each receipt once.
+ * the rest go on. A page's receipts are written under hidden temporary names without an fsync
+ * each, made durable together (one syncfs() of inbox/'s file system), renamed to their names
+ * and inbox/ fsync'ed once, all before the cursor that skips them is stored: the cursor never
+ * moves past a receipt the disk may still lose, and no partial file ever shows in inbox/. A
+ * crash before that fetches the page again and writes the same files under the same names;
+ * the spool applies a receipt file once (by SHA-256) and each receipt once.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -110,9 +114,17 @@ done:
 
 /* ------------------------------------------------------------------ receipts into a folder */
 
+/* A receipt written under its temporary name, to be renamed once the page is durable. */
+struct pending {
+    char tmp[CG_FS_TMP_MAX];
+    char name[96];
+};
+
 struct fetch_ctx {
     int inbox_fd;
-    size_t written;
+    size_t written;    /* files put into inbox/ under their names */
+    struct pending *p; /* written since inbox/ was last made durable */
+    size_t np, cap;
     struct cg_err *err;
 };
 
@@ -136,20 +148,96 @@ static bool id_ok(const char *id)
 static int write_receipt(const struct cg_http_receipt *r, void *vctx)
 {
     struct fetch_ctx *c = vctx;
-    char name[96];
+    struct pending *q;
     int rc;
 
     if (!id_ok(r->id))
         return CG_ERR_SET(c->err, CG_EPARSE, "receipt id \"%.80s\" cannot name a file", r->id);
+    if (c->np == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct pending *g = realloc(c->p, cap * sizeof(*g));
+
+        if (g == NULL)
+            return CG_ERR_SET(c->err, CG_ENOMEM, "out of memory");
+        c->p = g;
+        c->cap = cap;
+    }
+    q = &c->p[c->np];
     /* Numeric ids are zero-padded so that name order is arrival order. */
     if (strspn(r->id, "0123456789") == strlen(r->id) && strlen(r->id) < 12)
-        snprintf(name, sizeof(name), "http-receipt-%012lld.xml", strtoll(r->id, NULL, 10));
+        snprintf(q->name, sizeof(q->name), "http-receipt-%012lld.xml", strtoll(r->id, NULL, 10));
     else
-        snprintf(name, sizeof(name), "http-receipt-%s.xml", r->id);
-    if ((rc = cg_fs_write_atomic_at(c->inbox_fd, name, r->xml, r->len, c->err)) != CG_OK)
+        snprintf(q->name, sizeof(q->name), "http-receipt-%s.xml", r->id);
+    rc = cg_fs_write_temp_at(c->inbox_fd, q->name, r->xml, r->len, q->tmp, sizeof(q->tmp), c->err);
+    if (rc != CG_OK)
         return rc;
-    c->written++;
+    c->np++;
     return CG_OK;
+}
+
+/* Remove the temporary files not put into inbox/ (a failure before they were durable). */
+static void inbox_discard(struct fetch_ctx *c)
+{
+    for (size_t i = 0; i < c->np; i++)
+        unlinkat(c->inbox_fd, c->p[i].tmp, 0);
+    c->np = 0;
+}
+
+/*
+ * Temporary receipt files a crash left in inbox/ (hidden, so the spool never reads them):
+ * removed before a fetch writes new ones, as the page they belong to is fetched again.
+ */
+static void inbox_sweep(int inbox_fd)
+{
+    int fd = openat(inbox_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct dirent *de;
+    DIR *d;
+
+    if (fd < 0)
+        return;
+    if ((d = fdopendir(fd)) == NULL) {
+        close(fd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, ".http-receipt-", 14) == 0 && strstr(de->d_name, ".tmp.") != NULL &&
+            unlinkat(inbox_fd, de->d_name, 0) != 0 && errno != ENOENT)
+            cg_warn("inbox/%s: cannot remove: %s", de->d_name, strerror(errno));
+    }
+    closedir(d);
+}
+
+/*
+ * The receipt files written so far on disk (one syncfs() for all of them, as an fsync of each
+ * would), then under their names in inbox/ (renames, one fsync of inbox/). Before any cursor is
+ * stored. A file there from a page fetched again after a crash is replaced by the same bytes.
+ */
+static int inbox_durable(struct fetch_ctx *c, struct cg_err *err)
+{
+    size_t i;
+    int rc;
+
+    if (c->np == 0)
+        return CG_OK;
+    if (syncfs(c->inbox_fd) != 0) {
+        rc = CG_ERR_SET(err, CG_EIO, "inbox/: syncfs: %s", strerror(errno));
+        inbox_discard(c);
+        return rc;
+    }
+    for (i = 0; i < c->np; i++) {
+        if (renameat(c->inbox_fd, c->p[i].tmp, c->inbox_fd, c->p[i].name) != 0) {
+            rc = CG_ERR_SET(err, CG_EIO, "inbox/%s: rename failed: %s", c->p[i].name,
+                            strerror(errno));
+            /* the ones renamed stay (their bytes are on disk); the rest are removed */
+            memmove(c->p, c->p + i, (c->np - i) * sizeof(*c->p));
+            c->np -= i;
+            inbox_discard(c);
+            return rc;
+        }
+        c->written++;
+    }
+    c->np = 0;
+    return cg_fs_fsync_dir_at(c->inbox_fd, err);
 }
 
 /*
@@ -201,7 +289,7 @@ static int bad_page(int state_fd, const char *cursor_name, const char *since, co
 int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const char *cursor_name,
                          size_t *count, struct cg_err *err)
 {
-    struct fetch_ctx c = {inbox_fd, 0, err};
+    struct fetch_ctx c = {inbox_fd, 0, NULL, 0, 0, err};
     struct cg_buf cur;
     char *since = NULL;
     int rc;
@@ -212,6 +300,7 @@ int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const ch
         rc = CG_ERR_SET(err, CG_EINVAL, "cursor file name \"%s\" is not safe", cursor_name);
         goto done;
     }
+    inbox_sweep(inbox_fd);
     rc = cg_fs_read_at(state_fd, cursor_name, 200, &cur, err);
     if (rc == CG_ENOTFOUND) {
         /* First poll: from the start. */
@@ -245,7 +334,11 @@ int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const ch
                 char why[CG_ERR_MSG_MAX];
 
                 cg_strlcpy(why, err->msg, sizeof(why));
-                rc = bad_page(state_fd, cursor_name, since, why, err);
+                cg_err_clear(err);
+                /* bad_page may move the cursor: what was written is durable first */
+                rc = inbox_durable(&c, err);
+                if (rc == CG_OK)
+                    rc = bad_page(state_fd, cursor_name, since, why, err);
                 goto done;
             }
         }
@@ -253,7 +346,7 @@ int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const ch
             goto done;
         if (strcmp(next, since) != 0) {
             /* The page's files are durable before the cursor moves past them. */
-            rc = cg_fs_fsync_dir_at(inbox_fd, err);
+            rc = inbox_durable(&c, err);
             if (rc == CG_OK)
                 rc = cg_fs_write_atomic_at(state_fd, cursor_name, next, strlen(next), err);
             if (rc != CG_OK) {
@@ -269,6 +362,18 @@ int cg_http_fetch_to_dir(struct cg_http *h, int inbox_fd, int state_fd, const ch
         since = next;
     }
 done:
+    /* What a page whose cursor did not move (or that failed part way) brought goes into inbox/
+     * as before, once durable; after a failure to make it so, nothing of it does. */
+    if (c.np > 0) {
+        struct cg_err e;
+
+        cg_err_clear(&e);
+        if (inbox_durable(&c, &e) != CG_OK && rc == CG_OK) {
+            *err = e;
+            rc = e.code;
+        }
+    }
+    free(c.p);
     *count = c.written;
     free(since);
     cg_buf_free(&cur);

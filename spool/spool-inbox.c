@@ -10,11 +10,14 @@
  * case. A CEB900 whose own guid is unknown is matched through oriCopMsgId, then through the
  * guid of the original message it carries. A port refusal (CEB900, negative code) for a
  * version customs already accepted is logged as late and warned about, never applied. Unknown
- * and mismatched receipts keep their business keys for `status --unknown`. The log rows
- * and the file's SHA-256 are committed in one transaction before the file moves to archive/;
- * a file whose SHA-256 is already recorded is only moved, so a crash in between applies
- * nothing twice. A file that cannot be parsed goes to failed/ with a .reason. Files are applied
- * in name order (arrival order for the HTTP transport's zero-padded receipt ids).
+ * and mismatched receipts keep their business keys for `status --unknown`. Files are applied
+ * in groups (up to GROUP_FILES, in name order: arrival order for the HTTP transport's
+ * zero-padded receipt ids): the log rows and the SHA-256 of every file of a group are committed
+ * in one transaction before its files move to archive/, and archive/ then inbox/ are fsync'ed
+ * once for the group; a file whose SHA-256 is already recorded (or is a copy of one earlier in
+ * the group) is only moved, so a crash in between applies nothing twice. A file that cannot be
+ * read or parsed goes to failed/ with a .reason, alone: the rest of its group goes on. A
+ * temporary failure (database, I/O) rolls the whole group back and leaves its files in inbox/.
  */
 #include "config.h"
 
@@ -37,11 +40,17 @@
 
 /* Receipts for unknown guids named one by one in the log, per file. */
 #define UNKNOWN_LISTED 10
+/* Inbox files applied in one transaction, and the bytes read for a group before it is applied
+ * (a group holds every file's receipts in memory until its commit). */
+#define GROUP_FILES 256
+#define GROUP_BYTES (32u * 1024u * 1024u)
 
+/* One inbox file of a group. */
 struct apply_ctx {
     struct cg_spool *sp;
-    const char *name;
-    const char *sha;
+    const char *name; /* borrowed from the pass's list */
+    char sha[65];
+    bool known; /* applied before, or a copy of a file earlier in the group: only archived */
     struct cg_receipt_event *ev;
     size_t n;
     long applied, dup, late, unknown, mismatch;
@@ -283,9 +292,8 @@ static int record_customs(struct cg_store *st, const struct cg_receipt_event *e,
     return CG_OK;
 }
 
-static int apply_tx(struct cg_store *st, void *vctx, struct cg_err *err)
+static int apply_file(struct cg_store *st, struct apply_ctx *c, struct cg_err *err)
 {
-    struct apply_ctx *c = vctx;
     size_t i;
     int rc = CG_OK;
 
@@ -296,6 +304,30 @@ static int apply_tx(struct cg_store *st, void *vctx, struct cg_err *err)
     }
     if (rc == CG_OK)
         rc = cg_store_receipt_file_add(st, c->sha, c->name, (long)c->n, err);
+    return rc;
+}
+
+struct group {
+    struct apply_ctx f[GROUP_FILES];
+    size_t n;
+    size_t bytes;
+};
+
+/* Every file of the group not applied before, in name order, in one transaction. */
+static int group_tx(struct cg_store *st, void *vctx, struct cg_err *err)
+{
+    struct group *g = vctx;
+    size_t i;
+    int rc = CG_OK;
+
+    for (i = 0; i < g->n && rc == CG_OK; i++) {
+        struct apply_ctx *c = &g->f[i];
+
+        /* a rolled-back attempt leaves nothing counted */
+        c->applied = c->dup = c->late = c->unknown = c->mismatch = c->refused_late = 0;
+        if (!c->known)
+            rc = apply_file(st, c, err);
+    }
     return rc;
 }
 
@@ -334,21 +366,24 @@ static void inbox_fail(struct cg_spool *sp, const char *name, const char *why)
     close(tofd);
 }
 
-static int one_file(struct cg_spool *sp, const char *name, struct cg_err *err)
+/*
+ * Read and parse inbox/name into the group's next slot. A file that cannot be read or parsed
+ * is failed alone (it takes no slot); a temporary read error is returned and the file stays.
+ */
+static int read_one(struct cg_spool *sp, struct group *g, const char *name, struct cg_err *err)
 {
     struct cg_buf b;
     struct cg_err e;
-    struct apply_ctx c;
+    struct apply_ctx *c = &g->f[g->n];
     xmlDocPtr doc = NULL, inner = NULL;
     char *xml = NULL;
     size_t xlen = 0;
-    char sha[65];
-    char used[CG_FS_NAME_MAX + 16];
+    size_t i;
     bool known = false;
     int rc = CG_OK;
     int r;
 
-    memset(&c, 0, sizeof(c));
+    memset(c, 0, sizeof(*c));
     cg_err_clear(&e);
     cg_buf_init(&b, CG_XML_MAX);
     if (cg_spool_name_problem(name) != NULL) {
@@ -367,14 +402,21 @@ static int one_file(struct cg_spool *sp, const char *name, struct cg_err *err)
         inbox_fail(sp, name, e.msg);
         goto done;
     }
-    cg_sha256_hex(b.data != NULL ? b.data : "", b.len, sha);
+    c->sp = sp;
+    c->name = name;
+    cg_sha256_hex(b.data != NULL ? b.data : "", b.len, c->sha);
     /* A failed look-up stops the pass: read as "not seen" it would apply the file twice. */
-    rc = cg_store_receipt_file_known(sp->store, sha, &known, err);
+    rc = cg_store_receipt_file_known(sp->store, c->sha, &known, err);
     if (rc != CG_OK)
         goto done;
+    /* the same bytes earlier in this group are recorded by the group's own commit */
+    for (i = 0; i < g->n && !known; i++)
+        known = !g->f[i].known && strcmp(g->f[i].sha, c->sha) == 0;
     if (known) {
         cg_info("inbox/%s: already applied; archived again", name);
-        goto archive;
+        c->known = true;
+        g->n++;
+        goto done;
     }
     if (cg_xml_parse(cg_buf_str(&b), b.len, name, &doc, &e) != CG_OK) {
         inbox_fail(sp, name, e.msg);
@@ -392,41 +434,92 @@ static int one_file(struct cg_spool *sp, const char *name, struct cg_err *err)
         goto done;
     }
     cg_err_clear(&e);
-    if (cg_receipt_parse(inner != NULL ? inner : doc, &c.ev, &c.n, &e) != CG_OK) {
+    if (cg_receipt_parse(inner != NULL ? inner : doc, &c->ev, &c->n, &e) != CG_OK) {
         inbox_fail(sp, name, e.msg[0] ? e.msg : "not a receipt");
         goto done;
     }
-    c.sp = sp;
-    c.name = name;
-    c.sha = sha;
-    rc = cg_store_tx(sp->store, apply_tx, &c, err);
-    if (rc != CG_OK)
-        goto done;
-    sp->st.receipts_applied += c.applied;
-    sp->st.receipts_duplicate += c.dup;
-    sp->st.receipts_late += c.late;
-    sp->st.receipts_unknown += c.unknown;
-    if (c.unknown > UNKNOWN_LISTED)
-        cg_warn("inbox/%s: %ld more receipts for unknown guids, not listed (kept in the log)", name,
-                c.unknown - UNKNOWN_LISTED);
-    sp->st.receipts_mismatch += c.mismatch;
-    spool_event(sp, CG_SPOOL_EV_RECEIPTS,
-                "receipts %s: %zu entr%s, %ld applied, %ld duplicate, %ld late, %ld unknown, %ld "
-                "mismatched",
-                name, c.n, c.n == 1 ? "y" : "ies", c.applied, c.dup, c.late, c.unknown, c.mismatch);
-archive:
-    sp->st.receipt_files++;
-    rc = spool_move_unique(sp->dfd[D_INBOX], name, sp->dfd[D_ARCHIVE], used, sizeof(used), err);
-    if (rc == CG_ENOTFOUND)
-        rc = CG_OK;
+    g->bytes += b.len;
+    g->n++;
 done:
-    cg_receipt_events_free(c.ev, c.n);
     if (inner != NULL)
         xmlFreeDoc(inner);
     if (doc != NULL)
         xmlFreeDoc(doc);
     free(xml);
     cg_buf_free(&b);
+    return rc;
+}
+
+static void group_clear(struct group *g)
+{
+    size_t i;
+
+    for (i = 0; i < g->n; i++)
+        cg_receipt_events_free(g->f[i].ev, g->f[i].n);
+    g->n = 0;
+    g->bytes = 0;
+}
+
+/*
+ * Apply the group in one transaction, then move its files to archive/ and make the moves
+ * durable with one fsync of archive/ and one of inbox/. A crash before the fsyncs leaves some
+ * files in inbox/ whose SHA-256 is recorded: the next pass only archives them.
+ */
+static int group_apply(struct cg_spool *sp, struct group *g, struct cg_err *err)
+{
+    char used[CG_FS_NAME_MAX + 16];
+    size_t i, moved = 0;
+    int rc;
+
+    if (g->n == 0)
+        return CG_OK;
+    rc = cg_store_tx(sp->store, group_tx, g, err);
+    if (rc != CG_OK)
+        return rc;
+    for (i = 0; i < g->n; i++) {
+        struct apply_ctx *c = &g->f[i];
+
+        if (c->known)
+            continue;
+        sp->st.receipts_applied += c->applied;
+        sp->st.receipts_duplicate += c->dup;
+        sp->st.receipts_late += c->late;
+        sp->st.receipts_unknown += c->unknown;
+        if (c->unknown > UNKNOWN_LISTED)
+            cg_warn("inbox/%s: %ld more receipts for unknown guids, not listed (kept in the log)",
+                    c->name, c->unknown - UNKNOWN_LISTED);
+        sp->st.receipts_mismatch += c->mismatch;
+        spool_event(sp, CG_SPOOL_EV_RECEIPTS,
+                    "receipts %s: %zu entr%s, %ld applied, %ld duplicate, %ld late, %ld unknown, "
+                    "%ld mismatched",
+                    c->name, c->n, c->n == 1 ? "y" : "ies", c->applied, c->dup, c->late, c->unknown,
+                    c->mismatch);
+    }
+    for (i = 0; i < g->n && rc == CG_OK; i++) {
+        sp->st.receipt_files++;
+        rc = cg_fs_move_unique_unsynced_at(sp->dfd[D_INBOX], g->f[i].name, sp->dfd[D_ARCHIVE],
+                                           g->f[i].name, used, sizeof(used), err);
+        if (rc == CG_ENOTFOUND) {
+            cg_err_clear(err);
+            rc = CG_OK;
+        } else if (rc == CG_OK) {
+            moved++;
+        }
+    }
+    /* archive/ first: a file is never only in an inbox/ that lost it */
+    if (moved > 0) {
+        struct cg_err e;
+        int r;
+
+        cg_err_clear(&e);
+        r = cg_fs_fsync_dir_at(sp->dfd[D_ARCHIVE], &e);
+        if (r == CG_OK)
+            r = cg_fs_fsync_dir_at(sp->dfd[D_INBOX], &e);
+        if (r != CG_OK && rc == CG_OK) {
+            *err = e;
+            rc = r;
+        }
+    }
     return rc;
 }
 
@@ -504,6 +597,7 @@ int spool_settle_received(struct cg_spool *sp, struct cg_err *err)
 
 int spool_inbox(struct cg_spool *sp, struct cg_err *err)
 {
+    struct group *grp = NULL;
     char **names = NULL;
     size_t n = 0, cap = 0, i;
     int fd;
@@ -536,11 +630,33 @@ int spool_inbox(struct cg_spool *sp, struct cg_err *err)
      * the port published them in, and a later status is not taken for a late one. */
     if (n > 1)
         qsort(names, n, sizeof(*names), name_cmp);
-    for (i = 0; i < n; i++) {
-        if (rc == CG_OK && !(sp->opts.stop != NULL && *sp->opts.stop))
-            rc = one_file(sp, names[i], err);
-        free(names[i]);
+    grp = calloc(1, sizeof(*grp));
+    if (grp == NULL && n > 0)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    for (i = 0; i < n && rc == CG_OK; i++) {
+        if (grp->n == 0 && sp->opts.stop != NULL && *sp->opts.stop)
+            break;
+        rc = read_one(sp, grp, names[i], err);
+        if (rc != CG_OK) {
+            /* the files read before it are applied; the pass stops after them */
+            struct cg_err e;
+
+            cg_err_clear(&e);
+            if (group_apply(sp, grp, &e) != CG_OK)
+                cg_warn("%s", e.msg);
+            group_clear(grp);
+            break;
+        }
+        if (grp->n == GROUP_FILES || grp->bytes >= GROUP_BYTES || i + 1 == n) {
+            rc = group_apply(sp, grp, err);
+            group_clear(grp);
+        }
     }
+    if (grp != NULL)
+        group_clear(grp);
+    free(grp);
+    for (i = 0; i < n; i++)
+        free(names[i]);
     free(names);
     if (rc == CG_OK)
         rc = spool_settle_received(sp, err);

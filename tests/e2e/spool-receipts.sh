@@ -25,9 +25,9 @@ sed -e 's/P00000000000000000/P99999999999999999/; s/I00000000000000000/I99999999
     -e 's/20260101120000000/20260101110000000/' "$T/late/CEB604Message_$g.xml" \
     >"$W/inbox/late-$g.xml"
 check "the late receipt carries other numbers" grep -q P99999999999999999 "$W/inbox/late-$g.xml"
-expect_rc 0 "the late receipt is applied" cg run --no-progress
+expect_rc 0 "the late receipt is applied, at -v" cg -v run --no-progress
 check "counted late" grep -q '1 late' "$T/out"
-check "its line counts one entry" grep -q "^receipts late-$g.xml: 1 entry, 0 applied, 0 duplicate, 1 late" "$T/out"
+check "its line (at -v) counts one entry" grep -q "^receipts late-$g.xml: 1 entry, 0 applied, 0 duplicate, 1 late" "$T/out"
 check "still released" [ "$(sql "SELECT state FROM documents WHERE guid = '$g'")" = released ]
 check "preNo unchanged" [ "$(sql "SELECT pre_no FROM documents WHERE guid = '$g'")" = "$pre" ]
 check "invtNo unchanged" [ "$(sql "SELECT invt_no FROM documents WHERE guid = '$g'")" = "$invt" ]

@@ -35,6 +35,7 @@ int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char 
 static int fail_write_errno; /* non-zero: the next write fails with it */
 static int short_writes;     /* write at most 3 bytes per call */
 static int fail_fsync_errno;
+static int fsyncs_seen;       /* fsync calls since reset */
 static int fail_rename_errno; /* non-zero: renameat fails with it */
 static int renames_seen;      /* renameat calls since reset */
 static int content_at_rename; /* size of the temp file when rename was called */
@@ -52,6 +53,7 @@ ssize_t __wrap_write(int fd, const void *buf, size_t n)
 
 int __wrap_fsync(int fd)
 {
+    fsyncs_seen++;
     if (fail_fsync_errno != 0) {
         errno = fail_fsync_errno;
         return -1;
@@ -84,6 +86,7 @@ static int setup(void **state)
     fail_rename_errno = 0;
     short_writes = 0;
     renames_seen = 0;
+    fsyncs_seen = 0;
     content_at_rename = -1;
     return 0;
 }
@@ -245,6 +248,44 @@ static void test_move_no_replace(void **state)
     close(dfd);
 }
 
+/* Many files made durable together: the temporary file holds the data, nothing is fsync'ed,
+ * the name is not there until the caller renames it; moves without the directory fsyncs. */
+static void test_temp_and_unsynced_move(void **state)
+{
+    struct cg_err err;
+    char tmp[CG_FS_TMP_MAX];
+    char used[CG_FS_NAME_MAX + 16];
+    char *got;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+    assert_true(dfd >= 0);
+    assert_int_equal(cg_fs_write_temp_at(dfd, "r.xml", "RECEIPT", 7, tmp, sizeof(tmp), &err),
+                     CG_OK);
+    assert_int_equal(strncmp(tmp, ".r.xml.tmp.", 11), 0);
+    assert_int_equal(fsyncs_seen, 0);
+    assert_int_equal(renames_seen, 0);
+    assert_int_equal(count_entries(), 1);
+    got = read_all(tmp);
+    assert_string_equal(got, "RECEIPT");
+    free(got);
+    assert_int_equal(cg_fs_write_temp_at(dfd, "../x", "X", 1, tmp, sizeof(tmp), &err), CG_EINVAL);
+    assert_int_equal(count_entries(), 1);
+
+    assert_int_equal(cg_fs_write_atomic(dir, "a", "A", 1, &err), CG_OK);
+    assert_int_equal(cg_fs_write_atomic(dir, "b", "B", 1, &err), CG_OK);
+    fsyncs_seen = 0;
+    assert_int_equal(cg_fs_move_unique_unsynced_at(dfd, "a", dfd, "b", used, sizeof(used), &err),
+                     CG_OK);
+    assert_string_equal(used, "b.1");
+    assert_int_equal(fsyncs_seen, 0);
+    got = read_all("b.1");
+    assert_string_equal(got, "A");
+    free(got);
+    assert_int_equal(cg_fs_move_unique_unsynced_at(dfd, "a", dfd, "c", used, sizeof(used), &err),
+                     CG_ENOTFOUND);
+    close(dfd);
+}
+
 static void test_read_refuses_symlink_and_big(void **state)
 {
     struct cg_err err;
@@ -333,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test_setup_teardown(test_unsafe_name_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_no_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_temp_and_unsynced_move, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_refuses_symlink_and_big, setup, teardown),
         cmocka_unit_test(test_buf_ceiling),
         cmocka_unit_test(test_err_prefix_cut),
