@@ -565,3 +565,42 @@ int cg_csv_next(struct cg_csv *c, struct cg_row **row, struct cg_err *err)
     *row = &c->ready[c->next_ready++];
     return CG_OK;
 }
+
+int cg_text_to_gb18030(const char *s, size_t n, char **out, size_t *out_len)
+{
+    iconv_t cd = iconv_open("GB18030", "UTF-8");
+    size_t cap = n * 2 + 16, left_in = n, left_out = cap;
+    char *buf, *copy, *in, *o;
+    int rc = CG_OK;
+
+    *out = NULL;
+    *out_len = 0;
+    if (cd == (iconv_t)-1)
+        return CG_EUNSUPPORTED;
+    /* GB18030 takes at most 4 bytes where UTF-8 takes 1 to 4: twice n is room enough. iconv
+     * wants its input writable: a copy. */
+    buf = malloc(cap + 1);
+    copy = malloc(n + 1);
+    if (buf == NULL || copy == NULL) {
+        free(buf);
+        free(copy);
+        iconv_close(cd);
+        return CG_ENOMEM;
+    }
+    memcpy(copy, s, n);
+    in = copy;
+    o = buf;
+    if (iconv(cd, &in, &left_in, &o, &left_out) == (size_t)-1 ||
+        iconv(cd, NULL, NULL, &o, &left_out) == (size_t)-1)
+        rc = CG_EINVAL;
+    iconv_close(cd);
+    free(copy);
+    if (rc != CG_OK) {
+        free(buf);
+        return rc;
+    }
+    *o = '\0';
+    *out = buf;
+    *out_len = (size_t)(o - buf);
+    return CG_OK;
+}

@@ -88,6 +88,12 @@ void cg_src_close(struct cg_src *s);
  */
 int cg_src_decode(const char *data, size_t len, const char *name, enum cg_enc enc, char **out,
                   size_t *out_len, struct cg_err *err);
+/*
+ * The n bytes of UTF-8 text at s as GB18030, the reverse of cg_src_decode for a GB18030 file,
+ * into *out (NUL-terminated, the caller's). CG_EINVAL when s holds what GB18030 cannot write
+ * (a byte cg_src_decode could not convert), CG_ENOMEM, CG_EUNSUPPORTED without iconv's GB18030.
+ */
+int cg_text_to_gb18030(const char *s, size_t n, char **out, size_t *out_len);
 /* Next line including its '\n' (not NUL-terminated): CG_OK, CG_ENOTFOUND at the end. A file
  * whose first line ends with CR alone has its lines split at CR, so that line numbers and the
  * max_line bound count its lines, not the whole file as one. */

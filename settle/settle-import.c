@@ -462,6 +462,8 @@ static int payout_refunds(struct fx_parsed *p)
         p->e[to++] = *e;
     }
     p->n = to;
+    /* The entries moved: the look-up by key reads them again. */
+    fx_parsed_keys_changed(p);
     return CG_OK;
 }
 
@@ -1018,6 +1020,12 @@ int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, 
             rc = err->code = CG_EREJECT;
         if (rc != CG_OK)
             goto done;
+        /* Not UTF-8 as it came (a BOM aside): read as GB18030 (core/csvread.h). */
+        {
+            size_t bom = len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+
+            p.from_gb18030 = cg_text_invalid(data + bom, len - bom, NULL, NULL) < len - bom;
+        }
     }
     if (p.kind == CG_STMT_CAMT053 || p.kind == CG_STMT_CAMT054) {
         rc = fx_parse_camt(&p, data, len, err);

@@ -207,6 +207,9 @@ struct fx_parsed {
     cg_settle_problem_fn problem;
     void *pctx;
     const char *name;
+    /* The text was decoded from GB18030: keys taken of its text are taken of the GB18030 bytes,
+     * as the file had them and as a cebgate from before the decoding took them. */
+    bool from_gb18030;
     /* The entries by key (fx_parsed_find): chains of entry numbers from kbucket[hash], knext[i]
      * the next entry of entry i's chain; entries from kindexed on are not in them yet. */
     size_t *kbucket, nkbucket, *knext, nknext, kindexed;

@@ -351,6 +351,29 @@ static void blank_fullwidth(char *t)
 }
 
 /*
+ * Whether a word holding '/' is a date, not a list of numbers: digits and '/' alone, with two
+ * '/' (28/11/2026, 2026/11/28) or parts of at most two digits each (11/28). Its parts are not
+ * looked up: order 2026 or 11 is not named by a payment's date.
+ */
+static bool date_like(const char *w)
+{
+    size_t slashes = 0, run = 0, longest = 0;
+
+    for (; *w != '\0'; w++) {
+        if (*w == '/') {
+            slashes++;
+            run = 0;
+        } else if (*w >= '0' && *w <= '9') {
+            if (++run > longest)
+                longest = run;
+        } else {
+            return false;
+        }
+    }
+    return slashes >= 2 || longest <= 2;
+}
+
+/*
  * fn on each word of text that may name orders, in order: each word whole, and when that names
  * nothing (CG_ENOTFOUND) and it holds a '/', each of its parts between the '/'. fn returns CG_OK
  * (names something), CG_ENOTFOUND, 1 to stop, or an error, which is returned.
@@ -368,7 +391,7 @@ static int words_each(const char *text, int (*fn)(void *ctx, const char *word), 
     for (tok = strtok_r(copy, REF_SEPARATORS, &save); tok != NULL;
          tok = strtok_r(NULL, REF_SEPARATORS, &save)) {
         rc = fn(ctx, tok);
-        if (rc == CG_ENOTFOUND && strchr(tok, '/') != NULL) {
+        if (rc == CG_ENOTFOUND && strchr(tok, '/') != NULL && !date_like(tok)) {
             char *psave = NULL, *part;
 
             for (part = strtok_r(tok, "/", &psave);

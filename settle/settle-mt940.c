@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/csvread.h"
 #include "core/fsutil.h"
 #include "core/text.h"
 #include "settle/settle-int.h"
@@ -780,6 +781,8 @@ static int noref_keys(struct fx_parsed *p)
         struct fx_entry *e = &p->e[i];
         struct cg_buf b;
         char hex[65];
+        char *raw;
+        size_t rlen;
         int rc;
 
         if (e->content == NULL)
@@ -794,7 +797,19 @@ static int noref_keys(struct fx_parsed *p)
             cg_buf_free(&b);
             return CG_ENOMEM;
         }
-        cg_sha256_hex(cg_buf_str(&b), b.len, hex);
+        raw = NULL;
+        rlen = 0;
+        /* The bytes as the file had them: the key does not change with the decoding. */
+        rc = p->from_gb18030 ? cg_text_to_gb18030(cg_buf_str(&b), b.len, &raw, &rlen) : CG_OK;
+        if (rc == CG_ENOMEM) {
+            cg_buf_free(&b);
+            return CG_ENOMEM;
+        }
+        if (raw != NULL)
+            cg_sha256_hex(raw, rlen, hex);
+        else
+            cg_sha256_hex(cg_buf_str(&b), b.len, hex);
+        free(raw);
         cg_buf_free(&b);
         free(e->content);
         e->content = cg_strdup(hex);

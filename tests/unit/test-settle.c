@@ -25,6 +25,7 @@
 
 #include "core/buf.h"
 #include "core/conf.h"
+#include "core/csvread.h"
 #include "core/fsutil.h"
 #include "settle/settle.h"
 /* The MT940 field readers are settle/'s own; their edge cases are tested here. */
@@ -1822,6 +1823,40 @@ static void test_references_bank_layouts(void **state)
 }
 
 /*
+ * A date in the remittance text is no list of order numbers: 28/11/2026 does not name order 2026,
+ * nor 11/28 order 28; the order the text names takes the money.
+ */
+static void test_references_dates(void **state)
+{
+    static const char sta[] = ":20:S1\n:25:ACC\n:60F:C261130USD0,00\n"
+                              ":61:2612011201C62,87NTRFNONREF//B1\n"
+                              ":86:PAYMENT OF 28/11/2026 ORDER 1001\n"
+                              ":61:2612011201C5,00NTRFNONREF//B2\n"
+                              ":86:PAID 11/28 FOR 301/302\n"
+                              ":62F:C261201USD67,87\n-\n";
+    static const struct {
+        const char *no;
+        long long amount;
+    } orders[] = {{"2026", 6287}, {"1001", 6287}, {"28", 500}, {"301", 200}, {"302", 300}};
+    struct fix *f = *state;
+    struct cg_settle_import res;
+    char sql[128];
+    size_t i;
+
+    for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
+        add_order(f->db, (int)i + 1, "USD", orders[i].amount, "20261128");
+        snprintf(sql, sizeof(sql), "UPDATE orders SET order_no = '%s' WHERE id = %zu", orders[i].no,
+                 i + 1);
+        exec(f->db, sql);
+    }
+    assert_int_equal(import_as(f, "d.sta", sta, &res), CG_OK);
+    assert_int_equal(res.added, 2);
+    assert_string_equal(allocations(f), "B1>1001 PRINCIPAL 6287 auto:reference; "
+                                        "B2>301 PRINCIPAL 200 auto:reference; "
+                                        "B2>302 PRINCIPAL 300 auto:reference");
+}
+
+/*
  * A line without the bank's reference is known by its content and its :86: text as written, so
  * reading the SWIFT subfields of its :86: does not change the key it was recorded under before.
  */
@@ -1851,6 +1886,44 @@ static void test_mt940_noref_key_swift86(void **state)
     assert_string_equal(p.e[0].remitter, "ANNA MILLER");
     fx_parsed_free(&p);
     cg_buf_free(&probs);
+}
+
+/*
+ * The key of a line without the bank's reference in a GB18030 (GBK) statement is taken of the
+ * bytes as the file has them, not of the UTF-8 the text is read as: a cebgate from before the
+ * decoding recorded such lines under that key, and a later overlapping statement must find them.
+ * The statement is decoded as the import does (cg_src_decode) and marked as GB18030.
+ */
+static void test_mt940_noref_key_gbk(void **state)
+{
+    /* :86: is "汇款 ORDER 1001" in GBK: 0xBB 0xE3 0xBF 0xEE are 汇款 */
+    static const char gbk[] = ":20:S1\n:25:ACC\n:60F:C250701EUR0,00\n"
+                              ":61:250701C5,NTRFNONREF\n"
+                              ":86:\xBB\xE3\xBF\xEE ORDER 1001\n"
+                              ":62F:C250701EUR5,00\n-\n";
+    static const char hashed[] = "250701C5,NTRFNONREF\n\xBB\xE3\xBF\xEE ORDER 1001";
+    struct fx_parsed p;
+    struct cg_buf probs;
+    struct cg_err err;
+    char hex[65], want[64], *text = NULL;
+    size_t tlen = 0;
+
+    (void)state;
+    assert_int_equal(cg_src_decode(gbk, strlen(gbk), "g.sta", CG_ENC_AUTO, &text, &tlen, &err),
+                     CG_OK);
+    assert_non_null(strstr(text, "\xE6\xB1\x87\xE6\xAC\xBE ORDER 1001")); /* 汇款 in UTF-8 */
+    cg_buf_init(&probs, 1u << 16);
+    parsed_init(&p, "g.sta", &probs);
+    p.from_gb18030 = true;
+    assert_int_equal(fx_parse_mt940(&p, text, tlen, &err), CG_OK);
+    assert_string_equal(cg_buf_str(&probs), "");
+    assert_int_equal(p.n, 1);
+    cg_sha256_hex(hashed, strlen(hashed), hex);
+    snprintf(want, sizeof(want), "noref-%.32s-1", hex);
+    assert_string_equal(p.e[0].key, want);
+    fx_parsed_free(&p);
+    cg_buf_free(&probs);
+    free(text);
 }
 
 /*
@@ -1967,7 +2040,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unmatched_charges_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_operator_charge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_references_bank_layouts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_references_dates, setup, teardown),
         cmocka_unit_test(test_mt940_noref_key_swift86),
+        cmocka_unit_test(test_mt940_noref_key_gbk),
         cmocka_unit_test_setup_teardown(test_amount_hints, setup, teardown),
         cmocka_unit_test(test_random_sequences),
     };
