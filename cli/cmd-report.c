@@ -385,7 +385,7 @@ static const char *value_name(const char *opt)
     static const char *const names[][2] = {
         {"--format", "table, csv or json"},
         {"--as-of", "DAY"},
-        {"--seller", "CODE"},
+        {"--seller", "NAME"},
         {"--html", "FILE"},
     };
     size_t k;
@@ -459,7 +459,7 @@ const struct cg_cmd cg_cmd_report = {
     "report",
     "[--as-of DAY] [--seller NAME] --html FILE | --format table|csv|json\n"
     "       cebgate report fx|refund KIND [--format table|csv|json] [--as-of DAY] [--seller "
-    "CODE]",
+    "NAME]",
     "the morning report; fx: foreign-exchange collection and settlement; refund: export VAT "
     "refund",
     "  (no KIND)      what needs you today, last run, documents by state, rejected, stuck,\n"
