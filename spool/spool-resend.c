@@ -201,7 +201,7 @@ static int resend_tx(struct cg_store *st, void *vctx, struct cg_err *err)
 /* What became of an order number that has no document: rejected, or held for its status. */
 struct never {
     bool rejected, held;
-    char at[64], reason[1024];
+    char at[64], held_at[64], reason[1024];
 };
 
 static int never_rejected(const char *at, const char *reason, void *vctx)
@@ -221,30 +221,36 @@ static int never_held(const char *seller, const char *file, const char *at, int 
 
     (void)seller;
     (void)file;
-    (void)at;
     (void)status;
+    /* Oldest first: the last one seen is the latest hold. */
     n->held = true;
+    cg_strlcpy(n->held_at, at != NULL ? at : "", sizeof(n->held_at));
     return CG_OK;
 }
 
 /*
  * An order number with no document may still be known: rejected before anything was declared,
- * or held back for its status. Either is said as it is, not as "not known". err holds the "not
- * known" refusal and is replaced only when the number is found.
+ * or held back for its status; the later of the two is what stands. Either is said as it is,
+ * not as "not known": err holds the "not known" refusal and is replaced only when the number is
+ * found (CG_ENOTFOUND either way). A failed look-up is its own error (a temporary failure).
  */
 static int never_declared(struct cg_store *st, const struct resend_ctx *c, struct cg_err *err)
 {
     struct never n;
     struct cg_err e;
     char why[1024];
+    int rc;
 
     memset(&n, 0, sizeof(n));
     cg_err_clear(&e);
-    if (cg_store_order_rejections(st, c->seller_filter, c->order_no, never_rejected, &n, &e) !=
-            CG_OK ||
-        cg_store_order_held(st, c->seller_filter, c->order_no, never_held, &n, &e) != CG_OK)
-        return CG_ENOTFOUND;
-    if (n.rejected)
+    rc = cg_store_order_rejections(st, c->seller_filter, c->order_no, never_rejected, &n, &e);
+    if (rc == CG_OK)
+        rc = cg_store_order_held(st, c->seller_filter, c->order_no, never_held, &n, &e);
+    if (rc != CG_OK) {
+        *err = e;
+        return rc;
+    }
+    if (n.rejected && !(n.held && strcmp(n.held_at, n.at) > 0))
         return CG_ERR_SET(err, CG_ENOTFOUND,
                           "%s: never declared: rejected %s: %s; correct the order in its file and "
                           "drop the file again (resend sends again only a document customs "
@@ -291,7 +297,7 @@ int cg_spool_resend(struct cg_store *st, const char *arg, const char *by, const 
         rc = cg_store_tx(st, resend_tx, &a, err);
     }
     if (rc == CG_ENOTFOUND && c.nsellers == 0)
-        never_declared(st, &c, err);
+        rc = never_declared(st, &c, err);
     if (rc != CG_OK)
         return rc;
     snprintf(sel, sizeof(sel), "%s%s", c.seller, c.seller[0] ? "/" : "");
