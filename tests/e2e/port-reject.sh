@@ -212,7 +212,7 @@ S=$(curl -sS --cacert server.pem --cert rogue.pem --key rogue.key -o resp -w '%{
     "$URL/receipts" 2>curl.err)
 check "mutual TLS: a certificate from another CA is refused (HTTP $S)" sh -c \
     "[ '$S' = 403 ] && grep -q '\"code\":\"1999\"' resp && grep -q 'the client certificate is not trusted' resp"
-# Finding: refusals of client certificates were not logged. They are warnings with the address,
+# Before: refusals of client certificates were not logged. They are warnings with the address,
 # and GnuTLS's words about the verification go to the log, not to the client.
 check "... the answer has none of GnuTLS's words" sh -c "! grep -q 'client certificate: ' resp"
 check "... the refusal is logged with the address and GnuTLS's reason" grep -q \

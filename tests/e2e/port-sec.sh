@@ -132,7 +132,7 @@ check "a message without a token is refused with 401 ($S)" test "$S" = 401
 check "... code 1999" grep -q '"code":"1999"' resp
 expect victim victim-order.xml 200 0000 '"result":"accepted"' "the victim's order accepted"
 VG=A1B2C3D4-0303-4000-8000-000000000001
-# Finding: wrong tokens were never logged. Now each is a warning naming the client address and
+# Before: wrong tokens were never logged. Now each is a warning naming the client address and
 # why (never the token), at most one a minute for an address and reason, however many come.
 printf 'Authorization: Bearer %s\n' "wrong-token-0123456789abcdef" >wrong.hdr
 i=0
@@ -150,7 +150,7 @@ check "... and one for the request without a token" test "$(grep -c \
 check "... the token is not logged" sh -c "! grep -q wrong-token port.err"
 check "the accepted message is logged with its sender" \
     grep -q "info: port: accepted $VG CEB303 (1 documents) from sender victim (127.0.0.1)$" port.err
-# Finding: another sender POSTing the same bytes was told they had different content.
+# Before: another sender POSTing the same bytes was told they had different content.
 expect mallory victim-order.xml 409 4001 "guid $VG is already used by another sender's message" \
     "the victim's message sent again by mallory"
 check "... and the refusal is logged with the sender that sent it" \
@@ -193,7 +193,7 @@ check "GET /health needs nobody: 200 ($S)" test "$S" = 200
 # ---------------------------------------------------------------- finding 4: codes
 expect mallory mallory-squat.xml 403 4006 'not an enterprise code of sender mallory' \
     "mallory's certificate declaring for the victim's ebpCode"
-# Finding: the answer named the sender whose certificate signed; it stays anonymous, as in 4001.
+# Before: the answer named the sender whose certificate signed; it stays anonymous, as in 4001.
 expect victim mallory-squat.xml 422 1001 'signed with a certificate of another sender, not one of sender victim' \
     "mallory's signature sent with the victim's token"
 check "... without naming mallory" sh -c "! grep -q mallory resp"

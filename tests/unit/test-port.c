@@ -1117,7 +1117,7 @@ static char *receipt_xml(const json_t *r, size_t *len)
 }
 
 /*
- * Finding: a refused body naming another sender's guid made a CEB900 with that guid for
+ * Before: a refused body naming another sender's guid made a CEB900 with that guid for
  * everybody, with the whole body inside. Now the CEB900 goes to the sender that sent it only,
  * with a guid of its own, a short escaped description and no body; it is well-formed.
  */
@@ -1178,7 +1178,7 @@ static void test_sec_refusal_receipts(void **state)
     free(xml);
 }
 
-/* Finding: every sender read every receipt. Now a sender reads its own, nobody else any. */
+/* Before: every sender read every receipt. Now a sender reads its own, nobody else any. */
 /* A DXP envelope around xml whose CopMsgId element holds id_xml (already escaped for XML). */
 static char *dxp_envelope(const char *xml, size_t len, const char *id_xml)
 {
@@ -1272,7 +1272,7 @@ static const char *from_ori(const char *s)
 }
 
 /*
- * Finding: the DXP CopMsgId, outside the signature, went into the CEB900's oriCopMsgId as it
+ * Before: the DXP CopMsgId, outside the signature, went into the CEB900's oriCopMsgId as it
  * was, up to 255 characters of anything. Now only an identifier (1..64 of [A-Za-z0-9._:-]) is
  * carried; anything else leaves oriCopMsgId empty and the refusal is otherwise unchanged.
  */
@@ -1332,7 +1332,7 @@ static void test_sec_cop_msg_id(void **state)
 }
 
 /*
- * Finding: answer texts quote field values, cleaned of control characters and bytes that are
+ * Before: answer texts quote field values, cleaned of control characters and bytes that are
  * not UTF-8 only, so a bidi override (U+202E) or a C1 control (U+0085) in a value reached the
  * sender's answer and the CEB900 as it was. Now they are written as \u{XXXX}, as on the spool
  * side.
@@ -1501,7 +1501,7 @@ static void submit_in_turns(struct fix *f, const char *xml, int first)
 }
 
 /*
- * Finding: receipt ids were one sequence for all senders, so the gaps in a sender's own ids
+ * Before: receipt ids were one sequence for all senders, so the gaps in a sender's own ids
  * counted the receipts of the others. Now each sender's receipts are numbered 1, 2, 3, ... of
  * its own in GET /receipts (id, since).
  */
@@ -1595,7 +1595,7 @@ static void one_china_day(void)
 }
 
 /*
- * Finding: nothing bounded what one sender could make the port store, so a runaway client could
+ * Before: nothing bounded what one sender could make the port store, so a runaway client could
  * fill its disk for everybody. Now a sender has at most sender_daily_max messages recorded in a
  * China day (accepted, accepted again and refused alike); past it its messages are answered 429,
  * code 3998, before they are checked or stored, while other senders go on. The count is read
@@ -1716,7 +1716,7 @@ static void test_sender_daily_max_days(void **state)
     assert_int_equal(stored, 2);
 }
 
-/* Finding: a receipts page had no byte bound (78 MB). Now a page stops at receipts_page_bytes. */
+/* Before: a receipts page had no byte bound (78 MB). Now a page stops at receipts_page_bytes. */
 static void test_sec_receipts_page_bytes(void **state)
 {
     struct fix *f = *state;
@@ -1759,7 +1759,7 @@ static void test_sec_receipts_page_bytes(void **state)
 }
 
 /*
- * Finding: a sender's certificate could declare, modify and delete for another enterprise. Now a
+ * Before: a sender's certificate could declare, modify and delete for another enterprise. Now a
  * document's enterprise code (the first field of its business key) must be one of the sender's
  * codes, and a modify or delete comes from the sender that added the document.
  */
@@ -1909,7 +1909,7 @@ static int submit_bomb(struct fix *f, size_t n, size_t attrs, size_t depth,
 }
 
 /*
- * Finding: 100,000 attributes on one element cost ~20 s of CPU in libxml2. Now the shape is
+ * Before: 100,000 attributes on one element cost ~20 s of CPU in libxml2. Now the shape is
  * bounded before libxml2 sees the body (0999 naming the limit). The CPU budget is as large as
  * it goes, so that a slow build (valgrind, sanitizers) answers with the bound, never 0998.
  */
@@ -1949,7 +1949,7 @@ static char *nodes_bomb(size_t n, const char *node, size_t *len)
 }
 
 /*
- * Finding: comments, processing instructions and CDATA sections were skipped by the bounds, but
+ * Before: comments, processing instructions and CDATA sections were skipped by the bounds, but
  * each is a node of libxml2's tree: 838,000 empty processing instructions in a 4 MiB body took
  * 113 MB to parse. They count as elements for max_elements.
  */
@@ -1994,7 +1994,7 @@ static void test_sec_cpu_budget(void **state)
 }
 
 /*
- * Finding: libxml2 keeps each attribute as two nodes; 600,000 empty attributes, 64 to an
+ * Before: libxml2 keeps each attribute as two nodes; 600,000 empty attributes, 64 to an
  * element, in a 4 MiB body took 150 MB to parse. Attributes are bounded in the whole message
  * (max_total_attributes, namespace declarations included), before parsing and while the body
  * arrives.
@@ -2191,7 +2191,7 @@ static char *ns_bomb(struct fix *f, size_t levels, size_t nsper, size_t leaves)
 }
 
 /*
- * Finding: 45 nested elements declaring 60 namespaces each, around 1,000 empty elements, in a
+ * Before: 45 nested elements declaring 60 namespaces each, around 1,000 empty elements, in a
  * 79 KB signed message took 48 s of CPU to verify (twice, the budget unchecked on a failed
  * signature) and was answered 1004. Namespace declarations are bounded on the bytes (0999).
  */
@@ -2352,7 +2352,7 @@ static char *summary_n(int n, const char *const *invt, size_t ninvt)
 }
 
 /*
- * Finding: a CEB792 carried every line of every inventory its summary listed, once per listing:
+ * Before: a CEB792 carried every line of every inventory its summary listed, once per listing:
  * one 91 KB summary listing the same invtNo 1,000 times made a 22 MB receipt (500 MB of memory
  * in the writer). A summary listing an invtNo twice is refused (4007), and so is one whose
  * inventories have more lines in all than max_summary_lines.
@@ -2412,7 +2412,7 @@ static void test_sec_summary_bounds(void **state)
 }
 
 /*
- * Finding: a document guid reused by another sender was answered with the guid of the message
+ * Before: a document guid reused by another sender was answered with the guid of the message
  * that holds it, another sender's. Only the sender that used it learns which message did.
  */
 static void test_sec_doc_guid_other_sender(void **state)
@@ -2443,7 +2443,7 @@ static void test_sec_doc_guid_other_sender(void **state)
     free(xml);
 }
 
-/* Finding: a guid holding "&#10;" wrote a forged line into the log. */
+/* Before: a guid holding "&#10;" wrote a forged line into the log. */
 static void test_sec_guid_newline(void **state)
 {
     struct fix *f = *state;
@@ -2482,7 +2482,7 @@ static char *encode(const char *in, const char *enc, size_t *len)
 }
 
 /*
- * Finding: the bounds read a body's bytes as ASCII ('<', quotes, "xmlns"), but libxml2 decoded
+ * Before: the bounds read a body's bytes as ASCII ('<', quotes, "xmlns"), but libxml2 decoded
  * whatever encoding a body declared or began with. An attribute bomb in EBCDIC (IBM037) has no
  * '<' byte at all: 30,000 attributes (319 KB) passed the bounds and took 10 s of CPU in the
  * parser before the CPU budget was looked at; in UTF-16 every "xmlns" has NUL bytes between its
@@ -2556,7 +2556,7 @@ static void test_sec_encoding(void **state)
 }
 
 /*
- * Finding: a document guid is any 36 characters to the schema, so one holding a tab, a newline
+ * Before: a document guid is any 36 characters to the schema, so one holding a tab, a newline
  * and U+202E was accepted and came back as it was in the answer's documents, the receipts'
  * docGuid and `cebgate port --documents`, where it forged a row. A document guid is now held
  * to the rule of the root guid: 1 to 40 letters, digits and '-'.
@@ -2582,7 +2582,7 @@ static void test_sec_doc_guid_chars(void **state)
 }
 
 /*
- * Finding: an order number is any 60 characters to the schema; one holding a newline and a tab
+ * Before: an order number is any 60 characters to the schema; one holding a newline and a tab
  * forged a row of `cebgate port --documents`, whose rows are tab-separated. Control characters
  * in a field are now printed escaped (\xNN), so every document is one row of 7 fields.
  */
@@ -2626,7 +2626,7 @@ static void test_sec_dump_documents_escaped(void **state)
 }
 
 /*
- * Finding: a customsCode of 4 characters that are not all digits (the schema asks for a length
+ * Before: a customsCode of 4 characters that are not all digits (the schema asks for a length
  * of 4 only) made the invtNo impossible to form; that failure was taken for the database's, so
  * the inventory was answered 3001 "send again", which the sender did without end, and every
  * group it was stored with was run again message by message. As documented, an inventory
@@ -2654,7 +2654,7 @@ static void test_sec_customs_code_chars(void **state)
 }
 
 /*
- * Finding: a DOCTYPE was refused only once libxml2 had parsed it, and the defaults an internal
+ * Before: a DOCTYPE was refused only once libxml2 had parsed it, and the defaults an internal
  * subset declares cost the square of their number: 60,000 namespace defaults (1.6 MB) took
  * 4.8 s of CPU before the answer, past cpu_budget_ms. A DOCTYPE is now refused on the bytes.
  * The document after it is not well-formed (a second root), which libxml2 would answer instead
@@ -3211,7 +3211,7 @@ static int count_in(const char *text, const char *what)
 #define SYSTEM_ERROR_TEXT "system error, nothing was stored; send again"
 
 /*
- * Finding: with the database on a full disk a message was answered 3001 with the database's
+ * Before: with the database on a full disk a message was answered 3001 with the database's
  * path and SQLite's words, a refusal that could not be recorded was answered as a final
  * refusal anyway, the failures to store were not logged and those to record a refusal were
  * logged once a request. Now both are answered 3001 with a text of no detail (nothing of them
@@ -3324,7 +3324,7 @@ static void test_log_allow(void **state)
 }
 
 /*
- * Finding: another sender POSTing the exact bytes of an accepted message was told its guid was
+ * Before: another sender POSTing the exact bytes of an accepted message was told its guid was
  * used by a message "with different content". It is told the guid is taken by another
  * sender's message, true whatever that message holds, and not whose.
  */
@@ -3358,7 +3358,7 @@ static void test_sec_guid_other_sender_same_bytes(void **state)
 }
 
 /*
- * Finding: a body with an ESC byte in an attribute value was answered with libxml2's last
+ * Before: a body with an ESC byte in an attribute value was answered with libxml2's last
  * error ("Extra content at the end of the document"), a consequence of the first. The answer
  * names the first error and its line, and holds no byte of the body that is not printable.
  */
