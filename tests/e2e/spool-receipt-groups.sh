@@ -38,7 +38,7 @@ check "the bad file in failed/inbox/" test -f "$W/failed/inbox/a-CEB505-bad.xml"
 check "with its reason" grep -q '^inbox/a-CEB505-bad.xml: ' "$W/failed/inbox/a-CEB505-bad.xml.reason"
 check "the 12 in archive/" [ "$(count "$W/archive" 'a-CEB*')" -eq 12 ]
 check "inbox/ empty" [ "$(count "$W/inbox")" -eq 0 ]
-check "summary: 12 files, 12 applied, 1 unreadable" grep -qx "$SUMMARY0, 1 unreadable files" "$T/out"
+check "summary: 12 files, 12 applied, 1 unreadable" grep -qx "$SUMMARY0, 1 unreadable file" "$T/out"
 check "no line per receipt file without -v" sh -c "! grep -q '^receipts ' '$T/out'"
 
 # 2. The database refuses the seventh file's receipt: the whole group is rolled back.
