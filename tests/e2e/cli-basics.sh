@@ -34,9 +34,9 @@ check "database is at a schema version" \
 # An option of report given without its value is named as such, not as an unknown option.
 expect_rc 2 "report --html without FILE is a usage error" "$CEBGATE" -c "$T/w/cebgate.conf" report --html
 check "says the file is missing" grep -q '^cebgate: --html: FILE expected$' "$T/err"
-expect_rc 2 "report --seller without CODE is a usage error" \
+expect_rc 2 "report --seller without NAME is a usage error" \
     "$CEBGATE" -c "$T/w/cebgate.conf" report --format json --seller
-check "says the seller is missing" grep -q '^cebgate: --seller: CODE expected$' "$T/err"
+check "says the seller is missing" grep -q '^cebgate: --seller: NAME expected$' "$T/err"
 echo "# kept" >>"$T/w/cebgate.conf"
 expect_rc 0 "init again is harmless" "$CEBGATE" init "$T/w"
 check "init keeps an existing configuration" grep -q '^# kept' "$T/w/cebgate.conf"
