@@ -8,7 +8,8 @@
  * with seq, its sender's own number, 1, 2, 3, ... for each sender: the GET /receipts cursor,
  * which tells a sender nothing of the others' receipts), submissions (every checked POST and
  * its answer code) and counters (serials of preNo/invtNo/sumNo). messages, documents, receipts
- * and submissions name the sender ([sender.NAME]) they belong to.
+ * and submissions name the sender ([sender.NAME]) they belong to. counters also keeps each
+ * sender's largest receipt number ('receipt seq'), which deleting receipts does not lower.
  * Statements are prepared once per connection (on first use) and reset after each use; the
  * struct is used by one thread at a time. Every SQLite failure comes back as CG_EDB/CG_EBUSY
  * with sqlite3_errmsg text, apart from CG_ENOTFOUND for a lookup that found nothing.
@@ -157,6 +158,17 @@ static const char *const steps[] = {
     " UPDATE counters SET value = value + CASE WHEN new.final = 1 THEN 1 ELSE -1 END"
     "  WHERE name = 'stats' AND key = 'documents_final';"
     " END;",
+    /* 5: a sender's largest receipt number is kept in counters ('receipt seq', sender) by a
+     * trigger, so that its numbers keep growing after an operator deleted old receipts: a
+     * sender's cursor is the largest number it read, and a number given again would never be
+     * fetched. Receipts of no sender (from before step 2) have no number to keep. */
+    "INSERT INTO counters(name, key, value)"
+    " SELECT 'receipt seq', sender, max(seq) FROM receipts WHERE sender IS NOT NULL"
+    " GROUP BY sender;"
+    "CREATE TRIGGER receipt_seq AFTER INSERT ON receipts WHEN new.sender IS NOT NULL BEGIN"
+    " INSERT INTO counters(name, key, value) VALUES ('receipt seq', new.sender, new.seq)"
+    "  ON CONFLICT(name, key) DO UPDATE SET value = max(value, new.seq);"
+    " END;",
 };
 
 static const char *const sql_text[Q_COUNT] = {
@@ -177,12 +189,14 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_INS_SUBMISSION] = "INSERT INTO submissions(received_at, guid, msg_type, size, sha256, "
                          "code, duplicate, text, remote, sender) "
                          "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-    /* The sender's next number: one more than its largest (an index lookup; only the writer
-     * inserts, inside its transaction). */
+    /* The sender's next number: one more than the largest it was ever given (kept in counters
+     * by step 5's trigger, so deleted receipts do not give their numbers again; a primary-key
+     * lookup; only the writer inserts, inside its transaction). */
     [Q_INS_RECEIPT] = "INSERT INTO receipts(document_id, msg_type, msg_guid, doc_guid, "
                       "status, created_at, xml, sender, seq) "
                       "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, w.s, "
-                      "coalesce((SELECT max(seq) FROM receipts WHERE sender = w.s), 0) + 1 "
+                      "coalesce((SELECT value FROM counters WHERE name = 'receipt seq' "
+                      "AND key = w.s), 0) + 1 "
                       "FROM (SELECT coalesce(?8, (SELECT sender FROM documents WHERE id = ?1)) "
                       "AS s) w RETURNING seq, id",
     [Q_COUNTER] = "INSERT INTO counters(name, key, value) VALUES (?1, ?2, 1) "

@@ -1549,7 +1549,9 @@ static void test_receipts_migration_step3(void **state)
     start(f);
     cg_port_free(f->port);
     f->port = NULL;
-    sql_exec(f, "DROP TRIGGER stats_submission;"
+    sql_exec(f, "DROP TRIGGER receipt_seq;"
+                "DELETE FROM counters WHERE name = 'receipt seq';"
+                "DROP TRIGGER stats_submission;"
                 "DROP TRIGGER stats_document;"
                 "DROP TRIGGER stats_document_final;"
                 "DELETE FROM counters WHERE name = 'stats';"

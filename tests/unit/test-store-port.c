@@ -325,6 +325,7 @@ static void test_stats_from_step_3(void **state)
     sql_exec(f->path, "DROP TRIGGER stats_submission; DROP TRIGGER stats_document;"
                       "DROP TRIGGER stats_document_final;"
                       "DELETE FROM counters WHERE name = 'stats';"
+                      "DROP TRIGGER receipt_seq; DELETE FROM counters WHERE name = 'receipt seq';"
                       "INSERT INTO submissions(received_at, size, code, text)"
                       " VALUES ('t', 1, '0999', 'x'), ('t', 1, '0999', 'x'), ('t', 1, '0000', 'x');"
                       "UPDATE submissions SET duplicate = 1 WHERE id = 4;"
@@ -349,6 +350,56 @@ static void test_stats_from_step_3(void **state)
     assert_stats_are_counts(f);
 }
 
+/* Add a receipt of doc for sender acme in its own transaction; its number among acme's. */
+static int64_t receipt(struct fix *f, int64_t doc)
+{
+    struct cg_err err;
+    int64_t id = 0;
+
+    assert_int_equal(cg_store_port_begin(f->s, &err), CG_OK);
+    assert_int_equal(cg_store_port_receipt_add(f->s, doc, "acme", 604, "g", "D-1", "2", "t", "x", 1,
+                                               &id, NULL, &err),
+                     CG_OK);
+    assert_int_equal(cg_store_port_commit(f->s, &err), CG_OK);
+    return id;
+}
+
+/* A sender's numbers keep growing after its receipts were deleted (pruned): its cursor is the
+ * largest it read, so a number given again would never be fetched. */
+static void test_receipt_numbers_after_pruning(void **state)
+{
+    struct fix *f = *state;
+    int64_t doc = 0;
+
+    store_one(f, &doc);
+    assert_int_equal(receipt(f, doc), 1);
+    assert_int_equal(receipt(f, doc), 2);
+    sql_exec(f->path, "DELETE FROM receipts");
+    assert_int_equal(receipt(f, doc), 3);
+    sql_exec(f->path, "DELETE FROM receipts WHERE seq = 3");
+    assert_int_equal(receipt(f, doc), 4);
+}
+
+/* A database of step 4 (no number kept): opening it keeps each sender's largest number. */
+static void test_receipt_numbers_from_step_4(void **state)
+{
+    struct fix *f = *state;
+    struct cg_err err;
+    int64_t doc = 0;
+
+    store_one(f, &doc);
+    assert_int_equal(receipt(f, doc), 1);
+    assert_int_equal(receipt(f, doc), 2);
+    cg_store_port_close(f->s);
+    f->s = NULL;
+    sql_exec(f->path, "DROP TRIGGER receipt_seq; DELETE FROM counters WHERE name = 'receipt seq';"
+                      "UPDATE receipts SET seq = seq + 6;"
+                      "PRAGMA user_version = 4;");
+    assert_int_equal(cg_store_port_open(f->path, &f->s, &err), CG_OK);
+    sql_exec(f->path, "DELETE FROM receipts");
+    assert_int_equal(receipt(f, doc), 9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +407,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_from_step_3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receipt_numbers_after_pruning, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receipt_numbers_from_step_4, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
