@@ -4,11 +4,13 @@
  * XSD), the business rules (totals, the shipped customs code tables), and cg_port_submit() end to
  * end on a real database: acceptance, idempotent retry, guid reuse, duplicate business key, schema
  * and format errors, size limit, receipts published on schedule (twice with the fault switch),
- * receipts folder. Signature checks need signed messages and run in tests/e2e/port-reject.sh.
+ * receipts folder, the writer's wait of a tick after a failed publish (counted, not timed).
+ * Signature checks need signed messages and run in tests/e2e/port-reject.sh.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <iconv.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -1055,6 +1057,124 @@ static void test_release_retried(void **state)
     assert_int_equal(cg_port_stats(f->port, &st, &err), CG_OK);
     assert_int_equal(st.receipts, 2);
     assert_int_equal(st.receipts_pending, 0);
+    free(dir);
+    free(xml);
+}
+
+/*
+ * The writer's publish attempts and timed waits, recorded while armed (the writer thread
+ * writes, the test reads under the lock). cg_port_release_due and pthread_cond_timedwait are
+ * wrapped (-Wl,--wrap): unarmed, both are the real ones.
+ */
+#define ATTEMPTS 5
+#define TICK_MS 250 /* IDLE_MS in port-writer.c */
+static struct {
+    pthread_mutex_t lock;
+    bool armed;
+    int attempts;               /* publish attempts seen */
+    int failed;                 /* of them, failed */
+    int waits;                  /* timed waits seen */
+    int waits_before[ATTEMPTS]; /* timed waits seen before attempt i */
+    int64_t failed_at;          /* CLOCK_REALTIME ms of the last failed attempt */
+    int64_t shortest_tick;      /* least of deadline - failed_at over the waits */
+} wr = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+int __real_cg_port_release_due(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err);
+int __wrap_cg_port_release_due(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err);
+int __real_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t);
+int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t);
+
+static int64_t realtime_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int __wrap_cg_port_release_due(struct cg_port *p, int64_t now_ms, size_t *n, struct cg_err *err)
+{
+    int rc = __real_cg_port_release_due(p, now_ms, n, err);
+
+    pthread_mutex_lock(&wr.lock);
+    if (wr.armed && wr.attempts < ATTEMPTS) {
+        wr.waits_before[wr.attempts++] = wr.waits;
+        if (rc != CG_OK) {
+            wr.failed++;
+            wr.failed_at = realtime_ms();
+        }
+    }
+    pthread_mutex_unlock(&wr.lock);
+    return rc;
+}
+
+/* Armed and after a failed attempt, a wait is counted and its tick passes at once: the test
+ * does not wait for time. Once the attempts are all recorded the waits are real again. */
+int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
+{
+    bool counted = false;
+
+    pthread_mutex_lock(&wr.lock);
+    if (wr.armed && wr.failed > 0 && wr.attempts < ATTEMPTS) {
+        int64_t tick = (int64_t)t->tv_sec * 1000 + t->tv_nsec / 1000000 - wr.failed_at;
+        wr.waits++;
+        if (wr.waits == 1 || tick < wr.shortest_tick)
+            wr.shortest_tick = tick;
+        counted = true;
+    }
+    pthread_mutex_unlock(&wr.lock);
+    return counted ? ETIMEDOUT : __real_pthread_cond_timedwait(c, m, t);
+}
+
+/*
+ * Receipts that fell due but cannot be published stay due; the writer tries them again only
+ * after waiting a tick, not at once (it used to, without end, taking a CPU core while the disk
+ * was full). Counted by events, not time: exactly one timed wait, its deadline a tick after the
+ * failure, between one failed attempt and the next.
+ */
+static void test_release_failure_waits(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_err err;
+    struct timespec one_ms = {0, 1000000L};
+    char *dir = cg_fs_join(f->dir, "receipts");
+    size_t len;
+    char *xml = slurp("CEB303Message.xml", &len);
+    int i, seen = 0;
+    FILE *fp;
+
+    start(f);
+    assert_int_equal(rmdir(dir), 0);
+    fp = fopen(dir, "w"); /* a file where the folder should be: publishing fails */
+    assert_non_null(fp);
+    fclose(fp);
+    /* accepted, its first receipts due at once (accept_ms = 0) and not published */
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
+    assert_true(cg_port_next_due(f->port) >= 0);
+    pthread_mutex_lock(&wr.lock);
+    wr.armed = true;
+    pthread_mutex_unlock(&wr.lock);
+    assert_int_equal(cg_port_writer_start(f->port, &err), CG_OK);
+    /* poll until the writer has made its attempts (at most 30 s on a loaded machine) */
+    for (i = 0; i < 30000 && seen < ATTEMPTS; i++) {
+        pthread_mutex_lock(&wr.lock);
+        seen = wr.attempts;
+        pthread_mutex_unlock(&wr.lock);
+        if (seen < ATTEMPTS)
+            nanosleep(&one_ms, NULL);
+    }
+    cg_port_writer_stop(f->port);
+    pthread_mutex_lock(&wr.lock);
+    wr.armed = false;
+    pthread_mutex_unlock(&wr.lock);
+    assert_int_equal(wr.attempts, ATTEMPTS);
+    assert_int_equal(wr.failed, ATTEMPTS);
+    for (i = 0; i < ATTEMPTS; i++)
+        assert_int_equal(wr.waits_before[i], i);
+    assert_true(wr.shortest_tick >= TICK_MS);
+    /* still due: they are published once the folder is back */
+    assert_true(cg_port_next_due(f->port) >= 0);
     free(dir);
     free(xml);
 }
@@ -3397,6 +3517,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_submit_rule_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_db_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_failure_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_refusal_receipts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_receipts_private, setup, teardown),
