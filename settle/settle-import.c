@@ -617,6 +617,45 @@ static int header_has(const char *data, size_t len, const char *name)
     return 0;
 }
 
+static int header_kind(const struct cg_settle *s, const char *h, size_t n)
+{
+    if (header_has(h, n, "receipt_id") && header_has(h, n, "amount"))
+        return CG_STMT_CSV;
+    if (s != NULL && s->po_col[FX_PO_ID] != NULL && header_has(h, n, s->po_col[FX_PO_ID]) &&
+        header_has(h, n, s->po_col[FX_PO_GROSS]))
+        return CG_STMT_PAYOUT;
+    return CG_STMT_NONE;
+}
+
+/*
+ * The kind of a CSV from its header row, read as the import reads the file (cg_src_decode: a
+ * BOM dropped, UTF-8 or GB18030), so that a header in Chinese (a payout profile's 结算单号) is
+ * recognised in a GBK file as in a UTF-8 one. Of the first look bytes only whole lines are
+ * decoded, so a character cut at the end of the window cannot make UTF-8 look like GB18030.
+ * Bytes that do not decode (UTF-16, no memory) are looked at as they are, from start (past a
+ * BOM and blank space).
+ */
+static int csv_kind(const struct cg_settle *s, const char *data, size_t len, size_t look,
+                    size_t start)
+{
+    struct cg_err e;
+    char *text = NULL;
+    size_t n = look, tlen = 0, i = 0;
+    int kind;
+
+    while (n < len && n > 0 && data[n - 1] != '\n')
+        n--;
+    if (n == 0)
+        n = look;
+    if (cg_src_decode(data, n, "", CG_ENC_AUTO, &text, &tlen, &e) != CG_OK)
+        return header_kind(s, data + start, look - start);
+    while (i < tlen && strchr(" \t\r\n", text[i]) != NULL && text[i] != '\0')
+        i++;
+    kind = header_kind(s, text + i, tlen - i);
+    free(text);
+    return kind;
+}
+
 int cg_settle_sniff(const struct cg_settle *s, const char *data, size_t len)
 {
     size_t i = 0;
@@ -643,13 +682,7 @@ int cg_settle_sniff(const struct cg_settle *s, const char *data, size_t len)
         if (look - k >= 4 && memcmp(data + k, ":20:", 4) == 0)
             return CG_STMT_MT940;
     }
-    if (header_has(data + i, look - i, "receipt_id") && header_has(data + i, look - i, "amount"))
-        return CG_STMT_CSV;
-    if (s != NULL && s->po_col[FX_PO_ID] != NULL &&
-        header_has(data + i, look - i, s->po_col[FX_PO_ID]) &&
-        header_has(data + i, look - i, s->po_col[FX_PO_GROSS]))
-        return CG_STMT_PAYOUT;
-    return CG_STMT_NONE;
+    return csv_kind(s, data, len, look, i);
 }
 
 /* ------------------------------------------------------------------ recording */

@@ -68,7 +68,8 @@ enum cg_stmt_kind {
     CG_STMT_PAYOUT,   /* a payment institution's payout report, through a payout profile */
     CG_STMT_MT940,    /* SWIFT MT940 customer statement */
 };
-/* What a file is, from its first bytes (namespace of the root, or the CSV header). */
+/* What a file is, from its first bytes (namespace of the root, MT940's :20:, or the CSV header
+ * decoded as the import decodes it: UTF-8, with or without a BOM, or GB18030). */
 int cg_settle_sniff(const struct cg_settle *s, const char *data, size_t len);
 
 struct cg_settle_import {
