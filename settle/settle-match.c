@@ -1506,8 +1506,8 @@ static int tick_one(struct tick_ctx *c, long long id, struct cg_err *err)
         v.state != CG_FX_DEEMED) {
         fx_day_format(ex + report_days, due);
         snprintf(detail, sizeof(detail),
-                 "payment expected %ld days after export: deferred-receipt report due %s", terms,
-                 due);
+                 "payment expected %ld day%s after export: deferred-receipt report due %s", terms,
+                 terms == 1 ? "" : "s", due);
         rc = fire(s, &v, "credit-report-due", c->as_of, v.state, detail, &c->res->credit_due, err);
         if (rc == CG_OK && now > ex + report_days) {
             snprintf(detail, sizeof(detail), "deferred-receipt report due %s not filed", due);
@@ -1530,7 +1530,8 @@ static int tick_one(struct tick_ctx *c, long long id, struct cg_err *err)
     /* The internal overdue threshold. */
     if ((v.state == CG_FX_AWAITING || v.state == CG_FX_PARTIAL || v.state == CG_FX_OVERDUE) &&
         now - ex > overdue_days) {
-        snprintf(detail, sizeof(detail), "not collected %ld days after export", overdue_days);
+        snprintf(detail, sizeof(detail), "not collected %ld day%s after export", overdue_days,
+                 overdue_days == 1 ? "" : "s");
         rc = fire(s, &v, "internal-overdue", c->as_of, v.state, detail, &c->res->late, err);
     }
     return rc;

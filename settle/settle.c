@@ -830,9 +830,10 @@ int cg_settle_explain(struct cg_settle *s, const char *order, const char *as_of,
     }
     if (v.sums.pending_cross > 0)
         cg_buf_addf(&b,
-                    "%d receipt(s) in another currency wait for review: settle rate, then "
+                    "%d receipt%s in another currency wait%s for review: settle rate, then "
                     "settle confirm\n",
-                    v.sums.pending_cross);
+                    v.sums.pending_cross, v.sums.pending_cross == 1 ? "" : "s",
+                    v.sums.pending_cross == 1 ? "s" : "");
     cg_buf_adds(&b, "allocations:\n");
     c.b = &b;
     c.cur = v.currency;

@@ -103,7 +103,7 @@ expect_rc 0 "T5 statement imported" cg settle import "$T/o5.xml"
 R5=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%:R5-EUR-1'")
 expect_rc 0 "T5 explain" cg settle explain O5 --as-of 2025-06-20
 check "not taken as a partial USD payment: still AWAITING" grep -q '^order acme/O5  AWAITING$' "$T/out"
-check "flagged for review" grep -q 'in another currency wait for review' "$T/out"
+check "flagged for review" grep -qx '1 receipt in another currency waits for review: settle rate, then settle confirm' "$T/out"
 check "allocation waits without an order amount" \
     [ "$(sql "SELECT cross_ccy, amount_order IS NULL, amount_rcpt FROM fx_allocation WHERE receipt_id = $R5")" = "1|1|460000" ]
 expect_rc 1 "T5 confirm without rates is refused" cg settle confirm "$R5"

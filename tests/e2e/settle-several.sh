@@ -97,7 +97,7 @@ check "R-2: the cross-currency allocation has no USD amount until confirmed" \
 check "R-2: B2 COLLECTED, A2 AWAITING (a receipt waiting for review counts as nothing)" \
     [ "$(state B2) $(state A2)" = "COLLECTED AWAITING" ]
 check "R-2: A2 says a receipt in another currency waits for review" \
-    sh -c "'$CEBGATE' -c '$W/cebgate.conf' settle explain A2 | grep -q '1 receipt(s) in another currency wait for review'"
+    sh -c "'$CEBGATE' -c '$W/cebgate.conf' settle explain A2 | grep -qx '1 receipt in another currency waits for review: settle rate, then settle confirm'"
 check "R-2: gross 200.00 allocated exactly" [ "$(used R-2)" = "20000 20000" ]
 check "R-3 (the other currency last): C3 150.00, A3 the 50.00 left, flagged" \
     [ "$(allocs R-3)" = "C3:PRINCIPAL:15000 A3:PRINCIPAL:5000:CROSS_CCY" ]
