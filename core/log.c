@@ -3,7 +3,8 @@
  *
  * Output is one line per message: "cebgate: level: text". The level is global; the stream is
  * borrowed. Library callbacks log at debug level because the caller reports the error that
- * matters through struct cg_err; the library text is the detail behind it.
+ * matters through struct cg_err; the library text is the detail behind it, and is escaped
+ * (core/text.h) because it quotes the documents it was given.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/text.h"
 
 static enum cg_log_level cur_level = CG_LOG_WARN;
 static FILE *log_fp;
@@ -103,26 +105,48 @@ void cg_log(enum cg_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
+/*
+ * Library messages quote what they were given: an element or attribute name, a namespace URI
+ * (which may hold a newline as &#10;), a file name. For the port that is a document from the
+ * network, so the whole line is escaped as other untrusted text is (cg_text_show: control
+ * characters, C1 controls such as the 8-bit CSI, bidi and zero-width characters, bytes that are
+ * not UTF-8): a message can neither forge a log line nor send a terminal escape. Nothing is
+ * formatted below debug level, where these lines are not logged.
+ */
+static void debug_shown(const char *from, const char *raw)
+{
+    char shown[1536];
+
+    cg_debug("%s: %s", from, cg_text_show(raw, shown, sizeof(shown)));
+}
+
 static void xml_structured(void *ctx, xmlErrorPtr e)
 {
     size_t n;
-    char msg[512];
+    char raw[640];
 
-    if (e == NULL || e->message == NULL)
+    if (e == NULL || e->message == NULL || cg_log_get_level() < CG_LOG_DEBUG)
         return;
-    cg_strlcpy(msg, e->message, sizeof(msg));
-    n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    cg_debug("libxml2: %s:%d: %s", e->file != NULL ? e->file : "(memory)", e->line, msg);
+    snprintf(raw, sizeof(raw), "%.100s:%d: %.511s", e->file != NULL ? e->file : "(memory)", e->line,
+             e->message);
+    /* libxml2 ends its messages with a newline of its own */
+    n = strlen(raw);
+    while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r'))
+        raw[--n] = '\0';
+    debug_shown("libxml2", raw);
 }
 
 static void xmlsec_cb(const char *file, int line, const char *func, const char *errorObject,
                       const char *errorSubject, int reason, const char *msg)
 {
-    cg_debug("xmlsec: %s: %s%s%s: reason %d: %s", func != NULL ? func : "?",
+    char raw[704];
+
+    if (cg_log_get_level() < CG_LOG_DEBUG)
+        return;
+    snprintf(raw, sizeof(raw), "%.80s: %.80s%s%.80s: reason %d: %.380s", func != NULL ? func : "?",
              errorObject != NULL ? errorObject : "", errorSubject != NULL ? "/" : "",
              errorSubject != NULL ? errorSubject : "", reason, msg != NULL ? msg : "");
+    debug_shown("xmlsec", raw);
 }
 
 void cg_log_route_libraries(void)

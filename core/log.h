@@ -32,7 +32,8 @@ void cg_log(enum cg_log_level level, const char *fmt, ...) __attribute__((format
 #define cg_info(...) cg_log(CG_LOG_INFO, __VA_ARGS__)
 #define cg_debug(...) cg_log(CG_LOG_DEBUG, __VA_ARGS__)
 
-/* Install the libxml2 and xmlsec error callbacks that forward into cg_log at debug level. */
+/* Install the libxml2 and xmlsec error callbacks that forward into cg_log at debug level, each
+ * message escaped by cg_text_show() (core/text.h): they quote untrusted documents. */
 void cg_log_route_libraries(void);
 
 #endif

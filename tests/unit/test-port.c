@@ -32,6 +32,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sqlite3.h>
+#include <xmlsec/xmlsec.h>
+#include <xmlsec/errors.h>
 
 #include "core/conf.h"
 #include "core/fsutil.h"
@@ -3399,6 +3401,80 @@ static void test_sec_store_failure(void **state)
     free(xml);
 }
 
+/* Every line of text is a whole log line: "cebgate: " first, no control byte but its end. */
+static void assert_log_lines_whole(const char *text)
+{
+    const char *line = text;
+
+    while (*line != '\0') {
+        const char *end = strchr(line, '\n');
+
+        assert_non_null(end);
+        assert_memory_equal(line, "cebgate: ", 9);
+        for (const char *c = line; c < end; c++)
+            assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+        line = end + 1;
+    }
+}
+
+/*
+ * Before: at debug level libxml2's messages were logged as libxml2 wrote them, and they quote
+ * the message. A namespace URI written with &#10; and &#x9B; (the 8-bit CSI of the terminal
+ * escapes) put a forged "cebgate: error:" line and a terminal escape into the log; a name with
+ * U+200C hid a character. Now they are escaped as the answers are (core/text.h). A raw ESC
+ * libxml2 refuses and names by its value, which the line shows as it is.
+ */
+static void test_sec_libxml2_log_escaped(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    enum cg_log_level was;
+    const char body[] = "<x xmlns:p=\"&#10;cebgate: error: forged&#x9B;2J\">\n"
+                        "<a\xE2\x80\x8C>\x1b[2J\n"
+                        "</b></x>";
+    const char lines[] = "cebgate: debug: libxml2: (memory):1: xmlns:p: "
+                         "'\\x0Acebgate: error: forged\\u{009B}2J' is not a valid URI\n"
+                         "cebgate: debug: libxml2: (memory):2: PCDATA invalid Char value 27\n"
+                         "cebgate: debug: libxml2: (memory):3: Opening and ending tag mismatch: "
+                         "a\\u{200C} line 2 and b\n"
+                         "cebgate: info: port: refused a message from sender test (192.0.2.9): ";
+    char *text;
+    FILE *fp;
+
+    start(f);
+    fp = log_start(&was);
+    cg_log_set_level(CG_LOG_DEBUG);
+    assert_int_equal(cg_port_submit(f->port, "test", body, sizeof(body) - 1, "192.0.2.9", &res),
+                     CG_EREJECT);
+    text = log_end(fp, was);
+    assert_string_equal(res.code, "0001");
+    /* libxml2's three messages, in order, then the answer's line */
+    assert_memory_equal(text, lines, sizeof(lines) - 1);
+    assert_int_equal(count_in(text, "\n"), 4);
+    assert_null(strstr(text, "\xC2\x9B"));
+    assert_null(strstr(text, "\xE2\x80\x8C"));
+    assert_log_lines_whole(text);
+    free(text);
+}
+
+/* xmlsec's messages take the same way: an ESC and a newline in any part of one are escaped. */
+static void test_sec_xmlsec_log_escaped(void **state)
+{
+    enum cg_log_level was;
+    char *text;
+    FILE *fp;
+
+    (void)state;
+    fp = log_start(&was);
+    cg_log_set_level(CG_LOG_DEBUG);
+    xmlSecError("test-port.c", 1, "check", "node\x1b[31m", "href\n", XMLSEC_ERRORS_R_INVALID_NODE,
+                "name=%s", "x\x1b]0;t\x07\ncebgate: error: forged");
+    text = log_end(fp, was);
+    assert_string_equal(text, "cebgate: debug: xmlsec: check: node\\x1B[31m/href\\x0A: reason 21: "
+                              "name=x\\x1B]0;t\\x07\\x0Acebgate: error: forged\n");
+    free(text);
+}
+
 /*
  * A line of a key is logged once a minute at most, with the count of those held back; keys
  * beyond the table's places share its last one, so any number of addresses logs a bounded
@@ -3553,6 +3629,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_accepted_job_frees_trees, setup, teardown),
         cmocka_unit_test(test_addr_loopback),
         cmocka_unit_test_setup_teardown(test_sec_store_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sec_libxml2_log_escaped, setup, teardown),
+        cmocka_unit_test(test_sec_xmlsec_log_escaped),
         cmocka_unit_test_setup_teardown(test_log_allow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_guid_other_sender_same_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_first_parse_error, setup, teardown),
