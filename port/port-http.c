@@ -430,7 +430,7 @@ static enum MHD_Result read_failed(struct cg_port *p, struct MHD_Connection *con
     char note[96];
     long held = 0;
 
-    if (cg_port_log_allow(p, "3001 read", cg_port_now_ms(), &held)) {
+    if (cg_port_log_allow_own(p, CG_PORT_OWN_READ, cg_port_now_ms(), &held)) {
         cg_port_log_held(held, note, sizeof(note));
         cg_error("port: %s, answered 3001: %s%s", what, why, note);
     }

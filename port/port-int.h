@@ -389,14 +389,28 @@ struct cg_port_logslot {
     bool logged;
 };
 
+/* The port's own failures, which no client causes alone; each has a place of its own. */
+enum cg_port_own {
+    CG_PORT_OWN_READ,    /* a read of the database for GET /receipts or /metrics */
+    CG_PORT_OWN_STORE,   /* a message or a refusal that could not be stored (3001) */
+    CG_PORT_OWN_PUBLISH, /* receipts that could not be published */
+    CG_PORT_OWN_GROUP,   /* a group of messages that could not be committed together */
+    CG_PORT_OWN_KINDS
+};
+
 /*
- * Whether a line of key (a kind, and the client address when the line is about a client) may be
- * logged at now_ms: the first time, then once every CG_PORT_LOG_INTERVAL_MS. *held is then the
- * lines of that key held back since its last line (0 otherwise). When all CG_PORT_LOG_SLOTS keys
- * were logged within the interval, other keys share one place, so a flood from any number of
- * addresses logs a bounded number of lines.
+ * Whether a line about a client (key: the kind and the client address) may be logged at now_ms:
+ * the first time, then once every CG_PORT_LOG_INTERVAL_MS. *held is then the lines of that key
+ * held back since its last line (0 otherwise). When all CG_PORT_LOG_SLOTS keys were logged
+ * within the interval, other keys share one place, so a flood from any number of addresses logs
+ * a bounded number of lines.
  */
 bool cg_port_log_allow(struct cg_port *p, const char *key, int64_t now_ms, long *held);
+/*
+ * The same for one of the port's own failures, from a place of its own: lines about clients,
+ * however many addresses they come from, never hold it back.
+ */
+bool cg_port_log_allow_own(struct cg_port *p, enum cg_port_own kind, int64_t now_ms, long *held);
 /* " (and N more like it not logged in between)" for held lines, "" for none. */
 void cg_port_log_held(long held, char *buf, size_t size);
 
@@ -486,6 +500,7 @@ struct cg_port {
     pthread_mutex_t dlock; /* the read deadlines of the connections (port-http.c) */
     void *watches;
     struct cg_port_logslot logslots[CG_PORT_LOG_SLOTS]; /* under flock (port-lograte.c) */
+    struct cg_port_logslot ownslots[CG_PORT_OWN_KINDS]; /* ... for the port's own failures */
     struct cg_port_job **wjobs;                         /* the writer's group */
     void **wconns;
     bool locks_up;

@@ -4,13 +4,15 @@
  * The port logs what an operator needs (a sender with a wrong token, a client certificate it
  * refused, a message it could not store), but each of those can come thousands of times a
  * second: a client retrying with a wrong token, every request while the disk is full. A line
- * is logged the first time a key (the kind with the client address, or the kind alone for the
- * port's own failures) comes, then not again for CG_PORT_LOG_INTERVAL_MS; the lines held back
- * meanwhile are counted, and the next line of that key says how many there were. The table
- * has CG_PORT_LOG_SLOTS keys: a key comes in the place of one that has not been logged within
+ * is logged the first time a key (the kind with the client address, or one of the port's own
+ * failures) comes, then not again for CG_PORT_LOG_INTERVAL_MS; the lines held back meanwhile are
+ * counted, and the next line of that key says how many there were. The table of client keys
+ * has CG_PORT_LOG_SLOTS places: a key comes in the place of one that has not been logged within
  * the interval, and when every place is taken the newcomers share the last one (until a line
  * through it has told the count it held back), so a flood from many addresses still logs at
- * most CG_PORT_LOG_SLOTS lines an interval.
+ * most CG_PORT_LOG_SLOTS lines an interval. The port's own failures (a full disk, a database
+ * error, receipts not published) are not in that table but have one fixed place each, so that a
+ * flood of bad requests can neither take their place nor make them wait behind the shared one.
  */
 #include "config.h"
 
@@ -18,6 +20,20 @@
 #include <string.h>
 
 #include "port/port-int.h"
+
+/* Whether the place's next line may go out at now_ms; counts it as held back when not. */
+static bool slot_allow(struct cg_port_logslot *s, int64_t now_ms, long *held)
+{
+    if (s->logged && now_ms - s->at_ms < CG_PORT_LOG_INTERVAL_MS) {
+        s->held++;
+        return false;
+    }
+    *held = s->held;
+    s->held = 0;
+    s->at_ms = now_ms;
+    s->logged = true;
+    return true;
+}
 
 bool cg_port_log_allow(struct cg_port *p, const char *key, int64_t now_ms, long *held)
 {
@@ -53,15 +69,20 @@ bool cg_port_log_allow(struct cg_port *p, const char *key, int64_t now_ms, long 
     }
     if (s == NULL)
         s = &p->logslots[CG_PORT_LOG_SLOTS - 1]; /* every place taken: the shared one */
-    allow = !s->logged || now_ms - s->at_ms >= CG_PORT_LOG_INTERVAL_MS;
-    if (allow) {
-        *held = s->held;
-        s->held = 0;
-        s->at_ms = now_ms;
-        s->logged = true;
-    } else {
-        s->held++;
-    }
+    allow = slot_allow(s, now_ms, held);
+    pthread_mutex_unlock(&p->flock);
+    return allow;
+}
+
+bool cg_port_log_allow_own(struct cg_port *p, enum cg_port_own kind, int64_t now_ms, long *held)
+{
+    bool allow;
+
+    *held = 0;
+    if ((unsigned)kind >= CG_PORT_OWN_KINDS)
+        kind = CG_PORT_OWN_STORE; /* not one of the kinds: bounded all the same */
+    pthread_mutex_lock(&p->flock);
+    allow = slot_allow(&p->ownslots[kind], now_ms, held);
     pthread_mutex_unlock(&p->flock);
     return allow;
 }

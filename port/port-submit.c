@@ -1088,7 +1088,7 @@ static int group(struct cg_port *p, struct cg_port_job **jobs, size_t n, struct 
             long held = 0;
             char note[96];
 
-            if (cg_port_log_allow(p, "publish", cg_port_now_ms(), &held)) {
+            if (cg_port_log_allow_own(p, CG_PORT_OWN_PUBLISH, cg_port_now_ms(), &held)) {
                 cg_port_log_held(held, note, sizeof(note));
                 cg_error("port: publishing receipts (tried again later): %s%s", perr.msg, note);
             }
@@ -1153,7 +1153,7 @@ static void store_failed(struct cg_port_job *c, const char *code, const char *wh
     long held = 0;
 
     answer(&c->res, "3001", CG_PORT_SYSTEM_ERROR);
-    if (!cg_port_log_allow(c->p, "3001 store", cg_port_now_ms(), &held))
+    if (!cg_port_log_allow_own(c->p, CG_PORT_OWN_STORE, cg_port_now_ms(), &held))
         return;
     who_sent(c, who, sizeof(who));
     cg_port_log_held(held, note, sizeof(note));
@@ -1194,7 +1194,7 @@ void cg_port_jobs_store(struct cg_port *p, struct cg_port_job **jobs, size_t n)
         long held = 0;
         char note[96];
 
-        if (cg_port_log_allow(p, "group", cg_port_now_ms(), &held)) {
+        if (cg_port_log_allow_own(p, CG_PORT_OWN_GROUP, cg_port_now_ms(), &held)) {
             cg_port_log_held(held, note, sizeof(note));
             cg_warn("port: storing %zu messages together failed (%s); storing them one by one%s", n,
                     err.msg, note);

@@ -49,7 +49,7 @@ static bool release_due(struct cg_port *p)
     cg_err_clear(&err);
     if (cg_port_release_due(p, cg_port_now_ms(), &n, &err) == CG_OK)
         return true;
-    if (cg_port_log_allow(p, "publish", cg_port_now_ms(), &held)) {
+    if (cg_port_log_allow_own(p, CG_PORT_OWN_PUBLISH, cg_port_now_ms(), &held)) {
         cg_port_log_held(held, note, sizeof(note));
         cg_error("port: publishing receipts: %s%s", err.msg, note);
     }

@@ -3522,6 +3522,54 @@ static void test_log_allow(void **state)
 }
 
 /*
+ * Before: the port's own failures took places in the same table as the client addresses, so
+ * after a flood of bad requests from more addresses than it has places, a full disk was not
+ * logged until the shared place's minute was over. Now each of them has a place of its own and
+ * is logged at once, while one flooding address is still logged once a minute with its count.
+ */
+static void test_log_own_not_starved(void **state)
+{
+    struct fix *f = *state;
+    const int64_t t0 = INT64_C(1000000);
+    const char *flood = "401 192.0.2.1 the token is not that of any sender";
+    char key[64];
+    long held = -1;
+    int allowed = 0;
+    int i;
+
+    start(f);
+    assert_true(cg_port_log_allow(f->port, flood, t0, &held));
+    assert_int_equal(held, 0);
+    /* 1,000 addresses: 62 take the other places of their own, the 63rd the shared one's line;
+     * the other 937 are held back */
+    for (i = 0; i < 1000; i++) {
+        snprintf(key, sizeof(key), "401 10.0.%d.%d the token is not that of any sender", i / 256,
+                 i % 256);
+        if (cg_port_log_allow(f->port, key, t0 + 1, &held))
+            allowed++;
+    }
+    assert_int_equal(allowed, CG_PORT_LOG_SLOTS - 1);
+    /* every own failure is logged at once, with nothing held back */
+    assert_true(cg_port_log_allow_own(f->port, CG_PORT_OWN_PUBLISH, t0 + 2, &held));
+    assert_int_equal(held, 0);
+    assert_true(cg_port_log_allow_own(f->port, CG_PORT_OWN_STORE, t0 + 2, &held));
+    assert_true(cg_port_log_allow_own(f->port, CG_PORT_OWN_READ, t0 + 2, &held));
+    assert_true(cg_port_log_allow_own(f->port, CG_PORT_OWN_GROUP, t0 + 2, &held));
+    /* ... and is itself bounded: once a minute, with the count */
+    assert_false(cg_port_log_allow_own(f->port, CG_PORT_OWN_PUBLISH, t0 + 3, &held));
+    assert_false(cg_port_log_allow_own(f->port, CG_PORT_OWN_PUBLISH, t0 + 60001, &held));
+    assert_true(cg_port_log_allow_own(f->port, CG_PORT_OWN_PUBLISH, t0 + 60002, &held));
+    assert_int_equal(held, 2);
+    /* the flooding address keeps its place: held back for the minute, then one line with its
+     * count */
+    for (i = 0; i < 5; i++)
+        assert_false(cg_port_log_allow(f->port, flood, t0 + 10 + i, &held));
+    assert_false(cg_port_log_allow(f->port, flood, t0 + 59999, &held));
+    assert_true(cg_port_log_allow(f->port, flood, t0 + 60000, &held));
+    assert_int_equal(held, 6);
+}
+
+/*
  * Before: another sender POSTing the exact bytes of an accepted message was told its guid was
  * used by a message "with different content". It is told the guid is taken by another
  * sender's message, true whatever that message holds, and not whose.
@@ -3632,6 +3680,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_libxml2_log_escaped, setup, teardown),
         cmocka_unit_test(test_sec_xmlsec_log_escaped),
         cmocka_unit_test_setup_teardown(test_log_allow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_own_not_starved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_guid_other_sender_same_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_first_parse_error, setup, teardown),
     };
