@@ -645,6 +645,12 @@ static int check_trust(const struct cg_trust *t, struct cg_cert_entry *e, struct
     } else {
         /* A trusted certificate may be the signer itself (pinned) or a CA above it. */
         X509_STORE_CTX_set_flags(sc, X509_V_FLAG_PARTIAL_CHAIN);
+        /* The reason carries nothing of the certificate: X509_verify_cert_error_string() returns
+         * a string literal chosen by the error code alone (OpenSSL 3.0 x509_txt.c; a code it
+         * does not know gets "unknown certificate verification error", no number or name is
+         * printed into a buffer), and no verify callback is installed that could set a reason
+         * of its own. The certificate's bytes are in subj only, with control characters escaped
+         * by X509_NAME_print_ex; the port escapes the whole answer again (cg_text_show). */
         if (X509_verify_cert(sc) != 1)
             rc = CG_ERR_SET(err, CG_ESIG, "untrusted certificate: %s: %s", subj,
                             X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc)));

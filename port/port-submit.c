@@ -346,6 +346,10 @@ static int check_signature(struct cg_port_job *c, int64_t t0)
     if (over_budget(c, t0) != CG_OK)
         return CG_EREJECT;
     cg_err_clear(&e2);
+    /* e1 is "untrusted certificate: SUBJECT: REASON": REASON is OpenSSL's fixed text for the
+     * verify error code (see check_trust in declare-verify.c), SUBJECT the subject of the
+     * sender's own signing certificate, which answer() escapes like any text of the message
+     * (as it does any other text of e1). */
     if (cg_verify(c->doc, NULL, &e2) == CG_OK)
         return answer(&c->res, "1001", "message %s: signature certificate is not trusted: %s",
                       c->res.guid, e1.msg);
