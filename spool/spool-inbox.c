@@ -38,7 +38,8 @@
 #include "store/store-customs.h"
 #include "store/store-flow.h"
 
-/* Receipts for unknown guids named one by one in the log, per file. */
+/* Receipts for unknown guids named one by one in the log, per pass of inbox/: the HTTP transport
+ * writes one file per receipt, so a limit per file would name every one of a backlog. */
 #define UNKNOWN_LISTED 10
 /* Inbox files applied in one transaction, and the bytes read for a group before it is applied
  * (a group holds every file's receipts in memory until its commit). */
@@ -169,11 +170,16 @@ static int apply_one(struct cg_store *st, struct apply_ctx *c, struct cg_receipt
     cg_text_show(e->return_status != NULL ? e->return_status : "-", rs, sizeof(rs));
     if (rc == CG_ENOTFOUND) {
         outcome = "unknown";
-        /* the first few are named; a file of 200,000 such entries writes one more line */
-        if (++c->unknown <= UNKNOWN_LISTED)
+        /* the first few of a pass are named; the rest of the pass writes one more line */
+        c->unknown++;
+        if (c->sp->unknown_named < UNKNOWN_LISTED) {
+            c->sp->unknown_named++;
             cg_warn("inbox/%s: CEB%03d receipt for unknown guid %s (order %s, status %s): "
                     "kept in the log",
                     c->name, e->msg_type, g, o, rs);
+        } else {
+            c->sp->unknown_unnamed++;
+        }
     } else if (!cg_receipt_matches(
                    e, &(struct cg_receipt_target){t.msg_type, t.business_key, t.order_no}, why,
                    sizeof(why))) {
@@ -485,9 +491,6 @@ static int group_apply(struct cg_spool *sp, struct group *g, struct cg_err *err)
         sp->st.receipts_duplicate += c->dup;
         sp->st.receipts_late += c->late;
         sp->st.receipts_unknown += c->unknown;
-        if (c->unknown > UNKNOWN_LISTED)
-            cg_warn("inbox/%s: %ld more receipts for unknown guids, not listed (kept in the log)",
-                    c->name, c->unknown - UNKNOWN_LISTED);
         sp->st.receipts_mismatch += c->mismatch;
         spool_event(sp, CG_SPOOL_EV_RECEIPTS,
                     "receipts %s: %zu entr%s, %ld applied, %ld duplicate, %ld late, %ld unknown, "
@@ -630,6 +633,8 @@ int spool_inbox(struct cg_spool *sp, struct cg_err *err)
      * the port published them in, and a later status is not taken for a late one. */
     if (n > 1)
         qsort(names, n, sizeof(*names), name_cmp);
+    sp->unknown_named = 0;
+    sp->unknown_unnamed = 0;
     grp = calloc(1, sizeof(*grp));
     if (grp == NULL && n > 0)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
@@ -658,6 +663,10 @@ int spool_inbox(struct cg_spool *sp, struct cg_err *err)
     for (i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    if (sp->unknown_unnamed > 0)
+        cg_warn(
+            "inbox: %ld more receipt%s for unknown guids, not listed (cebgate status --unknown)",
+            sp->unknown_unnamed, sp->unknown_unnamed == 1 ? "" : "s");
     if (rc == CG_OK)
         rc = spool_settle_received(sp, err);
     return rc;

@@ -119,6 +119,9 @@ struct cg_spool {
     const char *dxp_sender, *dxp_receiver;
     bool transport_down; /* a submit said retry: stop submitting in this pass */
     bool receipts_down;  /* receipts could not be fetched in this pass (sending goes on) */
+    /* Receipts for unknown guids named in the log in this pass of inbox/, and those not named
+     * (spool-inbox.c): the first few are named, the rest counted in one line. */
+    long unknown_named, unknown_unnamed;
     struct cg_spool_stats st;
     int64_t last_event_ms;
     /* The last message recorded before this process (in `watch`: this generation, which a

@@ -49,27 +49,36 @@ check "and applied the receipts" test "$(sql "SELECT count(*) FROM documents
 check "no line per receipt file without -v" sh -c "! grep -q '^receipts http-receipt-' '$T/out'"
 check "a temporary file a crash left is removed" test ! -e "$W/inbox/.http-receipt-000000000001.xml.tmp.99.42"
 
-# A receipt file with 300 entries for guids cebgate never sent: ten are named, then one line
-# says how many more (it wrote one warning per entry before).
-python3 - "$W/inbox/unknown-304.xml" <<'EOF'
+# A receipt file with 300 entries for guids cebgate never sent, and 20 files of one such entry
+# each (as the HTTP transport writes them): ten are named in the pass, then one line says how
+# many more (it wrote one warning per entry before, and named ten of each file).
+python3 - "$W/inbox" <<'EOF'
 import sys
-rows = "".join(
+def rows(first, n):
+    return "".join(
     "<ceb:OrderReturn><ceb:guid>F0000000-0000-4000-8000-%012d</ceb:guid>"
     "<ceb:ebpCode>3301960000</ceb:ebpCode><ceb:ebcCode>3301960001</ceb:ebcCode>"
     "<ceb:orderNo>NOBODY-%d</ceb:orderNo><ceb:returnStatus>120</ceb:returnStatus>"
     "<ceb:returnTime>20260301101500000</ceb:returnTime><ceb:returnInfo>ok</ceb:returnInfo>"
-    "</ceb:OrderReturn>" % (i, i) for i in range(300))
-open(sys.argv[1], "w").write(
-    '<?xml version="1.0" encoding="UTF-8"?>\n<ceb:CEB304Message '
-    'xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="F0000000-0000-4000-8000-FFFFFFFFFFFF" '
-    'version="1.0">' + rows + "</ceb:CEB304Message>\n")
+    "</ceb:OrderReturn>" % (i, i) for i in range(first, first + n))
+def write(name, first, n):
+    open(sys.argv[1] + "/" + name, "w").write(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ceb:CEB304Message '
+        'xmlns:ceb="http://www.chinaport.gov.cn/ceb" '
+        'guid="F0000000-0000-4000-8000-FF%010d" version="1.0">' % first
+        + rows(first, n) + "</ceb:CEB304Message>\n")
+write("unknown-304.xml", 0, 300)
+for k in range(20):
+    write("unknown-one-%02d.xml" % k, 1000 + k, 1)
 EOF
 cg run --no-progress >"$T/out" 2>"$T/err"
-check "300 receipts for unknown guids: ten lines name them ($(grep -c 'unknown guid F0' "$T/err"))" \
+check "320 receipts for unknown guids: ten lines name them ($(grep -c 'unknown guid F0' "$T/err"))" \
     test "$(grep -c 'unknown guid F0' "$T/err")" = 10
-check "... and one line counts the other 290" grep -q '290 more receipts for unknown guids' "$T/err"
-check "all 300 are kept in the log" test "$(sql "SELECT count(*) FROM receipts
-    WHERE outcome = 'unknown'")" = 300
+check "... and one line counts the other 310" \
+    test "$(grep -c 'inbox: 310 more receipts for unknown guids, not listed (cebgate status --unknown)$' "$T/err")" = 1
+check "no other line about unknown guids" test "$(grep -c 'unknown guid' "$T/err")" = 11
+check "all 320 are kept in the log" test "$(sql "SELECT count(*) FROM receipts
+    WHERE outcome = 'unknown'")" = 320
 
 # An inbox file whose name holds a newline goes to failed/inbox/ under a safe name, with its
 # .reason, and the log shows the name with '?' for the newline.
