@@ -873,8 +873,14 @@ static int build_summaries(struct builder *b, struct cg_store *st, const char *t
 
 /* ------------------------------------------------------------------ needs you today */
 
-static void need(struct builder *b, json_t *needs, const char *what, long n, const char *command)
+/*
+ * An item of "Needs you today" with a count above zero: its label agrees with the count, one for
+ * 1 ("1 document stuck ...") and many for more ("2 documents stuck ...").
+ */
+static void need(struct builder *b, json_t *needs, const char *one, const char *many, long n,
+                 const char *command)
 {
+    const char *what = n == 1 ? one : many;
     json_t *o;
 
     if (n <= 0)
@@ -938,7 +944,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     struct sellers_ctx sc;
     struct sum_ctx sum;
     json_t *sellers_states = NULL, *credit_due = NULL, *needs;
-    char now[40], today[16], cutoff[40], month[8], what[200], cmd[64];
+    char now[40], today[16], cutoff[40], month[8], what[200], what2[200], cmd[64];
     struct waiting_ctx waiting = {NULL, 0};
     long refund_risk = 0, cross = 0, unmatched = 0, overdue = 0;
     time_t cut;
@@ -1034,42 +1040,61 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     if (rc != CG_OK)
         goto done;
 
-    need(&b, needs, "rejected documents and orders: correct and drop the file again",
+    need(&b, needs, "rejected document or order: correct and drop the file again",
+         "rejected documents and orders: correct and drop the file again",
          total_of(find_section(&b, "rejected")), "cebgate status --rejected");
-    need(&b, needs, "input files refused whole: correct and drop them again, or dismiss them",
+    need(&b, needs, "input file refused whole: correct and drop it again, or dismiss it",
+         "input files refused whole: correct and drop them again, or dismiss them",
          total_of(find_section(&b, "failed_files")), "cebgate status SELLER/FILE");
-    need(&b, needs, "orders cancelled after declaration: a cancellation (CEB605) is needed",
+    need(&b, needs, "order cancelled after declaration: a cancellation (CEB605) is needed",
+         "orders cancelled after declaration: a cancellation (CEB605) is needed",
          total_of(find_section(&b, "cancel")), "cebgate status --cancel");
-    need(&b, needs, "cancellations (CEB605) declared and waiting for customs to confirm them",
-         waiting.n, "cebgate status --pending");
-    need(&b, needs, "documents stuck longer than the threshold",
-         total_of(find_section(&b, "stuck")), "cebgate status --pending");
+    need(&b, needs, "cancellation (CEB605) declared and waiting for customs to confirm it",
+         "cancellations (CEB605) declared and waiting for customs to confirm them", waiting.n,
+         "cebgate status --pending");
+    need(&b, needs, "document stuck longer than the threshold",
+         "documents stuck longer than the threshold", total_of(find_section(&b, "stuck")),
+         "cebgate status --pending");
     snprintf(what, sizeof(what),
+             "route-B inventory closed in %.4s-%.2s not in a declared monthly summary (CEB701, "
+             "due by the 15th)",
+             month, month + 4);
+    snprintf(what2, sizeof(what2),
              "route-B inventories closed in %.4s-%.2s not in a declared monthly summary (CEB701, "
              "due by the 15th)",
              month, month + 4);
     snprintf(cmd, sizeof(cmd), "cebgate summary --month %s", month);
-    need(&b, needs, what, sum.inventories, cmd);
-    need(&b, needs, "deferred-receipt reports due or overdue", (long)json_integer_value(credit_due),
+    need(&b, needs, what, what2, sum.inventories, cmd);
+    need(&b, needs, "deferred-receipt report due or overdue",
+         "deferred-receipt reports due or overdue", (long)json_integer_value(credit_due),
          "cebgate report fx credit");
     need(&b, needs,
+         "order past the tax collection deadline and not collected (OVERDUE): settle match its "
+         "receipts, or settle deem or settle uncollectible with the evidence",
          "orders past the tax collection deadline and not collected (OVERDUE): settle match their "
          "receipts, or settle deem or settle uncollectible with the evidence",
          overdue, "cebgate report fx orders");
-    need(
-        &b, needs,
-        "receipts in another currency than their orders waiting for the bank's rates: settle rate, "
-        "then settle confirm",
-        cross, "cebgate report fx orders");
+    need(&b, needs,
+         "receipt in another currency than its orders waiting for the bank's rates: settle rate, "
+         "then settle confirm",
+         "receipts in another currency than their orders waiting for the bank's rates: settle "
+         "rate, then settle confirm",
+         cross, "cebgate report fx orders");
     snprintf(what, sizeof(what),
+             "receipt with money no order takes, value day %ld or more days ago: settle match it "
+             "to its order, or settle charge a bank's charge",
+             b.o->unmatched_days);
+    snprintf(what2, sizeof(what2),
              "receipts with money no order takes, value day %ld or more days ago: settle match "
              "each to its order, or settle charge a bank's charge",
              b.o->unmatched_days);
-    need(&b, needs, what, unmatched, "cebgate report fx unmatched");
-    need(&b, needs, "export VAT refund units at risk of their filing deadline", refund_risk,
+    need(&b, needs, what, what2, unmatched, "cebgate report fx unmatched");
+    need(&b, needs, "export VAT refund unit at risk of its filing deadline",
+         "export VAT refund units at risk of their filing deadline", refund_risk,
          "cebgate report refund risk");
-    need(&b, needs, "receipts for unknown or mismatched messages",
-         total_of(find_section(&b, "unknown")), "cebgate status --unknown");
+    need(&b, needs, "receipt for an unknown or mismatched message",
+         "receipts for unknown or mismatched messages", total_of(find_section(&b, "unknown")),
+         "cebgate status --unknown");
     if (b.oom)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
 done:

@@ -17,7 +17,7 @@ for row in s["rows"]:
     print("|".join([row[0], row[1], row[2], row[4]]))
 print("total", s["total"])
 for n in r["needs"]:
-    if n["what"].startswith("input files refused whole"):
+    if n["what"].startswith(("input files refused whole", "input file refused whole")):
         print("needs", n["count"], n["command"])
 p = [x for x in r["sections"] if x["id"] == "sellers"][0]
 for row in p["rows"]:
@@ -50,7 +50,7 @@ class P(HTMLParser):
 p = P(); p.feed(open(sys.argv[1], encoding="utf-8").read())
 for r in p.rows: print("|".join([r[0], r[1], r[2], r[4]]))
 for n in p.needs:
-    if "input files refused whole" in n: print("needs", n)' "$T/report.html"
+    if "input files refused whole" in n or "input file refused whole" in n: print("needs", n)' "$T/report.html"
 }
 # row_is SELLER FILE KIND REASON: the table has the row of that file, its reason's lines joined
 # by "; " at the end of the line

@@ -40,6 +40,8 @@ sql "DROP INDEX file_orders_order; DROP INDEX rejections_order; ALTER TABLE file
 check "put back in the form of schema 7" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'refusal_dismissals'") $(sql 'PRAGMA user_version')" = "0 7" ]
 
 NEED="input files refused whole: correct and drop them again, or dismiss them"
+# the label for one file
+NEED1="input file refused whole: correct and drop it again, or dismiss it"
 
 check "report --format json" report json
 check "  it migrated to schema 10, with refusal_dismissals" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'refusal_dismissals'") $(sql 'PRAGMA user_version')" = "1 10" ]
@@ -100,12 +102,12 @@ printf '%s\n' "b2b|orders.csv|order file|b2b/orders.csv: no orders in the file" 
 refused >"$T/got"
 check "  only b2b's file is listed and counted" cmp -s "$T/want" "$T/got"
 check "report (table)" report table
-check "  the needs item counts one" grep -Fxq "  1  $NEED: cebgate status SELLER/FILE" "$T/report.table"
+check "  the needs item counts one" grep -Fxq "  1  $NEED1: cebgate status SELLER/FILE" "$T/report.table"
 check "  the section counts one" grep -Fxq "Input files refused whole, with the reason (1)" "$T/report.table"
 check "  neither dismissed file in the table" sh -c "! grep -q '^ *acme  ' '$T/report.table'"
 check "report --html" report html
 printf '%s\n' "b2b|orders.csv|order file|b2b/orders.csv: no orders in the file" \
-    "needs 1 $NEED: cebgate status SELLER/FILE" >"$T/want"
+    "needs 1 $NEED1: cebgate status SELLER/FILE" >"$T/want"
 refused_html >"$T/got"
 check "  the page lists only b2b's file" cmp -s "$T/want" "$T/got"
 check "  the page holds no dismissal's reason" sh -c "! grep -q 'not ours' '$T/report.html'"

@@ -388,7 +388,7 @@ static void assert_need(json_t *needs, size_t i, long long count, const char *wh
 }
 
 #define SUMMARY_NEED                                                                               \
-    "route-B inventories closed in 2025-03 not in a declared monthly summary (CEB701, due by "     \
+    "route-B inventory closed in 2025-03 not in a declared monthly summary (CEB701, due by "       \
     "the 15th)"
 
 /* Every kind of item, each with its command, most urgent first. */
@@ -407,15 +407,13 @@ static void test_needs(void **state)
     needs = json_object_get(r->doc, "needs");
     assert_need(needs, 0, 2, "rejected documents and orders: correct and drop the file again",
                 "cebgate status --rejected");
-    assert_need(needs, 1, 1,
-                "orders cancelled after declaration: a cancellation (CEB605) is needed",
+    assert_need(needs, 1, 1, "order cancelled after declaration: a cancellation (CEB605) is needed",
                 "cebgate status --cancel");
-    assert_need(needs, 2, 1,
-                "cancellations (CEB605) declared and waiting for customs to confirm them",
+    assert_need(needs, 2, 1, "cancellation (CEB605) declared and waiting for customs to confirm it",
                 "cebgate status --pending");
     assert_need(needs, 3, 1, SUMMARY_NEED, "cebgate summary --month 202503");
-    assert_need(needs, 4, 1, "deferred-receipt reports due or overdue", "cebgate report fx credit");
-    assert_need(needs, 5, 1, "export VAT refund units at risk of their filing deadline",
+    assert_need(needs, 4, 1, "deferred-receipt report due or overdue", "cebgate report fx credit");
+    assert_need(needs, 5, 1, "export VAT refund unit at risk of its filing deadline",
                 "cebgate report refund risk");
     assert_int_equal(json_array_size(needs), 6);
     /* the refund sections: one unit waiting for clearance, its deadline in the calendar */
@@ -434,7 +432,7 @@ static void test_needs(void **state)
     assert_int_equal(cg_report_build(n->base.st, n->s, n->rf, &o, &r, &err), CG_OK);
     needs = json_object_get(r->doc, "needs");
     assert_need(needs, 0, 1, SUMMARY_NEED, "cebgate summary --month 202503");
-    assert_need(needs, 1, 1, "export VAT refund units at risk of their filing deadline",
+    assert_need(needs, 1, 1, "export VAT refund unit at risk of its filing deadline",
                 "cebgate report refund risk");
     assert_int_equal(json_array_size(needs), 2);
     cg_report_free(r);
@@ -444,8 +442,78 @@ static void test_needs(void **state)
     o.as_of = "2025-05-02";
     assert_int_equal(cg_report_build(n->base.st, n->s, n->rf, &o, &r, &err), CG_OK);
     needs = json_object_get(r->doc, "needs");
-    assert_need(needs, 3, 1, "deferred-receipt reports due or overdue", "cebgate report fx credit");
+    assert_need(needs, 3, 1, "deferred-receipt report due or overdue", "cebgate report fx credit");
     cg_report_free(r);
+}
+
+/* The table's and the page's text of the report built as of 2025-04-01 (caller frees both). */
+static void needs_rendered(struct needs_fx *n, char **table, char **html)
+{
+    struct cg_report_opts o;
+    struct cg_report *r = NULL;
+    struct cg_err err;
+    struct cg_buf b;
+    char *path = cg_fs_join(n->base.dir, "needs.html");
+    size_t len = 0;
+    FILE *fp;
+
+    cg_report_opts_init(&o, n->conf);
+    o.as_of = "2025-04-01";
+    assert_int_equal(cg_report_build(n->base.st, n->s, n->rf, &o, &r, &err), CG_OK);
+    fp = open_memstream(table, &len);
+    assert_non_null(fp);
+    assert_int_equal(cg_report_write_table(r, fp, &err), CG_OK);
+    assert_int_equal(fclose(fp), 0);
+    assert_non_null(path);
+    assert_int_equal(cg_report_write_html(r, path, &err), CG_OK);
+    cg_buf_init(&b, 1 << 20);
+    assert_int_equal(cg_fs_read(path, 1 << 20, &b, &err), CG_OK);
+    *html = cg_strdup(b.data);
+    assert_non_null(*html);
+    cg_buf_free(&b);
+    cg_report_free(r);
+    free(path);
+}
+
+/*
+ * Each label of "Needs you today" agrees with its count, in the table and on the page: 2
+ * rejected documents and orders, 1 order cancelled; the refund unit at risk alone, then with a
+ * second one exported the same day.
+ */
+static void test_needs_labels_count(void **state)
+{
+    struct needs_fx *n = *state;
+    char *table = NULL, *html = NULL;
+
+    needs_rendered(n, &table, &html);
+    assert_non_null(strstr(table, "\n  2  rejected documents and orders: correct and drop the "
+                                  "file again: cebgate status --rejected\n"));
+    assert_non_null(strstr(table, "\n  1  order cancelled after declaration: a cancellation "
+                                  "(CEB605) is needed: cebgate status --cancel\n"));
+    assert_non_null(strstr(table, "\n  1  export VAT refund unit at risk of its filing deadline: "
+                                  "cebgate report refund risk\n"));
+    assert_non_null(strstr(html, "<li><b>2</b> rejected documents and orders: correct and drop "
+                                 "the file again: <code>cebgate status --rejected</code></li>"));
+    assert_non_null(strstr(html, "<li><b>1</b> order cancelled after declaration: a cancellation "
+                                 "(CEB605) is needed: <code>cebgate status --cancel</code></li>"));
+    assert_non_null(strstr(html, "<li><b>1</b> export VAT refund unit at risk of its filing "
+                                 "deadline: <code>cebgate report refund risk</code></li>"));
+    free(table);
+    free(html);
+
+    write_and_import(n, CG_RF_ENTRIES, "e2.csv",
+                     "entry_id,item_no,trade_mode,route,export_date,hs_code,name,spec,unit,"
+                     "quantity,value_cny,expected_purchase,inventories,order_no,cleared_on,"
+                     "collected\n"
+                     "E2,1,9710,,2024-11-30,6912000000,Mug,,pcs,10,100,,,,,\n");
+    needs_rendered(n, &table, &html);
+    assert_non_null(strstr(table, "\n  2  export VAT refund units at risk of their filing "
+                                  "deadline: cebgate report refund risk\n"));
+    assert_non_null(strstr(html, "<li><b>2</b> export VAT refund units at risk of their filing "
+                                 "deadline: <code>cebgate report refund risk</code></li>"));
+    assert_null(strstr(table, "refund unit at risk of its"));
+    free(table);
+    free(html);
 }
 
 /* The row of section sec whose column col is value, or NULL. */
@@ -1134,6 +1202,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_reasons_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_reasons_each_order_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_needs, setup_needs, teardown_needs),
+        cmocka_unit_test_setup_teardown(test_needs_labels_count, setup_needs, teardown_needs),
     };
 
     cg_store_lib_init();
