@@ -9,11 +9,12 @@
  * an aligned table for people, CSV (libcsv quoting) and JSON (jansson, an array of objects
  * keyed by column) for programs. Sections are rows of the table below (fx, from settle/;
  * refund, from refund/), so another module's reports are one more row. Reads the database
- * only.
+ * only. Standard output that cannot be written is a temporary failure (exit 75), saying so.
  */
 #include "config.h"
 
 #include <csv.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,19 +191,43 @@ static int cells_shown(struct cg_table *t)
     return CG_OK;
 }
 
+/*
+ * Standard output flushed after a report was written to it, errno set to 0 before the writing
+ * began. A write that failed (a full disk, /dev/full) is CG_EIO, a temporary failure, naming
+ * standard output and the system's reason (of the write that failed first, else of the flush),
+ * whatever rc was: a JSON writer that could not write is not out of memory. rc otherwise.
+ */
+static int stdout_flushed(int rc, struct cg_err *err)
+{
+    int e = errno;
+
+    if (!ferror(stdout))
+        e = 0;
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    if (e == 0)
+        e = errno != 0 ? errno : EIO;
+    cg_err_clear(err);
+    return CG_ERR_SET(err, CG_EIO, "report: writing to standard output failed: %s", strerror(e));
+}
+
 static int render(struct cg_table *t, int fmt, struct cg_err *err)
 {
     if (cells_shown(t) != CG_OK)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
-    if (fmt == FMT_JSON && print_json(t, stdout) != 0)
-        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    errno = 0;
+    if (fmt == FMT_JSON && print_json(t, stdout) != 0) {
+        int rc = stdout_flushed(CG_OK, err);
+        return rc != CG_OK ? rc : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
     if (fmt == FMT_CSV)
         print_csv(t, stdout);
     else if (fmt == FMT_TABLE)
         print_table(t, stdout);
     if (fmt != FMT_JSON)
         print_parts(t, fmt, stdout);
-    return CG_OK;
+    return stdout_flushed(CG_OK, err);
 }
 
 static int seller_known(struct cg_cli *cli, struct cg_store *db, const char *seller,
@@ -365,6 +390,7 @@ static int run_overview(struct cg_cli *cli, struct cg_report_opts *o, const char
 
     cg_err_clear(&err);
     rc = overview(cli, o, &r, &err);
+    errno = 0;
     if (rc == CG_OK && html != NULL)
         rc = cg_report_write_html(r, html, &err);
     else if (rc == CG_OK && fmt == FMT_JSON)
@@ -373,6 +399,8 @@ static int run_overview(struct cg_cli *cli, struct cg_report_opts *o, const char
         rc = cg_report_write_csv(r, stdout, &err);
     else if (rc == CG_OK)
         rc = cg_report_write_table(r, stdout, &err);
+    if (html == NULL && rc != CG_EINVAL)
+        rc = stdout_flushed(rc, &err);
     cg_report_free(r);
     if (rc == CG_EINVAL)
         return cg_cmd_usage_error(&cg_cmd_report, "%s", err.msg);

@@ -81,4 +81,16 @@ d = json.load(open('$T/out'))
 s = [x for x in d['sections'] if x['id'] == 'sellers'][0]
 i = s['columns'].index('rejected_orders')
 sys.exit(0 if [r[i] for r in s['rows'] if r[0] == 'acme'] == ['4'] else 1)"
+
+# A report written to standard output on a full disk (/dev/full) is a temporary failure that
+# names the output and the system's reason, never "out of memory" and never a silent exit 0.
+echo "cebgate: report: writing to standard output failed: No space left on device" >"$T/want"
+for args in "--format json" "--format csv" "--format table" "refund units --format json" \
+    "fx orders --format json" "fx orders --format csv"; do
+    # shellcheck disable=SC2086 # the words of $args are the command's arguments
+    cg report $args >/dev/full 2>"$T/err"
+    rc=$?
+    check "report $args to /dev/full exits 75 (got $rc)" [ "$rc" -eq 75 ]
+    check "  and says the write failed" cmp -s "$T/want" "$T/err"
+done
 finish
