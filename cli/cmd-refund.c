@@ -209,8 +209,18 @@ static int do_sync(struct cg_cli *cli, struct cg_store *db, struct cg_refund *r,
     return rc;
 }
 
-/* refund regime and fix: say which batch the unit left, and its files written again without
- * it. regime NULL: a fix. */
+/*
+ * The line saying what a verb recorded (the unit, its state, the amounts), unless -q: the verbs
+ * that record an operator's action and have no count or file of their own to print.
+ */
+static void say_done(const struct cg_cli *cli, const struct cg_refund *r)
+{
+    if (!cli->quiet)
+        printf("%s\n", cg_refund_done(r));
+}
+
+/* refund regime and fix: say what was recorded, then which batch the unit left, and its files
+ * written again without it. regime NULL: a fix. */
 static int do_leave(struct cg_cli *cli, struct cg_refund *r, const char *unit, const char *regime,
                     const char *note, struct cg_err *err)
 {
@@ -219,6 +229,8 @@ static int do_leave(struct cg_cli *cli, struct cg_refund *r, const char *unit, c
     int rc = regime != NULL ? cg_refund_regime(r, unit, regime, note, &b, err)
                             : cg_refund_fix(r, unit, note, &b, err);
 
+    if (rc == CG_OK)
+        say_done(cli, r);
     if (rc != CG_OK || cli->quiet || b.id == 0)
         return rc;
     if (b.filed) {
@@ -286,11 +298,15 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
         else
             rc = cg_refund_allocate(r, o.pos[0], o.pos[1], o.npos > 2 ? o.pos[2] : NULL, o.note,
                                     &err);
+        if (rc == CG_OK)
+            say_done(cli, r);
     } else if (strcmp(verb, "cleared") == 0) {
         if (o.npos != 2)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund cleared ENTRY DAY expected");
         else
             rc = cg_refund_cleared(r, o.pos[0], o.pos[1], &err);
+        if (rc == CG_OK)
+            say_done(cli, r);
     } else if (strcmp(verb, "collected") == 0 || strcmp(verb, "late") == 0 ||
                strcmp(verb, "fix") == 0) {
         if (o.npos != 1)
@@ -301,6 +317,8 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
             rc = cg_refund_late(r, o.pos[0], o.note, &err);
         else
             rc = do_leave(cli, r, o.pos[0], NULL, o.note, &err);
+        if (rc == CG_OK && verb[0] != 'f')
+            say_done(cli, r);
     } else if (strcmp(verb, "regime") == 0) {
         if (o.npos != 2)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund regime UNIT REGIME --note TEXT expected");
@@ -319,11 +337,15 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund clawback UNIT [--amount A] expected");
         else
             rc = cg_refund_clawback_paid(r, o.pos[0], o.amount, o.date, &err);
+        if (rc == CG_OK)
+            say_done(cli, r);
     } else if (strcmp(verb, "reclaimed") == 0) {
         if (o.npos != 1)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund reclaimed UNIT [--amount A] expected");
         else
             rc = cg_refund_reclaimed(r, o.pos[0], o.amount, o.date, &err);
+        if (rc == CG_OK)
+            say_done(cli, r);
     } else if (strcmp(verb, "prepare") == 0) {
         rc = do_prepare(cli, r, &o, &err);
     } else if (strncmp(verb, "mark-", 5) == 0) {

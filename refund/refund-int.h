@@ -32,6 +32,8 @@ struct cg_refund {
     /* The unit, state and detail of the last event recorded, for a command to say what it did
      * ("unit E/1: RETURNED: returned 10 on 2025-06-09: nothing left to file"). */
     char last_event[640];
+    /* What the last operator action recorded, for the command to print (cg_refund_done). */
+    char done[640];
 };
 
 /*

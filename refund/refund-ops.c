@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,35 @@ struct op {
 
 static int run(struct cg_refund *r, cg_store_work_fn fn, struct op *o, struct cg_err *err)
 {
+    int rc;
+
     o->r = r;
-    return cg_store_tx(r->db, fn, o, err);
+    r->done[0] = '\0';
+    rc = cg_store_tx(r->db, fn, o, err);
+    if (rc != CG_OK)
+        r->done[0] = '\0';
+    return rc;
+}
+
+const char *cg_refund_done(const struct cg_refund *r)
+{
+    return r->done;
+}
+
+/* r->done: "unit ENTRY/ITEM: STATE: " and what fmt says, the unit as it is now. */
+static void done_unit(struct cg_refund *r, const struct unit *x, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void done_unit(struct cg_refund *r, const struct unit *x, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(r->done, sizeof(r->done), "unit %s/%ld: %s: ", x->entry_id, x->u.item_no,
+                     x->state);
+
+    if (n < 0 || (size_t)n >= sizeof(r->done))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(r->done + n, sizeof(r->done) - (size_t)n, fmt, ap);
+    va_end(ap);
 }
 
 /* Run fn in one transaction on a struct op made of the arguments. */
@@ -99,14 +127,70 @@ int rf_unit_ids(struct cg_refund *r, long long batch, const char *entry_id, long
     return CG_OK;
 }
 
+/* A state and how many units a declaration's clearance left in it. */
+struct state_count {
+    char state[24];
+    long n;
+};
+
+static void count_state(struct state_count *s, size_t size, const char *state)
+{
+    size_t i;
+
+    for (i = 0; i < size && s[i].n > 0; i++) {
+        if (strcmp(s[i].state, state) == 0) {
+            s[i].n++;
+            return;
+        }
+    }
+    if (i < size) {
+        cg_strlcpy(s[i].state, state, sizeof(s[i].state));
+        s[i].n = 1;
+    }
+}
+
+/*
+ * r->done for a declaration's clearance: "declaration E: cleared on DAY: 2 units now READY", or
+ * "... 3 units now 2 READY, 1 WAIT_DOCS"; "; 1 unit cleared before, left as it was" after it when
+ * some were; "declaration E: all 2 units cleared before, nothing recorded" when all were.
+ */
+static void done_cleared(struct cg_refund *r, const char *entry, const char *day, long all,
+                         long now, const struct state_count *s, size_t size)
+{
+    size_t used, i;
+
+    if (now == 0) {
+        snprintf(r->done, sizeof(r->done),
+                 "declaration %s: all %ld %s cleared before, nothing recorded", entry, all,
+                 all == 1 ? "unit" : "units");
+        return;
+    }
+    snprintf(r->done, sizeof(r->done), "declaration %s: cleared on %s: %ld %s now", entry, day, now,
+             now == 1 ? "unit" : "units");
+    for (i = 0; i < size && s[i].n > 0; i++) {
+        used = strlen(r->done);
+        if (s[0].n == now)
+            snprintf(r->done + used, sizeof(r->done) - used, " %s", s[i].state);
+        else
+            snprintf(r->done + used, sizeof(r->done) - used, "%s %ld %s", i > 0 ? "," : "", s[i].n,
+                     s[i].state);
+    }
+    used = strlen(r->done);
+    if (all > now)
+        snprintf(r->done + used, sizeof(r->done) - used, "; %ld %s cleared before, left as it was",
+                 all - now, all - now == 1 ? "unit" : "units");
+}
+
 static int cleared_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 {
     struct op *o = ctx;
+    struct state_count states[16];
     long long *ids = NULL;
     size_t n = 0, i;
     int rc;
 
     (void)db;
+    memset(states, 0, sizeof(states));
     rc = rf_unit_ids(o->r, 0, o->unit, &ids, &n, err);
     if (rc == CG_OK && n == 0)
         rc = CG_ERR_SET(err, CG_ENOTFOUND, "no refund unit of declaration %s", o->unit);
@@ -119,9 +203,14 @@ static int cleared_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         rc = rf_note(o->r, &x, "OPERATOR", "cleared", o->day, err);
         if (rc == CG_OK)
             rc = rf_evaluate(o->r, &x, "OPERATOR", "cleared", err);
+        if (rc == CG_OK)
+            count_state(states, sizeof(states) / sizeof(states[0]), x.state);
         o->count++;
     }
     free(ids);
+    if (rc == CG_OK)
+        done_cleared(o->r, o->unit, o->day, (long)n, o->count, states,
+                     sizeof(states) / sizeof(states[0]));
     return rc;
 }
 
@@ -142,11 +231,17 @@ static int collected_tx(struct cg_store *db, void *ctx, struct cg_err *err)
 
     (void)db;
     rc = rf_unit_load(o->r, o->unit, &x, err);
+    if (rc == CG_OK && RF_COLLECTED(&x))
+        done_unit(o->r, &x, "proceeds collected before, nothing recorded");
     if (rc != CG_OK || RF_COLLECTED(&x))
         return rc;
     x.u.fx_ok = RF_FX_GIVEN;
     rc = rf_note(o->r, &x, "OPERATOR", "collected", o->note, err);
-    return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "collected", err) : rc;
+    if (rc == CG_OK)
+        rc = rf_evaluate(o->r, &x, "OPERATOR", "collected", err);
+    if (rc == CG_OK)
+        done_unit(o->r, &x, "proceeds collected");
+    return rc;
 }
 
 int cg_refund_collected(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err)
@@ -697,7 +792,7 @@ static int allocate_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     struct unit x;
     char code[64], number[64];
     long line_no = 0;
-    int64_t want = 0, took = 0;
+    int64_t want = 0, took = 0, fen = 0, vat = 0;
     const char *a = o->arg, *b, *c;
     int rc;
 
@@ -731,12 +826,25 @@ static int allocate_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         rc = CG_ERR_SET(err, CG_EREJECT,
                         "invoice line %s is already used: %lld of %lld thousandths allocated", a,
                         (long long)ls.v[0].used_qty_m, (long long)ls.v[0].qty_m);
+    fen = x.u.inv_fen;
+    vat = x.u.inv_vat_fen;
     if (rc == CG_OK)
         rc = take(o->r, &x, &ls.v[0], want, "operator", &took, err);
     if (rc == CG_OK)
         rc = rf_note(o->r, &x, "OPERATOR", a, o->note, err);
     if (rc == CG_OK)
         rc = rf_evaluate(o->r, &x, "OPERATOR", "allocate", err);
+    if (rc == CG_OK) {
+        char q[32], f[32], v[32], rf[32];
+        cg_refund_qty_format(took, q, sizeof(q));
+        cg_refund_fen_format(x.u.inv_fen - fen, f, sizeof(f));
+        cg_refund_fen_format(x.u.inv_vat_fen - vat, v, sizeof(v));
+        cg_refund_fen_format(x.u.refund_fen, rf, sizeof(rf));
+        done_unit(o->r, &x,
+                  "invoice line %s allocated: %s%s%s, CNY %s excl. VAT, VAT CNY %s; "
+                  "refund CNY %s",
+                  a, q, x.unit[0] != '\0' ? " " : "", x.unit, f, v, rf);
+    }
     lines_free(&ls);
     return rc;
 }
@@ -767,7 +875,11 @@ static int late_tx(struct cg_store *db, void *ctx, struct cg_err *err)
                           x.hard_deadline);
     x.u.late_ok = 1;
     rc = rf_move(o->r, &x, "WAIT_DOCS", "OPERATOR", "late filing", o->note, err);
-    return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "late filing", err) : rc;
+    if (rc == CG_OK)
+        rc = rf_evaluate(o->r, &x, "OPERATOR", "late filing", err);
+    if (rc == CG_OK)
+        done_unit(o->r, &x, "late filing recorded, before the hard deadline %s", x.hard_deadline);
+    return rc;
 }
 
 int cg_refund_late(struct cg_refund *r, const char *unit, const char *note, struct cg_err *err)
@@ -789,7 +901,7 @@ static int fix_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     struct op *o = ctx;
     struct cg_refund_batch *left = o->left;
     struct unit x;
-    char detail[600];
+    char detail[600], was[24];
     int rc;
 
     (void)db;
@@ -814,8 +926,13 @@ static int fix_tx(struct cg_store *db, void *ctx, struct cg_err *err)
                      o->note, left->id, left->units);
     }
     RF_SET(&x, reason, "");
+    cg_strlcpy(was, x.state, sizeof(was));
     rc = rf_move(o->r, &x, "WAIT_DOCS", "OPERATOR", "fix", detail, err);
-    return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "fix", err) : rc;
+    if (rc == CG_OK)
+        rc = rf_evaluate(o->r, &x, "OPERATOR", "fix", err);
+    if (rc == CG_OK)
+        done_unit(o->r, &x, "fix recorded (it was %s)", was);
+    return rc;
 }
 
 int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note,
@@ -845,7 +962,7 @@ static int regime_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     struct op *o = ctx;
     struct unit x;
     struct cg_refund_batch *left = o->left;
-    char detail[800];
+    char detail[800], was[32];
     size_t used;
     int rc;
 
@@ -882,6 +999,7 @@ static int regime_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         snprintf(detail + used, sizeof(detail) - used,
                  "; out of batch B%lld, whose files were written again without it (%ld %s)",
                  left->id, left->units, left->units == 1 ? "unit" : "units");
+    cg_strlcpy(was, x.regime, sizeof(was));
     if (strcmp(o->arg, "REFUND") == 0) {
         RF_SET(&x, regime, o->arg);
         if (strcmp(x.state, "LAPSED_SOFT") == 0) {
@@ -890,18 +1008,22 @@ static int regime_tx(struct cg_store *db, void *ctx, struct cg_err *err)
         } else {
             rc = rf_move(o->r, &x, "WAIT_CLEARANCE", "OPERATOR", "regime", detail, err);
         }
-        return rc == CG_OK ? rf_evaluate(o->r, &x, "OPERATOR", "regime", err) : rc;
-    }
-    if (strcmp(x.regime, "REFUND") == 0 && strcmp(x.state, "LAPSED_SOFT") != 0) {
+        if (rc == CG_OK)
+            rc = rf_evaluate(o->r, &x, "OPERATOR", "regime", err);
+    } else if (strcmp(x.regime, "REFUND") == 0 && strcmp(x.state, "LAPSED_SOFT") != 0) {
         /* the move is checked while the regime is still REFUND, then the regime changes */
         rc = rf_move(o->r, &x, "NO_REFUND", "OPERATOR", "regime", detail, err);
-        if (rc != CG_OK)
-            return rc;
+        if (rc == CG_OK) {
+            RF_SET(&x, regime, o->arg);
+            rc = cg_store_rf_unit_save(o->r->db, &x.u, err);
+        }
+    } else {
         RF_SET(&x, regime, o->arg);
-        return cg_store_rf_unit_save(o->r->db, &x.u, err);
+        rc = rf_note(o->r, &x, "OPERATOR", "regime", detail, err);
     }
-    RF_SET(&x, regime, o->arg);
-    return rf_note(o->r, &x, "OPERATOR", "regime", detail, err);
+    if (rc == CG_OK)
+        done_unit(o->r, &x, "regime %s -> %s", was, x.regime);
+    return rc;
 }
 
 int cg_refund_regime(struct cg_refund *r, const char *unit, const char *regime, const char *note,
@@ -984,8 +1106,19 @@ static int clawback_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     x.u.clawback_paid_fen += amount;
     snprintf(detail, sizeof(detail), "repaid %lld fen on %s", (long long)amount, o->day);
     if (x.u.clawback_paid_fen == x.u.clawback_fen)
-        return rf_move(o->r, &x, "CLAWBACK_PAID", "OPERATOR", "clawback", detail, err);
-    return rf_note(o->r, &x, "OPERATOR", "clawback", detail, err);
+        rc = rf_move(o->r, &x, "CLAWBACK_PAID", "OPERATOR", "clawback", detail, err);
+    else
+        rc = rf_note(o->r, &x, "OPERATOR", "clawback", detail, err);
+    if (rc == CG_OK) {
+        char a[32], left[32];
+        cg_refund_fen_format(amount, a, sizeof(a));
+        cg_refund_fen_format(due - amount, left, sizeof(left));
+        if (due == amount)
+            done_unit(o->r, &x, "clawback repaid CNY %s on %s, nothing left due", a, o->day);
+        else
+            done_unit(o->r, &x, "clawback repaid CNY %s on %s, CNY %s still due", a, o->day, left);
+    }
+    return rc;
 }
 
 int cg_refund_clawback_paid(struct cg_refund *r, const char *unit, const char *amount,
@@ -1024,8 +1157,12 @@ static int reclaimed_tx(struct cg_store *db, void *ctx, struct cg_err *err)
     snprintf(detail, sizeof(detail),
              "overpaid CNY %s paid back by the tax office on %s; clawback CNY %s", a, o->day, b);
     if (x.u.clawback_fen == 0 && strcmp(x.state, "CLAWBACK_PAID") == 0)
-        return rf_move(o->r, &x, "REFUNDED", "OPERATOR", "reclaimed", detail, err);
-    return rf_note(o->r, &x, "OPERATOR", "reclaimed", detail, err);
+        rc = rf_move(o->r, &x, "REFUNDED", "OPERATOR", "reclaimed", detail, err);
+    else
+        rc = rf_note(o->r, &x, "OPERATOR", "reclaimed", detail, err);
+    if (rc == CG_OK)
+        done_unit(o->r, &x, "%s", detail);
+    return rc;
 }
 
 int cg_refund_reclaimed(struct cg_refund *r, const char *unit, const char *amount, const char *day,

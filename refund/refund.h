@@ -177,6 +177,15 @@ int cg_refund_fix(struct cg_refund *r, const char *unit, const char *note,
  */
 int cg_refund_return(struct cg_refund *r, const char *unit, const char *qty, const char *day,
                      const char *note, char *done, size_t size, struct cg_err *err);
+/*
+ * What the last successful cg_refund_allocate, _cleared, _collected, _late, _fix, _regime,
+ * _clawback_paid or _reclaimed call recorded, as one line without a newline for the command to
+ * print: "unit ENTRY/ITEM: STATE: WHAT" with the unit's state after it and the amounts in CNY
+ * ("unit E/1: CLAWBACK_PAID: clawback repaid CNY 54.00 on 2025-08-10, nothing left due"), or
+ * "declaration ENTRY: ..." for cleared. "" after any other call or a failure. Borrowed from r,
+ * valid until its next call.
+ */
+const char *cg_refund_done(const struct cg_refund *r);
 /* The clawback was repaid (amount NULL: all that is due). */
 int cg_refund_clawback_paid(struct cg_refund *r, const char *unit, const char *amount,
                             const char *day, struct cg_err *err);

@@ -16,6 +16,11 @@ unit() {
     cg report refund units --format csv >"$T/units.csv" || return 1
     csv_cell "$T/units.csv" "$1" "$2"
 }
+# said DESCRIPTION LINE: the command run last (expect_rc) printed exactly LINE (or LINES)
+said() {
+    printf '%s\n' "$2" >"$T/want"
+    check "$1" cmp -s "$T/want" "$T/out" || sed 's/^/  got: /' "$T/out"
+}
 # file_b1: the ready units go into batch B1 for period 202506 and through pre-check, filing and
 # approval on the dates of spec T2 (2025-06-05, 06-08, 06-10, 07-01), each step checked
 file_b1() {

@@ -151,6 +151,8 @@ expect_rc 1 "E5: more reclaimed than overpaid is refused" \
 check "E5: the reason says what is overpaid" grep -q "41500 fen overpaid, not 41501" "$T/err"
 expect_rc 0 "E5: the tax office paid back the overpayment" \
     cg refund reclaimed $E5 --date 2025-10-15
+said "E5: the command says so: 1000.00 - 415.00 = 585.00 clawed back" \
+    "unit $E5: CLAWBACK_PAID: overpaid CNY 415.00 paid back by the tax office on 2025-10-15; clawback CNY 585.00"
 check "E5: clawback and repaid the rule's 585.00, nothing overpaid" \
     [ "$(clawback_state $E5) $(overpaid $E5)" = "CLAWBACK_PAID 585.00 585.00 100 0.00 0.00" ]
 
@@ -174,14 +176,20 @@ expect_rc 1 "E4: nothing overpaid, nothing to reclaim" cg refund reclaimed $E4 -
 expect_rc 0 "E7: buyer refund imported" dbit 7
 expect_rc 0 "E7: sync while order E7 is PARTIAL" cg refund sync --as-of 2025-09-01
 expect_rc 0 "E7: 2000.00 repaid" cg refund clawback $E7 --amount 2000.00 --date 2025-09-01
+said "E7: the command says what is still due: 5850.00 - 2000.00" \
+    "unit $E7: CLAWBACK_DUE: clawback repaid CNY 2000.00 on 2025-09-01, CNY 3850.00 still due"
 expect_rc 0 "E7: returned goods marked in settle" marked 7
 expect_rc 0 "E7: sync while order E7 is COLLECTED" cg refund sync --as-of 2025-09-02
 check "E7: nothing back: all of the 2000.00 overpaid" \
     [ "$(clawback_state $E7) $(overpaid $E7)" = "CLAWBACK_PAID 2000.00 2000.00 0 2000.00 0.00" ]
 expect_rc 0 "E7: 500.00 paid back" cg refund reclaimed $E7 --amount 500.00 --date 2025-10-15
+said "E7: the command says so" \
+    "unit $E7: CLAWBACK_PAID: overpaid CNY 500.00 paid back by the tax office on 2025-10-15; clawback CNY 1500.00"
 check "E7: 1500.00 left overpaid" \
     [ "$(clawback_state $E7) $(overpaid $E7)" = "CLAWBACK_PAID 1500.00 1500.00 0 1500.00 0.00" ]
 expect_rc 0 "E7: the rest paid back" cg refund reclaimed $E7 --date 2025-10-20
+said "E7: the command says so, REFUNDED" \
+    "unit $E7: REFUNDED: overpaid CNY 1500.00 paid back by the tax office on 2025-10-20; clawback CNY 0.00"
 check "E7: nothing clawed back: REFUNDED, out of the clawbacks report" \
     [ "$(unit $E7 state) $(unit $E7 clawback) $(overpaid $E7)" = "REFUNDED 0.00  " ]
 cg refund explain $E7 >"$T/explain.txt"
