@@ -26,6 +26,7 @@ static int exec_resend(struct cg_cli *cli, int argc, char **argv)
         "ORDER-NO",
         "what was fixed since customs refused it",
         "[SELLER/]ORDER-NO",
+        NULL,
     };
 
     return cg_cli_reasoned(cli, &cg_cmd_resend, argc, argv, &w, cg_spool_resend);

@@ -106,8 +106,9 @@ int cg_cli_reasoned(struct cg_cli *cli, const struct cg_cmd *cmd, int argc, char
                     int (*fn)(struct cg_store *st, const char *arg, const char *by,
                               const char *reason, FILE *fp, struct cg_err *err))
 {
-    static const struct option opts[] = {
+    struct option opts[] = {
         {"reason", required_argument, NULL, 'r'},
+        {w->flag, no_argument, NULL, 'f'}, /* the end of the list when there is no flag */
         {NULL, 0, NULL, 0},
     };
     struct cg_store *db = NULL;
@@ -121,21 +122,25 @@ int cg_cli_reasoned(struct cg_cli *cli, const struct cg_cmd *cmd, int argc, char
     while ((c = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
         switch (c) {
         case 'r': reason = optarg; break;
+        case 'f': break;
         default: return cg_cmd_usage_error(cmd, "unknown option");
         }
     }
-    if (optind + 1 != argc)
+    if (w->what == NULL && optind != argc)
+        return cg_cmd_usage_error(cmd, "--%s takes no other argument", w->flag);
+    if (w->what != NULL && optind + 1 != argc)
         return cg_cmd_usage_error(cmd, "one %s expected", w->what);
     if (reason == NULL || reason[strspn(reason, " \t")] == '\0')
         return cg_cmd_usage_error(cmd, "--reason TEXT is required: %s", w->why);
     if (strlen(reason) > 1000)
         return cg_cmd_usage_error(cmd, "--reason: at most 1000 characters");
-    if (argv[optind][0] == '\0' || argv[optind][strlen(argv[optind]) - 1] == '/')
+    if (w->what != NULL &&
+        (argv[optind][0] == '\0' || argv[optind][strlen(argv[optind]) - 1] == '/'))
         return cg_cmd_usage_error(cmd, "%s expected, as %s", w->what, w->form);
     cg_cli_user_name(by, sizeof(by));
     rc = cg_cli_store_open(cli, &db, &err);
     if (rc == CG_OK)
-        rc = fn(db, argv[optind], by, reason, stdout, &err);
+        rc = fn(db, w->what != NULL ? argv[optind] : NULL, by, reason, stdout, &err);
     if (rc == CG_EINVAL) {
         fprintf(stderr, "cebgate: %s\n", err.msg);
         status = CG_EXIT_USAGE;

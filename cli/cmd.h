@@ -92,9 +92,12 @@ int cg_cli_store_open(struct cg_cli *cli, struct cg_store **db, struct cg_err *e
  * user running it as by; fn does it in the database and prints to fp. w words the usage errors:
  * what ARG is ("FILE"), why a reason is asked, the form ARG takes ("SELLER/FILE"). Exit 0 done,
  * 1 when fn answers CG_ENOTFOUND (err says why), 2 usage (CG_EINVAL included), 75 temporary.
+ * w->what NULL: the command names no ARG (fn gets NULL), and flag, an option that takes no
+ * value, is allowed (`dismiss --unknown`).
  */
 struct cg_cli_reasoned_words {
     const char *what, *why, *form;
+    const char *flag; /* with what NULL: the option naming what is decided on, e.g. "unknown" */
 };
 int cg_cli_reasoned(struct cg_cli *cli, const struct cg_cmd *cmd, int argc, char **argv,
                     const struct cg_cli_reasoned_words *w,

@@ -118,3 +118,40 @@ int cg_spool_dismiss(struct cg_store *st, const char *arg, const char *by, const
             seller_shown);
     return CG_OK;
 }
+
+struct unknown_args {
+    const char *by, *reason;
+    long n;
+    char first[40], last[40];
+};
+
+static int unknown_tx(struct cg_store *st, void *vctx, struct cg_err *err)
+{
+    struct unknown_args *a = vctx;
+    int rc = cg_store_unknown_dismiss(st, a->by, a->reason, &a->n, a->first, a->last, err);
+
+    if (rc == CG_ENOTFOUND)
+        rc = CG_ERR_SET(err, CG_ENOTFOUND,
+                        "no receipt for an unknown or mismatched message is listed "
+                        "(cebgate status --unknown)");
+    return rc;
+}
+
+int cg_spool_dismiss_unknown(struct cg_store *st, const char *by, const char *reason, FILE *fp,
+                             struct cg_err *err)
+{
+    struct unknown_args a;
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    a.by = by;
+    a.reason = reason;
+    rc = cg_store_tx(st, unknown_tx, &a, err);
+    if (rc != CG_OK)
+        return rc;
+    fprintf(fp,
+            "dismissed %ld receipt%s for unknown or mismatched messages, received %s to %s: no "
+            "longer listed; they stay in the receipts log\n",
+            a.n, a.n == 1 ? "" : "s", a.first, a.last);
+    return CG_OK;
+}

@@ -385,6 +385,15 @@ int cg_spool_dismiss(struct cg_store *st, const char *arg, const char *by, const
                      FILE *fp, struct cg_err *err);
 
 /*
+ * Dismiss every receipt for an unknown or mismatched message the report and `status --unknown`
+ * list now (spool-dismiss.c), by by for reason: they are listed no more and stay in the receipts
+ * log; receipts kept so later are listed. Prints how many to fp. CG_ENOTFOUND (err says so) when
+ * none is listed.
+ */
+int cg_spool_dismiss_unknown(struct cg_store *st, const char *by, const char *reason, FILE *fp,
+                             struct cg_err *err);
+
+/*
  * Mark the documents of an order, bill or summary that customs refused after the E-Port stored
  * them (100) to go out again, once, as their next version (spool-resend.c): arg names it as
  * `cebgate status` does ([SELLER/]ORDER-NO, BILL:NUMBER, SUM:MONTH:COUNTRY:N); by is the user and

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include "core/buf.h"
 #include "store/store-dismiss.h"
 #include "store/store-int.h"
 
@@ -73,6 +74,50 @@ int cg_store_refusal_dismiss(struct cg_store *st, const char *seller, const char
     if (rc == CG_OK && sqlite3_changes(cg_db_handle(st->db)) == 0)
         rc = CG_ERR_SET(err, CG_EEXIST, "%s: its refusal of %s was dismissed already", name,
                         refused_at);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int cg_store_unknown_dismiss(struct cg_store *st, const char *by, const char *reason, long *n,
+                             char first[40], char last[40], struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t up_to = 0;
+    int rc = store_prep(st,
+                        "SELECT count(*), max(id), min(received_at), max(received_at) FROM "
+                        "receipts WHERE outcome IN ('unknown', 'mismatch') AND id > (SELECT "
+                        "coalesce(max(up_to), 0) FROM unknown_dismissals)",
+                        &s, err);
+    int r;
+
+    *n = 0;
+    if (rc != CG_OK)
+        return rc;
+    r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *n = (long)sqlite3_column_int64(s, 0);
+        up_to = sqlite3_column_int64(s, 1);
+        cg_strlcpy(first, store_col(s, 2) != NULL ? store_col(s, 2) : "", 40);
+        cg_strlcpy(last, store_col(s, 3) != NULL ? store_col(s, 3) : "", 40);
+    } else {
+        rc = cg_db_fail(st->db, r, "count the receipts for unknown messages", err);
+    }
+    sqlite3_finalize(s);
+    if (rc != CG_OK)
+        return rc;
+    if (*n == 0)
+        return CG_ENOTFOUND;
+    rc = store_prep(st,
+                    "INSERT INTO unknown_dismissals(up_to, receipts, dismissed_by, reason, "
+                    "dismissed_at) VALUES (?1, ?2, ?3, ?4, :now)",
+                    &s, err);
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, up_to);
+    sqlite3_bind_int64(s, 2, *n);
+    store_bind_text(s, 3, by);
+    store_bind_text(s, 4, reason);
+    rc = store_done(st, s, "dismiss the receipts for unknown messages", err);
     sqlite3_finalize(s);
     return rc;
 }

@@ -58,4 +58,13 @@ int cg_store_refusal_dismissal(struct cg_store *st, const char *seller, const ch
                                int (*fn)(const struct cg_store_dismissal *d, void *ctx), void *ctx,
                                struct cg_err *err);
 
+/*
+ * Record the dismissal of every receipt for an unknown or mismatched message listed now (those
+ * after the last dismissal), by by and for reason, at the store's time; *n how many, first and
+ * last (at most 40 bytes each) when the first and the last of them were received.
+ * CG_ENOTFOUND when none is listed.
+ */
+int cg_store_unknown_dismiss(struct cg_store *st, const char *by, const char *reason, long *n,
+                             char first[40], char last[40], struct cg_err *err);
+
 #endif

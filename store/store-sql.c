@@ -173,7 +173,8 @@ const char *const store_sql[S_N] = {
                        "coalesce('invtNo ' || k.invt_no || ', ', '') || "
                        "coalesce('sumNo ' || k.sum_no || ', ', ''), ', ') FROM receipts r "
                        "LEFT JOIN receipt_keys k ON k.receipt_id = r.id "
-                       "WHERE r.outcome IN ('unknown', 'mismatch') ORDER BY r.id",
+                       "WHERE r.outcome IN ('unknown', 'mismatch') AND r.id > "
+                       "(SELECT coalesce(max(up_to), 0) FROM unknown_dismissals) ORDER BY r.id",
     [S_RECEIPT_KEYS] = "INSERT INTO receipt_keys(receipt_id, logistics_no, cop_no, pre_no, "
                        "invt_no, sum_no) VALUES (last_insert_rowid(), ?1, ?2, ?3, ?4, ?5)",
 };

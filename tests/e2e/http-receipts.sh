@@ -80,6 +80,47 @@ check "no other line about unknown guids" test "$(grep -c 'unknown guid' "$T/err
 check "all 320 are kept in the log" test "$(sql "SELECT count(*) FROM receipts
     WHERE outcome = 'unknown'")" = 320
 
+# The operator dismisses them (they were another working directory's, say): no longer listed by
+# status --unknown or the report, still in the log; a receipt kept later is listed again.
+sql "DROP TABLE unknown_dismissals; UPDATE store_modules SET version = 1 WHERE module = 'receipts'"
+check "put back in the form of receipts schema 1" test "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'unknown_dismissals'")" = 0
+check "status --unknown counts the 320" test "$(cg status --unknown | tail -n 1)" = \
+    "320 receipts for unknown guids or mismatched"
+check "the report asks about them" sh -c "cg_report() { \"$CEBGATE\" -c \"$W/cebgate.conf\" report; }; cg_report | grep -q '320  *receipts for unknown or mismatched messages'"
+expect_rc 2 "dismiss --unknown needs a reason" cg dismiss --unknown
+check "  saying so" grep -q -- "--reason TEXT is required: why the receipts need nothing done" "$T/err"
+expect_rc 2 "dismiss --unknown takes no FILE" cg dismiss --unknown x.csv --reason r
+span=$(sql "SELECT min(received_at) || ' to ' || max(received_at) FROM receipts WHERE outcome = 'unknown'")
+expect_rc 0 "dismiss --unknown --reason" cg dismiss --unknown --reason "another workdir's receipts"
+check "  (it migrated to receipts schema 2 first)" test "$(sql "SELECT version FROM store_modules WHERE module = 'receipts'")" = 2
+check "  says how many and when they came" test "$(cat "$T/out")" = \
+    "dismissed 320 receipts for unknown or mismatched messages, received $span: no longer listed; they stay in the receipts log"
+check "  recorded with the reason" test "$(sql "SELECT up_to = (SELECT max(id) FROM receipts), receipts, reason FROM unknown_dismissals")" = \
+    "1|320|another workdir's receipts"
+check "status --unknown lists none" test "$(cg status --unknown)" = "0 receipts for unknown guids or mismatched"
+"$CEBGATE" -c "$W/cebgate.conf" report >"$T/report"
+check "the report no longer asks about them" sh -c "! grep -q '[0-9]  *receipts\\{0,1\\} for \\(an \\)\\{0,1\\}unknown or mismatched' '$T/report'"
+check "  and lists none" grep -qx 'Receipts for unknown or mismatched messages (0)' "$T/report"
+check "they stay in the log" test "$(sql "SELECT count(*) FROM receipts WHERE outcome = 'unknown'")" = 320
+expect_rc 1 "dismissing again finds none" cg dismiss --unknown --reason again
+check "  saying so" test "$(cat "$T/err")" = \
+    "cebgate: no receipt for an unknown or mismatched message is listed (cebgate status --unknown)"
+python3 - "$W/inbox" <<'EOF'
+import sys
+open(sys.argv[1] + "/unknown-later.xml", "w").write(
+    '<?xml version="1.0" encoding="UTF-8"?>\n<ceb:CEB304Message '
+    'xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="F0000000-0000-4000-8000-FF0000009999" '
+    'version="1.0"><ceb:OrderReturn><ceb:guid>F0000000-0000-4000-8000-000000009999</ceb:guid>'
+    '<ceb:ebpCode>3301960000</ceb:ebpCode><ceb:ebcCode>3301960001</ceb:ebcCode>'
+    '<ceb:orderNo>NOBODY-LATER</ceb:orderNo><ceb:returnStatus>120</ceb:returnStatus>'
+    '<ceb:returnTime>20260301101500000</ceb:returnTime><ceb:returnInfo>ok</ceb:returnInfo>'
+    '</ceb:OrderReturn></ceb:CEB304Message>\n')
+EOF
+cg run --no-progress >"$T/out" 2>"$T/err"
+check "a receipt kept later is listed" test "$(cg status --unknown | tail -n 1)" = \
+    "1 receipt for an unknown guid or mismatched"
+check "  by its order" sh -c "cg_s() { \"$CEBGATE\" -c \"$W/cebgate.conf\" status --unknown; }; cg_s | grep -q NOBODY-LATER"
+
 # An inbox file whose name holds a newline goes to failed/inbox/ under a safe name, with its
 # .reason, and the log shows the name with '?' for the newline.
 printf '<x/>' >"$W/inbox/two
