@@ -70,10 +70,12 @@ static int answer(struct cg_port_result *res, const char *code, const char *fmt,
      * as visible escapes, so no text taken from a message can break a log line or change how a
      * reader sees the answer. */
     cg_text_show(raw, res->text, sizeof(res->text));
+    /* 4006 (a document for another sender's enterprise code) is 422 like every other refusal
+     * of a message's content: senders take 401 and 403 as refused credentials or a wrong URL and
+     * keep the message queued (docs/http-transport.md), so a 403 here held the document, and every
+     * message queued behind it, back for ever. Only 1999 (nobody known) and /metrics are 403. */
     if (strcmp(code, "0000") == 0)
         res->http_status = 200;
-    else if (strcmp(code, "4006") == 0)
-        res->http_status = 403;
     else if (strcmp(code, "0999") == 0)
         res->http_status = 413;
     else if (strcmp(code, "3998") == 0)

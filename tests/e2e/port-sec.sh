@@ -191,7 +191,7 @@ req none GET /health
 check "GET /health needs nobody: 200 ($S)" test "$S" = 200
 
 # ---------------------------------------------------------------- finding 4: codes
-expect mallory mallory-squat.xml 403 4006 'not an enterprise code of sender mallory' \
+expect mallory mallory-squat.xml 422 4006 'not an enterprise code of sender mallory' \
     "mallory's certificate declaring for the victim's ebpCode"
 # Before: the answer named the sender whose certificate signed; it stays anonymous, as in 4001.
 expect victim mallory-squat.xml 422 1001 'signed with a certificate of another sender, not one of sender victim' \

@@ -1885,7 +1885,9 @@ static void test_sec_receipts_page_bytes(void **state)
 /*
  * Before: a sender's certificate could declare, modify and delete for another enterprise. Now a
  * document's enterprise code (the first field of its business key) must be one of the sender's
- * codes, and a modify or delete comes from the sender that added the document.
+ * codes, and a modify or delete comes from the sender that added the document. Both refusals are
+ * HTTP 422, final like any refusal of a message's content: they were 403, which the sending side
+ * takes as refused credentials, so it kept such a document queued and sent it again every run.
  */
 static void test_sec_codes(void **state)
 {
@@ -1904,7 +1906,7 @@ static void test_sec_codes(void **state)
     free(a);
     assert_int_equal(cg_port_submit(f->port, "other", b, strlen(b), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "4006");
-    assert_int_equal(res.http_status, 403);
+    assert_int_equal(res.http_status, 422);
     assert_non_null(strstr(res.text, "ebpCode 3301964J31"));
     free(b);
     free(xml);
@@ -1941,6 +1943,7 @@ static void test_sec_modify_other_sender(void **state)
     free(b);
     assert_int_equal(cg_port_submit(f->port, "other", a, strlen(a), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "4006");
+    assert_int_equal(res.http_status, 422);
     assert_string_equal(res.text, "document A1B2C3D4-0303-4000-8000-0000000000B2 changes CEB303 "
                                   "ebpCode=3301964J31 orderNo=PORT-ORDER-0001, which another "
                                   "sender added");
