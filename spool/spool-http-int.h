@@ -110,6 +110,18 @@ size_t cg_http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata);
 void cg_http_classify(CURL *e, CURLcode cc, const char *errbuf, const struct cg_buf *body,
                       struct cg_http_answer *a);
 
+/* True for an answer that refuses the sender's credentials (401, 403): the token or the client
+ * certificate, not the URL nor a message. */
+bool cg_http_credentials_refused(const struct cg_http_answer *a);
+
+/*
+ * What to check for an endpoint answer that no retry can help (CG_HTTP_V_ENDPOINT with
+ * CG_ECONFIG), as "check [transport] KEY...": token_file for 401; client_cert and client_key
+ * (or token_file) for 403; else url_key, the setting that named the URL ("url",
+ * "receipts_url"). A static string.
+ */
+const char *cg_http_endpoint_hint(const struct cg_http_answer *a, const char *url_key);
+
 /*
  * Delay before retry number `retry` (1 = first retry): retry_base_ms doubling, capped at
  * retry_max_delay_ms, with jitter in [d/2, d]; never less than retry_after seconds.

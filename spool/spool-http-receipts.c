@@ -6,6 +6,8 @@
  * fetches and decodes pages, with the same retry and backoff rules as sending. A page that is
  * not the receipts format fails the whole page (CG_EPARSE) so nothing is applied half-way; a
  * stop request (cg_http_set_stop) abandons the page being fetched (CG_ERETRY), so neither.
+ * Credentials the port refuses (401, 403) are CG_ECONFIG; another answer no retry helps (3xx,
+ * 404, 405, ...) is CG_ENOTFOUND: receipts are not served at that URL.
  */
 #include "config.h"
 
@@ -155,7 +157,15 @@ static int fetch(struct cg_http *h, const char *url, struct cg_buf *body, struct
         case CG_HTTP_V_ACK: return CG_OK;
         case CG_HTTP_V_REJECT:
             return CG_ERR_SET(err, CG_EREJECT, "%s: HTTP %ld: %s", url, a.status, a.text);
-        case CG_HTTP_V_ENDPOINT: return CG_ERR_SET(err, a.rc, "%s: %s", url, a.text);
+        case CG_HTTP_V_ENDPOINT:
+            if (a.rc != CG_ECONFIG)
+                return CG_ERR_SET(err, a.rc, "%s: %s", url, a.text);
+            /* Refused credentials stop the caller (its POSTs would be refused too); any other
+             * answer says the receipts are not served at this URL, which need not hold up
+             * sending (docs/http-transport.md, Receipts). */
+            return CG_ERR_SET(err, cg_http_credentials_refused(&a) ? CG_ECONFIG : CG_ENOTFOUND,
+                              "%s: %s (%s)", url, a.text,
+                              cg_http_endpoint_hint(&a, "receipts_url"));
         case CG_HTTP_V_RETRY: break;
         }
         if (attempts > h->max_retries)

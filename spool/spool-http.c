@@ -577,6 +577,21 @@ void cg_http_classify(CURL *e, CURLcode cc, const char *errbuf, const struct cg_
     json_decref(root);
 }
 
+bool cg_http_credentials_refused(const struct cg_http_answer *a)
+{
+    return a->verdict == CG_HTTP_V_ENDPOINT && (a->status == 401 || a->status == 403);
+}
+
+const char *cg_http_endpoint_hint(const struct cg_http_answer *a, const char *url_key)
+{
+    if (a->status == 401)
+        return "check [transport] token_file";
+    if (a->status == 403)
+        return "check [transport] client_cert and client_key, or token_file";
+    return strcmp(url_key, "receipts_url") == 0 ? "check [transport] receipts_url"
+                                                : "check [transport] url";
+}
+
 /* ------------------------------------------------------------------ sending */
 
 /* Per message state during one cg_http_send() call. */
@@ -773,7 +788,11 @@ static int finish(struct send_ctx *s, struct cg_http_slot *sl, CURLcode cc, stru
     case CG_HTTP_V_REJECT: return report(s, idx, CG_HTTP_REJECTED, a.code, a.text, &a, ans);
     case CG_HTTP_V_ENDPOINT:
         give_up(s, a.rc, a.text);
-        CG_ERR_SET(err, a.rc, "%s: %s", s->h->url, a.text);
+        if (a.rc == CG_ECONFIG) /* the setting to look at: the token, the certificate, the URL */
+            CG_ERR_SET(err, a.rc, "%s: %s (%s)", s->h->url, a.text,
+                       cg_http_endpoint_hint(&a, "url"));
+        else
+            CG_ERR_SET(err, a.rc, "%s: %s", s->h->url, a.text);
         return report(s, idx, CG_HTTP_RETRY_LATER, NULL, a.text, &a, ans);
     case CG_HTTP_V_RETRY: break;
     }

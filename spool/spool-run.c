@@ -53,11 +53,16 @@ static int fetch(struct cg_spool *sp, struct cg_err *err)
         sp->receipts_down = false; /* what an earlier fetch of this pass missed came now */
         return CG_OK;
     }
-    /* Receipts and sending are independent: whatever keeps receipts from being fetched (the
-     * port, its receipts URL, a page that cannot be read) is reported and the pass goes on
-     * taking and sending files; only sending decides that the transport is down. The run then
-     * ends with "temporary" so that it is run again. */
-    (void)err;
+    /* Credentials the port refused (CG_ECONFIG: HTTP 401, 403) are the sender's configuration:
+     * its POSTs would be refused too and no run helps until they are fixed, so the pass stops
+     * here (exit 2). */
+    if (rc == CG_ECONFIG)
+        return CG_ERR_SET(err, rc, "transport %s: fetching receipts: %s; the run stops here",
+                          sp->t->ops->name, e.msg[0] ? e.msg : cg_strerror(rc));
+    /* Otherwise receipts and sending are independent: whatever keeps receipts from being
+     * fetched (the port, its receipts URL, a page that cannot be read) is reported and the pass
+     * goes on taking and sending files; only sending decides that the transport is down. The
+     * run then ends with "temporary" so that it is run again. */
     sp->receipts_down = true;
     if (rc == CG_ERETRY || rc == CG_ENET)
         cg_warn("transport %s: fetching receipts: %s", sp->t->ops->name, e.msg);
@@ -124,10 +129,16 @@ int cg_spool_run(struct cg_spool *sp, struct cg_err *err)
             return CG_ERR_SET(err, CG_ERETRY,
                               "%ld messages could not be handed to the port; run again later", n);
     }
+    /* Say how many messages this pass sent, which may be none. */
+    if (sp->receipts_down && sp->st.msgs_sent > sent)
+        return CG_ERR_SET(err, CG_ERETRY,
+                          "receipts could not be fetched (see above); %ld message%s sent; run "
+                          "again later",
+                          sp->st.msgs_sent - sent, sp->st.msgs_sent - sent == 1 ? "" : "s");
     if (sp->receipts_down)
         return CG_ERR_SET(err, CG_ERETRY,
-                          "receipts could not be fetched (see above); files were taken and "
-                          "messages sent; run again later");
+                          "receipts could not be fetched (see above); no message was sent; run "
+                          "again later");
     return CG_OK;
 }
 

@@ -329,11 +329,16 @@ int spool_submit_names(struct cg_spool *sp, char **guids, char **names, size_t n
             char msg[sizeof(te.msg)];
 
             cg_strlcpy(msg, te.msg[0] ? te.msg : cg_strerror(trc), sizeof(msg));
-            CG_ERR_SET(err, trc, "transport %s: %s (%s); the messages stay queued",
-                       sp->t->ops->name, msg,
-                       trc == CG_ECRYPTO ? "TLS: check [transport] ca_file, client_cert and "
-                                           "client_key"
-                                         : "check [transport] url and the client certificate");
+            /* A refused answer's message names the setting to check itself (token_file for a
+             * 401, the client certificate for a 403, the url otherwise). */
+            if (trc == CG_ECRYPTO)
+                CG_ERR_SET(err, trc,
+                           "transport %s: %s (TLS: check [transport] ca_file, client_cert and "
+                           "client_key); the messages stay queued",
+                           sp->t->ops->name, msg);
+            else
+                CG_ERR_SET(err, trc, "transport %s: %s; the messages stay queued", sp->t->ops->name,
+                           msg);
         }
     }
 done:

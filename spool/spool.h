@@ -37,7 +37,9 @@
  *       saying why, CG_ERETRY, CG_ECRYPTO, CG_ECONFIG); used when submit_many is NULL.
  *   fetch(impl, inbox_fd, &count, err)  before and after submitting: store every new receipt
  *       as a complete file in inbox/ (cg_fs_write_atomic_at) and count them; CG_ERETRY when
- *       the port could not be reached.
+ *       the port could not be reached; CG_ECONFIG when it refused the credentials (the run
+ *       stops: its messages would be refused too). Any other failure is reported and the run
+ *       goes on sending, then ends with CG_ERETRY.
  *   free(impl)
  *   set_stop(impl, stop)  (may be NULL) cg_spool_open hands over opts->stop: once it is set, a
  *       transport that waits for the port returns soon, everything not acknowledged as not
