@@ -136,6 +136,7 @@ enum cg_fld {
     F_PAY_NAME,
     F_PAY_NO,
     F_PAY_CHARGE,
+    F_PAY_REFUNDED,
     F_PAY_TIME,
     F_FIRST_LINE_FIELD,
     F_SKU = F_FIRST_LINE_FIELD,

@@ -699,7 +699,7 @@ static void finish_payment(struct cg_ob *b)
     const char *pname = oval(b, F_PAY_NAME, &name, &line);
     const char *pno = oval(b, F_PAY_NO, &name, &line);
     const char *ptime;
-    const char *charge;
+    const char *charge, *refunded;
     char t[15];
 
     ptime = oval(b, F_PAY_TIME, &tname, &tline);
@@ -752,6 +752,21 @@ static void finish_payment(struct cg_ob *b)
                cg_dec_add(o->pay.charge, o->insured_fee, &o->pay.charge) != CG_OK) {
         cg_ob_fail(b, o->line, name, "charge out of range");
         return;
+    }
+    refunded = oval(b, F_PAY_REFUNDED, &name, &line);
+    if (refunded != NULL) {
+        if (!dec_check(b, line, name, refunded, false,
+                       "what the shop refunded of the charge (refunded)", &o->pay.refunded))
+            return;
+        if (o->pay.refunded > o->pay.charge) {
+            char c[48];
+            cg_dec_format(o->pay.charge, 2, c, sizeof(c));
+            cg_ob_fail(b, line, name,
+                       "'%s' is more than the charge %s: the shop cannot refund more than the "
+                       "buyer paid",
+                       refunded, c);
+            return;
+        }
     }
     o->has_payment = true;
 }
@@ -1195,11 +1210,17 @@ static void jw_value(struct jw *w, const struct jv *v, bool comma)
                 {JK("pay_no"), JV_STR, o->pay.pay_no, 0},
                 {JK("charge"), JV_AMOUNT, NULL, o->pay.charge},
                 {JK("accounting_date"), JV_STR, o->pay.accounting_date, 0},
+                {JK("refunded"), JV_AMOUNT, NULL, o->pay.refunded},
             };
 
-            static struct key_order ko = KEY_ORDER_INIT;
+            static struct key_order ko = KEY_ORDER_INIT, ko_refunded = KEY_ORDER_INIT;
 
-            jw_object(w, p, sizeof(p) / sizeof(p[0]), &ko);
+            /* refunded only when the shop refunded something: the hash of an order without a
+             * refund stays what it was before the key existed. */
+            if (o->pay.refunded != 0)
+                jw_object(w, p, sizeof(p) / sizeof(p[0]), &ko_refunded);
+            else
+                jw_object(w, p, sizeof(p) / sizeof(p[0]) - 1, &ko);
         } else {
             jw_add(w, "null", 4);
         }

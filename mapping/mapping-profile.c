@@ -42,6 +42,7 @@ const char *const cg_fld_names[F_COUNT] = {
     [F_PAY_NAME] = "pay_name",
     [F_PAY_NO] = "pay_no",
     [F_PAY_CHARGE] = "pay_charge",
+    [F_PAY_REFUNDED] = "pay_refunded",
     [F_PAY_TIME] = "pay_time",
     [F_SKU] = "sku",
     [F_ITEM_NAME] = "item_name",

@@ -792,6 +792,8 @@ static int json_order(struct cg_reader *r, json_t *root, long line, struct cg_or
                 snprintf(nm, sizeof(nm), "%s.%s", key, k2);
                 if (pay && strcmp(k2, "charge") == 0)
                     f = F_PAY_CHARGE;
+                else if (pay && strcmp(k2, "refunded") == 0)
+                    f = F_PAY_REFUNDED;
                 else if (pay && (strcmp(k2, "time") == 0 || strcmp(k2, "accounting_date") == 0))
                     f = F_PAY_TIME;
                 else

@@ -113,6 +113,7 @@ struct cg_payment {
     char *pay_name;           /* payment company name */
     char *pay_no;             /* payment transaction number, may be NULL */
     int64_t charge;           /* dec */
+    int64_t refunded;         /* dec, what the shop refunded of the charge (not in CEB403) */
     char accounting_date[15]; /* YYYYMMDDhhmmss */
 };
 

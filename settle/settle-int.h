@@ -58,6 +58,7 @@ struct fx_view {
     int64_t declared;
     bool has_charge;                  /* the order file gave the buyer's payment */
     int64_t charge;                   /* what the buyer was charged (pay_charge) */
+    int64_t refunded;                 /* what the shop gave back of it (pay_refunded) */
     char export_on[CG_DAY_LEN];       /* release day, China date */
     char released_utc_on[CG_DAY_LEN]; /* the UTC day of the release instant */
     struct cg_fx_sums sums;
@@ -117,12 +118,16 @@ void fx_pass_begin(struct cg_settle *s);
 void fx_pass_end(struct cg_settle *s);
 /*
  * What an order expects. Without a charge: declared - returned (the declared value of goods
- * returned). With the buyer's charge from its order file's payment: the charge in the proportion
- * of the declared value kept, round_half_up(charge x (declared - returned) / declared), so a
- * discount or a tax is shared by the goods returned as by those kept and a full return expects
- * nothing; the charge itself when nothing was returned.
+ * returned). With the buyer's charge from its order file's payment and a refund the shop records
+ * in that file (refunded > 0): the charge less it, never below 0, whatever was returned: the
+ * shop's refund covers what it gave back for goods returned as for a gift card, shipping or a
+ * tip, so goods returned are not taken off again. With a charge and no such refund: the charge
+ * in the proportion of the declared value kept, round_half_up(charge x (declared - returned) /
+ * declared), so a discount or a tax is shared by the goods returned as by those kept and a full
+ * return expects nothing; the charge itself when nothing was returned.
  */
-int64_t fx_expected(bool has_charge, int64_t charge, int64_t declared, int64_t returned);
+int64_t fx_expected(bool has_charge, int64_t charge, int64_t refunded, int64_t declared,
+                    int64_t returned);
 /* Fill v for order id as of day. */
 int fx_view_load(struct cg_settle *s, long long order_id, const char *as_of, struct fx_view *v,
                  struct cg_err *err);

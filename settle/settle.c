@@ -343,6 +343,7 @@ static int copy_order(void *ctx, const struct cg_fx_order *o)
     v->declared = o->declared;
     v->has_charge = o->has_charge;
     v->charge = o->charge;
+    v->refunded = o->refunded;
     cg_strlcpy(v->export_on, o->export_on, sizeof(v->export_on));
     cg_strlcpy(v->released_utc_on, o->released_utc_on, sizeof(v->released_utc_on));
     return 0;
@@ -439,12 +440,15 @@ static long day_or_none(const char *day)
     return fx_day_parse(day, &d) == CG_OK ? d : -1;
 }
 
-int64_t fx_expected(bool has_charge, int64_t charge, int64_t declared, int64_t returned)
+int64_t fx_expected(bool has_charge, int64_t charge, int64_t refunded, int64_t declared,
+                    int64_t returned)
 {
     int64_t part = 0;
 
     if (!has_charge)
         return declared - returned;
+    if (refunded > 0)
+        return charge > refunded ? charge - refunded : 0;
     if (returned <= 0)
         return charge;
     if (returned >= declared || fx_muldiv(charge, declared - returned, declared, &part) != CG_OK)
@@ -459,7 +463,7 @@ static void derive(const struct fx_seller_conf *c, struct fx_view *v, long china
     int64_t got;
     long dl = 0;
 
-    v->expected = fx_expected(v->has_charge, v->charge, v->declared, v->sums.returned);
+    v->expected = fx_expected(v->has_charge, v->charge, v->refunded, v->declared, v->sums.returned);
     tol = tolerance(c, v);
     v->collected = v->sums.principal + v->sums.fees - v->sums.refunds;
     got = v->collected - v->sums.explained;
@@ -801,7 +805,14 @@ int cg_settle_explain(struct cg_settle *s, const char *order, const char *as_of,
                     v.currency, d);
     }
     fx_amount_format(v.sums.returned, v.currency, d, sizeof(d));
-    if (v.has_charge)
+    if (v.has_charge && v.refunded > 0) {
+        char r[40];
+        fx_amount_format(v.refunded, v.currency, r, sizeof(r));
+        cg_buf_addf(&b,
+                    "expected %s %s (the charge less what the shop refunded, %s; returned goods "
+                    "%s)\n",
+                    v.currency, ex, r, d);
+    } else if (v.has_charge)
         cg_buf_addf(&b,
                     "expected %s %s (the charge, in proportion to the declared value kept; "
                     "returned goods %s)\n",

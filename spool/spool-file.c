@@ -372,15 +372,16 @@ static const char *business_key(const struct spool_job *j)
 
 /*
  * What the order declares (goods, freight, insurance), and what the buyer was charged when the
- * order file gives the payment (pay_charge: after discounts, with taxes), kept with the order for
- * the foreign-exchange collection (settle/), which expects the charge when there is one. A
+ * order file gives the payment (pay_charge: after discounts, with taxes) with what the shop
+ * refunded of it (pay_refunded), kept with the order for the foreign-exchange collection
+ * (settle/), which expects the charge (less the refund) when there is one. A
  * currency outside ISO 4217 gets no amount there; the declaration goes on regardless. Returns 1
  * when d was filled.
  */
 static int declared_amount(int64_t oid, const struct cg_order *o, struct cg_fx_declared *d)
 {
     int64_t total;
-    struct cg_money m, c;
+    struct cg_money m, c, r;
 
     if (cg_dec_add(o->goods_value, o->freight, &total) != CG_OK ||
         cg_dec_add(total, o->insured_fee, &total) != CG_OK ||
@@ -393,6 +394,12 @@ static int declared_amount(int64_t oid, const struct cg_order *o, struct cg_fx_d
     d->has_charge =
         o->has_payment && cg_money_from_dec(o->pay.charge, o->currency_iso, &c) == CG_OK;
     d->charge = d->has_charge ? c.minor : 0;
+    /* What the shop refunded of the charge: the order then expects the charge less it. */
+    d->refunded = d->has_charge && cg_money_from_dec(o->pay.refunded, o->currency_iso, &r) == CG_OK
+                      ? r.minor
+                      : 0;
+    if (d->refunded > d->charge)
+        d->refunded = d->charge;
     return 1;
 }
 

@@ -67,9 +67,10 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
         return CG_OK;
     rc = store_keep(
         store,
-        "INSERT INTO fx_declared(order_id, currency, amount, pay_no, pay_charge, updated_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE SET "
-        "currency = ?2, amount = ?3, pay_no = ?4, pay_charge = ?5, updated_at = " NOW_SQL,
+        "INSERT INTO fx_declared(order_id, currency, amount, pay_no, pay_charge, pay_refunded, "
+        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE "
+        "SET currency = ?2, amount = ?3, pay_no = ?4, pay_charge = ?5, pay_refunded = ?6, "
+        "updated_at = " NOW_SQL,
         &st, err);
     for (i = 0; rc == CG_OK && i < n; i++) {
         sqlite3_reset(st);
@@ -84,6 +85,7 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
             sqlite3_bind_int64(st, 5, d[i].charge);
         else
             sqlite3_bind_null(st, 5);
+        sqlite3_bind_int64(st, 6, d[i].has_charge ? d[i].refunded : 0);
         rc = run(db, st, "record declared amount", err);
     }
     store_unkeep(store, st);
@@ -239,10 +241,10 @@ int cg_store_fx_payment_declared(struct cg_store *store, long long order_id, lon
     "substr(r.return_time, 11, 2) || ':' || substr(r.return_time, 13, 2), '-8 hours') WHEN "       \
     "length(r.return_time) >= 8 THEN datetime(" RT_DAY ", '-8 hours') ELSE "                       \
     "coalesce(datetime(r.received_at), substr(r.received_at, 1, 10)) END) " RELEASE_FROM           \
-    "), ''), d.pay_charge FROM orders o JOIN fx_declared d ON d.order_id = o.id "
+    "), ''), d.pay_charge, d.pay_refunded FROM orders o JOIN fx_declared d ON d.order_id = o.id "
 
 /* The columns of an ORDER_SQL row. */
-#define ORDER_COLS 8
+#define ORDER_COLS 9
 static void order_of_row(sqlite3_stmt *st, struct cg_fx_order *o)
 {
     memset(o, 0, sizeof(*o));
@@ -255,6 +257,7 @@ static void order_of_row(sqlite3_stmt *st, struct cg_fx_order *o)
     cg_strlcpy(o->released_utc_on, col_text(st, 6), sizeof(o->released_utc_on));
     o->has_charge = sqlite3_column_type(st, 7) != SQLITE_NULL;
     o->charge = o->has_charge ? sqlite3_column_int64(st, 7) : 0;
+    o->refunded = o->has_charge ? sqlite3_column_int64(st, 8) : 0;
 }
 
 static int each_order(struct cg_db *db, sqlite3_stmt *st, cg_fx_order_fn fn, void *ctx, long *n,

@@ -33,6 +33,7 @@ struct cg_fx_order {
     char released_utc_on[11]; /* the UTC day of that release (returnTime is China time) */
     bool has_charge;          /* the order file gave the buyer's payment (pay_time) */
     int64_t charge;           /* what the buyer was charged (pay_charge), minor units */
+    int64_t refunded;         /* what the shop gave back of the charge (pay_refunded), 0: none */
 };
 
 struct cg_fx_declared {
@@ -42,10 +43,13 @@ struct cg_fx_declared {
     const char *pay_no;   /* the order file's payment number (payNo), NULL when none */
     bool has_charge;      /* the order file gave the buyer's payment (pay_time) */
     int64_t charge;       /* what the buyer was charged (pay_charge), minor units */
+    int64_t refunded;     /* what the shop refunded of the charge (pay_refunded), minor units */
 };
 /*
  * Record the declared amounts of n orders, one statement for all (the spool's commit). An order
- * recorded again takes the new amounts; without has_charge its charge becomes NULL.
+ * recorded again takes the new amounts (the shop's refunded amount replaces the one recorded
+ * before, it is not added to it); without has_charge its charge becomes NULL and its refunded
+ * amount 0.
  */
 int cg_store_fx_declared_put(struct cg_store *st, const struct cg_fx_declared *d, size_t n,
                              struct cg_err *err);

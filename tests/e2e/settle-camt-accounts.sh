@@ -279,6 +279,7 @@ UPDATE fx_receipt SET entry_key = $OLD WHERE entry_key = 'camt::$OTHR_ACCT:OTHR-
 CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt
   BEGIN SELECT RAISE(ABORT, 'receipts are immutable'); END;
 DROP TABLE fx_receipt_charge;
+ALTER TABLE fx_declared DROP COLUMN pay_refunded;
 ALTER TABLE fx_declared DROP COLUMN pay_charge;
 ALTER TABLE fx_receipt DROP COLUMN charge;
 UPDATE store_modules SET version = 8 WHERE module = 'settle';" || fail "the key and schema made old"
@@ -286,7 +287,7 @@ check "the key as recorded before" [ "$(sql "SELECT count(*) FROM fx_receipt WHE
 N=$(receipts)
 expect_rc 0 "the same file again, after the upgrade" cg settle import "$T/othr-0106.xml"
 check "imported before, nothing to do" grep -q 'othr-0106.xml: imported before, nothing to do' "$T/out"
-check "the settle schema at 12" [ "$(sql "SELECT version FROM store_modules WHERE module = 'settle'")" -eq 12 ]
+check "the settle schema at 14" [ "$(sql "SELECT version FROM store_modules WHERE module = 'settle'")" -eq 14 ]
 check "the key rewritten to the account 12345678" \
     [ "$(keys "entry_key LIKE '%:OTHR-2'")" = "camt::$OTHR_ACCT:OTHR-2/EUR/2000/0/2000" ]
 sed 's/MSG-OTHR-2/MSG-OTHR-2-AGAIN/' "$T/othr-0106.xml" >"$T/othr-0106-again.xml"
@@ -318,6 +319,7 @@ UPDATE fx_receipt SET entry_key = 'camt::${OTHR_ACCT}BBAN:OTHR-3' WHERE entry_ke
 CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt
   BEGIN SELECT RAISE(ABORT, 'receipts are immutable'); END;
 DROP TABLE fx_receipt_charge;
+ALTER TABLE fx_declared DROP COLUMN pay_refunded;
 ALTER TABLE fx_declared DROP COLUMN pay_charge;
 ALTER TABLE fx_receipt DROP COLUMN charge;
 UPDATE store_modules SET version = 8 WHERE module = 'settle';" || fail "the key and schema made old"

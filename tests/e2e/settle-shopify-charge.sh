@@ -7,37 +7,8 @@
 # expects its declared amount as before, whatever its Total; a later export with another Total
 # records the new one. `report fx reconcile` keeps comparing with the declared amounts
 # (docs/settlement.md, "What an order is expected to bring").
-. "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
-mkdir -p "$W/incoming/shop"
-{ cat "$CEBGATE_DATADIR/profiles/shopify.ini"; printf '\n[fixed]\npod = USNY\n'; } \
-    >"$W/shopify-pod.ini"
-printf '%s\n' "order_no,logistics_code,logistics_name,logistics_no,gross_weight,pack_no" \
-    "1001,3120980105,SF Express,SF000000001001,0.6,1" \
-    "1002,3120980105,SF Express,SF000000001002,0.5,1" \
-    "1003,3120980105,SF Express,SF000000001003,0.4,1" \
-    "1004,3120980105,SF Express,SF000000001004,0.2,1" >"$W/shipments.csv"
-cat >>"$W/cebgate.conf" <<EOC
-[seller.shop]
-profile = $W/shopify-pod.ini
-shipments = shipments.csv
-EOC
-
-# export FILE ROW...: a Shopify orders export with the real column set, each ROW a list of
-# Column=value (the other columns empty)
-export_csv() {
-    out=$1; shift
-    python3 - "$CG_TESTDATA/mapping/shopify/orders_export.csv" "$out" "$@" <<'EOP'
-import csv, sys
-head = next(csv.reader(open(sys.argv[1], newline="")))
-with open(sys.argv[2], "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(head)
-    for row in sys.argv[3:]:
-        cells = dict(c.split("=", 1) for c in row.split("|"))
-        assert set(cells) <= set(head), set(cells) - set(head)
-        w.writerow([cells.get(h, "") for h in head])
-EOP
-}
+. "${CG_SRCDIR:-.}/tests/e2e/settle-shopify-lib.sh"
+shopify_seller 1001:0.6 1002:0.5 1003:0.4 1004:0.2
 PAID='Financial Status=paid|Paid at=2025-07-01 10:15:00 -0400|Fulfillment Status=fulfilled|Currency=USD|Shipping Country=US|Payment Method=Shopify Payments'
 ITEM='Lineitem requires shipping=true|Lineitem taxable=true'
 # 1001: 2 x 25.00 with the code SAVE10 (10%: 5.00), 5.00 shipping, 4.00 tax: Subtotal 45.00,

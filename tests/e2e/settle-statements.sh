@@ -203,8 +203,10 @@ CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt
 expect_rc 0 "PO-M again for seller dup:shop, before the upgrade" \
     cg settle import --seller dup:shop "$T/po-m2.csv"
 # a database of version 5 has no charge column yet (step 10 adds it), nor the operator's
-# charge records (step 11), nor the buyer's charge of an order (step 12)
+# charge records (step 11), nor the buyer's charge of an order (step 12) and what the shop
+# refunded of it (step 14)
 sql "DROP TABLE fx_receipt_charge;
+ALTER TABLE fx_declared DROP COLUMN pay_refunded;
 ALTER TABLE fx_declared DROP COLUMN pay_charge;
 ALTER TABLE fx_receipt DROP COLUMN charge;
 UPDATE store_modules SET version = 5 WHERE module = 'settle'" || fail "settle schema at 5"

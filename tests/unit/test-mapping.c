@@ -840,6 +840,49 @@ static void test_shipments_prefix(void **state)
     seller->shipments = old;
 }
 
+/*
+ * What the shop refunded of the charge (pay_refunded, JSON payment.refunded): taken with the
+ * payment, up to the charge; more than the charge is refused with the line and the column.
+ */
+static void test_payment_refunded(void **state)
+{
+    struct res r;
+
+    (void)state;
+    runs("own",
+         "order_no,currency,country,sku,qty,price,freight,pay_name,pay_time,pay_charge,"
+         "pay_refunded\n"
+         "R-1,USD,US,TS-001,1,25,5,PayPal,2026-09-03 10:15:00,50.00,20.00\n"
+         "R-2,USD,US,TS-001,1,25,5,PayPal,2026-09-03 10:15:00,50.00,50.00\n"
+         "R-3,USD,US,TS-001,1,25,5,PayPal,2026-09-03 10:15:00,50.00,\n",
+         &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.o[0]->pay.charge, 50 * CG_DEC_ONE);
+    assert_int_equal(r.o[0]->pay.refunded, 20 * CG_DEC_ONE);
+    assert_int_equal(r.o[1]->pay.refunded, 50 * CG_DEC_ONE);
+    assert_int_equal(r.o[2]->pay.refunded, 0);
+    res_free(&r);
+    runs("jsonl",
+         "{\"order_no\":\"R-4\",\"currency\":\"USD\",\"country\":\"US\",\"lines\":[{\"sku\":"
+         "\"TS-001\",\"qty\":1,\"price\":\"25\"}],\"payment\":{\"pay_name\":\"PayPal\","
+         "\"time\":\"2026-09-03T08:00:00Z\",\"charge\":\"45.00\",\"refunded\":\"20.00\"}}\n",
+         &r);
+    assert_int_equal(r.nerr, 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.o[0]->pay.refunded, 20 * CG_DEC_ONE);
+    res_free(&r);
+    expect_reject("order_no,currency,country,sku,qty,price,pay_name,pay_time,pay_charge,"
+                  "pay_refunded\n"
+                  "R-5,USD,US,TS-001,1,25,PayPal,2026-09-03 10:15:00,25.00,25.01\n",
+                  2, "R-5", "pay_refunded",
+                  "'25.01' is more than the charge 25.00: the shop cannot refund more than the "
+                  "buyer paid");
+    expect_reject("order_no,currency,country,sku,qty,price,pay_name,pay_time,pay_refunded\n"
+                  "R-6,USD,US,TS-001,1,25,PayPal,2026-09-03 10:15:00,-1\n",
+                  2, "R-6", "pay_refunded", "'-1' is not a non-negative decimal");
+}
+
 static void test_payment(void **state)
 {
     struct res r;
@@ -1946,6 +1989,7 @@ int main(void)
         cmocka_unit_test(test_shipments),
         cmocka_unit_test(test_shipments_prefix),
         cmocka_unit_test(test_payment),
+        cmocka_unit_test(test_payment_refunded),
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_hash),

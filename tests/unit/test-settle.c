@@ -918,28 +918,43 @@ static void order_money(struct fix *f, const char *key, const char *want)
 
 /*
  * The rule of fx_expected (docs/settlement.md, "What an order is expected to bring"): without a
- * charge, declared - returned; with one, the charge in the proportion of the declared value kept,
- * rounded half-up to the minor unit.
+ * charge, declared - returned; with one and a refund the shop recorded, the charge less it; with
+ * one and no such refund, the charge in the proportion of the declared value kept, rounded
+ * half-up to the minor unit.
  */
 static void test_expected_rule(void **state)
 {
     (void)state;
     /* no charge: as before */
-    assert_int_equal(fx_expected(false, 0, 5500, 0), 5500);
-    assert_int_equal(fx_expected(false, 0, 5500, 2500), 3000);
+    assert_int_equal(fx_expected(false, 0, 0, 5500, 0), 5500);
+    assert_int_equal(fx_expected(false, 0, 0, 5500, 2500), 3000);
     /* 2 x 25.00 less 10% (5.00), shipping 5.00, tax 4.00: declared 55.00, charged 54.00 */
-    assert_int_equal(fx_expected(true, 5400, 5500, 0), 5400);
+    assert_int_equal(fx_expected(true, 5400, 0, 5500, 0), 5400);
     /* one shirt of 25.00 back: 54.00 x 30.00 / 55.00 = 29.4545... -> 29.45 */
-    assert_int_equal(fx_expected(true, 5400, 5500, 2500), 2945);
+    assert_int_equal(fx_expected(true, 5400, 0, 5500, 2500), 2945);
     /* 59.00 charged (4.00 tax) for 55.00, 5.00 back: 59.00 x 50.00 / 55.00 = 53.6363... -> 53.64 */
-    assert_int_equal(fx_expected(true, 5900, 5500, 500), 5364);
+    assert_int_equal(fx_expected(true, 5900, 0, 5500, 500), 5364);
     /* half a cent goes up: 1.01 x 0.01 / 0.02 = 0.505 -> 0.51 */
-    assert_int_equal(fx_expected(true, 101, 2, 1), 51);
+    assert_int_equal(fx_expected(true, 101, 0, 2, 1), 51);
     /* everything back: nothing expected, whatever the tax or the discount */
-    assert_int_equal(fx_expected(true, 5900, 5500, 5500), 0);
-    assert_int_equal(fx_expected(true, 5400, 5500, 5500), 0);
+    assert_int_equal(fx_expected(true, 5900, 0, 5500, 5500), 0);
+    assert_int_equal(fx_expected(true, 5400, 0, 5500, 5500), 0);
     /* a charge for an order declared at 0.00 (nothing can be returned of it) */
-    assert_int_equal(fx_expected(true, 700, 0, 0), 700);
+    assert_int_equal(fx_expected(true, 700, 0, 0, 0), 700);
+    /* a shirt at 25.00 + a gift card at 20.00 (not goods, not declared): declared 25.00,
+     * charged 45.00; the shop refunds the gift card: 45.00 - 20.00 = 25.00 */
+    assert_int_equal(fx_expected(true, 4500, 2000, 2500, 0), 2500);
+    /* the shop's refund counts whatever was returned: 54.00 charged, one shirt of 25.00 back and
+     * refunded by the shop at 24.50 (25.00 less its 2.50 of the discount, with its 2.00 of the
+     * tax): 54.00 - 24.50 = 29.50, the shirt not taken off again in proportion (that would be
+     * 29.50 x 30.00 / 55.00 = 16.09) */
+    assert_int_equal(fx_expected(true, 5400, 2450, 5500, 2500), 2950);
+    /* a refund of the shipping (5.00) with a return nobody refunded yet: the shop's figure */
+    assert_int_equal(fx_expected(true, 5400, 500, 5500, 2500), 4900);
+    /* all of it refunded: nothing expected */
+    assert_int_equal(fx_expected(true, 5400, 5400, 5500, 0), 0);
+    /* without a charge there is nothing the shop's refund is of: declared - returned */
+    assert_int_equal(fx_expected(false, 0, 500, 5500, 2500), 3000);
 }
 
 /*

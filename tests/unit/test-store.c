@@ -407,6 +407,7 @@ struct fx_seen {
     int64_t declared;
     bool has_charge;
     int64_t charge;
+    int64_t refunded;
 };
 
 static int fx_order_seen(void *vctx, const struct cg_fx_order *o)
@@ -418,6 +419,7 @@ static int fx_order_seen(void *vctx, const struct cg_fx_order *o)
     s->declared = o->declared;
     s->has_charge = o->has_charge;
     s->charge = o->charge;
+    s->refunded = o->refunded;
     return CG_OK;
 }
 
@@ -533,6 +535,7 @@ static void test_settle_mt940_step(void **state)
     /* fx_statement and fx_receipt as steps 1 to 7 made them, with a statement and its
      * receipt (step 10 adds fx_receipt's charge). */
     sql_run(path,
+            "ALTER TABLE fx_declared DROP COLUMN pay_refunded;"
             "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
             "DROP TABLE fx_receipt_charge;"
             "ALTER TABLE fx_receipt DROP COLUMN charge;"
@@ -608,6 +611,7 @@ static void test_settle_othr_step(void **state)
             "(7, 3, '', 'camt::888:R7', 7, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
             "(8, 2, '', 'camt::888\n  BBAN:R7', 8, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
             "(9, 4, '', 'payout::P 1', 9, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x');"
+            "ALTER TABLE fx_declared DROP COLUMN pay_refunded;"
             "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
             "DROP TABLE fx_receipt_charge;"
             "ALTER TABLE fx_receipt DROP COLUMN charge;"
@@ -657,6 +661,7 @@ static void test_settle_charge_step(void **state)
             "(2, 1, '', 'camt::A:R2', 2, 'in', 'USD', 100, 0, 100, 'd', 'd', 'x', 0),"
             "(3, 1, '', 'camt::A:R3', 3, 'out', 'USD', 1200, 0, 1200, 'd', 'd', 'x', 1),"
             "(4, 2, '', 'payout::P 1 refund T1', 4, 'out', 'USD', 50, 0, 50, 'd', 'd', 'x', 0);"
+            "ALTER TABLE fx_declared DROP COLUMN pay_refunded;"
             "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
             "DROP TABLE fx_receipt_charge;"
             "UPDATE store_modules SET version = 10 WHERE module = 'settle';");
@@ -683,6 +688,33 @@ static void test_settle_charge_step(void **state)
 }
 
 /*
+ * A database of orders 1001 and 1002 of seller shop put back in the form of settle/'s version
+ * `version` by sql (run after the orders are inserted; it sets fx_declared's columns and rows),
+ * then opened again, which migrates it, into *st. Returns its path (the caller's).
+ */
+static char *settle_orders_at(struct fix *f, const char *name, const char *sql, int version,
+                              struct cg_store **st)
+{
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, name);
+    char back[128];
+
+    assert_non_null(path);
+    assert_int_equal(cg_store_open(path, st, &err), CG_OK);
+    cg_store_close(*st);
+    sql_run(path, "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
+                  "(1, 'shop', '1001', 'h', 'x', 'x'), (2, 'shop', '1002', 'h', 'x', 'x');");
+    sql_run(path, sql);
+    snprintf(back, sizeof(back), "UPDATE store_modules SET version = %d WHERE module = 'settle';",
+             version);
+    sql_run(path, back);
+    assert_int_equal(cg_store_open(path, st, &err), CG_OK);
+    assert_int_equal(sql_value(path, "SELECT version FROM store_modules WHERE module = 'settle'"),
+                     cg_store_schema_settle.nsteps);
+    return path;
+}
+
+/*
  * settle/'s step 12 on a database at step 11 with declared orders: each keeps its declared amount
  * and payment number and has no charge (NULL: it expects the declared amount); recorded again,
  * an order takes the charge its file gives, and loses it when a later file gives no payment. The
@@ -696,20 +728,14 @@ static void test_settle_pay_charge_step(void **state)
     struct fx_seen seen;
     struct cg_err err;
     sqlite3 *db = NULL;
-    char *path = cg_fs_join(f->dir, "step11.db");
+    char *path = settle_orders_at(
+        f, "step11.db",
+        "ALTER TABLE fx_declared DROP COLUMN pay_refunded;"
+        "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
+        "INSERT INTO fx_declared(order_id, currency, amount, pay_no, updated_at) VALUES "
+        "(1, 'USD', 5500, 'c1001.1', 'x'), (2, 'EUR', 9000, NULL, 'x');",
+        11, &st);
 
-    assert_non_null(path);
-    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
-    cg_store_close(st);
-    sql_run(path, "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
-                  "(1, 'shop', '1001', 'h', 'x', 'x'), (2, 'shop', '1002', 'h', 'x', 'x');"
-                  "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
-                  "INSERT INTO fx_declared(order_id, currency, amount, pay_no, updated_at) VALUES "
-                  "(1, 'USD', 5500, 'c1001.1', 'x'), (2, 'EUR', 9000, NULL, 'x');"
-                  "UPDATE store_modules SET version = 11 WHERE module = 'settle';");
-    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
-    assert_int_equal(sql_value(path, "SELECT version FROM store_modules WHERE module = 'settle'"),
-                     cg_store_schema_settle.nsteps);
     assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_declared WHERE order_id = 1 AND "
                                      "currency = 'USD' AND amount = 5500 AND pay_no = 'c1001.1' "
                                      "AND pay_charge IS NULL"),
@@ -749,6 +775,79 @@ static void test_settle_pay_charge_step(void **state)
     assert_int_equal(sqlite3_exec(db, "UPDATE fx_declared SET pay_charge = -1 WHERE order_id = 2",
                                   NULL, NULL, NULL),
                      SQLITE_CONSTRAINT);
+    sqlite3_close(db);
+    free(path);
+}
+
+/*
+ * settle/'s step 14 on a database at step 13 with declared amounts and charges: the shop's
+ * refunded amount comes as 0 (each order expects its charge as before), a later file of the
+ * order records it, again the same amount when read again (not added up), and none once a file
+ * gives no payment; the database refuses a refund below 0 or above the charge.
+ */
+static void test_settle_pay_refunded_step(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store *st = NULL;
+    struct cg_fx_declared d;
+    struct fx_seen seen;
+    struct cg_err err;
+    sqlite3 *db = NULL;
+    char *path = settle_orders_at(f, "step13.db",
+                                  "ALTER TABLE fx_declared DROP COLUMN pay_refunded;"
+                                  "INSERT INTO fx_declared(order_id, currency, amount, pay_no, "
+                                  "pay_charge, updated_at) VALUES (1, 'USD', 2500, 'c1001.1', "
+                                  "4500, 'x'), (2, 'EUR', 9000, NULL, NULL, 'x');",
+                                  13, &st);
+
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_declared WHERE order_id = 1 AND "
+                                     "amount = 2500 AND pay_charge = 4500 AND pay_refunded = 0"),
+                     1);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_declared WHERE order_id = 2 AND "
+                                     "pay_charge IS NULL AND pay_refunded = 0"),
+                     1);
+    memset(&seen, 0, sizeof(seen));
+    seen.refunded = -1;
+    assert_int_equal(cg_store_fx_order_find(st, "shop", "1001", fx_order_seen, &seen, &err), CG_OK);
+    assert_int_equal(seen.charge, 4500);
+    assert_int_equal(seen.refunded, 0);
+    /* 1001 again, the shop having refunded a gift card of 20.00, twice: 20.00 */
+    memset(&d, 0, sizeof(d));
+    d.order_id = 1;
+    d.currency = "USD";
+    d.amount = 2500;
+    d.pay_no = "c1001.1";
+    d.has_charge = true;
+    d.charge = 4500;
+    d.refunded = 2000;
+    assert_int_equal(cg_store_tx(st, declare_one, &d, &err), CG_OK);
+    assert_int_equal(cg_store_tx(st, declare_one, &d, &err), CG_OK);
+    memset(&seen, 0, sizeof(seen));
+    assert_int_equal(cg_store_fx_order_find(st, "shop", "1001", fx_order_seen, &seen, &err), CG_OK);
+    assert_int_equal(seen.charge, 4500);
+    assert_int_equal(seen.refunded, 2000);
+    /* a later file without the payment: no charge, nothing refunded of it */
+    d.has_charge = false;
+    assert_int_equal(cg_store_tx(st, declare_one, &d, &err), CG_OK);
+    assert_int_equal(cg_store_fx_order_find(st, "shop", "1001", fx_order_seen, &seen, &err), CG_OK);
+    assert_false(seen.has_charge);
+    assert_int_equal(seen.refunded, 0);
+    cg_store_close(st);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE fx_declared SET pay_charge = 4500, pay_refunded = "
+                                  "4501 WHERE order_id = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(sqlite3_exec(db, "UPDATE fx_declared SET pay_refunded = -1 WHERE order_id = 2",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE fx_declared SET pay_charge = 4500, pay_refunded = "
+                                  "4500 WHERE order_id = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     free(path);
 }
@@ -1321,6 +1420,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settle_othr_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_charge_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_pay_charge_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settle_pay_refunded_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_faults, setup, teardown),
