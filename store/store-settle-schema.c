@@ -373,23 +373,20 @@ static const char settle_step_11[] =
 static const char settle_step_12[] = "ALTER TABLE fx_declared ADD COLUMN pay_charge INTEGER "
                                      "CHECK (pay_charge IS NULL OR pay_charge >= 0);";
 
-/* 13: reserved; no change. */
-static const char settle_step_13[] = "";
-
 /*
- * 14: what the shop refunded of the charge (pay_refunded of the order file's payment, such as
+ * 13: what the shop refunded of the charge (pay_refunded of the order file's payment, such as
  * Shopify's Refunded Amount: a gift card, shipping or a tip given back as well as goods), minor
  * units of the declared currency. The order then expects the charge less it. 0 for the orders
  * recorded before, and for those without a charge, until a later file of the order gives it.
  */
-static const char settle_step_14[] =
+static const char settle_step_13[] =
     "ALTER TABLE fx_declared ADD COLUMN pay_refunded INTEGER NOT NULL DEFAULT 0 "
     "CHECK (pay_refunded >= 0 AND (pay_charge IS NULL OR pay_refunded <= pay_charge));";
 
 static const char *const settle_steps[] = {
-    settle_step_1,  settle_step_2,  settle_step_3,  settle_step_4,  settle_step_5,
-    settle_step_6,  settle_step_7,  settle_step_8,  settle_step_9,  settle_step_10,
-    settle_step_11, settle_step_12, settle_step_13, settle_step_14,
+    settle_step_1,  settle_step_2,  settle_step_3,  settle_step_4, settle_step_5,
+    settle_step_6,  settle_step_7,  settle_step_8,  settle_step_9, settle_step_10,
+    settle_step_11, settle_step_12, settle_step_13,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

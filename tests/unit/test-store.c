@@ -780,7 +780,7 @@ static void test_settle_pay_charge_step(void **state)
 }
 
 /*
- * settle/'s step 14 on a database at step 13 with declared amounts and charges: the shop's
+ * settle/'s step 13 on a database at step 12 with declared amounts and charges: the shop's
  * refunded amount comes as 0 (each order expects its charge as before), a later file of the
  * order records it, again the same amount when read again (not added up), and none once a file
  * gives no payment; the database refuses a refund below 0 or above the charge.
@@ -793,12 +793,12 @@ static void test_settle_pay_refunded_step(void **state)
     struct fx_seen seen;
     struct cg_err err;
     sqlite3 *db = NULL;
-    char *path = settle_orders_at(f, "step13.db",
+    char *path = settle_orders_at(f, "step12.db",
                                   "ALTER TABLE fx_declared DROP COLUMN pay_refunded;"
                                   "INSERT INTO fx_declared(order_id, currency, amount, pay_no, "
                                   "pay_charge, updated_at) VALUES (1, 'USD', 2500, 'c1001.1', "
                                   "4500, 'x'), (2, 'EUR', 9000, NULL, NULL, 'x');",
-                                  13, &st);
+                                  12, &st);
 
     assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_declared WHERE order_id = 1 AND "
                                      "amount = 2500 AND pay_charge = 4500 AND pay_refunded = 0"),
