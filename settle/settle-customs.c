@@ -158,6 +158,7 @@ struct alloc_copy {
     int refund, cross, has_order_amount;
     int64_t amount_rcpt, cny;
     char currency[4];
+    char value_on[CG_DAY_LEN]; /* the receipt's: the day of the bank's rate */
 };
 
 struct alloc_list {
@@ -182,12 +183,7 @@ static int take_alloc(void *ctx, const struct cg_fx_alloc *a)
     p->amount_rcpt = a->amount_rcpt;
     p->cny = a->cny;
     cg_strlcpy(p->currency, a->currency, sizeof(p->currency));
-    return 0;
-}
-
-static int take_value_day(void *ctx, const struct cg_fx_receipt *r)
-{
-    cg_strlcpy(ctx, r->value_on, CG_DAY_LEN);
+    cg_strlcpy(p->value_on, a->value_on, sizeof(p->value_on));
     return 0;
 }
 
@@ -195,7 +191,8 @@ static int take_value_day(void *ctx, const struct cg_fx_receipt *r)
 static int bank_cny(struct cg_settle *s, const struct alloc_copy *a, int64_t *fen, char *missing,
                     size_t size, struct cg_err *err)
 {
-    char day[CG_DAY_LEN] = "", text[32], source[64];
+    const char *day = a->value_on;
+    char text[32], source[64];
     int64_t rate = CG_DEC_ONE;
     int rc;
 
@@ -209,9 +206,9 @@ static int bank_cny(struct cg_settle *s, const struct alloc_copy *a, int64_t *fe
         return CG_OK;
     }
     if (strcmp(a->currency, "CNY") != 0) {
-        rc = cg_store_fx_receipt_get(s->db, a->receipt_id, take_value_day, day, err);
-        if (rc == CG_OK)
-            rc = cg_store_fx_rate_get(s->db, a->currency, day, text, source, err);
+        /* the receipt's value day comes with the allocation: reading the receipt again would
+           add up every allocation of it, for each order it paid */
+        rc = cg_store_fx_rate_get(s->db, a->currency, day, text, source, err);
         if (rc == CG_ENOTFOUND) {
             snprintf(missing, size, "%s %s", a->currency, day);
             return CG_ENOTFOUND;

@@ -865,21 +865,30 @@ int cg_store_fx_alloc_confirm(struct cg_store *store, long long id, int64_t amou
     return rc;
 }
 
+#define ALLOC_SQL                                                                                  \
+    "SELECT a.id, a.receipt_id, a.order_id, a.kind, a.amount_rcpt, a.amount_order IS NOT NULL, "   \
+    "coalesce(a.amount_order, 0), a.cny, a.rate_rcpt, a.rate_order, a.rate_source, a.rate_date, "  \
+    "a.cross_ccy, a.cause, o.order_no, r.currency, r.value_on FROM fx_allocation a JOIN orders o " \
+    "ON o.id = "                                                                                   \
+    "a.order_id JOIN fx_receipt r ON r.id = a.receipt_id WHERE a.removed_at IS NULL AND "
+
 int cg_store_fx_allocs_each(struct cg_store *store, long long order_id, long long receipt_id,
                             cg_fx_alloc_fn fn, void *ctx, struct cg_err *err)
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     int r;
-    int rc =
-        store_keep(store,
-                   "SELECT a.id, a.receipt_id, a.order_id, a.kind, a.amount_rcpt, "
-                   "a.amount_order IS NOT NULL, coalesce(a.amount_order, 0), a.cny, a.rate_rcpt, "
-                   "a.rate_order, a.rate_source, a.rate_date, a.cross_ccy, a.cause, o.order_no, "
-                   "r.currency FROM fx_allocation a JOIN orders o ON o.id = a.order_id JOIN "
-                   "fx_receipt r ON r.id = a.receipt_id WHERE a.removed_at IS NULL AND (?1 = 0 OR "
-                   "a.order_id = ?1) AND (?2 = 0 OR a.receipt_id = ?2) ORDER BY a.id",
-                   &st, err);
+    /*
+     * One statement per filter: with "(?1 = 0 OR a.order_id = ?1)" the planner cannot use the
+     * index on order_id or receipt_id and reads every allocation each time, so a report asking
+     * for each order's allocations in turn took time in the square of the orders.
+     */
+    int rc = store_keep(store,
+                        order_id != 0     ? ALLOC_SQL "a.order_id = ?1 AND (?2 = 0 OR "
+                                                      "a.receipt_id = ?2) ORDER BY a.id"
+                        : receipt_id != 0 ? ALLOC_SQL "a.receipt_id = ?2 ORDER BY a.id"
+                                          : ALLOC_SQL "1 ORDER BY a.id",
+                        &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -904,6 +913,7 @@ int cg_store_fx_allocs_each(struct cg_store *store, long long order_id, long lon
         a.cause = col_text(st, 13);
         a.order_no = col_text(st, 14);
         a.currency = col_text(st, 15);
+        a.value_on = col_text(st, 16);
         if ((rc = fn(ctx, &a)) != 0)
             goto done;
     }

@@ -217,6 +217,7 @@ struct cg_fx_alloc {
     const char *cause;       /* statement line, "operator", "auto:<rule>" */
     const char *order_no;    /* filled by cg_store_fx_allocs_each */
     const char *currency;    /* receipt currency, filled by cg_store_fx_allocs_each */
+    const char *value_on;    /* the receipt's value day, filled by cg_store_fx_allocs_each */
 };
 /*
  * Insert an allocation. The database refuses (CG_EREJECT) one that would take more of the

@@ -1419,6 +1419,86 @@ static void test_aging_release_china_time(void **state)
     cg_table_free(t);
 }
 
+/* sqlite3_progress_handler: counts the virtual machine's steps, in hundreds. */
+static int count_steps(void *ctx)
+{
+    (*(long *)ctx)++;
+    return 0;
+}
+
+/* Orders from + 1 to to, USD 10.00 + i cents, each paid in full by receipt 1 (value day
+   2025-03-10), order 1 partly by receipt 2 too (2025-03-11). */
+static void add_paid_orders(struct fix *f, int from, int to)
+{
+    char sql[512];
+    int i;
+
+    exec(f->db, "INSERT OR IGNORE INTO fx_statement(id, seller, kind, name, sha256, entries, "
+                "imported_at) VALUES (1, '', 'csv', 's.csv', 'x', 2, 'x');"
+                "INSERT OR IGNORE INTO fx_receipt(id, statement_id, seller, entry_key, line, "
+                "direction, currency, gross, fee, net, booked_on, value_on, created_at) VALUES "
+                "(1, 1, '', 'K1', 2, 'in', 'USD', 100000000, 0, 100000000, '2025-03-10', "
+                "'2025-03-10', 'x'), (2, 1, '', 'K2', 3, 'in', 'USD', 500, 0, 500, '2025-03-11', "
+                "'2025-03-11', 'x')");
+    for (i = from + 1; i <= to; i++) {
+        add_order(f->db, i, "USD", 1000 + i, "20250301");
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO fx_allocation(receipt_id, order_id, kind, amount_rcpt, amount_order, "
+                 "cause, created_at) VALUES (1, %d, 'PRINCIPAL', %d, %d, 'test', 'x')",
+                 i, 1000 + i, 1000 + i);
+        exec(f->db, sql);
+    }
+}
+
+/* The virtual machine steps (hundreds) of the orders report as of 2025-12-31. */
+static long orders_report_steps(struct fix *f, size_t want_rows, struct cg_table **out)
+{
+    struct cg_err err;
+    long steps = 0;
+
+    sqlite3_progress_handler(cg_db_handle(f->db->db), 100, count_steps, &steps);
+    assert_int_equal(cg_settle_report(f->s, CG_FXR_ORDERS, "2025-12-31", out, &err), CG_OK);
+    sqlite3_progress_handler(cg_db_handle(f->db->db), 0, NULL, NULL);
+    assert_int_equal((*out)->nrows, want_rows);
+    return steps;
+}
+
+/*
+ * The orders report reads each order's allocations by the order and the day of each receipt's
+ * bank rate with the allocation: its work grows with the orders. Before, each order read every
+ * allocation (the order-or-any filter kept the index out) and each allocation's receipt with the
+ * sum of all the receipt's allocations, so twice the orders paid by one receipt took four times
+ * the work. The figures: USD 10.05 at the bank's 7.1 is CNY 71.355, CNY 71.36 rounded half up;
+ * T1's second receipt has no rate for its day, which is named.
+ */
+static void test_orders_report_grows_with_orders(void **state)
+{
+    struct fix *f = *state;
+    struct cg_table *t = NULL;
+    struct cg_err err;
+    long small, big;
+
+    add_paid_orders(f, 0, 300);
+    exec(f->db, "INSERT INTO fx_allocation(receipt_id, order_id, kind, amount_rcpt, amount_order, "
+                "cause, created_at) VALUES (2, 1, 'PRINCIPAL', 500, 500, 'test', 'x')");
+    assert_int_equal(cg_settle_rate_set(f->s, "USD", "2025-03-10", "7.1", "bank", &err), CG_OK);
+    small = orders_report_steps(f, 300, &t);
+    assert_string_equal(table_cell(t, "T5", "collected"), "10.05");
+    assert_string_equal(table_cell(t, "T5", "collected_cny_bank"), "71.36");
+    assert_string_equal(table_cell(t, "T5", "flags"), "");
+    assert_string_equal(table_cell(t, "T1", "collected"), "15.01");
+    assert_string_equal(table_cell(t, "T1", "collected_cny_bank"), "");
+    assert_string_equal(table_cell(t, "T1", "flags"), "no bank rate USD 2025-03-11");
+    cg_table_free(t);
+    add_paid_orders(f, 300, 600);
+    big = orders_report_steps(f, 600, &t);
+    assert_string_equal(table_cell(t, "T600", "collected_cny_bank"), "113.60");
+    cg_table_free(t);
+    /* in proportion: twice the work and a little more, not four times */
+    if (big > small * 5 / 2)
+        fail_msg("300 orders: %ld00 steps, 600 orders: %ld00", small, big);
+}
+
 /* The state and tax deadline of order key in the orders report as of day, as "STATE DEADLINE". */
 static void order_state(struct fix *f, const char *key, const char *day, const char *want)
 {
@@ -2034,6 +2114,7 @@ int main(void)
         cmocka_unit_test(test_expected_rule),
         cmocka_unit_test_setup_teardown(test_expected_charge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aging_release_china_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orders_report_grows_with_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credit_report_china_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credit_report_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tax_deadline_china_date, setup, teardown),
