@@ -16,6 +16,7 @@
 #include <csv.h>
 #include <ini.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1140,6 +1141,49 @@ static int conv_tx(struct cg_store *db, void *vctx, struct cg_err *err)
     return rc;
 }
 
+struct ref_row {
+    const char *ref;
+    size_t row;
+};
+
+static int cmp_ref_row(const void *a, const void *b)
+{
+    const struct ref_row *x = a, *y = b;
+    int c = strcmp(x->ref, y->ref);
+
+    return c != 0 ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/*
+ * The rows with a reference (column col), sorted by reference and then row: the rows before row
+ * i with its reference are the ones before (*at)[i] in *out up to the first of that reference.
+ * (*at)[i] is SIZE_MAX for a row without one. Both arrays belong to the caller.
+ */
+static int refs_sorted(const struct csv_rows *rows, int col, struct ref_row **out, size_t **at,
+                       struct cg_err *err)
+{
+    struct ref_row *r = malloc((rows->n > 0 ? rows->n : 1) * sizeof(*r));
+    size_t *pos = malloc((rows->n > 0 ? rows->n : 1) * sizeof(*pos));
+    size_t i, n = 0;
+
+    if (r == NULL || pos == NULL) {
+        free(r);
+        free(pos);
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < rows->n; i++) {
+        pos[i] = SIZE_MAX;
+        if (i > 0 && (r[n].ref = cell(rows->rows[i], col)) != NULL)
+            r[n++].row = i;
+    }
+    qsort(r, n, sizeof(*r), cmp_ref_row);
+    for (i = 0; i < n; i++)
+        pos[r[i].row] = i;
+    *out = r;
+    *at = pos;
+    return CG_OK;
+}
+
 int cg_settle_convert_file(struct cg_settle *s, const char *name, const char *data, size_t len,
                            cg_settle_problem_fn problem, void *pctx, long *added, long *known,
                            struct cg_err *err)
@@ -1148,6 +1192,8 @@ int cg_settle_convert_file(struct cg_settle *s, const char *name, const char *da
     struct fx_parsed p;
     struct csv_rows rows;
     struct conv_ctx c;
+    struct ref_row *refs = NULL;
+    size_t *at = NULL;
     size_t i, j;
     int header_ok;
     int k;
@@ -1179,6 +1225,10 @@ int cg_settle_convert_file(struct cg_settle *s, const char *name, const char *da
             fx_problem(&p, 1, NULL, cols[k], "column missing from the header");
     }
     header_ok = p.problems == 0;
+    /* A reference given again is found among the rows sorted by reference, not by comparing
+       each row with every row before it. */
+    if (header_ok && (rc = refs_sorted(&rows, c.c[0], &refs, &at, err)) != CG_OK)
+        goto done;
     for (i = 1; header_ok && i < rows.n; i++) {
         char **row = rows.rows[i];
         const char *ref = cell(row, c.c[0]), *cur = cell(row, c.c[2]);
@@ -1188,10 +1238,11 @@ int cg_settle_convert_file(struct cg_settle *s, const char *name, const char *da
         long line = (long)i + 1;
         if (ref == NULL)
             fx_problem(&p, line, NULL, "reference", "missing");
-        for (j = 1; ref != NULL && j < i; j++) {
-            const char *other = cell(rows.rows[j], c.c[0]);
-            if (other != NULL && strcmp(other, ref) == 0)
-                fx_problem(&p, line, ref, "reference", "appears again (line %zu)", j + 1);
+        if (ref != NULL) { /* each row before with the same reference, in the file's order */
+            for (j = at[i]; j > 0 && strcmp(refs[j - 1].ref, ref) == 0; j--)
+                ;
+            for (; j < at[i]; j++)
+                fx_problem(&p, line, ref, "reference", "appears again (line %zu)", refs[j].row + 1);
         }
         if (csv_day(cell(row, c.c[1]), day) != CG_OK)
             fx_problem(&p, line, ref, "date", "not YYYY-MM-DD");
@@ -1216,6 +1267,9 @@ int cg_settle_convert_file(struct cg_settle *s, const char *name, const char *da
         *added = c.added;
         *known = c.known;
     }
+done:
+    free(refs);
+    free(at);
     rows_free(&rows);
     return rc;
 }

@@ -306,6 +306,99 @@ static void test_mt940_reference_twice(void **state)
     cg_buf_free(&data);
 }
 
+/* strcmp is wrapped (-Wl,--wrap=strcmp): the calls from cebgate's own code are counted. */
+int __real_strcmp(const char *a, const char *b);
+int __wrap_strcmp(const char *a, const char *b);
+static long strcmp_calls;
+
+int __wrap_strcmp(const char *a, const char *b)
+{
+    strcmp_calls++;
+    return __real_strcmp(a, b);
+}
+
+/* cg_settle_convert_file on data: its return code, its problems in probs one a line. */
+static int convert_file(struct fix *f, const char *data, struct cg_buf *probs)
+{
+    struct cg_err err;
+    long added = 0, known = 0;
+
+    cg_err_clear(&err);
+    return cg_settle_convert_file(f->s, "s.csv", data, strlen(data), keep_problem, probs, &added,
+                                  &known, &err);
+}
+
+/*
+ * A settlement file's reference given again is reported on each later row, once for each row
+ * before it with that reference, in the file's order: A on lines 2, 4 and 7 (line 7: lines 2
+ * and 4), B on lines 3 and 8; a row without one is reported as such; "A1" and "a" are other
+ * references. Nothing is recorded.
+ */
+static void test_settlement_file_references(void **state)
+{
+    struct fix *f = *state;
+    struct cg_buf probs;
+
+    cg_buf_init(&probs, 1u << 16);
+    assert_int_equal(convert_file(f,
+                                  "reference,date,currency,amount,rate\n"
+                                  "A,2025-09-06,USD,1.00,7.1\n"
+                                  "B,2025-09-06,USD,1.00,7.1\n"
+                                  "A,2025-09-06,USD,2.00,7.1\n"
+                                  ",2025-09-06,USD,1.00,7.1\n"
+                                  "C,2025-09-06,USD,1.00,7.1\n"
+                                  "A,2025-09-07,USD,1.00,7.1\n"
+                                  "B,2025-09-06,USD,1.00,7.1\n"
+                                  "A1,2025-09-06,USD,1.00,7.1\n"
+                                  "a,2025-09-06,USD,1.00,7.1\n",
+                                  &probs),
+                     CG_EREJECT);
+    assert_string_equal(cg_buf_str(&probs),
+                        "s.csv:4: entry A: field reference: appears again (line 2)\n"
+                        "s.csv:5: entry -: field reference: missing\n"
+                        "s.csv:7: entry A: field reference: appears again (line 2)\n"
+                        "s.csv:7: entry A: field reference: appears again (line 4)\n"
+                        "s.csv:8: entry B: field reference: appears again (line 3)\n");
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_settlement"), 0);
+    cg_buf_free(&probs);
+}
+
+/* strcmp calls of reading a settlement file of n rows, each reference once; the last row's day
+   is bad, so nothing is recorded and the file is read to its end. */
+static long convert_file_compares(struct fix *f, int n)
+{
+    struct cg_buf data, probs;
+    long calls;
+    int i;
+
+    cg_buf_init(&data, 1u << 24);
+    cg_buf_init(&probs, 1u << 16);
+    cg_buf_adds(&data, "reference,date,currency,amount,rate\n");
+    for (i = 0; i < n; i++)
+        cg_buf_addf(&data, "FX-%07d,%s,USD,1.00,7.1\n", (i * 7919) % n,
+                    i == n - 1 ? "2025-09-32" : "2025-09-06");
+    strcmp_calls = 0;
+    assert_int_equal(convert_file(f, cg_buf_str(&data), &probs), CG_EREJECT);
+    calls = strcmp_calls;
+    assert_non_null(strstr(cg_buf_str(&probs), "field date: not YYYY-MM-DD"));
+    cg_buf_free(&probs);
+    cg_buf_free(&data);
+    return calls;
+}
+
+/*
+ * Reading a settlement file does not compare each row's reference with every row before it:
+ * twice the rows cost a little more than twice the comparisons, not four times.
+ */
+static void test_settlement_file_compares(void **state)
+{
+    struct fix *f = *state;
+    long small = convert_file_compares(f, 2000), big = convert_file_compares(f, 4000);
+
+    if (big > small * 5 / 2)
+        fail_msg("2000 rows: %ld string comparisons, 4000 rows: %ld", small, big);
+}
+
 /* C and RD are money in, D and RC money out, in the balance as in the entries. */
 static void test_mt940_marks(void **state)
 {
@@ -2127,6 +2220,8 @@ int main(void)
         cmocka_unit_test(test_mt940_marks),
         cmocka_unit_test(test_mt940_stray_lines),
         cmocka_unit_test(test_mt940_reference_twice),
+        cmocka_unit_test_setup_teardown(test_settlement_file_references, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settlement_file_compares, setup, teardown),
         cmocka_unit_test(test_camt_accounts),
         cmocka_unit_test(test_charge_words),
         cmocka_unit_test_setup_teardown(test_charge_words_config, setup, teardown),
