@@ -6,7 +6,10 @@
  * fingerprint after tls_client_ca has verified it) or by a token (Authorization: Bearer,
  * compared by SHA-256 in constant time; the token is read from token_file and only its hash is
  * kept). Its messages must be signed with one of its sign_cert certificates, and every document
- * must name one of its enterprise codes (codes) in the business key. The table is read once by
+ * must name one of its enterprise codes (codes) in the business key. Each code must be an
+ * enterprise code (a 10-character customs registration code or an 18-character unified social
+ * credit code) and one sender's only: a code two senders held would let either add the business
+ * keys of the other first. The table is read once by
  * cg_port_new() and read-only after that, so every thread may use it. A bad entry is a
  * configuration error naming the section and key.
  */
@@ -23,6 +26,7 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "port/port-int.h"
 
 #define SENDER_FILE_MAX (1024u * 1024u)
@@ -116,6 +120,81 @@ static int read_token(const char *path, struct cg_port_sender *s, struct cg_err 
     return rc;
 }
 
+/* GB 32100-2015: the characters of a unified social credit code (no I, O, S, V, Z) and the
+ * weights of its first 17 for the check character, the 18th. */
+static const char uscc_chars[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+static const int uscc_weights[17] = {1,  3,  9,  27, 19, 26, 16, 17, 20,
+                                     29, 25, 13, 8,  24, 10, 30, 28};
+
+/*
+ * Whether code is an enterprise code as the documents carry it in the fields codes are matched
+ * with (ebpCode, ebcCode, logisticsCode, operatorCode, agentCode): a 10-character customs
+ * registration code (digits and upper-case letters) or an 18-character unified social credit
+ * code with its check character. The port compares codes exactly, so a lower-case letter would
+ * never match a document. false with why filled when not.
+ */
+static bool code_ok(const char *code, char *why, size_t size)
+{
+    size_t len = strlen(code);
+    size_t chars = 0;
+    size_t i;
+    int sum = 0;
+    const char *at;
+
+    for (i = 0; i < len; i++)
+        if (((unsigned char)code[i] & 0xc0) != 0x80)
+            chars++;
+    if (strcmp(code, "\xe6\x97\xa0") == 0) {
+        snprintf(why, size,
+                 "it is what an order on a foreign platform writes for ebpCode; such an order "
+                 "is declared for its ebcCode, the seller's code, which goes in codes instead");
+        return false;
+    }
+    if (len != 10 && len != 18) {
+        snprintf(why, size,
+                 "it has %zu characters, where a customs registration code has 10 and a "
+                 "unified social credit code 18",
+                 chars);
+        return false;
+    }
+    for (i = 0; i < len; i++) {
+        char ch = code[i];
+
+        if (ch >= 'a' && ch <= 'z') {
+            snprintf(why, size,
+                     "letters of an enterprise code are upper case, as documents carry them "
+                     "(codes are compared exactly)");
+            return false;
+        }
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z'))) {
+            snprintf(why, size, "an enterprise code has only digits and upper-case letters");
+            return false;
+        }
+    }
+    if (len == 10)
+        return true;
+    for (i = 0; i < 18; i++) {
+        at = strchr(uscc_chars, code[i]);
+        if (at == NULL) {
+            snprintf(why, size,
+                     "a unified social credit code has no letter %c (GB 32100: no I, O, S, V "
+                     "or Z)",
+                     code[i]);
+            return false;
+        }
+        if (i < 17)
+            sum += (int)(at - uscc_chars) * uscc_weights[i];
+    }
+    if (uscc_chars[(31 - sum % 31) % 31] != code[17]) {
+        snprintf(why, size,
+                 "its check character is not right for a unified social credit code (GB 32100 "
+                 "gives %c for the 17 before it)",
+                 uscc_chars[(31 - sum % 31) % 31]);
+        return false;
+    }
+    return true;
+}
+
 static int read_codes(const char *list, struct cg_port_sender *s, struct cg_err *err)
 {
     const char *p = list;
@@ -123,6 +202,8 @@ static int read_codes(const char *list, struct cg_port_sender *s, struct cg_err 
 
     while (p != NULL && *p != '\0') {
         char **grown;
+        char why[192];
+        char shown[96];
 
         while (*p == ' ' || *p == ',')
             p++;
@@ -137,6 +218,9 @@ static int read_codes(const char *list, struct cg_port_sender *s, struct cg_err 
         if (s->codes[s->ncodes] == NULL)
             return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         s->ncodes++;
+        if (!code_ok(s->codes[s->ncodes - 1], why, sizeof(why)))
+            return CG_ERR_SET(err, CG_ECONFIG, "codes: '%s' is not an enterprise code: %s",
+                              cg_text_show(s->codes[s->ncodes - 1], shown, sizeof(shown)), why);
         p += len;
     }
     return CG_OK;
@@ -229,6 +313,16 @@ int cg_port_senders_load(struct cg_port *p, const struct cg_conf *conf, struct c
                 return CG_ERR_SET(err, CG_ECONFIG,
                                   "[sender.%s] and [sender.%s] have the same token", b->name,
                                   a->name);
+            /* A code is the key other senders would squat (4002 refuses an add of a business
+             * key already added): it declares for one sender only. */
+            for (k = 0; k < a->ncodes; k++)
+                for (l = 0; l < b->ncodes; l++)
+                    if (strcmp(a->codes[k], b->codes[l]) == 0)
+                        return CG_ERR_SET(err, CG_ECONFIG,
+                                          "[sender.%s] and [sender.%s] both list code %s in "
+                                          "codes: an enterprise code is one sender's, the one "
+                                          "that declares for it",
+                                          b->name, a->name, a->codes[k]);
             for (k = 0; k < a->nsign; k++)
                 for (l = 0; l < b->nsign; l++)
                     if (strcmp(a->sign_fps[k], b->sign_fps[l]) == 0)

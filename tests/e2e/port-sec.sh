@@ -95,6 +95,21 @@ token_file = mallory.token
 sign_cert = mallory.pem
 codes = 1111111111
 EOF
+# Before: codes took any text, and two senders could list one code, so mallory could add the
+# victim's business keys first. Both stop the port at start-up (configuration error, exit 2;
+# a port that started instead is stopped after 20 s).
+sed 's/^codes = 1111111111$/codes = 1111111111, 3301964J31/' port.conf >shared.conf
+expect_rc 2 "a code two senders list is refused at start-up" \
+    timeout 20 "$CEBGATE" -c shared.conf port --port-file shared.num
+check "... naming both sections and the code" test "$(cat err)" = \
+    "cebgate: [sender.victim] and [sender.mallory] both list code 3301964J31 in codes: an enterprise code is one sender's, the one that declares for it"
+sed 's/^codes = 1111111111$/codes = hello world;DROP/' port.conf >hello.conf
+expect_rc 2 "a code that is not an enterprise code is refused at start-up" \
+    timeout 20 "$CEBGATE" -c hello.conf port --port-file hello.num
+check "... naming the section, key, code and why" test "$(cat err)" = \
+    "cebgate: [sender.mallory]: codes: 'hello' is not an enterprise code: it has 5 characters, where a customs registration code has 10 and a unified social credit code 18"
+check "... and neither listened" test ! -e shared.num -a ! -e hello.num
+
 port_start port.conf -v
 check "port started" test -n "$P"
 URL="https://127.0.0.1:$P"

@@ -1199,6 +1199,18 @@ static void add_other(struct fix *f, const char *codes)
     assert_int_equal(cg_conf_set(f->conf, "sender.other", "codes", codes, &err), CG_OK);
 }
 
+/* Stop the port and start it again with these codes for test and other. */
+static void restart_codes(struct fix *f, const char *test, const char *other)
+{
+    struct cg_err err;
+
+    cg_port_free(f->port);
+    f->port = NULL;
+    assert_int_equal(cg_conf_set(f->conf, "sender.test", "codes", test, &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "sender.other", "codes", other, &err), CG_OK);
+    start(f);
+}
+
 /* The sender's page of receipts after since (caller frees). */
 static json_t *page_of(struct fix *f, const char *sender, int64_t since)
 {
@@ -1741,7 +1753,7 @@ static void test_sender_daily_max(void **state)
 
     one_china_day();
     assert_int_equal(cg_conf_set(f->conf, "port", "sender_daily_max", "3", &err), CG_OK);
-    add_other(f, "3301964J31");
+    add_other(f, "9999999999");
     start(f);
     test = &f->port->senders[0];
     assert_string_equal(test->name, "test");
@@ -1773,8 +1785,11 @@ static void test_sender_daily_max(void **state)
     cg_port_quota_usage(f->port, test, cg_port_now_ms(), &stored, &refused);
     assert_int_equal(stored, 3);
     assert_int_equal(refused, 1);
-    /* the other sender is not held back */
-    assert_int_equal(cg_port_submit(f->port, "other", o, strlen(o), NULL, &res), CG_OK);
+    /* the other sender is not held back (its order, for its own code) */
+    json = replace(o, "<ceb:ebpCode>3301964J31<", "<ceb:ebpCode>9999999999<");
+    assert_int_equal(cg_port_submit(f->port, "other", json, strlen(json), NULL, &res), CG_OK);
+    free(json);
+    json = NULL;
 
     /* after a restart the day's count comes from the database; a row of another day is not
      * counted */
@@ -1912,6 +1927,74 @@ static void test_sec_codes(void **state)
     free(xml);
 }
 
+/*
+ * Before: codes took any text ("hello world;DROP" started the port) and two senders could list
+ * the same code, so one could add the other's business keys first (4002 for the other). A code
+ * that is not an enterprise code, or that another sender lists, stops the port at start-up,
+ * naming the section, the code (escaped) and why.
+ */
+static void test_sender_codes_config(void **state)
+{
+    static const struct {
+        const char *codes;
+        const char *msg;
+    } bad[] = {
+        {"hello world;DROP", "[sender.test]: codes: 'hello' is not an enterprise code: it has 5 "
+                             "characters, where a customs registration code has 10 and a "
+                             "unified social credit code 18"},
+        {"3301964J31, world;DROP", "[sender.test]: codes: 'world;DROP' is not an enterprise code: "
+                                   "letters of an enterprise code are upper case, as documents "
+                                   "carry them (codes are compared exactly)"},
+        {"WORLD;DROP", "[sender.test]: codes: 'WORLD;DROP' is not an enterprise code: an "
+                       "enterprise code has only digits and upper-case letters"},
+        {"3301964J3\x1b", "[sender.test]: codes: '3301964J3\\x1B' is not an enterprise code: an "
+                          "enterprise code has only digits and upper-case letters"},
+        {"\xe2\x80\xae"
+         "3301964J31",
+         "[sender.test]: codes: '\\u{202E}3301964J31' is not an "
+         "enterprise code: it has 11 characters, where a customs "
+         "registration code has 10 and a unified social credit code 18"},
+        {"\xe6\x97\xa0",
+         "[sender.test]: codes: '\xe6\x97\xa0' is not an enterprise code: it is what "
+         "an order on a foreign platform writes for ebpCode; such an order is "
+         "declared for its ebcCode, the seller's code, which goes in codes "
+         "instead"},
+        /* GB 32100: 91350100M000100Y43 is valid; 3 is its check character */
+        {"91350100M000100Y44", "[sender.test]: codes: '91350100M000100Y44' is not an enterprise "
+                               "code: its check character is not right for a unified social "
+                               "credit code (GB 32100 gives 3 for the 17 before it)"},
+        {"91350100I000100Y43", "[sender.test]: codes: '91350100I000100Y43' is not an enterprise "
+                               "code: a unified social credit code has no letter I (GB 32100: no "
+                               "I, O, S, V or Z)"},
+    };
+    struct fix *f = *state;
+    struct cg_err err;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(cg_conf_set(f->conf, "sender.test", "codes", bad[i].codes, &err), CG_OK);
+        assert_int_equal(cg_port_new(f->conf, &f->port, &err), CG_ECONFIG);
+        assert_null(f->port);
+        assert_string_equal(err.msg, bad[i].msg);
+    }
+    /* a 10-character customs code and an 18-character unified social credit code */
+    assert_int_equal(
+        cg_conf_set(f->conf, "sender.test", "codes", "3301964J31, 91350100M000100Y43", &err),
+        CG_OK);
+    add_other(f, "9999999999, 91110000802100433B");
+    start(f);
+    assert_int_equal(f->port->senders[0].ncodes, 2);
+    assert_string_equal(f->port->senders[0].codes[1], "91350100M000100Y43");
+    cg_port_free(f->port);
+    f->port = NULL;
+    /* a code two senders list, both named */
+    add_other(f, "9999999999, 3301964J31");
+    assert_int_equal(cg_port_new(f->conf, &f->port, &err), CG_ECONFIG);
+    assert_string_equal(err.msg, "[sender.test] and [sender.other] both list code 3301964J31 in "
+                                 "codes: an enterprise code is one sender's, the one that declares "
+                                 "for it");
+}
+
 static void test_sec_modify_other_sender(void **state)
 {
     struct fix *f = *state;
@@ -1921,24 +2004,28 @@ static void test_sec_modify_other_sender(void **state)
     char *a;
     char *b;
 
-    add_other(f, "3301964J31"); /* holds the same code, but is another sender */
+    add_other(f, "9999999999");
     start(f);
     assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
     a = replace(xml, "000000000001\"", "000000000012\"");
     b = replace(a, "0000000000A1<", "0000000000B2<");
     free(a);
-    /* Neither answer names the document that added the key: it is another sender's (these
-     * texts named its guid). Only its own sender is told which document did. */
+    /* Only its own sender is told which document added the key. */
+    assert_int_equal(cg_port_submit(f->port, "test", b, strlen(b), NULL, &res), CG_EREJECT);
+    assert_string_equal(res.code, "4002");
+    assert_string_equal(res.text, "document A1B2C3D4-0303-4000-8000-0000000000B2 adds CEB303 "
+                                  "ebpCode=3301964J31 orderNo=PORT-ORDER-0001, which document "
+                                  "A1B2C3D4-0303-4000-8000-0000000000A1 already added (a change "
+                                  "needs appType 2)");
+    /* The platform's code moves to the other sender (no two senders hold one code at once):
+     * the document stays the sender's that added it. Neither answer names that document (these
+     * texts named its guid). */
+    restart_codes(f, "4403960ABC", "3301964J31");
     assert_int_equal(cg_port_submit(f->port, "other", b, strlen(b), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "4002");
     assert_string_equal(res.text, "document A1B2C3D4-0303-4000-8000-0000000000B2 adds CEB303 "
                                   "ebpCode=3301964J31 orderNo=PORT-ORDER-0001, which another "
                                   "sender already added");
-    assert_int_equal(cg_port_submit(f->port, "test", b, strlen(b), NULL, &res), CG_EREJECT);
-    assert_string_equal(res.text, "document A1B2C3D4-0303-4000-8000-0000000000B2 adds CEB303 "
-                                  "ebpCode=3301964J31 orderNo=PORT-ORDER-0001, which document "
-                                  "A1B2C3D4-0303-4000-8000-0000000000A1 already added (a change "
-                                  "needs appType 2)");
     a = replace(b, "<ceb:appType>1<", "<ceb:appType>2<");
     free(b);
     assert_int_equal(cg_port_submit(f->port, "other", a, strlen(a), NULL, &res), CG_EREJECT);
@@ -1947,7 +2034,8 @@ static void test_sec_modify_other_sender(void **state)
     assert_string_equal(res.text, "document A1B2C3D4-0303-4000-8000-0000000000B2 changes CEB303 "
                                   "ebpCode=3301964J31 orderNo=PORT-ORDER-0001, which another "
                                   "sender added");
-    /* the sender that added it may change it */
+    /* the sender that added it may change it (while it declares for the code) */
+    restart_codes(f, "3301964J31", "9999999999");
     assert_int_equal(cg_port_submit(f->port, "test", a, strlen(a), NULL, &res), CG_OK);
     free(a);
     free(xml);
@@ -2549,12 +2637,15 @@ static void test_sec_doc_guid_other_sender(void **state)
     size_t len;
     char *xml = slurp("CEB303Message.xml", &len);
     char *a;
+    char *b;
 
-    add_other(f, "3301964J31");
+    add_other(f, "9999999999");
     start(f);
     assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
-    /* another message (root guid) with the same document guid */
-    a = replace(xml, "000000000001\"", "000000000031\"");
+    /* another message (root guid) with the same document guid, for the other's own code */
+    b = replace(xml, "000000000001\"", "000000000031\"");
+    a = replace(b, "<ceb:ebpCode>3301964J31<", "<ceb:ebpCode>9999999999<");
+    free(b);
     assert_int_equal(cg_port_submit(f->port, "other", a, strlen(a), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "4001");
     assert_int_equal(res.http_status, 409);
@@ -2562,6 +2653,8 @@ static void test_sec_doc_guid_other_sender(void **state)
                         "document guid A1B2C3D4-0303-4000-8000-0000000000A1 was already used");
     assert_null(strstr(res.text, "A1B2C3D4-0303-4000-8000-000000000001"));
     /* its own sender is told which message used it */
+    free(a);
+    a = replace(xml, "000000000001\"", "000000000031\"");
     assert_int_equal(cg_port_submit(f->port, "test", a, strlen(a), NULL, &res), CG_EREJECT);
     assert_string_equal(res.code, "4001");
     assert_string_equal(res.text, "document guid A1B2C3D4-0303-4000-8000-0000000000A1 was already "
@@ -3001,7 +3094,7 @@ static void test_sender_budget(void **state)
     long port_refused;
     size_t i;
 
-    add_other(f, "4403960ABC");
+    add_other(f, "9999999999");
     assert_int_equal(cg_conf_set(f->conf, "port", "receipts_page_bytes", "65536", &err), CG_OK);
     assert_int_equal(cg_conf_set(f->conf, "port", "body_budget", "262144", &err), CG_OK);
     start(f); /* max_body 8192; sender_budget 0: a quarter of 262144 = 65536 */
@@ -3279,15 +3372,17 @@ static void test_sender_daily_max_own(void **state)
     one_china_day();
     assert_int_equal(cg_conf_set(f->conf, "port", "sender_daily_max", "2", &err), CG_OK);
     assert_int_equal(cg_conf_set(f->conf, "sender.test", "daily_max", "0", &err), CG_OK);
-    add_other(f, "3301964J31");
+    add_other(f, "9999999999");
     assert_int_equal(cg_conf_set(f->conf, "sender.other", "daily_max", "1", &err), CG_OK);
     start(f);
     /* test: five messages, past the port's 2, all taken */
     assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
     for (i = 0; i < 4; i++)
         assert_int_equal(cg_port_submit(f->port, "test", "<x/>", 4, NULL, &res), CG_EREJECT);
-    /* other: one, then 429 naming its own limit */
-    assert_int_equal(cg_port_submit(f->port, "other", o, strlen(o), NULL, &res), CG_OK);
+    /* other: one (for its own code), then 429 naming its own limit */
+    free(xml);
+    xml = replace(o, "<ceb:ebpCode>3301964J31<", "<ceb:ebpCode>9999999999<");
+    assert_int_equal(cg_port_submit(f->port, "other", xml, strlen(xml), NULL, &res), CG_OK);
     assert_int_equal(cg_port_submit(f->port, "other", "<x/>", 4, NULL, &res), CG_ERETRY);
     assert_string_equal(res.code, "3998");
     assert_string_equal(res.text, "this sender has had as many messages recorded today as it may "
@@ -3585,7 +3680,7 @@ static void test_sec_guid_other_sender_same_bytes(void **state)
     char *xml = slurp("CEB303Message.xml", &len);
     char *b = replace(xml, "PORT-ORDER-0001", "PORT-ORDER-0002");
 
-    add_other(f, "3301964J31");
+    add_other(f, "9999999999");
     start(f);
     assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
     assert_int_equal(cg_port_submit(f->port, "other", xml, len, NULL, &res), CG_EREJECT);
@@ -3655,6 +3750,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sender_daily_max_days, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender_daily_max_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender_codes_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_foreign_platform, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_modify_other_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_parse_bounds, setup, teardown),
