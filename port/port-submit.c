@@ -256,12 +256,16 @@ static xmlNodePtr ds_child(xmlNodePtr parent, const char *name, int *n)
 /*
  * Whose message it is: the sender whose sign_cert made the signature. A signature by the
  * port's own TLS certificate, by a certificate no sender registered, or by another sender's
- * certificate than the one that sent it (transport identity) is refused with 1001. With no
- * [sender.NAME] at all (in-process use without a network) nobody is attributed.
+ * certificate than the one that sent it (transport identity) is refused with 1001. The last two
+ * get the same answer, so a sender cannot learn whether a certificate it holds is another
+ * sender's: only the port's log tells them apart. With no [sender.NAME] at all (in-process use
+ * without a network) nobody is attributed.
  */
 static int attribute(struct cg_port_job *c, const struct cg_sig_info *info)
 {
     const struct cg_port_sender *owner;
+    char subject[sizeof(info->subject)];
+    char whose[160];
 
     if (c->p->server_fp[0] != '\0' && strcmp(info->sha256, c->p->server_fp) == 0)
         return answer(&c->res, "1001",
@@ -271,17 +275,25 @@ static int attribute(struct cg_port_job *c, const struct cg_sig_info *info)
     if (c->p->nsenders == 0)
         return CG_OK;
     owner = cg_port_sender_by_signer(c->p, info->sha256);
-    if (owner == NULL)
+    if (owner == NULL && c->sender == NULL)
         return answer(&c->res, "1001",
-                      "message %s: the signing certificate (%s, SHA-256 %.16s...) is not "
-                      "registered to any sender (sign_cert)",
-                      c->res.guid, info->subject, info->sha256);
-    /* the other sender is not named: who holds a certificate is none of this sender's business */
-    if (c->sender != NULL && owner != c->sender)
+                      "message %s: the signing certificate is not registered to any sender "
+                      "(sign_cert)",
+                      c->res.guid);
+    if (owner == NULL || owner != c->sender) {
+        if (owner != NULL)
+            snprintf(whose, sizeof(whose), "a sign_cert of sender %s", owner->name);
+        else
+            cg_strlcpy(whose, "no sender's sign_cert", sizeof(whose));
+        /* the subject is the certificate's, which the message carries: escaped */
+        cg_info("port: message %s from sender %s (%s) is signed with %s (SHA-256 %s), %s",
+                c->res.guid, c->sender->name, c->remote[0] != '\0' ? c->remote : "-",
+                cg_text_show(info->subject, subject, sizeof(subject)), info->sha256, whose);
         return answer(&c->res, "1001",
-                      "message %s is signed with a certificate of another sender, not one of "
-                      "sender %s (sign_cert)",
-                      c->res.guid, c->sender->name);
+                      "message %s: the signing certificate is not one of this sender's "
+                      "(sign_cert)",
+                      c->res.guid);
+    }
     c->owner = owner;
     return CG_OK;
 }

@@ -29,7 +29,15 @@ issue mallory rsa:2048 "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature"
 issue weak rsa:1024 "basicConstraints=CA:FALSE"
 issue enconly rsa:2048 "keyUsage=keyEncipherment"
 issue tlsclient rsa:2048 "extendedKeyUsage=clientAuth"
-check "certificates made" test -s victim.pem -a -s weak.pem -a -s tlsclient.pem
+# a signing certificate the CA issued to no sender, its CN with a U+202E (right-to-left override)
+q "$OPENSSL" req -utf8 -newkey rsa:2048 -nodes -keyout stranger.key -out stranger.csr \
+    -subj "/CN=stranger$(printf '\342\200\256')evil" &&
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n' >stranger.ext &&
+    q "$OPENSSL" x509 -req -in stranger.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+        -out stranger.pem -days 2 -extfile stranger.ext
+check "certificates made" test -s victim.pem -a -s weak.pem -a -s tlsclient.pem -a -s stranger.pem
+# fp NAME: the SHA-256 of NAME.pem's DER bytes, as the port logs it
+fp() { "$OPENSSL" x509 -in "$1.pem" -outform DER | sha256sum | cut -d' ' -f1; }
 for s in victim mallory; do
     "$OPENSSL" rand -hex 24 >$s.token
     # curl reads the header from a file (-H @file): no token on a command line
@@ -40,6 +48,7 @@ done
 printf '[declare]\nkey_file = %s/victim.key\ncert_file = %s/victim.pem\nsign_alg = rsa-sha256\n' \
     "$T" "$T" >victim.conf
 sed 's/victim\./mallory./g' victim.conf >mallory.conf
+sed 's/victim\./stranger./g' victim.conf >stranger.conf
 sign() { "$CEBGATE" -c "$3.conf" sign -o "$2" "$1"; }
 # newmsg N: the order with guids and order number of its own
 newmsg() {
@@ -67,6 +76,7 @@ for k in weak ca server enconly tlsclient; do
         --insecure "key-$k.xml"
     n=$((n + 1))
 done
+newmsg 7 >m7.xml && sign m7.xml stranger-signed.xml stranger
 # a signature that is a child of the root but not its last child (wrapping shape)
 newmsg 9 >m9.xml && sign m9.xml m9s.xml victim
 sed 's|</ceb:CEB303Message>|<ceb:Extra/></ceb:CEB303Message>|' m9s.xml >notlast.xml
@@ -208,15 +218,30 @@ check "GET /health needs nobody: 200 ($S)" test "$S" = 200
 # ---------------------------------------------------------------- finding 4: codes
 expect mallory mallory-squat.xml 422 4006 'not an enterprise code of sender mallory' \
     "mallory's certificate declaring for the victim's ebpCode"
-# Before: the answer named the sender whose certificate signed; it stays anonymous, as in 4001.
-expect victim mallory-squat.xml 422 1001 'signed with a certificate of another sender, not one of sender victim' \
+# Before: the answer named the sender whose certificate signed, later it said "of another
+# sender", while a certificate of no sender got "not registered to any sender": the answers told
+# a sender whether a certificate it held was another sender's. All three get the same text; the
+# port's log tells them apart, the certificate's subject escaped.
+NOT_MINE="the signing certificate is not one of this sender's (sign_cert)"
+expect victim mallory-squat.xml 422 1001 \
+    "\"text\":\"message A1B2C3D4-0303-4000-8000-000000000101: $NOT_MINE\"" \
     "mallory's signature sent with the victim's token"
 check "... without naming mallory" sh -c "! grep -q mallory resp"
+check "... the log names mallory's certificate" grep -qF \
+    "info: port: message A1B2C3D4-0303-4000-8000-000000000101 from sender victim (127.0.0.1) is signed with CN=mallory (SHA-256 $(fp mallory)), a sign_cert of sender mallory" \
+    port.err
+expect victim stranger-signed.xml 422 1001 \
+    "\"text\":\"message A1B2C3D4-0303-4000-8000-000000000107: $NOT_MINE\"" \
+    "a signature by a certificate of no sender: the same answer"
+check "... the log says no sender's, the U+202E escaped" grep -qF \
+    "info: port: message A1B2C3D4-0303-4000-8000-000000000107 from sender victim (127.0.0.1) is signed with CN=stranger\\u{202E}evil (SHA-256 $(fp stranger)), no sender's sign_cert" \
+    port.err
 # a modify of the victim's order, signed by the victim: only the victim may send it
 sed -e 's/-000000000001"/-000000000201"/' -e 's/-0000000000A1</-0000000002A1</' \
     -e 's/<ceb:appType>1</<ceb:appType>2</' "$D/CEB303Message.xml" >mod.xml
 sign mod.xml mod-signed.xml victim
-expect mallory mod-signed.xml 422 1001 'signed with a certificate of another sender, not one of sender mallory' \
+expect mallory mod-signed.xml 422 1001 \
+    "\"text\":\"message A1B2C3D4-0303-4000-8000-000000000201: $NOT_MINE\"" \
     "the victim's modify sent by mallory"
 check "... without naming the victim" sh -c "! grep -q victim resp"
 expect victim mod-signed.xml 200 0000 'accepted' "the victim's modify sent by the victim"
