@@ -8,6 +8,10 @@
  * signature itself is checked against the certificate it carries. sm2-sm3 signatures are
  * checked with the distinguishing identifier --sm2-id (default 1234567812345678). Exit 0 when every
  * file verifies, 1 when one does not, 2 on usage errors or unreadable trust files.
+ *
+ * What a line shows comes from the file (the signer's subject, the KeyName text, reasons that
+ * quote them) or from its name: each is escaped with cg_text_show(), so a received file cannot
+ * put control or bidi characters on the terminal.
  */
 #include "config.h"
 
@@ -15,7 +19,12 @@
 #include <stdio.h>
 
 #include "cli/cmd.h"
+#include "core/err.h"
+#include "core/text.h"
 #include "declare/declare.h"
+
+/* Room for any text of n bytes escaped: at most 4 bytes (\xNN) for 1. */
+#define SHOWN(n) ((n)*4 + 1)
 
 static int exec_verify(struct cg_cli *cli, int argc, char **argv)
 {
@@ -27,6 +36,10 @@ static int exec_verify(struct cg_cli *cli, int argc, char **argv)
     struct cg_err err;
     struct cg_trust *trust = NULL;
     struct cg_sig_info info;
+    char file[SHOWN(4096)];
+    char subject[SHOWN(sizeof(info.subject))];
+    char key_name[SHOWN(sizeof(info.key_name))];
+    char why[SHOWN(CG_ERR_MSG_MAX)];
     xmlDocPtr doc = NULL;
     const char *sm2_id = NULL;
     int status = CG_EXIT_OK;
@@ -62,16 +75,21 @@ static int exec_verify(struct cg_cli *cli, int argc, char **argv)
     }
     for (i = optind; i < argc; i++) {
         cg_err_clear(&err);
+        cg_text_show(argv[i], file, sizeof(file));
         if (cg_xml_parse_file(argv[i], &doc, &err) == CG_OK &&
             cg_verify_info(doc, trust, &info, &err) == CG_OK) {
-            printf("%s: OK: %s signature by %s (serial %s, KeyName %s, valid until %s)%s\n",
-                   argv[i], info.alg, info.subject, info.serial,
-                   info.key_name[0] != '\0' ? info.key_name : "(none)", info.not_after,
+            printf("%s: OK: %s signature by %s (serial %s, KeyName %s, valid until %s)%s\n", file,
+                   info.alg, cg_text_show(info.subject, subject, sizeof(subject)), info.serial,
+                   info.key_name[0] != '\0'
+                       ? cg_text_show(info.key_name, key_name, sizeof(key_name))
+                       : "(none)",
+                   info.not_after,
                    trust == NULL ? "; certificate not checked against trusted ones (--trust)"
                                  : "; certificate trusted");
         } else {
-            printf("%s: FAILED: %s\n", argv[i],
-                   err.msg[0] != '\0' ? err.msg : cg_strerror(err.code));
+            printf("%s: FAILED: %s\n", file,
+                   cg_text_show(err.msg[0] != '\0' ? err.msg : cg_strerror(err.code), why,
+                                sizeof(why)));
             status = CG_EXIT_ERROR;
         }
         xmlFreeDoc(doc);

@@ -141,4 +141,38 @@ CG_E2E_PASS='not it' expect_rc 1 "PKCS#12 with a wrong passphrase" "$CEBGATE" -c
 check "says wrong passphrase" grep -q 'wrong passphrase' "$T/err"
 check "passphrase not echoed" sh -c "! grep -q 'not it' '$T/err'"
 expect_rc 2 "sign without FILE" "$CEBGATE" -c cebgate.conf sign
+
+# Before: verify printed the signer's subject, the KeyName text, the reasons and the file name as
+# they came, so a received file put raw control and bidi characters on the terminal. Each is
+# escaped as the port escapes its answers (cg_text_show): control bytes as \xNN, C1 controls
+# and bidi format characters as \u{XXXX}. The subject's CN holds ESC, a newline and U+202E (the
+# right-to-left override); OpenSSL writes the first two as RFC 2253 escapes (\1B, \0A). XML
+# refuses ESC even as a character reference, so the KeyName holds a newline, U+009B (the C1
+# control that starts a terminal sequence as ESC [ does) and U+202E.
+ESC=$(printf '\033')
+NL=$(printf '\nx')
+NL=${NL%x}
+RLO=$(printf '\342\200\256')
+q "$OPENSSL" req -x509 -utf8 -newkey rsa:2048 -nodes -keyout evil.key -out evil.pem -days 2 \
+    -set_serial 0x5EED -subj "/CN=a${ESC}b${NL}c${RLO}d" -addext basicConstraints=critical,CA:FALSE ||
+    fail "make the certificate with control characters"
+printf '[declare]\nkey_file = evil.key\ncert_file = evil.pem\nkey_name = 0009\n' >evil.conf
+expect_rc 0 "sign with it" "$CEBGATE" -c evil.conf sign --replace -o evil0.xml "$S"
+# the KeyName is outside what the signature covers (the enveloped transform drops ds:Signature)
+python3 - <<'EOP'
+x = open("evil0.xml", encoding="utf-8").read()
+open("evil.xml", "w", encoding="utf-8").write(
+    x.replace("<ds:KeyName>0009</ds:KeyName>", "<ds:KeyName>k\n\u009b31m\u202ez</ds:KeyName>"))
+EOP
+cp evil.xml "x${ESC}[2Jy.xml"
+UNTIL=$("$OPENSSL" x509 -in evil.pem -noout -enddate | sed 's/^notAfter=//')
+expect_rc 0 "a subject and KeyName with control and bidi characters verify" \
+    "$CEBGATE" verify evil.xml "x${ESC}[2Jy.xml"
+check "... shown escaped, one line each" test "$(cat "$T/out")" = \
+"evil.xml: OK: rsa-sha1 signature by CN=a\\1Bb\\0Ac\\u{202E}d (serial 5EED, KeyName k\\x0A\\u{009B}31m\\u{202E}z, valid until $UNTIL); certificate not checked against trusted ones (--trust)
+x\\x1B[2Jy.xml: OK: rsa-sha1 signature by CN=a\\1Bb\\0Ac\\u{202E}d (serial 5EED, KeyName k\\x0A\\u{009B}31m\\u{202E}z, valid until $UNTIL); certificate not checked against trusted ones (--trust)"
+expect_rc 1 "the same signer, not trusted" "$CEBGATE" verify --trust other.pem evil.xml
+check "... the reason quoting its subject escaped" test "$(cat "$T/out")" = \
+    "evil.xml: FAILED: untrusted certificate: CN=a\\1Bb\\0Ac\\u{202E}d: self-signed certificate"
+check "... nothing raw on the terminal" sh -c "! grep -q '$ESC\\|$RLO' '$T/out'"
 finish
