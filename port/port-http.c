@@ -401,9 +401,10 @@ static const struct cg_port_sender *identify(struct cg_port *p, struct MHD_Conne
 }
 
 /*
- * A request from nobody known: a warning naming the client address and why (never the token),
- * at most one a minute for each address and reason (port-lograte.c), with the count of those
- * not logged in between.
+ * A request from nobody known: counted for /metrics (in memory: such a request is never stored,
+ * or anybody could fill the port's disk), and a warning naming the client address and why (never
+ * the token), at most one a minute for each address and reason (port-lograte.c), with the count
+ * of those not logged in between.
  */
 static void log_unknown(struct cg_port *p, struct MHD_Connection *conn, unsigned status,
                         const char *why, const char *detail)
@@ -413,6 +414,9 @@ static void log_unknown(struct cg_port *p, struct MHD_Connection *conn, unsigned
     char note[96];
     long held = 0;
 
+    pthread_mutex_lock(&p->flock);
+    p->login_refused[status == 403]++;
+    pthread_mutex_unlock(&p->flock);
     remote_of(conn, remote, sizeof(remote));
     /* one key for each address and reason: a wrong token is not hidden by a missing one */
     snprintf(key, sizeof(key), "%u %s %.40s", status, remote, why);
@@ -461,6 +465,7 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
     long body_refused;
     long share_refused;
     long quota_refused;
+    long login_refused[2];
     long unused = 0;
     size_t body_held;
     size_t i;
@@ -469,6 +474,8 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
     cg_port_quota_usage(p, NULL, 0, &unused, &quota_refused);
     pthread_mutex_lock(&p->flock);
     share_refused = p->share_refused;
+    login_refused[0] = p->login_refused[0];
+    login_refused[1] = p->login_refused[1];
     faults_503 = p->faults_503;
     faults_drop = p->faults_drop;
     pthread_mutex_unlock(&p->flock);
@@ -528,8 +535,15 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
                 "# HELP cebgate_port_sender_daily_max_refused_total Messages answered 429 because "
                 "their sender had passed sender_daily_max.\n"
                 "# TYPE cebgate_port_sender_daily_max_refused_total counter\n"
-                "cebgate_port_sender_daily_max_refused_total %ld\n",
-                body_held, body_refused, share_refused, quota_refused);
+                "cebgate_port_sender_daily_max_refused_total %ld\n"
+                "# HELP cebgate_port_logins_refused_total Requests from nobody known (no or "
+                "an unknown token or client certificate) answered with code 1999, by HTTP "
+                "status, since the port started.\n"
+                "# TYPE cebgate_port_logins_refused_total counter\n"
+                "cebgate_port_logins_refused_total{status=\"401\"} %ld\n"
+                "cebgate_port_logins_refused_total{status=\"403\"} %ld\n",
+                body_held, body_refused, share_refused, quota_refused, login_refused[0],
+                login_refused[1]);
     return reply(conn, 200, "text/plain; version=0.0.4", cg_buf_take(&b), NULL);
 }
 

@@ -478,6 +478,8 @@ struct cg_port {
     long body_refused;  /* POSTs answered 503 because the budget was taken */
     long share_refused; /* requests answered 503 because their sender's share was taken */
     long quota_refused; /* POSTs answered 429 because their sender passed sender_daily_max */
+    /* requests from nobody known answered 401 and 403 (code 1999), under flock */
+    long login_refused[2];
     /* threads */
     long threads;              /* libmicrohttpd worker threads that run the checks */
     long commit_max;           /* most messages stored in one transaction */

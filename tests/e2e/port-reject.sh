@@ -229,6 +229,12 @@ S=$(curl -sS --cacert server.pem --cert client2.pem --key client2.key -o resp -w
 check "mutual TLS: a certificate the CA issued to no registered sender is refused (HTTP $S)" \
     sh -c "[ '$S' = 403 ] && grep -q '\"code\":\"1999\"' resp"
 check "... saying it is no sender's client_cert" grep -q 'not the client_cert of any sender' resp
+# Before: these refusals were not counted; the three 403 (no certificate, another CA's, no
+# sender's) are, and /metrics from this host needs no certificate (metrics = local)
+S=$(curl -sS --cacert server.pem -o resp -w '%{http_code}' "$URL/metrics" 2>curl.err)
+check "mutual TLS: the 3 refused logins are counted in /metrics, by status (HTTP $S)" \
+    test "$(grep '^cebgate_port_logins_refused_total' resp)" = 'cebgate_port_logins_refused_total{status="401"} 0
+cebgate_port_logins_refused_total{status="403"} 3'
 port_stop
 
 # ---------------------------------------------------------------- fault injection (test only)

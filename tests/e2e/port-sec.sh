@@ -210,6 +210,11 @@ check "mallory reads none of the victim's receipts" sh -c "! grep -q '^CEB30[34]
 # port's); metrics = senders is checked at the end
 req none GET /metrics
 check "GET /metrics from this host without a token (metrics = local): 200 ($S)" test "$S" = 200
+# Before: requests from nobody known were not counted. The 22 answered 401 so far (one without a
+# token, 20 with a wrong one, a GET /receipts without one) are; none was 403 (no mutual TLS).
+check "the refused logins are counted in /metrics, by status" \
+    test "$(grep '^cebgate_port_logins_refused_total' resp)" = 'cebgate_port_logins_refused_total{status="401"} 22
+cebgate_port_logins_refused_total{status="403"} 0'
 req victim GET /metrics
 check "GET /metrics from this host for a sender: 200 ($S)" test "$S" = 200
 req none GET /health
