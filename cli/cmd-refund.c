@@ -1,7 +1,7 @@
 /*
  * cmd-refund.c - `cebgate refund VERB ...`: import declaration items, refund rates, invoices
  * and results; allocate invoices; record clearance, collection, outcomes, returns and
- * clawbacks; prepare filing batches; apply the deadlines; explain a unit.
+ * clawbacks; prepare filing batches; apply the deadlines; explain a unit or an order's units.
  *
  * Each verb is one transaction in refund/. Exit 0 ok, 1 input refused (a bad file row, a
  * transition the rules forbid, an invoice line used twice, an unknown unit or batch), 2 usage,
@@ -247,6 +247,29 @@ static int do_leave(struct cg_cli *cli, struct cg_refund *r, const char *unit, c
     return rc;
 }
 
+/*
+ * refund explain NAME: a unit (#ID, or ENTRY/ITEM when such a unit exists), else an order
+ * ([SELLER/]ORDER-NO) with its units or why it has none.
+ */
+static int do_explain(struct cg_refund *r, const char *name, char **text, struct cg_err *err)
+{
+    int rc;
+
+    if (name[0] == '#')
+        return cg_refund_explain(r, name, text, err);
+    rc = cg_refund_explain(r, name, text, err);
+    if (rc != CG_EINVAL && rc != CG_ENOTFOUND)
+        return rc;
+    cg_err_clear(err);
+    rc = cg_refund_explain_order(r, name, text, err);
+    if (rc == CG_ENOTFOUND)
+        rc = CG_ERR_SET(err, CG_ENOTFOUND,
+                        "'%s': no refund unit (ENTRY/ITEM or #ID) and no order "
+                        "([SELLER/]ORDER-NO) of that name",
+                        name);
+    return rc;
+}
+
 static int exec_refund(struct cg_cli *cli, int argc, char **argv)
 {
     struct cg_store *db = NULL;
@@ -379,9 +402,9 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
     } else if (strcmp(verb, "explain") == 0) {
         char *text = NULL;
         if (o.npos != 1)
-            rc = CG_ERR_SET(&err, CG_EINVAL, "refund explain UNIT expected");
+            rc = CG_ERR_SET(&err, CG_EINVAL, "refund explain UNIT|[SELLER/]ORDER-NO expected");
         else
-            rc = cg_refund_explain(r, o.pos[0], &text, &err);
+            rc = do_explain(r, o.pos[0], &text, &err);
         if (rc == CG_OK)
             fputs(text, stdout);
         free(text);
@@ -425,7 +448,10 @@ const struct cg_cmd cg_cmd_refund = {
     "  archived BATCH|UNIT --note WHERE [--date DAY] supporting documents archived\n"
     "  tick [--as-of DAY]    apply the soft and hard deadlines\n"
     "  explain UNIT          state, amounts, invoices and events of a unit\n"
-    "UNIT is ENTRY/ITEM (declaration number and item) or #ID; BATCH is B<ID>.\n",
+    "  explain [SELLER/]ORDER-NO   the units of an order's goods, each explained, or why it\n"
+    "                        has none (route A, not released, no declaration or unit yet)\n"
+    "UNIT is ENTRY/ITEM (declaration number and item) or #ID; BATCH is B<ID>; an order is\n"
+    "ORDER-NO (every seller's order with it) or SELLER/ORDER-NO, as cebgate status names it.\n",
     CG_CMD_NEEDS_CONF,
     exec_refund,
 };

@@ -154,22 +154,6 @@ static int apply_clearance(struct sync *y, const struct entry *e, struct cg_err 
     return rc;
 }
 
-/* Whether a ';'-separated list holds item. */
-static int in_semi_list(const char *list, const char *item)
-{
-    size_t n = strlen(item);
-    const char *p = list;
-
-    if (n == 0)
-        return 0;
-    while ((p = strstr(p, item)) != NULL) {
-        if ((p == list || p[-1] == ';') && (p[n] == '\0' || p[n] == ';'))
-            return 1;
-        p++;
-    }
-    return 0;
-}
-
 struct pick {
     const char *invt_no, *gcode, *order_no, *seller;
     int one_seller; /* the order number is one seller's in the spool */
@@ -183,7 +167,7 @@ static int pick_unit(void *ctx, const struct cg_rf_unit *u)
     struct pick *k = ctx;
 
     if (k->invt_no != NULL
-            ? !in_semi_list(u->invt_nos, k->invt_no)
+            ? !rf_in_semi_list(u->invt_nos, k->invt_no)
             : strcmp(u->order_no, k->order_no) != 0 ||
                   (u->seller[0] != '\0' ? strcmp(u->seller, k->seller) != 0 : !k->one_seller))
         return CG_OK;

@@ -146,6 +146,8 @@ int rf_filed(const struct unit *x);
 int rf_blank(const char *s);
 /* Whether code is in a ",A,B," list. */
 int rf_in_list(const char *list, const char *code);
+/* Whether a ';'-separated list (a unit's inventories) holds item. */
+int rf_in_semi_list(const char *list, const char *item);
 /* Day arithmetic on YYYY-MM-DD: valid day, months later (end of month clamped). */
 int rf_day_ok(const char *day);
 /* The China date (UTC+8, no daylight saving) at instant t, as YYYY-MM-DD: refund/'s today. */

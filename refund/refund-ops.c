@@ -15,8 +15,10 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "lifecycle/lifecycle.h"
 #include "refund/refund-int.h"
 #include "settle/settle.h"
+#include "store/store-flow.h"
 #include "store/store.h"
 
 struct op {
@@ -1376,22 +1378,19 @@ static int explain_event(void *ctx, const struct cg_rf_event *e)
     return CG_OK;
 }
 
-int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct cg_err *err)
+/* A unit's regime, state, amounts, allocations and events, appended to bp. */
+static int explain_unit(struct cg_refund *r, const struct unit *u, struct cg_buf *bp,
+                        struct cg_err *err)
 {
-    struct unit x;
-    struct cg_buf b;
+    const struct unit x = *u;
     char q[32], rr[16], vr[16], a[10][32], rq[32], fq[32], over[64] = "", shortfall[96] = "";
     int rc;
 
-    rc = rf_unit_load(r, unit, &x, err);
-    if (rc != CG_OK)
-        return rc;
     cg_refund_qty_format(x.u.returned_qty_m, rq, sizeof(rq));
     if (x.u.filed_qty_m > 0)
         cg_refund_qty_format(x.u.filed_qty_m, fq, sizeof(fq));
     else
         cg_strlcpy(fq, "-", sizeof(fq));
-    cg_buf_init(&b, 1u << 20);
     cg_refund_qty_format(x.u.qty_m, q, sizeof(q));
     cg_refund_rate_format(x.u.refund_ppm, rr, sizeof(rr));
     cg_refund_rate_format(x.u.vat_ppm, vr, sizeof(vr));
@@ -1411,7 +1410,7 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
         snprintf(shortfall, sizeof(shortfall), ", shortfall CNY %s (the tax office pays no more)",
                  a[9]);
     cg_buf_addf(
-        &b,
+        bp,
         "unit %s/%ld (#%lld): %s %s, HS %s, %s %s, exported %s (%s%s%s)\n"
         "order %s%s%s%s%s\n"
         "regime %s, state %s%s%s\n"
@@ -1428,9 +1427,275 @@ int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct 
         a[5], over, a[7], a[2], a[8], shortfall, x.soft_deadline, x.hard_deadline, rq, fq,
         x.archive_due[0] ? x.archive_due : "-", x.archived_on[0] ? x.archived_on : "-",
         x.keep_until[0] ? x.keep_until : "-");
-    rc = cg_store_rf_allocs_each(r->db, x.u.id, explain_alloc, &b, err);
+    rc = cg_store_rf_allocs_each(r->db, x.u.id, explain_alloc, bp, err);
     if (rc == CG_OK)
-        rc = cg_store_rf_events_each(r->db, x.u.id, explain_event, &b, err);
+        rc = cg_store_rf_events_each(r->db, x.u.id, explain_event, bp, err);
+    return rc;
+}
+
+int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct cg_err *err)
+{
+    struct unit x;
+    struct cg_buf b;
+    int rc;
+
+    rc = rf_unit_load(r, unit, &x, err);
+    if (rc != CG_OK)
+        return rc;
+    cg_buf_init(&b, 1u << 20);
+    rc = explain_unit(r, &x, &b, err);
+    if (rc == CG_OK && b.data == NULL)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (rc == CG_OK)
+        *out = cg_buf_take(&b);
+    cg_buf_free(&b);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ explain an order */
+
+/* The orders of a name: every seller's order with that number (the first 16), or one seller's. */
+struct order_list {
+    const char *seller; /* NULL: any seller */
+    struct order_ref {
+        char seller[64], order_no[128];
+        int64_t id;
+    } o[16];
+    size_t n;
+    long named; /* orders with the number, of any seller */
+};
+
+static int order_seen(const struct cg_store_order *o, void *ctx)
+{
+    struct order_list *l = ctx;
+
+    l->named++;
+    if (l->seller != NULL && strcmp(o->seller, l->seller) != 0)
+        return CG_OK;
+    if (l->n < sizeof(l->o) / sizeof(l->o[0])) {
+        cg_strlcpy(l->o[l->n].seller, o->seller, sizeof(l->o[0].seller));
+        cg_strlcpy(l->o[l->n].order_no, o->order_no, sizeof(l->o[0].order_no));
+        l->o[l->n++].id = o->id;
+    }
+    return CG_OK;
+}
+
+/* The order's export inventory (CEB603): its state and invtNo, "" when none was declared. */
+struct order_invt {
+    char state[24], invt_no[40];
+};
+
+static int invt_seen(const struct cg_store_doc *d, void *ctx)
+{
+    struct order_invt *v = ctx;
+
+    if (d->msg_type == CG_MSG_INVENTORY) {
+        cg_strlcpy(v->state, d->state != NULL ? d->state : "", sizeof(v->state));
+        cg_strlcpy(v->invt_no, d->invt_no != NULL ? d->invt_no : "", sizeof(v->invt_no));
+    }
+    return CG_OK;
+}
+
+/* The units of an order: through its inventory, or by its number (and seller). */
+struct order_units {
+    struct cg_refund *r;
+    const char *seller, *order_no, *invt_no;
+    int one_seller; /* no other seller has an order of that number */
+    int any_seller; /* a unit of any seller with the number (no seller named, none in the spool) */
+    struct cg_buf *b;
+    struct cg_err *err;
+    long n;
+};
+
+static int unit_of_order(void *ctx, const struct cg_rf_unit *u)
+{
+    struct order_units *c = ctx;
+    struct unit x;
+
+    if (!(c->invt_no[0] != '\0' && rf_in_semi_list(u->invt_nos, c->invt_no)) &&
+        (strcmp(u->order_no, c->order_no) != 0 ||
+         (c->any_seller          ? 0
+          : u->seller[0] != '\0' ? strcmp(u->seller, c->seller) != 0
+                                 : !c->one_seller)))
+        return CG_OK;
+    rf_unit_copy(&x, u);
+    if (c->n++ > 0)
+        cg_buf_addf(c->b, "\n");
+    return explain_unit(c->r, &x, c->b, c->err);
+}
+
+static int first_entry(long gnum, const char *entry_id, void *ctx)
+{
+    char *entry = ctx;
+
+    (void)gnum;
+    if (entry[0] == '\0' && entry_id != NULL)
+        cg_strlcpy(entry, entry_id, 40);
+    return CG_OK;
+}
+
+/* Why an order has no refund unit, and what is needed next, appended to b. */
+static int explain_none(struct cg_refund *r, const char *name, const char *seller,
+                        const char *order_no, const struct order_invt *v, struct cg_buf *b,
+                        struct cg_err *err)
+{
+    char section[80], entry[40] = "";
+    const char *flag = NULL;
+    int rc;
+
+    snprintf(section, sizeof(section), "seller%s%s", seller[0] ? "." : "", seller);
+    if (r->conf != NULL && (seller[0] == '\0' || cg_conf_has_section(r->conf, section)))
+        flag = cg_conf_get(r->conf, section, "statistics_flag");
+    if (flag != NULL && strcmp(flag, "A") == 0) {
+        cg_buf_addf(b,
+                    "order %s: no refund unit, and there will be none: seller %s declares by "
+                    "route A (statistics_flag = A in [%s]); a route-A inventory is a simplified "
+                    "9610 declaration with no customs declaration for tax, so it is never "
+                    "eligible for the export VAT refund (regime NOT_ELIGIBLE_SIMPLIFIED, "
+                    "docs/refund.md); only route B (statistics_flag = B: released inventories "
+                    "summarised each month into a customs declaration) is refunded\n",
+                    name, seller[0] ? seller : "(incoming/)", section);
+        return CG_OK;
+    }
+    if (v->state[0] == '\0') {
+        cg_buf_addf(b,
+                    "order %s: no refund unit: no export inventory (CEB603) was declared for "
+                    "it (cebgate status %s); a refund unit comes from the customs declaration "
+                    "of a released inventory\n",
+                    name, name);
+        return CG_OK;
+    }
+    if (strcmp(v->state, "cancelled") == 0) {
+        cg_buf_addf(b,
+                    "order %s: no refund unit: its export inventory %s was cancelled (CEB605): "
+                    "the goods were not exported, there is nothing to refund\n",
+                    name, v->invt_no[0] ? v->invt_no : "(no invtNo)");
+        return CG_OK;
+    }
+    if ((strcmp(v->state, "released") != 0 && strcmp(v->state, "closed") != 0) ||
+        v->invt_no[0] == '\0') {
+        cg_buf_addf(b,
+                    "order %s: no refund unit yet: its export inventory is %s, not released; "
+                    "a refund unit needs the inventory released by customs (800), then "
+                    "summarised into a customs declaration (the monthly summary CEB701 and its "
+                    "result CEB792), then the declaration's items imported (cebgate refund "
+                    "entries FILE)\n",
+                    name, v->state);
+        return CG_OK;
+    }
+    rc = cg_store_invt_entries(r->db, v->invt_no, first_entry, entry, err);
+    if (rc != CG_OK)
+        return rc;
+    if (entry[0] == '\0')
+        cg_buf_addf(b,
+                    "order %s: no refund unit yet: inventory %s is %s, but no customs "
+                    "declaration is recorded for it: next, the monthly summary of its month "
+                    "(CEB701, cebgate summary) and its result (CEB792), which gives the "
+                    "declaration number; then the declaration's items (cebgate refund entries "
+                    "FILE, with %s in the inventories column)\n",
+                    name, v->invt_no, v->state, v->invt_no);
+    else
+        cg_buf_addf(b,
+                    "order %s: no refund unit yet: inventory %s is in customs declaration %s "
+                    "(CEB792), but no refund unit names it: next, the declaration's items "
+                    "(cebgate refund entries FILE, with %s in the inventories column, or "
+                    "order_no %s and seller %s)\n",
+                    name, v->invt_no, entry, v->invt_no, order_no, seller);
+    return CG_OK;
+}
+
+/* One order: its units explained, or why it has none. */
+static int explain_one_order(struct cg_refund *r, const char *seller, const char *order_no,
+                             int64_t id, int one_seller, struct cg_buf *b, struct cg_err *err)
+{
+    struct order_invt v;
+    struct order_units c;
+    char name[200];
+    int rc = CG_OK;
+
+    memset(&v, 0, sizeof(v));
+    snprintf(name, sizeof(name), "%s%s%s", seller, seller[0] ? "/" : "", order_no);
+    if (id > 0)
+        rc = cg_store_order_docs(r->db, id, invt_seen, &v, err);
+    if (rc != CG_OK)
+        return rc;
+    memset(&c, 0, sizeof(c));
+    c.r = r;
+    c.seller = seller;
+    c.order_no = order_no;
+    c.invt_no = v.invt_no;
+    c.one_seller = one_seller;
+    c.err = err;
+    {
+        struct cg_buf units;
+        cg_buf_init(&units, 1u << 20);
+        c.b = &units;
+        rc = cg_store_rf_units_each(r->db, 0, NULL, unit_of_order, &c, err);
+        if (rc == CG_OK && c.n > 0) {
+            if (v.invt_no[0] != '\0')
+                cg_buf_addf(b, "order %s: inventory %s (%s): %ld refund unit%s\n", name, v.invt_no,
+                            v.state, c.n, c.n == 1 ? "" : "s");
+            else
+                cg_buf_addf(b, "order %s: %ld refund unit%s\n", name, c.n, c.n == 1 ? "" : "s");
+            cg_buf_addf(b, "%s", cg_buf_str(&units));
+        }
+        cg_buf_free(&units);
+    }
+    if (rc == CG_OK && c.n == 0)
+        rc = explain_none(r, name, seller, order_no, &v, b, err);
+    return rc;
+}
+
+int cg_refund_explain_order(struct cg_refund *r, const char *name, char **out, struct cg_err *err)
+{
+    struct order_list l;
+    const char *slash = strchr(name, '/');
+    char seller[64] = "";
+    const char *no = name;
+    struct cg_buf b;
+    size_t i;
+    int rc;
+
+    /* the whole name as a number first (a number may hold a '/'), then SELLER/ORDER-NO */
+    memset(&l, 0, sizeof(l));
+    rc = cg_store_orders_named(r->db, name, order_seen, &l, err);
+    if (rc == CG_OK && l.n == 0 && slash != NULL && slash != name &&
+        (size_t)(slash - name) < sizeof(seller)) {
+        snprintf(seller, sizeof(seller), "%.*s", (int)(slash - name), name);
+        no = slash + 1;
+        memset(&l, 0, sizeof(l));
+        l.seller = seller;
+        rc = cg_store_orders_named(r->db, no, order_seen, &l, err);
+    }
+    if (rc != CG_OK)
+        return rc;
+    cg_buf_init(&b, 1u << 22);
+    for (i = 0; rc == CG_OK && i < l.n; i++) {
+        if (i > 0)
+            cg_buf_addf(&b, "\n");
+        rc = explain_one_order(r, l.o[i].seller, l.o[i].order_no, l.o[i].id, l.named == 1, &b, err);
+    }
+    if (rc == CG_OK && l.n == 0) {
+        /* not in the spool: units that name the order (a 9710 or 9810 declaration) */
+        struct order_units c;
+        struct cg_buf units;
+        memset(&c, 0, sizeof(c));
+        c.r = r;
+        c.seller = seller;
+        c.order_no = no;
+        c.invt_no = "";
+        c.any_seller = seller[0] == '\0';
+        c.b = &units;
+        c.err = err;
+        cg_buf_init(&units, 1u << 22);
+        rc = cg_store_rf_units_each(r->db, 0, NULL, unit_of_order, &c, err);
+        if (rc == CG_OK && c.n == 0)
+            rc = CG_ERR_SET(err, CG_ENOTFOUND, "order %s: not known", name);
+        if (rc == CG_OK)
+            cg_buf_addf(&b, "order %s: not declared by cebgate; %ld refund unit%s name it\n%s",
+                        name, c.n, c.n == 1 ? "" : "s", cg_buf_str(&units));
+        cg_buf_free(&units);
+    }
     if (rc == CG_OK && b.data == NULL)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     if (rc == CG_OK)

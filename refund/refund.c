@@ -265,6 +265,21 @@ int rf_in_list(const char *list, const char *code)
     return 0;
 }
 
+int rf_in_semi_list(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+    const char *p = list;
+
+    if (n == 0)
+        return 0;
+    while ((p = strstr(p, item)) != NULL) {
+        if ((p == list || p[-1] == ';') && (p[n] == '\0' || p[n] == ';'))
+            return 1;
+        p++;
+    }
+    return 0;
+}
+
 static int regime_ok(const char *s)
 {
     return strcmp(s, "REFUND") == 0 || strcmp(s, "EXEMPT_WITH_DOCS") == 0 ||

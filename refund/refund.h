@@ -258,6 +258,14 @@ int cg_refund_tick(struct cg_refund *r, const char *as_of, struct cg_refund_tick
 
 /* The unit's regime, state, amounts, allocations and events as text (caller frees *out). */
 int cg_refund_explain(struct cg_refund *r, const char *unit, char **out, struct cg_err *err);
+/*
+ * An order, [SELLER/]ORDER-NO (a number alone: every seller's order with it), and its refund
+ * units: the units its goods belong to (through its export inventory, or its number and seller)
+ * each explained as above, or why it has none and what is needed next (the seller's route A,
+ * the inventory not released, no customs declaration or no unit recorded yet). Caller frees
+ * *out. CG_ENOTFOUND when neither the spool nor a unit knows the order.
+ */
+int cg_refund_explain_order(struct cg_refund *r, const char *order, char **out, struct cg_err *err);
 
 /* ------------------------------------------------------------------ reports */
 
