@@ -261,6 +261,91 @@ static int cmp_bucket(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->state, y->state);
 }
 
+/* Configured sellers and their route, for the empty pipeline's part. */
+struct routes {
+    struct rep *p;
+    long sellers, route_a;
+};
+
+static void route_row(struct routes *w, const char *seller)
+{
+    char section[80];
+    const char *flag;
+
+    snprintf(section, sizeof(section), "seller%s%s", seller[0] ? "." : "", seller);
+    flag = cg_conf_get(w->p->r->conf, section, "statistics_flag");
+    if (flag == NULL)
+        flag = "";
+    w->sellers++;
+    if (strcmp(flag, "A") == 0) {
+        const char *c[] = {seller[0] ? seller : "(incoming/)", flag,
+                           "route A: a simplified 9610 declaration, no customs declaration for "
+                           "tax: never eligible for the export VAT refund"};
+        w->route_a++;
+        add_row(w->p, c);
+    } else {
+        const char *c[] = {seller[0] ? seller : "(incoming/)", flag,
+                           "no declaration item imported yet (cebgate refund entries FILE)"};
+        add_row(w->p, c);
+    }
+}
+
+static int route_seen(const char *name, void *ctx)
+{
+    route_row(ctx, name);
+    return 0;
+}
+
+/*
+ * An empty pipeline says why, as a part of the table: each configured seller ([seller.NAME]; the
+ * [seller] section itself when there is none) with its statistics_flag and what it means for the
+ * refund, under a title that says whether every seller declares by route A (then no 9610 unit
+ * will ever come) or some do. No part without a configuration or a seller.
+ */
+static int pipeline_why(struct rep *p)
+{
+    static const char *const cols[] = {"seller", "statistics_flag", "why"};
+    struct cg_table *top = p->t;
+    struct routes w = {p, 0, 0};
+    size_t cap = p->cap;
+    int rc;
+
+    if (p->r->conf == NULL)
+        return CG_OK;
+    p->t = NULL;
+    p->cap = 0;
+    rc = set_cols(p, cols, 3);
+    top->part = p->t;
+    if (rc == CG_OK) {
+        cg_conf_each_named(p->r->conf, "seller", route_seen, &w);
+        if (w.sellers == 0 && cg_conf_has_section(p->r->conf, "seller"))
+            route_row(&w, "");
+        p->t->id = "sellers";
+        p->t->title =
+            w.route_a == w.sellers
+                ? "No refund unit: every seller declares by route A (statistics_flag = A), never "
+                  "eligible for the export VAT refund: a simplified 9610 declaration is no "
+                  "customs declaration for tax (docs/refund.md, Regime); a refund needs route B "
+                  "(statistics_flag = B) or a 9710/9810 declaration, and its items imported "
+                  "(cebgate refund entries FILE)"
+            : w.route_a > 0
+                ? "No refund unit yet: the sellers on route A (statistics_flag = A) never have "
+                  "any (a simplified 9610 declaration is no customs declaration for tax); the "
+                  "others get theirs from their declarations' items (cebgate refund entries "
+                  "FILE)"
+                : "No refund unit yet: units come from the declarations' items (cebgate refund "
+                  "entries FILE)";
+        top->id = "pipeline";
+    }
+    p->t = top;
+    p->cap = cap;
+    if (rc == CG_OK && w.sellers == 0) {
+        cg_table_free(top->part);
+        top->part = NULL;
+    }
+    return rc;
+}
+
 int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct cg_table **out,
                      struct cg_err *err)
 {
@@ -333,6 +418,8 @@ int cg_refund_report(struct cg_refund *r, int report, const char *as_of, struct 
                                FEN(a[4], p.b[i].shortfall)};
             add_row(&p, c);
         }
+        if (p.nb == 0)
+            rc = pipeline_why(&p);
     }
     if (rc == CG_ENOMEM || (rc == CG_OK && p.nomem))
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");

@@ -629,6 +629,28 @@ static int cmp_refund_sum(const void *a, const void *b)
 }
 
 /*
+ * Why there is no refund unit, from the pipeline's part (each configured seller, its
+ * statistics_flag, why): its title, and the sellers on route A by name when not all are.
+ */
+static const char *no_refund_units(const struct cg_table *p, char *why, size_t size)
+{
+    const char *sep = "; on route A: ";
+    size_t r, len, a = 0;
+
+    snprintf(why, size, "%s", p->title);
+    for (r = 0; p->ncols == 3 && r < p->nrows; r++)
+        a += strcmp(p->cells[r * 3 + 1], "A") == 0;
+    for (r = 0; a > 0 && a < p->nrows && r < p->nrows; r++) {
+        if (strcmp(p->cells[r * 3 + 1], "A") != 0)
+            continue;
+        len = strlen(why);
+        snprintf(why + len, size - len, "%s%s", sep, p->cells[r * 3]);
+        sep = ", ";
+    }
+    return why;
+}
+
+/*
  * Refund units by state over every export month: refund/'s pipeline report (month, state,
  * units, invoice, refund, refunded so far, still to come, shortfall) added up per state; amounts
  * are exact CNY text, so the sums are taken in fen.
@@ -637,6 +659,7 @@ static int refund_by_state(struct builder *b, const struct cg_table *t, struct c
 {
     struct refund_sum *v = NULL;
     size_t n = 0, r, i;
+    char why[4096];
     json_t *sec;
     int rc = CG_OK;
 
@@ -672,6 +695,8 @@ static int refund_by_state(struct builder *b, const struct cg_table *t, struct c
     sec =
         section(b, "refund", "Export VAT refund units by state",
                 "state,units,refund,refunded,to_come,shortfall", "cebgate report refund pipeline");
+    if (sec != NULL && n == 0 && t->part != NULL && t->part->title != NULL)
+        put(b, sec, "empty", jstr(no_refund_units(t->part, why, sizeof(why))));
     for (i = 0; rc == CG_OK && i < n; i++) {
         char u[24], a[4][32];
         snprintf(u, sizeof(u), "%ld", v[i].units);
