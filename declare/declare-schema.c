@@ -7,8 +7,13 @@
  * make cebgate fetch anything from the network. The compiled schema is immutable and shared;
  * each validation needs a validation context, of which the struct keeps one for reuse (taken
  * with a trylock, so a second thread validating at the same moment gets a fresh one).
- * Validation reports the first problem as "line N: element <name>: reason" with namespace
- * URIs dropped from libxml2's wording. Nothing is printed.
+ * Validation reports the first problem as "element <path>: reason", the path naming the element
+ * from the root without namespace prefixes, with its position among same-named siblings where
+ * there are several (/CEB303Message/Order/OrderList[2]/currency), and namespace URIs dropped
+ * from libxml2's wording. "line N: " goes in front when the parsed document stands on more than
+ * one line (a one-line message would say line 1 or 2 of every element). Names and libxml2's
+ * words, which quote the document, are escaped by cg_text_show(); the path is cut to
+ * PATH_SHOWN bytes keeping the root and the failing element. Nothing is printed.
  */
 #include "config.h"
 
@@ -23,6 +28,7 @@
 
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/text.h"
 #include "declare/declare.h"
 
 /*
@@ -45,11 +51,18 @@ struct cg_schema {
     char *path;
 };
 
+/* How much of a path an error shows: each name's first NAME_SHOWN bytes (then "..."), the
+ * root and at most STEPS_SHOWN - 1 steps above the failing node, PATH_SHOWN bytes in all. */
+#define NAME_SHOWN 32
+#define STEPS_SHOWN 9
+#define PATH_SHOWN 320
+
 /* First problem seen during one compile or validation. */
 struct first_err {
     bool set;
     int line;
     char elem[128];
+    char path[PATH_SHOWN];
     char reason[512];
     xmlNodePtr node;
 };
@@ -100,6 +113,100 @@ static void on_error(void *ctx, xmlErrorPtr e)
         cg_strlcpy(fe->elem, e->str1, sizeof(fe->elem));
     }
     clean_reason(e->message != NULL ? e->message : "invalid", fe->reason, sizeof(fe->reason));
+}
+
+/* One step of a path: "/", the name escaped and cut, "[pos]". */
+static void put_step(char *out, size_t size, const xmlChar *name, long pos)
+{
+    char raw[NAME_SHOWN + 1], shown[4 * NAME_SHOWN + 1];
+    size_t n = strlen((const char *)name);
+    bool cut = n > NAME_SHOWN;
+
+    if (cut) {
+        n = NAME_SHOWN; /* back to the start of a UTF-8 character */
+        while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(raw, name, n);
+    raw[n] = '\0';
+    cg_text_show(raw, shown, sizeof(shown));
+    if (pos > 0)
+        snprintf(out, size, "/%s%s[%ld]", shown, cut ? "..." : "", pos);
+    else
+        snprintf(out, size, "/%s%s", shown, cut ? "..." : "");
+}
+
+/* n's position (from 1) among its parent's element children of the same local name; 0 when it
+ * is the only one, or the root. */
+static long position(xmlNodePtr n)
+{
+    xmlNodePtr c;
+    long pos = 0, same = 0;
+
+    if (n->parent == NULL || n->parent->type != XML_ELEMENT_NODE)
+        return 0;
+    for (c = n->parent->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, n->name))
+            continue;
+        same++;
+        if (c == n)
+            pos = same;
+    }
+    return same > 1 ? pos : 0;
+}
+
+/* The path of node (an element; libxml2 names an attribute's element) into out: the root, then up
+ * to STEPS_SHOWN - 1 steps ending at node, "/..." where steps are left out. "" for other nodes. */
+static void node_path(xmlNodePtr node, char *out, size_t size)
+{
+    char step[STEPS_SHOWN][4 * NAME_SHOWN + 32];
+    xmlNodePtr n = node, root = NULL;
+    size_t k = 0, first, i, len, total;
+    bool cut = false;
+
+    out[0] = '\0';
+    if (n == NULL || n->type != XML_ELEMENT_NODE)
+        return;
+    /* From the failing node up: the nearest steps into step[], leaf first; the root apart. */
+    for (; n != NULL && n->type == XML_ELEMENT_NODE; n = n->parent) {
+        if (n->parent == NULL || n->parent->type != XML_ELEMENT_NODE)
+            root = n;
+        else if (k < STEPS_SHOWN - 1)
+            put_step(step[k++], sizeof(step[0]), n->name, position(n));
+        else
+            cut = true;
+    }
+    put_step(step[k++], sizeof(step[0]), root->name, 0);
+    /* step[k - 1] is the root, step[0] the failing node. Leave out the steps just below the
+     * root until the rest fits. */
+    first = k - 1;
+    total = 0;
+    for (i = 0; i < k; i++)
+        total += strlen(step[i]);
+    while (first > 1 && total + (cut ? 4 : 0) + 1 > size) {
+        first--;
+        total -= strlen(step[first]);
+        cut = true;
+    }
+    len = (size_t)snprintf(out, size, "%s%s", step[k - 1], cut ? "/..." : "");
+    for (i = first; i-- > 0 && len < size;)
+        len += (size_t)snprintf(out + len, size - len, "%s", step[i]);
+}
+
+/* True when the document's elements stand on one line: its root starts on the line where its
+ * last element starts (cebgate writes each message so, after the XML declaration). */
+static bool on_one_line(xmlDocPtr doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc), last = root, c;
+
+    for (;;) {
+        for (c = last->last; c != NULL && c->type != XML_ELEMENT_NODE; c = c->prev)
+            ;
+        if (c == NULL)
+            break;
+        last = c;
+    }
+    return xmlGetLineNo(root) == xmlGetLineNo(last);
 }
 
 /*
@@ -260,20 +367,27 @@ static int run(struct cg_schema *s, xmlDocPtr doc, struct first_err *fe, struct 
         fe->set = true;
         cg_strlcpy(fe->reason, r < 0 ? "internal validation error" : "invalid", sizeof(fe->reason));
     }
+    if (fe->node != NULL && fe->node->doc == doc)
+        node_path(fe->node, fe->path, sizeof(fe->path));
+    if (fe->line > 0 && on_one_line(doc))
+        fe->line = 0;
     return CG_ESCHEMA;
 }
 
 static int report(const struct first_err *fe, const char *who, struct cg_err *err)
 {
-    char line[32] = "";
+    char line[32] = "", elem[sizeof(fe->elem) * 4], reason[CG_ERR_MSG_MAX];
 
     if (fe->line > 0)
         snprintf(line, sizeof(line), "line %d: ", fe->line);
-    if (fe->elem[0] != '\0')
-        return CG_ERR_SET(err, CG_ESCHEMA, "%s%s%selement %s: %s", who != NULL ? who : "",
-                          who != NULL ? ": " : "", line, fe->elem, fe->reason);
+    cg_text_show(fe->reason, reason, sizeof(reason));
+    if (fe->path[0] != '\0' || fe->elem[0] != '\0')
+        return CG_ERR_SET(
+            err, CG_ESCHEMA, "%s%s%selement %s: %s", who != NULL ? who : "",
+            who != NULL ? ": " : "", line,
+            fe->path[0] != '\0' ? fe->path : cg_text_show(fe->elem, elem, sizeof(elem)), reason);
     return CG_ERR_SET(err, CG_ESCHEMA, "%s%s%s%s", who != NULL ? who : "", who != NULL ? ": " : "",
-                      line, fe->reason);
+                      line, reason);
 }
 
 int cg_schema_validate(struct cg_schema *s, xmlDocPtr doc, struct cg_err *err)

@@ -106,4 +106,17 @@ check "with them A-1 maps and A-2 has its waybill (and so needs a POD)" \
     sh -c "grep -q '\"order_no\":\"A-1\"' '$T/out' && grep -q 'order A-2: CEB603 building: element POD: required value is missing' '$T/err'"
 expect_rc 2 "unknown profile" "$CEBGATE" -c "$T/cebgate.conf" map --profile nosuch "$D/own/orders.csv"
 
+# A value the schema refuses: a transmitter name of 120 characters, over the 100 of copName.
+# Each order's rejection keeps its file, line and order; the schema's words name the element
+# by its path in the message (BaseTransfer, not a document's copName).
+N120=$(printf '%0120d' 0 | tr 0 N)
+sed "s/^cop_name = .*/cop_name = $N120/" \
+    "$T/cebgate.conf" >"$T/longname.conf"
+expect_rc 1 "a transmitter name too long for the schema rejects every order" \
+    sh -c "cd '$D' && '$CEBGATE' -c '$T/longname.conf' map own/orders.csv"
+S="CEB303 schema: element /CEB303Message/BaseTransfer/copName: [facet 'maxLength'] The value has a length of '120'; this exceeds the allowed maximum length of '100'."
+printf '%s\n' "own/orders.csv:2: order A-1: $S" "own/orders.csv:4: order A-2: $S" >"$T/longname.want"
+grep -v '^cebgate map: ' "$T/err" >"$T/longname.errs"
+check "each rejection names file, line, order and the element's path" cmp -s "$T/longname.want" "$T/longname.errs"
+
 finish

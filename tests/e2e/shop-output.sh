@@ -72,4 +72,15 @@ done
 tr '\r' '\n' <"$T/tty" | grep -o 'files [0-9]*/[0-9]*' >"$T/bar"
 check "the bar was drawn" [ -s "$T/bar" ]
 check "it knows the 3 files from its first drawing" sh -c "! grep -qv '/3\$' '$T/bar'"
+# A value the schema refuses (a transmitter name of 120 characters, over copName's 100): run's
+# rejection keeps the file, line and order, and the schema's words name the element by its
+# path in the message.
+N120=$(printf '%0120d' 0 | tr 0 N)
+sed "s/^cop_name = .*/cop_name = $N120/" "$W/cebgate.conf" >"$W/longname.conf"
+printf 'order_no,currency,country,sku,qty,price\nL-1,USD,US,TS-001,1,9.99\n' >"$W/incoming/own/l.csv"
+(cd "$W" && "$CEBGATE" -c longname.conf run --no-progress >"$T/out" 2>&1)
+check "exit 1: the order was rejected" [ $? -eq 1 ]
+check "the rejection names file, line, order and the element's path" grep -Fxq "own/l.csv:2: \
+order L-1: CEB303 schema: element /CEB303Message/BaseTransfer/copName: [facet 'maxLength'] The \
+value has a length of '120'; this exceeds the allowed maximum length of '100'." "$T/out"
 finish
