@@ -9,11 +9,12 @@
  * with a trylock, so a second thread validating at the same moment gets a fresh one).
  * Validation reports the first problem as "element <path>: reason", the path naming the element
  * from the root without namespace prefixes, with its position among same-named siblings where
- * there are several (/CEB303Message/Order/OrderList[2]/currency), and namespace URIs dropped
- * from libxml2's wording. "line N: " goes in front when the parsed document stands on more than
- * one line (a one-line message would say line 1 or 2 of every element). Names and libxml2's
- * words, which quote the document, are escaped by cg_text_show(); the path is cut to
- * PATH_SHOWN bytes keeping the root and the failing element. Nothing is printed.
+ * there are several (/CEB303Message/Order/OrderList[2]/currency), ending in /@name for an
+ * attribute libxml2's wording names, and namespace URIs dropped from that wording. "line N: " goes
+ * in front when the parsed document stands on more than one line (a one-line message would say line
+ * 1 or 2 of every element). Names and libxml2's words, which quote the document, are escaped by
+ * cg_text_show(); the path is cut to PATH_SHOWN bytes keeping the root and the failing element.
+ * Nothing is printed.
  */
 #include "config.h"
 
@@ -63,19 +64,32 @@ struct first_err {
     int line;
     char elem[128];
     char path[PATH_SHOWN];
+    char attr[128]; /* the attribute libxml2's message names, "" when none */
     char reason[512];
     xmlNodePtr node;
 };
 
 /* Copy libxml2's message without "{namespace-uri}" parts, the "Element 'x': " lead and the
- * trailing newline. */
-static void clean_reason(const char *msg, char *out, size_t size)
+ * trailing newline. The lead of an attribute's error, "Element 'x', attribute 'y': ", gives
+ * y (without its namespace) into attr. */
+static void clean_reason(const char *msg, char *out, size_t size, char *attr, size_t asize)
 {
+    static const char at[] = "', attribute '";
     size_t o = 0;
     const char *p = msg;
 
+    attr[0] = '\0';
     if (strncmp(p, "Element '", 9) == 0) {
         const char *q = strstr(p, "': ");
+        const char *a = strstr(p, at);
+
+        if (q != NULL && a != NULL && a < q) {
+            const char *name = a + strlen(at), *brace = memchr(name, '}', (size_t)(q - name));
+
+            if (brace != NULL)
+                name = brace + 1;
+            snprintf(attr, asize, "%.*s", (int)(q - name), name);
+        }
         if (q != NULL)
             p = q + 3;
     }
@@ -112,7 +126,8 @@ static void on_error(void *ctx, xmlErrorPtr e)
     } else if (e->str1 != NULL) {
         cg_strlcpy(fe->elem, e->str1, sizeof(fe->elem));
     }
-    clean_reason(e->message != NULL ? e->message : "invalid", fe->reason, sizeof(fe->reason));
+    clean_reason(e->message != NULL ? e->message : "invalid", fe->reason, sizeof(fe->reason),
+                 fe->attr, sizeof(fe->attr));
 }
 
 /* One step of a path: "/", the name escaped and cut, "[pos]". */
@@ -367,8 +382,19 @@ static int run(struct cg_schema *s, xmlDocPtr doc, struct first_err *fe, struct 
         fe->set = true;
         cg_strlcpy(fe->reason, r < 0 ? "internal validation error" : "invalid", sizeof(fe->reason));
     }
-    if (fe->node != NULL && fe->node->doc == doc)
-        node_path(fe->node, fe->path, sizeof(fe->path));
+    if (fe->node != NULL && fe->node->doc == doc) {
+        char step[4 * NAME_SHOWN + 32] = "";
+
+        /* An attribute's error is reported on its element: the attribute ends the path. */
+        if (fe->attr[0] != '\0')
+            put_step(step, sizeof(step), (const xmlChar *)fe->attr, 0);
+        node_path(fe->node, fe->path, sizeof(fe->path) - strlen(step) - 1);
+        if (fe->path[0] != '\0' && step[0] != '\0') {
+            size_t len = strlen(fe->path);
+
+            snprintf(fe->path + len, sizeof(fe->path) - len, "/@%s", step + 1);
+        }
+    }
     if (fe->line > 0 && on_one_line(doc))
         fe->line = 0;
     return CG_ESCHEMA;

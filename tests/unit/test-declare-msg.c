@@ -1172,6 +1172,15 @@ static void test_schema_path(void **state)
     assert_int_equal(cg_schema_validate(s2205, doc, &err), CG_ESCHEMA);
     snprintf(want, sizeof(want), "element /CEB303Message/Order/OrderHead/currency: %s", BAD);
     assert_string_equal(err.msg, want);
+    /* an attribute's error is reported on its element: the attribute ends the path */
+    xmlNodeSetContent(xp_node(doc, "//ceb:OrderHead/ceb:currency"), (const xmlChar *)"502");
+    xmlSetProp(xmlDocGetRootElement(doc), (const xmlChar *)"guid", (const xmlChar *)"A1B2");
+    back = roundtrip(doc);
+    assert_int_equal(cg_schema_validate(s2205, back, &err), CG_ESCHEMA);
+    assert_string_equal(err.msg, "element /CEB303Message/@guid: [facet 'length'] The value 'A1B2' "
+                                 "has a length of '4'; this differs from the allowed length of "
+                                 "'36'.");
+    xmlFreeDoc(back);
     xmlFreeDoc(doc);
 
     /* A document on many lines (tests/data/port/CEB303Message.xml): the second OrderList's
