@@ -4,7 +4,8 @@
  *
  * The server prints "listening on URL" once it is bound (with port = 0 the kernel's choice),
  * optionally writes the port number and the process id into files for scripts, and stops
- * cleanly on SIGTERM or SIGINT (the current request finishes, the database is closed, the pid
+ * cleanly on SIGTERM or SIGINT (no new connection, the requests in flight are answered for
+ * drain_timeout seconds at most or until a second signal, the database is closed, the pid
  * file removed). Exit codes: 0 clean stop, 1 runtime error, 2 configuration or usage error.
  */
 #include "config.h"
@@ -22,12 +23,14 @@
 #include "core/fsutil.h"
 #include "port/port.h"
 
+/* SIGTERM and SIGINT: 1 at the first (a graceful stop), 2 at the next (stop at once). */
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_flag = 1;
+    if (stop_flag < 2)
+        stop_flag++;
 }
 
 /* Write text into path atomically (temporary file in the same folder, then rename). */
@@ -126,6 +129,8 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGTERM); /* one handler at a time counts the signals */
+    sigaddset(&sa.sa_mask, SIGINT);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = SIG_IGN;
@@ -175,7 +180,8 @@ const struct cg_cmd cg_cmd_port = {
     "  --port-file FILE  write the bound TCP port into FILE once the port is ready (last,\n"
     "                    after the pid file; useful with port = 0)\n"
     "  --pid-file FILE   write the process id into FILE; removed on a clean stop\n"
-    "Configured by [port] (see cebgate config); SIGTERM or SIGINT stop it.\n",
+    "Configured by [port] (see cebgate config); SIGTERM or SIGINT stop it once the requests\n"
+    "in flight are answered (drain_timeout), a second one at once.\n",
     CG_CMD_NEEDS_CONF,
     exec_port,
 };

@@ -5,7 +5,11 @@
  * libmicrohttpd runs its own threads (a pool of [port] threads, poll(2) each): a POST's checks
  * run in the thread that received it, then the connection is suspended while the writer thread
  * stores the message together with the others of its group, and resumed to answer once that
- * commit is done (port-writer.c). The caller's thread only waits for the stop signal.
+ * commit is done (port-writer.c). The caller's thread only waits for the stop signal, then
+ * stops gracefully: no new connection is taken, idle connections are closed, and the requests
+ * in flight (counted from the first call of their handler to their completion, so that an idle
+ * keep-alive connection holds nothing up) are answered, for drain_timeout seconds at most or
+ * until a second signal.
  *
  * Endpoints (docs/port.md): POST /messages (a CEB message or dxp:DxpMsg; JSON answer),
  * GET /receipts?since=ID&limit=N (JSON page of receipts), GET /metrics (Prometheus text),
@@ -40,6 +44,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/text.h"
@@ -98,6 +103,7 @@ struct watch {
     struct cg_port *p;
     int fd;
     int64_t deadline_ms; /* 0: none */
+    bool busy;           /* a request is in flight on it */
 };
 
 static void notify_conn(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -154,6 +160,59 @@ static void watch_set(struct MHD_Connection *conn, int64_t after_ms)
     pthread_mutex_unlock(&w->p->dlock);
 }
 
+/*
+ * A request begins (its handler's first call) or ends (its completion) on conn: counted in
+ * p->inflight, which a stop waits for. Once the stop began, a connection whose request ended
+ * is shut down (its answer was sent): it is not kept alive for another. Returns whether the
+ * stop began.
+ */
+static bool watch_request(struct cg_port *p, struct MHD_Connection *conn, bool begins)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct watch *w = ci != NULL ? ci->socket_context : NULL;
+    bool stopping;
+
+    pthread_mutex_lock(&p->dlock);
+    p->inflight += begins ? 1 : -1;
+    stopping = p->stopping;
+    if (w != NULL) {
+        w->busy = begins;
+        if (!begins && stopping)
+            shutdown(w->fd, SHUT_RDWR);
+    }
+    pthread_mutex_unlock(&p->dlock);
+    return stopping;
+}
+
+/* The stop begins: new requests are refused and the connections with no request in flight
+ * (idle keep-alive ones, ones still in the handshake or sending headers) are shut down.
+ * Returns the requests in flight. */
+static long stop_begin(struct cg_port *p)
+{
+    struct watch *w;
+    long n;
+
+    pthread_mutex_lock(&p->dlock);
+    p->stopping = true;
+    for (w = p->watches; w != NULL; w = w->next)
+        if (!w->busy)
+            shutdown(w->fd, SHUT_RDWR);
+    n = p->inflight;
+    pthread_mutex_unlock(&p->dlock);
+    return n;
+}
+
+static long in_flight(struct cg_port *p)
+{
+    long n;
+
+    pthread_mutex_lock(&p->dlock);
+    n = p->inflight;
+    pthread_mutex_unlock(&p->dlock);
+    return n;
+}
+
 /* Cut the connections past their deadline. */
 static void watch_sweep(struct cg_port *p)
 {
@@ -191,6 +250,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         cg_port_quota_give_back(p, r->sender);
     free(r);
     *con_cls = NULL;
+    watch_request(p, conn, false);
 }
 
 /* Queue body (freed here) as the answer; close: the connection closes after it. */
@@ -724,6 +784,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             return MHD_NO;
         cg_buf_init(&r->body.buf, 0); /* a POST's body gets its ceiling with its budget */
         *con_cls = r;
+        /* A request that begins once the stop began is not read: the sender sends it again. */
+        if (watch_request(p, conn, true))
+            return reply_code_as(conn, 503, "3999", "the port is stopping; send again", "1", true);
         open_url = strcmp(url, "/health") == 0 ||
                    (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "open") == 0) ||
                    (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "local") == 0 &&
@@ -877,8 +940,9 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
     const union MHD_DaemonInfo *info;
     /* poll(2), not epoll: in epoll mode libmicrohttpd 0.9.75 spins on a connection that sent
      * part of a TLS handshake record, so a few clients trickling bytes took the CPU. */
+    /* MHD_USE_ITC: MHD_quiesce_daemon() needs it (MHD_ALLOW_SUSPEND_RESUME implies it too). */
     unsigned int flags =
-        MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+        MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     bool loopback = false;
     size_t n = 0;
     int rc;
@@ -940,17 +1004,50 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
 
 int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *err)
 {
+    MHD_socket ls;
+    int64_t until;
+    long n;
+
     if (p->mhd == NULL)
         return CG_ERR_SET(err, CG_EINVAL, "the port is not listening");
-    while (!*stop) {
+    while (*stop == 0) {
         if (poll(NULL, 0, 100) < 0 && errno != EINTR)
             return CG_ERR_SET(err, CG_EIO, "poll: %s", strerror(errno));
         watch_sweep(p);
     }
+    /* No new connection: libmicrohttpd stops accepting, and the listening socket, shut down,
+     * refuses connections at once (those the kernel had queued are reset) instead of leaving
+     * them queued until it is closed. It is closed after the daemon stopped, as
+     * MHD_quiesce_daemon() asks. */
+    ls = MHD_quiesce_daemon(p->mhd);
+    if (ls != MHD_INVALID_SOCKET)
+        shutdown(ls, SHUT_RDWR);
+    n = stop_begin(p);
+    cg_info("port: stopping: no new connections; waiting up to %ld s (drain_timeout) for %ld "
+            "request%s in flight",
+            p->drain_s, n, n == 1 ? "" : "s");
+    /* The writer goes on committing and resuming connections; each request ends once its
+     * answer was sent. */
+    until = cg_port_now_ms() + p->drain_s * 1000;
+    while ((n = in_flight(p)) > 0 && *stop < 2 && cg_port_now_ms() < until) {
+        if (poll(NULL, 0, 10) < 0 && errno != EINTR)
+            break;
+        watch_sweep(p);
+    }
+    if (n > 0 && *stop >= 2)
+        cg_warn("port: stopped at a second signal with %ld request%s in flight, closed without "
+                "an answer",
+                n, n == 1 ? "" : "s");
+    else if (n > 0)
+        cg_warn("port: stopped after drain_timeout (%ld s) with %ld request%s in flight, closed "
+                "without an answer",
+                p->drain_s, n, n == 1 ? "" : "s");
     /* The writer finishes the queued messages (resuming their connections) first; what comes
      * in after that is stored by the thread that checked it. Then the server stops. */
     cg_port_writer_stop(p);
     MHD_stop_daemon(p->mhd);
     p->mhd = NULL;
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
     return CG_OK;
 }

@@ -444,6 +444,7 @@ struct cg_port {
     char *customs_code;
     long max_per_client;
     long read_deadline_s;
+    long drain_s; /* drain_timeout: how long a stop waits for the requests in flight */
     long max_attributes;
     long max_total_attributes;   /* attributes (xmlns ones too) in one message */
     long max_namespaces;         /* xmlns declarations in one message */
@@ -501,6 +502,8 @@ struct cg_port {
     bool writer_joinable;
     pthread_mutex_t dlock; /* the read deadlines of the connections (port-http.c) */
     void *watches;
+    long inflight; /* requests started and not yet ended, under dlock */
+    bool stopping; /* a stop began: new requests are refused, under dlock */
     struct cg_port_logslot logslots[CG_PORT_LOG_SLOTS]; /* under flock (port-lograte.c) */
     struct cg_port_logslot ownslots[CG_PORT_OWN_KINDS]; /* ... for the port's own failures */
     struct cg_port_job **wjobs;                         /* the writer's group */

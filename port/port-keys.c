@@ -81,6 +81,9 @@ const struct cg_conf_key cg_port_conf_keys[] = {
      "simultaneous connections from one client address"},
     {"port", "read_deadline", CG_CONF_INT, "30", "1..3600",
      "seconds a client has to send one request's headers and body, however slowly it trickles"},
+    {"port", "drain_timeout", CG_CONF_INT, "10", "0..3600",
+     "seconds a stop (SIGTERM, SIGINT) waits for the requests in flight to be answered; no new "
+     "connection is taken meanwhile"},
     {"port", "max_attributes", CG_CONF_INT, "64", "1..100000",
      "most attributes on one element of a POSTed message"},
     {"port", "max_total_attributes", CG_CONF_INT, "10000", "16..10000000",

@@ -194,6 +194,7 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     p->customs_code = cg_strdup(cg_conf_get(conf, "port", "customs_code"));
     p->max_per_client = cg_conf_get_int(conf, "port", "max_per_client");
     p->read_deadline_s = cg_conf_get_int(conf, "port", "read_deadline");
+    p->drain_s = cg_conf_get_int(conf, "port", "drain_timeout");
     p->max_attributes = cg_conf_get_int(conf, "port", "max_attributes");
     p->max_total_attributes = cg_conf_get_int(conf, "port", "max_total_attributes");
     p->max_namespaces = cg_conf_get_int(conf, "port", "max_namespaces");

@@ -79,8 +79,10 @@ unsigned cg_port_bound_port(const struct cg_port *p);
 bool cg_port_tls(const struct cg_port *p);
 
 /*
- * Serve until *stop becomes non-zero (set it from a signal handler), then finish the messages
- * being stored and stop the server. Returns CG_OK after a clean stop.
+ * Serve until *stop becomes non-zero (set it from a signal handler), then stop gracefully: no
+ * new connection is taken, idle connections are closed, and the requests in flight are
+ * answered (their messages stored and answered) for [port] drain_timeout seconds at most, or
+ * until *stop reaches 2 (a second signal); then the server stops. Returns CG_OK after a stop.
  */
 int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *err);
 
