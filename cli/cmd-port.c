@@ -6,7 +6,8 @@
  * optionally writes the port number and the process id into files for scripts, and stops
  * cleanly on SIGTERM or SIGINT (no new connection, the requests in flight are answered for
  * drain_timeout seconds at most or until a second signal, the database is closed, the pid
- * file removed). Exit codes: 0 clean stop, 1 runtime error, 2 configuration or usage error.
+ * file removed). SIGHUP is logged and changes nothing: the configuration is read at start. Exit
+ * codes: 0 clean stop, 1 runtime error, 2 configuration or usage error.
  */
 #include "config.h"
 
@@ -31,6 +32,15 @@ static void on_signal(int sig)
     (void)sig;
     if (stop_flag < 2)
         stop_flag++;
+}
+
+/* SIGHUP: the port logs that it reloads nothing, and goes on. */
+static volatile sig_atomic_t hup_flag;
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    hup_flag = 1;
 }
 
 /* Write text into path atomically (temporary file in the same folder, then rename). */
@@ -133,6 +143,10 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
     sigaddset(&sa.sa_mask, SIGINT);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hup; /* its default action would end the port without a clean stop */
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_flags = 0;
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
     /* The pid file and the "listening" line come first: the port file is the signal that the
@@ -156,7 +170,7 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
         status = cg_cmd_fail(&err);
         goto done;
     }
-    if (cg_port_run(port, &stop_flag, &err) != CG_OK) {
+    if (cg_port_run(port, &stop_flag, &hup_flag, &err) != CG_OK) {
         status = cg_cmd_fail(&err);
         goto done;
     }
@@ -181,7 +195,8 @@ const struct cg_cmd cg_cmd_port = {
     "                    after the pid file; useful with port = 0)\n"
     "  --pid-file FILE   write the process id into FILE; removed on a clean stop\n"
     "Configured by [port] (see cebgate config); SIGTERM or SIGINT stop it once the requests\n"
-    "in flight are answered (drain_timeout), a second one at once.\n",
+    "in flight are answered (drain_timeout), a second one at once; SIGHUP is logged and\n"
+    "ignored (the configuration is read at start: restart the port to apply a change).\n",
     CG_CMD_NEEDS_CONF,
     exec_port,
 };

@@ -1002,7 +1002,22 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
     return CG_OK;
 }
 
-int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *err)
+/*
+ * A SIGHUP (systemd's reload, an operator's habit) reloads nothing: the configuration, the
+ * senders and the certificates are read once, at start. Said in the log, so that whoever sent
+ * it knows a change was not applied.
+ */
+static void hup_note(volatile sig_atomic_t *hup)
+{
+    if (hup == NULL || *hup == 0)
+        return;
+    *hup = 0;
+    cg_warn("port: SIGHUP: nothing was reloaded, the configuration is read only at start; "
+            "restart the port to apply a change (a sender added, a certificate renewed)");
+}
+
+int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, volatile sig_atomic_t *hup,
+                struct cg_err *err)
 {
     MHD_socket ls;
     int64_t until;
@@ -1014,6 +1029,7 @@ int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *e
         if (poll(NULL, 0, 100) < 0 && errno != EINTR)
             return CG_ERR_SET(err, CG_EIO, "poll: %s", strerror(errno));
         watch_sweep(p);
+        hup_note(hup);
     }
     /* No new connection: libmicrohttpd stops accepting, and the listening socket, shut down,
      * refuses connections at once (those the kernel had queued are reset) instead of leaving
@@ -1033,6 +1049,7 @@ int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *e
         if (poll(NULL, 0, 10) < 0 && errno != EINTR)
             break;
         watch_sweep(p);
+        hup_note(hup);
     }
     if (n > 0 && *stop >= 2)
         cg_warn("port: stopped at a second signal with %ld request%s in flight, closed without "

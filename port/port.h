@@ -82,9 +82,12 @@ bool cg_port_tls(const struct cg_port *p);
  * Serve until *stop becomes non-zero (set it from a signal handler), then stop gracefully: no
  * new connection is taken, idle connections are closed, and the requests in flight are
  * answered (their messages stored and answered) for [port] drain_timeout seconds at most, or
- * until *stop reaches 2 (a second signal); then the server stops. Returns CG_OK after a stop.
+ * until *stop reaches 2 (a second signal); then the server stops. *hup (may be NULL), set by a
+ * SIGHUP handler, is cleared with a warning that nothing is reloaded. Returns CG_OK after a
+ * stop.
  */
-int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, struct cg_err *err);
+int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, volatile sig_atomic_t *hup,
+                struct cg_err *err);
 
 /*
  * Check and store one message as if it had been POSTed by sender (a [sender.NAME] name, NULL

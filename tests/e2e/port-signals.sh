@@ -11,6 +11,8 @@
 # bounds the wait; each says so in the log, and the message cut is not stored. Before, SIGTERM
 # stopped the server at once: the requests in flight were cut, and messages already stored lost
 # their answers (of 40 sent in parallel, all 40 stored, 14 got an empty reply).
+# SIGHUP is logged (the configuration is read only at start) and the port goes on answering;
+# before, it ended the port ("Hangup"), without "stopped" and leaving its pid file.
 . "${CG_SRCDIR:-.}/tests/e2e/port-lib.sh"
 
 port_senders a
@@ -30,12 +32,12 @@ msg() {
         -e "s/PORT-ORDER-0001/PORT-STOP-$1/" "$D/CEB303Message.xml" >"m$1.in" &&
         "$CEBGATE" -c a-sign.conf sign -o "m$1.xml" "m$1.in"
 }
-ALL=$(seq -f '%03g' 1 62)
+ALL=$(seq -f '%03g' 1 63)
 HELD=$(seq -f '%03g' 1 20)
 SENT=$(seq -f '%03g' 21 60)
 made=0
 for n in $ALL; do msg "$n" && made=$((made + 1)); done
-check "62 signed messages made ($made)" test "$made" = 62
+check "63 signed messages made ($made)" test "$made" = 63
 
 # alive PID: the process runs (a child that ended but was not waited for is a zombie: "Z")
 alive() {
@@ -215,6 +217,25 @@ request in flight, closed without an answer" port.err
     "$CEBGATE" -c port.conf port --documents >docs.tsv 2>docs.err
     check "... and its message was not stored" test "$(grep -c "B$1	" docs.tsv)" = 0
 }
+
+# ---------------------------------------------------------------- SIGHUP
+port_start -r port.conf
+kill -HUP "$PORT_PID"
+check "SIGHUP is logged" poll_until 300 logged "cebgate: warn: port: SIGHUP: nothing was reloaded, \
+the configuration is read only at start; restart the port to apply a change (a sender added, a \
+certificate renewed)"
+S=$(curl -sS --cacert server.pem -H @a.hdr --data-binary @m063.xml -o b063 -w '%{http_code}' \
+    "$URL:$P/messages" 2>e063)
+check "after it a message is still accepted (HTTP $S)" \
+    test "$S" = 200 -a -n "$(grep '"result":"accepted"' b063)"
+kill -TERM "$PORT_PID"
+ended "$PORT_PID" 300
+check "then SIGTERM stops the port, exit 0 ($ENDED_RC)" test "$ENDED_RC" = 0
+PORT_PID=""
+check "... printing stopped" grep -qx "cebgate port: stopped" port.out
+check "... removing its pid file" test ! -e port.pid
+check "the SIGHUP was logged once, and nothing else was" \
+    test "$(grep -c . port.err)/$(grep -c 'warn: port: SIGHUP: ' port.err)" = 1/1
 
 # ---------------------------------------------------------------- a second SIGTERM: at once
 port_start -r port.conf -v
