@@ -74,18 +74,28 @@ struct req {
     bool quota;       /* a POST holding a place of its sender's sender_daily_max */
 };
 
-static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+/*
+ * libmicrohttpd's own messages quote the request: "Failed to send the response headers for the
+ * request for `%s'" names its URL as decoded from %XX, so a client that resets the connection
+ * can put any byte there. The line is escaped as other untrusted text is (cg_text_show: control
+ * characters, C1 controls, bidi and zero-width characters, bytes that are not UTF-8), so it can
+ * neither forge a log line nor send a terminal escape. Nothing is formatted below debug level,
+ * where these lines are not logged.
+ */
+void cg_port_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char line[1024];
+    char shown[1536];
     size_t n;
 
     (void)cls;
+    if (cg_log_get_level() < CG_LOG_DEBUG)
+        return;
     vsnprintf(line, sizeof(line), fmt, ap);
     n = strlen(line);
-    while (n > 0 && line[n - 1] == '\n')
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
-    cg_debug("port: libmicrohttpd: %s", line);
+    cg_debug("port: libmicrohttpd: %s", cg_text_show(line, shown, sizeof(shown)));
 }
 
 /* ------------------------------------------------------------------ read deadlines */
@@ -947,6 +957,8 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
     size_t n = 0;
     int rc;
 
+    /* The logger first: libmicrohttpd writes what comes before it to stderr, unescaped. */
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)cg_port_mhd_log, p};
     rc = parse_listen(p, &ss, &loopback, err);
     if (rc != CG_OK)
         return rc;
@@ -972,7 +984,6 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, p};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                         (intptr_t)p->max_per_client, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, p};
     if (p->threads > 1)
         opts[n++] =
             (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)p->threads, NULL};

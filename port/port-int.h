@@ -10,6 +10,7 @@
 #define CG_PORT_INT_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -510,6 +511,9 @@ struct cg_port {
     void **wconns;
     bool locks_up;
 };
+
+/* libmicrohttpd's logger (MHD_OPTION_EXTERNAL_LOGGER): its messages, escaped, at debug level. */
+void cg_port_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Uniform 0..99 from the port's generator (fault injection). */
 int cg_port_roll(struct cg_port *p);

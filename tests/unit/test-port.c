@@ -3577,6 +3577,44 @@ static void test_sec_xmlsec_log_escaped(void **state)
     free(text);
 }
 
+static void mhd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void mhd_log(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    cg_port_mhd_log(NULL, fmt, ap);
+    va_end(ap);
+}
+
+/*
+ * Before: libmicrohttpd's messages were logged as it wrote them. When a client resets the
+ * connection before its answer is sent, libmicrohttpd names the request's URL as decoded from
+ * %XX: "/x%1B[31m%0Acebgate: error: forged" put a terminal escape and a forged line into the
+ * log. Now the line is escaped as the answers are, and nothing is formatted below debug level.
+ */
+static void test_sec_mhd_log_escaped(void **state)
+{
+    enum cg_log_level was;
+    char *text;
+    FILE *fp;
+
+    (void)state;
+    fp = log_start(&was);
+    cg_log_set_level(CG_LOG_DEBUG);
+    mhd_log("Failed to send the response headers for the request for `%s'. Error: %s\n",
+            "/x\x1b[31m\ncebgate: error: forged\xC2\x9B\xE2\x80\x8C\xFF",
+            "The connection was forcibly closed by remote peer");
+    cg_log_set_level(CG_LOG_INFO);
+    mhd_log("Failed to send data in request for %s.\n", "/y\x1b[2J");
+    text = log_end(fp, was);
+    assert_string_equal(text, "cebgate: debug: port: libmicrohttpd: Failed to send the response "
+                              "headers for the request for `/x\\x1B[31m\\x0Acebgate: error: "
+                              "forged\\u{009B}\\u{200C}\\xFF'. Error: The connection was "
+                              "forcibly closed by remote peer\n");
+    free(text);
+}
+
 /*
  * A line of a key is logged once a minute at most, with the count of those held back; keys
  * beyond the table's places share its last one, so any number of addresses logs a bounded
@@ -3782,6 +3820,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_store_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_libxml2_log_escaped, setup, teardown),
         cmocka_unit_test(test_sec_xmlsec_log_escaped),
+        cmocka_unit_test(test_sec_mhd_log_escaped),
         cmocka_unit_test_setup_teardown(test_log_allow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_own_not_starved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_guid_other_sender_same_bytes, setup, teardown),
