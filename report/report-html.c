@@ -500,15 +500,20 @@ static void page(struct w *w, json_t *doc)
 
     open_el(w, "div");
     attr(w, "id", "last_run");
-    el(w, "h2", NULL, "Last run");
     if (!json_is_object(run)) {
+        el(w, "h2", NULL, "Runs");
         el(w, "p", "empty", "no input file was ever taken");
     } else {
-        char busy[48];
+        char busy[48], head[64];
         long long ms = (long long)jint(run, "busy_ms");
         snprintf(busy, sizeof(busy), "%lld.%03lld", ms / 1000, ms % 1000);
-        /* "run" is the day's files: the database keeps no record of a run as such */
-        el(w, "p", NULL, "The input files taken on the latest day any file was taken.");
+        /* Every run of the latest day (UTC) a file was taken: the database keeps no record of a
+         * run as such, so the section is named for the day it covers. */
+        snprintf(head, sizeof(head), "Runs of %s", jtext(run, "day"));
+        el(w, "h2", NULL, head);
+        el(w, "p", NULL,
+           "The input files taken on the latest day (UTC) any file was taken, by every run of "
+           "that day.");
         open_el(w, "table");
         kv(w, "day", jtext(run, "day"));
         kv_l(w, "files", jint(run, "files"));

@@ -136,13 +136,14 @@ int cg_report_write_table(const struct cg_report *r, FILE *fp, struct cg_err *er
                 json_string_value(json_object_get(v, "command")));
     }
     if (!json_is_object(run)) {
-        fprintf(fp, "\nLast run\n  no input file was ever taken\n");
+        fprintf(fp, "\nRuns\n  no input file was ever taken\n");
     } else {
         long long files = jnum(run, "files"), orders = jnum(run, "orders");
         long long messages = jnum(run, "messages"), busy = jnum(run, "busy_ms");
         long long pace = jnum(run, "orders_per_min");
-        /* "run" is the day's files: the database keeps no record of a run as such */
-        fprintf(fp, "\nLast run (the input files taken on %s)\n",
+        /* Every run of the latest day (UTC) a file was taken: the database keeps no record of a
+         * run as such, so the section is named for the day it covers. */
+        fprintf(fp, "\nRuns of %s (UTC: the input files taken that day)\n",
                 json_string_value(json_object_get(run, "day")));
         fprintf(fp,
                 "  %lld file%s (%lld failed), %lld order%s taken, %lld rejected, %lld held, "

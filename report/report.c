@@ -442,6 +442,7 @@ static int build_last_run(struct builder *b, struct cg_store *st, const char *da
 {
     struct cg_report_run run;
     struct reasons_ctx rc_ctx = {b, NULL, NULL};
+    char title[80];
     json_t *o;
     time_t t0, t1;
     int rc = cg_store_report_last_run(st, b->o->seller, day, &run, err);
@@ -474,8 +475,8 @@ static int build_last_run(struct builder *b, struct cg_store *st, const char *da
     put(b, o, "orders_per_min",
         json_integer((json_int_t)run.orders * 60000 / (run.busy_ms > 0 ? run.busy_ms : 1)));
     put(b, b->r->doc, "last_run", o);
-    rc_ctx.sec = section(b, "run_reasons", "Reasons orders were rejected in the last run",
-                         "reason,orders", "cebgate status --rejected");
+    snprintf(title, sizeof(title), "Reasons orders were rejected in the runs of %s", run.day);
+    rc_ctx.sec = section(b, "run_reasons", title, "reason,orders", "cebgate status --rejected");
     rc_ctx.kinds = json_object();
     if (rc_ctx.kinds == NULL)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");

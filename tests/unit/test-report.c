@@ -928,7 +928,7 @@ static void test_table_last_run_pace(void **state)
     assert_null(json_object_get(run, "duration_s"));
     cg_report_free(r);
     text = table_of(f, "2026-03-02");
-    assert_non_null(strstr(text, "\nLast run (the input files taken on 2026-03-02)\n"
+    assert_non_null(strstr(text, "\nRuns of 2026-03-02 (UTC: the input files taken that day)\n"
                                  "  3 files (0 failed), 12 orders taken, 1 rejected, 0 held, 0 "
                                  "messages\n"
                                  "  processing: 1.300 s in all (each file from taken to finished), "
@@ -1130,6 +1130,7 @@ static void test_run_reasons_each_order_once(void **state)
     struct cg_err err;
     int64_t file[3];
     const char *names[3] = {"more.csv", "more.csv", "other.csv"};
+    char title[80];
     json_t *sec;
     int i;
 
@@ -1160,9 +1161,10 @@ static void test_run_reasons_each_order_once(void **state)
     r = seller_report(f, "b");
     assert_int_equal(jint(json_object_get(r->doc, "last_run"), "rejected"), 2);
     sec = section(r, "run_reasons");
-    /* the section's count is that of its reasons, and its title says so */
-    assert_string_equal(json_string_value(json_object_get(sec, "title")),
-                        "Reasons orders were rejected in the last run");
+    /* the section's count is that of its reasons, and its title says so, naming the day */
+    snprintf(title, sizeof(title), "Reasons orders were rejected in the runs of %s",
+             json_string_value(json_object_get(json_object_get(r->doc, "last_run"), "day")));
+    assert_string_equal(json_string_value(json_object_get(sec, "title")), title);
     assert_int_equal(jint(sec, "total"), 2);
     assert_reason(sec, 0, "field sku: '\xe2\x80\xa6' is not in the product catalogue", "1");
     assert_reason(sec, 1, "field total: not the sum of the lines", "1");
