@@ -17,6 +17,7 @@
 
 #include "cli/cmd.h"
 #include "core/buf.h"
+#include "core/log.h"
 #include "spool/spool.h"
 
 /* Events of the spool (a summary's lines) as they come. */
@@ -24,6 +25,9 @@ static void declare_event(void *ctx, int ev, const struct cg_spool_stats *st, co
 {
     (void)ctx;
     (void)st;
+    /* A line per receipt file only at -v (info), as for run: docs/spool.md, "Operator view". */
+    if (ev == CG_SPOOL_EV_RECEIPTS && cg_log_get_level() < CG_LOG_INFO)
+        return;
     if (ev != CG_SPOOL_EV_PROGRESS)
         printf("%s\n", text);
 }

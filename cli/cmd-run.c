@@ -181,6 +181,12 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
                 "sent (cebgate status --cancel)\n",
                 st->orders_cancel_needed, st->orders_cancel_needed == 1 ? "order" : "orders",
                 st->orders_cancel_needed == 1 ? "its" : "their");
+    if (st->orders_return_needed > 0)
+        fprintf(fp,
+                "  needing a return: %ld %s cancelled or skipped after %s goods left the "
+                "country (cebgate status --cancel)\n",
+                st->orders_return_needed, st->orders_return_needed == 1 ? "order" : "orders",
+                st->orders_return_needed == 1 ? "its" : "their");
     if (st->summaries_declared > 0)
         fprintf(fp, "  summaries declared (CEB701): %ld\n", st->summaries_declared);
     if (st->cancels_declared > 0)

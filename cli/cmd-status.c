@@ -97,7 +97,8 @@ const struct cg_cmd cg_cmd_status = {
     "  --pending   documents still waiting for a final receipt\n"
     "  --rejected  rejected orders and documents with the reasons\n"
     "  --unknown   receipts for guids cebgate never sent\n"
-    "  --cancel    orders cancelled after their documents were sent (a CEB605 is needed)\n"
+    "  --cancel    orders cancelled after their documents were sent (a CEB605 is needed,\n"
+    "              or a return once their goods have left the country)\n"
     "  --summaries monthly summaries (CEB701), their state, sumNo and entryId\n",
     CG_CMD_NEEDS_CONF,
     exec_status,

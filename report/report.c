@@ -283,6 +283,7 @@ struct list_ctx {
     struct builder *b;
     json_t *sec;
     const char *cutoff; /* stuck: changed before this */
+    long returns;       /* cancellations: orders whose goods have left (a return is needed) */
 };
 
 /*
@@ -343,8 +344,11 @@ static int on_cancel(const struct cg_store_cancel *k, void *vctx)
     if (!seller_ok(c->b, k->seller))
         return CG_OK;
     snprintf(where, sizeof(where), "%s:%ld", k->file_name, k->line);
-    row(c->b, c->sec, c->b->o->rows, 6, seller_name(k->seller), k->order_no, k->status, k->reason,
-        k->noted_at, where);
+    /* customs cancels no inventory whose goods have left: that order needs a return */
+    if (k->departed)
+        c->returns++;
+    row(c->b, c->sec, c->b->o->rows, 7, seller_name(k->seller), k->order_no, k->status, k->reason,
+        k->noted_at, where, k->departed ? "return (CEB213)" : "cancellation (CEB605)");
     return CG_OK;
 }
 
@@ -1017,6 +1021,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
 
     lc.b = &b;
     lc.cutoff = cutoff;
+    lc.returns = 0;
     lc.sec = section(&b, "rejected", "Rejected documents and orders, with the reason",
                      "seller,order,message,at,reason,kind", "cebgate status --rejected");
     rc = list_end(cg_store_list(st, CG_STORE_LIST_REJECTED, on_rejected, &lc, err));
@@ -1037,8 +1042,10 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
         rc = list_end(cg_store_list(st, CG_STORE_LIST_UNKNOWN, on_unknown, &lc, err));
     }
     if (rc == CG_OK) {
-        lc.sec = section(&b, "cancel", "Orders needing a cancellation (CEB605)",
-                         "seller,order,status,reason,noted,file", "cebgate status --cancel");
+        lc.sec = section(&b, "cancel",
+                         "Orders cancelled after declaration, needing a cancellation (CEB605) or "
+                         "a return (CEB213)",
+                         "seller,order,status,reason,noted,file,needs", "cebgate status --cancel");
         rc = list_end(cg_store_cancels_open(st, on_cancel, &lc, err));
     }
     if (rc == CG_OK)
@@ -1074,7 +1081,13 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
          total_of(find_section(&b, "failed_files")), "cebgate status SELLER/FILE");
     need(&b, needs, "order cancelled after declaration: a cancellation (CEB605) is needed",
          "orders cancelled after declaration: a cancellation (CEB605) is needed",
-         total_of(find_section(&b, "cancel")), "cebgate status --cancel");
+         total_of(find_section(&b, "cancel")) - lc.returns, "cebgate status --cancel");
+    need(&b, needs,
+         "order cancelled after its goods left the country: a return (CEB213) is needed, "
+         "cebgate return SELLER/ORDER-NO",
+         "orders cancelled after their goods left the country: a return (CEB213) is needed, "
+         "cebgate return SELLER/ORDER-NO",
+         lc.returns, "cebgate status --cancel");
     need(&b, needs, "cancellation (CEB605) declared and waiting for customs to confirm it",
          "cancellations (CEB605) declared and waiting for customs to confirm them", waiting.n,
          "cebgate status --pending");

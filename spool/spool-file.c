@@ -44,6 +44,7 @@
 #include "core/log.h"
 #include "core/money.h"
 #include "spool/spool-int.h"
+#include "store/store-flow.h"
 #include "store/store-settle.h"
 
 struct doc_row {
@@ -77,6 +78,7 @@ struct border {
     bool known;
     enum order_outcome kind;
     bool copy;          /* an earlier file of this run took it: a later copy (spool.h) */
+    bool departed;      /* ORDER_CANCEL: its goods have left, so it needs a return instead */
     char *reject;       /* owned */
     size_t job0, njobs; /* its jobs in the batch */
 };
@@ -286,11 +288,18 @@ static int plan_held(struct batch *b, struct border *bo, struct cg_err *err)
              rows[k].state != CG_DOC_REJECTED) ||
             (rows[k].msg_type == CG_MSG_INVENTORY && rows[k].state == CG_DOC_CANCELLED))
             answered = true;
+        /* as `cebgate cancel` decides it: customs cancels no inventory whose goods have left */
+        if ((rows[k].msg_type == CG_MSG_INVENTORY && rows[k].state == CG_DOC_CLOSED) ||
+            ((rows[k].msg_type == CG_MSG_BILL_LIST || rows[k].msg_type == CG_MSG_DEPARTURE) &&
+             rows[k].state != CG_DOC_REJECTED))
+            bo->departed = true;
         free(rows[k].pre_no);
         free(rows[k].invt_no);
     }
     if (live && !answered)
         bo->kind = ORDER_CANCEL;
+    if (rc == CG_OK && bo->kind == ORDER_CANCEL && !bo->departed)
+        rc = cg_store_order_departing(b->sp->store, bo->order_id, &bo->departed, err);
     return rc;
 }
 
@@ -741,7 +750,16 @@ static int finish(struct batch *b, struct cg_err *err)
         } else if (bo->kind == ORDER_CANCEL || bo->kind == ORDER_HELD) {
             rc = run_count_held(b, bo->o, err);
             b->c_held[bo->o->status]++;
-            if (bo->kind == ORDER_CANCEL) {
+            if (bo->kind == ORDER_CANCEL && bo->departed) {
+                sp->st.orders_return_needed++;
+                spool_event(sp, CG_SPOOL_EV_ORDER,
+                            "%s:%ld: order %s: %s (%s) after its goods left the country: it "
+                            "needs a return (cebgate return %s%s%s)",
+                            bo->o->source != NULL ? bo->o->source : "?", bo->o->line,
+                            bo->o->order_no, cg_order_status_name(bo->o->status),
+                            bo->o->status_reason != NULL ? bo->o->status_reason : "", b->sel->name,
+                            b->sel->name[0] ? "/" : "", bo->o->order_no);
+            } else if (bo->kind == ORDER_CANCEL) {
                 sp->st.orders_cancel_needed++;
                 spool_event(sp, CG_SPOOL_EV_ORDER,
                             "%s:%ld: order %s: %s (%s) after its documents were sent: it needs "

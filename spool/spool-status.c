@@ -403,6 +403,7 @@ struct list_ctx {
     FILE *fp;
     int kind;
     long n;
+    long returns; /* --cancel: of n, the orders whose goods have left: a return is needed */
 };
 
 static int list_line(const struct cg_store_item *it, void *vctx)
@@ -436,28 +437,51 @@ static int cancel_list_line(const struct cg_store_cancel *k, void *vctx)
     struct list_ctx *c = vctx;
 
     c->n++;
-    fprintf(c->fp, "%s  %s%s%s  %s (%s) in %s:%ld after its documents were sent\n", k->noted_at,
+    if (k->departed)
+        c->returns++;
+    if (c->fp == NULL)
+        return CG_OK;
+    fprintf(c->fp, "%s  %s%s%s  %s (%s) in %s:%ld after its documents were sent", k->noted_at,
             k->seller, k->seller[0] ? "/" : "", k->order_no, k->status, k->reason, k->file_name,
             k->line);
+    /* customs cancels no inventory whose goods have left: `cebgate cancel` refuses it */
+    if (k->departed)
+        fprintf(c->fp,
+                "; the goods have left the country: a return is needed (cebgate return %s%s%s)",
+                k->seller, k->seller[0] ? "/" : "", k->order_no);
+    fputc('\n', c->fp);
     return CG_OK;
+}
+
+/* The counts under the list of --cancel: cancellations needed, and returns when there are. */
+static void cancel_counts(FILE *fp, const struct list_ctx *c, int always)
+{
+    long n = c->n - c->returns;
+
+    if (always || n > 0)
+        fprintf(fp, "%ld %s a cancellation %s\n", n, n == 1 ? "order needs" : "orders need",
+                always ? "(CEB605)" : "(cebgate status --cancel)");
+    if (c->returns > 0)
+        fprintf(fp, "%ld %s a return, the goods having left the country %s\n", c->returns,
+                c->returns == 1 ? "order needs" : "orders need",
+                always ? "(CEB213)" : "(cebgate status --cancel)");
 }
 
 static int cancel_report(struct cg_store *st, FILE *fp, struct cg_err *err)
 {
-    struct list_ctx c = {fp, CG_STATUS_CANCEL, 0};
+    struct list_ctx c = {fp, CG_STATUS_CANCEL, 0, 0};
     int rc;
 
     rc = cg_store_cancels_open(st, cancel_list_line, &c, err);
     if (rc != CG_OK)
         return rc;
-    fprintf(fp, "%ld %s a cancellation (CEB605)\n", c.n, c.n == 1 ? "order needs" : "orders need");
+    cancel_counts(fp, &c, 1);
     return CG_OK;
 }
 
 static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *err)
 {
-    struct list_ctx c = {fp, kind, 0};
-    long ncancel = 0;
+    struct list_ctx c = {fp, kind, 0, 0}, k = {NULL, CG_STATUS_CANCEL, 0, 0};
     int rc;
 
     rc = cg_store_list(st,
@@ -477,11 +501,11 @@ static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *e
                          : "receipts for unknown guids or mismatched");
     if (kind != CG_STATUS_PENDING)
         return CG_OK;
-    /* Orders cancelled after they were declared are pending work too. */
-    rc = cg_store_cancels_open_count(st, &ncancel, err);
-    if (rc == CG_OK && ncancel > 0)
-        fprintf(fp, "%ld %s a cancellation (cebgate status --cancel)\n", ncancel,
-                ncancel == 1 ? "order needs" : "orders need");
+    /* Orders cancelled after they were declared are pending work too: a cancellation, or a
+     * return once their goods have left. */
+    rc = cg_store_cancels_open(st, cancel_list_line, &k, err);
+    if (rc == CG_OK)
+        cancel_counts(fp, &k, 0);
     return rc;
 }
 

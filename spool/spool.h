@@ -211,8 +211,9 @@ struct cg_spool_stats {
     /* Orders cancelled or skipped after their documents were sent: a cancellation is needed
      * (recorded in the database; cebgate status --cancel). Also counted above. */
     long orders_cancel_needed;
-    long cancels_declared;   /* cancellations (CEB605) declared for shop-cancelled orders */
-    long summaries_declared; /* monthly summaries (CEB701) declared */
+    long orders_return_needed; /* cancelled or skipped after their goods left: a return */
+    long cancels_declared;     /* cancellations (CEB605) declared for shop-cancelled orders */
+    long summaries_declared;   /* monthly summaries (CEB701) declared */
     /* The same grouped by status and reason ("waiting: Financial Status 'pending'"). */
     int nheld;
     struct cg_spool_group held[CG_SPOOL_REASONS];

@@ -103,6 +103,19 @@ extern const struct cg_store_schema cg_store_schema_refund;
     "f.taken_at WHERE f.id = r.input_file))"
 
 /*
+ * Whether the goods of order o have left the country, as `cebgate cancel` decides it
+ * (spool-cancel.c): its inventory (CEB603) closed (899), a waybill list (CEB607) or departure
+ * (CEB509) of its own not rejected, or its waybill in a bill past 'waiting'. Customs no longer
+ * cancels such an inventory: the order needs a return (CEB213). 1 or 0.
+ */
+#define STORE_ORDER_DEPARTED                                                                       \
+    "(EXISTS (SELECT 1 FROM documents i WHERE i.order_id = o.id AND ((i.msg_type = 603 AND "       \
+    "i.state = 'closed') OR (i.msg_type IN (607, 509) AND i.state <> 'rejected'))) OR EXISTS "     \
+    "(SELECT 1 FROM documents w JOIN flow_parcels p ON p.logistics_no = w.business_key JOIN "      \
+    "flow_bills b ON b.id = p.bill_id AND b.seller = o.seller WHERE w.order_id = o.id AND "        \
+    "w.msg_type = 505 AND b.state <> 'waiting'))"
+
+/*
  * A document d still waiting for a final receipt: an inventory (CEB603) until released, closed,
  * cancelled, returned or rejected; any other document also ends when customs accepted (120) or
  * concluded (399) it, the last receipts those documents get.

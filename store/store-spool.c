@@ -533,6 +533,7 @@ static void cancel_of(sqlite3_stmt *s, struct cg_store_cancel *c)
     c->file_name = text_or_empty(s, 5);
     c->line = (long)sqlite3_column_int64(s, 6);
     c->done_at = store_col(s, 7);
+    c->departed = sqlite3_column_count(s) > 8 && sqlite3_column_int(s, 8) != 0;
 }
 
 int cg_store_order_cancel(struct cg_store *st, int64_t order_id,

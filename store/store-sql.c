@@ -86,10 +86,11 @@ const char *const store_sql[S_N] = {
                        "coalesce(f.name, ''), c.line, c.done_at FROM cancel_needed c "
                        "JOIN orders o ON o.id = c.order_id LEFT JOIN input_files f ON "
                        "f.id = c.input_file WHERE c.order_id = ?1",
-    [S_CANCELS_OPEN] = "SELECT o.seller, o.order_no, c.status, c.reason, c.noted_at, "
-                       "coalesce(f.name, ''), c.line, c.done_at FROM cancel_needed c "
-                       "JOIN orders o ON o.id = c.order_id LEFT JOIN input_files f ON "
-                       "f.id = c.input_file WHERE c.done_at IS NULL ORDER BY c.id",
+    [S_CANCELS_OPEN] =
+        "SELECT o.seller, o.order_no, c.status, c.reason, c.noted_at, "
+        "coalesce(f.name, ''), c.line, c.done_at, " STORE_ORDER_DEPARTED " FROM cancel_needed c "
+        "JOIN orders o ON o.id = c.order_id LEFT JOIN input_files f ON "
+        "f.id = c.input_file WHERE c.done_at IS NULL ORDER BY c.id",
     [S_CANCELS_OPEN_COUNT] = "SELECT count(*) FROM cancel_needed WHERE done_at IS NULL",
     [S_MSGS_STAGED] = "SELECT id, document_id, version, file_name FROM messages "
                       "WHERE staged = 1 ORDER BY id",

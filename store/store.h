@@ -280,6 +280,9 @@ struct cg_store_cancel {
     const char *file_name; /* the file that showed it, as dropped ("" when unknown) */
     long line;
     const char *done_at; /* NULL while the cancellation is still needed */
+    /* cg_store_cancels_open: the goods have left the country (inventory closed, or departed):
+     * customs no longer cancels the inventory, a return (CEB213) is needed instead */
+    bool departed;
 };
 /*
  * Record that order order_id needs a cancellation (status "cancelled" or "skipped"), seen in
@@ -291,7 +294,8 @@ int cg_store_cancel_add(struct cg_store *st, int64_t order_id, int64_t file_id, 
 int cg_store_order_cancel(struct cg_store *st, int64_t order_id,
                           int (*fn)(const struct cg_store_cancel *c, void *ctx), void *ctx,
                           struct cg_err *err);
-/* Orders whose cancellation is still needed, in the order they were noted. */
+/* Orders whose cancellation (or, once the goods left, return) is still needed, in the order
+ * they were noted. */
 int cg_store_cancels_open(struct cg_store *st,
                           int (*fn)(const struct cg_store_cancel *c, void *ctx), void *ctx,
                           struct cg_err *err);

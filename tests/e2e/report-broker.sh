@@ -1,15 +1,21 @@
 #!/bin/sh
 # report-broker.sh - what the morning report tells a broker to do, line by line, after a night of
-# three sellers: the section of the day's runs is named for the day it covers.
+# three sellers: the section of the day's runs is named for the day it covers; an order cancelled
+# by its shop after its goods left the country needs a return, not a cancellation, and the run,
+# `status --cancel` and the report say which; `cebgate cancel` prints no line per receipt file
+# below -v.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
+FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
 
 mkdir -p "$W/incoming/acme"
 head='order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight'
-# acme: BR-1 declared (CEB303, CEB505, CEB603); BR-2 sells a SKU the catalogue does not have
+# acme: BR-1 and BR-3 declared (CEB303, CEB505, CEB603 each); BR-2 sells a SKU the catalogue
+# does not have
 cat >"$W/incoming/acme/orders.csv" <<EOC
 $head
 BR-1,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,3120980105,SF Express,SF0000000000101,2.5
 BR-2,USD,US,USNY,5.00,NOPE-2,Item 1,1,3.50,3120980105,SF Express,SF0000000000102,2.5
+BR-3,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,3120980105,SF Express,SF0000000000103,2.5
 EOC
 expect_rc 1 "the first run rejects BR-2" cg run
 DAY=$(sql "SELECT substr(taken_at, 1, 10) FROM input_files WHERE name = 'orders.csv'")
@@ -19,11 +25,53 @@ expect_rc 0 "report" cg report
 cp "$T/out" "$T/report.txt"
 check "the runs are headed by their day" \
     grep -Fxq "Runs of $DAY (UTC: the input files taken that day)" "$T/report.txt"
-check "  1 file, 1 order taken, 1 rejected, 3 messages" \
-    grep -Fxq "  1 file (0 failed), 1 order taken, 1 rejected, 0 held, 3 messages" "$T/report.txt"
+check "  1 file, 2 orders taken, 1 rejected, 6 messages" \
+    grep -Fxq "  1 file (0 failed), 2 orders taken, 1 rejected, 0 held, 6 messages" "$T/report.txt"
 check "  no heading says last run" sh -c "! grep -qi 'last run' '$T/report.txt'"
 check "the reasons of that day's rejections" \
     grep -Fxq "Reasons orders were rejected in the runs of $DAY (1)" "$T/report.txt"
 expect_rc 0 "report --html" cg report --html "$T/page.html"
 check "the page heads the runs by their day" grep -Fq "<h2>Runs of $DAY</h2>" "$T/page.html"
+
+# Customs closes BR-1's inventory (899: the goods have left) and releases BR-3's (800); then the
+# shop shows both cancelled. BR-1 needs a return, BR-3 a cancellation.
+inv() { grep -l "<ceb:orderNo>$1</ceb:orderNo>" "$W"/outbox/CEB603Message_*.xml | head -1; }
+$FLOW receipt "$W/inbox" "$(inv BR-1)" 120 800 899
+$FLOW receipt "$W/inbox" "$(inv BR-3)" 120 800
+{
+    echo "$head,status"
+    grep -E '^BR-[13],' "$W/done/acme/orders.csv" | sed 's/$/,cancelled/'
+} >"$W/incoming/acme/cancelled.csv"
+expect_rc 0 "the shop's file shows BR-1 and BR-3 cancelled" cg run --no-progress
+check "the run: BR-1 needs a return" grep -Fxq "acme/cancelled.csv:2: order BR-1: cancelled (status 'cancelled') after its goods left the country: it needs a return (cebgate return acme/BR-1)" "$T/out"
+check "the run: BR-3 needs a cancellation" grep -Fxq "acme/cancelled.csv:3: order BR-3: cancelled (status 'cancelled') after its documents were sent: it needs a cancellation (cebgate status --cancel)" "$T/out"
+check "the summary: 1 cancellation" grep -Fxq "  needing a cancellation: 1 order cancelled or skipped after its documents were sent (cebgate status --cancel)" "$T/out"
+check "the summary: 1 return" grep -Fxq "  needing a return: 1 order cancelled or skipped after its goods left the country (cebgate status --cancel)" "$T/out"
+expect_rc 0 "status --cancel" cg status --cancel
+check "  BR-1 needs a return" grep -Eq "  acme/BR-1  cancelled \(.*\) in cancelled.csv:2 after its documents were sent; the goods have left the country: a return is needed \(cebgate return acme/BR-1\)\$" "$T/out"
+check "  BR-3 a cancellation" grep -Eq "  acme/BR-3  cancelled \(.*\) in cancelled.csv:3 after its documents were sent\$" "$T/out"
+check "  the counts" test "$(tail -2 "$T/out")" = "1 order needs a cancellation (CEB605)
+1 order needs a return, the goods having left the country (CEB213)"
+expect_rc 0 "status --pending" cg status --pending
+check "  counts each" test "$(tail -2 "$T/out")" = "1 order needs a cancellation (cebgate status --cancel)
+1 order needs a return, the goods having left the country (cebgate status --cancel)"
+expect_rc 0 "report" cg report
+cp "$T/out" "$T/report.txt"
+check "needs: 1 cancellation" grep -Fxq "  1  orders cancelled after declaration: a cancellation (CEB605) is needed: cebgate status --cancel" "$T/report.txt"
+check "needs: 1 return" grep -Fxq "  1  orders cancelled after their goods left the country: a return (CEB213) is needed, cebgate return SELLER/ORDER-NO: cebgate status --cancel" "$T/report.txt"
+expect_rc 0 "report --format json" cg report --format json
+check "  the list says what each needs" python3 -c "
+import json, sys
+s = [x for x in json.load(open('$T/out'))['sections'] if x['id'] == 'cancel'][0]
+got = sorted((r[1], r[6]) for r in s['rows'])
+sys.exit(got != [('BR-1', 'return (CEB213)'), ('BR-3', 'cancellation (CEB605)')] or s['columns'][-1] != 'needs')"
+
+# cebgate cancel applies the waiting receipts first; their lines are for -v only.
+$FLOW receipt "$W/inbox" "$(inv BR-1)" 899
+expect_rc 1 "cancel BR-1 is refused: the goods have left" cg cancel acme/BR-1 --reason "buyer withdrew"
+check "  no receipts line on stdout" test ! -s "$T/out"
+check "  it says to declare a return" grep -Fq "declare a return (cebgate return) instead" "$T/err"
+$FLOW receipt "$W/inbox" "$(inv BR-1)" 899
+expect_rc 0 "cancel BR-3" cg cancel acme/BR-3 --reason "buyer withdrew"
+check "  only the declaration on stdout" test "$(cat "$T/out")" = "order BR-3: cancellation (CEB605) declared: sent"
 finish
