@@ -41,6 +41,10 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
         kind = CG_STATUS_CANCEL;
     else if (strcmp(argv[1], "--summaries") == 0)
         kind = CG_STATUS_SUMMARIES;
+    else if (strcmp(argv[1], "--incomplete") == 0)
+        kind = CG_STATUS_INCOMPLETE;
+    else if (strcmp(argv[1], "--held") == 0)
+        kind = CG_STATUS_HELD;
     else if (argv[1][0] == '-' && argv[1][1] == '-')
         return cg_cmd_usage_error(&cg_cmd_status, "unknown option %s", argv[1]);
     workdir = cg_conf_workdir(cli->conf);
@@ -87,7 +91,7 @@ done:
 const struct cg_cmd cg_cmd_status = {
     "status",
     "[SELLER/]ORDER-NO | [SELLER/]FILE | --pending | --rejected | --unknown | --cancel | "
-    "--summaries",
+    "--summaries | --incomplete | --held",
     "the timeline of an order or input file, or the pending and rejected lists",
     "  ORDER-NO    each document of the order, each version sent, each receipt, with times\n"
     "              (SELLER/ORDER-NO, as the lists print it: that seller's order only;\n"
@@ -99,7 +103,10 @@ const struct cg_cmd cg_cmd_status = {
     "  --unknown   receipts for guids cebgate never sent\n"
     "  --cancel    orders cancelled after their documents were sent (a CEB605 is needed,\n"
     "              or a return once their goods have left the country)\n"
-    "  --summaries monthly summaries (CEB701), their state, sumNo and entryId\n",
+    "  --summaries monthly summaries (CEB701), their state, sumNo and entryId\n"
+    "  --incomplete orders declared without shipment data (CEB303 only, no waybill or\n"
+    "              inventory): add their shipment data and drop a file with them again\n"
+    "  --held      orders held back as waiting for their shop status, never declared\n",
     CG_CMD_NEEDS_CONF,
     exec_status,
 };

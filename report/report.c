@@ -336,6 +336,28 @@ static int on_unknown(const struct cg_store_item *it, void *vctx)
     return CG_OK;
 }
 
+/* An order declared without shipment data (CEB303 only), or held for its shop status. */
+static int on_incomplete(const struct cg_store_item *it, void *vctx)
+{
+    struct list_ctx *c = vctx;
+
+    if (!seller_ok(c->b, it->seller))
+        return CG_OK;
+    row(c->b, c->sec, c->b->o->rows, 5, seller_name(it->seller), it->order_no, it->state, it->at,
+        it->detail);
+    return CG_OK;
+}
+
+static int on_held(const struct cg_store_item *it, void *vctx)
+{
+    struct list_ctx *c = vctx;
+
+    if (!seller_ok(c->b, it->seller))
+        return CG_OK;
+    row(c->b, c->sec, c->b->o->rows, 4, seller_name(it->seller), it->order_no, it->at, it->detail);
+    return CG_OK;
+}
+
 static int on_cancel(const struct cg_store_cancel *k, void *vctx)
 {
     struct list_ctx *c = vctx;
@@ -1048,6 +1070,18 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
                          "seller,order,status,reason,noted,file,needs", "cebgate status --cancel");
         rc = list_end(cg_store_cancels_open(st, on_cancel, &lc, err));
     }
+    if (rc == CG_OK) {
+        lc.sec = section(&b, "incomplete",
+                         "Orders declared without shipment data: CEB303 only, no waybill or "
+                         "inventory",
+                         "seller,order,state,since,file", "cebgate status --incomplete");
+        rc = list_end(cg_store_list(st, CG_STORE_LIST_INCOMPLETE, on_incomplete, &lc, err));
+    }
+    if (rc == CG_OK) {
+        lc.sec = section(&b, "held", "Orders held back as waiting for their shop status",
+                         "seller,order,taken,file", "cebgate status --held");
+        rc = list_end(cg_store_list(st, CG_STORE_LIST_HELD, on_held, &lc, err));
+    }
     if (rc == CG_OK)
         rc = build_fx(&b, s, today, &credit_due, &overdue, &cross, &unmatched, err);
     if (rc == CG_OK) {
@@ -1088,6 +1122,12 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
          "orders cancelled after their goods left the country: a return (CEB213) is needed, "
          "cebgate return SELLER/ORDER-NO",
          lc.returns, "cebgate status --cancel");
+    need(&b, needs,
+         "order declared without shipment data, no waybill or inventory (never released): add "
+         "its shipment data (shipments file or order file) and drop a file with it again",
+         "orders declared without shipment data, no waybill or inventory (never released): add "
+         "their shipment data (shipments file or order file) and drop a file with them again",
+         total_of(find_section(&b, "incomplete")), "cebgate status --incomplete");
     need(&b, needs, "cancellation (CEB605) declared and waiting for customs to confirm it",
          "cancellations (CEB605) declared and waiting for customs to confirm them", waiting.n,
          "cebgate status --pending");
@@ -1134,6 +1174,12 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     need(&b, needs, "receipt for an unknown or mismatched message",
          "receipts for unknown or mismatched messages", total_of(find_section(&b, "unknown")),
          "cebgate status --unknown");
+    need(&b, needs,
+         "order held back as waiting for its shop status, not declared: a later file that "
+         "shows it live declares it",
+         "orders held back as waiting for their shop status, not declared: a later file that "
+         "shows them live declares them",
+         total_of(find_section(&b, "held")), "cebgate status --held");
     if (b.oom)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
 done:

@@ -413,6 +413,8 @@ static int list_line(const struct cg_store_item *it, void *vctx)
     char name[200];
 
     c->n++;
+    if (c->fp == NULL) /* counting only */
+        return CG_OK;
     /* a bill's or summary's documents under its name: "acme/bill MB-2" */
     cg_store_owner_name(it->order_no, name, sizeof(name));
     if (c->kind == CG_STATUS_PENDING)
@@ -424,6 +426,16 @@ static int list_line(const struct cg_store_item *it, void *vctx)
     else if (c->kind == CG_STATUS_REJECTED)
         fprintf(c->fp, "%s  %s%s%s  CEB%d v%d  rejected: %s\n", it->at, it->seller, slash, name,
                 it->msg_type, it->version, or_empty(it->detail));
+    else if (c->kind == CG_STATUS_INCOMPLETE)
+        fprintf(c->fp,
+                "%s  %s%s%s  CEB303 v%d %s, no waybill (CEB505) or inventory (CEB603): no "
+                "shipment data in %s\n",
+                it->at, it->seller, slash, it->order_no, it->version, it->state, it->detail);
+    else if (c->kind == CG_STATUS_HELD)
+        fprintf(c->fp, "%s  %s%s%s  held back as %s by %s%s%s, not declared since\n", it->at,
+                it->seller, slash, it->order_no,
+                it->version >= 0 ? cg_order_status_name(it->version) : "waiting or unknown",
+                it->seller, slash, it->detail);
     else
         fprintf(c->fp, "%s  CEB%d receipt status %s for %s guid %s (%s)\n", it->at, it->msg_type,
                 or_empty(it->state), it->version == 1 ? "mismatched" : "unknown",
@@ -485,12 +497,27 @@ static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *e
     int rc;
 
     rc = cg_store_list(st,
-                       kind == CG_STATUS_PENDING    ? CG_STORE_LIST_PENDING
-                       : kind == CG_STATUS_REJECTED ? CG_STORE_LIST_REJECTED
-                                                    : CG_STORE_LIST_UNKNOWN,
+                       kind == CG_STATUS_PENDING      ? CG_STORE_LIST_PENDING
+                       : kind == CG_STATUS_REJECTED   ? CG_STORE_LIST_REJECTED
+                       : kind == CG_STATUS_INCOMPLETE ? CG_STORE_LIST_INCOMPLETE
+                       : kind == CG_STATUS_HELD       ? CG_STORE_LIST_HELD
+                                                      : CG_STORE_LIST_UNKNOWN,
                        list_line, &c, err);
     if (rc != CG_OK)
         return rc;
+    if (kind == CG_STATUS_INCOMPLETE) {
+        fprintf(fp,
+                "%ld %s declared without shipment data: add %s shipment data (shipments file "
+                "or order file) and drop a file with %s again\n",
+                c.n, c.n == 1 ? "order" : "orders", c.n == 1 ? "its" : "their",
+                c.n == 1 ? "it" : "them");
+        return CG_OK;
+    }
+    if (kind == CG_STATUS_HELD) {
+        fprintf(fp, "%ld %s held back as waiting for %s shop status\n", c.n,
+                c.n == 1 ? "order" : "orders", c.n == 1 ? "its" : "their");
+        return CG_OK;
+    }
     if (kind == CG_STATUS_PENDING)
         fprintf(fp, "%ld %s pending\n", c.n, c.n == 1 ? "document" : "documents");
     else if (kind == CG_STATUS_REJECTED)
@@ -506,6 +533,25 @@ static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *e
     rc = cg_store_cancels_open(st, cancel_list_line, &k, err);
     if (rc == CG_OK)
         cancel_counts(fp, &k, 0);
+    /* and so are orders whose declaration waits for their shipment data, which no receipt will
+     * ever complete, and orders held for their status */
+    c.fp = NULL;
+    c.n = 0;
+    c.kind = CG_STATUS_INCOMPLETE;
+    if (rc == CG_OK)
+        rc = cg_store_list(st, CG_STORE_LIST_INCOMPLETE, list_line, &c, err);
+    if (rc == CG_OK && c.n > 0)
+        fprintf(fp,
+                "%ld %s declared without shipment data, no waybill or inventory (cebgate status "
+                "--incomplete)\n",
+                c.n, c.n == 1 ? "order" : "orders");
+    c.n = 0;
+    c.kind = CG_STATUS_HELD;
+    if (rc == CG_OK)
+        rc = cg_store_list(st, CG_STORE_LIST_HELD, list_line, &c, err);
+    if (rc == CG_OK && c.n > 0)
+        fprintf(fp, "%ld %s held back as waiting for %s shop status (cebgate status --held)\n", c.n,
+                c.n == 1 ? "order" : "orders", c.n == 1 ? "its" : "their");
     return rc;
 }
 
@@ -545,7 +591,9 @@ int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, st
     case CG_STATUS_FILE: return file_report(st, arg, fp, err);
     case CG_STATUS_PENDING:
     case CG_STATUS_REJECTED:
-    case CG_STATUS_UNKNOWN: return list_report(st, kind, fp, err);
+    case CG_STATUS_UNKNOWN:
+    case CG_STATUS_INCOMPLETE:
+    case CG_STATUS_HELD: return list_report(st, kind, fp, err);
     case CG_STATUS_CANCEL: return cancel_report(st, fp, err);
     case CG_STATUS_SUMMARIES: return summaries_report(st, fp, err);
     default: return CG_ERR_SET(err, CG_EINVAL, "unknown status kind %d", kind);

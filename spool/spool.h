@@ -362,13 +362,15 @@ int cg_spool_payments(struct cg_spool *sp, struct cg_err *err);
 /* ------------------------------------------------------------------ status */
 
 enum cg_spool_status_kind {
-    CG_STATUS_ORDER = 1, /* arg: order number (all sellers) */
-    CG_STATUS_FILE,      /* arg: input file name (as dropped) */
-    CG_STATUS_PENDING,   /* documents waiting for a final receipt, queued messages */
-    CG_STATUS_REJECTED,  /* rejected orders and documents */
-    CG_STATUS_UNKNOWN,   /* receipts for guids cebgate never sent */
-    CG_STATUS_CANCEL,    /* orders cancelled after their documents were sent */
-    CG_STATUS_SUMMARIES, /* monthly summaries (CEB701) and their declarations */
+    CG_STATUS_ORDER = 1,  /* arg: order number (all sellers) */
+    CG_STATUS_FILE,       /* arg: input file name (as dropped) */
+    CG_STATUS_PENDING,    /* documents waiting for a final receipt, queued messages */
+    CG_STATUS_REJECTED,   /* rejected orders and documents */
+    CG_STATUS_UNKNOWN,    /* receipts for guids cebgate never sent */
+    CG_STATUS_CANCEL,     /* orders cancelled after their documents were sent */
+    CG_STATUS_SUMMARIES,  /* monthly summaries (CEB701) and their declarations */
+    CG_STATUS_INCOMPLETE, /* orders declared without shipment data: CEB303 only */
+    CG_STATUS_HELD,       /* orders held as waiting for their shop status, never declared */
 };
 /*
  * Write a report to fp from the database (no lock needed). CG_ENOTFOUND when the order or

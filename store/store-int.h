@@ -69,6 +69,8 @@ enum store_stmt {
     S_LIST_PENDING,
     S_LIST_REJECTED,
     S_LIST_UNKNOWN,
+    S_LIST_INCOMPLETE,
+    S_LIST_HELD,
     S_RECEIPT_KEYS,
     S_N
 };

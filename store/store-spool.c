@@ -1111,6 +1111,10 @@ int cg_store_list(struct cg_store *st, int kind,
         sid = S_LIST_REJECTED;
     else if (kind == CG_STORE_LIST_UNKNOWN)
         sid = S_LIST_UNKNOWN;
+    else if (kind == CG_STORE_LIST_INCOMPLETE)
+        sid = S_LIST_INCOMPLETE;
+    else if (kind == CG_STORE_LIST_HELD)
+        sid = S_LIST_HELD;
     else
         return CG_ERR_SET(err, CG_EINVAL, "unknown list kind %d", kind);
     rc = store_stmt(st, sid, &s, err);

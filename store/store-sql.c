@@ -176,6 +176,22 @@ const char *const store_sql[S_N] = {
                        "LEFT JOIN receipt_keys k ON k.receipt_id = r.id "
                        "WHERE r.outcome IN ('unknown', 'mismatch') AND r.id > "
                        "(SELECT coalesce(max(up_to), 0) FROM unknown_dismissals) ORDER BY r.id",
+    [S_LIST_INCOMPLETE] =
+        "SELECT o.seller, o.order_no, d.msg_type, d.version, d.state, d.updated_at, "
+        "coalesce(f.name, '') FROM documents d JOIN orders o ON o.id = d.order_id LEFT JOIN "
+        "input_files f ON f.id = o.last_file WHERE d.msg_type = 303 AND d.state <> 'rejected' "
+        "AND NOT EXISTS (SELECT 1 FROM documents i WHERE i.order_id = o.id AND i.msg_type = 603) "
+        "AND NOT EXISTS (SELECT 1 FROM cancel_needed c WHERE c.order_id = o.id) "
+        "ORDER BY d.updated_at, d.id",
+    /* status 1 is CG_ORDER_WAIT (mapping.h); NULL: held by a file taken before schema 10 */
+    [S_LIST_HELD] =
+        "SELECT x.seller, x.order_no, 0, coalesce(x.status, -1), 'held', f.taken_at, f.name "
+        "FROM file_orders x JOIN input_files f ON f.id = x.input_file WHERE x.held = 1 AND "
+        "coalesce(x.status, 1) = 1 AND x.input_file = (SELECT max(y.input_file) FROM "
+        "file_orders y WHERE y.seller = x.seller AND y.order_no = x.order_no) AND NOT EXISTS "
+        "(SELECT 1 FROM orders o WHERE o.seller = x.seller AND o.order_no = x.order_no) AND NOT "
+        "EXISTS (SELECT 1 FROM rejections r WHERE r.seller = x.seller AND r.order_no = "
+        "x.order_no AND r.input_file > x.input_file) ORDER BY f.taken_at, x.order_no",
     [S_RECEIPT_KEYS] = "INSERT INTO receipt_keys(receipt_id, logistics_no, cop_no, pre_no, "
                        "invt_no, sum_no) VALUES (last_insert_rowid(), ?1, ?2, ?3, ?4, ?5)",
 };

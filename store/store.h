@@ -433,11 +433,25 @@ enum cg_store_list_kind {
      * each), by time */
     CG_STORE_LIST_REJECTED,
     CG_STORE_LIST_UNKNOWN, /* receipts for guids never sent */
+    /*
+     * orders whose declaration is incomplete: a CEB303 not rejected and no inventory (CEB603),
+     * as an order without shipment data is declared, and no cancellation needed; each by its
+     * CEB303 (state, last change; detail: the file the order was last taken from), oldest first
+     */
+    CG_STORE_LIST_INCOMPLETE,
+    /*
+     * orders held back as waiting for their shop status (or for a status not known, files taken
+     * before schema version 10) by the latest file that held them, never declared and not
+     * rejected by a later file; at: when that file was taken, detail: its name; oldest first
+     */
+    CG_STORE_LIST_HELD,
 };
 struct cg_store_item {
     const char *seller, *order_no;
     int msg_type; /* 0: a rejected order (no document) */
-    int version;  /* CG_STORE_LIST_UNKNOWN: 1 for a receipt kept as 'mismatch', 0 'unknown' */
+    /* CG_STORE_LIST_UNKNOWN: 1 for a receipt kept as 'mismatch', 0 'unknown'; CG_STORE_LIST_HELD:
+     * the status held for (enum cg_order_status of mapping.h, -1 not known) */
+    int version;
     const char *state, *at, *detail;
     /* CG_STORE_LIST_UNKNOWN: the business keys the receipt carried ("orderNo X, copNo Y"),
      * "" when it carried none */

@@ -3,7 +3,9 @@
 # three sellers: the section of the day's runs is named for the day it covers; an order cancelled
 # by its shop after its goods left the country needs a return, not a cancellation, and the run,
 # `status --cancel` and the report say which; `cebgate cancel` prints no line per receipt file
-# below -v.
+# below -v. An order declared without shipment data (CEB303 only) and one held as waiting for
+# its shop status are listed by `status --incomplete` and `--held`, counted by `--pending` and
+# in "Needs you today", until a file with the shipment data or the live status declares them.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
 
@@ -74,4 +76,50 @@ check "  it says to declare a return" grep -Fq "declare a return (cebgate return
 $FLOW receipt "$W/inbox" "$(inv BR-1)" 899
 expect_rc 0 "cancel BR-3" cg cancel acme/BR-3 --reason "buyer withdrew"
 check "  only the declaration on stdout" test "$(cat "$T/out")" = "order BR-3: cancellation (CEB605) declared: sent"
+
+# BR-4 without shipment data (CEB303 only: it can never be released), BR-5 pending at the shop.
+{
+    echo "$head,status"
+    echo "BR-4,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,,,,,"
+    echo "BR-5,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,3120980105,SF Express,SF0000000000105,2.5,pending"
+} >"$W/incoming/acme/night2.csv"
+expect_rc 0 "BR-4 declared without shipment data, BR-5 held" cg run --no-progress
+check "  BR-4: CEB303 only" test "$(sql "SELECT group_concat(d.msg_type) FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BR-4'")" = 303
+expect_rc 0 "status --incomplete" cg status --incomplete
+check "  lists BR-4" grep -Eq "^[0-9T:.Z-]+  acme/BR-4  CEB303 v1 sent, no waybill \(CEB505\) or inventory \(CEB603\): no shipment data in night2.csv\$" "$T/out"
+check "  counts it, with what to do" test "$(wc -l <"$T/out") $(tail -1 "$T/out")" = "2 1 order declared without shipment data: add its shipment data (shipments file or order file) and drop a file with it again"
+expect_rc 0 "status --held" cg status --held
+check "  lists BR-5" grep -Eq "^[0-9T:.Z-]+  acme/BR-5  held back as waiting by acme/night2.csv, not declared since\$" "$T/out"
+check "  counts it" test "$(wc -l <"$T/out") $(tail -1 "$T/out")" = "2 1 order held back as waiting for its shop status"
+expect_rc 0 "status --pending" cg status --pending
+check "  names both lists" test "$(tail -2 "$T/out")" = "1 order declared without shipment data, no waybill or inventory (cebgate status --incomplete)
+1 order held back as waiting for its shop status (cebgate status --held)"
+expect_rc 0 "report" cg report
+cp "$T/out" "$T/report.txt"
+check "needs: BR-4's shipment data" grep -Fxq "  1  orders declared without shipment data, no waybill or inventory (never released): add their shipment data (shipments file or order file) and drop a file with them again: cebgate status --incomplete" "$T/report.txt"
+check "needs: BR-5 held" grep -Fxq "  1  orders held back as waiting for their shop status, not declared: a later file that shows them live declares them: cebgate status --held" "$T/report.txt"
+check "the list of incomplete declarations" grep -Fxq "Orders declared without shipment data: CEB303 only, no waybill or inventory (1)" "$T/report.txt"
+check "the list of held orders" grep -Fxq "Orders held back as waiting for their shop status (1)" "$T/report.txt"
+expect_rc 0 "report --format json" cg report --format json
+check "  both listed" python3 -c "
+import json, sys
+s = dict((x['id'], x) for x in json.load(open('$T/out'))['sections'])
+i, h = s['incomplete']['rows'], s['held']['rows']
+sys.exit(not (len(i) == 1 and i[0][:3] == ['acme', 'BR-4', 'sent'] and i[0][4] == 'night2.csv'
+              and len(h) == 1 and h[0][:2] == ['acme', 'BR-5'] and h[0][3] == 'night2.csv'))"
+
+# The broker adds BR-4's shipment data; the shop shows BR-5 paid: both declared, nothing listed.
+{
+    echo "$head,status"
+    echo "BR-4,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,3120980105,SF Express,SF0000000000104,2.5,"
+    echo "BR-5,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,3120980105,SF Express,SF0000000000105,2.5,"
+} >"$W/incoming/acme/night2-fixed.csv"
+expect_rc 0 "the corrected file" cg run --no-progress
+check "  BR-4 has its waybill and inventory" test "$(sql "SELECT group_concat(d.msg_type) FROM (SELECT d.msg_type FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'BR-4' ORDER BY 1) d")" = "303,505,603"
+expect_rc 0 "status --incomplete" cg status --incomplete
+check "  none" test "$(cat "$T/out")" = "0 orders declared without shipment data: add their shipment data (shipments file or order file) and drop a file with them again"
+expect_rc 0 "status --held" cg status --held
+check "  none" test "$(cat "$T/out")" = "0 orders held back as waiting for their shop status"
+expect_rc 0 "report" cg report
+check "  neither in Needs you today" sh -c "! grep -Eq '^  [0-9]+  orders (declared without|held back)' '$T/out'"
 finish

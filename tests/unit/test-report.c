@@ -157,12 +157,17 @@ static void test_counts(void **state)
                         "cebgate status --rejected");
     assert_int_equal(jint(section(r, "cancel"), "total"), 1);
     assert_int_equal(jint(section(r, "stuck"), "total"), 0);
-    /* the needs list: rejected first, then the cancellation; nothing else has a count */
+    /* B1, CEB303 only and no cancellation needed, is declared without shipment data */
+    assert_int_equal(jint(section(r, "incomplete"), "total"), 1);
+    /* the needs list: rejected first, then the cancellation, then B1; nothing else has a
+     * count */
     needs = json_object_get(r->doc, "needs");
-    assert_int_equal(json_array_size(needs), 2);
+    assert_int_equal(json_array_size(needs), 3);
     assert_int_equal(jint(json_array_get(needs, 0), "count"), 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(needs, 1), "command")),
                         "cebgate status --cancel");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(needs, 2), "command")),
+                        "cebgate status --incomplete");
     /* per seller: a has 2 orders, 1 rejected document, 1 rejected order, 1 cancellation */
     sellers = section(r, "sellers");
     assert_int_equal(jint(sellers, "total"), 2);
@@ -190,7 +195,9 @@ static void test_seller(void **state)
     assert_int_equal(jint(json_object_get(r->doc, "documents"), "total"), 1);
     assert_int_equal(jint(section(r, "rejected"), "total"), 0);
     assert_int_equal(jint(section(r, "cancel"), "total"), 0);
-    assert_int_equal(json_array_size(json_object_get(r->doc, "needs")), 0);
+    /* B1 only: declared without shipment data */
+    assert_int_equal(json_array_size(json_object_get(r->doc, "needs")), 1);
+    assert_int_equal(jint(section(r, "incomplete"), "total"), 1);
     cg_report_free(r);
 }
 
