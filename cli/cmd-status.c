@@ -23,30 +23,44 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
     struct cg_err err;
     char *workdir = NULL;
     char *path = NULL;
-    const char *dbname;
+    const char *dbname, *seller = NULL, *what = NULL;
     int kind = 0;
     int rc;
     int status = CG_EXIT_OK;
 
     cg_err_clear(&err);
-    if (argc != 2)
+    /* --seller NAME, before or after a list option: that seller's items only */
+    if (argc == 2)
+        what = argv[1];
+    else if (argc == 4 && strcmp(argv[1], "--seller") == 0) {
+        seller = argv[2];
+        what = argv[3];
+    } else if (argc == 4 && strcmp(argv[2], "--seller") == 0) {
+        seller = argv[3];
+        what = argv[1];
+    }
+    if (what == NULL)
         return cg_cmd_usage_error(&cg_cmd_status, "one ORDER-NO, FILE or list option expected");
-    if (strcmp(argv[1], "--pending") == 0)
+    if (strcmp(what, "--pending") == 0)
         kind = CG_STATUS_PENDING;
-    else if (strcmp(argv[1], "--rejected") == 0)
+    else if (strcmp(what, "--rejected") == 0)
         kind = CG_STATUS_REJECTED;
-    else if (strcmp(argv[1], "--unknown") == 0)
+    else if (strcmp(what, "--unknown") == 0)
         kind = CG_STATUS_UNKNOWN;
-    else if (strcmp(argv[1], "--cancel") == 0)
+    else if (strcmp(what, "--cancel") == 0)
         kind = CG_STATUS_CANCEL;
-    else if (strcmp(argv[1], "--summaries") == 0)
+    else if (strcmp(what, "--summaries") == 0)
         kind = CG_STATUS_SUMMARIES;
-    else if (strcmp(argv[1], "--incomplete") == 0)
+    else if (strcmp(what, "--incomplete") == 0)
         kind = CG_STATUS_INCOMPLETE;
-    else if (strcmp(argv[1], "--held") == 0)
+    else if (strcmp(what, "--held") == 0)
         kind = CG_STATUS_HELD;
-    else if (argv[1][0] == '-' && argv[1][1] == '-')
-        return cg_cmd_usage_error(&cg_cmd_status, "unknown option %s", argv[1]);
+    else if (what[0] == '-' && what[1] == '-')
+        return cg_cmd_usage_error(&cg_cmd_status, "unknown option %s", what);
+    if (seller != NULL && kind == 0)
+        return cg_cmd_usage_error(&cg_cmd_status,
+                                  "--seller goes with a list option; name one seller's order or "
+                                  "file as SELLER/ORDER-NO or SELLER/FILE");
     workdir = cg_conf_workdir(cli->conf);
     dbname = cg_conf_get(cli->conf, "general", "database");
     if (dbname == NULL)
@@ -66,15 +80,15 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
     }
     if (kind == 0) {
         /* A file name first (names of input files are distinctive), then an order number. */
-        rc = cg_spool_status(db, CG_STATUS_FILE, argv[1], stdout, &err);
+        rc = cg_spool_status(db, CG_STATUS_FILE, what, stdout, &err);
         if (rc == CG_ENOTFOUND) {
             cg_err_clear(&err);
-            rc = cg_spool_status(db, CG_STATUS_ORDER, argv[1], stdout, &err);
+            rc = cg_spool_status(db, CG_STATUS_ORDER, what, stdout, &err);
         }
         if (rc == CG_ENOTFOUND)
-            snprintf(err.msg, sizeof(err.msg), "%s: no such order or input file", argv[1]);
+            snprintf(err.msg, sizeof(err.msg), "%s: no such order or input file", what);
     } else {
-        rc = cg_spool_status(db, kind, NULL, stdout, &err);
+        rc = cg_spool_status(db, kind, seller, stdout, &err);
     }
     if (rc != CG_OK) {
         fprintf(stderr, "cebgate: %s\n", err.msg[0] ? err.msg : cg_strerror(rc));
@@ -91,7 +105,7 @@ done:
 const struct cg_cmd cg_cmd_status = {
     "status",
     "[SELLER/]ORDER-NO | [SELLER/]FILE | --pending | --rejected | --unknown | --cancel | "
-    "--summaries | --incomplete | --held",
+    "--summaries | --incomplete | --held [--seller NAME]",
     "the timeline of an order or input file, or the pending and rejected lists",
     "  ORDER-NO    each document of the order, each version sent, each receipt, with times\n"
     "              (SELLER/ORDER-NO, as the lists print it: that seller's order only;\n"
@@ -106,7 +120,9 @@ const struct cg_cmd cg_cmd_status = {
     "  --summaries monthly summaries (CEB701), their state, sumNo and entryId\n"
     "  --incomplete orders declared without shipment data (CEB303 only, no waybill or\n"
     "              inventory): add their shipment data and drop a file with them again\n"
-    "  --held      orders held back as waiting for their shop status, never declared\n",
+    "  --held      orders held back as waiting for their shop status, never declared\n"
+    "  --seller NAME  with a list option: that seller's items only (receipts for unknown\n"
+    "              guids belong to no seller)\n",
     CG_CMD_NEEDS_CONF,
     exec_status,
 };

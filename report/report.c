@@ -102,6 +102,35 @@ static void put(struct builder *b, json_t *obj, const char *key, json_t *v)
         b->oom = 1;
 }
 
+/*
+ * The command as a seller's report gives it: with `--seller NAME` when the command takes one
+ * (status's lists, the FX reports of one seller's orders), a refused file named NAME/FILE; as it
+ * is in the report of every seller, and for the commands over the accounts or refund units.
+ */
+static json_t *seller_cmd(const struct builder *b, const char *command)
+{
+    static const char *const with_seller[] = {"cebgate status --", "cebgate report fx orders",
+                                              "cebgate report fx credit",
+                                              "cebgate report fx aging"};
+    const char *seller = b->o->seller;
+    char buf[300];
+    size_t i;
+
+    if (seller == NULL)
+        return jstr(command);
+    if (strcmp(command, "cebgate status SELLER/FILE") == 0) {
+        snprintf(buf, sizeof(buf), "cebgate status %s/FILE", seller);
+        return jstr(buf);
+    }
+    for (i = 0; i < sizeof(with_seller) / sizeof(with_seller[0]); i++) {
+        if (strncmp(command, with_seller[i], strlen(with_seller[i])) == 0) {
+            snprintf(buf, sizeof(buf), "%s --seller %s", command, seller[0] ? seller : "''");
+            return jstr(buf);
+        }
+    }
+    return jstr(command);
+}
+
 /* A new section with its columns ("a,b,c"); added to the document's sections. */
 static json_t *section(struct builder *b, const char *id, const char *title, const char *cols,
                        const char *command)
@@ -127,7 +156,7 @@ static json_t *section(struct builder *b, const char *id, const char *title, con
     put(b, s, "columns", c);
     put(b, s, "rows", json_array());
     put(b, s, "total", json_integer(0));
-    put(b, s, "command", jstr(command));
+    put(b, s, "command", seller_cmd(b, command));
     return s;
 }
 
@@ -330,6 +359,10 @@ static int on_unknown(const struct cg_store_item *it, void *vctx)
 {
     struct list_ctx *c = vctx;
     char m[16];
+
+    /* a receipt for a guid cebgate never sent belongs to no seller: the broker's report only */
+    if (c->b->o->seller != NULL)
+        return STOP;
 
     row(c->b, c->sec, c->b->o->rows, 6, it->order_no, msg_name(it->msg_type, m, sizeof(m)),
         it->version ? "mismatch" : "unknown guid", it->state, it->at, it->detail);
@@ -945,7 +978,7 @@ static void need(struct builder *b, json_t *needs, const char *one, const char *
     }
     put(b, o, "what", jstr(what));
     put(b, o, "count", json_integer(n));
-    put(b, o, "command", jstr(command));
+    put(b, o, "command", seller_cmd(b, command));
 }
 
 static json_t *find_section(struct builder *b, const char *id)
@@ -1061,6 +1094,10 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     if (rc == CG_OK) {
         lc.sec = section(&b, "unknown", "Receipts for unknown or mismatched messages",
                          "order,message,kind,status,received,detail", "cebgate status --unknown");
+        if (o->seller != NULL)
+            put(&b, lc.sec, "empty",
+                jstr("receipts for unknown guids belong to no seller: see the report of every "
+                     "seller"));
         rc = list_end(cg_store_list(st, CG_STORE_LIST_UNKNOWN, on_unknown, &lc, err));
     }
     if (rc == CG_OK) {
@@ -1168,9 +1205,14 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
              "each to its order, or settle charge a bank's charge",
              b.o->unmatched_days);
     need(&b, needs, what, what2, unmatched, "cebgate report fx unmatched");
-    need(&b, needs, "export VAT refund unit at risk of its filing deadline",
-         "export VAT refund units at risk of their filing deadline", refund_risk,
-         "cebgate report refund risk");
+    need(&b, needs,
+         o->seller == NULL ? "export VAT refund unit at risk of its filing deadline"
+                           : "export VAT refund unit at risk of its filing deadline (the "
+                             "broker's: refund units belong to no seller)",
+         o->seller == NULL ? "export VAT refund units at risk of their filing deadline"
+                           : "export VAT refund units at risk of their filing deadline (the "
+                             "broker's: refund units belong to no seller)",
+         refund_risk, "cebgate report refund risk");
     need(&b, needs, "receipt for an unknown or mismatched message",
          "receipts for unknown or mismatched messages", total_of(find_section(&b, "unknown")),
          "cebgate status --unknown");

@@ -403,8 +403,15 @@ struct list_ctx {
     FILE *fp;
     int kind;
     long n;
-    long returns; /* --cancel: of n, the orders whose goods have left: a return is needed */
+    long returns;       /* --cancel: of n, the orders whose goods have left: a return is needed */
+    const char *seller; /* only this seller's items; NULL: every seller's */
 };
+
+/* Whether an item of seller is listed (`status --seller NAME`). */
+static int seller_listed(const struct list_ctx *c, const char *seller)
+{
+    return c->seller == NULL || strcmp(c->seller, seller) == 0;
+}
 
 static int list_line(const struct cg_store_item *it, void *vctx)
 {
@@ -412,6 +419,8 @@ static int list_line(const struct cg_store_item *it, void *vctx)
     const char *slash = it->seller[0] ? "/" : "";
     char name[200];
 
+    if (!seller_listed(c, it->seller))
+        return CG_OK;
     c->n++;
     if (c->fp == NULL) /* counting only */
         return CG_OK;
@@ -448,6 +457,8 @@ static int cancel_list_line(const struct cg_store_cancel *k, void *vctx)
 {
     struct list_ctx *c = vctx;
 
+    if (!seller_listed(c, k->seller))
+        return CG_OK;
     c->n++;
     if (k->departed)
         c->returns++;
@@ -479,9 +490,9 @@ static void cancel_counts(FILE *fp, const struct list_ctx *c, int always)
                 always ? "(CEB213)" : "(cebgate status --cancel)");
 }
 
-static int cancel_report(struct cg_store *st, FILE *fp, struct cg_err *err)
+static int cancel_report(struct cg_store *st, const char *seller, FILE *fp, struct cg_err *err)
 {
-    struct list_ctx c = {fp, CG_STATUS_CANCEL, 0, 0};
+    struct list_ctx c = {fp, CG_STATUS_CANCEL, 0, 0, seller};
     int rc;
 
     rc = cg_store_cancels_open(st, cancel_list_line, &c, err);
@@ -491,9 +502,10 @@ static int cancel_report(struct cg_store *st, FILE *fp, struct cg_err *err)
     return CG_OK;
 }
 
-static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *err)
+static int list_report(struct cg_store *st, int kind, const char *seller, FILE *fp,
+                       struct cg_err *err)
 {
-    struct list_ctx c = {fp, kind, 0, 0}, k = {NULL, CG_STATUS_CANCEL, 0, 0};
+    struct list_ctx c = {fp, kind, 0, 0, seller}, k = {NULL, CG_STATUS_CANCEL, 0, 0, seller};
     int rc;
 
     rc = cg_store_list(st,
@@ -557,6 +569,7 @@ static int list_report(struct cg_store *st, int kind, FILE *fp, struct cg_err *e
 
 struct sum_list {
     FILE *fp;
+    const char *seller; /* NULL: every seller's */
     long n;
 };
 
@@ -564,6 +577,8 @@ static int summary_line(const struct cg_store_summary *x, void *vctx)
 {
     struct sum_list *c = vctx;
 
+    if (c->seller != NULL && strcmp(c->seller, x->seller) != 0)
+        return CG_OK;
     c->n++;
     fprintf(c->fp,
             "%s  %s%s%s  country %s  %ld inventor%s  CEB701 %s%s%s%s  sumNo %s  entryId %s\n",
@@ -574,9 +589,9 @@ static int summary_line(const struct cg_store_summary *x, void *vctx)
     return CG_OK;
 }
 
-static int summaries_report(struct cg_store *st, FILE *fp, struct cg_err *err)
+static int summaries_report(struct cg_store *st, const char *seller, FILE *fp, struct cg_err *err)
 {
-    struct sum_list c = {fp, 0};
+    struct sum_list c = {fp, seller, 0};
     int rc = cg_store_summaries(st, summary_line, &c, err);
 
     if (rc == CG_OK)
@@ -593,9 +608,9 @@ int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, st
     case CG_STATUS_REJECTED:
     case CG_STATUS_UNKNOWN:
     case CG_STATUS_INCOMPLETE:
-    case CG_STATUS_HELD: return list_report(st, kind, fp, err);
-    case CG_STATUS_CANCEL: return cancel_report(st, fp, err);
-    case CG_STATUS_SUMMARIES: return summaries_report(st, fp, err);
+    case CG_STATUS_HELD: return list_report(st, kind, arg, fp, err);
+    case CG_STATUS_CANCEL: return cancel_report(st, arg, fp, err);
+    case CG_STATUS_SUMMARIES: return summaries_report(st, arg, fp, err);
     default: return CG_ERR_SET(err, CG_EINVAL, "unknown status kind %d", kind);
     }
 }

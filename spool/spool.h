@@ -373,8 +373,10 @@ enum cg_spool_status_kind {
     CG_STATUS_HELD,       /* orders held as waiting for their shop status, never declared */
 };
 /*
- * Write a report to fp from the database (no lock needed). CG_ENOTFOUND when the order or
- * file is unknown.
+ * Write a report to fp from the database (no lock needed). For the lists (pending, rejected,
+ * unknown, cancel, summaries, incomplete, held) arg names the one seller whose items are listed
+ * and counted ("" the default seller), NULL every seller's. CG_ENOTFOUND when the order or file
+ * is unknown.
  */
 int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, struct cg_err *err);
 

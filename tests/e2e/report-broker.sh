@@ -6,6 +6,8 @@
 # below -v. An order declared without shipment data (CEB303 only) and one held as waiting for
 # its shop status are listed by `status --incomplete` and `--held`, counted by `--pending` and
 # in "Needs you today", until a file with the shipment data or the live status declares them.
+# A seller's report gives its commands with --seller, and `status --seller` lists that seller's
+# items only; receipts for unknown guids, which belong to no seller, are not in it.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
 
@@ -122,4 +124,32 @@ expect_rc 0 "status --held" cg status --held
 check "  none" test "$(cat "$T/out")" = "0 orders held back as waiting for their shop status"
 expect_rc 0 "report" cg report
 check "  neither in Needs you today" sh -c "! grep -Eq '^  [0-9]+  orders (declared without|held back)' '$T/out'"
+
+# jl: an order rejected for a SKU the catalogue does not have; a receipt for a guid never sent.
+mkdir -p "$W/incoming/jl"
+printf '%s\n' '{"order_no": "JL-1", "currency": "USD", "country": "US", "pod": "USNY", "freight": "4.00", "shipment": {"logistics_code": "3120980105", "logistics_name": "SF", "logistics_no": "JL0000000000001", "gross_weight": "2.5"}, "lines": [{"sku": "JL-NOPE", "item_name": "Item 0", "qty": "1", "price": "1.75"}]}' \
+    >"$W/incoming/jl/orders.jsonl"
+M=$(inv BR-3)
+sed "s/$(basename "$M" .xml | sed 's/^CEB603Message_//')/FFFFFFFF-0000-4000-8000-000000000001/g" "$M" >"$T/never-sent.xml"
+$FLOW receipt "$W/inbox" "$T/never-sent.xml" 120
+expect_rc 1 "jl's order is rejected" cg run --no-progress
+expect_rc 0 "report" cg report
+check "every seller: 2 rejected, status --rejected" grep -Fxq "  2  rejected documents and orders: correct and drop the file again: cebgate status --rejected" "$T/out"
+check "every seller: the unknown receipt" grep -Fxq "  1  receipts for unknown or mismatched messages: cebgate status --unknown" "$T/out"
+expect_rc 0 "report --seller acme" cg report --seller acme
+cp "$T/out" "$T/acme.txt"
+check "  acme's rejected, with --seller acme" grep -Fxq "  1  rejected documents and orders: correct and drop the file again: cebgate status --rejected --seller acme" "$T/acme.txt"
+check "  acme's return, with --seller acme" grep -Fxq "  1  orders cancelled after their goods left the country: a return (CEB213) is needed, cebgate return SELLER/ORDER-NO: cebgate status --cancel --seller acme" "$T/acme.txt"
+check "  no command without its --seller" sh -c "! grep -E '^  [0-9]+  .*: cebgate status --[a-z]+\$' '$T/acme.txt'"
+check "  not the receipt of no seller" sh -c "! grep -q 'receipts for unknown or mismatched messages:' '$T/acme.txt'"
+check "  its section says why it is empty" test "$(grep -A1 '^Receipts for unknown or mismatched messages (0)$' "$T/acme.txt" | tail -1)" = "  receipts for unknown guids belong to no seller: see the report of every seller"
+expect_rc 0 "status --rejected --seller acme" cg status --rejected --seller acme
+check "  acme's BR-2 only" test "$(sed 's/^[^ ]*  //' "$T/out" | cut -c1-17)" = "order acme/BR-2  
+1 rejection"
+expect_rc 0 "status --seller jl --rejected" cg status --seller jl --rejected
+check "  jl's JL-1 only" test "$(sed 's/^[^ ]*  //' "$T/out" | cut -c1-15)" = "order jl/JL-1  
+1 rejection"
+expect_rc 0 "status --cancel --seller jl" cg status --cancel --seller jl
+check "  none of acme's" test "$(cat "$T/out")" = "0 orders need a cancellation (CEB605)"
+expect_rc 2 "--seller with an order number" cg status BR-2 --seller acme
 finish

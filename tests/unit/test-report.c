@@ -439,7 +439,9 @@ static void test_needs(void **state)
     assert_int_equal(cg_report_build(n->base.st, n->s, n->rf, &o, &r, &err), CG_OK);
     needs = json_object_get(r->doc, "needs");
     assert_need(needs, 0, 1, SUMMARY_NEED, "cebgate summary --month 202503");
-    assert_need(needs, 1, 1, "export VAT refund unit at risk of its filing deadline",
+    assert_need(needs, 1, 1,
+                "export VAT refund unit at risk of its filing deadline (the broker's: refund "
+                "units belong to no seller)",
                 "cebgate report refund risk");
     assert_int_equal(json_array_size(needs), 2);
     cg_report_free(r);
