@@ -520,6 +520,8 @@ static void page(struct w *w, json_t *doc)
         kv_l(w, "failed files", jint(run, "failed_files"));
         kv_l(w, "orders taken", jint(run, "orders"));
         kv_l(w, "orders rejected", jint(run, "rejected"));
+        kv_l(w, "of them rejected by a file whose refusal was dismissed since",
+             jint(run, "rejected_dismissed"));
         kv_l(w, "orders held for their status", jint(run, "held"));
         kv_l(w, "messages", jint(run, "messages"));
         kv(w, "processing (s), each file from taken to finished", busy);

@@ -145,11 +145,13 @@ int cg_report_write_table(const struct cg_report *r, FILE *fp, struct cg_err *er
          * run as such, so the section is named for the day it covers. */
         fprintf(fp, "\nRuns of %s (UTC: the input files taken that day)\n",
                 json_string_value(json_object_get(run, "day")));
-        fprintf(fp,
-                "  %lld file%s (%lld failed), %lld order%s taken, %lld rejected, %lld held, "
-                "%lld message%s\n",
-                files, files == 1 ? "" : "s", jnum(run, "failed_files"), orders,
-                orders == 1 ? "" : "s", jnum(run, "rejected"), jnum(run, "held"), messages,
+        fprintf(fp, "  %lld file%s (%lld failed), %lld order%s taken, %lld rejected", files,
+                files == 1 ? "" : "s", jnum(run, "failed_files"), orders, orders == 1 ? "" : "s",
+                jnum(run, "rejected"));
+        /* what happened that day: the files' refusals dismissed since are still counted */
+        if (jnum(run, "rejected_dismissed") > 0)
+            fprintf(fp, " (%lld of them dismissed since)", jnum(run, "rejected_dismissed"));
+        fprintf(fp, ", %lld held, %lld message%s\n", jnum(run, "held"), messages,
                 messages == 1 ? "" : "s");
         fprintf(fp,
                 "  processing: %lld.%03lld s in all (each file from taken to finished), %lld "
@@ -180,9 +182,10 @@ static void csv_cell(FILE *fp, const char *s, int last)
  */
 static void csv_last_run(FILE *fp, json_t *run)
 {
-    static const char *const keys[] = {"day",      "files",  "failed_files", "orders",
-                                       "rejected", "held",   "messages",     "started",
-                                       "finished", "span_s", "busy_ms",      "orders_per_min"};
+    static const char *const keys[] = {
+        "day",     "files",          "failed_files",      "orders",   "rejected",
+        "held",    "messages",       "started",           "finished", "span_s",
+        "busy_ms", "orders_per_min", "rejected_dismissed"};
     size_t n = sizeof(keys) / sizeof(keys[0]), k;
     char num[24];
 

@@ -520,6 +520,7 @@ static int build_last_run(struct builder *b, struct cg_store *st, const char *da
     put(b, o, "failed_files", json_integer(run.failed));
     put(b, o, "orders", json_integer(run.orders));
     put(b, o, "rejected", json_integer(run.rejected));
+    put(b, o, "rejected_dismissed", json_integer(run.dismissed));
     put(b, o, "held", json_integer(run.held));
     put(b, o, "messages", json_integer(run.messages));
     put(b, o, "started", jstr(run.started));

@@ -182,8 +182,17 @@ int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_rep
  * held order is not checked. A line rejected without an order number is never taken.
  */
 #define RUN_REJECTED                                                                               \
-    "rn AS (SELECT reason, seller, order_no FROM rj o WHERE latest = 1 AND NOT " RUN_O_IN_F        \
-    "0 AND x.input_file > o.input_file))"
+    "rn AS (SELECT reason, seller, order_no, input_file FROM rj o WHERE latest = 1 AND "           \
+    "NOT " RUN_O_IN_F "0 AND x.input_file > o.input_file))"
+
+/*
+ * RUN_DISMISSED: how many of the orders counted as rejected (rn) were rejected by a file whose
+ * refusal an operator dismissed since (`cebgate dismiss`): what happened stays counted, and the
+ * open lists leave them out.
+ */
+#define RUN_DISMISSED                                                                              \
+    "SELECT count(*) FROM rn JOIN input_files i ON i.id = rn.input_file JOIN refusal_dismissals "  \
+    "x ON x.seller = i.seller AND x.name = i.name AND x.refused_at = i.taken_at"
 
 /*
  * The orders the last run counts as taken (after fo and rn): those one of the files f declared
@@ -212,6 +221,7 @@ static int row_run(sqlite3_stmt *s, const struct q *q)
     cg_strlcpy(out->started, txt(s, 7), sizeof(out->started));
     cg_strlcpy(out->finished, txt(s, 8), sizeof(out->finished));
     out->busy_ms = num(s, 9);
+    out->dismissed = num(s, 10);
     return 1; /* found */
 }
 
@@ -246,7 +256,7 @@ int cg_store_report_last_run(struct cg_store *st, const char *seller, const char
         "coalesce(sum(orders_waiting + orders_skipped + orders_cancelled), 0) FROM f WHERE "
         "orders_listed = 0), (SELECT count(*) FROM messages WHERE input_file IN (SELECT id FROM "
         "f)), (SELECT min(taken_at) FROM f), (SELECT max(coalesce(finished_at, taken_at)) FROM f), "
-        "(" RUN_BUSY_MS ") FROM d WHERE d.day IS NOT NULL",
+        "(" RUN_BUSY_MS "), (" RUN_DISMISSED ") FROM d WHERE d.day IS NOT NULL",
         seller, to, NULL, row_run, &q, err);
 
     return rc == 1 ? CG_OK : rc == CG_OK ? CG_ENOTFOUND : rc;

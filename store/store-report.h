@@ -62,6 +62,9 @@ struct cg_report_run {
     /* Time spent on those files: each from taken to finished, the time several were worked on
      * together once, the time between runs not at all. */
     long busy_ms;
+    /* Of the rejected, those rejected by a file whose refusal was dismissed since: counted, as
+     * they happened, though the open lists leave them out. */
+    long dismissed;
 };
 int cg_store_report_last_run(struct cg_store *st, const char *seller, const char *to,
                              struct cg_report_run *out, struct cg_err *err);

@@ -7,7 +7,9 @@
 # its shop status are listed by `status --incomplete` and `--held`, counted by `--pending` and
 # in "Needs you today", until a file with the shipment data or the live status declares them.
 # A seller's report gives its commands with --seller, and `status --seller` lists that seller's
-# items only; receipts for unknown guids, which belong to no seller, are not in it.
+# items only; receipts for unknown guids, which belong to no seller, are not in it. A file refused
+# whole and dismissed leaves the open lists; the day's runs still count its rejected orders, and
+# say how many of them were dismissed, so that their reasons add up to the runs' count.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
 
@@ -152,4 +154,28 @@ check "  jl's JL-1 only" test "$(sed 's/^[^ ]*  //' "$T/out" | cut -c1-15)" = "o
 expect_rc 0 "status --cancel --seller jl" cg status --cancel --seller jl
 check "  none of acme's" test "$(cat "$T/out")" = "0 orders need a cancellation (CEB605)"
 expect_rc 2 "--seller with an order number" cg status BR-2 --seller acme
+
+# acme/bad.csv: both orders sell SKUs the catalogue does not have: refused whole, then dismissed.
+cat >"$W/incoming/acme/bad.csv" <<EOC
+$head
+BD-1,USD,US,USNY,5.00,NOPE-1,Item 0,1,3.50,3120980105,SF Express,SF0000000000201,2.5
+BD-2,USD,US,USNY,5.00,NOPE-2,Item 0,1,3.50,3120980105,SF Express,SF0000000000202,2.5
+EOC
+expect_rc 1 "bad.csv is refused whole" cg run --no-progress
+expect_rc 0 "it is dismissed" cg dismiss acme/bad.csv --reason "sent again as orders-fixed.csv"
+expect_rc 0 "report" cg report
+cp "$T/out" "$T/report.txt"
+# The day: orders.csv (BR-1, BR-3 taken, BR-2 rejected; 6 messages), cancelled.csv (nothing
+# new), night2.csv (BR-4's CEB303; BR-5 held), night2-fixed.csv (BR-4's CEB505 and CEB603, BR-5's
+# three), jl/orders.jsonl (JL-1 rejected: failed), bad.csv (BD-1, BD-2 rejected: failed).
+check "the runs: 4 rejected, 2 of them dismissed" grep -Fxq "  6 files (2 failed), 4 orders taken, 4 rejected (2 of them dismissed since), 0 held, 12 messages" "$T/report.txt"
+check "needs: the 2 not dismissed" grep -Fxq "  2  rejected documents and orders: correct and drop the file again: cebgate status --rejected" "$T/report.txt"
+check "their list: 2" grep -Fxq "Rejected documents and orders, with the reason (2)" "$T/report.txt"
+expect_rc 0 "report --format json" cg report --format json
+check "  the reasons add up to the runs' 4, the dismissed count is 2" python3 -c "
+import json, sys
+d = json.load(open('$T/out'))
+s = [x for x in d['sections'] if x['id'] == 'run_reasons'][0]
+sys.exit(not (sum(int(r[1]) for r in s['rows']) == 4 and d['last_run']['rejected'] == 4
+              and d['last_run']['rejected_dismissed'] == 2))"
 finish

@@ -866,7 +866,8 @@ static void test_csv_last_run(void **state)
     assert_int_equal(fclose(fp), 0);
     assert_non_null(strstr(text, "\n\n\"section\",\"day\",\"files\",\"failed_files\",\"orders\","
                                  "\"rejected\",\"held\",\"messages\",\"started\",\"finished\","
-                                 "\"span_s\",\"busy_ms\",\"orders_per_min\"\n\"last_run\","));
+                                 "\"span_s\",\"busy_ms\",\"orders_per_min\",\"rejected_"
+                                 "dismissed\"\n\"last_run\","));
     snprintf(want, sizeof(want), "\"last_run\",\"%s\",\"1\",\"0\",\"0\",\"1\",\"0\",\"0\",\"%s",
              today, today);
     assert_non_null(strstr(text, want));
