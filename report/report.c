@@ -313,6 +313,8 @@ struct list_ctx {
     json_t *sec;
     const char *cutoff; /* stuck: changed before this */
     long returns;       /* cancellations: orders whose goods have left (a return is needed) */
+    long concluded;     /* rejected: orders changed after customs concluded them */
+    long own_content;   /* failed files: refused for their own content, not their orders' */
 };
 
 /*
@@ -333,6 +335,9 @@ static int on_rejected(const struct cg_store_item *it, void *vctx)
     if (!seller_ok(c->b, it->seller))
         return CG_OK;
     kind = owner(it->order_no, name, sizeof(name));
+    /* a change customs concluded cannot be corrected in the file: counted apart */
+    if (it->msg_type == 0 && strstr(it->detail, ": " CG_SPOOL_CONCLUDED_CHANGE " '") != NULL)
+        c->concluded++;
     row(c->b, c->sec, c->b->o->rows, 6, seller_name(it->seller), name,
         msg_name(it->msg_type, m, sizeof(m)), it->at, it->detail, kind);
     return CG_OK;
@@ -408,10 +413,13 @@ static int on_cancel(const struct cg_store_cancel *k, void *vctx)
 }
 
 static int on_failed(void *vctx, const char *seller, const char *name, const char *kind,
-                     const char *reason, const char *taken_at)
+                     const char *reason, const char *taken_at, long open_rejections)
 {
     struct list_ctx *c = vctx;
 
+    /* a file refused because its orders were rejected is counted by them (rejected) */
+    if (open_rejections == 0)
+        c->own_content++;
     row(c->b, c->sec, c->b->o->rows, 5, seller_name(seller), name, kind, taken_at, reason);
     return CG_OK;
 }
@@ -1078,6 +1086,8 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     lc.b = &b;
     lc.cutoff = cutoff;
     lc.returns = 0;
+    lc.concluded = 0;
+    lc.own_content = 0;
     lc.sec = section(&b, "rejected", "Rejected documents and orders, with the reason",
                      "seller,order,message,at,reason,kind", "cebgate status --rejected");
     rc = list_end(cg_store_list(st, CG_STORE_LIST_REJECTED, on_rejected, &lc, err));
@@ -1147,10 +1157,18 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
 
     need(&b, needs, "rejected document or order: correct and drop the file again",
          "rejected documents and orders: correct and drop the file again",
-         total_of(find_section(&b, "rejected")), "cebgate status --rejected");
+         total_of(find_section(&b, "rejected")) - lc.concluded, "cebgate status --rejected");
+    need(&b, needs,
+         "order changed after customs concluded it (no corrected file can declare it): a "
+         "cancellation of the declared order (cebgate cancel), or a return once its goods left "
+         "(cebgate return), or dismiss the file",
+         "orders changed after customs concluded them (no corrected file can declare them): a "
+         "cancellation of the declared order (cebgate cancel), or a return once its goods left "
+         "(cebgate return), or dismiss the file",
+         lc.concluded, "cebgate status --rejected");
     need(&b, needs, "input file refused whole: correct and drop it again, or dismiss it",
-         "input files refused whole: correct and drop them again, or dismiss them",
-         total_of(find_section(&b, "failed_files")), "cebgate status SELLER/FILE");
+         "input files refused whole: correct and drop them again, or dismiss them", lc.own_content,
+         "cebgate status SELLER/FILE");
     need(&b, needs, "order cancelled after declaration: a cancellation (CEB605) is needed",
          "orders cancelled after declaration: a cancellation (CEB605) is needed",
          total_of(find_section(&b, "cancel")) - lc.returns, "cebgate status --cancel");

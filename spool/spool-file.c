@@ -221,7 +221,7 @@ static void reject_concluded(struct batch *b, struct border *bo, int msg_type, i
     char msg[512];
 
     snprintf(msg, sizeof(msg),
-             "%s:%ld: order %s: CEB%03d: changed after customs reached state '%s'; "
+             "%s:%ld: order %s: CEB%03d: " CG_SPOOL_CONCLUDED_CHANGE " '%s'; "
              "a change now needs %s, not a modify",
              o->source != NULL ? o->source : "?", o->line, o->order_no, msg_type,
              cg_doc_state_name(state),

@@ -166,6 +166,13 @@ struct cg_spool;
  */
 void cg_spool_reason_kind(const char *msg, char *out, size_t size);
 
+/*
+ * The words of the rejection of an order changed after customs concluded one of its documents
+ * (399 and later): no corrected file can declare the change; it needs a cancellation or, once
+ * the goods have left, a return.
+ */
+#define CG_SPOOL_CONCLUDED_CHANGE "changed after customs reached state"
+
 /* Counters of one run (or of one watch pass), for the summary and the progress bar. */
 #define CG_SPOOL_REASONS 16
 /* One group of like reasons and how many there were. */

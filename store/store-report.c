@@ -127,7 +127,7 @@ int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_s
 
 static int row_file(sqlite3_stmt *s, const struct q *q)
 {
-    return q->fn.file(q->ctx, txt(s, 0), txt(s, 1), txt(s, 2), txt(s, 3), txt(s, 4));
+    return q->fn.file(q->ctx, txt(s, 0), txt(s, 1), txt(s, 2), txt(s, 3), txt(s, 4), num(s, 5));
 }
 
 int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_report_file_fn fn,
@@ -136,8 +136,12 @@ int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_rep
     struct q q = {.fn.file = fn, .ctx = ctx};
 
     return query(st,
-                 "WITH " STORE_REFUSED_FILES " SELECT seller, name, kind, coalesce(reason, ''), at "
-                 "FROM rf WHERE dismissed_at IS NULL ORDER BY at DESC, src DESC, id DESC",
+                 "WITH " STORE_REFUSED_FILES
+                 ", orj AS (SELECT input_file, count(*) AS n FROM " STORE_OPEN_REJECTIONS
+                 " x GROUP BY input_file) SELECT seller, name, kind, "
+                 "coalesce(reason, ''), at, CASE WHEN src = 0 THEN coalesce((SELECT n FROM orj "
+                 "WHERE orj.input_file = rf.id), 0) ELSE 0 END FROM rf WHERE dismissed_at IS NULL "
+                 "ORDER BY at DESC, src DESC, id DESC",
                  seller, NULL, NULL, row_file, &q, err);
 }
 

@@ -41,10 +41,12 @@ int cg_store_report_sellers(struct cg_store *st, const char *seller, cg_report_s
  * Input files refused whole and not taken again since under the same seller and name (a file put
  * back from failed/ is listed by its latest outcome only), newest first: seller, name, what the
  * file is ("order file", or the kind settle/ or refund/ recorded for a statement, invoice or
- * result file: "bank statement (camt.053)"), reason, time taken (or refused).
+ * result file: "bank statement (camt.053)"), reason, time taken (or refused), and for an order
+ * file the rejections of its orders still open (as CG_STORE_LIST_REJECTED lists them): a file
+ * refused because its orders were rejected has them, one refused for its own content none.
  */
 typedef int (*cg_report_file_fn)(void *ctx, const char *seller, const char *name, const char *kind,
-                                 const char *reason, const char *taken_at);
+                                 const char *reason, const char *taken_at, long open_rejections);
 int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_report_file_fn fn,
                                  void *ctx, struct cg_err *err);
 

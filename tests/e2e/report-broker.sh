@@ -9,7 +9,10 @@
 # A seller's report gives its commands with --seller, and `status --seller` lists that seller's
 # items only; receipts for unknown guids, which belong to no seller, are not in it. A file refused
 # whole and dismissed leaves the open lists; the day's runs still count its rejected orders, and
-# say how many of them were dismissed, so that their reasons add up to the runs' count.
+# say how many of them were dismissed, so that their reasons add up to the runs' count. An order
+# changed after customs closed it is counted once in "Needs you today", as such a change (a
+# cancellation or a return, not a correction), and its file refused whole with it is not counted
+# again.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
 
@@ -178,4 +181,23 @@ d = json.load(open('$T/out'))
 s = [x for x in d['sections'] if x['id'] == 'run_reasons'][0]
 sys.exit(not (sum(int(r[1]) for r in s['rows']) == 4 and d['last_run']['rejected'] == 4
               and d['last_run']['rejected_dismissed'] == 2))"
+
+# acme/reprice.csv: BR-1, whose inventory customs closed, at 2.90 instead of 3.50: rejected, and
+# the file (its only order) refused whole.
+{
+    echo "$head"
+    grep '^BR-1,' "$W/done/acme/orders.csv" | sed 's/,3\.50,/,2.90,/'
+} >"$W/incoming/acme/reprice.csv"
+expect_rc 1 "BR-1 changed after its inventory was closed" cg run --no-progress
+check "  rejected as such" grep -Fq "acme/reprice.csv:2: order BR-1: CEB603: changed after customs reached state 'closed'; a change now needs a return (cebgate return): the goods have left the country" "$T/out"
+check "  the file refused whole" test -f "$W/failed/acme/reprice.csv"
+expect_rc 0 "report" cg report
+cp "$T/out" "$T/report.txt"
+# rejected and open: BR-2, JL-1 (both correctable) and BR-1 (a concluded change); refused whole:
+# jl/orders.jsonl and acme/reprice.csv, both for their orders' rejections.
+check "needs: 2 to correct" grep -Fxq "  2  rejected documents and orders: correct and drop the file again: cebgate status --rejected" "$T/report.txt"
+check "needs: 1 change after customs concluded it" grep -Fxq "  1  orders changed after customs concluded them (no corrected file can declare it): a cancellation of the declared order (cebgate cancel), or a return once its goods left (cebgate return), or dismiss the file: cebgate status --rejected" "$T/report.txt"
+check "needs: the files refused for their orders are not counted again" sh -c "! grep -q '  input files refused whole' '$T/report.txt'"
+check "the lists still show them: 3 rejected" grep -Fxq "Rejected documents and orders, with the reason (3)" "$T/report.txt"
+check "  and 2 files refused whole" grep -Fxq "Input files refused whole, with the reason (2)" "$T/report.txt"
 finish
