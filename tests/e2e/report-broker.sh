@@ -66,8 +66,8 @@ check "  counts each" test "$(tail -2 "$T/out")" = "1 order needs a cancellation
 1 order needs a return, the goods having left the country (cebgate status --cancel)"
 expect_rc 0 "report" cg report
 cp "$T/out" "$T/report.txt"
-check "needs: 1 cancellation" grep -Fxq "  1  orders cancelled after declaration: a cancellation (CEB605) is needed: cebgate status --cancel" "$T/report.txt"
-check "needs: 1 return" grep -Fxq "  1  orders cancelled after their goods left the country: a return (CEB213) is needed, cebgate return SELLER/ORDER-NO: cebgate status --cancel" "$T/report.txt"
+check "needs: 1 cancellation" grep -Fxq "  1  order cancelled after declaration: a cancellation (CEB605) is needed: cebgate status --cancel" "$T/report.txt"
+check "needs: 1 return" grep -Fxq "  1  order cancelled after its goods left the country: a return (CEB213) is needed, cebgate return SELLER/ORDER-NO: cebgate status --cancel" "$T/report.txt"
 expect_rc 0 "report --format json" cg report --format json
 check "  the list says what each needs" python3 -c "
 import json, sys
@@ -103,8 +103,8 @@ check "  names both lists" test "$(tail -2 "$T/out")" = "1 order declared withou
 1 order held back as waiting for its shop status (cebgate status --held)"
 expect_rc 0 "report" cg report
 cp "$T/out" "$T/report.txt"
-check "needs: BR-4's shipment data" grep -Fxq "  1  orders declared without shipment data, no waybill or inventory (never released): add their shipment data (shipments file or order file) and drop a file with them again: cebgate status --incomplete" "$T/report.txt"
-check "needs: BR-5 held" grep -Fxq "  1  orders held back as waiting for their shop status, not declared: a later file that shows them live declares them: cebgate status --held" "$T/report.txt"
+check "needs: BR-4's shipment data" grep -Fxq "  1  order declared without shipment data, no waybill or inventory (never released): add its shipment data (shipments file or order file) and drop a file with it again: cebgate status --incomplete" "$T/report.txt"
+check "needs: BR-5 held" grep -Fxq "  1  order held back as waiting for its shop status, not declared: a later file that shows it live declares it: cebgate status --held" "$T/report.txt"
 check "the list of incomplete declarations" grep -Fxq "Orders declared without shipment data: CEB303 only, no waybill or inventory (1)" "$T/report.txt"
 check "the list of held orders" grep -Fxq "Orders held back as waiting for their shop status (1)" "$T/report.txt"
 expect_rc 0 "report --format json" cg report --format json
@@ -140,11 +140,11 @@ $FLOW receipt "$W/inbox" "$T/never-sent.xml" 120
 expect_rc 1 "jl's order is rejected" cg run --no-progress
 expect_rc 0 "report" cg report
 check "every seller: 2 rejected, status --rejected" grep -Fxq "  2  rejected documents and orders: correct and drop the file again: cebgate status --rejected" "$T/out"
-check "every seller: the unknown receipt" grep -Fxq "  1  receipts for unknown or mismatched messages: cebgate status --unknown" "$T/out"
+check "every seller: the unknown receipt" grep -Fxq "  1  receipt for an unknown or mismatched message: cebgate status --unknown" "$T/out"
 expect_rc 0 "report --seller acme" cg report --seller acme
 cp "$T/out" "$T/acme.txt"
-check "  acme's rejected, with --seller acme" grep -Fxq "  1  rejected documents and orders: correct and drop the file again: cebgate status --rejected --seller acme" "$T/acme.txt"
-check "  acme's return, with --seller acme" grep -Fxq "  1  orders cancelled after their goods left the country: a return (CEB213) is needed, cebgate return SELLER/ORDER-NO: cebgate status --cancel --seller acme" "$T/acme.txt"
+check "  acme's rejected, with --seller acme" grep -Fxq "  1  rejected document or order: correct and drop the file again: cebgate status --rejected --seller acme" "$T/acme.txt"
+check "  acme's return, with --seller acme" grep -Fxq "  1  order cancelled after its goods left the country: a return (CEB213) is needed, cebgate return SELLER/ORDER-NO: cebgate status --cancel --seller acme" "$T/acme.txt"
 check "  no command without its --seller" sh -c "! grep -E '^  [0-9]+  .*: cebgate status --[a-z]+\$' '$T/acme.txt'"
 check "  not the receipt of no seller" sh -c "! grep -q 'receipts for unknown or mismatched messages:' '$T/acme.txt'"
 check "  its section says why it is empty" test "$(grep -A1 '^Receipts for unknown or mismatched messages (0)$' "$T/acme.txt" | tail -1)" = "  receipts for unknown guids belong to no seller: see the report of every seller"
@@ -196,7 +196,7 @@ cp "$T/out" "$T/report.txt"
 # rejected and open: BR-2, JL-1 (both correctable) and BR-1 (a concluded change); refused whole:
 # jl/orders.jsonl and acme/reprice.csv, both for their orders' rejections.
 check "needs: 2 to correct" grep -Fxq "  2  rejected documents and orders: correct and drop the file again: cebgate status --rejected" "$T/report.txt"
-check "needs: 1 change after customs concluded it" grep -Fxq "  1  orders changed after customs concluded them (no corrected file can declare it): a cancellation of the declared order (cebgate cancel), or a return once its goods left (cebgate return), or dismiss the file: cebgate status --rejected" "$T/report.txt"
+check "needs: 1 change after customs concluded it" grep -Fxq "  1  order changed after customs concluded it (no corrected file can declare it): a cancellation of the declared order (cebgate cancel), or a return once its goods left (cebgate return), or dismiss the file: cebgate status --rejected" "$T/report.txt"
 check "needs: the files refused for their orders are not counted again" sh -c "! grep -q '  input files refused whole' '$T/report.txt'"
 check "the lists still show them: 3 rejected" grep -Fxq "Rejected documents and orders, with the reason (3)" "$T/report.txt"
 check "  and 2 files refused whole" grep -Fxq "Input files refused whole, with the reason (2)" "$T/report.txt"
