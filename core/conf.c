@@ -144,6 +144,18 @@ static int parse_bool(const char *v, bool *out)
     return CG_EINVAL;
 }
 
+/* Characters of UTF-8 text: the bytes that do not continue a character. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++) {
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    }
+    return n;
+}
+
 /* Check value against the key's type; fills why on failure. */
 static int check_value(const struct cg_conf_key *k, const char *value, char *why, size_t size)
 {
@@ -153,6 +165,18 @@ static int check_value(const struct cg_conf_key *k, const char *value, char *why
     long hi = LONG_MAX;
 
     switch (k->type) {
+    case CG_CONF_STR: {
+        size_t n;
+
+        if (k->choices == NULL || sscanf(k->choices, "..%ld", &hi) != 1)
+            return CG_OK;
+        n = utf8_chars(value);
+        if (n > (size_t)hi) {
+            snprintf(why, size, "the value is %zu characters long; at most %ld are allowed", n, hi);
+            return CG_EINVAL;
+        }
+        return CG_OK;
+    }
     case CG_CONF_INT:
         if (k->choices != NULL)
             sscanf(k->choices, "%ld..%ld", &lo, &hi);

@@ -33,8 +33,10 @@ struct cg_conf_key {
         *section; /* "general", "seller", "transport", ...; "seller" also covers seller.NAME */
     const char *key;
     enum cg_conf_type type;
-    const char *def;     /* default as text, NULL when unset */
-    const char *choices; /* CG_CONF_ENUM: "a|b|c"; CG_CONF_INT: "min..max" */
+    const char *def; /* default as text, NULL when unset */
+    /* CG_CONF_ENUM: "a|b|c"; CG_CONF_INT: "min..max"; CG_CONF_STR: "..max", at most max
+     * characters (UTF-8 characters, not bytes: a schema's maxLength counts characters) */
+    const char *choices;
     const char *help;
 };
 

@@ -14,10 +14,15 @@ const struct cg_conf_key cg_declare_conf_keys[] = {
     /* [declare] */
     {"declare", "schema_version", CG_CONF_ENUM, "202205", "202205|2018",
      "CEB schema edition the port runs"},
-    {"declare", "cop_code", CG_CONF_STR, NULL, NULL,
-     "BaseTransfer copCode: code of the enterprise that transmits"},
-    {"declare", "cop_name", CG_CONF_STR, NULL, NULL, "BaseTransfer copName"},
-    {"declare", "dxp_id", CG_CONF_STR, NULL, NULL, "BaseTransfer dxpId: the DXP user id"},
+    /* The limits are the maxLength of BaseTransfer in the export schemas, 202205 and 2018 alike
+     * (data/xsd/.../ceb-export.xsd); checked when the file is loaded, a value too long would
+     * otherwise fail the schema in every message. */
+    {"declare", "cop_code", CG_CONF_STR, NULL, "..18",
+     "BaseTransfer copCode: code of the enterprise that transmits, at most 18 characters"},
+    {"declare", "cop_name", CG_CONF_STR, NULL, "..100",
+     "BaseTransfer copName: name of the enterprise that transmits, at most 100 characters"},
+    {"declare", "dxp_id", CG_CONF_STR, NULL, "..30",
+     "BaseTransfer dxpId: the DXP user id, at most 30 characters"},
     {"declare", "signer", CG_CONF_ENUM, "local", "local|remote",
      "local key, or a remote signing service"},
     {"declare", "sign_alg", CG_CONF_ENUM, NULL, "sm2-sm3|rsa-sha1|rsa-sha256",

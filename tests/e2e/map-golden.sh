@@ -106,15 +106,34 @@ check "with them A-1 maps and A-2 has its waybill (and so needs a POD)" \
     sh -c "grep -q '\"order_no\":\"A-1\"' '$T/out' && grep -q 'order A-2: CEB603 building: element POD: required value is missing' '$T/err'"
 expect_rc 2 "unknown profile" "$CEBGATE" -c "$T/cebgate.conf" map --profile nosuch "$D/own/orders.csv"
 
-# A value the schema refuses: a transmitter name of 120 characters, over the 100 of copName.
-# Each order's rejection keeps its file, line and order; the schema's words name the element
-# by its path in the message (BaseTransfer, not a document's copName).
-N120=$(printf '%0120d' 0 | tr 0 N)
-sed "s/^cop_name = .*/cop_name = $N120/" \
-    "$T/cebgate.conf" >"$T/longname.conf"
-expect_rc 1 "a transmitter name too long for the schema rejects every order" \
+# A transmitter name longer than the schema's 100 characters is refused when the configuration
+# is loaded, at its line, before any order is read.
+N101=$(printf '%0101d' 0 | tr 0 N)
+sed "s/^cop_name = .*/cop_name = $N101/" "$T/cebgate.conf" >"$T/longname.conf"
+expect_rc 2 "a transmitter name too long for the schema is a configuration error" \
     sh -c "cd '$D' && '$CEBGATE' -c '$T/longname.conf' map own/orders.csv"
-S="CEB303 schema: element /CEB303Message/BaseTransfer/copName: [facet 'maxLength'] The value has a length of '120'; this exceeds the allowed maximum length of '100'."
+L=$(grep -n '^cop_name' "$T/longname.conf" | cut -d: -f1)
+check "it names the file, line, key and limit" grep -Fxq \
+    "cebgate: $T/longname.conf:$L: cop_name: the value is 101 characters long; at most 100 are allowed" \
+    "$T/err"
+check "and nothing was mapped" sh -c "! [ -s '$T/out' ]"
+expect_rc 2 "cebgate config refuses it too" "$CEBGATE" -c "$T/longname.conf" config
+check "with the same words" grep -Fxq \
+    "cebgate: $T/longname.conf:$L: cop_name: the value is 101 characters long; at most 100 are allowed" \
+    "$T/err"
+
+# A value the schema refuses: the schema is made stricter than the configuration check (copName
+# at most 10 characters, and the transmitter is "Acme Export", 11), so the value gets past the
+# load and reaches the schema in every message. Each order's rejection keeps its file, line and
+# order; the schema's words name the element by its path in the message (BaseTransfer, not a
+# document's copName).
+cp -R "$CEBGATE_DATADIR" "$T/data"
+chmod -R u+w "$T/data"
+sed '/name="copName"/,/maxLength/s/maxLength value="100"/maxLength value="10"/' \
+    "$CEBGATE_DATADIR/xsd/202205/ceb-export.xsd" >"$T/data/xsd/202205/ceb-export.xsd"
+expect_rc 1 "a transmitter name too long for the schema rejects every order" \
+    sh -c "cd '$D' && CEBGATE_DATADIR='$T/data' '$CEBGATE' -c '$T/cebgate.conf' map own/orders.csv"
+S="CEB303 schema: element /CEB303Message/BaseTransfer/copName: [facet 'maxLength'] The value has a length of '11'; this exceeds the allowed maximum length of '10'."
 printf '%s\n' "own/orders.csv:2: order A-1: $S" "own/orders.csv:4: order A-2: $S" >"$T/longname.want"
 grep -v '^cebgate map: ' "$T/err" >"$T/longname.errs"
 check "each rejection names file, line, order and the element's path" cmp -s "$T/longname.want" "$T/longname.errs"

@@ -72,15 +72,28 @@ done
 tr '\r' '\n' <"$T/tty" | grep -o 'files [0-9]*/[0-9]*' >"$T/bar"
 check "the bar was drawn" [ -s "$T/bar" ]
 check "it knows the 3 files from its first drawing" sh -c "! grep -qv '/3\$' '$T/bar'"
-# A value the schema refuses (a transmitter name of 120 characters, over copName's 100): run's
-# rejection keeps the file, line and order, and the schema's words name the element by its
-# path in the message.
-N120=$(printf '%0120d' 0 | tr 0 N)
-sed "s/^cop_name = .*/cop_name = $N120/" "$W/cebgate.conf" >"$W/longname.conf"
+# A transmitter name longer than the schema's 100 characters stops run when it loads the
+# configuration, at the line of the key: nothing is read or declared.
+N101=$(printf '%0101d' 0 | tr 0 N)
+sed "s/^cop_name = .*/cop_name = $N101/" "$W/cebgate.conf" >"$W/longname.conf"
+L=$(grep -n '^cop_name' "$W/longname.conf" | cut -d: -f1)
 printf 'order_no,currency,country,sku,qty,price\nL-1,USD,US,TS-001,1,9.99\n' >"$W/incoming/own/l.csv"
 (cd "$W" && "$CEBGATE" -c longname.conf run --no-progress >"$T/out" 2>&1)
+check "exit 2: a configuration error" [ $? -eq 2 ]
+check "it names the file, line, key and limit" grep -Fxq "cebgate: longname.conf:$L: cop_name: \
+the value is 101 characters long; at most 100 are allowed" "$T/out"
+check "the order file is left in incoming" [ -f "$W/incoming/own/l.csv" ]
+# A value the schema refuses: the schema is made stricter than the configuration check (copName
+# at most 10 characters; the transmitter is "Acme Export", 11), so the value gets past the load
+# and reaches the schema. Run's rejection keeps the file, line and order, and the schema's words
+# name the element by its path in the message.
+cp -R "$CEBGATE_DATADIR" "$T/data"
+chmod -R u+w "$T/data"
+sed '/name="copName"/,/maxLength/s/maxLength value="100"/maxLength value="10"/' \
+    "$CEBGATE_DATADIR/xsd/202205/ceb-export.xsd" >"$T/data/xsd/202205/ceb-export.xsd"
+(cd "$W" && CEBGATE_DATADIR="$T/data" "$CEBGATE" -c cebgate.conf run --no-progress >"$T/out" 2>&1)
 check "exit 1: the order was rejected" [ $? -eq 1 ]
 check "the rejection names file, line, order and the element's path" grep -Fxq "own/l.csv:2: \
 order L-1: CEB303 schema: element /CEB303Message/BaseTransfer/copName: [facet 'maxLength'] The \
-value has a length of '120'; this exceeds the allowed maximum length of '100'." "$T/out"
+value has a length of '11'; this exceeds the allowed maximum length of '10'." "$T/out"
 finish

@@ -1,7 +1,7 @@
 /*
  * test-conf.c - the INI configuration: defaults, seller fall-back, unknown keys and sections,
- * bad values with file:line, secrets masked, template round trip, indented lines and lines too
- * long for inih.
+ * bad values with file:line, values longer than their key allows (in characters), secrets
+ * masked, template round trip, indented lines and lines too long for inih.
  */
 #include "config.h"
 
@@ -144,6 +144,124 @@ static void test_bad_values(void **state)
     assert_int_equal(load("log_level = info\n", &conf, &err), CG_ECONFIG);
     assert_non_null(strstr(err.msg, ":1: log_level: key outside any [section]"));
     assert_null(conf);
+}
+
+/* n copies of the text u, for values of a given length in characters. */
+static char *repeat(const char *u, size_t n)
+{
+    size_t len = strlen(u);
+    char *s = malloc(len * n + 1);
+    size_t i;
+
+    assert_non_null(s);
+    for (i = 0; i < n; i++)
+        memcpy(s + i * len, u, len);
+    s[len * n] = '\0';
+    return s;
+}
+
+/* Load "[declare]\n" + body and expect CG_OK, or the error "PATH:line: key: the value is n
+ * characters long; at most max are allowed". */
+static void expect_length(const char *body, int line, const char *key, size_t n, size_t max)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+    char *text = malloc(strlen(body) + 16);
+    char want[512];
+
+    assert_non_null(text);
+    snprintf(text, strlen(body) + 16, "[declare]\n%s", body);
+    if (line == 0) {
+        assert_int_equal(load(text, &conf, &err), CG_OK);
+        assert_non_null(conf);
+        cg_conf_free(conf);
+    } else {
+        assert_int_equal(load(text, &conf, &err), CG_ECONFIG);
+        snprintf(want, sizeof(want),
+                 "%s:%d: %s: the value is %zu characters long; at most %zu are allowed", path, line,
+                 key, n, max);
+        assert_string_equal(err.msg, want);
+        assert_null(conf);
+    }
+    free(text);
+}
+
+/*
+ * [declare] cop_code, cop_name and dxp_id go into every message's BaseTransfer, whose copCode,
+ * copName and dxpId have a maxLength of 18, 100 and 30 in both export schemas: a longer value is
+ * refused at load, at its line. The XSD counts characters, so do the limits: a Chinese character
+ * is three bytes of UTF-8 and one character.
+ */
+static void test_base_transfer_lengths(void **state)
+{
+    static const struct {
+        const char *key;
+        size_t max;
+    } k[] = {{"cop_code", 18}, {"cop_name", 100}, {"dxp_id", 30}};
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+    char body[1024];
+    size_t i;
+
+    for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+        char *at = repeat("N", k[i].max);
+        char *over = repeat("N", k[i].max + 1);
+
+        snprintf(body, sizeof(body), "%s = %s\n", k[i].key, at);
+        expect_length(body, 0, k[i].key, 0, 0);
+        snprintf(body, sizeof(body), "schema_version = 2018\n%s = %s\n", k[i].key, over);
+        expect_length(body, 3, k[i].key, k[i].max + 1, k[i].max);
+        free(at);
+        free(over);
+    }
+    /* An empty value is not checked here (the builder asks for the ones a message needs). */
+    expect_length("cop_code =\ncop_name =\ndxp_id =\n", 0, NULL, 0, 0);
+
+    /* Chinese: 18 characters (54 bytes) of cop_code and 30 (90 bytes) of dxp_id are fine, one
+     * more is not. */
+    {
+        char *c18 = repeat("海", 18), *c19 = repeat("海", 19);
+        char *c30 = repeat("关", 30), *c31 = repeat("关", 31);
+
+        snprintf(body, sizeof(body), "cop_code = %s\ndxp_id = %s\n", c18, c30);
+        expect_length(body, 0, NULL, 0, 0);
+        snprintf(body, sizeof(body), "cop_code = %s\n", c19);
+        expect_length(body, 2, "cop_code", 19, 18);
+        snprintf(body, sizeof(body), "cop_code = %s\ndxp_id = %s\n", c18, c31);
+        expect_length(body, 3, "dxp_id", 31, 30);
+        free(c18);
+        free(c19);
+        free(c30);
+        free(c31);
+    }
+    /* A Chinese cop_name of 100 characters is 300 bytes, more than a line holds: written on two
+     * lines, 50 + a space + 49 characters pass, 50 + a space + 50 fail at the second line. */
+    {
+        char *c50 = repeat("贸", 50), *c49 = repeat("易", 49), *e50 = repeat("易", 50);
+
+        snprintf(body, sizeof(body), "cop_name = %s\n  %s\n", c50, c49);
+        expect_length(body, 0, NULL, 0, 0);
+        snprintf(body, sizeof(body), "cop_name = %s\n  %s\n", c50, e50);
+        expect_length(body, 3, "cop_name", 101, 100);
+        free(c50);
+        free(c49);
+        free(e50);
+    }
+    /* A value set from the command line is checked the same way. */
+    {
+        char *c100 = repeat("贸", 100), *c101 = repeat("贸", 101);
+
+        assert_int_equal(cg_conf_new_defaults(NULL, &conf, &err), CG_OK);
+        assert_int_equal(cg_conf_set(conf, "declare", "cop_name", c100, &err), CG_OK);
+        assert_string_equal(cg_conf_get(conf, "declare", "cop_name"), c100);
+        assert_int_equal(cg_conf_set(conf, "declare", "cop_name", c101, &err), CG_ECONFIG);
+        assert_string_equal(err.msg, "declare.cop_name: the value is 101 characters long; at most "
+                                     "100 are allowed");
+        assert_string_equal(cg_conf_get(conf, "declare", "cop_name"), c100);
+        cg_conf_free(conf);
+        free(c100);
+        free(c101);
+    }
 }
 
 /* Indented key lines are keys (inih took the second for a continuation of the first, and the
@@ -346,6 +464,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_base_transfer_lengths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indented_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
         cmocka_unit_test(test_set_checked),
