@@ -1058,6 +1058,62 @@ static void test_orders_pass(void **state)
 }
 
 /*
+ * The BaseTransfer values come from [declare] and are checked for length when the configuration
+ * is loaded (core/conf.c, declare-keys.c); these are the limits that check stands for. Given to
+ * the builder directly, a value one character too long fails the schema of both editions with
+ * the element's path, and one at the limit passes: copName counts characters, so 100 Chinese
+ * characters (300 bytes) are fine.
+ */
+static void test_base_transfer_limits(void **state)
+{
+    static const char over[] = "CEB303 schema: element /CEB303Message/BaseTransfer/%s: [facet "
+                               "'maxLength'] The value has a length of '%d'; this exceeds the "
+                               "allowed maximum length of '%d'.";
+    static struct fixture f;
+    struct cg_base_transfer b;
+    struct cg_err err;
+    char name[512], code[64], id[64], want[512];
+    int pass, i;
+
+    (void)state;
+    fixture_init(&f, "BT-1");
+    f.o.has_shipment = false;
+    for (pass = 0; pass < 2; pass++) {
+        struct cg_schema *s = pass == 0 ? s2205 : s2018;
+        const char *v = pass == 0 ? "202205" : "2018";
+
+        /* At the limits: 18, 100 (Chinese) and 30 characters. */
+        memset(code, 'C', 18);
+        code[18] = '\0';
+        for (i = 0; i < 100; i++)
+            memcpy(name + 3 * i, "贸", 3);
+        name[300] = '\0';
+        memset(id, 'D', 30);
+        id[30] = '\0';
+        b = (struct cg_base_transfer){.cop_code = code, .cop_name = name, .dxp_id = id};
+        assert_int_equal(cg_order_check(s, &f.o, &seller, &b, v, &err), CG_OK);
+
+        /* One more character in each, one at a time. */
+        for (i = 0; i < 3; i++) {
+            const struct {
+                char *v;
+                size_t end;
+                const char *more, *elem;
+                int max;
+            } one[] = {{name, 300, "易", "copName", 100},
+                       {code, 18, "C", "copCode", 18},
+                       {id, 30, "D", "dxpId", 30}};
+
+            memcpy(one[i].v + one[i].end, one[i].more, strlen(one[i].more) + 1);
+            assert_int_equal(cg_order_check(s, &f.o, &seller, &b, v, &err), CG_ESCHEMA);
+            snprintf(want, sizeof(want), over, one[i].elem, one[i].max + 1, one[i].max);
+            assert_string_equal(err.msg, want);
+            one[i].v[one[i].end] = '\0';
+        }
+    }
+}
+
+/*
  * A configuration that lacks several settings: the check names them all at once, in the order
  * the builders meet them, only those the order's messages need, and says nothing more when
  * just one is missing or when the failure is the order's own.
@@ -2075,6 +2131,7 @@ int main(void)
         cmocka_unit_test(test_xml_no_network),
         cmocka_unit_test(test_dxp),
         cmocka_unit_test(test_config_missing),
+        cmocka_unit_test(test_base_transfer_limits),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
