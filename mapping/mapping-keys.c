@@ -11,20 +11,23 @@
 #include "mapping/mapping.h"
 
 const struct cg_conf_key cg_mapping_conf_keys[] = {
-    /* [seller] and [seller.NAME] */
-    {"seller", "ebp_code", CG_CONF_STR, NULL, NULL,
+    /* [seller] and [seller.NAME]. The codes and names copied into the messages carry the
+     * maxLength of their element in the 202205 export schema (ebpCode 18, though 2018 allows 50),
+     * so a value too long is refused at its line when the file is loaded, for every seller
+     * section, rather than when a command loads that seller or by the schema of each order. */
+    {"seller", "ebp_code", CG_CONF_STR, NULL, "..18",
      "e-commerce platform the orders were sold on: its customs code or USCC (ebpCode, up to "
      "18); for a foreign platform without one (Amazon, Shopify, eBay) write 无"},
-    {"seller", "ebp_name", CG_CONF_STR, NULL, NULL,
+    {"seller", "ebp_name", CG_CONF_STR, NULL, "..100",
      "e-commerce platform name (ebpName), e.g. Amazon for a foreign platform"},
-    {"seller", "ebc_code", CG_CONF_STR, NULL, NULL,
+    {"seller", "ebc_code", CG_CONF_STR, NULL, "..18",
      "e-commerce enterprise customs code (ebcCode, the consignor)"},
-    {"seller", "ebc_name", CG_CONF_STR, NULL, NULL, "e-commerce enterprise name (ebcName)"},
-    {"seller", "agent_code", CG_CONF_STR, NULL, NULL, "declaring agent customs code (agentCode)"},
-    {"seller", "agent_name", CG_CONF_STR, NULL, NULL, "declaring agent name (agentName)"},
-    {"seller", "owner_code", CG_CONF_STR, NULL, NULL,
+    {"seller", "ebc_name", CG_CONF_STR, NULL, "..100", "e-commerce enterprise name (ebcName)"},
+    {"seller", "agent_code", CG_CONF_STR, NULL, "..18", "declaring agent customs code (agentCode)"},
+    {"seller", "agent_name", CG_CONF_STR, NULL, "..100", "declaring agent name (agentName)"},
+    {"seller", "owner_code", CG_CONF_STR, NULL, "..18",
      "producer or seller code (ownerCode; NO if not registered)"},
-    {"seller", "owner_name", CG_CONF_STR, NULL, NULL, "producer or seller name (ownerName)"},
+    {"seller", "owner_name", CG_CONF_STR, NULL, "..100", "producer or seller name (ownerName)"},
     {"seller", "customs_code", CG_CONF_STR, NULL, NULL, "declaring customs office, 4 digits"},
     {"seller", "port_code", CG_CONF_STR, NULL, NULL, "exit port customs code, 4 digits"},
     {"seller", "traf_mode", CG_CONF_STR, "5", NULL,
@@ -57,16 +60,16 @@ const struct cg_conf_key cg_mapping_conf_keys[] = {
     {"seller", "payments", CG_CONF_ENUM, "none", "none|shop|collections",
      "shop: declare a payment receipt (CEB403) from the order file's payment columns; "
      "collections: from the collections matched to the order (settle); none: declare none"},
-    {"seller", "pay_code", CG_CONF_STR, NULL, NULL,
+    {"seller", "pay_code", CG_CONF_STR, NULL, "..18",
      "payment company code (CEB403 payCode) of receipts declared from collections"},
-    {"seller", "pay_name", CG_CONF_STR, NULL, NULL,
+    {"seller", "pay_name", CG_CONF_STR, NULL, "..100",
      "payment company name (CEB403 payName) of receipts declared from collections; required "
      "with payments = collections"},
-    {"seller", "iac_code", CG_CONF_STR, NULL, NULL,
+    {"seller", "iac_code", CG_CONF_STR, NULL, "..18",
      "special-area warehouse enterprise code (CEB603 iacCode); required with trade_mode 1210"},
-    {"seller", "iac_name", CG_CONF_STR, NULL, NULL,
+    {"seller", "iac_name", CG_CONF_STR, NULL, "..100",
      "special-area warehouse enterprise name (CEB603 iacName); required with trade_mode 1210"},
-    {"seller", "ems_no", CG_CONF_STR, NULL, NULL,
+    {"seller", "ems_no", CG_CONF_STR, NULL, "..30",
      "special-area record book number (CEB603 emsNo); required with trade_mode 1210"},
 
     /* [mapping] */

@@ -1,7 +1,8 @@
 /*
  * test-conf.c - the INI configuration: defaults, seller fall-back, unknown keys and sections,
- * bad values with file:line, values longer than their key allows (in characters), secrets
- * masked, template round trip, indented lines and lines too long for inih.
+ * bad values with file:line, values longer than their key allows (in characters: [declare]
+ * and [seller] values bound for the messages), secrets masked, template round trip, indented
+ * lines and lines too long for inih.
  */
 #include "config.h"
 
@@ -160,17 +161,19 @@ static char *repeat(const char *u, size_t n)
     return s;
 }
 
-/* Load "[declare]\n" + body and expect CG_OK, or the error "PATH:line: key: the value is n
- * characters long; at most max are allowed". */
-static void expect_length(const char *body, int line, const char *key, size_t n, size_t max)
+/* Load "[section]\n" + body and expect CG_OK (line 0), or the error "PATH:line: key: the value
+ * is n characters long; at most max are allowed". */
+static void expect_length_in(const char *section, const char *body, int line, const char *key,
+                             size_t n, size_t max)
 {
     struct cg_conf *conf = NULL;
     struct cg_err err;
-    char *text = malloc(strlen(body) + 16);
+    size_t size = strlen(section) + strlen(body) + 4;
+    char *text = malloc(size);
     char want[512];
 
     assert_non_null(text);
-    snprintf(text, strlen(body) + 16, "[declare]\n%s", body);
+    snprintf(text, size, "[%s]\n%s", section, body);
     if (line == 0) {
         assert_int_equal(load(text, &conf, &err), CG_OK);
         assert_non_null(conf);
@@ -184,6 +187,11 @@ static void expect_length(const char *body, int line, const char *key, size_t n,
         assert_null(conf);
     }
     free(text);
+}
+
+static void expect_length(const char *body, int line, const char *key, size_t n, size_t max)
+{
+    expect_length_in("declare", body, line, key, n, max);
 }
 
 /*
@@ -261,6 +269,57 @@ static void test_base_transfer_lengths(void **state)
         cg_conf_free(conf);
         free(c100);
         free(c101);
+    }
+}
+
+/*
+ * The seller's codes and names go into the messages too (ebpCode, ebcName, ..., payName,
+ * iacCode, emsNo): each is held to its element's maxLength at load, in [seller] and in every
+ * [seller.NAME], at the line of the key.
+ */
+static void test_seller_lengths(void **state)
+{
+    static const struct {
+        const char *key;
+        size_t max;
+    } k[] = {{"ebp_code", 18},   {"ebp_name", 100},   {"ebc_code", 18},   {"ebc_name", 100},
+             {"agent_code", 18}, {"agent_name", 100}, {"owner_code", 18}, {"owner_name", 100},
+             {"pay_code", 18},   {"pay_name", 100},   {"iac_code", 18},   {"iac_name", 100},
+             {"ems_no", 30}};
+    char body[1024];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+        char *at = repeat("S", k[i].max);
+        char *over = repeat("S", k[i].max + 1);
+
+        snprintf(body, sizeof(body), "%s = %s\n[seller.b]\n%s = %s\n", k[i].key, at, k[i].key, at);
+        expect_length_in("seller", body, 0, NULL, 0, 0);
+        snprintf(body, sizeof(body), "%s = %s\n", k[i].key, over);
+        expect_length_in("seller", body, 2, k[i].key, k[i].max + 1, k[i].max);
+        snprintf(body, sizeof(body), "profile = own\n[seller.b]\n%s = %s\n", k[i].key, over);
+        expect_length_in("seller", body, 4, k[i].key, k[i].max + 1, k[i].max);
+        free(at);
+        free(over);
+    }
+    /* In Chinese: 18 characters of ebc_code and 100 of ebc_name (on two lines: 60, a space, 39)
+     * pass; 19 and 101 do not. */
+    {
+        char *c18 = repeat("杭", 18), *c19 = repeat("杭", 19);
+        char *c60 = repeat("州", 60), *c39 = repeat("州", 39), *c40 = repeat("州", 40);
+
+        snprintf(body, sizeof(body), "ebc_code = %s\nebc_name = %s\n  %s\n", c18, c60, c39);
+        expect_length_in("seller.b", body, 0, NULL, 0, 0);
+        snprintf(body, sizeof(body), "ebc_code = %s\n", c19);
+        expect_length_in("seller.b", body, 2, "ebc_code", 19, 18);
+        snprintf(body, sizeof(body), "ebc_name = %s\n  %s\n", c60, c40);
+        expect_length_in("seller.b", body, 3, "ebc_name", 101, 100);
+        free(c18);
+        free(c19);
+        free(c60);
+        free(c39);
+        free(c40);
     }
 }
 
@@ -465,6 +524,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_base_transfer_lengths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seller_lengths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indented_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
         cmocka_unit_test(test_set_checked),
