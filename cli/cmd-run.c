@@ -145,8 +145,13 @@ void cg_run_summary(struct cg_run_view *v, const struct cg_spool_stats *st, FILE
         failed += v->intake->failed;
         duplicate += v->intake->duplicate;
     }
-    fprintf(fp, "summary: %ld file%s taken (%ld done, %ld failed, %ld duplicate)\n", taken,
+    /* Every file taken is accounted for: one a temporary failure or a stop left in active/ is
+     * said to be there, for the next run. */
+    fprintf(fp, "summary: %ld file%s taken (%ld done, %ld failed, %ld duplicate", taken,
             taken == 1 ? "" : "s", done, failed, duplicate);
+    if (st->files_left > 0)
+        fprintf(fp, ", %ld left in active/ for the next run", st->files_left);
+    fprintf(fp, ")\n");
     fprintf(fp,
             "  orders: %ld accepted (%ld new, %ld modified), %ld unchanged, %ld rejected, %ld "
             "waiting, %ld skipped, %ld cancelled\n",

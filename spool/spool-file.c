@@ -698,6 +698,12 @@ static int run_count_held(struct batch *b, const struct cg_order *o, struct cg_e
     return CG_OK;
 }
 
+/* Every message of a batch is in tmp/ before the batch is committed: a full disk there says
+ * that the batch, not one message, did not fit. */
+#define NO_SPACE_HINT                                                                              \
+    "; all of a batch's messages are written to tmp/ before its commit: free space there or run "  \
+    "with a smaller --batch"
+
 /* The batch's jobs are done: reject the orders whose messages failed, commit, publish. */
 static int finish(struct batch *b, struct cg_err *err)
 {
@@ -717,9 +723,10 @@ static int finish(struct batch *b, struct cg_err *err)
      */
     for (k = 0; k < b->njobs; k++) {
         if (b->jobs[k].rc != CG_OK && cg_rc_temporary(b->jobs[k].rc)) {
-            rc = CG_ERR_SET(err, b->jobs[k].rc, "%s: %s (nothing of this batch was recorded)",
+            rc = CG_ERR_SET(err, b->jobs[k].rc, "%s: %s (nothing of this batch was recorded%s)",
                             b->jobs[k].order->order_no,
-                            b->jobs[k].error != NULL ? b->jobs[k].error : "temporary failure");
+                            b->jobs[k].error != NULL ? b->jobs[k].error : "temporary failure",
+                            b->jobs[k].no_space ? NO_SPACE_HINT : "");
             job_files_remove(b, 0, b->njobs);
             batch_clear(b);
             return rc;
@@ -1492,6 +1499,7 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
 {
     struct infile f;
     struct pipe pp;
+    long out0;
     int rc;
 
     if (sel == NULL)
@@ -1512,8 +1520,16 @@ int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd,
     f.fd = -1;
     f.t0 = spool_now_ms();
     snprintf(f.display, sizeof(f.display), "%s%s%s", sel->name, sel->name[0] ? "/" : "", name);
-    sp->st.files_taken++;
+    /* A file in active/ while this process has left some there is one of those: no one else
+     * puts files in active/. It counts as taken once. */
+    if (!fresh && sp->st.files_left > 0)
+        sp->st.files_left--;
+    else
+        sp->st.files_taken++;
+    out0 = sp->st.files_done + sp->st.files_failed + sp->st.files_duplicate;
     rc = infile_process(&f, &pp, err);
+    if (sp->st.files_done + sp->st.files_failed + sp->st.files_duplicate == out0)
+        sp->st.files_left++;
     if (f.fd >= 0)
         close(f.fd);
     cg_reader_close(f.rd);

@@ -52,7 +52,8 @@ struct spool_job {
     char name[96]; /* file name in tmp/ then outbox/ */
     char sha256[65];
     size_t size;
-    char *error; /* owned, set when rc != CG_OK */
+    char *error;   /* owned, set when rc != CG_OK */
+    bool no_space; /* writing it to tmp/ failed for want of space (ENOSPC, EDQUOT) */
 };
 
 /* A kind of document planned per order (spool-plan.c): one entry per message type. */

@@ -326,32 +326,46 @@ static struct cg_signer *worker_signer(struct worker *w, const struct spool_sell
     return w->signers[i];
 }
 
+/* The file system is full (or the user's quota): more room would have let it through. */
+static bool no_space(int e)
+{
+    return e == ENOSPC || e == EDQUOT;
+}
+
+/* Write a message to tmp/; *full is set when it failed for want of space. */
 static int write_tmp(struct cg_spool *sp, const char *name, const char *data, size_t len,
-                     struct cg_err *err)
+                     bool *full, struct cg_err *err)
 {
     int fd;
     size_t off = 0;
     int rc = CG_OK;
 
     fd = openat(sp->dfd[D_TMP], name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
+    if (fd < 0) {
+        *full = no_space(errno);
         return CG_ERR_SET(err, CG_EIO, "tmp/%s: cannot create: %s", name, strerror(errno));
+    }
     while (off < len) {
         ssize_t w = write(fd, data + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
+            *full = w < 0 && no_space(errno);
             rc = CG_ERR_SET(err, CG_EIO, "tmp/%s: write failed: %s", name,
                             w < 0 ? strerror(errno) : "no progress");
             goto done;
         }
         off += (size_t)w;
     }
-    if (sp->opts.sync_per_file && fsync(fd) != 0)
+    if (sp->opts.sync_per_file && fsync(fd) != 0) {
+        *full = no_space(errno);
         rc = CG_ERR_SET(err, CG_EIO, "tmp/%s: fsync failed: %s", name, strerror(errno));
+    }
 done:
-    if (close(fd) != 0 && rc == CG_OK)
+    if (close(fd) != 0 && rc == CG_OK) {
+        *full = no_space(errno);
         rc = CG_ERR_SET(err, CG_EIO, "tmp/%s: close failed: %s", name, strerror(errno));
+    }
     if (rc != CG_OK)
         unlinkat(sp->dfd[D_TMP], name, 0);
     return rc;
@@ -464,7 +478,7 @@ static void do_job(struct worker *w, struct spool_job *j)
     }
     snprintf(j->name, sizeof(j->name), "%s_%s.xml", tname, j->guid);
     what = "writing";
-    rc = write_tmp(sp, j->name, xml, len, &e);
+    rc = write_tmp(sp, j->name, xml, len, &j->no_space, &e);
     if (rc != CG_OK)
         goto fail;
     cg_sha256_hex(xml, len, j->sha256);

@@ -184,6 +184,9 @@ struct cg_spool_stats {
     long files_seen;  /* files found in incoming/ at the start */
     long files_taken; /* files moved to active/ and processed */
     long files_done, files_failed, files_duplicate;
+    /* Taken and still in active/ (a temporary failure or a stop): the next run, or the next
+     * pass of watch, resumes them; one this process resumes is counted as taken once. */
+    long files_left;
     long orders_read; /* orders read from files (accepted + rejected + unchanged) */
     long orders_new, orders_modified, orders_unchanged, orders_rejected;
     /*

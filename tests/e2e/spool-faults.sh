@@ -4,7 +4,8 @@
 # each end the run with exit 75, reject nothing and keep the input; once the cause is gone the
 # next run declares every order exactly once (one message per document, every message in
 # outbox/ recorded once). A database held by another process is the same. A watch whose lock
-# file is removed stops by itself.
+# file is removed stops by itself. A file a temporary failure leaves in active/ is counted so in
+# the summary, by watch once over its passes.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 SERVER="$CG_BUILDDIR/tests/unit/remote-signer-server"
 
@@ -37,8 +38,30 @@ expect_rc 75 "signer unreachable: run exits 75" cg run --no-progress
 check "the reason names the signer" grep -q 'remote signer' "$T/err"
 nothing_lost "signer unreachable"
 check "signer unreachable: no order recorded" [ "$(sql 'SELECT count(*) FROM orders')" -eq 0 ]
+LEFT="summary: 1 file taken (0 done, 0 failed, 0 duplicate, 1 left in active/ for the next run)"
+check "signer unreachable: the summary counts the file as left in active/" grep -Fxq "$LEFT" \
+    "$T/out"
 expect_rc 75 "still unreachable: exit 75 again" cg run --no-progress
 nothing_lost "signer still unreachable"
+check "signer still unreachable: the file resumed from active/ is left there again" \
+    grep -Fxq "$LEFT" "$T/out"
+# watch tries the file again at each pass (--retry 1) while the signer answers nothing; stopped,
+# it counts the file once, as left in active/, not once a pass
+"$CEBGATE" -c "$W/cebgate.conf" watch --retry 1 --no-progress >"$T/watch.out" \
+    2>"$T/watch.err" &
+wpid=$!
+tries() { grep -c 'CEB303 signing: remote signer' "$T/watch.err"; }
+k=0
+while [ "$(tries)" -lt 3 ] && [ $k -lt 300 ]; do
+    sleep 0.1
+    k=$((k + 1))
+done
+check "watch tried the file in 3 passes" [ "$(tries)" -ge 3 ]
+kill -TERM $wpid
+wait $wpid
+wrc=$?
+check "watch stopped by SIGTERM exits 0 (exit $wrc)" [ $wrc -eq 0 ]
+check "its summary counts the file once, as left in active/" grep -Fxq "$LEFT" "$T/watch.out"
 
 REMOTE_SIGNER_TOKEN=t "$SERVER" --key "$T/keys/signer.key" --cert "$T/keys/signer.pem" \
     --port-file "$T/signer.port" >/dev/null 2>&1 &
@@ -140,7 +163,17 @@ mkdir -p "$W/incoming/jl"
 $HELPER orders jsonl "$W/incoming/jl/big.jsonl" 300 1001
 expect_rc 75 "disk full: run exits 75" cg run --no-progress
 check "the reason is the full disk" grep -q 'No space left on device\|database or disk is full' "$T/err"
-check "  and that nothing of the batch was recorded" grep -q '(nothing of this batch was recorded)' "$T/err"
+check "  and that nothing of the batch was recorded" grep -q '(nothing of this batch was recorded' "$T/err"
+# a message that did not fit in tmp/ says what lets the batch through (the database filling
+# first says only that it is full)
+if grep -q 'writing: tmp/.*No space left on device' "$T/err"; then
+    check "  and that the batch needs room in tmp/ (free space or a smaller --batch)" grep -q \
+        "(nothing of this batch was recorded; all of a batch's messages are written to tmp/ before its commit: free space there or run with a smaller --batch)\$" \
+        "$T/err"
+fi
+check "  the summary counts the file as left in active/ for the next run" grep -Fxq \
+    "summary: 1 file taken (0 done, 0 failed, 0 duplicate, 1 left in active/ for the next run)" \
+    "$T/out"
 acc=$(sed -n 's/^  orders: \([0-9]*\) accepted.*/\1/p' "$T/out")
 sig=$(sed -n 's/^  messages: \([0-9]*\) signed.*/\1/p' "$T/out")
 check "the summary counts as signed only the recorded batches' messages ($sig for $acc orders)" \
