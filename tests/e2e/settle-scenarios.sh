@@ -222,6 +222,8 @@ check "run says so" grep -q '^done statement acme/notification.xml: camt.054, 1 
 check "kept in done/acme/" test -f "$W/done/acme/notification.xml"
 check "the summary counts the statement as a file taken and done" \
     grep -Fxq "summary: 1 file taken (1 done, 0 failed, 0 duplicate)" "$T/out"
+check "a statement-only run still has the summary's receipts line, of none" grep -Fxq \
+    "  receipts: 0 files, 0 applied, 0 duplicate, 0 late, 0 unknown guid, 0 mismatched, 0 unreadable files" "$T/out"
 check "not taken as an order file" [ "$(sql "SELECT count(*) FROM input_files WHERE name = 'notification.xml'")" -eq 0 ]
 cp "$T/n.xml" "$W/incoming/acme/again.xml"
 expect_rc 0 "the same notification again" cg run

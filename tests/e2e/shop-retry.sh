@@ -33,6 +33,8 @@ rm "$W/failed/own/parcels.csv.reason"
 run 0 "the file moved back is processed again"
 check "counted as taken and done" grep -Fxq "summary: 1 file taken (1 done, 0 failed, 0 duplicate)" "$T/out"
 check "both orders are declared" grep -Fxq "  orders: 2 accepted (2 new, 0 modified), 0 unchanged, 0 rejected, 0 waiting, 0 skipped, 0 cancelled" "$T/out"
+check "a run that only retried a file still has its receipts line, of none" grep -Fxq \
+    "  receipts: 0 files, 0 applied, 0 duplicate, 0 late, 0 unknown guid, 0 mismatched, 0 unreadable files" "$T/out"
 check "now in done/" test -f "$W/done/own/parcels.csv"
 check "no longer in failed/" test ! -e "$W/failed/own/parcels.csv"
 check "the database has them" [ "$(sql "SELECT count(*) FROM orders WHERE order_no IN ('R-1', 'R-2')")" -eq 2 ]
