@@ -1014,6 +1014,51 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
     return rc;
 }
 
+/* Characters of a file's first line that a refusal shows (then "…"). */
+#define HEAD_SHOWN 60
+
+/*
+ * A file's first line for a message: decoded as the import decodes it (UTF-8 or GB18030, a BOM
+ * dropped), at most HEAD_SHOWN characters, quoted and escaped (cg_text_show), so that a bank's
+ * own export says what it holds without the bytes of a file reaching the terminal as they are.
+ */
+static void head_shown(const char *data, size_t len, char *out, size_t size)
+{
+    char cut[HEAD_SHOWN * 4 + 1];
+    char shown[HEAD_SHOWN * 10 + 1];
+    char *text = NULL;
+    size_t tlen = 0, n = 0, i, chars = 0;
+    struct cg_err e;
+
+    while (n < len && n < 4096 && data[n] != '\n' && data[n] != '\r')
+        n++;
+    cg_err_clear(&e);
+    if (cg_src_decode(data, n, "", CG_ENC_AUTO, &text, &tlen, &e) != CG_OK) {
+        free(text);
+        text = NULL;
+    }
+    if (text == NULL) { /* a UTF-16 file: its bytes as they are, escaped */
+        tlen = n;
+        text = malloc(n + 1);
+        if (text == NULL) {
+            snprintf(out, size, "(not shown: out of memory)");
+            return;
+        }
+        memcpy(text, data, n);
+        text[n] = '\0';
+    }
+    /* Whole characters: a byte that starts one counts, its continuation bytes go with it. */
+    for (i = 0; i < tlen && text[i] != '\0'; i++) {
+        if (((unsigned char)text[i] & 0xC0) != 0x80 && chars++ == HEAD_SHOWN)
+            break;
+    }
+    memcpy(cut, text, i < sizeof(cut) ? i : sizeof(cut) - 1);
+    cut[i < sizeof(cut) ? i : sizeof(cut) - 1] = '\0';
+    snprintf(out, size, "'%s'%s", cg_text_show(cut, shown, sizeof(shown)),
+             i < tlen && text[i] != '\0' ? "…" : "");
+    free(text);
+}
+
 int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, const char *data,
                      size_t len, cg_settle_problem_fn problem, void *pctx,
                      struct cg_settle_import *res, struct cg_err *err)
@@ -1041,10 +1086,16 @@ int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, 
     cg_err_clear(err);
     rc = CG_OK;
     if (p.kind == CG_STMT_NONE) {
-        rc = CG_ERR_SET(err, CG_EREJECT,
-                        "%s: not a statement: neither camt.053/054 XML, MT940, the collections CSV "
-                        "nor a payout report of the payout profile",
-                        name);
+        char head[HEAD_SHOWN * 10 + 8];
+        head_shown(data, len, head, sizeof(head));
+        rc =
+            CG_ERR_SET(err, CG_EREJECT,
+                       "%s: not a statement: neither camt.053/054 XML, MT940, the collections CSV "
+                       "nor a payout report of the payout profile; its first line: %s\n"
+                       "  the collections CSV has a header row with receipt_id, date, currency and "
+                       "amount; a payout report is read through a payout profile naming its "
+                       "columns ([settle] payout_profile; docs/collections-format.md)",
+                       name, len > 0 ? head : "none, the file is empty");
         goto done;
     }
     /* XML says its encoding itself (libxml2); the text formats are read as order files are. */

@@ -95,11 +95,33 @@ printf '%s\r\n' '交易日期,交易金额,币种,对方户名,附言' '2026-12-
 gbk <"$T/bank-utf8.csv" >"$T/bank-gbk.csv"
 receipts() { sql "SELECT count(*) FROM fx_receipt"; }
 before=$(receipts)
+HINT="  the collections CSV has a header row with receipt_id, date, currency and amount; a payout report is read through a payout profile naming its columns ([settle] payout_profile; docs/collections-format.md)"
+# not_statement FILE LINE: the refusal of FILE, showing its first line as LINE, then the hint
+not_statement() {
+    printf '%s\n' "cebgate: $1: not a statement: neither camt.053/054 XML, MT940, the collections CSV nor a payout report of the payout profile; its first line: $2" \
+        "$HINT" "cebgate: some statements were refused"
+}
 for f in bank-utf8 bank-gbk; do
     expect_rc 1 "$f.csv is refused" cg settle import "$T/$f.csv"
-    check "$f.csv: not a statement" grep -qxF \
-        "cebgate: $T/$f.csv: not a statement: neither camt.053/054 XML, MT940, the collections CSV nor a payout report of the payout profile" \
-        "$T/err"
+    not_statement "$T/$f.csv" "'交易日期,交易金额,币种,对方户名,附言'" >"$T/want"
+    check "$f.csv: not a statement, its header shown decoded, what a statement needs" \
+        cmp -s "$T/err" "$T/want"
 done
+# a bank's export with income and expense columns: the same, whatever the columns
+printf '%s\r\n' '交易日期,收入金额,支出金额,余额,对方户名,摘要' '2026-12-08,1234.50,,1234.50,王小明,货款' \
+    >"$T/bank-2.csv"
+expect_rc 1 "bank-2.csv is refused" cg settle import "$T/bank-2.csv"
+not_statement "$T/bank-2.csv" "'交易日期,收入金额,支出金额,余额,对方户名,摘要'" >"$T/want"
+check "bank-2.csv: its header shown" cmp -s "$T/err" "$T/want"
+# a first line with control characters and longer than 60 characters: escaped, cut, "…"
+y51=yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy
+printf 'date,\033[2J%sLATER\nrest\n' "$y51" >"$T/ctl.csv"
+expect_rc 1 "ctl.csv is refused" cg settle import "$T/ctl.csv"
+not_statement "$T/ctl.csv" "'date,\\x1B[2J$y51'…" >"$T/want"
+check "ctl.csv: its first 60 characters shown escaped, then …" cmp -s "$T/err" "$T/want"
+: >"$T/empty.csv"
+expect_rc 1 "an empty file is refused" cg settle import "$T/empty.csv"
+not_statement "$T/empty.csv" "none, the file is empty" >"$T/want"
+check "empty.csv: it says the file is empty" cmp -s "$T/err" "$T/want"
 check "nothing recorded" [ "$(receipts)" -eq "$before" ]
 finish
