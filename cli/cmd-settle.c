@@ -120,6 +120,29 @@ static const char *noun(long n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
+/*
+ * The fee allocations automatic matching made beside the others, " (and 1 fee netted)", so
+ * that an import's count adds up to the allocations `settle explain` lists; "" when none.
+ * Static storage: one call per line printed.
+ */
+static const char *fees_made(const struct cg_settle_import *res)
+{
+    static char out[96];
+
+    if (res->fees_netted > 0 && res->fees_back > 0)
+        snprintf(out, sizeof(out), " (and %ld %s netted, %ld given back)", res->fees_netted,
+                 noun(res->fees_netted, "fee", "fees"), res->fees_back);
+    else if (res->fees_netted > 0)
+        snprintf(out, sizeof(out), " (and %ld %s netted)", res->fees_netted,
+                 noun(res->fees_netted, "fee", "fees"));
+    else if (res->fees_back > 0)
+        snprintf(out, sizeof(out), " (and %ld %s given back)", res->fees_back,
+                 noun(res->fees_back, "fee", "fees"));
+    else
+        out[0] = '\0';
+    return out;
+}
+
 static const char *const kind_names[] = {"-",        "collections CSV", "camt.053",
                                          "camt.054", "payout report",   "MT940"};
 
@@ -146,11 +169,11 @@ static int do_import(struct cg_settle *s, struct opts *o, struct cg_err *err)
         if (rc == CG_OK && res.duplicate)
             printf("%s: imported before, nothing to do\n", o->pos[i]);
         else if (rc == CG_OK)
-            printf("%s: %s, %ld %s: %ld %s recorded, %ld known from another file, %ld %s made\n",
+            printf("%s: %s, %ld %s: %ld %s recorded, %ld known from another file, %ld %s made%s\n",
                    o->pos[i], kind_names[res.kind], res.entries,
                    noun(res.entries, "entry", "entries"), res.added,
                    noun(res.added, "receipt", "receipts"), res.known, res.allocations,
-                   noun(res.allocations, "allocation", "allocations"));
+                   noun(res.allocations, "allocation", "allocations"), fees_made(&res));
         if (rc == CG_OK && !res.duplicate && res.charges > 0)
             printf("%s: %ld %s naming no order counted as the bank's %s by the charge words of %s "
                    "text ([settle] charge_words)\n",
@@ -354,10 +377,10 @@ static void intake_line(void *ctx, int what, const char *text, const struct cg_s
 
     switch (what) {
     case CG_INTAKE_DONE:
-        printf("done statement %s: %s, %ld %s, %ld %s recorded, %ld %s\n", text,
+        printf("done statement %s: %s, %ld %s, %ld %s recorded, %ld %s%s\n", text,
                kind_names[res->kind], res->entries, noun(res->entries, "entry", "entries"),
                res->added, noun(res->added, "receipt", "receipts"), res->allocations,
-               noun(res->allocations, "allocation", "allocations"));
+               noun(res->allocations, "allocation", "allocations"), fees_made(res));
         c->done++;
         break;
     case CG_INTAKE_DUPLICATE:

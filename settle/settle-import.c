@@ -1009,8 +1009,13 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
     fx_words_free(words);
     if (rc == CG_OK && p->problems > 0)
         rc = refuse(p, err);
-    if (rc == CG_OK)
-        rc = fx_auto_match_in_tx(c->s, &c->res->allocations, err);
+    if (rc == CG_OK) {
+        struct fx_made made;
+        rc = fx_auto_match_in_tx(c->s, &made, err);
+        c->res->allocations = made.allocations;
+        c->res->fees_netted = made.fees_netted;
+        c->res->fees_back = made.fees_back;
+    }
     return rc;
 }
 

@@ -155,7 +155,12 @@ int fx_tx(struct cg_settle *s, int (*fn)(struct cg_store *, void *, struct cg_er
           struct cg_err *err);
 
 /* settle-match.c */
-int fx_auto_match_in_tx(struct cg_settle *s, long *made, struct cg_err *err);
+/* What automatic matching made: allocations (an order taking some of a receipt), and the fee
+ * allocations beside them (FEE_NETTED of money in, FEE_REVERSED of a refund). */
+struct fx_made {
+    long allocations, fees_netted, fees_back;
+};
+int fx_auto_match_in_tx(struct cg_settle *s, struct fx_made *made, struct cg_err *err);
 /*
  * *named: a word of text (split as matching splits references) is the order number or the
  * payment number of an order of any seller, even one several sellers use: text names an order.

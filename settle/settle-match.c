@@ -212,15 +212,26 @@ static int allocate_rest(struct cg_settle *s, struct rcpt *x, struct fx_view *v,
     return rc;
 }
 
-/* Automatic matching's allocate_rest: *made counts the orders that took some of the receipt. */
+/*
+ * Automatic matching's allocate_rest: made->allocations counts the orders that took some of the
+ * receipt's money (PRINCIPAL, REFUND_OUT); the fee allocation beside one (FEE_NETTED, or
+ * FEE_REVERSED of a refund) is counted apart, so that the two add up to the allocations
+ * `settle explain` lists.
+ */
 static int auto_rest(struct cg_settle *s, struct rcpt *x, struct fx_view *v, int64_t amount,
-                     int64_t fee, const char *cause, long *made, struct cg_err *err)
+                     int64_t fee, const char *cause, struct fx_made *made, struct cg_err *err)
 {
-    int64_t before = x->left + x->fee_left;
+    int64_t before = x->left, fee_before = x->fee_left;
     int rc = allocate_rest(s, x, v, amount, fee, 0, "BANKFILE", cause, err);
 
-    if (rc == CG_OK && x->left + x->fee_left < before)
-        (*made)++;
+    if (rc == CG_OK && x->left < before)
+        made->allocations++;
+    if (rc == CG_OK && x->fee_left < fee_before) {
+        if (x->out)
+            made->fees_back++;
+        else
+            made->fees_netted++;
+    }
     return rc;
 }
 
@@ -557,8 +568,8 @@ static int closed(const struct fx_view *v)
  * A payout (or batch-booked entry): each line to the order it names; a line naming a closed
  * order stays on the receipt.
  */
-static int match_lines(struct cg_settle *s, struct rcpt *x, struct line_list *ll, long *made,
-                       struct cg_err *err)
+static int match_lines(struct cg_settle *s, struct rcpt *x, struct line_list *ll,
+                       struct fx_made *made, struct cg_err *err)
 {
     struct id_list done = {NULL, 0}, ids = {NULL, 0};
     char cause[96];
@@ -653,7 +664,7 @@ static int candidate(void *vctx, const struct cg_fx_order *o)
  * stays on the receipt for the operator, not given to another order named.
  */
 static int match_named(struct cg_settle *s, struct rcpt *x, const struct id_list *ids,
-                       const char *rule, long *made, struct cg_err *err)
+                       const char *rule, struct fx_made *made, struct cg_err *err)
 {
     size_t n = ids->n, i, last_same = n;
     unsigned char *same = calloc(n, 1); /* 1: order i is in the receipt's currency */
@@ -812,7 +823,7 @@ static int cands_each(const struct cands *c, int64_t base, struct cand_ctx *cc)
     return CG_OK;
 }
 
-static int match_one(struct cg_settle *s, struct rcpt *x, struct cands *cands, long *made,
+static int match_one(struct cg_settle *s, struct rcpt *x, struct cands *cands, struct fx_made *made,
                      struct cg_err *err)
 {
     struct line_list ll = {NULL, NULL, 0};
@@ -872,14 +883,14 @@ done:
     return rc;
 }
 
-int fx_auto_match_in_tx(struct cg_settle *s, long *made, struct cg_err *err)
+int fx_auto_match_in_tx(struct cg_settle *s, struct fx_made *made, struct cg_err *err)
 {
     struct id_list open = {NULL, 0};
     struct cands cands;
     size_t i;
     int pass, rc;
 
-    *made = 0;
+    memset(made, 0, sizeof(*made));
     memset(&cands, 0, sizeof(cands));
     rc = cg_store_fx_receipts_each(s->db, 1, take_receipt_id, &open, err);
     /* Money in first, then refunds: a refund takes only what its order collected. */
@@ -902,7 +913,7 @@ int fx_auto_match_in_tx(struct cg_settle *s, long *made, struct cg_err *err)
 
 struct auto_ctx {
     struct cg_settle *s;
-    long made;
+    struct fx_made made;
 };
 
 static int auto_tx(struct cg_store *db, void *vctx, struct cg_err *err)
@@ -915,11 +926,14 @@ static int auto_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 
 int cg_settle_auto_match(struct cg_settle *s, long *made, struct cg_err *err)
 {
-    struct auto_ctx c = {s, 0};
-    int rc = fx_tx(s, auto_tx, &c, err);
+    struct auto_ctx c;
+    int rc;
 
+    memset(&c, 0, sizeof(c));
+    c.s = s;
+    rc = fx_tx(s, auto_tx, &c, err);
     if (rc == CG_OK && made != NULL)
-        *made = c.made;
+        *made = c.made.allocations;
     return rc;
 }
 

@@ -73,14 +73,18 @@ enum cg_stmt_kind {
 int cg_settle_sniff(const struct cg_settle *s, const char *data, size_t len);
 
 struct cg_settle_import {
-    int kind;         /* enum cg_stmt_kind */
-    int duplicate;    /* the same file (SHA-256) was imported before: nothing done */
-    long entries;     /* entries in the file */
-    long added;       /* receipts recorded */
-    long known;       /* entries already recorded from another file (ignored) */
-    long allocations; /* made by automatic matching afterwards */
-    long charges;     /* outgoing entries recorded as the bank's charges by their text */
-    long problems;    /* bad entries (then nothing was imported) */
+    int kind;      /* enum cg_stmt_kind */
+    int duplicate; /* the same file (SHA-256) was imported before: nothing done */
+    long entries;  /* entries in the file */
+    long added;    /* receipts recorded */
+    long known;    /* entries already recorded from another file (ignored) */
+    long
+        allocations; /* made by automatic matching afterwards: orders that took some of a receipt */
+    /* beside those, fee allocations: FEE_NETTED of money in, FEE_REVERSED given back with a
+     * refund (settle explain lists each as an allocation of its own) */
+    long fees_netted, fees_back;
+    long charges;  /* outgoing entries recorded as the bank's charges by their text */
+    long problems; /* bad entries (then nothing was imported) */
 };
 /* Each problem as "name:line: entry REF: field F: reason". */
 typedef void (*cg_settle_problem_fn)(void *ctx, const char *text);

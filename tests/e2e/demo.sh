@@ -73,7 +73,7 @@ check "the demo ends with the morning report's path" has "^report: $T/cebgate-de
 check "the report is an HTML page" grep -q '^<!DOCTYPE html>' "$T/cebgate-demo-report.html"
 section 10 >"$T/money"
 check "money: the statement's three entries are recorded" grep -qx \
-    'statements/lotus-camt053-2026-10-31.xml: camt.053, 3 entries: 3 receipts recorded, 0 known from another file, 1 allocation made' \
+    'statements/lotus-camt053-2026-10-31.xml: camt.053, 3 entries: 3 receipts recorded, 0 known from another file, 1 allocation made (and 1 fee netted)' \
     "$T/money"
 check "money: the released order is collected" grep -qx 'order lotus/LB-240914-001  COLLECTED' "$T/money"
 check "money: USD 95.00 declared = 80.00 received + 15.00 charges" grep -qx \

@@ -42,8 +42,12 @@ P='Payout ID,Payout Date,Currency,Order ID,Transaction ID,Gross Amount,Fee,Net A
 printf '%s\nPO-1,2025-03-20 08:15:00,USD,O1,TX-1,60.00,-9.00,51.00\n' "$P" >"$T/payout-1.csv"
 printf '%s\nPO-2,2025-04-10 08:15:00,USD,O1,TX-2,60.00,-9.00,51.00\n' "$P" >"$T/payout-2.csv"
 expect_rc 0 "T1 payout 1 imported" cg settle import "$T/payout-1.csv"
-check "payout 1 allocated automatically" grep -q '1 allocation made' "$T/out"
+check "payout 1 allocated automatically, its fee netted beside" grep -Fxq \
+    "$T/payout-1.csv: payout report, 1 entry: 1 receipt recorded, 0 known from another file, 1 allocation made (and 1 fee netted)" \
+    "$T/out"
 expect_rc 0 "T1 explain O1" cg settle explain O1 --as-of 2025-03-25
+check "explain lists the two the import counted: the principal and the fee netted" \
+    [ "$(sed -n '/^allocations:$/,/^events:$/p' "$T/out" | grep -c '^  receipt ')" -eq 2 ]
 check "O1 is PARTIAL" grep -q '^order acme/O1  PARTIAL$' "$T/out"
 check "principal 51.00 plus fee netted 9.00" \
     grep -q 'collected USD 60.00 = received 51.00 + fees netted 9.00' "$T/out"
