@@ -22,6 +22,7 @@
 
 #include "core/csvread.h"
 #include "core/fsutil.h"
+#include "core/log.h"
 #include "core/money.h"
 #include "core/text.h"
 #include "settle/settle-int.h"
@@ -992,6 +993,7 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
             if (rc == CG_OK)
                 rc = cg_store_fx_receipt_add(db, &r, &rid, err);
         }
+        e->recorded = true;
         c->res->added++;
         for (k = 0; rc == CG_OK && k < e->nlines; k++) {
             struct cg_fx_line l;
@@ -1017,6 +1019,39 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
         c->res->fees_back = made.fees_back;
     }
     return rc;
+}
+
+/* Entries a file's future value dates are warned for by name; one more line counts the rest. */
+#define FUTURE_NAMED 10
+
+/*
+ * A value date after today in China (UTC+8, the clock's date when s was made) is no date a bank
+ * has booked money on yet: most likely a mistyped year or a statement of forecasts. The entry
+ * is imported as the statement gives it, with a warning naming the file, line and date of each
+ * entry this import recorded (the first FUTURE_NAMED, then a count).
+ */
+static void warn_future(const struct cg_settle *s, const struct fx_parsed *p)
+{
+    char today[CG_DAY_LEN];
+    char ref[256];
+    long day, n = 0;
+    size_t i;
+
+    fx_day_format(s->china_now, today);
+    for (i = 0; i < p->n; i++) {
+        const struct fx_entry *e = &p->e[i];
+        if (!e->recorded || fx_day_parse(e->value_on, &day) != CG_OK || day <= s->china_now)
+            continue;
+        if (++n <= FUTURE_NAMED)
+            cg_warn("%s:%ld: entry %s: value date %s is after today (%s, China time); imported "
+                    "as the statement gives it",
+                    p->name, e->line, cg_text_show(e->key != NULL ? e->key : "-", ref, sizeof(ref)),
+                    e->value_on, today);
+    }
+    if (n > FUTURE_NAMED)
+        cg_warn("%s: %ld more entries with a value date after today (%s, China time); imported "
+                "as the statement gives them",
+                p->name, n - FUTURE_NAMED, today);
 }
 
 /* Characters of a file's first line that a refusal shows (then "…"). */
@@ -1151,6 +1186,8 @@ int cg_settle_import(struct cg_settle *s, const char *seller, const char *name, 
     c.res = res;
     rc = fx_tx(s, record, &c, err);
     res->problems = p.problems;
+    if (rc == CG_OK && !res->duplicate)
+        warn_future(s, &p);
 done:
     free(text);
     rows_free(&rows);

@@ -196,6 +196,7 @@ struct fx_entry {
     char currency[4];
     int64_t gross, fee, net;
     char booked_on[CG_DAY_LEN], value_on[CG_DAY_LEN];
+    bool recorded; /* recorded by this import (not known from another file) */
     char *reference;
     /* MT940, while read: the references a line without the bank's reference is known by, as
      * they were before the subfields of a SWIFT :86: were read (NULL: reference) */

@@ -24,8 +24,8 @@ EOI
 # payout PO-CN-1 of two orders, 30.00 (fee 0.90) and 45.50 (fee 1.37): gross 75.50, fee 2.27,
 # net 73.23
 printf '%s\r\n' '结算单号,结算日期,币种,订单号,交易流水号,交易金额,手续费,结算金额,状态' \
-    'PO-CN-1,2026-12-08 10:00:00,USD,A1,TX-1,30.00,-0.90,29.10,已结算' \
-    'PO-CN-1,2026-12-08 10:00:00,USD,A2,TX-2,45.50,-1.37,44.13,已结算' >"$T/po-utf8.csv"
+    'PO-CN-1,2026-11-08 10:00:00,USD,A1,TX-1,30.00,-0.90,29.10,已结算' \
+    'PO-CN-1,2026-11-08 10:00:00,USD,A2,TX-2,45.50,-1.37,44.13,已结算' >"$T/po-utf8.csv"
 gbk <"$T/po-utf8.csv" >"$T/po-gbk.csv"
 { printf '\357\273\277' && cat "$T/po-utf8.csv"; } >"$T/po-bom.csv"
 check "the GBK file really is GBK (not UTF-8)" sh -c "! iconv -f UTF-8 -t UTF-8 '$T/po-gbk.csv' >/dev/null 2>&1"
@@ -41,7 +41,7 @@ receipt() {
 }
 # want SELLER: what the payout records for SELLER, worked out from the rows above
 want() {
-    printf '%s\n' "payout:$1::PO-CN-1|in|USD|7550|227|7323|2026-12-08|2026-12-08|-" \
+    printf '%s\n' "payout:$1::PO-CN-1|in|USD|7550|227|7323|2026-11-08|2026-11-08|-" \
         '1|A1|TX-1|3000|90|2910' '2|A2|TX-2|4550|137|4413'
 }
 
@@ -68,7 +68,7 @@ check "nothing more recorded" grep -qxF \
 python3 - "$T/po-long.csv" <<'EOP'
 import sys
 rows = ["结算单号,结算日期,币种,订单号,交易流水号,交易金额,手续费,结算金额,状态"]
-rows += ["PO-CN-3,2026-12-09,USD,B%d,TX-B%d,1.00,-0.03,0.97,%s已结算" % (i, i, "x" * 50 if i == 1 else "")
+rows += ["PO-CN-3,2026-11-09,USD,B%d,TX-B%d,1.00,-0.03,0.97,%s已结算" % (i, i, "x" * 50 if i == 1 else "")
          for i in range(1, 69)]
 open(sys.argv[1], "wb").write("".join(r + "\r\n" for r in rows).encode())
 EOP
