@@ -5,7 +5,9 @@
 # file with more than 10 such entries names the first 10 and counts the rest on one line.
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 
-# Today and tomorrow in China, from the clock (UTC+8, no daylight saving).
+# Today and tomorrow in China, from the clock (UTC+8, no daylight saving). The test's commands
+# must fall on that day: while the China day ends within a minute, wait for the next one.
+while [ $((($(date +%s) + 8 * 3600) % 86400)) -ge $((86400 - 60)) ]; do sleep 1; done
 now=$(date +%s)
 today=$(date -u -d "@$((now + 8 * 3600))" +%F)
 tomorrow=$(date -u -d "@$((now + 8 * 3600 + 86400))" +%F)
