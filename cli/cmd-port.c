@@ -6,8 +6,9 @@
  * optionally writes the port number and the process id into files for scripts, and stops
  * cleanly on SIGTERM or SIGINT (no new connection, the requests in flight are answered for
  * drain_timeout seconds at most or until a second signal, the database is closed, the pid
- * file removed). SIGHUP is logged and changes nothing: the configuration is read at start. Exit
- * codes: 0 clean stop, 1 runtime error, 2 configuration or usage error.
+ * and port files it wrote removed). SIGHUP is logged and changes nothing: the configuration is
+ * read at start. Exit codes: 0 clean stop, 1 runtime error, 2 configuration or usage error, 75
+ * temporary (I/O).
  */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
@@ -61,6 +63,25 @@ static int write_small(const char *path, const char *text, struct cg_err *err)
     return rc;
 }
 
+/* The folder an option's file goes into must exist: checked before anything starts, so the
+ * port does not listen only to stop again. Returns an exit code, or -1 to go on. */
+static int out_folder_ok(const char *opt, const char *path)
+{
+    char *d = cg_strdup(path);
+    struct stat st;
+    int status = -1;
+
+    if (d == NULL) {
+        fprintf(stderr, "cebgate: out of memory\n");
+        return CG_EXIT_TEMPFAIL;
+    }
+    if (stat(dirname(d), &st) != 0 || !S_ISDIR(st.st_mode))
+        status =
+            cg_cmd_usage_error(&cg_cmd_port, "%s %s: the folder %s does not exist", opt, path, d);
+    free(d);
+    return status;
+}
+
 static int show_stats(const char *db)
 {
     struct cg_port_stats st;
@@ -102,6 +123,8 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
     const char *pid_file = NULL;
     char *db = NULL;
     char num[32];
+    bool pid_written = false;
+    bool port_written = false;
     int stats = 0;
     int documents = 0;
     int status = CG_EXIT_ERROR;
@@ -132,6 +155,11 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
         free(db);
         return status;
     }
+    if (pid_file != NULL && (status = out_folder_ok("--pid-file", pid_file)) >= 0)
+        return status;
+    if (port_file != NULL && (status = out_folder_ok("--port-file", port_file)) >= 0)
+        return status;
+    status = CG_EXIT_ERROR;
     if (cg_port_new(cli->conf, &port, &err) != CG_OK || cg_port_listen(port, &err) != CG_OK) {
         status = cg_cmd_fail(&err);
         goto done;
@@ -153,9 +181,11 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
      * port is ready, so whoever waits for it finds the other two already there. */
     snprintf(num, sizeof(num), "%ld\n", (long)getpid());
     if (pid_file != NULL && write_small(pid_file, num, &err) != CG_OK) {
+        cg_err_prefix(&err, "--pid-file %s", pid_file);
         status = cg_cmd_fail(&err);
         goto done;
     }
+    pid_written = pid_file != NULL;
     if (!cli->quiet) {
         const char *host = cg_conf_get(cli->conf, "port", "listen");
         bool v6 = strchr(host, ':') != NULL;
@@ -167,9 +197,11 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
     fflush(stdout);
     snprintf(num, sizeof(num), "%u\n", cg_port_bound_port(port));
     if (port_file != NULL && write_small(port_file, num, &err) != CG_OK) {
+        cg_err_prefix(&err, "--port-file %s", port_file);
         status = cg_cmd_fail(&err);
         goto done;
     }
+    port_written = port_file != NULL;
     if (cg_port_run(port, &stop_flag, &hup_flag, &err) != CG_OK) {
         status = cg_cmd_fail(&err);
         goto done;
@@ -178,7 +210,10 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
         printf("cebgate port: stopped\n");
     status = CG_EXIT_OK;
 done:
-    if (pid_file != NULL && port != NULL)
+    /* only the files this process wrote: another port's are not ours to remove */
+    if (port_written)
+        unlink(port_file);
+    if (pid_written)
         unlink(pid_file);
     cg_port_free(port);
     return status;
@@ -193,7 +228,8 @@ const struct cg_cmd cg_cmd_port = {
     "                    status, final) tab-separated and exit\n"
     "  --port-file FILE  write the bound TCP port into FILE once the port is ready (last,\n"
     "                    after the pid file; useful with port = 0)\n"
-    "  --pid-file FILE   write the process id into FILE; removed on a clean stop\n"
+    "  --pid-file FILE   write the process id into FILE; removed on a clean stop, as the port\n"
+    "                    file is\n"
     "Configured by [port] (see cebgate config); SIGTERM or SIGINT stop it once the requests\n"
     "in flight are answered (drain_timeout), a second one at once; SIGHUP is logged and\n"
     "ignored (the configuration is read at start: restart the port to apply a change).\n",

@@ -231,6 +231,18 @@ void cg_port_quota_stored(struct cg_port *p, const struct cg_port_sender *s, boo
 void cg_port_quota_usage(struct cg_port *p, const struct cg_port_sender *s, int64_t now_ms,
                          long *stored, long *refused);
 
+/* ------------------------------------------------------------------ files of the configuration */
+
+/*
+ * Read the file path, named by what ("[port] tls_key", "token_file"), into b (at most max
+ * bytes). A missing file, a symbolic link, a file that is not regular or is too large is
+ * CG_ECONFIG, "WHAT PATH: reason"; a failure to read it stays temporary (CG_EIO).
+ */
+int cg_port_conf_file(const char *what, const char *path, size_t max, struct cg_buf *b,
+                      struct cg_err *err);
+/* Warn (not refuse) when the secret file path (a key, a token) may be read by its group or by
+ * others, naming it and the chmod that closes it. */
+void cg_port_secret_mode(const char *what, const char *path);
 /* Read every [sender.NAME] into p->senders. */
 int cg_port_senders_load(struct cg_port *p, const struct cg_conf *conf, struct cg_err *err);
 void cg_port_senders_free(struct cg_port *p);

@@ -58,7 +58,7 @@ static int read_fingerprints(const char *path, const char *what, char (**fps)[65
     int rc;
 
     cg_buf_init(&b, SENDER_FILE_MAX);
-    rc = cg_fs_read(path, SENDER_FILE_MAX, &b, err);
+    rc = cg_port_conf_file(what, path, SENDER_FILE_MAX, &b, err);
     if (rc != CG_OK)
         goto done;
     bio = BIO_new_mem_buf(b.data, (int)b.len);
@@ -92,23 +92,38 @@ done:
     return rc;
 }
 
-static int read_token(const char *path, struct cg_port_sender *s, struct cg_err *err)
+/*
+ * The token is the first line of token_file, as the sending side reads it ([transport]
+ * token_file), without the white space that ends it. An empty first line would be a token no
+ * request could carry: refused, as a token shorter than TOKEN_MIN is.
+ */
+static int read_token(const char *section, const char *path, struct cg_port_sender *s,
+                      struct cg_err *err)
 {
+    char what[300];
     struct cg_buf b;
+    const char *nl;
     size_t len;
     int rc;
 
     cg_buf_init(&b, 4096);
-    rc = cg_fs_read(path, 4096, &b, err);
+    rc = cg_port_conf_file("token_file", path, 4096, &b, err);
     if (rc != CG_OK) {
         cg_buf_free(&b);
         return rc;
     }
-    len = b.len;
-    while (len > 0 && (b.data[len - 1] == '\n' || b.data[len - 1] == '\r' ||
-                       b.data[len - 1] == ' ' || b.data[len - 1] == '\t'))
+    snprintf(what, sizeof(what), "%s token_file", section);
+    cg_port_secret_mode(what, path);
+    nl = b.len > 0 ? memchr(b.data, '\n', b.len) : NULL;
+    len = nl != NULL ? (size_t)(nl - b.data) : b.len;
+    while (len > 0 &&
+           (b.data[len - 1] == '\r' || b.data[len - 1] == ' ' || b.data[len - 1] == '\t'))
         len--;
-    if (len < TOKEN_MIN || memchr(b.data, '\0', len) != NULL)
+    if (len == 0)
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "token_file %s: the first line is empty (the token is the first line)",
+                        path);
+    else if (len < TOKEN_MIN || memchr(b.data, '\0', len) != NULL)
         rc = CG_ERR_SET(err, CG_ECONFIG, "token_file %s: a token has at least %d characters", path,
                         TOKEN_MIN);
     else
@@ -239,10 +254,12 @@ static int load_one(const char *name, void *arg)
     struct cg_port_sender *grown;
     struct cg_port_sender *s;
     char section[256];
+    char bracketed[260];
     char *path = NULL;
     int rc = CG_OK;
 
     snprintf(section, sizeof(section), "sender.%s", name);
+    snprintf(bracketed, sizeof(bracketed), "[%s]", section);
     grown = realloc(p->senders, (p->nsenders + 1) * sizeof(*p->senders));
     if (grown == NULL)
         return CG_ERR_SET(lc->err, CG_ENOMEM, "out of memory");
@@ -253,7 +270,7 @@ static int load_one(const char *name, void *arg)
     if (s->name == NULL)
         return CG_ERR_SET(lc->err, CG_ENOMEM, "out of memory");
     if ((path = cg_conf_get_path(lc->conf, section, "token_file")) != NULL)
-        rc = read_token(path, s, lc->err);
+        rc = read_token(bracketed, path, s, lc->err);
     free(path);
     if (rc == CG_OK && (path = cg_conf_get_path(lc->conf, section, "client_cert")) != NULL) {
         char(*fps)[65] = NULL;

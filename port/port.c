@@ -12,9 +12,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -30,21 +34,49 @@
 
 #define PEM_MAX (1024u * 1024u)
 
-static int read_pem(const struct cg_conf *conf, const char *key, char **out, struct cg_err *err)
+int cg_port_conf_file(const char *what, const char *path, size_t max, struct cg_buf *b,
+                      struct cg_err *err)
+{
+    int rc = cg_fs_read(path, max, b, err);
+
+    if (rc == CG_ENOTFOUND)
+        return CG_ERR_SET(err, CG_ECONFIG, "%s %s: no such file", what, path);
+    if (rc != CG_OK) {
+        cg_err_prefix(err, "%s", what);
+        if (!cg_rc_temporary(rc))
+            err->code = rc = CG_ECONFIG;
+    }
+    return rc;
+}
+
+void cg_port_secret_mode(const char *what, const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+        cg_warn("port: %s %s may be read by its group or by others (mode %04o): chmod 600 %s", what,
+                path, (unsigned)(st.st_mode & 07777), path);
+}
+
+/* The PEM file [port] key names, in *out (NULL when unset); secret: a key, checked for its mode. */
+static int read_pem(const struct cg_conf *conf, const char *key, bool secret, char **out,
+                    struct cg_err *err)
 {
     struct cg_buf b;
+    char what[64];
     char *path = cg_conf_get_path(conf, "port", key);
     int rc;
 
     *out = NULL;
     if (path == NULL)
         return CG_OK;
+    snprintf(what, sizeof(what), "[port] %s", key);
     cg_buf_init(&b, PEM_MAX);
-    rc = cg_fs_read(path, PEM_MAX, &b, err);
-    if (rc != CG_OK)
-        cg_err_prefix(err, "[port] %s", key);
-    else
+    rc = cg_port_conf_file(what, path, PEM_MAX, &b, err);
+    if (rc == CG_OK)
         *out = cg_buf_take(&b);
+    if (rc == CG_OK && secret)
+        cg_port_secret_mode(what, path);
     cg_buf_free(&b);
     free(path);
     if (rc == CG_OK && *out == NULL)
@@ -161,6 +193,23 @@ static int sender_share(struct cg_port *p, long conf_value, struct cg_err *err)
     return CG_OK;
 }
 
+/* The folder of [port] database must exist: SQLite would say only "unable to open database
+ * file", and the port does not create it (a mistyped path would start an empty database). */
+static int db_folder_ok(const char *db_path, struct cg_err *err)
+{
+    char *d = cg_strdup(db_path);
+    struct stat st;
+    int rc = CG_OK;
+
+    if (d == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (stat(dirname(d), &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[port] database %s: the folder %s does not exist",
+                        db_path, d);
+    free(d);
+    return rc;
+}
+
 int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err *err)
 {
     struct cg_port *p = calloc(1, sizeof(*p));
@@ -249,9 +298,9 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     s = cg_conf_get(conf, "port", "reject_rules");
     if (s != NULL && (rc = cg_port_scenario_rules(&p->scenario, s, err)) != CG_OK)
         goto fail;
-    if ((rc = read_pem(conf, "tls_cert", &p->tls_cert_pem, err)) != CG_OK ||
-        (rc = read_pem(conf, "tls_key", &p->tls_key_pem, err)) != CG_OK ||
-        (rc = read_pem(conf, "tls_client_ca", &p->tls_client_ca_pem, err)) != CG_OK)
+    if ((rc = read_pem(conf, "tls_cert", false, &p->tls_cert_pem, err)) != CG_OK ||
+        (rc = read_pem(conf, "tls_key", true, &p->tls_key_pem, err)) != CG_OK ||
+        (rc = read_pem(conf, "tls_client_ca", false, &p->tls_client_ca_pem, err)) != CG_OK)
         goto fail;
     if ((p->tls_cert_pem == NULL) != (p->tls_key_pem == NULL)) {
         rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tls_cert and tls_key go together");
@@ -291,7 +340,9 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     }
     if (p->receipts_dir != NULL && (rc = cg_fs_mkdir_p(p->receipts_dir, 0750, err)) != CG_OK)
         goto fail;
-    rc = cg_store_port_open(p->db_path, &p->db, err);
+    rc = db_folder_ok(p->db_path, err);
+    if (rc == CG_OK)
+        rc = cg_store_port_open(p->db_path, &p->db, err);
     if (rc == CG_OK)
         rc = cg_store_port_open(p->db_path, &p->rdb, err);
     /* each sender's messages of the day so far, for sender_daily_max */
@@ -411,13 +462,28 @@ int cg_port_stats(struct cg_port *p, struct cg_port_stats *st, struct cg_err *er
     return rc;
 }
 
+/* The views read a database that is there: opening a mistyped path would create an empty one
+ * and show zeros. */
+static int db_exists(const char *db_path, struct cg_err *err)
+{
+    struct stat st;
+
+    if (stat(db_path, &st) == 0)
+        return CG_OK;
+    if (errno == ENOENT || errno == ENOTDIR)
+        return CG_ERR_SET(err, CG_ECONFIG, "[port] database %s: no such file", db_path);
+    return CG_ERR_SET(err, CG_EIO, "[port] database %s: %s", db_path, strerror(errno));
+}
+
 int cg_port_stats_read(const char *db_path, struct cg_port_stats *st, struct cg_err *err)
 {
     struct cg_store_port *db = NULL;
     struct cg_store_port_stats s;
     int rc;
 
-    rc = cg_store_port_open(db_path, &db, err);
+    rc = db_exists(db_path, err);
+    if (rc == CG_OK)
+        rc = cg_store_port_open(db_path, &db, err);
     if (rc == CG_OK)
         rc = cg_store_port_stats(db, &s, err);
     if (rc == CG_OK)
@@ -431,7 +497,9 @@ int cg_port_dump_documents(const char *db_path, FILE *fp, struct cg_err *err)
     struct cg_store_port *db = NULL;
     int rc;
 
-    rc = cg_store_port_open(db_path, &db, err);
+    rc = db_exists(db_path, err);
+    if (rc == CG_OK)
+        rc = cg_store_port_open(db_path, &db, err);
     if (rc == CG_OK)
         rc = cg_store_port_dump_documents(db, fp, err);
     cg_store_port_close(db);

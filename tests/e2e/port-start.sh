@@ -1,0 +1,125 @@
+#!/bin/sh
+# port-start.sh - `cebgate port` refuses, at start, configurations that could never work, with
+# exit 2 and the section, key, file and reason: a token file whose first line is empty; missing
+# files and folders (token, certificates, the database's folder, --pid-file and --port-file);
+# --stats and --documents on a database that does not exist (nothing created). Warns without
+# refusing for a key or token file others may read. Removes its port file on a clean stop.
+# Certificates are made here with openssl.
+. "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
+
+: "${OPENSSL:=openssl}"
+cd "$T" || exit 1
+
+# ---------------------------------------------------------------- certificates and tokens
+q() { "$@" >/dev/null 2>&1; }
+mkca() { # name
+    q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 365 \
+        -subj "/CN=$1 test CA" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign"
+}
+issue() { # name CA days extensions
+    q "$OPENSSL" req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$1" &&
+        printf '%b\n' "$4" >"$1.ext" &&
+        q "$OPENSSL" x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -CAcreateserial \
+            -out "$1.pem" -days "$3" -extfile "$1.ext"
+}
+SIGNER="basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,nonRepudiation"
+mkca ca
+issue a ca 365 "$SIGNER"
+issue server ca 365 "subjectAltName=IP:127.0.0.1"
+"$OPENSSL" rand -hex 24 >a.token
+check "certificates made" test -s a.pem -a -s server.pem
+chmod 600 a.token server.key a.key
+printf '\n%s\n' "$(cat a.token)" >empty-first.token
+printf ' \t\r\n%s\n' "$(cat a.token)" >blank-first.token
+chmod 600 empty-first.token blank-first.token
+
+# conf FILE [KEY=VALUE...]: a port configuration, the defaults changed by KEY=VALUE
+conf() {
+    f=$1
+    shift
+    tls_cert=server.pem tls_key=server.key trust=ca.pem token=a.token sign=a.pem db=port.db
+    for kv in "$@"; do
+        eval "${kv%%=*}=\${kv#*=}"
+    done
+    {
+        printf '[port]\nlisten = 127.0.0.1\nport = 0\ntls_cert = %s\ntls_key = %s\n' \
+            "$tls_cert" "$tls_key"
+        printf 'trust = %s\ndatabase = %s\n' "$trust" "$db"
+        printf '[sender.a]\ntoken_file = %s\nsign_cert = %s\ncodes = 3301964J31\n' "$token" "$sign"
+    } >"$f"
+}
+# refused RC DESCRIPTION CONF TEXT [OPTION...]: `cebgate -c CONF port` exits RC at once and its
+# standard error is TEXT exactly (a port that starts instead is stopped after 20 s: exit 124)
+refused() {
+    rc=$1 d=$2 c=$3 text=$4
+    shift 4
+    expect_rc "$rc" "$d" timeout 20 "$CEBGATE" -c "$c" port "$@"
+    if [ "$(cat "$T/err")" = "$text" ]; then ok "... saying: $text"; else
+        fail "$d: expected '$text'"
+        sed 's/^/  stderr: /' "$T/err"
+    fi
+}
+# ---------------------------------------------------------------- a working port
+conf good.conf
+port_start -r good.conf
+check "a sound configuration starts" test -n "$P"
+check "... without a warning" sh -c '! grep -q warn port.err'
+port_stop
+check "a clean stop removes the pid file" test ! -e port.pid
+check "... and the port file" test ! -e port.num
+
+# ---------------------------------------------------------------- secrets others may read
+cp a.token loose.token && chmod 644 loose.token
+cp server.key loose.key && chmod 640 loose.key
+conf loose.conf token=loose.token tls_key=loose.key
+port_start -r loose.conf
+check "a token or key others may read does not stop the port" test -n "$P"
+check "... a warning names the token file and the chmod" grep -qxF \
+    "cebgate: warn: port: [sender.a] token_file loose.token may be read by its group or by others (mode 0644): chmod 600 loose.token" \
+    port.err
+check "... and the TLS key" grep -qxF \
+    "cebgate: warn: port: [port] tls_key loose.key may be read by its group or by others (mode 0640): chmod 600 loose.key" \
+    port.err
+port_stop
+
+# ---------------------------------------------------------------- tokens
+conf k-empty.conf token=empty-first.token
+refused 2 "a token file whose first line is empty" k-empty.conf \
+    "cebgate: [sender.a]: token_file empty-first.token: the first line is empty (the token is the first line)"
+conf k-blank.conf token=blank-first.token
+refused 2 "a token file whose first line is white space" k-blank.conf \
+    "cebgate: [sender.a]: token_file blank-first.token: the first line is empty (the token is the first line)"
+
+# ---------------------------------------------------------------- missing files and folders
+conf m-token.conf token=nope.token
+refused 2 "a missing token_file" m-token.conf \
+    "cebgate: [sender.a]: token_file nope.token: no such file"
+conf m-sign.conf sign=nope.pem
+refused 2 "a missing sign_cert" m-sign.conf "cebgate: [sender.a]: sign_cert nope.pem: no such file"
+conf m-tls.conf tls_cert=nope.pem
+refused 2 "a missing tls_cert" m-tls.conf "cebgate: [port] tls_cert nope.pem: no such file"
+conf m-db.conf db=nodir/x.db
+refused 2 "a database in a folder that does not exist" m-db.conf \
+    "cebgate: [port] database nodir/x.db: the folder nodir does not exist"
+check "... which is not created" test ! -e nodir
+refused 2 "--pid-file in a folder that does not exist" good.conf \
+    "cebgate: --pid-file $T/nodir/p.pid: the folder $T/nodir does not exist
+usage: cebgate port [--stats | --documents] [--port-file FILE] [--pid-file FILE]" \
+    --pid-file "$T/nodir/p.pid"
+refused 2 "--port-file in a folder that does not exist" good.conf \
+    "cebgate: --port-file $T/nodir/p.num: the folder $T/nodir does not exist
+usage: cebgate port [--stats | --documents] [--port-file FILE] [--pid-file FILE]" \
+    --port-file "$T/nodir/p.num"
+
+# ---------------------------------------------------------------- the views
+conf v-typo.conf db=prot.db
+refused 2 "--stats on a database that does not exist" v-typo.conf \
+    "cebgate: [port] database prot.db: no such file" --stats
+refused 2 "--documents on a database that does not exist" v-typo.conf \
+    "cebgate: [port] database prot.db: no such file" --documents
+check "... nothing was created" test ! -e prot.db
+expect_rc 0 "--stats on the port's database" "$CEBGATE" -c good.conf port --stats
+check "... reads it" grep -qx 'received          0' "$T/out"
+
+finish
