@@ -737,3 +737,38 @@ int cg_verify(xmlDocPtr doc, const struct cg_trust *t, struct cg_err *err)
 {
     return cg_verify_info(doc, t, NULL, err);
 }
+
+int cg_trust_check_signer(const struct cg_trust *t, const unsigned char *der, size_t len,
+                          struct cg_err *err)
+{
+    const unsigned char *q = der;
+    X509 *x = d2i_X509(NULL, &q, (long)len);
+    X509_STORE_CTX *sc = NULL;
+    int rc;
+
+    if (x == NULL || q != der + len) {
+        X509_free(x);
+        ERR_clear_error();
+        return CG_ERR_SET(err, CG_ESIG, "not an X.509 certificate");
+    }
+    if (sm2_cert_id(x) != CG_OK)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    else
+        rc = cg_sign_cert_check(x, err);
+    if (rc == CG_OK && t->count == 0)
+        rc = CG_ERR_SET(err, CG_ESIG, "no trusted certificates loaded");
+    if (rc == CG_OK &&
+        ((sc = X509_STORE_CTX_new()) == NULL || X509_STORE_CTX_init(sc, t->store, x, NULL) != 1))
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (rc == CG_OK) {
+        /* the flags check_trust() verifies a message's certificate with */
+        X509_STORE_CTX_set_flags(sc, X509_V_FLAG_PARTIAL_CHAIN);
+        if (X509_verify_cert(sc) != 1)
+            rc = CG_ERR_SET(err, CG_ESIG, "does not verify against the trusted certificates: %s",
+                            X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc)));
+    }
+    ERR_clear_error();
+    X509_STORE_CTX_free(sc);
+    X509_free(x);
+    return rc;
+}

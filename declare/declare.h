@@ -417,6 +417,14 @@ int cg_trust_add_file(struct cg_trust *t, const char *pem_path, struct cg_err *e
 int cg_trust_set_sm2_id(struct cg_trust *t, const char *id, struct cg_err *err);
 void cg_trust_free(struct cg_trust *t);
 /*
+ * Whether the certificate der (len bytes, DER) could sign a message cg_verify() accepts with t:
+ * the rules for a signing certificate (not a CA, keyUsage for signatures, a strong enough key,
+ * not TLS-only) and a chain to t's certificates, built as for a message (X509_verify_cert with
+ * t's store, validity included). CG_ESIG with the reason, which names nothing of the certificate.
+ */
+int cg_trust_check_signer(const struct cg_trust *t, const unsigned char *der, size_t len,
+                          struct cg_err *err);
+/*
  * Verify the one enveloped signature of doc. With t NULL only the signature against the
  * certificate in KeyInfo is checked; with t the certificate must also be trusted. CG_ESIG with
  * the exact reason (digest mismatch, wrong key, untrusted certificate, signature does not cover

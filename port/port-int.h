@@ -243,6 +243,15 @@ int cg_port_conf_file(const char *what, const char *path, size_t max, struct cg_
 /* Warn (not refuse) when the secret file path (a key, a token) may be read by its group or by
  * others, naming it and the chmod that closes it. */
 void cg_port_secret_mode(const char *what, const char *path);
+/*
+ * The validity period of the certificate (an X509 *) in PEM file path, named by what: CG_ECONFIG
+ * ("WHAT PATH: ...") when it has ended or not begun yet; a warning naming section (may be NULL),
+ * what, path and the date when it ends within CG_PORT_EXPIRY_WARN_DAYS days.
+ */
+#define CG_PORT_EXPIRY_WARN_DAYS 30
+int cg_port_cert_dates(const void *x509, const char *section, const char *what, const char *path,
+                       struct cg_err *err);
+
 /* Read every [sender.NAME] into p->senders. */
 int cg_port_senders_load(struct cg_port *p, const struct cg_conf *conf, struct cg_err *err);
 void cg_port_senders_free(struct cg_port *p);

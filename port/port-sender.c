@@ -46,13 +46,48 @@ int cg_port_der_fingerprint(const unsigned char *der, size_t len, char out[65])
     return CG_OK;
 }
 
-/* SHA-256 fingerprints of every certificate in a PEM file, appended to *fps. */
-static int read_fingerprints(const char *path, const char *what, char (**fps)[65], size_t *n,
-                             struct cg_err *err)
+/*
+ * A sign_cert certificate must be one the port could accept a message signed with: within its
+ * validity period (a warning when it ends soon), not a CA, meant for signatures, and verifying
+ * against [port] trust as a message's certificate does. Else no message of the sender could be
+ * accepted: a configuration error.
+ */
+static int check_signer(const struct cg_port *p, const char *section, X509 *x,
+                        const unsigned char *der, size_t len, const char *path, size_t nth,
+                        size_t count, struct cg_err *err)
+{
+    char what[96];
+    int rc;
+
+    if (count > 1)
+        snprintf(what, sizeof(what), "sign_cert (certificate %zu of %zu)", nth, count);
+    else
+        snprintf(what, sizeof(what), "sign_cert");
+    rc = cg_port_cert_dates(x, section, what, path, err);
+    if (rc == CG_OK && p->ntrusted == 0)
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "%s %s: [port] trust names no certificate, so no message signed with it "
+                        "could be accepted",
+                        what, path);
+    if (rc == CG_OK && (rc = cg_trust_check_signer(p->trust, der, len, err)) != CG_OK) {
+        cg_err_prefix(err, "%s %s", what, path);
+        if (rc == CG_ESIG)
+            err->code = rc = CG_ECONFIG;
+    }
+    return rc;
+}
+
+/* SHA-256 fingerprints of every certificate in a PEM file, appended to *fps; with p, each is
+ * checked as a signing certificate (check_signer). */
+static int read_fingerprints(const struct cg_port *p, const char *section, const char *path,
+                             const char *what, char (**fps)[65], size_t *n, struct cg_err *err)
 {
     struct cg_buf b;
     BIO *bio = NULL;
+    X509 **certs = NULL;
     X509 *x;
+    size_t count = 0;
+    size_t i;
     unsigned char *der = NULL;
     int len;
     int rc;
@@ -67,11 +102,25 @@ static int read_fingerprints(const char *path, const char *what, char (**fps)[65
         goto done;
     }
     while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        X509 **grown = realloc(certs, (count + 1) * sizeof(*certs));
+
+        if (grown == NULL) {
+            X509_free(x);
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+            goto done;
+        }
+        certs = grown;
+        certs[count++] = x;
+    }
+    if (count == 0) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "%s: %s holds no PEM certificate", what, path);
+        goto done;
+    }
+    for (i = 0; i < count; i++) {
         char(*grown)[65] = realloc(*fps, (*n + 1) * sizeof(**fps));
 
         der = NULL;
-        len = i2d_X509(x, &der);
-        X509_free(x);
+        len = i2d_X509(certs[i], &der);
         if (grown == NULL || len <= 0) {
             if (grown != NULL)
                 *fps = grown;
@@ -80,12 +129,18 @@ static int read_fingerprints(const char *path, const char *what, char (**fps)[65
             goto done;
         }
         *fps = grown;
-        cg_port_der_fingerprint(der, (size_t)len, (*fps)[(*n)++]);
+        if (p != NULL)
+            rc = check_signer(p, section, certs[i], der, (size_t)len, path, i + 1, count, err);
+        if (rc == CG_OK)
+            cg_port_der_fingerprint(der, (size_t)len, (*fps)[(*n)++]);
         OPENSSL_free(der);
+        if (rc != CG_OK)
+            goto done;
     }
-    if (*n == 0)
-        rc = CG_ERR_SET(err, CG_ECONFIG, "%s: %s holds no PEM certificate", what, path);
 done:
+    for (i = 0; i < count; i++)
+        X509_free(certs[i]);
+    free(certs);
     ERR_clear_error();
     BIO_free(bio);
     cg_buf_free(&b);
@@ -276,7 +331,7 @@ static int load_one(const char *name, void *arg)
         char(*fps)[65] = NULL;
         size_t n = 0;
 
-        rc = read_fingerprints(path, "client_cert", &fps, &n, lc->err);
+        rc = read_fingerprints(NULL, NULL, path, "client_cert", &fps, &n, lc->err);
         if (rc == CG_OK && n != 1)
             rc = CG_ERR_SET(lc->err, CG_ECONFIG, "client_cert %s: one certificate expected", path);
         if (rc == CG_OK)
@@ -285,7 +340,7 @@ static int load_one(const char *name, void *arg)
         free(path);
     }
     if (rc == CG_OK && (path = cg_conf_get_path(lc->conf, section, "sign_cert")) != NULL) {
-        rc = read_fingerprints(path, "sign_cert", &s->sign_fps, &s->nsign, lc->err);
+        rc = read_fingerprints(p, bracketed, path, "sign_cert", &s->sign_fps, &s->nsign, lc->err);
         free(path);
     }
     if (rc == CG_OK)

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -56,6 +57,46 @@ void cg_port_secret_mode(const char *what, const char *path)
     if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
         cg_warn("port: %s %s may be read by its group or by others (mode %04o): chmod 600 %s", what,
                 path, (unsigned)(st.st_mode & 07777), path);
+}
+
+/* An ASN1_TIME as "YYYY-MM-DD hh:mm:ss UTC". */
+static void asn1_when(const ASN1_TIME *t, char out[32])
+{
+    struct tm tm;
+
+    if (ASN1_TIME_to_tm(t, &tm) != 1 || strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        cg_strlcpy(out, "(unreadable date)", 32);
+}
+
+int cg_port_cert_dates(const void *x509, const char *section, const char *what, const char *path,
+                       struct cg_err *err)
+{
+    const ASN1_TIME *nb = X509_get0_notBefore(x509);
+    const ASN1_TIME *na = X509_get0_notAfter(x509);
+    char when[32];
+    int days = 0;
+    int secs = 0;
+
+    if (X509_cmp_current_time(nb) >= 0) {
+        asn1_when(nb, when);
+        return CG_ERR_SET(err, CG_ECONFIG, "%s %s: the certificate is not valid before %s", what,
+                          path, when);
+    }
+    asn1_when(na, when);
+    if (X509_cmp_current_time(na) <= 0)
+        return CG_ERR_SET(err, CG_ECONFIG, "%s %s: the certificate expired on %s", what, path,
+                          when);
+    if (ASN1_TIME_diff(&days, &secs, NULL, na) == 1 && days < CG_PORT_EXPIRY_WARN_DAYS) {
+        if (days == 0)
+            cg_warn("port: %s%s%s %s: the certificate expires on %s, in less than a day",
+                    section != NULL ? section : "", section != NULL ? " " : "", what, path, when);
+        else
+            cg_warn("port: %s%s%s %s: the certificate expires on %s, in %d day%s",
+                    section != NULL ? section : "", section != NULL ? " " : "", what, path, when,
+                    days, days == 1 ? "" : "s");
+    }
+    ERR_clear_error();
+    return CG_OK;
 }
 
 /* The PEM file [port] key names, in *out (NULL when unset); secret: a key, checked for its mode. */
@@ -127,22 +168,58 @@ static int load_trust(struct cg_port *p, const struct cg_conf *conf, struct cg_e
     return rc;
 }
 
-/* The TLS server certificate's fingerprint: a message signed with it is refused. */
-static int server_fingerprint(struct cg_port *p, struct cg_err *err)
+/* A passphrase callback that gives none: an encrypted key fails to load instead of prompting. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+/*
+ * The TLS server certificate (the first of tls_cert) must be within its validity period and be
+ * the certificate of tls_key: libmicrohttpd would only fail to listen, without saying why. Its
+ * fingerprint is kept: a message signed with it is refused.
+ */
+static int tls_check(struct cg_port *p, const struct cg_conf *conf, struct cg_err *err)
+{
+    char *cert_path = cg_conf_get_path(conf, "port", "tls_cert");
+    char *key_path = cg_conf_get_path(conf, "port", "tls_key");
     BIO *bio = BIO_new_mem_buf(p->tls_cert_pem, -1);
+    BIO *kbio = BIO_new_mem_buf(p->tls_key_pem, -1);
     X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *key = NULL;
     unsigned char *der = NULL;
-    int len = x != NULL ? i2d_X509(x, &der) : -1;
+    int len;
     int rc = CG_OK;
 
-    if (len > 0)
-        cg_port_der_fingerprint(der, (size_t)len, p->server_fp);
+    if (cert_path == NULL || key_path == NULL || bio == NULL || kbio == NULL)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    else if (x == NULL)
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tls_cert %s holds no PEM certificate", cert_path);
+    else if ((rc = cg_port_cert_dates(x, NULL, "[port] tls_cert", cert_path, err)) != CG_OK)
+        ;
+    else if ((key = PEM_read_bio_PrivateKey(kbio, NULL, no_passphrase, NULL)) == NULL)
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[port] tls_key %s holds no PEM private key (or an encrypted one)",
+                        key_path);
+    else if (X509_check_private_key(x, key) != 1)
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[port] tls_key %s is not the key of the certificate in [port] tls_cert %s",
+                        key_path, cert_path);
+    else if ((len = i2d_X509(x, &der)) <= 0)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     else
-        rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tls_cert holds no PEM certificate");
+        cg_port_der_fingerprint(der, (size_t)len, p->server_fp);
     OPENSSL_free(der);
+    EVP_PKEY_free(key);
     X509_free(x);
     BIO_free(bio);
+    BIO_free(kbio);
+    free(cert_path);
+    free(key_path);
     ERR_clear_error();
     return rc;
 }
@@ -310,7 +387,7 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
         rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tls_client_ca needs tls_cert and tls_key");
         goto fail;
     }
-    if (p->tls_cert_pem != NULL && (rc = server_fingerprint(p, err)) != CG_OK)
+    if (p->tls_cert_pem != NULL && (rc = tls_check(p, conf, err)) != CG_OK)
         goto fail;
     rc = load_trust(p, conf, err);
     if (rc != CG_OK)

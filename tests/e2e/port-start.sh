@@ -1,10 +1,13 @@
 #!/bin/sh
 # port-start.sh - `cebgate port` refuses, at start, configurations that could never work, with
-# exit 2 and the section, key, file and reason: a token file whose first line is empty; missing
-# files and folders (token, certificates, the database's folder, --pid-file and --port-file);
-# --stats and --documents on a database that does not exist (nothing created). Warns without
-# refusing for a key or token file others may read. Removes its port file on a clean stop.
-# Certificates are made here with openssl.
+# exit 2 and the section, key, file and reason: a sender's sign_cert that is a CA, is not for
+# signatures, does not verify against [port] trust, has expired or is not valid yet; a TLS
+# certificate out of its validity period or tls_key that is not its key; a token file whose
+# first line is empty; missing files and folders (token, certificates, the database's folder,
+# --pid-file and --port-file); --stats and --documents on a database that does not exist
+# (nothing created). Warns without refusing for a certificate that ends within 30 days and for
+# a key or token file others may read. Removes its port file on a clean stop.
+# Certificates are made here with openssl (expired and future ones with `openssl ca`).
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 
 : "${OPENSSL:=openssl}"
@@ -25,11 +28,43 @@ issue() { # name CA days extensions
 }
 SIGNER="basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,nonRepudiation"
 mkca ca
+mkca rogue
 issue a ca 365 "$SIGNER"
+issue enc ca 365 "basicConstraints=CA:FALSE\nkeyUsage=keyEncipherment"
+issue stranger rogue 365 "$SIGNER"
+issue soon ca 10 "$SIGNER"
 issue server ca 365 "subjectAltName=IP:127.0.0.1"
+issue serversoon ca 10 "subjectAltName=IP:127.0.0.1"
+# certificates with given dates: openssl ca takes -startdate and -enddate
+mkdir cadb && : >cadb/index.txt && echo 01 >cadb/serial
+cat >ca.cnf <<'EOF'
+[ca]
+default_ca = c
+[c]
+dir = .
+database = cadb/index.txt
+serial = cadb/serial
+new_certs_dir = cadb
+default_md = sha256
+policy = p
+unique_subject = no
+[p]
+commonName = supplied
+[signer]
+basicConstraints = CA:FALSE
+keyUsage = digitalSignature
+EOF
+dated() { # name start end
+    q "$OPENSSL" req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$1" &&
+        q "$OPENSSL" ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in "$1.csr" \
+            -out "$1.pem" -startdate "$2" -enddate "$3" -extensions signer
+}
+dated old 20240101000000Z 20250101000000Z
+dated future 20450101000000Z 20460101000000Z
+check "certificates made" test -s a.pem -a -s enc.pem -a -s stranger.pem -a -s old.pem \
+    -a -s future.pem -a -s soon.pem -a -s serversoon.pem
 "$OPENSSL" rand -hex 24 >a.token
-check "certificates made" test -s a.pem -a -s server.pem
-chmod 600 a.token server.key a.key
+chmod 600 a.token server.key serversoon.key a.key
 printf '\n%s\n' "$(cat a.token)" >empty-first.token
 printf ' \t\r\n%s\n' "$(cat a.token)" >blank-first.token
 chmod 600 empty-first.token blank-first.token
@@ -60,6 +95,12 @@ refused() {
         sed 's/^/  stderr: /' "$T/err"
     fi
 }
+# "YYYY-MM-DD hh:mm:ss UTC" of a certificate's end
+enddate() {
+    date -u -d "$("$OPENSSL" x509 -in "$1" -noout -enddate | sed 's/^notAfter=//')" \
+        '+%Y-%m-%d %H:%M:%S UTC'
+}
+
 # ---------------------------------------------------------------- a working port
 conf good.conf
 port_start -r good.conf
@@ -68,6 +109,43 @@ check "... without a warning" sh -c '! grep -q warn port.err'
 port_stop
 check "a clean stop removes the pid file" test ! -e port.pid
 check "... and the port file" test ! -e port.num
+
+# ---------------------------------------------------------------- certificates refused
+# each line: the changes to the sound configuration|exit code|what|standard error
+cat a.pem old.pem >two.pem
+chmod 600 old.key future.key
+while IFS='|' read -r kv rc d text; do
+    conf case.conf $kv
+    refused "$rc" "$d" case.conf "$text" </dev/null
+done <<'EOF'
+sign=ca.pem|2|a CA certificate as sign_cert|cebgate: [sender.a]: sign_cert ca.pem: signing certificate is a CA certificate (basicConstraints CA:TRUE or keyUsage keyCertSign); a CA's key must not sign messages
+sign=enc.pem|2|a sign_cert whose keyUsage is not for signatures|cebgate: [sender.a]: sign_cert enc.pem: signing certificate: keyUsage has neither digitalSignature nor nonRepudiation (an encryption-only certificate)
+sign=stranger.pem|2|a sign_cert that does not verify against [port] trust|cebgate: [sender.a]: sign_cert stranger.pem: does not verify against the trusted certificates: unable to get local issuer certificate
+sign=old.pem|2|an expired sign_cert|cebgate: [sender.a]: sign_cert old.pem: the certificate expired on 2025-01-01 00:00:00 UTC
+sign=future.pem|2|a sign_cert not valid yet|cebgate: [sender.a]: sign_cert future.pem: the certificate is not valid before 2045-01-01 00:00:00 UTC
+sign=two.pem|2|the second certificate of a sign_cert file is checked too|cebgate: [sender.a]: sign_cert (certificate 2 of 2) two.pem: the certificate expired on 2025-01-01 00:00:00 UTC
+tls_cert=old.pem tls_key=old.key|2|an expired tls_cert|cebgate: [port] tls_cert old.pem: the certificate expired on 2025-01-01 00:00:00 UTC
+tls_cert=future.pem tls_key=future.key|2|a tls_cert not valid yet|cebgate: [port] tls_cert future.pem: the certificate is not valid before 2045-01-01 00:00:00 UTC
+tls_key=a.key|2|a tls_key that is not the key of tls_cert|cebgate: [port] tls_key a.key is not the key of the certificate in [port] tls_cert server.pem
+EOF
+
+# ---------------------------------------------------------------- certificates ending soon
+conf s-soon.conf sign=soon.pem
+port_start -r s-soon.conf
+check "a sign_cert ending within 30 days does not stop the port" test -n "$P"
+# made with -days 10 a moment ago: 9 whole days and nearly 24 hours are left
+check "... a warning names the sender, the file and the date" grep -qxF \
+    "cebgate: warn: port: [sender.a] sign_cert soon.pem: the certificate expires on $(enddate soon.pem), in 9 days" \
+    port.err
+port_stop
+
+conf t-soon.conf tls_cert=serversoon.pem tls_key=serversoon.key
+port_start -r t-soon.conf
+check "a tls_cert ending within 30 days does not stop the port" test -n "$P"
+check "... a warning names the file and the date" grep -qxF \
+    "cebgate: warn: port: [port] tls_cert serversoon.pem: the certificate expires on $(enddate serversoon.pem), in 9 days" \
+    port.err
+port_stop
 
 # ---------------------------------------------------------------- secrets others may read
 cp a.token loose.token && chmod 644 loose.token
