@@ -7,8 +7,9 @@
  * cleanly on SIGTERM or SIGINT (no new connection, the requests in flight are answered for
  * drain_timeout seconds at most or until a second signal, the database is closed, the pid
  * and port files it wrote removed). SIGHUP is logged and changes nothing: the configuration is
- * read at start. Exit codes: 0 clean stop, 1 runtime error, 2 configuration or usage error, 75
- * temporary (I/O).
+ * read at start. Before anything else it takes the database's lock (cg_port_lock_take): one
+ * port per database. Exit codes: 0 clean stop, 1 runtime error, 2 configuration or usage
+ * error, 75 temporary (another port holds the database, I/O).
  */
 #include "config.h"
 
@@ -117,6 +118,7 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct cg_port *port = NULL;
+    struct cg_port_lock *lock = NULL;
     struct cg_err err;
     struct sigaction sa;
     const char *port_file = NULL;
@@ -160,7 +162,14 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
     if (port_file != NULL && (status = out_folder_ok("--port-file", port_file)) >= 0)
         return status;
     status = CG_EXIT_ERROR;
-    if (cg_port_new(cli->conf, &port, &err) != CG_OK || cg_port_listen(port, &err) != CG_OK) {
+    db = cg_conf_get_path(cli->conf, "port", "database");
+    if (db == NULL) {
+        status = cg_cmd_usage_error(&cg_cmd_port, "[port] database is not set");
+        goto done;
+    }
+    /* the lock first: a second port neither opens the database nor listens */
+    if (cg_port_lock_take(db, &lock, &err) != CG_OK ||
+        cg_port_new(cli->conf, &port, &err) != CG_OK || cg_port_listen(port, &err) != CG_OK) {
         status = cg_cmd_fail(&err);
         goto done;
     }
@@ -216,6 +225,8 @@ done:
     if (pid_written)
         unlink(pid_file);
     cg_port_free(port);
+    cg_port_lock_release(lock);
+    free(db);
     return status;
 }
 

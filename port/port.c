@@ -7,16 +7,19 @@
  * rules, the senders ([sender.NAME], port-sender.c); opens the database (store/store-port.h:
  * a writer connection and a read connection) and reads each sender's messages of the day
  * (sender_daily_max, port-quota.c). Also the read-only views (statistics, the
- * document dump) that `cebgate port --stats`, --documents and GET /metrics use.
+ * document dump) that `cebgate port --stats`, --documents and GET /metrics use, and the lock
+ * that keeps one port per database (cg_port_lock_take).
  * Any failure is a configuration error naming the key and the file.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -581,4 +584,97 @@ int cg_port_dump_documents(const char *db_path, FILE *fp, struct cg_err *err)
         rc = cg_store_port_dump_documents(db, fp, err);
     cg_store_port_close(db);
     return rc;
+}
+
+/* ------------------------------------------------------------------ one port per database */
+
+struct cg_port_lock {
+    int fd;
+};
+
+/* The pid a lock file holds, 0 when it holds none. */
+static long lock_holder(int fd)
+{
+    char text[32];
+    ssize_t r = pread(fd, text, sizeof(text) - 1, 0);
+    long pid = 0;
+
+    if (r <= 0)
+        return 0;
+    text[r] = '\0';
+    text[strcspn(text, "\n")] = '\0';
+    return cg_parse_long(text, 1, 0x7fffffffL, &pid) == CG_OK ? pid : 0;
+}
+
+int cg_port_lock_take(const char *db_path, struct cg_port_lock **out, struct cg_err *err)
+{
+    struct cg_port_lock *l = NULL;
+    char *path = NULL;
+    char pid[32];
+    int fd = -1;
+    int n;
+    int rc;
+
+    rc = db_folder_ok(db_path, err);
+    if (rc != CG_OK)
+        return rc;
+    path = malloc(strlen(db_path) + sizeof(".lock"));
+    if (path == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    snprintf(path, strlen(db_path) + sizeof(".lock"), "%s.lock", db_path);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        rc = CG_ERR_SET(err, cg_rc_of_open_errno(errno, CG_ECONFIG),
+                        "[port] database %s: cannot open the lock file %s: %s", db_path, path,
+                        strerror(errno));
+        goto done;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        long holder = e == EWOULDBLOCK ? lock_holder(fd) : 0;
+
+        if (e != EWOULDBLOCK)
+            rc = CG_ERR_SET(err, CG_EIO, "[port] database %s: cannot lock %s: %s", db_path, path,
+                            strerror(e));
+        else if (holder != 0)
+            rc = CG_ERR_SET(err, CG_EBUSY,
+                            "[port] database %s is in use by another cebgate port (process %ld, "
+                            "%s): one port per database",
+                            db_path, holder, path);
+        else
+            rc = CG_ERR_SET(err, CG_EBUSY,
+                            "[port] database %s is in use by another cebgate port (%s): one port "
+                            "per database",
+                            db_path, path);
+        goto done;
+    }
+    n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+        rc = CG_ERR_SET(err, CG_EIO, "%s: cannot write the process id: %s", path, strerror(errno));
+        goto done;
+    }
+    l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        goto done;
+    }
+    l->fd = fd;
+    fd = -1;
+    *out = l;
+done:
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return rc;
+}
+
+void cg_port_lock_release(struct cg_port_lock *l)
+{
+    if (l == NULL)
+        return;
+    /* emptied while still held: a pid left in the file is a port that did not stop cleanly */
+    if (ftruncate(l->fd, 0) != 0)
+        (void)0; /* the lock ends with the descriptor anyway */
+    close(l->fd);
+    free(l);
 }

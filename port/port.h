@@ -126,6 +126,17 @@ int cg_port_stats(struct cg_port *p, struct cg_port_stats *st, struct cg_err *er
  */
 int cg_port_dump_documents(const char *db_path, FILE *fp, struct cg_err *err);
 
+/*
+ * One port per database: two would each count sender_daily_max in memory, so together let a
+ * sender pass it. Take an exclusive flock() on DATABASE.lock (created next to the database,
+ * holding the process id) for the life of the process; the kernel drops it when the process
+ * dies, so a file left behind does not hold anybody back. CG_EBUSY naming the database and the
+ * process holding it when another has it; CG_ECONFIG when the database's folder does not exist.
+ */
+struct cg_port_lock;
+int cg_port_lock_take(const char *db_path, struct cg_port_lock **out, struct cg_err *err);
+void cg_port_lock_release(struct cg_port_lock *l);
+
 /* The [port] configuration keys (port-keys.c), for cg_conf_register(). */
 extern const struct cg_conf_key cg_port_conf_keys[];
 

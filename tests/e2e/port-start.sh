@@ -6,7 +6,8 @@
 # first line is empty; missing files and folders (token, certificates, the database's folder,
 # --pid-file and --port-file); --stats and --documents on a database that does not exist
 # (nothing created). Warns without refusing for a certificate that ends within 30 days and for
-# a key or token file others may read. Removes its port file on a clean stop.
+# a key or token file others may read. Removes its port file on a clean stop, and a second port
+# on the same database is refused with exit 75 naming the database and the first one's pid.
 # Certificates are made here with openssl (expired and future ones with `openssl ca`).
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 
@@ -106,9 +107,16 @@ conf good.conf
 port_start -r good.conf
 check "a sound configuration starts" test -n "$P"
 check "... without a warning" sh -c '! grep -q warn port.err'
+# two ports on one database would each count sender_daily_max on their own
+refused 75 "a second port on the same database is refused" good.conf \
+    "cebgate: [port] database port.db is in use by another cebgate port (process $PORT_PID, port.db.lock): one port per database"
+check "... and the first one still has its port file" test -s port.num
 port_stop
 check "a clean stop removes the pid file" test ! -e port.pid
 check "... and the port file" test ! -e port.num
+port_start -r good.conf
+check "the lock is free again once the first port stopped" test -n "$P"
+port_stop
 
 # ---------------------------------------------------------------- certificates refused
 # each line: the changes to the sound configuration|exit code|what|standard error
