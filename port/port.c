@@ -160,9 +160,16 @@ static int load_trust(struct cg_port *p, const struct cg_conf *conf, struct cg_e
         path = name[0] == '/' ? cg_strdup(name) : cg_fs_join(cg_conf_dir(conf), name);
         if (path == NULL)
             return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        if (access(path, F_OK) != 0 && errno == ENOENT) {
+            rc = CG_ERR_SET(err, CG_ECONFIG, "[port] trust %s: no such file", path);
+            break;
+        }
         rc = cg_trust_add_file(p->trust, path, err);
         if (rc != CG_OK) {
             cg_err_prefix(err, "[port] trust");
+            /* a file that holds no certificate OpenSSL can read is the configuration's */
+            if (rc == CG_ECRYPTO)
+                err->code = rc = CG_ECONFIG;
             break;
         }
         p->ntrusted++;

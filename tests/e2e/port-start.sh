@@ -185,6 +185,12 @@ conf m-sign.conf sign=nope.pem
 refused 2 "a missing sign_cert" m-sign.conf "cebgate: [sender.a]: sign_cert nope.pem: no such file"
 conf m-tls.conf tls_cert=nope.pem
 refused 2 "a missing tls_cert" m-tls.conf "cebgate: [port] tls_cert nope.pem: no such file"
+conf m-trust.conf trust="ca.pem, nope.pem"
+refused 2 "a missing trust file" m-trust.conf "cebgate: [port] trust ./nope.pem: no such file"
+printf 'no certificate here\n' >empty.pem
+conf m-trust2.conf trust=empty.pem
+refused 2 "a trust file without a certificate" m-trust2.conf \
+    "cebgate: [port] trust: trusted certificate file ./empty.pem: no PEM certificate in it"
 conf m-db.conf db=nodir/x.db
 refused 2 "a database in a folder that does not exist" m-db.conf \
     "cebgate: [port] database nodir/x.db: the folder nodir does not exist"
