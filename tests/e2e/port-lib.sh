@@ -9,7 +9,7 @@ D=$CG_TESTDATA/port
 cd "$T" || exit 1
 
 mk_self() { # name CN extension
-    "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 2 \
+    "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 60 \
         -subj "/CN=$2" -addext "$3" 2>/dev/null
 }
 # port_senders WHO...: the server's certificate, and each sender's certificate, token,
@@ -22,7 +22,7 @@ port_senders() {
         printf '3301964J%s\n' $n >"$s.code"
         n=$((n + 1))
         mk_self "$s" "signer of sender $s" "basicConstraints=critical,CA:FALSE"
-        "$OPENSSL" rand -hex 24 >"$s.token"
+        "$OPENSSL" rand -hex 24 >"$s.token" && chmod 600 "$s.token"
         printf 'Authorization: Bearer %s\n' "$(cat "$s.token")" >"$s.hdr"
         printf '[declare]\nkey_file = %s/%s.key\ncert_file = %s/%s.pem\nsign_alg = rsa-sha256\n' \
             "$T" "$s" "$T" "$s" >"$s-sign.conf"

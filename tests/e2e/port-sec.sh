@@ -14,14 +14,14 @@ cd "$T" || exit 1
 
 # ---------------------------------------------------------------- certificates and tokens
 q() { "$@" >/dev/null 2>&1; }
-q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+q "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 60 \
     -subj '/CN=sec test CA' -addext "basicConstraints=critical,CA:TRUE" \
     -addext "keyUsage=critical,keyCertSign,cRLSign"
 issue() { # name key-kind extensions
     q "$OPENSSL" req -newkey "$2" -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$1" &&
         printf '%b\n' "$3" >"$1.ext" &&
         q "$OPENSSL" x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
-            -out "$1.pem" -days 2 -extfile "$1.ext"
+            -out "$1.pem" -days 60 -extfile "$1.ext"
 }
 issue server rsa:2048 "subjectAltName=IP:127.0.0.1"
 issue victim rsa:2048 "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,nonRepudiation"
@@ -34,12 +34,12 @@ q "$OPENSSL" req -utf8 -newkey rsa:2048 -nodes -keyout stranger.key -out strange
     -subj "/CN=stranger$(printf '\342\200\256')evil" &&
     printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n' >stranger.ext &&
     q "$OPENSSL" x509 -req -in stranger.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-        -out stranger.pem -days 2 -extfile stranger.ext
+        -out stranger.pem -days 60 -extfile stranger.ext
 check "certificates made" test -s victim.pem -a -s weak.pem -a -s tlsclient.pem -a -s stranger.pem
 # fp NAME: the SHA-256 of NAME.pem's DER bytes, as the port logs it
 fp() { "$OPENSSL" x509 -in "$1.pem" -outform DER | sha256sum | cut -d' ' -f1; }
 for s in victim mallory; do
-    "$OPENSSL" rand -hex 24 >$s.token
+    "$OPENSSL" rand -hex 24 >$s.token && chmod 600 $s.token
     # curl reads the header from a file (-H @file): no token on a command line
     printf 'Authorization: Bearer %s\n' "$(cat $s.token)" >$s.hdr
 done
