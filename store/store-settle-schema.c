@@ -383,10 +383,76 @@ static const char settle_step_13[] =
     "ALTER TABLE fx_declared ADD COLUMN pay_refunded INTEGER NOT NULL DEFAULT 0 "
     "CHECK (pay_refunded >= 0 AND (pay_charge IS NULL OR pay_refunded <= pay_charge));";
 
+/*
+ * 14: what is held of each currency, kept as it goes (fx_holding: one row a currency, the net of
+ * its incoming and outgoing receipts, and its settlements' amounts, CNY and count), so that the
+ * bound of a settlement and the holdings read one row instead of adding up every receipt and
+ * settlement of the currency: recording a settlement file of 20,000 rows added up 20,000 times
+ * a history that grew with each row. The triggers keep each row the sums of fx_receipt and
+ * fx_settlement whatever writes them (receipts are append-only, but a settlement has no such
+ * guard); a sum beyond 64 bits would turn the column into a real, which its CHECK refuses, as
+ * sum() refused it. Seeded from the rows recorded before; the bound is the one of step 1, read
+ * from the balance.
+ */
+/* A receipt's net added to (NEW) or taken off (OLD) the balance of its currency. */
+#define SETTLE_14_RECEIPT_ADD                                                                      \
+    "INSERT OR IGNORE INTO fx_holding(currency) VALUES (NEW.currency);"                            \
+    "UPDATE fx_holding SET"                                                                        \
+    "  received = received + (CASE NEW.direction WHEN 'in' THEN NEW.net ELSE 0 END),"              \
+    "  paid_out = paid_out + (CASE NEW.direction WHEN 'out' THEN NEW.net ELSE 0 END)"              \
+    "  WHERE currency = NEW.currency;"
+#define SETTLE_14_RECEIPT_TAKE                                                                     \
+    "UPDATE fx_holding SET"                                                                        \
+    "  received = received - (CASE OLD.direction WHEN 'in' THEN OLD.net ELSE 0 END),"              \
+    "  paid_out = paid_out - (CASE OLD.direction WHEN 'out' THEN OLD.net ELSE 0 END)"              \
+    "  WHERE currency = OLD.currency;"
+/* A settlement added to (NEW) or taken off (OLD) the balance of its currency. */
+#define SETTLE_14_SETTLEMENT_ADD                                                                   \
+    "INSERT OR IGNORE INTO fx_holding(currency) VALUES (NEW.currency);"                            \
+    "UPDATE fx_holding SET settled = settled + NEW.amount, cny = cny + NEW.cny,"                   \
+    "  settlements = settlements + 1 WHERE currency = NEW.currency;"
+#define SETTLE_14_SETTLEMENT_TAKE                                                                  \
+    "UPDATE fx_holding SET settled = settled - OLD.amount, cny = cny - OLD.cny,"                   \
+    "  settlements = settlements - 1 WHERE currency = OLD.currency;"
+static const char settle_step_14[] =
+    "CREATE TABLE fx_holding ("
+    "  currency TEXT PRIMARY KEY,"
+    "  received INTEGER NOT NULL DEFAULT 0 CHECK (typeof(received) = 'integer'),"
+    "  paid_out INTEGER NOT NULL DEFAULT 0 CHECK (typeof(paid_out) = 'integer'),"
+    "  settled INTEGER NOT NULL DEFAULT 0 CHECK (typeof(settled) = 'integer'),"
+    "  cny INTEGER NOT NULL DEFAULT 0 CHECK (typeof(cny) = 'integer'),"
+    "  settlements INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "INSERT INTO fx_holding(currency, received, paid_out, settled, cny, settlements)"
+    "  SELECT currency, sum(received), sum(paid_out), sum(settled), sum(cny), sum(settlements)"
+    "  FROM (SELECT currency, CASE direction WHEN 'in' THEN net ELSE 0 END AS received,"
+    "      CASE direction WHEN 'out' THEN net ELSE 0 END AS paid_out, 0 AS settled, 0 AS cny,"
+    "      0 AS settlements FROM fx_receipt"
+    "    UNION ALL SELECT currency, 0, 0, amount, cny, 1 FROM fx_settlement)"
+    "  GROUP BY currency;"
+    "CREATE TRIGGER fx_holding_receipt_i AFTER INSERT ON fx_receipt BEGIN " SETTLE_14_RECEIPT_ADD
+    "END;"
+    "CREATE TRIGGER fx_holding_receipt_u AFTER UPDATE OF currency, direction, net ON fx_receipt"
+    " BEGIN " SETTLE_14_RECEIPT_TAKE SETTLE_14_RECEIPT_ADD "END;"
+    "CREATE TRIGGER fx_holding_receipt_d AFTER DELETE ON fx_receipt BEGIN " SETTLE_14_RECEIPT_TAKE
+    "END;"
+    "CREATE TRIGGER fx_holding_settlement_i AFTER INSERT ON fx_settlement "
+    "BEGIN " SETTLE_14_SETTLEMENT_ADD "END;"
+    "CREATE TRIGGER fx_holding_settlement_u AFTER UPDATE OF currency, amount, cny"
+    " ON fx_settlement BEGIN " SETTLE_14_SETTLEMENT_TAKE SETTLE_14_SETTLEMENT_ADD "END;"
+    "CREATE TRIGGER fx_holding_settlement_d AFTER DELETE ON fx_settlement "
+    "BEGIN " SETTLE_14_SETTLEMENT_TAKE "END;"
+    "DROP TRIGGER fx_settlement_bound;"
+    "CREATE TRIGGER fx_settlement_bound BEFORE INSERT ON fx_settlement BEGIN"
+    "  SELECT RAISE(ABORT, 'settlement exceeds the holding')"
+    "   WHERE NEW.amount > coalesce((SELECT received - paid_out - settled FROM fx_holding"
+    "     WHERE currency = NEW.currency), 0);"
+    "END;";
+
 static const char *const settle_steps[] = {
-    settle_step_1,  settle_step_2,  settle_step_3,  settle_step_4, settle_step_5,
-    settle_step_6,  settle_step_7,  settle_step_8,  settle_step_9, settle_step_10,
-    settle_step_11, settle_step_12, settle_step_13,
+    settle_step_1,  settle_step_2,  settle_step_3,  settle_step_4,  settle_step_5,
+    settle_step_6,  settle_step_7,  settle_step_8,  settle_step_9,  settle_step_10,
+    settle_step_11, settle_step_12, settle_step_13, settle_step_14,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

@@ -1088,14 +1088,8 @@ int cg_store_fx_holdings_each(struct cg_store *store, const char *currency, cg_f
     int r;
     int rc = store_keep(
         store,
-        "WITH c(currency) AS (SELECT currency FROM fx_receipt UNION SELECT currency FROM "
-        "fx_settlement) SELECT c.currency, (SELECT coalesce(sum(net), 0) FROM fx_receipt WHERE "
-        "currency = c.currency AND direction = 'in'), (SELECT coalesce(sum(net), 0) FROM "
-        "fx_receipt WHERE currency = c.currency AND direction = 'out'), (SELECT "
-        "coalesce(sum(amount), 0) FROM fx_settlement WHERE currency = c.currency), (SELECT "
-        "coalesce(sum(cny), 0) FROM fx_settlement WHERE currency = c.currency), (SELECT count(*) "
-        "FROM fx_settlement WHERE currency = c.currency) FROM c WHERE ?1 IS NULL OR c.currency = "
-        "?1 ORDER BY c.currency",
+        "SELECT currency, received, paid_out, settled, cny, settlements FROM fx_holding WHERE "
+        "?1 IS NULL OR currency = ?1 ORDER BY currency",
         &st, err);
 
     if (rc != CG_OK)

@@ -278,7 +278,8 @@ struct cg_fx_holding {
     long settlements;
 };
 typedef int (*cg_fx_holding_fn)(void *ctx, const struct cg_fx_holding *h);
-/* Per currency (currency NULL: every currency, alphabetical). */
+/* Per currency (currency NULL: every currency, alphabetical), read from the balance the database
+ * keeps of each currency (settle step 14), not added up from the receipts and settlements. */
 int cg_store_fx_holdings_each(struct cg_store *st, const char *currency, cg_fx_holding_fn fn,
                               void *ctx, struct cg_err *err);
 /* CG_OK when a settlement with this reference is recorded, else CG_ENOTFOUND. */

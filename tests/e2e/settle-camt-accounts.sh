@@ -278,6 +278,7 @@ sql "DROP TRIGGER fx_receipt_append_only_u;
 UPDATE fx_receipt SET entry_key = $OLD WHERE entry_key = 'camt::$OTHR_ACCT:OTHR-2';
 CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt
   BEGIN SELECT RAISE(ABORT, 'receipts are immutable'); END;
+$SETTLE_BEFORE_14
 DROP TABLE fx_receipt_charge;
 ALTER TABLE fx_declared DROP COLUMN pay_refunded;
 ALTER TABLE fx_declared DROP COLUMN pay_charge;
@@ -287,7 +288,7 @@ check "the key as recorded before" [ "$(sql "SELECT count(*) FROM fx_receipt WHE
 N=$(receipts)
 expect_rc 0 "the same file again, after the upgrade" cg settle import "$T/othr-0106.xml"
 check "imported before, nothing to do" grep -q 'othr-0106.xml: imported before, nothing to do' "$T/out"
-check "the settle schema at 13" [ "$(sql "SELECT version FROM store_modules WHERE module = 'settle'")" -eq 13 ]
+check "the settle schema at 14" [ "$(sql "SELECT version FROM store_modules WHERE module = 'settle'")" -eq 14 ]
 check "the key rewritten to the account 12345678" \
     [ "$(keys "entry_key LIKE '%:OTHR-2'")" = "camt::$OTHR_ACCT:OTHR-2/EUR/2000/0/2000" ]
 sed 's/MSG-OTHR-2/MSG-OTHR-2-AGAIN/' "$T/othr-0106.xml" >"$T/othr-0106-again.xml"
@@ -318,6 +319,7 @@ sql "DROP TRIGGER fx_receipt_append_only_u;
 UPDATE fx_receipt SET entry_key = 'camt::${OTHR_ACCT}BBAN:OTHR-3' WHERE entry_key LIKE '%:OTHR-3';
 CREATE TRIGGER fx_receipt_append_only_u BEFORE UPDATE ON fx_receipt
   BEGIN SELECT RAISE(ABORT, 'receipts are immutable'); END;
+$SETTLE_BEFORE_14
 DROP TABLE fx_receipt_charge;
 ALTER TABLE fx_declared DROP COLUMN pay_refunded;
 ALTER TABLE fx_declared DROP COLUMN pay_charge;

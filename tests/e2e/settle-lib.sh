@@ -38,6 +38,18 @@ cert_file = $T/keys/signer.pem
 EOC
 cg() { "$CEBGATE" -c "$W/cebgate.conf" "$@"; }
 sql() { sqlite3 "$W/cebgate.db" "$@"; }
+# settle/'s step 14 undone, for a database put back to an older step: no balance per currency,
+# and the bound of a settlement as step 1 made it
+SETTLE_BEFORE_14="DROP TRIGGER fx_holding_receipt_i; DROP TRIGGER fx_holding_receipt_u;
+DROP TRIGGER fx_holding_receipt_d; DROP TRIGGER fx_holding_settlement_i;
+DROP TRIGGER fx_holding_settlement_u; DROP TRIGGER fx_holding_settlement_d; DROP TABLE fx_holding;
+DROP TRIGGER fx_settlement_bound;
+CREATE TRIGGER fx_settlement_bound BEFORE INSERT ON fx_settlement BEGIN
+  SELECT RAISE(ABORT, 'settlement exceeds the holding')
+   WHERE NEW.amount > (SELECT coalesce(sum(CASE direction WHEN 'in' THEN net ELSE -net END), 0)
+     FROM fx_receipt WHERE currency = NEW.currency)
+    - (SELECT coalesce(sum(amount), 0) FROM fx_settlement WHERE currency = NEW.currency);
+END;"
 # release DAY ORDER-NO...: receipts 120 and 800 dated DAY for those orders' inventories
 release() {
     day=$1; shift

@@ -204,8 +204,9 @@ expect_rc 0 "PO-M again for seller dup:shop, before the upgrade" \
     cg settle import --seller dup:shop "$T/po-m2.csv"
 # a database of version 5 has no charge column yet (step 10 adds it), nor the operator's
 # charge records (step 11), nor the buyer's charge of an order (step 12) and what the shop
-# refunded of it (step 13)
-sql "DROP TABLE fx_receipt_charge;
+# refunded of it (step 13), nor the balance of each currency (step 14)
+sql "$SETTLE_BEFORE_14
+DROP TABLE fx_receipt_charge;
 ALTER TABLE fx_declared DROP COLUMN pay_refunded;
 ALTER TABLE fx_declared DROP COLUMN pay_charge;
 ALTER TABLE fx_receipt DROP COLUMN charge;

@@ -399,6 +399,95 @@ static void test_settlement_file_compares(void **state)
         fail_msg("2000 rows: %ld string comparisons, 4000 rows: %ld", small, big);
 }
 
+/* sqlite3_progress_handler: counts the virtual machine's steps, in hundreds. */
+static int count_steps(void *ctx)
+{
+    (*(long *)ctx)++;
+    return 0;
+}
+
+/*
+ * The virtual machine steps (hundreds) of recording a settlement file of n rows (USD 1.00 each,
+ * references S<tag>-0 on) once n more USD receipts of 1.00 are recorded, beside one of
+ * 100,000.00 recorded the first time.
+ */
+static long convert_file_steps(struct fix *f, const char *tag, int n)
+{
+    struct cg_buf data, probs;
+    struct cg_err err;
+    long added = 0, known = 0, steps = 0;
+    char sql[512];
+    int i;
+
+    exec(f->db, "INSERT OR IGNORE INTO fx_statement(id, seller, kind, name, sha256, entries, "
+                "imported_at) VALUES (1, '', 'csv', 's.csv', 'x', 1, 'x');"
+                "INSERT OR IGNORE INTO fx_receipt(id, statement_id, seller, entry_key, line, "
+                "direction, currency, gross, fee, net, booked_on, value_on, created_at) VALUES "
+                "(1, 1, '', 'K', 1, 'in', 'USD', 10000000, 0, 10000000, '2025-03-10', "
+                "'2025-03-10', 'x')");
+    for (i = 0; i < n; i++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO fx_receipt(statement_id, seller, entry_key, line, direction, "
+                 "currency, gross, fee, net, booked_on, value_on, created_at) VALUES (1, '', "
+                 "'K%s-%d', %d, 'in', 'USD', 100, 0, 100, '2025-03-10', '2025-03-10', 'x')",
+                 tag, i, i + 2);
+        exec(f->db, sql);
+    }
+    cg_buf_init(&data, 1u << 24);
+    cg_buf_init(&probs, 1u << 16);
+    cg_buf_adds(&data, "reference,date,currency,amount,rate\n");
+    for (i = 0; i < n; i++)
+        cg_buf_addf(&data, "S%s-%d,2025-09-06,USD,1.00,7.1\n", tag, i);
+    cg_err_clear(&err);
+    sqlite3_progress_handler(cg_db_handle(f->db->db), 100, count_steps, &steps);
+    assert_int_equal(cg_settle_convert_file(f->s, "s.csv", cg_buf_str(&data), data.len,
+                                            keep_problem, &probs, &added, &known, &err),
+                     CG_OK);
+    sqlite3_progress_handler(cg_db_handle(f->db->db), 0, NULL, NULL);
+    assert_int_equal(added, n);
+    assert_int_equal(known, 0);
+    assert_string_equal(cg_buf_str(&probs), "");
+    cg_buf_free(&probs);
+    cg_buf_free(&data);
+    return steps;
+}
+
+/*
+ * Recording a settlement file reads what is held of the currency from the balance the database
+ * keeps (settle step 14), in the program and in the trigger that bounds a settlement: twice the
+ * rows on twice the receipts take twice the work and a little more, not four times. Before,
+ * each row added up every receipt and settlement of its currency twice. The holding after both
+ * files: 100,000.00 + 1,800 receipts of 1.00 - 1,800 settlements of 1.00 = 100,000.00; 1,800
+ * settlements of CNY 7.10 each (12,780.00).
+ */
+static void test_settlement_file_grows_with_rows(void **state)
+{
+    struct fix *f = *state;
+    struct cg_err err;
+    long small = convert_file_steps(f, "a", 600), big = convert_file_steps(f, "b", 1200);
+
+    if (big > small * 5 / 2)
+        fail_msg("600 rows: %ld00 steps, 1200 rows: %ld00", small, big);
+    assert_int_equal(scalar(f->db, "SELECT (SELECT sum(net) FROM fx_receipt) - (SELECT "
+                                   "sum(amount) FROM fx_settlement)"),
+                     10000000);
+    assert_int_equal(scalar(f->db, "SELECT sum(cny) FROM fx_settlement"), 1278000);
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_settlement"), 1800);
+    /* one more cent than is held is refused, by settle/ and by the database */
+    assert_int_equal(
+        cg_settle_convert(f->s, "USD", "100000.01", "7.1", "2025-09-07", NULL, NULL, &err),
+        CG_EREJECT);
+    assert_string_equal(err.msg, "settling USD 100000.01 needs more than the USD 100000.00 held");
+    assert_int_not_equal(sqlite3_exec(cg_db_handle(f->db->db),
+                                      "INSERT INTO fx_settlement(currency, amount, cny, rate, "
+                                      "settled_on, created_at) VALUES ('USD', 10000001, 1, '1', "
+                                      "'2025-09-07', 'x')",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_equal(
+        cg_settle_convert(f->s, "USD", "100000.00", "7.1", "2025-09-07", NULL, NULL, &err), CG_OK);
+}
+
 /* C and RD are money in, D and RC money out, in the balance as in the entries. */
 static void test_mt940_marks(void **state)
 {
@@ -1450,6 +1539,24 @@ static void check_invariants(struct fix *f, int step)
                                    "a.order_id = d.order_id AND a.removed_at IS NULL AND "
                                    "a.amount_order IS NOT NULL) < 0"),
                      0);
+    /* the balance kept per currency (settle step 14) is what the receipts and settlements add
+     * up to, a currency for each that has any */
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM (SELECT currency FROM fx_receipt UNION "
+                                   "SELECT currency FROM fx_settlement) c LEFT JOIN fx_holding h "
+                                   "USING (currency) WHERE h.currency IS NULL OR h.received <> "
+                                   "(SELECT coalesce(sum(net), 0) FROM fx_receipt WHERE currency "
+                                   "= c.currency AND direction = 'in') OR h.paid_out <> (SELECT "
+                                   "coalesce(sum(net), 0) FROM fx_receipt WHERE currency = "
+                                   "c.currency AND direction = 'out') OR h.settled <> (SELECT "
+                                   "coalesce(sum(amount), 0) FROM fx_settlement WHERE currency = "
+                                   "c.currency) OR h.cny <> (SELECT coalesce(sum(cny), 0) FROM "
+                                   "fx_settlement WHERE currency = c.currency) OR h.settlements "
+                                   "<> (SELECT count(*) FROM fx_settlement WHERE currency = "
+                                   "c.currency)"),
+                     0);
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_holding"),
+                     scalar(f->db, "SELECT count(*) FROM (SELECT currency FROM fx_receipt UNION "
+                                   "SELECT currency FROM fx_settlement)"));
     /* each order's state is what its allocations imply */
     assert_int_equal(cg_settle_report(f->s, CG_FXR_ORDERS, "2025-12-31", &t, &err), CG_OK);
     assert_int_equal(t->nrows, NORDERS);
@@ -1510,13 +1617,6 @@ static void test_aging_release_china_time(void **state)
     assert_string_equal(table_cell(t, "T1", "tax_deadline"), "2027-04-30");
     assert_string_equal(table_cell(t, "T2", "released"), "2026-01-08");
     cg_table_free(t);
-}
-
-/* sqlite3_progress_handler: counts the virtual machine's steps, in hundreds. */
-static int count_steps(void *ctx)
-{
-    (*(long *)ctx)++;
-    return 0;
 }
 
 /* Orders from + 1 to to, USD 10.00 + i cents, each paid in full by receipt 1 (value day
@@ -2208,6 +2308,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expected_charge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aging_release_china_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orders_report_grows_with_orders, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settlement_file_grows_with_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credit_report_china_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credit_report_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tax_deadline_china_date, setup, teardown),

@@ -518,6 +518,26 @@ static long long sql_value(const char *path, const char *sql)
 }
 
 /*
+ * settle/'s step 14 undone: no balance per currency, and the bound of a settlement as step 1 made
+ * it. Run first where a test puts a database back to an older step.
+ */
+#define SETTLE_BEFORE_14                                                                           \
+    "DROP TRIGGER fx_holding_receipt_i;"                                                           \
+    "DROP TRIGGER fx_holding_receipt_u;"                                                           \
+    "DROP TRIGGER fx_holding_receipt_d;"                                                           \
+    "DROP TRIGGER fx_holding_settlement_i;"                                                        \
+    "DROP TRIGGER fx_holding_settlement_u;"                                                        \
+    "DROP TRIGGER fx_holding_settlement_d;"                                                        \
+    "DROP TABLE fx_holding;"                                                                       \
+    "DROP TRIGGER fx_settlement_bound;"                                                            \
+    "CREATE TRIGGER fx_settlement_bound BEFORE INSERT ON fx_settlement BEGIN"                      \
+    "  SELECT RAISE(ABORT, 'settlement exceeds the holding')"                                      \
+    "   WHERE NEW.amount > (SELECT coalesce(sum(CASE direction WHEN 'in' THEN net ELSE -net END)," \
+    "    0) FROM fx_receipt WHERE currency = NEW.currency)"                                        \
+    "    - (SELECT coalesce(sum(amount), 0) FROM fx_settlement WHERE currency = NEW.currency);"    \
+    "END;"
+
+/*
  * settle/'s step 8 on a database at step 7 with statements and receipts: the statements are
  * kept with their ids, the receipts still refer to them, and a statement may now be 'mt940';
  * step 10 gives the receipts recorded before charge 0.
@@ -534,7 +554,7 @@ static void test_settle_mt940_step(void **state)
     cg_store_close(st);
     /* fx_statement and fx_receipt as steps 1 to 7 made them, with a statement and its
      * receipt (step 10 adds fx_receipt's charge). */
-    sql_run(path,
+    sql_run(path, SETTLE_BEFORE_14
             "ALTER TABLE fx_declared DROP COLUMN pay_refunded;"
             "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
             "DROP TABLE fx_receipt_charge;"
@@ -610,7 +630,7 @@ static void test_settle_othr_step(void **state)
             "(6, 2, '', 'camt::777\n  BANK X:R5', 6, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
             "(7, 3, '', 'camt::888:R7', 7, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
             "(8, 2, '', 'camt::888\n  BBAN:R7', 8, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x'),"
-            "(9, 4, '', 'payout::P 1', 9, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x');"
+            "(9, 4, '', 'payout::P 1', 9, 'in', 'USD', 1, 0, 1, 'd', 'd', 'x');" SETTLE_BEFORE_14
             "ALTER TABLE fx_declared DROP COLUMN pay_refunded;"
             "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
             "DROP TABLE fx_receipt_charge;"
@@ -652,19 +672,18 @@ static void test_settle_charge_step(void **state)
     assert_non_null(path);
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
     cg_store_close(st);
-    sql_run(path,
-            "INSERT INTO fx_statement VALUES (1, '', 'mt940', 'm.sta', 'aa', 'M', 4, 'x');"
-            "INSERT INTO fx_statement VALUES (2, '', 'payout', 'p.csv', 'bb', NULL, 1, 'x');"
-            "INSERT INTO fx_receipt(id, statement_id, seller, entry_key, line, direction, "
-            "currency, gross, fee, net, booked_on, value_on, created_at, charge) VALUES "
-            "(1, 1, '', 'camt::A:R1', 1, 'out', 'USD', 600, 0, 600, 'd', 'd', 'x', 0),"
-            "(2, 1, '', 'camt::A:R2', 2, 'in', 'USD', 100, 0, 100, 'd', 'd', 'x', 0),"
-            "(3, 1, '', 'camt::A:R3', 3, 'out', 'USD', 1200, 0, 1200, 'd', 'd', 'x', 1),"
-            "(4, 2, '', 'payout::P 1 refund T1', 4, 'out', 'USD', 50, 0, 50, 'd', 'd', 'x', 0);"
-            "ALTER TABLE fx_declared DROP COLUMN pay_refunded;"
-            "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
-            "DROP TABLE fx_receipt_charge;"
-            "UPDATE store_modules SET version = 10 WHERE module = 'settle';");
+    sql_run(path, "INSERT INTO fx_statement VALUES (1, '', 'mt940', 'm.sta', 'aa', 'M', 4, 'x');"
+                  "INSERT INTO fx_statement VALUES (2, '', 'payout', 'p.csv', 'bb', NULL, 1, 'x');"
+                  "INSERT INTO fx_receipt(id, statement_id, seller, entry_key, line, direction, "
+                  "currency, gross, fee, net, booked_on, value_on, created_at, charge) VALUES "
+                  "(1, 1, '', 'camt::A:R1', 1, 'out', 'USD', 600, 0, 600, 'd', 'd', 'x', 0),"
+                  "(2, 1, '', 'camt::A:R2', 2, 'in', 'USD', 100, 0, 100, 'd', 'd', 'x', 0),"
+                  "(3, 1, '', 'camt::A:R3', 3, 'out', 'USD', 1200, 0, 1200, 'd', 'd', 'x', 1),"
+                  "(4, 2, '', 'payout::P 1 refund T1', 4, 'out', 'USD', 50, 0, 50, 'd', 'd', 'x', "
+                  "0);" SETTLE_BEFORE_14 "ALTER TABLE fx_declared DROP COLUMN pay_refunded;"
+                  "ALTER TABLE fx_declared DROP COLUMN pay_charge;"
+                  "DROP TABLE fx_receipt_charge;"
+                  "UPDATE store_modules SET version = 10 WHERE module = 'settle';");
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
     assert_int_equal(sql_value(path, "SELECT version FROM store_modules WHERE module = 'settle'"),
                      cg_store_schema_settle.nsteps);
@@ -704,6 +723,7 @@ static char *settle_orders_at(struct fix *f, const char *name, const char *sql, 
     cg_store_close(*st);
     sql_run(path, "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
                   "(1, 'shop', '1001', 'h', 'x', 'x'), (2, 'shop', '1002', 'h', 'x', 'x');");
+    sql_run(path, SETTLE_BEFORE_14);
     sql_run(path, sql);
     snprintf(back, sizeof(back), "UPDATE store_modules SET version = %d WHERE module = 'settle';",
              version);
@@ -849,6 +869,114 @@ static void test_settle_pay_refunded_step(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
+    free(path);
+}
+
+struct holdings {
+    int n;
+    char text[256];
+};
+
+/* Each holding as "CUR received paid_out settled cny settlements;". */
+static int holding_seen(void *vctx, const struct cg_fx_holding *h)
+{
+    struct holdings *c = vctx;
+    size_t len = strlen(c->text);
+
+    c->n++;
+    snprintf(c->text + len, sizeof(c->text) - len, "%s %lld %lld %lld %lld %ld;", h->currency,
+             (long long)h->received, (long long)h->paid_out, (long long)h->settled,
+             (long long)h->cny, h->settlements);
+    return 0;
+}
+
+static const char *holdings_text(struct cg_store *st, const char *currency)
+{
+    static struct holdings c;
+    struct cg_err err;
+
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(cg_store_fx_holdings_each(st, currency, holding_seen, &c, &err), CG_OK);
+    return c.text;
+}
+
+/*
+ * settle/'s step 14 on a database at step 13 with receipts and settlements: the balance of each
+ * currency is seeded from them, USD received 100.00 + 50.00, paid out 30.00, settled 70.00 +
+ * 40.00 (CNY 500.00 + 280.00): 10.00 held; EUR 20.00 received and settled (CNY 150.00); GBP
+ * 5.00 in and out, nothing settled. The database then refuses a settlement of one cent more than
+ * is held, takes one of all that is held, and keeps the balance with each receipt and
+ * settlement written, changed or removed by hand.
+ */
+static void test_settle_holding_step(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store *st = NULL;
+    struct cg_err err;
+    sqlite3 *db = NULL;
+    char *path = settle_orders_at(
+        f, "step13.db",
+        "INSERT INTO fx_statement VALUES (1, '', 'csv', 'c.csv', 'aa', NULL, 6, 'x');"
+        "INSERT INTO fx_receipt(id, statement_id, seller, entry_key, line, direction, currency, "
+        "gross, fee, net, booked_on, value_on, created_at) VALUES "
+        "(1, 1, '', 'csv::R1', 2, 'in', 'USD', 10300, 300, 10000, 'd', 'd', 'x'),"
+        "(2, 1, '', 'csv::R2', 3, 'in', 'USD', 5000, 0, 5000, 'd', 'd', 'x'),"
+        "(3, 1, '', 'csv::R3', 4, 'out', 'USD', 3000, 0, 3000, 'd', 'd', 'x'),"
+        "(4, 1, '', 'csv::R4', 5, 'in', 'EUR', 2000, 0, 2000, 'd', 'd', 'x'),"
+        "(5, 1, '', 'csv::R5', 6, 'in', 'GBP', 500, 0, 500, 'd', 'd', 'x'),"
+        "(6, 1, '', 'csv::R6', 7, 'out', 'GBP', 500, 0, 500, 'd', 'd', 'x');"
+        "INSERT INTO fx_settlement(id, currency, amount, cny, rate, settled_on, reference, "
+        "created_at) VALUES (1, 'USD', 7000, 50000, '7.14286', 'd', 'S1', 'x'),"
+        "(2, 'USD', 4000, 28000, '7', 'd', 'S2', 'x'), (3, 'EUR', 2000, 15000, '7.5', 'd', NULL, "
+        "'x');",
+        13, &st);
+
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_holding"), 3);
+    assert_string_equal(holdings_text(st, NULL), "EUR 2000 0 2000 15000 1;GBP 500 500 0 0 0;"
+                                                 "USD 15000 3000 11000 78000 2;");
+    assert_string_equal(holdings_text(st, "USD"), "USD 15000 3000 11000 78000 2;");
+    assert_string_equal(holdings_text(st, "JPY"), "");
+    /* 10.00 held: 10.01 is refused, 10.00 taken; nothing of EUR and GBP, or of JPY never held */
+    assert_int_equal(
+        cg_store_fx_settlement_add(st, "USD", 1001, 7150, "7.15", "2025-09-01", "S3", &err),
+        CG_EREJECT);
+    assert_string_equal(err.msg, "settlement exceeds the holding");
+    assert_int_equal(cg_store_fx_settlement_add(st, "EUR", 1, 8, "7.5", "2025-09-01", NULL, &err),
+                     CG_EREJECT);
+    assert_int_equal(cg_store_fx_settlement_add(st, "GBP", 1, 9, "9", "2025-09-01", NULL, &err),
+                     CG_EREJECT);
+    assert_int_equal(cg_store_fx_settlement_add(st, "JPY", 1, 1, "0.05", "2025-09-01", NULL, &err),
+                     CG_EREJECT);
+    assert_int_equal(
+        cg_store_fx_settlement_add(st, "USD", 1000, 7150, "7.15", "2025-09-01", "S3", &err), CG_OK);
+    assert_string_equal(holdings_text(st, "USD"), "USD 15000 3000 12000 85150 3;");
+    assert_int_equal(cg_store_fx_settlement_add(st, "USD", 1, 7, "7.15", "2025-09-01", NULL, &err),
+                     CG_EREJECT);
+    cg_store_close(st);
+    /* written by hand: a receipt of JPY 500 in, settlement S1 made 60.00 at CNY 420.00, then S2
+     * removed; receipt 6 removed with its guard lifted */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO fx_receipt(id, statement_id, seller, entry_key, line, "
+                     "direction, currency, gross, fee, net, booked_on, value_on, created_at) "
+                     "VALUES (7, 1, '', 'csv::R7', 8, 'in', 'JPY', 500, 0, 500, 'd', 'd', 'x');"
+                     "UPDATE fx_settlement SET amount = 6000, cny = 42000 WHERE reference = 'S1';"
+                     "DELETE FROM fx_settlement WHERE reference = 'S2';"
+                     "DROP TRIGGER fx_receipt_append_only_d;"
+                     "DELETE FROM fx_receipt WHERE id = 6;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    assert_string_equal(holdings_text(st, NULL), "EUR 2000 0 2000 15000 1;GBP 500 0 0 0 0;"
+                                                 "JPY 500 0 0 0 0;USD 15000 3000 7000 49150 2;");
+    /* USD settled: S1 60.00 + S3 10.00, CNY 420.00 + 71.50; 150.00 - 30.00 - 70.00 = 50.00 held */
+    assert_int_equal(cg_store_fx_settlement_add(st, "USD", 5001, 1, "7", "2025-09-02", NULL, &err),
+                     CG_EREJECT);
+    assert_int_equal(cg_store_fx_settlement_add(st, "USD", 5000, 1, "7", "2025-09-02", NULL, &err),
+                     CG_OK);
+    cg_store_close(st);
     free(path);
 }
 
@@ -1421,6 +1549,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settle_charge_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_pay_charge_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_pay_refunded_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settle_holding_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_faults, setup, teardown),
