@@ -469,12 +469,66 @@ static int payout_refunds(struct fx_parsed *p)
     return CG_OK;
 }
 
+struct po_row {
+    const char *id, *ord;
+    size_t row;
+};
+
+static int cmp_po_row(const void *a, const void *b)
+{
+    const struct po_row *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+
+    if (c == 0)
+        c = strcmp(x->ord, y->ord);
+    return c != 0 ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/*
+ * The rows of a payout report by payout and order: (*grp)[i] is the number of row i's pair of
+ * payout id (column c_id) and order (c_ord), the same for the rows of the same pair, SIZE_MAX
+ * for a row without either; *ngrp is how many pairs. Found by sorting the rows, not by comparing
+ * each row with every other. *grp belongs to the caller.
+ */
+static int po_groups(const struct csv_rows *r, int c_id, int c_ord, size_t **grp, size_t *ngrp)
+{
+    struct po_row *x = malloc((r->n > 0 ? r->n : 1) * sizeof(*x));
+    size_t *g = malloc((r->n > 0 ? r->n : 1) * sizeof(*g));
+    size_t i, n = 0, ng = 0;
+
+    if (x == NULL || g == NULL) {
+        free(x);
+        free(g);
+        return CG_ENOMEM;
+    }
+    for (i = 0; i < r->n; i++) {
+        g[i] = SIZE_MAX;
+        if (i > 0 && (x[n].id = cell(r->rows[i], c_id)) != NULL &&
+            (x[n].ord = cell(r->rows[i], c_ord)) != NULL)
+            x[n++].row = i;
+    }
+    qsort(x, n, sizeof(*x), cmp_po_row);
+    for (i = 0; i < n; i++) {
+        if (i > 0 && strcmp(x[i].id, x[i - 1].id) == 0 && strcmp(x[i].ord, x[i - 1].ord) == 0)
+            g[x[i].row] = g[x[i - 1].row];
+        else
+            g[x[i].row] = ng++;
+    }
+    free(x);
+    *grp = g;
+    *ngrp = ng;
+    return CG_OK;
+}
+
 static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows *r)
 {
     char **h = r->rows[0];
     int c[FX_PO_NCOLS];
+    size_t *grp = NULL, ngrp = 0;
+    bool *sold = NULL; /* per pair of payout and order: a sale line of it taken */
     size_t i;
     int k;
+    int rc = CG_OK;
 
     for (k = 0; k < FX_PO_NCOLS; k++) {
         c[k] = col_index(h, s->po_col[k]);
@@ -483,6 +537,12 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
     }
     if (p->problems > 0)
         return CG_OK;
+    /* An order given twice in a payout is found among the rows sorted by payout and order. */
+    if (po_groups(r, c[FX_PO_ID], c[FX_PO_ORDER], &grp, &ngrp) != CG_OK ||
+        (sold = calloc(ngrp > 0 ? ngrp : 1, sizeof(*sold))) == NULL) {
+        rc = CG_ENOMEM;
+        goto done;
+    }
     for (i = 1; i < r->n; i++) {
         char **row = r->rows[i];
         long line = (long)i + 1;
@@ -494,7 +554,6 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
         int neg;
         struct fx_entry *e;
         struct fx_line *l;
-        size_t j;
         if (id == NULL) {
             fx_problem(p, line, NULL, s->po_col[FX_PO_ID], "missing");
             continue;
@@ -548,8 +607,10 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
         }
         e = find_entry(p, id);
         if (e == NULL) {
-            if ((e = fx_parsed_add(p)) == NULL || (e->key = cg_strdup(id)) == NULL)
-                return CG_ENOMEM;
+            if ((e = fx_parsed_add(p)) == NULL || (e->key = cg_strdup(id)) == NULL) {
+                rc = CG_ENOMEM;
+                goto done;
+            }
             e->line = line;
             cg_strlcpy(e->currency, cur, sizeof(e->currency));
             cg_strlcpy(e->booked_on, day, sizeof(e->booked_on));
@@ -562,31 +623,35 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
         if (neg) {
             /* Refunds of one order in one payout are several entries: partial refunds. */
             l = realloc(e->refunds, (e->nrefunds + 1) * sizeof(*l));
-            if (l == NULL)
-                return CG_ENOMEM;
+            if (l == NULL) {
+                rc = CG_ENOMEM;
+                goto done;
+            }
             e->refunds = l;
             l = &e->refunds[e->nrefunds++];
         } else {
-            for (j = 0; j < e->nlines; j++) {
-                if (strcmp(e->lines[j].order_ref, ord) == 0) {
-                    fx_problem(p, line, id, s->po_col[FX_PO_ORDER],
-                               "order %s appears twice in payout %s", ord, id);
-                    break;
-                }
-            }
-            if (j < e->nlines)
+            /* a sale line of this order taken before in this payout */
+            if (sold[grp[i]]) {
+                fx_problem(p, line, id, s->po_col[FX_PO_ORDER],
+                           "order %s appears twice in payout %s", ord, id);
                 continue;
+            }
             l = realloc(e->lines, (e->nlines + 1) * sizeof(*l));
-            if (l == NULL)
-                return CG_ENOMEM;
+            if (l == NULL) {
+                rc = CG_ENOMEM;
+                goto done;
+            }
             e->lines = l;
             l = &e->lines[e->nlines++];
+            sold[grp[i]] = true;
         }
         memset(l, 0, sizeof(*l));
         l->order_ref = cg_strdup(ord);
         l->pay_ref = cell(row, c[FX_PO_PAYNO]) ? cg_strdup(cell(row, c[FX_PO_PAYNO])) : NULL;
-        if (l->order_ref == NULL || (cell(row, c[FX_PO_PAYNO]) && l->pay_ref == NULL))
-            return CG_ENOMEM;
+        if (l->order_ref == NULL || (cell(row, c[FX_PO_PAYNO]) && l->pay_ref == NULL)) {
+            rc = CG_ENOMEM;
+            goto done;
+        }
         l->gross = gross;
         l->fee = fee;
         l->net = net;
@@ -597,7 +662,11 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
             e->net += net;
         }
     }
-    return payout_refunds(p);
+    rc = payout_refunds(p);
+done:
+    free(grp);
+    free(sold);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ recognising a file */

@@ -488,6 +488,94 @@ static void test_settlement_file_grows_with_rows(void **state)
         cg_settle_convert(f->s, "USD", "100000.00", "7.1", "2025-09-07", NULL, NULL, &err), CG_OK);
 }
 
+#define PO_HEADER                                                                                  \
+    "Payout ID,Payout Date,Currency,Order ID,Transaction ID,Gross Amount,Fee,Net Amount\n"
+
+/* cg_settle_import of payout report data (data/profiles/payout.ini), its problems in probs. */
+static int import_payout(struct fix *f, const char *data, size_t len, struct cg_buf *probs)
+{
+    struct cg_settle_import res;
+    struct cg_err err;
+
+    cg_err_clear(&err);
+    return cg_settle_import(f->s, "", "p.csv", data, len, keep_problem, probs, &res, &err);
+}
+
+/*
+ * An order given again in a payout's sale lines is reported on each later line, in the file's
+ * order among the other problems: A on lines 2, 4 and 9 (its refund on line 8 is no sale), C on
+ * lines 7 and 12 (line 6, of a bad day, was not taken); A in payout PO-2, "a", and B on a line
+ * of another day (reported as such) are not the same. Nothing is recorded.
+ */
+static void test_payout_order_twice(void **state)
+{
+    static const char data[] = PO_HEADER "PO-1,2025-07-01,USD,A,,10.00,-0.30,9.70\n"
+                                         "PO-1,2025-07-01,USD,B,,5.00,0,5.00\n"
+                                         "PO-1,2025-07-01,USD,A,,10.00,-0.30,9.70\n"
+                                         "PO-2,2025-07-01,USD,A,,10.00,-0.30,9.70\n"
+                                         "PO-1,x,USD,C,,1.00,0,1.00\n"
+                                         "PO-1,2025-07-01,USD,C,,1.00,0,1.00\n"
+                                         "PO-1,2025-07-01,USD,A,,-10.00,0.30,-9.70\n"
+                                         "PO-1,2025-07-01,USD,A,,3.00,0,3.00\n"
+                                         "PO-1,2025-07-02,USD,B,,5.00,0,5.00\n"
+                                         "PO-1,2025-07-01,USD,a,,1.00,0,1.00\n"
+                                         "PO-1,2025-07-01,USD,C,,1.00,0,1.00\n";
+    struct fix *f = *state;
+    struct cg_buf probs;
+
+    cg_buf_init(&probs, 1u << 16);
+    assert_int_equal(import_payout(f, data, strlen(data), &probs), CG_EREJECT);
+    assert_string_equal(
+        cg_buf_str(&probs),
+        "p.csv:4: entry PO-1: field Order ID: order A appears twice in payout PO-1\n"
+        "p.csv:6: entry PO-1: field Payout Date: 'x' is not YYYY-MM-DD\n"
+        "p.csv:9: entry PO-1: field Order ID: order A appears twice in payout PO-1\n"
+        "p.csv:10: entry PO-1: field Currency: payout PO-1 has another currency or date on line 2\n"
+        "p.csv:12: entry PO-1: field Order ID: order C appears twice in payout PO-1\n");
+    assert_int_equal(scalar(f->db, "SELECT count(*) FROM fx_receipt"), 0);
+    cg_buf_free(&probs);
+}
+
+/*
+ * strcmp calls of reading a payout report of n lines of one payout, each of another order, sales
+ * (gross 1.00) or refunds (-1.00); the last line's day is bad, so nothing is recorded and the
+ * file is read to its end.
+ */
+static long payout_compares(struct fix *f, int n, const char *gross)
+{
+    struct cg_buf data, probs;
+    long calls;
+    int i;
+
+    cg_buf_init(&data, 1u << 24);
+    cg_buf_init(&probs, 1u << 16);
+    cg_buf_adds(&data, PO_HEADER);
+    for (i = 0; i < n; i++)
+        cg_buf_addf(&data, "PO-1,%s,USD,SO-%07d,,%s,0,%s\n",
+                    i == n - 1 ? "2025-07-32" : "2025-07-01", (i * 7919) % n, gross, gross);
+    strcmp_calls = 0;
+    assert_int_equal(import_payout(f, cg_buf_str(&data), data.len, &probs), CG_EREJECT);
+    calls = strcmp_calls;
+    assert_non_null(strstr(cg_buf_str(&probs), "'2025-07-32' is not YYYY-MM-DD"));
+    assert_null(strstr(cg_buf_str(&probs), "appears twice"));
+    cg_buf_free(&probs);
+    cg_buf_free(&data);
+    return calls;
+}
+
+/*
+ * Reading a payout report does not compare each sale line with every sale line of its payout
+ * before it: twice the lines cost a little more than twice the comparisons, not four times.
+ */
+static void test_payout_lines_compares(void **state)
+{
+    struct fix *f = *state;
+    long small = payout_compares(f, 2000, "1.00"), big = payout_compares(f, 4000, "1.00");
+
+    if (big > small * 5 / 2)
+        fail_msg("2000 lines: %ld string comparisons, 4000 lines: %ld", small, big);
+}
+
 /* C and RD are money in, D and RC money out, in the balance as in the entries. */
 static void test_mt940_marks(void **state)
 {
@@ -2309,6 +2397,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_aging_release_china_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orders_report_grows_with_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settlement_file_grows_with_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_payout_order_twice, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_payout_lines_compares, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credit_report_china_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credit_report_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tax_deadline_china_date, setup, teardown),
