@@ -422,22 +422,19 @@ static int own_csv(struct fx_parsed *p, struct csv_rows *r)
  */
 static int payout_refunds(struct fx_parsed *p)
 {
-    size_t n0 = p->n, i, k, j, to;
+    size_t n0 = p->n, i, k, to;
 
     for (i = 0; i < n0; i++) {
         for (k = 0; k < p->e[i].nrefunds; k++) {
             const struct fx_line *l = &p->e[i].refunds[k]; /* not moved by fx_parsed_add */
             struct fx_entry *r;
             struct cg_buf b;
-            size_t nth = 1;
-            for (j = 0; j < k; j++)
-                nth += strcmp(p->e[i].refunds[j].order_ref, l->order_ref) == 0;
             if ((r = fx_parsed_add(p)) == NULL)
                 return CG_ENOMEM;
             cg_buf_init(&b, CSV_MAX_FIELD * 4);
             cg_buf_addf(&b, "%s refund %s", p->e[i].key, l->order_ref);
-            if (nth > 1)
-                cg_buf_addf(&b, " #%zu", nth);
+            if (l->nth > 1)
+                cg_buf_addf(&b, " #%zu", l->nth);
             r->key = cg_buf_take(&b);
             add_token(&b, l->order_ref);
             add_token(&b, l->pay_ref);
@@ -525,7 +522,8 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
     char **h = r->rows[0];
     int c[FX_PO_NCOLS];
     size_t *grp = NULL, ngrp = 0;
-    bool *sold = NULL; /* per pair of payout and order: a sale line of it taken */
+    bool *sold = NULL;      /* per pair of payout and order: a sale line of it taken */
+    size_t *refunds = NULL; /* per pair: how many refund lines of it taken */
     size_t i;
     int k;
     int rc = CG_OK;
@@ -537,9 +535,11 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
     }
     if (p->problems > 0)
         return CG_OK;
-    /* An order given twice in a payout is found among the rows sorted by payout and order. */
+    /* An order given twice in a payout, and the refunds of an order in a payout before a refund
+       line, are found among the rows sorted by payout and order. */
     if (po_groups(r, c[FX_PO_ID], c[FX_PO_ORDER], &grp, &ngrp) != CG_OK ||
-        (sold = calloc(ngrp > 0 ? ngrp : 1, sizeof(*sold))) == NULL) {
+        (sold = calloc(ngrp > 0 ? ngrp : 1, sizeof(*sold))) == NULL ||
+        (refunds = calloc(ngrp > 0 ? ngrp : 1, sizeof(*refunds))) == NULL) {
         rc = CG_ENOMEM;
         goto done;
     }
@@ -552,6 +552,7 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
         const char *gcell;
         int64_t gross = 0, fee = 0, net = 0;
         int neg;
+        size_t nth = 0;
         struct fx_entry *e;
         struct fx_line *l;
         if (id == NULL) {
@@ -629,6 +630,7 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
             }
             e->refunds = l;
             l = &e->refunds[e->nrefunds++];
+            nth = ++refunds[grp[i]];
         } else {
             /* a sale line of this order taken before in this payout */
             if (sold[grp[i]]) {
@@ -656,6 +658,7 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
         l->fee = fee;
         l->net = net;
         l->at = line;
+        l->nth = nth;
         if (!neg) {
             e->gross += gross;
             e->fee += fee;
@@ -666,6 +669,7 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
 done:
     free(grp);
     free(sold);
+    free(refunds);
     return rc;
 }
 

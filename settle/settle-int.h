@@ -177,6 +177,8 @@ struct fx_line {
     char *pay_ref;
     int64_t gross, fee, net;
     long at; /* line of the file (refund lines of a payout) */
+    /* a payout's refund line: how many refund lines of its order the payout has up to it */
+    size_t nth;
 };
 struct fx_entry {
     long line;

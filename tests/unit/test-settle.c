@@ -576,6 +576,53 @@ static void test_payout_lines_compares(void **state)
         fail_msg("2000 lines: %ld string comparisons, 4000 lines: %ld", small, big);
 }
 
+static const char *text_of(struct cg_store *db, const char *sql, char *buf, size_t size);
+
+/*
+ * Each refund line of a payout is a receipt of its own, keyed by the payout, "refund" and the
+ * order, "#2" on for the order's second refund line in that payout on: R1's lines 3, 5 and 7 of
+ * PO-1 (its sale on line 8 is no refund), R1's refund in PO-2 the first of that payout.
+ */
+static void test_payout_refund_keys(void **state)
+{
+    static const char data[] = PO_HEADER "PO-1,2025-07-01,USD,S1,,10.00,0,10.00\n"
+                                         "PO-1,2025-07-01,USD,R1,,-1.00,0,-1.00\n"
+                                         "PO-1,2025-07-01,USD,R2,,-2.00,0,-2.00\n"
+                                         "PO-1,2025-07-01,USD,R1,,-3.00,0,-3.00\n"
+                                         "PO-2,2025-07-01,USD,R1,,-4.00,0,-4.00\n"
+                                         "PO-1,2025-07-01,USD,R1,,-5.00,0,-5.00\n"
+                                         "PO-1,2025-07-01,USD,R1,,7.00,0,7.00\n";
+    struct fix *f = *state;
+    struct cg_buf probs;
+    char got[512];
+
+    cg_buf_init(&probs, 1u << 16);
+    assert_int_equal(import_payout(f, data, strlen(data), &probs), CG_OK);
+    assert_string_equal(cg_buf_str(&probs), "");
+    text_of(f->db,
+            "SELECT group_concat(k, '|') FROM (SELECT line || ' ' || direction || ' ' || net || "
+            "' ' || substr(entry_key, instr(entry_key, 'PO-')) AS k FROM fx_receipt ORDER BY line)",
+            got, sizeof(got));
+    assert_string_equal(got, "2 in 1700 PO-1|3 out 100 PO-1 refund R1|4 out 200 PO-1 refund R2|"
+                             "5 out 300 PO-1 refund R1 #2|6 out 400 PO-2 refund R1|"
+                             "7 out 500 PO-1 refund R1 #3");
+    cg_buf_free(&probs);
+}
+
+/*
+ * Reading a payout report does not compare each refund line with every refund line of its
+ * payout before it to number the refunds of an order: twice the refund lines cost a little more
+ * than twice the comparisons, not four times.
+ */
+static void test_payout_refunds_compares(void **state)
+{
+    struct fix *f = *state;
+    long small = payout_compares(f, 2000, "-1.00"), big = payout_compares(f, 4000, "-1.00");
+
+    if (big > small * 5 / 2)
+        fail_msg("2000 refund lines: %ld string comparisons, 4000: %ld", small, big);
+}
+
 /* C and RD are money in, D and RC money out, in the balance as in the entries. */
 static void test_mt940_marks(void **state)
 {
@@ -2399,6 +2446,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settlement_file_grows_with_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payout_order_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payout_lines_compares, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_payout_refund_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_payout_refunds_compares, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credit_report_china_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credit_report_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tax_deadline_china_date, setup, teardown),
