@@ -112,9 +112,9 @@ passes
 mv "$T/collections-2.csv" "$W/incoming/acme/collections-2.csv"
 pay_within "SO-0000301's CEB403 version 3, a modify, refused with 1001" \
     "1:1:rejected:1001 2:1:accepted:120 3:2:rejected:1001/" SO-0000301
-check "with the reason: not registered" \
+check "with the reason: not one of this sender's certificates" \
     test "$(sql "SELECT count(*) FROM messages m JOIN documents d ON d.id = m.document_id
-                 WHERE d.msg_type = 403 AND m.version = 3 AND m.status LIKE '1001%not registered%'")" = 1
+                 WHERE d.msg_type = 403 AND m.version = 3 AND m.status LIKE '1001%the signing certificate is not one of this sender%'")" = 1
 passes
 check "the port received 11 messages, refused 3 with 1001" \
     test "$(pstat received)/$(pstat 'code 1001')" = 11/3
