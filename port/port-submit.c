@@ -280,14 +280,16 @@ static int attribute(struct cg_port_job *c, const struct cg_sig_info *info)
                       "message %s: the signing certificate is not registered to any sender "
                       "(sign_cert)",
                       c->res.guid);
-    if (owner == NULL || owner != c->sender) {
+    /* no sender (in-process): the certificate's owner owns the message */
+    if (owner == NULL || (c->sender != NULL && owner != c->sender)) {
         if (owner != NULL)
             snprintf(whose, sizeof(whose), "a sign_cert of sender %s", owner->name);
         else
             cg_strlcpy(whose, "no sender's sign_cert", sizeof(whose));
         /* the subject is the certificate's, which the message carries: escaped */
         cg_info("port: message %s from sender %s (%s) is signed with %s (SHA-256 %s), %s",
-                c->res.guid, c->sender->name, c->remote[0] != '\0' ? c->remote : "-",
+                c->res.guid, c->sender != NULL ? c->sender->name : "-",
+                c->remote[0] != '\0' ? c->remote : "-",
                 cg_text_show(info->subject, subject, sizeof(subject)), info->sha256, whose);
         return answer(&c->res, "1001",
                       "message %s: the signing certificate is not one of this sender's "

@@ -2347,27 +2347,17 @@ static void make_signer_files(const char *dir)
     EVP_PKEY_free(key);
 }
 
-/*
- * The test order signed with the key of make_signer_files, then levels nested elements each
- * declaring nsper namespaces, around leaves empty elements, put in before its ds:Signature:
- * the signature no longer matches, and canonicalizing the message to find that out costs the
- * square of the namespaces in scope for each of the elements.
- */
-static char *ns_bomb(struct fix *f, size_t levels, size_t nsper, size_t leaves)
+/* The test order signed with the key of make_signer_files (whole: the signature matches). */
+static char *signed_order(struct fix *f, size_t *len)
 {
     struct cg_signer_opts o;
     struct cg_signer *s = NULL;
     struct cg_err err;
-    struct cg_buf b;
     char key[128];
     char cert[128];
     char *xml;
     char *signed_xml = NULL;
-    char *at;
-    size_t len;
-    size_t signed_len = 0;
-    size_t i;
-    size_t j;
+    size_t xlen;
 
     snprintf(key, sizeof(key), "%s/sig.key", f->dir);
     snprintf(cert, sizeof(cert), "%s/sig.pem", f->dir);
@@ -2379,12 +2369,30 @@ static char *ns_bomb(struct fix *f, size_t levels, size_t nsper, size_t leaves)
     o.key_name = "0000000000000001";
     if (cg_signer_new(&o, &s, &err) != CG_OK)
         fail_msg("cg_signer_new: %s", err.msg);
-    xml = slurp("CEB303Message.xml", &len);
-    if (cg_sign_xml(s, xml, len, "CEB303Message.xml", 0, &signed_xml, &signed_len, NULL, &err) !=
-        CG_OK)
+    xml = slurp("CEB303Message.xml", &xlen);
+    if (cg_sign_xml(s, xml, xlen, "CEB303Message.xml", 0, &signed_xml, len, NULL, &err) != CG_OK)
         fail_msg("cg_sign_xml: %s", err.msg);
     cg_signer_free(s);
     free(xml);
+    return signed_xml;
+}
+
+/*
+ * The test order signed (signed_order), then levels nested elements each
+ * declaring nsper namespaces, around leaves empty elements, put in before its ds:Signature:
+ * the signature no longer matches, and canonicalizing the message to find that out costs the
+ * square of the namespaces in scope for each of the elements.
+ */
+static char *ns_bomb(struct fix *f, size_t levels, size_t nsper, size_t leaves)
+{
+    struct cg_buf b;
+    char *signed_xml;
+    char *at;
+    size_t signed_len = 0;
+    size_t i;
+    size_t j;
+
+    signed_xml = signed_order(f, &signed_len);
     at = strstr(signed_xml, "<ds:Signature");
     assert_non_null(at);
     cg_buf_init(&b, 1u << 24);
@@ -2451,6 +2459,36 @@ static void test_sec_ns_bounds(void **state)
     assert_int_equal(cg_port_xml_bounds(f->port, nine, strlen(nine), why, sizeof(why)), CG_EREJECT);
     assert_string_equal(why, "an element with more than 8 namespace declarations "
                              "(max_element_namespaces)");
+}
+
+/*
+ * A message checked in-process with no sender (cg_port_submit's sender NULL) is attributed by
+ * its signing certificate: the sender whose sign_cert signed it owns it. Before, it was refused
+ * 1001 and the refusal's log line read the absent sender's name.
+ */
+static void test_submit_by_signer(void **state)
+{
+    struct fix *f = *state;
+    struct cg_port_result res;
+    struct cg_err err;
+    char pem[128];
+    char *xml;
+    size_t len = 0;
+
+    make_signer_files(f->dir);
+    snprintf(pem, sizeof(pem), "%s/sig.pem", f->dir);
+    assert_int_equal(cg_conf_set(f->conf, "port", "require_signature", "yes", &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "port", "trust", pem, &err), CG_OK);
+    assert_int_equal(cg_conf_set(f->conf, "sender.test", "sign_cert", pem, &err), CG_OK);
+    start(f);
+    xml = signed_order(f, &len);
+    assert_int_equal(cg_port_submit(f->port, NULL, xml, len, NULL, &res), CG_OK);
+    assert_string_equal(res.code, "0000");
+    /* stored as test's: the same bytes from test are accepted again */
+    assert_int_equal(cg_port_submit(f->port, "test", xml, len, NULL, &res), CG_OK);
+    assert_string_equal(res.code, "0000");
+    assert_true(res.duplicate);
+    free(xml);
 }
 
 /*
@@ -3801,6 +3839,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sec_bounds_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_guid_newline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_ns_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_by_signer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_ns_cpu_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_summary_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sec_doc_guid_other_sender, setup, teardown),
