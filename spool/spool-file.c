@@ -43,6 +43,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "core/text.h"
 #include "spool/spool-int.h"
 #include "store/store-flow.h"
 #include "store/store-settle.h"
@@ -755,25 +756,30 @@ static int finish(struct batch *b, struct cg_err *err)
             b->c_rej++;
             rc = run_count_rejected(b, bo->o->order_no, err);
         } else if (bo->kind == ORDER_CANCEL || bo->kind == ORDER_HELD) {
+            /* the file's name and the shop's reason are the seller's text: shown escaped */
+            char src[512], why[512];
+
             rc = run_count_held(b, bo->o, err);
             b->c_held[bo->o->status]++;
+            if (bo->kind == ORDER_CANCEL) {
+                cg_text_show(bo->o->source != NULL ? bo->o->source : "?", src, sizeof(src));
+                cg_text_show(bo->o->status_reason != NULL ? bo->o->status_reason : "", why,
+                             sizeof(why));
+            }
             if (bo->kind == ORDER_CANCEL && bo->departed) {
                 sp->st.orders_return_needed++;
                 spool_event(sp, CG_SPOOL_EV_ORDER,
                             "%s:%ld: order %s: %s (%s) after its goods left the country: it "
                             "needs a return (cebgate return %s%s%s)",
-                            bo->o->source != NULL ? bo->o->source : "?", bo->o->line,
-                            bo->o->order_no, cg_order_status_name(bo->o->status),
-                            bo->o->status_reason != NULL ? bo->o->status_reason : "", b->sel->name,
-                            b->sel->name[0] ? "/" : "", bo->o->order_no);
+                            src, bo->o->line, bo->o->order_no, cg_order_status_name(bo->o->status),
+                            why, b->sel->name, b->sel->name[0] ? "/" : "", bo->o->order_no);
             } else if (bo->kind == ORDER_CANCEL) {
                 sp->st.orders_cancel_needed++;
                 spool_event(sp, CG_SPOOL_EV_ORDER,
                             "%s:%ld: order %s: %s (%s) after its documents were sent: it needs "
                             "a cancellation (cebgate status --cancel)",
-                            bo->o->source != NULL ? bo->o->source : "?", bo->o->line,
-                            bo->o->order_no, cg_order_status_name(bo->o->status),
-                            bo->o->status_reason != NULL ? bo->o->status_reason : "");
+                            src, bo->o->line, bo->o->order_no, cg_order_status_name(bo->o->status),
+                            why);
             }
         } else if (bo->kind == ORDER_UNCHANGED) {
             b->c_unch++;

@@ -439,12 +439,13 @@ static int list_line(const struct cg_store_item *it, void *vctx)
         fprintf(c->fp,
                 "%s  %s%s%s  CEB303 v%d %s, no waybill (CEB505) or inventory (CEB603): no "
                 "shipment data in %s\n",
-                it->at, it->seller, slash, it->order_no, it->version, it->state, it->detail);
+                it->at, it->seller, slash, it->order_no, it->version, it->state,
+                or_empty(it->detail));
     else if (c->kind == CG_STATUS_HELD)
         fprintf(c->fp, "%s  %s%s%s  held back as %s by %s%s%s, not declared since\n", it->at,
                 it->seller, slash, it->order_no,
                 it->version >= 0 ? cg_order_status_name(it->version) : "waiting or unknown",
-                it->seller, slash, it->detail);
+                it->seller, slash, or_empty(it->detail));
     else
         fprintf(c->fp, "%s  CEB%d receipt status %s for %s guid %s (%s)\n", it->at, it->msg_type,
                 or_empty(it->state), it->version == 1 ? "mismatched" : "unknown",
