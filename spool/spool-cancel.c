@@ -329,6 +329,9 @@ static int auto_seen(const struct cg_store_cancel *c, void *vctx)
     mode = cg_conf_get(a->sp->conf, section, "cancel");
     if (mode == NULL || strcmp(mode, "auto") != 0)
         return CG_OK;
+    /* its goods have left: customs cancels nothing any more, it needs a return (listed so) */
+    if (c->departed)
+        return CG_OK;
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 16;
         void *grown = realloc(a->v, cap * sizeof(*a->v));

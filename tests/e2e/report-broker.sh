@@ -200,4 +200,26 @@ check "needs: 1 change after customs concluded it" grep -Fxq "  1  order changed
 check "needs: the files refused for their orders are not counted again" sh -c "! grep -q '  input files refused whole' '$T/report.txt'"
 check "the lists still show them: 3 rejected" grep -Fxq "Rejected documents and orders, with the reason (3)" "$T/report.txt"
 check "  and 2 files refused whole" grep -Fxq "Input files refused whole, with the reason (2)" "$T/report.txt"
+
+# A seller with cancel = auto: an order its shop cancels after its goods left is not tried as an
+# automatic cancellation, which customs would refuse (each run said "cancellation not declared"
+# for it before), but said to need a return.
+printf '[seller.auto]\nprofile = own\ncancel = auto\n' >>"$W/cebgate.conf"
+mkdir -p "$W/incoming/auto"
+cat >"$W/incoming/auto/orders.csv" <<EOC
+$head
+AU-1,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,3120980105,SF Express,SF0000000000201,2.5
+EOC
+expect_rc 0 "auto: AU-1 declared" cg run --no-progress
+$FLOW receipt "$W/inbox" "$(inv AU-1)" 120 800 899
+{
+    echo "$head,status"
+    grep '^AU-1,' "$W/done/auto/orders.csv" | sed 's/$/,cancelled/'
+} >"$W/incoming/auto/cancelled.csv"
+expect_rc 0 "auto: the shop shows AU-1 cancelled after its goods left" cg run --no-progress
+check "  it needs a return" grep -Fxq "auto/cancelled.csv:2: order AU-1: cancelled (status 'cancelled') after its goods left the country: it needs a return (cebgate return auto/AU-1)" "$T/out"
+check "  no automatic cancellation is tried" sh -c "! grep -q 'cancellation not declared' '$T/out'"
+expect_rc 0 "auto: the next run" cg run --no-progress
+check "  tries none either" sh -c "! grep -q 'cancellation not declared' '$T/out'"
+check "  and declares no CEB605" test "$(sql "SELECT count(*) FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'AU-1' AND d.msg_type = 605")" = 0
 finish
