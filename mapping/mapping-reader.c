@@ -119,8 +119,9 @@ int cg_map_ctx_new(const struct cg_conf *conf, const struct cg_seller *seller,
     }
     if (seller->catalog == NULL || *seller->catalog == '\0') {
         rc = CG_ERR_SET(err, CG_ECONFIG,
-                        "no product catalogue: set [seller] catalog (or --catalog); every order "
-                        "line needs its HS code from it");
+                        "no product catalogue: set catalog in [seller] or the seller's section "
+                        "(cebgate map also takes --catalog); every order line needs its HS "
+                        "code from it");
         goto done;
     }
     m->catalog_path = strdup(seller->catalog);

@@ -193,6 +193,6 @@ catalog = $CG_TESTDATA/mapping/catalog.csv
 catalog = $CG_TESTDATA/mapping/catalog.csv"
 printf 'order_no,currency,country,sku,qty,price\nNS-1,USD,US,TS-001,1,9.99\n' >"$w/o.csv"
 expect_rc 2 "map without --seller, no [seller] catalog: exit 2" "$CEBGATE" -c "$w/cebgate.conf" map "$w/o.csv"
-check "the error names the sellers to choose from" grep -qxF "cebgate: no product catalogue: set [seller] catalog (or --catalog); every order line needs its HS code from it; no --seller given: try --seller NAME for one of kite, lotus" "$T/err"
+check "the error names the sellers to choose from" grep -qxF "cebgate: no product catalogue: set catalog in [seller] or the seller's section (cebgate map also takes --catalog); every order line needs its HS code from it; no --seller given: try --seller NAME for one of kite, lotus" "$T/err"
 check "at least the 8 order files known today" [ "$n" -ge 8 ]
 finish
