@@ -1155,8 +1155,11 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     if (rc != CG_OK)
         goto done;
 
-    need(&b, needs, "rejected document or order: correct and drop the file again",
-         "rejected documents and orders: correct and drop the file again",
+    need(&b, needs,
+         "rejected document or order: correct and drop the file again, or once the customs refusal "
+         "is fixed cebgate resend",
+         "rejected documents and orders: correct and drop the file again, or once the customs "
+         "refusal is fixed cebgate resend",
          total_of(find_section(&b, "rejected")) - lc.concluded, "cebgate status --rejected");
     need(&b, needs,
          "order changed after customs concluded it (no corrected file can declare it): a "

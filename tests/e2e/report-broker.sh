@@ -139,11 +139,11 @@ sed "s/$(basename "$M" .xml | sed 's/^CEB603Message_//')/FFFFFFFF-0000-4000-8000
 $FLOW receipt "$W/inbox" "$T/never-sent.xml" 120
 expect_rc 1 "jl's order is rejected" cg run --no-progress
 expect_rc 0 "report" cg report
-check "every seller: 2 rejected, status --rejected" grep -Fxq "  2  rejected documents and orders: correct and drop the file again: cebgate status --rejected" "$T/out"
+check "every seller: 2 rejected, status --rejected" grep -Fxq "  2  rejected documents and orders: correct and drop the file again, or once the customs refusal is fixed cebgate resend: cebgate status --rejected" "$T/out"
 check "every seller: the unknown receipt" grep -Fxq "  1  receipt for an unknown or mismatched message: cebgate status --unknown" "$T/out"
 expect_rc 0 "report --seller acme" cg report --seller acme
 cp "$T/out" "$T/acme.txt"
-check "  acme's rejected, with --seller acme" grep -Fxq "  1  rejected document or order: correct and drop the file again: cebgate status --rejected --seller acme" "$T/acme.txt"
+check "  acme's rejected, with --seller acme" grep -Fxq "  1  rejected document or order: correct and drop the file again, or once the customs refusal is fixed cebgate resend: cebgate status --rejected --seller acme" "$T/acme.txt"
 check "  acme's return, with --seller acme" grep -Fxq "  1  order cancelled after its goods left the country: a return (CEB213) is needed, cebgate return SELLER/ORDER-NO: cebgate status --cancel --seller acme" "$T/acme.txt"
 check "  no command without its --seller" sh -c "! grep -E '^  [0-9]+  .*: cebgate status --[a-z]+\$' '$T/acme.txt'"
 check "  not the receipt of no seller" sh -c "! grep -q 'receipts for unknown or mismatched messages:' '$T/acme.txt'"
@@ -172,7 +172,7 @@ cp "$T/out" "$T/report.txt"
 # new), night2.csv (BR-4's CEB303; BR-5 held), night2-fixed.csv (BR-4's CEB505 and CEB603, BR-5's
 # three), jl/orders.jsonl (JL-1 rejected: failed), bad.csv (BD-1, BD-2 rejected: failed).
 check "the runs: 4 rejected, 2 of them dismissed" grep -Fxq "  6 files (2 failed), 4 orders taken, 4 rejected (2 of them dismissed since), 0 held, 12 messages" "$T/report.txt"
-check "needs: the 2 not dismissed" grep -Fxq "  2  rejected documents and orders: correct and drop the file again: cebgate status --rejected" "$T/report.txt"
+check "needs: the 2 not dismissed" grep -Fxq "  2  rejected documents and orders: correct and drop the file again, or once the customs refusal is fixed cebgate resend: cebgate status --rejected" "$T/report.txt"
 check "their list: 2" grep -Fxq "Rejected documents and orders, with the reason (2)" "$T/report.txt"
 expect_rc 0 "report --format json" cg report --format json
 check "  the reasons add up to the runs' 4, the dismissed count is 2" python3 -c "
@@ -195,7 +195,7 @@ expect_rc 0 "report" cg report
 cp "$T/out" "$T/report.txt"
 # rejected and open: BR-2, JL-1 (both correctable) and BR-1 (a concluded change); refused whole:
 # jl/orders.jsonl and acme/reprice.csv, both for their orders' rejections.
-check "needs: 2 to correct" grep -Fxq "  2  rejected documents and orders: correct and drop the file again: cebgate status --rejected" "$T/report.txt"
+check "needs: 2 to correct" grep -Fxq "  2  rejected documents and orders: correct and drop the file again, or once the customs refusal is fixed cebgate resend: cebgate status --rejected" "$T/report.txt"
 check "needs: 1 change after customs concluded it" grep -Fxq "  1  order changed after customs concluded it (no corrected file can declare it): a cancellation of the declared order (cebgate cancel), or a return once its goods left (cebgate return), or dismiss the file: cebgate status --rejected" "$T/report.txt"
 check "needs: the files refused for their orders are not counted again" sh -c "! grep -q '  input files refused whole' '$T/report.txt'"
 check "the lists still show them: 3 rejected" grep -Fxq "Rejected documents and orders, with the reason (3)" "$T/report.txt"

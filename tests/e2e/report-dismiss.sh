@@ -157,7 +157,7 @@ check "  two dismissals of acme/orders.csv recorded" [ "$(sql "SELECT count(*) F
 
 # A file whose every order is rejected is refused whole; dismissing it closes its orders'
 # rejections too: they are not to be declared, so nothing asks for them to be corrected.
-REJ="rejected documents and orders: correct and drop the file again: cebgate status --rejected"
+REJ="rejected documents and orders: correct and drop the file again, or once the customs refusal is fixed cebgate resend: cebgate status --rejected"
 printf '%s\n' "$head" \
     "D-1,USD,US,USNY,5.00,NO-SUCH-SKU,Item,1,3.50,3120980105,SF Express,SF0000000000901,2.5" \
     "D-2,USD,US,USNY,5.00,NO-SUCH-SKU,Item,1,3.50,3120980105,SF Express,SF0000000000902,2.5" \

@@ -412,8 +412,11 @@ static void test_needs(void **state)
     o.as_of = "2025-04-01";
     assert_int_equal(cg_report_build(n->base.st, n->s, n->rf, &o, &r, &err), CG_OK);
     needs = json_object_get(r->doc, "needs");
-    assert_need(needs, 0, 2, "rejected documents and orders: correct and drop the file again",
-                "cebgate status --rejected");
+    assert_need(
+        needs, 0, 2,
+        "rejected documents and orders: correct and drop the file again, or once the customs "
+        "refusal is fixed cebgate resend",
+        "cebgate status --rejected");
     assert_need(needs, 1, 1, "order cancelled after declaration: a cancellation (CEB605) is needed",
                 "cebgate status --cancel");
     assert_need(needs, 2, 1, "cancellation (CEB605) declared and waiting for customs to confirm it",
@@ -496,13 +499,15 @@ static void test_needs_labels_count(void **state)
 
     needs_rendered(n, &table, &html);
     assert_non_null(strstr(table, "\n  2  rejected documents and orders: correct and drop the "
-                                  "file again: cebgate status --rejected\n"));
+                                  "file again, or once the customs refusal is fixed cebgate "
+                                  "resend: cebgate status --rejected\n"));
     assert_non_null(strstr(table, "\n  1  order cancelled after declaration: a cancellation "
                                   "(CEB605) is needed: cebgate status --cancel\n"));
     assert_non_null(strstr(table, "\n  1  export VAT refund unit at risk of its filing deadline: "
                                   "cebgate report refund risk\n"));
     assert_non_null(strstr(html, "<li><b>2</b> rejected documents and orders: correct and drop "
-                                 "the file again: <code>cebgate status --rejected</code></li>"));
+                                 "the file again, or once the customs refusal is fixed cebgate "
+                                 "resend: <code>cebgate status --rejected</code></li>"));
     assert_non_null(strstr(html, "<li><b>1</b> order cancelled after declaration: a cancellation "
                                  "(CEB605) is needed: <code>cebgate status --cancel</code></li>"));
     assert_non_null(strstr(html, "<li><b>1</b> export VAT refund unit at risk of its filing "
