@@ -285,6 +285,9 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
     verb = argv[1];
     if ((rc = parse(argc, argv, &o)) >= 0)
         return rc;
+    /* explain only reads: it must not leave an empty database behind */
+    if (strcmp(verb, "explain") == 0)
+        cli->db_existing = 1;
     rc = cg_cli_refund_open(cli, &db, &r, &err);
     if (rc == CG_OK && o.as_of != NULL && strcmp(verb, "tick") != 0)
         rc = cg_refund_set_today(r, o.as_of, &err);

@@ -510,6 +510,6 @@ const struct cg_cmd cg_cmd_report = {
     "  refund clawbacks  returned goods: clawback due and repaid\n"
     "  refund units      every refund unit with its regime, state and amounts\n"
     "  refund archive    filed units: supporting documents due, archived, kept until\n",
-    CG_CMD_NEEDS_CONF,
+    CG_CMD_NEEDS_CONF | CG_CMD_READS_DB,
     exec_report,
 };

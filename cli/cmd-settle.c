@@ -8,9 +8,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "core/fsutil.h"
@@ -18,6 +20,31 @@
 #include "store/store.h"
 
 #define STMT_MAX (256u * 1024u * 1024u)
+
+#define HINT ": not a working directory? run cebgate init DIR, or give -c FILE"
+
+/* The error for a database that is not there: where it was looked for and why there. */
+static int no_database(const struct cg_cli *cli, const char *workdir, const char *dbname,
+                       struct cg_err *err)
+{
+    char *abs = realpath(workdir, NULL);
+    char *path = dbname[0] == '/' ? NULL : cg_fs_join(abs != NULL ? abs : workdir, dbname);
+    const char *p = path != NULL ? path : dbname;
+    const char *w = abs != NULL ? abs : workdir;
+    int rc;
+
+    if (cli->conf_path != NULL)
+        rc = CG_ERR_SET(err, CG_ECONFIG, "no database at %s (workdir %s, from %s)%s", p, w,
+                        cli->conf_path, HINT);
+    else
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "no database at %s (workdir %s, the current directory by default: no "
+                        "-c FILE, no CEBGATE_CONF, no ./cebgate.conf)%s",
+                        p, w, HINT);
+    free(path);
+    free(abs);
+    return rc;
+}
 
 int cg_cli_store_open(struct cg_cli *cli, struct cg_store **db, struct cg_err *err)
 {
@@ -31,7 +58,12 @@ int cg_cli_store_open(struct cg_cli *cli, struct cg_store **db, struct cg_err *e
     path = workdir == NULL    ? NULL
            : dbname[0] == '/' ? cg_strdup(dbname)
                               : cg_fs_join(workdir, dbname);
-    rc = path != NULL ? cg_store_open(path, db, err) : CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (path == NULL)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    else if (cli->db_existing && access(path, F_OK) != 0 && errno == ENOENT)
+        rc = no_database(cli, workdir, dbname, err); /* other errors: cg_store_open words them */
+    else
+        rc = cg_store_open(path, db, err);
     free(path);
     free(workdir);
     return rc;
@@ -241,6 +273,9 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
     verb = argv[1];
     if ((rc = parse(argc, argv, &o)) >= 0)
         return rc;
+    /* explain only reads: it must not leave an empty database behind */
+    if (strcmp(verb, "explain") == 0)
+        cli->db_existing = 1;
     rc = cg_cli_settle_open(cli, &db, &s, &err);
     if (rc == CG_OK && o.as_of != NULL)
         rc = cg_settle_set_today(s, o.as_of, &err);

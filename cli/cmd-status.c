@@ -9,11 +9,9 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "core/fsutil.h"
 #include "spool/spool.h"
 #include "store/store.h"
 
@@ -21,9 +19,7 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
 {
     struct cg_store *db = NULL;
     struct cg_err err;
-    char *workdir = NULL;
-    char *path = NULL;
-    const char *dbname, *seller = NULL, *what = NULL;
+    const char *seller = NULL, *what = NULL;
     int kind = 0;
     int rc;
     int status = CG_EXIT_OK;
@@ -61,19 +57,7 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
         return cg_cmd_usage_error(&cg_cmd_status,
                                   "--seller goes with a list option; name one seller's order or "
                                   "file as SELLER/ORDER-NO or SELLER/FILE");
-    workdir = cg_conf_workdir(cli->conf);
-    dbname = cg_conf_get(cli->conf, "general", "database");
-    if (dbname == NULL)
-        dbname = "cebgate.db";
-    path = workdir == NULL    ? NULL
-           : dbname[0] == '/' ? cg_strdup(dbname)
-                              : cg_fs_join(workdir, dbname);
-    if (path == NULL) {
-        fprintf(stderr, "cebgate: out of memory\n");
-        status = CG_EXIT_ERROR;
-        goto done;
-    }
-    rc = cg_store_open(path, &db, &err);
+    rc = cg_cli_store_open(cli, &db, &err);
     if (rc != CG_OK) {
         status = cg_cmd_fail(&err);
         goto done;
@@ -97,8 +81,6 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
     }
 done:
     cg_store_close(db);
-    free(path);
-    free(workdir);
     return status;
 }
 
@@ -123,6 +105,6 @@ const struct cg_cmd cg_cmd_status = {
     "  --held      orders held back as waiting for their shop status, never declared\n"
     "  --seller NAME  with a list option: that seller's items only (receipts for unknown\n"
     "              guids belong to no seller)\n",
-    CG_CMD_NEEDS_CONF,
+    CG_CMD_NEEDS_CONF | CG_CMD_READS_DB,
     exec_status,
 };

@@ -19,10 +19,14 @@
 enum { CG_EXIT_OK = 0, CG_EXIT_ERROR = 1, CG_EXIT_USAGE = 2, CG_EXIT_TEMPFAIL = 75 };
 
 #define CG_CMD_NEEDS_CONF 0x1 /* load the configuration before exec */
+#define CG_CMD_READS_DB 0x2   /* only reads the database: refuse when there is none (db_existing) */
 
 struct cg_cli {
     struct cg_conf *conf;  /* loaded configuration (defaults when no file), or NULL */
-    const char *conf_path; /* from --config or CEBGATE_CONF, or NULL */
+    const char *conf_path; /* from --config, CEBGATE_CONF or ./cebgate.conf; NULL: defaults */
+    /* cg_cli_store_open refuses a database that does not exist rather than create it (commands
+     * and verbs that only read it: an empty one would answer "nothing to do") */
+    int db_existing;
     int verbose;
     int quiet;
 };
@@ -83,7 +87,9 @@ int cg_cli_refund_run(struct cg_cli *cli, struct cg_err *err);
  * record (dismiss, resend) names. */
 void cg_cli_user_name(char *out, size_t size);
 
-/* The database of the working directory ([general] database), migrated (cli/cmd-settle.c). */
+/* The database of the working directory ([general] database), migrated (cli/cmd-settle.c).
+ * Created when missing, unless cli->db_existing: then CG_ECONFIG, saying where the working
+ * directory came from, and nothing is created. */
 struct cg_store;
 int cg_cli_store_open(struct cg_cli *cli, struct cg_store **db, struct cg_err *err);
 /*

@@ -78,6 +78,7 @@ static int load_conf(struct cg_cli *cli, struct cg_err *err)
         return cg_conf_new_defaults(NULL, &cli->conf, err);
     if (cg_conf_load(path, &cli->conf, err) != CG_OK)
         return err->code;
+    cli->conf_path = path;
     /* The file's log level applies unless -v/-q or CEBGATE_LOG said otherwise. */
     if (cli->verbose == 0 && !cli->quiet && getenv("CEBGATE_LOG") == NULL &&
         cg_log_parse_level(cg_conf_get(cli->conf, "general", "log_level"), &lvl) == CG_OK)
@@ -154,6 +155,7 @@ dispatch:
     /* Commands parse their own options with getopt from argv[0] = verb; reset it for them. */
     first = optind;
     optind = 0;
+    cli.db_existing = (cmd->flags & CG_CMD_READS_DB) != 0;
     status = cmd->exec(&cli, argc - first, argv + first);
 done:
     cg_conf_free(cli.conf);
