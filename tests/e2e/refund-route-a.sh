@@ -8,6 +8,8 @@ W=$T/w
 mkdir -p "$W"
 sed 's|@PORT_URL@|https://127.0.0.1:9|' "$CG_SRCDIR/examples/cebgate.conf.in" >"$W/cebgate.conf"
 cg() { "$CEBGATE" -c "$W/cebgate.conf" "$@"; }
+# the reports read an existing database: a writing command makes it
+cg settle tick >/dev/null 2>"$T/tick.err" || { cat "$T/tick.err"; fail "settle tick makes the database"; }
 ALL_A="No refund unit: every seller declares by route A (statistics_flag = A), never eligible for the export VAT refund: a simplified 9610 declaration is no customs declaration for tax (docs/refund.md, Regime); a refund needs route B (statistics_flag = B) or a 9710/9810 declaration, and its items imported (cebgate refund entries FILE)"
 SOME_A="No refund unit yet: the sellers on route A (statistics_flag = A) never have any (a simplified 9610 declaration is no customs declaration for tax); the others get theirs from their declarations' items (cebgate refund entries FILE)"
 WHY_A="route A: a simplified 9610 declaration, no customs declaration for tax: never eligible for the export VAT refund"
