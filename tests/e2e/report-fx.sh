@@ -26,7 +26,10 @@ tax_deadline_years = 2
 EOC
 cg() { "$CEBGATE" -c "$W/cebgate.conf" "$@"; }
 DAYS="2026-11-30 2027-05-15 2028-07-15"
-expect_rc 0 "report on an empty working directory makes the database" cg report
+expect_rc 2 "report where there is no database yet refuses" cg report
+check "  and makes none" test ! -e "$W/cebgate.db"
+expect_rc 0 "a writing command makes the database" cg settle tick
+expect_rc 0 "report on the empty database" cg report
 # shellcheck disable=SC2086
 python3 "$CG_SRCDIR/tests/e2e/report-fxgen.py" "$W/cebgate.db" 900 $DAYS >"$T/want.json" ||
     fail "generate the database"
