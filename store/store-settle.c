@@ -65,11 +65,17 @@ int cg_store_fx_declared_put(struct cg_store *store, const struct cg_fx_declared
 
     if (n == 0)
         return CG_OK;
+    /*
+     * Shop refunds only grow: an order recorded again keeps the largest refunded amount any of
+     * its files gave, so an older export taken later does not lower it, and never more than the
+     * charge of the file taken (the table's CHECK). Two-argument min() and max() of SQLite.
+     */
     rc = store_keep(
         store,
         "INSERT INTO fx_declared(order_id, currency, amount, pay_no, pay_charge, pay_refunded, "
         "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_SQL ") ON CONFLICT(order_id) DO UPDATE "
-        "SET currency = ?2, amount = ?3, pay_no = ?4, pay_charge = ?5, pay_refunded = ?6, "
+        "SET currency = ?2, amount = ?3, pay_no = ?4, pay_charge = ?5, pay_refunded = "
+        "min(max(pay_refunded, ?6), coalesce(?5, max(pay_refunded, ?6))), "
         "updated_at = " NOW_SQL,
         &st, err);
     for (i = 0; rc == CG_OK && i < n; i++) {

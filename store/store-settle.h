@@ -47,9 +47,9 @@ struct cg_fx_declared {
 };
 /*
  * Record the declared amounts of n orders, one statement for all (the spool's commit). An order
- * recorded again takes the new amounts (the shop's refunded amount replaces the one recorded
- * before, it is not added to it); without has_charge its charge becomes NULL and its refunded
- * amount 0.
+ * recorded again takes the new amounts, but keeps the larger of the shop's refunded amount
+ * recorded before and the new one (shop refunds only grow; never added up), no more than the new
+ * charge; without has_charge its charge becomes NULL (the refunded amount is then not used).
  */
 int cg_store_fx_declared_put(struct cg_store *st, const struct cg_fx_declared *d, size_t n,
                              struct cg_err *err);

@@ -3,9 +3,9 @@
 # bought with a T-shirt) and whose shop refunded part of it (the gift card, not goods that came
 # back): the order expects Total - Refunded Amount once an export gives the refund, so the
 # payout less the refund makes it COLLECTED instead of PARTIAL for good. The refunded amount is
-# the export's, recorded again with each file of the order, never added up; a Refunded Amount
-# above the Total is refused with its file, line and column (docs/settlement.md, "What an order
-# is expected to bring").
+# the largest any file of the order gave, never added up: an older export taken later does not
+# lower it, a larger refund raises it; a Refunded Amount above the Total is refused with its
+# file, line and column (docs/settlement.md, "What an order is expected to bring").
 . "${CG_SRCDIR:-.}/tests/e2e/settle-shopify-lib.sh"
 shopify_seller 1001:0.6 1002:0.5
 PAID='Paid at=2025-07-01 10:15:00 -0400|Fulfillment Status=fulfilled|Currency=USD|Shipping Country=US|Payment Method=Shopify Payments'
@@ -48,6 +48,19 @@ row() { # ORDER: state declared expected collected open charged of shop/ORDER
         printf '%s ' "$(csv_cell "$T/orders.csv" "shop/$1" $k)"
     done
 }
+# explained ORDER DECLARED EXPECTED REFUNDED: `settle explain` of ORDER, paid 50.00 (48.25 + 1.75
+# of fee netted), COLLECTED: what it expects, the charge less what the shop refunded, is what it
+# collected, the payouts having given REFUNDED back to the buyer; it exits 0
+explained() {
+    cg settle explain "shop/$1" --as-of 2025-07-31 >"$T/out" 2>"$T/err" || return 1
+    printf '%s\n' "order shop/$1  COLLECTED" \
+        "declared USD $2, released 2025-07-02, tax collection deadline 2026-04-30" \
+        "charged USD 50.00 (what the buyer paid, from the order file's payment)" \
+        "expected USD $3 (the charge less what the shop refunded, $4; returned goods 0.00)" \
+        "collected USD $3 = received 48.25 + fees netted 1.75 - refunds to the buyer $4" \
+        "open USD 0.00 (tolerance 1.00)" >"$T/want"
+    head -n 6 "$T/out" | cmp -s - "$T/want"
+}
 check "1001 COLLECTED: 48.25 + 1.75 = 50.00 of its Total 50.00" \
     [ "$(row 1001)" = "COLLECTED 30.00 50.00 50.00 0.00 50.00 " ]
 expect_rc 0 "the gift card's refund imported" cg settle import --seller shop "$T/payout-2.csv"
@@ -69,15 +82,8 @@ check "1001 COLLECTED: expects 50.00 - 20.00 = 30.00, collected 30.00" \
     [ "$(row 1001)" = "COLLECTED 30.00 30.00 30.00 0.00 50.00 " ]
 check "1002 untouched: COLLECTED 50.00 of 50.00" \
     [ "$(row 1002)" = "COLLECTED 50.00 50.00 50.00 0.00 50.00 " ]
-expect_rc 0 "settle explain 1001" cg settle explain shop/1001 --as-of 2025-07-31
-printf '%s\n' "order shop/1001  COLLECTED" \
-    "declared USD 30.00, released 2025-07-02, tax collection deadline 2026-04-30" \
-    "charged USD 50.00 (what the buyer paid, from the order file's payment)" \
-    "expected USD 30.00 (the charge less what the shop refunded, 20.00; returned goods 0.00)" \
-    "collected USD 30.00 = received 48.25 + fees netted 1.75 - refunds to the buyer 20.00" \
-    >"$T/want"
 check "explain shows the charge, the shop's refund and what is expected" \
-    sh -c "head -n 5 '$T/out' | cmp -s - '$T/want'"
+    explained 1001 30.00 30.00 20.00
 
 # The same export read again under another name: the refund is the export's figure, not added
 cp "$T/export-2.csv" "$W/incoming/shop/orders_export_2b.csv"
@@ -95,4 +101,35 @@ check "1002 refused with its file, line and column" \
     grep -qF "orders_export_3.csv:4: order 1002: field Refunded Amount: '50.01' is more than the charge 50.00: the shop cannot refund more than the buyer paid" "$T/out" "$T/err"
 check "1002's amounts stay as recorded" \
     [ "$(amounts)" = "1001:3000:5000:2000 1002:5000:5000:0" ]
+
+# Shop refunds only grow: the largest Refunded Amount any file of the order gave is kept, so an
+# older export dropped later (a smaller refund, or none) leaves what the order expects as it was,
+# and only a larger refund lowers that. 1002's buyer gets 10.00 back (payout of 2025-07-14):
+# collected 50.00 - 10.00 = 40.00.
+printf '%s\n' "$P" "PO-0714,2025-07-14,USD,1002,c1002.1,-10.00,0.00,-10.00" >"$T/payout-3.csv"
+expect_rc 0 "1002's refund of 10.00 imported" cg settle import --seller shop "$T/payout-3.csv"
+# take1002 N AMOUNT REFUNDED EXPECTED WHY: orders_export_N.csv gives 1002 with Refunded Amount
+# AMOUNT; 1002 is then recorded refunded REFUNDED and COLLECTED, expecting 50.00 - REFUNDED =
+# EXPECTED, all of which it collected (the refunds to the buyer are REFUNDED too)
+take1002() {
+    export_csv "$W/incoming/shop/orders_export_$1.csv" "$(row1002 "$2")"
+    expect_rc 0 "orders_export_$1.csv with 1002 refunded '$2' taken" cg run
+    check "1002 refunded $3 recorded: $5" \
+        [ "$(amounts)" = "1001:3000:5000:2000 1002:5000:5000:${3%.*}${3#*.}" ]
+    check "1002 COLLECTED, expecting 50.00 - $3 = $4" \
+        [ "$(row 1002)" = "COLLECTED 50.00 $4 $4 0.00 50.00 " ]
+    check "explain 1002: expected $4, the shop refunded $3" explained 1002 50.00 "$4" "$3"
+}
+take1002 4 10.00 10.00 40.00 "the export's figure"
+take1002 5 5.00 10.00 40.00 \
+    "an older export's 5.00 taken later is not kept (it would expect 45.00)"
+take1002 6 '' 10.00 40.00 \
+    "an export of before any refund taken later is not kept (it would expect 50.00)"
+# 5.00 more goes back to the buyer (2025-07-16): collected 35.00 of 40.00, PARTIAL until an
+# export says 15.00; then 50.00 - 15.00 = 35.00 expected
+printf '%s\n' "$P" "PO-0716,2025-07-16,USD,1002,c1002.1,-5.00,0.00,-5.00" >"$T/payout-4.csv"
+expect_rc 0 "1002's refund of 5.00 more imported" cg settle import --seller shop "$T/payout-4.csv"
+check "1002 PARTIAL: 35.00 of 40.00" \
+    [ "$(row 1002)" = "PARTIAL 50.00 40.00 35.00 5.00 50.00 " ]
+take1002 7 15.00 15.00 35.00 "a larger refund raises it"
 finish
