@@ -25,7 +25,6 @@
 #include "refund/refund.h"
 #include "report/report.h"
 #include "settle/settle.h"
-#include "store/store-report.h"
 #include "store/store.h"
 
 enum { FMT_TABLE, FMT_CSV, FMT_JSON };
@@ -230,9 +229,6 @@ static int render(struct cg_table *t, int fmt, struct cg_err *err)
     return stdout_flushed(CG_OK, err);
 }
 
-static int seller_known(struct cg_cli *cli, struct cg_store *db, const char *seller,
-                        struct cg_err *err);
-
 static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, const char *seller,
                       int fmt)
 {
@@ -255,7 +251,7 @@ static int fx_section(struct cg_cli *cli, const char *kind, const char *as_of, c
                                   "(fx aging, credit, orders and gains take --seller)",
                                   kind);
     rc = cg_cli_settle_open(cli, &db, &s, &err);
-    if (rc == CG_OK && seller != NULL && (rc = seller_known(cli, db, seller, &err)) == CG_OK)
+    if (rc == CG_OK && seller != NULL && (rc = cg_cli_seller_known(cli, db, seller, &err)) == CG_OK)
         cg_settle_set_report_seller(s, seller);
     if (rc == CG_OK)
         rc = cg_settle_report(s, report, as_of, &t, &err);
@@ -306,45 +302,6 @@ static const struct {
     {"refund", refund_section},
 };
 
-static int count_seller(void *ctx, const char *seller, long orders, long rejected, long cancels,
-                        long pending, long failed_files)
-{
-    long *n = ctx;
-
-    (void)seller;
-    (void)orders;
-    (void)rejected;
-    (void)cancels;
-    (void)pending;
-    (void)failed_files;
-    (*n)++;
-    return CG_OK;
-}
-
-/*
- * --seller NAME must name a seller the configuration has a section for, or one the database
- * has orders of (a seller since removed from the configuration): a typo would otherwise report
- * that nothing needs the broker. CG_EINVAL (a usage error) when neither knows it.
- */
-static int seller_known(struct cg_cli *cli, struct cg_store *db, const char *seller,
-                        struct cg_err *err)
-{
-    char section[256];
-    long n = 0;
-    int rc;
-
-    snprintf(section, sizeof(section), "seller%s%s", seller[0] ? "." : "", seller);
-    if (cg_conf_has_section(cli->conf, section))
-        return CG_OK;
-    rc = cg_store_report_sellers(db, seller, count_seller, &n, err);
-    if (rc == CG_OK && n == 0)
-        rc = CG_ERR_SET(err, CG_EINVAL,
-                        "--seller %s: no section [%s] in the configuration and no order of it in "
-                        "the database",
-                        seller, section);
-    return rc;
-}
-
 /* Build the overview with the working directory's database and settle/'s and refund/'s views. */
 static int overview(struct cg_cli *cli, const struct cg_report_opts *o, struct cg_report **out,
                     struct cg_err *err)
@@ -355,7 +312,7 @@ static int overview(struct cg_cli *cli, const struct cg_report_opts *o, struct c
     int rc = cg_cli_settle_open(cli, &db, &s, err);
 
     if (rc == CG_OK && o->seller != NULL)
-        rc = seller_known(cli, db, o->seller, err);
+        rc = cg_cli_seller_known(cli, db, o->seller, err);
     if (rc == CG_OK)
         rc = cg_refund_new(cli->conf, db, &rf, err);
     if (rc == CG_OK)

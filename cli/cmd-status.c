@@ -4,7 +4,8 @@
  * The timeline of an order (each document, each version sent, each receipt, with times), the
  * history of an input file, or the lists of pending documents, rejections and receipts for
  * unknown guids. Reads the database only; works while run or watch is busy. An argument that
- * names a known input file is taken as a file, else as an order number. Exit 1 when unknown.
+ * names a known input file is taken as a file, else as an order number. Exit 1 when unknown,
+ * 2 for a --seller neither the configuration nor the database knows (cg_cli_seller_known).
  */
 #include "config.h"
 
@@ -62,7 +63,14 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
         status = cg_cmd_fail(&err);
         goto done;
     }
-    if (kind == 0) {
+    /* A seller neither the configuration nor the database knows (a typo) would list nothing. */
+    if (seller != NULL)
+        rc = cg_cli_seller_known(cli, db, seller, &err);
+    if (rc == CG_EINVAL) {
+        status = cg_cmd_usage_error(&cg_cmd_status, "%s", err.msg);
+        goto done;
+    }
+    if (rc == CG_OK && kind == 0) {
         /* A file name first (names of input files are distinctive), then an order number. */
         rc = cg_spool_status(db, CG_STATUS_FILE, what, stdout, &err);
         if (rc == CG_ENOTFOUND) {
@@ -71,7 +79,7 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
         }
         if (rc == CG_ENOTFOUND)
             snprintf(err.msg, sizeof(err.msg), "%s: no such order or input file", what);
-    } else {
+    } else if (rc == CG_OK) {
         rc = cg_spool_status(db, kind, seller, stdout, &err);
     }
     if (rc != CG_OK) {
@@ -104,7 +112,8 @@ const struct cg_cmd cg_cmd_status = {
     "              inventory): add their shipment data and drop a file with them again\n"
     "  --held      orders held back as waiting for their shop status, never declared\n"
     "  --seller NAME  with a list option: that seller's items only (receipts for unknown\n"
-    "              guids belong to no seller)\n",
+    "              guids belong to no seller); a NAME neither the configuration nor the\n"
+    "              database knows is a usage error\n",
     CG_CMD_NEEDS_CONF | CG_CMD_READS_DB,
     exec_status,
 };

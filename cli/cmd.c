@@ -12,6 +12,7 @@
 
 #include "cli/cmd.h"
 #include "core/err.h"
+#include "store/store-report.h"
 #include "store/store.h"
 
 /* One entry per line, alphabetical. */
@@ -152,4 +153,38 @@ int cg_cli_reasoned(struct cg_cli *cli, const struct cg_cmd *cmd, int argc, char
     }
     cg_store_close(db);
     return status;
+}
+
+static int count_seller(void *ctx, const char *seller, long orders, long rejected, long cancels,
+                        long pending, long failed_files)
+{
+    long *n = ctx;
+
+    (void)seller;
+    (void)orders;
+    (void)rejected;
+    (void)cancels;
+    (void)pending;
+    (void)failed_files;
+    (*n)++;
+    return CG_OK;
+}
+
+int cg_cli_seller_known(struct cg_cli *cli, struct cg_store *db, const char *seller,
+                        struct cg_err *err)
+{
+    char section[256];
+    long n = 0;
+    int rc;
+
+    snprintf(section, sizeof(section), "seller%s%s", seller[0] ? "." : "", seller);
+    if (cg_conf_has_section(cli->conf, section))
+        return CG_OK;
+    rc = cg_store_report_sellers(db, seller, count_seller, &n, err);
+    if (rc == CG_OK && n == 0)
+        rc = CG_ERR_SET(err, CG_EINVAL,
+                        "--seller %s: no section [%s] in the configuration and no order of it in "
+                        "the database",
+                        seller, section);
+    return rc;
 }

@@ -109,6 +109,14 @@ int cg_cli_reasoned(struct cg_cli *cli, const struct cg_cmd *cmd, int argc, char
                     const struct cg_cli_reasoned_words *w,
                     int (*fn)(struct cg_store *st, const char *arg, const char *by,
                               const char *reason, FILE *fp, struct cg_err *err));
+/*
+ * --seller NAME (report, status) must name a seller the configuration has a section for, or one
+ * the database has orders of (a seller since removed from the configuration): a typo would
+ * otherwise list nothing and say that nothing needs the broker. CG_EINVAL (a usage error, err
+ * says why) when neither knows it, the store's code when the database cannot be read.
+ */
+int cg_cli_seller_known(struct cg_cli *cli, struct cg_store *db, const char *seller,
+                        struct cg_err *err);
 /* settle/ for the commands (cli/cmd-settle.c): open the database and a settle context. */
 struct cg_settle;
 int cg_cli_settle_open(struct cg_cli *cli, struct cg_store **db, struct cg_settle **s,

@@ -157,6 +157,24 @@ check "  jl's JL-1 only" test "$(sed 's/^[^ ]*  //' "$T/out" | cut -c1-15)" = "o
 expect_rc 0 "status --cancel --seller jl" cg status --cancel --seller jl
 check "  none of acme's" test "$(cat "$T/out")" = "0 orders need a cancellation (CEB605)"
 expect_rc 2 "--seller with an order number" cg status BR-2 --seller acme
+# A seller name neither the configuration nor the database knows (a typo) would list nothing:
+# a usage error, as for report --seller. One the configuration knows with nothing of it listed
+# is not, nor one with orders in the database whose section was removed.
+expect_rc 2 "status --seller nosuch --rejected" cg status --seller nosuch --rejected
+check "  names the seller, as report does" test "$(head -n 1 "$T/err")" = \
+    "cebgate: --seller nosuch: no section [seller.nosuch] in the configuration and no order of it in the database"
+check "  with the usage" test "$(sed -n 2p "$T/err" | cut -c1-22)" = "usage: cebgate status "
+check "  and lists nothing" [ ! -s "$T/out" ]
+expect_rc 2 "status --held --seller nosuch" cg status --held --seller nosuch
+expect_rc 0 "status --rejected --seller shop (configured, nothing rejected)" \
+    cg status --rejected --seller shop
+check "  0 rejections" test "$(cat "$T/out")" = "0 rejections"
+sed '/^\[seller.jl\]$/,/^profile = jsonl$/d' "$W/cebgate.conf" >"$W/nojl.conf"
+check "  (a configuration without [seller.jl])" sh -c "! grep -q '^\[seller.jl\]' '$W/nojl.conf'"
+expect_rc 0 "status --rejected --seller jl, its section removed" \
+    "$CEBGATE" -c "$W/nojl.conf" status --rejected --seller jl
+check "  jl's JL-1 still" test "$(sed 's/^[^ ]*  //' "$T/out" | cut -c1-15)" = "order jl/JL-1  
+1 rejection"
 
 # acme/bad.csv: both orders sell SKUs the catalogue does not have: refused whole, then dismissed.
 cat >"$W/incoming/acme/bad.csv" <<EOC
