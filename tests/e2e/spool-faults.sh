@@ -50,9 +50,13 @@ check "signer still unreachable: the file resumed from active/ is left there aga
 "$CEBGATE" -c "$W/cebgate.conf" watch --retry 1 --no-progress >"$T/watch.out" \
     2>"$T/watch.err" &
 wpid=$!
-tries() { grep -c 'CEB303 signing: remote signer' "$T/watch.err"; }
+# (watch.err is created by the background shell: it may not exist yet at the first look)
+tries() {
+    n=$(grep -c 'CEB303 signing: remote signer' "$T/watch.err" 2>/dev/null)
+    echo "${n:-0}"
+}
 k=0
-while [ "$(tries)" -lt 3 ] && [ $k -lt 300 ]; do
+while [ "$(tries)" -lt 3 ] && [ $k -lt 600 ]; do
     sleep 0.1
     k=$((k + 1))
 done
