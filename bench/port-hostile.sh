@@ -51,15 +51,17 @@ if [ ! -e "$S/ready.$N" ]; then
     rm -rf msgs
 
     q() { "$@" >/dev/null 2>&1; }
-    q openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=bench CA"
+    q openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 60 -subj "/CN=bench CA"
     issue() {
         q openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$1"
         printf '%b\n' "$2" >"$1.ext"
         q openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.pem" \
-            -days 2 -extfile "$1.ext"
+            -days 60 -extfile "$1.ext"
     }
     issue server "subjectAltName=IP:127.0.0.1"
     issue signer "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature"
+    # the attacker's own registered signing certificate (it signs nothing here)
+    issue evilsigner "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature"
     for s in good evil; do
         openssl rand -hex 24 >$s.token
         printf 'Authorization: Bearer %s\n' "$(cat $s.token)" >$s.hdr
@@ -102,7 +104,7 @@ sign_cert = signer.pem
 codes = 3301964J31
 [sender.evil]
 token_file = evil.token
-sign_cert = ca.pem
+sign_cert = evilsigner.pem
 codes = 9999999999
 EOF
 "$CEBGATE" -q -c port.conf port --port-file port.num >/dev/null 2>port.err &

@@ -38,9 +38,9 @@ S=$(cd "$S" && pwd)
 if [ ! -e "$S/ready.$N" ]; then
     cd "$S"
     rm -rf msgs
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout server.key -out server.pem -days 2 \
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout server.key -out server.pem -days 60 \
         -subj "/CN=bench port" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout signer.key -out signer.pem -days 2 \
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout signer.key -out signer.pem -days 60 \
         -subj "/CN=bench signer" -addext basicConstraints=critical,CA:FALSE 2>/dev/null
     openssl rand -hex 24 >bench.token
     printf 'Authorization: Bearer %s\n' "$(cat bench.token)" >auth.hdr
