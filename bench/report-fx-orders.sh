@@ -26,7 +26,7 @@ sed -n '/^cat >"$W\/cebgate.conf" <<EOC$/,/^EOC$/p' "$SRC/tests/e2e/report-fx.sh
     >"$W/cebgate.conf"
 grep -q '^\[settle.late\]' "$W/cebgate.conf" || { echo "no configuration in report-fx.sh" >&2; exit 2; }
 if [ ! -f "$W/cebgate.db" ]; then
-    "$CEBGATE" -q -c "$W/cebgate.conf" report >/dev/null # creates the database
+    "$CEBGATE" -q -c "$W/cebgate.conf" settle tick >/dev/null # creates the database
     python3 "$SRC/tests/e2e/report-fxgen.py" "$W/cebgate.db" "$N" 2026-11-30 >/dev/null
 fi
 

@@ -20,7 +20,7 @@ RUNS=${RUNS:-3}
 W=$(mktemp -d "${TMPDIR:-/tmp}/cg-bench-report.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 printf '[general]\nworkdir = .\n' >"$W/cebgate.conf"
-"$CEBGATE" -c "$W/cebgate.conf" report >/dev/null # creates the database
+"$CEBGATE" -c "$W/cebgate.conf" settle tick >/dev/null # creates the database
 python3 "$SRC/tests/e2e/report-gen.py" "$W/cebgate.db" "$N" 2026-11-30 >/dev/null
 cp "$W/cebgate.db" "$W/fx.db"
 sqlite3 "$W/cebgate.db" "DELETE FROM fx_declared; VACUUM;"

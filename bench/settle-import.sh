@@ -37,7 +37,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/cg-bench-settle.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 mkdir "$W/template"
 printf '[general]\nworkdir = .\n' >"$W/template/cebgate.conf"
-"$CEBGATE" -q -c "$W/template/cebgate.conf" report >/dev/null # creates the database
+"$CEBGATE" -q -c "$W/template/cebgate.conf" settle tick >/dev/null # creates the database
 python3 "$SRC/tests/e2e/report-gen.py" "$W/template/cebgate.db" "$ORDERS" 2025-06-30 >/dev/null
 
 # gen N FORMAT FILE: the statement. Order k is RG%07d, seller beta when k % 3 == 0, declared
