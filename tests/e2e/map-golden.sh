@@ -99,7 +99,7 @@ check "the missing file is named" grep -q "nonexistent.csv" "$T/err"
 { printf '[seller]\nprofile = own\n'; cat "$CG_TESTDATA/e2e/seller-codes.ini"
   printf '[declare]\ncop_code = 3301960001\ncop_name = Acme Export\ndxp_id = DXPENT0000000001\n'; } >"$T/nocat.conf"
 expect_rc 2 "no catalogue is a configuration error" "$CEBGATE" -c "$T/nocat.conf" map "$D/own/orders.csv"
-check "says which setting is missing" grep -q "set \[seller\] catalog" "$T/err"
+check "says which setting is missing" grep -q "set catalog in \[seller\] or the seller's section" "$T/err"
 expect_rc 1 "--catalog and --shipments override the configuration" \
     "$CEBGATE" -c "$T/nocat.conf" map --catalog "$D/catalog.csv" --shipments "$D/shipments.csv" "$D/own/orders.csv"
 check "with them A-1 maps and A-2 has its waybill (and so needs a POD)" \
