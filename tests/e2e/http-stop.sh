@@ -12,11 +12,6 @@ faults() {
     curl -sS --cacert "$K/ca.pem" -H @"$K/auth.hdr" "https://127.0.0.1:$P/metrics" 2>/dev/null |
         awk '/faults_injected_total\{kind="503"\}/ { print $2 }'
 }
-# alive PID: the process runs (a child that ended but was not waited for is a zombie: "Z").
-alive() {
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-    [ -n "$st" ] && [ "$st" != Z ]
-}
 # retries_logged LOG: answers the sender logged it will send again (0 before LOG exists)
 # stop_when_busy PID LOG N: once the sender (run with -vv) has logged N answers it will send
 # again (it has taken the port's 503s and put them in its backoff), SIGTERM; then wait at most
@@ -32,19 +27,9 @@ stop_when_busy() {
     done
     STOP_SEEN=$(retries_logged "$2")
     kill -TERM "$1"
-    STOP_WAITED=0
-    while alive "$1" && [ "$STOP_WAITED" -lt 100 ]; do
-        sleep 0.1
-        STOP_WAITED=$((STOP_WAITED + 1))
-    done
-    if alive "$1"; then
-        kill -KILL "$1"
-        wait "$1"
-        STOP_RC=hung
-    else
-        wait "$1"
-        STOP_RC=$?
-    fi
+    ended "$1" 100
+    STOP_RC=$ENDED_RC
+    STOP_WAITED=$ENDED_WAITED
 }
 
 # ---------------------------------------------------------------- a port that answers 503

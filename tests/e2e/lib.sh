@@ -48,6 +48,29 @@ expect_rc() {
     if [ "$got" -eq "$want" ]; then ok "$d (exit $got)"; else
         fail "$d: exit $got, expected $want"; sed 's/^/  stderr: /' "$T/err" | head -20; fi
 }
+# alive PID: the process runs (a child that ended but was not waited for is a zombie: "Z")
+alive() {
+    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+# ended PID TENTHS: poll until PID (a child of this shell) has ended, at most TENTHS tenths of a
+# second; then reap it. ENDED_RC: its exit code, or "hung" when it was still running and was
+# killed; ENDED_WAITED: the tenths of a second waited.
+ended() {
+    ENDED_WAITED=0
+    while alive "$1" && [ "$ENDED_WAITED" -lt "$2" ]; do
+        sleep 0.1
+        ENDED_WAITED=$((ENDED_WAITED + 1))
+    done
+    if alive "$1"; then
+        kill -KILL "$1"
+        wait "$1"
+        ENDED_RC=hung
+        return 1
+    fi
+    wait "$1"
+    ENDED_RC=$?
+}
 finish() {
     san_check || fail "no sanitizer report from the processes the test started"
     echo "$passes passed, $fails failed"

@@ -39,28 +39,6 @@ made=0
 for n in $ALL; do msg "$n" && made=$((made + 1)); done
 check "63 signed messages made ($made)" test "$made" = 63
 
-# alive PID: the process runs (a child that ended but was not waited for is a zombie: "Z")
-alive() {
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-    [ -n "$st" ] && [ "$st" != Z ]
-}
-# ended PID TENTHS: poll until PID has ended, at most TENTHS tenths of a second; then reap it
-# (ENDED_RC: its exit code, or "hung" when it was killed)
-ended() {
-    i=0
-    while alive "$1" && [ $i -lt "$2" ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    if alive "$1"; then
-        kill -KILL "$1"
-        wait "$1"
-        ENDED_RC=hung
-        return 1
-    fi
-    wait "$1"
-    ENDED_RC=$?
-}
 # metric NAME: the port's figure from GET /metrics
 metric() {
     curl -sS --cacert server.pem -H @a.hdr "$URL:$P/metrics" 2>/dev/null |
