@@ -229,6 +229,14 @@ int cg_run_exit(int rc, const struct cg_err *err, const struct cg_spool_stats *s
         fprintf(stderr, "cebgate: %s\n", err->msg[0] ? err->msg : cg_strerror(rc));
         return CG_EXIT_TEMPFAIL;
     }
+    if (st != NULL && st->sellers_held > 0) {
+        fprintf(stderr,
+                "cebgate: the configuration lacks settings the orders of %ld seller%s need "
+                "(named above); %s files wait for a run after it is fixed\n",
+                st->sellers_held, st->sellers_held == 1 ? "" : "s",
+                st->sellers_held == 1 ? "its" : "their");
+        return CG_EXIT_USAGE;
+    }
     if (st != NULL && (st->files_failed > 0 || st->rejections > 0 || st->receipt_files_failed > 0 ||
                        st->msgs_refused > 0))
         return CG_EXIT_ERROR;

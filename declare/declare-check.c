@@ -21,7 +21,8 @@
 
 #include "declare/declare.h"
 
-/* Elements whose value comes from the configuration, and where it is set. */
+/* Elements whose value comes from the configuration, and where it is set; the last, POD, may come
+ * from the order as well (HINT_FROM_ORDER). */
 static const struct {
     const char *elem;
     const char *where;
@@ -58,6 +59,15 @@ static int hint_index(const char *msg)
             return (int)i;
     }
     return -1;
+}
+
+#define HINT_FROM_ORDER 13
+
+bool cg_msg_config_only(const char *msg)
+{
+    int i = hint_index(msg);
+
+    return i >= 0 && i != HINT_FROM_ORDER;
 }
 
 const char *cg_msg_config_hint(const char *msg)
@@ -165,7 +175,7 @@ static void fill_hint(int i, struct cg_seller *sc, struct cg_base_transfer *bc, 
     case 10: sc->owner_name = ph; break;
     case 11: sc->customs_code = ph; break;
     case 12: sc->port_code = ph; break;
-    case 13: oc->pod = ph; break;
+    case HINT_FROM_ORDER: oc->pod = ph; break;
     default: break;
     }
 }

@@ -289,6 +289,12 @@ bool cg_orders_pass(struct cg_schema *s, const struct cg_order *const *o, size_t
  */
 const char *cg_msg_config_hint(const char *msg);
 /*
+ * True when msg is such a message for a setting that only the configuration can give (every one
+ * of cg_msg_config_hint() but POD, which an order may carry in a pod column): the order's own
+ * data cannot cure it, so `cebgate run` holds the seller's files instead of rejecting the order.
+ */
+bool cg_msg_config_only(const char *msg);
+/*
  * Every setting the messages of o (the kinds cg_order_check() builds) need and the
  * configuration lacks, in the order the builders meet them: returns how many, and writes their
  * names into out, comma-separated ("[seller] ebp_code, [seller] ebp_name, [declare] cop_code").

@@ -211,6 +211,7 @@ static void seller_free(struct spool_seller *s)
     cg_seller_free(s->seller);
     free(s->name);
     free(s->problem);
+    free(s->config_hold);
     free(s->key_file);
     free(s->cert_file);
     free(s->pass_file);

@@ -584,6 +584,21 @@ static void job_error(const struct cg_spool *sp, const struct spool_job *j, char
     snprintf(out, size, "%s", e);
 }
 
+/* Whether j failed for a setting only the configuration gives (cg_msg_config_only). */
+static bool job_config_only(const struct spool_job *j)
+{
+    static const char *const steps[] = {"building: ", "schema: "};
+    size_t i;
+
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        const char *p = strstr(j->error, steps[i]);
+
+        if (p != NULL && p - j->error <= 8)
+            return cg_msg_config_only(p + strlen(steps[i]));
+    }
+    return false;
+}
+
 /*
  * What the other files of this run did with an order (docs/spool.md, "Operator view"): an order
  * counts once in the run's summary, however many of its files held it.
@@ -728,6 +743,28 @@ static int finish(struct batch *b, struct cg_err *err)
                             b->jobs[k].order->order_no,
                             b->jobs[k].error != NULL ? b->jobs[k].error : "temporary failure",
                             b->jobs[k].no_space ? NO_SPACE_HINT : "");
+            job_files_remove(b, 0, b->njobs);
+            batch_clear(b);
+            return rc;
+        }
+    }
+    /*
+     * A setting only the configuration gives (a code or name of [declare] or the seller's
+     * section) is not the order's fault: the batch is dropped as for a temporary failure, the
+     * file stays in active/ and the seller's other files wait, until the configuration has it.
+     */
+    for (k = 0; k < b->njobs; k++) {
+        struct spool_job *j = &b->jobs[k];
+
+        if (j->rc != CG_OK && j->order != NULL && j->error != NULL && job_config_only(j)) {
+            char why[1536];
+
+            job_error(sp, j, why, sizeof(why));
+            rc = CG_ERR_SET(err, CG_ECONFIG, "%s:%ld: order %s: %s",
+                            j->order->source != NULL ? j->order->source : "?", j->order->line,
+                            j->order->order_no, why);
+            if (b->sel->config_hold == NULL)
+                b->sel->config_hold = cg_strdup(err->msg);
             job_files_remove(b, 0, b->njobs);
             batch_clear(b);
             return rc;
@@ -1498,6 +1535,24 @@ static int infile_process(struct infile *f, struct pipe *pp, struct cg_err *err)
     if (rc == CG_OK && f->reason[0] != '\0')
         rc = infile_fail(f, err);
     return rc;
+}
+
+int spool_seller_held(struct cg_spool *sp, struct spool_seller *sel, int rc)
+{
+    if (rc != CG_ECONFIG || sel == NULL || sel->config_hold == NULL)
+        return rc;
+    sp->st.sellers_held++;
+    spool_event(sp, CG_SPOOL_EV_ORDER, "%s", sel->config_hold);
+    if (sel->name[0] == '\0')
+        spool_event(sp, CG_SPOOL_EV_FILE,
+                    "held: the configuration lacks a setting the orders of [seller] need (above): "
+                    "no order is rejected for it; its files wait until it is set");
+    else
+        spool_event(sp, CG_SPOOL_EV_FILE,
+                    "held seller %s: the configuration lacks a setting its orders need (above): "
+                    "no order is rejected for it; its files wait until it is set",
+                    sel->name);
+    return CG_OK;
 }
 
 int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,

@@ -26,6 +26,9 @@ struct spool_seller {
     struct cg_seller *seller;
     struct cg_map_ctx *map;
     char *problem; /* set when the seller cannot be used (files go to failed/) */
+    /* Set when an order needed a setting the configuration lacks: the seller's files wait
+     * (left where they are) until the configuration is fixed; the run ends with exit 2. */
+    char *config_hold;
     int index;
     /* Signing: the seller's own key, else [declare]. */
     char *key_file, *cert_file, *pass_file, *pass_env, *key_name;
@@ -181,6 +184,12 @@ int spool_move_unique_as(int fromfd, const char *name, int tofd, const char *bas
 
 /* Process one file in active/<sub>/name for seller sel; fresh: just taken from incoming/ (not
  * found in active/ by a resume). */
+/*
+ * rc of spool_process_file() for sel: CG_ECONFIG after the seller was held for its configuration
+ * (sel->config_hold) becomes CG_OK, counted and said once, so that the other sellers' files go
+ * on. Any other rc is returned as it is.
+ */
+int spool_seller_held(struct cg_spool *sp, struct spool_seller *sel, int rc);
 int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
                        bool fresh, struct cg_err *err);
 /* Take every complete file from incoming/ into active/ and process active/. */

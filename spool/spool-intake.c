@@ -172,6 +172,8 @@ static int resume_active(struct cg_spool *sp, int subfd, const char *sub, struct
     if (rc != CG_OK)
         return rc;
     for (i = 0; i < n && rc == CG_OK && !stopped(sp); i++) {
+        struct spool_seller *sel;
+
         if (v[i].type == 'd' && sub[0] == '\0') {
             int fd = openat(subfd, v[i].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (fd >= 0) {
@@ -182,7 +184,11 @@ static int resume_active(struct cg_spool *sp, int subfd, const char *sub, struct
         }
         if (v[i].type == 'd')
             continue;
-        rc = spool_process_file(sp, spool_seller_get(sp, sub), subfd, v[i].name, false, err);
+        sel = spool_seller_get(sp, sub);
+        if (sel != NULL && sel->config_hold != NULL)
+            continue; /* stays in active/ */
+        rc = spool_process_file(sp, sel, subfd, v[i].name, false, err);
+        rc = spool_seller_held(sp, sel, rc);
     }
     entries_free(v, n);
     return rc;
@@ -200,6 +206,7 @@ static int take_dir(struct cg_spool *sp, int infd, const char *sub, struct cg_er
     if (rc != CG_OK)
         return rc;
     for (i = 0; i < n && rc == CG_OK && !stopped(sp); i++) {
+        struct spool_seller *sel;
         struct entry *e = &v[i];
         const char *prob = cg_spool_name_problem(e->name);
         char used[CG_FS_NAME_MAX + 16];
@@ -236,6 +243,9 @@ static int take_dir(struct cg_spool *sp, int infd, const char *sub, struct cg_er
             fail_entry(sp, infd, sub, e, "not a regular file");
             continue;
         }
+        sel = spool_seller_get(sp, sub);
+        if (sel != NULL && sel->config_hold != NULL)
+            continue; /* stays in incoming/ */
         if (actfd < 0) {
             actfd = spool_subdir(sp, D_ACTIVE, sub, err);
             if (actfd < 0) {
@@ -250,7 +260,8 @@ static int take_dir(struct cg_spool *sp, int infd, const char *sub, struct cg_er
         }
         if (rc != CG_OK)
             break;
-        rc = spool_process_file(sp, spool_seller_get(sp, sub), actfd, used, true, err);
+        rc = spool_process_file(sp, sel, actfd, used, true, err);
+        rc = spool_seller_held(sp, sel, rc);
     }
     if (actfd >= 0)
         close(actfd);

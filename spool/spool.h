@@ -187,6 +187,9 @@ struct cg_spool_stats {
     /* Taken and still in active/ (a temporary failure or a stop): the next run, or the next
      * pass of watch, resumes them; one this process resumes is counted as taken once. */
     long files_left;
+    /* Sellers whose files wait because an order needed a setting their configuration lacks
+     * (spool_seller_held): any makes the run's exit status 2. */
+    long sellers_held;
     long orders_read; /* orders read from files (accepted + rejected + unchanged) */
     long orders_new, orders_modified, orders_unchanged, orders_rejected;
     /*

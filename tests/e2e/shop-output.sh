@@ -2,8 +2,9 @@
 # shop-output.sh - what an operator reads. A file of 70 orders that all fail the same way (no
 # destination port for their CEB603) prints each rejection once, with the order number once
 # and no "warning:" copy, the file's failed line does not list them again, and the summary has
-# one grouped line for the 70. A seller whose configuration lacks several settings is told all
-# of them in each rejection, not one per run. On a terminal (script(1) gives one) the progress bar knows the
+# one grouped line for the 70. A seller whose configuration lacks settings only it can give is
+# told all of them at once, and its files wait (exit 2) instead of its orders being rejected. On
+# a terminal (script(1) gives one) the progress bar knows the
 # number of files of every seller folder from its first drawing.
 . "${CG_SRCDIR:-.}/tests/e2e/shop-lib.sh"
 
@@ -49,16 +50,49 @@ check "no 'other reasons' line" sh -c "! grep -q 'other' '$T/out'"
 check "the .reason file keeps the list" \
     [ "$(grep -Fc "$POD" "$W/failed/own/bulk.csv.reason")" -ge 20 ]
 
-# Three settings missing for seller c: the first is named as it always was, then all of them, in
-# the order the messages' elements need them (CEB303's ebpName, CEB603's agentName and POD).
-mkdir -p "$W/incoming/c"
+# Three settings missing for seller c, two of them settings only the configuration gives: the
+# configuration is at fault, not the order. The run names every missing setting, rejects
+# nothing, keeps the file in active/ and the seller's other file in incoming/, goes on with
+# seller b's file, and ends with exit 2; once the settings are there, the next run declares each
+# order once.
+mkdir -p "$W/incoming/c" "$W/incoming/b"
 printf '%s\n' "order_no,currency,country,sku,qty,price,logistics_code,logistics_name,logistics_no" \
     "Q-1,USD,US,TS-001,1,9.99,3120980105,SF Express,SF8000000100" >"$W/incoming/c/q.csv"
-(cd "$W" && "$CEBGATE" -c cebgate.conf run --no-progress >"$T/out" 2>&1)
-check "exit 1: the order was rejected" [ $? -eq 1 ]
-check "the rejection names every missing setting" grep -Fxq "c/q.csv:2: order Q-1: CEB303 \
+printf '%s\n' "order_no,currency,country,sku,qty,price" "R-1,USD,US,TS-001,1,9.99" \
+    >"$W/incoming/c/r.csv"
+printf '%s\n' "order_no,currency,country,sku,qty,price" "B-1,USD,US,TS-001,1,9.99" \
+    >"$W/incoming/b/b1.csv"
+(cd "$W" && "$CEBGATE" -c cebgate.conf run --no-progress >"$T/out" 2>"$T/err")
+check "exit 2: a configuration error" [ $? -eq 2 ]
+check "the order's line names every missing setting" grep -Fxq "c/q.csv:2: order Q-1: CEB303 \
 building: element ebpName: required value is missing: set [seller] ebp_name; missing settings: \
 [seller] ebp_name, [seller] agent_name, [seller] pod or pod_by_country, or a pod column" "$T/out"
+check "the seller is said to be held, nothing rejected" grep -Fxq "held seller c: the \
+configuration lacks a setting its orders need (above): no order is rejected for it; its files \
+wait until it is set" "$T/out"
+check "the last line says what to do" grep -Fxq "cebgate: the configuration lacks settings the \
+orders of 1 seller need (named above); its files wait for a run after it is fixed" "$T/err"
+check "no order was rejected" grep -q '^  orders: 1 accepted (1 new, 0 modified), 0 unchanged, 0 rejected' "$T/out"
+check "the file is left in active/" [ -f "$W/active/c/q.csv" ]
+check "the seller's other file waits in incoming/" [ -f "$W/incoming/c/r.csv" ]
+check "nothing of seller c went to failed/" [ ! -e "$W/failed/c" ]
+check "seller b's file was declared" [ -f "$W/done/b/b1.csv" ]
+check "no rejection is recorded for Q-1" \
+    [ "$(sqlite3 "$W/cebgate.db" "SELECT count(*) FROM rejections WHERE order_no = 'Q-1'")" = 0 ]
+sed -e 's/^ebp_name =$/ebp_name = Shopify/' -e 's/^agent_name =$/agent_name = Acme Agent\npod = LAX/' \
+    "$W/cebgate.conf" >"$W/fixed.conf"
+(cd "$W" && "$CEBGATE" -c fixed.conf run --no-progress >"$T/out" 2>&1)
+check "fixed: exit 0" [ $? -eq 0 ]
+check "fixed: both of seller c's files are done" [ -f "$W/done/c/q.csv" ] && [ -f "$W/done/c/r.csv" ]
+for t in 303 603; do
+    check "fixed: Q-1's CEB$t was declared once" [ "$(grep -l '<ceb:orderNo>Q-1</ceb:orderNo>' \
+        "$W"/outbox/CEB${t}Message_* 2>/dev/null | wc -l)" -eq 1 ]
+done
+check "fixed: Q-1's waybill (CEB505) was declared once" [ "$(grep -l \
+    '<ceb:logisticsNo>SF8000000100</ceb:logisticsNo>' "$W"/outbox/CEB505Message_* 2>/dev/null |
+    wc -l)" -eq 1 ]
+check "fixed: R-1's CEB303 was declared once" [ "$(grep -l '<ceb:orderNo>R-1</ceb:orderNo>' \
+    "$W"/outbox/CEB303Message_* 2>/dev/null | wc -l)" -eq 1 ]
 
 # The progress bar on a terminal: three files in two seller folders, counted from the start.
 mkdir -p "$W/incoming/b"

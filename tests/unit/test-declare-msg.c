@@ -1164,6 +1164,14 @@ static void test_config_missing(void **state)
     assert_int_equal(cg_order_check(s2205, &f.o, &bare, &bt, "202205", &err), CG_EINVAL);
     assert_string_equal(err.msg, "CEB603 building: element agentName: required value is missing: "
                                  "set [seller] agent_name");
+    /* Only the configuration gives agentName, copCode or portCode; an order may carry its POD;
+     * an order's own element is no setting at all. */
+    assert_true(cg_msg_config_only("element agentName: required value is missing"));
+    assert_true(cg_msg_config_only("element copCode: required value is missing"));
+    assert_true(cg_msg_config_only("element portCode: required value is missing"));
+    assert_false(cg_msg_config_only("element POD: required value is missing"));
+    assert_false(cg_msg_config_only("element gcode: required value is missing"));
+    assert_false(cg_msg_config_only("element agentName: [facet 'maxLength'] too long"));
     /* The order's own failure says nothing of the configuration. */
     f.lines[1].gcode[0] = '\0';
     assert_int_equal(cg_order_check(s2205, &f.o, &seller, &bt, "202205", &err), CG_EINVAL);
