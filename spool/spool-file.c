@@ -216,18 +216,23 @@ static struct doc_row *row_of(struct doc_row *rows, int n, int msg_type)
  * Reject an order whose document customs has concluded: a change needs a cancellation, or,
  * once the inventory is closed (the goods have left), a return, as `cebgate cancel` says.
  */
-static void reject_concluded(struct batch *b, struct border *bo, int msg_type, int state)
+static void reject_concluded(struct batch *b, struct border *bo, const struct doc_row *cur,
+                             int msg_type, int state)
 {
     const struct cg_order *o = bo->o;
-    char msg[512];
+    char msg[1536];
+    char changes[1024];
 
+    /* What differs from the version customs concluded, read back from archive/. */
+    spool_sent_changes(b->sp, b->sel, o, msg_type, cur->id, cur->version, changes, sizeof(changes));
     snprintf(msg, sizeof(msg),
              "%s:%ld: order %s: CEB%03d: " CG_SPOOL_CONCLUDED_CHANGE " '%s'; "
-             "a change now needs %s, not a modify",
+             "a change now needs %s, not a modify%s%s",
              o->source != NULL ? o->source : "?", o->line, o->order_no, msg_type,
              cg_doc_state_name(state),
              state == CG_DOC_CLOSED ? "a return (cebgate return): the goods have left the country"
-                                    : "a cancellation (cebgate cancel)");
+                                    : "a cancellation (cebgate cancel)",
+             changes[0] != '\0' ? "; what changed: " : "", changes);
     bo->reject = cg_strdup(msg);
     bo->kind = ORDER_REJECTED;
     b->njobs = bo->job0;
@@ -355,7 +360,7 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
         if (cur != NULL && strcmp(cur->hash, h) == 0 && !(cur->refused && cur->file != b->file_id))
             continue;
         if (cur != NULL && cur->state > CG_DOC_REVIEW && cur->state != CG_DOC_REJECTED) {
-            reject_concluded(b, bo, dk->msg_type, cur->state);
+            reject_concluded(b, bo, cur, dk->msg_type, cur->state);
             goto done;
         }
         rc = add_job(b, bo, dk->msg_type, h, cur, err);

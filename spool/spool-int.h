@@ -185,6 +185,22 @@ int spool_move_unique_as(int fromfd, const char *name, int tofd, const char *bas
 /* Process one file in active/<sub>/name for seller sel; fresh: just taken from incoming/ (not
  * found in active/ by a resume). */
 /*
+ * The message of version `version` of document doc_id as it was sent, read from archive/ (or
+ * outbox/) and parsed, without its DXP envelope: *out (the caller frees it). Its file name into
+ * name (name_size 0: not wanted; "" when no message of that version is recorded). CG_ENOTFOUND
+ * when none is recorded or archive/ no longer holds it.
+ */
+int spool_sent_load(struct cg_spool *sp, int64_t doc_id, int version, xmlDocPtr *out, char *name,
+                    size_t name_size, struct cg_err *err);
+/*
+ * What differs between order o's entity in that version of its msg_type document and the
+ * message o would be declared with now: up to three elements, "price of item 1 from '3.75' to
+ * '4.25', ...", into out (empty when the sent message cannot be read back).
+ */
+void spool_sent_changes(struct cg_spool *sp, const struct spool_seller *sel,
+                        const struct cg_order *o, int msg_type, int64_t doc_id, int version,
+                        char *out, size_t size);
+/*
  * rc of spool_process_file() for sel: CG_ECONFIG after the seller was held for its configuration
  * (sel->config_hold) becomes CG_OK, counted and said once, so that the other sellers' files go
  * on. Any other rc is returned as it is.

@@ -195,69 +195,26 @@ static int inv_from_doc(xmlDocPtr doc, struct inv_msg *m, struct cg_err *err)
     return CG_OK;
 }
 
-struct msg_file {
-    int version;
-    char name[256];
-};
-
-static int msg_file_seen(const struct cg_store_msg *m, void *vctx)
-{
-    struct msg_file *f = vctx;
-
-    if (m->version == f->version)
-        cg_strlcpy(f->name, m->file_name, sizeof(f->name));
-    return CG_OK;
-}
-
 /* Read the current version of the inventory as it was sent. */
 static int inv_load(struct cg_spool *sp, const char *order_no, const struct ret_docs *r,
                     struct inv_msg *m, struct cg_err *err)
 {
-    static const int dirs[] = {D_ARCHIVE, D_OUTBOX};
-    struct msg_file f;
-    struct cg_buf b;
-    xmlDocPtr doc = NULL, inner = NULL;
-    char *xml = NULL;
-    size_t i, len = 0;
+    xmlDocPtr doc = NULL;
+    char name[256];
     int rc;
 
-    memset(&f, 0, sizeof(f));
-    f.version = r->inv_version;
-    rc = cg_store_doc_msgs(sp->store, r->inv_id, msg_file_seen, &f, err);
-    if (rc != CG_OK)
-        return rc;
-    if (f.name[0] == '\0' || cg_spool_name_problem(f.name) != NULL)
+    rc = spool_sent_load(sp, r->inv_id, r->inv_version, &doc, name, sizeof(name), err);
+    if (rc == CG_ENOTFOUND && name[0] == '\0')
         return CG_ERR_SET(err, CG_EREJECT, "order %s: the inventory's message is not recorded",
                           order_no);
-    cg_buf_init(&b, CG_XML_MAX);
-    rc = CG_ENOTFOUND;
-    for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && rc == CG_ENOTFOUND; i++) {
-        cg_buf_reset(&b);
-        rc = cg_fs_read_at(sp->dfd[dirs[i]], f.name, CG_XML_MAX, &b, err);
-    }
-    if (rc == CG_OK)
-        rc = cg_xml_parse(cg_buf_str(&b), b.len, f.name, &doc, err);
-    cg_buf_free(&b);
     if (rc == CG_ENOTFOUND)
         return CG_ERR_SET(err, CG_EREJECT,
                           "order %s: the inventory's message %s is no longer in archive/ "
                           "([spool] archive_days): its lines cannot be read back",
-                          order_no, f.name);
+                          order_no, name);
     if (rc != CG_OK)
         return rc;
-    if (cg_msg_type_of(doc) == 0) {
-        /* The DXP envelope around it. */
-        rc = cg_dxp_unwrap(doc, &xml, &len, err);
-        if (rc == CG_OK)
-            rc = cg_xml_parse(xml, len, f.name, &inner, err);
-        free(xml);
-        xmlFreeDoc(doc);
-        doc = inner;
-        if (rc != CG_OK)
-            goto done;
-    }
     rc = inv_from_doc(doc, m, err);
-done:
     xmlFreeDoc(doc);
     return rc;
 }

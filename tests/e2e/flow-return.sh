@@ -33,6 +33,11 @@ refused "a line the inventory does not have" "the inventory has no line 7" SO-00
 refused "a line named twice" "line 2 named twice" SO-0000001 --lines 2,2:1 $B
 refused "more than declared" "line 2: 3 is more than the 2 declared" SO-0000001 --lines 2:3 $B
 refused "not a quantity" "quantity 'x' is not a positive number" SO-0000001 --lines 2:x $B
+# The inventory as sent is read back from archive/ (or outbox/); once pruned, it cannot be.
+f=$(basename "$(inv SO-0000001)")
+mkdir "$T/kept" && mv "$W/outbox/$f" "$T/kept/o" && mv "$W/archive/$f" "$T/kept/a"
+refused "the inventory's message pruned" "order SO-0000001: the inventory's message $f is no longer in archive/ ([spool] archive_days): its lines cannot be read back" SO-0000001 $B
+mv "$T/kept/o" "$W/outbox/$f" && mv "$T/kept/a" "$W/archive/$f"
 expect_rc 2 "how the goods come back is required" cg return SO-0000001 --reason damaged
 check "nothing was declared by the refusals" test "$(sql "SELECT count(*) FROM documents WHERE msg_type = 213")" = 0
 

@@ -2,7 +2,7 @@
 # spool-changes.sh - an order changed in a later file is declared again only in the documents
 # whose content changed: a new price changes the order (CEB303) and the inventory (CEB603),
 # not the waybill (CEB505); a new tracking number changes the waybill and the inventory, not
-# the order.
+# the order. A change customs can no longer take names what differs from the concluded version.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 
 versions() {
@@ -46,10 +46,31 @@ for st in released closed; do
     expect_rc 1 "a new price after the inventory is $st" cg run --no-progress
     cat "$T/out" "$T/err" >"$T/d-$st.log"
 done
-check "released: a cancellation is needed" grep -q \
-    "^acme/d-released.csv:2: order SO-0000001: CEB603: changed after customs reached state 'released'; a change now needs a cancellation (cebgate cancel), not a modify$" \
+# The rejection names what differs from the inventory customs concluded (read back from
+# archive/): the first line's price, 3.75 in c.csv, is 4.25 now, and so is its total (qty 1).
+CHANGED="; what changed: price of item 1 from '3.75' to '4.25', totalPrice of item 1 from '3.75' to '4.25'"
+check "released: a cancellation is needed" grep -Fxq \
+    "acme/d-released.csv:2: order SO-0000001: CEB603: changed after customs reached state 'released'; a change now needs a cancellation (cebgate cancel), not a modify$CHANGED" \
     "$T/d-released.log"
-check "closed: a return is needed" grep -q \
-    "^acme/d-closed.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; a change now needs a return (cebgate return): the goods have left the country, not a modify$" \
+check "closed: a return is needed" grep -Fxq \
+    "acme/d-closed.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; a change now needs a return (cebgate return): the goods have left the country, not a modify$CHANGED" \
     "$T/d-closed.log"
+# Six elements differ: one more MUG-1 (0.25 kg net each, its legal unit kg) makes the net
+# weight 1.15 + 0.25 = 1.4 kg, the second line's quantity 3, its legal quantity 0.75 and its
+# total 13.50, besides the first line's price and total. The first three in the message's order
+# are named, the rest counted.
+sed "s/,1,3\.50,/,1,4.25,/; s/SF0000000000001/SF0000000000009/; s/,2,4\.50,/,3,4.50,/" \
+    "$T/orders.csv" >"$W/incoming/acme/e.csv"
+expect_rc 1 "a new price and quantity" cg run --no-progress
+check "three named, the others counted" grep -Fxq \
+    "acme/e.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; a change now needs a return (cebgate return): the goods have left the country, not a modify; what changed: netWeight from '1.15' to '1.4', price of item 1 from '3.75' to '4.25', totalPrice of item 1 from '3.75' to '4.25', and 3 more" \
+    "$T/out"
+# Once archive/ no longer holds the concluded version, the rejection says what it always said.
+rm -f "$W"/archive/CEB603Message_* "$W"/outbox/CEB603Message_*
+sed "s/,1,3\.50,/,1,4.75,/; s/SF0000000000001/SF0000000000009/" "$T/orders.csv" \
+    >"$W/incoming/acme/f.csv"
+expect_rc 1 "a change once the message is pruned" cg run --no-progress
+check "no list of changes without the sent message" grep -Fxq \
+    "acme/f.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; a change now needs a return (cebgate return): the goods have left the country, not a modify" \
+    "$T/out"
 finish
