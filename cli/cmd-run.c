@@ -231,8 +231,8 @@ int cg_run_exit(int rc, const struct cg_err *err, const struct cg_spool_stats *s
     }
     if (st != NULL && st->sellers_held > 0) {
         fprintf(stderr,
-                "cebgate: the configuration lacks settings the orders of %ld seller%s need "
-                "(named above); %s files wait for a run after it is fixed\n",
+                "cebgate: the configuration of %ld seller%s is incomplete (named above); %s "
+                "files wait for a run after it is fixed\n",
                 st->sellers_held, st->sellers_held == 1 ? "" : "s",
                 st->sellers_held == 1 ? "its" : "their");
         return CG_EXIT_USAGE;

@@ -220,6 +220,43 @@ static void seller_free(struct spool_seller *s)
     free(s);
 }
 
+static int folder_add(const char *name, void *vctx)
+{
+    struct cg_buf *b = vctx;
+
+    if (b->len < 512 && cg_spool_name_problem(name) == NULL)
+        cg_buf_addf(b, "%sincoming/%s/", b->len > 0 ? ", " : "", name);
+    return 0;
+}
+
+/*
+ * Why a seller's configuration cannot be used, naming the seller; for files directly in
+ * incoming/, which [seller] alone reads, the sellers' folders where such a file belongs.
+ */
+static char *seller_problem(const struct cg_conf *conf, const char *name, const char *why)
+{
+    struct cg_buf folders, out;
+    char *r;
+
+    cg_buf_init(&folders, 4096);
+    cg_buf_init(&out, 8192);
+    if (name[0] != '\0') {
+        cg_buf_addf(&out, "seller %s: %s", name, why);
+    } else {
+        cg_conf_each_named(conf, "seller", folder_add, &folders);
+        cg_buf_addf(&out, "%s", why);
+        if (folders.len > 0)
+            cg_buf_addf(&out,
+                        "; files directly in incoming/ are read with [seller] alone: a seller's "
+                        "files go in its folder (%s)",
+                        cg_buf_str(&folders));
+    }
+    r = cg_strdup(cg_buf_str(&out));
+    cg_buf_free(&folders);
+    cg_buf_free(&out);
+    return r;
+}
+
 struct spool_seller *spool_seller_get(struct cg_spool *sp, const char *name)
 {
     struct spool_seller *s = NULL;
@@ -258,7 +295,7 @@ struct spool_seller *spool_seller_get(struct cg_spool *sp, const char *name)
     }
     if (cg_seller_load(conf, name, &s->seller, &e) != CG_OK ||
         cg_map_ctx_new(conf, s->seller, sp->codes, &s->map, &e) != CG_OK) {
-        s->problem = cg_strdup(e.msg[0] != '\0' ? e.msg : cg_strerror(e.code));
+        s->problem = seller_problem(conf, name, e.msg[0] != '\0' ? e.msg : cg_strerror(e.code));
         return s;
     }
     /* The seller's own key, else the [declare] one. */

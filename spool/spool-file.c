@@ -1514,10 +1514,8 @@ static int infile_process(struct infile *f, struct pipe *pp, struct cg_err *err)
         spool_event(sp, CG_SPOOL_EV_FILE, "duplicate %s: %s; nothing declared", f->display, f->dup);
         return rc;
     }
-    if (f->sel->problem != NULL) {
-        snprintf(f->reason, sizeof(f->reason), "%s: %s", f->display, f->sel->problem);
-        return infile_fail(f, err);
-    }
+    if (f->sel->problem != NULL) /* the caller leaves such a seller's files (seller_waits) */
+        return CG_ERR_SET(err, CG_ECONFIG, "%s: %s", f->display, f->sel->problem);
     if (f->resumed) {
         /* The file is read again from the start: count it again from zero. */
         cg_info("%s: resuming (already declared orders count as unchanged)", f->display);
@@ -1542,21 +1540,33 @@ static int infile_process(struct infile *f, struct pipe *pp, struct cg_err *err)
     return rc;
 }
 
+bool spool_seller_waits(struct cg_spool *sp, struct spool_seller *sel)
+{
+    const char *why = sel != NULL ? (sel->problem != NULL ? sel->problem : sel->config_hold) : NULL;
+
+    if (why == NULL)
+        return false;
+    if (!sel->held_said) {
+        sel->held_said = true;
+        sp->st.sellers_held++;
+        spool_event(sp, CG_SPOOL_EV_ORDER, "%s", why);
+        if (sel->name[0] == '\0')
+            spool_event(sp, CG_SPOOL_EV_FILE,
+                        "held: the configuration of [seller] is incomplete (above): the files "
+                        "directly in incoming/ wait until it is fixed; none is rejected for it");
+        else
+            spool_event(sp, CG_SPOOL_EV_FILE,
+                        "held seller %s: its configuration is incomplete (above): its files wait "
+                        "until it is fixed; none is rejected for it",
+                        sel->name);
+    }
+    return true;
+}
+
 int spool_seller_held(struct cg_spool *sp, struct spool_seller *sel, int rc)
 {
-    if (rc != CG_ECONFIG || sel == NULL || sel->config_hold == NULL)
+    if (rc != CG_ECONFIG || !spool_seller_waits(sp, sel))
         return rc;
-    sp->st.sellers_held++;
-    spool_event(sp, CG_SPOOL_EV_ORDER, "%s", sel->config_hold);
-    if (sel->name[0] == '\0')
-        spool_event(sp, CG_SPOOL_EV_FILE,
-                    "held: the configuration lacks a setting the orders of [seller] need (above): "
-                    "no order is rejected for it; its files wait until it is set");
-    else
-        spool_event(sp, CG_SPOOL_EV_FILE,
-                    "held seller %s: the configuration lacks a setting its orders need (above): "
-                    "no order is rejected for it; its files wait until it is set",
-                    sel->name);
     return CG_OK;
 }
 

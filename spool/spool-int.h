@@ -25,10 +25,13 @@ struct spool_seller {
     char *name; /* "" for files directly in incoming/ */
     struct cg_seller *seller;
     struct cg_map_ctx *map;
-    char *problem; /* set when the seller cannot be used (files go to failed/) */
-    /* Set when an order needed a setting the configuration lacks: the seller's files wait
-     * (left where they are) until the configuration is fixed; the run ends with exit 2. */
+    /* Set when the seller's configuration cannot be used (no section for its folder, a bad
+     * value, a catalogue that cannot be read), or when an order needed a setting it lacks
+     * (config_hold): the seller's files wait where they are until the configuration is
+     * fixed, and the run ends with exit 2 (spool_seller_waits). */
+    char *problem;
     char *config_hold;
+    bool held_said; /* the run said so and counted it */
     int index;
     /* Signing: the seller's own key, else [declare]. */
     char *key_file, *cert_file, *pass_file, *pass_env, *key_name;
@@ -201,10 +204,12 @@ void spool_sent_changes(struct cg_spool *sp, const struct spool_seller *sel,
                         const struct cg_order *o, int msg_type, int64_t doc_id, int version,
                         char *out, size_t size);
 /*
- * rc of spool_process_file() for sel: CG_ECONFIG after the seller was held for its configuration
- * (sel->config_hold) becomes CG_OK, counted and said once, so that the other sellers' files go
- * on. Any other rc is returned as it is.
+ * Whether sel's files wait for its configuration (problem or config_hold set): said and counted
+ * once per seller and run, so that the other sellers' files go on.
  */
+bool spool_seller_waits(struct cg_spool *sp, struct spool_seller *sel);
+/* rc of spool_process_file() for sel: CG_ECONFIG once the seller waits for its configuration
+ * becomes CG_OK (spool_seller_waits); any other rc is returned as it is. */
 int spool_seller_held(struct cg_spool *sp, struct spool_seller *sel, int rc);
 int spool_process_file(struct cg_spool *sp, struct spool_seller *sel, int subfd, const char *name,
                        bool fresh, struct cg_err *err);

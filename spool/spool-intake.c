@@ -185,7 +185,7 @@ static int resume_active(struct cg_spool *sp, int subfd, const char *sub, struct
         if (v[i].type == 'd')
             continue;
         sel = spool_seller_get(sp, sub);
-        if (sel != NULL && sel->config_hold != NULL)
+        if (spool_seller_waits(sp, sel))
             continue; /* stays in active/ */
         rc = spool_process_file(sp, sel, subfd, v[i].name, false, err);
         rc = spool_seller_held(sp, sel, rc);
@@ -244,7 +244,7 @@ static int take_dir(struct cg_spool *sp, int infd, const char *sub, struct cg_er
             continue;
         }
         sel = spool_seller_get(sp, sub);
-        if (sel != NULL && sel->config_hold != NULL)
+        if (spool_seller_waits(sp, sel))
             continue; /* stays in incoming/ */
         if (actfd < 0) {
             actfd = spool_subdir(sp, D_ACTIVE, sub, err);

@@ -23,7 +23,8 @@ check "init made the database" test -f "$T/w/cebgate.db"
 # Each section once (modules add keys to [seller] separately), with every key it had
 check "init's file has each section once" \
     [ -z "$(grep '^\[' "$T/w/cebgate.conf" | sort | uniq -d)" ]
-printf '[seller.acme]\nebc_code = 3301960001\n' >>"$T/w/cebgate.conf"
+printf '[seller.acme]\nebc_code = 3301960001\ncatalog = %s\n' "$CG_TESTDATA/mapping/catalog.csv" \
+    >>"$T/w/cebgate.conf"
 expect_rc 0 "config of it, with a seller's section" "$CEBGATE" -c "$T/w/cebgate.conf" config
 check "config prints each section once" [ -z "$(grep '^\[' "$T/out" | sort | uniq -d)" ]
 check "  [seller.acme] among them" grep -qx '\[seller.acme\]' "$T/out"
@@ -55,6 +56,17 @@ expect_rc 0 "config with the new file" "$CEBGATE" --config "$T/w/cebgate.conf" c
 check "config prints sections" grep -q '^\[declare\]' "$T/out"
 check "config prints defaults" grep -q '^schema_version = 202205' "$T/out"
 
+# config checks each seller's section as run reads it: every bad one named, exit 2.
+cp "$T/w/cebgate.conf" "$T/sellers.conf"
+printf '[seller.jade]\ncatalog = %s\npod_by_country = DE=FRA; FR=CDG\n[seller.maple]\ncatalog = no-such.csv\n' \
+    "$CG_TESTDATA/mapping/catalog.csv" >>"$T/sellers.conf"
+expect_rc 2 "config with two sellers' sections that cannot be used" "$CEBGATE" -c "$T/sellers.conf" config
+check "  the configuration is still printed" grep -qx '\[seller.maple\]' "$T/out"
+check "  the bad pod_by_country is named with its seller" grep -Fq \
+    "cebgate: seller jade: [seller.jade] pod_by_country: 'DE=FRA; FR=CDG' is not COUNTRY=PORT" "$T/err"
+check "  the missing catalogue is named with its seller" grep -q \
+    "^cebgate: seller maple: .*no-such.csv" "$T/err"
+check "  the good seller is not" sh -c "! grep -q 'seller acme' '$T/err'"
 printf '[declare]\nremote_token = s3cret-value\n[transport]\nparallel = 3\n' >"$T/good.conf"
 expect_rc 0 "config shows set values" "$CEBGATE" -c "$T/good.conf" config
 check "set value shown" grep -q '^parallel = 3' "$T/out"

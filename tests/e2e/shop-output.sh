@@ -67,11 +67,11 @@ check "exit 2: a configuration error" [ $? -eq 2 ]
 check "the order's line names every missing setting" grep -Fxq "c/q.csv:2: order Q-1: CEB303 \
 building: element ebpName: required value is missing: set [seller] ebp_name; missing settings: \
 [seller] ebp_name, [seller] agent_name, [seller] pod or pod_by_country, or a pod column" "$T/out"
-check "the seller is said to be held, nothing rejected" grep -Fxq "held seller c: the \
-configuration lacks a setting its orders need (above): no order is rejected for it; its files \
-wait until it is set" "$T/out"
-check "the last line says what to do" grep -Fxq "cebgate: the configuration lacks settings the \
-orders of 1 seller need (named above); its files wait for a run after it is fixed" "$T/err"
+check "the seller is said to be held, nothing rejected" grep -Fxq "held seller c: its \
+configuration is incomplete (above): its files wait until it is fixed; none is rejected for \
+it" "$T/out"
+check "the last line says what to do" grep -Fxq "cebgate: the configuration of 1 seller is \
+incomplete (named above); its files wait for a run after it is fixed" "$T/err"
 check "no order was rejected" grep -q '^  orders: 1 accepted (1 new, 0 modified), 0 unchanged, 0 rejected' "$T/out"
 check "the file is left in active/" [ -f "$W/active/c/q.csv" ]
 check "the seller's other file waits in incoming/" [ -f "$W/incoming/c/r.csv" ]

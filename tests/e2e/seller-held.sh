@@ -1,0 +1,54 @@
+#!/bin/sh
+# seller-held.sh - a seller whose configuration cannot be used is the configuration's fault, not
+# its orders': a folder no [seller.NAME] names, a bad value in a seller's section, a catalogue
+# that cannot be read, and files dropped directly in incoming/ when [seller] alone cannot read
+# them. Each such seller is named once with the reason, its files stay where they are (nothing
+# in failed/, nothing rejected), the other sellers' files go on, and the run ends with exit 2.
+# Once the configuration is fixed, the next run declares each order once.
+. "${CG_SRCDIR:-.}/tests/e2e/shop-lib.sh"
+
+# [seller] has the codes but no catalogue: the sellers' sections name theirs.
+shop_conf "$W/cebgate.conf" "pod = LAX
+[seller.good]
+catalog = catalog.csv
+[seller.jade]
+catalog = catalog.csv
+pod_by_country = DE=FRA; FR=CDG
+[seller.maple]
+catalog = no-such.csv"
+order() { printf '%s\n' "order_no,currency,country,sku,qty,price" "$1,USD,US,TS-001,1,9.99" >"$2"; }
+mkdir -p "$W/incoming/good" "$W/incoming/jade" "$W/incoming/maple" "$W/incoming/ghost"
+order G-1 "$W/incoming/good/g.csv"
+order J-1 "$W/incoming/jade/j.csv"
+order J-2 "$W/incoming/jade/k.csv"
+order M-1 "$W/incoming/maple/m.csv"
+order X-1 "$W/incoming/ghost/x.csv"
+order T-1 "$W/incoming/top.csv"
+expect_rc 2 "a run with four sellers it cannot read" cg run --no-progress
+check "the good seller's file is declared" [ -f "$W/done/good/g.csv" ]
+for f in jade/j.csv jade/k.csv maple/m.csv ghost/x.csv top.csv; do
+    check "  incoming/$f waits" [ -f "$W/incoming/$f" ]
+done
+check "nothing went to failed/" [ -z "$(find "$W/failed" -type f)" ]
+check "no order was rejected" grep -q '^  orders: 1 accepted (1 new, 0 modified), 0 unchanged, 0 rejected' "$T/out"
+check "jade: its bad value, once" [ "$(grep -Fxc "seller jade: [seller.jade] pod_by_country: 'DE=FRA; FR=CDG' is not COUNTRY=PORT (ISO 3166 alpha-2 = destination port of 3-4 characters)" "$T/out")" = 1 ]
+check "  held once, though it has two files" [ "$(grep -c '^held seller jade: ' "$T/out")" = 1 ]
+check "maple: its catalogue" grep -q "^seller maple: .*no-such.csv" "$T/out"
+check "ghost: no section names its folder" grep -Fxq "folder incoming/ghost/ names no seller: the configuration has no [seller.ghost]" "$T/out"
+check "the top folder: [seller] has no catalogue, and the sellers' folders are named" grep -Fxq \
+    "no product catalogue: set catalog in [seller] or the seller's section (cebgate map also takes --catalog); every order line needs its HS code from it; files directly in incoming/ are read with [seller] alone: a seller's files go in its folder (incoming/good/, incoming/jade/, incoming/maple/)" "$T/out"
+check "  said to wait" grep -Fxq "held: the configuration of [seller] is incomplete (above): the files directly in incoming/ wait until it is fixed; none is rejected for it" "$T/out"
+check "the last line counts the four" grep -Fxq "cebgate: the configuration of 4 sellers is incomplete (named above); their files wait for a run after it is fixed" "$T/err"
+
+# Fixed: every file is declared once (the top file moved to a seller's folder, as told).
+sed -e 's/^pod_by_country = .*/pod_by_country = DE=FRA, FR=CDG/' -e 's/^catalog = no-such.csv/catalog = catalog.csv/' \
+    "$W/cebgate.conf" >"$W/fixed.conf"
+printf '[seller.ghost]\ncatalog = catalog.csv\n' >>"$W/fixed.conf"
+mv "$W/incoming/top.csv" "$W/incoming/good/top.csv"
+(cd "$W" && "$CEBGATE" -c fixed.conf run --no-progress >"$T/out" 2>"$T/err")
+check "fixed: exit 0" [ $? -eq 0 ]
+check "fixed: 5 orders accepted" grep -q '^  orders: 5 accepted (5 new, 0 modified)' "$T/out"
+for o in G-1 J-1 J-2 M-1 X-1 T-1; do
+    check "  $o declared once" [ "$(grep -l "<ceb:orderNo>$o</ceb:orderNo>" "$W"/outbox/CEB303Message_* | wc -l)" -eq 1 ]
+done
+finish
