@@ -274,9 +274,11 @@ int spool_manifest_file(struct cg_spool *sp, const char *seller, int fd, const c
 /* After intake: declare the CEB607 of each bill whose parcels are all released, the CEB509 of
  * each bill whose CEB607 customs accepted; name the parcels a bill waits for. */
 int spool_manifest_step(struct cg_spool *sp, struct cg_err *err);
-/* The country of arrival of an inventory as its CEB603 was sent (spool-return.c). */
+/* The country of arrival of an inventory and its statistics flag (A or B), as its CEB603 was
+ * sent (spool-return.c). */
 int spool_inventory_country(struct cg_spool *sp, const char *order_no, int64_t inv_id,
-                            int inv_version, char *out, size_t size, struct cg_err *err);
+                            int inv_version, char *out, size_t size, char *flag, size_t fsize,
+                            struct cg_err *err);
 /* At the end of a pass: the previous month's summaries when today (China time) is between the
  * 1st and [spool] summary_day (0: never). */
 int spool_summary_auto(struct cg_spool *sp, struct cg_err *err);

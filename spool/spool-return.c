@@ -90,6 +90,7 @@ struct inv_msg {
     struct inv_line *l;
     size_t n;
     char *logistics_no, *logistics_code, *logistics_name, *country;
+    char *statistics_flag; /* A or B, as declared */
 };
 
 static void inv_msg_free(struct inv_msg *m)
@@ -109,6 +110,7 @@ static void inv_msg_free(struct inv_msg *m)
     free(m->logistics_code);
     free(m->logistics_name);
     free(m->country);
+    free(m->statistics_flag);
 }
 
 static bool is_ceb(xmlNodePtr n, const char *name)
@@ -167,6 +169,7 @@ static int inv_from_doc(xmlDocPtr doc, struct inv_msg *m, struct cg_err *err)
     m->logistics_code = child_text(head, "logisticsCode");
     m->logistics_name = child_text(head, "logisticsName");
     m->country = child_text(head, "country");
+    m->statistics_flag = child_text(head, "statisticsFlag");
     for (c = inv->children; c != NULL; c = c->next) {
         struct inv_line *grown, *l;
         char *g;
@@ -448,7 +451,8 @@ done:
 }
 
 int spool_inventory_country(struct cg_spool *sp, const char *order_no, int64_t inv_id,
-                            int inv_version, char *out, size_t size, struct cg_err *err)
+                            int inv_version, char *out, size_t size, char *flag, size_t fsize,
+                            struct cg_err *err)
 {
     struct ret_docs d;
     struct inv_msg m;
@@ -459,8 +463,10 @@ int spool_inventory_country(struct cg_spool *sp, const char *order_no, int64_t i
     d.inv_id = inv_id;
     d.inv_version = inv_version;
     rc = inv_load(sp, order_no, &d, &m, err);
-    if (rc == CG_OK)
+    if (rc == CG_OK) {
         cg_strlcpy(out, m.country != NULL ? m.country : "", size);
+        cg_strlcpy(flag, m.statistics_flag != NULL ? m.statistics_flag : "", fsize);
+    }
     inv_msg_free(&m);
     return rc;
 }

@@ -1,5 +1,6 @@
 /*
- * spool-summary.c - the monthly summary (CEB701) of route-B inventories (statistics_flag B):
+ * spool-summary.c - the monthly summary (CEB701) of route-B inventories (declared with
+ * statisticsFlag B, read back from the CEB603 as sent: a seller's statistics_flag may change):
  * the inventories closed in a month are grouped by the merge key and each group is declared as
  * one CEB701, by command (cebgate summary) or at the end of each run between the 1st and
  * [spool] summary_day of the next month.
@@ -45,21 +46,20 @@ struct cands {
 static int cand_seen(const struct cg_store_sum_cand *c, void *vctx)
 {
     struct cands *a = vctx;
-    struct spool_seller *sel = spool_seller_get(a->sp, c->seller);
-    char country[16];
+    char country[16], flag[8];
     struct cand *g;
     struct cg_err e;
 
-    if (sel == NULL)
-        return CG_ENOMEM;
-    if (sel->seller == NULL || strcmp(sel->seller->statistics_flag, "B") != 0) {
-        a->skipped_a++; /* route A: no customs declaration, never summarised */
-        return CG_OK;
-    }
+    /* The route is the one the inventory was declared by (its statisticsFlag as sent), not the
+     * seller's setting today, which may have changed since. */
     cg_err_clear(&e);
     if (spool_inventory_country(a->sp, c->order_no, c->inv_id, c->inv_version, country,
-                                sizeof(country), &e) != CG_OK) {
+                                sizeof(country), flag, sizeof(flag), &e) != CG_OK) {
         spool_event(a->sp, CG_SPOOL_EV_ORDER, "summary: %s; not summarised", e.msg);
+        return CG_OK;
+    }
+    if (strcmp(flag, "B") != 0) {
+        a->skipped_a++; /* route A: no customs declaration, never summarised */
         return CG_OK;
     }
     g = realloc(a->v, (a->n + 1) * sizeof(*g));

@@ -1,7 +1,7 @@
 #!/bin/sh
 # flow-summary.sh - the monthly summary (CEB701) through the folder transport, customs played
 # by flow-helper.py: route-B inventories closed in a month are grouped by seller and country of
-# arrival, route-A ones never; --dry-run records nothing; nothing is summarised twice; a
+# arrival, route-A ones never (by the flag they were declared with); --dry-run records nothing; nothing is summarised twice; a
 # summary customs refused is not declared again while its inventories stay the same, and is
 # (a modify) once they change; one the E-Port refused before storing it is declared again once
 # by the next process; the CEB792's entryId reaches each
@@ -41,6 +41,14 @@ check "it names the group of three" grep -Fxq "summary 202611 bee country $US: w
 check "and the group of one" grep -Fxq "summary 202611 bee country $DE: would declare a CEB701 with 1 inventory: $(invt SO-0000024)" "$T/out"
 check "two in all" grep -Fxq "202611: 2 summaries would be declared (dry run: nothing recorded or sent)" "$T/out"
 check "nothing recorded or written" test "$(sql "SELECT count(*) FROM flow_summaries")/$(ls "$W/outbox" | grep -c CEB701)" = 0/0
+# The route is the one each inventory was declared by: acme moving to route B today does not
+# make its route-A inventories (statisticsFlag A as sent) part of a summary.
+sed 's/^\[seller.acme\]$/[seller.acme]\nstatistics_flag = B/' "$W/cebgate.conf" >"$W/acme-b.conf"
+expect_rc 0 "summary --dry-run after acme moved to route B" \
+    "$CEBGATE" -c "$W/acme-b.conf" summary --month 202611 --dry-run
+check "  acme's route-A inventories are still in no summary" \
+    grep -Fxq "202611: 2 summaries would be declared (dry run: nothing recorded or sent)" "$T/out"
+check "  nor named" sh -c "! grep -qE '$(invt SO-0000001)|$(invt SO-0000002)' '$T/out'"
 expect_rc 0 "summary of an empty month" cg summary --month 202610
 check "nothing to summarise" grep -Fxq "202610: 0 summaries declared" "$T/out"
 expect_rc 2 "a bad month" cg summary --month 202613
