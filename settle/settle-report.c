@@ -405,6 +405,22 @@ static const char *ratio(char *buf, int64_t got, int64_t declared)
     return buf;
 }
 
+/* One row of reconcile: the sums of a currency over a month (or over all of them). */
+static void rec_row(struct rep_ctx *c, const struct cur_sum *cs, const char *month,
+                    const char *note)
+{
+    const char *cur = cs->currency;
+    char a[40], b[40], d[40], e[40], f[40], g[40], h[40], r[32], n1[24], n2[24];
+    int64_t net = cs->v[1] - cs->v[2] - cs->v[3];
+    /* received gross less refunds against what was declared: fees are netted, not owed */
+    int64_t diff = cs->v[1] - cs->v[3] - cs->v[0];
+
+    tb_row(c->b, cur, month, amt(a, cs->v[0], cur), cny_if(h, cs->n[2], cs->v[4]),
+           amt(b, cs->v[1], cur), amt(d, cs->v[2], cur), amt(e, cs->v[3], cur), amt(f, net, cur),
+           amt(g, diff, cur), ratio(r, cs->v[1] - cs->v[3], cs->v[0]), num(n1, cs->n[0]),
+           num(n2, cs->n[1]), note);
+}
+
 /* After the pass over the orders (rec_order): the receipts, the rows, the cross allocations. */
 static int reconcile_rows(struct rep_ctx *c)
 {
@@ -416,15 +432,34 @@ static int reconcile_rows(struct rep_ctx *c)
     sort_sums(&c->sums);
     for (i = 0; i < c->sums.n; i++) {
         struct cur_sum *cs = &c->sums.c[i];
-        const char *cur = cs->currency;
-        char a[40], b[40], d[40], e[40], f[40], g[40], h[40], r[32], n1[24], n2[24];
-        int64_t net = cs->v[1] - cs->v[2] - cs->v[3];
-        /* received gross less refunds against what was declared: fees are netted, not owed */
-        int64_t diff = cs->v[1] - cs->v[3] - cs->v[0];
-        tb_row(c->b, cur, cs->month, amt(a, cs->v[0], cur), cny_if(h, cs->n[2], cs->v[4]),
-               amt(b, cs->v[1], cur), amt(d, cs->v[2], cur), amt(e, cs->v[3], cur),
-               amt(f, net, cur), amt(g, diff, cur), ratio(r, cs->v[1] - cs->v[3], cs->v[0]),
-               num(n1, cs->n[0]), num(n2, cs->n[1]), "");
+
+        rec_row(c, cs, cs->month, "");
+        /*
+         * A currency over several months ends with its total: a buyer pays before release, so
+         * a month may hold money for orders declared in the next one, and only the total over
+         * the months shows the currency's ratio (the figure SAFE looks at over a period).
+         */
+        if (i > 0 && strcmp(c->sums.c[i - 1].currency, cs->currency) == 0 &&
+            (i + 1 == c->sums.n || strcmp(c->sums.c[i + 1].currency, cs->currency) != 0)) {
+            struct cur_sum t;
+            size_t j, k, first = i;
+
+            while (first > 0 && strcmp(c->sums.c[first - 1].currency, cs->currency) == 0)
+                first--;
+            memset(&t, 0, sizeof(t));
+            t.n[2] = 1;
+            for (j = first; j <= i; j++) {
+                for (k = 0; k < sizeof(t.v) / sizeof(t.v[0]); k++)
+                    t.v[k] += c->sums.c[j].v[k];
+                t.n[0] += c->sums.c[j].n[0];
+                t.n[1] += c->sums.c[j].n[1];
+                /* CNY only when every month with declared orders had its rate */
+                if (c->sums.c[j].v[0] != 0 && !c->sums.c[j].n[2])
+                    t.n[2] = 0;
+            }
+            cg_strlcpy(t.currency, cs->currency, sizeof(t.currency));
+            rec_row(c, &t, "total", "all months above");
+        }
     }
     return cg_store_fx_allocs_each(c->s->db, 0, 0, rec_cross, c, c->err);
 }

@@ -956,9 +956,15 @@ static void test_charges_by_words(void **state)
                      1);
     /* nothing declared in August; refunds 20.00 + 8.00 = 28.00 */
     reconcile_row(f, "USD", "2025-08", "0.00 0.00 0.00 28.00 -28.00 -28.00 ");
+    /* USD over both months: declared 100.00, received 100.00, fees 18.50, refunds 28.00; net
+     * 100.00 - 18.50 - 28.00 = 53.50; difference 100.00 - 28.00 - 100.00 = -28.00; ratio
+     * 72.00 / 100.00 */
+    reconcile_row(f, "USD", "total", "100.00 100.00 18.50 28.00 53.50 -28.00 72.00");
 
     assert_int_equal(import_as(f, "de-nov.sta", de_nov, &res), CG_OK);
     reconcile_row(f, "EUR", "2025-11", "0.00 0.00 9.90 0.00 -9.90 0.00 ");
+    /* one month of EUR: no total row */
+    reconcile_row(f, "EUR", "total", "");
 
     assert_int_equal(import_as(f, "sep.xml", camt_sep, &res), CG_OK);
     /* 12.00 + 2.50 */
@@ -983,6 +989,9 @@ static void test_charges_by_words(void **state)
                                      "LB-240914-003", NULL, "a refund after all", &err),
                      CG_OK);
     reconcile_row(f, "USD", "2025-07", "100.00 100.00 15.00 3.50 81.50 -3.50 96.50");
+    /* and over both months: refunds 3.50 + 28.00 = 31.50, net 53.50, difference -31.50, ratio
+     * 68.50 */
+    reconcile_row(f, "USD", "total", "100.00 100.00 15.00 31.50 53.50 -31.50 68.50");
 }
 
 static const char *table_cell(const struct cg_table *t, const char *key, const char *col);
