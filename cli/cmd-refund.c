@@ -114,7 +114,8 @@ static void print_files(const struct cg_refund_batch *b)
 static const char *const kind_names[] = {"-", "declaration items", "refund rates", "invoices",
                                          "results"};
 
-static int do_import(struct cg_refund *r, int kind, struct opts *o, struct cg_err *err)
+static int do_import(const struct cg_cli *cli, struct cg_refund *r, int kind, struct opts *o,
+                     struct cg_err *err)
 {
     int i, rc = CG_OK, worst = CG_OK;
 
@@ -125,7 +126,9 @@ static int do_import(struct cg_refund *r, int kind, struct opts *o, struct cg_er
         rc = cg_refund_import(r, kind, o->pos[i], show_problem, NULL, &res, err);
         if (rc == CG_OK)
             rc = cg_refund_note_imported(r, kind, o->pos[i], err);
-        if (rc == CG_OK && res.duplicate)
+        if (rc == CG_OK && cli->quiet)
+            ; /* errors only */
+        else if (rc == CG_OK && res.duplicate)
             printf("%s: imported before, nothing to do\n", o->pos[i]);
         else if (rc == CG_OK)
             printf("%s: %s, %ld row%s: %ld recorded, %ld known, %ld allocation%s made\n", o->pos[i],
@@ -168,7 +171,7 @@ static int do_prepare(struct cg_cli *cli, struct cg_refund *r, struct opts *o, s
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     }
     rc = cg_refund_prepare(r, o->period, path, &b, err);
-    if (rc == CG_OK) {
+    if (rc == CG_OK && !cli->quiet) {
         cg_refund_fen_format(b.refund_fen, a, sizeof(a));
         cg_refund_fen_format(b.invoice_fen, inv, sizeof(inv));
         printf("batch B%lld: %ld %s, invoices CNY %s, refund CNY %s\n", b.id, b.units,
@@ -294,13 +297,13 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
     if (rc != CG_OK)
         goto done;
     if (strcmp(verb, "entries") == 0) {
-        rc = do_import(r, CG_RF_ENTRIES, &o, &err);
+        rc = do_import(cli, r, CG_RF_ENTRIES, &o, &err);
     } else if (strcmp(verb, "rates") == 0) {
-        rc = do_import(r, CG_RF_RATES, &o, &err);
+        rc = do_import(cli, r, CG_RF_RATES, &o, &err);
     } else if (strcmp(verb, "invoices") == 0) {
-        rc = do_import(r, CG_RF_INVOICES, &o, &err);
+        rc = do_import(cli, r, CG_RF_INVOICES, &o, &err);
     } else if (strcmp(verb, "results") == 0) {
-        rc = do_import(r, CG_RF_RESULTS, &o, &err);
+        rc = do_import(cli, r, CG_RF_RESULTS, &o, &err);
     } else if (strcmp(verb, "sync") == 0) {
         rc = do_sync(cli, db, r, 1, &err);
     } else if (strcmp(verb, "archived") == 0) {
@@ -310,12 +313,12 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
                             "refund archived BATCH|UNIT --note WHERE [--date DAY] expected");
         else
             rc = cg_refund_archived(r, o.pos[0], o.date, o.note, &n, &err);
-        if (rc == CG_OK)
+        if (rc == CG_OK && !cli->quiet)
             printf("%ld %s: supporting documents archived\n", n, n == 1 ? "unit" : "units");
     } else if (strcmp(verb, "match") == 0) {
         long made = 0;
         rc = cg_refund_match(r, &made, &err);
-        if (rc == CG_OK)
+        if (rc == CG_OK && !cli->quiet)
             printf("%ld allocation%s made\n", made, made == 1 ? "" : "s");
     } else if (strcmp(verb, "allocate") == 0) {
         if (o.npos < 2 || o.npos > 3)
@@ -356,7 +359,7 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
             rc = CG_ERR_SET(&err, CG_EINVAL, "refund return UNIT QTY [--date DAY] expected");
         else
             rc = cg_refund_return(r, o.pos[0], o.pos[1], o.date, o.note, done, sizeof(done), &err);
-        if (rc == CG_OK)
+        if (rc == CG_OK && !cli->quiet)
             printf("%s\n", done);
     } else if (strcmp(verb, "clawback") == 0) {
         if (o.npos != 1)
@@ -387,7 +390,7 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
         for (i = 0; rc == CG_OK && i < o.npos; i++)
             rc = cg_refund_mark(r, o.pos[i], outcome, o.amount, o.date, o.note, o.override,
                                 keep_line, &skipped, &moved, &err);
-        if (rc == CG_OK)
+        if (rc == CG_OK && !cli->quiet)
             printf("%s: %ld %s moved\n%s", verb + 5, moved, moved == 1 ? "unit" : "units",
                    cg_buf_str(&skipped));
         cg_buf_free(&skipped);
@@ -395,7 +398,7 @@ static int exec_refund(struct cg_cli *cli, int argc, char **argv)
         struct cg_refund_tick t;
         char a[32], v[32];
         rc = cg_refund_tick(r, o.as_of, &t, &err);
-        if (rc == CG_OK) {
+        if (rc == CG_OK && !cli->quiet) {
             cg_refund_fen_format(t.at_risk_fen, a, sizeof(a));
             cg_refund_fen_format(t.vat_due_fen, v, sizeof(v));
             printf("tick: %ld past the soft deadline, %ld past the hard deadline; refund at risk "

@@ -178,7 +178,8 @@ static const char *fees_made(const struct cg_settle_import *res)
 static const char *const kind_names[] = {"-",        "collections CSV", "camt.053",
                                          "camt.054", "payout report",   "MT940"};
 
-static int do_import(struct cg_settle *s, struct opts *o, struct cg_err *err)
+static int do_import(const struct cg_cli *cli, struct cg_settle *s, struct opts *o,
+                     struct cg_err *err)
 {
     int i;
     int rc = CG_OK, worst = CG_OK;
@@ -198,7 +199,9 @@ static int do_import(struct cg_settle *s, struct opts *o, struct cg_err *err)
         if (rc == CG_OK)
             rc = cg_settle_note_imported(s, o->seller != NULL ? o->seller : "", o->pos[i], res.kind,
                                          err);
-        if (rc == CG_OK && res.duplicate)
+        if (rc == CG_OK && cli->quiet)
+            ; /* errors only */
+        else if (rc == CG_OK && res.duplicate)
             printf("%s: imported before, nothing to do\n", o->pos[i]);
         else if (rc == CG_OK)
             printf("%s: %s, %ld %s: %ld %s recorded, %ld known from another file, %ld %s made%s\n",
@@ -206,7 +209,7 @@ static int do_import(struct cg_settle *s, struct opts *o, struct cg_err *err)
                    noun(res.entries, "entry", "entries"), res.added,
                    noun(res.added, "receipt", "receipts"), res.known, res.allocations,
                    noun(res.allocations, "allocation", "allocations"), fees_made(&res));
-        if (rc == CG_OK && !res.duplicate && res.charges > 0)
+        if (rc == CG_OK && !cli->quiet && !res.duplicate && res.charges > 0)
             printf("%s: %ld %s naming no order counted as the bank's %s by the charge words of %s "
                    "text ([settle] charge_words)\n",
                    o->pos[i], res.charges, noun(res.charges, "debit", "debits"),
@@ -237,7 +240,8 @@ static long long receipt_no(const char *s)
  * settle charge RECEIPT --reason TEXT: the receipt is the bank's charge, recorded with the user
  * running the command (by login name, the uid when it has none), the day and the reason.
  */
-static int do_charge(struct cg_settle *s, const struct opts *o, struct cg_err *err)
+static int do_charge(const struct cg_cli *cli, struct cg_settle *s, const struct opts *o,
+                     struct cg_err *err)
 {
     long long r = o->npos == 1 ? receipt_no(o->pos[0]) : 0;
     char by[256];
@@ -253,7 +257,7 @@ static int do_charge(struct cg_settle *s, const struct opts *o, struct cg_err *e
         return CG_ERR_SET(err, CG_EINVAL, "settle charge: --reason: at most 1000 characters");
     cg_cli_user_name(by, sizeof(by));
     rc = cg_settle_charge(s, r, by, o->reason, err);
-    if (rc == CG_OK)
+    if (rc == CG_OK && !cli->quiet)
         printf("receipt %lld: recorded as the bank's charge by %s\n", r, by);
     return rc;
 }
@@ -282,7 +286,7 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
     if (rc != CG_OK)
         goto done;
     if (strcmp(verb, "import") == 0) {
-        rc = do_import(s, &o, &err);
+        rc = do_import(cli, s, &o, &err);
     } else if (strcmp(verb, "match") == 0 || strcmp(verb, "unmatch") == 0 ||
                strcmp(verb, "confirm") == 0) {
         long long r = o.npos >= 1 ? receipt_no(o.pos[0]) : 0;
@@ -296,15 +300,17 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
         } else {
             rc = cg_settle_confirm(s, r, o.npos > 1 ? o.pos[1] : NULL, &err);
         }
-        if (rc == CG_OK)
+        if (rc == CG_OK && !cli->quiet)
             printf("receipt %lld: %s done\n", r, verb);
     } else if (strcmp(verb, "charge") == 0) {
-        rc = do_charge(s, &o, &err);
+        rc = do_charge(cli, s, &o, &err);
     } else if (strcmp(verb, "rate") == 0) {
         if (o.npos != 3)
             rc = CG_ERR_SET(&err, CG_EINVAL, "settle rate CURRENCY DAY RATE expected");
         else
             rc = cg_settle_rate_set(s, o.pos[0], o.pos[1], o.pos[2], o.source, &err);
+        if (rc == CG_OK && !cli->quiet)
+            printf("%s\n", cg_settle_done(s));
     } else if (strcmp(verb, "deem") == 0 || strcmp(verb, "uncollectible") == 0 ||
                strcmp(verb, "filed") == 0) {
         int mark = verb[0] == 'd'   ? CG_MARK_DEEMED
@@ -314,6 +320,8 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
             rc = CG_ERR_SET(&err, CG_EINVAL, "settle %s ORDER --note EVIDENCE expected", verb);
         else
             rc = cg_settle_mark(s, o.pos[0], mark, NULL, o.note, &err);
+        if (rc == CG_OK && !cli->quiet)
+            printf("%s\n", cg_settle_done(s));
     } else if (strcmp(verb, "mark") == 0) {
         int mark = -1;
         if (o.npos == 3 && strcmp(o.pos[1], "fx-diff") == 0)
@@ -328,6 +336,8 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
                 "settle mark ORDER fx-diff|freight|returned AMOUNT --note TEXT expected");
         else
             rc = cg_settle_mark(s, o.pos[0], mark, o.pos[2], o.note, &err);
+        if (rc == CG_OK && !cli->quiet)
+            printf("%s\n", cg_settle_done(s));
     } else if (strcmp(verb, "explain") == 0) {
         char *text = NULL;
         if (o.npos != 1)
@@ -346,7 +356,7 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
             rc = cg_settle_convert_file(s, o.file, b.data != NULL ? b.data : "", b.len,
                                         show_problem, NULL, &added, &known, &err);
         cg_buf_free(&b);
-        if (rc == CG_OK)
+        if (rc == CG_OK && !cli->quiet)
             printf("%s: %ld %s recorded, %ld recorded before\n", o.file, added,
                    noun(added, "settlement", "settlements"), known);
     } else if (strcmp(verb, "convert") == 0) {
@@ -357,13 +367,13 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
                             "expected");
         else
             rc = cg_settle_convert(s, o.pos[0], o.pos[1], o.rate, o.date, o.ref, &cny, &err);
-        if (rc == CG_OK)
+        if (rc == CG_OK && !cli->quiet)
             printf("settled %s %s at %s: CNY %lld.%02lld\n", o.pos[0], o.pos[1], o.rate,
                    (long long)(cny / 100), (long long)(cny % 100));
     } else if (strcmp(verb, "tick") == 0) {
         struct cg_settle_tick t;
         rc = cg_settle_tick(s, o.as_of, &t, &err);
-        if (rc == CG_OK)
+        if (rc == CG_OK && !cli->quiet)
             printf("tick: %ld past the tax collection deadline, %ld deferred-receipt %s due, "
                    "%ld not filed in time, %ld past the overdue threshold\n",
                    t.overdue, t.credit_due, noun(t.credit_due, "report", "reports"), t.credit_late,

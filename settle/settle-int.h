@@ -47,6 +47,8 @@ struct cg_settle {
     struct fx_seller_conf *pass_conf;
     size_t npass_conf;
     bool pass_on;
+    /* What the last operator action recorded, for the command to print (cg_settle_done). */
+    char done[640];
 };
 
 /* One order with everything its state is derived from. */

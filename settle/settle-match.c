@@ -1282,7 +1282,7 @@ int cg_settle_rate_set(struct cg_settle *s, const char *currency, const char *da
     struct op_ctx c;
     int64_t r;
     long d;
-    int exp;
+    int exp, rc;
     char why[128];
 
     if (cg_money_exponent(currency, &exp) != CG_OK)
@@ -1299,13 +1299,50 @@ int cg_settle_rate_set(struct cg_settle *s, const char *currency, const char *da
     c.day = day;
     c.rate = rate;
     c.note = source;
-    return fx_tx(s, rate_tx, &c, err);
+    s->done[0] = '\0';
+    rc = fx_tx(s, rate_tx, &c, err);
+    if (rc == CG_OK)
+        snprintf(s->done, sizeof(s->done), "rate %s %s: CNY %s for one %s (%s)", currency, day,
+                 rate, currency, source != NULL ? source : "operator");
+    return rc;
+}
+
+const char *cg_settle_done(const struct cg_settle *s)
+{
+    return s->done;
 }
 
 /* ------------------------------------------------------------------ operator: marks */
 
 static const char *const mark_kind[] = {"DEEMED",  "UNCOLLECTIBLE", "FX_DIFF",
                                         "FREIGHT", "RETURNED",      "TRADE_CREDIT_FILED"};
+
+/* s->done for a mark: "order SELLER/NO: STATE: what was recorded: NOTE", the order as it is now. */
+static int mark_done(struct cg_settle *s, long long oid, int mark, int64_t amt, const char *note,
+                     struct cg_err *err)
+{
+    static const char *const words[] = {"deemed collected",    "recorded as uncollectible",
+                                        "exchange difference", "freight the buyer paid",
+                                        "goods returned",      "deferred-receipt report filed"};
+    struct fx_view v;
+    char a[40], e[40], what[160];
+    int rc = fx_view_load(s, oid, NULL, &v, err);
+
+    if (rc != CG_OK)
+        return rc;
+    fx_amount_format(amt, v.currency, a, sizeof(a));
+    fx_amount_format(v.expected, v.currency, e, sizeof(e));
+    if (mark == CG_MARK_RETURNED)
+        snprintf(what, sizeof(what), "goods returned %s %s, expected now %s %s", v.currency, a,
+                 v.currency, e);
+    else if (mark == CG_MARK_FX_DIFF || mark == CG_MARK_FREIGHT)
+        snprintf(what, sizeof(what), "%s %s %s explained", words[mark], v.currency, a);
+    else
+        snprintf(what, sizeof(what), "%s", words[mark]);
+    snprintf(s->done, sizeof(s->done), "order %s%s%s: %s: %s: %s", v.seller, v.seller[0] ? "/" : "",
+             v.order_no, cg_fx_state_name(v.state), what, note);
+    return CG_OK;
+}
 
 static int mark_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
@@ -1339,6 +1376,8 @@ static int mark_tx(struct cg_store *db, void *vctx, struct cg_err *err)
     rc = cg_store_fx_adjust_add(db, oid, mark_kind[c->mark], amt, c->note, err);
     if (rc == CG_OK)
         rc = fx_event(s, oid, 0, v.state, NULL, "OPERATOR", cause, mark_kind[c->mark], err);
+    if (rc == CG_OK)
+        rc = mark_done(s, oid, c->mark, amt, c->note, err);
     return rc;
 }
 
@@ -1346,6 +1385,7 @@ int cg_settle_mark(struct cg_settle *s, const char *order, int mark, const char 
                    const char *note, struct cg_err *err)
 {
     struct op_ctx c;
+    int rc;
 
     if (mark < CG_MARK_DEEMED || mark > CG_MARK_CREDIT_FILED)
         return CG_ERR_SET(err, CG_EINVAL, "unknown mark");
@@ -1357,7 +1397,11 @@ int cg_settle_mark(struct cg_settle *s, const char *order, int mark, const char 
     c.mark = mark;
     c.amount = amount;
     c.note = note;
-    return fx_tx(s, mark_tx, &c, err);
+    s->done[0] = '\0';
+    rc = fx_tx(s, mark_tx, &c, err);
+    if (rc != CG_OK)
+        s->done[0] = '\0';
+    return rc;
 }
 
 /* ------------------------------------------------------------------ settlement */

@@ -165,6 +165,13 @@ enum cg_fx_mark {
 int cg_settle_mark(struct cg_settle *s, const char *order, int mark, const char *amount,
                    const char *note, struct cg_err *err);
 
+/*
+ * One line saying what the last cg_settle_rate_set or cg_settle_mark recorded ("" after a
+ * failure): the order, its state now and the mark, or the rate. Borrowed, valid until the next
+ * call on s.
+ */
+const char *cg_settle_done(const struct cg_settle *s);
+
 /* The order's state and why, as text lines (caller frees *out). */
 int cg_settle_explain(struct cg_settle *s, const char *order, const char *as_of, char **out,
                       struct cg_err *err);
