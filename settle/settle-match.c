@@ -58,6 +58,49 @@ static int rate_of(struct cg_settle *s, const char *cur, const char *day, char *
     return rc;
 }
 
+/*
+ * Refuse when any of the n currencies cur (CNY needs none) has no rate on day, naming every one
+ * missing at once, so that the operator records them all before trying again; CG_OK when all are
+ * recorded.
+ */
+static int rates_known(struct cg_settle *s, const char *day, const char *const *cur, size_t n,
+                       struct cg_err *err)
+{
+    char miss[16][4], names[128] = "", cmds[1200] = "", text[32], source[64];
+    size_t nmiss = 0, i, j;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(cur[i], "CNY") == 0)
+            continue;
+        for (j = 0; j < nmiss && strcmp(miss[j], cur[i]) != 0; j++)
+            ;
+        if (j < nmiss || nmiss == sizeof(miss) / sizeof(miss[0]))
+            continue;
+        rc = cg_store_fx_rate_get(s->db, cur[i], day, text, source, err);
+        if (rc == CG_ENOTFOUND) {
+            cg_err_clear(err);
+            cg_strlcpy(miss[nmiss++], cur[i], sizeof(miss[0]));
+        } else if (rc != CG_OK) {
+            return rc;
+        }
+    }
+    if (nmiss == 0)
+        return CG_OK;
+    if (nmiss == 1)
+        return CG_ERR_SET(err, CG_EREJECT,
+                          "no %s rate for %s: record it with `cebgate settle rate %s %s RATE`",
+                          miss[0], day, miss[0], day);
+    for (i = 0; i < nmiss; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == nmiss ? " and " : ", ";
+        size_t a = strlen(names), b = strlen(cmds);
+        snprintf(names + a, sizeof(names) - a, "%s%s", sep, miss[i]);
+        snprintf(cmds + b, sizeof(cmds) - b, "%s`cebgate settle rate %s %s RATE`", sep, miss[i],
+                 day);
+    }
+    return CG_ERR_SET(err, CG_EREJECT, "no %s rates for %s: record them with %s", names, day, cmds);
+}
+
 /* ------------------------------------------------------------------ allocating */
 
 struct rcpt {
@@ -123,7 +166,10 @@ static int allocate(struct cg_settle *s, struct rcpt *x, struct fx_view *v, cons
     } else {
         a.cross = 1;
         if (convert) {
-            rc = rate_of(s, x->currency, x->value_on, rr, src_r, &rate_r, err);
+            const char *need[2] = {x->currency, v->currency};
+            rc = rates_known(s, x->value_on, need, 2, err);
+            if (rc == CG_OK)
+                rc = rate_of(s, x->currency, x->value_on, rr, src_r, &rate_r, err);
             if (rc == CG_OK)
                 rc = rate_of(s, v->currency, x->value_on, ro, src_o, &rate_o, err);
             if (rc == CG_OK)
@@ -1198,6 +1244,30 @@ static int take_pending(void *ctx, const struct cg_fx_alloc *a)
     return 0;
 }
 
+/* Every rate the allocations of list (of order only, when not 0) need, all named when missing. */
+static int confirm_rates_known(struct cg_settle *s, const struct rcpt *x, const struct pend *list,
+                               long long only, struct cg_err *err)
+{
+    char cur[17][4];
+    const char *need[17];
+    size_t n = 0, i;
+    const struct pend *p;
+    int rc = CG_OK;
+
+    cg_strlcpy(cur[n++], x->currency, sizeof(cur[0]));
+    for (p = list; rc == CG_OK && p != NULL && n < sizeof(cur) / sizeof(cur[0]); p = p->next) {
+        struct fx_view v;
+        if (only != 0 && p->order_id != only)
+            continue;
+        rc = fx_view_load(s, p->order_id, NULL, &v, err);
+        if (rc == CG_OK)
+            cg_strlcpy(cur[n++], v.currency, sizeof(cur[0]));
+    }
+    for (i = 0; i < n; i++)
+        need[i] = cur[i];
+    return rc == CG_OK ? rates_known(s, x->value_on, need, n, err) : rc;
+}
+
 static int confirm_tx(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct op_ctx *c = vctx;
@@ -1213,6 +1283,8 @@ static int confirm_tx(struct cg_store *db, void *vctx, struct cg_err *err)
         rc = fx_order_resolve(s, c->order, &only, err);
     if (rc == CG_OK)
         rc = cg_store_fx_allocs_each(db, 0, x.id, take_pending, &list, err);
+    if (rc == CG_OK)
+        rc = confirm_rates_known(s, &x, list, only, err);
     for (p = list; rc == CG_OK && p != NULL; p = p->next) {
         struct fx_view v;
         char rr[32], ro[32], sr[64], so[64], detail[384], a1[40], a2[40];

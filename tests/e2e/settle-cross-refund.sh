@@ -24,6 +24,11 @@ allocs() {
 }
 check "E1 collected nothing: the refund is allocated to nothing" [ "$(allocs)" -eq 0 ]
 check "and the import counts no allocation" grep -q '1 receipt recorded, 0 known from another file, 0 allocations made' "$T/out"
+OUT1=$(sql "SELECT id FROM fx_receipt WHERE entry_key LIKE '%OUT-1'")
+expect_rc 1 "settle match of the USD refund to EUR order E1 without rates: refused" \
+    cg settle match "$OUT1" E1
+check "  naming both rates it needs at once" grep -qxF \
+    'cebgate: no USD and EUR rates for 2025-07-10: record them with `cebgate settle rate USD 2025-07-10 RATE` and `cebgate settle rate EUR 2025-07-10 RATE`' "$T/err"
 cg report fx unmatched --format csv >"$T/unmatched.csv"
 check "report fx unmatched lists the refund with 35.00 left" \
     grep -q '"out","USD","35.00","0.00","35.00","35.00"' "$T/unmatched.csv"

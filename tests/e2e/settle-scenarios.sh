@@ -111,8 +111,12 @@ check "flagged for review" grep -qx '1 receipt in another currency waits for rev
 check "allocation waits without an order amount" \
     [ "$(sql "SELECT cross_ccy, amount_order IS NULL, amount_rcpt FROM fx_allocation WHERE receipt_id = $R5")" = "1|1|460000" ]
 expect_rc 1 "T5 confirm without rates is refused" cg settle confirm "$R5"
-check "refusal names the missing rate" grep -q 'no EUR rate for 2025-06-20' "$T/err"
+check "refusal names both missing rates at once" grep -qxF \
+    'cebgate: no EUR and USD rates for 2025-06-20: record them with `cebgate settle rate EUR 2025-06-20 RATE` and `cebgate settle rate USD 2025-06-20 RATE`' "$T/err"
 expect_rc 0 "EUR rate of the bank" cg settle rate EUR 2025-06-20 7.8000 --source "bank conversion"
+expect_rc 1 "T5 confirm with the EUR rate only is refused" cg settle confirm "$R5"
+check "refusal names the rate still missing" grep -qxF \
+    'cebgate: no USD rate for 2025-06-20: record it with `cebgate settle rate USD 2025-06-20 RATE`' "$T/err"
 expect_rc 0 "USD rate of the bank" cg settle rate USD 2025-06-20 7.1000 --source "bank conversion"
 expect_rc 0 "T5 operator confirms" cg settle confirm "$R5" O5
 check "EUR 4600.00 -> USD 5053.52, CNY basis 35880.00, rates stored" \
