@@ -142,6 +142,7 @@ struct stmt {
     long line;    /* of :20:, 0 before the first one */
     char cur[4];  /* of :60F: or :60M: */
     int opened, closed, bad, account;
+    int counted;      /* the last :61: is in sum, whatever else is wrong with it */
     int intermediate; /* closed by :62M:: the statement goes on in the next block */
     int64_t open, sum;
     long close_line;
@@ -243,6 +244,44 @@ static int charges(struct fx_parsed *p, const struct field *f, const char *ref, 
 }
 
 /*
+ * The signed amount of a :61: line (s, its first line of n bytes) for the statement's balance:
+ * read by the layout alone, past the value date (any 6 characters), the entry date, the mark and
+ * the funds code, so that a line refused for another of its parts (a date, its type, a
+ * reference, its charges) still counts in the balance, and a wrong closing balance is reported
+ * in the same round as the line. CG_EINVAL when the mark or the amount cannot be read.
+ */
+static int line_amount(const char *s, size_t n, const char *cur, int64_t *signed_amount)
+{
+    size_t i = 6, k;
+    int out;
+    int64_t a = 0;
+    struct cg_err err;
+
+    if (n < i)
+        return CG_EINVAL;
+    if (n >= i + 4 && digits(s + i, 4))
+        i += 4;
+    if (i + 2 <= n && s[i] == 'R' && (s[i + 1] == 'C' || s[i + 1] == 'D')) {
+        out = s[i + 1] == 'C';
+        i += 2;
+    } else if (i < n && (s[i] == 'C' || s[i] == 'D')) {
+        out = s[i] == 'D';
+        i++;
+    } else {
+        return CG_EINVAL;
+    }
+    if (i < n && isupper((unsigned char)s[i]))
+        i++;
+    k = i;
+    while (i < n && (isdigit((unsigned char)s[i]) || s[i] == ',' || s[i] == '.'))
+        i++;
+    if (fx_mt940_amount(s + k, i - k, cur, &a, &err) != CG_OK || a < 0)
+        return CG_EINVAL;
+    *signed_amount = out ? -a : a;
+    return CG_OK;
+}
+
+/*
  * :61: 6!n[4!n]2a[1!a]15d1!a3!c16x[//16x] and an optional second line of supplementary details:
  * value date, entry date, mark (C, D, RC, RD), funds code, amount, transaction type, the
  * customer's reference, the bank's reference.
@@ -261,6 +300,16 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
     int rc;
 
     st->nlines++;
+    st->counted = 0;
+    if (st->cur[0] != '\0' && line_amount(s, n, st->cur, &amount) == CG_OK) {
+        if (__builtin_add_overflow(st->sum, amount, &st->sum)) {
+            fx_problem(p, f->line, NULL, "61", "the lines add up beyond what can be counted");
+            st->bad = 1;
+        } else {
+            st->counted = 1;
+        }
+        amount = 0;
+    }
     if (n < 6 || fx_mt940_date(s, value_on) != CG_OK) {
         fx_problem(p, f->line, NULL, "61", "'%.6s' is not a value date YYMMDD", s);
         return CG_OK;
@@ -363,10 +412,6 @@ static int line61(struct fx_parsed *p, struct stmt *st, const struct field *f)
     cg_buf_free(&refs);
     if (rc != CG_OK)
         return rc;
-    if (__builtin_add_overflow(st->sum, e->out ? -amount : amount, &st->sum)) {
-        fx_problem(p, f->line, key, "61", "the lines add up beyond what can be counted");
-        st->bad = 1;
-    }
     st->entry = (long)(p->n - 1);
     return CG_OK;
 }
@@ -716,7 +761,8 @@ static int field_end(struct fx_parsed *p, struct stmt *st, struct field *f)
         } else {
             long before = p->problems;
             rc = line61(p, st, f);
-            st->bad |= p->problems > before; /* a line left out: the balance cannot be checked */
+            /* a line whose amount is not known: the balance cannot be checked */
+            st->bad |= p->problems > before && !st->counted;
         }
         return rc;
     } else if (strcmp(t, "86") == 0) {

@@ -92,6 +92,16 @@ check "file, line, field and both figures" grep -qx \
     "$T/unbalanced.sta:$L62: entry ST250712: field 62F: opening balance C 1000.00 plus the lines' 81.00 gives C 1081.00, the closing balance is C 1082.00" "$T/err"
 check "nothing imported" grep -qx "cebgate: $T/unbalanced.sta: 1 bad entry; nothing imported" "$T/err"
 check "none of its entries recorded" [ "$(receipts)" -eq 5 ]
+# the same with a line of a type that is none as well: both in the same round, the line and the
+# balance, the line's amount (28.50) counted in the balance as written
+sed 's/NTRFM1-PAY/QTRFM1-PAY/' "$T/unbalanced.sta" >"$T/unbalanced-line.sta"
+L61=$(grep -n 'QTRFM1-PAY' "$T/unbalanced-line.sta" | cut -d: -f1)
+expect_rc 1 "an unbalanced statement with a bad line is refused" cg settle import "$T/unbalanced-line.sta"
+check "  the line's problem" grep -qx \
+    "$T/unbalanced-line.sta:$L61: entry -: field 61: 'QTRF' is not a transaction type: N, F or S and three letters or digits, as NTRF" "$T/err"
+check "  and the balance's, in the same round" grep -qx \
+    "$T/unbalanced-line.sta:$L62: entry ST250712: field 62F: opening balance C 1000.00 plus the lines' 81.00 gives C 1081.00, the closing balance is C 1082.00" "$T/err"
+check "  two bad entries" grep -qx "cebgate: $T/unbalanced-line.sta: 2 bad entries; nothing imported" "$T/err"
 
 # ---- a statement over two :20: blocks (an intermediate :62M: and :60M:), no envelope, dropped
 # into acme's incoming/ under a name that says nothing: recognised by its content
