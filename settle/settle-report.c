@@ -187,21 +187,25 @@ static int row_order(void *vctx, const struct fx_view *vp, const struct fx_selle
     struct rep_ctx *c = vctx;
     const struct fx_view v = *vp;
     struct fx_gain g;
-    char a[40], b[40], d[40], e[40], f[40], h[40], k[40], m[40], p[40], name[140], flags[96];
+    char a[40], b[40], d[40], e[40], f[40], h[40], k[40], m[40], p[40], name[140], flags[128];
+    /* Not exported (customs has not released it, or refused its inventory): nothing is due, so
+     * nothing is open, whatever it will expect once released. */
+    int not_due = v.state == CG_FX_NOT_EXPORTED;
 
     (void)conf;
     c->rc = fx_gain_of(c->s, &c->customs, &v, &g, c->err);
     if (c->rc != CG_OK)
         return c->rc;
     snprintf(name, sizeof(name), "%s%s%s", v.seller, v.seller[0] ? "/" : "", v.order_no);
-    snprintf(flags, sizeof(flags), "%s%s%s%s",
+    snprintf(flags, sizeof(flags), "%s%s%s%s%s%s",
              v.sums.pending_cross > 0 ? "CROSS_CCY review" : (v.sums.cross > 0 ? "CROSS_CCY" : ""),
              v.sums.cross > 0 && !g.priced ? "; " : "", g.priced ? "" : "no bank rate ",
-             g.priced ? "" : g.missing);
+             g.priced ? "" : g.missing, not_due && (v.sums.cross > 0 || !g.priced) ? "; " : "",
+             not_due ? "not due: not exported" : "");
     tb_row(c->b, name, v.currency, amt(a, v.declared, v.currency), v.export_on,
            cg_fx_state_name(v.state), amt(b, v.expected, v.currency),
-           amt(d, v.collected, v.currency), amt(e, v.open, v.currency), v.deadline, flags,
-           g.rate != NULL ? g.rate->text : "", cny_if(f, g.rate != NULL, g.declared_cny),
+           amt(d, v.collected, v.currency), amt(e, not_due ? 0 : v.open, v.currency), v.deadline,
+           flags, g.rate != NULL ? g.rate->text : "", cny_if(f, g.rate != NULL, g.declared_cny),
            cny_if(h, g.rate != NULL, g.collected_cny), cny_if(k, g.priced, g.bank_cny),
            cny_if(m, g.priced && g.rate != NULL, g.gain),
            v.has_charge ? amt(p, v.charge, v.currency) : "");

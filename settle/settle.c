@@ -829,7 +829,16 @@ int cg_settle_explain(struct cg_settle *s, const char *order, const char *as_of,
         fx_amount_format(v.sums.explained, v.currency, d, sizeof(d));
         cg_buf_addf(&b, "explained over-collection %s %s\n", v.currency, d);
     }
-    cg_buf_addf(&b, "open %s %s (tolerance %s)\n", v.currency, op, tol);
+    if (v.state == CG_FX_NOT_EXPORTED) {
+        fx_amount_format(0, v.currency, d, sizeof(d));
+        cg_buf_addf(&b,
+                    "open %s %s: not due: not exported (customs has not released its inventory: "
+                    "refused, or not yet), so nothing is to be collected; the expected %s %s "
+                    "falls due only once it is released\n",
+                    v.currency, d, v.currency, ex);
+    } else {
+        cg_buf_addf(&b, "open %s %s (tolerance %s)\n", v.currency, op, tol);
+    }
     if (v.state == CG_FX_OVER_COLLECTED) {
         fx_amount_format(v.collected - v.sums.explained - v.expected, v.currency, d, sizeof(d));
         cg_buf_addf(&b,

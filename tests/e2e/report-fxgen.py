@@ -82,7 +82,7 @@ def state_of(o, china):
         st = "AWAITING"
     else:
         st = "PARTIAL"
-    if st in ("DEEMED_COLLECTED", "UNCOLLECTIBLE"):
+    if st in ("DEEMED_COLLECTED", "UNCOLLECTIBLE", "NOT_EXPORTED"):
         opened = 0
     return st, opened
 
