@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "core/buf.h"
 #include "core/fsutil.h"
+#include "mapping/mapping.h"
 #include "settle/settle.h"
 #include "store/store.h"
 
@@ -262,6 +264,103 @@ static int do_charge(const struct cg_cli *cli, struct cg_settle *s, const struct
     return rc;
 }
 
+/* What `settle explain` of an order settle/ does not know found out about it. */
+struct not_here {
+    const char *seller; /* NULL: any seller */
+    const char *no;
+    struct cg_buf held; /* the files that held it back, a line each */
+    long nheld, nother; /* files that held it; orders of the spool or rejections of it */
+};
+
+static int held_file(const char *seller, const char *file, const char *at, int status, void *vctx)
+{
+    struct not_here *c = vctx;
+    const char *why = status == CG_ORDER_WAIT
+                          ? "waiting: not paid yet, payment only authorized, or pending in that "
+                            "file; a later file of the shop that shows it live (paid) declares it"
+                      : status == CG_ORDER_SKIP
+                          ? "skipped: fully refunded or voided before shipping, or every item "
+                            "cancelled, in that file; never declared unless a later file shows "
+                            "it live"
+                      : status == CG_ORDER_CANCELLED
+                          ? "cancelled in that file; never declared unless a later file shows it "
+                            "live"
+                          : "waiting, skipped or cancelled (which one is not known for a file "
+                            "taken before the database kept it); a later file that shows it live "
+                            "declares it";
+
+    c->nheld++;
+    return cg_buf_addf(&c->held, "  held back by %s%s%s, taken %s: %s\n", seller,
+                       seller[0] ? "/" : "", file, at, why) == CG_OK
+               ? CG_OK
+               : CG_ENOMEM;
+}
+
+static int other_order(const struct cg_store_order *o, void *vctx)
+{
+    struct not_here *c = vctx;
+
+    if (c->seller == NULL || strcmp(o->seller, c->seller) == 0)
+        c->nother++;
+    return CG_OK;
+}
+
+static int other_rejection(const char *at, const char *reason, void *vctx)
+{
+    (void)at;
+    (void)reason;
+    ((struct not_here *)vctx)->nother++;
+    return CG_OK;
+}
+
+/*
+ * settle explain of an order settle/ has no declared amount for: one held back for its shop
+ * status is explained (held, by which files, why and what declares it; exit 0); a number
+ * cebgate knows nothing of for that seller is no such order (CG_ENOTFOUND, exit 1, as status
+ * and refund explain); one the spool knows otherwise (rejected, declared without an amount)
+ * keeps settle's own refusal.
+ */
+static int explain_not_here(struct cg_store *db, const char *spec, struct cg_err *err)
+{
+    struct not_here c;
+    char seller[64];
+    const char *slash = strchr(spec, '/');
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.no = spec;
+    if (slash != NULL && (size_t)(slash - spec) < sizeof(seller)) {
+        memcpy(seller, spec, (size_t)(slash - spec));
+        seller[slash - spec] = '\0';
+        c.seller = seller;
+        c.no = slash + 1;
+    }
+    cg_buf_init(&c.held, 1u << 20);
+    rc = cg_store_order_held(db, c.seller, c.no, held_file, &c, err);
+    if (rc == CG_OK && c.nheld == 0)
+        rc = cg_store_orders_named(db, c.no, other_order, &c, err);
+    if (rc == CG_OK && c.nheld == 0 && c.nother == 0)
+        rc = cg_store_order_rejections(db, c.seller, c.no, other_rejection, &c, err);
+    if (rc == CG_ENOMEM)
+        rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    if (rc == CG_OK && c.nheld > 0) {
+        printf("order %s is held back for its shop status: not declared, so nothing is to be "
+               "collected for it; settle follows it once a file declares it and customs "
+               "releases it\n%s",
+               spec, cg_buf_str(&c.held));
+    } else if (rc == CG_OK && c.nother == 0) {
+        if (c.seller != NULL)
+            rc = CG_ERR_SET(err, CG_ENOTFOUND, "order %s: no such order of seller %s", spec,
+                            c.seller);
+        else
+            rc = CG_ERR_SET(err, CG_ENOTFOUND, "order %s: no such order of any seller", spec);
+    } else if (rc == CG_OK) {
+        rc = CG_ENOTFOUND; /* settle's own words stand */
+    }
+    cg_buf_free(&c.held);
+    return rc;
+}
+
 static int exec_settle(struct cg_cli *cli, int argc, char **argv)
 {
     struct cg_store *db = NULL;
@@ -344,7 +443,18 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
             rc = CG_ERR_SET(&err, CG_EINVAL, "settle explain ORDER expected");
         else
             rc = cg_settle_explain(s, o.pos[0], NULL, &text, &err);
-        if (rc == CG_OK)
+        if (rc == CG_ENOTFOUND) {
+            /* not in settle/: held for its status, or no such order at all */
+            struct cg_err why;
+            int r2;
+            cg_err_clear(&why);
+            r2 = explain_not_here(db, o.pos[0], &why);
+            if (r2 != CG_ENOTFOUND || why.msg[0] != '\0') {
+                rc = r2;
+                err = why;
+            }
+        }
+        if (rc == CG_OK && text != NULL)
             fputs(text, stdout);
         free(text);
     } else if (strcmp(verb, "convert") == 0 && o.file != NULL) {

@@ -41,6 +41,6 @@ check "  nothing pending" [ "$(cat "$T/out")" = "0 documents pending" ]
 expect_rc 0 "report in a working directory" "$CEBGATE" -c "$T/i/cebgate.conf" report
 check "  needs nothing" grep -qx '  nothing' "$T/out"
 expect_rc 1 "settle explain of an unknown order" "$CEBGATE" -c "$T/i/cebgate.conf" settle explain X
-check "  says it is not declared" [ "$(cat "$T/err")" = "cebgate: order X: not declared (or no declared amount)" ]
+check "  says there is no such order" [ "$(cat "$T/err")" = "cebgate: order X: no such order of any seller" ]
 
 finish
