@@ -534,6 +534,11 @@ const char *cg_conf_get(const struct cg_conf *conf, const char *section, const c
     return k != NULL ? k->def : NULL;
 }
 
+bool cg_conf_is_set(const struct cg_conf *conf, const char *section, const char *key)
+{
+    return find_entry(conf, section, key) != NULL;
+}
+
 long cg_conf_get_int(const struct cg_conf *conf, const char *section, const char *key)
 {
     const char *v = cg_conf_get(conf, section, key);

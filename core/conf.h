@@ -68,6 +68,11 @@ const char *cg_conf_dir(const struct cg_conf *conf);
  * the default); NULL when unset with no default. Borrowed. section may be "seller.acme".
  */
 const char *cg_conf_get(const struct cg_conf *conf, const char *section, const char *key);
+/*
+ * Whether section.key is set in that very section of the file (or by cg_conf_set), without the
+ * fall-back to [seller] or the default: to name where an effective value comes from.
+ */
+bool cg_conf_is_set(const struct cg_conf *conf, const char *section, const char *key);
 long cg_conf_get_int(const struct cg_conf *conf, const char *section, const char *key);
 bool cg_conf_get_bool(const struct cg_conf *conf, const char *section, const char *key);
 /* Path resolved against cg_conf_dir(); caller frees; NULL when unset. */

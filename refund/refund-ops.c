@@ -1539,22 +1539,32 @@ static int explain_none(struct cg_refund *r, const char *name, const char *selle
                         const char *order_no, const struct order_invt *v, struct cg_buf *b,
                         struct cg_err *err)
 {
-    char section[80], entry[40] = "";
+    char section[80], entry[40] = "", from[200];
     const char *flag = NULL;
     int rc;
 
     snprintf(section, sizeof(section), "seller%s%s", seller[0] ? "." : "", seller);
     if (r->conf != NULL && (seller[0] == '\0' || cg_conf_has_section(r->conf, section)))
         flag = cg_conf_get(r->conf, section, "statistics_flag");
+    /* Where the value comes from: [seller.NAME] inherits a key it leaves out from [seller],
+     * and [seller] from the default. */
+    if (r->conf != NULL && cg_conf_is_set(r->conf, section, "statistics_flag"))
+        snprintf(from, sizeof(from), "in [%s]", section);
+    else if (r->conf != NULL && cg_conf_is_set(r->conf, "seller", "statistics_flag"))
+        snprintf(from, sizeof(from), "in [seller], which [%s] inherits", section);
+    else if (seller[0] != '\0')
+        snprintf(from, sizeof(from), "by default: neither [%s] nor [seller] sets it", section);
+    else
+        snprintf(from, sizeof(from), "by default: [seller] does not set it");
     if (flag != NULL && strcmp(flag, "A") == 0) {
         cg_buf_addf(b,
                     "order %s: no refund unit, and there will be none: seller %s declares by "
-                    "route A (statistics_flag = A in [%s]); a route-A inventory is a simplified "
+                    "route A (statistics_flag = A %s); a route-A inventory is a simplified "
                     "9610 declaration with no customs declaration for tax, so it is never "
                     "eligible for the export VAT refund (regime NOT_ELIGIBLE_SIMPLIFIED, "
                     "docs/refund.md); only route B (statistics_flag = B: released inventories "
                     "summarised each month into a customs declaration) is refunded\n",
-                    name, seller[0] ? seller : "(incoming/)", section);
+                    name, seller[0] ? seller : "(incoming/)", from);
         return CG_OK;
     }
     if (v->state[0] == '\0') {

@@ -49,10 +49,20 @@ expect_rc 0 "the unit of LT-1201-001" cg refund entries "$T/entries.csv" --as-of
 
 # ---- the seller's route is A
 expect_rc 0 "the route-A order, as the seller asked for it" cg refund explain b2b/LT-1201-002
-said "  says it is never eligible, with the rule" \
-    "order b2b/LT-1201-002: no refund unit, and there will be none: seller b2b declares by route A (statistics_flag = A in [seller.b2b]); a route-A inventory is a simplified 9610 declaration with no customs declaration for tax, so it is never eligible for the export VAT refund (regime NOT_ELIGIBLE_SIMPLIFIED, docs/refund.md); only route B (statistics_flag = B: released inventories summarised each month into a customs declaration) is refunded"
+said "  says it is never eligible, with the rule, its flag the default" \
+    "order b2b/LT-1201-002: no refund unit, and there will be none: seller b2b declares by route A (statistics_flag = A by default: neither [seller.b2b] nor [seller] sets it); a route-A inventory is a simplified 9610 declaration with no customs declaration for tax, so it is never eligible for the export VAT refund (regime NOT_ELIGIBLE_SIMPLIFIED, docs/refund.md); only route B (statistics_flag = B: released inventories summarised each month into a customs declaration) is refunded"
 expect_rc 0 "the same order by its number alone" cg refund explain LT-1201-002
 said "  says the same" \
+    "order b2b/LT-1201-002: no refund unit, and there will be none: seller b2b declares by route A (statistics_flag = A by default: neither [seller.b2b] nor [seller] sets it); a route-A inventory is a simplified 9610 declaration with no customs declaration for tax, so it is never eligible for the export VAT refund (regime NOT_ELIGIBLE_SIMPLIFIED, docs/refund.md); only route B (statistics_flag = B: released inventories summarised each month into a customs declaration) is refunded"
+# the flag set in [seller], which [seller.b2b] leaves out: named where it comes from
+sed -i 's/^\[seller\]$/[seller]\nstatistics_flag = A/' "$W/cebgate.conf"
+expect_rc 0 "the route-A order, its flag inherited from [seller]" cg refund explain b2b/LT-1201-002
+said "  names [seller], which [seller.b2b] inherits" \
+    "order b2b/LT-1201-002: no refund unit, and there will be none: seller b2b declares by route A (statistics_flag = A in [seller], which [seller.b2b] inherits); a route-A inventory is a simplified 9610 declaration with no customs declaration for tax, so it is never eligible for the export VAT refund (regime NOT_ELIGIBLE_SIMPLIFIED, docs/refund.md); only route B (statistics_flag = B: released inventories summarised each month into a customs declaration) is refunded"
+# set in [seller.b2b] itself: that section
+sed -i 's/^\[seller.b2b\]$/[seller.b2b]\nstatistics_flag = A/' "$W/cebgate.conf"
+expect_rc 0 "the route-A order, its flag in [seller.b2b]" cg refund explain b2b/LT-1201-002
+said "  names [seller.b2b]" \
     "order b2b/LT-1201-002: no refund unit, and there will be none: seller b2b declares by route A (statistics_flag = A in [seller.b2b]); a route-A inventory is a simplified 9610 declaration with no customs declaration for tax, so it is never eligible for the export VAT refund (regime NOT_ELIGIBLE_SIMPLIFIED, docs/refund.md); only route B (statistics_flag = B: released inventories summarised each month into a customs declaration) is refunded"
 
 # ---- not released yet
