@@ -699,13 +699,39 @@ static int cmp_refund_sum(const void *a, const void *b)
 
 /*
  * Why there is no refund unit, from the pipeline's part (each configured seller, its
- * statistics_flag, why): its title, and the sellers on route A by name when not all are.
+ * statistics_flag, why): its title, and the sellers on route A by name when not all are. A
+ * seller's report (seller not NULL) speaks of that seller's route alone.
  */
-static const char *no_refund_units(const struct cg_table *p, char *why, size_t size)
+static const char *no_refund_units(const struct cg_table *p, const char *seller, char *why,
+                                   size_t size)
 {
     const char *sep = "; on route A: ";
     size_t r, len, a = 0;
 
+    for (r = 0; seller != NULL && p->ncols == 3 && r < p->nrows; r++) {
+        if (strcmp(p->cells[r * 3], seller) != 0)
+            continue;
+        if (strcmp(p->cells[r * 3 + 1], "A") == 0)
+            snprintf(why, size,
+                     "No refund unit: seller %s declares by route A (statistics_flag = A), never "
+                     "eligible for the export VAT refund: a simplified 9610 declaration is no "
+                     "customs declaration for tax (docs/refund.md, Regime); a refund needs route "
+                     "B (statistics_flag = B) or a 9710/9810 declaration, and its items imported "
+                     "(cebgate refund entries FILE)",
+                     seller);
+        else
+            snprintf(why, size,
+                     "No refund unit yet: seller %s declares by route B (statistics_flag = B): "
+                     "its units come from its declarations' items (cebgate refund entries FILE)",
+                     seller);
+        return why;
+    }
+    if (seller != NULL) {
+        snprintf(why, size,
+                 "No refund unit yet: units come from the declarations' items (cebgate refund "
+                 "entries FILE)");
+        return why;
+    }
     snprintf(why, size, "%s", p->title);
     for (r = 0; p->ncols == 3 && r < p->nrows; r++)
         a += strcmp(p->cells[r * 3 + 1], "A") == 0;
@@ -765,7 +791,7 @@ static int refund_by_state(struct builder *b, const struct cg_table *t, struct c
         section(b, "refund", "Export VAT refund units by state",
                 "state,units,refund,refunded,to_come,shortfall", "cebgate report refund pipeline");
     if (sec != NULL && n == 0 && t->part != NULL && t->part->title != NULL)
-        put(b, sec, "empty", jstr(no_refund_units(t->part, why, sizeof(why))));
+        put(b, sec, "empty", jstr(no_refund_units(t->part, b->o->seller, why, sizeof(why))));
     for (i = 0; rc == CG_OK && i < n; i++) {
         char u[24], a[4][32];
         snprintf(u, sizeof(u), "%ld", v[i].units);

@@ -15,9 +15,9 @@ SOME_A="No refund unit yet: the sellers on route A (statistics_flag = A) never h
 WHY_A="route A: a simplified 9610 declaration, no customs declaration for tax: never eligible for the export VAT refund"
 WHY_B="no declaration item imported yet (cebgate refund entries FILE)"
 HEAD='"month","state","units","invoice","refund","refunded","to_come","shortfall"'
-# morning_line: the line under the refund units' title of the morning report (table)
+# morning_line [--seller NAME]: the line under the refund units' title of the morning report (table)
 morning_line() {
-    cg report --format table | sed -n '/^Export VAT refund units by state (0)$/{n;p;}'
+    cg report --format table "$@" | sed -n '/^Export VAT refund units by state (0)$/{n;p;}'
 }
 
 # ---- every seller on route A, as the example configuration has it
@@ -28,6 +28,8 @@ printf '%s\n\n"section","seller","statistics_flag","why"\n"sellers","lotus","A",
     "$HEAD" "$WHY_A" "$WHY_A" "$WHY_A" >"$T/want"
 check "  each seller with its flag and why" cmp -s "$T/want" "$T/out"
 check "the morning report says the same under its refund units" [ "$(morning_line)" = "  $ALL_A" ]
+check "a seller's morning report speaks of that seller" \
+    [ "$(morning_line --seller lotus)" = "  No refund unit: seller lotus declares by route A (statistics_flag = A), never eligible for the export VAT refund: a simplified 9610 declaration is no customs declaration for tax (docs/refund.md, Regime); a refund needs route B (statistics_flag = B) or a 9710/9810 declaration, and its items imported (cebgate refund entries FILE)" ]
 cg report --format json >"$T/report.json"
 check "  and in its JSON (the section's empty)" python3 -c 'import json,sys
 s = [x for x in json.load(open(sys.argv[1]))["sections"] if x["id"] == "refund"][0]
@@ -43,6 +45,10 @@ expect_rc 0 "  as a table" cg report refund pipeline
 check "  under the title for some sellers on route A" grep -qxF "$SOME_A" "$T/out"
 check "the morning report names the sellers on route A" \
     [ "$(morning_line)" = "  $SOME_A; on route A: lotus, harbor" ]
+check "kite's morning report: kite on route B, waiting for its items" \
+    [ "$(morning_line --seller kite)" = "  No refund unit yet: seller kite declares by route B (statistics_flag = B): its units come from its declarations' items (cebgate refund entries FILE)" ]
+check "harbor's: harbor on route A" \
+    [ "$(morning_line --seller harbor)" = "  No refund unit: seller harbor declares by route A (statistics_flag = A), never eligible for the export VAT refund: a simplified 9610 declaration is no customs declaration for tax (docs/refund.md, Regime); a refund needs route B (statistics_flag = B) or a 9710/9810 declaration, and its items imported (cebgate refund entries FILE)" ]
 
 # ---- a unit: the pipeline is its rows only
 {
