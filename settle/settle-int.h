@@ -47,6 +47,10 @@ struct cg_settle {
     struct fx_seller_conf *pass_conf;
     size_t npass_conf;
     bool pass_on;
+    /* Automatic matching's state events, one per order, written once all of the order's
+     * allocations of the pass are made (fx_auto_match_in_tx): NULL outside a pass. */
+    struct fx_bank_event *bank_ev;
+    size_t nbank_ev, cap_bank_ev;
     /* What the last operator action recorded, for the command to print (cg_settle_done). */
     char done[640];
 };

@@ -103,6 +103,73 @@ static int rates_known(struct cg_settle *s, const char *day, const char *const *
 
 /* ------------------------------------------------------------------ allocating */
 
+/*
+ * An order's state event of automatic matching, kept until the pass has made all of its
+ * allocations: a payout and its refund in one file move the order once, from its state before
+ * the first to its state after the last, and an order whose state they leave as it was gets no
+ * event (its allocations are its record).
+ */
+struct fx_bank_event {
+    long long order_id, receipt_id; /* the receipt of the last allocation */
+    int before;                     /* the state before the first allocation */
+    char on[CG_DAY_LEN];            /* the value day of the last allocation */
+    char cause[120];                /* the rule of the first allocation */
+    char detail[600];               /* the allocations, "; " between them */
+};
+
+static int bank_event_note(struct cg_settle *s, const struct fx_view *v, long long receipt,
+                           int before, const char *on, const char *cause, const char *detail)
+{
+    struct fx_bank_event *e = NULL;
+    size_t i, n;
+
+    for (i = 0; i < s->nbank_ev; i++) {
+        if (s->bank_ev[i].order_id == v->id) {
+            e = &s->bank_ev[i];
+            break;
+        }
+    }
+    if (e == NULL) {
+        if (s->nbank_ev == s->cap_bank_ev) {
+            size_t cap = s->cap_bank_ev ? s->cap_bank_ev * 2 : 16;
+            struct fx_bank_event *p = realloc(s->bank_ev, cap * sizeof(*p));
+            if (p == NULL)
+                return CG_ENOMEM;
+            s->bank_ev = p;
+            s->cap_bank_ev = cap;
+        }
+        e = &s->bank_ev[s->nbank_ev++];
+        memset(e, 0, sizeof(*e));
+        e->order_id = v->id;
+        e->before = before;
+        cg_strlcpy(e->cause, cause, sizeof(e->cause));
+    }
+    e->receipt_id = receipt;
+    if (strcmp(on, e->on) > 0)
+        cg_strlcpy(e->on, on, sizeof(e->on));
+    n = strlen(e->detail);
+    if (n + 1 < sizeof(e->detail))
+        snprintf(e->detail + n, sizeof(e->detail) - n, "%s%s", n > 0 ? "; " : "", detail);
+    return CG_OK;
+}
+
+/* The kept events of the pass whose order's state changed, as of their last value day. */
+static int bank_events_write(struct cg_settle *s, struct cg_err *err)
+{
+    size_t i;
+    int rc = CG_OK;
+
+    for (i = 0; rc == CG_OK && i < s->nbank_ev; i++) {
+        const struct fx_bank_event *e = &s->bank_ev[i];
+        struct fx_view v;
+        rc = fx_view_load(s, e->order_id, e->on, &v, err);
+        if (rc == CG_OK && v.state != e->before)
+            rc = fx_event(s, e->order_id, e->receipt_id, e->before, e->on, "BANKFILE", e->cause,
+                          e->detail, err);
+    }
+    return rc;
+}
+
 struct rcpt {
     long long id;
     char seller[64];
@@ -227,8 +294,10 @@ static int allocate(struct cg_settle *s, struct rcpt *x, struct fx_view *v, cons
     fx_amount_format(amount, x->currency, amt, sizeof(amt));
     snprintf(detail, sizeof(detail), "%s %s %s from receipt %lld%s", kind, x->currency, amt, x->id,
              a.cross && !a.has_order_amount ? " (CROSS_CCY, waits for review)" : "");
-    rc = fx_event(s, v->id, x->id, before, strcmp(cause_kind, "BANKFILE") == 0 ? x->value_on : NULL,
-                  cause_kind, cause, detail, err);
+    if (strcmp(cause_kind, "BANKFILE") == 0)
+        rc = bank_event_note(s, v, x->id, before, x->value_on, cause, detail);
+    else
+        rc = fx_event(s, v->id, x->id, before, NULL, cause_kind, cause, detail, err);
     if (rc == CG_OK)
         rc = fx_view_load(s, v->id, x->value_on, v, err);
     return rc;
@@ -938,6 +1007,7 @@ int fx_auto_match_in_tx(struct cg_settle *s, struct fx_made *made, struct cg_err
 
     memset(made, 0, sizeof(*made));
     memset(&cands, 0, sizeof(cands));
+    s->nbank_ev = 0;
     rc = cg_store_fx_receipts_each(s->db, 1, take_receipt_id, &open, err);
     /* Money in first, then refunds: a refund takes only what its order collected. */
     for (pass = 0; pass < 2; pass++) {
@@ -950,6 +1020,11 @@ int fx_auto_match_in_tx(struct cg_settle *s, struct fx_made *made, struct cg_err
             free(x.reference);
         }
     }
+    if (rc == CG_OK)
+        rc = bank_events_write(s, err);
+    free(s->bank_ev);
+    s->bank_ev = NULL;
+    s->nbank_ev = s->cap_bank_ev = 0;
     cands_free(&cands);
     free(open.id);
     if (rc == CG_ENOMEM)
