@@ -8,7 +8,8 @@
  * Records who (the user running the command), when and why in the database (spool-dismiss.c);
  * the file stays in failed/. The dismissal covers the refusal listed now: a later refusal of
  * the same seller and name is listed again. Needs no lock: it writes one row in one
- * transaction, so it works while run or watch is busy. Exit 0 dismissed, 1 the name is not
+ * transaction, so it works while run or watch is busy. Where there is no database it refuses
+ * (exit 2) and creates none: there is nothing to dismiss. Exit 0 dismissed, 1 the name is not
  * listed as refused (or was dismissed already), 2 usage (a bare name listed for several
  * sellers included), 75 temporary (database).
  */
@@ -63,8 +64,8 @@ const struct cg_cmd cg_cmd_dismiss = {
     "  --unknown       instead of a FILE: every receipt for an unknown or mismatched message\n"
     "                  listed now (cebgate status --unknown); they stay in the receipts log, and\n"
     "                  such receipts kept later are listed\n"
-    "exit: 0 dismissed, 1 not listed as refused (or no such receipt listed), 2 usage,\n"
-    "75 temporary failure\n",
-    CG_CMD_NEEDS_CONF,
+    "exit: 0 dismissed, 1 not listed as refused (or no such receipt listed), 2 usage or no\n"
+    "database (nothing is created), 75 temporary failure\n",
+    CG_CMD_NEEDS_CONF | CG_CMD_ACTS_ON_DB,
     exec_dismiss,
 };

@@ -10,7 +10,8 @@
  * them. Records who (the user running the command), when and why (spool-resend.c); declares
  * nothing itself: a bill goes out at the next run or watch pass, a summary at the next summary
  * step of its month, an order's documents from the next file that holds the order. Needs no
- * lock: one transaction. Exit 0 marked, 1 not known or nothing refused by customs to mark, 2
+ * lock: one transaction. Where there is no database it refuses (exit 2) and creates none.
+ * Exit 0 marked, 1 not known or nothing refused by customs to mark, 2
  * usage (several sellers with that number and none named included), 75 temporary (database).
  */
 #include "config.h"
@@ -45,7 +46,8 @@ const struct cg_cmd cg_cmd_resend = {
     "its next version (a modify, new guid): a bill's at the next run, a summary's at the next\n"
     "summary of its month, an order's from the next file that holds the order (put its file\n"
     "back into incoming/)\n"
-    "exit: 0 marked, 1 not known or nothing refused by customs, 2 usage, 75 temporary failure\n",
-    CG_CMD_NEEDS_CONF,
+    "exit: 0 marked, 1 not known or nothing refused by customs, 2 usage or no database (nothing\n"
+    "is created), 75 temporary failure\n",
+    CG_CMD_NEEDS_CONF | CG_CMD_ACTS_ON_DB,
     exec_resend,
 };

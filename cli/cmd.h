@@ -20,6 +20,8 @@ enum { CG_EXIT_OK = 0, CG_EXIT_ERROR = 1, CG_EXIT_USAGE = 2, CG_EXIT_TEMPFAIL = 
 
 #define CG_CMD_NEEDS_CONF 0x1 /* load the configuration before exec */
 #define CG_CMD_READS_DB 0x2   /* only reads the database: refuse when there is none (db_existing) */
+/* records a decision on what the database holds (dismiss, resend): refuse as CG_CMD_READS_DB */
+#define CG_CMD_ACTS_ON_DB 0x4
 
 struct cg_cli {
     struct cg_conf *conf;  /* loaded configuration (defaults when no file), or NULL */

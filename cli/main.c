@@ -155,7 +155,7 @@ dispatch:
     /* Commands parse their own options with getopt from argv[0] = verb; reset it for them. */
     first = optind;
     optind = 0;
-    cli.db_existing = (cmd->flags & CG_CMD_READS_DB) != 0;
+    cli.db_existing = (cmd->flags & (CG_CMD_READS_DB | CG_CMD_ACTS_ON_DB)) != 0;
     status = cmd->exec(&cli, argc - first, argv + first);
 done:
     cg_conf_free(cli.conf);

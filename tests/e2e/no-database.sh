@@ -1,7 +1,7 @@
 #!/bin/sh
-# no-database.sh - commands that only read the database refuse, creating nothing, where there is
-# none (a cron job started in the wrong folder must not report an empty all-clear); commands
-# that write create it as before.
+# no-database.sh - commands that only read the database, and dismiss and resend, refuse, creating
+# nothing, where there is none (a cron job started in the wrong folder must not report an empty
+# all-clear, nor "not found"); commands that write create it as before.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
 
 unset CEBGATE_CONF
@@ -17,6 +17,16 @@ for args in "status --pending" "report" "report fx aging" "settle explain X" "re
         "$CEBGATE" $args
     check "  says where it looked and what to do" [ "$(cat "$T/err")" = "$nodb" ]
     check "  prints nothing on stdout" [ ! -s "$T/out" ]
+    check "  creates nothing" [ -z "$(ls -A "$T/empty")" ]
+done
+
+# Decisions on what the database holds refuse the same way: nothing to dismiss or resend.
+for args in "dismiss orders.csv --reason x" "dismiss --unknown --reason x" \
+    "resend SO-1 --reason x"; do
+    # shellcheck disable=SC2086 # the words of args are the arguments
+    expect_rc 2 "$args in an empty folder" sh -c "cd '$T/empty' && exec \"\$0\" \"\$@\"" \
+        "$CEBGATE" $args
+    check "  says where it looked and what to do" [ "$(cat "$T/err")" = "$nodb" ]
     check "  creates nothing" [ -z "$(ls -A "$T/empty")" ]
 done
 
