@@ -178,10 +178,17 @@ int cg_cli_seller_known(struct cg_cli *cli, struct cg_store *db, const char *sel
     int rc;
 
     snprintf(section, sizeof(section), "seller%s%s", seller[0] ? "." : "", seller);
-    if (cg_conf_has_section(cli->conf, section))
+    /* '' is the default seller, of the files dropped into incoming/ itself; its section
+     * [seller] holds every seller's shared settings, so only the database tells it is used. */
+    if (seller[0] && cg_conf_has_section(cli->conf, section))
         return CG_OK;
     rc = cg_store_report_sellers(db, seller, count_seller, &n, err);
-    if (rc == CG_OK && n == 0)
+    if (rc == CG_OK && n == 0 && !seller[0])
+        rc = CG_ERR_SET(err, CG_EINVAL,
+                        "--seller '': an empty name is the default seller (files dropped into "
+                        "incoming/ itself), and the database has no order, rejection or refused "
+                        "file of it");
+    else if (rc == CG_OK && n == 0)
         rc = CG_ERR_SET(err, CG_EINVAL,
                         "--seller %s: no section [%s] in the configuration and no order of it in "
                         "the database",

@@ -114,7 +114,9 @@ int cg_cli_reasoned(struct cg_cli *cli, const struct cg_cmd *cmd, int argc, char
 /*
  * --seller NAME (report, status) must name a seller the configuration has a section for, or one
  * the database has orders of (a seller since removed from the configuration): a typo would
- * otherwise list nothing and say that nothing needs the broker. CG_EINVAL (a usage error, err
+ * otherwise list nothing and say that nothing needs the broker. An empty NAME, the default
+ * seller, must have orders, rejections or refused files in the database (its section [seller]
+ * is every seller's shared one). CG_EINVAL (a usage error, err
  * says why) when neither knows it, the store's code when the database cannot be read.
  */
 int cg_cli_seller_known(struct cg_cli *cli, struct cg_store *db, const char *seller,

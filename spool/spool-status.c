@@ -407,9 +407,14 @@ struct list_ctx {
     const char *seller; /* only this seller's items; NULL: every seller's */
 };
 
-/* Whether an item of seller is listed (`status --seller NAME`). */
+/*
+ * Whether an item of seller is listed (`status --seller NAME`). A receipt for an unknown guid
+ * belongs to no seller: the store names none (''), which is not the default seller's ''.
+ */
 static int seller_listed(const struct list_ctx *c, const char *seller)
 {
+    if (c->seller != NULL && c->kind == CG_STATUS_UNKNOWN)
+        return 0;
     return c->seller == NULL || strcmp(c->seller, seller) == 0;
 }
 

@@ -12,7 +12,7 @@
 # say how many of them were dismissed, so that their reasons add up to the runs' count. An order
 # changed after customs closed it is counted once in "Needs you today", as such a change (a
 # cancellation or a return, not a correction), and its file refused whole with it is not counted
-# again.
+# again. `--seller ''` is the default seller's, refused while the database has nothing of it.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 FLOW="python3 $CG_SRCDIR/tests/e2e/flow-helper.py"
 
@@ -240,4 +240,31 @@ check "  no automatic cancellation is tried" sh -c "! grep -q 'cancellation not 
 expect_rc 0 "auto: the next run" cg run --no-progress
 check "  tries none either" sh -c "! grep -q 'cancellation not declared' '$T/out'"
 check "  and declares no CEB605" test "$(sql "SELECT count(*) FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'AU-1' AND d.msg_type = 605")" = 0
+
+# --seller '' names the default seller, of the files dropped into incoming/ itself. Its section
+# [seller] is every seller's shared one: while the database has nothing of it, an empty name is
+# refused as an unknown one is. Receipts for unknown guids (one kept above) are no seller's,
+# never the default seller's.
+for list in --unknown --rejected; do
+    expect_rc 2 "status $list --seller '' with no default seller's file" \
+        cg status $list --seller ''
+    check "  says why" test "$(head -n 1 "$T/err")" = \
+        "cebgate: --seller '': an empty name is the default seller (files dropped into incoming/ itself), and the database has no order, rejection or refused file of it"
+    check "  and lists nothing" [ ! -s "$T/out" ]
+done
+expect_rc 2 "report --seller '' with no default seller's file" cg report --seller ''
+cat >"$W/incoming/default.csv" <<EOC
+$head
+DF-1,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,3120980105,SF Express,SF0000000000301,2.5
+EOC
+expect_rc 0 "the default seller's order DF-1 declared" cg run --no-progress
+expect_rc 0 "status --unknown --seller '' once the default seller has an order" \
+    cg status --unknown --seller ''
+check "  lists no receipt of no seller" test "$(cat "$T/out")" = \
+    "0 receipts for unknown guids or mismatched"
+expect_rc 0 "status --unknown without --seller" cg status --unknown
+check "  lists the one kept" test "$(tail -n 1 "$T/out")" = \
+    "1 receipt for an unknown guid or mismatched"
+expect_rc 0 "status --pending --seller ''" cg status --pending --seller ''
+check "  DF-1's three documents" test "$(tail -n 1 "$T/out")" = "3 documents pending"
 finish
