@@ -250,6 +250,16 @@ static const char *const main_steps[] = {
     "CREATE INDEX file_orders_order ON file_orders(seller, order_no);"
     "CREATE INDEX rejections_order ON rejections(seller, order_no);"
     "ALTER TABLE file_orders ADD COLUMN status INTEGER;",
+    /* 11: `status --pending` counts the orders declared without shipment data and those held
+     * for their status (`--incomplete`, `--held`) with the pending documents. Without these,
+     * the first read every document through the table (a CEB303 not rejected, then whether its
+     * order has a CEB603) and the second every row of file_orders (held is the second column of
+     * its key). The CEB303s not rejected, by order, and the held rows, with what the list reads
+     * of them, are their own indexes. */
+    "CREATE INDEX documents_303 ON documents(order_id) WHERE msg_type = 303 AND "
+    "  state <> 'rejected';"
+    "CREATE INDEX file_orders_held ON file_orders(seller, order_no, input_file, status) "
+    "  WHERE held = 1;",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

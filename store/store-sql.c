@@ -176,14 +176,17 @@ const char *const store_sql[S_N] = {
                        "LEFT JOIN receipt_keys k ON k.receipt_id = r.id "
                        "WHERE r.outcome IN ('unknown', 'mismatch') AND r.id > "
                        "(SELECT coalesce(max(up_to), 0) FROM unknown_dismissals) ORDER BY r.id",
+    /* the CEB303s come from the partial index documents_303 (schema step 11); the anti-joins
+     * name d.order_id, so that they are decided before the order's row is read */
     [S_LIST_INCOMPLETE] =
         "SELECT o.seller, o.order_no, d.msg_type, d.version, d.state, d.updated_at, "
         "coalesce(f.name, '') FROM documents d JOIN orders o ON o.id = d.order_id LEFT JOIN "
         "input_files f ON f.id = o.last_file WHERE d.msg_type = 303 AND d.state <> 'rejected' "
-        "AND NOT EXISTS (SELECT 1 FROM documents i WHERE i.order_id = o.id AND i.msg_type = 603) "
-        "AND NOT EXISTS (SELECT 1 FROM cancel_needed c WHERE c.order_id = o.id) "
-        "ORDER BY d.updated_at, d.id",
-    /* status 1 is CG_ORDER_WAIT (mapping.h); NULL: held by a file taken before schema 10 */
+        "AND NOT EXISTS (SELECT 1 FROM documents i WHERE i.order_id = d.order_id AND "
+        "i.msg_type = 603) AND NOT EXISTS (SELECT 1 FROM cancel_needed c WHERE c.order_id = "
+        "d.order_id) ORDER BY d.updated_at, d.id",
+    /* status 1 is CG_ORDER_WAIT (mapping.h); NULL: held by a file taken before schema 10. The
+     * held rows come from the partial index file_orders_held (schema step 11). */
     [S_LIST_HELD] =
         "SELECT x.seller, x.order_no, 0, coalesce(x.status, -1), 'held', f.taken_at, f.name "
         "FROM file_orders x JOIN input_files f ON f.id = x.input_file WHERE x.held = 1 AND "

@@ -235,9 +235,10 @@ static void test_previous_release(void **state)
      * outcomes of the statements, invoice and result files taken from incoming/ (none yet);
      * step 8, the dismissals of files refused whole (orders.csv was taken, not refused); step
      * 9, the resend marks of refused documents (none); step 10, the lookups of an order's files
-     * by seller and number, and the status a held order was held for. */
+     * by seller and number, and the status a held order was held for; step 11, the indexes of
+     * the incomplete and held lists. */
     assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 10);
+    assert_int_equal(ver, 11);
     assert_int_equal(cg_store_intake_named(f->st, NULL, "orders.csv", intake_seen, NULL, &err),
                      CG_ENOTFOUND);
     assert_int_equal(cg_store_refusals_named(f->st, NULL, "orders.csv", refusal_seen, NULL, &err),
@@ -515,6 +516,107 @@ static long long sql_value(const char *path, const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return v;
+}
+
+/* The details of sql's query plan (EXPLAIN QUERY PLAN), each followed by ';', into out. */
+static void plan_of(const char *path, const char *sql, char *out, size_t size)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+    size_t n = 0;
+
+    assert_non_null(q);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    out[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW && n < size)
+        n += (size_t)snprintf(out + n, size - n, "%s;", (const char *)sqlite3_column_text(st, 3));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    sqlite3_free(q);
+}
+
+/* The order numbers of a list, joined by ',' in its order. */
+static int join_item(const struct cg_store_item *it, void *vctx)
+{
+    char *out = vctx;
+    size_t n = strlen(out);
+
+    snprintf(out + n, 256 - n, "%s%s", n > 0 ? "," : "", it->order_no);
+    return CG_OK;
+}
+
+/*
+ * The spool's step 11 on a database put back at step 10 (its two indexes dropped, user_version
+ * 10): it adds the partial indexes of the incomplete and held lists, each over the rows its
+ * list reads, and the lists read the same. Of the orders: I-1 has a CEB303 only (incomplete),
+ * I-2 its CEB603 too, I-3 a rejected CEB303 only, I-4 a CEB303 only and a cancellation needed
+ * (none of those three incomplete); H-1 was held as waiting, H-2 taken by the same file, H-3
+ * held as skipped: only H-1 is held.
+ */
+static void test_status_lists_step(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store *st = NULL;
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, "step10.db");
+    char got[256] = "", plan[2048];
+    int ver = -1;
+
+    assert_non_null(path);
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    cg_store_close(st);
+    sql_run(path,
+            "DROP INDEX documents_303; DROP INDEX file_orders_held; PRAGMA user_version = 10;"
+            "INSERT INTO input_files(id, seller, name, active_name, size, sha256, taken_at) "
+            "VALUES (1, 'acme', 'a.csv', 'a.csv', 1, 's', 't1');"
+            "INSERT INTO orders(id, seller, order_no, hash, last_file, created_at, updated_at) "
+            "VALUES (1, 'acme', 'I-1', 'h', 1, 'x', 'x'), (2, 'acme', 'I-2', 'h', 1, 'x', 'x'),"
+            " (3, 'acme', 'I-3', 'h', 1, 'x', 'x'), (4, 'acme', 'I-4', 'h', 1, 'x', 'x'),"
+            " (5, 'acme', 'H-2', 'h', 1, 'x', 'x');"
+            "INSERT INTO documents(order_id, msg_type, business_key, version, guid, app_type, "
+            "content_hash, state, updated_at) VALUES (1, 303, 'I-1', 1, 'g1', 1, 'c', 'sent', "
+            "'u1'), (2, 303, 'I-2', 1, 'g2', 1, 'c', 'sent', 'u2'), (2, 603, 'I-2', 1, 'g3', 1, "
+            "'c', 'sent', 'u3'), (3, 303, 'I-3', 1, 'g4', 1, 'c', 'rejected', 'u4'), (4, 303, "
+            "'I-4', 1, 'g5', 1, 'c', 'sent', 'u5');"
+            "INSERT INTO cancel_needed(order_id, input_file, line, status, reason, noted_at) "
+            "VALUES (4, 1, 5, 'cancelled', 'r', 'n');"
+            "INSERT INTO file_orders(input_file, held, seller, order_no, status) VALUES "
+            "(1, 1, 'acme', 'H-1', 1), (1, 0, 'acme', 'H-2', NULL), (1, 1, 'acme', 'H-3', 2);");
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                     "('documents_303', 'file_orders_held')"),
+                     0);
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    assert_int_equal(cg_store_module_version(st, "cebgate", &ver, &err), CG_OK);
+    assert_int_equal(ver, 11);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                                     "name = 'documents_303' AND tbl_name = 'documents' AND sql "
+                                     "LIKE '%WHERE msg_type = 303 AND%state <> ''rejected''%'"),
+                     1);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                                     "name = 'file_orders_held' AND tbl_name = 'file_orders' AND "
+                                     "sql LIKE '%WHERE held = 1'"),
+                     1);
+    /* the partial indexes hold the CEB303s not rejected and the held rows, nothing else */
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM documents INDEXED BY documents_303 "
+                                     "WHERE msg_type = 303 AND state <> 'rejected'"),
+                     3);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM file_orders INDEXED BY "
+                                     "file_orders_held WHERE held = 1"),
+                     2);
+    /* the lists' statements read them: the CEB303s, and the held rows with all they need */
+    plan_of(path, store_sql[S_LIST_INCOMPLETE], plan, sizeof(plan));
+    assert_non_null(strstr(plan, "SCAN d USING INDEX documents_303;"));
+    plan_of(path, store_sql[S_LIST_HELD], plan, sizeof(plan));
+    assert_non_null(strstr(plan, "SCAN x USING COVERING INDEX file_orders_held;"));
+    assert_int_equal(cg_store_list(st, CG_STORE_LIST_INCOMPLETE, join_item, got, &err), CG_OK);
+    assert_string_equal(got, "I-1");
+    got[0] = '\0';
+    assert_int_equal(cg_store_list(st, CG_STORE_LIST_HELD, join_item, got, &err), CG_OK);
+    assert_string_equal(got, "H-1");
+    cg_store_close(st);
+    free(path);
 }
 
 /*
@@ -1551,6 +1653,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settle_pay_refunded_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_holding_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_lists_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_busy, setup, teardown),
