@@ -778,12 +778,15 @@ static int store(struct cg_port_job *c, struct cg_err *err)
             goto done;
         }
         if (rc == CG_OK && strcmp(app, "1") == 0) {
+            /* the same document changed, or another one (another order, another seller's)
+             * given a key that is taken: the hint names both */
             rc = answer(&c->res, "4002",
                         "document %s adds CEB%d %s=%s %s=%s, which document %s already "
-                        "added (a change needs appType 2)",
+                        "added (a change of that document needs appType 2; another document "
+                        "needs its own %s)",
                         guid, c->kind->req_type, c->kind->key[0],
                         cg_port_field(ent, c->kind->key[0]), c->kind->key[1],
-                        cg_port_field(ent, c->kind->key[1]), found);
+                        cg_port_field(ent, c->kind->key[1]), found, c->kind->key[1]);
             goto done;
         }
         rc = assign_numbers(c, ent, err);

@@ -16,6 +16,8 @@
  *                                           (CEB900, negative code) or the transport did
  *   changed after customs concluded it   -> the order is rejected (a cancellation is needed,
  *                                           a return once the inventory is closed)
+ *   a waybill to declare whose number    -> the order is rejected: the E-Port keeps the number
+ *   another order's waybill holds           for the order that added it (4002)
  * An order that is not live (docs/order-format.md, "Order status") is not declared: it is
  * counted as waiting, skipped or cancelled; when a cancelled or skipped order has documents
  * that went out (not rejected), it is recorded as needing a cancellation and reported, unless a
@@ -238,6 +240,38 @@ static void reject_concluded(struct batch *b, struct border *bo, const struct do
     b->njobs = bo->job0;
 }
 
+/*
+ * Reject an order whose waybill number another order's waybill (CEB505) holds already, of the
+ * same seller or another: the E-Port keeps a waybill number for the order that added it and
+ * would refuse this one's add (4002). Looked at only when the waybill is about to be declared.
+ */
+static int reject_waybill_held(struct batch *b, struct border *bo, struct cg_err *err)
+{
+    const struct cg_order *o = bo->o;
+    char seller[256], no[256], lno[256], hno[256], msg[1024];
+    int rc;
+
+    if (o->ship.logistics_no == NULL || o->ship.logistics_no[0] == '\0')
+        return CG_OK;
+    rc = cg_store_waybill_holder(b->sp->store, o->ship.logistics_no, b->sel->name, o->order_no,
+                                 seller, sizeof(seller), no, sizeof(no), err);
+    if (rc == CG_ENOTFOUND)
+        return CG_OK;
+    if (rc != CG_OK)
+        return rc;
+    snprintf(msg, sizeof(msg),
+             "%s:%ld: order %s: field logistics_no: waybill number '%s' is already declared for "
+             "order %s%s%s (its CEB505); a waybill number belongs to one order: give this order "
+             "its own",
+             o->source != NULL ? o->source : "?", o->line, o->order_no,
+             cg_text_show(o->ship.logistics_no, lno, sizeof(lno)), seller, seller[0] ? "/" : "",
+             cg_text_show(no, hno, sizeof(hno)));
+    bo->reject = cg_strdup(msg);
+    bo->kind = ORDER_REJECTED;
+    b->njobs = bo->job0;
+    return CG_OK;
+}
+
 /* Add the job that declares a new version of one document (cur: its current row or NULL). */
 static int add_job(struct batch *b, struct border *bo, int msg_type, const char *hash,
                    const struct doc_row *cur, struct cg_err *err)
@@ -362,6 +396,11 @@ static int plan_order(struct batch *b, struct border *bo, struct cg_err *err)
         if (cur != NULL && cur->state > CG_DOC_REVIEW && cur->state != CG_DOC_REJECTED) {
             reject_concluded(b, bo, cur, dk->msg_type, cur->state);
             goto done;
+        }
+        if (dk->msg_type == CG_MSG_WAYBILL) {
+            rc = reject_waybill_held(b, bo, err);
+            if (rc != CG_OK || bo->kind == ORDER_REJECTED)
+                goto done;
         }
         rc = add_job(b, bo, dk->msg_type, h, cur, err);
         if (rc != CG_OK)
@@ -934,14 +973,31 @@ static bool has_order(const struct batch *b, const char *no)
     return false;
 }
 
+/* Whether another order of the batch has o's waybill number (a waybill not in the store yet). */
+static bool has_waybill(const struct batch *b, const struct cg_order *o)
+{
+    const char *no = o->has_shipment ? o->ship.logistics_no : NULL;
+    size_t i;
+
+    for (i = 0; no != NULL && b != NULL && i < b->n; i++) {
+        const struct cg_order *x = b->orders[i].o;
+        if (x->has_shipment && x->ship.logistics_no != NULL &&
+            strcmp(x->ship.logistics_no, no) == 0 && strcmp(x->order_no, o->order_no) != 0)
+            return true;
+    }
+    return false;
+}
+
 static int batch_add(struct pipe *p, struct cg_order *o, struct cg_err *err)
 {
     struct batch *b;
     struct border *bo;
     int rc = CG_OK;
 
-    /* The same order again before the first is committed: it must see the first's rows. */
-    if (has_order(p->fill, o->order_no) || has_order(p->fly, o->order_no))
+    /* The same order again before the first is committed: it must see the first's rows. So
+     * must an order with the waybill number of another one, to be refused if that one holds it. */
+    if (has_order(p->fill, o->order_no) || has_order(p->fly, o->order_no) ||
+        has_waybill(p->fill, o) || has_waybill(p->fly, o))
         rc = drain(p, err);
     if (rc != CG_OK) {
         cg_order_free(o);

@@ -31,6 +31,7 @@ enum store_stmt {
     S_FILES_NAMED,
     S_FILE_MESSAGES,
     S_ORDER_FIND,
+    S_WAYBILL_HOLDER,
     S_ORDER_DOCS,
     S_ORDER_PUT,
     S_DOC_PUT,

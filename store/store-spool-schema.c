@@ -255,11 +255,14 @@ static const char *const main_steps[] = {
      * the first read every document through the table (a CEB303 not rejected, then whether its
      * order has a CEB603) and the second every row of file_orders (held is the second column of
      * its key). The CEB303s not rejected, by order, and the held rows, with what the list reads
-     * of them, are their own indexes. */
+     * of them, are their own indexes. And the waybills (CEB505) by their number, below. */
     "CREATE INDEX documents_303 ON documents(order_id) WHERE msg_type = 303 AND "
     "  state <> 'rejected';"
     "CREATE INDEX file_orders_held ON file_orders(seller, order_no, input_file, status) "
-    "  WHERE held = 1;",
+    "  WHERE held = 1;"
+    /* A run refuses an order whose waybill number another order's waybill (CEB505) holds
+     * already, which the E-Port would refuse (4002): the waybills by that number. */
+    "CREATE INDEX documents_waybill ON documents(business_key) WHERE msg_type = 505;",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

@@ -337,6 +337,27 @@ int cg_store_order_find_last(struct cg_store *st, const char *seller, const char
     return CG_OK;
 }
 
+int cg_store_waybill_holder(struct cg_store *st, const char *logistics_no, const char *seller,
+                            const char *order_no, char *holder_seller, size_t seller_size,
+                            char *holder_no, size_t no_size, struct cg_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = store_stmt(st, S_WAYBILL_HOLDER, &s, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, logistics_no, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, seller, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, order_no, -1, SQLITE_STATIC);
+    rc = step_row(st, s, S_WAYBILL_HOLDER, err);
+    if (rc != CG_OK)
+        return rc;
+    cg_strlcpy(holder_seller, text_or_empty(s, 0), seller_size);
+    cg_strlcpy(holder_no, text_or_empty(s, 1), no_size);
+    sqlite3_reset(s);
+    return CG_OK;
+}
+
 static void doc_of(sqlite3_stmt *s, struct cg_store_doc *d)
 {
     memset(d, 0, sizeof(*d));

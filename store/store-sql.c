@@ -53,6 +53,11 @@ const char *const store_sql[S_N] = {
                      "d.order_id = orders.id AND " STORE_DOC_REFUSED_FROM_FILE ") THEN '' ELSE "
                      "hash END, coalesce(last_file, 0) "
                      "FROM orders WHERE seller = ?1 AND order_no = ?2",
+    /* by the partial index documents_waybill (schema step 11) */
+    [S_WAYBILL_HOLDER] = "SELECT o.seller, o.order_no FROM documents d JOIN orders o ON "
+                         "o.id = d.order_id WHERE d.msg_type = 505 AND d.business_key = ?1 AND "
+                         "NOT (o.seller = ?2 AND o.order_no = ?3) AND NOT " STORE_DOC_REFUSED
+                         " ORDER BY d.id LIMIT 1",
     [S_ORDER_DOCS] =
         "SELECT id, order_id, msg_type, business_key, version, guid, app_type, "
         "content_hash, state, status, status_info, pre_no, invt_no, updated_at, "

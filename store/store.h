@@ -176,6 +176,17 @@ int cg_store_order_find(struct cg_store *st, const char *seller, const char *ord
 int cg_store_order_find_last(struct cg_store *st, const char *seller, const char *order_no,
                              int64_t *id, char hash[65], int64_t *last_file, struct cg_err *err);
 
+/*
+ * The order, other than seller's order_no, whose waybill (CEB505) has logistics_no as its
+ * business key and was not refused before the electronic port stored it: the port holds that
+ * waybill number for it, and refuses another order's add of it (4002). Its seller and number
+ * are copied into holder_seller and holder_no (sizes given; cut to fit). CG_ENOTFOUND when no
+ * other order holds it.
+ */
+int cg_store_waybill_holder(struct cg_store *st, const char *logistics_no, const char *seller,
+                            const char *order_no, char *holder_seller, size_t seller_size,
+                            char *holder_no, size_t no_size, struct cg_err *err);
+
 struct cg_store_doc {
     int64_t id, order_id;
     int msg_type;

@@ -2016,7 +2016,8 @@ static void test_sec_modify_other_sender(void **state)
     assert_string_equal(res.text, "document A1B2C3D4-0303-4000-8000-0000000000B2 adds CEB303 "
                                   "ebpCode=3301964J31 orderNo=PORT-ORDER-0001, which document "
                                   "A1B2C3D4-0303-4000-8000-0000000000A1 already added (a change "
-                                  "needs appType 2)");
+                                  "of that document needs appType 2; another document needs its "
+                                  "own orderNo)");
     /* The platform's code moves to the other sender (no two senders hold one code at once):
      * the document stays the sender's that added it. Neither answer names that document (these
      * texts named its guid). */

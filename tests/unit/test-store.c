@@ -548,12 +548,12 @@ static int join_item(const struct cg_store_item *it, void *vctx)
 }
 
 /*
- * The spool's step 11 on a database put back at step 10 (its two indexes dropped, user_version
- * 10): it adds the partial indexes of the incomplete and held lists, each over the rows its
- * list reads, and the lists read the same. Of the orders: I-1 has a CEB303 only (incomplete),
- * I-2 its CEB603 too, I-3 a rejected CEB303 only, I-4 a CEB303 only and a cancellation needed
- * (none of those three incomplete); H-1 was held as waiting, H-2 taken by the same file, H-3
- * held as skipped: only H-1 is held.
+ * The spool's step 11 on a database put back at step 10 (its three indexes dropped,
+ * user_version 10): it adds the partial indexes of the incomplete and held lists, each over the
+ * rows its list reads, and the lists read the same; and that of the waybills by number. Of the
+ * orders: I-1 has a CEB303 only (incomplete), I-2 its CEB603 too, I-3 a rejected CEB303 only, I-4 a
+ * CEB303 only and a cancellation needed (none of those three incomplete); H-1 was held as waiting,
+ * H-2 taken by the same file, H-3 held as skipped: only H-1 is held.
  */
 static void test_status_lists_step(void **state)
 {
@@ -568,7 +568,8 @@ static void test_status_lists_step(void **state)
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
     cg_store_close(st);
     sql_run(path,
-            "DROP INDEX documents_303; DROP INDEX file_orders_held; PRAGMA user_version = 10;"
+            "DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; "
+            "PRAGMA user_version = 10;"
             "INSERT INTO input_files(id, seller, name, active_name, size, sha256, taken_at) "
             "VALUES (1, 'acme', 'a.csv', 'a.csv', 1, 's', 't1');"
             "INSERT INTO orders(id, seller, order_no, hash, last_file, created_at, updated_at) "
@@ -585,7 +586,8 @@ static void test_status_lists_step(void **state)
             "INSERT INTO file_orders(input_file, held, seller, order_no, status) VALUES "
             "(1, 1, 'acme', 'H-1', 1), (1, 0, 'acme', 'H-2', NULL), (1, 1, 'acme', 'H-3', 2);");
     assert_int_equal(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                     "('documents_303', 'file_orders_held')"),
+                                     "('documents_303', 'file_orders_held', "
+                                     "'documents_waybill')"),
                      0);
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
     assert_int_equal(cg_store_module_version(st, "cebgate", &ver, &err), CG_OK);
@@ -610,11 +612,72 @@ static void test_status_lists_step(void **state)
     assert_non_null(strstr(plan, "SCAN d USING INDEX documents_303;"));
     plan_of(path, store_sql[S_LIST_HELD], plan, sizeof(plan));
     assert_non_null(strstr(plan, "SCAN x USING COVERING INDEX file_orders_held;"));
+    /* and the run's look-up of the order holding a waybill number, the waybills by number */
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                                     "name = 'documents_waybill' AND sql LIKE "
+                                     "'%(business_key) WHERE msg_type = 505'"),
+                     1);
+    plan_of(path, store_sql[S_WAYBILL_HOLDER], plan, sizeof(plan));
+    assert_non_null(strstr(plan, "SEARCH d USING INDEX documents_waybill (business_key=?);"));
     assert_int_equal(cg_store_list(st, CG_STORE_LIST_INCOMPLETE, join_item, got, &err), CG_OK);
     assert_string_equal(got, "I-1");
     got[0] = '\0';
     assert_int_equal(cg_store_list(st, CG_STORE_LIST_HELD, join_item, got, &err), CG_OK);
     assert_string_equal(got, "H-1");
+    cg_store_close(st);
+    free(path);
+}
+
+/*
+ * The order holding a waybill number: another order's CEB505 with it as business key, of any
+ * seller, not the order asking; a waybill refused before the port stored it (rejected, no
+ * positive receipt) holds nothing, one customs refused after the port stored it (status 100)
+ * still does.
+ */
+static void test_waybill_holder(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store *st = NULL;
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, "waybill.db");
+    char seller[8], no[8];
+
+    assert_non_null(path);
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    cg_store_close(st);
+    sql_run(path,
+            "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
+            "(1, 'acme', 'W-1', 'h', 'x', 'x'), (2, 'jl', 'W-2', 'h', 'x', 'x'), "
+            "(3, 'jl', 'W-3', 'h', 'x', 'x');"
+            "INSERT INTO documents(id, order_id, msg_type, business_key, version, guid, app_type, "
+            "content_hash, state, updated_at) VALUES (1, 1, 505, 'SF1', 1, 'g1', 1, 'c', 'sent', "
+            "'u'), (2, 2, 505, 'SF2', 1, 'g2', 1, 'c', 'rejected', 'u'), (3, 3, 505, 'SF3', 1, "
+            "'g3', 1, 'c', 'rejected', 'u'), (4, 3, 303, 'SF1', 1, 'g4', 1, 'c', 'sent', 'u');"
+            "INSERT INTO messages(id, document_id, version, guid, msg_type, app_type, file_name, "
+            "sha256, size, state, created_at) VALUES (3, 3, 1, 'g3', 505, 1, 'm3', 's', 1, "
+            "'rejected', 'x');"
+            "INSERT INTO receipts(received_at, file_name, msg_type, guid, status, message_id, "
+            "outcome) VALUES ('x', 'r', 506, 'g3', '2', 3, 'applied'), ('x', 'r', 506, 'g3', "
+            "'100', 3, 'applied');");
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    assert_int_equal(cg_store_waybill_holder(st, "SF1", "jl", "W-9", seller, sizeof(seller), no,
+                                             sizeof(no), &err),
+                     CG_OK);
+    assert_string_equal(seller, "acme");
+    assert_string_equal(no, "W-1");
+    assert_int_equal(cg_store_waybill_holder(st, "SF1", "acme", "W-1", seller, sizeof(seller), no,
+                                             sizeof(no), &err),
+                     CG_ENOTFOUND);
+    assert_int_equal(cg_store_waybill_holder(st, "SF2", "acme", "W-9", seller, sizeof(seller), no,
+                                             sizeof(no), &err),
+                     CG_ENOTFOUND);
+    assert_int_equal(cg_store_waybill_holder(st, "SF3", "acme", "W-9", seller, sizeof(seller), no,
+                                             sizeof(no), &err),
+                     CG_OK);
+    assert_string_equal(no, "W-3");
+    assert_int_equal(cg_store_waybill_holder(st, "SF4", "acme", "W-9", seller, sizeof(seller), no,
+                                             sizeof(no), &err),
+                     CG_ENOTFOUND);
     cg_store_close(st);
     free(path);
 }
@@ -1654,6 +1717,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settle_holding_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_lists_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waybill_holder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_busy, setup, teardown),
