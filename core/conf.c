@@ -370,6 +370,7 @@ static int handler(void *user, const char *section, const char *name, const char
 {
     struct parse_ctx *ctx = user;
     const struct cg_conf_key *k;
+    const struct entry *prev;
     char why[512];
 
     if (name == NULL) {
@@ -403,9 +404,21 @@ static int handler(void *user, const char *section, const char *name, const char
             cg_buf_free(&b);
             return fail_line(ctx, name, why);
         }
-        ok = ok && put(ctx->conf, section, name, b.data, ctx->line) == CG_OK;
+        /* the entry keeps the line the key was given on */
+        ok = ok && put(ctx->conf, section, name, b.data, e != NULL ? e->line : ctx->line) == CG_OK;
         cg_buf_free(&b);
         return ok ? 1 : fail_line(ctx, name, "out of memory");
+    }
+    /* A key given again in its section (or in the same section header given again) would
+     * silently replace the first value: no key is meant to repeat (a long value goes on
+     * indented lines below its key, above). */
+    prev = find_entry(ctx->conf, section, name);
+    if (prev != NULL && prev->line > 0) {
+        snprintf(why, sizeof(why),
+                 "given twice in [%s], on line %d and on line %d; a key is given once in its "
+                 "section",
+                 section, prev->line, ctx->line);
+        return fail_line(ctx, name, why);
     }
     if (check_value(k, value, why, sizeof(why)) != CG_OK)
         return fail_line(ctx, name, why);

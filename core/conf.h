@@ -6,7 +6,8 @@
  * (mapping/mapping-keys.c, declare/declare-keys.c, spool/spool-keys.c, port/port-keys.c) and
  * the program registers them with cg_conf_register() at start-up; core/ itself knows only
  * [general] (core/conf-keys.c), which it reads for the working and data directories. An unknown
- * key or a bad value fails the load with "file:line: key: reason" (CG_ECONFIG). Sections
+ * key or a bad value fails the load with "file:line: key: reason" (CG_ECONFIG), as does a key
+ * given twice in one section (the same header may appear twice, not the same key). Sections
  * named "seller.NAME" (and other per-name kinds in the table) may repeat with different names;
  * a key left out of [seller.NAME] falls back to [seller], then to the default.
  * Relative paths are taken relative to the directory holding the configuration file.

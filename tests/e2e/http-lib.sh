@@ -105,7 +105,8 @@ sign_alg = rsa-sha256"
     sign_with stranger
 }
 sign_with() { cp "$K/$1.key" "$W/sign.key" && cp "$K/$1.pem" "$W/sign.pem"; }
-# sender_conf [extra [transport] lines]: one seller, HTTP transport to the port on $P.
+# sender_conf [extra [transport] lines]: one seller, HTTP transport to the port on $P; an extra
+# line replaces the line of its key above (a key is given once in a section).
 sender_conf() {
     cat >"$W/cebgate.conf" <<EOF
 [general]
@@ -131,7 +132,10 @@ timeout = 20
 retry_base_ms = 100
 retry_max_delay = 2
 EOF
-    for l in "$@"; do printf '%s\n' "$l" >>"$W/cebgate.conf"; done
+    for l in "$@"; do
+        sed -i "/^${l%% =*} = /d" "$W/cebgate.conf"
+        printf '%s\n' "$l" >>"$W/cebgate.conf"
+    done
 }
 # collections_conf: after sender_conf, seller acme (profile own) whose payments come from its
 # collections (CEB403 from settle/), with settle's deadline timer off.

@@ -2,7 +2,7 @@
  * test-conf.c - the INI configuration: defaults, seller fall-back, unknown keys and sections,
  * bad values with file:line, values longer than their key allows (in characters: [declare]
  * and [seller] values bound for the messages), secrets masked, template round trip, indented
- * lines and lines too long for inih.
+ * lines and lines too long for inih, a key given twice in its section.
  */
 #include "config.h"
 
@@ -379,6 +379,67 @@ static void test_long_line(void **state)
     assert_null(conf);
 }
 
+/* Load text and expect the error "PATH:line: key: given twice in [section], on line first and on
+ * line line; a key is given once in its section". */
+static void expect_twice(const char *text, int line, const char *key, const char *section,
+                         int first)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+    char want[512];
+
+    assert_int_equal(load(text, &conf, &err), CG_ECONFIG);
+    snprintf(want, sizeof(want),
+             "%s:%d: %s: given twice in [%s], on line %d and on line %d; a key is given once in "
+             "its section",
+             path, line, key, section, first, line);
+    assert_string_equal(err.msg, want);
+    assert_null(conf);
+}
+
+/*
+ * A key given again in its section used to replace the first value without a word: two
+ * key_file lines signed with the second key. No key is meant to repeat (a long value goes on
+ * indented lines under its key), so the second one is refused naming both lines, in one
+ * section header or in the same header given twice. The same key in [seller] and
+ * [seller.NAME], a section header given twice with other keys, and a value continued on
+ * indented lines are still read.
+ */
+static void test_key_twice(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+
+    expect_twice("[declare]\nkey_file = a.key\nsign_alg = sm2-sm3\nkey_file = b.key\n", 4,
+                 "key_file", "declare", 2);
+    expect_twice("[declare]\nschema_version = 2018\n\n[transport]\nparallel = 2\n"
+                 "[declare]\nschema_version = 202205\n",
+                 7, "schema_version", "declare", 2);
+    /* an empty value counts as given */
+    expect_twice("[declare]\ncop_code =\ncop_code = 3301960001\n", 3, "cop_code", "declare", 2);
+    expect_twice("[seller.acme]\ncurrency = USD\n[seller.shop]\ncurrency = EUR\n"
+                 "[seller.acme]\ncurrency = GBP\n",
+                 6, "currency", "seller.acme", 2);
+    /* a continued value is given on its key's line */
+    expect_twice("[port]\ntrust = a.pem,\n  b.pem\nport = 8444\ntrust = c.pem\n", 5, "trust",
+                 "port", 2);
+
+    assert_int_equal(load("[seller]\ncurrency = USD\n[seller.acme]\ncurrency = GBP\n"
+                          "[declare]\ncop_code = 3301960001\n[transport]\nparallel = 2\n"
+                          "[declare]\ncop_name = Acme Export\n[port]\ntrust = a.pem,\n  b.pem\n",
+                          &conf, &err),
+                     CG_OK);
+    assert_string_equal(cg_conf_get(conf, "seller", "currency"), "USD");
+    assert_string_equal(cg_conf_get(conf, "seller.acme", "currency"), "GBP");
+    assert_string_equal(cg_conf_get(conf, "declare", "cop_code"), "3301960001");
+    assert_string_equal(cg_conf_get(conf, "declare", "cop_name"), "Acme Export");
+    assert_string_equal(cg_conf_get(conf, "port", "trust"), "a.pem, b.pem");
+    /* a value set after loading (a command-line option) still replaces the file's */
+    assert_int_equal(cg_conf_set(conf, "transport", "parallel", "3", &err), CG_OK);
+    assert_int_equal(cg_conf_get_int(conf, "transport", "parallel"), 3);
+    cg_conf_free(conf);
+}
+
 static void test_set_checked(void **state)
 {
     struct cg_conf *conf = NULL;
@@ -527,6 +588,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seller_lengths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indented_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_twice, setup, teardown),
         cmocka_unit_test(test_set_checked),
         cmocka_unit_test(test_dump_masks_secrets),
         cmocka_unit_test_setup_teardown(test_template_loads, setup, teardown),
