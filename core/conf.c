@@ -156,8 +156,9 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-/* Check value against the key's type; fills why on failure. */
-static int check_value(const struct cg_conf_key *k, const char *value, char *why, size_t size)
+/* Check value of section's key k against the key's type; fills why on failure. */
+static int check_value(const char *section, const struct cg_conf_key *k, const char *value,
+                       char *why, size_t size)
 {
     bool b;
     long v;
@@ -172,7 +173,8 @@ static int check_value(const struct cg_conf_key *k, const char *value, char *why
             return CG_OK;
         n = utf8_chars(value);
         if (n > (size_t)hi) {
-            snprintf(why, size, "the value is %zu characters long; at most %ld are allowed", n, hi);
+            snprintf(why, size, "the value is %zu characters long; at most %ld are allowed in [%s]",
+                     n, hi, section);
             return CG_EINVAL;
         }
         return CG_OK;
@@ -400,7 +402,7 @@ static int handler(void *user, const char *section, const char *name, const char
 
         cg_buf_init(&b, 65536);
         ok = cg_buf_addf(&b, "%s %s", e != NULL ? e->value : "", value) == CG_OK;
-        if (ok && check_value(k, b.data, why, sizeof(why)) != CG_OK) {
+        if (ok && check_value(section, k, b.data, why, sizeof(why)) != CG_OK) {
             cg_buf_free(&b);
             return fail_line(ctx, name, why);
         }
@@ -420,7 +422,7 @@ static int handler(void *user, const char *section, const char *name, const char
                  section, prev->line, ctx->line);
         return fail_line(ctx, name, why);
     }
-    if (check_value(k, value, why, sizeof(why)) != CG_OK)
+    if (check_value(section, k, value, why, sizeof(why)) != CG_OK)
         return fail_line(ctx, name, why);
     if (put(ctx->conf, section, name, value, ctx->line) != CG_OK)
         return fail_line(ctx, name, "out of memory");
@@ -528,6 +530,13 @@ const char *cg_conf_dir(const struct cg_conf *conf)
     return conf->dir;
 }
 
+int cg_conf_line(const struct cg_conf *conf, const char *section, const char *key)
+{
+    const struct entry *e = find_entry(conf, section, key);
+
+    return e != NULL ? e->line : 0;
+}
+
 const char *cg_conf_get(const struct cg_conf *conf, const char *section, const char *key)
 {
     const struct cg_conf_key *k;
@@ -612,7 +621,7 @@ int cg_conf_set(struct cg_conf *conf, const char *section, const char *key, cons
         return CG_ERR_SET(err, CG_ECONFIG, "%s: unknown section [%s]", key, section);
     if (k == NULL)
         return CG_ERR_SET(err, CG_ECONFIG, "%s: unknown key in [%s]", key, section);
-    if (check_value(k, value, why, sizeof(why)) != CG_OK)
+    if (check_value(section, k, value, why, sizeof(why)) != CG_OK)
         return CG_ERR_SET(err, CG_ECONFIG, "%s.%s: %s", section, key, why);
     if (note_section(conf, section) != CG_OK || put(conf, section, key, value, 0) != CG_OK)
         return CG_ERR_SET(err, CG_ENOMEM, "out of memory");

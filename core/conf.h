@@ -63,6 +63,9 @@ void cg_conf_free(struct cg_conf *conf);
 /* Path of the loaded file (NULL for defaults) and the directory relative paths use. */
 const char *cg_conf_file(const struct cg_conf *conf);
 const char *cg_conf_dir(const struct cg_conf *conf);
+/* Line of the file section.key was given on (exactly that section, no fall-back); 0 when the
+ * file does not give it or it was set by cg_conf_set(). For errors a module finds later. */
+int cg_conf_line(const struct cg_conf *conf, const char *section, const char *key);
 
 /*
  * Effective value of section.key (set value, else the [seller] value for seller.NAME, else

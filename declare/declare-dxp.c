@@ -15,20 +15,22 @@
 #include <time.h>
 
 #include <libxml/tree.h>
+#include <libxml/xmlstring.h>
 #include <openssl/evp.h>
 
 #include "core/buf.h"
 #include "declare/declare.h"
 
+/* The schema's maxLength counts characters: a UTF-8 value is measured in characters. */
 static int check_len(const char *what, const char *v, size_t max, struct cg_err *err)
 {
     if (v == NULL || v[0] == '\0')
         return CG_ERR_SET(err, CG_EINVAL, "DxpMsg: %s is missing", what);
-    if (strlen(v) > max)
-        return CG_ERR_SET(err, CG_ERANGE, "DxpMsg: %s '%s' is longer than %zu characters", what, v,
-                          max);
     if (!xmlCheckUTF8((const unsigned char *)v))
         return CG_ERR_SET(err, CG_EINVAL, "DxpMsg: %s is not valid UTF-8", what);
+    if ((size_t)xmlUTF8Strlen((const xmlChar *)v) > max)
+        return CG_ERR_SET(err, CG_ERANGE, "DxpMsg: %s '%s' is longer than %zu characters", what, v,
+                          max);
     return CG_OK;
 }
 
@@ -44,8 +46,8 @@ int cg_dxp_wrap(const char *xml, size_t len, const char *msg_type, const char *s
     int rc;
 
     if ((rc = check_len("MsgType", msg_type, 30, err)) != CG_OK ||
-        (rc = check_len("SenderId", sender, 16, err)) != CG_OK ||
-        (rc = check_len("ReceiverId", receiver, 16, err)) != CG_OK ||
+        (rc = check_len("SenderId", sender, CG_DXP_ID_MAX, err)) != CG_OK ||
+        (rc = check_len("ReceiverId", receiver, CG_DXP_ID_MAX, err)) != CG_OK ||
         (rc = check_len("CopMsgId", cop_msg_id, 255, err)) != CG_OK)
         return rc;
     if (xml == NULL || len == 0)

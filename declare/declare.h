@@ -499,6 +499,9 @@ void cg_receipt_events_free(struct cg_receipt_event *ev, size_t n);
 
 /* ------------------------------------------------------------------ DXP envelope */
 
+/* The most characters of TransInfo's SenderId and each ReceiverId (dxp-terminal.xsd, 202205 and
+ * 2018 alike); any characters, counted as characters as the schema counts them. */
+#define CG_DXP_ID_MAX 16
 /* Wrap a signed CEB message into dxp:DxpMsg (Data = base64 of xml). *out: caller frees. */
 int cg_dxp_wrap(const char *xml, size_t len, const char *msg_type, const char *sender,
                 const char *receiver, const char *cop_msg_id, char **out, size_t *outlen,

@@ -326,6 +326,34 @@ static void close_dirs(struct cg_spool *sp)
     }
 }
 
+/*
+ * Without [transport] sender_id the envelope's SenderId is [declare] dxp_id, which BaseTransfer
+ * allows 30 characters and dxp-terminal.xsd's SenderId 16 (sender_id itself is held to 16 when
+ * the file is loaded). Too long, every message would fail at the envelope: refused before the
+ * run takes anything, naming the file, the line, both settings and the limit.
+ */
+static int check_dxp_sender(const struct cg_conf *conf, struct cg_err *err)
+{
+    const char *id = cg_conf_get(conf, "declare", "dxp_id");
+    const char *file = cg_conf_file(conf);
+    char where[300] = "";
+    int n;
+
+    if (cg_conf_get(conf, "transport", "sender_id") != NULL || id == NULL)
+        return CG_OK;
+    /* characters, as cg_dxp_wrap() and the schema count them */
+    n = xmlUTF8Strlen((const xmlChar *)id);
+    if (n <= CG_DXP_ID_MAX)
+        return CG_OK;
+    if (file != NULL && cg_conf_line(conf, "declare", "dxp_id") > 0)
+        snprintf(where, sizeof(where), "%s:%d: ", file, cg_conf_line(conf, "declare", "dxp_id"));
+    return CG_ERR_SET(err, CG_ECONFIG,
+                      "%sdxp_id: the value is %d characters long; [transport] dxp_wrap = yes "
+                      "without sender_id sends [declare] dxp_id as the DXP envelope's SenderId, "
+                      "which allows at most %d: set [transport] sender_id",
+                      where, n, CG_DXP_ID_MAX);
+}
+
 int cg_spool_open(const struct cg_conf *conf, const struct cg_spool_opts *opts,
                   struct cg_transport *t, struct cg_spool **out, struct cg_err *err)
 {
@@ -421,6 +449,8 @@ int cg_spool_open(const struct cg_conf *conf, const struct cg_spool_opts *opts,
                         "receiver_id");
         goto fail;
     }
+    if (sp->dxp_wrap && (rc = check_dxp_sender(conf, err)) != CG_OK)
+        goto fail;
     rc = spool_recover(sp, err);
     if (rc != CG_OK)
         goto fail;

@@ -20,9 +20,13 @@ const struct cg_conf_key cg_spool_conf_keys[] = {
      "hand messages over through outbox/ and inbox/, or over HTTP(S)"},
     {"transport", "dxp_wrap", CG_CONF_BOOL, "no", NULL,
      "wrap each message in the DXP envelope (dxp:DxpMsg)"},
-    {"transport", "sender_id", CG_CONF_STR, NULL, NULL, "DXP SenderId (the enterprise DXP id)"},
-    {"transport", "receiver_id", CG_CONF_STR, "DXPEDCCEB0000003", NULL,
-     "DXP ReceiverId (cross-border export)"},
+    /* The limits are the maxLength of TransInfo's SenderId and ReceiverId in dxp-terminal.xsd
+     * (202205 and 2018 alike; any characters, counted as characters): checked when the file is
+     * loaded, a value too long would otherwise fail every message at the envelope. */
+    {"transport", "sender_id", CG_CONF_STR, NULL, "..16",
+     "DXP SenderId (the enterprise DXP id), at most 16 characters; unset: [declare] dxp_id"},
+    {"transport", "receiver_id", CG_CONF_STR, "DXPEDCCEB0000003", "..16",
+     "DXP ReceiverId (cross-border export), at most 16 characters"},
     {"transport", "url", CG_CONF_STR, NULL, NULL, "HTTP(S) URL messages are POSTed to"},
     {"transport", "receipts_url", CG_CONF_STR, NULL, NULL, "HTTP(S) URL receipts are polled from"},
     {"transport", "ca_file", CG_CONF_PATH, NULL, NULL,

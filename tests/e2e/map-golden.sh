@@ -114,12 +114,12 @@ expect_rc 2 "a transmitter name too long for the schema is a configuration error
     sh -c "cd '$D' && '$CEBGATE' -c '$T/longname.conf' map own/orders.csv"
 L=$(grep -n '^cop_name' "$T/longname.conf" | cut -d: -f1)
 check "it names the file, line, key and limit" grep -Fxq \
-    "cebgate: $T/longname.conf:$L: cop_name: the value is 101 characters long; at most 100 are allowed" \
+    "cebgate: $T/longname.conf:$L: cop_name: the value is 101 characters long; at most 100 are allowed in [declare]" \
     "$T/err"
 check "and nothing was mapped" sh -c "! [ -s '$T/out' ]"
 expect_rc 2 "cebgate config refuses it too" "$CEBGATE" -c "$T/longname.conf" config
 check "with the same words" grep -Fxq \
-    "cebgate: $T/longname.conf:$L: cop_name: the value is 101 characters long; at most 100 are allowed" \
+    "cebgate: $T/longname.conf:$L: cop_name: the value is 101 characters long; at most 100 are allowed in [declare]" \
     "$T/err"
 
 # A value the schema refuses: the schema is made stricter than the configuration check (copName

@@ -115,7 +115,7 @@ printf 'order_no,currency,country,sku,qty,price\nL-1,USD,US,TS-001,1,9.99\n' >"$
 (cd "$W" && "$CEBGATE" -c longname.conf run --no-progress >"$T/out" 2>&1)
 check "exit 2: a configuration error" [ $? -eq 2 ]
 check "it names the file, line, key and limit" grep -Fxq "cebgate: longname.conf:$L: cop_name: \
-the value is 101 characters long; at most 100 are allowed" "$T/out"
+the value is 101 characters long; at most 100 are allowed in [declare]" "$T/out"
 check "the order file is left in incoming" [ -f "$W/incoming/own/l.csv" ]
 # A value the schema refuses: the schema is made stricter than the configuration check (copName
 # at most 10 characters; the transmitter is "Acme Export", 11), so the value gets past the load

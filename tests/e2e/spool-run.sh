@@ -112,6 +112,17 @@ check "v2 in the history" grep -q "v2 modify  guid $g2" "$T/out"
 mkdir -p "$W/incoming/jl"
 printf '[transport]\ndxp_wrap = yes\nsender_id = DXPENT0000000001\n' >>"$W/cebgate.conf"
 $HELPER orders jsonl "$W/incoming/jl/dxp.jsonl" 1 400
+# Without sender_id the envelope's SenderId is [declare] dxp_id, which may have 30 characters
+# where SenderId has 16: a longer one stops the run before it takes anything.
+sed -e '/^sender_id = /d' -e 's/^dxp_id = .*/dxp_id = DXPENT00000000001/' "$W/cebgate.conf" \
+    >"$W/longid.conf"
+L=$(grep -n '^dxp_id = ' "$W/longid.conf" | cut -d: -f1)
+expect_rc 2 "dxp_wrap, no sender_id and a dxp_id of 17 characters" \
+    "$CEBGATE" -c "$W/longid.conf" run --no-progress
+check "  refused with the file, the line, both settings and the limit" test "$(cat "$T/err")" = \
+    "cebgate: $W/longid.conf:$L: dxp_id: the value is 17 characters long; [transport] dxp_wrap = yes without sender_id sends [declare] dxp_id as the DXP envelope's SenderId, which allows at most 16: set [transport] sender_id"
+check "  the order file is still in incoming/" test -f "$W/incoming/jl/dxp.jsonl"
+check "  its order is not recorded" test "$(sql "SELECT count(*) FROM orders WHERE order_no = 'SO-0000400'")" = 0
 expect_rc 0 "run with dxp_wrap" cg run
 g=$(sql "SELECT d.guid FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SO-0000400' AND d.msg_type = 603")
 check "the message is a DxpMsg" grep -q '<dxp:DxpMsg' "$W/outbox/CEB603Message_$g.xml"

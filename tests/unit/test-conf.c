@@ -162,9 +162,9 @@ static char *repeat(const char *u, size_t n)
 }
 
 /* Load "[section]\n" + body and expect CG_OK (line 0), or the error "PATH:line: key: the value
- * is n characters long; at most max are allowed". */
-static void expect_length_in(const char *section, const char *body, int line, const char *key,
-                             size_t n, size_t max)
+ * is n characters long; at most max are allowed in [where]" (where: the section of that line). */
+static void expect_length_where(const char *section, const char *body, int line, const char *key,
+                                size_t n, size_t max, const char *where)
 {
     struct cg_conf *conf = NULL;
     struct cg_err err;
@@ -181,12 +181,18 @@ static void expect_length_in(const char *section, const char *body, int line, co
     } else {
         assert_int_equal(load(text, &conf, &err), CG_ECONFIG);
         snprintf(want, sizeof(want),
-                 "%s:%d: %s: the value is %zu characters long; at most %zu are allowed", path, line,
-                 key, n, max);
+                 "%s:%d: %s: the value is %zu characters long; at most %zu are allowed in [%s]",
+                 path, line, key, n, max, where);
         assert_string_equal(err.msg, want);
         assert_null(conf);
     }
     free(text);
+}
+
+static void expect_length_in(const char *section, const char *body, int line, const char *key,
+                             size_t n, size_t max)
+{
+    expect_length_where(section, body, line, key, n, max, section);
 }
 
 static void expect_length(const char *body, int line, const char *key, size_t n, size_t max)
@@ -264,7 +270,7 @@ static void test_base_transfer_lengths(void **state)
         assert_string_equal(cg_conf_get(conf, "declare", "cop_name"), c100);
         assert_int_equal(cg_conf_set(conf, "declare", "cop_name", c101, &err), CG_ECONFIG);
         assert_string_equal(err.msg, "declare.cop_name: the value is 101 characters long; at most "
-                                     "100 are allowed");
+                                     "100 are allowed in [declare]");
         assert_string_equal(cg_conf_get(conf, "declare", "cop_name"), c100);
         cg_conf_free(conf);
         free(c100);
@@ -299,7 +305,7 @@ static void test_seller_lengths(void **state)
         snprintf(body, sizeof(body), "%s = %s\n", k[i].key, over);
         expect_length_in("seller", body, 2, k[i].key, k[i].max + 1, k[i].max);
         snprintf(body, sizeof(body), "profile = own\n[seller.b]\n%s = %s\n", k[i].key, over);
-        expect_length_in("seller", body, 4, k[i].key, k[i].max + 1, k[i].max);
+        expect_length_where("seller", body, 4, k[i].key, k[i].max + 1, k[i].max, "seller.b");
         free(at);
         free(over);
     }
@@ -321,6 +327,29 @@ static void test_seller_lengths(void **state)
         free(c39);
         free(c40);
     }
+}
+
+/*
+ * [transport] sender_id and receiver_id go into the DXP envelope's TransInfo, whose SenderId and
+ * ReceiverId have a maxLength of 16 in dxp-terminal.xsd (202205 and 2018 alike): a longer value
+ * used to pass the load and fail at the envelope of every message. Any characters, counted as
+ * characters.
+ */
+static void test_dxp_id_lengths(void **state)
+{
+    char *c16 = repeat("\xe4\xb8\xad", 16);
+    char body[256];
+
+    expect_length_in("transport", "dxp_wrap = yes\nsender_id = DXPENT0000000001\n", 0, NULL, 0, 0);
+    expect_length_in("transport", "sender_id = DXPENT00000000001\n", 2, "sender_id", 17, 16);
+    expect_length_in("transport", "receiver_id = DXPEDCCEB0000003\n", 0, NULL, 0, 0);
+    expect_length_in("transport", "receiver_id = DXPEDCCEB00000003\n", 2, "receiver_id", 17, 16);
+    /* 16 Chinese characters are 48 bytes and fit; one more does not */
+    snprintf(body, sizeof(body), "sender_id = %s\n", c16);
+    expect_length_in("transport", body, 0, NULL, 0, 0);
+    snprintf(body, sizeof(body), "parallel = 2\nsender_id = %s\xe4\xb8\xad\n", c16);
+    expect_length_in("transport", body, 3, "sender_id", 17, 16);
+    free(c16);
 }
 
 /* Indented key lines are keys (inih took the second for a continuation of the first, and the
@@ -586,6 +615,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_base_transfer_lengths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seller_lengths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dxp_id_lengths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indented_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_twice, setup, teardown),

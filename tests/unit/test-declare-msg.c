@@ -2099,6 +2099,26 @@ static void test_dxp(void **state)
         cg_dxp_wrap(xml, len, "CEB603Message", "DXPENT00000194481", "R", G2, &wrapped, &wlen, &err),
         CG_ERANGE);
     assert_contains(err.msg, "SenderId");
+    /* maxLength counts characters: 16 Chinese ones (48 bytes) fit, 17 do not */
+    {
+        const char *c16 = "中中中中中中中中中中中中中中中中";
+        char c17[64];
+
+        xmlDocPtr e16 = NULL;
+
+        assert_int_equal(
+            cg_dxp_wrap(xml, len, "CEB603Message", c16, "R", G2, &wrapped, &wlen, &err), CG_OK);
+        assert_int_equal(cg_xml_parse(wrapped, wlen, "dxp16", &e16, &err), CG_OK);
+        if (cg_schema_validate(sdxp, e16, &err) != CG_OK)
+            fail_msg("DxpMsg with 16 Chinese characters of SenderId: %s", err.msg);
+        xmlFreeDoc(e16);
+        free(wrapped);
+        wrapped = NULL;
+        snprintf(c17, sizeof(c17), "%s中", c16);
+        assert_int_equal(
+            cg_dxp_wrap(xml, len, "CEB603Message", c17, "R", G2, &wrapped, &wlen, &err), CG_ERANGE);
+        assert_contains(err.msg, "SenderId");
+    }
     assert_int_equal(cg_dxp_wrap(xml, len, "CEB603Message", "S", NULL, G2, &wrapped, &wlen, &err),
                      CG_EINVAL);
     assert_contains(err.msg, "ReceiverId");
