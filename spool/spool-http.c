@@ -162,6 +162,63 @@ static int read_pass_file(const char *path, char **out, struct cg_err *err)
     return rc;
 }
 
+/*
+ * The sender's token: the first line of [transport] token_file without the white space that
+ * ends it, as the port reads its senders' token files. A file that is missing, cannot be read
+ * or whose first line is empty is a configuration error naming the setting and the file, found
+ * when the transport starts, before anything is taken or sent; the token itself is never put
+ * into a message. The file is at most 4096 bytes, as the port allows.
+ */
+static int read_token_file(const char *path, char **out, struct cg_err *err)
+{
+    char data[4097];
+    FILE *fp = fopen(path, "re");
+    size_t n, len = 0;
+    int rc = CG_OK;
+
+    if (fp == NULL) {
+        if (errno == ENOENT)
+            return CG_ERR_SET(err, CG_ECONFIG, "[transport] token_file %s: no such file", path);
+        return CG_ERR_SET(err, CG_ECONFIG, "[transport] token_file %s: cannot read: %s", path,
+                          strerror(errno));
+    }
+    n = fread(data, 1, sizeof(data), fp);
+    if (ferror(fp))
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[transport] token_file %s: cannot read: %s", path,
+                        strerror(errno));
+    else if (n == sizeof(data))
+        rc = CG_ERR_SET(err, CG_ECONFIG,
+                        "[transport] token_file %s: larger than the limit of %zu bytes", path,
+                        sizeof(data) - 1);
+    fclose(fp);
+    if (rc == CG_OK) {
+        const char *nl = memchr(data, '\n', n);
+
+        len = nl != NULL ? (size_t)(nl - data) : n;
+        while (len > 0 && (data[len - 1] == '\r' || data[len - 1] == ' ' || data[len - 1] == '\t'))
+            len--;
+        if (len == 0)
+            rc = CG_ERR_SET(err, CG_ECONFIG,
+                            "[transport] token_file %s: the first line is empty (the token is the "
+                            "first line)",
+                            path);
+        else if (memchr(data, '\0', len) != NULL)
+            rc = CG_ERR_SET(err, CG_ECONFIG,
+                            "[transport] token_file %s: the first line holds a NUL byte", path);
+    }
+    if (rc == CG_OK) {
+        *out = malloc(len + 1);
+        if (*out == NULL)
+            rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+        else {
+            memcpy(*out, data, len);
+            (*out)[len] = '\0';
+        }
+    }
+    OPENSSL_cleanse(data, sizeof(data));
+    return rc;
+}
+
 /* Accept http:// and https:// URLs only; warn about plain http to a host not on loopback. */
 static int check_url(const char *what, const char *url, struct cg_err *err)
 {
@@ -290,7 +347,7 @@ int cg_http_new(const struct cg_http_opts *o, struct cg_http **out, struct cg_er
         if ((rc = dup_opt(v, &h->key_pass, err)) != CG_OK)
             goto done;
     }
-    if (o->token_file != NULL && (rc = read_pass_file(o->token_file, &h->token, err)) != CG_OK)
+    if (o->token_file != NULL && (rc = read_token_file(o->token_file, &h->token, err)) != CG_OK)
         goto done;
     h->parallel = o->parallel > 0 ? o->parallel : 4;
     h->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;

@@ -123,6 +123,31 @@ check "  refused with the file, the line, both settings and the limit" test "$(c
     "cebgate: $W/longid.conf:$L: dxp_id: the value is 17 characters long; [transport] dxp_wrap = yes without sender_id sends [declare] dxp_id as the DXP envelope's SenderId, which allows at most 16: set [transport] sender_id"
 check "  the order file is still in incoming/" test -f "$W/incoming/jl/dxp.jsonl"
 check "  its order is not recorded" test "$(sql "SELECT count(*) FROM orders WHERE order_no = 'SO-0000400'")" = 0
+# The HTTP transport reads [transport] token_file before the run takes anything: missing,
+# unreadable or with an empty first line, the run stops naming the setting and the file (exit 2),
+# never printing what the file holds. (The configuration ends in [transport].)
+tokrun() { # DESCRIPTION TOKEN-FILE WHY
+    { cat "$W/cebgate.conf"
+      printf 'mode = http\nurl = https://127.0.0.1:9/messages\ntoken_file = %s\n' "$2"; } \
+        >"$W/token.conf"
+    expect_rc 2 "$1" "$CEBGATE" -c "$W/token.conf" run --no-progress
+    check "  refused with the setting and the file" \
+        test "$(cat "$T/err")" = "cebgate: [transport] token_file $2: $3"
+    check "  the order file is still in incoming/" test -f "$W/incoming/jl/dxp.jsonl"
+    check "  its order is not recorded" \
+        test "$(sql "SELECT count(*) FROM orders WHERE order_no = 'SO-0000400'")" = 0
+}
+tokrun "a token file that does not exist" "$T/none.token" "no such file"
+: >"$T/empty.token"
+tokrun "an empty token file" "$T/empty.token" \
+    "the first line is empty (the token is the first line)"
+printf '  \nt0ken-s3cret\n' >"$T/blank.token"
+tokrun "a token file whose first line is blank" "$T/blank.token" \
+    "the first line is empty (the token is the first line)"
+check "  what the file holds is not printed" sh -c "! grep -q s3cret '$T/out' '$T/err'"
+mkdir "$T/dir.token"
+tokrun "a token file that cannot be read (a directory)" "$T/dir.token" \
+    "cannot read: Is a directory"
 expect_rc 0 "run with dxp_wrap" cg run
 g=$(sql "SELECT d.guid FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SO-0000400' AND d.msg_type = 603")
 check "the message is a DxpMsg" grep -q '<dxp:DxpMsg' "$W/outbox/CEB603Message_$g.xml"

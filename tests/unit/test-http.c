@@ -3,7 +3,8 @@
  * (503, 429, closed connections, timeouts) with backoff and Retry-After, final rejections with
  * the port's body, the retry deadline, parallel transfers and keep-alive, receipts paging, and
  * TLS with certificates made by tests/data/http/mkcerts.sh (untrusted port refused, wrong host
- * name refused, mutual TLS with an encrypted client key, missing client certificate refused).
+ * name refused, mutual TLS with an encrypted client key, missing client certificate refused), and
+ * the token file read when the transport starts (missing, unreadable, empty refused).
  *
  * The server counts what it sees (requests, connections, concurrent requests, attempts per
  * message, retries that came before Retry-After allowed); the tests assert on those counts,
@@ -85,6 +86,7 @@ struct srv {
     /* what it saw */
     int requests, connections, inflight, max_inflight, accepted, early, receipt_gets;
     char content_type[128];
+    char authorization[128]; /* of the last POST */
     struct key_state keys[256];
     int nkeys;
     char *tls_mem[3];
@@ -214,7 +216,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     json_t *reply;
     char *text;
     enum MHD_Result ret;
-    const char *ra_hdr = NULL, *ct;
+    const char *ra_hdr = NULL, *ct, *auth;
     int attempt;
 
     if (r == NULL) {
@@ -252,8 +254,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return answer(c, 405, "text/plain", "method not allowed", NULL);
 
     ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     pthread_mutex_lock(&s->mu);
     snprintf(s->content_type, sizeof(s->content_type), "%s", ct ? ct : "");
+    snprintf(s->authorization, sizeof(s->authorization), "%s", auth ? auth : "");
     ks = key_of(s, r->body);
     if (ks == NULL) {
         pthread_mutex_unlock(&s->mu);
@@ -561,6 +565,111 @@ static void test_parallel_keepalive(void **state)
     assert_int_equal(st.retries, 0);
     cg_http_free(h);
     srv_stop(&s);
+}
+
+/* Write text (may be NULL: no file) to dir/name; the path into path. */
+static void token_at(const char *dir, const char *name, const char *text, char *path, size_t size)
+{
+    FILE *fp;
+
+    snprintf(path, size, "%s/%s", dir, name);
+    if (text == NULL)
+        return;
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+/* cg_http_new() with token_file path is refused with "[transport] token_file PATH: why". */
+static void expect_token_refused(const char *path, const char *why)
+{
+    struct cg_http_opts o;
+    struct cg_http *h = NULL;
+    struct cg_err err;
+    char want[512];
+
+    memset(&o, 0, sizeof(o));
+    o.url = "http://127.0.0.1:9/messages";
+    o.token_file = path;
+    assert_int_equal(cg_http_new(&o, &h, &err), CG_ECONFIG);
+    assert_null(h);
+    snprintf(want, sizeof(want), "[transport] token_file %s: %s", path, why);
+    assert_string_equal(err.msg, want);
+    assert_null(strstr(err.msg, "s3cret"));
+}
+
+/*
+ * [transport] token_file is read when the transport starts: missing, unreadable, or with an
+ * empty first line it is a configuration error naming the setting and the file (an empty token
+ * used to be sent as no token at all, each message then refused 401 by the port); the token is
+ * never in the message. The token is its first line without the white space that ends it, as
+ * the port reads its senders' token files.
+ */
+static void test_token_file(void **state)
+{
+    struct srv s = {.mode = M_OK};
+    char dir[64], path[128];
+    struct cg_http_opts o;
+    struct results res;
+    struct cg_err err;
+
+    snprintf(dir, sizeof(dir), "/tmp/cg-test-token.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    token_at(dir, "none.token", NULL, path, sizeof(path));
+    expect_token_refused(path, "no such file");
+    token_at(dir, "empty.token", "", path, sizeof(path));
+    expect_token_refused(path, "the first line is empty (the token is the first line)");
+    token_at(dir, "blank.token", " \t\r\ns3cret\n", path, sizeof(path));
+    expect_token_refused(path, "the first line is empty (the token is the first line)");
+    {
+        /* at most 4096 bytes, as the port allows; a NUL byte would cut the token short */
+        char big[4098];
+        FILE *fp;
+
+        memset(big, 'x', 4097);
+        big[4097] = '\0';
+        token_at(dir, "big.token", big, path, sizeof(path));
+        expect_token_refused(path, "larger than the limit of 4096 bytes");
+        unlink(path);
+        token_at(dir, "nul.token", NULL, path, sizeof(path));
+        fp = fopen(path, "w");
+        assert_non_null(fp);
+        assert_int_equal(fwrite("ab\0cd\n", 1, 6, fp), 6);
+        fclose(fp);
+        expect_token_refused(path, "the first line holds a NUL byte");
+        unlink(path);
+    }
+    token_at(dir, "dir.token", NULL, path, sizeof(path));
+    assert_int_equal(mkdir(path, 0700), 0);
+    expect_token_refused(path, "cannot read: Is a directory");
+    rmdir(path);
+    if (geteuid() != 0) {
+        /* root reads a file of mode 000 */
+        token_at(dir, "closed.token", "s3cret\n", path, sizeof(path));
+        assert_int_equal(chmod(path, 0), 0);
+        expect_token_refused(path, "cannot read: Permission denied");
+        unlink(path);
+    }
+
+    /* A good token goes out as Authorization: Bearer, without the white space ending its line. */
+    token_at(dir, "good.token", "s3cret-token-0001 \t\r\nsecond line\n", path, sizeof(path));
+    srv_start(&s, NULL, false);
+    o = opts_for(&s, false);
+    o.token_file = path;
+    make_msgs(1, "tok");
+    assert_int_equal(send_all(&o, 1, &res, &err), CG_OK);
+    assert_int_equal(count_result(&res, 1, CG_HTTP_ACKED), 1);
+    assert_string_equal(s.authorization, "Bearer s3cret-token-0001");
+    srv_stop(&s);
+    unlink(path);
+    token_at(dir, "none.token", NULL, path, sizeof(path));
+    unlink(path);
+    token_at(dir, "empty.token", NULL, path, sizeof(path));
+    unlink(path);
+    token_at(dir, "blank.token", NULL, path, sizeof(path));
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_parallel_one(void **state)
@@ -1724,6 +1833,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parallel_keepalive),
         cmocka_unit_test(test_parallel_one),
+        cmocka_unit_test(test_token_file),
         cmocka_unit_test(test_retry_503_then_ok),
         cmocka_unit_test(test_resend_same_guid),
         cmocka_unit_test(test_retry_after_seconds),
