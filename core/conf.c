@@ -2,8 +2,9 @@
  * conf.c - INI configuration parsed by libinih and checked against the registered key tables.
  *
  * The file is read through ini_parse_stream() with our own line reader, so the handler knows
- * the line number of every key it sees and can report "file:line: key: reason". Values are
- * kept as text in a small array (a configuration has tens of keys, so lookups are linear);
+ * the line number of every key it sees and can report "file:line: key: reason"; the reader
+ * hands inih a key line longer than inih's buffer in pieces, joined again by the handler. Values
+ * are kept as text in a small array (a configuration has tens of keys, so lookups are linear);
  * modules read what they need once, at start, into their own structures.
  */
 #include "config.h"
@@ -38,14 +39,26 @@ struct cg_conf {
     size_t nsections;
 };
 
+/* The longest line of a configuration file, in bytes; longer than inih's INI_MAX_LINE - 1, so a
+ * longer line is handed to inih in pieces (reader()). */
+#define CONF_LINE_MAX 4095
+
 struct parse_ctx {
     struct cg_conf *conf;
     FILE *fp;
-    int line;
+    int line; /* of the file */
     struct cg_err *err;
     int failed;
     const char *last_section;
     bool continues; /* the line inih is on continues the value of the key above it */
+    bool glued;     /* ... and is a piece of a line too long for inih: joined without a space */
+    /* A line too long for inih, the rest of its value still to hand over in pieces. */
+    char long_line[CONF_LINE_MAX + 2];
+    const char *rest;
+    /* inih counts the pieces as lines: its line number of each piece, to name the file's */
+    int given;   /* lines handed to inih */
+    int *pieces; /* inih's line numbers of the pieces, ascending */
+    size_t npieces;
 };
 
 /* "seller.acme" -> kind "seller" when the table has keys for "seller". */
@@ -336,14 +349,173 @@ bool cg_ini_continues(const char *line)
            line[lead] != ';' && line[lead] != '#';
 }
 
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/*
+ * Where the next piece of value v may end, at most max bytes in: not inside white space or a
+ * UTF-8 character, nor before ';' or '#' (inih strips the white space around a piece and takes
+ * an indented line starting with them for a comment). 0 when there is no such place (or v is
+ * empty).
+ */
+static size_t piece_end(const char *v, size_t max)
+{
+    size_t len = strlen(v);
+    size_t i;
+
+    if (len <= max)
+        return len;
+    for (i = max; i > 0; i--) {
+        unsigned char c = (unsigned char)v[i];
+
+        if (!is_blank(v[i - 1]) && !is_blank(v[i]) && (c & 0xC0) != 0x80 && c != ';' && c != '#')
+            return i;
+    }
+    return 0;
+}
+
+/*
+ * A line longer than inih's buffer (ctx->long_line), handed over as a line inih can take: a key
+ * line as "key = " and the start of its value, an indented line continuing the value above as
+ * itself; the rest of the value then goes as indented pieces (ctx->rest) that the handler joins
+ * without a space, so the value is read as written. A comment is handed over as ";". An inline
+ * comment (';' after white space) ends the value, as inih would end it. Returns NULL with why
+ * filled when the line cannot be read so: a section header, a line without '=' or ':', a value
+ * with no place to cut it.
+ */
+static char *long_line(struct parse_ctx *ctx, char *str, int num, char *why, size_t size)
+{
+    char *l = ctx->long_line;
+    size_t lead = strspn(l, " \t");
+    size_t head = 0;
+    char *v = NULL;
+    char *scan = NULL; /* where inih looks for an inline comment */
+    size_t n, end;
+
+    l[strcspn(l, "\r\n")] = '\0';
+    if (l[lead] == ';' || l[lead] == '#') {
+        cg_strlcpy(str, ";", (size_t)num);
+        return str;
+    }
+    if (lead > 0 && strchr(l, '=') == NULL) {
+        head = lead; /* a continuation: its value starts after its indentation */
+        v = scan = l + lead;
+        lead = 0;
+    } else if (l[lead] != '[') {
+        char *sep = l + lead + strcspn(l + lead, "=:");
+
+        if (*sep != '\0') {
+            scan = sep + 1;
+            v = scan + strspn(scan, " \t");
+            head = (size_t)(v - l) - lead;
+        }
+    }
+    if (v != NULL) {
+        char *c;
+
+        for (c = scan + 1; *c != '\0'; c++) {
+            if (*c == ';' && is_blank(c[-1])) {
+                *c = '\0';
+                break;
+            }
+        }
+        n = strlen(v);
+        while (n > 0 && is_blank(v[n - 1]))
+            v[--n] = '\0';
+    }
+    /* a piece is at most num - 1 bytes; the pieces after the first start with a space */
+    /* (an empty value fits: the line was long for its comment or trailing blanks) */
+    if (v == NULL || head + 1 >= (size_t)num - 1 ||
+        ((end = piece_end(v, (size_t)num - 1 - head)) == 0 && v[0] != '\0')) {
+        snprintf(why, size,
+                 "the line is longer than %d bytes; only a key = value line may be, up to %d bytes",
+                 num - 1, CONF_LINE_MAX);
+        return NULL;
+    }
+    memcpy(str, l + lead, head + end);
+    str[head + end] = '\0';
+    ctx->rest = v[end] != '\0' ? v + end : NULL;
+    return str;
+}
+
+/* The next piece of a long line's value, as an indented line; NULL when there is no place to cut
+ * it (why filled). */
+static char *next_piece(struct parse_ctx *ctx, char *str, int num, char *why, size_t size)
+{
+    size_t end = piece_end(ctx->rest, (size_t)num - 2);
+    int *p;
+
+    if (end == 0) {
+        snprintf(why, size,
+                 "the line is longer than %d bytes; only a key = value line may be, up to %d bytes",
+                 num - 1, CONF_LINE_MAX);
+        return NULL;
+    }
+    p = realloc(ctx->pieces, (ctx->npieces + 1) * sizeof(*p));
+    if (p == NULL) {
+        snprintf(why, size, "out of memory");
+        return NULL;
+    }
+    ctx->pieces = p;
+    ctx->pieces[ctx->npieces++] = ctx->given + 1;
+    str[0] = ' ';
+    memcpy(str + 1, ctx->rest, end);
+    str[end + 1] = '\0';
+    ctx->rest = ctx->rest[end] != '\0' ? ctx->rest + end : NULL;
+    return str;
+}
+
+/* The line of the file of inih's line number n. */
+static int file_line(const struct parse_ctx *ctx, int n)
+{
+    size_t i;
+    int k = 0;
+
+    for (i = 0; i < ctx->npieces && ctx->pieces[i] <= n; i++)
+        k++;
+    return n - k;
+}
+
 static char *reader(char *str, int num, void *stream)
 {
     struct parse_ctx *ctx = stream;
     char why[160];
-    char *r = cg_ini_line(str, num, ctx->fp, why, sizeof(why));
+    char *r;
 
+    why[0] = '\0';
+    if (ctx->rest != NULL) {
+        r = next_piece(ctx, str, num, why, sizeof(why));
+        ctx->continues = r != NULL;
+        ctx->glued = r != NULL;
+        goto done;
+    }
+    ctx->glued = false;
+    r = cg_ini_line(ctx->long_line, (int)sizeof(ctx->long_line), ctx->fp, why, sizeof(why));
     if (r != NULL || why[0] != '\0')
         ctx->line++;
+    if (r == NULL && strncmp(why, "the line is longer", 18) == 0)
+        snprintf(why, sizeof(why),
+                 "the line is longer than %d bytes, the most a configuration line may have",
+                 CONF_LINE_MAX);
+    if (r != NULL) {
+        size_t len = strlen(r), text = len;
+
+        if (text > 0 && r[text - 1] == '\n')
+            text--;
+        if (text > 0 && r[text - 1] == '\r')
+            text--;
+        if (text > (size_t)num - 1) {
+            r = long_line(ctx, str, num, why, sizeof(why));
+        } else {
+            /* the line ending too when it fits; inih strips it */
+            len = len <= (size_t)num - 1 ? len : text;
+            memcpy(str, r, len);
+            str[len] = '\0';
+            r = str;
+        }
+    }
     /* An indented line with an '=' is a key line: inih would take it for a continuation of the
      * key above ("  a = 1" under "  b = 2" made b's value "a = 1"), so it gets it unindented. */
     if (r != NULL && (r[0] == ' ' || r[0] == '\t') && strchr(r, '=') != NULL) {
@@ -352,6 +524,9 @@ static char *reader(char *str, int num, void *stream)
         memmove(r, r + lead, strlen(r + lead) + 1);
     }
     ctx->continues = r != NULL && cg_ini_continues(r);
+done:
+    if (r != NULL)
+        ctx->given++;
     if (why[0] != '\0' && !ctx->failed) {
         CG_ERR_SET(ctx->err, CG_ECONFIG, "%s:%d: %s", ctx->conf->file, ctx->line, why);
         ctx->failed = 1;
@@ -401,7 +576,8 @@ static int handler(void *user, const char *section, const char *name, const char
         int ok;
 
         cg_buf_init(&b, 65536);
-        ok = cg_buf_addf(&b, "%s %s", e != NULL ? e->value : "", value) == CG_OK;
+        ok = cg_buf_addf(&b, "%s%s%s", e != NULL ? e->value : "", ctx->glued ? "" : " ", value) ==
+             CG_OK;
         if (ok && check_value(section, k, b.data, why, sizeof(why)) != CG_OK) {
             cg_buf_free(&b);
             return fail_line(ctx, name, why);
@@ -477,10 +653,11 @@ int cg_conf_load(const char *path, struct cg_conf **out, struct cg_err *err)
     }
     r = ini_parse_stream(reader, &ctx, handler, &ctx);
     fclose(ctx.fp);
+    if (r != 0 && !ctx.failed)
+        CG_ERR_SET(err, CG_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)", path,
+                   r > 0 ? file_line(&ctx, r) : ctx.line);
+    free(ctx.pieces);
     if (r != 0 || ctx.failed) {
-        if (!ctx.failed)
-            CG_ERR_SET(err, CG_ECONFIG, "%s:%d: syntax error (expected [section] or key = value)",
-                       path, r > 0 ? r : ctx.line);
         cg_conf_free(conf);
         return CG_ECONFIG;
     }

@@ -11,6 +11,8 @@
  * named "seller.NAME" (and other per-name kinds in the table) may repeat with different names;
  * a key left out of [seller.NAME] falls back to [seller], then to the default.
  * Relative paths are taken relative to the directory holding the configuration file.
+ * A line may have up to 4095 bytes: a key line longer than inih's INI_MAX_LINE - 1 is handed to
+ * inih in pieces and read as written.
  */
 #ifndef CG_CONF_H
 #define CG_CONF_H

@@ -379,33 +379,102 @@ static void test_indented_lines(void **state)
     assert_null(conf);
 }
 
-/* A line longer than inih's buffer is refused at its own line (inih read its rest as the next
- * line: "syntax error" one line further down); one that just fits is read whole. */
+/*
+ * inih reads at most INI_MAX_LINE - 1 bytes of a line: a longer one was cut and its rest read as
+ * the next line, then refused at its own line. A key line of up to 4095 bytes is now handed to
+ * inih in pieces and read as written: a Chinese company name of 100 characters (300 bytes),
+ * a long list of files, with the lines after it counted right. Longer lines, and a section
+ * header too long for inih, are refused at their line.
+ */
 static void test_long_line(void **state)
 {
     struct cg_conf *conf = NULL;
     struct cg_err err;
-    char text[1024];
-    char want[256];
-    char value[512];
+    char *name = repeat("\xe4\xb8\xad", 100);
+    char *xs = repeat("x", 250);
+    char *files = repeat("a.pem, ", 40);
+    char *huge = repeat("y", 4096);
+    char *text = malloc(8192);
+    char want[512];
     int fits = INI_MAX_LINE - 1 - (int)strlen("trust = ");
 
-    memset(value, 'x', (size_t)fits);
-    value[fits] = '\0';
-    snprintf(text, sizeof(text), "[port]\ntrust = %s\nport = 8444\n", value);
+    assert_non_null(text);
+    /* one that just fits is read whole, as before */
+    snprintf(text, 8192, "[port]\ntrust = %.*s\nport = 8444\n", fits, xs);
     assert_int_equal(load(text, &conf, &err), CG_OK);
-    assert_string_equal(cg_conf_get(conf, "port", "trust"), value);
+    assert_int_equal(strlen(cg_conf_get(conf, "port", "trust")), (size_t)fits);
     assert_string_equal(cg_conf_get(conf, "port", "port"), "8444");
     cg_conf_free(conf);
     conf = NULL;
-    snprintf(text, sizeof(text), "[port]\ntrust = %sy\nport = 8444\n", value);
+
+    /* longer ones are read whole: 300 bytes of name, 250 of x, a list of 280 bytes ending in a
+     * comment, a continued value of 250 bytes joined with a space */
+    files[strlen(files) - 2] = '\0'; /* "a.pem, ... a.pem" */
+    snprintf(text, 8192,
+             "[declare]\ncop_name = %s\ndxp_id = DXPENT0000000001\n[port]\ntrust = %s   ; CAs\n"
+             "reject_rules = orderNo=SO-1:no\n  %s\nport = 8444\n",
+             name, files, xs);
+    assert_int_equal(load(text, &conf, &err), CG_OK);
+    assert_string_equal(cg_conf_get(conf, "declare", "cop_name"), name);
+    assert_string_equal(cg_conf_get(conf, "declare", "dxp_id"), "DXPENT0000000001");
+    assert_string_equal(cg_conf_get(conf, "port", "trust"), files);
+    snprintf(want, sizeof(want), "orderNo=SO-1:no %s", xs);
+    assert_string_equal(cg_conf_get(conf, "port", "reject_rules"), want);
+    assert_string_equal(cg_conf_get(conf, "port", "port"), "8444");
+    cg_conf_free(conf);
+    conf = NULL;
+
+    /* a line long for its comment or its trailing blanks alone */
+    snprintf(text, 8192, "[declare]\ncop_code =     ; %s\ncop_name = Acme Export%s\n", xs, files);
+    for (char *c = strstr(text, "Export") + 6; *c != '\n'; c++)
+        *c = ' ';
+    assert_int_equal(load(text, &conf, &err), CG_OK);
+    assert_string_equal(cg_conf_get(conf, "declare", "cop_code"), "");
+    assert_string_equal(cg_conf_get(conf, "declare", "cop_name"), "Acme Export");
+    cg_conf_free(conf);
+    conf = NULL;
+
+    /* the lines after a long one keep their numbers */
+    snprintf(text, 8192, "[declare]\ncop_name = %s\ncop_code = 1\ncop_name = x\n", name);
     assert_int_equal(load(text, &conf, &err), CG_ECONFIG);
     snprintf(want, sizeof(want),
-             "%s:2: the line is longer than %d bytes, the most a configuration or profile line may "
-             "have",
+             "%s:4: cop_name: given twice in [declare], on line 2 and on line 4; a key is given "
+             "once in its section",
+             path);
+    assert_string_equal(err.msg, want);
+    snprintf(text, 8192, "[port]\ntrust = %s\n  %s\nno equals sign here\n", files, xs);
+    assert_int_equal(load(text, &conf, &err), CG_ECONFIG);
+    snprintf(want, sizeof(want), "%s:4: syntax error (expected [section] or key = value)", path);
+    assert_string_equal(err.msg, want);
+    /* a 101st character is still refused by the key's limit */
+    snprintf(text, 8192, "[declare]\ncop_name = %s\xe4\xb8\xad\n", name);
+    assert_int_equal(load(text, &conf, &err), CG_ECONFIG);
+    snprintf(want, sizeof(want),
+             "%s:2: cop_name: the value is 101 characters long; at most 100 are allowed in "
+             "[declare]",
+             path);
+    assert_string_equal(err.msg, want);
+
+    /* longer than 4095 bytes, or a section header inih cannot take */
+    snprintf(text, 8192, "[port]\ntrust = %s\nport = 8444\n", huge);
+    assert_int_equal(load(text, &conf, &err), CG_ECONFIG);
+    snprintf(want, sizeof(want),
+             "%s:2: the line is longer than 4095 bytes, the most a configuration line may have",
+             path);
+    assert_string_equal(err.msg, want);
+    snprintf(text, 8192, "[general]\n[seller.%s]\ncurrency = USD\n", xs);
+    assert_int_equal(load(text, &conf, &err), CG_ECONFIG);
+    snprintf(want, sizeof(want),
+             "%s:2: the line is longer than %d bytes; only a key = value line may be, up to 4095 "
+             "bytes",
              path, INI_MAX_LINE - 1);
     assert_string_equal(err.msg, want);
     assert_null(conf);
+    free(name);
+    free(xs);
+    free(files);
+    free(huge);
+    free(text);
 }
 
 /* Load text and expect the error "PATH:line: key: given twice in [section], on line first and on
