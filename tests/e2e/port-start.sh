@@ -213,5 +213,9 @@ refused 2 "--documents on a database that does not exist" v-typo.conf \
 check "... nothing was created" test ! -e prot.db
 expect_rc 0 "--stats on the port's database" "$CEBGATE" -c good.conf port --stats
 check "... reads it" grep -qx 'received          0' "$T/out"
+# failed logins (code 1999) are counted in memory only: --stats says where they are, not 0
+check "... and says failed logins are not stored, but in /metrics since the start" grep -qxF \
+    'failed logins     not stored: counted since the port started, in GET /metrics (cebgate_port_logins_refused_total)' \
+    "$T/out"
 
 finish
