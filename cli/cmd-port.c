@@ -172,8 +172,12 @@ static int exec_port(struct cg_cli *cli, int argc, char **argv)
         goto done;
     }
     /* the lock first: a second port neither opens the database nor listens */
-    if (cg_port_lock_take(db, &lock, &err) != CG_OK ||
-        cg_port_new(cli->conf, &port, &err) != CG_OK || cg_port_listen(port, &err) != CG_OK) {
+    if (cg_port_lock_take(db, &lock, &err) != CG_OK) {
+        cg_port_err_at(cli->conf, "port", "database", &err);
+        status = cg_cmd_fail(&err);
+        goto done;
+    }
+    if (cg_port_new(cli->conf, &port, &err) != CG_OK || cg_port_listen(port, &err) != CG_OK) {
         status = cg_cmd_fail(&err);
         goto done;
     }

@@ -710,8 +710,14 @@ const char *cg_conf_dir(const struct cg_conf *conf)
 int cg_conf_line(const struct cg_conf *conf, const char *section, const char *key)
 {
     const struct entry *e = find_entry(conf, section, key);
+    char kind[64];
 
-    return e != NULL ? e->line : 0;
+    if (e == NULL) {
+        section_kind(section, kind, sizeof(kind));
+        if (strcmp(kind, section) != 0)
+            e = find_entry(conf, kind, key);
+    }
+    return e != NULL && conf->file != NULL ? e->line : 0;
 }
 
 const char *cg_conf_get(const struct cg_conf *conf, const char *section, const char *key)

@@ -65,9 +65,6 @@ void cg_conf_free(struct cg_conf *conf);
 /* Path of the loaded file (NULL for defaults) and the directory relative paths use. */
 const char *cg_conf_file(const struct cg_conf *conf);
 const char *cg_conf_dir(const struct cg_conf *conf);
-/* Line of the file section.key was given on (exactly that section, no fall-back); 0 when the
- * file does not give it or it was set by cg_conf_set(). For errors a module finds later. */
-int cg_conf_line(const struct cg_conf *conf, const char *section, const char *key);
 
 /*
  * Effective value of section.key (set value, else the [seller] value for seller.NAME, else
@@ -83,6 +80,9 @@ long cg_conf_get_int(const struct cg_conf *conf, const char *section, const char
 bool cg_conf_get_bool(const struct cg_conf *conf, const char *section, const char *key);
 /* Path resolved against cg_conf_dir(); caller frees; NULL when unset. */
 char *cg_conf_get_path(const struct cg_conf *conf, const char *section, const char *key);
+/* Line of the file where section.key was written (as cg_conf_get finds it: the [seller] value
+ * for seller.NAME too), 0 when it was not written in the file (a default, cg_conf_set). */
+int cg_conf_line(const struct cg_conf *conf, const char *section, const char *key);
 
 /*
  * fgets() for inih stream readers that refuses control characters: a NUL byte would silently

@@ -943,6 +943,22 @@ static int parse_listen(struct cg_port *p, struct sockaddr_storage *ss, bool *lo
                       p->listen);
 }
 
+int cg_port_listen_check(struct cg_port *p, struct cg_err *err)
+{
+    struct sockaddr_storage ss;
+    bool loopback = false;
+    int rc = parse_listen(p, &ss, &loopback, err);
+
+    if (rc != CG_OK)
+        return rc;
+    if (p->tls_cert_pem == NULL && !loopback && !p->insecure_http)
+        return CG_ERR_SET(err, CG_ECONFIG,
+                          "[port] listen %s is not loopback: set tls_cert and tls_key (or "
+                          "insecure_http = yes for a closed test network)",
+                          p->listen);
+    return CG_OK;
+}
+
 int cg_port_listen(struct cg_port *p, struct cg_err *err)
 {
     struct sockaddr_storage ss;
@@ -959,14 +975,11 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
 
     /* The logger first: libmicrohttpd writes what comes before it to stderr, unescaped. */
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)cg_port_mhd_log, p};
-    rc = parse_listen(p, &ss, &loopback, err);
+    rc = cg_port_listen_check(p, err);
+    if (rc == CG_OK)
+        rc = parse_listen(p, &ss, &loopback, err);
     if (rc != CG_OK)
         return rc;
-    if (p->tls_cert_pem == NULL && !loopback && !p->insecure_http)
-        return CG_ERR_SET(err, CG_ECONFIG,
-                          "[port] listen %s is not loopback: set tls_cert and tls_key (or "
-                          "insecure_http = yes for a closed test network)",
-                          p->listen);
     if (p->nsenders == 0)
         return CG_ERR_SET(err, CG_ECONFIG,
                           "no [sender.NAME] in the configuration: nobody could send messages or "

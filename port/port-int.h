@@ -233,6 +233,9 @@ void cg_port_quota_usage(struct cg_port *p, const struct cg_port_sender *s, int6
 
 /* ------------------------------------------------------------------ files of the configuration */
 
+/* [port] listen is an address, and a loopback one unless TLS is set or insecure_http (checked
+ * at start, again by cg_port_listen). */
+int cg_port_listen_check(struct cg_port *p, struct cg_err *err);
 /*
  * Read the file path, named by what ("[port] tls_key", "token_file"), into b (at most max
  * bytes). A missing file, a symbolic link, a file that is not regular or is too large is

@@ -311,6 +311,7 @@ static int load_one(const char *name, void *arg)
     char section[256];
     char bracketed[260];
     char *path = NULL;
+    const char *at = "token_file"; /* the key a refusal concerns: its line is named */
     int rc = CG_OK;
 
     snprintf(section, sizeof(section), "sender.%s", name);
@@ -327,6 +328,8 @@ static int load_one(const char *name, void *arg)
     if ((path = cg_conf_get_path(lc->conf, section, "token_file")) != NULL)
         rc = read_token(bracketed, path, s, lc->err);
     free(path);
+    if (rc == CG_OK)
+        at = "client_cert";
     if (rc == CG_OK && (path = cg_conf_get_path(lc->conf, section, "client_cert")) != NULL) {
         char(*fps)[65] = NULL;
         size_t n = 0;
@@ -339,26 +342,47 @@ static int load_one(const char *name, void *arg)
         free(fps);
         free(path);
     }
+    if (rc == CG_OK)
+        at = "sign_cert";
     if (rc == CG_OK && (path = cg_conf_get_path(lc->conf, section, "sign_cert")) != NULL) {
         rc = read_fingerprints(p, bracketed, path, "sign_cert", &s->sign_fps, &s->nsign, lc->err);
         free(path);
     }
-    if (rc == CG_OK)
+    if (rc == CG_OK) {
+        at = "codes";
         rc = read_codes(cg_conf_get(lc->conf, section, "codes"), s, lc->err);
+    }
     s->daily_max = cg_conf_get(lc->conf, section, "daily_max") != NULL
                        ? cg_conf_get_int(lc->conf, section, "daily_max")
                        : -1;
-    if (rc == CG_OK && !s->has_token && s->client_fp[0] == '\0')
+    if (rc == CG_OK && !s->has_token && s->client_fp[0] == '\0') {
+        at = NULL; /* neither is written */
         rc = CG_ERR_SET(lc->err, CG_ECONFIG,
                         "a sender needs token_file or client_cert to be recognised");
+    }
     if (rc == CG_OK && s->ncodes == 0)
         rc = CG_ERR_SET(lc->err, CG_ECONFIG, "codes: a sender declares for at least one code");
-    if (rc == CG_OK && p->require_signature && s->nsign == 0)
+    if (rc == CG_OK && p->require_signature && s->nsign == 0) {
+        at = "sign_cert";
         rc = CG_ERR_SET(lc->err, CG_ECONFIG,
                         "sign_cert: require_signature is on, so a sender "
                         "needs its signing certificate(s)");
-    if (rc != CG_OK)
+    }
+    if (rc != CG_OK) {
         cg_err_prefix(lc->err, "[%s]", section);
+        cg_port_err_at(lc->conf, section, at, lc->err);
+    }
+    return rc;
+}
+
+/* A refusal rc of two senders that share what key holds: the line of the later one's key. */
+static int same_as(const struct cg_conf *conf, const struct cg_port_sender *later, const char *key,
+                   int rc, struct cg_err *err)
+{
+    char section[256];
+
+    snprintf(section, sizeof(section), "sender.%s", later->name);
+    cg_port_err_at(conf, section, key, err);
     return rc;
 }
 
@@ -378,30 +402,38 @@ int cg_port_senders_load(struct cg_port *p, const struct cg_conf *conf, struct c
             size_t l;
 
             if (a->client_fp[0] != '\0' && strcmp(a->client_fp, b->client_fp) == 0)
-                return CG_ERR_SET(err, CG_ECONFIG,
-                                  "[sender.%s] and [sender.%s] have the same client_cert", b->name,
-                                  a->name);
+                return same_as(conf, a, "client_cert",
+                               CG_ERR_SET(err, CG_ECONFIG,
+                                          "[sender.%s] and [sender.%s] have the same client_cert",
+                                          b->name, a->name),
+                               err);
             if (a->has_token && b->has_token && CRYPTO_memcmp(a->token_sha, b->token_sha, 32) == 0)
-                return CG_ERR_SET(err, CG_ECONFIG,
-                                  "[sender.%s] and [sender.%s] have the same token", b->name,
-                                  a->name);
+                return same_as(conf, a, "token_file",
+                               CG_ERR_SET(err, CG_ECONFIG,
+                                          "[sender.%s] and [sender.%s] have the same token",
+                                          b->name, a->name),
+                               err);
             /* A code is the key other senders would squat (4002 refuses an add of a business
              * key already added): it declares for one sender only. */
             for (k = 0; k < a->ncodes; k++)
                 for (l = 0; l < b->ncodes; l++)
                     if (strcmp(a->codes[k], b->codes[l]) == 0)
-                        return CG_ERR_SET(err, CG_ECONFIG,
-                                          "[sender.%s] and [sender.%s] both list code %s in "
-                                          "codes: an enterprise code is one sender's, the one "
-                                          "that declares for it",
-                                          b->name, a->name, a->codes[k]);
+                        return same_as(conf, a, "codes",
+                                       CG_ERR_SET(err, CG_ECONFIG,
+                                                  "[sender.%s] and [sender.%s] both list code %s "
+                                                  "in codes: an enterprise code is one sender's, "
+                                                  "the one that declares for it",
+                                                  b->name, a->name, a->codes[k]),
+                                       err);
             for (k = 0; k < a->nsign; k++)
                 for (l = 0; l < b->nsign; l++)
                     if (strcmp(a->sign_fps[k], b->sign_fps[l]) == 0)
-                        return CG_ERR_SET(err, CG_ECONFIG,
-                                          "[sender.%s] and [sender.%s] share a sign_cert "
-                                          "certificate",
-                                          b->name, a->name);
+                        return same_as(conf, a, "sign_cert",
+                                       CG_ERR_SET(err, CG_ECONFIG,
+                                                  "[sender.%s] and [sender.%s] share a sign_cert "
+                                                  "certificate",
+                                                  b->name, a->name),
+                                       err);
         }
     return CG_OK;
 }

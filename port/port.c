@@ -38,6 +38,18 @@
 
 #define PEM_MAX (1024u * 1024u)
 
+void cg_port_err_at(const struct cg_conf *conf, const char *section, const char *key,
+                    struct cg_err *err)
+{
+    int line;
+
+    if (conf == NULL || key == NULL || err == NULL || err->code == CG_OK || err->code == CG_ENOMEM)
+        return;
+    line = cg_conf_line(conf, section, key);
+    if (line > 0)
+        cg_err_prefix(err, "%s:%d", cg_conf_file(conf), line);
+}
+
 int cg_port_conf_file(const char *what, const char *path, size_t max, struct cg_buf *b,
                       struct cg_err *err)
 {
@@ -193,7 +205,8 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
  * the certificate of tls_key: libmicrohttpd would only fail to listen, without saying why. Its
  * fingerprint is kept: a message signed with it is refused.
  */
-static int tls_check(struct cg_port *p, const struct cg_conf *conf, struct cg_err *err)
+static int tls_check(struct cg_port *p, const struct cg_conf *conf, const char **at,
+                     struct cg_err *err)
 {
     char *cert_path = cg_conf_get_path(conf, "port", "tls_cert");
     char *key_path = cg_conf_get_path(conf, "port", "tls_key");
@@ -211,15 +224,17 @@ static int tls_check(struct cg_port *p, const struct cg_conf *conf, struct cg_er
         rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tls_cert %s holds no PEM certificate", cert_path);
     else if ((rc = cg_port_cert_dates(x, NULL, "[port] tls_cert", cert_path, err)) != CG_OK)
         ;
-    else if ((key = PEM_read_bio_PrivateKey(kbio, NULL, no_passphrase, NULL)) == NULL)
+    else if ((key = PEM_read_bio_PrivateKey(kbio, NULL, no_passphrase, NULL)) == NULL) {
+        *at = "tls_key";
         rc = CG_ERR_SET(err, CG_ECONFIG,
                         "[port] tls_key %s holds no PEM private key (or an encrypted one)",
                         key_path);
-    else if (X509_check_private_key(x, key) != 1)
+    } else if (X509_check_private_key(x, key) != 1) {
+        *at = "tls_key";
         rc = CG_ERR_SET(err, CG_ECONFIG,
                         "[port] tls_key %s is not the key of the certificate in [port] tls_cert %s",
                         key_path, cert_path);
-    else if ((len = i2d_X509(x, &der)) <= 0)
+    } else if ((len = i2d_X509(x, &der)) <= 0)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
     else
         cg_port_der_fingerprint(der, (size_t)len, p->server_fp);
@@ -297,11 +312,26 @@ static int db_folder_ok(const char *db_path, struct cg_err *err)
     return rc;
 }
 
+/* The first of the [port] keys a, b, c (c may be NULL) written in the file, else a: a refusal
+ * that concerns several keys names the line of one the operator wrote. */
+static const char *first_written(const struct cg_conf *conf, const char *a, const char *b,
+                                 const char *c)
+{
+    if (cg_conf_line(conf, "port", a) > 0)
+        return a;
+    if (cg_conf_line(conf, "port", b) > 0)
+        return b;
+    if (c != NULL && cg_conf_line(conf, "port", c) > 0)
+        return c;
+    return a;
+}
+
 int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err *err)
 {
     struct cg_port *p = calloc(1, sizeof(*p));
     char *data_dir = NULL;
     char *codes_dir = NULL;
+    const char *at = NULL; /* the [port] key a refusal concerns: its line is named */
     const char *s;
     int rc;
 
@@ -364,53 +394,70 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto fail;
     }
+    at = "tolerance";
     if (cg_dec_parse(cg_conf_get(conf, "port", "tolerance"), &p->tolerance) != CG_OK ||
         p->tolerance < 0) {
         rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tolerance: '%s' is not a decimal >= 0",
                         cg_conf_get(conf, "port", "tolerance"));
         goto fail;
     }
+    at = first_written(conf, "body_budget", "max_body", "receipts_page_bytes");
     if ((rc = budget_holds(p, "max_body", p->max_body,
                            "a message of max_body bytes could never be received", err)) != CG_OK ||
         (rc = budget_holds(p, "receipts_page_bytes", p->receipts_page_bytes,
-                           "a page of receipts could never be answered", err)) != CG_OK ||
-        (rc = sender_share(p, cg_conf_get_int(conf, "port", "sender_budget"), err)) != CG_OK)
+                           "a page of receipts could never be answered", err)) != CG_OK)
         goto fail;
+    at = first_written(conf, "sender_budget", "body_budget", "max_body");
+    if ((rc = sender_share(p, cg_conf_get_int(conf, "port", "sender_budget"), err)) != CG_OK)
+        goto fail;
+    at = first_written(conf, "accept_ms", "release_ms", "close_ms");
     if (p->scenario.release_ms < p->scenario.accept_ms ||
         p->scenario.close_ms < p->scenario.release_ms) {
         rc = CG_ERR_SET(err, CG_ECONFIG,
                         "[port] the scenario needs accept_ms <= release_ms <= close_ms");
         goto fail;
     }
+    at = "reject_rules";
     s = cg_conf_get(conf, "port", "reject_rules");
     if (s != NULL && (rc = cg_port_scenario_rules(&p->scenario, s, err)) != CG_OK)
         goto fail;
-    if ((rc = read_pem(conf, "tls_cert", false, &p->tls_cert_pem, err)) != CG_OK ||
-        (rc = read_pem(conf, "tls_key", true, &p->tls_key_pem, err)) != CG_OK ||
-        (rc = read_pem(conf, "tls_client_ca", false, &p->tls_client_ca_pem, err)) != CG_OK)
+    if ((rc = read_pem(conf, at = "tls_cert", false, &p->tls_cert_pem, err)) != CG_OK ||
+        (rc = read_pem(conf, at = "tls_key", true, &p->tls_key_pem, err)) != CG_OK ||
+        (rc = read_pem(conf, at = "tls_client_ca", false, &p->tls_client_ca_pem, err)) != CG_OK)
         goto fail;
+    at = p->tls_cert_pem != NULL ? "tls_cert" : "tls_key";
     if ((p->tls_cert_pem == NULL) != (p->tls_key_pem == NULL)) {
         rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tls_cert and tls_key go together");
         goto fail;
     }
+    at = "tls_client_ca";
     if (p->tls_client_ca_pem != NULL && p->tls_cert_pem == NULL) {
         rc = CG_ERR_SET(err, CG_ECONFIG, "[port] tls_client_ca needs tls_cert and tls_key");
         goto fail;
     }
-    if (p->tls_cert_pem != NULL && (rc = tls_check(p, conf, err)) != CG_OK)
+    at = "tls_cert";
+    if (p->tls_cert_pem != NULL && (rc = tls_check(p, conf, &at, err)) != CG_OK)
         goto fail;
+    at = "listen";
+    rc = cg_port_listen_check(p, err);
+    if (rc != CG_OK)
+        goto fail;
+    at = "trust";
     rc = load_trust(p, conf, err);
     if (rc != CG_OK)
         goto fail;
+    at = NULL; /* each sender's refusals name their own key's line */
     rc = cg_port_senders_load(p, conf, err);
     if (rc != CG_OK)
         goto fail;
+    at = first_written(conf, "trust", "require_signature", NULL);
     if (p->ntrusted == 0 && p->require_signature) {
         rc = CG_ERR_SET(err, CG_ECONFIG,
                         "[port] trust names no signer certificate, so no signed message could "
                         "be accepted (or set require_signature = no)");
         goto fail;
     }
+    at = NULL;
     data_dir = cg_conf_data_dir(conf);
     if (data_dir == NULL) {
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
@@ -419,14 +466,17 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     rc = cg_schema_load(data_dir, p->version, &p->schema, err);
     if (rc != CG_OK)
         goto fail;
+    at = "codes_dir";
     codes_dir = cg_conf_get_path(conf, "port", "codes_dir");
     rc = cg_codes_load(codes_dir != NULL ? codes_dir : data_dir, &p->codes, err);
     if (rc != CG_OK) {
         cg_err_prefix(err, "[port] code tables");
         goto fail;
     }
+    at = "receipts_dir";
     if (p->receipts_dir != NULL && (rc = cg_fs_mkdir_p(p->receipts_dir, 0750, err)) != CG_OK)
         goto fail;
+    at = "database";
     rc = db_folder_ok(p->db_path, err);
     if (rc == CG_OK)
         rc = cg_store_port_open(p->db_path, &p->db, err);
@@ -444,6 +494,7 @@ int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err 
     *out = p;
     return CG_OK;
 fail:
+    cg_port_err_at(conf, "port", at, err);
     free(data_dir);
     free(codes_dir);
     cg_port_free(p);

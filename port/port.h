@@ -69,6 +69,10 @@ struct cg_port_stats {
  * the code tables, and open the database. Nothing listens yet. *out is written only on success.
  */
 int cg_port_new(const struct cg_conf *conf, struct cg_port **out, struct cg_err *err);
+/* A start-up refusal in err that concerns section.key: "FILE:LINE: " put before it when the key
+ * was written in the configuration file (nothing for a default, or out of memory). */
+void cg_port_err_at(const struct cg_conf *conf, const char *section, const char *key,
+                    struct cg_err *err);
 void cg_port_free(struct cg_port *p);
 
 /* Bind and start the HTTP server. */

@@ -111,13 +111,13 @@ EOF
 sed 's/^codes = 1111111111$/codes = 1111111111, 3301964J31/' port.conf >shared.conf
 expect_rc 2 "a code two senders list is refused at start-up" \
     timeout 20 "$CEBGATE" -c shared.conf port --port-file shared.num
-check "... naming both sections and the code" test "$(cat err)" = \
-    "cebgate: [sender.victim] and [sender.mallory] both list code 3301964J31 in codes: an enterprise code is one sender's, the one that declares for it"
+check "... naming the line of the later codes, both sections and the code" test "$(cat err)" = \
+    "cebgate: shared.conf:21: [sender.victim] and [sender.mallory] both list code 3301964J31 in codes: an enterprise code is one sender's, the one that declares for it"
 sed 's/^codes = 1111111111$/codes = hello world;DROP/' port.conf >hello.conf
 expect_rc 2 "a code that is not an enterprise code is refused at start-up" \
     timeout 20 "$CEBGATE" -c hello.conf port --port-file hello.num
-check "... naming the section, key, code and why" test "$(cat err)" = \
-    "cebgate: [sender.mallory]: codes: 'hello' is not an enterprise code: it has 5 characters, where a customs registration code has 10 and a unified social credit code 18"
+check "... naming the file and line, the section, key, code and why" test "$(cat err)" = \
+    "cebgate: hello.conf:21: [sender.mallory]: codes: 'hello' is not an enterprise code: it has 5 characters, where a customs registration code has 10 and a unified social credit code 18"
 check "... and neither listened" test ! -e shared.num -a ! -e hello.num
 
 port_start port.conf -v

@@ -109,7 +109,7 @@ check "a sound configuration starts" test -n "$P"
 check "... without a warning" sh -c '! grep -q warn port.err'
 # two ports on one database would each count sender_daily_max on their own
 refused 75 "a second port on the same database is refused" good.conf \
-    "cebgate: [port] database port.db is in use by another cebgate port (process $PORT_PID, port.db.lock): one port per database"
+    "cebgate: good.conf:7: [port] database port.db is in use by another cebgate port (process $PORT_PID, port.db.lock): one port per database"
 check "... and the first one still has its port file" test -s port.num
 port_stop
 check "a clean stop removes the pid file" test ! -e port.pid
@@ -126,15 +126,15 @@ while IFS='|' read -r kv rc d text; do
     conf case.conf $kv
     refused "$rc" "$d" case.conf "$text" </dev/null
 done <<'EOF'
-sign=ca.pem|2|a CA certificate as sign_cert|cebgate: [sender.a]: sign_cert ca.pem: signing certificate is a CA certificate (basicConstraints CA:TRUE or keyUsage keyCertSign); a CA's key must not sign messages
-sign=enc.pem|2|a sign_cert whose keyUsage is not for signatures|cebgate: [sender.a]: sign_cert enc.pem: signing certificate: keyUsage has neither digitalSignature nor nonRepudiation (an encryption-only certificate)
-sign=stranger.pem|2|a sign_cert that does not verify against [port] trust|cebgate: [sender.a]: sign_cert stranger.pem: does not verify against the trusted certificates: unable to get local issuer certificate
-sign=old.pem|2|an expired sign_cert|cebgate: [sender.a]: sign_cert old.pem: the certificate expired on 2025-01-01 00:00:00 UTC
-sign=future.pem|2|a sign_cert not valid yet|cebgate: [sender.a]: sign_cert future.pem: the certificate is not valid before 2045-01-01 00:00:00 UTC
-sign=two.pem|2|the second certificate of a sign_cert file is checked too|cebgate: [sender.a]: sign_cert (certificate 2 of 2) two.pem: the certificate expired on 2025-01-01 00:00:00 UTC
-tls_cert=old.pem tls_key=old.key|2|an expired tls_cert|cebgate: [port] tls_cert old.pem: the certificate expired on 2025-01-01 00:00:00 UTC
-tls_cert=future.pem tls_key=future.key|2|a tls_cert not valid yet|cebgate: [port] tls_cert future.pem: the certificate is not valid before 2045-01-01 00:00:00 UTC
-tls_key=a.key|2|a tls_key that is not the key of tls_cert|cebgate: [port] tls_key a.key is not the key of the certificate in [port] tls_cert server.pem
+sign=ca.pem|2|a CA certificate as sign_cert|cebgate: case.conf:10: [sender.a]: sign_cert ca.pem: signing certificate is a CA certificate (basicConstraints CA:TRUE or keyUsage keyCertSign); a CA's key must not sign messages
+sign=enc.pem|2|a sign_cert whose keyUsage is not for signatures|cebgate: case.conf:10: [sender.a]: sign_cert enc.pem: signing certificate: keyUsage has neither digitalSignature nor nonRepudiation (an encryption-only certificate)
+sign=stranger.pem|2|a sign_cert that does not verify against [port] trust|cebgate: case.conf:10: [sender.a]: sign_cert stranger.pem: does not verify against the trusted certificates: unable to get local issuer certificate
+sign=old.pem|2|an expired sign_cert|cebgate: case.conf:10: [sender.a]: sign_cert old.pem: the certificate expired on 2025-01-01 00:00:00 UTC
+sign=future.pem|2|a sign_cert not valid yet|cebgate: case.conf:10: [sender.a]: sign_cert future.pem: the certificate is not valid before 2045-01-01 00:00:00 UTC
+sign=two.pem|2|the second certificate of a sign_cert file is checked too|cebgate: case.conf:10: [sender.a]: sign_cert (certificate 2 of 2) two.pem: the certificate expired on 2025-01-01 00:00:00 UTC
+tls_cert=old.pem tls_key=old.key|2|an expired tls_cert|cebgate: case.conf:4: [port] tls_cert old.pem: the certificate expired on 2025-01-01 00:00:00 UTC
+tls_cert=future.pem tls_key=future.key|2|a tls_cert not valid yet|cebgate: case.conf:4: [port] tls_cert future.pem: the certificate is not valid before 2045-01-01 00:00:00 UTC
+tls_key=a.key|2|a tls_key that is not the key of tls_cert|cebgate: case.conf:5: [port] tls_key a.key is not the key of the certificate in [port] tls_cert server.pem
 EOF
 
 # ---------------------------------------------------------------- certificates ending soon
@@ -172,29 +172,48 @@ port_stop
 # ---------------------------------------------------------------- tokens
 conf k-empty.conf token=empty-first.token
 refused 2 "a token file whose first line is empty" k-empty.conf \
-    "cebgate: [sender.a]: token_file empty-first.token: the first line is empty (the token is the first line)"
+    "cebgate: k-empty.conf:9: [sender.a]: token_file empty-first.token: the first line is empty (the token is the first line)"
 conf k-blank.conf token=blank-first.token
 refused 2 "a token file whose first line is white space" k-blank.conf \
-    "cebgate: [sender.a]: token_file blank-first.token: the first line is empty (the token is the first line)"
+    "cebgate: k-blank.conf:9: [sender.a]: token_file blank-first.token: the first line is empty (the token is the first line)"
 
 # ---------------------------------------------------------------- missing files and folders
 conf m-token.conf token=nope.token
 refused 2 "a missing token_file" m-token.conf \
-    "cebgate: [sender.a]: token_file nope.token: no such file"
+    "cebgate: m-token.conf:9: [sender.a]: token_file nope.token: no such file"
 conf m-sign.conf sign=nope.pem
-refused 2 "a missing sign_cert" m-sign.conf "cebgate: [sender.a]: sign_cert nope.pem: no such file"
+refused 2 "a missing sign_cert" m-sign.conf \
+    "cebgate: m-sign.conf:10: [sender.a]: sign_cert nope.pem: no such file"
 conf m-tls.conf tls_cert=nope.pem
-refused 2 "a missing tls_cert" m-tls.conf "cebgate: [port] tls_cert nope.pem: no such file"
+refused 2 "a missing tls_cert" m-tls.conf \
+    "cebgate: m-tls.conf:4: [port] tls_cert nope.pem: no such file"
 conf m-trust.conf trust="ca.pem, nope.pem"
-refused 2 "a missing trust file" m-trust.conf "cebgate: [port] trust ./nope.pem: no such file"
+refused 2 "a missing trust file" m-trust.conf \
+    "cebgate: m-trust.conf:6: [port] trust ./nope.pem: no such file"
 printf 'no certificate here\n' >empty.pem
 conf m-trust2.conf trust=empty.pem
 refused 2 "a trust file without a certificate" m-trust2.conf \
-    "cebgate: [port] trust: trusted certificate file ./empty.pem: no PEM certificate in it"
+    "cebgate: m-trust2.conf:6: [port] trust: trusted certificate file ./empty.pem: no PEM certificate in it"
 conf m-db.conf db=nodir/x.db
 refused 2 "a database in a folder that does not exist" m-db.conf \
-    "cebgate: [port] database nodir/x.db: the folder nodir does not exist"
+    "cebgate: m-db.conf:7: [port] database nodir/x.db: the folder nodir does not exist"
 check "... which is not created" test ! -e nodir
+
+# ---------------------------------------------------------------- the line of the key
+# a refusal names the line the key was written on (file:line), wherever it stands in the file
+conf l-base.conf
+{ printf '; keys moved down\n\n' && sed 's/^listen = .*/listen = 127.0.0.300/' l-base.conf; } \
+    >l-listen.conf
+refused 2 "a listen that is no address, on line 4" l-listen.conf \
+    "cebgate: l-listen.conf:4: [port] listen: '127.0.0.300' is not an IPv4 or IPv6 address"
+{ sed -n '1,7p' l-base.conf && printf 'body_budget = 4194303\n' && sed -n '8,$p' l-base.conf; } \
+    >l-budget.conf
+refused 2 "a body_budget below max_body (its default) names body_budget's line, 8" l-budget.conf \
+    "cebgate: l-budget.conf:8: [port] body_budget (4194303) is smaller than max_body (4194304): a message of max_body bytes could never be received"
+{ cat l-base.conf && printf '[sender.b]\ntoken_file = a.token\ncodes = 3301964J32\n' &&
+    printf 'sign_cert = a.pem\n'; } >l-twins.conf
+refused 2 "a second sender with the first one's token names its token_file line, 13" l-twins.conf \
+    "cebgate: l-twins.conf:13: [sender.a] and [sender.b] have the same token"
 refused 2 "--pid-file in a folder that does not exist" good.conf \
     "cebgate: --pid-file $T/nodir/p.pid: the folder $T/nodir does not exist
 usage: cebgate port [--stats | --documents] [--port-file FILE] [--pid-file FILE]" \

@@ -72,6 +72,27 @@ static void test_defaults(void **state)
     cg_conf_free(conf);
 }
 
+/* The line each key was written on, for messages that name it; 0 for a default and a value
+ * set by an option. A key written twice is on its last line (its value is the last one). */
+static void test_key_lines(void **state)
+{
+    struct cg_conf *conf = NULL;
+    struct cg_err err;
+
+    (void)state;
+    assert_int_equal(load("; a comment\n[port]\nlisten = 127.0.0.1\n\ndatabase = a.db\n"
+                          "[sender.a]\ncodes = 3301964J31\n[port]\ndatabase = b.db\n",
+                          &conf, &err),
+                     CG_OK);
+    assert_int_equal(cg_conf_line(conf, "port", "listen"), 3);
+    assert_int_equal(cg_conf_line(conf, "port", "database"), 9);
+    assert_int_equal(cg_conf_line(conf, "sender.a", "codes"), 7);
+    assert_int_equal(cg_conf_line(conf, "port", "max_body"), 0);
+    assert_int_equal(cg_conf_set(conf, "port", "listen", "::1", &err), CG_OK);
+    assert_int_equal(cg_conf_line(conf, "port", "listen"), 0);
+    cg_conf_free(conf);
+}
+
 static void test_values_and_seller_fallback(void **state)
 {
     struct cg_conf *conf = NULL;
@@ -679,6 +700,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test_setup_teardown(test_values_and_seller_fallback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
