@@ -7,9 +7,10 @@
  * stores the message together with the others of its group, and resumed to answer once that
  * commit is done (port-writer.c). The caller's thread only waits for the stop signal, then
  * stops gracefully: no new connection is taken, idle connections are closed, and the requests
- * in flight (counted from the first call of their handler to their completion, so that an idle
- * keep-alive connection holds nothing up) are answered, for drain_timeout seconds at most or
- * until a second signal.
+ * in flight (counted from their request line to their completion, so that an idle keep-alive
+ * connection holds nothing up) are answered, for drain_timeout seconds at most or until a second
+ * signal; one whose headers end during the stop has its body dropped and is answered 503, and
+ * every answer of the stop closes its connection in order, after the whole answer.
  *
  * Endpoints (docs/port.md): POST /messages (a CEB message or dxp:DxpMsg; JSON answer),
  * GET /receipts?since=ID&limit=N (JSON page of receipts), GET /metrics (Prometheus text),
@@ -72,6 +73,7 @@ struct req {
     bool drop;        /* fault: close without an answer */
     bool drop_stored; /* ... after storing (the answer is lost, not the message) */
     bool quota;       /* a POST holding a place of its sender's sender_daily_max */
+    bool stopping;    /* began once the stop had begun: its body is dropped, then 503 */
 };
 
 /*
@@ -114,6 +116,7 @@ struct watch {
     int fd;
     int64_t deadline_ms; /* 0: none */
     bool busy;           /* a request is in flight on it */
+    bool closes;         /* its answer says Connection: close: libmicrohttpd closes it */
 };
 
 static void notify_conn(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -188,11 +191,29 @@ static bool watch_request(struct cg_port *p, struct MHD_Connection *conn, bool b
     stopping = p->stopping;
     if (w != NULL) {
         w->busy = begins;
-        if (!begins && stopping)
+        /* An answer with Connection: close is followed by libmicrohttpd's own orderly close
+         * (TLS close_notify, then FIN); shutting the socket down here would cut it short. */
+        if (!begins && stopping && !w->closes)
             shutdown(w->fd, SHUT_RDWR);
+        if (begins)
+            w->closes = false;
     }
     pthread_mutex_unlock(&p->dlock);
     return stopping;
+}
+
+/*
+ * A request begins as soon as its request line has arrived (libmicrohttpd's URI log callback,
+ * called before the headers are read), not at the handler's first call once they all are: a
+ * connection whose request is on its way is then in flight, and a stop does not close it
+ * under a client that is sending headers; the request is answered (503 once the stop began).
+ * Every request for which this is called gets its completion call, which ends it.
+ */
+static void *request_begins(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)uri;
+    watch_request(cls, conn, true);
+    return NULL; /* the handler makes the request's own state at its first call */
 }
 
 /* The stop begins: new requests are refused and the connections with no request in flight
@@ -213,12 +234,15 @@ static long stop_begin(struct cg_port *p)
     return n;
 }
 
-static long in_flight(struct cg_port *p)
+/* The requests in flight; with stopping, whether the stop began. */
+static long in_flight(struct cg_port *p, bool *stopping)
 {
     long n;
 
     pthread_mutex_lock(&p->dlock);
     n = p->inflight;
+    if (stopping != NULL)
+        *stopping = p->stopping;
     pthread_mutex_unlock(&p->dlock);
     return n;
 }
@@ -252,15 +276,35 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
     (void)toe;
     watch_set(conn, p->read_deadline_s * 1000); /* the next request on this connection */
-    if (r == NULL)
-        return;
-    cg_port_job_free(r->job);
-    cg_port_body_close(p, &r->body); /* however the request ended */
-    if (r->quota)                    /* ended without being recorded */
-        cg_port_quota_give_back(p, r->sender);
-    free(r);
-    *con_cls = NULL;
-    watch_request(p, conn, false);
+    if (r != NULL) {
+        cg_port_job_free(r->job);
+        cg_port_body_close(p, &r->body); /* however the request ended */
+        if (r->quota)                    /* ended without being recorded */
+            cg_port_quota_give_back(p, r->sender);
+        free(r);
+        *con_cls = NULL;
+    }
+    watch_request(p, conn, false); /* begun by request_begins, answered or not */
+}
+
+/*
+ * Whether the answer on conn closes its connection: when close is asked, and for every answer
+ * once the stop began (no further request is taken on it). Noted on the connection, whose
+ * close is then libmicrohttpd's, after the whole answer.
+ */
+static bool answer_closes(struct MHD_Connection *conn, bool close)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct watch *w = ci != NULL ? ci->socket_context : NULL;
+
+    if (w == NULL)
+        return close;
+    pthread_mutex_lock(&w->p->dlock);
+    close = close || w->p->stopping;
+    w->closes = close;
+    pthread_mutex_unlock(&w->p->dlock);
+    return close;
 }
 
 /* Queue body (freed here) as the answer; close: the connection closes after it. */
@@ -283,7 +327,7 @@ static enum MHD_Result reply_as(struct MHD_Connection *conn, unsigned status, co
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (retry_after != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
-    if (close)
+    if (answer_closes(conn, close))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
@@ -765,6 +809,12 @@ static enum MHD_Result cut_body(struct cg_port *p, struct req *r)
     return MHD_NO;
 }
 
+/* The answer to a request that began once the stop had begun; the connection closes after it. */
+static enum MHD_Result stopping_reply(struct MHD_Connection *conn)
+{
+    return reply_code_as(conn, 503, "3999", "the port is stopping; send again", "1", true);
+}
+
 static __thread bool routed;
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -779,6 +829,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     char why[256];
     char detail[256];
     unsigned status = 401;
+    bool stopping = false;
     bool open_url;
     int ncl = 0;
     long n = 0;
@@ -794,9 +845,24 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             return MHD_NO;
         cg_buf_init(&r->body.buf, 0); /* a POST's body gets its ceiling with its budget */
         *con_cls = r;
-        /* A request that begins once the stop began is not read: the sender sends it again. */
-        if (watch_request(p, conn, true))
-            return reply_code_as(conn, 503, "3999", "the port is stopping; send again", "1", true);
+        /* A request that begins once the stop began is not taken: the sender sends it again.
+         * Its body, if any, is read and dropped first (up to max_body), so that the answer
+         * reaches the client whole: closing a socket with unread bytes resets it, and a client
+         * still sending its body would see the reset, not the answer. */
+        in_flight(p, &stopping);
+        if (stopping) {
+            cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                             MHD_HTTP_HEADER_TRANSFER_ENCODING);
+            r->stopping = true;
+            if (te == NULL &&
+                (cl == NULL || (cg_parse_long(cl, 0, LONG_MAX, &n) == CG_OK && n == 0)))
+                return stopping_reply(conn);
+            if (te == NULL && (cg_parse_long(cl, 0, LONG_MAX, &n) != CG_OK ||
+                               (unsigned long)n > (unsigned long)p->max_body))
+                return stopping_reply(conn); /* not read: too long to be worth it */
+            return MHD_YES;
+        }
         open_url = strcmp(url, "/health") == 0 ||
                    (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "open") == 0) ||
                    (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "local") == 0 &&
@@ -873,6 +939,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             r->drop_stored = cg_port_roll(p) < 50;
         }
         return MHD_YES;
+    }
+    if (r->stopping) { /* its body dropped up to max_body, then the 503 */
+        if (*upload_data_size == 0)
+            return stopping_reply(conn);
+        r->received += *upload_data_size;
+        *upload_data_size = 0;
+        return r->received > p->max_body ? cut_body(p, r) : MHD_YES;
     }
     if (r->post) {
         if (*upload_data_size > 0) {
@@ -995,6 +1068,7 @@ int cg_port_listen(struct cg_port *p, struct cg_err *err)
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)p->timeout_s, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, p};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn, p};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)request_begins, p};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                         (intptr_t)p->max_per_client, NULL};
     if (p->threads > 1)
@@ -1069,7 +1143,7 @@ int cg_port_run(struct cg_port *p, volatile sig_atomic_t *stop, volatile sig_ato
     /* The writer goes on committing and resuming connections; each request ends once its
      * answer was sent. */
     until = cg_port_now_ms() + p->drain_s * 1000;
-    while ((n = in_flight(p)) > 0 && *stop < 2 && cg_port_now_ms() < until) {
+    while ((n = in_flight(p, NULL)) > 0 && *stop < 2 && cg_port_now_ms() < until) {
         if (poll(NULL, 0, 10) < 0 && errno != EINTR)
             break;
         watch_sweep(p);

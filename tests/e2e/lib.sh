@@ -71,6 +71,18 @@ ended() {
     wait "$1"
     ENDED_RC=$?
 }
+# poll_until TENTHS COMMAND...: run COMMAND every tenth of a second until it succeeds, at most
+# TENTHS times more; its status: 0 once it succeeded, 1 when it never did
+poll_until() {
+    tenths=$1
+    shift
+    i=0
+    until "$@"; do
+        [ $i -lt "$tenths" ] || return 1
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
 finish() {
     san_check || fail "no sanitizer report from the processes the test started"
     echo "$passes passed, $fails failed"

@@ -44,17 +44,6 @@ metric() {
     curl -sS --cacert server.pem -H @a.hdr "$URL:$P/metrics" 2>/dev/null |
         awk -v k="$1" '$1 == k { print $2 }'
 }
-# poll_until TENTHS COMMAND...: run COMMAND every tenth of a second until it succeeds
-poll_until() {
-    tenths=$1
-    shift
-    i=0
-    until "$@"; do
-        [ $i -lt "$tenths" ] || return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
 held_bytes() { [ "$(metric cebgate_port_body_bytes_held)" = "$1" ]; }
 logged() { grep -qF -- "$1" port.err; }
 # hold N: POST mN.xml chunked, its first 100 bytes at once and the rest once hN is released
