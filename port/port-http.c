@@ -759,14 +759,30 @@ static enum MHD_Result finish_post(struct cg_port *p, struct MHD_Connection *con
                  res->http_status == 500 ? "1" : NULL);
 }
 
-static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
+struct header_count {
+    const char *name;
+    int n;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                     const char *value)
 {
+    struct header_count *c = cls;
+
     (void)kind;
     (void)value;
-    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
-        (*(int *)cls)++;
+    if (strcasecmp(key, c->name) == 0)
+        c->n++;
     return MHD_YES;
+}
+
+/* How many times the request on conn carries the header name. */
+static int headers_named(struct MHD_Connection *conn, const char *name)
+{
+    struct header_count c = {name, 0};
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &c);
+    return c.n;
 }
 
 /*
@@ -831,10 +847,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     unsigned status = 401;
     bool stopping = false;
     bool open_url;
-    int ncl = 0;
     long n = 0;
 
-    (void)version;
     if (!routed) { /* libxml2 keeps its error handler per thread */
         cg_log_route_libraries();
         routed = true;
@@ -863,6 +877,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
                 return stopping_reply(conn); /* not read: too long to be worth it */
             return MHD_YES;
         }
+        /* RFC 9112 3.2: an HTTP/1.1 request without a Host header or with several is answered
+         * 400 (libmicrohttpd passes it on); framing it cannot read is answered by it alone, with
+         * a page of its own (docs/port.md, "What libmicrohttpd answers itself"). */
+        if (strcmp(version, MHD_HTTP_VERSION_1_0) != 0 &&
+            headers_named(conn, MHD_HTTP_HEADER_HOST) != 1)
+            return reply_close(conn, 400, "an HTTP/1.1 request has exactly one Host header");
         open_url = strcmp(url, "/health") == 0 ||
                    (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "open") == 0) ||
                    (strcmp(url, "/metrics") == 0 && strcmp(p->metrics, "local") == 0 &&
@@ -889,7 +909,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             return reply_code_as(conn, 429, "3998", why, after, true);
         }
         r->quota = r->sender != NULL;
-        if (MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length, &ncl) >= 0 && ncl > 1)
+        if (headers_named(conn, MHD_HTTP_HEADER_CONTENT_LENGTH) > 1)
             return reply_code(conn, 400, "0001", "more than one Content-Length header", NULL);
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
