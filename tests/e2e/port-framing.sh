@@ -109,5 +109,12 @@ check "two Host headers: the same" \
     test "$(grep '^two-hosts body|' framing.out)" = "two-hosts body|$host"
 check "HTTP/1.0 needs no Host" \
     test "$(grep '^http10-no-host body|' framing.out)" = 'http10-no-host body|{"status":"ok"}'
-port_stop
+# every request libmicrohttpd refused had begun (its request line came) and has ended: the port
+# stops at once, with nothing in flight to wait for
+kill -TERM "$PORT_PID"
+ended "$PORT_PID" 50
+check "the port stops within 5 s of SIGTERM, exit 0 ($ENDED_RC)" test "$ENDED_RC" = 0
+PORT_PID=""
+check "... with no request left in flight" sh -c '! grep -q "in flight" "$1"' sh port.err
+grep "in flight" port.err | sed 's/^/  port: /'
 finish
