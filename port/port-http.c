@@ -581,9 +581,11 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
     long quota_refused;
     long login_refused[2];
     long unused = 0;
+    long inflight;
     size_t body_held;
     size_t i;
 
+    inflight = in_flight(p, NULL);
     cg_port_body_usage(p, &body_held, &body_refused);
     cg_port_quota_usage(p, NULL, 0, &unused, &quota_refused);
     pthread_mutex_lock(&p->flock);
@@ -638,6 +640,10 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
                 "held now (body_budget).\n"
                 "# TYPE cebgate_port_body_bytes_held gauge\n"
                 "cebgate_port_body_bytes_held %zu\n"
+                "# HELP cebgate_port_requests_in_flight Requests begun (request line received) "
+                "and not ended, this one included.\n"
+                "# TYPE cebgate_port_requests_in_flight gauge\n"
+                "cebgate_port_requests_in_flight %ld\n"
                 "# HELP cebgate_port_body_budget_refused_total Requests answered 503 because "
                 "body_budget was taken.\n"
                 "# TYPE cebgate_port_body_budget_refused_total counter\n"
@@ -656,7 +662,7 @@ static enum MHD_Result serve_metrics(struct cg_port *p, struct MHD_Connection *c
                 "# TYPE cebgate_port_logins_refused_total counter\n"
                 "cebgate_port_logins_refused_total{status=\"401\"} %ld\n"
                 "cebgate_port_logins_refused_total{status=\"403\"} %ld\n",
-                body_held, body_refused, share_refused, quota_refused, login_refused[0],
+                body_held, inflight, body_refused, share_refused, quota_refused, login_refused[0],
                 login_refused[1]);
     return reply(conn, 200, "text/plain; version=0.0.4", cg_buf_take(&b), NULL);
 }

@@ -9,7 +9,9 @@
 # still arriving: its client got an end of stream and no answer at all. Meanwhile `cebgate run`
 # finds the port closed (connection refused) and takes it as temporary: exit 75, its messages
 # kept queued with their bytes, the input file taken once; the next run against the port
-# started again sends the same messages and the port has each document once.
+# started again sends the same messages and the port has each document once. Last, over plain
+# HTTP through a relay that holds a request after its request line, `cebgate run` itself gets
+# the stop's 503 and takes it as temporary too (exit 75, its messages kept queued).
 . "${CG_SRCDIR:-.}/tests/e2e/http-lib.sh"
 states() { sql "SELECT group_concat(state || '=' || n, ' ') FROM
     (SELECT state, count(*) AS n FROM messages GROUP BY state ORDER BY state)"; }
@@ -20,7 +22,7 @@ port_start -d "$T" -r "$T/port.conf" -v
 
 # The client: connection "late" sends a request line and its first headers, then the held POST
 # (chunked, its body's first chunk only) is sent on connection "held"; the client says "ready"
-# once the port holds that body (it took max_body of body_budget: 4194304 bytes held). After the
+# once the port counts both in flight (GET /metrics: 3 with the scrape itself). After the
 # signal ("go"), late sends its other headers and a body of 200,000 bytes, then reads its answer;
 # held ends its body and reads its own. Each answer goes to NAME.status (the status line, then
 # the Connection header, then the body and how the stream ended).
@@ -64,8 +66,8 @@ late.sendall(b"POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\n")
 held = conn()
 held.sendall(b"POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
              b"Transfer-Encoding: chunked\r\n\r\n5\r\n<ceb:\r\n")
-for i in range(300):
-    if metric("cebgate_port_body_bytes_held") == "4194304":
+for i in range(300):  # late's request and the held one in flight, and this scrape
+    if metric("cebgate_port_requests_in_flight") == "3":
         break
     time.sleep(0.1)
 open(out + "/ready", "w").close()
@@ -83,7 +85,7 @@ open(out + "/held.status", "w").write(answer(held))
 EOF
 python3 "$T/drain.py" "$P" "$K" "$T" >"$T/drain.out" 2>&1 &
 DRAIN_PID=$!
-check "the held POST is in flight" poll_until 300 test -e "$T/ready"
+check "late's request and the held POST are in flight" poll_until 300 test -e "$T/ready"
 kill -TERM "$PORT_PID"
 check "the port stops, waiting for both requests (the late one's request line came first)" \
     poll_until 300 logged "port: stopping: no new connections; waiting up to 60 s \
@@ -133,4 +135,95 @@ check "the 9 queued messages went out with the same guids and bytes" \
 check "the port has each document once (9)" \
     test "$(cut -f2 "$T/port-docs.tsv" | sort -u | wc -l)/$(wc -l <"$T/port-docs.tsv")" = 9/9
 port_stop
+
+# ---------------------------------------------------------------- a 503 of the stop, to run
+# The port speaks plain HTTP on loopback here, behind a relay (relay.py) through which `cebgate
+# run` sends: the relay passes the request line of the first connection on at once and holds
+# the rest of it until "go2"; every later connection it passes on whole, or resets when the
+# port no longer takes connections. So run's first message has begun when the port gets
+# SIGTERM, and is answered the stop's 503 (code 3999) once its headers and body follow: a
+# temporary answer for run, which gives up on the port for this run (max_retries = 0) and exits
+# 75, every message kept queued.
+sed -e '/^tls_cert/d' -e '/^tls_key/d' -e 's/^drain_timeout = .*/drain_timeout = 60/' \
+    "$T/port.conf" >"$T/plain.conf"
+port_start -d "$T" -r "$T/plain.conf" -v
+cat >"$T/relay.py" <<'EOF2'
+import os, socket, struct, sys, threading, time
+upstream, d = int(sys.argv[1]), sys.argv[2]
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(16)
+open(d + "/relay.port.tmp", "w").write(str(ls.getsockname()[1]))
+os.rename(d + "/relay.port.tmp", d + "/relay.port")
+def pipe(src, dst):
+    try:
+        while True:
+            b = src.recv(65536)
+            if not b:
+                break
+            dst.sendall(b)
+    except OSError:
+        pass
+    try:
+        dst.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+def serve(c, first):
+    try:
+        u = socket.create_connection(("127.0.0.1", upstream))
+    except OSError:  # the port takes no connection: reset the client's
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+        return
+    threading.Thread(target=pipe, args=(u, c), daemon=True).start()
+    if first:
+        buf = b""
+        while b"\r\n" not in buf:
+            buf += c.recv(65536)
+        line, rest = buf.split(b"\r\n", 1)
+        u.sendall(line + b"\r\n")
+        open(d + "/line.sent", "w").close()
+        while not os.path.exists(d + "/go2"):
+            time.sleep(0.05)
+        u.sendall(rest)
+    pipe(c, u)
+first = True
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c, first), daemon=True).start()
+    first = False
+EOF2
+python3 "$T/relay.py" "$P" "$T" >"$T/relay.out" 2>&1 &
+RELAY_PID=$!
+relay_stop() { kill "$RELAY_PID" 2>/dev/null; }
+cleanup_hooks="$cleanup_hooks relay_stop"
+check "the relay listens" poll_until 300 test -s "$T/relay.port"
+R=$(cat "$T/relay.port")
+sender_conf "max_retries = 0" "parallel = 1" "url = http://127.0.0.1:$R/messages" \
+    "receipts_url = http://127.0.0.1:$P/receipts"
+$HELPER orders own "$T/orders2.csv" 2 100 && mv "$T/orders2.csv" "$W/incoming/" ||
+    fail "make orders 100-101"
+"$CEBGATE" -vv -c "$W/cebgate.conf" run --no-progress >"$T/run2.out" 2>"$T/run2.err" &
+RUN_PID=$!
+check "the first POST's request line reached the port" poll_until 300 test -e "$T/line.sent"
+# the port counts it in flight (GET /metrics: 2 with the scrape itself)
+in_flight() {
+    [ "$(curl -sS -H @"$K/auth.hdr" "http://127.0.0.1:$P/metrics" 2>/dev/null |
+        awk '$1 == "cebgate_port_requests_in_flight" { print $2 }')" = 2 ]
+}
+check "the port counts run's POST in flight" poll_until 300 in_flight
+kill -TERM "$PORT_PID"
+check "the port stops, waiting for run's POST" poll_until 300 logged \
+    "waiting up to 60 s (drain_timeout) for 1 request in flight"
+touch "$T/go2"
+ended "$RUN_PID" 600
+check "run, answered 503 by the stopping port and then reset, exits 75 ($ENDED_RC)" \
+    test "$ENDED_RC" = 75
+check "... having been told the port is stopping (code 3999)" \
+    grep -qF 'last: HTTP 503 (code 3999): the port is stopping; send again; unacknowledged messages are kept queued for the next run' "$T/run2.err"
+check "nothing of this run marked sent or rejected: its 6 queued ($(states))" \
+    test "$(sql "SELECT count(*) FROM messages WHERE state = 'queued'")" = 6
+ended "$PORT_PID" 300
+check "the port exits 0 ($ENDED_RC)" test "$ENDED_RC" = 0
+PORT_PID=""
 finish
