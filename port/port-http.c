@@ -217,8 +217,8 @@ static void *request_begins(void *cls, const char *uri, struct MHD_Connection *c
 }
 
 /* The stop begins: new requests are refused and the connections with no request in flight
- * (idle keep-alive ones, ones still in the handshake or sending headers) are shut down.
- * Returns the requests in flight. */
+ * (idle keep-alive ones, ones still in the handshake or whose request line has not arrived)
+ * are shut down. Returns the requests in flight. */
 static long stop_begin(struct cg_port *p)
 {
     struct watch *w;
