@@ -72,8 +72,8 @@ static void test_defaults(void **state)
     cg_conf_free(conf);
 }
 
-/* The line each key was written on, for messages that name it; 0 for a default and a value
- * set by an option. A key written twice is on its last line (its value is the last one). */
+/* The line each key was written on, for messages that name it, also in a section written
+ * again further down; 0 for a default and a value set by an option. */
 static void test_key_lines(void **state)
 {
     struct cg_conf *conf = NULL;
@@ -81,12 +81,13 @@ static void test_key_lines(void **state)
 
     (void)state;
     assert_int_equal(load("; a comment\n[port]\nlisten = 127.0.0.1\n\ndatabase = a.db\n"
-                          "[sender.a]\ncodes = 3301964J31\n[port]\ndatabase = b.db\n",
+                          "[sender.a]\ncodes = 3301964J31\n[port]\nthreads = 2\n",
                           &conf, &err),
                      CG_OK);
     assert_int_equal(cg_conf_line(conf, "port", "listen"), 3);
-    assert_int_equal(cg_conf_line(conf, "port", "database"), 9);
+    assert_int_equal(cg_conf_line(conf, "port", "database"), 5);
     assert_int_equal(cg_conf_line(conf, "sender.a", "codes"), 7);
+    assert_int_equal(cg_conf_line(conf, "port", "threads"), 9);
     assert_int_equal(cg_conf_line(conf, "port", "max_body"), 0);
     assert_int_equal(cg_conf_set(conf, "port", "listen", "::1", &err), CG_OK);
     assert_int_equal(cg_conf_line(conf, "port", "listen"), 0);
