@@ -9,8 +9,11 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "spool/spool.h"
@@ -24,6 +27,8 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
     int kind = 0;
     int rc;
     int status = CG_EXIT_OK;
+    int wfd = -1;
+    char *workdir;
 
     cg_err_clear(&err);
     /* --seller NAME, before or after a list option: that seller's items only */
@@ -58,6 +63,11 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
         return cg_cmd_usage_error(&cg_cmd_status,
                                   "--seller goes with a list option; name one seller's order or "
                                   "file as SELLER/ORDER-NO or SELLER/FILE");
+    /* The working directory: an order's report reads what it declared from archive/. */
+    workdir = cg_conf_workdir(cli->conf);
+    if (workdir != NULL)
+        wfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(workdir);
     rc = cg_cli_store_open(cli, &db, &err);
     if (rc != CG_OK) {
         status = cg_cmd_fail(&err);
@@ -72,15 +82,15 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
     }
     if (rc == CG_OK && kind == 0) {
         /* A file name first (names of input files are distinctive), then an order number. */
-        rc = cg_spool_status(db, CG_STATUS_FILE, what, stdout, &err);
+        rc = cg_spool_status(db, wfd, CG_STATUS_FILE, what, stdout, &err);
         if (rc == CG_ENOTFOUND) {
             cg_err_clear(&err);
-            rc = cg_spool_status(db, CG_STATUS_ORDER, what, stdout, &err);
+            rc = cg_spool_status(db, wfd, CG_STATUS_ORDER, what, stdout, &err);
         }
         if (rc == CG_ENOTFOUND)
             snprintf(err.msg, sizeof(err.msg), "%s: no such order or input file", what);
     } else if (rc == CG_OK) {
-        rc = cg_spool_status(db, kind, seller, stdout, &err);
+        rc = cg_spool_status(db, wfd, kind, seller, stdout, &err);
     }
     if (rc != CG_OK) {
         fprintf(stderr, "cebgate: %s\n", err.msg[0] ? err.msg : cg_strerror(rc));
@@ -89,6 +99,8 @@ static int exec_status(struct cg_cli *cli, int argc, char **argv)
     }
 done:
     cg_store_close(db);
+    if (wfd >= 0)
+        close(wfd);
     return status;
 }
 

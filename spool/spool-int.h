@@ -195,6 +195,13 @@ int spool_move_unique_as(int fromfd, const char *name, int tofd, const char *bas
  */
 int spool_sent_load(struct cg_spool *sp, int64_t doc_id, int version, xmlDocPtr *out, char *name,
                     size_t name_size, struct cg_err *err);
+/* The same, from the database st and the folders archive/ and outbox/ (-1: not looked in). */
+int spool_sent_load_at(struct cg_store *st, int archive_fd, int outbox_fd, int64_t doc_id,
+                       int version, xmlDocPtr *out, char *name, size_t name_size,
+                       struct cg_err *err);
+/* What order order_no declared in doc, a CEB303 as sent: its currency, goods value and freight,
+ * then each item (number, SKU, name, quantity, unit, price, total), values shown escaped. */
+void spool_sent_order_lines(xmlDocPtr doc, const char *order_no, FILE *fp);
 /*
  * What differs between order o's entity in that version of its msg_type document and the
  * message o would be declared with now: up to three elements, "price of item 1 from '3.75' to

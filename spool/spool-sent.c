@@ -35,7 +35,15 @@ static int msg_file_seen(const struct cg_store_msg *m, void *vctx)
 int spool_sent_load(struct cg_spool *sp, int64_t doc_id, int version, xmlDocPtr *out, char *name,
                     size_t name_size, struct cg_err *err)
 {
-    static const int dirs[] = {D_ARCHIVE, D_OUTBOX};
+    return spool_sent_load_at(sp->store, sp->dfd[D_ARCHIVE], sp->dfd[D_OUTBOX], doc_id, version,
+                              out, name, name_size, err);
+}
+
+int spool_sent_load_at(struct cg_store *st, int archive_fd, int outbox_fd, int64_t doc_id,
+                       int version, xmlDocPtr *out, char *name, size_t name_size,
+                       struct cg_err *err)
+{
+    const int dirs[] = {archive_fd, outbox_fd};
     struct msg_file f;
     struct cg_buf b;
     xmlDocPtr doc = NULL, inner = NULL;
@@ -46,7 +54,7 @@ int spool_sent_load(struct cg_spool *sp, int64_t doc_id, int version, xmlDocPtr 
     *out = NULL;
     memset(&f, 0, sizeof(f));
     f.version = version;
-    rc = cg_store_doc_msgs(sp->store, doc_id, msg_file_seen, &f, err);
+    rc = cg_store_doc_msgs(st, doc_id, msg_file_seen, &f, err);
     if (rc != CG_OK)
         return rc;
     if (f.name[0] == '\0' || cg_spool_name_problem(f.name) != NULL) {
@@ -59,8 +67,10 @@ int spool_sent_load(struct cg_spool *sp, int64_t doc_id, int version, xmlDocPtr 
     cg_buf_init(&b, CG_XML_MAX);
     rc = CG_ENOTFOUND;
     for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && rc == CG_ENOTFOUND; i++) {
+        if (dirs[i] < 0)
+            continue;
         cg_buf_reset(&b);
-        rc = cg_fs_read_at(sp->dfd[dirs[i]], f.name, CG_XML_MAX, &b, err);
+        rc = cg_fs_read_at(dirs[i], f.name, CG_XML_MAX, &b, err);
     }
     if (rc == CG_OK)
         rc = cg_xml_parse(cg_buf_str(&b), b.len, f.name, &doc, err);
@@ -315,4 +325,47 @@ done:
     free(b);
     xmlFreeDoc(old);
     xmlFreeDoc(now);
+}
+
+/* ------------------------------------------------------------------ what an order declared */
+
+/* The text of n's child element name, shown safely; "" when there is none. */
+static const char *child(xmlNodePtr n, const char *name, char *buf, size_t size)
+{
+    for (n = n != NULL ? n->children : NULL; n != NULL; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0) {
+            leaf_text(n, buf, size);
+            return buf;
+        }
+    }
+    buf[0] = '\0';
+    return buf;
+}
+
+void spool_sent_order_lines(xmlDocPtr doc, const char *order_no, FILE *fp)
+{
+    xmlNodePtr e = entity_of(doc, "orderNo", order_no), n, head = NULL;
+    char cur[64], goods[64], freight[64], a[160], b[160], c[64], d[64], f[64], g[64], h[64];
+
+    for (n = e != NULL ? e->children : NULL; n != NULL && head == NULL; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "OrderHead") == 0)
+            head = n;
+    }
+    if (head == NULL) {
+        fprintf(fp, "    declared: the message sent holds no order %s\n", order_no);
+        return;
+    }
+    fprintf(fp, "    declared: currency %s  goodsValue %s  freight %s\n",
+            child(head, "currency", cur, sizeof(cur)),
+            child(head, "goodsValue", goods, sizeof(goods)),
+            child(head, "freight", freight, sizeof(freight)));
+    for (n = e->children; n != NULL; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "OrderList") != 0)
+            continue;
+        fprintf(fp, "    item %s: %s %s  qty %s %s  price %s  total %s\n",
+                child(n, "gnum", c, sizeof(c)), child(n, "itemNo", a, sizeof(a)),
+                child(n, "itemName", b, sizeof(b)), child(n, "qty", d, sizeof(d)),
+                child(n, "unit", f, sizeof(f)), child(n, "price", g, sizeof(g)),
+                child(n, "totalPrice", h, sizeof(h)));
+    }
 }

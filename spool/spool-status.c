@@ -7,8 +7,10 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/text.h"
 #include "spool/spool-int.h"
@@ -35,8 +37,10 @@ struct report {
     long found;
     int version; /* of the message whose receipts are printed */
     struct cg_err *err;
-    const char *seller; /* only this seller's orders; NULL: any */
-    bool returned;      /* the order being shown has a return (CEB213) */
+    const char *seller;        /* only this seller's orders; NULL: any */
+    bool returned;             /* the order being shown has a return (CEB213) */
+    int archive_fd, outbox_fd; /* where the messages as sent are read back; -1: not there */
+    const char *order_no;      /* of the order being shown */
 };
 
 static int receipt_line(const struct cg_store_receipt *r, void *vctx)
@@ -80,6 +84,29 @@ static int resend_line(int version, const char *at, const char *by, const char *
     return CG_OK;
 }
 
+/* What the order declared: its current CEB303 as sent, read back from archive/ (or outbox/). */
+static void declared_lines(struct report *c, const struct cg_store_doc *d)
+{
+    xmlDocPtr doc = NULL;
+    struct cg_err e;
+    char name[256];
+    int rc;
+
+    if (c->archive_fd < 0 && c->outbox_fd < 0)
+        return;
+    cg_err_clear(&e);
+    rc = spool_sent_load_at(c->st, c->archive_fd, c->outbox_fd, d->id, d->version, &doc, name,
+                            sizeof(name), &e);
+    if (rc == CG_OK)
+        spool_sent_order_lines(doc, c->order_no, c->fp);
+    else if (rc == CG_ENOTFOUND && name[0] != '\0')
+        fprintf(c->fp, "    declared: %s is no longer in archive/ ([spool] archive_days)\n",
+                or_empty(name));
+    else if (rc != CG_ENOTFOUND)
+        fprintf(c->fp, "    declared: cannot be read back: %s\n", or_empty(e.msg));
+    xmlFreeDoc(doc);
+}
+
 static int doc_lines(const struct cg_store_doc *d, void *vctx)
 {
     struct report *c = vctx;
@@ -88,6 +115,8 @@ static int doc_lines(const struct cg_store_doc *d, void *vctx)
 
     fprintf(c->fp, "  CEB%d %s  version %d  %s%s%s%s\n", d->msg_type, or_empty(d->business_key),
             d->version, d->state, status[0] ? " (" : "", status, status[0] ? ")" : "");
+    if (d->msg_type == CG_MSG_ORDER)
+        declared_lines(c, d);
     if (d->status_info != NULL && d->status_info[0])
         fprintf(c->fp, "    info: %s\n", or_empty(d->status_info));
     if ((d->pre_no != NULL && d->pre_no[0]) || (d->invt_no != NULL && d->invt_no[0]))
@@ -150,6 +179,7 @@ static int order_lines(const struct cg_store_order *o, void *vctx)
     if (c->seller != NULL && strcmp(o->seller, c->seller) != 0)
         return CG_OK;
     c->found++;
+    c->order_no = o->order_no;
     /* A bill and a monthly summary are named as such, a bill with the manifest it came from. */
     kind = cg_store_owner_name(o->order_no, name, sizeof(name));
     fprintf(c->fp, "%s%s  seller %s  first seen %s  last changed %s",
@@ -226,10 +256,10 @@ static int held_line(const char *seller, const char *file, const char *at, int s
  * The orders numbered no of seller (NULL: any seller), else their rejections, else the files
  * that held it back for its status (the run's output said which status and why).
  */
-static int order_lookup(struct cg_store *st, const char *seller, const char *no, FILE *fp,
-                        long *found, struct cg_err *err)
+static int order_lookup(struct cg_store *st, const int dirs[2], const char *seller, const char *no,
+                        FILE *fp, long *found, struct cg_err *err)
 {
-    struct report c = {st, fp, 0, 0, err, seller};
+    struct report c = {st, fp, 0, 0, err, seller, false, dirs[0], dirs[1], NULL};
     struct rej_ctx j = {fp, no, 0};
     struct rej_ctx h = {fp, no, 0};
     int rc;
@@ -247,22 +277,33 @@ static int order_lookup(struct cg_store *st, const char *seller, const char *no,
  * An order by its number (every seller's order with it), or SELLER/ORDER-NO as the pending and
  * rejected lists print it. A number holding a '/' of its own is looked up whole first.
  */
-static int order_report(struct cg_store *st, const char *arg, FILE *fp, struct cg_err *err)
+static int order_report(struct cg_store *st, int workdir_fd, const char *arg, FILE *fp,
+                        struct cg_err *err)
 {
     const char *slash = strchr(arg, '/');
     char seller[256], key[256];
     long found = 0;
-    int rc = order_lookup(st, NULL, arg, fp, &found, err);
+    int dirs[2] = {-1, -1};
+    int rc;
 
+    if (workdir_fd >= 0) {
+        dirs[0] = openat(workdir_fd, "archive", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        dirs[1] = openat(workdir_fd, "outbox", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    rc = order_lookup(st, dirs, NULL, arg, fp, &found, err);
     /* "bill B" and "summary YYYYMM country C #N", as the lists print them */
     if (rc == CG_OK && found == 0 && cg_store_owner_key(arg, key, sizeof(key)))
-        rc = order_lookup(st, NULL, key, fp, &found, err);
+        rc = order_lookup(st, dirs, NULL, key, fp, &found, err);
     if (rc == CG_OK && found == 0 && slash != NULL && (size_t)(slash - arg) < sizeof(seller)) {
         snprintf(seller, sizeof(seller), "%.*s", (int)(slash - arg), arg);
-        rc = order_lookup(st, seller,
+        rc = order_lookup(st, dirs, seller,
                           cg_store_owner_key(slash + 1, key, sizeof(key)) ? key : slash + 1, fp,
                           &found, err);
     }
+    if (dirs[0] >= 0)
+        close(dirs[0]);
+    if (dirs[1] >= 0)
+        close(dirs[1]);
     if (rc != CG_OK)
         return rc;
     if (found == 0)
@@ -605,10 +646,11 @@ static int summaries_report(struct cg_store *st, const char *seller, FILE *fp, s
     return rc;
 }
 
-int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, struct cg_err *err)
+int cg_spool_status(struct cg_store *st, int workdir_fd, int kind, const char *arg, FILE *fp,
+                    struct cg_err *err)
 {
     switch (kind) {
-    case CG_STATUS_ORDER: return order_report(st, arg, fp, err);
+    case CG_STATUS_ORDER: return order_report(st, workdir_fd, arg, fp, err);
     case CG_STATUS_FILE: return file_report(st, arg, fp, err);
     case CG_STATUS_PENDING:
     case CG_STATUS_REJECTED:

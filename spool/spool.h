@@ -389,9 +389,11 @@ enum cg_spool_status_kind {
  * Write a report to fp from the database (no lock needed). For the lists (pending, rejected,
  * unknown, cancel, summaries, incomplete, held) arg names the one seller whose items are listed
  * and counted ("" the default seller), NULL every seller's. CG_ENOTFOUND when the order or file
- * is unknown.
+ * is unknown. workdir_fd, the working directory (-1: none), is where an order's report reads
+ * what it declared, from its CEB303 as sent (archive/, outbox/).
  */
-int cg_spool_status(struct cg_store *st, int kind, const char *arg, FILE *fp, struct cg_err *err);
+int cg_spool_status(struct cg_store *st, int workdir_fd, int kind, const char *arg, FILE *fp,
+                    struct cg_err *err);
 
 /*
  * Dismiss the refusal of a file refused whole that the morning report lists (spool-dismiss.c):

@@ -2,7 +2,8 @@
 # report-status.sh - `cebgate status` as the broker uses it after a run: an order named
 # SELLER/ORDER-NO, as `status --rejected` and `--pending` print it, shows that seller's order
 # only (two sellers may use the same order number); the status of a file refused whole lists
-# each of its rejected orders once; an order declared after it was rejected keeps its
+# each of its rejected orders once; an order's timeline shows what it declared (its CEB303 as
+# sent); an order declared after it was rejected keeps its
 # rejections in its timeline; lines without an order number in two files are listed each.
 . "${CG_SRCDIR:-.}/tests/e2e/spool-lib.sh"
 
@@ -37,6 +38,20 @@ check "both sellers' rejections" [ "$(grep -c 'rejected' "$T/out")" -eq 2 ]
 expect_rc 0 "status of a declared order as SELLER/ORDER-NO" cg status acme/SO-0000001
 check "its timeline" grep -q '^order SO-0000001  seller acme  ' "$T/out"
 check "its documents" [ "$(grep -c '^  CEB[356]0[353] ' "$T/out")" -eq 3 ]
+# What it declared, read back from its CEB303 as sent: USD is customs currency 502, one TS-001
+# (catalogue unit 011) at 3.50 is goods worth 3.50, freight 5.00 (a message's decimals carry no
+# trailing zeros).
+check "what it declared" sh -c "grep -A2 '^  CEB303 SO-0000001 ' '$T/out' | tail -2 >'$T/decl'"
+check "  its currency, goods value and freight" grep -Fxq \
+    "    declared: currency 502  goodsValue 3.5  freight 5" "$T/decl"
+check "  its item" grep -Fxq "    item 1: TS-001 Item 0  qty 1 011  price 3.5  total 3.5" "$T/decl"
+# Once archive/ (and outbox/) no longer hold the message, the report says so.
+m303=$(grep -l '<ceb:orderNo>SO-0000001</ceb:orderNo>' "$W"/outbox/CEB303Message_*.xml)
+mv "$m303" "$T/m303.xml" && rm -f "$W/archive/$(basename "$m303")"
+expect_rc 0 "status of the order once its message is pruned" cg status acme/SO-0000001
+check "  it says where it looked" grep -Fxq \
+    "    declared: $(basename "$m303") is no longer in archive/ ([spool] archive_days)" "$T/out"
+mv "$T/m303.xml" "$m303"
 expect_rc 1 "an order another seller does not have" cg status jl/SO-0000001
 check "says it is not known" grep -q 'jl/SO-0000001: no such order or input file' "$T/err"
 
