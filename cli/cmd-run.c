@@ -312,6 +312,13 @@ static int write_report(struct cg_cli *cli, int status)
     return status;
 }
 
+const char *cg_cli_refused_note(void *ctx)
+{
+    const struct cg_cli_settle_ctx *c = ctx;
+
+    return c->payout_note[0] != '\0' ? c->payout_note : NULL;
+}
+
 static int exec_run(struct cg_cli *cli, int argc, char **argv)
 {
     struct cg_spool_opts o;
@@ -338,6 +345,7 @@ static int exec_run(struct cg_cli *cli, int argc, char **argv)
     o.intake = cg_cli_settle_intake;
     o.intake_ctx = &sctx;
     o.file_kind = cg_cli_file_kind;
+    o.refused_note = cg_cli_refused_note;
     v.intake = &sctx;
     if (rc == CG_OK)
         rc = cg_spool_open(cli->conf, &o, t, &sp, &err);

@@ -547,6 +547,12 @@ static void intake_line(void *ctx, int what, const char *text, const struct cg_s
         c->rejected = 1;
         c->failed++;
         break;
+    case CG_INTAKE_PROFILE:
+        snprintf(c->payout_note, sizeof(c->payout_note),
+                 "if it is a payout report, it was read as an order file because the payout "
+                 "profile could not be loaded: %s",
+                 text);
+        break;
     default: fprintf(stderr, "%s\n", text); break;
     }
 }
@@ -562,6 +568,7 @@ int cg_cli_settle_run(struct cg_cli_settle_ctx *c, int phase, struct cg_err *err
     if (rc != CG_OK)
         goto done;
     if (phase == 0) {
+        c->payout_note[0] = '\0';
         workdir = cg_conf_workdir(cli->conf);
         rc = workdir != NULL ? cg_settle_intake(s, workdir, intake_line, c, err)
                              : CG_ERR_SET(err, CG_ENOMEM, "out of memory");

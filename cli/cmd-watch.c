@@ -75,6 +75,7 @@ static int exec_watch(struct cg_cli *cli, int argc, char **argv)
     o.intake = cg_cli_settle_intake;
     o.intake_ctx = &sctx;
     o.file_kind = cg_cli_file_kind;
+    o.refused_note = cg_cli_refused_note;
     v.intake = &sctx;
     rc = cg_transport_new(cli->conf, &t, &err);
     if (rc == CG_OK)

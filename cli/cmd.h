@@ -137,6 +137,9 @@ struct cg_cli_settle_ctx {
     struct cg_cli *cli;
     int rejected;                 /* a statement or refund file was refused */
     long done, failed, duplicate; /* files taken, by outcome */
+    /* set when the payout profile could not be loaded in this pass: the sentence the spool
+     * adds to the reason of a file refused before its first order (cg_cli_refused_note) */
+    char payout_note[1024];
 };
 /*
  * cebgate run: phase 0 imports statements from incoming/ (counted in c), 1 matches and applies
@@ -147,6 +150,9 @@ int cg_cli_settle_intake(void *ctx, struct cg_err *err);
 /* The spool's file_kind hook (run, watch): what a file in incoming/SELLER/ is when run takes
  * files like it from incoming/ itself (invoices, refund results, statements); else NULL. */
 const char *cg_cli_file_kind(const char *head, size_t len);
+/* The spool's refused_note hook (run, watch; ctx: the cg_cli_settle_ctx): why a file refused
+ * before its first order may be a payout report read as orders; else NULL. */
+const char *cg_cli_refused_note(void *ctx);
 /* The same, and in *command (may be NULL) the cebgate command that imports such a file. */
 const char *cg_cli_file_import(const char *head, size_t len, const char **command);
 

@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <csv.h>
+#include <errno.h>
 #include <ini.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,6 +54,14 @@ static int po_handler(void *user, const char *section, const char *name, const c
     return strcmp(name, "description") == 0; /* any other key is a mistake in the profile */
 }
 
+/* A value with a '/' or ending in ".ini" is a file, as [seller] profile is (mapping-seller.c). */
+static bool po_is_file(const char *v)
+{
+    size_t n = strlen(v);
+
+    return strchr(v, '/') != NULL || (n > 4 && strcmp(v + n - 4, ".ini") == 0);
+}
+
 int fx_payout_profile_load(struct cg_settle *s, struct cg_err *err)
 {
     const char *name = fx_conf(s, NULL, "payout_profile");
@@ -64,8 +73,12 @@ int fx_payout_profile_load(struct cg_settle *s, struct cg_err *err)
         return CG_OK;
     if (name == NULL || name[0] == '\0')
         return CG_OK;
-    if (strchr(name, '/') != NULL) {
-        path = cg_strdup(name);
+    if (po_is_file(name)) {
+        /* relative to the configuration file's folder, as every other path */
+        path = cg_conf_get_path(s->conf, "settle", "payout_profile");
+    } else if (!cg_fs_name_ok(name) || strlen(name) > 100) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[settle] payout_profile: '%s': not a profile name", name);
+        goto done;
     } else {
         size_t n = strlen(name) + 5;
         dir = cg_conf_data_dir(s->conf);
@@ -80,10 +93,15 @@ int fx_payout_profile_load(struct cg_settle *s, struct cg_err *err)
         rc = CG_ERR_SET(err, CG_ENOMEM, "out of memory");
         goto done;
     }
+    errno = 0;
     line = ini_parse(path, po_handler, s);
-    if (line != 0) {
-        rc = CG_ERR_SET(err, CG_ECONFIG, "[settle] payout_profile: %s:%d: %s", path,
-                        line > 0 ? line : 0, line > 0 ? "unknown key" : "cannot read");
+    if (line < 0) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[settle] payout_profile: %s: %s", path,
+                        errno != 0 ? strerror(errno) : "cannot read");
+        goto done;
+    }
+    if (line > 0) {
+        rc = CG_ERR_SET(err, CG_ECONFIG, "[settle] payout_profile: %s:%d: unknown key", path, line);
         goto done;
     }
     if (s->po_col[FX_PO_ID] == NULL || s->po_col[FX_PO_DATE] == NULL ||

@@ -250,10 +250,13 @@ int cg_settle_intake(struct cg_settle *s, const char *workdir, cg_settle_intake_
     /*
      * A payout report is told from an order file by the profile's columns: read it first. An
      * unreadable profile leaves payout reports to the spool, which says the columns are not an
-     * order file's; the other statements are still taken.
+     * order file's (fn is told why, for that reason); the other statements are still taken.
      */
-    if (fx_payout_profile_load(s, err) != CG_OK)
+    if (fx_payout_profile_load(s, err) != CG_OK) {
+        if (fn != NULL)
+            fn(ctx, CG_INTAKE_PROFILE, err->msg, NULL);
         cg_err_clear(err);
+    }
     rc = folder(&in, "", err);
     if (rc == CG_OK)
         rc = cg_conf_each_named(s->conf, "seller", seller_folder, &in);

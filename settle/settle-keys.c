@@ -33,7 +33,8 @@ const struct cg_conf_key cg_settle_conf_keys[] = {
     {"settle", "run_tick", CG_CONF_BOOL, "yes", NULL,
      "cebgate run matches receipts to newly released orders and applies the deadlines"},
     {"settle", "payout_profile", CG_CONF_STR, "payout", NULL,
-     "payout report columns: a profile name in data/profiles or an INI file path"},
+     "payout report columns: a profile name in data/profiles, or a profile file (a value with "
+     "a '/' or ending in .ini) relative to this file, as [seller] profile"},
     {"settle", "customs_rates", CG_CONF_PATH, NULL, NULL,
      "customs monthly rates (CSV: month,currency,rate) for the CNY values and FX gain or loss"},
     {"settle", "charge_words", CG_CONF_STR, CG_SETTLE_CHARGE_WORDS, NULL,

@@ -104,6 +104,8 @@ enum {
     CG_INTAKE_DUPLICATE, /* text: the file, imported before */
     CG_INTAKE_FAILED,    /* text: why; the file is in failed/ with NAME.reason */
     CG_INTAKE_PROBLEM,   /* text: one bad entry */
+    CG_INTAKE_PROFILE,   /* text: why the payout profile could not be loaded; payout reports
+                            are then not told from the files left to the spool */
 };
 typedef void (*cg_settle_intake_fn)(void *ctx, int what, const char *text,
                                     const struct cg_settle_import *res);

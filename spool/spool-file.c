@@ -1291,15 +1291,21 @@ static int pipe_init(struct pipe *pp, struct infile *f, struct cg_err *err)
 static void infile_other_kind(struct infile *f)
 {
     char head[4096];
-    const char *kind;
+    const char *kind, *note;
     long n = 0, bad = 0;
     ssize_t got;
     int fd;
 
-    if (f->sp->opts.file_kind == NULL || f->sel->name[0] == '\0')
-        return;
     cg_reader_counts(f->rd, &n, &bad);
     if (n != 0 || bad != 0)
+        return;
+    note =
+        f->sp->opts.refused_note != NULL ? f->sp->opts.refused_note(f->sp->opts.intake_ctx) : NULL;
+    if (note != NULL) {
+        size_t used = strlen(f->reason);
+        snprintf(f->reason + used, sizeof(f->reason) - used, "; %s", note);
+    }
+    if (f->sp->opts.file_kind == NULL || f->sel->name[0] == '\0')
         return;
     fd = openat(f->subfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)

@@ -265,6 +265,12 @@ struct cg_spool_opts {
      * May be NULL.
      */
     const char *(*file_kind)(const char *head, size_t len);
+    /*
+     * Called with intake_ctx about a file refused before its first order: a sentence added to
+     * its reason when intake could not tell such files apart in this pass (the payout profile
+     * could not be loaded); NULL when none. May be NULL.
+     */
+    const char *(*refused_note)(void *ctx);
 };
 
 /*
