@@ -95,7 +95,8 @@ static int exec_return(struct cg_cli *cli, int argc, char **argv)
     /* What the order is still to bring is the operator's to record (docs/settlement.md). */
     if (status == CG_EXIT_OK)
         printf("order %s: once customs releases the return (800), record the declared value of "
-               "the goods coming back for settlement: cebgate settle mark %s returned AMOUNT\n",
+               "the goods coming back for settlement: cebgate settle mark %s returned AMOUNT "
+               "--note \"...\"\n",
                order_no, argv[optind]);
     free(seller);
     return status;

@@ -238,6 +238,15 @@ static long long receipt_no(const char *s)
     return end != NULL && *end == '\0' && v > 0 ? v : 0;
 }
 
+/* A mark records the operator's evidence: without --note it is a usage error (exit 2). */
+static int note_given(const char *verb, const char *note, struct cg_err *err)
+{
+    if (note == NULL || note[strspn(note, " \t")] == '\0')
+        return CG_ERR_SET(err, CG_EINVAL,
+                          "settle %s: --note TEXT is required: a note with the evidence", verb);
+    return CG_OK;
+}
+
 /*
  * settle charge RECEIPT --reason TEXT: the receipt is the bank's charge, recorded with the user
  * running the command (by login name, the uid when it has none), the day and the reason.
@@ -417,7 +426,7 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
                                     : CG_MARK_CREDIT_FILED;
         if (o.npos != 1)
             rc = CG_ERR_SET(&err, CG_EINVAL, "settle %s ORDER --note EVIDENCE expected", verb);
-        else
+        else if ((rc = note_given(verb, o.note, &err)) == CG_OK)
             rc = cg_settle_mark(s, o.pos[0], mark, NULL, o.note, &err);
         if (rc == CG_OK && !cli->quiet)
             printf("%s\n", cg_settle_done(s));
@@ -433,7 +442,7 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
             rc = CG_ERR_SET(
                 &err, CG_EINVAL,
                 "settle mark ORDER fx-diff|freight|returned AMOUNT --note TEXT expected");
-        else
+        else if ((rc = note_given(verb, o.note, &err)) == CG_OK)
             rc = cg_settle_mark(s, o.pos[0], mark, o.pos[2], o.note, &err);
         if (rc == CG_OK && !cli->quiet)
             printf("%s\n", cg_settle_done(s));

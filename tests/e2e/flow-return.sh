@@ -49,7 +49,7 @@ expect_rc 0 "status --cancel before the return" cg status --cancel
 check "  it needs a return, not a cancellation" test "$(tail -2 "$T/out")" = "0 orders need a cancellation (CEB605)
 1 order needs a return, the goods having left the country (CEB213)"
 # The whole order of the closed inventory comes back.
-expect_rc 0 "return SO-0000003 (closed)" cg return SO-0000003 $B
+expect_rc 0 "return acme/SO-0000003 (closed)" cg return acme/SO-0000003 $B
 cp "$T/out" "$T/return3.out"
 expect_rc 0 "status --cancel after the return" cg status --cancel
 check "  the return answers the cancellation needed" grep -Fxq "0 orders need a cancellation (CEB605)" "$T/out"
@@ -58,8 +58,9 @@ check "  its timeline says the return was declared" grep -q "after its documents
 cp "$T/return3.out" "$T/out"
 check "it is sent" grep -Fxq "order SO-0000003: return (CEB213) declared: sent" "$T/out"
 check "  and names the settle command for the money the order no longer brings" grep -Fxq \
-    "order SO-0000003: once customs releases the return (800), record the declared value of the goods coming back for settlement: cebgate settle mark SO-0000003 returned AMOUNT" \
+    "order SO-0000003: once customs releases the return (800), record the declared value of the goods coming back for settlement: cebgate settle mark acme/SO-0000003 returned AMOUNT --note \"...\"" \
     "$T/out"
+mark=$(sed -n 's/^order SO-0000003: once .*: cebgate \(settle mark .*\)$/\1/p' "$T/out")
 f=$(ret SO-0000003)
 check "the CEB213 is in outbox/" test -f "$f"
 check "it is valid and its signature verifies" cg verify --trust "$T/keys/ca.pem" "$f"
@@ -91,6 +92,9 @@ check "SO-0000004's return rejected" test "$(state SO-0000004 213)" = rejected
 expect_rc 0 "status SO-0000003" cg status SO-0000003
 check "status shows the return document" grep -q "^  CEB213 R[0-9a-f]*  version 1  released (800)" "$T/out"
 check "status shows the order as returned, with its lines" grep -q "return (CEB213) declared, released: lines 1:1,2:2,3:3: damaged" "$T/out"
+# the command return printed works as printed, once AMOUNT is filled in
+eval "expect_rc 0 'the printed settle mark, AMOUNT 1.00' cg $(echo "$mark" | sed 's/ AMOUNT / 1.00 /')"
+check "  records 1.00 returned with the note" test "$(sql "SELECT a.kind || ' ' || a.amount || ' ' || a.note FROM fx_adjust a JOIN orders o ON o.id = a.order_id WHERE o.order_no = 'SO-0000003'")" = "RETURNED 100 ..."
 expect_rc 0 "SO-0000004 returned again after the refusal" cg return SO-0000004 --lines 1,3:2 $B
 check "version 2, a modify of the refused one" test "$(sql "SELECT version || ' ' || app_type || ' ' || state FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'SO-0000004' AND d.msg_type = 213")" = "2 2 sent"
 f=$(ret SO-0000004)

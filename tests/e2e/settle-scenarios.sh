@@ -164,8 +164,10 @@ check "a timer fires once" grep -q '^tick: 0 past the tax collection deadline, 0
 expect_rc 0 "T4 report filed late" cg settle filed E4 --note "filed in the digital SAFE system"
 cg report fx credit --as-of 2025-05-02 --format csv >"$T/credit.csv"
 check "credit report shows it filed" [ "$(csv_cell "$T/credit.csv" b2b/E4 status)" = "filed" ]
-expect_rc 1 "deemed collection needs evidence" cg settle deem E4
-check "refusal says so" grep -q 'a note with the evidence is required' "$T/err"
+expect_rc 2 "deemed collection needs evidence: a usage error" cg settle deem E4
+check "refusal says so" grep -qxF 'cebgate: settle deem: --note TEXT is required: a note with the evidence' "$T/err"
+expect_rc 2 "a mark needs evidence too" cg settle mark E4 returned 1.00
+check "refusal says so" grep -qxF 'cebgate: settle mark: --note TEXT is required: a note with the evidence' "$T/err"
 expect_rc 0 "deemed collected with evidence" \
     cg settle deem E4 --note "export credit insurance payout, claim 2025-118" --as-of 2025-05-20
 expect_rc 0 "explain E4" cg settle explain E4
