@@ -32,7 +32,7 @@ static void declare_event(void *ctx, int ev, const struct cg_spool_stats *st, co
         printf("%s\n", text);
 }
 
-int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no,
+int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no, bool receipts,
                    int (*fn)(struct cg_spool *sp, void *ctx, struct cg_err *err), void *ctx)
 {
     struct cg_spool_opts o;
@@ -48,7 +48,7 @@ int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no,
     rc = cg_transport_new(cli->conf, &t, &err);
     if (rc == CG_OK)
         rc = cg_spool_open(cli->conf, &o, t, &sp, &err);
-    if (rc == CG_OK)
+    if (rc == CG_OK && receipts)
         rc = cg_spool_receipts(sp, &err);
     if (rc == CG_OK)
         rc = fn(sp, ctx, &err);
@@ -128,7 +128,7 @@ static int exec_cancel(struct cg_cli *cli, int argc, char **argv)
     a.order_no = order_no;
     a.reason = reason;
     a.confirm = confirm;
-    status = cg_cli_declare(cli, "cancellation (CEB605)", order_no, do_cancel, &a);
+    status = cg_cli_declare(cli, "cancellation (CEB605)", order_no, true, do_cancel, &a);
     free(seller);
     return status;
 }

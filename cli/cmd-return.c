@@ -91,7 +91,7 @@ static int exec_return(struct cg_cli *cli, int argc, char **argv)
     a.seller = slash != NULL ? seller : NULL;
     a.order_no = order_no;
     a.rq = &rq;
-    status = cg_cli_declare(cli, "return (CEB213)", order_no, do_return, &a);
+    status = cg_cli_declare(cli, "return (CEB213)", order_no, true, do_return, &a);
     /* What the order is still to bring is the operator's to record (docs/settlement.md). */
     if (status == CG_EXIT_OK)
         printf("order %s: once customs releases the return (800), record the declared value of "

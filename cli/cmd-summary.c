@@ -4,8 +4,8 @@
  *
  * Opens the working directory like run (cg_cli_declare), applies the waiting receipts first,
  * then groups and declares (spool-summary.c); each summary is one line on stdout. --dry-run prints
- * the groups and records nothing. Exit 0 (also when there is nothing to summarise), 2 usage or
- * configuration, 75 temporary.
+ * the groups and records nothing: it neither reads inbox/ nor polls the port for receipts. Exit 0
+ * (also when there is nothing to summarise), 2 usage or configuration, 75 temporary.
  */
 #include "config.h"
 
@@ -69,7 +69,8 @@ static int exec_summary(struct cg_cli *cli, int argc, char **argv)
         cg_spool_prev_month(time(NULL), prev);
         a.month = prev;
     }
-    status = cg_cli_declare(cli, "summary", NULL, do_summary, &a);
+    /* A dry run fetches and applies no receipt: it shows what the database holds now. */
+    status = cg_cli_declare(cli, "summary", NULL, !a.dry_run, do_summary, &a);
     if (status == CG_EXIT_OK)
         printf("%s: %ld summar%s %s\n", a.month, a.n, a.n == 1 ? "y" : "ies",
                a.dry_run ? "would be declared (dry run: nothing recorded or sent)" : "declared");

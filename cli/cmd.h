@@ -158,13 +158,14 @@ const char *cg_cli_file_import(const char *head, size_t len, const char **comman
 
 /*
  * cancel, return and summary (cli/cmd-cancel.c): open the working directory (lock, database,
- * transport; the spool's event lines printed), apply the waiting receipts, run fn, print
+ * transport; the spool's event lines printed), apply the waiting receipts (fetched from the
+ * port over HTTP) unless receipts is false (a dry run records nothing), run fn, print
  * "order NO: WHAT declared: sent" (or queued, or refused by the port; nothing when order_no is
  * NULL) or "WHAT refused: <rule>", and return the exit code: 0, 1 refused or unknown, 2
  * configuration, 75 temporary.
  */
 struct cg_spool;
-int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no,
+int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no, bool receipts,
                    int (*fn)(struct cg_spool *sp, void *ctx, struct cg_err *err), void *ctx);
 
 /* Operator view shared by run and watch (cli/cmd-run.c). */

@@ -15,8 +15,23 @@ expect_rc 0 "run declares two route-B orders over HTTPS" cg run --no-progress
 run_until "documents WHERE msg_type = 603 AND state = 'closed'" 2
 check "both inventories closed by the port" test "$(count "documents WHERE msg_type = 603 AND state = 'closed'")" = 2
 M=$(sql "SELECT substr(min(return_time), 1, 6) FROM receipts WHERE status = '899'")
+PR=$(pstat receipts)
 expect_rc 0 "summary --month $M" cg summary --month "$M"
 check "one summary declared" grep -Fxq "$M: 1 summary declared" "$T/out"
+# A dry run records and sends nothing: the port's answers to the CEB701, published meanwhile,
+# are not fetched (nothing in inbox/, the cursor and the receipts recorded unchanged).
+i=0
+while [ "$(pstat receipts)" -le "$PR" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "the port published its answers to the CEB701" [ "$(pstat receipts)" -gt "$PR" ]
+R=$(count receipts)
+SENT=$(pstat received)
+cp "$W/http-receipts.cursor" "$T/cursor.before"
+expect_rc 0 "summary --month $M --dry-run" cg summary --month "$M" --dry-run
+check "nothing left to declare" grep -Fxq "$M: 0 summaries would be declared (dry run: nothing recorded or sent)" "$T/out"
+check "  no receipt recorded" [ "$(count receipts)" = "$R" ]
+check "  none put into inbox/" [ -z "$(ls -A "$W/inbox")" ]
+check "  the receipts cursor unchanged" cmp -s "$W/http-receipts.cursor" "$T/cursor.before"
+check "  nothing sent to the port" [ "$(pstat received)" = "$SENT" ]
 run_until "customs_entry_invt" 6
 check "the port's CEB792 gave every inventory line its declaration (2 x 3 lines)" \
     test "$(count "customs_entry_invt")" = 6
