@@ -3,7 +3,8 @@
  *
  * cg_src reads a descriptor (or bytes already in memory: cg_src_open_mem, and cg_src_decode for
  * a file read whole, such as a bank statement) in 64 KiB chunks, drops a UTF-8 byte order mark (a
- * UTF-16 one refuses the file, UTF-16 is not read), converts GB18030 (which includes GBK) to UTF-8
+ * UTF-16 one refuses the file, UTF-16 is not read; so does an Excel workbook, .xlsx or .xls, by
+ * its first four bytes), converts GB18030 (which includes GBK) to UTF-8
  * with iconv, and hands out physical lines. Memory stays at one chunk plus the longest line, capped
  * by max_line, whatever the file size. In auto mode the encoding is decided at the first non-ASCII
  * byte: UTF-8 when the bytes from there to the end of the chunk are valid UTF-8, else GB18030
@@ -147,14 +148,31 @@ static int dec_reserve(struct cg_src *s, size_t extra, struct cg_err *err)
     return CG_OK;
 }
 
+/* The first bytes of an Excel workbook, and what the refusal says of it. */
+static const struct {
+    const char magic[4];
+    const char *what;
+} workbooks[] = {
+    {{'P', 'K', 0x03, 0x04}, ".xlsx, a ZIP archive: it starts with PK 0x03 0x04"},
+    {{(char)0xD0, (char)0xCF, 0x11, (char)0xE0},
+     ".xls, Excel 97-2003: it starts with 0xD0 0xCF 0x11 0xE0"},
+};
+
 /* Convert what is in raw into dec. */
 static int decode(struct cg_src *s, struct cg_err *err)
 {
-    size_t start = 0;
+    size_t start = 0, k;
     int rc;
 
-    if (!s->bom_checked && (s->raw_len >= 3 || s->eof)) {
+    if (!s->bom_checked && (s->raw_len >= 4 || s->eof)) {
         s->bom_checked = true;
+        /* A workbook dropped as it is: its bytes would be read as a header of garbage. */
+        for (k = 0; s->raw_len >= 4 && k < sizeof(workbooks) / sizeof(workbooks[0]); k++)
+            if (memcmp(s->raw, workbooks[k].magic, 4) == 0)
+                return CG_ERR_SET(err, CG_EPARSE,
+                                  "%s:1: the file is an Excel workbook (%s), not CSV text: save it "
+                                  "as CSV UTF-8 and drop that",
+                                  s->name, workbooks[k].what);
         /* Excel's "Unicode text" is UTF-16: every other byte NUL, read as garbage otherwise */
         if (s->raw_len >= 2 &&
             (memcmp(s->raw, "\xFF\xFE", 2) == 0 || memcmp(s->raw, "\xFE\xFF", 2) == 0))

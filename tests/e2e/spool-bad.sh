@@ -28,6 +28,9 @@ long188=$(printf '%0184d' 0 | tr 0 l).csv
 : >"$W/incoming/acme/$long188"
 : >"$W/incoming/acme/x$long188"
 head -1 "$W/incoming/acme/good.csv" >"$W/incoming/acme/header-only.csv"
+# Excel workbooks dropped as they are (tests/data/bad/orders/): .xlsx (a ZIP) and .xls (OLE2)
+cp "$CG_TESTDATA/bad/orders/excel-workbook.xlsx" "$W/incoming/acme/orders.xlsx"
+cp "$CG_TESTDATA/bad/orders/excel-97.xls" "$W/incoming/acme/orders.xls"
 
 # As root every file is readable: run as an unprivileged user so the locked file really is.
 RUN=""
@@ -59,10 +62,14 @@ check "a 189-byte name: in failed/ under a safe name" \
     sh -c "grep -l 'x$long188.: name longer than 188 bytes' '$F'/unsafe-name-*.reason | grep -q ."
 
 check "0-order file in failed/" grep -q 'no orders in the file' "$F/header-only.csv.reason"
+printf '%s\n' "acme/orders.xlsx:1: the file is an Excel workbook (.xlsx, a ZIP archive: it starts with PK 0x03 0x04), not CSV text: save it as CSV UTF-8 and drop that" >"$T/want"
+check ".xlsx: in failed/, the reason says it is a workbook to save as CSV" cmp -s "$F/orders.xlsx.reason" "$T/want"
+printf '%s\n' "acme/orders.xls:1: the file is an Excel workbook (.xls, Excel 97-2003: it starts with 0xD0 0xCF 0x11 0xE0), not CSV text: save it as CSV UTF-8 and drop that" >"$T/want"
+check ".xls: in failed/, the reason says it is a workbook to save as CSV" cmp -s "$F/orders.xls.reason" "$T/want"
 check "incoming/ is empty" [ "$(find "$W/incoming" -type f | wc -l)" -eq 0 ]
-# 11 taken: the good file and the 10 bad ones above (the symlinked folder counts as one).
+# 13 taken: the good file and the 12 bad ones above (the symlinked folder counts as one).
 check "summary counts the failed files" \
-    grep -qx 'summary: 11 files taken (1 done, 10 failed, 0 duplicate)' "$T/out"
+    grep -qx 'summary: 13 files taken (1 done, 12 failed, 0 duplicate)' "$T/out"
 expect_rc 0 "status of a failed file" "$CEBGATE" -c "$W/cebgate.conf" status empty.csv
 check "status says why" grep -q 'reason: .*empty file' "$T/out"
 finish
