@@ -523,6 +523,9 @@ static void page(struct w *w, json_t *doc)
         kv_l(w, "of them rejected by a file whose refusal was dismissed since",
              jint(run, "rejected_dismissed"));
         kv_l(w, "orders held for their status", jint(run, "held"));
+        kv_l(w, "of them waiting (listed below as held back)", jint(run, "held_waiting"));
+        kv_l(w, "of them skipped", jint(run, "held_skipped"));
+        kv_l(w, "of them cancelled", jint(run, "held_cancelled"));
         kv_l(w, "messages", jint(run, "messages"));
         kv(w, "processing (s), each file from taken to finished", busy);
         kv_l(w, "orders per minute of processing", jint(run, "orders_per_min"));

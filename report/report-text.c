@@ -151,8 +151,12 @@ int cg_report_write_table(const struct cg_report *r, FILE *fp, struct cg_err *er
         /* what happened that day: the files' refusals dismissed since are still counted */
         if (jnum(run, "rejected_dismissed") > 0)
             fprintf(fp, " (%lld of them dismissed since)", jnum(run, "rejected_dismissed"));
-        fprintf(fp, ", %lld held, %lld message%s\n", jnum(run, "held"), messages,
-                messages == 1 ? "" : "s");
+        /* the held by status: only the waiting ones are listed below, as held back */
+        fprintf(fp, ", %lld held for their shop status", jnum(run, "held"));
+        if (jnum(run, "held") > 0)
+            fprintf(fp, " (%lld waiting, %lld skipped, %lld cancelled)", jnum(run, "held_waiting"),
+                    jnum(run, "held_skipped"), jnum(run, "held_cancelled"));
+        fprintf(fp, ", %lld message%s\n", messages, messages == 1 ? "" : "s");
         fprintf(fp,
                 "  processing: %lld.%03lld s in all (each file from taken to finished), %lld "
                 "order%s per minute\n",
@@ -182,10 +186,22 @@ static void csv_cell(FILE *fp, const char *s, int last)
  */
 static void csv_last_run(FILE *fp, json_t *run)
 {
-    static const char *const keys[] = {
-        "day",     "files",          "failed_files",      "orders",   "rejected",
-        "held",    "messages",       "started",           "finished", "span_s",
-        "busy_ms", "orders_per_min", "rejected_dismissed"};
+    static const char *const keys[] = {"day",
+                                       "files",
+                                       "failed_files",
+                                       "orders",
+                                       "rejected",
+                                       "held",
+                                       "messages",
+                                       "started",
+                                       "finished",
+                                       "span_s",
+                                       "busy_ms",
+                                       "orders_per_min",
+                                       "rejected_dismissed",
+                                       "held_waiting",
+                                       "held_skipped",
+                                       "held_cancelled"};
     size_t n = sizeof(keys) / sizeof(keys[0]), k;
     char num[24];
 

@@ -530,6 +530,10 @@ static int build_last_run(struct builder *b, struct cg_store *st, const char *da
     put(b, o, "rejected", json_integer(run.rejected));
     put(b, o, "rejected_dismissed", json_integer(run.dismissed));
     put(b, o, "held", json_integer(run.held));
+    /* the held by the shop status they were held for; they add up to held */
+    put(b, o, "held_waiting", json_integer(run.held_waiting));
+    put(b, o, "held_skipped", json_integer(run.held_skipped));
+    put(b, o, "held_cancelled", json_integer(run.held_cancelled));
     put(b, o, "messages", json_integer(run.messages));
     put(b, o, "started", jstr(run.started));
     put(b, o, "finished", jstr(run.finished));

@@ -209,6 +209,25 @@ int cg_store_report_failed_files(struct cg_store *st, const char *seller, cg_rep
 #define RUN_HELD_COUNT                                                                             \
     "(SELECT count(*) FROM fo o WHERE held = 1 AND NOT " RUN_O_TAKEN ") - (SELECT count(*) FROM "  \
     "rn o WHERE " RUN_O_HELD " AND NOT " RUN_O_TAKEN ")"
+/*
+ * The common table hs (after fo and rn): the status (enum cg_order_status) of each order counted
+ * as held, from the latest of the files f that held it; NULL for a row written before the status
+ * was kept. RUN_HELD_AS(cond, col): how many were held with cond on that status, plus col
+ * (orders_waiting, ...) of the files taken before files listed their orders.
+ */
+#define RUN_HELD_STATUS                                                                            \
+    "hs AS (SELECT (SELECT x.status FROM file_orders x WHERE x.input_file IN (SELECT id FROM f) "  \
+    "AND x.seller = o.seller AND x.order_no = o.order_no AND x.held = 1 ORDER BY x.input_file "    \
+    "DESC LIMIT 1) AS status FROM fo o WHERE held = 1 AND NOT " RUN_O_TAKEN " AND NOT EXISTS "     \
+    "(SELECT 1 FROM rn r WHERE r.seller = o.seller AND r.order_no = o.order_no))"
+#define RUN_HELD_AS(cond, col)                                                                     \
+    "(SELECT count(*) FROM hs WHERE " cond ") + (SELECT coalesce(sum(" col "), 0) FROM f WHERE "   \
+    "orders_listed = 0)"
+/* Held as waiting (1, or no status kept), skipped (2) and cancelled (3): enum cg_order_status. */
+#define RUN_HELD_SPLIT                                                                             \
+    RUN_HELD_AS("coalesce(status, 1) NOT IN (2, 3)", "orders_waiting")                             \
+    ", " RUN_HELD_AS("status = 2", "orders_skipped") ", " RUN_HELD_AS("status = 3",                \
+                                                                      "orders_cancelled")
 
 static int row_run(sqlite3_stmt *s, const struct q *q)
 {
@@ -226,6 +245,9 @@ static int row_run(sqlite3_stmt *s, const struct q *q)
     cg_strlcpy(out->finished, txt(s, 8), sizeof(out->finished));
     out->busy_ms = num(s, 9);
     out->dismissed = num(s, 10);
+    out->held_waiting = num(s, 11);
+    out->held_skipped = num(s, 12);
+    out->held_cancelled = num(s, 13);
     return 1; /* found */
 }
 
@@ -252,7 +274,7 @@ int cg_store_report_last_run(struct cg_store *st, const char *seller, const char
         "WITH d AS (SELECT max(substr(taken_at, 1, 10)) AS day FROM input_files WHERE (?1 IS NULL "
         "OR seller = ?1) AND substr(taken_at, 1, 10) <= ?2), f AS (SELECT i.* FROM input_files i, "
         "d WHERE substr(i.taken_at, 1, 10) = d.day AND (?1 IS NULL OR i.seller = "
-        "?1)), " RUN_REJECTIONS ", " RUN_ORDERS ", " RUN_REJECTED
+        "?1)), " RUN_REJECTIONS ", " RUN_ORDERS ", " RUN_REJECTED ", " RUN_HELD_STATUS
         " SELECT d.day, (SELECT count(*) FROM f), (SELECT count(*) FROM f WHERE "
         "outcome = 'failed'), " RUN_TAKEN_COUNT " + (SELECT "
         "coalesce(sum(orders_new + orders_modified + orders_unchanged), 0) FROM f WHERE "
@@ -260,7 +282,7 @@ int cg_store_report_last_run(struct cg_store *st, const char *seller, const char
         "coalesce(sum(orders_waiting + orders_skipped + orders_cancelled), 0) FROM f WHERE "
         "orders_listed = 0), (SELECT count(*) FROM messages WHERE input_file IN (SELECT id FROM "
         "f)), (SELECT min(taken_at) FROM f), (SELECT max(coalesce(finished_at, taken_at)) FROM f), "
-        "(" RUN_BUSY_MS "), (" RUN_DISMISSED ") FROM d WHERE d.day IS NOT NULL",
+        "(" RUN_BUSY_MS "), (" RUN_DISMISSED "), " RUN_HELD_SPLIT " FROM d WHERE d.day IS NOT NULL",
         seller, to, NULL, row_run, &q, err);
 
     return rc == 1 ? CG_OK : rc == CG_OK ? CG_ENOTFOUND : rc;

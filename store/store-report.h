@@ -67,6 +67,9 @@ struct cg_report_run {
     /* Of the rejected, those rejected by a file whose refusal was dismissed since: counted, as
      * they happened, though the open lists leave them out. */
     long dismissed;
+    /* The held by the status they were held for, in the latest of those files that held them
+     * (waiting: also an order held before the status was kept with it); they add up to held. */
+    long held_waiting, held_skipped, held_cancelled;
 };
 int cg_store_report_last_run(struct cg_store *st, const char *seller, const char *to,
                              struct cg_report_run *out, struct cg_err *err);

@@ -35,7 +35,7 @@ cp "$T/out" "$T/report.txt"
 check "the runs are headed by their day" \
     grep -Fxq "Runs of $DAY (UTC: the input files taken that day)" "$T/report.txt"
 check "  1 file, 2 orders taken, 1 rejected, 6 messages" \
-    grep -Fxq "  1 file (0 failed), 2 orders taken, 1 rejected, 0 held, 6 messages" "$T/report.txt"
+    grep -Fxq "  1 file (0 failed), 2 orders taken, 1 rejected, 0 held for their shop status, 6 messages" "$T/report.txt"
 check "  no heading says last run" sh -c "! grep -qi 'last run' '$T/report.txt'"
 check "the reasons of that day's rejections" \
     grep -Fxq "Reasons orders were rejected in the runs of $DAY (1)" "$T/report.txt"
@@ -189,7 +189,7 @@ cp "$T/out" "$T/report.txt"
 # The day: orders.csv (BR-1, BR-3 taken, BR-2 rejected; 6 messages), cancelled.csv (nothing
 # new), night2.csv (BR-4's CEB303; BR-5 held), night2-fixed.csv (BR-4's CEB505 and CEB603, BR-5's
 # three), jl/orders.jsonl (JL-1 rejected: failed), bad.csv (BD-1, BD-2 rejected: failed).
-check "the runs: 4 rejected, 2 of them dismissed" grep -Fxq "  6 files (2 failed), 4 orders taken, 4 rejected (2 of them dismissed since), 0 held, 12 messages" "$T/report.txt"
+check "the runs: 4 rejected, 2 of them dismissed" grep -Fxq "  6 files (2 failed), 4 orders taken, 4 rejected (2 of them dismissed since), 0 held for their shop status, 12 messages" "$T/report.txt"
 check "needs: the 2 not dismissed" grep -Fxq "  2  rejected documents and orders: correct and drop the file again, or once the customs refusal is fixed cebgate resend: cebgate status --rejected" "$T/report.txt"
 check "their list: 2" grep -Fxq "Rejected documents and orders, with the reason (2)" "$T/report.txt"
 expect_rc 0 "report --format json" cg report --format json

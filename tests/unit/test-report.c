@@ -872,7 +872,8 @@ static void test_csv_last_run(void **state)
     assert_non_null(strstr(text, "\n\n\"section\",\"day\",\"files\",\"failed_files\",\"orders\","
                                  "\"rejected\",\"held\",\"messages\",\"started\",\"finished\","
                                  "\"span_s\",\"busy_ms\",\"orders_per_min\",\"rejected_"
-                                 "dismissed\"\n\"last_run\","));
+                                 "dismissed\",\"held_waiting\",\"held_skipped\",\"held_"
+                                 "cancelled\"\n\"last_run\","));
     snprintf(want, sizeof(want), "\"last_run\",\"%s\",\"1\",\"0\",\"0\",\"1\",\"0\",\"0\",\"%s",
              today, today);
     assert_non_null(strstr(text, want));
@@ -944,8 +945,8 @@ static void test_table_last_run_pace(void **state)
     cg_report_free(r);
     text = table_of(f, "2026-03-02");
     assert_non_null(strstr(text, "\nRuns of 2026-03-02 (UTC: the input files taken that day)\n"
-                                 "  3 files (0 failed), 12 orders taken, 1 rejected, 0 held, 0 "
-                                 "messages\n"
+                                 "  3 files (0 failed), 12 orders taken, 1 rejected, 0 held for "
+                                 "their shop status, 0 messages\n"
                                  "  processing: 1.300 s in all (each file from taken to finished), "
                                  "553 orders per minute\n"
                                  "  first taken 2026-03-02T10:00:00.000Z, last finished "
@@ -963,10 +964,30 @@ static void test_table_last_run_singular(void **state)
     exec_sql(f, "UPDATE input_files SET orders_listed = 0, orders_new = 1, taken_at = "
                 "'2026-03-03T10:00:00.000Z', finished_at = '2026-03-03T10:01:00.000Z'");
     text = table_of(f, "2026-03-03");
-    assert_non_null(strstr(text, "\n  1 file (0 failed), 1 order taken, 1 rejected, 0 held, 0 "
-                                 "messages\n"
+    assert_non_null(strstr(text, "\n  1 file (0 failed), 1 order taken, 1 rejected, 0 held for "
+                                 "their shop status, 0 messages\n"
                                  "  processing: 60.000 s in all (each file from taken to "
                                  "finished), 1 order per minute\n"));
+    free(text);
+}
+
+/*
+ * The orders held for their shop status are counted by the status they were held for, so that
+ * the Runs line agrees with the list of those held back as waiting: of a file taken before files
+ * listed their orders, its own counts (2 waiting, 2 skipped, 1 cancelled: 5 held).
+ */
+static void test_table_last_run_held_split(void **state)
+{
+    struct fx *f = *state;
+    char *text;
+
+    exec_sql(f, "UPDATE input_files SET orders_listed = 0, orders_new = 1, orders_waiting = 2, "
+                "orders_skipped = 2, orders_cancelled = 1, taken_at = '2026-03-03T10:00:00.000Z', "
+                "finished_at = '2026-03-03T10:01:00.000Z'");
+    text = table_of(f, "2026-03-03");
+    assert_non_null(strstr(text, "\n  1 file (0 failed), 1 order taken, 1 rejected, 5 held for "
+                                 "their shop status (2 waiting, 2 skipped, 1 cancelled), 0 "
+                                 "messages\n"));
     free(text);
 }
 
@@ -1216,6 +1237,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_csv_last_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_last_run_pace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_last_run_singular, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_last_run_held_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_reasons_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_reasons_each_order_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_needs, setup_needs, teardown_needs),
