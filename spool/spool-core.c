@@ -195,6 +195,29 @@ int spool_write_reason(struct cg_spool *sp, int subfd, const char *name, const c
     return rc;
 }
 
+void spool_drop_stale_reason(struct cg_spool *sp, const char *sub, const char *name)
+{
+    char rname[CG_FS_NAME_MAX + 16];
+    struct stat st;
+    int fd = sp->dfd[D_FAILED];
+
+    if (sub == NULL)
+        sub = "";
+    if (sub[0] != '\0')
+        fd = cg_fs_name_ok(sub) ? openat(fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                                : -1;
+    if (fd < 0)
+        return; /* no failed/<sub>/: nothing left there */
+    if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+        snprintf(rname, sizeof(rname), "%s.reason", name);
+        if (unlinkat(fd, rname, 0) == 0)
+            cg_log(CG_LOG_INFO, "failed/%s%s%s: removed, %s was taken again and finished", sub,
+                   sub[0] ? "/" : "", rname, name);
+    }
+    if (fd != sp->dfd[D_FAILED])
+        close(fd);
+}
+
 static char *conf_path_or(const struct cg_conf *conf, const char *sec, const char *key,
                           const char *val)
 {

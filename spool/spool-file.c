@@ -1136,6 +1136,8 @@ int spool_file_out(struct cg_spool *sp, struct spool_seller *sel, int subfd, con
     rc = spool_move_unique(subfd, name, tofd, used, sizeof(used), err);
     if (rc == CG_OK && reason != NULL && (failed || strcmp(outcome, "duplicate") == 0))
         rc = spool_write_reason(sp, tofd, used, reason, err);
+    if (rc == CG_OK && !failed)
+        spool_drop_stale_reason(sp, sel != NULL ? sel->name : "", name);
     close(tofd);
     if (failed)
         sp->st.files_failed++;
@@ -1254,6 +1256,8 @@ static int infile_move_finished(struct infile *f, struct cg_err *err)
         return tofd;
     rc = spool_move_unique(f->subfd, f->name, tofd, NULL, 0, err);
     close(tofd);
+    if (rc == CG_OK && strcmp(outcome, "failed") != 0)
+        spool_drop_stale_reason(f->sp, f->sel->name, f->name);
     if (strcmp(outcome, "failed") == 0)
         f->sp->st.files_failed++;
     else

@@ -170,6 +170,12 @@ void spool_held_add(struct cg_spool_stats *st, const struct cg_order *o);
 /* Seller by folder name (NULL or "" for the default); created on first use. */
 struct spool_seller *spool_seller_get(struct cg_spool *sp, const char *name);
 
+/*
+ * name, taken again from incoming/[sub/], finished done or duplicate: remove the
+ * failed/[sub/]name.reason an earlier refusal left, unless failed/[sub/]name is still there (the
+ * reason is its). Best effort: a reason left by a crash or an error before is only stale.
+ */
+void spool_drop_stale_reason(struct cg_spool *sp, const char *sub, const char *name);
 /* Write failed/<sub>/NAME.reason (sub "" for the top). */
 int spool_write_reason(struct cg_spool *sp, int subfd, const char *name, const char *reason,
                        struct cg_err *err);
