@@ -215,25 +215,34 @@ static struct doc_row *row_of(struct doc_row *rows, int n, int msg_type)
 }
 
 /*
- * Reject an order whose document customs has concluded: a change needs a cancellation, or,
- * once the inventory is closed (the goods have left), a return, as `cebgate cancel` says.
+ * Reject an order whose document customs has concluded: the declaration no longer changes. Goods
+ * that came back need a return once the inventory is closed (the goods have left), else the
+ * order a cancellation, as `cebgate cancel` says; an amount that changed alone (a price
+ * adjustment, a partial refund) is not declared, and settle/ keeps the amounts recorded before.
  */
 static void reject_concluded(struct batch *b, struct border *bo, const struct doc_row *cur,
                              int msg_type, int state)
 {
     const struct cg_order *o = bo->o;
-    char msg[1536];
+    char msg[2048];
     char changes[1024];
 
     /* What differs from the version customs concluded, read back from archive/. */
     spool_sent_changes(b->sp, b->sel, o, msg_type, cur->id, cur->version, changes, sizeof(changes));
+    /* What still answers the change: a return of goods that came back once they left, else a
+     * cancellation; an amount alone is never declared again. The seller and order are at the
+     * start of the line, so that like rejections group together in the run's summary. */
     snprintf(msg, sizeof(msg),
              "%s:%ld: order %s: CEB%03d: " CG_SPOOL_CONCLUDED_CHANGE " '%s'; "
-             "a change now needs %s, not a modify%s%s",
+             "the declaration can no longer change: %s; if only an amount changed (a price "
+             "adjustment, a partial refund), nothing is declared and the collection is reckoned "
+             "on the amounts declared (cebgate settle explain)%s%s",
              o->source != NULL ? o->source : "?", o->line, o->order_no, msg_type,
              cg_doc_state_name(state),
-             state == CG_DOC_CLOSED ? "a return (cebgate return): the goods have left the country"
-                                    : "a cancellation (cebgate cancel)",
+             state == CG_DOC_CLOSED
+                 ? "if goods came back, declare their return (cebgate return)"
+                 : "if the order is not to go out as declared, declare its cancellation (cebgate "
+                   "cancel)",
              changes[0] != '\0' ? "; what changed: " : "", changes);
     bo->reject = cg_strdup(msg);
     bo->kind = ORDER_REJECTED;

@@ -207,7 +207,7 @@ sys.exit(not (sum(int(r[1]) for r in s['rows']) == 4 and d['last_run']['rejected
     grep '^BR-1,' "$W/done/acme/orders.csv" | sed 's/,3\.50,/,2.90,/'
 } >"$W/incoming/acme/reprice.csv"
 expect_rc 1 "BR-1 changed after its inventory was closed" cg run --no-progress
-check "  rejected as such" grep -Fq "acme/reprice.csv:2: order BR-1: CEB603: changed after customs reached state 'closed'; a change now needs a return (cebgate return): the goods have left the country" "$T/out"
+check "  rejected as such" grep -Fq "acme/reprice.csv:2: order BR-1: CEB603: changed after customs reached state 'closed'; the declaration can no longer change: if goods came back, declare their return (cebgate return); if only an amount changed (a price adjustment, a partial refund), nothing is declared and the collection is reckoned on the amounts declared (cebgate settle explain)" "$T/out"
 check "  the file refused whole" test -f "$W/failed/acme/reprice.csv"
 expect_rc 0 "report" cg report
 cp "$T/out" "$T/report.txt"

@@ -46,14 +46,16 @@ for st in released closed; do
     expect_rc 1 "a new price after the inventory is $st" cg run --no-progress
     cat "$T/out" "$T/err" >"$T/d-$st.log"
 done
-# The rejection names what differs from the inventory customs concluded (read back from
-# archive/): the first line's price, 3.75 in c.csv, is 4.25 now, and so is its total (qty 1).
+# The rejection says what still answers the change, and names what differs from the inventory
+# customs concluded (read back from archive/): the first line's price, 3.75 in c.csv, is 4.25
+# now, and so is its total (qty 1).
+AMOUNT="if only an amount changed (a price adjustment, a partial refund), nothing is declared and the collection is reckoned on the amounts declared (cebgate settle explain)"
 CHANGED="; what changed: price of item 1 from '3.75' to '4.25', totalPrice of item 1 from '3.75' to '4.25'"
-check "released: a cancellation is needed" grep -Fxq \
-    "acme/d-released.csv:2: order SO-0000001: CEB603: changed after customs reached state 'released'; a change now needs a cancellation (cebgate cancel), not a modify$CHANGED" \
+check "released: a cancellation, if the order is not to go out" grep -Fxq \
+    "acme/d-released.csv:2: order SO-0000001: CEB603: changed after customs reached state 'released'; the declaration can no longer change: if the order is not to go out as declared, declare its cancellation (cebgate cancel); $AMOUNT$CHANGED" \
     "$T/d-released.log"
-check "closed: a return is needed" grep -Fxq \
-    "acme/d-closed.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; a change now needs a return (cebgate return): the goods have left the country, not a modify$CHANGED" \
+check "closed: a return, if goods came back" grep -Fxq \
+    "acme/d-closed.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; the declaration can no longer change: if goods came back, declare their return (cebgate return); $AMOUNT$CHANGED" \
     "$T/d-closed.log"
 # Six elements differ: one more MUG-1 (0.25 kg net each, its legal unit kg) makes the net
 # weight 1.15 + 0.25 = 1.4 kg, the second line's quantity 3, its legal quantity 0.75 and its
@@ -63,7 +65,7 @@ sed "s/,1,3\.50,/,1,4.25,/; s/SF0000000000001/SF0000000000009/; s/,2,4\.50,/,3,4
     "$T/orders.csv" >"$W/incoming/acme/e.csv"
 expect_rc 1 "a new price and quantity" cg run --no-progress
 check "three named, the others counted" grep -Fxq \
-    "acme/e.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; a change now needs a return (cebgate return): the goods have left the country, not a modify; what changed: netWeight from '1.15' to '1.4', price of item 1 from '3.75' to '4.25', totalPrice of item 1 from '3.75' to '4.25', and 3 more" \
+    "acme/e.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; the declaration can no longer change: if goods came back, declare their return (cebgate return); $AMOUNT; what changed: netWeight from '1.15' to '1.4', price of item 1 from '3.75' to '4.25', totalPrice of item 1 from '3.75' to '4.25', and 3 more" \
     "$T/out"
 # Once archive/ no longer holds the concluded version, the rejection says what it always said.
 rm -f "$W"/archive/CEB603Message_* "$W"/outbox/CEB603Message_*
@@ -71,6 +73,6 @@ sed "s/,1,3\.50,/,1,4.75,/; s/SF0000000000001/SF0000000000009/" "$T/orders.csv" 
     >"$W/incoming/acme/f.csv"
 expect_rc 1 "a change once the message is pruned" cg run --no-progress
 check "no list of changes without the sent message" grep -Fxq \
-    "acme/f.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; a change now needs a return (cebgate return): the goods have left the country, not a modify" \
+    "acme/f.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; the declaration can no longer change: if goods came back, declare their return (cebgate return); $AMOUNT" \
     "$T/out"
 finish
