@@ -7,7 +7,8 @@
  * and ValDt, the account of its statement (Acct/Id, required: a file may hold one statement
  * per account) and the bank's reference (AcctSvcrRef, else NtryRef) as its identity, the
  * end-to-end ids and unstructured remittance text as references for matching, charges as the
- * fee. A batch-booked Ntry with several TxDtls keeps each transaction as a line. Every bad
+ * fee. A batch-booked Ntry with several TxDtls keeps each transaction as a line. A statement
+ * giving its opening (OPBD, else PRCD) and closing (CLBD) balances must add up. Every bad
  * entry is reported through the problem callback with its line; the caller imports nothing
  * when there is one. Parsed strings belong to the struct fx_parsed.
  */
@@ -569,6 +570,118 @@ static char *account_old_of(xmlNodePtr st, const char *account)
     return a;
 }
 
+/* "CRDT 1000.00" or "DBIT 10.00": a signed balance as camt writes its indicator. */
+static void bal_text(int64_t v, const char *cur, char *buf, size_t size)
+{
+    char a[40];
+
+    fx_amount_format(v < 0 ? -v : v, cur, a, sizeof(a));
+    snprintf(buf, size, "%s %s", v < 0 ? "DBIT" : "CRDT", a);
+}
+
+/*
+ * The first balance of statement st whose type (Tp/CdOrPrtry/Cd) is code: its signed amount
+ * (DBIT negative) and currency. CG_ENOTFOUND when the statement has none; a balance that is
+ * there but unreadable is a problem of the file (CG_EREJECT).
+ */
+static int stmt_balance(struct fx_parsed *p, xmlNodePtr st, const char *ref, const char *code,
+                        char cur[4], int64_t *v, long *line)
+{
+    xmlNodePtr b, amt;
+    char field[16];
+    int rc = CG_ENOTFOUND;
+
+    snprintf(field, sizeof(field), "Bal/%s", code);
+    for (b = st->children; b != NULL && rc == CG_ENOTFOUND; b = b->next) {
+        char *tp, *t, *ind;
+        xmlChar *ccy;
+        struct cg_err e;
+        if (b->type != XML_ELEMENT_NODE || strcmp((const char *)b->name, "Bal") != 0)
+            continue;
+        tp = text(path(b, "Tp", "CdOrPrtry", "Cd"));
+        if (tp == NULL || strcmp(tp, code) != 0) {
+            free(tp);
+            continue;
+        }
+        free(tp);
+        amt = child(b, "Amt");
+        *line = xmlGetLineNo(amt != NULL ? amt : b);
+        ccy = amt != NULL ? xmlGetProp(amt, (const xmlChar *)"Ccy") : NULL;
+        t = text(amt);
+        ind = text(child(b, "CdtDbtInd"));
+        rc = CG_EREJECT;
+        if (ccy == NULL || strlen((const char *)ccy) != 3 || t == NULL)
+            fx_problem(p, *line, ref, field, "no amount with a Ccy attribute");
+        else if (fx_amount_parse(t, (const char *)ccy, v, &e) != CG_OK)
+            fx_problem(p, *line, ref, field, "%s", e.msg);
+        else if (ind == NULL || (strcmp(ind, "CRDT") != 0 && strcmp(ind, "DBIT") != 0))
+            fx_problem(p, *line, ref, field, "CdtDbtInd '%s' is neither CRDT nor DBIT",
+                       ind != NULL ? ind : "");
+        else {
+            cg_strlcpy(cur, (const char *)ccy, 4);
+            if (strcmp(ind, "DBIT") == 0)
+                *v = -*v;
+            rc = CG_OK;
+        }
+        xmlFree(ccy);
+        free(t);
+        free(ind);
+    }
+    return rc;
+}
+
+/*
+ * A statement giving its opening balance (OPBD, else PRCD, the previous closing balance) and its
+ * closing balance (CLBD): the opening plus the credits less the debits booked in it (entries
+ * from..p->n) must give the closing, as an MT940 statement's must. Not checked when either
+ * balance is missing or an entry of the statement is bad (its amount unknown).
+ */
+static void stmt_balances(struct fx_parsed *p, xmlNodePtr st, size_t from, long problems)
+{
+    char *ref = text(child(st, "Id"));
+    char ocur[4] = "", ccur[4] = "";
+    const char *otype = "OPBD";
+    int64_t open = 0, close = 0, sum = 0, want;
+    long oline = 0, cline = 0;
+    int rc;
+    size_t i;
+
+    rc = stmt_balance(p, st, ref, "OPBD", ocur, &open, &oline);
+    if (rc == CG_ENOTFOUND) {
+        otype = "PRCD";
+        rc = stmt_balance(p, st, ref, "PRCD", ocur, &open, &oline);
+    }
+    if (rc != CG_OK || stmt_balance(p, st, ref, "CLBD", ccur, &close, &cline) != CG_OK ||
+        p->problems > problems)
+        goto done;
+    if (strcmp(ocur, ccur) != 0) {
+        fx_problem(p, cline, ref, "Bal/CLBD", "currency %s differs from the opening balance's %s",
+                   ccur, ocur);
+        goto done;
+    }
+    for (i = from; i < p->n; i++) {
+        const struct fx_entry *e = &p->e[i];
+        if (strcmp(e->currency, ccur) != 0) {
+            fx_problem(p, e->line, e->key, "Amt", "currency %s differs from the balances' %s",
+                       e->currency, ccur);
+            goto done;
+        }
+        sum += e->out ? -e->net : e->net;
+    }
+    if (__builtin_add_overflow(open, sum, &want) || want != close) {
+        char a[64], b[64], c[64], d[64];
+        bal_text(open, ccur, a, sizeof(a));
+        fx_amount_format(sum < 0 ? -sum : sum, ccur, b, sizeof(b));
+        bal_text(want, ccur, c, sizeof(c));
+        bal_text(close, ccur, d, sizeof(d));
+        fx_problem(p, cline, ref, "Bal/CLBD",
+                   "opening balance (%s) %s %s the entries' %s gives %s, the closing balance is %s",
+                   otype, a, sum < 0 ? "less" : "plus", b, c, d);
+    }
+done:
+    free(ref);
+}
+
 int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_err *err)
 {
     xmlDocPtr doc = NULL;
@@ -576,6 +689,8 @@ int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_e
     char *acct = NULL, *acct_old = NULL;
     const char *ns;
     struct cg_err e;
+    size_t from;
+    long problems;
     int rc;
 
     cg_err_clear(&e);
@@ -633,10 +748,14 @@ int fx_parse_camt(struct fx_parsed *p, const char *data, size_t len, struct cg_e
                        p->kind == CG_STMT_CAMT053 ? "statement" : "notification");
             free(id);
         }
+        from = p->n;
+        problems = p->problems;
         for (n = st->children; n != NULL && rc == CG_OK; n = n->next) {
             if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "Ntry") == 0)
                 rc = entry(p, n, acct, acct_old);
         }
+        if (rc == CG_OK)
+            stmt_balances(p, st, from, problems);
     }
     if (rc == CG_ENOMEM)
         CG_ERR_SET(err, rc, "out of memory");
