@@ -437,6 +437,12 @@ static int own_csv(struct fx_parsed *p, struct csv_rows *r)
  * id, "refund" and the order ("PO-2 refund R1", the second refund of R1 in the payout "PO-2
  * refund R1 #2"), so a payout downloaded again with a refund more records only that one. A payout
  * of refunds only has no incoming entry.
+ *
+ * Its adjustment lines (a row naming no order: an adjustment, a reserve, a chargeback fee; the
+ * signed net in net) become entries of their own that belong to no order, keyed "PO-3
+ * adjustment", the second in the payout "PO-3 adjustment #2": a negative one is money out that
+ * the platform kept, recorded as a charge (never matched, counted with the fees), a positive one
+ * money in that automatic matching never gives to an order (fx_payout_adjustment).
  */
 static int payout_refunds(struct fx_parsed *p)
 {
@@ -447,13 +453,21 @@ static int payout_refunds(struct fx_parsed *p)
             const struct fx_line *l = &p->e[i].refunds[k]; /* not moved by fx_parsed_add */
             struct fx_entry *r;
             struct cg_buf b;
+            bool adjust = l->order_ref == NULL;
+            if (adjust && l->net == 0)
+                continue; /* moves nothing */
             if ((r = fx_parsed_add(p)) == NULL)
                 return CG_ENOMEM;
             cg_buf_init(&b, CSV_MAX_FIELD * 4);
-            cg_buf_addf(&b, "%s refund %s", p->e[i].key, l->order_ref);
+            if (adjust)
+                cg_buf_addf(&b, "%s adjustment", p->e[i].key);
+            else
+                cg_buf_addf(&b, "%s refund %s", p->e[i].key, l->order_ref);
             if (l->nth > 1)
                 cg_buf_addf(&b, " #%zu", l->nth);
             r->key = cg_buf_take(&b);
+            if (adjust)
+                cg_buf_addf(&b, "payout %s", r->key != NULL ? r->key : "");
             add_token(&b, l->order_ref);
             add_token(&b, l->pay_ref);
             r->reference = cg_buf_take(&b);
@@ -461,13 +475,14 @@ static int payout_refunds(struct fx_parsed *p)
             if (r->key == NULL || r->reference == NULL)
                 return CG_ENOMEM;
             r->line = l->at;
-            r->out = 1;
+            r->out = !adjust || l->net < 0;
+            r->charge = adjust && r->out;
             cg_strlcpy(r->currency, p->e[i].currency, sizeof(r->currency));
             cg_strlcpy(r->booked_on, p->e[i].booked_on, sizeof(r->booked_on));
             cg_strlcpy(r->value_on, p->e[i].value_on, sizeof(r->value_on));
-            r->gross = l->gross;
-            r->fee = l->fee;
-            r->net = l->net;
+            r->gross = adjust ? (l->net < 0 ? -l->net : l->net) : l->gross;
+            r->fee = adjust ? 0 : l->fee;
+            r->net = adjust ? r->gross : l->net;
         }
     }
     for (i = to = 0; i < p->n; i++) {
@@ -488,6 +503,76 @@ struct po_row {
     const char *id, *ord;
     size_t row;
 };
+
+/*
+ * The payout entry of id (currency cur, day day) in *e, made at row line when there is none yet;
+ * NULL in *e when the payout was given another currency or day (a problem, reported).
+ */
+static int payout_entry(struct cg_settle *s, struct fx_parsed *p, const char *id, const char *cur,
+                        const char *day, long line, struct fx_entry **e)
+{
+    *e = find_entry(p, id);
+    if (*e == NULL) {
+        if ((*e = fx_parsed_add(p)) == NULL || ((*e)->key = cg_strdup(id)) == NULL)
+            return CG_ENOMEM;
+        (*e)->line = line;
+        cg_strlcpy((*e)->currency, cur, sizeof((*e)->currency));
+        cg_strlcpy((*e)->booked_on, day, sizeof((*e)->booked_on));
+        cg_strlcpy((*e)->value_on, day, sizeof((*e)->value_on));
+    } else if (strcmp((*e)->currency, cur) != 0 || strcmp((*e)->booked_on, day) != 0) {
+        fx_problem(p, line, id, s->po_col[FX_PO_CURRENCY],
+                   "payout %s has another currency or date on line %ld", id, (*e)->line);
+        *e = NULL;
+    }
+    return CG_OK;
+}
+
+/*
+ * Row line of payout id naming no order, its currency, day, gross (signed) and fee checked: an
+ * adjustment of the payout (a reserve, a chargeback fee, a correction). Its net (ncell, when the
+ * profile has the column) must be its gross less its fee; it is kept among the payout's refund
+ * lines without an order, with the signed net, and becomes an entry of its own
+ * (payout_refunds). Only memory fails; a bad amount is a problem of the file.
+ */
+static int payout_adjustment(struct cg_settle *s, struct fx_parsed *p, const char *id,
+                             const char *cur, const char *day, long line, int64_t gross,
+                             int64_t fee, const char *ncell, const char *gcell, const char *fcell)
+{
+    int64_t net = gross - fee, given = 0;
+    struct fx_entry *e;
+    struct fx_line *l;
+    size_t k, nth = 1;
+
+    if (ncell != NULL) {
+        if (csv_amount(p, line, id, s->po_col[FX_PO_NET], ncell, cur, 1, &given) != CG_OK)
+            return CG_OK;
+        if ((ncell[0] == '-' ? -given : given) != net) {
+            fx_problem(p, line, id, s->po_col[FX_PO_NET],
+                       "%s is not gross %s minus fee %s (a row naming no order is an adjustment "
+                       "of the payout)",
+                       ncell, gcell, fcell != NULL ? fcell : "0");
+            return CG_OK;
+        }
+    }
+    if (payout_entry(s, p, id, cur, day, line, &e) != CG_OK)
+        return CG_ENOMEM;
+    if (e == NULL)
+        return CG_OK;
+    for (k = 0; k < e->nrefunds; k++)
+        nth += e->refunds[k].order_ref == NULL;
+    l = realloc(e->refunds, (e->nrefunds + 1) * sizeof(*l));
+    if (l == NULL)
+        return CG_ENOMEM;
+    e->refunds = l;
+    l = &e->refunds[e->nrefunds++];
+    memset(l, 0, sizeof(*l));
+    l->gross = gross;
+    l->fee = fee;
+    l->net = net;
+    l->at = line;
+    l->nth = nth;
+    return CG_OK;
+}
 
 static int cmp_po_row(const void *a, const void *b)
 {
@@ -579,10 +664,6 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
         }
         if (!known_currency(p, line, id, cur))
             continue;
-        if (ord == NULL) {
-            fx_problem(p, line, id, s->po_col[FX_PO_ORDER], "missing");
-            continue;
-        }
         if (csv_day(cell(row, c[FX_PO_DATE]), day) != CG_OK) {
             fx_problem(p, line, id, s->po_col[FX_PO_DATE], "'%s' is not YYYY-MM-DD",
                        cell(row, c[FX_PO_DATE]) ? cell(row, c[FX_PO_DATE]) : "");
@@ -597,6 +678,16 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
             csv_amount(p, line, id, s->po_col[FX_PO_FEE], cell(row, c[FX_PO_FEE]), cur, 1, &fee) !=
                 CG_OK)
             continue;
+        if (ord == NULL) {
+            /* An adjustment: the payout's, no order's. */
+            if (payout_adjustment(s, p, id, cur, day, line, neg ? -gross : gross, fee,
+                                  c[FX_PO_NET] >= 0 ? cell(row, c[FX_PO_NET]) : NULL, gcell,
+                                  cell(row, c[FX_PO_FEE])) != CG_OK) {
+                rc = CG_ENOMEM;
+                goto done;
+            }
+            continue;
+        }
         /* A refund line: the fee is what the platform gives back, so less goes out. */
         if (neg && fee > gross) {
             fx_problem(p, line, id, s->po_col[FX_PO_FEE], "fee larger than the refund");
@@ -624,21 +715,12 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
             fx_problem(p, line, id, s->po_col[FX_PO_FEE], "fee larger than gross");
             continue;
         }
-        e = find_entry(p, id);
-        if (e == NULL) {
-            if ((e = fx_parsed_add(p)) == NULL || (e->key = cg_strdup(id)) == NULL) {
-                rc = CG_ENOMEM;
-                goto done;
-            }
-            e->line = line;
-            cg_strlcpy(e->currency, cur, sizeof(e->currency));
-            cg_strlcpy(e->booked_on, day, sizeof(e->booked_on));
-            cg_strlcpy(e->value_on, day, sizeof(e->value_on));
-        } else if (strcmp(e->currency, cur) != 0 || strcmp(e->booked_on, day) != 0) {
-            fx_problem(p, line, id, s->po_col[FX_PO_CURRENCY],
-                       "payout %s has another currency or date on line %ld", id, e->line);
-            continue;
+        if (payout_entry(s, p, id, cur, day, line, &e) != CG_OK) {
+            rc = CG_ENOMEM;
+            goto done;
         }
+        if (e == NULL)
+            continue;
         if (neg) {
             /* Refunds of one order in one payout are several entries: partial refunds. */
             l = realloc(e->refunds, (e->nrefunds + 1) * sizeof(*l));

@@ -179,7 +179,7 @@ int fx_convert_in_tx(struct cg_settle *s, const char *cur, const char *amount, c
 
 /* settle-camt.c: entries parsed from a statement before anything is written */
 struct fx_line {
-    char *order_ref;
+    char *order_ref; /* NULL: a payout's adjustment (its net signed), no order's */
     char *pay_ref;
     int64_t gross, fee, net;
     long at; /* line of the file (refund lines of a payout) */
@@ -313,12 +313,34 @@ int fx_gain_of(struct cg_settle *s, const struct fx_customs *t, const struct fx_
 /*
  * Whether the fee of outgoing receipt r is a fee given back with the refund (FEE_REVERSED): the
  * fee of a payout's refund line or of a collections row `out` is what the platform or payment
- * institution returns of its fee, while the charges of a bank's outgoing transfer (a camt DBIT
- * entry, key "camt:...") are the bank's price for sending it and never come back to the order.
+ * institution returns of its fee (a payout's adjustment kept, a charge, has none), while the
+ * charges of a bank's outgoing transfer (a camt DBIT entry, key "camt:...") are the bank's price
+ * for sending it and never come back to the order.
  */
 static inline int fx_fee_given_back(const struct cg_fx_receipt *r)
 {
-    return r->out && r->entry_key != NULL && strncmp(r->entry_key, "camt:", 5) != 0;
+    return r->out && !r->charge && r->entry_key != NULL && strncmp(r->entry_key, "camt:", 5) != 0;
+}
+
+/*
+ * Whether receipt r is an adjustment of a payout (a row of a payout report naming no order: a
+ * reserve, a chargeback fee, a correction; key "payout:SELLER::ID adjustment[ #N]"): the
+ * payout's money, no order's, which automatic matching never gives to an order.
+ */
+static inline int fx_payout_adjustment(const struct cg_fx_receipt *r)
+{
+    const char *k = r->entry_key, *a;
+    size_t n;
+
+    if (k == NULL || strncmp(k, "payout:", 7) != 0 || (a = strstr(k, " adjustment")) == NULL)
+        return 0;
+    a += 11;
+    if (*a == '\0')
+        return 1;
+    if (a[0] != ' ' || a[1] != '#' || a[2] == '\0')
+        return 0;
+    n = strspn(a + 2, "0123456789");
+    return a[2 + n] == '\0';
 }
 
 #endif

@@ -174,7 +174,7 @@ struct rcpt {
     long long id;
     char seller[64];
     int out;
-    int charge;   /* the bank's own charge: no order's money, never matched */
+    int charge;   /* the bank's own charge or a payout's adjustment: never matched */
     int fee_back; /* its fee is one given back with the refund (fx_fee_given_back) */
     char currency[4];
     int64_t net, fee, left, fee_left;
@@ -191,7 +191,7 @@ static int take_receipt(void *ctx, const struct cg_fx_receipt *r)
     x->id = r->id;
     cg_strlcpy(x->seller, r->seller, sizeof(x->seller));
     x->out = r->out;
-    x->charge = r->charge;
+    x->charge = r->charge || fx_payout_adjustment(r);
     x->fee_back = fx_fee_given_back(r);
     cg_strlcpy(x->currency, r->currency, sizeof(x->currency));
     x->net = r->net;
