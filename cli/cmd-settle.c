@@ -204,7 +204,8 @@ static int do_import(const struct cg_cli *cli, struct cg_settle *s, struct opts 
         if (rc == CG_OK && cli->quiet)
             ; /* errors only */
         else if (rc == CG_OK && res.duplicate)
-            printf("%s: imported before, nothing to do\n", o->pos[i]);
+            printf("%s: imported before%s, nothing to do%s%s\n", o->pos[i], res.dup_where,
+                   res.dup_todo[0] ? ": " : "", res.dup_todo);
         else if (rc == CG_OK)
             printf("%s: %s, %ld %s: %ld %s recorded, %ld known from another file, %ld %s made%s\n",
                    o->pos[i], kind_names[res.kind], res.entries,
@@ -548,7 +549,8 @@ static void intake_line(void *ctx, int what, const char *text, const struct cg_s
         c->done++;
         break;
     case CG_INTAKE_DUPLICATE:
-        printf("duplicate statement %s: imported before\n", text);
+        printf("duplicate statement %s: imported before%s%s%s\n", text, res->dup_where,
+               res->dup_todo[0] ? ": " : "", res->dup_todo);
         c->duplicate++;
         break;
     case CG_INTAKE_FAILED:

@@ -1106,6 +1106,36 @@ static int charge_by_words(struct record_ctx *c, const struct fx_words *words,
     return rc;
 }
 
+/*
+ * The statement imported again for a seller is statement sid: when it was imported for another
+ * seller (or none), say which, under what name and when, and what to do, since a statement is
+ * recorded once and never moved: its entries stay that seller's, and what the orders of this one
+ * are owed of them is matched by hand.
+ */
+static int dup_note(struct record_ctx *c, long long sid, struct cg_err *err)
+{
+    char was[64], name[256], day[11];
+    struct cg_settle_import *res = c->res;
+    int rc =
+        cg_store_fx_statement_get(c->s->db, sid, was, sizeof(was), name, sizeof(name), day, err);
+
+    if (rc != CG_OK || c->seller[0] == '\0' || strcmp(was, c->seller) == 0)
+        return rc;
+    if (was[0] != '\0')
+        snprintf(res->dup_where, sizeof(res->dup_where), ", for seller %s (as %s on %s)", was, name,
+                 day);
+    else
+        snprintf(res->dup_where, sizeof(res->dup_where), ", without a seller (as %s on %s)", name,
+                 day);
+    snprintf(res->dup_todo, sizeof(res->dup_todo),
+             "a statement is recorded once and no command moves it to another seller: give "
+             "its receipts to %s's orders by hand with `cebgate settle match RECEIPT %s/ORDER` "
+             "(`cebgate report fx unmatched` lists the receipts with money left; `cebgate "
+             "settle unmatch RECEIPT ORDER` first for one matched to an order by mistake)",
+             c->seller, c->seller);
+    return CG_OK;
+}
+
 static int record(struct cg_store *db, void *vctx, struct cg_err *err)
 {
     struct record_ctx *c = vctx;
@@ -1120,7 +1150,7 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
     rc = cg_store_fx_statement_find(db, c->sha, &sid, err);
     if (rc == CG_OK) {
         c->res->duplicate = 1;
-        return CG_OK;
+        return dup_note(c, sid, err);
     }
     if (rc != CG_ENOTFOUND)
         return rc;

@@ -85,6 +85,10 @@ struct cg_settle_import {
     long fees_netted, fees_back;
     long charges;  /* outgoing entries recorded as the bank's charges by their text */
     long problems; /* bad entries (then nothing was imported) */
+    /* duplicate imported for a seller, and imported before for another seller (or none): where it
+     * went (", for seller maple (as NAME on DAY)", to follow "imported before") and what to do;
+     * "" otherwise */
+    char dup_where[600], dup_todo[600];
 };
 /* Each problem as "name:line: entry REF: field F: reason". */
 typedef void (*cg_settle_problem_fn)(void *ctx, const char *text);

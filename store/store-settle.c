@@ -493,6 +493,35 @@ int cg_store_fx_statement_find(struct cg_store *store, const char *sha256, long 
     return rc;
 }
 
+int cg_store_fx_statement_get(struct cg_store *store, long long id, char *seller,
+                              size_t seller_size, char *name, size_t name_size, char day[11],
+                              struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int r;
+    int rc = store_keep(store,
+                        "SELECT seller, name, substr(imported_at, 1, 10) FROM fx_statement "
+                        "WHERE id = ?1",
+                        &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        cg_strlcpy(seller, col_text(st, 0) != NULL ? col_text(st, 0) : "", seller_size);
+        cg_strlcpy(name, col_text(st, 1) != NULL ? col_text(st, 1) : "", name_size);
+        cg_strlcpy(day, col_text(st, 2) != NULL ? col_text(st, 2) : "", 11);
+    } else if (r == SQLITE_DONE) {
+        rc = CG_ENOTFOUND;
+    } else {
+        rc = cg_db_fail(db, r, "read statement", err);
+    }
+    store_unkeep(store, st);
+    return rc;
+}
+
 int cg_store_fx_statement_add(struct cg_store *store, const char *seller, const char *kind,
                               const char *name, const char *sha256, const char *stmt_id,
                               long entries, long long *id, struct cg_err *err)

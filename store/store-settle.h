@@ -135,6 +135,13 @@ int cg_store_fx_orders_sums_each(struct cg_store *st, cg_fx_order_sums_fn fn, vo
 
 int cg_store_fx_statement_find(struct cg_store *st, const char *sha256, long long *id,
                                struct cg_err *err);
+/*
+ * The seller statement id was imported for ("" without one), the name it was imported under and
+ * the UTC day it was (each cut to its buffer's size). CG_ENOTFOUND when there is no such
+ * statement.
+ */
+int cg_store_fx_statement_get(struct cg_store *st, long long id, char *seller, size_t seller_size,
+                              char *name, size_t name_size, char day[11], struct cg_err *err);
 int cg_store_fx_statement_add(struct cg_store *st, const char *seller, const char *kind,
                               const char *name, const char *sha256, const char *stmt_id,
                               long entries, long long *id, struct cg_err *err);
