@@ -212,6 +212,11 @@ static int do_import(const struct cg_cli *cli, struct cg_settle *s, struct opts 
                    noun(res.entries, "entry", "entries"), res.added,
                    noun(res.added, "receipt", "receipts"), res.known, res.allocations,
                    noun(res.allocations, "allocation", "allocations"), fees_made(&res));
+        if (rc == CG_OK && !cli->quiet && !res.duplicate && res.transfers > 0)
+            printf("%s: %ld bank %s the arrival of %s imported from a payout report, not counted "
+                   "again\n",
+                   o->pos[i], res.transfers, noun(res.transfers, "credit is", "credits are"),
+                   noun(res.transfers, "a payout", "payouts"));
         if (rc == CG_OK && !cli->quiet && !res.duplicate && res.charges > 0)
             printf("%s: %ld %s naming no order counted as the bank's %s by the charge words of %s "
                    "text ([settle] charge_words)\n",

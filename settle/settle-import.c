@@ -1220,6 +1220,7 @@ static int record(struct cg_store *db, void *vctx, struct cg_err *err)
         c->res->allocations = made.allocations;
         c->res->fees_netted = made.fees_netted;
         c->res->fees_back = made.fees_back;
+        c->res->transfers = made.transfers;
     }
     return rc;
 }

@@ -165,6 +165,7 @@ int fx_tx(struct cg_settle *s, int (*fn)(struct cg_store *, void *, struct cg_er
  * allocations beside them (FEE_NETTED of money in, FEE_REVERSED of a refund). */
 struct fx_made {
     long allocations, fees_netted, fees_back;
+    long transfers; /* bank credits found to be the arrival of a payout (settle-transfer.c) */
 };
 int fx_auto_match_in_tx(struct cg_settle *s, struct fx_made *made, struct cg_err *err);
 /*
@@ -176,6 +177,12 @@ int fx_text_names_order(struct cg_settle *s, const char *text, int *named, struc
 int fx_convert_in_tx(struct cg_settle *s, const char *cur, const char *amount, const char *rate,
                      const char *day, const char *reference, const char *bank_cny, int64_t *cny,
                      struct cg_err *err);
+
+/*
+ * settle-transfer.c: record each open bank credit that is the arrival of a payout imported from a
+ * payout report as such (*arrived: how many), in the caller's transaction.
+ */
+int fx_transfers_in_tx(struct cg_settle *s, long *arrived, struct cg_err *err);
 
 /* settle-camt.c: entries parsed from a statement before anything is written */
 struct fx_line {

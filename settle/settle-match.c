@@ -198,6 +198,8 @@ static int take_receipt(void *ctx, const struct cg_fx_receipt *r)
     x->fee = r->fee;
     x->left = r->net - r->used_principal - r->used_refunds;
     x->fee_left = r->fee - r->used_fees;
+    if (r->transfer_payout != NULL) /* a payout's arrival: its money is the payout's */
+        x->left = x->fee_left = 0;
     cg_strlcpy(x->value_on, r->value_on, sizeof(x->value_on));
     x->reference = cg_strdup(r->reference);
     x->line = r->line;
@@ -1008,7 +1010,10 @@ int fx_auto_match_in_tx(struct cg_settle *s, struct fx_made *made, struct cg_err
     memset(made, 0, sizeof(*made));
     memset(&cands, 0, sizeof(cands));
     s->nbank_ev = 0;
-    rc = cg_store_fx_receipts_each(s->db, 1, take_receipt_id, &open, err);
+    /* A bank credit that is a payout's arrival is no order's money: taken out first. */
+    rc = fx_transfers_in_tx(s, &made->transfers, err);
+    if (rc == CG_OK)
+        rc = cg_store_fx_receipts_each(s->db, 1, take_receipt_id, &open, err);
     /* Money in first, then refunds: a refund takes only what its order collected. */
     for (pass = 0; pass < 2; pass++) {
         for (i = 0; rc == CG_OK && i < open.n; i++) {

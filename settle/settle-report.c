@@ -350,6 +350,8 @@ static int rec_receipt(void *vctx, const struct cg_fx_receipt *r)
     struct cur_sum *cs;
     char month[8];
 
+    if (r->transfer_payout != NULL)
+        return 0; /* a payout's arrival: its money counted with the payout's receipts */
     snprintf(month, sizeof(month), "%.7s", r->value_on);
     cs = sum_of(&c->sums, r->currency, month);
     if (cs == NULL)

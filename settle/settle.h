@@ -83,8 +83,9 @@ struct cg_settle_import {
     /* beside those, fee allocations: FEE_NETTED of money in, FEE_REVERSED given back with a
      * refund (settle explain lists each as an allocation of its own) */
     long fees_netted, fees_back;
-    long charges;  /* outgoing entries recorded as the bank's charges by their text */
-    long problems; /* bad entries (then nothing was imported) */
+    long charges;   /* outgoing entries recorded as the bank's charges by their text */
+    long transfers; /* bank credits found to be the arrival of a payout imported before */
+    long problems;  /* bad entries (then nothing was imported) */
     /* duplicate imported for a seller, and imported before for another seller (or none): where it
      * went (", for seller maple (as NAME on DAY)", to follow "imported before") and what to do;
      * "" otherwise */

@@ -45,7 +45,8 @@ static int run(struct cg_db *db, sqlite3_stmt *st, const char *what, struct cg_e
         return CG_OK;
     if ((r & 0xff) == SQLITE_CONSTRAINT) {
         const char *m = sqlite3_errmsg(cg_db_handle(db));
-        if (strstr(m, "exceeds") != NULL || strstr(m, "a charge must be") != NULL)
+        if (strstr(m, "exceeds") != NULL || strstr(m, "a charge must be") != NULL ||
+            strstr(m, "a payout arrives") != NULL)
             return CG_ERR_SET(err, CG_EREJECT, "%s", m);
         if (strstr(m, "UNIQUE") != NULL)
             return CG_ERR_SET(err, CG_EEXIST, "%s: already recorded", what);
@@ -646,9 +647,11 @@ int cg_store_fx_entry_known_any(struct cg_store *store, const char *kind, const 
     "coalesce(sum(CASE WHEN a.kind IN ('FEE_NETTED', 'FEE_REVERSED') THEN a.amount_rcpt END), "    \
     "0), "                                                                                         \
     "coalesce(sum(CASE WHEN a.kind = 'REFUND_OUT' THEN a.amount_rcpt END), 0), "                   \
-    "r.charge OR m.receipt_id IS NOT NULL, m.marked_by, m.reason, m.marked_on "                    \
+    "r.charge OR m.receipt_id IS NOT NULL, m.marked_by, m.reason, m.marked_on, t.payout, "         \
+    "t.seller "                                                                                    \
     "FROM fx_receipt r "                                                                           \
     "LEFT JOIN fx_receipt_charge m ON m.receipt_id = r.id "                                        \
+    "LEFT JOIN fx_transfer t ON t.bank_receipt_id = r.id "                                         \
     "LEFT JOIN fx_allocation a ON a.receipt_id = r.id AND a.removed_at IS NULL "
 
 static int each_receipt(struct cg_db *db, sqlite3_stmt *st, cg_fx_receipt_fn fn, void *ctx, long *n,
@@ -684,6 +687,10 @@ static int each_receipt(struct cg_db *db, sqlite3_stmt *st, cg_fx_receipt_fn fn,
             x.charge_reason = col_text(st, 19);
             x.charge_on = col_text(st, 20);
         }
+        if (sqlite3_column_type(st, 21) != SQLITE_NULL) {
+            x.transfer_payout = col_text(st, 21);
+            x.transfer_seller = col_text(st, 22);
+        }
         (*n)++;
         if ((rc = fn(ctx, &x)) != 0)
             return rc;
@@ -717,13 +724,14 @@ int cg_store_fx_receipts_each(struct cg_store *store, int open_only, cg_fx_recei
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
     long n = 0;
-    int rc = store_keep(store,
-                        open_only ? RECEIPT_SQL
-                            "GROUP BY r.id HAVING r.net > "
-                            "coalesce(sum(CASE WHEN a.kind IN ('PRINCIPAL', 'REFUND_OUT') THEN "
-                            "a.amount_rcpt END), 0) ORDER BY r.id"
-                                  : RECEIPT_SQL "GROUP BY r.id ORDER BY r.id",
-                        &st, err);
+    int rc =
+        store_keep(store,
+                   open_only ? RECEIPT_SQL
+                       "GROUP BY r.id HAVING r.net > "
+                       "coalesce(sum(CASE WHEN a.kind IN ('PRINCIPAL', 'REFUND_OUT') THEN "
+                       "a.amount_rcpt END), 0) AND max(t.bank_receipt_id) IS NULL ORDER BY r.id"
+                             : RECEIPT_SQL "GROUP BY r.id ORDER BY r.id",
+                   &st, err);
 
     if (rc != CG_OK)
         return rc;
@@ -732,25 +740,84 @@ int cg_store_fx_receipts_each(struct cg_store *store, int open_only, cg_fx_recei
     return rc;
 }
 
-int cg_store_fx_charge_mark(struct cg_store *store, long long receipt_id, const char *by,
-                            const char *reason, const char *on, struct cg_err *err)
+int cg_store_fx_payouts_each(struct cg_store *store, cg_fx_payout_fn fn, void *ctx,
+                             struct cg_err *err)
 {
     struct cg_db *db = store->db;
     sqlite3_stmt *st = NULL;
-    int rc = store_keep(store,
-                        "INSERT INTO fx_receipt_charge(receipt_id, marked_by, reason, marked_on, "
-                        "recorded_at) VALUES (?1, ?2, ?3, ?4, " NOW_SQL ")",
-                        &st, err);
+    int r;
+    int rc = store_keep(
+        store,
+        "SELECT p.seller, p.pid, p.currency, min(p.value_on),"
+        "  sum(CASE p.direction WHEN 'in' THEN p.net ELSE -p.net END) FROM ("
+        "  SELECT seller, currency, value_on, direction, net,"
+        "    CASE WHEN instr(ref, ' refund ') > 0 THEN substr(ref, 1, instr(ref, ' refund ') - 1)"
+        "      WHEN instr(ref, ' adjustment') > 0"
+        "        THEN substr(ref, 1, instr(ref, ' adjustment') - 1)"
+        "      ELSE ref END AS pid FROM ("
+        "    SELECT r.seller, r.currency, r.value_on, r.direction, r.net,"
+        "      substr(r.entry_key, 9 + instr(substr(r.entry_key, 8), ':')) AS ref"
+        "      FROM fx_receipt r WHERE substr(r.entry_key, 1, 7) = 'payout:')) p"
+        " WHERE NOT EXISTS (SELECT 1 FROM fx_transfer t WHERE t.seller = p.seller"
+        "   AND t.payout = p.pid)"
+        " GROUP BY p.seller, p.pid, p.currency ORDER BY p.seller, p.pid",
+        &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cg_fx_payout p;
+        memset(&p, 0, sizeof(p));
+        p.seller = col_text(st, 0) != NULL ? col_text(st, 0) : "";
+        p.id = col_text(st, 1) != NULL ? col_text(st, 1) : "";
+        cg_strlcpy(p.currency, col_text(st, 2) != NULL ? col_text(st, 2) : "", sizeof(p.currency));
+        cg_strlcpy(p.day, col_text(st, 3) != NULL ? col_text(st, 3) : "", sizeof(p.day));
+        p.transfer = sqlite3_column_int64(st, 4);
+        if ((rc = fn(ctx, &p)) != 0)
+            break;
+    }
+    if (rc == CG_OK && r != SQLITE_DONE)
+        rc = cg_db_fail(db, r, "read payouts", err);
+    store_unkeep(store, st);
+    return rc;
+}
+
+/* Insert a row of sql, bound to receipt_id and three texts, then the store's time. */
+static int receipt_row_add(struct cg_store *store, const char *sql, long long receipt_id,
+                           const char *t2, const char *t3, const char *t4, const char *what,
+                           struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = store_keep(store, sql, &st, err);
 
     if (rc != CG_OK)
         return rc;
     sqlite3_bind_int64(st, 1, receipt_id);
-    bind_text(st, 2, by);
-    bind_text(st, 3, reason);
-    bind_text(st, 4, on);
-    rc = run(db, st, "record the bank's charge", err);
+    bind_text(st, 2, t2);
+    bind_text(st, 3, t3);
+    bind_text(st, 4, t4);
+    rc = run(store->db, st, what, err);
     store_unkeep(store, st);
     return rc;
+}
+
+int cg_store_fx_transfer_add(struct cg_store *store, long long receipt_id, const char *seller,
+                             const char *payout, const char *cause, struct cg_err *err)
+{
+    return receipt_row_add(store,
+                           "INSERT INTO fx_transfer(bank_receipt_id, seller, payout, cause, "
+                           "created_at) VALUES (?1, ?2, ?3, ?4, " NOW_SQL ")",
+                           receipt_id, seller, payout, cause, "record a payout's arrival", err);
+}
+
+int cg_store_fx_charge_mark(struct cg_store *store, long long receipt_id, const char *by,
+                            const char *reason, const char *on, struct cg_err *err)
+{
+    return receipt_row_add(
+        store,
+        "INSERT INTO fx_receipt_charge(receipt_id, marked_by, reason, marked_on, "
+        "recorded_at) VALUES (?1, ?2, ?3, ?4, " NOW_SQL ")",
+        receipt_id, by, reason, on, "record the bank's charge", err);
 }
 
 int cg_store_fx_line_add(struct cg_store *store, const struct cg_fx_line *l, struct cg_err *err)

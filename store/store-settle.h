@@ -164,6 +164,9 @@ struct cg_fx_receipt {
     const char *remitter;
     /* filled by the queries: what is allocated of it */
     int64_t used_principal, used_fees, used_refunds;
+    /* a bank credit that is the arrival of a payout (cg_store_fx_transfer_add): the payout's id
+     * and seller; NULL when it is none */
+    const char *transfer_payout, *transfer_seller;
 };
 /* CG_EEXIST when entry_key is already known. */
 int cg_store_fx_receipt_add(struct cg_store *st, const struct cg_fx_receipt *r, long long *id,
@@ -181,7 +184,7 @@ int cg_store_fx_entry_known_any(struct cg_store *st, const char *kind, const cha
 typedef int (*cg_fx_receipt_fn)(void *ctx, const struct cg_fx_receipt *r);
 int cg_store_fx_receipt_get(struct cg_store *st, long long id, cg_fx_receipt_fn fn, void *ctx,
                             struct cg_err *err);
-/* Every receipt by id (open_only: those with money not yet allocated). */
+/* Every receipt by id (open_only: those with money not yet allocated, not a payout's arrival). */
 int cg_store_fx_receipts_each(struct cg_store *st, int open_only, cg_fx_receipt_fn fn, void *ctx,
                               struct cg_err *err);
 
@@ -193,6 +196,30 @@ int cg_store_fx_receipts_each(struct cg_store *st, int open_only, cg_fx_receipt_
  */
 int cg_store_fx_charge_mark(struct cg_store *st, long long receipt_id, const char *by,
                             const char *reason, const char *on, struct cg_err *err);
+
+/*
+ * A payout imported from a payout report, not yet arrived in a bank statement: its receipts (the
+ * sales, its refunds and adjustments, settle/'s keys "payout:SELLER::ID[ refund ...| adjustment
+ * ...]") added up: what it transferred (incoming nets less outgoing ones), its currency and day.
+ */
+struct cg_fx_payout {
+    const char *seller; /* "" without one */
+    const char *id;
+    char currency[4];
+    char day[11];
+    int64_t transfer;
+};
+typedef int (*cg_fx_payout_fn)(void *ctx, const struct cg_fx_payout *p);
+/* Every payout not arrived yet, by seller and id. A non-zero fn result stops and is returned. */
+int cg_store_fx_payouts_each(struct cg_store *st, cg_fx_payout_fn fn, void *ctx,
+                             struct cg_err *err);
+/*
+ * Record that bank credit receipt_id is the arrival of payout id of seller, by rule cause. The
+ * database refuses (CG_EREJECT) a receipt that is no bank credit or has a live allocation, and
+ * (CG_EEXIST) a receipt or payout recorded so before.
+ */
+int cg_store_fx_transfer_add(struct cg_store *st, long long receipt_id, const char *seller,
+                             const char *payout, const char *cause, struct cg_err *err);
 
 /* One order's part of a payout (several per receipt). */
 struct cg_fx_line {

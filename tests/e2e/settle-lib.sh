@@ -38,9 +38,9 @@ cert_file = $T/keys/signer.pem
 EOC
 cg() { "$CEBGATE" -c "$W/cebgate.conf" "$@"; }
 sql() { sqlite3 "$W/cebgate.db" "$@"; }
-# settle/'s step 14 undone, for a database put back to an older step: no balance per currency,
-# and the bound of a settlement as step 1 made it
-SETTLE_BEFORE_14="DROP TRIGGER fx_holding_receipt_i; DROP TRIGGER fx_holding_receipt_u;
+# settle/'s steps 16 and 14 undone, for a database put back to an older step: no payout's
+# arrival, no balance per currency, and the bound of a settlement as step 1 made it
+SETTLE_BEFORE_14="DROP TABLE fx_transfer; DROP TRIGGER fx_holding_receipt_i; DROP TRIGGER fx_holding_receipt_u;
 DROP TRIGGER fx_holding_receipt_d; DROP TRIGGER fx_holding_settlement_i;
 DROP TRIGGER fx_holding_settlement_u; DROP TRIGGER fx_holding_settlement_d; DROP TABLE fx_holding;
 DROP TRIGGER fx_settlement_bound;

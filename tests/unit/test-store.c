@@ -683,10 +683,11 @@ static void test_waybill_holder(void **state)
 }
 
 /*
- * settle/'s step 14 undone: no balance per currency, and the bound of a settlement as step 1 made
- * it. Run first where a test puts a database back to an older step.
+ * settle/'s steps 16 and 14 undone: no payout's arrival, no balance per currency, and the bound of
+ * a settlement as step 1 made it. Run first where a test puts a database back to an older step.
  */
 #define SETTLE_BEFORE_14                                                                           \
+    "DROP TABLE fx_transfer;"                                                                      \
     "DROP TRIGGER fx_holding_receipt_i;"                                                           \
     "DROP TRIGGER fx_holding_receipt_u;"                                                           \
     "DROP TRIGGER fx_holding_receipt_d;"                                                           \
