@@ -450,19 +450,13 @@ static const char settle_step_14[] =
     "END;";
 
 /*
- * 15: kept for a change made beside this one; it does nothing here, so that step 16 is the
- * sixteenth whichever is merged first. Step 16 does not depend on it.
- */
-static const char settle_step_15[] = "";
-
-/*
- * 16: a bank credit that is the arrival of a payout imported from a payout report (fx_transfer:
+ * 15: a bank credit that is the arrival of a payout imported from a payout report (fx_transfer:
  * the bank's receipt, the payout's seller and id, the rule that found it, when). The payout's
  * receipts hold its money and its orders' allocations, so the credit is not new money: the trigger
  * takes its net off what is held of its currency (fx_holding, step 14), the rows are never changed
  * or removed, a payout arrives once, and only a bank's credit with nothing allocated can be one.
  */
-static const char settle_step_16[] =
+static const char settle_step_15[] =
     "CREATE TABLE IF NOT EXISTS fx_transfer ("
     "  bank_receipt_id INTEGER PRIMARY KEY REFERENCES fx_receipt(id),"
     "  seller TEXT NOT NULL,"
@@ -491,7 +485,7 @@ static const char settle_step_16[] =
 static const char *const settle_steps[] = {
     settle_step_1,  settle_step_2,  settle_step_3,  settle_step_4,  settle_step_5,  settle_step_6,
     settle_step_7,  settle_step_8,  settle_step_9,  settle_step_10, settle_step_11, settle_step_12,
-    settle_step_13, settle_step_14, settle_step_15, settle_step_16,
+    settle_step_13, settle_step_14, settle_step_15,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {
