@@ -40,6 +40,15 @@ for r in rep:
     if r["month"] and r["month"]>="2025-07":
         got["%s %s"%(r["currency"],r["month"])]={"received":r["received"],"fees":r["fees"],"refunds":r["refunds"]}
 exp.pop("held")
+# each currency over several months ends with its total: the sums of the files over its months
+from decimal import Decimal
+tot={}
+for k,v in list(exp.items()):
+    cur=k.split()[0]; t=tot.setdefault(cur,{"n":0,"received":Decimal(0),"fees":Decimal(0),"refunds":Decimal(0)})
+    t["n"]+=1
+    for f in ("received","fees","refunds"): t[f]+=Decimal(v[f])
+for cur,t in tot.items():
+    if t["n"]>1: exp["%s total"%cur]={f:"%.2f"%t[f] for f in ("received","fees","refunds")}
 bad=[k for k in set(exp)|set(got) if exp.get(k)!=got.get(k)]
 print("mismatch:", bad, [exp.get(k) for k in bad], [got.get(k) for k in bad]) if bad else None
 sys.exit(1 if bad or len(exp)<10 else 0)' "$T/expected.json" "$T/first-reconcile.json"
