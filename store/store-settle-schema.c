@@ -483,9 +483,9 @@ static const char settle_step_15[] =
     "END;";
 
 static const char *const settle_steps[] = {
-    settle_step_1,  settle_step_2,  settle_step_3,  settle_step_4,  settle_step_5,  settle_step_6,
-    settle_step_7,  settle_step_8,  settle_step_9,  settle_step_10, settle_step_11, settle_step_12,
-    settle_step_13, settle_step_14, settle_step_15,
+    settle_step_1,  settle_step_2,  settle_step_3,  settle_step_4,  settle_step_5,
+    settle_step_6,  settle_step_7,  settle_step_8,  settle_step_9,  settle_step_10,
+    settle_step_11, settle_step_12, settle_step_13, settle_step_14, settle_step_15,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {
