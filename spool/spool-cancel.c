@@ -107,7 +107,7 @@ static int commit_one(struct cg_store *st, void *vctx, struct cg_err *err)
     int rc;
 
     rc = cg_store_doc_put(st, c->order_id, j->msg_type, c->key, j->version, j->guid, j->app_type,
-                          j->content_hash, &did, err);
+                          j->content_hash, NULL, NULL, &did, err);
     if (rc == CG_OK)
         rc = cg_store_msg_add(st, did, j->version, j->guid, j->msg_type, j->app_type, j->name,
                               j->sha256, (int64_t)j->size, 0, err);

@@ -262,8 +262,9 @@ static int reject_waybill_held(struct batch *b, struct border *bo, struct cg_err
 
     if (o->ship.logistics_no == NULL || o->ship.logistics_no[0] == '\0')
         return CG_OK;
-    rc = cg_store_waybill_holder(b->sp->store, o->ship.logistics_no, b->sel->name, o->order_no,
-                                 seller, sizeof(seller), no, sizeof(no), err);
+    rc = cg_store_waybill_holder(b->sp->store, o->ship.logistics_code, o->ship.logistics_no,
+                                 b->sel->name, o->order_no, seller, sizeof(seller), no, sizeof(no),
+                                 err);
     if (rc == CG_ENOTFOUND)
         return CG_OK;
     if (rc != CG_OK)
@@ -512,8 +513,11 @@ static int commit_batch(struct cg_store *st, void *vctx, struct cg_err *err)
         for (k = bo->job0; rc == CG_OK && k < bo->job0 + bo->njobs; k++) {
             struct spool_job *j = &b->jobs[k];
             int64_t did = 0;
-            rc = cg_store_doc_put(st, oid, j->msg_type, business_key(j), j->version, j->guid,
-                                  j->app_type, j->content_hash, &did, err);
+            rc = cg_store_doc_put(
+                st, oid, j->msg_type, business_key(j), j->version, j->guid, j->app_type,
+                j->content_hash, j->msg_type == CG_MSG_WAYBILL ? bo->o->ship.logistics_code : NULL,
+                j->msg_type == CG_MSG_INVENTORY ? b->sel->seller->statistics_flag : NULL, &did,
+                err);
             if (rc == CG_OK)
                 rc = cg_store_msg_add(st, did, j->version, j->guid, j->msg_type, j->app_type,
                                       j->name, j->sha256, (int64_t)j->size, b->file_id, err);

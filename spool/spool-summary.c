@@ -50,8 +50,14 @@ static int cand_seen(const struct cg_store_sum_cand *c, void *vctx)
     struct cand *g;
     struct cg_err e;
 
-    /* The route is the one the inventory was declared by (its statisticsFlag as sent), not the
-     * seller's setting today, which may have changed since. */
+    /* The route is the one the inventory was declared by, not the seller's setting today, which
+     * may have changed since: kept with the document (schema step 11), else its statisticsFlag
+     * as sent. A route-A inventory, never summarised, stays a candidate of every pass of the
+     * summary's days: it is passed over without reading its message. */
+    if (c->route != NULL && strcmp(c->route, "B") != 0) {
+        a->skipped_a++;
+        return CG_OK;
+    }
     cg_err_clear(&e);
     if (spool_inventory_country(a->sp, c->order_no, c->inv_id, c->inv_version, country,
                                 sizeof(country), flag, sizeof(flag), &e) != CG_OK) {

@@ -535,6 +535,7 @@ static int sum_candidates_row(sqlite3_stmt *s, void *vctx)
     c.order_id = sqlite3_column_int64(s, 3);
     c.inv_id = sqlite3_column_int64(s, 4);
     c.inv_version = sqlite3_column_int(s, 5);
+    c.route = sqlite3_column_type(s, 6) == SQLITE_NULL ? NULL : text_of(s, 6);
     return w->fn(&c, w->ctx);
 }
 
@@ -546,7 +547,8 @@ int cg_store_sum_candidates(struct cg_store *st, const char *month,
     sqlite3_stmt *s = NULL;
     int rc = flow_prep(
         st,
-        "SELECT o.seller, o.order_no, d.invt_no, o.id, d.id, d.version FROM documents d JOIN "
+        "SELECT o.seller, o.order_no, d.invt_no, o.id, d.id, d.version, d.route FROM documents d "
+        "JOIN "
         "orders o ON o.id = d.order_id WHERE d.msg_type = 603 AND d.state = 'closed' AND "
         "coalesce(d.invt_no, '') <> '' AND (SELECT substr(min(r.return_time), 1, 6) FROM receipts "
         "r JOIN messages m ON m.id = r.message_id WHERE m.document_id = d.id AND r.status = "

@@ -147,6 +147,7 @@ struct cg_store_sum_cand {
     const char *seller, *order_no, *invt_no;
     int64_t order_id, inv_id;
     int inv_version;
+    const char *route; /* the statistics flag it was declared with; NULL: not kept (step 11) */
 };
 /*
  * Inventories closed in month (YYYYMM, the 899's returnTime) that no summary holds whose

@@ -262,7 +262,13 @@ static const char *const main_steps[] = {
     "  WHERE held = 1;"
     /* A run refuses an order whose waybill number another order's waybill (CEB505) holds
      * already, which the E-Port would refuse (4002): the waybills by that number. */
-    "CREATE INDEX documents_waybill ON documents(business_key) WHERE msg_type = 505;",
+    "CREATE INDEX documents_waybill ON documents(business_key) WHERE msg_type = 505;"
+    /* What the document was declared with beside its business key, written with each version:
+     * a waybill's carrier (logisticsCode: the E-Port keys a waybill on the carrier and the
+     * number), an inventory's route (statisticsFlag A or B: the monthly summary takes route B
+     * only, by the flag each inventory was declared with). NULL for versions declared before. */
+    "ALTER TABLE documents ADD COLUMN carrier TEXT;"
+    "ALTER TABLE documents ADD COLUMN route TEXT;",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

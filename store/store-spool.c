@@ -337,9 +337,10 @@ int cg_store_order_find_last(struct cg_store *st, const char *seller, const char
     return CG_OK;
 }
 
-int cg_store_waybill_holder(struct cg_store *st, const char *logistics_no, const char *seller,
-                            const char *order_no, char *holder_seller, size_t seller_size,
-                            char *holder_no, size_t no_size, struct cg_err *err)
+int cg_store_waybill_holder(struct cg_store *st, const char *logistics_code,
+                            const char *logistics_no, const char *seller, const char *order_no,
+                            char *holder_seller, size_t seller_size, char *holder_no,
+                            size_t no_size, struct cg_err *err)
 {
     sqlite3_stmt *s = NULL;
     int rc = store_stmt(st, S_WAYBILL_HOLDER, &s, err);
@@ -349,6 +350,7 @@ int cg_store_waybill_holder(struct cg_store *st, const char *logistics_no, const
     sqlite3_bind_text(s, 1, logistics_no, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, seller, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, order_no, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, logistics_code, -1, SQLITE_STATIC);
     rc = step_row(st, s, S_WAYBILL_HOLDER, err);
     if (rc != CG_OK)
         return rc;
@@ -440,7 +442,7 @@ int cg_store_order_put(struct cg_store *st, const char *seller, const char *orde
 
 int cg_store_doc_put(struct cg_store *st, int64_t order_id, int msg_type, const char *business_key,
                      int version, const char *guid, int app_type, const char *content_hash,
-                     int64_t *id, struct cg_err *err)
+                     const char *carrier, const char *route, int64_t *id, struct cg_err *err)
 {
     sqlite3_stmt *s = NULL;
     int rc = store_stmt(st, S_DOC_PUT, &s, err);
@@ -455,6 +457,8 @@ int cg_store_doc_put(struct cg_store *st, int64_t order_id, int msg_type, const 
     sqlite3_bind_int(s, 6, app_type);
     sqlite3_bind_text(s, 7, content_hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 8, store_now(st), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 9, carrier, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 10, route, -1, SQLITE_STATIC);
     return step_id(st, s, S_DOC_PUT, id, err);
 }
 

@@ -56,6 +56,7 @@ const char *const store_sql[S_N] = {
     /* by the partial index documents_waybill (schema step 11) */
     [S_WAYBILL_HOLDER] = "SELECT o.seller, o.order_no FROM documents d JOIN orders o ON "
                          "o.id = d.order_id WHERE d.msg_type = 505 AND d.business_key = ?1 AND "
+                         "d.carrier = ?4 AND "
                          "NOT (o.seller = ?2 AND o.order_no = ?3) AND NOT " STORE_DOC_REFUSED
                          " ORDER BY d.id LIMIT 1",
     [S_ORDER_DOCS] =
@@ -73,11 +74,11 @@ const char *const store_sql[S_N] = {
                     "ON CONFLICT(seller, order_no) DO UPDATE SET hash = ?3, last_file = ?4, "
                     "line = ?5, updated_at = ?6 RETURNING id",
     [S_DOC_PUT] = "INSERT INTO documents(order_id, msg_type, business_key, version, guid, "
-                  "app_type, content_hash, state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                  "?7, 'queued', ?8) ON CONFLICT(order_id, msg_type) DO UPDATE SET "
-                  "business_key = ?3, version = ?4, guid = ?5, app_type = ?6, content_hash = ?7, "
-                  "state = 'queued', status = NULL, status_info = NULL, updated_at = ?8 "
-                  "RETURNING id",
+                  "app_type, content_hash, state, updated_at, carrier, route) VALUES (?1, ?2, ?3, "
+                  "?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?10) ON CONFLICT(order_id, msg_type) DO "
+                  "UPDATE SET business_key = ?3, version = ?4, guid = ?5, app_type = ?6, "
+                  "content_hash = ?7, state = 'queued', status = NULL, status_info = NULL, "
+                  "updated_at = ?8, carrier = ?9, route = ?10 RETURNING id",
     [S_MSG_ADD] = "INSERT INTO messages(document_id, version, guid, msg_type, app_type, "
                   "file_name, sha256, size, input_file, staged, state, created_at) VALUES "
                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 'queued', ?10)",

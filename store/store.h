@@ -178,14 +178,16 @@ int cg_store_order_find_last(struct cg_store *st, const char *seller, const char
 
 /*
  * The order, other than seller's order_no, whose waybill (CEB505) has logistics_no as its
- * business key and was not refused before the electronic port stored it: the port holds that
- * waybill number for it, and refuses another order's add of it (4002). Its seller and number
- * are copied into holder_seller and holder_no (sizes given; cut to fit). CG_ENOTFOUND when no
- * other order holds it.
+ * business key, was declared with the carrier logistics_code, and was not refused before the
+ * electronic port stored it: the port holds that waybill (carrier and number) for it, and
+ * refuses another order's add of it (4002). A waybill declared before its carrier was kept
+ * (schema step 11) holds nothing here. Its seller and number are copied into holder_seller and
+ * holder_no (sizes given; cut to fit). CG_ENOTFOUND when no other order holds it.
  */
-int cg_store_waybill_holder(struct cg_store *st, const char *logistics_no, const char *seller,
-                            const char *order_no, char *holder_seller, size_t seller_size,
-                            char *holder_no, size_t no_size, struct cg_err *err);
+int cg_store_waybill_holder(struct cg_store *st, const char *logistics_code,
+                            const char *logistics_no, const char *seller, const char *order_no,
+                            char *holder_seller, size_t seller_size, char *holder_no,
+                            size_t no_size, struct cg_err *err);
 
 struct cg_store_doc {
     int64_t id, order_id;
@@ -260,10 +262,12 @@ int cg_store_order_docs(struct cg_store *st, int64_t order_id,
 int cg_store_order_put(struct cg_store *st, const char *seller, const char *order_no,
                        const char *hash, int64_t file_id, long line, int64_t *id,
                        struct cg_err *err);
-/* A new current version of a document (state queued, status cleared); its id into *id. */
+/* A new current version of a document (state queued, status cleared), with the carrier of a
+ * waybill and the route (statistics flag) of an inventory it was declared with (NULL for other
+ * kinds); its id into *id. */
 int cg_store_doc_put(struct cg_store *st, int64_t order_id, int msg_type, const char *business_key,
                      int version, const char *guid, int app_type, const char *content_hash,
-                     int64_t *id, struct cg_err *err);
+                     const char *carrier, const char *route, int64_t *id, struct cg_err *err);
 /* A message written for a document version (staged, queued). */
 int cg_store_msg_add(struct cg_store *st, int64_t doc_id, int version, const char *guid,
                      int msg_type, int app_type, const char *file_name, const char *sha256,

@@ -49,6 +49,13 @@ expect_rc 0 "summary --dry-run after acme moved to route B" \
 check "  acme's route-A inventories are still in no summary" \
     grep -Fxq "202611: 2 summaries would be declared (dry run: nothing recorded or sent)" "$T/out"
 check "  nor named" sh -c "! grep -qE '$(invt SO-0000001)|$(invt SO-0000002)' '$T/out'"
+check "  each inventory keeps the route it was declared with" test "$(sql "SELECT group_concat(seller || ':' || route, ' ') FROM (SELECT o.seller, d.route FROM documents d JOIN orders o ON o.id = d.order_id WHERE d.msg_type = 603 ORDER BY o.id)")" = "acme:A acme:A bee:B bee:B bee:B bee:B"
+# Inventories declared before the route was kept: read from the CEB603 as sent.
+sql "UPDATE documents SET route = NULL WHERE msg_type = 603"
+expect_rc 0 "summary --dry-run, the routes not kept" \
+    "$CEBGATE" -c "$W/acme-b.conf" summary --month 202611 --dry-run
+check "  acme's inventories, read as sent, are still route A" \
+    grep -Fxq "202611: 2 summaries would be declared (dry run: nothing recorded or sent)" "$T/out"
 expect_rc 0 "summary of an empty month" cg summary --month 202610
 check "nothing to summarise" grep -Fxq "202610: 0 summaries declared" "$T/out"
 expect_rc 2 "a bad month" cg summary --month 202613

@@ -14,7 +14,7 @@ recorded() { sql "SELECT count(*) FROM intake_files"; }
 
 expect_rc 0 "an empty working directory" cg run
 check "the database is at schema 11" [ "$(sql 'PRAGMA user_version')" -eq 11 ]
-sql "DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; DROP INDEX file_orders_order; DROP INDEX rejections_order; ALTER TABLE file_orders DROP COLUMN status; DROP TABLE resend_marks; DROP TABLE refusal_dismissals; DROP TABLE intake_files; PRAGMA user_version = 6"
+sql "DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; ALTER TABLE documents DROP COLUMN carrier; ALTER TABLE documents DROP COLUMN route; DROP INDEX file_orders_order; DROP INDEX rejections_order; ALTER TABLE file_orders DROP COLUMN status; DROP TABLE resend_marks; DROP TABLE refusal_dismissals; DROP TABLE intake_files; PRAGMA user_version = 6"
 check "put back in the form of schema 6" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'intake_files'") $(sql 'PRAGMA user_version')" = "0 6" ]
 expect_rc 0 "status of a file on the older database" cg status --pending
 check "  it migrated to schema 11, with intake_files" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'intake_files'") $(sql 'PRAGMA user_version')" = "1 11" ]

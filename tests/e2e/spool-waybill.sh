@@ -1,6 +1,6 @@
 #!/bin/sh
 # spool-waybill.sh - a waybill number belongs to one order: the E-Port keeps it for the order
-# whose waybill (CEB505) added it and refuses another's add (4002). The run refuses such an
+# whose waybill (CEB505) added it and refuses another's add (4002), of the same carrier. The run refuses such an
 # order before declaring any of its documents, naming the file, line and field and the order
 # that holds the number: another seller's, one of the same seller in an earlier file, or one
 # earlier in the same file (not yet committed when the second is planned). The order that
@@ -62,4 +62,9 @@ check "  its three documents at version 2" test "$(sql "SELECT group_concat(d.ms
 jl_line JL-1 JL0000000000001 >"$W/incoming/jl/j1-fixed.jsonl"
 expect_rc 0 "JL-1 with its own waybill number is declared" cg run
 check "  its waybill's key" test "$(sql "SELECT d.business_key FROM documents d JOIN orders o ON o.id = d.order_id WHERE o.order_no = 'JL-1' AND d.msg_type = 505")" = JL0000000000001
+# A waybill is the carrier's number: another carrier (EMS) may use SF's number SF0000000000001.
+printf '%s\n' "$head" "WB-4,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,1101980001,EMS,SF0000000000001,2.5" \
+    >"$W/incoming/acme/a4.csv"
+expect_rc 0 "WB-4 with EMS's waybill of SF's number is declared" cg run
+check "  the number held by two carriers' waybills" test "$(sql "SELECT group_concat(carrier, ' ') FROM (SELECT carrier FROM documents WHERE msg_type = 505 AND business_key = 'SF0000000000001' ORDER BY carrier)")" = "1101980001 3120980105"
 finish

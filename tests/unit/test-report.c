@@ -81,8 +81,9 @@ static int setup(void **state)
         snprintf(guid, sizeof(guid), "G-%d", i);
         assert_int_equal(
             cg_store_order_put(f->st, sellers[i], nos[i], "h", file, i + 2, &o[i], &err), CG_OK);
-        assert_int_equal(cg_store_doc_put(f->st, o[i], 303, nos[i], 1, guid, 1, "c", &d[i], &err),
-                         CG_OK);
+        assert_int_equal(
+            cg_store_doc_put(f->st, o[i], 303, nos[i], 1, guid, 1, "c", NULL, NULL, &d[i], &err),
+            CG_OK);
     }
     assert_int_equal(cg_store_doc_set_state(f->st, d[0], "rejected", "100",
                                             "<script>alert(1)</script> \xff 单证", &err),
@@ -338,8 +339,9 @@ static int setup_needs(void **state)
     base = &n->base;
     assert_int_equal(cg_store_order_put(base->st, "a", "A3", "h", 1, 9, &o3, &err), CG_OK);
     assert_int_equal(cg_store_order_put(base->st, "a", "A2", "h", 1, 3, &o2, &err), CG_OK);
-    assert_int_equal(cg_store_doc_put(base->st, o2, 605, "A2", 1, "G-605", 1, "c", &d605, &err),
-                     CG_OK);
+    assert_int_equal(
+        cg_store_doc_put(base->st, o2, 605, "A2", 1, "G-605", 1, "c", NULL, NULL, &d605, &err),
+        CG_OK);
     inventory(base, 1001, "B1", "closed", "899", "20250320103000");
     inventory(base, 1002, "A3", "closed", "899", "20250321103000");
     inventory(base, 1003, "A1", "released", "800", "20250301090000");
@@ -1009,12 +1011,12 @@ static void test_seller_pending(void **state)
                                        "active", NULL, &file, &err),
                      CG_OK);
     assert_int_equal(cg_store_order_put(f->st, "c", "C1", "h", file, 2, &oid, &err), CG_OK);
-    assert_int_equal(cg_store_doc_put(f->st, oid, 303, "C1", 1, "G-C1", 1, "c", &d303, &err),
-                     CG_OK);
-    assert_int_equal(cg_store_doc_put(f->st, oid, 505, "W1", 1, "G-W1", 1, "c", &d505, &err),
-                     CG_OK);
-    assert_int_equal(cg_store_doc_put(f->st, oid, 603, "P1", 1, "G-P1", 1, "c", &d603, &err),
-                     CG_OK);
+    assert_int_equal(
+        cg_store_doc_put(f->st, oid, 303, "C1", 1, "G-C1", 1, "c", NULL, NULL, &d303, &err), CG_OK);
+    assert_int_equal(
+        cg_store_doc_put(f->st, oid, 505, "W1", 1, "G-W1", 1, "c", NULL, NULL, &d505, &err), CG_OK);
+    assert_int_equal(
+        cg_store_doc_put(f->st, oid, 603, "P1", 1, "G-P1", 1, "c", NULL, NULL, &d603, &err), CG_OK);
     assert_int_equal(cg_store_doc_set_state(f->st, d303, "accepted", "120", "ok", &err), CG_OK);
     assert_int_equal(cg_store_doc_set_state(f->st, d505, "accepted", "120", "ok", &err), CG_OK);
     assert_int_equal(cg_store_doc_set_state(f->st, d603, "accepted", "120", "ok", &err), CG_OK);

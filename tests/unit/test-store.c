@@ -569,6 +569,7 @@ static void test_status_lists_step(void **state)
     cg_store_close(st);
     sql_run(path,
             "DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; "
+            "ALTER TABLE documents DROP COLUMN carrier; ALTER TABLE documents DROP COLUMN route; "
             "PRAGMA user_version = 10;"
             "INSERT INTO input_files(id, seller, name, active_name, size, sha256, taken_at) "
             "VALUES (1, 'acme', 'a.csv', 'a.csv', 1, 's', 't1');"
@@ -629,10 +630,11 @@ static void test_status_lists_step(void **state)
 }
 
 /*
- * The order holding a waybill number: another order's CEB505 with it as business key, of any
- * seller, not the order asking; a waybill refused before the port stored it (rejected, no
- * positive receipt) holds nothing, one customs refused after the port stored it (status 100)
- * still does.
+ * The order holding a waybill: another order's CEB505 with its number as business key and the
+ * same carrier, of any seller, not the order asking (another carrier's waybill with the same
+ * number, or one declared before its carrier was kept, holds nothing); a waybill refused before the
+ * port stored it (rejected, no positive receipt) holds nothing, one customs refused after the port
+ * stored it (status 100) still does.
  */
 static void test_waybill_holder(void **state)
 {
@@ -648,11 +650,12 @@ static void test_waybill_holder(void **state)
     sql_run(path,
             "INSERT INTO orders(id, seller, order_no, hash, created_at, updated_at) VALUES "
             "(1, 'acme', 'W-1', 'h', 'x', 'x'), (2, 'jl', 'W-2', 'h', 'x', 'x'), "
-            "(3, 'jl', 'W-3', 'h', 'x', 'x');"
+            "(3, 'jl', 'W-3', 'h', 'x', 'x'), (4, 'jl', 'W-4', 'h', 'x', 'x');"
             "INSERT INTO documents(id, order_id, msg_type, business_key, version, guid, app_type, "
-            "content_hash, state, updated_at) VALUES (1, 1, 505, 'SF1', 1, 'g1', 1, 'c', 'sent', "
-            "'u'), (2, 2, 505, 'SF2', 1, 'g2', 1, 'c', 'rejected', 'u'), (3, 3, 505, 'SF3', 1, "
-            "'g3', 1, 'c', 'rejected', 'u'), (4, 3, 303, 'SF1', 1, 'g4', 1, 'c', 'sent', 'u');"
+            "content_hash, state, updated_at, carrier) VALUES (1, 1, 505, 'SF1', 1, 'g1', 1, 'c', "
+            "'sent', 'u', 'C1'), (2, 2, 505, 'SF2', 1, 'g2', 1, 'c', 'rejected', 'u', 'C1'), (3, "
+            "3, 505, 'SF3', 1, 'g3', 1, 'c', 'rejected', 'u', 'C1'), (4, 3, 303, 'SF1', 1, 'g4', "
+            "1, 'c', 'sent', 'u', NULL), (5, 4, 505, 'SF5', 1, 'g5', 1, 'c', 'sent', 'u', NULL);"
             "INSERT INTO messages(id, document_id, version, guid, msg_type, app_type, file_name, "
             "sha256, size, state, created_at) VALUES (3, 3, 1, 'g3', 505, 1, 'm3', 's', 1, "
             "'rejected', 'x');"
@@ -660,23 +663,30 @@ static void test_waybill_holder(void **state)
             "outcome) VALUES ('x', 'r', 506, 'g3', '2', 3, 'applied'), ('x', 'r', 506, 'g3', "
             "'100', 3, 'applied');");
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
-    assert_int_equal(cg_store_waybill_holder(st, "SF1", "jl", "W-9", seller, sizeof(seller), no,
-                                             sizeof(no), &err),
+    assert_int_equal(cg_store_waybill_holder(st, "C1", "SF1", "jl", "W-9", seller, sizeof(seller),
+                                             no, sizeof(no), &err),
                      CG_OK);
     assert_string_equal(seller, "acme");
     assert_string_equal(no, "W-1");
-    assert_int_equal(cg_store_waybill_holder(st, "SF1", "acme", "W-1", seller, sizeof(seller), no,
-                                             sizeof(no), &err),
+    assert_int_equal(cg_store_waybill_holder(st, "C1", "SF1", "acme", "W-1", seller, sizeof(seller),
+                                             no, sizeof(no), &err),
                      CG_ENOTFOUND);
-    assert_int_equal(cg_store_waybill_holder(st, "SF2", "acme", "W-9", seller, sizeof(seller), no,
-                                             sizeof(no), &err),
+    assert_int_equal(cg_store_waybill_holder(st, "C1", "SF2", "acme", "W-9", seller, sizeof(seller),
+                                             no, sizeof(no), &err),
                      CG_ENOTFOUND);
-    assert_int_equal(cg_store_waybill_holder(st, "SF3", "acme", "W-9", seller, sizeof(seller), no,
-                                             sizeof(no), &err),
+    assert_int_equal(cg_store_waybill_holder(st, "C1", "SF3", "acme", "W-9", seller, sizeof(seller),
+                                             no, sizeof(no), &err),
                      CG_OK);
     assert_string_equal(no, "W-3");
-    assert_int_equal(cg_store_waybill_holder(st, "SF4", "acme", "W-9", seller, sizeof(seller), no,
-                                             sizeof(no), &err),
+    assert_int_equal(cg_store_waybill_holder(st, "C1", "SF4", "acme", "W-9", seller, sizeof(seller),
+                                             no, sizeof(no), &err),
+                     CG_ENOTFOUND);
+    /* another carrier's SF1; a waybill declared before carriers were kept */
+    assert_int_equal(cg_store_waybill_holder(st, "C2", "SF1", "jl", "W-9", seller, sizeof(seller),
+                                             no, sizeof(no), &err),
+                     CG_ENOTFOUND);
+    assert_int_equal(cg_store_waybill_holder(st, "C1", "SF5", "acme", "W-9", seller, sizeof(seller),
+                                             no, sizeof(no), &err),
                      CG_ENOTFOUND);
     cg_store_close(st);
     free(path);
@@ -1681,7 +1691,7 @@ static int two_orders(struct cg_store *st, void *ctx, struct cg_err *err)
     (void)ctx;
     rc = cg_store_order_put(st, "acme", "SO-A", "h", 1, 1, &id, err);
     if (rc == CG_OK)
-        rc = cg_store_doc_put(st, id, 303, "SO-A", 1, "G-A", 1, "c", &id, err);
+        rc = cg_store_doc_put(st, id, 303, "SO-A", 1, "G-A", 1, "c", NULL, NULL, &id, err);
     return rc;
 }
 
