@@ -972,6 +972,10 @@ static int drain(struct pipe *p, struct cg_err *err)
     if (rc == CG_OK)
         rc = finish(p->fill, err);
     land(p->fill);
+    /* The batch before it was not committed (a temporary failure, a configuration to fix): the
+     * messages this one's workers wrote were not either. */
+    if (rc != CG_OK)
+        job_files_remove(p->fill, 0, p->fill->njobs);
     return rc;
 }
 

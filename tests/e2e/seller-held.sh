@@ -51,4 +51,16 @@ check "fixed: 5 orders accepted" grep -q '^  orders: 5 accepted (5 new, 0 modifi
 for o in G-1 J-1 J-2 M-1 X-1 T-1; do
     check "  $o declared once" [ "$(grep -l "<ceb:orderNo>$o</ceb:orderNo>" "$W"/outbox/CEB303Message_* | wc -l)" -eq 1 ]
 done
+# A batch dropped for a setting its seller lacks, while the next batch was being signed: neither
+# leaves a message in tmp/ (--batch 2: the first batch holds P-1, which needs [seller] agent_name
+# for its CEB603, and P-2; P-3 is signed in the next batch meanwhile).
+printf '[seller.part]\ncatalog = catalog.csv\nagent_name =\n' >>"$W/fixed.conf"
+mkdir -p "$W/incoming/part"
+printf '%s\n' "order_no,currency,country,sku,qty,price,logistics_code,logistics_name,logistics_no" \
+    "P-1,USD,US,TS-001,1,9.99,3120980105,SF Express,SF8000000200" \
+    "P-2,USD,US,TS-001,1,9.99,,," "P-3,USD,US,TS-001,1,9.99,,," >"$W/incoming/part/p.csv"
+(cd "$W" && "$CEBGATE" -c fixed.conf run --no-progress --batch 2 >"$T/out" 2>"$T/err")
+check "part: exit 2" [ $? -eq 2 ]
+check "  the file waits in active/" [ -f "$W/active/part/p.csv" ]
+check "  nothing is left in tmp/" [ -z "$(ls "$W/tmp")" ]
 finish
