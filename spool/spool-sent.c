@@ -163,13 +163,30 @@ static void collect(xmlNodePtr n, int item, struct leaves *l)
 static void leaf_text(xmlNodePtr n, char *out, size_t size)
 {
     xmlChar *t = xmlNodeGetContent(n);
+    const char *v = t != NULL ? (const char *)t : "";
+    size_t len = strlen(v), keep = 44;
     char cut[48];
 
-    cg_strlcpy(cut, t != NULL ? (const char *)t : "", sizeof(cut));
-    if (t != NULL && strlen((const char *)t) >= sizeof(cut))
-        memcpy(cut + sizeof(cut) - 4, "...", 4);
-    cg_text_show(cut, out, size);
+    /* Cut at a character's first byte, never inside a UTF-8 sequence. */
+    if (len > keep) {
+        while (keep > 0 && ((unsigned char)v[keep] & 0xc0) == 0x80)
+            keep--;
+        snprintf(cut, sizeof(cut), "%.*s...", (int)keep, v);
+        v = cut;
+    }
+    cg_text_show(v, out, size);
     xmlFree(t);
+}
+
+/* Whether two leaves hold the same text, whole (what is shown of them may be cut). */
+static bool same_text(xmlNodePtr x, xmlNodePtr y)
+{
+    xmlChar *a = xmlNodeGetContent(x), *b = xmlNodeGetContent(y);
+    bool same = xmlStrEqual(a, b) != 0;
+
+    xmlFree(a);
+    xmlFree(b);
+    return same;
 }
 
 static const char *leaf_value(const struct leaves *l, const char *name)
@@ -266,7 +283,7 @@ static void differences(struct leaves *a, struct leaves *b, char *out, size_t si
         }
         y->matched = true;
         leaf_text(y->node, now, sizeof(now));
-        if (strcmp(was, now) != 0)
+        if (!same_text(x->node, y->node))
             say(out, size, &len, &shown, &more, "%s%s from '%s' to '%s'", shown ? ", " : "", what,
                 was, now);
     }

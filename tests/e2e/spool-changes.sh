@@ -75,4 +75,19 @@ expect_rc 1 "a change once the message is pruned" cg run --no-progress
 check "no list of changes without the sent message" grep -Fxq \
     "acme/f.csv:2: order SO-0000001: CEB603: changed after customs reached state 'closed'; the declaration can no longer change: if goods came back, declare their return (cebgate return); $AMOUNT" \
     "$T/out"
+# A long value changed only past what the reason shows of it (44 characters) is still named:
+# values are compared whole, shown cut at a character.
+N1="Carrier Company With A Long Registered Name Branch 01"
+N2="Carrier Company With A Long Registered Name Branch 02"
+H7="order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight"
+printf '%s\n' "$H7" "SO-0000007,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,3120980105,$N1,SF0000000000077,2.5" \
+    >"$W/incoming/acme/g.csv"
+expect_rc 0 "SO-0000007 declared" cg run --no-progress
+sql "UPDATE documents SET state = 'closed' WHERE msg_type = 603 AND order_id = (SELECT id FROM orders WHERE order_no = 'SO-0000007')"
+printf '%s\n' "$H7" "SO-0000007,USD,US,USNY,5.00,TS-001,Item 0,1,3.50,3120980105,$N2,SF0000000000077,2.5" \
+    >"$W/incoming/acme/h.csv"
+expect_rc 1 "its carrier's name changed at its end" cg run --no-progress
+C44=$(printf '%s' "$N1" | cut -c1-44)
+check "  named, though both show the same first 44 characters" grep -Fq \
+    "; what changed: logisticsName from '$C44...' to '$C44...'" "$T/out"
 finish
