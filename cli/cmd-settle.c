@@ -17,6 +17,7 @@
 #include "cli/cmd.h"
 #include "core/buf.h"
 #include "core/fsutil.h"
+#include "core/text.h"
 #include "mapping/mapping.h"
 #include "settle/settle.h"
 #include "store/store.h"
@@ -304,9 +305,13 @@ static int held_file(const char *seller, const char *file, const char *at, int s
                             "taken before the database kept it); a later file that shows it live "
                             "declares it";
 
+    char shown[1024];
+
     c->nheld++;
+    /* the file's name is the seller's: shown escaped */
     return cg_buf_addf(&c->held, "  held back by %s%s%s, taken %s: %s\n", seller,
-                       seller[0] ? "/" : "", file, at, why) == CG_OK
+                       seller[0] ? "/" : "", cg_text_show(file, shown, sizeof(shown)), at,
+                       why) == CG_OK
                ? CG_OK
                : CG_ENOMEM;
 }

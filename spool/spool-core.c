@@ -22,6 +22,7 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "spool/spool-int.h"
 
 const char *const cg_spool_dir_names[D_N] = {
@@ -210,9 +211,12 @@ void spool_drop_stale_reason(struct cg_spool *sp, const char *sub, const char *n
         return; /* no failed/<sub>/: nothing left there */
     if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
         snprintf(rname, sizeof(rname), "%s.reason", name);
+        char shown[4 * CG_FS_NAME_MAX + 16], rshown[4 * CG_FS_NAME_MAX + 32];
+
         if (unlinkat(fd, rname, 0) == 0)
             cg_log(CG_LOG_INFO, "failed/%s%s%s: removed, %s was taken again and finished", sub,
-                   sub[0] ? "/" : "", rname, name);
+                   sub[0] ? "/" : "", cg_text_show(rname, rshown, sizeof(rshown)),
+                   cg_text_show(name, shown, sizeof(shown)));
     }
     if (fd != sp->dfd[D_FAILED])
         close(fd);

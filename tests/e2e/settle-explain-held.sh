@@ -26,6 +26,13 @@ expect_rc 0 "settle explain of the held order by its number alone" cg settle exp
 check "  the same" grep -qxF \
     "order 2001 is held back for its shop status: not declared, so nothing is to be collected for it; settle follows it once a file declares it and customs releases it" "$T/out"
 
+# A file's name is the seller's text: a right-to-left override in it is shown escaped.
+export_csv "$T/export2.csv" "Name=#2003|Financial Status=pending|$HEAD|$ITEM"
+cp "$T/export2.csv" "$W/incoming/shop/$(printf 'orders\342\200\256vsc.csv')"
+expect_rc 0 "a file with an override in its name holds 2003" cg run
+expect_rc 0 "settle explain of 2003" cg settle explain shop/2003
+check "  the override is shown escaped" grep -qF 'held back by shop/orders\u{202E}vsc.csv, taken' "$T/out"
+check "  and not raw" sh -c "! grep -q \"$(printf '\342\200\256')\" '$T/out'"
 expect_rc 1 "settle explain of a number no file gave, of seller shop" cg settle explain shop/2999
 check "  no such order of that seller" grep -qxF "cebgate: order shop/2999: no such order of seller shop" "$T/err"
 check "  and nothing on standard output" [ ! -s "$T/out" ]
