@@ -394,7 +394,19 @@ static char *long_line(struct parse_ctx *ctx, char *str, int num, char *why, siz
     char *scan = NULL; /* where inih looks for an inline comment */
     size_t n, end;
 
-    l[strcspn(l, "\r\n")] = '\0';
+    n = strlen(l);
+    if (n > 0 && l[n - 1] == '\n')
+        l[--n] = '\0';
+    if (n > 0 && l[n - 1] == '\r')
+        l[--n] = '\0';
+    /* A carriage return inside the line (old Mac line ends) would hide the rest of the file in
+     * one line: refused, not cut. */
+    if (strchr(l, '\r') != NULL) {
+        snprintf(why, size,
+                 "a carriage return (0x0D) inside the line: the file has old Mac line ends; "
+                 "save it with LF or CR LF line ends");
+        return NULL;
+    }
     if (l[lead] == ';' || l[lead] == '#') {
         cg_strlcpy(str, ";", (size_t)num);
         return str;

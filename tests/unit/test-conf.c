@@ -491,6 +491,21 @@ static void test_long_line(void **state)
              "bytes",
              path, INI_MAX_LINE - 1);
     assert_string_equal(err.msg, want);
+    /* a carriage return inside a long line (old Mac line ends: the whole file one line) is
+     * refused, not taken as the end of the line with the rest dropped; a CR LF ending is not */
+    snprintf(text, 8192, "; a comment\r[general]\rworkdir = .\r[spool]\rbatch = x\r; %s\r", xs);
+    assert_int_equal(load(text, &conf, &err), CG_ECONFIG);
+    snprintf(want, sizeof(want),
+             "%s:1: a carriage return (0x0D) inside the line: the file has old Mac line ends; "
+             "save it with LF or CR LF line ends",
+             path);
+    assert_string_equal(err.msg, want);
+    snprintf(text, 8192, "[port]\r\ntrust = %s\r\nport = 8444\r\n", files);
+    assert_int_equal(load(text, &conf, &err), CG_OK);
+    assert_string_equal(cg_conf_get(conf, "port", "trust"), files);
+    assert_string_equal(cg_conf_get(conf, "port", "port"), "8444");
+    cg_conf_free(conf);
+    conf = NULL;
     assert_null(conf);
     free(name);
     free(xs);
