@@ -45,6 +45,16 @@ int cg_cli_declare(struct cg_cli *cli, const char *what, const char *order_no, b
     cg_err_clear(&err);
     memset(&o, 0, sizeof(o));
     o.event = declare_event;
+    /* A decision on declared orders: where there is no database there is nothing to decide on,
+     * and none is made (cg_cli_store_open says where it looked). */
+    if (cli->db_existing) {
+        struct cg_store *db = NULL;
+
+        rc = cg_cli_store_open(cli, &db, &err);
+        cg_store_close(db);
+        if (rc != CG_OK)
+            return cg_cmd_fail(&err);
+    }
     rc = cg_transport_new(cli->conf, &t, &err);
     if (rc == CG_OK)
         rc = cg_spool_open(cli->conf, &o, t, &sp, &err);
@@ -143,6 +153,6 @@ const struct cg_cmd cg_cmd_cancel = {
     "refused, with the rule, when customs does not allow it: no inventory, not released yet,\n"
     "the goods departed (closed or departure declared), already cancelled or pending\n"
     "exit: 0 declared, 1 refused or unknown order, 2 usage, 75 temporary failure\n",
-    CG_CMD_NEEDS_CONF,
+    CG_CMD_NEEDS_CONF | CG_CMD_ACTS_ON_DB,
     exec_cancel,
 };

@@ -117,6 +117,6 @@ const struct cg_cmd cg_cmd_return = {
     "refused, with the rule, unless the inventory was released or closed and no return is\n"
     "pending; tradeMode 9661 (1261 for special-area exports, trade_mode 1210)\n"
     "exit: 0 declared, 1 refused, unknown order or bad lines, 2 usage, 75 temporary failure\n",
-    CG_CMD_NEEDS_CONF,
+    CG_CMD_NEEDS_CONF | CG_CMD_ACTS_ON_DB,
     exec_return,
 };

@@ -87,6 +87,6 @@ const struct cg_cmd cg_cmd_summary = {
     "a summary customs refused is declared again. `run` does this itself from the 1st to\n"
     "[spool] summary_day of each month.\n"
     "exit: 0 ok (also nothing to summarise), 2 usage, 75 temporary failure\n",
-    CG_CMD_NEEDS_CONF,
+    CG_CMD_NEEDS_CONF | CG_CMD_ACTS_ON_DB,
     exec_summary,
 };

@@ -1,5 +1,6 @@
 #!/bin/sh
-# no-database.sh - commands that only read the database, and dismiss and resend, refuse, creating
+# no-database.sh - commands that only read the database, and the decisions on what it holds
+# (dismiss, resend, cancel, return, summary), refuse, creating
 # nothing, where there is none (a cron job started in the wrong folder must not report an empty
 # all-clear, nor "not found"); commands that write create it as before.
 . "${CG_SRCDIR:-.}/tests/e2e/lib.sh"
@@ -20,9 +21,11 @@ for args in "status --pending" "report" "report fx aging" "settle explain X" "re
     check "  creates nothing" [ -z "$(ls -A "$T/empty")" ]
 done
 
-# Decisions on what the database holds refuse the same way: nothing to dismiss or resend.
+# Decisions on what the database holds refuse the same way: nothing to dismiss, resend, cancel,
+# return or summarise.
 for args in "dismiss orders.csv --reason x" "dismiss --unknown --reason x" \
-    "resend SO-1 --reason x"; do
+    "resend SO-1 --reason x" "cancel SO-1 --reason x" "summary --month 202611" \
+    "return SO-1 --reason damaged --traf-name CA1234 --voyage CA1234"; do
     # shellcheck disable=SC2086 # the words of args are the arguments
     expect_rc 2 "$args in an empty folder" sh -c "cd '$T/empty' && exec \"\$0\" \"\$@\"" \
         "$CEBGATE" $args
