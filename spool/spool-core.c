@@ -366,7 +366,9 @@ static int check_dxp_sender(const struct cg_conf *conf, struct cg_err *err)
     char where[300] = "";
     int n;
 
-    if (cg_conf_get(conf, "transport", "sender_id") != NULL || id == NULL)
+    const char *sender = cg_conf_get(conf, "transport", "sender_id");
+
+    if ((sender != NULL && sender[0] != '\0') || id == NULL)
         return CG_OK;
     /* characters, as cg_dxp_wrap() and the schema count them */
     n = xmlUTF8Strlen((const xmlChar *)id);
@@ -466,11 +468,13 @@ int cg_spool_open(const struct cg_conf *conf, const struct cg_spool_opts *opts,
     sp->bt.cop_name = cg_conf_get(conf, "declare", "cop_name");
     sp->bt.dxp_id = cg_conf_get(conf, "declare", "dxp_id");
     sp->dxp_wrap = cg_conf_get_bool(conf, "transport", "dxp_wrap");
+    /* sender_id left empty (`sender_id =`) is not given: dxp_id stands in for it */
     sp->dxp_sender = cg_conf_get(conf, "transport", "sender_id");
-    if (sp->dxp_sender == NULL)
+    if (sp->dxp_sender == NULL || sp->dxp_sender[0] == '\0')
         sp->dxp_sender = sp->bt.dxp_id;
     sp->dxp_receiver = cg_conf_get(conf, "transport", "receiver_id");
-    if (sp->dxp_wrap && (sp->dxp_sender == NULL || sp->dxp_receiver == NULL)) {
+    if (sp->dxp_wrap && (sp->dxp_sender == NULL || sp->dxp_sender[0] == '\0' ||
+                         sp->dxp_receiver == NULL || sp->dxp_receiver[0] == '\0')) {
         rc = CG_ERR_SET(err, CG_ECONFIG,
                         "[transport] dxp_wrap needs sender_id (or [declare] dxp_id) and "
                         "receiver_id");

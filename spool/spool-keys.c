@@ -24,7 +24,8 @@ const struct cg_conf_key cg_spool_conf_keys[] = {
      * (202205 and 2018 alike; any characters, counted as characters): checked when the file is
      * loaded, a value too long would otherwise fail every message at the envelope. */
     {"transport", "sender_id", CG_CONF_STR, NULL, "..16",
-     "DXP SenderId (the enterprise DXP id), at most 16 characters; unset: [declare] dxp_id"},
+     "DXP SenderId (the enterprise DXP id), at most 16 characters; unset or empty: [declare] "
+     "dxp_id"},
     {"transport", "receiver_id", CG_CONF_STR, "DXPEDCCEB0000003", "..16",
      "DXP ReceiverId (cross-border export), at most 16 characters"},
     {"transport", "url", CG_CONF_STR, NULL, NULL, "HTTP(S) URL messages are POSTed to"},

@@ -123,6 +123,13 @@ check "  refused with the file, the line, both settings and the limit" test "$(c
     "cebgate: $W/longid.conf:$L: dxp_id: the value is 17 characters long; [transport] dxp_wrap = yes without sender_id sends [declare] dxp_id as the DXP envelope's SenderId, which allows at most 16: set [transport] sender_id"
 check "  the order file is still in incoming/" test -f "$W/incoming/jl/dxp.jsonl"
 check "  its order is not recorded" test "$(sql "SELECT count(*) FROM orders WHERE order_no = 'SO-0000400'")" = 0
+# sender_id left empty is not given: dxp_id stands in for it, and is held to the same limit.
+sed -i 's/^\[transport\]$/[transport]\nsender_id =/' "$W/longid.conf"
+check "  (sender_id = in it now)" grep -qx 'sender_id =' "$W/longid.conf"
+expect_rc 2 "dxp_wrap, an empty sender_id and a dxp_id of 17 characters" \
+    "$CEBGATE" -c "$W/longid.conf" run --no-progress
+check "  refused as without sender_id" test "$(cat "$T/err")" = \
+    "cebgate: $W/longid.conf:$L: dxp_id: the value is 17 characters long; [transport] dxp_wrap = yes without sender_id sends [declare] dxp_id as the DXP envelope's SenderId, which allows at most 16: set [transport] sender_id"
 # The HTTP transport reads [transport] token_file before the run takes anything: missing,
 # unreadable or with an empty first line, the run stops naming the setting and the file (exit 2),
 # never printing what the file holds. (The configuration ends in [transport].)
