@@ -654,7 +654,7 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
         char day[CG_DAY_LEN];
         const char *gcell;
         int64_t gross = 0, fee = 0, net = 0;
-        int neg;
+        int neg, chargeback = 0;
         size_t nth = 0;
         struct fx_entry *e;
         struct fx_line *l;
@@ -688,13 +688,35 @@ static int payout_csv(struct cg_settle *s, struct fx_parsed *p, struct csv_rows 
             }
             continue;
         }
+        /*
+         * A chargeback: the gross goes back to the buyer and the platform charges its fee on top,
+         * so the net (all out) is the gross plus the fee (Shopify: -63.00, 15.00, -78.00). The
+         * gross is the order's refund; the fee is money the platform kept, an adjustment of the
+         * payout that belongs to no order, as a row naming none is.
+         */
+        if (neg && fee > 0 && c[FX_PO_NET] >= 0) {
+            const char *ncell = cell(row, c[FX_PO_NET]);
+            struct cg_err qe;
+            int64_t v = 0;
+
+            if (ncell != NULL && ncell[0] == '-' &&
+                fx_amount_parse(ncell + 1, cur, &v, &qe) == CG_OK && v == gross + fee) {
+                if (payout_adjustment(s, p, id, cur, day, line, -fee, 0, NULL, gcell, NULL) !=
+                    CG_OK) {
+                    rc = CG_ENOMEM;
+                    goto done;
+                }
+                fee = 0;
+                chargeback = 1;
+            }
+        }
         /* A refund line: the fee is what the platform gives back, so less goes out. */
         if (neg && fee > gross) {
             fx_problem(p, line, id, s->po_col[FX_PO_FEE], "fee larger than the refund");
             continue;
         }
         net = gross - fee;
-        if (c[FX_PO_NET] >= 0) {
+        if (c[FX_PO_NET] >= 0 && !chargeback) {
             const char *ncell = cell(row, c[FX_PO_NET]);
             int64_t given = 0;
             if (csv_amount(p, line, id, s->po_col[FX_PO_NET], ncell, cur, neg, &given) != CG_OK)

@@ -68,4 +68,20 @@ expect_rc 1 "a bad adjustment refuses the file" cg settle import --seller acme "
 check "file, line, payout, field and why" grep -qx \
     "$T/bad.csv:2: entry 88004: field Net Amount: -14.00 is not gross -15.00 minus fee 0.00 (a row naming no order is an adjustment of the payout)" \
     "$T/err"
+# A chargeback of J1: the 63.00 goes back to the buyer and the platform charges 15.00 on top, so
+# 78.00 goes out (Shopify's row: -63.00, fee 15.00, net -78.00). The 63.00 is J1's refund, the
+# 15.00 money the platform kept, with the charges.
+{
+    echo "$P"
+    echo "88005,2026-12-06,USD,J1,TX-2,-63.00,15.00,-78.00,chargeback"
+} >"$T/cb.csv"
+expect_rc 0 "a chargeback row is imported" cg settle import --seller acme "$T/cb.csv"
+cg report fx orders --as-of 2026-12-10 --format csv >"$T/orders.csv"
+check "J1: 63.00 refunded to the buyer, nothing collected now" \
+    [ "$(csv_cell "$T/orders.csv" acme/J1 collected)" = "0.00" ]
+cg report fx charges --format csv >"$T/ch.csv"
+check "the chargeback fee is listed with the charges" grep -q \
+    '^"[0-9]*","acme","2026-12-06","USD","15.00","at import","payout 88005 adjustment",""$' "$T/ch.csv"
+cg report fx settlement --format csv >"$T/set.csv"
+check "held: 50.87 less the 78.00 that went out" [ "$(csv_cell "$T/set.csv" USD held)" = "-27.13" ]
 finish
