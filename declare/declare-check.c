@@ -118,6 +118,16 @@ static void placeholder_ref(struct cg_doc_ref *ref, const struct cg_order *o)
     ref->cop_no = PH_COP_NO;
 }
 
+int cg_order_doc_placeholder(int msg_type, const struct cg_order *o, const struct cg_seller *seller,
+                             const struct cg_base_transfer *bt, const char *version, xmlDocPtr *doc,
+                             struct cg_err *err)
+{
+    struct cg_doc_ref ref;
+
+    placeholder_ref(&ref, o);
+    return cg_build_order_doc(msg_type, PH_MSG_GUID, &ref, 1, seller, bt, version, doc, err);
+}
+
 bool cg_orders_pass(struct cg_schema *s, const struct cg_order *const *o, size_t n,
                     const struct cg_seller *seller, const struct cg_base_transfer *bt,
                     const char *version)
@@ -198,14 +208,12 @@ size_t cg_config_missing(const struct cg_order *o, const struct cg_seller *selle
         /* Each round names one more missing setting; a placeholder then lets the builder on to
          * the next. Any other failure ends this kind: it is not the configuration's. */
         for (;;) {
-            struct cg_doc_ref ref;
             struct cg_err e;
             xmlDocPtr doc = NULL;
             int rc, h;
 
             cg_err_clear(&e);
-            placeholder_ref(&ref, &oc);
-            rc = cg_build_order_doc(kinds[i], PH_MSG_GUID, &ref, 1, &sc, &bc, version, &doc, &e);
+            rc = cg_order_doc_placeholder(kinds[i], &oc, &sc, &bc, version, &doc, &e);
             if (doc != NULL)
                 xmlFreeDoc(doc);
             h = rc == CG_OK ? -1 : hint_index(e.msg);
@@ -237,14 +245,12 @@ int cg_order_check(struct cg_schema *s, const struct cg_order *o, const struct c
     int rc = CG_OK;
 
     for (i = 0; i < n && rc == CG_OK; i++) {
-        struct cg_doc_ref ref;
         struct cg_err e;
         xmlDocPtr doc = NULL;
         const char *what = "building";
 
         cg_err_clear(&e);
-        placeholder_ref(&ref, o);
-        rc = cg_build_order_doc(with_ship[i], PH_MSG_GUID, &ref, 1, seller, bt, version, &doc, &e);
+        rc = cg_order_doc_placeholder(with_ship[i], o, seller, bt, version, &doc, &e);
         if (rc == CG_OK) {
             what = "schema";
             rc = cg_schema_validate(s, doc, &e);

@@ -284,6 +284,14 @@ bool cg_orders_pass(struct cg_schema *s, const struct cg_order *const *o, size_t
                     const struct cg_seller *seller, const struct cg_base_transfer *bt,
                     const char *version);
 /*
+ * The message of kind msg_type for order o alone, built as the dry run builds it: a first
+ * version (appType 1) with placeholder guids and copNo, never to be sent. *doc as
+ * cg_build_order_doc() gives it.
+ */
+int cg_order_doc_placeholder(int msg_type, const struct cg_order *o, const struct cg_seller *seller,
+                             const struct cg_base_transfer *bt, const char *version, xmlDocPtr *doc,
+                             struct cg_err *err);
+/*
  * Where the value is configured when msg is a builder's "element X: required value is missing"
  * for an element that comes from the configuration ("[declare] cop_code"); NULL otherwise.
  */

@@ -612,48 +612,50 @@ static void land(struct batch *b)
     }
 }
 
+/* In a job's error "CEB603 building: order 1001: element POD: ...", what follows the step
+ * ("building: " or "schema: ") near its start; NULL when it has none. */
+static const char *job_error_rest(const char *e)
+{
+    static const char *const steps[] = {"building: ", "schema: "};
+    size_t i;
+
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        const char *p = strstr(e, steps[i]);
+
+        if (p != NULL && p - e <= 8)
+            return p + strlen(steps[i]);
+    }
+    return NULL;
+}
+
 /* A job's error into out, without the order number the rejection line names already. A
  * setting missing from the configuration comes with every other one the order's messages lack. */
 static void job_error(const struct cg_spool *sp, const struct spool_job *j, char *out, size_t size)
 {
-    static const char *const steps[] = {"building: ", "schema: "};
     const char *e = j->error != NULL ? j->error : "failed";
-    size_t i;
+    const char *rest = job_error_rest(e);
+    const char *hint;
+    char all[512];
 
-    /* "CEB603 building: order 1001: element POD: ..." */
-    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        const char *p = strstr(e, steps[i]);
-
-        if (p != NULL && p - e <= 8) {
-            const char *rest = p + strlen(steps[i]);
-            const char *hint = cg_msg_config_hint(rest);
-            char all[512];
-
-            if (hint == NULL || cg_config_missing(j->order, j->sel->seller, &sp->bt,
-                                                  sp->schema_version, all, sizeof(all)) < 2)
-                all[0] = '\0';
-            snprintf(out, size, "%.*s%s%s%s%s%s", (int)(rest - e), e,
-                     cg_msg_without_order(rest, j->order->order_no), hint != NULL ? ": set " : "",
-                     hint != NULL ? hint : "", all[0] != '\0' ? "; missing settings: " : "", all);
-            return;
-        }
+    if (rest == NULL) {
+        snprintf(out, size, "%s", e);
+        return;
     }
-    snprintf(out, size, "%s", e);
+    hint = cg_msg_config_hint(rest);
+    if (hint == NULL || cg_config_missing(j->order, j->sel->seller, &sp->bt, sp->schema_version,
+                                          all, sizeof(all)) < 2)
+        all[0] = '\0';
+    snprintf(out, size, "%.*s%s%s%s%s%s", (int)(rest - e), e,
+             cg_msg_without_order(rest, j->order->order_no), hint != NULL ? ": set " : "",
+             hint != NULL ? hint : "", all[0] != '\0' ? "; missing settings: " : "", all);
 }
 
 /* Whether j failed for a setting only the configuration gives (cg_msg_config_only). */
 static bool job_config_only(const struct spool_job *j)
 {
-    static const char *const steps[] = {"building: ", "schema: "};
-    size_t i;
+    const char *rest = job_error_rest(j->error);
 
-    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        const char *p = strstr(j->error, steps[i]);
-
-        if (p != NULL && p - j->error <= 8)
-            return cg_msg_config_only(p + strlen(steps[i]));
-    }
-    return false;
+    return rest != NULL && cg_msg_config_only(rest);
 }
 
 /*

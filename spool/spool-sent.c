@@ -302,12 +302,8 @@ void spool_sent_changes(struct cg_spool *sp, const struct spool_seller *sel,
                         const struct cg_order *o, int msg_type, int64_t doc_id, int version,
                         char *out, size_t size)
 {
-    static const char ph_guid[] = "00000000-0000-4000-8000-000000000001";
-    static const char ph_msg_guid[] = "00000000-0000-4000-8000-000000000002";
-    static const char ph_cop_no[] = "C00000000000000000000";
     const char *key_name = msg_type == 505 ? "logisticsNo" : "orderNo";
     struct leaves *a = NULL, *b = NULL;
-    struct cg_doc_ref ref;
     struct cg_err e;
     xmlDocPtr old = NULL, now = NULL;
     xmlNodePtr ea, eb;
@@ -317,14 +313,9 @@ void spool_sent_changes(struct cg_spool *sp, const struct spool_seller *sel,
     cg_err_clear(&e);
     if (spool_sent_load(sp, doc_id, version, &old, NULL, 0, &e) != CG_OK)
         goto done;
-    memset(&ref, 0, sizeof(ref));
-    ref.order = o;
-    ref.guid = ph_guid;
-    ref.app_type = CG_APP_ADD;
-    ref.cop_no = ph_cop_no;
     cg_err_clear(&e);
-    if (cg_build_order_doc(msg_type, ph_msg_guid, &ref, 1, sel->seller, &sp->bt, sp->schema_version,
-                           &now, &e) != CG_OK)
+    if (cg_order_doc_placeholder(msg_type, o, sel->seller, &sp->bt, sp->schema_version, &now, &e) !=
+        CG_OK)
         goto done;
     a = calloc(1, sizeof(*a));
     b = calloc(1, sizeof(*b));
