@@ -23,6 +23,7 @@
 #include "settle/settle.h"
 #include "spool/spool.h"
 #include "store/store-flow.h"
+#include "store/store-holds.h"
 #include "store/store-report.h"
 
 /* A callback's way to stop a list early without an error. */
@@ -393,6 +394,26 @@ static int on_held(const struct cg_store_item *it, void *vctx)
     if (!seller_ok(c->b, it->seller))
         return CG_OK;
     row(c->b, c->sec, c->b->o->rows, 4, seller_name(it->seller), it->order_no, it->at, it->detail);
+    return CG_OK;
+}
+
+struct holds_ctx {
+    struct builder *b;
+    json_t *sec;
+    const char *now; /* with --as-of: a seller first held after that day is not listed */
+};
+
+/* A seller whose files wait for its configuration (the last complete pass of run or watch). */
+static int on_hold(const struct cg_store_hold *h, void *vctx)
+{
+    struct holds_ctx *c = vctx;
+    char files[24];
+
+    if (c->now != NULL && strcmp(h->since, c->now) > 0)
+        return CG_OK;
+    snprintf(files, sizeof(files), "%ld", h->files);
+    row(c->b, c->sec, c->b->o->rows, 5, seller_name(h->seller), files, h->since, h->seen,
+        h->reason);
     return CG_OK;
 }
 
@@ -1065,6 +1086,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
 {
     struct builder b;
     struct list_ctx lc;
+    struct holds_ctx hc;
     struct sellers_ctx sc;
     struct sum_ctx sum;
     json_t *sellers_states = NULL, *credit_due = NULL, *needs;
@@ -1113,6 +1135,13 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     if (rc != CG_OK)
         goto done;
 
+    hc.b = &b;
+    hc.now = o->as_of != NULL ? now : NULL;
+    hc.sec = section(&b, "held_sellers", "Sellers held for their configuration: their files wait",
+                     "seller,files,since,seen,reason", "cebgate config");
+    rc = list_end(cg_store_holds_list(st, o->seller, on_hold, &hc, err));
+    if (rc != CG_OK)
+        goto done;
     lc.b = &b;
     lc.cutoff = cutoff;
     lc.returns = 0;
@@ -1185,6 +1214,12 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     if (rc != CG_OK)
         goto done;
 
+    need(&b, needs,
+         "seller held for its configuration, its files waiting, none declared: fix the "
+         "configuration (cebgate config names what is wrong), then run again",
+         "sellers held for their configuration, their files waiting, none declared: fix the "
+         "configuration (cebgate config names what is wrong), then run again",
+         total_of(find_section(&b, "held_sellers")), "cebgate config");
     need(&b, needs,
          "rejected document or order: correct and drop the file again, or once the customs refusal "
          "is fixed cebgate resend",

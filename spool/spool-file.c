@@ -1631,6 +1631,12 @@ bool spool_seller_waits(struct cg_spool *sp, struct spool_seller *sel)
 
     if (why == NULL)
         return false;
+    /* each file that waits is counted once: passed over, or stopped by its own batch */
+    if (sel->held_pass != sp->intake_pass) {
+        sel->held_pass = sp->intake_pass;
+        sel->held_files = 0;
+    }
+    sel->held_files++;
     if (!sel->held_said) {
         sel->held_said = true;
         sp->st.sellers_held++;

@@ -32,6 +32,10 @@ struct spool_seller {
     char *problem;
     char *config_hold;
     bool held_said; /* the run said so and counted it */
+    /* The pass of intake (cg_spool.intake_pass) that last found the seller held, and how many
+     * of its files waited in that pass: what the pass records for the morning report. */
+    unsigned long held_pass;
+    long held_files;
     int index;
     /* Signing: the seller's own key, else [declare]. */
     char *key_file, *cert_file, *pass_file, *pass_env, *key_name;
@@ -130,6 +134,7 @@ struct cg_spool {
      * (spool-inbox.c): the first few are named, the rest counted in one line. */
     long unknown_named, unknown_unnamed;
     struct cg_spool_stats st;
+    unsigned long intake_pass; /* the passes over incoming/ so far, this one included */
     int64_t last_event_ms;
     /* The last message recorded before this process (in `watch`: this generation, which a
      * reload of the signing keys or SIGHUP starts) first declared payment receipts, bills or

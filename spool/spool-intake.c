@@ -23,6 +23,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "spool/spool-int.h"
+#include "store/store-holds.h"
 
 struct entry {
     char *name;
@@ -297,10 +298,53 @@ static void count_files(struct cg_spool *sp, int dfd, bool top)
     entries_free(v, n);
 }
 
+struct holds {
+    struct cg_store_hold *h;
+    size_t n;
+};
+
+static int holds_write(struct cg_store *st, void *vctx, struct cg_err *err)
+{
+    const struct holds *hs = vctx;
+
+    return cg_store_holds_set(st, hs->h, hs->n, err);
+}
+
+/*
+ * After a complete pass over active/ and incoming/: the sellers it held, with their reason and
+ * how many of their files wait, replace those the database had (a seller whose configuration
+ * was fixed, or whose files were taken away, is no longer listed). The morning report reads
+ * them. A database that cannot be written is a temporary failure, as for any other step.
+ */
+static int holds_record(struct cg_spool *sp, struct cg_err *err)
+{
+    struct holds hs = {NULL, 0};
+    size_t i;
+    int rc;
+
+    hs.h = calloc(sp->nsellers > 0 ? sp->nsellers : 1, sizeof(*hs.h));
+    if (hs.h == NULL)
+        return CG_ERR_SET(err, CG_ENOMEM, "out of memory");
+    for (i = 0; i < sp->nsellers; i++) {
+        const struct spool_seller *sel = sp->sellers[i];
+
+        if (sel->held_pass != sp->intake_pass || sel->held_files == 0)
+            continue;
+        hs.h[hs.n].seller = sel->name;
+        hs.h[hs.n].reason = sel->problem != NULL ? sel->problem : sel->config_hold;
+        hs.h[hs.n].files = sel->held_files;
+        hs.n++;
+    }
+    rc = cg_store_tx(sp->store, holds_write, &hs, err);
+    free(hs.h);
+    return rc;
+}
+
 int spool_intake(struct cg_spool *sp, struct cg_err *err)
 {
     int rc;
 
+    sp->intake_pass++;
     count_files(sp, sp->dfd[D_ACTIVE], true);
     count_files(sp, sp->dfd[D_INCOMING], true);
     spool_progress(sp, true);
@@ -310,5 +354,8 @@ int spool_intake(struct cg_spool *sp, struct cg_err *err)
         return rc;
     if (sp->opts.intake != NULL && (rc = sp->opts.intake(sp->opts.intake_ctx, err)) != CG_OK)
         return rc;
-    return take_dir(sp, sp->dfd[D_INCOMING], "", err);
+    rc = take_dir(sp, sp->dfd[D_INCOMING], "", err);
+    if (rc != CG_OK || stopped(sp))
+        return rc;
+    return holds_record(sp, err);
 }

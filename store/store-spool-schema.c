@@ -269,6 +269,18 @@ static const char *const main_steps[] = {
      * only, by the flag each inventory was declared with). NULL for versions declared before. */
     "ALTER TABLE documents ADD COLUMN carrier TEXT;"
     "ALTER TABLE documents ADD COLUMN route TEXT;",
+    /* 12: the sellers whose files wait for their configuration (docs/spool.md, "A seller held
+     * for its configuration"), as the last complete pass over incoming/ found them: the reason
+     * the run gave, when a pass first and last found the seller held, and how many of its files
+     * wait. The morning report reads them, as it reads nothing else of a run's output. A pass
+     * that holds no file of a seller deletes its row. */
+    "CREATE TABLE seller_holds ("
+    "  seller TEXT PRIMARY KEY,"
+    "  reason TEXT NOT NULL,"
+    "  since TEXT NOT NULL,"
+    "  seen TEXT NOT NULL,"
+    "  files INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 const struct cg_store_schema cg_store_schema_spool = {

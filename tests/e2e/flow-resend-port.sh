@@ -109,7 +109,7 @@ check "  names its last document, the departure" grep -q "^cebgate: BILL:MB-R1: 
 
 # Schema step 9: a database put back to version 8 (the indexes and column of steps 10 and 11
 # gone too) gets the table again on open.
-sql "DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; ALTER TABLE documents DROP COLUMN carrier; ALTER TABLE documents DROP COLUMN route; DROP INDEX file_orders_order; DROP INDEX rejections_order; ALTER TABLE file_orders DROP COLUMN status; DROP TABLE resend_marks; PRAGMA user_version = 8"
+sql "DROP TABLE seller_holds; DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; ALTER TABLE documents DROP COLUMN carrier; ALTER TABLE documents DROP COLUMN route; DROP INDEX file_orders_order; DROP INDEX rejections_order; ALTER TABLE file_orders DROP COLUMN status; DROP TABLE resend_marks; PRAGMA user_version = 8"
 expect_rc 0 "status opens the database of version 8" cg status --pending
-check "  migrated to version 11 with the table of marks" test "$(sql "PRAGMA user_version") $(sql "SELECT count(*) FROM resend_marks")" = "11 0"
+check "  migrated to version 12 with the table of marks" test "$(sql "PRAGMA user_version") $(sql "SELECT count(*) FROM resend_marks")" = "12 0"
 finish

@@ -35,8 +35,8 @@ acme/stmt.xml: 1 bad entry; nothing imported"
 
 # The database put back in the form of schema 7: opening it adds refusal_dismissals, and the
 # refusals it holds are listed as before.
-check "the database is at schema 11" [ "$(sql 'PRAGMA user_version')" -eq 11 ]
-sql "DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; ALTER TABLE documents DROP COLUMN carrier; ALTER TABLE documents DROP COLUMN route; DROP INDEX file_orders_order; DROP INDEX rejections_order; ALTER TABLE file_orders DROP COLUMN status; DROP TABLE resend_marks; DROP TABLE refusal_dismissals; PRAGMA user_version = 7"
+check "the database is at schema 12" [ "$(sql 'PRAGMA user_version')" -eq 12 ]
+sql "DROP TABLE seller_holds; DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; ALTER TABLE documents DROP COLUMN carrier; ALTER TABLE documents DROP COLUMN route; DROP INDEX file_orders_order; DROP INDEX rejections_order; ALTER TABLE file_orders DROP COLUMN status; DROP TABLE resend_marks; DROP TABLE refusal_dismissals; PRAGMA user_version = 7"
 check "put back in the form of schema 7" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'refusal_dismissals'") $(sql 'PRAGMA user_version')" = "0 7" ]
 
 NEED="input files refused whole: correct and drop them again, or dismiss them"
@@ -44,7 +44,7 @@ NEED="input files refused whole: correct and drop them again, or dismiss them"
 NEED1="input file refused whole: correct and drop it again, or dismiss it"
 
 check "report --format json" report json
-check "  it migrated to schema 11, with refusal_dismissals" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'refusal_dismissals'") $(sql 'PRAGMA user_version')" = "1 11" ]
+check "  it migrated to schema 12, with refusal_dismissals" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'refusal_dismissals'") $(sql 'PRAGMA user_version')" = "1 12" ]
 cat >"$T/want" <<EOW
 b2b|orders.csv|order file|b2b/orders.csv: no orders in the file
 acme|orders.csv|order file|acme/orders.csv: no orders in the file

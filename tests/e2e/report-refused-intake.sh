@@ -13,11 +13,11 @@ ACCT=CN1200000000000000000009
 recorded() { sql "SELECT count(*) FROM intake_files"; }
 
 expect_rc 0 "an empty working directory" cg run
-check "the database is at schema 11" [ "$(sql 'PRAGMA user_version')" -eq 11 ]
-sql "DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; ALTER TABLE documents DROP COLUMN carrier; ALTER TABLE documents DROP COLUMN route; DROP INDEX file_orders_order; DROP INDEX rejections_order; ALTER TABLE file_orders DROP COLUMN status; DROP TABLE resend_marks; DROP TABLE refusal_dismissals; DROP TABLE intake_files; PRAGMA user_version = 6"
+check "the database is at schema 12" [ "$(sql 'PRAGMA user_version')" -eq 12 ]
+sql "DROP TABLE seller_holds; DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; ALTER TABLE documents DROP COLUMN carrier; ALTER TABLE documents DROP COLUMN route; DROP INDEX file_orders_order; DROP INDEX rejections_order; ALTER TABLE file_orders DROP COLUMN status; DROP TABLE resend_marks; DROP TABLE refusal_dismissals; DROP TABLE intake_files; PRAGMA user_version = 6"
 check "put back in the form of schema 6" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'intake_files'") $(sql 'PRAGMA user_version')" = "0 6" ]
 expect_rc 0 "status of a file on the older database" cg status --pending
-check "  it migrated to schema 11, with intake_files" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'intake_files'") $(sql 'PRAGMA user_version')" = "1 11" ]
+check "  it migrated to schema 12, with intake_files" [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'intake_files'") $(sql 'PRAGMA user_version')" = "1 12" ]
 
 # A unit pre-checked in B1, so that the tax office's result for it can be recorded.
 wares 1 1 2025-05-10 2025-05-12

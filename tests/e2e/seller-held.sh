@@ -40,6 +40,34 @@ check "the top folder: [seller] has no catalogue, and the sellers' folders are n
 check "  said to wait" grep -Fxq "held: the configuration of [seller] is incomplete (above): the files directly in incoming/ wait until it is fixed; none is rejected for it" "$T/out"
 check "the last line counts the four" grep -Fxq "cebgate: the configuration of 4 sellers is incomplete (named above); their files wait for a run after it is fixed" "$T/err"
 
+# The morning report reads the database: each held seller is recorded there with its reason and
+# how many of its files wait, and is what needs the broker first.
+# rj EXPR: EXPR of the report's JSON in $T/out (d: the document, h: its held_sellers section)
+rj() {
+    python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+h = [s for s in d["sections"] if s["id"] == "held_sellers"][0]
+print(eval(sys.argv[2]))' "$T/out" "$1"
+}
+HELD_NEED="sellers held for their configuration, their files waiting, none declared: fix the configuration (cebgate config names what is wrong), then run again"
+expect_rc 0 "the report after the run" cg report --format json
+check "  4 held sellers are the first need" [ "$(rj '"%d|%s|%s" % (d["needs"][0]["count"], d["needs"][0]["what"], d["needs"][0]["command"])')" = "4|$HELD_NEED|cebgate config" ]
+check "  listed by seller with their files" [ "$(rj '" ".join(r[0] + ":" + r[1] for r in h["rows"])')" = "(default):1 ghost:1 jade:2 maple:1" ]
+JADE_SINCE=$(rj '[r[2] for r in h["rows"] if r[0] == "jade"][0]')
+check "  jade first and last held now" [ "$(rj '[r[2] == r[3] for r in h["rows"] if r[0] == "jade"][0]')" = True ]
+check "  jade's reason as the run gave it" [ "$(rj '[r[4] for r in h["rows"] if r[0] == "jade"][0]')" = "seller jade: [seller.jade] pod_by_country: 'DE=FRA; FR=CDG' is not COUNTRY=PORT (ISO 3166 alpha-2 = destination port of 3-4 characters)" ]
+expect_rc 0 "a seller's report" cg report --format json --seller jade
+check "  holds that seller only" [ "$(rj '(d["needs"][0]["count"], h["total"], d["needs"][0]["command"])')" = "(1, 1, 'cebgate config')" ]
+expect_rc 0 "the report as of the day before" cg report --format json --as-of "$(date -u -d yesterday +%F)"
+check "  has none held yet" [ "$(rj 'h["total"]')" = 0 ]
+# One of jade's files taken away: the next pass counts one.
+mv "$W/incoming/jade/k.csv" "$T/k.csv"
+expect_rc 2 "the same run again" cg run --no-progress
+expect_rc 0 "  its report" cg report --format json
+check "  jade has 1 file waiting" [ "$(rj '[r[1] for r in h["rows"] if r[0] == "jade"][0]')" = 1 ]
+check "  held since the first run, seen in this one" [ "$(rj '[(r[2], r[3] > r[2]) for r in h["rows"] if r[0] == "jade"][0]')" = "('$JADE_SINCE', True)" ]
+mv "$T/k.csv" "$W/incoming/jade/k.csv"
+
 # Fixed: every file is declared once (the top file moved to a seller's folder, as told).
 sed -e 's/^pod_by_country = .*/pod_by_country = DE=FRA, FR=CDG/' -e 's/^catalog = no-such.csv/catalog = catalog.csv/' \
     "$W/cebgate.conf" >"$W/fixed.conf"
@@ -48,6 +76,8 @@ mv "$W/incoming/top.csv" "$W/incoming/good/top.csv"
 (cd "$W" && "$CEBGATE" -c fixed.conf run --no-progress >"$T/out" 2>"$T/err")
 check "fixed: exit 0" [ $? -eq 0 ]
 check "fixed: 5 orders accepted" grep -q '^  orders: 5 accepted (5 new, 0 modified)' "$T/out"
+(cd "$W" && "$CEBGATE" -c fixed.conf report --format json >"$T/out" 2>"$T/err")
+check "fixed: the report holds no seller" [ "$(rj '(h["total"], len([n for n in d["needs"] if n["command"] == "cebgate config"]))')" = "(0, 0)" ]
 for o in G-1 J-1 J-2 M-1 X-1 T-1; do
     check "  $o declared once" [ "$(grep -l "<ceb:orderNo>$o</ceb:orderNo>" "$W"/outbox/CEB303Message_* | wc -l)" -eq 1 ]
 done
@@ -63,4 +93,6 @@ printf '%s\n' "order_no,currency,country,sku,qty,price,logistics_code,logistics_
 check "part: exit 2" [ $? -eq 2 ]
 check "  the file waits in active/" [ -f "$W/active/part/p.csv" ]
 check "  nothing is left in tmp/" [ -z "$(ls "$W/tmp")" ]
+(cd "$W" && "$CEBGATE" -c fixed.conf report --format table >"$T/out" 2>"$T/err")
+check "  the report holds it, its file in active/ counted" grep -Eq '^  part +1 +[0-9T:.Z-]{24} +[0-9T:.Z-]{24} +part/p.csv:2: order P-1: CEB603 building: element agentName: required value is missing: set \[seller\] agent_name$' "$T/out"
 finish

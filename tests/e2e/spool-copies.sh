@@ -90,10 +90,10 @@ check "watch: the copies said apart" grep -Fxq \
 # Schema step 10: a database put back to version 9 (no indexes by order on file_orders and
 # rejections, no held status; step 11's indexes gone too) gets them again on open, and a run
 # counts held orders once.
-sql "DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; ALTER TABLE documents DROP COLUMN carrier; ALTER TABLE documents DROP COLUMN route; DROP INDEX file_orders_order; DROP INDEX rejections_order; ALTER TABLE file_orders DROP COLUMN status; PRAGMA user_version = 9"
+sql "DROP TABLE seller_holds; DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; ALTER TABLE documents DROP COLUMN carrier; ALTER TABLE documents DROP COLUMN route; DROP INDEX file_orders_order; DROP INDEX rejections_order; ALTER TABLE file_orders DROP COLUMN status; PRAGMA user_version = 9"
 check "  put back to version 9" test "$(sql "PRAGMA user_version")|$(sql "SELECT count(*) FROM pragma_table_info('file_orders') WHERE name = 'status'")" = "9|0"
 expect_rc 0 "status opens the database of version 9" cg status --pending
-check "  migrated to version 11: both indexes and the held status" test "$(sql "PRAGMA user_version")|$(sql "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE name IN ('file_orders_order', 'rejections_order') ORDER BY name)")|$(sql "SELECT count(*) FROM pragma_table_info('file_orders') WHERE name = 'status'")" = "11|file_orders_order rejections_order|1"
+check "  migrated to version 12: both indexes and the held status" test "$(sql "PRAGMA user_version")|$(sql "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE name IN ('file_orders_order', 'rejections_order') ORDER BY name)")|$(sql "SELECT count(*) FROM pragma_table_info('file_orders') WHERE name = 'status'")" = "12|file_orders_order rejections_order|1"
 Q="SELECT input_file, held, coalesce(status, 0) FROM file_orders WHERE seller = 'jl' AND order_no = 'SO-0000401' UNION ALL SELECT input_file, 2, 0 FROM rejections WHERE seller = 'jl' AND order_no = 'SO-0000401' AND input_file IS NOT NULL"
 check "  the run's lookup of an order's files searches both indexes" test "$(sql "EXPLAIN QUERY PLAN $Q" | grep -Eo 'SEARCH [a-z_]+ USING (COVERING )?INDEX [a-z_]+' | sed 's/COVERING //' | sort | tr '\n' ' ')" = "SEARCH file_orders USING INDEX file_orders_order SEARCH rejections USING INDEX rejections_order "
 $HELPER orders jsonl "$T/k0.jsonl" 1 501

@@ -236,9 +236,9 @@ static void test_previous_release(void **state)
      * step 8, the dismissals of files refused whole (orders.csv was taken, not refused); step
      * 9, the resend marks of refused documents (none); step 10, the lookups of an order's files
      * by seller and number, and the status a held order was held for; step 11, the indexes of
-     * the incomplete and held lists. */
+     * the incomplete and held lists; step 12, the sellers held for their configuration (none). */
     assert_int_equal(cg_store_module_version(f->st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 11);
+    assert_int_equal(ver, 12);
     assert_int_equal(cg_store_intake_named(f->st, NULL, "orders.csv", intake_seen, NULL, &err),
                      CG_ENOTFOUND);
     assert_int_equal(cg_store_refusals_named(f->st, NULL, "orders.csv", refusal_seen, NULL, &err),
@@ -568,9 +568,9 @@ static void test_status_lists_step(void **state)
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
     cg_store_close(st);
     sql_run(path,
-            "DROP INDEX documents_303; DROP INDEX file_orders_held; DROP INDEX documents_waybill; "
-            "ALTER TABLE documents DROP COLUMN carrier; ALTER TABLE documents DROP COLUMN route; "
-            "PRAGMA user_version = 10;"
+            "DROP TABLE seller_holds; DROP INDEX documents_303; DROP INDEX file_orders_held; "
+            "DROP INDEX documents_waybill; ALTER TABLE documents DROP COLUMN carrier; "
+            "ALTER TABLE documents DROP COLUMN route; PRAGMA user_version = 10;"
             "INSERT INTO input_files(id, seller, name, active_name, size, sha256, taken_at) "
             "VALUES (1, 'acme', 'a.csv', 'a.csv', 1, 's', 't1');"
             "INSERT INTO orders(id, seller, order_no, hash, last_file, created_at, updated_at) "
@@ -592,7 +592,7 @@ static void test_status_lists_step(void **state)
                      0);
     assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
     assert_int_equal(cg_store_module_version(st, "cebgate", &ver, &err), CG_OK);
-    assert_int_equal(ver, 11);
+    assert_int_equal(ver, 12);
     assert_int_equal(sql_value(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
                                      "name = 'documents_303' AND tbl_name = 'documents' AND sql "
                                      "LIKE '%WHERE msg_type = 303 AND%state <> ''rejected''%'"),
