@@ -782,6 +782,27 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
     return MHD_YES;
 }
 
+static enum MHD_Result name_blank(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    int *n = cls;
+
+    (void)kind;
+    (void)value;
+    if (strpbrk(key, " \t") != NULL)
+        (*n)++;
+    return MHD_YES;
+}
+
+/* How many header names of the request on conn hold a space or a tab. */
+static int headers_blank(struct MHD_Connection *conn)
+{
+    int n = 0;
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, name_blank, &n);
+    return n;
+}
+
 /* How many times the request on conn carries the header name. */
 static int headers_named(struct MHD_Connection *conn, const char *name)
 {
@@ -886,6 +907,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         /* RFC 9112 3.2: an HTTP/1.1 request without a Host header or with several is answered
          * 400 (libmicrohttpd passes it on); framing it cannot read is answered by it alone, with
          * a page of its own (docs/port.md, "What libmicrohttpd answers itself"). */
+        /* RFC 9112 5.1: whitespace between a header's name and its colon is answered 400; a
+         * proxy in front may read `Content-Length : 5` as Content-Length where libmicrohttpd
+         * reads a header of another name (request smuggling). */
+        if (headers_blank(conn) > 0)
+            return reply_close(conn, 400,
+                               "a header name holds a space or a tab (whitespace before its "
+                               "colon): refused, as RFC 9112 asks");
         if (strcmp(version, MHD_HTTP_VERSION_1_0) != 0 &&
             headers_named(conn, MHD_HTTP_HEADER_HOST) != 1)
             return reply_close(conn, 400, "an HTTP/1.1 request has exactly one Host header");

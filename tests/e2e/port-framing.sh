@@ -2,7 +2,9 @@
 # port-framing.sh - malformed HTTP framing sent to `cebgate port` over TLS with a raw socket.
 # What libmicrohttpd passes on, the port answers with its own JSON: an HTTP/1.1 request with no
 # Host header, or with two, is 400, code 0001, and its connection is closed (before, it was
-# served as any other: /health answered 200). What libmicrohttpd cannot read it answers itself,
+# served as any other: /health answered 200), and so is a header name with a space or tab before
+# its colon (before, `Content-Length : 10` was a header of another name, and the body was read as
+# the next request). What libmicrohttpd cannot read it answers itself,
 # before the port sees a request, with a short fixed HTML page of its own (no Content-Type,
 # Connection: close), which docs/port.md lists case by case: each is checked here, with its
 # status, and that no byte of the request (a marker in it) comes back in the answer.
@@ -35,6 +37,9 @@ cases = [
     ("bad-content-length", post + b"Content-Length: " + M + b"\r\n\r\n"),
     ("huge-content-length", post + b"Content-Length: 99999999999999999999999\r\n\r\n" + M),
     ("version-0.9", b"GET /" + M + b" HTTP/0.9\r\n\r\n"),
+    ("space-before-colon", b"GET /health HTTP/1.1\r\nHost: x\r\nX-" + M + b" : 1\r\n\r\n"),
+    ("length-space-colon", post + b"Content-Length : 10\r\n\r\n" + M),
+    ("tab-before-colon", b"GET /health HTTP/1.1\r\nHost\t: x\r\n\r\n"),
 ]
 def exchange(req):
     s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
@@ -94,6 +99,9 @@ bad-chunk-size|HTTP/1.1 400 Bad Request|html|close|untyped|clean
 chunk-no-crlf|HTTP/1.1 400 Bad Request|html|close|untyped|clean
 chunk-too-large|HTTP/1.1 413 Content Too Large|html|close|untyped|clean
 version-0.9|HTTP/1.1 505 HTTP Version Not Supported|html|close|untyped|clean
+space-before-colon|HTTP/1.1 400 Bad Request|json|close|typed|clean
+length-space-colon|HTTP/1.1 400 Bad Request|json|close|typed|clean
+tab-before-colon|HTTP/1.1 400 Bad Request|json|close|typed|clean
 EOF
 # libmicrohttpd 0.9.75 sends the status line and headers of this one twice, then its page
 check "bad-content-length: 400, libmicrohttpd's page" \
@@ -107,6 +115,10 @@ check "no Host: the port's JSON, code 0001" \
     test "$(grep '^no-host body|' framing.out)" = "no-host body|$host"
 check "two Host headers: the same" \
     test "$(grep '^two-hosts body|' framing.out)" = "two-hosts body|$host"
+blank='{"result":"rejected","code":"0001","text":"a header name holds a space or a tab (whitespace before its colon): refused, as RFC 9112 asks","guid":null,"messageType":null,"duplicate":false,"documents":[]}'
+for c in space-before-colon length-space-colon tab-before-colon; do
+    check "$c: the port's JSON, code 0001" test "$(grep "^$c body|" framing.out)" = "$c body|$blank"
+done
 check "HTTP/1.0 needs no Host" \
     test "$(grep '^http10-no-host body|' framing.out)" = 'http10-no-host body|{"status":"ok"}'
 # every request libmicrohttpd refused had begun (its request line came) and has ended: the port
