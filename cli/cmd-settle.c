@@ -99,6 +99,7 @@ int cg_cli_settle_exit(int rc, const struct cg_err *err)
 /* Options every verb may take; the rest are positional. */
 struct opts {
     const char *seller, *note, *as_of, *rate, *date, *ref, *source, *file, *reason;
+    int undo; /* --undo, a flag without a value (settle arrival) */
     char *pos[8];
     int npos;
 };
@@ -128,7 +129,10 @@ static int parse(int argc, char **argv, struct opts *o)
             slot = &o->file;
         else if (strcmp(argv[i], "--reason") == 0)
             slot = &o->reason;
-        else if (argv[i][0] == '-' && argv[i][1] == '-')
+        else if (strcmp(argv[i], "--undo") == 0) {
+            o->undo = 1;
+            continue;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-')
             return cg_cmd_usage_error(&cg_cmd_settle, "unknown option %s", argv[i]);
         if (slot != NULL) {
             if (i + 1 >= argc)
@@ -280,6 +284,32 @@ static int do_charge(const struct cg_cli *cli, struct cg_settle *s, const struct
     return rc;
 }
 
+/*
+ * settle arrival RECEIPT PAYOUT [--note TEXT]: the bank credit is the payout's arrival, recorded
+ * with the user running the command (as settle charge) and the day; settle arrival --undo
+ * RECEIPT [--note TEXT] takes an arrival back.
+ */
+static int do_arrival(const struct cg_cli *cli, struct cg_settle *s, const struct opts *o,
+                      struct cg_err *err)
+{
+    long long r = o->npos >= 1 ? receipt_no(o->pos[0]) : 0;
+    char by[256];
+    int rc;
+
+    if (r == 0 || o->npos != (o->undo ? 1 : 2))
+        return CG_ERR_SET(err, CG_EINVAL,
+                          o->undo ? "settle arrival --undo RECEIPT [--note TEXT] expected"
+                                  : "settle arrival RECEIPT PAYOUT [--note TEXT] expected");
+    if (o->note != NULL && strlen(o->note) > 1000)
+        return CG_ERR_SET(err, CG_EINVAL, "settle arrival: --note: at most 1000 characters");
+    cg_cli_user_name(by, sizeof(by));
+    rc = o->undo ? cg_settle_arrival_undo(s, r, by, o->note, err)
+                 : cg_settle_arrival(s, r, o->pos[1], by, o->note, err);
+    if (rc == CG_OK && !cli->quiet)
+        printf("%s\n", cg_settle_done(s));
+    return rc;
+}
+
 /* What `settle explain` of an order settle/ does not know found out about it. */
 struct not_here {
     const char *seller; /* NULL: any seller */
@@ -404,7 +434,9 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
         rc = cg_settle_set_today(s, o.as_of, &err);
     if (rc != CG_OK)
         goto done;
-    if (strcmp(verb, "import") == 0) {
+    if (o.undo && strcmp(verb, "arrival") != 0) {
+        rc = CG_ERR_SET(&err, CG_EINVAL, "settle %s: --undo is for settle arrival only", verb);
+    } else if (strcmp(verb, "import") == 0) {
         rc = do_import(cli, s, &o, &err);
     } else if (strcmp(verb, "match") == 0 || strcmp(verb, "unmatch") == 0 ||
                strcmp(verb, "confirm") == 0) {
@@ -423,6 +455,8 @@ static int exec_settle(struct cg_cli *cli, int argc, char **argv)
             printf("receipt %lld: %s done\n", r, verb);
     } else if (strcmp(verb, "charge") == 0) {
         rc = do_charge(cli, s, &o, &err);
+    } else if (strcmp(verb, "arrival") == 0) {
+        rc = do_arrival(cli, s, &o, &err);
     } else if (strcmp(verb, "rate") == 0) {
         if (o.npos != 3)
             rc = CG_ERR_SET(&err, CG_EINVAL, "settle rate CURRENCY DAY RATE expected");
@@ -527,6 +561,8 @@ const struct cg_cmd cg_cmd_settle = {
     "  match RECEIPT ORDER [AMOUNT] [--note TEXT]   allocate a receipt (or part) to an order\n"
     "  unmatch RECEIPT ORDER [--note TEXT]          take an allocation back\n"
     "  charge RECEIPT --reason TEXT     an unallocated bank debit is the bank's own charge\n"
+    "  arrival RECEIPT PAYOUT [--note TEXT]   a bank credit is a payout's arrival, of any amount\n"
+    "  arrival --undo RECEIPT [--note TEXT]   take an arrival back (never found again by itself)\n"
     "  rate CURRENCY DAY RATE [--source TEXT]       CNY per unit on a day (bank's rate)\n"
     "  confirm RECEIPT [ORDER]          convert a receipt in another currency with stored rates\n"
     "  explain ORDER                    state, amounts, allocations and events of an order\n"
@@ -538,8 +574,9 @@ const struct cg_cmd cg_cmd_settle = {
     "  convert --file FILE              the conversions of a bank's settlement file\n"
     "  tick [--as-of DAY]               apply the deadlines\n"
     "ORDER is an order number, or SELLER/NUMBER; RECEIPT the number `report fx unmatched`\n"
-    "shows (`report fx charges` for a charge). --as-of DAY records operator actions on that\n"
-    "day instead of today.\n",
+    "shows (`report fx charges` for a charge); PAYOUT the payout id of the payout report\n"
+    "(Payout ID), or SELLER/ID. --as-of DAY records operator actions on that day instead of\n"
+    "today.\n",
     CG_CMD_NEEDS_CONF,
     exec_settle,
 };

@@ -178,9 +178,25 @@ int fx_convert_in_tx(struct cg_settle *s, const char *cur, const char *amount, c
                      const char *day, const char *reference, const char *bank_cny, int64_t *cny,
                      struct cg_err *err);
 
+/* Receipt id to fn (cg_store_fx_receipt_get); CG_ENOTFOUND saying there is no such receipt. */
+int fx_receipt_load(struct cg_settle *s, long long id, cg_fx_receipt_fn fn, void *ctx,
+                    struct cg_err *err);
+/*
+ * A receipt's live allocations as text for a refusal (cg_store_fx_allocs_each callback, ctx a
+ * struct fx_alloc_list zeroed before): "USD 15.00 to C2, USD 5.00 to C3", the order of the
+ * first and how many.
+ */
+struct fx_alloc_list {
+    char text[400];
+    char first[140];
+    size_t n;
+};
+int fx_alloc_list_take(void *ctx, const struct cg_fx_alloc *a);
+
 /*
  * settle-transfer.c: record each open bank credit that is the arrival of a payout imported from a
- * payout report as such (*arrived: how many), in the caller's transaction.
+ * payout report as such (*arrived: how many), in the caller's transaction; never one whose
+ * arrival the operator took back (settle arrival --undo).
  */
 int fx_transfers_in_tx(struct cg_settle *s, long *arrived, struct cg_err *err);
 

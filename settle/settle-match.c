@@ -1079,15 +1079,20 @@ struct op_ctx {
     int64_t out;
 };
 
-static int load_receipt(struct cg_settle *s, long long id, struct rcpt *x, struct cg_err *err)
+int fx_receipt_load(struct cg_settle *s, long long id, cg_fx_receipt_fn fn, void *ctx,
+                    struct cg_err *err)
 {
-    int rc;
+    int rc = cg_store_fx_receipt_get(s->db, id, fn, ctx, err);
 
-    memset(x, 0, sizeof(*x));
-    rc = cg_store_fx_receipt_get(s->db, id, take_receipt, x, err);
     if (rc == CG_ENOTFOUND)
         CG_ERR_SET(err, rc, "receipt %lld: no such receipt", id);
     return rc;
+}
+
+static int load_receipt(struct cg_settle *s, long long id, struct rcpt *x, struct cg_err *err)
+{
+    memset(x, 0, sizeof(*x));
+    return fx_receipt_load(s, id, take_receipt, x, err);
 }
 
 static int match_tx(struct cg_store *db, void *vctx, struct cg_err *err)
@@ -1211,14 +1216,27 @@ int cg_settle_unmatch(struct cg_settle *s, long long receipt, const char *order,
 
 /* ------------------------------------------------------------------ operator: charge */
 
+int fx_alloc_list_take(void *vctx, const struct cg_fx_alloc *a)
+{
+    struct fx_alloc_list *l = vctx;
+    size_t n = strlen(l->text);
+    char amt[40];
+
+    fx_amount_format(a->amount_rcpt, a->currency, amt, sizeof(amt));
+    if (l->n++ == 0)
+        snprintf(l->first, sizeof(l->first), "%s", a->order_no);
+    if (n + 1 < sizeof(l->text))
+        snprintf(l->text + n, sizeof(l->text) - n, "%s%s %s to %s", n > 0 ? ", " : "", a->currency,
+                 amt, a->order_no);
+    return 0;
+}
+
 struct charge_ctx {
     struct cg_settle *s;
     long long receipt;
     const char *by, *reason;
-    char was[400];    /* the operator's record of it as a charge, "" when none */
-    char allocs[400]; /* its live allocations, "USD 15.00 to C2, ..." */
-    char first[140];  /* the order of the first of them */
-    size_t nallocs;
+    char was[400]; /* the operator's record of it as a charge, "" when none */
+    struct fx_alloc_list allocs;
 };
 
 static int take_charge_record(void *vctx, const struct cg_fx_receipt *r)
@@ -1228,21 +1246,6 @@ static int take_charge_record(void *vctx, const struct cg_fx_receipt *r)
     if (r->charge_by != NULL)
         snprintf(c->was, sizeof(c->was), "recorded so by %s on %s: %s", r->charge_by, r->charge_on,
                  r->charge_reason);
-    return 0;
-}
-
-static int take_charge_alloc(void *vctx, const struct cg_fx_alloc *a)
-{
-    struct charge_ctx *c = vctx;
-    size_t n = strlen(c->allocs);
-    char amt[40];
-
-    fx_amount_format(a->amount_rcpt, a->currency, amt, sizeof(amt));
-    if (c->nallocs++ == 0)
-        snprintf(c->first, sizeof(c->first), "%s", a->order_no);
-    if (n + 1 < sizeof(c->allocs))
-        snprintf(c->allocs + n, sizeof(c->allocs) - n, "%s%s %s to %s", n > 0 ? ", " : "",
-                 a->currency, amt, a->order_no);
     return 0;
 }
 
@@ -1256,7 +1259,7 @@ static int charge_tx(struct cg_store *db, void *vctx, struct cg_err *err)
     if (rc == CG_OK)
         rc = cg_store_fx_receipt_get(db, x.id, take_charge_record, c, err);
     if (rc == CG_OK)
-        rc = cg_store_fx_allocs_each(db, 0, x.id, take_charge_alloc, c, err);
+        rc = cg_store_fx_allocs_each(db, 0, x.id, fx_alloc_list_take, &c->allocs, err);
     if (rc != CG_OK)
         goto done;
     fx_amount_format(x.net, x.currency, amt, sizeof(amt));
@@ -1273,11 +1276,11 @@ static int charge_tx(struct cg_store *db, void *vctx, struct cg_err *err)
     else if (x.charge)
         rc = CG_ERR_SET(err, CG_EREJECT, "receipt %lld is the bank's charge already (%s)", x.id,
                         c->was[0] ? c->was : "found so when its statement was imported");
-    else if (c->nallocs > 0)
+    else if (c->allocs.n > 0)
         rc = CG_ERR_SET(err, CG_EREJECT,
                         "receipt %lld is allocated (%s of its %s %s): a charge is no order's "
                         "money; take it back first (settle unmatch %lld %s)",
-                        x.id, c->allocs, x.currency, amt, x.id, c->first);
+                        x.id, c->allocs.text, x.currency, amt, x.id, c->allocs.first);
     if (rc == CG_OK)
         rc = cg_store_fx_charge_mark(db, x.id, c->by, c->reason, c->s->today, err);
 done:

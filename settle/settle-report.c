@@ -350,13 +350,19 @@ static int rec_receipt(void *vctx, const struct cg_fx_receipt *r)
     struct cur_sum *cs;
     char month[8];
 
-    if (r->transfer_payout != NULL)
+    if (r->transfer_payout != NULL && r->net == r->transfer_amount)
         return 0; /* a payout's arrival: its money counted with the payout's receipts */
     snprintf(month, sizeof(month), "%.7s", r->value_on);
     cs = sum_of(&c->sums, r->currency, month);
     if (cs == NULL)
         return CG_ENOMEM;
-    if (fx_fee_given_back(r)) {
+    if (r->transfer_payout != NULL && r->net < r->transfer_amount) {
+        /* credited less than the payout transferred: the bank's charge on the transfer */
+        cs->v[2] += r->transfer_amount - r->net;
+    } else if (r->transfer_payout != NULL) {
+        /* credited more: what is over is money received that the payout did not give */
+        cs->v[1] += r->net - r->transfer_amount;
+    } else if (fx_fee_given_back(r)) {
         /* the buyer gets the gross; the fee given back with it lowers the fees */
         cs->v[2] -= r->fee;
         cs->v[3] += r->gross;

@@ -152,6 +152,28 @@ int cg_settle_unmatch(struct cg_settle *s, long long receipt, const char *order,
  */
 int cg_settle_charge(struct cg_settle *s, long long receipt, const char *by, const char *reason,
                      struct cg_err *err);
+/*
+ * Record that bank credit receipt (its number) is the arrival of payout (its id as imported from
+ * its payout report, or SELLER/ID when several sellers have it): by (the user), the settle
+ * context's day, note (NULL: none), with an event. The amounts may differ: what the payout
+ * transferred less what was credited is the bank's charge on the transfer (reconcile counts it
+ * with the fees of the credit's value month; a credit above it counts what is over as received),
+ * and what is held is what was credited. cg_settle_done says what was recorded, the difference
+ * included. CG_EREJECT with the reason when the receipt is money out (a charge among them), not
+ * a bank entry, a payout's arrival already or allocated, or when the payout has arrived already,
+ * transferred nothing or is in another currency, or when several payouts have the id;
+ * CG_ENOTFOUND when there is no such receipt or payout.
+ */
+int cg_settle_arrival(struct cg_settle *s, long long receipt, const char *payout, const char *by,
+                      const char *note, struct cg_err *err);
+/*
+ * Take back the arrival (automatic or the operator's) bank credit receipt is: the credit is an
+ * ordinary receipt again, and is never recorded as an arrival automatically again (the undoing
+ * is kept, with by, the day and note, and an event). CG_EREJECT when the receipt is no payout's
+ * arrival, CG_ENOTFOUND when there is no such receipt.
+ */
+int cg_settle_arrival_undo(struct cg_settle *s, long long receipt, const char *by, const char *note,
+                           struct cg_err *err);
 /* Convert waiting cross-currency allocations of receipt with the stored rates. */
 int cg_settle_confirm(struct cg_settle *s, long long receipt, const char *order,
                       struct cg_err *err);

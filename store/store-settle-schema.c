@@ -482,10 +482,66 @@ static const char settle_step_15[] =
     "  WHERE currency = (SELECT currency FROM fx_receipt WHERE id = NEW.bank_receipt_id);"
     "END;";
 
+/*
+ * 16: a payout's arrival the operator records (`settle arrival`), of what the payout transferred
+ * or of another amount (the bank's charges taken off the credit), and an arrival taken back
+ * (`settle arrival --undo`). fx_transfer keeps what the payout transferred when its arrival was
+ * recorded (NULL for the rows of step 15, whose credit was that amount), and for the operator's,
+ * who recorded it, the day and the note. What is held of the currency drops by what the payout
+ * transferred, no longer by the credit's net: the payout's receipts hold that amount, and the
+ * account the credit, so 1,000.00 transferred and 985.00 credited leave 985.00 held. An arrival
+ * taken back is a row of fx_transfer_undone, never changed or removed: the arrival's own row may
+ * only be removed once such a row records it (the same credit, payout, rule, amount and time of
+ * record), and what is held gets back what the arrival took off.
+ * A credit with such a row is never recorded as an arrival automatically again (settle/).
+ */
+static const char settle_step_16[] =
+    "ALTER TABLE fx_transfer ADD COLUMN transferred INTEGER;"
+    "ALTER TABLE fx_transfer ADD COLUMN recorded_by TEXT;"
+    "ALTER TABLE fx_transfer ADD COLUMN recorded_on TEXT;"
+    "ALTER TABLE fx_transfer ADD COLUMN note TEXT;"
+    "CREATE TABLE IF NOT EXISTS fx_transfer_undone ("
+    "  id INTEGER PRIMARY KEY,"
+    "  bank_receipt_id INTEGER NOT NULL REFERENCES fx_receipt(id),"
+    "  seller TEXT NOT NULL,"
+    "  payout TEXT NOT NULL,"
+    "  cause TEXT NOT NULL,"
+    "  transferred INTEGER,"
+    "  arrived_at TEXT NOT NULL," /* the arrival's created_at */
+    "  undone_by TEXT NOT NULL,"
+    "  undone_on TEXT NOT NULL,"
+    "  note TEXT,"
+    "  recorded_at TEXT NOT NULL"
+    ");"
+    "CREATE INDEX IF NOT EXISTS fx_transfer_undone_receipt ON fx_transfer_undone(bank_receipt_id);"
+    "CREATE TRIGGER IF NOT EXISTS fx_transfer_undone_append_only_u BEFORE UPDATE"
+    "  ON fx_transfer_undone BEGIN SELECT RAISE(ABORT, 'undone arrivals are immutable'); END;"
+    "CREATE TRIGGER IF NOT EXISTS fx_transfer_undone_append_only_d BEFORE DELETE"
+    "  ON fx_transfer_undone BEGIN SELECT RAISE(ABORT, 'undone arrivals are immutable'); END;"
+    "DROP TRIGGER fx_transfer_append_only_d;"
+    "CREATE TRIGGER fx_transfer_undo_only BEFORE DELETE ON fx_transfer BEGIN"
+    "  SELECT RAISE(ABORT, 'a payout arrival is removed only when its undoing is recorded')"
+    "   WHERE NOT EXISTS (SELECT 1 FROM fx_transfer_undone u"
+    "     WHERE u.bank_receipt_id = OLD.bank_receipt_id AND u.seller = OLD.seller"
+    "       AND u.payout = OLD.payout AND u.cause = OLD.cause"
+    "       AND u.transferred IS OLD.transferred AND u.arrived_at = OLD.created_at);"
+    "END;"
+    "DROP TRIGGER fx_holding_transfer_i;"
+    "CREATE TRIGGER fx_holding_transfer_i AFTER INSERT ON fx_transfer BEGIN"
+    "  UPDATE fx_holding SET received = received - coalesce(NEW.transferred,"
+    "    (SELECT net FROM fx_receipt WHERE id = NEW.bank_receipt_id))"
+    "  WHERE currency = (SELECT currency FROM fx_receipt WHERE id = NEW.bank_receipt_id);"
+    "END;"
+    "CREATE TRIGGER fx_holding_transfer_d AFTER DELETE ON fx_transfer BEGIN"
+    "  UPDATE fx_holding SET received = received + coalesce(OLD.transferred,"
+    "    (SELECT net FROM fx_receipt WHERE id = OLD.bank_receipt_id))"
+    "  WHERE currency = (SELECT currency FROM fx_receipt WHERE id = OLD.bank_receipt_id);"
+    "END;";
+
 static const char *const settle_steps[] = {
-    settle_step_1,  settle_step_2,  settle_step_3,  settle_step_4,  settle_step_5,
-    settle_step_6,  settle_step_7,  settle_step_8,  settle_step_9,  settle_step_10,
-    settle_step_11, settle_step_12, settle_step_13, settle_step_14, settle_step_15,
+    settle_step_1,  settle_step_2,  settle_step_3,  settle_step_4,  settle_step_5,  settle_step_6,
+    settle_step_7,  settle_step_8,  settle_step_9,  settle_step_10, settle_step_11, settle_step_12,
+    settle_step_13, settle_step_14, settle_step_15, settle_step_16,
 };
 
 const struct cg_store_schema cg_store_schema_settle = {

@@ -648,7 +648,8 @@ int cg_store_fx_entry_known_any(struct cg_store *store, const char *kind, const 
     "0), "                                                                                         \
     "coalesce(sum(CASE WHEN a.kind = 'REFUND_OUT' THEN a.amount_rcpt END), 0), "                   \
     "r.charge OR m.receipt_id IS NOT NULL, m.marked_by, m.reason, m.marked_on, t.payout, "         \
-    "t.seller "                                                                                    \
+    "t.seller, coalesce(t.transferred, r.net), t.cause, t.recorded_by, t.recorded_on, "            \
+    "EXISTS (SELECT 1 FROM fx_transfer_undone u WHERE u.bank_receipt_id = r.id) "                  \
     "FROM fx_receipt r "                                                                           \
     "LEFT JOIN fx_receipt_charge m ON m.receipt_id = r.id "                                        \
     "LEFT JOIN fx_transfer t ON t.bank_receipt_id = r.id "                                         \
@@ -690,7 +691,12 @@ static int each_receipt(struct cg_db *db, sqlite3_stmt *st, cg_fx_receipt_fn fn,
         if (sqlite3_column_type(st, 21) != SQLITE_NULL) {
             x.transfer_payout = col_text(st, 21);
             x.transfer_seller = col_text(st, 22);
+            x.transfer_amount = sqlite3_column_int64(st, 23);
+            x.transfer_cause = col_text(st, 24);
+            x.transfer_by = col_text(st, 25);
+            x.transfer_on = col_text(st, 26);
         }
+        x.transfer_undone = sqlite3_column_int(st, 27);
         (*n)++;
         if ((rc = fn(ctx, &x)) != 0)
             return rc;
@@ -740,31 +746,32 @@ int cg_store_fx_receipts_each(struct cg_store *store, int open_only, cg_fx_recei
     return rc;
 }
 
-int cg_store_fx_payouts_each(struct cg_store *store, cg_fx_payout_fn fn, void *ctx,
-                             struct cg_err *err)
-{
-    struct cg_db *db = store->db;
-    sqlite3_stmt *st = NULL;
-    int r;
-    int rc = store_keep(
-        store,
-        "SELECT p.seller, p.pid, p.currency, min(p.value_on),"
-        "  sum(CASE p.direction WHEN 'in' THEN p.net ELSE -p.net END) FROM ("
-        "  SELECT seller, currency, value_on, direction, net,"
-        "    CASE WHEN instr(ref, ' refund ') > 0 THEN substr(ref, 1, instr(ref, ' refund ') - 1)"
-        "      WHEN instr(ref, ' adjustment') > 0"
-        "        THEN substr(ref, 1, instr(ref, ' adjustment') - 1)"
-        "      ELSE ref END AS pid FROM ("
-        "    SELECT r.seller, r.currency, r.value_on, r.direction, r.net,"
-        "      substr(r.entry_key, 9 + instr(substr(r.entry_key, 8), ':')) AS ref"
-        "      FROM fx_receipt r WHERE substr(r.entry_key, 1, 7) = 'payout:')) p"
-        " WHERE NOT EXISTS (SELECT 1 FROM fx_transfer t WHERE t.seller = p.seller"
-        "   AND t.payout = p.pid)"
-        " GROUP BY p.seller, p.pid, p.currency ORDER BY p.seller, p.pid",
-        &st, err);
+/*
+ * The payouts imported from payout reports, their receipts added up per seller, id and currency,
+ * each with its arrival (LEFT JOIN fx_transfer t), as the query's first part; what follows picks
+ * them.
+ */
+#define PAYOUT_SQL                                                                                 \
+    "SELECT p.seller, p.pid, p.currency, min(p.value_on),"                                         \
+    "  sum(CASE p.direction WHEN 'in' THEN p.net ELSE -p.net END), t.bank_receipt_id, t.cause"     \
+    " FROM ("                                                                                      \
+    "  SELECT seller, currency, value_on, direction, net,"                                         \
+    "    CASE WHEN instr(ref, ' refund ') > 0 THEN substr(ref, 1, instr(ref, ' refund ') - 1)"     \
+    "      WHEN instr(ref, ' adjustment') > 0"                                                     \
+    "        THEN substr(ref, 1, instr(ref, ' adjustment') - 1)"                                   \
+    "      ELSE ref END AS pid FROM ("                                                             \
+    "    SELECT r.seller, r.currency, r.value_on, r.direction, r.net,"                             \
+    "      substr(r.entry_key, 9 + instr(substr(r.entry_key, 8), ':')) AS ref"                     \
+    "      FROM fx_receipt r WHERE substr(r.entry_key, 1, 7) = 'payout:')) p"                      \
+    " LEFT JOIN fx_transfer t ON t.seller = p.seller AND t.payout = p.pid"
 
-    if (rc != CG_OK)
-        return rc;
+/* Each payout of query st (PAYOUT_SQL and its choice) to fn. */
+static int each_payout(struct cg_store *store, sqlite3_stmt *st, cg_fx_payout_fn fn, void *ctx,
+                       struct cg_err *err)
+{
+    int r;
+    int rc = CG_OK;
+
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         struct cg_fx_payout p;
         memset(&p, 0, sizeof(p));
@@ -773,13 +780,44 @@ int cg_store_fx_payouts_each(struct cg_store *store, cg_fx_payout_fn fn, void *c
         cg_strlcpy(p.currency, col_text(st, 2) != NULL ? col_text(st, 2) : "", sizeof(p.currency));
         cg_strlcpy(p.day, col_text(st, 3) != NULL ? col_text(st, 3) : "", sizeof(p.day));
         p.transfer = sqlite3_column_int64(st, 4);
+        p.arrived_in = sqlite3_column_int64(st, 5);
+        p.arrival_cause = col_text(st, 6);
         if ((rc = fn(ctx, &p)) != 0)
             break;
     }
     if (rc == CG_OK && r != SQLITE_DONE)
-        rc = cg_db_fail(db, r, "read payouts", err);
+        rc = cg_db_fail(store->db, r, "read payouts", err);
     store_unkeep(store, st);
     return rc;
+}
+
+int cg_store_fx_payouts_each(struct cg_store *store, cg_fx_payout_fn fn, void *ctx,
+                             struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = store_keep(store,
+                        PAYOUT_SQL " WHERE t.bank_receipt_id IS NULL"
+                                   " GROUP BY p.seller, p.pid, p.currency ORDER BY p.seller, p.pid",
+                        &st, err);
+
+    return rc == CG_OK ? each_payout(store, st, fn, ctx, err) : rc;
+}
+
+int cg_store_fx_payout_find(struct cg_store *store, const char *seller, const char *id,
+                            cg_fx_payout_fn fn, void *ctx, struct cg_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = store_keep(store,
+                        PAYOUT_SQL " WHERE p.pid = ?1 AND (?2 IS NULL OR p.seller = ?2)"
+                                   " GROUP BY p.seller, p.pid, p.currency"
+                                   " ORDER BY p.seller, p.currency",
+                        &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    bind_text(st, 1, id);
+    bind_text(st, 2, seller);
+    return each_payout(store, st, fn, ctx, err);
 }
 
 /* Insert a row of sql, bound to receipt_id and three texts, then the store's time. */
@@ -801,13 +839,62 @@ static int receipt_row_add(struct cg_store *store, const char *sql, long long re
     return rc;
 }
 
-int cg_store_fx_transfer_add(struct cg_store *store, long long receipt_id, const char *seller,
-                             const char *payout, const char *cause, struct cg_err *err)
+int cg_store_fx_transfer_add(struct cg_store *store, const struct cg_fx_transfer *t,
+                             struct cg_err *err)
 {
-    return receipt_row_add(store,
-                           "INSERT INTO fx_transfer(bank_receipt_id, seller, payout, cause, "
-                           "created_at) VALUES (?1, ?2, ?3, ?4, " NOW_SQL ")",
-                           receipt_id, seller, payout, cause, "record a payout's arrival", err);
+    sqlite3_stmt *st = NULL;
+    int rc = store_keep(store,
+                        "INSERT INTO fx_transfer(bank_receipt_id, seller, payout, cause, "
+                        "transferred, recorded_by, recorded_on, note, created_at) VALUES (?1, ?2, "
+                        "?3, ?4, ?5, ?6, ?7, ?8, " NOW_SQL ")",
+                        &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, t->receipt_id);
+    bind_text(st, 2, t->seller);
+    bind_text(st, 3, t->payout);
+    bind_text(st, 4, t->cause);
+    sqlite3_bind_int64(st, 5, t->transferred);
+    bind_text(st, 6, t->by);
+    bind_text(st, 7, t->on);
+    bind_text(st, 8, t->note);
+    rc = run(store->db, st, "record a payout's arrival", err);
+    store_unkeep(store, st);
+    return rc;
+}
+
+int cg_store_fx_transfer_undo(struct cg_store *store, long long receipt_id, const char *by,
+                              const char *on, const char *note, struct cg_err *err)
+{
+    struct cg_db *db = store->db;
+    sqlite3_stmt *st = NULL;
+    int rc = store_keep(store,
+                        "INSERT INTO fx_transfer_undone(bank_receipt_id, seller, payout, cause, "
+                        "transferred, arrived_at, undone_by, undone_on, note, recorded_at) "
+                        "SELECT bank_receipt_id, seller, payout, cause, transferred, created_at, "
+                        "?2, ?3, ?4, " NOW_SQL " FROM fx_transfer WHERE bank_receipt_id = ?1",
+                        &st, err);
+
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, receipt_id);
+    bind_text(st, 2, by);
+    bind_text(st, 3, on);
+    bind_text(st, 4, note);
+    rc = run(db, st, "record an arrival taken back", err);
+    if (rc == CG_OK && sqlite3_changes(cg_db_handle(db)) == 0)
+        rc = CG_ENOTFOUND;
+    store_unkeep(store, st);
+    if (rc != CG_OK)
+        return rc;
+    rc = store_keep(store, "DELETE FROM fx_transfer WHERE bank_receipt_id = ?1", &st, err);
+    if (rc != CG_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, receipt_id);
+    rc = run(db, st, "take a payout's arrival back", err);
+    store_unkeep(store, st);
+    return rc;
 }
 
 int cg_store_fx_charge_mark(struct cg_store *store, long long receipt_id, const char *by,

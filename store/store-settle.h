@@ -165,8 +165,11 @@ struct cg_fx_receipt {
     /* filled by the queries: what is allocated of it */
     int64_t used_principal, used_fees, used_refunds;
     /* a bank credit that is the arrival of a payout (cg_store_fx_transfer_add): the payout's id
-     * and seller; NULL when it is none */
-    const char *transfer_payout, *transfer_seller;
+     * and seller, the rule or "manual", and for the operator's who recorded it and the day;
+     * NULL when it is none (transfer_by and transfer_on for an automatic one too) */
+    const char *transfer_payout, *transfer_seller, *transfer_cause, *transfer_by, *transfer_on;
+    int64_t transfer_amount; /* what the payout transferred when recorded (the net before) */
+    int transfer_undone;     /* an arrival of it was taken back (cg_store_fx_transfer_undo) */
 };
 /* CG_EEXIST when entry_key is already known. */
 int cg_store_fx_receipt_add(struct cg_store *st, const struct cg_fx_receipt *r, long long *id,
@@ -208,18 +211,43 @@ struct cg_fx_payout {
     char currency[4];
     char day[11];
     int64_t transfer;
+    long long arrived_in;      /* the bank credit that is its arrival, 0 when none */
+    const char *arrival_cause; /* that arrival's rule or "manual", NULL when none */
 };
 typedef int (*cg_fx_payout_fn)(void *ctx, const struct cg_fx_payout *p);
 /* Every payout not arrived yet, by seller and id. A non-zero fn result stops and is returned. */
 int cg_store_fx_payouts_each(struct cg_store *st, cg_fx_payout_fn fn, void *ctx,
                              struct cg_err *err);
 /*
- * Record that bank credit receipt_id is the arrival of payout id of seller, by rule cause. The
- * database refuses (CG_EREJECT) a receipt that is no bank credit or has a live allocation, and
- * (CG_EEXIST) a receipt or payout recorded so before.
+ * The payouts with id id, arrived or not, of seller (NULL: any seller), by seller and currency
+ * (none: fn is not called). A non-zero fn result stops and is returned.
  */
-int cg_store_fx_transfer_add(struct cg_store *st, long long receipt_id, const char *seller,
-                             const char *payout, const char *cause, struct cg_err *err);
+int cg_store_fx_payout_find(struct cg_store *st, const char *seller, const char *id,
+                            cg_fx_payout_fn fn, void *ctx, struct cg_err *err);
+/* A payout's arrival: which bank credit, which payout, by which rule, for how much. */
+struct cg_fx_transfer {
+    long long receipt_id;
+    const char *seller, *payout;
+    const char *cause;   /* "auto:payout id", "auto:payout day", "manual" */
+    int64_t transferred; /* what the payout transferred, minor units of the credit's currency */
+    const char *by, *on; /* the operator and the day (YYYY-MM-DD); NULL for an automatic one */
+    const char *note;    /* the operator's note, NULL when none */
+};
+/*
+ * Record that bank credit t->receipt_id is the arrival of payout t->payout of t->seller; what is
+ * held of its currency drops by t->transferred. The database refuses (CG_EREJECT) a receipt that
+ * is no bank credit or has a live allocation, and (CG_EEXIST) a receipt or payout recorded so
+ * before.
+ */
+int cg_store_fx_transfer_add(struct cg_store *st, const struct cg_fx_transfer *t,
+                             struct cg_err *err);
+/*
+ * Take back the arrival bank credit receipt_id is: the undoing is kept (by whom, the day, the
+ * note), the arrival removed, and what is held gets back what it took off. CG_ENOTFOUND when the
+ * receipt is no payout's arrival.
+ */
+int cg_store_fx_transfer_undo(struct cg_store *st, long long receipt_id, const char *by,
+                              const char *on, const char *note, struct cg_err *err);
 
 /* One order's part of a payout (several per receipt). */
 struct cg_fx_line {

@@ -288,7 +288,7 @@ check "the key as recorded before" [ "$(sql "SELECT count(*) FROM fx_receipt WHE
 N=$(receipts)
 expect_rc 0 "the same file again, after the upgrade" cg settle import "$T/othr-0106.xml"
 check "imported before, nothing to do" grep -q 'othr-0106.xml: imported before, nothing to do' "$T/out"
-check "the settle schema at 15" [ "$(sql "SELECT version FROM store_modules WHERE module = 'settle'")" -eq 15 ]
+check "the settle schema at 16" [ "$(sql "SELECT version FROM store_modules WHERE module = 'settle'")" -eq 16 ]
 check "the key rewritten to the account 12345678" \
     [ "$(keys "entry_key LIKE '%:OTHR-2'")" = "camt::$OTHR_ACCT:OTHR-2/EUR/2000/0/2000" ]
 sed 's/MSG-OTHR-2/MSG-OTHR-2-AGAIN/' "$T/othr-0106.xml" >"$T/othr-0106-again.xml"

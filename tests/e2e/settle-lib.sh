@@ -38,9 +38,9 @@ cert_file = $T/keys/signer.pem
 EOC
 cg() { "$CEBGATE" -c "$W/cebgate.conf" "$@"; }
 sql() { sqlite3 "$W/cebgate.db" "$@"; }
-# settle/'s steps 16 and 14 undone, for a database put back to an older step: no payout's
+# settle/'s steps 16, 15 and 14 undone, for a database put back to an older step: no payout's
 # arrival, no balance per currency, and the bound of a settlement as step 1 made it
-SETTLE_BEFORE_14="DROP TABLE fx_transfer; DROP TRIGGER fx_holding_receipt_i; DROP TRIGGER fx_holding_receipt_u;
+SETTLE_BEFORE_14="DROP TABLE fx_transfer_undone; DROP TABLE fx_transfer; DROP TRIGGER fx_holding_receipt_i; DROP TRIGGER fx_holding_receipt_u;
 DROP TRIGGER fx_holding_receipt_d; DROP TRIGGER fx_holding_settlement_i;
 DROP TRIGGER fx_holding_settlement_u; DROP TRIGGER fx_holding_settlement_d; DROP TABLE fx_holding;
 DROP TRIGGER fx_settlement_bound;
@@ -50,6 +50,19 @@ CREATE TRIGGER fx_settlement_bound BEFORE INSERT ON fx_settlement BEGIN
      FROM fx_receipt WHERE currency = NEW.currency)
     - (SELECT coalesce(sum(amount), 0) FROM fx_settlement WHERE currency = NEW.currency);
 END;"
+# usd_orders FILE NO=PRICE...: a cebgate order CSV of one T-shirt in USD an order, no freight, the
+# n-th order's waybill SF00000000090n
+usd_orders() {
+    f=$1 n=0
+    shift
+    {
+        echo order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight
+        for o in "$@"; do
+            n=$((n + 1))
+            echo "${o%%=*},USD,US,USNY,0.00,TS-001,T-shirt,1,${o#*=},3120980105,SF Express,SF00000000090$n,1"
+        done
+    } >"$f"
+}
 # release DAY ORDER-NO...: receipts 120 and 800 dated DAY for those orders' inventories
 release() {
     day=$1; shift

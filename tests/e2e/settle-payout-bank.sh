@@ -9,21 +9,13 @@
 . "${CG_SRCDIR:-.}/tests/e2e/settle-lib.sh"
 sed -i 's/^tolerance = 1.00$/tolerance = 1.00\nrun_tick = no/' "$W/cebgate.conf"
 
-H=order_no,currency,country,pod,freight,sku,item_name,qty,price,logistics_code,logistics_name,logistics_no,gross_weight
-line() { echo "$1,USD,US,USNY,0.00,TS-001,T-shirt,1,$2,3120980105,SF Express,SF00000000090$3,1"; }
-{
-    echo "$H"
-    line S1 160.40 1
-    line S2 96.00 2
-    line S3 67.90 3
-    line S4 66.50 4
-    line S5 50.00 5
-} >"$W/incoming/acme/orders.csv"
+usd_orders "$W/incoming/acme/orders.csv" S1=160.40 S2=96.00 S3=67.90 S4=66.50 S5=50.00
 expect_rc 0 "orders declared" cg run
 release 2026-11-20 S1 S2 S3 S4 S5
 expect_rc 0 "receipts release the inventories" cg run
-# The database as settle step 14 left it: step 15 makes fx_transfer when it is opened.
-sql "DROP TABLE fx_transfer; UPDATE store_modules SET version = 14 WHERE module = 'settle'" ||
+# The database as settle step 14 left it: steps 15 and 16 make fx_transfer and fx_transfer_undone
+# when it is opened.
+sql "DROP TABLE fx_transfer; DROP TABLE fx_transfer_undone; UPDATE store_modules SET version = 14 WHERE module = 'settle'" ||
     fail "the schema put back to step 14"
 
 P='Payout ID,Payout Date,Currency,Order ID,Transaction ID,Gross Amount,Fee,Net Amount'
@@ -51,8 +43,8 @@ arrival() { sql "SELECT seller || '|' || payout || '|' || cause FROM fx_transfer
     echo "88001,2026-11-28,USD,S2,TX-2,96.00,4.08,91.92"
 } >"$T/po-1.csv"
 expect_rc 0 "payout 88001" cg settle import --seller acme "$T/po-1.csv"
-check "settle migration 15 made fx_transfer" \
-    [ "$(sql "SELECT version FROM store_modules WHERE module = 'settle'")" -eq 15 ]
+check "settle migrations 15 and 16 made fx_transfer" \
+    [ "$(sql "SELECT version FROM store_modules WHERE module = 'settle'")" -eq 16 ]
 check "held: the payout's 247.37" [ "$(held)" = "247.37" ]
 stmt "$T/bank-1.sta" ST1 261201 1000,00 1257,37 \
     "247,37|HK1|SHOPIFY PAYMENTS PAYOUT P-88001" "10,00|HK2|TRANSFER FROM A FRIEND"

@@ -693,10 +693,12 @@ static void test_waybill_holder(void **state)
 }
 
 /*
- * settle/'s steps 16 and 14 undone: no payout's arrival, no balance per currency, and the bound of
- * a settlement as step 1 made it. Run first where a test puts a database back to an older step.
+ * settle/'s steps 16, 15 and 14 undone: no payout's arrival, no balance per currency, and the
+ * bound of a settlement as step 1 made it. Run first where a test puts a database back to an older
+ * step.
  */
 #define SETTLE_BEFORE_14                                                                           \
+    "DROP TABLE fx_transfer_undone;"                                                               \
     "DROP TABLE fx_transfer;"                                                                      \
     "DROP TRIGGER fx_holding_receipt_i;"                                                           \
     "DROP TRIGGER fx_holding_receipt_u;"                                                           \
@@ -1153,6 +1155,101 @@ static void test_settle_holding_step(void **state)
     assert_int_equal(cg_store_fx_settlement_add(st, "USD", 5000, 1, "7", "2025-09-02", NULL, &err),
                      CG_OK);
     cg_store_close(st);
+    free(path);
+}
+
+/*
+ * settle/'s step 16 on a database at step 15 with a payout's arrival: the arrival keeps no amount
+ * (its credit's net stands for it) and what is held is unchanged; taken back, the undoing keeps
+ * it as it was and what is held gets the credit's net back; an arrival of another amount than
+ * its credit takes off what the payout transferred; an arrival is removed only by its undoing.
+ */
+static void test_settle_arrival_step(void **state)
+{
+    struct fix *f = *state;
+    struct cg_store *st = NULL;
+    struct cg_fx_transfer t;
+    struct cg_err err;
+    char *path = cg_fs_join(f->dir, "step15.db");
+
+    assert_non_null(path);
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    cg_store_close(st);
+    sql_run(
+        path,
+        "DROP TABLE fx_transfer_undone;"
+        "DROP TRIGGER fx_transfer_undo_only;"
+        "DROP TRIGGER fx_holding_transfer_i;"
+        "DROP TRIGGER fx_holding_transfer_d;"
+        "ALTER TABLE fx_transfer DROP COLUMN transferred;"
+        "ALTER TABLE fx_transfer DROP COLUMN recorded_by;"
+        "ALTER TABLE fx_transfer DROP COLUMN recorded_on;"
+        "ALTER TABLE fx_transfer DROP COLUMN note;"
+        "CREATE TRIGGER fx_transfer_append_only_d BEFORE DELETE ON fx_transfer"
+        "  BEGIN SELECT RAISE(ABORT, 'payout arrivals are immutable'); END;"
+        "CREATE TRIGGER fx_holding_transfer_i AFTER INSERT ON fx_transfer BEGIN"
+        "  UPDATE fx_holding SET received = received"
+        "    - (SELECT net FROM fx_receipt WHERE id = NEW.bank_receipt_id)"
+        "  WHERE currency = (SELECT currency FROM fx_receipt WHERE id = NEW.bank_receipt_id);"
+        "END;"
+        "INSERT INTO fx_statement VALUES (1, 'acme', 'payout', 'p.csv', 'aa', NULL, 1, 'x');"
+        "INSERT INTO fx_statement VALUES (2, '', 'mt940', 'b.sta', 'bb', 'ST', 2, 'x');"
+        "INSERT INTO fx_receipt(id, statement_id, seller, entry_key, line, direction, currency, "
+        "gross, fee, net, booked_on, value_on, created_at) VALUES "
+        "(1, 1, 'acme', 'payout:acme::88001', 2, 'in', 'USD', 103000, 3000, 100000, 'd', "
+        "'2026-11-28', 'x'),"
+        "(2, 2, '', 'camt::A:HK1', 3, 'in', 'USD', 100000, 0, 100000, 'd', '2026-12-01', 'x'),"
+        "(3, 1, 'acme', 'payout:acme::88002', 3, 'in', 'USD', 50000, 0, 50000, 'd', "
+        "'2026-11-29', 'x'),"
+        "(4, 2, '', 'camt::A:HK2', 4, 'in', 'USD', 48500, 0, 48500, 'd', '2026-12-02', 'x');"
+        "INSERT INTO fx_transfer VALUES (2, 'acme', '88001', 'auto:payout id', 't15');"
+        "UPDATE store_modules SET version = 15 WHERE module = 'settle';");
+    assert_int_equal(cg_store_open(path, &st, &err), CG_OK);
+    assert_int_equal(sql_value(path, "SELECT version FROM store_modules WHERE module = 'settle'"),
+                     cg_store_schema_settle.nsteps);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_transfer WHERE bank_receipt_id = 2 "
+                                     "AND transferred IS NULL AND recorded_by IS NULL"),
+                     1);
+    /* 1000.00 + 1000.00 + 500.00 + 485.00 in, the arrival's 1000.00 off */
+    assert_string_equal(holdings_text(st, "USD"), "USD 198500 0 0 0 0;");
+    assert_int_equal(cg_store_fx_transfer_undo(st, 2, "ann", "2026-12-10", "wrong", &err), CG_OK);
+    assert_string_equal(holdings_text(st, "USD"), "USD 298500 0 0 0 0;");
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_transfer_undone WHERE "
+                                     "bank_receipt_id = 2 AND seller = 'acme' AND payout = '88001' "
+                                     "AND cause = 'auto:payout id' AND transferred IS NULL AND "
+                                     "arrived_at = 't15' AND undone_by = 'ann' AND undone_on = "
+                                     "'2026-12-10' AND note = 'wrong'"),
+                     1);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_transfer"), 0);
+    assert_int_equal(cg_store_fx_transfer_undo(st, 2, "ann", "2026-12-10", NULL, &err),
+                     CG_ENOTFOUND);
+    /* payout 88002 transferred 500.00, credited 485.00: 500.00 taken off, 485.00 held of it */
+    memset(&t, 0, sizeof(t));
+    t.receipt_id = 4;
+    t.seller = "acme";
+    t.payout = "88002";
+    t.cause = "manual";
+    t.transferred = 50000;
+    t.by = "ann";
+    t.on = "2026-12-10";
+    assert_int_equal(cg_store_fx_transfer_add(st, &t, &err), CG_OK);
+    assert_string_equal(holdings_text(st, "USD"), "USD 248500 0 0 0 0;");
+    cg_store_close(st);
+    assert_int_equal(sql_value(path, "SELECT count(*) FROM fx_transfer WHERE bank_receipt_id = 4 "
+                                     "AND transferred = 50000 AND recorded_by = 'ann' AND "
+                                     "recorded_on = '2026-12-10' AND note IS NULL"),
+                     1);
+    /* removed without its undoing: refused */
+    {
+        sqlite3 *db = NULL;
+        char *msg = NULL;
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_not_equal(sqlite3_exec(db, "DELETE FROM fx_transfer", NULL, NULL, &msg),
+                             SQLITE_OK);
+        assert_string_equal(msg, "a payout arrival is removed only when its undoing is recorded");
+        sqlite3_free(msg);
+        sqlite3_close(db);
+    }
     free(path);
 }
 
@@ -1726,6 +1823,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settle_pay_charge_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_pay_refunded_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settle_holding_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settle_arrival_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_lists_step, setup, teardown),
         cmocka_unit_test_setup_teardown(test_waybill_holder, setup, teardown),
