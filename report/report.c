@@ -1090,7 +1090,7 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
     struct sellers_ctx sc;
     struct sum_ctx sum;
     json_t *sellers_states = NULL, *credit_due = NULL, *needs;
-    char now[40], today[16], cutoff[40], month[8], what[200], what2[200], cmd[64];
+    char now[40], today[16], cutoff[40], month[8], what[256], what2[256], cmd[64];
     struct waiting_ctx waiting = {NULL, 0};
     long refund_risk = 0, cross = 0, unmatched = 0, overdue = 0;
     time_t cut;
@@ -1285,11 +1285,13 @@ int cg_report_build(struct cg_store *st, struct cg_settle *s, struct cg_refund *
          cross, "cebgate report fx orders");
     snprintf(what, sizeof(what),
              "receipt with money no order takes, value day %ld or more days ago: settle match it "
-             "to its order, or settle charge a bank's charge",
+             "to its order, settle arrival a payout's bank credit, or settle charge a bank's "
+             "charge",
              b.o->unmatched_days);
     snprintf(what2, sizeof(what2),
              "receipts with money no order takes, value day %ld or more days ago: settle match "
-             "each to its order, or settle charge a bank's charge",
+             "each to its order, settle arrival a payout's bank credit, or settle charge a bank's "
+             "charge",
              b.o->unmatched_days);
     need(&b, needs, what, what2, unmatched, "cebgate report fx unmatched");
     need(&b, needs,

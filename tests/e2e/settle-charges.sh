@@ -124,9 +124,9 @@ sys.exit(0 if ok else 1)' "$T/un.json" "$DEP" "$COF"
 # The morning report counts the receipts to act on once their value day is [report]
 # unmatched_days (7) or more days before the as-of day; never a charge. As of 2025-10-06 only
 # the deposit (5 August) is that old; as of 2025-10-07 the coffee machine (30 September) too.
-UNM="receipts with money no order takes, value day 7 or more days ago: settle match each to its order, or settle charge a bank's charge: cebgate report fx unmatched"
+UNM="receipts with money no order takes, value day 7 or more days ago: settle match each to its order, settle arrival a payout's bank credit, or settle charge a bank's charge: cebgate report fx unmatched"
 cg report --as-of 2025-10-06 >"$T/needs" 2>&1 || fail "report"
-UNM1="receipt with money no order takes, value day 7 or more days ago: settle match it to its order, or settle charge a bank's charge: cebgate report fx unmatched"
+UNM1="receipt with money no order takes, value day 7 or more days ago: settle match it to its order, settle arrival a payout's bank credit, or settle charge a bank's charge: cebgate report fx unmatched"
 check "needs on 2025-10-06: the deposit" grep -qxF "  1  $UNM1" "$T/needs"
 cg report --as-of 2025-10-07 >"$T/needs" 2>&1 || fail "report"
 check "needs on 2025-10-07: the deposit and the coffee machine" grep -qxF "  2  $UNM" "$T/needs"

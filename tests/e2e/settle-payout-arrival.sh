@@ -74,7 +74,7 @@ cg report fx reconcile --format csv >"$T/rec.csv" || fail "reconcile"
 # received, the fee of 12.00, the wire of 3.00 out
 check "reconcile counts the credit as received in December" \
     [ "$(rec 2026-11 received fees refunds net) / $(rec 2026-12 received fees refunds net)" = "256.40 9.03 0.00 247.37 / 310.27 12.00 3.00 295.27" ]
-UNM="receipts with money no order takes, value day 7 or more days ago: settle match each to its order, or settle charge a bank's charge: cebgate report fx unmatched"
+UNM="receipts with money no order takes, value day 7 or more days ago: settle match each to its order, settle arrival a payout's bank credit, or settle charge a bank's charge: cebgate report fx unmatched"
 cg report --as-of 2026-12-08 >"$T/needs" 2>&1 || fail "report"
 check "the morning report counts the four" grep -qxF "  4  $UNM" "$T/needs"
 
